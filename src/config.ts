@@ -1,0 +1,209 @@
+/**
+ * The only place that reads process.env. Parsed once with zod; a wrong value stops start-up with
+ * one readable line naming the variable and what is expected. A channel whose credentials are
+ * absent is switched off, not an error.
+ */
+import { z } from "zod";
+
+const bool = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const positiveInt = z.coerce.number().int().positive();
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const envSchema = z
+  .object({
+    /** SQLite database file as a URL: file:./data/chihoi.db (relative to the working directory). */
+    DATABASE_URL: z
+      .string()
+      .regex(/^file:.+/, "a SQLite file URL such as file:./data/chihoi.db")
+      .default("file:./data/chihoi.db"),
+    /** Port of the web server (local web chat, webhooks, dashboard). */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Interface the web server listens on; 0.0.0.0 to accept connections from other machines. */
+    HOST: z.string().min(1).default("127.0.0.1"),
+    /** Time zone of meetings and reminders (APP_TIMEZONE, or TZ when it is not set). */
+    APP_TIMEZONE: z
+      .string()
+      .refine(isTimeZone, "an IANA time zone such as Asia/Ho_Chi_Minh")
+      .optional(),
+    TZ: z.string().optional(),
+    /** Language of people who have not chosen one: vi or en. */
+    DEFAULT_LOCALE: z.enum(["vi", "en"]).default("vi"),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** auto: demo when no channel is configured and the database is empty; on; off. */
+    DEMO_MODE: z.enum(["auto", "on", "off"]).default("auto"),
+    /** Days a link code stays valid. */
+    LINK_CODE_TTL_DAYS: positiveInt.default(30),
+
+    TELEGRAM_BOT_TOKEN: z
+      .string()
+      .regex(/^\d+:[\w-]{20,}$/, "a token from @BotFather such as 123456789:AAE…")
+      .optional(),
+    TELEGRAM_MODE: z.enum(["polling", "webhook"]).default("polling"),
+    TELEGRAM_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https URL" }).optional(),
+    TELEGRAM_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{8,256}$/, "8–256 characters A–Z, a–z, 0–9, _ or -")
+      .optional(),
+    TELEGRAM_API_ROOT: z.url({ error: "a URL such as https://api.telegram.org" }).default("https://api.telegram.org"),
+    /** Telegram limits: messages per second across chats, ms between messages to one chat, per minute to a group. */
+    TELEGRAM_RATE_PER_SECOND: positiveInt.default(30),
+    TELEGRAM_CHAT_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
+    TELEGRAM_GROUP_PER_MINUTE: positiveInt.default(20),
+
+    /** Outbox: parallel sends per platform, attempts before a message is given up. */
+    OUTBOX_CONCURRENCY: positiveInt.max(100).default(4),
+    OUTBOX_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+
+    /** Zalo personal account (zca-js): key that encrypts the stored login at rest. */
+    ZALO_CREDENTIALS_KEY: z.string().min(16, "at least 16 characters").optional(),
+    ZALO_ENABLED: bool.default(false),
+    ZALO_SEND_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
+    ZALO_NEW_RECIPIENTS_PER_HOUR: positiveInt.default(60),
+    /** Zalo Bot Platform (official). */
+    ZALO_BOT_TOKEN: z.string().min(10, "the token from the Zalo Bot Platform").optional(),
+    ZALO_BOT_MODE: z.enum(["polling", "webhook"]).default("polling"),
+    ZALO_BOT_API_ROOT: z.url().default("https://bot-api.zaloplatforms.com"),
+    ZALO_BOT_WEBHOOK_URL: z.url().optional(),
+    ZALO_BOT_WEBHOOK_SECRET: z.string().min(8, "at least 8 characters").optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === "webhook") {
+      if (!env.TELEGRAM_WEBHOOK_URL)
+        ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_URL"], message: "required when TELEGRAM_MODE=webhook" });
+      if (!env.TELEGRAM_WEBHOOK_SECRET)
+        ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_SECRET"], message: "required when TELEGRAM_MODE=webhook" });
+    }
+    if (env.ZALO_BOT_TOKEN && env.ZALO_BOT_MODE === "webhook" && !env.ZALO_BOT_WEBHOOK_SECRET)
+      ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_SECRET"], message: "required when ZALO_BOT_MODE=webhook" });
+    if (env.TZ && !env.APP_TIMEZONE && !isTimeZone(env.TZ))
+      ctx.addIssue({ code: "custom", path: ["TZ"], message: "an IANA time zone such as Asia/Ho_Chi_Minh" });
+  });
+
+export type Env = z.input<typeof envSchema>;
+
+export interface TelegramConfig {
+  token: string;
+  mode: "polling" | "webhook";
+  webhookUrl?: string;
+  webhookSecret?: string;
+  apiRoot: string;
+}
+
+export interface RateLimits {
+  perSecond: number;
+  chatIntervalMs: number;
+  groupPerMinute: number;
+  /** Zalo: at most this many first-time recipients an hour. */
+  newRecipientsPerHour?: number;
+}
+
+export interface Config {
+  databaseUrl: string;
+  /** True when DATABASE_URL came from the environment rather than the default. */
+  databaseUrlExplicit: boolean;
+  port: number;
+  host: string;
+  timeZone: string;
+  defaultLocale: "vi" | "en";
+  logLevel: string;
+  demoMode: "auto" | "on" | "off";
+  linkCodeTtlDays: number;
+  telegram?: TelegramConfig;
+  zalo?: { credentialsKey: string; sendIntervalMs: number; newRecipientsPerHour: number };
+  zaloBot?: { token: string; mode: "polling" | "webhook"; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
+  outbox: {
+    concurrency: number;
+    maxAttempts: number;
+    limits: Record<string, RateLimits>;
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the environment. Throws ConfigError with one line naming the variable and what is expected. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "environment");
+    const value = cleaned[name];
+    const shown = value === undefined || /TOKEN|SECRET|KEY/.test(name) ? "" : ` (got "${value}")`;
+    throw new ConfigError(`${name}: expected ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    databaseUrlExplicit: cleaned.DATABASE_URL !== undefined,
+    port: e.PORT,
+    host: e.HOST,
+    timeZone: e.APP_TIMEZONE ?? e.TZ ?? "Asia/Ho_Chi_Minh",
+    defaultLocale: e.DEFAULT_LOCALE,
+    logLevel: e.LOG_LEVEL,
+    demoMode: e.DEMO_MODE,
+    linkCodeTtlDays: e.LINK_CODE_TTL_DAYS,
+    telegram: e.TELEGRAM_BOT_TOKEN
+      ? {
+          token: e.TELEGRAM_BOT_TOKEN,
+          mode: e.TELEGRAM_MODE,
+          webhookUrl: e.TELEGRAM_WEBHOOK_URL,
+          webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+          apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ""),
+        }
+      : undefined,
+    zalo:
+      e.ZALO_ENABLED && e.ZALO_CREDENTIALS_KEY
+        ? {
+            credentialsKey: e.ZALO_CREDENTIALS_KEY,
+            sendIntervalMs: e.ZALO_SEND_INTERVAL_MS,
+            newRecipientsPerHour: e.ZALO_NEW_RECIPIENTS_PER_HOUR,
+          }
+        : undefined,
+    zaloBot: e.ZALO_BOT_TOKEN
+      ? {
+          token: e.ZALO_BOT_TOKEN,
+          mode: e.ZALO_BOT_MODE,
+          apiRoot: e.ZALO_BOT_API_ROOT.replace(/\/+$/, ""),
+          webhookUrl: e.ZALO_BOT_WEBHOOK_URL,
+          webhookSecret: e.ZALO_BOT_WEBHOOK_SECRET,
+        }
+      : undefined,
+    outbox: {
+      concurrency: e.OUTBOX_CONCURRENCY,
+      maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      limits: {
+        telegram: {
+          perSecond: e.TELEGRAM_RATE_PER_SECOND,
+          chatIntervalMs: e.TELEGRAM_CHAT_INTERVAL_MS,
+          groupPerMinute: e.TELEGRAM_GROUP_PER_MINUTE,
+        },
+        zalo: {
+          perSecond: Math.max(1 / Math.max(e.ZALO_SEND_INTERVAL_MS / 1000, 0.001), 0.001),
+          chatIntervalMs: e.ZALO_SEND_INTERVAL_MS,
+          groupPerMinute: 20,
+          newRecipientsPerHour: e.ZALO_NEW_RECIPIENTS_PER_HOUR,
+        },
+        zalo_bot: { perSecond: 20, chatIntervalMs: 1000, groupPerMinute: 20 },
+        web: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 6000 },
+      },
+    },
+  };
+}
+
+/** True when at least one chat platform has credentials. */
+export function hasChannelCredentials(config: Config): boolean {
+  return Boolean(config.telegram || config.zalo || config.zaloBot);
+}

@@ -1,0 +1,90 @@
+/**
+ * Who may do what. A role on unit U gives rights over U's whole subtree and nothing else: never a
+ * sibling, never an ancestor.
+ */
+import type { Database } from "../../storage/database.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { getUnit, subtreeRange } from "../units/unit-service.ts";
+import type { Role } from "../people/people-service.ts";
+
+export const permissions = [
+  /** See the roster, meetings, reports and tickets of the subtree. */
+  "read",
+  /** Schedule, move and cancel meetings; record answers and attendance. */
+  "manage_meetings",
+  /** Compose and send directive summaries to the subtree. */
+  "send_directives",
+  /** Take, answer, escalate and close tickets. */
+  "handle_tickets",
+  /** Import rosters, add people, print link codes. */
+  "manage_people",
+  /** Change the unit tree, channels, admins, backups. */
+  "administer",
+] as const;
+export type Permission = (typeof permissions)[number];
+
+const grants: Record<Role, readonly Permission[]> = {
+  member: [],
+  cadre: ["read", "manage_meetings", "send_directives", "handle_tickets", "manage_people"],
+  official: ["read", "manage_meetings", "send_directives", "handle_tickets", "manage_people"],
+  admin: permissions,
+};
+
+export function roleGrants(role: Role, permission: Permission): boolean {
+  return grants[role].includes(permission);
+}
+
+export interface ScopeEntry {
+  unitId: number;
+  path: string;
+  role: Role;
+}
+
+/** The units a person holds a role on, with their paths. */
+export function scopeOf(db: Database, personId: number): ScopeEntry[] {
+  return db.sql.all<ScopeEntry>(
+    `SELECT m.unitId, u.path, m.role FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ?`,
+    personId,
+  );
+}
+
+/** True when the person has `permission` on the unit through a role on it or on an ancestor. */
+export function can(db: Database, personId: number, permission: Permission, unitId: number): boolean {
+  const target = getUnit(db, unitId);
+  return scopeOf(db, personId).some((s) => target.path.startsWith(s.path) && roleGrants(s.role, permission));
+}
+
+/** Throws forbidden unless `can(...)`. */
+export function assertCan(db: Database, personId: number, permission: Permission, unitId: number): void {
+  if (!can(db, personId, permission, unitId)) throw new AppError("forbidden", { permission });
+}
+
+/**
+ * The top-most units where the person has `permission` (a unit inside another one of the list is
+ * left out). Empty when the person has no such right.
+ */
+export function scopeRoots(db: Database, personId: number, permission: Permission): ScopeEntry[] {
+  const entries = scopeOf(db, personId)
+    .filter((s) => roleGrants(s.role, permission))
+    .sort((a, b) => a.path.length - b.path.length);
+  const roots: ScopeEntry[] = [];
+  for (const e of entries) if (!roots.some((r) => e.path.startsWith(r.path))) roots.push(e);
+  return roots;
+}
+
+/**
+ * SQL condition restricting a Unit alias to the person's scope for a permission, with its params.
+ * Returns ["0", []] (nothing) when the person has no such right.
+ */
+export function scopeCondition(db: Database, personId: number, permission: Permission, alias = "u"): [string, string[]] {
+  const roots = scopeRoots(db, personId, permission);
+  if (!roots.length) return ["0", []];
+  const parts: string[] = [];
+  const params: string[] = [];
+  for (const r of roots) {
+    const [lo, hi] = subtreeRange(r.path);
+    parts.push(`(${alias}.path >= ? AND ${alias}.path < ?)`);
+    params.push(lo, hi);
+  }
+  return [`(${parts.join(" OR ")})`, params];
+}

@@ -1,0 +1,175 @@
+/**
+ * People (hội viên, cán bộ) and their memberships (person × unit × role). A person may belong to
+ * several units with a role in each.
+ */
+import type { Database } from "../../storage/database.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { normalisePhone } from "../../lib/phone.ts";
+import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
+import { getUnit, subtreeRange } from "../units/unit-service.ts";
+
+export const roles = ["member", "cadre", "official", "admin"] as const;
+export type Role = (typeof roles)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (roles as readonly string[]).includes(value);
+}
+
+export interface PersonRow {
+  id: number;
+  fullName: string;
+  phone: string | null;
+  birthYear: number | null;
+  gender: string | null;
+  note: string | null;
+  locale: string;
+  linkedAccounts: number;
+}
+
+const personColumns = `id, fullName, phone, birthYear, gender, note, locale, linkedAccounts`;
+
+export interface PersonInput {
+  fullName: string;
+  phone?: string | null;
+  birthYear?: number | null;
+  gender?: string | null;
+  note?: string | null;
+  locale?: "vi" | "en";
+  isDemo?: boolean;
+}
+
+function cleanPerson(input: PersonInput): Required<Omit<PersonInput, "locale" | "isDemo">> {
+  const fullName = tidyText(input.fullName ?? "");
+  if (!fullName || fullName.length > 200) throw new AppError("invalid_input", { field: "fullName" });
+  let phone: string | null = null;
+  if (input.phone != null && String(input.phone).trim() !== "") {
+    phone = normalisePhone(input.phone);
+    if (!phone) throw new AppError("invalid_input", { field: "phone" });
+  }
+  return {
+    fullName,
+    phone,
+    birthYear: input.birthYear ?? null,
+    gender: input.gender ?? null,
+    note: input.note ? tidyText(input.note) : null,
+  };
+}
+
+/** Creates a person. Throws phone_taken when another person has the phone. */
+export function createPerson(db: Database, input: PersonInput, now = new Date()): PersonRow {
+  const p = cleanPerson(input);
+  if (p.phone && db.sql.get(`SELECT 1 FROM Person WHERE phone = ?`, p.phone)) throw new AppError("phone_taken", {});
+  const r = db.sql.run(
+    `INSERT INTO Person (fullName, nameKey, phone, birthYear, gender, note, locale, isDemo, createdAt, updatedAt)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    p.fullName, foldVietnamese(p.fullName), p.phone, p.birthYear, p.gender, p.note, input.locale ?? "vi",
+    input.isDemo ? 1 : 0, now.getTime(), now.getTime(),
+  );
+  return getPerson(db, r.lastInsertRowid);
+}
+
+/** Updates the given fields of a person. Throws person_not_found, phone_taken. */
+export function updatePerson(db: Database, id: number, input: Partial<PersonInput>, now = new Date()): PersonRow {
+  const current = getPerson(db, id);
+  const p = cleanPerson({ ...current, ...input, fullName: input.fullName ?? current.fullName });
+  if (p.phone && db.sql.get(`SELECT 1 FROM Person WHERE phone = ? AND id != ?`, p.phone, id)) throw new AppError("phone_taken", {});
+  db.sql.run(
+    `UPDATE Person SET fullName = ?, nameKey = ?, phone = ?, birthYear = ?, gender = ?, note = ?, updatedAt = ? WHERE id = ?`,
+    p.fullName, foldVietnamese(p.fullName), p.phone, p.birthYear, p.gender, p.note, now.getTime(), id,
+  );
+  return getPerson(db, id);
+}
+
+/** Returns a person. Throws person_not_found. */
+export function getPerson(db: Database, id: number): PersonRow {
+  const person = db.sql.get<PersonRow>(`SELECT ${personColumns} FROM Person WHERE id = ?`, id);
+  if (!person) throw new AppError("person_not_found", { person: String(id) });
+  return person;
+}
+
+export function findPersonByPhone(db: Database, phone: string): PersonRow | undefined {
+  const normal = normalisePhone(phone);
+  if (!normal) return undefined;
+  return db.sql.get<PersonRow>(`SELECT ${personColumns} FROM Person WHERE phone = ?`, normal);
+}
+
+/** Sets the language a person reads replies in. */
+export function setPersonLocale(db: Database, id: number, locale: "vi" | "en"): void {
+  db.sql.run(`UPDATE Person SET locale = ?, updatedAt = ? WHERE id = ?`, locale, Date.now(), id);
+}
+
+/**
+ * Gives a person a role in a unit (idempotent). A person keeps one membership row per role, so a
+ * cadre of a branch is also listed as its member.
+ */
+export function addMembership(db: Database, personId: number, unitId: number, role: Role, title?: string | null, now = new Date()): void {
+  if (!isRole(role)) throw new AppError("invalid_input", { field: "role" });
+  getUnit(db, unitId);
+  getPerson(db, personId);
+  db.sql.run(
+    `INSERT INTO Membership (personId, unitId, role, title, createdAt) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (personId, unitId, role) DO UPDATE SET title = COALESCE(excluded.title, title)`,
+    personId, unitId, role, title ?? null, now.getTime(),
+  );
+}
+
+export function removeMembership(db: Database, personId: number, unitId: number, role?: Role): number {
+  return role
+    ? db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, personId, unitId, role).changes
+    : db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId).changes;
+}
+
+export interface MembershipRow {
+  unitId: number;
+  role: Role;
+  title: string | null;
+  unitName: string;
+  path: string;
+}
+
+export function listMemberships(db: Database, personId: number): MembershipRow[] {
+  return db.sql.all<MembershipRow>(
+    `SELECT m.unitId, m.role, m.title, u.name AS unitName, u.path FROM Membership m JOIN Unit u ON u.id = m.unitId
+     WHERE m.personId = ? ORDER BY u.path`,
+    personId,
+  );
+}
+
+export interface MemberListing extends PersonRow {
+  unitId: number;
+  unitName: string;
+  role: Role;
+  title: string | null;
+}
+
+/**
+ * People with a membership in the unit (or its whole subtree), one row per person and unit (their
+ * highest role there), ordered by unit then name.
+ */
+export function listMembers(db: Database, unitId: number, options: { subtree?: boolean } = {}): MemberListing[] {
+  const unit = getUnit(db, unitId);
+  const [lo, hi] = options.subtree ? subtreeRange(unit.path) : [unit.path, unit.path + "\u0000"];
+  return db.sql.all<MemberListing>(
+    `SELECT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.note, p.locale, p.linkedAccounts,
+            u.id AS unitId, u.name AS unitName,
+            CASE MAX(CASE m.role WHEN 'admin' THEN 4 WHEN 'official' THEN 3 WHEN 'cadre' THEN 2 ELSE 1 END)
+              WHEN 4 THEN 'admin' WHEN 3 THEN 'official' WHEN 2 THEN 'cadre' ELSE 'member' END AS role,
+            MAX(m.title) AS title
+     FROM Membership m JOIN Unit u ON u.id = m.unitId JOIN Person p ON p.id = m.personId
+     WHERE u.path >= ? AND u.path < ?
+     GROUP BY p.id, u.id ORDER BY u.path, p.nameKey`,
+    lo, hi,
+  );
+}
+
+/** Distinct people of a unit's subtree (the audience of a broadcast), optionally one organisation. */
+export function audienceIds(db: Database, unitId: number, options: { subtree?: boolean } = { subtree: true }): number[] {
+  const unit = getUnit(db, unitId);
+  const [lo, hi] = options.subtree === false ? [unit.path, unit.path + "\u0000"] : subtreeRange(unit.path);
+  return db.sql
+    .all<{ personId: number }>(
+      `SELECT DISTINCT m.personId FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE u.path >= ? AND u.path < ? ORDER BY m.personId`,
+      lo, hi,
+    )
+    .map((r) => r.personId);
+}

@@ -1,0 +1,274 @@
+/**
+ * Units (đơn vị) form a tree of any depth per organisation. The tree is kept as a materialised path
+ * of ids ("/1/5/12/"), so a subtree is one range scan on an indexed column and a move rewrites the
+ * moved subtree's paths in one statement.
+ */
+import type { Database } from "../../storage/database.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
+
+export interface UnitRow {
+  id: number;
+  organisationId: number;
+  parentId: number | null;
+  name: string;
+  levelLabel: string;
+  path: string;
+  depth: number;
+}
+
+const unitColumns = `id, organisationId, parentId, name, levelLabel, path, depth`;
+
+/** Range bounds of the subtree under `path` (inclusive lower, exclusive upper). */
+export function subtreeRange(path: string): [string, string] {
+  // '/' is followed by '0' in ASCII, so every descendant path sorts before path-without-slash + '0'.
+  return [path, path.slice(0, -1) + "0"];
+}
+
+export interface OrganisationInput {
+  code: string;
+  name: string;
+  ticketDueDays?: number;
+  isDemo?: boolean;
+}
+
+/** Creates an organisation. Throws conflict when the code is taken. */
+export function createOrganisation(db: Database, input: OrganisationInput, now = new Date()): { id: number } {
+  const code = foldVietnamese(input.code).replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  const name = tidyText(input.name);
+  if (!code || !name) throw new AppError("invalid_input", { field: !code ? "code" : "name" });
+  if (db.sql.get(`SELECT 1 FROM Organisation WHERE code = ?`, code)) throw new AppError("conflict", { what: code });
+  const r = db.sql.run(
+    `INSERT INTO Organisation (code, name, ticketDueDays, isDemo, createdAt) VALUES (?, ?, ?, ?, ?)`,
+    code, name, input.ticketDueDays ?? 7, input.isDemo ? 1 : 0, now.getTime(),
+  );
+  return { id: r.lastInsertRowid };
+}
+
+export function listOrganisations(db: Database): { id: number; code: string; name: string }[] {
+  return db.sql.all(`SELECT id, code, name FROM Organisation ORDER BY id`);
+}
+
+export interface UnitInput {
+  name: string;
+  levelLabel?: string;
+  /** Parent unit; omit for a root unit (then organisationId is required). */
+  parentId?: number | null;
+  organisationId?: number;
+}
+
+/**
+ * Creates a unit under `parentId` (or a root of `organisationId`). Throws unit_not_found for a
+ * missing parent, conflict when the parent already has a unit of that name.
+ */
+export function createUnit(db: Database, input: UnitInput, now = new Date()): UnitRow {
+  const name = tidyText(input.name);
+  if (!name) throw new AppError("invalid_input", { field: "name" });
+  if (name.length > 200) throw new AppError("invalid_input", { field: "name" });
+  return db.sql.transaction(() => {
+    let organisationId = input.organisationId;
+    let parent: UnitRow | undefined;
+    if (input.parentId != null) {
+      parent = getUnit(db, input.parentId);
+      organisationId = parent.organisationId;
+    } else if (organisationId == null || !db.sql.get(`SELECT 1 FROM Organisation WHERE id = ?`, organisationId)) {
+      throw new AppError("not_found", { what: "organisation" });
+    }
+    const nameKey = foldVietnamese(name);
+    const clash = parent
+      ? db.sql.get(`SELECT 1 FROM Unit WHERE parentId = ? AND nameKey = ?`, parent.id, nameKey)
+      : db.sql.get(`SELECT 1 FROM Unit WHERE parentId IS NULL AND organisationId = ? AND nameKey = ?`, organisationId, nameKey);
+    if (clash) throw new AppError("conflict", { what: name });
+    const r = db.sql.run(
+      `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      organisationId, parent?.id ?? null, name, nameKey, tidyText(input.levelLabel ?? ""),
+      `tmp:${process.pid}:${Math.random()}`, parent ? parent.depth + 1 : 0, now.getTime(),
+    );
+    const id = r.lastInsertRowid;
+    const path = `${parent?.path ?? "/"}${id}/`;
+    db.sql.run(`UPDATE Unit SET path = ? WHERE id = ?`, path, id);
+    return getUnit(db, id);
+  });
+}
+
+/** Returns a unit. Throws unit_not_found. */
+export function getUnit(db: Database, id: number): UnitRow {
+  const unit = db.sql.get<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE id = ?`, id);
+  if (!unit) throw new AppError("unit_not_found", { unit: String(id) });
+  return unit;
+}
+
+/** Renames a unit. Throws conflict when a sibling already has the name. */
+export function renameUnit(db: Database, id: number, newName: string): UnitRow {
+  const name = tidyText(newName);
+  if (!name) throw new AppError("invalid_input", { field: "name" });
+  return db.sql.transaction(() => {
+    const unit = getUnit(db, id);
+    const nameKey = foldVietnamese(name);
+    const clash = db.sql.get(
+      `SELECT 1 FROM Unit WHERE id != ? AND organisationId = ? AND nameKey = ? AND (parentId = ? OR (parentId IS NULL AND ? IS NULL))`,
+      id, unit.organisationId, nameKey, unit.parentId, unit.parentId,
+    );
+    if (clash) throw new AppError("conflict", { what: name });
+    db.sql.run(`UPDATE Unit SET name = ?, nameKey = ? WHERE id = ?`, name, nameKey, id);
+    return getUnit(db, id);
+  });
+}
+
+/** Sets the level label ("Xã", "Chi hội"…). */
+export function setLevelLabel(db: Database, id: number, label: string): void {
+  getUnit(db, id);
+  db.sql.run(`UPDATE Unit SET levelLabel = ? WHERE id = ?`, tidyText(label), id);
+}
+
+/**
+ * Moves a unit (with its subtree) under a new parent of the same organisation. Throws unit_cycle
+ * when the new parent is inside the moved subtree, unit_root_move for a root, conflict when the
+ * new parent already has a unit of that name.
+ */
+export function moveUnit(db: Database, id: number, newParentId: number): UnitRow {
+  return db.sql.transaction(() => {
+    const unit = getUnit(db, id);
+    const target = getUnit(db, newParentId);
+    if (unit.parentId === null) throw new AppError("unit_root_move", { unit: unit.name });
+    if (target.path.startsWith(unit.path)) throw new AppError("unit_cycle", { unit: unit.name, parent: target.name });
+    if (target.organisationId !== unit.organisationId) throw new AppError("forbidden", { what: "organisation" });
+    if (unit.parentId === target.id) return unit;
+    const nameKey = foldVietnamese(unit.name);
+    if (db.sql.get(`SELECT 1 FROM Unit WHERE parentId = ? AND nameKey = ?`, target.id, nameKey))
+      throw new AppError("conflict", { what: unit.name });
+    const newPath = `${target.path}${unit.id}/`;
+    const delta = target.depth + 1 - unit.depth;
+    const [lo, hi] = subtreeRange(unit.path);
+    db.sql.run(
+      `UPDATE Unit SET path = ? || substr(path, ?), depth = depth + ? WHERE path >= ? AND path < ?`,
+      newPath, unit.path.length + 1, delta, lo, hi,
+    );
+    db.sql.run(`UPDATE Unit SET parentId = ? WHERE id = ?`, target.id, unit.id);
+    return getUnit(db, id);
+  });
+}
+
+/** The unit and all its descendants, ordered by path (a depth-first listing). */
+export function listSubtree(db: Database, id: number): UnitRow[] {
+  const unit = getUnit(db, id);
+  const [lo, hi] = subtreeRange(unit.path);
+  return db.sql.all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE path >= ? AND path < ? ORDER BY path`, lo, hi);
+}
+
+/** Ids of the unit and its descendants. */
+export function subtreeIds(db: Database, id: number): number[] {
+  const unit = getUnit(db, id);
+  const [lo, hi] = subtreeRange(unit.path);
+  return db.sql.all<{ id: number }>(`SELECT id FROM Unit WHERE path >= ? AND path < ?`, lo, hi).map((r) => r.id);
+}
+
+/** Ancestors from the root down to the unit's parent. */
+export function listAncestors(db: Database, id: number): UnitRow[] {
+  const unit = getUnit(db, id);
+  const ids = unit.path.split("/").filter(Boolean).map(Number).slice(0, -1);
+  if (!ids.length) return [];
+  const rows = db.sql.all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE id IN (${ids.map(() => "?").join(",")})`, ...ids);
+  return rows.sort((a, b) => a.depth - b.depth);
+}
+
+/** Root units (one per organisation tree). */
+export function listRoots(db: Database): (UnitRow & { organisationName: string })[] {
+  return db.sql.all(
+    `SELECT u.id, u.organisationId, u.parentId, u.name, u.levelLabel, u.path, u.depth, o.name AS organisationName
+     FROM Unit u JOIN Organisation o ON o.id = u.organisationId WHERE u.parentId IS NULL ORDER BY u.id`,
+  );
+}
+
+/** "Tỉnh A / Xã B / Chi hội 1" */
+export function unitLabel(db: Database, id: number): string {
+  return [...listAncestors(db, id), getUnit(db, id)].map((u) => u.name).join(" / ");
+}
+
+/**
+ * Resolves what a person typed to one unit: an id ("12"), a name, or a path of names separated by
+ * "/" or ">" ("Xã A / Chi hội 1"), matched without diacritics or case, within `underId`'s subtree
+ * when given. Throws unit_not_found, or unit_ambiguous listing the candidates.
+ */
+export function resolveUnit(db: Database, ref: string, underId?: number): UnitRow {
+  const text = ref.trim();
+  if (!text) throw new AppError("unit_not_found", { unit: ref });
+  const scope = underId != null ? subtreeRange(getUnit(db, underId).path) : null;
+  const inScope = (u: UnitRow) => !scope || (u.path >= scope[0] && u.path < scope[1]);
+  if (/^#?\d+$/.test(text)) {
+    const unit = db.sql.get<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE id = ?`, Number(text.replace("#", "")));
+    if (unit && inScope(unit)) return unit;
+  }
+  const parts = text.split(/\s*[/>]\s*/).map(foldVietnamese).filter(Boolean);
+  const last = parts.at(-1)!;
+  let candidates = db.sql
+    .all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE nameKey = ?`, last)
+    .filter(inScope);
+  if (parts.length > 1) {
+    candidates = candidates.filter((u) => {
+      const names = listAncestors(db, u.id).map((a) => foldVietnamese(a.name));
+      // Each typed ancestor must appear, in order, among the unit's ancestors.
+      let i = 0;
+      for (const n of names) if (n === parts[i]) i++;
+      return i === parts.length - 1;
+    });
+  }
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length === 0) throw new AppError("unit_not_found", { unit: text });
+  throw new AppError("unit_ambiguous", {
+    unit: text,
+    candidates: candidates.map((c) => `#${c.id} ${unitLabel(db, c.id)}`).join("; "),
+  });
+}
+
+export interface UnitCounts {
+  unitId: number;
+  name: string;
+  levelLabel: string;
+  depth: number;
+  parentId: number | null;
+  /** People with a membership in this very unit. */
+  members: number;
+  linked: number;
+  /** The same over the unit's whole subtree. */
+  membersTotal: number;
+  linkedTotal: number;
+}
+
+/**
+ * Member and linked counts of every unit of the subtree, each rolled up its own subtree. One grouped
+ * query plus one pass up the paths. A person with memberships in two units counts in both.
+ */
+export function rollUpCounts(db: Database, id: number): UnitCounts[] {
+  const units = listSubtree(db, id);
+  const root = units[0]!;
+  const [lo, hi] = subtreeRange(root.path);
+  const rows = db.sql.all<{ unitId: number; members: number; linked: number }>(
+    `SELECT m.unitId AS unitId, COUNT(DISTINCT m.personId) AS members,
+            COUNT(DISTINCT CASE WHEN p.linkedAccounts > 0 THEN m.personId END) AS linked
+     FROM Unit u JOIN Membership m ON m.unitId = u.id JOIN Person p ON p.id = m.personId
+     WHERE u.path >= ? AND u.path < ? GROUP BY m.unitId`,
+    lo, hi,
+  );
+  const byId = new Map<number, UnitCounts>();
+  for (const u of units)
+    byId.set(u.id, { unitId: u.id, name: u.name, levelLabel: u.levelLabel, depth: u.depth, parentId: u.parentId, members: 0, linked: 0, membersTotal: 0, linkedTotal: 0 });
+  for (const r of rows) {
+    const c = byId.get(r.unitId)!;
+    c.members = r.members;
+    c.linked = r.linked;
+  }
+  // Deepest first, so each unit's total is complete before it is added to its parent.
+  for (const u of [...units].sort((a, b) => b.depth - a.depth)) {
+    const c = byId.get(u.id)!;
+    c.membersTotal += c.members;
+    c.linkedTotal += c.linked;
+    if (u.id !== root.id && u.parentId != null) {
+      const p = byId.get(u.parentId)!;
+      p.membersTotal += c.membersTotal;
+      p.linkedTotal += c.linkedTotal;
+    }
+  }
+  return units.map((u) => byId.get(u.id)!);
+}

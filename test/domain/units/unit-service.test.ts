@@ -1,0 +1,152 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { buildTree, type TestTree } from "../../helpers/tree.ts";
+import {
+  createUnit, getUnit, listAncestors, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, subtreeIds,
+} from "../../../src/domain/units/unit-service.ts";
+import { addMembership, createPerson } from "../../../src/domain/people/people-service.ts";
+import { isAppError } from "../../../src/lib/app-error.ts";
+
+let db: TestDatabase;
+let tree: TestTree;
+beforeEach(async () => {
+  db = await createTestDatabase();
+  tree = buildTree(db);
+});
+afterEach(() => db.destroy());
+
+function errorCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isAppError(e) ? e.code : String(e);
+  }
+  return undefined;
+}
+
+describe("createUnit", () => {
+  it("should store materialised paths and depths", () => {
+    expect(tree.province.path).toBe(`/${tree.province.id}/`);
+    expect(tree.branchA1.path).toBe(`/${tree.province.id}/${tree.communeA.id}/${tree.branchA1.id}/`);
+    expect(tree.branchA1.depth).toBe(2);
+    expect(tree.branchA1.levelLabel).toBe("Chi hội");
+  });
+
+  it("should refuse a duplicate name under the same parent, ignoring diacritics and case", () => {
+    expect(errorCode(() => createUnit(db, { parentId: tree.communeA.id, name: "chi HOI 1" }))).toBe("conflict");
+  });
+
+  it("should allow the same name under different parents", () => {
+    expect(tree.branchA1.name).toBe(tree.branchB1.name);
+  });
+
+  it("should support any depth", () => {
+    let parent = tree.branchA1;
+    for (let i = 0; i < 12; i++) parent = createUnit(db, { parentId: parent.id, name: `Tổ ${i}` });
+    expect(parent.depth).toBe(14);
+    expect(listAncestors(db, parent.id)).toHaveLength(14);
+  });
+
+  it("should reject an empty name and a missing parent", () => {
+    expect(errorCode(() => createUnit(db, { parentId: tree.communeA.id, name: "   " }))).toBe("invalid_input");
+    expect(errorCode(() => createUnit(db, { parentId: 9999, name: "X" }))).toBe("unit_not_found");
+  });
+});
+
+describe("listSubtree", () => {
+  it("should list a unit and its descendants only", () => {
+    const names = listSubtree(db, tree.communeA.id).map((u) => u.id);
+    expect(names).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
+  });
+
+  it("should not include a sibling whose id shares a prefix", () => {
+    // Unit ids 1 and 10..19 share the digit prefix; the path range must not confuse them.
+    const extra = [];
+    for (let i = 0; i < 12; i++) extra.push(createUnit(db, { parentId: tree.province.id, name: `Xã ${i}` }));
+    const sub = subtreeIds(db, tree.communeA.id);
+    expect(sub.sort()).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id].sort());
+    const eleven = extra.find((u) => String(u.id).startsWith(String(tree.province.id)) && u.id !== tree.province.id);
+    if (eleven) expect(subtreeIds(db, tree.province.id)).toContain(eleven.id);
+  });
+});
+
+describe("renameUnit", () => {
+  it("should rename and refuse a sibling's name", () => {
+    expect(renameUnit(db, tree.branchA2.id, "Chi hội Ấp 3").name).toBe("Chi hội Ấp 3");
+    expect(errorCode(() => renameUnit(db, tree.branchA2.id, "Chi hội 1"))).toBe("conflict");
+  });
+});
+
+describe("moveUnit", () => {
+  it("should move a subtree and rewrite every descendant path", () => {
+    const team = createUnit(db, { parentId: tree.branchA2.id, name: "Tổ 1" });
+    moveUnit(db, tree.branchA2.id, tree.communeB.id);
+    const moved = getUnit(db, tree.branchA2.id);
+    expect(moved.parentId).toBe(tree.communeB.id);
+    expect(moved.path).toBe(`${tree.communeB.path}${tree.branchA2.id}/`);
+    expect(getUnit(db, team.id).path).toBe(`${moved.path}${team.id}/`);
+    expect(getUnit(db, team.id).depth).toBe(3);
+    expect(subtreeIds(db, tree.communeA.id)).not.toContain(team.id);
+    expect(subtreeIds(db, tree.communeB.id)).toContain(team.id);
+  });
+
+  it("should refuse a cycle and leave the tree as it was", () => {
+    const before = listSubtree(db, tree.province.id);
+    expect(errorCode(() => moveUnit(db, tree.communeA.id, tree.branchA1.id))).toBe("unit_cycle");
+    expect(errorCode(() => moveUnit(db, tree.communeA.id, tree.communeA.id))).toBe("unit_cycle");
+    expect(listSubtree(db, tree.province.id)).toEqual(before);
+  });
+
+  it("should refuse moving a root", () => {
+    expect(errorCode(() => moveUnit(db, tree.province.id, tree.communeA.id))).toBe("unit_root_move");
+  });
+});
+
+describe("resolveUnit", () => {
+  it("should find a unit by name without diacritics", () => {
+    expect(resolveUnit(db, "chi hoi khu pho 3").id).toBe(tree.branchB2.id);
+  });
+
+  it("should report an ambiguous name with the candidates", () => {
+    try {
+      resolveUnit(db, "Chi hội 1");
+      expect.unreachable();
+    } catch (e) {
+      expect(isAppError(e, "unit_ambiguous")).toBe(true);
+      expect(String((e as { params: { candidates: string } }).params.candidates)).toContain("Xã Phước Hòa / Chi hội 1");
+    }
+  });
+
+  it("should disambiguate by path or by parent scope", () => {
+    expect(resolveUnit(db, "Phước Hòa / Chi hội 1".replace("Phước", "Xã Phước")).id).toBe(tree.branchA1.id);
+    expect(resolveUnit(db, "Chi hội 1", tree.communeB.id).id).toBe(tree.branchB1.id);
+    expect(resolveUnit(db, String(tree.branchA2.id)).id).toBe(tree.branchA2.id);
+  });
+
+  it("should not find a unit outside the given scope", () => {
+    expect(errorCode(() => resolveUnit(db, "Chi hội 2", tree.communeB.id))).toBe("unit_not_found");
+  });
+});
+
+describe("rollUpCounts", () => {
+  it("should count members and linked members per unit and up the tree", () => {
+    const add = (unitId: number, n: number, linked = 0) => {
+      for (let i = 0; i < n; i++) {
+        const p = createPerson(db, { fullName: `Người ${unitId}-${i}` });
+        addMembership(db, p.id, unitId, "member");
+        if (i < linked) db.sql.run(`UPDATE Person SET linkedAccounts = 1 WHERE id = ?`, p.id);
+      }
+    };
+    add(tree.branchA1.id, 5, 2);
+    add(tree.branchA2.id, 3, 3);
+    add(tree.branchB1.id, 4, 0);
+    add(tree.communeA.id, 1, 1);
+    const counts = new Map(rollUpCounts(db, tree.province.id).map((c) => [c.unitId, c]));
+    expect(counts.get(tree.branchA1.id)).toMatchObject({ members: 5, linked: 2, membersTotal: 5, linkedTotal: 2 });
+    expect(counts.get(tree.communeA.id)).toMatchObject({ members: 1, membersTotal: 9, linkedTotal: 6 });
+    expect(counts.get(tree.communeB.id)).toMatchObject({ members: 0, membersTotal: 4, linkedTotal: 0 });
+    expect(counts.get(tree.province.id)).toMatchObject({ membersTotal: 13, linkedTotal: 6 });
+    const sub = rollUpCounts(db, tree.communeA.id);
+    expect(sub.map((c) => c.unitId)).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
+  });
+});
