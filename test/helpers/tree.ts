@@ -1,5 +1,7 @@
 /** A small organisation tree used by domain tests: province → 2 communes → 2 branches each. */
 import type { Database } from "../../src/storage/database.ts";
+import { afterEach, beforeEach } from "vitest";
+import { createTestDatabase, type TestDatabase } from "./test-db.ts";
 import { createOrganisation, createUnit, type UnitRow } from "../../src/domain/units/unit-service.ts";
 
 export interface TestTree {
@@ -23,4 +25,18 @@ export function buildTree(db: Database, code = "ccb"): TestTree {
   const branchB1 = createUnit(db, { parentId: communeB.id, name: "Chi hội 1", levelLabel: "Chi hội" });
   const branchB2 = createUnit(db, { parentId: communeB.id, name: "Chi hội Khu phố 3", levelLabel: "Chi hội" });
   return { organisationId, province, communeA, communeB, branchA1, branchA2, branchB1, branchB2 };
+}
+
+/**
+ * Gives each test of a file a fresh database with the test tree:
+ * `const ctx = useTreeDatabase();` then `ctx.db`, `ctx.tree` inside tests.
+ */
+export function useTreeDatabase(): { db: TestDatabase; tree: TestTree } {
+  const ctx = {} as { db: TestDatabase; tree: TestTree };
+  beforeEach(async () => {
+    ctx.db = await createTestDatabase();
+    ctx.tree = buildTree(ctx.db);
+  });
+  afterEach(() => ctx.db.destroy());
+  return ctx;
 }

@@ -18,6 +18,8 @@ CREATE TABLE "Unit" (
     "levelLabel" TEXT NOT NULL DEFAULT '',
     "path" TEXT NOT NULL,
     "depth" INTEGER NOT NULL,
+    "memberCount" INTEGER NOT NULL DEFAULT 0,
+    "linkedCount" INTEGER NOT NULL DEFAULT 0,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "archivedAt" DATETIME,
     CONSTRAINT "Unit_organisationId_fkey" FOREIGN KEY ("organisationId") REFERENCES "Organisation" ("id") ON DELETE RESTRICT ON UPDATE CASCADE,

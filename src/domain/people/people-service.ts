@@ -71,7 +71,7 @@ export function createPerson(db: Database, input: PersonInput, now = new Date())
 /** Updates the given fields of a person. Throws person_not_found, phone_taken. */
 export function updatePerson(db: Database, id: number, input: Partial<PersonInput>, now = new Date()): PersonRow {
   const current = getPerson(db, id);
-  const p = cleanPerson({ ...current, ...input, fullName: input.fullName ?? current.fullName });
+  const p = cleanPerson({ ...current, locale: undefined, ...input, fullName: input.fullName ?? current.fullName });
   if (p.phone && db.sql.get(`SELECT 1 FROM Person WHERE phone = ? AND id != ?`, p.phone, id)) throw new AppError("phone_taken", {});
   db.sql.run(
     `UPDATE Person SET fullName = ?, nameKey = ?, phone = ?, birthYear = ?, gender = ?, note = ?, updatedAt = ? WHERE id = ?`,

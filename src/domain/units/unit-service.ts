@@ -154,7 +154,10 @@ export function moveUnit(db: Database, id: number, newParentId: number): UnitRow
 export function listSubtree(db: Database, id: number): UnitRow[] {
   const unit = getUnit(db, id);
   const [lo, hi] = subtreeRange(unit.path);
-  return db.sql.all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE path >= ? AND path < ? ORDER BY path`, lo, hi);
+  // Array rows turned into objects by hand: about twice as fast as named rows on 10,000 units.
+  return db.sql
+    .raw<[number, number, number | null, string, string, string, number]>(`SELECT ${unitColumns} FROM Unit WHERE path >= ? AND path < ? ORDER BY path`, lo, hi)
+    .map(([id, organisationId, parentId, name, levelLabel, path, depth]) => ({ id, organisationId, parentId, name, levelLabel, path, depth }));
 }
 
 /** Ids of the unit and its descendants. */
@@ -205,6 +208,14 @@ export function resolveUnit(db: Database, ref: string, underId?: number): UnitRo
   let candidates = db.sql
     .all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE nameKey = ?`, last)
     .filter(inScope);
+  if (!candidates.length) {
+    // Officials often type only the distinctive part ("Triệu Phong" for "Hội CCB xã Triệu Phong"):
+    // accept it when it matches whole words of exactly one unit's name.
+    const words = new RegExp(`(^| )${last.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`);
+    candidates = db.sql
+      .all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE instr(nameKey, ?) > 0`, last)
+      .filter((u) => inScope(u) && words.test(foldVietnamese(u.name)));
+  }
   if (parts.length > 1) {
     candidates = candidates.filter((u) => {
       const names = listAncestors(db, u.id).map((a) => foldVietnamese(a.name));
@@ -237,38 +248,33 @@ export interface UnitCounts {
 }
 
 /**
- * Member and linked counts of every unit of the subtree, each rolled up its own subtree. One grouped
- * query plus one pass up the paths. A person with memberships in two units counts in both.
+ * Member and linked counts of every unit of the subtree, each rolled up its own subtree. Reads the
+ * per-unit counters (kept by triggers) in one range scan and sums them up the tree in one pass.
+ * A person with memberships in two units counts in both.
  */
 export function rollUpCounts(db: Database, id: number): UnitCounts[] {
-  const units = listSubtree(db, id);
-  const root = units[0]!;
+  const root = getUnit(db, id);
   const [lo, hi] = subtreeRange(root.path);
-  const rows = db.sql.all<{ unitId: number; members: number; linked: number }>(
-    `SELECT m.unitId AS unitId, COUNT(DISTINCT m.personId) AS members,
-            COUNT(DISTINCT CASE WHEN p.linkedAccounts > 0 THEN m.personId END) AS linked
-     FROM Unit u JOIN Membership m ON m.unitId = u.id JOIN Person p ON p.id = m.personId
-     WHERE u.path >= ? AND u.path < ? GROUP BY m.unitId`,
+  const rows = db.sql.raw<[number, number | null, string, string, number, number, number]>(
+    `SELECT id, parentId, name, levelLabel, depth, memberCount, linkedCount FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
     lo, hi,
   );
+  const out: UnitCounts[] = new Array(rows.length);
   const byId = new Map<number, UnitCounts>();
-  for (const u of units)
-    byId.set(u.id, { unitId: u.id, name: u.name, levelLabel: u.levelLabel, depth: u.depth, parentId: u.parentId, members: 0, linked: 0, membersTotal: 0, linkedTotal: 0 });
-  for (const r of rows) {
-    const c = byId.get(r.unitId)!;
-    c.members = r.members;
-    c.linked = r.linked;
+  for (let i = 0; i < rows.length; i++) {
+    const [unitId, parentId, name, levelLabel, depth, members, linked] = rows[i]!;
+    const c: UnitCounts = { unitId, name, levelLabel, depth, parentId, members, linked, membersTotal: members, linkedTotal: linked };
+    out[i] = c;
+    byId.set(unitId, c);
   }
-  // Deepest first, so each unit's total is complete before it is added to its parent.
-  for (const u of [...units].sort((a, b) => b.depth - a.depth)) {
-    const c = byId.get(u.id)!;
-    c.membersTotal += c.members;
-    c.linkedTotal += c.linked;
-    if (u.id !== root.id && u.parentId != null) {
-      const p = byId.get(u.parentId)!;
-      p.membersTotal += c.membersTotal;
-      p.linkedTotal += c.linkedTotal;
+  // Path order lists parents before children, so walking it backwards finishes every child first.
+  for (let i = out.length - 1; i > 0; i--) {
+    const c = out[i]!;
+    const parent = c.parentId != null ? byId.get(c.parentId) : undefined;
+    if (parent) {
+      parent.membersTotal += c.membersTotal;
+      parent.linkedTotal += c.linkedTotal;
     }
   }
-  return units.map((u) => byId.get(u.id)!);
+  return out;
 }

@@ -51,7 +51,7 @@ describe("memberships", () => {
     addMembership(db, p.id, tree.branchB2.id, "member"); // idempotent
     expect(listMemberships(db, p.id).map((m) => [m.unitId, m.role])).toEqual([
       [tree.branchA1.id, "member"], [tree.branchA1.id, "cadre"], [tree.branchB2.id, "member"],
-    ].sort((a, b) => (a[0]! - b[0]!) || String(a[1]).localeCompare(String(b[1]))));
+    ].sort((a, b) => (Number(a[0]) - Number(b[0])) || String(a[1]).localeCompare(String(b[1]))));
     const listed = listMembers(db, tree.branchA1.id);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id: p.id, role: "cadre", title: "Chi hội trưởng" });

@@ -150,3 +150,21 @@ describe("rollUpCounts", () => {
     expect(sub.map((c) => c.unitId)).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
   });
 });
+
+describe("resolveUnit by part of a name", () => {
+  it("should accept the distinctive words of exactly one unit's name", () => {
+    expect(resolveUnit(db, "phuoc hoa").id).toBe(tree.communeA.id);
+    expect(resolveUnit(db, "Khu phố 3").id).toBe(tree.branchB2.id);
+  });
+
+  it("should not match inside a word, and report several matches as ambiguous", () => {
+    expect(() => resolveUnit(db, "uoc hoa")).toThrowError(/unit_not_found/);
+    expect(() => resolveUnit(db, "Phước H")).toThrowError(/unit_not_found/);
+    try {
+      resolveUnit(db, "chi hoi");
+      expect.unreachable();
+    } catch (e) {
+      expect(isAppError(e, "unit_ambiguous")).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * Telegram on grammY: long polling by default or a webhook (secret checked on every request),
+ * a configurable Bot API root, inline keyboards with answered callback queries, private chats and
+ * branch groups (only messages addressed to the bot). An update is stored (by the inbox) before
+ * grammY acknowledges it: polling confirms an offset only after the middleware finished, and the
+ * webhook answers 200 only after the handler resolved.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { Bot, GrammyError, HttpError, InlineKeyboard } from "grammy";
+import type { Update, UserFromGetMe } from "grammy/types";
+import { autoRetry } from "@grammyjs/auto-retry";
+import type { Hono } from "hono";
+import type { TelegramConfig } from "../../config.ts";
+import type { Logger } from "../../lib/logger.ts";
+import {
+  ChannelSendError, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget,
+} from "../channel.ts";
+import { normaliseUpdate } from "./normalise-update.ts";
+import { translator } from "../../lib/i18n.ts";
+
+export const telegramMaxLength = 4096;
+export const webhookPath = "/telegram/webhook";
+const allowedUpdates = ["message", "callback_query", "my_chat_member"] as const;
+
+export interface TelegramChannelOptions {
+  config: TelegramConfig;
+  logger: Logger;
+  /** The web server to mount the webhook on (webhook mode). */
+  app?: Hono;
+  /** Known bot identity (tests); otherwise fetched with getMe. */
+  botInfo?: UserFromGetMe;
+}
+
+/** Classifies a failed Bot API call for the delivery engine. */
+export function classifyTelegramError(error: unknown): ChannelSendError {
+  if (error instanceof GrammyError) {
+    const code = error.error_code;
+    const message = `${error.method}: ${error.description}`;
+    if (code === 429) return new ChannelSendError("rate_limited", message, { retryAfterSeconds: error.parameters.retry_after ?? 1, errorCode: code, cause: error });
+    if (code === 403) return new ChannelSendError("unreachable", message, { errorCode: code, cause: error });
+    if (code === 400 && /chat not found|user not found|PEER_ID_INVALID|bot was kicked|chat was deleted/i.test(error.description))
+      return new ChannelSendError("unreachable", message, { errorCode: code, cause: error });
+    if (code >= 500 || code === 401 || code === 409) return new ChannelSendError("transient", message, { errorCode: code, cause: error });
+    return new ChannelSendError("permanent", message, { errorCode: code, cause: error });
+  }
+  if (error instanceof HttpError) return new ChannelSendError("transient", `network: ${error.message}`, { cause: error });
+  return new ChannelSendError("transient", error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function keyboardFor(message: OutboundMessage): InlineKeyboard | undefined {
+  if (!message.choices?.length) return undefined;
+  const keyboard = new InlineKeyboard();
+  const short = message.choices.every((c) => c.label.length <= 14);
+  message.choices.forEach((c, i) => {
+    keyboard.text(c.label, c.payload);
+    if (!short || i % 3 === 2) keyboard.row();
+  });
+  return keyboard;
+}
+
+export class TelegramChannel implements Channel {
+  readonly id = "telegram" as const;
+  readonly capabilities: ChannelCapabilities = { buttons: true, maxLength: telegramMaxLength, groups: true };
+  readonly bot: Bot;
+  readonly #log: Logger;
+  #handler?: InboundHandler;
+  #ready = false;
+  #stopping = false;
+  #polling?: Promise<void>;
+
+  constructor(readonly options: TelegramChannelOptions) {
+    this.#log = options.logger.child({ module: "telegram" });
+    this.bot = new Bot(options.config.token, {
+      botInfo: options.botInfo,
+      client: { apiRoot: options.config.apiRoot, timeoutSeconds: 30 },
+    });
+    // Short 429 waits are absorbed here; longer ones and every other failure go back to the outbox.
+    this.bot.api.config.use(autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 5, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
+    this.bot.use(async (ctx) => {
+      const message = normaliseUpdate(ctx.update, ctx.me);
+      if (message && this.#handler) await this.#handler(message);
+      // Stop the button's progress spinner; a failure here is harmless.
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch((e) => this.#log.debug({ err: e }, "answerCallbackQuery failed"));
+    });
+    // The error boundary: one bad update never stops the listener.
+    this.bot.catch((err) => this.#log.error({ err: err.error, updateId: err.ctx?.update?.update_id }, "error while handling an update"));
+    if (options.app) this.#mountWebhook(options.app);
+  }
+
+  #mountWebhook(app: Hono): void {
+    app.post(webhookPath, async (c) => {
+      const secret = this.options.config.webhookSecret;
+      if (this.options.config.mode !== "webhook" || !secret) return c.json({ error: "not_found" }, 404);
+      if (!sameSecret(c.req.header("x-telegram-bot-api-secret-token"), secret)) return c.json({ error: "unauthorized" }, 401);
+      if (!this.#ready) return c.json({ error: "starting" }, 503);
+      let update: Update;
+      try {
+        update = await c.req.json<Update>();
+      } catch {
+        return c.json({ error: "bad_request" }, 400);
+      }
+      if (!update || typeof update !== "object" || typeof (update as { update_id?: unknown }).update_id !== "number")
+        return c.json({ error: "bad_request" }, 400);
+      await this.bot.handleUpdate(update);
+      return c.json({ ok: true });
+    });
+  }
+
+  async #init(): Promise<void> {
+    for (let attempt = 1; !this.#stopping; attempt++) {
+      try {
+        await this.bot.init();
+        return;
+      } catch (error) {
+        const wait = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+        this.#log.error({ err: error, attempt, retryInMs: wait }, "getMe failed; Telegram is not reachable yet");
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  async start(handler: InboundHandler): Promise<void> {
+    this.#handler = handler;
+    if (!this.options.botInfo) {
+      // Not fatal: keep trying in the background so the rest of the service runs.
+      void this.#init().then(() => this.#afterInit());
+      return;
+    }
+    await this.#afterInit();
+  }
+
+  async #afterInit(): Promise<void> {
+    if (this.#stopping) return;
+    this.#ready = true;
+    const t = translator("vi");
+    const commands = [
+      { command: "start", description: "Bắt đầu / Start" },
+      { command: "lich", description: "Lịch sinh hoạt / Meetings" },
+      { command: "vanban", description: "Văn bản / Directives" },
+      { command: "ykien", description: "Gửi ý kiến / Send a concern" },
+      { command: "ngonngu", description: "Ngôn ngữ / Language" },
+      { command: "trogiup", description: "Trợ giúp / Help" },
+    ];
+    void t;
+    await this.bot.api.setMyCommands(commands).catch((e) => this.#log.warn({ err: e }, "setMyCommands failed (optional)"));
+    if (this.options.config.mode === "webhook") {
+      await this.bot.api
+        .setWebhook(`${this.options.config.webhookUrl!.replace(/\/+$/, "")}${webhookPath}`, {
+          secret_token: this.options.config.webhookSecret,
+          allowed_updates: [...allowedUpdates],
+        })
+        .catch((e) => this.#log.error({ err: e }, "setWebhook failed; Telegram will not deliver updates until it succeeds"));
+      return;
+    }
+    this.#polling = this.#poll();
+  }
+
+  async #poll(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.bot.start({ allowed_updates: [...allowedUpdates], drop_pending_updates: false });
+        return;
+      } catch (error) {
+        if (this.#stopping) return;
+        this.#log.error({ err: error }, "long polling stopped; restarting in 5 s");
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+    }
+  }
+
+  async send(target: SendTarget, message: OutboundMessage): Promise<SendResult> {
+    const parts = splitText(message.text || " ", telegramMaxLength);
+    const ids: string[] = [];
+    for (const [i, part] of parts.entries()) {
+      const last = i === parts.length - 1;
+      try {
+        const sent = await this.bot.api.sendMessage(target.chatId, part, {
+          reply_markup: last ? keyboardFor(message) : undefined,
+          reply_parameters: i === 0 && message.replyTo ? { message_id: Number(message.replyTo), allow_sending_without_reply: true } : undefined,
+          link_preview_options: { is_disabled: true },
+        });
+        ids.push(String(sent.message_id));
+      } catch (error) {
+        throw classifyTelegramError(error);
+      }
+    }
+    return { messageIds: ids };
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#handler = undefined;
+    if (this.bot.isRunning()) await this.bot.stop();
+    await this.#polling;
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The `chihoi` command. Help is bilingual (Vietnamese first); messages follow DEFAULT_LOCALE.
+ * Every command answers bad input with a clear message and exit code 1, leaving the database as
+ * it was.
+ */
+import { Command, Option } from "commander";
+import { statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { loadConfig, ConfigError, type Config } from "./config.ts";
+import { createLogger, setRootLogger } from "./lib/logger.ts";
+import { translator, type Translate } from "./lib/i18n.ts";
+import { isAppError } from "./lib/app-error.ts";
+import { openDatabase, type Database } from "./storage/database.ts";
+import {
+  createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
+} from "./domain/units/unit-service.ts";
+import { addMembership, createPerson, findPersonByPhone, listMembers, type Role } from "./domain/people/people-service.ts";
+import { ensureLinkCodes, issueLinkCode } from "./domain/linking/link-service.ts";
+import { recordAudit } from "./domain/audit/audit-service.ts";
+import { importRosterFile } from "./domain/roster/import-roster.ts";
+import { importUnitTreeFile } from "./domain/roster/import-units.ts";
+import { printCliStats } from "./cli-stats.ts";
+import { maskPhone } from "./lib/phone.ts";
+
+const vi = translator("vi");
+const en = translator("en");
+/** Bilingual help text: "Vietnamese / English". */
+const help = (key: string) => `${vi(`cli.${key}`)} / ${en(`cli.${key}`)}`;
+
+let config: Config;
+let t: Translate;
+
+function fail(message: string): never {
+  process.stderr.write(message.trimEnd() + "\n");
+  process.exit(1);
+}
+
+async function withDatabase<T>(fn: (db: Database) => Promise<T> | T): Promise<T> {
+  const db = await openDatabase(config.databaseUrl);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function out(line = ""): void {
+  process.stdout.write(line + "\n");
+}
+
+function formatDate(ms: number): string {
+  return new Intl.DateTimeFormat("vi-VN", { timeZone: config.timeZone, day: "2-digit", month: "2-digit", year: "numeric" }).format(new Date(ms));
+}
+
+function csvCell(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("chihoi")
+    .description(help("program"))
+    .usage(vi("cli.usage"))
+    .helpOption("-h, --help", "Trợ giúp / Help")
+    .version("0.1.0", "-V, --version", "Phiên bản / Version")
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.addHelpCommand("help [command]", "Trợ giúp cho một lệnh / Help for a command");
+
+  program
+    .command("start")
+    .description(help("start"))
+    .action(async () => {
+      const { runMain } = await import("./main.ts");
+      await runMain(config);
+    });
+
+  program
+    .command("init")
+    .description(help("init"))
+    .requiredOption("--org <name>", help("init_org"))
+    .requiredOption("--code <code>", help("init_code"))
+    .option("--root <name>", help("init_root"))
+    .option("--level <label>", help("init_level"), "")
+    .action((o: { org: string; code: string; root?: string; level: string }) =>
+      withDatabase((db) => {
+        const result = db.sql.transaction(() => {
+          const org = createOrganisation(db, { code: o.code, name: o.org });
+          const root = createUnit(db, { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
+          recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
+          return { org, root };
+        });
+        const code = db.sql.get<{ code: string }>(`SELECT code FROM Organisation WHERE id = ?`, result.org.id)!.code;
+        out(t("cli.init_done", { name: o.org, code, unitId: result.root.id, unit: result.root.name }));
+      }),
+    );
+
+  const units = program.command("units").description(help("units"));
+  units
+    .command("tree [unit]")
+    .description(help("units_tree"))
+    .action((unitRef?: string) =>
+      withDatabase((db) => {
+        const roots = unitRef ? [resolveUnit(db, unitRef)] : listRoots(db);
+        if (!roots.length) fail(t("cli.no_units"));
+        for (const root of roots) {
+          const base = root.depth;
+          for (const u of listSubtree(db, root.id))
+            out(`${"  ".repeat(u.depth - base)}#${u.id} ${u.name}${u.levelLabel ? ` (${u.levelLabel})` : ""}`);
+        }
+      }),
+    );
+  units
+    .command("add <name>")
+    .description(help("units_add"))
+    .requiredOption("--parent <unit>", help("opt_parent"))
+    .option("--level <label>", help("opt_level"), "")
+    .action((name: string, o: { parent: string; level: string }) =>
+      withDatabase((db) => {
+        const parent = resolveUnit(db, o.parent);
+        const unit = createUnit(db, { parentId: parent.id, name, levelLabel: o.level });
+        recordAudit(db, { source: "cli", action: "unit.add", entityType: "Unit", entityId: unit.id });
+        out(t("cli.unit_added", { id: unit.id, name: unit.name }));
+      }),
+    );
+  units
+    .command("move <unit>")
+    .description(help("units_move"))
+    .requiredOption("--to <parent>", help("opt_to"))
+    .action((ref: string, o: { to: string }) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, ref);
+        const parent = resolveUnit(db, o.to);
+        moveUnit(db, unit.id, parent.id);
+        recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
+        out(t("cli.unit_moved", { name: unit.name, parent: parent.name }));
+      }),
+    );
+  units
+    .command("rename <unit> <name>")
+    .description(help("units_rename"))
+    .action((ref: string, name: string) =>
+      withDatabase((db) => {
+        const unit = renameUnit(db, resolveUnit(db, ref).id, name);
+        recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: unit.id });
+        out(t("cli.unit_renamed", { id: unit.id, name: unit.name }));
+      }),
+    );
+  units
+    .command("import <file>")
+    .description(help("units_import"))
+    .requiredOption("--parent <unit>", help("opt_parent"))
+    .option("--dry-run", help("opt_dry_run"), false)
+    .action((file: string, o: { parent: string; dryRun: boolean }) =>
+      withDatabase(async (db) => {
+        const parent = resolveUnit(db, o.parent);
+        const result = await importUnitTreeFile(db, file, parent.id, { dryRun: o.dryRun });
+        for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
+        for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
+        if (result.issues.length) fail(t("errors.import_invalid_rows", { count: result.issues.length }));
+        out(o.dryRun ? t("cli.import_dry_run") : t("cli.import_written"));
+        if (!o.dryRun) recordAudit(db, { source: "cli", action: "units.import", entityType: "Unit", entityId: parent.id, detail: { created: result.created.length } });
+      }),
+    );
+
+  const members = program.command("members").description(help("members"));
+  members
+    .command("import <file>")
+    .description(help("members_import"))
+    .requiredOption("--unit <unit>", help("opt_unit"))
+    .option("--create-units", help("opt_create_units"), false)
+    .option("--skip-invalid", help("opt_skip_invalid"), false)
+    .option("--dry-run", help("opt_dry_run"), false)
+    .action((file: string, o: { unit: string; createUnits: boolean; skipInvalid: boolean; dryRun: boolean }) =>
+      withDatabase(async (db) => {
+        const unit = resolveUnit(db, o.unit);
+        const result = await importRosterFile(db, {
+          file,
+          unitId: unit.id,
+          createUnits: o.createUnits,
+          skipInvalid: o.skipInvalid,
+          dryRun: o.dryRun,
+        });
+        for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
+        if (o.dryRun || result.issues.length) {
+          for (const u of result.unitsToCreate) out(t("cli.import_change_unit", { unit: u }));
+          for (const c of result.changes)
+            out(c.kind === "create"
+              ? t("cli.import_change_create", { line: c.line, name: c.name, unit: c.unit })
+              : t("cli.import_change_update", { line: c.line, name: c.name, fields: c.fields.join(", ") }));
+        }
+        out(t("cli.import_summary", {
+          created: result.created, updated: result.updated, unchanged: result.unchanged,
+          unitsCreated: result.unitsToCreate.length, invalid: result.invalidRows,
+        }));
+        if (!result.written) {
+          if (result.issues.length && !o.skipInvalid) fail(t("errors.import_invalid_rows", { count: result.invalidRows }));
+          out(o.dryRun ? t("cli.import_dry_run") : t("cli.import_nothing_written"));
+          return;
+        }
+        recordAudit(db, { source: "cli", action: "members.import", entityType: "Unit", entityId: unit.id, detail: { file: path.basename(file), created: result.created, updated: result.updated } });
+        out(t("cli.import_written"));
+      }),
+    );
+  members
+    .command("list <unit>")
+    .description(help("members_list"))
+    .action((ref: string) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, ref);
+        for (const m of listMembers(db, unit.id, { subtree: true }))
+          out(`#${m.id}\t${m.fullName}\t${maskPhone(m.phone)}\t${m.unitName}\t${t(`cli.role_${m.role}`)}${m.title ? ` (${m.title})` : ""}\t${m.linkedAccounts > 0 ? "✓" : ""}`);
+      }),
+    );
+
+  program
+    .command("codes <unit>")
+    .description(help("codes"))
+    .option("--renew", help("opt_renew"), false)
+    .option("--unlinked", help("opt_unlinked"), false)
+    .option("-o, --out <file>", help("opt_out"))
+    .action((ref: string, o: { renew: boolean; unlinked: boolean; out?: string }) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, ref);
+        const rows = ensureLinkCodes(db, unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
+        const lines = [t("cli.codes_header")];
+        for (const r of rows)
+          lines.push([r.fullName, r.unitName, r.code, formatDate(r.expiresAt), r.linked ? "x" : "", t("cli.codes_howto", { code: r.code })].map(csvCell).join(","));
+        const csv = lines.join("\r\n") + "\r\n";
+        recordAudit(db, { source: "cli", action: "codes.print", entityType: "Unit", entityId: unit.id, detail: { count: rows.length, renew: o.renew } });
+        if (o.out) {
+          // BOM so that Excel opens the Vietnamese text as UTF-8.
+          writeFileSync(o.out, "\uFEFF" + csv);
+          out(t("cli.codes_written", { count: rows.length, file: o.out }));
+        } else process.stdout.write(csv);
+      }),
+    );
+
+  const admin = program.command("admin").description(help("admin"));
+  admin
+    .command("add")
+    .description(help("admin_add"))
+    .requiredOption("--unit <unit>", help("opt_unit"))
+    .requiredOption("--name <name>", help("opt_name"))
+    .option("--phone <phone>", help("opt_phone"))
+    .addOption(new Option("--role <role>", help("opt_role")).choices(["admin", "official", "cadre"]).default("admin"))
+    .action((o: { unit: string; name: string; phone?: string; role: Role }) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, o.unit);
+        const result = db.sql.transaction(() => {
+          const person = (o.phone && findPersonByPhone(db, o.phone)) || createPerson(db, { fullName: o.name, phone: o.phone });
+          addMembership(db, person.id, unit.id, o.role);
+          const code = issueLinkCode(db, person.id, { ttlDays: config.linkCodeTtlDays });
+          recordAudit(db, { source: "cli", action: "membership.add", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: o.role } });
+          return { person, code };
+        });
+        out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: result.code.code }));
+      }),
+    );
+
+  program
+    .command("backup <file>")
+    .description(help("backup"))
+    .action((file: string) =>
+      withDatabase(async (db) => {
+        const target = path.resolve(file);
+        // better-sqlite3's online backup copies page by page while other connections keep writing.
+        await db.sql.db.backup(target);
+        const size = statSync(target).size;
+        out(t("cli.backup_done", { file: target, size: `${(size / 1024).toFixed(0)} KB` }));
+      }),
+    );
+
+  program
+    .command("stats <unit>")
+    .description(help("stats"))
+    .action((ref: string) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, ref);
+        printCliStats(db, unit.id, t, out, config.timeZone);
+      }),
+    );
+
+  return program;
+}
+
+export async function runCli(argv = process.argv): Promise<void> {
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  setRootLogger(createLogger(config.logLevel));
+  t = translator(config.defaultLocale);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (isAppError(e)) fail(t(`errors.${e.code}`, e.params));
+    fail(`${t("errors.unexpected")}\n${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+await runCli();

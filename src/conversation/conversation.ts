@@ -1,0 +1,190 @@
+/**
+ * Decides what a message means and calls one domain service: the router of the conversation.
+ * Order: non-text kinds, contacts, button payloads, then text through the intent parser, with the
+ * account's pending question as context (so "1", "có", "ok" mean something only when a question is
+ * open). Strangers (unlinked accounts) get linking instructions and nothing else.
+ */
+import type { Database } from "../storage/database.ts";
+import type { InboundMessage } from "../channels/channel.ts";
+import type { ChatAccountRow } from "../domain/accounts/account-service.ts";
+import type { PersonRow } from "../domain/people/people-service.ts";
+import { getPendingQuestion } from "../domain/conversation-state.ts";
+import { isLocale, type Locale } from "../lib/i18n.ts";
+import { parseIntent, type Intent, type ParseContext } from "./intent.ts";
+import { Turn, type ConversationSettings, type TurnOutcome } from "./turn.ts";
+import { answerUnlink, askUnlink, linkWithCode, linkWithContact, replyToStranger } from "./features/linking.ts";
+import { askLanguage, sendHelp, sendSchedule, sendWelcome, setLanguage } from "./features/basics.ts";
+import { answerConcern, askConcernText, createConcernTicket, offerConcern } from "./features/concerns.ts";
+
+export type { ConversationSettings, TurnOutcome };
+
+/** A handler for button payloads "<prefix>:<argument>". Features register theirs here. */
+export type PayloadHandler = (turn: Turn, argument: string) => void;
+
+const payloadHandlers = new Map<string, PayloadHandler>([
+  ["lang", (turn, arg) => setLanguage(turn, arg === "en" ? "en" : "vi")],
+  ["unlink", (turn, arg) => answerUnlink(turn, arg)],
+  ["concern", (turn, arg) => answerConcern(turn, arg)],
+]);
+
+/** Lets a feature (meetings, directives, tickets…) handle its own button payloads. */
+export function registerPayloadHandler(prefix: string, handler: PayloadHandler): void {
+  payloadHandlers.set(prefix, handler);
+}
+
+/** Intent handlers that features may add or override (e.g. meetings take "attend"). */
+export type IntentHandler = (turn: Turn, intent: Intent) => boolean;
+const intentHandlers: IntentHandler[] = [];
+
+/** Registers a handler tried before the built-in ones; it returns true when it handled the intent. */
+export function registerIntentHandler(handler: IntentHandler): void {
+  intentHandlers.push(handler);
+}
+
+/** Maps a pending question to the parser's context. Features name their question kinds with these prefixes. */
+function contextOf(kind: string | undefined): ParseContext {
+  if (!kind) return "none";
+  if (kind.startsWith("rsvp") || kind === "reminder") return "reminder";
+  if (kind.startsWith("directive")) return "directive";
+  return "question";
+}
+
+function localeFor(person: PersonRow | null, message: InboundMessage, settings: ConversationSettings): Locale {
+  if (person && isLocale(person.locale)) return person.locale;
+  const hint = (message as InboundMessage & { languageCode?: string }).languageCode;
+  if (!person && hint?.startsWith("en")) return "en";
+  return settings.defaultLocale;
+}
+
+export function dispatchPayload(turn: Turn, payload: string): boolean {
+  const at = payload.indexOf(":");
+  const prefix = at < 0 ? payload : payload.slice(0, at);
+  const handler = payloadHandlers.get(prefix);
+  if (!handler) return false;
+  handler(turn, at < 0 ? "" : payload.slice(at + 1));
+  return true;
+}
+
+/** Handles one stored inbound message and returns the replies to send. */
+export function converse(
+  db: Database,
+  settings: ConversationSettings,
+  message: InboundMessage,
+  account: ChatAccountRow,
+  person: PersonRow | null,
+  logId: number,
+  now: Date,
+): TurnOutcome {
+  const pending = getPendingQuestion(db, account.id, now);
+  const turn = new Turn(db, settings, message, account, person, logId, now, pending, localeFor(person, message, settings));
+  route(turn);
+  return { replies: turn.replies, entityType: turn.entityType, entityId: turn.entityId };
+}
+
+function route(turn: Turn): void {
+  const { message } = turn;
+
+  if (message.kind === "contact") return linkWithContact(turn);
+
+  if (message.kind === "callback" && message.payload) {
+    if (!turn.person && !message.payload.startsWith("lang:")) return replyToStranger(turn);
+    if (dispatchPayload(turn, message.payload)) return;
+    return turn.reply(turn.t("chat.question_expired"));
+  }
+
+  if (message.kind === "reaction") {
+    if (turn.person) for (const handler of intentHandlers) if (handler(turn, { kind: "attend" })) return;
+    return;
+  }
+
+  if (message.kind !== "text") {
+    if (!turn.person) return replyToStranger(turn);
+    return turn.reply(turn.t("chat.non_text"));
+  }
+
+  const intent = parseIntent(message.text ?? "", contextOf(turn.pending?.kind));
+
+  if (!turn.person) return routeStranger(turn, intent);
+  for (const handler of intentHandlers) if (handler(turn, intent)) return;
+  routeMember(turn, intent);
+}
+
+function routeStranger(turn: Turn, intent: Intent): void {
+  if (intent.kind === "link") return linkWithCode(turn, intent.code);
+  if (intent.kind === "command" && intent.name === "start" && /\d{6}/.test(intent.args)) return linkWithCode(turn, intent.args);
+  if (intent.kind === "help" || (intent.kind === "command" && intent.name === "trogiup")) return sendHelp(turn);
+  if (turn.message.chatType === "group") return turn.reply(turn.t("chat.group_not_linked", { name: turn.message.sender.name ?? "" }));
+  replyToStranger(turn);
+}
+
+function routeMember(turn: Turn, intent: Intent): void {
+  const pending = turn.pending;
+  switch (intent.kind) {
+    case "choice":
+    case "yes":
+    case "no": {
+      const choices = pending?.data.choices;
+      if (!pending || !choices?.length) return turn.reply(turn.t("chat.no_open_question"));
+      const index = intent.kind === "choice" ? intent.index - 1 : intent.kind === "yes" ? 0 : 1;
+      const payload = choices[index];
+      if (payload === undefined || !dispatchPayload(turn, payload)) return turn.reply(turn.t("chat.not_understood"));
+      return;
+    }
+    case "link":
+      return linkWithCode(turn, intent.code);
+    case "command":
+      return routeCommand(turn, intent.name, intent.args);
+    case "help":
+      return sendHelp(turn);
+    case "schedule":
+      return sendSchedule(turn);
+    case "language":
+      return intent.locale ? setLanguage(turn, intent.locale) : askLanguage(turn);
+    case "unlink":
+      return askUnlink(turn);
+    case "concern_start":
+      return askConcernText(turn);
+    case "empty":
+      return turn.reply(turn.t("chat.empty"));
+    case "attend":
+    case "absent":
+    case "unsure":
+      return turn.reply(turn.t("chat.no_pending_meeting"));
+    case "read":
+      return turn.reply(turn.t("chat.read_nothing"));
+    case "satisfied":
+    case "unsatisfied":
+      return turn.reply(turn.t("chat.no_open_question"));
+    case "concern": {
+      if (pending?.kind === "concern_text") {
+        turn.closeQuestion("concern_text");
+        return createConcernTicket(turn, intent.text, turn.logId);
+      }
+      return offerConcern(turn, intent.text);
+    }
+  }
+}
+
+function routeCommand(turn: Turn, name: string, args: string): void {
+  switch (name) {
+    case "start":
+      if (/\d{6}/.test(args)) return linkWithCode(turn, args);
+      return sendWelcome(turn);
+    case "trogiup":
+    case "help":
+      return sendHelp(turn);
+    case "lich":
+      return sendSchedule(turn);
+    case "ngonngu": {
+      const wanted = args.trim().toLowerCase();
+      if (wanted === "vi" || wanted === "en") return setLanguage(turn, wanted);
+      return askLanguage(turn);
+    }
+    case "huylienket":
+      return askUnlink(turn);
+    case "ykien":
+      return askConcernText(turn);
+    default:
+      return turn.reply(turn.t("chat.not_understood"));
+  }
+}

@@ -1,0 +1,44 @@
+/** Help, language and the schedule: the member commands every platform has. */
+import { setPersonLocale } from "../../domain/people/people-service.ts";
+import { listUpcomingForPerson } from "../../domain/meetings/meeting-queries.ts";
+import { formatMeetingTime } from "../../lib/zoned-time.ts";
+import type { Turn } from "../turn.ts";
+
+export function sendHelp(turn: Turn): void {
+  turn.reply(turn.person ? turn.t("chat.help") : turn.t("chat.help_stranger"));
+}
+
+export function sendWelcome(turn: Turn): void {
+  turn.reply(turn.t("chat.welcome", { name: turn.person?.fullName ?? "" }));
+}
+
+export function askLanguage(turn: Turn): void {
+  turn.ask(turn.t("chat.language_ask"), "language", [
+    { label: turn.t("chat.language_vi"), payload: "lang:vi" },
+    { label: turn.t("chat.language_en"), payload: "lang:en" },
+  ]);
+}
+
+export function setLanguage(turn: Turn, locale: "vi" | "en"): void {
+  turn.closeQuestion("language");
+  if (turn.person) setPersonLocale(turn.db, turn.person.id, locale);
+  turn.useLocale(locale);
+  turn.reply(turn.t("chat.language_set"));
+}
+
+export function sendSchedule(turn: Turn): void {
+  if (!turn.person) return;
+  const meetings = listUpcomingForPerson(turn.db, turn.person.id, turn.now, 5);
+  if (!meetings.length) {
+    turn.reply(turn.t("chat.schedule_none"));
+    return;
+  }
+  const lines = meetings.map((m) =>
+    turn.t("chat.schedule_line", {
+      when: formatMeetingTime(new Date(m.startsAt), turn.settings.timeZone, turn.locale),
+      title: m.title,
+      place: m.place ? turn.t("chat.schedule_place", { place: m.place }) : "",
+    }),
+  );
+  turn.reply([turn.t("chat.schedule_header"), ...lines].join("\n"));
+}

@@ -1,0 +1,70 @@
+/** Linking a chat account to a roster entry: link codes, shared contacts, unlinking, strangers. */
+import { isAppError } from "../../lib/app-error.ts";
+import { linkByPhone, redeemLinkCode, unlinkAccount, type LinkResult } from "../../domain/linking/link-service.ts";
+import { getPerson } from "../../domain/people/people-service.ts";
+import { recordAudit } from "../../domain/audit/audit-service.ts";
+import type { Turn } from "../turn.ts";
+
+export function replyToStranger(turn: Turn): void {
+  turn.reply([turn.t("chat.stranger"), turn.message.platform === "telegram" ? turn.t("chat.stranger_contact") : ""].filter(Boolean).join("\n"));
+}
+
+/** Greets the newly linked person in their language and records the link. */
+function announceLink(turn: Turn, result: LinkResult, by: "code" | "contact"): void {
+  turn.person = getPerson(turn.db, result.personId);
+  turn.useLocale(turn.person.locale === "en" ? "en" : "vi");
+  turn.reply(turn.t(result.newlyLinked ? "chat.linked" : "chat.already_linked", { name: result.fullName }));
+  if (result.newlyLinked)
+    recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.link", entityType: "ChatAccount", entityId: turn.account.id, detail: { platform: turn.account.platform, by } }, turn.now);
+}
+
+export function linkWithCode(turn: Turn, code: string): void {
+  try {
+    announceLink(turn, redeemLinkCode(turn.db, turn.account.id, code, turn.now), "code");
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    turn.reply(turn.t(`errors.${error.code}`, error.params));
+  }
+}
+
+/**
+ * A shared contact links only when it is the sender's own (the platform says whose it is) and its
+ * phone matches one roster entry; a forwarded contact of someone else is refused.
+ */
+export function linkWithContact(turn: Turn): void {
+  const contact = turn.message.contact;
+  if (!contact || !contact.userId || contact.userId !== turn.message.sender.id) {
+    turn.reply(turn.t("chat.contact_not_own"));
+    return;
+  }
+  try {
+    announceLink(turn, linkByPhone(turn.db, turn.account.id, contact.phone, turn.now), "contact");
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    turn.reply(error.code === "person_not_found" ? turn.t("chat.contact_no_match") : turn.t(`errors.${error.code}`, error.params));
+  }
+}
+
+export function askUnlink(turn: Turn): void {
+  if (!turn.person) {
+    turn.reply(turn.t("chat.not_linked_unlink"));
+    return;
+  }
+  turn.ask(turn.t("chat.unlink_ask", { name: turn.person.fullName }), "unlink", [
+    { label: turn.t("chat.unlink_yes"), payload: "unlink:yes" },
+    { label: turn.t("chat.unlink_no"), payload: "unlink:no" },
+  ]);
+}
+
+export function answerUnlink(turn: Turn, answer: string): void {
+  turn.closeQuestion("unlink");
+  if (answer !== "yes") {
+    turn.reply(turn.t("chat.unlink_kept"));
+    return;
+  }
+  const result = unlinkAccount(turn.db, turn.account.id, turn.now);
+  if (result)
+    recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.unlink", entityType: "ChatAccount", entityId: turn.account.id }, turn.now);
+  turn.person = null;
+  turn.reply(turn.t("chat.unlinked"));
+}

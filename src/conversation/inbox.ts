@@ -1,0 +1,116 @@
+/**
+ * The way in for every channel: store the message (before the platform is acknowledged), recognise
+ * a platform's duplicate, find the chat account and person, run the conversation, and queue the
+ * replies in the outbox with the highest priority. Replies are keyed by the inbound message, so
+ * handling a message again after a crash never sends its replies twice.
+ */
+import type { Database } from "../storage/database.ts";
+import type { InboundMessage } from "../channels/channel.ts";
+import type { Logger } from "../lib/logger.ts";
+import { recordInbound, completeInbound, unhandledInbound } from "../domain/messages/message-log.ts";
+import { ensureChatAccount } from "../domain/accounts/account-service.ts";
+import { getPerson } from "../domain/people/people-service.ts";
+import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
+import { converse, type ConversationSettings } from "./conversation.ts";
+import { translator } from "../lib/i18n.ts";
+
+export interface InboxOptions {
+  db: Database;
+  settings: ConversationSettings;
+  logger: Logger;
+  now?: () => Date;
+  /** Called after replies were queued, to wake the delivery engine. */
+  onQueued?: (platform: string) => void;
+}
+
+export type ReceiveResult = "handled" | "duplicate" | "failed";
+
+export class Inbox {
+  readonly #inFlight = new Set<string>();
+  readonly #log: Logger;
+  readonly #now: () => Date;
+
+  constructor(readonly options: InboxOptions) {
+    this.#log = options.logger.child({ module: "inbox" });
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Stores and handles one inbound message. Resolves once the message is stored and handled; a
+   * failure while handling is logged and answered politely, never thrown to the channel.
+   */
+  async receive(message: InboundMessage): Promise<ReceiveResult> {
+    const { db } = this.options;
+    const key = `${message.platform}:${message.eventId}`;
+    const stored = recordInbound(db, {
+      platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
+      kind: message.kind, text: message.text ?? null, payload: message.payload ?? null, platformEventId: message.eventId,
+      platformMessageId: message.messageId ?? null, replyToMessageId: message.replyTo ?? null, at: message.at,
+    });
+    // A duplicate is handled again only if its first copy was stored but never handled (a crash).
+    if (stored.duplicate && (stored.status !== "received" || this.#inFlight.has(key))) return "duplicate";
+    this.#inFlight.add(key);
+    try {
+      return this.#handle(message, stored.id);
+    } finally {
+      this.#inFlight.delete(key);
+    }
+  }
+
+  #handle(message: InboundMessage, logId: number): ReceiveResult {
+    const { db, settings } = this.options;
+    const now = this.#now();
+    let accountId: number | null = null;
+    let personId: number | null = null;
+    try {
+      const account = ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
+      accountId = account.id;
+      personId = account.personId;
+      const person = account.personId !== null ? getPerson(db, account.personId) : null;
+      const outcome = converse(db, settings, message, account, person, logId, now);
+      db.sql.transaction(() => {
+        outcome.replies.forEach((reply, i) =>
+          enqueue(db, {
+            platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id,
+            personId: account.personId, priority: priorities.reply,
+            body: { text: reply.text, choices: reply.choices, replyTo: reply.replyTo, locale: reply.locale },
+            entityType: reply.entityType ?? outcome.entityType ?? null, entityId: reply.entityId ?? outcome.entityId ?? null,
+            dedupeKey: `reply:${logId}:${i}`,
+          }, now),
+        );
+        completeInbound(db, logId, { status: "handled", chatAccountId: account.id, personId: account.personId, entityType: outcome.entityType, entityId: outcome.entityId });
+      });
+      if (outcome.replies.length) this.options.onQueued?.(message.platform);
+      return "handled";
+    } catch (error) {
+      this.#log.error({ err: error, platform: message.platform, logId }, "failed to handle a message");
+      try {
+        completeInbound(db, logId, { status: "failed", chatAccountId: accountId, personId });
+        const locale = personId !== null ? (getPerson(db, personId).locale === "en" ? "en" : "vi") : settings.defaultLocale;
+        enqueue(db, {
+          platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: accountId, personId,
+          priority: priorities.reply, body: { text: translator(locale)("chat.error"), locale }, dedupeKey: `reply:${logId}:error`,
+        }, now);
+        this.options.onQueued?.(message.platform);
+      } catch (inner) {
+        this.#log.error({ err: inner }, "could not record the failure");
+      }
+      return "failed";
+    }
+  }
+
+  /** Handles messages stored but left unhandled by a crash. Returns how many. */
+  async recover(olderThanMs = 5_000): Promise<number> {
+    const rows = unhandledInbound(this.options.db, new Date(this.#now().getTime() - olderThanMs));
+    for (const row of rows) {
+      const message: InboundMessage = {
+        platform: row.platform as InboundMessage["platform"], account: "", chatId: row.chatId,
+        chatType: row.chatType === "group" ? "group" : "private", sender: { id: row.senderExternalId },
+        kind: row.kind as InboundMessage["kind"], text: row.text ?? undefined, payload: row.payload ?? undefined,
+        eventId: row.platformEventId, messageId: row.platformMessageId ?? undefined, replyTo: row.replyToMessageId ?? undefined, at: row.at,
+      };
+      this.#handle(message, row.id);
+    }
+    return rows.length;
+  }
+}

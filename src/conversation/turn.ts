@@ -1,0 +1,85 @@
+/**
+ * One turn of a conversation: the message, who sent it, and helpers to reply in their language.
+ * Features take a Turn and return replies; they never touch a platform type.
+ */
+import type { Database } from "../storage/database.ts";
+import type { InboundMessage, OutboundMessage, Choice } from "../channels/channel.ts";
+import type { ChatAccountRow } from "../domain/accounts/account-service.ts";
+import type { PersonRow } from "../domain/people/people-service.ts";
+import { translator, type Locale, type Translate } from "../lib/i18n.ts";
+import { setPendingQuestion, clearPendingQuestion, type PendingQuestion } from "../domain/conversation-state.ts";
+
+export interface ConversationSettings {
+  timeZone: string;
+  defaultLocale: Locale;
+  linkCodeTtlDays: number;
+}
+
+export interface Reply extends OutboundMessage {
+  entityType?: string;
+  entityId?: number;
+}
+
+export interface TurnOutcome {
+  replies: Reply[];
+  /** What the inbound message concerned, for the message log. */
+  entityType?: string;
+  entityId?: number;
+}
+
+/** How long an ordinary question stays open. */
+export const questionTtlMs = 30 * 60_000;
+
+export class Turn {
+  readonly t: Translate;
+  readonly replies: Reply[] = [];
+  entityType?: string;
+  entityId?: number;
+
+  constructor(
+    readonly db: Database,
+    readonly settings: ConversationSettings,
+    readonly message: InboundMessage,
+    readonly account: ChatAccountRow,
+    public person: PersonRow | null,
+    readonly logId: number,
+    readonly now: Date,
+    readonly pending: PendingQuestion | undefined,
+    public locale: Locale,
+  ) {
+    this.t = translator(locale);
+  }
+
+  /** Switches the language of the rest of this turn's replies. */
+  useLocale(locale: Locale): void {
+    this.locale = locale;
+    (this as { t: Translate }).t = translator(locale);
+  }
+
+  reply(text: string, choices?: Choice[], entity?: { type: string; id: number }): void {
+    this.replies.push({
+      text,
+      choices,
+      locale: this.locale,
+      // In a group the bot answers the member's own message so the thread stays readable.
+      replyTo: this.message.chatType === "group" ? this.message.messageId : undefined,
+      entityType: entity?.type,
+      entityId: entity?.id,
+    });
+  }
+
+  /** Replies with a question whose choices are also understood as "1", "2"… or yes/no. */
+  ask(text: string, kind: string, choices: Choice[], data: Record<string, unknown> = {}, ttlMs = questionTtlMs, entity?: { type: string; id: number }): void {
+    this.reply(text, choices, entity);
+    setPendingQuestion(this.db, this.account.id, kind, { ...data, choices: choices.map((c) => c.payload) }, new Date(this.now.getTime() + ttlMs), this.now);
+  }
+
+  closeQuestion(kind?: string): void {
+    clearPendingQuestion(this.db, this.account.id, kind);
+  }
+
+  concerns(type: string, id: number): void {
+    this.entityType = type;
+    this.entityId = id;
+  }
+}

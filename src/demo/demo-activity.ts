@@ -1,0 +1,37 @@
+/**
+ * Demo activity on top of the demo organisation: a branch meeting next week, a directive summary
+ * and two open tickets, so every part of the product has something to show.
+ */
+import type { Database } from "../storage/database.ts";
+import type { DemoSeedResult } from "./demo-seed.ts";
+import { addLocalDays, fromLocal, toLocal } from "../lib/zoned-time.ts";
+import { createTicket } from "../domain/tickets/ticket-service.ts";
+
+export function seedDemoActivity(db: Database, seeded: DemoSeedResult, timeZone: string, now = new Date()): void {
+  const branch = seeded.branches[0]!;
+  const today = toLocal(now, timeZone);
+  // Friday of next week, 19:30 local time.
+  const daysToNextFriday = ((5 - today.weekday + 7) % 7) + 7;
+  const day = addLocalDays(today, daysToNextFriday);
+  const startsAt = fromLocal({ ...day, hour: 19, minute: 30 }, timeZone).getTime();
+  db.sql.transaction(() => {
+    db.sql.run(
+      `INSERT INTO Meeting (unitId, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
+       VALUES (?, ?, ?, ?, ?, ?, 0, 'scheduled', ?, ?, ?)`,
+      branch.id, "Sinh hoạt chi hội định kỳ", "Nhà văn hóa thôn An Lợi",
+      "Quán triệt nghị quyết; bàn công tác chăm lo hội viên khó khăn; thu hội phí quý IV", startsAt, startsAt + 2 * 3_600_000,
+      seeded.cadreIds[0] ?? null, now.getTime(), now.getTime(),
+    );
+    db.sql.run(
+      `INSERT INTO Directive (unitId, organisationId, kind, number, issuer, title, summary, link, status, reminderDays, createdById, createdAt)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'draft', 3, ?, ?)`,
+      seeded.rootUnitId, seeded.organisationId, "nghi_quyet", "05-NQ/HCCB", "Ban Thường vụ Hội CCB tỉnh",
+      "Nghị quyết về công tác hội năm 2027",
+      "Tập trung phát triển hội viên mới, chăm lo đời sống hội viên khó khăn, tham gia giữ gìn an ninh trật tự ở cơ sở; mỗi chi hội sinh hoạt định kỳ ít nhất 1 lần/tháng.",
+      seeded.cadreIds.at(-1) ?? null, now.getTime(),
+    );
+  });
+  const [a, b] = seeded.memberIds;
+  if (a) createTicket(db, { personId: a, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp." }, now);
+  if (b) createTicket(db, { personId: b, text: "Tôi muốn hỏi thủ tục hưởng chế độ cho hội viên bị bệnh do chất độc da cam." }, now);
+}

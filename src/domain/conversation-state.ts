@@ -1,0 +1,40 @@
+/**
+ * Per chat account conversation context: at most one pending question, with an expiry, so that a
+ * bare "1", "có" or "ok" is understood while a question is open and not otherwise.
+ */
+import type { Database } from "../storage/database.ts";
+
+export interface PendingQuestion<T = Record<string, unknown>> {
+  kind: string;
+  data: T & { choices?: string[] };
+  expiresAt: number;
+}
+
+/** The open question of an account, or undefined when none is open (or it expired). */
+export function getPendingQuestion(db: Database, chatAccountId: number, now = new Date()): PendingQuestion | undefined {
+  const row = db.sql.get<{ kind: string; data: string; expiresAt: number }>(
+    `SELECT kind, data, expiresAt FROM ConversationState WHERE chatAccountId = ?`,
+    chatAccountId,
+  );
+  if (!row || row.expiresAt <= now.getTime()) return undefined;
+  try {
+    return { kind: row.kind, data: JSON.parse(row.data), expiresAt: row.expiresAt };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens a question for an account, replacing any other. */
+export function setPendingQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now = new Date()): void {
+  db.sql.run(
+    `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (chatAccountId) DO UPDATE SET kind = excluded.kind, data = excluded.data, expiresAt = excluded.expiresAt, updatedAt = excluded.updatedAt`,
+    chatAccountId, kind, JSON.stringify(data), expiresAt.getTime(), now.getTime(),
+  );
+}
+
+/** Closes the account's question (only if it is still of `kind`, when given). */
+export function clearPendingQuestion(db: Database, chatAccountId: number, kind?: string): void {
+  if (kind) db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ? AND kind = ?`, chatAccountId, kind);
+  else db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ?`, chatAccountId);
+}

@@ -1,0 +1,215 @@
+/**
+ * Applies a roster file to the database: people matched by phone, then by name within the unit;
+ * units found by name under the chosen unit (or created with createUnits). Re-importing the same
+ * file changes nothing. By default nothing is written when any row is invalid; skipInvalid writes
+ * the valid rows. A dry run computes the same plan and writes nothing. The plan is applied in one
+ * transaction, so a failure leaves the database as it was.
+ */
+import type { Database } from "../../storage/database.ts";
+import { foldVietnamese } from "../../lib/vietnamese.ts";
+import { createUnit, getUnit, subtreeRange, type UnitRow } from "../units/unit-service.ts";
+import { readRoster, type RosterIssue, type RosterRow } from "./read-roster.ts";
+
+export interface ImportOptions {
+  file: string;
+  /** The unit the roster belongs to: rows without a unit go here; named units are looked up under it. */
+  unitId: number;
+  createUnits?: boolean;
+  skipInvalid?: boolean;
+  dryRun?: boolean;
+  now?: Date;
+}
+
+export type ImportChange =
+  | { kind: "create"; line: number; name: string; unit: string }
+  | { kind: "update"; line: number; name: string; fields: string[] };
+
+export interface ImportIssue {
+  line: number;
+  code: string;
+  params: Record<string, string | number>;
+}
+
+export interface ImportResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  invalidRows: number;
+  issues: ImportIssue[];
+  changes: ImportChange[];
+  unitsToCreate: string[];
+  written: boolean;
+}
+
+interface PersonMatch {
+  id: number;
+  fullName: string;
+  phone: string | null;
+  birthYear: number | null;
+  gender: string | null;
+  note: string | null;
+}
+
+interface PlannedRow {
+  row: RosterRow;
+  unitKey: string;
+  personId: number | null;
+  fields: string[];
+  roleChange: boolean;
+}
+
+/** Reads and applies a roster file. Throws AppError for whole-file problems (missing, format, empty). */
+export async function importRosterFile(db: Database, options: ImportOptions): Promise<ImportResult> {
+  const read = await readRoster(options.file);
+  return importRosterRows(db, read.rows, read.issues, options);
+}
+
+export function importRosterRows(db: Database, rows: RosterRow[], readIssues: RosterIssue[], options: Omit<ImportOptions, "file">): ImportResult {
+  const now = options.now ?? new Date();
+  const parent = getUnit(db, options.unitId);
+  const [lo, hi] = subtreeRange(parent.path);
+  const issues: ImportIssue[] = readIssues.map((i) => ({ line: i.line, code: i.code, params: i.params }));
+  const badLines = new Set(issues.map((i) => i.line));
+
+  // Units named in the file, resolved by name under the parent (any depth).
+  const unitsByKey = new Map<string, UnitRow | "ambiguous" | "missing">();
+  const unitNames = new Map<string, string>();
+  const resolveUnitKey = (name: string | null): string => {
+    if (!name) return "";
+    const key = foldVietnamese(name);
+    if (!unitsByKey.has(key)) {
+      unitNames.set(key, name);
+      if (key === foldVietnamese(parent.name)) unitsByKey.set(key, parent);
+      else {
+        const found = db.sql.all<UnitRow>(
+          `SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`,
+          key, lo, hi,
+        );
+        unitsByKey.set(key, found.length === 1 ? found[0]! : found.length > 1 ? "ambiguous" : "missing");
+      }
+    }
+    return key;
+  };
+
+  const findByPhone = db.sql.db.prepare(`SELECT id, fullName, phone, birthYear, gender, note FROM Person WHERE phone = ?`).safeIntegers(false);
+  const findByNameInUnit = db.sql.db
+    .prepare(`SELECT DISTINCT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.note FROM Person p JOIN Membership m ON m.personId = p.id WHERE m.unitId = ? AND p.nameKey = ?`)
+    .safeIntegers(false);
+  const hasMembership = db.sql.db.prepare(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`).safeIntegers(false);
+
+  const planned: PlannedRow[] = [];
+  const changes: ImportChange[] = [];
+  const claimed = new Map<number, number>();
+  let unchanged = 0;
+
+  for (const row of rows) {
+    if (badLines.has(row.line)) continue;
+    const unitKey = resolveUnitKey(row.unitName);
+    const unit = unitKey ? unitsByKey.get(unitKey)! : parent;
+    const fail = (code: string, params: Record<string, string | number> = {}) => {
+      issues.push({ line: row.line, code, params });
+      badLines.add(row.line);
+    };
+    if (unit === "ambiguous") {
+      fail("unit_ambiguous", { unit: row.unitName ?? "" });
+      continue;
+    }
+    if (unit === "missing" && !options.createUnits) {
+      fail("unit_missing", { unit: row.unitName ?? "" });
+      continue;
+    }
+    const unitId = typeof unit === "object" ? unit.id : null;
+    let match: PersonMatch | undefined;
+    if (row.phone) match = findByPhone.get(row.phone) as PersonMatch | undefined;
+    if (!match && unitId !== null) {
+      const byName = findByNameInUnit.all(unitId, foldVietnamese(row.fullName)) as PersonMatch[];
+      if (byName.length > 1) {
+        fail("name_ambiguous", { name: row.fullName });
+        continue;
+      }
+      // A person found by name keeps their own phone unless the row gives one nobody else has.
+      match = byName[0];
+      if (match && row.phone && match.phone && match.phone !== row.phone) match = undefined;
+    }
+    if (match) {
+      const earlier = claimed.get(match.id);
+      if (earlier !== undefined) {
+        fail("person_twice", { name: row.fullName, other: earlier });
+        continue;
+      }
+      claimed.set(match.id, row.line);
+    }
+    const fields: string[] = [];
+    if (match) {
+      if (match.fullName !== row.fullName) fields.push("fullName");
+      if (row.phone && match.phone !== row.phone) fields.push("phone");
+      if (row.birthYear !== null && match.birthYear !== row.birthYear) fields.push("birthYear");
+      if (row.gender !== null && match.gender !== row.gender) fields.push("gender");
+      if (row.note !== null && match.note !== row.note) fields.push("note");
+    }
+    let roleChange = !match || unitId === null;
+    if (match && unitId !== null) {
+      const roles = new Set((hasMembership.all(match.id, unitId) as { role: string }[]).map((r) => r.role));
+      roleChange = !roles.has("member") || roles.has("cadre") !== (row.role === "cadre");
+    }
+    if (match && !fields.length && !roleChange) {
+      unchanged++;
+      continue;
+    }
+    planned.push({ row, unitKey, personId: match?.id ?? null, fields, roleChange });
+    changes.push(match
+      ? { kind: "update", line: row.line, name: row.fullName, fields: roleChange ? [...fields, "membership"] : fields }
+      : { kind: "create", line: row.line, name: row.fullName, unit: typeof unit === "object" ? unit.name : row.unitName ?? parent.name });
+  }
+
+  const unitsToCreate = [...unitsByKey.entries()]
+    .filter(([key, u]) => u === "missing" && planned.some((p) => p.unitKey === key))
+    .map(([key]) => unitNames.get(key)!);
+  const invalidRows = badLines.size;
+  const created = planned.filter((p) => p.personId === null).length;
+  const updated = planned.length - created;
+  issues.sort((a, b) => a.line - b.line);
+  const result: ImportResult = { created, updated, unchanged, invalidRows, issues, changes, unitsToCreate, written: false };
+  if (options.dryRun || (invalidRows > 0 && !options.skipInvalid)) return result;
+
+  db.sql.transaction(() => {
+    for (const key of unitsByKey.keys()) {
+      if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!))
+        unitsByKey.set(key, createUnit(db, { parentId: parent.id, name: unitNames.get(key)! }, now));
+    }
+    const t = now.getTime();
+    const insertPerson = db.sql.db.prepare(
+      `INSERT INTO Person (fullName, nameKey, phone, birthYear, gender, note, locale, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, 'vi', ?, ?)`,
+    );
+    const updatePerson = db.sql.db.prepare(
+      `UPDATE Person SET fullName = ?, nameKey = ?, phone = COALESCE(?, phone), birthYear = COALESCE(?, birthYear),
+         gender = COALESCE(?, gender), note = COALESCE(?, note), updatedAt = ? WHERE id = ?`,
+    );
+    const addMember = db.sql.db.prepare(
+      `INSERT INTO Membership (personId, unitId, role, title, createdAt) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (personId, unitId, role) DO UPDATE SET title = excluded.title`,
+    );
+    const dropCadre = db.sql.db.prepare(`DELETE FROM Membership WHERE personId = ? AND unitId = ? AND role = 'cadre'`);
+    // The file is the roster of the parent's subtree: a person listed in another unit of it has moved.
+    const dropElsewhere = db.sql.db.prepare(
+      `DELETE FROM Membership WHERE personId = ? AND unitId != ? AND role IN ('member', 'cadre')
+         AND unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?)`,
+    );
+    for (const p of planned) {
+      const unit = p.unitKey ? (unitsByKey.get(p.unitKey) as UnitRow) : parent;
+      const r = p.row;
+      let personId = p.personId;
+      if (personId === null) {
+        personId = Number(insertPerson.run(r.fullName, foldVietnamese(r.fullName), r.phone, r.birthYear, r.gender, r.note, t, t).lastInsertRowid);
+      } else if (p.fields.length) {
+        updatePerson.run(r.fullName, foldVietnamese(r.fullName), r.phone, r.birthYear, r.gender, r.note, t, personId);
+      }
+      if (p.personId !== null) dropElsewhere.run(personId, unit.id, lo, hi);
+      addMember.run(personId, unit.id, "member", r.title, t);
+      if (r.role === "cadre") addMember.run(personId, unit.id, "cadre", r.title, t);
+      else dropCadre.run(personId, unit.id);
+    }
+  });
+  result.written = true;
+  return result;
+}

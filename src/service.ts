@@ -1,0 +1,117 @@
+/**
+ * Starts and stops the whole service from a config: storage (real or demo), web server, channels,
+ * delivery engine and clock. Used by `chihoi start` and by end-to-end tests in-process.
+ */
+import path from "node:path";
+import type { Config } from "./config.ts";
+import { hasChannelCredentials } from "./config.ts";
+import type { Logger } from "./lib/logger.ts";
+import { bilingual } from "./lib/i18n.ts";
+import { openDatabase, databaseFile, type Database } from "./storage/database.ts";
+import { Inbox } from "./conversation/inbox.ts";
+import { DeliveryEngine } from "./delivery/delivery-engine.ts";
+import { createWebServer } from "./web/server.ts";
+import { WebChatChannel } from "./channels/web/web-chat-channel.ts";
+import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
+import { seedDemoActivity } from "./demo/demo-activity.ts";
+import type { Channel } from "./channels/channel.ts";
+import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
+
+export interface RunningService {
+  config: Config;
+  db: Database;
+  demo: boolean;
+  url: string;
+  banner: string;
+  inbox: Inbox;
+  engine: DeliveryEngine;
+  channels: Channel[];
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  logger: Logger;
+  now?: () => Date;
+}
+
+function hasOrganisation(db: Database): boolean {
+  return Boolean(db.sql.get(`SELECT 1 FROM Organisation WHERE isDemo = 0 LIMIT 1`));
+}
+
+/** Opens the database the service should run on, seeding the demo one when demo mode applies. */
+async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db: Database; demo: boolean }> {
+  const real = await openDatabase(config.databaseUrl);
+  const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !hasOrganisation(real));
+  if (!demo) return { db: real, demo: false };
+  // Demo data never enters the real database: it lives in its own file beside it.
+  const demoUrl = `file:${path.join(path.dirname(databaseFile(config.databaseUrl)), "demo.db")}`;
+  await real.close();
+  const db = await openDatabase(demoUrl);
+  if (!isSeeded(db)) {
+    const seeded = seedDemoOrganisation(db);
+    seedDemoActivity(db, seeded, config.timeZone);
+    logger.info("demo data seeded");
+  }
+  return { db, demo: true };
+}
+
+export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
+  const logger = options.logger;
+  const now = options.now ?? (() => new Date());
+  const { db, demo } = await openServiceDatabase(config, logger);
+
+  const engine = new DeliveryEngine(db, {
+    concurrency: config.outbox.concurrency,
+    maxAttempts: config.outbox.maxAttempts,
+    limits: config.outbox.limits,
+    logger,
+    now,
+  });
+  const inbox = new Inbox({
+    db,
+    settings: { timeZone: config.timeZone, defaultLocale: config.defaultLocale, linkCodeTtlDays: config.linkCodeTtlDays },
+    logger,
+    now,
+    onQueued: (platform) => engine.kick(platform),
+  });
+
+  const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo });
+  const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
+  webChat.mount(web.app);
+  const channels: Channel[] = [webChat];
+  if (config.telegram) {
+    const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
+    channels.push(telegram);
+  }
+
+  for (const channel of channels) engine.addChannel(channel);
+  const handler = async (message: Parameters<Inbox["receive"]>[0]) => {
+    await inbox.receive(message);
+  };
+  await web.listen();
+  for (const channel of channels) await channel.start(handler);
+  await inbox.recover();
+  engine.start();
+
+  const file = db.file;
+  const channelNames = channels.filter((c) => c.id !== "web").map((c) => c.id).join(", ");
+  const banner = demo
+    ? bilingual("service.banner_demo", { url: web.url, file })
+    : bilingual("service.banner_real", { url: web.url, file, channels: channelNames || bilingual("service.no_channels").split("\n")[0] });
+
+  return {
+    config, db, demo, url: web.url, banner, inbox, engine, channels,
+    async stop() {
+      for (const channel of channels) {
+        try {
+          await channel.stop();
+        } catch (error) {
+          logger.warn({ err: error, channel: channel.id }, "channel did not stop cleanly");
+        }
+      }
+      await engine.stop();
+      await web.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/** The HTTP server: home page, health, and whatever channels mount (web chat, webhooks). */
+import { Hono } from "hono";
+import { serve, type ServerType } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { translator, type Locale } from "../lib/i18n.ts";
+
+export interface WebServer {
+  app: Hono;
+  url: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createWebServer(options: { host: string; port: number; locale: Locale; demo: boolean }): WebServer {
+  const app = new Hono();
+  let server: ServerType | undefined;
+  const self: WebServer = {
+    app,
+    url: "",
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve());
+        server.once("error", reject);
+      });
+      const address = server!.address() as AddressInfo;
+      const host = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
+      self.url = `http://${host}:${address.port}`;
+      return self.url;
+    },
+    async close() {
+      if (!server) return;
+      const s = server as ServerType & { closeAllConnections?: () => void };
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        // SSE streams stay open forever; close them so shutdown does not wait.
+        s.closeAllConnections?.();
+      });
+    },
+  };
+
+  app.get("/health", (c) => c.json({ ok: true }));
+  app.get("/", (c) => {
+    const t = translator(options.locale);
+    return c.html(`<!doctype html><html lang="${options.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${t("service.home_title")}</title>
+<style>body{font-family:system-ui,sans-serif;font-size:18px;max-width:40rem;margin:2rem auto;padding:0 1rem}a.button{display:inline-block;background:#b91c1c;color:#fff;padding:.6rem 1rem;border-radius:.5rem;text-decoration:none}</style></head>
+<body><h1>${t("service.home_title")}</h1><p>${t("service.home_intro")}</p>${options.demo ? `<p><strong>${t("service.home_demo")}</strong></p>` : ""}
+<p><a class="button" href="/chat">${t("service.home_chat")}</a></p></body></html>`);
+  });
+  app.notFound((c) => c.json({ error: "not_found" }, 404));
+  app.onError((error, c) => c.json({ error: "internal", message: error.message.slice(0, 200) }, 500));
+  return self;
+}

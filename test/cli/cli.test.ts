@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import BetterSqlite3 from "better-sqlite3";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = path.join(repo, "bin/chihoi.js");
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function dump(): unknown {
+  const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"), { readonly: true });
+  try {
+    return {
+      units: db.prepare(`SELECT id, parentId, name, path FROM Unit ORDER BY id`).all(),
+      people: db.prepare(`SELECT id, fullName, phone FROM Person ORDER BY id`).all(),
+      memberships: db.prepare(`SELECT personId, unitId, role FROM Membership ORDER BY id`).all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-"));
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: "file:./data/chihoi.db", LOG_LEVEL: "silent", TZ: "America/Sao_Paulo" };
+  const init = await run("init", "--org", "Hội Cựu chiến binh tỉnh Quảng Trị", "--code", "ccb-qt", "--level", "Tỉnh");
+  expect(init.code).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("chihoi", () => {
+  it("should show bilingual help for every command", async () => {
+    const top = await run("--help");
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain("Khởi tạo một tổ chức");
+    expect(top.stdout.replace(/\s+/g, " ")).toContain("Set up an organisation");
+    const imp = await run("members", "import", "--help");
+    expect(imp.stdout).toContain("--skip-invalid");
+    expect(imp.stdout.replace(/\s+/g, " ")).toContain("ghi các dòng hợp lệ");
+    expect(imp.stdout.replace(/\s+/g, " ")).toContain("write the valid rows");
+  });
+
+  it("should build a unit tree, refuse a cycle and leave the database as it was", async () => {
+    const added = await run("units", "add", "Hội CCB xã Triệu Phong", "--parent", "Hội Cựu chiến binh tỉnh Quảng Trị", "--level", "Xã");
+    expect(added.stderr).toBe("");
+    expect(added.code).toBe(0);
+    expect((await run("units", "add", "Chi hội thôn An Lợi", "--parent", "trieu phong", "--level", "Chi hội")).code).toBe(0);
+    expect((await run("units", "add", "Hội CCB xã Gio Linh", "--parent", "#1", "--level", "Xã")).code).toBe(0);
+    const tree = await run("units", "tree");
+    expect(tree.stdout).toContain("  #2 Hội CCB xã Triệu Phong (Xã)");
+    expect(tree.stdout).toContain("    #3 Chi hội thôn An Lợi (Chi hội)");
+    const before = dump();
+    const cycle = await run("units", "move", "Triệu Phong", "--to", "An Lợi".replace("An Lợi", "Chi hội thôn An Lợi"));
+    expect(cycle.code).toBe(1);
+    expect(cycle.stderr).toContain("nằm bên trong");
+    expect(dump()).toEqual(before);
+    const missing = await run("units", "add", "X", "--parent", "Không Có");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Không tìm thấy đơn vị");
+    expect((await run("units", "move", "Chi hội thôn An Lợi", "--to", "Gio Linh")).code).toBe(0);
+    expect((await run("units", "move", "Chi hội thôn An Lợi", "--to", "Triệu Phong")).code).toBe(0);
+  });
+
+  it("should import a roster, refuse invalid rows with line numbers, and print link codes", async () => {
+    const bad = path.join(dir, "bad.csv");
+    writeFileSync(bad, "DANH SÁCH\nHọ và tên,SĐT,Chi hội\nNguyễn Văn An,0912 345 678,Chi hội thôn An Lợi\n,0912000001,Chi hội thôn An Lợi\nTrần Văn Ba,123,Chi hội thôn An Lợi\n");
+    const before = dump();
+    const r = await run("members", "import", bad, "--unit", "Triệu Phong");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Dòng 4/);
+    expect(r.stdout).toMatch(/Dòng 5/);
+    expect(r.stderr).toContain("chưa ghi gì");
+    expect(dump()).toEqual(before);
+
+    const good = path.join(dir, "good.csv");
+    writeFileSync(good, "\uFEFFHọ và tên;SĐT;Chi hội;Chức vụ\nNguyễn Văn An;0912 345 678;Chi hội thôn An Lợi;Chi hội trưởng\nLê Thị Hoa;84.912.345.679;Chi hội thôn An Lợi;\n");
+    const dry = await run("members", "import", good, "--unit", "Triệu Phong", "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("Chạy thử");
+    expect(dump()).toEqual(before);
+    const ok = await run("members", "import", good, "--unit", "Triệu Phong");
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("Thêm mới 2 người");
+    const again = await run("members", "import", good, "--unit", "Triệu Phong");
+    expect(again.stdout).toContain("không đổi 2");
+
+    const codes = await run("codes", "Chi hội thôn An Lợi");
+    expect(codes.code).toBe(0);
+    const lines = codes.stdout.trim().split(/\r?\n/);
+    expect(lines[0]).toBe("Họ và tên,Đơn vị,Mã liên kết,Hết hạn,Đã liên kết,Hướng dẫn");
+    expect(lines).toHaveLength(3);
+    expect(lines.find((l) => l.startsWith("Nguyễn Văn An,"))).toMatch(/^Nguyễn Văn An,Chi hội thôn An Lợi,\d{6},\d{2}\/\d{2}\/\d{4},,/);
+    const out = path.join(dir, "codes.csv");
+    expect((await run("codes", "Chi hội thôn An Lợi", "--out", out)).code).toBe(0);
+    const file = readFileSync(out, "utf8");
+    expect(file.startsWith("\uFEFF")).toBe(true);
+    // Printing again keeps the same codes (slips already handed out stay valid).
+    expect(file.replace("\uFEFF", "").trim().split(/\r?\n/).slice(1).map((l) => l.split(",")[2])).toEqual(lines.slice(1).map((l) => l.split(",")[2]));
+  });
+
+  it("should answer a missing file and a wrong format with exit code 1", async () => {
+    const missing = await run("members", "import", "khong-co.xlsx", "--unit", "Triệu Phong");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Không tìm thấy tệp");
+    const pdf = path.join(dir, "x.pdf");
+    writeFileSync(pdf, "%PDF-1.5\n%\u00e2\u00e3\n1 0 obj");
+    const wrong = await run("members", "import", pdf, "--unit", "Triệu Phong");
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("không đúng định dạng");
+  });
+
+  it("should add an admin with a link code, print stats, and back up", async () => {
+    const admin = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Trần Quốc Khánh", "--phone", "0987654321", "--role", "official");
+    expect(admin.code).toBe(0);
+    expect(admin.stdout).toMatch(/Mã liên kết: \d{6}/);
+    const stats = await run("stats", "Hội Cựu chiến binh tỉnh Quảng Trị");
+    expect(stats.stdout).toContain("Hội CCB xã Triệu Phong (Xã) | 3 | 0 (0%)");
+    const backup = path.join(dir, "backup.db");
+    expect((await run("backup", backup)).code).toBe(0);
+    expect(existsSync(backup)).toBe(true);
+    const copy = new BetterSqlite3(backup, { readonly: true });
+    expect((copy.prepare(`SELECT COUNT(*) AS n FROM Person`).get() as { n: number }).n).toBe(3);
+    copy.close();
+  });
+
+  it("should stop with one readable line on a wrong setting", async () => {
+    const saved = env;
+    env = { ...env, PORT: "abc" };
+    const r = await run("units", "tree");
+    env = saved;
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^PORT: expected/);
+  });
+});

@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { buildTree, type TestTree } from "../../helpers/tree.ts";
+import { importRosterFile } from "../../../src/domain/roster/import-roster.ts";
+import { listMembers } from "../../../src/domain/people/people-service.ts";
+import { isAppError } from "../../../src/lib/app-error.ts";
+
+let db: TestDatabase;
+let tree: TestTree;
+beforeEach(async () => {
+  db = await createTestDatabase();
+  tree = buildTree(db);
+});
+afterEach(() => db.destroy());
+
+function csv(name: string, text: string): string {
+  const file = path.join(db.dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+const roster = [
+  "DANH SÁCH HỘI VIÊN XÃ PHƯỚC HÒA",
+  "",
+  "STT,Họ và tên,SĐT,Chi hội,Chức vụ,Năm sinh",
+  "1,Nguyễn Văn An,0912 345 678,Chi hội 1,Chi hội trưởng,1950",
+  "2,Trần Thị Bình,+84912345679,Chi hội 1,,1955",
+  "3,Lê Văn Cường,,Chi hội 2,,1948",
+].join("\n");
+
+function snapshot() {
+  return {
+    people: db.sql.all(`SELECT id, fullName, phone, birthYear, updatedAt FROM Person ORDER BY id`),
+    memberships: db.sql.all(`SELECT personId, unitId, role, title FROM Membership ORDER BY personId, unitId, role`),
+    units: db.sql.all(`SELECT id, path FROM Unit ORDER BY id`),
+  };
+}
+
+describe("importRosterFile", () => {
+  it("should import people into the named units, with cadres from their title", async () => {
+    const r = await importRosterFile(db, { file: csv("a.csv", roster), unitId: tree.communeA.id });
+    expect(r).toMatchObject({ created: 3, updated: 0, unchanged: 0, invalidRows: 0, written: true });
+    const a1 = listMembers(db, tree.branchA1.id);
+    expect(a1.map((m) => [m.fullName, m.phone, m.role])).toEqual([
+      ["Nguyễn Văn An", "0912345678", "cadre"],
+      ["Trần Thị Bình", "0912345679", "member"],
+    ]);
+    expect(listMembers(db, tree.branchA2.id).map((m) => m.fullName)).toEqual(["Lê Văn Cường"]);
+  });
+
+  it("should change nothing when the same file is imported again", async () => {
+    const file = csv("a.csv", roster);
+    await importRosterFile(db, { file, unitId: tree.communeA.id });
+    const before = snapshot();
+    const again = await importRosterFile(db, { file, unitId: tree.communeA.id, now: new Date(Date.now() + 60_000) });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("should update a changed row, matched by phone then by name within the unit", async () => {
+    await importRosterFile(db, { file: csv("a.csv", roster), unitId: tree.communeA.id });
+    const changed = [
+      "Họ tên;Số điện thoại;Đơn vị;Chức vụ;Năm sinh",
+      "Nguyễn Văn An;0912345678;Chi hội 1;;1951", // no longer a cadre, birth year fixed
+      "Trần Thị Bình;0912345679;Chi hội 2;;1955", // moved to branch 2
+      "Lê Văn Cường;0987654321;Chi hội 2;;1948", // matched by name, phone added
+    ].join("\n");
+    const r = await importRosterFile(db, { file: csv("b.csv", changed), unitId: tree.communeA.id });
+    expect(r).toMatchObject({ created: 0, updated: 3, unchanged: 0 });
+    expect(listMembers(db, tree.branchA1.id).map((m) => [m.fullName, m.role, m.birthYear])).toEqual([["Nguyễn Văn An", "member", 1951]]);
+    expect(listMembers(db, tree.branchA2.id).map((m) => [m.fullName, m.phone])).toEqual([
+      ["Lê Văn Cường", "0987654321"],
+      ["Trần Thị Bình", "0912345679"],
+    ]);
+    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`)!.n).toBe(3);
+  });
+
+  it("should write nothing when a row is invalid, and report it with its line", async () => {
+    const bad = [
+      "Họ và tên,SĐT,Chi hội",
+      "Nguyễn Văn An,0912345678,Chi hội 1",
+      ",0912345670,Chi hội 1",
+      "Trần Văn Ba,12345,Chi hội 1",
+      "Phạm Văn Tư,0912000000,Chi hội Không Có",
+    ].join("\n");
+    const before = snapshot();
+    const r = await importRosterFile(db, { file: csv("bad.csv", bad), unitId: tree.communeA.id });
+    expect(r.written).toBe(false);
+    expect(r.issues.map((i) => [i.line, i.code])).toEqual([
+      [3, "name_missing"],
+      [4, "phone_invalid"],
+      [5, "unit_missing"],
+    ]);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("should write the valid rows with skipInvalid, and create units with createUnits", async () => {
+    const bad = [
+      "Họ và tên,SĐT,Chi hội",
+      "Nguyễn Văn An,0912345678,Chi hội 1",
+      "Trần Văn Ba,12345,Chi hội 1",
+      "Phạm Văn Tư,0912000000,Chi hội Ấp Mới",
+    ].join("\n");
+    const r = await importRosterFile(db, { file: csv("bad.csv", bad), unitId: tree.communeA.id, skipInvalid: true, createUnits: true });
+    expect(r).toMatchObject({ created: 2, invalidRows: 1, written: true, unitsToCreate: ["Chi hội Ấp Mới"] });
+    const unit = db.sql.get<{ id: number; parentId: number }>(`SELECT id, parentId FROM Unit WHERE name = 'Chi hội Ấp Mới'`)!;
+    expect(unit.parentId).toBe(tree.communeA.id);
+    expect(listMembers(db, unit.id).map((m) => m.fullName)).toEqual(["Phạm Văn Tư"]);
+  });
+
+  it("should not write anything on a dry run but show the plan", async () => {
+    const before = snapshot();
+    const r = await importRosterFile(db, { file: csv("a.csv", roster), unitId: tree.communeA.id, dryRun: true });
+    expect(r.written).toBe(false);
+    expect(r.changes.map((c) => c.kind)).toEqual(["create", "create", "create"]);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("should refuse a unit name that matches two units under the parent", async () => {
+    const text = "Họ và tên,Chi hội\nNguyễn Văn An,Chi hội 1\n";
+    const r = await importRosterFile(db, { file: csv("amb.csv", text), unitId: tree.province.id });
+    expect(r.issues.map((i) => i.code)).toEqual(["unit_ambiguous"]);
+    expect(r.written).toBe(false);
+  });
+
+  it("should refuse a missing file and a file that is not a roster", async () => {
+    await expect(importRosterFile(db, { file: path.join(db.dir, "nope.csv"), unitId: tree.communeA.id })).rejects.toSatisfy((e) => isAppError(e, "file_missing"));
+    const pdf = csv("x.xlsx", "%PDF-1.4 binary\u0000\u0001");
+    await expect(importRosterFile(db, { file: pdf, unitId: tree.communeA.id })).rejects.toSatisfy((e) => isAppError(e, "file_format"));
+  });
+});
