@@ -295,7 +295,12 @@ export async function runCli(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    if (isAppError(e)) fail(t(`errors.${e.code}`, e.params));
+    if (isAppError(e)) {
+      // File errors carry a reason code with its own message (roster.file.<reason>).
+      const params: Record<string, string | number> = { ...e.params };
+      if (typeof params.reason === "string") params.reason = t(`roster.file.${params.reason}`, params);
+      fail(t(`errors.${e.code}`, params));
+    }
     fail(`${t("errors.unexpected")}\n${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -142,7 +142,7 @@ export const LET_ME_VERBS = ["xem", "coi", "sắp xếp", "tính", "hỏi", "xem
 
 /** Circumstances that imply absence when the member answers a reminder with only them. */
 export const CIRCUMSTANCES = [
-  "bận", "bận việc", "ốm", "bị ốm", "bệnh", "mệt", "đi viện", "nằm viện", "ở viện", "công tác",
+  "bận", "ốm", "bị ốm", "bệnh", "mệt", "đi viện", "nằm viện", "ở viện", "công tác",
   "đi công tác", "ở quê", "về quê", "đi xa", "có việc", "việc riêng", "việc gia đình",
   "việc nhà", "việc bận", "đám cưới", "đám giỗ", "đám tang", "đám ma", "trực", "tăng ca",
   "đi làm", "đi khám", "bị bệnh", "sick", "busy", "out of town", "away",

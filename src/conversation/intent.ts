@@ -157,7 +157,7 @@ const S = {
   /** Stripped from the end of a reason or note. */
   trailing: toSet([
     "ạ", "à", "á", "a", "nhé", "nha", "nhá", "nhen", "nghen", "ha", "hen", "ơi", "nè", "vậy",
-    "nhỉ", "đâu", "please", "pls",
+    "nhỉ", "đâu", "please", "pls", "rồi", "quá", "lắm", "luôn", "ghê", "thật",
   ]),
   polite: toSet(L.POLITE),
   time: toSet(L.TIME_WORDS),
@@ -646,7 +646,8 @@ function cueAccepted(
   }
   if (cue.kind === "circumstance")
     return context === "reminder" ? position <= 4 && total <= 12 : total <= 4;
-  return context === "reminder" ? position <= 6 || total <= 20 : total <= 6 || (position === 0 && total <= 12);
+  if (context === "reminder") return position <= 6 || total <= 20;
+  return position === 0 ? total <= 12 : position <= 1 && total <= 6;
 }
 
 function analyseAttendance(a: Analysis, context: ParseContext): Intent | null {
@@ -747,7 +748,7 @@ function absenceReason(
 
   const cueClause = a.clauses[(words[cue.from] as Word).clause] as Clause;
   for (let i = scan[0]; i < scan[1]; i++) {
-    if (!is(words[i], S.busy) || (i >= cue.from && i < cue.to)) continue;
+    if (!is(words[i], S.busy)) continue;
     const clause = a.clauses[(words[i] as Word).clause] as Clause;
     const end = i < cue.from && clause === cueClause ? cue.from : Math.min(clause.to, scan[1]);
     const text = excerpt(a, i + 1, end);
