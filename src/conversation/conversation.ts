@@ -145,7 +145,8 @@ function routeMember(turn: Turn, intent: Intent): void {
     case "concern_start":
       return askConcernText(turn);
     case "empty":
-      return turn.reply(turn.t("chat.empty"));
+      // Thanks or a lone particle deserves an acknowledgement, not "you sent nothing".
+      return turn.reply(turn.t((turn.message.text ?? "").trim() ? "chat.ack" : "chat.empty"));
     case "attend":
     case "absent":
     case "unsure":
@@ -183,6 +184,7 @@ function routeCommand(turn: Turn, name: string, args: string): void {
     case "huylienket":
       return askUnlink(turn);
     case "ykien":
+      if (args.trim().length >= 3) return createConcernTicket(turn, args.trim(), turn.logId);
       return askConcernText(turn);
     default:
       return turn.reply(turn.t("chat.not_understood"));

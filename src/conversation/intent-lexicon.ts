@@ -49,7 +49,7 @@ export const PARTICLES = [
   "ạ", "à", "á", "a", "nhé", "nha", "nhá", "nhen", "nghen", "ha", "hen", "ơi", "nè", "vậy",
   "nhỉ", "đây", "đấy", "thưa", "dạ", "vâng", "luôn", "rồi", "thì", "là", "mà", "cũng", "sẽ",
   "đã", "vẫn", "xin", "cho", "ok", "báo cáo", "kính báo", "chắc", "chắc là", "hôm", "the", "to",
-  "is", "am", "will", "just", "pls", "please",
+  "is", "am", "will", "just", "pls", "please", "haha",
 ];
 
 /** Time expressions that only say "this meeting" / "today". */
@@ -64,7 +64,7 @@ export const TIME_WORDS = [
 export const POLITE = [
   "cảm ơn", "cám ơn", "xin lỗi", "thông cảm", "mong", "kính gửi", "chi hội", "mọi người",
   "đồng chí", "các đồng chí", "rất", "nhiều", "thanks", "thank", "you", "sorry", "xin chào",
-  "chào", "hello", "hi", "alo",
+  "chào", "hello", "hi", "alo", "bye", "tạm biệt",
 ];
 
 export const GREETINGS = ["xin chào", "chào", "hello", "hi", "alo", "hey", "chào bạn"];
@@ -179,7 +179,7 @@ export const QUESTION_FINALS = ["không", "chưa", "chứ"];
 // Other intents.
 
 export const READ_PHRASES = [
-  "đã đọc", "đọc rồi", "đọc xong", "vừa đọc", "đã xem", "xem rồi", "xem xong", "đã nhận",
+  "đọc", "đã đọc", "đọc rồi", "đọc xong", "vừa đọc", "đã xem", "xem rồi", "xem xong", "đã nhận",
   "nhận rồi", "nhận được rồi", "đã nắm", "nắm rồi", "đã rõ", "rõ rồi", "đã nắm được",
   "đã đọc xong", "read", "have read", "seen", "noted", "got it", "received",
 ];
@@ -202,7 +202,7 @@ export const SCHEDULE_ALLOWED = [
   "có", "không", "chưa", "xem", "biết", "hỏi", "cho hỏi", "muốn", "gửi", "tháng", "tuần", "năm",
   "thứ", "sắp", "tới", "sau", "tiếp theo", "kỳ", "kỳ tới", "chi hội", "chi đoàn", "hội", "đoàn",
   "tổ", "nào", "mấy", "giờ", "ngày", "buổi", "lần", "tổ chức", "diễn ra", "bắt đầu", "ở", "tại",
-  "the", "next", "is", "what", "của", "này", "nữa", "lại", "ạ", "gì",
+  "the", "next", "is", "what", "của", "này", "nữa", "lại", "ạ", "gì", "lúc",
 ];
 
 export const HELP_WORDS = [

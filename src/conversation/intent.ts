@@ -153,6 +153,7 @@ const S = {
   /** Stripped from the start of a reason or note. */
   leading: toSet(L.PRONOUNS, L.TIME_WORDS, L.CLAUSE_BREAKS, L.REASON_CONNECTORS, [
     "dạ", "vâng", "thưa", "ạ", "à", "a", "là", "thì", "mà", "và", "ok", "chắc", "chắc là", "đâu",
+    "am", "is", "are", "will", "just",
   ]),
   /** Stripped from the end of a reason or note. */
   trailing: toSet([
@@ -285,6 +286,8 @@ function expandToken(typed: string, depth = 0): string[] {
     const abbreviation = own(L.ABBREVIATIONS, base);
     if (abbreviation) return abbreviation.split(" ");
   }
+  // Laughter ("hahaha", "hihi", "kkk") is a particle.
+  if (/^(?:h[aeiou]){2,}$|^k{2,}$|^hic+$/.test(base)) return ["haha"];
   // Typos with a repeated letter: "co matt", "vangg", "okkk".
   if (depth === 0 && lower.length <= 24 && !SINGLE.has(base) && !COMPOUND_PARTS.has(base)) {
     const collapsed = lower.replace(/(.)\1+/gu, "$1");
@@ -446,6 +449,18 @@ function isPoliteClause(a: Analysis, c: Clause): boolean {
 }
 
 /**
+ * A clause that cannot be a reason or a note: thanks, "dạ", "no", or a bare "bận" (the spec
+ * treats "bận" alone as no reason).
+ */
+function isEmptyClause(a: Analysis, c: Clause): boolean {
+  for (let i = c.from; i < c.to; i++) {
+    const w = a.words[i];
+    if (!isFiller(w) && !is(w, S.polite) && !is(w, S.yes) && !is(w, S.no) && !is(w, S.busy)) return false;
+  }
+  return true;
+}
+
+/**
  * The member's own words from word `from` to word `to` (exclusive): fillers at the start and
  * particles / polite clauses at the end are dropped. Undefined when nothing remains.
  */
@@ -458,8 +473,9 @@ function excerpt(a: Analysis, from: number, to: number, leading: WordSet = S.lea
     const lastWord = a.words[last];
     if (last < first || !lastWord) return undefined;
     const c = a.clauses[lastWord.clause] as Clause;
-    // Drop a trailing clause that is only thanks / apologies ("…, mong chi hội thông cảm").
-    if (c.from > first && isPoliteClause(a, c)) last = c.from - 1;
+    // Drop a trailing clause that is only thanks / apologies ("…, mong chi hội thông cảm") or a
+    // question to the association ("…, cho hỏi có tài liệu không").
+    if (c.from > first && (isPoliteClause(a, c) || c.question)) last = c.from - 1;
     else break;
   }
   const start = (a.words[first] as Word).start;
@@ -705,7 +721,7 @@ function laterClauses(a: Analysis, cue: Cue, scan: [number, number]): Clause[] {
   const cueClause = (a.words[cue.from] as Word).clause;
   return a.clauses.filter(
     (c, index) =>
-      index > cueClause && c.from >= scan[0] && c.to <= scan[1] && !c.question && !isPoliteClause(a, c),
+      index > cueClause && c.from >= scan[0] && c.to <= scan[1] && !c.question && !isEmptyClause(a, c),
   );
 }
 
@@ -766,7 +782,7 @@ function absenceReason(
   }
 
   const earlier = a.clauses.filter(
-    (c) => c.from >= scan[0] && c.to <= cueClause.from && !c.question && !isPoliteClause(a, c),
+    (c) => c.from >= scan[0] && c.to <= cueClause.from && !c.question && !isEmptyClause(a, c),
   );
   const firstEarlier = earlier[0];
   const lastEarlier = earlier[earlier.length - 1];
@@ -925,7 +941,8 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
   if (truncated) return concern();
 
   // 9. Read confirmation: "đã đọc", "đọc rồi ạ", "xem rồi, cám ơn".
-  if (isRead(a)) return { kind: "read" };
+  const read = readIntent(a);
+  if (read) return read;
 
   // 10. Schedule question: "khi nào họp?", "lịch họp tuần sau", "họp ở đâu".
   if (isScheduleQuestion(a)) return { kind: "schedule" };
@@ -958,15 +975,19 @@ function languageIntent(a: Analysis): Intent | undefined {
   return { kind: "language" };
 }
 
-function isRead(a: Analysis): boolean {
+/** "đã đọc", "đọc rồi ạ" → read; "chưa đọc" → no (the directive was not read yet). */
+function readIntent(a: Analysis): Intent | undefined {
   const { words, clauses } = a;
-  const index = words.findIndex(
-    (w, i) => is(w, S.read) && !(clauses[w.clause] as Clause).question && negatorOf(a, i, 2) < 0,
+  const index = words.findIndex((w) => is(w, S.read) && !(clauses[w.clause] as Clause).question);
+  if (index < 0) return undefined;
+  const negated = negatorOf(a, index, 2) >= 0;
+  const onlyRead = words.every(
+    (w, i) =>
+      i === index || is(w, S.read) || isFiller(w) || is(w, S.readAllowed) || is(w, S.yes) ||
+      is(w, S.polite) || (negated && is(w, S.negators)),
   );
-  if (index < 0) return false;
-  return words.every(
-    (w, i) => i === index || is(w, S.read) || isFiller(w) || is(w, S.readAllowed) || is(w, S.yes) || is(w, S.polite),
-  );
+  if (!onlyRead) return undefined;
+  return negated ? { kind: "no" } : { kind: "read" };
 }
 
 function isScheduleQuestion(a: Analysis): boolean {

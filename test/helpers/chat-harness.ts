@@ -1,7 +1,8 @@
 /**
  * The whole chat stack on a real database — inbox, conversation, outbox, delivery engine and the
  * real TelegramChannel — with Telegram's servers replaced by a capturing API transformer (grammY's
- * recommended way). Updates go in through `bot.handleUpdate`, exactly as polling would deliver them.
+ * recommended way). Updates go in through `bot.handleUpdate`, exactly as a webhook would deliver them
+ * (webhook mode, so that nothing polls).
  */
 import type { Update, UserFromGetMe } from "grammy/types";
 import { createTestDatabase, type TestDatabase } from "./test-db.ts";
@@ -37,7 +38,7 @@ export class ChatHarness {
 
   static async create(options: { now?: () => Date } = {}): Promise<ChatHarness> {
     const db = await createTestDatabase();
-    const channel = new TelegramChannel({ config: { token: "123:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefgh", mode: "polling", apiRoot: "http://127.0.0.1:9" }, logger: silentLogger, botInfo: harnessBot });
+    const channel = new TelegramChannel({ config: { token: "123:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefgh", mode: "webhook", webhookUrl: "https://example.invalid", webhookSecret: "test-secret", apiRoot: "http://127.0.0.1:9" }, logger: silentLogger, botInfo: harnessBot });
     const holder: { harness?: ChatHarness } = {};
     const now = () => (holder.harness ? holder.harness.now() : new Date());
     const engine = new DeliveryEngine(db, {

@@ -13,7 +13,7 @@ const categoryWords: [TicketCategory, RegExp][] = [
   ["che_do_chinh_sach", /\b(che do|chinh sach|tro cap|luong huu|bao hiem|bhyt|bhxh|thuong binh|benh binh|chat doc|cong nhan|ho so|huong)\b/],
   ["ha_tang", /\b(duong|ngap|cau|cong|den duong|dien|nuoc sach|muong|kenh|ha tang|o ga|sat lo)\b/],
   ["an_ninh_trat_tu", /\b(an ninh|trat tu|tu tap|on ao|trom|cap|ma tuy|danh nhau|co bac|lua dao|dua xe)\b/],
-  ["to_chuc_hoi", /\b(hoi phi|sinh hoat|chi hoi|ket nap|the hoi vien|dai hoi|hop|tai lieu|nghi quyet|ban chap hanh)\b/],
+  ["to_chuc_hoi", /\b(hoi phi|sinh hoat dinh ky|ket nap|the hoi vien|dai hoi|tai lieu|nghi quyet|bau cu|chuyen sinh hoat)\b/],
   ["doi_song", /\b(om|benh|kho khan|ngheo|tham hoi|viec lam|hoc|von vay|vay von|nha o|doi song|gia dinh|hoc nghe)\b/],
 ];
 
