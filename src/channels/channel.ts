@@ -99,7 +99,13 @@ export class ChannelSendError extends Error {
   constructor(
     readonly failure: SendFailure,
     message: string,
-    readonly options: { retryAfterSeconds?: number; errorCode?: number; cause?: unknown } = {},
+    readonly options: {
+      retryAfterSeconds?: number;
+      errorCode?: number;
+      cause?: unknown;
+      /** What a rate limit applies to: this chat only (default) or every send of the platform. */
+      scope?: "chat" | "platform";
+    } = {},
   ) {
     super(message, { cause: options.cause });
   }

@@ -180,7 +180,7 @@ class PlatformWorker {
       case "rate_limited": {
         const wait = Math.max(1, failure.options.retryAfterSeconds ?? 1) * 1000;
         this.limiter.pauseChat(row.chatId, now.getTime() + wait);
-        if ((failure.options.retryAfterSeconds ?? 0) > 5) this.limiter.pauseAll(now.getTime() + Math.min(wait, 30_000));
+        if (failure.options.scope === "platform") this.limiter.pauseAll(now.getTime() + wait);
         this.engine.rateLimited++;
         reschedule(db, row.id, "rate_limited", new Date(now.getTime() + wait), now, detail);
         return;
