@@ -64,6 +64,8 @@ const envSchema = z
     /** Outbox: parallel sends per platform, attempts before a message is given up. */
     OUTBOX_CONCURRENCY: positiveInt.max(100).default(4),
     OUTBOX_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+    /** How long a claimed message is held before another worker may retry it (crash recovery). */
+    OUTBOX_LEASE_MS: positiveInt.min(500).default(60_000),
 
     /** Zalo personal account (zca-js): key that encrypts the stored login at rest. */
     ZALO_CREDENTIALS_KEY: z.string().min(16, "at least 16 characters").optional(),
@@ -125,6 +127,7 @@ export interface Config {
   outbox: {
     concurrency: number;
     maxAttempts: number;
+    leaseMs: number;
     limits: Record<string, RateLimits>;
   };
 }
@@ -184,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outbox: {
       concurrency: e.OUTBOX_CONCURRENCY,
       maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      leaseMs: e.OUTBOX_LEASE_MS,
       limits: {
         telegram: {
           perSecond: e.TELEGRAM_RATE_PER_SECOND,

@@ -63,6 +63,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const engine = new DeliveryEngine(db, {
     concurrency: config.outbox.concurrency,
     maxAttempts: config.outbox.maxAttempts,
+    leaseMs: config.outbox.leaseMs,
     limits: config.outbox.limits,
     logger,
     now,

@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { removeDir, startTestService, tempDir, waitUntil, type TestService } from "../helpers/service.ts";
+
+let dir: string;
+let running: TestService;
+
+beforeEach(async () => {
+  dir = tempDir();
+  running = await startTestService(dir, { DEMO_MODE: "auto" });
+});
+afterEach(async () => {
+  await running.stop();
+  removeDir(dir);
+});
+
+const session = "a1b2c3d4e5f6a7b8c9d0e1f2";
+
+async function post(path: string, body: unknown): Promise<Response> {
+  return fetch(`${running.service.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+async function history(): Promise<{ linked: boolean; lines: { direction: string; text: string; choices?: { label: string; payload: string }[] }[] }> {
+  return (await fetch(`${running.service.url}/chat/api/history?session=${session}`)).json() as never;
+}
+
+describe("local web chat", () => {
+  it("should start in demo mode on its own database and let a newcomer chat as a demo member", async () => {
+    expect(running.service.demo).toBe(true);
+    expect(running.service.db.file.endsWith("demo.db")).toBe(true);
+    const page = await fetch(`${running.service.url}/chat`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("chọn một hội viên mẫu");
+    const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as { members: { id: number; name: string; role: string }[] };
+    expect(members.length).toBeGreaterThanOrEqual(40);
+    const member = members.find((m) => m.role === "member")!;
+    expect((await post("/chat/api/demo-login", { session, personId: member.id })).status).toBe(200);
+
+    // Live updates: an SSE stream receives the bot's reply without reloading.
+    const events = await fetch(`${running.service.url}/chat/api/events?session=${session}`);
+    const reader = events.body!.getReader();
+    let streamed = "";
+    const readAll = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        streamed += new TextDecoder().decode(value);
+      }
+    })();
+    await waitUntil(() => streamed.includes("event: ready"), 5000, "ready");
+    expect((await post("/chat/api/send", { session, id: "m1", text: "/start" })).status).toBe(200);
+    await waitUntil(() => streamed.includes("event: message"), 5000, "message");
+    expect(streamed).toContain(`Xin chào ${member.name}`);
+    await reader.cancel();
+    await readAll.catch(() => undefined);
+
+    await post("/chat/api/send", { session, id: "m2", text: "/ngonngu" });
+    await waitUntil(async () => (await history()).lines.some((l) => l.choices?.length), 5000, "choices");
+    const withChoices = (await history()).lines.find((l) => l.choices?.length)!;
+    expect(withChoices.choices!.map((c) => c.payload)).toEqual(["lang:vi", "lang:en"]);
+    await post("/chat/api/send", { session, id: "m3", payload: "lang:en" });
+    await waitUntil(async () => (await history()).lines.some((l) => l.text === "Switched to English."), 5000, "switch");
+  });
+
+  it("should refuse bad requests without storing anything", async () => {
+    const count = () => running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog`)!.n;
+    const before = count();
+    expect((await post("/chat/api/send", { session: "short", id: "x", text: "hi" })).status).toBe(400);
+    expect((await post("/chat/api/send", { session, id: "x", text: 42 })).status).toBe(400);
+    expect((await post("/chat/api/send", { session, id: "x", text: "x".repeat(100_001) })).status).toBe(413);
+    expect((await fetch(`${running.service.url}/chat/api/send`, { method: "POST", body: "\u0000\u0001garbage" })).status).toBe(400);
+    expect(count()).toBe(before);
+  });
+
+  it("should treat a resent message id as a duplicate", async () => {
+    await post("/chat/api/send", { session, id: "dup", text: "help" });
+    await post("/chat/api/send", { session, id: "dup", text: "help" });
+    await waitUntil(async () => (await history()).lines.filter((l) => l.direction === "out").length >= 1, 5000, "reply");
+    await new Promise((r) => setTimeout(r, 200));
+    const h = await history();
+    expect(h.lines.filter((l) => l.direction === "in")).toHaveLength(1);
+    expect(h.lines.filter((l) => l.direction === "out")).toHaveLength(1);
+  });
+});
