@@ -69,7 +69,7 @@ describe("Telegram end to end", () => {
     expect(setWebhook.payload.secret_token).toBe("s3cret-for-tests");
     const update = { update_id: 77, message: { message_id: 1, date: 1, chat: { id: user.id, type: "private", first_name: "An" }, from: { id: user.id, is_bot: false, first_name: "An" }, text: `DK ${code}` } };
     const count = () => running!.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in'`)!.n;
-    for (const headers of [{}, { "x-telegram-bot-api-secret-token": "wrong" }, { "x-telegram-bot-api-secret-token": "s3cret-for-tests-x" }]) {
+    for (const headers of [{}, { "x-telegram-bot-api-secret-token": "wrong" }, { "x-telegram-bot-api-secret-token": "s3cret-for-tests-x" }] as Record<string, string>[]) {
       const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(update) });
       expect(r.status).toBe(401);
     }
