@@ -26,7 +26,6 @@ export interface InboxOptions {
 export type ReceiveResult = "handled" | "duplicate" | "failed";
 
 export class Inbox {
-  readonly #inFlight = new Set<string>();
   readonly #log: Logger;
   readonly #now: () => Date;
 
@@ -41,34 +40,36 @@ export class Inbox {
    */
   async receive(message: InboundMessage): Promise<ReceiveResult> {
     const { db } = this.options;
-    const key = `${message.platform}:${message.eventId}`;
-    const stored = recordInbound(db, {
-      platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
-      kind: message.kind, text: message.text ?? null, payload: message.payload ?? null, platformEventId: message.eventId,
-      platformMessageId: message.messageId ?? null, replyToMessageId: message.replyTo ?? null, at: message.at,
-    });
-    // A duplicate is handled again only if its first copy was stored but never handled (a crash).
-    if (stored.duplicate && (stored.status !== "received" || this.#inFlight.has(key))) return "duplicate";
-    this.#inFlight.add(key);
-    try {
+    // One transaction per message (storing, handling and queueing the replies commit together);
+    // the handling runs in a savepoint, so a failure there still leaves the message stored. It is
+    // all synchronous, so two copies of one update can never be handled at the same time.
+    const result = db.sql.transaction((): ReceiveResult => {
+      const stored = recordInbound(db, {
+        platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
+        kind: message.kind, text: message.text ?? null, payload: message.payload ?? null, platformEventId: message.eventId,
+        platformMessageId: message.messageId ?? null, replyToMessageId: message.replyTo ?? null, at: message.at,
+      });
+      // A duplicate is handled again only if its first copy was stored but never handled (a crash).
+      if (stored.duplicate && stored.status !== "received") return "duplicate";
       return this.#handle(message, stored.id);
-    } finally {
-      this.#inFlight.delete(key);
-    }
+    });
+    if (result !== "duplicate") this.options.onQueued?.(message.platform);
+    return result;
   }
 
+  /** Handles a stored message; call inside a transaction. Never throws. */
   #handle(message: InboundMessage, logId: number): ReceiveResult {
     const { db, settings } = this.options;
     const now = this.#now();
     let accountId: number | null = null;
     let personId: number | null = null;
     try {
-      const account = ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
-      accountId = account.id;
-      personId = account.personId;
-      const person = account.personId !== null ? getPerson(db, account.personId) : null;
-      const outcome = converse(db, settings, message, account, person, logId, now);
       db.sql.transaction(() => {
+        const account = ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
+        accountId = account.id;
+        personId = account.personId;
+        const person = account.personId !== null ? getPerson(db, account.personId) : null;
+        const outcome = converse(db, settings, message, account, person, logId, now);
         outcome.replies.forEach((reply, i) =>
           enqueue(db, {
             platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id,
@@ -80,7 +81,6 @@ export class Inbox {
         );
         completeInbound(db, logId, { status: "handled", chatAccountId: account.id, personId: account.personId, entityType: outcome.entityType, entityId: outcome.entityId });
       });
-      if (outcome.replies.length) this.options.onQueued?.(message.platform);
       return "handled";
     } catch (error) {
       this.#log.error({ err: error, platform: message.platform, logId }, "failed to handle a message");
@@ -91,7 +91,6 @@ export class Inbox {
           platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: accountId, personId,
           priority: priorities.reply, body: { text: translator(locale)("chat.error"), locale }, dedupeKey: `reply:${logId}:error`,
         }, now);
-        this.options.onQueued?.(message.platform);
       } catch (inner) {
         this.#log.error({ err: inner }, "could not record the failure");
       }
@@ -109,7 +108,8 @@ export class Inbox {
         kind: row.kind as InboundMessage["kind"], text: row.text ?? undefined, payload: row.payload ?? undefined,
         eventId: row.platformEventId, messageId: row.platformMessageId ?? undefined, replyTo: row.replyToMessageId ?? undefined, at: row.at,
       };
-      this.#handle(message, row.id);
+      this.options.db.sql.transaction(() => this.#handle(message, row.id));
+      this.options.onQueued?.(message.platform);
     }
     return rows.length;
   }

@@ -94,27 +94,38 @@ class PlatformWorker {
         lastSweep = now;
       }
       const free = options.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      // Claim in batches: with most slots busy, wait for a few more to free up (each finished send
+      // wakes the loop) rather than querying the queue once per message.
+      if (free <= 0 || (this.inFlight.size > 0 && free < Math.min(4, options.concurrency))) {
         await this.#sleep(1000);
         continue;
       }
-      const candidates = dueCandidates(db, this.channel.id, new Date(now), Math.max(50, free * 10));
+      // Look a little past the free slots; if everything seen is held back by a rate limit (one busy
+      // group, say), look further so that other chats are not starved behind it.
+      let candidates: OutboxRow[] = [];
       const picked: OutboxRow[] = [];
       let earliest = Number.POSITIVE_INFINITY;
-      const chatsPicked = new Set<string>();
-      for (const row of candidates) {
-        if (picked.length >= free) break;
-        // One message at a time per chat keeps each chat's messages in order.
-        if (this.chatsInFlight.has(row.chatId) || chatsPicked.has(row.chatId)) continue;
-        const at = this.limiter.availableAt(row.chatId, row.chatType, row.priority, now);
-        if (at > now) {
-          earliest = Math.min(earliest, at);
+      for (let limit = free + 20; ; limit *= 8) {
+        candidates = dueCandidates(db, this.channel.id, new Date(now), limit);
+        picked.length = 0;
+        earliest = Number.POSITIVE_INFINITY;
+        const chatsPicked = new Set<string>();
+        for (const row of candidates) {
+          if (picked.length >= free) break;
+          // One message at a time per chat keeps each chat's messages in order.
+          if (this.chatsInFlight.has(row.chatId) || chatsPicked.has(row.chatId)) continue;
           chatsPicked.add(row.chatId);
-          continue;
+          const at = this.limiter.availableAt(row.chatId, row.chatType, row.priority, now);
+          if (at > now) {
+            earliest = Math.min(earliest, at);
+            continue;
+          }
+          // Reserve at once, so the next row sees this one in the rate windows. (A retry of the
+          // outer loop only happens when nothing was picked, so nothing is reserved twice.)
+          this.limiter.reserve(row.chatId, row.chatType, row.priority, now);
+          picked.push(row);
         }
-        this.limiter.reserve(row.chatId, row.chatType, row.priority, now);
-        chatsPicked.add(row.chatId);
-        picked.push(row);
+        if (picked.length || candidates.length < limit || limit > 10_000) break;
       }
       const claimed = claim(db, picked.map((r) => r.id), this.engine.workerId, new Date(now + this.engine.leaseMs));
       for (const row of claimed) this.#dispatch(row);
@@ -129,6 +140,7 @@ class PlatformWorker {
       await this.#sleep(Math.max(1, wait));
     }
     while (this.inFlight.size) await new Promise((r) => setTimeout(r, 10));
+    this.flush();
   }
 
   #dispatch(row: OutboxRow): void {
@@ -142,7 +154,7 @@ class PlatformWorker {
   }
 
   async #deliver(row: OutboxRow): Promise<void> {
-    const { db, options, logger } = this.engine;
+    const { db } = this.engine;
     let body: OutboxBody;
     try {
       body = JSON.parse(row.body) as OutboxBody;
@@ -152,23 +164,45 @@ class PlatformWorker {
     }
     try {
       const result = await this.channel.send({ chatId: row.chatId, chatType: row.chatType }, body);
-      const now = this.engine.now();
-      db.sql.transaction(() => {
-        markSent(db, row.id, this.engine.workerId, result.messageIds.at(-1) ?? null, now);
-        const ids = result.messageIds.length ? result.messageIds : [null];
-        for (const messageId of ids)
+      this.#completeLater(row, body, result.messageIds);
+    } catch (error) {
+      this.#handleFailure(row, error);
+    }
+  }
+
+  #completed: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[] = [];
+
+  /**
+   * Records successful sends in batches: all sends finished in the same tick commit in one
+   * transaction (one commit per message was the engine's bottleneck).
+   */
+  #completeLater(row: OutboxRow, body: OutboxBody, messageIds: string[]): void {
+    this.#completed.push({ row, body, messageIds, at: this.engine.now() });
+    if (this.#completed.length === 1) setImmediate(() => this.#flushCompleted());
+  }
+
+  #flushCompleted(): void {
+    const batch = this.#completed;
+    this.#completed = [];
+    const { db, options } = this.engine;
+    db.sql.transaction(() => {
+      for (const { row, body, messageIds, at } of batch) {
+        markSent(db, row.id, this.engine.workerId, messageIds.at(-1) ?? null, at);
+        for (const messageId of messageIds.length ? messageIds : [null])
           recordOutbound(db, {
             platform: row.platform, chatId: row.chatId, chatType: row.chatType, chatAccountId: row.chatAccountId,
             personId: row.personId, text: body.text, payload: body.choices?.length ? JSON.stringify(body.choices) : null,
             platformMessageId: messageId, replyToMessageId: body.replyTo ?? null, entityType: row.entityType,
-            entityId: row.entityId, outboxId: row.id, at: now,
+            entityId: row.entityId, outboxId: row.id, at,
           });
-      });
-      options.onFinished?.(row, "sent");
-    } catch (error) {
-      this.#handleFailure(row, error);
-    }
-    void logger;
+      }
+    });
+    for (const { row } of batch) options.onFinished?.(row, "sent");
+  }
+
+  /** Writes any sends not yet recorded (before stopping). */
+  flush(): void {
+    if (this.#completed.length) this.#flushCompleted();
   }
 
   #handleFailure(row: OutboxRow, error: unknown): void {

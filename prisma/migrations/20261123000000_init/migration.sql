@@ -498,7 +498,7 @@ CREATE INDEX "AuditLog_actorPersonId_createdAt_idx" ON "AuditLog"("actorPersonId
 CREATE UNIQUE INDEX "Outbox_dedupeKey_key" ON "Outbox"("dedupeKey");
 
 -- CreateIndex
-CREATE INDEX "Outbox_status_platform_priority_notBefore_idx" ON "Outbox"("status", "platform", "priority", "notBefore");
+CREATE INDEX "Outbox_status_platform_priority_id_idx" ON "Outbox"("status", "platform", "priority", "id");
 
 -- CreateIndex
 CREATE INDEX "Outbox_entityType_entityId_idx" ON "Outbox"("entityType", "entityId");

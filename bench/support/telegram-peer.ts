@@ -1,0 +1,68 @@
+/**
+ * The other side of the inbound benchmark, in its own process so that the service under test has
+ * its own event loop: a fake Telegram Bot API (receiving the replies) and the load generator
+ * posting updates to the service's webhook. Driven over IPC by bench/telegram-inbound.bench.ts.
+ */
+import { Agent, request } from "node:http";
+import { FakeTelegramServer } from "../../test/fakes/telegram-server.ts";
+
+const fake = new FakeTelegramServer({ limits: false });
+await fake.start();
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const replies = ["có mặt", "co mat a", "cm", "xin vắng vì con ốm", "Dạ em có mặt", "👍"];
+let updateId = 1;
+
+function post(url: URL, secret: string, users: number, i: number): Promise<number> {
+  const userId = (i % users) + 1;
+  const body = JSON.stringify({
+    update_id: updateId++,
+    message: { message_id: i + 1, date: Math.floor(Date.now() / 1000), chat: { id: userId, type: "private", first_name: "H" }, from: { id: userId, is_bot: false, first_name: "H" }, text: replies[i % replies.length] },
+  });
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, hostname: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-telegram-bot-api-secret-token": secret } }, (res) => {
+      res.resume();
+      res.on("end", () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+type Command =
+  | { kind: "burst"; url: string; secret: string; users: number; count: number; concurrency: number }
+  | { kind: "steady"; url: string; secret: string; users: number; rate: number; seconds: number; offset: number }
+  | { kind: "calls" }
+  | { kind: "stop" };
+
+process.on("message", async (command: Command) => {
+  if (command.kind === "burst") {
+    const url = new URL(command.url);
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(Array.from({ length: command.concurrency }, async () => {
+      while (next < command.count) await post(url, command.secret, command.users, next++);
+    }));
+    process.send!({ kind: "burst", ms: Date.now() - started });
+  } else if (command.kind === "steady") {
+    const url = new URL(command.url);
+    const total = command.rate * command.seconds;
+    const latencies: number[] = [];
+    const pending: Promise<void>[] = [];
+    const started = Date.now();
+    for (let i = 0; i < total; i++) {
+      const wait = started + (i * 1000) / command.rate - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pending.push(post(url, command.secret, command.users, command.offset + i).then((ms) => void latencies.push(ms)));
+    }
+    await Promise.all(pending);
+    process.send!({ kind: "steady", latencies });
+  } else if (command.kind === "calls") {
+    process.send!({ kind: "calls", setWebhook: fake.calls.some((c) => c.method === "setWebhook"), sent: fake.sentCount() });
+  } else {
+    agent.destroy();
+    await fake.stop();
+    process.exit(0);
+  }
+});
+process.send!({ kind: "ready", apiRoot: fake.apiRoot, token: fake.token });
