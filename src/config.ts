@@ -77,7 +77,7 @@ const envSchema = z
     ZALO_BOT_MODE: z.enum(["polling", "webhook"]).default("polling"),
     ZALO_BOT_API_ROOT: z.url().default("https://bot-api.zaloplatforms.com"),
     ZALO_BOT_WEBHOOK_URL: z.url().optional(),
-    ZALO_BOT_WEBHOOK_SECRET: z.string().min(8, "at least 8 characters").optional(),
+    ZALO_BOT_WEBHOOK_SECRET: z.string().min(8, "8–256 characters").max(256, "8–256 characters").optional(),
   })
   .superRefine((env, ctx) => {
     if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === "webhook") {
@@ -86,8 +86,12 @@ const envSchema = z
       if (!env.TELEGRAM_WEBHOOK_SECRET)
         ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_SECRET"], message: "required when TELEGRAM_MODE=webhook" });
     }
-    if (env.ZALO_BOT_TOKEN && env.ZALO_BOT_MODE === "webhook" && !env.ZALO_BOT_WEBHOOK_SECRET)
-      ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_SECRET"], message: "required when ZALO_BOT_MODE=webhook" });
+    if (env.ZALO_BOT_TOKEN && env.ZALO_BOT_MODE === "webhook") {
+      if (!env.ZALO_BOT_WEBHOOK_URL)
+        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "a public https URL, required when ZALO_BOT_MODE=webhook" });
+      if (!env.ZALO_BOT_WEBHOOK_SECRET)
+        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_SECRET"], message: "required when ZALO_BOT_MODE=webhook" });
+    }
     if (env.TZ && !env.APP_TIMEZONE && !isTimeZone(env.TZ))
       ctx.addIssue({ code: "custom", path: ["TZ"], message: "an IANA time zone such as Asia/Ho_Chi_Minh" });
   });

@@ -16,6 +16,7 @@ import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
 import { seedDemoActivity } from "./demo/demo-activity.ts";
 import type { Channel } from "./channels/channel.ts";
 import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
+import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
 
 export interface RunningService {
   config: Config;
@@ -84,6 +85,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
     channels.push(telegram);
   }
+  if (config.zaloBot) channels.push(new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app }));
 
   for (const channel of channels) engine.addChannel(channel);
   const handler = async (message: Parameters<Inbox["receive"]>[0]) => {

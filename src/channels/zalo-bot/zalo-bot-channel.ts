@@ -1,0 +1,243 @@
+/**
+ * The official Zalo Bot Platform as a channel: a 1:1 notification channel (group support is beta
+ * or unavailable, so group messages are not taken), text only, choices as numbered text, 2000
+ * characters per message.
+ *
+ * Polling (default, for development): the webhook is deleted, then getUpdates is long-polled one
+ * update at a time; each update is handed to the handler, which stores it, before the next poll.
+ * Webhook (production): `POST /zalo-bot/webhook` on the web server checks the body size and the
+ * `X-Bot-Api-Secret-Token` header (constant time), and answers 200 only after the handler resolved.
+ * Either way one bad update or a failing handler never stops the listener.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Config } from "../../config.ts";
+import type { Logger } from "../../lib/logger.ts";
+import {
+  ChannelSendError, choicesAsText, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type InboundMessage,
+  type OutboundMessage, type SendResult, type SendTarget,
+} from "../channel.ts";
+import { ZaloBotApiError, ZaloBotClient, ZaloBotHttpError, zaloBotDefaultPollSeconds } from "./zalo-bot-client.ts";
+import { normaliseZaloBotUpdate } from "./normalise-zalo-bot-update.ts";
+
+export type ZaloBotConfig = NonNullable<Config["zaloBot"]>;
+
+export const zaloBotMaxLength = 2000;
+export const zaloBotWebhookPath = "/zalo-bot/webhook";
+/** One update is a few hundred bytes; anything near this is not from Zalo. */
+export const zaloBotWebhookMaxBytes = 64 * 1024;
+/** When a 429 does not say how long to wait. */
+const defaultRetryAfterSeconds = 60;
+
+export interface ZaloBotChannelOptions {
+  config: ZaloBotConfig;
+  logger: Logger;
+  /** The web server to mount the webhook on (webhook mode). */
+  app?: Hono;
+  fetch?: typeof fetch;
+  /** Long-poll time per getUpdates call, in seconds. Default 30. */
+  pollTimeoutSeconds?: number;
+  /** First wait after a failed poll (doubles per failure, with jitter, up to `retryMaxMs`). Default 1 s. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  random?: () => number;
+  now?: () => Date;
+}
+
+const rateLimitHint = /too many|rate.?limit|quota|flood|spam/i;
+const unreachableHint = /block|(chat|user|recipient|conversation)\b[^.]*\bnot found|not found\b[^.]*\b(chat|user|recipient)|not (a )?(follower|friend)|unfollow/i;
+
+/** Classifies a failed Bot Platform call for the delivery engine. */
+export function classifyZaloBotError(error: unknown): ChannelSendError {
+  if (error instanceof ZaloBotApiError) {
+    const code = error.errorCode;
+    const message = `${error.method}: ${code} ${error.description}`;
+    const base = { errorCode: code, cause: error };
+    if (code === 429 || rateLimitHint.test(error.description))
+      return new ChannelSendError("rate_limited", message, { ...base, retryAfterSeconds: error.retryAfterSeconds ?? defaultRetryAfterSeconds, scope: "chat" });
+    if (code === 403 || (code >= 400 && code < 500 && unreachableHint.test(error.description)))
+      return new ChannelSendError("unreachable", message, base);
+    // 401: our token is wrong or revoked; fixing the configuration should let the queue drain.
+    if (code >= 500 || code === 401 || code === 408) return new ChannelSendError("transient", message, base);
+    return new ChannelSendError("permanent", message, base);
+  }
+  if (error instanceof ZaloBotHttpError) return new ChannelSendError("transient", error.message, { cause: error });
+  if (error instanceof ChannelSendError) return error;
+  return new ChannelSendError("transient", error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/** Compares digests, so neither the content nor the length of the secret leaks through timing. */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export class ZaloBotChannel implements Channel {
+  readonly id = "zalo_bot" as const;
+  readonly capabilities: ChannelCapabilities = { buttons: false, maxLength: zaloBotMaxLength, groups: false };
+  readonly client: ZaloBotClient;
+  /** Our bot's id: the numeric part of the token (not secret). */
+  readonly account: string;
+  readonly #log: Logger;
+  readonly #config: ZaloBotConfig;
+  #handler?: InboundHandler;
+  #abort?: AbortController;
+  #loop?: Promise<void>;
+
+  constructor(readonly options: ZaloBotChannelOptions) {
+    this.#config = options.config;
+    this.#log = options.logger.child({ module: "zalo-bot" });
+    this.client = new ZaloBotClient({ token: options.config.token, apiRoot: options.config.apiRoot, fetch: options.fetch, logger: options.logger });
+    const prefix = /^(\d+):/.exec(options.config.token)?.[1];
+    this.account = prefix ?? "zalo_bot";
+    if (options.app) this.#mountWebhook(options.app);
+  }
+
+  #normalise(body: unknown): InboundMessage | null {
+    return normaliseZaloBotUpdate(body, { account: this.account, now: this.options.now });
+  }
+
+  /**
+   * Normalises and hands one update to the handler. Returns false when it was not taken (garbage,
+   * group) and throws only what the handler threw.
+   */
+  async #dispatch(body: unknown, handler: InboundHandler): Promise<boolean> {
+    const message = this.#normalise(body);
+    if (!message) {
+      this.#log.debug("update ignored: not a message we can take");
+      return false;
+    }
+    if (message.chatType === "group") {
+      this.#log.debug({ eventId: message.eventId }, "group message ignored: this channel is 1:1 only");
+      return false;
+    }
+    await handler(message);
+    return true;
+  }
+
+  #mountWebhook(app: Hono): void {
+    app.post(
+      zaloBotWebhookPath,
+      bodyLimit({ maxSize: zaloBotWebhookMaxBytes, onError: (c) => c.json({ error: "payload_too_large" }, 413) }),
+      async (c) => {
+        const secret = this.#config.webhookSecret;
+        if (this.#config.mode !== "webhook" || !secret) return c.json({ error: "not_found" }, 404);
+        if (!sameSecret(c.req.header("x-bot-api-secret-token"), secret)) return c.json({ error: "unauthorized" }, 401);
+        const handler = this.#handler;
+        if (!handler) return c.json({ error: "starting" }, 503);
+        let body: unknown;
+        try {
+          body = JSON.parse(await c.req.text());
+        } catch {
+          return c.json({ error: "bad_request" }, 400);
+        }
+        // One update per request; a batch or a non-object is not from Zalo.
+        if (typeof body !== "object" || body === null || Array.isArray(body)) return c.json({ error: "bad_request" }, 400);
+        try {
+          await this.#dispatch(body, handler);
+        } catch (error) {
+          // Not stored: a non-2xx answer lets the platform deliver it again.
+          this.#log.error({ err: error }, "error while handling a webhook update");
+          return c.json({ error: "internal" }, 500);
+        }
+        return c.json({ ok: true });
+      },
+    );
+  }
+
+  async start(handler: InboundHandler): Promise<void> {
+    this.#handler = handler;
+    this.#abort = new AbortController();
+    const signal = this.#abort.signal;
+    if (this.#config.mode === "webhook") {
+      if (!this.options.app) this.#log.error("webhook mode without a web server to mount the webhook on");
+      const base = (this.#config.webhookUrl ?? "").replace(/\/+$/, "");
+      if (!base || !this.#config.webhookSecret) {
+        this.#log.error("webhook mode needs ZALO_BOT_WEBHOOK_URL and ZALO_BOT_WEBHOOK_SECRET; Zalo will not deliver updates");
+        return;
+      }
+      await this.client
+        .setWebhook({ url: `${base}${zaloBotWebhookPath}`, secret_token: this.#config.webhookSecret }, { signal })
+        .then(() => this.#log.info("webhook set"))
+        .catch((error) => this.#log.error({ err: error }, "setWebhook failed; Zalo will not deliver updates until it succeeds"));
+      return;
+    }
+    this.#loop = this.#poll(handler, signal);
+  }
+
+  #backoff(failures: number): number {
+    const base = this.options.retryBaseMs ?? 1000;
+    const ceiling = Math.min(this.options.retryMaxMs ?? 30_000, base * 2 ** Math.min(failures - 1, 10));
+    return Math.round(ceiling / 2 + ((this.options.random ?? Math.random)() * ceiling) / 2);
+  }
+
+  async #pause(ms: number, signal: AbortSignal): Promise<void> {
+    await sleep(ms, undefined, { signal }).catch(() => undefined);
+  }
+
+  async #poll(handler: InboundHandler, signal: AbortSignal): Promise<void> {
+    // getUpdates does not work while a webhook is set; a failure here shows up as poll errors.
+    await this.client.deleteWebhook({ signal }).catch((error) => {
+      if (!signal.aborted) this.#log.warn({ err: error }, "deleteWebhook failed; polling anyway");
+    });
+    let failures = 0;
+    while (!signal.aborted) {
+      let update: unknown;
+      const started = Date.now();
+      try {
+        update = await this.client.getUpdates({ timeoutSeconds: this.options.pollTimeoutSeconds ?? zaloBotDefaultPollSeconds, signal });
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        failures++;
+        const wait = this.#backoff(failures);
+        this.#log.error({ err: error, failures, retryInMs: wait }, "getUpdates failed");
+        await this.#pause(wait, signal);
+        continue;
+      }
+      if (update === null) {
+        // A platform that answers "no update" at once instead of holding the poll must not be hammered.
+        if (Date.now() - started < 1000) await this.#pause(this.options.retryBaseMs ?? 1000, signal);
+        continue;
+      }
+      // The error boundary: a bad update or a failing handler is logged and polling goes on. An
+      // update that arrived as stop() was called is still handed over: the platform will not resend it.
+      try {
+        await this.#dispatch(update, handler);
+      } catch (error) {
+        this.#log.error({ err: error }, "error while handling an update");
+      }
+    }
+  }
+
+  /**
+   * Sends text (choices as numbered lines) in parts of at most 2000 characters, in order. The
+   * platform has no reply-to or buttons, so `replyTo` is not used. Throws ChannelSendError.
+   */
+  async send(target: SendTarget, message: OutboundMessage): Promise<SendResult> {
+    const text = choicesAsText(message);
+    if (!text.trim()) throw new ChannelSendError("permanent", "sendMessage: empty text");
+    const ids: string[] = [];
+    for (const part of splitText(text, zaloBotMaxLength)) {
+      try {
+        const sent = await this.client.sendMessage({ chat_id: target.chatId, text: part });
+        ids.push(sent.message_id);
+      } catch (error) {
+        throw classifyZaloBotError(error);
+      }
+    }
+    return { messageIds: ids };
+  }
+
+  /** Stops polling promptly (the long poll is aborted) and waits for an update being handled. */
+  async stop(): Promise<void> {
+    this.#handler = undefined;
+    this.#abort?.abort();
+    await this.#loop;
+    this.#loop = undefined;
+  }
+}
