@@ -112,6 +112,8 @@ export interface RateLimits {
   groupPerMinute: number;
   /** Zalo: at most this many first-time recipients an hour. */
   newRecipientsPerHour?: number;
+  /** Zalo: at least this long between any two sends of the account. */
+  minIntervalMs?: number;
 }
 
 export interface Config {
@@ -199,7 +201,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           groupPerMinute: e.TELEGRAM_GROUP_PER_MINUTE,
         },
         zalo: {
-          perSecond: Math.max(1 / Math.max(e.ZALO_SEND_INTERVAL_MS / 1000, 0.001), 0.001),
+          perSecond: 1000,
+          minIntervalMs: e.ZALO_SEND_INTERVAL_MS,
           chatIntervalMs: e.ZALO_SEND_INTERVAL_MS,
           groupPerMinute: 20,
           newRecipientsPerHour: e.ZALO_NEW_RECIPIENTS_PER_HOUR,

@@ -17,6 +17,8 @@ import { seedDemoActivity } from "./demo/demo-activity.ts";
 import type { Channel } from "./channels/channel.ts";
 import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
 import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
+import { ZaloChannel } from "./channels/zalo/zalo-channel.ts";
+import { enqueue, priorities } from "./domain/deliveries/outbox-service.ts";
 
 export interface RunningService {
   config: Config;
@@ -56,6 +58,21 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
   return { db, demo: true };
 }
 
+/**
+ * Tells the admins something in chat, on any reachable account that is not Zalo personal (the
+ * channel that usually has the problem) nor the web chat.
+ */
+function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Date): void {
+  const rows = db.sql.all<{ id: number; platform: string; externalId: string; personId: number }>(
+    `SELECT a.id, a.platform, a.externalId, a.personId FROM ChatAccount a
+     WHERE a.unreachable = 0 AND a.platform NOT IN ('zalo', 'web')
+       AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
+  );
+  for (const r of rows)
+    enqueue(db, { platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text }, dedupeKey: `admin-alert:${r.id}:${at.getTime()}` }, at);
+  for (const platform of new Set(rows.map((r) => r.platform))) engine.kick(platform);
+}
+
 export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
   const logger = options.logger;
   const now = options.now ?? (() => new Date());
@@ -86,6 +103,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     channels.push(telegram);
   }
   if (config.zaloBot) channels.push(new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app }));
+  if (config.zalo) {
+    channels.push(new ZaloChannel({ db, config: config.zalo, logger, notifyAdmins: async (text) => notifyAdmins(db, engine, text, now()) }));
+  }
 
   for (const channel of channels) engine.addChannel(channel);
   const handler = async (message: Parameters<Inbox["receive"]>[0]) => {

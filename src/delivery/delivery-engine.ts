@@ -115,10 +115,15 @@ class PlatformWorker {
           // One message at a time per chat keeps each chat's messages in order.
           if (this.chatsInFlight.has(row.chatId) || chatsPicked.has(row.chatId)) continue;
           chatsPicked.add(row.chatId);
-          const at = this.limiter.availableAt(row.chatId, row.chatType, row.priority, now);
+          const fresh = this.#isNewRecipient(row);
+          const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, row.priority, now), fresh ? this.limiter.newRecipientAvailableAt(now) : now);
           if (at > now) {
             earliest = Math.min(earliest, at);
             continue;
+          }
+          if (fresh) {
+            this.limiter.reserveNewRecipient(now);
+            this.#knownChats.add(row.chatId);
           }
           // Reserve at once, so the next row sees this one in the rate windows. (A retry of the
           // outer loop only happens when nothing was picked, so nothing is reserved twice.)
@@ -170,6 +175,16 @@ class PlatformWorker {
     }
   }
 
+  readonly #knownChats = new Set<string>();
+
+  /** A chat we have never exchanged a message with (only tracked where the platform limits those). */
+  #isNewRecipient(row: OutboxRow): boolean {
+    if (!this.limiter.limits.newRecipientsPerHour || this.#knownChats.has(row.chatId)) return false;
+    const known = this.engine.db.sql.get(`SELECT 1 FROM MessageLog WHERE platform = ? AND chatId = ? LIMIT 1`, row.platform, row.chatId);
+    if (known) this.#knownChats.add(row.chatId);
+    return !known;
+  }
+
   #completed: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[] = [];
 
   /**
@@ -216,7 +231,13 @@ class PlatformWorker {
         this.limiter.pauseChat(row.chatId, now.getTime() + wait);
         if (failure.options.scope === "platform") this.limiter.pauseAll(now.getTime() + wait);
         this.engine.rateLimited++;
-        reschedule(db, row.id, "rate_limited", new Date(now.getTime() + wait), now, detail);
+        db.sql.transaction(() => {
+          reschedule(db, row.id, "rate_limited", new Date(now.getTime() + wait), now, detail);
+          // A long back-off of one recipient (Zalo's code 123) is kept on the account, so that it
+          // survives a restart and shows in the channel status.
+          if (wait >= 60_000 && row.chatAccountId != null && failure.options.scope !== "platform")
+            db.sql.run(`UPDATE ChatAccount SET backoffUntil = ? WHERE id = ?`, now.getTime() + wait, row.chatAccountId);
+        });
         return;
       }
       case "unreachable": {

@@ -13,7 +13,10 @@ export class RateLimiter {
   readonly #bulk: number[] = [];
   readonly #chatNext = new Map<string, number>();
   readonly #groupSends = new Map<string, number[]>();
+  /** First messages to chats never written to before (Zalo: strangers), in the last hour. */
+  readonly #newRecipients: number[] = [];
   #pausedUntil = 0;
+  #lastSendAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly limits: RateLimits) {}
 
@@ -25,7 +28,7 @@ export class RateLimiter {
 
   /** The earliest time (ms) at which a message to this chat may go, given its priority. */
   availableAt(chatId: string, chatType: "private" | "group", priority: number, now: number): number {
-    let at = Math.max(now, this.#pausedUntil, this.#chatNext.get(chatId) ?? 0);
+    let at = Math.max(now, this.#pausedUntil, this.#chatNext.get(chatId) ?? 0, this.#lastSendAt + (this.limits.minIntervalMs ?? 0));
     if (priority > 0) {
       this.#prune(this.#bulk, now - 1000 - windowMarginMs);
       if (this.#bulk.length >= this.limits.perSecond) at = Math.max(at, this.#bulk[this.#bulk.length - this.limits.perSecond]! + 1000 + windowMarginMs);
@@ -38,8 +41,24 @@ export class RateLimiter {
     return at;
   }
 
+  /**
+   * The earliest time a first message to a new recipient may go (Zalo locks accounts that write to
+   * too many strangers). Unlimited when the platform sets no such limit.
+   */
+  newRecipientAvailableAt(now: number): number {
+    const limit = this.limits.newRecipientsPerHour;
+    if (!limit) return now;
+    this.#prune(this.#newRecipients, now - 3_600_000);
+    return this.#newRecipients.length >= limit ? this.#newRecipients[this.#newRecipients.length - limit]! + 3_600_000 : now;
+  }
+
+  reserveNewRecipient(now: number): void {
+    if (this.limits.newRecipientsPerHour) this.#newRecipients.push(now);
+  }
+
   /** Books a send to this chat now. */
   reserve(chatId: string, chatType: "private" | "group", priority: number, now: number): void {
+    this.#lastSendAt = now;
     if (priority > 0) this.#bulk.push(now);
     this.#chatNext.set(chatId, now + this.limits.chatIntervalMs);
     if (chatType === "group") {

@@ -1,0 +1,713 @@
+/**
+ * Zalo personal account on zca-js, run by a supervisor that owns the listener:
+ *
+ * - logs in from the stored (encrypted) credentials and re-saves refreshed cookies after sends and
+ *   on a keep-warm timer, writing only when they changed;
+ * - starts the listener without zca-js's own retry, with a connect deadline; on close or error it
+ *   reconnects after an exponential backoff with jitter, logging in again from the latest stored
+ *   credentials;
+ * - after each connection it asks for recent history and feeds it through the same path as live
+ *   events (an in-memory LRU skips what it saw; the inbox dedupes by event id for the rest);
+ * - on "another session took over" (close 3000/3003), on repeated login rejection, or without usable
+ *   credentials it stops, records the state and tells the admins once, instead of looping; it
+ *   resumes by itself when `chihoi zalo login` stores new credentials.
+ *
+ * Sending needs only a logged-in API (not the listener). While there is none, sends are answered
+ * "rate_limited, platform-wide" so the outbox keeps the messages instead of spending attempts.
+ */
+import type { Config } from "../../config.ts";
+import type { Database } from "../../storage/database.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { bilingual } from "../../lib/i18n.ts";
+import { recordAudit } from "../../domain/audit/audit-service.ts";
+import {
+  ChannelSendError, choicesAsText, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget,
+} from "../channel.ts";
+import {
+  CredentialStoreError, credentialsUpdatedAt, loadCredentials, readZaloStatus, saveCredentials, writeZaloStatus, type ZaloCredentials, type ZaloState, type ZaloStatus,
+} from "./credential-store.ts";
+import {
+  interpretZaloEvent, zca, type MessageContent, type SendMessageQuote, type ZaloSelf, type ZcaApi, type ZcaCredentials,
+} from "./normalise-zalo-event.ts";
+
+export const zaloMaxLength = 2000;
+
+/**
+ * Start a group message with this to mention everyone (@all) on Zalo, e.g. a meeting reminder:
+ * `${mentionAllPrefix} Họp chi hội 19:30 thứ Sáu…`. In a group the prefix becomes a real @all
+ * mention and the message is marked important; in a private chat it is removed. Other platforms
+ * show it as plain text.
+ */
+export const mentionAllPrefix = "@All";
+
+/** Prefixes a text with the @all mention (see mentionAllPrefix). */
+export function withMentionAll(text: string): string {
+  return text.startsWith(mentionAllPrefix) ? text : `${mentionAllPrefix} ${text}`;
+}
+
+/** The part of zca-js's API the channel uses; tests pass a real API built against a fake server. */
+export type ZaloApi = Pick<ZcaApi, "listener" | "sendMessage" | "getContext" | "getOwnId"> &
+  Partial<Pick<ZcaApi, "keepAlive" | "fetchAccountInfo" | "getGroupInfo">>;
+
+export type ZaloApiFactory = (credentials: ZaloCredentials) => Promise<ZaloApi>;
+
+/** Something the admins must act on. */
+export type ZaloAlert =
+  | { kind: "needs_login"; reason: "missing" | "wrong_key" | "corrupted" | "invalid" }
+  | { kind: "login_failed"; attempts: number }
+  | { kind: "taken_over"; code: number };
+
+export interface ZaloTiming {
+  /** Login plus WebSocket open must finish within this. */
+  connectTimeoutMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** A connection that lasted this long resets the backoff. */
+  stableAfterMs: number;
+  /** Consecutive login rejections before giving up (network errors and timeouts do not count). */
+  maxLoginFailures: number;
+  /** How often to call keepAlive/fetchAccountInfo so the cookies stay fresh. */
+  keepWarmMs: number;
+  /** While stopped (needs_login, taken_over), how often to look for newly stored credentials. */
+  credentialsWatchMs: number;
+  /** History older than this is never replayed. */
+  historyMaxAgeMs: number;
+  /** lastEventAt is written at most this often. */
+  statusWriteMs: number;
+}
+
+export const defaultZaloTiming: ZaloTiming = {
+  connectTimeoutMs: 30_000,
+  backoffBaseMs: 2_000,
+  backoffMaxMs: 5 * 60_000,
+  stableAfterMs: 60_000,
+  maxLoginFailures: 5,
+  keepWarmMs: 6 * 3600_000,
+  credentialsWatchMs: 60_000,
+  historyMaxAgeMs: 3 * 24 * 3600_000,
+  statusWriteMs: 10_000,
+};
+
+export interface ZaloChannelOptions {
+  db: Database;
+  config: NonNullable<Config["zalo"]>;
+  logger: Logger;
+  /** Tells the admins in chat (the service queues a message to each admin). */
+  notifyAdmins?: (text: string) => Promise<void>;
+  /** Logs in; production uses zca-js `new Zalo(…).login(credentials)`. */
+  apiFactory?: ZaloApiFactory;
+  /** Whether an admin allowed a group; default: ChatGroup(platform "zalo", allowed). */
+  isGroupAllowed?: (groupId: string) => boolean;
+  /** Text of an admin alert; default: the bilingual `service.zalo_*` messages. */
+  alertText?: (alert: ZaloAlert) => string;
+  timing?: Partial<ZaloTiming>;
+  random?: () => number;
+  now?: () => Date;
+}
+
+/** The production login: zca-js with its update check, console logging and self-listen off. */
+export const defaultZaloApiFactory: ZaloApiFactory = async (credentials) =>
+  new zca.Zalo({ checkUpdate: false, logging: false, selfListen: false }).login({
+    ...credentials,
+    language: credentials.language ?? "vi",
+  } as ZcaCredentials);
+
+const takeoverCodes = new Set([3000, 3003]);
+const networkCodes = /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR_\w+)$/;
+
+function isZaloApiError(error: unknown): error is Error & { code: number | null } {
+  return error instanceof zca.ZaloApiError || (error instanceof Error && error.name === "ZcaApiError" && "code" in error);
+}
+
+/** A fetch/socket failure: nothing reached Zalo or no answer came back. */
+export function isNetworkError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (!(e instanceof Error)) return false;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && networkCodes.test(code)) return true;
+    if (e.name === "AbortError" || e.name === "TimeoutError" || e.name === "ConnectTimeoutError") return true;
+    if (e instanceof TypeError && /fetch failed|network|socket/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+function httpStatusOf(error: Error): number | null {
+  const m = /status code (\d{3})/.exec(error.message);
+  return m ? Number(m[1]) : null;
+}
+
+/** The session is no longer accepted (code 102, "not logged in", HTTP 401): log in again. */
+export function isSessionError(error: unknown): boolean {
+  if (!isZaloApiError(error)) return false;
+  if (error.code === 102) return true;
+  const status = httpStatusOf(error);
+  if (status === 401) return true;
+  return /not logged in|chưa đăng nhập|session key|phiên đăng nhập/i.test(error.message);
+}
+
+/** Classifies a failed send for the delivery engine. */
+export function classifyZaloError(error: unknown): ChannelSendError {
+  if (error instanceof ChannelSendError) return error;
+  if (isZaloApiError(error)) {
+    const code = error.code ?? undefined;
+    const message = `zalo: ${error.message}${code !== undefined ? ` (code ${code})` : ""}`;
+    // "Không thể nhận tin nhắn từ bạn": the stranger/rate limit; retrying soon makes it worse.
+    if (code === 123) return new ChannelSendError("rate_limited", message, { retryAfterSeconds: 3 * 3600, scope: "chat", errorCode: 123, cause: error });
+    if (isSessionError(error)) return new ChannelSendError("transient", message, { errorCode: code, cause: error });
+    const status = httpStatusOf(error);
+    if (status === 429) return new ChannelSendError("rate_limited", message, { retryAfterSeconds: 60, scope: "platform", errorCode: status, cause: error });
+    if (status !== null && (status >= 500 || status === 408 || status === 403)) return new ChannelSendError("transient", message, { errorCode: status, cause: error });
+    if (code === undefined && /failed to parse response/i.test(error.message)) return new ChannelSendError("transient", message, { cause: error });
+    return new ChannelSendError("permanent", message, { errorCode: code ?? status ?? undefined, cause: error });
+  }
+  if (isNetworkError(error)) return new ChannelSendError("transient", `zalo network: ${(error as Error).message}`, { cause: error });
+  return new ChannelSendError("permanent", `zalo: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
+/**
+ * What of an error may be logged: an Error as such (the logger keeps name, message, stack), else
+ * only a message. ws error events carry the socket, whose request headers hold the cookies.
+ */
+function loggable(error: unknown): Error | { message: string } {
+  if (error instanceof Error) return error;
+  if (error && typeof error === "object") {
+    const inner = (error as { error?: unknown }).error;
+    if (inner instanceof Error) return inner;
+    const message = (error as { message?: unknown }).message;
+    return { message: typeof message === "string" ? message : Object.prototype.toString.call(error) };
+  }
+  return { message: String(error) };
+}
+
+/** A small insertion-ordered LRU. */
+class Lru<K, V> {
+  readonly #map = new Map<K, V>();
+  constructor(readonly capacity: number) {}
+  get(key: K): V | undefined {
+    const v = this.#map.get(key);
+    if (v !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+  has(key: K): boolean {
+    return this.#map.has(key);
+  }
+  set(key: K, value: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value as K);
+  }
+  delete(key: K): void {
+    this.#map.delete(key);
+  }
+}
+
+type Listener = ZcaApi["listener"];
+
+function defaultAlertText(alert: ZaloAlert): string {
+  switch (alert.kind) {
+    case "needs_login":
+      return bilingual(`service.zalo_needs_login_${alert.reason}`);
+    case "login_failed":
+      return bilingual("service.zalo_login_failed", { attempts: alert.attempts });
+    case "taken_over":
+      return bilingual("service.zalo_taken_over", { code: alert.code });
+  }
+}
+
+export class ZaloChannel implements Channel {
+  readonly id = "zalo" as const;
+  readonly capabilities: ChannelCapabilities = { buttons: false, maxLength: zaloMaxLength, groups: true };
+
+  readonly #log: Logger;
+  readonly #timing: ZaloTiming;
+  readonly #factory: ZaloApiFactory;
+  readonly #random: () => number;
+  readonly #now: () => Date;
+  readonly #isGroupAllowed: (groupId: string) => boolean;
+
+  #handler?: InboundHandler;
+  #stopping = true;
+  /** Bumped whenever the current attempt/listener is abandoned; stale callbacks compare it. */
+  #gen = 0;
+  #api?: ZaloApi;
+  #listener?: Listener;
+  #self?: ZaloSelf;
+  #state: ZaloState = "stopped";
+  #attempt = 0;
+  #loginFailures = 0;
+  #connectedAt = 0;
+  #historyCutoff = 0;
+  #lastEventAt: number | null = null;
+  #lastEventWritten = 0;
+  #alerted: ZaloState | null = null;
+  #historyRequested = false;
+  #deadlineTimer?: NodeJS.Timeout;
+  #reconnectTimer?: NodeJS.Timeout;
+  #keepWarmTimer?: NodeJS.Timeout;
+  #watchTimer?: NodeJS.Timeout;
+  #historyTimer?: NodeJS.Timeout;
+  #queue: Promise<void> = Promise.resolve();
+  readonly #seen = new Lru<string, true>(5000);
+  /** Recent inbound text messages, to quote them in group replies. */
+  readonly #recent = new Lru<string, SendMessageQuote>(500);
+  readonly #knownGroups = new Set<string>();
+
+  constructor(readonly options: ZaloChannelOptions) {
+    this.#log = options.logger.child({ module: "zalo" });
+    this.#timing = { ...defaultZaloTiming, ...options.timing };
+    this.#factory = options.apiFactory ?? defaultZaloApiFactory;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? (() => new Date());
+    this.#isGroupAllowed =
+      options.isGroupAllowed ??
+      ((groupId) => Boolean(options.db.sql.get(`SELECT 1 AS ok FROM ChatGroup WHERE platform = 'zalo' AND externalId = ? AND allowed = 1`, groupId)));
+  }
+
+  /** The channel's status as stored (shared with `chihoi zalo status`). */
+  status(): ZaloStatus {
+    const stored = readZaloStatus(this.options.db);
+    const last = Math.max(stored.lastEventAt ?? 0, this.#lastEventAt ?? 0);
+    return { ...stored, lastEventAt: last || null };
+  }
+
+  /**
+   * Starts the supervisor and returns at once; never throws. Without usable credentials it records
+   * needs_login, tells the admins and waits for new credentials while the rest of the service runs.
+   */
+  async start(handler: InboundHandler): Promise<void> {
+    this.#handler = handler;
+    this.#stopping = false;
+    const stored = readZaloStatus(this.options.db);
+    this.#lastEventAt = stored.lastEventAt;
+    // No replay of history from before this service ever saw an event.
+    this.#historyCutoff = stored.lastEventAt ?? this.#now().getTime();
+    void this.#connect();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#gen++;
+    this.#clearTimers();
+    this.#teardownListener();
+    await this.#queue;
+    this.#handler = undefined;
+    this.#api = undefined;
+    if (this.#state === "online" || this.#state === "connecting") this.#setState("stopped", null);
+    this.#flushLastEvent(true);
+  }
+
+  // ──────────────────────────────────────────────────────────── supervisor
+
+  #clearTimers(): void {
+    for (const t of [this.#deadlineTimer, this.#reconnectTimer, this.#keepWarmTimer, this.#watchTimer, this.#historyTimer]) if (t) clearTimeout(t);
+    this.#deadlineTimer = this.#reconnectTimer = this.#keepWarmTimer = this.#watchTimer = this.#historyTimer = undefined;
+  }
+
+  #setState(state: ZaloState, lastError: string | null | undefined): void {
+    this.#state = state;
+    const patch: Partial<ZaloStatus> = { state };
+    if (lastError !== undefined) patch.lastError = lastError;
+    if (this.#lastEventAt !== null) patch.lastEventAt = this.#lastEventAt;
+    try {
+      writeZaloStatus(this.options.db, patch, this.#now());
+    } catch (error) {
+      this.#log.warn({ err: loggable(error) }, "could not write the Zalo status");
+    }
+  }
+
+  #teardownListener(): void {
+    const listener = this.#listener;
+    this.#listener = undefined;
+    if (!listener) return;
+    listener.removeAllListeners();
+    // zca-js emits "error" while a socket is being aborted; an EventEmitter without a handler would throw.
+    listener.on("error", () => {});
+    try {
+      listener.stop();
+    } catch (error) {
+      this.#log.debug({ err: loggable(error) }, "listener.stop failed");
+    }
+  }
+
+  #backoffDelay(): number {
+    const ceiling = Math.min(this.#timing.backoffMaxMs, this.#timing.backoffBaseMs * 2 ** Math.min(this.#attempt, 30));
+    this.#attempt++;
+    return Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
+  }
+
+  #scheduleReconnect(reason: string): void {
+    if (this.#stopping || this.#reconnectTimer) return;
+    const delay = this.#backoffDelay();
+    this.#setState("connecting", reason);
+    // Zalo drops idle sockets (1006) routinely: the first reconnect is news, repeated ones a warning.
+    this.#log[this.#attempt > 1 ? "warn" : "info"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo disconnected; reconnecting");
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void this.#connect();
+    }, delay);
+    this.#reconnectTimer.unref?.();
+  }
+
+  /** Drops the current connection and logs in again soon (after a session error). */
+  #requestRelogin(reason: string): void {
+    if (this.#stopping || this.#reconnectTimer || (this.#state !== "online" && this.#state !== "connecting")) return;
+    this.#gen++;
+    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+    this.#teardownListener();
+    this.#attempt = 0;
+    this.#scheduleReconnect(reason);
+  }
+
+  /** Stops trying, records why, and tells the admins once. */
+  #halt(state: "needs_login" | "taken_over", lastError: string, alert: ZaloAlert): void {
+    this.#gen++;
+    this.#clearTimers();
+    this.#teardownListener();
+    this.#api = undefined;
+    this.#setState(state, lastError);
+    try {
+      recordAudit(this.options.db, { source: "system", action: `zalo.${state}`, detail: { reason: lastError } }, this.#now());
+    } catch (error) {
+      this.#log.warn({ err: loggable(error) }, "could not audit the Zalo state");
+    }
+    this.#log.error({ state, reason: lastError }, state === "taken_over"
+      ? "Zalo session taken over by another login; stopped. Close the other Zalo Web session, then `chihoi zalo login` or restart."
+      : "Zalo needs a new login (`chihoi zalo login` or `chihoi zalo import`); Zalo stopped, the rest of the service runs.");
+    if (this.#alerted !== state) {
+      this.#alerted = state;
+      const text = (this.options.alertText ?? defaultAlertText)(alert);
+      void this.options.notifyAdmins?.(text).catch((error) => this.#log.error({ err: loggable(error) }, "could not tell the admins about Zalo"));
+    }
+    this.#watchCredentials();
+  }
+
+  /** While halted: resume when new credentials are stored (`chihoi zalo login` in another process). */
+  #watchCredentials(): void {
+    if (this.#stopping) return;
+    const seen = credentialsUpdatedAt(this.options.db);
+    const check = () => {
+      this.#watchTimer = undefined;
+      if (this.#stopping) return;
+      const now = credentialsUpdatedAt(this.options.db);
+      if (now !== null && now !== seen) {
+        this.#log.info("new Zalo credentials stored; logging in");
+        this.#alerted = null;
+        this.#loginFailures = 0;
+        this.#attempt = 0;
+        void this.#connect();
+        return;
+      }
+      this.#watchTimer = setTimeout(check, this.#timing.credentialsWatchMs);
+      this.#watchTimer.unref?.();
+    };
+    this.#watchTimer = setTimeout(check, this.#timing.credentialsWatchMs);
+    this.#watchTimer.unref?.();
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#stopping) return;
+    const gen = ++this.#gen;
+    this.#teardownListener();
+
+    let credentials: ZaloCredentials | null;
+    try {
+      credentials = loadCredentials(this.options.db, this.options.config.credentialsKey);
+    } catch (error) {
+      const problem = error instanceof CredentialStoreError ? error.problem : "corrupted";
+      return this.#halt("needs_login", error instanceof Error ? error.message : String(error), { kind: "needs_login", reason: problem });
+    }
+    if (!credentials) return this.#halt("needs_login", "no Zalo login stored", { kind: "needs_login", reason: "missing" });
+
+    this.#setState("connecting", undefined);
+    // One deadline for login and WebSocket open together.
+    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      if (gen !== this.#gen || this.#stopping) return;
+      this.#gen++;
+      this.#teardownListener();
+      this.#scheduleReconnect(`no connection within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`);
+    }, this.#timing.connectTimeoutMs);
+    this.#deadlineTimer.unref?.();
+
+    let api: ZaloApi;
+    try {
+      api = await this.#factory(credentials);
+    } catch (error) {
+      if (gen !== this.#gen || this.#stopping) return;
+      if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+      const rejected = !isNetworkError(error);
+      if (rejected) this.#loginFailures++;
+      const reason = `login failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+      this.#log.warn({ err: loggable(error), loginFailures: this.#loginFailures, network: !rejected }, "Zalo login failed");
+      if (this.#loginFailures >= this.#timing.maxLoginFailures)
+        return this.#halt("needs_login", reason, { kind: "login_failed", attempts: this.#loginFailures });
+      return this.#scheduleReconnect(reason);
+    }
+    if (gen !== this.#gen || this.#stopping) return;
+    this.#loginFailures = 0;
+    this.#api = api;
+    try {
+      this.#self = { uid: String(api.getOwnId()), displayName: this.#self?.displayName };
+    } catch (error) {
+      this.#log.warn({ err: loggable(error) }, "could not read the Zalo account id");
+    }
+    this.#snapshotCredentials(api);
+    void this.#learnDisplayName(api);
+
+    const listener = api.listener;
+    this.#listener = listener;
+    listener.on("connected", () => {
+      if (gen === this.#gen) this.#onConnected(listener, gen);
+    });
+    listener.on("cipher_key", () => {
+      if (gen === this.#gen) this.#requestHistory(listener);
+    });
+    listener.on("closed", (code, reason) => {
+      if (gen === this.#gen) this.#onClosed(Number(code), String(reason ?? ""));
+    });
+    listener.on("error", (error) => {
+      if (gen === this.#gen) this.#log.warn({ err: loggable(error) }, "Zalo listener error");
+    });
+    listener.on("message", (m) => this.#enqueue(m, "live"));
+    listener.on("reaction", (r) => this.#enqueue(r, "live"));
+    listener.on("undo", (u) => this.#enqueue(u, "live"));
+    listener.on("old_messages", (messages) => {
+      for (const m of Array.isArray(messages) ? messages : []) this.#enqueue(m, "history");
+    });
+    try {
+      listener.start({ retryOnClose: false });
+    } catch (error) {
+      this.#log.warn({ err: loggable(error) }, "Zalo listener did not start");
+      this.#gen++;
+      if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+      this.#teardownListener();
+      this.#scheduleReconnect("listener did not start");
+    }
+  }
+
+  #onConnected(listener: Listener, gen: number): void {
+    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    this.#connectedAt = this.#now().getTime();
+    this.#alerted = null;
+    this.#setState("online", null);
+    this.#log.info({ uid: this.#self?.uid }, "Zalo connected");
+    // History is asked for once the session key arrives; a server that never sends one still gets asked.
+    this.#historyRequested = false;
+    if (this.#historyTimer) clearTimeout(this.#historyTimer);
+    this.#historyTimer = setTimeout(() => {
+      if (gen === this.#gen) this.#requestHistory(listener);
+    }, 3000);
+    this.#historyTimer.unref?.();
+    if (!this.#keepWarmTimer) this.#scheduleKeepWarm();
+  }
+
+  #requestHistory(listener: Listener): void {
+    if (this.#historyRequested) return;
+    this.#historyRequested = true;
+    if (this.#historyTimer) clearTimeout(this.#historyTimer);
+    this.#historyTimer = undefined;
+    try {
+      listener.requestOldMessages(zca.ThreadType.User);
+      listener.requestOldMessages(zca.ThreadType.Group);
+    } catch (error) {
+      this.#log.warn({ err: loggable(error) }, "could not ask Zalo for recent history");
+    }
+  }
+
+  #onClosed(code: number, reason: string): void {
+    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    this.#listener = undefined;
+    const lasted = this.#connectedAt ? this.#now().getTime() - this.#connectedAt : 0;
+    this.#connectedAt = 0;
+    if (takeoverCodes.has(code)) {
+      return this.#halt("taken_over", `closed with ${code}: another Zalo Web session took over`, { kind: "taken_over", code });
+    }
+    if (lasted >= this.#timing.stableAfterMs) this.#attempt = 0;
+    this.#scheduleReconnect(`connection closed (${code}${reason ? `: ${reason.slice(0, 100)}` : ""})`);
+  }
+
+  #scheduleKeepWarm(): void {
+    this.#keepWarmTimer = setTimeout(() => {
+      this.#keepWarmTimer = undefined;
+      void this.#keepWarm().finally(() => {
+        if (!this.#stopping && this.#state !== "needs_login" && this.#state !== "taken_over") this.#scheduleKeepWarm();
+      });
+    }, this.#timing.keepWarmMs);
+    this.#keepWarmTimer.unref?.();
+  }
+
+  /** One authenticated call so Zalo renews the cookies, then saves them if they changed. */
+  async #keepWarm(): Promise<void> {
+    const api = this.#api;
+    if (!api) return;
+    try {
+      if (api.keepAlive) await api.keepAlive();
+      else if (api.fetchAccountInfo) await api.fetchAccountInfo();
+      this.#snapshotCredentials(api);
+    } catch (error) {
+      this.#log.warn({ err: loggable(error) }, "Zalo keep-alive failed");
+      if (isSessionError(error)) this.#requestRelogin("session expired (keep-alive)");
+    }
+  }
+
+  async #learnDisplayName(api: ZaloApi): Promise<void> {
+    if (!api.fetchAccountInfo) return;
+    try {
+      const info = await api.fetchAccountInfo();
+      const name = info?.profile?.displayName || info?.profile?.zaloName;
+      if (name && this.#self) this.#self = { ...this.#self, displayName: name };
+      this.#snapshotCredentials(api);
+    } catch (error) {
+      this.#log.debug({ err: loggable(error) }, "could not read the Zalo account profile");
+    }
+  }
+
+  /** Saves the API's current cookies when they differ from the stored ones. */
+  #snapshotCredentials(api: ZaloApi): void {
+    // Only the current session may write: a late answer to an abandoned one must not look like a new login.
+    if (api !== this.#api) return;
+    try {
+      const ctx = api.getContext();
+      const cookies = ctx.cookie?.toJSON()?.cookies;
+      if (!cookies?.length || !ctx.imei || !ctx.userAgent) return;
+      const written = saveCredentials(
+        this.options.db, this.options.config.credentialsKey,
+        { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language }, this.#now(),
+      );
+      if (written) this.#log.debug("refreshed Zalo cookies saved");
+    } catch (error) {
+      this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not save refreshed Zalo cookies");
+    }
+  }
+
+  // ──────────────────────────────────────────────────────────── inbound
+
+  #enqueue(event: unknown, source: "live" | "history"): void {
+    if (this.#stopping) return;
+    this.#queue = this.#queue.then(() => this.#handleEvent(event, source));
+  }
+
+  #noteEvent(): void {
+    this.#lastEventAt = this.#now().getTime();
+    this.#flushLastEvent(false);
+  }
+
+  #flushLastEvent(force: boolean): void {
+    if (this.#lastEventAt === null) return;
+    if (!force && this.#lastEventAt - this.#lastEventWritten < this.#timing.statusWriteMs) return;
+    this.#lastEventWritten = this.#lastEventAt;
+    try {
+      writeZaloStatus(this.options.db, { lastEventAt: this.#lastEventAt }, this.#now());
+    } catch (error) {
+      this.#log.warn({ err: loggable(error) }, "could not write the Zalo status");
+    }
+  }
+
+  #isOwnMessage(chatId: string, msgId: string): boolean {
+    return Boolean(
+      this.options.db.sql.get(
+        `SELECT 1 AS ok FROM MessageLog WHERE platform = 'zalo' AND chatId = ? AND platformMessageId = ? AND direction = 'out' LIMIT 1`,
+        chatId, msgId,
+      ),
+    );
+  }
+
+  /** Notes a group the account is in but no admin allowed yet, so that admins can find and allow it. */
+  #registerGroup(groupId: string): void {
+    if (this.#knownGroups.has(groupId)) return;
+    this.#knownGroups.add(groupId);
+    const now = this.#now().getTime();
+    const r = this.options.db.sql.run(
+      `INSERT INTO ChatGroup (platform, externalId, allowed, createdAt) VALUES ('zalo', ?, 0, ?) ON CONFLICT (platform, externalId) DO NOTHING`,
+      groupId, now,
+    );
+    if (!r.changes) return;
+    this.#log.info({ groupId }, "message from a Zalo group that is not allowed; recorded for the admins");
+    const api = this.#api;
+    if (!api?.getGroupInfo) return;
+    api.getGroupInfo(groupId).then((info) => {
+      const name = info?.gridInfoMap?.[groupId]?.name;
+      if (name) this.options.db.sql.run(`UPDATE ChatGroup SET title = ? WHERE platform = 'zalo' AND externalId = ? AND title IS NULL`, name.slice(0, 200), groupId);
+    }).catch((error) => this.#log.debug({ err: loggable(error) }, "could not read the Zalo group name"));
+  }
+
+  /** The error boundary: one bad event never stops the listener or the queue. */
+  async #handleEvent(event: unknown, source: "live" | "history"): Promise<void> {
+    try {
+      const self = this.#self;
+      const handler = this.#handler;
+      if (!self || !handler) return;
+      if (source === "live") this.#noteEvent();
+      const result = interpretZaloEvent(event, {
+        self,
+        isGroupAllowed: this.#isGroupAllowed,
+        isOwnMessage: (chatId, msgId) => this.#isOwnMessage(chatId, msgId),
+      });
+      if ("skip" in result) {
+        if (result.skip === "group_not_allowed" && result.chatId) this.#registerGroup(result.chatId);
+        if (result.skip !== "group_not_addressed") this.#log.debug({ skip: result.skip, source }, "Zalo event skipped");
+        return;
+      }
+      const message = result.message;
+      if (this.#seen.has(message.eventId)) return;
+      if (source === "history") {
+        const cutoff = Math.max(this.#historyCutoff - 5 * 60_000, this.#now().getTime() - this.#timing.historyMaxAgeMs);
+        if (message.at.getTime() < cutoff) return;
+      }
+      this.#seen.set(message.eventId, true);
+      const data = (event as { data?: unknown }).data as SendMessageQuote | undefined;
+      if (message.kind === "text" && message.messageId && data && typeof data.content === "string") this.#recent.set(message.messageId, data);
+      try {
+        await handler(message);
+      } catch (error) {
+        // Not seen after all: a later history replay may deliver it again.
+        this.#seen.delete(message.eventId);
+        throw error;
+      }
+      if (source === "history") this.#historyCutoff = Math.max(this.#historyCutoff, message.at.getTime());
+    } catch (error) {
+      this.#log.error({ err: loggable(error), source }, "error while handling a Zalo event");
+    }
+  }
+
+  // ──────────────────────────────────────────────────────────── outbound
+
+  async send(target: SendTarget, message: OutboundMessage): Promise<SendResult> {
+    const api = this.#api;
+    if (!api || this.#stopping) {
+      const waiting = this.#state === "connecting";
+      throw new ChannelSendError("rate_limited", `zalo: not logged in (${this.#state})`, { retryAfterSeconds: waiting ? 30 : 300, scope: "platform" });
+    }
+    const isGroup = target.chatType === "group";
+    let text = choicesAsText(message);
+    const mentionAll = text.startsWith(mentionAllPrefix);
+    if (mentionAll && !isGroup) text = text.slice(mentionAllPrefix.length).trimStart();
+    const parts = splitText(text.trim() ? text : " ", zaloMaxLength);
+    const ids: string[] = [];
+    for (const [i, part] of parts.entries()) {
+      const content: MessageContent = { msg: part };
+      if (i === 0 && isGroup && mentionAll) {
+        content.mentions = [{ pos: 0, uid: "-1", len: mentionAllPrefix.length }];
+        content.urgency = zca.Urgency.Important;
+      }
+      const quote = i === 0 && message.replyTo ? this.#recent.get(message.replyTo) : undefined;
+      if (quote) content.quote = quote;
+      try {
+        const result = await api.sendMessage(content, target.chatId, isGroup ? zca.ThreadType.Group : zca.ThreadType.User);
+        const id = result?.message?.msgId;
+        if (id !== undefined && id !== null && String(id)) ids.push(String(id));
+      } catch (error) {
+        if (isSessionError(error)) this.#requestRelogin("session expired (send)");
+        throw classifyZaloError(error);
+      }
+    }
+    this.#snapshotCredentials(api);
+    return { messageIds: ids };
+  }
+}

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CredentialStoreError, clearCredentials, credentialsSettingKey, credentialsUpdatedAt, loadCredentials, readZaloStatus, saveCredentials, writeZaloStatus,
+  type ZaloCredentials,
+} from "../../../src/channels/zalo/credential-store.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+
+const key = "store-test-key-abcdefghijklmnop";
+const creds: ZaloCredentials = {
+  cookie: [
+    { key: "zpw_sek", value: "SECRET-sek-value", domain: "chat.zalo.me", path: "/", creation: "2026-01-01T00:00:00.000Z", lastAccessed: "2026-01-01T00:00:00.000Z" },
+    { key: "zpsid", value: "SECRET-zpsid", domain: ".zalo.me", path: "/" },
+  ],
+  imei: "SECRET-imei-1234",
+  userAgent: "Mozilla/5.0 Test",
+  language: "vi",
+};
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.destroy();
+});
+
+function storedValue(): string {
+  return db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, credentialsSettingKey)!.value;
+}
+
+function problemOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof CredentialStoreError) return error.problem;
+    throw error;
+  }
+  return undefined;
+}
+
+describe("saveCredentials / loadCredentials", () => {
+  it("should round-trip the credentials and store none of them in clear", () => {
+    clearCredentials(db);
+    expect(loadCredentials(db, key)).toBeNull();
+    expect(saveCredentials(db, key, creds)).toBe(true);
+    expect(loadCredentials(db, key)).toEqual(creds);
+    const raw = storedValue();
+    for (const secret of ["SECRET-sek-value", "SECRET-zpsid", "SECRET-imei-1234", "Mozilla", key]) expect(raw).not.toContain(secret);
+  });
+
+  it("should say the key is wrong, without crashing, when another key is used", () => {
+    saveCredentials(db, key, creds);
+    expect(problemOf(() => loadCredentials(db, "another-key-0123456789abcdef"))).toBe("wrong_key");
+    const error = (() => {
+      try {
+        loadCredentials(db, "another-key-0123456789abcdef");
+      } catch (e) {
+        return e as Error;
+      }
+    })()!;
+    expect(error.message).toMatch(/ZALO_CREDENTIALS_KEY/);
+  });
+
+  it("should say the record is damaged when it was tampered with or is not JSON", () => {
+    saveCredentials(db, key, creds);
+    const record = JSON.parse(storedValue()) as { data: string };
+    const bytes = Buffer.from(record.data, "base64");
+    bytes[0] = bytes[0]! ^ 0xff;
+    db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ ...record, data: bytes.toString("base64") }), credentialsSettingKey);
+    expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
+    db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, "{not json", credentialsSettingKey);
+    expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
+    db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ v: 2 }), credentialsSettingKey);
+    expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
+    // A new login replaces a damaged record.
+    expect(saveCredentials(db, key, creds)).toBe(true);
+    expect(loadCredentials(db, key)).toEqual(creds);
+  });
+
+  it("should write only when the meaningful content changed", () => {
+    clearCredentials(db);
+    saveCredentials(db, key, creds, new Date(1_000));
+    expect(credentialsUpdatedAt(db)).toBe(1_000);
+    // Same cookies in another order, with new access times: no write.
+    const reordered: ZaloCredentials = {
+      ...creds,
+      cookie: [
+        { key: "zpsid", value: "SECRET-zpsid", domain: "zalo.me", path: "/", lastAccessed: "2026-05-05T00:00:00.000Z" },
+        { ...(creds.cookie as Record<string, unknown>[])[0], lastAccessed: "2026-05-05T00:00:00.000Z" },
+      ],
+    };
+    expect(saveCredentials(db, key, reordered, new Date(2_000))).toBe(false);
+    expect(credentialsUpdatedAt(db)).toBe(1_000);
+    // A renewed cookie value: written.
+    const renewed: ZaloCredentials = { ...creds, cookie: [{ key: "zpw_sek", value: "SECRET-renewed", domain: "chat.zalo.me", path: "/" }] };
+    expect(saveCredentials(db, key, renewed, new Date(3_000))).toBe(true);
+    expect(credentialsUpdatedAt(db)).toBe(3_000);
+    expect(JSON.stringify(loadCredentials(db, key))).toContain("SECRET-renewed");
+  });
+
+  it("should refuse incomplete credentials with a message that names the missing part", () => {
+    expect(problemOf(() => saveCredentials(db, key, { ...creds, imei: "" }))).toBe("invalid");
+    expect(problemOf(() => saveCredentials(db, key, { ...creds, cookie: [] }))).toBe("invalid");
+    expect(() => saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).toThrow(/userAgent/);
+  });
+
+  it("should accept cookies in the { url, cookies } form", () => {
+    const wrapped: ZaloCredentials = { ...creds, cookie: { url: "https://chat.zalo.me", cookies: [{ name: "zpw_sek", value: "v" }] } };
+    saveCredentials(db, key, wrapped);
+    expect(loadCredentials(db, key)).toEqual(wrapped);
+  });
+});
+
+describe("readZaloStatus / writeZaloStatus", () => {
+  it("should move since only when the state changes", () => {
+    expect(readZaloStatus(db)).toEqual({ state: "stopped", lastEventAt: null, lastError: null, since: 0 });
+    writeZaloStatus(db, { state: "connecting" }, new Date(10));
+    writeZaloStatus(db, { state: "online", lastError: null }, new Date(20));
+    writeZaloStatus(db, { lastEventAt: 25 }, new Date(25));
+    writeZaloStatus(db, { state: "online" }, new Date(30));
+    expect(readZaloStatus(db)).toEqual({ state: "online", lastEventAt: 25, lastError: null, since: 20 });
+    writeZaloStatus(db, { state: "taken_over", lastError: "closed with 3003" }, new Date(40));
+    expect(readZaloStatus(db)).toMatchObject({ state: "taken_over", since: 40, lastError: "closed with 3003", lastEventAt: 25 });
+  });
+
+  it("should read a damaged status as stopped", () => {
+    db.sql.run(`UPDATE Setting SET value = 'x' WHERE key = 'zalo.status'`);
+    expect(readZaloStatus(db).state).toBe("stopped");
+  });
+});

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { deflateSync } from "node:zlib";
+import QRCode from "qrcode";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  decodePngGray, importZaloCredentials, qrMatrixFromPng, renderQrMatrix, runZaloLogin, zaloStatusReport, type ZaloLoginOptions,
+} from "../../../src/channels/zalo/zalo-login.ts";
+import { CredentialStoreError, loadCredentials, saveCredentials, writeZaloStatus } from "../../../src/channels/zalo/credential-store.ts";
+import { zca } from "../../../src/channels/zalo/normalise-zalo-event.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+
+const key = "login-test-key-0123456789abc";
+let db: TestDatabase;
+beforeEach(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  await db.destroy();
+});
+
+/** A minimal 8-bit greyscale PNG (CRCs left zero: the decoder does not check them). */
+function grayPng(width: number, height: number, pixel: (x: number, y: number) => number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, "latin1");
+    return Buffer.concat([head, data, Buffer.alloc(4)]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 0;
+  const raw = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixel(x, y);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+function modulesOf(text: string): boolean[][] {
+  const qr = QRCode.create(text, { errorCorrectionLevel: "M" });
+  const size = qr.modules.size;
+  return Array.from({ length: size }, (_, r) => Array.from({ length: size }, (_, c) => Boolean(qr.modules.get(r, c))));
+}
+
+describe("qrMatrixFromPng", () => {
+  it("should read back the modules of a QR code picture at several scales and margins", async () => {
+    for (const [text, scale, margin] of [["https://id.zalo.me/account?qr=abc123", 4, 4], ["x".repeat(120), 3, 1], ["ZALO", 7, 2]] as const) {
+      const png = await QRCode.toBuffer(text, { errorCorrectionLevel: "M", scale, margin });
+      expect(qrMatrixFromPng(png)).toEqual(modulesOf(text));
+    }
+  });
+
+  it("should read greyscale and dark-on-colour pictures", async () => {
+    const png = await QRCode.toBuffer("chihoi", { errorCorrectionLevel: "M", scale: 5, color: { dark: "#0068ffff", light: "#ffffffff" } });
+    expect(qrMatrixFromPng(png)).toEqual(modulesOf("chihoi"));
+  });
+
+  it("should give up on pictures that are not a QR code", async () => {
+    expect(qrMatrixFromPng(Buffer.from("not a png"))).toBeNull();
+    const png = await QRCode.toBuffer("abc", { scale: 4 });
+    expect(qrMatrixFromPng(png.subarray(0, 60))).toBeNull();
+    // A 30×30 greyscale picture with one black square: decodable, but no finder patterns.
+    const square = grayPng(30, 30, (x, y) => (x >= 5 && x < 15 && y >= 5 && y < 15 ? 0 : 255));
+    expect(decodePngGray(square)).toMatchObject({ width: 30, height: 30 });
+    expect(decodePngGray(square)!.lum[6 * 30 + 6]).toBe(0);
+    expect(qrMatrixFromPng(square)).toBeNull();
+    expect(qrMatrixFromPng(grayPng(30, 30, () => 255))).toBeNull();
+  });
+});
+
+describe("renderQrMatrix", () => {
+  it("should draw two rows per line with a quiet zone", () => {
+    const m = modulesOf("ZALO");
+    const lines = renderQrMatrix(m, 2).split("\n");
+    expect(lines).toHaveLength(Math.ceil((m.length + 4) / 2));
+    expect(lines.every((l) => [...l].length === m.length + 4)).toBe(true);
+    expect(lines[0]).toBe("█".repeat(m.length + 4));
+    // Line 2 holds module rows 0–1: the finder's dark top edge over its light inner ring.
+    expect([...lines[1]!].slice(2, 9).join("")).toBe(" ▄▄▄▄▄ ");
+  });
+});
+
+describe("runZaloLogin", () => {
+  it("should show the QR, save it as PNG while it is needed and store the credentials encrypted", async () => {
+    const png = await QRCode.toBuffer("https://id.zalo.me/qr/test", { scale: 4 });
+    const qrPngPath = path.join(db.dir, "qr.png");
+    const lines: string[] = [];
+    let savedPicture: Buffer | undefined;
+    const cookies = [{ key: "zpw_sek", value: "SECRET-new", domain: "chat.zalo.me", path: "/" }];
+    const fakeZalo = {
+      async loginQR(_options: unknown, callback: (event: unknown) => void) {
+        callback({ type: zca.LoginQRCallbackEventType.QRCodeGenerated, data: { image: png.toString("base64"), code: "c", token: "t", options: {} }, actions: { saveToFile: async () => {}, retry: () => {}, abort: () => {} } });
+        savedPicture = readFileSync(qrPngPath);
+        callback({ type: zca.LoginQRCallbackEventType.QRCodeScanned, data: { display_name: "Chi Hội", avatar: "" }, actions: {} });
+        callback({ type: zca.LoginQRCallbackEventType.GotLoginInfo, data: { cookie: cookies, imei: "SECRET-imei", userAgent: "UA" }, actions: null });
+        return {
+          getContext: () => ({ uid: "100", imei: "SECRET-imei", userAgent: "UA", language: "vi", cookie: { toJSON: () => ({ cookies }) } }),
+          fetchAccountInfo: async () => ({ profile: { displayName: "Chi Hội" } }),
+        };
+      },
+    } as unknown as NonNullable<ZaloLoginOptions["zalo"]>;
+    writeZaloStatus(db, { state: "needs_login", lastError: "no Zalo login stored" });
+
+    const result = await runZaloLogin({ db, key, out: (l) => lines.push(l), qrPngPath, zalo: fakeZalo, t: (k, p) => `${k}${p ? JSON.stringify(p) : ""}` });
+
+    expect(result).toEqual({ uid: "100", displayName: "Chi Hội" });
+    expect(savedPicture?.equals(png)).toBe(true);
+    expect(existsSync(qrPngPath)).toBe(false);
+    expect(lines.some((l) => l.includes("█"))).toBe(true);
+    expect(lines).toContain(`cli.zalo_login_qr_saved${JSON.stringify({ path: qrPngPath })}`);
+    expect(lines.at(-1)).toBe(`cli.zalo_login_done${JSON.stringify({ name: "Chi Hội" })}`);
+    expect(loadCredentials(db, key)).toMatchObject({ imei: "SECRET-imei", userAgent: "UA", cookie: cookies });
+    expect(lines.join("\n")).not.toContain("SECRET");
+    expect(zaloStatusReport(db, key).state).toBe("stopped");
+    expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.login'`)).toBeDefined();
+  });
+});
+
+describe("importZaloCredentials", () => {
+  it("should store credentials exported from a browser", () => {
+    const file = path.join(db.dir, "zalo.json");
+    writeFileSync(file, JSON.stringify({ imei: "i-1", userAgent: "UA", cookies: [{ name: "zpw_sek", value: "v", domain: ".chat.zalo.me" }] }));
+    expect(importZaloCredentials(db, key, file)).toEqual({ written: true, cookieCount: 1 });
+    expect(importZaloCredentials(db, key, file)).toEqual({ written: false, cookieCount: 1 });
+    expect(loadCredentials(db, key)!.imei).toBe("i-1");
+  });
+
+  it("should explain what is wrong with a bad file and keep what was stored", () => {
+    saveCredentials(db, key, { imei: "kept", userAgent: "UA", cookie: [{ key: "a", value: "b" }] });
+    const file = path.join(db.dir, "bad.json");
+    writeFileSync(file, JSON.stringify({ cookie: [{ name: "a", value: "b" }], userAgent: "UA" }));
+    expect(() => importZaloCredentials(db, key, file)).toThrow(CredentialStoreError);
+    expect(() => importZaloCredentials(db, key, file)).toThrow(/imei/);
+    writeFileSync(file, "{oops");
+    expect(() => importZaloCredentials(db, key, file)).toThrow(/not valid JSON/);
+    expect(() => importZaloCredentials(db, key, path.join(db.dir, "missing.json"))).toThrow(/not found/);
+    expect(loadCredentials(db, key)!.imei).toBe("kept");
+    expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe("zaloStatusReport", () => {
+  it("should report state, credentials, queue and backed-off recipients", () => {
+    const now = new Date(1_800_000_000_000);
+    expect(zaloStatusReport(db, key, now)).toMatchObject({ state: "stopped", since: null, credentials: "missing", queueLength: 0, backedOff: [] });
+
+    saveCredentials(db, key, { imei: "i", userAgent: "UA", cookie: [{ key: "a", value: "b" }] });
+    writeZaloStatus(db, { state: "online", lastEventAt: now.getTime() - 5000 }, new Date(now.getTime() - 60_000));
+    const t = now.getTime();
+    const insertOutbox = (chatId: string, status: string, notBefore: number) =>
+      db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('zalo', ?, '{}', ?, ?, ?)`, chatId, status, notBefore, t).lastInsertRowid;
+    insertOutbox("u-1", "pending", t);
+    insertOutbox("u-2", "sending", t);
+    insertOutbox("u-3", "sent", t);
+    const limited = insertOutbox("u-4", "pending", t + 3 * 3600_000);
+    db.sql.run(`INSERT INTO DeliveryAttempt (outboxId, outcome, errorCode, createdAt) VALUES (?, 'rate_limited', 123, ?)`, limited, t);
+    db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('telegram', 'x', '{}', 'pending', ?, ?)`, t, t);
+    db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-9', ?, ?)`, t + 3600_000, t);
+    db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-8', ?, ?)`, t - 1, t);
+
+    const report = zaloStatusReport(db, key, now);
+    expect(report).toMatchObject({
+      state: "online", since: new Date(t - 60_000), lastEventAt: new Date(t - 5000), credentials: "ok", queueLength: 3,
+      backedOff: [
+        { chatId: "u-9", until: new Date(t + 3600_000), source: "account" },
+        { chatId: "u-4", until: new Date(t + 3 * 3600_000), source: "outbox" },
+      ],
+    });
+    expect(zaloStatusReport(db, "some-other-key-0123456789").credentials).toBe("wrong_key");
+  });
+});
