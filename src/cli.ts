@@ -21,6 +21,14 @@ import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { maskPhone } from "./lib/phone.ts";
+import { formatMeetingTime } from "./lib/zoned-time.ts";
+import { parseMeetingDateTime } from "./domain/meetings/parse-datetime.ts";
+import { describeRecurrence, parseRecurrence } from "./domain/meetings/recurrence.ts";
+import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, moveMeeting } from "./domain/meetings/meeting-service.ts";
+import { meetingTally } from "./domain/meetings/rsvp-service.ts";
+import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
+import { importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
+import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
 
 const vi = translator("vi");
 const en = translator("en");
@@ -257,6 +265,158 @@ export function buildProgram(): Command {
       }),
     );
 
+  const meetings = program.command("meetings").description(help("meetings"));
+  const when = (ms: number) => formatMeetingTime(new Date(ms), config.timeZone, config.defaultLocale);
+  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone });
+  meetings
+    .command("add")
+    .description(help("meetings_add"))
+    .requiredOption("--unit <unit>", help("opt_unit"))
+    .option("--title <title>", help("opt_title"), vi("meetings.default_title"))
+    .option("--when <time>", help("opt_when"))
+    .option("--repeat <rule>", help("opt_repeat"))
+    .option("--place <place>", help("opt_place"), "")
+    .option("--agenda <agenda>", help("opt_agenda"), "")
+    .option("--duration <minutes>", help("opt_duration"), "120")
+    .option("--subtree", help("opt_subtree"), false)
+    .action((o: { unit: string; title: string; when?: string; repeat?: string; place: string; agenda: string; duration: string; subtree: boolean }) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, o.unit);
+        const base = { unitId: unit.id, title: o.title, place: o.place, agenda: o.agenda, durationMinutes: Number(o.duration), includeSubtree: o.subtree };
+        if (o.repeat) {
+          const parsed = parseRecurrence(o.repeat);
+          if (!parsed.time) fail(t("meetings.time_missing_repeat"));
+          const { seriesId, meetings: created } = createSeries(db, { ...base, rule: parsed.rule, time: parsed.time }, meetingCtx());
+          out(t("cli.series_created", { seriesId, title: o.title, rule: describeRecurrence(parsed.rule, parsed.time, config.defaultLocale), count: created.length, when: created[0] ? when(created[0].startsAt) : "—" }));
+          return;
+        }
+        if (!o.when) fail(t("cli.when_or_repeat"));
+        const meeting = createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
+        out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
+      }),
+    );
+  meetings
+    .command("list")
+    .description(help("meetings_list"))
+    .option("--unit <unit>", help("opt_unit"))
+    .action((o: { unit?: string }) =>
+      withDatabase((db) => {
+        const roots = o.unit ? [resolveUnit(db, o.unit)] : listRoots(db);
+        const ids = roots.flatMap((r) => listSubtree(db, r.id).map((u) => u.id));
+        for (const m of listUnitMeetings(db, ids, { from: new Date(), includeCancelled: true, limit: 200 }))
+          out(t("cli.meeting_line", { id: m.id, when: when(m.startsAt), title: m.title, unit: m.unitName, status: t(`cli.status_${m.status}`) }));
+      }),
+    );
+  meetings
+    .command("cancel <id>")
+    .description(help("meetings_cancel"))
+    .action((id: string) =>
+      withDatabase((db) => {
+        const { notified } = cancelMeeting(db, Number(id.replace("#", "")), meetingCtx());
+        out(t("cli.meeting_cancelled", { id, notified }));
+      }),
+    );
+  meetings
+    .command("move <id>")
+    .description(help("meetings_move"))
+    .requiredOption("--when <time>", help("opt_when"))
+    .action((id: string, o: { when: string }) =>
+      withDatabase((db) => {
+        const { meeting, notified } = moveMeeting(db, Number(id.replace("#", "")), parseMeetingDateTime(o.when, new Date(), config.timeZone), meetingCtx());
+        out(t("cli.meeting_moved", { id: meeting.id, when: when(meeting.startsAt), notified }));
+      }),
+    );
+  meetings
+    .command("tally <id>")
+    .description(help("meetings_tally"))
+    .action((id: string) =>
+      withDatabase((db) => {
+        const meeting = getMeeting(db, Number(id.replace("#", "")));
+        const tally = meetingTally(db, meeting.id);
+        const names = (l: { fullName: string }[]) => (l.length ? l.map((p) => p.fullName).join(", ") : "—");
+        out(t("meetings.tally_header", { title: meeting.title, when: when(meeting.startsAt), invited: tally.invited }));
+        out(t("meetings.tally_attend", { count: tally.attend.length, names: names(tally.attend) }));
+        out(t("meetings.tally_absent", { count: tally.absent.length, names: names(tally.absent) }));
+        out(t("meetings.tally_unsure", { count: tally.unsure.length, names: names(tally.unsure) }));
+        out(t("meetings.tally_none", { count: tally.noAnswer.length, names: names(tally.noAnswer) }));
+        if (tally.came) out(t("meetings.tally_came", { count: tally.came.length, invited: tally.invited }));
+      }),
+    );
+  meetings
+    .command("reminders")
+    .description(help("meetings_reminders"))
+    .requiredOption("--unit <unit>", help("opt_unit"))
+    .requiredOption("--before <list>", help("opt_before"))
+    .option("--nudge <duration>", help("opt_nudge"), "24h")
+    .option("--tally <duration>", help("opt_tally"), "3h")
+    .action((o: { unit: string; before: string; nudge: string; tally: string }) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, o.unit);
+        const minutes = (value: string): number => {
+          const m = /^(\d+)\s*(m|h|d)$/i.exec(value.trim());
+          if (!m) fail(t("cli.reminders_invalid", { value }));
+          return Number(m[1]) * { m: 1, h: 60, d: 1440 }[m[2]!.toLowerCase() as "m" | "h" | "d"];
+        };
+        const offsets: ReminderOffset[] = o.before.split(",").map((part) => {
+          const at = /^\s*(\d+)\s*d\s*@\s*(\d{1,2}:\d{2})\s*$/i.exec(part);
+          return at ? { daysBefore: Number(at[1]), at: at[2]!.padStart(5, "0") } : { minutesBefore: minutes(part) };
+        });
+        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) });
+        recordAudit(db, { source: "cli", action: "reminders.set", entityType: "Unit", entityId: unit.id, detail: { offsets } });
+        out(t("cli.reminders_set", { unit: unit.name }));
+      }),
+    );
+
+  const zalo = program.command("zalo").description(help("zalo"));
+  const zaloKey = (): string => {
+    if (!config.zalo) fail(t("cli.zalo_not_configured"));
+    return config.zalo.credentialsKey;
+  };
+  zalo
+    .command("login")
+    .description(help("zalo_login"))
+    .option("--qr <file>", help("opt_qr"), "./data/zalo-qr.png")
+    .action((o: { qr: string }) =>
+      withDatabase(async (db) => {
+        try {
+          await runZaloLogin({ db, key: zaloKey(), out, qrPngPath: path.resolve(o.qr), t });
+        } catch (error) {
+          fail(`${error instanceof Error ? error.message : String(error)}\n${t("cli.zalo_login_failed_hint")}`);
+        }
+      }),
+    );
+  zalo
+    .command("import <file>")
+    .description(help("zalo_import"))
+    .action((file: string) =>
+      withDatabase((db) => {
+        try {
+          const r = importZaloCredentials(db, zaloKey(), file);
+          recordAudit(db, { source: "cli", action: "zalo.import" });
+          out(t(r.written ? "cli.zalo_import_done" : "cli.zalo_import_same", { count: r.cookieCount }));
+        } catch (error) {
+          if (error instanceof CredentialStoreError) fail(error.message);
+          throw error;
+        }
+      }),
+    );
+  zalo
+    .command("status")
+    .description(help("zalo_status"))
+    .action(() =>
+      withDatabase((db) => {
+        const s = zaloStatusReport(db, zaloKey());
+        const at = (d: Date | null) => (d ? formatMeetingTime(d, config.timeZone, config.defaultLocale) : t("cli.never"));
+        out(t("cli.zalo_status_state", { state: t(`cli.zalo_state_${s.state}`), since: at(s.since) }));
+        out(t("cli.zalo_status_last_event", { when: at(s.lastEventAt) }));
+        if (s.lastError) out(t("cli.zalo_status_last_error", { error: s.lastError }));
+        out(t("cli.zalo_status_credentials", { state: t(`cli.zalo_credentials_${s.credentials}`) }));
+        out(t("cli.zalo_status_queue", { count: s.queueLength }));
+        out(t("cli.zalo_status_backoff", { count: s.backedOff.length }));
+        for (const b of s.backedOff) out(t("cli.zalo_status_backoff_line", { chatId: b.chatId, until: at(b.until) }));
+      }),
+    );
+
   program
     .command("backup <file>")
     .description(help("backup"))
@@ -276,7 +436,7 @@ export function buildProgram(): Command {
     .action((ref: string) =>
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
-        printCliStats(db, unit.id, t, out, config.timeZone);
+        printCliStats(db, unit.id, t, out);
       }),
     );
 

@@ -15,6 +15,7 @@ import { WebChatChannel } from "./channels/web/web-chat-channel.ts";
 import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
 import { seedDemoActivity } from "./demo/demo-activity.ts";
 import type { Channel } from "./channels/channel.ts";
+import { Clock } from "./scheduler/clock.ts";
 import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
 import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
 import { ZaloChannel } from "./channels/zalo/zalo-channel.ts";
@@ -29,6 +30,7 @@ export interface RunningService {
   inbox: Inbox;
   engine: DeliveryEngine;
   channels: Channel[];
+  clock: Clock;
   stop(): Promise<void>;
 }
 
@@ -115,6 +117,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   for (const channel of channels) await channel.start(handler);
   await inbox.recover();
   engine.start();
+  const clock = new Clock(db, { timeZone: config.timeZone, logger, now, onQueued: () => engine.kick() });
+  clock.start();
 
   const file = db.file;
   const channelNames = channels.filter((c) => c.id !== "web").map((c) => c.id).join(", ");
@@ -123,8 +127,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     : bilingual("service.banner_real", { url: web.url, file, channels: channelNames || bilingual("service.no_channels").split("\n")[0] });
 
   return {
-    config, db, demo, url: web.url, banner, inbox, engine, channels,
+    config, db, demo, url: web.url, banner, inbox, engine, channels, clock,
     async stop() {
+      await clock.stop();
       for (const channel of channels) {
         try {
           await channel.stop();

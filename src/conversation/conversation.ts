@@ -15,31 +15,67 @@ import { Turn, type ConversationSettings, type TurnOutcome } from "./turn.ts";
 import { answerUnlink, askUnlink, linkWithCode, linkWithContact, replyToStranger } from "./features/linking.ts";
 import { askLanguage, sendHelp, sendSchedule, sendWelcome, setLanguage } from "./features/basics.ts";
 import { answerConcern, askConcernText, createConcernTicket, offerConcern } from "./features/concerns.ts";
+import { answerReaction, handleRsvpIntent, rsvpPayloads } from "./features/rsvp.ts";
+
+import {
+  cadreCommandFromWords, cadreCommands, cadrePayloads, continueAttendance, continueCreation, hasMeetingRights, runCadreCommand,
+} from "./features/cadre-meetings.ts";
 
 export type { ConversationSettings, TurnOutcome };
 
-/** A handler for button payloads "<prefix>:<argument>". Features register theirs here. */
-export type PayloadHandler = (turn: Turn, argument: string) => void;
+/** A handler for button payloads "<prefix>:<argument>". */
+type PayloadHandler = (turn: Turn, argument: string) => void;
 
 const payloadHandlers = new Map<string, PayloadHandler>([
   ["lang", (turn, arg) => setLanguage(turn, arg === "en" ? "en" : "vi")],
   ["unlink", (turn, arg) => answerUnlink(turn, arg)],
   ["concern", (turn, arg) => answerConcern(turn, arg)],
+  ["rsvp", rsvpPayloads.rsvp],
+  ["rsvpwhich", rsvpPayloads.rsvpwhich],
+  ["rsvpreason", rsvpPayloads.rsvpreason],
+  ["mnew", cadrePayloads.mnew],
+  ["mcancel", cadrePayloads.mcancel],
+  ["attend", cadrePayloads.attend],
 ]);
 
-/** Lets a feature (meetings, directives, tickets…) handle its own button payloads. */
-export function registerPayloadHandler(prefix: string, handler: PayloadHandler): void {
-  payloadHandlers.set(prefix, handler);
+/** Multi-step flows own the text typed while their question is open (numbers included). */
+function continueFlow(turn: Turn, intent: Intent): boolean {
+  const kind = turn.pending?.kind;
+  if (intent.kind === "command" || intent.kind === "link") return false;
+  const text = turn.message.text ?? "";
+  if (kind === "attendance") {
+    continueAttendance(turn, text);
+    return true;
+  }
+  if (kind === "meeting_new" || kind === "directive_new") {
+    // A number or yes/no picks one of the offered buttons; the generic choice routing does that.
+    if ((intent.kind === "choice" || intent.kind === "yes" || intent.kind === "no") && turn.pending?.data.choices?.length) return false;
+    continueCreation(turn, text);
+    return true;
+  }
+  return false;
 }
 
-/** Intent handlers that features may add or override (e.g. meetings take "attend"). */
-export type IntentHandler = (turn: Turn, intent: Intent) => boolean;
-const intentHandlers: IntentHandler[] = [];
-
-/** Registers a handler tried before the built-in ones; it returns true when it handled the intent. */
-export function registerIntentHandler(handler: IntentHandler): void {
-  intentHandlers.push(handler);
+/** Replies to a directive or to a ticket message keep their thread; "đã đọc", "hài lòng" find theirs. */
+function threads(turn: Turn, intent: Intent): boolean {
+  if (intent.kind === "read") {
+    turn.reply(turn.t("chat.read_nothing"));
+    return true;
+  }
+  return false;
 }
+
+/** Cadre commands typed in words, for people who have the right to use them. */
+function cadreWords(turn: Turn, intent: Intent): boolean {
+  if (intent.kind !== "concern" || !hasMeetingRights(turn)) return false;
+  const command = cadreCommandFromWords(intent.text);
+  if (!command) return false;
+  runCadreCommand(turn, command.name, command.args);
+  return true;
+}
+
+/** Tried in order before the built-in routing; each returns true when it handled the message. */
+const intentHandlers: ((turn: Turn, intent: Intent) => boolean)[] = [continueFlow, handleRsvpIntent, threads, cadreWords];
 
 /** Maps a pending question to the parser's context. Features name their question kinds with these prefixes. */
 function contextOf(kind: string | undefined): ParseContext {
@@ -92,10 +128,7 @@ function route(turn: Turn): void {
     return turn.reply(turn.t("chat.question_expired"));
   }
 
-  if (message.kind === "reaction") {
-    if (turn.person) for (const handler of intentHandlers) if (handler(turn, { kind: "attend" })) return;
-    return;
-  }
+  if (message.kind === "reaction") return answerReaction(turn);
 
   if (message.kind !== "text") {
     if (!turn.person) return replyToStranger(turn);
@@ -151,8 +184,6 @@ function routeMember(turn: Turn, intent: Intent): void {
     case "absent":
     case "unsure":
       return turn.reply(turn.t("chat.no_pending_meeting"));
-    case "read":
-      return turn.reply(turn.t("chat.read_nothing"));
     case "satisfied":
     case "unsatisfied":
       return turn.reply(turn.t("chat.no_open_question"));
@@ -184,9 +215,11 @@ function routeCommand(turn: Turn, name: string, args: string): void {
     case "huylienket":
       return askUnlink(turn);
     case "ykien":
+      // Handlers get the queue (/ykien, /ykien 12); members start a concern (/ykien, /ykien text).
       if (args.trim().length >= 3) return createConcernTicket(turn, args.trim(), turn.logId);
       return askConcernText(turn);
     default:
+      if ((cadreCommands as readonly string[]).includes(name)) return runCadreCommand(turn, name as (typeof cadreCommands)[number], args);
       return turn.reply(turn.t("chat.not_understood"));
   }
 }

@@ -6,6 +6,7 @@ import type { Database } from "../storage/database.ts";
 import type { DemoSeedResult } from "./demo-seed.ts";
 import { addLocalDays, fromLocal, toLocal } from "../lib/zoned-time.ts";
 import { createTicket } from "../domain/tickets/ticket-service.ts";
+import { createMeeting } from "../domain/meetings/meeting-service.ts";
 
 export function seedDemoActivity(db: Database, seeded: DemoSeedResult, timeZone: string, now = new Date()): void {
   const branch = seeded.branches[0]!;
@@ -15,12 +16,14 @@ export function seedDemoActivity(db: Database, seeded: DemoSeedResult, timeZone:
   const day = addLocalDays(today, daysToNextFriday);
   const startsAt = fromLocal({ ...day, hour: 19, minute: 30 }, timeZone).getTime();
   db.sql.transaction(() => {
-    db.sql.run(
-      `INSERT INTO Meeting (unitId, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
-       VALUES (?, ?, ?, ?, ?, ?, 0, 'scheduled', ?, ?, ?)`,
-      branch.id, "Sinh hoạt chi hội định kỳ", "Nhà văn hóa thôn An Lợi",
-      "Quán triệt nghị quyết; bàn công tác chăm lo hội viên khó khăn; thu hội phí quý IV", startsAt, startsAt + 2 * 3_600_000,
-      seeded.cadreIds[0] ?? null, now.getTime(), now.getTime(),
+    createMeeting(
+      db,
+      {
+        unitId: branch.id, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa thôn An Lợi",
+        agenda: "Quán triệt nghị quyết; bàn công tác chăm lo hội viên khó khăn; thu hội phí quý IV",
+        startsAt: new Date(startsAt), createdById: seeded.cadreIds[0] ?? null,
+      },
+      { now, timeZone },
     );
     db.sql.run(
       `INSERT INTO Directive (unitId, organisationId, kind, number, issuer, title, summary, link, status, reminderDays, createdById, createdAt)

@@ -1,0 +1,434 @@
+/**
+ * Cadre commands in chat: create a meeting through a guided conversation, list upcoming meetings,
+ * cancel or move one, see the tally, record attendance. Only cadres and officials of the meeting's
+ * unit (or an ancestor) may; everyone else is told politely.
+ */
+import { isAppError } from "../../lib/app-error.ts";
+import { foldVietnamese } from "../../lib/vietnamese.ts";
+import { formatMeetingTime, formatShortDate } from "../../lib/zoned-time.ts";
+import { can, scopeRoots } from "../../domain/access/access-scope.ts";
+import { getUnit, resolveUnit, subtreeIds } from "../../domain/units/unit-service.ts";
+import { parseMeetingDateTime } from "../../domain/meetings/parse-datetime.ts";
+import { describeRecurrence, parseRecurrence, type RecurrenceRule } from "../../domain/meetings/recurrence.ts";
+import { cancelMeeting, createMeeting, createSeries, getMeeting, invitees, listUnitMeetings, moveMeeting, type MeetingRow } from "../../domain/meetings/meeting-service.ts";
+import { attendanceOf, meetingTally, recordAttendance, type Named } from "../../domain/meetings/rsvp-service.ts";
+import { getPerson } from "../../domain/people/people-service.ts";
+import type { Turn } from "../turn.ts";
+
+const flowTtlMs = 2 * 3_600_000;
+
+/** Cadre commands and the plain words that reach them. */
+export const cadreCommands = ["taohop", "hop", "huyhop", "doihop", "tonghop", "diemdanh"] as const;
+const cadreWords: [RegExp, (typeof cadreCommands)[number]][] = [
+  [/^(tao|dat|len) (lich )?(hop|sinh hoat|buoi sinh hoat)\b/, "taohop"],
+  [/^diem danh\b/, "diemdanh"],
+  [/^(tong hop|thong ke) (tra loi|hop|buoi)\b/, "tonghop"],
+  [/^huy (lich )?(hop|buoi|sinh hoat)\b/, "huyhop"],
+  [/^(doi|doi lich|chuyen|hoan) (hop|buoi|lich hop)\b/, "doihop"],
+  [/^(cac buoi hop|lich hop cua chi hoi|danh sach buoi hop)\b/, "hop"],
+];
+
+/** A cadre command typed in words ("điểm danh 12"), for people with the right to use it. */
+export function cadreCommandFromWords(text: string): { name: (typeof cadreCommands)[number]; args: string } | undefined {
+  const folded = foldVietnamese(text);
+  for (const [re, name] of cadreWords) {
+    const m = re.exec(folded);
+    if (m) return { name, args: folded.slice(m[0].length).trim() };
+  }
+  return undefined;
+}
+
+export function hasMeetingRights(turn: Turn): boolean {
+  return Boolean(turn.person && scopeRoots(turn.db, turn.person.id, "manage_meetings").length);
+}
+
+function when(turn: Turn, ms: number): string {
+  return formatMeetingTime(new Date(ms), turn.settings.timeZone, turn.locale);
+}
+
+function ctx(turn: Turn) {
+  return { now: turn.now, timeZone: turn.settings.timeZone, byPersonId: turn.person?.id ?? null };
+}
+
+/** The meeting named by "#12"/"12" in args, if the person may manage it; replies otherwise. */
+function meetingArg(turn: Turn, args: string, command: string): MeetingRow | undefined {
+  const m = /#?(\d+)/.exec(args);
+  if (!m) {
+    turn.reply(turn.t("meetings.need_id", { command }));
+    return undefined;
+  }
+  try {
+    const meeting = getMeeting(turn.db, Number(m[1]));
+    if (!can(turn.db, turn.person!.id, "manage_meetings", meeting.unitId)) {
+      turn.reply(turn.t("meetings.cadre_no_right"));
+      return undefined;
+    }
+    return meeting;
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    turn.reply(turn.t(`errors.${error.code}`, { what: `#${m[1]}`, ...error.params }));
+    return undefined;
+  }
+}
+
+export function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[number], args: string): void {
+  if (!hasMeetingRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
+  switch (name) {
+    case "taohop":
+      return startCreation(turn);
+    case "hop":
+      return listMeetings(turn);
+    case "tonghop": {
+      const meeting = meetingArg(turn, args, name);
+      if (meeting) sendTally(turn, meeting);
+      return;
+    }
+    case "huyhop": {
+      const meeting = meetingArg(turn, args, name);
+      if (!meeting) return;
+      turn.ask(turn.t("meetings.cancel_ask", { title: meeting.title, when: when(turn, meeting.startsAt) }), "meeting_cancel", [
+        { label: turn.t("meetings.cancel_yes"), payload: `mcancel:${meeting.id}:yes` },
+        { label: turn.t("meetings.cancel_no"), payload: `mcancel:${meeting.id}:no` },
+      ]);
+      return;
+    }
+    case "doihop": {
+      const meeting = meetingArg(turn, args, name);
+      if (!meeting) return;
+      const text = args.replace(/^#?\d+\s*/, "");
+      if (!text) return turn.reply(turn.t("meetings.move_need_time", { id: meeting.id }));
+      try {
+        const startsAt = parseMeetingDateTime(text, turn.now, turn.settings.timeZone);
+        const { meeting: moved, notified } = moveMeeting(turn.db, meeting.id, startsAt, ctx(turn));
+        turn.reply(turn.t("meetings.moved", { id: moved.id, when: when(turn, moved.startsAt), notified }));
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        turn.reply(turn.t(`errors.${error.code}`, { input: text, when: text, ...error.params }));
+      }
+      return;
+    }
+    case "diemdanh": {
+      const meeting = meetingArg(turn, args, name);
+      if (meeting) startAttendance(turn, meeting);
+      return;
+    }
+  }
+}
+
+function listMeetings(turn: Turn): void {
+  const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings");
+  const unitIds = [...new Set(roots.flatMap((r) => subtreeIds(turn.db, r.unitId)))];
+  const meetings = listUnitMeetings(turn.db, unitIds, { from: turn.now, limit: 10 });
+  if (!meetings.length) return turn.reply(turn.t("meetings.list_none"));
+  const lines = meetings.map((m) => {
+    const tally = meetingTally(turn.db, m.id);
+    const answered = tally.attend.length + tally.absent.length + tally.unsure.length;
+    return turn.t("meetings.list_line", { id: m.id, when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale), title: m.title, unit: m.unitName, answered, invited: tally.invited });
+  });
+  turn.reply([turn.t("meetings.list_header"), ...lines, "", turn.t("meetings.list_hint")].join("\n"));
+}
+
+function names(list: Named[]): string {
+  return list.length ? list.map((p) => p.fullName).join(", ") : "—";
+}
+
+export function sendTally(turn: Turn, meeting: MeetingRow): void {
+  const tally = meetingTally(turn.db, meeting.id);
+  const lines = [
+    turn.t("meetings.tally_header", { title: meeting.title, when: when(turn, meeting.startsAt), invited: tally.invited }),
+    turn.t("meetings.tally_attend", { count: tally.attend.length, names: names(tally.attend) }),
+    turn.t("meetings.tally_absent", { count: tally.absent.length, names: tally.absent.length ? tally.absent.map((p) => (p.reason ? `${p.fullName} (${p.reason})` : p.fullName)).join(", ") : "—" }),
+    turn.t("meetings.tally_unsure", { count: tally.unsure.length, names: names(tally.unsure) }),
+    turn.t("meetings.tally_none", { count: tally.noAnswer.length, names: names(tally.noAnswer) }),
+  ];
+  if (tally.notLinked) lines.push(turn.t("meetings.tally_not_linked", { count: tally.notLinked }));
+  if (tally.came) lines.push(turn.t("meetings.tally_came", { count: tally.came.length, invited: tally.invited }));
+  turn.reply(lines.join("\n"), undefined, { type: "Meeting", id: meeting.id });
+}
+
+// ---- guided creation -------------------------------------------------------------------------
+
+interface Draft {
+  step: "unit" | "title" | "when" | "place" | "agenda" | "confirm";
+  unitId?: number;
+  title?: string;
+  startsAt?: number;
+  rule?: RecurrenceRule;
+  time?: { hour: number; minute: number };
+  place?: string;
+  agenda?: string;
+  choices?: string[];
+}
+
+function askStep(turn: Turn, draft: Draft): void {
+  const t = turn.t;
+  const save = (text: string, choices: { label: string; payload: string }[] = []) => turn.ask(text, "meeting_new", choices, { ...draft }, flowTtlMs);
+  switch (draft.step) {
+    case "unit": {
+      const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings").slice(0, 8);
+      return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, roots.map((r) => ({ label: getUnit(turn.db, r.unitId).name, payload: `mnew:unit:${r.unitId}` })));
+    }
+    case "title":
+      return save(t("meetings.new_title"), [{ label: t("meetings.default_title"), payload: "mnew:title:default" }]);
+    case "when":
+      return save(t("meetings.new_when"));
+    case "place":
+      return save(t("meetings.new_place"), [{ label: t("meetings.skip"), payload: "mnew:skip" }]);
+    case "agenda":
+      return save(t("meetings.new_agenda"), [{ label: t("meetings.skip"), payload: "mnew:skip" }]);
+    case "confirm": {
+      const unit = getUnit(turn.db, draft.unitId!);
+      const whenText = draft.rule
+        ? describeRecurrence(draft.rule, draft.time!, turn.locale)
+        : when(turn, draft.startsAt!);
+      return save(
+        t("meetings.new_summary", { unit: unit.name, title: draft.title!, when: whenText, place: draft.place || t("meetings.empty_value"), agenda: draft.agenda || t("meetings.empty_value") }),
+        [{ label: t("meetings.create"), payload: "mnew:create" }, { label: t("meetings.cancel"), payload: "mnew:cancel" }],
+      );
+    }
+  }
+}
+
+function startCreation(turn: Turn): void {
+  const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings");
+  const draft: Draft = { step: "unit" };
+  // One unit in scope and it has no sub-units to choose from: no need to ask.
+  if (roots.length === 1 && subtreeIds(turn.db, roots[0]!.unitId).length === 1) {
+    draft.unitId = roots[0]!.unitId;
+    draft.step = "title";
+  }
+  askStep(turn, draft);
+}
+
+const skipWords = /^(bo qua|khong|ko|k|skip|-|\.|chua co)$/;
+
+/** Text typed while a creation question is open. */
+export function continueCreation(turn: Turn, text: string): void {
+  const draft = { ...(turn.pending!.data as unknown as Draft) };
+  const value = text.trim();
+  const folded = foldVietnamese(value);
+  if (/^(huy|cancel|thoi)$/.test(folded)) return finishCreation(turn, draft, false);
+  try {
+    switch (draft.step) {
+      case "unit": {
+        const unit = unitInScope(turn, value);
+        if (!unit) {
+          turn.reply(turn.t("errors.unit_not_found", { unit: value }));
+          break;
+        }
+        draft.unitId = unit.id;
+        draft.step = "title";
+        break;
+      }
+      case "title":
+        if (!value || value.length > 200) return askStep(turn, draft);
+        draft.title = value;
+        draft.step = "when";
+        break;
+      case "when":
+        Object.assign(draft, parseWhen(turn, value));
+        draft.step = "place";
+        break;
+      case "place":
+        draft.place = skipWords.test(folded) ? "" : value.slice(0, 200);
+        draft.step = "agenda";
+        break;
+      case "agenda":
+        draft.agenda = skipWords.test(folded) ? "" : value.slice(0, 1000);
+        draft.step = "confirm";
+        break;
+      case "confirm":
+        if (/^(co|ok|dong y|tao|yes|1)$/.test(folded)) return finishCreation(turn, draft, true);
+        if (/^(khong|ko|huy|no|2)$/.test(folded)) return finishCreation(turn, draft, false);
+        break;
+    }
+  } catch (error) {
+    if (error instanceof TimeMissing) turn.reply(turn.t("meetings.time_missing_repeat"));
+    else if (isAppError(error)) turn.reply(turn.t(`errors.${error.code}`, { input: value, when: value, unit: value, ...error.params }));
+    else throw error;
+  }
+  askStep(turn, draft);
+}
+
+/** A unit the person may schedule for, by what they typed (searched within each of their scope roots). */
+function unitInScope(turn: Turn, text: string) {
+  for (const root of scopeRoots(turn.db, turn.person!.id, "manage_meetings")) {
+    try {
+      return resolveUnit(turn.db, text, root.unitId);
+    } catch (error) {
+      if (!isAppError(error, "unit_not_found") && !isAppError(error, "unit_ambiguous")) throw error;
+    }
+  }
+  return undefined;
+}
+
+class TimeMissing extends Error {}
+
+function parseWhen(turn: Turn, text: string): Partial<Draft> {
+  const folded = foldVietnamese(text);
+  if (/\b(hang|hang thang|moi|cach tuan|cuoi thang|dau thang)\b/.test(folded)) {
+    const parsed = parseRecurrence(text);
+    if (!parsed.time) throw new TimeMissing();
+    return { rule: parsed.rule, time: parsed.time, startsAt: undefined };
+  }
+  return { startsAt: parseMeetingDateTime(text, turn.now, turn.settings.timeZone).getTime(), rule: undefined, time: undefined };
+}
+
+function finishCreation(turn: Turn, draft: Draft, create: boolean): void {
+  turn.closeQuestion("meeting_new");
+  if (!create) return turn.reply(turn.t("meetings.creation_cancelled"));
+  if (!can(turn.db, turn.person!.id, "manage_meetings", draft.unitId!)) return turn.reply(turn.t("meetings.cadre_no_right"));
+  const base = { unitId: draft.unitId!, title: draft.title ?? turn.t("meetings.default_title"), place: draft.place ?? "", agenda: draft.agenda ?? "", createdById: turn.person!.id };
+  try {
+    if (draft.rule) {
+      const { meetings } = createSeries(turn.db, { ...base, rule: draft.rule, time: draft.time! }, ctx(turn));
+      const first = meetings[0];
+      turn.reply(turn.t("meetings.created_series", {
+        title: base.title, rule: describeRecurrence(draft.rule, draft.time!, turn.locale), when: first ? when(turn, first.startsAt) : "—", id: first?.id ?? "—",
+      }));
+      if (first) turn.concerns("Meeting", first.id);
+      return;
+    }
+    const meeting = createMeeting(turn.db, { ...base, startsAt: new Date(draft.startsAt!) }, ctx(turn));
+    turn.concerns("Meeting", meeting.id);
+    turn.reply(turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) }));
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    turn.reply(turn.t(`errors.${error.code}`, { when: when(turn, draft.startsAt ?? turn.now.getTime()), ...error.params }));
+  }
+}
+
+// ---- attendance ------------------------------------------------------------------------------
+
+interface AttendanceDraft {
+  meetingId: number;
+  order: number[];
+  present: number[];
+}
+
+function startAttendance(turn: Turn, meeting: MeetingRow): void {
+  if (meeting.startsAt > turn.now.getTime()) return turn.reply(turn.t("meetings.attendance_not_started"));
+  const order = invitees(turn.db, meeting.id);
+  const recorded = attendanceOf(turn.db, meeting.id);
+  const tally = meetingTally(turn.db, meeting.id);
+  // Start from what is known: recorded attendance, else those who said they would come.
+  const present = recorded.size ? order.filter((id) => recorded.get(id)) : tally.attend.map((p) => p.personId);
+  showAttendance(turn, { meetingId: meeting.id, order, present });
+}
+
+function showAttendance(turn: Turn, draft: AttendanceDraft): void {
+  const meeting = getMeeting(turn.db, draft.meetingId);
+  const present = new Set(draft.present);
+  const lines = draft.order.map((id, i) =>
+    turn.t("meetings.attendance_line", { n: i + 1, mark: present.has(id) ? "✓" : "✗", name: getPerson(turn.db, id).fullName }),
+  );
+  turn.ask(
+    turn.t("meetings.attendance_list", { title: meeting.title, when: when(turn, meeting.startsAt), lines: lines.join("\n") }),
+    "attendance",
+    [{ label: turn.t("meetings.attendance_all"), payload: "attend:all" }, { label: turn.t("meetings.attendance_save"), payload: "attend:save" }],
+    { ...draft },
+    flowTtlMs,
+    { type: "Meeting", id: draft.meetingId },
+  );
+}
+
+function saveAttendance(turn: Turn, draft: AttendanceDraft): void {
+  turn.closeQuestion("attendance");
+  try {
+    const result = recordAttendance(turn.db, draft.meetingId, draft.present, turn.person!.id, turn.now);
+    turn.concerns("Meeting", draft.meetingId);
+    turn.reply(turn.t("meetings.attendance_saved", { id: draft.meetingId, present: result.present, total: result.present + result.absent }));
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    turn.reply(turn.t(`errors.${error.code}`, error.params));
+  }
+}
+
+/** "3 7", "tất cả", "tất cả trừ 3, 5", "tất cả có mặt trừ An, Bình", "xong". */
+export function continueAttendance(turn: Turn, text: string): void {
+  const draft = { ...(turn.pending!.data as unknown as AttendanceDraft) };
+  const folded = foldVietnamese(text).replace(/[.,;]+/g, " ").replace(/\s+/g, " ").trim();
+  if (/^(xong|luu|save|done|ok)$/.test(folded)) return saveAttendance(turn, draft);
+  const all = /^(tat ca|ca|all)( (co mat|deu co mat|di du|du))?/.exec(folded);
+  if (all) {
+    const rest = folded.slice(all[0].length).trim();
+    const except = /^(tru|ngoai tru|except)\s+(.+)$/.exec(rest);
+    const excluded = except ? pickPeople(turn, draft, except[2]!) : [];
+    if (excluded === null) return;
+    draft.present = draft.order.filter((id) => !excluded.includes(id));
+    return showAttendance(turn, draft);
+  }
+  const picked = pickPeople(turn, draft, folded);
+  if (picked === null) return;
+  const present = new Set(draft.present);
+  for (const id of picked) present.has(id) ? present.delete(id) : present.add(id);
+  draft.present = draft.order.filter((id) => present.has(id));
+  showAttendance(turn, draft);
+}
+
+/** Numbers (positions in the list) or names; null after replying when a name is unknown. */
+function pickPeople(turn: Turn, draft: AttendanceDraft, text: string): number[] | null {
+  const out: number[] = [];
+  const tokens = text.split(/\s*(?:,|\bva\b|\bvoi\b|&)\s*|\s+(?=\d)/).map((s) => s.trim()).filter(Boolean);
+  for (const token of tokens) {
+    for (const part of /^\d+( \d+)*$/.test(token) ? token.split(" ") : [token]) {
+      if (/^\d+$/.test(part)) {
+        const id = draft.order[Number(part) - 1];
+        if (id !== undefined) out.push(id);
+        continue;
+      }
+      const matches = draft.order.filter((id) => {
+        const name = foldVietnamese(getPerson(turn.db, id).fullName);
+        return name === part || name.endsWith(` ${part}`);
+      });
+      if (matches.length !== 1) {
+        turn.reply(turn.t("meetings.attendance_unknown", { name: part }));
+        return null;
+      }
+      out.push(matches[0]!);
+    }
+  }
+  return out;
+}
+
+export const cadrePayloads = {
+  mnew(turn: Turn, argument: string): void {
+    if (turn.pending?.kind !== "meeting_new") return turn.reply(turn.t("chat.question_expired"));
+    const draft = { ...(turn.pending.data as unknown as Draft) };
+    const [what, value] = argument.split(":");
+    if (what === "unit" && draft.step === "unit" && value && can(turn.db, turn.person!.id, "manage_meetings", Number(value))) {
+      draft.unitId = Number(value);
+      draft.step = "title";
+    } else if (what === "title" && draft.step === "title") {
+      draft.title = turn.t("meetings.default_title");
+      draft.step = "when";
+    } else if (what === "skip" && (draft.step === "place" || draft.step === "agenda")) {
+      if (draft.step === "place") draft.place = "";
+      else draft.agenda = "";
+      draft.step = draft.step === "place" ? "agenda" : "confirm";
+    } else if (what === "create" && draft.step === "confirm") return finishCreation(turn, draft, true);
+    else if (what === "cancel") return finishCreation(turn, draft, false);
+    askStep(turn, draft);
+  },
+  mcancel(turn: Turn, argument: string): void {
+    const [id, answer] = argument.split(":");
+    turn.closeQuestion("meeting_cancel");
+    if (answer !== "yes") return turn.reply(turn.t("meetings.cancel_kept"));
+    const meeting = meetingArg(turn, id ?? "", "huyhop");
+    if (!meeting) return;
+    try {
+      const { notified } = cancelMeeting(turn.db, meeting.id, ctx(turn));
+      turn.reply(turn.t("meetings.cancelled", { id: meeting.id, notified }));
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      turn.reply(turn.t(`errors.${error.code}`, error.params));
+    }
+  },
+  attend(turn: Turn, argument: string): void {
+    if (turn.pending?.kind !== "attendance") return turn.reply(turn.t("chat.question_expired"));
+    const draft = { ...(turn.pending.data as unknown as AttendanceDraft) };
+    if (argument === "save") return saveAttendance(turn, draft);
+    draft.present = [...draft.order];
+    showAttendance(turn, draft);
+  },
+};

@@ -1,0 +1,147 @@
+/**
+ * Members' answers to meeting reminders (có mặt / xin vắng / chưa chắc), by button, by number or
+ * in words. The meeting is the one the message replies to, else the one the open reminder is
+ * about, else the member's only pending meeting; with several pending, the member is asked which.
+ * "Xin vắng" without a reason asks once for the reason.
+ */
+import { isAppError } from "../../lib/app-error.ts";
+import { formatShortDate } from "../../lib/zoned-time.ts";
+import { entityOfMessage } from "../../domain/messages/message-log.ts";
+import { getMeeting } from "../../domain/meetings/meeting-service.ts";
+import { pendingMeetingsForPerson, recordRsvp, setRsvpReason, type RsvpAnswer } from "../../domain/meetings/rsvp-service.ts";
+import type { Intent } from "../intent.ts";
+import type { Turn } from "../turn.ts";
+
+const answers: readonly RsvpAnswer[] = ["attend", "absent", "unsure"];
+const reasonTtlMs = 12 * 3_600_000;
+
+function isAnswer(value: string): value is RsvpAnswer {
+  return (answers as readonly string[]).includes(value);
+}
+
+/** The three reminder choices (also used by the reminder job, through the same payloads). */
+export function rsvpChoices(turn: Turn, meetingId: number) {
+  return answers.map((a) => ({ label: turn.t(`meetings.${a}`), payload: `rsvp:${meetingId}:${a}` }));
+}
+
+function meetingFromContext(turn: Turn): number | undefined {
+  const { message } = turn;
+  if (message.replyTo) {
+    const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
+    if (entity?.entityType === "Meeting") return entity.entityId;
+  }
+  const pending = turn.pending;
+  if (pending?.kind === "rsvp" && typeof pending.data.meetingId === "number") return pending.data.meetingId;
+  return undefined;
+}
+
+/** Records an answer and confirms it back; asks for a reason when "absent" came without one. */
+export function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswer, reason?: string): void {
+  if (!turn.person) return;
+  try {
+    const result = recordRsvp(turn.db, { meetingId, personId: turn.person.id, answer, reason: reason ?? null, viaAccountId: turn.account.id }, turn.now);
+    const meeting = getMeeting(turn.db, meetingId);
+    const when = formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale);
+    const key = answer === "absent" && reason ? "confirm_absent_reason" : `confirm_${answer}`;
+    const lines = [turn.t(`meetings.${key}`, { title: meeting.title, when, reason: reason ?? "" })];
+    if (result.changed && result.previous) lines.push(turn.t("meetings.changed_note"));
+    if (result.late) lines.push(turn.t("meetings.late_note"));
+    turn.concerns("Meeting", meetingId);
+    turn.closeQuestion("rsvp");
+    turn.closeQuestion("rsvp_which");
+    if (answer === "absent" && !reason && !result.late) {
+      turn.ask([...lines, turn.t("meetings.ask_reason")].join("\n"), "rsvp_reason", [{ label: turn.t("meetings.no_reason"), payload: `rsvpreason:${meetingId}:none` }], { meetingId }, reasonTtlMs, { type: "Meeting", id: meetingId });
+      return;
+    }
+    turn.reply(lines.join("\n"), undefined, { type: "Meeting", id: meetingId });
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    turn.reply(error.code === "forbidden" ? turn.t("meetings.not_invited") : turn.t(`errors.${error.code}`, error.params));
+  }
+}
+
+/** An attend/absent/unsure intent from free text. Returns false when it is not about a meeting. */
+export function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: string): boolean {
+  if (!turn.person) return false;
+  const contextMeeting = meetingFromContext(turn);
+  if (contextMeeting !== undefined) {
+    applyRsvp(turn, contextMeeting, answer, reason);
+    return true;
+  }
+  const pending = pendingMeetingsForPerson(turn.db, turn.person.id, turn.now);
+  if (!pending.length) {
+    turn.reply(turn.t("chat.no_pending_meeting"));
+    return true;
+  }
+  const unanswered = pending.filter((m) => m.answer === null);
+  const candidates = pending.length === 1 ? pending : unanswered.length === 1 ? unanswered : pending;
+  if (candidates.length === 1) {
+    applyRsvp(turn, candidates[0]!.id, answer, reason);
+    return true;
+  }
+  const shown = candidates.slice(0, 6);
+  turn.ask(
+    turn.t("meetings.which_meeting"),
+    "rsvp_which",
+    shown.map((m) => ({
+      label: turn.t("meetings.meeting_choice", { when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale), title: m.title }),
+      payload: `rsvpwhich:${m.id}`,
+    })),
+    { answer, reason: reason ?? null },
+  );
+  return true;
+}
+
+/** Handles attend/absent/unsure intents and the answer to "why absent?". Registered with the conversation. */
+export function handleRsvpIntent(turn: Turn, intent: Intent): boolean {
+  if (!turn.person) return false;
+  // The reason asked for after "xin vắng": any free text is the reason, "không" skips it.
+  if (turn.pending?.kind === "rsvp_reason" && intent.kind !== "command" && intent.kind !== "link") {
+    const meetingId = Number(turn.pending.data.meetingId);
+    turn.closeQuestion("rsvp_reason");
+    if (intent.kind === "no" || intent.kind === "empty" || intent.kind === "choice") {
+      turn.reply(turn.t("meetings.reason_skipped"));
+      return true;
+    }
+    const reason = intent.kind === "absent" && intent.reason ? intent.reason : (turn.message.text ?? "").trim();
+    if (!reason) {
+      turn.reply(turn.t("meetings.reason_skipped"));
+      return true;
+    }
+    setRsvpReason(turn.db, meetingId, turn.person.id, reason, turn.now);
+    turn.concerns("Meeting", meetingId);
+    turn.reply(turn.t("meetings.reason_saved", { reason: reason.slice(0, 500) }), undefined, { type: "Meeting", id: meetingId });
+    return true;
+  }
+  if (intent.kind === "attend") return answerFromText(turn, "attend");
+  if (intent.kind === "absent") return answerFromText(turn, "absent", intent.reason);
+  if (intent.kind === "unsure") return answerFromText(turn, "unsure");
+  return false;
+}
+
+/** A 👍 on a meeting reminder (Zalo) counts as "có mặt"; other reactions are only stored. */
+export function answerReaction(turn: Turn): void {
+  const { message } = turn;
+  if (!turn.person || message.reaction !== "👍" || !message.replyTo) return;
+  const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
+  if (entity?.entityType === "Meeting") applyRsvp(turn, entity.entityId, "attend");
+}
+
+/** Button payloads: rsvp:<meetingId>:<answer>, rsvpwhich:<meetingId>, rsvpreason:<meetingId>:none. */
+export const rsvpPayloads = {
+  rsvp(turn: Turn, argument: string): void {
+    const [id, answer] = argument.split(":");
+    if (!id || !answer || !isAnswer(answer) || !/^\d+$/.test(id)) return turn.reply(turn.t("chat.question_expired"));
+    applyRsvp(turn, Number(id), answer);
+  },
+  rsvpwhich(turn: Turn, argument: string): void {
+    const pending = turn.pending?.kind === "rsvp_which" ? turn.pending.data : undefined;
+    const answer = pending?.answer;
+    if (!pending || typeof answer !== "string" || !isAnswer(answer) || !/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
+    applyRsvp(turn, Number(argument), answer, typeof pending.reason === "string" ? pending.reason : undefined);
+  },
+  rsvpreason(turn: Turn, _argument: string): void {
+    turn.closeQuestion("rsvp_reason");
+    turn.reply(turn.t("meetings.reason_skipped"));
+  },
+};

@@ -1,0 +1,590 @@
+/**
+ * Meetings (buổi sinh hoạt): one-off ones and the occurrences of a series (sinh hoạt định kỳ),
+ * materialised as Meeting rows a horizon ahead so that each has its own reminders, answers and
+ * attendance. Creating, moving and cancelling plan or skip the meeting's ScheduledJob rows in the
+ * same transaction, and moving or cancelling tells the people already reminded.
+ */
+import type { Database } from "../../storage/database.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { tidyText } from "../../lib/vietnamese.ts";
+import {
+  dateKey as localDateKeyOf,
+  formatClock,
+  formatDate,
+  fromLocal,
+  localDateKey,
+  parseDateKey,
+  toLocal,
+} from "../../lib/zoned-time.ts";
+import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
+import { audienceIds, getPerson } from "../people/people-service.ts";
+import { getUnit, subtreeRange } from "../units/unit-service.ts";
+import { deliveryAccount } from "../accounts/account-service.ts";
+import { enqueue, priorities } from "../deliveries/outbox-service.ts";
+import { setPendingQuestion } from "../conversation-state.ts";
+import { assertRecurrenceFires, expandOccurrences, type RecurrenceRule, type SeriesSpec } from "./recurrence.ts";
+import { cancelledBody, planJobs, rsvpPayloads, rsvpRequestBody, skipPendingJobs, type MeetingText } from "./reminder-plan.ts";
+
+export interface MeetingRow {
+  id: number;
+  unitId: number;
+  seriesId: number | null;
+  title: string;
+  place: string;
+  agenda: string;
+  startsAt: number;
+  endsAt: number;
+  includeSubtree: number;
+  status: "scheduled" | "cancelled";
+  previousStartsAt: number | null;
+}
+
+export interface MeetingInput {
+  unitId: number;
+  title: string;
+  place?: string;
+  agenda?: string;
+  startsAt: Date;
+  /** Default 120; more than 0 and at most 24 hours. */
+  durationMinutes?: number;
+  /** Invite the whole subtree of the unit (a commune-wide meeting), not only its own members. */
+  includeSubtree?: boolean;
+  createdById?: number | null;
+}
+
+export interface MeetingContext {
+  now: Date;
+  /** The app time zone (Asia/Ho_Chi_Minh in production). */
+  timeZone: string;
+  /** Where the action came from, for the audit log (default "chat" with an actor, else "system"). */
+  source?: AuditSource;
+}
+
+type ActorContext = MeetingContext & { byPersonId?: number | null };
+
+const meetingColumns = `id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt`;
+
+/** Limits on what a cadre types for a meeting. */
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_PLACE_LENGTH = 300;
+export const MAX_AGENDA_LENGTH = 2000;
+export const DEFAULT_DURATION_MINUTES = 120;
+export const MAX_DURATION_MINUTES = 24 * 60;
+/** How far ahead the occurrences of a series exist as Meeting rows. */
+export const SERIES_HORIZON_DAYS = 62;
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+function sourceOf(ctx: MeetingContext, actor: number | null | undefined): AuditSource {
+  return ctx.source ?? (actor != null ? "chat" : "system");
+}
+
+/** "19:30 05/12/2026": locale-neutral, for error parameters. */
+function plainTime(ms: number, timeZone: string): string {
+  const d = new Date(ms);
+  return `${formatClock(toLocal(d, timeZone))} ${formatDate(d, timeZone)}`;
+}
+
+interface CleanFields {
+  title: string;
+  place: string;
+  agenda: string;
+  durationMinutes: number;
+}
+
+function cleanFields(input: { title: string; place?: string; agenda?: string; durationMinutes?: number }): CleanFields {
+  const title = tidyText(String(input.title ?? ""));
+  if (!title || title.length > MAX_TITLE_LENGTH) throw new AppError("invalid_input", { field: "title" });
+  const place = tidyText(String(input.place ?? ""));
+  if (place.length > MAX_PLACE_LENGTH) throw new AppError("invalid_input", { field: "place" });
+  // Agendas are often numbered lines: keep the lines, tidy each.
+  const agenda = String(input.agenda ?? "")
+    .normalize("NFC")
+    .split(/\r?\n/)
+    .map((line) => line.replace(/\s+/g, " ").trim())
+    .filter(Boolean)
+    .join("\n");
+  if (agenda.length > MAX_AGENDA_LENGTH) throw new AppError("invalid_input", { field: "agenda" });
+  const durationMinutes = input.durationMinutes ?? DEFAULT_DURATION_MINUTES;
+  if (!Number.isInteger(durationMinutes) || durationMinutes <= 0 || durationMinutes > MAX_DURATION_MINUTES) {
+    throw new AppError("meeting_end_before_start", {});
+  }
+  return { title, place, agenda, durationMinutes };
+}
+
+/** Meetings are scheduled to the minute. */
+function startOf(date: Date): number {
+  const ms = date instanceof Date ? date.getTime() : NaN;
+  if (!Number.isFinite(ms)) throw new AppError("invalid_input", { field: "startsAt" });
+  return Math.floor(ms / MINUTE) * MINUTE;
+}
+
+/** Returns a meeting. Throws not_found. */
+export function getMeeting(db: Database, id: number): MeetingRow {
+  const row = db.sql.get<MeetingRow>(`SELECT ${meetingColumns} FROM Meeting WHERE id = ?`, id);
+  if (!row) throw new AppError("not_found", { what: "meeting" });
+  return row;
+}
+
+/**
+ * Creates a one-off meeting and plans its reminders. Throws invalid_input (title empty or over
+ * 200 characters, place over 300, agenda over 2,000, startsAt not a date), meeting_end_before_start
+ * (duration not in 1…1440 minutes), meeting_in_past (startsAt ≤ now), unit_not_found.
+ */
+export function createMeeting(db: Database, input: MeetingInput, ctx: MeetingContext): MeetingRow {
+  const fields = cleanFields(input);
+  const startsAt = startOf(input.startsAt);
+  if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
+  return db.sql.transaction(() => {
+    getUnit(db, input.unitId);
+    const now = ctx.now.getTime();
+    const id = db.sql.run(
+      `INSERT INTO Meeting (unitId, seriesId, occurrenceKey, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
+       VALUES (?, NULL, NULL, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)`,
+      input.unitId, fields.title, fields.place, fields.agenda, startsAt, startsAt + fields.durationMinutes * MINUTE,
+      input.includeSubtree ? 1 : 0, input.createdById ?? null, now, now,
+    ).lastInsertRowid;
+    planJobs(db, id, ctx);
+    recordAudit(
+      db,
+      { actorPersonId: input.createdById ?? null, source: sourceOf(ctx, input.createdById), action: "meeting.create", entityType: "Meeting", entityId: id, detail: { unitId: input.unitId, startsAt } },
+      ctx.now,
+    );
+    return getMeeting(db, id);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Series
+
+export interface SeriesInput {
+  unitId: number;
+  title: string;
+  place?: string;
+  agenda?: string;
+  rule: RecurrenceRule;
+  /** Local start time in the app zone. */
+  time: { hour: number; minute: number };
+  durationMinutes?: number;
+  includeSubtree?: boolean;
+  /** Local yyyy-mm-dd, inclusive; default today. */
+  startsOn?: string;
+  /** Local yyyy-mm-dd, inclusive. */
+  endsOn?: string;
+  createdById?: number | null;
+}
+
+interface SeriesRow {
+  id: number;
+  unitId: number;
+  title: string;
+  place: string;
+  agenda: string;
+  rule: string;
+  startTime: string;
+  durationMinutes: number;
+  includeSubtree: number;
+  startsOn: string;
+  endsOn: string | null;
+  exceptions: string;
+  createdById: number | null;
+  cancelledAt: number | null;
+}
+
+const seriesColumns = `id, unitId, title, place, agenda, rule, startTime, durationMinutes, includeSubtree, startsOn, endsOn, exceptions, createdById, cancelledAt`;
+
+interface Exceptions {
+  skip?: string[];
+  move?: Record<string, string>;
+}
+
+function getSeries(db: Database, id: number): SeriesRow {
+  const row = db.sql.get<SeriesRow>(`SELECT ${seriesColumns} FROM MeetingSeries WHERE id = ?`, id);
+  if (!row) throw new AppError("not_found", { what: "series" });
+  return row;
+}
+
+function parseExceptions(text: string): Exceptions {
+  try {
+    const value = JSON.parse(text) as Exceptions;
+    return value && typeof value === "object" ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+function specOf(series: SeriesRow): SeriesSpec {
+  const [hour, minute] = series.startTime.split(":").map(Number);
+  const spec: SeriesSpec = {
+    rule: JSON.parse(series.rule) as RecurrenceRule,
+    time: { hour: hour!, minute: minute! },
+    startsOn: series.startsOn,
+    exceptions: parseExceptions(series.exceptions),
+  };
+  if (series.endsOn) spec.endsOn = series.endsOn;
+  return spec;
+}
+
+function setExceptions(db: Database, seriesId: number, update: (e: Exceptions) => void): void {
+  const series = getSeries(db, seriesId);
+  const exceptions = parseExceptions(series.exceptions);
+  update(exceptions);
+  db.sql.run(`UPDATE MeetingSeries SET exceptions = ? WHERE id = ?`, JSON.stringify(exceptions), seriesId);
+}
+
+const insertOccurrenceSql = `INSERT INTO Meeting (unitId, seriesId, occurrenceKey, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) ON CONFLICT (seriesId, occurrenceKey) DO NOTHING`;
+
+/** Creates the Meeting rows of a series' occurrences in [now, now + horizon) that do not exist yet. */
+function materialise(db: Database, series: SeriesRow, ctx: MeetingContext, horizonDays: number): number[] {
+  const now = ctx.now.getTime();
+  const occurrences = expandOccurrences(specOf(series), ctx.now, new Date(now + horizonDays * DAY), ctx.timeZone);
+  const created: number[] = [];
+  for (const occurrence of occurrences) {
+    const startsAt = occurrence.startsAt.getTime();
+    if (startsAt <= now) continue;
+    const r = db.sql.run(
+      insertOccurrenceSql,
+      series.unitId, series.id, occurrence.key, series.title, series.place, series.agenda, startsAt,
+      startsAt + series.durationMinutes * MINUTE, series.includeSubtree, series.createdById, now, now,
+    );
+    if (r.changes) {
+      created.push(r.lastInsertRowid);
+      planJobs(db, r.lastInsertRowid, ctx);
+    }
+  }
+  return created;
+}
+
+/**
+ * Creates a recurring meeting (sinh hoạt định kỳ) and the Meeting rows of its occurrences within
+ * the next 62 days, with their reminders. Throws like createMeeting, and recurrence_invalid /
+ * recurrence_never_fires (a rule with no occurrence between startsOn and endsOn, or within two
+ * years), unit_not_found.
+ */
+export function createSeries(db: Database, input: SeriesInput, ctx: MeetingContext): { seriesId: number; meetings: MeetingRow[] } {
+  const fields = cleanFields(input);
+  const spec: SeriesSpec = {
+    rule: input.rule,
+    time: input.time,
+    startsOn: input.startsOn ?? localDateKey(ctx.now, ctx.timeZone),
+  };
+  if (input.endsOn !== undefined) spec.endsOn = input.endsOn;
+  assertRecurrenceFires(spec, ctx.timeZone);
+  return db.sql.transaction(() => {
+    getUnit(db, input.unitId);
+    const now = ctx.now.getTime();
+    const seriesId = db.sql.run(
+      `INSERT INTO MeetingSeries (unitId, title, place, agenda, rule, startTime, durationMinutes, includeSubtree, startsOn, endsOn, exceptions, createdById, createdAt)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)`,
+      input.unitId, fields.title, fields.place, fields.agenda, JSON.stringify(input.rule), formatClock(input.time),
+      fields.durationMinutes, input.includeSubtree ? 1 : 0, spec.startsOn, spec.endsOn ?? null, input.createdById ?? null, now,
+    ).lastInsertRowid;
+    const ids = materialise(db, getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
+    recordAudit(
+      db,
+      { actorPersonId: input.createdById ?? null, source: sourceOf(ctx, input.createdById), action: "series.create", entityType: "MeetingSeries", entityId: seriesId, detail: { unitId: input.unitId, rule: input.rule, time: formatClock(input.time) } },
+      ctx.now,
+    );
+    return { seriesId, meetings: ids.map((id) => getMeeting(db, id)) };
+  });
+}
+
+/**
+ * Materialises the upcoming occurrences of every active series within `horizonDays` (idempotent:
+ * existing, skipped and cancelled occurrences are left alone) and plans their reminders. Each
+ * series is its own transaction; a damaged series does not stop the others (the first error is
+ * thrown after all were tried). Returns how many meetings were created.
+ */
+export function ensureSeriesHorizon(db: Database, ctx: MeetingContext, horizonDays = SERIES_HORIZON_DAYS): number {
+  const yesterday = localDateKeyOf(toLocal(new Date(ctx.now.getTime() - DAY), ctx.timeZone));
+  const series = db.sql.all<SeriesRow>(
+    `SELECT ${seriesColumns} FROM MeetingSeries WHERE cancelledAt IS NULL AND (endsOn IS NULL OR endsOn >= ?) ORDER BY id`,
+    yesterday,
+  );
+  let created = 0;
+  let firstError: unknown;
+  for (const s of series) {
+    try {
+      created += db.sql.transaction(() => materialise(db, s, ctx, horizonDays).length);
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError) throw firstError;
+  return created;
+}
+
+/**
+ * Skips one occurrence of a series (its original local date "yyyy-mm-dd"): records the exception
+ * and cancels its meeting if it already exists, telling those already reminded. Throws not_found
+ * (series), date_invalid (not a date), invalid_input { field: "date" } (not an occurrence of the
+ * series), meeting_finished (already over). Skipping twice is harmless.
+ */
+export function skipOccurrence(db: Database, seriesId: number, dateKey: string, ctx: ActorContext): void {
+  const date = parseDateKey(dateKey);
+  if (!date) throw new AppError("date_invalid", { input: dateKey });
+  db.sql.transaction(() => {
+    const series = getSeries(db, seriesId);
+    const base = { ...specOf(series), exceptions: {} };
+    const dayStart = fromLocal({ ...date, hour: 0, minute: 0 }, ctx.timeZone).getTime();
+    const isOccurrence = expandOccurrences(base, new Date(dayStart - DAY), new Date(dayStart + 2 * DAY), ctx.timeZone).some((o) => o.key === dateKey);
+    if (!isOccurrence) throw new AppError("invalid_input", { field: "date" });
+    const meeting = db.sql.get<MeetingRow>(`SELECT ${meetingColumns} FROM Meeting WHERE seriesId = ? AND occurrenceKey = ?`, seriesId, dateKey);
+    if (meeting && meeting.endsAt <= ctx.now.getTime()) throw new AppError("meeting_finished", {});
+    setExceptions(db, seriesId, (e) => {
+      e.skip = [...new Set([...(e.skip ?? []), dateKey])].sort();
+    });
+    if (meeting && meeting.status === "scheduled") cancelInside(db, meeting, ctx);
+    recordAudit(
+      db,
+      { actorPersonId: ctx.byPersonId ?? null, source: sourceOf(ctx, ctx.byPersonId), action: "series.skip", entityType: "MeetingSeries", entityId: seriesId, detail: { date: dateKey, meetingId: meeting?.id ?? null } },
+      ctx.now,
+    );
+  });
+}
+
+/**
+ * Ends a series: no new occurrences, and its upcoming meetings are cancelled (those already
+ * reminded are told). Returns how many meetings were cancelled. Throws not_found.
+ */
+export function cancelSeries(db: Database, seriesId: number, ctx: ActorContext): number {
+  return db.sql.transaction(() => {
+    const series = getSeries(db, seriesId);
+    if (series.cancelledAt != null) return 0;
+    const now = ctx.now.getTime();
+    db.sql.run(`UPDATE MeetingSeries SET cancelledAt = ? WHERE id = ?`, now, seriesId);
+    const upcoming = db.sql.all<MeetingRow>(
+      `SELECT ${meetingColumns} FROM Meeting WHERE seriesId = ? AND status = 'scheduled' AND startsAt > ? ORDER BY startsAt`,
+      seriesId, now,
+    );
+    for (const meeting of upcoming) cancelInside(db, meeting, ctx);
+    recordAudit(
+      db,
+      { actorPersonId: ctx.byPersonId ?? null, source: sourceOf(ctx, ctx.byPersonId), action: "series.cancel", entityType: "MeetingSeries", entityId: seriesId, detail: { cancelled: upcoming.length } },
+      ctx.now,
+    );
+    return upcoming.length;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancelling and moving
+
+function assertChangeable(meeting: MeetingRow, now: Date): void {
+  if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
+  if (meeting.endsAt <= now.getTime()) throw new AppError("meeting_finished", {});
+}
+
+/** What the notices say about a meeting. */
+export function meetingText(db: Database, meeting: MeetingRow): MeetingText {
+  const unitName = db.sql.get<{ name: string }>(`SELECT name FROM Unit WHERE id = ?`, meeting.unitId)?.name ?? "";
+  return { title: meeting.title, place: meeting.place, agenda: meeting.agenda, startsAt: meeting.startsAt, unitName };
+}
+
+/**
+ * The people the clock already queued a message about this meeting for (reminders, nudges,
+ * tallies): their Outbox rows carry the meeting and a "job:" dedupe key.
+ */
+export function remindedPeople(db: Database, meetingId: number): number[] {
+  return db.sql
+    .all<{ personId: number }>(
+      `SELECT DISTINCT personId FROM Outbox WHERE entityType = 'Meeting' AND entityId = ? AND dedupeKey LIKE 'job:%' AND personId IS NOT NULL ORDER BY personId`,
+      meetingId,
+    )
+    .map((r) => r.personId);
+}
+
+/** Messages still waiting in the outbox about the old state of a meeting would only confuse. */
+function withdrawQueuedJobMessages(db: Database, meetingId: number): void {
+  db.sql.run(
+    `UPDATE Outbox SET status = 'cancelled' WHERE entityType = 'Meeting' AND entityId = ? AND status = 'pending' AND dedupeKey LIKE 'job:%'`,
+    meetingId,
+  );
+}
+
+function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext): number {
+  const now = ctx.now.getTime();
+  db.sql.run(`UPDATE Meeting SET status = 'cancelled', cancelledAt = ?, updatedAt = ? WHERE id = ?`, now, now, meeting.id);
+  skipPendingJobs(db, meeting.id, ctx.now);
+  const people = remindedPeople(db, meeting.id);
+  withdrawQueuedJobMessages(db, meeting.id);
+  // An open "có mặt?" question about a cancelled meeting must not catch the member's next "có".
+  db.sql.run(`DELETE FROM ConversationState WHERE kind = 'rsvp' AND json_extract(data, '$.meetingId') = ?`, meeting.id);
+  const text = meetingText(db, meeting);
+  let notified = 0;
+  for (const personId of people) {
+    const account = deliveryAccount(db, personId);
+    if (!account) continue;
+    const locale = getPerson(db, personId).locale;
+    const id = enqueue(
+      db,
+      {
+        platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
+        body: cancelledBody(text, locale, ctx.timeZone), entityType: "Meeting", entityId: meeting.id,
+        dedupeKey: `meeting:${meeting.id}:cancelled:p:${personId}`,
+      },
+      ctx.now,
+    );
+    if (id !== null) notified++;
+  }
+  return notified;
+}
+
+/**
+ * Cancels a meeting: its pending reminders are skipped, queued ones withdrawn, and everyone the
+ * clock already messaged about it gets a cancellation notice (people without a reachable account
+ * are skipped). A series occurrence is also recorded as skipped in its series. Throws not_found,
+ * meeting_cancelled (already), meeting_finished (over).
+ */
+export function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext): { meeting: MeetingRow; notified: number } {
+  return db.sql.transaction(() => {
+    const meeting = getMeeting(db, meetingId);
+    assertChangeable(meeting, ctx.now);
+    const notified = cancelInside(db, meeting, ctx);
+    if (meeting.seriesId != null) {
+      const key = db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId)?.k;
+      if (key) setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
+    }
+    recordAudit(
+      db,
+      { actorPersonId: ctx.byPersonId ?? null, source: sourceOf(ctx, ctx.byPersonId), action: "meeting.cancel", entityType: "Meeting", entityId: meetingId, detail: { notified } },
+      ctx.now,
+    );
+    return { meeting: getMeeting(db, meetingId), notified };
+  });
+}
+
+/**
+ * Moves a meeting to a new start, keeping its duration; `previousStartsAt` keeps the old start.
+ * Pending jobs are skipped and the reminders re-planned for the new time; everyone already messaged
+ * about it gets the new time with the answer buttons again. For a series occurrence the move is
+ * recorded in the series' exceptions. Throws not_found, meeting_cancelled, meeting_finished,
+ * meeting_in_past (new start ≤ now), invalid_input (not a date).
+ */
+export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, ctx: ActorContext): { meeting: MeetingRow; notified: number } {
+  const startsAt = startOf(newStartsAt);
+  return db.sql.transaction(() => {
+    const meeting = getMeeting(db, meetingId);
+    assertChangeable(meeting, ctx.now);
+    if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
+    if (startsAt === meeting.startsAt) return { meeting, notified: 0 };
+    const now = ctx.now.getTime();
+    const endsAt = startsAt + (meeting.endsAt - meeting.startsAt);
+    db.sql.run(
+      `UPDATE Meeting SET startsAt = ?, endsAt = ?, previousStartsAt = ?, updatedAt = ? WHERE id = ?`,
+      startsAt, endsAt, meeting.startsAt, now, meetingId,
+    );
+    skipPendingJobs(db, meetingId, ctx.now);
+    const people = remindedPeople(db, meetingId);
+    withdrawQueuedJobMessages(db, meetingId);
+    planJobs(db, meetingId, ctx);
+    if (meeting.seriesId != null) {
+      const key = db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId)?.k;
+      if (key) {
+        const local = toLocal(new Date(startsAt), ctx.timeZone);
+        setExceptions(db, meeting.seriesId, (e) => {
+          e.move = { ...(e.move ?? {}), [key]: `${localDateKeyOf(local)}T${formatClock(local)}` };
+        });
+      }
+    }
+    const moved = getMeeting(db, meetingId);
+    const text = { ...meetingText(db, moved), previousStartsAt: meeting.startsAt };
+    const choices = rsvpPayloads(meetingId);
+    let notified = 0;
+    for (const personId of people) {
+      const account = deliveryAccount(db, personId);
+      if (!account) continue;
+      const locale = getPerson(db, personId).locale;
+      const id = enqueue(
+        db,
+        {
+          platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
+          body: rsvpRequestBody("moved", meetingId, text, locale, ctx.timeZone), entityType: "Meeting", entityId: meetingId,
+          dedupeKey: movedNoticeKey(meetingId, startsAt, now, personId),
+        },
+        ctx.now,
+      );
+      if (id === null) continue;
+      notified++;
+      setPendingQuestion(db, account.id, "rsvp", { meetingId, choices }, new Date(startsAt), ctx.now);
+    }
+    recordAudit(
+      db,
+      { actorPersonId: ctx.byPersonId ?? null, source: sourceOf(ctx, ctx.byPersonId), action: "meeting.move", entityType: "Meeting", entityId: meetingId, detail: { from: meeting.startsAt, to: startsAt, notified } },
+      ctx.now,
+    );
+    return { meeting: moved, notified };
+  });
+}
+
+/** "meeting:12:moved:<new start ms>:<when ms>:p:<person>": one notice per move and person. */
+export function movedNoticeKey(meetingId: number, startsAt: number, at: number, personId: number): string {
+  return `${movedNoticePrefix(meetingId, startsAt)}${at}:p:${personId}`;
+}
+
+/** The dedupe-key prefix of the notices that announced `startsAt` as the meeting's new time. */
+export function movedNoticePrefix(meetingId: number, startsAt: number): string {
+  return `meeting:${meetingId}:moved:${startsAt}:`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** Person ids invited to a meeting: members of its unit, or of the unit's subtree when it includes it; distinct, ascending. */
+export function invitees(db: Database, meetingId: number): number[] {
+  const meeting = getMeeting(db, meetingId);
+  return audienceIds(db, meeting.unitId, { subtree: meeting.includeSubtree === 1 });
+}
+
+/** Whether a person is invited to a meeting (one indexed lookup, without listing the invitees). */
+export function isInvited(db: Database, meeting: MeetingRow, personId: number): boolean {
+  if (!meeting.includeSubtree) {
+    return Boolean(db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? LIMIT 1`, personId, meeting.unitId));
+  }
+  const path = getUnit(db, meeting.unitId).path;
+  const [lo, hi] = subtreeRange(path);
+  return Boolean(
+    db.sql.get(`SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND u.path >= ? AND u.path < ? LIMIT 1`, personId, lo, hi),
+  );
+}
+
+/**
+ * Meetings of the given units starting at or after `from` (and before `to`), soonest first, with
+ * the unit's name; cancelled ones only with `includeCancelled`. `limit` defaults to 100.
+ */
+export function listUnitMeetings(
+  db: Database,
+  unitIds: number[],
+  options: { from: Date; to?: Date; includeCancelled?: boolean; limit?: number },
+): (MeetingRow & { unitName: string })[] {
+  if (!unitIds.length) return [];
+  return db.sql.all<MeetingRow & { unitName: string }>(
+    `SELECT mt.id, mt.unitId, mt.seriesId, mt.title, mt.place, mt.agenda, mt.startsAt, mt.endsAt, mt.includeSubtree, mt.status,
+            mt.previousStartsAt, u.name AS unitName
+     FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
+     WHERE mt.unitId IN (SELECT value FROM json_each(?)) AND mt.startsAt >= ? AND mt.startsAt < ?
+       AND (? = 1 OR mt.status = 'scheduled')
+     ORDER BY mt.startsAt, mt.id LIMIT ?`,
+    JSON.stringify(unitIds), options.from.getTime(), options.to?.getTime() ?? Number.MAX_SAFE_INTEGER,
+    options.includeCancelled ? 1 : 0, options.limit ?? 100,
+  );
+}
+
+/**
+ * The people who run a meeting's unit: cadres, officials and admins of the unit itself, or when
+ * it has none, of the nearest ancestor that has some. Ascending person ids.
+ */
+export function meetingCadres(db: Database, unitId: number): number[] {
+  const path = getUnit(db, unitId).path;
+  const ids = path.split("/").filter(Boolean).map(Number);
+  const rows = db.sql.all<{ personId: number; depth: number }>(
+    `SELECT DISTINCT m.personId, u.depth FROM Membership m JOIN Unit u ON u.id = m.unitId
+     WHERE m.unitId IN (SELECT value FROM json_each(?)) AND m.role IN ('cadre', 'official', 'admin')
+     ORDER BY u.depth DESC, m.personId`,
+    JSON.stringify(ids),
+  );
+  const deepest = rows[0]?.depth;
+  return [...new Set(rows.filter((r) => r.depth === deepest).map((r) => r.personId))];
+}

@@ -1,0 +1,409 @@
+/**
+ * When the reminders of a meeting (buổi sinh hoạt) go out, and what they say.
+ *
+ * A plan (per series, per unit, inherited down the tree, or the default) lists reminder offsets,
+ * the nudge to members who have not answered and the tally to the cadres. `planJobs` turns it into
+ * ScheduledJob rows that the clock runs; due times are computed in the app time zone, so "3 days
+ * before at 08:00" is 08:00 on the clocks of Vietnam whatever the process zone is.
+ */
+import { z } from "zod";
+import type { Database } from "../../storage/database.ts";
+import type { OutboxBody } from "../deliveries/outbox-service.ts";
+import type { MeetingContext, MeetingRow } from "./meeting-service.ts";
+import type { Tally, Named } from "./rsvp-service.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { translator, type Locale } from "../../lib/i18n.ts";
+import { addLocalDays, formatMeetingTime, fromLocal, toLocal } from "../../lib/zoned-time.ts";
+
+export interface ReminderOffset {
+  /** Calendar days before the meeting's local date (0 = the same day)… */
+  daysBefore?: number;
+  /** …at this local time ("08:00"); without it, at the meeting's own time of day. */
+  at?: string;
+  /** Or simply this many minutes before the start. */
+  minutesBefore?: number;
+}
+
+export interface ReminderPlan {
+  offsets: ReminderOffset[];
+  /** One more message to invitees who have not answered; 0 turns it off. */
+  nudgeMinutesBefore: number;
+  /** The answers so far, to the cadres; 0 turns it off. */
+  tallyMinutesBefore: number;
+}
+
+/** 08:00 three days before, two hours before; nudge the day before; tally three hours before. */
+export const defaultReminderPlan: ReminderPlan = Object.freeze({
+  offsets: Object.freeze([Object.freeze({ daysBefore: 3, at: "08:00" }), Object.freeze({ minutesBefore: 120 })]) as ReminderOffset[],
+  nudgeMinutesBefore: 1440,
+  tallyMinutesBefore: 180,
+}) as ReminderPlan;
+
+const MAX_MINUTES_BEFORE = 60 * 24 * 60; // 60 days
+const clockText = /^([01]?\d|2[0-3]):([0-5]\d)$/;
+
+/** One offset: `daysBefore` (with an optional local `at`) or `minutesBefore`, not both. */
+export const reminderOffsetSchema = z
+  .object({
+    daysBefore: z.number().int().min(0).max(60).optional(),
+    at: z.string().regex(clockText).optional(),
+    minutesBefore: z.number().int().min(0).max(MAX_MINUTES_BEFORE).optional(),
+  })
+  .strict()
+  .refine((o) => (o.daysBefore !== undefined) !== (o.minutesBefore !== undefined), "either daysBefore or minutesBefore")
+  .refine((o) => o.at === undefined || o.daysBefore !== undefined, "at goes with daysBefore");
+
+/** A whole plan, as `setReminderPlan` accepts it (at most 6 offsets, times up to 60 days ahead). */
+export const reminderPlanSchema = z
+  .object({
+    offsets: z.array(reminderOffsetSchema).max(6),
+    nudgeMinutesBefore: z.number().int().min(0).max(MAX_MINUTES_BEFORE),
+    tallyMinutesBefore: z.number().int().min(0).max(MAX_MINUTES_BEFORE),
+  })
+  .strict();
+
+interface PlanRow {
+  offsets: string;
+  nudgeMinutesBefore: number;
+  tallyMinutesBefore: number;
+}
+
+function fromRow(row: PlanRow): ReminderPlan {
+  try {
+    const parsed = reminderPlanSchema.safeParse({
+      offsets: JSON.parse(row.offsets),
+      nudgeMinutesBefore: row.nudgeMinutesBefore,
+      tallyMinutesBefore: row.tallyMinutesBefore,
+    });
+    if (parsed.success) return parsed.data;
+  } catch {
+    // fall through: a damaged row must not stop reminders
+  }
+  return defaultReminderPlan;
+}
+
+/**
+ * The plan that applies to a meeting: its series' plan, else its unit's, else the nearest
+ * ancestor unit's, else `defaultReminderPlan`.
+ */
+export function reminderPlanFor(db: Database, meeting: MeetingRow): ReminderPlan {
+  if (meeting.seriesId != null) {
+    const row = db.sql.get<PlanRow>(`SELECT offsets, nudgeMinutesBefore, tallyMinutesBefore FROM ReminderPlan WHERE seriesId = ?`, meeting.seriesId);
+    if (row) return fromRow(row);
+  }
+  const path = db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, meeting.unitId)?.path;
+  if (!path) return defaultReminderPlan;
+  const ids = path.split("/").filter(Boolean).map(Number);
+  const row = db.sql.get<PlanRow>(
+    `SELECT rp.offsets, rp.nudgeMinutesBefore, rp.tallyMinutesBefore FROM ReminderPlan rp JOIN Unit u ON u.id = rp.unitId
+     WHERE rp.unitId IN (SELECT value FROM json_each(?)) ORDER BY u.depth DESC LIMIT 1`,
+    JSON.stringify(ids),
+  );
+  return row ? fromRow(row) : defaultReminderPlan;
+}
+
+/**
+ * Sets the plan of a unit (inherited by its subtree) or of a series. Throws invalid_input
+ * ({ field: "plan" | "target" }) for a malformed plan or target, not_found / unit_not_found for a
+ * missing series or unit. With `ctx`, the pending reminders of the upcoming meetings it governs are
+ * re-planned (no catch-up: a changed plan never sends a reminder at once).
+ */
+export function setReminderPlan(
+  db: Database,
+  target: { unitId?: number; seriesId?: number },
+  plan: ReminderPlan,
+  ctx?: MeetingContext,
+): void {
+  const parsed = reminderPlanSchema.safeParse(plan);
+  if (!parsed.success) throw new AppError("invalid_input", { field: "plan" });
+  const hasUnit = target.unitId != null;
+  const hasSeries = target.seriesId != null;
+  if (hasUnit === hasSeries) throw new AppError("invalid_input", { field: "target" });
+  const value = parsed.data;
+  const now = ctx?.now ?? new Date();
+  db.sql.transaction(() => {
+    if (hasSeries) {
+      if (!db.sql.get(`SELECT 1 FROM MeetingSeries WHERE id = ?`, target.seriesId)) throw new AppError("not_found", { what: "series" });
+      db.sql.run(
+        `INSERT INTO ReminderPlan (seriesId, offsets, nudgeMinutesBefore, tallyMinutesBefore, createdAt) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (seriesId) DO UPDATE SET offsets = excluded.offsets, nudgeMinutesBefore = excluded.nudgeMinutesBefore,
+           tallyMinutesBefore = excluded.tallyMinutesBefore`,
+        target.seriesId, JSON.stringify(value.offsets), value.nudgeMinutesBefore, value.tallyMinutesBefore, now.getTime(),
+      );
+    } else {
+      if (!db.sql.get(`SELECT 1 FROM Unit WHERE id = ?`, target.unitId)) throw new AppError("unit_not_found", { unit: String(target.unitId) });
+      db.sql.run(
+        `INSERT INTO ReminderPlan (unitId, offsets, nudgeMinutesBefore, tallyMinutesBefore, createdAt) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (unitId) DO UPDATE SET offsets = excluded.offsets, nudgeMinutesBefore = excluded.nudgeMinutesBefore,
+           tallyMinutesBefore = excluded.tallyMinutesBefore`,
+        target.unitId, JSON.stringify(value.offsets), value.nudgeMinutesBefore, value.tallyMinutesBefore, now.getTime(),
+      );
+    }
+    if (ctx) replanUpcoming(db, target, ctx);
+  });
+}
+
+/** Re-plans the not-yet-due reminders, nudges and tallies of the upcoming meetings under `target`. */
+function replanUpcoming(db: Database, target: { unitId?: number; seriesId?: number }, ctx: MeetingContext): void {
+  const nowMs = ctx.now.getTime();
+  let meetingIds: number[];
+  if (target.seriesId != null) {
+    meetingIds = db.sql
+      .all<{ id: number }>(`SELECT id FROM Meeting WHERE seriesId = ? AND status = 'scheduled' AND startsAt > ?`, target.seriesId, nowMs)
+      .map((r) => r.id);
+  } else {
+    const path = db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, target.unitId)!.path;
+    meetingIds = db.sql
+      .all<{ id: number }>(
+        `SELECT mt.id FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
+         WHERE u.path >= ? AND u.path < ? AND mt.status = 'scheduled' AND mt.startsAt > ?`,
+        path, path.slice(0, -1) + "0", nowMs,
+      )
+      .map((r) => r.id);
+  }
+  for (const id of meetingIds) {
+    skipPendingJobs(db, id, ctx.now, { kinds: ["reminder", "nudge", "tally"], dueAfter: nowMs });
+    planMeetingJobs(db, id, ctx, { catchUp: false });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+/** The ScheduledJob kinds a meeting has (run by scheduler/jobs.ts). */
+export const meetingJobKinds = ["reminder", "nudge", "tally", "attendance_prompt"] as const;
+export type MeetingJobKind = (typeof meetingJobKinds)[number];
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** A nudge sooner than this after the first reminder gives members no time to answer. */
+const NUDGE_MIN_GAP = 60 * MINUTE;
+/** How long after the meeting the attendance prompt stays worth sending. */
+const ATTENDANCE_PROMPT_TTL = 7 * DAY;
+
+/** "reminder:12:2026-12-02T01:00Z" — the nominal due time (minute precision) makes planning idempotent. */
+export function jobDedupeKey(kind: string, meetingId: number, nominalDueAt: number): string {
+  return `${kind}:${meetingId}:${new Date(nominalDueAt).toISOString().slice(0, 16)}Z`;
+}
+
+/** The nominal due time written in a job's dedupe key (its planned time, before any catch-up). */
+export function nominalDueOf(dedupeKey: string): number | null {
+  const first = dedupeKey.indexOf(":");
+  const second = first < 0 ? -1 : dedupeKey.indexOf(":", first + 1);
+  if (second < 0) return null;
+  const ms = Date.parse(dedupeKey.slice(second + 1));
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * Marks the pending jobs of a meeting skipped (only those due after `dueAfter` when given).
+ * Looks them up by dedupe-key prefix, which is indexed ("reminder:12:" ≤ key < "reminder:12;").
+ */
+export function skipPendingJobs(
+  db: Database,
+  meetingId: number,
+  now: Date,
+  options: { kinds?: readonly MeetingJobKind[]; dueAfter?: number } = {},
+): number {
+  let n = 0;
+  for (const kind of options.kinds ?? meetingJobKinds) {
+    n += db.sql.run(
+      `UPDATE ScheduledJob SET status = 'skipped', doneAt = ? WHERE dedupeKey >= ? AND dedupeKey < ? AND status = 'pending' AND dueAt > ?`,
+      now.getTime(), `${kind}:${meetingId}:`, `${kind}:${meetingId};`, options.dueAfter ?? -1,
+    ).changes;
+  }
+  return n;
+}
+
+/** When each offset of a plan falls for a meeting (ms), ascending, offsets at or after the start dropped. */
+export function reminderTimes(plan: ReminderPlan, startsAt: number, timeZone: string): number[] {
+  const local = toLocal(new Date(startsAt), timeZone);
+  const times = new Set<number>();
+  for (const offset of plan.offsets) {
+    let due: number;
+    if (offset.minutesBefore !== undefined) {
+      due = startsAt - offset.minutesBefore * MINUTE;
+    } else {
+      const day = addLocalDays(local, -(offset.daysBefore ?? 0));
+      const m = offset.at ? clockText.exec(offset.at) : null;
+      const hour = m ? Number(m[1]) : local.hour;
+      const minute = m ? Number(m[2]) : local.minute;
+      due = fromLocal({ ...day, hour, minute }, timeZone).getTime();
+    }
+    if (due < startsAt) times.add(Math.floor(due / MINUTE) * MINUTE);
+  }
+  return [...times].sort((a, b) => a - b);
+}
+
+interface PlannedJob {
+  kind: MeetingJobKind;
+  nominal: number;
+  dueAt: number;
+  expiresAt: number;
+}
+
+// A job skipped without running (its meeting moved away, then back) comes back to life; a job that
+// ran stays done, so planning again never sends anything twice.
+const insertJobSql = `INSERT INTO ScheduledJob (kind, meetingId, entityType, entityId, dueAt, expiresAt, status, dedupeKey, createdAt)
+  VALUES (?, ?, 'Meeting', ?, ?, ?, 'pending', ?, ?)
+  ON CONFLICT (dedupeKey) DO UPDATE SET status = 'pending', dueAt = excluded.dueAt, expiresAt = excluded.expiresAt, doneAt = NULL, claimedBy = NULL, claimedAt = NULL
+  WHERE ScheduledJob.status = 'skipped'`;
+
+function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, options: { catchUp: boolean }): number {
+  const meeting = db.sql.get<MeetingRow>(
+    `SELECT id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt FROM Meeting WHERE id = ?`,
+    meetingId,
+  );
+  if (!meeting) throw new AppError("not_found", { what: "meeting" });
+  if (meeting.status !== "scheduled") return 0;
+  const now = ctx.now.getTime();
+  const plan = reminderPlanFor(db, meeting);
+  const jobs: PlannedJob[] = [];
+
+  if (meeting.startsAt > now) {
+    const times = reminderTimes(plan, meeting.startsAt, ctx.timeZone);
+    const past = times.filter((t) => t <= now);
+    for (const t of times) if (t > now) jobs.push({ kind: "reminder", nominal: t, dueAt: t, expiresAt: meeting.startsAt });
+    // Catch-up: of the offsets already past, only the latest one is sent, and at once.
+    const latestPast = past.at(-1);
+    if (options.catchUp && latestPast !== undefined) {
+      jobs.push({ kind: "reminder", nominal: latestPast, dueAt: now, expiresAt: meeting.startsAt });
+    }
+    const firstReminder = Math.min(...jobs.map((j) => j.dueAt));
+    if (plan.nudgeMinutesBefore > 0) {
+      const nudge = Math.floor((meeting.startsAt - plan.nudgeMinutesBefore * MINUTE) / MINUTE) * MINUTE;
+      if (nudge > now && nudge >= firstReminder + NUDGE_MIN_GAP) jobs.push({ kind: "nudge", nominal: nudge, dueAt: nudge, expiresAt: meeting.startsAt });
+    }
+    if (plan.tallyMinutesBefore > 0) {
+      const tally = Math.floor((meeting.startsAt - plan.tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
+      if (tally > now) jobs.push({ kind: "tally", nominal: tally, dueAt: tally, expiresAt: meeting.startsAt });
+    }
+  }
+  if (meeting.endsAt + ATTENDANCE_PROMPT_TTL > now) {
+    const end = Math.floor(meeting.endsAt / MINUTE) * MINUTE;
+    jobs.push({ kind: "attendance_prompt", nominal: end, dueAt: Math.max(end, now), expiresAt: meeting.endsAt + ATTENDANCE_PROMPT_TTL });
+  }
+
+  let created = 0;
+  for (const job of jobs) {
+    created += db.sql.run(insertJobSql, job.kind, meeting.id, meeting.id, job.dueAt, job.expiresAt, jobDedupeKey(job.kind, meeting.id, job.nominal), now).changes;
+  }
+  return created;
+}
+
+/**
+ * Creates the ScheduledJob rows of a meeting from its plan: a reminder per offset, the nudge, the
+ * tally, and the attendance prompt at the end. Idempotent (dedupe key "<kind>:<meetingId>:<due>"
+ * with the nominal due time). Offsets already past while the meeting is still ahead collapse into
+ * one catch-up reminder due now; a nudge or tally already past, or a nudge less than an hour after
+ * the first reminder, is not planned. Reminders, nudges and tallies expire at the start, the
+ * attendance prompt 7 days after the end. Returns how many jobs were created; 0 for a cancelled
+ * meeting. Throws not_found.
+ */
+export function planJobs(db: Database, meetingId: number, ctx: MeetingContext): number {
+  return planMeetingJobs(db, meetingId, ctx, { catchUp: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages (texts in locales/<lang>/reminders.json)
+
+/** The three answers a reminder offers. */
+export type RsvpChoice = "attend" | "absent" | "unsure";
+const rsvpChoices: RsvpChoice[] = ["attend", "absent", "unsure"];
+
+/** The button payloads of a meeting's RSVP question: "rsvp:<id>:attend" etc. */
+export function rsvpPayloads(meetingId: number): string[] {
+  return rsvpChoices.map((c) => `rsvp:${meetingId}:${c}`);
+}
+
+/** What the messages say about a meeting. */
+export interface MeetingText {
+  title: string;
+  place: string;
+  agenda: string;
+  startsAt: number;
+  unitName: string;
+}
+
+function detailLines(t: ReturnType<typeof translator>, meeting: MeetingText, timeZone: string, locale: string): string[] {
+  const lines = [t("reminders.line.when", { when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale) })];
+  if (meeting.place.trim()) lines.push(t("reminders.line.place", { place: meeting.place }));
+  if (meeting.agenda.trim()) lines.push(t("reminders.line.agenda", { agenda: meeting.agenda }));
+  return lines;
+}
+
+function rsvpChoiceButtons(t: ReturnType<typeof translator>, meetingId: number): { label: string; payload: string }[] {
+  return rsvpChoices.map((c) => ({ label: t(`reminders.choice.${c}`), payload: `rsvp:${meetingId}:${c}` }));
+}
+
+/**
+ * A message asking for an RSVP, with the three choices: the reminder, the nudge to those who have
+ * not answered, or the notice that the meeting moved (`previousStartsAt` required).
+ */
+export function rsvpRequestBody(
+  kind: "reminder" | "nudge" | "moved",
+  meetingId: number,
+  meeting: MeetingText & { previousStartsAt?: number | null },
+  locale: Locale | string,
+  timeZone: string,
+): OutboxBody {
+  const t = translator(locale);
+  const params = { title: meeting.title, unit: meeting.unitName };
+  const head =
+    kind === "moved"
+      ? t("reminders.moved.head", {
+          ...params,
+          previous: formatMeetingTime(new Date(meeting.previousStartsAt ?? meeting.startsAt), timeZone, locale),
+        })
+      : t(`reminders.${kind}.head`, params);
+  const text = [head, ...detailLines(t, meeting, timeZone, String(locale)), t(`reminders.${kind}.ask`)].join("\n");
+  return { text, choices: rsvpChoiceButtons(t, meetingId), locale: locale === "en" ? "en" : "vi" };
+}
+
+/** The notice that a meeting was cancelled. */
+export function cancelledBody(meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
+  const t = translator(locale);
+  const text = t("reminders.cancelled.text", {
+    title: meeting.title,
+    unit: meeting.unitName,
+    when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale),
+  });
+  return { text, locale: locale === "en" ? "en" : "vi" };
+}
+
+/** At most this many names per category in a tally message (the rest are counted). */
+export const TALLY_NAMES_SHOWN = 20;
+
+function nameList(t: ReturnType<typeof translator>, people: (Named & { reason?: string | null })[]): string {
+  if (!people.length) return t("reminders.tally.nobody");
+  const shown = people.slice(0, TALLY_NAMES_SHOWN).map((p) => (p.reason ? t("reminders.tally.with_reason", { name: p.fullName, reason: p.reason }) : p.fullName));
+  const more = people.length - shown.length;
+  return more > 0 ? `${shown.join(", ")} ${t("reminders.tally.more", { count: more })}` : shown.join(", ");
+}
+
+/** The answers so far, for the cadres: counts and names per category, and how many are not linked. */
+export function tallyBody(tally: Tally, meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
+  const t = translator(locale);
+  const lines = [
+    t("reminders.tally.head", { title: meeting.title, unit: meeting.unitName, when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale) }),
+    t("reminders.tally.invited", { count: tally.invited }),
+    t("reminders.tally.attend", { n: tally.attend.length, names: nameList(t, tally.attend) }),
+    t("reminders.tally.absent", { n: tally.absent.length, names: nameList(t, tally.absent) }),
+    t("reminders.tally.unsure", { n: tally.unsure.length, names: nameList(t, tally.unsure) }),
+    t("reminders.tally.no_answer", { n: tally.noAnswer.length, names: nameList(t, tally.noAnswer) }),
+  ];
+  if (tally.notLinked > 0) lines.push(t("reminders.tally.not_linked", { count: tally.notLinked }));
+  return { text: lines.join("\n"), locale: locale === "en" ? "en" : "vi" };
+}
+
+/** After the meeting: asks a cadre to record who came with "/diemdanh <id>". */
+export function attendancePromptBody(meetingId: number, meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
+  const t = translator(locale);
+  const text = t("reminders.attendance_prompt.text", {
+    title: meeting.title,
+    unit: meeting.unitName,
+    when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale),
+    meetingId,
+  });
+  return { text, locale: locale === "en" ? "en" : "vi" };
+}

@@ -1,0 +1,249 @@
+/**
+ * Runs the ScheduledJob rows that are due: meeting reminders, nudges, tallies and attendance
+ * prompts (other features register their own kinds with `registerJobHandler`).
+ *
+ * Exactly-once: each job runs inside ONE IMMEDIATE transaction that re-reads the job, returns if it
+ * is no longer pending, queues all its Outbox messages (dedupe key "job:<jobId>:p:<personId>") and
+ * marks it done. BEGIN IMMEDIATE serialises processes sharing the database file, so after a
+ * restart, or with two service processes, a job is either wholly done once or not at all.
+ */
+import type { Database } from "../storage/database.ts";
+import { deliveryAccount } from "../domain/accounts/account-service.ts";
+import { enqueue, priorities, type OutboxBody } from "../domain/deliveries/outbox-service.ts";
+import { setPendingQuestion } from "../domain/conversation-state.ts";
+import { getPerson } from "../domain/people/people-service.ts";
+import { meetingCadres, meetingText, movedNoticePrefix, type MeetingRow } from "../domain/meetings/meeting-service.ts";
+import { inviteeAnswers, meetingTally } from "../domain/meetings/rsvp-service.ts";
+import {
+  attendancePromptBody,
+  meetingJobKinds,
+  nominalDueOf,
+  rsvpPayloads,
+  rsvpRequestBody,
+  tallyBody,
+} from "../domain/meetings/reminder-plan.ts";
+
+export interface JobRow {
+  id: number;
+  kind: string;
+  meetingId: number | null;
+  entityType: string | null;
+  entityId: number | null;
+  dueAt: number;
+  expiresAt: number | null;
+  status: "pending" | "running" | "done" | "skipped";
+  dedupeKey: string;
+}
+
+export interface JobContext {
+  now: Date;
+  timeZone: string;
+  /** Names this process in ScheduledJob.claimedBy. */
+  workerId: string;
+}
+
+export interface JobOutcome {
+  status: "done" | "skipped";
+  /** Outbox rows queued. */
+  queued: number;
+  /** Recipients skipped for want of a reachable linked account. */
+  unreachable: number;
+}
+
+/** Runs inside the job's transaction; must only touch the database (no network, no await). */
+export type JobHandler = (db: Database, job: JobRow, ctx: JobContext) => JobOutcome;
+
+const handlers = new Map<string, JobHandler>();
+let handledKinds = "[]";
+
+/** Lets a feature run its own job kind (directive reminders, digests…). Replaces an earlier handler. */
+export function registerJobHandler(kind: string, handler: JobHandler): void {
+  handlers.set(kind, handler);
+  handledKinds = JSON.stringify([...handlers.keys()]);
+}
+
+const jobColumns = `id, kind, meetingId, entityType, entityId, dueAt, expiresAt, status, dedupeKey`;
+
+/** Ids of pending jobs of a handled kind due at `now`, oldest due first. */
+export function dueJobIds(db: Database, now: Date, limit: number): number[] {
+  return db.sql
+    .all<{ id: number }>(
+      `SELECT id FROM ScheduledJob WHERE status = 'pending' AND dueAt <= ? AND kind IN (SELECT value FROM json_each(?))
+       ORDER BY dueAt, id LIMIT ?`,
+      now.getTime(), handledKinds, limit,
+    )
+    .map((r) => r.id);
+}
+
+/**
+ * Runs one job in one transaction. Returns null when the job is not pending any more (another
+ * process ran it) or its kind has no handler. A job past its expiry is marked skipped unsent.
+ */
+export function runJob(db: Database, jobId: number, ctx: JobContext): JobOutcome | null {
+  return db.sql.transaction(() => {
+    const job = db.sql.get<JobRow>(`SELECT ${jobColumns} FROM ScheduledJob WHERE id = ?`, jobId);
+    if (!job || job.status !== "pending") return null;
+    const handler = handlers.get(job.kind);
+    if (!handler) return null;
+    const now = ctx.now.getTime();
+    const outcome: JobOutcome =
+      job.expiresAt != null && now > job.expiresAt ? { status: "skipped", queued: 0, unreachable: 0 } : handler(db, job, ctx);
+    db.sql.run(
+      `UPDATE ScheduledJob SET status = ?, claimedBy = ?, claimedAt = ?, doneAt = ? WHERE id = ? AND status = 'pending'`,
+      outcome.status, ctx.workerId, now, now, job.id,
+    );
+    return outcome;
+  });
+}
+
+export interface RunResult {
+  /** Jobs done. */
+  ran: number;
+  /** Jobs skipped (expired, meeting cancelled, nothing left to do). */
+  skipped: number;
+  /** Jobs that threw (left pending, tried again on the next run until they expire). */
+  failed: number;
+  queued: number;
+  unreachable: number;
+}
+
+/**
+ * Runs up to `limit` (default 500) due jobs, each in its own transaction. A job that throws is
+ * left pending and reported to `onError`; without `onError` the first error is thrown after the
+ * others ran.
+ */
+export function runDueJobs(
+  db: Database,
+  ctx: JobContext & { limit?: number; onError?: (error: unknown, jobId: number) => void },
+): RunResult {
+  const result: RunResult = { ran: 0, skipped: 0, failed: 0, queued: 0, unreachable: 0 };
+  let firstError: unknown;
+  for (const id of dueJobIds(db, ctx.now, ctx.limit ?? 500)) {
+    let outcome: JobOutcome | null;
+    try {
+      outcome = runJob(db, id, ctx);
+    } catch (error) {
+      result.failed++;
+      if (ctx.onError) ctx.onError(error, id);
+      else firstError ??= error;
+      continue;
+    }
+    if (!outcome) continue;
+    if (outcome.status === "done") result.ran++;
+    else result.skipped++;
+    result.queued += outcome.queued;
+    result.unreachable += outcome.unreachable;
+  }
+  if (firstError !== undefined) throw firstError;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Meeting jobs
+
+const skipped = (): JobOutcome => ({ status: "skipped", queued: 0, unreachable: 0 });
+
+function loadMeeting(db: Database, job: JobRow): MeetingRow | undefined {
+  return db.sql.get<MeetingRow>(
+    `SELECT id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt FROM Meeting WHERE id = ?`,
+    job.meetingId,
+  );
+}
+
+/** Queues one job message to a person's delivery account. */
+function send(
+  db: Database,
+  job: JobRow,
+  meetingId: number,
+  personId: number,
+  body: OutboxBody,
+  ctx: JobContext,
+  outcome: JobOutcome,
+): number | null {
+  const account = deliveryAccount(db, personId);
+  if (!account) {
+    outcome.unreachable++;
+    return null;
+  }
+  const id = enqueue(
+    db,
+    {
+      platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
+      body, entityType: "Meeting", entityId: meetingId, dedupeKey: `job:${job.id}:p:${personId}`,
+    },
+    ctx.now,
+  );
+  if (id !== null) outcome.queued++;
+  return id === null ? null : account.id;
+}
+
+/** Reminder (everyone not excused) or nudge (only those who have not answered). */
+function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): JobOutcome {
+  const kind = job.kind === "nudge" ? "nudge" : "reminder";
+  const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
+  const text = meetingText(db, meeting);
+  const choices = rsvpPayloads(meeting.id);
+  const expires = new Date(meeting.startsAt);
+  // A catch-up reminder right after a move would repeat the move notice those people just got.
+  const nominal = nominalDueOf(job.dedupeKey) ?? job.dueAt;
+  const prefix = movedNoticePrefix(meeting.id, meeting.startsAt);
+  const toldOfMove = new Set(
+    db.sql
+      .all<{ personId: number }>(
+        `SELECT personId FROM Outbox WHERE dedupeKey >= ? AND dedupeKey < ? AND createdAt >= ? AND personId IS NOT NULL`,
+        prefix, prefix.slice(0, -1) + ";", nominal,
+      )
+      .map((r) => r.personId),
+  );
+  const bodies = new Map<string, OutboxBody>();
+  for (const invitee of inviteeAnswers(db, meeting)) {
+    if (kind === "reminder" ? invitee.answer === "absent" : invitee.answer !== null) continue;
+    if (toldOfMove.has(invitee.personId)) continue;
+    let body = bodies.get(invitee.locale);
+    if (!body) bodies.set(invitee.locale, (body = rsvpRequestBody(kind, meeting.id, text, invitee.locale, ctx.timeZone)));
+    const accountId = send(db, job, meeting.id, invitee.personId, body, ctx, outcome);
+    if (accountId !== null) setPendingQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
+  }
+  return outcome;
+}
+
+function runTally(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): JobOutcome {
+  const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
+  const tally = meetingTally(db, meeting.id);
+  const text = meetingText(db, meeting);
+  for (const personId of meetingCadres(db, meeting.unitId)) {
+    send(db, job, meeting.id, personId, tallyBody(tally, text, getPerson(db, personId).locale, ctx.timeZone), ctx, outcome);
+  }
+  return outcome;
+}
+
+function runAttendancePrompt(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): JobOutcome {
+  // The cadre may have recorded it during the meeting already.
+  if (db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meeting.id)) return skipped();
+  const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
+  const text = meetingText(db, meeting);
+  for (const personId of meetingCadres(db, meeting.unitId)) {
+    send(db, job, meeting.id, personId, attendancePromptBody(meeting.id, text, getPerson(db, personId).locale, ctx.timeZone), ctx, outcome);
+  }
+  return outcome;
+}
+
+/** Runs one meeting job (reminder, nudge, tally, attendance_prompt). */
+export function runMeetingJob(db: Database, job: JobRow, ctx: JobContext): JobOutcome {
+  const meeting = job.meetingId != null ? loadMeeting(db, job) : undefined;
+  if (!meeting || meeting.status !== "scheduled") return skipped();
+  const now = ctx.now.getTime();
+  switch (job.kind) {
+    case "reminder":
+    case "nudge":
+    case "tally":
+      if (now >= meeting.startsAt) return skipped();
+      return job.kind === "tally" ? runTally(db, job, meeting, ctx) : runRsvpRequest(db, job, meeting, ctx);
+    case "attendance_prompt":
+      return runAttendancePrompt(db, job, meeting, ctx);
+    default:
+      return skipped();
+  }
+}
+
+for (const kind of meetingJobKinds) registerJobHandler(kind, runMeetingJob);

@@ -1,0 +1,165 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ChatHarness } from "../helpers/chat-harness.ts";
+import { buildTree, type TestTree } from "../helpers/tree.ts";
+import { addMembership, createPerson } from "../../src/domain/people/people-service.ts";
+import { issueLinkCode } from "../../src/domain/linking/link-service.ts";
+import { createMeeting, cancelMeeting } from "../../src/domain/meetings/meeting-service.ts";
+import { getRsvp } from "../../src/domain/meetings/rsvp-service.ts";
+import { runDueJobs } from "../../src/scheduler/jobs.ts";
+import { findAccount } from "../../src/domain/accounts/account-service.ts";
+import { setPendingQuestion } from "../../src/domain/conversation-state.ts";
+
+const zone = "Asia/Ho_Chi_Minh";
+const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/fixtures/replies-vi.tsv");
+
+let h: ChatHarness;
+let tree: TestTree;
+let an: { id: number };
+let clock: Date;
+// 19:30 Friday 04/12/2026 in Vietnam.
+const startsAt = new Date("2026-12-04T12:30:00Z");
+
+beforeEach(async () => {
+  clock = new Date("2026-11-30T01:00:00Z");
+  h = await ChatHarness.create({ now: () => clock });
+  tree = buildTree(h.db);
+  an = createPerson(h.db, { fullName: "Nguyễn Văn An" });
+  addMembership(h.db, an.id, tree.branchA1.id, "member");
+  await h.text(42, `DK ${issueLinkCode(h.db, an.id).code}`);
+  await h.take(42);
+});
+afterEach(() => h.destroy());
+
+function meeting(at = startsAt, unitId = tree.branchA1.id, title = "Sinh hoạt chi hội định kỳ") {
+  return createMeeting(h.db, { unitId, title, place: "Nhà văn hóa", agenda: "Quán triệt nghị quyết", startsAt: at }, { now: clock, timeZone: zone });
+}
+
+async function remind(m: { id: number }) {
+  // 08:00 three days before, Vietnamese time.
+  clock = new Date("2026-12-01T01:00:00Z");
+  runDueJobs(h.db, { now: clock, timeZone: zone, workerId: "test" });
+  h.engine.kick();
+  const [reminder] = await h.take(42);
+  expect(reminder, `reminder for meeting ${m.id}`).toBeDefined();
+  return reminder!;
+}
+
+describe("reminders in chat", () => {
+  it("should show date, time, place and agenda with the three choices", async () => {
+    const m = meeting();
+    const reminder = await remind(m);
+    expect(reminder.payload.text).toContain("19:30 thứ Sáu, 04/12/2026");
+    expect(reminder.payload.text).toContain("Nhà văn hóa");
+    expect(reminder.payload.text).toContain("Quán triệt nghị quyết");
+    expect(reminder.payload.reply_markup.inline_keyboard.flat().map((b: { text: string; callback_data: string }) => [b.text, b.callback_data])).toEqual([
+      ["Có mặt", `rsvp:${m.id}:attend`], ["Xin vắng", `rsvp:${m.id}:absent`], ["Chưa chắc", `rsvp:${m.id}:unsure`],
+    ]);
+  });
+});
+
+describe("answers", () => {
+  it("should record a button answer and confirm it back", async () => {
+    const m = meeting();
+    const reminder = await remind(m);
+    await h.press(42, `rsvp:${m.id}:attend`, reminder.payload.message_id ?? 1);
+    expect(await h.lastText(42)).toBe("Đã ghi nhận: anh/chị có mặt buổi Sinh hoạt chi hội định kỳ 19:30 thứ Sáu 04/12.");
+    expect(getRsvp(h.db, m.id, an.id)?.answer).toBe("attend");
+  });
+
+  it("should understand a numbered choice and 'có' only while the reminder is open", async () => {
+    const m = meeting();
+    await remind(m);
+    await h.text(42, "2");
+    expect(await h.lastText(42)).toContain("xin vắng");
+    expect(getRsvp(h.db, m.id, an.id)?.answer).toBe("absent");
+  });
+
+  it("should ask once for the reason of an absence and keep it", async () => {
+    const m = meeting();
+    await remind(m);
+    await h.text(42, "xin vắng");
+    expect(await h.lastText(42)).toContain("cho biết lý do");
+    await h.text(42, "con ốm");
+    expect(await h.lastText(42)).toContain("Đã ghi lý do: con ốm");
+    expect(getRsvp(h.db, m.id, an.id)).toMatchObject({ answer: "absent", reason: "con ốm" });
+  });
+
+  it("should classify every reminder reply of the shared fixture and store its reason", async () => {
+    const m = meeting();
+    await remind(m);
+    const account = findAccount(h.db, "telegram", "42")!;
+    const lines = readFileSync(fixture, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
+    const reminderLines = lines.filter(([context]) => context === "reminder");
+    expect(reminderLines.length).toBeGreaterThan(20);
+    for (const [, text, intent, reason] of reminderLines) {
+      // Each line answers a fresh reminder.
+      setPendingQuestion(h.db, account.id, "rsvp", { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] }, startsAt, clock);
+      await h.text(42, text!);
+      await h.take(42);
+      const rsvp = getRsvp(h.db, m.id, an.id);
+      expect(rsvp?.answer, `"${text}"`).toBe(intent);
+      if (intent === "absent") expect((rsvp?.reason ?? "").trim(), `reason of "${text}"`).toBe((reason ?? "").trim());
+    }
+  });
+
+  it("should tie a reply-to to that reminder's meeting, and ask which when two are pending", async () => {
+    const first = meeting();
+    const second = meeting(new Date("2026-12-06T01:00:00Z"), tree.branchA1.id, "Họp bàn công tác Tết");
+    const reminder = await remind(first);
+    h.db.sql.run(`DELETE FROM ConversationState`);
+    await h.text(42, "có mặt", { replyTo: reminder.payload.message_id ?? 0 });
+    // The capturing transformer numbers messages; find the reminder's id in the log to reply to it.
+    const logged = h.db.sql.get<{ platformMessageId: string }>(`SELECT platformMessageId FROM MessageLog WHERE direction = 'out' AND entityType = 'Meeting' AND entityId = ?`, first.id)!;
+    await h.take(42);
+    await h.text(42, "xin vắng vì đi công tác", { replyTo: Number(logged.platformMessageId) });
+    await h.take(42);
+    expect(getRsvp(h.db, first.id, an.id)).toMatchObject({ answer: "absent", reason: "đi công tác" });
+    expect(getRsvp(h.db, second.id, an.id)).toBeUndefined();
+    // Without context and two meetings pending for which no clear pick exists: ask.
+    h.db.sql.run(`DELETE FROM ConversationState`);
+    h.db.sql.run(`DELETE FROM Rsvp`);
+    await h.text(42, "có mặt");
+    const [ask] = await h.take(42);
+    expect(ask!.payload.text).toContain("trả lời cho buổi nào");
+    await h.press(42, `rsvpwhich:${second.id}`, 1);
+    await h.take(42);
+    expect(getRsvp(h.db, second.id, an.id)?.answer).toBe("attend");
+  });
+
+  it("should mark an answer after the start late, and refuse one to a cancelled meeting", async () => {
+    const m = meeting();
+    const other = meeting(new Date("2026-12-10T12:30:00Z"));
+    await remind(m);
+    // (The clock only moves forward: the delivery engine's rate windows follow it.)
+    clock = new Date(startsAt.getTime() + 10 * 60_000);
+    await h.press(42, `rsvp:${m.id}:attend`, 1);
+    expect(await h.lastText(42)).toContain("trả lời muộn");
+    expect(getRsvp(h.db, m.id, an.id)?.late).toBe(1);
+    cancelMeeting(h.db, other.id, { now: clock, timeZone: zone });
+    await h.take(42);
+    await h.press(42, `rsvp:${other.id}:attend`, 1);
+    expect(await h.lastText(42)).toContain("đã bị hủy");
+    expect(getRsvp(h.db, other.id, an.id)).toBeUndefined();
+  });
+
+  it("should answer an unlinked account with linking instructions only", async () => {
+    const m = meeting();
+    await h.press(77, `rsvp:${m.id}:attend`, 1);
+    expect(await h.lastText(77)).toContain("mã liên kết");
+    await h.text(77, "có mặt");
+    expect(await h.lastText(77)).toContain("mã liên kết");
+    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`)!.n).toBe(0);
+  });
+
+  it("should count an answer in a branch group for the linked sender", async () => {
+    const m = meeting();
+    await remind(m);
+    await h.text(42, "@chihoi_test_bot có mặt", { chatId: -500 });
+    const [reply] = await h.take(-500);
+    expect(reply!.payload.text).toContain("có mặt");
+    expect(getRsvp(h.db, m.id, an.id)?.answer).toBe("attend");
+  });
+});

@@ -1,0 +1,371 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { buildTree, type TestTree } from "../../helpers/tree.ts";
+import { isAppError } from "../../../src/lib/app-error.ts";
+import { addMembership, createPerson, type Role } from "../../../src/domain/people/people-service.ts";
+import { ensureChatAccount } from "../../../src/domain/accounts/account-service.ts";
+import { linkByPhone } from "../../../src/domain/linking/link-service.ts";
+import { getPendingQuestion } from "../../../src/domain/conversation-state.ts";
+import {
+  cancelMeeting,
+  cancelSeries,
+  createMeeting,
+  createSeries,
+  ensureSeriesHorizon,
+  getMeeting,
+  invitees,
+  listUnitMeetings,
+  moveMeeting,
+  skipOccurrence,
+} from "../../../src/domain/meetings/meeting-service.ts";
+import { defaultReminderPlan, planJobs, reminderPlanFor, setReminderPlan } from "../../../src/domain/meetings/reminder-plan.ts";
+import { runDueJobs } from "../../../src/scheduler/jobs.ts";
+
+const HCM = "Asia/Ho_Chi_Minh";
+const t0 = new Date("2026-11-20T03:00:00Z"); // 10:00 on Friday 20/11/2026 in Vietnam
+const ctx = { now: t0, timeZone: HCM };
+const dec5 = new Date("2026-12-05T12:30:00Z"); // 19:30 on Saturday 05/12/2026 in Vietnam
+
+let db: TestDatabase;
+let tree: TestTree;
+let phones = 0;
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  tree = buildTree(db);
+});
+afterEach(() => db.destroy());
+
+function person(unitId: number, fullName: string, options: { linked?: boolean; role?: Role } = {}): number {
+  const phone = `09${String(++phones).padStart(8, "0")}`;
+  const p = createPerson(db, { fullName, phone });
+  addMembership(db, p.id, unitId, options.role ?? "member");
+  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
+  return p.id;
+}
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isAppError(e) ? e.code : String(e);
+  }
+  return undefined;
+}
+
+function jobs(meetingId: number): { kind: string; dueAt: string; expiresAt: string; status: string }[] {
+  return db.sql
+    .all<{ kind: string; dueAt: number; expiresAt: number; status: string }>(
+      `SELECT kind, dueAt, expiresAt, status FROM ScheduledJob WHERE meetingId = ? ORDER BY dueAt, kind`,
+      meetingId,
+    )
+    .map((j) => ({ kind: j.kind, dueAt: new Date(j.dueAt).toISOString(), expiresAt: new Date(j.expiresAt).toISOString(), status: j.status }));
+}
+
+const pending = (meetingId: number) => jobs(meetingId).filter((j) => j.status === "pending").map((j) => `${j.kind}@${j.dueAt}`);
+const count = (table: string) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n;
+const work = (now: Date) => ({ now, timeZone: HCM, workerId: "test" });
+
+describe("createMeeting", () => {
+  it("should store the meeting and plan its jobs in Vietnam time", () => {
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "  Sinh hoạt   tháng 12 ", place: "Nhà văn hóa", agenda: " 1. Thu hội phí \n\n 2. Bầu tổ trưởng ", startsAt: dec5, createdById: null }, ctx);
+    expect(meeting).toMatchObject({
+      unitId: tree.branchA1.id, seriesId: null, title: "Sinh hoạt tháng 12", place: "Nhà văn hóa", agenda: "1. Thu hội phí\n2. Bầu tổ trưởng",
+      startsAt: dec5.getTime(), endsAt: dec5.getTime() + 120 * 60_000, includeSubtree: 0, status: "scheduled", previousStartsAt: null,
+    });
+    expect(jobs(meeting.id)).toEqual([
+      { kind: "reminder", dueAt: "2026-12-02T01:00:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" }, // 08:00 on 02/12
+      { kind: "nudge", dueAt: "2026-12-04T12:30:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" },
+      { kind: "tally", dueAt: "2026-12-05T09:30:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" },
+      { kind: "reminder", dueAt: "2026-12-05T10:30:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" },
+      { kind: "attendance_prompt", dueAt: "2026-12-05T14:30:00.000Z", expiresAt: "2026-12-12T14:30:00.000Z", status: "pending" },
+    ]);
+    expect(db.sql.get(`SELECT action, entityId FROM AuditLog`)).toEqual({ action: "meeting.create", entityId: meeting.id });
+  });
+
+  it.each([
+    ["a start in the past", { startsAt: new Date(t0.getTime() - 60_000) }, "meeting_in_past"],
+    ["a start right now", { startsAt: t0 }, "meeting_in_past"],
+    ["a duration of 0", { durationMinutes: 0 }, "meeting_end_before_start"],
+    ["a negative duration", { durationMinutes: -30 }, "meeting_end_before_start"],
+    ["a duration over 24 hours", { durationMinutes: 24 * 60 + 1 }, "meeting_end_before_start"],
+    ["an empty title", { title: "   " }, "invalid_input"],
+    ["a title over 200 characters", { title: "x".repeat(201) }, "invalid_input"],
+    ["an invalid date", { startsAt: new Date("2026-02-31T25:00") }, "invalid_input"],
+    ["a missing unit", { unitId: 99_999 }, "unit_not_found"],
+  ])("should refuse %s and store nothing", (_name, change, expected) => {
+    expect(code(() => createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5, ...change }, ctx))).toBe(expected);
+    expect([count("Meeting"), count("ScheduledJob"), count("AuditLog")]).toEqual([0, 0, 0]);
+  });
+});
+
+describe("planJobs", () => {
+  it("should be idempotent", () => {
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    expect(planJobs(db, meeting.id, ctx)).toBe(0);
+    expect(planJobs(db, meeting.id, { ...ctx, now: new Date("2026-12-03T00:00:00Z") })).toBe(0);
+    expect(jobs(meeting.id)).toHaveLength(5);
+  });
+
+  it("should plan a reminder already past as one catch-up due now, without a nudge or tally that has lost its point", () => {
+    const now = new Date("2026-12-05T11:00:00Z"); // 18:00, 90 minutes before the start
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Họp đột xuất", startsAt: dec5 }, { ...ctx, now });
+    expect(pending(meeting.id)).toEqual(["reminder@2026-12-05T11:00:00.000Z", "attendance_prompt@2026-12-05T14:30:00.000Z"]);
+  });
+
+  it("should keep the future reminders and the nudge of a meeting created two days ahead", () => {
+    const now = new Date("2026-12-03T05:00:00Z");
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, { ...ctx, now });
+    expect(pending(meeting.id)).toEqual([
+      "reminder@2026-12-03T05:00:00.000Z",
+      "nudge@2026-12-04T12:30:00.000Z",
+      "tally@2026-12-05T09:30:00.000Z",
+      "reminder@2026-12-05T10:30:00.000Z",
+      "attendance_prompt@2026-12-05T14:30:00.000Z",
+    ]);
+  });
+});
+
+describe("reminderPlanFor", () => {
+  it("should take the series plan, else the unit's, else the nearest ancestor's, else the default", () => {
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    expect(reminderPlanFor(db, meeting)).toEqual(defaultReminderPlan);
+    const provincePlan = { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 60 };
+    setReminderPlan(db, { unitId: tree.province.id }, provincePlan);
+    expect(reminderPlanFor(db, meeting)).toEqual(provincePlan);
+    const communePlan = { offsets: [{ minutesBefore: 30 }], nudgeMinutesBefore: 600, tallyMinutesBefore: 60 };
+    setReminderPlan(db, { unitId: tree.communeA.id }, communePlan);
+    expect(reminderPlanFor(db, meeting)).toEqual(communePlan);
+    expect(reminderPlanFor(db, getMeeting(db, createMeeting(db, { unitId: tree.branchB1.id, title: "B", startsAt: dec5 }, ctx).id))).toEqual(provincePlan);
+    const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    const seriesPlan = { offsets: [{ daysBefore: 0, at: "06:30" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 };
+    setReminderPlan(db, { seriesId }, seriesPlan);
+    expect(reminderPlanFor(db, meetings[0]!)).toEqual(seriesPlan);
+  });
+
+  it("should re-plan the upcoming meetings' pending reminders when given a context", () => {
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    setReminderPlan(db, { unitId: tree.communeA.id }, { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 }, ctx);
+    expect(pending(meeting.id)).toEqual([
+      "reminder@2026-12-04T00:00:00.000Z", // 07:00 on 04/12
+      "tally@2026-12-05T09:30:00.000Z",
+      "attendance_prompt@2026-12-05T14:30:00.000Z",
+    ]);
+  });
+});
+
+describe("setReminderPlan", () => {
+  it.each([
+    ["both kinds in one offset", { offsets: [{ daysBefore: 1, minutesBefore: 30 }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 }],
+    ["a time of day that does not exist", { offsets: [{ daysBefore: 1, at: "25:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 }],
+    ["a negative nudge", { offsets: [], nudgeMinutesBefore: -5, tallyMinutesBefore: 0 }],
+    ["an offset with nothing", { offsets: [{}], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 }],
+  ])("should refuse %s", (_name, plan) => {
+    expect(code(() => setReminderPlan(db, { unitId: tree.branchA1.id }, plan as never))).toBe("invalid_input");
+    expect(count("ReminderPlan")).toBe(0);
+  });
+
+  it("should refuse a target that is neither or both", () => {
+    expect(code(() => setReminderPlan(db, {}, defaultReminderPlan))).toBe("invalid_input");
+    expect(code(() => setReminderPlan(db, { unitId: 99_999 }, defaultReminderPlan))).toBe("unit_not_found");
+  });
+});
+
+describe("createSeries", () => {
+  it("should materialise the occurrences within 62 days with their jobs", () => {
+    const { seriesId, meetings } = createSeries(
+      db,
+      { unitId: tree.branchA1.id, title: "Sinh hoạt định kỳ", place: "Hội trường", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } },
+      ctx,
+    );
+    expect(meetings.map((m) => [new Date(m.startsAt).toISOString(), m.seriesId, m.place])).toEqual([
+      ["2026-12-05T12:30:00.000Z", seriesId, "Hội trường"],
+      ["2027-01-05T12:30:00.000Z", seriesId, "Hội trường"],
+    ]);
+    expect(db.sql.all(`SELECT occurrenceKey FROM Meeting ORDER BY startsAt`)).toEqual([{ occurrenceKey: "2026-12-05" }, { occurrenceKey: "2027-01-05" }]);
+    expect(db.sql.get(`SELECT startTime, startsOn FROM MeetingSeries`)).toEqual({ startTime: "19:30", startsOn: "2026-11-20" });
+    expect(count("ScheduledJob")).toBe(10);
+  });
+
+  it("should refuse a rule that never fires and store nothing", () => {
+    const input = { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "once" as const, date: "2026-10-01" }, time: { hour: 19, minute: 30 } };
+    expect(code(() => createSeries(db, input, ctx))).toBe("recurrence_never_fires");
+    const ended = { ...input, rule: { kind: "monthly_day" as const, day: 5 }, startsOn: "2026-11-20", endsOn: "2026-12-01" };
+    expect(code(() => createSeries(db, ended, ctx))).toBe("recurrence_never_fires");
+    expect(code(() => createSeries(db, { ...input, rule: { kind: "monthly_day" as const, day: 32 } }, ctx))).toBe("recurrence_invalid");
+    expect(code(() => createSeries(db, { ...input, rule: { kind: "monthly_day" as const, day: 5 }, time: { hour: 24, minute: 0 } }, ctx))).toBe("recurrence_invalid");
+    expect([count("MeetingSeries"), count("Meeting"), count("ScheduledJob"), count("AuditLog")]).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe("ensureSeriesHorizon", () => {
+  it("should add the occurrences that come within the horizon, once", () => {
+    const { seriesId } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "weekly", weekday: 6 }, time: { hour: 8, minute: 0 } }, ctx);
+    const n = () => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId)!.n;
+    const before = n();
+    expect(before).toBe(9); // Saturdays from 21/11 to 16/01
+    expect(ensureSeriesHorizon(db, ctx)).toBe(0);
+    const later = { now: new Date(t0.getTime() + 14 * 86_400_000), timeZone: HCM };
+    expect(ensureSeriesHorizon(db, later)).toBe(2);
+    expect(ensureSeriesHorizon(db, later)).toBe(0);
+    expect(n()).toBe(11);
+  });
+
+  it("should not bring back a skipped or cancelled occurrence, nor continue a cancelled series", () => {
+    const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    cancelMeeting(db, meetings[0]!.id, ctx);
+    skipOccurrence(db, seriesId, "2027-02-05", ctx);
+    const later = { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM };
+    expect(ensureSeriesHorizon(db, later)).toBe(0);
+    expect(db.sql.all(`SELECT occurrenceKey, status FROM Meeting ORDER BY startsAt`)).toEqual([
+      { occurrenceKey: "2026-12-05", status: "cancelled" },
+      { occurrenceKey: "2027-01-05", status: "scheduled" },
+    ]);
+    expect(cancelSeries(db, seriesId, later)).toBe(1);
+    expect(ensureSeriesHorizon(db, { now: new Date("2027-01-20T00:00:00Z"), timeZone: HCM })).toBe(0);
+  });
+});
+
+describe("cancelMeeting", () => {
+  it("should tell only the people already reminded, skip the pending jobs and close their question", () => {
+    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+    person(tree.branchA1.id, "Trần Thị Bình", { linked: false });
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
+    const late = person(tree.branchA1.id, "Lê Văn Cường"); // joined after the reminder went out
+    const accountOfA = db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, a)!.id;
+    expect(getPendingQuestion(db, accountOfA, t0)?.kind).toBe("rsvp");
+    const now = new Date("2026-12-03T00:00:00Z");
+    const { meeting: cancelled, notified } = cancelMeeting(db, meeting.id, { now, timeZone: HCM, byPersonId: null });
+    expect(cancelled.status).toBe("cancelled");
+    expect(notified).toBe(1);
+    const notices = db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`);
+    expect(notices.map((n) => n.personId)).toEqual([a]);
+    expect(notices.map((n) => n.personId)).not.toContain(late);
+    expect(JSON.parse(notices[0]!.body).text).toContain("đã được hủy");
+    expect(JSON.parse(notices[0]!.body).text).toContain("19:30 thứ Bảy, 05/12/2026");
+    expect(jobs(meeting.id).map((j) => j.status)).toEqual(["done", "skipped", "skipped", "skipped", "skipped"]);
+    expect(getPendingQuestion(db, accountOfA, now)).toBeUndefined();
+    expect(runDueJobs(db, work(new Date("2026-12-05T14:30:00Z")))).toMatchObject({ ran: 0, skipped: 0 });
+    expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'meeting.cancel'`)).toEqual({ action: "meeting.cancel" });
+  });
+
+  it("should refuse to cancel twice or after the end", () => {
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    expect(code(() => cancelMeeting(db, meeting.id, { now: new Date(meeting.endsAt), timeZone: HCM }))).toBe("meeting_finished");
+    cancelMeeting(db, meeting.id, ctx);
+    expect(code(() => cancelMeeting(db, meeting.id, ctx))).toBe("meeting_cancelled");
+    expect(code(() => cancelMeeting(db, 99_999, ctx))).toBe("not_found");
+  });
+});
+
+describe("moveMeeting", () => {
+  it("should keep the duration, re-plan the jobs and tell the people reminded the new time", () => {
+    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5, durationMinutes: 90 }, ctx);
+    runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
+    const now = new Date("2026-12-02T03:00:00Z");
+    const newStart = new Date("2026-12-06T01:00:00Z"); // 08:00 Sunday 06/12
+    const { meeting: moved, notified } = moveMeeting(db, meeting.id, newStart, { now, timeZone: HCM, byPersonId: null });
+    expect(moved).toMatchObject({ startsAt: newStart.getTime(), endsAt: newStart.getTime() + 90 * 60_000, previousStartsAt: dec5.getTime() });
+    expect(notified).toBe(1);
+    expect(pending(meeting.id)).toEqual([
+      "reminder@2026-12-03T01:00:00.000Z", // 08:00 three days before the new date
+      "nudge@2026-12-05T01:00:00.000Z",
+      "tally@2026-12-05T22:00:00.000Z",
+      "reminder@2026-12-05T23:00:00.000Z",
+      "attendance_prompt@2026-12-06T02:30:00.000Z",
+    ]);
+    expect(jobs(meeting.id).filter((j) => j.status === "skipped").map((j) => j.kind)).toEqual(["nudge", "tally", "reminder", "attendance_prompt"]);
+    const notice = db.sql.get<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`)!;
+    expect(notice.personId).toBe(a);
+    const body = JSON.parse(notice.body);
+    expect(body.text).toContain("19:30 thứ Bảy, 05/12/2026");
+    expect(body.text).toContain("08:00 Chủ nhật, 06/12/2026");
+    expect(body.choices).toHaveLength(3);
+  });
+
+  it("should plan the reminders again when a meeting moves away and back", () => {
+    person(tree.branchA1.id, "Nguyễn Văn An");
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    const before = pending(meeting.id);
+    moveMeeting(db, meeting.id, new Date("2026-12-12T12:30:00Z"), ctx);
+    moveMeeting(db, meeting.id, dec5, ctx);
+    expect(pending(meeting.id)).toEqual(before);
+    expect(runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")))).toMatchObject({ ran: 1, queued: 1 });
+  });
+
+  it("should record the move of a series occurrence in the series", () => {
+    const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    moveMeeting(db, meetings[0]!.id, new Date("2026-12-06T12:00:00Z"), ctx);
+    expect(JSON.parse(db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries WHERE id = ?`, seriesId)!.exceptions)).toEqual({
+      move: { "2026-12-05": "2026-12-06T19:00" },
+    });
+    expect(ensureSeriesHorizon(db, ctx)).toBe(0);
+  });
+
+  it("should refuse a new start in the past, a cancelled or a finished meeting, and change nothing", () => {
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    const jobsBefore = jobs(meeting.id);
+    expect(code(() => moveMeeting(db, meeting.id, new Date(t0.getTime() - 1), ctx))).toBe("meeting_in_past");
+    expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), { now: new Date(meeting.endsAt + 1), timeZone: HCM }))).toBe("meeting_finished");
+    expect(getMeeting(db, meeting.id)).toEqual(meeting);
+    expect(jobs(meeting.id)).toEqual(jobsBefore);
+    cancelMeeting(db, meeting.id, ctx);
+    expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), ctx))).toBe("meeting_cancelled");
+  });
+});
+
+describe("skipOccurrence", () => {
+  it("should cancel a materialised occurrence, telling those reminded, and keep a later one from being created", () => {
+    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+    const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
+    skipOccurrence(db, seriesId, "2026-12-05", { now: new Date("2026-12-02T02:00:00Z"), timeZone: HCM });
+    expect(getMeeting(db, meetings[0]!.id).status).toBe("cancelled");
+    expect(db.sql.all(`SELECT personId FROM Outbox WHERE dedupeKey LIKE 'meeting:%:cancelled:%'`)).toEqual([{ personId: a }]);
+    skipOccurrence(db, seriesId, "2027-02-05", ctx);
+    expect(ensureSeriesHorizon(db, { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM })).toBe(0);
+    expect(JSON.parse(db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries`)!.exceptions).skip).toEqual(["2026-12-05", "2027-02-05"]);
+  });
+
+  it("should refuse a date that is not an occurrence or not a date", () => {
+    const { seriesId } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    expect(code(() => skipOccurrence(db, seriesId, "2026-12-06", ctx))).toBe("invalid_input");
+    expect(code(() => skipOccurrence(db, seriesId, "2026-02-31", ctx))).toBe("date_invalid");
+    expect(code(() => skipOccurrence(db, 99_999, "2026-12-05", ctx))).toBe("not_found");
+    expect(db.sql.get(`SELECT exceptions FROM MeetingSeries`)).toEqual({ exceptions: "{}" });
+  });
+});
+
+describe("invitees", () => {
+  it("should invite the unit's members, or the whole subtree's when the meeting includes it", () => {
+    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+    const b = person(tree.branchA2.id, "Trần Thị Bình");
+    const c = person(tree.communeA.id, "Lê Văn Cường", { role: "cadre" });
+    addMembership(db, a, tree.branchA2.id, "member"); // in two branches: invited once
+    person(tree.branchB1.id, "Phạm Văn Dũng");
+    const branch = createMeeting(db, { unitId: tree.branchA1.id, title: "Chi hội 1", startsAt: dec5 }, ctx);
+    const commune = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
+    const communeOnly = createMeeting(db, { unitId: tree.communeA.id, title: "Ban chấp hành", startsAt: dec5 }, ctx);
+    expect(invitees(db, branch.id)).toEqual([a]);
+    expect(invitees(db, commune.id)).toEqual([a, b, c].sort((x, y) => x - y));
+    expect(invitees(db, communeOnly.id)).toEqual([c]);
+  });
+});
+
+describe("listUnitMeetings", () => {
+  it("should list the units' meetings in a period, soonest first, cancelled ones on request", () => {
+    const m1 = createMeeting(db, { unitId: tree.branchA1.id, title: "Một", startsAt: dec5 }, ctx);
+    const m2 = createMeeting(db, { unitId: tree.branchA2.id, title: "Hai", startsAt: new Date(dec5.getTime() - 86_400_000) }, ctx);
+    const m3 = createMeeting(db, { unitId: tree.branchA1.id, title: "Ba", startsAt: new Date(dec5.getTime() + 86_400_000) }, ctx);
+    createMeeting(db, { unitId: tree.branchB1.id, title: "Khác", startsAt: dec5 }, ctx);
+    cancelMeeting(db, m3.id, ctx);
+    const ids = [tree.branchA1.id, tree.branchA2.id];
+    expect(listUnitMeetings(db, ids, { from: t0 }).map((m) => [m.id, m.unitName])).toEqual([[m2.id, "Chi hội 2"], [m1.id, "Chi hội 1"]]);
+    expect(listUnitMeetings(db, ids, { from: t0, includeCancelled: true }).map((m) => m.id)).toEqual([m2.id, m1.id, m3.id]);
+    expect(listUnitMeetings(db, ids, { from: t0, to: dec5 }).map((m) => m.id)).toEqual([m2.id]);
+    expect(listUnitMeetings(db, ids, { from: t0, limit: 1 }).map((m) => m.id)).toEqual([m2.id]);
+    expect(listUnitMeetings(db, [], { from: t0 })).toEqual([]);
+  });
+});

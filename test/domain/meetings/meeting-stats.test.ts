@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { buildTree, type TestTree } from "../../helpers/tree.ts";
+import { addMembership, createPerson } from "../../../src/domain/people/people-service.ts";
+import { cancelMeeting, createMeeting } from "../../../src/domain/meetings/meeting-service.ts";
+import { recordAttendance, recordRsvp } from "../../../src/domain/meetings/rsvp-service.ts";
+import { meetingStats, memberAttendanceRate, unitMeetingStats } from "../../../src/domain/meetings/meeting-stats.ts";
+
+const HCM = "Asia/Ho_Chi_Minh";
+const DAY = 86_400_000;
+const now = new Date("2026-11-20T03:00:00Z");
+
+let db: TestDatabase;
+let tree: TestTree;
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  tree = buildTree(db);
+});
+afterEach(() => db.destroy());
+
+function member(unitId: number, fullName: string): number {
+  const p = createPerson(db, { fullName });
+  addMembership(db, p.id, unitId, "member");
+  return p.id;
+}
+
+/** A meeting that took place `daysAgo` days before `now` (created before it, as it was). */
+function pastMeeting(unitId: number, daysAgo: number, options: { includeSubtree?: boolean } = {}) {
+  const startsAt = new Date(now.getTime() - daysAgo * DAY);
+  return createMeeting(db, { unitId, title: `Sinh hoạt ${daysAgo}`, startsAt, ...options }, { now: new Date(startsAt.getTime() - 10 * DAY), timeZone: HCM });
+}
+
+describe("meetingStats", () => {
+  it("should count answers per kind and, once recorded, who came", () => {
+    const [a, b, c, d] = ["An", "Bình", "Cường", "Dũng"].map((n) => member(tree.branchA1.id, n)) as [number, number, number, number];
+    const m = pastMeeting(tree.branchA1.id, 2);
+    const before = new Date(m.startsAt - DAY);
+    recordRsvp(db, { meetingId: m.id, personId: a, answer: "attend" }, before);
+    recordRsvp(db, { meetingId: m.id, personId: b, answer: "absent", reason: "Ốm" }, before);
+    recordRsvp(db, { meetingId: m.id, personId: c, answer: "unsure" }, before);
+    expect(meetingStats(db, m.id)).toEqual({
+      meetingId: m.id, title: "Sinh hoạt 2", startsAt: m.startsAt, invited: 4, answered: 3, attending: 1, excused: 1, unsure: 1, came: null,
+    });
+    recordAttendance(db, m.id, [a, c, d], null, new Date(m.endsAt));
+    expect(meetingStats(db, m.id).came).toBe(3);
+  });
+});
+
+describe("memberAttendanceRate", () => {
+  it("should count the recorded meetings of the last 12 months", () => {
+    const a = member(tree.branchA1.id, "An");
+    const b = member(tree.branchA1.id, "Bình");
+    const old = pastMeeting(tree.branchA1.id, 400);
+    const m1 = pastMeeting(tree.branchA1.id, 300);
+    const m2 = pastMeeting(tree.branchA1.id, 60);
+    const m3 = pastMeeting(tree.branchA1.id, 30);
+    pastMeeting(tree.branchA1.id, 5); // not recorded: does not count
+    for (const m of [old, m1, m2]) recordAttendance(db, m.id, [a], null, new Date(m.endsAt));
+    recordAttendance(db, m3.id, [b], null, new Date(m3.endsAt));
+    expect(memberAttendanceRate(db, a, now)).toEqual({ meetings: 3, came: 2, rate: 2 / 3 });
+    expect(memberAttendanceRate(db, b, now)).toEqual({ meetings: 3, came: 1, rate: 1 / 3 });
+    expect(memberAttendanceRate(db, member(tree.branchB1.id, "Mới"), now)).toEqual({ meetings: 0, came: 0, rate: null });
+  });
+});
+
+describe("unitMeetingStats", () => {
+  it("should give each unit's own figures and roll them up the tree", () => {
+    const a1 = ["An", "Bình", "Cường", "Dũng"].map((n) => member(tree.branchA1.id, n));
+    const a2 = ["Hoa", "Lan"].map((n) => member(tree.branchA2.id, n));
+    member(tree.branchB1.id, "Minh");
+    // Branch A1: two meetings, one with answers and attendance; one cancelled, one outside the period.
+    const m1 = pastMeeting(tree.branchA1.id, 20);
+    pastMeeting(tree.branchA1.id, 10);
+    cancelMeeting(db, pastMeeting(tree.branchA1.id, 15).id, { now: new Date(now.getTime() - 30 * DAY), timeZone: HCM });
+    pastMeeting(tree.branchA1.id, 100);
+    for (const p of a1.slice(0, 3)) recordRsvp(db, { meetingId: m1.id, personId: p, answer: p === a1[2] ? "absent" : "attend" }, new Date(m1.startsAt - DAY));
+    recordAttendance(db, m1.id, a1.slice(0, 2), null, new Date(m1.endsAt));
+    // Commune A: a commune-wide meeting inviting its whole subtree (6 people).
+    const wide = pastMeeting(tree.communeA.id, 5, { includeSubtree: true });
+    recordRsvp(db, { meetingId: wide.id, personId: a2[0]!, answer: "attend" }, new Date(wide.startsAt - DAY));
+    recordAttendance(db, wide.id, [a2[0]!, a1[0]!, a1[3]!], null, new Date(wide.endsAt));
+
+    const stats = unitMeetingStats(db, tree.province.id, { from: new Date(now.getTime() - 60 * DAY), to: now });
+    const byId = new Map(stats.map((s) => [s.unitId, s]));
+    expect(stats.map((s) => s.unitId)).toEqual([tree.province.id, tree.communeA.id, tree.branchA1.id, tree.branchA2.id, tree.communeB.id, tree.branchB1.id, tree.branchB2.id]);
+    expect(byId.get(tree.branchA1.id)).toMatchObject({
+      name: "Chi hội 1", depth: 2, meetingsHeld: 2, invited: 8, answered: 3, attending: 2, came: 2, recorded: 4,
+      responseRate: 3 / 8, attendanceRate: 2 / 4, meetingsHeldTotal: 2, invitedTotal: 8,
+    });
+    expect(byId.get(tree.communeA.id)).toMatchObject({
+      meetingsHeld: 1, invited: 6, answered: 1, came: 3, recorded: 6, attendanceRate: 3 / 6,
+      meetingsHeldTotal: 3, invitedTotal: 14, answeredTotal: 4, cameTotal: 5, recordedTotal: 10,
+      responseRateTotal: 4 / 14, attendanceRateTotal: 5 / 10,
+    });
+    expect(byId.get(tree.province.id)).toMatchObject({ meetingsHeld: 0, responseRate: null, meetingsHeldTotal: 3, invitedTotal: 14, cameTotal: 5 });
+    expect(byId.get(tree.communeB.id)).toMatchObject({ meetingsHeldTotal: 0, responseRateTotal: null, attendanceRateTotal: null });
+    // A subtree query only covers that subtree.
+    expect(unitMeetingStats(db, tree.branchA1.id, { from: new Date(now.getTime() - 60 * DAY), to: now }).map((s) => s.unitId)).toEqual([tree.branchA1.id]);
+  });
+});
