@@ -89,7 +89,7 @@ class PlatformWorker {
     while (this.#running) {
       const now = this.engine.now().getTime();
       if (now - lastSweep > 5000) {
-        recoverExpiredLeases(db, new Date(now));
+        recoverExpiredLeases(db, new Date(now), this.engine.workerId);
         this.limiter.sweep(now);
         lastSweep = now;
       }

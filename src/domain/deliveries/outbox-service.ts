@@ -151,11 +151,14 @@ export function markFinal(db: Database, id: number, status: "failed" | "unreacha
   recordAttempt(db, id, status === "failed" ? "failed" : "unreachable", now, detail);
 }
 
-/** Returns rows whose lease ended (their worker died) to pending. Returns how many. */
-export function recoverExpiredLeases(db: Database, now = new Date()): number {
+/**
+ * Returns rows whose lease ended (their worker died) to pending. Returns how many. A live worker
+ * passes its own id: rows it holds are in flight, not abandoned, however long the send takes.
+ */
+export function recoverExpiredLeases(db: Database, now = new Date(), ownWorkerId = ""): number {
   return db.sql.run(
-    `UPDATE Outbox SET status = 'pending', claimedBy = NULL, leaseUntil = NULL WHERE status = 'sending' AND leaseUntil < ?`,
-    now.getTime(),
+    `UPDATE Outbox SET status = 'pending', claimedBy = NULL, leaseUntil = NULL WHERE status = 'sending' AND leaseUntil < ? AND claimedBy IS NOT ?`,
+    now.getTime(), ownWorkerId,
   ).changes;
 }
 
