@@ -35,26 +35,53 @@ export class Inbox {
   }
 
   /**
-   * Stores and handles one inbound message. Resolves once the message is stored and handled; a
-   * failure while handling is logged and answered politely, never thrown to the channel.
+   * Stores and handles one inbound message. Resolves once the message is stored and handled (and
+   * its replies queued); a failure while handling is logged and answered politely, never thrown to
+   * the channel. Rejects only when the database could not store it, so that the platform retries.
+   *
+   * Messages arriving together are committed together (group commit): each is stored and handled
+   * in its own savepoint inside one transaction per batch. Handling is synchronous, so two copies
+   * of one update can never be handled at the same time.
    */
-  async receive(message: InboundMessage): Promise<ReceiveResult> {
-    const { db } = this.options;
-    // One transaction per message (storing, handling and queueing the replies commit together);
-    // the handling runs in a savepoint, so a failure there still leaves the message stored. It is
-    // all synchronous, so two copies of one update can never be handled at the same time.
-    const result = db.sql.transaction((): ReceiveResult => {
-      const stored = recordInbound(db, {
-        platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
-        kind: message.kind, text: message.text ?? null, payload: message.payload ?? null, platformEventId: message.eventId,
-        platformMessageId: message.messageId ?? null, replyToMessageId: message.replyTo ?? null, at: message.at,
-      });
-      // A duplicate is handled again only if its first copy was stored but never handled (a crash).
-      if (stored.duplicate && stored.status !== "received") return "duplicate";
-      return this.#handle(message, stored.id);
+  receive(message: InboundMessage): Promise<ReceiveResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ message, resolve, reject });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
     });
-    if (result !== "duplicate") this.options.onQueued?.(message.platform);
-    return result;
+  }
+
+  #queue: { message: InboundMessage; resolve: (r: ReceiveResult) => void; reject: (e: unknown) => void }[] = [];
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    const { db } = this.options;
+    let results: ReceiveResult[];
+    try {
+      results = db.sql.transaction(() => batch.map(({ message }) => this.#store(message)));
+    } catch (error) {
+      this.#log.error({ err: error, count: batch.length }, "could not store inbound messages");
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    const platforms = new Set<string>();
+    batch.forEach((item, i) => {
+      if (results[i] !== "duplicate") platforms.add(item.message.platform);
+      item.resolve(results[i]!);
+    });
+    for (const platform of platforms) this.options.onQueued?.(platform);
+  }
+
+  #store(message: InboundMessage): ReceiveResult {
+    const { db } = this.options;
+    const stored = recordInbound(db, {
+      platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
+      kind: message.kind, text: message.text ?? null, payload: message.payload ?? null, platformEventId: message.eventId,
+      platformMessageId: message.messageId ?? null, replyToMessageId: message.replyTo ?? null, at: message.at,
+    });
+    // A duplicate is handled again only if its first copy was stored but never handled (a crash).
+    if (stored.duplicate && stored.status !== "received") return "duplicate";
+    return this.#handle(message, stored.id);
   }
 
   /** Handles a stored message; call inside a transaction. Never throws. */

@@ -96,7 +96,7 @@ class PlatformWorker {
       const free = options.concurrency - this.inFlight.size;
       // Claim in batches: with most slots busy, wait for a few more to free up (each finished send
       // wakes the loop) rather than querying the queue once per message.
-      if (free <= 0 || (this.inFlight.size > 0 && free < Math.min(4, options.concurrency))) {
+      if (free <= 0 || (this.inFlight.size > 0 && free < Math.max(1, Math.floor(options.concurrency / 4)))) {
         await this.#sleep(1000);
         continue;
       }

@@ -30,6 +30,15 @@ export function ensureChatAccount(
   displayName: string | null = null,
   now = new Date(),
 ): ChatAccountRow {
+  // Most messages come from an account seen a moment ago: read it without writing.
+  const seen = db.sql.get<ChatAccountRow & { lastSeenAt: number | null; unreachable: number }>(
+    `SELECT ${accountColumns}, lastSeenAt FROM ChatAccount WHERE platform = ? AND externalId = ?`,
+    platform, externalId,
+  );
+  if (seen && !seen.unreachable && (seen.lastSeenAt ?? 0) > now.getTime() - 60_000 && (displayName === null || displayName === seen.displayName)) {
+    const { lastSeenAt: _ignored, ...row } = seen;
+    return row;
+  }
   return db.sql.get<ChatAccountRow>(
     `INSERT INTO ChatAccount (platform, externalId, displayName, createdAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (platform, externalId) DO UPDATE SET lastSeenAt = excluded.lastSeenAt,
