@@ -18,7 +18,6 @@ import type { Channel } from "./channels/channel.ts";
 import { Clock } from "./scheduler/clock.ts";
 import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
 import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
-import { ZaloChannel } from "./channels/zalo/zalo-channel.ts";
 import { enqueue, priorities } from "./domain/deliveries/outbox-service.ts";
 
 export interface RunningService {
@@ -106,6 +105,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
   if (config.zaloBot) channels.push(new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app }));
   if (config.zalo) {
+    // Loaded only when enabled: zca-js and its dependencies weigh ~30 MB of memory.
+    const { ZaloChannel } = await import("./channels/zalo/zalo-channel.ts");
     channels.push(new ZaloChannel({ db, config: config.zalo, logger, notifyAdmins: async (text) => notifyAdmins(db, engine, text, now()) }));
   }
 
