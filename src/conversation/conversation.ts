@@ -16,7 +16,10 @@ import { answerUnlink, askUnlink, linkWithCode, linkWithContact, replyToStranger
 import { askLanguage, sendHelp, sendSchedule, sendWelcome, setLanguage } from "./features/basics.ts";
 import { answerConcern, askConcernText, createConcernTicket, offerConcern } from "./features/concerns.ts";
 import { answerReaction, handleRsvpIntent, rsvpPayloads } from "./features/rsvp.ts";
-
+import { continueComposing, directivePayloads, listForMember, questionAboutDirective, readFromText, startComposing } from "./features/directives.ts";
+import {
+  continueTicketFlow, hasTicketRights, memberFollowUp, runTicketCommand, satisfactionFromText, ticketCommands, ticketPayloads,
+} from "./features/ticket-queue.ts";
 import {
   cadreCommandFromWords, cadreCommands, cadrePayloads, continueAttendance, continueCreation, hasMeetingRights, runCadreCommand,
 } from "./features/cadre-meetings.ts";
@@ -36,6 +39,11 @@ const payloadHandlers = new Map<string, PayloadHandler>([
   ["mnew", cadrePayloads.mnew],
   ["mcancel", cadrePayloads.mcancel],
   ["attend", cadrePayloads.attend],
+  ["dnew", directivePayloads.dnew],
+  ["read", directivePayloads.read],
+  ["vb", directivePayloads.vb],
+  ["tk", ticketPayloads.tk],
+  ["tsat", ticketPayloads.tsat],
 ]);
 
 /** Multi-step flows own the text typed while their question is open (numbers included). */
@@ -47,10 +55,12 @@ function continueFlow(turn: Turn, intent: Intent): boolean {
     continueAttendance(turn, text);
     return true;
   }
+  if (kind === "ticket_answer" || kind === "ticket_escalate") return continueTicketFlow(turn, text);
   if (kind === "meeting_new" || kind === "directive_new") {
     // A number or yes/no picks one of the offered buttons; the generic choice routing does that.
     if ((intent.kind === "choice" || intent.kind === "yes" || intent.kind === "no") && turn.pending?.data.choices?.length) return false;
-    continueCreation(turn, text);
+    if (kind === "meeting_new") continueCreation(turn, text);
+    else continueComposing(turn, text);
     return true;
   }
   return false;
@@ -59,9 +69,11 @@ function continueFlow(turn: Turn, intent: Intent): boolean {
 /** Replies to a directive or to a ticket message keep their thread; "đã đọc", "hài lòng" find theirs. */
 function threads(turn: Turn, intent: Intent): boolean {
   if (intent.kind === "read") {
-    turn.reply(turn.t("chat.read_nothing"));
+    readFromText(turn);
     return true;
   }
+  if (intent.kind === "satisfied" || intent.kind === "unsatisfied") return satisfactionFromText(turn, intent.kind === "satisfied");
+  if (intent.kind === "concern") return questionAboutDirective(turn, intent.text) || memberFollowUp(turn, intent.text);
   return false;
 }
 
@@ -216,9 +228,18 @@ function routeCommand(turn: Turn, name: string, args: string): void {
       return askUnlink(turn);
     case "ykien":
       // Handlers get the queue (/ykien, /ykien 12); members start a concern (/ykien, /ykien text).
+      if (hasTicketRights(turn) && (!args.trim() || /^#?\d+$/.test(args.trim()))) return runTicketCommand(turn, "ykien", args);
       if (args.trim().length >= 3) return createConcernTicket(turn, args.trim(), turn.logId);
       return askConcernText(turn);
+    case "vanban":
+      return listForMember(turn);
+    case "guivanban":
+      return startComposing(turn);
     default:
+      if ((ticketCommands as readonly string[]).includes(name)) {
+        if (!hasTicketRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
+        return runTicketCommand(turn, name, args);
+      }
       if ((cadreCommands as readonly string[]).includes(name)) return runCadreCommand(turn, name as (typeof cadreCommands)[number], args);
       return turn.reply(turn.t("chat.not_understood"));
   }

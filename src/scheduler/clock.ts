@@ -13,7 +13,15 @@ import cron, { type ScheduledTask } from "node-cron";
 import type { Database } from "../storage/database.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ensureSeriesHorizon } from "../domain/meetings/meeting-service.ts";
-import { runDueJobs, type RunResult } from "./jobs.ts";
+import { registerJobHandler, runDueJobs, type RunResult } from "./jobs.ts";
+import { runDirectiveProgressJob, runDirectiveReminderJob } from "./directive-jobs.ts";
+import { planTicketJobs, runOverdueReportJob, runTicketDigestJob } from "./ticket-jobs.ts";
+
+// Directive and ticket jobs run through the same exactly-once job runner as meeting reminders.
+registerJobHandler("directive_progress", (db, job, ctx) => runDirectiveProgressJob(db, { id: job.id, entityId: job.entityId! }, ctx));
+registerJobHandler("directive_reminder", (db, job, ctx) => runDirectiveReminderJob(db, { id: job.id, entityId: job.entityId! }, ctx));
+registerJobHandler("ticket_digest", (db, job, ctx) => runTicketDigestJob(db, { id: job.id, dueAt: job.dueAt }, ctx));
+registerJobHandler("overdue_report", (db, job, ctx) => runOverdueReportJob(db, { id: job.id, dueAt: job.dueAt }, ctx));
 
 export interface ClockOptions {
   /** The app time zone (Asia/Ho_Chi_Minh). */
@@ -104,6 +112,7 @@ export class Clock {
 
   async #tick(): Promise<RunResult> {
     this.#ensureHorizon(this.#now());
+    planTicketJobs(this.#db, { now: this.#now(), timeZone: this.#timeZone });
     const total: RunResult = { ran: 0, skipped: 0, failed: 0, queued: 0, unreachable: 0 };
     let firstError: unknown;
     for (let batch = 0; batch < this.#maxBatches; batch++) {

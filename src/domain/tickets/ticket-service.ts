@@ -5,6 +5,14 @@
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
+import { translator } from "../../lib/i18n.ts";
+import { can } from "../access/access-scope.ts";
+import { deliveryAccount, type ChatAccountRow } from "../accounts/account-service.ts";
+import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
+import { enqueue, priorities } from "../deliveries/outbox-service.ts";
+import { getPerson } from "../people/people-service.ts";
+import { getUnit } from "../units/unit-service.ts";
+import { offerQuestion } from "../directives/directive-service.ts";
 
 export const ticketCategories = ["che_do_chinh_sach", "doi_song", "ha_tang", "an_ninh_trat_tu", "to_chuc_hoi", "khac"] as const;
 export type TicketCategory = (typeof ticketCategories)[number];
@@ -91,4 +99,335 @@ function describeTicket(db: Database, id: number): TicketCreated {
   );
   if (!row) throw new AppError("not_found", { what: "ticket" });
   return row;
+}
+
+// ---- handling: take, answer, escalate, close; the member's satisfaction and follow-ups ----------
+
+/** new → in_progress (taken) → answered → closed; escalation sets new again at the parent unit. */
+export const ticketStatuses = ["new", "in_progress", "answered", "closed"] as const;
+export type TicketStatus = (typeof ticketStatuses)[number];
+/** Every status but closed. */
+export const openTicketStatuses = ["new", "in_progress", "answered"] as const satisfies readonly TicketStatus[];
+
+/** Longest answer or member message, and longest escalation note. */
+export const ticketTextMaxLength = 4000;
+export const ticketNoteMaxLength = 1000;
+/** How long the member's "hài lòng / chưa hài lòng" question stays open after an answer. */
+export const feedbackQuestionMs = 7 * 86_400_000;
+
+/** A ticket as stored (times in epoch ms). */
+export interface TicketRow {
+  id: number;
+  /** The unit currently responsible (the parent after an escalation). */
+  unitId: number;
+  originUnitId: number;
+  /** The member who raised it. */
+  personId: number;
+  directiveId: number | null;
+  category: string;
+  status: TicketStatus;
+  assigneeId: number | null;
+  dueAt: number;
+  /** 1 satisfied, 0 not satisfied, null not said. */
+  satisfied: number | null;
+  sourceAccountId: number | null;
+  createdAt: number;
+  updatedAt: number;
+  firstAnsweredAt: number | null;
+  closedAt: number | null;
+}
+
+/** The columns of `TicketRow`, for SELECTs. */
+export const ticketColumns = `id, unitId, originUnitId, personId, directiveId, category, status, assigneeId, dueAt, satisfied, sourceAccountId, createdAt, updatedAt, firstAnsweredAt, closedAt`;
+
+/** Returns a ticket. Throws not_found. */
+export function getTicket(db: Database, id: number): TicketRow {
+  const row = db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, id);
+  if (!row) throw new AppError("not_found", { what: "ticket" });
+  return row;
+}
+
+/**
+ * True when the person may handle the ticket: handle_tickets on its CURRENT unit (so after an
+ * escalation the branch cadre loses it and the parent unit's officials get it).
+ */
+export function canHandleTicket(db: Database, personId: number, ticket: TicketRow): boolean {
+  return can(db, personId, "handle_tickets", ticket.unitId);
+}
+
+/** The ticket, if the person may handle it and it is not closed. Throws not_found, forbidden, ticket_closed. */
+function openTicketForHandler(db: Database, ticketId: number, personId: number): TicketRow {
+  const ticket = getTicket(db, ticketId);
+  if (!canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
+  if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
+  return ticket;
+}
+
+function recordChange(
+  db: Database,
+  ticket: TicketRow,
+  toStatus: TicketStatus,
+  byPersonId: number | null,
+  now: Date,
+  extra: { fromUnitId?: number; toUnitId?: number; note?: string | null } = {},
+): number {
+  return db.sql.run(
+    `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, fromUnitId, toUnitId, byPersonId, note, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ticket.id, ticket.status, toStatus, extra.fromUnitId ?? null, extra.toUnitId ?? null, byPersonId, extra.note ?? null, now.getTime(),
+  ).lastInsertRowid;
+}
+
+/** A message text: NFC, trimmed, line breaks kept. Throws invalid_input ({ field: "text" }). */
+function cleanTicketText(text: string): string {
+  const value = (text ?? "").normalize("NFC").replace(/\r\n?/g, "\n").trim();
+  if (!value || value.length > ticketTextMaxLength) throw new AppError("invalid_input", { field: "text" });
+  return value;
+}
+
+/**
+ * A handler takes the ticket: they become its assignee and it is in progress (from new, answered,
+ * or in progress with someone else). Throws not_found, forbidden, ticket_closed.
+ */
+export function takeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): TicketRow {
+  return db.sql.transaction(() => {
+    const ticket = openTicketForHandler(db, ticketId, personId);
+    if (ticket.status === "in_progress" && ticket.assigneeId === personId) return ticket;
+    db.sql.run(`UPDATE Ticket SET status = 'in_progress', assigneeId = ?, updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
+    recordChange(db, ticket, "in_progress", personId, now, { note: ticket.assigneeId !== null && ticket.assigneeId !== personId ? "reassigned" : null });
+    recordAudit(db, { actorPersonId: personId, source, action: "ticket.take", entityType: "Ticket", entityId: ticket.id }, now);
+    return getTicket(db, ticket.id);
+  });
+}
+
+/** The account a ticket's messages reach the member on: the one they wrote from, else their delivery account. */
+function memberAccount(db: Database, ticket: TicketRow): ChatAccountRow | undefined {
+  if (ticket.sourceAccountId != null) {
+    const account = db.sql.get<ChatAccountRow>(
+      `SELECT id, platform, externalId, personId, displayName, preferred, unreachable, backoffUntil, linkedAt FROM ChatAccount
+       WHERE id = ? AND personId = ? AND unreachable = 0`,
+      ticket.sourceAccountId, ticket.personId,
+    );
+    if (account) return account;
+  }
+  return deliveryAccount(db, ticket.personId);
+}
+
+/** The "hài lòng / chưa hài lòng" buttons of an answer. */
+export function satisfactionChoices(ticketId: number, locale: string): { label: string; payload: string }[] {
+  const t = translator(locale);
+  return [
+    { label: t("tickets.satisfied_yes"), payload: `tsat:${ticketId}:yes` },
+    { label: t("tickets.satisfied_no"), payload: `tsat:${ticketId}:no` },
+  ];
+}
+
+/**
+ * A handler answers: the text joins the thread, the ticket is answered (first answer time kept,
+ * the handler becomes assignee if there was none), and the answer goes to the member on the
+ * account they wrote from (or their delivery account) with "hài lòng / chưa hài lòng" buttons;
+ * `outboxId` is null when the member has no reachable account. Throws invalid_input
+ * ({ field: "text" }: empty or over 4,000 characters), not_found, forbidden, ticket_closed.
+ */
+export function answerTicket(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  text: string,
+  now: Date,
+  source: AuditSource = "chat",
+): { ticket: TicketRow; outboxId: number | null } {
+  const answer = cleanTicketText(text);
+  return db.sql.transaction(() => {
+    const ticket = openTicketForHandler(db, ticketId, personId);
+    const at = now.getTime();
+    const messageId = db.sql.run(
+      `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'official', ?, ?, ?)`,
+      ticket.id, personId, answer, at,
+    ).lastInsertRowid;
+    db.sql.run(
+      `UPDATE Ticket SET status = 'answered', firstAnsweredAt = COALESCE(firstAnsweredAt, ?), assigneeId = COALESCE(assigneeId, ?), updatedAt = ? WHERE id = ?`,
+      at, personId, at, ticket.id,
+    );
+    recordChange(db, ticket, "answered", personId, now);
+    let outboxId: number | null = null;
+    const account = memberAccount(db, ticket);
+    if (account) {
+      const locale = getPerson(db, ticket.personId).locale;
+      const choices = satisfactionChoices(ticket.id, locale);
+      outboxId = enqueue(
+        db,
+        {
+          platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: ticket.personId,
+          priority: priorities.normal, entityType: "Ticket", entityId: ticket.id, dedupeKey: `ticket:${ticket.id}:answer:${messageId}`,
+          body: { text: translator(locale)("tickets.answer_to_member", { id: ticket.id, text: answer }), choices, locale: locale === "en" ? "en" : "vi" },
+        },
+        now,
+      );
+      offerQuestion(db, account.id, "ticket_feedback", { ticketId: ticket.id, choices: choices.map((c) => c.payload) }, new Date(at + feedbackQuestionMs), now);
+    }
+    recordAudit(db, { actorPersonId: personId, source, action: "ticket.answer", entityType: "Ticket", entityId: ticket.id, detail: { messageId, sent: outboxId !== null } }, now);
+    return { ticket: getTicket(db, ticket.id), outboxId };
+  });
+}
+
+/**
+ * Passes the ticket up to the parent of its current unit: status back to new, no assignee; the
+ * handlers of the child unit no longer see it. Throws invalid_input ({ field: "note" }: over 1,000
+ * characters), not_found, forbidden, ticket_closed, ticket_at_root.
+ */
+export function escalateTicket(db: Database, ticketId: number, personId: number, note: string | null, now: Date, source: AuditSource = "chat"): TicketRow {
+  const cleanNote = note?.normalize("NFC").trim() || null;
+  if (cleanNote && cleanNote.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
+  return db.sql.transaction(() => {
+    const ticket = openTicketForHandler(db, ticketId, personId);
+    const unit = getUnit(db, ticket.unitId);
+    if (unit.parentId === null) throw new AppError("ticket_at_root", { id: ticket.id });
+    db.sql.run(`UPDATE Ticket SET unitId = ?, status = 'new', assigneeId = NULL, updatedAt = ? WHERE id = ?`, unit.parentId, now.getTime(), ticket.id);
+    recordChange(db, ticket, "new", personId, now, { fromUnitId: unit.id, toUnitId: unit.parentId, note: cleanNote });
+    recordAudit(db, { actorPersonId: personId, source, action: "ticket.escalate", entityType: "Ticket", entityId: ticket.id, detail: { fromUnitId: unit.id, toUnitId: unit.parentId } }, now);
+    return getTicket(db, ticket.id);
+  });
+}
+
+/** Closes the ticket. Throws not_found, forbidden, ticket_closed (already closed). */
+export function closeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): TicketRow {
+  return db.sql.transaction(() => {
+    const ticket = openTicketForHandler(db, ticketId, personId);
+    db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ?, updatedAt = ? WHERE id = ?`, now.getTime(), now.getTime(), ticket.id);
+    recordChange(db, ticket, "closed", personId, now);
+    recordAudit(db, { actorPersonId: personId, source, action: "ticket.close", entityType: "Ticket", entityId: ticket.id }, now);
+    return getTicket(db, ticket.id);
+  });
+}
+
+/**
+ * The member says whether the answer satisfied them. Satisfied: noted, the status stays (officials
+ * close). Not satisfied: an answered or closed ticket is reopened (in progress, history note
+ * "reopened") and its assignee is told. Throws not_found, ticket_not_yours.
+ */
+export function recordSatisfaction(db: Database, ticketId: number, personId: number, satisfied: boolean, now: Date): TicketRow {
+  return db.sql.transaction(() => {
+    const ticket = getTicket(db, ticketId);
+    if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
+    const at = now.getTime();
+    db.sql.run(`UPDATE Ticket SET satisfied = ?, updatedAt = ? WHERE id = ?`, satisfied ? 1 : 0, at, ticket.id);
+    if (!satisfied && (ticket.status === "answered" || ticket.status === "closed")) {
+      db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL WHERE id = ?`, ticket.id);
+      const changeId = recordChange(db, ticket, "in_progress", personId, now, { note: "reopened" });
+      if (ticket.assigneeId !== null) notifyHandlerOfReopening(db, ticket, ticket.assigneeId, changeId, now);
+    }
+    return getTicket(db, ticket.id);
+  });
+}
+
+function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handlerId: number, changeId: number, now: Date): void {
+  const account = deliveryAccount(db, handlerId);
+  if (!account) return;
+  const locale = getPerson(db, handlerId).locale;
+  const member = getPerson(db, ticket.personId).fullName;
+  enqueue(
+    db,
+    {
+      platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: handlerId, priority: priorities.normal,
+      entityType: "Ticket", entityId: ticket.id, dedupeKey: `ticket:${ticket.id}:h:${changeId}:p:${handlerId}`,
+      body: { text: translator(locale)("tickets.reopened_to_handler", { id: ticket.id, member }), locale: locale === "en" ? "en" : "vi" },
+    },
+    now,
+  );
+}
+
+/**
+ * The member adds to their own ticket (a reply in its thread). An answered ticket goes back to in
+ * progress. The same inbound message twice is stored once. Throws invalid_input ({ field: "text" }),
+ * not_found, ticket_not_yours, ticket_closed.
+ */
+export function addMemberMessage(db: Database, ticketId: number, personId: number, text: string, messageLogId: number | null, now: Date): TicketRow {
+  const value = cleanTicketText(text);
+  return db.sql.transaction(() => {
+    const ticket = getTicket(db, ticketId);
+    if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
+    if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
+    if (messageLogId != null && db.sql.get(`SELECT 1 FROM TicketMessage WHERE messageLogId = ? AND ticketId = ?`, messageLogId, ticket.id)) return ticket;
+    const at = now.getTime();
+    db.sql.run(
+      `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, messageLogId, createdAt) VALUES (?, 'member', ?, ?, ?, ?)`,
+      ticket.id, personId, value, messageLogId, at,
+    );
+    if (ticket.status === "answered") {
+      db.sql.run(`UPDATE Ticket SET status = 'in_progress', updatedAt = ? WHERE id = ?`, at, ticket.id);
+      recordChange(db, ticket, "in_progress", personId, now, { note: "member_reply" });
+    } else {
+      db.sql.run(`UPDATE Ticket SET updatedAt = ? WHERE id = ?`, at, ticket.id);
+    }
+    return getTicket(db, ticket.id);
+  });
+}
+
+/** What `ticketThread` returns. */
+export interface TicketThread {
+  ticket: TicketRow & { memberName: string; unitName: string; assigneeName: string | null };
+  messages: { authorRole: string; authorName: string | null; text: string; createdAt: number }[];
+  history: {
+    fromStatus: string | null;
+    toStatus: string;
+    fromUnit: string | null;
+    toUnit: string | null;
+    byName: string | null;
+    note: string | null;
+    createdAt: number;
+  }[];
+}
+
+/**
+ * A ticket with its messages and status history, oldest first, for a handler of its current unit
+ * or its author (who does not see the officials' notes). Throws not_found, forbidden.
+ */
+export function ticketThread(db: Database, ticketId: number, viewerPersonId: number): TicketThread {
+  const base = getTicket(db, ticketId);
+  const handler = canHandleTicket(db, viewerPersonId, base);
+  if (!handler && base.personId !== viewerPersonId) throw new AppError("forbidden", { permission: "handle_tickets" });
+  const ticket = db.sql.get<TicketThread["ticket"]>(
+    `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName, a.fullName AS assigneeName
+     FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId LEFT JOIN Person a ON a.id = t.assigneeId
+     WHERE t.id = ?`,
+    ticketId,
+  )!;
+  const messages = db.sql.all<TicketThread["messages"][number]>(
+    `SELECT m.authorRole, p.fullName AS authorName, m.text, m.createdAt FROM TicketMessage m LEFT JOIN Person p ON p.id = m.authorPersonId
+     WHERE m.ticketId = ? ORDER BY m.createdAt, m.id`,
+    ticketId,
+  );
+  const history = db.sql.all<TicketThread["history"][number]>(
+    `SELECT h.fromStatus, h.toStatus, fu.name AS fromUnit, tu.name AS toUnit, p.fullName AS byName, h.note, h.createdAt
+     FROM TicketStatusChange h LEFT JOIN Unit fu ON fu.id = h.fromUnitId LEFT JOIN Unit tu ON tu.id = h.toUnitId LEFT JOIN Person p ON p.id = h.byPersonId
+     WHERE h.ticketId = ? ORDER BY h.createdAt, h.id`,
+    ticketId,
+  );
+  if (!handler) for (const h of history) h.note = null;
+  return { ticket, messages, history };
+}
+
+/**
+ * Who answers for a unit's tickets: the people with a cadre, official or admin role on the unit or,
+ * when it has none, on the nearest ancestor that has some. Sorted by id.
+ */
+export function ticketHandlers(db: Database, unitId: number): number[] {
+  const ids = getUnit(db, unitId).path.split("/").filter(Boolean).map(Number);
+  const rows = db.sql.all<{ personId: number; depth: number }>(
+    `SELECT DISTINCT m.personId, u.depth FROM Membership m JOIN Unit u ON u.id = m.unitId
+     WHERE m.unitId IN (SELECT value FROM json_each(?)) AND m.role IN ('cadre', 'official', 'admin')
+     ORDER BY u.depth DESC, m.personId`,
+    JSON.stringify(ids),
+  );
+  const deepest = rows[0]?.depth;
+  return [...new Set(rows.filter((r) => r.depth === deepest).map((r) => r.personId))];
+}
+
+/** The first words of a message on one line, for lists ("Đường vào thôn bị ngập mỗi khi…"). */
+export function ticketExcerpt(text: string, max = 60): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max);
+  const space = cut.lastIndexOf(" ");
+  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
 }

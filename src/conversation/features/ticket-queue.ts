@@ -1,0 +1,218 @@
+/**
+ * The ticket queue in chat, for cadres and officials: /ykien lists the open concerns of their
+ * subtree (overdue and oldest first); /ykien N opens one with its thread; they take it, answer it
+ * (the answer reaches the member on the account they wrote from), pass it up, or close it.
+ * Members tell whether an answer satisfied them, and add to their own concern by replying.
+ */
+import { isAppError } from "../../lib/app-error.ts";
+import { foldVietnamese } from "../../lib/vietnamese.ts";
+import { formatDate, formatShortDate } from "../../lib/zoned-time.ts";
+import { scopeRoots } from "../../domain/access/access-scope.ts";
+import { entityOfMessage } from "../../domain/messages/message-log.ts";
+import { getUnit } from "../../domain/units/unit-service.ts";
+import {
+  addMemberMessage, answerTicket, closeTicket, escalateTicket, getTicket, recordSatisfaction, takeTicket, ticketThread,
+} from "../../domain/tickets/ticket-service.ts";
+import { countOpenTickets, listOpenTickets } from "../../domain/tickets/ticket-queue.ts";
+import type { Turn } from "../turn.ts";
+
+const flowTtlMs = 2 * 3_600_000;
+
+export function hasTicketRights(turn: Turn): boolean {
+  return Boolean(turn.person && scopeRoots(turn.db, turn.person.id, "handle_tickets").length);
+}
+
+function guard(turn: Turn, fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    turn.reply(turn.t(`errors.${error.code}`, { what: "#", ...error.params }));
+  }
+}
+
+export function showQueue(turn: Turn): void {
+  const tickets = listOpenTickets(turn.db, turn.person!.id, { now: turn.now, limit: 15 });
+  if (!tickets.length) return turn.reply(turn.t("ykien.queue_none"));
+  const counts = countOpenTickets(turn.db, turn.person!.id, turn.now);
+  const lines = tickets.map((tk) =>
+    turn.t("ykien.queue_line", {
+      id: tk.id, overdue: tk.overdue ? turn.t("ykien.overdue_mark") : "", member: tk.memberName, unit: tk.unitName,
+      status: turn.t(`ykien.status_${tk.status}`), excerpt: tk.firstMessage.length > 80 ? `${tk.firstMessage.slice(0, 80)}…` : tk.firstMessage,
+    }),
+  );
+  turn.reply([turn.t("ykien.queue_header", counts), ...lines, "", turn.t("ykien.queue_hint")].join("\n"));
+}
+
+export function showTicket(turn: Turn, id: number): void {
+  guard(turn, () => {
+    const thread = ticketThread(turn.db, id, turn.person!.id);
+    const tk = thread.ticket;
+    const zone = turn.settings.timeZone;
+    const lines = [
+      turn.t("ykien.thread_header", {
+        id: tk.id, member: tk.memberName, unit: tk.unitName, status: turn.t(`ykien.status_${tk.status}`), due: formatDate(new Date(tk.dueAt), zone),
+        assignee: tk.assigneeName ? turn.t("ykien.thread_assignee", { name: tk.assigneeName }) : "",
+      }),
+      ...thread.messages.map((m) => turn.t("ykien.thread_message", { when: formatShortDate(new Date(m.createdAt), zone, turn.locale), author: m.authorName ?? turn.t("ykien.member"), text: m.text })),
+      ...thread.history.filter((h) => h.fromStatus !== null || h.fromUnit !== null).map((h) =>
+        turn.t("ykien.thread_history", {
+          when: formatShortDate(new Date(h.createdAt), zone, turn.locale), who: h.byName ?? "—",
+          from: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.fromUnit : turn.t(`ykien.status_${h.fromStatus ?? "new"}`),
+          to: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.toUnit : turn.t(`ykien.status_${h.toStatus}`),
+          note: h.note ? ` (${h.note})` : "",
+        }),
+      ),
+    ];
+    turn.concerns("Ticket", tk.id);
+    if (tk.status === "closed" || tk.personId === turn.person!.id) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
+    turn.ask(lines.join("\n"), "ticket_actions", [
+      { label: turn.t("ykien.take"), payload: `tk:take:${tk.id}` },
+      { label: turn.t("ykien.answer"), payload: `tk:answer:${tk.id}` },
+      { label: turn.t("ykien.escalate"), payload: `tk:escalate:${tk.id}` },
+      { label: turn.t("ykien.close"), payload: `tk:close:${tk.id}` },
+    ], { ticketId: tk.id }, flowTtlMs, { type: "Ticket", id: tk.id });
+  });
+}
+
+function idArg(turn: Turn, args: string, command: string): number | undefined {
+  const m = /#?(\d+)/.exec(args);
+  if (!m) {
+    turn.reply(turn.t("ykien.need_id", { command }));
+    return undefined;
+  }
+  return Number(m[1]);
+}
+
+function answer(turn: Turn, id: number, text: string): void {
+  guard(turn, () => {
+    answerTicket(turn.db, id, turn.person!.id, text, turn.now);
+    turn.concerns("Ticket", id);
+    turn.reply(turn.t("ykien.answered", { id }));
+  });
+}
+
+function escalate(turn: Turn, id: number, note: string | null): void {
+  guard(turn, () => {
+    const ticket = escalateTicket(turn.db, id, turn.person!.id, note, turn.now);
+    turn.reply(turn.t("ykien.escalated", { id, unit: getUnit(turn.db, ticket.unitId).name }));
+  });
+}
+
+/** Commands for handlers: ykien [N], traloi N text, nhan N, chuyen N [note], dong N. */
+export function runTicketCommand(turn: Turn, name: string, args: string): void {
+  if (name === "ykien") {
+    const id = /^#?(\d+)\s*$/.exec(args.trim());
+    return id ? showTicket(turn, Number(id[1])) : showQueue(turn);
+  }
+  const id = idArg(turn, args, name);
+  if (id === undefined) return;
+  const rest = args.replace(/^\s*#?\d+\s*/, "").trim();
+  switch (name) {
+    case "traloi":
+      if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [], { ticketId: id }, flowTtlMs);
+      return answer(turn, id, rest);
+    case "nhan":
+      return guard(turn, () => {
+        takeTicket(turn.db, id, turn.person!.id, turn.now);
+        turn.reply(turn.t("ykien.taken", { id }));
+      });
+    case "chuyen":
+      return escalate(turn, id, rest || null);
+    case "dong":
+      return guard(turn, () => {
+        closeTicket(turn.db, id, turn.person!.id, turn.now);
+        turn.reply(turn.t("ykien.closed", { id }));
+      });
+  }
+}
+
+export const ticketCommands = ["traloi", "nhan", "chuyen", "dong"] as const;
+
+/** Text typed while an answer or an escalation note is being asked for. */
+export function continueTicketFlow(turn: Turn, text: string): boolean {
+  const kind = turn.pending?.kind;
+  const id = Number(turn.pending?.data.ticketId);
+  if (kind === "ticket_answer") {
+    turn.closeQuestion("ticket_answer");
+    answer(turn, id, text.trim());
+    return true;
+  }
+  if (kind === "ticket_escalate") {
+    turn.closeQuestion("ticket_escalate");
+    const note = /^(bo qua|khong|ko|skip)$/.test(foldVietnamese(text)) ? null : text.trim().slice(0, 500);
+    escalate(turn, id, note);
+    return true;
+  }
+  return false;
+}
+
+// ---- members -----------------------------------------------------------------------------------
+
+function feedback(turn: Turn, id: number, satisfied: boolean): void {
+  guard(turn, () => {
+    recordSatisfaction(turn.db, id, turn.person!.id, satisfied, turn.now);
+    turn.closeQuestion("ticket_feedback");
+    turn.concerns("Ticket", id);
+    turn.reply(turn.t(satisfied ? "ykien.feedback_thanks" : "ykien.feedback_reopened", { id }));
+  });
+}
+
+/** "hài lòng" / "chưa hài lòng" in words, about the ticket whose answer is open or replied to. */
+export function satisfactionFromText(turn: Turn, satisfied: boolean): boolean {
+  const id = ticketOfContext(turn);
+  if (id === undefined) return false;
+  feedback(turn, id, satisfied);
+  return true;
+}
+
+function ticketOfContext(turn: Turn): number | undefined {
+  const { message } = turn;
+  if (message.replyTo) {
+    const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
+    if (entity?.entityType === "Ticket") return entity.entityId;
+  }
+  if (turn.pending?.kind === "ticket_feedback" && typeof turn.pending.data.ticketId === "number") return turn.pending.data.ticketId;
+  return undefined;
+}
+
+/** A member's reply to a message about their ticket adds to that ticket's thread. */
+export function memberFollowUp(turn: Turn, text: string): boolean {
+  if (!turn.person || !turn.message.replyTo) return false;
+  const entity = entityOfMessage(turn.db, turn.message.platform, turn.message.chatId, turn.message.replyTo);
+  if (entity?.entityType !== "Ticket") return false;
+  const ticket = getTicket(turn.db, entity.entityId);
+  if (ticket.personId !== turn.person.id) return false;
+  guard(turn, () => {
+    addMemberMessage(turn.db, ticket.id, turn.person!.id, text, turn.logId, turn.now);
+    turn.concerns("Ticket", ticket.id);
+    turn.reply(turn.t("ykien.member_followup", { id: ticket.id }));
+  });
+  return true;
+}
+
+export const ticketPayloads = {
+  tk(turn: Turn, argument: string): void {
+    const [action, raw] = argument.split(":");
+    const id = Number(raw);
+    if (!Number.isInteger(id)) return turn.reply(turn.t("chat.question_expired"));
+    turn.closeQuestion("ticket_actions");
+    switch (action) {
+      case "take":
+        return runTicketCommand(turn, "nhan", String(id));
+      case "answer":
+        return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [], { ticketId: id }, flowTtlMs);
+      case "escalate":
+        return turn.ask(turn.t("ykien.ask_escalate_note", { id }), "ticket_escalate", [], { ticketId: id }, flowTtlMs);
+      case "close":
+        return runTicketCommand(turn, "dong", String(id));
+      default:
+        return turn.reply(turn.t("chat.question_expired"));
+    }
+  },
+  tsat(turn: Turn, argument: string): void {
+    const [raw, answer] = argument.split(":");
+    if (!/^\d+$/.test(raw ?? "")) return turn.reply(turn.t("chat.question_expired"));
+    feedback(turn, Number(raw), answer === "yes");
+  },
+};

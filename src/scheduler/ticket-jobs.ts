@@ -1,0 +1,199 @@
+/**
+ * Ticket jobs, run by the clock inside the job's transaction (see jobs.ts):
+ * - ticket_digest, every whole hour: the new tickets since the last digest (raised, or passed up to
+ *   a unit), ONE message per handler listing them — never one message per ticket;
+ * - overdue_report, every day at 08:00 local time: each handler's overdue open tickets.
+ *
+ * Handlers of a unit are its cadres, officials and admins, or those of the nearest ancestor that
+ * has some (`ticketHandlers`). Each run plans the next one; `planTicketJobs` is idempotent and may
+ * also be called on every tick.
+ */
+import type { Database } from "../storage/database.ts";
+import type { JobOutcome } from "./jobs.ts";
+import { translator, type Translate } from "../lib/i18n.ts";
+import { addLocalDays, formatDate, fromLocal, toLocal, type LocalDate } from "../lib/zoned-time.ts";
+import { deliveryAccount } from "../domain/accounts/account-service.ts";
+import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
+import { getPerson } from "../domain/people/people-service.ts";
+import { readSetting, writeSetting } from "../domain/directives/directive-service.ts";
+import { ticketExcerpt, ticketHandlers } from "../domain/tickets/ticket-service.ts";
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Local time of the daily overdue report. */
+export const overdueReportHour = 8;
+/** Lines listed in one message; the rest are counted. */
+export const maxListedTickets = 20;
+/** Setting holding the last ticket and status-change ids a digest covered. */
+export const digestSettingKey = "tickets.digest";
+
+export interface TicketJob {
+  id: number;
+  dueAt?: number;
+}
+
+export interface TicketJobContext {
+  now: Date;
+  timeZone: string;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, "0");
+}
+
+function isoDate(d: LocalDate): string {
+  return `${d.year}-${pad2(d.month)}-${pad2(d.day)}`;
+}
+
+function insertJob(db: Database, kind: string, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): void {
+  db.sql.run(
+    `INSERT INTO ScheduledJob (kind, dueAt, expiresAt, status, dedupeKey, createdAt) VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`,
+    kind, dueAt, expiresAt, dedupeKey, now,
+  );
+}
+
+/**
+ * Makes sure the next digest (the next whole hour of the zone) and the next overdue report (the
+ * next 08:00 local) are planned. Idempotent: dedupe keys "ticket_digest:<ISO hour>" and
+ * "overdue_report:<local date>".
+ */
+export function planTicketJobs(db: Database, ctx: TicketJobContext): void {
+  const now = ctx.now.getTime();
+  const local = toLocal(ctx.now, ctx.timeZone);
+  // The zone's whole hours (not UTC's: zones with half-hour offsets exist).
+  const nextHour = Math.floor(now / MINUTE) * MINUTE - local.minute * MINUTE + HOUR;
+  insertJob(db, "ticket_digest", nextHour, `ticket_digest:${new Date(nextHour).toISOString()}`, null, now);
+  let day: LocalDate = { year: local.year, month: local.month, day: local.day };
+  let reportAt = fromLocal({ ...day, hour: overdueReportHour, minute: 0 }, ctx.timeZone).getTime();
+  if (reportAt <= now) {
+    day = addLocalDays(day, 1);
+    reportAt = fromLocal({ ...day, hour: overdueReportHour, minute: 0 }, ctx.timeZone).getTime();
+  }
+  // A report long after 08:00 (the service was down all day) is not worth sending.
+  insertJob(db, "overdue_report", reportAt, `overdue_report:${isoDate(day)}`, reportAt + 10 * HOUR, now);
+}
+
+interface ListedTicket {
+  id: number;
+  unitId: number;
+  personId: number;
+  member: string;
+  unit: string;
+  dueAt: number;
+  firstMessage: string | null;
+}
+
+/**
+ * Sends one message per handler listing their tickets: a header, up to 20 lines, "… and N more",
+ * a hint. Returns the outcome counts.
+ */
+function sendLists(
+  db: Database,
+  job: TicketJob,
+  kind: "ticket_digest" | "overdue_report",
+  tickets: ListedTicket[],
+  render: (t: Translate, ticket: ListedTicket) => string,
+  ctx: TicketJobContext,
+): JobOutcome {
+  const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
+  const handlersOf = new Map<number, number[]>();
+  const listOf = new Map<number, ListedTicket[]>();
+  for (const ticket of tickets) {
+    let handlers = handlersOf.get(ticket.unitId);
+    if (!handlers) handlersOf.set(ticket.unitId, (handlers = ticketHandlers(db, ticket.unitId)));
+    for (const handler of handlers) {
+      if (handler === ticket.personId) continue; // their own concern is not theirs to handle
+      let list = listOf.get(handler);
+      if (!list) listOf.set(handler, (list = []));
+      list.push(ticket);
+    }
+  }
+  const prefix = kind === "ticket_digest" ? "digest" : "overdue";
+  for (const [handler, list] of listOf) {
+    const account = deliveryAccount(db, handler);
+    if (!account) {
+      outcome.unreachable++;
+      continue;
+    }
+    const locale = getPerson(db, handler).locale;
+    const t = translator(locale);
+    const lines = [t(`tickets.${prefix}_header`, { count: list.length })];
+    for (const ticket of list.slice(0, maxListedTickets)) lines.push(render(t, ticket));
+    if (list.length > maxListedTickets) lines.push(t("tickets.list_more", { count: list.length - maxListedTickets }));
+    lines.push("", t("tickets.list_hint"));
+    const single = list.length === 1 ? list[0]!.id : null;
+    const id = enqueue(
+      db,
+      {
+        platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: handler, priority: priorities.normal,
+        body: { text: lines.join("\n"), locale: locale === "en" ? "en" : "vi" },
+        entityType: single !== null ? "Ticket" : null, entityId: single, dedupeKey: `${kind}:${job.id}:p:${handler}`,
+      },
+      ctx.now,
+    );
+    if (id !== null) outcome.queued++;
+  }
+  return outcome;
+}
+
+const listedColumns = `t.id, t.unitId, t.personId, p.fullName AS member, u.name AS unit, t.dueAt,
+  (SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1) AS firstMessage`;
+
+/**
+ * The hourly digest: tickets still new that were raised, or passed up to their current unit, since
+ * the last digest (ids kept in Setting "tickets.digest"), one message per handler. The first digest
+ * ever covers the hour before it. Plans the next jobs.
+ */
+export function runTicketDigestJob(db: Database, job: TicketJob, ctx: TicketJobContext): JobOutcome {
+  const now = ctx.now.getTime();
+  let since: { ticketId: number; changeId: number } | null = null;
+  try {
+    since = JSON.parse(readSetting(db, digestSettingKey) ?? "null");
+  } catch {
+    since = null;
+  }
+  if (!since) {
+    // Walking ids downwards stops at the first old row: cheap even with a million tickets.
+    since = {
+      ticketId: db.sql.get<{ id: number }>(`SELECT id FROM Ticket WHERE createdAt <= ? ORDER BY id DESC LIMIT 1`, now - HOUR)?.id ?? 0,
+      changeId: db.sql.get<{ id: number }>(`SELECT id FROM TicketStatusChange WHERE createdAt <= ? ORDER BY id DESC LIMIT 1`, now - HOUR)?.id ?? 0,
+    };
+  }
+  const upTo = {
+    ticketId: db.sql.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM Ticket`)!.id ?? 0,
+    changeId: db.sql.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM TicketStatusChange`)!.id ?? 0,
+  };
+  const tickets = db.sql.all<ListedTicket>(
+    `SELECT ${listedColumns} FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId
+     WHERE t.status = 'new' AND (t.id > ? OR t.id IN (
+       SELECT h.ticketId FROM TicketStatusChange h WHERE h.id > ? AND h.fromUnitId IS NOT NULL AND h.toUnitId IS NOT h.fromUnitId))
+     ORDER BY t.id`,
+    since.ticketId, since.changeId,
+  );
+  const outcome = sendLists(db, job, "ticket_digest", tickets, (t, ticket) =>
+    t("tickets.digest_line", { id: ticket.id, member: ticket.member, unit: ticket.unit, excerpt: ticketExcerpt(ticket.firstMessage ?? "") }), ctx);
+  writeSetting(db, digestSettingKey, JSON.stringify(upTo), now);
+  planTicketJobs(db, ctx);
+  return outcome;
+}
+
+/**
+ * The daily report: every open ticket past its due date, most overdue first, one message per
+ * handler of its current unit. Plans the next jobs.
+ */
+export function runOverdueReportJob(db: Database, job: TicketJob, ctx: TicketJobContext): JobOutcome {
+  const now = ctx.now.getTime();
+  const tickets = db.sql.all<ListedTicket>(
+    `SELECT ${listedColumns} FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId
+     WHERE t.status IN ('new', 'in_progress', 'answered') AND t.dueAt < ? ORDER BY t.dueAt, t.id`,
+    now,
+  );
+  const outcome = sendLists(db, job, "overdue_report", tickets, (t, ticket) =>
+    t("tickets.overdue_line", {
+      id: ticket.id, member: ticket.member, unit: ticket.unit, due: formatDate(new Date(ticket.dueAt), ctx.timeZone),
+      days: Math.max(1, Math.floor((now - ticket.dueAt) / DAY)), excerpt: ticketExcerpt(ticket.firstMessage ?? "", 40),
+    }), ctx);
+  planTicketJobs(db, ctx);
+  return outcome;
+}

@@ -1,0 +1,408 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { buildTree, type TestTree } from "../../helpers/tree.ts";
+import { isAppError } from "../../../src/lib/app-error.ts";
+import { addMembership, createPerson, type Role } from "../../../src/domain/people/people-service.ts";
+import { ensureChatAccount, markUnreachable } from "../../../src/domain/accounts/account-service.ts";
+import { linkByPhone } from "../../../src/domain/linking/link-service.ts";
+import { enqueue, markFinal, type OutboxBody } from "../../../src/domain/deliveries/outbox-service.ts";
+import { getPendingQuestion, setPendingQuestion } from "../../../src/domain/conversation-state.ts";
+import { createOrganisation } from "../../../src/domain/units/unit-service.ts";
+import {
+  createDirective, directiveAudience, directiveAudienceCounts, directiveProgress, getDirective, listRecentDirectives, markRead, normaliseDirectiveNumber,
+  renderDirectiveText, sendDirective, summaryMaxLength, validateDirective, type DirectiveInput,
+} from "../../../src/domain/directives/directive-service.ts";
+
+const t0 = new Date("2026-11-20T03:00:00Z");
+const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
+const DAY = 86_400_000;
+
+let db: TestDatabase;
+let tree: TestTree;
+let phones = 0;
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  tree = buildTree(db);
+});
+afterEach(() => db.destroy());
+
+function person(unitId: number, fullName: string, options: { linked?: boolean; role?: Role; locale?: "vi" | "en" } = {}): number {
+  const phone = `09${String(++phones).padStart(8, "0")}`;
+  const p = createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
+  addMembership(db, p.id, unitId, options.role ?? "member");
+  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
+  return p.id;
+}
+
+function accountOf(personId: number): number {
+  return db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId)!.id;
+}
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isAppError(e) ? e.code : String(e);
+  }
+  return undefined;
+}
+
+function errorOf(fn: () => unknown): { code: string; params: Record<string, unknown> } | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (isAppError(e)) return { code: e.code, params: e.params };
+    throw e;
+  }
+  return undefined;
+}
+
+const count = (table: string) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n;
+
+function input(createdById: number, overrides: Partial<DirectiveInput> = {}): DirectiveInput {
+  return {
+    unitId: tree.communeA.id,
+    kind: "nghi_quyet",
+    number: "05-NQ/HCCB",
+    issuer: "Ban Thường vụ Hội CCB tỉnh",
+    title: "Nghị quyết về công tác hội năm 2027",
+    summary: "Tập trung phát triển hội viên mới, chăm lo hội viên khó khăn.\nMỗi chi hội sinh hoạt ít nhất 1 lần/tháng.",
+    link: "https://hoiccb.binhdinh.vn/nq-05",
+    createdById,
+    ...overrides,
+  };
+}
+
+/** What the delivery engine does with a claimed row. */
+function deliver(outboxId: number, outcome: "sent" | "unreachable" | "failed", now = at(5)): void {
+  if (outcome === "sent") db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, now.getTime(), outboxId);
+  else markFinal(db, outboxId, outcome, now);
+}
+
+function outboxOf(directiveId: number, personId: number) {
+  return db.sql.get<{ id: number; body: string; priority: number; chatAccountId: number; dedupeKey: string; entityType: string; entityId: number }>(
+    `SELECT id, body, priority, chatAccountId, dedupeKey, entityType, entityId FROM Outbox WHERE dedupeKey = ?`,
+    `directive:${directiveId}:p:${personId}`,
+  );
+}
+
+describe("normaliseDirectiveNumber", () => {
+  it("should keep a well-formed number as it is", () => {
+    expect(normaliseDirectiveNumber("784-QĐ/TU")).toBe("784-QĐ/TU");
+    expect(normaliseDirectiveNumber("12/2025/TT-BTC")).toBe("12/2025/TT-BTC");
+  });
+
+  it("should trim, collapse spaces around - and /, turn typographic dashes into - and drop a leading Số", () => {
+    expect(normaliseDirectiveNumber("  784 - QĐ / TU  ")).toBe("784-QĐ/TU");
+    expect(normaliseDirectiveNumber("Số 12/KH–UBND")).toBe("12/KH-UBND");
+    expect(normaliseDirectiveNumber("số: 05-NQ/HCCB")).toBe("05-NQ/HCCB");
+    expect(normaliseDirectiveNumber("35 - CT / TW ngày 14")).toBe("35-CT/TW ngày 14");
+  });
+
+  it("should return Vietnamese letters in precomposed form", () => {
+    const decomposed = "784-QĐ/TU".normalize("NFD") + " Hội".normalize("NFD");
+    expect(normaliseDirectiveNumber(decomposed)).toBe("784-QĐ/TU Hội".normalize("NFC"));
+  });
+
+  it("should accept an empty number (the document has none)", () => {
+    expect(normaliseDirectiveNumber("")).toBe("");
+    expect(normaliseDirectiveNumber("   ")).toBe("");
+  });
+
+  it("should refuse stray characters, a number without digits and an overlong one, naming what was typed", () => {
+    expect(errorOf(() => normaliseDirectiveNumber("784@QĐ/TU"))).toEqual({ code: "directive_number_invalid", params: { number: "784@QĐ/TU" } });
+    for (const bad of ["QĐ/TU", "12;34", "12 (QĐ)", "12-QĐ/TU 🙂", "-12", "12/", "1".repeat(61)])
+      expect(code(() => normaliseDirectiveNumber(bad)), bad).toBe("directive_number_invalid");
+  });
+});
+
+describe("validateDirective", () => {
+  const base = (overrides: Partial<DirectiveInput> = {}) => input(1, overrides);
+
+  it("should warn about a summary longer than 700 characters and not about one of 700", () => {
+    expect(validateDirective(base({ summary: "a".repeat(700) }))).toEqual({ warnings: [] });
+    expect(validateDirective(base({ summary: "a".repeat(701) }))).toEqual({ warnings: ["summary_long"] });
+  });
+
+  it("should refuse an empty summary and one over 3,000 characters with its length", () => {
+    expect(code(() => validateDirective(base({ summary: "  \n\t " })))).toBe("directive_summary_empty");
+    expect(validateDirective(base({ summary: "b".repeat(summaryMaxLength) })).warnings).toEqual(["summary_long"]);
+    expect(errorOf(() => validateDirective(base({ summary: "b".repeat(3001) })))).toEqual({ code: "directive_summary_too_long", params: { length: 3001, max: 3000 } });
+  });
+
+  it("should refuse a missing or overlong title, an unknown kind and a bad link", () => {
+    expect(errorOf(() => validateDirective(base({ title: "   " })))?.params).toEqual({ field: "title" });
+    expect(errorOf(() => validateDirective(base({ title: "t".repeat(301) })))?.params).toEqual({ field: "title" });
+    expect(validateDirective(base({ title: "t".repeat(300) })).warnings).toEqual([]);
+    expect(errorOf(() => validateDirective(base({ kind: "cong_van" as never })))).toEqual({ code: "invalid_input", params: { field: "kind" } });
+    for (const link of ["ftp://files.vn/a", "javascript:alert(1)", "hoiccb.vn/nq", "https://", `https://a.vn/${"x".repeat(490)}`, "https://a.vn/a b"])
+      expect(errorOf(() => validateDirective(base({ link }))), link).toEqual({ code: "invalid_input", params: { field: "link" } });
+    for (const link of [null, "", "http://a.vn", "https://hoiccb.vn/nq?id=5"]) expect(validateDirective(base({ link })).warnings).toEqual([]);
+  });
+
+  it("should refuse a bad number and reminder days outside 1–30", () => {
+    expect(code(() => validateDirective(base({ number: "số #5" })))).toBe("directive_number_invalid");
+    expect(errorOf(() => validateDirective(base({ reminderDays: 0 })))?.params).toEqual({ field: "reminderDays" });
+    expect(errorOf(() => validateDirective(base({ reminderDays: 31 })))?.params).toEqual({ field: "reminderDays" });
+    expect(errorOf(() => validateDirective(base({ reminderDays: 1.5 })))?.params).toEqual({ field: "reminderDays" });
+  });
+});
+
+describe("createDirective", () => {
+  it("should store a tidy draft with its warnings and an audit entry", () => {
+    const official = person(tree.communeA.id, "Lê Văn Quan", { role: "official" });
+    const d = createDirective(db, input(official, { number: " 05 - NQ / HCCB ", summary: `  ${"x".repeat(750)}  `, reminderDays: 5 }), t0);
+    expect(d).toMatchObject({
+      unitId: tree.communeA.id, organisationId: null, kind: "nghi_quyet", number: "05-NQ/HCCB", status: "draft", reminderDays: 5,
+      createdById: official, createdAt: t0.getTime(), sentAt: null, warnings: ["summary_long"],
+    });
+    expect(d.summary).toBe("x".repeat(750));
+    expect(getDirective(db, d.id)).toMatchObject({ id: d.id, status: "draft" });
+    expect(db.sql.get(`SELECT actorPersonId, action, entityType, entityId FROM AuditLog`)).toEqual({ actorPersonId: official, action: "directive.create", entityType: "Directive", entityId: d.id });
+  });
+
+  it("should let a cadre or official post to their unit's subtree and nobody else", () => {
+    const provinceOfficial = person(tree.province.id, "Trần Tỉnh", { role: "official" });
+    const communeCadre = person(tree.communeA.id, "Nguyễn Xã", { role: "cadre" });
+    const branchCadre = person(tree.branchA1.id, "Phạm Chi Hội", { role: "cadre" });
+    const siblingCadre = person(tree.communeB.id, "Võ Phường", { role: "cadre" });
+    const member = person(tree.communeA.id, "Hội viên Xã");
+    expect(createDirective(db, input(provinceOfficial), t0).unitId).toBe(tree.communeA.id);
+    expect(createDirective(db, input(communeCadre), t0).unitId).toBe(tree.communeA.id);
+    expect(createDirective(db, input(communeCadre, { unitId: tree.branchA2.id }), t0).unitId).toBe(tree.branchA2.id);
+    for (const who of [branchCadre, siblingCadre, member]) expect(code(() => createDirective(db, input(who), t0))).toBe("forbidden");
+    expect(count("Directive")).toBe(3);
+  });
+
+  it("should store nothing for bad input and refuse an organisation with no unit in the subtree", () => {
+    const official = person(tree.province.id, "Trần Tỉnh", { role: "official" });
+    expect(code(() => createDirective(db, input(official, { summary: "" }), t0))).toBe("directive_summary_empty");
+    expect(code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
+    const { id: other } = createOrganisation(db, { code: "ctn", name: "Đoàn Thanh niên" });
+    expect(errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
+    expect(count("Directive")).toBe(0);
+    expect(count("AuditLog")).toBe(0);
+    expect(createDirective(db, input(official, { organisationId: tree.organisationId }), t0).organisationId).toBe(tree.organisationId);
+  });
+});
+
+describe("getDirective", () => {
+  it("should throw not_found for an unknown id", () => {
+    expect(errorOf(() => getDirective(db, 42))).toEqual({ code: "not_found", params: { what: "directive" } });
+  });
+});
+
+describe("directiveAudience", () => {
+  it("should list each person of the subtree once, sorted, whatever their roles", () => {
+    const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
+    addMembership(db, cadre, tree.branchA1.id, "member");
+    const a = person(tree.branchA1.id, "Hội viên A", { linked: false });
+    const b = person(tree.branchA2.id, "Hội viên B");
+    person(tree.branchB1.id, "Hội viên phường");
+    person(tree.province.id, "Cán bộ tỉnh", { role: "official" });
+    const d = createDirective(db, input(cadre), t0);
+    expect(directiveAudience(db, d.id)).toEqual([cadre, a, b].sort((x, y) => x - y));
+  });
+
+  it("should count the audience and the people without a reachable account as sending will", () => {
+    const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
+    person(tree.branchA1.id, "Chưa liên kết", { linked: false });
+    const blocked = person(tree.branchA2.id, "Chặn bot");
+    markUnreachable(db, accountOf(blocked));
+    person(tree.branchA2.id, "Bình thường");
+    const d = createDirective(db, input(cadre), t0);
+    expect(directiveAudienceCounts(db, d.id)).toEqual({ total: 4, notLinked: 2 });
+    const sent = sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    expect({ total: sent.total, notLinked: sent.notLinked }).toEqual({ total: 4, notLinked: 2 });
+  });
+
+  it("should keep only the directive's organisation's units when it names one", () => {
+    const official = person(tree.province.id, "Trần Tỉnh", { role: "official" });
+    // A shared root: the youth union's commune chapter hangs under the same province unit.
+    const { id: youth } = createOrganisation(db, { code: "dtn", name: "Đoàn Thanh niên" });
+    const chapter = db.sql.run(
+      `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, 'Đoàn xã', 'doan xa', '', 'tmp', 1, ?)`,
+      youth, tree.province.id, t0.getTime(),
+    ).lastInsertRowid;
+    db.sql.run(`UPDATE Unit SET path = ? WHERE id = ?`, `${tree.province.path}${chapter}/`, chapter);
+    const youngster = person(chapter, "Đoàn viên Trẻ");
+    const veteran = person(tree.branchB2.id, "Cựu chiến binh");
+    const everyone = createDirective(db, input(official, { unitId: tree.province.id }), t0);
+    const youthOnly = createDirective(db, input(official, { unitId: tree.province.id, organisationId: youth }), t0);
+    expect(directiveAudience(db, everyone.id)).toEqual([official, youngster, veteran].sort((x, y) => x - y));
+    expect(directiveAudience(db, youthOnly.id)).toEqual([youngster]);
+  });
+});
+
+describe("sendDirective", () => {
+  function setup() {
+    const cadre = person(tree.communeA.id, "Nguyễn Văn Xã", { role: "cadre" });
+    const a = person(tree.branchA1.id, "Trần Văn An");
+    const b = person(tree.branchA2.id, "Lê Thị Bình", { locale: "en" });
+    const u = person(tree.branchA2.id, "Phạm Văn Út", { linked: false });
+    const outside = person(tree.branchB1.id, "Võ Văn Ngoài");
+    const d = createDirective(db, input(cadre), t0);
+    return { cadre, a, b, u, outside, d };
+  }
+
+  it("should queue one copy per linked person of the subtree and record the people without an account", () => {
+    const { cadre, a, b, u, outside, d } = setup();
+    const result = sendDirective(db, d.id, { now: at(1), byPersonId: cadre, senderAccountId: accountOf(cadre) });
+    expect(result).toEqual({ total: 4, queued: 3, notLinked: 1 });
+    const deliveries = db.sql.all<{ personId: number; status: string; chatAccountId: number | null; outboxId: number | null }>(
+      `SELECT personId, status, chatAccountId, outboxId FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`,
+      d.id,
+    );
+    expect(deliveries.map((r) => [r.personId, r.status])).toEqual([[cadre, "queued"], [a, "queued"], [b, "queued"], [u, "not_linked"]]);
+    for (const r of deliveries.filter((r) => r.status === "queued")) {
+      const row = outboxOf(d.id, r.personId)!;
+      expect(r.outboxId).toBe(row.id);
+      expect(r.chatAccountId).toBe(accountOf(r.personId));
+      expect(row).toMatchObject({ priority: 9, chatAccountId: accountOf(r.personId), entityType: "Directive", entityId: d.id });
+    }
+    expect(deliveries.find((r) => r.personId === u)).toMatchObject({ chatAccountId: null, outboxId: null });
+    expect(outboxOf(d.id, outside)).toBeUndefined();
+    expect(count("Outbox")).toBe(3);
+    expect(getDirective(db, d.id)).toMatchObject({ status: "sending", sentAt: at(1).getTime() });
+  });
+
+  it("should write each copy in the member's language with the Đã đọc button", () => {
+    const { cadre, a, b, d } = setup();
+    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    const vi = JSON.parse(outboxOf(d.id, a)!.body) as OutboxBody;
+    expect(vi.locale).toBe("vi");
+    expect(vi.text).toContain("Nghị quyết số 05-NQ/HCCB của Ban Thường vụ Hội CCB tỉnh");
+    expect(vi.text).toContain("Nghị quyết về công tác hội năm 2027");
+    expect(vi.text).toContain("Mỗi chi hội sinh hoạt ít nhất 1 lần/tháng.");
+    expect(vi.text).toContain("Toàn văn: https://hoiccb.binhdinh.vn/nq-05");
+    expect(vi.text).toContain("bấm \"Đã đọc\" sau khi đọc");
+    expect(vi.choices).toEqual([{ label: "Đã đọc", payload: `read:${d.id}` }]);
+    const en = JSON.parse(outboxOf(d.id, b)!.body) as OutboxBody;
+    expect(en.locale).toBe("en");
+    expect(en.text).toContain("Resolution No. 05-NQ/HCCB, issued by Ban Thường vụ Hội CCB tỉnh");
+    expect(en.choices).toEqual([{ label: "Read", payload: `read:${d.id}` }]);
+  });
+
+  it("should open the Đã đọc question on each account without breaking a flow someone is typing into", () => {
+    const { cadre, a, b, d } = setup();
+    setPendingQuestion(db, accountOf(a), "rsvp", { meetingId: 1 }, new Date(at(0).getTime() + DAY), at(0));
+    setPendingQuestion(db, accountOf(cadre), "meeting_new", { step: "place" }, new Date(at(0).getTime() + 3_600_000), at(0));
+    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    const expected = { kind: "directive", data: { directiveId: d.id, choices: [`read:${d.id}`] }, expiresAt: at(1).getTime() + (3 + 7) * DAY };
+    expect(getPendingQuestion(db, accountOf(a), at(2))).toEqual(expected);
+    expect(getPendingQuestion(db, accountOf(b), at(2))).toEqual(expected);
+    expect(getPendingQuestion(db, accountOf(cadre), at(2))?.kind).toBe("meeting_new");
+  });
+
+  it("should plan the progress report in a minute and the reminder after the reminder days", () => {
+    const { cadre, d } = setup();
+    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    const jobs = db.sql.all(`SELECT kind, entityType, entityId, dueAt, status, dedupeKey FROM ScheduledJob ORDER BY dueAt`);
+    expect(jobs).toEqual([
+      { kind: "directive_progress", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 60_000, status: "pending", dedupeKey: `directive_progress:${d.id}:1` },
+      { kind: "directive_reminder", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 3 * DAY, status: "pending", dedupeKey: `directive_reminder:${d.id}` },
+    ]);
+    expect(db.sql.get(`SELECT action, actorPersonId FROM AuditLog WHERE action = 'directive.send'`)).toEqual({ action: "directive.send", actorPersonId: cadre });
+  });
+
+  it("should send a person with several memberships in the subtree one copy", () => {
+    const { cadre, a, d } = setup();
+    addMembership(db, a, tree.branchA2.id, "cadre");
+    expect(sendDirective(db, d.id, { now: at(1), byPersonId: cadre }).total).toBe(4);
+    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId = ?`, a)!.n).toBe(1);
+  });
+
+  it("should use the preferred reachable account and skip an unreachable one", () => {
+    const { cadre, a, d } = setup();
+    const zalo = ensureChatAccount(db, "zalo", "z-a");
+    db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ?, preferred = 1 WHERE id = ?`, a, at(0).getTime(), zalo.id);
+    db.sql.run(`UPDATE ChatAccount SET preferred = 0 WHERE id = ?`, accountOf(a));
+    markUnreachable(db, zalo.id);
+    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    expect(outboxOf(d.id, a)!.chatAccountId).toBe(accountOf(a));
+  });
+
+  it("should refuse a sender without the right, a second send, and store nothing then", () => {
+    const { cadre, d } = setup();
+    const sibling = person(tree.communeB.id, "Cán bộ phường", { role: "cadre" });
+    const member = person(tree.communeA.id, "Hội viên xã");
+    expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: sibling }))).toBe("forbidden");
+    expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: member }))).toBe("forbidden");
+    expect(count("DirectiveDelivery") + count("Outbox") + count("ScheduledJob")).toBe(0);
+    expect(getDirective(db, d.id).status).toBe("draft");
+    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    const before = count("Outbox");
+    expect(code(() => sendDirective(db, d.id, { now: at(2), byPersonId: cadre }))).toBe("conflict");
+    expect(count("Outbox")).toBe(before);
+    expect(code(() => sendDirective(db, 999, { now: at(2), byPersonId: cadre }))).toBe("not_found");
+  });
+});
+
+describe("directiveProgress", () => {
+  it("should count copies by what happened to them, taking the fallback account's copy into account", () => {
+    const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
+    const [a, b, c, e, f] = ["An", "Bình", "Cường", "Em", "Phúc"].map((n) => person(tree.branchA1.id, n));
+    person(tree.branchA1.id, "Út", { linked: false });
+    const d = createDirective(db, input(cadre), t0);
+    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    expect(directiveProgress(db, d.id)).toEqual({ total: 7, queued: 6, sent: 0, unreachable: 0, failed: 0, notLinked: 1, read: 0, done: false });
+    deliver(outboxOf(d.id, a!)!.id, "sent");
+    deliver(outboxOf(d.id, b!)!.id, "unreachable");
+    deliver(outboxOf(d.id, c!)!.id, "failed");
+    // E's Telegram account was blocked; the engine re-queued the copy to E's Zalo account, which got it.
+    deliver(outboxOf(d.id, e!)!.id, "unreachable");
+    const fallback = enqueue(db, { platform: "zalo", chatId: "z-e", personId: e, body: { text: "…" }, entityType: "Directive", entityId: d.id, dedupeKey: `directive:${d.id}:p:${e}:fallback:99` }, at(5))!;
+    expect(directiveProgress(db, d.id)).toMatchObject({ queued: 3, sent: 1, unreachable: 1, failed: 1, done: false });
+    deliver(fallback, "sent");
+    deliver(outboxOf(d.id, f!)!.id, "sent");
+    markRead(db, d.id, a!, accountOf(a!), at(6));
+    deliver(outboxOf(d.id, cadre)!.id, "sent");
+    expect(directiveProgress(db, d.id)).toEqual({ total: 7, queued: 0, sent: 4, unreachable: 1, failed: 1, notLinked: 1, read: 1, done: true });
+  });
+});
+
+describe("markRead", () => {
+  it("should record the first read only and refuse someone the directive was not sent to", () => {
+    const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
+    const a = person(tree.branchA1.id, "An");
+    const outside = person(tree.branchB1.id, "Ngoài");
+    const d = createDirective(db, input(cadre), t0);
+    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    expect(markRead(db, d.id, a, accountOf(a), at(10))).toEqual({ alreadyRead: false });
+    expect(markRead(db, d.id, a, null, at(20))).toEqual({ alreadyRead: true });
+    expect(db.sql.get(`SELECT readAt, readViaAccountId FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, d.id, a)).toEqual({ readAt: at(10).getTime(), readViaAccountId: accountOf(a) });
+    expect(code(() => markRead(db, d.id, outside, null, at(10)))).toBe("not_found");
+    expect(code(() => markRead(db, 999, a, null, at(10)))).toBe("not_found");
+  });
+});
+
+describe("listRecentDirectives", () => {
+  it("should list the directives sent to the person, newest first, with their read time, without drafts", () => {
+    const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
+    const a = person(tree.branchA1.id, "An");
+    const first = createDirective(db, input(official, { title: "Văn bản 1" }), t0);
+    sendDirective(db, first.id, { now: at(1), byPersonId: official });
+    const second = createDirective(db, input(official, { title: "Văn bản 2", unitId: tree.province.id }), t0);
+    sendDirective(db, second.id, { now: at(2), byPersonId: official });
+    createDirective(db, input(official, { title: "Nháp" }), t0);
+    const elsewhere = createDirective(db, input(official, { title: "Phường", unitId: tree.communeB.id }), t0);
+    sendDirective(db, elsewhere.id, { now: at(3), byPersonId: official });
+    markRead(db, first.id, a, null, at(4));
+    const recent = listRecentDirectives(db, a);
+    expect(recent.map((d) => [d.title, d.readAt])).toEqual([["Văn bản 2", null], ["Văn bản 1", at(4).getTime()]]);
+    expect(recent[0]).toMatchObject({ id: second.id, status: "sending", kind: "nghi_quyet", summary: second.summary });
+    expect(listRecentDirectives(db, a, 1).map((d) => d.id)).toEqual([second.id]);
+  });
+});
+
+describe("renderDirectiveText", () => {
+  it("should leave out the number, issuer and link when the document has none", () => {
+    const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
+    const d = createDirective(db, input(official, { kind: "thong_bao", number: "", issuer: "", link: null, title: "Lịch tiếp dân", summary: "Thứ Năm hằng tuần." }), t0);
+    expect(renderDirectiveText(d, "vi")).toBe(
+      "📄 Thông báo\nLịch tiếp dân\n\nThứ Năm hằng tuần.\n\nAnh/chị bấm \"Đã đọc\" sau khi đọc (hoặc nhắn \"đã đọc\"). Có ý kiến về văn bản, anh/chị trả lời ngay tin nhắn này.",
+    );
+    expect(renderDirectiveText(d, "en")).toMatch(/^📄 Notice\nLịch tiếp dân\n\nThứ Năm hằng tuần\.\n\nPlease tap "Read"/);
+  });
+});
