@@ -38,3 +38,26 @@ export function clearPendingQuestion(db: Database, chatAccountId: number, kind?:
   if (kind) db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ? AND kind = ?`, chatAccountId, kind);
   else db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ?`, chatAccountId);
 }
+
+/**
+ * Questions a broadcast may replace: other one-tap questions. A multi-step flow the person is in
+ * the middle of (composing, typing a reason or an answer) is left alone until it expires; "đã đọc"
+ * typed later still finds the newest unread directive.
+ */
+export const replaceableQuestionKinds = ["directive", "rsvp", "ticket_feedback", "directive_list", "ticket_actions"] as const;
+const replaceableList = replaceableQuestionKinds.map((k) => `'${k}'`).join(", ");
+
+/** The tail of an INSERT INTO ConversationState that respects `replaceableQuestionKinds`. */
+export const upsertQuestionTail = `ON CONFLICT (chatAccountId) DO UPDATE SET kind = excluded.kind, data = excluded.data, expiresAt = excluded.expiresAt, updatedAt = excluded.updatedAt
+  WHERE ConversationState.expiresAt <= excluded.updatedAt OR ConversationState.kind IN (${replaceableList})`;
+
+/**
+ * Opens a one-tap question on an account unless the person is in the middle of a multi-step flow
+ * (see `replaceableQuestionKinds`).
+ */
+export function offerQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now: Date): void {
+  db.sql.run(
+    `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt) VALUES (?, ?, ?, ?, ?) ${upsertQuestionTail}`,
+    chatAccountId, kind, JSON.stringify(data), expiresAt.getTime(), now.getTime(),
+  );
+}

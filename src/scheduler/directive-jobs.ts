@@ -9,13 +9,14 @@
  */
 import type { Database } from "../storage/database.ts";
 import type { JobOutcome } from "./jobs.ts";
+import { upsertQuestionTail } from "../domain/conversation-state.ts";
 import { translator } from "../lib/i18n.ts";
 import { deliveryAccount, type ChatAccountRow } from "../domain/accounts/account-service.ts";
 import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
 import { getPerson } from "../domain/people/people-service.ts";
 import {
   directiveBody, directiveProgress, effectiveDeliveryStatus, progressIntervalMs, progressSettingKey, readSetting, recordDeliveryOutcomes,
-  scheduleJob, upsertQuestionTail, writeSetting, type DirectiveProgress, type DirectiveRow,
+  scheduleJob, writeSetting, type DirectiveProgress, type DirectiveRow,
 } from "../domain/directives/directive-service.ts";
 
 /** After this long the sender gets the tally even if copies are still waiting (a channel is down). */

@@ -10,7 +10,7 @@
 import type { Database } from "../storage/database.ts";
 import { deliveryAccount } from "../domain/accounts/account-service.ts";
 import { enqueue, priorities, type OutboxBody } from "../domain/deliveries/outbox-service.ts";
-import { setPendingQuestion } from "../domain/conversation-state.ts";
+import { offerQuestion } from "../domain/conversation-state.ts";
 import { getPerson } from "../domain/people/people-service.ts";
 import { meetingCadres, meetingText, movedNoticePrefix, type MeetingRow } from "../domain/meetings/meeting-service.ts";
 import { inviteeAnswers, meetingTally } from "../domain/meetings/rsvp-service.ts";
@@ -202,7 +202,8 @@ function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ctx: Job
     let body = bodies.get(invitee.locale);
     if (!body) bodies.set(invitee.locale, (body = rsvpRequestBody(kind, meeting.id, text, invitee.locale, ctx.timeZone)));
     const accountId = send(db, job, meeting.id, invitee.personId, body, ctx, outcome);
-    if (accountId !== null) setPendingQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
+    // A reminder must not wipe out a flow the person is in the middle of (composing, attendance…).
+    if (accountId !== null) offerQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
   }
   return outcome;
 }

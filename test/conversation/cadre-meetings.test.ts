@@ -5,6 +5,7 @@ import { addMembership, createPerson } from "../../src/domain/people/people-serv
 import { issueLinkCode } from "../../src/domain/linking/link-service.ts";
 import { createMeeting, getMeeting } from "../../src/domain/meetings/meeting-service.ts";
 import { attendanceOf, recordRsvp } from "../../src/domain/meetings/rsvp-service.ts";
+import { runDueJobs } from "../../src/scheduler/jobs.ts";
 
 const zone = "Asia/Ho_Chi_Minh";
 let h: ChatHarness;
@@ -87,6 +88,18 @@ describe("creating a meeting in chat", () => {
     await h.text(10, "thứ Tám hằng tuần 19h");
     expect(await h.lastText(10)).toContain("Không hiểu lịch lặp");
     expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`)!.n).toBe(0);
+  });
+
+  it("should keep a cadre's half-finished flow when a reminder arrives meanwhile", async () => {
+    createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") }, { now: clock, timeZone: zone });
+    await h.text(10, "/taohop");
+    await h.take(10);
+    // The reminder job runs (the meeting is within three days: caught up at once).
+    runDueJobs(h.db, { now: clock, timeZone: zone, workerId: "test" });
+    h.engine.kick();
+    expect((await h.take(10)).map((c) => c.payload.text).join()).toContain("Nhắc lịch");
+    await h.text(10, "Họp bàn công tác Tết");
+    expect(await h.lastText(10)).toContain("Thời gian nào?");
   });
 
   it("should tell a member politely that they lack the right", async () => {

@@ -7,6 +7,7 @@
  * queueing 100,000 copies costs a few seconds and no memory beyond SQLite's page cache.
  */
 import type { Database } from "../../storage/database.ts";
+import { upsertQuestionTail } from "../conversation-state.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { translator, type Locale } from "../../lib/i18n.ts";
 import { tidyText } from "../../lib/vietnamese.ts";
@@ -242,29 +243,6 @@ export function directiveAudienceCounts(db: Database, directiveId: number): { to
 const deliveryAccountSubquery = (personExpr: string) =>
   `(SELECT c.id FROM ChatAccount c WHERE c.personId = ${personExpr} AND c.unreachable = 0
     ORDER BY c.preferred DESC, CASE c.platform WHEN 'web' THEN 1 ELSE 0 END, c.linkedAt LIMIT 1)`;
-
-/**
- * Questions a broadcast may replace: other one-tap questions. A multi-step flow the person is in
- * the middle of (composing, typing a reason or an answer) is left alone until it expires; "đã đọc"
- * typed later still finds the newest unread directive.
- */
-export const replaceableQuestionKinds = ["directive", "rsvp", "ticket_feedback", "directive_list", "ticket_actions"] as const;
-const replaceableList = replaceableQuestionKinds.map((k) => `'${k}'`).join(", ");
-
-/** The tail of an INSERT INTO ConversationState that respects `replaceableQuestionKinds`. */
-export const upsertQuestionTail = `ON CONFLICT (chatAccountId) DO UPDATE SET kind = excluded.kind, data = excluded.data, expiresAt = excluded.expiresAt, updatedAt = excluded.updatedAt
-  WHERE ConversationState.expiresAt <= excluded.updatedAt OR ConversationState.kind IN (${replaceableList})`;
-
-/**
- * Opens a one-tap question on an account unless the person is in the middle of a multi-step flow
- * (see `replaceableQuestionKinds`).
- */
-export function offerQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now: Date): void {
-  db.sql.run(
-    `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt) VALUES (?, ?, ?, ?, ?) ${upsertQuestionTail}`,
-    chatAccountId, kind, JSON.stringify(data), expiresAt.getTime(), now.getTime(),
-  );
-}
 
 /** The "Đã đọc" button of a directive. */
 export function readChoice(directiveId: number, locale: Locale | string): { label: string; payload: string } {

@@ -21,7 +21,7 @@ import { audienceIds, getPerson } from "../people/people-service.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
 import { deliveryAccount } from "../accounts/account-service.ts";
 import { enqueue, priorities } from "../deliveries/outbox-service.ts";
-import { setPendingQuestion } from "../conversation-state.ts";
+import { offerQuestion } from "../conversation-state.ts";
 import { assertRecurrenceFires, expandOccurrences, type RecurrenceRule, type SeriesSpec } from "./recurrence.ts";
 import { cancelledBody, planJobs, rsvpPayloads, rsvpRequestBody, skipPendingJobs, type MeetingText } from "./reminder-plan.ts";
 
@@ -508,7 +508,7 @@ export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, 
       );
       if (id === null) continue;
       notified++;
-      setPendingQuestion(db, account.id, "rsvp", { meetingId, choices }, new Date(startsAt), ctx.now);
+      offerQuestion(db, account.id, "rsvp", { meetingId, choices }, new Date(startsAt), ctx.now);
     }
     recordAudit(
       db,

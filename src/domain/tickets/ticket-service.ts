@@ -12,7 +12,7 @@ import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
 import { enqueue, priorities } from "../deliveries/outbox-service.ts";
 import { getPerson } from "../people/people-service.ts";
 import { getUnit } from "../units/unit-service.ts";
-import { offerQuestion } from "../directives/directive-service.ts";
+import { offerQuestion } from "../conversation-state.ts";
 
 export const ticketCategories = ["che_do_chinh_sach", "doi_song", "ha_tang", "an_ninh_trat_tu", "to_chuc_hoi", "khac"] as const;
 export type TicketCategory = (typeof ticketCategories)[number];
