@@ -7,6 +7,7 @@ import type { DemoSeedResult } from "./demo-seed.ts";
 import { addLocalDays, fromLocal, toLocal } from "../lib/zoned-time.ts";
 import { createTicket } from "../domain/tickets/ticket-service.ts";
 import { createMeeting } from "../domain/meetings/meeting-service.ts";
+import { createDirective, sendDirective } from "../domain/directives/directive-service.ts";
 
 export function seedDemoActivity(db: Database, seeded: DemoSeedResult, timeZone: string, now = new Date()): void {
   const branch = seeded.branches[0]!;
@@ -25,14 +26,20 @@ export function seedDemoActivity(db: Database, seeded: DemoSeedResult, timeZone:
       },
       { now, timeZone },
     );
-    db.sql.run(
-      `INSERT INTO Directive (unitId, organisationId, kind, number, issuer, title, summary, link, status, reminderDays, createdById, createdAt)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'draft', 3, ?, ?)`,
-      seeded.rootUnitId, seeded.organisationId, "nghi_quyet", "05-NQ/HCCB", "Ban Thường vụ Hội CCB tỉnh",
-      "Nghị quyết về công tác hội năm 2027",
-      "Tập trung phát triển hội viên mới, chăm lo đời sống hội viên khó khăn, tham gia giữ gìn an ninh trật tự ở cơ sở; mỗi chi hội sinh hoạt định kỳ ít nhất 1 lần/tháng.",
-      seeded.cadreIds.at(-1) ?? null, now.getTime(),
+    // Sent by the province admin to the whole tree: every demo member has it in /vanban, and those
+    // who link an account later can still confirm reading it.
+    const admin = seeded.cadreIds.at(-1)!;
+    const directive = createDirective(
+      db,
+      {
+        unitId: seeded.rootUnitId, kind: "nghi_quyet", number: "05-NQ/HCCB", issuer: "Ban Thường vụ Hội CCB tỉnh",
+        title: "Nghị quyết về công tác hội năm 2027",
+        summary: "Tập trung phát triển hội viên mới, chăm lo đời sống hội viên khó khăn, tham gia giữ gìn an ninh trật tự ở cơ sở; mỗi chi hội sinh hoạt định kỳ ít nhất 1 lần/tháng.",
+        createdById: admin,
+      },
+      now,
     );
+    sendDirective(db, directive.id, { now, byPersonId: admin });
   });
   const [a, b] = seeded.memberIds;
   if (a) createTicket(db, { personId: a, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp." }, now);
