@@ -88,3 +88,19 @@ export function scopeCondition(db: Database, personId: number, permission: Permi
   }
   return [`(${parts.join(" OR ")})`, params];
 }
+
+/**
+ * The people responsible for a unit: its cadres, officials and admins, or, when it has none, those
+ * of the nearest ancestor that has some. They get meeting tallies and new-ticket digests. Sorted by id.
+ */
+export function responsiblePeople(db: Database, unitId: number): number[] {
+  const ids = getUnit(db, unitId).path.split("/").filter(Boolean).map(Number);
+  const rows = db.sql.all<{ personId: number; depth: number }>(
+    `SELECT DISTINCT m.personId, u.depth FROM Membership m JOIN Unit u ON u.id = m.unitId
+     WHERE m.unitId IN (SELECT value FROM json_each(?)) AND m.role IN ('cadre', 'official', 'admin')
+     ORDER BY u.depth DESC, m.personId`,
+    JSON.stringify(ids),
+  );
+  const deepest = rows[0]?.depth;
+  return [...new Set(rows.filter((r) => r.depth === deepest).map((r) => r.personId))].sort((a, b) => a - b);
+}

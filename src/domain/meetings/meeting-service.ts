@@ -5,6 +5,7 @@
  * same transaction, and moving or cancelling tells the people already reminded.
  */
 import type { Database } from "../../storage/database.ts";
+import { responsiblePeople } from "../access/access-scope.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { tidyText } from "../../lib/vietnamese.ts";
 import {
@@ -577,14 +578,5 @@ export function listUnitMeetings(
  * it has none, of the nearest ancestor that has some. Ascending person ids.
  */
 export function meetingCadres(db: Database, unitId: number): number[] {
-  const path = getUnit(db, unitId).path;
-  const ids = path.split("/").filter(Boolean).map(Number);
-  const rows = db.sql.all<{ personId: number; depth: number }>(
-    `SELECT DISTINCT m.personId, u.depth FROM Membership m JOIN Unit u ON u.id = m.unitId
-     WHERE m.unitId IN (SELECT value FROM json_each(?)) AND m.role IN ('cadre', 'official', 'admin')
-     ORDER BY u.depth DESC, m.personId`,
-    JSON.stringify(ids),
-  );
-  const deepest = rows[0]?.depth;
-  return [...new Set(rows.filter((r) => r.depth === deepest).map((r) => r.personId))];
+  return responsiblePeople(db, unitId);
 }

@@ -6,7 +6,7 @@ import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { translator } from "../../lib/i18n.ts";
-import { can } from "../access/access-scope.ts";
+import { can, responsiblePeople } from "../access/access-scope.ts";
 import { deliveryAccount, type ChatAccountRow } from "../accounts/account-service.ts";
 import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
 import { enqueue, priorities } from "../deliveries/outbox-service.ts";
@@ -412,15 +412,7 @@ export function ticketThread(db: Database, ticketId: number, viewerPersonId: num
  * when it has none, on the nearest ancestor that has some. Sorted by id.
  */
 export function ticketHandlers(db: Database, unitId: number): number[] {
-  const ids = getUnit(db, unitId).path.split("/").filter(Boolean).map(Number);
-  const rows = db.sql.all<{ personId: number; depth: number }>(
-    `SELECT DISTINCT m.personId, u.depth FROM Membership m JOIN Unit u ON u.id = m.unitId
-     WHERE m.unitId IN (SELECT value FROM json_each(?)) AND m.role IN ('cadre', 'official', 'admin')
-     ORDER BY u.depth DESC, m.personId`,
-    JSON.stringify(ids),
-  );
-  const deepest = rows[0]?.depth;
-  return [...new Set(rows.filter((r) => r.depth === deepest).map((r) => r.personId))];
+  return responsiblePeople(db, unitId);
 }
 
 /** The first words of a message on one line, for lists ("Đường vào thôn bị ngập mỗi khi…"). */
