@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Config } from "./config.ts";
 import { hasChannelCredentials } from "./config.ts";
 import type { Logger } from "./lib/logger.ts";
-import { bilingual } from "./lib/i18n.ts";
+import { bilingual, translator, type Locale } from "./lib/i18n.ts";
 import { openDatabase, databaseFile, type Database } from "./storage/database.ts";
 import { Inbox } from "./conversation/inbox.ts";
 import { DeliveryEngine } from "./delivery/delivery-engine.ts";
@@ -18,7 +18,8 @@ import type { Channel } from "./channels/channel.ts";
 import { Clock } from "./scheduler/clock.ts";
 import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
 import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
-import { enqueue, priorities } from "./domain/deliveries/outbox-service.ts";
+import { enqueue, outboxCounts, priorities } from "./domain/deliveries/outbox-service.ts";
+import { formatMeetingTime } from "./lib/zoned-time.ts";
 
 export interface RunningService {
   config: Config;
@@ -59,6 +60,28 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
   return { db, demo: true };
 }
 
+/** The admins' view of the channels in chat (/trangthai): login state, last event, queues, back-offs. */
+function describeChannels(db: Database, channels: Channel[], timeZone: string, locale: Locale, at: Date): string[] {
+  const t = translator(locale);
+  const when = (ms: number | null) => (ms ? formatMeetingTime(new Date(ms), timeZone, locale) : t("cli.never"));
+  const lines: string[] = [];
+  for (const channel of channels) {
+    const queue = Object.entries(outboxCounts(db, channel.id)).filter(([status]) => status === "pending" || status === "sending").reduce((n, [, c]) => n + c, 0);
+    if (channel.id === "zalo" && "status" in channel && typeof channel.status === "function") {
+      const s = (channel as unknown as { status(): { state: string; since: number; lastEventAt: number | null; lastError: string | null } }).status();
+      const backedOff = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ?`, at.getTime())!.n;
+      lines.push(t("chat.status_zalo", {
+        state: t(`cli.zalo_state_${s.state}`), since: when(s.since), lastEvent: when(s.lastEventAt), queue, backedOff,
+        error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
+      }));
+    } else {
+      lines.push(t("chat.status_line", { channel: channel.id, state: t("chat.status_running") }));
+      lines.push(t("chat.status_queue", { channel: channel.id, count: queue }));
+    }
+  }
+  return lines;
+}
+
 /**
  * Tells the admins something in chat, on any reachable account that is not Zalo personal (the
  * channel that usually has the problem) nor the web chat.
@@ -87,9 +110,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     logger,
     now,
   });
+  const channels: Channel[] = [];
   const inbox = new Inbox({
     db,
-    settings: { timeZone: config.timeZone, defaultLocale: config.defaultLocale, linkCodeTtlDays: config.linkCodeTtlDays },
+    settings: {
+      timeZone: config.timeZone, defaultLocale: config.defaultLocale, linkCodeTtlDays: config.linkCodeTtlDays,
+      channelStatus: (locale) => describeChannels(db, channels, config.timeZone, locale, now()),
+    },
     logger,
     now,
     onQueued: (platform) => engine.kick(platform),
@@ -98,7 +125,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo });
   const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
   webChat.mount(web.app);
-  const channels: Channel[] = [webChat];
+  channels.push(webChat);
   if (config.telegram) {
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
     channels.push(telegram);

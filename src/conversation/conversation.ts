@@ -10,6 +10,7 @@ import type { ChatAccountRow } from "../domain/accounts/account-service.ts";
 import type { PersonRow } from "../domain/people/people-service.ts";
 import { getPendingQuestion } from "../domain/conversation-state.ts";
 import { isLocale, type Locale } from "../lib/i18n.ts";
+import { scopeRoots } from "../domain/access/access-scope.ts";
 import { parseIntent, type Intent, type ParseContext } from "./intent.ts";
 import { Turn, type ConversationSettings, type TurnOutcome } from "./turn.ts";
 import { answerUnlink, askUnlink, linkWithCode, linkWithContact, replyToStranger } from "./features/linking.ts";
@@ -233,6 +234,9 @@ function routeCommand(turn: Turn, name: string, args: string): void {
       return askConcernText(turn);
     case "vanban":
       return listForMember(turn);
+    case "trangthai":
+      if (!turn.person || !scopeRoots(turn.db, turn.person.id, "administer").length) return turn.reply(turn.t("meetings.cadre_no_right"));
+      return turn.reply([turn.t("chat.status_header"), ...(turn.settings.channelStatus?.(turn.locale) ?? [])].join("\n"));
     case "guivanban":
       return startComposing(turn);
     default:

@@ -13,6 +13,8 @@ export interface ConversationSettings {
   timeZone: string;
   defaultLocale: Locale;
   linkCodeTtlDays: number;
+  /** Lines describing the chat channels (login state, queues), for admins; given by the composition root. */
+  channelStatus?: (locale: Locale) => string[];
 }
 
 export interface Reply extends OutboundMessage {

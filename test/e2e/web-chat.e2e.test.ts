@@ -61,6 +61,20 @@ describe("local web chat", () => {
     await waitUntil(async () => (await history()).lines.some((l) => l.text === "Switched to English."), 5000, "switch");
   });
 
+  it("should show the channels' state to an admin with /trangthai, and not to a member", async () => {
+    const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as { members: { id: number; role: string }[] };
+    const admin = members.find((m) => m.role === "admin")!;
+    await post("/chat/api/demo-login", { session, personId: admin.id });
+    await post("/chat/api/send", { session, id: "s1", text: "/trangthai" });
+    await waitUntil(async () => (await history()).lines.some((l) => l.text?.startsWith("Tình trạng các kênh chat:")), 5000, "status");
+    const status = (await history()).lines.find((l) => l.text?.startsWith("Tình trạng"))!.text;
+    expect(status).toContain("• web: đang chạy");
+    const member = members.find((m) => m.role === "member")!;
+    await post("/chat/api/demo-login", { session, personId: member.id });
+    await post("/chat/api/send", { session, id: "s2", text: "/trangthai" });
+    await waitUntil(async () => (await history()).lines.some((l) => l.text?.includes("chỉ cán bộ, lãnh đạo")), 5000, "refusal");
+  });
+
   it("should refuse bad requests without storing anything", async () => {
     const count = () => running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog`)!.n;
     const before = count();

@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+import { removeDir, tempDir } from "../helpers/service.ts";
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/chihoi.js");
+let dir: string;
+afterEach(() => removeDir(dir));
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, [bin, "start"], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", ...env } });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  return { child, output: () => out };
+}
+
+async function waitFor(predicate: () => boolean, ms = 20_000) {
+  const until = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("chihoi start", () => {
+  it("should start in demo mode on ./data/demo.db with nothing configured, print both languages, and stop cleanly on SIGTERM", async () => {
+    dir = tempDir();
+    const { child, output } = start({ LOG_LEVEL: "warn" });
+    await waitFor(() => output().includes("Stop: Ctrl+C."));
+    expect(output()).toContain("CHẾ ĐỘ DÙNG THỬ");
+    expect(output()).toContain("DEMO MODE");
+    expect(existsSync(path.join(dir, "data/demo.db"))).toBe(true);
+    const url = /Open (http:\/\/[^ ]+)\/chat/.exec(output())![1]!;
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(0);
+    expect(output()).toContain("Chi Hội đã dừng.");
+  });
+
+  it("should refuse a wrong setting with one line naming it", async () => {
+    dir = tempDir();
+    const { child, output } = start({ PORT: "70000" });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(output().trim()).toMatch(/^PORT: expected/);
+    expect(output().trim().split("\n")).toHaveLength(1);
+  });
+});
