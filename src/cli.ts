@@ -9,7 +9,7 @@ import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
 import { translator, type Translate } from "./lib/i18n.ts";
-import { isAppError } from "./lib/app-error.ts";
+import { AppError, isAppError } from "./lib/app-error.ts";
 import { openDatabase, type Database } from "./storage/database.ts";
 import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
@@ -416,6 +416,32 @@ export function buildProgram(): Command {
         for (const b of s.backedOff) out(t("cli.zalo_status_backoff_line", { chatId: b.chatId, until: at(b.until) }));
       }),
     );
+
+  const groups = program.command("groups").description(help("groups"));
+  groups
+    .command("list")
+    .description(help("groups_list"))
+    .action(() =>
+      withDatabase((db) => {
+        const rows = db.sql.all<{ id: number; platform: string; title: string | null; externalId: string; unitName: string | null; allowed: number }>(
+          `SELECT g.id, g.platform, g.title, g.externalId, u.name AS unitName, g.allowed FROM ChatGroup g LEFT JOIN Unit u ON u.id = g.unitId ORDER BY g.id`,
+        );
+        if (!rows.length) out(t("cli.group_none"));
+        for (const g of rows)
+          out(t("cli.group_line", { id: g.id, platform: g.platform, title: g.title ?? g.externalId, unit: g.unitName ?? "—", allowed: t(g.allowed ? "cli.group_allowed" : "cli.group_not_allowed") }));
+      }),
+    );
+  const setGroup = (allowed: boolean) => (id: string, o: { unit?: string }) =>
+    withDatabase((db) => {
+      const groupId = Number(id.replace("#", ""));
+      if (!db.sql.get(`SELECT 1 FROM ChatGroup WHERE id = ?`, groupId)) throw new AppError("not_found", { what: `#${id}` });
+      const unitId = o.unit ? resolveUnit(db, o.unit).id : null;
+      db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = COALESCE(?, unitId) WHERE id = ?`, allowed ? 1 : 0, unitId, groupId);
+      recordAudit(db, { source: "cli", action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId });
+      out(t("cli.group_done", { id: groupId }));
+    });
+  groups.command("allow <id>").description(help("groups_allow")).option("--unit <unit>", help("opt_unit")).action(setGroup(true));
+  groups.command("deny <id>").description(help("groups_deny")).action(setGroup(false));
 
   program
     .command("backup <file>")

@@ -135,6 +135,16 @@ describe("chihoi", () => {
     copy.close();
   });
 
+  it("should list group chats and allow one for a unit", async () => {
+    const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"));
+    db.prepare(`INSERT INTO ChatGroup (platform, externalId, title, allowed, createdAt) VALUES ('zalo', 'g-123', 'Chi hội An Lợi', 0, 0)`).run();
+    db.close();
+    expect((await run("groups", "list")).stdout).toContain("Chi hội An Lợi\t—\tchưa cho phép");
+    expect((await run("groups", "allow", "1", "--unit", "Chi hội thôn An Lợi")).code).toBe(0);
+    expect((await run("groups", "list")).stdout).toContain("Chi hội An Lợi\tChi hội thôn An Lợi\tđã cho phép");
+    expect((await run("groups", "allow", "99")).code).toBe(1);
+  });
+
   it("should stop with one readable line on a wrong setting", async () => {
     const saved = env;
     env = { ...env, PORT: "abc" };
