@@ -4,18 +4,18 @@
  * it was.
  */
 import { Command, Option } from "commander";
-import { statSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
-import { translator, type Translate } from "./lib/i18n.ts";
+import { errorText, translator, type Translate } from "./lib/i18n.ts";
 import { AppError, isAppError } from "./lib/app-error.ts";
 import { openDatabase, type Database } from "./storage/database.ts";
 import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
 } from "./domain/units/unit-service.ts";
 import { addMembership, createPerson, findPersonByPhone, listMembers, type Role } from "./domain/people/people-service.ts";
-import { ensureLinkCodes, issueLinkCode } from "./domain/linking/link-service.ts";
+import { currentLinkCode, ensureLinkCodes } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
@@ -257,7 +257,8 @@ export function buildProgram(): Command {
         const result = db.sql.transaction(() => {
           const person = (o.phone && findPersonByPhone(db, o.phone)) || createPerson(db, { fullName: o.name, phone: o.phone });
           addMembership(db, person.id, unit.id, o.role);
-          const code = issueLinkCode(db, person.id, { ttlDays: config.linkCodeTtlDays });
+          // A person already on the roster keeps the code printed for them.
+          const code = currentLinkCode(db, person.id, { ttlDays: config.linkCodeTtlDays });
           recordAudit(db, { source: "cli", action: "membership.add", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: o.role } });
           return { person, code };
         });
@@ -449,8 +450,14 @@ export function buildProgram(): Command {
     .action((file: string) =>
       withDatabase(async (db) => {
         const target = path.resolve(file);
+        if (target === db.file) fail(t("cli.backup_same_file"));
+        mkdirSync(path.dirname(target), { recursive: true });
         // better-sqlite3's online backup copies page by page while other connections keep writing.
-        await db.sql.db.backup(target);
+        try {
+          await db.sql.db.backup(target);
+        } catch (error) {
+          fail(t("cli.backup_failed", { file: target, reason: error instanceof Error ? error.message : String(error) }));
+        }
         const size = statSync(target).size;
         out(t("cli.backup_done", { file: target, size: `${(size / 1024).toFixed(0)} KB` }));
       }),
@@ -483,11 +490,9 @@ export async function runCli(argv = process.argv): Promise<void> {
   } catch (e) {
     if (isAppError(e)) {
       // File errors carry a reason code with its own message (roster.file.<reason>).
-      const params: Record<string, string | number> = { ...e.params };
-      if (typeof params.reason === "string") params.reason = t(`roster.file.${params.reason}`, params);
-      fail(t(`errors.${e.code}`, params));
+      fail(errorText(t, e));
     }
-    fail(`${t("errors.unexpected")}\n${e instanceof Error ? e.message : String(e)}`);
+    fail(t("cli.unexpected", { message: e instanceof Error ? e.message : String(e) }));
   }
 }
 

@@ -6,7 +6,7 @@ import type { Database } from "../storage/database.ts";
 import type { InboundMessage, OutboundMessage, Choice } from "../channels/channel.ts";
 import type { ChatAccountRow } from "../domain/accounts/account-service.ts";
 import type { PersonRow } from "../domain/people/people-service.ts";
-import { translator, type Locale, type Translate } from "../lib/i18n.ts";
+import { errorText, translator, type Locale, type Translate } from "../lib/i18n.ts";
 import { setPendingQuestion, clearPendingQuestion, type PendingQuestion } from "../domain/conversation-state.ts";
 
 export interface ConversationSettings {
@@ -74,6 +74,11 @@ export class Turn {
   ask(text: string, kind: string, choices: Choice[], data: Record<string, unknown> = {}, ttlMs = questionTtlMs, entity?: { type: string; id: number }): void {
     this.reply(text, choices, entity);
     setPendingQuestion(this.db, this.account.id, kind, { ...data, choices: choices.map((c) => c.payload) }, new Date(this.now.getTime() + ttlMs), this.now);
+  }
+
+  /** The localised message of an AppError (see errorText). */
+  errorText(error: { code: string; params: Record<string, string | number> }, extra: Record<string, string | number> = {}): string {
+    return errorText(this.t, error, extra);
   }
 
   closeQuestion(kind?: string): void {

@@ -40,20 +40,21 @@ export function clearPendingQuestion(db: Database, chatAccountId: number, kind?:
 }
 
 /**
- * Questions a broadcast may replace: other one-tap questions. A multi-step flow the person is in
- * the middle of (composing, typing a reason or an answer) is left alone until it expires; "đã đọc"
- * typed later still finds the newest unread directive.
+ * Flows a person is in the middle of (typing a meeting, a directive, attendance, an answer to a
+ * ticket): a broadcast's one-tap question does not replace them until they expire. Every other
+ * question (a concern confirmation, a language choice, an earlier reminder…) gives way to the
+ * newest one, so that "1" or "có" answers the message the person just received.
  */
-export const replaceableQuestionKinds = ["directive", "rsvp", "ticket_feedback", "directive_list", "ticket_actions"] as const;
-const replaceableList = replaceableQuestionKinds.map((k) => `'${k}'`).join(", ");
+export const protectedQuestionKinds = ["meeting_new", "directive_new", "attendance", "ticket_answer", "ticket_escalate", "rsvp_reason"] as const;
+const protectedList = protectedQuestionKinds.map((k) => `'${k}'`).join(", ");
 
-/** The tail of an INSERT INTO ConversationState that respects `replaceableQuestionKinds`. */
+/** The tail of an INSERT INTO ConversationState that respects `protectedQuestionKinds`. */
 export const upsertQuestionTail = `ON CONFLICT (chatAccountId) DO UPDATE SET kind = excluded.kind, data = excluded.data, expiresAt = excluded.expiresAt, updatedAt = excluded.updatedAt
-  WHERE ConversationState.expiresAt <= excluded.updatedAt OR ConversationState.kind IN (${replaceableList})`;
+  WHERE ConversationState.expiresAt <= excluded.updatedAt OR ConversationState.kind NOT IN (${protectedList})`;
 
 /**
  * Opens a one-tap question on an account unless the person is in the middle of a multi-step flow
- * (see `replaceableQuestionKinds`).
+ * (see `protectedQuestionKinds`).
  */
 export function offerQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now: Date): void {
   db.sql.run(

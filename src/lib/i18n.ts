@@ -74,3 +74,22 @@ export function bilingual(key: string, params?: Params): string {
   const en = translator("en")(key, params);
   return vi === en ? vi : `${vi}\n${en}`;
 }
+
+/**
+ * The localised message of an AppError: its code's message with the params filled in, where a
+ * `what` naming a kind of thing ("meeting") and a file `reason` code are translated too.
+ */
+export function errorText(t: Translate, error: { code: string; params: Record<string, string | number> }, extra: Params = {}): string {
+  const params: Params = { ...extra, ...error.params };
+  if (typeof params.what === "string" && /^[a-z_]+$/.test(params.what)) {
+    const noun = t(`errors.things.${params.what}`);
+    if (noun !== `errors.things.${params.what}`) params.what = noun;
+  }
+  if (typeof params.reason === "string" && /^[a-z_]+$/.test(params.reason)) {
+    const reason = t(`roster.file.${params.reason}`, params);
+    if (reason !== `roster.file.${params.reason}`) params.reason = reason;
+  }
+  // Date errors carry the typed input; messages that show "when" fall back to it.
+  if (params.when === undefined && params.input !== undefined) params.when = params.input;
+  return t(`errors.${error.code}`, params);
+}

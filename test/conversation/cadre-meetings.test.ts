@@ -154,6 +154,8 @@ describe("managing meetings", () => {
     const list = await h.lastText(10);
     expect(list).toContain("✓ Nguyễn Văn An");
     expect(list).toContain("✗ Hồ Văn Dũng");
+    await h.text(10, "tất cả có mặt trừ Bình, An");
+    expect(await h.lastText(10)).toContain("✗ Nguyễn Văn An");
     await h.text(10, "tất cả có mặt trừ Bình");
     const after = await h.lastText(10);
     expect(after).toContain("✗ Lê Thị Bình");

@@ -145,6 +145,26 @@ describe("answers", () => {
     expect(getRsvp(h.db, other.id, an.id)).toBeUndefined();
   });
 
+  it("should let '1' answer a reminder that arrived while a concern confirmation was open", async () => {
+    const m = meeting();
+    await h.text(42, "Đề nghị hội tổ chức khám sức khỏe định kỳ cho hội viên");
+    expect(await h.lastText(42)).toContain("gửi ý kiến này");
+    await remind(m);
+    await h.text(42, "1");
+    expect(await h.lastText(42)).toContain("Đã ghi nhận: anh/chị có mặt");
+    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n).toBe(0);
+  });
+
+  it("should change the answer when 'chưa chắc' comes instead of a reason", async () => {
+    const m = meeting();
+    await remind(m);
+    await h.text(42, "k đi đc");
+    expect(await h.lastText(42)).toContain("lý do");
+    await h.text(42, "chưa chắc");
+    expect(await h.lastText(42)).toContain("chưa chắc đi được");
+    expect(getRsvp(h.db, m.id, an.id)?.answer).toBe("unsure");
+  });
+
   it("should answer an unlinked account with linking instructions only", async () => {
     const m = meeting();
     await h.press(77, `rsvp:${m.id}:attend`, 1);

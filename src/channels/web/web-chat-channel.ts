@@ -89,6 +89,7 @@ export class WebChatChannel implements Channel {
       const parsed = demoLoginSchema.safeParse(await c.req.json().catch(() => null));
       if (!parsed.success) return c.json({ error: "invalid_input" }, 400);
       const { db } = this.options;
+      if (!db.sql.get(`SELECT 1 FROM Person WHERE id = ? AND isDemo = 1`, parsed.data.personId)) return c.json({ error: "not_found" }, 400);
       const account = ensureChatAccount(db, "web", parsed.data.session);
       if (account.personId !== parsed.data.personId) {
         if (account.personId !== null) unlinkAccount(db, account.id);

@@ -1,11 +1,17 @@
 /** Help, language and the schedule: the member commands every platform has. */
 import { setPersonLocale } from "../../domain/people/people-service.ts";
+import { scopeRoots } from "../../domain/access/access-scope.ts";
 import { listUpcomingForPerson } from "../../domain/meetings/meeting-queries.ts";
 import { formatMeetingTime } from "../../lib/zoned-time.ts";
 import type { Turn } from "../turn.ts";
 
 export function sendHelp(turn: Turn): void {
-  turn.reply(turn.person ? turn.t("chat.help") : turn.t("chat.help_stranger"));
+  if (!turn.person) return turn.reply(turn.t("chat.help_stranger"));
+  const lines = [turn.t("chat.help")];
+  // Cadres and officials also see their own commands.
+  if (scopeRoots(turn.db, turn.person.id, "manage_meetings").length) lines.push(turn.t("chat.help_cadre"));
+  if (scopeRoots(turn.db, turn.person.id, "administer").length) lines.push(turn.t("chat.help_admin"));
+  turn.reply(lines.join("\n"));
 }
 
 export function sendWelcome(turn: Turn): void {

@@ -66,7 +66,7 @@ function meetingArg(turn: Turn, args: string, command: string): MeetingRow | und
     return meeting;
   } catch (error) {
     if (!isAppError(error)) throw error;
-    turn.reply(turn.t(`errors.${error.code}`, { what: `#${m[1]}`, ...error.params }));
+    turn.reply(turn.errorText(error, { what: `#${m[1]}` }));
     return undefined;
   }
 }
@@ -103,7 +103,7 @@ export function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[number]
         turn.reply(turn.t("meetings.moved", { id: moved.id, when: when(turn, moved.startsAt), notified }));
       } catch (error) {
         if (!isAppError(error)) throw error;
-        turn.reply(turn.t(`errors.${error.code}`, { input: text, when: text, ...error.params }));
+        turn.reply(turn.errorText(error, { input: text, when: text }));
       }
       return;
     }
@@ -238,13 +238,13 @@ export function continueCreation(turn: Turn, text: string): void {
         draft.step = "confirm";
         break;
       case "confirm":
-        if (/^(co|ok|dong y|tao|yes|1)$/.test(folded)) return finishCreation(turn, draft, true);
+        if (/^(co|ok|dong y|tao|tao lich|yes|create|1)$/.test(folded)) return finishCreation(turn, draft, true);
         if (/^(khong|ko|huy|no|2)$/.test(folded)) return finishCreation(turn, draft, false);
         break;
     }
   } catch (error) {
     if (error instanceof TimeMissing) turn.reply(turn.t("meetings.time_missing_repeat"));
-    else if (isAppError(error)) turn.reply(turn.t(`errors.${error.code}`, { input: value, when: value, unit: value, ...error.params }));
+    else if (isAppError(error)) turn.reply(turn.errorText(error, { input: value, when: value, unit: value }));
     else throw error;
   }
   askStep(turn, draft);
@@ -294,7 +294,7 @@ function finishCreation(turn: Turn, draft: Draft, create: boolean): void {
     turn.reply(turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) }));
   } catch (error) {
     if (!isAppError(error)) throw error;
-    turn.reply(turn.t(`errors.${error.code}`, { when: when(turn, draft.startsAt ?? turn.now.getTime()), ...error.params }));
+    turn.reply(turn.errorText(error, { when: when(turn, draft.startsAt ?? turn.now.getTime()) }));
   }
 }
 
@@ -340,14 +340,15 @@ function saveAttendance(turn: Turn, draft: AttendanceDraft): void {
     turn.reply(turn.t("meetings.attendance_saved", { id: draft.meetingId, present: result.present, total: result.present + result.absent }));
   } catch (error) {
     if (!isAppError(error)) throw error;
-    turn.reply(turn.t(`errors.${error.code}`, error.params));
+    turn.reply(turn.errorText(error));
   }
 }
 
 /** "3 7", "tất cả", "tất cả trừ 3, 5", "tất cả có mặt trừ An, Bình", "xong". */
 export function continueAttendance(turn: Turn, text: string): void {
   const draft = { ...(turn.pending!.data as unknown as AttendanceDraft) };
-  const folded = foldVietnamese(text).replace(/[.,;]+/g, " ").replace(/\s+/g, " ").trim();
+  // Commas separate names ("trừ An, Bình"); full stops and semicolons are read as commas.
+  const folded = foldVietnamese(text).replace(/[.;]+/g, ",").replace(/\s+/g, " ").replace(/[\s,]+$/, "").trim();
   if (/^(xong|luu|save|done|ok)$/.test(folded)) return saveAttendance(turn, draft);
   const all = /^(tat ca|ca|all)( (co mat|deu co mat|di du|du))?/.exec(folded);
   if (all) {
@@ -421,7 +422,7 @@ export const cadrePayloads = {
       turn.reply(turn.t("meetings.cancelled", { id: meeting.id, notified }));
     } catch (error) {
       if (!isAppError(error)) throw error;
-      turn.reply(turn.t(`errors.${error.code}`, error.params));
+      turn.reply(turn.errorText(error));
     }
   },
   attend(turn: Turn, argument: string): void {

@@ -139,7 +139,7 @@ export function continueComposing(turn: Turn, text: string): void {
   } catch (error) {
     if (!isAppError(error)) throw error;
     if (draft.step === "link") draft.link = undefined;
-    turn.reply(turn.t(`errors.${error.code}`, { number: value, length: value.length, max: summaryMaxLength, unit: value, ...error.params }));
+    turn.reply(turn.errorText(error, { number: value, length: value.length, max: summaryMaxLength, unit: value }));
   }
   ask(turn, draft);
 }
@@ -153,7 +153,7 @@ function finish(turn: Turn, draft: Draft, send: boolean): void {
     turn.reply(turn.t("vanban.sending", { id: draft.directiveId, queued: result.queued, notLinked: result.notLinked }));
   } catch (error) {
     if (!isAppError(error)) throw error;
-    turn.reply(turn.t(`errors.${error.code}`, error.params));
+    turn.reply(turn.errorText(error));
   }
 }
 
@@ -232,7 +232,7 @@ export const directivePayloads = {
       else if (what === "cancel") return finish(turn, draft, false);
     } catch (error) {
       if (!isAppError(error)) throw error;
-      turn.reply(turn.t(`errors.${error.code}`, error.params));
+      turn.reply(turn.errorText(error));
     }
     ask(turn, draft);
   },

@@ -23,7 +23,7 @@ export function linkWithCode(turn: Turn, code: string): void {
     announceLink(turn, redeemLinkCode(turn.db, turn.account.id, code, turn.now), "code");
   } catch (error) {
     if (!isAppError(error)) throw error;
-    turn.reply(turn.t(`errors.${error.code}`, error.params));
+    turn.reply(turn.errorText(error));
   }
 }
 
@@ -41,7 +41,7 @@ export function linkWithContact(turn: Turn): void {
     announceLink(turn, linkByPhone(turn.db, turn.account.id, contact.phone, turn.now), "contact");
   } catch (error) {
     if (!isAppError(error)) throw error;
-    turn.reply(error.code === "person_not_found" ? turn.t("chat.contact_no_match") : turn.t(`errors.${error.code}`, error.params));
+    turn.reply(error.code === "person_not_found" ? turn.t("chat.contact_no_match") : turn.errorText(error));
   }
 }
 

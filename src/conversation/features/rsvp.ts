@@ -56,7 +56,7 @@ export function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswer, rea
     turn.reply(lines.join("\n"), undefined, { type: "Meeting", id: meetingId });
   } catch (error) {
     if (!isAppError(error)) throw error;
-    turn.reply(error.code === "forbidden" ? turn.t("meetings.not_invited") : turn.t(`errors.${error.code}`, error.params));
+    turn.reply(error.code === "forbidden" ? turn.t("meetings.not_invited") : turn.errorText(error));
   }
 }
 
@@ -99,6 +99,11 @@ export function handleRsvpIntent(turn: Turn, intent: Intent): boolean {
   if (turn.pending?.kind === "rsvp_reason" && intent.kind !== "command" && intent.kind !== "link") {
     const meetingId = Number(turn.pending.data.meetingId);
     turn.closeQuestion("rsvp_reason");
+    // "chưa chắc" or "có mặt" instead of a reason changes the answer itself.
+    if (intent.kind === "attend" || intent.kind === "unsure") {
+      applyRsvp(turn, meetingId, intent.kind);
+      return true;
+    }
     if (intent.kind === "no" || intent.kind === "empty" || intent.kind === "choice") {
       turn.reply(turn.t("meetings.reason_skipped"));
       return true;

@@ -27,7 +27,7 @@ function guard(turn: Turn, fn: () => void): void {
     fn();
   } catch (error) {
     if (!isAppError(error)) throw error;
-    turn.reply(turn.t(`errors.${error.code}`, { what: "#", ...error.params }));
+    turn.reply(turn.errorText(error, { what: "#" }));
   }
 }
 
@@ -173,7 +173,11 @@ function ticketOfContext(turn: Turn): number | undefined {
     if (entity?.entityType === "Ticket") return entity.entityId;
   }
   if (turn.pending?.kind === "ticket_feedback" && typeof turn.pending.data.ticketId === "number") return turn.pending.data.ticketId;
-  return undefined;
+  // Otherwise the member's concern answered most recently (within a week).
+  return turn.db.sql.get<{ id: number }>(
+    `SELECT id FROM Ticket WHERE personId = ? AND status = 'answered' AND updatedAt > ? ORDER BY updatedAt DESC LIMIT 1`,
+    turn.person?.id ?? -1, turn.now.getTime() - 7 * 86_400_000,
+  )?.id;
 }
 
 /** A member's reply to a message about their ticket adds to that ticket's thread. */

@@ -93,6 +93,11 @@ export function ensureLinkCodes(
   });
 }
 
+/** The person's valid code, or a new one when there is none (never revokes a printed code). */
+export function currentLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): LinkCodeRow {
+  return activeCode(db, personId, options.now ?? new Date()) ?? issueLinkCode(db, personId, options);
+}
+
 /** Wrong guesses by this chat account in the last hour. */
 export function recentWrongGuesses(db: Database, platform: string, externalId: string, now = new Date()): number {
   return db.sql.get<{ n: number }>(

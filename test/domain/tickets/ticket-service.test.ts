@@ -197,11 +197,14 @@ describe("answerTicket", () => {
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "Muộn", at(3)))).toBe("ticket_closed");
   });
 
-  it("should not replace a flow the member is typing into", () => {
+  it("should not replace a flow the member is typing into, but should replace a one-tap question", () => {
     const s = setup();
-    setPendingQuestion(db, accountOf(s.member), "concern_text", {}, at(60), at(0));
+    setPendingQuestion(db, accountOf(s.member), "rsvp_reason", { meetingId: 1 }, at(60), at(0));
     answerTicket(db, s.id, s.branchCadre, "Trả lời", at(1));
-    expect(getPendingQuestion(db, accountOf(s.member), at(2))?.kind).toBe("concern_text");
+    expect(getPendingQuestion(db, accountOf(s.member), at(2))?.kind).toBe("rsvp_reason");
+    setPendingQuestion(db, accountOf(s.member), "concern_confirm", { text: "x" }, at(60), at(3));
+    answerTicket(db, s.id, s.branchCadre, "Trả lời thêm", at(4));
+    expect(getPendingQuestion(db, accountOf(s.member), at(5))?.kind).toBe("ticket_feedback");
   });
 });
 
