@@ -284,6 +284,7 @@ export function buildProgram(): Command {
       withDatabase((db) => {
         const unit = resolveUnit(db, o.unit);
         const base = { unitId: unit.id, title: o.title, place: o.place, agenda: o.agenda, durationMinutes: Number(o.duration), includeSubtree: o.subtree };
+        if (o.repeat && o.when) fail(t("cli.when_and_repeat"));
         if (o.repeat) {
           const parsed = parseRecurrence(o.repeat);
           if (!parsed.time) fail(t("meetings.time_missing_repeat"));

@@ -85,11 +85,18 @@ export function errorText(t: Translate, error: { code: string; params: Record<st
     const noun = t(`errors.things.${params.what}`);
     if (noun !== `errors.things.${params.what}`) params.what = noun;
   }
-  if (typeof params.reason === "string" && /^[a-z_]+$/.test(params.reason)) {
+  if (typeof params.reason === "string" && /^[a-z_]+$/.test(params.reason) && error.code.startsWith("file_")) {
     const reason = t(`roster.file.${params.reason}`, params);
     if (reason !== `roster.file.${params.reason}`) params.reason = reason;
   }
+  if (typeof params.field === "string") {
+    const field = t(`errors.fields.${params.field}`);
+    if (field !== `errors.fields.${params.field}`) params.field = field;
+  }
   // Date errors carry the typed input; messages that show "when" fall back to it.
   if (params.when === undefined && params.input !== undefined) params.when = params.input;
-  return t(`errors.${error.code}`, params);
+  const text = t(`errors.${error.code}`, params);
+  // A date that could not be read says why, when the parser knows ("31/02" does not exist).
+  const why = error.code === "date_invalid" && typeof error.params.reason === "string" ? t(`errors.date_reasons.${error.params.reason}`) : "";
+  return why && !why.startsWith("errors.") ? `${why} ${text}` : text;
 }

@@ -18,8 +18,11 @@ export interface InboundRecord {
   at: Date;
 }
 
-/** Longest text kept in the log; a 100 KB message is stored cut, with a marker. */
-export const maxLoggedText = 20_000;
+/**
+ * Longest text kept in the log: the longest message any channel accepts (the web chat's 100,000
+ * characters), so nothing a member sends is cut; longer payloads are stored cut, with a marker.
+ */
+export const maxLoggedText = 100_000;
 
 function clip(text: string | null | undefined): string | null {
   if (text == null) return null;
