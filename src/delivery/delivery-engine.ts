@@ -151,27 +151,40 @@ class PlatformWorker {
   #dispatch(row: OutboxRow): void {
     this.inFlight.add(row.id);
     this.chatsInFlight.add(row.chatId);
-    void this.#deliver(row).finally(() => {
-      this.inFlight.delete(row.id);
-      this.chatsInFlight.delete(row.chatId);
-      this.kick();
+    // A sent row stays "in flight" until its success is committed (see #flushCompleted), so that
+    // a crash can only resend what was really in flight: at most `concurrency` rows.
+    void this.#deliver(row).then((recordedLater) => {
+      if (!recordedLater) this.#release(row);
     });
   }
 
-  async #deliver(row: OutboxRow): Promise<void> {
+  #release(row: OutboxRow): void {
+    this.inFlight.delete(row.id);
+    this.chatsInFlight.delete(row.chatId);
+    this.kick();
+  }
+
+  /** Sends one row; true when its success will be recorded by the next batch flush. */
+  async #deliver(row: OutboxRow): Promise<boolean> {
     const { db } = this.engine;
     let body: OutboxBody;
     try {
       body = JSON.parse(row.body) as OutboxBody;
     } catch {
       markFinal(db, row.id, "failed", this.engine.now(), { error: "unreadable body" });
-      return;
+      return false;
     }
     try {
       const result = await this.channel.send({ chatId: row.chatId, chatType: row.chatType }, body);
       this.#completeLater(row, body, result.messageIds);
+      return true;
     } catch (error) {
-      this.#handleFailure(row, error);
+      try {
+        this.#handleFailure(row, error);
+      } catch (inner) {
+        this.engine.logger.error({ err: inner, outboxId: row.id }, "could not record a failed send");
+      }
+      return false;
     }
   }
 
@@ -199,7 +212,23 @@ class PlatformWorker {
   #flushCompleted(): void {
     const batch = this.#completed;
     this.#completed = [];
-    const { db, options } = this.engine;
+    const { options } = this.engine;
+    try {
+      this.#recordSent(batch);
+    } catch (error) {
+      // The rows stay "sending"; after their lease another worker (or a restart) will retry them.
+      this.engine.logger.error({ err: error, count: batch.length }, "could not record sent messages");
+      for (const { row } of batch) this.#release(row);
+      return;
+    }
+    for (const { row } of batch) {
+      this.#release(row);
+      options.onFinished?.(row, "sent");
+    }
+  }
+
+  #recordSent(batch: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[]): void {
+    const { db } = this.engine;
     db.sql.transaction(() => {
       for (const { row, body, messageIds, at } of batch) {
         markSent(db, row.id, this.engine.workerId, messageIds.at(-1) ?? null, at);
@@ -212,7 +241,6 @@ class PlatformWorker {
           });
       }
     });
-    for (const { row } of batch) options.onFinished?.(row, "sent");
   }
 
   /** Writes any sends not yet recorded (before stopping). */
