@@ -3,14 +3,12 @@ import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { openDatabase, type Database } from "../../src/storage/database.ts";
 import { createLogger } from "../../src/lib/logger.ts";
-import { addMembership, createPerson, type Role } from "../../src/domain/people/people-service.ts";
-import { ensureChatAccount } from "../../src/domain/accounts/account-service.ts";
-import { linkByPhone } from "../../src/domain/linking/link-service.ts";
 import { getPendingQuestion } from "../../src/domain/conversation-state.ts";
 import { parseRecurrence } from "../../src/domain/meetings/recurrence.ts";
 import { createSeries, type MeetingRow } from "../../src/domain/meetings/meeting-service.ts";
 import { recordRsvp } from "../../src/domain/meetings/rsvp-service.ts";
 import { Clock, HORIZON_SETTING_KEY } from "../../src/scheduler/clock.ts";
+import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const MINUTE = 60_000;
@@ -18,7 +16,6 @@ const logger = createLogger("silent");
 
 let db: TestDatabase;
 let tree: TestTree;
-let phones = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
@@ -26,13 +23,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, options: { linked?: boolean; locale?: "vi" | "en"; role?: Role } = {}): number {
-  const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
-  addMembership(db, p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
-  return p.id;
-}
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 interface OutboxView {
   personId: number;

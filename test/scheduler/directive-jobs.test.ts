@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
-import { addMembership, createPerson, type Role } from "../../src/domain/people/people-service.ts";
 import { ensureChatAccount } from "../../src/domain/accounts/account-service.ts";
-import { linkByPhone } from "../../src/domain/linking/link-service.ts";
 import { enqueue, markFinal } from "../../src/domain/deliveries/outbox-service.ts";
 import { getPendingQuestion, setPendingQuestion } from "../../src/domain/conversation-state.ts";
 import { createDirective, getDirective, markRead, sendDirective } from "../../src/domain/directives/directive-service.ts";
 import { runDirectiveProgressJob, runDirectiveReminderJob } from "../../src/scheduler/directive-jobs.ts";
 import { registerJobHandler, runDueJobs } from "../../src/scheduler/jobs.ts";
+import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -17,7 +16,6 @@ const DAY = 86_400_000;
 
 let db: TestDatabase;
 let tree: TestTree;
-let phones = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
@@ -25,13 +23,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, options: { linked?: boolean; role?: Role; locale?: "vi" | "en" } = {}): number {
-  const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
-  addMembership(db, p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
-  return p.id;
-}
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 const accountOf = (personId: number) => db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId)!.id;
 const copyOf = (directiveId: number, personId: number) => db.sql.get<{ id: number }>(`SELECT id FROM Outbox WHERE dedupeKey = ?`, `directive:${directiveId}:p:${personId}`)!.id;

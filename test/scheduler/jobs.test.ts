@@ -6,12 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { openDatabase } from "../../src/storage/database.ts";
-import { addMembership, createPerson, type Role } from "../../src/domain/people/people-service.ts";
-import { ensureChatAccount, markUnreachable } from "../../src/domain/accounts/account-service.ts";
-import { linkByPhone } from "../../src/domain/linking/link-service.ts";
+import { markUnreachable } from "../../src/domain/accounts/account-service.ts";
 import { enqueue } from "../../src/domain/deliveries/outbox-service.ts";
 import { cancelMeeting, createMeeting } from "../../src/domain/meetings/meeting-service.ts";
 import { dueJobIds, registerJobHandler, runDueJobs, runJob } from "../../src/scheduler/jobs.ts";
+import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -22,7 +21,6 @@ const firstReminder = new Date("2026-12-02T01:00:00Z");
 
 let db: TestDatabase;
 let tree: TestTree;
-let phones = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
@@ -30,13 +28,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, options: { linked?: boolean; locale?: "vi" | "en"; role?: Role } = {}): number {
-  const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
-  addMembership(db, p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
-  return p.id;
-}
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 const work = (now: Date, workerId = "test") => ({ now, timeZone: HCM, workerId });
 const outboxCount = () => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`)!.n;

@@ -1,19 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
-import { addMembership, createPerson, type Role } from "../../src/domain/people/people-service.ts";
-import { ensureChatAccount } from "../../src/domain/accounts/account-service.ts";
-import { linkByPhone } from "../../src/domain/linking/link-service.ts";
 import { closeTicket, createTicket, escalateTicket, takeTicket } from "../../src/domain/tickets/ticket-service.ts";
 import { digestSettingKey, planTicketJobs, runOverdueReportJob, runTicketDigestJob } from "../../src/scheduler/ticket-jobs.ts";
 import { registerJobHandler, runDueJobs } from "../../src/scheduler/jobs.ts";
+import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const DAY = 86_400_000;
 
 let db: TestDatabase;
 let tree: TestTree;
-let phones = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
@@ -21,13 +18,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, options: { linked?: boolean; role?: Role; locale?: "vi" | "en" } = {}): number {
-  const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
-  addMembership(db, p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
-  return p.id;
-}
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 const jobs = () => db.sql.all<{ kind: string; dueAt: number; expiresAt: number | null; dedupeKey: string }>(`SELECT kind, dueAt, expiresAt, dedupeKey FROM ScheduledJob ORDER BY dueAt`);
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -2,19 +2,17 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
-import { addMembership, createPerson, type Role } from "../../../src/domain/people/people-service.ts";
-import { ensureChatAccount } from "../../../src/domain/accounts/account-service.ts";
-import { linkByPhone } from "../../../src/domain/linking/link-service.ts";
+import { addMembership } from "../../../src/domain/people/people-service.ts";
 import { enqueue, markFinal } from "../../../src/domain/deliveries/outbox-service.ts";
 import { createDirective, markRead, sendDirective } from "../../../src/domain/directives/directive-service.ts";
 import { readRates, type UnitReadRate } from "../../../src/domain/directives/read-rates.ts";
+import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 
 let db: TestDatabase;
 let tree: TestTree;
-let phones = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
@@ -22,13 +20,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, options: { linked?: boolean; role?: Role } = {}): number {
-  const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone });
-  addMembership(db, p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
-  return p.id;
-}
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 function send(byPersonId: number, unitId: number, now: Date, title = "Văn bản"): number {
   const d = createDirective(db, { unitId, kind: "thong_bao", title, summary: "Nội dung tóm tắt.", createdById: byPersonId }, now);

@@ -2,9 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
-import { addMembership, createPerson, type Role } from "../../../src/domain/people/people-service.ts";
-import { ensureChatAccount } from "../../../src/domain/accounts/account-service.ts";
-import { linkByPhone } from "../../../src/domain/linking/link-service.ts";
+import { addMembership } from "../../../src/domain/people/people-service.ts";
 import { getPendingQuestion } from "../../../src/domain/conversation-state.ts";
 import {
   cancelMeeting,
@@ -20,6 +18,7 @@ import {
 } from "../../../src/domain/meetings/meeting-service.ts";
 import { defaultReminderPlan, planJobs, reminderPlanFor, setReminderPlan } from "../../../src/domain/meetings/reminder-plan.ts";
 import { runDueJobs } from "../../../src/scheduler/jobs.ts";
+import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z"); // 10:00 on Friday 20/11/2026 in Vietnam
@@ -28,7 +27,6 @@ const dec5 = new Date("2026-12-05T12:30:00Z"); // 19:30 on Saturday 05/12/2026 i
 
 let db: TestDatabase;
 let tree: TestTree;
-let phones = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
@@ -36,13 +34,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, options: { linked?: boolean; role?: Role } = {}): number {
-  const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone });
-  addMembership(db, p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
-  return p.id;
-}
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 function code(fn: () => unknown): string | undefined {
   try {

@@ -2,9 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
-import { addMembership, createPerson, type Role } from "../../../src/domain/people/people-service.ts";
-import { ensureChatAccount } from "../../../src/domain/accounts/account-service.ts";
-import { linkByPhone } from "../../../src/domain/linking/link-service.ts";
 import { cancelMeeting, createMeeting, type MeetingRow } from "../../../src/domain/meetings/meeting-service.ts";
 import {
   attendanceOf,
@@ -15,6 +12,7 @@ import {
   recordRsvp,
   setRsvpReason,
 } from "../../../src/domain/meetings/rsvp-service.ts";
+import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -25,7 +23,6 @@ const minutes = (base: Date | number, n: number) => new Date((typeof base === "n
 let db: TestDatabase;
 let tree: TestTree;
 let meeting: MeetingRow;
-let phones = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
@@ -34,13 +31,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, options: { linked?: boolean; role?: Role } = {}): number {
-  const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone });
-  addMembership(db, p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
-  return p.id;
-}
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 function code(fn: () => unknown): string | undefined {
   try {

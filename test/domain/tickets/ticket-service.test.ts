@@ -2,9 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
-import { addMembership, createPerson, type Role } from "../../../src/domain/people/people-service.ts";
 import { ensureChatAccount, markUnreachable } from "../../../src/domain/accounts/account-service.ts";
-import { linkByPhone, unlinkAccount } from "../../../src/domain/linking/link-service.ts";
+import { unlinkAccount } from "../../../src/domain/linking/link-service.ts";
 import { getPendingQuestion, setPendingQuestion } from "../../../src/domain/conversation-state.ts";
 import { createOrganisation, createUnit } from "../../../src/domain/units/unit-service.ts";
 import type { OutboxBody } from "../../../src/domain/deliveries/outbox-service.ts";
@@ -12,6 +11,7 @@ import {
   addMemberMessage, answerTicket, canHandleTicket, closeTicket, createTicket, escalateTicket, getTicket, recordSatisfaction, takeTicket,
   ticketExcerpt, ticketHandlers, ticketThread,
 } from "../../../src/domain/tickets/ticket-service.ts";
+import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
@@ -19,7 +19,6 @@ const DAY = 86_400_000;
 
 let db: TestDatabase;
 let tree: TestTree;
-let phones = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
@@ -27,13 +26,7 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, options: { linked?: boolean; role?: Role; locale?: "vi" | "en" } = {}): number {
-  const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
-  addMembership(db, p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
-  return p.id;
-}
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 const accountOf = (personId: number) => db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId)!.id;
 const count = (table: string) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n;
