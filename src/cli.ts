@@ -20,6 +20,7 @@ import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
+import { exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand } from "./cli-messages.ts";
 import { maskPhone } from "./lib/phone.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
 import { parseMeetingDateTime } from "./domain/meetings/parse-datetime.ts";
@@ -65,12 +66,11 @@ function csvCell(value: string): string {
 }
 
 export function buildProgram(): Command {
-  const program = new Command("chihoi")
+  const program = new LocalisedCommand("chihoi", () => t)
     .description(help("program"))
     .usage(vi("cli.usage"))
     .helpOption("-h, --help", "Trợ giúp / Help")
     .version("0.1.0", "-V, --version", "Phiên bản / Version")
-    .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addHelpCommand("help [command]", "Trợ giúp cho một lệnh / Help for a command");
 
@@ -478,6 +478,7 @@ export function buildProgram(): Command {
 }
 
 export async function runCli(argv = process.argv): Promise<void> {
+  exitQuietlyOnClosedPipe();
   try {
     config = loadConfig();
   } catch (e) {
@@ -493,6 +494,8 @@ export async function runCli(argv = process.argv): Promise<void> {
       // File errors carry a reason code with its own message (roster.file.<reason>).
       fail(errorText(t, e));
     }
+    const fileText = fileErrorText(t, e);
+    if (fileText) fail(fileText);
     fail(t("cli.unexpected", { message: e instanceof Error ? e.message : String(e) }));
   }
 }

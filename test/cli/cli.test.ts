@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
+import { cliEnv, runCli } from "../helpers/cli.ts";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = path.join(repo, "bin/chihoi.js");
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+function run(...args: string[]) {
+  return runCli(dir, env, ...args);
 }
 
 function dump(): unknown {
@@ -34,7 +27,7 @@ function dump(): unknown {
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-"));
-  env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: "file:./data/chihoi.db", LOG_LEVEL: "silent", TZ: "America/Sao_Paulo" };
+  env = cliEnv();
   const init = await run("init", "--org", "Hội Cựu chiến binh tỉnh Quảng Trị", "--code", "ccb-qt", "--level", "Tỉnh");
   expect(init.code).toBe(0);
 });

@@ -96,9 +96,10 @@ interface CleanFields {
 
 function cleanFields(input: { title: string; place?: string; agenda?: string; durationMinutes?: number }): CleanFields {
   const title = tidyText(String(input.title ?? ""));
-  if (!title || title.length > MAX_TITLE_LENGTH) throw new AppError("invalid_input", { field: "title" });
+  if (!title) throw new AppError("invalid_input", { field: "title" });
+  if (title.length > MAX_TITLE_LENGTH) throw new AppError("invalid_input", { field: "title", max: MAX_TITLE_LENGTH });
   const place = tidyText(String(input.place ?? ""));
-  if (place.length > MAX_PLACE_LENGTH) throw new AppError("invalid_input", { field: "place" });
+  if (place.length > MAX_PLACE_LENGTH) throw new AppError("invalid_input", { field: "place", max: MAX_PLACE_LENGTH });
   // Agendas are often numbered lines: keep the lines, tidy each.
   const agenda = String(input.agenda ?? "")
     .normalize("NFC")
@@ -106,7 +107,7 @@ function cleanFields(input: { title: string; place?: string; agenda?: string; du
     .map((line) => line.replace(/\s+/g, " ").trim())
     .filter(Boolean)
     .join("\n");
-  if (agenda.length > MAX_AGENDA_LENGTH) throw new AppError("invalid_input", { field: "agenda" });
+  if (agenda.length > MAX_AGENDA_LENGTH) throw new AppError("invalid_input", { field: "agenda", max: MAX_AGENDA_LENGTH });
   const durationMinutes = input.durationMinutes ?? DEFAULT_DURATION_MINUTES;
   if (!Number.isInteger(durationMinutes) || durationMinutes <= 0 || durationMinutes > MAX_DURATION_MINUTES) {
     throw new AppError("meeting_end_before_start", {});

@@ -97,7 +97,8 @@ export async function readRoster(file: string): Promise<RosterReadResult> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR")
       throw new AppError("file_missing", { file: fileName, reason: "missing" }, { cause: error });
-    throw new AppError("file_unreadable", { file: fileName, reason: "io", detail: String(code ?? error) }, { cause: error });
+    const reason = code === "EISDIR" ? "folder" : code === "EACCES" || code === "EPERM" ? "permission" : "io";
+    throw new AppError("file_unreadable", { file: fileName, reason, detail: String(code ?? error) }, { cause: error });
   }
   return readRosterBuffer(buffer, fileName);
 }

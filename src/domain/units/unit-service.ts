@@ -57,6 +57,9 @@ export interface UnitInput {
   organisationId?: number;
 }
 
+/** Longest unit name: fits a chat line and a printed slip. */
+export const unitNameMaxLength = 200;
+
 /**
  * Creates a unit under `parentId` (or a root of `organisationId`). Throws unit_not_found for a
  * missing parent, conflict when the parent already has a unit of that name.
@@ -64,7 +67,7 @@ export interface UnitInput {
 export function createUnit(db: Database, input: UnitInput, now = new Date()): UnitRow {
   const name = tidyText(input.name);
   if (!name) throw new AppError("invalid_input", { field: "name" });
-  if (name.length > 200) throw new AppError("invalid_input", { field: "name" });
+  if (name.length > unitNameMaxLength) throw new AppError("invalid_input", { field: "name", max: unitNameMaxLength });
   return db.sql.transaction(() => {
     let organisationId = input.organisationId;
     let parent: UnitRow | undefined;
@@ -103,6 +106,7 @@ export function getUnit(db: Database, id: number): UnitRow {
 export function renameUnit(db: Database, id: number, newName: string): UnitRow {
   const name = tidyText(newName);
   if (!name) throw new AppError("invalid_input", { field: "name" });
+  if (name.length > unitNameMaxLength) throw new AppError("invalid_input", { field: "name", max: unitNameMaxLength });
   return db.sql.transaction(() => {
     const unit = getUnit(db, id);
     const nameKey = foldVietnamese(name);
