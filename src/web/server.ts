@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { translator, type Locale } from "../lib/i18n.ts";
+import { faviconIco } from "./favicon.ts";
 
 export interface WebServer {
   app: Hono;
@@ -39,6 +40,8 @@ export function createWebServer(options: { host: string; port: number; locale: L
   };
 
   app.get("/health", (c) => c.json({ ok: true }));
+  const icon = faviconIco();
+  app.get("/favicon.ico", (c) => c.body(new Uint8Array(icon), 200, { "content-type": "image/x-icon", "cache-control": "public, max-age=86400" }));
   app.get("/", (c) => {
     const t = translator(options.locale);
     return c.html(`<!doctype html><html lang="${options.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${t("service.home_title")}</title>

@@ -16,9 +16,12 @@ import { issueLinkCode, redeemLinkCode, unlinkAccount } from "../../domain/linki
 import { listMembers } from "../../domain/people/people-service.ts";
 import { listRoots } from "../../domain/units/unit-service.ts";
 import { renderChatPage } from "./chat-page.ts";
+import { pageHistory } from "./chat-history.ts";
 import { isLocale, translator, type Locale } from "../../lib/i18n.ts";
 
 export const webMaxLength = 4000;
+/** Messages the page shows after a reload. */
+const historyLines = 100;
 /** Longest message the page may send; a longer one is refused with a message (the page also checks). */
 export const webMaxInbound = 100_000;
 
@@ -129,12 +132,9 @@ export class WebChatChannel implements Channel {
       const session = sessionSchema.safeParse(c.req.query("session"));
       if (!session.success) return c.json({ error: "invalid_input" }, 400);
       const account = findAccount(this.options.db, "web", session.data);
-      const lines = chatHistory(this.options.db, "web", session.data, 100).map((l) => ({
-        id: l.id,
-        direction: l.direction,
-        text: l.text,
-        choices: l.direction === "out" && l.payload ? safeJson(l.payload) : undefined,
-      }));
+      const lang = c.req.query("lang");
+      const t = translator(isLocale(lang) ? lang : this.options.defaultLocale);
+      const lines = pageHistory(chatHistory(this.options.db, "web", session.data, historyLines + 50), historyLines, t("web.button_pressed"));
       return c.json({ linked: Boolean(account?.personId), lines });
     });
 
@@ -171,13 +171,5 @@ export class WebChatChannel implements Channel {
   /** For tests: the translator the page uses. */
   static t(locale: Locale) {
     return translator(locale);
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
