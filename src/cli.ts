@@ -4,7 +4,7 @@
  * it was.
  */
 import { Command, Option } from "commander";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
@@ -20,6 +20,7 @@ import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
+import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
 import { exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand } from "./cli-messages.ts";
 import { maskPhone } from "./lib/phone.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
@@ -34,7 +35,10 @@ import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
 const vi = translator("vi");
 const en = translator("en");
 /** Bilingual help text: "Vietnamese / English". */
-const help = (key: string) => `${vi(`cli.${key}`)} / ${en(`cli.${key}`)}`;
+const help = (key: string) => bilingualHelp(`cli.${key}`);
+function bilingualHelp(key: string): string {
+  return `${vi(key)} / ${en(key)}`;
+}
 
 let config: Config;
 let t: Translate;
@@ -61,8 +65,20 @@ function formatDate(ms: number): string {
   return new Intl.DateTimeFormat("vi-VN", { timeZone: config.timeZone, day: "2-digit", month: "2-digit", year: "numeric" }).format(new Date(ms));
 }
 
-function csvCell(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/** Link-code slips as a table: the code is a text column (a code starting with 0 keeps it). */
+function codesTable(rows: { fullName: string; unitName: string; code: string; expiresAt: number; linked: boolean }[]): Table {
+  const { botName, telegramLink, zaloLink } = config.slips;
+  const places = [telegramLink && t("codes.where_telegram", { link: telegramLink }), zaloLink && t("codes.where_zalo", { link: zaloLink })].filter(Boolean);
+  const where = places.length ? places.join(t("codes.where_or")) : t("codes.where_unknown");
+  return {
+    sheet: t("codes.sheet"),
+    columns: [
+      { header: t("codes.col_name"), kind: "text", width: 28 }, { header: t("codes.col_unit"), kind: "text", width: 28 },
+      { header: t("codes.col_code"), kind: "code", width: 14 }, { header: t("codes.col_expires"), kind: "text", width: 12 },
+      { header: t("codes.col_linked"), kind: "text", width: 10 }, { header: t("codes.col_howto"), kind: "text", width: 70 },
+    ],
+    rows: rows.map((r) => [r.fullName, r.unitName, r.code, formatDate(r.expiresAt), r.linked ? "x" : "", t("codes.howto", { code: r.code, bot: botName, where })]),
+  };
 }
 
 export function buildProgram(): Command {
@@ -227,19 +243,16 @@ export function buildProgram(): Command {
     .option("--unlinked", help("opt_unlinked"), false)
     .option("-o, --out <file>", help("opt_out"))
     .action((ref: string, o: { renew: boolean; unlinked: boolean; out?: string }) =>
-      withDatabase((db) => {
+      withDatabase(async (db) => {
         const unit = resolveUnit(db, ref);
         const rows = ensureLinkCodes(db, unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
-        const lines = [t("cli.codes_header")];
-        for (const r of rows)
-          lines.push([r.fullName, r.unitName, r.code, formatDate(r.expiresAt), r.linked ? "x" : "", t("cli.codes_howto", { code: r.code })].map(csvCell).join(","));
-        const csv = lines.join("\r\n") + "\r\n";
+        const table = codesTable(rows);
         recordAudit(db, { source: "cli", action: "codes.print", entityType: "Unit", entityId: unit.id, detail: { count: rows.length, renew: o.renew } });
+        if (!config.slips.telegramLink && !config.slips.zaloLink) process.stderr.write(t("codes.no_link") + "\n");
         if (o.out) {
-          // BOM so that Excel opens the Vietnamese text as UTF-8.
-          writeFileSync(o.out, "\uFEFF" + csv);
+          await writeTableFile(o.out, table, /\.xlsx$/i.test(o.out) ? "xlsx" : "csv");
           out(t("cli.codes_written", { count: rows.length, file: o.out }));
-        } else process.stdout.write(csv);
+        } else process.stdout.write(tableCsv(table));
       }),
     );
 
@@ -467,10 +480,17 @@ export function buildProgram(): Command {
   program
     .command("stats <unit>")
     .description(help("stats"))
-    .action((ref: string) =>
-      withDatabase((db) => {
+    .option("--csv <file>", bilingualHelp("stats.opt_csv"))
+    .option("--xlsx <file>", bilingualHelp("stats.opt_xlsx"))
+    .action((ref: string, o: { csv?: string; xlsx?: string }) =>
+      withDatabase(async (db) => {
         const unit = resolveUnit(db, ref);
-        printCliStats(db, unit.id, t, out);
+        const table = printCliStats(db, unit.id, t, out);
+        for (const [file, format] of [[o.csv, "csv"], [o.xlsx, "xlsx"]] as const) {
+          if (!file) continue;
+          await writeTableFile(file, table, format);
+          out(t("stats.written", { file }));
+        }
       }),
     );
 

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chihoiBin, cliEnv, runCli, spawnCli } from "../helpers/cli.ts";
+import { chihoiBin, cliEnv, cliTestTimeout, runCli, spawnCli } from "../helpers/cli.ts";
 
 let dir: string;
 const env = cliEnv();
@@ -19,10 +19,10 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, "units.csv"), rows.join("\n"));
   const imported = await run("units", "import", "units.csv", "--parent", "#1");
   expect(imported.stderr).toBe("");
-});
+}, cliTestTimeout);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("command-line errors", () => {
+describe("command-line errors", { timeout: cliTestTimeout }, () => {
   it("should answer an unknown option in Vietnamese with a hint, not commander's English", async () => {
     const r = await run("units", "tree", "--depth", "2");
     expect(r.code).toBe(1);
@@ -83,7 +83,7 @@ describe("command-line errors", () => {
   });
 });
 
-describe("a closed output pipe", () => {
+describe("a closed output pipe", { timeout: cliTestTimeout }, () => {
   it("should end `chihoi units tree | head -1` quietly", async () => {
     const shell = spawn("sh", ["-c", `"${process.execPath}" "${chihoiBin}" units tree | head -1; echo "status=$?"`], { env, cwd: dir });
     let stdout = "";

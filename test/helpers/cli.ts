@@ -6,6 +6,9 @@ import { fileURLToPath } from "node:url";
 export const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const chihoiBin = path.join(repoDir, "bin/chihoi.js");
 
+/** Per-test time for tests that start the command several times (each start loads TypeScript through tsx). */
+export const cliTestTimeout = 180_000;
+
 export interface CliResult {
   code: number;
   stdout: string;
