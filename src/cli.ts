@@ -14,15 +14,17 @@ import { openDatabase, type Database } from "./storage/database.ts";
 import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
 } from "./domain/units/unit-service.ts";
-import { addMembership, createPerson, findPersonByPhone, listMembers, type Role } from "./domain/people/people-service.ts";
+import { addMembership, createPerson, findPersonByPhone, type Role } from "./domain/people/people-service.ts";
 import { currentLinkCode, ensureLinkCodes } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
+import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
 import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
 import { exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand } from "./cli-messages.ts";
 import { maskPhone } from "./lib/phone.ts";
+import { memberDirectory } from "./domain/people/member-directory.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
 import { parseMeetingDateTime } from "./domain/meetings/parse-datetime.ts";
 import { describeRecurrence, parseRecurrence } from "./domain/meetings/recurrence.ts";
@@ -180,7 +182,7 @@ export function buildProgram(): Command {
         const result = await importUnitTreeFile(db, file, parent.id, { dryRun: o.dryRun });
         for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
         for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
-        if (result.issues.length) fail(t("errors.import_invalid_rows", { count: result.issues.length }));
+        if (result.issues.length) fail(t("roster.units_invalid_rows", { count: result.issues.length }));
         out(o.dryRun ? t("cli.import_dry_run") : t("cli.import_written"));
         if (!o.dryRun) recordAudit(db, { source: "cli", action: "units.import", entityType: "Unit", entityId: parent.id, detail: { created: result.created.length } });
       }),
@@ -208,10 +210,11 @@ export function buildProgram(): Command {
         if (o.dryRun || result.issues.length) {
           for (const u of result.unitsToCreate) out(t("cli.import_change_unit", { unit: u }));
           for (const c of result.changes)
-            out(c.kind === "create"
-              ? t("cli.import_change_create", { line: c.line, name: c.name, unit: c.unit })
-              : t("cli.import_change_update", { line: c.line, name: c.name, fields: c.fields.join(", ") }));
+            out(c.kind === "create" ? t("cli.import_change_create", { line: c.line, name: c.name, unit: c.unit }) : describeUpdate(t, c));
         }
+        // A phone number that now names someone else is shown whether or not this is a dry run.
+        for (const c of result.changes)
+          if (c.kind === "update" && c.nameMismatch) process.stderr.write(describeNameMismatch(t, c, c.phone) + "\n");
         out(t("cli.import_summary", {
           created: result.created, updated: result.updated, unchanged: result.unchanged,
           unitsCreated: result.unitsToCreate.length, invalid: result.invalidRows,
@@ -228,11 +231,22 @@ export function buildProgram(): Command {
   members
     .command("list <unit>")
     .description(help("members_list"))
-    .action((ref: string) =>
+    .option("--show-phones", bilingualHelp("members.opt_show_phones"), false)
+    .action((ref: string, o: { showPhones: boolean }) =>
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
-        for (const m of listMembers(db, unit.id, { subtree: true }))
-          out(`#${m.id}\t${m.fullName}\t${maskPhone(m.phone)}\t${m.unitName}\t${t(`cli.role_${m.role}`)}${m.title ? ` (${m.title})` : ""}\t${m.linkedAccounts > 0 ? "✓" : ""}`);
+        const people = memberDirectory(db, unit.id);
+        if (!people.length) {
+          out(t("members.nobody", { unit: unit.name }));
+          return;
+        }
+        // Full numbers are personal data: who asked for them is in the audit log.
+        if (o.showPhones) recordAudit(db, { source: "cli", action: "members.phones_shown", entityType: "Unit", entityId: unit.id, detail: { count: people.length } });
+        for (const p of people) {
+          const roles = p.roles.map((r) => t("members.role_in", { role: t(`cli.role_${r.role}`), title: r.title ? ` (${r.title})` : "", unit: r.unitName }));
+          const phone = p.phone ? (o.showPhones ? p.phone : maskPhone(p.phone)) : "—";
+          out(`#${p.personId}\t${p.fullName}\t${phone}\t${roles.join("; ")}\t${p.linkedAccounts > 0 ? "✓" : ""}`);
+        }
       }),
     );
 

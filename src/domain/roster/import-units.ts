@@ -11,7 +11,7 @@ import ExcelJS from "exceljs";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
-import { createUnit, getUnit, subtreeRange, type UnitRow } from "../units/unit-service.ts";
+import { createUnit, getUnit, subtreeRange, usualChildLevel, type UnitRow } from "../units/unit-service.ts";
 
 interface UnitLine {
   line: number;
@@ -100,7 +100,7 @@ export async function importUnitTreeFile(db: Database, file: string, rootId: num
     const key = foldVietnamese(l.parent);
     if (key === foldVietnamese(root.name) || fileNames.has(key)) continue;
     const n = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`, key, lo, hi)!.n;
-    if (n === 0) issues.push({ line: l.line, code: "unit_missing", params: { unit: l.parent } });
+    if (n === 0) issues.push({ line: l.line, code: "parent_missing", params: { unit: l.parent, root: root.name } });
     if (n > 1) issues.push({ line: l.line, code: "unit_ambiguous", params: { unit: l.parent } });
   }
   const created: string[] = [];
@@ -124,7 +124,7 @@ export async function importUnitTreeFile(db: Database, file: string, rootId: num
         else {
           const unit = options.dryRun
             ? ({ ...parent, id: -1 - created.length, name: l.name, parentId: parent.id } as UnitRow)
-            : createUnit(db, { parentId: parent.id, name: l.name, levelLabel: l.level }, options.now);
+            : createUnit(db, { parentId: parent.id, name: l.name, levelLabel: l.level || usualChildLevel(db, parent.id) }, options.now);
           known.set(foldVietnamese(l.name), unit);
           created.push(l.name);
         }

@@ -57,6 +57,25 @@ export interface UnitInput {
   organisationId?: number;
 }
 
+/**
+ * The level label a new child of `parentId` should get: the most common label of its siblings-to-be
+ * (the parent's children), else of the units one level below the parent's level elsewhere in the
+ * organisation; "" when nobody has one.
+ */
+export function usualChildLevel(db: Database, parentId: number): string {
+  const parent = getUnit(db, parentId);
+  const children = db.sql.get<{ levelLabel: string }>(
+    `SELECT levelLabel FROM Unit WHERE parentId = ? AND levelLabel != '' GROUP BY levelLabel ORDER BY COUNT(*) DESC, MIN(id) LIMIT 1`,
+    parentId,
+  );
+  if (children) return children.levelLabel;
+  const cousins = db.sql.get<{ levelLabel: string }>(
+    `SELECT levelLabel FROM Unit WHERE organisationId = ? AND depth = ? AND levelLabel != '' GROUP BY levelLabel ORDER BY COUNT(*) DESC, MIN(id) LIMIT 1`,
+    parent.organisationId, parent.depth + 1,
+  );
+  return cousins?.levelLabel ?? "";
+}
+
 /** Longest unit name: fits a chat line and a printed slip. */
 export const unitNameMaxLength = 200;
 
@@ -209,13 +228,15 @@ export function resolveUnit(db: Database, ref: string, underId?: number): UnitRo
   }
   const parts = text.split(/\s*[/>]\s*/).map(foldVietnamese).filter(Boolean);
   const last = parts.at(-1)!;
+  // A typed part names a unit by its whole name or by whole words of it ("long vinh").
+  const wordsOf = (part: string) => new RegExp(`(^| )${part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`);
   let candidates = db.sql
     .all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE nameKey = ?`, last)
     .filter(inScope);
   if (!candidates.length) {
     // Officials often type only the distinctive part ("Triệu Phong" for "Hội CCB xã Triệu Phong"):
     // accept it when it matches whole words of exactly one unit's name.
-    const words = new RegExp(`(^| )${last.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`);
+    const words = wordsOf(last);
     candidates = db.sql
       .all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE instr(nameKey, ?) > 0`, last)
       .filter((u) => inScope(u) && words.test(foldVietnamese(u.name)));
@@ -223,9 +244,9 @@ export function resolveUnit(db: Database, ref: string, underId?: number): UnitRo
   if (parts.length > 1) {
     candidates = candidates.filter((u) => {
       const names = listAncestors(db, u.id).map((a) => foldVietnamese(a.name));
-      // Each typed ancestor must appear, in order, among the unit's ancestors.
+      // Each typed ancestor must appear, in order, among the unit's ancestors (whole name or words).
       let i = 0;
-      for (const n of names) if (n === parts[i]) i++;
+      for (const n of names) if (i < parts.length - 1 && (n === parts[i] || wordsOf(parts[i]!).test(n))) i++;
       return i === parts.length - 1;
     });
   }
