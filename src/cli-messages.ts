@@ -56,8 +56,12 @@ export function parseErrorText(t: Translate, code: string, message: string): str
       return t("command.unknown_option", { option: q[0] ?? "" }) + didYouMean;
     case "commander.unknownCommand":
       return t("command.unknown_command", { command: q[0] ?? "" }) + didYouMean;
-    case "commander.missingArgument":
-      return t("command.missing_argument", { argument: q[0] ?? "" });
+    case "commander.missingArgument": {
+      // The argument in words ("tên tệp"), not its name in the code ("file").
+      const name = q[0] ?? "";
+      const words = t(`command.args.${name}`);
+      return t("command.missing_argument", { argument: words === `command.args.${name}` ? `‹${name}›` : words });
+    }
     case "commander.optionMissingArgument":
       return t("command.option_missing_value", { option: q[0] ?? "" });
     case "commander.missingMandatoryOptionValue":

@@ -39,7 +39,7 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
 
   it("should name a missing argument, a missing option, a value-less option and an invalid choice", async () => {
     const missingArg = await run("units", "rename", "#1");
-    expect(missingArg.stderr).toContain("Thiếu ‹name›.");
+    expect(missingArg.stderr).toContain("Thiếu tên.");
     const missingOption = await run("units", "add", "Chi hội mới");
     expect(missingOption.stderr).toContain("Cần có tùy chọn “--parent <unit>”.");
     const noValue = await run("units", "add", "Chi hội mới", "--parent");

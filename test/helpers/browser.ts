@@ -1,7 +1,8 @@
 /**
- * Launches Debian's Chromium (/usr/bin/chromium) through playwright-core for browser tests.
- * Playwright's own browser download does not work offline, so the system package is used; CI
- * installs it (`.ci/run`). Playwright gives every launch a fresh temporary profile. A machine without it gets a clear failure saying how to install it.
+ * Launches Debian's Chromium (/usr/bin/chromium, or CHROMIUM_PATH) through playwright-core for
+ * browser tests. Playwright's own browser download does not work offline, so the system package is
+ * used; CI installs it (`.ci/run`). A machine without it gets a failure saying how to install it.
+ * Playwright gives every launch a fresh temporary profile.
  */
 import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";

@@ -11,6 +11,7 @@ import ExcelJS from "exceljs";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
+import { fileReadError } from "./read-roster.ts";
 import { createUnit, getUnit, subtreeRange, usualChildLevel, type UnitRow } from "../units/unit-service.ts";
 
 interface UnitLine {
@@ -28,8 +29,8 @@ async function readTable(file: string): Promise<string[][]> {
   let buffer: Buffer;
   try {
     buffer = await readFile(file);
-  } catch {
-    throw new AppError("file_missing", { file: path.basename(file) });
+  } catch (error) {
+    throw fileReadError(error, path.basename(file));
   }
   if (!buffer.length) throw new AppError("file_empty", { file: path.basename(file) });
   if (buffer[0] === 0x50 && buffer[1] === 0x4b) {
