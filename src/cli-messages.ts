@@ -5,7 +5,7 @@
  * turned into sentences from locales/<lang>/command.json. Also: a closed output pipe
  * (`chihoi … | head -3`) ends the command quietly, as Unix tools do.
  */
-import { Command, type ErrorOptions } from "commander";
+import { Command, InvalidArgumentError, type ErrorOptions } from "commander";
 import type { Translate } from "./lib/i18n.ts";
 
 /**
@@ -75,9 +75,10 @@ export function parseErrorText(t: Translate, code: string, message: string): str
     case "commander.invalidArgument": {
       const choices = /Allowed choices are (.+)\.$/.exec(message)?.[1];
       const [option, value] = message.includes("command-argument") ? [q[1] ?? "", q[0] ?? ""] : [q[0] ?? "", q[1] ?? ""];
-      return choices
-        ? t("command.invalid_choice", { option, value, choices })
-        : t("command.invalid_value", { option, value });
+      if (choices) return t("command.invalid_choice", { option, value, choices });
+      // A parser of ours explains what it expects (already in the user's language).
+      const reason = /is invalid\.? (.+)$/s.exec(message)?.[1]?.trim();
+      return t("command.invalid_value", { option, value }) + (reason ? ` ${reason}` : "");
     }
     default:
       return message.replace(/^error: /, "");
@@ -108,4 +109,13 @@ export function exitQuietlyOnClosedPipe(streams: NodeJS.WriteStream[] = [process
       if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") process.exit(0);
       throw error;
     });
+}
+
+/** A commander option parser for a whole number of minutes (1…max); says what it expects otherwise. */
+export function minutesOption(t: () => Translate, max: number): (value: string) => string {
+  return (value) => {
+    const n = Number(value.trim());
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(t()("command.expect_minutes", { max }));
+    return String(n);
+  };
 }

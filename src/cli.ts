@@ -22,13 +22,13 @@ import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
 import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
-import { exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand } from "./cli-messages.ts";
+import { exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand, minutesOption } from "./cli-messages.ts";
 import { maskPhone } from "./lib/phone.ts";
 import { memberDirectory } from "./domain/people/member-directory.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
 import { parseMeetingDateTime } from "./domain/meetings/parse-datetime.ts";
 import { describeRecurrence, parseRecurrence } from "./domain/meetings/recurrence.ts";
-import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, moveMeeting } from "./domain/meetings/meeting-service.ts";
+import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, MAX_DURATION_MINUTES, moveMeeting } from "./domain/meetings/meeting-service.ts";
 import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
@@ -305,7 +305,7 @@ export function buildProgram(): Command {
     .option("--repeat <rule>", help("opt_repeat"))
     .option("--place <place>", help("opt_place"), "")
     .option("--agenda <agenda>", help("opt_agenda"), "")
-    .option("--duration <minutes>", help("opt_duration"), "120")
+    .option("--duration <minutes>", help("opt_duration"), minutesOption(() => t, MAX_DURATION_MINUTES), "120")
     .option("--subtree", help("opt_subtree"), false)
     .action((o: { unit: string; title: string; when?: string; repeat?: string; place: string; agenda: string; duration: string; subtree: boolean }) =>
       withDatabase((db) => {

@@ -6,7 +6,8 @@ import path from "node:path";
 import { chihoiBin, cliEnv, cliTestTimeout, runCli, spawnCli } from "../helpers/cli.ts";
 
 let dir: string;
-const env = cliEnv();
+// With the bot named, `codes` prints no warning, so stderr holds only the error under test.
+const env = cliEnv({ TELEGRAM_BOT_USERNAME: "@ChiHoiTestBot" });
 const run = (...args: string[]) => runCli(dir, env, ...args);
 const units = 3000;
 
@@ -46,9 +47,11 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
     expect(noValue.stderr).toContain("Tùy chọn “--parent <unit>” cần có giá trị đi kèm.");
     const choice = await run("admin", "add", "--unit", "#1", "--name", "Lê Văn Tám", "--role", "boss");
     expect(choice.stderr).toContain("Giá trị “boss” của “--role <role>” không hợp lệ. Chọn một trong: admin, official, cadre.");
+    const duration = await run("meetings", "add", "--unit", "#1", "--when", "05/12/2099 19:30", "--duration", "2h");
+    expect(duration.stderr).toContain("Giá trị “2h” của “--duration <minutes>” không hợp lệ. Cần một số phút từ 1 đến 1440, ví dụ 90.");
     const extra = await run("units", "add", "Chi", "hội", "mới", "--parent", "#1");
     expect(extra.stderr).toContain("Thừa đối số: lệnh này nhận 1 nhưng đang có 3.");
-    for (const r of [missingArg, missingOption, noValue, choice, extra]) {
+    for (const r of [missingArg, missingOption, noValue, choice, duration, extra]) {
       expect(r.code).toBe(1);
       expect(r.stderr).not.toMatch(/error:/);
     }

@@ -124,11 +124,11 @@ describe("validateDirective", () => {
 
   it("should refuse a missing or overlong title, an unknown kind and a bad link", () => {
     expect(errorOf(() => validateDirective(base({ title: "   " })))?.params).toEqual({ field: "title" });
-    expect(errorOf(() => validateDirective(base({ title: "t".repeat(301) })))?.params).toEqual({ field: "title" });
+    expect(errorOf(() => validateDirective(base({ title: "t".repeat(301) })))?.params).toEqual({ field: "title", max: 300 });
     expect(validateDirective(base({ title: "t".repeat(300) })).warnings).toEqual([]);
     expect(errorOf(() => validateDirective(base({ kind: "cong_van" as never })))).toEqual({ code: "invalid_input", params: { field: "kind" } });
     for (const link of ["ftp://files.vn/a", "javascript:alert(1)", "hoiccb.vn/nq", "https://", `https://a.vn/${"x".repeat(490)}`, "https://a.vn/a b"])
-      expect(errorOf(() => validateDirective(base({ link }))), link).toEqual({ code: "invalid_input", params: { field: "link" } });
+      expect(errorOf(() => validateDirective(base({ link }))), link).toEqual({ code: "invalid_input", params: link.length > 500 ? { field: "link", max: 500 } : { field: "link" } });
     for (const link of [null, "", "http://a.vn", "https://hoiccb.vn/nq?id=5"]) expect(validateDirective(base({ link })).warnings).toEqual([]);
   });
 
