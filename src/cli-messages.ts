@@ -99,6 +99,15 @@ export function fileErrorText(t: Translate, error: unknown): string | undefined 
   return t("command.file_error", { file: e.path, reason: t(key) });
 }
 
+const sqliteReasons = new Set(["SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_CORRUPT", "SQLITE_FULL", "SQLITE_BUSY", "SQLITE_PERM"]);
+
+/** The localised text of a database-file error (better-sqlite3's SqliteError), or undefined. */
+export function databaseErrorText(t: Translate, error: unknown, databaseUrl: string): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== "string" || !sqliteReasons.has(code)) return undefined;
+  return t("command.database_error", { file: databaseUrl.replace(/^file:/, ""), reason: t(`command.sqlite.${code}`) });
+}
+
 /**
  * Ends the process quietly when the reader of stdout or stderr has gone (`| head -3`): exit code 0,
  * no stack. Any other stream error is rethrown.

@@ -72,6 +72,10 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
     expect(folder.stderr).toContain("đây là thư mục, không phải tệp");
     const readFolder = await run("members", "import", "a-folder.csv", "--unit", "#1");
     expect(readFolder.stderr.trim()).toBe("Không đọc được tệp \"a-folder.csv\": a-folder.csv là một thư mục, không phải tệp.");
+    writeFileSync(path.join(dir, "not-a-db.txt"), "Danh sách hội viên\n".repeat(200));
+    const notDb = await runCli(dir, { ...env, DATABASE_URL: "file:./not-a-db.txt" }, "units", "tree");
+    expect(notDb.code).toBe(1);
+    expect(notDb.stderr.trim()).toBe("Không dùng được cơ sở dữ liệu “./not-a-db.txt” (DATABASE_URL): tệp này không phải cơ sở dữ liệu Chi Hội.");
     for (const r of [noFolder, folder, readFolder]) expect(r.stderr).not.toMatch(/ENOENT|EISDIR|EACCES/);
   });
 
