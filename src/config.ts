@@ -44,6 +44,17 @@ const envSchema = z
     DEMO_MODE: z.enum(["auto", "on", "off"]).default("auto"),
     /** Days a link code stays valid. */
     LINK_CODE_TTL_DAYS: positiveInt.default(30),
+    /** Wrong link codes allowed per chat account an hour, per network address an hour, per deployment a day. */
+    LINK_GUESSES_PER_ACCOUNT_HOUR: positiveInt.default(5),
+    LINK_GUESSES_PER_ADDRESS_HOUR: positiveInt.default(20),
+    LINK_GUESSES_PER_DAY: positiveInt.default(3000),
+    /** The local web chat outside demo mode: off unless an admin turns it on. */
+    WEB_CHAT: z.enum(["auto", "on", "off"]).default("auto"),
+    /** Inbound messages one sender may send: a burst, then one every INBOUND_INTERVAL_MS. */
+    INBOUND_BURST: positiveInt.default(20),
+    INBOUND_INTERVAL_MS: positiveInt.default(3000),
+    /** Concerns (tickets) one member may open in 24 hours. */
+    TICKETS_PER_DAY: positiveInt.default(10),
 
     TELEGRAM_BOT_TOKEN: z
       .string()
@@ -127,6 +138,11 @@ export interface Config {
   logLevel: string;
   demoMode: "auto" | "on" | "off";
   linkCodeTtlDays: number;
+  linkGuessLimits: { perAccountPerHour: number; perAddressPerHour: number; globalPerDay: number };
+  /** "auto": the web chat runs in demo mode only; "on": also on a real deployment; "off": never. */
+  webChat: "auto" | "on" | "off";
+  inbound: { burst: number; intervalMs: number };
+  ticketsPerDay: number;
   telegram?: TelegramConfig;
   zalo?: { credentialsKey: string; sendIntervalMs: number; newRecipientsPerHour: number };
   zaloBot?: { token: string; mode: "polling" | "webhook"; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
@@ -164,6 +180,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     demoMode: e.DEMO_MODE,
     linkCodeTtlDays: e.LINK_CODE_TTL_DAYS,
+    linkGuessLimits: {
+      perAccountPerHour: e.LINK_GUESSES_PER_ACCOUNT_HOUR,
+      perAddressPerHour: e.LINK_GUESSES_PER_ADDRESS_HOUR,
+      globalPerDay: e.LINK_GUESSES_PER_DAY,
+    },
+    webChat: e.WEB_CHAT,
+    inbound: { burst: e.INBOUND_BURST, intervalMs: e.INBOUND_INTERVAL_MS },
+    ticketsPerDay: e.TICKETS_PER_DAY,
     telegram: e.TELEGRAM_BOT_TOKEN
       ? {
           token: e.TELEGRAM_BOT_TOKEN,
