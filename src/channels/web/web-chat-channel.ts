@@ -29,7 +29,7 @@ import { maxMessageText } from "../../domain/messages/message-log.ts";
 import { isLocale, translator, type Locale } from "../../lib/i18n.ts";
 
 export const webMaxLength = 4000;
-/** Longest message the page may send; a longer one is refused with a message (the page also checks). */
+/** Longest message kept whole; the page warns before sending more, the inbox cuts the rest with a note. */
 export const webMaxInbound = maxMessageText;
 /** Largest request body of /chat/api/send: the longest message in 4-byte characters, plus JSON. */
 export const webSendMaxBytes = 4 * webMaxInbound + 4096;
@@ -49,7 +49,8 @@ interface Subscriber {
 const secretPattern = /^[A-Za-z0-9_-]{43}$/;
 const sendSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  text: z.string().max(webMaxInbound).optional(),
+  // No length cap here: the body limit bounds it, and the inbox cuts a text past maxMessageText.
+  text: z.string().optional(),
   payload: z.string().max(64).optional(),
   name: z.string().max(100).optional(),
 });
@@ -182,10 +183,7 @@ export class WebChatChannel implements Channel {
       if (!session) return c.json({ error: "no_session" }, 401);
       const body = await c.req.json().catch(() => null);
       const parsed = sendSchema.safeParse(body);
-      if (!parsed.success) {
-        const tooLong = typeof body?.text === "string" && body.text.length > webMaxInbound;
-        return c.json({ error: tooLong ? "too_long" : "invalid_input" }, tooLong ? 413 : 400);
-      }
+      if (!parsed.success) return c.json({ error: "invalid_input" }, 400);
       if (!this.#handler) return c.json({ error: "unavailable" }, 503);
       const { id, text, payload, name } = parsed.data;
       await this.#handler({
