@@ -4,6 +4,7 @@
  * absent is switched off, not an error.
  */
 import { z } from "zod";
+import { estimateKeyBits, keyRecipe, minKeyBits } from "./lib/key-strength.ts";
 
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
@@ -79,7 +80,13 @@ const envSchema = z
     OUTBOX_LEASE_MS: positiveInt.min(500).default(60_000),
 
     /** Zalo personal account (zca-js): key that encrypts the stored login at rest. */
-    ZALO_CREDENTIALS_KEY: z.string().min(16, "at least 16 characters").optional(),
+    ZALO_CREDENTIALS_KEY: z
+      .string()
+      .refine(
+        (key) => estimateKeyBits(key) >= minKeyBits,
+        `a random key of at least ${minKeyBits} bits, such as the output of \`${keyRecipe}\` (44 characters); a changed key means logging in to Zalo again`,
+      )
+      .optional(),
     ZALO_ENABLED: bool.default(false),
     ZALO_SEND_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
     ZALO_NEW_RECIPIENTS_PER_HOUR: positiveInt.default(60),
