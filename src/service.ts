@@ -136,9 +136,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   });
   warnAboutLinking(db, config, logger);
 
-  const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo });
   // Outside demo mode the web chat is a way in for anyone who reaches the port: off unless asked for.
-  if (demo ? config.webChat !== "off" : config.webChat === "on") {
+  const webChatOn = demo ? config.webChat !== "off" : config.webChat === "on";
+  const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo, chat: webChatOn });
+  if (webChatOn) {
     const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
     webChat.mount(web.app);
     channels.push(webChat);
@@ -169,7 +170,15 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const channelNames = channels.filter((c) => c.id !== "web").map((c) => c.id).join(", ");
   const banner = demo
     ? bilingual("service.banner_demo", { url: web.url, file })
-    : bilingual("service.banner_real", { url: web.url, file, channels: channelNames || bilingual("service.no_channels").split("\n")[0] });
+    : (["vi", "en"] as const)
+        .map((locale) => {
+          const t = translator(locale);
+          return t("service.banner_real", {
+            url: web.url, file, channels: channelNames || t("service.no_channels"),
+            webChat: webChatOn ? `${web.url}/chat` : t("service.web_chat_off"),
+          });
+        })
+        .join("\n");
 
   return {
     config, db, demo, url: web.url, banner, inbox, engine, channels, clock,

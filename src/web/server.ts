@@ -19,7 +19,7 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-export function createWebServer(options: { host: string; port: number; locale: Locale; demo: boolean }): WebServer {
+export function createWebServer(options: { host: string; port: number; locale: Locale; demo: boolean; chat?: boolean }): WebServer {
   const app = new Hono();
   let server: ServerType | undefined;
   const self: WebServer = {
@@ -53,7 +53,7 @@ export function createWebServer(options: { host: string; port: number; locale: L
     return c.html(`<!doctype html><html lang="${options.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${t("service.home_title")}</title>
 <style>body{font-family:system-ui,sans-serif;font-size:18px;max-width:40rem;margin:2rem auto;padding:0 1rem}a.button{display:inline-block;background:#b91c1c;color:#fff;padding:.6rem 1rem;border-radius:.5rem;text-decoration:none}</style></head>
 <body><h1>${t("service.home_title")}</h1><p>${t("service.home_intro")}</p>${options.demo ? `<p><strong>${t("service.home_demo")}</strong></p>` : ""}
-<p><a class="button" href="/chat">${t("service.home_chat")}</a></p></body></html>`);
+${options.chat === false ? "" : `<p><a class="button" href="/chat">${t("service.home_chat")}</a></p>`}</body></html>`);
   });
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   // Never echo an internal message to a browser: it may name files, SQL or secrets. The log has it.
