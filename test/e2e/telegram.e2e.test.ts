@@ -35,7 +35,7 @@ describe("Telegram end to end", () => {
     running = await startTestService(dir, { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot });
     fake.userSendsText(user, "xin chào");
     await fake.waitForSent(1, 10_000, user.id);
-    expect(fake.sent(user.id)[0]!.text).toContain("mã liên kết 6 chữ số");
+    expect(fake.sent(user.id)[0]!.text).toContain("mã liên kết 12 chữ số");
     fake.userSendsText(user, `DK ${code}`);
     await fake.waitForSent(2, 10_000, user.id);
     expect(fake.sent(user.id)[1]!.text).toContain("Liên kết thành công! Xin chào Nguyễn Văn An");
