@@ -174,7 +174,7 @@ describe("request body limits", () => {
     let exited = false;
     child.once("exit", () => (exited = true));
     try {
-      await waitUntil(() => out.includes("Stop: Ctrl+C."), 30_000, "start");
+      await waitUntil(() => out.includes("Stop: Ctrl+C."), 90_000, "start");
       const base = /Open (http:\/\/[^ ]+)\/chat/.exec(out)![1]!;
       const page = await fetch(`${base}/chat`);
       await page.text();
@@ -187,7 +187,8 @@ describe("request body limits", () => {
       child.kill("SIGTERM");
       if (!exited) await new Promise((r) => child.once("exit", r));
     }
-  });
+    // Starting a service process takes several seconds on a loaded machine.
+  }, 120_000);
 });
 
 describe("error responses", () => {
