@@ -243,6 +243,8 @@ interface Session {
   handshake: boolean;
   openedAt: number;
   historyRequested: boolean;
+  /** The current socket did not open within the connect deadline. */
+  timedOut: boolean;
 }
 
 function defaultAlertText(alert: ZaloAlert): string {
@@ -567,7 +569,7 @@ export class ZaloChannel implements Channel {
     this.#snapshotCredentials(api);
     void this.#learnDisplayName(api);
 
-    const session: Session = { api, listener: api.listener, handshake: false, openedAt: 0, historyRequested: false };
+    const session: Session = { api, listener: api.listener, handshake: false, openedAt: 0, historyRequested: false, timedOut: false };
     this.#session = session;
     this.#attachListener(session);
     this.#startListener(session);
@@ -600,11 +602,12 @@ export class ZaloChannel implements Channel {
     session.handshake = false;
     session.openedAt = 0;
     session.historyRequested = false;
+    session.timedOut = false;
     this.#armDeadline(() => {
       if (this.#session !== session) return;
+      session.timedOut = true;
       // Closing a socket that is still connecting makes zca-js emit "closed" (1006), which reschedules.
       this.#log.warn({ timeoutMs: this.#timing.connectTimeoutMs }, "Zalo socket did not open in time");
-      this.#setState("connecting", `no connection within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`);
       try {
         session.listener.stop();
       } catch (error) {
@@ -670,7 +673,9 @@ export class ZaloChannel implements Channel {
     this.#clearDeadline();
     const lasted = session.openedAt ? this.#now().getTime() - session.openedAt : 0;
     const worked = session.handshake;
-    const why = `connection closed (${code}${reason ? `: ${reason.slice(0, 100)}` : ""})`;
+    const why = session.timedOut
+      ? `no connection within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`
+      : `connection closed (${code}${reason ? `: ${reason.slice(0, 100)}` : ""})`;
     if (takeoverCodes.has(code)) {
       if (lasted >= this.#timing.kickForgetMs) this.#kicks = 0;
       this.#kicks++;
