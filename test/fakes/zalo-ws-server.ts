@@ -268,7 +268,7 @@ export class FakeZaloServer {
 
   /** A frame zca-js cannot decode (it emits "error" and keeps the connection). */
   pushGarbage(): void {
-    this.#send(501, { msgs: "not a list" });
+    this.#send(501, { msgs: null });
   }
 
   /** An event encrypted with the wrong key (the GCM tag check fails; zca-js emits "error"). */
