@@ -700,13 +700,20 @@ export class ZaloChannel implements Channel {
   async #checkSession(session: Session, reason: string): Promise<void> {
     this.#setState("connecting", reason);
     const api = session.api;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      if (api.keepAlive) await api.keepAlive();
-      else if (api.fetchAccountInfo) await api.fetchAccountInfo();
+      const check = api.keepAlive ? api.keepAlive() : api.fetchAccountInfo?.();
+      // zca-js's requests have no timeout of their own: a black-holed network must not stall the supervisor.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error("session check timed out"), { name: "TimeoutError" })), this.#timing.connectTimeoutMs);
+      });
+      await Promise.race([check, timeout]);
     } catch (error) {
       if (this.#session !== session) return;
       if (isSessionError(error)) return this.#requestRelogin(`session expired (${reason})`);
       this.#log.warn({ err: loggable(error) }, "Zalo session check failed; reconnecting anyway");
+    } finally {
+      clearTimeout(timer);
     }
     if (this.#session !== session) return;
     this.#scheduleRestart(session, reason, this.#backoffDelay());

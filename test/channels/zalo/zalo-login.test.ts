@@ -154,7 +154,7 @@ describe("runZaloLogin with zca-js's real QR login", () => {
     const zalo = new zca.Zalo({ checkUpdate: false, logging: false, selfListen: false, polyfill: fake.fetch });
     const lines: string[] = [];
     const qrPngPath = path.join(db.dir, "qr.png");
-    const t = (k: string, p?: Record<string, string | number>) => `${k}${p ? JSON.stringify(p) : ""}`;
+    const t: NonNullable<ZaloLoginOptions["t"]> = (k, p) => `${k}${p ? JSON.stringify(p) : ""}`;
     const error = await runZaloLogin({ db, key, out: (l) => lines.push(l), qrPngPath, zalo, t }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ZaloLoginError);
     expect(error).toMatchObject({ reason: "declined", message: "cli.zalo_login_declined" });
