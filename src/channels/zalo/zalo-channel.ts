@@ -596,9 +596,25 @@ export class ZaloChannel implements Channel {
     });
   }
 
+  /**
+   * A browser reconnecting sends its current cookies; zca-js's Listener keeps the Cookie header it
+   * built when the session started. Renewed cookies (Set-Cookie on REST answers) go into the API's
+   * jar, so the header is rebuilt from it before each (re)start.
+   */
+  #refreshListenerCookie(session: Session): void {
+    try {
+      const fresh = session.api.getContext().cookie?.getCookieStringSync("https://chat.zalo.me");
+      const listener = session.listener as unknown as { cookie?: unknown };
+      if (typeof fresh === "string" && fresh && typeof listener.cookie === "string") listener.cookie = fresh;
+    } catch (error) {
+      this.#log.debug({ err: loggable(error) }, "could not refresh the listener's cookies");
+    }
+  }
+
   /** Opens the session's socket (zca-js's own retry off: this supervisor decides). */
   #startListener(session: Session): void {
     if (this.#stopping || this.#session !== session) return;
+    this.#refreshListenerCookie(session);
     session.handshake = false;
     session.openedAt = 0;
     session.historyRequested = false;

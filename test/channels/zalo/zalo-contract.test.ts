@@ -136,6 +136,9 @@ describe("ZaloChannel with a real zca-js API", () => {
     await server.until(() => server.caughtUp());
     server.sendDirect(rawMessage({ msgId: "8001", content: "có mặt" }));
     await vi.waitFor(() => expect(received).toHaveLength(1));
+    // Zalo renews a cookie in a REST answer: the next socket presents it, like a browser would.
+    fake.setCookieNext("zpw_sek=sek-NEXT-value; Domain=chat.zalo.me; Path=/");
+    await channel!.send({ chatId: "200", chatType: "private" }, { text: "ok" });
 
     server.close(1006);
     await server.until(() => server.open === undefined);
@@ -143,9 +146,10 @@ describe("ZaloChannel with a real zca-js API", () => {
     await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
     await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["8001", "8002"]));
 
-    // No new login: the same session (same cookies) opened the second socket.
+    // No new login: the same session opened the second socket, with the renewed cookie.
     expect(apiFactory).toHaveBeenCalledTimes(1);
-    expect(server.connections[1]!.cookie).toBe(server.connections[0]!.cookie);
+    expect(server.connections[0]!.cookie).toContain(`zpw_sek=${cookieSecret}`);
+    expect(server.connections[1]!.cookie).toContain("zpw_sek=sek-NEXT-value");
     await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
   });
 
