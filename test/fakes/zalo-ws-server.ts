@@ -141,6 +141,8 @@ export class FakeZaloServer {
   rejectUpgrades: number | null = null;
   /** Upgrade attempts refused. */
   rejected = 0;
+  /** Sockets opened while an earlier one was still open (each got the cmd 3000 notice). */
+  duplicates = 0;
   #wss?: WebSocketServer;
   #waiters: (() => void)[] = [];
 
@@ -165,6 +167,13 @@ export class FakeZaloServer {
       const conn: FakeConnection = {
         socket, cookie: String(req.headers.cookie ?? ""), url: req.url ?? "", requests: [], cipherKey, openedAt: Date.now(), closedAt: null, closeCode: null,
       };
+      // Like Zalo: a second socket on the session makes it tell the older one "another connection is opened".
+      for (const other of this.connections) {
+        if (other.closedAt === null && other.socket.readyState === other.socket.OPEN) {
+          this.duplicates++;
+          other.socket.send(encodeFrame(1, 3000, 0, {}));
+        }
+      }
       this.connections.push(conn);
       socket.on("message", (data: Buffer) => this.#onFrame(conn, decodeFrame(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer))));
       socket.on("error", () => {});

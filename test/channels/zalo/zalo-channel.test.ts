@@ -160,6 +160,7 @@ describe("ZaloChannel supervisor", () => {
     // The old socket was closed before the new one opened: Zalo never sees two.
     expect(server.connections[1]!.closedAt).not.toBeNull();
     expect(server.connections[1]!.closedAt!).toBeLessThanOrEqual(server.connections[2]!.openedAt);
+    expect(server.duplicates).toBe(0);
   });
 
   it("should stop promptly: no reconnect after stop()", async () => {

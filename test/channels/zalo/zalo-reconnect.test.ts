@@ -111,6 +111,7 @@ describe("ZaloChannel reconnects", () => {
     // One login in all; one new socket per close, no more.
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(server.connections).toHaveLength(cycles + 1);
+    expect(server.duplicates).toBe(0); // never a new socket while the old one was open
     expect(fake.calls.filter((c) => /login/i.test(c.path))).toEqual([]);
     expect(notifyAdmins).not.toHaveBeenCalled();
     // Gaps from the fake server's clock: close → next socket open.
