@@ -4,7 +4,6 @@
  * it was.
  */
 import { Command, Option } from "commander";
-import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
@@ -15,7 +14,7 @@ import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
 } from "./domain/units/unit-service.ts";
 import { addMembership, createPerson, findPersonByPhone, type Role } from "./domain/people/people-service.ts";
-import { currentLinkCode, ensureLinkCodes } from "./domain/linking/link-service.ts";
+import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
@@ -31,8 +30,9 @@ import { describeRecurrence, parseRecurrence } from "./domain/meetings/recurrenc
 import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, MAX_DURATION_MINUTES, moveMeeting } from "./domain/meetings/meeting-service.ts";
 import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
-import { importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
+import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
 import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
+import { backupDatabase, BackupError } from "./storage/backup.ts";
 
 const vi = translator("vi");
 const en = translator("en");
@@ -79,7 +79,11 @@ function codesTable(rows: { fullName: string; unitName: string; code: string; ex
       { header: t("codes.col_code"), kind: "code", width: 14 }, { header: t("codes.col_expires"), kind: "text", width: 12 },
       { header: t("codes.col_linked"), kind: "text", width: 10 }, { header: t("codes.col_howto"), kind: "text", width: 70 },
     ],
-    rows: rows.map((r) => [r.fullName, r.unitName, r.code, formatDate(r.expiresAt), r.linked ? "x" : "", t("codes.howto", { code: r.code, bot: botName, where })]),
+    // Grouped "1234 5678 9012": easy to read aloud.
+    rows: rows.map((r) => {
+      const code = formatLinkCode(r.code);
+      return [r.fullName, r.unitName, code, formatDate(r.expiresAt), r.linked ? "x" : "", t("codes.howto", { code, bot: botName, where })];
+    }),
   };
 }
 
@@ -289,7 +293,7 @@ export function buildProgram(): Command {
           recordAudit(db, { source: "cli", action: "membership.add", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: o.role } });
           return { person, code };
         });
-        out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: result.code.code }));
+        out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: formatLinkCode(result.code.code) }));
       }),
     );
 
@@ -410,6 +414,7 @@ export function buildProgram(): Command {
         try {
           await runZaloLogin({ db, key: zaloKey(), out, qrPngPath: path.resolve(o.qr), t });
         } catch (error) {
+          if (error instanceof ZaloLoginError) fail(error.message);
           fail(`${error instanceof Error ? error.message : String(error)}\n${t("cli.zalo_login_failed_hint")}`);
         }
       }),
@@ -475,19 +480,16 @@ export function buildProgram(): Command {
   program
     .command("backup <file>")
     .description(help("backup"))
-    .action((file: string) =>
+    .option("--force", `${vi("security.opt_force")} / ${en("security.opt_force")}`, false)
+    .action((file: string, o: { force: boolean }) =>
       withDatabase(async (db) => {
-        const target = path.resolve(file);
-        if (target === db.file) fail(t("cli.backup_same_file"));
-        mkdirSync(path.dirname(target), { recursive: true });
-        // better-sqlite3's online backup copies page by page while other connections keep writing.
         try {
-          await db.sql.db.backup(target);
+          const copy = await backupDatabase(db, file, { force: o.force });
+          out(t("cli.backup_done", { file: copy.file, size: `${(copy.size / 1024).toFixed(0)} KB` }));
         } catch (error) {
-          fail(t("cli.backup_failed", { file: target, reason: error instanceof Error ? error.message : String(error) }));
+          if (error instanceof BackupError) fail(t(error.problem === "same_file" ? "cli.backup_same_file" : `security.backup_${error.problem}`, { file: error.file }));
+          fail(t("cli.backup_failed", { file: path.resolve(file), reason: error instanceof Error ? error.message : String(error) }));
         }
-        const size = statSync(target).size;
-        out(t("cli.backup_done", { file: target, size: `${(size / 1024).toFixed(0)} KB` }));
       }),
     );
 

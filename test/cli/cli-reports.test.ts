@@ -55,21 +55,21 @@ describe("chihoi codes", { timeout: cliTestTimeout }, () => {
     // Force a code with a leading zero onto one person's valid code (codes are opaque strings).
     const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"));
     expect((await run("codes", "Chi hội ấp 2")).code).toBe(0);
-    db.prepare(`UPDATE LinkCode SET code = '0042 1337' WHERE personId = (SELECT id FROM Person WHERE fullName = 'Trần Văn Bình')`).run();
+    db.prepare(`UPDATE LinkCode SET code = '004213370099' WHERE personId = (SELECT id FROM Person WHERE fullName = 'Trần Văn Bình')`).run();
     db.close();
 
     expect((await run("codes", "Chi hội ấp 2", "--out", "codes.xlsx")).stdout).toContain("Đã ghi 1 mã vào codes.xlsx.");
     const sheet = await readSheet(path.join(dir, "codes.xlsx"));
     expect(sheet.getRow(1).values).toEqual([undefined, "Họ và tên", "Đơn vị", "Mã liên kết", "Hết hạn", "Đã liên kết", "Hướng dẫn"]);
     const code = sheet.getRow(2).getCell(3);
-    expect(code.value).toBe("0042 1337");
+    expect(code.value).toBe("0042 1337 0099");
     expect(code.type).toBe(ExcelJS.ValueType.String);
     expect(code.numFmt).toBe("@");
-    expect(sheet.getRow(2).getCell(6).value).toBe("Nhắn mã 0042 1337 cho bot Chi Hội Long Vĩnh trên Telegram (https://t.me/ChiHoiLongVinhBot)");
+    expect(sheet.getRow(2).getCell(6).value).toBe("Nhắn mã 0042 1337 0099 cho bot Chi Hội Long Vĩnh trên Telegram (https://t.me/ChiHoiLongVinhBot)");
 
     const csv = await run("codes", "Chi hội ấp 2");
     expect(csv.stderr).toBe("");
-    expect(csv.stdout.split("\r\n")[1]).toMatch(/^Trần Văn Bình,Chi hội ấp 2,"=""0042 1337""",\d{2}\/\d{2}\/\d{4},,Nhắn mã 0042 1337 cho bot Chi Hội Long Vĩnh trên Telegram \(https:\/\/t\.me\/ChiHoiLongVinhBot\)$/);
+    expect(csv.stdout.split("\r\n")[1]).toMatch(/^Trần Văn Bình,Chi hội ấp 2,"=""0042 1337 0099""",\d{2}\/\d{2}\/\d{4},,Nhắn mã 0042 1337 0099 cho bot Chi Hội Long Vĩnh trên Telegram \(https:\/\/t\.me\/ChiHoiLongVinhBot\)$/);
   });
 
   it("should warn when the slips cannot name the bot's link", async () => {

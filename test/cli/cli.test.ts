@@ -94,8 +94,8 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     const lines = codes.stdout.trim().split(/\r?\n/);
     expect(lines[0]).toBe("Họ và tên,Đơn vị,Mã liên kết,Hết hạn,Đã liên kết,Hướng dẫn");
     expect(lines).toHaveLength(3);
-    // The code is written as ="123456" so that Excel keeps it as text (a leading 0 survives).
-    expect(lines.find((l) => l.startsWith("Nguyễn Văn An,"))).toMatch(/^Nguyễn Văn An,Chi hội thôn An Lợi,"=""\d{6}""",\d{2}\/\d{2}\/\d{4},,/);
+    // The code (grouped digits) is written as ="1234 5678 9012" so that Excel keeps it as text.
+    expect(lines.find((l) => l.startsWith("Nguyễn Văn An,"))).toMatch(/^Nguyễn Văn An,Chi hội thôn An Lợi,"=""\d{4} \d{4} \d{4}(?: \d{4})?""",\d{2}\/\d{2}\/\d{4},,/);
     const out = path.join(dir, "codes.csv");
     expect((await run("codes", "Chi hội thôn An Lợi", "--out", out)).code).toBe(0);
     const file = readFileSync(out, "utf8");
@@ -118,7 +118,7 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
   it("should add an admin with a link code, print stats, and back up", async () => {
     const admin = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Trần Quốc Khánh", "--phone", "0987654321", "--role", "official");
     expect(admin.code).toBe(0);
-    expect(admin.stdout).toMatch(/Mã liên kết: \d{6}/);
+    expect(admin.stdout).toMatch(/Mã liên kết: \d{4} \d{4} \d{4} \d{4}/);
     const stats = await run("stats", "Hội Cựu chiến binh tỉnh Quảng Trị");
     // People, not roles: the commune official just added is not a member.
     expect(stats.stdout).toContain("Hội CCB xã Triệu Phong (Xã) | 2 | 0 (0%)");
