@@ -3,6 +3,7 @@
  * Every command answers bad input with a clear message and exit code 1, leaving the database as
  * it was.
  */
+import { systemActor } from "./domain/access/actor.ts";
 import { Command, Option } from "commander";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -268,7 +269,8 @@ export function buildProgram(): Command {
 
   const meetings = program.command("meetings").description(help("meetings"));
   const when = (ms: number) => formatMeetingTime(new Date(ms), config.timeZone, config.defaultLocale);
-  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone });
+  // The CLI acts as the system actor: its operator holds the database and the tokens (README "Rights").
+  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone, actor: systemActor("cli") });
   meetings
     .command("add")
     .description(help("meetings_add"))
@@ -363,8 +365,7 @@ export function buildProgram(): Command {
           const at = /^\s*(\d+)\s*d\s*@\s*(\d{1,2}:\d{2})\s*$/i.exec(part);
           return at ? { daysBefore: Number(at[1]), at: at[2]!.padStart(5, "0") } : { minutesBefore: minutes(part) };
         });
-        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) });
-        recordAudit(db, { source: "cli", action: "reminders.set", entityType: "Unit", entityId: unit.id, detail: { offsets } });
+        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) }, systemActor("cli"));
         out(t("cli.reminders_set", { unit: unit.name }));
       }),
     );

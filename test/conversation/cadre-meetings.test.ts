@@ -1,3 +1,4 @@
+import { personActor, systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
@@ -91,7 +92,7 @@ describe("creating a meeting in chat", () => {
   });
 
   it("should keep a cadre's half-finished flow when a reminder arrives meanwhile", async () => {
-    createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") }, { now: clock, timeZone: zone });
+    createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
     await h.text(10, "/taohop");
     await h.take(10);
     // The reminder job runs (the meeting is within three days: caught up at once).
@@ -112,14 +113,14 @@ describe("creating a meeting in chat", () => {
 
 describe("managing meetings", () => {
   function meeting(unitId = tree.branchA1.id) {
-    return createMeeting(h.db, { unitId, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone });
+    return createMeeting(h.db, { unitId, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
   }
 
   it("should list, tally, move and cancel within the cadre's own branch only", async () => {
     const mine = meeting();
     const sibling = meeting(tree.branchA2.id);
-    recordRsvp(h.db, { meetingId: mine.id, personId: people["Nguyễn Văn An"]!, answer: "attend" }, clock);
-    recordRsvp(h.db, { meetingId: mine.id, personId: people["Lê Thị Bình"]!, answer: "absent", reason: "đi viện" }, clock);
+    recordRsvp(h.db, { meetingId: mine.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
+    recordRsvp(h.db, { meetingId: mine.id, personId: people["Lê Thị Bình"]!, answer: "absent", reason: "đi viện", actor: personActor(people["Lê Thị Bình"]!) }, clock);
     await h.text(10, "/hop");
     const list = await h.lastText(10);
     expect(list).toContain(`#${mine.id}`);
@@ -146,7 +147,7 @@ describe("managing meetings", () => {
 
   it("should record attendance with 'tất cả có mặt trừ …', including members without a phone", async () => {
     const m = meeting();
-    recordRsvp(h.db, { meetingId: m.id, personId: people["Nguyễn Văn An"]!, answer: "attend" }, clock);
+    recordRsvp(h.db, { meetingId: m.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
     await h.text(10, `/diemdanh ${m.id}`);
     expect(await h.lastText(10)).toContain("chưa bắt đầu");
     clock = new Date("2026-12-04T15:00:00Z");

@@ -1,3 +1,4 @@
+import { personActor, systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -34,7 +35,7 @@ beforeEach(async () => {
 afterEach(() => h.destroy());
 
 function meeting(at = startsAt, unitId = tree.branchA1.id, title = "Sinh hoạt chi hội định kỳ") {
-  return createMeeting(h.db, { unitId, title, place: "Nhà văn hóa", agenda: "Quán triệt nghị quyết", startsAt: at }, { now: clock, timeZone: zone });
+  return createMeeting(h.db, { unitId, title, place: "Nhà văn hóa", agenda: "Quán triệt nghị quyết", startsAt: at }, { actor: systemActor(), now: clock, timeZone: zone });
 }
 
 async function remind(m: { id: number }) {
@@ -138,7 +139,7 @@ describe("answers", () => {
     await h.press(42, `rsvp:${m.id}:attend`, 1);
     expect(await h.lastText(42)).toContain("trả lời muộn");
     expect(getRsvp(h.db, m.id, an.id)?.late).toBe(1);
-    cancelMeeting(h.db, other.id, { now: clock, timeZone: zone });
+    cancelMeeting(h.db, other.id, { actor: systemActor(), now: clock, timeZone: zone });
     await h.take(42);
     await h.press(42, `rsvp:${other.id}:attend`, 1);
     expect(await h.lastText(42)).toContain("đã bị hủy");
