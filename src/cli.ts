@@ -4,6 +4,7 @@
  * it was.
  */
 import { systemActor } from "./domain/access/actor.ts";
+import { movedTallyAt } from "./domain/meetings/reminder-plan.ts";
 import { Command, Option } from "commander";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -297,6 +298,8 @@ export function buildProgram(): Command {
         if (!o.when) fail(t("cli.when_or_repeat"));
         const meeting = createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
         out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
+        const tallyAt = movedTallyAt(db, meeting);
+        if (tallyAt !== null) out(t("rights.short_notice_tally", { when: when(tallyAt) }));
       }),
     );
   meetings

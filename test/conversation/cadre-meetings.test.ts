@@ -60,6 +60,24 @@ describe("creating a meeting in chat", () => {
     expect(row).toEqual({ unitId: tree.branchA1.id, place: "Nhà văn hóa thôn", startsAt: Date.parse("2026-12-04T12:30:00Z") });
   });
 
+  it("should say when the tally of a short-notice meeting goes out", async () => {
+    // Monday 10:00; the meeting at 12:30 the same day: the 3-hour tally moment has already passed.
+    await h.text(10, "/taohop");
+    await h.take(10);
+    await h.text(10, "Họp đột xuất");
+    await h.take(10);
+    await h.text(10, "12:30 hôm nay");
+    await h.take(10);
+    await h.text(10, "bỏ qua");
+    await h.take(10);
+    await h.text(10, "bỏ qua");
+    await h.take(10);
+    await h.text(10, "có");
+    const reply = await h.lastText(10);
+    expect(reply).toContain("Đã tạo buổi sinh hoạt");
+    expect(reply).toContain("bảng tổng hợp trả lời sẽ gửi cho cán bộ lúc 12:00");
+  });
+
   it("should create a monthly series from words", async () => {
     await h.text(10, "tạo lịch họp");
     await h.take(10);

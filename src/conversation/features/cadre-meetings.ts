@@ -12,6 +12,7 @@ import { getUnit, resolveUnit, subtreeIds } from "../../domain/units/unit-servic
 import { parseMeetingDateTime } from "../../domain/meetings/parse-datetime.ts";
 import { describeRecurrence, parseRecurrence, type RecurrenceRule } from "../../domain/meetings/recurrence.ts";
 import { cancelMeeting, createMeeting, createSeries, getMeeting, invitees, listUnitMeetings, moveMeeting, type MeetingRow } from "../../domain/meetings/meeting-service.ts";
+import { movedTallyAt } from "../../domain/meetings/reminder-plan.ts";
 import { attendanceOf, meetingTally, recordAttendance, type Named } from "../../domain/meetings/rsvp-service.ts";
 import { getPerson } from "../../domain/people/people-service.ts";
 import type { Turn } from "../turn.ts";
@@ -292,7 +293,10 @@ function finishCreation(turn: Turn, draft: Draft, create: boolean): void {
     }
     const meeting = createMeeting(turn.db, { ...base, startsAt: new Date(draft.startsAt!) }, ctx(turn));
     turn.concerns("Meeting", meeting.id);
-    turn.reply(turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) }));
+    const lines = [turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) })];
+    const tallyAt = movedTallyAt(turn.db, meeting);
+    if (tallyAt !== null) lines.push(turn.t("rights.short_notice_tally", { when: when(turn, tallyAt) }));
+    turn.reply(lines.join("\n"));
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(turn.errorText(error, { when: when(turn, draft.startsAt ?? turn.now.getTime()) }));

@@ -289,6 +289,18 @@ function tallyAlreadyRan(db: Database, meetingId: number): boolean {
   );
 }
 
+/**
+ * When the tally of a meeting goes out if that is not the plan's own moment (a short-notice meeting,
+ * see `shortNoticeTallyAt`), for the confirmation to say; null when it keeps its planned time or
+ * none is planned.
+ */
+export function movedTallyAt(db: Database, meeting: MeetingRow): number | null {
+  const due = plannedTallyAt(db, meeting.id);
+  if (due === null) return null;
+  const nominal = Math.floor((meeting.startsAt - reminderPlanFor(db, meeting).tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
+  return due === nominal ? null : due;
+}
+
 /** When the meeting's tally is due (its pending tally job), or null when none is planned. */
 export function plannedTallyAt(db: Database, meetingId: number): number | null {
   return (
