@@ -9,7 +9,7 @@ import { createOrganisation, createUnit } from "../../../src/domain/units/unit-s
 import type { OutboxBody } from "../../../src/domain/deliveries/outbox-service.ts";
 import {
   addMemberMessage, answerTicket, canHandleTicket, closeTicket, createTicket, escalateTicket, getTicket, recordSatisfaction, takeTicket,
-  ticketExcerpt, ticketHandlers, ticketThread,
+  ticketAccess, ticketExcerpt, ticketHandlers, ticketThread,
 } from "../../../src/domain/tickets/ticket-service.ts";
 import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
@@ -329,11 +329,16 @@ describe("ticketThread", () => {
     ]);
   });
 
-  it("should show the author their thread without the officials' notes, and nobody else outside the scope", () => {
+  it("should show the author their thread without the officials' notes, the cadre who passed it up read-only, and nobody else outside the scope", () => {
     const s = setup();
     escalateTicket(db, s.id, s.branchCadre, "Ghi chú nội bộ", at(1));
     expect(ticketThread(db, s.id, s.member).history.map((h) => h.note)).toEqual([null, null]);
-    for (const p of [s.branchCadre, s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(code(() => ticketThread(db, s.id, p))).toBe("forbidden");
+    expect(ticketThread(db, s.id, s.branchCadre).history.at(-1)?.note).toBe("Ghi chú nội bộ");
+    expect(ticketAccess(db, s.id, s.branchCadre).access).toBe("handled_above");
+    expect(code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời muộn", at(2)))).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(code(() => ticketThread(db, s.id, p))).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(ticketAccess(db, s.id, p).access).toBe("forbidden");
+    expect(ticketAccess(db, -1, s.branchCadre).access).toBe("not_found");
     expect(ticketThread(db, s.id, s.provinceOfficial).history.at(-1)?.note).toBe("Ghi chú nội bộ");
   });
 });
