@@ -4,6 +4,7 @@
  * it was.
  */
 import { systemActor } from "./domain/access/actor.ts";
+import { setGroupAllowed } from "./domain/groups/group-service.ts";
 import { movedTallyAt } from "./domain/meetings/reminder-plan.ts";
 import { Command, Option } from "commander";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -440,10 +441,8 @@ export function buildProgram(): Command {
   const setGroup = (allowed: boolean) => (id: string, o: { unit?: string }) =>
     withDatabase((db) => {
       const groupId = Number(id.replace("#", ""));
-      if (!db.sql.get(`SELECT 1 FROM ChatGroup WHERE id = ?`, groupId)) throw new AppError("not_found", { what: `#${id}` });
       const unitId = o.unit ? resolveUnit(db, o.unit).id : null;
-      db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = COALESCE(?, unitId) WHERE id = ?`, allowed ? 1 : 0, unitId, groupId);
-      recordAudit(db, { source: "cli", action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId });
+      setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
       out(t("cli.group_done", { id: groupId }));
     });
   groups.command("allow <id>").description(help("groups_allow")).option("--unit <unit>", help("opt_unit")).action(setGroup(true));

@@ -1,4 +1,5 @@
 import { personActor, systemActor } from "../../src/domain/access/actor.ts";
+import { noteGroup, setGroupAllowed } from "../../src/domain/groups/group-service.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -178,6 +179,7 @@ describe("answers", () => {
   it("should count an answer in a branch group for the linked sender", async () => {
     const m = meeting();
     await remind(m);
+    setGroupAllowed(h.db, noteGroup(h.db, "telegram", "-500", "Chi hội").id, true, systemActor("cli"));
     await h.text(42, "@chihoi_test_bot có mặt", { chatId: -500 });
     const [reply] = await h.take(-500);
     expect(reply!.payload.text).toContain("có mặt");
