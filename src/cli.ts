@@ -259,7 +259,7 @@ export function buildProgram(): Command {
         const unit = resolveUnit(db, o.unit);
         const result = db.sql.transaction(() => {
           const person = (o.phone && findPersonByPhone(db, o.phone)) || createPerson(db, { fullName: o.name, phone: o.phone });
-          addMembership(db, person.id, unit.id, o.role);
+          addMembership(db, systemActor("cli"), person.id, unit.id, o.role);
           // A person already on the roster keeps the code printed for them.
           const code = currentLinkCode(db, person.id, { ttlDays: config.linkCodeTtlDays });
           recordAudit(db, { source: "cli", action: "membership.add", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: o.role } });

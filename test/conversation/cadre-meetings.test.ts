@@ -16,8 +16,8 @@ const people: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role: "member" | "cadre" | "official") {
   const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, p.id, unitId, "member");
-  if (role !== "member") addMembership(h.db, p.id, unitId, role);
+  addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role !== "member") addMembership(h.db, systemActor(), p.id, unitId, role);
   people[name] = p.id;
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
@@ -33,7 +33,7 @@ beforeEach(async () => {
   await link("Phạm Văn Cường", 13, tree.branchA2.id, "cadre");
   // A member without a phone, recorded by the cadre.
   const noPhone = createPerson(h.db, { fullName: "Hồ Văn Dũng" });
-  addMembership(h.db, noPhone.id, tree.branchA1.id, "member");
+  addMembership(h.db, systemActor(), noPhone.id, tree.branchA1.id, "member");
   people["Hồ Văn Dũng"] = noPhone.id;
 });
 afterEach(() => h.destroy());

@@ -21,8 +21,8 @@ const ids: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "admin") {
   const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, p.id, unitId, "member");
-  if (role) addMembership(h.db, p.id, role === "admin" ? tree.province.id : unitId, role);
+  addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) addMembership(h.db, systemActor(), p.id, role === "admin" ? tree.province.id : unitId, role);
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
   ids[name] = p.id;

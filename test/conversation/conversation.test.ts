@@ -16,7 +16,7 @@ beforeEach(async () => {
   h = await ChatHarness.create();
   tree = buildTree(h.db);
   an = createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(h.db, an.id, tree.branchA1.id, "member");
+  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   code = issueLinkCode(h.db, an.id).code;
 });
 afterEach(() => h.destroy());

@@ -29,7 +29,7 @@ beforeEach(async () => {
   h = await ChatHarness.create({ now: () => clock });
   tree = buildTree(h.db);
   an = createPerson(h.db, { fullName: "Nguyễn Văn An" });
-  addMembership(h.db, an.id, tree.branchA1.id, "member");
+  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   await h.text(42, `DK ${issueLinkCode(h.db, an.id).code}`);
   await h.take(42);
 });

@@ -1,3 +1,4 @@
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
@@ -10,8 +11,8 @@ let tree: TestTree;
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "official") {
   const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, p.id, unitId, "member");
-  if (role) addMembership(h.db, p.id, unitId, role);
+  addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) addMembership(h.db, systemActor(), p.id, unitId, role);
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
   return p.id;

@@ -67,7 +67,7 @@ async function remindNow() {
 describe("a member on Zalo", () => {
   it("should get the reminder with numbered choices and have '1' recorded as có mặt", async () => {
     const an = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, an.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), an.id, tree.branchA1.id, "member");
     const user = { id: "a1b2c3d4e5f6a7b8c9d0", name: "An" };
     zalo.userSendsText(user, `DK ${issueLinkCode(db, an.id).code}`);
     await zalo.waitForSent(1, 10_000, user.id);
@@ -86,7 +86,7 @@ describe("a member on Zalo", () => {
 
   it("should reach a person linked on two platforms once, on the preferred account, falling back when it is blocked", async () => {
     const binh = createPerson(db, { fullName: "Lê Thị Bình" });
-    addMembership(db, binh.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), binh.id, tree.branchA1.id, "member");
     const tg = ensureChatAccount(db, "telegram", "7001");
     const zb = ensureChatAccount(db, "zalo_bot", "b1b2c3d4e5f6a7b8c9d0");
     redeemLinkCode(db, tg.id, issueLinkCode(db, binh.id).code, clock);

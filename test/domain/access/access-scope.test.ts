@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -16,7 +17,7 @@ afterEach(() => db.destroy());
 
 function person(name: string, unitId: number, role: "member" | "cadre" | "official" | "admin") {
   const p = createPerson(db, { fullName: name });
-  addMembership(db, p.id, unitId, role);
+  addMembership(db, systemActor(), p.id, unitId, role);
   return p.id;
 }
 
@@ -54,7 +55,7 @@ describe("can", () => {
 
   it("should combine roles held in several units", () => {
     const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
-    addMembership(db, p, tree.communeB.id, "official");
+    addMembership(db, systemActor(), p, tree.communeB.id, "official");
     expect(can(db, p, "read", tree.branchB2.id)).toBe(true);
     expect(can(db, p, "read", tree.branchA2.id)).toBe(false);
   });
@@ -76,8 +77,8 @@ describe("assertCan", () => {
 describe("scopeRoots", () => {
   it("should keep only the top-most units", () => {
     const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
-    addMembership(db, p, tree.communeA.id, "official");
-    addMembership(db, p, tree.branchB1.id, "cadre");
+    addMembership(db, systemActor(), p, tree.communeA.id, "official");
+    addMembership(db, systemActor(), p, tree.branchB1.id, "cadre");
     expect(scopeRoots(db, p, "read").map((s) => s.unitId).sort()).toEqual([tree.communeA.id, tree.branchB1.id].sort());
   });
 

@@ -8,7 +8,7 @@ import { useTreeDatabase, buildTree, type TestTree } from "../../helpers/tree.ts
 import { addTestPerson } from "../../helpers/people.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
 import type { Database } from "../../../src/storage/database.ts";
-import type { Role } from "../../../src/domain/people/people-service.ts";
+import { addMembership, removeMembership, type Role } from "../../../src/domain/people/people-service.ts";
 import { personActor, systemActor } from "../../../src/domain/access/actor.ts";
 import { cancelMeeting, cancelSeries, createMeeting, createSeries, moveMeeting, skipOccurrence } from "../../../src/domain/meetings/meeting-service.ts";
 import { recordAttendance, recordRsvp, setRsvpReason } from "../../../src/domain/meetings/rsvp-service.ts";
@@ -121,6 +121,35 @@ describe("rights matrix", () => {
       });
     }
   }
+
+  // Roles: members are added by whoever manages the unit's people; cadres and officials from the
+  // level above; admins by an admin above. Nobody appoints peers or raises themself.
+  const grants: [Role, (role: Role, where: Where) => boolean][] = [
+    ["member", (role, where) => role !== "member" && (where === "own unit" || where === "unit below")],
+    ["cadre", (role, where) => role !== "member" && where === "unit below"],
+    ["official", (role, where) => role !== "member" && where === "unit below"],
+    ["admin", (role, where) => role === "admin" && where === "unit below"],
+  ];
+  for (const role of roles) {
+    for (const [granted, allowed] of grants) {
+      it.each(wheres)(`a ${role} of commune A giving or taking the ${granted} role (%s)`, (where) => {
+        const other = buildTree(t.db, "dtn");
+        const unitId = targetUnit(t.tree, other, where);
+        const actor = personActor(addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role }));
+        const someone = addTestPerson(t.db, unitId, "Người khác");
+        const expected = allowed(role, where) ? "allowed" : "forbidden";
+        expect(outcome(() => addMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
+        expect(outcome(() => removeMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
+      });
+    }
+  }
+
+  it("should never let a cadre raise themself", () => {
+    const cadre = addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
+    for (const [unitId, role] of [[t.tree.branchA1.id, "official"], [t.tree.branchA1.id, "admin"], [t.tree.communeA.id, "cadre"]] as const) {
+      expect(outcome(() => addMembership(t.db, personActor(cadre), cadre, unitId, role))).toBe("forbidden");
+    }
+  });
 
   it("should let the CLI's system actor act anywhere, audited as the CLI without a person", () => {
     const m = createMeeting(t.db, { unitId: t.tree.branchB2.id, title: "Họp", startsAt: start }, system);

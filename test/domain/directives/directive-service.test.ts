@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -187,7 +188,7 @@ describe("getDirective", () => {
 describe("directiveAudience", () => {
   it("should list each person of the subtree once, sorted, whatever their roles", () => {
     const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
-    addMembership(db, cadre, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), cadre, tree.branchA1.id, "member");
     const a = person(tree.branchA1.id, "Hội viên A", { linked: false });
     const b = person(tree.branchA2.id, "Hội viên B");
     person(tree.branchB1.id, "Hội viên phường");
@@ -299,7 +300,7 @@ describe("sendDirective", () => {
 
   it("should send a person with several memberships in the subtree one copy", () => {
     const { cadre, a, d } = setup();
-    addMembership(db, a, tree.branchA2.id, "cadre");
+    addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
     expect(sendDirective(db, d.id, { now: at(1), byPersonId: cadre }).total).toBe(4);
     expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId = ?`, a)!.n).toBe(1);
   });

@@ -336,7 +336,7 @@ describe("invitees", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An");
     const b = person(tree.branchA2.id, "Trần Thị Bình");
     const c = person(tree.communeA.id, "Lê Văn Cường", { role: "cadre" });
-    addMembership(db, a, tree.branchA2.id, "member"); // in two branches: invited once
+    addMembership(db, systemActor(), a, tree.branchA2.id, "member"); // in two branches: invited once
     person(tree.branchB1.id, "Phạm Văn Dũng");
     const branch = createMeeting(db, { unitId: tree.branchA1.id, title: "Chi hội 1", startsAt: dec5 }, ctx);
     const commune = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);

@@ -22,7 +22,7 @@ afterEach(() => db.destroy());
 
 function member(unitId: number, fullName: string): number {
   const p = createPerson(db, { fullName });
-  addMembership(db, p.id, unitId, "member");
+  addMembership(db, systemActor(), p.id, unitId, "member");
   return p.id;
 }
 

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -22,7 +23,7 @@ afterEach(() => db.destroy());
 
 function person(unitId: number, fullName: string, role: Role = "member"): number {
   const p = createPerson(db, { fullName: `${fullName}`, phone: `09${String(++people).padStart(8, "0")}` });
-  addMembership(db, p.id, unitId, role);
+  addMembership(db, systemActor(), p.id, unitId, role);
   return p.id;
 }
 

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -133,7 +134,7 @@ describe("rollUpCounts", () => {
     const add = (unitId: number, n: number, linked = 0) => {
       for (let i = 0; i < n; i++) {
         const p = createPerson(db, { fullName: `Người ${unitId}-${i}` });
-        addMembership(db, p.id, unitId, "member");
+        addMembership(db, systemActor(), p.id, unitId, "member");
         if (i < linked) db.sql.run(`UPDATE Person SET linkedAccounts = 1 WHERE id = ?`, p.id);
       }
     };
