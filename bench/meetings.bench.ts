@@ -19,7 +19,7 @@ const BRANCHES = 1_000;
 const MEMBERS_PER_BRANCH = 100;
 
 const db = await benchDatabase();
-const { id: organisationId } = createOrganisation(db, { code: "b", name: "Bench" });
+const { id: organisationId } = createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
 const setupAt = Date.parse("2026-11-20T03:00:00Z");
 
 // Tỉnh → 10 xã → 100 chi hội each; 100 linked members per branch, built with raw inserts.

@@ -95,8 +95,8 @@ export function buildProgram(): Command {
     .action((o: { org: string; code: string; root?: string; level: string }) =>
       withDatabase((db) => {
         const result = db.sql.transaction(() => {
-          const org = createOrganisation(db, { code: o.code, name: o.org });
-          const root = createUnit(db, { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
+          const org = createOrganisation(db, systemActor("cli"), { code: o.code, name: o.org });
+          const root = createUnit(db, systemActor("cli"), { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
           recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
           return { org, root };
         });
@@ -128,7 +128,7 @@ export function buildProgram(): Command {
     .action((name: string, o: { parent: string; level: string }) =>
       withDatabase((db) => {
         const parent = resolveUnit(db, o.parent);
-        const unit = createUnit(db, { parentId: parent.id, name, levelLabel: o.level });
+        const unit = createUnit(db, systemActor("cli"), { parentId: parent.id, name, levelLabel: o.level });
         recordAudit(db, { source: "cli", action: "unit.add", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_added", { id: unit.id, name: unit.name }));
       }),
@@ -141,7 +141,7 @@ export function buildProgram(): Command {
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
         const parent = resolveUnit(db, o.to);
-        moveUnit(db, unit.id, parent.id);
+        moveUnit(db, systemActor("cli"), unit.id, parent.id);
         recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
         out(t("cli.unit_moved", { name: unit.name, parent: parent.name }));
       }),
@@ -151,7 +151,7 @@ export function buildProgram(): Command {
     .description(help("units_rename"))
     .action((ref: string, name: string) =>
       withDatabase((db) => {
-        const unit = renameUnit(db, resolveUnit(db, ref).id, name);
+        const unit = renameUnit(db, systemActor("cli"), resolveUnit(db, ref).id, name);
         recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_renamed", { id: unit.id, name: unit.name }));
       }),
@@ -164,7 +164,7 @@ export function buildProgram(): Command {
     .action((file: string, o: { parent: string; dryRun: boolean }) =>
       withDatabase(async (db) => {
         const parent = resolveUnit(db, o.parent);
-        const result = await importUnitTreeFile(db, file, parent.id, { dryRun: o.dryRun });
+        const result = await importUnitTreeFile(db, systemActor("cli"), file, parent.id, { dryRun: o.dryRun });
         for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
         for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
         if (result.issues.length) fail(t("errors.import_invalid_rows", { count: result.issues.length }));
@@ -185,6 +185,7 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const unit = resolveUnit(db, o.unit);
         const result = await importRosterFile(db, {
+          actor: systemActor("cli"),
           file,
           unitId: unit.id,
           createUnits: o.createUnits,
@@ -232,7 +233,7 @@ export function buildProgram(): Command {
     .action((ref: string, o: { renew: boolean; unlinked: boolean; out?: string }) =>
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
-        const rows = ensureLinkCodes(db, unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
+        const rows = ensureLinkCodes(db, systemActor("cli"), unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
         const lines = [t("cli.codes_header")];
         for (const r of rows)
           lines.push([r.fullName, r.unitName, r.code, formatDate(r.expiresAt), r.linked ? "x" : "", t("cli.codes_howto", { code: r.code })].map(csvCell).join(","));

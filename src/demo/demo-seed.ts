@@ -30,17 +30,17 @@ export function isSeeded(db: Database): boolean {
 /** Seeds the demo organisation (people, units). Meetings, directives and tickets are added by their services' demo hooks. */
 export function seedDemoOrganisation(db: Database, now = new Date()): DemoSeedResult {
   return db.sql.transaction(() => {
-    const { id: organisationId } = createOrganisation(db, { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true }, now);
-    const province = createUnit(db, { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" }, now);
+    const { id: organisationId } = createOrganisation(db, systemActor(), { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true }, now);
+    const province = createUnit(db, systemActor(), { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" }, now);
     const communes = [
-      createUnit(db, { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" }, now),
-      createUnit(db, { parentId: province.id, name: "Hội CCB phường Đông Hà", levelLabel: "Phường" }, now),
+      createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" }, now),
+      createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB phường Đông Hà", levelLabel: "Phường" }, now),
     ];
     const branches = [
-      createUnit(db, { parentId: communes[0]!.id, name: "Chi hội thôn An Lợi", levelLabel: "Chi hội" }, now),
-      createUnit(db, { parentId: communes[0]!.id, name: "Chi hội thôn Phú Liêu", levelLabel: "Chi hội" }, now),
-      createUnit(db, { parentId: communes[1]!.id, name: "Chi hội khu phố 3", levelLabel: "Chi hội" }, now),
-      createUnit(db, { parentId: communes[1]!.id, name: "Chi hội khu phố 7", levelLabel: "Chi hội" }, now),
+      createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn An Lợi", levelLabel: "Chi hội" }, now),
+      createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn Phú Liêu", levelLabel: "Chi hội" }, now),
+      createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 3", levelLabel: "Chi hội" }, now),
+      createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 7", levelLabel: "Chi hội" }, now),
     ];
     const cadreIds: number[] = [];
     const memberIds: number[] = [];

@@ -3,6 +3,7 @@
  * expiring, at most 5 wrong guesses per chat account per hour) or by a shared phone contact that
  * matches exactly one person.
  */
+import { assertActorCan, type Actor } from "../access/actor.ts";
 import { randomInt } from "node:crypto";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
@@ -70,12 +71,15 @@ export interface UnitCodeRow {
  * Link codes of every person of a unit's subtree, for printing. Reuses a person's valid code (so a
  * sheet printed earlier stays valid) and issues one where there is none; `renew` issues new codes
  * for everyone. People already linked are listed with their code too, unless `unlinkedOnly`.
+ * Codes open accounts: the actor needs manage_people on the unit. Throws forbidden.
  */
 export function ensureLinkCodes(
   db: Database,
+  actor: Actor,
   unitId: number,
   options: { ttlDays?: number; now?: Date; renew?: boolean; unlinkedOnly?: boolean } = {},
 ): UnitCodeRow[] {
+  assertActorCan(db, actor, "manage_people", unitId);
   const now = options.now ?? new Date();
   const people = listMembers(db, unitId, { subtree: true });
   const seen = new Set<number>();

@@ -106,7 +106,7 @@ export function setPersonLocale(db: Database, id: number, locale: "vi" | "en"): 
  * administer on it — nobody appoints their own peers or raises themself. A root unit's roles are
  * set by the system (CLI) only. Throws forbidden.
  */
-function assertMayAssign(db: Database, actor: Actor, unitId: number, role: Role): void {
+export function assertMayAssign(db: Database, actor: Actor, unitId: number, role: Role): void {
   if (role === "member") return assertActorCan(db, actor, "manage_people", unitId);
   if (actor.kind === "system") return;
   const parentId = getUnit(db, unitId).parentId;

@@ -24,7 +24,7 @@ function person(name: string, unitId: number, role: "member" | "cadre" | "offici
 describe("can", () => {
   it("should give a cadre rights over their branch and its sub-units only", () => {
     const cadre = person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
-    const team = createUnit(db, { parentId: tree.branchA1.id, name: "Tổ 1" });
+    const team = createUnit(db, systemActor(), { parentId: tree.branchA1.id, name: "Tổ 1" });
     expect(can(db, cadre, "manage_meetings", tree.branchA1.id)).toBe(true);
     expect(can(db, cadre, "manage_meetings", team.id)).toBe(true);
     expect(can(db, cadre, "manage_meetings", tree.branchA2.id)).toBe(false); // sibling
@@ -49,7 +49,7 @@ describe("can", () => {
 
   it("should follow a unit that is moved out of the scope", () => {
     const official = person("Trần Thị Quan", tree.communeA.id, "official");
-    moveUnit(db, tree.branchA2.id, tree.communeB.id);
+    moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
     expect(can(db, official, "read", tree.branchA2.id)).toBe(false);
   });
 

@@ -10,6 +10,8 @@ import { isAppError } from "../../../src/lib/app-error.ts";
 import type { Database } from "../../../src/storage/database.ts";
 import { addMembership, removeMembership, type Role } from "../../../src/domain/people/people-service.ts";
 import { personActor, systemActor } from "../../../src/domain/access/actor.ts";
+import { createOrganisation, createUnit, moveUnit, renameUnit, setLevelLabel } from "../../../src/domain/units/unit-service.ts";
+import { ensureLinkCodes } from "../../../src/domain/linking/link-service.ts";
 import { cancelMeeting, cancelSeries, createMeeting, createSeries, moveMeeting, skipOccurrence } from "../../../src/domain/meetings/meeting-service.ts";
 import { recordAttendance, recordRsvp, setRsvpReason } from "../../../src/domain/meetings/rsvp-service.ts";
 import { defaultReminderPlan, setReminderPlan } from "../../../src/domain/meetings/reminder-plan.ts";
@@ -90,6 +92,23 @@ const mutations: Record<string, (f: Fixture) => unknown> = {
   },
 };
 
+/** Mutations of the unit tree itself: the administer right (admins only). */
+const treeMutations: Record<string, (f: Fixture) => unknown> = {
+  "add a unit": (f) => createUnit(f.db, personActor(f.actorId), { parentId: f.unitId, name: "Chi hội mới" }),
+  "rename a unit": (f) => renameUnit(f.db, personActor(f.actorId), f.unitId, "Tên mới"),
+  "relabel a unit": (f) => setLevelLabel(f.db, personActor(f.actorId), f.unitId, "Cấp mới"),
+  "move a unit below it": (f) => {
+    const child = createUnit(f.db, systemActor(), { parentId: f.unitId, name: "Tổ 1" });
+    const grandchild = createUnit(f.db, systemActor(), { parentId: child.id, name: "Tổ con" });
+    return moveUnit(f.db, personActor(f.actorId), grandchild.id, f.unitId);
+  },
+};
+
+/** Link-code slips open accounts: manage_people. */
+const peopleMutations: Record<string, (f: Fixture) => unknown> = {
+  "print link codes": (f) => ensureLinkCodes(f.db, personActor(f.actorId), f.unitId),
+};
+
 function outcome(fn: () => unknown): string {
   try {
     fn();
@@ -121,6 +140,26 @@ describe("rights matrix", () => {
       });
     }
   }
+
+  for (const role of roles) {
+    for (const [name, act, right] of [...Object.entries(treeMutations).map((e) => [...e, "admin"] as const), ...Object.entries(peopleMutations).map((e) => [...e, "people"] as const)]) {
+      it.each(wheres)(`a ${role} of commune A trying to ${name} (%s)`, (where) => {
+        const other = buildTree(t.db, "dtn");
+        const unitId = targetUnit(t.tree, other, where);
+        const actorId = addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
+        const inside = where === "own unit" || where === "unit below";
+        const holds = right === "admin" ? role === "admin" : role !== "member";
+        expect(outcome(() => act({ db: t.db, unitId, actorId, member: 0 }))).toBe(holds && inside ? "allowed" : "forbidden");
+      });
+    }
+  }
+
+  it("should keep roots and organisations to the system actor", () => {
+    const admin = addTestPerson(t.db, t.tree.province.id, "Quản trị tỉnh", { role: "admin" });
+    expect(outcome(() => createOrganisation(t.db, personActor(admin), { code: "moi", name: "Tổ chức mới" }))).toBe("forbidden");
+    expect(outcome(() => createUnit(t.db, personActor(admin), { organisationId: t.tree.organisationId, name: "Gốc thứ hai" }))).toBe("forbidden");
+    expect(outcome(() => createOrganisation(t.db, systemActor("cli"), { code: "moi", name: "Tổ chức mới" }))).toBe("allowed");
+  });
 
   // Roles: members are added by whoever manages the unit's people; cadres and officials from the
   // level above; admins by an admin above. Nobody appoints peers or raises themself.

@@ -171,7 +171,7 @@ describe("createDirective", () => {
     const official = person(tree.province.id, "Trần Tỉnh", { role: "official" });
     expect(code(() => createDirective(db, input(official, { summary: "" }), t0))).toBe("directive_summary_empty");
     expect(code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
-    const { id: other } = createOrganisation(db, { code: "ctn", name: "Đoàn Thanh niên" });
+    const { id: other } = createOrganisation(db, systemActor(), { code: "ctn", name: "Đoàn Thanh niên" });
     expect(errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
     expect(count("Directive")).toBe(0);
     expect(count("AuditLog")).toBe(0);
@@ -212,7 +212,7 @@ describe("directiveAudience", () => {
   it("should keep only the directive's organisation's units when it names one", () => {
     const official = person(tree.province.id, "Trần Tỉnh", { role: "official" });
     // A shared root: the youth union's commune chapter hangs under the same province unit.
-    const { id: youth } = createOrganisation(db, { code: "dtn", name: "Đoàn Thanh niên" });
+    const { id: youth } = createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
     const chapter = db.sql.run(
       `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, 'Đoàn xã', 'doan xa', '', 'tmp', 1, ?)`,
       youth, tree.province.id, t0.getTime(),

@@ -137,11 +137,11 @@ describe("ensureLinkCodes", () => {
       const p = createPerson(db, { fullName: name });
       addMembership(db, systemActor(), p.id, unit, "member");
     }
-    const first = ensureLinkCodes(db, tree.communeA.id, { now: t0 });
+    const first = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: t0 });
     expect(first.map((r) => r.fullName)).toEqual(["Nguyễn Văn An", "Lê Thị Hoa"]);
-    const again = ensureLinkCodes(db, tree.communeA.id, { now: minutes(5) });
+    const again = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5) });
     expect(again.map((r) => r.code)).toEqual(first.map((r) => r.code));
-    const renewed = ensureLinkCodes(db, tree.communeA.id, { now: minutes(5), renew: true });
+    const renewed = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5), renew: true });
     expect(renewed.map((r) => r.code)).not.toEqual(first.map((r) => r.code));
   });
 });

@@ -89,13 +89,13 @@ describe("listOpenTickets", () => {
 describe("queuePage", () => {
   /** Three communes of 150 branches each (454 units), a member in each branch. */
   function bigTree() {
-    const communes = [tree.communeA, tree.communeB, createUnit(db, { parentId: tree.province.id, name: "Xã Lớn" })];
+    const communes = [tree.communeA, tree.communeB, createUnit(db, systemActor(), { parentId: tree.province.id, name: "Xã Lớn" })];
     const branches: number[] = [];
     const members: number[] = [];
     db.sql.transaction(() => {
       for (const commune of communes)
         for (let i = 0; i < 150; i++) {
-          const branch = createUnit(db, { parentId: commune.id, name: `Chi hội số ${i}` }).id;
+          const branch = createUnit(db, systemActor(), { parentId: commune.id, name: `Chi hội số ${i}` }).id;
           branches.push(branch);
           members.push(person(branch, `Hội viên ${branch}`));
         }
@@ -156,7 +156,7 @@ describe("queuePage", () => {
     const quiet = communes[2]!;
     const quietBranches: number[] = [];
     db.sql.transaction(() => {
-      for (let i = 150; i < 450; i++) quietBranches.push(createUnit(db, { parentId: quiet.id, name: `Chi hội số ${i}` }).id);
+      for (let i = 150; i < 450; i++) quietBranches.push(createUnit(db, systemActor(), { parentId: quiet.id, name: `Chi hội số ${i}` }).id);
     });
     const busy = branches.slice(0, 300);
     rawTickets(busy, members, 6000, 11);

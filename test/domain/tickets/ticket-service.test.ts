@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -79,8 +80,8 @@ describe("canHandleTicket", () => {
   it("should allow the handlers whose scope holds the ticket's unit and nobody else", () => {
     const s = setup();
     const ticket = getTicket(db, s.id);
-    const { id: youth } = createOrganisation(db, { code: "dtn", name: "Đoàn Thanh niên" });
-    const youthRoot = createUnit(db, { organisationId: youth, name: "Tỉnh đoàn" });
+    const { id: youth } = createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
+    const youthRoot = createUnit(db, systemActor(), { organisationId: youth, name: "Tỉnh đoàn" });
     const youthOfficial = person(youthRoot.id, "Bí thư Tỉnh đoàn", { role: "official" });
     expect([s.branchCadre, s.communeOfficial, s.provinceOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([true, true, true]);
     expect([s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member, youthOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([false, false, false, false, false]);
