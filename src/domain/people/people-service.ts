@@ -70,9 +70,15 @@ export function createPerson(db: Database, input: PersonInput, now = new Date())
   return getPerson(db, r.lastInsertRowid);
 }
 
-/** Updates the given fields of a person. Throws person_not_found, phone_taken. */
-export function updatePerson(db: Database, id: number, input: Partial<PersonInput>, now = new Date()): PersonRow {
+/**
+ * Updates the given fields of a person. The phone links chat accounts (a shared contact matching
+ * the roster), so the actor needs manage_people over every unit where the person holds a role,
+ * and for a cadre, official or admin the right to appoint them there (see addMembership): nobody
+ * re-points the phone of someone above them. Throws person_not_found, phone_taken, forbidden.
+ */
+export function updatePerson(db: Database, actor: Actor, id: number, input: Partial<PersonInput>, now = new Date()): PersonRow {
   const current = getPerson(db, id);
+  for (const m of db.sql.all<{ unitId: number; role: Role }>(`SELECT unitId, role FROM Membership WHERE personId = ?`, id)) assertMayAssign(db, actor, m.unitId, m.role);
   const p = cleanPerson({ ...current, locale: undefined, ...input, fullName: input.fullName ?? current.fullName });
   if (p.phone && db.sql.get(`SELECT 1 FROM Person WHERE phone = ? AND id != ?`, p.phone, id)) throw new AppError("phone_taken", {});
   db.sql.run(

@@ -8,7 +8,7 @@ import { useTreeDatabase, buildTree, type TestTree } from "../../helpers/tree.ts
 import { addTestPerson } from "../../helpers/people.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
 import type { Database } from "../../../src/storage/database.ts";
-import { addMembership, removeMembership, type Role } from "../../../src/domain/people/people-service.ts";
+import { addMembership, removeMembership, updatePerson, type Role } from "../../../src/domain/people/people-service.ts";
 import { personActor, systemActor } from "../../../src/domain/access/actor.ts";
 import { createOrganisation, createUnit, moveUnit, renameUnit, setLevelLabel } from "../../../src/domain/units/unit-service.ts";
 import { ensureLinkCodes } from "../../../src/domain/linking/link-service.ts";
@@ -107,6 +107,7 @@ const treeMutations: Record<string, (f: Fixture) => unknown> = {
 /** Link-code slips open accounts: manage_people. */
 const peopleMutations: Record<string, (f: Fixture) => unknown> = {
   "print link codes": (f) => ensureLinkCodes(f.db, personActor(f.actorId), f.unitId),
+  "change a member's phone": (f) => updatePerson(f.db, personActor(f.actorId), f.member, { phone: "0987654321" }),
 };
 
 function outcome(fn: () => unknown): string {
@@ -149,7 +150,8 @@ describe("rights matrix", () => {
         const actorId = addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
         const inside = where === "own unit" || where === "unit below";
         const holds = right === "admin" ? role === "admin" : role !== "member";
-        expect(outcome(() => act({ db: t.db, unitId, actorId, member: 0 }))).toBe(holds && inside ? "allowed" : "forbidden");
+        const member = addTestPerson(t.db, unitId, "Hội viên");
+        expect(outcome(() => act({ db: t.db, unitId, actorId, member }))).toBe(holds && inside ? "allowed" : "forbidden");
       });
     }
   }
@@ -183,8 +185,11 @@ describe("rights matrix", () => {
     }
   }
 
-  it("should never let a cadre raise themself", () => {
+  it("should never let a cadre raise themself or re-point the phone of someone above them", () => {
     const cadre = addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
+    const official = addTestPerson(t.db, t.tree.communeA.id, "Lãnh đạo xã", { role: "official" });
+    addMembership(t.db, systemActor(), official, t.tree.branchA1.id, "member");
+    expect(outcome(() => updatePerson(t.db, personActor(cadre), official, { phone: "0987654321" }))).toBe("forbidden");
     for (const [unitId, role] of [[t.tree.branchA1.id, "official"], [t.tree.branchA1.id, "admin"], [t.tree.communeA.id, "cadre"]] as const) {
       expect(outcome(() => addMembership(t.db, personActor(cadre), cadre, unitId, role))).toBe("forbidden");
     }

@@ -38,7 +38,7 @@ describe("createPerson", () => {
 describe("updatePerson", () => {
   it("should update fields and keep the others", () => {
     const p = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950 });
-    const u = updatePerson(db, p.id, { note: "Thương binh" });
+    const u = updatePerson(db, systemActor(), p.id, { note: "Thương binh" });
     expect(u).toMatchObject({ fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950, note: "Thương binh" });
   });
 });
