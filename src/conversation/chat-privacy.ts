@@ -18,6 +18,8 @@ import { AppError, isAppError } from "../lib/app-error.ts";
 import { isGroupAllowed, noteGroup, setGroupAllowed } from "../domain/groups/group-service.ts";
 import { personActor } from "../domain/access/actor.ts";
 import type { Intent } from "./intent.ts";
+import type { InboundMessage } from "../channels/channel.ts";
+import type { PendingQuestion } from "../domain/conversation-state.ts";
 import type { Turn } from "./turn.ts";
 
 /** Button payload prefixes that may be answered in a group: a member's own answer to a meeting. */
@@ -43,6 +45,16 @@ function isPublic(turn: Turn, intent: Intent | undefined): boolean {
   if (intent.kind === "yes" || intent.kind === "no" || intent.kind === "choice") return pending.startsWith("rsvp");
   if (intent.kind === "concern") return pending === "rsvp_reason";
   return false;
+}
+
+/**
+ * The open question a message may answer: in a group only a meeting question (the member's own
+ * answer); a flow opened in the private chat (an answer to a concern, a meeting being created…)
+ * never takes text typed in a group.
+ */
+export function questionForChat(message: InboundMessage, pending: PendingQuestion | undefined): PendingQuestion | undefined {
+  if (message.chatType !== "group" || !pending) return pending;
+  return pending.kind.startsWith("rsvp") ? pending : undefined;
 }
 
 /** "Mời anh/chị nhắn riêng cho bot", with a button that opens the private chat where there is one. */

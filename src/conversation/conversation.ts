@@ -13,7 +13,7 @@ import { isLocale, type Locale } from "../lib/i18n.ts";
 import { scopeRoots } from "../domain/access/access-scope.ts";
 import { parseIntent, type Intent, type ParseContext } from "./intent.ts";
 import { Turn, type ConversationSettings, type TurnOutcome } from "./turn.ts";
-import { settleInGroup } from "./chat-privacy.ts";
+import { questionForChat, settleInGroup } from "./chat-privacy.ts";
 import { answerUnlink, askUnlink, linkWithCode, linkWithContact, replyToStranger } from "./features/linking.ts";
 import { askLanguage, sendHelp, sendSchedule, sendWelcome, setLanguage } from "./features/basics.ts";
 import { answerConcern, askConcernText, createConcernTicket, offerConcern } from "./features/concerns.ts";
@@ -125,7 +125,7 @@ export function converse(
   logId: number,
   now: Date,
 ): TurnOutcome {
-  const pending = getPendingQuestion(db, account.id, now);
+  const pending = questionForChat(message, getPendingQuestion(db, account.id, now));
   const turn = new Turn(db, settings, message, account, person, logId, now, pending, localeFor(person, message, settings));
   route(turn);
   return { replies: turn.replies, entityType: turn.entityType, entityId: turn.entityId };

@@ -137,6 +137,10 @@ describe("private answers in an allowed group", () => {
     await h.text(10, `${bot} Chào cả chi hội`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).toContain("nhắn riêng");
     expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`)!.n).toBe(0);
+    // Nor by a public answer typed there.
+    await h.text(10, `${bot} có mặt`, { chatId: GROUP });
+    expect((await h.take(GROUP)).map((c) => c.payload.text).join()).not.toContain("Đã gửi trả lời");
+    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`)!.n).toBe(0);
     // The private prompt is still open and takes the answer typed there.
     await h.text(10, "Hội sẽ đến thăm gia đình tuần này.");
     expect(await h.lastText(10)).toContain("Đã gửi trả lời");
