@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -138,13 +139,13 @@ describe("ensureLinkCodes", () => {
   it("should give each person of the subtree one code and keep it on the next print", () => {
     for (const [unit, name] of [[tree.branchA1.id, "Nguyễn Văn An"], [tree.branchA2.id, "Lê Thị Hoa"], [tree.branchB1.id, "Trần Văn Ba"]] as const) {
       const p = createPerson(db, { fullName: name });
-      addMembership(db, p.id, unit, "member");
+      addMembership(db, systemActor(), p.id, unit, "member");
     }
-    const first = ensureLinkCodes(db, tree.communeA.id, { now: t0 });
+    const first = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: t0 });
     expect(first.map((r) => r.fullName)).toEqual(["Nguyễn Văn An", "Lê Thị Hoa"]);
-    const again = ensureLinkCodes(db, tree.communeA.id, { now: minutes(5) });
+    const again = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5) });
     expect(again.map((r) => r.code)).toEqual(first.map((r) => r.code));
-    const renewed = ensureLinkCodes(db, tree.communeA.id, { now: minutes(5), renew: true });
+    const renewed = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5), renew: true });
     expect(renewed.map((r) => r.code)).not.toEqual(first.map((r) => r.code));
   });
 });
