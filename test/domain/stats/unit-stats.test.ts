@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { unitStats } from "../../../src/domain/stats/unit-stats.ts";
 import { addMembership } from "../../../src/domain/people/people-service.ts";
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { answerTicket, createTicket } from "../../../src/domain/tickets/ticket-service.ts";
 import { createDirective, markRead, sendDirective } from "../../../src/domain/directives/directive-service.ts";
 import { addTestPerson } from "../../helpers/people.ts";
@@ -16,8 +17,8 @@ describe("unitStats", () => {
     addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa", { linked: false });
     const head = addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
-    addMembership(db, head, tree.branchA1.id, "member");
-    addMembership(db, head, tree.communeA.id, "official");
+    addMembership(db, systemActor(), head, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), head, tree.communeA.id, "official");
     addTestPerson(db, tree.communeA.id, "Phạm Văn Chủ", { role: "official" });
     addTestPerson(db, tree.province.id, "Võ Thị Quản", { role: "admin" });
     addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
