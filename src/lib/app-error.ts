@@ -38,6 +38,7 @@ export const appErrorCodes = [
   "directive_summary_empty",
   "directive_summary_too_long",
   "directive_number_invalid",
+  "report_period_invalid",
   "ticket_closed",
   "ticket_too_many",
   "ticket_not_yours",

@@ -1,7 +1,7 @@
 /** The audit log: every action an official, cadre or admin takes, with who, what and when. */
 import type { Database } from "../../storage/database.ts";
 
-export type AuditSource = "cli" | "chat" | "web" | "system";
+export type AuditSource = "cli" | "chat" | "web" | "api" | "system";
 
 export interface AuditEntry {
   actorPersonId?: number | null;

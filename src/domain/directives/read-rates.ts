@@ -31,8 +31,10 @@ export interface UnitReadRate {
 export interface ReadRateOptions {
   /** One directive; otherwise every directive sent to (part of) the subtree… */
   directiveId?: number;
-  /** …sent at or after this instant. */
+  /** …sent at or after this instant… */
   since?: Date;
+  /** …and before this one. */
+  until?: Date;
 }
 
 /**
@@ -61,9 +63,9 @@ export function readRates(db: Database, unitId: number, options: ReadRateOptions
     const ancestors = JSON.stringify(root.path.split("/").filter(Boolean).map(Number));
     directiveIds = db.sql
       .raw<[number]>(
-        `SELECT x.id FROM Directive x WHERE x.status != 'draft' AND x.sentAt >= ?
+        `SELECT x.id FROM Directive x WHERE x.status != 'draft' AND x.sentAt >= ? AND x.sentAt < ?
            AND (x.unitId IN (SELECT value FROM json_each(?)) OR x.unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?))`,
-        options.since?.getTime() ?? 0, ancestors, lo, hi,
+        options.since?.getTime() ?? 0, options.until?.getTime() ?? Number.MAX_SAFE_INTEGER, ancestors, lo, hi,
       )
       .map((r) => r[0]);
   }

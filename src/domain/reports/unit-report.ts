@@ -1,0 +1,203 @@
+/**
+ * Reports (báo cáo) of a unit for a period, for the web pages, the CLI (`chihoi report`) and the
+ * API: the unit and each of its child units side by side, a monthly series over the 12 months up
+ * to the end of the period, the read rate of each directive, concerns by category and status, and
+ * the ten slowest units. Every figure is a plain number (rates are fractions 0…1 or null when
+ * there is nothing to divide by; times are epoch milliseconds), so a page can chart it and an
+ * export can write it as numbers.
+ *
+ * Rights: the actor needs "read" on the unit (a role on it or an ancestor); the system actor (CLI)
+ * may read any unit. Figures cover the unit's subtree only.
+ *
+ * Months are calendar months in Vietnam's time zone (UTC+7, no daylight saving).
+ */
+import type { Database } from "../../storage/database.ts";
+import { assertActorCan, type Actor } from "../access/actor.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { getUnit, subtreeRange } from "../units/unit-service.ts";
+import { unitStats, type UnitStats } from "../stats/unit-stats.ts";
+import { unitMeetingStats } from "../meetings/meeting-stats.ts";
+import { readRates } from "../directives/read-rates.ts";
+
+export const reportPlatforms = ["telegram", "zalo", "zalo_bot", "web"] as const;
+
+/** One unit's figures (over its whole subtree) plus the shares derived from them. */
+export interface ReportRow extends UnitStats {
+  /** linked / members, 0…1, or null without members. */
+  linkedShare: number | null;
+  /** Per platform: people with an account there / members, 0…1, or null without members. */
+  linkedShareByPlatform: Record<(typeof reportPlatforms)[number], number | null>;
+}
+
+export interface MonthPoint {
+  /** "2026-11" */
+  month: string;
+  /** Start of the month (00:00 in Vietnam), epoch ms. */
+  start: number;
+  meetingsHeld: number;
+  responseRate: number | null;
+  attendanceRate: number | null;
+}
+
+export interface DirectiveReadRate {
+  directiveId: number;
+  title: string;
+  kind: string;
+  number: string;
+  sentAt: number;
+  /** Copies delivered to people of the subtree, and of those read. */
+  delivered: number;
+  read: number;
+  readRate: number | null;
+}
+
+export interface ConcernCount {
+  category: string;
+  status: string;
+  count: number;
+}
+
+export interface SlowUnit {
+  unitId: number;
+  name: string;
+  levelLabel: string;
+  /** Median time to the first answer of the concerns this unit itself handled in the period. */
+  medianFirstAnswerMs: number;
+  concernsOpened: number;
+  overdueConcerns: number;
+}
+
+export interface UnitReport {
+  unitId: number;
+  name: string;
+  levelLabel: string;
+  from: number;
+  to: number;
+  generatedAt: number;
+  /** The unit itself. */
+  unit: ReportRow;
+  /** Its direct child units, in tree order. */
+  children: ReportRow[];
+  /** The 12 months ending with the month of `to`, oldest first. */
+  monthly: MonthPoint[];
+  /** Directives sent in the period reaching the subtree, newest first. */
+  directives: DirectiveReadRate[];
+  /** Concerns raised in the period, by category and status. */
+  concerns: ConcernCount[];
+  /** Up to ten units of the subtree with the slowest median first answer, slowest first. */
+  slowestUnits: SlowUnit[];
+}
+
+export interface ReportOptions {
+  /** Start of the period (default: 365 days before `to`). */
+  from?: Date;
+  /** End of the period, exclusive (default: now). */
+  to?: Date;
+  now?: Date;
+}
+
+/** Longest period a report covers: figures over decades mean little and cost a lot. */
+export const MAX_REPORT_DAYS = 3 * 366;
+const DAY_MS = 86_400_000;
+const VN_OFFSET_MS = 7 * 3_600_000;
+
+/** The period of a report, checked: throws report_period_invalid when from ≥ to or it is longer than MAX_REPORT_DAYS. */
+export function reportPeriod(options: ReportOptions): { from: Date; to: Date; now: Date } {
+  const now = options.now ?? new Date();
+  const to = options.to ?? now;
+  const from = options.from ?? new Date(to.getTime() - 365 * DAY_MS);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from.getTime() >= to.getTime() || to.getTime() - from.getTime() > MAX_REPORT_DAYS * DAY_MS)
+    throw new AppError("report_period_invalid", { max: MAX_REPORT_DAYS });
+  return { from, to, now };
+}
+
+function withShares(s: UnitStats): ReportRow {
+  const share = (n: number) => (s.members ? n / s.members : null);
+  return {
+    ...s,
+    linkedShare: share(s.linked),
+    linkedShareByPlatform: Object.fromEntries(reportPlatforms.map((p) => [p, share(s.linkedByPlatform[p] ?? 0)])) as ReportRow["linkedShareByPlatform"],
+  };
+}
+
+/** Start of the Vietnamese calendar month `delta` months after the one holding `instant`. */
+function monthStart(instant: number, delta: number): number {
+  const local = new Date(instant + VN_OFFSET_MS);
+  return Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + delta, 1) - VN_OFFSET_MS;
+}
+
+/** Attendance and response rate of the subtree per month, 12 months ending with the month holding `to - 1 ms`. */
+export function monthlySeries(db: Database, unitId: number, to: Date): MonthPoint[] {
+  const last = to.getTime() - 1;
+  const points: MonthPoint[] = [];
+  for (let delta = -11; delta <= 0; delta++) {
+    const start = monthStart(last, delta);
+    const end = monthStart(last, delta + 1);
+    const root = unitMeetingStats(db, unitId, { from: new Date(start), to: new Date(end) })[0]!;
+    const local = new Date(start + VN_OFFSET_MS);
+    points.push({
+      month: `${local.getUTCFullYear()}-${String(local.getUTCMonth() + 1).padStart(2, "0")}`,
+      start, meetingsHeld: root.meetingsHeldTotal, responseRate: root.responseRateTotal, attendanceRate: root.attendanceRateTotal,
+    });
+  }
+  return points;
+}
+
+/** Read rate over the subtree of each directive sent in [from, to) by the unit, an ancestor or a descendant. */
+export function directiveReadRates(db: Database, unitId: number, from: Date, to: Date): DirectiveReadRate[] {
+  const root = getUnit(db, unitId);
+  const [lo, hi] = subtreeRange(root.path);
+  const ancestors = JSON.stringify(root.path.split("/").filter(Boolean).map(Number));
+  const directives = db.sql.all<{ id: number; title: string; kind: string; number: string; sentAt: number }>(
+    `SELECT x.id, x.title, x.kind, x.number, x.sentAt FROM Directive x
+     WHERE x.status != 'draft' AND x.sentAt >= ? AND x.sentAt < ?
+       AND (x.unitId IN (SELECT value FROM json_each(?)) OR x.unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?))
+     ORDER BY x.sentAt DESC, x.id DESC`,
+    from.getTime(), to.getTime(), ancestors, lo, hi,
+  );
+  return directives.map((d) => {
+    const r = readRates(db, unitId, { directiveId: d.id })[0]!;
+    return { directiveId: d.id, title: d.title, kind: d.kind, number: d.number, sentAt: d.sentAt, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
+  });
+}
+
+/** Concerns the subtree handles that were raised in [from, to), by category and status. */
+export function concernsByCategory(db: Database, unitId: number, from: Date, to: Date): ConcernCount[] {
+  const [lo, hi] = subtreeRange(getUnit(db, unitId).path);
+  return db.sql.all<ConcernCount>(
+    `SELECT t.category AS category, t.status AS status, COUNT(*) AS count FROM Ticket t JOIN Unit u ON u.id = t.unitId
+     WHERE u.path >= ? AND u.path < ? AND t.createdAt >= ? AND t.createdAt < ?
+     GROUP BY t.category, t.status ORDER BY t.category, t.status`,
+    lo, hi, from.getTime(), to.getTime(),
+  );
+}
+
+/**
+ * The report of a unit for a period. Throws forbidden when the actor may not read the unit,
+ * unit_not_found, report_period_invalid.
+ */
+export function unitReport(db: Database, actor: Actor, unitId: number, options: ReportOptions = {}): UnitReport {
+  const unit = getUnit(db, unitId);
+  assertActorCan(db, actor, "read", unit.id);
+  const { from, to, now } = reportPeriod(options);
+  const stats = unitStats(db, unit.id, now, { from, to });
+  const rows = stats.map(withShares);
+  const slowestUnits = stats
+    .filter((s) => s.ownMedianFirstAnswerMs !== null)
+    .sort((a, b) => b.ownMedianFirstAnswerMs! - a.ownMedianFirstAnswerMs! || a.unitId - b.unitId)
+    .slice(0, 10)
+    .map((s) => ({
+      unitId: s.unitId, name: s.name, levelLabel: s.levelLabel, medianFirstAnswerMs: s.ownMedianFirstAnswerMs!,
+      concernsOpened: s.concernsOpened, overdueConcerns: s.overdueConcerns,
+    }));
+  const childDepth = unit.depth + 1;
+  return {
+    unitId: unit.id, name: unit.name, levelLabel: unit.levelLabel, from: from.getTime(), to: to.getTime(), generatedAt: now.getTime(),
+    unit: rows[0]!,
+    children: rows.filter((r) => r.depth === childDepth),
+    monthly: monthlySeries(db, unit.id, to),
+    directives: directiveReadRates(db, unit.id, from, to),
+    concerns: concernsByCategory(db, unit.id, from, to),
+    slowestUnits,
+  };
+}
