@@ -8,12 +8,12 @@ import type { Translate } from "./lib/i18n.ts";
 import { unitStats, type UnitStats } from "./domain/stats/unit-stats.ts";
 import type { Table } from "./lib/table-file.ts";
 
-function percent(rate: number | null): string {
+export function formatRate(rate: number | null): string {
   return rate === null ? "—" : `${Math.round(rate * 100)}%`;
 }
 
 /** "45 phút", "5 giờ", "3 ngày". */
-function duration(ms: number | null, t: Translate): string {
+export function formatDuration(ms: number | null, t: Translate): string {
   if (ms === null) return "—";
   const minutes = Math.round(ms / 60_000);
   if (minutes < 90) return t("stats.minutes", { count: minutes });
@@ -38,13 +38,13 @@ export function printCliStats(db: Database, unitId: number, t: Translate, out: (
   for (const s of stats)
     out(t("stats.concerns_line", {
       indent: indent(s), name: s.name, open: s.openConcerns, overdue: s.overdueConcerns,
-      firstAnswer: duration(s.medianFirstAnswerMs, t), readRate: percent(s.readRate),
+      firstAnswer: formatDuration(s.medianFirstAnswerMs, t), readRate: formatRate(s.readRate),
     }));
   out("");
   out(t("cli.stats_meetings_header"));
   for (const s of stats)
     out(t("cli.stats_meetings_line", {
-      indent: indent(s), name: s.name, held: s.meetingsHeld, responseRate: percent(s.responseRate), attendanceRate: percent(s.attendanceRate),
+      indent: indent(s), name: s.name, held: s.meetingsHeld, responseRate: formatRate(s.responseRate), attendanceRate: formatRate(s.attendanceRate),
     }));
   return statsTable(stats, t, base);
 }

@@ -22,6 +22,7 @@ import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
+import { CliReportError, runCliReport } from "./cli-report.ts";
 import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
 import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
 import { databaseErrorText, exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand, minutesOption } from "./cli-messages.ts";
@@ -510,6 +511,24 @@ export function buildProgram(): Command {
           if (!file) continue;
           await writeTableFile(file, table, format);
           out(t("stats.written", { file }));
+        }
+      }),
+    );
+
+  program
+    .command("report <unit>")
+    .description(bilingualHelp("reports.help"))
+    .option("--from <date>", bilingualHelp("reports.opt_from"))
+    .option("--to <date>", bilingualHelp("reports.opt_to"))
+    .option("--csv <file>", bilingualHelp("reports.opt_csv"))
+    .option("--xlsx <file>", bilingualHelp("reports.opt_xlsx"))
+    .action((ref: string, o: { from?: string; to?: string; csv?: string; xlsx?: string }) =>
+      withDatabase(async (db) => {
+        try {
+          await runCliReport(db, resolveUnit(db, ref).id, o, t, config.timeZone, out);
+        } catch (error) {
+          if (error instanceof CliReportError) fail(error.message);
+          throw error;
         }
       }),
     );

@@ -6,8 +6,10 @@
  */
 import { writeFileSync } from "node:fs";
 import ExcelJS from "exceljs";
+import { zoneOffsetMinutes } from "./zoned-time.ts";
 
-export type ColumnKind = "text" | "code" | "integer" | "decimal" | "percent";
+/** "date" and "month" cells are epoch milliseconds, shown as the calendar day (month) in the table's time zone. */
+export type ColumnKind = "text" | "code" | "integer" | "decimal" | "percent" | "date" | "month";
 
 export interface TableColumn {
   header: string;
@@ -24,6 +26,8 @@ export interface Table {
   rows: TableCell[][];
   /** Indent level of each row's first cell in .xlsx (a tree), optional. */
   indents?: number[];
+  /** Zone of "date" and "month" cells (default Asia/Ho_Chi_Minh). */
+  timeZone?: string;
 }
 
 /**
@@ -32,8 +36,9 @@ export interface Table {
  * apostrophe literally; the formula's result is the text. A text Excel would run as a formula
  * (=, +, @) gets an apostrophe in front.
  */
-export function csvField(value: TableCell, kind: ColumnKind): string {
+export function csvField(value: TableCell, kind: ColumnKind, timeZone?: string): string {
   if (value === null || value === "") return "";
+  if (typeof value === "number" && (kind === "date" || kind === "month")) return wallClock(value, timeZone).toISOString().slice(0, kind === "date" ? 10 : 7);
   if (typeof value === "number") return kind === "percent" ? String(Math.round(value * 100)) : String(value);
   const text = kind === "code" ? `="${value}"` : /^[=+@]/.test(value) ? `'${value}` : value;
   return /[",\n\r;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
@@ -42,29 +47,64 @@ export function csvField(value: TableCell, kind: ColumnKind): string {
 /** The table as CSV text (CRLF lines, no BOM). Percent columns are whole percentages. */
 export function tableCsv(table: Table): string {
   const header = table.columns.map((c) => csvField(c.kind === "percent" ? `${c.header} (%)` : c.header, "text")).join(",");
-  const lines = table.rows.map((row) => row.map((v, i) => csvField(v, table.columns[i]!.kind)).join(","));
+  const lines = table.rows.map((row) => row.map((v, i) => csvField(v, table.columns[i]!.kind, table.timeZone)).join(","));
   return [header, ...lines].join("\r\n") + "\r\n";
 }
 
 const numberFormats: Record<ColumnKind, string | undefined> = {
-  text: "@", code: "@", integer: "0", decimal: "0.0", percent: "0%",
+  text: "@", code: "@", integer: "0", decimal: "0.0", percent: "0%", date: "dd/mm/yyyy", month: "mm/yyyy",
 };
 
-/** The table as an .xlsx workbook (one sheet, bold frozen header, typed columns). */
-export async function tableXlsx(table: Table): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+/**
+ * An instant as the Date whose UTC fields are the zone's wall clock: Excel dates have no time
+ * zone, and exceljs writes a Date's UTC fields.
+ */
+function wallClock(ms: number, zone = "Asia/Ho_Chi_Minh"): Date {
+  return new Date(ms + zoneOffsetMinutes(ms, zone) * 60_000);
+}
+
+function xlsxCell(value: TableCell, kind: ColumnKind, zone?: string): string | number | Date | null {
+  if (value === null) return null;
+  if (kind === "code" || kind === "text") return String(value);
+  if ((kind === "date" || kind === "month") && typeof value === "number") return wallClock(value, zone);
+  return value;
+}
+
+function addSheet(wb: ExcelJS.Workbook, table: Table): void {
   const ws = wb.addWorksheet(table.sheet.slice(0, 31), { views: [{ state: "frozen", ySplit: 1 }] });
   ws.columns = table.columns.map((c) => ({ header: c.header, width: c.width ?? Math.max(10, c.header.length + 2), style: { numFmt: numberFormats[c.kind] } }));
   ws.getRow(1).font = { bold: true };
   table.rows.forEach((row, r) => {
-    const added = ws.addRow(row.map((v, i) => (v === null ? null : table.columns[i]!.kind === "code" || table.columns[i]!.kind === "text" ? String(v) : v)));
+    const added = ws.addRow(row.map((v, i) => xlsxCell(v, table.columns[i]!.kind, table.timeZone)));
     const indent = table.indents?.[r];
     if (indent) added.getCell(1).alignment = { indent };
   });
+}
+
+/** The table as an .xlsx workbook (one sheet, bold frozen header, typed columns). */
+export async function tableXlsx(table: Table): Promise<Buffer> {
+  return tablesXlsx([table]);
+}
+
+/** Several tables as one .xlsx workbook, one sheet each (bold frozen header, typed columns, widths set). */
+export async function tablesXlsx(tables: Table[]): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  for (const table of tables) addSheet(wb, table);
   return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** Several tables as one CSV text: each headed by its sheet name, a blank line between them. */
+export function tablesCsv(tables: Table[]): string {
+  return tables.map((table) => csvField(table.sheet, "text") + "\r\n" + tableCsv(table)).join("\r\n");
 }
 
 /** Writes the table to `file` as .xlsx or as CSV with a BOM (so Excel reads Vietnamese). */
 export async function writeTableFile(file: string, table: Table, format: "csv" | "xlsx"): Promise<void> {
-  writeFileSync(file, format === "xlsx" ? await tableXlsx(table) : "\uFEFF" + tableCsv(table));
+  await writeTablesFile(file, [table], format);
+}
+
+/** Writes tables to `file`: .xlsx with one sheet each, or CSV with a BOM (one table alone has no title line). */
+export async function writeTablesFile(file: string, tables: Table[], format: "csv" | "xlsx"): Promise<void> {
+  if (format === "xlsx") writeFileSync(file, await tablesXlsx(tables));
+  else writeFileSync(file, "\uFEFF" + (tables.length === 1 ? tableCsv(tables[0]!) : tablesCsv(tables)));
 }

@@ -9,7 +9,7 @@
  * Rights: the actor needs "read" on the unit (a role on it or an ancestor); the system actor (CLI)
  * may read any unit. Figures cover the unit's subtree only.
  *
- * Months are calendar months in Vietnam's time zone (UTC+7, no daylight saving).
+ * Months are calendar months in the service's time zone (APP_TIMEZONE, Vietnam by default).
  */
 import type { Database } from "../../storage/database.ts";
 import { assertActorCan, type Actor } from "../access/actor.ts";
@@ -18,6 +18,7 @@ import { getUnit, subtreeRange } from "../units/unit-service.ts";
 import { unitStats, type UnitStats } from "../stats/unit-stats.ts";
 import { unitMeetingStats } from "../meetings/meeting-stats.ts";
 import { readRates } from "../directives/read-rates.ts";
+import { fromLocal, toLocal } from "../../lib/zoned-time.ts";
 
 export const reportPlatforms = ["telegram", "zalo", "zalo_bot", "web"] as const;
 
@@ -32,7 +33,7 @@ export interface ReportRow extends UnitStats {
 export interface MonthPoint {
   /** "2026-11" */
   month: string;
-  /** Start of the month (00:00 in Vietnam), epoch ms. */
+  /** Start of the month (00:00 in the report's time zone), epoch ms. */
   start: number;
   meetingsHeld: number;
   responseRate: number | null;
@@ -74,6 +75,8 @@ export interface UnitReport {
   from: number;
   to: number;
   generatedAt: number;
+  /** The zone of the months (and of dates in exports). */
+  timeZone: string;
   /** The unit itself. */
   unit: ReportRow;
   /** Its direct child units, in tree order. */
@@ -94,12 +97,14 @@ export interface ReportOptions {
   /** End of the period, exclusive (default: now). */
   to?: Date;
   now?: Date;
+  /** Zone of the calendar months (default Asia/Ho_Chi_Minh). */
+  timeZone?: string;
 }
 
 /** Longest period a report covers: figures over decades mean little and cost a lot. */
 export const MAX_REPORT_DAYS = 3 * 366;
 const DAY_MS = 86_400_000;
-const VN_OFFSET_MS = 7 * 3_600_000;
+export const defaultReportTimeZone = "Asia/Ho_Chi_Minh";
 
 /** The period of a report, checked: throws report_period_invalid when from ≥ to or it is longer than MAX_REPORT_DAYS. */
 export function reportPeriod(options: ReportOptions): { from: Date; to: Date; now: Date } {
@@ -120,23 +125,25 @@ function withShares(s: UnitStats): ReportRow {
   };
 }
 
-/** Start of the Vietnamese calendar month `delta` months after the one holding `instant`. */
-function monthStart(instant: number, delta: number): number {
-  const local = new Date(instant + VN_OFFSET_MS);
-  return Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + delta, 1) - VN_OFFSET_MS;
+/** The calendar month `delta` months after the one holding `instant` in the zone: its start (ms) and "YYYY-MM". */
+function monthOf(instant: number, delta: number, zone: string): { start: number; key: string } {
+  const local = toLocal(new Date(instant), zone);
+  const m = new Date(Date.UTC(local.year, local.month - 1 + delta, 1));
+  const year = m.getUTCFullYear();
+  const month = m.getUTCMonth() + 1;
+  return { start: fromLocal({ year, month, day: 1, hour: 0, minute: 0 }, zone).getTime(), key: `${year}-${String(month).padStart(2, "0")}` };
 }
 
 /** Attendance and response rate of the subtree per month, 12 months ending with the month holding `to - 1 ms`. */
-export function monthlySeries(db: Database, unitId: number, to: Date): MonthPoint[] {
+export function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): MonthPoint[] {
   const last = to.getTime() - 1;
   const points: MonthPoint[] = [];
   for (let delta = -11; delta <= 0; delta++) {
-    const start = monthStart(last, delta);
-    const end = monthStart(last, delta + 1);
+    const { start, key } = monthOf(last, delta, zone);
+    const end = monthOf(last, delta + 1, zone).start;
     const root = unitMeetingStats(db, unitId, { from: new Date(start), to: new Date(end) })[0]!;
-    const local = new Date(start + VN_OFFSET_MS);
     points.push({
-      month: `${local.getUTCFullYear()}-${String(local.getUTCMonth() + 1).padStart(2, "0")}`,
+      month: key,
       start, meetingsHeld: root.meetingsHeldTotal, responseRate: root.responseRateTotal, attendanceRate: root.attendanceRateTotal,
     });
   }
@@ -191,11 +198,12 @@ export function unitReport(db: Database, actor: Actor, unitId: number, options: 
       concernsOpened: s.concernsOpened, overdueConcerns: s.overdueConcerns,
     }));
   const childDepth = unit.depth + 1;
+  const timeZone = options.timeZone ?? defaultReportTimeZone;
   return {
-    unitId: unit.id, name: unit.name, levelLabel: unit.levelLabel, from: from.getTime(), to: to.getTime(), generatedAt: now.getTime(),
+    unitId: unit.id, name: unit.name, levelLabel: unit.levelLabel, from: from.getTime(), to: to.getTime(), generatedAt: now.getTime(), timeZone,
     unit: rows[0]!,
     children: rows.filter((r) => r.depth === childDepth),
-    monthly: monthlySeries(db, unit.id, to),
+    monthly: monthlySeries(db, unit.id, to, timeZone),
     directives: directiveReadRates(db, unit.id, from, to),
     concerns: concernsByCategory(db, unit.id, from, to),
     slowestUnits,

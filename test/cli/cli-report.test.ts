@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import ExcelJS from "exceljs";
+import { cliEnv, cliTestTimeout, runCli } from "../helpers/cli.ts";
+
+let dir: string;
+const run = (...args: string[]) => runCli(dir, cliEnv(), ...args);
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-report-"));
+  expect((await run("init", "--org", "Hội Nông dân xã Long Vĩnh", "--code", "hnd-lv", "--level", "Xã")).code).toBe(0);
+  writeFileSync(path.join(dir, "units.csv"), "Đơn vị,Trực thuộc,Cấp\nChi hội ấp 1,Hội Nông dân xã Long Vĩnh,Chi hội\nChi hội ấp 2,Hội Nông dân xã Long Vĩnh,Chi hội\n");
+  expect((await run("units", "import", "units.csv", "--parent", "#1")).code).toBe(0);
+  writeFileSync(path.join(dir, "roster.csv"), "Họ và tên,SĐT,Chi hội\nNguyễn Văn An,0912345678,Chi hội ấp 1\nLê Thị Hoa,0912345679,Chi hội ấp 1\nTrần Văn Bình,0912345680,Chi hội ấp 2\n");
+  expect((await run("members", "import", "roster.csv", "--unit", "#1")).stderr).toBe("");
+}, cliTestTimeout);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("chihoi report", { timeout: cliTestTimeout }, () => {
+  it("should print the unit and its branches and write an .xlsx and a CSV whose figures match the database", async () => {
+    // A meeting of branch 1 in January 2026 answered by one of its two members.
+    const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"));
+    const branch = db.prepare(`SELECT id FROM Unit WHERE name = 'Chi hội ấp 1'`).get() as { id: number };
+    const an = db.prepare(`SELECT id FROM Person WHERE fullName = 'Nguyễn Văn An'`).get() as { id: number };
+    const starts = Date.parse("2026-01-10T12:00:00Z");
+    const meeting = db.prepare(`INSERT INTO Meeting (unitId, title, startsAt, endsAt, createdAt, updatedAt) VALUES (?, 'Sinh hoạt', ?, ?, ?, ?)`).run(branch.id, starts, starts + 7_200_000, starts, starts);
+    db.prepare(`INSERT INTO Rsvp (meetingId, personId, answer, answeredAt) VALUES (?, ?, 'attend', ?)`).run(meeting.lastInsertRowid, an.id, starts);
+    db.close();
+
+    const r = await run("report", "#1", "--from", "2025-07-01", "--to", "2026-06-30", "--xlsx", "report.xlsx", "--csv", "report.csv");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("Báo cáo Hội Nông dân xã Long Vĩnh, từ 01/07/2025 đến 30/06/2026");
+    expect(r.stdout).toContain("  Chi hội ấp 1 | 2 | 0% | 1 | 50% | — | — | 0 / 0 / 0 / 0 | — | —");
+    expect(r.stdout).toContain("2026-01 | 1 | 50% | —");
+    expect(r.stdout).toContain("Đã ghi báo cáo vào report.xlsx.");
+
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(path.join(dir, "report.xlsx"));
+    const units = wb.getWorksheet("Đơn vị")!;
+    expect((units.getRow(3).values as unknown[]).slice(1, 4)).toEqual(["Chi hội ấp 1", "Chi hội", 2]);
+    const header = (units.getRow(1).values as unknown[]).slice(1);
+    expect(units.getRow(3).getCell(header.indexOf("Tỷ lệ trả lời") + 1).value).toBe(0.5);
+    expect(units.getRow(2).getCell(3).value).toBe(3);
+    const months = wb.getWorksheet("Theo tháng")!;
+    expect((months.getRow(8).getCell(1).value as Date).toISOString().slice(0, 7)).toBe("2026-01");
+    expect(months.getRow(8).getCell(2).value).toBe(1);
+    expect(readFileSync(path.join(dir, "report.csv"), "utf8")).toContain("\r\nChi hội ấp 1,Chi hội,2,0,0,0,0,0,0,1,50,,,0,0,0,0,,\r\n");
+  });
+
+  it("should refuse a date it cannot read and a period that ends before it starts, in words", async () => {
+    const bad = await run("report", "#1", "--from", "31/12/2025");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("Ngày \"31/12/2025\" không hợp lệ");
+    const backwards = await run("report", "#1", "--from", "2026-02-01", "--to", "2026-01-01");
+    expect(backwards.code).toBe(1);
+    expect(backwards.stderr).toContain("Khoảng thời gian báo cáo không hợp lệ");
+  });
+});
