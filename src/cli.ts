@@ -23,6 +23,7 @@ import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { CliReportError, runCliReport } from "./cli-report.ts";
+import { createApiToken, listApiTokens, revokeApiToken } from "./domain/api-tokens/api-token-service.ts";
 import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
 import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
 import { databaseErrorText, exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand, minutesOption } from "./cli-messages.ts";
@@ -530,6 +531,48 @@ export function buildProgram(): Command {
           if (error instanceof CliReportError) fail(error.message);
           throw error;
         }
+      }),
+    );
+
+  const apiToken = program.command("api-token").description(bilingualHelp("api.help"));
+  apiToken
+    .command("create")
+    .description(bilingualHelp("api.help_create"))
+    .requiredOption("--unit <unit>", bilingualHelp("api.opt_unit"))
+    .requiredOption("--name <name>", bilingualHelp("api.opt_name"))
+    .option("--write", bilingualHelp("api.opt_write"), false)
+    .action((o: { unit: string; name: string; write: boolean }) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, o.unit);
+        const { token, secret } = createApiToken(db, systemActor("cli"), { unitId: unit.id, name: o.name, access: o.write ? "write" : "read" });
+        out(t("api.created", { id: token.id, name: token.name, unit: token.unitName, access: t(`api.access_${token.access}`) }));
+        out(secret);
+      }),
+    );
+  apiToken
+    .command("list")
+    .description(bilingualHelp("api.help_list"))
+    .action(() =>
+      withDatabase((db) => {
+        const tokens = listApiTokens(db);
+        if (!tokens.length) return out(t("api.list_none"));
+        out(t("api.list_header"));
+        for (const k of tokens)
+          out(t("api.list_line", {
+            id: k.id, name: k.name, unit: k.unitName, access: t(`api.access_${k.access}`), prefix: k.prefix, created: formatDate(k.createdAt),
+            lastUsed: k.lastUsedAt === null ? t("api.never") : formatDate(k.lastUsedAt),
+            state: k.revokedAt === null ? t("api.state_active") : t("api.state_revoked", { when: formatDate(k.revokedAt) }),
+          }));
+      }),
+    );
+  apiToken
+    .command("revoke <id>")
+    .description(bilingualHelp("api.help_revoke"))
+    .action((id: string) =>
+      withDatabase((db) => {
+        if (!/^#?\d{1,9}$/.test(id)) fail(t("api.bad_id", { input: id }));
+        const token = revokeApiToken(db, systemActor("cli"), Number(id.replace("#", "")));
+        out(t("api.revoked", { id: token.id, name: token.name }));
       }),
     );
 

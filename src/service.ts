@@ -11,6 +11,7 @@ import { openDatabase, databaseFile, type Database } from "./storage/database.ts
 import { Inbox } from "./conversation/inbox.ts";
 import { DeliveryEngine } from "./delivery/delivery-engine.ts";
 import { createWebServer } from "./web/server.ts";
+import { mountApi } from "./web/api/api.ts";
 import { WebChatChannel } from "./channels/web/web-chat-channel.ts";
 import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
 import { seedDemoActivity } from "./demo/demo-activity.ts";
@@ -144,6 +145,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // Outside demo mode the web chat is a way in for anyone who reaches the port: off unless asked for.
   const webChatOn = demo ? config.webChat !== "off" : config.webChat === "on";
   const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo, chat: webChatOn });
+  mountApi(web.app, { db, locale: config.defaultLocale, timeZone: config.timeZone });
   if (webChatOn) {
     const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
     webChat.mount(web.app);

@@ -8,15 +8,19 @@
  *   the service's own jobs (source "system"). Whoever runs the CLI already holds the database
  *   file and the tokens, so it holds every permission; its actions are audited with their source
  *   and no person. Chat, web and API callers never get it: they act as the signed-in person.
+ * - An API token (/api/v1) acts on one unit's subtree: it reads there, and a read-write token also
+ *   imports rosters there (manage_people). It holds no other permission.
  */
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import type { AuditSource } from "../audit/audit-service.ts";
 import { can, type Permission } from "./access-scope.ts";
+import { getUnit } from "../units/unit-service.ts";
 
 export type Actor =
   | { readonly kind: "person"; readonly personId: number; readonly source?: AuditSource }
-  | { readonly kind: "system"; readonly source: "cli" | "system" };
+  | { readonly kind: "system"; readonly source: "cli" | "system" }
+  | { readonly kind: "token"; readonly tokenId: number; readonly unitPath: string; readonly write: boolean; readonly source: "api" };
 
 /** A person acting through chat (default) or another source. */
 export function personActor(personId: number, source: AuditSource = "chat"): Actor {
@@ -41,6 +45,8 @@ export function actorSource(actor: Actor): AuditSource {
 /** Whether the actor holds `permission` on the unit (the system always does). */
 export function actorCan(db: Database, actor: Actor, permission: Permission, unitId: number): boolean {
   if (actor.kind === "system") return true;
+  if (actor.kind === "token")
+    return (permission === "read" || (actor.write && permission === "manage_people")) && getUnit(db, unitId).path.startsWith(actor.unitPath);
   return can(db, actor.personId, permission, unitId);
 }
 
