@@ -29,11 +29,12 @@ import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
 import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
+import { registerDbCommands } from "./cli-db.ts";
 
 const vi = translator("vi");
 const en = translator("en");
 /** Bilingual help text: "Vietnamese / English". */
-const help = (key: string) => `${vi(`cli.${key}`)} / ${en(`cli.${key}`)}`;
+const help = (key: string) => (key.includes(".") ? `${vi(key)} / ${en(key)}` : `${vi(`cli.${key}`)} / ${en(`cli.${key}`)}`);
 
 let config: Config;
 let t: Translate;
@@ -473,6 +474,8 @@ export function buildProgram(): Command {
         printCliStats(db, unit.id, t, out);
       }),
     );
+
+  registerDbCommands(program, { t, help, out, fail, databaseUrl: () => config.databaseUrl });
 
   return program;
 }

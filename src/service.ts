@@ -49,7 +49,7 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
   if (real.engine !== "sqlite") {
     // The data layer opens and migrates PostgreSQL, but the service's queries are not converted yet.
     await real.close();
-    throw new Error("PostgreSQL: the database is ready (migrated), but the service itself does not run on PostgreSQL yet; see README \"PostgreSQL\". Use chihoi db status / chihoi db copy.");
+    throw new Error(bilingual("db.not_converted"));
   }
   const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !hasOrganisation(real));
   if (!demo) return { db: real, demo: false };

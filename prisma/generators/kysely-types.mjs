@@ -85,6 +85,27 @@ export function render(dmmf) {
   lines.push(`export const tableNames = ${JSON.stringify(tables.map(([t]) => t))} as const;`, "");
   lines.push("/** Columns of type Boolean (by name, any table): SQLite returns them as 0/1. */");
   lines.push(`export const booleanColumns: ReadonlySet<string> = new Set(${JSON.stringify([...booleans.keys()].sort())});`, "");
+  // Per table: columns in order, primary key, foreign keys (for copying a database table by table).
+  const info = {};
+  for (const model of dmmf.datamodel.models) {
+    const table = model.dbName ?? model.name;
+    const columnOf = (name) => {
+      const f = model.fields.find((x) => x.name === name);
+      return f?.dbName ?? name;
+    };
+    const scalars = model.fields.filter((f) => f.kind !== "object");
+    const primaryKey = model.primaryKey ? model.primaryKey.fields.map(columnOf) : scalars.filter((f) => f.isId).map((f) => f.dbName ?? f.name);
+    const foreignKeys = model.fields
+      .filter((f) => f.kind === "object" && f.relationFromFields?.length)
+      .map((f) => {
+        const target = dmmf.datamodel.models.find((m) => m.name === f.type);
+        return { columns: f.relationFromFields.map(columnOf), table: target.dbName ?? target.name };
+      });
+    info[table] = { columns: scalars.map((f) => f.dbName ?? f.name), primaryKey, foreignKeys };
+  }
+  lines.push("export interface TableInfo {", "  columns: readonly string[];", "  primaryKey: readonly string[];", "  foreignKeys: readonly { columns: readonly string[]; table: keyof DB }[];", "}", "");
+  lines.push("/** Columns, primary key and foreign keys of every table. */");
+  lines.push(`export const tableInfo: Record<keyof DB, TableInfo> = ${JSON.stringify(info)};`, "");
   lines.push("/** DateTime columns per table (epoch milliseconds on both engines). */");
   const timeByTable = Object.fromEntries(tables.map(([t]) => [t, [...times].filter(([, ts]) => ts.includes(t)).map(([c]) => c)]));
   lines.push(`export const timeColumns: Record<keyof DB, readonly string[]> = ${JSON.stringify(timeByTable)};`, "");
