@@ -50,7 +50,7 @@ export function postgresSchema(sqliteSchema: string): string {
     "// PostgreSQL copy of the data model: times are BIGINT epoch milliseconds, as on SQLite.",
     "generator client {",
     '  provider   = "prisma-client"',
-    '  output     = "../../node_modules/.cache/chihoi-pg-client"',
+    '  output     = "../../bench/out/prisma-pg-client"',
     '  engineType = "client"',
     "}",
     "",

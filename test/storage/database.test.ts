@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { inIds, isDistinctFrom, jsonText, likeKey, skipLocked } from "../../src/storage/dialect.ts";
+import { prepared, type Slots } from "../../src/storage/prepared.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -115,5 +116,17 @@ describe(`typed data layer (${process.env.TEST_DATABASE_URL ? "postgresql" : "sq
       }),
     ).rejects.toThrow("boom");
     expect(await db.kysely.selectFrom("Setting").select("key").where("key", "=", "rollback").execute()).toEqual([]);
+  });
+
+  it("runs a prepared query many times with new parameters, booleans included", async () => {
+    const byDemo = prepared((k, p: Slots<{ demo: boolean; prefix: string; n: number }>) =>
+      k.selectFrom("Organisation").select(["code", "isDemo"]).where("isDemo", "=", p.demo).where("code", ">=", p.prefix).orderBy("code").limit(p.n));
+    expect(await byDemo.all(db, { demo: true, prefix: "bool", n: 10 })).toEqual([{ code: "bool-a", isDemo: true }]);
+    expect(await byDemo.all(db, { demo: false, prefix: "bool", n: 1 })).toEqual([{ code: "bool-b", isDemo: false }]);
+    expect(await byDemo.first(db, { demo: false, prefix: "zzz", n: 1 })).toBeUndefined();
+    const rename = prepared((k, p: Slots<{ code: string; name: string }>) => k.updateTable("Organisation").set({ name: p.name }).where("code", "=", p.code));
+    expect(await rename.run(db, { code: "bool-a", name: "Hội A" })).toBe(1);
+    expect(await rename.run(db, { code: "nope", name: "x" })).toBe(0);
+    await expect(byDemo.all(db, { demo: true, prefix: "b" } as never)).rejects.toThrow(/"n" missing/);
   });
 });
