@@ -8,6 +8,6 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: ["test/storage/**/*.test.ts", "test/domain/coordination/**/*.test.ts"],
+    include: ["test/storage/**/*.test.ts", "test/domain/coordination/**/*.test.ts", "test/domain/units/unit-counts.test.ts"],
   },
 });

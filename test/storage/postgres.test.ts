@@ -131,6 +131,10 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
       const norm = (s: Set<string>) => [...s].filter((x) => !x.startsWith("_prisma_migrations.")).sort();
       expect(norm(pgColumns)).toEqual(norm(sqliteColumns));
       expect(listMigrations(postgresMigrationsDir).map((m) => m.name)).toEqual(listMigrations(migrationsDir).map((m) => m.name));
+      // Materialised paths compare byte by byte whatever the database's collation.
+      const collation = await postgres.kysely.selectFrom("information_schema.columns" as never).select("collation_name" as never)
+        .where("table_name" as never, "=", "Unit" as never).where("column_name" as never, "=", "path" as never).executeTakeFirstOrThrow() as { collation_name: string };
+      expect(collation.collation_name).toBe("C");
     } finally {
       await sqlite.destroy();
       await postgres.destroy();
