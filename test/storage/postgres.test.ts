@@ -79,8 +79,11 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     const second = procs.find((p) => p.proc.pid === takeover.pid)!;
     second.proc.kill("SIGTERM");
     await exited(second.proc);
-    await until(() => all().filter((l) => l.event === "acquired").length === 3, "the third process to take over");
-    const third = all().filter((l) => l.event === "acquired")[2]!.pid;
+    // (A holder can lose and retake its own lease when its event loop stalls past the ttl under
+    // load; what matters is that the third process, and only it, takes over now.)
+    const isThird = (l: Line) => l.pid !== first.proc.pid && l.pid !== second.proc.pid;
+    await until(() => all().some((l) => l.event === "acquired" && isThird(l)), "the third process to take over");
+    const third = all().find((l) => l.event === "acquired" && isThird(l))!.pid;
     await until(() => all().some((l) => l.event === "holding" && l.pid === third), "the third process to hold");
 
     // Never two holders at once: every "holding" line of one process lies outside the others' holds.
