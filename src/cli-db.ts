@@ -3,7 +3,6 @@
  */
 import type { Command } from "commander";
 import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
 import { existsSync } from "node:fs";
 import type { Translate } from "./lib/i18n.ts";
 import { databaseFile, engineOf, openDatabase, redactUrl } from "./storage/database.ts";
@@ -23,6 +22,7 @@ type Row = { migration_name: string; checksum: string; finished_at: unknown };
 /** The migrations of the database at `url`, without applying any (status only reads). */
 export async function readMigrationStatus(url: string): Promise<MigrationStatus[]> {
   if (engineOf(url) === "postgresql") {
+    const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {

@@ -15,7 +15,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
+import type pg from "pg";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement } from "kysely";
 import type { DB } from "../generated/kysely/types.ts";
 import { applyMigrations, applyPostgresMigrations } from "./migrate.ts";
@@ -150,16 +150,17 @@ function cachedStatements(db: BetterSqlite3.Database, max = 500): SqliteDatabase
   };
 }
 
-/** int8 (counts, epoch-ms times) and numeric as JavaScript numbers: all ours fit in 2^53. */
-const pgTypes: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") => {
-    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as "text");
-  }) as pg.CustomTypesConfig["getTypeParser"],
-};
-
 async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
+  // Loaded here, not at the top: SQLite-only processes (the default) never load the driver.
+  const { default: driver } = await import("pg");
+  // int8 (counts, epoch-ms times) and numeric as JavaScript numbers: all ours fit in 2^53.
+  const types: pg.CustomTypesConfig = {
+    getTypeParser: ((oid: number, format?: "text" | "binary") => {
+      if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+      return driver.types.getTypeParser(oid, format as "text");
+    }) as pg.CustomTypesConfig["getTypeParser"],
+  };
+  const pool = new driver.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
   // An idle client's connection error (server restart) must not crash the process.
   pool.on("error", () => {});
   try {
