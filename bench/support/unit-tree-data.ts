@@ -4,9 +4,10 @@
  */
 import type { Database } from "../../src/storage/database.ts";
 import { createOrganisation } from "../../src/domain/units/unit-service.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 
 export function buildUnitTree(db: Database): { rootId: number; communeIds: number[]; units: number; people: number } {
-  const { id: organisationId } = createOrganisation(db, { code: "b", name: "Bench" });
+  const { id: organisationId } = createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
   const now = Date.now();
   // Tỉnh → 100 xã → 10 ấp → 9 chi hội ≈ 10,001 units, built with raw inserts for speed.
   const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
