@@ -8,6 +8,13 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: ["test/storage/**/*.test.ts", "test/domain/coordination/**/*.test.ts", "test/domain/units/unit-counts.test.ts"],
+    include: [
+      "test/storage/database.test.ts",
+      "test/storage/copy.test.ts",
+      "test/storage/postgres.test.ts",
+      "test/storage/db-migrations.test.ts",
+      "test/domain/coordination/**/*.test.ts",
+      "test/domain/units/unit-counts.test.ts",
+    ],
   },
 });
