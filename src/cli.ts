@@ -35,6 +35,7 @@ import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
 import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
+import { registerDbCommands } from "./cli-db.ts";
 import { backupDatabase, BackupError } from "./storage/backup.ts";
 
 const vi = translator("vi");
@@ -513,6 +514,8 @@ export function buildProgram(): Command {
         }
       }),
     );
+
+  registerDbCommands(program, { t, help: bilingualHelp, out, fail, databaseUrl: () => config.databaseUrl });
 
   return program;
 }

@@ -23,10 +23,10 @@ function isTimeZone(zone: string): boolean {
 
 const envSchema = z
   .object({
-    /** SQLite database file as a URL: file:./data/chihoi.db (relative to the working directory). */
+    /** SQLite file URL (file:./data/chihoi.db, relative to the working directory) or postgresql://… */
     DATABASE_URL: z
       .string()
-      .regex(/^file:.+/, "a SQLite file URL such as file:./data/chihoi.db")
+      .regex(/^(file:.+|postgres(ql)?:\/\/.+)/, "a SQLite file URL such as file:./data/chihoi.db, or postgresql://user@host/db")
       .default("file:./data/chihoi.db"),
     /** Port of the web server (local web chat, webhooks, dashboard). */
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
