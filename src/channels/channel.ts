@@ -81,6 +81,11 @@ export interface Channel {
   /** Sends one message. Throws ChannelSendError describing what the delivery engine should do. */
   send(target: SendTarget, message: OutboundMessage): Promise<SendResult>;
   stop(): Promise<void>;
+  /**
+   * Asks the platform whether it answers at all (Telegram: getMe), without sending anything to
+   * anyone; rejects when it does not. Used to tell an outage from a failure about one recipient.
+   */
+  probe?(): Promise<void>;
 }
 
 export type SendFailure =

@@ -194,6 +194,12 @@ export class TelegramChannel implements Channel {
     return { messageIds: ids };
   }
 
+  /** getMe with a short timeout: answers without sending anything (not counted by the flood limits). */
+  async probe(): Promise<void> {
+    // grammY types its signal with the abort-controller polyfill; Node's own is what it uses.
+    await this.bot.api.getMe(AbortSignal.timeout(10_000) as unknown as Parameters<Bot["api"]["getMe"]>[0]);
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#handler = undefined;
