@@ -60,7 +60,7 @@ const envSchema = z
     TELEGRAM_RATE_PER_SECOND: positiveInt.default(30),
     TELEGRAM_CHAT_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
     TELEGRAM_GROUP_PER_MINUTE: positiveInt.default(20),
-    TELEGRAM_WINDOW_MARGIN_MS: z.coerce.number().int().min(0).max(1000).default(10),
+    TELEGRAM_WINDOW_MARGIN_MS: z.coerce.number().int().min(0).max(1000).default(2),
 
     /** Outbox: parallel sends per platform, attempts before a message is given up. */
     OUTBOX_CONCURRENCY: positiveInt.max(100).default(8),

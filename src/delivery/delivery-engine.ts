@@ -26,7 +26,7 @@ import {
 import { fitMessage } from "../channels/fit-message.ts";
 import { recordOutbound } from "../domain/messages/message-log.ts";
 import { deliveryAccount, markUnreachable } from "../domain/accounts/account-service.ts";
-import { RateLimiter, type SendBudget } from "./rate-limiter.ts";
+import { RateLimiter, type Booking, type SendBudget } from "./rate-limiter.ts";
 
 /** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
 export interface EngineClock {
@@ -75,6 +75,8 @@ export interface DeliveryEngineOptions {
 /** Distinct chats failing in a row (no success between) that mean the platform itself fails. */
 const outageStreak = 3;
 const heartbeatEveryMs = 2000;
+/** How far ahead of its turn a row is claimed, so that its request leaves right on time. */
+const lookaheadMs = 50;
 
 const backoffBaseMs = 1000;
 const backoffMaxMs = 5 * 60_000;
@@ -258,21 +260,33 @@ class PlatformWorker {
         }
         const fresh = this.#isNewRecipient(row);
         const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, now), fresh ? this.limiter.newRecipientAvailableAt(now) : now);
-        if (at > now) {
-          earliest = Math.min(earliest, at);
+        // A row whose turn comes within `lookaheadMs` is taken now and waits for its moment in the
+        // channel (see #pace): claiming and building the request stay off the critical path.
+        if (at > now + lookaheadMs) {
+          earliest = Math.min(earliest, at - lookaheadMs);
           // Held by the bot-wide window or spacing: so is every row after it.
-          if (this.limiter.globalAvailableAt(now) > now) break;
+          if (this.limiter.globalAvailableAt(now) > now + lookaheadMs) break;
           continue;
         }
         if (fresh) {
           this.limiter.reserveNewRecipient(now);
           this.#knownChats.add(row.chatId);
         }
-        // Book at once: the send follows in this same tick (claim, then dispatch).
-        this.limiter.reserve(row.chatId, row.chatType, now);
+        // Book at once (the next rows see it); the channel confirms it when the request leaves.
+        this.#bookings.set(row.id, this.limiter.reserve(row.chatId, row.chatType, at));
         picked.push(row);
       }
       const claimed = claim(db, picked.map((r) => r.id), this.engine.workerId, new Date(now + this.engine.leaseMs));
+      if (claimed.length < picked.length) {
+        // Taken by another process meanwhile: give their bookings back.
+        const got = new Set(claimed.map((r) => r.id));
+        for (const r of picked)
+          if (!got.has(r.id)) {
+            const booking = this.#bookings.get(r.id);
+            if (booking) this.limiter.cancel(booking);
+            this.#bookings.delete(r.id);
+          }
+      }
       if (this.down && claimed.length) this.#canary = claimed[0]!.id;
       for (const row of claimed) this.#dispatch(row);
       if (claimed.length) continue;
@@ -326,7 +340,16 @@ class PlatformWorker {
       // One rendering rule for every feature: a text longer than the platform allows is shown once,
       // cut, with a note of how much was cut and where to read it whole.
       const message = fitMessage(body, this.channel.capabilities, row.entityType && row.entityId != null ? { type: row.entityType, id: row.entityId } : undefined);
-      const result = await this.channel.send({ chatId: row.chatId, chatType: row.chatType }, message);
+      const booking = this.#bookings.get(row.id);
+      this.#bookings.delete(row.id);
+      const pace = booking ? () => this.#pace(booking) : undefined;
+      let result: Awaited<ReturnType<Channel["send"]>>;
+      try {
+        result = await this.channel.send({ chatId: row.chatId, chatType: row.chatType }, message, pace);
+      } finally {
+        // The request arrived before its answer came back (or its failure showed).
+        if (booking) this.limiter.complete(booking, this.engine.clock.now());
+      }
       this.#failingChats.clear();
       if (this.down) this.#markUp();
       this.#completeLater(row, body, result.messageIds);
@@ -342,6 +365,16 @@ class PlatformWorker {
   }
 
   readonly #knownChats = new Set<string>();
+  readonly #bookings = new Map<number, Booking>();
+
+  /** Right before a request leaves: confirm its booking at the real time, waiting if the window is full. */
+  async #pace(booking: Booking): Promise<void> {
+    for (;;) {
+      const wait = this.limiter.confirm(booking, this.engine.clock.now());
+      if (wait <= 0) return;
+      await new Promise<void>((resolve) => this.engine.clock.setTimeout(resolve, wait));
+    }
+  }
 
   /** A chat we have never exchanged a message with (only tracked where the platform limits those). */
   #isNewRecipient(row: OutboxRow): boolean {
