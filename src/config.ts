@@ -67,6 +67,7 @@ const envSchema = z
     OUTBOX_MAX_ATTEMPTS: positiveInt.max(50).default(8),
     /** How long a claimed message is held before another worker may retry it (crash recovery). */
     OUTBOX_LEASE_MS: positiveInt.min(500).default(60_000),
+    OUTBOX_OUTAGE_NOTICE_MS: positiveInt.default(120_000),
 
     /** Zalo personal account (zca-js): key that encrypts the stored login at rest. */
     ZALO_CREDENTIALS_KEY: z.string().min(16, "at least 16 characters").optional(),
@@ -137,6 +138,8 @@ export interface Config {
     concurrency: number;
     maxAttempts: number;
     leaseMs: number;
+    /** A platform down this long is reported to the admins in chat. */
+    outageNoticeMs: number;
     limits: Record<string, RateLimits>;
   };
 }
@@ -197,6 +200,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.OUTBOX_CONCURRENCY,
       maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
       leaseMs: e.OUTBOX_LEASE_MS,
+      outageNoticeMs: e.OUTBOX_OUTAGE_NOTICE_MS,
       limits: {
         telegram: {
           perSecond: e.TELEGRAM_RATE_PER_SECOND,
