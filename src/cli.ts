@@ -19,6 +19,7 @@ import { currentLinkCode, ensureLinkCodes } from "./domain/linking/link-service.
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
+import { printTicket } from "./cli-tickets.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { maskPhone } from "./lib/phone.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
@@ -463,6 +464,12 @@ export function buildProgram(): Command {
         out(t("cli.backup_done", { file: target, size: `${(size / 1024).toFixed(0)} KB` }));
       }),
     );
+
+  const tickets = program.command("tickets").description(`${vi("delivery.cli_tickets")} / ${en("delivery.cli_tickets")}`);
+  tickets
+    .command("show <id>")
+    .description(`${vi("delivery.cli_tickets_show")} / ${en("delivery.cli_tickets_show")}`)
+    .action((id: string) => withDatabase((db) => printTicket(db, Number(id.replace("#", "")), t, out, config.timeZone, config.defaultLocale)));
 
   program
     .command("stats <unit>")
