@@ -75,10 +75,7 @@ process.on("message", async (command: Command) => {
     }
     process.send!({ kind: "said", pushed });
   } else if (command.kind === "report") {
-    process.send!({
-      kind: "report", sent: fake.sent().map((s) => [String(s.chat_id), s.at]), rateLimited: fake.counters.rateLimited,
-      limited: fake.calls.filter((c) => c.status === 429).map((c) => [String(c.payload.chat_id), c.at]),
-    });
+    process.send!({ kind: "report", sent: fake.sent().map((s) => [String(s.chat_id), s.at]), rateLimited: fake.counters.rateLimited });
   } else if (command.kind === "calls") {
     process.send!({ kind: "calls", setWebhook: fake.calls.some((c) => c.method === "setWebhook"), sent: fake.sentCount() });
   } else {
