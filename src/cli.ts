@@ -3,6 +3,9 @@
  * Every command answers bad input with a clear message and exit code 1, leaving the database as
  * it was.
  */
+import { systemActor } from "./domain/access/actor.ts";
+import { setGroupAllowed } from "./domain/groups/group-service.ts";
+import { movedTallyAt } from "./domain/meetings/reminder-plan.ts";
 import { Command, Option } from "commander";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -94,8 +97,8 @@ export function buildProgram(): Command {
     .action((o: { org: string; code: string; root?: string; level: string }) =>
       withDatabase((db) => {
         const result = db.sql.transaction(() => {
-          const org = createOrganisation(db, { code: o.code, name: o.org });
-          const root = createUnit(db, { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
+          const org = createOrganisation(db, systemActor("cli"), { code: o.code, name: o.org });
+          const root = createUnit(db, systemActor("cli"), { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
           recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
           return { org, root };
         });
@@ -127,7 +130,7 @@ export function buildProgram(): Command {
     .action((name: string, o: { parent: string; level: string }) =>
       withDatabase((db) => {
         const parent = resolveUnit(db, o.parent);
-        const unit = createUnit(db, { parentId: parent.id, name, levelLabel: o.level });
+        const unit = createUnit(db, systemActor("cli"), { parentId: parent.id, name, levelLabel: o.level });
         recordAudit(db, { source: "cli", action: "unit.add", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_added", { id: unit.id, name: unit.name }));
       }),
@@ -140,7 +143,7 @@ export function buildProgram(): Command {
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
         const parent = resolveUnit(db, o.to);
-        moveUnit(db, unit.id, parent.id);
+        moveUnit(db, systemActor("cli"), unit.id, parent.id);
         recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
         out(t("cli.unit_moved", { name: unit.name, parent: parent.name }));
       }),
@@ -150,7 +153,7 @@ export function buildProgram(): Command {
     .description(help("units_rename"))
     .action((ref: string, name: string) =>
       withDatabase((db) => {
-        const unit = renameUnit(db, resolveUnit(db, ref).id, name);
+        const unit = renameUnit(db, systemActor("cli"), resolveUnit(db, ref).id, name);
         recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_renamed", { id: unit.id, name: unit.name }));
       }),
@@ -163,7 +166,7 @@ export function buildProgram(): Command {
     .action((file: string, o: { parent: string; dryRun: boolean }) =>
       withDatabase(async (db) => {
         const parent = resolveUnit(db, o.parent);
-        const result = await importUnitTreeFile(db, file, parent.id, { dryRun: o.dryRun });
+        const result = await importUnitTreeFile(db, systemActor("cli"), file, parent.id, { dryRun: o.dryRun });
         for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
         for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
         if (result.issues.length) fail(t("errors.import_invalid_rows", { count: result.issues.length }));
@@ -184,6 +187,7 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const unit = resolveUnit(db, o.unit);
         const result = await importRosterFile(db, {
+          actor: systemActor("cli"),
           file,
           unitId: unit.id,
           createUnits: o.createUnits,
@@ -231,7 +235,7 @@ export function buildProgram(): Command {
     .action((ref: string, o: { renew: boolean; unlinked: boolean; out?: string }) =>
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
-        const rows = ensureLinkCodes(db, unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
+        const rows = ensureLinkCodes(db, systemActor("cli"), unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
         const lines = [t("cli.codes_header")];
         for (const r of rows)
           // Grouped "1234 5678 9012": easy to read aloud, and Excel keeps it as text, not 1.23E+11.
@@ -259,7 +263,7 @@ export function buildProgram(): Command {
         const unit = resolveUnit(db, o.unit);
         const result = db.sql.transaction(() => {
           const person = (o.phone && findPersonByPhone(db, o.phone)) || createPerson(db, { fullName: o.name, phone: o.phone });
-          addMembership(db, person.id, unit.id, o.role);
+          addMembership(db, systemActor("cli"), person.id, unit.id, o.role);
           // A person already on the roster keeps the code printed for them.
           const code = currentLinkCode(db, person.id, { ttlDays: config.linkCodeTtlDays });
           recordAudit(db, { source: "cli", action: "membership.add", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: o.role } });
@@ -271,7 +275,8 @@ export function buildProgram(): Command {
 
   const meetings = program.command("meetings").description(help("meetings"));
   const when = (ms: number) => formatMeetingTime(new Date(ms), config.timeZone, config.defaultLocale);
-  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone });
+  // The CLI acts as the system actor: its operator holds the database and the tokens (README "Rights").
+  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone, actor: systemActor("cli") });
   meetings
     .command("add")
     .description(help("meetings_add"))
@@ -298,6 +303,8 @@ export function buildProgram(): Command {
         if (!o.when) fail(t("cli.when_or_repeat"));
         const meeting = createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
         out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
+        const tallyAt = movedTallyAt(db, meeting);
+        if (tallyAt !== null) out(t("rights.short_notice_tally", { when: when(tallyAt) }));
       }),
     );
   meetings
@@ -366,8 +373,7 @@ export function buildProgram(): Command {
           const at = /^\s*(\d+)\s*d\s*@\s*(\d{1,2}:\d{2})\s*$/i.exec(part);
           return at ? { daysBefore: Number(at[1]), at: at[2]!.padStart(5, "0") } : { minutesBefore: minutes(part) };
         });
-        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) });
-        recordAudit(db, { source: "cli", action: "reminders.set", entityType: "Unit", entityId: unit.id, detail: { offsets } });
+        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) }, systemActor("cli"));
         out(t("cli.reminders_set", { unit: unit.name }));
       }),
     );
@@ -440,10 +446,8 @@ export function buildProgram(): Command {
   const setGroup = (allowed: boolean) => (id: string, o: { unit?: string }) =>
     withDatabase((db) => {
       const groupId = Number(id.replace("#", ""));
-      if (!db.sql.get(`SELECT 1 FROM ChatGroup WHERE id = ?`, groupId)) throw new AppError("not_found", { what: `#${id}` });
       const unitId = o.unit ? resolveUnit(db, o.unit).id : null;
-      db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = COALESCE(?, unitId) WHERE id = ?`, allowed ? 1 : 0, unitId, groupId);
-      recordAudit(db, { source: "cli", action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId });
+      setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
       out(t("cli.group_done", { id: groupId }));
     });
   groups.command("allow <id>").description(help("groups_allow")).option("--unit <unit>", help("opt_unit")).action(setGroup(true));
