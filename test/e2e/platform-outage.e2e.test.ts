@@ -9,6 +9,7 @@ import { startFakeTelegram } from "../helpers/telegram.ts";
 import type { FakeTelegramServer } from "../fakes/telegram-server.ts";
 import { prepare, removeDir, startTestService, tempDir, type TestService } from "../helpers/service.ts";
 import { buildTree } from "../helpers/tree.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { addMembership, createPerson } from "../../src/domain/people/people-service.ts";
 import { ensureChatAccount } from "../../src/domain/accounts/account-service.ts";
 import { enqueue, priorities } from "../../src/domain/deliveries/outbox-service.ts";
@@ -26,7 +27,7 @@ beforeEach(async () => {
   await prepare(dir, (db) => {
     const tree = buildTree(db);
     const admin = createPerson(db, { fullName: "Trần Quản Trị", phone: "0911111111" });
-    addMembership(db, admin.id, tree.province.id, "admin");
+    addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
     db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = 0 WHERE id = ?`, admin.id, ensureChatAccount(db, "telegram", "7001").id);
     db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = 0 WHERE id = ?`, admin.id, ensureChatAccount(db, "zalo_bot", "zadmin").id);
   });
