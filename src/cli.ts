@@ -21,6 +21,7 @@ import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linki
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
+import { printTicket } from "./cli-tickets.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { CliReportError, runCliReport } from "./cli-report.ts";
 import { createApiToken, listApiTokens, revokeApiToken } from "./domain/api-tokens/api-token-service.ts";
@@ -37,6 +38,7 @@ import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
 import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
+import { registerDbCommands } from "./cli-db.ts";
 import { backupDatabase, BackupError } from "./storage/backup.ts";
 
 const vi = translator("vi");
@@ -499,6 +501,12 @@ export function buildProgram(): Command {
       }),
     );
 
+  const tickets = program.command("tickets").description(`${vi("delivery.cli_tickets")} / ${en("delivery.cli_tickets")}`);
+  tickets
+    .command("show <id>")
+    .description(`${vi("delivery.cli_tickets_show")} / ${en("delivery.cli_tickets_show")}`)
+    .action((id: string) => withDatabase((db) => printTicket(db, Number(id.replace("#", "")), t, out, config.timeZone, config.defaultLocale)));
+
   program
     .command("stats <unit>")
     .description(help("stats"))
@@ -575,6 +583,8 @@ export function buildProgram(): Command {
         out(t("api.revoked", { id: token.id, name: token.name }));
       }),
     );
+
+  registerDbCommands(program, { t, help: bilingualHelp, out, fail, databaseUrl: () => config.databaseUrl });
 
   return program;
 }
