@@ -6,8 +6,8 @@ import { type Intent, type ParseContext, parseIntent } from "../../src/conversat
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../..");
-/** /work/shared/fixtures — `../shared` from the repository root. */
-const fixturePath = path.resolve(here, "../../../shared/fixtures/replies-vi.tsv");
+/** Members' replies and their meaning: kept inside the repository so a bare clone passes `npm test`. */
+const fixturePath = path.resolve(here, "../fixtures/replies-vi.tsv");
 
 interface FixtureRow {
   line: number;

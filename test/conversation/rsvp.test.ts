@@ -13,7 +13,7 @@ import { findAccount } from "../../src/domain/accounts/account-service.ts";
 import { setPendingQuestion } from "../../src/domain/conversation-state.ts";
 
 const zone = "Asia/Ho_Chi_Minh";
-const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/fixtures/replies-vi.tsv");
+const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/replies-vi.tsv");
 
 let h: ChatHarness;
 let tree: TestTree;
@@ -87,7 +87,7 @@ describe("answers", () => {
     expect(getRsvp(h.db, m.id, an.id)).toMatchObject({ answer: "absent", reason: "con ốm" });
   });
 
-  it("should classify every reminder reply of the shared fixture and store its reason", async () => {
+  it("should classify every reminder reply of the replies fixture and store its reason", async () => {
     const m = meeting();
     await remind(m);
     const account = findAccount(h.db, "telegram", "42")!;
