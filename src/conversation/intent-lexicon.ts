@@ -18,7 +18,7 @@ export const ABBREVIATIONS: Readonly<Record<string, string>> = {
   k: "không", ko: "không", kg: "không", kh: "không", khg: "không", hk: "không", hok: "không",
   hong: "không", khum: "không", hem: "không", hum: "không", khog: "không", kp: "không phải",
   dc: "được", dk: "được", dduoc: "được", dcj: "được",
-  cm: "có mặt", comat: "có mặt",
+  cm: "có mặt", comat: "có mặt", hdsd: "hướng dẫn sử dụng", hd: "hướng dẫn",
   vs: "với", ntn: "như thế nào", j: "gì", r: "rồi", rui: "rồi", roai: "rồi", roy: "rồi",
   e: "em", t: "tôi", mk: "mình", mik: "mình", mh: "mình", tui: "tôi",
   bh: "bao giờ", bgio: "bao giờ", hnay: "hôm nay", hn: "hôm nay", hqua: "hôm qua",
@@ -42,7 +42,7 @@ export const RAW_ALIASES: Readonly<Record<string, string>> = {
 
 export const PRONOUNS = [
   "em", "tôi", "mình", "cháu", "tớ", "bác", "anh", "chị", "cô", "chú", "ông", "bà", "bạn",
-  "chúng tôi", "chúng em", "bọn em", "anh chị", "các anh chị", "i", "we", "me",
+  "chúng tôi", "chúng em", "bọn em", "anh chị", "các anh chị", "i", "we", "me", "ad", "admin",
 ];
 
 export const PARTICLES = [
@@ -66,6 +66,17 @@ export const POLITE = [
   "đồng chí", "các đồng chí", "rất", "nhiều", "thanks", "thank", "you", "sorry", "xin chào",
   "chào", "hello", "hi", "alo", "bye", "tạm biệt",
 ];
+
+/**
+ * Emoji members send to say yes / "có mặt" (skin tones and U+FE0F are ignored): thumbs up, check
+ * marks, OK hand, raised hands, folded hands, handshake, salute, flexed arm, clapping, "OK" box.
+ */
+export const EMOJI_YES = [
+  "👍", "✅", "✔️", "☑️", "🆗", "👌", "✋", "🙋", "🖐", "🤚", "🙌", "🙏", "🤝", "🫡", "💪", "👏", "✌️",
+  "🤙", "👊", "💯", "🫶",
+];
+/** Emoji that say no / "vắng". */
+export const EMOJI_NO = ["👎", "❌", "✖️", "❎", "🚫", "🙅", "⛔"];
 
 export const GREETINGS = ["xin chào", "chào", "hello", "hi", "alo", "hey", "chào bạn"];
 export const THANKS = ["cảm ơn", "cám ơn", "thanks", "thank", "you"];
@@ -155,6 +166,21 @@ export const REASON_CONNECTORS = [
   "because", "because of", "due to",
 ];
 
+/**
+ * Words that ask the association for something: a message with one of them is never only an
+ * attendance answer ("em đến được, đề nghị chi hội…").
+ */
+export const REQUEST_WORDS = [
+  "đề nghị", "kiến nghị", "phản ánh", "đề xuất", "góp ý", "khiếu nại", "thắc mắc", "cho hỏi",
+  "xin hỏi", "hỏi", "yêu cầu", "nhờ", "trình bày", "tố cáo", "request", "suggest", "complain",
+];
+
+/** Other words that short answers are made of ("I can come", "em đến được ngay", "cả nhà em đi"). */
+export const ANSWER_EXTRA = [
+  "can", "be", "able", "there", "will", "be able to", "i", "và", "với", "cùng", "chắc chắn",
+  "đông đủ", "đúng hẹn", "sẵn sàng", "nhất định", "vẫn", "đầy đủ", "ngay", "liền", "nữa",
+];
+
 /** Words that end a clause (negation and cues do not reach across them). */
 export const CLAUSE_BREAKS = ["nhưng", "nhưng mà", "but", "nên", "cho nên"];
 
@@ -207,14 +233,36 @@ export const SCHEDULE_ALLOWED = [
 
 export const HELP_WORDS = [
   "hướng dẫn", "trợ giúp", "giúp", "giúp đỡ", "giúp với", "help", "menu", "hỗ trợ", "cứu",
-  "hướng dẫn sử dụng", "cách dùng", "cách sử dụng", "instructions",
+  "hướng dẫn sử dụng", "cách dùng", "cách sử dụng", "instructions", "chỉ giúp", "chỉ dẫn",
+  "chỉ cách", "chỉ với", "chỉ em", "chỉ tôi", "chỉ cháu", "chỉ mình", "chỉ bác", "chỉ giùm", "giùm",
+  "chỉ hộ", "hướng dẫn giúp", "hướng dẫn giùm", "cứu với",
 ];
-/** "làm sao để dùng", "cách sử dụng": help when a how-word and a use-word are both there. */
-export const HELP_HOWTO = ["làm sao", "thế nào", "như thế nào", "cách", "how", "sao"];
-export const HELP_USE = ["dùng", "sử dụng", "use", "xài"];
+/**
+ * "làm sao để dùng", "không biết bấm vào đâu", "trả lời thế nào": a request for help when a
+ * how-word (or "I don't know / understand") and a word for using the bot are both there and
+ * nothing else is said (see HELP_ALLOWED).
+ */
+export const HELP_HOWTO = [
+  "làm sao", "làm thế nào", "thế nào", "như thế nào", "cách", "how", "sao", "ra sao", "bằng cách nào",
+  "không biết", "chưa biết", "không hiểu", "chưa hiểu", "không rành", "không rõ", "chưa rõ",
+  "không quen", "chưa quen", "mù", "nào", "đâu", "ở đâu", "chỗ nào", "gì", "hỏi", "don't know",
+];
+export const HELP_USE = [
+  "dùng", "sử dụng", "use", "xài", "bấm", "nhấn", "ấn", "chạm", "trả lời", "nhắn", "nhắn tin",
+  "gửi", "thao tác", "cài", "cài đặt", "vào", "mở", "chọn", "đăng ký", "liên kết", "rep", "reply",
+  "nút", "bot", "app", "ứng dụng", "phần mềm", "công nghệ", "gửi ý kiến", "báo vắng",
+];
 export const HELP_ALLOWED = [
   "với", "cần", "đi", "để", "sử dụng", "dùng", "cách", "làm sao", "thế nào", "như thế nào", "bot",
   "này", "cái này", "lệnh", "các lệnh", "gì", "me", "how", "use", "need", "i", "được", "có",
+  "cái", "nút", "nút nào", "app", "ứng dụng", "phần mềm", "điện thoại", "máy", "zalo", "telegram",
+  "tin nhắn", "tin", "ý kiến", "lịch", "văn bản", "thông báo", "chức năng", "công nghệ", "già",
+  "lớn tuổi", "mắt kém", "lắm", "quá", "nên", "phải", "làm", "gì cả", "hết", "chẳng", "chả",
+  "không", "chưa", "hiểu", "biết", "rành", "lại", "ở", "trên", "đây", "kiểu", "sao", "nào",
+  "thế", "ra", "mới", "lần đầu", "nhắn", "trả lời", "bấm", "gửi", "vào", "chỗ", "đâu", "nữa",
+  "cho", "giúp", "giùm", "hộ", "ai", "đó", "chỉ", "nhé", "ơi", "dùm", "do not", "don't", "know",
+  "how to", "to", "the", "this", "it", "can", "you", "tell", "please", "what", "do",
+  "gửi ý kiến", "góp ý", "kiến nghị", "phản ánh", "báo vắng", "có mặt", "đã đọc",
 ];
 
 export const LANGUAGE_EN = ["tiếng anh", "english"];

@@ -38,6 +38,12 @@ export type Intent =
   | { kind: "satisfied" }
   | { kind: "unsatisfied" }
   | { kind: "concern"; text: string }
+  /**
+   * An attendance answer inside a longer message that also says something else ("em sẽ đến,
+   * nhưng đề nghị chi hội xem lại hội phí"): the caller asks whether to record the answer, send the
+   * text as a concern, or both, instead of guessing.
+   */
+  | { kind: "mixed"; answer: "attend" | "absent" | "unsure"; reason?: string; text: string }
   | { kind: "empty" };
 
 /**
@@ -127,7 +133,7 @@ const COMPOUNDS = new Map<string, string[][]>();
 const COMPOUND_PARTS = new Set<string>();
 
 for (const [name, value] of Object.entries(L)) {
-  if (!Array.isArray(value) || name === "LINK_FILLERS") continue;
+  if (!Array.isArray(value) || name === "LINK_FILLERS" || name.startsWith("EMOJI_")) continue;
   for (const raw of value as string[]) {
     const entry = norm(raw);
     const parts = entry.split(" ");
@@ -219,6 +225,8 @@ const S = {
   choice: toSet(L.CHOICE_WORDS),
   englishCannot: toSet(["cannot", "won't"]),
   linkFillers: new Set(L.LINK_FILLERS),
+  requests: toSet(L.REQUEST_WORDS),
+  answerExtra: toSet(L.ANSWER_EXTRA),
 };
 
 const own = (record: Readonly<Record<string, string>>, key: string): string | undefined =>
@@ -691,7 +699,9 @@ function analyseAttendance(a: Analysis, context: ParseContext): Intent | null {
   }
   // "vì con ốm" alone: look for circumstances in the reason itself.
   const scan: [number, number] = from < to ? [from, to] : reason ?? [0, n];
-  const cues = findCues(a, scan[0], scan[1]);
+  // A cue inside a clause that says something else is an ordinary word of that sentence ("đến nay
+  // đường vẫn ngập", "đi lại khó khăn", "xem lại việc thu hội phí"), not an answer.
+  const cues = findCues(a, scan[0], scan[1]).filter((k) => !isIncidental(a, k, scan));
   if (cues.length === 0) return null;
 
   const hedge = cues.find((k) => k.kind === "hedge");
@@ -704,16 +714,82 @@ function analyseAttendance(a: Analysis, context: ParseContext): Intent | null {
   // A hedge wins ("có thể em đến trễ, chưa rõ"), unless an absence was stated in an earlier
   // clause and the hedge is about something else.
   if (hedge && !(decisive?.kind === "absent" && clauseOf(decisive) < clauseOf(hedge))) {
-    return cueAccepted(a, hedge, scan[0], scan[1], context) ? { kind: "unsure" } : null;
+    return cueAccepted(a, hedge, scan[0], scan[1], context) ? judge(a, { kind: "unsure" }, hedge, context) : null;
   }
   if (!decisive || !cueAccepted(a, decisive, scan[0], scan[1], context)) return null;
 
   if (decisive.kind === "present" || decisive.kind === "late") {
     const note = attendNote(a, cues, decisive, scan);
-    return note ? { kind: "attend", note } : { kind: "attend" };
+    return judge(a, note ? { kind: "attend", note } : { kind: "attend" }, decisive, context);
   }
   const why = absenceReason(a, decisive, reason, scan);
-  return why ? { kind: "absent", reason: why } : { kind: "absent" };
+  return judge(a, why ? { kind: "absent", reason: why } : { kind: "absent" }, decisive, context);
+}
+
+// ---------------------------------------------------------------------------------------------
+// How clearly a message is an answer. The parser finds an answer phrase; the message is a clear
+// answer only when that phrase is what it says. Every other word is scored: words an answer is
+// made of (the phrase, fillers, times, meeting words, lateness, thanks) are explained; the
+// absence's reason is the member's own and explained too; anything else — a second topic, a
+// question to the association, a request — makes the message mixed, and the member is asked.
+
+type AttendanceIntent = Extract<Intent, { kind: "attend" | "absent" | "unsure" }>;
+
+/** Words a short attendance answer is made of. */
+function isAnswerWord(w: Word | undefined): boolean {
+  return (
+    isFiller(w) || isAmount(w) || is(w, S.polite) || is(w, S.yes) || is(w, S.no) || is(w, S.negators) ||
+    is(w, S.continuations) || is(w, S.time) || is(w, S.meeting) || is(w, S.late) || is(w, S.lateContinuations) ||
+    is(w, S.presenceFree) || is(w, S.presenceConstrained) || is(w, S.returnVerb) || is(w, S.absence) ||
+    is(w, S.askLeave) || is(w, S.hedges) || is(w, S.maybe) || is(w, S.letMe) || is(w, S.letMeVerbs) ||
+    is(w, S.undecided) || is(w, S.greetings) || is(w, S.answerExtra) || isConnector(w)
+  );
+}
+
+/** Indices of the words in [from, to) that an attendance answer does not account for. */
+function unexplained(a: Analysis, from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) if (!isAnswerWord(a.words[i])) out.push(i);
+  return out;
+}
+
+/**
+ * A cue that merely appears in a sentence about something else: a verb with several meanings
+ * ("đến", "tới", "đi", "tham gia"), a hedge-like phrase ("xem lại") or a lateness word, in a clause
+ * where two or more other words are left unexplained.
+ */
+function isIncidental(a: Analysis, cue: Cue, scan: [number, number]): boolean {
+  const word = a.words[cue.from];
+  const ambiguousVerb = cue.kind === "present" && is(word, S.presenceConstrained) && !is(word, S.presenceFree);
+  if (!ambiguousVerb && cue.kind !== "hedge" && cue.kind !== "late") return false;
+  const clause = a.clauses[(word as Word).clause] as Clause;
+  return unexplained(a, Math.max(clause.from, scan[0]), Math.min(clause.to, scan[1])).length >= 2;
+}
+
+/** Content words in the message (for "a long message is not a clear answer"). */
+const contentCount = (a: Analysis): number => a.words.filter((w) => !isFiller(w) && !is(w, S.polite)).length;
+
+/** A clear answer longer than this many content words is still asked about (absences keep their reason). */
+const MAX_CLEAR_ANSWER = 16;
+
+/**
+ * The answer itself when the message clearly is one; `mixed` when it also says something else;
+ * null (not an answer) when, outside a reminder, the answer phrase sits in a sentence about
+ * something else.
+ */
+function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseContext): Intent | null {
+  const n = a.words.length;
+  const otherQuestion = a.clauses.some((c) => c.question && unexplained(a, c.from, c.to).length > 0);
+  const request = a.words.some((w) => is(w, S.requests));
+  const long = contentCount(a) > MAX_CLEAR_ANSWER;
+  let rest: number[] = [];
+  if (answer.kind !== "absent") rest = unexplained(a, 0, n);
+  if (!otherQuestion && !request && !long && rest.length === 0) return answer;
+  // Outside a reminder, an answer phrase inside a sentence about something else is that sentence.
+  const cueClause = (a.words[cue.from] as Word).clause;
+  if (context !== "reminder" && rest.some((i) => (a.words[i] as Word).clause === cueClause)) return null;
+  const reason = answer.kind === "absent" ? answer.reason : undefined;
+  return { kind: "mixed", answer: answer.kind, ...(reason ? { reason } : {}), text: a.text.trim() };
 }
 
 /** Later clauses (after the cue's clause, inside the scanned range) that say something. */
@@ -741,7 +817,7 @@ function attendNote(a: Analysis, cues: Cue[], cue: Cue, scan: [number, number]):
 
 /**
  * The member's reason for an absence, in their own words. In order: after a connector ("vì",
- * "do", "lý do"…), in the clauses after the absence ("vắng ạ, đang ở viện"), after "bận",
+ * "do", "lý do"…), in the clauses after the absence ("vắng ạ, đang ở viện"), from "bận" on,
  * right after the absence phrase ("k đi đc con ốm"), in the clauses before it ("con ốm nên em xin
  * vắng"), or the circumstance itself ("em đang ốm").
  */
@@ -767,8 +843,8 @@ function absenceReason(
     if (!is(words[i], S.busy)) continue;
     const clause = a.clauses[(words[i] as Word).clause] as Clause;
     const end = i < cue.from && clause === cueClause ? cue.from : Math.min(clause.to, scan[1]);
-    const text = excerpt(a, i + 1, end);
-    if (text) return text;
+    // "bận" alone is no reason; "bận việc nhà" is kept whole, in the member's words.
+    if (excerpt(a, i + 1, end)) return excerpt(a, i, end);
   }
 
   if (cue.kind !== "circumstance") {
@@ -860,7 +936,23 @@ function parseCommand(text: string): Intent | undefined {
 // =============================================================================================
 // The rules, in order.
 
-const THUMBS_UP = /\u{1F44D}/u;
+const SKIN_TONES = /[\u{1F3FB}-\u{1F3FF}]/gu;
+const EMOJI_YES = new Set(L.EMOJI_YES.map((e) => e.replace(/\uFE0F/g, "")));
+const EMOJI_NO = new Set(L.EMOJI_NO.map((e) => e.replace(/\uFE0F/g, "")));
+
+/**
+ * What the emoji of a message say: 1 when they agree (👍 in any skin tone, ✅, 👌, 🙋…), -1 when
+ * they refuse (👎, ❌…), 0 when there are none or they disagree with each other.
+ */
+function emojiVote(text: string): -1 | 0 | 1 {
+  let yes = false;
+  let no = false;
+  for (const ch of text.replace(SKIN_TONES, "")) {
+    if (EMOJI_YES.has(ch)) yes = true;
+    else if (EMOJI_NO.has(ch)) no = true;
+  }
+  return yes === no ? 0 : yes ? 1 : -1;
+}
 
 /**
  * Classifies a member's message. `context` says what the member was last asked (see
@@ -869,10 +961,11 @@ const THUMBS_UP = /\u{1F44D}/u;
 export function parseIntent(text: string, context: ParseContext = "none"): Intent {
   const original = typeof text === "string" ? text : "";
   const cleaned = clean(original);
-  const thumbsUp = THUMBS_UP.test(cleaned.slice(0, ANALYSIS_WINDOW));
+  const vote = emojiVote(cleaned.slice(0, ANALYSIS_WINDOW));
+  const thumbsUp = vote > 0;
 
-  // 1. Nothing meaningful: empty, spaces, control characters, emoji other than 👍.
-  if (!/[\p{L}\p{N}?]/u.test(cleaned) && !thumbsUp) return { kind: "empty" };
+  // 1. Nothing meaningful: empty, spaces, control characters, emoji that neither agree nor refuse.
+  if (!/[\p{L}\p{N}?]/u.test(cleaned) && vote === 0) return { kind: "empty" };
 
   const truncated = cleaned.length > ANALYSIS_WINDOW;
   const window = truncated ? cleaned.slice(0, ANALYSIS_WINDOW) : cleaned;
@@ -897,10 +990,12 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
     if (code) return { kind: "link", code };
   }
 
-  // 4. Symbols only: "?" asks for help, 👍 agrees (= attending when answering a reminder).
+  // 4. Symbols only: "?" asks for help; 👍 ✅ 👌 🙋 agree (= attending when answering a
+  // reminder), 👎 ❌ refuse (= absent: the member is then asked for a reason, as for "xin vắng").
   if (!/[\p{L}\p{N}]/u.test(window)) {
     if (window.includes("?")) return { kind: "help" };
-    if (thumbsUp) return context === "reminder" ? { kind: "attend" } : { kind: "yes" };
+    if (vote > 0) return context === "reminder" ? { kind: "attend" } : { kind: "yes" };
+    if (vote < 0) return context === "reminder" ? { kind: "absent" } : { kind: "no" };
     return { kind: "empty" };
   }
 
@@ -929,7 +1024,7 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
     if (language) return language;
     if (onlyCoreAndAllowed(words, (w) => is(w, S.help), S.helpAllowed)) return { kind: "help" };
     const howTo = words.some((w) => is(w, S.helpHowto));
-    if (howTo && onlyCoreAndAllowed(words, (w) => is(w, S.helpUse), S.helpAllowed)) return { kind: "help" };
+    if (howTo && onlyCoreAndAllowed(words, (w) => is(w, S.helpUse), S.helpAllowed, S.helpHowto, S.help)) return { kind: "help" };
     if (onlyCoreAndAllowed(words, (w) => is(w, S.greetings), S.polite)) return { kind: "help" };
     if (onlyCoreAndAllowed(words, (w) => is(w, S.concernStart), S.concernStartAllowed, S.polite))
       return { kind: "concern_start" };
