@@ -101,7 +101,9 @@ export const PRESENCE_FREE = [
  * meeting word: "em đi nhé", "đến dự", "tham gia đầy đủ" — but not "đi làm", "đến bệnh viện",
  * "tham gia bảo hiểm".
  */
-export const PRESENCE_CONSTRAINED = ["tham gia", "dự", "đến", "tới", "đi", "đi họp", "đi dự"];
+export const PRESENCE_CONSTRAINED = [
+  "tham gia", "dự", "đến", "tới", "đi", "đi họp", "đi dự", "kịp về", "kịp đến", "kịp tới", "kịp đi",
+];
 
 /** "về" is a presence verb only before these ("không về kịp", "về họp"). */
 export const RETURN_CONTINUATIONS = ["kịp", "họp", "dự", "sinh hoạt", "tham dự"];
@@ -141,22 +143,26 @@ export const LATE_CONTINUATIONS = [
 export const HEDGES = [
   "chưa chắc", "không chắc", "chưa biết", "không biết", "có lẽ", "chưa rõ", "không rõ",
   "xem lại", "xem đã", "xem sao", "xem thế nào", "báo sau", "báo lại", "báo lại sau", "tính sau",
-  "cố gắng", "hy vọng", "hi vọng", "phân vân", "tùy", "nếu", "biết đâu", "chưa quyết định",
-  "chưa sắp xếp", "sắp xếp xem", "chưa dám chắc", "chưa hứa", "maybe", "perhaps", "might",
+  "cố gắng", "hy vọng", "hi vọng", "phân vân", "tùy", "tùy vào", "còn tùy", "phụ thuộc", "nếu", "biết đâu", "chưa quyết định",
+  "chưa sắp xếp", "sắp xếp xem", "cố sắp xếp", "cố thu xếp", "chưa dám chắc", "chưa hứa", "maybe", "perhaps", "might",
   "not sure", "unsure", "possibly", "don't know", "will see", "probably",
 ];
 /** "có thể" is a hedge ("có thể không đi được") unless it is followed by a presence verb. */
 export const MAYBE = ["có thể"];
 /** "để (tôi) xem / sắp xếp / tính" — let me see. */
 export const LET_ME = ["để"];
-export const LET_ME_VERBS = ["xem", "coi", "sắp xếp", "tính", "hỏi", "xem lại", "xem đã", "xem sao"];
+export const LET_ME_VERBS = [
+  "xem", "coi", "sắp xếp", "tính", "hỏi", "xem lại", "xem đã", "xem sao", "trả lời", "báo", "báo lại",
+  "hỏi lại", "coi lại", "suy nghĩ", "thu xếp",
+];
 
 /** Circumstances that imply absence when the member answers a reminder with only them. */
 export const CIRCUMSTANCES = [
   "bận", "ốm", "bị ốm", "bệnh", "mệt", "đi viện", "nằm viện", "ở viện", "công tác",
   "đi công tác", "ở quê", "về quê", "đi xa", "có việc", "việc riêng", "việc gia đình",
   "việc nhà", "việc bận", "đám cưới", "đám giỗ", "đám tang", "đám ma", "trực", "tăng ca",
-  "đi làm", "đi khám", "bị bệnh", "sick", "busy", "out of town", "away",
+  "đi làm", "đi khám", "bị bệnh", "đi học", "đi thi", "ôn thi", "đi trực", "đi làm ca", "sick",
+  "busy", "out of town", "away",
 ];
 export const BUSY = ["bận", "busy"];
 
@@ -179,7 +185,12 @@ export const REQUEST_WORDS = [
 export const ANSWER_EXTRA = [
   "can", "be", "able", "there", "will", "be able to", "i", "và", "với", "cùng", "chắc chắn",
   "đông đủ", "đúng hẹn", "sẵn sàng", "nhất định", "vẫn", "đầy đủ", "ngay", "liền", "nữa",
+  "lắm", "quá", "đang", "yet", "sure", "still", "not", "bị", "con", "các con", "vợ", "chồng",
+  "vợ chồng", "cả", "cả nhà", "hai", "đăng ký", "xác nhận", "cả hai",
 ];
+
+/** Hedges whose clause is a condition ("nếu rảnh", "tùy sức khỏe"): its words are explained. */
+export const CONDITIONS = ["nếu", "tùy", "tùy vào", "còn tùy", "phụ thuộc", "hy vọng", "hi vọng"];
 
 /** Words that end a clause (negation and cues do not reach across them). */
 export const CLAUSE_BREAKS = ["nhưng", "nhưng mà", "but", "nên", "cho nên"];
@@ -213,6 +224,8 @@ export const READ_ALLOWED = [
   "cảm ơn", "cám ơn", "và", "sẽ", "thực hiện", "nắm", "rõ", "hiểu", "được", "xong", "hết", "kỹ",
   "chấp hành", "triển khai", "thông báo", "văn bản", "tài liệu", "chỉ thị", "nghị quyết",
   "đầy đủ", "nội dung", "tin nhắn", "tin", "rất", "nhiều", "đồng chí", "thanks", "and", "it",
+  "tới", "đến", "hội viên", "các hội viên", "bà con", "phổ biến", "truyền đạt", "làm theo", "kỹ càng",
+  "kĩ", "ngay", "luôn", "hết rồi", "cả", "này", "đó",
 ];
 
 export const MEETING_NOUNS = [
@@ -249,20 +262,21 @@ export const HELP_HOWTO = [
 ];
 export const HELP_USE = [
   "dùng", "sử dụng", "use", "xài", "bấm", "nhấn", "ấn", "chạm", "trả lời", "nhắn", "nhắn tin",
-  "gửi", "thao tác", "cài", "cài đặt", "vào", "mở", "chọn", "đăng ký", "liên kết", "rep", "reply",
+  "gửi", "thao tác", "cài", "cài đặt", "vào", "mở", "chọn", "xem", "đăng ký", "liên kết", "rep", "reply",
   "nút", "bot", "app", "ứng dụng", "phần mềm", "công nghệ", "gửi ý kiến", "báo vắng",
 ];
 export const HELP_ALLOWED = [
   "với", "cần", "đi", "để", "sử dụng", "dùng", "cách", "làm sao", "thế nào", "như thế nào", "bot",
   "này", "cái này", "lệnh", "các lệnh", "gì", "me", "how", "use", "need", "i", "được", "có",
-  "cái", "nút", "nút nào", "app", "ứng dụng", "phần mềm", "điện thoại", "máy", "zalo", "telegram",
+  "cái", "nút", "app", "ứng dụng", "phần mềm", "điện thoại", "máy", "zalo", "telegram",
   "tin nhắn", "tin", "ý kiến", "lịch", "văn bản", "thông báo", "chức năng", "công nghệ", "già",
   "lớn tuổi", "mắt kém", "lắm", "quá", "nên", "phải", "làm", "gì cả", "hết", "chẳng", "chả",
   "không", "chưa", "hiểu", "biết", "rành", "lại", "ở", "trên", "đây", "kiểu", "sao", "nào",
   "thế", "ra", "mới", "lần đầu", "nhắn", "trả lời", "bấm", "gửi", "vào", "chỗ", "đâu", "nữa",
   "cho", "giúp", "giùm", "hộ", "ai", "đó", "chỉ", "nhé", "ơi", "dùm", "do not", "don't", "know",
-  "how to", "to", "the", "this", "it", "can", "you", "tell", "please", "what", "do",
-  "gửi ý kiến", "góp ý", "kiến nghị", "phản ánh", "báo vắng", "có mặt", "đã đọc",
+  "to", "the", "this", "it", "can", "you", "tell", "please", "what", "do",
+  "gửi ý kiến", "góp ý", "kiến nghị", "phản ánh", "báo vắng", "có mặt", "đã đọc", "thấy",
+  "không thấy", "hiện", "lịch họp",
 ];
 
 export const LANGUAGE_EN = ["tiếng anh", "english"];
@@ -334,5 +348,6 @@ export const BLOCKING_COMPOUNDS = [
   "bởi vậy", "tại sao", "vì sao", "mỗi khi", "không sao", "không có gì", "vắng vẻ", "thăm hỏi",
   "gia đình", "đường đi", "lối đi", "du lịch", "học tập", "đi học", "đi chợ", "đi khám", "đến nỗi", "đến khi",
   "cho đến", "hộ nghèo", "chế độ", "có thể nói", "tham gia bảo hiểm", "tham gia giao thông",
-  "đi lại", "đi đường", "con đường", "mặt đường", "tiếng việt nam",
+  "đi lại", "đi đường", "con đường", "mặt đường", "tiếng việt nam", "mặt bằng", "có mặt bằng",
+  "mặt tiền", "có mặt tiền",
 ];

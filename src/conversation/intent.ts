@@ -164,7 +164,7 @@ const S = {
   /** Stripped from the end of a reason or note. */
   trailing: toSet([
     "ạ", "à", "á", "a", "nhé", "nha", "nhá", "nhen", "nghen", "ha", "hen", "ơi", "nè", "vậy",
-    "nhỉ", "đâu", "please", "pls", "rồi", "quá", "lắm", "luôn", "ghê", "thật",
+    "nhỉ", "đâu", "please", "pls", "rồi",
   ]),
   polite: toSet(L.POLITE),
   time: toSet(L.TIME_WORDS),
@@ -226,6 +226,7 @@ const S = {
   englishCannot: toSet(["cannot", "won't"]),
   linkFillers: new Set(L.LINK_FILLERS),
   requests: toSet(L.REQUEST_WORDS),
+  conditions: toSet(L.CONDITIONS),
   answerExtra: toSet(L.ANSWER_EXTRA),
 };
 
@@ -294,6 +295,8 @@ function expandToken(typed: string, depth = 0): string[] {
     const abbreviation = own(L.ABBREVIATIONS, base);
     if (abbreviation) return abbreviation.split(" ");
   }
+  // One letter drawn out ("ạaa", "ờờ") is that letter.
+  if (depth === 0 && /^(\p{L})\1+$/u.test(base)) return expandToken([...lower][0] as string, 1);
   // Laughter ("hahaha", "hihi", "kkk") is a particle.
   if (/^(?:h[aeiou]){2,}$|^k{2,}$|^hic+$/.test(base)) return ["haha"];
   // Typos with a repeated letter: "co matt", "vangg", "okkk".
@@ -469,6 +472,15 @@ function isEmptyClause(a: Analysis, c: Clause): boolean {
 }
 
 /**
+ * A particle that ends a reason ("ạ", "nhé", "đâu"). Typed with some marks, the word must be the
+ * particle exactly: "chân đau" (pain) keeps "đau", which only "dau" without any mark could be.
+ */
+function isTrailingParticle(w: Word | undefined): boolean {
+  if (!w || !is(w, S.trailing)) return false;
+  return S.trailing.has(w.raw) || shapeOf(w.raw).base === w.raw;
+}
+
+/**
  * The member's own words from word `from` to word `to` (exclusive): fillers at the start and
  * particles / polite clauses at the end are dropped. Undefined when nothing remains.
  */
@@ -477,7 +489,7 @@ function excerpt(a: Analysis, from: number, to: number, leading: WordSet = S.lea
   let last = Math.min(to, a.words.length) - 1;
   while (first <= last && is(a.words[first], leading)) first++;
   for (;;) {
-    while (last >= first && is(a.words[last], S.trailing)) last--;
+    while (last >= first && isTrailingParticle(a.words[last])) last--;
     const lastWord = a.words[last];
     if (last < first || !lastWord) return undefined;
     const c = a.clauses[lastWord.clause] as Clause;
@@ -588,7 +600,8 @@ function findCues(a: Analysis, from: number, to: number): Cue[] {
     // "có thể" is ability before a presence verb ("có thể tham gia"), a hedge otherwise.
     if (is(w, S.maybe)) {
       let j = i + 1;
-      while (j < to && sameClause(a, i, j) && isFiller(words[j])) j++;
+      // "có thể em đến muộn" (a pronoun after it): "maybe", not "can".
+      while (j < to && sameClause(a, i, j) && isFiller(words[j]) && !is(words[j], S.pronouns)) j++;
       if (!isPresenceAt(a, j) || !sameClause(a, i, j)) cues.push({ kind: "hedge", from: i, to: i + 1 });
       continue;
     }
@@ -760,6 +773,8 @@ function unexplained(a: Analysis, from: number, to: number): number[] {
  */
 function isIncidental(a: Analysis, cue: Cue, scan: [number, number]): boolean {
   const word = a.words[cue.from];
+  // "nếu rảnh", "tùy sức khỏe": the words after a condition are its content.
+  if (cue.kind === "hedge" && is(word, S.conditions)) return false;
   const ambiguousVerb = cue.kind === "present" && is(word, S.presenceConstrained) && !is(word, S.presenceFree);
   if (!ambiguousVerb && cue.kind !== "hedge" && cue.kind !== "late") return false;
   const clause = a.clauses[(word as Word).clause] as Clause;
@@ -783,11 +798,20 @@ function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseCo
   const request = a.words.some((w) => is(w, S.requests));
   const long = contentCount(a) > MAX_CLEAR_ANSWER;
   let rest: number[] = [];
-  if (answer.kind !== "absent") rest = unexplained(a, 0, n);
+  const cueWord = a.words[cue.from] as Word;
+  const cueClause = a.clauses[cueWord.clause] as Clause;
+  if (answer.kind === "unsure" && is(cueWord, S.conditions))
+    rest = unexplained(a, 0, n).filter((i) => i < cueClause.from || i >= cueClause.to);
+  else if (answer.kind !== "absent") rest = unexplained(a, 0, n);
+  else if (cue.kind === "circumstance" && !is(cueWord, S.busy)) {
+    // A circumstance alone ("em đang ốm") is an absence; inside a longer sentence it may be news.
+    // ("bận …" is always followed by the reason.)
+    const inClause = unexplained(a, cueClause.from, cueClause.to);
+    if (inClause.length >= 3) rest = inClause;
+  }
   if (!otherQuestion && !request && !long && rest.length === 0) return answer;
   // Outside a reminder, an answer phrase inside a sentence about something else is that sentence.
-  const cueClause = (a.words[cue.from] as Word).clause;
-  if (context !== "reminder" && rest.some((i) => (a.words[i] as Word).clause === cueClause)) return null;
+  if (context !== "reminder" && rest.some((i) => (a.words[i] as Word).clause === cueWord.clause)) return null;
   const reason = answer.kind === "absent" ? answer.reason : undefined;
   return { kind: "mixed", answer: answer.kind, ...(reason ? { reason } : {}), text: a.text.trim() };
 }
@@ -799,6 +823,22 @@ function laterClauses(a: Analysis, cue: Cue, scan: [number, number]): Clause[] {
     (c, index) =>
       index > cueClause && c.from >= scan[0] && c.to <= scan[1] && !c.question && !isEmptyClause(a, c),
   );
+}
+
+/**
+ * Where a reason ends: before the first clause after word `from`'s that asks the association
+ * something ("…, cho hỏi có tài liệu không", "…, đề nghị xã cho người xuống xem"). A word index,
+ * at most `to`.
+ */
+function beforeAside(a: Analysis, from: number, to: number): number {
+  const start = a.words[from]?.clause ?? a.clauses.length;
+  for (const c of a.clauses) {
+    if (c.from <= from || c.from >= to || (a.words[c.from] as Word).clause <= start) continue;
+    let aside = c.question;
+    for (let i = c.from; i < c.to && !aside; i++) if (is(a.words[i], S.requests)) aside = true;
+    if (aside) return c.from;
+  }
+  return to;
 }
 
 /** "có mặt nhưng tới trễ 10 phút" → "tới trễ 10 phút". */
@@ -828,9 +868,9 @@ function absenceReason(
   scan: [number, number],
 ): string | undefined {
   const { words } = a;
-  if (connectorReason) return excerpt(a, connectorReason[0], connectorReason[1], S.afterConnector);
+  if (connectorReason) return excerpt(a, connectorReason[0], beforeAside(a, connectorReason[0], connectorReason[1]), S.afterConnector);
 
-  const later = laterClauses(a, cue, scan);
+  const later = laterClauses(a, cue, scan).filter((c) => c.to <= beforeAside(a, cue.to - 1, scan[1]));
   const firstLater = later[0];
   const lastLater = later[later.length - 1];
   if (firstLater && lastLater) {
@@ -844,7 +884,7 @@ function absenceReason(
     const clause = a.clauses[(words[i] as Word).clause] as Clause;
     const end = i < cue.from && clause === cueClause ? cue.from : Math.min(clause.to, scan[1]);
     // "bận" alone is no reason; "bận việc nhà" is kept whole, in the member's words.
-    if (excerpt(a, i + 1, end)) return excerpt(a, i, end);
+    if (excerpt(a, i + 1, end)) return excerpt(a, i, end, S.afterConnector);
   }
 
   if (cue.kind !== "circumstance") {
@@ -855,6 +895,17 @@ function absenceReason(
       const text = excerpt(a, k, end);
       if (text) return text;
     }
+  }
+
+  // "(bác) yếu quá nên không đi được", "mưa to quá em xin nghỉ": the words before the answer.
+  if (cue.kind !== "circumstance" && cue.from > Math.max(cueClause.from, scan[0])) {
+    let end = cue.from;
+    while (end > cueClause.from && (is(words[end - 1], S.pronouns) || isFiller(words[end - 1]))) end--;
+    let said = false;
+    for (let i = Math.max(cueClause.from, scan[0]); i < end; i++)
+      if (!isAnswerWord(words[i]) && !is(words[i], S.busy)) said = true;
+    const text = said ? excerpt(a, Math.max(cueClause.from, scan[0]), end) : undefined;
+    if (text) return text;
   }
 
   const earlier = a.clauses.filter(
