@@ -19,7 +19,7 @@ import { answerConcern, askConcernText, createConcernTicket, offerConcern } from
 import { answerReaction, handleRsvpIntent, rsvpPayloads } from "./features/rsvp.ts";
 import { continueComposing, directivePayloads, listForMember, questionAboutDirective, readFromText, startComposing } from "./features/directives.ts";
 import {
-  continueTicketFlow, hasTicketRights, memberFollowUp, runTicketCommand, satisfactionFromText, ticketCommands, ticketPayloads,
+  continueTicketFlow, continueReopened, hasTicketRights, memberFollowUp, runTicketCommand, satisfactionFromText, showTicket, ticketCommands, ticketPayloads,
 } from "./features/ticket-queue.ts";
 import {
   cadreCommandFromWords, cadreCommands, cadrePayloads, continueAttendance, continueCreation, hasMeetingRights, runCadreCommand,
@@ -37,6 +37,7 @@ const payloadHandlers = new Map<string, PayloadHandler>([
   ["rsvp", rsvpPayloads.rsvp],
   ["rsvpwhich", rsvpPayloads.rsvpwhich],
   ["rsvpreason", rsvpPayloads.rsvpreason],
+  ["rsvpmix", rsvpPayloads.rsvpmix],
   ["mnew", cadrePayloads.mnew],
   ["mcancel", cadrePayloads.mcancel],
   ["attend", cadrePayloads.attend],
@@ -45,6 +46,7 @@ const payloadHandlers = new Map<string, PayloadHandler>([
   ["vb", directivePayloads.vb],
   ["tk", ticketPayloads.tk],
   ["tsat", ticketPayloads.tsat],
+  ["tkadd", ticketPayloads.tkadd],
 ]);
 
 /** Multi-step flows own the text typed while their question is open (numbers included). */
@@ -88,7 +90,7 @@ function cadreWords(turn: Turn, intent: Intent): boolean {
 }
 
 /** Tried in order before the built-in routing; each returns true when it handled the message. */
-const intentHandlers: ((turn: Turn, intent: Intent) => boolean)[] = [continueFlow, handleRsvpIntent, threads, cadreWords];
+const intentHandlers: ((turn: Turn, intent: Intent) => boolean)[] = [continueFlow, continueReopened, handleRsvpIntent, threads, cadreWords];
 
 /** Maps a pending question to the parser's context. Features name their question kinds with these prefixes. */
 function contextOf(kind: string | undefined): ParseContext {
@@ -200,13 +202,11 @@ function routeMember(turn: Turn, intent: Intent): void {
     case "satisfied":
     case "unsatisfied":
       return turn.reply(turn.t("chat.no_open_question"));
-    case "concern": {
-      if (pending?.kind === "concern_text") {
-        turn.closeQuestion("concern_text");
-        return createConcernTicket(turn, intent.text, turn.logId);
-      }
+    case "mixed":
+    case "concern":
+      // After "/ykien" too, the text gets the one-tap confirmation before it becomes a ticket.
+      turn.closeQuestion("concern_text");
       return offerConcern(turn, intent.text);
-    }
   }
 }
 
@@ -228,8 +228,10 @@ function routeCommand(turn: Turn, name: string, args: string): void {
     case "huylienket":
       return askUnlink(turn);
     case "ykien":
-      // Handlers get the queue (/ykien, /ykien 12); members start a concern (/ykien, /ykien text).
-      if (hasTicketRights(turn) && (!args.trim() || /^#?\d+$/.test(args.trim()))) return runTicketCommand(turn, "ykien", args);
+      // Handlers get the queue (/ykien); anyone opens a concern by number (/ykien 12: a member
+      // their own); members start a concern (/ykien, /ykien text).
+      if (/^#?\d+$/.test(args.trim())) return showTicket(turn, Number(args.trim().replace("#", "")));
+      if (hasTicketRights(turn) && !args.trim()) return runTicketCommand(turn, "ykien", args);
       if (args.trim().length >= 3) return createConcernTicket(turn, args.trim(), turn.logId);
       return askConcernText(turn);
     case "vanban":

@@ -995,7 +995,7 @@ const EMOJI_NO = new Set(L.EMOJI_NO.map((e) => e.replace(/\uFE0F/g, "")));
  * What the emoji of a message say: 1 when they agree (👍 in any skin tone, ✅, 👌, 🙋…), -1 when
  * they refuse (👎, ❌…), 0 when there are none or they disagree with each other.
  */
-function emojiVote(text: string): -1 | 0 | 1 {
+export function emojiVote(text: string): -1 | 0 | 1 {
   let yes = false;
   let no = false;
   for (const ch of text.replace(SKIN_TONES, "")) {
