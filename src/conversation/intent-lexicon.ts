@@ -323,6 +323,15 @@ export const NO_WORDS = [
   "sai", "không phải", "chưa", "thôi khỏi",
 ];
 
+/** "Stop what we are doing" in a guided flow: "hủy", "thôi", "cancel", "dừng lại"… */
+export const CANCEL_WORDS = [
+  "hủy", "hủy bỏ", "thôi", "thôi khỏi", "cancel", "stop", "dừng", "dừng lại", "thoát", "exit", "quit",
+  "không làm nữa", "hủy thao tác",
+];
+export const CANCEL_ALLOWED = ["đi", "luôn", "việc này", "cái này", "tất cả", "hết", "bỏ", "nữa"];
+/** Command names that cancel (folded, without the slash). */
+export const CANCEL_COMMANDS = ["huy", "huybo", "cancel", "thoi", "stop", "dung", "exit", "quit"];
+
 export const CHOICE_WORDS = [
   "số", "chọn", "lựa chọn", "phương án", "ý", "mục", "câu", "option", "number", "choice",
 ];

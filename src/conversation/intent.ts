@@ -133,7 +133,7 @@ const COMPOUNDS = new Map<string, string[][]>();
 const COMPOUND_PARTS = new Set<string>();
 
 for (const [name, value] of Object.entries(L)) {
-  if (!Array.isArray(value) || name === "LINK_FILLERS" || name.startsWith("EMOJI_")) continue;
+  if (!Array.isArray(value) || name === "LINK_FILLERS" || name === "CANCEL_COMMANDS" || name.startsWith("EMOJI_")) continue;
   for (const raw of value as string[]) {
     const entry = norm(raw);
     const parts = entry.split(" ");
@@ -226,6 +226,8 @@ const S = {
   englishCannot: toSet(["cannot", "won't"]),
   linkFillers: new Set(L.LINK_FILLERS),
   requests: toSet(L.REQUEST_WORDS),
+  cancel: toSet(L.CANCEL_WORDS),
+  cancelAllowed: toSet(L.CANCEL_ALLOWED),
   conditions: toSet(L.CONDITIONS),
   answerExtra: toSet(L.ANSWER_EXTRA),
 };
@@ -982,6 +984,19 @@ function parseCommand(text: string): Intent | undefined {
     default:
       return { kind: "command", name, args };
   }
+}
+
+/**
+ * True when the message asks to stop the flow in progress: "hủy", "huy", "/huy", "thôi", "cancel",
+ * "/cancel", "dừng lại ạ"… (the words alone, with particles). Guided flows check it first, so the
+ * word never becomes a value ("hủy" as a document kind).
+ */
+export function isCancelRequest(text: string): boolean {
+  const cleaned = clean(typeof text === "string" ? text : "");
+  if (!cleaned || cleaned.length > 60) return false;
+  const command = COMMAND_RE.exec(cleaned);
+  if (command) return L.CANCEL_COMMANDS.includes(foldVietnamese(command[1] ?? "")) && !/[\p{L}\p{N}]/u.test(command[2] ?? "");
+  return onlyCoreAndAllowed(analyse(cleaned).words, (w) => is(w, S.cancel), S.cancelAllowed, S.polite);
 }
 
 // =============================================================================================

@@ -6,8 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
-import { addMembership, createPerson } from "../../src/domain/people/people-service.ts";
-import { issueLinkCode } from "../../src/domain/linking/link-service.ts";
+import { linkInChat } from "../helpers/chat-people.ts";
 import { createMeeting } from "../../src/domain/meetings/meeting-service.ts";
 import { getRsvp } from "../../src/domain/meetings/rsvp-service.ts";
 import { answerTicket, getTicket, ticketThread } from "../../src/domain/tickets/ticket-service.ts";
@@ -20,14 +19,7 @@ let member: { id: number };
 let cadre: { id: number };
 let clock: Date;
 
-async function link(name: string, chat: number, unitId: number, role?: "cadre") {
-  const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, p.id, unitId, "member");
-  if (role) addMembership(h.db, p.id, unitId, role);
-  await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
-  await h.take(chat);
-  return p;
-}
+const link = async (name: string, chat: number, unitId: number, role?: "cadre") => ({ id: await linkInChat(h, name, chat, unitId, role) });
 
 beforeEach(async () => {
   clock = new Date("2026-11-30T01:00:00Z");

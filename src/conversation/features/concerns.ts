@@ -5,6 +5,7 @@
 import { createTicket, listTicketsOfPerson, ticketExcerpt } from "../../domain/tickets/ticket-service.ts";
 import { formatDate } from "../../lib/zoned-time.ts";
 import { questionTtlMs, type Turn } from "../turn.ts";
+import { cancelChoice } from "./flow-cancel.ts";
 
 /**
  * Questions that would capture the member's next free text ("write your concern", "what to add",
@@ -44,7 +45,7 @@ export function askConcernText(turn: Turn): void {
       ]
     : [];
   lines.push(turn.t("understand.concern_ask", { minutes: Math.round(shortQuestionTtlMs / 60_000) }));
-  turn.ask(lines.join("\n"), "concern_text", [], {}, shortQuestionTtlMs);
+  turn.ask(lines.join("\n"), "concern_text", [cancelChoice(turn)], {}, shortQuestionTtlMs);
 }
 
 export function answerConcern(turn: Turn, answer: string): void {

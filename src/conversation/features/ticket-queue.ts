@@ -17,6 +17,7 @@ import { countOpenTickets, listOpenTickets } from "../../domain/tickets/ticket-q
 import type { Intent } from "../intent.ts";
 import type { Turn } from "../turn.ts";
 import { shortQuestionTtlMs } from "./concerns.ts";
+import { cancelChoice } from "./flow-cancel.ts";
 
 const flowTtlMs = 2 * 3_600_000;
 
@@ -125,7 +126,7 @@ export function runTicketCommand(turn: Turn, name: string, args: string): void {
   const rest = args.replace(/^\s*#?\d+\s*/, "").trim();
   switch (name) {
     case "traloi":
-      if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [], { ticketId: id }, flowTtlMs);
+      if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
       return answer(turn, id, rest);
     case "nhan":
       return guard(turn, () => {
@@ -245,9 +246,9 @@ export const ticketPayloads = {
       case "take":
         return runTicketCommand(turn, "nhan", String(id));
       case "answer":
-        return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [], { ticketId: id }, flowTtlMs);
+        return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
       case "escalate":
-        return turn.ask(turn.t("ykien.ask_escalate_note", { id }), "ticket_escalate", [], { ticketId: id }, flowTtlMs);
+        return turn.ask(turn.t("ykien.ask_escalate_note", { id }), "ticket_escalate", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
       case "close":
         return runTicketCommand(turn, "dong", String(id));
       default:
