@@ -23,7 +23,7 @@ export const ABBREVIATIONS: Readonly<Record<string, string>> = {
   e: "em", t: "tôi", mk: "mình", mik: "mình", mh: "mình", tui: "tôi",
   bh: "bao giờ", bgio: "bao giờ", hnay: "hôm nay", hn: "hôm nay", hqua: "hôm qua",
   kb: "không biết", kbt: "không biết", bit: "biết", bik: "biết", bjk: "biết",
-  cx: "cũng", cg: "cũng", thui: "thôi", ah: "ạ", aj: "ạ", ak: "ạ",
+  cx: "cũng", cg: "cũng", thui: "thôi", lun: "luôn", c: "chị", ck: "chồng", vk: "vợ", ng: "người", ah: "ạ", aj: "ạ", ak: "ạ",
   oke: "ok", okie: "ok", oki: "ok", okay: "ok", okela: "ok", oce: "ok", okla: "ok", okey: "ok",
   uh: "ừ", uk: "ừ", u: "ừ", um: "ừ", uhm: "ừ", uki: "ừ", ukm: "ừ",
   "i'll": "i will", "i'm": "i am", "i've": "i have", "i'd": "i would",
@@ -141,11 +141,11 @@ export const LATE_CONTINUATIONS = [
 
 /** Hedges: the member has not decided. */
 export const HEDGES = [
-  "chưa chắc", "không chắc", "chưa biết", "không biết", "có lẽ", "chưa rõ", "không rõ",
+  "chưa chắc", "không chắc", "chưa chắc chắn", "không chắc chắn", "chưa biết", "không biết", "có lẽ", "chưa rõ", "không rõ",
   "xem lại", "xem đã", "xem sao", "xem thế nào", "báo sau", "báo lại", "báo lại sau", "tính sau",
   "cố gắng", "hy vọng", "hi vọng", "phân vân", "tùy", "tùy vào", "còn tùy", "phụ thuộc", "nếu", "biết đâu", "chưa quyết định",
   "chưa sắp xếp", "sắp xếp xem", "cố sắp xếp", "cố thu xếp", "chưa dám chắc", "chưa hứa", "maybe", "perhaps", "might",
-  "not sure", "unsure", "possibly", "don't know", "will see", "probably",
+  "not sure", "unsure", "possibly", "don't know", "will see", "probably", "mới biết", "mới biết được",
 ];
 /** "có thể" is a hedge ("có thể không đi được") unless it is followed by a presence verb. */
 export const MAYBE = ["có thể"];
@@ -186,11 +186,14 @@ export const ANSWER_EXTRA = [
   "can", "be", "able", "there", "will", "be able to", "i", "và", "với", "cùng", "chắc chắn",
   "đông đủ", "đúng hẹn", "sẵn sàng", "nhất định", "vẫn", "đầy đủ", "ngay", "liền", "nữa",
   "lắm", "quá", "đang", "yet", "sure", "still", "not", "bị", "con", "các con", "vợ", "chồng",
-  "vợ chồng", "cả", "cả nhà", "hai", "đăng ký", "xác nhận", "cả hai",
+  "vợ chồng", "cả", "cả nhà", "hai", "đăng ký", "xác nhận", "cả hai", "trước", "sau", "khoảng",
 ];
 
 /** Hedges whose clause is a condition ("nếu rảnh", "tùy sức khỏe"): its words are explained. */
-export const CONDITIONS = ["nếu", "tùy", "tùy vào", "còn tùy", "phụ thuộc", "hy vọng", "hi vọng"];
+export const CONDITIONS = ["nếu", "tùy", "tùy vào", "còn tùy", "phụ thuộc", "hy vọng", "hi vọng", "để"];
+
+/** A reminder answered with only these ("ko đc ạ", "không kịp", "chịu") is an absence. */
+export const CANNOT = ["không được", "không kịp", "không tiện", "chịu", "bó tay", "cannot"];
 
 /** Words that end a clause (negation and cues do not reach across them). */
 export const CLAUSE_BREAKS = ["nhưng", "nhưng mà", "but", "nên", "cho nên"];
@@ -199,6 +202,7 @@ export const CLAUSE_BREAKS = ["nhưng", "nhưng mà", "but", "nên", "cho nên"]
 export const MEETING_WORDS = [
   "họp", "cuộc họp", "buổi họp", "sinh hoạt", "buổi sinh hoạt", "hội nghị", "đại hội",
   "giao ban", "buổi", "lần", "meeting", "chi hội", "chi đoàn", "hội", "được", "nhé", "ạ", "mặt",
+  "này", "đó", "ấy", "kỳ này", "lần này",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -217,7 +221,7 @@ export const QUESTION_FINALS = ["không", "chưa", "chứ"];
 
 export const READ_PHRASES = [
   "đọc", "đã đọc", "đọc rồi", "đọc xong", "vừa đọc", "đã xem", "xem rồi", "xem xong", "đã nhận",
-  "nhận rồi", "nhận được rồi", "đã nắm", "nắm rồi", "đã rõ", "rõ rồi", "đã nắm được",
+  "nhận rồi", "nhận được", "nhận được rồi", "đã nắm", "nắm rồi", "đã rõ", "rõ rồi", "đã nắm được",
   "đã đọc xong", "read", "have read", "seen", "noted", "got it", "received",
 ];
 export const READ_ALLOWED = [
@@ -286,7 +290,8 @@ export const LANGUAGE_CODES_EN = ["en", "anh", "english", "tiếng anh"];
 export const LANGUAGE_CODES_VI = ["vi", "việt", "vietnamese", "tiếng việt"];
 export const LANGUAGE_ALLOWED = [
   "đổi", "chuyển", "sang", "dùng", "sử dụng", "bằng", "nói", "chọn", "cài", "đặt", "cài đặt",
-  "switch", "change", "to", "use", "in", "muốn", "được", "qua", "en", "vi",
+  "switch", "change", "to", "use", "in", "muốn", "được", "qua", "en", "vi", "làm sao", "cách",
+  "thế nào", "như thế nào", "how", "sao", "ở đâu",
 ];
 
 export const UNLINK_PHRASES = [

@@ -229,6 +229,7 @@ const S = {
   cancel: toSet(L.CANCEL_WORDS),
   cancelAllowed: toSet(L.CANCEL_ALLOWED),
   conditions: toSet(L.CONDITIONS),
+  cannot: toSet(L.CANNOT),
   answerExtra: toSet(L.ANSWER_EXTRA),
 };
 
@@ -296,6 +297,18 @@ function expandToken(typed: string, depth = 0): string[] {
   if (lower.replace(/đ/g, "d") === base) {
     const abbreviation = own(L.ABBREVIATIONS, base);
     if (abbreviation) return abbreviation.split(" ");
+  }
+  // Two words typed together ("cómặt", "xinvang", "dadoc"): a two-word compound of the lexicon.
+  if (depth === 0 && lower.length >= 4 && lower.length <= 24 && !SINGLE.has(base) && !COMPOUND_PARTS.has(base)) {
+    const letters = [...lower];
+    for (let k = 1; k < letters.length; k++) {
+      const left = letters.slice(0, k).join("");
+      const right = letters.slice(k).join("");
+      const joined = (COMPOUNDS.get(shapeOf(left).base) ?? []).find(
+        (parts) => parts.length === 2 && compatible(left, parts[0] as string) && compatible(right, parts[1] as string),
+      );
+      if (joined) return [left, right];
+    }
   }
   // One letter drawn out ("ạaa", "ờờ") is that letter.
   if (depth === 0 && /^(\p{L})\1+$/u.test(base)) return expandToken([...lower][0] as string, 1);
@@ -422,7 +435,8 @@ function analyse(text: string): Analysis {
 /** A clause with a question word, or ending with "… không/chưa" after some content. */
 function isQuestionClause(words: Word[], c: Clause): boolean {
   const inClause = words.slice(c.from, c.to);
-  if (inClause.some((w) => is(w, S.questionWords))) return true;
+  // "không ai trông", "chưa có gì": after a negator, "ai"/"gì" mean nobody/nothing.
+  if (inClause.some((w, k) => is(w, S.questionWords) && !(w.raw.length <= 3 && is(inClause[k - 1], S.negators)))) return true;
   let last = inClause.length - 1;
   while (last >= 0 && is(inClause[last], S.trailing)) last--;
   const final = inClause[last];
@@ -764,8 +778,15 @@ function isAnswerWord(w: Word | undefined): boolean {
 /** Indices of the words in [from, to) that an attendance answer does not account for. */
 function unexplained(a: Analysis, from: number, to: number): number[] {
   const out: number[] = [];
-  for (let i = from; i < to; i++) if (!isAnswerWord(a.words[i])) out.push(i);
+  for (let i = from; i < to; i++) if (!isAnswerWord(a.words[i]) && !isNameAfterPronoun(a, i)) out.push(i);
   return out;
+}
+
+/** "bác Tư", "chị Hoa": a capitalised word after a pronoun is the member naming themself. */
+function isNameAfterPronoun(a: Analysis, i: number): boolean {
+  const w = a.words[i] as Word;
+  const first = a.text.slice(w.start, w.start + 1);
+  return sameClause(a, i - 1, i) && is(a.words[i - 1], S.pronouns) && first !== first.toLowerCase();
 }
 
 /**
@@ -1088,13 +1109,17 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
     if (onlyCoreAndAllowed(words, (w) => is(w, S.unlink), S.unlinkAllowed)) return { kind: "unlink" };
     const language = languageIntent(a);
     if (language) return language;
-    if (onlyCoreAndAllowed(words, (w) => is(w, S.help), S.helpAllowed)) return { kind: "help" };
+    if (onlyCoreAndAllowed(words, (w) => is(w, S.help), S.helpAllowed, S.helpHowto)) return { kind: "help" };
     const howTo = words.some((w) => is(w, S.helpHowto));
     if (howTo && onlyCoreAndAllowed(words, (w) => is(w, S.helpUse), S.helpAllowed, S.helpHowto, S.help)) return { kind: "help" };
     if (onlyCoreAndAllowed(words, (w) => is(w, S.greetings), S.polite)) return { kind: "help" };
     if (onlyCoreAndAllowed(words, (w) => is(w, S.concernStart), S.concernStartAllowed, S.polite))
       return { kind: "concern_start" };
   }
+
+  // "ko đc ạ", "không kịp" answering a reminder: cannot come.
+  if (!truncated && context === "reminder" && onlyCoreAndAllowed(words, (w) => is(w, S.cannot), S.polite, S.time, S.meeting, S.presenceConstrained, S.returnVerb))
+    return { kind: "absent" };
 
   // 8. Attendance: attend / absent / unsure (also on a long message, if the answer is at its start).
   const attendance = analyseAttendance(a, context);
