@@ -188,11 +188,14 @@ describe("concerns: category and satisfaction", () => {
     expect(queue).toContain("Hạ tầng; chưa hài lòng");
     const thread = (await step(10, `/ykien ${id}`)).payload.text as string;
     expect(thread).toContain("Lĩnh vực: Hạ tầng. Mức độ hài lòng của hội viên: chưa hài lòng.");
+    expect(thread).toContain("(hội viên chưa hài lòng, mở lại)");
     await step(10, `/traloi ${id} Đã nạo vét xong.`);
     await h.take(11);
     await step(11, "hài lòng");
     expect((await step(10, "/ykien")).payload.text).not.toContain(`#${id}`);
-    expect((await step(11, `/ykien ${id}`)).payload.text).toContain("Mức độ hài lòng của hội viên: hài lòng.");
+    const mine = (await step(11, `/ykien ${id}`)).payload.text as string;
+    expect(mine).toContain("Mức độ hài lòng của hội viên: hài lòng.");
+    expect(mine).toContain("đã đóng");
   });
 });
 

@@ -21,6 +21,9 @@ import { cancelChoice } from "./flow-cancel.ts";
 
 const flowTtlMs = 2 * 3_600_000;
 
+/** Notes the domain writes in a ticket's history as codes; an official's note is shown as written. */
+const historyNotes = new Set(["satisfied", "reopened", "member_reply", "reassigned"]);
+
 /** "Lĩnh vực: Hạ tầng. Mức độ hài lòng: chưa cho biết." — for the queue and a ticket's thread. */
 function categoryAndSatisfaction(turn: Turn, tk: { category: string; satisfied: number | null }): { category: string; satisfaction: string } {
   return {
@@ -73,7 +76,7 @@ export function showTicket(turn: Turn, id: number): void {
           when: formatShortDate(new Date(h.createdAt), zone, turn.locale), who: h.byName ?? "—",
           from: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.fromUnit : turn.t(`ykien.status_${h.fromStatus ?? "new"}`),
           to: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.toUnit : turn.t(`ykien.status_${h.toStatus}`),
-          note: h.note ? ` (${h.note})` : "",
+          note: h.note ? ` (${historyNotes.has(h.note) ? turn.t(`understand.note_${h.note}`) : h.note})` : "",
         }),
       ),
     ];
