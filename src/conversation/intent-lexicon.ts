@@ -57,7 +57,10 @@ export const TIME_WORDS = [
   "hôm nay", "hôm qua", "ngày mai", "mai", "tối nay", "sáng nay", "chiều nay", "trưa nay",
   "sáng mai", "chiều mai", "tối mai", "hôm đó", "hôm ấy", "buổi này", "buổi đó", "buổi ấy",
   "lần này", "tuần này", "tháng này", "bữa nay", "bữa đó", "kỳ này", "đợt này", "dịp này",
-  "lúc đó", "khi đó", "nay", "today", "tomorrow", "tonight",
+  "lúc đó", "khi đó", "nay", "today", "tomorrow", "tonight", "tuần sau", "tuần tới", "buổi tới",
+  "buổi sau", "lần tới", "lần sau", "kỳ tới", "kỳ sau", "tháng sau", "tháng tới", "sắp tới",
+  "cuối tuần", "chủ nhật", "thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu", "thứ bảy",
+  "next week", "this week",
 ];
 
 /** Greetings, thanks and apologies: a clause made only of these carries no reason. */
@@ -93,7 +96,7 @@ export const NEGATORS = [
 /** Presence verbs that mean attending whatever follows ("có mặt ở hội trường"). */
 export const PRESENCE_FREE = [
   "có mặt", "tham dự", "hiện diện", "be there", "attend", "attending", "come", "coming", "join",
-  "joining", "make it", "present", "see you", "count me in",
+  "joining", "make it", "present", "see you", "count me in", "i am in", "will be there",
 ];
 
 /**
@@ -106,7 +109,7 @@ export const PRESENCE_CONSTRAINED = [
 ];
 
 /** "về" is a presence verb only before these ("không về kịp", "về họp"). */
-export const RETURN_CONTINUATIONS = ["kịp", "họp", "dự", "sinh hoạt", "tham dự"];
+export const RETURN_CONTINUATIONS = ["kịp", "họp", "dự", "sinh hoạt", "tham dự", "được", "nổi"];
 
 export const PRESENCE_CONTINUATIONS = [
   "được", "kịp", "nổi", "họp", "cuộc họp", "buổi họp", "sinh hoạt", "buổi sinh hoạt", "buổi",
@@ -161,7 +164,7 @@ export const CIRCUMSTANCES = [
   "bận", "ốm", "bị ốm", "bệnh", "mệt", "đi viện", "nằm viện", "ở viện", "công tác",
   "đi công tác", "ở quê", "về quê", "đi xa", "có việc", "việc riêng", "việc gia đình",
   "việc nhà", "việc bận", "đám cưới", "đám giỗ", "đám tang", "đám ma", "trực", "tăng ca",
-  "đi làm", "đi khám", "bị bệnh", "đi học", "đi thi", "ôn thi", "đi trực", "đi làm ca", "sick",
+  "đi làm", "đi khám", "bị bệnh", "ở xa", "đi học", "đi thi", "ôn thi", "đi trực", "đi làm ca", "sick",
   "busy", "out of town", "away",
 ];
 export const BUSY = ["bận", "busy"];
@@ -222,7 +225,8 @@ export const QUESTION_FINALS = ["không", "chưa", "chứ"];
 export const READ_PHRASES = [
   "đọc", "đã đọc", "đọc rồi", "đọc xong", "vừa đọc", "đã xem", "xem rồi", "xem xong", "đã nhận",
   "nhận rồi", "nhận được", "nhận được rồi", "đã nắm", "nắm rồi", "đã rõ", "rõ rồi", "đã nắm được",
-  "đã đọc xong", "read", "have read", "seen", "noted", "got it", "received",
+  "đã đọc xong", "đã nghiên cứu", "nghiên cứu rồi", "đã tiếp thu", "tiếp thu rồi", "đã tiếp nhận",
+  "read", "have read", "seen", "noted", "got it", "received",
 ];
 export const READ_ALLOWED = [
   "cảm ơn", "cám ơn", "và", "sẽ", "thực hiện", "nắm", "rõ", "hiểu", "được", "xong", "hết", "kỹ",

@@ -700,6 +700,9 @@ function cueAccepted(
   if (cue.kind === "circumstance")
     return context === "reminder" ? position <= 4 && total <= 12 : total <= 4;
   if (context === "reminder") return position <= 6 || total <= 20;
+  // An explicit absence ("…, tôi xin vắng") may follow its reason.
+  const explicit = is(a.words[cue.from], S.absence) || is(a.words[cue.from], S.askLeave);
+  if (cue.kind === "absent" && explicit && !cue.ambiguous && position <= 4 && total <= 12) return true;
   return position === 0 ? total <= 12 : position <= 1 && total <= 6;
 }
 

@@ -90,6 +90,7 @@ export function showTicket(turn: Turn, id: number): void {
       { label: turn.t("ykien.answer"), payload: `tk:answer:${tk.id}` },
       { label: turn.t("ykien.escalate"), payload: `tk:escalate:${tk.id}` },
       { label: turn.t("ykien.close"), payload: `tk:close:${tk.id}` },
+      cancelChoice(turn),
     ], { ticketId: tk.id }, flowTtlMs, { type: "Ticket", id: tk.id });
   });
 }
