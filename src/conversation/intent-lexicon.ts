@@ -190,6 +190,7 @@ export const ANSWER_EXTRA = [
   "đông đủ", "đúng hẹn", "sẵn sàng", "nhất định", "vẫn", "đầy đủ", "ngay", "liền", "nữa",
   "lắm", "quá", "đang", "yet", "sure", "still", "not", "bị", "con", "các con", "vợ", "chồng",
   "vợ chồng", "cả", "cả nhà", "hai", "đăng ký", "xác nhận", "cả hai", "trước", "sau", "khoảng",
+  "nhắc", "đã nhắc", "tin nhắn", "tin", "lịch", "thông báo", "nhận lịch", "có gì", "nếu có gì",
 ];
 
 /** Hedges whose clause is a condition ("nếu rảnh", "tùy sức khỏe"): its words are explained. */
@@ -367,5 +368,5 @@ export const BLOCKING_COMPOUNDS = [
   "gia đình", "đường đi", "lối đi", "du lịch", "học tập", "đi học", "đi chợ", "đi khám", "đến nỗi", "đến khi",
   "cho đến", "hộ nghèo", "chế độ", "có thể nói", "tham gia bảo hiểm", "tham gia giao thông",
   "đi lại", "đi đường", "con đường", "mặt đường", "tiếng việt nam", "mặt bằng", "có mặt bằng",
-  "mặt tiền", "có mặt tiền",
+  "mặt tiền", "có mặt tiền", "có gì", "nếu có gì", "gì đó",
 ];

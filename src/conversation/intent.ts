@@ -503,7 +503,8 @@ function isTrailingParticle(w: Word | undefined): boolean {
 function excerpt(a: Analysis, from: number, to: number, leading: WordSet = S.leading): string | undefined {
   let first = from;
   let last = Math.min(to, a.words.length) - 1;
-  while (first <= last && is(a.words[first], leading)) first++;
+  // "ba em", "bà tôi", "mẹ em": a kinship word with its owner is the reason's subject, kept.
+  while (first <= last && is(a.words[first], leading) && !(is(a.words[first], S.pronouns) && is(a.words[first + 1], S.pronouns) && first + 1 <= last)) first++;
   for (;;) {
     while (last >= first && isTrailingParticle(a.words[last])) last--;
     const lastWord = a.words[last];
@@ -746,13 +747,13 @@ function analyseAttendance(a: Analysis, context: ParseContext): Intent | null {
   // A hedge wins ("có thể em đến trễ, chưa rõ"), unless an absence was stated in an earlier
   // clause and the hedge is about something else.
   if (hedge && !(decisive?.kind === "absent" && clauseOf(decisive) < clauseOf(hedge))) {
-    return cueAccepted(a, hedge, scan[0], scan[1], context) ? judge(a, { kind: "unsure" }, hedge, context) : null;
+    return cueAccepted(a, hedge, scan[0], scan[1], context) ? judge(a, { kind: "unsure" }, hedge, context, reason) : null;
   }
   if (!decisive || !cueAccepted(a, decisive, scan[0], scan[1], context)) return null;
 
   if (decisive.kind === "present" || decisive.kind === "late") {
     const note = attendNote(a, cues, decisive, scan);
-    return judge(a, note ? { kind: "attend", note } : { kind: "attend" }, decisive, context);
+    return judge(a, note ? { kind: "attend", note } : { kind: "attend" }, decisive, context, reason);
   }
   const why = absenceReason(a, decisive, reason, scan);
   return judge(a, why ? { kind: "absent", reason: why } : { kind: "absent" }, decisive, context);
@@ -774,7 +775,7 @@ function isAnswerWord(w: Word | undefined): boolean {
     is(w, S.continuations) || is(w, S.time) || is(w, S.meeting) || is(w, S.late) || is(w, S.lateContinuations) ||
     is(w, S.presenceFree) || is(w, S.presenceConstrained) || is(w, S.returnVerb) || is(w, S.absence) ||
     is(w, S.askLeave) || is(w, S.hedges) || is(w, S.maybe) || is(w, S.letMe) || is(w, S.letMeVerbs) ||
-    is(w, S.undecided) || is(w, S.greetings) || is(w, S.answerExtra) || isConnector(w)
+    is(w, S.undecided) || is(w, S.greetings) || is(w, S.answerExtra) || is(w, S.read) || isConnector(w)
   );
 }
 
@@ -818,7 +819,7 @@ const MAX_CLEAR_ANSWER = 16;
  * null (not an answer) when, outside a reminder, the answer phrase sits in a sentence about
  * something else.
  */
-function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseContext): Intent | null {
+function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseContext, because?: [number, number]): Intent | null {
   const n = a.words.length;
   const otherQuestion = a.clauses.some((c) => c.question && unexplained(a, c.from, c.to).length > 0);
   const request = a.words.some((w) => is(w, S.requests));
@@ -828,11 +829,15 @@ function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseCo
   const cueClause = a.clauses[cueWord.clause] as Clause;
   if (answer.kind === "unsure" && is(cueWord, S.conditions))
     rest = unexplained(a, 0, n).filter((i) => i < cueClause.from || i >= cueClause.to);
-  else if (answer.kind !== "absent") rest = unexplained(a, 0, n);
-  else if (cue.kind === "circumstance" && !is(cueWord, S.busy)) {
-    // A circumstance alone ("em đang ốm") is an absence; inside a longer sentence it may be news.
-    // ("bận …" is always followed by the reason.)
-    const inClause = unexplained(a, cueClause.from, cueClause.to);
+  // "…, có thể đến trễ 10 phút vì tan ca muộn": the words after "vì" say why, like a reason.
+  else if (answer.kind !== "absent") rest = unexplained(a, 0, n).filter((i) => !because || i < because[0] || i >= because[1]);
+  else if (cue.kind === "circumstance") {
+    // A circumstance alone ("em đang ốm") is an absence; next to a question or a request, or inside
+    // a long sentence, it is what the message is about ("đi viện mất nhiều tiền, hội có hỗ trợ
+    // không"); in a sentence of middling length, ask. ("bận …" is always followed by the reason.)
+    if (otherQuestion || request) return null;
+    const inClause = is(cueWord, S.busy) ? [] : unexplained(a, cueClause.from, cueClause.to);
+    if (inClause.length >= 5) return null;
     if (inClause.length >= 3) rest = inClause;
   }
   if (!otherQuestion && !request && !long && rest.length === 0) return answer;
