@@ -93,7 +93,7 @@ describe("a concern is never recorded as có mặt", () => {
     await h.text(42, "em có mặt, nhưng đề nghị chi hội xem lại việc thu hội phí");
     const [ask] = await h.take(42);
     expect(ask!.payload.text).toContain("Anh/chị muốn bot làm gì?");
-    expect(ask!.payload.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data)).toEqual(["rsvpmix:answer", "rsvpmix:concern", "rsvpmix:both"]);
+    expect(ask!.payload.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data)).toEqual(["rsvpmix:answer", "rsvpmix:concern", "rsvpmix:both", "flow:cancel"]);
     expect(getRsvp(h.db, m.id, member.id)).toBeUndefined();
     await h.text(42, "3");
     const done = await h.lastText(42);
@@ -101,6 +101,17 @@ describe("a concern is never recorded as có mặt", () => {
     expect(done).toMatch(/Đã gửi ý kiến #\d+/);
     expect(getRsvp(h.db, m.id, member.id)?.answer).toBe("attend");
     expect(tickets()).toBe(1);
+  });
+
+  it("should do nothing with a mixed message when the member says 'không'", async () => {
+    const m = meeting();
+    await remind();
+    await h.text(42, "em có mặt, nhưng đề nghị chi hội xem lại việc thu hội phí");
+    await h.take(42);
+    await h.text(42, "không");
+    expect(await h.lastText(42)).toBe("Đã hủy, không lưu gì.");
+    expect(getRsvp(h.db, m.id, member.id)).toBeUndefined();
+    expect(tickets()).toBe(0);
   });
 
   it("should treat a mixed message as a concern when no meeting waits for an answer", async () => {

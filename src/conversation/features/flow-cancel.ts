@@ -26,6 +26,9 @@ const cancelledText: Readonly<Record<string, string>> = {
  */
 const oneTapKinds = new Set(["rsvp", "directive", "ticket_feedback"]);
 
+/** Questions where a bare "không" means "none of these": it cancels. */
+const noMeansCancel = new Set(["rsvp_mixed", "concern_text", "ticket_followup"]);
+
 /** The "Hủy" button, appended last to a step's choices. */
 export function cancelChoice(turn: Turn): Choice {
   return { label: turn.t("understand.cancel_button"), payload: cancelPayload };
@@ -68,7 +71,7 @@ export function cancelFlow(turn: Turn, intent: Intent): boolean {
   if (oneTapKinds.has(kind)) return false;
   // In the attendance list numbers are people, not choices.
   const numbered = intent.kind === "choice" && kind !== "attendance" && turn.pending?.data.choices?.[intent.index - 1] === cancelPayload;
-  if (!numbered && !isCancelRequest(text)) return false;
+  if (!numbered && !(intent.kind === "no" && noMeansCancel.has(kind)) && !isCancelRequest(text)) return false;
   cancelOpenFlow(turn);
   return true;
 }

@@ -12,6 +12,7 @@ import { pendingMeetingsForPerson, recordRsvp, setRsvpReason, type RsvpAnswer } 
 import { emojiVote, type Intent } from "../intent.ts";
 import type { Turn } from "../turn.ts";
 import { createConcernTicket, offerConcern, shortQuestionTtlMs } from "./concerns.ts";
+import { cancelChoice } from "./flow-cancel.ts";
 
 const answers: readonly RsvpAnswer[] = ["attend", "absent", "unsure"];
 const reasonTtlMs = 12 * 3_600_000;
@@ -130,6 +131,7 @@ function askAboutMixed(turn: Turn, intent: Extract<Intent, { kind: "mixed" }>): 
       { label: turn.t("understand.mixed_record", { answer: turn.t(`meetings.${intent.answer}`) }), payload: "rsvpmix:answer" },
       { label: turn.t("understand.mixed_concern"), payload: "rsvpmix:concern" },
       { label: turn.t("understand.mixed_both"), payload: "rsvpmix:both" },
+      cancelChoice(turn),
     ],
     { meetingId: meeting?.id ?? null, answer: intent.answer, reason: intent.reason ?? null, text: intent.text, logId: turn.logId },
     shortQuestionTtlMs,
