@@ -12,6 +12,9 @@
  *    containing a question word or ending in "… không" is a question.
  * 3. Ordered rules (see parseIntent), from the most specific (commands, link codes) to the
  *    default (a concern, i.e. free text for the association).
+ * 4. For an attendance answer, a score of the words it leaves unexplained (see `judge`): only a
+ *    message that is the answer is recorded; an answer with something else is `mixed` (the member
+ *    is asked); a verb like "đến"/"đi" inside a sentence about something else is no answer.
  */
 import { foldVietnamese } from "../lib/vietnamese.ts";
 import * as L from "./intent-lexicon.ts";
