@@ -127,7 +127,8 @@ describe("answers", () => {
       }
     }
     expect(mixedSeen).toBeGreaterThan(10);
-  });
+    // Hundreds of lines through the whole stack: a bound for a loaded machine, not a timing claim.
+  }, 180_000);
 
   it("should tie a reply-to to that reminder's meeting, and ask which when two are pending", async () => {
     const first = meeting();
