@@ -182,7 +182,11 @@ export const REASON_CONNECTORS = [
 export const REQUEST_WORDS = [
   "đề nghị", "kiến nghị", "phản ánh", "đề xuất", "góp ý", "khiếu nại", "thắc mắc", "cho hỏi",
   "xin hỏi", "hỏi", "yêu cầu", "nhờ", "trình bày", "tố cáo", "request", "suggest", "complain",
+  "giúp đỡ", "hỗ trợ", "mong hội", "xin hội", "cứu trợ",
 ];
+
+/** Habits, not this meeting: "ít đi sinh hoạt", "hay đến muộn", "thường vắng". */
+export const HABITUAL = ["ít", "hay", "thường", "thường xuyên", "ít khi", "chưa bao giờ", "không bao giờ", "lâu nay"];
 
 /** Other words that short answers are made of ("I can come", "em đến được ngay", "cả nhà em đi"). */
 export const ANSWER_EXTRA = [

@@ -233,6 +233,7 @@ const S = {
   cancelAllowed: toSet(L.CANCEL_ALLOWED),
   conditions: toSet(L.CONDITIONS),
   cannot: toSet(L.CANNOT),
+  habitual: toSet(L.HABITUAL),
   answerExtra: toSet(L.ANSWER_EXTRA),
 };
 
@@ -803,12 +804,17 @@ function isNameAfterPronoun(a: Analysis, i: number): boolean {
  */
 function isIncidental(a: Analysis, cue: Cue, scan: [number, number]): boolean {
   const word = a.words[cue.from];
+  const clause = a.clauses[(word as Word).clause] as Clause;
+  const start = Math.max(clause.from, scan[0]);
+  // A habit ("ít đi sinh hoạt", "hay vắng") says nothing about this meeting.
+  for (let i = start; i < cue.from; i++) if (is(a.words[i], S.habitual)) return true;
+  // A circumstance of someone else ("hội viên ốm đau", "con tôi đi làm xa") is news, not an absence.
+  if (cue.kind === "circumstance") return unexplained(a, start, cue.from).length > 0;
   // "nếu rảnh", "tùy sức khỏe": the words after a condition are its content.
   if (cue.kind === "hedge" && is(word, S.conditions)) return false;
   const ambiguousVerb = cue.kind === "present" && is(word, S.presenceConstrained) && !is(word, S.presenceFree);
   if (!ambiguousVerb && cue.kind !== "hedge" && cue.kind !== "late") return false;
-  const clause = a.clauses[(word as Word).clause] as Clause;
-  return unexplained(a, Math.max(clause.from, scan[0]), Math.min(clause.to, scan[1])).length >= 2;
+  return unexplained(a, start, Math.min(clause.to, scan[1])).length >= 2;
 }
 
 /** Content words in the message (for "a long message is not a clear answer"). */
