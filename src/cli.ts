@@ -27,7 +27,7 @@ import { describeRecurrence, parseRecurrence } from "./domain/meetings/recurrenc
 import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, moveMeeting } from "./domain/meetings/meeting-service.ts";
 import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
-import { importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
+import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
 import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
 
 const vi = translator("vi");
@@ -383,6 +383,7 @@ export function buildProgram(): Command {
         try {
           await runZaloLogin({ db, key: zaloKey(), out, qrPngPath: path.resolve(o.qr), t });
         } catch (error) {
+          if (error instanceof ZaloLoginError) fail(error.message);
           fail(`${error instanceof Error ? error.message : String(error)}\n${t("cli.zalo_login_failed_hint")}`);
         }
       }),

@@ -89,6 +89,9 @@ const envSchema = z
     if (env.ZALO_BOT_TOKEN && env.ZALO_BOT_MODE === "webhook") {
       if (!env.ZALO_BOT_WEBHOOK_URL)
         ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "a public https URL, required when ZALO_BOT_MODE=webhook" });
+      // The Bot Platform refuses http:// webhooks: catch it here, not as a failing setWebhook later.
+      else if (!/^https:\/\//i.test(env.ZALO_BOT_WEBHOOK_URL))
+        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "an https:// URL (Zalo delivers webhooks only over HTTPS; put a TLS proxy or tunnel in front)" });
       if (!env.ZALO_BOT_WEBHOOK_SECRET)
         ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_SECRET"], message: "required when ZALO_BOT_MODE=webhook" });
     }

@@ -74,6 +74,11 @@ function describeChannels(db: Database, channels: Channel[], timeZone: string, l
         state: t(`cli.zalo_state_${s.state}`), since: when(s.since), lastEvent: when(s.lastEventAt), queue, backedOff,
         error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
       }));
+    } else if (channel.id === "zalo_bot" && "status" in channel && typeof channel.status === "function") {
+      const s = (channel as unknown as { status(): { state: string; since: number; failures: number; lastError: string | null } }).status();
+      lines.push(t(`zalo.status_bot_${s.state}`, {
+        queue, since: when(s.since), failures: s.failures, error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
+      }));
     } else {
       lines.push(t("chat.status_line", { channel: channel.id, state: t("chat.status_running") }));
       lines.push(t("chat.status_queue", { channel: channel.id, count: queue }));

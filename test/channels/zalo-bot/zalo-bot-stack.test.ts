@@ -114,6 +114,20 @@ describe("Zalo Bot channel with the real chat stack", () => {
     expect(inboundRows(member.id).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["photo", "giấy mời"]]);
   });
 
+  it("should answer an unsupported message that comes without a message object, and a link as text", async () => {
+    const member = { id: "a1b2c3d4e5f6a7b8c9d0", name: "An" };
+    fake.userSendsText(member, `DK ${code}`);
+    await fake.waitForSent(1, 10_000, member.id);
+    // What Zalo sends for a protected user's content: the event, the sender and the chat, no message.
+    fake.pushUpdate({ event_name: "message.unsupported.received", from: { id: member.id, first_name: "An" }, chat: { id: member.id, chat_type: "PRIVATE" }, message_id: "u-1", date: Date.now() });
+    await fake.waitForSent(2, 10_000, member.id);
+    expect(fake.sent(member.id)[1]!.text).toBe(t("chat.non_text"));
+    fake.pushUpdate({ event_name: "message.link.received", message: { from: { id: member.id, first_name: "An" }, chat: { id: member.id, chat_type: "PRIVATE" }, message_id: "l-1", date: Date.now(), url: "https://hoi.example.vn/lich" } });
+    await drained();
+    expect(inboundRows(member.id).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["unsupported", null], ["text", "https://hoi.example.vn/lich"]]);
+    expect(fake.sent(member.id).filter((s) => s.text === t("chat.non_text"))).toHaveLength(1);
+  });
+
   it("should mark a member who blocked the bot unreachable instead of retrying", async () => {
     const member = { id: "0badc0ffee0badc0ffee", name: "Bình" };
     fake.blockChat(member.id);
