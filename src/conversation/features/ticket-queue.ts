@@ -60,6 +60,9 @@ export function showQueue(turn: Turn): void {
 }
 
 export function showTicket(turn: Turn, id: number): void {
+  // A member asking for someone else's number learns no more than for a number that does not exist.
+  if (!hasTicketRights(turn) && turn.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, id)?.personId !== turn.person!.id)
+    return turn.reply(turn.t("errors.not_found", { what: `#${id}` }));
   guard(turn, () => {
     const thread = ticketThread(turn.db, id, turn.person!.id);
     const tk = thread.ticket;
