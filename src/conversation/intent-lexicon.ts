@@ -229,7 +229,7 @@ export const QUESTION_FINALS = ["không", "chưa", "chứ"];
 
 export const READ_PHRASES = [
   "đọc", "đã đọc", "đọc rồi", "đọc xong", "vừa đọc", "đã xem", "xem rồi", "xem xong", "đã nhận",
-  "nhận rồi", "nhận được", "nhận được rồi", "đã nắm", "nắm rồi", "đã rõ", "rõ rồi", "đã nắm được",
+  "nhận rồi", "nhận được", "nhận được rồi", "nắm được", "đã nắm", "nắm rồi", "đã rõ", "rõ rồi", "đã nắm được",
   "đã đọc xong", "đã nghiên cứu", "nghiên cứu rồi", "đã tiếp thu", "tiếp thu rồi", "đã tiếp nhận",
   "read", "have read", "seen", "noted", "got it", "received",
 ];
@@ -238,7 +238,8 @@ export const READ_ALLOWED = [
   "chấp hành", "triển khai", "thông báo", "văn bản", "tài liệu", "chỉ thị", "nghị quyết",
   "đầy đủ", "nội dung", "tin nhắn", "tin", "rất", "nhiều", "đồng chí", "thanks", "and", "it",
   "tới", "đến", "hội viên", "các hội viên", "bà con", "phổ biến", "truyền đạt", "làm theo", "kỹ càng",
-  "kĩ", "ngay", "luôn", "hết rồi", "cả", "này", "đó",
+  "kĩ", "ngay", "luôn", "hết rồi", "cả", "này", "đó", "ban chấp hành", "ban thường vụ", "quán triệt",
+  "tiếp thu", "nghiên cứu", "tham gia", "chi hội",
 ];
 
 export const MEETING_NOUNS = [
@@ -261,7 +262,7 @@ export const HELP_WORDS = [
   "hướng dẫn", "trợ giúp", "giúp", "giúp đỡ", "giúp với", "help", "menu", "hỗ trợ", "cứu",
   "hướng dẫn sử dụng", "cách dùng", "cách sử dụng", "instructions", "chỉ giúp", "chỉ dẫn",
   "chỉ cách", "chỉ với", "chỉ em", "chỉ tôi", "chỉ cháu", "chỉ mình", "chỉ bác", "chỉ giùm", "giùm",
-  "chỉ hộ", "hướng dẫn giúp", "hướng dẫn giùm", "cứu với",
+  "chỉ hộ", "hướng dẫn giúp", "hướng dẫn giùm", "cứu với", "phải làm gì", "làm gì đây", "giờ làm sao",
 ];
 /**
  * "làm sao để dùng", "không biết bấm vào đâu", "trả lời thế nào": a request for help when a
@@ -289,7 +290,7 @@ export const HELP_ALLOWED = [
   "cho", "giúp", "giùm", "hộ", "ai", "đó", "chỉ", "nhé", "ơi", "dùm", "do not", "don't", "know",
   "to", "the", "this", "it", "can", "you", "tell", "please", "what", "do",
   "gửi ý kiến", "góp ý", "kiến nghị", "phản ánh", "báo vắng", "có mặt", "đã đọc", "thấy",
-  "không thấy", "hiện", "lịch họp",
+  "không thấy", "hiện", "lịch họp", "báo",
 ];
 
 export const LANGUAGE_EN = ["tiếng anh", "english"];
