@@ -4,7 +4,7 @@
  * it was.
  */
 import { Command, Option } from "commander";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
@@ -15,7 +15,7 @@ import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
 } from "./domain/units/unit-service.ts";
 import { addMembership, createPerson, findPersonByPhone, listMembers, type Role } from "./domain/people/people-service.ts";
-import { currentLinkCode, ensureLinkCodes } from "./domain/linking/link-service.ts";
+import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
@@ -29,6 +29,7 @@ import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
 import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
+import { backupDatabase, BackupError } from "./storage/backup.ts";
 
 const vi = translator("vi");
 const en = translator("en");
@@ -232,7 +233,8 @@ export function buildProgram(): Command {
         const rows = ensureLinkCodes(db, unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
         const lines = [t("cli.codes_header")];
         for (const r of rows)
-          lines.push([r.fullName, r.unitName, r.code, formatDate(r.expiresAt), r.linked ? "x" : "", t("cli.codes_howto", { code: r.code })].map(csvCell).join(","));
+          // Grouped "1234 5678 9012": easy to read aloud, and Excel keeps it as text, not 1.23E+11.
+          lines.push([r.fullName, r.unitName, formatLinkCode(r.code), formatDate(r.expiresAt), r.linked ? "x" : "", t("cli.codes_howto", { code: formatLinkCode(r.code) })].map(csvCell).join(","));
         const csv = lines.join("\r\n") + "\r\n";
         recordAudit(db, { source: "cli", action: "codes.print", entityType: "Unit", entityId: unit.id, detail: { count: rows.length, renew: o.renew } });
         if (o.out) {
@@ -262,7 +264,7 @@ export function buildProgram(): Command {
           recordAudit(db, { source: "cli", action: "membership.add", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: o.role } });
           return { person, code };
         });
-        out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: result.code.code }));
+        out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: formatLinkCode(result.code.code) }));
       }),
     );
 
@@ -449,19 +451,16 @@ export function buildProgram(): Command {
   program
     .command("backup <file>")
     .description(help("backup"))
-    .action((file: string) =>
+    .option("--force", `${vi("security.opt_force")} / ${en("security.opt_force")}`, false)
+    .action((file: string, o: { force: boolean }) =>
       withDatabase(async (db) => {
-        const target = path.resolve(file);
-        if (target === db.file) fail(t("cli.backup_same_file"));
-        mkdirSync(path.dirname(target), { recursive: true });
-        // better-sqlite3's online backup copies page by page while other connections keep writing.
         try {
-          await db.sql.db.backup(target);
+          const copy = await backupDatabase(db, file, { force: o.force });
+          out(t("cli.backup_done", { file: copy.file, size: `${(copy.size / 1024).toFixed(0)} KB` }));
         } catch (error) {
-          fail(t("cli.backup_failed", { file: target, reason: error instanceof Error ? error.message : String(error) }));
+          if (error instanceof BackupError) fail(t(error.problem === "same_file" ? "cli.backup_same_file" : `security.backup_${error.problem}`, { file: error.file }));
+          fail(t("cli.backup_failed", { file: path.resolve(file), reason: error instanceof Error ? error.message : String(error) }));
         }
-        const size = statSync(target).size;
-        out(t("cli.backup_done", { file: target, size: `${(size / 1024).toFixed(0)} KB` }));
       }),
     );
 

@@ -37,6 +37,8 @@ export interface InboundMessage {
   addressedToBot?: boolean;
   /** A reaction (emoji) on one of our messages, identified by replyTo. */
   reaction?: string;
+  /** Network address the message came from, where the channel is reached directly (web chat). */
+  sourceAddress?: string;
 }
 
 export interface Choice {

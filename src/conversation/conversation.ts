@@ -165,7 +165,7 @@ function route(turn: Turn): void {
 
 function routeStranger(turn: Turn, intent: Intent): void {
   if (intent.kind === "link") return linkWithCode(turn, intent.code);
-  if (intent.kind === "command" && intent.name === "start" && /\d{6}/.test(intent.args)) return linkWithCode(turn, intent.args);
+  if (intent.kind === "command" && intent.name === "start" && intent.args.replace(/\D/g, "").length >= 6) return linkWithCode(turn, intent.args);
   if (intent.kind === "help" || (intent.kind === "command" && intent.name === "trogiup")) return sendHelp(turn);
   if (turn.message.chatType === "group") return turn.reply(turn.t("chat.group_not_linked", { name: turn.message.sender.name ?? "" }));
   replyToStranger(turn);
@@ -219,7 +219,7 @@ function routeMember(turn: Turn, intent: Intent): void {
 function routeCommand(turn: Turn, name: string, args: string): void {
   switch (name) {
     case "start":
-      if (/\d{6}/.test(args)) return linkWithCode(turn, args);
+      if (args.replace(/\D/g, "").length >= 6) return linkWithCode(turn, args);
       return sendWelcome(turn);
     case "trogiup":
     case "help":

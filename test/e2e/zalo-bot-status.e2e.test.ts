@@ -10,7 +10,8 @@ import { removeDir, startTestService, tempDir, waitUntil, type TestService } fro
 let dir: string;
 let running: TestService;
 let zalo: FakeZaloBotServer;
-const session = "b1b2c3d4e5f6a7b8c9d0e1f2";
+/** The web chat session cookie the server issued ("chihoi_session=…"). */
+let session: string;
 
 beforeEach(async () => {
   dir = tempDir();
@@ -21,6 +22,9 @@ beforeEach(async () => {
     DEMO_MODE: "on", ZALO_BOT_TOKEN: zalo.token, ZALO_BOT_API_ROOT: zalo.apiRoot, ZALO_BOT_MODE: "webhook",
     ZALO_BOT_WEBHOOK_URL: "https://chihoi.example.vn", ZALO_BOT_WEBHOOK_SECRET: "webhook-secret-e2e",
   });
+  const page = await fetch(`${running.service.url}/chat`);
+  await page.text();
+  session = page.headers.get("set-cookie")!.split(";")[0]!;
 });
 afterEach(async () => {
   await running.stop();
@@ -29,14 +33,14 @@ afterEach(async () => {
 });
 
 async function post(path: string, body: unknown): Promise<Response> {
-  return fetch(`${running.service.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return fetch(`${running.service.url}${path}`, { method: "POST", headers: { "content-type": "application/json", cookie: session }, body: JSON.stringify(body) });
 }
 
 async function statusLines(id: string): Promise<string> {
-  await post("/chat/api/send", { session, id, text: "/trangthai" });
+  await post("/chat/api/send", { id, text: "/trangthai" });
   let found = "";
   await waitUntil(async () => {
-    const { lines } = (await (await fetch(`${running.service.url}/chat/api/history?session=${session}`)).json()) as { lines: { text: string }[] };
+    const { lines } = (await (await fetch(`${running.service.url}/chat/api/history`, { headers: { cookie: session } })).json()) as { lines: { text: string }[] };
     found = lines.filter((l) => l.text?.startsWith("Tình trạng các kênh chat:")).at(-1)?.text ?? "";
     return lines.filter((l) => l.text?.startsWith("Tình trạng các kênh chat:")).length >= Number(id.slice(1));
   }, 5000, "status");
@@ -46,7 +50,7 @@ async function statusLines(id: string): Promise<string> {
 describe("Zalo Bot webhook in the service", () => {
   it("should retry setWebhook until Zalo accepts it and show an admin where it stands", async () => {
     const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as { members: { id: number; role: string }[] };
-    await post("/chat/api/demo-login", { session, personId: members.find((m) => m.role === "admin")!.id });
+    await post("/chat/api/demo-login", { personId: members.find((m) => m.role === "admin")!.id });
     const before = await statusLines("s1");
     expect(before).toContain("• Zalo Bot: CHƯA đặt được webhook, đang thử lại");
     expect(before).toContain("Service Unavailable");

@@ -55,21 +55,33 @@ export interface TicketCreated {
   unitName: string;
   dueAt: number;
   category: TicketCategory;
+  /** Characters cut from a text longer than ticketTextMaxLength (0 when kept whole). */
+  cut?: number;
 }
+
+/** Tickets one member may open in 24 hours unless configured otherwise (TICKETS_PER_DAY). */
+export const defaultTicketsPerDay = 10;
 
 /**
  * Opens a ticket in the member's home unit with a due date from the organisation's setting.
- * Creating twice from the same inbound message returns the first ticket. Throws not_found when
- * the person belongs to no unit, invalid_input for empty text.
+ * Creating twice from the same inbound message returns the first ticket. A text longer than
+ * ticketTextMaxLength is cut, with a note in the ticket (the whole message stays in the message
+ * log). Throws not_found when the person belongs to no unit, invalid_input for empty text,
+ * ticket_too_many when the person already opened `perDay` tickets in the last 24 hours.
  */
-export function createTicket(db: Database, input: NewTicket, now = new Date()): TicketCreated {
-  const text = input.text.trim();
-  if (!text) throw new AppError("invalid_input", { field: "text" });
+export function createTicket(db: Database, input: NewTicket, now = new Date(), options: { perDay?: number } = {}): TicketCreated {
+  const whole = input.text.trim();
+  if (!whole) throw new AppError("invalid_input", { field: "text" });
+  const cut = Math.max(0, whole.length - ticketTextMaxLength);
+  const text = cut ? `${whole.slice(0, ticketTextMaxLength)} […+${cut}]` : whole;
+  const perDay = options.perDay ?? defaultTicketsPerDay;
   return db.sql.transaction(() => {
     if (input.messageLogId != null) {
       const existing = db.sql.get<{ ticketId: number }>(`SELECT ticketId FROM TicketMessage WHERE messageLogId = ? AND authorRole = 'member'`, input.messageLogId);
       if (existing) return describeTicket(db, existing.ticketId);
     }
+    const today = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket WHERE personId = ? AND createdAt > ?`, input.personId, now.getTime() - 86_400_000)!.n;
+    if (today >= perDay) throw new AppError("ticket_too_many", { max: perDay });
     const unit = homeUnitOf(db, input.personId);
     if (!unit) throw new AppError("not_found", { what: "unit" });
     const days = db.sql.get<{ d: number }>(`SELECT ticketDueDays AS d FROM Organisation WHERE id = ?`, unit.organisationId)?.d ?? 7;
@@ -88,7 +100,7 @@ export function createTicket(db: Database, input: NewTicket, now = new Date()): 
       `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, toUnitId, byPersonId, createdAt) VALUES (?, NULL, 'new', ?, ?, ?)`,
       id, unit.id, input.personId, now.getTime(),
     );
-    return { id, unitId: unit.id, unitName: unit.name, dueAt, category };
+    return { id, unitId: unit.id, unitName: unit.name, dueAt, category, cut };
   });
 }
 

@@ -75,7 +75,7 @@ describe("Zalo Bot channel with the real chat stack", () => {
     const update = fake.userSendsText(stranger, "tôi là hội viên mới");
     await fake.waitForSent(1, 10_000, stranger.id);
     expect(fake.sent(stranger.id).map((s) => s.text)).toEqual([t("chat.stranger")]);
-    expect(t("chat.stranger")).toContain("DK 123456");
+    expect(t("chat.stranger")).toContain("DK 1234 5678 9012");
     expect(inboundRows(stranger.id)).toEqual([{ kind: "text", text: "tôi là hội viên mới", platformEventId: `${stranger.id}:${update.message.message_id}`, status: "handled" }]);
   });
 
