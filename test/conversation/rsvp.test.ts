@@ -99,6 +99,8 @@ describe("answers", () => {
     for (const [, text, intent, reason] of reminderLines) {
       // Each line answers a fresh reminder, with nothing recorded yet.
       h.db.sql.run(`DELETE FROM Rsvp WHERE meetingId = ? AND personId = ?`, m.id, an.id);
+      // …and no concerns yet today (a member may raise only so many a day).
+      for (const table of ["TicketMessage", "TicketStatusChange", "Ticket"]) h.db.sql.run(`DELETE FROM ${table}`);
       setPendingQuestion(h.db, account.id, "rsvp", { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] }, startsAt, clock);
       const before = tickets();
       await h.text(42, text!);
