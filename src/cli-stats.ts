@@ -1,41 +1,68 @@
-/** `chihoi stats UNIT`: members and linked accounts, and meetings of the last 12 months, rolled up the tree. */
+/**
+ * `chihoi stats UNIT [--csv FILE] [--xlsx FILE]`: members (people, not roles) and linked accounts,
+ * concerns, directives' read rate and meetings of the last 12 months, rolled up the tree; printed,
+ * and written as a spreadsheet on request (numbers as numbers).
+ */
 import type { Database } from "./storage/database.ts";
 import type { Translate } from "./lib/i18n.ts";
-import { rollUpCounts } from "./domain/units/unit-service.ts";
-import { unitMeetingStats } from "./domain/meetings/meeting-stats.ts";
+import { unitStats, type UnitStats } from "./domain/stats/unit-stats.ts";
+import type { Table } from "./lib/table-file.ts";
 
 function percent(rate: number | null): string {
   return rate === null ? "—" : `${Math.round(rate * 100)}%`;
 }
 
-export function printCliStats(db: Database, unitId: number, t: Translate, out: (line: string) => void, now = new Date()): void {
-  const counts = rollUpCounts(db, unitId);
-  const base = counts[0]?.depth ?? 0;
+/** "45 phút", "5 giờ", "3 ngày". */
+function duration(ms: number | null, t: Translate): string {
+  if (ms === null) return "—";
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 90) return t("stats.minutes", { count: minutes });
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return t("stats.hours", { count: hours });
+  return t("stats.days", { count: Math.round(hours / 24) });
+}
+
+/** Prints the figures and returns them as a table for --csv / --xlsx. */
+export function printCliStats(db: Database, unitId: number, t: Translate, out: (line: string) => void, now = new Date()): Table {
+  const stats = unitStats(db, unitId, now);
+  const base = stats[0]?.depth ?? 0;
+  const indent = (s: UnitStats) => "  ".repeat(s.depth - base);
   out(t("cli.stats_header"));
-  for (const c of counts) {
-    out(
-      t("cli.stats_line", {
-        indent: "  ".repeat(c.depth - base),
-        name: c.name,
-        level: c.levelLabel ? ` (${c.levelLabel})` : "",
-        membersTotal: c.membersTotal,
-        linkedTotal: c.linkedTotal,
-        percent: c.membersTotal ? Math.round((100 * c.linkedTotal) / c.membersTotal) : 0,
-      }),
-    );
-  }
-  const from = new Date(now.getTime() - 365 * 86_400_000);
+  for (const s of stats)
+    out(t("cli.stats_line", {
+      indent: indent(s), name: s.name, level: s.levelLabel ? ` (${s.levelLabel})` : "",
+      membersTotal: s.members, linkedTotal: s.linked, percent: s.members ? Math.round((100 * s.linked) / s.members) : 0,
+    }));
+  out("");
+  out(t("stats.concerns_header"));
+  for (const s of stats)
+    out(t("stats.concerns_line", {
+      indent: indent(s), name: s.name, open: s.openConcerns, overdue: s.overdueConcerns,
+      firstAnswer: duration(s.medianFirstAnswerMs, t), readRate: percent(s.readRate),
+    }));
   out("");
   out(t("cli.stats_meetings_header"));
-  for (const s of unitMeetingStats(db, unitId, { from, to: now })) {
-    out(
-      t("cli.stats_meetings_line", {
-        indent: "  ".repeat(s.depth - base),
-        name: s.name,
-        held: s.meetingsHeldTotal,
-        responseRate: percent(s.responseRateTotal),
-        attendanceRate: percent(s.attendanceRateTotal),
-      }),
-    );
-  }
+  for (const s of stats)
+    out(t("cli.stats_meetings_line", {
+      indent: indent(s), name: s.name, held: s.meetingsHeld, responseRate: percent(s.responseRate), attendanceRate: percent(s.attendanceRate),
+    }));
+  return statsTable(stats, t, base);
+}
+
+function statsTable(stats: UnitStats[], t: Translate, base: number): Table {
+  const col = (key: string, kind: Table["columns"][number]["kind"], width?: number) => ({ header: t(`stats.col_${key}`), kind, width });
+  return {
+    sheet: t("stats.sheet"),
+    columns: [
+      col("unit", "text", 36), col("level", "text", 12), col("members", "integer"), col("linked", "integer"), col("linked_rate", "percent"),
+      col("open", "integer"), col("overdue", "integer"), col("first_answer_hours", "decimal"), col("read_rate", "percent"),
+      col("meetings", "integer"), col("response_rate", "percent"), col("attendance_rate", "percent"),
+    ],
+    rows: stats.map((s) => [
+      s.name, s.levelLabel, s.members, s.linked, s.members ? s.linked / s.members : null,
+      s.openConcerns, s.overdueConcerns, s.medianFirstAnswerMs === null ? null : Math.round(s.medianFirstAnswerMs / 360_000) / 10,
+      s.readRate, s.meetingsHeld, s.responseRate, s.attendanceRate,
+    ]),
+    indents: stats.map((s) => s.depth - base),
+  };
 }

@@ -3,8 +3,10 @@
  * Every command answers bad input with a clear message and exit code 1, leaving the database as
  * it was.
  */
+import { systemActor } from "./domain/access/actor.ts";
+import { setGroupAllowed } from "./domain/groups/group-service.ts";
+import { movedTallyAt } from "./domain/meetings/reminder-plan.ts";
 import { Command, Option } from "commander";
-import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
@@ -14,17 +16,21 @@ import { openDatabase, type Database } from "./storage/database.ts";
 import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
 } from "./domain/units/unit-service.ts";
-import { addMembership, createPerson, findPersonByPhone, listMembers, type Role } from "./domain/people/people-service.ts";
+import { addMembership, createPerson, findPersonByPhone, type Role } from "./domain/people/people-service.ts";
 import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
+import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
+import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
+import { databaseErrorText, exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand, minutesOption } from "./cli-messages.ts";
 import { maskPhone } from "./lib/phone.ts";
+import { memberDirectory } from "./domain/people/member-directory.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
 import { parseMeetingDateTime } from "./domain/meetings/parse-datetime.ts";
 import { describeRecurrence, parseRecurrence } from "./domain/meetings/recurrence.ts";
-import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, moveMeeting } from "./domain/meetings/meeting-service.ts";
+import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, MAX_DURATION_MINUTES, moveMeeting } from "./domain/meetings/meeting-service.ts";
 import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
@@ -34,7 +40,10 @@ import { backupDatabase, BackupError } from "./storage/backup.ts";
 const vi = translator("vi");
 const en = translator("en");
 /** Bilingual help text: "Vietnamese / English". */
-const help = (key: string) => `${vi(`cli.${key}`)} / ${en(`cli.${key}`)}`;
+const help = (key: string) => bilingualHelp(`cli.${key}`);
+function bilingualHelp(key: string): string {
+  return `${vi(key)} / ${en(key)}`;
+}
 
 let config: Config;
 let t: Translate;
@@ -61,17 +70,32 @@ function formatDate(ms: number): string {
   return new Intl.DateTimeFormat("vi-VN", { timeZone: config.timeZone, day: "2-digit", month: "2-digit", year: "numeric" }).format(new Date(ms));
 }
 
-function csvCell(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/** Link-code slips as a table: the code is a text column (a code starting with 0 keeps it). */
+function codesTable(rows: { fullName: string; unitName: string; code: string; expiresAt: number; linked: boolean }[]): Table {
+  const { botName, telegramLink, zaloLink } = config.slips;
+  const places = [telegramLink && t("codes.where_telegram", { link: telegramLink }), zaloLink && t("codes.where_zalo", { link: zaloLink })].filter(Boolean);
+  const where = places.length ? places.join(t("codes.where_or")) : t("codes.where_unknown");
+  return {
+    sheet: t("codes.sheet"),
+    columns: [
+      { header: t("codes.col_name"), kind: "text", width: 28 }, { header: t("codes.col_unit"), kind: "text", width: 28 },
+      { header: t("codes.col_code"), kind: "code", width: 14 }, { header: t("codes.col_expires"), kind: "text", width: 12 },
+      { header: t("codes.col_linked"), kind: "text", width: 10 }, { header: t("codes.col_howto"), kind: "text", width: 70 },
+    ],
+    // Grouped "1234 5678 9012": easy to read aloud.
+    rows: rows.map((r) => {
+      const code = formatLinkCode(r.code);
+      return [r.fullName, r.unitName, code, formatDate(r.expiresAt), r.linked ? "x" : "", t("codes.howto", { code, bot: botName, where })];
+    }),
+  };
 }
 
 export function buildProgram(): Command {
-  const program = new Command("chihoi")
+  const program = new LocalisedCommand("chihoi", () => t)
     .description(help("program"))
     .usage(vi("cli.usage"))
     .helpOption("-h, --help", "Trợ giúp / Help")
     .version("0.1.0", "-V, --version", "Phiên bản / Version")
-    .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addHelpCommand("help [command]", "Trợ giúp cho một lệnh / Help for a command");
 
@@ -93,8 +117,8 @@ export function buildProgram(): Command {
     .action((o: { org: string; code: string; root?: string; level: string }) =>
       withDatabase((db) => {
         const result = db.sql.transaction(() => {
-          const org = createOrganisation(db, { code: o.code, name: o.org });
-          const root = createUnit(db, { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
+          const org = createOrganisation(db, systemActor("cli"), { code: o.code, name: o.org });
+          const root = createUnit(db, systemActor("cli"), { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
           recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
           return { org, root };
         });
@@ -126,7 +150,7 @@ export function buildProgram(): Command {
     .action((name: string, o: { parent: string; level: string }) =>
       withDatabase((db) => {
         const parent = resolveUnit(db, o.parent);
-        const unit = createUnit(db, { parentId: parent.id, name, levelLabel: o.level });
+        const unit = createUnit(db, systemActor("cli"), { parentId: parent.id, name, levelLabel: o.level });
         recordAudit(db, { source: "cli", action: "unit.add", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_added", { id: unit.id, name: unit.name }));
       }),
@@ -139,7 +163,7 @@ export function buildProgram(): Command {
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
         const parent = resolveUnit(db, o.to);
-        moveUnit(db, unit.id, parent.id);
+        moveUnit(db, systemActor("cli"), unit.id, parent.id);
         recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
         out(t("cli.unit_moved", { name: unit.name, parent: parent.name }));
       }),
@@ -149,7 +173,7 @@ export function buildProgram(): Command {
     .description(help("units_rename"))
     .action((ref: string, name: string) =>
       withDatabase((db) => {
-        const unit = renameUnit(db, resolveUnit(db, ref).id, name);
+        const unit = renameUnit(db, systemActor("cli"), resolveUnit(db, ref).id, name);
         recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_renamed", { id: unit.id, name: unit.name }));
       }),
@@ -162,10 +186,10 @@ export function buildProgram(): Command {
     .action((file: string, o: { parent: string; dryRun: boolean }) =>
       withDatabase(async (db) => {
         const parent = resolveUnit(db, o.parent);
-        const result = await importUnitTreeFile(db, file, parent.id, { dryRun: o.dryRun });
+        const result = await importUnitTreeFile(db, systemActor("cli"), file, parent.id, { dryRun: o.dryRun });
         for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
         for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
-        if (result.issues.length) fail(t("errors.import_invalid_rows", { count: result.issues.length }));
+        if (result.issues.length) fail(t("roster.units_invalid_rows", { count: result.issues.length }));
         out(o.dryRun ? t("cli.import_dry_run") : t("cli.import_written"));
         if (!o.dryRun) recordAudit(db, { source: "cli", action: "units.import", entityType: "Unit", entityId: parent.id, detail: { created: result.created.length } });
       }),
@@ -183,6 +207,7 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const unit = resolveUnit(db, o.unit);
         const result = await importRosterFile(db, {
+          actor: systemActor("cli"),
           file,
           unitId: unit.id,
           createUnits: o.createUnits,
@@ -193,10 +218,11 @@ export function buildProgram(): Command {
         if (o.dryRun || result.issues.length) {
           for (const u of result.unitsToCreate) out(t("cli.import_change_unit", { unit: u }));
           for (const c of result.changes)
-            out(c.kind === "create"
-              ? t("cli.import_change_create", { line: c.line, name: c.name, unit: c.unit })
-              : t("cli.import_change_update", { line: c.line, name: c.name, fields: c.fields.join(", ") }));
+            out(c.kind === "create" ? t("cli.import_change_create", { line: c.line, name: c.name, unit: c.unit }) : describeUpdate(t, c));
         }
+        // A phone number that now names someone else is shown whether or not this is a dry run.
+        for (const c of result.changes)
+          if (c.kind === "update" && c.nameMismatch) process.stderr.write(describeNameMismatch(t, c, c.phone) + "\n");
         out(t("cli.import_summary", {
           created: result.created, updated: result.updated, unchanged: result.unchanged,
           unitsCreated: result.unitsToCreate.length, invalid: result.invalidRows,
@@ -213,11 +239,22 @@ export function buildProgram(): Command {
   members
     .command("list <unit>")
     .description(help("members_list"))
-    .action((ref: string) =>
+    .option("--show-phones", bilingualHelp("members.opt_show_phones"), false)
+    .action((ref: string, o: { showPhones: boolean }) =>
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
-        for (const m of listMembers(db, unit.id, { subtree: true }))
-          out(`#${m.id}\t${m.fullName}\t${maskPhone(m.phone)}\t${m.unitName}\t${t(`cli.role_${m.role}`)}${m.title ? ` (${m.title})` : ""}\t${m.linkedAccounts > 0 ? "✓" : ""}`);
+        const people = memberDirectory(db, unit.id);
+        if (!people.length) {
+          out(t("members.nobody", { unit: unit.name }));
+          return;
+        }
+        // Full numbers are personal data: who asked for them is in the audit log.
+        if (o.showPhones) recordAudit(db, { source: "cli", action: "members.phones_shown", entityType: "Unit", entityId: unit.id, detail: { count: people.length } });
+        for (const p of people) {
+          const roles = p.roles.map((r) => t("members.role_in", { role: t(`cli.role_${r.role}`), title: r.title ? ` (${r.title})` : "", unit: r.unitName }));
+          const phone = p.phone ? (o.showPhones ? p.phone : maskPhone(p.phone)) : "—";
+          out(`#${p.personId}\t${p.fullName}\t${phone}\t${roles.join("; ")}\t${p.linkedAccounts > 0 ? "✓" : ""}`);
+        }
       }),
     );
 
@@ -228,20 +265,16 @@ export function buildProgram(): Command {
     .option("--unlinked", help("opt_unlinked"), false)
     .option("-o, --out <file>", help("opt_out"))
     .action((ref: string, o: { renew: boolean; unlinked: boolean; out?: string }) =>
-      withDatabase((db) => {
+      withDatabase(async (db) => {
         const unit = resolveUnit(db, ref);
-        const rows = ensureLinkCodes(db, unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
-        const lines = [t("cli.codes_header")];
-        for (const r of rows)
-          // Grouped "1234 5678 9012": easy to read aloud, and Excel keeps it as text, not 1.23E+11.
-          lines.push([r.fullName, r.unitName, formatLinkCode(r.code), formatDate(r.expiresAt), r.linked ? "x" : "", t("cli.codes_howto", { code: formatLinkCode(r.code) })].map(csvCell).join(","));
-        const csv = lines.join("\r\n") + "\r\n";
+        const rows = ensureLinkCodes(db, systemActor("cli"), unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
+        const table = codesTable(rows);
         recordAudit(db, { source: "cli", action: "codes.print", entityType: "Unit", entityId: unit.id, detail: { count: rows.length, renew: o.renew } });
+        if (!config.slips.telegramLink && !config.slips.zaloLink) process.stderr.write(t("codes.no_link") + "\n");
         if (o.out) {
-          // BOM so that Excel opens the Vietnamese text as UTF-8.
-          writeFileSync(o.out, "\uFEFF" + csv);
+          await writeTableFile(o.out, table, /\.xlsx$/i.test(o.out) ? "xlsx" : "csv");
           out(t("cli.codes_written", { count: rows.length, file: o.out }));
-        } else process.stdout.write(csv);
+        } else process.stdout.write(tableCsv(table));
       }),
     );
 
@@ -258,7 +291,7 @@ export function buildProgram(): Command {
         const unit = resolveUnit(db, o.unit);
         const result = db.sql.transaction(() => {
           const person = (o.phone && findPersonByPhone(db, o.phone)) || createPerson(db, { fullName: o.name, phone: o.phone });
-          addMembership(db, person.id, unit.id, o.role);
+          addMembership(db, systemActor("cli"), person.id, unit.id, o.role);
           // A person already on the roster keeps the code printed for them.
           const code = currentLinkCode(db, person.id, { ttlDays: config.linkCodeTtlDays });
           recordAudit(db, { source: "cli", action: "membership.add", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: o.role } });
@@ -270,7 +303,8 @@ export function buildProgram(): Command {
 
   const meetings = program.command("meetings").description(help("meetings"));
   const when = (ms: number) => formatMeetingTime(new Date(ms), config.timeZone, config.defaultLocale);
-  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone });
+  // The CLI acts as the system actor: its operator holds the database and the tokens (README "Rights").
+  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone, actor: systemActor("cli") });
   meetings
     .command("add")
     .description(help("meetings_add"))
@@ -280,7 +314,7 @@ export function buildProgram(): Command {
     .option("--repeat <rule>", help("opt_repeat"))
     .option("--place <place>", help("opt_place"), "")
     .option("--agenda <agenda>", help("opt_agenda"), "")
-    .option("--duration <minutes>", help("opt_duration"), "120")
+    .option("--duration <minutes>", help("opt_duration"), minutesOption(() => t, MAX_DURATION_MINUTES), "120")
     .option("--subtree", help("opt_subtree"), false)
     .action((o: { unit: string; title: string; when?: string; repeat?: string; place: string; agenda: string; duration: string; subtree: boolean }) =>
       withDatabase((db) => {
@@ -297,6 +331,8 @@ export function buildProgram(): Command {
         if (!o.when) fail(t("cli.when_or_repeat"));
         const meeting = createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
         out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
+        const tallyAt = movedTallyAt(db, meeting);
+        if (tallyAt !== null) out(t("rights.short_notice_tally", { when: when(tallyAt) }));
       }),
     );
   meetings
@@ -365,8 +401,7 @@ export function buildProgram(): Command {
           const at = /^\s*(\d+)\s*d\s*@\s*(\d{1,2}:\d{2})\s*$/i.exec(part);
           return at ? { daysBefore: Number(at[1]), at: at[2]!.padStart(5, "0") } : { minutesBefore: minutes(part) };
         });
-        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) });
-        recordAudit(db, { source: "cli", action: "reminders.set", entityType: "Unit", entityId: unit.id, detail: { offsets } });
+        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) }, systemActor("cli"));
         out(t("cli.reminders_set", { unit: unit.name }));
       }),
     );
@@ -439,10 +474,8 @@ export function buildProgram(): Command {
   const setGroup = (allowed: boolean) => (id: string, o: { unit?: string }) =>
     withDatabase((db) => {
       const groupId = Number(id.replace("#", ""));
-      if (!db.sql.get(`SELECT 1 FROM ChatGroup WHERE id = ?`, groupId)) throw new AppError("not_found", { what: `#${id}` });
       const unitId = o.unit ? resolveUnit(db, o.unit).id : null;
-      db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = COALESCE(?, unitId) WHERE id = ?`, allowed ? 1 : 0, unitId, groupId);
-      recordAudit(db, { source: "cli", action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId });
+      setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
       out(t("cli.group_done", { id: groupId }));
     });
   groups.command("allow <id>").description(help("groups_allow")).option("--unit <unit>", help("opt_unit")).action(setGroup(true));
@@ -467,10 +500,17 @@ export function buildProgram(): Command {
   program
     .command("stats <unit>")
     .description(help("stats"))
-    .action((ref: string) =>
-      withDatabase((db) => {
+    .option("--csv <file>", bilingualHelp("stats.opt_csv"))
+    .option("--xlsx <file>", bilingualHelp("stats.opt_xlsx"))
+    .action((ref: string, o: { csv?: string; xlsx?: string }) =>
+      withDatabase(async (db) => {
         const unit = resolveUnit(db, ref);
-        printCliStats(db, unit.id, t, out);
+        const table = printCliStats(db, unit.id, t, out);
+        for (const [file, format] of [[o.csv, "csv"], [o.xlsx, "xlsx"]] as const) {
+          if (!file) continue;
+          await writeTableFile(file, table, format);
+          out(t("stats.written", { file }));
+        }
       }),
     );
 
@@ -478,6 +518,7 @@ export function buildProgram(): Command {
 }
 
 export async function runCli(argv = process.argv): Promise<void> {
+  exitQuietlyOnClosedPipe();
   try {
     config = loadConfig();
   } catch (e) {
@@ -493,6 +534,8 @@ export async function runCli(argv = process.argv): Promise<void> {
       // File errors carry a reason code with its own message (roster.file.<reason>).
       fail(errorText(t, e));
     }
+    const fileText = fileErrorText(t, e) ?? databaseErrorText(t, e, config.databaseUrl);
+    if (fileText) fail(fileText);
     fail(t("cli.unexpected", { message: e instanceof Error ? e.message : String(e) }));
   }
 }

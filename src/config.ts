@@ -79,6 +79,11 @@ const envSchema = z
     /** How long a claimed message is held before another worker may retry it (crash recovery). */
     OUTBOX_LEASE_MS: positiveInt.min(500).default(60_000),
 
+    /** What link-code slips tell members to open: the bot's name, its Telegram @username, its Zalo link. */
+    BOT_NAME: z.string().max(100).default("Chi Hội"),
+    TELEGRAM_BOT_USERNAME: z.string().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, "the bot's @username from @BotFather, e.g. @ChiHoiQuangTriBot").optional(),
+    ZALO_BOT_LINK: z.url({ protocol: /^https?$/, error: "a link such as https://zalo.me/…" }).optional(),
+
     /** Zalo personal account (zca-js): key that encrypts the stored login at rest. */
     ZALO_CREDENTIALS_KEY: z
       .string()
@@ -154,6 +159,8 @@ export interface Config {
   inbound: { burst: number; intervalMs: number };
   ticketsPerDay: number;
   telegram?: TelegramConfig;
+  /** Printed on link-code slips. */
+  slips: { botName: string; telegramLink?: string; zaloLink?: string };
   zalo?: { credentialsKey: string; sendIntervalMs: number; newRecipientsPerHour: number };
   zaloBot?: { token: string; mode: "polling" | "webhook"; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
   outbox: {
@@ -190,6 +197,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     demoMode: e.DEMO_MODE,
     linkCodeTtlDays: e.LINK_CODE_TTL_DAYS,
+    slips: {
+      botName: e.BOT_NAME,
+      telegramLink: e.TELEGRAM_BOT_USERNAME ? `https://t.me/${e.TELEGRAM_BOT_USERNAME.replace(/^@/, "")}` : undefined,
+      zaloLink: e.ZALO_BOT_LINK,
+    },
     linkGuessLimits: {
       perAccountPerHour: e.LINK_GUESSES_PER_ACCOUNT_HOUR,
       perAddressPerHour: e.LINK_GUESSES_PER_ADDRESS_HOUR,

@@ -95,6 +95,10 @@ export function errorText(t: Translate, error: { code: string; params: Record<st
   }
   // Date errors carry the typed input; messages that show "when" fall back to it.
   if (params.when === undefined && params.input !== undefined) params.when = params.input;
+  // A field over its limit says which field and the limit: "Tên dài quá 200 ký tự."
+  if (error.code === "invalid_input" && typeof params.field === "string" && params.max !== undefined) {
+    return t("errors.invalid_input_too_long", { ...params, Field: params.field.charAt(0).toUpperCase() + params.field.slice(1) });
+  }
   const text = t(`errors.${error.code}`, params);
   // A date that could not be read says why, when the parser knows ("31/02" does not exist).
   const why = error.code === "date_invalid" && typeof error.params.reason === "string" ? t(`errors.date_reasons.${error.params.reason}`) : "";

@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { translator, type Locale } from "../lib/i18n.ts";
+import { faviconIco } from "./favicon.ts";
 import { rootLogger } from "../lib/logger.ts";
 
 /**
@@ -48,6 +49,8 @@ export function createWebServer(options: { host: string; port: number; locale: L
 
   app.use("*", bodyLimit({ maxSize: maxRequestBytes, onError: (c) => c.json({ error: "too_large" }, 413) }));
   app.get("/health", (c) => c.json({ ok: true }));
+  const icon = faviconIco();
+  app.get("/favicon.ico", (c) => c.body(new Uint8Array(icon), 200, { "content-type": "image/x-icon", "cache-control": "public, max-age=86400" }));
   app.get("/", (c) => {
     const t = translator(options.locale);
     return c.html(`<!doctype html><html lang="${options.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${t("service.home_title")}</title>

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { noteGroup, setGroupAllowed } from "../../src/domain/groups/group-service.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { addMembership, createPerson, getPerson } from "../../src/domain/people/people-service.ts";
@@ -15,7 +17,7 @@ beforeEach(async () => {
   h = await ChatHarness.create();
   tree = buildTree(h.db);
   an = createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(h.db, an.id, tree.branchA1.id, "member");
+  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   code = issueLinkCode(h.db, an.id).code;
 });
 afterEach(() => h.destroy());
@@ -216,6 +218,7 @@ describe("bad input", () => {
 describe("group chats", () => {
   it("should answer only messages addressed to the bot, replying in the thread", async () => {
     await link();
+    setGroupAllowed(h.db, noteGroup(h.db, "telegram", "-100", "Chi hội").id, true, systemActor("cli"));
     await h.text(42, "chào cả nhà", { chatId: -100 });
     await h.text(42, "@chihoi_test_bot /lich", { chatId: -100 });
     const sent = await h.take(-100);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatHarness } from "../helpers/chat-harness.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { addMembership, createPerson } from "../../src/domain/people/people-service.ts";
 import { formatLinkCode, issueLinkCode, recentWrongGuesses } from "../../src/domain/linking/link-service.ts";
@@ -14,7 +15,7 @@ beforeEach(async () => {
   h = await ChatHarness.create();
   tree = buildTree(h.db);
   an = createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(h.db, an.id, tree.branchA1.id, "member");
+  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   code = issueLinkCode(h.db, an.id).code;
 });
 afterEach(() => h.destroy());
@@ -35,7 +36,7 @@ describe("linking by code in chat", () => {
     await h.text(42, `DK ${code}`);
     await h.take(42);
     const binh = createPerson(h.db, { fullName: "Trần Thị Bình" });
-    addMembership(h.db, binh.id, tree.branchA1.id, "member");
+    addMembership(h.db, systemActor(), binh.id, tree.branchA1.id, "member");
     const binhsCode = issueLinkCode(h.db, binh.id).code;
     const wrong = binhsCode.startsWith("9") ? "1".repeat(12) : "9".repeat(12);
     await h.text(42, `DK ${binhsCode}`);
@@ -72,15 +73,15 @@ describe("linking by code in chat", () => {
 
   it("should notify a cadre's other accounts and the unit's admins when an account is linked to the cadre", async () => {
     const cadre = createPerson(h.db, { fullName: "Hoàng Văn Đức" });
-    addMembership(h.db, cadre.id, tree.branchA1.id, "cadre");
+    addMembership(h.db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
     const zalo = ensureChatAccount(h.db, "zalo_bot", "zb-duc");
     h.db.sql.run(`UPDATE ChatAccount SET personId = ?, preferred = 1 WHERE id = ?`, cadre.id, zalo.id);
     const admin = createPerson(h.db, { fullName: "Admin Xã" });
-    addMembership(h.db, admin.id, tree.communeA.id, "admin");
+    addMembership(h.db, systemActor(), admin.id, tree.communeA.id, "admin");
     const adminTg = ensureChatAccount(h.db, "telegram", "900");
     h.db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, admin.id, adminTg.id);
     const otherAdmin = createPerson(h.db, { fullName: "Admin Phường" });
-    addMembership(h.db, otherAdmin.id, tree.communeB.id, "admin");
+    addMembership(h.db, systemActor(), otherAdmin.id, tree.communeB.id, "admin");
     const otherTg = ensureChatAccount(h.db, "telegram", "901");
     h.db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, otherAdmin.id, otherTg.id);
 

@@ -8,6 +8,7 @@ import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { linkInChat } from "../helpers/chat-people.ts";
 import { createMeeting } from "../../src/domain/meetings/meeting-service.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { getRsvp } from "../../src/domain/meetings/rsvp-service.ts";
 import { answerTicket, getTicket, ticketThread } from "../../src/domain/tickets/ticket-service.ts";
 import { runDueJobs } from "../../src/scheduler/jobs.ts";
@@ -33,7 +34,7 @@ afterEach(() => h.destroy());
 const tickets = () => h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n;
 
 function meeting(at = new Date("2026-12-04T12:30:00Z"), title = "Sinh hoạt chi hội định kỳ") {
-  return createMeeting(h.db, { unitId: tree.branchA1.id, title, place: "Nhà văn hóa", agenda: "", startsAt: at }, { now: clock, timeZone: zone });
+  return createMeeting(h.db, { unitId: tree.branchA1.id, title, place: "Nhà văn hóa", agenda: "", startsAt: at }, { actor: systemActor(), now: clock, timeZone: zone });
 }
 
 async function remind() {

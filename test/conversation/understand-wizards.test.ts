@@ -8,6 +8,7 @@ import { ChatHarness, type CapturedCall } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { linkInChat } from "../helpers/chat-people.ts";
 import { createMeeting } from "../../src/domain/meetings/meeting-service.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { getRsvp } from "../../src/domain/meetings/rsvp-service.ts";
 import { getPendingQuestion } from "../../src/domain/conversation-state.ts";
 import { findAccount } from "../../src/domain/accounts/account-service.ts";
@@ -117,7 +118,7 @@ describe("cancelling a guided flow", () => {
     await h.take(11);
     expect(await h.take(11)).toHaveLength(0);
 
-    const m = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 3_600_000) }, { now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
+    const m = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 3_600_000) }, { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
     const list = await step(10, `/diemdanh ${m.id}`);
     expect(buttons(list).at(-1)).toBe("flow:cancel");
     expect((await step(10, "/huy")).payload.text).toBe("Đã hủy, không lưu gì.");
@@ -205,9 +206,9 @@ describe("/vanban N and which meeting", () => {
   });
 
   it("should never offer a meeting that has already started", async () => {
-    const started = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Đang họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 30 * 60_000) }, { now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
-    const a = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tuần sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 7 * 86_400_000) }, { now: clock, timeZone: zone });
-    const b = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tháng sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 20 * 86_400_000) }, { now: clock, timeZone: zone });
+    const started = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Đang họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 30 * 60_000) }, { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
+    const a = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tuần sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 7 * 86_400_000) }, { actor: systemActor(), now: clock, timeZone: zone });
+    const b = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tháng sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 20 * 86_400_000) }, { actor: systemActor(), now: clock, timeZone: zone });
     const ask = await step(11, "có mặt");
     expect(ask.payload.text).toContain("trả lời cho buổi nào");
     expect(buttons(ask)).toEqual([`rsvpwhich:${a.id}`, `rsvpwhich:${b.id}`]);

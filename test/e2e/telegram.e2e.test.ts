@@ -1,3 +1,4 @@
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFakeTelegram } from "../helpers/telegram.ts";
 import type { FakeTelegramServer } from "../fakes/telegram-server.ts";
@@ -18,7 +19,7 @@ beforeEach(async () => {
   code = await prepare(dir, (db) => {
     const tree = buildTree(db);
     const p = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-    addMembership(db, p.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
     return issueLinkCode(db, p.id).code;
   });
 });

@@ -10,6 +10,7 @@ import { maxRequestBytes } from "../../src/web/server.ts";
 import { buildTree } from "../helpers/tree.ts";
 import { addMembership, createPerson } from "../../src/domain/people/people-service.ts";
 import { issueLinkCode } from "../../src/domain/linking/link-service.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 
 let dir: string;
 let running: TestService | undefined;
@@ -114,7 +115,7 @@ describe("guessing link codes through the web chat", () => {
     const code = await prepare(dir, (db) => {
       const tree = buildTree(db);
       const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-      addMembership(db, p.id, tree.branchA1.id, "member");
+      addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
       return issueLinkCode(db, p.id).code;
     });
     running = await startTestService(dir, { WEB_CHAT: "on", LINK_GUESSES_PER_ADDRESS_HOUR: "6" });

@@ -6,6 +6,7 @@
  * every reconnect.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { silentLogger } from "../helpers/telegram.ts";
@@ -90,14 +91,14 @@ describe("a member on the Zalo personal account", () => {
       { uid: "203", name: "Trần Văn Cường" },
     ].map((m) => {
       const person = createPerson(db, { fullName: m.name });
-      addMembership(db, person.id, tree.branchA1.id, "member");
+      addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
       return { ...m, person };
     });
     for (const m of members) {
       server.sendDirect(rawMessage({ uidFrom: m.uid, dName: m.name, content: `DK ${issueLinkCode(db, m.person.id).code}` }));
       await waitForSent(m.uid, 1);
     }
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone });
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone, actor: systemActor() });
 
     clock = new Date("2026-12-01T01:00:00Z"); // 08:00, three days before, in Vietnam
     runDueJobs(db, { now: clock, timeZone: zone, workerId: "test" });

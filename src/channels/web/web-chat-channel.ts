@@ -25,10 +25,13 @@ import { issueLinkCode, redeemLinkCode, unlinkAccount } from "../../domain/linki
 import { listMembers } from "../../domain/people/people-service.ts";
 import { listRoots } from "../../domain/units/unit-service.ts";
 import { renderChatPage } from "./chat-page.ts";
+import { pageHistory } from "./chat-history.ts";
 import { maxMessageText } from "../../domain/messages/message-log.ts";
 import { isLocale, translator, type Locale } from "../../lib/i18n.ts";
 
 export const webMaxLength = 4000;
+/** Messages the page shows after a reload. */
+const historyLines = 100;
 /** Longest message kept whole; the page warns before sending more, the inbox cuts the rest with a note. */
 export const webMaxInbound = maxMessageText;
 /** Largest request body of /chat/api/send: the longest message in 4-byte characters, plus JSON. */
@@ -207,12 +210,9 @@ export class WebChatChannel implements Channel {
       const session = this.#session(c);
       if (!session) return c.json({ error: "no_session" }, 401);
       const account = findAccount(this.options.db, "web", session);
-      const lines = chatHistory(this.options.db, "web", session, 100).map((l) => ({
-        id: l.id,
-        direction: l.direction,
-        text: l.text,
-        choices: l.direction === "out" && l.payload ? safeJson(l.payload) : undefined,
-      }));
+      const lang = c.req.query("lang");
+      const t = translator(isLocale(lang) ? lang : this.options.defaultLocale);
+      const lines = pageHistory(chatHistory(this.options.db, "web", session, historyLines + 50), historyLines, t("web.button_pressed"));
       return c.json({ linked: Boolean(account?.personId), lines });
     });
 
@@ -243,13 +243,5 @@ export class WebChatChannel implements Channel {
   /** For tests: the translator the page uses. */
   static t(locale: Locale) {
     return translator(locale);
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -126,7 +126,8 @@ function tidySummary(text: string): string {
 function cleanLink(link: string | null | undefined): string | null {
   const value = (link ?? "").trim();
   if (!value) return null;
-  if (value.length > linkMaxLength || /\s/.test(value)) throw new AppError("invalid_input", { field: "link" });
+  if (value.length > linkMaxLength) throw new AppError("invalid_input", { field: "link", max: linkMaxLength });
+  if (/\s/.test(value)) throw new AppError("invalid_input", { field: "link" });
   let url: URL;
   try {
     url = new URL(value);
@@ -151,13 +152,14 @@ interface CleanDirective {
 function cleanDirective(input: DirectiveInput): CleanDirective {
   if (!isDirectiveKind(input.kind)) throw new AppError("invalid_input", { field: "kind" });
   const title = tidyText(input.title ?? "");
-  if (!title || title.length > titleMaxLength) throw new AppError("invalid_input", { field: "title" });
+  if (!title) throw new AppError("invalid_input", { field: "title" });
+  if (title.length > titleMaxLength) throw new AppError("invalid_input", { field: "title", max: titleMaxLength });
   const summary = tidySummary(input.summary ?? "");
   if (!summary) throw new AppError("directive_summary_empty");
   if (summary.length > summaryMaxLength) throw new AppError("directive_summary_too_long", { length: summary.length, max: summaryMaxLength });
   const number = normaliseDirectiveNumber(input.number ?? "");
   const issuer = tidyText(input.issuer ?? "");
-  if (issuer.length > issuerMaxLength) throw new AppError("invalid_input", { field: "issuer" });
+  if (issuer.length > issuerMaxLength) throw new AppError("invalid_input", { field: "issuer", max: issuerMaxLength });
   const link = cleanLink(input.link);
   const reminderDays = input.reminderDays ?? defaultReminderDays;
   if (!Number.isInteger(reminderDays) || reminderDays < 1 || reminderDays > maxReminderDays)

@@ -11,6 +11,7 @@
  * (see `guessRisk` and the README's "Security" section). No answer tells a live code from a wrong
  * one: used, expired, revoked, someone else's and wrong codes all get `code_invalid`.
  */
+import { assertActorCan, type Actor } from "../access/actor.ts";
 import { randomInt } from "node:crypto";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
@@ -149,12 +150,15 @@ export interface UnitCodeRow {
  * Link codes of every person of a unit's subtree, for printing. Reuses a person's valid code (so a
  * sheet printed earlier stays valid) and issues one where there is none; `renew` issues new codes
  * for everyone. People already linked are listed with their code too, unless `unlinkedOnly`.
+ * Codes open accounts: the actor needs manage_people on the unit. Throws forbidden.
  */
 export function ensureLinkCodes(
   db: Database,
+  actor: Actor,
   unitId: number,
   options: { ttlDays?: number; now?: Date; renew?: boolean; unlinkedOnly?: boolean } = {},
 ): UnitCodeRow[] {
+  assertActorCan(db, actor, "manage_people", unitId);
   const now = options.now ?? new Date();
   const people = listMembers(db, unitId, { subtree: true });
   const seen = new Set<number>();

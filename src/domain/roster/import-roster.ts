@@ -5,9 +5,12 @@
  * the valid rows. A dry run computes the same plan and writes nothing. The plan is applied in one
  * transaction, so a failure leaves the database as it was.
  */
+import { assertActorCan, type Actor } from "../access/actor.ts";
+import { assertMayAssign } from "../people/people-service.ts";
 import type { Database } from "../../storage/database.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
-import { createUnit, getUnit, subtreeRange, type UnitRow } from "../units/unit-service.ts";
+import { createUnit, getUnit, resolveUnit, subtreeRange, usualChildLevel, type UnitRow } from "../units/unit-service.ts";
+import { isAppError } from "../../lib/app-error.ts";
 import { readRoster, type RosterIssue, type RosterRow } from "./read-roster.ts";
 
 export interface ImportOptions {
@@ -15,14 +18,45 @@ export interface ImportOptions {
   /** The unit the roster belongs to: rows without a unit go here; named units are looked up under it. */
   unitId: number;
   createUnits?: boolean;
+  /**
+   * Who imports: manage_people on the unit is needed, administer on it to create units, and the
+   * right to appoint cadres where the file names them (see addMembership). The CLI is the system actor.
+   */
+  actor: Actor;
   skipInvalid?: boolean;
   dryRun?: boolean;
   now?: Date;
 }
 
+/** What a changed person is now and will be; only the fields that change are set in `after`. */
+export interface PersonDiff {
+  fullName?: [string, string];
+  phone?: [string | null, string];
+  birthYear?: [number | null, number];
+  gender?: [string | null, string];
+  note?: [string | null, string];
+  /** Units of the subtree the person leaves, and the unit they are listed in now. */
+  moveFrom?: string[];
+  unit: string;
+  /** Becomes cadre (true), stops being cadre (false). */
+  cadre?: boolean;
+  title?: string | null;
+}
+
 export type ImportChange =
   | { kind: "create"; line: number; name: string; unit: string }
-  | { kind: "update"; line: number; name: string; fields: string[] };
+  | {
+      kind: "update";
+      line: number;
+      name: string;
+      /** The person's name in the database before the import, and the row's phone. */
+      currentName: string;
+      phone: string | null;
+      fields: string[];
+      diff: PersonDiff;
+      /** Matched by phone, but the names differ so much it may be someone else (a reused number). */
+      nameMismatch: boolean;
+    };
 
 export interface ImportIssue {
   line: number;
@@ -67,6 +101,7 @@ export async function importRosterFile(db: Database, options: ImportOptions): Pr
 export function importRosterRows(db: Database, rows: RosterRow[], readIssues: RosterIssue[], options: Omit<ImportOptions, "file">): ImportResult {
   const now = options.now ?? new Date();
   const parent = getUnit(db, options.unitId);
+  assertActorCan(db, options.actor, "manage_people", parent.id);
   const [lo, hi] = subtreeRange(parent.path);
   const issues: ImportIssue[] = readIssues.map((i) => ({ line: i.line, code: i.code, params: i.params }));
   const badLines = new Set(issues.map((i) => i.line));
@@ -85,17 +120,33 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
           `SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`,
           key, lo, hi,
         );
-        unitsByKey.set(key, found.length === 1 ? found[0]! : found.length > 1 ? "ambiguous" : "missing");
+        let resolved: UnitRow | "ambiguous" | "missing" = found.length === 1 ? found[0]! : found.length > 1 ? "ambiguous" : "missing";
+        // A path ("Long Vĩnh / Chi hội ấp 3") is looked up the way `--unit` is, inside the parent.
+        if (resolved === "missing" && /[/>]/.test(name)) resolved = resolvePath(name);
+        unitsByKey.set(key, resolved);
       }
     }
     return key;
   };
+
+  function resolvePath(name: string): UnitRow | "ambiguous" | "missing" {
+    try {
+      return resolveUnit(db, name, parent.id);
+    } catch (error) {
+      if (isAppError(error, "unit_ambiguous")) return "ambiguous";
+      if (isAppError(error, "unit_not_found")) return "missing";
+      throw error;
+    }
+  }
 
   const findByPhone = db.sql.db.prepare(`SELECT id, fullName, phone, birthYear, gender, note FROM Person WHERE phone = ?`).safeIntegers(false);
   const findByNameInUnit = db.sql.db
     .prepare(`SELECT DISTINCT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.note FROM Person p JOIN Membership m ON m.personId = p.id WHERE m.unitId = ? AND p.nameKey = ?`)
     .safeIntegers(false);
   const hasMembership = db.sql.db.prepare(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`).safeIntegers(false);
+  const unitsInSubtree = db.sql.db
+    .prepare(`SELECT DISTINCT u.id, u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND m.role IN ('member', 'cadre') AND u.path >= ? AND u.path < ? ORDER BY u.path`)
+    .safeIntegers(false);
 
   const planned: PlannedRow[] = [];
   const changes: ImportChange[] = [];
@@ -114,6 +165,10 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
       fail("unit_ambiguous", { unit: row.unitName ?? "" });
       continue;
     }
+    if (unit === "missing" && /[/>]/.test(row.unitName ?? "")) {
+      fail("unit_path_missing", { unit: row.unitName ?? "" });
+      continue;
+    }
     if (unit === "missing" && !options.createUnits) {
       fail("unit_missing", { unit: row.unitName ?? "" });
       continue;
@@ -121,6 +176,7 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
     const unitId = typeof unit === "object" ? unit.id : null;
     let match: PersonMatch | undefined;
     if (row.phone) match = findByPhone.get(row.phone) as PersonMatch | undefined;
+    const byPhone = Boolean(match);
     if (!match && unitId !== null) {
       const byName = findByNameInUnit.all(unitId, foldVietnamese(row.fullName)) as PersonMatch[];
       if (byName.length > 1) {
@@ -157,9 +213,30 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
       continue;
     }
     planned.push({ row, unitKey, personId: match?.id ?? null, fields, roleChange });
-    changes.push(match
-      ? { kind: "update", line: row.line, name: row.fullName, fields: roleChange ? [...fields, "membership"] : fields }
-      : { kind: "create", line: row.line, name: row.fullName, unit: typeof unit === "object" ? unit.name : row.unitName ?? parent.name });
+    const unitName = typeof unit === "object" ? unit.name : row.unitName ?? parent.name;
+    if (!match) {
+      changes.push({ kind: "create", line: row.line, name: row.fullName, unit: unitName });
+      continue;
+    }
+    const diff: PersonDiff = { unit: unitName };
+    if (fields.includes("fullName")) diff.fullName = [match.fullName, row.fullName];
+    if (fields.includes("phone")) diff.phone = [match.phone, row.phone!];
+    if (fields.includes("birthYear")) diff.birthYear = [match.birthYear, row.birthYear!];
+    if (fields.includes("gender")) diff.gender = [match.gender, row.gender!];
+    if (fields.includes("note")) diff.note = [match.note, row.note!];
+    if (roleChange) {
+      const current = unitsInSubtree.all(match.id, lo, hi) as { id: number; name: string }[];
+      const elsewhere = current.filter((u) => u.id !== unitId).map((u) => u.name);
+      if (elsewhere.length || !current.length) diff.moveFrom = elsewhere;
+      const wasCadre = unitId !== null && (hasMembership.all(match.id, unitId) as { role: string }[]).some((r) => r.role === "cadre");
+      if (wasCadre !== (row.role === "cadre")) diff.cadre = row.role === "cadre";
+      if (diff.cadre) diff.title = row.title;
+    }
+    changes.push({
+      kind: "update", line: row.line, name: row.fullName, currentName: match.fullName, phone: row.phone,
+      fields: roleChange ? [...fields, "membership"] : fields, diff,
+      nameMismatch: byPhone && namesDiffer(match.fullName, row.fullName),
+    });
   }
 
   const unitsToCreate = [...unitsByKey.entries()]
@@ -172,10 +249,11 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
   const result: ImportResult = { created, updated, unchanged, invalidRows, issues, changes, unitsToCreate, written: false };
   if (options.dryRun || (invalidRows > 0 && !options.skipInvalid)) return result;
 
+  if (unitsToCreate.length) assertActorCan(db, options.actor, "administer", parent.id);
   db.sql.transaction(() => {
     for (const key of unitsByKey.keys()) {
       if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!))
-        unitsByKey.set(key, createUnit(db, { parentId: parent.id, name: unitNames.get(key)! }, now));
+        unitsByKey.set(key, createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel: usualChildLevel(db, parent.id) }, now));
     }
     const t = now.getTime();
     const insertPerson = db.sql.db.prepare(
@@ -206,10 +284,27 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
       }
       if (p.personId !== null) dropElsewhere.run(personId, unit.id, lo, hi);
       addMember.run(personId, unit.id, "member", r.title, t);
-      if (r.role === "cadre") addMember.run(personId, unit.id, "cadre", r.title, t);
-      else dropCadre.run(personId, unit.id);
+      // Appointing or dismissing a cadre needs that right; a refusal rolls the whole import back.
+      if (r.role === "cadre") {
+        assertMayAssign(db, options.actor, unit.id, "cadre");
+        addMember.run(personId, unit.id, "cadre", r.title, t);
+      } else if (dropCadre.run(personId, unit.id).changes) assertMayAssign(db, options.actor, unit.id, "cadre");
     }
   });
   result.written = true;
   return result;
+}
+
+/**
+ * True when two names of one phone number look like two people: the given name (the last word)
+ * differs and fewer than half of the words are shared ("Trần Văn B" / "Nguyễn Văn A"), not a typo
+ * or missing accents ("Nguyễn Văn Anh" / "Nguyen Van An").
+ */
+export function namesDiffer(a: string, b: string): boolean {
+  const wa = foldVietnamese(a).split(/\s+/).filter(Boolean);
+  const wb = foldVietnamese(b).split(/\s+/).filter(Boolean);
+  if (!wa.length || !wb.length) return false;
+  if (wa.at(-1) === wb.at(-1)) return false;
+  const shared = wa.filter((w) => wb.includes(w)).length;
+  return shared * 2 < Math.max(wa.length, wb.length);
 }

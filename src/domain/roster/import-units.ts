@@ -4,6 +4,7 @@
  * anywhere in the first rows. Parents may be listed before or after their children. Existing units
  * are kept (re-importing changes nothing).
  */
+import { assertActorCan, type Actor } from "../access/actor.ts";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
@@ -11,7 +12,8 @@ import ExcelJS from "exceljs";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
-import { createUnit, getUnit, subtreeRange, type UnitRow } from "../units/unit-service.ts";
+import { fileReadError } from "./read-roster.ts";
+import { createUnit, getUnit, subtreeRange, usualChildLevel, type UnitRow } from "../units/unit-service.ts";
 
 interface UnitLine {
   line: number;
@@ -28,8 +30,8 @@ async function readTable(file: string): Promise<string[][]> {
   let buffer: Buffer;
   try {
     buffer = await readFile(file);
-  } catch {
-    throw new AppError("file_missing", { file: path.basename(file) });
+  } catch (error) {
+    throw fileReadError(error, path.basename(file));
   }
   if (!buffer.length) throw new AppError("file_empty", { file: path.basename(file) });
   if (buffer[0] === 0x50 && buffer[1] === 0x4b) {
@@ -64,7 +66,8 @@ function findColumn(cells: string[], names: string[]): number {
   return cells.findIndex((c) => names.includes(foldVietnamese(c).replace(/[^a-z ]/g, "").trim()));
 }
 
-export async function importUnitTreeFile(db: Database, file: string, rootId: number, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ created: string[]; issues: { line: number; code: string; params: Record<string, string | number> }[] }> {
+export async function importUnitTreeFile(db: Database, actor: Actor, file: string, rootId: number, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ created: string[]; issues: { line: number; code: string; params: Record<string, string | number> }[] }> {
+  assertActorCan(db, actor, "administer", rootId);
   const table = await readTable(file);
   let header = -1;
   let cols = { name: -1, parent: -1, level: -1 };
@@ -100,7 +103,7 @@ export async function importUnitTreeFile(db: Database, file: string, rootId: num
     const key = foldVietnamese(l.parent);
     if (key === foldVietnamese(root.name) || fileNames.has(key)) continue;
     const n = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`, key, lo, hi)!.n;
-    if (n === 0) issues.push({ line: l.line, code: "unit_missing", params: { unit: l.parent } });
+    if (n === 0) issues.push({ line: l.line, code: "parent_missing", params: { unit: l.parent, root: root.name } });
     if (n > 1) issues.push({ line: l.line, code: "unit_ambiguous", params: { unit: l.parent } });
   }
   const created: string[] = [];
@@ -124,7 +127,7 @@ export async function importUnitTreeFile(db: Database, file: string, rootId: num
         else {
           const unit = options.dryRun
             ? ({ ...parent, id: -1 - created.length, name: l.name, parentId: parent.id } as UnitRow)
-            : createUnit(db, { parentId: parent.id, name: l.name, levelLabel: l.level }, options.now);
+            : createUnit(db, actor, { parentId: parent.id, name: l.name, levelLabel: l.level || usualChildLevel(db, parent.id) }, options.now);
           known.set(foldVietnamese(l.name), unit);
           created.push(l.name);
         }

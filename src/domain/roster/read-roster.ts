@@ -87,6 +87,17 @@ export type RosterFileReason = (typeof rosterFileReasons)[number];
 /** How many non-blank rows from the top are searched for the header row. */
 export const HEADER_SEARCH_ROWS = 30;
 
+/**
+ * The AppError for a file that could not be read: file_missing (no such file), or file_unreadable
+ * with a reason in words (a folder, no permission, other I/O).
+ */
+export function fileReadError(error: unknown, fileName: string): AppError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "ENOTDIR") return new AppError("file_missing", { file: fileName, reason: "missing" }, { cause: error });
+  const reason = code === "EISDIR" ? "folder" : code === "EACCES" || code === "EPERM" ? "permission" : "io";
+  return new AppError("file_unreadable", { file: fileName, reason, detail: String(code ?? error) }, { cause: error });
+}
+
 /** Reads a roster file from disk. */
 export async function readRoster(file: string): Promise<RosterReadResult> {
   const fileName = path.basename(file);
@@ -94,10 +105,7 @@ export async function readRoster(file: string): Promise<RosterReadResult> {
   try {
     buffer = await readFile(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR")
-      throw new AppError("file_missing", { file: fileName, reason: "missing" }, { cause: error });
-    throw new AppError("file_unreadable", { file: fileName, reason: "io", detail: String(code ?? error) }, { cause: error });
+    throw fileReadError(error, fileName);
   }
   return readRosterBuffer(buffer, fileName);
 }

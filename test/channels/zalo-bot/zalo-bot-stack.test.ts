@@ -2,6 +2,7 @@
  * The Zalo Bot channel with the real chat stack: a throwaway database, the real Inbox,
  * conversation and DeliveryEngine, the channel long-polling the local fake platform.
  */
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeZaloBotServer } from "../../fakes/zalo-bot-server.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
@@ -29,7 +30,7 @@ beforeEach(async () => {
   db = await createTestDatabase();
   const tree = buildTree(db);
   const person = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(db, person.id, tree.branchA1.id, "member");
+  addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
   code = issueLinkCode(db, person.id).code;
 
   engine = new DeliveryEngine(db, {

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -138,13 +139,13 @@ describe("ensureLinkCodes", () => {
   it("should give each person of the subtree one code and keep it on the next print", () => {
     for (const [unit, name] of [[tree.branchA1.id, "Nguyễn Văn An"], [tree.branchA2.id, "Lê Thị Hoa"], [tree.branchB1.id, "Trần Văn Ba"]] as const) {
       const p = createPerson(db, { fullName: name });
-      addMembership(db, p.id, unit, "member");
+      addMembership(db, systemActor(), p.id, unit, "member");
     }
-    const first = ensureLinkCodes(db, tree.communeA.id, { now: t0 });
+    const first = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: t0 });
     expect(first.map((r) => r.fullName)).toEqual(["Nguyễn Văn An", "Lê Thị Hoa"]);
-    const again = ensureLinkCodes(db, tree.communeA.id, { now: minutes(5) });
+    const again = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5) });
     expect(again.map((r) => r.code)).toEqual(first.map((r) => r.code));
-    const renewed = ensureLinkCodes(db, tree.communeA.id, { now: minutes(5), renew: true });
+    const renewed = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5), renew: true });
     expect(renewed.map((r) => r.code)).not.toEqual(first.map((r) => r.code));
   });
 });
@@ -152,7 +153,7 @@ describe("ensureLinkCodes", () => {
 describe("link code format", () => {
   it("should give people holding rights a 16-digit code and print codes in groups of four", () => {
     const cadre = createPerson(db, { fullName: "Hoàng Văn Đức" });
-    addMembership(db, cadre.id, tree.branchA1.id, "cadre");
+    addMembership(db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
     const c = issueLinkCode(db, cadre.id, { now: t0 });
     expect(c.code).toMatch(/^\d{16}$/);
     expect(formatLinkCode("123456789012")).toBe("1234 5678 9012");
@@ -162,12 +163,12 @@ describe("link code format", () => {
 
   it("should not reuse a member's 12-digit code once they hold rights, nor accept it", () => {
     const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, p.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
     const short = issueLinkCode(db, p.id, { now: t0 }).code;
-    addMembership(db, p.id, tree.branchA1.id, "cadre");
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre");
     const acc = ensureChatAccount(db, "telegram", "100");
     expect(code(() => redeemLinkCode(db, acc.id, short, t0))).toBe("code_invalid");
-    const printed = ensureLinkCodes(db, tree.branchA1.id, { now: t0 });
+    const printed = ensureLinkCodes(db, systemActor(), tree.branchA1.id, { now: t0 });
     expect(printed.find((r) => r.personId === p.id)!.code).toMatch(/^\d{16}$/);
   });
 
@@ -198,10 +199,10 @@ describe("guess limits", () => {
 
   it("should pause every code across the deployment once the daily budget is spent, tell admins once, and resume after", () => {
     const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, p.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
     const c = issueLinkCode(db, p.id, { now: t0 });
     const admin = createPerson(db, { fullName: "Quản trị" });
-    addMembership(db, admin.id, tree.province.id, "admin");
+    addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
     const adminAcc = ensureChatAccount(db, "telegram", "1");
     db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, admin.id, adminAcc.id);
     // 30 wrong guesses from 30 accounts on 30 addresses: no account or address limit applies.

@@ -736,10 +736,10 @@ describe("readRoster", () => {
       expect(error.params).toEqual({ file: "khong-co.csv", reason: "missing" });
     });
 
-    it("should report a directory as unreadable", async () => {
+    it("should report a directory as unreadable, saying it is a folder", async () => {
       const error = await failure(readRoster(dir));
       expect(error.code).toBe("file_unreadable");
-      expect(error.params.reason).toBe("io");
+      expect(error.params.reason).toBe("folder");
     });
 
     it.each([

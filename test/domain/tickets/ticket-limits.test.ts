@@ -6,6 +6,7 @@ import { createTicket, defaultTicketsPerDay, ticketTextMaxLength } from "../../.
 import { isAppError } from "../../../src/lib/app-error.ts";
 import { ChatHarness } from "../../helpers/chat-harness.ts";
 import { issueLinkCode } from "../../../src/domain/linking/link-service.ts";
+import { systemActor } from "../../../src/domain/access/actor.ts";
 
 let db: TestDatabase;
 let tree: TestTree;
@@ -20,7 +21,7 @@ const hours = (n: number) => new Date(t0.getTime() + n * 3_600_000);
 
 function member(name = "Nguyễn Văn An") {
   const p = createPerson(db, { fullName: name });
-  addMembership(db, p.id, tree.branchA1.id, "member");
+  addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
   return p;
 }
 
@@ -60,7 +61,7 @@ describe("concerns in chat", () => {
     try {
       const tree2 = buildTree(h.db);
       const p = createPerson(h.db, { fullName: "Nguyễn Văn An" });
-      addMembership(h.db, p.id, tree2.branchA1.id, "member");
+      addMembership(h.db, systemActor(), p.id, tree2.branchA1.id, "member");
       await h.text(42, `DK ${issueLinkCode(h.db, p.id).code}`);
       for (let i = 0; i < defaultTicketsPerDay; i++) {
         await h.text(42, `/ykien đường làng số ${i} bị hỏng`);
