@@ -21,6 +21,7 @@ import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linki
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
+import { printTicket } from "./cli-tickets.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
 import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
@@ -35,6 +36,7 @@ import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
 import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
+import { registerDbCommands } from "./cli-db.ts";
 import { backupDatabase, BackupError } from "./storage/backup.ts";
 
 const vi = translator("vi");
@@ -497,6 +499,12 @@ export function buildProgram(): Command {
       }),
     );
 
+  const tickets = program.command("tickets").description(`${vi("delivery.cli_tickets")} / ${en("delivery.cli_tickets")}`);
+  tickets
+    .command("show <id>")
+    .description(`${vi("delivery.cli_tickets_show")} / ${en("delivery.cli_tickets_show")}`)
+    .action((id: string) => withDatabase((db) => printTicket(db, Number(id.replace("#", "")), t, out, config.timeZone, config.defaultLocale)));
+
   program
     .command("stats <unit>")
     .description(help("stats"))
@@ -513,6 +521,8 @@ export function buildProgram(): Command {
         }
       }),
     );
+
+  registerDbCommands(program, { t, help: bilingualHelp, out, fail, databaseUrl: () => config.databaseUrl });
 
   return program;
 }

@@ -1,17 +1,23 @@
 /**
- * Applies prisma/migrations at start-up, with the same bookkeeping table as `prisma migrate deploy`
+ * Applies the migrations at start-up, with the same bookkeeping table as `prisma migrate deploy`
  * (_prisma_migrations, sha256 checksums), so a fresh clone needs no manual database step and the
  * Prisma CLI still agrees about what is applied. Each migration runs in one transaction.
+ *
+ * SQLite: prisma/migrations. PostgreSQL: prisma/postgresql/migrations (same names, generated from
+ * the same schema by `npm run db:migrations`), applied under an advisory lock so that several
+ * processes starting together apply each migration once.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type BetterSqlite3 from "better-sqlite3";
+import type pg from "pg";
 
 export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma/migrations");
+export const postgresMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma/postgresql/migrations");
 
-interface Migration {
+export interface Migration {
   name: string;
   sql: string;
   checksum: string;
@@ -60,4 +66,73 @@ export function applyMigrations(db: BetterSqlite3.Database, dir = migrationsDir)
     }).immediate();
   }
   return done;
+}
+
+/** The advisory lock key all Chi Hội processes take while migrating a PostgreSQL database. */
+const migrationLockKey = 0x43_48_49_4d; // "CHIM"
+
+/**
+ * Applies the pending PostgreSQL migrations. The whole run holds a session advisory lock: a second
+ * process waits, then finds everything applied. Returns the names it applied.
+ */
+export async function applyPostgresMigrations(client: pg.ClientBase, dir = postgresMigrationsDir): Promise<string[]> {
+  await client.query(`SELECT pg_advisory_lock($1)`, [migrationLockKey]);
+  try {
+    await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+      "id" VARCHAR(36) PRIMARY KEY NOT NULL,
+      "checksum" VARCHAR(64) NOT NULL,
+      "finished_at" TIMESTAMPTZ,
+      "migration_name" VARCHAR(255) NOT NULL,
+      "logs" TEXT,
+      "rolled_back_at" TIMESTAMPTZ,
+      "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+      "applied_steps_count" INTEGER NOT NULL DEFAULT 0
+    )`);
+    const applied = new Set(
+      (await client.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`)).rows.map((r) => r.migration_name),
+    );
+    const done: string[] = [];
+    for (const migration of listMigrations(dir)) {
+      if (applied.has(migration.name)) continue;
+      const startedAt = new Date();
+      await client.query("BEGIN");
+      try {
+        await client.query(migration.sql);
+        await client.query(
+          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES ($1, $2, now(), $3, $4, 1)`,
+          [randomUUID(), migration.checksum, migration.name, startedAt],
+        );
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+      }
+      done.push(migration.name);
+    }
+    return done;
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock($1)`, [migrationLockKey]);
+  }
+}
+
+export interface MigrationStatus {
+  name: string;
+  /** applied | pending | modified (applied, but the file changed since) | unknown (applied, no file) */
+  state: "applied" | "pending" | "modified" | "unknown";
+  appliedAt: Date | null;
+}
+
+/** Compares the migration files with the bookkeeping rows (from either engine). */
+export function migrationStatus(files: Migration[], rows: { migration_name: string; checksum: string; finished_at: unknown }[]): MigrationStatus[] {
+  const byName = new Map(rows.filter((r) => r.finished_at != null).map((r) => [r.migration_name, r]));
+  const at = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(typeof v === "number" ? v : String(v)));
+  const out: MigrationStatus[] = files.map((f) => {
+    const row = byName.get(f.name);
+    if (!row) return { name: f.name, state: "pending", appliedAt: null };
+    return { name: f.name, state: row.checksum === f.checksum ? "applied" : "modified", appliedAt: at(row.finished_at) };
+  });
+  for (const row of byName.values()) {
+    if (!files.some((f) => f.name === row.migration_name)) out.push({ name: row.migration_name, state: "unknown", appliedAt: at(row.finished_at) });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
 }

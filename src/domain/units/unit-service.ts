@@ -298,13 +298,20 @@ export function rollUpCounts(db: Database, id: number): UnitCounts[] {
     `SELECT id, parentId, name, levelLabel, depth, memberCount, linkedCount FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
     lo, hi,
   );
+  return rollUp(rows.map(([unitId, parentId, name, levelLabel, depth, memberCount, linkedCount]) => ({ id: unitId, parentId, name, levelLabel, depth, memberCount, linkedCount })));
+}
+
+type CounterRow = { id: number; parentId: number | null; name: string; levelLabel: string; depth: number; memberCount: number; linkedCount: number };
+
+/** Sums per-unit counters up the tree; `rows` in path order (parents before children). */
+function rollUp(rows: readonly CounterRow[]): UnitCounts[] {
   const out: UnitCounts[] = new Array(rows.length);
   const byId = new Map<number, UnitCounts>();
   for (let i = 0; i < rows.length; i++) {
-    const [unitId, parentId, name, levelLabel, depth, members, linked] = rows[i]!;
-    const c: UnitCounts = { unitId, name, levelLabel, depth, parentId, members, linked, membersTotal: members, linkedTotal: linked };
+    const r = rows[i]!;
+    const c: UnitCounts = { unitId: r.id, name: r.name, levelLabel: r.levelLabel, depth: r.depth, parentId: r.parentId, members: r.memberCount, linked: r.linkedCount, membersTotal: r.memberCount, linkedTotal: r.linkedCount };
     out[i] = c;
-    byId.set(unitId, c);
+    byId.set(r.id, c);
   }
   // Path order lists parents before children, so walking it backwards finishes every child first.
   for (let i = out.length - 1; i > 0; i--) {
@@ -316,4 +323,29 @@ export function rollUpCounts(db: Database, id: number): UnitCounts[] {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Converted to the typed data layer (both engines; docs/storage.md). The worked example of the
+// pattern: async, Kysely typed from the schema, no casts. The synchronous versions above go when
+// their callers are converted.
+
+/** Returns a unit (any engine). Throws unit_not_found. */
+export async function findUnit(db: Database, id: number): Promise<UnitRow> {
+  const unit = await db.kysely.selectFrom("Unit").select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"]).where("id", "=", id).executeTakeFirst();
+  if (!unit) throw new AppError("unit_not_found", { unit: String(id) });
+  return unit;
+}
+
+/** `rollUpCounts` on any engine: one range scan on the path index, summed up the tree here. */
+export async function unitCounts(db: Database, id: number): Promise<UnitCounts[]> {
+  const [lo, hi] = subtreeRange((await findUnit(db, id)).path);
+  const rows = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "linkedCount"])
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .orderBy("path")
+    .execute();
+  return rollUp(rows);
 }

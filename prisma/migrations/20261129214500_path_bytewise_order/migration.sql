@@ -1,0 +1,3 @@
+-- Unit.path must compare byte by byte ('/' before '0'): subtrees are range scans
+-- (path >= '/1/5/' AND path < '/1/50') and path order lists parents before children.
+-- SQLite's default BINARY collation already does; the PostgreSQL migration of the same name sets it.

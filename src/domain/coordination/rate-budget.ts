@@ -1,0 +1,77 @@
+/**
+ * A send budget shared by every process on one database: at most `limit` sends per `windowMs`
+ * per key (one key per bot or account, e.g. "telegram:123456"), counted over a sliding window,
+ * whichever process sends. Each process asks before it sends; the answer says how many of the
+ * sends it wants it may make now, and when to ask again.
+ *
+ * The key's row is locked for the short transaction that reads and updates it (PostgreSQL row
+ * lock; SQLite's IMMEDIATE write lock), so two processes never both take the last slot. Times
+ * are the database's clock, as for leases.
+ */
+import { sql } from "kysely";
+import { z } from "zod";
+import type { Database } from "../../storage/database.ts";
+import { nowMs } from "../../storage/dialect.ts";
+
+export interface BudgetRule {
+  /** Sends allowed per window. */
+  limit: number;
+  windowMs: number;
+}
+
+export interface Grant {
+  /** How many sends the caller may make now (0 … wanted). */
+  granted: number;
+  /** When a slot frees up (epoch ms, database clock), or null when slots are left. */
+  retryAt: number | null;
+  /** The database clock at the time of the grant. */
+  now: number;
+}
+
+const usesSchema = z.array(z.number().int());
+
+/** Reads a budget row's `uses`; a damaged value counts as empty rather than stopping all sends. */
+function parseUses(text: string): number[] {
+  try {
+    const parsed = usesSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Takes up to `wanted` sends from the budget `key`. The sends count from now: call it right before
+ * sending. A send that did not happen after all is not given back (the platform counts attempts
+ * too); the window forgets it after `windowMs`.
+ */
+export async function takeFromBudget(db: Database, key: string, wanted: number, rule: BudgetRule): Promise<Grant> {
+  if (!Number.isInteger(wanted) || wanted < 0) throw new Error(`takeFromBudget: wanted must be a whole number ≥ 0, not ${wanted}`);
+  if (!(rule.limit > 0) || !(rule.windowMs > 0)) throw new Error("takeFromBudget: limit and windowMs must be positive");
+  return db.kysely.transaction().execute(async (trx) => {
+    const now = nowMs(db.engine);
+    await trx.insertInto("RateBudget").values({ key, uses: "[]", updatedAt: now }).onConflict((oc) => oc.column("key").doNothing()).execute();
+    let read = trx.selectFrom("RateBudget").select(["uses", sql<number>`${now}`.as("now")]).where("key", "=", key);
+    if (db.engine === "postgresql") read = read.forUpdate();
+    const row = await read.executeTakeFirstOrThrow();
+    const at = Number(row.now);
+    const since = at - rule.windowMs;
+    const uses = parseUses(row.uses).filter((t) => t > since && t <= at).sort((a, b) => a - b);
+    const granted = Math.min(wanted, Math.max(0, rule.limit - uses.length));
+    for (let i = 0; i < granted; i++) uses.push(at);
+    if (granted > 0 || uses.length !== parseUses(row.uses).length) {
+      await trx.updateTable("RateBudget").set({ uses: JSON.stringify(uses), updatedAt: at }).where("key", "=", key).execute();
+    }
+    // The oldest use within the window leaves it at oldest + windowMs.
+    const retryAt = granted < wanted && uses.length >= rule.limit ? uses[uses.length - rule.limit]! + rule.windowMs : null;
+    return { granted, retryAt, now: at };
+  });
+}
+
+/** Sends taken from a budget within the last window (for status pages and tests). */
+export async function budgetInUse(db: Database, key: string, windowMs: number): Promise<number> {
+  const row = await db.kysely.selectFrom("RateBudget").select(["uses", sql<number>`${nowMs(db.engine)}`.as("now")]).where("key", "=", key).executeTakeFirst();
+  if (!row) return 0;
+  const at = Number(row.now);
+  return parseUses(row.uses).filter((t) => t > at - windowMs && t <= at).length;
+}
