@@ -17,6 +17,7 @@ import {
 import { addMembership, createPerson, findPersonByPhone, listMembers, type Role } from "./domain/people/people-service.ts";
 import { currentLinkCode, ensureLinkCodes } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
+import { createSignInLink } from "./domain/web-auth/sign-in-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
@@ -263,6 +264,22 @@ export function buildProgram(): Command {
           return { person, code };
         });
         out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: result.code.code }));
+      }),
+    );
+
+  admin
+    .command("login-link")
+    .description(`${vi("admin.cli_login_link")} / ${en("admin.cli_login_link")}`)
+    .requiredOption("--phone <phone>", help("opt_phone"))
+    .option("--url <url>", `${vi("admin.cli_opt_url")} / ${en("admin.cli_opt_url")}`)
+    .action((o: { phone: string; url?: string }) =>
+      withDatabase((db) => {
+        const person = findPersonByPhone(db, o.phone);
+        if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
+        const { token, expiresAt } = createSignInLink(db, person.id, new Date(), "cli");
+        const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+        const base = (o.url ?? `http://${host}:${config.port}`).replace(/\/+$/, "");
+        out(t("admin.cli_login_link_made", { name: person.fullName, url: `${base}/admin/link/${token}`, until: formatMeetingTime(new Date(expiresAt), config.timeZone, config.defaultLocale) }));
       }),
     );
 

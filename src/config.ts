@@ -44,6 +44,8 @@ const envSchema = z
     DEMO_MODE: z.enum(["auto", "on", "off"]).default("auto"),
     /** Days a link code stays valid. */
     LINK_CODE_TTL_DAYS: positiveInt.default(30),
+    /** Behind a reverse proxy: trust X-Forwarded-Proto (Secure cookies on https) and X-Forwarded-For (client address). */
+    TRUST_PROXY: bool.default(false),
 
     TELEGRAM_BOT_TOKEN: z
       .string()
@@ -127,6 +129,7 @@ export interface Config {
   logLevel: string;
   demoMode: "auto" | "on" | "off";
   linkCodeTtlDays: number;
+  trustProxy: boolean;
   telegram?: TelegramConfig;
   zalo?: { credentialsKey: string; sendIntervalMs: number; newRecipientsPerHour: number };
   zaloBot?: { token: string; mode: "polling" | "webhook"; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
@@ -164,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     demoMode: e.DEMO_MODE,
     linkCodeTtlDays: e.LINK_CODE_TTL_DAYS,
+    trustProxy: e.TRUST_PROXY,
     telegram: e.TELEGRAM_BOT_TOKEN
       ? {
           token: e.TELEGRAM_BOT_TOKEN,

@@ -11,6 +11,7 @@ import { openDatabase, databaseFile, type Database } from "./storage/database.ts
 import { Inbox } from "./conversation/inbox.ts";
 import { DeliveryEngine } from "./delivery/delivery-engine.ts";
 import { createWebServer } from "./web/server.ts";
+import { mountAdmin } from "./web/admin/admin-app.ts";
 import { WebChatChannel } from "./channels/web/web-chat-channel.ts";
 import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
 import { seedDemoActivity } from "./demo/demo-activity.ts";
@@ -125,6 +126,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo });
   const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
   webChat.mount(web.app);
+  mountAdmin(web.app, { db, demo, defaultLocale: config.defaultLocale, timeZone: config.timeZone, trustProxy: config.trustProxy, now, onQueued: () => engine.kick() });
   channels.push(webChat);
   if (config.telegram) {
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });

@@ -1,0 +1,45 @@
+/**
+ * The officials' web workplace at /admin: sign-in by a code sent in chat, the concerns queue and
+ * a concern's page. Server-rendered (Hono JSX) with htmx for partial updates, served from npm by
+ * our own route: no CDN, no build step. Every action calls the same domain functions as chat,
+ * with the signed-in person as the actor and "web" as the audit source.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { translator } from "../../lib/i18n.ts";
+import { requestLocale, requireSession, securityHeaders, type AdminEnv, type AdminOptions } from "./admin-auth.ts";
+import { mountSignIn } from "./sign-in-routes.tsx";
+import { mountTickets } from "./ticket-routes.tsx";
+
+/** Largest request body of the workplace's forms (uploads have their own, larger limit). */
+export const adminBodyLimit = 64 * 1024;
+
+let htmxSource: string | undefined;
+function htmx(): string {
+  htmxSource ??= readFileSync(createRequire(import.meta.url).resolve("htmx.org/dist/htmx.min.js"), "utf8");
+  return htmxSource;
+}
+
+/** Mounts the workplace on the service's web server. */
+export function mountAdmin(app: Hono, options: AdminOptions & { timeZone: string }): void {
+  const admin = new Hono<AdminEnv>();
+  admin.use("/admin/*", securityHeaders);
+  admin.use("/admin", securityHeaders);
+  admin.use("/admin/*", bodyLimit({
+    maxSize: adminBodyLimit,
+    onError: (c) => c.text(translator(requestLocale(c, options.defaultLocale))("admin.too_large"), 413),
+  }));
+  admin.get("/admin/assets/htmx.min.js", (c) => {
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(htmx(), 200, { "Content-Type": "text/javascript; charset=utf-8" });
+  });
+  mountSignIn(admin, options);
+  admin.use("/admin", requireSession(options));
+  admin.get("/admin", (c) => c.redirect("/admin/tickets", 303));
+  admin.use("/admin/tickets", requireSession(options));
+  admin.use("/admin/tickets/*", requireSession(options));
+  mountTickets(admin, options);
+  app.route("/", admin as unknown as Hono);
+}
