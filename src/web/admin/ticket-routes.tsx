@@ -419,7 +419,7 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
       if (Number.isNaN(id)) throw new Error("bad id");
       return c.html(await threadSection(c, id));
     } catch (e) {
-      if (isAppError(e, "forbidden") || isAppError(e, "not_found") || (e instanceof Error && e.message === "bad id")) return c.body(null, 404);
+      if (isAppError(e, "forbidden") || isAppError(e, "not_found") || (e instanceof Error && e.message === "bad id")) return c.text(c.get("t")("admin.ticket_not_found"), 404);
       throw e;
     }
   });
