@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTreeDatabase } from "../../helpers/tree.ts";
 import { addTestPerson } from "../../helpers/people.ts";
-import { isAppError } from "../../../src/lib/app-error.ts";
+import { appErrorCode as codeOf } from "../../helpers/app-error-code.ts";
 import { answerTicket, closeTicket, createTicket, escalateTicket, recordSatisfaction, takeTicket } from "../../../src/domain/tickets/ticket-service.ts";
 import { countTicketsByStatus, searchTickets, ticketSearchQuery } from "../../../src/domain/tickets/ticket-search.ts";
 import { addTicketNote, listTicketNotes, reopenTicket, setTicketCategory, setTicketDueDate } from "../../../src/domain/tickets/ticket-edits.ts";
@@ -11,14 +11,6 @@ const ctx = useTreeDatabase();
 const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (days: number) => new Date(t0.getTime() + days * 86_400_000);
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isAppError(e) ? e.code : String(e);
-  }
-  return undefined;
-}
 
 function setup() {
   const { db, tree } = ctx;

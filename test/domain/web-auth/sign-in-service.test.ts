@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTreeDatabase } from "../../helpers/tree.ts";
 import { addTestPerson } from "../../helpers/people.ts";
-import { isAppError } from "../../../src/lib/app-error.ts";
+import { appErrorCode as codeOf } from "../../helpers/app-error-code.ts";
 import { addMembership, getPerson } from "../../../src/domain/people/people-service.ts";
 import {
   createSignInLink, peekSignInLink, redeemSignInLink, requestSignInCode, signInLimits, verifySignInCode,
@@ -13,14 +13,6 @@ const ctx = useTreeDatabase();
 const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isAppError(e) ? e.code : String(e);
-  }
-  return undefined;
-}
 
 /** The code the bot sent to a person (read back from the outbox, as a member would read their chat). */
 function sentCode(personId: number): string {

@@ -7,7 +7,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import { launchBrowser } from "../../helpers/browser.ts";
+import { removeDir } from "../../helpers/service.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { prepare, startTestService, tempDir, waitUntil, type TestService } from "../../helpers/service.ts";
 import { addMembership, createPerson } from "../../../src/domain/people/people-service.ts";
@@ -99,3 +101,18 @@ export async function shot(page: Page, name: string): Promise<void> {
 }
 
 export { expect };
+
+/** One browser and one service for a test file: `const ctx = useAdminService();` then ctx.browser, ctx.running, ctx.fx. */
+export function useAdminService(): { browser: Browser; running: TestService; fx: AdminFixture } {
+  const ctx = {} as { browser: Browser; running: TestService; fx: AdminFixture };
+  beforeAll(async () => {
+    ctx.browser = await launchBrowser();
+    Object.assign(ctx, await startAdminService());
+  });
+  afterAll(async () => {
+    await ctx.browser?.close();
+    await ctx.running?.stop();
+    if (ctx.running) removeDir(ctx.running.dir);
+  });
+  return ctx;
+}
