@@ -1,6 +1,6 @@
 /**
  * The officials' web workplace at /admin: sign-in by a code sent in chat, the concerns queue and
- * a concern's page. Server-rendered (Hono JSX) with htmx for partial updates, served from npm by
+ * a concern's page, units and rosters, people, rights. Server-rendered (Hono JSX) with htmx for partial updates, served from npm by
  * our own route: no CDN, no build step. Every action calls the same domain functions as chat,
  * with the signed-in person as the actor and "web" as the audit source.
  */
@@ -12,6 +12,7 @@ import { translator } from "../../lib/i18n.ts";
 import { requestLocale, requireSession, securityHeaders, type AdminEnv, type AdminOptions } from "./admin-auth.ts";
 import { mountSignIn } from "./sign-in-routes.tsx";
 import { mountTickets } from "./ticket-routes.tsx";
+import { mountPeople } from "./people-routes.tsx";
 
 /** Largest request body of the workplace's forms (uploads have their own, larger limit). */
 export const adminBodyLimit = 64 * 1024;
@@ -38,8 +39,11 @@ export function mountAdmin(app: Hono, options: AdminOptions & { timeZone: string
   mountSignIn(admin, options);
   admin.use("/admin", requireSession(options));
   admin.get("/admin", (c) => c.redirect("/admin/tickets", 303));
-  admin.use("/admin/tickets", requireSession(options));
-  admin.use("/admin/tickets/*", requireSession(options));
+  for (const section of ["tickets", "units", "people", "rights"]) {
+    admin.use(`/admin/${section}`, requireSession(options));
+    admin.use(`/admin/${section}/*`, requireSession(options));
+  }
   mountTickets(admin, options);
+  mountPeople(admin, options);
   app.route("/", admin as unknown as Hono);
 }

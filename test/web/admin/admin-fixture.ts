@@ -116,3 +116,12 @@ export function useAdminService(): { browser: Browser; running: TestService; fx:
   });
   return ctx;
 }
+
+/** Signs in with a one-time link (the first admin, who has no linked chat account). */
+export async function signInWithLink(running: TestService, page: Page, personId: number): Promise<void> {
+  const { createSignInLink } = await import("../../../src/domain/web-auth/sign-in-service.ts");
+  const { token } = createSignInLink(running.service.db, personId, new Date());
+  await page.goto(`${running.service.url}/admin/link/${token}`);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.waitForURL(/\/admin\/tickets/);
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { newPage, shot, signIn, signInWithLink, useAdminService } from "./admin-fixture.ts";
+
+const ctx = useAdminService();
+
+describe("units, people and rights", () => {
+  it("should show the unit tree with counts, a roster with link status, and a person's page; nothing outside the scope", async () => {
+    const { context, page } = await newPage(ctx.browser);
+    await signIn(ctx.running, page, ctx.fx.official);
+    await page.getByRole("link", { name: "Đơn vị" }).click();
+    await page.waitForURL(new RegExp(`/admin/units/${ctx.fx.tree.communeA.id}$`));
+    expect(await page.locator("main").innerText()).toContain("Chi hội 1");
+    await page.getByRole("link", { name: "Chi hội 1" }).click();
+    const roster = await page.locator("table").innerText();
+    expect(roster).toContain("Lê Thị Hoa");
+    expect(roster).toContain("Web chat");
+    expect(roster).toContain("0911***003");
+    await shot(page, "20-unit-roster");
+    await page.getByRole("link", { name: "Lê Thị Hoa" }).click();
+    const profile = await page.locator("main").innerText();
+    expect(profile).toContain("Đường vào thôn bị ngập");
+    expect(profile).toContain("0911000003");
+    await shot(page, "21-person");
+    await page.goto(`${ctx.running.service.url}/admin/people?q=le+thi+hoa`);
+    expect(await page.locator("tbody tr").count()).toBe(1);
+    await page.goto(`${ctx.running.service.url}/admin/people?q=pham+van+binh`);
+    expect(await page.locator("tbody tr").count()).toBe(0);
+    expect((await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchB1.id}`))!.status()).toBe(404);
+    expect((await page.goto(`${ctx.running.service.url}/admin/people/${ctx.fx.memberB.id}`))!.status()).toBe(404);
+    // Rights are for admins only.
+    expect((await page.goto(`${ctx.running.service.url}/admin/rights`))!.status()).toBe(403);
+    await context.close();
+  });
+
+  it("should let the admin grant a right after confirming whose phone it is, and revoke it", async () => {
+    const { context, page } = await newPage(ctx.browser);
+    await signInWithLink(ctx.running, page, ctx.fx.admin.id);
+    await page.getByRole("link", { name: "Phân quyền" }).click();
+    await page.getByLabel("Họ và tên").fill("Lê Hoa");
+    await page.getByLabel("Số điện thoại").fill(ctx.fx.memberA.phone);
+    await page.getByLabel("Đơn vị").selectOption(String(ctx.fx.tree.branchA1.id));
+    await page.getByLabel("Vai trò").selectOption("cadre");
+    await page.getByRole("button", { name: "Cấp quyền", exact: true }).click();
+    const warning = await page.getByRole("alert").innerText();
+    expect(warning).toContain("thuộc về Lê Thị Hoa");
+    expect(ctx.running.service.db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role = 'cadre'`, ctx.fx.memberA.id)).toBeUndefined();
+    await shot(page, "22-rights-confirm");
+    await page.getByRole("button", { name: "Cấp quyền cho Lê Thị Hoa" }).click();
+    await expect(page.getByRole("status").innerText()).resolves.toContain("Đã cấp quyền cán bộ chi hội tại Chi hội 1 cho Lê Thị Hoa");
+    expect(await page.locator("tbody").innerText()).toContain("Lê Thị Hoa");
+    await shot(page, "23-rights");
+    const audit = ctx.running.service.db.sql.get<{ source: string; actorPersonId: number }>(`SELECT source, actorPersonId FROM AuditLog WHERE action = 'rights.grant' ORDER BY id DESC LIMIT 1`)!;
+    expect(audit).toEqual({ source: "web", actorPersonId: ctx.fx.admin.id });
+
+    // Lê Thị Hoa can now sign in; revoking the right ends that.
+    const hoa = await newPage(ctx.browser);
+    await signIn(ctx.running, hoa.page, ctx.fx.memberA);
+    await page.getByRole("button", { name: "Thu hồi quyền cán bộ chi hội của Lê Thị Hoa tại Chi hội 1" }).click();
+    await expect(page.getByRole("status").innerText()).resolves.toContain("Đã thu hồi");
+    await hoa.page.goto(`${ctx.running.service.url}/admin/tickets`);
+    expect(hoa.page.url()).toContain("/admin/sign-in");
+    await hoa.context.close();
+    await context.close();
+  });
+});
