@@ -81,6 +81,9 @@ CREATE INDEX "Ticket_satisfied_dueAt_idx" ON "Ticket"("satisfied", "dueAt");
 -- CreateIndex
 CREATE INDEX "Ticket_createdAt_idx" ON "Ticket"("createdAt");
 
+-- CreateIndex
+CREATE INDEX "Ticket_status_createdAt_idx" ON "Ticket"("status", "createdAt");
+
 
 -- Full-text search over ticket messages (the member's text and the answers), with or without
 -- diacritics: unicode61 folds case and removes tone marks; đ has no decomposition, so it is mapped

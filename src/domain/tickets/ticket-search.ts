@@ -100,6 +100,41 @@ function statusesOf(filters: TicketFilters): TicketStatus[] {
   return filters.status?.length ? ticketStatuses.filter((s) => filters.status!.includes(s)) : [...ticketStatuses];
 }
 
+/** Below this many tickets in a date range, the range is read through Ticket(createdAt) and sorted. */
+const smallDateRange = 50_000;
+
+/**
+ * The ids of one page, in order. Each status is read on its own and the pages merged: an index
+ * that starts with the status and continues with the sort column (Ticket(status, dueAt),
+ * Ticket(status, createdAt)) then yields rows already in order, so a page of a province's million
+ * tickets is found after a few rows instead of sorting them all. A narrow date range sorted by due
+ * date is the exception: its rows are fewer than the walk would pass, so they are read through
+ * Ticket(createdAt) and sorted (the unary + keeps the planner off the status index).
+ */
+function pageIds(db: Database, where: string[], params: unknown[], statuses: TicketStatus[], filters: TicketFilters, need: number): number[] {
+  const byAge = filters.sort === "age" || filters.sort === "newest";
+  const column = byAge ? "createdAt" : "dueAt";
+  const dir = filters.sort === "newest" ? "DESC" : "";
+  const order = `t.${column} ${dir}, t.id ${dir}`;
+  const extra = where.length ? ` AND ${where.join(" AND ")}` : "";
+  if (!byAge && (filters.from !== undefined || filters.to !== undefined)) {
+    const inRange = db.sql.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM Ticket WHERE createdAt >= ? AND createdAt < ?`, filters.from ?? 0, filters.to ?? Number.MAX_SAFE_INTEGER,
+    )!.n;
+    if (inRange <= smallDateRange)
+      return db.sql
+        .raw<[number]>(`SELECT t.id FROM Ticket t WHERE +t.status IN (${statuses.map(() => "?").join(", ")})${extra} ORDER BY ${order} LIMIT ?`, ...statuses, ...params, need)
+        .map((r) => r[0]);
+  }
+  const merged: [number, number][] = [];
+  for (const status of statuses)
+    for (const row of db.sql.raw<[number, number]>(`SELECT t.id, t.${column} FROM Ticket t WHERE t.status = ?${extra} ORDER BY ${order} LIMIT ?`, status, ...params, need))
+      merged.push([row[1], row[0]]);
+  const sign = dir ? -1 : 1;
+  merged.sort((a, b) => sign * (a[0] - b[0] || a[1] - b[1]));
+  return merged.slice(0, need).map((r) => r[1]);
+}
+
 /**
  * One page of the person's tickets matching the filters, with the member's, unit's and assignee's
  * names, the first message and the overdue flag; `more` says whether a next page exists. Empty
@@ -115,32 +150,22 @@ export function searchTickets(
   const offset = Math.max(0, Math.floor(page.offset ?? 0));
   const cond = conditions(db, personId, filters, page.now);
   if (!cond) return { rows: [], more: false };
-  const statuses = statusesOf(filters);
-  const where = [...cond.where];
-  const params = [...cond.params];
-  if (statuses.length < ticketStatuses.length) {
-    where.push(`t.status IN (${statuses.map(() => "?").join(", ")})`);
-    params.push(...statuses);
-  }
-  const order = filters.sort === "age" ? "t.createdAt, t.id" : filters.sort === "newest" ? "t.createdAt DESC, t.id DESC" : "t.dueAt, t.id";
-  const ids = db.sql
-    .raw<[number]>(`SELECT t.id FROM Ticket t ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${order} LIMIT ? OFFSET ?`, ...params, limit + 1, offset)
-    .map((r) => r[0]);
+  const ids = pageIds(db, cond.where, cond.params, statusesOf(filters), filters, offset + limit + 1).slice(offset);
   const more = ids.length > limit;
-  const pageIds = ids.slice(0, limit);
-  if (!pageIds.length) return { rows: [], more: false };
+  const pageIdList = ids.slice(0, limit);
+  if (!pageIdList.length) return { rows: [], more: false };
   const rows = db.sql.all<TicketRow & { memberName: string; unitName: string; assigneeName: string | null; firstMessage: string | null }>(
     `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName, a.fullName AS assigneeName,
             (SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1) AS firstMessage
      FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId LEFT JOIN Person a ON a.id = t.assigneeId
      WHERE t.id IN (SELECT value FROM json_each(?))`,
-    JSON.stringify(pageIds),
+    JSON.stringify(pageIdList),
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   const at = page.now.getTime();
   return {
     more,
-    rows: pageIds.flatMap((id) => {
+    rows: pageIdList.flatMap((id) => {
       const r = byId.get(id);
       return r ? [{ ...r, firstMessage: r.firstMessage ?? "", overdue: r.status !== "closed" && r.dueAt < at }] : [];
     }),

@@ -6,13 +6,15 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { translator } from "../../lib/i18n.ts";
 import { requestLocale, requireSession, securityHeaders, type AdminEnv, type AdminOptions } from "./admin-auth.ts";
 import { mountSignIn } from "./sign-in-routes.tsx";
 import { mountTickets } from "./ticket-routes.tsx";
 import { mountPeople } from "./people-routes.tsx";
+import { mountImport } from "./import-routes.tsx";
+import { rosterUploadMaxBytes } from "../../domain/roster/roster-upload.ts";
 
 /** Largest request body of the workplace's forms (uploads have their own, larger limit). */
 export const adminBodyLimit = 64 * 1024;
@@ -28,10 +30,11 @@ export function mountAdmin(app: Hono, options: AdminOptions & { timeZone: string
   const admin = new Hono<AdminEnv>();
   admin.use("/admin/*", securityHeaders);
   admin.use("/admin", securityHeaders);
-  admin.use("/admin/*", bodyLimit({
-    maxSize: adminBodyLimit,
-    onError: (c) => c.text(translator(requestLocale(c, options.defaultLocale))("admin.too_large"), 413),
-  }));
+  const tooLarge = (c: Context) => c.text(translator(requestLocale(c, options.defaultLocale))("admin.too_large"), 413);
+  const formLimit = bodyLimit({ maxSize: adminBodyLimit, onError: tooLarge });
+  const uploadLimit = bodyLimit({ maxSize: rosterUploadMaxBytes + 64 * 1024, onError: tooLarge });
+  // Every route has a body limit: roster uploads 10 MB, everything else 64 KB.
+  admin.use("/admin/*", (c, next) => (/^\/admin\/units\/\d+\/import$/.test(c.req.path) ? uploadLimit(c, next) : formLimit(c, next)));
   admin.get("/admin/assets/htmx.min.js", (c) => {
     c.header("Cache-Control", "public, max-age=86400");
     return c.body(htmx(), 200, { "Content-Type": "text/javascript; charset=utf-8" });
@@ -44,6 +47,7 @@ export function mountAdmin(app: Hono, options: AdminOptions & { timeZone: string
     admin.use(`/admin/${section}/*`, requireSession(options));
   }
   mountTickets(admin, options);
+  mountImport(admin, options);
   mountPeople(admin, options);
   app.route("/", admin as unknown as Hono);
 }

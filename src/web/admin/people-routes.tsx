@@ -75,6 +75,7 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
         <p>{t("admin.unit_counts", { members: self.membersTotal, linked: self.linkedTotal, pct: pct(self.linkedTotal, self.membersTotal) })}</p>
         <p class="row">
           <a href={`/admin/tickets?unit=${unitId}`}>{t("admin.unit_tickets")}</a>
+          {can(db, viewer.personId, "manage_people", unitId) ? <a href={`/admin/units/${unitId}/import`}>{t("admin.unit_import")}</a> : null}
         </p>
         {children.length ? (
           <section class="card">

@@ -63,3 +63,32 @@ describe("units, people and rights", () => {
     await context.close();
   });
 });
+
+describe("roster import by upload", () => {
+  it("should preview new, changed and invalid rows, write nothing until applied, then apply skipping the invalid row", async () => {
+    const { context, page } = await newPage(ctx.browser);
+    await signIn(ctx.running, page, ctx.fx.cadre);
+    await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA1.id}`);
+    await page.getByRole("link", { name: "Nhập danh sách từ tệp Excel/CSV" }).click();
+    await page.getByLabel("Tệp danh sách (.xlsx hoặc .csv)").setInputFiles("test/fixtures/roster/web-import-chi-hoi-1.csv");
+    await page.getByRole("button", { name: "Xem trước thay đổi" }).click();
+    const preview = await page.locator("main").innerText();
+    expect(preview).toContain("1 người mới, 1 người thay đổi, 0 không đổi, 1 dòng lỗi");
+    expect(preview).toContain("Dòng 6: số điện thoại “12345” không hợp lệ");
+    expect(preview).toContain("thay đổi: năm sinh");
+    expect(preview).toContain("Võ Văn Mới");
+    await shot(page, "30-import-preview");
+    const people = () => ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`)!.n;
+    const before = people();
+    expect(ctx.running.service.db.sql.get(`SELECT 1 FROM Person WHERE fullName = 'Võ Văn Mới'`)).toBeUndefined();
+    await page.getByLabel(/Bỏ qua 1 dòng lỗi/).check();
+    await page.getByRole("button", { name: "Ghi vào danh sách" }).click();
+    await expect(page.getByRole("status").innerText()).resolves.toContain("Đã ghi: 1 người mới, 1 người thay đổi");
+    expect(people()).toBe(before + 1);
+    expect(ctx.running.service.db.sql.get<{ birthYear: number }>(`SELECT birthYear FROM Person WHERE id = ?`, ctx.fx.memberA.id)!.birthYear).toBe(1958);
+    expect(ctx.running.service.db.sql.get<{ source: string }>(`SELECT source FROM AuditLog WHERE action = 'roster.import'`)!.source).toBe("web");
+    // A cadre cannot import into another branch by URL.
+    expect((await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA2.id}/import`))!.status()).toBe(404);
+    await context.close();
+  });
+});
