@@ -126,7 +126,7 @@ db.sql.db.pragma("optimize");
 
 const app = new Hono();
 const clock = () => new Date(now);
-mountAdmin(app, { db, demo: false, defaultLocale: "vi", timeZone: "Asia/Ho_Chi_Minh", trustProxy: false, now: clock });
+mountAdmin(app, { db, demo: false, defaultLocale: "vi", timeZone: "Asia/Ho_Chi_Minh", trustProxy: false, linkCodeTtlDays: 30, channels: [], serviceUrl: () => "http://localhost", now: clock });
 const cookieOf = (personId: number) => `chihoi_admin=${createWebSession(db, personId, clock()).token}`;
 const adminCookie = cookieOf(provinceAdmin);
 const officialCookie = cookieOf(communeOfficial);

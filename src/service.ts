@@ -126,7 +126,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo });
   const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
   webChat.mount(web.app);
-  mountAdmin(web.app, { db, demo, defaultLocale: config.defaultLocale, timeZone: config.timeZone, trustProxy: config.trustProxy, now, onQueued: () => engine.kick() });
+  mountAdmin(web.app, {
+    db, demo, defaultLocale: config.defaultLocale, timeZone: config.timeZone, trustProxy: config.trustProxy, linkCodeTtlDays: config.linkCodeTtlDays,
+    channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(),
+  });
   channels.push(webChat);
   if (config.telegram) {
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });

@@ -14,6 +14,8 @@ import { mountSignIn } from "./sign-in-routes.tsx";
 import { mountTickets } from "./ticket-routes.tsx";
 import { mountPeople } from "./people-routes.tsx";
 import { mountImport } from "./import-routes.tsx";
+import { linkTargets, mountSlips } from "./slip-routes.tsx";
+import type { Channel } from "../../channels/channel.ts";
 import { rosterUploadMaxBytes } from "../../domain/roster/roster-upload.ts";
 
 /** Largest request body of the workplace's forms (uploads have their own, larger limit). */
@@ -26,7 +28,10 @@ function htmx(): string {
 }
 
 /** Mounts the workplace on the service's web server. */
-export function mountAdmin(app: Hono, options: AdminOptions & { timeZone: string }): void {
+export function mountAdmin(
+  app: Hono,
+  options: AdminOptions & { timeZone: string; linkCodeTtlDays: number; channels: readonly Channel[]; serviceUrl: () => string },
+): void {
   const admin = new Hono<AdminEnv>();
   admin.use("/admin/*", securityHeaders);
   admin.use("/admin", securityHeaders);
@@ -48,6 +53,7 @@ export function mountAdmin(app: Hono, options: AdminOptions & { timeZone: string
   }
   mountTickets(admin, options);
   mountImport(admin, options);
+  mountSlips(admin, { ...options, targets: () => linkTargets(options.channels, options.serviceUrl) });
   mountPeople(admin, options);
   app.route("/", admin as unknown as Hono);
 }

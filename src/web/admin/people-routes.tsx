@@ -75,7 +75,12 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
         <p>{t("admin.unit_counts", { members: self.membersTotal, linked: self.linkedTotal, pct: pct(self.linkedTotal, self.membersTotal) })}</p>
         <p class="row">
           <a href={`/admin/tickets?unit=${unitId}`}>{t("admin.unit_tickets")}</a>
-          {can(db, viewer.personId, "manage_people", unitId) ? <a href={`/admin/units/${unitId}/import`}>{t("admin.unit_import")}</a> : null}
+          {can(db, viewer.personId, "manage_people", unitId) ? (
+            <>
+              <a href={`/admin/units/${unitId}/import`}>{t("admin.unit_import")}</a>
+              <a href={`/admin/units/${unitId}/slips`}>{t("admin.unit_slips")}</a>
+            </>
+          ) : null}
         </p>
         {children.length ? (
           <section class="card">

@@ -92,3 +92,50 @@ describe("roster import by upload", () => {
     await context.close();
   });
 });
+
+describe("link-code slips", () => {
+  it("should print a unit's slips with a QR code per platform, and give an .xlsx whose codes stay text", async () => {
+    const { context, page } = await newPage(ctx.browser);
+    await signIn(ctx.running, page, ctx.fx.official);
+    await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}`);
+    await page.getByRole("link", { name: "In phiếu mã liên kết" }).click();
+    await page.waitForURL(/\/slips$/);
+    // Unlinked people of the commune's subtree only: the fixture has none but those added by import.
+    const slips = page.locator(".slip");
+    const n = await slips.count();
+    const unlinked = ctx.running.service.db.sql.get<{ n: number }>(
+      `SELECT COUNT(DISTINCT p.id) AS n FROM Person p JOIN Membership m ON m.personId = p.id JOIN Unit u ON u.id = m.unitId WHERE u.path LIKE ? AND p.linkedAccounts = 0`,
+      `${ctx.running.service.db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, ctx.fx.tree.communeA.id)!.path}%`,
+    )!.n;
+    expect(n).toBe(unlinked);
+    await page.getByRole("link", { name: "Gồm cả người đã liên kết" }).click();
+    await page.waitForURL(/all=1/);
+    const all = await page.locator(".slip").allInnerTexts();
+    const hoa = all.find((s) => s.includes("Lê Thị Hoa"))!;
+    expect(hoa).toMatch(/Mã liên kết: \d{6}/);
+    expect(await page.locator(".slip", { hasText: "Lê Thị Hoa" }).locator(".qr svg").count()).toBe(1); // the web chat (no Telegram here)
+    await page.emulateMedia({ media: "print" });
+    await shot(page, "40-slips-print");
+    await page.pdf({ path: "test-results/admin/40-slips.pdf", format: "A4" });
+
+    // A code starting with 0 survives the .xlsx.
+    ctx.running.service.db.sql.run(`UPDATE LinkCode SET code = '012345' WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, ctx.fx.memberA.id);
+    const download = await page.request.get(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/slips.xlsx?all=1`);
+    expect(download.status()).toBe(200);
+    const ExcelJS = (await import("exceljs")).default;
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load((await download.body()) as never);
+    const sheet = book.worksheets[0]!;
+    expect(sheet.getRow(1).getCell(3).value).toBe("Mã liên kết");
+    const row = sheet.getRows(2, sheet.rowCount - 1)!.find((r) => r.getCell(1).value === "Lê Thị Hoa")!;
+    expect(row.getCell(3).value).toBe("012345");
+    expect(row.getCell(3).numFmt).toBe("@");
+    // Another branch's slips are not the cadre's to print.
+    const cadre = await newPage(ctx.browser);
+    await signIn(ctx.running, cadre.page, ctx.fx.cadre);
+    expect((await cadre.page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA2.id}/slips`))!.status()).toBe(404);
+    expect((await cadre.page.request.get(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchB1.id}/slips.xlsx`)).status()).toBe(404);
+    await cadre.context.close();
+    await context.close();
+  });
+});
