@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { newPage, shot, signIn, signInWithLink, useAdminService } from "./admin-fixture.ts";
+import { expect, it } from "vitest";
+import { newPage, shot, signIn, signInWithLink, useAdminService, describeInBrowser } from "./admin-fixture.ts";
 
 const ctx = useAdminService();
 
-describe("units, people and rights", () => {
+describeInBrowser("units, people and rights", () => {
   it("should show the unit tree with counts, a roster with link status, and a person's page; nothing outside the scope", async () => {
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);
@@ -64,7 +64,7 @@ describe("units, people and rights", () => {
   });
 });
 
-describe("roster import by upload", () => {
+describeInBrowser("roster import by upload", () => {
   it("should preview new, changed and invalid rows, write nothing until applied, then apply skipping the invalid row", async () => {
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.cadre);
@@ -93,7 +93,7 @@ describe("roster import by upload", () => {
   });
 });
 
-describe("link-code slips", () => {
+describeInBrowser("link-code slips", () => {
   it("should print a unit's slips with a QR code per platform, and give an .xlsx whose codes stay text", async () => {
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);

@@ -1,11 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { removeDir, startTestService, tempDir } from "../../helpers/service.ts";
-import { chatLines, newPage, shot, signIn, useAdminService } from "./admin-fixture.ts";
+import { chatLines, newPage, shot, signIn, useAdminService, describeInBrowser } from "./admin-fixture.ts";
 import { createSignInLink } from "../../../src/domain/web-auth/sign-in-service.ts";
 
 const ctx = useAdminService();
 
-describe("web workplace sign-in", () => {
+describeInBrowser("web workplace sign-in", () => {
   it("should sign a cadre in with the code the bot sent to their chat, and sign them out", async () => {
     const { context, page } = await newPage(ctx.browser);
     await page.goto(`${ctx.running.service.url}/admin`);
@@ -103,7 +103,7 @@ describe("web workplace sign-in", () => {
   });
 });
 
-describe("web workplace in demo mode", () => {
+describeInBrowser("web workplace in demo mode", () => {
   it("should offer the demo cadre, official and admin in one click", async () => {
     const dir = tempDir();
     const demo = await startTestService(dir, { DEMO_MODE: "on" });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { waitUntil } from "../../helpers/service.ts";
-import { chatLines, newPage, shot, signIn, useAdminService } from "./admin-fixture.ts";
+import { chatLines, newPage, shot, signIn, useAdminService, describeInBrowser } from "./admin-fixture.ts";
 import { addMemberMessage } from "../../../src/domain/tickets/ticket-service.ts";
 
 const ctx = useAdminService();
@@ -8,7 +8,7 @@ const ctx = useAdminService();
 const rowIds = async (page: import("playwright-core").Page) =>
   (await page.locator("tbody tr td:nth-child(2) a").allInnerTexts()).map((s) => Number(s.replace("#", "")));
 
-describe("concerns queue", () => {
+describeInBrowser("concerns queue", () => {
   it("should list the subtree's concerns with counts, and filter them by words without diacritics, category and unit", async () => {
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);
