@@ -6,7 +6,9 @@
  * Targets (issue 12): the queue's first page with any single filter ≤ 150 ms, a text search
  * ≤ 300 ms, a concern's page ≤ 50 ms; sign-in (code request, code, first page) ≤ 1 s.
  */
+import { existsSync } from "node:fs";
 import { Hono } from "hono";
+import { openDatabase } from "../src/storage/database.ts";
 import { benchDatabase, median, report, time } from "./lib.ts";
 import { createOrganisation } from "../src/domain/units/unit-service.ts";
 import { mountAdmin } from "../src/web/admin/admin-app.ts";
@@ -21,7 +23,11 @@ const BIG_BRANCH = 5_000;
 const TICKETS = 1_000_000;
 const DAY = 86_400_000;
 
-const db = await benchDatabase();
+// WEB_ADMIN_BENCH_DB=/path/file.db keeps the generated database there and reuses it next time
+// (building a million concerns with their search index takes minutes).
+const keep = process.env.WEB_ADMIN_BENCH_DB;
+const reuse = Boolean(keep && existsSync(keep));
+const db = keep ? Object.assign(await openDatabase(`file:${keep}`), { dir: "", destroy: async () => undefined }) : await benchDatabase();
 const now = Date.UTC(2026, 10, 20, 3);
 let seed = 7;
 const random = () => {
@@ -32,7 +38,7 @@ const random = () => {
 };
 const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
 
-const { id: organisationId } = createOrganisation(db, { code: "b", name: "Bench" });
+const organisationId = reuse ? 0 : createOrganisation(db, { code: "b", name: "Bench" }).id;
 const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
 const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
 const leaves: number[] = [];
@@ -40,7 +46,7 @@ const communes: number[] = [];
 const communeOf = new Map<number, number>();
 let rootId = 0;
 const buildTree = time(() =>
-  db.sql.transaction(() => {
+  !reuse && db.sql.transaction(() => {
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
       const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${id0++}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
       const path = `${parent?.path ?? "/"}${id}/`;
@@ -79,7 +85,7 @@ const person = (unitId: number, role: string, name: string) => {
 let provinceAdmin = 0;
 let communeOfficial = 0;
 const buildPeople = time(() =>
-  db.sql.transaction(() => {
+  !reuse && db.sql.transaction(() => {
     for (let i = 0; i < PEOPLE; i++) {
       const unitId = i < BIG_BRANCH ? leaves[0]! : leaves[i % leaves.length]!;
       const id = person(unitId, "member", `${pick(families)} ${pick(given)}`);
@@ -102,7 +108,7 @@ const insertTicket = db.sql.db.prepare(
 );
 const insertMessage = db.sql.db.prepare(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, ?, ?, ?, ?)`);
 const buildTickets = time(() => {
-  for (let batch = 0; batch < TICKETS; batch += 50_000)
+  for (let batch = 0; !reuse && batch < TICKETS; batch += 50_000)
     db.sql.transaction(() => {
       for (let i = batch; i < batch + 50_000; i++) {
         const k = Math.floor(random() * members.length);
@@ -123,6 +129,13 @@ const buildTickets = time(() => {
     });
 });
 db.sql.db.pragma("optimize");
+if (reuse) {
+  rootId = db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE parentId IS NULL`)!.id;
+  communes.push(...db.sql.all<{ id: number }>(`SELECT id FROM Unit WHERE depth = 1 ORDER BY id`).map((r) => r.id));
+  leaves.push(...db.sql.all<{ id: number }>(`SELECT id FROM Unit WHERE depth = 2 ORDER BY id`).map((r) => r.id));
+  provinceAdmin = db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE fullName = 'Quản trị tỉnh'`)!.id;
+  communeOfficial = db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE fullName = 'Lãnh đạo xã 0'`)!.id;
+}
 
 const app = new Hono();
 const clock = () => new Date(now);
