@@ -104,11 +104,12 @@ function statusesOf(filters: TicketFilters): TicketStatus[] {
 const smallDateRange = 50_000;
 
 /**
- * The ids of one page, in order. Each status is read on its own and the pages merged: an index
- * that starts with the status and continues with the sort column (Ticket(status, dueAt),
- * Ticket(status, createdAt)) then yields rows already in order, so a page of a province's million
- * tickets is found after a few rows instead of sorting them all. Exceptions: a text search starts
- * from the full-text index's matches and sorts them; a narrow date range sorted by due date: its rows are fewer than the walk would pass, so they are read through
+ * The ids of one page, in order. With no condition but the statuses (the province-wide queue), each
+ * status is read on its own and the pages merged: an index that starts with the status and
+ * continues with the sort column (Ticket(status, dueAt), Ticket(status, createdAt)) yields rows
+ * already in order, so a page of a million tickets is found after a few rows instead of sorting
+ * all open ones. Any other condition (scope, unit, category, assignee, words) goes into one query
+ * whose planner starts from that condition's index. A narrow date range sorted by due date: its rows are fewer than the walk would pass, so they are read through
  * Ticket(createdAt) and sorted (the unary + keeps the planner off the status index).
  */
 function pageIds(db: Database, where: string[], params: unknown[], statuses: TicketStatus[], filters: TicketFilters, need: number): number[] {
@@ -117,20 +118,19 @@ function pageIds(db: Database, where: string[], params: unknown[], statuses: Tic
   const dir = filters.sort === "newest" ? "DESC" : "";
   const order = `t.${column} ${dir}, t.id ${dir}`;
   const extra = where.length ? ` AND ${where.join(" AND ")}` : "";
-  // Words: the full-text index names the matching tickets once; they are sorted in one query.
-  if (filters.text)
-    return db.sql
-      .raw<[number]>(`SELECT t.id FROM Ticket t WHERE +t.status IN (${statuses.map(() => "?").join(", ")})${extra} ORDER BY ${order} LIMIT ?`, ...statuses, ...params, need)
+  const single = (statusCondition: string) =>
+    db.sql
+      .raw<[number]>(`SELECT t.id FROM Ticket t WHERE ${statusCondition}${extra} ORDER BY ${order} LIMIT ?`, ...(statusCondition === "1" ? [] : statuses), ...params, need)
       .map((r) => r[0]);
   if (!byAge && (filters.from !== undefined || filters.to !== undefined)) {
     const inRange = db.sql.get<{ n: number }>(
       `SELECT COUNT(*) AS n FROM Ticket WHERE createdAt >= ? AND createdAt < ?`, filters.from ?? 0, filters.to ?? Number.MAX_SAFE_INTEGER,
     )!.n;
-    if (inRange <= smallDateRange)
-      return db.sql
-        .raw<[number]>(`SELECT t.id FROM Ticket t WHERE +t.status IN (${statuses.map(() => "?").join(", ")})${extra} ORDER BY ${order} LIMIT ?`, ...statuses, ...params, need)
-        .map((r) => r[0]);
+    if (inRange <= smallDateRange) return single(`+t.status IN (${statuses.map(() => "?").join(", ")})`);
   }
+  // Any other condition (a unit, a category, an assignee, words…) is left to the planner, which
+  // starts from that condition's index.
+  if (where.length) return single(statuses.length === ticketStatuses.length ? "1" : `t.status IN (${statuses.map(() => "?").join(", ")})`);
   const merged: [number, number][] = [];
   for (const status of statuses)
     for (const row of db.sql.raw<[number, number]>(`SELECT t.id, t.${column} FROM Ticket t WHERE t.status = ?${extra} ORDER BY ${order} LIMIT ?`, status, ...params, need))
