@@ -101,7 +101,7 @@ function statusesOf(filters: TicketFilters): TicketStatus[] {
 }
 
 /** Below this many tickets in a date range, the range is read through Ticket(createdAt) and sorted. */
-const smallDateRange = 50_000;
+const smallDateRange = 200_000;
 
 /**
  * The ids of one page, in order. With no condition but the statuses (the province-wide queue), each
