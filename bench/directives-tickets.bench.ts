@@ -6,6 +6,7 @@
  * - one page of the ticket queue with 1,000,000 tickets stored: under 50 ms (province official,
  *   commune official, branch cadre; first page and fifth page).
  */
+import { systemActor } from "../src/domain/access/actor.ts";
 import { benchDatabase, median, memorySampler, report, time } from "./lib.ts";
 import { createOrganisation } from "../src/domain/units/unit-service.ts";
 import { createDirective, directiveProgress, recordDeliveryOutcomes, sendDirective } from "../src/domain/directives/directive-service.ts";
@@ -18,7 +19,7 @@ const DAY = 86_400_000;
 
 const db = await benchDatabase();
 const now = Date.UTC(2026, 10, 20, 3);
-const { id: organisationId } = createOrganisation(db, { code: "b", name: "Bench" });
+const { id: organisationId } = createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
 
 // ---- the tree and its people, with raw inserts for speed ------------------------------------------
 const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);

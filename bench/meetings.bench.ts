@@ -6,6 +6,7 @@
  * - Memory flat over 10,000 ticks (heap before/after with global.gc; run through bench/run.ts,
  *   which passes --expose-gc).
  */
+import { systemActor } from "../src/domain/access/actor.ts";
 import { benchDatabase, median, percentile, report, time, timeAsync } from "./lib.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { createOrganisation } from "../src/domain/units/unit-service.ts";
@@ -18,7 +19,7 @@ const BRANCHES = 1_000;
 const MEMBERS_PER_BRANCH = 100;
 
 const db = await benchDatabase();
-const { id: organisationId } = createOrganisation(db, { code: "b", name: "Bench" });
+const { id: organisationId } = createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
 const setupAt = Date.parse("2026-11-20T03:00:00Z");
 
 // Tỉnh → 10 xã → 100 chi hội each; 100 linked members per branch, built with raw inserts.
@@ -53,7 +54,7 @@ db.sql.db.pragma("optimize");
 
 // Every branch meets at 19:30 on Saturday 05/12/2026 (Vietnam), planned on 20/11.
 const startsAt = new Date("2026-12-05T12:30:00Z");
-const ctx = { now: new Date(setupAt), timeZone: HCM };
+const ctx = { now: new Date(setupAt), timeZone: HCM, actor: systemActor() };
 const planning = time(() => {
   for (const unitId of branches) createMeeting(db, { unitId, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa", agenda: "Thu hội phí", startsAt }, ctx);
 });

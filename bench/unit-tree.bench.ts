@@ -2,11 +2,12 @@
  * Issue 2: subtree listing and roll-up counts on a tree of 10,000 units and 200,000 people —
  * target under 20 ms each.
  */
+import { systemActor } from "../src/domain/access/actor.ts";
 import { benchDatabase, median, report, time } from "./lib.ts";
 import { createOrganisation, listSubtree, rollUpCounts } from "../src/domain/units/unit-service.ts";
 
 const db = await benchDatabase();
-const { id: organisationId } = createOrganisation(db, { code: "b", name: "Bench" });
+const { id: organisationId } = createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
 const now = Date.now();
 // Tỉnh → 100 xã → 10 ấp → 9 chi hội ≈ 10,001 units, built with raw inserts for speed.
 const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);

@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import { openDatabase } from "../src/storage/database.ts";
 import { benchDatabase, median, report, time } from "./lib.ts";
 import { createOrganisation } from "../src/domain/units/unit-service.ts";
+import { systemActor } from "../src/domain/access/actor.ts";
 import { mountAdmin } from "../src/web/admin/admin-app.ts";
 import { createWebSession } from "../src/domain/web-auth/web-session-service.ts";
 import { listMembers } from "../src/domain/people/people-service.ts";
@@ -38,7 +39,7 @@ const random = () => {
 };
 const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
 
-const organisationId = reuse ? 0 : createOrganisation(db, { code: "b", name: "Bench" }).id;
+const organisationId = reuse ? 0 : createOrganisation(db, systemActor("cli"), { code: "b", name: "Bench" }).id;
 const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
 const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
 const leaves: number[] = [];

@@ -3,8 +3,11 @@
  * Every command answers bad input with a clear message and exit code 1, leaving the database as
  * it was.
  */
+import { systemActor } from "./domain/access/actor.ts";
+import { setGroupAllowed } from "./domain/groups/group-service.ts";
+import { movedTallyAt } from "./domain/meetings/reminder-plan.ts";
 import { Command, Option } from "commander";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
@@ -15,7 +18,7 @@ import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
 } from "./domain/units/unit-service.ts";
 import { addMembership, createPerson, findPersonByPhone, getPerson, listMembers, type Role } from "./domain/people/people-service.ts";
-import { currentLinkCode, ensureLinkCodes } from "./domain/linking/link-service.ts";
+import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { createSignInLink } from "./domain/web-auth/sign-in-service.ts";
 import { grantRight, listRights, revokeRight, type RightRole } from "./domain/access/rights-service.ts";
@@ -29,8 +32,9 @@ import { describeRecurrence, parseRecurrence } from "./domain/meetings/recurrenc
 import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, moveMeeting } from "./domain/meetings/meeting-service.ts";
 import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
-import { importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
+import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
 import { CredentialStoreError } from "./channels/zalo/credential-store.ts";
+import { backupDatabase, BackupError } from "./storage/backup.ts";
 
 const vi = translator("vi");
 const en = translator("en");
@@ -94,8 +98,8 @@ export function buildProgram(): Command {
     .action((o: { org: string; code: string; root?: string; level: string }) =>
       withDatabase((db) => {
         const result = db.sql.transaction(() => {
-          const org = createOrganisation(db, { code: o.code, name: o.org });
-          const root = createUnit(db, { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
+          const org = createOrganisation(db, systemActor("cli"), { code: o.code, name: o.org });
+          const root = createUnit(db, systemActor("cli"), { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
           recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
           return { org, root };
         });
@@ -127,7 +131,7 @@ export function buildProgram(): Command {
     .action((name: string, o: { parent: string; level: string }) =>
       withDatabase((db) => {
         const parent = resolveUnit(db, o.parent);
-        const unit = createUnit(db, { parentId: parent.id, name, levelLabel: o.level });
+        const unit = createUnit(db, systemActor("cli"), { parentId: parent.id, name, levelLabel: o.level });
         recordAudit(db, { source: "cli", action: "unit.add", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_added", { id: unit.id, name: unit.name }));
       }),
@@ -140,7 +144,7 @@ export function buildProgram(): Command {
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
         const parent = resolveUnit(db, o.to);
-        moveUnit(db, unit.id, parent.id);
+        moveUnit(db, systemActor("cli"), unit.id, parent.id);
         recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
         out(t("cli.unit_moved", { name: unit.name, parent: parent.name }));
       }),
@@ -150,7 +154,7 @@ export function buildProgram(): Command {
     .description(help("units_rename"))
     .action((ref: string, name: string) =>
       withDatabase((db) => {
-        const unit = renameUnit(db, resolveUnit(db, ref).id, name);
+        const unit = renameUnit(db, systemActor("cli"), resolveUnit(db, ref).id, name);
         recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_renamed", { id: unit.id, name: unit.name }));
       }),
@@ -163,7 +167,7 @@ export function buildProgram(): Command {
     .action((file: string, o: { parent: string; dryRun: boolean }) =>
       withDatabase(async (db) => {
         const parent = resolveUnit(db, o.parent);
-        const result = await importUnitTreeFile(db, file, parent.id, { dryRun: o.dryRun });
+        const result = await importUnitTreeFile(db, systemActor("cli"), file, parent.id, { dryRun: o.dryRun });
         for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
         for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
         if (result.issues.length) fail(t("errors.import_invalid_rows", { count: result.issues.length }));
@@ -184,6 +188,7 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const unit = resolveUnit(db, o.unit);
         const result = await importRosterFile(db, {
+          actor: systemActor("cli"),
           file,
           unitId: unit.id,
           createUnits: o.createUnits,
@@ -231,10 +236,11 @@ export function buildProgram(): Command {
     .action((ref: string, o: { renew: boolean; unlinked: boolean; out?: string }) =>
       withDatabase((db) => {
         const unit = resolveUnit(db, ref);
-        const rows = ensureLinkCodes(db, unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
+        const rows = ensureLinkCodes(db, systemActor("cli"), unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
         const lines = [t("cli.codes_header")];
         for (const r of rows)
-          lines.push([r.fullName, r.unitName, r.code, formatDate(r.expiresAt), r.linked ? "x" : "", t("cli.codes_howto", { code: r.code })].map(csvCell).join(","));
+          // Grouped "1234 5678 9012": easy to read aloud, and Excel keeps it as text, not 1.23E+11.
+          lines.push([r.fullName, r.unitName, formatLinkCode(r.code), formatDate(r.expiresAt), r.linked ? "x" : "", t("cli.codes_howto", { code: formatLinkCode(r.code) })].map(csvCell).join(","));
         const csv = lines.join("\r\n") + "\r\n";
         recordAudit(db, { source: "cli", action: "codes.print", entityType: "Unit", entityId: unit.id, detail: { count: rows.length, renew: o.renew } });
         if (o.out) {
@@ -266,7 +272,7 @@ export function buildProgram(): Command {
             personId = granted.personId;
           } else {
             personId = createPerson(db, { fullName: o.name }).id;
-            addMembership(db, personId, unit.id, o.role);
+            addMembership(db, systemActor("cli"), personId, unit.id, o.role);
             recordAudit(db, { source: "cli", action: "rights.grant", entityType: "Person", entityId: personId, detail: { unitId: unit.id, role: o.role } });
           }
           // A person already on the roster keeps the code printed for them.
@@ -275,7 +281,7 @@ export function buildProgram(): Command {
         });
         if (result.status === "confirm")
           fail(t("admin.cli_name_differs", { phone: maskPhone(o.phone), owner: result.fullName, typed: o.name, units: result.units.join(", ") || "—" }));
-        out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: result.code.code }));
+        out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: formatLinkCode(result.code.code) }));
       }),
     );
 
@@ -327,7 +333,8 @@ export function buildProgram(): Command {
 
   const meetings = program.command("meetings").description(help("meetings"));
   const when = (ms: number) => formatMeetingTime(new Date(ms), config.timeZone, config.defaultLocale);
-  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone });
+  // The CLI acts as the system actor: its operator holds the database and the tokens (README "Rights").
+  const meetingCtx = () => ({ now: new Date(), timeZone: config.timeZone, actor: systemActor("cli") });
   meetings
     .command("add")
     .description(help("meetings_add"))
@@ -354,6 +361,8 @@ export function buildProgram(): Command {
         if (!o.when) fail(t("cli.when_or_repeat"));
         const meeting = createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
         out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
+        const tallyAt = movedTallyAt(db, meeting);
+        if (tallyAt !== null) out(t("rights.short_notice_tally", { when: when(tallyAt) }));
       }),
     );
   meetings
@@ -422,8 +431,7 @@ export function buildProgram(): Command {
           const at = /^\s*(\d+)\s*d\s*@\s*(\d{1,2}:\d{2})\s*$/i.exec(part);
           return at ? { daysBefore: Number(at[1]), at: at[2]!.padStart(5, "0") } : { minutesBefore: minutes(part) };
         });
-        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) });
-        recordAudit(db, { source: "cli", action: "reminders.set", entityType: "Unit", entityId: unit.id, detail: { offsets } });
+        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) }, systemActor("cli"));
         out(t("cli.reminders_set", { unit: unit.name }));
       }),
     );
@@ -442,6 +450,7 @@ export function buildProgram(): Command {
         try {
           await runZaloLogin({ db, key: zaloKey(), out, qrPngPath: path.resolve(o.qr), t });
         } catch (error) {
+          if (error instanceof ZaloLoginError) fail(error.message);
           fail(`${error instanceof Error ? error.message : String(error)}\n${t("cli.zalo_login_failed_hint")}`);
         }
       }),
@@ -495,10 +504,8 @@ export function buildProgram(): Command {
   const setGroup = (allowed: boolean) => (id: string, o: { unit?: string }) =>
     withDatabase((db) => {
       const groupId = Number(id.replace("#", ""));
-      if (!db.sql.get(`SELECT 1 FROM ChatGroup WHERE id = ?`, groupId)) throw new AppError("not_found", { what: `#${id}` });
       const unitId = o.unit ? resolveUnit(db, o.unit).id : null;
-      db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = COALESCE(?, unitId) WHERE id = ?`, allowed ? 1 : 0, unitId, groupId);
-      recordAudit(db, { source: "cli", action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId });
+      setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
       out(t("cli.group_done", { id: groupId }));
     });
   groups.command("allow <id>").description(help("groups_allow")).option("--unit <unit>", help("opt_unit")).action(setGroup(true));
@@ -507,19 +514,16 @@ export function buildProgram(): Command {
   program
     .command("backup <file>")
     .description(help("backup"))
-    .action((file: string) =>
+    .option("--force", `${vi("security.opt_force")} / ${en("security.opt_force")}`, false)
+    .action((file: string, o: { force: boolean }) =>
       withDatabase(async (db) => {
-        const target = path.resolve(file);
-        if (target === db.file) fail(t("cli.backup_same_file"));
-        mkdirSync(path.dirname(target), { recursive: true });
-        // better-sqlite3's online backup copies page by page while other connections keep writing.
         try {
-          await db.sql.db.backup(target);
+          const copy = await backupDatabase(db, file, { force: o.force });
+          out(t("cli.backup_done", { file: copy.file, size: `${(copy.size / 1024).toFixed(0)} KB` }));
         } catch (error) {
-          fail(t("cli.backup_failed", { file: target, reason: error instanceof Error ? error.message : String(error) }));
+          if (error instanceof BackupError) fail(t(error.problem === "same_file" ? "cli.backup_same_file" : `security.backup_${error.problem}`, { file: error.file }));
+          fail(t("cli.backup_failed", { file: path.resolve(file), reason: error instanceof Error ? error.message : String(error) }));
         }
-        const size = statSync(target).size;
-        out(t("cli.backup_done", { file: target, size: `${(size / 1024).toFixed(0)} KB` }));
       }),
     );
 

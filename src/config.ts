@@ -4,6 +4,7 @@
  * absent is switched off, not an error.
  */
 import { z } from "zod";
+import { estimateKeyBits, keyRecipe, minKeyBits } from "./lib/key-strength.ts";
 
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
@@ -46,6 +47,17 @@ const envSchema = z
     LINK_CODE_TTL_DAYS: positiveInt.default(30),
     /** Behind a reverse proxy: trust X-Forwarded-Proto (Secure cookies on https) and X-Forwarded-For (client address). */
     TRUST_PROXY: bool.default(false),
+    /** Wrong link codes allowed per chat account an hour, per network address an hour, per deployment a day. */
+    LINK_GUESSES_PER_ACCOUNT_HOUR: positiveInt.default(5),
+    LINK_GUESSES_PER_ADDRESS_HOUR: positiveInt.default(20),
+    LINK_GUESSES_PER_DAY: positiveInt.default(3000),
+    /** The local web chat outside demo mode: off unless an admin turns it on. */
+    WEB_CHAT: z.enum(["auto", "on", "off"]).default("auto"),
+    /** Inbound messages one sender may send: a burst, then one every INBOUND_INTERVAL_MS. */
+    INBOUND_BURST: positiveInt.default(20),
+    INBOUND_INTERVAL_MS: positiveInt.default(3000),
+    /** Concerns (tickets) one member may open in 24 hours. */
+    TICKETS_PER_DAY: positiveInt.default(10),
 
     TELEGRAM_BOT_TOKEN: z
       .string()
@@ -70,7 +82,13 @@ const envSchema = z
     OUTBOX_LEASE_MS: positiveInt.min(500).default(60_000),
 
     /** Zalo personal account (zca-js): key that encrypts the stored login at rest. */
-    ZALO_CREDENTIALS_KEY: z.string().min(16, "at least 16 characters").optional(),
+    ZALO_CREDENTIALS_KEY: z
+      .string()
+      .refine(
+        (key) => estimateKeyBits(key) >= minKeyBits,
+        `a random key of at least ${minKeyBits} bits, such as the output of \`${keyRecipe}\` (44 characters); a changed key means logging in to Zalo again`,
+      )
+      .optional(),
     ZALO_ENABLED: bool.default(false),
     ZALO_SEND_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
     ZALO_NEW_RECIPIENTS_PER_HOUR: positiveInt.default(60),
@@ -91,6 +109,9 @@ const envSchema = z
     if (env.ZALO_BOT_TOKEN && env.ZALO_BOT_MODE === "webhook") {
       if (!env.ZALO_BOT_WEBHOOK_URL)
         ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "a public https URL, required when ZALO_BOT_MODE=webhook" });
+      // The Bot Platform refuses http:// webhooks: catch it here, not as a failing setWebhook later.
+      else if (!/^https:\/\//i.test(env.ZALO_BOT_WEBHOOK_URL))
+        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "an https:// URL (Zalo delivers webhooks only over HTTPS; put a TLS proxy or tunnel in front)" });
       if (!env.ZALO_BOT_WEBHOOK_SECRET)
         ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_SECRET"], message: "required when ZALO_BOT_MODE=webhook" });
     }
@@ -130,6 +151,11 @@ export interface Config {
   demoMode: "auto" | "on" | "off";
   linkCodeTtlDays: number;
   trustProxy: boolean;
+  linkGuessLimits: { perAccountPerHour: number; perAddressPerHour: number; globalPerDay: number };
+  /** "auto": the web chat runs in demo mode only; "on": also on a real deployment; "off": never. */
+  webChat: "auto" | "on" | "off";
+  inbound: { burst: number; intervalMs: number };
+  ticketsPerDay: number;
   telegram?: TelegramConfig;
   zalo?: { credentialsKey: string; sendIntervalMs: number; newRecipientsPerHour: number };
   zaloBot?: { token: string; mode: "polling" | "webhook"; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
@@ -168,6 +194,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoMode: e.DEMO_MODE,
     linkCodeTtlDays: e.LINK_CODE_TTL_DAYS,
     trustProxy: e.TRUST_PROXY,
+    linkGuessLimits: {
+      perAccountPerHour: e.LINK_GUESSES_PER_ACCOUNT_HOUR,
+      perAddressPerHour: e.LINK_GUESSES_PER_ADDRESS_HOUR,
+      globalPerDay: e.LINK_GUESSES_PER_DAY,
+    },
+    webChat: e.WEB_CHAT,
+    inbound: { burst: e.INBOUND_BURST, intervalMs: e.INBOUND_INTERVAL_MS },
+    ticketsPerDay: e.TICKETS_PER_DAY,
     telegram: e.TELEGRAM_BOT_TOKEN
       ? {
           token: e.TELEGRAM_BOT_TOKEN,

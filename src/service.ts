@@ -21,6 +21,7 @@ import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
 import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
 import { enqueue, outboxCounts, priorities } from "./domain/deliveries/outbox-service.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
+import { guessRisk, legacyCodeHolders } from "./domain/linking/link-service.ts";
 
 export interface RunningService {
   config: Config;
@@ -75,6 +76,11 @@ function describeChannels(db: Database, channels: Channel[], timeZone: string, l
         state: t(`cli.zalo_state_${s.state}`), since: when(s.since), lastEvent: when(s.lastEventAt), queue, backedOff,
         error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
       }));
+    } else if (channel.id === "zalo_bot" && "status" in channel && typeof channel.status === "function") {
+      const s = (channel as unknown as { status(): { state: string; since: number; failures: number; lastError: string | null } }).status();
+      lines.push(t(`zalo.status_bot_${s.state}`, {
+        queue, since: when(s.since), failures: s.failures, error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
+      }));
     } else {
       lines.push(t("chat.status_line", { channel: channel.id, state: t("chat.status_running") }));
       lines.push(t("chat.status_queue", { channel: channel.id, count: queue }));
@@ -98,6 +104,16 @@ function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Da
   for (const platform of new Set(rows.map((r) => r.platform))) engine.kick(platform);
 }
 
+/** Start-up lines for admins: old 6-digit slips to reprint, and guess limits looser than the goal. */
+function warnAboutLinking(db: Database, config: Config, logger: Logger): void {
+  const log = logger.child({ module: "linking" });
+  const t = translator("en");
+  const legacy = legacyCodeHolders(db);
+  if (legacy) log.warn({ people: legacy }, t("security.legacy_codes_log", { count: legacy }));
+  const risk = guessRisk(config.linkGuessLimits, 100_000);
+  if (risk.any >= 0.01) log.warn({ perDay: config.linkGuessLimits.globalPerDay }, t("security.guess_risk_log", { perDay: config.linkGuessLimits.globalPerDay, any: (risk.any * 100).toFixed(2) }));
+}
+
 export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
   const logger = options.logger;
   const now = options.now ?? (() => new Date());
@@ -116,21 +132,28 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     db,
     settings: {
       timeZone: config.timeZone, defaultLocale: config.defaultLocale, linkCodeTtlDays: config.linkCodeTtlDays,
+      linkGuessLimits: config.linkGuessLimits, ticketsPerDay: config.ticketsPerDay,
       channelStatus: (locale) => describeChannels(db, channels, config.timeZone, locale, now()),
     },
     logger,
     now,
     onQueued: (platform) => engine.kick(platform),
+    inboundLimit: config.inbound,
   });
+  warnAboutLinking(db, config, logger);
 
-  const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo });
-  const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
-  webChat.mount(web.app);
+  // Outside demo mode the web chat is a way in for anyone who reaches the port: off unless asked for.
+  const webChatOn = demo ? config.webChat !== "off" : config.webChat === "on";
+  const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo, chat: webChatOn });
+  if (webChatOn) {
+    const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
+    webChat.mount(web.app);
+    channels.push(webChat);
+  }
   mountAdmin(web.app, {
     db, demo, defaultLocale: config.defaultLocale, timeZone: config.timeZone, trustProxy: config.trustProxy, linkCodeTtlDays: config.linkCodeTtlDays,
     channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(),
   });
-  channels.push(webChat);
   if (config.telegram) {
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
     channels.push(telegram);
@@ -157,7 +180,15 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const channelNames = channels.filter((c) => c.id !== "web").map((c) => c.id).join(", ");
   const banner = demo
     ? bilingual("service.banner_demo", { url: web.url, file })
-    : bilingual("service.banner_real", { url: web.url, file, channels: channelNames || bilingual("service.no_channels").split("\n")[0] });
+    : (["vi", "en"] as const)
+        .map((locale) => {
+          const t = translator(locale);
+          return t("service.banner_real", {
+            url: web.url, file, channels: channelNames || t("service.no_channels"),
+            webChat: webChatOn ? `${web.url}/chat` : t("service.web_chat_off"),
+          });
+        })
+        .join("\n");
 
   return {
     config, db, demo, url: web.url, banner, inbox, engine, channels, clock,

@@ -33,15 +33,21 @@ export interface InboundMessage {
   at: Date;
   /** A shared contact: phone, and the platform user it belongs to (if the platform says). */
   contact?: { phone: string; userId?: string };
+  /** In groups: the group's name, when the platform gives it. */
+  chatTitle?: string;
   /** In groups: the message mentions our bot or replies to one of its messages. */
   addressedToBot?: boolean;
   /** A reaction (emoji) on one of our messages, identified by replyTo. */
   reaction?: string;
+  /** Network address the message came from, where the channel is reached directly (web chat). */
+  sourceAddress?: string;
 }
 
 export interface Choice {
   label: string;
   payload: string;
+  /** A link button instead (Telegram: opens the private chat with the bot); shown as "label: url" as text. */
+  url?: string;
 }
 
 export interface OutboundMessage {
@@ -144,6 +150,8 @@ export function splitText(text: string, maxLength: number): string[] {
 export function choicesAsText(message: OutboundMessage): string {
   if (!message.choices?.length) return message.text;
   const t = translator(message.locale ?? "vi");
-  const lines = message.choices.map((c, i) => t("chat.choice_line", { n: i + 1, label: c.label }));
+  const numbered = message.choices.filter((c) => !c.url);
+  const lines = numbered.map((c, i) => t("chat.choice_line", { n: i + 1, label: c.label }));
+  for (const c of message.choices) if (c.url) lines.push(`${c.label}: ${c.url}`);
   return `${message.text}\n\n${lines.join("\n")}`;
 }

@@ -13,6 +13,7 @@ import { isLocale, type Locale } from "../lib/i18n.ts";
 import { scopeRoots } from "../domain/access/access-scope.ts";
 import { parseIntent, type Intent, type ParseContext } from "./intent.ts";
 import { Turn, type ConversationSettings, type TurnOutcome } from "./turn.ts";
+import { questionForChat, settleInGroup } from "./chat-privacy.ts";
 import { answerUnlink, askUnlink, linkWithCode, linkWithContact, replyToStranger } from "./features/linking.ts";
 import { askLanguage, sendHelp, sendSchedule, sendWelcome, setLanguage } from "./features/basics.ts";
 import { answerConcern, askConcernText, createConcernTicket, offerConcern } from "./features/concerns.ts";
@@ -124,7 +125,7 @@ export function converse(
   logId: number,
   now: Date,
 ): TurnOutcome {
-  const pending = getPendingQuestion(db, account.id, now);
+  const pending = questionForChat(message, getPendingQuestion(db, account.id, now));
   const turn = new Turn(db, settings, message, account, person, logId, now, pending, localeFor(person, message, settings));
   route(turn);
   return { replies: turn.replies, entityType: turn.entityType, entityId: turn.entityId };
@@ -132,6 +133,9 @@ export function converse(
 
 function route(turn: Turn): void {
   const { message } = turn;
+  const intent = message.kind === "text" ? parseIntent(message.text ?? "", contextOf(turn.pending?.kind)) : undefined;
+  // Groups: only allowed ones, and only what is public (chat-privacy.ts); the rest goes private.
+  if (settleInGroup(turn, intent)) return;
 
   if (message.kind === "contact") return linkWithContact(turn);
 
@@ -148,8 +152,7 @@ function route(turn: Turn): void {
     return turn.reply(turn.t("chat.non_text"));
   }
 
-  const intent = parseIntent(message.text ?? "", contextOf(turn.pending?.kind));
-
+  if (!intent) return;
   if (!turn.person) return routeStranger(turn, intent);
   for (const handler of intentHandlers) if (handler(turn, intent)) return;
   routeMember(turn, intent);
@@ -157,7 +160,7 @@ function route(turn: Turn): void {
 
 function routeStranger(turn: Turn, intent: Intent): void {
   if (intent.kind === "link") return linkWithCode(turn, intent.code);
-  if (intent.kind === "command" && intent.name === "start" && /\d{6}/.test(intent.args)) return linkWithCode(turn, intent.args);
+  if (intent.kind === "command" && intent.name === "start" && intent.args.replace(/\D/g, "").length >= 6) return linkWithCode(turn, intent.args);
   if (intent.kind === "help" || (intent.kind === "command" && intent.name === "trogiup")) return sendHelp(turn);
   if (turn.message.chatType === "group") return turn.reply(turn.t("chat.group_not_linked", { name: turn.message.sender.name ?? "" }));
   replyToStranger(turn);
@@ -213,7 +216,7 @@ function routeMember(turn: Turn, intent: Intent): void {
 function routeCommand(turn: Turn, name: string, args: string): void {
   switch (name) {
     case "start":
-      if (/\d{6}/.test(args)) return linkWithCode(turn, args);
+      if (args.replace(/\D/g, "").length >= 6) return linkWithCode(turn, args);
       return sendWelcome(turn);
     case "trogiup":
     case "help":

@@ -7,7 +7,7 @@
 import type { Database } from "../storage/database.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import type { Logger } from "../lib/logger.ts";
-import { recordInbound, completeInbound, unhandledInbound } from "../domain/messages/message-log.ts";
+import { recordInbound, completeInbound, unhandledInbound, maxMessageText } from "../domain/messages/message-log.ts";
 import { ensureChatAccount } from "../domain/accounts/account-service.ts";
 import { getPerson } from "../domain/people/people-service.ts";
 import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
@@ -21,9 +21,22 @@ export interface InboxOptions {
   now?: () => Date;
   /** Called after replies were queued, to wake the delivery engine. */
   onQueued?: (platform: string) => void;
+  /**
+   * Per-sender flood limit: a sender may send `burst` messages at once, then one every
+   * `intervalMs`. Messages past it are stored (status "throttled") but not handled, and the sender
+   * is told once. Absent: no limit (tests of the conversation).
+   */
+  inboundLimit?: { burst: number; intervalMs: number };
 }
 
-export type ReceiveResult = "handled" | "duplicate" | "failed";
+interface Bucket {
+  tokens: number;
+  at: number;
+  /** The flood notice was sent since the sender was last let through. */
+  noticed: boolean;
+}
+
+export type ReceiveResult = "handled" | "duplicate" | "failed" | "throttled";
 
 export class Inbox {
   readonly #log: Logger;
@@ -72,8 +85,43 @@ export class Inbox {
     for (const platform of platforms) this.options.onQueued?.(platform);
   }
 
-  #store(message: InboundMessage): ReceiveResult {
+  readonly #buckets = new Map<string, Bucket>();
+
+  /** Takes one token from the sender's bucket; false when the sender is over the limit. */
+  #admit(message: InboundMessage, now: number): { ok: boolean; notice: boolean } {
+    const limit = this.options.inboundLimit;
+    if (!limit) return { ok: true, notice: false };
+    const key = `${message.platform}:${message.sender.id}`;
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      // Forget senders whose bucket has refilled, so the map stays small.
+      if (this.#buckets.size > 10_000)
+        for (const [k, b] of this.#buckets) if (b.tokens + (now - b.at) / limit.intervalMs >= limit.burst) this.#buckets.delete(k);
+      bucket = { tokens: limit.burst, at: now, noticed: false };
+      this.#buckets.set(key, bucket);
+    }
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + Math.max(0, now - bucket.at) / limit.intervalMs);
+    bucket.at = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      bucket.noticed = false;
+      return { ok: true, notice: false };
+    }
+    const notice = !bucket.noticed;
+    bucket.noticed = true;
+    return { ok: false, notice };
+  }
+
+  /** Cuts a text longer than maxMessageText, with a note saying how much was cut. */
+  #cut(text: string | undefined): string | undefined {
+    if (text === undefined || text.length <= maxMessageText) return text;
+    const note = translator(this.options.settings.defaultLocale)("security.message_cut", { max: maxMessageText, rest: text.length - maxMessageText });
+    return `${text.slice(0, maxMessageText)}\n${note}`;
+  }
+
+  #store(original: InboundMessage): ReceiveResult {
     const { db } = this.options;
+    const message = original.text !== undefined && original.text.length > maxMessageText ? { ...original, text: this.#cut(original.text) } : original;
     const stored = recordInbound(db, {
       platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
       kind: message.kind, text: message.text ?? null, payload: message.payload ?? null, platformEventId: message.eventId,
@@ -81,7 +129,26 @@ export class Inbox {
     });
     // A duplicate is handled again only if its first copy was stored but never handled (a crash).
     if (stored.duplicate && stored.status !== "received") return "duplicate";
+    const admitted = this.#admit(message, this.#now().getTime());
+    if (!admitted.ok) return this.#throttle(message, stored.id, admitted.notice);
     return this.#handle(message, stored.id);
+  }
+
+  /** A flooding sender's message: kept in the log, not handled; the sender is told once. */
+  #throttle(message: InboundMessage, logId: number, notice: boolean): ReceiveResult {
+    const { db, settings } = this.options;
+    const now = this.#now();
+    db.sql.run(`UPDATE MessageLog SET status = 'throttled' WHERE id = ?`, logId);
+    if (notice && message.chatType === "private") {
+      const account = ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
+      const locale = account.personId !== null ? (getPerson(db, account.personId).locale === "en" ? "en" : "vi") : settings.defaultLocale;
+      enqueue(db, {
+        platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id, personId: account.personId,
+        priority: priorities.reply, body: { text: translator(locale)("security.flood_notice"), locale }, dedupeKey: `reply:${logId}:flood`,
+      }, now);
+      this.#log.warn({ platform: message.platform, accountId: account.id }, "a sender is flooding; their messages are stored but not handled for now");
+    }
+    return "throttled";
   }
 
   /** Handles a stored message; call inside a transaction. Never throws. */

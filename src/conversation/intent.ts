@@ -801,14 +801,18 @@ function absenceReason(
 
 const COMMAND_RE = /^\/([\p{L}\p{N}_]+)(?:@[\p{L}\p{N}_.]*)?([\s\S]*)$/u;
 const TME_RE = /(?:https?:\/\/)?(?:www\.)?(?:t|telegram)\.me\/[A-Za-z0-9_]+\/?\?start=([A-Za-z0-9_-]+)/i;
-const CODE_RE = /(?<!\d)(?:(\d{3})[ .\-]?(\d{3})|(\d{2})[ .\-](\d{2})[ .\-](\d{2}))(?!\d)/;
+/** Digits with single spaces, dots or dashes between them: "1234 5678 9012", "123-456". */
+const CODE_RE = /(?<!\d)\d(?:[ .\-]?\d)*(?!\d)/;
+/** Link codes are 12 digits (16 for officials); 6 digits is an old slip, answered as such. */
+const CODE_LENGTHS = new Set([6, 12, 16]);
 
-/** A 6-digit link code, alone or with words like "DK", "mã", "đăng ký", "/start". */
+/** A link code, alone or with words like "DK", "mã", "đăng ký", "/start"; digits only. */
 function linkCode(text: string): string | undefined {
   const folded = foldVietnamese(text);
   const match = CODE_RE.exec(folded);
   if (!match) return undefined;
-  const code = match.slice(1).filter(Boolean).join("");
+  const code = match[0].replace(/\D/g, "");
+  if (!CODE_LENGTHS.has(code.length)) return undefined;
   const rest = folded.slice(0, match.index) + " " + folded.slice(match.index + match[0].length);
   if (/\d/.test(rest)) return undefined;
   const others = rest.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
@@ -884,11 +888,11 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
     if (command) return command;
   }
 
-  // 3. A Telegram deep link pasted by the member, or a bare 6-digit link code.
+  // 3. A Telegram deep link pasted by the member, or a bare link code.
   const tme = TME_RE.exec(window);
   if (tme) {
     const payload = tme[1] ?? "";
-    return /^\d{6}$/.test(payload)
+    return /^(?:\d{6}|\d{12}|\d{16})$/.test(payload)
       ? { kind: "link", code: payload }
       : { kind: "command", name: "start", args: payload };
   }

@@ -7,12 +7,17 @@ import type { InboundMessage, OutboundMessage, Choice } from "../channels/channe
 import type { ChatAccountRow } from "../domain/accounts/account-service.ts";
 import type { PersonRow } from "../domain/people/people-service.ts";
 import { errorText, translator, type Locale, type Translate } from "../lib/i18n.ts";
+import type { GuessLimits } from "../domain/linking/link-service.ts";
 import { setPendingQuestion, clearPendingQuestion, type PendingQuestion } from "../domain/conversation-state.ts";
 
 export interface ConversationSettings {
   timeZone: string;
   defaultLocale: Locale;
   linkCodeTtlDays: number;
+  /** Wrong link-code guesses allowed per account, per address and per deployment (defaults apply when absent). */
+  linkGuessLimits?: GuessLimits;
+  /** Tickets one member may open in 24 hours (default in the ticket service). */
+  ticketsPerDay?: number;
   /** Lines describing the chat channels (login state, queues), for admins; given by the composition root. */
   channelStatus?: (locale: Locale) => string[];
 }

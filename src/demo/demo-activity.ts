@@ -2,6 +2,7 @@
  * Demo activity on top of the demo organisation: a branch meeting next week, a directive summary
  * and two open tickets, so every part of the product has something to show.
  */
+import { personActor, systemActor } from "../domain/access/actor.ts";
 import type { Database } from "../storage/database.ts";
 import type { DemoSeedResult } from "./demo-seed.ts";
 import { addLocalDays, fromLocal, toLocal } from "../lib/zoned-time.ts";
@@ -22,9 +23,9 @@ export function seedDemoActivity(db: Database, seeded: DemoSeedResult, timeZone:
       {
         unitId: branch.id, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa thôn An Lợi",
         agenda: "Quán triệt nghị quyết; bàn công tác chăm lo hội viên khó khăn; thu hội phí quý IV",
-        startsAt: new Date(startsAt), createdById: seeded.cadreIds[0] ?? null,
+        startsAt: new Date(startsAt),
       },
-      { now, timeZone },
+      { now, timeZone, actor: seeded.cadreIds[0] !== undefined ? personActor(seeded.cadreIds[0], "system") : systemActor() },
     );
     // Sent by the province admin to the whole tree: every demo member has it in /vanban, and those
     // who link an account later can still confirm reading it.

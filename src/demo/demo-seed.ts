@@ -3,6 +3,7 @@
  * with Vietnamese names) so a newcomer can try the bot in the local web chat. Written only into the
  * demo database file (./data/demo.db), never into a real one.
  */
+import { systemActor } from "../domain/access/actor.ts";
 import type { Database } from "../storage/database.ts";
 import { createOrganisation, createUnit, type UnitRow } from "../domain/units/unit-service.ts";
 import { addMembership, createPerson } from "../domain/people/people-service.ts";
@@ -29,17 +30,17 @@ export function isSeeded(db: Database): boolean {
 /** Seeds the demo organisation (people, units). Meetings, directives and tickets are added by their services' demo hooks. */
 export function seedDemoOrganisation(db: Database, now = new Date()): DemoSeedResult {
   return db.sql.transaction(() => {
-    const { id: organisationId } = createOrganisation(db, { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true }, now);
-    const province = createUnit(db, { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" }, now);
+    const { id: organisationId } = createOrganisation(db, systemActor(), { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true }, now);
+    const province = createUnit(db, systemActor(), { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" }, now);
     const communes = [
-      createUnit(db, { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" }, now),
-      createUnit(db, { parentId: province.id, name: "Hội CCB phường Đông Hà", levelLabel: "Phường" }, now),
+      createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" }, now),
+      createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB phường Đông Hà", levelLabel: "Phường" }, now),
     ];
     const branches = [
-      createUnit(db, { parentId: communes[0]!.id, name: "Chi hội thôn An Lợi", levelLabel: "Chi hội" }, now),
-      createUnit(db, { parentId: communes[0]!.id, name: "Chi hội thôn Phú Liêu", levelLabel: "Chi hội" }, now),
-      createUnit(db, { parentId: communes[1]!.id, name: "Chi hội khu phố 3", levelLabel: "Chi hội" }, now),
-      createUnit(db, { parentId: communes[1]!.id, name: "Chi hội khu phố 7", levelLabel: "Chi hội" }, now),
+      createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn An Lợi", levelLabel: "Chi hội" }, now),
+      createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn Phú Liêu", levelLabel: "Chi hội" }, now),
+      createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 3", levelLabel: "Chi hội" }, now),
+      createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 7", levelLabel: "Chi hội" }, now),
     ];
     const cadreIds: number[] = [];
     const memberIds: number[] = [];
@@ -65,18 +66,18 @@ export function seedDemoOrganisation(db: Database, now = new Date()): DemoSeedRe
           },
           now,
         );
-        addMembership(db, person.id, branch.id, "member", null, now);
+        addMembership(db, systemActor(), person.id, branch.id, "member", null, now);
         if (i === 0) {
-          addMembership(db, person.id, branch.id, "cadre", "Chi hội trưởng", now);
+          addMembership(db, systemActor(), person.id, branch.id, "cadre", "Chi hội trưởng", now);
           cadreIds.push(person.id);
         } else memberIds.push(person.id);
       }
     }
     // An official of the first commune and an admin of the province.
     const official = createPerson(db, { fullName: "Trần Quốc Khánh", phone: "0900000901", birthYear: 1962, gender: "nam", isDemo: true }, now);
-    addMembership(db, official.id, communes[0]!.id, "official", "Chủ tịch Hội CCB xã", now);
+    addMembership(db, systemActor(), official.id, communes[0]!.id, "official", "Chủ tịch Hội CCB xã", now);
     const admin = createPerson(db, { fullName: "Lê Minh Quản", phone: "0900000902", birthYear: 1985, gender: "nam", isDemo: true }, now);
-    addMembership(db, admin.id, province.id, "admin", "Cán bộ văn phòng", now);
+    addMembership(db, systemActor(), admin.id, province.id, "admin", "Cán bộ văn phòng", now);
     cadreIds.push(official.id, admin.id);
     return { organisationId, rootUnitId: province.id, branches, cadreIds, memberIds };
   });

@@ -1,8 +1,16 @@
 /** The HTTP server: home page, health, and whatever channels mount (web chat, webhooks). */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { translator, type Locale } from "../lib/i18n.ts";
+import { rootLogger } from "../lib/logger.ts";
+
+/**
+ * Largest request body any route accepts (the Telegram webhook's updates are the largest; routes
+ * set lower limits of their own). A larger body gets 413 before anything reads or stores it.
+ */
+export const maxRequestBytes = 1024 * 1024;
 
 export interface WebServer {
   app: Hono;
@@ -11,7 +19,7 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-export function createWebServer(options: { host: string; port: number; locale: Locale; demo: boolean }): WebServer {
+export function createWebServer(options: { host: string; port: number; locale: Locale; demo: boolean; chat?: boolean }): WebServer {
   const app = new Hono();
   let server: ServerType | undefined;
   const self: WebServer = {
@@ -38,15 +46,20 @@ export function createWebServer(options: { host: string; port: number; locale: L
     },
   };
 
+  app.use("*", bodyLimit({ maxSize: maxRequestBytes, onError: (c) => c.json({ error: "too_large" }, 413) }));
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/", (c) => {
     const t = translator(options.locale);
     return c.html(`<!doctype html><html lang="${options.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${t("service.home_title")}</title>
 <style>body{font-family:system-ui,sans-serif;font-size:18px;max-width:40rem;margin:2rem auto;padding:0 1rem}a.button{display:inline-block;background:#b91c1c;color:#fff;padding:.6rem 1rem;border-radius:.5rem;text-decoration:none}</style></head>
 <body><h1>${t("service.home_title")}</h1><p>${t("service.home_intro")}</p>${options.demo ? `<p><strong>${t("service.home_demo")}</strong></p>` : ""}
-<p><a class="button" href="/chat">${t("service.home_chat")}</a></p></body></html>`);
+${options.chat === false ? "" : `<p><a class="button" href="/chat">${t("service.home_chat")}</a></p>`}</body></html>`);
   });
   app.notFound((c) => c.json({ error: "not_found" }, 404));
-  app.onError((error, c) => c.json({ error: "internal", message: error.message.slice(0, 200) }, 500));
+  // Never echo an internal message to a browser: it may name files, SQL or secrets. The log has it.
+  app.onError((error, c) => {
+    rootLogger().child({ module: "web" }).error({ err: error, path: c.req.path }, "request failed");
+    return c.json({ error: "internal" }, 500);
+  });
   return self;
 }

@@ -92,7 +92,7 @@ describe("chihoi", () => {
     const lines = codes.stdout.trim().split(/\r?\n/);
     expect(lines[0]).toBe("Họ và tên,Đơn vị,Mã liên kết,Hết hạn,Đã liên kết,Hướng dẫn");
     expect(lines).toHaveLength(3);
-    expect(lines.find((l) => l.startsWith("Nguyễn Văn An,"))).toMatch(/^Nguyễn Văn An,Chi hội thôn An Lợi,\d{6},\d{2}\/\d{2}\/\d{4},,/);
+    expect(lines.find((l) => l.startsWith("Nguyễn Văn An,"))).toMatch(/^Nguyễn Văn An,Chi hội thôn An Lợi,\d{4} \d{4} \d{4}(?: \d{4})?,\d{2}\/\d{2}\/\d{4},,/);
     const out = path.join(dir, "codes.csv");
     expect((await run("codes", "Chi hội thôn An Lợi", "--out", out)).code).toBe(0);
     const file = readFileSync(out, "utf8");
@@ -115,7 +115,7 @@ describe("chihoi", () => {
   it("should add an admin with a link code, print stats, and back up", async () => {
     const admin = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Trần Quốc Khánh", "--phone", "0987654321", "--role", "official");
     expect(admin.code).toBe(0);
-    expect(admin.stdout).toMatch(/Mã liên kết: \d{6}/);
+    expect(admin.stdout).toMatch(/Mã liên kết: \d{4} \d{4} \d{4} \d{4}/);
     const stats = await run("stats", "Hội Cựu chiến binh tỉnh Quảng Trị");
     expect(stats.stdout).toContain("Hội CCB xã Triệu Phong (Xã) | 3 | 0 (0%)");
     const backup = path.join(dir, "backup.db");

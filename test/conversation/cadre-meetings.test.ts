@@ -1,3 +1,4 @@
+import { personActor, systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
@@ -15,8 +16,8 @@ const people: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role: "member" | "cadre" | "official") {
   const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, p.id, unitId, "member");
-  if (role !== "member") addMembership(h.db, p.id, unitId, role);
+  addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role !== "member") addMembership(h.db, systemActor(), p.id, unitId, role);
   people[name] = p.id;
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
@@ -32,7 +33,7 @@ beforeEach(async () => {
   await link("Phạm Văn Cường", 13, tree.branchA2.id, "cadre");
   // A member without a phone, recorded by the cadre.
   const noPhone = createPerson(h.db, { fullName: "Hồ Văn Dũng" });
-  addMembership(h.db, noPhone.id, tree.branchA1.id, "member");
+  addMembership(h.db, systemActor(), noPhone.id, tree.branchA1.id, "member");
   people["Hồ Văn Dũng"] = noPhone.id;
 });
 afterEach(() => h.destroy());
@@ -57,6 +58,24 @@ describe("creating a meeting in chat", () => {
     expect(await h.lastText(10)).toMatch(/^Đã tạo buổi sinh hoạt #\d+: Sinh hoạt chi hội định kỳ, 19:30 thứ Sáu, 04\/12\/2026/);
     const row = h.db.sql.get<{ unitId: number; place: string; startsAt: number }>(`SELECT unitId, place, startsAt FROM Meeting`)!;
     expect(row).toEqual({ unitId: tree.branchA1.id, place: "Nhà văn hóa thôn", startsAt: Date.parse("2026-12-04T12:30:00Z") });
+  });
+
+  it("should say when the tally of a short-notice meeting goes out", async () => {
+    // Monday 10:00; the meeting at 12:30 the same day: the 3-hour tally moment has already passed.
+    await h.text(10, "/taohop");
+    await h.take(10);
+    await h.text(10, "Họp đột xuất");
+    await h.take(10);
+    await h.text(10, "12:30 hôm nay");
+    await h.take(10);
+    await h.text(10, "bỏ qua");
+    await h.take(10);
+    await h.text(10, "bỏ qua");
+    await h.take(10);
+    await h.text(10, "có");
+    const reply = await h.lastText(10);
+    expect(reply).toContain("Đã tạo buổi sinh hoạt");
+    expect(reply).toContain("bảng tổng hợp trả lời sẽ gửi cho cán bộ lúc 12:00");
   });
 
   it("should create a monthly series from words", async () => {
@@ -91,7 +110,7 @@ describe("creating a meeting in chat", () => {
   });
 
   it("should keep a cadre's half-finished flow when a reminder arrives meanwhile", async () => {
-    createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") }, { now: clock, timeZone: zone });
+    createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
     await h.text(10, "/taohop");
     await h.take(10);
     // The reminder job runs (the meeting is within three days: caught up at once).
@@ -112,14 +131,14 @@ describe("creating a meeting in chat", () => {
 
 describe("managing meetings", () => {
   function meeting(unitId = tree.branchA1.id) {
-    return createMeeting(h.db, { unitId, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone });
+    return createMeeting(h.db, { unitId, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
   }
 
   it("should list, tally, move and cancel within the cadre's own branch only", async () => {
     const mine = meeting();
     const sibling = meeting(tree.branchA2.id);
-    recordRsvp(h.db, { meetingId: mine.id, personId: people["Nguyễn Văn An"]!, answer: "attend" }, clock);
-    recordRsvp(h.db, { meetingId: mine.id, personId: people["Lê Thị Bình"]!, answer: "absent", reason: "đi viện" }, clock);
+    recordRsvp(h.db, { meetingId: mine.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
+    recordRsvp(h.db, { meetingId: mine.id, personId: people["Lê Thị Bình"]!, answer: "absent", reason: "đi viện", actor: personActor(people["Lê Thị Bình"]!) }, clock);
     await h.text(10, "/hop");
     const list = await h.lastText(10);
     expect(list).toContain(`#${mine.id}`);
@@ -146,7 +165,7 @@ describe("managing meetings", () => {
 
   it("should record attendance with 'tất cả có mặt trừ …', including members without a phone", async () => {
     const m = meeting();
-    recordRsvp(h.db, { meetingId: m.id, personId: people["Nguyễn Văn An"]!, answer: "attend" }, clock);
+    recordRsvp(h.db, { meetingId: m.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
     await h.text(10, `/diemdanh ${m.id}`);
     expect(await h.lastText(10)).toContain("chưa bắt đầu");
     clock = new Date("2026-12-04T15:00:00Z");

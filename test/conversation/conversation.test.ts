@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { noteGroup, setGroupAllowed } from "../../src/domain/groups/group-service.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { addMembership, createPerson, getPerson } from "../../src/domain/people/people-service.ts";
-import { issueLinkCode } from "../../src/domain/linking/link-service.ts";
+import { formatLinkCode, issueLinkCode } from "../../src/domain/linking/link-service.ts";
+import { maxMessageText } from "../../src/domain/messages/message-log.ts";
 import { findAccount } from "../../src/domain/accounts/account-service.ts";
 
 let h: ChatHarness;
@@ -14,7 +17,7 @@ beforeEach(async () => {
   h = await ChatHarness.create();
   tree = buildTree(h.db);
   an = createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(h.db, an.id, tree.branchA1.id, "member");
+  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   code = issueLinkCode(h.db, an.id).code;
 });
 afterEach(() => h.destroy());
@@ -27,7 +30,7 @@ async function link(userId = 42) {
 describe("strangers", () => {
   it("should get linking instructions and nothing else, and their messages are stored", async () => {
     await h.text(7, "Cho tôi xem lịch họp");
-    expect(await h.lastText(7)).toContain("mã liên kết 6 chữ số");
+    expect(await h.lastText(7)).toContain("mã liên kết 12 chữ số");
     await h.text(7, "/lich");
     expect(await h.lastText(7)).toContain("mã liên kết");
     const stored = h.db.sql.all<{ text: string; status: string }>(`SELECT text, status FROM MessageLog WHERE direction = 'in' AND chatId = '7' ORDER BY id`);
@@ -36,21 +39,23 @@ describe("strangers", () => {
 
   it("should answer in English to an English Telegram user", async () => {
     await h.update({ message: { message_id: 1, date: 0, chat: { id: 8, type: "private", first_name: "J" }, from: { id: 8, is_bot: false, first_name: "J", language_code: "en" }, text: "hello" } } as never);
-    expect((await h.lastText(8)).toLowerCase()).toContain("send the 6-digit link code");
+    expect((await h.lastText(8)).toLowerCase()).toContain("send the 12-digit link code");
   });
 });
 
 describe("linking", () => {
-  for (const form of ["DK {code}", "mã {code}", "{code}", "/start {code}", "dk {code} ạ"]) {
+  const grouped = () => formatLinkCode(code);
+  const dashed = () => formatLinkCode(code).replace(/ /g, "-");
+  for (const form of ["DK {code}", "mã {code}", "{code}", "/start {code}", "dk {code} ạ", "{grouped}", "DK {dashed}", "/start {grouped}"]) {
     it(`should link with "${form}"`, async () => {
-      await h.text(42, form.replace("{code}", code));
+      await h.text(42, form.replace("{code}", code).replace("{grouped}", grouped()).replace("{dashed}", dashed()));
       expect(await h.lastText(42)).toContain("Liên kết thành công! Xin chào Nguyễn Văn An");
       expect(findAccount(h.db, "telegram", "42")?.personId).toBe(an.id);
     });
   }
 
   it("should refuse a wrong code politely and throttle guessing", async () => {
-    const wrong = code === "111111" ? "222222" : "111111";
+    const wrong = code === "111111111111" ? "222222222222" : "111111111111";
     for (let i = 0; i < 5; i++) {
       await h.text(43, wrong);
       expect(await h.lastText(43)).toContain("Mã liên kết không đúng");
@@ -172,8 +177,10 @@ describe("bad input", () => {
     }
     const stored = h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND chatId = '42' AND status = 'handled'`)!.n;
     expect(stored).toBe(bad.length + 1);
-    const long = h.db.sql.get<{ len: number }>(`SELECT MAX(length(text)) AS len FROM MessageLog WHERE direction = 'in'`)!.len;
-    expect(long).toBe(100_000); // stored whole: nothing a member sends is lost
+    // Stored whole up to maxMessageText; beyond it cut, with a note saying how much.
+    const long = h.db.sql.get<{ text: string }>(`SELECT text FROM MessageLog WHERE direction = 'in' AND length(text) > 1000`)!.text;
+    expect(long.startsWith("x".repeat(maxMessageText))).toBe(true);
+    expect(long.slice(maxMessageText)).toContain(`${100_000 - maxMessageText} ký tự`);
     await h.text(42, "/trogiup");
     expect(await h.lastText(42)).toContain("/lich");
   });
@@ -207,6 +214,7 @@ describe("bad input", () => {
 describe("group chats", () => {
   it("should answer only messages addressed to the bot, replying in the thread", async () => {
     await link();
+    setGroupAllowed(h.db, noteGroup(h.db, "telegram", "-100", "Chi hội").id, true, systemActor("cli"));
     await h.text(42, "chào cả nhà", { chatId: -100 });
     await h.text(42, "@chihoi_test_bot /lich", { chatId: -100 });
     const sent = await h.take(-100);

@@ -1,3 +1,4 @@
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
@@ -11,8 +12,8 @@ const people: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "official") {
   const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, p.id, unitId, "member");
-  if (role) addMembership(h.db, p.id, unitId, role);
+  addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) addMembership(h.db, systemActor(), p.id, unitId, role);
   people[name] = p.id;
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
@@ -26,7 +27,7 @@ beforeEach(async () => {
   await link("Lê Thị Bình", 12, tree.branchA2.id);
   await link("Phạm Văn Xa", 13, tree.branchB1.id);
   const noAccount = createPerson(h.db, { fullName: "Hồ Văn Dũng" });
-  addMembership(h.db, noAccount.id, tree.branchA2.id, "member");
+  addMembership(h.db, systemActor(), noAccount.id, tree.branchA2.id, "member");
 });
 afterEach(() => h.destroy());
 

@@ -1,3 +1,5 @@
+import { personActor, systemActor } from "../../src/domain/access/actor.ts";
+import { noteGroup, setGroupAllowed } from "../../src/domain/groups/group-service.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -27,14 +29,14 @@ beforeEach(async () => {
   h = await ChatHarness.create({ now: () => clock });
   tree = buildTree(h.db);
   an = createPerson(h.db, { fullName: "Nguyễn Văn An" });
-  addMembership(h.db, an.id, tree.branchA1.id, "member");
+  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   await h.text(42, `DK ${issueLinkCode(h.db, an.id).code}`);
   await h.take(42);
 });
 afterEach(() => h.destroy());
 
 function meeting(at = startsAt, unitId = tree.branchA1.id, title = "Sinh hoạt chi hội định kỳ") {
-  return createMeeting(h.db, { unitId, title, place: "Nhà văn hóa", agenda: "Quán triệt nghị quyết", startsAt: at }, { now: clock, timeZone: zone });
+  return createMeeting(h.db, { unitId, title, place: "Nhà văn hóa", agenda: "Quán triệt nghị quyết", startsAt: at }, { actor: systemActor(), now: clock, timeZone: zone });
 }
 
 async function remind(m: { id: number }) {
@@ -138,7 +140,7 @@ describe("answers", () => {
     await h.press(42, `rsvp:${m.id}:attend`, 1);
     expect(await h.lastText(42)).toContain("trả lời muộn");
     expect(getRsvp(h.db, m.id, an.id)?.late).toBe(1);
-    cancelMeeting(h.db, other.id, { now: clock, timeZone: zone });
+    cancelMeeting(h.db, other.id, { actor: systemActor(), now: clock, timeZone: zone });
     await h.take(42);
     await h.press(42, `rsvp:${other.id}:attend`, 1);
     expect(await h.lastText(42)).toContain("đã bị hủy");
@@ -177,6 +179,7 @@ describe("answers", () => {
   it("should count an answer in a branch group for the linked sender", async () => {
     const m = meeting();
     await remind(m);
+    setGroupAllowed(h.db, noteGroup(h.db, "telegram", "-500", "Chi hội").id, true, systemActor("cli"));
     await h.text(42, "@chihoi_test_bot có mặt", { chatId: -500 });
     const [reply] = await h.take(-500);
     expect(reply!.payload.text).toContain("có mặt");

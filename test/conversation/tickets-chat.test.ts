@@ -1,3 +1,4 @@
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatHarness } from "../helpers/chat-harness.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
@@ -10,8 +11,8 @@ let tree: TestTree;
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "official") {
   const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, p.id, unitId, "member");
-  if (role) addMembership(h.db, p.id, unitId, role);
+  addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) addMembership(h.db, systemActor(), p.id, unitId, role);
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
   return p.id;
@@ -77,13 +78,18 @@ describe("the concerns queue in chat", () => {
     expect(await h.lastText(10)).toContain("Đã chuyển ý kiến");
     expect(getTicket(h.db, id).unitId).toBe(tree.communeA.id);
     await h.text(10, "/ykien");
-    expect(await h.lastText(10)).not.toContain(`#${id}`);
+    // Gone from the branch's queue, listed read-only under what it passed up.
+    const [queue, passedUp] = (await h.lastText(10)).split("Ý kiến anh/chị đã chuyển lên cấp trên:");
+    expect(queue).not.toContain(`#${id}`);
+    expect(passedUp).toContain(`#${id} Nguyễn Văn An — Xã Phước Hòa`);
     await h.text(20, "/ykien");
     expect(await h.lastText(20)).toContain(`#${id}`);
     await h.text(20, `/chuyen ${id}`);
     await h.take(20);
     await h.text(20, "/ykien");
-    expect(await h.lastText(20)).not.toContain(`#${id} `);
+    const [communeQueue, communePassedUp] = (await h.lastText(20)).split("Ý kiến anh/chị đã chuyển lên cấp trên:");
+    expect(communeQueue).not.toContain(`#${id} `);
+    expect(communePassedUp).toContain(`#${id} Nguyễn Văn An — Tỉnh Bình Định`);
   });
 
   it("should let a member start a concern with /ykien and refuse handler commands to members", async () => {
@@ -91,5 +97,52 @@ describe("the concerns queue in chat", () => {
     expect(await h.lastText(11)).toContain("nhắn nội dung ý kiến");
     await h.text(11, "/traloi 1 xin chào");
     expect(await h.lastText(11)).toContain("chỉ cán bộ, lãnh đạo");
+  });
+
+  it("should never open a prompt for a forged button: a member pressing tk:answer keeps their next message", async () => {
+    const id = await raise("Đường vào thôn bị ngập mỗi khi mưa, đề nghị kiến nghị xã sửa");
+    for (const data of [`tk:answer:${id}`, `tk:escalate:${id}`, "tk:answer:-1", "tk:escalate:999999"]) {
+      await h.press(11, data, 1, 11);
+      const reply = await h.lastText(11);
+      expect(reply).not.toContain("Nhắn nội dung trả lời");
+      expect(reply).not.toContain("ghi chú");
+    }
+    expect(h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind IN ('ticket_answer', 'ticket_escalate')`)).toBeUndefined();
+    // The next message is theirs, not swallowed as an "answer".
+    await h.text(11, "Xin hỏi lịch khám sức khỏe định kỳ năm nay");
+    expect(await h.lastText(11)).toContain("ý kiến");
+    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`)!.n).toBe(0);
+    // A cadre of a sibling branch is refused at the press, too.
+    await h.press(30, `tk:answer:${id}`, 1, 30);
+    expect(await h.lastText(30)).toContain(`không còn quyền xử lý ý kiến #${id}`);
+  });
+
+  it("should say at the press that a concern was passed up, then keep the cadre informed read-only", async () => {
+    const id = await raise("Tôi muốn hỏi về chế độ trợ cấp cho cựu chiến binh bị bệnh");
+    await h.text(10, `/ykien ${id}`);
+    expect(JSON.stringify((await h.take(10))[0]!.payload.reply_markup)).toContain(`tk:answer:${id}`); // the old message's buttons
+    await h.text(10, `/chuyen ${id} Vượt thẩm quyền chi hội`);
+    await h.take(10);
+    // The old "Trả lời" button, pressed after passing it up: told at once, no prompt.
+    await h.press(10, `tk:answer:${id}`, 1, 10);
+    expect(await h.lastText(10)).toContain(`Ý kiến #${id} đã được chuyển lên Xã Phước Hòa`);
+    expect(h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind = 'ticket_answer'`)).toBeUndefined();
+    // Still visible, marked as handled above, without action buttons.
+    await h.text(10, `/ykien ${id}`);
+    const [view] = await h.take(10);
+    expect(view!.payload.text).toContain("Vượt thẩm quyền chi hội");
+    expect(view!.payload.text).toContain("đã chuyển lên Xã Phước Hòa xử lý; anh/chị chỉ xem");
+    expect(view!.payload.reply_markup).toBeUndefined();
+    // The commune answers and closes: the branch cadre is told both times; the sibling cadre never.
+    await h.text(20, `/traloi ${id} Xã sẽ rà soát hồ sơ trong tuần này.`);
+    await h.take(20);
+    const told = (await h.take(10)).map((c) => c.payload.text as string);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain(`Ý kiến #${id} của Nguyễn Văn An mà anh/chị đã chuyển lên vừa được Xã Phước Hòa trả lời`);
+    expect(told[0]).toContain("Xã sẽ rà soát hồ sơ trong tuần này.");
+    await h.text(20, `/dong ${id}`);
+    await h.take(20);
+    expect((await h.take(10)).map((c) => c.payload.text as string)).toEqual([`Ý kiến #${id} của Nguyễn Văn An mà anh/chị đã chuyển lên đã được Xã Phước Hòa đóng.`]);
+    expect(await h.take(30)).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFakeTelegram } from "../helpers/telegram.ts";
 import type { FakeTelegramServer } from "../fakes/telegram-server.ts";
+import { streamBody } from "../helpers/stream-body.ts";
 import { prepare, removeDir, startTestService, tempDir, waitUntil, type TestService } from "../helpers/service.ts";
 import { buildTree } from "../helpers/tree.ts";
 import { addMembership, createPerson } from "../../src/domain/people/people-service.ts";
@@ -17,7 +19,7 @@ beforeEach(async () => {
   code = await prepare(dir, (db) => {
     const tree = buildTree(db);
     const p = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-    addMembership(db, p.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
     return issueLinkCode(db, p.id).code;
   });
 });
@@ -35,7 +37,7 @@ describe("Telegram end to end", () => {
     running = await startTestService(dir, { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot });
     fake.userSendsText(user, "xin chào");
     await fake.waitForSent(1, 10_000, user.id);
-    expect(fake.sent(user.id)[0]!.text).toContain("mã liên kết 6 chữ số");
+    expect(fake.sent(user.id)[0]!.text).toContain("mã liên kết 12 chữ số");
     fake.userSendsText(user, `DK ${code}`);
     await fake.waitForSent(2, 10_000, user.id);
     expect(fake.sent(user.id)[1]!.text).toContain("Liên kết thành công! Xin chào Nguyễn Văn An");
@@ -86,5 +88,10 @@ describe("Telegram end to end", () => {
     await fake.waitForSent(1, 10_000, user.id);
     expect(fake.sent(user.id)).toHaveLength(1);
     expect(fake.sent(user.id)[0]!.text).toContain("Liên kết thành công");
+    // A 150 MB body with the right secret is refused before it is read whole, and nothing is stored.
+    const huge = await streamBody(url, 150 * 1024 * 1024, { headers: { "x-telegram-bot-api-secret-token": "s3cret-for-tests" } });
+    expect(huge.status).toBe(413);
+    expect(count()).toBe(1);
+    expect((await fetch(`${running.service.url}/health`)).status).toBe(200);
   });
 });

@@ -3,6 +3,7 @@
  * a member linked on Telegram and Zalo gets the reminder once, on the preferred account, and falls
  * back to Zalo when Telegram is blocked.
  */
+import { personActor, systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeZaloBotServer } from "../fakes/zalo-bot-server.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
@@ -66,11 +67,11 @@ async function remindNow() {
 describe("a member on Zalo", () => {
   it("should get the reminder with numbered choices and have '1' recorded as có mặt", async () => {
     const an = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, an.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), an.id, tree.branchA1.id, "member");
     const user = { id: "a1b2c3d4e5f6a7b8c9d0", name: "An" };
     zalo.userSendsText(user, `DK ${issueLinkCode(db, an.id).code}`);
     await zalo.waitForSent(1, 10_000, user.id);
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone });
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
     await remindNow();
     await zalo.waitForSent(2, 10_000, user.id);
     const reminder = zalo.sent(user.id)[1]!.text;
@@ -85,12 +86,12 @@ describe("a member on Zalo", () => {
 
   it("should reach a person linked on two platforms once, on the preferred account, falling back when it is blocked", async () => {
     const binh = createPerson(db, { fullName: "Lê Thị Bình" });
-    addMembership(db, binh.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), binh.id, tree.branchA1.id, "member");
     const tg = ensureChatAccount(db, "telegram", "7001");
     const zb = ensureChatAccount(db, "zalo_bot", "b1b2c3d4e5f6a7b8c9d0");
     redeemLinkCode(db, tg.id, issueLinkCode(db, binh.id).code, clock);
     redeemLinkCode(db, zb.id, issueLinkCode(db, binh.id).code, clock);
-    createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone });
+    createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
     telegram.blockChat(7001);
     await remindNow();
     await zalo.waitForSent(1, 10_000, zb.externalId);

@@ -13,8 +13,9 @@
  * 1–2000 characters, setWebhook secret_token of 8–256 characters, webhook deliveries with the
  * `X-Bot-Api-Secret-Token` header, one update per request. Assumptions where the docs are silent:
  * the HTTP status of an error equals its error_code (option `errorStatus: "200"` answers 200
- * instead), getUpdates while a webhook is set answers 409, any chat id may be written to, and
- * http:// webhook URLs are accepted (the real platform wants public https).
+ * instead), getUpdates while a webhook is set answers 409, and any chat id may be written to. Like
+ * the real platform, setWebhook refuses a URL that is not https:// unless `allowHttpWebhook` is set
+ * (for tests that deliver to a local http server).
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +36,8 @@ export interface FakeZaloBotOptions {
   errorStatus?: "mirror" | "200";
   /** Longest getUpdates hold, whatever the client asks (seconds). Default 30. */
   maxPollSeconds?: number;
+  /** Accept http:// webhook URLs (the real platform does not). Default false. */
+  allowHttpWebhook?: boolean;
   clock?: () => number;
 }
 
@@ -94,6 +97,7 @@ export class FakeZaloBotServer {
 
   readonly #errorStatus: "mirror" | "200";
   readonly #maxPollSeconds: number;
+  readonly #allowHttpWebhook: boolean;
   readonly #now: () => number;
   #server?: http.Server;
   #root?: string;
@@ -111,6 +115,7 @@ export class FakeZaloBotServer {
     this.token = options.token ?? DEFAULT_FAKE_ZALO_BOT_TOKEN;
     this.#errorStatus = options.errorStatus ?? "mirror";
     this.#maxPollSeconds = options.maxPollSeconds ?? 30;
+    this.#allowHttpWebhook = options.allowHttpWebhook ?? false;
     this.#now = options.clock ?? Date.now;
     this.botInfo = { id: this.token.split(":")[0] ?? "1", account_name: "Bot Chi Hội Test", account_type: "BASIC", can_join_groups: false, ...options.botInfo };
   }
@@ -431,6 +436,7 @@ export class FakeZaloBotServer {
         return { ok: true, result: this.botInfo };
       case "setWebhook": {
         if (typeof p.url !== "string" || !/^https?:\/\/\S+$/.test(p.url)) return fail(400, "Bad Request: url is invalid");
+        if (!p.url.startsWith("https://") && !this.#allowHttpWebhook) return fail(400, "Bad Request: url must be https");
         if (typeof p.secret_token !== "string" || p.secret_token.length < 8 || p.secret_token.length > 256)
           return fail(400, "Bad Request: secret_token must be 8-256 characters");
         this.#webhook = { url: p.url, secret: p.secret_token, updatedAt: now };

@@ -2,9 +2,13 @@
  * A local fake of Zalo Web for contract tests of the zca-js channel, offline:
  *
  * - FakeZaloServer: a `ws` server speaking zca-js's frame format (4-byte header: version u8,
- *   cmd u16le, subCmd u8; then JSON). It sends the cipher-key frame first, pushes events with
- *   `encrypt: 0` (501 DMs, 521 group messages, 612 reactions), answers history requests
- *   (510/511), and closes with any code (1006 by dropping the socket).
+ *   cmd u16le, subCmd u8; then JSON). Like Zalo it sends a fresh cipher key on each connection and
+ *   then encrypts every event (`encrypt: 2`: the JSON deflated, then AES-GCM with that key, IV and
+ *   additional data in front, base64, URI-encoded: what zca-js's decodeEventData undoes). It pushes
+ *   501 DMs, 521 group messages and 612 reactions, keeps a mailbox so that what a member sends
+ *   while no socket is open is served by the history requests (510/511 messages, 610/611
+ *   reactions), can refuse the upgrade (an expired session), and closes with any code (1006 by
+ *   dropping the socket), recording when each connection opened and closed.
  * - createFakeZaloFetch: a `fetch` for the service-map URLs that decrypts each call's `params`
  *   (AES-CBC, zero IV, the session key, as zca-js encrypts them), records it, and answers like
  *   Zalo (`{error_code, data: AES(JSON)}`), with injectable errors and Set-Cookie headers.
@@ -16,7 +20,8 @@
  *   const fake = createFakeZaloFetch();
  *   const api = createFakeZaloApi(credentials, { wsUrl, fetch: fake.fetch, uid: "100" });
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from "node:crypto";
+import { deflateSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { CookieJar, Cookie } from "tough-cookie";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -45,9 +50,26 @@ export function decodeFrame(buf: Buffer): ZaloFrame {
   return { version: buf[0]!, cmd: buf.readUInt16LE(1), subCmd: buf[3]!, data: JSON.parse(buf.subarray(4).toString("utf8") || "{}") };
 }
 
-/** An event frame body as Zalo sends it unencrypted: `{ encrypt: 0, data: "{\"data\":…}" }`. */
-export function eventFrame(cmd: number, subCmd: number, payload: unknown): Buffer {
-  return encodeFrame(1, cmd, subCmd, { encrypt: 0, data: JSON.stringify({ data: payload }) });
+/**
+ * An event frame. Without a cipher key it is sent in the clear (`encrypt: 0`); with one, the way
+ * Zalo Web's socket sends it (`encrypt: 2`): `{"data": payload}` deflated (zlib), encrypted with
+ * AES-GCM under the base64 key (16-byte IV, 16 bytes of additional data, 128-bit tag after the
+ * ciphertext), the whole `IV | AAD | ciphertext | tag` base64- then URI-encoded.
+ */
+export function eventFrame(cmd: number, subCmd: number, payload: unknown, cipherKey?: string): Buffer {
+  const json = JSON.stringify({ data: payload });
+  if (!cipherKey) return encodeFrame(1, cmd, subCmd, { encrypt: 0, data: json });
+  return encodeFrame(1, cmd, subCmd, { encrypt: 2, data: encryptEventData(cipherKey, json) });
+}
+
+export function encryptEventData(cipherKey: string, json: string): string {
+  const key = Buffer.from(cipherKey, "base64");
+  const iv = randomBytes(16);
+  const aad = randomBytes(16);
+  const cipher = createCipheriv(`aes-${key.length * 8}-gcm` as CipherGCMTypes, key, iv, { authTagLength: 16 });
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(deflateSync(Buffer.from(json, "utf8"))), cipher.final()]);
+  return encodeURIComponent(Buffer.concat([iv, aad, body, cipher.getAuthTag()]).toString("base64"));
 }
 
 // ────────────────────────────────────────────────────────────── fixtures
@@ -85,42 +107,101 @@ export interface FakeConnection {
   cookie: string;
   url: string;
   requests: ZaloFrame[];
+  /** The key this connection's events are encrypted with (null: sent in the clear). */
+  cipherKey: string | null;
+  /** Date.now() when the socket opened, and when it closed (null while open). */
+  openedAt: number;
+  closedAt: number | null;
+  /** The close code this connection ended with. */
+  closeCode: number | null;
 }
 
 export interface FakeZaloServerOptions {
   /** Send the cipher-key frame on connect (zca-js starts pinging after it). Default true. */
   sendCipherKey?: boolean;
+  /** Encrypt events like Zalo (`encrypt: 2`) or send them in the clear (`encrypt: 0`). Default true. */
+  encrypt?: boolean;
+  /** How many recent messages/reactions a history request returns, like Zalo's window. Default 50. */
+  historyWindow?: number;
+}
+
+/** Raw events of one kind in the mailbox, with the cmd that pushes them live. */
+interface Mailbox {
+  user: Record<string, unknown>[];
+  group: Record<string, unknown>[];
+  reacts: Record<string, unknown>[];
+  reactGroups: Record<string, unknown>[];
 }
 
 export class FakeZaloServer {
   readonly connections: FakeConnection[] = [];
-  /** What requestOldMessages(User) / (Group) receive. */
-  history: { user: Record<string, unknown>[]; group: Record<string, unknown>[] } = { user: [], group: [] };
+  /** What the history requests receive: everything sent to the account, live or not (Zalo's recent window). */
+  history: Mailbox = { user: [], group: [], reacts: [], reactGroups: [] };
+  /** When set, upgrades are refused with this HTTP status (an expired session: Zalo answers 401/403). */
+  rejectUpgrades: number | null = null;
+  /** Upgrade attempts refused. */
+  rejected = 0;
+  /** Sockets opened while an earlier one was still open (each got the cmd 3000 notice). */
+  duplicates = 0;
   #wss?: WebSocketServer;
   #waiters: (() => void)[] = [];
 
   constructor(readonly options: FakeZaloServerOptions = {}) {}
 
   async start(): Promise<string> {
-    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    const wss = new WebSocketServer({
+      host: "127.0.0.1",
+      port: 0,
+      verifyClient: (_info, done) => {
+        if (this.rejectUpgrades === null) return done(true);
+        this.rejected++;
+        done(false, this.rejectUpgrades);
+        this.#notify();
+      },
+    });
     this.#wss = wss;
     await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
     wss.on("connection", (socket, req) => {
-      const conn: FakeConnection = { socket, cookie: String(req.headers.cookie ?? ""), url: req.url ?? "", requests: [] };
+      const sendKey = this.options.sendCipherKey !== false;
+      const cipherKey = sendKey && this.options.encrypt !== false ? randomBytes(16).toString("base64") : null;
+      const conn: FakeConnection = {
+        socket, cookie: String(req.headers.cookie ?? ""), url: req.url ?? "", requests: [], cipherKey, openedAt: Date.now(), closedAt: null, closeCode: null,
+      };
+      // Like Zalo: a second socket on the session makes it tell the older one "another connection is opened".
+      for (const other of this.connections) {
+        if (other.closedAt === null && other.socket.readyState === other.socket.OPEN) {
+          this.duplicates++;
+          other.socket.send(encodeFrame(1, 3000, 0, {}));
+        }
+      }
       this.connections.push(conn);
       socket.on("message", (data: Buffer) => this.#onFrame(conn, decodeFrame(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer))));
       socket.on("error", () => {});
-      if (this.options.sendCipherKey !== false) socket.send(encodeFrame(1, 1, 1, { key: randomBytes(16).toString("base64") }));
+      socket.on("close", (code) => {
+        conn.closedAt ??= Date.now();
+        conn.closeCode ??= code;
+        this.#notify();
+      });
+      if (sendKey) socket.send(encodeFrame(1, 1, 1, { key: cipherKey ?? randomBytes(16).toString("base64") }));
       this.#notify();
     });
     const { port } = wss.address() as AddressInfo;
     return `ws://127.0.0.1:${port}/`;
   }
 
+  #window<T>(list: T[]): T[] {
+    return list.slice(-(this.options.historyWindow ?? 50));
+  }
+
   #onFrame(conn: FakeConnection, frame: ZaloFrame): void {
     conn.requests.push(frame);
-    if (frame.cmd === 510 && frame.subCmd === 1) conn.socket.send(eventFrame(510, 1, { msgs: this.history.user }));
-    if (frame.cmd === 511 && frame.subCmd === 1) conn.socket.send(eventFrame(511, 1, { groupMsgs: this.history.group }));
+    const reply = (cmd: number, payload: unknown) => conn.socket.send(eventFrame(cmd, 1, payload, conn.cipherKey ?? undefined));
+    if (frame.subCmd === 1) {
+      if (frame.cmd === 510) reply(510, { msgs: this.#window(this.history.user) });
+      if (frame.cmd === 511) reply(511, { groupMsgs: this.#window(this.history.group) });
+      if (frame.cmd === 610) reply(610, { reacts: this.#window(this.history.reacts) });
+      if (frame.cmd === 611) reply(611, { reactGroups: this.#window(this.history.reactGroups) });
+    }
     this.#notify();
   }
 
@@ -130,7 +211,7 @@ export class FakeZaloServer {
     for (const w of waiters) w();
   }
 
-  /** Resolves once `predicate` holds (checked on every connection and frame). */
+  /** Resolves once `predicate` holds (checked on every connection, frame and close). */
   async until(predicate: () => boolean): Promise<void> {
     while (!predicate()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
@@ -139,41 +220,86 @@ export class FakeZaloServer {
     return this.connections.at(-1);
   }
 
-  #send(frame: Buffer): void {
+  /** The current connection, when its socket is open. */
+  get open(): FakeConnection | undefined {
+    const conn = this.current;
+    return conn && conn.closedAt === null && conn.socket.readyState === conn.socket.OPEN ? conn : undefined;
+  }
+
+  /** How many connections have completed history requests for messages and reactions. */
+  caughtUp(conn = this.current): boolean {
+    return Boolean(conn && [510, 511, 610, 611].every((cmd) => conn.requests.some((r) => r.cmd === cmd)));
+  }
+
+  #send(cmd: number, payload: unknown): void {
     const conn = this.current;
     if (!conn) throw new Error("no client connected");
-    conn.socket.send(frame);
+    conn.socket.send(eventFrame(cmd, 0, payload, conn.cipherKey ?? undefined));
   }
 
-  /** cmd 501: direct messages. */
+  /** Pushes on the open socket if there is one; the mailbox keeps it for history either way. */
+  #deliver(kind: keyof Mailbox, cmd: number, payload: () => unknown, items: Record<string, unknown>[]): boolean {
+    this.history[kind].push(...items);
+    if (!this.open) return false;
+    this.#send(cmd, payload());
+    return true;
+  }
+
+  /** A member sends DMs to the account: live when a socket is open, else only via history. Returns whether pushed live. */
+  sendDirect(...msgs: Record<string, unknown>[]): boolean {
+    return this.#deliver("user", 501, () => ({ msgs }), msgs);
+  }
+
+  /** A member posts in a group (live when open, history always). */
+  sendGroup(...groupMsgs: Record<string, unknown>[]): boolean {
+    return this.#deliver("group", 521, () => ({ groupMsgs }), groupMsgs);
+  }
+
+  /** A member reacts in a direct chat (live when open, history always). */
+  sendReaction(...reacts: Record<string, unknown>[]): boolean {
+    return this.#deliver("reacts", 612, () => ({ reacts, reactGroups: [] }), reacts);
+  }
+
+  /** cmd 501 on the current socket only (no mailbox). */
   pushDirect(...msgs: Record<string, unknown>[]): void {
-    this.#send(eventFrame(501, 0, { msgs }));
+    this.#send(501, { msgs });
   }
 
-  /** cmd 521: group messages. */
+  /** cmd 521 on the current socket only. */
   pushGroup(...groupMsgs: Record<string, unknown>[]): void {
-    this.#send(eventFrame(521, 0, { groupMsgs }));
+    this.#send(521, { groupMsgs });
   }
 
-  /** cmd 612: reactions in direct chats and in groups. */
+  /** cmd 612: reactions in direct chats and in groups, on the current socket only. */
   pushReactions(reacts: Record<string, unknown>[], reactGroups: Record<string, unknown>[] = []): void {
-    this.#send(eventFrame(612, 0, { reacts, reactGroups }));
+    this.#send(612, { reacts, reactGroups });
   }
 
   /** A frame zca-js cannot decode (it emits "error" and keeps the connection). */
   pushGarbage(): void {
-    this.#send(eventFrame(501, 0, { msgs: "not a list" }));
+    this.#send(501, { msgs: null });
+  }
+
+  /** An event encrypted with the wrong key (the GCM tag check fails; zca-js emits "error"). */
+  pushUndecryptable(): void {
+    const conn = this.current;
+    if (!conn) throw new Error("no client connected");
+    conn.socket.send(eventFrame(501, 0, { msgs: [] }, randomBytes(16).toString("base64")));
   }
 
   /** cmd 3000: Zalo's "another connection is opened" notice; zca-js then closes with 3000. */
   pushDuplicateConnection(): void {
-    this.#send(encodeFrame(1, 3000, 0, {}));
+    const conn = this.current;
+    if (!conn) throw new Error("no client connected");
+    conn.socket.send(encodeFrame(1, 3000, 0, {}));
   }
 
   /** Closes the current connection: 1006 drops the socket without a close frame. */
   close(code: number, reason = ""): void {
     const conn = this.current;
     if (!conn) throw new Error("no client connected");
+    conn.closedAt = Date.now();
+    conn.closeCode = code;
     if (code === 1006) conn.socket.terminate();
     else conn.socket.close(code, reason);
   }

@@ -1,4 +1,5 @@
 /** People for domain tests: a roster entry with a unique phone, a role, and a linked Telegram account. */
+import { systemActor } from "../../src/domain/access/actor.ts";
 import type { Database } from "../../src/storage/database.ts";
 import { addMembership, createPerson, type Role } from "../../src/domain/people/people-service.ts";
 import { ensureChatAccount } from "../../src/domain/accounts/account-service.ts";
@@ -17,7 +18,7 @@ let phones = 0;
 export function addTestPerson(db: Database, unitId: number, fullName: string, options: TestPersonOptions = {}): number {
   const phone = `09${String(++phones).padStart(8, "0")}`;
   const p = createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
-  addMembership(db, p.id, unitId, options.role ?? "member");
+  addMembership(db, systemActor(), p.id, unitId, options.role ?? "member");
   if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
   return p.id;
 }

@@ -1,4 +1,5 @@
 /** A small organisation tree used by domain tests: province → 2 communes → 2 branches each. */
+import { systemActor } from "../../src/domain/access/actor.ts";
 import type { Database } from "../../src/storage/database.ts";
 import { afterEach, beforeEach } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./test-db.ts";
@@ -16,14 +17,14 @@ export interface TestTree {
 }
 
 export function buildTree(db: Database, code = "ccb"): TestTree {
-  const { id: organisationId } = createOrganisation(db, { code, name: "Hội Cựu chiến binh" });
-  const province = createUnit(db, { organisationId, name: "Tỉnh Bình Định", levelLabel: "Tỉnh" });
-  const communeA = createUnit(db, { parentId: province.id, name: "Xã Phước Hòa", levelLabel: "Xã" });
-  const communeB = createUnit(db, { parentId: province.id, name: "Phường Quy Nhơn Nam", levelLabel: "Phường" });
-  const branchA1 = createUnit(db, { parentId: communeA.id, name: "Chi hội 1", levelLabel: "Chi hội" });
-  const branchA2 = createUnit(db, { parentId: communeA.id, name: "Chi hội 2", levelLabel: "Chi hội" });
-  const branchB1 = createUnit(db, { parentId: communeB.id, name: "Chi hội 1", levelLabel: "Chi hội" });
-  const branchB2 = createUnit(db, { parentId: communeB.id, name: "Chi hội Khu phố 3", levelLabel: "Chi hội" });
+  const { id: organisationId } = createOrganisation(db, systemActor(), { code, name: "Hội Cựu chiến binh" });
+  const province = createUnit(db, systemActor(), { organisationId, name: "Tỉnh Bình Định", levelLabel: "Tỉnh" });
+  const communeA = createUnit(db, systemActor(), { parentId: province.id, name: "Xã Phước Hòa", levelLabel: "Xã" });
+  const communeB = createUnit(db, systemActor(), { parentId: province.id, name: "Phường Quy Nhơn Nam", levelLabel: "Phường" });
+  const branchA1 = createUnit(db, systemActor(), { parentId: communeA.id, name: "Chi hội 1", levelLabel: "Chi hội" });
+  const branchA2 = createUnit(db, systemActor(), { parentId: communeA.id, name: "Chi hội 2", levelLabel: "Chi hội" });
+  const branchB1 = createUnit(db, systemActor(), { parentId: communeB.id, name: "Chi hội 1", levelLabel: "Chi hội" });
+  const branchB2 = createUnit(db, systemActor(), { parentId: communeB.id, name: "Chi hội Khu phố 3", levelLabel: "Chi hội" });
   return { organisationId, province, communeA, communeB, branchA1, branchA2, branchB1, branchB2 };
 }
 

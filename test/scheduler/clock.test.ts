@@ -1,3 +1,4 @@
+import { personActor, systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
@@ -85,7 +86,7 @@ function monthlySeries() {
   const { seriesId, meetings } = createSeries(
     db,
     { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa thôn", agenda: "Thu hội phí quý IV", rule: parsed.rule, time: parsed.time! },
-    { now: new Date("2026-11-20T03:00:00Z"), timeZone: HCM },
+    { actor: systemActor(), now: new Date("2026-11-20T03:00:00Z"), timeZone: HCM },
   );
   return { a, b, c, u, k, seriesId, meetings };
 }
@@ -104,8 +105,8 @@ describe("Clock.tick", () => {
     // Walk every minute from creation to the morning after the meeting (Dec 6, 00:00 in Vietnam).
     await t.walk("2026-12-05T17:00:00Z", (now) => {
       if (now.toISOString() === "2026-12-03T02:00:00.000Z") {
-        recordRsvp(db, { meetingId: december.id, personId: b, answer: "absent", reason: "Đi khám bệnh" }, now);
-        recordRsvp(db, { meetingId: december.id, personId: c, answer: "attend" }, now);
+        recordRsvp(db, { meetingId: december.id, personId: b, answer: "absent", reason: "Đi khám bệnh", actor: personActor(b) }, now);
+        recordRsvp(db, { meetingId: december.id, personId: c, answer: "attend", actor: personActor(c) }, now);
       }
     });
     const rows = outbox();

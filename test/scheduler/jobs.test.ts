@@ -1,3 +1,4 @@
+import { personActor, systemActor } from "../../src/domain/access/actor.ts";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -14,7 +15,7 @@ import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");
-const ctx = { now: t0, timeZone: HCM };
+const ctx = { now: t0, timeZone: HCM, actor: systemActor() };
 // A meeting at 19:30 on Saturday 05/12/2026 in Vietnam: its first reminder is due 02/12 at 01:00Z.
 const meetingStart = new Date("2026-12-05T12:30:00Z");
 const firstReminder = new Date("2026-12-02T01:00:00Z");
@@ -128,7 +129,7 @@ describe("runDueJobs", () => {
     const b = person(tree.branchA1.id, "Trần Văn Bảy"); // joined after the reminder
     // Moved 4 days earlier on 02/12: the new "3 days before" time is past, so a catch-up is due now.
     const moveAt = new Date("2026-12-02T02:00:00Z");
-    const { notified } = moveMeeting(db, meeting.id, new Date("2026-12-03T12:30:00Z"), { now: moveAt, timeZone: HCM });
+    const { notified } = moveMeeting(db, meeting.id, new Date("2026-12-03T12:30:00Z"), { actor: systemActor(), now: moveAt, timeZone: HCM });
     expect(notified).toBe(1);
     runDueJobs(db, work(moveAt));
     const rows = db.sql.all<{ personId: number; dedupeKey: string }>(`SELECT personId, dedupeKey FROM Outbox ORDER BY id`);

@@ -117,7 +117,7 @@ describe("runTicketDigestJob", () => {
     const official = person(tree.communeB.id, "Jane Official", { role: "official", locale: "en" });
     person(tree.communeB.id, "Cán bộ không dùng chat", { role: "official", linked: false });
     const member = person(tree.branchB1.id, "Hội viên");
-    for (let i = 0; i < 23; i++) createTicket(db, { personId: member, text: `Ý kiến ${i}` }, new Date(Date.parse("2026-11-20T03:10:00Z") + i * 1000));
+    for (let i = 0; i < 23; i++) createTicket(db, { personId: member, text: `Ý kiến ${i}` }, new Date(Date.parse("2026-11-20T03:10:00Z") + i * 1000), { perDay: 23 });
     expect(run(1, new Date("2026-11-20T04:00:00Z"))).toEqual({ status: "done", queued: 1, unreachable: 1 });
     const [message] = messages("ticket_digest");
     expect(message!.personId).toBe(official);

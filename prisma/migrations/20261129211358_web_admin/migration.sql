@@ -24,7 +24,7 @@ CREATE TABLE "WebSignInAttempt" (
 );
 
 -- CreateTable
-CREATE TABLE "WebSession" (
+CREATE TABLE "AdminSession" (
     "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "tokenHash" TEXT NOT NULL,
     "personId" INTEGER NOT NULL,
@@ -61,10 +61,10 @@ CREATE INDEX "WebSignInAttempt_kind_createdAt_idx" ON "WebSignInAttempt"("kind",
 CREATE INDEX "WebSignInAttempt_ip_kind_createdAt_idx" ON "WebSignInAttempt"("ip", "kind", "createdAt");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "WebSession_tokenHash_key" ON "WebSession"("tokenHash");
+CREATE UNIQUE INDEX "AdminSession_tokenHash_key" ON "AdminSession"("tokenHash");
 
 -- CreateIndex
-CREATE INDEX "WebSession_personId_idx" ON "WebSession"("personId");
+CREATE INDEX "AdminSession_personId_idx" ON "AdminSession"("personId");
 
 -- CreateIndex
 CREATE INDEX "TicketNote_ticketId_idx" ON "TicketNote"("ticketId");

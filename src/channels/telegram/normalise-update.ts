@@ -72,6 +72,7 @@ export function normaliseUpdate(update: Update, me: UserFromGetMe): InboundMessa
     account: me.username,
     chatId: String(message.chat.id),
     chatType,
+    ...(chatType === "group" && "title" in message.chat && message.chat.title ? { chatTitle: message.chat.title.slice(0, 200) } : {}),
     sender: { id: String(message.from.id), name: displayName(message.from) },
     kind,
     text,

@@ -59,7 +59,8 @@ export function keyboardFor(message: OutboundMessage): InlineKeyboard | undefine
   const keyboard = new InlineKeyboard();
   const short = message.choices.every((c) => c.label.length <= 14);
   message.choices.forEach((c, i) => {
-    keyboard.text(c.label, c.payload);
+    if (c.url) keyboard.url(c.label, c.url);
+    else keyboard.text(c.label, c.payload);
     if (!short || i % 3 === 2) keyboard.row();
   });
   return keyboard;

@@ -57,10 +57,16 @@ const C = ${config};
 const T = C.t;
 const log = document.getElementById("log");
 const statusEl = document.getElementById("status");
-let session = localStorage.getItem("chihoi.session");
-if (!session || !/^[A-Za-z0-9_-]{16,64}$/.test(session)) {
-  session = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now()).replace(/-/g, "");
-  localStorage.setItem("chihoi.session", session);
+// The session is the server's HttpOnly cookie: the page never sees or stores it. When it has
+// expired (401), reloading the page gets a new one.
+// Reloads once only: a browser that refuses cookies would otherwise reload for ever.
+function sessionLost(r) {
+  if (r.status !== 401) return false;
+  const url = new URL(location.href);
+  if (url.searchParams.has("renew")) { statusEl.textContent = T.send_failed; return true; }
+  url.searchParams.set("renew", "1");
+  location.replace(url.toString());
+  return true;
 }
 const seen = new Set();
 function add(direction, text, choices, id) {
@@ -85,10 +91,10 @@ function add(direction, text, choices, id) {
   log.scrollTop = log.scrollHeight;
 }
 async function send(body) {
-  body.session = session;
   body.id = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
   try {
     const r = await fetch("/chat/api/send", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (sessionLost(r)) return;
     statusEl.textContent = r.ok ? "" : (r.status === 413 ? T.too_long.replace("{max}", C.maxLength) : T.send_failed);
   } catch { statusEl.textContent = T.send_failed; }
 }
@@ -103,7 +109,8 @@ document.getElementById("form").onsubmit = (e) => {
   send({ text });
 };
 async function loadHistory() {
-  const r = await fetch("/chat/api/history?session=" + session);
+  const r = await fetch("/chat/api/history");
+  if (sessionLost(r)) return { lines: [] };
   const h = await r.json();
   log.innerHTML = "";
   seen.clear();
@@ -112,7 +119,7 @@ async function loadHistory() {
 }
 function connect() {
   statusEl.textContent = T.connecting;
-  const es = new EventSource("/chat/api/events?session=" + session);
+  const es = new EventSource("/chat/api/events");
   es.addEventListener("ready", () => { statusEl.textContent = ""; });
   es.addEventListener("message", (e) => { const m = JSON.parse(e.data); add("out", m.text, m.choices, m.id); });
   es.onerror = () => { statusEl.textContent = T.offline; };
@@ -131,7 +138,7 @@ async function demoPicker() {
   }
   select.onchange = async () => {
     if (!select.value) return;
-    await fetch("/chat/api/demo-login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ session, personId: Number(select.value) }) });
+    await fetch("/chat/api/demo-login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ personId: Number(select.value) }) });
     await send({ text: "/start" });
   };
 }

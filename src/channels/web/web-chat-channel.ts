@@ -3,10 +3,19 @@
  * a chat account (platform "web", external id = session id). Messages in go through the same inbox
  * as Telegram's; messages out come from the outbox and are pushed to the open page over
  * Server-Sent Events. A page that was closed loads its history from the message log on return.
+ *
+ * Sessions are issued by the server only: a random 256-bit secret in an HttpOnly, SameSite=Strict
+ * cookie (never in the URL or in the page's storage), expiring after `sessionIdleDays` without use.
+ * The database keeps a hash of the secret (WebSession), which is also the account's external id,
+ * so the message log never holds a usable secret. A cookie the server did not issue, or one that
+ * expired, is refused and replaced. New sessions are limited per network address.
  */
-import { randomUUID } from "node:crypto";
-import type { Hono } from "hono";
+import { createHash, randomBytes } from "node:crypto";
+import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
+import { bodyLimit } from "hono/body-limit";
+import { getCookie, setCookie } from "hono/cookie";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { z } from "zod";
 import type { Database } from "../../storage/database.ts";
 import type { Channel, ChannelCapabilities, InboundHandler, OutboundMessage, SendResult, SendTarget } from "../channel.ts";
@@ -16,25 +25,50 @@ import { issueLinkCode, redeemLinkCode, unlinkAccount } from "../../domain/linki
 import { listMembers } from "../../domain/people/people-service.ts";
 import { listRoots } from "../../domain/units/unit-service.ts";
 import { renderChatPage } from "./chat-page.ts";
+import { maxMessageText } from "../../domain/messages/message-log.ts";
 import { isLocale, translator, type Locale } from "../../lib/i18n.ts";
 
 export const webMaxLength = 4000;
-/** Longest message the page may send; a longer one is refused with a message (the page also checks). */
-export const webMaxInbound = 100_000;
+/** Longest message kept whole; the page warns before sending more, the inbox cuts the rest with a note. */
+export const webMaxInbound = maxMessageText;
+/** Largest request body of /chat/api/send: the longest message in 4-byte characters, plus JSON. */
+export const webSendMaxBytes = 4 * webMaxInbound + 4096;
+/** Largest request body of the other web chat routes. */
+export const webSmallMaxBytes = 1024;
+
+export const sessionCookie = "chihoi_session";
+/** A session ends after this many days without use. */
+export const sessionIdleDays = 30;
+/** New sessions one network address may open in an hour. */
+export const sessionsPerAddressPerHour = 30;
 
 interface Subscriber {
   push(event: { id: string; text: string; choices?: { label: string; payload: string }[] }): void;
 }
 
-const sessionSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+const secretPattern = /^[A-Za-z0-9_-]{43}$/;
 const sendSchema = z.object({
-  session: sessionSchema,
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  text: z.string().max(webMaxInbound).optional(),
+  // No length cap here: the body limit bounds it, and the inbox cuts a text past maxMessageText.
+  text: z.string().optional(),
   payload: z.string().max(64).optional(),
   name: z.string().max(100).optional(),
 });
-const demoLoginSchema = z.object({ session: sessionSchema, personId: z.number().int().positive() });
+const demoLoginSchema = z.object({ personId: z.number().int().positive() });
+
+/** The account's external id for a session secret: a hash, so the database holds nothing usable. */
+function sessionId(secret: string): string {
+  return "s" + createHash("sha256").update(secret).digest("base64url").slice(0, 32);
+}
+
+/** The network address of the request's peer (not X-Forwarded-For, which anyone can write). */
+function peerAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
 
 export interface WebChatOptions {
   db: Database;
@@ -66,11 +100,53 @@ export class WebChatChannel implements Channel {
     return { messageIds: [id] };
   }
 
+  /** The session of a request: its id when the cookie holds a live session the server issued. */
+  #session(c: Context): string | undefined {
+    const secret = getCookie(c, sessionCookie);
+    if (!secret || !secretPattern.test(secret)) return undefined;
+    const id = sessionId(secret);
+    const now = Date.now();
+    const row = this.options.db.sql.get<{ expiresAt: number; lastSeenAt: number }>(`SELECT expiresAt, lastSeenAt FROM WebSession WHERE id = ?`, id);
+    if (!row || row.expiresAt <= now) return undefined;
+    // Sliding expiry, written at most once a minute.
+    if (now - row.lastSeenAt > 60_000)
+      this.options.db.sql.run(`UPDATE WebSession SET lastSeenAt = ?, expiresAt = ? WHERE id = ?`, now, now + sessionIdleDays * 86_400_000, id);
+    return id;
+  }
+
+  /** Issues a new session in a cookie; undefined when this address opened too many lately. */
+  #issueSession(c: Context): string | undefined {
+    const { db } = this.options;
+    const now = Date.now();
+    const source = peerAddress(c);
+    const recent = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSession WHERE source = ? AND createdAt > ?`, source, now - 3_600_000)!.n;
+    if (recent >= sessionsPerAddressPerHour) return undefined;
+    const secret = randomBytes(32).toString("base64url");
+    const id = sessionId(secret);
+    db.sql.run(`DELETE FROM WebSession WHERE expiresAt <= ?`, now);
+    db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)`, id, source, now, now + sessionIdleDays * 86_400_000, now);
+    setCookie(c, sessionCookie, secret, {
+      httpOnly: true,
+      sameSite: "Strict",
+      path: "/chat",
+      maxAge: sessionIdleDays * 86_400,
+      secure: new URL(c.req.url).protocol === "https:",
+    });
+    return id;
+  }
+
   /** Mounts the page and its API on the web server. */
   mount(app: Hono): void {
+    const tooLarge = (c: Context) => c.json({ error: "too_large" }, 413);
+    app.use("/chat/api/*", async (c, next) => {
+      const max = c.req.path === "/chat/api/send" ? webSendMaxBytes : webSmallMaxBytes;
+      return bodyLimit({ maxSize: max, onError: tooLarge })(c, next);
+    });
     app.get("/chat", (c) => {
       const lang = c.req.query("lang");
       const locale: Locale = isLocale(lang) ? lang : this.options.defaultLocale;
+      if (!this.#session(c) && !this.#issueSession(c)) return c.text(translator(locale)("web.too_many_sessions"), 429);
+      c.header("Cache-Control", "no-store");
       return c.html(renderChatPage({ locale, demo: this.options.demo, maxLength: webMaxInbound }));
     });
 
@@ -86,11 +162,13 @@ export class WebChatChannel implements Channel {
 
     app.post("/chat/api/demo-login", async (c) => {
       if (!this.options.demo) return c.json({ error: "demo_only" }, 404);
+      const session = this.#session(c);
+      if (!session) return c.json({ error: "no_session" }, 401);
       const parsed = demoLoginSchema.safeParse(await c.req.json().catch(() => null));
       if (!parsed.success) return c.json({ error: "invalid_input" }, 400);
       const { db } = this.options;
       if (!db.sql.get(`SELECT 1 FROM Person WHERE id = ? AND isDemo = 1`, parsed.data.personId)) return c.json({ error: "not_found" }, 400);
-      const account = ensureChatAccount(db, "web", parsed.data.session);
+      const account = ensureChatAccount(db, "web", session);
       if (account.personId !== parsed.data.personId) {
         if (account.personId !== null) unlinkAccount(db, account.id);
         // The demo links through the same code path a member uses, without typing the code.
@@ -101,14 +179,13 @@ export class WebChatChannel implements Channel {
     });
 
     app.post("/chat/api/send", async (c) => {
+      const session = this.#session(c);
+      if (!session) return c.json({ error: "no_session" }, 401);
       const body = await c.req.json().catch(() => null);
       const parsed = sendSchema.safeParse(body);
-      if (!parsed.success) {
-        const tooLong = typeof body?.text === "string" && body.text.length > webMaxInbound;
-        return c.json({ error: tooLong ? "too_long" : "invalid_input" }, tooLong ? 413 : 400);
-      }
+      if (!parsed.success) return c.json({ error: "invalid_input" }, 400);
       if (!this.#handler) return c.json({ error: "unavailable" }, 503);
-      const { session, id, text, payload, name } = parsed.data;
+      const { id, text, payload, name } = parsed.data;
       await this.#handler({
         platform: "web",
         account: "web",
@@ -121,15 +198,16 @@ export class WebChatChannel implements Channel {
         eventId: `${session}:${id}`,
         messageId: id,
         at: new Date(),
+        sourceAddress: peerAddress(c),
       });
       return c.json({ ok: true });
     });
 
     app.get("/chat/api/history", (c) => {
-      const session = sessionSchema.safeParse(c.req.query("session"));
-      if (!session.success) return c.json({ error: "invalid_input" }, 400);
-      const account = findAccount(this.options.db, "web", session.data);
-      const lines = chatHistory(this.options.db, "web", session.data, 100).map((l) => ({
+      const session = this.#session(c);
+      if (!session) return c.json({ error: "no_session" }, 401);
+      const account = findAccount(this.options.db, "web", session);
+      const lines = chatHistory(this.options.db, "web", session, 100).map((l) => ({
         id: l.id,
         direction: l.direction,
         text: l.text,
@@ -139,9 +217,8 @@ export class WebChatChannel implements Channel {
     });
 
     app.get("/chat/api/events", (c) => {
-      const session = sessionSchema.safeParse(c.req.query("session"));
-      if (!session.success) return c.json({ error: "invalid_input" }, 400);
-      const chatId = session.data;
+      const chatId = this.#session(c);
+      if (!chatId) return c.json({ error: "no_session" }, 401);
       return streamSSE(c, async (stream) => {
         const subscriber: Subscriber = {
           push: (event) => void stream.writeSSE({ event: "message", data: JSON.stringify(event), id: event.id }),
@@ -161,11 +238,6 @@ export class WebChatChannel implements Channel {
         }
       });
     });
-  }
-
-  /** A fresh session id for a browser. */
-  static newSession(): string {
-    return randomUUID().replace(/-/g, "");
   }
 
   /** For tests: the translator the page uses. */

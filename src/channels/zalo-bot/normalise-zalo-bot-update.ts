@@ -3,8 +3,11 @@
  * (garbage, an `ok: false` envelope, a message from a bot, a message without a chat or sender).
  *
  * Accepts the enveloped form `{ ok: true, result: { event_name, message } }` (documented for webhooks)
- * and the bare `{ event_name, message }` (getUpdates result), `photo` or `photo_url`, `display_name` or
- * `name`, and dates in milliseconds or seconds. An unknown `event_name` is not an error: with a chat
+ * and the bare `{ event_name, message }` (getUpdates result), `photo` or `photo_url`, `display_name`,
+ * `name` or `first_name`/`last_name`, and dates in milliseconds or seconds. A link message
+ * (`message.link.received`, or a message carrying only a `url`) is text: its text and the link.
+ * An unsupported message may come without a `message` object (the sender and chat then sit on the
+ * update itself); it is still taken, so that the member gets an answer. An unknown `event_name` is not an error: with a chat
  * and a sender it becomes kind "unsupported", so it is stored and the member gets a polite "text only"
  * answer. `message.unsupported.received` is what Zalo sends instead of the content for protected
  * users (such as children). Never throws.
@@ -42,6 +45,35 @@ function stringOf(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+function objectOf(value: unknown): Json | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+/** The link a link message carries, if any. */
+function linkOf(message: Json): string | undefined {
+  for (const field of ["url", "link", "href"]) {
+    const value = stringOf(message[field])?.trim();
+    if (value) return value;
+  }
+  const nested = objectOf(message.link) ?? objectOf(message.attachment);
+  const url = nested ? stringOf(nested.url)?.trim() : undefined;
+  return url || undefined;
+}
+
+/** A link message's text: what the member wrote (or the preview title) and the link, once. */
+function linkText(message: Json, link: string): string {
+  const said = (stringOf(message.text) ?? stringOf(message.caption) ?? stringOf(message.title) ?? "").trim();
+  if (!said) return link;
+  return said.includes(link) ? said : `${said}\n${link}`;
+}
+
+/** The sender's name: display name, name, or first and last name. */
+function senderName(from: Json): string | undefined {
+  const full = [stringOf(from.first_name), stringOf(from.last_name)].map((p) => p?.trim()).filter(Boolean).join(" ");
+  const raw = stringOf(from.display_name)?.trim() || stringOf(from.name)?.trim() || full;
+  return raw ? raw.slice(0, 100) : undefined;
+}
+
 function dateOf(value: unknown, now: () => Date): Date {
   const n = typeof value === "number" ? value : typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(n) || n <= 0) return now();
@@ -61,13 +93,15 @@ export function unwrapZaloBotUpdate(body: unknown): Json | null {
 
 /** Kind from the event name; without one (some bare bodies), from what the message carries. */
 function kindOf(eventName: string | undefined, message: Json): InboundKind {
+  const link = linkOf(message);
+  if (eventName !== undefined && /^message\.link\./.test(eventName)) return link || typeof message.text === "string" ? "text" : "unsupported";
   if (eventName !== undefined) {
     const kind = kindByEvent[eventName] ?? "unsupported";
     // A text event whose text is not a string (an object, a number) is not something we can read.
     if (kind === "text" && typeof message.text !== "string") return "unsupported";
     return kind;
   }
-  if (typeof message.text === "string") return "text";
+  if (typeof message.text === "string" || link) return "text";
   if (message.photo !== undefined || message.photo_url !== undefined) return "photo";
   if (message.sticker !== undefined) return "sticker";
   if (message.voice_url !== undefined || message.voice !== undefined) return "voice";
@@ -83,21 +117,23 @@ export interface NormaliseZaloBotOptions {
 export function normaliseZaloBotUpdate(body: unknown, options: NormaliseZaloBotOptions): InboundMessage | null {
   const update = unwrapZaloBotUpdate(body);
   if (!update) return null;
-  const message = update.message;
-  if (!isObject(message)) return null;
-  const from = isObject(message.from) ? message.from : undefined;
-  const chat = isObject(message.chat) ? message.chat : undefined;
+  // Without a message object (seen for unsupported content), the sender and chat sit on the update.
+  const message = objectOf(update.message) ?? update;
+  const from = objectOf(message.from) ?? objectOf(message.sender) ?? objectOf(update.from) ?? objectOf(update.sender);
   const senderId = idOf(from?.id);
+  const eventName = stringOf(update.event_name);
+  // A message event without a chat is the sender's private chat; other events need their chat.
+  const privateChat = senderId && eventName?.startsWith("message.") ? { id: senderId, chat_type: "PRIVATE" } : undefined;
+  const chat = objectOf(message.chat) ?? objectOf(update.chat) ?? privateChat;
   const chatId = idOf(chat?.id);
   if (!from || !senderId || !chatId) return null;
   if (from.is_bot === true) return null;
 
-  const eventName = stringOf(update.event_name);
   const kind = kindOf(eventName, message);
-  const rawName = stringOf(from.display_name) ?? stringOf(from.name);
-  const name = rawName?.trim() ? rawName.trim().slice(0, 100) : undefined;
+  const name = senderName(from);
   const chatType = String(chat?.chat_type ?? "").toUpperCase() === "GROUP" ? "group" : "private";
-  const text = kind === "text" ? stringOf(message.text) : kind === "photo" ? stringOf(message.caption) : undefined;
+  const link = kind === "text" ? linkOf(message) : undefined;
+  const text = link ? linkText(message, link) : kind === "text" ? stringOf(message.text) : kind === "photo" ? stringOf(message.caption) : undefined;
   const messageId = idOf(message.message_id);
   const now = options.now ?? (() => new Date());
   return {

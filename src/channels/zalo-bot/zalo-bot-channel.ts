@@ -7,6 +7,8 @@
  * update at a time; each update is handed to the handler, which stores it, before the next poll.
  * Webhook (production): `POST /zalo-bot/webhook` on the web server checks the body size and the
  * `X-Bot-Api-Secret-Token` header (constant time), and answers 200 only after the handler resolved.
+ * setWebhook is retried with a growing delay (up to `webhookRetryMaxMs`) until the platform accepts
+ * it; status() says where that stands, for the admins' /trangthai.
  * Either way one bad update or a failing handler never stops the listener.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -42,12 +44,31 @@ export interface ZaloBotChannelOptions {
   /** First wait after a failed poll (doubles per failure, with jitter, up to `retryMaxMs`). Default 1 s. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Longest wait between two setWebhook attempts. Default 5 minutes. */
+  webhookRetryMaxMs?: number;
   random?: () => number;
   now?: () => Date;
 }
 
 const rateLimitHint = /too many|rate.?limit|quota|flood|spam/i;
 const unreachableHint = /block|(chat|user|recipient|conversation)\b[^.]*\bnot found|not found\b[^.]*\b(chat|user|recipient)|not (a )?(follower|friend)|unfollow/i;
+
+/** Where the channel stands, for the admins' /trangthai. */
+export interface ZaloBotStatus {
+  mode: "polling" | "webhook";
+  /**
+   * polling: long-polling runs; webhook_pending: setWebhook not accepted yet (retrying);
+   * webhook_set: Zalo delivers to the webhook; not_configured: webhook mode without URL or secret;
+   * stopped: not started or stopped.
+   */
+  state: "polling" | "webhook_pending" | "webhook_set" | "not_configured" | "stopped";
+  /** setWebhook attempts so far (webhook mode) or polls failed in a row (polling). */
+  failures: number;
+  /** The last error, token redacted; null after a success. */
+  lastError: string | null;
+  /** When the state was entered (ms). */
+  since: number;
+}
 
 /** Classifies a failed Bot Platform call for the delivery engine. */
 export function classifyZaloBotError(error: unknown): ChannelSendError {
@@ -87,6 +108,7 @@ export class ZaloBotChannel implements Channel {
   #handler?: InboundHandler;
   #abort?: AbortController;
   #loop?: Promise<void>;
+  #status: ZaloBotStatus;
 
   constructor(readonly options: ZaloBotChannelOptions) {
     this.#config = options.config;
@@ -95,6 +117,21 @@ export class ZaloBotChannel implements Channel {
     const prefix = /^(\d+):/.exec(options.config.token)?.[1];
     this.account = prefix ?? "zalo_bot";
     if (options.app) this.#mountWebhook(options.app);
+    this.#status = { mode: options.config.mode, state: "stopped", failures: 0, lastError: null, since: this.#nowMs() };
+  }
+
+  #nowMs(): number {
+    return (this.options.now?.() ?? new Date()).getTime();
+  }
+
+  #setStatus(state: ZaloBotStatus["state"], failures: number, lastError: string | null): void {
+    const since = state === this.#status.state ? this.#status.since : this.#nowMs();
+    this.#status = { mode: this.#config.mode, state, failures, lastError, since };
+  }
+
+  /** Where the channel stands (polling, webhook set or still being set, and the last error). */
+  status(): ZaloBotStatus {
+    return { ...this.#status };
   }
 
   #normalise(body: unknown): InboundMessage | null {
@@ -157,21 +194,51 @@ export class ZaloBotChannel implements Channel {
       if (!this.options.app) this.#log.error("webhook mode without a web server to mount the webhook on");
       const base = (this.#config.webhookUrl ?? "").replace(/\/+$/, "");
       if (!base || !this.#config.webhookSecret) {
+        this.#setStatus("not_configured", 0, "ZALO_BOT_WEBHOOK_URL / ZALO_BOT_WEBHOOK_SECRET missing");
         this.#log.error("webhook mode needs ZALO_BOT_WEBHOOK_URL and ZALO_BOT_WEBHOOK_SECRET; Zalo will not deliver updates");
         return;
       }
-      await this.client
-        .setWebhook({ url: `${base}${zaloBotWebhookPath}`, secret_token: this.#config.webhookSecret }, { signal })
-        .then(() => this.#log.info("webhook set"))
-        .catch((error) => this.#log.error({ err: error }, "setWebhook failed; Zalo will not deliver updates until it succeeds"));
+      this.#setStatus("webhook_pending", 0, null);
+      // The first attempt is awaited (a healthy start is ready when start() returns); retries run on.
+      let firstAttempt!: () => void;
+      const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
+      this.#loop = this.#setWebhookUntilAccepted(`${base}${zaloBotWebhookPath}`, this.#config.webhookSecret, signal, firstAttempt);
+      await attempted;
       return;
     }
+    this.#setStatus("polling", 0, null);
     this.#loop = this.#poll(handler, signal);
   }
 
-  #backoff(failures: number): number {
+  /**
+   * Sets the webhook, retrying with a growing delay until the platform accepts it: a network
+   * blip or a platform outage at start-up must not leave the bot deaf until the next restart.
+   */
+  async #setWebhookUntilAccepted(url: string, secret: string, signal: AbortSignal, attempted: () => void): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.client.setWebhook({ url, secret_token: secret }, { signal });
+        this.#setStatus("webhook_set", failures, null);
+        this.#log.info({ attempts: failures + 1 }, "webhook set");
+        return attempted();
+      } catch (error) {
+        attempted();
+        if (signal.aborted) return;
+        failures++;
+        const wait = this.#backoff(failures, this.options.webhookRetryMaxMs ?? 5 * 60_000);
+        const message = error instanceof Error ? error.message : String(error);
+        this.#setStatus("webhook_pending", failures, message.slice(0, 300));
+        this.#log.error({ err: error, failures, retryInMs: wait }, "setWebhook failed; retrying (Zalo delivers nothing until it succeeds)");
+        await this.#pause(wait, signal);
+      }
+    }
+    attempted();
+  }
+
+  #backoff(failures: number, max = this.options.retryMaxMs ?? 30_000): number {
     const base = this.options.retryBaseMs ?? 1000;
-    const ceiling = Math.min(this.options.retryMaxMs ?? 30_000, base * 2 ** Math.min(failures - 1, 10));
+    const ceiling = Math.min(max, base * 2 ** Math.min(failures - 1, 10));
     return Math.round(ceiling / 2 + ((this.options.random ?? Math.random)() * ceiling) / 2);
   }
 
@@ -190,11 +257,13 @@ export class ZaloBotChannel implements Channel {
       const started = Date.now();
       try {
         update = await this.client.getUpdates({ timeoutSeconds: this.options.pollTimeoutSeconds ?? zaloBotDefaultPollSeconds, signal });
+        if (failures) this.#setStatus("polling", 0, null);
         failures = 0;
       } catch (error) {
         if (signal.aborted) break;
         failures++;
         const wait = this.#backoff(failures);
+        this.#setStatus("polling", failures, (error instanceof Error ? error.message : String(error)).slice(0, 300));
         this.#log.error({ err: error, failures, retryInMs: wait }, "getUpdates failed");
         await this.#pause(wait, signal);
         continue;
@@ -239,5 +308,6 @@ export class ZaloBotChannel implements Channel {
     this.#abort?.abort();
     await this.#loop;
     this.#loop = undefined;
+    this.#setStatus("stopped", 0, null);
   }
 }

@@ -3,17 +3,26 @@
  *
  * - logs in from the stored (encrypted) credentials and re-saves refreshed cookies after sends and
  *   on a keep-warm timer, writing only when they changed;
- * - starts the listener without zca-js's own retry, with a connect deadline; on close or error it
- *   reconnects after an exponential backoff with jitter, logging in again from the latest stored
- *   credentials;
- * - after each connection it asks for recent history and feeds it through the same path as live
- *   events (an in-memory LRU skips what it saw; the inbox dedupes by event id for the rest);
- * - on "another session took over" (close 3000/3003), on repeated login rejection, or without usable
- *   credentials it stops, records the state and tells the admins once, instead of looping; it
- *   resumes by itself when `chihoi zalo login` stores new credentials.
+ * - starts the listener without zca-js's own retry, with a connect deadline. Zalo closes the socket
+ *   (1006) every 22–65 s whatever the pings (zca-js issue #333, PR #371): on a close the listener is
+ *   simply started again on the live session after about a second, with no new login; the backoff
+ *   grows only while reconnecting fails and starts over as soon as a connection works. After a few
+ *   failed restarts one REST call checks the session, and only an expired one is logged in again
+ *   (logging in on every close is the pattern that gets accounts flagged);
+ * - after each connection it asks for recent messages and reactions (requestOldMessages,
+ *   requestOldReactions) and feeds them through the same path as live events (an in-memory LRU
+ *   skips what it saw; the inbox dedupes by event id for the rest), so nothing sent during a gap is
+ *   lost;
+ * - close 3000/3003 ("duplicate"/"kicked") also follow an unclean restart (zca-js issues #95, #293,
+ *   #331): it waits and reconnects a few times with growing delays, and only when the kicks go on
+ *   decides that another session took over; then, as on repeated login rejection or without usable
+ *   credentials, it stops, records the state and tells the admins once, instead of looping; it
+ *   resumes by itself when `chihoi zalo login` stores new credentials;
+ * - stop() closes the socket and waits until it is closed, so the next start is not kicked.
  *
- * Sending needs only a logged-in API (not the listener). While there is none, sends are answered
- * "rate_limited, platform-wide" so the outbox keeps the messages instead of spending attempts.
+ * Sending needs only a logged-in API (not the listener), so sends go on during a socket gap. While
+ * there is no API, sends are answered "rate_limited, platform-wide" so the outbox keeps the messages
+ * instead of spending attempts.
  */
 import type { Config } from "../../config.ts";
 import type { Database } from "../../storage/database.ts";
@@ -58,14 +67,31 @@ export type ZaloAlert =
   | { kind: "taken_over"; code: number };
 
 export interface ZaloTiming {
-  /** Login plus WebSocket open must finish within this. */
+  /** A login, and a WebSocket open, must each finish within this. */
   connectTimeoutMs: number;
+  /**
+   * First wait before reconnecting; it doubles (with jitter) while attempts keep failing, and falls
+   * back to this as soon as a connection completes its handshake (Zalo sends the session key).
+   */
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** A connection that lasted this long resets the backoff. */
-  stableAfterMs: number;
   /** Consecutive login rejections before giving up (network errors and timeouts do not count). */
   maxLoginFailures: number;
+  /**
+   * Consecutive listener restarts that did not reach a working connection before the session is
+   * checked with one REST call (an expired session then means a full login; anything else, more
+   * restarts).
+   */
+  restartFailuresBeforeCheck: number;
+  /**
+   * Waits before reconnecting after close 3000/3003 ("kicked"), one per consecutive kick; one kick
+   * more than listed means another session really took over: stop and tell the admins.
+   */
+  kickRetryDelaysMs: readonly number[];
+  /** A connection that lasted this long forgets earlier kicks. */
+  kickForgetMs: number;
+  /** stop() waits this long for the socket to close before dropping it. */
+  closeTimeoutMs: number;
   /** How often to call keepAlive/fetchAccountInfo so the cookies stay fresh. */
   keepWarmMs: number;
   /** While stopped (needs_login, taken_over), how often to look for newly stored credentials. */
@@ -78,10 +104,13 @@ export interface ZaloTiming {
 
 export const defaultZaloTiming: ZaloTiming = {
   connectTimeoutMs: 30_000,
-  backoffBaseMs: 2_000,
-  backoffMaxMs: 5 * 60_000,
-  stableAfterMs: 60_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
   maxLoginFailures: 5,
+  restartFailuresBeforeCheck: 3,
+  kickRetryDelaysMs: [5_000, 20_000, 60_000],
+  kickForgetMs: 10 * 60_000,
+  closeTimeoutMs: 5_000,
   keepWarmMs: 6 * 3600_000,
   credentialsWatchMs: 60_000,
   historyMaxAgeMs: 3 * 24 * 3600_000,
@@ -206,6 +235,18 @@ class Lru<K, V> {
 
 type Listener = ZcaApi["listener"];
 
+/** One logged-in session: its API and the listener restarted on it after each close. */
+interface Session {
+  api: ZaloApi;
+  listener: Listener;
+  /** Zalo sent the session key on the current socket: the connection works. */
+  handshake: boolean;
+  openedAt: number;
+  historyRequested: boolean;
+  /** The current socket did not open within the connect deadline. */
+  timedOut: boolean;
+}
+
 function defaultAlertText(alert: ZaloAlert): string {
   switch (alert.kind) {
     case "needs_login":
@@ -230,25 +271,31 @@ export class ZaloChannel implements Channel {
 
   #handler?: InboundHandler;
   #stopping = true;
-  /** Bumped whenever the current attempt/listener is abandoned; stale callbacks compare it. */
+  /** Bumped whenever a login attempt is abandoned; a late answer to an older one compares it. */
   #gen = 0;
+  /** The logged-in API, for sends; it outlives socket closes (only a new login replaces it). */
   #api?: ZaloApi;
-  #listener?: Listener;
+  /** The live session's listener; restarted after each close while the session is valid. */
+  #session?: Session;
   #self?: ZaloSelf;
   #state: ZaloState = "stopped";
+  /** Failed attempts since the last working connection (drives the backoff). */
   #attempt = 0;
   #loginFailures = 0;
-  #connectedAt = 0;
+  /** Listener restarts in a row that did not reach a working connection. */
+  #restartFailures = 0;
+  /** Closes with 3000/3003 in a row. */
+  #kicks = 0;
   #historyCutoff = 0;
   #lastEventAt: number | null = null;
   #lastEventWritten = 0;
   #alerted: ZaloState | null = null;
-  #historyRequested = false;
   #deadlineTimer?: NodeJS.Timeout;
   #reconnectTimer?: NodeJS.Timeout;
   #keepWarmTimer?: NodeJS.Timeout;
   #watchTimer?: NodeJS.Timeout;
   #historyTimer?: NodeJS.Timeout;
+  #closing: Promise<void> = Promise.resolve();
   #queue: Promise<void> = Promise.resolve();
   readonly #seen = new Lru<string, true>(5000);
   /** Recent inbound text messages, to quote them in group replies. */
@@ -287,11 +334,16 @@ export class ZaloChannel implements Channel {
     void this.#connect();
   }
 
+  /**
+   * Stops the supervisor and closes the socket cleanly, waiting (up to `closeTimeoutMs`) until it
+   * is closed: a socket left half-open is what makes Zalo kick the next start with 3003.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#gen++;
     this.#clearTimers();
-    this.#teardownListener();
+    this.#dropSession();
+    await this.#closing;
     await this.#queue;
     this.#handler = undefined;
     this.#api = undefined;
@@ -306,6 +358,20 @@ export class ZaloChannel implements Channel {
     this.#deadlineTimer = this.#reconnectTimer = this.#keepWarmTimer = this.#watchTimer = this.#historyTimer = undefined;
   }
 
+  #clearDeadline(): void {
+    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+  }
+
+  #armDeadline(onTimeout: () => void): void {
+    this.#clearDeadline();
+    this.#deadlineTimer = setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      if (!this.#stopping) onTimeout();
+    }, this.#timing.connectTimeoutMs);
+    this.#deadlineTimer.unref?.();
+  }
+
   #setState(state: ZaloState, lastError: string | null | undefined): void {
     this.#state = state;
     const patch: Partial<ZaloStatus> = { state };
@@ -318,17 +384,45 @@ export class ZaloChannel implements Channel {
     }
   }
 
-  #teardownListener(): void {
-    const listener = this.#listener;
-    this.#listener = undefined;
-    if (!listener) return;
+  /**
+   * Abandons the current session's listener: its events are no longer handled, and its socket is
+   * closed; `#closing` settles once it is (or after `closeTimeoutMs`). A new listener is only
+   * started after that (zca-js issue #331: start again only once the old socket has closed).
+   */
+  #dropSession(): void {
+    const session = this.#session;
+    this.#session = undefined;
+    if (!session) return;
+    const previous = this.#closing;
+    this.#closing = Promise.all([previous, this.#closeListener(session.listener)]).then(() => undefined);
+  }
+
+  async #closeListener(listener: Listener): Promise<void> {
     listener.removeAllListeners();
     // zca-js emits "error" while a socket is being aborted; an EventEmitter without a handler would throw.
     listener.on("error", () => {});
+    // zca-js keeps the socket in a private field and clears it once the socket has closed.
+    const ws = (listener as unknown as { ws: { terminate?: () => void } | null }).ws;
+    if (!ws) return;
+    let timer: NodeJS.Timeout | undefined;
+    const closed = new Promise<boolean>((resolve) => {
+      listener.once("disconnected", () => resolve(true));
+      timer = setTimeout(() => resolve(false), this.#timing.closeTimeoutMs);
+    });
     try {
       listener.stop();
     } catch (error) {
       this.#log.debug({ err: loggable(error) }, "listener.stop failed");
+    }
+    const clean = await closed;
+    clearTimeout(timer);
+    if (!clean) {
+      this.#log.warn({ waitedMs: this.#timing.closeTimeoutMs }, "the Zalo socket did not close in time; dropped");
+      try {
+        ws.terminate?.();
+      } catch {
+        /* already gone */
+      }
     }
   }
 
@@ -338,12 +432,11 @@ export class ZaloChannel implements Channel {
     return Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
   }
 
-  #scheduleReconnect(reason: string): void {
+  /** A full login after `delay` (default: the backoff). */
+  #scheduleLogin(reason: string, delay = this.#backoffDelay()): void {
     if (this.#stopping || this.#reconnectTimer) return;
-    const delay = this.#backoffDelay();
     this.#setState("connecting", reason);
-    // Zalo drops idle sockets (1006) routinely: the first reconnect is news, repeated ones a warning.
-    this.#log[this.#attempt > 1 ? "warn" : "info"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo disconnected; reconnecting");
+    this.#log[this.#attempt > 2 ? "warn" : "info"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo: logging in again");
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       void this.#connect();
@@ -351,21 +444,37 @@ export class ZaloChannel implements Channel {
     this.#reconnectTimer.unref?.();
   }
 
-  /** Drops the current connection and logs in again soon (after a session error). */
+  /** Starts the live session's listener again after `delay`: no login. */
+  #scheduleRestart(session: Session, reason: string, delay: number): void {
+    if (this.#stopping || this.#session !== session) return;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#setState("connecting", reason);
+    // Zalo drops sockets every minute or so (1006): routine, unless reconnecting keeps failing.
+    this.#log[this.#attempt > 2 ? "warn" : "debug"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo socket closed; reconnecting");
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.#startListener(session);
+    }, delay);
+    this.#reconnectTimer.unref?.();
+  }
+
+  /** Drops the session and logs in again soon (the session expired). */
   #requestRelogin(reason: string): void {
-    if (this.#stopping || this.#reconnectTimer || (this.#state !== "online" && this.#state !== "connecting")) return;
+    if (this.#stopping || (this.#state !== "online" && this.#state !== "connecting")) return;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
     this.#gen++;
-    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
-    this.#teardownListener();
-    this.#attempt = 0;
-    this.#scheduleReconnect(reason);
+    this.#clearDeadline();
+    this.#dropSession();
+    this.#api = undefined;
+    this.#scheduleLogin(reason);
   }
 
   /** Stops trying, records why, and tells the admins once. */
   #halt(state: "needs_login" | "taken_over", lastError: string, alert: ZaloAlert): void {
     this.#gen++;
     this.#clearTimers();
-    this.#teardownListener();
+    this.#dropSession();
     this.#api = undefined;
     this.#setState(state, lastError);
     try {
@@ -397,6 +506,8 @@ export class ZaloChannel implements Channel {
         this.#alerted = null;
         this.#loginFailures = 0;
         this.#attempt = 0;
+        this.#kicks = 0;
+        this.#restartFailures = 0;
         void this.#connect();
         return;
       }
@@ -407,10 +518,13 @@ export class ZaloChannel implements Channel {
     this.#watchTimer.unref?.();
   }
 
+  /** A full login from the latest stored credentials, then the listener. */
   async #connect(): Promise<void> {
     if (this.#stopping) return;
     const gen = ++this.#gen;
-    this.#teardownListener();
+    this.#dropSession();
+    await this.#closing;
+    if (gen !== this.#gen || this.#stopping) return;
 
     let credentials: ZaloCredentials | null;
     try {
@@ -422,33 +536,30 @@ export class ZaloChannel implements Channel {
     if (!credentials) return this.#halt("needs_login", "no Zalo login stored", { kind: "needs_login", reason: "missing" });
 
     this.#setState("connecting", undefined);
-    // One deadline for login and WebSocket open together.
-    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = setTimeout(() => {
-      this.#deadlineTimer = undefined;
-      if (gen !== this.#gen || this.#stopping) return;
+    this.#armDeadline(() => {
+      if (gen !== this.#gen) return;
       this.#gen++;
-      this.#teardownListener();
-      this.#scheduleReconnect(`no connection within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`);
-    }, this.#timing.connectTimeoutMs);
-    this.#deadlineTimer.unref?.();
+      this.#scheduleLogin(`no login within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`);
+    });
 
     let api: ZaloApi;
     try {
       api = await this.#factory(credentials);
     } catch (error) {
       if (gen !== this.#gen || this.#stopping) return;
-      if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+      this.#clearDeadline();
       const rejected = !isNetworkError(error);
       if (rejected) this.#loginFailures++;
       const reason = `login failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
       this.#log.warn({ err: loggable(error), loginFailures: this.#loginFailures, network: !rejected }, "Zalo login failed");
       if (this.#loginFailures >= this.#timing.maxLoginFailures)
         return this.#halt("needs_login", reason, { kind: "login_failed", attempts: this.#loginFailures });
-      return this.#scheduleReconnect(reason);
+      return this.#scheduleLogin(reason);
     }
     if (gen !== this.#gen || this.#stopping) return;
+    this.#clearDeadline();
     this.#loginFailures = 0;
+    this.#restartFailures = 0;
     this.#api = api;
     try {
       this.#self = { uid: String(api.getOwnId()), displayName: this.#self?.displayName };
@@ -458,19 +569,20 @@ export class ZaloChannel implements Channel {
     this.#snapshotCredentials(api);
     void this.#learnDisplayName(api);
 
-    const listener = api.listener;
-    this.#listener = listener;
-    listener.on("connected", () => {
-      if (gen === this.#gen) this.#onConnected(listener, gen);
-    });
-    listener.on("cipher_key", () => {
-      if (gen === this.#gen) this.#requestHistory(listener);
-    });
-    listener.on("closed", (code, reason) => {
-      if (gen === this.#gen) this.#onClosed(Number(code), String(reason ?? ""));
-    });
+    const session: Session = { api, listener: api.listener, handshake: false, openedAt: 0, historyRequested: false, timedOut: false };
+    this.#session = session;
+    this.#attachListener(session);
+    this.#startListener(session);
+  }
+
+  #attachListener(session: Session): void {
+    const listener = session.listener;
+    const live = () => this.#session === session;
+    listener.on("connected", () => live() && this.#onConnected(session));
+    listener.on("cipher_key", () => live() && this.#onHandshake(session));
+    listener.on("closed", (code, reason) => live() && this.#onClosed(session, Number(code), String(reason ?? "")));
     listener.on("error", (error) => {
-      if (gen === this.#gen) this.#log.warn({ err: loggable(error) }, "Zalo listener error");
+      if (live()) this.#log.warn({ err: loggable(error) }, "Zalo listener error");
     });
     listener.on("message", (m) => this.#enqueue(m, "live"));
     listener.on("reaction", (r) => this.#enqueue(r, "live"));
@@ -478,58 +590,149 @@ export class ZaloChannel implements Channel {
     listener.on("old_messages", (messages) => {
       for (const m of Array.isArray(messages) ? messages : []) this.#enqueue(m, "history");
     });
+    // Reactions given while the socket was down (live 612 frames only reach an open socket).
+    listener.on("old_reactions", (reactions) => {
+      for (const r of Array.isArray(reactions) ? reactions : []) this.#enqueue(r, "history");
+    });
+  }
+
+  /**
+   * A browser reconnecting sends its current cookies; zca-js's Listener keeps the Cookie header it
+   * built when the session started. Renewed cookies (Set-Cookie on REST answers) go into the API's
+   * jar, so the header is rebuilt from it before each (re)start.
+   */
+  #refreshListenerCookie(session: Session): void {
     try {
-      listener.start({ retryOnClose: false });
+      const fresh = session.api.getContext().cookie?.getCookieStringSync("https://chat.zalo.me");
+      const listener = session.listener as unknown as { cookie?: unknown };
+      if (typeof fresh === "string" && fresh && typeof listener.cookie === "string") listener.cookie = fresh;
     } catch (error) {
-      this.#log.warn({ err: loggable(error) }, "Zalo listener did not start");
-      this.#gen++;
-      if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
-      this.#teardownListener();
-      this.#scheduleReconnect("listener did not start");
+      this.#log.debug({ err: loggable(error) }, "could not refresh the listener's cookies");
     }
   }
 
-  #onConnected(listener: Listener, gen: number): void {
-    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = undefined;
-    this.#connectedAt = this.#now().getTime();
+  /** Opens the session's socket (zca-js's own retry off: this supervisor decides). */
+  #startListener(session: Session): void {
+    if (this.#stopping || this.#session !== session) return;
+    this.#refreshListenerCookie(session);
+    session.handshake = false;
+    session.openedAt = 0;
+    session.historyRequested = false;
+    session.timedOut = false;
+    this.#armDeadline(() => {
+      if (this.#session !== session) return;
+      session.timedOut = true;
+      // Closing a socket that is still connecting makes zca-js emit "closed" (1006), which reschedules.
+      this.#log.warn({ timeoutMs: this.#timing.connectTimeoutMs }, "Zalo socket did not open in time");
+      try {
+        session.listener.stop();
+      } catch (error) {
+        this.#log.debug({ err: loggable(error) }, "listener.stop failed");
+      }
+    });
+    try {
+      session.listener.start({ retryOnClose: false });
+    } catch (error) {
+      this.#log.warn({ err: loggable(error) }, "Zalo listener did not start");
+      this.#clearDeadline();
+      this.#restartFailures++;
+      this.#scheduleRestart(session, "listener did not start", this.#backoffDelay());
+    }
+  }
+
+  #onConnected(session: Session): void {
+    this.#clearDeadline();
+    session.openedAt = this.#now().getTime();
     this.#alerted = null;
     this.#setState("online", null);
-    this.#log.info({ uid: this.#self?.uid }, "Zalo connected");
+    this.#log.debug({ uid: this.#self?.uid }, "Zalo connected");
     // History is asked for once the session key arrives; a server that never sends one still gets asked.
-    this.#historyRequested = false;
     if (this.#historyTimer) clearTimeout(this.#historyTimer);
     this.#historyTimer = setTimeout(() => {
-      if (gen === this.#gen) this.#requestHistory(listener);
+      if (this.#session === session) this.#requestHistory(session);
     }, 3000);
     this.#historyTimer.unref?.();
     if (!this.#keepWarmTimer) this.#scheduleKeepWarm();
   }
 
-  #requestHistory(listener: Listener): void {
-    if (this.#historyRequested) return;
-    this.#historyRequested = true;
+  /** The session key arrived: the connection works, so the backoff starts over. */
+  #onHandshake(session: Session): void {
+    session.handshake = true;
+    this.#attempt = 0;
+    this.#restartFailures = 0;
+    this.#requestHistory(session);
+  }
+
+  /** Catch-up after each connection: messages and reactions sent while the socket was down. */
+  #requestHistory(session: Session): void {
+    if (session.historyRequested) return;
+    session.historyRequested = true;
     if (this.#historyTimer) clearTimeout(this.#historyTimer);
     this.#historyTimer = undefined;
     try {
-      listener.requestOldMessages(zca.ThreadType.User);
-      listener.requestOldMessages(zca.ThreadType.Group);
+      session.listener.requestOldMessages(zca.ThreadType.User);
+      session.listener.requestOldMessages(zca.ThreadType.Group);
+      session.listener.requestOldReactions(zca.ThreadType.User);
+      session.listener.requestOldReactions(zca.ThreadType.Group);
     } catch (error) {
       this.#log.warn({ err: loggable(error) }, "could not ask Zalo for recent history");
     }
   }
 
-  #onClosed(code: number, reason: string): void {
-    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = undefined;
-    this.#listener = undefined;
-    const lasted = this.#connectedAt ? this.#now().getTime() - this.#connectedAt : 0;
-    this.#connectedAt = 0;
+  /**
+   * The socket closed. 3000/3003 ("kicked"): wait with growing delays and reconnect a few times (an
+   * unclean restart or a stale socket causes them too), then stop and alert. Anything else (1006
+   * every minute or so is normal): restart the listener on the live session; after repeated failed
+   * restarts check the session with one REST call and log in again only if it expired.
+   */
+  #onClosed(session: Session, code: number, reason: string): void {
+    this.#clearDeadline();
+    const lasted = session.openedAt ? this.#now().getTime() - session.openedAt : 0;
+    const worked = session.handshake;
+    const why = session.timedOut
+      ? `no connection within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`
+      : `connection closed (${code}${reason ? `: ${reason.slice(0, 100)}` : ""})`;
     if (takeoverCodes.has(code)) {
-      return this.#halt("taken_over", `closed with ${code}: another Zalo Web session took over`, { kind: "taken_over", code });
+      if (lasted >= this.#timing.kickForgetMs) this.#kicks = 0;
+      this.#kicks++;
+      const delays = this.#timing.kickRetryDelaysMs;
+      if (this.#kicks > delays.length)
+        return this.#halt("taken_over", `closed with ${code} ${this.#kicks} times in a row: another Zalo session took over`, { kind: "taken_over", code });
+      const delay = delays[this.#kicks - 1]!;
+      this.#log.warn({ code, kick: this.#kicks, of: delays.length, retryInMs: delay }, "Zalo closed the socket as a duplicate/kicked session; retrying before deciding it is a takeover");
+      return this.#scheduleRestart(session, `${why}; retry ${this.#kicks}/${delays.length}`, delay);
     }
-    if (lasted >= this.#timing.stableAfterMs) this.#attempt = 0;
-    this.#scheduleReconnect(`connection closed (${code}${reason ? `: ${reason.slice(0, 100)}` : ""})`);
+    if (worked) this.#kicks = 0;
+    else this.#restartFailures++;
+    if (this.#restartFailures >= this.#timing.restartFailuresBeforeCheck) {
+      this.#restartFailures = 0;
+      void this.#checkSession(session, why);
+      return;
+    }
+    this.#scheduleRestart(session, why, this.#backoffDelay());
+  }
+
+  /** After repeated failed restarts: one REST call tells an expired session from a network problem. */
+  async #checkSession(session: Session, reason: string): Promise<void> {
+    this.#setState("connecting", reason);
+    const api = session.api;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const check = api.keepAlive ? api.keepAlive() : api.fetchAccountInfo?.();
+      // zca-js's requests have no timeout of their own: a black-holed network must not stall the supervisor.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error("session check timed out"), { name: "TimeoutError" })), this.#timing.connectTimeoutMs);
+      });
+      await Promise.race([check, timeout]);
+    } catch (error) {
+      if (this.#session !== session) return;
+      if (isSessionError(error)) return this.#requestRelogin(`session expired (${reason})`);
+      this.#log.warn({ err: loggable(error) }, "Zalo session check failed; reconnecting anyway");
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.#session !== session) return;
+    this.#scheduleRestart(session, reason, this.#backoffDelay());
   }
 
   #scheduleKeepWarm(): void {

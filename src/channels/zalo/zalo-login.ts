@@ -203,6 +203,14 @@ export interface ZaloLoginOptions {
   zalo?: Pick<Zca.Zalo, "loginQR">;
 }
 
+/** The QR login ended on the phone or by time, not by a fault: say which, in the user's words. */
+export class ZaloLoginError extends Error {
+  override readonly name = "ZaloLoginError";
+  constructor(readonly reason: "declined" | "expired", message: string) {
+    super(message);
+  }
+}
+
 export interface ZaloLoginResult {
   uid: string | null;
   displayName: string | null;
@@ -212,8 +220,9 @@ export interface ZaloLoginResult {
  * QR login: shows the QR code in the terminal and saves it as PNG, stores the credentials
  * (encrypted) as soon as Zalo hands them over, then logs in once to refresh and check them. A
  * running service waiting for a login picks the new credentials up by itself; the QR picture is
- * deleted after a successful login. Throws zca-js's
- * errors (declined, aborted, "Cannot get session" — QR login often fails from cloud servers: use
+ * deleted after a successful login. Throws ZaloLoginError when the login was declined on the phone
+ * or the QR code expired too often (zca-js itself would only say "aborted"), and zca-js's errors
+ * otherwise ("Cannot get session" — QR login often fails from cloud servers: use
  * importZaloCredentials then).
  */
 export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLoginResult> {
@@ -223,6 +232,7 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
   const maxRetries = options.maxRetries ?? 2;
   let retries = 0;
   let stored = false;
+  let ended: "declined" | "expired" | null = null;
   const api = await zalo.loginQR({ qrPath: qrPngPath, userAgent: options.userAgent, language: "vi" }, (event) => {
     switch (event.type) {
       case zca.LoginQRCallbackEventType.QRCodeGenerated: {
@@ -238,13 +248,16 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
         if (retries++ < maxRetries) {
           out(t("cli.zalo_login_expired"));
           event.actions.retry();
-        } else event.actions.abort();
+        } else {
+          ended = "expired";
+          event.actions.abort();
+        }
         return;
       case zca.LoginQRCallbackEventType.QRCodeScanned:
         out(t("cli.zalo_login_scanned", { name: event.data?.display_name ?? "" }));
         return;
       case zca.LoginQRCallbackEventType.QRCodeDeclined:
-        out(t("cli.zalo_login_declined"));
+        ended = "declined";
         event.actions.abort();
         return;
       case zca.LoginQRCallbackEventType.GotLoginInfo:
@@ -252,6 +265,11 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
         stored = true;
         return;
     }
+  }).catch((error: unknown) => {
+    // Our own abort() makes zca-js reject with "Operation aborted": name the real reason.
+    if (ended === "declined") throw new ZaloLoginError("declined", t("cli.zalo_login_declined"));
+    if (ended === "expired") throw new ZaloLoginError("expired", t("zalo.login_expired", { times: retries }));
+    throw error;
   });
   // The cookie login that follows may have renewed cookies: keep the newest.
   const ctx = api.getContext();

@@ -7,10 +7,12 @@ import { isAppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { formatMeetingTime, formatShortDate } from "../../lib/zoned-time.ts";
 import { can, scopeRoots } from "../../domain/access/access-scope.ts";
+import { personActor } from "../../domain/access/actor.ts";
 import { getUnit, resolveUnit, subtreeIds } from "../../domain/units/unit-service.ts";
 import { parseMeetingDateTime } from "../../domain/meetings/parse-datetime.ts";
 import { describeRecurrence, parseRecurrence, type RecurrenceRule } from "../../domain/meetings/recurrence.ts";
 import { cancelMeeting, createMeeting, createSeries, getMeeting, invitees, listUnitMeetings, moveMeeting, type MeetingRow } from "../../domain/meetings/meeting-service.ts";
+import { movedTallyAt } from "../../domain/meetings/reminder-plan.ts";
 import { attendanceOf, meetingTally, recordAttendance, type Named } from "../../domain/meetings/rsvp-service.ts";
 import { getPerson } from "../../domain/people/people-service.ts";
 import type { Turn } from "../turn.ts";
@@ -47,7 +49,7 @@ function when(turn: Turn, ms: number): string {
 }
 
 function ctx(turn: Turn) {
-  return { now: turn.now, timeZone: turn.settings.timeZone, byPersonId: turn.person?.id ?? null };
+  return { now: turn.now, timeZone: turn.settings.timeZone, actor: personActor(turn.person!.id) };
 }
 
 /** The meeting named by "#12"/"12" in args, if the person may manage it; replies otherwise. */
@@ -278,7 +280,7 @@ function finishCreation(turn: Turn, draft: Draft, create: boolean): void {
   turn.closeQuestion("meeting_new");
   if (!create) return turn.reply(turn.t("meetings.creation_cancelled"));
   if (!can(turn.db, turn.person!.id, "manage_meetings", draft.unitId!)) return turn.reply(turn.t("meetings.cadre_no_right"));
-  const base = { unitId: draft.unitId!, title: draft.title ?? turn.t("meetings.default_title"), place: draft.place ?? "", agenda: draft.agenda ?? "", createdById: turn.person!.id };
+  const base = { unitId: draft.unitId!, title: draft.title ?? turn.t("meetings.default_title"), place: draft.place ?? "", agenda: draft.agenda ?? "" };
   try {
     if (draft.rule) {
       const { meetings } = createSeries(turn.db, { ...base, rule: draft.rule, time: draft.time! }, ctx(turn));
@@ -291,7 +293,10 @@ function finishCreation(turn: Turn, draft: Draft, create: boolean): void {
     }
     const meeting = createMeeting(turn.db, { ...base, startsAt: new Date(draft.startsAt!) }, ctx(turn));
     turn.concerns("Meeting", meeting.id);
-    turn.reply(turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) }));
+    const lines = [turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) })];
+    const tallyAt = movedTallyAt(turn.db, meeting);
+    if (tallyAt !== null) lines.push(turn.t("rights.short_notice_tally", { when: when(turn, tallyAt) }));
+    turn.reply(lines.join("\n"));
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(turn.errorText(error, { when: when(turn, draft.startsAt ?? turn.now.getTime()) }));
@@ -335,7 +340,7 @@ function showAttendance(turn: Turn, draft: AttendanceDraft): void {
 function saveAttendance(turn: Turn, draft: AttendanceDraft): void {
   turn.closeQuestion("attendance");
   try {
-    const result = recordAttendance(turn.db, draft.meetingId, draft.present, turn.person!.id, turn.now);
+    const result = recordAttendance(turn.db, draft.meetingId, draft.present, personActor(turn.person!.id), turn.now);
     turn.concerns("Meeting", draft.meetingId);
     turn.reply(turn.t("meetings.attendance_saved", { id: draft.meetingId, present: result.present, total: result.present + result.absent }));
   } catch (error) {

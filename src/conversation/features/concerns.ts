@@ -2,7 +2,8 @@
  * Concerns: free text that is not an answer to anything becomes a ticket after a one-tap
  * confirmation; /ykien asks for the text first.
  */
-import { createTicket } from "../../domain/tickets/ticket-service.ts";
+import { createTicket, ticketTextMaxLength } from "../../domain/tickets/ticket-service.ts";
+import { isAppError } from "../../lib/app-error.ts";
 import { formatDate } from "../../lib/zoned-time.ts";
 import type { Turn } from "../turn.ts";
 
@@ -48,11 +49,18 @@ export function answerConcern(turn: Turn, answer: string): void {
 
 export function createConcernTicket(turn: Turn, text: string, logId: number): void {
   if (!turn.person) return;
-  const ticket = createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: logId }, turn.now);
+  let ticket;
+  try {
+    ticket = createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: logId }, turn.now, { perDay: turn.settings.ticketsPerDay });
+  } catch (error) {
+    if (!isAppError(error, "ticket_too_many")) throw error;
+    return turn.reply(turn.errorText(error));
+  }
   turn.concerns("Ticket", ticket.id);
   turn.reply(
     turn.t("chat.concern_created", { id: ticket.id, unit: ticket.unitName, due: formatDate(new Date(ticket.dueAt), turn.settings.timeZone) }),
     undefined,
     { type: "Ticket", id: ticket.id },
   );
+  if (ticket.cut) turn.reply(turn.t("security.ticket_cut", { max: ticketTextMaxLength, cut: ticket.cut }));
 }

@@ -195,7 +195,14 @@ export function questionAboutDirective(turn: Turn, text: string): boolean {
   const entity = entityOfMessage(turn.db, turn.message.platform, turn.message.chatId, turn.message.replyTo);
   if (entity?.entityType !== "Directive") return false;
   const directive = getDirective(turn.db, entity.entityId);
-  const ticket = createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: turn.logId, directiveId: directive.id }, turn.now);
+  let ticket;
+  try {
+    ticket = createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: turn.logId, directiveId: directive.id }, turn.now, { perDay: turn.settings.ticketsPerDay });
+  } catch (error) {
+    if (!isAppError(error, "ticket_too_many")) throw error;
+    turn.reply(turn.errorText(error));
+    return true;
+  }
   turn.concerns("Ticket", ticket.id);
   turn.reply(turn.t("vanban.question_created", { id: ticket.id, title: directive.title, unit: ticket.unitName }), undefined, { type: "Ticket", id: ticket.id });
   return true;

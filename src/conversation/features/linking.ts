@@ -1,6 +1,7 @@
 /** Linking a chat account to a roster entry: link codes, shared contacts, unlinking, strangers. */
 import { isAppError } from "../../lib/app-error.ts";
 import { linkByPhone, redeemLinkCode, unlinkAccount, type LinkResult } from "../../domain/linking/link-service.ts";
+import { announcePrivilegedLink } from "../../domain/linking/link-alerts.ts";
 import { getPerson } from "../../domain/people/people-service.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
 import type { Turn } from "../turn.ts";
@@ -14,13 +15,16 @@ function announceLink(turn: Turn, result: LinkResult, by: "code" | "contact"): v
   turn.person = getPerson(turn.db, result.personId);
   turn.useLocale(turn.person.locale === "en" ? "en" : "vi");
   turn.reply(turn.t(result.newlyLinked ? "chat.linked" : "chat.already_linked", { name: result.fullName }));
-  if (result.newlyLinked)
-    recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.link", entityType: "ChatAccount", entityId: turn.account.id, detail: { platform: turn.account.platform, by } }, turn.now);
+  if (!result.newlyLinked) return;
+  // An official's identity is worth taking over: their other accounts and their admins hear of it.
+  announcePrivilegedLink(turn.db, result.personId, turn.account.id, turn.now, turn.settings.timeZone);
+  recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.link", entityType: "ChatAccount", entityId: turn.account.id, detail: { platform: turn.account.platform, by } }, turn.now);
 }
 
 export function linkWithCode(turn: Turn, code: string): void {
   try {
-    announceLink(turn, redeemLinkCode(turn.db, turn.account.id, code, turn.now), "code");
+    const options = { source: turn.message.sourceAddress ?? null, limits: turn.settings.linkGuessLimits };
+    announceLink(turn, redeemLinkCode(turn.db, turn.account.id, code, turn.now, options), "code");
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(turn.errorText(error));

@@ -8,6 +8,7 @@ import { isAppError } from "../../lib/app-error.ts";
 import { formatShortDate } from "../../lib/zoned-time.ts";
 import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import { getMeeting } from "../../domain/meetings/meeting-service.ts";
+import { personActor } from "../../domain/access/actor.ts";
 import { pendingMeetingsForPerson, recordRsvp, setRsvpReason, type RsvpAnswer } from "../../domain/meetings/rsvp-service.ts";
 import type { Intent } from "../intent.ts";
 import type { Turn } from "../turn.ts";
@@ -39,7 +40,7 @@ function meetingFromContext(turn: Turn): number | undefined {
 export function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswer, reason?: string): void {
   if (!turn.person) return;
   try {
-    const result = recordRsvp(turn.db, { meetingId, personId: turn.person.id, answer, reason: reason ?? null, viaAccountId: turn.account.id }, turn.now);
+    const result = recordRsvp(turn.db, { meetingId, personId: turn.person.id, answer, reason: reason ?? null, viaAccountId: turn.account.id, actor: personActor(turn.person.id) }, turn.now);
     const meeting = getMeeting(turn.db, meetingId);
     const when = formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale);
     const key = answer === "absent" && reason ? "confirm_absent_reason" : `confirm_${answer}`;
@@ -113,7 +114,7 @@ export function handleRsvpIntent(turn: Turn, intent: Intent): boolean {
       turn.reply(turn.t("meetings.reason_skipped"));
       return true;
     }
-    setRsvpReason(turn.db, meetingId, turn.person.id, reason, turn.now);
+    setRsvpReason(turn.db, meetingId, turn.person.id, reason, personActor(turn.person.id));
     turn.concerns("Meeting", meetingId);
     turn.reply(turn.t("meetings.reason_saved", { reason: reason.slice(0, 500) }), undefined, { type: "Meeting", id: meetingId });
     return true;

@@ -11,9 +11,9 @@ import { scopeRoots } from "../../domain/access/access-scope.ts";
 import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import { getUnit } from "../../domain/units/unit-service.ts";
 import {
-  addMemberMessage, answerTicket, closeTicket, escalateTicket, getTicket, recordSatisfaction, takeTicket, ticketThread,
+  addMemberMessage, answerTicket, closeTicket, escalateTicket, getTicket, passedUpBy, recordSatisfaction, takeTicket, ticketAccess, ticketThread,
 } from "../../domain/tickets/ticket-service.ts";
-import { countOpenTickets, listOpenTickets } from "../../domain/tickets/ticket-queue.ts";
+import { countOpenTickets, listOpenTickets, listPassedUp } from "../../domain/tickets/ticket-queue.ts";
 import type { Turn } from "../turn.ts";
 
 const flowTtlMs = 2 * 3_600_000;
@@ -31,9 +31,32 @@ function guard(turn: Turn, fn: () => void): void {
   }
 }
 
+/**
+ * Before a ticket action runs or a prompt for it opens (a button, even an old or forged one, or a
+ * typed command): the ticket must exist, be open and be the person's to handle. Otherwise says
+ * why at once (passed up above them, closed, gone, no right) and returns false.
+ */
+function mayActOnTicket(turn: Turn, id: number): boolean {
+  const { access, ticket } = ticketAccess(turn.db, id, turn.person?.id ?? -1);
+  if (access === "handle") return true;
+  if (access === "handled_above") turn.reply(turn.t("rights.button_handled_above", { id, unit: getUnit(turn.db, ticket!.unitId).name }));
+  else if (access === "closed") turn.reply(turn.t("rights.button_closed", { id }));
+  // Only someone who handles concerns learns whether a number exists.
+  else if (access === "not_found" && hasTicketRights(turn)) turn.reply(turn.t("rights.button_not_found", { id }));
+  else turn.reply(turn.t("rights.button_no_right", { id }));
+  return false;
+}
+
+/** The open concerns the person's scope passed up, read only; empty lines when none. */
+function passedUpLines(turn: Turn): string[] {
+  const tickets = listPassedUp(turn.db, turn.person!.id, 10);
+  if (!tickets.length) return [];
+  return ["", turn.t("rights.passed_up_header"), ...tickets.map((tk) => turn.t("rights.passed_up_line", { id: tk.id, member: tk.memberName, unit: tk.unitName, status: turn.t(`ykien.status_${tk.status}`) }))];
+}
+
 export function showQueue(turn: Turn): void {
   const tickets = listOpenTickets(turn.db, turn.person!.id, { now: turn.now, limit: 15 });
-  if (!tickets.length) return turn.reply(turn.t("ykien.queue_none"));
+  if (!tickets.length) return turn.reply([turn.t("ykien.queue_none"), ...passedUpLines(turn)].join("\n"));
   const counts = countOpenTickets(turn.db, turn.person!.id, turn.now);
   const lines = tickets.map((tk) =>
     turn.t("ykien.queue_line", {
@@ -41,7 +64,7 @@ export function showQueue(turn: Turn): void {
       status: turn.t(`ykien.status_${tk.status}`), excerpt: tk.firstMessage.length > 80 ? `${tk.firstMessage.slice(0, 80)}…` : tk.firstMessage,
     }),
   );
-  turn.reply([turn.t("ykien.queue_header", counts), ...lines, "", turn.t("ykien.queue_hint")].join("\n"));
+  turn.reply([turn.t("ykien.queue_header", counts), ...lines, "", turn.t("ykien.queue_hint"), ...passedUpLines(turn)].join("\n"));
 }
 
 export function showTicket(turn: Turn, id: number): void {
@@ -65,7 +88,8 @@ export function showTicket(turn: Turn, id: number): void {
       ),
     ];
     turn.concerns("Ticket", tk.id);
-    if (tk.status === "closed" || tk.personId === turn.person!.id) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
+    if (passedUpBy(turn.db, turn.person!.id, tk)) lines.push(turn.t("rights.handled_above_mark", { unit: tk.unitName }));
+    if (tk.status === "closed" || tk.personId === turn.person!.id || !mayHandle(turn, tk.id)) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
     turn.ask(lines.join("\n"), "ticket_actions", [
       { label: turn.t("ykien.take"), payload: `tk:take:${tk.id}` },
       { label: turn.t("ykien.answer"), payload: `tk:answer:${tk.id}` },
@@ -73,6 +97,10 @@ export function showTicket(turn: Turn, id: number): void {
       { label: turn.t("ykien.close"), payload: `tk:close:${tk.id}` },
     ], { ticketId: tk.id }, flowTtlMs, { type: "Ticket", id: tk.id });
   });
+}
+
+function mayHandle(turn: Turn, id: number): boolean {
+  return ticketAccess(turn.db, id, turn.person!.id).access === "handle";
 }
 
 function idArg(turn: Turn, args: string, command: string): number | undefined {
@@ -110,6 +138,7 @@ export function runTicketCommand(turn: Turn, name: string, args: string): void {
   const rest = args.replace(/^\s*#?\d+\s*/, "").trim();
   switch (name) {
     case "traloi":
+      if (!rest && !mayActOnTicket(turn, id)) return;
       if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [], { ticketId: id }, flowTtlMs);
       return answer(turn, id, rest);
     case "nhan":
@@ -201,6 +230,9 @@ export const ticketPayloads = {
     const id = Number(raw);
     if (!Number.isInteger(id)) return turn.reply(turn.t("chat.question_expired"));
     turn.closeQuestion("ticket_actions");
+    if (!["take", "answer", "escalate", "close"].includes(action ?? "")) return turn.reply(turn.t("chat.question_expired"));
+    // Rights and existence are checked when the button is pressed, before any prompt opens.
+    if (!mayActOnTicket(turn, id)) return;
     switch (action) {
       case "take":
         return runTicketCommand(turn, "nhan", String(id));

@@ -4,17 +4,22 @@
  * granted until the caller confirms (the old `admin add` silently gave rights to whoever owned the
  * phone). Every grant and revoke is audited with its source.
  *
- * Who may: from the web, an actor with "administer" on the unit (an admin of it or an ancestor);
- * from the command line (the server's operator), actor null.
+ * Who may: the rule of `assertMayAssign` (cadres and officials appointed from the level above,
+ * admins by an admin above); from the command line (the server's operator), actor null.
  */
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { normalisePhone } from "../../lib/phone.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
 import { assertCan, scopeRoots } from "./access-scope.ts";
+import { personActor, systemActor, type Actor } from "./actor.ts";
 import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
-import { addMembership, createPerson, removeMembership } from "../people/people-service.ts";
+import { addMembership, assertMayAssign, createPerson, removeMembership } from "../people/people-service.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
+
+function actorOf(actorId: number | null, source: AuditSource): Actor {
+  return actorId === null ? systemActor("cli") : personActor(actorId, source);
+}
 
 export const rightRoles = ["cadre", "official", "admin"] as const;
 export type RightRole = (typeof rightRoles)[number];
@@ -85,7 +90,9 @@ export function grantRight(db: Database, actorId: number | null, input: GrantInp
   const name = tidyText(input.fullName ?? "");
   if (!name || name.length > 200) throw new AppError("invalid_input", { field: "fullName" });
   const unit = getUnit(db, input.unitId);
-  if (actorId !== null) assertCan(db, actorId, "administer", unit.id);
+  const actor = actorOf(actorId, source);
+  // Checked before anything is looked up: nobody without the right learns whose phone it is.
+  assertMayAssign(db, actor, unit.id, input.role);
   return db.sql.transaction((): GrantResult => {
     const owner = db.sql.get<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, phone);
     if (owner && foldVietnamese(owner.fullName) !== foldVietnamese(name) && !input.confirmed) {
@@ -95,7 +102,7 @@ export function grantRight(db: Database, actorId: number | null, input: GrantInp
     const person = owner ?? createPerson(db, { fullName: name, phone }, now);
     if (db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, person.id, unit.id, input.role))
       return { status: "already", personId: person.id, fullName: person.fullName };
-    addMembership(db, person.id, unit.id, input.role, null, now);
+    addMembership(db, actor, person.id, unit.id, input.role, null, now);
     recordAudit(db, { actorPersonId: actorId, source, action: "rights.grant", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: input.role } }, now);
     return { status: "granted", personId: person.id, fullName: person.fullName, created: !owner };
   });
@@ -104,19 +111,16 @@ export function grantRight(db: Database, actorId: number | null, input: GrantInp
 /**
  * Takes a role on a unit away from a person (their other memberships stay; their web sessions
  * end with their last right, as sessions check rights on every request). Returns false when they
- * did not hold it. Throws forbidden, invalid_input (role), unit_not_found, conflict (the actor's own
- * last admin right: nobody locks themselves out).
+ * did not hold it. Throws forbidden (see `assertMayAssign`: an admin's right is taken only by an
+ * admin above, so nobody revokes their own last one), invalid_input (role), unit_not_found.
  */
 export function revokeRight(db: Database, actorId: number | null, input: { personId: number; unitId: number; role: RightRole }, now: Date, source: AuditSource): boolean {
   if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
   const unit = getUnit(db, input.unitId);
-  if (actorId !== null) assertCan(db, actorId, "administer", unit.id);
+  const actor = actorOf(actorId, source);
+  assertMayAssign(db, actor, unit.id, input.role);
   return db.sql.transaction(() => {
-    if (actorId === input.personId && input.role === "admin") {
-      const admins = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Membership WHERE personId = ? AND role = 'admin'`, actorId)!.n;
-      if (admins <= 1) throw new AppError("conflict", {});
-    }
-    const removed = removeMembership(db, input.personId, unit.id, input.role) > 0;
+    const removed = removeMembership(db, actor, input.personId, unit.id, input.role) > 0;
     if (removed)
       recordAudit(db, { actorPersonId: actorId, source, action: "rights.revoke", entityType: "Person", entityId: input.personId, detail: { unitId: unit.id, role: input.role } }, now);
     return removed;

@@ -1,18 +1,67 @@
 /**
- * Linking a chat account to a person of the roster: by a one-time 6-digit code (random, single use,
- * expiring, at most 5 wrong guesses per chat account per hour) or by a shared phone contact that
- * matches exactly one person.
+ * Linking a chat account to a person of the roster: by a one-time code (random, single use,
+ * expiring) or by a shared phone contact that matches exactly one person.
+ *
+ * Codes are 12 digits (16 for people holding cadre, official or admin rights), printed in groups of
+ * four and accepted with or without spaces, dots or dashes. Wrong guesses are limited per chat
+ * account, per network address (web chat) and across the whole deployment, all counted in the
+ * database (LinkAttempt) so that restarts and new sessions change nothing. A code is checked against
+ * every organisation's codes, and a sender who is not linked belongs to no organisation yet, so
+ * the global budget is per deployment: it is the only budget that bounds an attacker's chance
+ * (see `guessRisk` and the README's "Security" section). No answer tells a live code from a wrong
+ * one: used, expired, revoked, someone else's and wrong codes all get `code_invalid`.
  */
+import { assertActorCan, type Actor } from "../access/actor.ts";
 import { randomInt } from "node:crypto";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { normalisePhone } from "../../lib/phone.ts";
+import { rootLogger } from "../../lib/logger.ts";
 import { getAccount } from "../accounts/account-service.ts";
 import { listMembers } from "../people/people-service.ts";
+import { notifyAdminsOfGuessLimit } from "./link-alerts.ts";
 
-export const maxWrongGuessesPerHour = 5;
+/** Digits of a member's code, of a privileged person's code, and of the codes printed before. */
+export const linkCodeDigits = 12;
+export const privilegedLinkCodeDigits = 16;
+export const legacyLinkCodeDigits = 6;
+
+/** Roles whose accounts get the longer code and whose links are announced. */
+export const privilegedRoles = ["cadre", "official", "admin"] as const;
+
+export interface GuessLimits {
+  /** Wrong guesses one chat account may make in an hour. */
+  perAccountPerHour: number;
+  /** Wrong guesses from one network address (web chat) in an hour, whatever the session. */
+  perAddressPerHour: number;
+  /** Wrong guesses across the whole deployment in any 24 hours; past it, codes are paused. */
+  globalPerDay: number;
+}
+
+export const defaultGuessLimits: GuessLimits = { perAccountPerHour: 5, perAddressPerHour: 20, globalPerDay: 3000 };
+
 const hour = 3_600_000;
 const day = 86_400_000;
+
+/**
+ * An attacker's chance of hitting some live code within `days`, at the most the limits allow:
+ * every wrong guess of the global budget is spent, each hits one of `outstanding` codes with
+ * probability outstanding / code space (a union bound, so an upper bound). `privileged` assumes all
+ * outstanding codes are privileged ones, also an upper bound.
+ */
+export function guessRisk(limits: GuessLimits, outstanding: number, days = 30): { guesses: number; any: number; privileged: number } {
+  const guesses = limits.globalPerDay * days;
+  return {
+    guesses,
+    any: Math.min(1, (guesses * outstanding) / 10 ** linkCodeDigits),
+    privileged: Math.min(1, (guesses * outstanding) / 10 ** privilegedLinkCodeDigits),
+  };
+}
+
+/** "123456789012" → "1234 5678 9012": how codes are printed and shown. */
+export function formatLinkCode(code: string): string {
+  return code.replace(/(\d{4})(?=\d)/g, "$1 ");
+}
 
 export interface LinkCodeRow {
   personId: number;
@@ -20,17 +69,37 @@ export interface LinkCodeRow {
   expiresAt: number;
 }
 
-function activeCode(db: Database, personId: number, now: Date): LinkCodeRow | undefined {
-  return db.sql.get<LinkCodeRow>(
-    `SELECT personId, code, expiresAt FROM LinkCode
-     WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL AND expiresAt > ? ORDER BY id DESC LIMIT 1`,
-    personId, now.getTime(),
+/** True when the person holds cadre, official or admin rights somewhere. */
+export function isPrivileged(db: Database, personId: number): boolean {
+  return Boolean(
+    db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role IN ('cadre', 'official', 'admin') LIMIT 1`, personId),
   );
 }
 
-function freshCode(db: Database, now: Date): string {
+function digitsFor(db: Database, personId: number): number {
+  return isPrivileged(db, personId) ? privilegedLinkCodeDigits : linkCodeDigits;
+}
+
+function activeCode(db: Database, personId: number, now: Date): LinkCodeRow | undefined {
+  // A code shorter than the person now needs (a member who became a cadre) is not reused.
+  return db.sql.get<LinkCodeRow>(
+    `SELECT personId, code, expiresAt FROM LinkCode
+     WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL AND expiresAt > ? AND length(code) >= ?
+     ORDER BY id DESC LIMIT 1`,
+    personId, now.getTime(), digitsFor(db, personId),
+  );
+}
+
+function randomDigits(n: number): string {
+  let out = "";
+  // randomInt takes ranges below 2^48: draw 8 digits at a time.
+  while (out.length < n) out += String(randomInt(0, 100_000_000)).padStart(8, "0");
+  return out.slice(0, n);
+}
+
+function freshCode(db: Database, digits: number, now: Date): string {
   for (let i = 0; i < 50; i++) {
-    const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+    const code = randomDigits(digits);
     const clash = db.sql.get(
       `SELECT 1 FROM LinkCode WHERE code = ? AND usedAt IS NULL AND revokedAt IS NULL AND expiresAt > ?`,
       code, now.getTime(),
@@ -41,20 +110,31 @@ function freshCode(db: Database, now: Date): string {
 }
 
 /**
- * Issues a new code for a person, revoking the previous one. `ttlDays` defaults to 30.
+ * Issues a new code for a person, revoking the previous one: 16 digits for a person holding cadre,
+ * official or admin rights, 12 otherwise. `ttlDays` defaults to 30.
  */
 export function issueLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): LinkCodeRow {
   const now = options.now ?? new Date();
   const ttl = (options.ttlDays ?? 30) * day;
   return db.sql.transaction(() => {
     db.sql.run(`UPDATE LinkCode SET revokedAt = ? WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, now.getTime(), personId);
-    const code = freshCode(db, now);
+    const code = freshCode(db, digitsFor(db, personId), now);
     db.sql.run(
       `INSERT INTO LinkCode (code, personId, createdAt, expiresAt) VALUES (?, ?, ?, ?)`,
       code, personId, now.getTime(), now.getTime() + ttl,
     );
     return { personId, code, expiresAt: now.getTime() + ttl };
   });
+}
+
+/** How many people still hold only a revoked pre-upgrade (6-digit) code and are not linked. */
+export function legacyCodeHolders(db: Database): number {
+  return db.sql.get<{ n: number }>(
+    `SELECT COUNT(DISTINCT c.personId) AS n FROM LinkCode c JOIN Person p ON p.id = c.personId
+     WHERE length(c.code) = ? AND c.usedAt IS NULL AND p.linkedAccounts = 0
+       AND NOT EXISTS (SELECT 1 FROM LinkCode n WHERE n.personId = c.personId AND length(n.code) > ?)`,
+    legacyLinkCodeDigits, legacyLinkCodeDigits,
+  )!.n;
 }
 
 export interface UnitCodeRow {
@@ -70,12 +150,15 @@ export interface UnitCodeRow {
  * Link codes of every person of a unit's subtree, for printing. Reuses a person's valid code (so a
  * sheet printed earlier stays valid) and issues one where there is none; `renew` issues new codes
  * for everyone. People already linked are listed with their code too, unless `unlinkedOnly`.
+ * Codes open accounts: the actor needs manage_people on the unit. Throws forbidden.
  */
 export function ensureLinkCodes(
   db: Database,
+  actor: Actor,
   unitId: number,
   options: { ttlDays?: number; now?: Date; renew?: boolean; unlinkedOnly?: boolean } = {},
 ): UnitCodeRow[] {
+  assertActorCan(db, actor, "manage_people", unitId);
   const now = options.now ?? new Date();
   const people = listMembers(db, unitId, { subtree: true });
   const seen = new Set<number>();
@@ -106,6 +189,18 @@ export function recentWrongGuesses(db: Database, platform: string, externalId: s
   )!.n;
 }
 
+function wrongGuessesFrom(db: Database, source: string, now: Date): number {
+  return db.sql.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM LinkAttempt WHERE source = ? AND success = 0 AND createdAt > ?`,
+    source, now.getTime() - hour,
+  )!.n;
+}
+
+/** Wrong guesses across the deployment in the last 24 hours. */
+export function wrongGuessesToday(db: Database, now = new Date()): number {
+  return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM LinkAttempt WHERE success = 0 AND createdAt > ?`, now.getTime() - day)!.n;
+}
+
 export interface LinkResult {
   personId: number;
   fullName: string;
@@ -126,39 +221,63 @@ function attachAccount(db: Database, accountId: number, personId: number, now: D
   return true;
 }
 
+/** The digits of a code as typed: "1234 5678-9012" → "123456789012"; undefined when not a code. */
+export function normaliseLinkCode(typed: string): string | undefined {
+  const trimmed = typed.trim();
+  if (!/^[\d\s.\-]+$/.test(trimmed)) return undefined;
+  return trimmed.replace(/\D/g, "");
+}
+
+export interface RedeemOptions {
+  /** Network address of the sender (web chat), for the per-address limit. */
+  source?: string | null;
+  limits?: GuessLimits;
+}
+
 /**
- * Redeems a link code for a chat account. Throws code_throttled after 5 wrong guesses within an
- * hour (checked before the code), code_invalid / code_expired / code_used for a wrong code (each
- * counts as a wrong guess), account_linked_elsewhere when the account belongs to someone else.
+ * Redeems a link code for a chat account. Throws:
+ * - code_legacy for a 6-digit code of the kind printed before codes grew (not a guess: nothing is
+ *   looked up);
+ * - code_throttled past the per-account or per-address limit, code_paused past the deployment's
+ *   daily budget (both checked before the code is looked at, so a throttled guess reveals nothing);
+ * - code_invalid for any code that does not link (wrong, used, expired, revoked, or a 12-digit code
+ *   of a person who now holds rights), counted as a wrong guess;
+ * - account_linked_elsewhere when the account belongs to someone else, whatever the code (counted
+ *   as a wrong guess, so the answer does not depend on whether the code is live).
  */
-export function redeemLinkCode(db: Database, accountId: number, code: string, now = new Date()): LinkResult {
+export function redeemLinkCode(db: Database, accountId: number, code: string, now = new Date(), options: RedeemOptions = {}): LinkResult {
+  const limits = options.limits ?? defaultGuessLimits;
+  const source = options.source ?? null;
   const account = getAccount(db, accountId);
-  const digits = code.replace(/\D/g, "");
+  const digits = normaliseLinkCode(code) ?? "";
+  if (digits.length === legacyLinkCodeDigits) throw new AppError("code_legacy", {});
   const recordAttempt = (success: boolean) =>
     db.sql.run(
-      `INSERT INTO LinkAttempt (platform, externalId, success, createdAt) VALUES (?, ?, ?, ?)`,
-      account.platform, account.externalId, success ? 1 : 0, now.getTime(),
+      `INSERT INTO LinkAttempt (platform, externalId, source, success, createdAt) VALUES (?, ?, ?, ?, ?)`,
+      account.platform, account.externalId, source, success ? 1 : 0, now.getTime(),
     );
   // The transaction returns a wrong-guess error instead of throwing it, so that the attempt is
   // recorded outside it (a throw would roll the record back).
   const outcome = db.sql.transaction((): LinkResult | AppError => {
-    if (recentWrongGuesses(db, account.platform, account.externalId, now) >= maxWrongGuessesPerHour)
+    if (recentWrongGuesses(db, account.platform, account.externalId, now) >= limits.perAccountPerHour)
       throw new AppError("code_throttled", {});
-    if (!/^\d{6}$/.test(digits)) return new AppError("code_invalid", {});
+    if (source !== null && wrongGuessesFrom(db, source, now) >= limits.perAddressPerHour) throw new AppError("code_throttled", {});
+    if (wrongGuessesToday(db, now) >= limits.globalPerDay) throw new AppError("code_paused", {});
+    if (digits.length !== linkCodeDigits && digits.length !== privilegedLinkCodeDigits) return new AppError("code_invalid", {});
     const row = db.sql.get<{ id: number; personId: number; expiresAt: number; usedAt: number | null; revokedAt: number | null; usedByAccountId: number | null }>(
       `SELECT id, personId, expiresAt, usedAt, revokedAt, usedByAccountId FROM LinkCode WHERE code = ?
        ORDER BY (usedAt IS NULL AND revokedAt IS NULL) DESC, id DESC LIMIT 1`,
       digits,
     );
-    if (!row || row.revokedAt) return new AppError("code_invalid", {});
-    if (row.usedAt) {
-      // The same account sending its own used code again is not a guess: it is already linked.
-      if (row.usedByAccountId === accountId && account.personId === row.personId)
-        return { personId: row.personId, fullName: personName(db, row.personId), newlyLinked: false };
-      return new AppError("code_used", {});
+    // The account's own person's code (used or not) only says what the member already knows.
+    if (row && account.personId !== null && account.personId === row.personId)
+      return { personId: row.personId, fullName: personName(db, row.personId), newlyLinked: false };
+    if (account.personId !== null) return new AppError("account_linked_elsewhere", {});
+    if (!row || row.revokedAt || row.usedAt || row.expiresAt <= now.getTime()) return new AppError("code_invalid", {});
+    if (digits.length < digitsFor(db, row.personId)) {
+      rootLogger().child({ module: "linking" }).warn({ personId: row.personId }, "a 12-digit code of a person who now holds rights was refused; print a new code for them");
+      return new AppError("code_invalid", {});
     }
-    if (row.expiresAt <= now.getTime()) return new AppError("code_expired", {});
-    if (account.personId !== null && account.personId !== row.personId) throw new AppError("account_linked_elsewhere", {});
     const newlyLinked = attachAccount(db, accountId, row.personId, now);
     db.sql.run(`UPDATE LinkCode SET usedAt = ?, usedByAccountId = ? WHERE id = ?`, now.getTime(), accountId, row.id);
     recordAttempt(true);
@@ -166,6 +285,13 @@ export function redeemLinkCode(db: Database, accountId: number, code: string, no
   });
   if (outcome instanceof AppError) {
     recordAttempt(false);
+    if (wrongGuessesToday(db, now) === limits.globalPerDay) {
+      rootLogger().child({ module: "linking" }).warn(
+        { limit: limits.globalPerDay },
+        "link code guess limit of the deployment reached: linking by code is paused until wrong guesses of the last 24 hours fall below it; someone may be guessing codes",
+      );
+      notifyAdminsOfGuessLimit(db, limits.globalPerDay, now);
+    }
     throw outcome;
   }
   return outcome;

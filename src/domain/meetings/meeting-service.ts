@@ -6,6 +6,7 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { responsiblePeople } from "../access/access-scope.ts";
+import { actorPersonId, actorSource, assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { tidyText } from "../../lib/vietnamese.ts";
 import {
@@ -17,7 +18,7 @@ import {
   parseDateKey,
   toLocal,
 } from "../../lib/zoned-time.ts";
-import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
+import { recordAudit } from "../audit/audit-service.ts";
 import { audienceIds, getPerson } from "../people/people-service.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
 import { deliveryAccount } from "../accounts/account-service.ts";
@@ -50,18 +51,19 @@ export interface MeetingInput {
   durationMinutes?: number;
   /** Invite the whole subtree of the unit (a commune-wide meeting), not only its own members. */
   includeSubtree?: boolean;
-  createdById?: number | null;
 }
 
 export interface MeetingContext {
   now: Date;
   /** The app time zone (Asia/Ho_Chi_Minh in production). */
   timeZone: string;
-  /** Where the action came from, for the audit log (default "chat" with an actor, else "system"). */
-  source?: AuditSource;
 }
 
-type ActorContext = MeetingContext & { byPersonId?: number | null };
+/**
+ * A mutation's context: who acts. Their manage_meetings right on the meeting's unit is checked by
+ * each mutation (the system actor, i.e. the CLI operator, holds every right).
+ */
+export type ActorContext = MeetingContext & { actor: Actor };
 
 const meetingColumns = `id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt`;
 
@@ -77,8 +79,8 @@ export const SERIES_HORIZON_DAYS = 62;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-function sourceOf(ctx: MeetingContext, actor: number | null | undefined): AuditSource {
-  return ctx.source ?? (actor != null ? "chat" : "system");
+function audit(db: Database, ctx: ActorContext, action: string, entityType: string, entityId: number, detail: Record<string, unknown>): void {
+  recordAudit(db, { actorPersonId: actorPersonId(ctx.actor), source: actorSource(ctx.actor), action, entityType, entityId, detail }, ctx.now);
 }
 
 /** "19:30 05/12/2026": locale-neutral, for error parameters. */
@@ -131,27 +133,25 @@ export function getMeeting(db: Database, id: number): MeetingRow {
 /**
  * Creates a one-off meeting and plans its reminders. Throws invalid_input (title empty or over
  * 200 characters, place over 300, agenda over 2,000, startsAt not a date), meeting_end_before_start
- * (duration not in 1…1440 minutes), meeting_in_past (startsAt ≤ now), unit_not_found.
+ * (duration not in 1…1440 minutes), meeting_in_past (startsAt ≤ now), unit_not_found, forbidden (the actor may not manage the
+ * unit's meetings).
  */
-export function createMeeting(db: Database, input: MeetingInput, ctx: MeetingContext): MeetingRow {
+export function createMeeting(db: Database, input: MeetingInput, ctx: ActorContext): MeetingRow {
   const fields = cleanFields(input);
   const startsAt = startOf(input.startsAt);
   if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
   return db.sql.transaction(() => {
     getUnit(db, input.unitId);
+    assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
     const now = ctx.now.getTime();
     const id = db.sql.run(
       `INSERT INTO Meeting (unitId, seriesId, occurrenceKey, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
        VALUES (?, NULL, NULL, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)`,
       input.unitId, fields.title, fields.place, fields.agenda, startsAt, startsAt + fields.durationMinutes * MINUTE,
-      input.includeSubtree ? 1 : 0, input.createdById ?? null, now, now,
+      input.includeSubtree ? 1 : 0, actorPersonId(ctx.actor), now, now,
     ).lastInsertRowid;
     planJobs(db, id, ctx);
-    recordAudit(
-      db,
-      { actorPersonId: input.createdById ?? null, source: sourceOf(ctx, input.createdById), action: "meeting.create", entityType: "Meeting", entityId: id, detail: { unitId: input.unitId, startsAt } },
-      ctx.now,
-    );
+    audit(db, ctx, "meeting.create", "Meeting", id, { unitId: input.unitId, startsAt });
     return getMeeting(db, id);
   });
 }
@@ -173,7 +173,6 @@ export interface SeriesInput {
   startsOn?: string;
   /** Local yyyy-mm-dd, inclusive. */
   endsOn?: string;
-  createdById?: number | null;
 }
 
 interface SeriesRow {
@@ -262,9 +261,9 @@ function materialise(db: Database, series: SeriesRow, ctx: MeetingContext, horiz
  * Creates a recurring meeting (sinh hoạt định kỳ) and the Meeting rows of its occurrences within
  * the next 62 days, with their reminders. Throws like createMeeting, and recurrence_invalid /
  * recurrence_never_fires (a rule with no occurrence between startsOn and endsOn, or within two
- * years), unit_not_found.
+ * years), unit_not_found, forbidden.
  */
-export function createSeries(db: Database, input: SeriesInput, ctx: MeetingContext): { seriesId: number; meetings: MeetingRow[] } {
+export function createSeries(db: Database, input: SeriesInput, ctx: ActorContext): { seriesId: number; meetings: MeetingRow[] } {
   const fields = cleanFields(input);
   const spec: SeriesSpec = {
     rule: input.rule,
@@ -275,19 +274,16 @@ export function createSeries(db: Database, input: SeriesInput, ctx: MeetingConte
   assertRecurrenceFires(spec, ctx.timeZone);
   return db.sql.transaction(() => {
     getUnit(db, input.unitId);
+    assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
     const now = ctx.now.getTime();
     const seriesId = db.sql.run(
       `INSERT INTO MeetingSeries (unitId, title, place, agenda, rule, startTime, durationMinutes, includeSubtree, startsOn, endsOn, exceptions, createdById, createdAt)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)`,
       input.unitId, fields.title, fields.place, fields.agenda, JSON.stringify(input.rule), formatClock(input.time),
-      fields.durationMinutes, input.includeSubtree ? 1 : 0, spec.startsOn, spec.endsOn ?? null, input.createdById ?? null, now,
+      fields.durationMinutes, input.includeSubtree ? 1 : 0, spec.startsOn, spec.endsOn ?? null, actorPersonId(ctx.actor), now,
     ).lastInsertRowid;
     const ids = materialise(db, getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
-    recordAudit(
-      db,
-      { actorPersonId: input.createdById ?? null, source: sourceOf(ctx, input.createdById), action: "series.create", entityType: "MeetingSeries", entityId: seriesId, detail: { unitId: input.unitId, rule: input.rule, time: formatClock(input.time) } },
-      ctx.now,
-    );
+    audit(db, ctx, "series.create", "MeetingSeries", seriesId, { unitId: input.unitId, rule: input.rule, time: formatClock(input.time) });
     return { seriesId, meetings: ids.map((id) => getMeeting(db, id)) };
   });
 }
@@ -321,13 +317,14 @@ export function ensureSeriesHorizon(db: Database, ctx: MeetingContext, horizonDa
  * Skips one occurrence of a series (its original local date "yyyy-mm-dd"): records the exception
  * and cancels its meeting if it already exists, telling those already reminded. Throws not_found
  * (series), date_invalid (not a date), invalid_input { field: "date" } (not an occurrence of the
- * series), meeting_finished (already over). Skipping twice is harmless.
+ * series), meeting_finished (already over), forbidden. Skipping twice is harmless.
  */
 export function skipOccurrence(db: Database, seriesId: number, dateKey: string, ctx: ActorContext): void {
   const date = parseDateKey(dateKey);
   if (!date) throw new AppError("date_invalid", { input: dateKey });
   db.sql.transaction(() => {
     const series = getSeries(db, seriesId);
+    assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
     const base = { ...specOf(series), exceptions: {} };
     const dayStart = fromLocal({ ...date, hour: 0, minute: 0 }, ctx.timeZone).getTime();
     const isOccurrence = expandOccurrences(base, new Date(dayStart - DAY), new Date(dayStart + 2 * DAY), ctx.timeZone).some((o) => o.key === dateKey);
@@ -338,21 +335,18 @@ export function skipOccurrence(db: Database, seriesId: number, dateKey: string, 
       e.skip = [...new Set([...(e.skip ?? []), dateKey])].sort();
     });
     if (meeting && meeting.status === "scheduled") cancelInside(db, meeting, ctx);
-    recordAudit(
-      db,
-      { actorPersonId: ctx.byPersonId ?? null, source: sourceOf(ctx, ctx.byPersonId), action: "series.skip", entityType: "MeetingSeries", entityId: seriesId, detail: { date: dateKey, meetingId: meeting?.id ?? null } },
-      ctx.now,
-    );
+    audit(db, ctx, "series.skip", "MeetingSeries", seriesId, { date: dateKey, meetingId: meeting?.id ?? null });
   });
 }
 
 /**
  * Ends a series: no new occurrences, and its upcoming meetings are cancelled (those already
- * reminded are told). Returns how many meetings were cancelled. Throws not_found.
+ * reminded are told). Returns how many meetings were cancelled. Throws not_found, forbidden.
  */
 export function cancelSeries(db: Database, seriesId: number, ctx: ActorContext): number {
   return db.sql.transaction(() => {
     const series = getSeries(db, seriesId);
+    assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
     if (series.cancelledAt != null) return 0;
     const now = ctx.now.getTime();
     db.sql.run(`UPDATE MeetingSeries SET cancelledAt = ? WHERE id = ?`, now, seriesId);
@@ -361,11 +355,7 @@ export function cancelSeries(db: Database, seriesId: number, ctx: ActorContext):
       seriesId, now,
     );
     for (const meeting of upcoming) cancelInside(db, meeting, ctx);
-    recordAudit(
-      db,
-      { actorPersonId: ctx.byPersonId ?? null, source: sourceOf(ctx, ctx.byPersonId), action: "series.cancel", entityType: "MeetingSeries", entityId: seriesId, detail: { cancelled: upcoming.length } },
-      ctx.now,
-    );
+    audit(db, ctx, "series.cancel", "MeetingSeries", seriesId, { cancelled: upcoming.length });
     return upcoming.length;
   });
 }
@@ -373,7 +363,9 @@ export function cancelSeries(db: Database, seriesId: number, ctx: ActorContext):
 // ---------------------------------------------------------------------------------------------
 // Cancelling and moving
 
-function assertChangeable(meeting: MeetingRow, now: Date): void {
+function assertChangeable(db: Database, meeting: MeetingRow, ctx: ActorContext): void {
+  assertActorCan(db, ctx.actor, "manage_meetings", meeting.unitId);
+  const now = ctx.now;
   if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
   if (meeting.endsAt <= now.getTime()) throw new AppError("meeting_finished", {});
 }
@@ -437,22 +429,18 @@ function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext): num
  * Cancels a meeting: its pending reminders are skipped, queued ones withdrawn, and everyone the
  * clock already messaged about it gets a cancellation notice (people without a reachable account
  * are skipped). A series occurrence is also recorded as skipped in its series. Throws not_found,
- * meeting_cancelled (already), meeting_finished (over).
+ * forbidden, meeting_cancelled (already), meeting_finished (over).
  */
 export function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext): { meeting: MeetingRow; notified: number } {
   return db.sql.transaction(() => {
     const meeting = getMeeting(db, meetingId);
-    assertChangeable(meeting, ctx.now);
+    assertChangeable(db, meeting, ctx);
     const notified = cancelInside(db, meeting, ctx);
     if (meeting.seriesId != null) {
       const key = db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId)?.k;
       if (key) setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
     }
-    recordAudit(
-      db,
-      { actorPersonId: ctx.byPersonId ?? null, source: sourceOf(ctx, ctx.byPersonId), action: "meeting.cancel", entityType: "Meeting", entityId: meetingId, detail: { notified } },
-      ctx.now,
-    );
+    audit(db, ctx, "meeting.cancel", "Meeting", meetingId, { notified });
     return { meeting: getMeeting(db, meetingId), notified };
   });
 }
@@ -461,14 +449,14 @@ export function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext
  * Moves a meeting to a new start, keeping its duration; `previousStartsAt` keeps the old start.
  * Pending jobs are skipped and the reminders re-planned for the new time; everyone already messaged
  * about it gets the new time with the answer buttons again. For a series occurrence the move is
- * recorded in the series' exceptions. Throws not_found, meeting_cancelled, meeting_finished,
+ * recorded in the series' exceptions. Throws not_found, forbidden, meeting_cancelled, meeting_finished,
  * meeting_in_past (new start ≤ now), invalid_input (not a date).
  */
 export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, ctx: ActorContext): { meeting: MeetingRow; notified: number } {
   const startsAt = startOf(newStartsAt);
   return db.sql.transaction(() => {
     const meeting = getMeeting(db, meetingId);
-    assertChangeable(meeting, ctx.now);
+    assertChangeable(db, meeting, ctx);
     if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
     if (startsAt === meeting.startsAt) return { meeting, notified: 0 };
     const now = ctx.now.getTime();
@@ -511,11 +499,7 @@ export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, 
       notified++;
       offerQuestion(db, account.id, "rsvp", { meetingId, choices }, new Date(startsAt), ctx.now);
     }
-    recordAudit(
-      db,
-      { actorPersonId: ctx.byPersonId ?? null, source: sourceOf(ctx, ctx.byPersonId), action: "meeting.move", entityType: "Meeting", entityId: meetingId, detail: { from: meeting.startsAt, to: startsAt, notified } },
-      ctx.now,
-    );
+    audit(db, ctx, "meeting.move", "Meeting", meetingId, { from: meeting.startsAt, to: startsAt, notified });
     return { meeting: moved, notified };
   });
 }

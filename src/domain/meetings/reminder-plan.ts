@@ -12,6 +12,8 @@ import type { OutboxBody } from "../deliveries/outbox-service.ts";
 import type { MeetingContext, MeetingRow } from "./meeting-service.ts";
 import type { Tally, Named } from "./rsvp-service.ts";
 import { AppError } from "../../lib/app-error.ts";
+import { actorPersonId, actorSource, assertActorCan, type Actor } from "../access/actor.ts";
+import { recordAudit } from "../audit/audit-service.ts";
 import { translator, type Locale } from "../../lib/i18n.ts";
 import { addLocalDays, formatMeetingTime, fromLocal, toLocal } from "../../lib/zoned-time.ts";
 
@@ -105,13 +107,15 @@ export function reminderPlanFor(db: Database, meeting: MeetingRow): ReminderPlan
 /**
  * Sets the plan of a unit (inherited by its subtree) or of a series. Throws invalid_input
  * ({ field: "plan" | "target" }) for a malformed plan or target, not_found / unit_not_found for a
- * missing series or unit. With `ctx`, the pending reminders of the upcoming meetings it governs are
- * re-planned (no catch-up: a changed plan never sends a reminder at once).
+ * missing series or unit, forbidden when the actor may not manage the meetings of the unit (or of
+ * the series' unit). With `ctx`, the pending reminders of the upcoming meetings it governs are
+ * re-planned (no catch-up: a changed plan never sends a reminder at once). Audited.
  */
 export function setReminderPlan(
   db: Database,
   target: { unitId?: number; seriesId?: number },
   plan: ReminderPlan,
+  actor: Actor,
   ctx?: MeetingContext,
 ): void {
   const parsed = reminderPlanSchema.safeParse(plan);
@@ -123,7 +127,9 @@ export function setReminderPlan(
   const now = ctx?.now ?? new Date();
   db.sql.transaction(() => {
     if (hasSeries) {
-      if (!db.sql.get(`SELECT 1 FROM MeetingSeries WHERE id = ?`, target.seriesId)) throw new AppError("not_found", { what: "series" });
+      const series = db.sql.get<{ unitId: number }>(`SELECT unitId FROM MeetingSeries WHERE id = ?`, target.seriesId);
+      if (!series) throw new AppError("not_found", { what: "series" });
+      assertActorCan(db, actor, "manage_meetings", series.unitId);
       db.sql.run(
         `INSERT INTO ReminderPlan (seriesId, offsets, nudgeMinutesBefore, tallyMinutesBefore, createdAt) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (seriesId) DO UPDATE SET offsets = excluded.offsets, nudgeMinutesBefore = excluded.nudgeMinutesBefore,
@@ -132,6 +138,7 @@ export function setReminderPlan(
       );
     } else {
       if (!db.sql.get(`SELECT 1 FROM Unit WHERE id = ?`, target.unitId)) throw new AppError("unit_not_found", { unit: String(target.unitId) });
+      assertActorCan(db, actor, "manage_meetings", target.unitId!);
       db.sql.run(
         `INSERT INTO ReminderPlan (unitId, offsets, nudgeMinutesBefore, tallyMinutesBefore, createdAt) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (unitId) DO UPDATE SET offsets = excluded.offsets, nudgeMinutesBefore = excluded.nudgeMinutesBefore,
@@ -140,6 +147,14 @@ export function setReminderPlan(
       );
     }
     if (ctx) replanUpcoming(db, target, ctx);
+    recordAudit(
+      db,
+      {
+        actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "reminder_plan.set",
+        entityType: hasSeries ? "MeetingSeries" : "Unit", entityId: (hasSeries ? target.seriesId : target.unitId)!, detail: { plan: value },
+      },
+      now,
+    );
   });
 }
 
@@ -178,6 +193,12 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** A nudge sooner than this after the first reminder gives members no time to answer. */
 const NUDGE_MIN_GAP = 60 * MINUTE;
+/** Two reminders of one meeting never go out closer than this. */
+const REMINDER_MIN_GAP = 60 * MINUTE;
+/** Members get at least this long to answer the first reminder before the cadre's tally… */
+const TALLY_MIN_ANSWER_TIME = 30 * MINUTE;
+/** …and a short-notice tally goes this long before the start, so the cadre can still act on it. */
+const TALLY_LAST_CALL = 30 * MINUTE;
 /** How long after the meeting the attendance prompt stays worth sending. */
 const ATTENDANCE_PROMPT_TTL = 7 * DAY;
 
@@ -249,6 +270,47 @@ const insertJobSql = `INSERT INTO ScheduledJob (kind, meetingId, entityType, ent
   ON CONFLICT (dedupeKey) DO UPDATE SET status = 'pending', dueAt = excluded.dueAt, expiresAt = excluded.expiresAt, doneAt = NULL, claimedBy = NULL, claimedAt = NULL
   WHERE ScheduledJob.status = 'skipped'`;
 
+/**
+ * When the tally of a short-notice meeting goes out (its planned moment already past, or too soon
+ * for anyone to have answered): 30 minutes before the start when members
+ * still get 30 minutes to answer before it, else halfway between the first reminder and the start.
+ */
+export function shortNoticeTallyAt(startsAt: number, firstReminder: number, now: number): number {
+  const from = Math.max(firstReminder, now);
+  const lastCall = startsAt - TALLY_LAST_CALL;
+  if (lastCall >= from + TALLY_MIN_ANSWER_TIME) return Math.floor(lastCall / MINUTE) * MINUTE;
+  return Math.max(from, Math.floor((from + (startsAt - from) / 2) / MINUTE) * MINUTE);
+}
+
+/** A tally that already went out (or is going out) is never planned a second time at another moment. */
+function tallyAlreadyRan(db: Database, meetingId: number): boolean {
+  return Boolean(
+    db.sql.get(`SELECT 1 FROM ScheduledJob WHERE dedupeKey >= ? AND dedupeKey < ? AND status NOT IN ('pending', 'skipped') LIMIT 1`, `tally:${meetingId}:`, `tally:${meetingId};`),
+  );
+}
+
+/**
+ * When the tally of a meeting goes out if that is not the plan's own moment (a short-notice meeting,
+ * see `shortNoticeTallyAt`), for the confirmation to say; null when it keeps its planned time or
+ * none is planned.
+ */
+export function movedTallyAt(db: Database, meeting: MeetingRow): number | null {
+  const due = plannedTallyAt(db, meeting.id);
+  if (due === null) return null;
+  const nominal = Math.floor((meeting.startsAt - reminderPlanFor(db, meeting).tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
+  return due === nominal ? null : due;
+}
+
+/** When the meeting's tally is due (its pending tally job), or null when none is planned. */
+export function plannedTallyAt(db: Database, meetingId: number): number | null {
+  return (
+    db.sql.get<{ dueAt: number }>(
+      `SELECT dueAt FROM ScheduledJob WHERE dedupeKey >= ? AND dedupeKey < ? AND status = 'pending' ORDER BY dueAt LIMIT 1`,
+      `tally:${meetingId}:`, `tally:${meetingId};`,
+    )?.dueAt ?? null
+  );
+}
+
 function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, options: { catchUp: boolean }): number {
   const meeting = db.sql.get<MeetingRow>(
     `SELECT id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt FROM Meeting WHERE id = ?`,
@@ -262,21 +324,29 @@ function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, o
 
   if (meeting.startsAt > now) {
     const times = reminderTimes(plan, meeting.startsAt, ctx.timeZone);
-    const past = times.filter((t) => t <= now);
-    for (const t of times) if (t > now) jobs.push({ kind: "reminder", nominal: t, dueAt: t, expiresAt: meeting.startsAt });
+    const candidates: PlannedJob[] = [];
     // Catch-up: of the offsets already past, only the latest one is sent, and at once.
-    const latestPast = past.at(-1);
-    if (options.catchUp && latestPast !== undefined) {
-      jobs.push({ kind: "reminder", nominal: latestPast, dueAt: now, expiresAt: meeting.startsAt });
-    }
-    const firstReminder = Math.min(...jobs.map((j) => j.dueAt));
+    const latestPast = times.filter((t) => t <= now).at(-1);
+    if (options.catchUp && latestPast !== undefined) candidates.push({ kind: "reminder", nominal: latestPast, dueAt: now, expiresAt: meeting.startsAt });
+    for (const t of times) if (t > now) candidates.push({ kind: "reminder", nominal: t, dueAt: t, expiresAt: meeting.startsAt });
+    // Two reminders of one meeting less than an hour apart say the same thing twice: keep the first.
+    const reminders: PlannedJob[] = [];
+    for (const r of candidates) if (!reminders.length || r.dueAt >= reminders.at(-1)!.dueAt + REMINDER_MIN_GAP) reminders.push(r);
+    jobs.push(...reminders);
+    const firstReminder = reminders[0]?.dueAt ?? now;
     if (plan.nudgeMinutesBefore > 0) {
       const nudge = Math.floor((meeting.startsAt - plan.nudgeMinutesBefore * MINUTE) / MINUTE) * MINUTE;
-      if (nudge > now && nudge >= firstReminder + NUDGE_MIN_GAP) jobs.push({ kind: "nudge", nominal: nudge, dueAt: nudge, expiresAt: meeting.startsAt });
+      // A nudge needs a reminder an hour before it, and is pointless within an hour of another reminder.
+      const nearReminder = reminders.some((r) => Math.abs(r.dueAt - nudge) < NUDGE_MIN_GAP);
+      if (nudge > now && nudge >= firstReminder + NUDGE_MIN_GAP && !nearReminder) jobs.push({ kind: "nudge", nominal: nudge, dueAt: nudge, expiresAt: meeting.startsAt });
     }
     if (plan.tallyMinutesBefore > 0) {
       const tally = Math.floor((meeting.startsAt - plan.tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
-      if (tally > now) jobs.push({ kind: "tally", nominal: tally, dueAt: tally, expiresAt: meeting.startsAt });
+      if (tally >= now + TALLY_MIN_ANSWER_TIME) jobs.push({ kind: "tally", nominal: tally, dueAt: tally, expiresAt: meeting.startsAt });
+      else if (!tallyAlreadyRan(db, meeting.id)) {
+        const late = shortNoticeTallyAt(meeting.startsAt, firstReminder, now);
+        jobs.push({ kind: "tally", nominal: late, dueAt: late, expiresAt: meeting.startsAt });
+      }
     }
   }
   if (meeting.endsAt + ATTENDANCE_PROMPT_TTL > now) {
@@ -295,8 +365,10 @@ function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, o
  * Creates the ScheduledJob rows of a meeting from its plan: a reminder per offset, the nudge, the
  * tally, and the attendance prompt at the end. Idempotent (dedupe key "<kind>:<meetingId>:<due>"
  * with the nominal due time). Offsets already past while the meeting is still ahead collapse into
- * one catch-up reminder due now; a nudge or tally already past, or a nudge less than an hour after
- * the first reminder, is not planned. Reminders, nudges and tallies expire at the start, the
+ * one catch-up reminder due now; two reminders are never less than an hour apart (the later one is
+ * dropped); a nudge already past, less than an hour after the first reminder or within an hour of
+ * another reminder is not planned; a tally already past at planning, or due within 30 minutes of it,
+ * moves to the latest sensible moment before the start (see `shortNoticeTallyAt`). Reminders, nudges and tallies expire at the start, the
  * attendance prompt 7 days after the end. Returns how many jobs were created; 0 for a cancelled
  * meeting. Throws not_found.
  */

@@ -4,7 +4,8 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
+import { recordAudit } from "../audit/audit-service.ts";
+import { actorPersonId, actorSource, assertActorCan, assertSelfOr, type Actor } from "../access/actor.ts";
 import { subtreeRange } from "../units/unit-service.ts";
 import { getMeeting, isInvited, type MeetingRow } from "./meeting-service.ts";
 
@@ -34,9 +35,11 @@ export interface RsvpInput {
   reason?: string | null;
   /** The chat account it came from. */
   viaAccountId?: number | null;
-  /** Who recorded it when not the member (a cadre for a member without a phone). */
-  recordedById?: number | null;
-  source?: AuditSource;
+  /**
+   * Who records it: the member themself, or someone with manage_meetings on the meeting's unit (a
+   * cadre for a member without a phone; the CLI operator).
+   */
+  actor: Actor;
 }
 
 /**
@@ -44,7 +47,8 @@ export interface RsvpInput {
  * ends; an answer given at or after the start is marked late. `changed` is true when an earlier,
  * different answer was replaced; `previous` is that earlier answer. The reason is trimmed to 500
  * characters. An answer recorded by someone else is audited. Throws not_found, meeting_cancelled,
- * meeting_finished (now ≥ end), forbidden (not invited), invalid_input (answer).
+ * meeting_finished (now ≥ end), forbidden (not invited, or the actor is neither the member nor
+ * someone who manages the meeting), invalid_input (answer).
  */
 export function recordRsvp(db: Database, input: RsvpInput, now: Date): { late: boolean; changed: boolean; previous: RsvpAnswer | null } {
   if (!isRsvpAnswer(input.answer)) throw new AppError("invalid_input", { field: "answer" });
@@ -52,7 +56,10 @@ export function recordRsvp(db: Database, input: RsvpInput, now: Date): { late: b
     const meeting = getMeeting(db, input.meetingId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     if (now.getTime() >= meeting.endsAt) throw new AppError("meeting_finished", {});
+    assertSelfOr(db, input.actor, input.personId, "manage_meetings", meeting.unitId);
     if (!isInvited(db, meeting, input.personId)) throw new AppError("forbidden", {});
+    const recordedById = input.actor.kind === "person" && input.actor.personId === input.personId ? null : actorPersonId(input.actor);
+    const onBehalf = !(input.actor.kind === "person" && input.actor.personId === input.personId);
     const before = db.sql.get<{ answer: RsvpAnswer; reason: string | null }>(
       `SELECT answer, reason FROM Rsvp WHERE meetingId = ? AND personId = ?`,
       input.meetingId, input.personId,
@@ -65,12 +72,12 @@ export function recordRsvp(db: Database, input: RsvpInput, now: Date): { late: b
        ON CONFLICT (meetingId, personId) DO UPDATE SET answer = excluded.answer, reason = excluded.reason, late = excluded.late,
          viaAccountId = excluded.viaAccountId, recordedById = excluded.recordedById, answeredAt = excluded.answeredAt`,
       input.meetingId, input.personId, input.answer, reason, late ? 1 : 0, input.viaAccountId ?? null,
-      input.recordedById ?? null, now.getTime(),
+      recordedById, now.getTime(),
     );
-    if (input.recordedById != null && input.recordedById !== input.personId) {
+    if (onBehalf) {
       recordAudit(
         db,
-        { actorPersonId: input.recordedById, source: input.source ?? "chat", action: "rsvp.record", entityType: "Meeting", entityId: input.meetingId, detail: { personId: input.personId, answer: input.answer, previous } },
+        { actorPersonId: recordedById, source: actorSource(input.actor), action: "rsvp.record", entityType: "Meeting", entityId: input.meetingId, detail: { personId: input.personId, answer: input.answer, previous } },
         now,
       );
     }
@@ -80,13 +87,15 @@ export function recordRsvp(db: Database, input: RsvpInput, now: Date): { late: b
 
 /**
  * Sets the reason of an existing answer (the member's reply to "lý do?"). Throws not_found (no
- * answer yet), meeting_cancelled, invalid_input (empty reason).
+ * answer yet), meeting_cancelled, invalid_input (empty reason), forbidden (the actor is neither the
+ * member nor someone who manages the meeting).
  */
-export function setRsvpReason(db: Database, meetingId: number, personId: number, reason: string, _now: Date): void {
+export function setRsvpReason(db: Database, meetingId: number, personId: number, reason: string, actor: Actor): void {
   const text = cleanReason(reason);
   if (!text) throw new AppError("invalid_input", { field: "reason" });
   db.sql.transaction(() => {
     const meeting = getMeeting(db, meetingId);
+    assertSelfOr(db, actor, personId, "manage_meetings", meeting.unitId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     const r = db.sql.run(`UPDATE Rsvp SET reason = ? WHERE meetingId = ? AND personId = ?`, text, meetingId, personId);
     if (!r.changes) throw new AppError("not_found", { what: "rsvp" });
@@ -189,19 +198,21 @@ export function meetingTally(db: Database, meetingId: number): Tally {
 
 /**
  * Records who came (điểm danh): replaces the attendance of every invitee, present or not. Allowed
- * once the meeting has started. Audited. Throws not_found, meeting_cancelled, invalid_input
- * { field: "time" } before the start, invalid_input { field: "personId" } for someone not invited.
+ * once the meeting has started. Audited. Throws not_found, forbidden (the actor may not manage
+ * the meeting's unit), meeting_cancelled, invalid_input { field: "time" } before the start,
+ * invalid_input { field: "personId" } for someone not invited.
  */
 export function recordAttendance(
   db: Database,
   meetingId: number,
   presentPersonIds: number[],
-  byPersonId: number | null,
+  actor: Actor,
   now: Date,
-  source: AuditSource = "chat",
 ): { present: number; absent: number } {
+  const byPersonId = actorPersonId(actor);
   return db.sql.transaction(() => {
     const meeting = getMeeting(db, meetingId);
+    assertActorCan(db, actor, "manage_meetings", meeting.unitId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     if (now.getTime() < meeting.startsAt) throw new AppError("invalid_input", { field: "time" });
     const invited = inviteeAnswers(db, meeting).map((r) => r.personId);
@@ -216,7 +227,7 @@ export function recordAttendance(
       );
     }
     const counts = { present: present.size, absent: invited.length - present.size };
-    recordAudit(db, { actorPersonId: byPersonId, source, action: "meeting.attendance", entityType: "Meeting", entityId: meetingId, detail: counts }, now);
+    recordAudit(db, { actorPersonId: byPersonId, source: actorSource(actor), action: "meeting.attendance", entityType: "Meeting", entityId: meetingId, detail: counts }, now);
     return counts;
   });
 }

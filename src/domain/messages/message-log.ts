@@ -19,10 +19,13 @@ export interface InboundRecord {
 }
 
 /**
- * Longest text kept in the log: the longest message any channel accepts (the web chat's 100,000
- * characters), so nothing a member sends is cut; longer payloads are stored cut, with a marker.
+ * Longest message text kept whole (characters). The inbox cuts a longer text to this length and
+ * appends a note saying how much was cut, before storing and handling it (README "Security").
  */
-export const maxLoggedText = 100_000;
+export const maxMessageText = 20_000;
+
+/** Safety net for callers that bypass the inbox: nothing longer than this reaches the log. */
+export const maxLoggedText = maxMessageText + 500;
 
 function clip(text: string | null | undefined): string | null {
   if (text == null) return null;

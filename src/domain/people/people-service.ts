@@ -2,6 +2,8 @@
  * People (hội viên, cán bộ) and their memberships (person × unit × role). A person may belong to
  * several units with a role in each.
  */
+import { actorSource, assertActorCan, type Actor } from "../access/actor.ts";
+import { recordAudit } from "../audit/audit-service.ts";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { normalisePhone } from "../../lib/phone.ts";
@@ -68,9 +70,15 @@ export function createPerson(db: Database, input: PersonInput, now = new Date())
   return getPerson(db, r.lastInsertRowid);
 }
 
-/** Updates the given fields of a person. Throws person_not_found, phone_taken. */
-export function updatePerson(db: Database, id: number, input: Partial<PersonInput>, now = new Date()): PersonRow {
+/**
+ * Updates the given fields of a person. The phone links chat accounts (a shared contact matching
+ * the roster), so the actor needs manage_people over every unit where the person holds a role,
+ * and for a cadre, official or admin the right to appoint them there (see addMembership): nobody
+ * re-points the phone of someone above them. Throws person_not_found, phone_taken, forbidden.
+ */
+export function updatePerson(db: Database, actor: Actor, id: number, input: Partial<PersonInput>, now = new Date()): PersonRow {
   const current = getPerson(db, id);
+  for (const m of db.sql.all<{ unitId: number; role: Role }>(`SELECT unitId, role FROM Membership WHERE personId = ?`, id)) assertMayAssign(db, actor, m.unitId, m.role);
   const p = cleanPerson({ ...current, locale: undefined, ...input, fullName: input.fullName ?? current.fullName });
   if (p.phone && db.sql.get(`SELECT 1 FROM Person WHERE phone = ? AND id != ?`, p.phone, id)) throw new AppError("phone_taken", {});
   db.sql.run(
@@ -99,24 +107,51 @@ export function setPersonLocale(db: Database, id: number, locale: "vi" | "en"): 
 }
 
 /**
- * Gives a person a role in a unit (idempotent). A person keeps one membership row per role, so a
- * cadre of a branch is also listed as its member.
+ * Checks that the actor may give or take `role` in the unit: a member role needs manage_people on
+ * the unit; a cadre or official role needs manage_people on the unit's parent, and an admin role
+ * administer on it — nobody appoints their own peers or raises themself. A root unit's roles are
+ * set by the system (CLI) only. Throws forbidden.
  */
-export function addMembership(db: Database, personId: number, unitId: number, role: Role, title?: string | null, now = new Date()): void {
+export function assertMayAssign(db: Database, actor: Actor, unitId: number, role: Role): void {
+  if (role === "member") return assertActorCan(db, actor, "manage_people", unitId);
+  if (actor.kind === "system") return;
+  const parentId = getUnit(db, unitId).parentId;
+  if (parentId === null) throw new AppError("forbidden", { permission: role === "admin" ? "administer" : "manage_people" });
+  assertActorCan(db, actor, role === "admin" ? "administer" : "manage_people", parentId);
+}
+
+/**
+ * Gives a person a role in a unit (idempotent), if the actor may (see `assertMayAssign`: members
+ * by whoever manages the unit's people, cadres and officials from the level above, admins by an
+ * admin above; the CLI's system actor may do all). A person keeps one membership row per role, so
+ * a cadre of a branch is also listed as its member. Audited when a person acts. Throws
+ * invalid_input (role), unit_not_found, not_found, forbidden.
+ */
+export function addMembership(db: Database, actor: Actor, personId: number, unitId: number, role: Role, title?: string | null, now = new Date()): void {
   if (!isRole(role)) throw new AppError("invalid_input", { field: "role" });
   getUnit(db, unitId);
   getPerson(db, personId);
+  assertMayAssign(db, actor, unitId, role);
   db.sql.run(
     `INSERT INTO Membership (personId, unitId, role, title, createdAt) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (personId, unitId, role) DO UPDATE SET title = COALESCE(excluded.title, title)`,
     personId, unitId, role, title ?? null, now.getTime(),
   );
+  if (actor.kind === "person") recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.add", entityType: "Person", entityId: personId, detail: { unitId, role } }, now);
 }
 
-export function removeMembership(db: Database, personId: number, unitId: number, role?: Role): number {
-  return role
+/**
+ * Takes a role (or, without `role`, every role) of a person in a unit, under the same rule as
+ * `addMembership`. Returns how many rows went. Throws forbidden.
+ */
+export function removeMembership(db: Database, actor: Actor, personId: number, unitId: number, role?: Role): number {
+  const roles = role ? [role] : db.sql.all<{ role: Role }>(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId).map((r) => r.role);
+  for (const r of roles) assertMayAssign(db, actor, unitId, r);
+  const removed = role
     ? db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, personId, unitId, role).changes
     : db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId).changes;
+  if (removed && actor.kind === "person") recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.remove", entityType: "Person", entityId: personId, detail: { unitId, role: role ?? null } });
+  return removed;
 }
 
 export interface MembershipRow {

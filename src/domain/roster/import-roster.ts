@@ -5,6 +5,8 @@
  * the valid rows. A dry run computes the same plan and writes nothing. The plan is applied in one
  * transaction, so a failure leaves the database as it was.
  */
+import { assertActorCan, type Actor } from "../access/actor.ts";
+import { assertMayAssign } from "../people/people-service.ts";
 import type { Database } from "../../storage/database.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { createUnit, getUnit, subtreeRange, type UnitRow } from "../units/unit-service.ts";
@@ -15,6 +17,11 @@ export interface ImportOptions {
   /** The unit the roster belongs to: rows without a unit go here; named units are looked up under it. */
   unitId: number;
   createUnits?: boolean;
+  /**
+   * Who imports: manage_people on the unit is needed, administer on it to create units, and the
+   * right to appoint cadres where the file names them (see addMembership). The CLI is the system actor.
+   */
+  actor: Actor;
   skipInvalid?: boolean;
   dryRun?: boolean;
   now?: Date;
@@ -67,6 +74,7 @@ export async function importRosterFile(db: Database, options: ImportOptions): Pr
 export function importRosterRows(db: Database, rows: RosterRow[], readIssues: RosterIssue[], options: Omit<ImportOptions, "file">): ImportResult {
   const now = options.now ?? new Date();
   const parent = getUnit(db, options.unitId);
+  assertActorCan(db, options.actor, "manage_people", parent.id);
   const [lo, hi] = subtreeRange(parent.path);
   const issues: ImportIssue[] = readIssues.map((i) => ({ line: i.line, code: i.code, params: i.params }));
   const badLines = new Set(issues.map((i) => i.line));
@@ -172,10 +180,11 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
   const result: ImportResult = { created, updated, unchanged, invalidRows, issues, changes, unitsToCreate, written: false };
   if (options.dryRun || (invalidRows > 0 && !options.skipInvalid)) return result;
 
+  if (unitsToCreate.length) assertActorCan(db, options.actor, "administer", parent.id);
   db.sql.transaction(() => {
     for (const key of unitsByKey.keys()) {
       if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!))
-        unitsByKey.set(key, createUnit(db, { parentId: parent.id, name: unitNames.get(key)! }, now));
+        unitsByKey.set(key, createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)! }, now));
     }
     const t = now.getTime();
     const insertPerson = db.sql.db.prepare(
@@ -206,8 +215,11 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
       }
       if (p.personId !== null) dropElsewhere.run(personId, unit.id, lo, hi);
       addMember.run(personId, unit.id, "member", r.title, t);
-      if (r.role === "cadre") addMember.run(personId, unit.id, "cadre", r.title, t);
-      else dropCadre.run(personId, unit.id);
+      // Appointing or dismissing a cadre needs that right; a refusal rolls the whole import back.
+      if (r.role === "cadre") {
+        assertMayAssign(db, options.actor, unit.id, "cadre");
+        addMember.run(personId, unit.id, "cadre", r.title, t);
+      } else if (dropCadre.run(personId, unit.id).changes) assertMayAssign(db, options.actor, unit.id, "cadre");
     }
   });
   result.written = true;

@@ -4,6 +4,7 @@
  * anywhere in the first rows. Parents may be listed before or after their children. Existing units
  * are kept (re-importing changes nothing).
  */
+import { assertActorCan, type Actor } from "../access/actor.ts";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
@@ -64,7 +65,8 @@ function findColumn(cells: string[], names: string[]): number {
   return cells.findIndex((c) => names.includes(foldVietnamese(c).replace(/[^a-z ]/g, "").trim()));
 }
 
-export async function importUnitTreeFile(db: Database, file: string, rootId: number, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ created: string[]; issues: { line: number; code: string; params: Record<string, string | number> }[] }> {
+export async function importUnitTreeFile(db: Database, actor: Actor, file: string, rootId: number, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ created: string[]; issues: { line: number; code: string; params: Record<string, string | number> }[] }> {
+  assertActorCan(db, actor, "administer", rootId);
   const table = await readTable(file);
   let header = -1;
   let cols = { name: -1, parent: -1, level: -1 };
@@ -124,7 +126,7 @@ export async function importUnitTreeFile(db: Database, file: string, rootId: num
         else {
           const unit = options.dryRun
             ? ({ ...parent, id: -1 - created.length, name: l.name, parentId: parent.id } as UnitRow)
-            : createUnit(db, { parentId: parent.id, name: l.name, levelLabel: l.level }, options.now);
+            : createUnit(db, actor, { parentId: parent.id, name: l.name, levelLabel: l.level }, options.now);
           known.set(foldVietnamese(l.name), unit);
           created.push(l.name);
         }

@@ -5,6 +5,7 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { assertCan } from "../access/access-scope.ts";
+import { personActor } from "../access/actor.ts";
 import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
 import { importRosterRows, type ImportResult } from "./import-roster.ts";
 import { readRosterBuffer } from "./read-roster.ts";
@@ -28,7 +29,7 @@ export interface RosterUploadOptions {
 export async function importRosterUpload(db: Database, actorId: number, file: { bytes: Buffer; name: string }, options: RosterUploadOptions): Promise<ImportResult> {
   assertCan(db, actorId, "manage_people", options.unitId);
   const read = await readRosterBuffer(file.bytes, file.name);
-  const result = importRosterRows(db, read.rows, read.issues, options);
+  const result = importRosterRows(db, read.rows, read.issues, { ...options, actor: personActor(actorId, options.source ?? "web") });
   if (result.written)
     recordAudit(db, {
       actorPersonId: actorId, source: options.source ?? "web", action: "roster.import", entityType: "Unit", entityId: options.unitId,

@@ -17,7 +17,7 @@
  *   deep page, the first plan answers instead (about 30 ms for a whole province).
  */
 import type { Database } from "../../storage/database.ts";
-import { scopeCondition } from "../access/access-scope.ts";
+import { scopeCondition, scopeRoots } from "../access/access-scope.ts";
 import { openTicketStatuses, ticketColumns, ticketStatuses, type TicketRow, type TicketStatus } from "./ticket-service.ts";
 
 /** Which page of the queue, at which time (for the overdue flag). */
@@ -146,4 +146,32 @@ export function countOpenTickets(db: Database, personId: number, now: Date): { o
     now.getTime(), ...params,
   )!;
   return { open: row.open, overdue: row.overdue ?? 0 };
+}
+
+/** A ticket passed up out of a person's scope, for their read-only list. */
+export type PassedUpTicket = TicketRow & { memberName: string; unitName: string };
+
+/**
+ * The open tickets a person's scope passed up to a unit they do not handle (so they are no longer
+ * in their queue), most recently changed first: read-only sight of what went above them.
+ */
+export function listPassedUp(db: Database, personId: number, limit = 10): PassedUpTicket[] {
+  const roots = scopeRoots(db, personId, "handle_tickets");
+  // Passed up means gone to a strict ancestor of one of the scope's roots: few units, indexed.
+  const above = [...new Set(roots.flatMap((r) => r.path.split("/").filter(Boolean).map(Number).filter((id) => id !== r.unitId)))];
+  const inScope = (path: string) => roots.some((r) => path.startsWith(r.path));
+  const candidates = above.filter((id) => !roots.some((r) => r.unitId === id));
+  if (!candidates.length) return [];
+  const [cond, params] = scopeCondition(db, personId, "handle_tickets", "fu");
+  return db.sql
+    .all<PassedUpTicket & { unitPath: string }>(
+      `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, cu.name AS unitName, cu.path AS unitPath
+       FROM Ticket t JOIN Unit cu ON cu.id = t.unitId JOIN Person p ON p.id = t.personId
+       WHERE t.unitId IN (SELECT value FROM json_each(?)) AND t.status IN ('new', 'in_progress', 'answered')
+         AND EXISTS (SELECT 1 FROM TicketStatusChange h JOIN Unit fu ON fu.id = h.fromUnitId WHERE h.ticketId = t.id AND ${cond})
+       ORDER BY t.updatedAt DESC, t.id DESC LIMIT ?`,
+      JSON.stringify(candidates), ...params, Math.max(1, Math.min(limit, 100)),
+    )
+    .filter((t) => !inScope(t.unitPath))
+    .map(({ unitPath: _path, ...t }) => t);
 }

@@ -55,21 +55,33 @@ export interface TicketCreated {
   unitName: string;
   dueAt: number;
   category: TicketCategory;
+  /** Characters cut from a text longer than ticketTextMaxLength (0 when kept whole). */
+  cut?: number;
 }
+
+/** Tickets one member may open in 24 hours unless configured otherwise (TICKETS_PER_DAY). */
+export const defaultTicketsPerDay = 10;
 
 /**
  * Opens a ticket in the member's home unit with a due date from the organisation's setting.
- * Creating twice from the same inbound message returns the first ticket. Throws not_found when
- * the person belongs to no unit, invalid_input for empty text.
+ * Creating twice from the same inbound message returns the first ticket. A text longer than
+ * ticketTextMaxLength is cut, with a note in the ticket (the whole message stays in the message
+ * log). Throws not_found when the person belongs to no unit, invalid_input for empty text,
+ * ticket_too_many when the person already opened `perDay` tickets in the last 24 hours.
  */
-export function createTicket(db: Database, input: NewTicket, now = new Date()): TicketCreated {
-  const text = input.text.trim();
-  if (!text) throw new AppError("invalid_input", { field: "text" });
+export function createTicket(db: Database, input: NewTicket, now = new Date(), options: { perDay?: number } = {}): TicketCreated {
+  const whole = input.text.trim();
+  if (!whole) throw new AppError("invalid_input", { field: "text" });
+  const cut = Math.max(0, whole.length - ticketTextMaxLength);
+  const text = cut ? `${whole.slice(0, ticketTextMaxLength)} […+${cut}]` : whole;
+  const perDay = options.perDay ?? defaultTicketsPerDay;
   return db.sql.transaction(() => {
     if (input.messageLogId != null) {
       const existing = db.sql.get<{ ticketId: number }>(`SELECT ticketId FROM TicketMessage WHERE messageLogId = ? AND authorRole = 'member'`, input.messageLogId);
       if (existing) return describeTicket(db, existing.ticketId);
     }
+    const today = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket WHERE personId = ? AND createdAt > ?`, input.personId, now.getTime() - 86_400_000)!.n;
+    if (today >= perDay) throw new AppError("ticket_too_many", { max: perDay });
     const unit = homeUnitOf(db, input.personId);
     if (!unit) throw new AppError("not_found", { what: "unit" });
     const days = db.sql.get<{ d: number }>(`SELECT ticketDueDays AS d FROM Organisation WHERE id = ?`, unit.organisationId)?.d ?? 7;
@@ -88,7 +100,7 @@ export function createTicket(db: Database, input: NewTicket, now = new Date()): 
       `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, toUnitId, byPersonId, createdAt) VALUES (?, NULL, 'new', ?, ?, ?)`,
       id, unit.id, input.personId, now.getTime(),
     );
-    return { id, unitId: unit.id, unitName: unit.name, dueAt, category };
+    return { id, unitId: unit.id, unitName: unit.name, dueAt, category, cut };
   });
 }
 
@@ -153,6 +165,33 @@ export function getTicket(db: Database, id: number): TicketRow {
  */
 export function canHandleTicket(db: Database, personId: number, ticket: TicketRow): boolean {
   return can(db, personId, "handle_tickets", ticket.unitId);
+}
+
+/**
+ * True when the ticket passed through a unit the person may handle and left it (they, or their
+ * unit, passed it up): they keep read-only sight of it and are told when it is answered and closed.
+ */
+export function passedUpBy(db: Database, personId: number, ticket: TicketRow): boolean {
+  if (canHandleTicket(db, personId, ticket)) return false;
+  const units = db.sql
+    .all<{ unitId: number }>(`SELECT fromUnitId AS unitId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL`, ticket.id)
+    .map((r) => r.unitId);
+  return [ticket.originUnitId, ...units].some((unitId) => can(db, personId, "handle_tickets", unitId));
+}
+
+/** What a person may do with a ticket right now (see `ticketAccess`). */
+export type TicketAccess = "handle" | "closed" | "handled_above" | "forbidden" | "not_found";
+
+/**
+ * What a person may do with a ticket now, checked before a prompt for it is opened: "handle" (a
+ * handler of its current unit, ticket open), "closed", "handled_above" (they passed it up: read
+ * only), "forbidden", or "not_found". Never throws.
+ */
+export function ticketAccess(db: Database, ticketId: number, personId: number): { access: TicketAccess; ticket?: TicketRow } {
+  const ticket = Number.isSafeInteger(ticketId) ? db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, ticketId) : undefined;
+  if (!ticket) return { access: "not_found" };
+  if (canHandleTicket(db, personId, ticket)) return { access: ticket.status === "closed" ? "closed" : "handle", ticket };
+  return { access: passedUpBy(db, personId, ticket) ? "handled_above" : "forbidden", ticket };
 }
 
 /** The ticket, if the person may handle it and it is not closed. Throws not_found, forbidden, ticket_closed. */
@@ -265,6 +304,7 @@ export function answerTicket(
       );
       offerQuestion(db, account.id, "ticket_feedback", { ticketId: ticket.id, choices: choices.map((c) => c.payload) }, new Date(at + feedbackQuestionMs), now);
     }
+    notifyPassers(db, ticket, personId, "answered", `answer:${messageId}`, answer, now);
     recordAudit(db, { actorPersonId: personId, source, action: "ticket.answer", entityType: "Ticket", entityId: ticket.id, detail: { messageId, sent: outboxId !== null } }, now);
     return { ticket: getTicket(db, ticket.id), outboxId };
   });
@@ -294,7 +334,8 @@ export function closeTicket(db: Database, ticketId: number, personId: number, no
   return db.sql.transaction(() => {
     const ticket = openTicketForHandler(db, ticketId, personId);
     db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ?, updatedAt = ? WHERE id = ?`, now.getTime(), now.getTime(), ticket.id);
-    recordChange(db, ticket, "closed", personId, now);
+    const changeId = recordChange(db, ticket, "closed", personId, now);
+    notifyPassers(db, ticket, personId, "closed", `closed:${changeId}`, "", now);
     recordAudit(db, { actorPersonId: personId, source, action: "ticket.close", entityType: "Ticket", entityId: ticket.id }, now);
     return getTicket(db, ticket.id);
   });
@@ -318,6 +359,38 @@ export function recordSatisfaction(db: Database, ticketId: number, personId: num
     }
     return getTicket(db, ticket.id);
   });
+}
+
+/**
+ * Tells the people who passed the ticket up (and no longer handle it) that it was answered or
+ * closed above them. One message per event and person (dedupe key ticket:<id>:up:<event>:p:<person>).
+ */
+function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number, event: "answered" | "closed", eventKey: string, text: string, now: Date): void {
+  const passers = db.sql
+    .all<{ personId: number }>(
+      `SELECT DISTINCT byPersonId AS personId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL AND byPersonId IS NOT NULL ORDER BY byPersonId`,
+      ticket.id,
+    )
+    .map((r) => r.personId)
+    .filter((id) => id !== byPersonId && !canHandleTicket(db, id, ticket));
+  if (!passers.length) return;
+  const member = getPerson(db, ticket.personId).fullName;
+  const unit = getUnit(db, ticket.unitId).name;
+  for (const personId of passers) {
+    const account = deliveryAccount(db, personId);
+    if (!account) continue;
+    const locale = getPerson(db, personId).locale;
+    const t = translator(locale);
+    enqueue(
+      db,
+      {
+        platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
+        entityType: "Ticket", entityId: ticket.id, dedupeKey: `ticket:${ticket.id}:up:${eventKey}:p:${personId}`,
+        body: { text: t(`rights.passed_up_${event}`, { id: ticket.id, member, unit, text }), locale: locale === "en" ? "en" : "vi" },
+      },
+      now,
+    );
+  }
 }
 
 function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handlerId: number, changeId: number, now: Date): void {
@@ -379,12 +452,13 @@ export interface TicketThread {
 }
 
 /**
- * A ticket with its messages and status history, oldest first, for a handler of its current unit
- * or its author (who does not see the officials' notes). Throws not_found, forbidden.
+ * A ticket with its messages and status history, oldest first, for a handler of its current unit,
+ * a handler who passed it up (read only: see `passedUpBy`), or its author (who does not see the
+ * officials' notes). Throws not_found, forbidden.
  */
 export function ticketThread(db: Database, ticketId: number, viewerPersonId: number): TicketThread {
   const base = getTicket(db, ticketId);
-  const handler = canHandleTicket(db, viewerPersonId, base);
+  const handler = canHandleTicket(db, viewerPersonId, base) || passedUpBy(db, viewerPersonId, base);
   if (!handler && base.personId !== viewerPersonId) throw new AppError("forbidden", { permission: "handle_tickets" });
   const ticket = db.sql.get<TicketThread["ticket"]>(
     `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName, a.fullName AS assigneeName

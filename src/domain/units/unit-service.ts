@@ -3,6 +3,7 @@
  * of ids ("/1/5/12/"), so a subtree is one range scan on an indexed column and a move rewrites the
  * moved subtree's paths in one statement.
  */
+import { assertActorCan, type Actor } from "../access/actor.ts";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
@@ -32,8 +33,12 @@ export interface OrganisationInput {
   isDemo?: boolean;
 }
 
-/** Creates an organisation. Throws conflict when the code is taken. */
-export function createOrganisation(db: Database, input: OrganisationInput, now = new Date()): { id: number } {
+/**
+ * Creates an organisation: the server's operator only (the system actor; a person's rights live
+ * inside organisations). Throws forbidden for a person, conflict when the code is taken.
+ */
+export function createOrganisation(db: Database, actor: Actor, input: OrganisationInput, now = new Date()): { id: number } {
+  if (actor.kind !== "system") throw new AppError("forbidden", { permission: "administer" });
   const code = foldVietnamese(input.code).replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
   const name = tidyText(input.name);
   if (!code || !name) throw new AppError("invalid_input", { field: !code ? "code" : "name" });
@@ -58,10 +63,11 @@ export interface UnitInput {
 }
 
 /**
- * Creates a unit under `parentId` (or a root of `organisationId`). Throws unit_not_found for a
- * missing parent, conflict when the parent already has a unit of that name.
+ * Creates a unit under `parentId` (or a root of `organisationId`). The actor needs administer on
+ * the parent; a root is created by the system actor only. Throws unit_not_found for a missing
+ * parent, forbidden, conflict when the parent already has a unit of that name.
  */
-export function createUnit(db: Database, input: UnitInput, now = new Date()): UnitRow {
+export function createUnit(db: Database, actor: Actor, input: UnitInput, now = new Date()): UnitRow {
   const name = tidyText(input.name);
   if (!name) throw new AppError("invalid_input", { field: "name" });
   if (name.length > 200) throw new AppError("invalid_input", { field: "name" });
@@ -70,7 +76,10 @@ export function createUnit(db: Database, input: UnitInput, now = new Date()): Un
     let parent: UnitRow | undefined;
     if (input.parentId != null) {
       parent = getUnit(db, input.parentId);
+      assertActorCan(db, actor, "administer", parent.id);
       organisationId = parent.organisationId;
+    } else if (actor.kind !== "system") {
+      throw new AppError("forbidden", { permission: "administer" });
     } else if (organisationId == null || !db.sql.get(`SELECT 1 FROM Organisation WHERE id = ?`, organisationId)) {
       throw new AppError("not_found", { what: "organisation" });
     }
@@ -99,12 +108,13 @@ export function getUnit(db: Database, id: number): UnitRow {
   return unit;
 }
 
-/** Renames a unit. Throws conflict when a sibling already has the name. */
-export function renameUnit(db: Database, id: number, newName: string): UnitRow {
+/** Renames a unit (administer on it). Throws forbidden, conflict when a sibling already has the name. */
+export function renameUnit(db: Database, actor: Actor, id: number, newName: string): UnitRow {
   const name = tidyText(newName);
   if (!name) throw new AppError("invalid_input", { field: "name" });
   return db.sql.transaction(() => {
     const unit = getUnit(db, id);
+    assertActorCan(db, actor, "administer", unit.id);
     const nameKey = foldVietnamese(name);
     const clash = db.sql.get(
       `SELECT 1 FROM Unit WHERE id != ? AND organisationId = ? AND nameKey = ? AND (parentId = ? OR (parentId IS NULL AND ? IS NULL))`,
@@ -116,21 +126,25 @@ export function renameUnit(db: Database, id: number, newName: string): UnitRow {
   });
 }
 
-/** Sets the level label ("Xã", "Chi hội"…). */
-export function setLevelLabel(db: Database, id: number, label: string): void {
+/** Sets the level label ("Xã", "Chi hội"…); administer on the unit. Throws forbidden. */
+export function setLevelLabel(db: Database, actor: Actor, id: number, label: string): void {
   getUnit(db, id);
+  assertActorCan(db, actor, "administer", id);
   db.sql.run(`UPDATE Unit SET levelLabel = ? WHERE id = ?`, tidyText(label), id);
 }
 
 /**
  * Moves a unit (with its subtree) under a new parent of the same organisation. Throws unit_cycle
  * when the new parent is inside the moved subtree, unit_root_move for a root, conflict when the
- * new parent already has a unit of that name.
+ * new parent already has a unit of that name, forbidden unless the actor administers both the
+ * unit's current parent and the new one.
  */
-export function moveUnit(db: Database, id: number, newParentId: number): UnitRow {
+export function moveUnit(db: Database, actor: Actor, id: number, newParentId: number): UnitRow {
   return db.sql.transaction(() => {
     const unit = getUnit(db, id);
     const target = getUnit(db, newParentId);
+    if (unit.parentId !== null) assertActorCan(db, actor, "administer", unit.parentId);
+    assertActorCan(db, actor, "administer", target.id);
     if (unit.parentId === null) throw new AppError("unit_root_move", { unit: unit.name });
     if (target.path.startsWith(unit.path)) throw new AppError("unit_cycle", { unit: unit.name, parent: target.name });
     if (target.organisationId !== unit.organisationId) throw new AppError("forbidden", { what: "organisation" });

@@ -33,7 +33,7 @@ export function createWebSession(db: Database, personId: number, now: Date, user
   const csrfToken = randomBytes(24).toString("base64url");
   const at = now.getTime();
   const id = db.sql.run(
-    `INSERT INTO WebSession (tokenHash, personId, csrfToken, createdAt, lastSeenAt, expiresAt, userAgent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO AdminSession (tokenHash, personId, csrfToken, createdAt, lastSeenAt, expiresAt, userAgent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     hash(token), personId, csrfToken, at, at, at + sessionAbsoluteMs, userAgent?.slice(0, 200) ?? null,
   ).lastInsertRowid;
   return { token, session: { id, personId, csrfToken, createdAt: at, lastSeenAt: at, expiresAt: at + sessionAbsoluteMs } };
@@ -47,24 +47,24 @@ export function resumeWebSession(db: Database, token: string | undefined, now: D
   if (!token || !/^[A-Za-z0-9_-]{20,64}$/.test(token)) return undefined;
   const at = now.getTime();
   const row = db.sql.get<WebSession & { endedAt: number | null }>(
-    `SELECT id, personId, csrfToken, createdAt, lastSeenAt, expiresAt, endedAt FROM WebSession WHERE tokenHash = ?`,
+    `SELECT id, personId, csrfToken, createdAt, lastSeenAt, expiresAt, endedAt FROM AdminSession WHERE tokenHash = ?`,
     hash(token),
   );
   if (!row || row.endedAt !== null || row.expiresAt <= at || row.lastSeenAt + sessionIdleMs <= at) return undefined;
   if (!hasWorkplaceRights(db, row.personId)) return undefined;
-  if (at - row.lastSeenAt >= touchEveryMs) db.sql.run(`UPDATE WebSession SET lastSeenAt = ? WHERE id = ?`, at, row.id);
+  if (at - row.lastSeenAt >= touchEveryMs) db.sql.run(`UPDATE AdminSession SET lastSeenAt = ? WHERE id = ?`, at, row.id);
   const { endedAt: _ended, ...session } = row;
   return { ...session, lastSeenAt: Math.max(row.lastSeenAt, at) };
 }
 
 /** Ends one session (sign out). */
 export function endWebSession(db: Database, sessionId: number, now: Date): void {
-  db.sql.run(`UPDATE WebSession SET endedAt = ? WHERE id = ? AND endedAt IS NULL`, now.getTime(), sessionId);
+  db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE id = ? AND endedAt IS NULL`, now.getTime(), sessionId);
 }
 
 /** Ends every session of a person (sign out everywhere). Returns how many it ended (expired ones included). */
 export function endAllWebSessions(db: Database, personId: number, now: Date): number {
-  const ended = db.sql.run(`UPDATE WebSession SET endedAt = ? WHERE personId = ? AND endedAt IS NULL`, now.getTime(), personId).changes;
+  const ended = db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE personId = ? AND endedAt IS NULL`, now.getTime(), personId).changes;
   recordAudit(db, { actorPersonId: personId, source: "web", action: "web.sign_out_everywhere", entityType: "Person", entityId: personId, detail: { sessions: ended } }, now);
   return ended;
 }

@@ -312,7 +312,7 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
       const name = db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId)?.fullName ?? "";
       return rightsPage(c, { ok: done ? t("admin.rights_revoked", { name, role: t(`admin.role_${role}`), unit: getUnit(db, id(form.unitId)).name }) : t("admin.rights_nothing") });
     } catch (e) {
-      if (isAppError(e)) return rightsPage(c, { error: e.code === "conflict" ? t("admin.rights_last_admin") : errorText(t, e) }, httpStatusOf(e.code));
+      if (isAppError(e)) return rightsPage(c, { error: errorText(t, e) }, httpStatusOf(e.code));
       if (e instanceof Error && e.message === "role") return rightsPage(c, { error: t("admin.rights_bad_role") }, 400);
       throw e;
     }

@@ -229,7 +229,7 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     const signed = c.get("signedIn");
     const t = c.get("t");
     const open = db.sql.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM WebSession WHERE personId = ? AND endedAt IS NULL AND expiresAt > ?`,
+      `SELECT COUNT(*) AS n FROM AdminSession WHERE personId = ? AND endedAt IS NULL AND expiresAt > ?`,
       signed.session.personId, now().getTime(),
     )!.n;
     return c.html(

@@ -11,6 +11,7 @@ import type { Channel } from "../../channels/channel.ts";
 import type { Translate } from "../../lib/i18n.ts";
 import { formatDate } from "../../lib/zoned-time.ts";
 import { can } from "../../domain/access/access-scope.ts";
+import { personActor } from "../../domain/access/actor.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
 import { ensureLinkCodes, type UnitCodeRow } from "../../domain/linking/link-service.ts";
 import { getUnit } from "../../domain/units/unit-service.ts";
@@ -77,7 +78,7 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
     } catch {
       return undefined;
     }
-    const rows = ensureLinkCodes(db, unitId, { ttlDays: options.linkCodeTtlDays, now: now(), unlinkedOnly: c.req.query("all") !== "1" }).slice(0, maxSlips);
+    const rows = ensureLinkCodes(db, personActor(personId, "web"), unitId, { ttlDays: options.linkCodeTtlDays, now: now(), unlinkedOnly: c.req.query("all") !== "1" }).slice(0, maxSlips);
     recordAudit(db, { actorPersonId: personId, source: "web", action: "codes.print", entityType: "Unit", entityId: unitId, detail: { count: rows.length } }, now());
     return { unitName: getUnit(db, unitId).name, rows };
   };

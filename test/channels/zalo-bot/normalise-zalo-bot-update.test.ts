@@ -99,6 +99,33 @@ describe("normaliseZaloBotUpdate", () => {
     expect(normalise(bare("message.text.received", { ...sampleMessage, from: { id: 42, display_name: { first: "x" } } }))!.sender).toEqual({ id: "42" });
   });
 
+  it("should read the sender's name from first_name (and last_name) when there is no display name", () => {
+    expect(normalise(bare("message.text.received", { ...sampleMessage, from: { id: "u1", first_name: "Bình" } }))!.sender).toEqual({ id: "u1", name: "Bình" });
+    expect(normalise(bare("message.text.received", { ...sampleMessage, from: { id: "u1", first_name: " Lê ", last_name: "Bình" } }))!.sender).toEqual({ id: "u1", name: "Lê Bình" });
+    expect(normalise(bare("message.text.received", { ...sampleMessage, from: { id: "u1", display_name: "Ted", first_name: "Bình" } }))!.sender).toEqual({ id: "u1", name: "Ted" });
+  });
+
+  it("should treat a link message as text carrying the link", () => {
+    const link = "https://hoi.example.vn/lich-hop";
+    const only = normalise(bare("message.link.received", { ...sampleMessage, text: undefined, url: link }))!;
+    expect(only).toMatchObject({ kind: "text", text: link });
+    const said = normalise(bare("message.link.received", { ...sampleMessage, text: "Lịch họp đây", url: link }))!;
+    expect(said).toMatchObject({ kind: "text", text: `Lịch họp đây\n${link}` });
+    // The link already in the text is not repeated; a bare body with only a url is a link too.
+    expect(normalise(bare("message.link.received", { ...sampleMessage, text: `xem ${link}`, url: link }))!.text).toBe(`xem ${link}`);
+    expect(normalise({ message: { ...sampleMessage, text: undefined, url: link } })).toMatchObject({ kind: "text", text: link });
+    // A link event with nothing to read is unsupported, not empty text.
+    expect(normalise(bare("message.link.received", { ...sampleMessage, text: undefined }))!.kind).toBe("unsupported");
+  });
+
+  it("should take an unsupported message that carries no message object, so the member gets an answer", () => {
+    const m = normalise({ ok: true, result: { event_name: "message.unsupported.received", from: { id: "u7", display_name: "Bé Na" }, chat: { id: "u7", chat_type: "PRIVATE" }, message_id: "m-77", date: 1750316131 } });
+    expect(m).toMatchObject({ kind: "unsupported", chatId: "u7", chatType: "private", sender: { id: "u7", name: "Bé Na" }, eventId: "u7:m-77", at: new Date(1750316131000) });
+    // Only a sender: the private chat with them.
+    expect(normalise({ event_name: "message.unsupported.received", sender: { id: "u8" } })).toMatchObject({ kind: "unsupported", chatId: "u8", sender: { id: "u8" } });
+    expect(normalise({ event_name: "message.unsupported.received" })).toBeNull();
+  });
+
   it("should map GROUP to a group chat that is not addressed to the bot", () => {
     const m = normalise(bare("message.text.received", { ...sampleMessage, chat: { id: "g1", chat_type: "GROUP" } }))!;
     expect(m).toMatchObject({ chatId: "g1", chatType: "group", addressedToBot: false });

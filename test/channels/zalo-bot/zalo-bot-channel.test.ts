@@ -284,7 +284,38 @@ describe("ZaloBotChannel webhook", () => {
     expect((await post(app, body)).status).toBe(503);
   });
 
+  it("should retry setWebhook with growing waits until Zalo accepts it, and say so in status()", async () => {
+    const app = new Hono();
+    fake.failNext("setWebhook", "network", 2);
+    fake.failNext("setWebhook", { error_code: 500, description: "Internal Server Error" });
+    const ch = webhookChannel(app, { retryBaseMs: 5, webhookRetryMaxMs: 40 });
+    await ch.start(async () => undefined);
+    expect(ch.status()).toMatchObject({ mode: "webhook", state: "webhook_pending", failures: 1 });
+    expect(ch.status().lastError).not.toContain(fake.token);
+    await fake.waitFor(() => ch.status().state === "webhook_set", 5000, "webhook set");
+    expect(fake.callsOf("setWebhook")).toHaveLength(4);
+    expect(ch.status()).toMatchObject({ state: "webhook_set", failures: 3, lastError: null });
+    expect(fake.webhook?.url).toBe("https://chihoi.example/zalo-bot/webhook");
+    await ch.stop();
+    expect(ch.status().state).toBe("stopped");
+  });
+
+  it("should stop retrying setWebhook when stopped", async () => {
+    const app = new Hono();
+    fake.failNext("setWebhook", { error_code: 500, description: "Internal Server Error" }, 1000);
+    const ch = webhookChannel(app, { retryBaseMs: 5, webhookRetryMaxMs: 10 });
+    await ch.start(async () => undefined);
+    await fake.waitFor(() => fake.callsOf("setWebhook").length >= 3, 5000, "retries");
+    await ch.stop();
+    const count = fake.callsOf("setWebhook").length;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.callsOf("setWebhook")).toHaveLength(count);
+  });
+
   it("should take deliveries from the platform over real HTTP with the secret header", async () => {
+    await fake.stop();
+    fake = new FakeZaloBotServer({ allowHttpWebhook: true }); // the local web server speaks http
+    await fake.start();
     web = createWebServer({ host: "127.0.0.1", port: 0, locale: "vi", demo: false });
     const { received, handler } = recorder();
     await web.listen();

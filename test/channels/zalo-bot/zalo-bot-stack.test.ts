@@ -2,6 +2,7 @@
  * The Zalo Bot channel with the real chat stack: a throwaway database, the real Inbox,
  * conversation and DeliveryEngine, the channel long-polling the local fake platform.
  */
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeZaloBotServer } from "../../fakes/zalo-bot-server.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
@@ -29,7 +30,7 @@ beforeEach(async () => {
   db = await createTestDatabase();
   const tree = buildTree(db);
   const person = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(db, person.id, tree.branchA1.id, "member");
+  addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
   code = issueLinkCode(db, person.id).code;
 
   engine = new DeliveryEngine(db, {
@@ -75,7 +76,7 @@ describe("Zalo Bot channel with the real chat stack", () => {
     const update = fake.userSendsText(stranger, "tôi là hội viên mới");
     await fake.waitForSent(1, 10_000, stranger.id);
     expect(fake.sent(stranger.id).map((s) => s.text)).toEqual([t("chat.stranger")]);
-    expect(t("chat.stranger")).toContain("DK 123456");
+    expect(t("chat.stranger")).toContain("DK 1234 5678 9012");
     expect(inboundRows(stranger.id)).toEqual([{ kind: "text", text: "tôi là hội viên mới", platformEventId: `${stranger.id}:${update.message.message_id}`, status: "handled" }]);
   });
 
@@ -112,6 +113,20 @@ describe("Zalo Bot channel with the real chat stack", () => {
     await fake.waitForSent(2, 10_000, member.id);
     expect(fake.sent(member.id)[1]!.text).toBe(t("chat.non_text"));
     expect(inboundRows(member.id).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["photo", "giấy mời"]]);
+  });
+
+  it("should answer an unsupported message that comes without a message object, and a link as text", async () => {
+    const member = { id: "a1b2c3d4e5f6a7b8c9d0", name: "An" };
+    fake.userSendsText(member, `DK ${code}`);
+    await fake.waitForSent(1, 10_000, member.id);
+    // What Zalo sends for a protected user's content: the event, the sender and the chat, no message.
+    fake.pushUpdate({ event_name: "message.unsupported.received", from: { id: member.id, first_name: "An" }, chat: { id: member.id, chat_type: "PRIVATE" }, message_id: "u-1", date: Date.now() });
+    await fake.waitForSent(2, 10_000, member.id);
+    expect(fake.sent(member.id)[1]!.text).toBe(t("chat.non_text"));
+    fake.pushUpdate({ event_name: "message.link.received", message: { from: { id: member.id, first_name: "An" }, chat: { id: member.id, chat_type: "PRIVATE" }, message_id: "l-1", date: Date.now(), url: "https://hoi.example.vn/lich" } });
+    await drained();
+    expect(inboundRows(member.id).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["unsupported", null], ["text", "https://hoi.example.vn/lich"]]);
+    expect(fake.sent(member.id).filter((s) => s.text === t("chat.non_text"))).toHaveLength(1);
   });
 
   it("should mark a member who blocked the bot unreachable instead of retrying", async () => {

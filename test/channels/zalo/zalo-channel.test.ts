@@ -1,8 +1,7 @@
 /**
- * The supervisor and the send path of ZaloChannel, with an in-memory stand-in for the zca-js API
- * (the real API against a fake server is covered by zalo-contract.test.ts).
+ * The supervisor and the send path of ZaloChannel, driving the real zca-js `API` and `Listener`
+ * against the fake Zalo (encrypted WebSocket frames, fake REST fetch): nothing logs in to Zalo.
  */
-import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../../src/lib/logger.ts";
@@ -13,6 +12,7 @@ import {
 import { loadCredentials, saveCredentials, writeZaloStatus, type ZaloCredentials } from "../../../src/channels/zalo/credential-store.ts";
 import { zca } from "../../../src/channels/zalo/normalise-zalo-event.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { FakeZaloServer, createFakeZaloApi, createFakeZaloFetch, rawMessage, type FakeZaloFetch } from "../../fakes/zalo-ws-server.ts";
 
 const key = "channel-test-key-0123456789";
 const creds: ZaloCredentials = {
@@ -22,52 +22,6 @@ const creds: ZaloCredentials = {
 };
 const config = { credentialsKey: key, sendIntervalMs: 3000, newRecipientsPerHour: 60 };
 const timing = { backoffBaseMs: 2, backoffMaxMs: 10, connectTimeoutMs: 5_000, credentialsWatchMs: 10, maxLoginFailures: 3, keepWarmMs: 3_600_000 };
-
-/** Just enough of zca-js's API: a listener that "connects" on start, and recorded sends. */
-class FakeApi {
-  readonly listener = Object.assign(new EventEmitter(), {
-    started: 0,
-    historyRequests: [] as number[],
-    start: () => {
-      this.listener.started++;
-      setImmediate(() => {
-        this.listener.emit("connected");
-        this.listener.emit("cipher_key", "k");
-      });
-    },
-    stop: vi.fn(),
-    requestOldMessages: (type: number) => {
-      this.listener.historyRequests.push(type);
-    },
-  });
-  readonly sent: { content: { msg: string; mentions?: unknown[]; urgency?: number; quote?: unknown }; threadId: string; type: number }[] = [];
-  sendError?: unknown;
-  cookieValue = "SECRET-cookie-v1";
-  keepAlive = vi.fn(async () => ({}));
-  sendMessage = vi.fn(async (content: FakeApi["sent"][number]["content"], threadId: string, type: number) => {
-    if (this.sendError) {
-      const e = this.sendError;
-      this.sendError = undefined;
-      throw e;
-    }
-    this.sent.push({ content, threadId, type });
-    return { message: { msgId: `m${this.sent.length}` }, attachment: [] };
-  });
-  getOwnId = () => "100";
-  getContext = () => ({
-    cookie: { toJSON: () => ({ cookies: [{ key: "zpw_sek", value: this.cookieValue, domain: "chat.zalo.me", path: "/" }] }) },
-    imei: creds.imei,
-    userAgent: creds.userAgent,
-    language: "vi",
-  });
-  asApi(): ZaloApi {
-    return this as unknown as ZaloApi;
-  }
-}
-
-function dmEvent(msgId: string, fields: Record<string, unknown> = {}) {
-  return new zca.UserMessage("100", { msgId, cliMsgId: msgId, msgType: "webchat", uidFrom: "200", idTo: "0", dName: "An", ts: String(Date.now()), content: "có mặt", ...fields } as never);
-}
 
 function captureLogger() {
   let text = "";
@@ -81,16 +35,28 @@ function captureLogger() {
 }
 
 let db: TestDatabase;
+let server: FakeZaloServer;
+let wsUrl: string;
+let fake: FakeZaloFetch;
 let channel: ZaloChannel | undefined;
 
 beforeEach(async () => {
   db = await createTestDatabase();
+  server = new FakeZaloServer();
+  wsUrl = await server.start();
+  fake = createFakeZaloFetch();
 });
 afterEach(async () => {
   await channel?.stop();
   channel = undefined;
+  await server.stop();
   await db.destroy();
 });
+
+/** Logs in the way the fake allows: a real API on the credentials it is given. */
+function realApi(c: ZaloCredentials): ZaloApi {
+  return createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: "100" });
+}
 
 function makeChannel(extra: Partial<ZaloChannelOptions>) {
   const notifyAdmins = vi.fn(async (_text: string) => {});
@@ -100,20 +66,24 @@ function makeChannel(extra: Partial<ZaloChannelOptions>) {
 
 async function online(extra: Partial<ZaloChannelOptions> = {}, received: InboundMessage[] = []) {
   saveCredentials(db, key, creds);
-  const api = new FakeApi();
-  const apiFactory = vi.fn(async (_c: ZaloCredentials) => api.asApi());
+  const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
   const made = makeChannel({ apiFactory, ...extra });
   await made.channel.start(async (m) => {
     received.push(m);
   });
   await vi.waitFor(() => expect(made.channel.status().state).toBe("online"));
-  return { ...made, api, apiFactory, received };
+  await server.until(() => server.caughtUp());
+  return { ...made, apiFactory, received };
+}
+
+/** The texts the account sent, in order (decrypted from the fake REST calls). */
+function sentTexts(): { path: string; params: Record<string, unknown> }[] {
+  return fake.calls.filter((c) => c.method === "POST" && /\/api\/(message|group)\/(sms|sendmsg|mention|quote)$/.test(c.path)).map((c) => ({ path: c.path, params: c.params ?? {} }));
 }
 
 describe("ZaloChannel supervisor", () => {
   it("should record needs_login and tell the admins when no login is stored, then resume once one is", async () => {
-    const api = new FakeApi();
-    const apiFactory = vi.fn(async (_c: ZaloCredentials) => api.asApi());
+    const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
     const { channel, notifyAdmins } = makeChannel({ apiFactory, alertText: (a) => `ALERT ${a.kind} ${"reason" in a ? a.reason : ""}` });
     await channel.start(async () => {});
     await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"));
@@ -125,12 +95,13 @@ describe("ZaloChannel supervisor", () => {
     await vi.waitFor(() => expect(channel.status().state).toBe("online"));
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
+    expect(server.connections).toHaveLength(1);
   });
 
   it("should treat undecryptable credentials as needs_login without logging secrets", async () => {
     saveCredentials(db, "the-old-key-that-was-replaced", creds);
     const log = captureLogger();
-    const apiFactory = vi.fn(async () => new FakeApi().asApi());
+    const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
     const alerts: ZaloAlert[] = [];
     const { channel, notifyAdmins } = makeChannel({ apiFactory, logger: log.logger, alertText: (a) => (alerts.push(a), "alert") });
     await channel.start(async () => {});
@@ -161,11 +132,10 @@ describe("ZaloChannel supervisor", () => {
 
   it("should keep retrying through network failures, which are not the login's fault", async () => {
     saveCredentials(db, key, creds);
-    const api = new FakeApi();
     let calls = 0;
-    const apiFactory = vi.fn(async (): Promise<ZaloApi> => {
+    const apiFactory = vi.fn(async (c: ZaloCredentials): Promise<ZaloApi> => {
       if (++calls <= 5) throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
-      return api.asApi();
+      return realApi(c);
     });
     const { channel, notifyAdmins } = makeChannel({ apiFactory });
     await channel.start(async () => {});
@@ -174,30 +144,39 @@ describe("ZaloChannel supervisor", () => {
     expect(notifyAdmins).not.toHaveBeenCalled();
   });
 
-  it("should log in again from the latest stored credentials after a close", async () => {
-    const { api, apiFactory } = await online();
-    await vi.waitFor(() => expect(api.listener.historyRequests).toEqual([zca.ThreadType.User, zca.ThreadType.Group]));
+  it("should log in again from the latest stored credentials after a session error, and only then", async () => {
+    const { apiFactory } = await online();
     saveCredentials(db, key, { ...creds, cookie: [{ key: "zpw_sek", value: "SECRET-cookie-v2", domain: "chat.zalo.me", path: "/" }] });
-    api.listener.emit("closed", 1006, "");
+    server.close(1006);
+    await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
+    expect(apiFactory).toHaveBeenCalledTimes(1); // a close is not a reason to log in
+
+    fake.failNext("/api/message/sms", 102, "The session key was improperly submitted or has reached its timeout");
+    await expect(channel!.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "transient", options: { errorCode: 102 } });
     await vi.waitFor(() => expect(apiFactory).toHaveBeenCalledTimes(2));
     expect(JSON.stringify(apiFactory.mock.calls[1]![0])).toContain("SECRET-cookie-v2");
-    await vi.waitFor(() => expect(api.listener.historyRequests).toHaveLength(4));
+    await server.until(() => server.connections.length === 3 && server.caughtUp(server.connections[2]));
+    expect(server.connections[2]!.cookie).toContain("SECRET-cookie-v2");
+    // The old socket was closed before the new one opened: Zalo never sees two.
+    expect(server.connections[1]!.closedAt).not.toBeNull();
+    expect(server.connections[1]!.closedAt!).toBeLessThanOrEqual(server.connections[2]!.openedAt);
+    expect(server.duplicates).toBe(0);
   });
 
   it("should stop promptly: no reconnect after stop()", async () => {
-    const { channel, api, apiFactory } = await online();
+    const { channel, apiFactory } = await online();
     await channel.stop();
-    api.listener.emit("closed", 1006, "");
     await new Promise((r) => setTimeout(r, 40));
     expect(apiFactory).toHaveBeenCalledTimes(1);
-    expect(api.listener.stop).toHaveBeenCalled();
+    expect(server.connections).toHaveLength(1);
+    expect(server.connections[0]!.closeCode).toBe(1000);
     expect(channel.status().state).toBe("stopped");
   });
 
   it("should keep the session warm and save renewed cookies only when they changed", async () => {
-    const { api } = await online({ timing: { ...timing, keepWarmMs: 5 } });
-    await vi.waitFor(() => expect(api.keepAlive.mock.calls.length).toBeGreaterThanOrEqual(1));
-    api.cookieValue = "SECRET-cookie-warm";
+    await online({ timing: { ...timing, keepWarmMs: 5 } });
+    fake.setCookieNext("zpw_sek=SECRET-cookie-warm; Domain=chat.zalo.me; Path=/");
+    await vi.waitFor(() => expect(fake.calls.filter((c) => c.path.endsWith("/keepalive")).length).toBeGreaterThanOrEqual(1));
     await vi.waitFor(() => expect(JSON.stringify(loadCredentials(db, key))).toContain("SECRET-cookie-warm"));
   });
 });
@@ -205,11 +184,14 @@ describe("ZaloChannel supervisor", () => {
 describe("ZaloChannel inbound", () => {
   it("should log listener errors without the socket they carry (its headers hold the cookies)", async () => {
     const log = captureLogger();
-    const { api } = await online({ logger: log.logger });
-    api.listener.emit("error", { type: "error", message: "connect ECONNREFUSED", target: { _req: { _header: "GET / HTTP/1.1\r\ncookie: zpw_sek=SECRET-cookie-v1\r\n" } } });
-    api.listener.emit("error", new Error("Invalid header"));
-    await vi.waitFor(() => expect(log.text()).toContain("Invalid header"));
-    expect(log.text()).toContain("connect ECONNREFUSED");
+    await online({ logger: log.logger });
+    server.pushUndecryptable();
+    server.pushGarbage();
+    await vi.waitFor(() => expect(log.text().match(/Zalo listener error/g)?.length).toBe(2));
+    server.rejectUpgrades = 401;
+    server.close(1006);
+    await server.until(() => server.rejected >= 1);
+    await vi.waitFor(() => expect(log.text()).toContain("401"));
     for (const secret of ["SECRET-cookie-v1", "SECRET-imei-777", key]) expect(log.text()).not.toContain(secret);
   });
 
@@ -217,8 +199,7 @@ describe("ZaloChannel inbound", () => {
     const received: InboundMessage[] = [];
     let first = true;
     saveCredentials(db, key, creds);
-    const api = new FakeApi();
-    const { channel } = makeChannel({ apiFactory: async () => api.asApi() });
+    const { channel } = makeChannel({ apiFactory: async (c) => realApi(c) });
     await channel.start(async (m) => {
       if (first) {
         first = false;
@@ -227,21 +208,21 @@ describe("ZaloChannel inbound", () => {
       received.push(m);
     });
     await vi.waitFor(() => expect(channel.status().state).toBe("online"));
-    api.listener.emit("message", dmEvent("1"));
-    api.listener.emit("message", { type: 0, data: null });
-    api.listener.emit("undo", new zca.Undo("100", { msgId: "9", uidFrom: "200", idTo: "0", content: { deleteMsg: 1 } } as never, false));
-    api.listener.emit("message", dmEvent("2"));
-    api.listener.emit("message", dmEvent("2"));
+    await server.until(() => server.caughtUp());
+    server.sendDirect(rawMessage({ msgId: "1" }));
+    server.sendDirect(rawMessage({ msgId: "9", content: { deleteMsg: 1 } }));
+    server.sendDirect(rawMessage({ msgId: "2" }));
+    server.sendDirect(rawMessage({ msgId: "2" }));
     await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["2"]));
-    // The one that failed is not marked seen: history brings it again.
-    api.listener.emit("old_messages", [dmEvent("1"), dmEvent("2")], zca.ThreadType.User);
+    // The one that failed is not marked seen: the history after the next connection brings it again.
+    server.close(1006);
     await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["2", "1"]));
   });
 
   it("should not replay history from before the service last saw an event", async () => {
     writeZaloStatus(db, { lastEventAt: Date.now() - 60 * 60_000 });
-    const { api, received, channel } = await online();
-    api.listener.emit("old_messages", [dmEvent("old", { ts: String(Date.now() - 3 * 60 * 60_000) }), dmEvent("missed", { ts: String(Date.now() - 30 * 60_000) })], 0);
+    server.history.user = [rawMessage({ msgId: "old", ts: String(Date.now() - 3 * 60 * 60_000) }), rawMessage({ msgId: "missed", ts: String(Date.now() - 30 * 60_000) })];
+    const { received, channel } = await online();
     await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["missed"]));
     expect(channel.status().lastEventAt).not.toBeNull();
   });
@@ -249,25 +230,28 @@ describe("ZaloChannel inbound", () => {
 
 describe("ZaloChannel.send", () => {
   it("should split long text, mention everyone only in groups, and return every message id", async () => {
-    const { api, channel } = await online();
+    const { channel } = await online();
     const long = `${"Nội dung ".repeat(300)}`.trim();
     const r = await channel.send({ chatId: "g-1", chatType: "group" }, { text: withMentionAll(long) });
-    expect(api.sent.length).toBe(2);
-    expect(r.messageIds).toEqual(["m1", "m2"]);
-    expect(api.sent.every((s) => s.content.msg.length <= 2000 && s.type === zca.ThreadType.Group)).toBe(true);
-    expect(api.sent[0]!.content).toMatchObject({ mentions: [{ pos: 0, uid: "-1", len: mentionAllPrefix.length }], urgency: zca.Urgency.Important });
-    expect(api.sent[1]!.content.mentions).toBeUndefined();
+    const sent = sentTexts();
+    expect(sent.length).toBe(2);
+    expect(r.messageIds).toHaveLength(2);
+    expect(sent.every((s) => String(s.params.message).length <= 2000 && s.params.grid === "g-1")).toBe(true);
+    expect(sent[0]!.path).toMatch(/\/api\/group\/mention$/);
+    expect(JSON.parse(String(sent[0]!.params.mentionInfo))).toEqual([{ pos: 0, uid: "-1", len: mentionAllPrefix.length, type: 1 }]);
+    expect(sent[1]!.params.mentionInfo).toBeUndefined();
 
     await channel.send({ chatId: "200", chatType: "private" }, { text: `${mentionAllPrefix} Họp 19:30` });
-    expect(api.sent[2]).toMatchObject({ content: { msg: "Họp 19:30" }, threadId: "200", type: zca.ThreadType.User });
-    expect(api.sent[2]!.content.mentions).toBeUndefined();
+    const dm = sentTexts()[2]!;
+    expect(dm.path).toMatch(/\/api\/message\/sms$/);
+    expect(dm.params).toMatchObject({ message: "Họp 19:30", toid: "200" });
   });
 
-  it("should log in again after a session error while sending", async () => {
-    const { api, apiFactory, channel } = await online();
-    api.sendError = new zca.ZaloApiError("The session key was improperly submitted or has reached its timeout", 102);
-    await expect(channel.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "transient", options: { errorCode: 102 } });
-    await vi.waitFor(() => expect(apiFactory).toHaveBeenCalledTimes(2));
+  it("should keep sending while the socket is down between two connections", async () => {
+    const { channel } = await online({ timing: { ...timing, backoffBaseMs: 60_000, backoffMaxMs: 60_000 } });
+    server.close(1006);
+    await vi.waitFor(() => expect(channel.status().state).toBe("connecting"));
+    await expect(channel.send({ chatId: "200", chatType: "private" }, { text: "Nhắc họp" })).resolves.toMatchObject({ messageIds: [expect.any(String)] });
   });
 });
 

@@ -131,22 +131,62 @@ describe("ZaloChannel with a real zca-js API", () => {
     for (const secret of [cookieSecret, "sek-RENEWED-value", imei, key, fake.secretKey]) expect(output).not.toContain(secret);
   });
 
-  it("should reconnect after close 1006 with the latest credentials and replay missed history once", async () => {
+  it("should catch up after a close: the listener restarts on the live session and replays missed history once", async () => {
     const { apiFactory } = await startChannel();
-    await server.until(() => historyRequested());
-    server.pushDirect(rawMessage({ msgId: "8001", content: "có mặt" }));
+    await server.until(() => server.caughtUp());
+    server.sendDirect(rawMessage({ msgId: "8001", content: "có mặt" }));
     await vi.waitFor(() => expect(received).toHaveLength(1));
-    // Cookies renewed during the session are what the next login uses.
+    // Zalo renews a cookie in a REST answer: the next socket presents it, like a browser would.
     fake.setCookieNext("zpw_sek=sek-NEXT-value; Domain=chat.zalo.me; Path=/");
     await channel!.send({ chatId: "200", chatType: "private" }, { text: "ok" });
 
-    server.history.user = [rawMessage({ msgId: "8001", content: "có mặt" }), rawMessage({ msgId: "8002", content: "vắng" })];
     server.close(1006);
-    await server.until(() => server.connections.length === 2 && historyRequested(server.connections[1]));
+    await server.until(() => server.open === undefined);
+    expect(server.sendDirect(rawMessage({ msgId: "8002", content: "vắng" }))).toBe(false); // while the socket is down
+    await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
     await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["8001", "8002"]));
 
-    expect(apiFactory).toHaveBeenCalledTimes(2);
+    // No new login: the same session opened the second socket, with the renewed cookie.
+    expect(apiFactory).toHaveBeenCalledTimes(1);
+    expect(server.connections[0]!.cookie).toContain(`zpw_sek=${cookieSecret}`);
     expect(server.connections[1]!.cookie).toContain("zpw_sek=sek-NEXT-value");
+    await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
+  });
+
+  it("should log in again only when the session expired: the socket is refused and a REST call says so", async () => {
+    let logins = 0;
+    const wsUrl = await server.start();
+    const apiFactory = vi.fn(async (c: ZaloCredentials) => {
+      logins++;
+      server.rejectUpgrades = null; // a fresh login gives a session Zalo accepts
+      return createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: ownUid });
+    });
+    channel = new ZaloChannel({ db, config, logger: createLogger("silent"), apiFactory, timing: { ...fastTiming, restartFailuresBeforeCheck: 3 }, random: () => 0.5 });
+    await channel.start(async (m) => void received.push(m));
+    await server.until(() => server.caughtUp());
+
+    server.rejectUpgrades = 401;
+    fake.failNext("/keepalive", 102, "The session key was improperly submitted or has reached its timeout");
+    server.close(1006);
+    await vi.waitFor(() => expect(logins).toBe(2));
+    // Three refused restarts, then one session check, then one login: not a login per close.
+    expect(server.rejected).toBe(3);
+    expect(fake.calls.filter((c) => c.path.endsWith("/keepalive"))).toHaveLength(1);
+    await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
+    await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
+  });
+
+  it("should keep restarting the listener without logging in while the network is down", async () => {
+    const { apiFactory } = await startChannel({ timing: { ...fastTiming, restartFailuresBeforeCheck: 2 } });
+    await server.until(() => server.caughtUp());
+    server.rejectUpgrades = 503;
+    server.close(1006);
+    await server.until(() => server.rejected >= 6);
+    // The session check answered fine: the session is good, the socket is the problem.
+    expect(fake.calls.filter((c) => c.path.endsWith("/keepalive")).length).toBeGreaterThanOrEqual(2);
+    server.rejectUpgrades = null;
+    await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
+    expect(apiFactory).toHaveBeenCalledTimes(1);
     await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
   });
 
@@ -154,14 +194,20 @@ describe("ZaloChannel with a real zca-js API", () => {
     ["the server closes with 3000", (s: FakeZaloServer) => s.close(3000)],
     ["the server announces a duplicate connection (cmd 3000)", (s: FakeZaloServer) => s.pushDuplicateConnection()],
     ["the server closes with 3003", (s: FakeZaloServer) => s.close(3003)],
-  ])("should stop and tell the admins once when %s", async (_name, takeOver) => {
-    const { apiFactory, notifyAdmins } = await startChannel();
-    takeOver(server);
+  ])("should retry a few times when %s, then stop and tell the admins once", async (_name, kick) => {
+    const { apiFactory, notifyAdmins } = await startChannel({ timing: { ...fastTiming, kickRetryDelaysMs: [10, 20, 40] } });
+    for (let i = 1; i <= 3; i++) {
+      await server.until(() => server.connections.length === i && server.caughtUp(server.connections[i - 1]));
+      kick(server);
+      await server.until(() => server.connections[i - 1]!.closedAt !== null);
+    }
+    await server.until(() => server.connections.length === 4 && server.caughtUp(server.connections[3]));
+    expect(notifyAdmins).not.toHaveBeenCalled();
+    kick(server); // the fourth kick in a row: someone else really holds the session
     await vi.waitFor(() => expect(channel!.status().state).toBe("taken_over"));
-    // Many backoff periods later there is still one login and one connection: no loop.
     await new Promise((r) => setTimeout(r, 150));
     expect(apiFactory).toHaveBeenCalledTimes(1);
-    expect(server.connections).toHaveLength(1);
+    expect(server.connections).toHaveLength(4);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
     expect(channel!.status().lastError).toMatch(/30\d\d/);
     // Sends wait in the outbox instead of failing.
@@ -169,7 +215,30 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.taken_over'`)).toBeDefined();
   });
 
-  it("should give up a stalled WebSocket handshake at the connect deadline and try again", async () => {
+  it("should forget a kick after an ordinary close: one 3003 after an unclean restart costs a short wait, not the channel", async () => {
+    const { notifyAdmins } = await startChannel({ timing: { ...fastTiming, kickRetryDelaysMs: [10] } });
+    for (let i = 1; i <= 4; i++) {
+      await server.until(() => server.connections.length === i && server.caughtUp(server.connections[i - 1]));
+      server.close(i % 2 ? 3003 : 1006);
+    }
+    await server.until(() => server.connections.length === 5 && server.caughtUp(server.connections[4]));
+    await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
+    expect(notifyAdmins).not.toHaveBeenCalled();
+  });
+
+  it("should close the socket cleanly on stop and wait until it is closed", async () => {
+    await startChannel();
+    await server.until(() => server.caughtUp());
+    const conn = server.current!;
+    await channel!.stop();
+    // Already closed when stop() resolves, with a proper close frame (not a dropped socket).
+    expect(conn.closedAt).not.toBeNull();
+    expect(conn.closeCode).toBe(1000);
+    expect(channel!.status().state).toBe("stopped");
+    channel = undefined;
+  });
+
+  it("should give up a stalled WebSocket handshake at the connect deadline and try again, without a new login", async () => {
     // A TCP server that accepts and never answers the upgrade.
     const sockets: Socket[] = [];
     const stall: Server = createServer((s) => sockets.push(s));
@@ -178,8 +247,9 @@ describe("ZaloChannel with a real zca-js API", () => {
     const apiFactory = vi.fn(async (c: ZaloCredentials) => createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: ownUid }));
     channel = new ZaloChannel({ db, config, logger: createLogger("silent"), apiFactory, timing: { ...fastTiming, connectTimeoutMs: 50 }, random: () => 0.5 });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(apiFactory.mock.calls.length).toBeGreaterThanOrEqual(2));
+    await vi.waitFor(() => expect(sockets.length).toBeGreaterThanOrEqual(2));
     expect(channel.status().lastError).toMatch(/no connection within/);
+    expect(apiFactory).toHaveBeenCalledTimes(1);
     await channel.stop();
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => stall.close(() => r()));

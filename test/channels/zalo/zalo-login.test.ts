@@ -4,7 +4,7 @@ import { deflateSync } from "node:zlib";
 import QRCode from "qrcode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  decodePngGray, importZaloCredentials, qrMatrixFromPng, renderQrMatrix, runZaloLogin, zaloStatusReport, type ZaloLoginOptions,
+  ZaloLoginError, decodePngGray, importZaloCredentials, qrMatrixFromPng, renderQrMatrix, runZaloLogin, zaloStatusReport, type ZaloLoginOptions,
 } from "../../../src/channels/zalo/zalo-login.ts";
 import { CredentialStoreError, loadCredentials, saveCredentials, writeZaloStatus } from "../../../src/channels/zalo/credential-store.ts";
 import { zca } from "../../../src/channels/zalo/normalise-zalo-event.ts";
@@ -114,6 +114,54 @@ describe("runZaloLogin", () => {
     expect(lines.join("\n")).not.toContain("SECRET");
     expect(zaloStatusReport(db, key).state).toBe("stopped");
     expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.login'`)).toBeDefined();
+  });
+});
+
+/**
+ * A fake of id.zalo.me's QR login pages for zca-js's real `Zalo.loginQR` (every request goes
+ * through the `polyfill` fetch): the login page, then the QR code, then the phone's answer.
+ */
+function fakeQrLoginFetch(png: Buffer, confirm: Record<string, unknown>): { fetch: typeof fetch; paths: string[] } {
+  const paths: string[] = [];
+  const fake = (async (input: string | URL | Request) => {
+    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+    if (url.hostname !== "id.zalo.me") throw new TypeError(`fetch failed: the fake does not serve ${url.hostname}`);
+    paths.push(url.pathname);
+    const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+    switch (url.pathname) {
+      case "/account":
+        return new Response(`<script src="https://stc-zlogin.zdn.vn/main-2.44.10.js"></script>`, { headers: { "content-type": "text/html" } });
+      case "/account/logininfo":
+      case "/account/verify-client":
+        return json({ error_code: 0, data: {} });
+      case "/account/authen/qr/generate":
+        return json({ error_code: 0, data: { code: "qr-code-1", image: `data:image/png;base64,${png.toString("base64")}`, token: "t", options: {} } });
+      case "/account/authen/qr/waiting-scan":
+        return json({ error_code: 0, data: { avatar: "", display_name: "Chi Hội" } });
+      case "/account/authen/qr/waiting-confirm":
+        return json(confirm);
+      default:
+        return json({ error_code: 404, error_message: "not found" });
+    }
+  }) as typeof fetch;
+  return { fetch: fake, paths };
+}
+
+describe("runZaloLogin with zca-js's real QR login", () => {
+  it("should say the login was declined on the phone, not that it was aborted", async () => {
+    const png = await QRCode.toBuffer("https://id.zalo.me/qr/test", { scale: 4 });
+    const fake = fakeQrLoginFetch(png, { error_code: -13, error_message: "declined" });
+    const zalo = new zca.Zalo({ checkUpdate: false, logging: false, selfListen: false, polyfill: fake.fetch });
+    const lines: string[] = [];
+    const qrPngPath = path.join(db.dir, "qr.png");
+    const t: NonNullable<ZaloLoginOptions["t"]> = (k, p) => `${k}${p ? JSON.stringify(p) : ""}`;
+    const error = await runZaloLogin({ db, key, out: (l) => lines.push(l), qrPngPath, zalo, t }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ZaloLoginError);
+    expect(error).toMatchObject({ reason: "declined", message: "cli.zalo_login_declined" });
+    expect(String((error as Error).message)).not.toMatch(/abort/i);
+    expect(fake.paths).toContain("/account/authen/qr/waiting-confirm");
+    expect(lines).toContain(`cli.zalo_login_scanned${JSON.stringify({ name: "Chi Hội" })}`);
+    expect(loadCredentials(db, key)).toBeNull();
   });
 });
 

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -16,14 +17,14 @@ afterEach(() => db.destroy());
 
 function person(name: string, unitId: number, role: "member" | "cadre" | "official" | "admin") {
   const p = createPerson(db, { fullName: name });
-  addMembership(db, p.id, unitId, role);
+  addMembership(db, systemActor(), p.id, unitId, role);
   return p.id;
 }
 
 describe("can", () => {
   it("should give a cadre rights over their branch and its sub-units only", () => {
     const cadre = person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
-    const team = createUnit(db, { parentId: tree.branchA1.id, name: "Tổ 1" });
+    const team = createUnit(db, systemActor(), { parentId: tree.branchA1.id, name: "Tổ 1" });
     expect(can(db, cadre, "manage_meetings", tree.branchA1.id)).toBe(true);
     expect(can(db, cadre, "manage_meetings", team.id)).toBe(true);
     expect(can(db, cadre, "manage_meetings", tree.branchA2.id)).toBe(false); // sibling
@@ -48,13 +49,13 @@ describe("can", () => {
 
   it("should follow a unit that is moved out of the scope", () => {
     const official = person("Trần Thị Quan", tree.communeA.id, "official");
-    moveUnit(db, tree.branchA2.id, tree.communeB.id);
+    moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
     expect(can(db, official, "read", tree.branchA2.id)).toBe(false);
   });
 
   it("should combine roles held in several units", () => {
     const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
-    addMembership(db, p, tree.communeB.id, "official");
+    addMembership(db, systemActor(), p, tree.communeB.id, "official");
     expect(can(db, p, "read", tree.branchB2.id)).toBe(true);
     expect(can(db, p, "read", tree.branchA2.id)).toBe(false);
   });
@@ -76,8 +77,8 @@ describe("assertCan", () => {
 describe("scopeRoots", () => {
   it("should keep only the top-most units", () => {
     const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
-    addMembership(db, p, tree.communeA.id, "official");
-    addMembership(db, p, tree.branchB1.id, "cadre");
+    addMembership(db, systemActor(), p, tree.communeA.id, "official");
+    addMembership(db, systemActor(), p, tree.branchB1.id, "cadre");
     expect(scopeRoots(db, p, "read").map((s) => s.unitId).sort()).toEqual([tree.communeA.id, tree.branchB1.id].sort());
   });
 

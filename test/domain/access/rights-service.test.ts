@@ -28,17 +28,20 @@ describe("grantRight", () => {
     expect(ctx.db.sql.all(`SELECT action, source FROM AuditLog WHERE action LIKE 'rights.%' ORDER BY id`)).toHaveLength(3);
   });
 
-  it("should let only admins of an ancestor grant and revoke, and never revoke an admin's own last admin right", () => {
+  it("should follow the appointment rules: officials appoint cadres below them, never their peers; nothing outside the scope", () => {
     const adminA = addTestPerson(ctx.db, ctx.tree.communeA.id, "Quản Trị Xã A", { role: "admin" });
     const officialA = addTestPerson(ctx.db, ctx.tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
     const input = { unitId: ctx.tree.branchB1.id, role: "cadre" as const, phone: "0977000222", fullName: "Ai Đó" };
     expect(codeOf(() => grantRight(ctx.db, adminA, input, now, "web"))).toBe("forbidden");
-    expect(codeOf(() => grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web"))).toBe("forbidden");
+    expect(ctx.db.sql.get(`SELECT 1 FROM Person WHERE phone = '0977000222'`)).toBeUndefined();
+    expect(grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web").status).toBe("granted");
+    expect(codeOf(() => grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.communeA.id, role: "official" }, now, "web"))).toBe("forbidden");
     expect(codeOf(() => grantRight(ctx.db, adminA, { ...input, unitId: ctx.tree.branchA1.id, phone: "12" }, now, "web"))).toBe("invalid_input");
     expect(codeOf(() => revokeRight(ctx.db, officialA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
-    expect(codeOf(() => revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("conflict");
-    expect(revokeRight(ctx.db, adminA, { personId: officialA, unitId: ctx.tree.communeA.id, role: "official" }, now, "web")).toBe(true);
-    expect(revokeRight(ctx.db, adminA, { personId: officialA, unitId: ctx.tree.communeA.id, role: "official" }, now, "web")).toBe(false);
+    expect(codeOf(() => revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
+    const cadre = ctx.db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = '0977000222'`)!.id;
+    expect(revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(true);
+    expect(revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(false);
     expect(listRights(ctx.db, { actorId: officialA })).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -170,7 +171,7 @@ describe("createDirective", () => {
     const official = person(tree.province.id, "Trần Tỉnh", { role: "official" });
     expect(code(() => createDirective(db, input(official, { summary: "" }), t0))).toBe("directive_summary_empty");
     expect(code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
-    const { id: other } = createOrganisation(db, { code: "ctn", name: "Đoàn Thanh niên" });
+    const { id: other } = createOrganisation(db, systemActor(), { code: "ctn", name: "Đoàn Thanh niên" });
     expect(errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
     expect(count("Directive")).toBe(0);
     expect(count("AuditLog")).toBe(0);
@@ -187,7 +188,7 @@ describe("getDirective", () => {
 describe("directiveAudience", () => {
   it("should list each person of the subtree once, sorted, whatever their roles", () => {
     const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
-    addMembership(db, cadre, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), cadre, tree.branchA1.id, "member");
     const a = person(tree.branchA1.id, "Hội viên A", { linked: false });
     const b = person(tree.branchA2.id, "Hội viên B");
     person(tree.branchB1.id, "Hội viên phường");
@@ -211,7 +212,7 @@ describe("directiveAudience", () => {
   it("should keep only the directive's organisation's units when it names one", () => {
     const official = person(tree.province.id, "Trần Tỉnh", { role: "official" });
     // A shared root: the youth union's commune chapter hangs under the same province unit.
-    const { id: youth } = createOrganisation(db, { code: "dtn", name: "Đoàn Thanh niên" });
+    const { id: youth } = createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
     const chapter = db.sql.run(
       `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, 'Đoàn xã', 'doan xa', '', 'tmp', 1, ?)`,
       youth, tree.province.id, t0.getTime(),
@@ -299,7 +300,7 @@ describe("sendDirective", () => {
 
   it("should send a person with several memberships in the subtree one copy", () => {
     const { cadre, a, d } = setup();
-    addMembership(db, a, tree.branchA2.id, "cadre");
+    addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
     expect(sendDirective(db, d.id, { now: at(1), byPersonId: cadre }).total).toBe(4);
     expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId = ?`, a)!.n).toBe(1);
   });

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -45,7 +46,7 @@ describe("readRates", () => {
   it("should count each copy at the reader's home unit and roll the counts up the tree", () => {
     const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
     const cadre = person(tree.communeA.id, "Cán bộ xã", { role: "cadre" });
-    addMembership(db, cadre, tree.branchA1.id, "member"); // home unit: the deeper branch
+    addMembership(db, systemActor(), cadre, tree.branchA1.id, "member"); // home unit: the deeper branch
     const a1 = [person(tree.branchA1.id, "A1a"), person(tree.branchA1.id, "A1b"), person(tree.branchA1.id, "A1c")];
     person(tree.branchA2.id, "A2a");
     const b1 = [person(tree.branchB1.id, "B1a"), person(tree.branchB1.id, "B1b")];
@@ -70,11 +71,11 @@ describe("readRates", () => {
   it("should count a person once, at their deepest unit, for a small subtree of a large audience as for the whole tree", () => {
     const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
     const twoBranches = person(tree.branchA1.id, "Hai chi hội");
-    addMembership(db, twoBranches, tree.branchA2.id, "member"); // same depth: the lower id, branch A1
+    addMembership(db, systemActor(), twoBranches, tree.branchA2.id, "member"); // same depth: the lower id, branch A1
     const twoRoles = person(tree.branchA2.id, "Hai vai trò");
-    addMembership(db, twoRoles, tree.branchA2.id, "cadre");
+    addMembership(db, systemActor(), twoRoles, tree.branchA2.id, "cadre");
     const communeAndBranch = person(tree.communeA.id, "Xã và chi hội");
-    addMembership(db, communeAndBranch, tree.branchA2.id, "member");
+    addMembership(db, systemActor(), communeAndBranch, tree.branchA2.id, "member");
     for (let i = 0; i < 20; i++) person(tree.branchB1.id, `Phường ${i}`);
     const d = send(official, tree.province.id, at(1));
     deliverAll(d);
@@ -114,7 +115,7 @@ describe("readRates", () => {
     const cadreA = person(tree.communeA.id, "Cán bộ xã A", { role: "cadre" });
     const cadreB = person(tree.communeB.id, "Cán bộ phường B", { role: "cadre" });
     const a = person(tree.branchA1.id, "A");
-    addMembership(db, a, tree.branchB1.id, "member"); // also in the other commune
+    addMembership(db, systemActor(), a, tree.branchB1.id, "member"); // also in the other commune
     const old = send(official, tree.province.id, at(0), "Cũ");
     const fromAbove = send(official, tree.province.id, at(60), "Tỉnh");
     const inside = send(cadreA, tree.branchA1.id, at(61), "Chi hội");

@@ -1,9 +1,14 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { addMembership, createPerson, getPerson } from "../../../src/domain/people/people-service.ts";
 import { ensureChatAccount, deliveryAccount, markUnreachable, getAccount } from "../../../src/domain/accounts/account-service.ts";
-import { ensureLinkCodes, issueLinkCode, linkByPhone, redeemLinkCode, unlinkAccount } from "../../../src/domain/linking/link-service.ts";
+import {
+  ensureLinkCodes, formatLinkCode, guessRisk, issueLinkCode, linkByPhone, recentWrongGuesses, redeemLinkCode, unlinkAccount,
+} from "../../../src/domain/linking/link-service.ts";
+import { loadConfig } from "../../../src/config.ts";
+import { openDatabase } from "../../../src/storage/database.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
 
 let db: TestDatabase;
@@ -27,10 +32,10 @@ const t0 = new Date("2026-11-23T03:00:00Z");
 const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
 
 describe("issueLinkCode", () => {
-  it("should issue a random 6-digit code expiring after 30 days by default", () => {
+  it("should issue a random 12-digit code expiring after 30 days by default", () => {
     const p = createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = issueLinkCode(db, p.id, { now: t0 });
-    expect(c.code).toMatch(/^\d{6}$/);
+    expect(c.code).toMatch(/^\d{12}$/);
     expect(c.expiresAt - t0.getTime()).toBe(30 * 86_400_000);
     const codes = new Set(Array.from({ length: 30 }, () => issueLinkCode(db, p.id, { now: t0 }).code));
     expect(codes.size).toBeGreaterThan(25);
@@ -58,7 +63,7 @@ describe("redeemLinkCode", () => {
     expect(redeemLinkCode(db, acc.id, c.code, t0).newlyLinked).toBe(false);
     // Single use: another account cannot use it.
     const other = ensureChatAccount(db, "telegram", "200");
-    expect(code(() => redeemLinkCode(db, other.id, c.code, t0))).toBe("code_used");
+    expect(code(() => redeemLinkCode(db, other.id, c.code, t0))).toBe("code_invalid");
   });
 
   it("should let one person link several accounts, only the first preferred", () => {
@@ -87,7 +92,7 @@ describe("redeemLinkCode", () => {
     const p = createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = issueLinkCode(db, p.id, { now: t0, ttlDays: 1 });
     const acc = ensureChatAccount(db, "telegram", "100");
-    expect(code(() => redeemLinkCode(db, acc.id, c.code, minutes(24 * 60 + 1)))).toBe("code_expired");
+    expect(code(() => redeemLinkCode(db, acc.id, c.code, minutes(24 * 60 + 1)))).toBe("code_invalid");
     expect(getAccount(db, acc.id).personId).toBeNull();
   });
 
@@ -95,7 +100,7 @@ describe("redeemLinkCode", () => {
     const p = createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = issueLinkCode(db, p.id, { now: t0 });
     const acc = ensureChatAccount(db, "telegram", "100");
-    const wrong = c.code === "000000" ? "111111" : "000000";
+    const wrong = c.code === "000000000000" ? "111111111111" : "000000000000";
     for (let i = 0; i < 5; i++) expect(code(() => redeemLinkCode(db, acc.id, wrong, minutes(i)))).toBe("code_invalid");
     expect(code(() => redeemLinkCode(db, acc.id, c.code, minutes(10)))).toBe("code_throttled");
     // Another account is not affected.
@@ -134,13 +139,109 @@ describe("ensureLinkCodes", () => {
   it("should give each person of the subtree one code and keep it on the next print", () => {
     for (const [unit, name] of [[tree.branchA1.id, "Nguyễn Văn An"], [tree.branchA2.id, "Lê Thị Hoa"], [tree.branchB1.id, "Trần Văn Ba"]] as const) {
       const p = createPerson(db, { fullName: name });
-      addMembership(db, p.id, unit, "member");
+      addMembership(db, systemActor(), p.id, unit, "member");
     }
-    const first = ensureLinkCodes(db, tree.communeA.id, { now: t0 });
+    const first = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: t0 });
     expect(first.map((r) => r.fullName)).toEqual(["Nguyễn Văn An", "Lê Thị Hoa"]);
-    const again = ensureLinkCodes(db, tree.communeA.id, { now: minutes(5) });
+    const again = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5) });
     expect(again.map((r) => r.code)).toEqual(first.map((r) => r.code));
-    const renewed = ensureLinkCodes(db, tree.communeA.id, { now: minutes(5), renew: true });
+    const renewed = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5), renew: true });
     expect(renewed.map((r) => r.code)).not.toEqual(first.map((r) => r.code));
+  });
+});
+
+describe("link code format", () => {
+  it("should give people holding rights a 16-digit code and print codes in groups of four", () => {
+    const cadre = createPerson(db, { fullName: "Hoàng Văn Đức" });
+    addMembership(db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
+    const c = issueLinkCode(db, cadre.id, { now: t0 });
+    expect(c.code).toMatch(/^\d{16}$/);
+    expect(formatLinkCode("123456789012")).toBe("1234 5678 9012");
+    const acc = ensureChatAccount(db, "telegram", "100");
+    expect(redeemLinkCode(db, acc.id, formatLinkCode(c.code).replace(/ /g, "-"), t0).personId).toBe(cadre.id);
+  });
+
+  it("should not reuse a member's 12-digit code once they hold rights, nor accept it", () => {
+    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+    const short = issueLinkCode(db, p.id, { now: t0 }).code;
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre");
+    const acc = ensureChatAccount(db, "telegram", "100");
+    expect(code(() => redeemLinkCode(db, acc.id, short, t0))).toBe("code_invalid");
+    const printed = ensureLinkCodes(db, systemActor(), tree.branchA1.id, { now: t0 });
+    expect(printed.find((r) => r.personId === p.id)!.code).toMatch(/^\d{16}$/);
+  });
+
+  it("should answer an old 6-digit code as such without looking it up or counting a guess", () => {
+    const acc = ensureChatAccount(db, "telegram", "100");
+    for (let i = 0; i < 10; i++) expect(code(() => redeemLinkCode(db, acc.id, "123 456", t0))).toBe("code_legacy");
+    expect(recentWrongGuesses(db, "telegram", "100", t0)).toBe(0);
+  });
+});
+
+describe("guess limits", () => {
+  const limits = { perAccountPerHour: 5, perAddressPerHour: 8, globalPerDay: 30 };
+  const wrong = "000000000000";
+
+  it("should limit guesses per network address whatever the session", () => {
+    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+    const c = issueLinkCode(db, p.id, { now: t0 });
+    // A new web session for every two guesses: the address limit still holds.
+    for (let i = 0; i < 8; i++) {
+      const session = ensureChatAccount(db, "web", `s${Math.floor(i / 2)}`);
+      expect(code(() => redeemLinkCode(db, session.id, wrong, minutes(i), { source: "203.0.113.7", limits }))).toBe("code_invalid");
+    }
+    const fresh = ensureChatAccount(db, "web", "fresh");
+    expect(code(() => redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "203.0.113.7", limits }))).toBe("code_throttled");
+    // Another address is not affected; the first one is forgiven after the hour.
+    expect(redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "198.51.100.1", limits }).personId).toBe(p.id);
+  });
+
+  it("should pause every code across the deployment once the daily budget is spent, tell admins once, and resume after", () => {
+    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+    const c = issueLinkCode(db, p.id, { now: t0 });
+    const admin = createPerson(db, { fullName: "Quản trị" });
+    addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
+    const adminAcc = ensureChatAccount(db, "telegram", "1");
+    db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, admin.id, adminAcc.id);
+    // 30 wrong guesses from 30 accounts on 30 addresses: no account or address limit applies.
+    for (let i = 0; i < 30; i++) {
+      const acc = ensureChatAccount(db, "zalo_bot", `attacker-${i}`);
+      expect(code(() => redeemLinkCode(db, acc.id, wrong, minutes(i), { source: `10.0.0.${i}`, limits }))).toBe("code_invalid");
+    }
+    const member = ensureChatAccount(db, "telegram", "100");
+    expect(code(() => redeemLinkCode(db, member.id, c.code, minutes(40), { limits }))).toBe("code_paused");
+    expect(getAccount(db, member.id).personId).toBeNull();
+    const alerts = db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, adminAcc.id);
+    expect(alerts).toHaveLength(1);
+    expect(JSON.parse(alerts[0]!.body).text).toContain("30");
+    // 24 hours after the first wrong guesses, they fall out of the window.
+    expect(redeemLinkCode(db, member.id, c.code, minutes(24 * 60 + 31), { limits }).personId).toBe(p.id);
+  });
+
+  it("should keep counting across a restart (the attempts live in the database)", async () => {
+    const first = await openDatabase(db.url);
+    const acc = ensureChatAccount(first, "telegram", "100");
+    for (let i = 0; i < 5; i++) code(() => redeemLinkCode(first, acc.id, wrong, minutes(i)));
+    await first.close();
+    const reopened = await openDatabase(db.url);
+    try {
+      const p = createPerson(reopened, { fullName: "Nguyễn Văn An" });
+      const c = issueLinkCode(reopened, p.id, { now: t0 });
+      expect(code(() => redeemLinkCode(reopened, acc.id, c.code, minutes(10)))).toBe("code_throttled");
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it("should hold the configured limits to the goal: < 1 % for any account, < 0.01 % for a privileged one, in 30 days", () => {
+    const config = loadConfig({});
+    const risk = guessRisk(config.linkGuessLimits, 100_000, 30);
+    expect(risk.guesses).toBe(config.linkGuessLimits.globalPerDay * 30);
+    expect(risk.any).toBeLessThan(0.01);
+    expect(risk.privileged).toBeLessThan(0.0001);
+    // The bound is what it claims: the global budget is the most any number of accounts can try.
+    expect(guessRisk({ ...config.linkGuessLimits, globalPerDay: 3334 }, 100_000).any).toBeGreaterThan(0.01);
   });
 });

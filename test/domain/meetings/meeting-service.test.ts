@@ -1,3 +1,4 @@
+import { personActor, systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -22,7 +23,7 @@ import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z"); // 10:00 on Friday 20/11/2026 in Vietnam
-const ctx = { now: t0, timeZone: HCM };
+const ctx = { now: t0, timeZone: HCM, actor: systemActor() };
 const dec5 = new Date("2026-12-05T12:30:00Z"); // 19:30 on Saturday 05/12/2026 in Vietnam
 
 let db: TestDatabase;
@@ -60,7 +61,7 @@ const work = (now: Date) => ({ now, timeZone: HCM, workerId: "test" });
 
 describe("createMeeting", () => {
   it("should store the meeting and plan its jobs in Vietnam time", () => {
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "  Sinh hoạt   tháng 12 ", place: "Nhà văn hóa", agenda: " 1. Thu hội phí \n\n 2. Bầu tổ trưởng ", startsAt: dec5, createdById: null }, ctx);
+    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "  Sinh hoạt   tháng 12 ", place: "Nhà văn hóa", agenda: " 1. Thu hội phí \n\n 2. Bầu tổ trưởng ", startsAt: dec5 }, ctx);
     expect(meeting).toMatchObject({
       unitId: tree.branchA1.id, seriesId: null, title: "Sinh hoạt tháng 12", place: "Nhà văn hóa", agenda: "1. Thu hội phí\n2. Bầu tổ trưởng",
       startsAt: dec5.getTime(), endsAt: dec5.getTime() + 120 * 60_000, includeSubtree: 0, status: "scheduled", previousStartsAt: null,
@@ -99,10 +100,10 @@ describe("planJobs", () => {
     expect(jobs(meeting.id)).toHaveLength(5);
   });
 
-  it("should plan a reminder already past as one catch-up due now, without a nudge or tally that has lost its point", () => {
+  it("should plan a reminder already past as one catch-up due now, no nudge, and the tally 30 minutes before the start", () => {
     const now = new Date("2026-12-05T11:00:00Z"); // 18:00, 90 minutes before the start
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Họp đột xuất", startsAt: dec5 }, { ...ctx, now });
-    expect(pending(meeting.id)).toEqual(["reminder@2026-12-05T11:00:00.000Z", "attendance_prompt@2026-12-05T14:30:00.000Z"]);
+    expect(pending(meeting.id)).toEqual(["reminder@2026-12-05T11:00:00.000Z", "tally@2026-12-05T12:00:00.000Z", "attendance_prompt@2026-12-05T14:30:00.000Z"]);
   });
 
   it("should keep the future reminders and the nudge of a meeting created two days ahead", () => {
@@ -123,21 +124,21 @@ describe("reminderPlanFor", () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     expect(reminderPlanFor(db, meeting)).toEqual(defaultReminderPlan);
     const provincePlan = { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 60 };
-    setReminderPlan(db, { unitId: tree.province.id }, provincePlan);
+    setReminderPlan(db, { unitId: tree.province.id }, provincePlan, systemActor());
     expect(reminderPlanFor(db, meeting)).toEqual(provincePlan);
     const communePlan = { offsets: [{ minutesBefore: 30 }], nudgeMinutesBefore: 600, tallyMinutesBefore: 60 };
-    setReminderPlan(db, { unitId: tree.communeA.id }, communePlan);
+    setReminderPlan(db, { unitId: tree.communeA.id }, communePlan, systemActor());
     expect(reminderPlanFor(db, meeting)).toEqual(communePlan);
     expect(reminderPlanFor(db, getMeeting(db, createMeeting(db, { unitId: tree.branchB1.id, title: "B", startsAt: dec5 }, ctx).id))).toEqual(provincePlan);
     const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     const seriesPlan = { offsets: [{ daysBefore: 0, at: "06:30" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 };
-    setReminderPlan(db, { seriesId }, seriesPlan);
+    setReminderPlan(db, { seriesId }, seriesPlan, systemActor());
     expect(reminderPlanFor(db, meetings[0]!)).toEqual(seriesPlan);
   });
 
   it("should re-plan the upcoming meetings' pending reminders when given a context", () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    setReminderPlan(db, { unitId: tree.communeA.id }, { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 }, ctx);
+    setReminderPlan(db, { unitId: tree.communeA.id }, { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 }, systemActor(), ctx);
     expect(pending(meeting.id)).toEqual([
       "reminder@2026-12-04T00:00:00.000Z", // 07:00 on 04/12
       "tally@2026-12-05T09:30:00.000Z",
@@ -153,13 +154,13 @@ describe("setReminderPlan", () => {
     ["a negative nudge", { offsets: [], nudgeMinutesBefore: -5, tallyMinutesBefore: 0 }],
     ["an offset with nothing", { offsets: [{}], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 }],
   ])("should refuse %s", (_name, plan) => {
-    expect(code(() => setReminderPlan(db, { unitId: tree.branchA1.id }, plan as never))).toBe("invalid_input");
+    expect(code(() => setReminderPlan(db, { unitId: tree.branchA1.id }, plan as never, systemActor()))).toBe("invalid_input");
     expect(count("ReminderPlan")).toBe(0);
   });
 
   it("should refuse a target that is neither or both", () => {
-    expect(code(() => setReminderPlan(db, {}, defaultReminderPlan))).toBe("invalid_input");
-    expect(code(() => setReminderPlan(db, { unitId: 99_999 }, defaultReminderPlan))).toBe("unit_not_found");
+    expect(code(() => setReminderPlan(db, {}, defaultReminderPlan, systemActor()))).toBe("invalid_input");
+    expect(code(() => setReminderPlan(db, { unitId: 99_999 }, defaultReminderPlan, systemActor()))).toBe("unit_not_found");
   });
 });
 
@@ -197,7 +198,7 @@ describe("ensureSeriesHorizon", () => {
     const before = n();
     expect(before).toBe(9); // Saturdays from 21/11 to 16/01
     expect(ensureSeriesHorizon(db, ctx)).toBe(0);
-    const later = { now: new Date(t0.getTime() + 14 * 86_400_000), timeZone: HCM };
+    const later = { now: new Date(t0.getTime() + 14 * 86_400_000), timeZone: HCM, actor: systemActor() };
     expect(ensureSeriesHorizon(db, later)).toBe(2);
     expect(ensureSeriesHorizon(db, later)).toBe(0);
     expect(n()).toBe(11);
@@ -207,7 +208,7 @@ describe("ensureSeriesHorizon", () => {
     const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     cancelMeeting(db, meetings[0]!.id, ctx);
     skipOccurrence(db, seriesId, "2027-02-05", ctx);
-    const later = { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM };
+    const later = { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM, actor: systemActor() };
     expect(ensureSeriesHorizon(db, later)).toBe(0);
     expect(db.sql.all(`SELECT occurrenceKey, status FROM Meeting ORDER BY startsAt`)).toEqual([
       { occurrenceKey: "2026-12-05", status: "cancelled" },
@@ -228,7 +229,7 @@ describe("cancelMeeting", () => {
     const accountOfA = db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, a)!.id;
     expect(getPendingQuestion(db, accountOfA, t0)?.kind).toBe("rsvp");
     const now = new Date("2026-12-03T00:00:00Z");
-    const { meeting: cancelled, notified } = cancelMeeting(db, meeting.id, { now, timeZone: HCM, byPersonId: null });
+    const { meeting: cancelled, notified } = cancelMeeting(db, meeting.id, { now, timeZone: HCM, actor: systemActor() });
     expect(cancelled.status).toBe("cancelled");
     expect(notified).toBe(1);
     const notices = db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`);
@@ -244,7 +245,7 @@ describe("cancelMeeting", () => {
 
   it("should refuse to cancel twice or after the end", () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    expect(code(() => cancelMeeting(db, meeting.id, { now: new Date(meeting.endsAt), timeZone: HCM }))).toBe("meeting_finished");
+    expect(code(() => cancelMeeting(db, meeting.id, { actor: systemActor(), now: new Date(meeting.endsAt), timeZone: HCM }))).toBe("meeting_finished");
     cancelMeeting(db, meeting.id, ctx);
     expect(code(() => cancelMeeting(db, meeting.id, ctx))).toBe("meeting_cancelled");
     expect(code(() => cancelMeeting(db, 99_999, ctx))).toBe("not_found");
@@ -258,7 +259,7 @@ describe("moveMeeting", () => {
     runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
     const now = new Date("2026-12-02T03:00:00Z");
     const newStart = new Date("2026-12-06T01:00:00Z"); // 08:00 Sunday 06/12
-    const { meeting: moved, notified } = moveMeeting(db, meeting.id, newStart, { now, timeZone: HCM, byPersonId: null });
+    const { meeting: moved, notified } = moveMeeting(db, meeting.id, newStart, { now, timeZone: HCM, actor: systemActor() });
     expect(moved).toMatchObject({ startsAt: newStart.getTime(), endsAt: newStart.getTime() + 90 * 60_000, previousStartsAt: dec5.getTime() });
     expect(notified).toBe(1);
     expect(pending(meeting.id)).toEqual([
@@ -300,7 +301,7 @@ describe("moveMeeting", () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     const jobsBefore = jobs(meeting.id);
     expect(code(() => moveMeeting(db, meeting.id, new Date(t0.getTime() - 1), ctx))).toBe("meeting_in_past");
-    expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), { now: new Date(meeting.endsAt + 1), timeZone: HCM }))).toBe("meeting_finished");
+    expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), { actor: systemActor(), now: new Date(meeting.endsAt + 1), timeZone: HCM }))).toBe("meeting_finished");
     expect(getMeeting(db, meeting.id)).toEqual(meeting);
     expect(jobs(meeting.id)).toEqual(jobsBefore);
     cancelMeeting(db, meeting.id, ctx);
@@ -313,7 +314,7 @@ describe("skipOccurrence", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An");
     const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
-    skipOccurrence(db, seriesId, "2026-12-05", { now: new Date("2026-12-02T02:00:00Z"), timeZone: HCM });
+    skipOccurrence(db, seriesId, "2026-12-05", { actor: systemActor(), now: new Date("2026-12-02T02:00:00Z"), timeZone: HCM });
     expect(getMeeting(db, meetings[0]!.id).status).toBe("cancelled");
     expect(db.sql.all(`SELECT personId FROM Outbox WHERE dedupeKey LIKE 'meeting:%:cancelled:%'`)).toEqual([{ personId: a }]);
     skipOccurrence(db, seriesId, "2027-02-05", ctx);
@@ -335,7 +336,7 @@ describe("invitees", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An");
     const b = person(tree.branchA2.id, "Trần Thị Bình");
     const c = person(tree.communeA.id, "Lê Văn Cường", { role: "cadre" });
-    addMembership(db, a, tree.branchA2.id, "member"); // in two branches: invited once
+    addMembership(db, systemActor(), a, tree.branchA2.id, "member"); // in two branches: invited once
     person(tree.branchB1.id, "Phạm Văn Dũng");
     const branch = createMeeting(db, { unitId: tree.branchA1.id, title: "Chi hội 1", startsAt: dec5 }, ctx);
     const commune = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);

@@ -1,3 +1,4 @@
+import { personActor, systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -21,14 +22,14 @@ afterEach(() => db.destroy());
 
 function member(unitId: number, fullName: string): number {
   const p = createPerson(db, { fullName });
-  addMembership(db, p.id, unitId, "member");
+  addMembership(db, systemActor(), p.id, unitId, "member");
   return p.id;
 }
 
 /** A meeting that took place `daysAgo` days before `now` (created before it, as it was). */
 function pastMeeting(unitId: number, daysAgo: number, options: { includeSubtree?: boolean } = {}) {
   const startsAt = new Date(now.getTime() - daysAgo * DAY);
-  return createMeeting(db, { unitId, title: `Sinh hoạt ${daysAgo}`, startsAt, ...options }, { now: new Date(startsAt.getTime() - 10 * DAY), timeZone: HCM });
+  return createMeeting(db, { unitId, title: `Sinh hoạt ${daysAgo}`, startsAt, ...options }, { actor: systemActor(), now: new Date(startsAt.getTime() - 10 * DAY), timeZone: HCM });
 }
 
 describe("meetingStats", () => {
@@ -36,13 +37,13 @@ describe("meetingStats", () => {
     const [a, b, c, d] = ["An", "Bình", "Cường", "Dũng"].map((n) => member(tree.branchA1.id, n)) as [number, number, number, number];
     const m = pastMeeting(tree.branchA1.id, 2);
     const before = new Date(m.startsAt - DAY);
-    recordRsvp(db, { meetingId: m.id, personId: a, answer: "attend" }, before);
-    recordRsvp(db, { meetingId: m.id, personId: b, answer: "absent", reason: "Ốm" }, before);
-    recordRsvp(db, { meetingId: m.id, personId: c, answer: "unsure" }, before);
+    recordRsvp(db, { meetingId: m.id, personId: a, answer: "attend", actor: personActor(a) }, before);
+    recordRsvp(db, { meetingId: m.id, personId: b, answer: "absent", reason: "Ốm", actor: personActor(b) }, before);
+    recordRsvp(db, { meetingId: m.id, personId: c, answer: "unsure", actor: personActor(c) }, before);
     expect(meetingStats(db, m.id)).toEqual({
       meetingId: m.id, title: "Sinh hoạt 2", startsAt: m.startsAt, invited: 4, answered: 3, attending: 1, excused: 1, unsure: 1, came: null,
     });
-    recordAttendance(db, m.id, [a, c, d], null, new Date(m.endsAt));
+    recordAttendance(db, m.id, [a, c, d], systemActor(), new Date(m.endsAt));
     expect(meetingStats(db, m.id).came).toBe(3);
   });
 });
@@ -56,8 +57,8 @@ describe("memberAttendanceRate", () => {
     const m2 = pastMeeting(tree.branchA1.id, 60);
     const m3 = pastMeeting(tree.branchA1.id, 30);
     pastMeeting(tree.branchA1.id, 5); // not recorded: does not count
-    for (const m of [old, m1, m2]) recordAttendance(db, m.id, [a], null, new Date(m.endsAt));
-    recordAttendance(db, m3.id, [b], null, new Date(m3.endsAt));
+    for (const m of [old, m1, m2]) recordAttendance(db, m.id, [a], systemActor(), new Date(m.endsAt));
+    recordAttendance(db, m3.id, [b], systemActor(), new Date(m3.endsAt));
     expect(memberAttendanceRate(db, a, now)).toEqual({ meetings: 3, came: 2, rate: 2 / 3 });
     expect(memberAttendanceRate(db, b, now)).toEqual({ meetings: 3, came: 1, rate: 1 / 3 });
     expect(memberAttendanceRate(db, member(tree.branchB1.id, "Mới"), now)).toEqual({ meetings: 0, came: 0, rate: null });
@@ -72,14 +73,14 @@ describe("unitMeetingStats", () => {
     // Branch A1: two meetings, one with answers and attendance; one cancelled, one outside the period.
     const m1 = pastMeeting(tree.branchA1.id, 20);
     pastMeeting(tree.branchA1.id, 10);
-    cancelMeeting(db, pastMeeting(tree.branchA1.id, 15).id, { now: new Date(now.getTime() - 30 * DAY), timeZone: HCM });
+    cancelMeeting(db, pastMeeting(tree.branchA1.id, 15).id, { actor: systemActor(), now: new Date(now.getTime() - 30 * DAY), timeZone: HCM });
     pastMeeting(tree.branchA1.id, 100);
-    for (const p of a1.slice(0, 3)) recordRsvp(db, { meetingId: m1.id, personId: p, answer: p === a1[2] ? "absent" : "attend" }, new Date(m1.startsAt - DAY));
-    recordAttendance(db, m1.id, a1.slice(0, 2), null, new Date(m1.endsAt));
+    for (const p of a1.slice(0, 3)) recordRsvp(db, { meetingId: m1.id, personId: p, answer: p === a1[2] ? "absent" : "attend", actor: personActor(p) }, new Date(m1.startsAt - DAY));
+    recordAttendance(db, m1.id, a1.slice(0, 2), systemActor(), new Date(m1.endsAt));
     // Commune A: a commune-wide meeting inviting its whole subtree (6 people).
     const wide = pastMeeting(tree.communeA.id, 5, { includeSubtree: true });
-    recordRsvp(db, { meetingId: wide.id, personId: a2[0]!, answer: "attend" }, new Date(wide.startsAt - DAY));
-    recordAttendance(db, wide.id, [a2[0]!, a1[0]!, a1[3]!], null, new Date(wide.endsAt));
+    recordRsvp(db, { meetingId: wide.id, personId: a2[0]!, answer: "attend", actor: personActor(a2[0]!) }, new Date(wide.startsAt - DAY));
+    recordAttendance(db, wide.id, [a2[0]!, a1[0]!, a1[3]!], systemActor(), new Date(wide.endsAt));
 
     const stats = unitMeetingStats(db, tree.province.id, { from: new Date(now.getTime() - 60 * DAY), to: now });
     const byId = new Map(stats.map((s) => [s.unitId, s]));

@@ -1,3 +1,4 @@
+import { personActor, systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -16,7 +17,7 @@ import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");
-const ctx = { now: t0, timeZone: HCM };
+const ctx = { now: t0, timeZone: HCM, actor: systemActor() };
 const dec5 = new Date("2026-12-05T12:30:00Z");
 const minutes = (base: Date | number, n: number) => new Date((typeof base === "number" ? base : base.getTime()) + n * 60_000);
 
@@ -45,53 +46,53 @@ function code(fn: () => unknown): string | undefined {
 describe("recordRsvp", () => {
   it("should record an answer and let the member change it until the start", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend" }, minutes(t0, 1))).toEqual({ late: false, changed: false, previous: null });
-    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  " }, minutes(dec5, -10))).toEqual({ late: false, changed: true, previous: "attend" });
+    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, minutes(t0, 1))).toEqual({ late: false, changed: false, previous: null });
+    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  ", actor: personActor(a) }, minutes(dec5, -10))).toEqual({ late: false, changed: true, previous: "attend" });
     expect(getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: 0, answeredAt: minutes(dec5, -10).getTime() });
     // The same answer again keeps the reason; a different one without a reason drops it.
-    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent" }, minutes(dec5, -9))).toMatchObject({ changed: false, previous: "absent" });
+    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, minutes(dec5, -9))).toMatchObject({ changed: false, previous: "absent" });
     expect(getRsvp(db, meeting.id, a)?.reason).toBe("Đi khám bệnh");
-    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "unsure" }, minutes(dec5, -8));
+    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "unsure", actor: personActor(a) }, minutes(dec5, -8));
     expect(getRsvp(db, meeting.id, a)).toMatchObject({ answer: "unsure", reason: null });
     expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`)!.n).toBe(1);
   });
 
   it("should mark an answer given after the start late and refuse one after the end", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend" }, dec5)).toMatchObject({ late: true });
+    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5)).toMatchObject({ late: true });
     expect(getRsvp(db, meeting.id, a)?.late).toBe(1);
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent" }, new Date(meeting.endsAt)))).toBe("meeting_finished");
+    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, new Date(meeting.endsAt)))).toBe("meeting_finished");
     expect(getRsvp(db, meeting.id, a)?.answer).toBe("attend");
   });
 
   it("should refuse an answer to a cancelled meeting, from someone not invited, or an unknown answer", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An");
     const stranger = person(tree.branchA2.id, "Trần Văn Lạ");
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: stranger, answer: "attend" }, t0))).toBe("forbidden");
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "maybe" as never }, t0))).toBe("invalid_input");
-    expect(code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend" }, t0))).toBe("not_found");
+    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: stranger, answer: "attend", actor: personActor(stranger) }, t0))).toBe("forbidden");
+    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "maybe" as never, actor: personActor(a) }, t0))).toBe("invalid_input");
+    expect(code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("not_found");
     cancelMeeting(db, meeting.id, ctx);
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend" }, t0))).toBe("meeting_cancelled");
+    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("meeting_cancelled");
     expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`)!.n).toBe(0);
   });
 
   it("should accept members of the subtree for a meeting that includes it", () => {
     const deep = person(tree.branchA2.id, "Lê Thị Sâu");
     const communeWide = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
-    expect(recordRsvp(db, { meetingId: communeWide.id, personId: deep, answer: "attend" }, t0).late).toBe(false);
+    expect(recordRsvp(db, { meetingId: communeWide.id, personId: deep, answer: "attend", actor: personActor(deep) }, t0).late).toBe(false);
     const other = person(tree.branchB1.id, "Phạm Văn Khác");
-    expect(code(() => recordRsvp(db, { meetingId: communeWide.id, personId: other, answer: "attend" }, t0))).toBe("forbidden");
+    expect(code(() => recordRsvp(db, { meetingId: communeWide.id, personId: other, answer: "attend", actor: personActor(other) }, t0))).toBe("forbidden");
   });
 
   it("should trim the reason to 500 characters and audit an answer recorded by a cadre", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An", { linked: false });
     const cadre = person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
-    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "ố".repeat(600), recordedById: cadre }, t0);
+    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "ố".repeat(600), actor: personActor(cadre)}, t0);
     expect(getRsvp(db, meeting.id, a)?.reason).toHaveLength(500);
     expect(db.sql.all(`SELECT actorPersonId, action, entityId FROM AuditLog WHERE action = 'rsvp.record'`)).toEqual([
       { actorPersonId: cadre, action: "rsvp.record", entityId: meeting.id },
     ]);
-    recordRsvp(db, { meetingId: meeting.id, personId: cadre, answer: "attend", recordedById: cadre }, t0);
+    recordRsvp(db, { meetingId: meeting.id, personId: cadre, answer: "attend", actor: personActor(cadre)}, t0);
     expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'rsvp.record'`)!.n).toBe(1);
   });
 });
@@ -99,11 +100,11 @@ describe("recordRsvp", () => {
 describe("setRsvpReason", () => {
   it("should set the reason of an existing answer, and refuse without one", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(code(() => setRsvpReason(db, meeting.id, a, "Bận việc nhà", t0))).toBe("not_found");
-    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent" }, t0);
-    setRsvpReason(db, meeting.id, a, " Bận   việc nhà ", t0);
+    expect(code(() => setRsvpReason(db, meeting.id, a, "Bận việc nhà", personActor(a)))).toBe("not_found");
+    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
+    setRsvpReason(db, meeting.id, a, " Bận   việc nhà ", personActor(a));
     expect(getRsvp(db, meeting.id, a)?.reason).toBe("Bận việc nhà");
-    expect(code(() => setRsvpReason(db, meeting.id, a, "   ", t0))).toBe("invalid_input");
+    expect(code(() => setRsvpReason(db, meeting.id, a, "   ", personActor(a)))).toBe("invalid_input");
   });
 });
 
@@ -115,7 +116,7 @@ describe("pendingMeetingsForPerson", () => {
     const far = createMeeting(db, { unitId: tree.branchA1.id, title: "Quá xa", startsAt: minutes(t0, 40 * 1440) }, ctx);
     const gone = createMeeting(db, { unitId: tree.branchA1.id, title: "Bị hủy", startsAt: dec5 }, ctx);
     cancelMeeting(db, gone.id, ctx);
-    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent" }, t0);
+    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
     expect(pendingMeetingsForPerson(db, a, t0).map((m) => [m.id, m.unitName, m.answer])).toEqual([
       [commune.id, "Xã Phước Hòa", null],
       [meeting.id, "Chi hội 1", "absent"],
@@ -133,9 +134,12 @@ describe("meetingTally", () => {
     const binh = person(tree.branchA1.id, "Trần Thị Bình");
     const cuong = person(tree.branchA1.id, "Lê Văn Cường", { linked: false });
     const dung = person(tree.branchA1.id, "Đặng Văn Dũng", { linked: false });
-    recordRsvp(db, { meetingId: meeting.id, personId: an, answer: "attend" }, t0);
-    recordRsvp(db, { meetingId: meeting.id, personId: binh, answer: "absent", reason: "Trông cháu" }, t0);
-    recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", recordedById: an }, t0);
+    recordRsvp(db, { meetingId: meeting.id, personId: an, answer: "attend", actor: personActor(an) }, t0);
+    recordRsvp(db, { meetingId: meeting.id, personId: binh, answer: "absent", reason: "Trông cháu", actor: personActor(binh) }, t0);
+    // Cường has no phone: the commune's cadre records his answer (a member could not).
+    const cadre = person(tree.communeA.id, "Phạm Văn Cán", { role: "cadre" });
+    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(an) }, t0))).toBe("forbidden");
+    recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(cadre) }, t0);
     expect(meetingTally(db, meeting.id)).toEqual({
       meetingId: meeting.id,
       invited: 4,
@@ -146,7 +150,7 @@ describe("meetingTally", () => {
       notLinked: 2,
       came: null,
     });
-    recordAttendance(db, meeting.id, [an, dung], null, dec5);
+    recordAttendance(db, meeting.id, [an, dung], systemActor(), dec5);
     expect(meetingTally(db, meeting.id).came).toEqual([
       { personId: dung, fullName: "Đặng Văn Dũng" },
       { personId: an, fullName: "Nguyễn Văn An" },
@@ -160,10 +164,10 @@ describe("recordAttendance", () => {
     const b = person(tree.branchA1.id, "Trần Thị Bình");
     const c = person(tree.branchA1.id, "Lê Văn Cường");
     const cadre = person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
-    expect(code(() => recordAttendance(db, meeting.id, [a], cadre, minutes(dec5, -1)))).toBe("invalid_input");
-    expect(recordAttendance(db, meeting.id, [a, b], cadre, minutes(dec5, 30))).toEqual({ present: 2, absent: 2 });
+    expect(code(() => recordAttendance(db, meeting.id, [a], personActor(cadre), minutes(dec5, -1)))).toBe("invalid_input");
+    expect(recordAttendance(db, meeting.id, [a, b], personActor(cadre), minutes(dec5, 30))).toEqual({ present: 2, absent: 2 });
     expect(attendanceOf(db, meeting.id)).toEqual(new Map([[a, true], [b, true], [c, false], [cadre, false]]));
-    expect(recordAttendance(db, meeting.id, [c, cadre], cadre, minutes(dec5, 200))).toEqual({ present: 2, absent: 2 });
+    expect(recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({ present: 2, absent: 2 });
     expect(attendanceOf(db, meeting.id)).toEqual(new Map([[a, false], [b, false], [c, true], [cadre, true]]));
     expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'meeting.attendance' AND actorPersonId = ?`, cadre)!.n).toBe(2);
   });
@@ -171,12 +175,12 @@ describe("recordAttendance", () => {
   it("should refuse someone not invited or a cancelled meeting, and keep the earlier record", () => {
     const a = person(tree.branchA1.id, "Nguyễn Văn An");
     const stranger = person(tree.branchB1.id, "Trần Văn Lạ");
-    recordAttendance(db, meeting.id, [a], null, dec5);
-    expect(code(() => recordAttendance(db, meeting.id, [stranger], null, dec5))).toBe("invalid_input");
+    recordAttendance(db, meeting.id, [a], systemActor(), dec5);
+    expect(code(() => recordAttendance(db, meeting.id, [stranger], systemActor(), dec5))).toBe("invalid_input");
     expect(attendanceOf(db, meeting.id)).toEqual(new Map([[a, true]]));
     const other = createMeeting(db, { unitId: tree.branchA1.id, title: "Khác", startsAt: dec5 }, ctx);
     cancelMeeting(db, other.id, ctx);
-    expect(code(() => recordAttendance(db, other.id, [a], null, dec5))).toBe("meeting_cancelled");
+    expect(code(() => recordAttendance(db, other.id, [a], systemActor(), dec5))).toBe("meeting_cancelled");
     expect(attendanceOf(db, other.id).size).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -37,7 +38,7 @@ describe("createPerson", () => {
 describe("updatePerson", () => {
   it("should update fields and keep the others", () => {
     const p = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950 });
-    const u = updatePerson(db, p.id, { note: "Thương binh" });
+    const u = updatePerson(db, systemActor(), p.id, { note: "Thương binh" });
     expect(u).toMatchObject({ fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950, note: "Thương binh" });
   });
 });
@@ -45,25 +46,25 @@ describe("updatePerson", () => {
 describe("memberships", () => {
   it("should let a person hold roles in several units", () => {
     const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, p.id, tree.branchA1.id, "member");
-    addMembership(db, p.id, tree.branchA1.id, "cadre", "Chi hội trưởng");
-    addMembership(db, p.id, tree.branchB2.id, "member");
-    addMembership(db, p.id, tree.branchB2.id, "member"); // idempotent
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre", "Chi hội trưởng");
+    addMembership(db, systemActor(), p.id, tree.branchB2.id, "member");
+    addMembership(db, systemActor(), p.id, tree.branchB2.id, "member"); // idempotent
     expect(listMemberships(db, p.id).map((m) => [m.unitId, m.role])).toEqual([
       [tree.branchA1.id, "member"], [tree.branchA1.id, "cadre"], [tree.branchB2.id, "member"],
     ].sort((a, b) => (Number(a[0]) - Number(b[0])) || String(a[1]).localeCompare(String(b[1]))));
     const listed = listMembers(db, tree.branchA1.id);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id: p.id, role: "cadre", title: "Chi hội trưởng" });
-    expect(removeMembership(db, p.id, tree.branchB2.id)).toBe(1);
+    expect(removeMembership(db, systemActor(), p.id, tree.branchB2.id)).toBe(1);
   });
 
   it("should list the audience of a subtree once per person", () => {
     const a = createPerson(db, { fullName: "A" });
     const b = createPerson(db, { fullName: "B" });
-    addMembership(db, a.id, tree.branchA1.id, "member");
-    addMembership(db, a.id, tree.branchA2.id, "member");
-    addMembership(db, b.id, tree.branchB1.id, "member");
+    addMembership(db, systemActor(), a.id, tree.branchA1.id, "member");
+    addMembership(db, systemActor(), a.id, tree.branchA2.id, "member");
+    addMembership(db, systemActor(), b.id, tree.branchB1.id, "member");
     expect(audienceIds(db, tree.communeA.id)).toEqual([a.id]);
     expect(audienceIds(db, tree.province.id)).toEqual([a.id, b.id]);
     expect(audienceIds(db, tree.communeA.id, { subtree: false })).toEqual([]);

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -40,7 +41,7 @@ function snapshot() {
 
 describe("importRosterFile", () => {
   it("should import people into the named units, with cadres from their title", async () => {
-    const r = await importRosterFile(db, { file: csv("a.csv", roster), unitId: tree.communeA.id });
+    const r = await importRosterFile(db, { actor: systemActor(), file: csv("a.csv", roster), unitId: tree.communeA.id });
     expect(r).toMatchObject({ created: 3, updated: 0, unchanged: 0, invalidRows: 0, written: true });
     const a1 = listMembers(db, tree.branchA1.id);
     expect(a1.map((m) => [m.fullName, m.phone, m.role])).toEqual([
@@ -52,22 +53,22 @@ describe("importRosterFile", () => {
 
   it("should change nothing when the same file is imported again", async () => {
     const file = csv("a.csv", roster);
-    await importRosterFile(db, { file, unitId: tree.communeA.id });
+    await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id });
     const before = snapshot();
-    const again = await importRosterFile(db, { file, unitId: tree.communeA.id, now: new Date(Date.now() + 60_000) });
+    const again = await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id, now: new Date(Date.now() + 60_000) });
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
     expect(snapshot()).toEqual(before);
   });
 
   it("should update a changed row, matched by phone then by name within the unit", async () => {
-    await importRosterFile(db, { file: csv("a.csv", roster), unitId: tree.communeA.id });
+    await importRosterFile(db, { actor: systemActor(), file: csv("a.csv", roster), unitId: tree.communeA.id });
     const changed = [
       "Họ tên;Số điện thoại;Đơn vị;Chức vụ;Năm sinh",
       "Nguyễn Văn An;0912345678;Chi hội 1;;1951", // no longer a cadre, birth year fixed
       "Trần Thị Bình;0912345679;Chi hội 2;;1955", // moved to branch 2
       "Lê Văn Cường;0987654321;Chi hội 2;;1948", // matched by name, phone added
     ].join("\n");
-    const r = await importRosterFile(db, { file: csv("b.csv", changed), unitId: tree.communeA.id });
+    const r = await importRosterFile(db, { actor: systemActor(), file: csv("b.csv", changed), unitId: tree.communeA.id });
     expect(r).toMatchObject({ created: 0, updated: 3, unchanged: 0 });
     expect(listMembers(db, tree.branchA1.id).map((m) => [m.fullName, m.role, m.birthYear])).toEqual([["Nguyễn Văn An", "member", 1951]]);
     expect(listMembers(db, tree.branchA2.id).map((m) => [m.fullName, m.phone])).toEqual([
@@ -86,7 +87,7 @@ describe("importRosterFile", () => {
       "Phạm Văn Tư,0912000000,Chi hội Không Có",
     ].join("\n");
     const before = snapshot();
-    const r = await importRosterFile(db, { file: csv("bad.csv", bad), unitId: tree.communeA.id });
+    const r = await importRosterFile(db, { actor: systemActor(), file: csv("bad.csv", bad), unitId: tree.communeA.id });
     expect(r.written).toBe(false);
     expect(r.issues.map((i) => [i.line, i.code])).toEqual([
       [3, "name_missing"],
@@ -103,7 +104,7 @@ describe("importRosterFile", () => {
       "Trần Văn Ba,12345,Chi hội 1",
       "Phạm Văn Tư,0912000000,Chi hội Ấp Mới",
     ].join("\n");
-    const r = await importRosterFile(db, { file: csv("bad.csv", bad), unitId: tree.communeA.id, skipInvalid: true, createUnits: true });
+    const r = await importRosterFile(db, { actor: systemActor(), file: csv("bad.csv", bad), unitId: tree.communeA.id, skipInvalid: true, createUnits: true });
     expect(r).toMatchObject({ created: 2, invalidRows: 1, written: true, unitsToCreate: ["Chi hội Ấp Mới"] });
     const unit = db.sql.get<{ id: number; parentId: number }>(`SELECT id, parentId FROM Unit WHERE name = 'Chi hội Ấp Mới'`)!;
     expect(unit.parentId).toBe(tree.communeA.id);
@@ -112,7 +113,7 @@ describe("importRosterFile", () => {
 
   it("should not write anything on a dry run but show the plan", async () => {
     const before = snapshot();
-    const r = await importRosterFile(db, { file: csv("a.csv", roster), unitId: tree.communeA.id, dryRun: true });
+    const r = await importRosterFile(db, { actor: systemActor(), file: csv("a.csv", roster), unitId: tree.communeA.id, dryRun: true });
     expect(r.written).toBe(false);
     expect(r.changes.map((c) => c.kind)).toEqual(["create", "create", "create"]);
     expect(snapshot()).toEqual(before);
@@ -120,14 +121,14 @@ describe("importRosterFile", () => {
 
   it("should refuse a unit name that matches two units under the parent", async () => {
     const text = "Họ và tên,Chi hội\nNguyễn Văn An,Chi hội 1\n";
-    const r = await importRosterFile(db, { file: csv("amb.csv", text), unitId: tree.province.id });
+    const r = await importRosterFile(db, { actor: systemActor(), file: csv("amb.csv", text), unitId: tree.province.id });
     expect(r.issues.map((i) => i.code)).toEqual(["unit_ambiguous"]);
     expect(r.written).toBe(false);
   });
 
   it("should refuse a missing file and a file that is not a roster", async () => {
-    await expect(importRosterFile(db, { file: path.join(db.dir, "nope.csv"), unitId: tree.communeA.id })).rejects.toSatisfy((e) => isAppError(e, "file_missing"));
+    await expect(importRosterFile(db, { actor: systemActor(), file: path.join(db.dir, "nope.csv"), unitId: tree.communeA.id })).rejects.toSatisfy((e) => isAppError(e, "file_missing"));
     const pdf = csv("x.xlsx", "%PDF-1.4 binary\u0000\u0001");
-    await expect(importRosterFile(db, { file: pdf, unitId: tree.communeA.id })).rejects.toSatisfy((e) => isAppError(e, "file_format"));
+    await expect(importRosterFile(db, { actor: systemActor(), file: pdf, unitId: tree.communeA.id })).rejects.toSatisfy((e) => isAppError(e, "file_format"));
   });
 });

@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -22,7 +23,7 @@ afterEach(() => db.destroy());
 
 function person(unitId: number, fullName: string, role: Role = "member"): number {
   const p = createPerson(db, { fullName: `${fullName}`, phone: `09${String(++people).padStart(8, "0")}` });
-  addMembership(db, p.id, unitId, role);
+  addMembership(db, systemActor(), p.id, unitId, role);
   return p.id;
 }
 
@@ -88,13 +89,13 @@ describe("listOpenTickets", () => {
 describe("queuePage", () => {
   /** Three communes of 150 branches each (454 units), a member in each branch. */
   function bigTree() {
-    const communes = [tree.communeA, tree.communeB, createUnit(db, { parentId: tree.province.id, name: "Xã Lớn" })];
+    const communes = [tree.communeA, tree.communeB, createUnit(db, systemActor(), { parentId: tree.province.id, name: "Xã Lớn" })];
     const branches: number[] = [];
     const members: number[] = [];
     db.sql.transaction(() => {
       for (const commune of communes)
         for (let i = 0; i < 150; i++) {
-          const branch = createUnit(db, { parentId: commune.id, name: `Chi hội số ${i}` }).id;
+          const branch = createUnit(db, systemActor(), { parentId: commune.id, name: `Chi hội số ${i}` }).id;
           branches.push(branch);
           members.push(person(branch, `Hội viên ${branch}`));
         }
@@ -155,7 +156,7 @@ describe("queuePage", () => {
     const quiet = communes[2]!;
     const quietBranches: number[] = [];
     db.sql.transaction(() => {
-      for (let i = 150; i < 450; i++) quietBranches.push(createUnit(db, { parentId: quiet.id, name: `Chi hội số ${i}` }).id);
+      for (let i = 150; i < 450; i++) quietBranches.push(createUnit(db, systemActor(), { parentId: quiet.id, name: `Chi hội số ${i}` }).id);
     });
     const busy = branches.slice(0, 300);
     rawTickets(busy, members, 6000, 11);

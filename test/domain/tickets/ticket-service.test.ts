@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -9,7 +10,7 @@ import { createOrganisation, createUnit } from "../../../src/domain/units/unit-s
 import type { OutboxBody } from "../../../src/domain/deliveries/outbox-service.ts";
 import {
   addMemberMessage, answerTicket, canHandleTicket, closeTicket, createTicket, escalateTicket, getTicket, recordSatisfaction, takeTicket,
-  ticketExcerpt, ticketHandlers, ticketThread,
+  ticketAccess, ticketExcerpt, ticketHandlers, ticketThread,
 } from "../../../src/domain/tickets/ticket-service.ts";
 import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
@@ -79,8 +80,8 @@ describe("canHandleTicket", () => {
   it("should allow the handlers whose scope holds the ticket's unit and nobody else", () => {
     const s = setup();
     const ticket = getTicket(db, s.id);
-    const { id: youth } = createOrganisation(db, { code: "dtn", name: "Đoàn Thanh niên" });
-    const youthRoot = createUnit(db, { organisationId: youth, name: "Tỉnh đoàn" });
+    const { id: youth } = createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
+    const youthRoot = createUnit(db, systemActor(), { organisationId: youth, name: "Tỉnh đoàn" });
     const youthOfficial = person(youthRoot.id, "Bí thư Tỉnh đoàn", { role: "official" });
     expect([s.branchCadre, s.communeOfficial, s.provinceOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([true, true, true]);
     expect([s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member, youthOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([false, false, false, false, false]);
@@ -329,11 +330,16 @@ describe("ticketThread", () => {
     ]);
   });
 
-  it("should show the author their thread without the officials' notes, and nobody else outside the scope", () => {
+  it("should show the author their thread without the officials' notes, the cadre who passed it up read-only, and nobody else outside the scope", () => {
     const s = setup();
     escalateTicket(db, s.id, s.branchCadre, "Ghi chú nội bộ", at(1));
     expect(ticketThread(db, s.id, s.member).history.map((h) => h.note)).toEqual([null, null]);
-    for (const p of [s.branchCadre, s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(code(() => ticketThread(db, s.id, p))).toBe("forbidden");
+    expect(ticketThread(db, s.id, s.branchCadre).history.at(-1)?.note).toBe("Ghi chú nội bộ");
+    expect(ticketAccess(db, s.id, s.branchCadre).access).toBe("handled_above");
+    expect(code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời muộn", at(2)))).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(code(() => ticketThread(db, s.id, p))).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(ticketAccess(db, s.id, p).access).toBe("forbidden");
+    expect(ticketAccess(db, -1, s.branchCadre).access).toBe("not_found");
     expect(ticketThread(db, s.id, s.provinceOfficial).history.at(-1)?.note).toBe("Ghi chú nội bộ");
   });
 });

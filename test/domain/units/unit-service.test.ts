@@ -1,3 +1,4 @@
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -33,7 +34,7 @@ describe("createUnit", () => {
   });
 
   it("should refuse a duplicate name under the same parent, ignoring diacritics and case", () => {
-    expect(errorCode(() => createUnit(db, { parentId: tree.communeA.id, name: "chi HOI 1" }))).toBe("conflict");
+    expect(errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "chi HOI 1" }))).toBe("conflict");
   });
 
   it("should allow the same name under different parents", () => {
@@ -42,14 +43,14 @@ describe("createUnit", () => {
 
   it("should support any depth", () => {
     let parent = tree.branchA1;
-    for (let i = 0; i < 12; i++) parent = createUnit(db, { parentId: parent.id, name: `Tổ ${i}` });
+    for (let i = 0; i < 12; i++) parent = createUnit(db, systemActor(), { parentId: parent.id, name: `Tổ ${i}` });
     expect(parent.depth).toBe(14);
     expect(listAncestors(db, parent.id)).toHaveLength(14);
   });
 
   it("should reject an empty name and a missing parent", () => {
-    expect(errorCode(() => createUnit(db, { parentId: tree.communeA.id, name: "   " }))).toBe("invalid_input");
-    expect(errorCode(() => createUnit(db, { parentId: 9999, name: "X" }))).toBe("unit_not_found");
+    expect(errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "   " }))).toBe("invalid_input");
+    expect(errorCode(() => createUnit(db, systemActor(), { parentId: 9999, name: "X" }))).toBe("unit_not_found");
   });
 });
 
@@ -62,7 +63,7 @@ describe("listSubtree", () => {
   it("should not include a sibling whose id shares a prefix", () => {
     // Unit ids 1 and 10..19 share the digit prefix; the path range must not confuse them.
     const extra = [];
-    for (let i = 0; i < 12; i++) extra.push(createUnit(db, { parentId: tree.province.id, name: `Xã ${i}` }));
+    for (let i = 0; i < 12; i++) extra.push(createUnit(db, systemActor(), { parentId: tree.province.id, name: `Xã ${i}` }));
     const sub = subtreeIds(db, tree.communeA.id);
     expect(sub.sort()).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id].sort());
     const eleven = extra.find((u) => String(u.id).startsWith(String(tree.province.id)) && u.id !== tree.province.id);
@@ -72,15 +73,15 @@ describe("listSubtree", () => {
 
 describe("renameUnit", () => {
   it("should rename and refuse a sibling's name", () => {
-    expect(renameUnit(db, tree.branchA2.id, "Chi hội Ấp 3").name).toBe("Chi hội Ấp 3");
-    expect(errorCode(() => renameUnit(db, tree.branchA2.id, "Chi hội 1"))).toBe("conflict");
+    expect(renameUnit(db, systemActor(), tree.branchA2.id, "Chi hội Ấp 3").name).toBe("Chi hội Ấp 3");
+    expect(errorCode(() => renameUnit(db, systemActor(), tree.branchA2.id, "Chi hội 1"))).toBe("conflict");
   });
 });
 
 describe("moveUnit", () => {
   it("should move a subtree and rewrite every descendant path", () => {
-    const team = createUnit(db, { parentId: tree.branchA2.id, name: "Tổ 1" });
-    moveUnit(db, tree.branchA2.id, tree.communeB.id);
+    const team = createUnit(db, systemActor(), { parentId: tree.branchA2.id, name: "Tổ 1" });
+    moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
     const moved = getUnit(db, tree.branchA2.id);
     expect(moved.parentId).toBe(tree.communeB.id);
     expect(moved.path).toBe(`${tree.communeB.path}${tree.branchA2.id}/`);
@@ -92,13 +93,13 @@ describe("moveUnit", () => {
 
   it("should refuse a cycle and leave the tree as it was", () => {
     const before = listSubtree(db, tree.province.id);
-    expect(errorCode(() => moveUnit(db, tree.communeA.id, tree.branchA1.id))).toBe("unit_cycle");
-    expect(errorCode(() => moveUnit(db, tree.communeA.id, tree.communeA.id))).toBe("unit_cycle");
+    expect(errorCode(() => moveUnit(db, systemActor(), tree.communeA.id, tree.branchA1.id))).toBe("unit_cycle");
+    expect(errorCode(() => moveUnit(db, systemActor(), tree.communeA.id, tree.communeA.id))).toBe("unit_cycle");
     expect(listSubtree(db, tree.province.id)).toEqual(before);
   });
 
   it("should refuse moving a root", () => {
-    expect(errorCode(() => moveUnit(db, tree.province.id, tree.communeA.id))).toBe("unit_root_move");
+    expect(errorCode(() => moveUnit(db, systemActor(), tree.province.id, tree.communeA.id))).toBe("unit_root_move");
   });
 });
 
@@ -133,7 +134,7 @@ describe("rollUpCounts", () => {
     const add = (unitId: number, n: number, linked = 0) => {
       for (let i = 0; i < n; i++) {
         const p = createPerson(db, { fullName: `Người ${unitId}-${i}` });
-        addMembership(db, p.id, unitId, "member");
+        addMembership(db, systemActor(), p.id, unitId, "member");
         if (i < linked) db.sql.run(`UPDATE Person SET linkedAccounts = 1 WHERE id = ?`, p.id);
       }
     };

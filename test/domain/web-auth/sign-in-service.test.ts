@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTreeDatabase } from "../../helpers/tree.ts";
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { addTestPerson } from "../../helpers/people.ts";
 import { appErrorCode as codeOf } from "../../helpers/app-error-code.ts";
 import { addMembership, getPerson } from "../../../src/domain/people/people-service.ts";
@@ -76,10 +77,10 @@ describe("verifySignInCode", () => {
 
   it("should refuse a code once the person lost their rights, and stop an address after many failures", () => {
     const cadre = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
-    addMembership(ctx.db, cadre, ctx.tree.branchA1.id, "member");
+    addMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "member");
     const phone = getPerson(ctx.db, cadre).phone!;
     requestSignInCode(ctx.db, { phone, ip: null }, t0);
-    removeMembership(ctx.db, cadre, ctx.tree.branchA1.id, "cadre");
+    removeMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "cadre");
     expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: sentCode(cadre), ip: null }, at(1)))).toBe("code_invalid");
     for (let i = 0; i < signInLimits.failuresPerAddressPerHour; i++) codeOf(() => verifySignInCode(ctx.db, { phone: "0900000000", code: "123456", ip: "7.7.7.7" }, at(2)));
     expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: "123456", ip: "7.7.7.7" }, at(3)))).toBe("code_throttled");
@@ -125,6 +126,6 @@ describe("resumeWebSession", () => {
     expect(resumeWebSession(ctx.db, d.token, at(2))).toBeUndefined();
     expect(resumeWebSession(ctx.db, e.token, at(2))).toBeUndefined();
     // The token itself is not stored.
-    expect(ctx.db.sql.get(`SELECT 1 FROM WebSession WHERE tokenHash = ?`, d.token)).toBeUndefined();
+    expect(ctx.db.sql.get(`SELECT 1 FROM AdminSession WHERE tokenHash = ?`, d.token)).toBeUndefined();
   });
 });

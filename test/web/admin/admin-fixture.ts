@@ -4,6 +4,7 @@
  * accounts are web-chat sessions (so the tests read the sign-in code from the chat, as a person
  * would), members with concerns in A1 and B1, and an admin without any linked account.
  */
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -15,6 +16,7 @@ import { removeDir } from "../../helpers/service.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { prepare, startTestService, tempDir, waitUntil, type TestService } from "../../helpers/service.ts";
 import { addMembership, createPerson } from "../../../src/domain/people/people-service.ts";
+import { systemActor } from "../../../src/domain/access/actor.ts";
 import { ensureChatAccount } from "../../../src/domain/accounts/account-service.ts";
 import { linkByPhone } from "../../../src/domain/linking/link-service.ts";
 import { createTicket } from "../../../src/domain/tickets/ticket-service.ts";
@@ -39,11 +41,22 @@ export interface AdminFixture {
   ticketB: number;
 }
 
+/**
+ * A web-chat session as the chat page would hold it: the cookie's secret, with the server's
+ * session row (its id is the secret's hash, as in web-chat-channel.ts). Returns the account's id.
+ */
+function webChatSession(db: Parameters<typeof createPerson>[0], secret: string): string {
+  const id = "s" + createHash("sha256").update(secret).digest("base64url").slice(0, 32);
+  const now = Date.now();
+  db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, 'test', ?, ?, ?)`, id, now, now + 30 * 86_400_000, now);
+  return id;
+}
+
 function person(db: Parameters<typeof createPerson>[0], unitId: number, fullName: string, phone: string, role: "member" | "cadre" | "official" | "admin", webSession?: string) {
   const p = createPerson(db, { fullName, phone });
-  addMembership(db, p.id, unitId, role);
-  if (role !== "member") addMembership(db, p.id, unitId, "member");
-  if (webSession) linkByPhone(db, ensureChatAccount(db, "web", webSession).id, phone);
+  addMembership(db, systemActor("cli"), p.id, unitId, role);
+  if (role !== "member") addMembership(db, systemActor("cli"), p.id, unitId, "member");
+  if (webSession) linkByPhone(db, ensureChatAccount(db, "web", webChatSession(db, webSession)).id, phone);
   return p.id;
 }
 
@@ -51,9 +64,9 @@ export async function startAdminService(env: Record<string, string> = {}): Promi
   const dir = tempDir();
   const fx = await prepare(dir, (db) => {
     const tree = buildTree(db);
-    const cadre = { id: 0, phone: "0911000001", session: "cadre-session-0000000001" };
-    const official = { id: 0, phone: "0911000002", session: "official-session-00000002" };
-    const memberA = { id: 0, phone: "0911000003", session: "member-a-session-00000003" };
+    const cadre = { id: 0, phone: "0911000001", session: randomBytes(32).toString("base64url") };
+    const official = { id: 0, phone: "0911000002", session: randomBytes(32).toString("base64url") };
+    const memberA = { id: 0, phone: "0911000003", session: randomBytes(32).toString("base64url") };
     const memberB = { id: 0, phone: "0911000004" };
     const admin = { id: 0, phone: "0911000005" };
     cadre.id = person(db, tree.branchA1.id, "Nguyễn Văn Cán", cadre.phone, "cadre", cadre.session);
@@ -67,14 +80,14 @@ export async function startAdminService(env: Record<string, string> = {}): Promi
     const ticketB = createTicket(db, { personId: memberB.id, text: "Khu phố 3 mất điện chiếu sáng đã hai tuần.", sourceAccountId: null }).id;
     return { tree, cadre, official, admin, memberA, memberB, ticketA, ticketA2, ticketB };
   });
-  const running = await startTestService(dir, env);
+  const running = await startTestService(dir, { WEB_CHAT: "on", ...env });
   mkdirSync(screenshotDir, { recursive: true });
   return { running, fx };
 }
 
 /** The chat lines of a web-chat session (what the person sees in their chat). */
 export async function chatLines(running: TestService, session: string): Promise<string[]> {
-  const res = await fetch(`${running.service.url}/chat/api/history?session=${session}`);
+  const res = await fetch(`${running.service.url}/chat/api/history`, { headers: { cookie: `chihoi_session=${session}` } });
   const body = (await res.json()) as { lines: { direction: string; text: string }[] };
   return body.lines.filter((l) => l.direction === "out").map((l) => l.text);
 }

@@ -44,7 +44,7 @@ describeInBrowser("web workplace sign-in", () => {
     await page.getByLabel("Mã 6 chữ số").waitFor();
     expect(await page.locator("main").innerText()).toBe(memberText);
     expect(await chatLines(ctx.running, ctx.fx.memberA.session)).toEqual(before);
-    expect(ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSession WHERE personId = ?`, ctx.fx.memberA.id)!.n).toBe(0);
+    expect(ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AdminSession WHERE personId = ?`, ctx.fx.memberA.id)!.n).toBe(0);
     await context.close();
   });
 
@@ -75,7 +75,7 @@ describeInBrowser("web workplace sign-in", () => {
     const two = await newPage(ctx.browser);
     await signIn(ctx.running, one.page, ctx.fx.official);
     await signIn(ctx.running, two.page, ctx.fx.official);
-    ctx.running.service.db.sql.run(`UPDATE WebSession SET lastSeenAt = lastSeenAt - 3 * 3600000 WHERE personId = ? AND id = (SELECT MIN(id) FROM WebSession WHERE personId = ? AND endedAt IS NULL)`, ctx.fx.official.id, ctx.fx.official.id);
+    ctx.running.service.db.sql.run(`UPDATE AdminSession SET lastSeenAt = lastSeenAt - 3 * 3600000 WHERE personId = ? AND id = (SELECT MIN(id) FROM AdminSession WHERE personId = ? AND endedAt IS NULL)`, ctx.fx.official.id, ctx.fx.official.id);
     await one.page.goto(`${ctx.running.service.url}/admin/tickets`);
     expect(one.page.url()).toContain("/admin/sign-in");
     await two.page.goto(`${ctx.running.service.url}/admin/tickets`);

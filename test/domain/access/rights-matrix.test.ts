@@ -1,0 +1,215 @@
+/**
+ * The rights matrix, through the domain: role (member, cadre, official, admin) × every mutation ×
+ * where the target lies (the actor's own unit, a unit below it, a sibling, the parent, another
+ * organisation). A role covers its unit's subtree and nothing else, whoever calls the domain.
+ */
+import { describe, expect, it } from "vitest";
+import { useTreeDatabase, buildTree, type TestTree } from "../../helpers/tree.ts";
+import { addTestPerson } from "../../helpers/people.ts";
+import { isAppError } from "../../../src/lib/app-error.ts";
+import type { Database } from "../../../src/storage/database.ts";
+import { addMembership, removeMembership, updatePerson, type Role } from "../../../src/domain/people/people-service.ts";
+import { personActor, systemActor } from "../../../src/domain/access/actor.ts";
+import { createOrganisation, createUnit, moveUnit, renameUnit, setLevelLabel } from "../../../src/domain/units/unit-service.ts";
+import { ensureLinkCodes } from "../../../src/domain/linking/link-service.ts";
+import { cancelMeeting, cancelSeries, createMeeting, createSeries, moveMeeting, skipOccurrence } from "../../../src/domain/meetings/meeting-service.ts";
+import { recordAttendance, recordRsvp, setRsvpReason } from "../../../src/domain/meetings/rsvp-service.ts";
+import { defaultReminderPlan, setReminderPlan } from "../../../src/domain/meetings/reminder-plan.ts";
+import { answerTicket, closeTicket, createTicket, escalateTicket, takeTicket, ticketThread } from "../../../src/domain/tickets/ticket-service.ts";
+import { createDirective, sendDirective } from "../../../src/domain/directives/directive-service.ts";
+
+const HCM = "Asia/Ho_Chi_Minh";
+const now = new Date("2026-11-20T03:00:00Z");
+const start = new Date("2026-12-05T12:30:00Z");
+const system = { now, timeZone: HCM, actor: systemActor("cli") };
+const t = useTreeDatabase();
+
+type Where = "own unit" | "unit below" | "sibling" | "parent" | "other organisation";
+const wheres: Where[] = ["own unit", "unit below", "sibling", "parent", "other organisation"];
+const roles: Role[] = ["member", "cadre", "official", "admin"];
+
+/** The actor holds `role` on commune A; the target unit for each place. */
+function targetUnit(tree: TestTree, other: TestTree, where: Where): number {
+  return { "own unit": tree.communeA.id, "unit below": tree.branchA1.id, sibling: tree.communeB.id, parent: tree.province.id, "other organisation": other.communeA.id }[where];
+}
+
+interface Fixture {
+  db: Database;
+  unitId: number;
+  actorId: number;
+  member: number;
+}
+
+/** Each mutation: set up what it acts on (as the system), then act as the person. */
+const mutations: Record<string, (f: Fixture) => unknown> = {
+  "create a meeting": (f) => createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, { now, timeZone: HCM, actor: personActor(f.actorId) }),
+  "create a series": (f) =>
+    createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, { now, timeZone: HCM, actor: personActor(f.actorId) }),
+  "move a meeting": (f) => {
+    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+    return moveMeeting(f.db, m.id, new Date(start.getTime() + 86_400_000), { now, timeZone: HCM, actor: personActor(f.actorId) });
+  },
+  "cancel a meeting": (f) => {
+    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+    return cancelMeeting(f.db, m.id, { now, timeZone: HCM, actor: personActor(f.actorId) });
+  },
+  "skip an occurrence": (f) => {
+    const { seriesId } = createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+    return skipOccurrence(f.db, seriesId, "2026-12-05", { now, timeZone: HCM, actor: personActor(f.actorId) });
+  },
+  "end a series": (f) => {
+    const { seriesId } = createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+    return cancelSeries(f.db, seriesId, { now, timeZone: HCM, actor: personActor(f.actorId) });
+  },
+  "set a unit's reminder plan": (f) => setReminderPlan(f.db, { unitId: f.unitId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM }),
+  "set a series' reminder plan": (f) => {
+    const { seriesId } = createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+    return setReminderPlan(f.db, { seriesId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM });
+  },
+  "record attendance": (f) => {
+    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+    return recordAttendance(f.db, m.id, [f.member], personActor(f.actorId), new Date(m.endsAt));
+  },
+  "record a member's answer for them": (f) => {
+    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+    return recordRsvp(f.db, { meetingId: m.id, personId: f.member, answer: "attend", actor: personActor(f.actorId) }, now);
+  },
+  "set a member's reason for them": (f) => {
+    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+    recordRsvp(f.db, { meetingId: m.id, personId: f.member, answer: "absent", actor: personActor(f.member) }, now);
+    return setRsvpReason(f.db, m.id, f.member, "Ốm", personActor(f.actorId));
+  },
+  "take a ticket": (f) => takeTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, now),
+  "answer a ticket": (f) => answerTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, "Đã báo xã", now),
+  "pass a ticket up": (f) => escalateTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, null, now),
+  "close a ticket": (f) => closeTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, now),
+  "read a ticket's thread": (f) => ticketThread(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId),
+  "draft a directive": (f) => createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: f.actorId }, now),
+  "send a directive": (f) => {
+    const sender = addTestPerson(f.db, f.unitId, "Người soạn", { role: "cadre" });
+    const d = createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: sender }, now);
+    return sendDirective(f.db, d.id, { now, byPersonId: f.actorId });
+  },
+};
+
+/** Mutations of the unit tree itself: the administer right (admins only). */
+const treeMutations: Record<string, (f: Fixture) => unknown> = {
+  "add a unit": (f) => createUnit(f.db, personActor(f.actorId), { parentId: f.unitId, name: "Chi hội mới" }),
+  "rename a unit": (f) => renameUnit(f.db, personActor(f.actorId), f.unitId, "Tên mới"),
+  "relabel a unit": (f) => setLevelLabel(f.db, personActor(f.actorId), f.unitId, "Cấp mới"),
+  "move a unit below it": (f) => {
+    const child = createUnit(f.db, systemActor(), { parentId: f.unitId, name: "Tổ 1" });
+    const grandchild = createUnit(f.db, systemActor(), { parentId: child.id, name: "Tổ con" });
+    return moveUnit(f.db, personActor(f.actorId), grandchild.id, f.unitId);
+  },
+};
+
+/** Link-code slips open accounts: manage_people. */
+const peopleMutations: Record<string, (f: Fixture) => unknown> = {
+  "print link codes": (f) => ensureLinkCodes(f.db, personActor(f.actorId), f.unitId),
+  "change a member's phone": (f) => updatePerson(f.db, personActor(f.actorId), f.member, { phone: "0987654321" }),
+};
+
+function outcome(fn: () => unknown): string {
+  try {
+    fn();
+    return "allowed";
+  } catch (error) {
+    if (isAppError(error, "forbidden")) return "forbidden";
+    // A legitimate refusal for another reason (the root has no parent) still means the right held.
+    if (isAppError(error, "ticket_at_root")) return "allowed";
+    throw error;
+  }
+}
+
+const actorAudits = (db: Database, personId: number) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE actorPersonId = ?`, personId)!.n;
+
+describe("rights matrix", () => {
+  for (const role of roles) {
+    for (const [name, act] of Object.entries(mutations)) {
+      it.each(wheres)(`a ${role} of commune A should ${role === "member" ? "never " : ""}${name} (%s)`, (where) => {
+        const other = buildTree(t.db, "dtn");
+        const unitId = targetUnit(t.tree, other, where);
+        const actorId = addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
+        const member = addTestPerson(t.db, unitId, "Hội viên");
+        const inside = where === "own unit" || where === "unit below";
+        const expected = role !== "member" && inside ? "allowed" : "forbidden";
+        const result = outcome(() => act({ db: t.db, unitId, actorId, member }));
+        expect(result).toBe(expected);
+        // A refused act leaves no trace under the actor's name (the set-up was done by the system).
+        if (result === "forbidden") expect(actorAudits(t.db, actorId)).toBe(0);
+      });
+    }
+  }
+
+  for (const role of roles) {
+    for (const [name, act, right] of [...Object.entries(treeMutations).map((e) => [...e, "admin"] as const), ...Object.entries(peopleMutations).map((e) => [...e, "people"] as const)]) {
+      it.each(wheres)(`a ${role} of commune A trying to ${name} (%s)`, (where) => {
+        const other = buildTree(t.db, "dtn");
+        const unitId = targetUnit(t.tree, other, where);
+        const actorId = addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
+        const inside = where === "own unit" || where === "unit below";
+        const holds = right === "admin" ? role === "admin" : role !== "member";
+        const member = addTestPerson(t.db, unitId, "Hội viên");
+        expect(outcome(() => act({ db: t.db, unitId, actorId, member }))).toBe(holds && inside ? "allowed" : "forbidden");
+      });
+    }
+  }
+
+  it("should keep roots and organisations to the system actor", () => {
+    const admin = addTestPerson(t.db, t.tree.province.id, "Quản trị tỉnh", { role: "admin" });
+    expect(outcome(() => createOrganisation(t.db, personActor(admin), { code: "moi", name: "Tổ chức mới" }))).toBe("forbidden");
+    expect(outcome(() => createUnit(t.db, personActor(admin), { organisationId: t.tree.organisationId, name: "Gốc thứ hai" }))).toBe("forbidden");
+    expect(outcome(() => createOrganisation(t.db, systemActor("cli"), { code: "moi", name: "Tổ chức mới" }))).toBe("allowed");
+  });
+
+  // Roles: members are added by whoever manages the unit's people; cadres and officials from the
+  // level above; admins by an admin above. Nobody appoints peers or raises themself.
+  const grants: [Role, (role: Role, where: Where) => boolean][] = [
+    ["member", (role, where) => role !== "member" && (where === "own unit" || where === "unit below")],
+    ["cadre", (role, where) => role !== "member" && where === "unit below"],
+    ["official", (role, where) => role !== "member" && where === "unit below"],
+    ["admin", (role, where) => role === "admin" && where === "unit below"],
+  ];
+  for (const role of roles) {
+    for (const [granted, allowed] of grants) {
+      it.each(wheres)(`a ${role} of commune A giving or taking the ${granted} role (%s)`, (where) => {
+        const other = buildTree(t.db, "dtn");
+        const unitId = targetUnit(t.tree, other, where);
+        const actor = personActor(addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role }));
+        const someone = addTestPerson(t.db, unitId, "Người khác");
+        const expected = allowed(role, where) ? "allowed" : "forbidden";
+        expect(outcome(() => addMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
+        expect(outcome(() => removeMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
+      });
+    }
+  }
+
+  it("should never let a cadre raise themself or re-point the phone of someone above them", () => {
+    const cadre = addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
+    const official = addTestPerson(t.db, t.tree.communeA.id, "Lãnh đạo xã", { role: "official" });
+    addMembership(t.db, systemActor(), official, t.tree.branchA1.id, "member");
+    expect(outcome(() => updatePerson(t.db, personActor(cadre), official, { phone: "0987654321" }))).toBe("forbidden");
+    for (const [unitId, role] of [[t.tree.branchA1.id, "official"], [t.tree.branchA1.id, "admin"], [t.tree.communeA.id, "cadre"]] as const) {
+      expect(outcome(() => addMembership(t.db, personActor(cadre), cadre, unitId, role))).toBe("forbidden");
+    }
+  });
+
+  it("should let the CLI's system actor act anywhere, audited as the CLI without a person", () => {
+    const m = createMeeting(t.db, { unitId: t.tree.branchB2.id, title: "Họp", startsAt: start }, system);
+    cancelMeeting(t.db, m.id, system);
+    expect(t.db.sql.all(`SELECT actorPersonId, source, action FROM AuditLog ORDER BY id`)).toEqual([
+      { actorPersonId: null, source: "cli", action: "meeting.create" },
+      { actorPersonId: null, source: "cli", action: "meeting.cancel" },
+    ]);
+  });
+
+  it("should let a member answer for themself and nobody else", () => {
+    const m = createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp", startsAt: start }, system);
+    const an = addTestPerson(t.db, t.tree.branchA1.id, "An");
+    const binh = addTestPerson(t.db, t.tree.branchA1.id, "Bình");
+    expect(outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: an, answer: "attend", actor: personActor(an) }, now))).toBe("allowed");
+    expect(outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: binh, answer: "absent", actor: personActor(an) }, now))).toBe("forbidden");
+    expect(outcome(() => setRsvpReason(t.db, m.id, an, "Bận", personActor(binh)))).toBe("forbidden");
+  });
+});

@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { buildTree, type TestTree } from "../../helpers/tree.ts";
+import { addMembership, createPerson } from "../../../src/domain/people/people-service.ts";
+import { createTicket, defaultTicketsPerDay, ticketTextMaxLength } from "../../../src/domain/tickets/ticket-service.ts";
+import { isAppError } from "../../../src/lib/app-error.ts";
+import { ChatHarness } from "../../helpers/chat-harness.ts";
+import { issueLinkCode } from "../../../src/domain/linking/link-service.ts";
+import { systemActor } from "../../../src/domain/access/actor.ts";
+
+let db: TestDatabase;
+let tree: TestTree;
+beforeEach(async () => {
+  db = await createTestDatabase();
+  tree = buildTree(db);
+});
+afterEach(() => db.destroy());
+
+const t0 = new Date("2026-11-23T03:00:00Z");
+const hours = (n: number) => new Date(t0.getTime() + n * 3_600_000);
+
+function member(name = "Nguyễn Văn An") {
+  const p = createPerson(db, { fullName: name });
+  addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+  return p;
+}
+
+describe("createTicket limits", () => {
+  it("should cut a text longer than the maximum, with a note, and say how much was cut", () => {
+    const p = member();
+    const whole = "a".repeat(ticketTextMaxLength + 1234);
+    const created = createTicket(db, { personId: p.id, text: whole }, t0);
+    expect(created.cut).toBe(1234);
+    const stored = db.sql.get<{ text: string }>(`SELECT text FROM TicketMessage WHERE ticketId = ?`, created.id)!.text;
+    expect(stored.startsWith("a".repeat(ticketTextMaxLength))).toBe(true);
+    expect(stored).toContain("+1234");
+    expect(stored.length).toBeLessThan(ticketTextMaxLength + 20);
+    expect(createTicket(db, { personId: p.id, text: "ngắn thôi" }, t0).cut).toBe(0);
+  });
+
+  it("should refuse a member's ticket past the daily cap, counting 24 hours back, and not another member's", () => {
+    const p = member();
+    for (let i = 0; i < 3; i++) createTicket(db, { personId: p.id, text: `ý kiến ${i}` }, hours(i), { perDay: 3 });
+    let error: unknown;
+    try {
+      createTicket(db, { personId: p.id, text: "một nữa" }, hours(5), { perDay: 3 });
+    } catch (e) {
+      error = e;
+    }
+    expect(isAppError(error, "ticket_too_many")).toBe(true);
+    expect((error as { params: { max: number } }).params.max).toBe(3);
+    expect(createTicket(db, { personId: member("Trần Bình").id, text: "của tôi" }, hours(5), { perDay: 3 }).id).toBeGreaterThan(0);
+    // The first ticket is more than 24 hours old at hour 24.5.
+    expect(createTicket(db, { personId: p.id, text: "hôm sau" }, hours(24.5), { perDay: 3 }).id).toBeGreaterThan(0);
+  });
+});
+
+describe("concerns in chat", () => {
+  it("should tell a member clearly when the daily cap is reached", async () => {
+    const h = await ChatHarness.create();
+    try {
+      const tree2 = buildTree(h.db);
+      const p = createPerson(h.db, { fullName: "Nguyễn Văn An" });
+      addMembership(h.db, systemActor(), p.id, tree2.branchA1.id, "member");
+      await h.text(42, `DK ${issueLinkCode(h.db, p.id).code}`);
+      for (let i = 0; i < defaultTicketsPerDay; i++) {
+        await h.text(42, `/ykien đường làng số ${i} bị hỏng`);
+        expect(await h.lastText(42)).toMatch(/#\d+/);
+      }
+      await h.text(42, "/ykien thêm một ý kiến nữa");
+      expect(await h.lastText(42)).toContain(`Hôm nay anh/chị đã gửi ${defaultTicketsPerDay} ý kiến`);
+      expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n).toBe(defaultTicketsPerDay);
+      // The refused concern is still in the message log.
+      expect(h.db.sql.get(`SELECT 1 FROM MessageLog WHERE text = '/ykien thêm một ý kiến nữa'`)).toBeTruthy();
+    } finally {
+      await h.destroy();
+    }
+  });
+});
