@@ -13,7 +13,7 @@ import { formatDate } from "../../lib/zoned-time.ts";
 import { can } from "../../domain/access/access-scope.ts";
 import { personActor } from "../../domain/access/actor.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
-import { ensureLinkCodes, type UnitCodeRow } from "../../domain/linking/link-service.ts";
+import { ensureLinkCodes, formatLinkCode, type UnitCodeRow } from "../../domain/linking/link-service.ts";
 import { getUnit } from "../../domain/units/unit-service.ts";
 import type { AdminEnv, AdminOptions } from "./admin-auth.ts";
 
@@ -100,7 +100,7 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
       }
       cards.push(
         `<div class="slip"><div class="text"><h2>${escapeHtml(r.fullName)}</h2><div class="unit">${escapeHtml(r.unitName)}</div>` +
-          `<div>${escapeHtml(t("admin.slip_code"))}: <span class="code">${escapeHtml(r.code)}</span></div>` +
+          `<div>${escapeHtml(t("admin.slip_code"))}: <span class="code">${escapeHtml(formatLinkCode(r.code))}</span></div>` +
           `<div class="how">${escapeHtml(howText(t, targets, r.code))} ${escapeHtml(t("admin.slip_expires", { date: formatDate(new Date(r.expiresAt), timeZone) }))}</div>` +
           `</div><div class="qrs">${qrs.join("")}</div></div>`,
       );

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, expect } from "vitest";
+import { afterAll, beforeAll, expect, vi } from "vitest";
 import { existsSync } from "node:fs";
 import { describe } from "vitest";
 import { chromiumPath, launchBrowser } from "../../helpers/browser.ts";
@@ -22,6 +22,10 @@ import { linkByPhone } from "../../../src/domain/linking/link-service.ts";
 import { createTicket } from "../../../src/domain/tickets/ticket-service.ts";
 
 export const screenshotDir = path.resolve("test-results/admin");
+
+// A browser test signs in through the chat and walks several pages: on a loaded 2-core machine
+// that takes longer than the suite's default 30 s (no assertion is timed).
+vi.setConfig({ testTimeout: 180_000 });
 
 /**
  * Browser tests need Debian's Chromium. A newcomer's machine without it skips them (npm test stays
