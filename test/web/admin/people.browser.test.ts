@@ -119,7 +119,7 @@ describeInBrowser("link-code slips", () => {
     await page.pdf({ path: "test-results/admin/40-slips.pdf", format: "A4" });
 
     // A code starting with 0 survives the .xlsx.
-    ctx.running.service.db.sql.run(`UPDATE LinkCode SET code = '01234567' WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, ctx.fx.memberA.id);
+    ctx.running.service.db.sql.run(`UPDATE LinkCode SET code = '012345678901' WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, ctx.fx.memberA.id);
     const download = await page.request.get(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/slips.xlsx?all=1`);
     expect(download.status()).toBe(200);
     const ExcelJS = (await import("exceljs")).default;
@@ -128,7 +128,7 @@ describeInBrowser("link-code slips", () => {
     const sheet = book.worksheets[0]!;
     expect(sheet.getRow(1).getCell(3).value).toBe("Mã liên kết");
     const row = sheet.getRows(2, sheet.rowCount - 1)!.find((r) => r.getCell(1).value === "Lê Thị Hoa")!;
-    expect(row.getCell(3).value).toBe("01234567");
+    expect(row.getCell(3).value).toBe("012345678901");
     expect(row.getCell(3).numFmt).toBe("@");
     // Another branch's slips are not the cadre's to print.
     const cadre = await newPage(ctx.browser);

@@ -70,12 +70,10 @@ describeInBrowser("concerns queue", () => {
     expect(await page.locator("aside").innerText()).toContain("Nguyễn Văn Cán");
     await page.getByLabel("Ghi chú khi chuyển cấp trên").fill("Vượt thẩm quyền chi hội");
     await page.getByRole("button", { name: "Chuyển cấp trên" }).click();
-    // Passed up to the commune: the branch cadre no longer sees it, and is told so on the queue.
-    await page.waitForURL(/\/admin\/tickets\?done=escalate/);
+    // Passed up to the commune: its unit is now the commune's, and the page says so.
+    await page.waitForURL(/done=escalate/);
     await expect(page.getByRole("status").first().innerText()).resolves.toContain(`#${ctx.fx.ticketA2}`);
-    expect(await rowIds(page)).not.toContain(ctx.fx.ticketA2);
-    const gone = await page.goto(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketA2}`);
-    expect(gone!.status()).toBe(404);
+    expect(ctx.running.service.db.sql.get<{ unitId: number }>(`SELECT unitId FROM Ticket WHERE id = ?`, ctx.fx.ticketA2)!.unitId).toBe(ctx.fx.tree.communeA.id);
     await context.close();
 
     const official = await newPage(ctx.browser);
