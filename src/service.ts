@@ -12,6 +12,7 @@ import { Inbox } from "./conversation/inbox.ts";
 import { DeliveryEngine } from "./delivery/delivery-engine.ts";
 import { createWebServer } from "./web/server.ts";
 import { mountApi } from "./web/api/api.ts";
+import { mountAdmin } from "./web/admin/admin-app.ts";
 import { WebChatChannel } from "./channels/web/web-chat-channel.ts";
 import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
 import { seedDemoActivity } from "./demo/demo-activity.ts";
@@ -194,6 +195,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     webChat.mount(web.app);
     channels.push(webChat);
   }
+  mountAdmin(web.app, {
+    db, demo, defaultLocale: config.defaultLocale, timeZone: config.timeZone, trustProxy: config.trustProxy, linkCodeTtlDays: config.linkCodeTtlDays,
+    channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(),
+  });
   if (config.telegram) {
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
     channels.push(telegram);
