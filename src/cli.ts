@@ -21,6 +21,7 @@ import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linki
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
+import { printTicket } from "./cli-tickets.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
 import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
@@ -497,6 +498,12 @@ export function buildProgram(): Command {
         }
       }),
     );
+
+  const tickets = program.command("tickets").description(`${vi("delivery.cli_tickets")} / ${en("delivery.cli_tickets")}`);
+  tickets
+    .command("show <id>")
+    .description(`${vi("delivery.cli_tickets_show")} / ${en("delivery.cli_tickets_show")}`)
+    .action((id: string) => withDatabase((db) => printTicket(db, Number(id.replace("#", "")), t, out, config.timeZone, config.defaultLocale)));
 
   program
     .command("stats <unit>")

@@ -72,12 +72,14 @@ const envSchema = z
     TELEGRAM_RATE_PER_SECOND: positiveInt.default(30),
     TELEGRAM_CHAT_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
     TELEGRAM_GROUP_PER_MINUTE: positiveInt.default(20),
+    TELEGRAM_WINDOW_MARGIN_MS: z.coerce.number().int().min(0).max(1000).default(2),
 
     /** Outbox: parallel sends per platform, attempts before a message is given up. */
-    OUTBOX_CONCURRENCY: positiveInt.max(100).default(4),
+    OUTBOX_CONCURRENCY: positiveInt.max(100).default(8),
     OUTBOX_MAX_ATTEMPTS: positiveInt.max(50).default(8),
     /** How long a claimed message is held before another worker may retry it (crash recovery). */
     OUTBOX_LEASE_MS: positiveInt.min(500).default(60_000),
+    OUTBOX_OUTAGE_NOTICE_MS: positiveInt.default(120_000),
 
     /** What link-code slips tell members to open: the bot's name, its Telegram @username, its Zalo link. */
     BOT_NAME: z.string().max(100).default("Chi Hội"),
@@ -140,6 +142,8 @@ export interface RateLimits {
   newRecipientsPerHour?: number;
   /** Zalo: at least this long between any two sends of the account. */
   minIntervalMs?: number;
+  /** Added to every window: the spread of network delay it absorbs (default 10 ms). */
+  marginMs?: number;
 }
 
 export interface Config {
@@ -167,6 +171,8 @@ export interface Config {
     concurrency: number;
     maxAttempts: number;
     leaseMs: number;
+    /** A platform down this long is reported to the admins in chat. */
+    outageNoticeMs: number;
     limits: Record<string, RateLimits>;
   };
 }
@@ -240,11 +246,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.OUTBOX_CONCURRENCY,
       maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
       leaseMs: e.OUTBOX_LEASE_MS,
+      outageNoticeMs: e.OUTBOX_OUTAGE_NOTICE_MS,
       limits: {
         telegram: {
           perSecond: e.TELEGRAM_RATE_PER_SECOND,
           chatIntervalMs: e.TELEGRAM_CHAT_INTERVAL_MS,
           groupPerMinute: e.TELEGRAM_GROUP_PER_MINUTE,
+          marginMs: e.TELEGRAM_WINDOW_MARGIN_MS,
         },
         zalo: {
           perSecond: 1000,

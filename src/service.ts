@@ -18,7 +18,8 @@ import type { Channel } from "./channels/channel.ts";
 import { Clock } from "./scheduler/clock.ts";
 import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
 import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
-import { enqueue, outboxCounts, priorities } from "./domain/deliveries/outbox-service.ts";
+import { enqueue, outboxCounts, platformHealth, priorities } from "./domain/deliveries/outbox-service.ts";
+import type { PlatformEvent } from "./delivery/delivery-engine.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
 import { guessRisk, legacyCodeHolders } from "./domain/linking/link-service.ts";
 
@@ -71,8 +72,17 @@ function describeChannels(db: Database, channels: Channel[], timeZone: string, l
   const t = translator(locale);
   const when = (ms: number | null) => (ms ? formatMeetingTime(new Date(ms), timeZone, locale) : t("cli.never"));
   const lines: string[] = [];
+  const down = new Map(platformHealth(db).filter((h) => h.state === "down" && h.downSince != null).map((h) => [h.platform, h]));
   for (const channel of channels) {
     const queue = Object.entries(outboxCounts(db, channel.id)).filter(([status]) => status === "pending" || status === "sending").reduce((n, [, c]) => n + c, 0);
+    const outage = down.get(channel.id);
+    if (outage) {
+      lines.push(t("delivery.status_down", {
+        platform: channel.id, since: when(Number(outage.downSince)), minutes: Math.floor((at.getTime() - Number(outage.downSince)) / 60_000), count: queue,
+        error: outage.lastError ? t("delivery.status_error", { error: outage.lastError }) : "",
+      }));
+      continue;
+    }
     if (channel.id === "zalo" && "status" in channel && typeof channel.status === "function") {
       const s = (channel as unknown as { status(): { state: string; since: number; lastEventAt: number | null; lastError: string | null } }).status();
       const backedOff = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ?`, at.getTime())!.n;
@@ -108,6 +118,32 @@ function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Da
   for (const platform of new Set(rows.map((r) => r.platform))) engine.kick(platform);
 }
 
+/**
+ * A platform down for a while, or back: the admins hear it in chat, in their own language, on
+ * every platform that is up (the one down cannot carry it; its own copy waits and goes when it is
+ * back, as does the "back" message).
+ */
+function tellAdminsAboutPlatform(db: Database, engine: DeliveryEngine, event: PlatformEvent, timeZone: string, at: Date): void {
+  const rows = db.sql.all<{ id: number; platform: string; externalId: string; personId: number; locale: string | null }>(
+    `SELECT a.id, a.platform, a.externalId, a.personId, p.locale FROM ChatAccount a JOIN Person p ON p.id = a.personId
+     WHERE a.unreachable = 0 AND a.platform <> 'web' AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
+  );
+  for (const r of rows) {
+    if (event.kind === "down" && r.platform === event.platform) continue;
+    const locale: Locale = r.locale === "en" ? "en" : "vi";
+    const t = translator(locale);
+    const minutes = Math.max(1, Math.round((at.getTime() - event.since.getTime()) / 60_000));
+    const text = event.kind === "down"
+      ? t("delivery.platform_down", { platform: event.platform, since: formatMeetingTime(event.since, timeZone, locale), minutes })
+      : t("delivery.platform_up", { platform: event.platform, minutes });
+    enqueue(db, {
+      platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text, locale },
+      dedupeKey: `platform-${event.kind}:${event.platform}:${event.since.getTime()}:${r.id}`,
+    }, at);
+  }
+  engine.kick();
+}
+
 /** Start-up lines for admins: old 6-digit slips to reprint, and guess limits looser than the goal. */
 function warnAboutLinking(db: Database, config: Config, logger: Logger): void {
   const log = logger.child({ module: "linking" });
@@ -127,9 +163,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     concurrency: config.outbox.concurrency,
     maxAttempts: config.outbox.maxAttempts,
     leaseMs: config.outbox.leaseMs,
+    outageNoticeMs: config.outbox.outageNoticeMs,
     limits: config.outbox.limits,
     logger,
     now,
+    onPlatformEvent: (event) => tellAdminsAboutPlatform(db, engine, event, config.timeZone, now()),
   });
   const channels: Channel[] = [];
   const inbox = new Inbox({

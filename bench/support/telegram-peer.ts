@@ -1,12 +1,15 @@
 /**
- * The other side of the inbound benchmark, in its own process so that the service under test has
- * its own event loop: a fake Telegram Bot API (receiving the replies) and the load generator
- * posting updates to the service's webhook. Driven over IPC by bench/telegram-inbound.bench.ts.
+ * The other side of the Telegram benchmarks, in its own process so that the service under test has
+ * its own event loop (and the fake's arrival clock is not held up by ours): a fake Telegram Bot API
+ * (receiving the replies) and the load generator, posting updates to the service's webhook or
+ * queueing them for its long polling. Driven over IPC by bench/telegram-*.bench.ts.
+ * PEER_LIMITS=strict makes the fake enforce Telegram's limits the strict way; PEER_JITTER_MS adds
+ * that much random delay to the arrival time of each request (network jitter).
  */
 import { Agent, request } from "node:http";
 import { FakeTelegramServer } from "../../test/fakes/telegram-server.ts";
 
-const fake = new FakeTelegramServer({ limits: false });
+const fake = new FakeTelegramServer({ limits: process.env.PEER_LIMITS === "strict" ? {} : false, arrivalJitterMs: Number(process.env.PEER_JITTER_MS ?? 0), latencyMs: Number(process.env.PEER_LATENCY_MS ?? 0) });
 await fake.start();
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const replies = ["có mặt", "co mat a", "cm", "xin vắng vì con ốm", "Dạ em có mặt", "👍"];
@@ -33,6 +36,10 @@ type Command =
   | { kind: "burst"; url: string; secret: string; users: number; count: number; concurrency: number }
   | { kind: "steady"; url: string; secret: string; users: number; rate: number; seconds: number; offset: number }
   | { kind: "calls" }
+  /** Members write to the bot (long polling), spread evenly over `spreadMs`; answers their push times. */
+  | { kind: "say"; messages: { userId: number; text: string }[]; spreadMs: number }
+  /** Every message the fake accepted (chat, arrival time) and its counters. */
+  | { kind: "report" }
   | { kind: "stop" };
 
 process.on("message", async (command: Command) => {
@@ -57,6 +64,18 @@ process.on("message", async (command: Command) => {
     }
     await Promise.all(pending);
     process.send!({ kind: "steady", latencies });
+  } else if (command.kind === "say") {
+    const pushed: Record<number, number> = {};
+    const started = Date.now();
+    for (const [i, m] of command.messages.entries()) {
+      const wait = started + (i * command.spreadMs) / command.messages.length - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pushed[m.userId] = Date.now();
+      fake.userSendsText({ id: m.userId, first_name: "H" }, m.text);
+    }
+    process.send!({ kind: "said", pushed });
+  } else if (command.kind === "report") {
+    process.send!({ kind: "report", sent: fake.sent().map((s) => [String(s.chat_id), s.at]), rateLimited: fake.counters.rateLimited });
   } else if (command.kind === "calls") {
     process.send!({ kind: "calls", setWebhook: fake.calls.some((c) => c.method === "setWebhook"), sent: fake.sentCount() });
   } else {

@@ -84,9 +84,18 @@ export interface Channel {
   readonly capabilities: ChannelCapabilities;
   /** Starts receiving; each inbound message is passed to `handler`, which stores it before it resolves. */
   start(handler: InboundHandler): Promise<void>;
-  /** Sends one message. Throws ChannelSendError describing what the delivery engine should do. */
-  send(target: SendTarget, message: OutboundMessage): Promise<SendResult>;
+  /**
+   * Sends one message. Throws ChannelSendError describing what the delivery engine should do.
+   * `pace`, when given, is awaited right before each request that the platform counts against
+   * its flood limits (so the delivery engine's budget sees the moment it really leaves).
+   */
+  send(target: SendTarget, message: OutboundMessage, pace?: () => Promise<void>): Promise<SendResult>;
   stop(): Promise<void>;
+  /**
+   * Asks the platform whether it answers at all (Telegram: getMe), without sending anything to
+   * anyone; rejects when it does not. Used to tell an outage from a failure about one recipient.
+   */
+  probe?(): Promise<void>;
 }
 
 export type SendFailure =

@@ -1,20 +1,54 @@
 /**
  * The delivery engine: drains the outbox of each platform through its channel within the
- * platform's limits. 429 waits retry_after; 5xx and network errors retry with exponential backoff
- * and jitter, bounded by maxAttempts; 403 marks the account unreachable and, for a message meant
- * for a person, re-queues it to another reachable account of theirs. Every attempt is recorded.
+ * platform's limits. 429 waits retry_after; 403 marks the account unreachable and, for a message
+ * meant for a person, re-queues it to another reachable account of theirs. Every attempt is recorded.
+ *
+ * A platform that fails as a whole (network errors, 5xx, timeouts across chats, and a probe such
+ * as getMe that fails too) is *down*: its queue pauses, a probe runs with backoff until it answers,
+ * then one message goes first as a canary; none of this spends the recipients' attempts, and a
+ * message waits as long as it is worth sending (see `expiryOf`). Only a failure while the platform
+ * answers counts against that message (up to maxAttempts, with exponential backoff and jitter).
+ *
+ * Fairness: rows come in priority order (replies first), broadcasts interleave (fair order), and
+ * chats that are busy or held by a limit are skipped in the query, so no chat's backlog delays
+ * another chat's message.
  */
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type { Database } from "../storage/database.ts";
 import type { RateLimits } from "../config.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ChannelSendError, type Channel } from "../channels/channel.ts";
 import {
-  claim, dueCandidates, markFinal, markSent, nextDueAt, recoverExpiredLeases, reschedule, enqueue, type OutboxRow, type OutboxBody,
+  claim, dueCandidates, expiryOf, heartbeat, markFinal, markSent, nextDueAt, platformHealth, recoverDeadOwners, recoverExpiredLeases,
+  registerWorker, reschedule, enqueue, setPlatformHealth, unregisterWorker, type OutboxRow, type OutboxBody,
 } from "../domain/deliveries/outbox-service.ts";
+import { fitMessage } from "../channels/fit-message.ts";
 import { recordOutbound } from "../domain/messages/message-log.ts";
 import { deliveryAccount, markUnreachable } from "../domain/accounts/account-service.ts";
-import { RateLimiter } from "./rate-limiter.ts";
+import { RateLimiter, type Booking, type SendBudget } from "./rate-limiter.ts";
+
+/** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
+export interface EngineClock {
+  now(): number;
+  /** Runs `fn` after `ms` of this clock's time; returns a cancel function. */
+  setTimeout(fn: () => void, ms: number): () => void;
+}
+
+export const realClock: EngineClock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+export type PlatformEvent =
+  | { kind: "down"; platform: string; since: Date; error: string | null }
+  | { kind: "up"; platform: string; since: Date; at: Date };
+
+/** Worker ids of the engines running in this process (so a restart can tell an earlier run by its pid). */
+const liveWorkers = new Set<string>();
 
 export interface DeliveryEngineOptions {
   concurrency: number;
@@ -26,9 +60,23 @@ export interface DeliveryEngineOptions {
   now?: () => Date;
   /** First retry delay after a transient failure (doubles each attempt, with jitter). */
   backoffBaseMs?: number;
-  /** Called after each row is finished (sent, failed, unreachable), for progress reporting. */
-  onFinished?: (row: OutboxRow, status: "sent" | "failed" | "unreachable") => void;
+  /** Called after each row is finished (sent, failed, unreachable, expired), for progress reporting. */
+  onFinished?: (row: OutboxRow, status: "sent" | "failed" | "unreachable" | "expired") => void;
+  /** Time source for scheduling (default: real time; `now`, when given, still supplies the date). */
+  clock?: EngineClock;
+  /** A platform down this long is reported (once) through `onPlatformEvent`; its return too. Default 2 min. */
+  outageNoticeMs?: number;
+  /** Told when a platform has been down for `outageNoticeMs`, and when it is back after that. */
+  onPlatformEvent?: (event: PlatformEvent) => void;
+  /** Longest wait between two probes of a platform that is down. Default 30 s. */
+  probeMaxIntervalMs?: number;
 }
+
+/** Distinct chats failing in a row (no success between) that mean the platform itself fails. */
+const outageStreak = 3;
+const heartbeatEveryMs = 2000;
+/** How far ahead of its turn a row is claimed, so that its request leaves right on time. */
+const lookaheadMs = 50;
 
 const backoffBaseMs = 1000;
 const backoffMaxMs = 5 * 60_000;
@@ -40,12 +88,23 @@ export function backoffDelay(attempt: number, random = Math.random, base = backo
 }
 
 class PlatformWorker {
-  readonly limiter: RateLimiter;
+  readonly limiter: SendBudget;
   readonly inFlight = new Set<number>();
   readonly chatsInFlight = new Set<string>();
   #wake?: () => void;
   #loop?: Promise<void>;
   #running = false;
+  /** Health: up, or down since a time (then the queue pauses and a probe runs with backoff). */
+  #downSince: number | null = null;
+  #downError: string | null = null;
+  #downNotified = false;
+  #probeAt = 0;
+  #probeInterval = 1000;
+  #probing?: Promise<boolean>;
+  /** A canary sent while down: the first message after a probe answered. */
+  #canary: number | null = null;
+  /** Chats whose sends failed transiently with no success since (an outage shows across chats). */
+  readonly #failingChats = new Set<string>();
 
   constructor(
     readonly channel: Channel,
@@ -53,6 +112,10 @@ class PlatformWorker {
     readonly engine: DeliveryEngine,
   ) {
     this.limiter = new RateLimiter(limits);
+  }
+
+  get down(): boolean {
+    return this.#downSince !== null;
   }
 
   start(): void {
@@ -73,9 +136,9 @@ class PlatformWorker {
   async #sleep(ms: number): Promise<void> {
     if (ms <= 0) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+      const cancel = this.engine.clock.setTimeout(done, ms);
       function done() {
-        clearTimeout(timer);
+        cancel();
         resolve();
       }
       this.#wake = done;
@@ -83,56 +146,148 @@ class PlatformWorker {
     this.#wake = undefined;
   }
 
+  /** Asks the platform whether it answers (one probe at a time); true when it does. */
+  #probe(): Promise<boolean> {
+    if (!this.channel.probe) return Promise.resolve(this.#failingChats.size < outageStreak);
+    return (this.#probing ??= this.channel.probe().then(() => true, (error: unknown) => {
+      this.#downError = error instanceof Error ? error.message : String(error);
+      return false;
+    }).finally(() => (this.#probing = undefined)));
+  }
+
+  #markDown(error: string | null): void {
+    if (this.#downSince !== null) return;
+    const now = this.engine.clock.now();
+    this.#downSince = now;
+    this.#downError = error;
+    this.#downNotified = false;
+    this.#probeInterval = 1000;
+    this.#probeAt = now + this.#probeInterval;
+    this.engine.logger.warn({ platform: this.channel.id, error }, "platform is not answering; its queue is paused and probed");
+    this.#saveHealth();
+  }
+
+  #markUp(): void {
+    this.#failingChats.clear();
+    if (this.#downSince === null) return;
+    const since = this.#downSince;
+    const now = this.engine.clock.now();
+    this.#downSince = null;
+    this.#canary = null;
+    this.engine.logger.info({ platform: this.channel.id, downMs: now - since }, "platform answers again; its queue resumes");
+    this.#saveHealth();
+    if (this.#downNotified) this.engine.options.onPlatformEvent?.({ kind: "up", platform: this.channel.id, since: new Date(since), at: new Date(now) });
+    this.#downNotified = false;
+    this.kick();
+  }
+
+  #saveHealth(): void {
+    try {
+      setPlatformHealth(this.engine.db, {
+        platform: this.channel.id, state: this.#downSince === null ? "up" : "down", downSince: this.#downSince, lastError: this.#downError,
+        downNotifiedAt: this.#downNotified ? this.engine.clock.now() : null, updatedAt: this.engine.clock.now(),
+      });
+    } catch (error) {
+      this.engine.logger.error({ err: error }, "could not record platform health");
+    }
+  }
+
+  /**
+   * While down: probe with backoff (1 s doubling to 30 s, with jitter); once the probe answers,
+   * let one message through as a canary. Returns how many rows may be claimed now (0 or 1).
+   */
+  async #whileDown(now: number): Promise<number> {
+    const { options } = this.engine;
+    if (!this.#downNotified && now - this.#downSince! >= (options.outageNoticeMs ?? 120_000)) {
+      this.#downNotified = true;
+      this.#saveHealth();
+      options.onPlatformEvent?.({ kind: "down", platform: this.channel.id, since: new Date(this.#downSince!), error: this.#downError });
+    }
+    if (this.#canary !== null || now < this.#probeAt) return 0;
+    const answers = this.channel.probe ? await this.#probe() : true;
+    const after = this.engine.clock.now();
+    this.#probeInterval = Math.min(options.probeMaxIntervalMs ?? 30_000, this.#probeInterval * 2);
+    this.#probeAt = after + this.#probeInterval / 2 + (Math.random() * this.#probeInterval) / 2;
+    if (answers) {
+      const due = nextDueAt(this.engine.db, this.channel.id);
+      // Nothing queued to try: the probe is the proof.
+      if (due === null || due > after) this.#markUp();
+      return 1;
+    }
+    return 0;
+  }
+
   async #run(): Promise<void> {
     const { db, options } = this.engine;
     let lastSweep = 0;
     while (this.#running) {
-      const now = this.engine.now().getTime();
+      let now = this.engine.clock.now();
       if (now - lastSweep > 5000) {
-        recoverExpiredLeases(db, new Date(now), this.engine.workerId);
+        this.engine.maintain(now);
         this.limiter.sweep(now);
         lastSweep = now;
       }
-      const free = options.concurrency - this.inFlight.size;
+      let free = options.concurrency - this.inFlight.size;
+      if (this.down) {
+        free = Math.min(free, await this.#whileDown(now));
+        now = this.engine.clock.now();
+        if (free <= 0) {
+          await this.#sleep(Math.max(1, Math.min(1000, this.#probeAt - now)));
+          continue;
+        }
+      }
       // Claim in batches: with most slots busy, wait for a few more to free up (each finished send
       // wakes the loop) rather than querying the queue once per message.
       if (free <= 0 || (this.inFlight.size > 0 && free < Math.max(1, Math.floor(options.concurrency / 4)))) {
         await this.#sleep(1000);
         continue;
       }
-      // Look a little past the free slots; if everything seen is held back by a rate limit (one busy
-      // group, say), look further so that other chats are not starved behind it.
-      let candidates: OutboxRow[] = [];
+      // Chats that are busy or held by a limit are skipped in the query itself, so that a chat with
+      // thousands of queued messages (or a full group) never hides another chat's message.
+      const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(now)]);
+      const candidates = dueCandidates(db, this.channel.id, new Date(now), free + 20, skip);
       const picked: OutboxRow[] = [];
       let earliest = Number.POSITIVE_INFINITY;
-      for (let limit = free + 20; ; limit *= 8) {
-        candidates = dueCandidates(db, this.channel.id, new Date(now), limit);
-        picked.length = 0;
-        earliest = Number.POSITIVE_INFINITY;
-        const chatsPicked = new Set<string>();
-        for (const row of candidates) {
-          if (picked.length >= free) break;
-          // One message at a time per chat keeps each chat's messages in order.
-          if (this.chatsInFlight.has(row.chatId) || chatsPicked.has(row.chatId)) continue;
-          chatsPicked.add(row.chatId);
-          const fresh = this.#isNewRecipient(row);
-          const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, row.priority, now), fresh ? this.limiter.newRecipientAvailableAt(now) : now);
-          if (at > now) {
-            earliest = Math.min(earliest, at);
-            continue;
-          }
-          if (fresh) {
-            this.limiter.reserveNewRecipient(now);
-            this.#knownChats.add(row.chatId);
-          }
-          // Reserve at once, so the next row sees this one in the rate windows. (A retry of the
-          // outer loop only happens when nothing was picked, so nothing is reserved twice.)
-          this.limiter.reserve(row.chatId, row.chatType, row.priority, now);
-          picked.push(row);
+      const chatsPicked = new Set<string>();
+      for (const row of candidates) {
+        if (picked.length >= free) break;
+        // One message at a time per chat keeps each chat's messages in order.
+        if (chatsPicked.has(row.chatId)) continue;
+        chatsPicked.add(row.chatId);
+        if (expiryOf(row) <= now) {
+          this.#expire(row, now);
+          continue;
         }
-        if (picked.length || candidates.length < limit || limit > 10_000) break;
+        const fresh = this.#isNewRecipient(row);
+        const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, now), fresh ? this.limiter.newRecipientAvailableAt(now) : now);
+        // A row whose turn comes within `lookaheadMs` is taken now and waits for its moment in the
+        // channel (see #pace): claiming and building the request stay off the critical path.
+        if (at > now + lookaheadMs) {
+          earliest = Math.min(earliest, at - lookaheadMs);
+          // Held by the bot-wide window or spacing: so is every row after it.
+          if (this.limiter.globalAvailableAt(now) > now + lookaheadMs) break;
+          continue;
+        }
+        if (fresh) {
+          this.limiter.reserveNewRecipient(now);
+          this.#knownChats.add(row.chatId);
+        }
+        // Book at once (the next rows see it); the channel confirms it when the request leaves.
+        this.#bookings.set(row.id, this.limiter.reserve(row.chatId, row.chatType, at));
+        picked.push(row);
       }
       const claimed = claim(db, picked.map((r) => r.id), this.engine.workerId, new Date(now + this.engine.leaseMs));
+      if (claimed.length < picked.length) {
+        // Taken by another process meanwhile: give their bookings back.
+        const got = new Set(claimed.map((r) => r.id));
+        for (const r of picked)
+          if (!got.has(r.id)) {
+            const booking = this.#bookings.get(r.id);
+            if (booking) this.limiter.cancel(booking);
+            this.#bookings.delete(r.id);
+          }
+      }
+      if (this.down && claimed.length) this.#canary = claimed[0]!.id;
       for (const row of claimed) this.#dispatch(row);
       if (claimed.length) continue;
       let wait = 1000;
@@ -141,11 +296,18 @@ class PlatformWorker {
         const due = nextDueAt(db, this.channel.id);
         if (due !== null && due > now) wait = Math.min(wait, due - now);
         else if (due !== null && candidates.length) wait = Math.min(wait, 50);
+        else if (due !== null) wait = Math.min(wait, 100);
       }
       await this.#sleep(Math.max(1, wait));
     }
     while (this.inFlight.size) await new Promise((r) => setTimeout(r, 10));
     this.flush();
+  }
+
+  #expire(row: OutboxRow, now: number): void {
+    markFinal(this.engine.db, row.id, "expired", new Date(now), { error: "no longer worth sending" });
+    this.engine.logger.info({ outboxId: row.id, platform: row.platform }, "message expired before it could be sent");
+    this.engine.options.onFinished?.(row, "expired");
   }
 
   #dispatch(row: OutboxRow): void {
@@ -175,12 +337,26 @@ class PlatformWorker {
       return false;
     }
     try {
-      const result = await this.channel.send({ chatId: row.chatId, chatType: row.chatType }, body);
+      // One rendering rule for every feature: a text longer than the platform allows is shown once,
+      // cut, with a note of how much was cut and where to read it whole.
+      const message = fitMessage(body, this.channel.capabilities, row.entityType && row.entityId != null ? { type: row.entityType, id: row.entityId } : undefined);
+      const booking = this.#bookings.get(row.id);
+      this.#bookings.delete(row.id);
+      const pace = booking ? () => this.#pace(booking) : undefined;
+      let result: Awaited<ReturnType<Channel["send"]>>;
+      try {
+        result = await this.channel.send({ chatId: row.chatId, chatType: row.chatType }, message, pace);
+      } finally {
+        // The request arrived before its answer came back (or its failure showed).
+        if (booking) this.limiter.complete(booking, this.engine.clock.now());
+      }
+      this.#failingChats.clear();
+      if (this.down) this.#markUp();
       this.#completeLater(row, body, result.messageIds);
       return true;
     } catch (error) {
       try {
-        this.#handleFailure(row, error);
+        await this.#handleFailure(row, error);
       } catch (inner) {
         this.engine.logger.error({ err: inner, outboxId: row.id }, "could not record a failed send");
       }
@@ -189,6 +365,16 @@ class PlatformWorker {
   }
 
   readonly #knownChats = new Set<string>();
+  readonly #bookings = new Map<number, Booking>();
+
+  /** Right before a request leaves: confirm its booking at the real time, waiting if the window is full. */
+  async #pace(booking: Booking): Promise<void> {
+    for (;;) {
+      const wait = this.limiter.confirm(booking, this.engine.clock.now());
+      if (wait <= 0) return;
+      await new Promise<void>((resolve) => this.engine.clock.setTimeout(resolve, wait));
+    }
+  }
 
   /** A chat we have never exchanged a message with (only tracked where the platform limits those). */
   #isNewRecipient(row: OutboxRow): boolean {
@@ -248,7 +434,7 @@ class PlatformWorker {
     if (this.#completed.length) this.#flushCompleted();
   }
 
-  #handleFailure(row: OutboxRow, error: unknown): void {
+  async #handleFailure(row: OutboxRow, error: unknown): Promise<void> {
     const { db, options, logger } = this.engine;
     const now = this.engine.now();
     const failure = error instanceof ChannelSendError ? error : new ChannelSendError("transient", error instanceof Error ? error.message : String(error), { cause: error });
@@ -269,6 +455,7 @@ class PlatformWorker {
         return;
       }
       case "unreachable": {
+        this.#failingChats.clear();
         db.sql.transaction(() => {
           markFinal(db, row.id, "unreachable", now, detail);
           if (row.chatAccountId != null && row.chatType === "private") markUnreachable(db, row.chatAccountId, now);
@@ -292,7 +479,17 @@ class PlatformWorker {
         logger.warn({ outboxId: row.id, error: failure.message }, "message refused by the platform");
         options.onFinished?.(row, "failed");
         return;
-      case "transient":
+      case "transient": {
+        // Is it the platform (down for everyone) or this message? A probe decides; while the
+        // platform is down, nothing counts against the recipients.
+        this.#failingChats.add(row.chatId);
+        if (this.#canary === row.id) this.#canary = null;
+        const platformFails = this.down || this.#failingChats.size >= outageStreak || !(await this.#probe());
+        if (platformFails) {
+          this.#markDown(failure.message);
+          reschedule(db, row.id, "platform_down", this.engine.now(), this.engine.now(), detail);
+          return;
+        }
         if (row.attempts >= options.maxAttempts) {
           markFinal(db, row.id, "failed", now, detail);
           logger.warn({ outboxId: row.id, attempts: row.attempts, error: failure.message }, "giving up after retries");
@@ -301,18 +498,23 @@ class PlatformWorker {
         }
         reschedule(db, row.id, "retry", new Date(now.getTime() + backoffDelay(row.attempts, Math.random, options.backoffBaseMs)), now, detail);
         return;
+      }
     }
   }
 }
 
 export class DeliveryEngine {
-  readonly workerId = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  readonly host = hostname();
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly leaseMs: number;
   readonly logger: Logger;
   readonly now: () => Date;
+  readonly clock: EngineClock;
   /** 429s met so far (for benchmarks and status). */
   rateLimited = 0;
   readonly #workers = new Map<string, PlatformWorker>();
+  #lastHeartbeat = 0;
+  #heartbeatTimer?: () => void;
 
   constructor(
     readonly db: Database,
@@ -320,7 +522,9 @@ export class DeliveryEngine {
   ) {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.logger = options.logger.child({ module: "delivery" });
-    this.now = options.now ?? (() => new Date());
+    const now = options.now;
+    this.clock = options.clock ?? (now ? { ...realClock, now: () => now().getTime() } : realClock);
+    this.now = now ?? (() => new Date(this.clock.now()));
   }
 
   /** Adds a channel; its outbox rows are delivered once `start` has run. */
@@ -330,8 +534,52 @@ export class DeliveryEngine {
   }
 
   start(): void {
-    recoverExpiredLeases(this.db, this.now());
+    liveWorkers.add(this.workerId);
+    registerWorker(this.db, { id: this.workerId, host: this.host, pid: process.pid }, this.now());
+    this.#lastHeartbeat = this.clock.now();
+    this.maintain(this.clock.now());
+    this.#beat();
     for (const w of this.#workers.values()) w.start();
+  }
+
+  /** The heartbeat runs on its own timer, so a long outage or an idle queue never makes it stale. */
+  #beat(): void {
+    this.#heartbeatTimer = this.clock.setTimeout(() => {
+      try {
+        heartbeat(this.db, this.workerId, this.now());
+        this.#lastHeartbeat = this.clock.now();
+      } catch (error) {
+        this.logger.error({ err: error }, "could not write the delivery heartbeat");
+      }
+      this.#beat();
+    }, heartbeatEveryMs);
+  }
+
+  /**
+   * Returns abandoned rows to the queue: at once those of owners known to be dead (stale heartbeat,
+   * stopped, or a dead process on this host), otherwise when their lease ends.
+   */
+  maintain(now: number): void {
+    try {
+      const self = { id: this.workerId, host: this.host, pid: process.pid };
+      const isAlive = (pid: number) => {
+        if (pid === process.pid) return true;
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch (error) {
+          return (error as NodeJS.ErrnoException).code === "EPERM";
+        }
+      };
+      const recovered = recoverDeadOwners(this.db, new Date(now), self, (pid) => isAlive(pid), liveWorkers)
+        + recoverExpiredLeases(this.db, new Date(now), this.workerId);
+      if (recovered) {
+        this.logger.info({ recovered }, "messages left in flight by a stopped worker are queued again");
+        this.kick();
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, "could not recover abandoned messages");
+    }
   }
 
   /** Wakes the worker of a platform (or all) after something was queued. */
@@ -340,8 +588,20 @@ export class DeliveryEngine {
     else for (const w of this.#workers.values()) w.kick();
   }
 
+  /** Platforms currently down (their queues paused), with since when. */
+  downPlatforms(): { platform: string; since: Date }[] {
+    return platformHealth(this.db).filter((h) => h.state === "down" && h.downSince != null).map((h) => ({ platform: h.platform, since: new Date(Number(h.downSince)) }));
+  }
+
   /** Stops claiming and waits for in-flight sends to finish. */
   async stop(): Promise<void> {
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
+    this.#heartbeatTimer?.();
+    liveWorkers.delete(this.workerId);
+    try {
+      unregisterWorker(this.db, this.workerId, this.now());
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not unregister the delivery worker");
+    }
   }
 }

@@ -76,10 +76,12 @@ describe("DeliveryEngine", () => {
     startEngine();
     await waitFor(() => getOutboxRow(db, id)?.status === "sent");
     expect(fake.sent(1002)).toHaveLength(1);
-    // auto-retry absorbs two short waits; the third 429 goes back to the outbox, which waits again.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     const outcomes = db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, id).map((r) => r.outcome);
-    expect(outcomes).toEqual(["rate_limited", "sent"]);
+    // Sends are not retried inside the channel (that would bypass the flood budget): each 429 goes
+    // back to the outbox, which waits retry_after without spending an attempt.
+    expect(outcomes).toEqual(["rate_limited", "rate_limited", "rate_limited", "sent"]);
+    expect(getOutboxRow(db, id)!.attempts).toBe(1);
   });
 
   it("should retry 5xx and network errors with backoff, bounded by maxAttempts", async () => {

@@ -32,6 +32,8 @@ afterEach(async () => {
 
 describe("outbox across a crash", () => {
   it("should deliver every queued message after kill -9 and a restart, resending at most what was in flight", async () => {
+    // The lease is long (10 minutes): only the dead-owner recovery (the crashed process's
+    // heartbeat row, its pid gone) can free the rows it left in flight within the test's time.
     await prepare(dir, (db) => {
       db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('x', 'X', 0)`);
       enqueueMany(db, Array.from({ length: total }, (_, i) => ({
@@ -41,7 +43,7 @@ describe("outbox across a crash", () => {
     const env = {
       DATABASE_URL: `file:${path.join(dir, "chihoi.db")}`, PORT: "0", LOG_LEVEL: "silent", DEMO_MODE: "off",
       TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, TELEGRAM_RATE_PER_SECOND: "100",
-      OUTBOX_CONCURRENCY: String(concurrency), OUTBOX_LEASE_MS: "1500",
+      OUTBOX_CONCURRENCY: String(concurrency), OUTBOX_LEASE_MS: "600000",
     };
     child = startChild(env);
     await waitUntil(() => fake.sentCount() >= 60, 30_000, "first deliveries");
@@ -49,6 +51,14 @@ describe("outbox across a crash", () => {
     await new Promise((r) => child!.once("exit", r));
     const sentBeforeCrash = fake.sentCount();
     expect(sentBeforeCrash).toBeLessThan(total);
+    const inFlight = await (async () => {
+      const db = await openDatabase(env.DATABASE_URL);
+      try {
+        return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sending'`)!.n;
+      } finally {
+        await db.close();
+      }
+    })();
 
     child = startChild(env);
     await waitUntil(async () => {
@@ -58,7 +68,7 @@ describe("outbox across a crash", () => {
       } finally {
         await db.close();
       }
-    }, 60_000, "all sent");
+    }, 45_000, "all sent (well before the 10-minute lease)");
     child.kill("SIGTERM");
     await new Promise((r) => child!.once("exit", r));
     child = undefined;
@@ -69,6 +79,7 @@ describe("outbox across a crash", () => {
     expect(perChat.size).toBe(total);
     // At most the messages in flight at the crash were sent twice.
     const duplicates = [...perChat.values()].filter((n) => n > 1).length;
+    expect(duplicates).toBeLessThanOrEqual(inFlight);
     expect(duplicates).toBeLessThanOrEqual(concurrency);
     expect([...perChat.values()].every((n) => n <= 2)).toBe(true);
   }, 120_000);

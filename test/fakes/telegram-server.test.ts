@@ -274,15 +274,19 @@ describe("FakeTelegramServer flood limits", () => {
     expect(tg.counters.rateLimited).toBe(limited);
   });
 
-  it("should allow a 1 msg/s sender to one chat and limit groups to 20 per minute", async () => {
+  it("should allow 1 msg/s to one chat, refuse two within a second, and limit groups to 20 per minute", async () => {
     let now = 5_000_000;
     const { tg } = await startFake({ limits: {}, clock: () => now });
     const send = (chat: number) =>
       rawCall(tg.apiRoot, `/bot${tg.token}/sendMessage`, JSON.stringify({ chat_id: chat, text: "x" }));
     for (let i = 0; i < 10; i++) {
-      now += 1000 + (i % 2 ? 30 : -30); // jittery 1/s
+      now += 1000 + (i % 2 ? 30 : 0); // 1/s, never closer than 1000 ms
       expect((await send(11)).status).toBe(200);
     }
+    now += 999;
+    expect((await send(11)).status).toBe(429);
+    now += 1;
+    expect((await send(11)).status).toBe(200);
     now += 60_000;
     for (let i = 0; i < 20; i++) {
       now += 1000;
@@ -299,6 +303,56 @@ describe("FakeTelegramServer flood limits", () => {
     await Promise.all(Array.from({ length: 50 }, (_, i) => bot.api.sendMessage(8, `m${i}`)));
     expect(tg.sent(8)).toHaveLength(50);
     expect(tg.counters.rateLimited).toBe(0);
+  });
+});
+
+describe("FakeTelegramServer strict window", () => {
+  it("should refuse a 31st send in any 1000 ms window, judged by arrival time", async () => {
+    let now = 9_000_000;
+    const { tg } = await startFake({ limits: {}, clock: () => now });
+    const send = (chat: number) =>
+      rawCall(tg.apiRoot, `/bot${tg.token}/sendMessage`, JSON.stringify({ chat_id: chat, text: "x" }));
+    // 30 in a burst at t, then one at t + 999: refused; at t + 1000: accepted (a token bucket
+    // refilling at 30/s would have let several through in between).
+    for (let i = 0; i < 30; i++) expect((await send(100 + i)).status).toBe(200);
+    now += 500;
+    expect((await send(200)).status).toBe(429);
+    now += 499;
+    expect((await send(201)).status).toBe(429);
+    now += 1;
+    expect((await send(202)).status).toBe(200);
+    expect(tg.counters.rateLimited).toBe(2);
+  });
+
+  it("should not count answerCallbackQuery or getMe against the window", async () => {
+    const now = 9_500_000;
+    const { tg } = await startFake({ limits: {}, clock: () => now });
+    const call = (method: string, body: object) => rawCall(tg.apiRoot, `/bot${tg.token}/${method}`, JSON.stringify(body));
+    for (let i = 0; i < 30; i++) expect((await call("sendMessage", { chat_id: 300 + i, text: "x" })).status).toBe(200);
+    expect((await call("getMe", {})).status).toBe(200);
+    expect((await call("sendMessage", { chat_id: 400, text: "x" })).status).toBe(429);
+  });
+});
+
+describe("FakeTelegramServer outage", () => {
+  it("should refuse connections during a 'refuse' outage and answer again on the same port after it", async () => {
+    const { tg, bot } = await startFake();
+    const root = tg.apiRoot;
+    await tg.setOutage("refuse");
+    await expect(bot.api.getMe()).rejects.toThrow();
+    await tg.setOutage(false);
+    expect(tg.apiRoot).toBe(root);
+    expect((await bot.api.getMe()).id).toBe(tg.botInfo.id);
+  });
+
+  it("should answer 502 to every call during a '5xx' outage", async () => {
+    const { tg, bot } = await startFake();
+    await tg.setOutage("5xx");
+    const e = await expectGrammyError(bot.api.sendMessage(5, "x"));
+    expect(e.error_code).toBe(502);
+    await tg.setOutage(false);
+    await bot.api.sendMessage(5, "x");
+    expect(tg.sent(5)).toHaveLength(1);
   });
 });
 

@@ -27,9 +27,12 @@ export const DEFAULT_FAKE_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk
 export interface FakeTelegramLimits {
   /** Messages per second across all chats (sliding 1 s window). Default 30. */
   perSecond?: number;
-  /** Sustained interval between messages to the same chat. Default 1000 ms. */
+  /** Interval between messages to the same chat. Default 1000 ms. */
   chatIntervalMs?: number;
-  /** Messages a single chat may receive back-to-back before the interval applies. Default 3. */
+  /**
+   * Messages a single chat may receive back-to-back before the interval applies. Default 1: the
+   * strict reading of Telegram's limit, never two messages to one chat within `chatIntervalMs`.
+   */
   chatBurst?: number;
   /** Messages per minute to one group/supergroup (negative chat id; sliding 60 s window). Default 20. */
   groupPerMinute?: number;
@@ -52,7 +55,18 @@ export interface FakeTelegramOptions {
   webhookTimeoutMs?: number;
   /** Clock in epoch milliseconds (rate limits, `at`, message `date`). Default Date.now. */
   clock?: () => number;
+  /**
+   * Network delay on the way in, up to this many ms, drawn per request: the flood limits judge the
+   * time a request *arrives*, which is later than the client sent it, by a varying amount. Default 0.
+   */
+  arrivalJitterMs?: number;
 }
+
+/**
+ * A platform outage: `"refuse"` closes the listener and every open connection (connection refused
+ * / reset), `"5xx"` answers every call with 502 Bad Gateway, as a failing front end does.
+ */
+export type FakeOutage = "refuse" | "5xx";
 
 export interface FakeApiError {
   error_code: number;
@@ -181,6 +195,34 @@ const ok = (result: unknown, description?: string): Reply =>
 
 const NOT_MODIFIED =
   "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
+
+/** Drops times at or before `since` from a sorted list. */
+function prune(list: number[], since: number): void {
+  let i = 0;
+  while (i < list.length && list[i]! <= since) i++;
+  if (i) list.splice(0, i);
+}
+
+function insertSorted(list: number[], t: number): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]! > t) i--;
+  list.splice(i, 0, t);
+}
+
+/**
+ * With `t` added to the sorted `list`, would some window of `windowMs` hold more than `max`
+ * times? Returns 0 when not, else how long after `t` the window that is too full ends.
+ */
+function windowWait(list: number[], t: number, max: number, windowMs: number): number {
+  let i = list.length;
+  while (i > 0 && list[i - 1]! > t) i--;
+  const merged = [...list.slice(Math.max(0, i - max), i), t, ...list.slice(i, i + max)];
+  const at = Math.min(max, i);
+  let wait = 0;
+  for (let k = Math.max(0, at - max); k + max < merged.length && k <= at; k++)
+    if (merged[k + max]! - merged[k]! < windowMs) wait = Math.max(wait, 1, Math.ceil(merged[k]! + windowMs - t));
+  return wait;
+}
 
 function toInt(v: unknown): number | undefined {
   if (typeof v === "number" && Number.isFinite(v)) return Math.trunc(v);
@@ -328,11 +370,10 @@ interface ChatState {
   messages: Map<number, StoredMessage>;
   sent: SentMessage[];
   error?: FakeApiError;
-  /** GCRA theoretical arrival time for the per-chat limit. */
-  tat: number;
-  /** Sliding window for the per-group limit. */
-  groupRing?: Float64Array;
-  groupHead: number;
+  /** Arrival times of recent sends to this chat (sorted), for the per-chat limit. */
+  chatSends: number[];
+  /** The same for the per-group limit (a longer window). */
+  groupSends: number[];
 }
 
 interface ResolvedLimits {
@@ -381,6 +422,9 @@ export class FakeTelegramServer {
 
   private readonly now: () => number;
   private readonly latencyMs: number;
+  private readonly arrivalJitterMs: number;
+  private outage: FakeOutage | undefined;
+  private port = 0;
   private readonly webhookRetries: number;
   private readonly webhookRetryDelayMs: number;
   private readonly webhookTimeoutMs: number;
@@ -391,8 +435,8 @@ export class FakeTelegramServer {
   private stopped = false;
 
   private limits: ResolvedLimits | undefined;
-  private globalRing = new Float64Array(0);
-  private globalHead = 0;
+  /** Arrival times of recent sends (sorted), for the global window. */
+  private globalSends: number[] = [];
 
   private readonly chats = new Map<string, ChatState>();
   private readonly allSent: SentMessage[] = [];
@@ -423,6 +467,7 @@ export class FakeTelegramServer {
     this.token = options.token ?? DEFAULT_FAKE_TOKEN;
     this.now = options.clock ?? Date.now;
     this.latencyMs = Math.max(0, options.latencyMs ?? 0);
+    this.arrivalJitterMs = Math.max(0, options.arrivalJitterMs ?? 0);
     this.webhookRetries = Math.max(0, options.webhookRetries ?? 3);
     this.webhookRetryDelayMs = Math.max(0, options.webhookRetryDelayMs ?? 100);
     this.webhookTimeoutMs = Math.max(1, options.webhookTimeoutMs ?? 10_000);
@@ -462,12 +507,13 @@ export class FakeTelegramServer {
     server.headersTimeout = 66_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
+      server.listen(this.port, "127.0.0.1", () => {
         server.off("error", reject);
         resolve();
       });
     });
     const { port } = server.address() as AddressInfo;
+    this.port = port;
     this.server = server;
     this.root = `http://127.0.0.1:${port}`;
     return this.root;
@@ -499,6 +545,32 @@ export class FakeTelegramServer {
     });
   }
 
+  /**
+   * Starts (`"refuse"` / `"5xx"`) or ends (`false`) an outage. During `"refuse"` nothing listens on
+   * the port; ending it listens again on the same port, with chats, messages and updates kept.
+   */
+  async setOutage(mode: FakeOutage | false): Promise<void> {
+    const was = this.outage;
+    this.outage = mode || undefined;
+    if (mode === "refuse" && was !== "refuse") {
+      const server = this.server;
+      this.server = undefined;
+      if (this.pendingPoll) {
+        const p = this.pendingPoll;
+        this.pendingPoll = undefined;
+        clearTimeout(p.timer);
+        p.resolve(ABORTED);
+      }
+      if (server)
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+    } else if (was === "refuse" && mode !== "refuse") {
+      await this.start();
+    }
+  }
+
   get apiRoot(): string {
     if (!this.root) throw new Error("FakeTelegramServer: call start() first");
     return this.root;
@@ -513,16 +585,14 @@ export class FakeTelegramServer {
       this.limits = {
         perSecond: Math.max(1, Math.floor(l.perSecond ?? 30)),
         chatIntervalMs: Math.max(0, l.chatIntervalMs ?? 1000),
-        chatBurst: Math.max(1, Math.floor(l.chatBurst ?? 3)),
+        chatBurst: Math.max(1, Math.floor(l.chatBurst ?? 1)),
         groupPerMinute: Math.max(1, Math.floor(l.groupPerMinute ?? 20)),
       };
     }
-    this.globalRing = new Float64Array(this.limits?.perSecond ?? 0).fill(-Infinity);
-    this.globalHead = 0;
+    this.globalSends = [];
     for (const cs of this.chats.values()) {
-      cs.tat = -Infinity;
-      cs.groupRing = undefined;
-      cs.groupHead = 0;
+      cs.chatSends = [];
+      cs.groupSends = [];
     }
   }
 
@@ -788,7 +858,7 @@ export class FakeTelegramServer {
   // ───────────────────────────────────────────── HTTP plumbing
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const at = this.now();
+    const at = this.now() + (this.arrivalJitterMs ? Math.random() * this.arrivalJitterMs : 0);
     this.counters.requests++;
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -841,6 +911,10 @@ export class FakeTelegramServer {
       this.respond(res, rawMethod, payload, at, err(404, "Not Found: method not found"));
       return;
     }
+    if (this.outage === "5xx") {
+      this.respond(res, method, payload, at, err(502, "Bad Gateway"));
+      return;
+    }
     const fault = this.takeFault(method);
     if (fault !== undefined) {
       this.counters.injected++;
@@ -866,7 +940,7 @@ export class FakeTelegramServer {
     }
     let reply: Reply;
     try {
-      reply = this.execute(method, payload);
+      reply = this.execute(method, payload, at);
     } catch (e) {
       reply = err(500, `Internal Server Error: ${(e as Error).message}`);
     }
@@ -913,12 +987,13 @@ export class FakeTelegramServer {
 
   // ───────────────────────────────────────────── method implementations
 
-  private execute(method: MethodName, p: Params): Reply {
+  /** `at`: when the request arrived, which is what the flood limits judge. */
+  private execute(method: MethodName, p: Params, at = this.now()): Reply {
     switch (method) {
       case "getMe":
         return ok(this.botInfo);
       case "sendMessage":
-        return this.sendMessage(p);
+        return this.sendMessage(p, at);
       case "editMessageText":
         return this.editMessage(p, true);
       case "editMessageReplyMarkup":
@@ -947,7 +1022,7 @@ export class FakeTelegramServer {
     }
   }
 
-  private sendMessage(p: Params): Reply {
+  private sendMessage(p: Params, arrivedAt = this.now()): Reply {
     const target = this.resolveChat(p.chat_id);
     if ("error" in target) return target.error;
     const cs = target.cs;
@@ -964,7 +1039,7 @@ export class FakeTelegramServer {
     if (replyTo !== undefined && !replied && !allowWithoutReply) {
       return err(400, "Bad Request: message to be replied not found");
     }
-    const now = this.now();
+    const now = arrivedAt;
     if (this.limits) {
       const waitMs = this.rateLimit(cs, now);
       if (waitMs > 0) {
@@ -993,35 +1068,28 @@ export class FakeTelegramServer {
     return ok(message);
   }
 
-  /** Returns 0 when the message may go out now (and books it), otherwise ms until a slot frees. */
+  /**
+   * Returns 0 when the message may go out now (and books it), otherwise ms until a slot frees.
+   * Strict sliding windows over arrival times (which need not come in order): never more than
+   * `perSecond` in any 1000 ms, never more than `groupPerMinute` to one group in any 60 s, and per
+   * chat at most `chatBurst` within `chatIntervalMs` (1 by default: no two within the interval).
+   */
   private rateLimit(cs: ChatState, now: number): number {
     const l = this.limits!;
     let wait = 0;
-    // 1) global sliding window: at most perSecond messages in any 1000 ms
-    const oldest = this.globalRing[this.globalHead]!;
-    if (oldest > now - 1000) wait = Math.max(wait, oldest + 1000 - now);
-    // 2) per chat: GCRA / token bucket, one message per interval with a burst allowance
-    const tau = (l.chatBurst - 1) * l.chatIntervalMs;
-    const tat = Math.max(cs.tat, now);
-    if (tat - now > tau) wait = Math.max(wait, tat - tau - now);
-    // 3) per group: at most groupPerMinute in any 60 s
+    prune(this.globalSends, now - 5000);
+    wait = Math.max(wait, windowWait(this.globalSends, now, l.perSecond, 1000));
+    prune(cs.chatSends, now - l.chatIntervalMs * 2 - 5000);
+    wait = Math.max(wait, windowWait(cs.chatSends, now, l.chatBurst, l.chatIntervalMs));
     const isGroup = typeof cs.chat.id === "number" && cs.chat.id < 0;
     if (isGroup) {
-      if (!cs.groupRing || cs.groupRing.length !== l.groupPerMinute) {
-        cs.groupRing = new Float64Array(l.groupPerMinute).fill(-Infinity);
-        cs.groupHead = 0;
-      }
-      const g = cs.groupRing[cs.groupHead]!;
-      if (g > now - 60_000) wait = Math.max(wait, g + 60_000 - now);
+      prune(cs.groupSends, now - 120_000);
+      wait = Math.max(wait, windowWait(cs.groupSends, now, l.groupPerMinute, 60_000));
     }
     if (wait > 0) return wait;
-    this.globalRing[this.globalHead] = now;
-    this.globalHead = (this.globalHead + 1) % this.globalRing.length;
-    cs.tat = tat + l.chatIntervalMs;
-    if (isGroup && cs.groupRing) {
-      cs.groupRing[cs.groupHead] = now;
-      cs.groupHead = (cs.groupHead + 1) % cs.groupRing.length;
-    }
+    insertSorted(this.globalSends, now);
+    insertSorted(cs.chatSends, now);
+    if (isGroup) insertSorted(cs.groupSends, now);
     return 0;
   }
 
@@ -1424,8 +1492,8 @@ export class FakeTelegramServer {
       nextMessageId: 1,
       messages: new Map(),
       sent: [],
-      tat: -Infinity,
-      groupHead: 0,
+      chatSends: [],
+      groupSends: [],
     };
     this.chats.set(cs.key, cs);
     return cs;

@@ -43,5 +43,5 @@ describe.skipIf(!testPostgresUrl)("npm run db:migrations -- --check (needs a Pos
     });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-  });
+  }, 240_000); // several Prisma diffs, each a WebAssembly engine start: slow on a loaded machine
 });

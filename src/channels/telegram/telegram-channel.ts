@@ -83,7 +83,9 @@ export class TelegramChannel implements Channel {
       client: { apiRoot: options.config.apiRoot, timeoutSeconds: 30 },
     });
     // Short 429 waits are absorbed here; longer ones and every other failure go back to the outbox.
-    this.bot.api.config.use(autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 5, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
+    // Sends are never retried here: a retry would bypass the delivery engine's flood budget.
+    const retry = autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 5, rethrowInternalServerErrors: true, rethrowHttpErrors: true });
+    this.bot.api.config.use((prev, method, payload, signal) => (method === "sendMessage" ? prev(method, payload, signal) : retry(prev, method, payload, signal)));
     this.bot.use(async (ctx) => {
       const message = normaliseUpdate(ctx.update, ctx.me);
       if (message && this.#handler) await this.#handler(message);
@@ -176,11 +178,13 @@ export class TelegramChannel implements Channel {
     }
   }
 
-  async send(target: SendTarget, message: OutboundMessage): Promise<SendResult> {
+  async send(target: SendTarget, message: OutboundMessage, pace?: () => Promise<void>): Promise<SendResult> {
     const parts = splitText(message.text || " ", telegramMaxLength);
     const ids: string[] = [];
     for (const [i, part] of parts.entries()) {
       const last = i === parts.length - 1;
+      // Counted by Telegram's flood limits (getMe, answerCallbackQuery, setMyCommands are not).
+      await pace?.();
       try {
         const sent = await this.bot.api.sendMessage(target.chatId, part, {
           reply_markup: last ? keyboardFor(message) : undefined,
@@ -193,6 +197,12 @@ export class TelegramChannel implements Channel {
       }
     }
     return { messageIds: ids };
+  }
+
+  /** getMe with a short timeout: answers without sending anything (not counted by the flood limits). */
+  async probe(): Promise<void> {
+    // grammY types its signal with the abort-controller polyfill; Node's own is what it uses.
+    await this.bot.api.getMe(AbortSignal.timeout(10_000) as unknown as Parameters<Bot["api"]["getMe"]>[0]);
   }
 
   async stop(): Promise<void> {

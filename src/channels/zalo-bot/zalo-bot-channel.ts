@@ -303,6 +303,11 @@ export class ZaloBotChannel implements Channel {
   }
 
   /** Stops polling promptly (the long poll is aborted) and waits for an update being handled. */
+  /** getMe: tells a Zalo Bot Platform outage from a failure about one recipient (delivery engine). */
+  async probe(): Promise<void> {
+    await this.client.getMe({ timeoutMs: 10_000 });
+  }
+
   async stop(): Promise<void> {
     this.#handler = undefined;
     this.#abort?.abort();

@@ -1,12 +1,20 @@
 /**
  * The outbox: a durable queue of outbound messages. Rows move pending → sending (claimed with a
- * lease) → sent | failed | unreachable. A crash leaves claimed rows to be re-claimed when their
- * lease ends, so at most the messages in flight at the crash can be sent twice; everything else is
- * sent exactly once.
+ * lease) → sent | failed | unreachable | expired. A crash leaves claimed rows to be re-claimed when
+ * their owner is known to be dead (its heartbeat stopped, or an earlier run of the same process on
+ * this host) or, failing that, when their lease ends; so at most the messages in flight at the crash
+ * can be sent twice, and everything else is sent exactly once.
  */
 import type { Database } from "../../storage/database.ts";
 
 export const priorities = { reply: 0, normal: 5, broadcast: 9 } as const;
+
+const hourMs = 3_600_000;
+/**
+ * How long a message stays worth sending while its platform is down, by kind, unless the row has
+ * its own `expiresAt` (a meeting reminder: until the meeting starts). See README "Delivery guarantees".
+ */
+export const horizons = { reply: 24 * hourMs, other: 7 * 24 * hourMs } as const;
 
 export interface OutboxBody {
   text: string;
@@ -28,6 +36,8 @@ export interface OutboxItem {
   /** Enqueueing the same key twice is a no-op. */
   dedupeKey?: string | null;
   notBefore?: Date;
+  /** After this the message is no longer worth sending (e.g. a reminder: when the meeting starts). */
+  expiresAt?: Date | null;
 }
 
 export interface OutboxRow {
@@ -44,19 +54,27 @@ export interface OutboxRow {
   attempts: number;
   notBefore: number;
   dedupeKey: string | null;
+  createdAt: number;
+  expiresAt: number | null;
 }
 
-const rowColumns = `id, platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, attempts, notBefore, dedupeKey`;
+const rowColumns = `id, platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, attempts, notBefore, dedupeKey, createdAt, expiresAt`;
 
-const insertSql = `INSERT INTO Outbox (platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, dedupeKey, status, attempts, notBefore, createdAt)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`;
+const insertSql = `INSERT INTO Outbox (platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, dedupeKey, status, attempts, notBefore, createdAt, expiresAt)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`;
+
+/** When a row stops being worth sending (epoch ms): its own expiry, else its kind's horizon. */
+export function expiryOf(row: Pick<OutboxRow, "expiresAt" | "createdAt" | "priority">): number {
+  if (row.expiresAt != null) return Number(row.expiresAt);
+  return Number(row.createdAt) + (row.priority === priorities.reply ? horizons.reply : horizons.other);
+}
 
 function insert(db: Database, item: OutboxItem, now: Date): number | null {
   const r = db.sql.run(
     insertSql,
     item.platform, item.chatId, item.chatType ?? "private", item.chatAccountId ?? null, item.personId ?? null,
     item.priority ?? priorities.normal, JSON.stringify(item.body), item.entityType ?? null, item.entityId ?? null,
-    item.dedupeKey ?? null, (item.notBefore ?? now).getTime(), now.getTime(),
+    item.dedupeKey ?? null, (item.notBefore ?? now).getTime(), now.getTime(), item.expiresAt?.getTime() ?? null,
   );
   return r.changes ? r.lastInsertRowid : null;
 }
@@ -75,12 +93,18 @@ export function enqueueMany(db: Database, items: Iterable<OutboxItem>, now = new
   });
 }
 
-/** Pending rows of a platform that are due, best first (priority, then age). */
-export function dueCandidates(db: Database, platform: string, now: Date, limit: number): OutboxRow[] {
+/**
+ * Pending rows of a platform that are due, best first: priority, then fair order (broadcasts
+ * interleave), then age. Rows to `excludeChats` (busy or held by a rate limit) are skipped, so a
+ * chat with thousands of queued messages never hides another chat's message behind them.
+ */
+export function dueCandidates(db: Database, platform: string, now: Date, limit: number, excludeChats: Iterable<string> = []): OutboxRow[] {
+  const excluded = [...excludeChats];
   return db.sql.all<OutboxRow>(
     `SELECT ${rowColumns} FROM Outbox WHERE status = 'pending' AND platform = ? AND notBefore <= ?
-     ORDER BY priority, id LIMIT ?`,
-    platform, now.getTime(), limit,
+       ${excluded.length ? "AND chatId NOT IN (SELECT value FROM json_each(?))" : ""}
+     ORDER BY priority, ord, id LIMIT ?`,
+    platform, now.getTime(), ...(excluded.length ? [JSON.stringify(excluded)] : []), limit,
   );
 }
 
@@ -101,7 +125,7 @@ export function claim(db: Database, ids: number[], workerId: string, leaseUntil:
   return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 }
 
-export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "unreachable" | "failed";
+export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "platform_down" | "unreachable" | "failed" | "expired";
 
 function recordAttempt(db: Database, outboxId: number, outcome: AttemptOutcome, now: Date, detail: { errorCode?: number; error?: string; retryAfter?: number } = {}): void {
   db.sql.run(
@@ -125,27 +149,28 @@ export function markSent(db: Database, id: number, workerId: string, platformMes
 export function reschedule(
   db: Database,
   id: number,
-  outcome: "retry" | "rate_limited",
+  /** rate_limited and platform_down do not spend the message's attempts. */
+  outcome: "retry" | "rate_limited" | "platform_down",
   notBefore: Date,
   now: Date,
   detail: { errorCode?: number; error?: string; retryAfter?: number } = {},
 ): void {
   db.sql.run(
     `UPDATE Outbox SET status = 'pending', notBefore = ?, leaseUntil = NULL, claimedBy = NULL, lastError = ?,
-       attempts = CASE WHEN ? = 'rate_limited' THEN MAX(attempts - 1, 0) ELSE attempts END
+       attempts = CASE WHEN ? IN ('rate_limited', 'platform_down') THEN MAX(attempts - 1, 0) ELSE attempts END
      WHERE id = ?`,
     notBefore.getTime(), detail.error?.slice(0, 500) ?? null, outcome, id,
   );
   recordAttempt(db, id, outcome, now, detail);
 }
 
-/** Ends a row without sending it: failed (gave up) or unreachable (blocked, deactivated). */
-export function markFinal(db: Database, id: number, status: "failed" | "unreachable", now: Date, detail: { errorCode?: number; error?: string } = {}): void {
+/** Ends a row without sending it: failed (gave up), unreachable (blocked, deactivated) or expired (no longer worth sending). */
+export function markFinal(db: Database, id: number, status: "failed" | "unreachable" | "expired", now: Date, detail: { errorCode?: number; error?: string } = {}): void {
   db.sql.run(
     `UPDATE Outbox SET status = ?, leaseUntil = NULL, lastError = ? WHERE id = ?`,
     status, detail.error?.slice(0, 500) ?? null, id,
   );
-  recordAttempt(db, id, status === "failed" ? "failed" : "unreachable", now, detail);
+  recordAttempt(db, id, status, now, detail);
 }
 
 /**
@@ -157,6 +182,86 @@ export function recoverExpiredLeases(db: Database, now = new Date(), ownWorkerId
     `UPDATE Outbox SET status = 'pending', claimedBy = NULL, leaseUntil = NULL WHERE status = 'sending' AND leaseUntil < ? AND claimedBy IS NOT ?`,
     now.getTime(), ownWorkerId,
   ).changes;
+}
+
+// ─── Worker heartbeats: who owns a claimed row, and whether it is still alive
+
+/** A worker whose heartbeat is older than this is dead; its claimed rows are recovered at once. */
+export const heartbeatStaleMs = 15_000;
+
+/** Registers a delivery worker (one per process) and its first heartbeat. */
+export function registerWorker(db: Database, worker: { id: string; host: string; pid: number }, now: Date): void {
+  db.sql.run(
+    `INSERT INTO DeliveryWorker (id, host, pid, startedAt, heartbeatAt) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET heartbeatAt = excluded.heartbeatAt, stoppedAt = NULL`,
+    worker.id, worker.host, worker.pid, now.getTime(), now.getTime(),
+  );
+}
+
+export function heartbeat(db: Database, workerId: string, now: Date): void {
+  db.sql.run(`UPDATE DeliveryWorker SET heartbeatAt = ? WHERE id = ?`, now.getTime(), workerId);
+}
+
+/** A clean stop: the worker's rows (none should be left) are free at once, and old rows are forgotten. */
+export function unregisterWorker(db: Database, workerId: string, now: Date): void {
+  db.sql.run(`UPDATE DeliveryWorker SET stoppedAt = ? WHERE id = ?`, now.getTime(), workerId);
+  db.sql.run(`DELETE FROM DeliveryWorker WHERE stoppedAt IS NOT NULL AND stoppedAt < ?`, now.getTime() - 7 * 24 * hourMs);
+}
+
+/**
+ * Returns to pending the rows whose owner is known to be dead, without waiting for their lease:
+ * a worker that stopped, whose heartbeat is older than `heartbeatStaleMs`, or (on this host) whose
+ * process no longer exists or was an earlier run of a process id now reused by `self`. Rows of
+ * live owners keep their lease however long it is. Returns how many rows were recovered.
+ */
+export function recoverDeadOwners(
+  db: Database,
+  now: Date,
+  self: { id: string; host: string; pid: number },
+  isAlive: (pid: number) => boolean,
+  /** Workers running in this very process (several engines may share one in tests). */
+  liveHere: ReadonlySet<string> = new Set([self.id]),
+): number {
+  const workers = db.sql.all<{ id: string; host: string; pid: number; heartbeatAt: number; stoppedAt: number | null }>(
+    `SELECT id, host, pid, heartbeatAt, stoppedAt FROM DeliveryWorker
+     WHERE id IN (SELECT DISTINCT claimedBy FROM Outbox WHERE status = 'sending' AND claimedBy IS NOT NULL)`,
+  );
+  const dead = workers.filter((w) => w.id !== self.id && (
+    w.stoppedAt != null || Number(w.heartbeatAt) < now.getTime() - heartbeatStaleMs ||
+    (w.host === self.host && (w.pid === self.pid ? !liveHere.has(w.id) : !isAlive(w.pid)))
+  )).map((w) => w.id);
+  if (!dead.length) return 0;
+  return db.sql.run(
+    `UPDATE Outbox SET status = 'pending', claimedBy = NULL, leaseUntil = NULL
+     WHERE status = 'sending' AND claimedBy IN (SELECT value FROM json_each(?))`,
+    JSON.stringify(dead),
+  ).changes;
+}
+
+// ─── Platform health: a platform that fails as a whole pauses its queue
+
+export interface PlatformHealthRow {
+  platform: string;
+  state: "up" | "down";
+  downSince: number | null;
+  lastError: string | null;
+  downNotifiedAt: number | null;
+  updatedAt: number;
+}
+
+export function platformHealth(db: Database, platform?: string): PlatformHealthRow[] {
+  return platform
+    ? db.sql.all<PlatformHealthRow>(`SELECT * FROM PlatformHealth WHERE platform = ?`, platform)
+    : db.sql.all<PlatformHealthRow>(`SELECT * FROM PlatformHealth ORDER BY platform`);
+}
+
+export function setPlatformHealth(db: Database, row: PlatformHealthRow): void {
+  db.sql.run(
+    `INSERT INTO PlatformHealth (platform, state, downSince, lastError, downNotifiedAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (platform) DO UPDATE SET state = excluded.state, downSince = excluded.downSince, lastError = excluded.lastError,
+       downNotifiedAt = excluded.downNotifiedAt, updatedAt = excluded.updatedAt`,
+    row.platform, row.state, row.downSince, row.lastError?.slice(0, 300) ?? null, row.downNotifiedAt, row.updatedAt,
+  );
 }
 
 /** When the next pending row of the platform becomes due (ms), or null when none is pending. */

@@ -460,6 +460,19 @@ export function ticketThread(db: Database, ticketId: number, viewerPersonId: num
   const base = getTicket(db, ticketId);
   const handler = canHandleTicket(db, viewerPersonId, base) || passedUpBy(db, viewerPersonId, base);
   if (!handler && base.personId !== viewerPersonId) throw new AppError("forbidden", { permission: "handle_tickets" });
+  return readThread(db, ticketId, handler);
+}
+
+/**
+ * The whole ticket for the server's operator (`chihoi tickets show N`, who has the database
+ * anyway): where a text cut short in chat can be read in full. Throws not_found.
+ */
+export function ticketThreadForOperator(db: Database, ticketId: number): TicketThread {
+  getTicket(db, ticketId);
+  return readThread(db, ticketId, true);
+}
+
+function readThread(db: Database, ticketId: number, handler: boolean): TicketThread {
   const ticket = db.sql.get<TicketThread["ticket"]>(
     `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName, a.fullName AS assigneeName
      FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId LEFT JOIN Person a ON a.id = t.assigneeId

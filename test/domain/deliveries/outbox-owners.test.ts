@@ -1,0 +1,56 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { claim, enqueue, getOutboxRow, heartbeat, recoverDeadOwners, registerWorker } from "../../../src/domain/deliveries/outbox-service.ts";
+
+let db: TestDatabase;
+beforeEach(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  await db.destroy();
+});
+
+const now = new Date(1_800_000_000_000);
+const later = (ms: number) => new Date(now.getTime() + ms);
+const lease = later(600_000);
+
+function claimedBy(worker: string): number {
+  const id = enqueue(db, { platform: "telegram", chatId: `c${worker}`, body: { text: "x" } }, now)!;
+  expect(claim(db, [id], worker, lease)).toHaveLength(1);
+  return id;
+}
+
+describe("recovering rows whose owner is dead", () => {
+  const self = { id: "h1:200:new", host: "h1", pid: 200 };
+
+  it("should keep the rows of a live owner however long its lease, and free those of dead owners at once", () => {
+    registerWorker(db, { id: "h1:100:live", host: "h1", pid: 100 }, now);
+    registerWorker(db, { id: "h1:101:gone", host: "h1", pid: 101 }, now);
+    registerWorker(db, { id: "h2:100:quiet", host: "h2", pid: 100 }, now);
+    registerWorker(db, { id: "h2:300:beating", host: "h2", pid: 300 }, now);
+    registerWorker(db, { id: "h1:200:old", host: "h1", pid: 200 }, now);
+    const live = claimedBy("h1:100:live");
+    const gone = claimedBy("h1:101:gone");
+    const quiet = claimedBy("h2:100:quiet");
+    const beating = claimedBy("h2:300:beating");
+    const earlierRun = claimedBy("h1:200:old");
+    heartbeat(db, "h1:100:live", later(20_000));
+    heartbeat(db, "h2:300:beating", later(20_000));
+    const alive = new Set([100]);
+    expect(recoverDeadOwners(db, later(20_000), self, (pid) => alive.has(pid), new Set([self.id]))).toBe(3);
+    // Same host, process gone → dead; other host, heartbeat stale → dead; same pid, an earlier run → dead.
+    expect(getOutboxRow(db, gone)!.status).toBe("pending");
+    expect(getOutboxRow(db, quiet)!.status).toBe("pending");
+    expect(getOutboxRow(db, earlierRun)!.status).toBe("pending");
+    // Alive: same host and its process exists, or another host with a fresh heartbeat.
+    expect(getOutboxRow(db, live)!.status).toBe("sending");
+    expect(getOutboxRow(db, beating)!.status).toBe("sending");
+  });
+
+  it("should not take the rows of another engine running in this same process", () => {
+    registerWorker(db, { id: "h1:200:sibling", host: "h1", pid: 200 }, now);
+    const row = claimedBy("h1:200:sibling");
+    expect(recoverDeadOwners(db, later(1000), self, () => true, new Set([self.id, "h1:200:sibling"]))).toBe(0);
+    expect(getOutboxRow(db, row)!.status).toBe("sending");
+  });
+});
