@@ -16,9 +16,11 @@ import { openDatabase, type Database } from "./storage/database.ts";
 import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
 } from "./domain/units/unit-service.ts";
-import { addMembership, createPerson, findPersonByPhone, type Role } from "./domain/people/people-service.ts";
+import { addMembership, createPerson, findPersonByPhone, getPerson, listMembers, type Role } from "./domain/people/people-service.ts";
 import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
+import { createSignInLink } from "./domain/web-auth/sign-in-service.ts";
+import { grantRight, listRights, revokeRight, type RightRole } from "./domain/access/rights-service.ts";
 import { importRosterFile } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printTicket } from "./cli-tickets.ts";
@@ -288,18 +290,75 @@ export function buildProgram(): Command {
     .requiredOption("--name <name>", help("opt_name"))
     .option("--phone <phone>", help("opt_phone"))
     .addOption(new Option("--role <role>", help("opt_role")).choices(["admin", "official", "cadre"]).default("admin"))
-    .action((o: { unit: string; name: string; phone?: string; role: Role }) =>
+    .option("--yes", `${vi("admin.cli_opt_yes")} / ${en("admin.cli_opt_yes")}`)
+    .action((o: { unit: string; name: string; phone?: string; role: RightRole; yes?: boolean }) =>
       withDatabase((db) => {
         const unit = resolveUnit(db, o.unit);
         const result = db.sql.transaction(() => {
-          const person = (o.phone && findPersonByPhone(db, o.phone)) || createPerson(db, { fullName: o.name, phone: o.phone });
-          addMembership(db, systemActor("cli"), person.id, unit.id, o.role);
+          let personId: number;
+          if (o.phone) {
+            // The phone's owner is shown, not silently given rights, when their name is not the one typed.
+            const granted = grantRight(db, null, { unitId: unit.id, role: o.role, phone: o.phone, fullName: o.name, confirmed: o.yes }, new Date(), "cli");
+            if (granted.status === "confirm") return granted;
+            personId = granted.personId;
+          } else {
+            personId = createPerson(db, { fullName: o.name }).id;
+            addMembership(db, systemActor("cli"), personId, unit.id, o.role);
+            recordAudit(db, { source: "cli", action: "rights.grant", entityType: "Person", entityId: personId, detail: { unitId: unit.id, role: o.role } });
+          }
           // A person already on the roster keeps the code printed for them.
-          const code = currentLinkCode(db, person.id, { ttlDays: config.linkCodeTtlDays });
-          recordAudit(db, { source: "cli", action: "membership.add", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: o.role } });
-          return { person, code };
+          const code = currentLinkCode(db, personId, { ttlDays: config.linkCodeTtlDays });
+          return { status: "granted" as const, person: getPerson(db, personId), code };
         });
+        if (result.status === "confirm")
+          fail(t("admin.cli_name_differs", { phone: maskPhone(o.phone), owner: result.fullName, typed: o.name, units: result.units.join(", ") || "—" }));
         out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: formatLinkCode(result.code.code) }));
+      }),
+    );
+
+  admin
+    .command("list")
+    .description(`${vi("admin.cli_list")} / ${en("admin.cli_list")}`)
+    .option("--unit <unit>", help("opt_unit"))
+    .action((o: { unit?: string }) =>
+      withDatabase((db) => {
+        const rows = listRights(db, { unitId: o.unit ? resolveUnit(db, o.unit).id : undefined });
+        if (!rows.length) out(t("admin.cli_list_none"));
+        for (const r of rows)
+          out(t("admin.cli_list_line", { unit: r.unitName, name: r.fullName, role: t(`cli.role_${r.role}`), phone: maskPhone(r.phone) || "—", linked: r.linkedAccounts ? t("admin.linked_yes") : t("admin.not_linked_short") }));
+      }),
+    );
+
+  admin
+    .command("remove")
+    .description(`${vi("admin.cli_remove")} / ${en("admin.cli_remove")}`)
+    .requiredOption("--unit <unit>", help("opt_unit"))
+    .requiredOption("--phone <phone>", help("opt_phone"))
+    .addOption(new Option("--role <role>", help("opt_role")).choices(["admin", "official", "cadre"]).makeOptionMandatory())
+    .action((o: { unit: string; phone: string; role: RightRole }) =>
+      withDatabase((db) => {
+        const unit = resolveUnit(db, o.unit);
+        const person = findPersonByPhone(db, o.phone);
+        if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
+        const removed = revokeRight(db, null, { personId: person.id, unitId: unit.id, role: o.role }, new Date(), "cli");
+        if (!removed) fail(t("admin.cli_remove_none", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }));
+        out(t("admin.cli_removed", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }));
+      }),
+    );
+
+  admin
+    .command("login-link")
+    .description(`${vi("admin.cli_login_link")} / ${en("admin.cli_login_link")}`)
+    .requiredOption("--phone <phone>", help("opt_phone"))
+    .option("--url <url>", `${vi("admin.cli_opt_url")} / ${en("admin.cli_opt_url")}`)
+    .action((o: { phone: string; url?: string }) =>
+      withDatabase((db) => {
+        const person = findPersonByPhone(db, o.phone);
+        if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
+        const { token, expiresAt } = createSignInLink(db, person.id, new Date(), "cli");
+        const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+        const base = (o.url ?? `http://${host}:${config.port}`).replace(/\/+$/, "");
+        out(t("admin.cli_login_link_made", { name: person.fullName, url: `${base}/admin/link/${token}`, until: formatMeetingTime(new Date(expiresAt), config.timeZone, config.defaultLocale) }));
       }),
     );
 

@@ -45,6 +45,8 @@ const envSchema = z
     DEMO_MODE: z.enum(["auto", "on", "off"]).default("auto"),
     /** Days a link code stays valid. */
     LINK_CODE_TTL_DAYS: positiveInt.default(30),
+    /** Behind a reverse proxy: trust X-Forwarded-Proto (Secure cookies on https) and X-Forwarded-For (client address). */
+    TRUST_PROXY: bool.default(false),
     /** Wrong link codes allowed per chat account an hour, per network address an hour, per deployment a day. */
     LINK_GUESSES_PER_ACCOUNT_HOUR: positiveInt.default(5),
     LINK_GUESSES_PER_ADDRESS_HOUR: positiveInt.default(20),
@@ -157,6 +159,7 @@ export interface Config {
   logLevel: string;
   demoMode: "auto" | "on" | "off";
   linkCodeTtlDays: number;
+  trustProxy: boolean;
   linkGuessLimits: { perAccountPerHour: number; perAddressPerHour: number; globalPerDay: number };
   /** "auto": the web chat runs in demo mode only; "on": also on a real deployment; "off": never. */
   webChat: "auto" | "on" | "off";
@@ -208,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       telegramLink: e.TELEGRAM_BOT_USERNAME ? `https://t.me/${e.TELEGRAM_BOT_USERNAME.replace(/^@/, "")}` : undefined,
       zaloLink: e.ZALO_BOT_LINK,
     },
+    trustProxy: e.TRUST_PROXY,
     linkGuessLimits: {
       perAccountPerHour: e.LINK_GUESSES_PER_ACCOUNT_HOUR,
       perAddressPerHour: e.LINK_GUESSES_PER_ADDRESS_HOUR,

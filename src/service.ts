@@ -11,6 +11,7 @@ import { openDatabase, databaseFile, type Database } from "./storage/database.ts
 import { Inbox } from "./conversation/inbox.ts";
 import { DeliveryEngine } from "./delivery/delivery-engine.ts";
 import { createWebServer } from "./web/server.ts";
+import { mountAdmin } from "./web/admin/admin-app.ts";
 import { WebChatChannel } from "./channels/web/web-chat-channel.ts";
 import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
 import { seedDemoActivity } from "./demo/demo-activity.ts";
@@ -192,6 +193,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     webChat.mount(web.app);
     channels.push(webChat);
   }
+  mountAdmin(web.app, {
+    db, demo, defaultLocale: config.defaultLocale, timeZone: config.timeZone, trustProxy: config.trustProxy, linkCodeTtlDays: config.linkCodeTtlDays,
+    channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(),
+  });
   if (config.telegram) {
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
     channels.push(telegram);

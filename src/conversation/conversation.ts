@@ -18,9 +18,10 @@ import { answerUnlink, askUnlink, linkWithCode, linkWithContact, replyToStranger
 import { askLanguage, sendHelp, sendSchedule, sendWelcome, setLanguage } from "./features/basics.ts";
 import { answerConcern, askConcernText, createConcernTicket, offerConcern } from "./features/concerns.ts";
 import { answerReaction, handleRsvpIntent, rsvpPayloads } from "./features/rsvp.ts";
+import { cancelFlow, flowPayloads, ownChoices } from "./features/flow-cancel.ts";
 import { continueComposing, directivePayloads, listForMember, questionAboutDirective, readFromText, startComposing } from "./features/directives.ts";
 import {
-  continueTicketFlow, hasTicketRights, memberFollowUp, runTicketCommand, satisfactionFromText, ticketCommands, ticketPayloads,
+  continueTicketFlow, continueReopened, hasTicketRights, memberFollowUp, runTicketCommand, satisfactionFromText, showTicket, ticketCommands, ticketPayloads,
 } from "./features/ticket-queue.ts";
 import {
   cadreCommandFromWords, cadreCommands, cadrePayloads, continueAttendance, continueCreation, hasMeetingRights, runCadreCommand,
@@ -38,6 +39,7 @@ const payloadHandlers = new Map<string, PayloadHandler>([
   ["rsvp", rsvpPayloads.rsvp],
   ["rsvpwhich", rsvpPayloads.rsvpwhich],
   ["rsvpreason", rsvpPayloads.rsvpreason],
+  ["rsvpmix", rsvpPayloads.rsvpmix],
   ["mnew", cadrePayloads.mnew],
   ["mcancel", cadrePayloads.mcancel],
   ["attend", cadrePayloads.attend],
@@ -46,6 +48,8 @@ const payloadHandlers = new Map<string, PayloadHandler>([
   ["vb", directivePayloads.vb],
   ["tk", ticketPayloads.tk],
   ["tsat", ticketPayloads.tsat],
+  ["tkadd", ticketPayloads.tkadd],
+  ["flow", flowPayloads.flow],
 ]);
 
 /** Multi-step flows own the text typed while their question is open (numbers included). */
@@ -59,8 +63,12 @@ function continueFlow(turn: Turn, intent: Intent): boolean {
   }
   if (kind === "ticket_answer" || kind === "ticket_escalate") return continueTicketFlow(turn, text);
   if (kind === "meeting_new" || kind === "directive_new") {
-    // A number or yes/no picks one of the offered buttons; the generic choice routing does that.
-    if ((intent.kind === "choice" || intent.kind === "yes" || intent.kind === "no") && turn.pending?.data.choices?.length) return false;
+    // A number picks one of the offered buttons, "có"/"không" the first/second of the step's own
+    // (not "Hủy"); the generic choice routing does that. Anything else is the step's value.
+    const choices = turn.pending?.data.choices ?? [];
+    const own = ownChoices(choices);
+    if (intent.kind === "choice" && choices[intent.index - 1] !== undefined) return false;
+    if ((intent.kind === "yes" && own[0] !== undefined) || (intent.kind === "no" && own[1] !== undefined)) return false;
     if (kind === "meeting_new") continueCreation(turn, text);
     else continueComposing(turn, text);
     return true;
@@ -89,7 +97,7 @@ function cadreWords(turn: Turn, intent: Intent): boolean {
 }
 
 /** Tried in order before the built-in routing; each returns true when it handled the message. */
-const intentHandlers: ((turn: Turn, intent: Intent) => boolean)[] = [continueFlow, handleRsvpIntent, threads, cadreWords];
+const intentHandlers: ((turn: Turn, intent: Intent) => boolean)[] = [cancelFlow, continueFlow, continueReopened, handleRsvpIntent, threads, cadreWords];
 
 /** Maps a pending question to the parser's context. Features name their question kinds with these prefixes. */
 function contextOf(kind: string | undefined): ParseContext {
@@ -203,13 +211,11 @@ function routeMember(turn: Turn, intent: Intent): void {
     case "satisfied":
     case "unsatisfied":
       return turn.reply(turn.t("chat.no_open_question"));
-    case "concern": {
-      if (pending?.kind === "concern_text") {
-        turn.closeQuestion("concern_text");
-        return createConcernTicket(turn, intent.text, turn.logId);
-      }
+    case "mixed":
+    case "concern":
+      // After "/ykien" too, the text gets the one-tap confirmation before it becomes a ticket.
+      turn.closeQuestion("concern_text");
       return offerConcern(turn, intent.text);
-    }
   }
 }
 
@@ -231,12 +237,14 @@ function routeCommand(turn: Turn, name: string, args: string): void {
     case "huylienket":
       return askUnlink(turn);
     case "ykien":
-      // Handlers get the queue (/ykien, /ykien 12); members start a concern (/ykien, /ykien text).
-      if (hasTicketRights(turn) && (!args.trim() || /^#?\d+$/.test(args.trim()))) return runTicketCommand(turn, "ykien", args);
+      // Handlers get the queue (/ykien); anyone opens a concern by number (/ykien 12: a member
+      // their own); members start a concern (/ykien, /ykien text).
+      if (/^#?\d+$/.test(args.trim())) return showTicket(turn, Number(args.trim().replace("#", "")));
+      if (hasTicketRights(turn) && !args.trim()) return runTicketCommand(turn, "ykien", args);
       if (args.trim().length >= 3) return createConcernTicket(turn, args.trim(), turn.logId);
       return askConcernText(turn);
     case "vanban":
-      return listForMember(turn);
+      return listForMember(turn, args);
     case "trangthai":
       if (!turn.person || !scopeRoots(turn.db, turn.person.id, "administer").length) return turn.reply(turn.t("meetings.cadre_no_right"));
       return turn.reply([turn.t("chat.status_header"), ...(turn.settings.channelStatus?.(turn.locale) ?? [])].join("\n"));

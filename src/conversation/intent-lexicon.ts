@@ -18,12 +18,12 @@ export const ABBREVIATIONS: Readonly<Record<string, string>> = {
   k: "không", ko: "không", kg: "không", kh: "không", khg: "không", hk: "không", hok: "không",
   hong: "không", khum: "không", hem: "không", hum: "không", khog: "không", kp: "không phải",
   dc: "được", dk: "được", dduoc: "được", dcj: "được",
-  cm: "có mặt", comat: "có mặt",
+  cm: "có mặt", comat: "có mặt", hdsd: "hướng dẫn sử dụng", hd: "hướng dẫn",
   vs: "với", ntn: "như thế nào", j: "gì", r: "rồi", rui: "rồi", roai: "rồi", roy: "rồi",
   e: "em", t: "tôi", mk: "mình", mik: "mình", mh: "mình", tui: "tôi",
   bh: "bao giờ", bgio: "bao giờ", hnay: "hôm nay", hn: "hôm nay", hqua: "hôm qua",
   kb: "không biết", kbt: "không biết", bit: "biết", bik: "biết", bjk: "biết",
-  cx: "cũng", cg: "cũng", thui: "thôi", ah: "ạ", aj: "ạ", ak: "ạ",
+  cx: "cũng", cg: "cũng", thui: "thôi", lun: "luôn", c: "chị", ck: "chồng", vk: "vợ", ng: "người", ah: "ạ", aj: "ạ", ak: "ạ",
   oke: "ok", okie: "ok", oki: "ok", okay: "ok", okela: "ok", oce: "ok", okla: "ok", okey: "ok",
   uh: "ừ", uk: "ừ", u: "ừ", um: "ừ", uhm: "ừ", uki: "ừ", ukm: "ừ",
   "i'll": "i will", "i'm": "i am", "i've": "i have", "i'd": "i would",
@@ -42,7 +42,7 @@ export const RAW_ALIASES: Readonly<Record<string, string>> = {
 
 export const PRONOUNS = [
   "em", "tôi", "mình", "cháu", "tớ", "bác", "anh", "chị", "cô", "chú", "ông", "bà", "bạn",
-  "chúng tôi", "chúng em", "bọn em", "anh chị", "các anh chị", "i", "we", "me",
+  "chúng tôi", "chúng em", "bọn em", "anh chị", "các anh chị", "i", "we", "me", "ad", "admin",
 ];
 
 export const PARTICLES = [
@@ -57,7 +57,10 @@ export const TIME_WORDS = [
   "hôm nay", "hôm qua", "ngày mai", "mai", "tối nay", "sáng nay", "chiều nay", "trưa nay",
   "sáng mai", "chiều mai", "tối mai", "hôm đó", "hôm ấy", "buổi này", "buổi đó", "buổi ấy",
   "lần này", "tuần này", "tháng này", "bữa nay", "bữa đó", "kỳ này", "đợt này", "dịp này",
-  "lúc đó", "khi đó", "nay", "today", "tomorrow", "tonight",
+  "lúc đó", "khi đó", "nay", "today", "tomorrow", "tonight", "tuần sau", "tuần tới", "buổi tới",
+  "buổi sau", "lần tới", "lần sau", "kỳ tới", "kỳ sau", "tháng sau", "tháng tới", "sắp tới",
+  "cuối tuần", "chủ nhật", "thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu", "thứ bảy",
+  "next week", "this week",
 ];
 
 /** Greetings, thanks and apologies: a clause made only of these carries no reason. */
@@ -66,6 +69,17 @@ export const POLITE = [
   "đồng chí", "các đồng chí", "rất", "nhiều", "thanks", "thank", "you", "sorry", "xin chào",
   "chào", "hello", "hi", "alo", "bye", "tạm biệt",
 ];
+
+/**
+ * Emoji members send to say yes / "có mặt" (skin tones and U+FE0F are ignored): thumbs up, check
+ * marks, OK hand, raised hands, folded hands, handshake, salute, flexed arm, clapping, "OK" box.
+ */
+export const EMOJI_YES = [
+  "👍", "✅", "✔️", "☑️", "🆗", "👌", "✋", "🙋", "🖐", "🤚", "🙌", "🙏", "🤝", "🫡", "💪", "👏", "✌️",
+  "🤙", "👊", "💯", "🫶",
+];
+/** Emoji that say no / "vắng". */
+export const EMOJI_NO = ["👎", "❌", "✖️", "❎", "🚫", "🙅", "⛔"];
 
 export const GREETINGS = ["xin chào", "chào", "hello", "hi", "alo", "hey", "chào bạn"];
 export const THANKS = ["cảm ơn", "cám ơn", "thanks", "thank", "you"];
@@ -82,7 +96,7 @@ export const NEGATORS = [
 /** Presence verbs that mean attending whatever follows ("có mặt ở hội trường"). */
 export const PRESENCE_FREE = [
   "có mặt", "tham dự", "hiện diện", "be there", "attend", "attending", "come", "coming", "join",
-  "joining", "make it", "present", "see you", "count me in",
+  "joining", "make it", "present", "see you", "count me in", "i am in", "will be there",
 ];
 
 /**
@@ -90,10 +104,12 @@ export const PRESENCE_FREE = [
  * meeting word: "em đi nhé", "đến dự", "tham gia đầy đủ" — but not "đi làm", "đến bệnh viện",
  * "tham gia bảo hiểm".
  */
-export const PRESENCE_CONSTRAINED = ["tham gia", "dự", "đến", "tới", "đi", "đi họp", "đi dự"];
+export const PRESENCE_CONSTRAINED = [
+  "tham gia", "dự", "đến", "tới", "đi", "đi họp", "đi dự", "kịp về", "kịp đến", "kịp tới", "kịp đi",
+];
 
 /** "về" is a presence verb only before these ("không về kịp", "về họp"). */
-export const RETURN_CONTINUATIONS = ["kịp", "họp", "dự", "sinh hoạt", "tham dự"];
+export const RETURN_CONTINUATIONS = ["kịp", "họp", "dự", "sinh hoạt", "tham dự", "được", "nổi"];
 
 export const PRESENCE_CONTINUATIONS = [
   "được", "kịp", "nổi", "họp", "cuộc họp", "buổi họp", "sinh hoạt", "buổi sinh hoạt", "buổi",
@@ -128,24 +144,28 @@ export const LATE_CONTINUATIONS = [
 
 /** Hedges: the member has not decided. */
 export const HEDGES = [
-  "chưa chắc", "không chắc", "chưa biết", "không biết", "có lẽ", "chưa rõ", "không rõ",
+  "chưa chắc", "không chắc", "chưa chắc chắn", "không chắc chắn", "chưa biết", "không biết", "có lẽ", "chưa rõ", "không rõ",
   "xem lại", "xem đã", "xem sao", "xem thế nào", "báo sau", "báo lại", "báo lại sau", "tính sau",
-  "cố gắng", "hy vọng", "hi vọng", "phân vân", "tùy", "nếu", "biết đâu", "chưa quyết định",
-  "chưa sắp xếp", "sắp xếp xem", "chưa dám chắc", "chưa hứa", "maybe", "perhaps", "might",
-  "not sure", "unsure", "possibly", "don't know", "will see", "probably",
+  "cố gắng", "hy vọng", "hi vọng", "phân vân", "tùy", "tùy vào", "còn tùy", "phụ thuộc", "nếu", "biết đâu", "chưa quyết định",
+  "chưa sắp xếp", "sắp xếp xem", "cố sắp xếp", "cố thu xếp", "chưa dám chắc", "chưa hứa", "maybe", "perhaps", "might",
+  "not sure", "unsure", "possibly", "don't know", "will see", "probably", "mới biết", "mới biết được",
 ];
 /** "có thể" is a hedge ("có thể không đi được") unless it is followed by a presence verb. */
 export const MAYBE = ["có thể"];
 /** "để (tôi) xem / sắp xếp / tính" — let me see. */
 export const LET_ME = ["để"];
-export const LET_ME_VERBS = ["xem", "coi", "sắp xếp", "tính", "hỏi", "xem lại", "xem đã", "xem sao"];
+export const LET_ME_VERBS = [
+  "xem", "coi", "sắp xếp", "tính", "hỏi", "xem lại", "xem đã", "xem sao", "trả lời", "báo", "báo lại",
+  "hỏi lại", "coi lại", "suy nghĩ", "thu xếp",
+];
 
 /** Circumstances that imply absence when the member answers a reminder with only them. */
 export const CIRCUMSTANCES = [
   "bận", "ốm", "bị ốm", "bệnh", "mệt", "đi viện", "nằm viện", "ở viện", "công tác",
   "đi công tác", "ở quê", "về quê", "đi xa", "có việc", "việc riêng", "việc gia đình",
   "việc nhà", "việc bận", "đám cưới", "đám giỗ", "đám tang", "đám ma", "trực", "tăng ca",
-  "đi làm", "đi khám", "bị bệnh", "sick", "busy", "out of town", "away",
+  "đi làm", "đi khám", "bị bệnh", "ở xa", "đi học", "đi thi", "ôn thi", "đi trực", "đi làm ca", "sick",
+  "busy", "out of town", "away",
 ];
 export const BUSY = ["bận", "busy"];
 
@@ -155,6 +175,34 @@ export const REASON_CONNECTORS = [
   "because", "because of", "due to",
 ];
 
+/**
+ * Words that ask the association for something: a message with one of them is never only an
+ * attendance answer ("em đến được, đề nghị chi hội…").
+ */
+export const REQUEST_WORDS = [
+  "đề nghị", "kiến nghị", "phản ánh", "đề xuất", "góp ý", "khiếu nại", "thắc mắc", "cho hỏi",
+  "xin hỏi", "hỏi", "yêu cầu", "nhờ", "trình bày", "tố cáo", "request", "suggest", "complain",
+  "giúp đỡ", "hỗ trợ", "mong hội", "xin hội", "cứu trợ",
+];
+
+/** Habits, not this meeting: "ít đi sinh hoạt", "hay đến muộn", "thường vắng". */
+export const HABITUAL = ["ít", "hay", "thường", "thường xuyên", "ít khi", "chưa bao giờ", "không bao giờ", "lâu nay"];
+
+/** Other words that short answers are made of ("I can come", "em đến được ngay", "cả nhà em đi"). */
+export const ANSWER_EXTRA = [
+  "can", "be", "able", "there", "will", "be able to", "i", "và", "với", "cùng", "chắc chắn",
+  "đông đủ", "đúng hẹn", "sẵn sàng", "nhất định", "vẫn", "đầy đủ", "ngay", "liền", "nữa",
+  "lắm", "quá", "đang", "yet", "sure", "still", "not", "bị", "con", "các con", "vợ", "chồng",
+  "vợ chồng", "cả", "cả nhà", "hai", "đăng ký", "xác nhận", "cả hai", "trước", "sau", "khoảng",
+  "nhắc", "đã nhắc", "tin nhắn", "tin", "lịch", "thông báo", "nhận lịch", "có gì", "nếu có gì",
+];
+
+/** Hedges whose clause is a condition ("nếu rảnh", "tùy sức khỏe"): its words are explained. */
+export const CONDITIONS = ["nếu", "tùy", "tùy vào", "còn tùy", "phụ thuộc", "hy vọng", "hi vọng", "để"];
+
+/** A reminder answered with only these ("ko đc ạ", "không kịp", "chịu") is an absence. */
+export const CANNOT = ["không được", "không kịp", "không tiện", "chịu", "bó tay", "cannot"];
+
 /** Words that end a clause (negation and cues do not reach across them). */
 export const CLAUSE_BREAKS = ["nhưng", "nhưng mà", "but", "nên", "cho nên"];
 
@@ -162,6 +210,7 @@ export const CLAUSE_BREAKS = ["nhưng", "nhưng mà", "but", "nên", "cho nên"]
 export const MEETING_WORDS = [
   "họp", "cuộc họp", "buổi họp", "sinh hoạt", "buổi sinh hoạt", "hội nghị", "đại hội",
   "giao ban", "buổi", "lần", "meeting", "chi hội", "chi đoàn", "hội", "được", "nhé", "ạ", "mặt",
+  "này", "đó", "ấy", "kỳ này", "lần này",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -180,13 +229,17 @@ export const QUESTION_FINALS = ["không", "chưa", "chứ"];
 
 export const READ_PHRASES = [
   "đọc", "đã đọc", "đọc rồi", "đọc xong", "vừa đọc", "đã xem", "xem rồi", "xem xong", "đã nhận",
-  "nhận rồi", "nhận được rồi", "đã nắm", "nắm rồi", "đã rõ", "rõ rồi", "đã nắm được",
-  "đã đọc xong", "read", "have read", "seen", "noted", "got it", "received",
+  "nhận rồi", "nhận được", "nhận được rồi", "nắm được", "đã nắm", "nắm rồi", "đã rõ", "rõ rồi", "đã nắm được",
+  "đã đọc xong", "đã nghiên cứu", "nghiên cứu rồi", "đã tiếp thu", "tiếp thu rồi", "đã tiếp nhận",
+  "read", "have read", "seen", "noted", "got it", "received",
 ];
 export const READ_ALLOWED = [
   "cảm ơn", "cám ơn", "và", "sẽ", "thực hiện", "nắm", "rõ", "hiểu", "được", "xong", "hết", "kỹ",
   "chấp hành", "triển khai", "thông báo", "văn bản", "tài liệu", "chỉ thị", "nghị quyết",
   "đầy đủ", "nội dung", "tin nhắn", "tin", "rất", "nhiều", "đồng chí", "thanks", "and", "it",
+  "tới", "đến", "hội viên", "các hội viên", "bà con", "phổ biến", "truyền đạt", "làm theo", "kỹ càng",
+  "kĩ", "ngay", "luôn", "hết rồi", "cả", "này", "đó", "ban chấp hành", "ban thường vụ", "quán triệt",
+  "tiếp thu", "nghiên cứu", "tham gia", "chi hội",
 ];
 
 export const MEETING_NOUNS = [
@@ -207,14 +260,37 @@ export const SCHEDULE_ALLOWED = [
 
 export const HELP_WORDS = [
   "hướng dẫn", "trợ giúp", "giúp", "giúp đỡ", "giúp với", "help", "menu", "hỗ trợ", "cứu",
-  "hướng dẫn sử dụng", "cách dùng", "cách sử dụng", "instructions",
+  "hướng dẫn sử dụng", "cách dùng", "cách sử dụng", "instructions", "chỉ giúp", "chỉ dẫn",
+  "chỉ cách", "chỉ với", "chỉ em", "chỉ tôi", "chỉ cháu", "chỉ mình", "chỉ bác", "chỉ giùm", "giùm",
+  "chỉ hộ", "hướng dẫn giúp", "hướng dẫn giùm", "cứu với", "phải làm gì", "làm gì đây", "giờ làm sao",
 ];
-/** "làm sao để dùng", "cách sử dụng": help when a how-word and a use-word are both there. */
-export const HELP_HOWTO = ["làm sao", "thế nào", "như thế nào", "cách", "how", "sao"];
-export const HELP_USE = ["dùng", "sử dụng", "use", "xài"];
+/**
+ * "làm sao để dùng", "không biết bấm vào đâu", "trả lời thế nào": a request for help when a
+ * how-word (or "I don't know / understand") and a word for using the bot are both there and
+ * nothing else is said (see HELP_ALLOWED).
+ */
+export const HELP_HOWTO = [
+  "làm sao", "làm thế nào", "thế nào", "như thế nào", "cách", "how", "sao", "ra sao", "bằng cách nào",
+  "không biết", "chưa biết", "không hiểu", "chưa hiểu", "không rành", "không rõ", "chưa rõ",
+  "không quen", "chưa quen", "mù", "nào", "đâu", "ở đâu", "chỗ nào", "gì", "hỏi", "don't know",
+];
+export const HELP_USE = [
+  "dùng", "sử dụng", "use", "xài", "bấm", "nhấn", "ấn", "chạm", "trả lời", "nhắn", "nhắn tin",
+  "gửi", "thao tác", "cài", "cài đặt", "vào", "mở", "chọn", "xem", "đăng ký", "liên kết", "rep", "reply",
+  "nút", "bot", "app", "ứng dụng", "phần mềm", "công nghệ", "gửi ý kiến", "báo vắng",
+];
 export const HELP_ALLOWED = [
   "với", "cần", "đi", "để", "sử dụng", "dùng", "cách", "làm sao", "thế nào", "như thế nào", "bot",
   "này", "cái này", "lệnh", "các lệnh", "gì", "me", "how", "use", "need", "i", "được", "có",
+  "cái", "nút", "app", "ứng dụng", "phần mềm", "điện thoại", "máy", "zalo", "telegram",
+  "tin nhắn", "tin", "ý kiến", "lịch", "văn bản", "thông báo", "chức năng", "công nghệ", "già",
+  "lớn tuổi", "mắt kém", "lắm", "quá", "nên", "phải", "làm", "gì cả", "hết", "chẳng", "chả",
+  "không", "chưa", "hiểu", "biết", "rành", "lại", "ở", "trên", "đây", "kiểu", "sao", "nào",
+  "thế", "ra", "mới", "lần đầu", "nhắn", "trả lời", "bấm", "gửi", "vào", "chỗ", "đâu", "nữa",
+  "cho", "giúp", "giùm", "hộ", "ai", "đó", "chỉ", "nhé", "ơi", "dùm", "do not", "don't", "know",
+  "to", "the", "this", "it", "can", "you", "tell", "please", "what", "do",
+  "gửi ý kiến", "góp ý", "kiến nghị", "phản ánh", "báo vắng", "có mặt", "đã đọc", "thấy",
+  "không thấy", "hiện", "lịch họp", "báo",
 ];
 
 export const LANGUAGE_EN = ["tiếng anh", "english"];
@@ -224,7 +300,8 @@ export const LANGUAGE_CODES_EN = ["en", "anh", "english", "tiếng anh"];
 export const LANGUAGE_CODES_VI = ["vi", "việt", "vietnamese", "tiếng việt"];
 export const LANGUAGE_ALLOWED = [
   "đổi", "chuyển", "sang", "dùng", "sử dụng", "bằng", "nói", "chọn", "cài", "đặt", "cài đặt",
-  "switch", "change", "to", "use", "in", "muốn", "được", "qua", "en", "vi",
+  "switch", "change", "to", "use", "in", "muốn", "được", "qua", "en", "vi", "làm sao", "cách",
+  "thế nào", "như thế nào", "how", "sao", "ở đâu",
 ];
 
 export const UNLINK_PHRASES = [
@@ -261,6 +338,15 @@ export const NO_WORDS = [
   "sai", "không phải", "chưa", "thôi khỏi",
 ];
 
+/** "Stop what we are doing" in a guided flow: "hủy", "thôi", "cancel", "dừng lại"… */
+export const CANCEL_WORDS = [
+  "hủy", "hủy bỏ", "thôi", "thôi khỏi", "cancel", "stop", "dừng", "dừng lại", "thoát", "exit", "quit",
+  "không làm nữa", "hủy thao tác",
+];
+export const CANCEL_ALLOWED = ["đi", "luôn", "việc này", "cái này", "tất cả", "hết", "bỏ", "nữa"];
+/** Command names that cancel (folded, without the slash). */
+export const CANCEL_COMMANDS = ["huy", "huybo", "cancel", "thoi", "stop", "dung", "exit", "quit"];
+
 export const CHOICE_WORDS = [
   "số", "chọn", "lựa chọn", "phương án", "ý", "mục", "câu", "option", "number", "choice",
 ];
@@ -286,5 +372,6 @@ export const BLOCKING_COMPOUNDS = [
   "bởi vậy", "tại sao", "vì sao", "mỗi khi", "không sao", "không có gì", "vắng vẻ", "thăm hỏi",
   "gia đình", "đường đi", "lối đi", "du lịch", "học tập", "đi học", "đi chợ", "đi khám", "đến nỗi", "đến khi",
   "cho đến", "hộ nghèo", "chế độ", "có thể nói", "tham gia bảo hiểm", "tham gia giao thông",
-  "đi lại", "đi đường", "con đường", "mặt đường", "tiếng việt nam",
+  "đi lại", "đi đường", "con đường", "mặt đường", "tiếng việt nam", "mặt bằng", "có mặt bằng",
+  "mặt tiền", "có mặt tiền", "có gì", "nếu có gì", "gì đó",
 ];

@@ -12,6 +12,9 @@
  *    containing a question word or ending in "… không" is a question.
  * 3. Ordered rules (see parseIntent), from the most specific (commands, link codes) to the
  *    default (a concern, i.e. free text for the association).
+ * 4. For an attendance answer, a score of the words it leaves unexplained (see `judge`): only a
+ *    message that is the answer is recorded; an answer with something else is `mixed` (the member
+ *    is asked); a verb like "đến"/"đi" inside a sentence about something else is no answer.
  */
 import { foldVietnamese } from "../lib/vietnamese.ts";
 import * as L from "./intent-lexicon.ts";
@@ -38,6 +41,12 @@ export type Intent =
   | { kind: "satisfied" }
   | { kind: "unsatisfied" }
   | { kind: "concern"; text: string }
+  /**
+   * An attendance answer inside a longer message that also says something else ("em sẽ đến,
+   * nhưng đề nghị chi hội xem lại hội phí"): the caller asks whether to record the answer, send the
+   * text as a concern, or both, instead of guessing.
+   */
+  | { kind: "mixed"; answer: "attend" | "absent" | "unsure"; reason?: string; text: string }
   | { kind: "empty" };
 
 /**
@@ -127,7 +136,7 @@ const COMPOUNDS = new Map<string, string[][]>();
 const COMPOUND_PARTS = new Set<string>();
 
 for (const [name, value] of Object.entries(L)) {
-  if (!Array.isArray(value) || name === "LINK_FILLERS") continue;
+  if (!Array.isArray(value) || name === "LINK_FILLERS" || name === "CANCEL_COMMANDS" || name.startsWith("EMOJI_")) continue;
   for (const raw of value as string[]) {
     const entry = norm(raw);
     const parts = entry.split(" ");
@@ -158,7 +167,7 @@ const S = {
   /** Stripped from the end of a reason or note. */
   trailing: toSet([
     "ạ", "à", "á", "a", "nhé", "nha", "nhá", "nhen", "nghen", "ha", "hen", "ơi", "nè", "vậy",
-    "nhỉ", "đâu", "please", "pls", "rồi", "quá", "lắm", "luôn", "ghê", "thật",
+    "nhỉ", "đâu", "please", "pls", "rồi",
   ]),
   polite: toSet(L.POLITE),
   time: toSet(L.TIME_WORDS),
@@ -219,6 +228,13 @@ const S = {
   choice: toSet(L.CHOICE_WORDS),
   englishCannot: toSet(["cannot", "won't"]),
   linkFillers: new Set(L.LINK_FILLERS),
+  requests: toSet(L.REQUEST_WORDS),
+  cancel: toSet(L.CANCEL_WORDS),
+  cancelAllowed: toSet(L.CANCEL_ALLOWED),
+  conditions: toSet(L.CONDITIONS),
+  cannot: toSet(L.CANNOT),
+  habitual: toSet(L.HABITUAL),
+  answerExtra: toSet(L.ANSWER_EXTRA),
 };
 
 const own = (record: Readonly<Record<string, string>>, key: string): string | undefined =>
@@ -286,6 +302,20 @@ function expandToken(typed: string, depth = 0): string[] {
     const abbreviation = own(L.ABBREVIATIONS, base);
     if (abbreviation) return abbreviation.split(" ");
   }
+  // Two words typed together ("cómặt", "xinvang", "dadoc"): a two-word compound of the lexicon.
+  if (depth === 0 && lower.length >= 4 && lower.length <= 24 && !SINGLE.has(base) && !COMPOUND_PARTS.has(base)) {
+    const letters = [...lower];
+    for (let k = 1; k < letters.length; k++) {
+      const left = letters.slice(0, k).join("");
+      const right = letters.slice(k).join("");
+      const joined = (COMPOUNDS.get(shapeOf(left).base) ?? []).find(
+        (parts) => parts.length === 2 && compatible(left, parts[0] as string) && compatible(right, parts[1] as string),
+      );
+      if (joined) return [left, right];
+    }
+  }
+  // One letter drawn out ("ạaa", "ờờ") is that letter.
+  if (depth === 0 && /^(\p{L})\1+$/u.test(base)) return expandToken([...lower][0] as string, 1);
   // Laughter ("hahaha", "hihi", "kkk") is a particle.
   if (/^(?:h[aeiou]){2,}$|^k{2,}$|^hic+$/.test(base)) return ["haha"];
   // Typos with a repeated letter: "co matt", "vangg", "okkk".
@@ -409,7 +439,8 @@ function analyse(text: string): Analysis {
 /** A clause with a question word, or ending with "… không/chưa" after some content. */
 function isQuestionClause(words: Word[], c: Clause): boolean {
   const inClause = words.slice(c.from, c.to);
-  if (inClause.some((w) => is(w, S.questionWords))) return true;
+  // "không ai trông", "chưa có gì": after a negator, "ai"/"gì" mean nobody/nothing.
+  if (inClause.some((w, k) => is(w, S.questionWords) && !(w.raw.length <= 3 && is(inClause[k - 1], S.negators)))) return true;
   let last = inClause.length - 1;
   while (last >= 0 && is(inClause[last], S.trailing)) last--;
   const final = inClause[last];
@@ -461,15 +492,25 @@ function isEmptyClause(a: Analysis, c: Clause): boolean {
 }
 
 /**
+ * A particle that ends a reason ("ạ", "nhé", "đâu"). Typed with some marks, the word must be the
+ * particle exactly: "chân đau" (pain) keeps "đau", which only "dau" without any mark could be.
+ */
+function isTrailingParticle(w: Word | undefined): boolean {
+  if (!w || !is(w, S.trailing)) return false;
+  return S.trailing.has(w.raw) || shapeOf(w.raw).base === w.raw;
+}
+
+/**
  * The member's own words from word `from` to word `to` (exclusive): fillers at the start and
  * particles / polite clauses at the end are dropped. Undefined when nothing remains.
  */
 function excerpt(a: Analysis, from: number, to: number, leading: WordSet = S.leading): string | undefined {
   let first = from;
   let last = Math.min(to, a.words.length) - 1;
-  while (first <= last && is(a.words[first], leading)) first++;
+  // "ba em", "bà tôi", "mẹ em": a kinship word with its owner is the reason's subject, kept.
+  while (first <= last && is(a.words[first], leading) && !(is(a.words[first], S.pronouns) && is(a.words[first + 1], S.pronouns) && first + 1 <= last)) first++;
   for (;;) {
-    while (last >= first && is(a.words[last], S.trailing)) last--;
+    while (last >= first && isTrailingParticle(a.words[last])) last--;
     const lastWord = a.words[last];
     if (last < first || !lastWord) return undefined;
     const c = a.clauses[lastWord.clause] as Clause;
@@ -580,7 +621,8 @@ function findCues(a: Analysis, from: number, to: number): Cue[] {
     // "có thể" is ability before a presence verb ("có thể tham gia"), a hedge otherwise.
     if (is(w, S.maybe)) {
       let j = i + 1;
-      while (j < to && sameClause(a, i, j) && isFiller(words[j])) j++;
+      // "có thể em đến muộn" (a pronoun after it): "maybe", not "can".
+      while (j < to && sameClause(a, i, j) && isFiller(words[j]) && !is(words[j], S.pronouns)) j++;
       if (!isPresenceAt(a, j) || !sameClause(a, i, j)) cues.push({ kind: "hedge", from: i, to: i + 1 });
       continue;
     }
@@ -663,6 +705,9 @@ function cueAccepted(
   if (cue.kind === "circumstance")
     return context === "reminder" ? position <= 4 && total <= 12 : total <= 4;
   if (context === "reminder") return position <= 6 || total <= 20;
+  // An explicit absence ("…, tôi xin vắng") may follow its reason.
+  const explicit = is(a.words[cue.from], S.absence) || is(a.words[cue.from], S.askLeave);
+  if (cue.kind === "absent" && explicit && !cue.ambiguous && position <= 4 && total <= 12) return true;
   return position === 0 ? total <= 12 : position <= 1 && total <= 6;
 }
 
@@ -691,7 +736,9 @@ function analyseAttendance(a: Analysis, context: ParseContext): Intent | null {
   }
   // "vì con ốm" alone: look for circumstances in the reason itself.
   const scan: [number, number] = from < to ? [from, to] : reason ?? [0, n];
-  const cues = findCues(a, scan[0], scan[1]);
+  // A cue inside a clause that says something else is an ordinary word of that sentence ("đến nay
+  // đường vẫn ngập", "đi lại khó khăn", "xem lại việc thu hội phí"), not an answer.
+  const cues = findCues(a, scan[0], scan[1]).filter((k) => !isIncidental(a, k, scan));
   if (cues.length === 0) return null;
 
   const hedge = cues.find((k) => k.kind === "hedge");
@@ -704,16 +751,109 @@ function analyseAttendance(a: Analysis, context: ParseContext): Intent | null {
   // A hedge wins ("có thể em đến trễ, chưa rõ"), unless an absence was stated in an earlier
   // clause and the hedge is about something else.
   if (hedge && !(decisive?.kind === "absent" && clauseOf(decisive) < clauseOf(hedge))) {
-    return cueAccepted(a, hedge, scan[0], scan[1], context) ? { kind: "unsure" } : null;
+    return cueAccepted(a, hedge, scan[0], scan[1], context) ? judge(a, { kind: "unsure" }, hedge, context, reason) : null;
   }
   if (!decisive || !cueAccepted(a, decisive, scan[0], scan[1], context)) return null;
 
   if (decisive.kind === "present" || decisive.kind === "late") {
     const note = attendNote(a, cues, decisive, scan);
-    return note ? { kind: "attend", note } : { kind: "attend" };
+    return judge(a, note ? { kind: "attend", note } : { kind: "attend" }, decisive, context, reason);
   }
   const why = absenceReason(a, decisive, reason, scan);
-  return why ? { kind: "absent", reason: why } : { kind: "absent" };
+  return judge(a, why ? { kind: "absent", reason: why } : { kind: "absent" }, decisive, context);
+}
+
+// ---------------------------------------------------------------------------------------------
+// How clearly a message is an answer. The parser finds an answer phrase; the message is a clear
+// answer only when that phrase is what it says. Every other word is scored: words an answer is
+// made of (the phrase, fillers, times, meeting words, lateness, thanks) are explained; the
+// absence's reason is the member's own and explained too; anything else — a second topic, a
+// question to the association, a request — makes the message mixed, and the member is asked.
+
+type AttendanceIntent = Extract<Intent, { kind: "attend" | "absent" | "unsure" }>;
+
+/** Words a short attendance answer is made of. */
+function isAnswerWord(w: Word | undefined): boolean {
+  return (
+    isFiller(w) || isAmount(w) || is(w, S.polite) || is(w, S.yes) || is(w, S.no) || is(w, S.negators) ||
+    is(w, S.continuations) || is(w, S.time) || is(w, S.meeting) || is(w, S.late) || is(w, S.lateContinuations) ||
+    is(w, S.presenceFree) || is(w, S.presenceConstrained) || is(w, S.returnVerb) || is(w, S.absence) ||
+    is(w, S.askLeave) || is(w, S.hedges) || is(w, S.maybe) || is(w, S.letMe) || is(w, S.letMeVerbs) ||
+    is(w, S.undecided) || is(w, S.greetings) || is(w, S.answerExtra) || is(w, S.read) || isConnector(w)
+  );
+}
+
+/** Indices of the words in [from, to) that an attendance answer does not account for. */
+function unexplained(a: Analysis, from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) if (!isAnswerWord(a.words[i]) && !isNameAfterPronoun(a, i)) out.push(i);
+  return out;
+}
+
+/** "bác Tư", "chị Hoa": a capitalised word after a pronoun is the member naming themself. */
+function isNameAfterPronoun(a: Analysis, i: number): boolean {
+  const w = a.words[i] as Word;
+  const first = a.text.slice(w.start, w.start + 1);
+  return sameClause(a, i - 1, i) && is(a.words[i - 1], S.pronouns) && first !== first.toLowerCase();
+}
+
+/**
+ * A cue that merely appears in a sentence about something else: a verb with several meanings
+ * ("đến", "tới", "đi", "tham gia"), a hedge-like phrase ("xem lại") or a lateness word, in a clause
+ * where two or more other words are left unexplained.
+ */
+function isIncidental(a: Analysis, cue: Cue, scan: [number, number]): boolean {
+  const word = a.words[cue.from];
+  const clause = a.clauses[(word as Word).clause] as Clause;
+  const start = Math.max(clause.from, scan[0]);
+  // A habit ("ít đi sinh hoạt", "hay vắng") says nothing about this meeting.
+  for (let i = start; i < cue.from; i++) if (is(a.words[i], S.habitual)) return true;
+  // A circumstance of someone else ("hội viên ốm đau", "con tôi đi làm xa") is news, not an absence.
+  if (cue.kind === "circumstance") return unexplained(a, start, cue.from).length > 0;
+  // "nếu rảnh", "tùy sức khỏe": the words after a condition are its content.
+  if (cue.kind === "hedge" && is(word, S.conditions)) return false;
+  const ambiguousVerb = cue.kind === "present" && is(word, S.presenceConstrained) && !is(word, S.presenceFree);
+  if (!ambiguousVerb && cue.kind !== "hedge" && cue.kind !== "late") return false;
+  return unexplained(a, start, Math.min(clause.to, scan[1])).length >= 2;
+}
+
+/** Content words in the message (for "a long message is not a clear answer"). */
+const contentCount = (a: Analysis): number => a.words.filter((w) => !isFiller(w) && !is(w, S.polite)).length;
+
+/** A clear answer longer than this many content words is still asked about (absences keep their reason). */
+const MAX_CLEAR_ANSWER = 16;
+
+/**
+ * The answer itself when the message clearly is one; `mixed` when it also says something else;
+ * null (not an answer) when, outside a reminder, the answer phrase sits in a sentence about
+ * something else.
+ */
+function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseContext, because?: [number, number]): Intent | null {
+  const n = a.words.length;
+  const otherQuestion = a.clauses.some((c) => c.question && unexplained(a, c.from, c.to).length > 0);
+  const request = a.words.some((w) => is(w, S.requests));
+  const long = contentCount(a) > MAX_CLEAR_ANSWER;
+  let rest: number[] = [];
+  const cueWord = a.words[cue.from] as Word;
+  const cueClause = a.clauses[cueWord.clause] as Clause;
+  if (answer.kind === "unsure" && is(cueWord, S.conditions))
+    rest = unexplained(a, 0, n).filter((i) => i < cueClause.from || i >= cueClause.to);
+  // "…, có thể đến trễ 10 phút vì tan ca muộn": the words after "vì" say why, like a reason.
+  else if (answer.kind !== "absent") rest = unexplained(a, 0, n).filter((i) => !because || i < because[0] || i >= because[1]);
+  else if (cue.kind === "circumstance") {
+    // A circumstance alone ("em đang ốm") is an absence; next to a question or a request, or inside
+    // a long sentence, it is what the message is about ("đi viện mất nhiều tiền, hội có hỗ trợ
+    // không"); in a sentence of middling length, ask. ("bận …" is always followed by the reason.)
+    if (otherQuestion || request) return null;
+    const inClause = is(cueWord, S.busy) ? [] : unexplained(a, cueClause.from, cueClause.to);
+    if (inClause.length >= 5) return null;
+    if (inClause.length >= 3) rest = inClause;
+  }
+  if (!otherQuestion && !request && !long && rest.length === 0) return answer;
+  // Outside a reminder, an answer phrase inside a sentence about something else is that sentence.
+  if (context !== "reminder" && rest.some((i) => (a.words[i] as Word).clause === cueWord.clause)) return null;
+  const reason = answer.kind === "absent" ? answer.reason : undefined;
+  return { kind: "mixed", answer: answer.kind, ...(reason ? { reason } : {}), text: a.text.trim() };
 }
 
 /** Later clauses (after the cue's clause, inside the scanned range) that say something. */
@@ -723,6 +863,22 @@ function laterClauses(a: Analysis, cue: Cue, scan: [number, number]): Clause[] {
     (c, index) =>
       index > cueClause && c.from >= scan[0] && c.to <= scan[1] && !c.question && !isEmptyClause(a, c),
   );
+}
+
+/**
+ * Where a reason ends: before the first clause after word `from`'s that asks the association
+ * something ("…, cho hỏi có tài liệu không", "…, đề nghị xã cho người xuống xem"). A word index,
+ * at most `to`.
+ */
+function beforeAside(a: Analysis, from: number, to: number): number {
+  const start = a.words[from]?.clause ?? a.clauses.length;
+  for (const c of a.clauses) {
+    if (c.from <= from || c.from >= to || (a.words[c.from] as Word).clause <= start) continue;
+    let aside = c.question;
+    for (let i = c.from; i < c.to && !aside; i++) if (is(a.words[i], S.requests)) aside = true;
+    if (aside) return c.from;
+  }
+  return to;
 }
 
 /** "có mặt nhưng tới trễ 10 phút" → "tới trễ 10 phút". */
@@ -741,7 +897,7 @@ function attendNote(a: Analysis, cues: Cue[], cue: Cue, scan: [number, number]):
 
 /**
  * The member's reason for an absence, in their own words. In order: after a connector ("vì",
- * "do", "lý do"…), in the clauses after the absence ("vắng ạ, đang ở viện"), after "bận",
+ * "do", "lý do"…), in the clauses after the absence ("vắng ạ, đang ở viện"), from "bận" on,
  * right after the absence phrase ("k đi đc con ốm"), in the clauses before it ("con ốm nên em xin
  * vắng"), or the circumstance itself ("em đang ốm").
  */
@@ -752,9 +908,9 @@ function absenceReason(
   scan: [number, number],
 ): string | undefined {
   const { words } = a;
-  if (connectorReason) return excerpt(a, connectorReason[0], connectorReason[1], S.afterConnector);
+  if (connectorReason) return excerpt(a, connectorReason[0], beforeAside(a, connectorReason[0], connectorReason[1]), S.afterConnector);
 
-  const later = laterClauses(a, cue, scan);
+  const later = laterClauses(a, cue, scan).filter((c) => c.to <= beforeAside(a, cue.to - 1, scan[1]));
   const firstLater = later[0];
   const lastLater = later[later.length - 1];
   if (firstLater && lastLater) {
@@ -767,8 +923,8 @@ function absenceReason(
     if (!is(words[i], S.busy)) continue;
     const clause = a.clauses[(words[i] as Word).clause] as Clause;
     const end = i < cue.from && clause === cueClause ? cue.from : Math.min(clause.to, scan[1]);
-    const text = excerpt(a, i + 1, end);
-    if (text) return text;
+    // "bận" alone is no reason; "bận việc nhà" is kept whole, in the member's words.
+    if (excerpt(a, i + 1, end)) return excerpt(a, i, end, S.afterConnector);
   }
 
   if (cue.kind !== "circumstance") {
@@ -779,6 +935,17 @@ function absenceReason(
       const text = excerpt(a, k, end);
       if (text) return text;
     }
+  }
+
+  // "(bác) yếu quá nên không đi được", "mưa to quá em xin nghỉ": the words before the answer.
+  if (cue.kind !== "circumstance" && cue.from > Math.max(cueClause.from, scan[0])) {
+    let end = cue.from;
+    while (end > cueClause.from && (is(words[end - 1], S.pronouns) || isFiller(words[end - 1]))) end--;
+    let said = false;
+    for (let i = Math.max(cueClause.from, scan[0]); i < end; i++)
+      if (!isAnswerWord(words[i]) && !is(words[i], S.busy)) said = true;
+    const text = said ? excerpt(a, Math.max(cueClause.from, scan[0]), end) : undefined;
+    if (text) return text;
   }
 
   const earlier = a.clauses.filter(
@@ -861,10 +1028,39 @@ function parseCommand(text: string): Intent | undefined {
   }
 }
 
+/**
+ * True when the message asks to stop the flow in progress: "hủy", "huy", "/huy", "thôi", "cancel",
+ * "/cancel", "dừng lại ạ"… (the words alone, with particles). Guided flows check it first, so the
+ * word never becomes a value ("hủy" as a document kind).
+ */
+export function isCancelRequest(text: string): boolean {
+  const cleaned = clean(typeof text === "string" ? text : "");
+  if (!cleaned || cleaned.length > 60) return false;
+  const command = COMMAND_RE.exec(cleaned);
+  if (command) return L.CANCEL_COMMANDS.includes(foldVietnamese(command[1] ?? "")) && !/[\p{L}\p{N}]/u.test(command[2] ?? "");
+  return onlyCoreAndAllowed(analyse(cleaned).words, (w) => is(w, S.cancel), S.cancelAllowed, S.polite);
+}
+
 // =============================================================================================
 // The rules, in order.
 
-const THUMBS_UP = /\u{1F44D}/u;
+const SKIN_TONES = /[\u{1F3FB}-\u{1F3FF}]/gu;
+const EMOJI_YES = new Set(L.EMOJI_YES.map((e) => e.replace(/\uFE0F/g, "")));
+const EMOJI_NO = new Set(L.EMOJI_NO.map((e) => e.replace(/\uFE0F/g, "")));
+
+/**
+ * What the emoji of a message say: 1 when they agree (👍 in any skin tone, ✅, 👌, 🙋…), -1 when
+ * they refuse (👎, ❌…), 0 when there are none or they disagree with each other.
+ */
+export function emojiVote(text: string): -1 | 0 | 1 {
+  let yes = false;
+  let no = false;
+  for (const ch of text.replace(SKIN_TONES, "")) {
+    if (EMOJI_YES.has(ch)) yes = true;
+    else if (EMOJI_NO.has(ch)) no = true;
+  }
+  return yes === no ? 0 : yes ? 1 : -1;
+}
 
 /**
  * Classifies a member's message. `context` says what the member was last asked (see
@@ -873,10 +1069,11 @@ const THUMBS_UP = /\u{1F44D}/u;
 export function parseIntent(text: string, context: ParseContext = "none"): Intent {
   const original = typeof text === "string" ? text : "";
   const cleaned = clean(original);
-  const thumbsUp = THUMBS_UP.test(cleaned.slice(0, ANALYSIS_WINDOW));
+  const vote = emojiVote(cleaned.slice(0, ANALYSIS_WINDOW));
+  const thumbsUp = vote > 0;
 
-  // 1. Nothing meaningful: empty, spaces, control characters, emoji other than 👍.
-  if (!/[\p{L}\p{N}?]/u.test(cleaned) && !thumbsUp) return { kind: "empty" };
+  // 1. Nothing meaningful: empty, spaces, control characters, emoji that neither agree nor refuse.
+  if (!/[\p{L}\p{N}?]/u.test(cleaned) && vote === 0) return { kind: "empty" };
 
   const truncated = cleaned.length > ANALYSIS_WINDOW;
   const window = truncated ? cleaned.slice(0, ANALYSIS_WINDOW) : cleaned;
@@ -901,10 +1098,12 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
     if (code) return { kind: "link", code };
   }
 
-  // 4. Symbols only: "?" asks for help, 👍 agrees (= attending when answering a reminder).
+  // 4. Symbols only: "?" asks for help; 👍 ✅ 👌 🙋 agree (= attending when answering a
+  // reminder), 👎 ❌ refuse (= absent: the member is then asked for a reason, as for "xin vắng").
   if (!/[\p{L}\p{N}]/u.test(window)) {
     if (window.includes("?")) return { kind: "help" };
-    if (thumbsUp) return context === "reminder" ? { kind: "attend" } : { kind: "yes" };
+    if (vote > 0) return context === "reminder" ? { kind: "attend" } : { kind: "yes" };
+    if (vote < 0) return context === "reminder" ? { kind: "absent" } : { kind: "no" };
     return { kind: "empty" };
   }
 
@@ -931,13 +1130,17 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
     if (onlyCoreAndAllowed(words, (w) => is(w, S.unlink), S.unlinkAllowed)) return { kind: "unlink" };
     const language = languageIntent(a);
     if (language) return language;
-    if (onlyCoreAndAllowed(words, (w) => is(w, S.help), S.helpAllowed)) return { kind: "help" };
+    if (onlyCoreAndAllowed(words, (w) => is(w, S.help), S.helpAllowed, S.helpHowto)) return { kind: "help" };
     const howTo = words.some((w) => is(w, S.helpHowto));
-    if (howTo && onlyCoreAndAllowed(words, (w) => is(w, S.helpUse), S.helpAllowed)) return { kind: "help" };
+    if (howTo && onlyCoreAndAllowed(words, (w) => is(w, S.helpUse), S.helpAllowed, S.helpHowto, S.help)) return { kind: "help" };
     if (onlyCoreAndAllowed(words, (w) => is(w, S.greetings), S.polite)) return { kind: "help" };
     if (onlyCoreAndAllowed(words, (w) => is(w, S.concernStart), S.concernStartAllowed, S.polite))
       return { kind: "concern_start" };
   }
+
+  // "ko đc ạ", "không kịp" answering a reminder: cannot come.
+  if (!truncated && context === "reminder" && onlyCoreAndAllowed(words, (w) => is(w, S.cannot), S.polite, S.time, S.meeting, S.presenceConstrained, S.returnVerb))
+    return { kind: "absent" };
 
   // 8. Attendance: attend / absent / unsure (also on a long message, if the answer is at its start).
   const attendance = analyseAttendance(a, context);

@@ -161,6 +161,10 @@ describe("concerns", () => {
     await h.text(42, "/ykien");
     expect(await h.lastText(42)).toContain("nhắn nội dung ý kiến");
     await h.text(42, "Đề nghị chi hội thăm hỏi gia đình bác Tâm đang ốm nặng");
+    // The text after /ykien gets the same one-tap confirmation as any other.
+    expect(await h.lastText(42)).toContain("Anh/chị muốn gửi ý kiến này");
+    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n).toBe(0);
+    await h.text(42, "có");
     expect(await h.lastText(42)).toMatch(/Đã gửi ý kiến #\d+/);
     expect(h.db.sql.get(`SELECT category FROM Ticket`)).toEqual({ category: "doi_song" });
   });

@@ -66,8 +66,12 @@ describe("the concerns queue in chat", () => {
     await h.take(11);
     await h.text(11, "hài lòng");
     expect(await h.lastText(11)).toContain("đã giải quyết");
+    // Answered and satisfied: closed, out of the open list.
+    expect(getTicket(h.db, id).status).toBe("closed");
+    await h.text(10, "/ykien");
+    expect(await h.lastText(10)).not.toContain(`#${id}`);
     await h.text(10, `/dong ${id}`);
-    expect(await h.lastText(10)).toContain(`Đã đóng ý kiến #${id}`);
+    expect(await h.lastText(10)).toContain("đã đóng");
     await h.text(10, `/traloi ${id} thêm`);
     expect(await h.lastText(10)).toContain("đã đóng");
   });

@@ -1,16 +1,27 @@
 /**
  * Launches Debian's Chromium (/usr/bin/chromium, or CHROMIUM_PATH) through playwright-core for
  * browser tests. Playwright's own browser download does not work offline, so the system package is
- * used; CI installs it (`.ci/run`). A machine without it gets a failure saying how to install it.
+ * used; CI installs it (`.ci/run`) and sets REQUIRE_BROWSER=1, so there the browser tests always run.
+ * On a newcomer's machine without Chromium they are skipped with a note saying how to install it;
+ * with REQUIRE_BROWSER=1 and no Chromium, launching fails with the same hint.
  * Playwright gives every launch a fresh temporary profile.
  */
 import { existsSync } from "node:fs";
+import { describe } from "vitest";
 import { chromium, type Browser } from "playwright-core";
 
+export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const installHint = `Browser tests need Chromium at ${chromiumPath}. Install it with: sudo apt-get install -y chromium (or set CHROMIUM_PATH).`;
+
+/** Whether the browser tests run here: Chromium is installed, or REQUIRE_BROWSER=1 demands them. */
+export const browserTestsRun = existsSync(chromiumPath) || process.env.REQUIRE_BROWSER === "1";
+
+/** `describe` when the browser tests can or must run, `describe.skip` (with a note) otherwise. */
+if (!browserTestsRun) console.warn(`${installHint} Skipping the browser tests.`);
+export const describeInBrowser = browserTestsRun ? describe : describe.skip;
+
 export async function launchBrowser(): Promise<Browser> {
-  const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-  if (!existsSync(chromiumPath))
-    throw new Error(`Browser tests need Chromium at ${chromiumPath}. Install it with: sudo apt-get install -y chromium (or set CHROMIUM_PATH).`);
+  if (!existsSync(chromiumPath)) throw new Error(installHint);
   return chromium.launch({
     executablePath: chromiumPath,
     // Without the background-networking flags Chromium keeps trying to reach the internet.

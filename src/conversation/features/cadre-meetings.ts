@@ -16,6 +16,7 @@ import { movedTallyAt } from "../../domain/meetings/reminder-plan.ts";
 import { attendanceOf, meetingTally, recordAttendance, type Named } from "../../domain/meetings/rsvp-service.ts";
 import { getPerson } from "../../domain/people/people-service.ts";
 import type { Turn } from "../turn.ts";
+import { cancelChoice } from "./flow-cancel.ts";
 
 const flowTtlMs = 2 * 3_600_000;
 
@@ -164,7 +165,9 @@ interface Draft {
 
 function askStep(turn: Turn, draft: Draft): void {
   const t = turn.t;
-  const save = (text: string, choices: { label: string; payload: string }[] = []) => turn.ask(text, "meeting_new", choices, { ...draft }, flowTtlMs);
+  // Every step but the summary (which has its own "Hủy") ends with the "Hủy" button.
+  const save = (text: string, choices: { label: string; payload: string }[] = []) =>
+    turn.ask(text, "meeting_new", draft.step === "confirm" ? choices : [...choices, cancelChoice(turn)], { ...draft }, flowTtlMs);
   switch (draft.step) {
     case "unit": {
       const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings").slice(0, 8);
@@ -209,7 +212,6 @@ export function continueCreation(turn: Turn, text: string): void {
   const draft = { ...(turn.pending!.data as unknown as Draft) };
   const value = text.trim();
   const folded = foldVietnamese(value);
-  if (/^(huy|cancel|thoi)$/.test(folded)) return finishCreation(turn, draft, false);
   try {
     switch (draft.step) {
       case "unit": {
@@ -330,7 +332,7 @@ function showAttendance(turn: Turn, draft: AttendanceDraft): void {
   turn.ask(
     turn.t("meetings.attendance_list", { title: meeting.title, when: when(turn, meeting.startsAt), lines: lines.join("\n") }),
     "attendance",
-    [{ label: turn.t("meetings.attendance_all"), payload: "attend:all" }, { label: turn.t("meetings.attendance_save"), payload: "attend:save" }],
+    [{ label: turn.t("meetings.attendance_all"), payload: "attend:all" }, { label: turn.t("meetings.attendance_save"), payload: "attend:save" }, cancelChoice(turn)],
     { ...draft },
     flowTtlMs,
     { type: "Meeting", id: draft.meetingId },

@@ -1,14 +1,20 @@
 /**
  * Concerns: free text that is not an answer to anything becomes a ticket after a one-tap
- * confirmation; /ykien asks for the text first.
+ * confirmation; /ykien asks for the text first (and the text then gets the same confirmation).
  */
-import { createTicket, ticketTextMaxLength } from "../../domain/tickets/ticket-service.ts";
+import { createTicket, listTicketsOfPerson, ticketExcerpt, ticketTextMaxLength } from "../../domain/tickets/ticket-service.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { formatDate } from "../../lib/zoned-time.ts";
-import type { Turn } from "../turn.ts";
+import { questionTtlMs, type Turn } from "../turn.ts";
+import { cancelChoice } from "./flow-cancel.ts";
 
-/** Concerns stay open for confirmation for a day: an elderly member may answer late. */
-const confirmTtlMs = 24 * 3_600_000;
+/**
+ * Questions that would capture the member's next free text ("write your concern", "what to add",
+ * "answer or concern?") stay open for minutes: a message written later is read on its own.
+ */
+export const shortQuestionTtlMs = 10 * 60_000;
+/** The one-tap confirmation of a concern: long enough for an elderly member to find the button. */
+const confirmTtlMs = questionTtlMs;
 
 export function offerConcern(turn: Turn, text: string): void {
   if (text.trim().length < 3) {
@@ -28,8 +34,19 @@ export function offerConcern(turn: Turn, text: string): void {
   );
 }
 
+/** /ykien for a member: their recent concerns, then "write your concern" (open for minutes). */
 export function askConcernText(turn: Turn): void {
-  turn.ask(turn.t("chat.concern_ask"), "concern_text", [], {}, confirmTtlMs);
+  const mine = turn.person ? listTicketsOfPerson(turn.db, turn.person.id, 5) : [];
+  const lines = mine.length
+    ? [
+        turn.t("understand.mine_header"),
+        ...mine.map((tk) => turn.t("understand.mine_line", { id: tk.id, status: turn.t(`ykien.status_${tk.status}`), excerpt: ticketExcerpt(tk.firstMessage) })),
+        turn.t("understand.mine_hint"),
+        "",
+      ]
+    : [];
+  lines.push(turn.t("understand.concern_ask", { minutes: Math.round(shortQuestionTtlMs / 60_000) }));
+  turn.ask(lines.join("\n"), "concern_text", [cancelChoice(turn)], {}, shortQuestionTtlMs);
 }
 
 export function answerConcern(turn: Turn, answer: string): void {

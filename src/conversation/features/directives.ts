@@ -6,14 +6,15 @@
 import { isAppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { can, scopeRoots } from "../../domain/access/access-scope.ts";
-import { getUnit, resolveUnit } from "../../domain/units/unit-service.ts";
+import { getUnit, resolveUnit, subtreeIds } from "../../domain/units/unit-service.ts";
 import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import {
-  createDirective, directiveAudienceCounts, directiveKinds, getDirective, listRecentDirectives, markRead, normaliseDirectiveNumber, readChoice,
+  createDirective, directiveAudienceByUnit, directiveAudienceCounts, directiveKinds, getDirective, listRecentDirectives, markRead, normaliseDirectiveNumber, readChoice,
   renderDirectiveText, sendDirective, summaryMaxLength, summaryWarnLength, validateDirective, type DirectiveKind, type DirectiveRow,
 } from "../../domain/directives/directive-service.ts";
 import { createTicket } from "../../domain/tickets/ticket-service.ts";
 import type { Turn } from "../turn.ts";
+import { cancelChoice } from "./flow-cancel.ts";
 
 const flowTtlMs = 2 * 3_600_000;
 const skipWords = /^(bo qua|khong|ko|k|skip|-|\.|khong co)$/;
@@ -36,10 +37,12 @@ export function hasDirectiveRights(turn: Turn): boolean {
 
 function ask(turn: Turn, draft: Draft): void {
   const t = turn.t;
-  const save = (text: string, choices: { label: string; payload: string }[] = []) => turn.ask(text, "directive_new", choices, { ...draft }, flowTtlMs);
+  // Every step but the preview (which has its own "Hủy") ends with the "Hủy" button.
+  const save = (text: string, choices: { label: string; payload: string }[] = []) =>
+    turn.ask(text, "directive_new", draft.step === "preview" ? choices : [...choices, cancelChoice(turn)], { ...draft }, flowTtlMs);
   switch (draft.step) {
     case "unit":
-      return save(t("vanban.compose_unit"), scopeRoots(turn.db, turn.person!.id, "send_directives").slice(0, 8).map((r) => ({ label: getUnit(turn.db, r.unitId).name, payload: `dnew:unit:${r.unitId}` })));
+      return save(t("vanban.compose_unit"), unitChoices(turn));
     case "kind":
       return save(t("vanban.compose_kind"), directiveKinds.map((k) => ({ label: t(`vanban.kind_${k}`), payload: `dnew:kind:${k}` })));
     case "number":
@@ -53,7 +56,7 @@ function ask(turn: Turn, draft: Draft): void {
     case "preview": {
       const directive = getDirective(turn.db, draft.directiveId!);
       const { total, notLinked } = directiveAudienceCounts(turn.db, directive.id);
-      return save(t("vanban.preview", { text: renderDirectiveText(directive, turn.locale), total, notLinked }), [
+      return save([t("vanban.preview", { text: renderDirectiveText(directive, turn.locale), total, notLinked }), ...targetLines(turn, directive.id, directive.unitId, total, notLinked)].join("\n"), [
         { label: t("vanban.send"), payload: "dnew:send" },
         { label: t("vanban.cancel"), payload: "dnew:cancel" },
       ]);
@@ -61,11 +64,56 @@ function ask(turn: Turn, draft: Draft): void {
   }
 }
 
+/** Most sub-units offered as buttons at the unit step (the others are typed by name). */
+const maxUnitChoices = 8;
+
+/**
+ * The units a sender may choose: each scope root (with all its units) and the root's direct
+ * sub-units, up to maxUnitChoices.
+ */
+function unitChoices(turn: Turn): { label: string; payload: string }[] {
+  const choices: { label: string; payload: string }[] = [];
+  for (const root of scopeRoots(turn.db, turn.person!.id, "send_directives")) {
+    const unit = getUnit(turn.db, root.unitId);
+    const children = turn.db.sql.all<{ id: number; name: string }>(`SELECT id, name FROM Unit WHERE parentId = ? ORDER BY name, id`, unit.id);
+    choices.push({ label: children.length ? turn.t("understand.compose_unit_whole", { unit: unit.name }) : unit.name, payload: `dnew:unit:${unit.id}` });
+    for (const child of children) choices.push({ label: child.name, payload: `dnew:unit:${child.id}` });
+  }
+  return choices.slice(0, maxUnitChoices);
+}
+
+/** "Gửi tới: Xã A — 25 người (3 chưa liên kết)", then the people per sub-unit. */
+function targetLines(turn: Turn, directiveId: number, unitId: number, total: number, notLinked: number): string[] {
+  const lines = ["", turn.t("understand.preview_targets", { unit: getUnit(turn.db, unitId).name, total, notLinked })];
+  const { direct, units } = directiveAudienceByUnit(turn.db, directiveId);
+  if (!units.length) return lines;
+  const shown = units.slice(0, maxUnitChoices);
+  if (direct) lines.push(turn.t("understand.preview_target_line", { unit: getUnit(turn.db, unitId).name, total: direct }));
+  for (const u of shown) lines.push(turn.t("understand.preview_target_line", { unit: u.name, total: u.total }));
+  if (units.length > shown.length) lines.push(turn.t("understand.preview_more_units", { count: units.length - shown.length }));
+  return lines;
+}
+
 export function startComposing(turn: Turn): void {
   if (!hasDirectiveRights(turn)) return turn.reply(turn.t("vanban.no_right"));
   const roots = scopeRoots(turn.db, turn.person!.id, "send_directives");
-  const draft: Draft = roots.length === 1 ? { step: "kind", unitId: roots[0]!.unitId } : { step: "unit" };
-  ask(turn, draft);
+  // Only one unit in scope (no sub-units to choose from): no need to ask.
+  const single = roots.length === 1 && subtreeIds(turn.db, roots[0]!.unitId).length === 1;
+  ask(turn, single ? { step: "kind", unitId: roots[0]!.unitId } : { step: "unit" });
+}
+
+/** A unit the person may send to, by what they typed (searched within each of their scope roots). */
+function unitInScope(turn: Turn, text: string) {
+  let lastError: unknown;
+  for (const root of scopeRoots(turn.db, turn.person!.id, "send_directives")) {
+    try {
+      return resolveUnit(turn.db, text, root.unitId);
+    } catch (error) {
+      if (!isAppError(error, "unit_not_found") && !isAppError(error, "unit_ambiguous")) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError;
 }
 
 function toPreview(turn: Turn, draft: Draft): void {
@@ -84,12 +132,10 @@ export function continueComposing(turn: Turn, text: string): void {
   const draft = { ...(turn.pending!.data as unknown as Draft) };
   const value = text.trim();
   const folded = foldVietnamese(value);
-  if (/^(huy|cancel|thoi)$/.test(folded)) return finish(turn, draft, false);
   try {
     switch (draft.step) {
       case "unit": {
-        const root = scopeRoots(turn.db, turn.person!.id, "send_directives")[0]!;
-        const unit = resolveUnit(turn.db, value, root.unitId);
+        const unit = unitInScope(turn, value);
         draft.unitId = unit.id;
         draft.step = "kind";
         break;
@@ -121,7 +167,7 @@ export function continueComposing(turn: Turn, text: string): void {
         validateDirective({ unitId: draft.unitId!, kind: draft.kind!, title: draft.title!, summary: value, createdById: turn.person!.id });
         draft.summary = value;
         if (value.length > summaryWarnLength) {
-          turn.ask(turn.t("vanban.compose_summary_long", { length: value.length }), "directive_new", [{ label: turn.t("vanban.keep"), payload: "dnew:keep" }], { ...draft }, flowTtlMs);
+          turn.ask(turn.t("vanban.compose_summary_long", { length: value.length }), "directive_new", [{ label: turn.t("vanban.keep"), payload: "dnew:keep" }, cancelChoice(turn)], { ...draft }, flowTtlMs);
           return;
         }
         draft.step = "link";
@@ -208,14 +254,30 @@ export function questionAboutDirective(turn: Turn, text: string): boolean {
   return true;
 }
 
-export function listForMember(turn: Turn): void {
+/** Most documents "/vanban N" reaches back to. */
+const maxListed = 50;
+
+/** /vanban: the member's recent documents; /vanban N: the Nth of that list, or "not found". */
+export function listForMember(turn: Turn, args = ""): void {
   if (!turn.person) return;
+  const wanted = /^#?(\d+)$/.exec(args.trim());
+  if (wanted) {
+    const n = Number(wanted[1]);
+    const directive = n >= 1 && n <= maxListed ? listRecentDirectives(turn.db, turn.person.id, n)[n - 1] : undefined;
+    if (!directive) return turn.reply(turn.t("understand.vanban_not_found", { n: wanted[1] }));
+    return showToMember(turn, directive);
+  }
   const recent = listRecentDirectives(turn.db, turn.person.id, 5);
   if (!recent.length) return turn.reply(turn.t("vanban.list_none"));
   const lines = recent.map((d, i) =>
     turn.t("vanban.list_line", { n: i + 1, kind: turn.t(`vanban.kind_${d.kind}`), number: d.number, title: d.title, read: d.readAt ? turn.t("vanban.read_mark") : "" }),
   );
   turn.ask([turn.t("vanban.list_header"), ...lines, turn.t("vanban.list_hint")].join("\n"), "directive_list", recent.map((d, i) => ({ label: String(i + 1), payload: `vb:${d.id}` })));
+}
+
+/** A directive shown again, with "Đã đọc" while unread. */
+function showToMember(turn: Turn, directive: DirectiveRow & { readAt: number | null }): void {
+  turn.ask(renderDirectiveText(directive, turn.locale), "directive", directive.readAt ? [] : [readChoice(directive.id, turn.locale)], { directiveId: directive.id }, 7 * 86_400_000, { type: "Directive", id: directive.id });
 }
 
 export const directivePayloads = {
@@ -254,9 +316,9 @@ export const directivePayloads = {
   },
   vb(turn: Turn, argument: string): void {
     if (!turn.person || !/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
-    const mine = listRecentDirectives(turn.db, turn.person.id, 50).find((d) => d.id === Number(argument));
+    const mine = listRecentDirectives(turn.db, turn.person.id, maxListed).find((d) => d.id === Number(argument));
     if (!mine) return turn.reply(turn.t("vanban.list_none"));
     turn.closeQuestion("directive_list");
-    turn.ask(renderDirectiveText(mine, turn.locale), "directive", mine.readAt ? [] : [readChoice(mine.id, turn.locale)], { directiveId: mine.id }, 7 * 86_400_000, { type: "Directive", id: mine.id });
+    showToMember(turn, mine);
   },
 };

@@ -10,8 +10,10 @@ import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import { getMeeting } from "../../domain/meetings/meeting-service.ts";
 import { personActor } from "../../domain/access/actor.ts";
 import { pendingMeetingsForPerson, recordRsvp, setRsvpReason, type RsvpAnswer } from "../../domain/meetings/rsvp-service.ts";
-import type { Intent } from "../intent.ts";
+import { emojiVote, type Intent } from "../intent.ts";
 import type { Turn } from "../turn.ts";
+import { createConcernTicket, offerConcern, shortQuestionTtlMs } from "./concerns.ts";
+import { cancelChoice } from "./flow-cancel.ts";
 
 const answers: readonly RsvpAnswer[] = ["attend", "absent", "unsure"];
 const reasonTtlMs = 12 * 3_600_000;
@@ -74,8 +76,11 @@ export function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: string):
     turn.reply(turn.t("chat.no_pending_meeting"));
     return true;
   }
-  const unanswered = pending.filter((m) => m.answer === null);
-  const candidates = pending.length === 1 ? pending : unanswered.length === 1 ? unanswered : pending;
+  // A meeting under way is answered only when it is the only one; it is never offered in a choice.
+  const upcoming = pending.filter((m) => m.startsAt > turn.now.getTime());
+  const pool = upcoming.length ? upcoming : pending;
+  const unanswered = pool.filter((m) => m.answer === null);
+  const candidates = pool.length === 1 ? pool : unanswered.length === 1 ? unanswered : pool;
   if (candidates.length === 1) {
     applyRsvp(turn, candidates[0]!.id, answer, reason);
     return true;
@@ -93,9 +98,55 @@ export function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: string):
   return true;
 }
 
+/** The one meeting a reply is about, without asking (context, else the only one pending). */
+function soleMeeting(turn: Turn): { id: number; title: string; startsAt: number } | undefined | null {
+  const contextMeeting = meetingFromContext(turn);
+  if (contextMeeting !== undefined) {
+    const m = getMeeting(turn.db, contextMeeting);
+    return { id: m.id, title: m.title, startsAt: m.startsAt };
+  }
+  const pending = pendingMeetingsForPerson(turn.db, turn.person!.id, turn.now);
+  if (!pending.length) return null;
+  const upcoming = pending.filter((m) => m.startsAt > turn.now.getTime());
+  const pool = upcoming.length ? upcoming : pending;
+  const unanswered = pool.filter((m) => m.answer === null);
+  const one = pool.length === 1 ? pool[0] : unanswered.length === 1 ? unanswered[0] : undefined;
+  return one ? { id: one.id, title: one.title, startsAt: one.startsAt } : undefined;
+}
+
+/**
+ * An answer inside a message that says something else too: one short question — record the
+ * answer, send the text as a concern, or both. Without a meeting to answer, it is a concern.
+ */
+function askAboutMixed(turn: Turn, intent: Extract<Intent, { kind: "mixed" }>): void {
+  const meeting = soleMeeting(turn);
+  if (meeting === null) return offerConcern(turn, intent.text);
+  const excerpt = intent.text.length > 300 ? `${intent.text.slice(0, 300)}…` : intent.text;
+  const text = meeting
+    ? turn.t("understand.mixed_ask", { title: meeting.title, when: formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale), excerpt })
+    : turn.t("understand.mixed_ask_any", { excerpt });
+  turn.ask(
+    text,
+    "rsvp_mixed",
+    [
+      { label: turn.t("understand.mixed_record", { answer: turn.t(`meetings.${intent.answer}`) }), payload: "rsvpmix:answer" },
+      { label: turn.t("understand.mixed_concern"), payload: "rsvpmix:concern" },
+      { label: turn.t("understand.mixed_both"), payload: "rsvpmix:both" },
+      cancelChoice(turn),
+    ],
+    { meetingId: meeting?.id ?? null, answer: intent.answer, reason: intent.reason ?? null, text: intent.text, logId: turn.logId },
+    shortQuestionTtlMs,
+    meeting ? { type: "Meeting", id: meeting.id } : undefined,
+  );
+}
+
 /** Handles attend/absent/unsure intents and the answer to "why absent?". Registered with the conversation. */
 export function handleRsvpIntent(turn: Turn, intent: Intent): boolean {
   if (!turn.person) return false;
+  if (intent.kind === "mixed") {
+    askAboutMixed(turn, intent);
+    return true;
+  }
   // The reason asked for after "xin vắng": any free text is the reason, "không" skips it.
   if (turn.pending?.kind === "rsvp_reason" && intent.kind !== "command" && intent.kind !== "link") {
     const meetingId = Number(turn.pending.data.meetingId);
@@ -125,12 +176,16 @@ export function handleRsvpIntent(turn: Turn, intent: Intent): boolean {
   return false;
 }
 
-/** A 👍 on a meeting reminder (Zalo) counts as "có mặt"; other reactions are only stored. */
+/**
+ * A reaction on a meeting reminder (Zalo): the emoji members send as text count the same way — 👍 👌
+ * 🙏 … as "có mặt", 👎 🙅 … as "vắng" (then the reason is asked for). Other reactions are only stored.
+ */
 export function answerReaction(turn: Turn): void {
   const { message } = turn;
-  if (!turn.person || message.reaction !== "👍" || !message.replyTo) return;
+  const vote = emojiVote(message.reaction ?? "");
+  if (!turn.person || vote === 0 || !message.replyTo) return;
   const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
-  if (entity?.entityType === "Meeting") applyRsvp(turn, entity.entityId, "attend");
+  if (entity?.entityType === "Meeting") applyRsvp(turn, entity.entityId, vote > 0 ? "attend" : "absent");
 }
 
 /** Button payloads: rsvp:<meetingId>:<answer>, rsvpwhich:<meetingId>, rsvpreason:<meetingId>:none. */
@@ -145,6 +200,20 @@ export const rsvpPayloads = {
     const answer = pending?.answer;
     if (!pending || typeof answer !== "string" || !isAnswer(answer) || !/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
     applyRsvp(turn, Number(argument), answer, typeof pending.reason === "string" ? pending.reason : undefined);
+  },
+  /** The answer to "record the answer / send as a concern / both" (see askAboutMixed). */
+  rsvpmix(turn: Turn, argument: string): void {
+    const pending = turn.pending?.kind === "rsvp_mixed" ? turn.pending.data : undefined;
+    const answer = pending?.answer;
+    if (!pending || typeof answer !== "string" || !isAnswer(answer) || typeof pending.text !== "string" || !["answer", "concern", "both"].includes(argument))
+      return turn.reply(turn.t("chat.question_expired"));
+    turn.closeQuestion("rsvp_mixed");
+    const reason = typeof pending.reason === "string" ? pending.reason : undefined;
+    if (argument !== "concern") {
+      if (typeof pending.meetingId === "number") applyRsvp(turn, pending.meetingId, answer, reason);
+      else answerFromText(turn, answer, reason);
+    }
+    if (argument !== "answer") createConcernTicket(turn, pending.text, typeof pending.logId === "number" ? pending.logId : turn.logId);
   },
   rsvpreason(turn: Turn, _argument: string): void {
     turn.closeQuestion("rsvp_reason");

@@ -14,9 +14,23 @@ import {
   addMemberMessage, answerTicket, closeTicket, escalateTicket, getTicket, passedUpBy, recordSatisfaction, takeTicket, ticketAccess, ticketThread,
 } from "../../domain/tickets/ticket-service.ts";
 import { countOpenTickets, listOpenTickets, listPassedUp } from "../../domain/tickets/ticket-queue.ts";
+import type { Intent } from "../intent.ts";
 import type { Turn } from "../turn.ts";
+import { shortQuestionTtlMs } from "./concerns.ts";
+import { cancelChoice } from "./flow-cancel.ts";
 
 const flowTtlMs = 2 * 3_600_000;
+
+/** Notes the domain writes in a ticket's history as codes; an official's note is shown as written. */
+const historyNotes = new Set(["satisfied", "reopened", "member_reply", "reassigned"]);
+
+/** "Lĩnh vực: Hạ tầng. Mức độ hài lòng: chưa cho biết." — for the queue and a ticket's thread. */
+function categoryAndSatisfaction(turn: Turn, tk: { category: string; satisfied: number | null }): { category: string; satisfaction: string } {
+  return {
+    category: turn.t(`understand.category_${tk.category}`),
+    satisfaction: turn.t(tk.satisfied === null ? "understand.satisfied_none" : tk.satisfied ? "understand.satisfied_yes" : "understand.satisfied_no"),
+  };
+}
 
 export function hasTicketRights(turn: Turn): boolean {
   return Boolean(turn.person && scopeRoots(turn.db, turn.person.id, "handle_tickets").length);
@@ -61,13 +75,17 @@ export function showQueue(turn: Turn): void {
   const lines = tickets.map((tk) =>
     turn.t("ykien.queue_line", {
       id: tk.id, overdue: tk.overdue ? turn.t("ykien.overdue_mark") : "", member: tk.memberName, unit: tk.unitName,
-      status: turn.t(`ykien.status_${tk.status}`), excerpt: tk.firstMessage.length > 80 ? `${tk.firstMessage.slice(0, 80)}…` : tk.firstMessage,
+      status: `${turn.t(`ykien.status_${tk.status}`)}, ${turn.t("understand.queue_details", categoryAndSatisfaction(turn, tk))}`,
+      excerpt: tk.firstMessage.length > 80 ? `${tk.firstMessage.slice(0, 80)}…` : tk.firstMessage,
     }),
   );
   turn.reply([turn.t("ykien.queue_header", counts), ...lines, "", turn.t("ykien.queue_hint"), ...passedUpLines(turn)].join("\n"));
 }
 
 export function showTicket(turn: Turn, id: number): void {
+  // A member asking for someone else's number learns no more than for a number that does not exist.
+  if (!hasTicketRights(turn) && turn.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, id)?.personId !== turn.person!.id)
+    return turn.reply(turn.t("errors.not_found", { what: `#${id}` }));
   guard(turn, () => {
     const thread = ticketThread(turn.db, id, turn.person!.id);
     const tk = thread.ticket;
@@ -77,24 +95,30 @@ export function showTicket(turn: Turn, id: number): void {
         id: tk.id, member: tk.memberName, unit: tk.unitName, status: turn.t(`ykien.status_${tk.status}`), due: formatDate(new Date(tk.dueAt), zone),
         assignee: tk.assigneeName ? turn.t("ykien.thread_assignee", { name: tk.assigneeName }) : "",
       }),
+      turn.t("understand.thread_details", categoryAndSatisfaction(turn, tk)),
       ...thread.messages.map((m) => turn.t("ykien.thread_message", { when: formatShortDate(new Date(m.createdAt), zone, turn.locale), author: m.authorName ?? turn.t("ykien.member"), text: m.text })),
       ...thread.history.filter((h) => h.fromStatus !== null || h.fromUnit !== null).map((h) =>
         turn.t("ykien.thread_history", {
           when: formatShortDate(new Date(h.createdAt), zone, turn.locale), who: h.byName ?? "—",
           from: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.fromUnit : turn.t(`ykien.status_${h.fromStatus ?? "new"}`),
           to: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.toUnit : turn.t(`ykien.status_${h.toStatus}`),
-          note: h.note ? ` (${h.note})` : "",
+          note: h.note ? ` (${historyNotes.has(h.note) ? turn.t(`understand.note_${h.note}`) : h.note})` : "",
         }),
       ),
     ];
     turn.concerns("Ticket", tk.id);
     if (passedUpBy(turn.db, turn.person!.id, tk)) lines.push(turn.t("rights.handled_above_mark", { unit: tk.unitName }));
-    if (tk.status === "closed" || tk.personId === turn.person!.id || !mayHandle(turn, tk.id)) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
+    if (tk.status === "closed") return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
+    // The member's own concern: its thread and status, and a way to add to it.
+    if (tk.personId === turn.person!.id)
+      return turn.reply(lines.join("\n"), [{ label: turn.t("understand.followup_button"), payload: `tkadd:${tk.id}` }], { type: "Ticket", id: tk.id });
+    if (!mayHandle(turn, tk.id)) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
     turn.ask(lines.join("\n"), "ticket_actions", [
       { label: turn.t("ykien.take"), payload: `tk:take:${tk.id}` },
       { label: turn.t("ykien.answer"), payload: `tk:answer:${tk.id}` },
       { label: turn.t("ykien.escalate"), payload: `tk:escalate:${tk.id}` },
       { label: turn.t("ykien.close"), payload: `tk:close:${tk.id}` },
+      cancelChoice(turn),
     ], { ticketId: tk.id }, flowTtlMs, { type: "Ticket", id: tk.id });
   });
 }
@@ -139,7 +163,7 @@ export function runTicketCommand(turn: Turn, name: string, args: string): void {
   switch (name) {
     case "traloi":
       if (!rest && !mayActOnTicket(turn, id)) return;
-      if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [], { ticketId: id }, flowTtlMs);
+      if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
       return answer(turn, id, rest);
     case "nhan":
       return guard(turn, () => {
@@ -180,11 +204,36 @@ export function continueTicketFlow(turn: Turn, text: string): boolean {
 
 function feedback(turn: Turn, id: number, satisfied: boolean): void {
   guard(turn, () => {
-    recordSatisfaction(turn.db, id, turn.person!.id, satisfied, turn.now);
+    const ticket = recordSatisfaction(turn.db, id, turn.person!.id, satisfied, turn.now);
     turn.closeQuestion("ticket_feedback");
     turn.concerns("Ticket", id);
-    turn.reply(turn.t(satisfied ? "ykien.feedback_thanks" : "ykien.feedback_reopened", { id }));
+    if (satisfied || ticket.status === "closed") return turn.reply(turn.t("ykien.feedback_thanks", { id }));
+    // What the member writes next explains why: it goes to this concern, not to a meeting.
+    turn.ask(turn.t("understand.reopened", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
   });
+}
+
+/** Adds the member's text to their ticket and says so. */
+function addToTicket(turn: Turn, id: number, text: string): void {
+  guard(turn, () => {
+    addMemberMessage(turn.db, id, turn.person!.id, text, turn.logId, turn.now);
+    turn.concerns("Ticket", id);
+    // Further lines within the next minutes go to the same concern.
+    turn.ask(turn.t("understand.followup_added", { id }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
+  });
+}
+
+/**
+ * Free text while a reopened concern (or "add to my concern") waits for more: it goes to that
+ * concern, even when it contains words like "đến" or "đi". Clear answers and commands go their way.
+ */
+export function continueReopened(turn: Turn, intent: Intent): boolean {
+  if (turn.pending?.kind !== "ticket_followup" || !turn.person) return false;
+  if (intent.kind !== "concern" && intent.kind !== "mixed") return false;
+  const id = Number(turn.pending.data.ticketId);
+  if (!Number.isInteger(id)) return false;
+  addToTicket(turn, id, intent.text);
+  return true;
 }
 
 /** "hài lòng" / "chưa hài lòng" in words, about the ticket whose answer is open or replied to. */
@@ -237,14 +286,24 @@ export const ticketPayloads = {
       case "take":
         return runTicketCommand(turn, "nhan", String(id));
       case "answer":
-        return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [], { ticketId: id }, flowTtlMs);
+        return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
       case "escalate":
-        return turn.ask(turn.t("ykien.ask_escalate_note", { id }), "ticket_escalate", [], { ticketId: id }, flowTtlMs);
+        return turn.ask(turn.t("ykien.ask_escalate_note", { id }), "ticket_escalate", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
       case "close":
         return runTicketCommand(turn, "dong", String(id));
       default:
         return turn.reply(turn.t("chat.question_expired"));
     }
+  },
+  /** "Bổ sung ý kiến" under a member's own concern. */
+  tkadd(turn: Turn, argument: string): void {
+    if (!/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
+    const id = Number(argument);
+    guard(turn, () => {
+      const ticket = getTicket(turn.db, id);
+      if (ticket.personId !== turn.person!.id) return turn.reply(turn.t("chat.question_expired"));
+      turn.ask(turn.t("understand.followup_ask", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
+    });
   },
   tsat(turn: Turn, argument: string): void {
     const [raw, answer] = argument.split(":");

@@ -241,6 +241,34 @@ export function directiveAudienceCounts(db: Database, directiveId: number): { to
   )!;
 }
 
+/**
+ * How many people a directive reaches in each direct sub-unit of its unit (people in that
+ * sub-unit's subtree, in the directive's organisation when it names one), largest first, for the
+ * preview; `direct` counts those with a membership in the unit itself. Throws not_found.
+ */
+export function directiveAudienceByUnit(db: Database, directiveId: number): { direct: number; units: { unitId: number; name: string; total: number }[] } {
+  const directive = getDirective(db, directiveId);
+  const org = directive.organisationId != null ? ` AND u.organisationId = ?` : ``;
+  const orgParams: unknown[] = directive.organisationId != null ? [directive.organisationId] : [];
+  const children = db.sql.all<{ id: number; name: string; path: string }>(`SELECT id, name, path FROM Unit WHERE parentId = ? ORDER BY name, id`, directive.unitId);
+  const units = children
+    .map((child) => {
+      const [lo, hi] = subtreeRange(child.path);
+      const total = db.sql.get<{ n: number }>(
+        `SELECT COUNT(DISTINCT m.personId) AS n FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.path >= ? AND u.path < ?${org}`,
+        lo, hi, ...orgParams,
+      )!.n;
+      return { unitId: child.id, name: child.name, total };
+    })
+    .filter((u) => u.total > 0)
+    .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
+  const direct = db.sql.get<{ n: number }>(
+    `SELECT COUNT(DISTINCT m.personId) AS n FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.id = ?${org}`,
+    directive.unitId, ...orgParams,
+  )!.n;
+  return { direct, units };
+}
+
 /** The account `deliveryAccount()` picks, as a correlated subquery on `personExpr`. Keep in step. */
 const deliveryAccountSubquery = (personExpr: string) =>
   `(SELECT c.id FROM ChatAccount c WHERE c.personId = ${personExpr} AND c.unreachable = 0

@@ -342,9 +342,10 @@ export function closeTicket(db: Database, ticketId: number, personId: number, no
 }
 
 /**
- * The member says whether the answer satisfied them. Satisfied: noted, the status stays (officials
- * close). Not satisfied: an answered or closed ticket is reopened (in progress, history note
- * "reopened") and its assignee is told. Throws not_found, ticket_not_yours.
+ * The member says whether the answer satisfied them. Satisfied with an answer: the ticket is
+ * closed (history note "satisfied"), so it leaves the officials' open list; otherwise noted. Not
+ * satisfied: an answered or closed ticket is reopened (in progress, history note "reopened") and
+ * its assignee is told. Throws not_found, ticket_not_yours.
  */
 export function recordSatisfaction(db: Database, ticketId: number, personId: number, satisfied: boolean, now: Date): TicketRow {
   return db.sql.transaction(() => {
@@ -352,6 +353,10 @@ export function recordSatisfaction(db: Database, ticketId: number, personId: num
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     const at = now.getTime();
     db.sql.run(`UPDATE Ticket SET satisfied = ?, updatedAt = ? WHERE id = ?`, satisfied ? 1 : 0, at, ticket.id);
+    if (satisfied && ticket.status === "answered") {
+      db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ? WHERE id = ?`, at, ticket.id);
+      recordChange(db, ticket, "closed", personId, now, { note: "satisfied" });
+    }
     if (!satisfied && (ticket.status === "answered" || ticket.status === "closed")) {
       db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL WHERE id = ?`, ticket.id);
       const changeId = recordChange(db, ticket, "in_progress", personId, now, { note: "reopened" });
@@ -509,4 +514,17 @@ export function ticketExcerpt(text: string, max = 60): string {
   const cut = line.slice(0, max);
   const space = cut.lastIndexOf(" ");
   return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+}
+
+/**
+ * A member's own tickets, newest first, with their first message (for "/ykien" in chat: what I
+ * have sent and where it stands). Closed ones are listed too.
+ */
+export function listTicketsOfPerson(db: Database, personId: number, limit = 5): (TicketRow & { firstMessage: string })[] {
+  return db.sql.all(
+    `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")},
+            COALESCE((SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1), '') AS firstMessage
+     FROM Ticket t WHERE t.personId = ? ORDER BY t.createdAt DESC, t.id DESC LIMIT ?`,
+    personId, Math.max(0, Math.floor(limit)),
+  );
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser } from "../../helpers/browser.ts";
+import { browserTestsRun, describeInBrowser, launchBrowser } from "../../helpers/browser.ts";
 import { repoDir } from "../../helpers/cli.ts";
 import { removeDir, startTestService, tempDir, type TestService } from "../../helpers/service.ts";
 
@@ -18,6 +18,7 @@ let running: TestService;
 let browser: Browser;
 
 beforeAll(async () => {
+  if (!browserTestsRun) return;
   mkdirSync(shots, { recursive: true });
   dir = tempDir();
   running = await startTestService(dir, { DEMO_MODE: "auto" });
@@ -93,7 +94,7 @@ const sizes = [
   { name: "desktop", width: 1280, height: 800 },
 ];
 
-describe("web chat page in a browser", () => {
+describeInBrowser("web chat page in a browser", () => {
   for (const [index, size] of sizes.entries()) {
     it(`should fit a ${size.width}px screen and show pressed buttons' labels after a reload (${size.name})`, async () => {
       const context = await browser.newContext({ viewport: { width: size.width, height: size.height } });

@@ -12,6 +12,7 @@ import {
   addMemberMessage, answerTicket, canHandleTicket, closeTicket, createTicket, escalateTicket, getTicket, recordSatisfaction, takeTicket,
   ticketAccess, ticketExcerpt, ticketHandlers, ticketThread,
 } from "../../../src/domain/tickets/ticket-service.ts";
+import { listOpenTickets } from "../../../src/domain/tickets/ticket-queue.ts";
 import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -242,10 +243,17 @@ describe("closeTicket", () => {
 });
 
 describe("recordSatisfaction", () => {
-  it("should keep a satisfying answer answered for the officials to close", () => {
+  it("should close a ticket whose answer satisfied the member, so it leaves the open queue", () => {
     const s = setup();
     answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({ status: "answered", satisfied: 1 });
+    expect(recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({ status: "closed", satisfied: 1, closedAt: at(2).getTime() });
+    expect(listOpenTickets(db, s.branchCadre, { now: at(3) }).map((t) => t.id)).not.toContain(s.id);
+    expect(ticketThread(db, s.id, s.branchCadre).history.at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", note: "satisfied" });
+  });
+
+  it("should only note satisfaction with a ticket that has no answer yet", () => {
+    const s = setup();
+    expect(recordSatisfaction(db, s.id, s.member, true, at(1))).toMatchObject({ status: "new", satisfied: 1 });
   });
 
   it("should reopen an answered or closed ticket the member is not satisfied with and tell its assignee", () => {

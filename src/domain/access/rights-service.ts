@@ -1,0 +1,128 @@
+/**
+ * Who holds cadre, official or admin rights where, and granting and revoking them. Granting by
+ * phone shows the person the phone belongs to: when the name typed differs from theirs, nothing is
+ * granted until the caller confirms (the old `admin add` silently gave rights to whoever owned the
+ * phone). Every grant and revoke is audited with its source.
+ *
+ * Who may: the rule of `assertMayAssign` (cadres and officials appointed from the level above,
+ * admins by an admin above); from the command line (the server's operator), actor null.
+ */
+import type { Database } from "../../storage/database.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { normalisePhone } from "../../lib/phone.ts";
+import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
+import { assertCan, scopeRoots } from "./access-scope.ts";
+import { personActor, systemActor, type Actor } from "./actor.ts";
+import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
+import { addMembership, assertMayAssign, createPerson, removeMembership } from "../people/people-service.ts";
+import { getUnit, subtreeRange } from "../units/unit-service.ts";
+
+function actorOf(actorId: number | null, source: AuditSource): Actor {
+  return actorId === null ? systemActor("cli") : personActor(actorId, source);
+}
+
+export const rightRoles = ["cadre", "official", "admin"] as const;
+export type RightRole = (typeof rightRoles)[number];
+
+export function isRightRole(value: unknown): value is RightRole {
+  return typeof value === "string" && (rightRoles as readonly string[]).includes(value);
+}
+
+export interface RightHolder {
+  personId: number;
+  fullName: string;
+  phone: string | null;
+  unitId: number;
+  unitName: string;
+  unitPath: string;
+  role: RightRole;
+  linkedAccounts: number;
+  since: number;
+}
+
+/**
+ * The rights held in a unit's subtree (or, with `actorId`, in the actor's "administer" scope; or
+ * everywhere for the CLI), by unit then name.
+ */
+export function listRights(db: Database, options: { actorId?: number | null; unitId?: number }): RightHolder[] {
+  let ranges: [string, string][];
+  if (options.unitId !== undefined) {
+    if (options.actorId != null) assertCan(db, options.actorId, "administer", options.unitId);
+    ranges = [subtreeRange(getUnit(db, options.unitId).path)];
+  } else if (options.actorId != null) {
+    ranges = scopeRoots(db, options.actorId, "administer").map((r) => subtreeRange(r.path));
+    if (!ranges.length) return [];
+  } else ranges = [["/", "0"]];
+  return db.sql.all<RightHolder>(
+    `SELECT p.id AS personId, p.fullName, p.phone, u.id AS unitId, u.name AS unitName, u.path AS unitPath, m.role, p.linkedAccounts, m.createdAt AS since
+     FROM Membership m JOIN Unit u ON u.id = m.unitId JOIN Person p ON p.id = m.personId
+     WHERE m.role IN ('cadre', 'official', 'admin') AND (${ranges.map(() => "(u.path >= ? AND u.path < ?)").join(" OR ")})
+     ORDER BY u.path, p.nameKey, m.role`,
+    ...ranges.flat(),
+  );
+}
+
+export interface GrantInput {
+  unitId: number;
+  role: RightRole;
+  phone: string;
+  /** The name the official typed; compared with the phone owner's. */
+  fullName: string;
+  /** Grant even though the names differ (after the person was shown). */
+  confirmed?: boolean;
+}
+
+export type GrantResult =
+  | { status: "granted"; personId: number; fullName: string; created: boolean }
+  | { status: "already"; personId: number; fullName: string }
+  | { status: "confirm"; personId: number; fullName: string; units: string[] };
+
+/**
+ * Gives a role on a unit to the person with this phone, creating them (with the typed name) when
+ * nobody has it. When the phone's owner has another name (compared without diacritics or case),
+ * returns "confirm" with who they are and grants nothing unless `confirmed`. Throws forbidden,
+ * invalid_input (phone, fullName, role), unit_not_found.
+ */
+export function grantRight(db: Database, actorId: number | null, input: GrantInput, now: Date, source: AuditSource): GrantResult {
+  if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
+  const phone = normalisePhone(input.phone ?? "");
+  if (!phone) throw new AppError("invalid_input", { field: "phone" });
+  const name = tidyText(input.fullName ?? "");
+  if (!name || name.length > 200) throw new AppError("invalid_input", { field: "fullName" });
+  const unit = getUnit(db, input.unitId);
+  const actor = actorOf(actorId, source);
+  // Checked before anything is looked up: nobody without the right learns whose phone it is.
+  assertMayAssign(db, actor, unit.id, input.role);
+  return db.sql.transaction((): GrantResult => {
+    const owner = db.sql.get<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, phone);
+    if (owner && foldVietnamese(owner.fullName) !== foldVietnamese(name) && !input.confirmed) {
+      const units = db.sql.all<{ name: string }>(`SELECT DISTINCT u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path`, owner.id).map((u) => u.name);
+      return { status: "confirm", personId: owner.id, fullName: owner.fullName, units };
+    }
+    const person = owner ?? createPerson(db, { fullName: name, phone }, now);
+    if (db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, person.id, unit.id, input.role))
+      return { status: "already", personId: person.id, fullName: person.fullName };
+    addMembership(db, actor, person.id, unit.id, input.role, null, now);
+    recordAudit(db, { actorPersonId: actorId, source, action: "rights.grant", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: input.role } }, now);
+    return { status: "granted", personId: person.id, fullName: person.fullName, created: !owner };
+  });
+}
+
+/**
+ * Takes a role on a unit away from a person (their other memberships stay; their web sessions
+ * end with their last right, as sessions check rights on every request). Returns false when they
+ * did not hold it. Throws forbidden (see `assertMayAssign`: an admin's right is taken only by an
+ * admin above, so nobody revokes their own last one), invalid_input (role), unit_not_found.
+ */
+export function revokeRight(db: Database, actorId: number | null, input: { personId: number; unitId: number; role: RightRole }, now: Date, source: AuditSource): boolean {
+  if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
+  const unit = getUnit(db, input.unitId);
+  const actor = actorOf(actorId, source);
+  assertMayAssign(db, actor, unit.id, input.role);
+  return db.sql.transaction(() => {
+    const removed = removeMembership(db, actor, input.personId, unit.id, input.role) > 0;
+    if (removed)
+      recordAudit(db, { actorPersonId: actorId, source, action: "rights.revoke", entityType: "Person", entityId: input.personId, detail: { unitId: unit.id, role: input.role } }, now);
+    return removed;
+  });
+}

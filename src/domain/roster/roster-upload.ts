@@ -1,0 +1,39 @@
+/**
+ * A roster uploaded by an official (the web workplace): the same importer as `chihoi members
+ * import`, with the uploader's rights checked (manage_people on the unit) and the import audited.
+ * A dry run first, for the preview; then the same bytes applied.
+ */
+import type { Database } from "../../storage/database.ts";
+import { assertCan } from "../access/access-scope.ts";
+import { personActor } from "../access/actor.ts";
+import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
+import { importRosterRows, type ImportResult } from "./import-roster.ts";
+import { readRosterBuffer } from "./read-roster.ts";
+
+/** Largest roster file accepted by upload (about 100,000 rows of .xlsx). */
+export const rosterUploadMaxBytes = 10 * 1024 * 1024;
+
+export interface RosterUploadOptions {
+  unitId: number;
+  createUnits?: boolean;
+  skipInvalid?: boolean;
+  dryRun?: boolean;
+  now: Date;
+  source?: AuditSource;
+}
+
+/**
+ * Reads a roster file's bytes and imports them under the unit as `actorId`. Throws forbidden
+ * (no manage_people on the unit), file_empty / file_format / file_unreadable (whole-file problems).
+ */
+export async function importRosterUpload(db: Database, actorId: number, file: { bytes: Buffer; name: string }, options: RosterUploadOptions): Promise<ImportResult> {
+  assertCan(db, actorId, "manage_people", options.unitId);
+  const read = await readRosterBuffer(file.bytes, file.name);
+  const result = importRosterRows(db, read.rows, read.issues, { ...options, actor: personActor(actorId, options.source ?? "web") });
+  if (result.written)
+    recordAudit(db, {
+      actorPersonId: actorId, source: options.source ?? "web", action: "roster.import", entityType: "Unit", entityId: options.unitId,
+      detail: { created: result.created, updated: result.updated, invalid: result.invalidRows, units: result.unitsToCreate.length },
+    }, options.now);
+  return result;
+}

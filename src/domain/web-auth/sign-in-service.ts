@@ -1,0 +1,181 @@
+/**
+ * Signing in to the officials' web workplace (/admin) without passwords: a one-time 6-digit code
+ * sent by the bot to the person's linked chat accounts, or a one-time sign-in link made on the
+ * command line for the first admin (who has no linked account yet).
+ *
+ * Only people with a cadre, official or admin role may sign in. The answer to a code request never
+ * says whether a phone is registered or has rights: the caller shows the same page either way.
+ * Codes are single-use, expire after 10 minutes, are stored hashed, and are limited per person,
+ * per source address and overall; wrong guesses are limited per code and per source address.
+ */
+import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
+import type { Database } from "../../storage/database.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { normalisePhone } from "../../lib/phone.ts";
+import { translator } from "../../lib/i18n.ts";
+import { enqueue, priorities } from "../deliveries/outbox-service.ts";
+import { recordAudit } from "../audit/audit-service.ts";
+
+export const signInCodeTtlMs = 10 * 60_000;
+export const signInLinkTtlMs = 24 * 60 * 60_000;
+/** Limits (per window): codes sent to one person, requests from one address, requests overall. */
+export const signInLimits = {
+  perPersonPerHour: 5,
+  perAddressPer15Min: 10,
+  globalPerMinute: 120,
+  /** Wrong codes for one code before it is burnt, and from one address per hour. */
+  guessesPerCode: 5,
+  failuresPerAddressPerHour: 20,
+} as const;
+
+const workplaceRoles = `('cadre', 'official', 'admin')`;
+
+function hash(value: string): string {
+  return createHash("sha256").update(value).digest("hex");
+}
+
+/** True when the person holds a cadre, official or admin role somewhere (may use the workplace). */
+export function hasWorkplaceRights(db: Database, personId: number): boolean {
+  return Boolean(db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role IN ${workplaceRoles} LIMIT 1`, personId));
+}
+
+function noteAttempt(db: Database, kind: "request" | "verify_fail" | "verify_ok", ip: string | null, personId: number | null, now: Date): void {
+  db.sql.run(`INSERT INTO WebSignInAttempt (kind, ip, personId, createdAt) VALUES (?, ?, ?, ?)`, kind, ip, personId, now.getTime());
+}
+
+function countAttempts(db: Database, kind: string, since: number, ip?: string | null): number {
+  if (ip === undefined) return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInAttempt WHERE kind = ? AND createdAt > ?`, kind, since)!.n;
+  return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInAttempt WHERE ip IS ? AND kind = ? AND createdAt > ?`, ip, kind, since)!.n;
+}
+
+/** What a code request did; the web page shows the same text whatever happened (no enumeration). */
+export type SignInRequestOutcome = "sent" | "unknown" | "no_rights" | "not_linked" | "person_limited";
+
+/**
+ * Sends a sign-in code to the linked chat accounts of the person with this phone, when they have
+ * workplace rights. The outcome is for tests and logs, never for the page. Throws
+ * code_throttled when the source address or the whole service asked too often (said openly: it
+ * reveals nothing about the phone), invalid_input for a phone that cannot be read.
+ */
+export function requestSignInCode(db: Database, input: { phone: string; ip: string | null }, now: Date): { outcome: SignInRequestOutcome; accounts: number } {
+  const phone = normalisePhone(input.phone ?? "");
+  if (!phone) throw new AppError("invalid_input", { field: "phone" });
+  const at = now.getTime();
+  return db.sql.transaction(() => {
+    if (countAttempts(db, "request", at - 15 * 60_000, input.ip) >= signInLimits.perAddressPer15Min) throw new AppError("code_throttled", {});
+    if (countAttempts(db, "request", at - 60_000) >= signInLimits.globalPerMinute) throw new AppError("code_throttled", {});
+    const person = db.sql.get<{ id: number; locale: string }>(`SELECT id, locale FROM Person WHERE phone = ?`, phone);
+    noteAttempt(db, "request", input.ip, person?.id ?? null, now);
+    if (!person) return { outcome: "unknown", accounts: 0 };
+    if (!hasWorkplaceRights(db, person.id)) return { outcome: "no_rights", accounts: 0 };
+    const recent = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND createdAt > ?`, person.id, at - 3_600_000)!.n;
+    if (recent >= signInLimits.perPersonPerHour) return { outcome: "person_limited", accounts: 0 };
+    const accounts = db.sql.all<{ id: number; platform: string; externalId: string }>(
+      `SELECT id, platform, externalId FROM ChatAccount WHERE personId = ? AND unreachable = 0 ORDER BY preferred DESC, id`,
+      person.id,
+    );
+    if (!accounts.length) return { outcome: "not_linked", accounts: 0 };
+    // A new code replaces the person's earlier unused ones.
+    db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE personId = ? AND kind = 'code' AND usedAt IS NULL`, at, person.id);
+    const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+    const codeId = db.sql.run(
+      `INSERT INTO WebSignInCode (personId, kind, codeHash, requestIp, attempts, createdAt, expiresAt) VALUES (?, 'code', ?, ?, 0, ?, ?)`,
+      person.id, hash(code), input.ip, at, at + signInCodeTtlMs,
+    ).lastInsertRowid;
+    const locale = person.locale === "en" ? "en" : "vi";
+    const text = translator(locale)("admin.signin_code_message", { code, minutes: signInCodeTtlMs / 60_000 });
+    for (const account of accounts)
+      enqueue(db, {
+        platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: person.id,
+        priority: priorities.reply, body: { text, locale }, dedupeKey: `web-signin:${codeId}:${account.id}`,
+      }, now);
+    return { outcome: "sent", accounts: accounts.length };
+  });
+}
+
+/**
+ * Checks a code typed in the browser for the person with this phone and uses it up. Returns the
+ * person's id. Throws code_throttled (too many wrong codes from this address), code_invalid (wrong,
+ * unknown phone, no rights, or burnt after too many guesses), code_expired.
+ */
+export function verifySignInCode(db: Database, input: { phone: string; code: string; ip: string | null }, now: Date): number {
+  const at = now.getTime();
+  // The transaction returns failures instead of throwing them, so that the failed attempt and the
+  // guess count are committed.
+  const result = db.sql.transaction((): number | "code_invalid" | "code_expired" | "code_throttled" => {
+    if (countAttempts(db, "verify_fail", at - 3_600_000, input.ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
+    const phone = normalisePhone(input.phone ?? "");
+    const typed = String(input.code ?? "").replace(/\D/g, "");
+    const person = phone ? db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = ?`, phone) : undefined;
+    const row = person
+      ? db.sql.get<{ id: number; codeHash: string; attempts: number; expiresAt: number }>(
+          `SELECT id, codeHash, attempts, expiresAt FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND usedAt IS NULL ORDER BY id DESC LIMIT 1`,
+          person.id,
+        )
+      : undefined;
+    const fail = (code: "code_invalid" | "code_expired") => {
+      noteAttempt(db, "verify_fail", input.ip, person?.id ?? null, now);
+      return code;
+    };
+    if (!person || !row || typed.length !== 6) return fail("code_invalid");
+    if (row.expiresAt <= at) return fail("code_expired");
+    const matches = timingSafeEqual(Buffer.from(hash(typed), "hex"), Buffer.from(row.codeHash, "hex"));
+    if (!matches) {
+      const attempts = row.attempts + 1;
+      db.sql.run(`UPDATE WebSignInCode SET attempts = ?, usedAt = CASE WHEN ? >= ? THEN ? ELSE usedAt END WHERE id = ?`, attempts, attempts, signInLimits.guessesPerCode, at, row.id);
+      return fail("code_invalid");
+    }
+    if (!hasWorkplaceRights(db, person.id)) return fail("code_invalid");
+    db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE id = ?`, at, row.id);
+    noteAttempt(db, "verify_ok", input.ip, person.id, now);
+    recordAudit(db, { actorPersonId: person.id, source: "web", action: "web.sign_in", entityType: "Person", entityId: person.id, detail: { by: "code" } }, now);
+    return person.id;
+  });
+  if (typeof result === "string") throw new AppError(result, {});
+  return result;
+}
+
+/**
+ * A one-time sign-in link token for a person with workplace rights (the first admin, before they
+ * have linked a chat account). Valid 24 hours. Throws person_not_found, forbidden (no rights).
+ */
+export function createSignInLink(db: Database, personId: number, now: Date, source: "cli" | "web" = "cli"): { token: string; expiresAt: number } {
+  if (!db.sql.get(`SELECT 1 FROM Person WHERE id = ?`, personId)) throw new AppError("person_not_found", {});
+  if (!hasWorkplaceRights(db, personId)) throw new AppError("forbidden", { permission: "read" });
+  const token = randomBytes(24).toString("base64url");
+  const at = now.getTime();
+  db.sql.run(
+    `INSERT INTO WebSignInCode (personId, kind, codeHash, attempts, createdAt, expiresAt) VALUES (?, 'link', ?, 0, ?, ?)`,
+    personId, hash(token), at, at + signInLinkTtlMs,
+  );
+  recordAudit(db, { source, action: "web.sign_in_link", entityType: "Person", entityId: personId }, now);
+  return { token, expiresAt: at + signInLinkTtlMs };
+}
+
+/** The person a sign-in link is for, without using it up (for the confirmation page), or undefined. */
+export function peekSignInLink(db: Database, token: string, now: Date): { personId: number; fullName: string } | undefined {
+  if (!/^[A-Za-z0-9_-]{20,64}$/.test(token ?? "")) return undefined;
+  return db.sql.get(
+    `SELECT c.personId, p.fullName FROM WebSignInCode c JOIN Person p ON p.id = c.personId
+     WHERE c.codeHash = ? AND c.kind = 'link' AND c.usedAt IS NULL AND c.expiresAt > ?`,
+    hash(token), now.getTime(),
+  );
+}
+
+/** Uses up a sign-in link. Returns the person's id. Throws code_invalid (unknown, used, expired, no rights). */
+export function redeemSignInLink(db: Database, token: string, ip: string | null, now: Date): number {
+  const result = db.sql.transaction((): number | "code_invalid" | "code_throttled" => {
+    if (countAttempts(db, "verify_fail", now.getTime() - 3_600_000, ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
+    const found = peekSignInLink(db, token, now);
+    if (!found || !hasWorkplaceRights(db, found.personId)) {
+      noteAttempt(db, "verify_fail", ip, null, now);
+      return "code_invalid";
+    }
+    db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE codeHash = ? AND kind = 'link'`, now.getTime(), hash(token));
+    noteAttempt(db, "verify_ok", ip, found.personId, now);
+    recordAudit(db, { actorPersonId: found.personId, source: "web", action: "web.sign_in", entityType: "Person", entityId: found.personId, detail: { by: "link" } }, now);
+    return found.personId;
+  });
+  if (typeof result === "string") throw new AppError(result, {});
+  return result;
+}

@@ -1,0 +1,70 @@
+/**
+ * Server-side sessions of the web workplace. The browser's cookie holds a random token; only its
+ * SHA-256 is stored, so a copy of the database cannot be used to sign in. A session ends after
+ * `idleMs` without a request, `absoluteMs` after sign-in whatever happens, on sign out, and on
+ * "sign out everywhere" (all sessions of the person). Losing workplace rights ends it too.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Database } from "../../storage/database.ts";
+import { recordAudit } from "../audit/audit-service.ts";
+import { hasWorkplaceRights } from "./sign-in-service.ts";
+
+export const sessionIdleMs = 2 * 60 * 60_000;
+export const sessionAbsoluteMs = 12 * 60 * 60_000;
+/** lastSeenAt is written at most this often (a page with polling would otherwise write every few seconds). */
+const touchEveryMs = 60_000;
+
+export interface WebSession {
+  id: number;
+  personId: number;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+function hash(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** Starts a session for a person who just signed in. Returns the cookie token (shown once) and the session. */
+export function createWebSession(db: Database, personId: number, now: Date, userAgent: string | null = null): { token: string; session: WebSession } {
+  const token = randomBytes(32).toString("base64url");
+  const csrfToken = randomBytes(24).toString("base64url");
+  const at = now.getTime();
+  const id = db.sql.run(
+    `INSERT INTO AdminSession (tokenHash, personId, csrfToken, createdAt, lastSeenAt, expiresAt, userAgent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    hash(token), personId, csrfToken, at, at, at + sessionAbsoluteMs, userAgent?.slice(0, 200) ?? null,
+  ).lastInsertRowid;
+  return { token, session: { id, personId, csrfToken, createdAt: at, lastSeenAt: at, expiresAt: at + sessionAbsoluteMs } };
+}
+
+/**
+ * The live session of a cookie token, its last-seen time moved on; undefined when unknown, ended,
+ * idle too long, past its absolute expiry, or when the person no longer has workplace rights.
+ */
+export function resumeWebSession(db: Database, token: string | undefined, now: Date): WebSession | undefined {
+  if (!token || !/^[A-Za-z0-9_-]{20,64}$/.test(token)) return undefined;
+  const at = now.getTime();
+  const row = db.sql.get<WebSession & { endedAt: number | null }>(
+    `SELECT id, personId, csrfToken, createdAt, lastSeenAt, expiresAt, endedAt FROM AdminSession WHERE tokenHash = ?`,
+    hash(token),
+  );
+  if (!row || row.endedAt !== null || row.expiresAt <= at || row.lastSeenAt + sessionIdleMs <= at) return undefined;
+  if (!hasWorkplaceRights(db, row.personId)) return undefined;
+  if (at - row.lastSeenAt >= touchEveryMs) db.sql.run(`UPDATE AdminSession SET lastSeenAt = ? WHERE id = ?`, at, row.id);
+  const { endedAt: _ended, ...session } = row;
+  return { ...session, lastSeenAt: Math.max(row.lastSeenAt, at) };
+}
+
+/** Ends one session (sign out). */
+export function endWebSession(db: Database, sessionId: number, now: Date): void {
+  db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE id = ? AND endedAt IS NULL`, now.getTime(), sessionId);
+}
+
+/** Ends every session of a person (sign out everywhere). Returns how many it ended (expired ones included). */
+export function endAllWebSessions(db: Database, personId: number, now: Date): number {
+  const ended = db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE personId = ? AND endedAt IS NULL`, now.getTime(), personId).changes;
+  recordAudit(db, { actorPersonId: personId, source: "web", action: "web.sign_out_everywhere", entityType: "Person", entityId: personId, detail: { sessions: ended } }, now);
+  return ended;
+}

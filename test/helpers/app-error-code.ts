@@ -1,0 +1,11 @@
+/** The AppError code a call throws (or the error's text for anything else; undefined when it returns). */
+import { isAppError } from "../../src/lib/app-error.ts";
+
+export function appErrorCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isAppError(e) ? e.code : String(e);
+  }
+  return undefined;
+}

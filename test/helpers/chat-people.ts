@@ -1,0 +1,15 @@
+/** People linked the way members link: a roster entry, then "DK <code>" sent through the chat. */
+import type { ChatHarness } from "./chat-harness.ts";
+import { addMembership, createPerson } from "../../src/domain/people/people-service.ts";
+import { issueLinkCode } from "../../src/domain/linking/link-service.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
+
+/** Creates a member of `unitId` (also `role` there, if given), links Telegram chat `chat` to them, and returns their id. */
+export async function linkInChat(h: ChatHarness, fullName: string, chat: number, unitId: number, role?: "cadre" | "official"): Promise<number> {
+  const p = createPerson(h.db, { fullName });
+  addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) addMembership(h.db, systemActor(), p.id, unitId, role);
+  await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
+  await h.take(chat);
+  return p.id;
+}
