@@ -5,7 +5,7 @@
  * grammY acknowledges it: polling confirms an offset only after the middleware finished, and the
  * webhook answers 200 only after the handler resolved.
  */
-import { timingSafeEqual } from "node:crypto";
+import { sameSecret } from "../../lib/same-secret.ts";
 import { Bot, GrammyError, HttpError, InlineKeyboard } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { autoRetry } from "@grammyjs/auto-retry";
@@ -45,13 +45,6 @@ export function classifyTelegramError(error: unknown): ChannelSendError {
   }
   if (error instanceof HttpError) return new ChannelSendError("transient", `network: ${error.message}`, { cause: error });
   return new ChannelSendError("transient", error instanceof Error ? error.message : String(error), { cause: error });
-}
-
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export function keyboardFor(message: OutboundMessage): InlineKeyboard | undefined {

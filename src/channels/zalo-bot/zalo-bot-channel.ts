@@ -11,7 +11,7 @@
  * it; status() says where that stands, for the admins' /trangthai.
  * Either way one bad update or a failing handler never stops the listener.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { sameSecret } from "../../lib/same-secret.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -87,14 +87,6 @@ export function classifyZaloBotError(error: unknown): ChannelSendError {
   if (error instanceof ZaloBotHttpError) return new ChannelSendError("transient", error.message, { cause: error });
   if (error instanceof ChannelSendError) return error;
   return new ChannelSendError("transient", error instanceof Error ? error.message : String(error), { cause: error });
-}
-
-/** Compares digests, so neither the content nor the length of the secret leaks through timing. */
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
 }
 
 export class ZaloBotChannel implements Channel {

@@ -1,0 +1,13 @@
+/**
+ * Compares a secret a request carries (a webhook's secret-token header) with the configured one.
+ * It compares SHA-256 digests in constant time, so neither the content nor the length of the
+ * secret leaks through timing. Both webhooks (Telegram, Zalo Bot Platform) use this one rule.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+
+export function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
