@@ -19,7 +19,7 @@ import {
 import { addMembership, createPerson, findPersonByPhone, type Role } from "./domain/people/people-service.ts";
 import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
-import { importRosterFile } from "./domain/roster/import-roster.ts";
+import { importRosterFile, namesDiffer } from "./domain/roster/import-roster.ts";
 import { importUnitTreeFile } from "./domain/roster/import-units.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
@@ -291,7 +291,12 @@ export function buildProgram(): Command {
       withDatabase((db) => {
         const unit = resolveUnit(db, o.unit);
         const result = db.sql.transaction(() => {
-          const person = (o.phone && findPersonByPhone(db, o.phone)) || createPerson(db, { fullName: o.name, phone: o.phone });
+          const byPhone = o.phone ? findPersonByPhone(db, o.phone) : undefined;
+          // The phone decides who is appointed: refuse when it belongs to someone with another name
+          // (a typo in the number, or a reused one) rather than give that person the rights.
+          if (byPhone && namesDiffer(byPhone.fullName, o.name))
+            throw new AppError("phone_other_person", { phone: maskPhone(byPhone.phone), current: byPhone.fullName, name: o.name });
+          const person = byPhone || createPerson(db, { fullName: o.name, phone: o.phone });
           addMembership(db, systemActor("cli"), person.id, unit.id, o.role);
           // A person already on the roster keeps the code printed for them.
           const code = currentLinkCode(db, person.id, { ttlDays: config.linkCodeTtlDays });

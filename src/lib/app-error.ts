@@ -14,6 +14,7 @@ export const appErrorCodes = [
   "unit_root_move",
   "person_not_found",
   "phone_taken",
+  "phone_other_person",
   "code_invalid",
   "code_expired",
   "code_used",
