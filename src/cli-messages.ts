@@ -108,6 +108,15 @@ export function databaseErrorText(t: Translate, error: unknown, databaseUrl: str
   return t("command.database_error", { file: databaseUrl.replace(/^file:/, ""), reason: t(`command.sqlite.${code}`) });
 }
 
+const listenReasons = new Set(["EADDRINUSE", "EACCES", "EADDRNOTAVAIL"]);
+
+/** The localised text of a web server that could not listen (port taken, not allowed), or undefined. */
+export function listenErrorText(t: Translate, error: unknown): string | undefined {
+  const e = error as { code?: unknown; syscall?: unknown; port?: unknown; address?: unknown };
+  if (typeof e?.code !== "string" || e.syscall !== "listen" || !listenReasons.has(e.code)) return undefined;
+  return t("command.listen_error", { port: String(e.port ?? ""), host: String(e.address ?? ""), reason: t(`command.listen.${e.code}`) });
+}
+
 /**
  * Ends the process quietly when the reader of stdout or stderr has gone (`| head -3`): exit code 0,
  * no stack. Any other stream error is rethrown.

@@ -29,7 +29,7 @@ import { CliReportError, runCliReport } from "./cli-report.ts";
 import { createApiToken, listApiTokens, revokeApiToken } from "./domain/api-tokens/api-token-service.ts";
 import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
 import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
-import { databaseErrorText, exitQuietlyOnClosedPipe, fileErrorText, LocalisedCommand, minutesOption } from "./cli-messages.ts";
+import { databaseErrorText, exitQuietlyOnClosedPipe, fileErrorText, listenErrorText, LocalisedCommand, minutesOption } from "./cli-messages.ts";
 import { maskPhone } from "./lib/phone.ts";
 import { memberDirectory } from "./domain/people/member-directory.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
@@ -665,7 +665,7 @@ export async function runCli(argv = process.argv): Promise<void> {
       // File errors carry a reason code with its own message (roster.file.<reason>).
       fail(errorText(t, e));
     }
-    const fileText = fileErrorText(t, e) ?? databaseErrorText(t, e, config.databaseUrl);
+    const fileText = fileErrorText(t, e) ?? databaseErrorText(t, e, config.databaseUrl) ?? listenErrorText(t, e);
     if (fileText) fail(fileText);
     fail(t("cli.unexpected", { message: e instanceof Error ? e.message : String(e) }));
   }

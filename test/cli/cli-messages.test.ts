@@ -112,3 +112,21 @@ describe("a closed output pipe", { timeout: cliTestTimeout }, () => {
     expect(code).toBe(0);
   });
 });
+
+describe("start on a port already taken", { timeout: cliTestTimeout }, () => {
+  it("should say in words that the port is in use and how to choose another, not Node's EADDRINUSE", async () => {
+    const { createServer } = await import("node:net");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = await runCli(dir, { ...env, PORT: String(port), DEMO_MODE: "off" }, "start");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Không mở được cổng ${port} trên 127.0.0.1: cổng đang được một chương trình khác dùng.`);
+      expect(r.stderr).toContain("PORT=3001");
+      expect(r.stderr).not.toContain("EADDRINUSE");
+    } finally {
+      taken.close();
+    }
+  });
+});

@@ -130,6 +130,22 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     copy.close();
   });
 
+  it("should refuse to make someone else an official when the phone given belongs to another person", async () => {
+    // 0912 345 678 is Nguyễn Văn An's (imported above); the README's example adds an official by phone.
+    const before = dump();
+    const r = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Phạm Thị Hồng", "--phone", "0912345678", "--role", "official");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("0912***678");
+    expect(r.stderr).toContain("Nguyễn Văn An");
+    expect(r.stderr).toContain("Phạm Thị Hồng");
+    expect(r.stdout).toBe("");
+    expect(dump()).toEqual(before);
+    // The same person written without accents is the same person.
+    const same = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Nguyen Van An", "--phone", "0912345678", "--role", "cadre");
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain("Nguyễn Văn An");
+  });
+
   it("should list group chats and allow one for a unit", async () => {
     const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"));
     db.prepare(`INSERT INTO ChatGroup (platform, externalId, title, allowed, createdAt) VALUES ('zalo', 'g-123', 'Chi hội An Lợi', 0, 0)`).run();

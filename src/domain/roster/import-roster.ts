@@ -300,7 +300,7 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
  * differs and fewer than half of the words are shared ("Trần Văn B" / "Nguyễn Văn A"), not a typo
  * or missing accents ("Nguyễn Văn Anh" / "Nguyen Van An").
  */
-export function namesDiffer(a: string, b: string): boolean {
+function namesDiffer(a: string, b: string): boolean {
   const wa = foldVietnamese(a).split(/\s+/).filter(Boolean);
   const wb = foldVietnamese(b).split(/\s+/).filter(Boolean);
   if (!wa.length || !wb.length) return false;

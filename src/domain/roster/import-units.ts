@@ -26,7 +26,14 @@ const nameHeaders = ["don vi", "ten don vi", "ten", "unit", "name"];
 const parentHeaders = ["truc thuoc", "cap tren", "don vi cap tren", "don vi truc thuoc", "parent"];
 const levelHeaders = ["cap", "loai", "cap don vi", "level"];
 
-async function readTable(file: string): Promise<string[][]> {
+/** A table's cells as text; in `wrongType`, the cells (row → column → shown value) that Excel holds as a date or a true/false, never a unit's name or level. */
+interface Table {
+  rows: string[][];
+  wrongType: Map<number, Map<number, string>>;
+}
+
+async function readTable(file: string): Promise<Table> {
+  const wrongType = new Map<number, Map<number, string>>();
   let buffer: Buffer;
   try {
     buffer = await readFile(file);
@@ -46,17 +53,25 @@ async function readTable(file: string): Promise<string[][]> {
     const rows: string[][] = [];
     sheet.eachRow({ includeEmpty: true }, (row, n) => {
       const cells: string[] = [];
-      row.eachCell({ includeEmpty: true }, (cell, col) => (cells[col - 1] = cell.text ?? ""));
+      row.eachCell({ includeEmpty: true }, (cell, col) => {
+        const value = cell.type === ExcelJS.ValueType.Formula ? (cell.result as unknown) : cell.value;
+        if (value instanceof Date || typeof value === "boolean") {
+          const shown = value instanceof Date ? `${String(value.getUTCDate()).padStart(2, "0")}/${String(value.getUTCMonth() + 1).padStart(2, "0")}/${value.getUTCFullYear()}` : String(value);
+          if (!wrongType.has(n - 1)) wrongType.set(n - 1, new Map());
+          wrongType.get(n - 1)!.set(col - 1, shown);
+          cells[col - 1] = shown;
+        } else cells[col - 1] = cell.text ?? "";
+      });
       rows[n - 1] = cells;
     });
-    return Array.from(rows, (r) => r ?? []);
+    return { rows: Array.from(rows, (r) => r ?? []), wrongType };
   }
   const text = buffer.toString("utf8").replace(/^\uFEFF/, "");
   if (text.includes("\u0000") || text.includes("\uFFFD")) throw new AppError("file_format", { file: path.basename(file), reason: "binary" });
   const first = text.split(/\r?\n/, 1)[0] ?? "";
   const delimiter = [";", "\t", ","].sort((a, b) => first.split(b).length - first.split(a).length)[0]!;
   try {
-    return parseCsv(text, { delimiter, relax_column_count: true, skip_empty_lines: false }) as string[][];
+    return { rows: parseCsv(text, { delimiter, relax_column_count: true, skip_empty_lines: false }) as string[][], wrongType };
   } catch {
     throw new AppError("file_format", { file: path.basename(file), reason: "csv_quotes" });
   }
@@ -68,7 +83,7 @@ function findColumn(cells: string[], names: string[]): number {
 
 export async function importUnitTreeFile(db: Database, actor: Actor, file: string, rootId: number, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ created: string[]; issues: { line: number; code: string; params: Record<string, string | number> }[] }> {
   assertActorCan(db, actor, "administer", rootId);
-  const table = await readTable(file);
+  const { rows: table, wrongType } = await readTable(file);
   let header = -1;
   let cols = { name: -1, parent: -1, level: -1 };
   for (let i = 0; i < Math.min(table.length, 30); i++) {
@@ -85,6 +100,11 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
   for (let i = header + 1; i < table.length; i++) {
     const cells = table[i]!;
     if (cells.every((c) => !String(c ?? "").trim())) continue;
+    const badCell = [cols.name, cols.parent, cols.level].find((c) => c >= 0 && wrongType.get(i)?.has(c));
+    if (badCell !== undefined) {
+      issues.push({ line: i + 1, code: "wrong_type", params: { column: tidyText(String(table[header]![badCell] ?? "")), value: wrongType.get(i)!.get(badCell)! } });
+      continue;
+    }
     const name = tidyText(String(cells[cols.name] ?? ""));
     if (!name) {
       issues.push({ line: i + 1, code: "unit_name_missing", params: {} });
