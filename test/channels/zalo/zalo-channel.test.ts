@@ -14,6 +14,9 @@ import { zca } from "../../../src/channels/zalo/normalise-zalo-event.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { FakeZaloServer, createFakeZaloApi, createFakeZaloFetch, rawMessage, type FakeZaloFetch } from "../../fakes/zalo-ws-server.ts";
 
+/** Reconnects wait 0.5–1 s and history replays follow: on a loaded machine that outlasts waitFor's 1 s default. */
+const eventually = { timeout: 10_000, interval: 20 };
+
 const key = "channel-test-key-0123456789";
 const creds: ZaloCredentials = {
   cookie: [{ key: "zpw_sek", value: "SECRET-cookie-v1", domain: "chat.zalo.me", path: "/" }],
@@ -71,7 +74,7 @@ async function online(extra: Partial<ZaloChannelOptions> = {}, received: Inbound
   await made.channel.start(async (m) => {
     received.push(m);
   });
-  await vi.waitFor(() => expect(made.channel.status().state).toBe("online"));
+  await vi.waitFor(() => expect(made.channel.status().state).toBe("online"), eventually);
   await server.until(() => server.caughtUp());
   return { ...made, apiFactory, received };
 }
@@ -86,13 +89,13 @@ describe("ZaloChannel supervisor", () => {
     const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
     const { channel, notifyAdmins } = makeChannel({ apiFactory, alertText: (a) => `ALERT ${a.kind} ${"reason" in a ? a.reason : ""}` });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"));
+    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"), eventually);
     expect(notifyAdmins).toHaveBeenCalledWith("ALERT needs_login missing");
     expect(apiFactory).not.toHaveBeenCalled();
     await expect(channel.send({ chatId: "1", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "rate_limited", options: { scope: "platform" } });
 
     saveCredentials(db, key, creds); // `chihoi zalo login` in another process
-    await vi.waitFor(() => expect(channel.status().state).toBe("online"));
+    await vi.waitFor(() => expect(channel.status().state).toBe("online"), eventually);
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
     expect(server.connections).toHaveLength(1);
@@ -105,7 +108,7 @@ describe("ZaloChannel supervisor", () => {
     const alerts: ZaloAlert[] = [];
     const { channel, notifyAdmins } = makeChannel({ apiFactory, logger: log.logger, alertText: (a) => (alerts.push(a), "alert") });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"));
+    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"), eventually);
     expect(channel.status().lastError).toMatch(/ZALO_CREDENTIALS_KEY/);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
     expect(alerts).toEqual([{ kind: "needs_login", reason: "wrong_key" }]);
@@ -121,7 +124,7 @@ describe("ZaloChannel supervisor", () => {
     const alerts: ZaloAlert[] = [];
     const { channel, notifyAdmins } = makeChannel({ apiFactory, alertText: (a) => (alerts.push(a), "alert") });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"));
+    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"), eventually);
     expect(apiFactory).toHaveBeenCalledTimes(3);
     expect(channel.status().lastError).toMatch(/Đăng nhập thất bại/);
     await new Promise((r) => setTimeout(r, 60));
@@ -139,7 +142,7 @@ describe("ZaloChannel supervisor", () => {
     });
     const { channel, notifyAdmins } = makeChannel({ apiFactory });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(channel.status().state).toBe("online"));
+    await vi.waitFor(() => expect(channel.status().state).toBe("online"), eventually);
     expect(apiFactory).toHaveBeenCalledTimes(6);
     expect(notifyAdmins).not.toHaveBeenCalled();
   });
@@ -153,7 +156,7 @@ describe("ZaloChannel supervisor", () => {
 
     fake.failNext("/api/message/sms", 102, "The session key was improperly submitted or has reached its timeout");
     await expect(channel!.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "transient", options: { errorCode: 102 } });
-    await vi.waitFor(() => expect(apiFactory).toHaveBeenCalledTimes(2));
+    await vi.waitFor(() => expect(apiFactory).toHaveBeenCalledTimes(2), eventually);
     expect(JSON.stringify(apiFactory.mock.calls[1]![0])).toContain("SECRET-cookie-v2");
     await server.until(() => server.connections.length === 3 && server.caughtUp(server.connections[2]));
     expect(server.connections[2]!.cookie).toContain("SECRET-cookie-v2");
@@ -176,8 +179,8 @@ describe("ZaloChannel supervisor", () => {
   it("should keep the session warm and save renewed cookies only when they changed", async () => {
     await online({ timing: { ...timing, keepWarmMs: 5 } });
     fake.setCookieNext("zpw_sek=SECRET-cookie-warm; Domain=chat.zalo.me; Path=/");
-    await vi.waitFor(() => expect(fake.calls.filter((c) => c.path.endsWith("/keepalive")).length).toBeGreaterThanOrEqual(1));
-    await vi.waitFor(() => expect(JSON.stringify(loadCredentials(db, key))).toContain("SECRET-cookie-warm"));
+    await vi.waitFor(() => expect(fake.calls.filter((c) => c.path.endsWith("/keepalive")).length).toBeGreaterThanOrEqual(1), eventually);
+    await vi.waitFor(() => expect(JSON.stringify(loadCredentials(db, key))).toContain("SECRET-cookie-warm"), eventually);
   });
 });
 
@@ -187,11 +190,11 @@ describe("ZaloChannel inbound", () => {
     await online({ logger: log.logger });
     server.pushUndecryptable();
     server.pushGarbage();
-    await vi.waitFor(() => expect(log.text().match(/Zalo listener error/g)?.length).toBe(2));
+    await vi.waitFor(() => expect(log.text().match(/Zalo listener error/g)?.length).toBe(2), eventually);
     server.rejectUpgrades = 401;
     server.close(1006);
     await server.until(() => server.rejected >= 1);
-    await vi.waitFor(() => expect(log.text()).toContain("401"));
+    await vi.waitFor(() => expect(log.text()).toContain("401"), eventually);
     for (const secret of ["SECRET-cookie-v1", "SECRET-imei-777", key]) expect(log.text()).not.toContain(secret);
   });
 
@@ -207,23 +210,23 @@ describe("ZaloChannel inbound", () => {
       }
       received.push(m);
     });
-    await vi.waitFor(() => expect(channel.status().state).toBe("online"));
+    await vi.waitFor(() => expect(channel.status().state).toBe("online"), eventually);
     await server.until(() => server.caughtUp());
     server.sendDirect(rawMessage({ msgId: "1" }));
     server.sendDirect(rawMessage({ msgId: "9", content: { deleteMsg: 1 } }));
     server.sendDirect(rawMessage({ msgId: "2" }));
     server.sendDirect(rawMessage({ msgId: "2" }));
-    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["2"]));
+    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["2"]), eventually);
     // The one that failed is not marked seen: the history after the next connection brings it again.
     server.close(1006);
-    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["2", "1"]));
+    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["2", "1"]), eventually);
   });
 
   it("should not replay history from before the service last saw an event", async () => {
     writeZaloStatus(db, { lastEventAt: Date.now() - 60 * 60_000 });
     server.history.user = [rawMessage({ msgId: "old", ts: String(Date.now() - 3 * 60 * 60_000) }), rawMessage({ msgId: "missed", ts: String(Date.now() - 30 * 60_000) })];
     const { received, channel } = await online();
-    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["missed"]));
+    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["missed"]), eventually);
     expect(channel.status().lastEventAt).not.toBeNull();
   });
 });
@@ -250,7 +253,7 @@ describe("ZaloChannel.send", () => {
   it("should keep sending while the socket is down between two connections", async () => {
     const { channel } = await online({ timing: { ...timing, backoffBaseMs: 60_000, backoffMaxMs: 60_000 } });
     server.close(1006);
-    await vi.waitFor(() => expect(channel.status().state).toBe("connecting"));
+    await vi.waitFor(() => expect(channel.status().state).toBe("connecting"), eventually);
     await expect(channel.send({ chatId: "200", chatType: "private" }, { text: "Nhắc họp" })).resolves.toMatchObject({ messageIds: [expect.any(String)] });
   });
 });

@@ -13,6 +13,9 @@ import { loadCredentials, saveCredentials, type ZaloCredentials } from "../../..
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { FakeZaloServer, createFakeZaloApi, createFakeZaloFetch, rawMessage, rawReaction, type FakeZaloFetch } from "../../fakes/zalo-ws-server.ts";
 
+/** Reconnects and history replays can outlast waitFor's 1 s default on a loaded machine. */
+const eventually = { timeout: 10_000, interval: 20 };
+
 const key = "contract-test-key-0123456789";
 const ownUid = "100";
 const cookieSecret = "sek-ORIGINAL-c00kie-value";
@@ -69,7 +72,7 @@ async function startChannel(extra: Partial<ZaloChannelOptions> = {}) {
   await channel.start(async (m) => {
     received.push(m);
   });
-  await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
+  await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
   return { apiFactory, notifyAdmins, channel };
 }
 
@@ -93,7 +96,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     server.pushGarbage();
     server.pushReactions([rawReaction("9000001")]);
     server.pushDirect(rawMessage({ msgId: "7001", content: "có mặt" })); // a duplicate event
-    await vi.waitFor(() => expect(received).toHaveLength(3));
+    await vi.waitFor(() => expect(received).toHaveLength(3), eventually);
 
     expect(received[0]).toMatchObject({ platform: "zalo", account: ownUid, chatId: "200", chatType: "private", kind: "text", text: "có mặt", eventId: "7001", sender: { id: "200", name: "Nguyễn Văn An" } });
     expect(received[1]).toMatchObject({ chatId: "g-1", chatType: "group", text: "cho hỏi lịch họp", addressedToBot: true, eventId: "7003", sender: { id: "201" } });
@@ -135,7 +138,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     const { apiFactory } = await startChannel();
     await server.until(() => server.caughtUp());
     server.sendDirect(rawMessage({ msgId: "8001", content: "có mặt" }));
-    await vi.waitFor(() => expect(received).toHaveLength(1));
+    await vi.waitFor(() => expect(received).toHaveLength(1), eventually);
     // Zalo renews a cookie in a REST answer: the next socket presents it, like a browser would.
     fake.setCookieNext("zpw_sek=sek-NEXT-value; Domain=chat.zalo.me; Path=/");
     await channel!.send({ chatId: "200", chatType: "private" }, { text: "ok" });
@@ -144,13 +147,13 @@ describe("ZaloChannel with a real zca-js API", () => {
     await server.until(() => server.open === undefined);
     expect(server.sendDirect(rawMessage({ msgId: "8002", content: "vắng" }))).toBe(false); // while the socket is down
     await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
-    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["8001", "8002"]));
+    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["8001", "8002"]), eventually);
 
     // No new login: the same session opened the second socket, with the renewed cookie.
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(server.connections[0]!.cookie).toContain(`zpw_sek=${cookieSecret}`);
     expect(server.connections[1]!.cookie).toContain("zpw_sek=sek-NEXT-value");
-    await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
+    await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
   });
 
   it("should log in again only when the session expired: the socket is refused and a REST call says so", async () => {
@@ -168,12 +171,12 @@ describe("ZaloChannel with a real zca-js API", () => {
     server.rejectUpgrades = 401;
     fake.failNext("/keepalive", 102, "The session key was improperly submitted or has reached its timeout");
     server.close(1006);
-    await vi.waitFor(() => expect(logins).toBe(2));
+    await vi.waitFor(() => expect(logins).toBe(2), eventually);
     // Three refused restarts, then one session check, then one login: not a login per close.
     expect(server.rejected).toBe(3);
     expect(fake.calls.filter((c) => c.path.endsWith("/keepalive"))).toHaveLength(1);
     await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
-    await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
+    await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
   });
 
   it("should keep restarting the listener without logging in while the network is down", async () => {
@@ -187,7 +190,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     server.rejectUpgrades = null;
     await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
     expect(apiFactory).toHaveBeenCalledTimes(1);
-    await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
+    await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
   });
 
   it.each([
@@ -204,7 +207,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     await server.until(() => server.connections.length === 4 && server.caughtUp(server.connections[3]));
     expect(notifyAdmins).not.toHaveBeenCalled();
     kick(server); // the fourth kick in a row: someone else really holds the session
-    await vi.waitFor(() => expect(channel!.status().state).toBe("taken_over"));
+    await vi.waitFor(() => expect(channel!.status().state).toBe("taken_over"), eventually);
     await new Promise((r) => setTimeout(r, 150));
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(server.connections).toHaveLength(4);
@@ -222,7 +225,7 @@ describe("ZaloChannel with a real zca-js API", () => {
       server.close(i % 2 ? 3003 : 1006);
     }
     await server.until(() => server.connections.length === 5 && server.caughtUp(server.connections[4]));
-    await vi.waitFor(() => expect(channel!.status().state).toBe("online"));
+    await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
     expect(notifyAdmins).not.toHaveBeenCalled();
   });
 
@@ -247,7 +250,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     const apiFactory = vi.fn(async (c: ZaloCredentials) => createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: ownUid }));
     channel = new ZaloChannel({ db, config, logger: createLogger("silent"), apiFactory, timing: { ...fastTiming, connectTimeoutMs: 50 }, random: () => 0.5 });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(sockets.length).toBeGreaterThanOrEqual(2));
+    await vi.waitFor(() => expect(sockets.length).toBeGreaterThanOrEqual(2), eventually);
     expect(channel.status().lastError).toMatch(/no connection within/);
     expect(apiFactory).toHaveBeenCalledTimes(1);
     await channel.stop();
