@@ -7,7 +7,7 @@
 import type { Database } from "../storage/database.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import type { Logger } from "../lib/logger.ts";
-import { recordInbound, completeInbound, unhandledInbound, maxMessageText } from "../domain/messages/message-log.ts";
+import { recordInbound, completeInbound, unhandledInbound, markThrottled, maxMessageText } from "../domain/messages/message-log.ts";
 import { ensureChatAccount } from "../domain/accounts/account-service.ts";
 import { getPerson } from "../domain/people/people-service.ts";
 import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
@@ -138,7 +138,7 @@ export class Inbox {
   #throttle(message: InboundMessage, logId: number, notice: boolean): ReceiveResult {
     const { db, settings } = this.options;
     const now = this.#now();
-    db.sql.run(`UPDATE MessageLog SET status = 'throttled' WHERE id = ?`, logId);
+    markThrottled(db, logId);
     if (notice && message.chatType === "private") {
       const account = ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
       const locale = account.personId !== null ? (getPerson(db, account.personId).locale === "en" ? "en" : "vi") : settings.defaultLocale;

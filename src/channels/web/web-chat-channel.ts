@@ -10,6 +10,7 @@
  * so the message log never holds a usable secret. A cookie the server did not issue, or one that
  * expired, is refused and replaced. New sessions are limited per network address.
  */
+import { openWebChatSession, touchWebChatSession } from "../../domain/web-chat/web-chat-sessions.ts";
 import { createHash, randomBytes } from "node:crypto";
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -22,7 +23,7 @@ import type { Channel, ChannelCapabilities, InboundHandler, OutboundMessage, Sen
 import { chatHistory } from "../../domain/messages/message-log.ts";
 import { ensureChatAccount, findAccount } from "../../domain/accounts/account-service.ts";
 import { issueLinkCode, redeemLinkCode, unlinkAccount } from "../../domain/linking/link-service.ts";
-import { listMembers } from "../../domain/people/people-service.ts";
+import { isDemoPerson, listMembers } from "../../domain/people/people-service.ts";
 import { listRoots } from "../../domain/units/unit-service.ts";
 import { renderChatPage } from "./chat-page.ts";
 import { pageHistory } from "./chat-history.ts";
@@ -108,26 +109,14 @@ export class WebChatChannel implements Channel {
     const secret = getCookie(c, sessionCookie);
     if (!secret || !secretPattern.test(secret)) return undefined;
     const id = sessionId(secret);
-    const now = Date.now();
-    const row = this.options.db.sql.get<{ expiresAt: number; lastSeenAt: number }>(`SELECT expiresAt, lastSeenAt FROM WebSession WHERE id = ?`, id);
-    if (!row || row.expiresAt <= now) return undefined;
-    // Sliding expiry, written at most once a minute.
-    if (now - row.lastSeenAt > 60_000)
-      this.options.db.sql.run(`UPDATE WebSession SET lastSeenAt = ?, expiresAt = ? WHERE id = ?`, now, now + sessionIdleDays * 86_400_000, id);
-    return id;
+    return touchWebChatSession(this.options.db, id, sessionIdleDays * 86_400_000) ? id : undefined;
   }
 
   /** Issues a new session in a cookie; undefined when this address opened too many lately. */
   #issueSession(c: Context): string | undefined {
-    const { db } = this.options;
-    const now = Date.now();
-    const source = peerAddress(c);
-    const recent = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSession WHERE source = ? AND createdAt > ?`, source, now - 3_600_000)!.n;
-    if (recent >= sessionsPerAddressPerHour) return undefined;
     const secret = randomBytes(32).toString("base64url");
     const id = sessionId(secret);
-    db.sql.run(`DELETE FROM WebSession WHERE expiresAt <= ?`, now);
-    db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)`, id, source, now, now + sessionIdleDays * 86_400_000, now);
+    if (!openWebChatSession(this.options.db, id, peerAddress(c), sessionIdleDays * 86_400_000, sessionsPerAddressPerHour)) return undefined;
     setCookie(c, sessionCookie, secret, {
       httpOnly: true,
       sameSite: "Strict",
@@ -170,7 +159,7 @@ export class WebChatChannel implements Channel {
       const parsed = demoLoginSchema.safeParse(await c.req.json().catch(() => null));
       if (!parsed.success) return c.json({ error: "invalid_input" }, 400);
       const { db } = this.options;
-      if (!db.sql.get(`SELECT 1 FROM Person WHERE id = ? AND isDemo = 1`, parsed.data.personId)) return c.json({ error: "not_found" }, 400);
+      if (!isDemoPerson(db, parsed.data.personId)) return c.json({ error: "not_found" }, 400);
       const account = ensureChatAccount(db, "web", session);
       if (account.personId !== parsed.data.personId) {
         if (account.personId !== null) unlinkAccount(db, account.id);

@@ -133,3 +133,8 @@ export function chatHistory(db: Database, platform: string, chatId: string, limi
     )
     .reverse();
 }
+
+/** Marks an inbound message kept but not handled because its sender was flooding. */
+export function markThrottled(db: Database, logId: number): void {
+  db.sql.run(`UPDATE MessageLog SET status = 'throttled' WHERE id = ?`, logId);
+}

@@ -208,3 +208,8 @@ export function audienceIds(db: Database, unitId: number, options: { subtree?: b
     )
     .map((r) => r.personId);
 }
+
+/** Whether a person belongs to the demo data (the web chat's demo picker offers only those). */
+export function isDemoPerson(db: Database, personId: number): boolean {
+  return db.sql.get(`SELECT 1 AS ok FROM Person WHERE id = ? AND isDemo = 1`, personId) !== undefined;
+}
