@@ -95,7 +95,9 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
         expect(holds.slice(i).some((h) => h.pid === prev)).toBe(false);
       }
     }
-    expect(new Set(holds.map((h) => h.pid)).size).toBe(3);
+    // Each of the three took the lease in turn (a holder stopped right after taking it may not have
+    // logged a renewal yet, so count the takes, not the "holding" lines).
+    expect(new Set(all().filter((l) => l.event === "acquired").map((l) => l.pid)).size).toBe(3);
   });
 
   it("three processes sending from one budget never exceed it in any window", async () => {
