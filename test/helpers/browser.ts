@@ -16,9 +16,9 @@ const installHint = `Browser tests need Chromium at ${chromiumPath}. Install it 
 /** Whether the browser tests run here: Chromium is installed, or REQUIRE_BROWSER=1 demands them. */
 export const browserTestsRun = existsSync(chromiumPath) || process.env.REQUIRE_BROWSER === "1";
 
-/** `describe` when the browser tests can or must run, `describe.skip` (with a note) otherwise. */
+/** `describe` when the browser tests can or must run; skipped (with the note above) otherwise. */
 if (!browserTestsRun) console.warn(`${installHint} Skipping the browser tests.`);
-export const describeInBrowser = browserTestsRun ? describe : describe.skip;
+export const describeInBrowser = describe.skipIf(!browserTestsRun);
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(chromiumPath)) throw new Error(installHint);

@@ -6,7 +6,7 @@
 import { isAppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { can, scopeRoots } from "../../domain/access/access-scope.ts";
-import { getUnit, resolveUnit, subtreeIds } from "../../domain/units/unit-service.ts";
+import { getUnit, listChildUnits, resolveUnit, subtreeIds } from "../../domain/units/unit-service.ts";
 import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import {
   createDirective, directiveAudienceByUnit, directiveAudienceCounts, directiveKinds, getDirective, listRecentDirectives, markRead, normaliseDirectiveNumber, readChoice,
@@ -75,7 +75,7 @@ function unitChoices(turn: Turn): { label: string; payload: string }[] {
   const choices: { label: string; payload: string }[] = [];
   for (const root of scopeRoots(turn.db, turn.person!.id, "send_directives")) {
     const unit = getUnit(turn.db, root.unitId);
-    const children = turn.db.sql.all<{ id: number; name: string }>(`SELECT id, name FROM Unit WHERE parentId = ? ORDER BY name, id`, unit.id);
+    const children = listChildUnits(turn.db, unit.id);
     choices.push({ label: children.length ? turn.t("understand.compose_unit_whole", { unit: unit.name }) : unit.name, payload: `dnew:unit:${unit.id}` });
     for (const child of children) choices.push({ label: child.name, payload: `dnew:unit:${child.id}` });
   }

@@ -12,6 +12,7 @@ import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import { getUnit } from "../../domain/units/unit-service.ts";
 import {
   addMemberMessage, answerTicket, closeTicket, escalateTicket, getTicket, passedUpBy, recordSatisfaction, takeTicket, ticketAccess, ticketThread,
+  latestAnsweredTicketOf, ticketOwner,
 } from "../../domain/tickets/ticket-service.ts";
 import { countOpenTickets, listOpenTickets, listPassedUp } from "../../domain/tickets/ticket-queue.ts";
 import type { Intent } from "../intent.ts";
@@ -84,7 +85,7 @@ export function showQueue(turn: Turn): void {
 
 export function showTicket(turn: Turn, id: number): void {
   // A member asking for someone else's number learns no more than for a number that does not exist.
-  if (!hasTicketRights(turn) && turn.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, id)?.personId !== turn.person!.id)
+  if (!hasTicketRights(turn) && ticketOwner(turn.db, id) !== turn.person!.id)
     return turn.reply(turn.t("errors.not_found", { what: `#${id}` }));
   guard(turn, () => {
     const thread = ticketThread(turn.db, id, turn.person!.id);
@@ -252,10 +253,7 @@ function ticketOfContext(turn: Turn): number | undefined {
   }
   if (turn.pending?.kind === "ticket_feedback" && typeof turn.pending.data.ticketId === "number") return turn.pending.data.ticketId;
   // Otherwise the member's concern answered most recently (within a week).
-  return turn.db.sql.get<{ id: number }>(
-    `SELECT id FROM Ticket WHERE personId = ? AND status = 'answered' AND updatedAt > ? ORDER BY updatedAt DESC LIMIT 1`,
-    turn.person?.id ?? -1, turn.now.getTime() - 7 * 86_400_000,
-  )?.id;
+  return latestAnsweredTicketOf(turn.db, turn.person?.id ?? -1, new Date(turn.now.getTime() - 7 * 86_400_000));
 }
 
 /** A member's reply to a message about their ticket adds to that ticket's thread. */

@@ -528,3 +528,16 @@ export function listTicketsOfPerson(db: Database, personId: number, limit = 5): 
     personId, Math.max(0, Math.floor(limit)),
   );
 }
+
+/** The person who raised a ticket, or undefined when there is no such ticket. */
+export function ticketOwner(db: Database, ticketId: number): number | undefined {
+  return db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, ticketId)?.personId;
+}
+
+/** A member's ticket answered most recently since `since`, if any (what a bare "hài lòng" refers to). */
+export function latestAnsweredTicketOf(db: Database, personId: number, since: Date): number | undefined {
+  return db.sql.get<{ id: number }>(
+    `SELECT id FROM Ticket WHERE personId = ? AND status = 'answered' AND updatedAt > ? ORDER BY updatedAt DESC LIMIT 1`,
+    personId, since.getTime(),
+  )?.id;
+}

@@ -349,3 +349,8 @@ export async function unitCounts(db: Database, id: number): Promise<UnitCounts[]
     .execute();
   return rollUp(rows);
 }
+
+/** A unit's direct children, by name. */
+export function listChildUnits(db: Database, unitId: number): { id: number; name: string }[] {
+  return db.sql.all<{ id: number; name: string }>(`SELECT id, name FROM Unit WHERE parentId = ? ORDER BY name, id`, unitId);
+}
