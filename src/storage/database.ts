@@ -3,20 +3,26 @@
  *
  * Both engines expose `kysely`, typed from prisma/schema.prisma (src/generated/kysely), with the
  * dialect differences confined to src/storage (see dialect.ts). SQLite also exposes `sql`, the
- * synchronous raw-SQL interface the not-yet-converted code uses, on the same connection as
- * Kysely, so the two never lock each other out.
+ * raw-SQL interface the not-yet-converted code uses. Everything is asynchronous, and every
+ * statement (`sql` or Kysely) goes through Kysely's executor on the one SQLite connection, whose
+ * mutex runs one statement or one transaction at a time.
  *
- * Rules while both coexist on SQLite: atomic multi-statement work in old code uses
- * `sql.transaction(...)` (synchronous: nothing can interleave); converted code uses
- * `kysely.transaction()`, whose body awaits only database calls (Kysely serialises its own queries
- * on the one connection, but a synchronous `sql` call made from elsewhere during an open Kysely
- * transaction would join it).
+ * Transactions: `db.transaction(async () => …)`, NEVER `db.kysely.transaction()` in domain code.
+ * The transaction is ambient (AsyncLocalStorage): inside the body, `db.kysely` is the open
+ * transaction and `db.sql` runs its statements in it, so helpers called with the same `db` take
+ * part in it (and cannot deadlock waiting for the connection the transaction holds). A statement
+ * issued from outside the transaction waits until it ends (isolation). A `db.transaction` inside
+ * another one is a SAVEPOINT: its failure rolls back only its own work, and the outer body may catch
+ * it and go on (as better-sqlite3's nested transactions did). Nested transactions at one level run
+ * one after another, never interleaved. A transaction's body awaits only database calls (no
+ * network, no timers): the whole database waits for it.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type DatabaseConnection, type DatabaseIntrospector, type Dialect, type DialectAdapter, type Driver, type QueryCompiler, type QueryResult, type Transaction } from "kysely";
 import type { DB } from "../generated/kysely/types.ts";
 import { applyMigrations, applyPostgresMigrations } from "./migrate.ts";
 import { SqliteBooleans, type Engine } from "./dialect.ts";
@@ -26,10 +32,18 @@ export type { Engine };
 
 export interface Database {
   engine: Engine;
-  /** Typed queries, both engines. */
-  kysely: Kysely<DB>;
-  /** Raw synchronous SQL (SQLite only; throws on PostgreSQL: that code is not converted yet). */
+  /**
+   * Typed queries, both engines: the open transaction inside `transaction(...)`, else the base
+   * instance. Never call `kysely.transaction()` in domain code: use `transaction` below.
+   */
+  readonly kysely: Kysely<DB>;
+  /** Raw SQL (SQLite only; throws on PostgreSQL: that code is not converted yet). */
   sql: Sql;
+  /**
+   * Runs `fn` in one transaction (SQLite: BEGIN IMMEDIATE), ambient for everything it awaits;
+   * nested, a SAVEPOINT. Commits when `fn` resolves, rolls back when it rejects.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** Absolute path of the SQLite file ("" on PostgreSQL). */
   file: string;
   /** The URL it was opened with. */
@@ -87,65 +101,223 @@ async function openSqlite(url: string, options: OpenOptions): Promise<Database> 
     connection.close();
     throw error;
   }
-  const sql = new Sql(connection);
-  const kysely = new Kysely<DB>({
-    dialect: new ImmediateSqliteDialect({ database: cachedStatements(connection) }),
-    plugins: [new SqliteBooleans()],
-  });
+  const base = new Kysely<DB>({ dialect: new SqliteConnectionDialect(connection), plugins: [new SqliteBooleans()] });
+  const tx = new AmbientTransactions(base);
+  const sql = new Sql(connection, () => tx.raw());
   return {
     engine: "sqlite",
-    kysely,
+    get kysely() {
+      return tx.kysely();
+    },
     sql,
+    transaction: (fn) => tx.run(fn),
     file,
     url,
     async close() {
-      await kysely.destroy();
+      await base.destroy();
       if (connection.open) connection.close();
     },
   };
 }
 
+interface TxScope {
+  trx: Transaction<DB>;
+  /** The same transaction without plugins (raw SQL: rows exactly as stored). */
+  raw: Kysely<DB>;
+  parent: TxScope | undefined;
+  /** Set when the body has finished: late callers fall back to the enclosing scope. */
+  done: boolean;
+  depth: number;
+  savepoints: number;
+  /** Nested transactions of this scope, one after another. */
+  queue: Promise<unknown>;
+}
+
+/** `Database.transaction` and the ambient `kysely`, for both engines. */
+class AmbientTransactions {
+  readonly #als = new AsyncLocalStorage<TxScope>();
+  readonly #base: Kysely<DB>;
+  readonly #baseRaw: Kysely<DB>;
+  constructor(base: Kysely<DB>) {
+    this.#base = base;
+    this.#baseRaw = base.withoutPlugins();
+  }
+
+  #scope(): TxScope | undefined {
+    let s = this.#als.getStore();
+    while (s?.done) s = s.parent;
+    return s;
+  }
+
+  kysely(): Kysely<DB> {
+    return this.#scope()?.trx ?? this.#base;
+  }
+
+  raw(): Kysely<DB> {
+    return this.#scope()?.raw ?? this.#baseRaw;
+  }
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.#scope();
+    if (!outer) {
+      return this.#base.transaction().execute(async (trx) => {
+        const scope: TxScope = { trx, raw: trx.withoutPlugins(), parent: undefined, done: false, depth: 0, savepoints: 0, queue: Promise.resolve() };
+        try {
+          return await this.#als.run(scope, fn);
+        } finally {
+          scope.done = true;
+        }
+      });
+    }
+    const nested = async (): Promise<T> => {
+      const name = `chihoi_sp_${outer.depth + 1}_${outer.savepoints++}`;
+      const exec = (q: string) => outer.raw.executeQuery(CompiledQuery.raw(q));
+      await exec(`savepoint ${name}`);
+      const scope: TxScope = { ...outer, parent: outer, done: false, depth: outer.depth + 1, savepoints: 0, queue: Promise.resolve() };
+      let result: T;
+      try {
+        result = await this.#als.run(scope, fn);
+      } catch (error) {
+        scope.done = true;
+        await exec(`rollback to savepoint ${name}`);
+        await exec(`release savepoint ${name}`);
+        throw error;
+      }
+      scope.done = true;
+      await exec(`release savepoint ${name}`);
+      return result;
+    };
+    const p = outer.queue.then(nested, nested);
+    outer.queue = p.catch(() => {});
+    return p;
+  }
+}
+
+type Mode = "get" | "all" | "raw" | "run";
+const modeKey = Symbol("chihoi-sql-mode");
+type SqlQuery = CompiledQuery & { [modeKey]?: Mode };
+
 /**
- * Kysely transactions on SQLite start IMMEDIATE (the write lock up front, as `sql.transaction`
- * does): a deferred transaction that reads and then writes can fail with SQLITE_BUSY when another
- * process wrote in between, whatever the busy timeout.
+ * Kysely's SQLite dialect on our own driver: transactions begin IMMEDIATE (the write lock up
+ * front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY when another
+ * process wrote in between, whatever the busy timeout); prepared statements are cached (bounded);
+ * integers come back as numbers; and `Sql`'s statements (marked with their mode) run with
+ * better-sqlite3's own get/all/raw/run on the same connection, under the same mutex.
  */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+class SqliteConnectionDialect implements Dialect {
+  constructor(readonly db: BetterSqlite3.Database) {}
+  createDriver(): Driver {
+    return new SqliteConnectionDriver(this.db);
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+class SqliteConnectionDriver implements Driver {
+  readonly #connection: StatementConnection;
+  #lock: Promise<void> | undefined;
+  #unlock: (() => void) | undefined;
+  constructor(db: BetterSqlite3.Database) {
+    this.#connection = new StatementConnection(db);
+  }
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    // One connection: wait until the one holder (a statement or a whole transaction) releases it.
+    while (this.#lock) await this.#lock;
+    this.#lock = new Promise((resolve) => (this.#unlock = resolve));
+    return this.#connection;
+  }
+  async releaseConnection(): Promise<void> {
+    const unlock = this.#unlock;
+    this.#lock = undefined;
+    this.#unlock = undefined;
+    unlock?.();
+  }
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw("begin immediate"));
   }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("commit"));
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("rollback"));
+  }
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${name}`));
+  }
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint ${name}`));
+  }
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release savepoint ${name}`));
+  }
+  async destroy(): Promise<void> {
+    // The connection is closed by Database.close.
+  }
 }
 
-class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: SqliteDialectConfig;
-  constructor(config: SqliteDialectConfig) {
-    super(config);
-    this.#config = config;
+class StatementConnection implements DatabaseConnection {
+  readonly #statements: ReturnType<typeof cachedStatements>;
+  constructor(db: BetterSqlite3.Database) {
+    this.#statements = cachedStatements(db);
   }
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { sql, parameters } = compiledQuery;
+    const mode = (compiledQuery as SqlQuery)[modeKey];
+    try {
+      if (mode === undefined) {
+        // A Kysely query: its parameters are one flat array.
+        const stmt = this.#statements.prepare(sql, false);
+        if (stmt.reader) return Promise.resolve({ rows: stmt.all(parameters) as R[] });
+        return Promise.resolve(runResult(stmt.run(parameters)));
+      }
+      // Sql's arguments as given: positional values, an array, or an object of named values.
+      const args = parameters as unknown[];
+      if (mode === "run") return Promise.resolve(runResult(this.#statements.prepare(sql, false).run(...args)));
+      if (mode === "get") {
+        const row = this.#statements.prepare(sql, false).get(...args);
+        return Promise.resolve({ rows: (row === undefined ? [] : [row]) as R[] });
+      }
+      return Promise.resolve({ rows: this.#statements.prepare(sql, mode === "raw").all(...args) as R[] });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error("streaming is not supported on this SQLite connection");
+  }
+}
+
+function runResult<R>(r: BetterSqlite3.RunResult): QueryResult<R> {
+  return { numAffectedRows: BigInt(r.changes), insertId: BigInt(r.lastInsertRowid), rows: [] };
 }
 
 /**
- * Kysely prepares a statement per query; better-sqlite3 statements are reusable, so keep them
- * (bounded) and turn off BigInt for reads, as `Sql` does.
+ * Prepared statements, kept (bounded) since better-sqlite3 statements are reusable; reads return
+ * integers as numbers. `raw` statements return rows as arrays.
  */
-function cachedStatements(db: BetterSqlite3.Database, max = 500): SqliteDatabase {
+function cachedStatements(db: BetterSqlite3.Database, max = 1000) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => {
-      // The connection is closed by Database.close (it is shared with `sql`).
-    },
-    prepare(query: string): SqliteStatement {
-      let stmt = cache.get(query);
+    prepare(query: string, raw: boolean): BetterSqlite3.Statement {
+      const key = raw ? `raw:${query}` : query;
+      let stmt = cache.get(key);
       if (!stmt) {
         stmt = db.prepare(query);
         if (stmt.reader) stmt.safeIntegers(false);
+        if (raw) stmt.raw(true);
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
-        cache.set(query, stmt);
+        cache.set(key, stmt);
       }
-      return stmt as unknown as SqliteStatement;
+      return stmt;
     },
   };
 }
@@ -175,6 +347,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     throw error;
   }
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const tx = new AmbientTransactions(kysely);
   const sql = new Proxy({} as Sql, {
     get() {
       throw new Error("this part of Chi Hội does not run on PostgreSQL yet (it still uses SQLite-only SQL; see docs/storage.md)");
@@ -183,8 +356,11 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   let closed = false;
   return {
     engine: "postgresql",
-    kysely,
+    get kysely() {
+      return tx.kysely();
+    },
     sql,
+    transaction: (fn) => tx.run(fn),
     file: "",
     url,
     async close() {
@@ -198,48 +374,37 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
 type Params = unknown[] | Record<string, unknown>;
 
 /**
- * Raw SQL on the shared connection with cached prepared statements. Integers come back as numbers.
+ * Raw SQL on the shared connection, through Kysely's executor (so in the ambient transaction, and
+ * queued behind any other transaction), with cached prepared statements. Integers come back as
+ * numbers; rows exactly as stored (no boolean conversion).
  */
 export class Sql {
-  readonly #cache = new Map<string, BetterSqlite3.Statement>();
-  readonly #rawCache = new Map<string, BetterSqlite3.Statement>();
-  constructor(readonly db: BetterSqlite3.Database) {}
+  constructor(
+    /** The better-sqlite3 connection (backups; nothing else should use it directly). */
+    readonly db: BetterSqlite3.Database,
+    readonly executor: () => Kysely<DB>,
+  ) {}
 
-  #stmt(query: string): BetterSqlite3.Statement {
-    let stmt = this.#cache.get(query);
-    if (!stmt) {
-      stmt = this.db.prepare(query);
-      if (stmt.reader) stmt.safeIntegers(false);
-      this.#cache.set(query, stmt);
-    }
-    return stmt;
+  async #exec(mode: Mode, query: string, params: unknown[]): Promise<QueryResult<unknown>> {
+    const compiled: SqlQuery = { ...CompiledQuery.raw(query, params), [modeKey]: mode };
+    return this.executor().executeQuery(compiled);
   }
 
-  get<T>(query: string, ...params: Params[] | unknown[]): T | undefined {
-    return this.#stmt(query).get(...(params as unknown[])) as T | undefined;
+  async get<T>(query: string, ...params: Params[] | unknown[]): Promise<T | undefined> {
+    return (await this.#exec("get", query, params)).rows[0] as T | undefined;
   }
 
-  all<T>(query: string, ...params: Params[] | unknown[]): T[] {
-    return this.#stmt(query).all(...(params as unknown[])) as T[];
+  async all<T>(query: string, ...params: Params[] | unknown[]): Promise<T[]> {
+    return (await this.#exec("all", query, params)).rows as T[];
   }
 
   /** Rows as arrays (faster for large read-only scans). */
-  raw<T extends unknown[]>(query: string, ...params: unknown[]): T[] {
-    let stmt = this.#rawCache.get(query);
-    if (!stmt) {
-      stmt = this.db.prepare(query).raw(true).safeIntegers(false);
-      this.#rawCache.set(query, stmt);
-    }
-    return stmt.all(...params) as T[];
+  async raw<T extends unknown[]>(query: string, ...params: unknown[]): Promise<T[]> {
+    return (await this.#exec("raw", query, params)).rows as T[];
   }
 
-  run(query: string, ...params: Params[] | unknown[]): { changes: number; lastInsertRowid: number } {
-    const r = this.#stmt(query).run(...(params as unknown[]));
-    return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
-  }
-
-  /** Runs `fn` in one IMMEDIATE transaction (takes the write lock up front: no upgrade deadlocks). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+  async run(query: string, ...params: Params[] | unknown[]): Promise<{ changes: number; lastInsertRowid: number }> {
+    const r = await this.#exec("run", query, params);
+    return { changes: Number(r.numAffectedRows ?? 0n), lastInsertRowid: Number(r.insertId ?? 0n) };
   }
 }
