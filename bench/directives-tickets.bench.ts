@@ -19,7 +19,7 @@ const DAY = 86_400_000;
 
 const db = await benchDatabase();
 const now = Date.UTC(2026, 10, 20, 3);
-const { id: organisationId } = createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
+const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
 
 // ---- the tree and its people, with raw inserts for speed ------------------------------------------
 const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
@@ -27,7 +27,7 @@ const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
 const leaves: number[] = [];
 const communes: number[] = [];
 let rootId = 0;
-db.sql.transaction(() => {
+db.transaction(() => {
   const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
     const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
     const path = `${parent?.path ?? "/"}${id}/`;
@@ -58,7 +58,7 @@ const official = (unitId: number, role: string) => {
 let provinceOfficial = 0;
 let communeOfficial = 0;
 let branchCadre = 0;
-db.sql.transaction(() => {
+db.transaction(() => {
   for (let i = 0; i < MEMBERS; i++) {
     const linked = i % 10 !== 0; // 90 % have linked a chat account
     const id = Number(insertPerson.run(`Hội viên ${i}`, `hoi vien ${i}`, linked ? 1 : 0, i % 10 === 3 ? "en" : "vi", now, now).lastInsertRowid);
@@ -104,7 +104,7 @@ report(
 // ---- read rates of the 10,001-unit tree -------------------------------------------------------------
 // The delivery engine's work, simulated: 85 % sent, 3 % unreachable, 2 % failed, the rest waiting;
 // 45 % of the members confirmed reading.
-db.sql.transaction(() => {
+db.transaction(() => {
   const ids = db.sql.raw<[number]>(`SELECT id FROM Outbox WHERE entityType = 'Directive' AND entityId = ? ORDER BY id`, directive.id);
   const mark = db.sql.db.prepare(`UPDATE Outbox SET status = ?, sentAt = ? WHERE id = ?`);
   ids.forEach(([id], i) => {
@@ -121,8 +121,8 @@ const rates = () => readRates(db, rootId, { directiveId: directive.id });
 // Before the progress job has recorded the outcomes, read rates consult the outbox rows too.
 const beforeRecordingMs = measure(rates, 5);
 const progress = time(() => directiveProgress(db, directive.id));
-const recording = time(() => db.sql.transaction(() => recordDeliveryOutcomes(db, directive.id)));
-const rootRates = rates()[0]!;
+const recording = time(() => db.transaction(() => recordDeliveryOutcomes(db, directive.id)));
+const rootRates = (await rates())[0]!;
 report(
   "read rates",
   {
@@ -153,7 +153,7 @@ const random = () => {
 const insertTicket = db.sql.db.prepare(`INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', ?, ?, ?, ?)`);
 const insertMessage = db.sql.db.prepare(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'member', ?, ?, ?)`);
 const building = time(() =>
-  db.sql.transaction(() => {
+  db.transaction(() => {
     for (let i = 0; i < TICKETS; i++) {
       const k = Math.floor(random() * members.length);
       const leafIndex = k % leaves.length;
@@ -170,7 +170,7 @@ const building = time(() =>
 db.sql.db.pragma("optimize");
 const at = new Date(now);
 const page = (personId: number, offset = 0) => () => listOpenTickets(db, personId, { now: at, limit: 15, offset });
-const figures: Record<string, string | number> = { tickets: TICKETS, open: countOpenTickets(db, provinceOfficial, at).open, buildS: (building.ms / 1000).toFixed(0) };
+const figures: Record<string, string | number> = { tickets: TICKETS, open: (await countOpenTickets(db, provinceOfficial, at)).open, buildS: (building.ms / 1000).toFixed(0) };
 for (const [name, personId] of [["province", provinceOfficial], ["commune", communeOfficial], ["branch", branchCadre]] as const) {
   figures[`${name}Ms`] = measure(page(personId)).toFixed(2);
   figures[`${name}Page5Ms`] = measure(page(personId, 60)).toFixed(2);

@@ -19,7 +19,7 @@ const BRANCHES = 1_000;
 const MEMBERS_PER_BRANCH = 100;
 
 const db = await benchDatabase();
-const { id: organisationId } = createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
+const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
 const setupAt = Date.parse("2026-11-20T03:00:00Z");
 
 // Tỉnh → 10 xã → 100 chi hội each; 100 linked members per branch, built with raw inserts.
@@ -29,7 +29,7 @@ const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, l
 const insertAccount = db.sql.db.prepare(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, ?, ?)`);
 const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`);
 const branches: number[] = [];
-db.sql.transaction(() => {
+db.transaction(() => {
   const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
     const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, setupAt).lastInsertRowid);
     const path = `${parent?.path ?? "/"}${id}/`;
@@ -62,10 +62,10 @@ const jobs = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob`)
 
 // 08:00 on 02/12: the 1,000 "three days before" reminders fall due at once.
 const reminderAt = new Date("2026-12-02T01:00:00Z");
-const running = time(() => {
+const running = time(async () => {
   let total = { ran: 0, queued: 0 };
   for (;;) {
-    const r = runDueJobs(db, { now: reminderAt, timeZone: HCM, workerId: "bench", limit: 200 });
+    const r = await runDueJobs(db, { now: reminderAt, timeZone: HCM, workerId: "bench", limit: 200 });
     total = { ran: total.ran + r.ran, queued: total.queued + r.queued };
     if (r.ran + r.skipped < 200) return total;
   }

@@ -14,7 +14,7 @@ import { mountApi } from "../src/web/api/api.ts";
 import { translator } from "../src/lib/i18n.ts";
 
 const db = await benchDatabase();
-const { rootId, units } = buildUnitTree(db);
+const { rootId, units } = await buildUnitTree(db);
 const now = Date.UTC(2027, 0, 15);
 const DAY = 86_400_000;
 const raw = db.sql.db;
@@ -35,7 +35,7 @@ const insertRsvp = raw.prepare(`INSERT INTO Rsvp (meetingId, personId, answer, a
 const insertAttendance = raw.prepare(`INSERT INTO Attendance (meetingId, personId, present, recordedAt) VALUES (?, ?, ?, ?)`);
 let meetings = 0;
 let answers = 0;
-db.sql.transaction(() => {
+db.transaction(() => {
   for (let month = 0; month < 12; month++) {
     const startsAt = now - (month + 1) * 30 * DAY;
     for (const unitId of branches) {
@@ -57,7 +57,7 @@ db.sql.transaction(() => {
 const insertTicket = raw.prepare(`INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, satisfied, createdAt, updatedAt, firstAnsweredAt)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 const categories = ["che_do_chinh_sach", "doi_song", "ha_tang", "an_ninh_trat_tu", "to_chuc_hoi", "khac"];
-db.sql.transaction(() => {
+db.transaction(() => {
   for (let i = 0; i < 1_000_000; i++) {
     const unitId = branches[i % branches.length]!;
     const people = membersOf.get(unitId)!;
@@ -71,7 +71,7 @@ raw.pragma("optimize");
 
 const options = { from: new Date(now - 365 * DAY), to: new Date(now), now: new Date(now) };
 const runs = Array.from({ length: 3 }, () => time(() => unitReport(db, systemActor(), rootId, options)).ms);
-const province = unitReport(db, systemActor(), rootId, options);
+const province = await unitReport(db, systemActor(), rootId, options);
 report("province report", {
   units, people: 200_000, meetings, answers, concerns: 1_000_000,
   medianMs: median(runs).toFixed(0), runsMs: runs.map((r) => r.toFixed(0)).join("/"),
@@ -84,7 +84,7 @@ report("province report .xlsx", { ms: xlsx.ms.toFixed(0), bytes: xlsx.result.len
 
 const web = createWebServer({ host: "127.0.0.1", port: 0, locale: "vi", demo: false, chat: false });
 mountApi(web.app, { db, locale: "vi", timeZone: "Asia/Ho_Chi_Minh", requestsPerMinute: 1_000_000 });
-const { secret } = createApiToken(db, systemActor("cli"), { unitId: rootId, name: "bench", access: "read" });
+const { secret } = await createApiToken(db, systemActor("cli"), { unitId: rootId, name: "bench", access: "read" });
 const headers = { authorization: `Bearer ${secret}` };
 const commune = db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE depth = 1 LIMIT 1 OFFSET 42`)!.id;
 const pageTimes: number[] = [];

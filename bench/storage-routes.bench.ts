@@ -195,17 +195,17 @@ async function pInbound(db: Database): Promise<{ perSec: number; p99: number }> 
 // ---------------------------------------------------------------------------------------------
 // The raw baseline: today's functions, synchronous better-sqlite3.
 
-function rawOutbox(db: Database): number {
+async function rawOutbox(db: Database): Promise<number> {
   const now = new Date();
   enqueueMany(db, Array.from({ length: N_OUTBOX }, (_, i) => ({ platform: "telegram", chatId: String(i), body: { text: "Họp chi hội" }, priority: 9, dedupeKey: `b:${i}` })), now);
   const start = process.hrtime.bigint();
   let sent = 0;
   for (;;) {
     const at = new Date();
-    const rows = claim(db, dueCandidates(db, "telegram", at, 20).map((r) => r.id), "w1", new Date(at.getTime() + 60_000));
+    const rows = await claim(db, dueCandidates(db, "telegram", at, 20).map((r) => r.id), "w1", new Date(at.getTime() + 60_000));
     if (!rows.length) break;
     for (const row of rows) {
-      markSent(db, row.id, "w1", `m${row.id}`);
+      await markSent(db, row.id, "w1", `m${row.id}`);
       sent++;
     }
   }
@@ -213,24 +213,24 @@ function rawOutbox(db: Database): number {
   return N_OUTBOX / (ms(start) / 1000);
 }
 
-function rawInbound(db: Database): { perSec: number; p99: number } {
+async function rawInbound(db: Database): Promise<{ perSec: number; p99: number }> {
   const lat: number[] = [];
   const start = process.hrtime.bigint();
   for (let i = 0; i < N_INBOUND; i++) {
     const event = i % 10 === 9 ? i - 1 : i;
     const t0 = process.hrtime.bigint();
-    recordInbound(db, { platform: "telegram", chatId: String(event % 500), chatType: "private", senderExternalId: String(event % 500), kind: "text", text: "Có", platformEventId: String(event), at: new Date() });
+    await recordInbound(db, { platform: "telegram", chatId: String(event % 500), chatType: "private", senderExternalId: String(event % 500), kind: "text", text: "Có", platformEventId: String(event), at: new Date() });
     lat.push(ms(t0));
   }
   return { perSec: N_INBOUND / (ms(start) / 1000), p99: percentile(lat, 99) };
 }
 
-function rawPlan(db: Database): number {
+async function rawPlan(db: Database): Promise<number> {
   const start = process.hrtime.bigint();
-  db.sql.transaction(() => {
+  await db.transaction(async () => {
     const now = Date.now();
     for (let i = 0; i < N_JOBS; i++) {
-      db.sql.run(
+      await db.sql.run(
         `INSERT INTO ScheduledJob (kind, meetingId, entityType, entityId, dueAt, expiresAt, status, dedupeKey, createdAt) VALUES ('reminder', NULL, 'Meeting', ?, ?, ?, 'pending', ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`,
         i % 200, now + i * 1000, now + 86_400_000, `reminder:${i}`, now,
       );
@@ -347,9 +347,9 @@ async function route(engine: Engine, name: string): Promise<Figures> {
   const run = async (path: "outbox" | "inbound" | "plan" | "crud") =>
     withDb(engine, async (db) => {
       if (name === "raw") {
-        if (path === "outbox") f.deliveriesPerSec = rawOutbox(db);
-        if (path === "inbound") ({ perSec: f.inboundPerSec, p99: f.inboundP99Ms } = rawInbound(db));
-        if (path === "plan") [f.planMs, f.replanMs] = [rawPlan(db), rawPlan(db)];
+        if (path === "outbox") f.deliveriesPerSec = await rawOutbox(db);
+        if (path === "inbound") ({ perSec: f.inboundPerSec, p99: f.inboundP99Ms } = await rawInbound(db));
+        if (path === "plan") [f.planMs, f.replanMs] = [await rawPlan(db), await rawPlan(db)];
         return;
       }
       if (name === "k-prep" || name === "k-prep-tx") {

@@ -92,13 +92,13 @@ async function broadcastOnly(): Promise<void> {
     onFinished: () => void (++finished === broadcastSize && resolveDone()),
   });
   engine.addChannel(channel);
-  engine.start();
+  await engine.start();
   await done;
   await engine.stop();
   const r = await peer.ask<Report>({ kind: "report" });
   const m = measure(r, () => true);
   report("broadcast 2,000 against the strict fake", {
-    messages: broadcastSize, sent: outboxCounts(db, "telegram").sent ?? 0, lost: broadcastSize - m.perChat.size,
+    messages: broadcastSize, sent: (await outboxCounts(db, "telegram")).sent ?? 0, lost: broadcastSize - m.perChat.size,
     duplicates: [...m.perChat.values()].filter((n) => n > 1).length, seconds: m.seconds.toFixed(2), ratePerSecond: m.rate.toFixed(2),
     percentOfCap: ((100 * m.rate) / cap).toFixed(1), provoked429: r.rateLimited, jitterMs, latencyMs,
   }, "≥ 98 % of 30/s, 0 × 429, 0 lost, 0 duplicates");
@@ -110,7 +110,7 @@ async function broadcastOnly(): Promise<void> {
 async function memberDatabase(linked: number, unlinked: number): Promise<{ file: string; codes: string[]; db: Database & { destroy(): Promise<void> } }> {
   const db = await benchDatabase();
   const codes: string[] = [];
-  db.sql.transaction(() => {
+  db.transaction(() => {
     db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('b', 'Bench', 0)`);
     db.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (1, 'Chi hội', 'chi hoi', '/1/', 0, 0)`);
     for (let i = 1; i <= linked + unlinked; i++) {
@@ -207,7 +207,7 @@ async function ceiling(): Promise<void> {
   });
   const started = Date.now();
   engine.addChannel(channel);
-  engine.start();
+  await engine.start();
   await done;
   const seconds = (Date.now() - started) / 1000;
   await engine.stop();

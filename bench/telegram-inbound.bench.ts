@@ -30,7 +30,7 @@ const { apiRoot, token } = await nextMessage<{ apiRoot: string; token: string }>
 
 const prep = await benchDatabase();
 // People linked to Telegram accounts 1..users, prepared with raw SQL for speed.
-prep.sql.transaction(() => {
+prep.transaction(() => {
   prep.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('b', 'Bench', 0)`);
   prep.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (1, 'Chi hội', 'chi hoi', '/1/', 0, 0)`);
   for (let i = 1; i <= users; i++) {

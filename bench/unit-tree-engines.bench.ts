@@ -27,7 +27,7 @@ const admin = async (q: string) => {
 };
 
 const sqlite = await benchDatabase();
-const { rootId, communeIds, units, people } = buildUnitTree(sqlite);
+const { rootId, communeIds, units, people } = await buildUnitTree(sqlite);
 await admin(`CREATE DATABASE "${name}"`);
 const url = new URL(server);
 url.pathname = `/${name}`;

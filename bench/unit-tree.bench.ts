@@ -7,7 +7,7 @@ import { listSubtree, rollUpCounts } from "../src/domain/units/unit-service.ts";
 import { buildUnitTree } from "./support/unit-tree-data.ts";
 
 const db = await benchDatabase();
-const { rootId, communeIds, units } = buildUnitTree(db);
+const { rootId, communeIds, units } = await buildUnitTree(db);
 
 function measure(fn: () => unknown, runs = 20): number[] {
   fn();
@@ -17,7 +17,7 @@ const listWhole = measure(() => listSubtree(db, rootId));
 const listCommune = measure(() => listSubtree(db, communeIds[42]!));
 const rollWhole = measure(() => rollUpCounts(db, rootId));
 const rollCommune = measure(() => rollUpCounts(db, communeIds[42]!));
-const total = rollUpCounts(db, rootId)[0]!;
+const total = (await rollUpCounts(db, rootId))[0]!;
 report("unit tree", {
   units,
   people: 200_000,

@@ -39,7 +39,7 @@ const random = () => {
 };
 const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
 
-const organisationId = reuse ? 0 : createOrganisation(db, systemActor("cli"), { code: "b", name: "Bench" }).id;
+const organisationId = reuse ? 0 : (await createOrganisation(db, systemActor("cli"), { code: "b", name: "Bench" })).id;
 const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
 const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
 const leaves: number[] = [];
@@ -47,7 +47,7 @@ const communes: number[] = [];
 const communeOf = new Map<number, number>();
 let rootId = 0;
 const buildTree = time(() =>
-  !reuse && db.sql.transaction(() => {
+  !reuse && db.transaction(() => {
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
       const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${id0++}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
       const path = `${parent?.path ?? "/"}${id}/`;
@@ -86,7 +86,7 @@ const person = (unitId: number, role: string, name: string) => {
 let provinceAdmin = 0;
 let communeOfficial = 0;
 const buildPeople = time(() =>
-  !reuse && db.sql.transaction(() => {
+  !reuse && db.transaction(() => {
     for (let i = 0; i < PEOPLE; i++) {
       const unitId = i < BIG_BRANCH ? leaves[0]! : leaves[i % leaves.length]!;
       const id = person(unitId, "member", `${pick(families)} ${pick(given)}`);
@@ -110,7 +110,7 @@ const insertTicket = db.sql.db.prepare(
 const insertMessage = db.sql.db.prepare(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, ?, ?, ?, ?)`);
 const buildTickets = time(() => {
   for (let batch = 0; !reuse && batch < TICKETS; batch += 50_000)
-    db.sql.transaction(() => {
+    db.transaction(() => {
       for (let i = batch; i < batch + 50_000; i++) {
         const k = Math.floor(random() * members.length);
         const leaf = memberUnit[k]!;
@@ -141,7 +141,7 @@ if (reuse) {
 const app = new Hono();
 const clock = () => new Date(now);
 mountAdmin(app, { db, demo: false, defaultLocale: "vi", timeZone: "Asia/Ho_Chi_Minh", trustProxy: false, linkCodeTtlDays: 30, channels: [], serviceUrl: () => "http://localhost", now: clock });
-const cookieOf = (personId: number) => `chihoi_admin=${createWebSession(db, personId, clock()).token}`;
+const cookieOf = async (personId: number) => `chihoi_admin=${(await createWebSession(db, personId, clock())).token}`;
 const adminCookie = cookieOf(provinceAdmin);
 const officialCookie = cookieOf(communeOfficial);
 

@@ -46,7 +46,7 @@ function formatDay(ms: number, zone: string): string {
 export async function runCliReport(db: Database, unitId: number, options: CliReportOptions, t: Translate, zone: string, out: (line: string) => void, now = new Date()): Promise<UnitReport> {
   const from = options.from ? parseReportDay(options.from, zone, t) : undefined;
   const to = options.to ? parseReportDay(options.to, zone, t, true) : undefined;
-  const report = unitReport(db, systemActor("cli"), unitId, { from, to: to && to.getTime() > now.getTime() ? now : to, now, timeZone: zone });
+  const report = await unitReport(db, systemActor("cli"), unitId, { from, to: to && to.getTime() > now.getTime() ? now : to, now, timeZone: zone });
   out(t("reports.title", { unit: report.name, from: formatDay(report.from, zone), to: formatDay(report.to - 1, zone) }));
   out("");
   out(t("reports.units_header"));

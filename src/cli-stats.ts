@@ -23,8 +23,8 @@ export function formatDuration(ms: number | null, t: Translate): string {
 }
 
 /** Prints the figures and returns them as a table for --csv / --xlsx. */
-export function printCliStats(db: Database, unitId: number, t: Translate, out: (line: string) => void, now = new Date()): Table {
-  const stats = unitStats(db, unitId, now);
+export async function printCliStats(db: Database, unitId: number, t: Translate, out: (line: string) => void, now = new Date()): Promise<Table> {
+  const stats = await unitStats(db, unitId, now);
   const base = stats[0]?.depth ?? 0;
   const indent = (s: UnitStats) => "  ".repeat(s.depth - base);
   out(t("cli.stats_header"));

@@ -7,8 +7,8 @@ import type { Database } from "./storage/database.ts";
 import { ticketThreadForOperator } from "./domain/tickets/ticket-service.ts";
 import { formatShortDate } from "./lib/zoned-time.ts";
 
-export function printTicket(db: Database, id: number, t: Translate, out: (line?: string) => void, timeZone: string, locale: "vi" | "en"): void {
-  const { ticket, messages, history } = ticketThreadForOperator(db, id);
+export async function printTicket(db: Database, id: number, t: Translate, out: (line?: string) => void, timeZone: string, locale: "vi" | "en"): Promise<void> {
+  const { ticket, messages, history } = await ticketThreadForOperator(db, id);
   const when = (ms: number) => formatShortDate(new Date(ms), timeZone, locale);
   out(t("delivery.cli_ticket_header", { id: ticket.id, member: ticket.memberName, unit: ticket.unitName, status: t(`ykien.status_${ticket.status}`) }));
   for (const m of messages) {

@@ -121,14 +121,14 @@ export function buildProgram(): Command {
     .option("--root <name>", help("init_root"))
     .option("--level <label>", help("init_level"), "")
     .action((o: { org: string; code: string; root?: string; level: string }) =>
-      withDatabase((db) => {
-        const result = db.sql.transaction(() => {
-          const org = createOrganisation(db, systemActor("cli"), { code: o.code, name: o.org });
+      withDatabase(async (db) => {
+        const result = await db.transaction(async () => {
+          const org = await createOrganisation(db, systemActor("cli"), { code: o.code, name: o.org });
           const root = createUnit(db, systemActor("cli"), { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
-          recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
+          await recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
           return { org, root };
         });
-        const code = db.sql.get<{ code: string }>(`SELECT code FROM Organisation WHERE id = ?`, result.org.id)!.code;
+        const code = (await db.sql.get<{ code: string }>(`SELECT code FROM Organisation WHERE id = ?`, result.org.id))!.code;
         out(t("cli.init_done", { name: o.org, code, unitId: result.root.id, unit: result.root.name }));
       }),
     );
@@ -138,12 +138,12 @@ export function buildProgram(): Command {
     .command("tree [unit]")
     .description(help("units_tree"))
     .action((unitRef?: string) =>
-      withDatabase((db) => {
-        const roots = unitRef ? [resolveUnit(db, unitRef)] : listRoots(db);
+      withDatabase(async (db) => {
+        const roots = unitRef ? [await resolveUnit(db, unitRef)] : listRoots(db);
         if (!roots.length) fail(t("cli.no_units"));
         for (const root of roots) {
           const base = root.depth;
-          for (const u of listSubtree(db, root.id))
+          for (const u of await listSubtree(db, root.id))
             out(`${"  ".repeat(u.depth - base)}#${u.id} ${u.name}${u.levelLabel ? ` (${u.levelLabel})` : ""}`);
         }
       }),
@@ -154,10 +154,10 @@ export function buildProgram(): Command {
     .requiredOption("--parent <unit>", help("opt_parent"))
     .option("--level <label>", help("opt_level"), "")
     .action((name: string, o: { parent: string; level: string }) =>
-      withDatabase((db) => {
-        const parent = resolveUnit(db, o.parent);
+      withDatabase(async (db) => {
+        const parent = await resolveUnit(db, o.parent);
         const unit = createUnit(db, systemActor("cli"), { parentId: parent.id, name, levelLabel: o.level });
-        recordAudit(db, { source: "cli", action: "unit.add", entityType: "Unit", entityId: unit.id });
+        await recordAudit(db, { source: "cli", action: "unit.add", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_added", { id: unit.id, name: unit.name }));
       }),
     );
@@ -166,11 +166,11 @@ export function buildProgram(): Command {
     .description(help("units_move"))
     .requiredOption("--to <parent>", help("opt_to"))
     .action((ref: string, o: { to: string }) =>
-      withDatabase((db) => {
-        const unit = resolveUnit(db, ref);
-        const parent = resolveUnit(db, o.to);
+      withDatabase(async (db) => {
+        const unit = await resolveUnit(db, ref);
+        const parent = await resolveUnit(db, o.to);
         moveUnit(db, systemActor("cli"), unit.id, parent.id);
-        recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
+        await recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
         out(t("cli.unit_moved", { name: unit.name, parent: parent.name }));
       }),
     );
@@ -178,9 +178,9 @@ export function buildProgram(): Command {
     .command("rename <unit> <name>")
     .description(help("units_rename"))
     .action((ref: string, name: string) =>
-      withDatabase((db) => {
-        const unit = renameUnit(db, systemActor("cli"), resolveUnit(db, ref).id, name);
-        recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: unit.id });
+      withDatabase(async (db) => {
+        const unit = renameUnit(db, systemActor("cli"), (await resolveUnit(db, ref)).id, name);
+        await recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_renamed", { id: unit.id, name: unit.name }));
       }),
     );
@@ -191,13 +191,13 @@ export function buildProgram(): Command {
     .option("--dry-run", help("opt_dry_run"), false)
     .action((file: string, o: { parent: string; dryRun: boolean }) =>
       withDatabase(async (db) => {
-        const parent = resolveUnit(db, o.parent);
+        const parent = await resolveUnit(db, o.parent);
         const result = await importUnitTreeFile(db, systemActor("cli"), file, parent.id, { dryRun: o.dryRun });
         for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
         for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
         if (result.issues.length) fail(t("roster.units_invalid_rows", { count: result.issues.length }));
         out(o.dryRun ? t("cli.import_dry_run") : t("cli.import_written"));
-        if (!o.dryRun) recordAudit(db, { source: "cli", action: "units.import", entityType: "Unit", entityId: parent.id, detail: { created: result.created.length } });
+        if (!o.dryRun) await recordAudit(db, { source: "cli", action: "units.import", entityType: "Unit", entityId: parent.id, detail: { created: result.created.length } });
       }),
     );
 
@@ -211,7 +211,7 @@ export function buildProgram(): Command {
     .option("--dry-run", help("opt_dry_run"), false)
     .action((file: string, o: { unit: string; createUnits: boolean; skipInvalid: boolean; dryRun: boolean }) =>
       withDatabase(async (db) => {
-        const unit = resolveUnit(db, o.unit);
+        const unit = await resolveUnit(db, o.unit);
         const result = await importRosterFile(db, {
           actor: systemActor("cli"),
           file,
@@ -238,7 +238,7 @@ export function buildProgram(): Command {
           out(o.dryRun ? t("cli.import_dry_run") : t("cli.import_nothing_written"));
           return;
         }
-        recordAudit(db, { source: "cli", action: "members.import", entityType: "Unit", entityId: unit.id, detail: { file: path.basename(file), created: result.created, updated: result.updated } });
+        await recordAudit(db, { source: "cli", action: "members.import", entityType: "Unit", entityId: unit.id, detail: { file: path.basename(file), created: result.created, updated: result.updated } });
         out(t("cli.import_written"));
       }),
     );
@@ -247,15 +247,15 @@ export function buildProgram(): Command {
     .description(help("members_list"))
     .option("--show-phones", bilingualHelp("members.opt_show_phones"), false)
     .action((ref: string, o: { showPhones: boolean }) =>
-      withDatabase((db) => {
-        const unit = resolveUnit(db, ref);
-        const people = memberDirectory(db, unit.id);
+      withDatabase(async (db) => {
+        const unit = await resolveUnit(db, ref);
+        const people = await memberDirectory(db, unit.id);
         if (!people.length) {
           out(t("members.nobody", { unit: unit.name }));
           return;
         }
         // Full numbers are personal data: who asked for them is in the audit log.
-        if (o.showPhones) recordAudit(db, { source: "cli", action: "members.phones_shown", entityType: "Unit", entityId: unit.id, detail: { count: people.length } });
+        if (o.showPhones) await recordAudit(db, { source: "cli", action: "members.phones_shown", entityType: "Unit", entityId: unit.id, detail: { count: people.length } });
         for (const p of people) {
           const roles = p.roles.map((r) => t("members.role_in", { role: t(`cli.role_${r.role}`), title: r.title ? ` (${r.title})` : "", unit: r.unitName }));
           const phone = p.phone ? (o.showPhones ? p.phone : maskPhone(p.phone)) : "—";
@@ -272,10 +272,10 @@ export function buildProgram(): Command {
     .option("-o, --out <file>", help("opt_out"))
     .action((ref: string, o: { renew: boolean; unlinked: boolean; out?: string }) =>
       withDatabase(async (db) => {
-        const unit = resolveUnit(db, ref);
-        const rows = ensureLinkCodes(db, systemActor("cli"), unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
+        const unit = await resolveUnit(db, ref);
+        const rows = await ensureLinkCodes(db, systemActor("cli"), unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
         const table = codesTable(rows);
-        recordAudit(db, { source: "cli", action: "codes.print", entityType: "Unit", entityId: unit.id, detail: { count: rows.length, renew: o.renew } });
+        await recordAudit(db, { source: "cli", action: "codes.print", entityType: "Unit", entityId: unit.id, detail: { count: rows.length, renew: o.renew } });
         if (!config.slips.telegramLink && !config.slips.zaloLink) process.stderr.write(t("codes.no_link") + "\n");
         if (o.out) {
           await writeTableFile(o.out, table, /\.xlsx$/i.test(o.out) ? "xlsx" : "csv");
@@ -294,23 +294,23 @@ export function buildProgram(): Command {
     .addOption(new Option("--role <role>", help("opt_role")).choices(["admin", "official", "cadre"]).default("admin"))
     .option("--yes", `${vi("admin.cli_opt_yes")} / ${en("admin.cli_opt_yes")}`)
     .action((o: { unit: string; name: string; phone?: string; role: RightRole; yes?: boolean }) =>
-      withDatabase((db) => {
-        const unit = resolveUnit(db, o.unit);
-        const result = db.sql.transaction(() => {
+      withDatabase(async (db) => {
+        const unit = await resolveUnit(db, o.unit);
+        const result = await db.transaction(async () => {
           let personId: number;
           if (o.phone) {
             // The phone's owner is shown, not silently given rights, when their name is not the one typed.
-            const granted = grantRight(db, null, { unitId: unit.id, role: o.role, phone: o.phone, fullName: o.name, confirmed: o.yes }, new Date(), "cli");
+            const granted = await grantRight(db, null, { unitId: unit.id, role: o.role, phone: o.phone, fullName: o.name, confirmed: o.yes }, new Date(), "cli");
             if (granted.status === "confirm") return granted;
             personId = granted.personId;
           } else {
-            personId = createPerson(db, { fullName: o.name }).id;
-            addMembership(db, systemActor("cli"), personId, unit.id, o.role);
-            recordAudit(db, { source: "cli", action: "rights.grant", entityType: "Person", entityId: personId, detail: { unitId: unit.id, role: o.role } });
+            personId = (await createPerson(db, { fullName: o.name })).id;
+            await addMembership(db, systemActor("cli"), personId, unit.id, o.role);
+            await recordAudit(db, { source: "cli", action: "rights.grant", entityType: "Person", entityId: personId, detail: { unitId: unit.id, role: o.role } });
           }
           // A person already on the roster keeps the code printed for them.
-          const code = currentLinkCode(db, personId, { ttlDays: config.linkCodeTtlDays });
-          return { status: "granted" as const, person: getPerson(db, personId), code };
+          const code = await currentLinkCode(db, personId, { ttlDays: config.linkCodeTtlDays });
+          return { status: "granted" as const, person: await getPerson(db, personId), code };
         });
         if (result.status === "confirm")
           fail(t("admin.cli_name_differs", { phone: maskPhone(o.phone), owner: result.fullName, typed: o.name, units: result.units.join(", ") || "—" }));
@@ -323,8 +323,8 @@ export function buildProgram(): Command {
     .description(`${vi("admin.cli_list")} / ${en("admin.cli_list")}`)
     .option("--unit <unit>", help("opt_unit"))
     .action((o: { unit?: string }) =>
-      withDatabase((db) => {
-        const rows = listRights(db, { unitId: o.unit ? resolveUnit(db, o.unit).id : undefined });
+      withDatabase(async (db) => {
+        const rows = await listRights(db, { unitId: o.unit ? (await resolveUnit(db, o.unit)).id : undefined });
         if (!rows.length) out(t("admin.cli_list_none"));
         for (const r of rows)
           out(t("admin.cli_list_line", { unit: r.unitName, name: r.fullName, role: t(`cli.role_${r.role}`), phone: maskPhone(r.phone) || "—", linked: r.linkedAccounts ? t("admin.linked_yes") : t("admin.not_linked_short") }));
@@ -338,11 +338,11 @@ export function buildProgram(): Command {
     .requiredOption("--phone <phone>", help("opt_phone"))
     .addOption(new Option("--role <role>", help("opt_role")).choices(["admin", "official", "cadre"]).makeOptionMandatory())
     .action((o: { unit: string; phone: string; role: RightRole }) =>
-      withDatabase((db) => {
-        const unit = resolveUnit(db, o.unit);
+      withDatabase(async (db) => {
+        const unit = await resolveUnit(db, o.unit);
         const person = findPersonByPhone(db, o.phone);
         if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
-        const removed = revokeRight(db, null, { personId: person.id, unitId: unit.id, role: o.role }, new Date(), "cli");
+        const removed = await revokeRight(db, null, { personId: person.id, unitId: unit.id, role: o.role }, new Date(), "cli");
         if (!removed) fail(t("admin.cli_remove_none", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }));
         out(t("admin.cli_removed", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }));
       }),
@@ -354,10 +354,10 @@ export function buildProgram(): Command {
     .requiredOption("--phone <phone>", help("opt_phone"))
     .option("--url <url>", `${vi("admin.cli_opt_url")} / ${en("admin.cli_opt_url")}`)
     .action((o: { phone: string; url?: string }) =>
-      withDatabase((db) => {
+      withDatabase(async (db) => {
         const person = findPersonByPhone(db, o.phone);
         if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
-        const { token, expiresAt } = createSignInLink(db, person.id, new Date(), "cli");
+        const { token, expiresAt } = await createSignInLink(db, person.id, new Date(), "cli");
         const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
         const base = (o.url ?? `http://${host}:${config.port}`).replace(/\/+$/, "");
         out(t("admin.cli_login_link_made", { name: person.fullName, url: `${base}/admin/link/${token}`, until: formatMeetingTime(new Date(expiresAt), config.timeZone, config.defaultLocale) }));
@@ -380,8 +380,8 @@ export function buildProgram(): Command {
     .option("--duration <minutes>", help("opt_duration"), minutesOption(() => t, MAX_DURATION_MINUTES), "120")
     .option("--subtree", help("opt_subtree"), false)
     .action((o: { unit: string; title: string; when?: string; repeat?: string; place: string; agenda: string; duration: string; subtree: boolean }) =>
-      withDatabase((db) => {
-        const unit = resolveUnit(db, o.unit);
+      withDatabase(async (db) => {
+        const unit = await resolveUnit(db, o.unit);
         const base = { unitId: unit.id, title: o.title, place: o.place, agenda: o.agenda, durationMinutes: Number(o.duration), includeSubtree: o.subtree };
         if (o.repeat && o.when) fail(t("cli.when_and_repeat"));
         if (o.repeat) {
@@ -394,7 +394,7 @@ export function buildProgram(): Command {
         if (!o.when) fail(t("cli.when_or_repeat"));
         const meeting = createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
         out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
-        const tallyAt = movedTallyAt(db, meeting);
+        const tallyAt = await movedTallyAt(db, meeting);
         if (tallyAt !== null) out(t("rights.short_notice_tally", { when: when(tallyAt) }));
       }),
     );
@@ -403,9 +403,9 @@ export function buildProgram(): Command {
     .description(help("meetings_list"))
     .option("--unit <unit>", help("opt_unit"))
     .action((o: { unit?: string }) =>
-      withDatabase((db) => {
-        const roots = o.unit ? [resolveUnit(db, o.unit)] : listRoots(db);
-        const ids = roots.flatMap((r) => listSubtree(db, r.id).map((u) => u.id));
+      withDatabase(async (db) => {
+        const roots = o.unit ? [await resolveUnit(db, o.unit)] : listRoots(db);
+        const ids = roots.flatMap(async (r) => (await listSubtree(db, r.id)).map((u) => u.id));
         for (const m of listUnitMeetings(db, ids, { from: new Date(), includeCancelled: true, limit: 200 }))
           out(t("cli.meeting_line", { id: m.id, when: when(m.startsAt), title: m.title, unit: m.unitName, status: t(`cli.status_${m.status}`) }));
       }),
@@ -433,9 +433,9 @@ export function buildProgram(): Command {
     .command("tally <id>")
     .description(help("meetings_tally"))
     .action((id: string) =>
-      withDatabase((db) => {
-        const meeting = getMeeting(db, Number(id.replace("#", "")));
-        const tally = meetingTally(db, meeting.id);
+      withDatabase(async (db) => {
+        const meeting = await getMeeting(db, Number(id.replace("#", "")));
+        const tally = await meetingTally(db, meeting.id);
         const names = (l: { fullName: string }[]) => (l.length ? l.map((p) => p.fullName).join(", ") : "—");
         out(t("meetings.tally_header", { title: meeting.title, when: when(meeting.startsAt), invited: tally.invited }));
         out(t("meetings.tally_attend", { count: tally.attend.length, names: names(tally.attend) }));
@@ -453,8 +453,8 @@ export function buildProgram(): Command {
     .option("--nudge <duration>", help("opt_nudge"), "24h")
     .option("--tally <duration>", help("opt_tally"), "3h")
     .action((o: { unit: string; before: string; nudge: string; tally: string }) =>
-      withDatabase((db) => {
-        const unit = resolveUnit(db, o.unit);
+      withDatabase(async (db) => {
+        const unit = await resolveUnit(db, o.unit);
         const minutes = (value: string): number => {
           const m = /^(\d+)\s*(m|h|d)$/i.exec(value.trim());
           if (!m) fail(t("cli.reminders_invalid", { value }));
@@ -464,7 +464,7 @@ export function buildProgram(): Command {
           const at = /^\s*(\d+)\s*d\s*@\s*(\d{1,2}:\d{2})\s*$/i.exec(part);
           return at ? { daysBefore: Number(at[1]), at: at[2]!.padStart(5, "0") } : { minutesBefore: minutes(part) };
         });
-        setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) }, systemActor("cli"));
+        await setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) }, systemActor("cli"));
         out(t("cli.reminders_set", { unit: unit.name }));
       }),
     );
@@ -492,10 +492,10 @@ export function buildProgram(): Command {
     .command("import <file>")
     .description(help("zalo_import"))
     .action((file: string) =>
-      withDatabase((db) => {
+      withDatabase(async (db) => {
         try {
-          const r = importZaloCredentials(db, zaloKey(), file);
-          recordAudit(db, { source: "cli", action: "zalo.import" });
+          const r = await importZaloCredentials(db, zaloKey(), file);
+          await recordAudit(db, { source: "cli", action: "zalo.import" });
           out(t(r.written ? "cli.zalo_import_done" : "cli.zalo_import_same", { count: r.cookieCount }));
         } catch (error) {
           if (error instanceof CredentialStoreError) fail(error.message);
@@ -507,8 +507,8 @@ export function buildProgram(): Command {
     .command("status")
     .description(help("zalo_status"))
     .action(() =>
-      withDatabase((db) => {
-        const s = zaloStatusReport(db, zaloKey());
+      withDatabase(async (db) => {
+        const s = await zaloStatusReport(db, zaloKey());
         const at = (d: Date | null) => (d ? formatMeetingTime(d, config.timeZone, config.defaultLocale) : t("cli.never"));
         out(t("cli.zalo_status_state", { state: t(`cli.zalo_state_${s.state}`), since: at(s.since) }));
         out(t("cli.zalo_status_last_event", { when: at(s.lastEventAt) }));
@@ -525,8 +525,8 @@ export function buildProgram(): Command {
     .command("list")
     .description(help("groups_list"))
     .action(() =>
-      withDatabase((db) => {
-        const rows = db.sql.all<{ id: number; platform: string; title: string | null; externalId: string; unitName: string | null; allowed: number }>(
+      withDatabase(async (db) => {
+        const rows = await db.sql.all<{ id: number; platform: string; title: string | null; externalId: string; unitName: string | null; allowed: number }>(
           `SELECT g.id, g.platform, g.title, g.externalId, u.name AS unitName, g.allowed FROM ChatGroup g LEFT JOIN Unit u ON u.id = g.unitId ORDER BY g.id`,
         );
         if (!rows.length) out(t("cli.group_none"));
@@ -535,9 +535,9 @@ export function buildProgram(): Command {
       }),
     );
   const setGroup = (allowed: boolean) => (id: string, o: { unit?: string }) =>
-    withDatabase((db) => {
+    withDatabase(async (db) => {
       const groupId = Number(id.replace("#", ""));
-      const unitId = o.unit ? resolveUnit(db, o.unit).id : null;
+      const unitId = o.unit ? (await resolveUnit(db, o.unit)).id : null;
       setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
       out(t("cli.group_done", { id: groupId }));
     });
@@ -573,8 +573,8 @@ export function buildProgram(): Command {
     .option("--xlsx <file>", bilingualHelp("stats.opt_xlsx"))
     .action((ref: string, o: { csv?: string; xlsx?: string }) =>
       withDatabase(async (db) => {
-        const unit = resolveUnit(db, ref);
-        const table = printCliStats(db, unit.id, t, out);
+        const unit = await resolveUnit(db, ref);
+        const table = await printCliStats(db, unit.id, t, out);
         for (const [file, format] of [[o.csv, "csv"], [o.xlsx, "xlsx"]] as const) {
           if (!file) continue;
           await writeTableFile(file, table, format);
@@ -593,7 +593,7 @@ export function buildProgram(): Command {
     .action((ref: string, o: { from?: string; to?: string; csv?: string; xlsx?: string }) =>
       withDatabase(async (db) => {
         try {
-          await runCliReport(db, resolveUnit(db, ref).id, o, t, config.timeZone, out);
+          await runCliReport(db, (await resolveUnit(db, ref)).id, o, t, config.timeZone, out);
         } catch (error) {
           if (error instanceof CliReportError) fail(error.message);
           throw error;
@@ -609,9 +609,9 @@ export function buildProgram(): Command {
     .requiredOption("--name <name>", bilingualHelp("api.opt_name"))
     .option("--write", bilingualHelp("api.opt_write"), false)
     .action((o: { unit: string; name: string; write: boolean }) =>
-      withDatabase((db) => {
-        const unit = resolveUnit(db, o.unit);
-        const { token, secret } = createApiToken(db, systemActor("cli"), { unitId: unit.id, name: o.name, access: o.write ? "write" : "read" });
+      withDatabase(async (db) => {
+        const unit = await resolveUnit(db, o.unit);
+        const { token, secret } = await createApiToken(db, systemActor("cli"), { unitId: unit.id, name: o.name, access: o.write ? "write" : "read" });
         out(t("api.created", { id: token.id, name: token.name, unit: token.unitName, access: t(`api.access_${token.access}`) }));
         out(secret);
       }),
@@ -636,9 +636,9 @@ export function buildProgram(): Command {
     .command("revoke <id>")
     .description(bilingualHelp("api.help_revoke"))
     .action((id: string) =>
-      withDatabase((db) => {
+      withDatabase(async (db) => {
         if (!/^#?\d{1,9}$/.test(id)) fail(t("api.bad_id", { input: id }));
-        const token = revokeApiToken(db, systemActor("cli"), Number(id.replace("#", "")));
+        const token = await revokeApiToken(db, systemActor("cli"), Number(id.replace("#", "")));
         out(t("api.revoked", { id: token.id, name: token.name }));
       }),
     );

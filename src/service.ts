@@ -43,8 +43,8 @@ export interface ServiceOptions {
   now?: () => Date;
 }
 
-function hasOrganisation(db: Database): boolean {
-  return Boolean(db.sql.get(`SELECT 1 FROM Organisation WHERE isDemo = 0 LIMIT 1`));
+async function hasOrganisation(db: Database): Promise<boolean> {
+  return Boolean(await db.sql.get(`SELECT 1 FROM Organisation WHERE isDemo = 0 LIMIT 1`));
 }
 
 /** Opens the database the service should run on, seeding the demo one when demo mode applies. */
@@ -55,28 +55,28 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
     await real.close();
     throw new Error(bilingual("db.not_converted"));
   }
-  const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !hasOrganisation(real));
+  const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !await hasOrganisation(real));
   if (!demo) return { db: real, demo: false };
   // Demo data never enters the real database: it lives in its own file beside it.
   const demoUrl = `file:${path.join(path.dirname(databaseFile(config.databaseUrl)), "demo.db")}`;
   await real.close();
   const db = await openDatabase(demoUrl);
-  if (!isSeeded(db)) {
+  if (!await isSeeded(db)) {
     const seeded = seedDemoOrganisation(db);
-    seedDemoActivity(db, seeded, config.timeZone);
+    await seedDemoActivity(db, seeded, config.timeZone);
     logger.info("demo data seeded");
   }
   return { db, demo: true };
 }
 
 /** The admins' view of the channels in chat (/trangthai): login state, last event, queues, back-offs. */
-function describeChannels(db: Database, channels: Channel[], timeZone: string, locale: Locale, at: Date): string[] {
+async function describeChannels(db: Database, channels: Channel[], timeZone: string, locale: Locale, at: Date): Promise<string[]> {
   const t = translator(locale);
   const when = (ms: number | null) => (ms ? formatMeetingTime(new Date(ms), timeZone, locale) : t("cli.never"));
   const lines: string[] = [];
-  const down = new Map(platformHealth(db).filter((h) => h.state === "down" && h.downSince != null).map((h) => [h.platform, h]));
+  const down = new Map((await platformHealth(db)).filter((h) => h.state === "down" && h.downSince != null).map((h) => [h.platform, h]));
   for (const channel of channels) {
-    const queue = Object.entries(outboxCounts(db, channel.id)).filter(([status]) => status === "pending" || status === "sending").reduce((n, [, c]) => n + c, 0);
+    const queue = Object.entries(await outboxCounts(db, channel.id)).filter(([status]) => status === "pending" || status === "sending").reduce((n, [, c]) => n + c, 0);
     const outage = down.get(channel.id);
     if (outage) {
       lines.push(t("delivery.status_down", {
@@ -87,7 +87,7 @@ function describeChannels(db: Database, channels: Channel[], timeZone: string, l
     }
     if (channel.id === "zalo" && "status" in channel && typeof channel.status === "function") {
       const s = (channel as unknown as { status(): { state: string; since: number; lastEventAt: number | null; lastError: string | null } }).status();
-      const backedOff = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ?`, at.getTime())!.n;
+      const backedOff = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ?`, at.getTime()))!.n;
       lines.push(t("chat.status_zalo", {
         state: t(`cli.zalo_state_${s.state}`), since: when(s.since), lastEvent: when(s.lastEventAt), queue, backedOff,
         error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
@@ -109,8 +109,8 @@ function describeChannels(db: Database, channels: Channel[], timeZone: string, l
  * Tells the admins something in chat, on any reachable account that is not Zalo personal (the
  * channel that usually has the problem) nor the web chat.
  */
-function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Date): void {
-  const rows = db.sql.all<{ id: number; platform: string; externalId: string; personId: number }>(
+async function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Date): Promise<void> {
+  const rows = await db.sql.all<{ id: number; platform: string; externalId: string; personId: number }>(
     `SELECT a.id, a.platform, a.externalId, a.personId FROM ChatAccount a
      WHERE a.unreachable = 0 AND a.platform NOT IN ('zalo', 'web')
        AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
@@ -125,8 +125,8 @@ function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Da
  * every platform that is up (the one down cannot carry it; its own copy waits and goes when it is
  * back, as does the "back" message).
  */
-function tellAdminsAboutPlatform(db: Database, engine: DeliveryEngine, event: PlatformEvent, timeZone: string, at: Date): void {
-  const rows = db.sql.all<{ id: number; platform: string; externalId: string; personId: number; locale: string | null }>(
+async function tellAdminsAboutPlatform(db: Database, engine: DeliveryEngine, event: PlatformEvent, timeZone: string, at: Date): Promise<void> {
+  const rows = await db.sql.all<{ id: number; platform: string; externalId: string; personId: number; locale: string | null }>(
     `SELECT a.id, a.platform, a.externalId, a.personId, p.locale FROM ChatAccount a JOIN Person p ON p.id = a.personId
      WHERE a.unreachable = 0 AND a.platform <> 'web' AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
   );
@@ -147,10 +147,10 @@ function tellAdminsAboutPlatform(db: Database, engine: DeliveryEngine, event: Pl
 }
 
 /** Start-up lines for admins: old 6-digit slips to reprint, and guess limits looser than the goal. */
-function warnAboutLinking(db: Database, config: Config, logger: Logger): void {
+async function warnAboutLinking(db: Database, config: Config, logger: Logger): Promise<void> {
   const log = logger.child({ module: "linking" });
   const t = translator("en");
-  const legacy = legacyCodeHolders(db);
+  const legacy = await legacyCodeHolders(db);
   if (legacy) log.warn({ people: legacy }, t("security.legacy_codes_log", { count: legacy }));
   const risk = guessRisk(config.linkGuessLimits, 100_000);
   if (risk.any >= 0.01) log.warn({ perDay: config.linkGuessLimits.globalPerDay }, t("security.guess_risk_log", { perDay: config.linkGuessLimits.globalPerDay, any: (risk.any * 100).toFixed(2) }));
@@ -184,7 +184,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     onQueued: (platform) => engine.kick(platform),
     inboundLimit: config.inbound,
   });
-  warnAboutLinking(db, config, logger);
+  await warnAboutLinking(db, config, logger);
 
   // Outside demo mode the web chat is a way in for anyone who reaches the port: off unless asked for.
   const webChatOn = demo ? config.webChat !== "off" : config.webChat === "on";
@@ -217,7 +217,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   await web.listen();
   for (const channel of channels) await channel.start(handler);
   await inbox.recover();
-  engine.start();
+  await engine.start();
   const clock = new Clock(db, { timeZone: config.timeZone, logger, now, onQueued: () => engine.kick() });
   clock.start();
 

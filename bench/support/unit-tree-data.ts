@@ -6,15 +6,15 @@ import type { Database } from "../../src/storage/database.ts";
 import { createOrganisation } from "../../src/domain/units/unit-service.ts";
 import { systemActor } from "../../src/domain/access/actor.ts";
 
-export function buildUnitTree(db: Database): { rootId: number; communeIds: number[]; units: number; people: number } {
-  const { id: organisationId } = createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
+export async function buildUnitTree(db: Database): Promise<{ rootId: number; communeIds: number[]; units: number; people: number }> {
+  const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
   const now = Date.now();
   // Tỉnh → 100 xã → 10 ấp → 9 chi hội ≈ 10,001 units, built with raw inserts for speed.
   const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
   const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
   const leaves: number[] = [];
   const communeIds: number[] = [];
-  db.sql.transaction(() => {
+  await db.transaction(() => {
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
       const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
       const path = `${parent?.path ?? "/"}${id}/`;
@@ -33,14 +33,14 @@ export function buildUnitTree(db: Database): { rootId: number; communeIds: numbe
   });
   const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', ?, ?)`);
   const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, 'member', ?)`);
-  db.sql.transaction(() => {
+  await db.transaction(() => {
     for (let i = 0; i < 200_000; i++) {
       const id = Number(insertPerson.run(`Người ${i}`, `nguoi ${i}`, i % 3 === 0 ? 1 : 0, now, now).lastInsertRowid);
       insertMember.run(id, leaves[i % leaves.length]!, now);
     }
   });
   db.sql.db.pragma("optimize");
-  const units = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`)!.n;
-  const rootId = db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE parentId IS NULL`)!.id;
+  const units = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`))!.n;
+  const rootId = (await db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE parentId IS NULL`))!.id;
   return { rootId, communeIds, units, people: 200_000 };
 }

@@ -66,7 +66,7 @@ export function sendToPrivate(turn: Turn): void {
 }
 
 /** An admin's /chophep or /chanhom typed in the group. Returns true when it was one. */
-function groupCommand(turn: Turn, intent: Intent | undefined, groupId: number): boolean {
+async function groupCommand(turn: Turn, intent: Intent | undefined, groupId: number): Promise<boolean> {
   if (intent?.kind !== "command" || (!allowCommands.has(intent.name) && !denyCommands.has(intent.name))) return false;
   const allow = allowCommands.has(intent.name);
   try {
@@ -76,7 +76,7 @@ function groupCommand(turn: Turn, intent: Intent | undefined, groupId: number): 
   } catch (error) {
     if (!isAppError(error, "forbidden")) throw error;
     // In a group not allowed, anyone else's try gets no answer: the bot stays silent there.
-    if (isGroupAllowed(turn.db, turn.message.platform, turn.message.chatId)) turn.reply(turn.t("rights.group_admin_only"));
+    if (await isGroupAllowed(turn.db, turn.message.platform, turn.message.chatId)) turn.reply(turn.t("rights.group_admin_only"));
   }
   return true;
 }
@@ -86,11 +86,11 @@ function groupCommand(turn: Turn, intent: Intent | undefined, groupId: number): 
  * the private chat, or an allow/block command); false to let the router handle it as usual.
  * Private chats always pass.
  */
-export function settleInGroup(turn: Turn, intent: Intent | undefined): boolean {
+export async function settleInGroup(turn: Turn, intent: Intent | undefined): Promise<boolean> {
   const { message } = turn;
   if (message.chatType !== "group") return false;
-  const group = noteGroup(turn.db, message.platform, message.chatId, message.chatTitle ?? null, turn.now);
-  if (groupCommand(turn, intent, group.id)) return true;
+  const group = await noteGroup(turn.db, message.platform, message.chatId, message.chatTitle ?? null, turn.now);
+  if (await groupCommand(turn, intent, group.id)) return true;
   if (!group.allowed) return true; // silent
   if (isPublic(turn, intent)) return false;
   sendToPrivate(turn);

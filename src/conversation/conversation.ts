@@ -53,12 +53,12 @@ const payloadHandlers = new Map<string, PayloadHandler>([
 ]);
 
 /** Multi-step flows own the text typed while their question is open (numbers included). */
-function continueFlow(turn: Turn, intent: Intent): boolean {
+async function continueFlow(turn: Turn, intent: Intent): Promise<boolean> {
   const kind = turn.pending?.kind;
   if (intent.kind === "command" || intent.kind === "link") return false;
   const text = turn.message.text ?? "";
   if (kind === "attendance") {
-    continueAttendance(turn, text);
+    await continueAttendance(turn, text);
     return true;
   }
   if (kind === "ticket_answer" || kind === "ticket_escalate") return continueTicketFlow(turn, text);
@@ -69,30 +69,30 @@ function continueFlow(turn: Turn, intent: Intent): boolean {
     const own = ownChoices(choices);
     if (intent.kind === "choice" && choices[intent.index - 1] !== undefined) return false;
     if ((intent.kind === "yes" && own[0] !== undefined) || (intent.kind === "no" && own[1] !== undefined)) return false;
-    if (kind === "meeting_new") continueCreation(turn, text);
-    else continueComposing(turn, text);
+    if (kind === "meeting_new") await continueCreation(turn, text);
+    else await continueComposing(turn, text);
     return true;
   }
   return false;
 }
 
 /** Replies to a directive or to a ticket message keep their thread; "đã đọc", "hài lòng" find theirs. */
-function threads(turn: Turn, intent: Intent): boolean {
+async function threads(turn: Turn, intent: Intent): Promise<boolean> {
   if (intent.kind === "read") {
-    readFromText(turn);
+    await readFromText(turn);
     return true;
   }
   if (intent.kind === "satisfied" || intent.kind === "unsatisfied") return satisfactionFromText(turn, intent.kind === "satisfied");
-  if (intent.kind === "concern") return questionAboutDirective(turn, intent.text) || memberFollowUp(turn, intent.text);
+  if (intent.kind === "concern") return await questionAboutDirective(turn, intent.text) || await memberFollowUp(turn, intent.text);
   return false;
 }
 
 /** Cadre commands typed in words, for people who have the right to use them. */
-function cadreWords(turn: Turn, intent: Intent): boolean {
+async function cadreWords(turn: Turn, intent: Intent): Promise<boolean> {
   if (intent.kind !== "concern" || !hasMeetingRights(turn)) return false;
   const command = cadreCommandFromWords(intent.text);
   if (!command) return false;
-  runCadreCommand(turn, command.name, command.args);
+  await runCadreCommand(turn, command.name, command.args);
   return true;
 }
 
@@ -124,7 +124,7 @@ export function dispatchPayload(turn: Turn, payload: string): boolean {
 }
 
 /** Handles one stored inbound message and returns the replies to send. */
-export function converse(
+export async function converse(
   db: Database,
   settings: ConversationSettings,
   message: InboundMessage,
@@ -132,18 +132,18 @@ export function converse(
   person: PersonRow | null,
   logId: number,
   now: Date,
-): TurnOutcome {
-  const pending = questionForChat(message, getPendingQuestion(db, account.id, now));
+): Promise<TurnOutcome> {
+  const pending = questionForChat(message, await getPendingQuestion(db, account.id, now));
   const turn = new Turn(db, settings, message, account, person, logId, now, pending, localeFor(person, message, settings));
-  route(turn);
+  await route(turn);
   return { replies: turn.replies, entityType: turn.entityType, entityId: turn.entityId };
 }
 
-function route(turn: Turn): void {
+async function route(turn: Turn): Promise<void> {
   const { message } = turn;
   const intent = message.kind === "text" ? parseIntent(message.text ?? "", contextOf(turn.pending?.kind)) : undefined;
   // Groups: only allowed ones, and only what is public (chat-privacy.ts); the rest goes private.
-  if (settleInGroup(turn, intent)) return;
+  if (await settleInGroup(turn, intent)) return;
 
   if (message.kind === "contact") return linkWithContact(turn);
 
@@ -163,7 +163,7 @@ function route(turn: Turn): void {
   if (!intent) return;
   if (!turn.person) return routeStranger(turn, intent);
   for (const handler of intentHandlers) if (handler(turn, intent)) return;
-  routeMember(turn, intent);
+  await routeMember(turn, intent);
 }
 
 function routeStranger(turn: Turn, intent: Intent): void {
@@ -174,7 +174,7 @@ function routeStranger(turn: Turn, intent: Intent): void {
   replyToStranger(turn);
 }
 
-function routeMember(turn: Turn, intent: Intent): void {
+async function routeMember(turn: Turn, intent: Intent): Promise<void> {
   const pending = turn.pending;
   switch (intent.kind) {
     case "choice":
@@ -196,7 +196,7 @@ function routeMember(turn: Turn, intent: Intent): void {
     case "schedule":
       return sendSchedule(turn);
     case "language":
-      return intent.locale ? setLanguage(turn, intent.locale) : askLanguage(turn);
+      return intent.locale ? await setLanguage(turn, intent.locale) : await askLanguage(turn);
     case "unlink":
       return askUnlink(turn);
     case "concern_start":
@@ -214,7 +214,7 @@ function routeMember(turn: Turn, intent: Intent): void {
     case "mixed":
     case "concern":
       // After "/ykien" too, the text gets the one-tap confirmation before it becomes a ticket.
-      turn.closeQuestion("concern_text");
+      await turn.closeQuestion("concern_text");
       return offerConcern(turn, intent.text);
   }
 }

@@ -65,13 +65,13 @@ export class Inbox {
 
   #queue: { message: InboundMessage; resolve: (r: ReceiveResult) => void; reject: (e: unknown) => void }[] = [];
 
-  #flush(): void {
+  async #flush(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
     const { db } = this.options;
     let results: ReceiveResult[];
     try {
-      results = db.sql.transaction(() => batch.map(({ message }) => this.#store(message)));
+      results = await db.transaction(() => batch.map(({ message }) => this.#store(message)));
     } catch (error) {
       this.#log.error({ err: error, count: batch.length }, "could not store inbound messages");
       for (const item of batch) item.reject(error);
@@ -119,10 +119,10 @@ export class Inbox {
     return `${text.slice(0, maxMessageText)}\n${note}`;
   }
 
-  #store(original: InboundMessage): ReceiveResult {
+  async #store(original: InboundMessage): Promise<ReceiveResult> {
     const { db } = this.options;
     const message = original.text !== undefined && original.text.length > maxMessageText ? { ...original, text: this.#cut(original.text) } : original;
-    const stored = recordInbound(db, {
+    const stored = await recordInbound(db, {
       platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
       kind: message.kind, text: message.text ?? null, payload: message.payload ?? null, platformEventId: message.eventId,
       platformMessageId: message.messageId ?? null, replyToMessageId: message.replyTo ?? null, at: message.at,
@@ -135,13 +135,13 @@ export class Inbox {
   }
 
   /** A flooding sender's message: kept in the log, not handled; the sender is told once. */
-  #throttle(message: InboundMessage, logId: number, notice: boolean): ReceiveResult {
+  async #throttle(message: InboundMessage, logId: number, notice: boolean): Promise<ReceiveResult> {
     const { db, settings } = this.options;
     const now = this.#now();
-    markThrottled(db, logId);
+    await markThrottled(db, logId);
     if (notice && message.chatType === "private") {
-      const account = ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
-      const locale = account.personId !== null ? (getPerson(db, account.personId).locale === "en" ? "en" : "vi") : settings.defaultLocale;
+      const account = await ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
+      const locale = account.personId !== null ? ((await getPerson(db, account.personId)).locale === "en" ? "en" : "vi") : settings.defaultLocale;
       enqueue(db, {
         platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id, personId: account.personId,
         priority: priorities.reply, body: { text: translator(locale)("security.flood_notice"), locale }, dedupeKey: `reply:${logId}:flood`,
@@ -152,18 +152,18 @@ export class Inbox {
   }
 
   /** Handles a stored message; call inside a transaction. Never throws. */
-  #handle(message: InboundMessage, logId: number): ReceiveResult {
+  async #handle(message: InboundMessage, logId: number): Promise<ReceiveResult> {
     const { db, settings } = this.options;
     const now = this.#now();
     let accountId: number | null = null;
     let personId: number | null = null;
     try {
-      db.sql.transaction(() => {
-        const account = ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
+      await db.transaction(async () => {
+        const account = await ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
         accountId = account.id;
         personId = account.personId;
-        const person = account.personId !== null ? getPerson(db, account.personId) : null;
-        const outcome = converse(db, settings, message, account, person, logId, now);
+        const person = account.personId !== null ? await getPerson(db, account.personId) : null;
+        const outcome = await converse(db, settings, message, account, person, logId, now);
         outcome.replies.forEach((reply, i) =>
           enqueue(db, {
             platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id,
@@ -173,14 +173,14 @@ export class Inbox {
             dedupeKey: `reply:${logId}:${i}`,
           }, now),
         );
-        completeInbound(db, logId, { status: "handled", chatAccountId: account.id, personId: account.personId, entityType: outcome.entityType, entityId: outcome.entityId });
+        await completeInbound(db, logId, { status: "handled", chatAccountId: account.id, personId: account.personId, entityType: outcome.entityType, entityId: outcome.entityId });
       });
       return "handled";
     } catch (error) {
       this.#log.error({ err: error, platform: message.platform, logId }, "failed to handle a message");
       try {
-        completeInbound(db, logId, { status: "failed", chatAccountId: accountId, personId });
-        const locale = personId !== null ? (getPerson(db, personId).locale === "en" ? "en" : "vi") : settings.defaultLocale;
+        await completeInbound(db, logId, { status: "failed", chatAccountId: accountId, personId });
+        const locale = personId !== null ? ((await getPerson(db, personId)).locale === "en" ? "en" : "vi") : settings.defaultLocale;
         enqueue(db, {
           platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: accountId, personId,
           priority: priorities.reply, body: { text: translator(locale)("chat.error"), locale }, dedupeKey: `reply:${logId}:error`,
@@ -194,7 +194,7 @@ export class Inbox {
 
   /** Handles messages stored but left unhandled by a crash. Returns how many. */
   async recover(olderThanMs = 5_000): Promise<number> {
-    const rows = unhandledInbound(this.options.db, new Date(this.#now().getTime() - olderThanMs));
+    const rows = await unhandledInbound(this.options.db, new Date(this.#now().getTime() - olderThanMs));
     for (const row of rows) {
       const message: InboundMessage = {
         platform: row.platform as InboundMessage["platform"], account: "", chatId: row.chatId,
@@ -202,7 +202,7 @@ export class Inbox {
         kind: row.kind as InboundMessage["kind"], text: row.text ?? undefined, payload: row.payload ?? undefined,
         eventId: row.platformEventId, messageId: row.platformMessageId ?? undefined, replyTo: row.replyToMessageId ?? undefined, at: row.at,
       };
-      this.options.db.sql.transaction(() => this.#handle(message, row.id));
+      await this.options.db.transaction(() => this.#handle(message, row.id));
       this.options.onQueued?.(message.platform);
     }
     return rows.length;

@@ -76,9 +76,9 @@ export class Turn {
   }
 
   /** Replies with a question whose choices are also understood as "1", "2"… or yes/no. */
-  ask(text: string, kind: string, choices: Choice[], data: Record<string, unknown> = {}, ttlMs = questionTtlMs, entity?: { type: string; id: number }): void {
+  async ask(text: string, kind: string, choices: Choice[], data: Record<string, unknown> = {}, ttlMs = questionTtlMs, entity?: { type: string; id: number }): Promise<void> {
     this.reply(text, choices, entity);
-    setPendingQuestion(this.db, this.account.id, kind, { ...data, choices: choices.map((c) => c.payload) }, new Date(this.now.getTime() + ttlMs), this.now);
+    await setPendingQuestion(this.db, this.account.id, kind, { ...data, choices: choices.map((c) => c.payload) }, new Date(this.now.getTime() + ttlMs), this.now);
   }
 
   /** The localised message of an AppError (see errorText). */
@@ -86,8 +86,8 @@ export class Turn {
     return errorText(this.t, error, extra);
   }
 
-  closeQuestion(kind?: string): void {
-    clearPendingQuestion(this.db, this.account.id, kind);
+  async closeQuestion(kind?: string): Promise<void> {
+    await clearPendingQuestion(this.db, this.account.id, kind);
   }
 
   concerns(type: string, id: number): void {

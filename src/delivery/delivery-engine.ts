@@ -155,7 +155,7 @@ class PlatformWorker {
     }).finally(() => (this.#probing = undefined)));
   }
 
-  #markDown(error: string | null): void {
+  async #markDown(error: string | null): Promise<void> {
     if (this.#downSince !== null) return;
     const now = this.engine.clock.now();
     this.#downSince = now;
@@ -164,10 +164,10 @@ class PlatformWorker {
     this.#probeInterval = 1000;
     this.#probeAt = now + this.#probeInterval;
     this.engine.logger.warn({ platform: this.channel.id, error }, "platform is not answering; its queue is paused and probed");
-    this.#saveHealth();
+    await this.#saveHealth();
   }
 
-  #markUp(): void {
+  async #markUp(): Promise<void> {
     this.#failingChats.clear();
     if (this.#downSince === null) return;
     const since = this.#downSince;
@@ -175,15 +175,15 @@ class PlatformWorker {
     this.#downSince = null;
     this.#canary = null;
     this.engine.logger.info({ platform: this.channel.id, downMs: now - since }, "platform answers again; its queue resumes");
-    this.#saveHealth();
+    await this.#saveHealth();
     if (this.#downNotified) this.engine.options.onPlatformEvent?.({ kind: "up", platform: this.channel.id, since: new Date(since), at: new Date(now) });
     this.#downNotified = false;
     this.kick();
   }
 
-  #saveHealth(): void {
+  async #saveHealth(): Promise<void> {
     try {
-      setPlatformHealth(this.engine.db, {
+      await setPlatformHealth(this.engine.db, {
         platform: this.channel.id, state: this.#downSince === null ? "up" : "down", downSince: this.#downSince, lastError: this.#downError,
         downNotifiedAt: this.#downNotified ? this.engine.clock.now() : null, updatedAt: this.engine.clock.now(),
       });
@@ -200,7 +200,7 @@ class PlatformWorker {
     const { options } = this.engine;
     if (!this.#downNotified && now - this.#downSince! >= (options.outageNoticeMs ?? 120_000)) {
       this.#downNotified = true;
-      this.#saveHealth();
+      await this.#saveHealth();
       options.onPlatformEvent?.({ kind: "down", platform: this.channel.id, since: new Date(this.#downSince!), error: this.#downError });
     }
     if (this.#canary !== null || now < this.#probeAt) return 0;
@@ -209,9 +209,9 @@ class PlatformWorker {
     this.#probeInterval = Math.min(options.probeMaxIntervalMs ?? 30_000, this.#probeInterval * 2);
     this.#probeAt = after + this.#probeInterval / 2 + (Math.random() * this.#probeInterval) / 2;
     if (answers) {
-      const due = nextDueAt(this.engine.db, this.channel.id);
+      const due = await nextDueAt(this.engine.db, this.channel.id);
       // Nothing queued to try: the probe is the proof.
-      if (due === null || due > after) this.#markUp();
+      if (due === null || due > after) await this.#markUp();
       return 1;
     }
     return 0;
@@ -223,7 +223,7 @@ class PlatformWorker {
     while (this.#running) {
       let now = this.engine.clock.now();
       if (now - lastSweep > 5000) {
-        this.engine.maintain(now);
+        await this.engine.maintain(now);
         this.limiter.sweep(now);
         lastSweep = now;
       }
@@ -255,10 +255,10 @@ class PlatformWorker {
         if (chatsPicked.has(row.chatId)) continue;
         chatsPicked.add(row.chatId);
         if (expiryOf(row) <= now) {
-          this.#expire(row, now);
+          await this.#expire(row, now);
           continue;
         }
-        const fresh = this.#isNewRecipient(row);
+        const fresh = await this.#isNewRecipient(row);
         const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, now), fresh ? this.limiter.newRecipientAvailableAt(now) : now);
         // A row whose turn comes within `lookaheadMs` is taken now and waits for its moment in the
         // channel (see #pace): claiming and building the request stay off the critical path.
@@ -276,7 +276,7 @@ class PlatformWorker {
         this.#bookings.set(row.id, this.limiter.reserve(row.chatId, row.chatType, at));
         picked.push(row);
       }
-      const claimed = claim(db, picked.map((r) => r.id), this.engine.workerId, new Date(now + this.engine.leaseMs));
+      const claimed = await claim(db, picked.map((r) => r.id), this.engine.workerId, new Date(now + this.engine.leaseMs));
       if (claimed.length < picked.length) {
         // Taken by another process meanwhile: give their bookings back.
         const got = new Set(claimed.map((r) => r.id));
@@ -293,7 +293,7 @@ class PlatformWorker {
       let wait = 1000;
       if (Number.isFinite(earliest)) wait = Math.min(wait, earliest - now);
       else {
-        const due = nextDueAt(db, this.channel.id);
+        const due = await nextDueAt(db, this.channel.id);
         if (due !== null && due > now) wait = Math.min(wait, due - now);
         else if (due !== null && candidates.length) wait = Math.min(wait, 50);
         else if (due !== null) wait = Math.min(wait, 100);
@@ -301,11 +301,11 @@ class PlatformWorker {
       await this.#sleep(Math.max(1, wait));
     }
     while (this.inFlight.size) await new Promise((r) => setTimeout(r, 10));
-    this.flush();
+    await this.flush();
   }
 
-  #expire(row: OutboxRow, now: number): void {
-    markFinal(this.engine.db, row.id, "expired", new Date(now), { error: "no longer worth sending" });
+  async #expire(row: OutboxRow, now: number): Promise<void> {
+    await markFinal(this.engine.db, row.id, "expired", new Date(now), { error: "no longer worth sending" });
     this.engine.logger.info({ outboxId: row.id, platform: row.platform }, "message expired before it could be sent");
     this.engine.options.onFinished?.(row, "expired");
   }
@@ -333,7 +333,7 @@ class PlatformWorker {
     try {
       body = JSON.parse(row.body) as OutboxBody;
     } catch {
-      markFinal(db, row.id, "failed", this.engine.now(), { error: "unreadable body" });
+      await markFinal(db, row.id, "failed", this.engine.now(), { error: "unreadable body" });
       return false;
     }
     try {
@@ -351,7 +351,7 @@ class PlatformWorker {
         if (booking) this.limiter.complete(booking, this.engine.clock.now());
       }
       this.#failingChats.clear();
-      if (this.down) this.#markUp();
+      if (this.down) await this.#markUp();
       this.#completeLater(row, body, result.messageIds);
       return true;
     } catch (error) {
@@ -377,9 +377,9 @@ class PlatformWorker {
   }
 
   /** A chat we have never exchanged a message with (only tracked where the platform limits those). */
-  #isNewRecipient(row: OutboxRow): boolean {
+  async #isNewRecipient(row: OutboxRow): Promise<boolean> {
     if (!this.limiter.limits.newRecipientsPerHour || this.#knownChats.has(row.chatId)) return false;
-    const known = this.engine.db.sql.get(`SELECT 1 FROM MessageLog WHERE platform = ? AND chatId = ? LIMIT 1`, row.platform, row.chatId);
+    const known = await this.engine.db.sql.get(`SELECT 1 FROM MessageLog WHERE platform = ? AND chatId = ? LIMIT 1`, row.platform, row.chatId);
     if (known) this.#knownChats.add(row.chatId);
     return !known;
   }
@@ -395,12 +395,12 @@ class PlatformWorker {
     if (this.#completed.length === 1) setImmediate(() => this.#flushCompleted());
   }
 
-  #flushCompleted(): void {
+  async #flushCompleted(): Promise<void> {
     const batch = this.#completed;
     this.#completed = [];
     const { options } = this.engine;
     try {
-      this.#recordSent(batch);
+      await this.#recordSent(batch);
     } catch (error) {
       // The rows stay "sending"; after their lease another worker (or a restart) will retry them.
       this.engine.logger.error({ err: error, count: batch.length }, "could not record sent messages");
@@ -413,13 +413,13 @@ class PlatformWorker {
     }
   }
 
-  #recordSent(batch: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[]): void {
+  async #recordSent(batch: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[]): Promise<void> {
     const { db } = this.engine;
-    db.sql.transaction(() => {
+    await db.transaction(async () => {
       for (const { row, body, messageIds, at } of batch) {
-        markSent(db, row.id, this.engine.workerId, messageIds.at(-1) ?? null, at);
+        await markSent(db, row.id, this.engine.workerId, messageIds.at(-1) ?? null, at);
         for (const messageId of messageIds.length ? messageIds : [null])
-          recordOutbound(db, {
+          await recordOutbound(db, {
             platform: row.platform, chatId: row.chatId, chatType: row.chatType, chatAccountId: row.chatAccountId,
             personId: row.personId, text: body.text, payload: body.choices?.length ? JSON.stringify(body.choices) : null,
             platformMessageId: messageId, replyToMessageId: body.replyTo ?? null, entityType: row.entityType,
@@ -430,8 +430,8 @@ class PlatformWorker {
   }
 
   /** Writes any sends not yet recorded (before stopping). */
-  flush(): void {
-    if (this.#completed.length) this.#flushCompleted();
+  async flush(): Promise<void> {
+    if (this.#completed.length) await this.#flushCompleted();
   }
 
   async #handleFailure(row: OutboxRow, error: unknown): Promise<void> {
@@ -445,20 +445,20 @@ class PlatformWorker {
         this.limiter.pauseChat(row.chatId, now.getTime() + wait);
         if (failure.options.scope === "platform") this.limiter.pauseAll(now.getTime() + wait);
         this.engine.rateLimited++;
-        db.sql.transaction(() => {
-          reschedule(db, row.id, "rate_limited", new Date(now.getTime() + wait), now, detail);
+        await db.transaction(async () => {
+          await reschedule(db, row.id, "rate_limited", new Date(now.getTime() + wait), now, detail);
           // A long back-off of one recipient (Zalo's code 123) is kept on the account, so that it
           // survives a restart and shows in the channel status.
           if (wait >= 60_000 && row.chatAccountId != null && failure.options.scope !== "platform")
-            db.sql.run(`UPDATE ChatAccount SET backoffUntil = ? WHERE id = ?`, now.getTime() + wait, row.chatAccountId);
+            await db.sql.run(`UPDATE ChatAccount SET backoffUntil = ? WHERE id = ?`, now.getTime() + wait, row.chatAccountId);
         });
         return;
       }
       case "unreachable": {
         this.#failingChats.clear();
-        db.sql.transaction(() => {
-          markFinal(db, row.id, "unreachable", now, detail);
-          if (row.chatAccountId != null && row.chatType === "private") markUnreachable(db, row.chatAccountId, now);
+        await db.transaction(async () => {
+          await markFinal(db, row.id, "unreachable", now, detail);
+          if (row.chatAccountId != null && row.chatType === "private") await markUnreachable(db, row.chatAccountId, now);
           // A message meant for a person goes to another reachable account of theirs, if any.
           if (row.personId != null && row.chatType === "private") {
             const other = deliveryAccount(db, row.personId);
@@ -475,7 +475,7 @@ class PlatformWorker {
         return;
       }
       case "permanent":
-        markFinal(db, row.id, "failed", now, detail);
+        await markFinal(db, row.id, "failed", now, detail);
         logger.warn({ outboxId: row.id, error: failure.message }, "message refused by the platform");
         options.onFinished?.(row, "failed");
         return;
@@ -486,17 +486,17 @@ class PlatformWorker {
         if (this.#canary === row.id) this.#canary = null;
         const platformFails = this.down || this.#failingChats.size >= outageStreak || !(await this.#probe());
         if (platformFails) {
-          this.#markDown(failure.message);
-          reschedule(db, row.id, "platform_down", this.engine.now(), this.engine.now(), detail);
+          await this.#markDown(failure.message);
+          await reschedule(db, row.id, "platform_down", this.engine.now(), this.engine.now(), detail);
           return;
         }
         if (row.attempts >= options.maxAttempts) {
-          markFinal(db, row.id, "failed", now, detail);
+          await markFinal(db, row.id, "failed", now, detail);
           logger.warn({ outboxId: row.id, attempts: row.attempts, error: failure.message }, "giving up after retries");
           options.onFinished?.(row, "failed");
           return;
         }
-        reschedule(db, row.id, "retry", new Date(now.getTime() + backoffDelay(row.attempts, Math.random, options.backoffBaseMs)), now, detail);
+        await reschedule(db, row.id, "retry", new Date(now.getTime() + backoffDelay(row.attempts, Math.random, options.backoffBaseMs)), now, detail);
         return;
       }
     }
@@ -533,20 +533,20 @@ export class DeliveryEngine {
     this.#workers.set(channel.id, new PlatformWorker(channel, limits, this));
   }
 
-  start(): void {
+  async start(): Promise<void> {
     liveWorkers.add(this.workerId);
-    registerWorker(this.db, { id: this.workerId, host: this.host, pid: process.pid }, this.now());
+    await registerWorker(this.db, { id: this.workerId, host: this.host, pid: process.pid }, this.now());
     this.#lastHeartbeat = this.clock.now();
-    this.maintain(this.clock.now());
+    await this.maintain(this.clock.now());
     this.#beat();
     for (const w of this.#workers.values()) w.start();
   }
 
   /** The heartbeat runs on its own timer, so a long outage or an idle queue never makes it stale. */
   #beat(): void {
-    this.#heartbeatTimer = this.clock.setTimeout(() => {
+    this.#heartbeatTimer = this.clock.setTimeout(async () => {
       try {
-        heartbeat(this.db, this.workerId, this.now());
+        await heartbeat(this.db, this.workerId, this.now());
         this.#lastHeartbeat = this.clock.now();
       } catch (error) {
         this.logger.error({ err: error }, "could not write the delivery heartbeat");
@@ -559,7 +559,7 @@ export class DeliveryEngine {
    * Returns abandoned rows to the queue: at once those of owners known to be dead (stale heartbeat,
    * stopped, or a dead process on this host), otherwise when their lease ends.
    */
-  maintain(now: number): void {
+  async maintain(now: number): Promise<void> {
     try {
       const self = { id: this.workerId, host: this.host, pid: process.pid };
       const isAlive = (pid: number) => {
@@ -571,8 +571,8 @@ export class DeliveryEngine {
           return (error as NodeJS.ErrnoException).code === "EPERM";
         }
       };
-      const recovered = recoverDeadOwners(this.db, new Date(now), self, (pid) => isAlive(pid), liveWorkers)
-        + recoverExpiredLeases(this.db, new Date(now), this.workerId);
+      const recovered = await recoverDeadOwners(this.db, new Date(now), self, (pid) => isAlive(pid), liveWorkers)
+        + await recoverExpiredLeases(this.db, new Date(now), this.workerId);
       if (recovered) {
         this.logger.info({ recovered }, "messages left in flight by a stopped worker are queued again");
         this.kick();
@@ -589,8 +589,8 @@ export class DeliveryEngine {
   }
 
   /** Platforms currently down (their queues paused), with since when. */
-  downPlatforms(): { platform: string; since: Date }[] {
-    return platformHealth(this.db).filter((h) => h.state === "down" && h.downSince != null).map((h) => ({ platform: h.platform, since: new Date(Number(h.downSince)) }));
+  async downPlatforms(): Promise<{ platform: string; since: Date }[]> {
+    return (await platformHealth(this.db)).filter((h) => h.state === "down" && h.downSince != null).map((h) => ({ platform: h.platform, since: new Date(Number(h.downSince)) }));
   }
 
   /** Stops claiming and waits for in-flight sends to finish. */
@@ -599,7 +599,7 @@ export class DeliveryEngine {
     this.#heartbeatTimer?.();
     liveWorkers.delete(this.workerId);
     try {
-      unregisterWorker(this.db, this.workerId, this.now());
+      await unregisterWorker(this.db, this.workerId, this.now());
     } catch (error) {
       this.logger.warn({ err: error }, "could not unregister the delivery worker");
     }

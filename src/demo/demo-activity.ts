@@ -10,14 +10,14 @@ import { createTicket } from "../domain/tickets/ticket-service.ts";
 import { createMeeting } from "../domain/meetings/meeting-service.ts";
 import { createDirective, sendDirective } from "../domain/directives/directive-service.ts";
 
-export function seedDemoActivity(db: Database, seeded: DemoSeedResult, timeZone: string, now = new Date()): void {
+export async function seedDemoActivity(db: Database, seeded: DemoSeedResult, timeZone: string, now = new Date()): Promise<void> {
   const branch = seeded.branches[0]!;
   const today = toLocal(now, timeZone);
   // Friday of next week, 19:30 local time.
   const daysToNextFriday = ((5 - today.weekday + 7) % 7) + 7;
   const day = addLocalDays(today, daysToNextFriday);
   const startsAt = fromLocal({ ...day, hour: 19, minute: 30 }, timeZone).getTime();
-  db.sql.transaction(() => {
+  await db.transaction(() => {
     createMeeting(
       db,
       {

@@ -23,14 +23,14 @@ export interface DemoSeedResult {
 }
 
 /** True when the database already holds the demo organisation. */
-export function isSeeded(db: Database): boolean {
-  return Boolean(db.sql.get(`SELECT 1 FROM Organisation WHERE isDemo = 1`));
+export async function isSeeded(db: Database): Promise<boolean> {
+  return Boolean(await db.sql.get(`SELECT 1 FROM Organisation WHERE isDemo = 1`));
 }
 
 /** Seeds the demo organisation (people, units). Meetings, directives and tickets are added by their services' demo hooks. */
 export function seedDemoOrganisation(db: Database, now = new Date()): DemoSeedResult {
-  return db.sql.transaction(() => {
-    const { id: organisationId } = createOrganisation(db, systemActor(), { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true }, now);
+  return db.transaction(async () => {
+    const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true }, now);
     const province = createUnit(db, systemActor(), { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" }, now);
     const communes = [
       createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" }, now),
@@ -53,7 +53,7 @@ export function seedDemoOrganisation(db: Database, now = new Date()): DemoSeedRe
           (female ? middlesFemale : middlesMale)[n % (female ? middlesFemale.length : middlesMale.length)],
           (female ? givenFemale : givenMale)[(n * 3 + b) % (female ? givenFemale.length : givenMale.length)],
         ].join(" ");
-        const person = createPerson(
+        const person = await createPerson(
           db,
           {
             fullName,
@@ -66,18 +66,18 @@ export function seedDemoOrganisation(db: Database, now = new Date()): DemoSeedRe
           },
           now,
         );
-        addMembership(db, systemActor(), person.id, branch.id, "member", null, now);
+        await addMembership(db, systemActor(), person.id, branch.id, "member", null, now);
         if (i === 0) {
-          addMembership(db, systemActor(), person.id, branch.id, "cadre", "Chi hội trưởng", now);
+          await addMembership(db, systemActor(), person.id, branch.id, "cadre", "Chi hội trưởng", now);
           cadreIds.push(person.id);
         } else memberIds.push(person.id);
       }
     }
     // An official of the first commune and an admin of the province.
-    const official = createPerson(db, { fullName: "Trần Quốc Khánh", phone: "0900000901", birthYear: 1962, gender: "nam", isDemo: true }, now);
-    addMembership(db, systemActor(), official.id, communes[0]!.id, "official", "Chủ tịch Hội CCB xã", now);
-    const admin = createPerson(db, { fullName: "Lê Minh Quản", phone: "0900000902", birthYear: 1985, gender: "nam", isDemo: true }, now);
-    addMembership(db, systemActor(), admin.id, province.id, "admin", "Cán bộ văn phòng", now);
+    const official = await createPerson(db, { fullName: "Trần Quốc Khánh", phone: "0900000901", birthYear: 1962, gender: "nam", isDemo: true }, now);
+    await addMembership(db, systemActor(), official.id, communes[0]!.id, "official", "Chủ tịch Hội CCB xã", now);
+    const admin = await createPerson(db, { fullName: "Lê Minh Quản", phone: "0900000902", birthYear: 1985, gender: "nam", isDemo: true }, now);
+    await addMembership(db, systemActor(), admin.id, province.id, "admin", "Cán bộ văn phòng", now);
     cadreIds.push(official.id, admin.id);
     return { organisationId, rootUnitId: province.id, branches, cadreIds, memberIds };
   });

@@ -11,8 +11,8 @@ export interface PendingQuestion<T = Record<string, unknown>> {
 }
 
 /** The open question of an account, or undefined when none is open (or it expired). */
-export function getPendingQuestion(db: Database, chatAccountId: number, now = new Date()): PendingQuestion | undefined {
-  const row = db.sql.get<{ kind: string; data: string; expiresAt: number }>(
+export async function getPendingQuestion(db: Database, chatAccountId: number, now = new Date()): Promise<PendingQuestion | undefined> {
+  const row = await db.sql.get<{ kind: string; data: string; expiresAt: number }>(
     `SELECT kind, data, expiresAt FROM ConversationState WHERE chatAccountId = ?`,
     chatAccountId,
   );
@@ -25,8 +25,8 @@ export function getPendingQuestion(db: Database, chatAccountId: number, now = ne
 }
 
 /** Opens a question for an account, replacing any other. */
-export function setPendingQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now = new Date()): void {
-  db.sql.run(
+export async function setPendingQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now = new Date()): Promise<void> {
+  await db.sql.run(
     `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (chatAccountId) DO UPDATE SET kind = excluded.kind, data = excluded.data, expiresAt = excluded.expiresAt, updatedAt = excluded.updatedAt`,
     chatAccountId, kind, JSON.stringify(data), expiresAt.getTime(), now.getTime(),
@@ -34,9 +34,9 @@ export function setPendingQuestion(db: Database, chatAccountId: number, kind: st
 }
 
 /** Closes the account's question (only if it is still of `kind`, when given). */
-export function clearPendingQuestion(db: Database, chatAccountId: number, kind?: string): void {
-  if (kind) db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ? AND kind = ?`, chatAccountId, kind);
-  else db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ?`, chatAccountId);
+export async function clearPendingQuestion(db: Database, chatAccountId: number, kind?: string): Promise<void> {
+  if (kind) await db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ? AND kind = ?`, chatAccountId, kind);
+  else await db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ?`, chatAccountId);
 }
 
 /**
@@ -56,8 +56,8 @@ export const upsertQuestionTail = `ON CONFLICT (chatAccountId) DO UPDATE SET kin
  * Opens a one-tap question on an account unless the person is in the middle of a multi-step flow
  * (see `protectedQuestionKinds`).
  */
-export function offerQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now: Date): void {
-  db.sql.run(
+export async function offerQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now: Date): Promise<void> {
+  await db.sql.run(
     `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt) VALUES (?, ?, ?, ?, ?) ${upsertQuestionTail}`,
     chatAccountId, kind, JSON.stringify(data), expiresAt.getTime(), now.getTime(),
   );

@@ -111,13 +111,13 @@ export class Clock {
   }
 
   async #tick(): Promise<RunResult> {
-    this.#ensureHorizon(this.#now());
-    planTicketJobs(this.#db, { now: this.#now(), timeZone: this.#timeZone });
+    await this.#ensureHorizon(this.#now());
+    await planTicketJobs(this.#db, { now: this.#now(), timeZone: this.#timeZone });
     const total: RunResult = { ran: 0, skipped: 0, failed: 0, queued: 0, unreachable: 0 };
     let firstError: unknown;
     for (let batch = 0; batch < this.#maxBatches; batch++) {
       if (batch > 0) await new Promise((resolve) => setImmediate(resolve)); // let replies and sends through
-      const r = runDueJobs(this.#db, {
+      const r = await runDueJobs(this.#db, {
         now: this.#now(),
         timeZone: this.#timeZone,
         workerId: this.#workerId,
@@ -144,18 +144,18 @@ export class Clock {
   }
 
   /** Materialises series occurrences at most hourly; the claim is taken in the database. */
-  #ensureHorizon(now: Date): void {
+  async #ensureHorizon(now: Date): Promise<void> {
     const db = this.#db;
     const nowMs = now.getTime();
-    const isDue = () => {
-      const last = Number(db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, HORIZON_SETTING_KEY)?.value);
+    const isDue = async () => {
+      const last = Number((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, HORIZON_SETTING_KEY))?.value);
       // A stored time in the future means the clock was set back: run rather than wait.
       return !(Number.isFinite(last) && last <= nowMs && nowMs - last < HOUR);
     };
     if (!isDue()) return; // the common case, without taking the write lock
-    const due = db.sql.transaction(() => {
+    const due = await db.transaction(async () => {
       if (!isDue()) return false; // another process claimed it meanwhile
-      db.sql.run(
+      await db.sql.run(
         `INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt`,
         HORIZON_SETTING_KEY, String(nowMs), nowMs,
       );
@@ -163,7 +163,7 @@ export class Clock {
     });
     if (!due) return;
     try {
-      const created = ensureSeriesHorizon(db, { now, timeZone: this.#timeZone });
+      const created = await ensureSeriesHorizon(db, { now, timeZone: this.#timeZone });
       if (created) this.#log.info({ created }, "series occurrences materialised");
     } catch (error) {
       // Retried at the next hourly claim; the series that worked are committed.

@@ -54,9 +54,9 @@ function loadDirective(db: Database, id: number | null): DirectiveRow | undefine
 }
 
 /** The sender's account for reports: the one they sent from if still theirs and reachable, else their delivery account. */
-function reportAccount(db: Database, personId: number, accountId: number | null | undefined): ChatAccountRow | undefined {
+async function reportAccount(db: Database, personId: number, accountId: number | null | undefined): Promise<ChatAccountRow | undefined> {
   if (accountId != null) {
-    const account = db.sql.get<ChatAccountRow>(
+    const account = await db.sql.get<ChatAccountRow>(
       `SELECT id, platform, externalId, personId, displayName, preferred, unreachable, backoffUntil, linkedAt FROM ChatAccount WHERE id = ? AND personId = ? AND unreachable = 0`,
       accountId, personId,
     );
@@ -66,11 +66,11 @@ function reportAccount(db: Database, personId: number, accountId: number | null 
 }
 
 /** The sequence number in "directive_progress:<id>:<n>" of a job. */
-function progressSequence(db: Database, jobId: number, directiveId: number): number {
-  const key = db.sql.get<{ dedupeKey: string }>(`SELECT dedupeKey FROM ScheduledJob WHERE id = ?`, jobId)?.dedupeKey ?? "";
+async function progressSequence(db: Database, jobId: number, directiveId: number): Promise<number> {
+  const key = (await db.sql.get<{ dedupeKey: string }>(`SELECT dedupeKey FROM ScheduledJob WHERE id = ?`, jobId))?.dedupeKey ?? "";
   const match = new RegExp(`^directive_progress:${directiveId}:(\\d+)$`).exec(key);
   if (match) return Number(match[1]);
-  return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND entityId = ?`, directiveId)!.n;
+  return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND entityId = ?`, directiveId))!.n;
 }
 
 function tallyParams(directive: DirectiveRow, p: DirectiveProgress) {
@@ -86,22 +86,22 @@ function tallyParams(directive: DirectiveRow, p: DirectiveProgress) {
  * (or after 3 days) sends the final tally (delivered, unreachable, not linked, read), marks the
  * directive "sent" and stops. Deliveries' statuses are brought up to date on every run.
  */
-export function runDirectiveProgressJob(db: Database, job: DirectiveJob, ctx: DirectiveJobContext): JobOutcome {
+export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, ctx: DirectiveJobContext): Promise<JobOutcome> {
   const directive = loadDirective(db, job.entityId);
   if (!directive || directive.status !== "sending") return skipped();
   const now = ctx.now.getTime();
-  recordDeliveryOutcomes(db, directive.id);
-  const progress = directiveProgress(db, directive.id);
+  await recordDeliveryOutcomes(db, directive.id);
+  const progress = await directiveProgress(db, directive.id);
   const settingKey = progressSettingKey(directive.id);
   let state: ProgressState = {};
   try {
-    state = JSON.parse(readSetting(db, settingKey) ?? "{}") as ProgressState;
+    state = JSON.parse(await readSetting(db, settingKey) ?? "{}") as ProgressState;
   } catch {
     state = {};
   }
   const personId = state.personId ?? directive.createdById;
-  const account = personId != null ? reportAccount(db, personId, state.accountId) : undefined;
-  const t = translator(personId != null ? getPerson(db, personId).locale : "vi");
+  const account = personId != null ? await reportAccount(db, personId, state.accountId) : undefined;
+  const t = translator(personId != null ? (await getPerson(db, personId)).locale : "vi");
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
   const tell = (text: string, dedupeKey: string) => {
     if (!account) {
@@ -120,18 +120,18 @@ export function runDirectiveProgressJob(db: Database, job: DirectiveJob, ctx: Di
   if (progress.done || stalled) {
     const message = progress.done ? "directives.progress_done" : "directives.progress_stalled";
     tell(t(message, { ...tallyParams(directive, progress), days: Math.round(progressReportMaxMs / 86_400_000) }), `directive_progress:${directive.id}:final`);
-    db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, directive.id);
-    writeSetting(db, settingKey, JSON.stringify({ ...state, sent: progress.sent, unreachable: progress.unreachable + progress.failed, final: true }), now);
+    await db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, directive.id);
+    await writeSetting(db, settingKey, JSON.stringify({ ...state, sent: progress.sent, unreachable: progress.unreachable + progress.failed, final: true }), now);
     return outcome;
   }
   const unreachable = progress.unreachable + progress.failed;
   if (progress.sent !== (state.sent ?? 0) || unreachable !== (state.unreachable ?? 0)) {
     tell(t("directives.progress", tallyParams(directive, progress)), `directive_progress:${directive.id}:job:${job.id}`);
     state = { ...state, sent: progress.sent, unreachable };
-    writeSetting(db, settingKey, JSON.stringify(state), now);
+    await writeSetting(db, settingKey, JSON.stringify(state), now);
   }
-  const next = progressSequence(db, job.id, directive.id) + 1;
-  scheduleJob(db, "directive_progress", directive.id, now + progressIntervalMs, `directive_progress:${directive.id}:${next}`, null, now);
+  const next = await progressSequence(db, job.id, directive.id) + 1;
+  await scheduleJob(db, "directive_progress", directive.id, now + progressIntervalMs, `directive_progress:${directive.id}:${next}`, null, now);
   return outcome;
 }
 
@@ -141,16 +141,16 @@ export function runDirectiveProgressJob(db: Database, job: DirectiveJob, ctx: Di
  * with the "Đã đọc" button (dedupe key directive_reminder:<id>:p:<personId>), on their current
  * delivery account. People without a reachable account are counted as unreachable.
  */
-export function runDirectiveReminderJob(db: Database, job: DirectiveJob, ctx: DirectiveJobContext): JobOutcome {
+export async function runDirectiveReminderJob(db: Database, job: DirectiveJob, ctx: DirectiveJobContext): Promise<JobOutcome> {
   const directive = loadDirective(db, job.entityId);
   if (!directive || directive.status === "draft") return skipped();
   const now = ctx.now.getTime();
-  recordDeliveryOutcomes(db, directive.id);
+  await recordDeliveryOutcomes(db, directive.id);
   const prefix = `directive_reminder:${directive.id}:p:`;
   const candidates = `FROM DirectiveDelivery d LEFT JOIN Outbox o ON o.id = d.outboxId
      WHERE d.directiveId = ? AND d.readAt IS NULL AND d.remindedAt IS NULL AND ${effectiveDeliveryStatus} = 'sent'`;
   const bodies = { vi: JSON.stringify(directiveBody(directive, "vi", true)), en: JSON.stringify(directiveBody(directive, "en", true)) };
-  const queued = db.sql.run(
+  const queued = (await db.sql.run(
     `INSERT INTO Outbox (platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, dedupeKey, status, attempts, notBefore, createdAt)
      SELECT c.platform, c.externalId, 'private', c.id, r.personId, ?, CASE p.locale WHEN 'en' THEN ? ELSE ? END, 'Directive', ?, ? || r.personId, 'pending', 0, ?, ?
      FROM (SELECT d.personId,
@@ -160,18 +160,18 @@ export function runDirectiveReminderJob(db: Database, job: DirectiveJob, ctx: Di
      JOIN ChatAccount c ON c.id = r.accountId JOIN Person p ON p.id = r.personId
      WHERE true ON CONFLICT (dedupeKey) DO NOTHING`,
     priorities.broadcast, bodies.en, bodies.vi, directive.id, prefix, now, now, directive.id,
-  ).changes;
-  const unreachable = db.sql.get<{ n: number }>(
+  )).changes;
+  const unreachable = (await db.sql.get<{ n: number }>(
     `SELECT COUNT(*) AS n ${candidates} AND NOT EXISTS (SELECT 1 FROM Outbox x WHERE x.dedupeKey = ? || d.personId)`,
     directive.id, prefix,
-  )!.n;
-  db.sql.run(
+  ))!.n;
+  await db.sql.run(
     `UPDATE DirectiveDelivery SET remindedAt = ? WHERE directiveId = ? AND remindedAt IS NULL
        AND EXISTS (SELECT 1 FROM Outbox x WHERE x.dedupeKey = ? || DirectiveDelivery.personId)`,
     now, directive.id, prefix,
   );
   const question = JSON.stringify({ directiveId: directive.id, choices: [`read:${directive.id}`] });
-  db.sql.run(
+  await db.sql.run(
     `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt)
      SELECT x.chatAccountId, 'directive', ?, ?, ? FROM Outbox x WHERE x.dedupeKey >= ? AND x.dedupeKey < ? AND x.createdAt = ? AND x.chatAccountId IS NOT NULL
      ${upsertQuestionTail}`,

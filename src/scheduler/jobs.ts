@@ -65,13 +65,13 @@ export function registerJobHandler(kind: string, handler: JobHandler): void {
 const jobColumns = `id, kind, meetingId, entityType, entityId, dueAt, expiresAt, status, dedupeKey`;
 
 /** Ids of pending jobs of a handled kind due at `now`, oldest due first. */
-export function dueJobIds(db: Database, now: Date, limit: number): number[] {
-  return db.sql
+export async function dueJobIds(db: Database, now: Date, limit: number): Promise<number[]> {
+  return (await db.sql
     .all<{ id: number }>(
       `SELECT id FROM ScheduledJob WHERE status = 'pending' AND dueAt <= ? AND kind IN (SELECT value FROM json_each(?))
        ORDER BY dueAt, id LIMIT ?`,
       now.getTime(), handledKinds, limit,
-    )
+    ))
     .map((r) => r.id);
 }
 
@@ -80,15 +80,15 @@ export function dueJobIds(db: Database, now: Date, limit: number): number[] {
  * process ran it) or its kind has no handler. A job past its expiry is marked skipped unsent.
  */
 export function runJob(db: Database, jobId: number, ctx: JobContext): JobOutcome | null {
-  return db.sql.transaction(() => {
-    const job = db.sql.get<JobRow>(`SELECT ${jobColumns} FROM ScheduledJob WHERE id = ?`, jobId);
+  return db.transaction(async () => {
+    const job = await db.sql.get<JobRow>(`SELECT ${jobColumns} FROM ScheduledJob WHERE id = ?`, jobId);
     if (!job || job.status !== "pending") return null;
     const handler = handlers.get(job.kind);
     if (!handler) return null;
     const now = ctx.now.getTime();
     const outcome: JobOutcome =
       job.expiresAt != null && now > job.expiresAt ? { status: "skipped", queued: 0, unreachable: 0 } : handler(db, job, ctx);
-    db.sql.run(
+    await db.sql.run(
       `UPDATE ScheduledJob SET status = ?, claimedBy = ?, claimedAt = ?, doneAt = ? WHERE id = ? AND status = 'pending'`,
       outcome.status, ctx.workerId, now, now, job.id,
     );
@@ -112,13 +112,13 @@ export interface RunResult {
  * left pending and reported to `onError`; without `onError` the first error is thrown after the
  * others ran.
  */
-export function runDueJobs(
+export async function runDueJobs(
   db: Database,
   ctx: JobContext & { limit?: number; onError?: (error: unknown, jobId: number) => void },
-): RunResult {
+): Promise<RunResult> {
   const result: RunResult = { ran: 0, skipped: 0, failed: 0, queued: 0, unreachable: 0 };
   let firstError: unknown;
-  for (const id of dueJobIds(db, ctx.now, ctx.limit ?? 500)) {
+  for (const id of await dueJobIds(db, ctx.now, ctx.limit ?? 500)) {
     let outcome: JobOutcome | null;
     try {
       outcome = runJob(db, id, ctx);
@@ -178,59 +178,59 @@ function send(
 }
 
 /** Reminder (everyone not excused) or nudge (only those who have not answered). */
-function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): JobOutcome {
+async function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): Promise<JobOutcome> {
   const kind = job.kind === "nudge" ? "nudge" : "reminder";
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
-  const text = meetingText(db, meeting);
+  const text = await meetingText(db, meeting);
   const choices = rsvpPayloads(meeting.id);
   const expires = new Date(meeting.startsAt);
   // A catch-up reminder right after a move would repeat the move notice those people just got.
   const nominal = nominalDueOf(job.dedupeKey) ?? job.dueAt;
   const prefix = movedNoticePrefix(meeting.id, meeting.startsAt);
   const toldOfMove = new Set(
-    db.sql
+    (await db.sql
       .all<{ personId: number }>(
         `SELECT personId FROM Outbox WHERE dedupeKey >= ? AND dedupeKey < ? AND createdAt >= ? AND personId IS NOT NULL`,
         prefix, prefix.slice(0, -1) + ";", nominal,
-      )
+      ))
       .map((r) => r.personId),
   );
   const bodies = new Map<string, OutboxBody>();
-  for (const invitee of inviteeAnswers(db, meeting)) {
+  for (const invitee of await inviteeAnswers(db, meeting)) {
     if (kind === "reminder" ? invitee.answer === "absent" : invitee.answer !== null) continue;
     if (toldOfMove.has(invitee.personId)) continue;
     let body = bodies.get(invitee.locale);
     if (!body) bodies.set(invitee.locale, (body = rsvpRequestBody(kind, meeting.id, text, invitee.locale, ctx.timeZone)));
     const accountId = send(db, job, meeting.id, invitee.personId, body, ctx, outcome);
     // A reminder must not wipe out a flow the person is in the middle of (composing, attendance…).
-    if (accountId !== null) offerQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
+    if (accountId !== null) await offerQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
   }
   return outcome;
 }
 
-function runTally(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): JobOutcome {
+async function runTally(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): Promise<JobOutcome> {
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
-  const tally = meetingTally(db, meeting.id);
-  const text = meetingText(db, meeting);
+  const tally = await meetingTally(db, meeting.id);
+  const text = await meetingText(db, meeting);
   for (const personId of meetingCadres(db, meeting.unitId)) {
-    send(db, job, meeting.id, personId, tallyBody(tally, text, getPerson(db, personId).locale, ctx.timeZone), ctx, outcome);
+    send(db, job, meeting.id, personId, tallyBody(tally, text, (await getPerson(db, personId)).locale, ctx.timeZone), ctx, outcome);
   }
   return outcome;
 }
 
-function runAttendancePrompt(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): JobOutcome {
+async function runAttendancePrompt(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): Promise<JobOutcome> {
   // The cadre may have recorded it during the meeting already.
-  if (db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meeting.id)) return skipped();
+  if (await db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meeting.id)) return skipped();
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
-  const text = meetingText(db, meeting);
+  const text = await meetingText(db, meeting);
   for (const personId of meetingCadres(db, meeting.unitId)) {
-    send(db, job, meeting.id, personId, attendancePromptBody(meeting.id, text, getPerson(db, personId).locale, ctx.timeZone), ctx, outcome);
+    send(db, job, meeting.id, personId, attendancePromptBody(meeting.id, text, (await getPerson(db, personId)).locale, ctx.timeZone), ctx, outcome);
   }
   return outcome;
 }
 
 /** Runs one meeting job (reminder, nudge, tally, attendance_prompt). */
-export function runMeetingJob(db: Database, job: JobRow, ctx: JobContext): JobOutcome {
+export async function runMeetingJob(db: Database, job: JobRow, ctx: JobContext): Promise<JobOutcome> {
   const meeting = job.meetingId != null ? loadMeeting(db, job) : undefined;
   if (!meeting || meeting.status !== "scheduled") return skipped();
   const now = ctx.now.getTime();
@@ -239,7 +239,7 @@ export function runMeetingJob(db: Database, job: JobRow, ctx: JobContext): JobOu
     case "nudge":
     case "tally":
       if (now >= meeting.startsAt) return skipped();
-      return job.kind === "tally" ? runTally(db, job, meeting, ctx) : runRsvpRequest(db, job, meeting, ctx);
+      return job.kind === "tally" ? await runTally(db, job, meeting, ctx) : await runRsvpRequest(db, job, meeting, ctx);
     case "attendance_prompt":
       return runAttendancePrompt(db, job, meeting, ctx);
     default:

@@ -46,8 +46,8 @@ function isoDate(d: LocalDate): string {
   return `${d.year}-${pad2(d.month)}-${pad2(d.day)}`;
 }
 
-function insertJob(db: Database, kind: string, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): void {
-  db.sql.run(
+async function insertJob(db: Database, kind: string, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): Promise<void> {
+  await db.sql.run(
     `INSERT INTO ScheduledJob (kind, dueAt, expiresAt, status, dedupeKey, createdAt) VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`,
     kind, dueAt, expiresAt, dedupeKey, now,
   );
@@ -58,12 +58,12 @@ function insertJob(db: Database, kind: string, dueAt: number, dedupeKey: string,
  * next 08:00 local) are planned. Idempotent: dedupe keys "ticket_digest:<ISO hour>" and
  * "overdue_report:<local date>".
  */
-export function planTicketJobs(db: Database, ctx: TicketJobContext): void {
+export async function planTicketJobs(db: Database, ctx: TicketJobContext): Promise<void> {
   const now = ctx.now.getTime();
   const local = toLocal(ctx.now, ctx.timeZone);
   // The zone's whole hours (not UTC's: zones with half-hour offsets exist).
   const nextHour = Math.floor(now / MINUTE) * MINUTE - local.minute * MINUTE + HOUR;
-  insertJob(db, "ticket_digest", nextHour, `ticket_digest:${new Date(nextHour).toISOString()}`, null, now);
+  await insertJob(db, "ticket_digest", nextHour, `ticket_digest:${new Date(nextHour).toISOString()}`, null, now);
   let day: LocalDate = { year: local.year, month: local.month, day: local.day };
   let reportAt = fromLocal({ ...day, hour: overdueReportHour, minute: 0 }, ctx.timeZone).getTime();
   if (reportAt <= now) {
@@ -71,7 +71,7 @@ export function planTicketJobs(db: Database, ctx: TicketJobContext): void {
     reportAt = fromLocal({ ...day, hour: overdueReportHour, minute: 0 }, ctx.timeZone).getTime();
   }
   // A report long after 08:00 (the service was down all day) is not worth sending.
-  insertJob(db, "overdue_report", reportAt, `overdue_report:${isoDate(day)}`, reportAt + 10 * HOUR, now);
+  await insertJob(db, "overdue_report", reportAt, `overdue_report:${isoDate(day)}`, reportAt + 10 * HOUR, now);
 }
 
 interface ListedTicket {
@@ -88,14 +88,14 @@ interface ListedTicket {
  * Sends one message per handler listing their tickets: a header, up to 20 lines, "… and N more",
  * a hint. Returns the outcome counts.
  */
-function sendLists(
+async function sendLists(
   db: Database,
   job: TicketJob,
   kind: "ticket_digest" | "overdue_report",
   tickets: ListedTicket[],
   render: (t: Translate, ticket: ListedTicket) => string,
   ctx: TicketJobContext,
-): JobOutcome {
+): Promise<JobOutcome> {
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
   const handlersOf = new Map<number, number[]>();
   const listOf = new Map<number, ListedTicket[]>();
@@ -116,7 +116,7 @@ function sendLists(
       outcome.unreachable++;
       continue;
     }
-    const locale = getPerson(db, handler).locale;
+    const locale = (await getPerson(db, handler)).locale;
     const t = translator(locale);
     const lines = [t(`tickets.${prefix}_header`, { count: list.length })];
     for (const ticket of list.slice(0, maxListedTickets)) lines.push(render(t, ticket));
@@ -145,36 +145,36 @@ const listedColumns = `t.id, t.unitId, t.personId, p.fullName AS member, u.name 
  * the last digest (ids kept in Setting "tickets.digest"), one message per handler. The first digest
  * ever covers the hour before it. Plans the next jobs.
  */
-export function runTicketDigestJob(db: Database, job: TicketJob, ctx: TicketJobContext): JobOutcome {
+export async function runTicketDigestJob(db: Database, job: TicketJob, ctx: TicketJobContext): Promise<JobOutcome> {
   const now = ctx.now.getTime();
   let since: { ticketId: number; changeId: number } | null = null;
   try {
-    since = JSON.parse(readSetting(db, digestSettingKey) ?? "null");
+    since = JSON.parse(await readSetting(db, digestSettingKey) ?? "null");
   } catch {
     since = null;
   }
   if (!since) {
     // Walking ids downwards stops at the first old row: cheap even with a million tickets.
     since = {
-      ticketId: db.sql.get<{ id: number }>(`SELECT id FROM Ticket WHERE createdAt <= ? ORDER BY id DESC LIMIT 1`, now - HOUR)?.id ?? 0,
-      changeId: db.sql.get<{ id: number }>(`SELECT id FROM TicketStatusChange WHERE createdAt <= ? ORDER BY id DESC LIMIT 1`, now - HOUR)?.id ?? 0,
+      ticketId: (await db.sql.get<{ id: number }>(`SELECT id FROM Ticket WHERE createdAt <= ? ORDER BY id DESC LIMIT 1`, now - HOUR))?.id ?? 0,
+      changeId: (await db.sql.get<{ id: number }>(`SELECT id FROM TicketStatusChange WHERE createdAt <= ? ORDER BY id DESC LIMIT 1`, now - HOUR))?.id ?? 0,
     };
   }
   const upTo = {
-    ticketId: db.sql.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM Ticket`)!.id ?? 0,
-    changeId: db.sql.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM TicketStatusChange`)!.id ?? 0,
+    ticketId: (await db.sql.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM Ticket`))!.id ?? 0,
+    changeId: (await db.sql.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM TicketStatusChange`))!.id ?? 0,
   };
-  const tickets = db.sql.all<ListedTicket>(
+  const tickets = await db.sql.all<ListedTicket>(
     `SELECT ${listedColumns} FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId
      WHERE t.status = 'new' AND (t.id > ? OR t.id IN (
        SELECT h.ticketId FROM TicketStatusChange h WHERE h.id > ? AND h.fromUnitId IS NOT NULL AND h.toUnitId IS NOT h.fromUnitId))
      ORDER BY t.id`,
     since.ticketId, since.changeId,
   );
-  const outcome = sendLists(db, job, "ticket_digest", tickets, (t, ticket) =>
+  const outcome = await sendLists(db, job, "ticket_digest", tickets, (t, ticket) =>
     t("tickets.digest_line", { id: ticket.id, member: ticket.member, unit: ticket.unit, excerpt: ticketExcerpt(ticket.firstMessage ?? "") }), ctx);
-  writeSetting(db, digestSettingKey, JSON.stringify(upTo), now);
-  planTicketJobs(db, ctx);
+  await writeSetting(db, digestSettingKey, JSON.stringify(upTo), now);
+  await planTicketJobs(db, ctx);
   return outcome;
 }
 
@@ -182,18 +182,18 @@ export function runTicketDigestJob(db: Database, job: TicketJob, ctx: TicketJobC
  * The daily report: every open ticket past its due date, most overdue first, one message per
  * handler of its current unit. Plans the next jobs.
  */
-export function runOverdueReportJob(db: Database, job: TicketJob, ctx: TicketJobContext): JobOutcome {
+export async function runOverdueReportJob(db: Database, job: TicketJob, ctx: TicketJobContext): Promise<JobOutcome> {
   const now = ctx.now.getTime();
-  const tickets = db.sql.all<ListedTicket>(
+  const tickets = await db.sql.all<ListedTicket>(
     `SELECT ${listedColumns} FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId
      WHERE t.status IN ('new', 'in_progress', 'answered') AND t.dueAt < ? ORDER BY t.dueAt, t.id`,
     now,
   );
-  const outcome = sendLists(db, job, "overdue_report", tickets, (t, ticket) =>
+  const outcome = await sendLists(db, job, "overdue_report", tickets, (t, ticket) =>
     t("tickets.overdue_line", {
       id: ticket.id, member: ticket.member, unit: ticket.unit, due: formatDate(new Date(ticket.dueAt), ctx.timeZone),
       days: Math.max(1, Math.floor((now - ticket.dueAt) / DAY)), excerpt: ticketExcerpt(ticket.firstMessage ?? "", 40),
     }), ctx);
-  planTicketJobs(db, ctx);
+  await planTicketJobs(db, ctx);
   return outcome;
 }

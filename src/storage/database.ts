@@ -87,7 +87,7 @@ function applyPragmas(db: BetterSqlite3.Database): void {
  * folder). Throws when it cannot be opened or a migration fails.
  */
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
-  return engineOf(url) === "postgresql" ? openPostgres(url, options) : openSqlite(url, options);
+  return engineOf(url) === "postgresql" ? await openPostgres(url, options) : await openSqlite(url, options);
 }
 
 async function openSqlite(url: string, options: OpenOptions): Promise<Database> {

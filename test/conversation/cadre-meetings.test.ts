@@ -15,9 +15,9 @@ let clock: Date;
 const people: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role: "member" | "cadre" | "official") {
-  const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role !== "member") addMembership(h.db, systemActor(), p.id, unitId, role);
+  const p = await createPerson(h.db, { fullName: name });
+  await addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role !== "member") await addMembership(h.db, systemActor(), p.id, unitId, role);
   people[name] = p.id;
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
@@ -26,14 +26,14 @@ async function link(name: string, chat: number, unitId: number, role: "member" |
 beforeEach(async () => {
   clock = new Date("2026-11-23T03:00:00Z"); // Monday 10:00 in Vietnam
   h = await ChatHarness.create({ now: () => clock });
-  tree = buildTree(h.db);
+  tree = await buildTree(h.db);
   await link("Trần Văn Cán", 10, tree.branchA1.id, "cadre");
   await link("Nguyễn Văn An", 11, tree.branchA1.id, "member");
   await link("Lê Thị Bình", 12, tree.branchA1.id, "member");
   await link("Phạm Văn Cường", 13, tree.branchA2.id, "cadre");
   // A member without a phone, recorded by the cadre.
-  const noPhone = createPerson(h.db, { fullName: "Hồ Văn Dũng" });
-  addMembership(h.db, systemActor(), noPhone.id, tree.branchA1.id, "member");
+  const noPhone = await createPerson(h.db, { fullName: "Hồ Văn Dũng" });
+  await addMembership(h.db, systemActor(), noPhone.id, tree.branchA1.id, "member");
   people["Hồ Văn Dũng"] = noPhone.id;
 });
 afterEach(() => h.destroy());
@@ -56,7 +56,7 @@ describe("creating a meeting in chat", () => {
     expect(summary).toContain("Nhà văn hóa thôn");
     await h.text(10, "có");
     expect(await h.lastText(10)).toMatch(/^Đã tạo buổi sinh hoạt #\d+: Sinh hoạt chi hội định kỳ, 19:30 thứ Sáu, 04\/12\/2026/);
-    const row = h.db.sql.get<{ unitId: number; place: string; startsAt: number }>(`SELECT unitId, place, startsAt FROM Meeting`)!;
+    const row = (await h.db.sql.get<{ unitId: number; place: string; startsAt: number }>(`SELECT unitId, place, startsAt FROM Meeting`))!;
     expect(row).toEqual({ unitId: tree.branchA1.id, place: "Nhà văn hóa thôn", startsAt: Date.parse("2026-12-04T12:30:00Z") });
   });
 
@@ -91,7 +91,7 @@ describe("creating a meeting in chat", () => {
     await h.take(10);
     await h.press(10, "mnew:create", 1);
     expect(await h.lastText(10)).toContain("Đã tạo lịch lặp");
-    const starts = h.db.sql.all<{ startsAt: number }>(`SELECT startsAt FROM Meeting ORDER BY startsAt`).map((r) => new Date(r.startsAt).toISOString());
+    const starts = (await h.db.sql.all<{ startsAt: number }>(`SELECT startsAt FROM Meeting ORDER BY startsAt`)).map((r) => new Date(r.startsAt).toISOString());
     expect(starts.slice(0, 2)).toEqual(["2026-12-05T12:30:00.000Z", "2027-01-05T12:30:00.000Z"]);
   });
 
@@ -106,7 +106,7 @@ describe("creating a meeting in chat", () => {
     expect(await h.lastText(10)).toContain("cần có giờ");
     await h.text(10, "thứ Tám hằng tuần 19h");
     expect(await h.lastText(10)).toContain("Không hiểu lịch lặp");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`))!.n).toBe(0);
   });
 
   it("should keep a cadre's half-finished flow when a reminder arrives meanwhile", async () => {
@@ -114,7 +114,7 @@ describe("creating a meeting in chat", () => {
     await h.text(10, "/taohop");
     await h.take(10);
     // The reminder job runs (the meeting is within three days: caught up at once).
-    runDueJobs(h.db, { now: clock, timeZone: zone, workerId: "test" });
+    await runDueJobs(h.db, { now: clock, timeZone: zone, workerId: "test" });
     h.engine.kick();
     expect((await h.take(10)).map((c) => c.payload.text).join()).toContain("Nhắc lịch");
     await h.text(10, "Họp bàn công tác Tết");
@@ -153,12 +153,12 @@ describe("managing meetings", () => {
     expect(await h.lastText(10)).toContain("chỉ cán bộ, lãnh đạo");
     await h.text(10, `/doihop ${mine.id} 05/12/2026 19:30`);
     expect(await h.lastText(10)).toContain("Đã dời buổi");
-    expect(getMeeting(h.db, mine.id).startsAt).toBe(Date.parse("2026-12-05T12:30:00Z"));
+    expect((await getMeeting(h.db, mine.id)).startsAt).toBe(Date.parse("2026-12-05T12:30:00Z"));
     await h.text(10, `/huyhop ${mine.id}`);
     await h.take(10);
     await h.text(10, "1");
     expect(await h.lastText(10)).toContain(`Đã hủy buổi #${mine.id}`);
-    expect(getMeeting(h.db, mine.id).status).toBe("cancelled");
+    expect((await getMeeting(h.db, mine.id)).status).toBe("cancelled");
     await h.text(13, `/huyhop ${mine.id}`);
     expect(await h.lastText(13)).toContain("chỉ cán bộ, lãnh đạo");
   });
@@ -181,7 +181,7 @@ describe("managing meetings", () => {
     expect(after).toContain("✓ Hồ Văn Dũng");
     await h.text(10, "xong");
     expect(await h.lastText(10)).toMatch(/Đã lưu điểm danh buổi #\d+: 3\/4 có mặt/);
-    const attendance = attendanceOf(h.db, m.id);
+    const attendance = await attendanceOf(h.db, m.id);
     expect(attendance.get(people["Lê Thị Bình"]!)).toBe(false);
     expect(attendance.get(people["Hồ Văn Dũng"]!)).toBe(true);
   });

@@ -20,9 +20,9 @@ let tree: TestTree;
 const ids: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "admin") {
-  const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role) addMembership(h.db, systemActor(), p.id, role === "admin" ? tree.province.id : unitId, role);
+  const p = await createPerson(h.db, { fullName: name });
+  await addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) await addMembership(h.db, systemActor(), p.id, role === "admin" ? tree.province.id : unitId, role);
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
   ids[name] = p.id;
@@ -41,7 +41,7 @@ function pressInGroup(userId: number, data: string): Promise<Update> {
 
 beforeEach(async () => {
   h = await ChatHarness.create();
-  tree = buildTree(h.db);
+  tree = await buildTree(h.db);
   await link("Trần Văn Cán", 10, tree.branchA1.id, "cadre");
   await link("Nguyễn Văn An", 11, tree.branchA1.id);
   await link("Lê Quản Trị", 12, tree.branchA1.id, "admin");
@@ -53,15 +53,15 @@ describe("groups not allowed", () => {
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     await h.text(10, `/chophep${bot}`, { chatId: GROUP }); // a cadre is not an admin
     expect(await h.take(GROUP)).toEqual([]);
-    expect(groupRow()).toMatchObject({ platform: "telegram", title: "Chi hội", allowed: 0 });
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND chatId = ?`, String(GROUP))!.n).toBe(2);
+    expect(await groupRow()).toMatchObject({ platform: "telegram", title: "Chi hội", allowed: 0 });
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND chatId = ?`, String(GROUP)))!.n).toBe(2);
   });
 
   it("should be allowed by an admin's /chophep typed in the group, and blocked again by /chanhom", async () => {
     await h.text(12, `/chophep${bot}`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text)).toEqual(["Đã cho phép nhóm này dùng bot Chi Hội."]);
-    expect(groupRow()!.allowed).toBe(1);
-    expect(h.db.sql.get(`SELECT actorPersonId, source, action FROM AuditLog WHERE action LIKE 'group.%'`)).toEqual({ actorPersonId: ids["Lê Quản Trị"], source: "chat", action: "group.allow" });
+    expect((await groupRow())!.allowed).toBe(1);
+    expect(await h.db.sql.get(`SELECT actorPersonId, source, action FROM AuditLog WHERE action LIKE 'group.%'`)).toEqual({ actorPersonId: ids["Lê Quản Trị"], source: "chat", action: "group.allow" });
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).toContain("chưa có buổi sinh hoạt");
     await h.text(10, `/chanhom${bot}`, { chatId: GROUP });
@@ -75,7 +75,7 @@ describe("groups not allowed", () => {
   it("should be allowed from the CLI (system actor) for Telegram groups as for Zalo ones", async () => {
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     await h.take(GROUP);
-    setGroupAllowed(h.db, groupRow()!.id, true, systemActor("cli"), { unitId: tree.branchA1.id });
+    setGroupAllowed(h.db, (await groupRow())!.id, true, systemActor("cli"), { unitId: tree.branchA1.id });
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     expect(await h.take(GROUP)).toHaveLength(1);
   });
@@ -114,8 +114,8 @@ describe("private answers in an allowed group", () => {
     const sent = await h.take(GROUP);
     expect(sent.map((c) => c.payload.text)).toEqual(["Nội dung này chỉ trả lời trong tin nhắn riêng. Mời anh/chị nhắn riêng cho bot."]);
     expect(sent[0]!.payload.reply_markup.inline_keyboard.filter((row: unknown[]) => row.length)).toEqual([[{ text: "Nhắn riêng cho bot", url: "https://t.me/chihoi_test_bot?start=nhanrieng" }]]);
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`)!.n).toBe(0);
-    expect(h.db.sql.get(`SELECT kind FROM ConversationState WHERE chatAccountId = (SELECT id FROM ChatAccount WHERE externalId = ?)`, String(user))).toBeUndefined();
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`))!.n).toBe(0);
+    expect(await h.db.sql.get(`SELECT kind FROM ConversationState WHERE chatAccountId = (SELECT id FROM ChatAccount WHERE externalId = ?)`, String(user))).toBeUndefined();
   });
 
   it("should answer the same request in the private chat", async () => {
@@ -128,7 +128,7 @@ describe("private answers in an allowed group", () => {
     await pressInGroup(10, `attend:save`);
     const texts = (await h.take(GROUP)).map((c) => c.payload.text);
     expect(texts).toEqual([expect.stringContaining("nhắn riêng"), expect.stringContaining("nhắn riêng")]);
-    expect(h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind = 'ticket_answer'`)).toBeUndefined();
+    expect(await h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind = 'ticket_answer'`)).toBeUndefined();
   });
 
   it("should never let a group message be taken by a flow opened in private", async () => {
@@ -136,11 +136,11 @@ describe("private answers in an allowed group", () => {
     expect(await h.lastText(10)).toContain("Nhắn nội dung trả lời");
     await h.text(10, `${bot} Chào cả chi hội`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).toContain("nhắn riêng");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`))!.n).toBe(0);
     // Nor by a public answer typed there.
     await h.text(10, `${bot} có mặt`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).not.toContain("Đã gửi trả lời");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`))!.n).toBe(0);
     // The private prompt is still open and takes the answer typed there.
     await h.text(10, "Hội sẽ đến thăm gia đình tuần này.");
     expect(await h.lastText(10)).toContain("Đã gửi trả lời");

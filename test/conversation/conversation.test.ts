@@ -15,9 +15,9 @@ let code: string;
 
 beforeEach(async () => {
   h = await ChatHarness.create();
-  tree = buildTree(h.db);
-  an = createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
+  tree = await buildTree(h.db);
+  an = await createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
+  await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   code = issueLinkCode(h.db, an.id).code;
 });
 afterEach(() => h.destroy());
@@ -33,7 +33,7 @@ describe("strangers", () => {
     expect(await h.lastText(7)).toContain("mã liên kết 12 chữ số");
     await h.text(7, "/lich");
     expect(await h.lastText(7)).toContain("mã liên kết");
-    const stored = h.db.sql.all<{ text: string; status: string }>(`SELECT text, status FROM MessageLog WHERE direction = 'in' AND chatId = '7' ORDER BY id`);
+    const stored = await h.db.sql.all<{ text: string; status: string }>(`SELECT text, status FROM MessageLog WHERE direction = 'in' AND chatId = '7' ORDER BY id`);
     expect(stored).toEqual([{ text: "Cho tôi xem lịch họp", status: "handled" }, { text: "/lich", status: "handled" }]);
   });
 
@@ -111,7 +111,7 @@ describe("member commands", () => {
     await h.take(42);
     await h.press(42, "lang:en", 5);
     expect(await h.lastText(42)).toBe("Switched to English.");
-    expect(getPerson(h.db, an.id).locale).toBe("en");
+    expect((await getPerson(h.db, an.id)).locale).toBe("en");
     await h.text(42, "/trogiup");
     expect(await h.lastText(42)).toContain("How to use");
     await h.text(42, "tiếng việt");
@@ -123,7 +123,7 @@ describe("member commands", () => {
     await h.text(42, "/lich");
     expect(await h.lastText(42)).toContain("chưa có buổi sinh hoạt");
     const startsAt = Date.parse("2030-12-06T12:30:00Z");
-    h.db.sql.run(`INSERT INTO Meeting (unitId, title, place, startsAt, endsAt, status, createdAt, updatedAt) VALUES (?, 'Sinh hoạt định kỳ', 'Nhà văn hóa', ?, ?, 'scheduled', 0, 0)`, tree.branchA1.id, startsAt, startsAt + 7_200_000);
+    await h.db.sql.run(`INSERT INTO Meeting (unitId, title, place, startsAt, endsAt, status, createdAt, updatedAt) VALUES (?, 'Sinh hoạt định kỳ', 'Nhà văn hóa', ?, ?, 'scheduled', 0, 0)`, tree.branchA1.id, startsAt, startsAt + 7_200_000);
     await h.text(42, "khi nào họp?");
     expect(await h.lastText(42)).toBe("Lịch sinh hoạt sắp tới:\n• 19:30 thứ Sáu, 06/12/2030 — Sinh hoạt định kỳ, tại Nhà văn hóa");
   });
@@ -146,9 +146,9 @@ describe("concerns", () => {
     await h.text(42, "có");
     const confirmation = await h.lastText(42);
     expect(confirmation).toMatch(/^Đã gửi ý kiến #\d+ tới Chi hội 1\./);
-    const ticket = h.db.sql.get<{ personId: number; unitId: number; category: string; status: string }>(`SELECT personId, unitId, category, status FROM Ticket`)!;
+    const ticket = (await h.db.sql.get<{ personId: number; unitId: number; category: string; status: string }>(`SELECT personId, unitId, category, status FROM Ticket`))!;
     expect(ticket).toEqual({ personId: an.id, unitId: tree.branchA1.id, category: "ha_tang", status: "new" });
-    expect(h.db.sql.get(`SELECT text FROM TicketMessage`)).toEqual({ text: "Đường vào thôn bị ngập mỗi khi mưa, đề nghị hội kiến nghị sửa" });
+    expect(await h.db.sql.get(`SELECT text FROM TicketMessage`)).toEqual({ text: "Đường vào thôn bị ngập mỗi khi mưa, đề nghị hội kiến nghị sửa" });
   });
 
   it("should not create a ticket when the member declines, and /ykien asks for the text", async () => {
@@ -157,16 +157,16 @@ describe("concerns", () => {
     await h.take(42);
     await h.text(42, "không");
     expect(await h.lastText(42)).toContain("Đã không gửi");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n).toBe(0);
     await h.text(42, "/ykien");
     expect(await h.lastText(42)).toContain("nhắn nội dung ý kiến");
     await h.text(42, "Đề nghị chi hội thăm hỏi gia đình bác Tâm đang ốm nặng");
     // The text after /ykien gets the same one-tap confirmation as any other.
     expect(await h.lastText(42)).toContain("Anh/chị muốn gửi ý kiến này");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n).toBe(0);
     await h.text(42, "có");
     expect(await h.lastText(42)).toMatch(/Đã gửi ý kiến #\d+/);
-    expect(h.db.sql.get(`SELECT category FROM Ticket`)).toEqual({ category: "doi_song" });
+    expect(await h.db.sql.get(`SELECT category FROM Ticket`)).toEqual({ category: "doi_song" });
   });
 });
 
@@ -179,10 +179,10 @@ describe("bad input", () => {
       const reply = await h.lastText(42);
       expect(reply.length).toBeGreaterThan(0);
     }
-    const stored = h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND chatId = '42' AND status = 'handled'`)!.n;
+    const stored = (await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND chatId = '42' AND status = 'handled'`))!.n;
     expect(stored).toBe(bad.length + 1);
     // Stored whole up to maxMessageText; beyond it cut, with a note saying how much.
-    const long = h.db.sql.get<{ text: string }>(`SELECT text FROM MessageLog WHERE direction = 'in' AND length(text) > 1000`)!.text;
+    const long = (await h.db.sql.get<{ text: string }>(`SELECT text FROM MessageLog WHERE direction = 'in' AND length(text) > 1000`))!.text;
     expect(long.startsWith("x".repeat(maxMessageText))).toBe(true);
     expect(long.slice(maxMessageText)).toContain(`${100_000 - maxMessageText} ký tự`);
     await h.text(42, "/trogiup");
@@ -203,7 +203,7 @@ describe("bad input", () => {
     await h.take(42);
     await h.channel.bot.handleUpdate(update);
     expect(await h.take(42)).toHaveLength(0);
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND text = '/trogiup'`)!.n).toBe(1);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND text = '/trogiup'`))!.n).toBe(1);
   });
 
   it("should survive malformed and unknown updates", async () => {
@@ -218,7 +218,7 @@ describe("bad input", () => {
 describe("group chats", () => {
   it("should answer only messages addressed to the bot, replying in the thread", async () => {
     await link();
-    setGroupAllowed(h.db, noteGroup(h.db, "telegram", "-100", "Chi hội").id, true, systemActor("cli"));
+    setGroupAllowed(h.db, (await noteGroup(h.db, "telegram", "-100", "Chi hội")).id, true, systemActor("cli"));
     await h.text(42, "chào cả nhà", { chatId: -100 });
     await h.text(42, "@chihoi_test_bot /lich", { chatId: -100 });
     const sent = await h.take(-100);

@@ -11,9 +11,9 @@ let tree: TestTree;
 const people: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "official") {
-  const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role) addMembership(h.db, systemActor(), p.id, unitId, role);
+  const p = await createPerson(h.db, { fullName: name });
+  await addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
   people[name] = p.id;
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
@@ -21,13 +21,13 @@ async function link(name: string, chat: number, unitId: number, role?: "cadre" |
 
 beforeEach(async () => {
   h = await ChatHarness.create();
-  tree = buildTree(h.db);
+  tree = await buildTree(h.db);
   await link("Trần Quốc Khánh", 10, tree.communeA.id, "official");
   await link("Nguyễn Văn An", 11, tree.branchA1.id);
   await link("Lê Thị Bình", 12, tree.branchA2.id);
   await link("Phạm Văn Xa", 13, tree.branchB1.id);
-  const noAccount = createPerson(h.db, { fullName: "Hồ Văn Dũng" });
-  addMembership(h.db, systemActor(), noAccount.id, tree.branchA2.id, "member");
+  const noAccount = await createPerson(h.db, { fullName: "Hồ Văn Dũng" });
+  await addMembership(h.db, systemActor(), noAccount.id, tree.branchA2.id, "member");
 });
 afterEach(() => h.destroy());
 
@@ -75,7 +75,7 @@ describe("composing and sending a directive", () => {
     expect(await h.lastText(12)).toContain("không có văn bản nào đang chờ");
     await h.press(11, `read:${id}`, 1, 11);
     expect(await h.lastText(11)).toContain("đã xác nhận đọc văn bản này rồi");
-    expect(directiveProgress(h.db, id)).toMatchObject({ total: 4, notLinked: 1, read: 2 });
+    expect(await directiveProgress(h.db, id)).toMatchObject({ total: 4, notLinked: 1, read: 2 });
   });
 
   it("should warn about a long summary, refuse an oversized one, and refuse a member", async () => {
@@ -108,9 +108,9 @@ describe("composing and sending a directive", () => {
     await h.take(11);
     await h.text(11, "/vanban");
     expect(await h.lastText(11)).toContain("Nghị quyết về công tác hội năm 2027");
-    const sent = h.db.sql.get<{ platformMessageId: string; entityId: number }>(`SELECT platformMessageId, entityId FROM MessageLog WHERE direction = 'out' AND entityType = 'Directive' AND chatId = '11'`)!;
+    const sent = (await h.db.sql.get<{ platformMessageId: string; entityId: number }>(`SELECT platformMessageId, entityId FROM MessageLog WHERE direction = 'out' AND entityType = 'Directive' AND chatId = '11'`))!;
     await h.text(11, "Chi hội mình thu hội phí theo mức nào ạ?", { replyTo: Number(sent.platformMessageId) });
     expect(await h.lastText(11)).toMatch(/Đã gửi câu hỏi #\d+ về văn bản/);
-    expect(h.db.sql.get(`SELECT directiveId, personId FROM Ticket`)).toEqual({ directiveId: sent.entityId, personId: people["Nguyễn Văn An"] });
+    expect(await h.db.sql.get(`SELECT directiveId, personId FROM Ticket`)).toEqual({ directiveId: sent.entityId, personId: people["Nguyễn Văn An"] });
   });
 });

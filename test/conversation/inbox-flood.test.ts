@@ -28,11 +28,11 @@ function message(sender: string, text: string): InboundMessage {
   };
 }
 
-const statuses = (sender: string) =>
+const statuses = async (sender: string) =>
   Object.fromEntries(
-    db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND senderExternalId = ? GROUP BY status`, sender).map((r) => [r.status, r.n]),
+    (await db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND senderExternalId = ? GROUP BY status`, sender)).map((r) => [r.status, r.n]),
   );
-const notices = (sender: string) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE chatId = ? AND dedupeKey LIKE '%:flood'`, sender)!.n;
+const notices = async (sender: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE chatId = ? AND dedupeKey LIKE '%:flood'`, sender))!.n;
 
 describe("Inbox per-sender limit", () => {
   it("should store a flood whole, handle only the burst, tell the sender once, and handle another sender at once", async () => {
@@ -46,9 +46,9 @@ describe("Inbox per-sender limit", () => {
     expect(results.filter((r) => r === "throttled")).toHaveLength(2000 - limit.burst);
     expect(statuses("666")).toEqual({ handled: limit.burst, throttled: 2000 - limit.burst });
     expect(notices("666")).toBe(1);
-    expect(db.sql.get(`SELECT text FROM MessageLog WHERE senderExternalId = '666' AND text = 'spam 1999'`)).toBeTruthy();
+    expect(await db.sql.get(`SELECT text FROM MessageLog WHERE senderExternalId = '666' AND text = 'spam 1999'`)).toBeTruthy();
     expect(statuses("777")).toEqual({ handled: 1 });
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE chatId = '777'`)!.n).toBeGreaterThan(0);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE chatId = '777'`))!.n).toBeGreaterThan(0);
   });
 
   it("should let the sender through again as time passes, and notice a new flood once more", async () => {

@@ -13,9 +13,9 @@ let code: string;
 
 beforeEach(async () => {
   h = await ChatHarness.create();
-  tree = buildTree(h.db);
-  an = createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
+  tree = await buildTree(h.db);
+  an = await createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
+  await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   code = issueLinkCode(h.db, an.id).code;
 });
 afterEach(() => h.destroy());
@@ -26,7 +26,7 @@ describe("linking by code in chat", () => {
       await h.text(50, old);
       expect(await h.lastText(50)).toContain("phiếu cũ");
     }
-    expect(recentWrongGuesses(h.db, "telegram", "50")).toBe(0);
+    expect(await recentWrongGuesses(h.db, "telegram", "50")).toBe(0);
     // A new code still links after several old ones.
     await h.text(50, formatLinkCode(code));
     expect(await h.lastText(50)).toContain("Liên kết thành công");
@@ -35,8 +35,8 @@ describe("linking by code in chat", () => {
   it("should answer a linked member's use of someone else's live code exactly like a wrong code, and count it", async () => {
     await h.text(42, `DK ${code}`);
     await h.take(42);
-    const binh = createPerson(h.db, { fullName: "Trần Thị Bình" });
-    addMembership(h.db, systemActor(), binh.id, tree.branchA1.id, "member");
+    const binh = await createPerson(h.db, { fullName: "Trần Thị Bình" });
+    await addMembership(h.db, systemActor(), binh.id, tree.branchA1.id, "member");
     const binhsCode = issueLinkCode(h.db, binh.id).code;
     const wrong = binhsCode.startsWith("9") ? "1".repeat(12) : "9".repeat(12);
     await h.text(42, `DK ${binhsCode}`);
@@ -45,7 +45,7 @@ describe("linking by code in chat", () => {
     const dead = await h.lastText(42);
     expect(live).toBe(dead);
     expect(live).not.toContain("Trần Thị Bình");
-    expect(recentWrongGuesses(h.db, "telegram", "42")).toBe(2);
+    expect(await recentWrongGuesses(h.db, "telegram", "42")).toBe(2);
     // Bình's code still works for Bình.
     await h.text(60, binhsCode);
     expect(await h.lastText(60)).toContain("Xin chào Trần Thị Bình");
@@ -59,10 +59,10 @@ describe("linking by code in chat", () => {
     await h.take(62);
     await h.text(63, code); // used
     answers.add(await h.lastText(63));
-    const expired = issueLinkCode(h.db, createPerson(h.db, { fullName: "Lê Văn Cường" }).id, { now: new Date(Date.now() - 40 * 86_400_000) });
+    const expired = issueLinkCode(h.db, (await createPerson(h.db, { fullName: "Lê Văn Cường" })).id, { now: new Date(Date.now() - 40 * 86_400_000) });
     await h.text(64, expired.code);
     answers.add(await h.lastText(64));
-    const dung = createPerson(h.db, { fullName: "Phạm Dũng" }).id;
+    const dung = (await createPerson(h.db, { fullName: "Phạm Dũng" })).id;
     const revoked = issueLinkCode(h.db, dung).code;
     issueLinkCode(h.db, dung);
     await h.text(65, revoked);
@@ -72,40 +72,40 @@ describe("linking by code in chat", () => {
   });
 
   it("should notify a cadre's other accounts and the unit's admins when an account is linked to the cadre", async () => {
-    const cadre = createPerson(h.db, { fullName: "Hoàng Văn Đức" });
-    addMembership(h.db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
-    const zalo = ensureChatAccount(h.db, "zalo_bot", "zb-duc");
-    h.db.sql.run(`UPDATE ChatAccount SET personId = ?, preferred = 1 WHERE id = ?`, cadre.id, zalo.id);
-    const admin = createPerson(h.db, { fullName: "Admin Xã" });
-    addMembership(h.db, systemActor(), admin.id, tree.communeA.id, "admin");
-    const adminTg = ensureChatAccount(h.db, "telegram", "900");
-    h.db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, admin.id, adminTg.id);
-    const otherAdmin = createPerson(h.db, { fullName: "Admin Phường" });
-    addMembership(h.db, systemActor(), otherAdmin.id, tree.communeB.id, "admin");
-    const otherTg = ensureChatAccount(h.db, "telegram", "901");
-    h.db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, otherAdmin.id, otherTg.id);
+    const cadre = await createPerson(h.db, { fullName: "Hoàng Văn Đức" });
+    await addMembership(h.db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
+    const zalo = await ensureChatAccount(h.db, "zalo_bot", "zb-duc");
+    await h.db.sql.run(`UPDATE ChatAccount SET personId = ?, preferred = 1 WHERE id = ?`, cadre.id, zalo.id);
+    const admin = await createPerson(h.db, { fullName: "Admin Xã" });
+    await addMembership(h.db, systemActor(), admin.id, tree.communeA.id, "admin");
+    const adminTg = await ensureChatAccount(h.db, "telegram", "900");
+    await h.db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, admin.id, adminTg.id);
+    const otherAdmin = await createPerson(h.db, { fullName: "Admin Phường" });
+    await addMembership(h.db, systemActor(), otherAdmin.id, tree.communeB.id, "admin");
+    const otherTg = await ensureChatAccount(h.db, "telegram", "901");
+    await h.db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, otherAdmin.id, otherTg.id);
 
     const cadreCode = issueLinkCode(h.db, cadre.id).code;
     expect(cadreCode).toMatch(/^\d{16}$/);
     await h.text(70, formatLinkCode(cadreCode));
     // The notice to the Zalo account stays queued (the harness runs Telegram only): read the outbox.
-    const replies = () => h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatId = '70'`).map((r) => JSON.parse(r.body).text as string);
+    const replies = async () => (await h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatId = '70'`)).map((r) => JSON.parse(r.body).text as string);
     expect(replies().join("\n")).toContain("Liên kết thành công");
     expect(findAccount(h.db, "telegram", "70")?.personId).toBe(cadre.id);
 
-    const toZalo = h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, zalo.id);
+    const toZalo = await h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, zalo.id);
     expect(toZalo).toHaveLength(1);
     expect(JSON.parse(toZalo[0]!.body).text).toContain("Telegram");
-    const toAdmin = h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, adminTg.id);
+    const toAdmin = await h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, adminTg.id);
     expect(toAdmin).toHaveLength(1);
     expect(JSON.parse(toAdmin[0]!.body).text).toContain("Hoàng Văn Đức");
-    expect(h.db.sql.get(`SELECT 1 FROM Outbox WHERE chatAccountId = ?`, otherTg.id)).toBeUndefined();
+    expect(await h.db.sql.get(`SELECT 1 FROM Outbox WHERE chatAccountId = ?`, otherTg.id)).toBeUndefined();
   });
 
   it("should not notify anyone when a plain member links", async () => {
-    const before = h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`)!.n;
+    const before = (await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`))!.n;
     await h.text(80, code);
     expect(await h.lastText(80)).toContain("Liên kết thành công");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`)!.n).toBe(before + 1);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`))!.n).toBe(before + 1);
   });
 });

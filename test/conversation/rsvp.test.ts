@@ -27,9 +27,9 @@ const startsAt = new Date("2026-12-04T12:30:00Z");
 beforeEach(async () => {
   clock = new Date("2026-11-30T01:00:00Z");
   h = await ChatHarness.create({ now: () => clock });
-  tree = buildTree(h.db);
-  an = createPerson(h.db, { fullName: "Nguyễn Văn An" });
-  addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
+  tree = await buildTree(h.db);
+  an = await createPerson(h.db, { fullName: "Nguyễn Văn An" });
+  await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
   await h.text(42, `DK ${issueLinkCode(h.db, an.id).code}`);
   await h.take(42);
 });
@@ -42,7 +42,7 @@ function meeting(at = startsAt, unitId = tree.branchA1.id, title = "Sinh hoạt 
 async function remind(m: { id: number }) {
   // 08:00 three days before, Vietnamese time.
   clock = new Date("2026-12-01T01:00:00Z");
-  runDueJobs(h.db, { now: clock, timeZone: zone, workerId: "test" });
+  await runDueJobs(h.db, { now: clock, timeZone: zone, workerId: "test" });
   h.engine.kick();
   const [reminder] = await h.take(42);
   expect(reminder, `reminder for meeting ${m.id}`).toBeDefined();
@@ -96,14 +96,14 @@ describe("answers", () => {
     const lines = readFileSync(fixture, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
     const reminderLines = lines.filter(([context]) => context === "reminder");
     expect(reminderLines.length).toBeGreaterThan(300);
-    const tickets = () => h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n;
+    const tickets = async () => (await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n;
     let mixedSeen = 0;
     for (const [, text, intent, reason] of reminderLines) {
       // Each line answers a fresh reminder, with nothing recorded yet.
-      h.db.sql.run(`DELETE FROM Rsvp WHERE meetingId = ? AND personId = ?`, m.id, an.id);
+      await h.db.sql.run(`DELETE FROM Rsvp WHERE meetingId = ? AND personId = ?`, m.id, an.id);
       // …and no concerns yet today (a member may raise only so many a day).
-      for (const table of ["TicketMessage", "TicketStatusChange", "Ticket"]) h.db.sql.run(`DELETE FROM ${table}`);
-      setPendingQuestion(h.db, account.id, "rsvp", { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] }, startsAt, clock);
+      for (const table of ["TicketMessage", "TicketStatusChange", "Ticket"]) await h.db.sql.run(`DELETE FROM ${table}`);
+      await setPendingQuestion(h.db, account.id, "rsvp", { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] }, startsAt, clock);
       const before = tickets();
       await h.text(42, text!);
       const replies = (await h.take(42)).map((c) => c.payload.text as string).join("\n");
@@ -138,18 +138,18 @@ describe("answers", () => {
     const first = meeting();
     const second = meeting(new Date("2026-12-06T01:00:00Z"), tree.branchA1.id, "Họp bàn công tác Tết");
     const reminder = await remind(first);
-    h.db.sql.run(`DELETE FROM ConversationState`);
+    await h.db.sql.run(`DELETE FROM ConversationState`);
     await h.text(42, "có mặt", { replyTo: reminder.payload.message_id ?? 0 });
     // The capturing transformer numbers messages; find the reminder's id in the log to reply to it.
-    const logged = h.db.sql.get<{ platformMessageId: string }>(`SELECT platformMessageId FROM MessageLog WHERE direction = 'out' AND entityType = 'Meeting' AND entityId = ?`, first.id)!;
+    const logged = (await h.db.sql.get<{ platformMessageId: string }>(`SELECT platformMessageId FROM MessageLog WHERE direction = 'out' AND entityType = 'Meeting' AND entityId = ?`, first.id))!;
     await h.take(42);
     await h.text(42, "xin vắng vì đi công tác", { replyTo: Number(logged.platformMessageId) });
     await h.take(42);
     expect(getRsvp(h.db, first.id, an.id)).toMatchObject({ answer: "absent", reason: "đi công tác" });
     expect(getRsvp(h.db, second.id, an.id)).toBeUndefined();
     // Without context and two meetings pending for which no clear pick exists: ask.
-    h.db.sql.run(`DELETE FROM ConversationState`);
-    h.db.sql.run(`DELETE FROM Rsvp`);
+    await h.db.sql.run(`DELETE FROM ConversationState`);
+    await h.db.sql.run(`DELETE FROM Rsvp`);
     await h.text(42, "có mặt");
     const [ask] = await h.take(42);
     expect(ask!.payload.text).toContain("trả lời cho buổi nào");
@@ -181,7 +181,7 @@ describe("answers", () => {
     await remind(m);
     await h.text(42, "1");
     expect(await h.lastText(42)).toContain("Đã ghi nhận: anh/chị có mặt");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n).toBe(0);
   });
 
   it("should change the answer when 'chưa chắc' comes instead of a reason", async () => {
@@ -200,13 +200,13 @@ describe("answers", () => {
     expect(await h.lastText(77)).toContain("mã liên kết");
     await h.text(77, "có mặt");
     expect(await h.lastText(77)).toContain("mã liên kết");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(0);
   });
 
   it("should count an answer in a branch group for the linked sender", async () => {
     const m = meeting();
     await remind(m);
-    setGroupAllowed(h.db, noteGroup(h.db, "telegram", "-500", "Chi hội").id, true, systemActor("cli"));
+    setGroupAllowed(h.db, (await noteGroup(h.db, "telegram", "-500", "Chi hội")).id, true, systemActor("cli"));
     await h.text(42, "@chihoi_test_bot có mặt", { chatId: -500 });
     const [reply] = await h.take(-500);
     expect(reply!.payload.text).toContain("có mặt");

@@ -10,9 +10,9 @@ let h: ChatHarness;
 let tree: TestTree;
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "official") {
-  const p = createPerson(h.db, { fullName: name });
-  addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role) addMembership(h.db, systemActor(), p.id, unitId, role);
+  const p = await createPerson(h.db, { fullName: name });
+  await addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
   return p.id;
@@ -20,7 +20,7 @@ async function link(name: string, chat: number, unitId: number, role?: "cadre" |
 
 beforeEach(async () => {
   h = await ChatHarness.create();
-  tree = buildTree(h.db);
+  tree = await buildTree(h.db);
   await link("Trần Văn Cán", 10, tree.branchA1.id, "cadre");
   await link("Trần Quốc Khánh", 20, tree.communeA.id, "official");
   await link("Phạm Văn Cường", 30, tree.branchA2.id, "cadre");
@@ -55,10 +55,10 @@ describe("the concerns queue in chat", () => {
     expect(await h.lastText(10)).toContain("Đã gửi trả lời");
     const [answer] = await h.take(11);
     expect(answer!.payload.text).toContain("Hội đã kiến nghị xã, dự kiến sửa trong tháng 12.");
-    expect(getTicket(h.db, id).status).toBe("answered");
+    expect((await getTicket(h.db, id)).status).toBe("answered");
     await h.text(11, "chưa hài lòng");
     expect(await h.lastText(11)).toContain("Đã mở lại");
-    expect(getTicket(h.db, id).status).toBe("in_progress");
+    expect((await getTicket(h.db, id)).status).toBe("in_progress");
     await h.text(10, `/traloi ${id}`);
     expect(await h.lastText(10)).toContain("Nhắn nội dung trả lời");
     await h.text(10, "Xã đã duyệt kinh phí, tuần sau thi công.");
@@ -67,7 +67,7 @@ describe("the concerns queue in chat", () => {
     await h.text(11, "hài lòng");
     expect(await h.lastText(11)).toContain("đã giải quyết");
     // Answered and satisfied: closed, out of the open list.
-    expect(getTicket(h.db, id).status).toBe("closed");
+    expect((await getTicket(h.db, id)).status).toBe("closed");
     await h.text(10, "/ykien");
     expect(await h.lastText(10)).not.toContain(`#${id}`);
     await h.text(10, `/dong ${id}`);
@@ -80,7 +80,7 @@ describe("the concerns queue in chat", () => {
     const id = await raise("Tôi muốn hỏi về chế độ trợ cấp cho cựu chiến binh bị bệnh");
     await h.text(10, `/chuyen ${id} Vượt thẩm quyền chi hội`);
     expect(await h.lastText(10)).toContain("Đã chuyển ý kiến");
-    expect(getTicket(h.db, id).unitId).toBe(tree.communeA.id);
+    expect((await getTicket(h.db, id)).unitId).toBe(tree.communeA.id);
     await h.text(10, "/ykien");
     // Gone from the branch's queue, listed read-only under what it passed up.
     const [queue, passedUp] = (await h.lastText(10)).split("Ý kiến anh/chị đã chuyển lên cấp trên:");
@@ -111,11 +111,11 @@ describe("the concerns queue in chat", () => {
       expect(reply).not.toContain("Nhắn nội dung trả lời");
       expect(reply).not.toContain("ghi chú");
     }
-    expect(h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind IN ('ticket_answer', 'ticket_escalate')`)).toBeUndefined();
+    expect(await h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind IN ('ticket_answer', 'ticket_escalate')`)).toBeUndefined();
     // The next message is theirs, not swallowed as an "answer".
     await h.text(11, "Xin hỏi lịch khám sức khỏe định kỳ năm nay");
     expect(await h.lastText(11)).toContain("ý kiến");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`))!.n).toBe(0);
     // A cadre of a sibling branch is refused at the press, too.
     await h.press(30, `tk:answer:${id}`, 1, 30);
     expect(await h.lastText(30)).toContain(`không còn quyền xử lý ý kiến #${id}`);
@@ -130,7 +130,7 @@ describe("the concerns queue in chat", () => {
     // The old "Trả lời" button, pressed after passing it up: told at once, no prompt.
     await h.press(10, `tk:answer:${id}`, 1, 10);
     expect(await h.lastText(10)).toContain(`Ý kiến #${id} đã được chuyển lên Xã Phước Hòa`);
-    expect(h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind = 'ticket_answer'`)).toBeUndefined();
+    expect(await h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind = 'ticket_answer'`)).toBeUndefined();
     // Still visible, marked as handled above, without action buttons.
     await h.text(10, `/ykien ${id}`);
     const [view] = await h.take(10);

@@ -25,13 +25,13 @@ const link = async (name: string, chat: number, unitId: number, role?: "cadre") 
 beforeEach(async () => {
   clock = new Date("2026-11-30T01:00:00Z");
   h = await ChatHarness.create({ now: () => clock });
-  tree = buildTree(h.db);
+  tree = await buildTree(h.db);
   member = await link("Nguyễn Thị Lan", 42, tree.branchA1.id);
   cadre = await link("Trần Văn Cán", 10, tree.branchA1.id, "cadre");
 });
 afterEach(() => h.destroy());
 
-const tickets = () => h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n;
+const tickets = async () => (await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n;
 
 function meeting(at = new Date("2026-12-04T12:30:00Z"), title = "Sinh hoạt chi hội định kỳ") {
   return createMeeting(h.db, { unitId: tree.branchA1.id, title, place: "Nhà văn hóa", agenda: "", startsAt: at }, { actor: systemActor(), now: clock, timeZone: zone });
@@ -39,7 +39,7 @@ function meeting(at = new Date("2026-12-04T12:30:00Z"), title = "Sinh hoạt chi
 
 async function remind() {
   clock = new Date("2026-12-01T01:00:00Z");
-  runDueJobs(h.db, { now: clock, timeZone: zone, workerId: "test" });
+  await runDueJobs(h.db, { now: clock, timeZone: zone, workerId: "test" });
   h.engine.kick();
   await h.take(42);
 }
@@ -68,11 +68,11 @@ describe("a concern is never recorded as có mặt", () => {
     expect(reply).toContain(`ý kiến #${id}`);
     expect(reply).not.toContain("Đã ghi nhận");
     expect(getRsvp(h.db, m.id, member.id)).toBeUndefined();
-    expect(ticketThread(h.db, id, member.id).messages.at(-1)?.text).toBe("Đến nay đường vẫn ngập, chưa thấy ai xuống xem");
+    expect((await ticketThread(h.db, id, member.id)).messages.at(-1)?.text).toBe("Đến nay đường vẫn ngập, chưa thấy ai xuống xem");
     // A second line within the next minutes goes to the same concern.
     await h.text(42, "nước ngập tới đầu gối");
     expect(await h.lastText(42)).toContain(`ý kiến #${id}`);
-    expect(ticketThread(h.db, id, member.id).messages).toHaveLength(4);
+    expect((await ticketThread(h.db, id, member.id)).messages).toHaveLength(4);
     // A clear answer still answers the reminder.
     await h.text(42, "có mặt");
     expect(await h.lastText(42)).toContain("Đã ghi nhận: anh/chị có mặt");
@@ -155,7 +155,7 @@ describe("emoji answers", () => {
   it("should take a Zalo-style reaction on the reminder the same way", async () => {
     const m = meeting();
     await remind();
-    const logged = h.db.sql.get<{ platformMessageId: string }>(`SELECT platformMessageId FROM MessageLog WHERE direction = 'out' AND entityType = 'Meeting' AND entityId = ?`, m.id)!;
+    const logged = (await h.db.sql.get<{ platformMessageId: string }>(`SELECT platformMessageId FROM MessageLog WHERE direction = 'out' AND entityType = 'Meeting' AND entityId = ?`, m.id))!;
     await h.inbox.receive({
       platform: "telegram", account: "chihoi_test_bot", chatId: "42", chatType: "private", sender: { id: "42" }, kind: "reaction",
       reaction: "👌", replyTo: logged.platformMessageId, eventId: "react:1", at: clock,
@@ -236,7 +236,7 @@ describe("/ykien for members", () => {
     expect(await h.lastText(42)).toContain(`bổ sung cho ý kiến #${id}`);
     await h.text(42, "tối đến đi lại rất nguy hiểm");
     expect(await h.lastText(42)).toContain(`ý kiến #${id}`);
-    expect(getTicket(h.db, id).status).toBe("new");
-    expect(ticketThread(h.db, id, member.id).messages.map((x) => x.text)).toContain("tối đến đi lại rất nguy hiểm");
+    expect((await getTicket(h.db, id)).status).toBe("new");
+    expect((await ticketThread(h.db, id, member.id)).messages.map((x) => x.text)).toContain("tối đến đi lại rất nguy hiểm");
   });
 });

@@ -27,7 +27,7 @@ const link = async (name: string, chat: number, unitId: number, role?: "cadre" |
 beforeEach(async () => {
   clock = new Date("2026-11-23T03:00:00Z");
   h = await ChatHarness.create({ now: () => clock });
-  tree = buildTree(h.db);
+  tree = await buildTree(h.db);
   await link("Trần Văn Cán", 10, tree.branchA1.id, "cadre");
   await link("Trần Quốc Khánh", 20, tree.communeA.id, "official");
   await link("Nguyễn Văn An", 11, tree.branchA1.id);
@@ -57,9 +57,9 @@ describe("cancelling a guided flow", () => {
       expect(buttons(last).at(-1), `step ${depth}`).toBe("flow:cancel");
       const reply = await step(10, word);
       expect(reply.payload.text, `step ${depth}`).toBe("Đã hủy, không tạo lịch.");
-      expect(pendingOf(10)).toBeUndefined();
+      expect(await pendingOf(10)).toBeUndefined();
     }
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`))!.n).toBe(0);
   });
 
   it("should stop /taohop by the Hủy button and by its number", async () => {
@@ -88,7 +88,7 @@ describe("cancelling a guided flow", () => {
     expect(kind.payload.text).toContain("Loại văn bản");
     expect(buttons(kind).at(-1)).toBe("flow:cancel");
     expect((await step(20, word)).payload.text).toBe("Đã hủy, chưa gửi văn bản.");
-    expect(pendingOf(20)).toBeUndefined();
+    expect(await pendingOf(20)).toBeUndefined();
   });
 
   it("should offer Hủy at every step of /guivanban until the preview", async () => {
@@ -103,7 +103,7 @@ describe("cancelling a guided flow", () => {
     replies.push(await step(20, "Các chi hội cử người trực từ 28 tháng Chạp."));
     for (const r of replies) expect(buttons(r).at(-1), r.payload.text).toBe("flow:cancel");
     expect((await step(20, "/cancel")).payload.text).toBe("Đã hủy, chưa gửi văn bản.");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive WHERE status != 'draft'`)!.n).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive WHERE status != 'draft'`))!.n).toBe(0);
   });
 
   it("should stop an answer to a concern, attendance and the 'write your concern' question", async () => {
@@ -114,7 +114,7 @@ describe("cancelling a guided flow", () => {
     const ask = await step(10, `/traloi ${id}`);
     expect(buttons(ask)).toEqual(["flow:cancel"]);
     expect((await step(10, "hủy")).payload.text).toBe("Đã hủy, không lưu gì.");
-    expect(getTicket(h.db, id).status).toBe("new");
+    expect((await getTicket(h.db, id)).status).toBe("new");
     await h.take(11);
     expect(await h.take(11)).toHaveLength(0);
 
@@ -122,11 +122,11 @@ describe("cancelling a guided flow", () => {
     const list = await step(10, `/diemdanh ${m.id}`);
     expect(buttons(list).at(-1)).toBe("flow:cancel");
     expect((await step(10, "/huy")).payload.text).toBe("Đã hủy, không lưu gì.");
-    expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Attendance`)?.n ?? 0).toBe(0);
+    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Attendance`))?.n ?? 0).toBe(0);
 
     await step(11, "/ykien");
     expect((await step(11, "thôi")).payload.text).toBe("Đã hủy, không lưu gì.");
-    expect(pendingOf(11)).toBeUndefined();
+    expect(await pendingOf(11)).toBeUndefined();
   });
 
   it("should say there is nothing to cancel when no flow is open", async () => {

@@ -20,10 +20,10 @@ const limits = {
   web: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 },
 };
 
-function startEngine(extra: Partial<ConstructorParameters<typeof DeliveryEngine>[1]> = {}, channels = [channel as TelegramChannel | WebChatChannel]) {
+async function startEngine(extra: Partial<ConstructorParameters<typeof DeliveryEngine>[1]> = {}, channels = [channel as TelegramChannel | WebChatChannel]) {
   engine = new DeliveryEngine(db, { concurrency: 4, maxAttempts: 4, limits, logger: silentLogger, backoffBaseMs: 20, ...extra });
   for (const c of channels) engine.addChannel(c);
-  engine.start();
+  await engine.start();
   return engine;
 }
 
@@ -49,7 +49,7 @@ afterEach(async () => {
 
 describe("DeliveryEngine", () => {
   it("should send queued messages once, log them and record the attempt", async () => {
-    const acc = ensureChatAccount(db, "telegram", "1001");
+    const acc = await ensureChatAccount(db, "telegram", "1001");
     const id = enqueue(db, { platform: "telegram", chatId: "1001", chatAccountId: acc.id, body: { text: "Xin chào", choices: [{ label: "Có mặt", payload: "rsvp:1:attend" }] }, entityType: "Meeting", entityId: 1 })!;
     startEngine();
     await waitFor(() => getOutboxRow(db, id)?.status === "sent");
@@ -57,9 +57,9 @@ describe("DeliveryEngine", () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]!.text).toBe("Xin chào");
     expect(sent[0]!.reply_markup.inline_keyboard[0][0]).toEqual({ text: "Có mặt", callback_data: "rsvp:1:attend" });
-    const log = db.sql.get<{ platformMessageId: string; entityType: string; entityId: number; text: string }>(`SELECT platformMessageId, entityType, entityId, text FROM MessageLog WHERE direction = 'out'`)!;
+    const log = (await db.sql.get<{ platformMessageId: string; entityType: string; entityId: number; text: string }>(`SELECT platformMessageId, entityType, entityId, text FROM MessageLog WHERE direction = 'out'`))!;
     expect(log).toEqual({ platformMessageId: String(sent[0]!.message_id), entityType: "Meeting", entityId: 1, text: "Xin chào" });
-    expect(db.sql.all(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ?`, id)).toEqual([{ outcome: "sent" }]);
+    expect(await db.sql.all(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ?`, id)).toEqual([{ outcome: "sent" }]);
   });
 
   it("should not enqueue the same dedupe key twice", () => {
@@ -77,7 +77,7 @@ describe("DeliveryEngine", () => {
     await waitFor(() => getOutboxRow(db, id)?.status === "sent");
     expect(fake.sent(1002)).toHaveLength(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
-    const outcomes = db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, id).map((r) => r.outcome);
+    const outcomes = (await db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, id)).map((r) => r.outcome);
     // Sends are not retried inside the channel (that would bypass the flood budget): each 429 goes
     // back to the outbox, which waits retry_after without spending an attempt.
     expect(outcomes).toEqual(["rate_limited", "rate_limited", "rate_limited", "sent"]);
@@ -91,7 +91,7 @@ describe("DeliveryEngine", () => {
     startEngine();
     await waitFor(() => getOutboxRow(db, ok)?.status === "sent");
     expect(fake.sent(1003)).toHaveLength(1);
-    expect(db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, ok).map((r) => r.outcome)).toEqual(["retry", "retry", "sent"]);
+    expect((await db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, ok)).map((r) => r.outcome)).toEqual(["retry", "retry", "sent"]);
 
     fake.failNext("sendMessage", { error_code: 500, description: "Internal Server Error" }, 10);
     const doomed = enqueue(db, { platform: "telegram", chatId: "1004", body: { text: "không tới" } })!;
@@ -102,20 +102,20 @@ describe("DeliveryEngine", () => {
   });
 
   it("should mark a blocked account unreachable, stop retrying, and fall back to the person's other account", async () => {
-    const person = createPerson(db, { fullName: "Nguyễn Văn An" });
-    const tg = ensureChatAccount(db, "telegram", "1005");
-    const web = ensureChatAccount(db, "web", "websession0000000001");
-    redeemLinkCode(db, tg.id, issueLinkCode(db, person.id).code);
-    redeemLinkCode(db, web.id, issueLinkCode(db, person.id).code);
+    const person = await createPerson(db, { fullName: "Nguyễn Văn An" });
+    const tg = await ensureChatAccount(db, "telegram", "1005");
+    const web = await ensureChatAccount(db, "web", "websession0000000001");
+    await redeemLinkCode(db, tg.id, issueLinkCode(db, person.id).code);
+    await redeemLinkCode(db, web.id, issueLinkCode(db, person.id).code);
     fake.blockChat(1005);
     const webChannel = new WebChatChannel({ db, demo: false, defaultLocale: "vi" });
     await webChannel.start(async () => {});
     const id = enqueue(db, { platform: "telegram", chatId: "1005", chatAccountId: tg.id, personId: person.id, priority: priorities.broadcast, body: { text: "Thông báo" }, dedupeKey: "d:1:p" })!;
     startEngine({}, [channel, webChannel]);
     await waitFor(() => getOutboxRow(db, id)?.status === "unreachable");
-    expect(getAccount(db, tg.id).unreachable).toBe(1);
-    await waitFor(() => outboxCounts(db, "web").sent === 1);
-    expect(db.sql.get(`SELECT chatId, dedupeKey FROM Outbox WHERE platform = 'web'`)).toEqual({ chatId: "websession0000000001", dedupeKey: `d:1:p:fallback:${web.id}` });
+    expect((await getAccount(db, tg.id)).unreachable).toBe(1);
+    await waitFor(async () => (await outboxCounts(db, "web")).sent === 1);
+    expect(await db.sql.get(`SELECT chatId, dedupeKey FROM Outbox WHERE platform = 'web'`)).toEqual({ chatId: "websession0000000001", dedupeKey: `d:1:p:fallback:${web.id}` });
     expect(fake.calls.filter((c) => c.method === "sendMessage")).toHaveLength(1);
   });
 

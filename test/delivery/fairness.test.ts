@@ -25,13 +25,13 @@ afterEach(async () => {
   await db.destroy();
 });
 
-function start(): void {
+async function start(): Promise<void> {
   engine = new DeliveryEngine(db, {
     concurrency: 8, maxAttempts: 8, logger: silentLogger,
     limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } },
   });
   engine.addChannel(telegramChannelFor(fake));
-  engine.start();
+  await engine.start();
 }
 
 describe("fair delivery", () => {
@@ -41,7 +41,7 @@ describe("fair delivery", () => {
     // A full group does not hold anyone else back either.
     enqueueMany(db, Array.from({ length: 25 }, (_, i) => ({ platform: "telegram", chatId: "-900", chatType: "group" as const, priority: priorities.normal, body: { text: `nhóm ${i}` } })));
     enqueue(db, { platform: "telegram", chatId: "5003", priority: priorities.broadcast, body: { text: "Văn bản" } });
-    start();
+    await start();
     await fake.waitForSent(1, 10_000, 5002);
     // The busy chat gets one message a second; the reminder went out while it had at most two.
     expect(fake.sentCount(5001)).toBeLessThanOrEqual(2);
@@ -53,7 +53,7 @@ describe("fair delivery", () => {
   it("should send replies to members before broadcast copies", async () => {
     enqueueMany(db, Array.from({ length: 200 }, (_, i) => ({ platform: "telegram", chatId: String(6000 + i), priority: priorities.broadcast, body: { text: `văn bản ${i}` }, entityType: "Directive", entityId: 1 })));
     enqueueMany(db, Array.from({ length: 10 }, (_, i) => ({ platform: "telegram", chatId: String(7000 + i), priority: priorities.reply, body: { text: `trả lời ${i}` } })));
-    start();
+    await start();
     await fake.waitFor(() => fake.sentCount() >= 40, 10_000);
     const order = fake.sent().map((s) => Number(s.chat_id));
     // All ten replies go in the first rounds of sends, ahead of the 200 copies queued before them.
@@ -64,7 +64,7 @@ describe("fair delivery", () => {
     const now = new Date();
     enqueueMany(db, Array.from({ length: 300 }, (_, i) => ({ platform: "telegram", chatId: String(10_000 + i), priority: priorities.broadcast, body: { text: `A ${i}` }, entityType: "Directive", entityId: 1 })), now);
     enqueueMany(db, Array.from({ length: 300 }, (_, i) => ({ platform: "telegram", chatId: String(20_000 + i), priority: priorities.broadcast, body: { text: `B ${i}` }, entityType: "Directive", entityId: 2 })), now);
-    start();
+    await start();
     await fake.waitFor(() => fake.sentCount() >= 60, 15_000);
     const first = fake.sent().slice(0, 60).map((s) => Number(s.chat_id));
     const a = first.filter((c) => c < 20_000).length;

@@ -59,15 +59,15 @@ describe("a long concern in chat and on the command line", () => {
   });
 
   it("should reach the official as one message, and print whole with chihoi tickets show", async () => {
-    const tree = buildTree(db);
-    const member = addTestPerson(db, tree.branchA1.id, "Lê Văn Ba");
+    const tree = await buildTree(db);
+    const member = await addTestPerson(db, tree.branchA1.id, "Lê Văn Ba");
     const ticket = createTicket(db, { personId: member, text: "Đường ngập" }).id;
     // However the ticket got its text (limits on new tickets come from elsewhere), it is read whole here.
-    db.sql.run(`UPDATE TicketMessage SET text = ? WHERE ticketId = ?`, concern, ticket);
+    await db.sql.run(`UPDATE TicketMessage SET text = ? WHERE ticketId = ?`, concern, ticket);
     const id = enqueue(db, { platform: "telegram", chatId: "9100", body: { text: `Ý kiến #${ticket}\n\n${concern}` }, entityType: "Ticket", entityId: ticket })!;
     engine = new DeliveryEngine(db, { concurrency: 2, maxAttempts: 3, logger: silentLogger, limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } } });
     engine.addChannel(telegramChannelFor(fake));
-    engine.start();
+    await engine.start();
     await fake.waitForSent(1, 10_000, 9100);
     await new Promise((r) => setTimeout(r, 1500));
     expect(getOutboxRow(db, id)!.status).toBe("sent");

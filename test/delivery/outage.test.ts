@@ -64,7 +64,7 @@ describe.each<FakeOutage>(["refuse", "5xx"])("a 10-minute platform outage (%s) i
       onPlatformEvent: (e) => events.push(e),
     });
     engine.addChannel(telegramChannelFor(fake));
-    engine.start();
+    await engine.start();
     await waitFor(() => fake.sentCount() >= 100);
 
     await fake.setOutage(mode);
@@ -77,24 +77,24 @@ describe.each<FakeOutage>(["refuse", "5xx"])("a 10-minute platform outage (%s) i
     // Ten minutes (on the engine's clock) with the platform refusing or failing every call.
     await waitFor(() => clock.now() - downAt >= 10 * minute, 60_000);
     const duringOutage = fake.sentCount();
-    expect(platformHealth(db, "telegram")[0]?.state).toBe("down");
+    expect((await platformHealth(db, "telegram"))[0]?.state).toBe("down");
     expect(events.map((e) => e.kind)).toEqual(["down"]);
-    expect(outboxCounts(db, "telegram").failed ?? 0).toBe(0);
+    expect((await outboxCounts(db, "telegram")).failed ?? 0).toBe(0);
     await fake.setOutage(false);
 
-    await waitFor(() => (outboxCounts(db, "telegram").sent ?? 0) === total);
+    await waitFor(async () => ((await outboxCounts(db, "telegram")).sent ?? 0) === total);
     await waitFor(() => events.length === 2);
     const perChat = new Map<string, number>();
     for (const s of fake.sent()) perChat.set(String(s.chat_id), (perChat.get(String(s.chat_id)) ?? 0) + 1);
     const lost = total - [...perChat.keys()].filter((c) => Number(c) >= 20_000 && Number(c) < 20_000 + total).length;
     const duplicates = [...perChat.values()].filter((n) => n > 1).length;
-    expect({ lost, duplicates, failed: outboxCounts(db, "telegram").failed ?? 0 }).toEqual({ lost: 0, duplicates: 0, failed: 0 });
+    expect({ lost, duplicates, failed: (await outboxCounts(db, "telegram")).failed ?? 0 }).toEqual({ lost: 0, duplicates: 0, failed: 0 });
     expect(duringOutage).toBeLessThan(total);
     // The outage spent nobody's attempts: every copy went out on its first or second try.
-    const maxAttempts = db.sql.get<{ n: number }>(`SELECT MAX(attempts) AS n FROM Outbox WHERE entityType = 'Directive'`)!.n;
+    const maxAttempts = (await db.sql.get<{ n: number }>(`SELECT MAX(attempts) AS n FROM Outbox WHERE entityType = 'Directive'`))!.n;
     expect(maxAttempts).toBeLessThanOrEqual(2);
     expect(events.map((e) => e.kind)).toEqual(["down", "up"]);
-    expect(platformHealth(db, "telegram")[0]?.state).toBe("up");
+    expect((await platformHealth(db, "telegram"))[0]?.state).toBe("up");
     expect(getOutboxRow(db, reminder)!.status).toBe("expired");
     expect(fake.sent(30001)).toHaveLength(0);
     process.stdout.write(`[outage ${mode}] total=${total} sentBeforeOrDuring=${duringOutage} lost=${lost} duplicates=${duplicates} maxAttempts=${maxAttempts}\n`);
@@ -110,9 +110,9 @@ describe("failures about one recipient", () => {
       limits: { telegram: { perSecond: 30, chatIntervalMs: 0, groupPerMinute: 20 } },
     });
     engine.addChannel(telegramChannelFor(fake));
-    engine.start();
+    await engine.start();
     await waitFor(() => getOutboxRow(db, id)!.status === "failed");
     expect(getOutboxRow(db, id)!.attempts).toBe(3);
-    expect(platformHealth(db, "telegram")[0]?.state ?? "up").toBe("up");
+    expect((await platformHealth(db, "telegram"))[0]?.state ?? "up").toBe("up");
   });
 });

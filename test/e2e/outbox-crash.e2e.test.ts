@@ -34,8 +34,8 @@ describe("outbox across a crash", () => {
   it("should deliver every queued message after kill -9 and a restart, resending at most what was in flight", async () => {
     // The lease is long (10 minutes): only the dead-owner recovery (the crashed process's
     // heartbeat row, its pid gone) can free the rows it left in flight within the test's time.
-    await prepare(dir, (db) => {
-      db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('x', 'X', 0)`);
+    await prepare(dir, async (db) => {
+      await db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('x', 'X', 0)`);
       enqueueMany(db, Array.from({ length: total }, (_, i) => ({
         platform: "telegram", chatId: String(10_000 + i), priority: priorities.broadcast, body: { text: `Thông báo số ${i}` }, dedupeKey: `crash:${i}`,
       })));

@@ -24,12 +24,12 @@ beforeEach(async () => {
   zalo = new FakeZaloBotServer();
   await zalo.start();
   dir = tempDir();
-  await prepare(dir, (db) => {
-    const tree = buildTree(db);
-    const admin = createPerson(db, { fullName: "Trần Quản Trị", phone: "0911111111" });
-    addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
-    db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = 0 WHERE id = ?`, admin.id, ensureChatAccount(db, "telegram", "7001").id);
-    db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = 0 WHERE id = ?`, admin.id, ensureChatAccount(db, "zalo_bot", "zadmin").id);
+  await prepare(dir, async (db) => {
+    const tree = await buildTree(db);
+    const admin = await createPerson(db, { fullName: "Trần Quản Trị", phone: "0911111111" });
+    await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
+    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = 0 WHERE id = ?`, admin.id, (await ensureChatAccount(db, "telegram", "7001")).id);
+    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = 0 WHERE id = ?`, admin.id, (await ensureChatAccount(db, "zalo_bot", "zadmin")).id);
   });
 });
 afterEach(async () => {

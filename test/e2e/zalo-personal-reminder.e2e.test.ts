@@ -43,8 +43,8 @@ beforeEach(async () => {
   const wsUrl = await server.start();
   fake = createFakeZaloFetch();
   db = await createTestDatabase();
-  tree = buildTree(db);
-  saveCredentials(db, key, credentials);
+  tree = await buildTree(db);
+  await saveCredentials(db, key, credentials);
   engine = new DeliveryEngine(db, {
     concurrency: 4, maxAttempts: 3, logger: silentLogger, backoffBaseMs: 10, now: () => clock,
     limits: { zalo: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 } },
@@ -57,7 +57,7 @@ beforeEach(async () => {
   });
   engine.addChannel(channel);
   await channel.start(async (m) => void (await inbox.receive(m)));
-  engine.start();
+  await engine.start();
   await server.until(() => server.caughtUp());
 });
 afterEach(async () => {
@@ -89,9 +89,9 @@ describe("a member on the Zalo personal account", () => {
       { uid: "201", name: "Nguyễn Văn An" },
       { uid: "202", name: "Lê Thị Bình" },
       { uid: "203", name: "Trần Văn Cường" },
-    ].map((m) => {
-      const person = createPerson(db, { fullName: m.name });
-      addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
+    ].map(async (m) => {
+      const person = await createPerson(db, { fullName: m.name });
+      await addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
       return { ...m, person };
     });
     for (const m of members) {
@@ -101,7 +101,7 @@ describe("a member on the Zalo personal account", () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone, actor: systemActor() });
 
     clock = new Date("2026-12-01T01:00:00Z"); // 08:00, three days before, in Vietnam
-    runDueJobs(db, { now: clock, timeZone: zone, workerId: "test" });
+    await runDueJobs(db, { now: clock, timeZone: zone, workerId: "test" });
     engine.kick();
     for (const m of members) await waitForSent(m.uid, 2);
     const reminders = members.map((m) => sentTo(m.uid)[1]!);
@@ -140,11 +140,11 @@ describe("a member on the Zalo personal account", () => {
     await new Promise((r) => setTimeout(r, 200));
     engine.kick();
     await new Promise((r) => setTimeout(r, 100));
-    const tally = meetingTally(db, meeting.id);
+    const tally = await meetingTally(db, meeting.id);
     expect(tally.attend.map((p) => p.fullName).sort()).toEqual(members.map((m) => m.name).sort());
     expect(tally.noAnswer).toEqual([]);
     for (const m of members) expect(sentTo(m.uid).filter((s) => s.text.includes("Đã ghi nhận"))).toHaveLength(1);
-    const reactionsStored = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE platform = 'zalo' AND direction = 'in' AND kind = 'reaction'`)!.n;
+    const reactionsStored = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE platform = 'zalo' AND direction = 'in' AND kind = 'reaction'`))!.n;
     expect(reactionsStored).toBe(2);
   });
 });

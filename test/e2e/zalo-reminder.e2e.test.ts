@@ -37,7 +37,7 @@ beforeEach(async () => {
   await zalo.start();
   telegram = await startFakeTelegram();
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
   engine = new DeliveryEngine(db, {
     concurrency: 4, maxAttempts: 3, logger: silentLogger, backoffBaseMs: 10, now: () => clock,
     limits: { zalo_bot: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 }, telegram: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 } },
@@ -48,7 +48,7 @@ beforeEach(async () => {
   engine.addChannel(zaloChannel);
   engine.addChannel(telegramChannel);
   await zaloChannel.start(async (m) => void (await inbox.receive(m)));
-  engine.start();
+  await engine.start();
 });
 afterEach(async () => {
   await zaloChannel.stop();
@@ -60,14 +60,14 @@ afterEach(async () => {
 
 async function remindNow() {
   clock = new Date("2026-12-01T01:00:00Z"); // 08:00, three days before, in Vietnam
-  runDueJobs(db, { now: clock, timeZone: zone, workerId: "test" });
+  await runDueJobs(db, { now: clock, timeZone: zone, workerId: "test" });
   engine.kick();
 }
 
 describe("a member on Zalo", () => {
   it("should get the reminder with numbered choices and have '1' recorded as có mặt", async () => {
-    const an = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, systemActor(), an.id, tree.branchA1.id, "member");
+    const an = await createPerson(db, { fullName: "Nguyễn Văn An" });
+    await addMembership(db, systemActor(), an.id, tree.branchA1.id, "member");
     const user = { id: "a1b2c3d4e5f6a7b8c9d0", name: "An" };
     zalo.userSendsText(user, `DK ${issueLinkCode(db, an.id).code}`);
     await zalo.waitForSent(1, 10_000, user.id);
@@ -85,12 +85,12 @@ describe("a member on Zalo", () => {
   });
 
   it("should reach a person linked on two platforms once, on the preferred account, falling back when it is blocked", async () => {
-    const binh = createPerson(db, { fullName: "Lê Thị Bình" });
-    addMembership(db, systemActor(), binh.id, tree.branchA1.id, "member");
-    const tg = ensureChatAccount(db, "telegram", "7001");
-    const zb = ensureChatAccount(db, "zalo_bot", "b1b2c3d4e5f6a7b8c9d0");
-    redeemLinkCode(db, tg.id, issueLinkCode(db, binh.id).code, clock);
-    redeemLinkCode(db, zb.id, issueLinkCode(db, binh.id).code, clock);
+    const binh = await createPerson(db, { fullName: "Lê Thị Bình" });
+    await addMembership(db, systemActor(), binh.id, tree.branchA1.id, "member");
+    const tg = await ensureChatAccount(db, "telegram", "7001");
+    const zb = await ensureChatAccount(db, "zalo_bot", "b1b2c3d4e5f6a7b8c9d0");
+    await redeemLinkCode(db, tg.id, issueLinkCode(db, binh.id).code, clock);
+    await redeemLinkCode(db, zb.id, issueLinkCode(db, binh.id).code, clock);
     createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
     telegram.blockChat(7001);
     await remindNow();

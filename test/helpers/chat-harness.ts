@@ -64,7 +64,7 @@ export class ChatHarness {
     });
     engine.addChannel(channel);
     await channel.start((m) => inbox.receive(m).then(() => undefined));
-    engine.start();
+    await engine.start();
     return harness;
   }
 
@@ -105,7 +105,7 @@ export class ChatHarness {
   /** Waits until the outbox has nothing pending or in flight, then returns sendMessage calls to a chat. */
   async sent(chatId: number, timeoutMs = 5000): Promise<CapturedCall[]> {
     const until = Date.now() + timeoutMs;
-    while (this.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status IN ('pending', 'sending') AND notBefore <= ?`, this.now().getTime())!.n > 0) {
+    while ((await this.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status IN ('pending', 'sending') AND notBefore <= ?`, this.now().getTime()))!.n > 0) {
       if (Date.now() > until) throw new Error("outbox did not drain");
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -6,9 +6,9 @@ import { systemActor } from "../../src/domain/access/actor.ts";
 
 /** Creates a member of `unitId` (also `role` there, if given), links Telegram chat `chat` to them, and returns their id. */
 export async function linkInChat(h: ChatHarness, fullName: string, chat: number, unitId: number, role?: "cadre" | "official"): Promise<number> {
-  const p = createPerson(h.db, { fullName });
-  addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role) addMembership(h.db, systemActor(), p.id, unitId, role);
+  const p = await createPerson(h.db, { fullName });
+  await addMembership(h.db, systemActor(), p.id, unitId, "member");
+  if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
   await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
   await h.take(chat);
   return p.id;

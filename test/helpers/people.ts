@@ -15,15 +15,15 @@ export interface TestPersonOptions {
 let phones = 0;
 
 /** Creates a person in a unit and returns their id. */
-export function addTestPerson(db: Database, unitId: number, fullName: string, options: TestPersonOptions = {}): number {
+export async function addTestPerson(db: Database, unitId: number, fullName: string, options: TestPersonOptions = {}): Promise<number> {
   const phone = `09${String(++phones).padStart(8, "0")}`;
-  const p = createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
-  addMembership(db, systemActor(), p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) linkByPhone(db, ensureChatAccount(db, "telegram", `tg${p.id}`).id, phone);
+  const p = await createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
+  await addMembership(db, systemActor(), p.id, unitId, options.role ?? "member");
+  if (options.linked !== false) linkByPhone(db, (await ensureChatAccount(db, "telegram", `tg${p.id}`)).id, phone);
   return p.id;
 }
 
 /** The first chat account of a person. */
-export function accountOf(db: Database, personId: number): number {
-  return db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId)!.id;
+export async function accountOf(db: Database, personId: number): Promise<number> {
+  return (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
 }

@@ -16,8 +16,8 @@ export interface TestTree {
   branchB2: UnitRow;
 }
 
-export function buildTree(db: Database, code = "ccb"): TestTree {
-  const { id: organisationId } = createOrganisation(db, systemActor(), { code, name: "Hội Cựu chiến binh" });
+export async function buildTree(db: Database, code = "ccb"): Promise<TestTree> {
+  const { id: organisationId } = await createOrganisation(db, systemActor(), { code, name: "Hội Cựu chiến binh" });
   const province = createUnit(db, systemActor(), { organisationId, name: "Tỉnh Bình Định", levelLabel: "Tỉnh" });
   const communeA = createUnit(db, systemActor(), { parentId: province.id, name: "Xã Phước Hòa", levelLabel: "Xã" });
   const communeB = createUnit(db, systemActor(), { parentId: province.id, name: "Phường Quy Nhơn Nam", levelLabel: "Phường" });
@@ -36,7 +36,7 @@ export function useTreeDatabase(): { db: TestDatabase; tree: TestTree } {
   const ctx = {} as { db: TestDatabase; tree: TestTree };
   beforeEach(async () => {
     ctx.db = await createTestDatabase();
-    ctx.tree = buildTree(ctx.db);
+    ctx.tree = await buildTree(ctx.db);
   });
   afterEach(() => ctx.db.destroy());
   return ctx;

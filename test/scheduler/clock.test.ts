@@ -20,7 +20,7 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
@@ -75,12 +75,12 @@ function testClock(database: Database, start: string) {
 }
 
 /** "ngày 5 hằng tháng lúc 19:30", created on 20/11/2026 at 10:00 in Vietnam, for a branch of five. */
-function monthlySeries() {
-  const a = person(tree.branchA1.id, "Nguyễn Văn An");
-  const b = person(tree.branchA1.id, "Trần Thị Bình");
-  const c = person(tree.branchA1.id, "Lê Văn Cường", { locale: "en" });
-  const u = person(tree.branchA1.id, "Phạm Văn Út", { linked: false });
-  const k = person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
+async function monthlySeries() {
+  const a = await person(tree.branchA1.id, "Nguyễn Văn An");
+  const b = await person(tree.branchA1.id, "Trần Thị Bình");
+  const c = await person(tree.branchA1.id, "Lê Văn Cường", { locale: "en" });
+  const u = await person(tree.branchA1.id, "Phạm Văn Út", { linked: false });
+  const k = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
   const parsed = parseRecurrence("ngày 5 hằng tháng lúc 19:30");
   expect(parsed.rule).toEqual({ kind: "monthly_day", day: 5 });
   const { seriesId, meetings } = createSeries(
@@ -91,8 +91,8 @@ function monthlySeries() {
   return { a, b, c, u, k, seriesId, meetings };
 }
 
-function jobStatuses(meetingId: number): Record<string, string> {
-  const rows = db.sql.all<{ kind: string; dueAt: number; status: string }>(`SELECT kind, dueAt, status FROM ScheduledJob WHERE meetingId = ? ORDER BY dueAt`, meetingId);
+async function jobStatuses(meetingId: number): Promise<Record<string, string>> {
+  const rows = await db.sql.all<{ kind: string; dueAt: number; status: string }>(`SELECT kind, dueAt, status FROM ScheduledJob WHERE meetingId = ? ORDER BY dueAt`, meetingId);
   return Object.fromEntries(rows.map((r) => [`${r.kind}@${new Date(r.dueAt).toISOString()}`, r.status]));
 }
 
@@ -130,8 +130,8 @@ describe("Clock.tick", () => {
     expect(textOf(k, "2026-12-05T14:30:00Z").text).toContain(`/diemdanh ${december.id}`);
     // The January meeting's reminders are still ahead; its jobs are pending.
     const january = meetings[1]!;
-    expect(Object.values(jobStatuses(january.id)).every((s) => s === "pending")).toBe(true);
-    expect(Object.values(jobStatuses(december.id))).toEqual(["done", "done", "done", "done", "done"]);
+    expect(Object.values(await jobStatuses(january.id)).every((s) => s === "pending")).toBe(true);
+    expect(Object.values(await jobStatuses(december.id))).toEqual(["done", "done", "done", "done", "done"]);
   });
 
   it("should open the rsvp question on each reminded account until the meeting starts", async () => {
@@ -139,7 +139,7 @@ describe("Clock.tick", () => {
     const t = testClock(db, "2026-12-02T00:58:00Z");
     await t.walk("2026-12-02T01:00:00Z");
     const accountId = outbox().find((r) => r.personId === a)!.chatAccountId;
-    const question = getPendingQuestion(db, accountId, t.now);
+    const question = await getPendingQuestion(db, accountId, t.now);
     expect(question).toMatchObject({ kind: "rsvp", data: { meetingId: meetings[0]!.id }, expiresAt: meetings[0]!.startsAt });
   });
 
@@ -164,7 +164,7 @@ describe("Clock.tick", () => {
         await fresh.at(new Date(t).toISOString());
       }
       expect(histogram(outbox(reopened))["2026-12-05T10:30:00.000Z"]).toBe(4);
-      const perJobAndPerson = db.sql.get<{ n: number; d: number }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT dedupeKey) AS d FROM Outbox`)!;
+      const perJobAndPerson = (await db.sql.get<{ n: number; d: number }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT dedupeKey) AS d FROM Outbox`))!;
       expect(perJobAndPerson.n).toBe(perJobAndPerson.d);
     } finally {
       await reopened.close();
@@ -180,16 +180,16 @@ describe("Clock.tick", () => {
     // Down from 30/11 to 03/12 12:00 in Vietnam: the 08:00 reminder of 02/12 goes out at restart.
     // (Counts are read from the meeting's own jobs: the clock also runs ticket digests.)
     await t.at("2026-12-03T05:00:00Z");
-    expect(jobStatuses(december.id)["reminder@2026-12-02T01:00:00.000Z"]).toBe("done");
+    expect((await jobStatuses(december.id))["reminder@2026-12-02T01:00:00.000Z"]).toBe("done");
     expect(histogram(outbox())).toEqual({ "2026-12-03T05:00:00.000Z": 4 });
     // Down again from 04/12 until 20:00 on 05/12, after the start: nudge, tally and the 2-hour
     // reminder are skipped unsent; the attendance prompt waits for the end and then goes out.
     await t.at("2026-12-05T13:00:00Z");
-    expect(Object.values(jobStatuses(december.id)).filter((st) => st === "skipped")).toHaveLength(3);
+    expect(Object.values(await jobStatuses(december.id)).filter((st) => st === "skipped")).toHaveLength(3);
     expect(outbox()).toHaveLength(4);
     await t.at("2026-12-05T14:30:00Z");
     expect(outbox()).toHaveLength(5);
-    expect(jobStatuses(december.id)).toEqual({
+    expect(await jobStatuses(december.id)).toEqual({
       "reminder@2026-12-02T01:00:00.000Z": "done",
       "nudge@2026-12-04T12:30:00.000Z": "skipped",
       "tally@2026-12-05T09:30:00.000Z": "skipped",
@@ -200,8 +200,8 @@ describe("Clock.tick", () => {
 
   it("should materialise new occurrences of a series at most hourly, tracked in the Setting table", async () => {
     const { seriesId } = monthlySeries();
-    const count = () => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId)!.n;
-    const stamp = () => db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, HORIZON_SETTING_KEY)?.value;
+    const count = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId))!.n;
+    const stamp = async () => (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, HORIZON_SETTING_KEY))?.value;
     expect(count()).toBe(2);
     const t = testClock(db, "2026-12-10T00:00:00Z");
     await t.clock.tick(); // 10/12 + 62 days reaches 05/02

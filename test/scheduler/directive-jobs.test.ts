@@ -19,130 +19,130 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
 const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
-const accountOf = (personId: number) => db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId)!.id;
-const copyOf = (directiveId: number, personId: number) => db.sql.get<{ id: number }>(`SELECT id FROM Outbox WHERE dedupeKey = ?`, `directive:${directiveId}:p:${personId}`)!.id;
+const accountOf = async (personId: number) => (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
+const copyOf = async (directiveId: number, personId: number) => (await db.sql.get<{ id: number }>(`SELECT id FROM Outbox WHERE dedupeKey = ?`, `directive:${directiveId}:p:${personId}`))!.id;
 const sent = (outboxId: number, when = at(2)) => db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, when.getTime(), outboxId);
 
 /** A branch cadre sends a notice to branch A1: the cadre, three linked members, one not linked. */
-function setup(options: { senderAccount?: boolean } = {}) {
-  const cadre = person(tree.branchA1.id, "Trần Chi Hội", { role: "cadre" });
-  const a = person(tree.branchA1.id, "An");
-  const b = person(tree.branchA1.id, "Bình", { locale: "en" });
-  const c = person(tree.branchA1.id, "Cường");
-  const u = person(tree.branchA1.id, "Út", { linked: false });
+async function setup(options: { senderAccount?: boolean } = {}) {
+  const cadre = await person(tree.branchA1.id, "Trần Chi Hội", { role: "cadre" });
+  const a = await person(tree.branchA1.id, "An");
+  const b = await person(tree.branchA1.id, "Bình", { locale: "en" });
+  const c = await person(tree.branchA1.id, "Cường");
+  const u = await person(tree.branchA1.id, "Út", { linked: false });
   const d = createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Lịch tiêm phòng", summary: "Tiêm phòng cúm cho hội viên trên 60 tuổi vào thứ Bảy.", createdById: cadre }, t0);
   sendDirective(db, d.id, { now: at(0), byPersonId: cadre, senderAccountId: options.senderAccount === false ? null : accountOf(cadre) });
   return { cadre, a, b, c, u, id: d.id };
 }
 
 /** Runs a job row the way the clock does: in one transaction. */
-function runProgress(directiveId: number, now: Date) {
-  const job = db.sql.get<{ id: number; entityId: number }>(
+async function runProgress(directiveId: number, now: Date) {
+  const job = (await db.sql.get<{ id: number; entityId: number }>(
     `SELECT id, entityId FROM ScheduledJob WHERE kind = 'directive_progress' AND entityId = ? AND status = 'pending' ORDER BY id DESC LIMIT 1`,
     directiveId,
-  )!;
-  const outcome = db.sql.transaction(() => runDirectiveProgressJob(db, job, { now, timeZone: HCM }));
-  db.sql.run(`UPDATE ScheduledJob SET status = ? WHERE id = ?`, outcome.status, job.id);
+  ))!;
+  const outcome = await db.transaction(() => runDirectiveProgressJob(db, job, { now, timeZone: HCM }));
+  await db.sql.run(`UPDATE ScheduledJob SET status = ? WHERE id = ?`, outcome.status, job.id);
   return outcome;
 }
 
-const reportsTo = (personId: number) =>
-  db.sql.all<{ body: string; dedupeKey: string; chatAccountId: number }>(`SELECT body, dedupeKey, chatAccountId FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'directive_progress:%' ORDER BY id`, personId)
+const reportsTo = async (personId: number) =>
+  (await db.sql.all<{ body: string; dedupeKey: string; chatAccountId: number }>(`SELECT body, dedupeKey, chatAccountId FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'directive_progress:%' ORDER BY id`, personId))
     .map((r) => ({ text: JSON.parse(r.body).text as string, key: r.dedupeKey, account: r.chatAccountId }));
 
 describe("runDirectiveProgressJob", () => {
-  it("should report progress to the sender when it changed, re-plan every two minutes and send the final tally when done", () => {
+  it("should report progress to the sender when it changed, re-plan every two minutes and send the final tally when done", async () => {
     const s = setup();
-    sent(copyOf(s.id, s.a));
-    sent(copyOf(s.id, s.cadre));
-    expect(runProgress(s.id, at(1))).toMatchObject({ status: "done", queued: 1 });
+    await sent(copyOf(s.id, s.a));
+    await sent(copyOf(s.id, s.cadre));
+    expect(await runProgress(s.id, at(1))).toMatchObject({ status: "done", queued: 1 });
     expect(reportsTo(s.cadre).map((r) => r.text)).toEqual([`Văn bản #${s.id} "Lịch tiêm phòng": đã gửi 2/4 người, còn 2 tin đang chờ gửi.`]);
-    expect(db.sql.get(`SELECT dueAt, dedupeKey, status FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:2`)).toEqual({
+    expect(await db.sql.get(`SELECT dueAt, dedupeKey, status FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:2`)).toEqual({
       dueAt: at(1).getTime() + 120_000, dedupeKey: `directive_progress:${s.id}:2`, status: "pending",
     });
 
     // Nothing changed: no message, but it keeps watching.
-    expect(runProgress(s.id, at(3))).toMatchObject({ status: "done", queued: 0 });
+    expect(await runProgress(s.id, at(3))).toMatchObject({ status: "done", queued: 0 });
     expect(reportsTo(s.cadre)).toHaveLength(1);
-    expect(db.sql.get(`SELECT 1 AS x FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:3`)).toEqual({ x: 1 });
+    expect(await db.sql.get(`SELECT 1 AS x FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:3`)).toEqual({ x: 1 });
 
-    sent(copyOf(s.id, s.b));
-    markFinal(db, copyOf(s.id, s.c), "unreachable", at(4));
+    await sent(copyOf(s.id, s.b));
+    await markFinal(db, copyOf(s.id, s.c), "unreachable", at(4));
     markRead(db, s.id, s.a, null, at(4));
-    runProgress(s.id, at(5));
+    await runProgress(s.id, at(5));
     const reports = reportsTo(s.cadre);
     expect(reports.at(-1)!.text).toBe(
       `Đã gửi xong văn bản #${s.id} "Lịch tiêm phòng" (5 người):\n• Đã nhận: 3\n• Không gửi được: 1\n• Chưa liên kết tài khoản chat: 1\n• Đã xác nhận đọc: 1`,
     );
     expect(reports.at(-1)!.key).toBe(`directive_progress:${s.id}:final`);
     expect(reports.every((r) => r.account === accountOf(s.cadre))).toBe(true);
-    expect(getDirective(db, s.id).status).toBe("sent");
-    expect(db.sql.get(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`)).toEqual({ n: 0 });
-    expect(JSON.parse(db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, `directive.progress.${s.id}`)!.value)).toEqual({
+    expect((await getDirective(db, s.id)).status).toBe("sent");
+    expect(await db.sql.get(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`)).toEqual({ n: 0 });
+    expect(JSON.parse((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, `directive.progress.${s.id}`))!.value)).toEqual({
       personId: s.cadre, accountId: accountOf(s.cadre), sent: 3, unreachable: 1, total: 5, final: true,
     });
     // The deliveries now tell what happened without the outbox.
-    expect(db.sql.all(`SELECT personId, status FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`, s.id)).toEqual([
+    expect(await db.sql.all(`SELECT personId, status FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`, s.id)).toEqual([
       { personId: s.cadre, status: "sent" }, { personId: s.a, status: "sent" }, { personId: s.b, status: "sent" },
       { personId: s.c, status: "unreachable" }, { personId: s.u, status: "not_linked" },
     ]);
-    expect(db.sql.get(`SELECT sentAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a)).toEqual({ sentAt: at(2).getTime() });
+    expect(await db.sql.get(`SELECT sentAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a)).toEqual({ sentAt: at(2).getTime() });
   });
 
-  it("should stop reporting after three days with copies still waiting, and tell the sender so", () => {
+  it("should stop reporting after three days with copies still waiting, and tell the sender so", async () => {
     const s = setup();
-    sent(copyOf(s.id, s.a));
-    runProgress(s.id, at(1));
-    runProgress(s.id, new Date(t0.getTime() + 3 * DAY));
+    await sent(copyOf(s.id, s.a));
+    await runProgress(s.id, at(1));
+    await runProgress(s.id, new Date(t0.getTime() + 3 * DAY));
     const last = reportsTo(s.cadre).at(-1)!;
     expect(last.text).toContain("sau 3 ngày vẫn còn 3 tin chưa gửi được");
     expect(last.text).toContain("• Đã nhận: 1/5");
-    expect(getDirective(db, s.id).status).toBe("sent");
-    expect(db.sql.get(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`)).toEqual({ n: 0 });
+    expect((await getDirective(db, s.id)).status).toBe("sent");
+    expect(await db.sql.get(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`)).toEqual({ n: 0 });
   });
 
-  it("should report to the sender's delivery account and in their language when the sending account is not known", () => {
-    const cadre = person(tree.branchA1.id, "Jane", { role: "cadre", locale: "en" });
+  it("should report to the sender's delivery account and in their language when the sending account is not known", async () => {
+    const cadre = await person(tree.branchA1.id, "Jane", { role: "cadre", locale: "en" });
     const d = createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Notice", summary: "Text", createdById: cadre }, t0);
     sendDirective(db, d.id, { now: at(0), byPersonId: cadre });
-    sent(copyOf(d.id, cadre));
-    runProgress(d.id, at(1));
+    await sent(copyOf(d.id, cadre));
+    await runProgress(d.id, at(1));
     expect(reportsTo(cadre)).toEqual([{ text: expect.stringContaining(`Document #${d.id} "Notice": sending finished. Recipients: 1`), key: `directive_progress:${d.id}:final`, account: accountOf(cadre) }]);
   });
 
-  it("should skip a directive that is gone or already finished", () => {
+  it("should skip a directive that is gone or already finished", async () => {
     const s = setup();
-    db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, s.id);
-    expect(runProgress(s.id, at(1))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
-    expect(db.sql.transaction(() => runDirectiveProgressJob(db, { id: 999, entityId: 4242 }, { now: at(1), timeZone: HCM }))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
+    await db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, s.id);
+    expect(await runProgress(s.id, at(1))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
+    expect(await db.transaction(() => runDirectiveProgressJob(db, { id: 999, entityId: 4242 }, { now: at(1), timeZone: HCM }))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
   });
 });
 
 describe("runDirectiveReminderJob", () => {
-  function runReminder(directiveId: number, now: Date) {
-    const job = db.sql.get<{ id: number; entityId: number }>(`SELECT id, entityId FROM ScheduledJob WHERE dedupeKey = ?`, `directive_reminder:${directiveId}`)!;
-    return db.sql.transaction(() => runDirectiveReminderJob(db, job, { now, timeZone: HCM }));
+  async function runReminder(directiveId: number, now: Date) {
+    const job = (await db.sql.get<{ id: number; entityId: number }>(`SELECT id, entityId FROM ScheduledJob WHERE dedupeKey = ?`, `directive_reminder:${directiveId}`))!;
+    return db.transaction(() => runDirectiveReminderJob(db, job, { now, timeZone: HCM }));
   }
 
-  it("should remind once the people whose copy arrived and who have not read it, with the Đã đọc button", () => {
+  it("should remind once the people whose copy arrived and who have not read it, with the Đã đọc button", async () => {
     const s = setup();
-    person(tree.branchA1.id, "Em"); // joined after the sending: got no copy, gets no reminder
-    sent(copyOf(s.id, s.cadre));
-    sent(copyOf(s.id, s.a));
-    sent(copyOf(s.id, s.b));
-    markFinal(db, copyOf(s.id, s.c), "unreachable", at(2)); // C blocked the bot: no copy arrived
+    await person(tree.branchA1.id, "Em"); // joined after the sending: got no copy, gets no reminder
+    await sent(copyOf(s.id, s.cadre));
+    await sent(copyOf(s.id, s.a));
+    await sent(copyOf(s.id, s.b));
+    await markFinal(db, copyOf(s.id, s.c), "unreachable", at(2)); // C blocked the bot: no copy arrived
     markRead(db, s.id, s.cadre, null, at(3));
     const reminderAt = new Date(t0.getTime() + 3 * DAY);
-    setPendingQuestion(db, accountOf(s.b), "rsvp_reason", { meetingId: 1 }, new Date(reminderAt.getTime() + 3_600_000), reminderAt);
+    await setPendingQuestion(db, accountOf(s.b), "rsvp_reason", { meetingId: 1 }, new Date(reminderAt.getTime() + 3_600_000), reminderAt);
 
-    expect(runReminder(s.id, reminderAt)).toEqual({ status: "done", queued: 2, unreachable: 0 });
-    const rows = db.sql.all<{ personId: number; body: string; priority: number; chatAccountId: number; entityType: string; entityId: number }>(
+    expect(await runReminder(s.id, reminderAt)).toEqual({ status: "done", queued: 2, unreachable: 0 });
+    const rows = await db.sql.all<{ personId: number; body: string; priority: number; chatAccountId: number; entityType: string; entityId: number }>(
       `SELECT personId, body, priority, chatAccountId, entityType, entityId FROM Outbox WHERE dedupeKey LIKE 'directive_reminder:%' ORDER BY personId`,
     );
     expect(rows.map((r) => r.personId)).toEqual([s.a, s.b]);
@@ -151,44 +151,44 @@ describe("runDirectiveReminderJob", () => {
     expect(vi.choices).toEqual([{ label: "Đã đọc", payload: `read:${s.id}` }]);
     expect(JSON.parse(rows[1]!.body).text).toMatch(/^Reminder: you have not yet confirmed reading/);
     expect(rows[0]).toMatchObject({ priority: 9, chatAccountId: accountOf(s.a), entityType: "Directive", entityId: s.id });
-    expect(db.sql.all(`SELECT personId FROM DirectiveDelivery WHERE directiveId = ? AND remindedAt = ? ORDER BY personId`, s.id, reminderAt.getTime())).toEqual([{ personId: s.a }, { personId: s.b }]);
-    expect(getPendingQuestion(db, accountOf(s.a), reminderAt)).toEqual({ kind: "directive", data: { directiveId: s.id, choices: [`read:${s.id}`] }, expiresAt: reminderAt.getTime() + 7 * DAY });
-    expect(getPendingQuestion(db, accountOf(s.b), reminderAt)?.kind).toBe("rsvp_reason");
-    expect(runReminder(s.id, new Date(reminderAt.getTime() + 60_000))).toEqual({ status: "done", queued: 0, unreachable: 0 });
+    expect(await db.sql.all(`SELECT personId FROM DirectiveDelivery WHERE directiveId = ? AND remindedAt = ? ORDER BY personId`, s.id, reminderAt.getTime())).toEqual([{ personId: s.a }, { personId: s.b }]);
+    expect(await getPendingQuestion(db, accountOf(s.a), reminderAt)).toEqual({ kind: "directive", data: { directiveId: s.id, choices: [`read:${s.id}`] }, expiresAt: reminderAt.getTime() + 7 * DAY });
+    expect((await getPendingQuestion(db, accountOf(s.b), reminderAt))?.kind).toBe("rsvp_reason");
+    expect(await runReminder(s.id, new Date(reminderAt.getTime() + 60_000))).toEqual({ status: "done", queued: 0, unreachable: 0 });
   });
 
-  it("should count as unreachable a non-reader who has no reachable account any more", () => {
+  it("should count as unreachable a non-reader who has no reachable account any more", async () => {
     const s = setup();
-    sent(copyOf(s.id, s.a));
-    db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE personId = ?`, s.a);
-    expect(runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toEqual({ status: "done", queued: 0, unreachable: 1 });
-    expect(db.sql.get(`SELECT remindedAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a)).toEqual({ remindedAt: null });
+    await sent(copyOf(s.id, s.a));
+    await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE personId = ?`, s.a);
+    expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toEqual({ status: "done", queued: 0, unreachable: 1 });
+    expect(await db.sql.get(`SELECT remindedAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a)).toEqual({ remindedAt: null });
   });
 
-  it("should remind a person whose copy reached their other account", () => {
+  it("should remind a person whose copy reached their other account", async () => {
     const s = setup();
-    markFinal(db, copyOf(s.id, s.a), "unreachable", at(2));
-    const zalo = ensureChatAccount(db, "zalo", "z-an");
-    db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.a, t0.getTime(), zalo.id);
-    db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE id = ?`, accountOf(s.a));
+    await markFinal(db, copyOf(s.id, s.a), "unreachable", at(2));
+    const zalo = await ensureChatAccount(db, "zalo", "z-an");
+    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.a, t0.getTime(), zalo.id);
+    await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE id = ?`, accountOf(s.a));
     const fallback = enqueue(db, { platform: "zalo", chatId: "z-an", chatAccountId: zalo.id, personId: s.a, body: { text: "…" }, dedupeKey: `directive:${s.id}:p:${s.a}:fallback:${zalo.id}` }, at(2))!;
-    sent(fallback);
-    expect(runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toMatchObject({ queued: 1 });
-    expect(db.sql.get(`SELECT chatAccountId FROM Outbox WHERE dedupeKey = ?`, `directive_reminder:${s.id}:p:${s.a}`)).toEqual({ chatAccountId: zalo.id });
+    await sent(fallback);
+    expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toMatchObject({ queued: 1 });
+    expect(await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE dedupeKey = ?`, `directive_reminder:${s.id}:p:${s.a}`)).toEqual({ chatAccountId: zalo.id });
   });
 });
 
 describe("registerJobHandler", () => {
-  it("should run the directive jobs through the clock's job runner", () => {
+  it("should run the directive jobs through the clock's job runner", async () => {
     registerJobHandler("directive_progress", runDirectiveProgressJob);
     registerJobHandler("directive_reminder", runDirectiveReminderJob);
     const s = setup();
-    for (const p of [s.cadre, s.a, s.b, s.c]) sent(copyOf(s.id, p));
+    for (const p of [s.cadre, s.a, s.b, s.c]) await sent(copyOf(s.id, p));
     const work = (now: Date) => runDueJobs(db, { now, timeZone: HCM, workerId: "test" });
-    expect(work(at(1))).toMatchObject({ ran: 1, queued: 1 });
-    expect(getDirective(db, s.id).status).toBe("sent");
-    expect(work(new Date(t0.getTime() + 3 * DAY))).toMatchObject({ ran: 1, queued: 4 });
-    expect(db.sql.all(`SELECT kind, status FROM ScheduledJob ORDER BY id`)).toEqual([
+    expect(await work(at(1))).toMatchObject({ ran: 1, queued: 1 });
+    expect((await getDirective(db, s.id)).status).toBe("sent");
+    expect(await work(new Date(t0.getTime() + 3 * DAY))).toMatchObject({ ran: 1, queued: 4 });
+    expect(await db.sql.all(`SELECT kind, status FROM ScheduledJob ORDER BY id`)).toEqual([
       { kind: "directive_progress", status: "done" },
       { kind: "directive_reminder", status: "done" },
     ]);

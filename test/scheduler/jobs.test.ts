@@ -25,42 +25,42 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
 const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 const work = (now: Date, workerId = "test") => ({ now, timeZone: HCM, workerId });
-const outboxCount = () => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`)!.n;
+const outboxCount = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`))!.n;
 
 describe("runDueJobs", () => {
-  it("should run nothing before a job is due", () => {
-    person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should run nothing before a job is due", async () => {
+    await person(tree.branchA1.id, "Nguyễn Văn An");
     createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
-    expect(runDueJobs(db, work(new Date(firstReminder.getTime() - 1)))).toMatchObject({ ran: 0, skipped: 0 });
+    expect(await runDueJobs(db, work(new Date(firstReminder.getTime() - 1)))).toMatchObject({ ran: 0, skipped: 0 });
     expect(outboxCount()).toBe(0);
-    expect(runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 1, skipped: 0, queued: 1 });
+    expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 1, skipped: 0, queued: 1 });
     expect(outboxCount()).toBe(1);
   });
 
-  it("should skip people without a reachable linked account and count them", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    person(tree.branchA1.id, "Trần Văn Bảy", { linked: false });
-    const c = person(tree.branchA1.id, "Lê Thị Cúc");
-    const cAccount = db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, c)!.id;
-    markUnreachable(db, cAccount);
+  it("should skip people without a reachable linked account and count them", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
+    await person(tree.branchA1.id, "Trần Văn Bảy", { linked: false });
+    const c = await person(tree.branchA1.id, "Lê Thị Cúc");
+    const cAccount = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, c))!.id;
+    await markUnreachable(db, cAccount);
     createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
-    expect(runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 1, queued: 1, unreachable: 2 });
-    expect(db.sql.all(`SELECT personId FROM Outbox`)).toEqual([{ personId: a }]);
+    expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 1, queued: 1, unreachable: 2 });
+    expect(await db.sql.all(`SELECT personId FROM Outbox`)).toEqual([{ personId: a }]);
   });
 
-  it("should write each message in the person's language and leave out an empty place and agenda", () => {
-    const vi = person(tree.branchA1.id, "Nguyễn Văn An");
-    const en = person(tree.branchA1.id, "Lê Văn Cường", { locale: "en" });
+  it("should write each message in the person's language and leave out an empty place and agenda", async () => {
+    const vi = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const en = await person(tree.branchA1.id, "Lê Văn Cường", { locale: "en" });
     createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt tháng 12", startsAt: meetingStart }, ctx);
-    runDueJobs(db, work(firstReminder));
-    const body = (personId: number) => JSON.parse(db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, personId)!.body);
+    await runDueJobs(db, work(firstReminder));
+    const body = async (personId: number) => JSON.parse((await db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, personId))!.body);
     expect(body(vi).text).toBe(
       "Nhắc lịch: Sinh hoạt tháng 12 (Chi hội 1)\nThời gian: 19:30 thứ Bảy, 05/12/2026\nKính mời anh/chị tham dự. Anh/chị trả lời giúp: Có mặt, Xin vắng (kèm lý do) hay Chưa chắc?",
     );
@@ -70,69 +70,69 @@ describe("runDueJobs", () => {
     expect(body(en).locale).toBe("en");
   });
 
-  it("should send the tally to the cadres of the nearest unit that has some", () => {
-    person(tree.branchA1.id, "Nguyễn Văn An");
-    const communeCadre = person(tree.communeA.id, "Võ Văn Xã", { role: "official" });
+  it("should send the tally to the cadres of the nearest unit that has some", async () => {
+    await person(tree.branchA1.id, "Nguyễn Văn An");
+    const communeCadre = await person(tree.communeA.id, "Võ Văn Xã", { role: "official" });
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
-    runDueJobs(db, work(new Date("2026-12-05T09:30:00Z")));
-    const tally = db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE personId = ?`, communeCadre);
+    await runDueJobs(db, work(new Date("2026-12-05T09:30:00Z")));
+    const tally = await db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE personId = ?`, communeCadre);
     expect(tally).toHaveLength(1);
     expect(JSON.parse(tally[0]!.body).text).toContain("Chưa trả lời (1): Nguyễn Văn An");
     // Once the branch has its own cadre, the attendance prompt goes to them instead.
-    const branchCadre = person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
-    runDueJobs(db, work(new Date(meeting.endsAt)));
-    const prompt = db.sql.all<{ personId: number }>(`SELECT personId FROM Outbox WHERE body LIKE '%/diemdanh%'`);
+    const branchCadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
+    await runDueJobs(db, work(new Date(meeting.endsAt)));
+    const prompt = await db.sql.all<{ personId: number }>(`SELECT personId FROM Outbox WHERE body LIKE '%/diemdanh%'`);
     expect(prompt).toEqual([{ personId: branchCadre }]);
   });
 
-  it("should skip the jobs of a cancelled meeting", () => {
-    person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should skip the jobs of a cancelled meeting", async () => {
+    await person(tree.branchA1.id, "Nguyễn Văn An");
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     // Cancelled behind the service's back (an import, an old version): the job must not send.
-    db.sql.run(`UPDATE Meeting SET status = 'cancelled' WHERE id = ?`, meeting.id);
-    expect(runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 0, skipped: 1 });
+    await db.sql.run(`UPDATE Meeting SET status = 'cancelled' WHERE id = ?`, meeting.id);
+    expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 0, skipped: 1 });
     expect(outboxCount()).toBe(0);
   });
 
-  it("should leave a job pending and queue nothing when it fails halfway (all or nothing)", () => {
-    const p = person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should leave a job pending and queue nothing when it fails halfway (all or nothing)", async () => {
+    const p = await person(tree.branchA1.id, "Nguyễn Văn An");
     registerJobHandler("test_half_failure", (database, job, jobCtx) => {
       enqueue(database, { platform: "telegram", chatId: "x", personId: p, body: { text: "một" }, dedupeKey: `job:${job.id}:p:${p}` }, jobCtx.now);
       throw new Error("boom");
     });
-    db.sql.run(
+    await db.sql.run(
       `INSERT INTO ScheduledJob (kind, dueAt, status, dedupeKey, createdAt) VALUES ('test_half_failure', ?, 'pending', 'test:1', ?)`,
       t0.getTime(), t0.getTime(),
     );
     expect(() => runDueJobs(db, work(t0))).toThrow("boom");
     const errors: unknown[] = [];
-    expect(runDueJobs(db, { ...work(t0), onError: (e) => errors.push(e) })).toMatchObject({ ran: 0, failed: 1 });
+    expect(await runDueJobs(db, { ...work(t0), onError: (e) => errors.push(e) })).toMatchObject({ ran: 0, failed: 1 });
     expect(errors).toHaveLength(1);
     expect(outboxCount()).toBe(0);
-    expect(db.sql.get(`SELECT status FROM ScheduledJob WHERE dedupeKey = 'test:1'`)).toEqual({ status: "pending" });
-    db.sql.run(`DELETE FROM ScheduledJob WHERE dedupeKey = 'test:1'`);
+    expect(await db.sql.get(`SELECT status FROM ScheduledJob WHERE dedupeKey = 'test:1'`)).toEqual({ status: "pending" });
+    await db.sql.run(`DELETE FROM ScheduledJob WHERE dedupeKey = 'test:1'`);
   });
 
-  it("should skip a job past its expiry without sending it", () => {
-    person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should skip a job past its expiry without sending it", async () => {
+    await person(tree.branchA1.id, "Nguyễn Văn An");
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
-    const r = runDueJobs(db, work(new Date(meeting.startsAt + 60_000)));
+    const r = await runDueJobs(db, work(new Date(meeting.startsAt + 60_000)));
     expect(r).toMatchObject({ ran: 0, skipped: 4 }); // both reminders, nudge, tally
     expect(outboxCount()).toBe(0);
   });
 
   it("should not repeat the reminder to people told of a move moments ago", async () => {
     const { moveMeeting } = await import("../../src/domain/meetings/meeting-service.ts");
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
-    runDueJobs(db, work(firstReminder));
-    const b = person(tree.branchA1.id, "Trần Văn Bảy"); // joined after the reminder
+    await runDueJobs(db, work(firstReminder));
+    const b = await person(tree.branchA1.id, "Trần Văn Bảy"); // joined after the reminder
     // Moved 4 days earlier on 02/12: the new "3 days before" time is past, so a catch-up is due now.
     const moveAt = new Date("2026-12-02T02:00:00Z");
     const { notified } = moveMeeting(db, meeting.id, new Date("2026-12-03T12:30:00Z"), { actor: systemActor(), now: moveAt, timeZone: HCM });
     expect(notified).toBe(1);
-    runDueJobs(db, work(moveAt));
-    const rows = db.sql.all<{ personId: number; dedupeKey: string }>(`SELECT personId, dedupeKey FROM Outbox ORDER BY id`);
+    await runDueJobs(db, work(moveAt));
+    const rows = await db.sql.all<{ personId: number; dedupeKey: string }>(`SELECT personId, dedupeKey FROM Outbox ORDER BY id`);
     expect(rows.map((r) => [r.personId, r.dedupeKey.split(":")[0] === "job" ? "job" : r.dedupeKey.split(":")[2]])).toEqual([
       [a, "job"], // first reminder
       [a, "moved"], // the move notice
@@ -143,27 +143,27 @@ describe("runDueJobs", () => {
 
 describe("runJob", () => {
   it("should run a job once when two connections to the same file interleave", async () => {
-    for (let i = 0; i < 5; i++) person(tree.branchA1.id, `Hội viên ${i}`);
+    for (let i = 0; i < 5; i++) await person(tree.branchA1.id, `Hội viên ${i}`);
     for (let i = 0; i < 4; i++) createMeeting(db, { unitId: tree.branchA1.id, title: `Sinh hoạt ${i}`, startsAt: new Date(meetingStart.getTime() + i * 60_000) }, ctx);
     const other = await openDatabase(db.url);
     try {
       // Process 1 reads what is due, process 2 runs all of it, then process 1 goes on with its list.
-      const stale = dueJobIds(db, firstReminder, 100);
+      const stale = await dueJobIds(db, firstReminder, 100);
       expect(stale).toHaveLength(4);
-      expect(runDueJobs(other, work(firstReminder, "p2"))).toMatchObject({ ran: 4, queued: 20 });
+      expect(await runDueJobs(other, work(firstReminder, "p2"))).toMatchObject({ ran: 4, queued: 20 });
       for (const id of stale) expect(runJob(db, id, work(firstReminder, "p1"))).toBeNull();
       // Then both run one job at a time, alternating, through the nudges, tallies and 2-hour reminders.
       const at = new Date(meetingStart.getTime() + 3 * 60_000 - 120 * 60_000);
       let ran = 0;
       for (let turn = 0; turn < 40; turn++) {
-        ran += runDueJobs(turn % 2 ? db : other, { ...work(at, turn % 2 ? "p1" : "p2"), limit: 1 }).ran;
+        ran += (await runDueJobs(turn % 2 ? db : other, { ...work(at, turn % 2 ? "p1" : "p2"), limit: 1 })).ran;
       }
       expect(ran).toBe(12); // 4 nudges, 4 tallies (no cadre: nothing to send), 4 reminders
-      const workers = db.sql.all<{ claimedBy: string; n: number }>(
+      const workers = await db.sql.all<{ claimedBy: string; n: number }>(
         `SELECT claimedBy, COUNT(*) AS n FROM ScheduledJob WHERE status = 'done' GROUP BY claimedBy ORDER BY claimedBy`,
       );
       expect(workers).toEqual([{ claimedBy: "p1", n: 6 }, { claimedBy: "p2", n: 10 }]);
-      const outbox = db.sql.all<{ dedupeKey: string }>(`SELECT dedupeKey FROM Outbox`);
+      const outbox = await db.sql.all<{ dedupeKey: string }>(`SELECT dedupeKey FROM Outbox`);
       expect(outbox).toHaveLength(20 + 4 * 5 + 4 * 5);
       expect(new Set(outbox.map((r) => r.dedupeKey)).size).toBe(outbox.length);
     } finally {
@@ -172,7 +172,7 @@ describe("runJob", () => {
   });
 
   it("should run each job exactly once when two processes run the due jobs at the same time", async () => {
-    for (let i = 0; i < 30; i++) person(tree.branchA1.id, `Hội viên ${i}`);
+    for (let i = 0; i < 30; i++) await person(tree.branchA1.id, `Hội viên ${i}`);
     const meetings = 40;
     for (let i = 0; i < meetings; i++) {
       createMeeting(db, { unitId: tree.branchA1.id, title: `Sinh hoạt ${i}`, startsAt: new Date(meetingStart.getTime() + i * 60_000) }, ctx);
@@ -210,8 +210,8 @@ describe("runJob", () => {
     const [one, two] = await Promise.all([run("p1"), run("p2")]);
     expect(one.ran + two.ran).toBe(meetings);
     expect(one.queued + two.queued).toBe(meetings * 30);
-    expect(db.sql.get(`SELECT COUNT(*) AS n, COUNT(DISTINCT dedupeKey) AS d FROM Outbox`)).toEqual({ n: meetings * 30, d: meetings * 30 });
-    const byWorker = db.sql.all<{ claimedBy: string; n: number }>(
+    expect(await db.sql.get(`SELECT COUNT(*) AS n, COUNT(DISTINCT dedupeKey) AS d FROM Outbox`)).toEqual({ n: meetings * 30, d: meetings * 30 });
+    const byWorker = await db.sql.all<{ claimedBy: string; n: number }>(
       `SELECT claimedBy, COUNT(*) AS n FROM ScheduledJob WHERE status = 'done' GROUP BY claimedBy ORDER BY claimedBy`,
     );
     expect(byWorker.reduce((s, r) => s + r.n, 0)).toBe(meetings);

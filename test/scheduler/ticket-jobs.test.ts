@@ -14,7 +14,7 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
@@ -24,46 +24,46 @@ const jobs = () => db.sql.all<{ kind: string; dueAt: number; expiresAt: number |
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** What each person was sent by jobs of a kind, in order. */
-function messages(kind: "ticket_digest" | "overdue_report") {
-  return db.sql
-    .all<{ personId: number; body: string; dedupeKey: string }>(`SELECT personId, body, dedupeKey FROM Outbox WHERE dedupeKey LIKE ? ORDER BY id`, `${kind}:%`)
+async function messages(kind: "ticket_digest" | "overdue_report") {
+  return (await db.sql
+    .all<{ personId: number; body: string; dedupeKey: string }>(`SELECT personId, body, dedupeKey FROM Outbox WHERE dedupeKey LIKE ? ORDER BY id`, `${kind}:%`))
     .map((r) => ({ personId: r.personId, text: JSON.parse(r.body).text as string, key: r.dedupeKey }));
 }
 
 describe("planTicketJobs", () => {
-  it("should plan the digest at the next whole hour and the report at the next 08:00 in Vietnam, once", () => {
+  it("should plan the digest at the next whole hour and the report at the next 08:00 in Vietnam, once", async () => {
     const now = new Date("2026-11-20T03:17:00Z"); // 10:17 in Vietnam
-    planTicketJobs(db, { now, timeZone: HCM });
-    planTicketJobs(db, { now: new Date(now.getTime() + 60_000), timeZone: HCM });
-    expect(jobs().map((j) => [j.kind, iso(j.dueAt), j.dedupeKey, j.expiresAt && iso(j.expiresAt)])).toEqual([
+    await planTicketJobs(db, { now, timeZone: HCM });
+    await planTicketJobs(db, { now: new Date(now.getTime() + 60_000), timeZone: HCM });
+    expect((await jobs()).map((j) => [j.kind, iso(j.dueAt), j.dedupeKey, j.expiresAt && iso(j.expiresAt)])).toEqual([
       ["ticket_digest", "2026-11-20T04:00:00.000Z", "ticket_digest:2026-11-20T04:00:00.000Z", null],
       ["overdue_report", "2026-11-21T01:00:00.000Z", "overdue_report:2026-11-21", "2026-11-21T11:00:00.000Z"],
     ]);
   });
 
-  it("should plan today's report before 08:00 and use the zone's own whole hours", () => {
-    planTicketJobs(db, { now: new Date("2026-11-19T23:30:00Z"), timeZone: HCM }); // 06:30 on the 20th
-    expect(jobs().find((j) => j.kind === "overdue_report")).toMatchObject({ dueAt: Date.parse("2026-11-20T01:00:00Z"), dedupeKey: "overdue_report:2026-11-20" });
+  it("should plan today's report before 08:00 and use the zone's own whole hours", async () => {
+    await planTicketJobs(db, { now: new Date("2026-11-19T23:30:00Z"), timeZone: HCM }); // 06:30 on the 20th
+    expect((await jobs()).find((j) => j.kind === "overdue_report")).toMatchObject({ dueAt: Date.parse("2026-11-20T01:00:00Z"), dedupeKey: "overdue_report:2026-11-20" });
     // India is UTC+05:30: 08:47 there is 03:17Z, and its next whole hour is 03:30Z.
-    planTicketJobs(db, { now: new Date("2026-11-20T03:17:00Z"), timeZone: "Asia/Kolkata" });
-    expect(jobs().filter((j) => j.kind === "ticket_digest").map((j) => iso(j.dueAt))).toContain("2026-11-20T03:30:00.000Z");
+    await planTicketJobs(db, { now: new Date("2026-11-20T03:17:00Z"), timeZone: "Asia/Kolkata" });
+    expect((await jobs()).filter((j) => j.kind === "ticket_digest").map((j) => iso(j.dueAt))).toContain("2026-11-20T03:30:00.000Z");
   });
 });
 
 describe("runTicketDigestJob", () => {
-  function setup() {
-    const cadreA1 = person(tree.branchA1.id, "Trần Chi Hội Một", { role: "cadre" });
-    const officialA = person(tree.communeA.id, "Phạm Lãnh Đạo Xã", { role: "official" });
-    const officialP = person(tree.province.id, "Đặng Lãnh Đạo Tỉnh", { role: "official", locale: "en" });
-    const an = person(tree.branchA1.id, "Nguyễn Văn An");
-    const binh = person(tree.branchA1.id, "Lê Thị Bình");
-    const cuong = person(tree.branchA2.id, "Võ Văn Cường"); // branch A2 has no cadre: the commune answers
+  async function setup() {
+    const cadreA1 = await person(tree.branchA1.id, "Trần Chi Hội Một", { role: "cadre" });
+    const officialA = await person(tree.communeA.id, "Phạm Lãnh Đạo Xã", { role: "official" });
+    const officialP = await person(tree.province.id, "Đặng Lãnh Đạo Tỉnh", { role: "official", locale: "en" });
+    const an = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const binh = await person(tree.branchA1.id, "Lê Thị Bình");
+    const cuong = await person(tree.branchA2.id, "Võ Văn Cường"); // branch A2 has no cadre: the commune answers
     return { cadreA1, officialA, officialP, an, binh, cuong };
   }
 
-  const run = (id: number, now: Date) => db.sql.transaction(() => runTicketDigestJob(db, { id, dueAt: now.getTime() }, { now, timeZone: HCM }));
+  const run = (id: number, now: Date) => db.transaction(() => runTicketDigestJob(db, { id, dueAt: now.getTime() }, { now, timeZone: HCM }));
 
-  it("should send each handler one message listing the new tickets of their units since the last digest", () => {
+  it("should send each handler one message listing the new tickets of their units since the last digest", async () => {
     const s = setup();
     const old = createTicket(db, { personId: s.an, text: "Ý kiến từ hôm qua" }, new Date("2026-11-19T03:00:00Z")).id;
     const t1 = createTicket(db, { personId: s.an, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp." }, new Date("2026-11-20T03:10:00Z")).id;
@@ -72,7 +72,7 @@ describe("runTicketDigestJob", () => {
     const taken = createTicket(db, { personId: s.binh, text: "Đã có người nhận" }, new Date("2026-11-20T03:40:00Z")).id;
     takeTicket(db, taken, s.cadreA1, new Date("2026-11-20T03:45:00Z"));
 
-    const outcome = run(1, new Date("2026-11-20T04:00:00Z"));
+    const outcome = await run(1, new Date("2026-11-20T04:00:00Z"));
     expect(outcome).toEqual({ status: "done", queued: 2, unreachable: 0 });
     expect(messages("ticket_digest")).toEqual([
       {
@@ -88,23 +88,23 @@ describe("runTicketDigestJob", () => {
       { personId: s.officialA, key: `ticket_digest:1:p:${s.officialA}`, text: expect.stringContaining(`Có 1 ý kiến mới cần anh/chị xử lý:\n#${t3} — Võ Văn Cường (Chi hội 2) — Đèn đường hỏng`) },
     ]);
     expect(messages("ticket_digest").some((m) => m.text.includes(`#${old} `) || m.text.includes(`#${taken} `))).toBe(false);
-    expect(JSON.parse(db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, digestSettingKey)!.value)).toEqual({ ticketId: taken, changeId: expect.any(Number) });
+    expect(JSON.parse((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, digestSettingKey))!.value)).toEqual({ ticketId: taken, changeId: expect.any(Number) });
     // The next digests are planned.
-    expect(jobs().map((j) => j.dedupeKey)).toEqual(["ticket_digest:2026-11-20T05:00:00.000Z", "overdue_report:2026-11-21"]);
+    expect((await jobs()).map((j) => j.dedupeKey)).toEqual(["ticket_digest:2026-11-20T05:00:00.000Z", "overdue_report:2026-11-21"]);
   });
 
-  it("should list only what is new since the last digest, including tickets passed up to a unit", () => {
+  it("should list only what is new since the last digest, including tickets passed up to a unit", async () => {
     const s = setup();
     createTicket(db, { personId: s.an, text: "Cũ" }, new Date("2026-11-20T03:10:00Z"));
     const passedUp = createTicket(db, { personId: s.an, text: "Vượt thẩm quyền" }, new Date("2026-11-20T03:20:00Z")).id;
-    run(1, new Date("2026-11-20T04:00:00Z"));
-    expect(run(2, new Date("2026-11-20T05:00:00Z"))).toEqual({ status: "done", queued: 0, unreachable: 0 });
+    await run(1, new Date("2026-11-20T04:00:00Z"));
+    expect(await run(2, new Date("2026-11-20T05:00:00Z"))).toEqual({ status: "done", queued: 0, unreachable: 0 });
 
     const fresh = createTicket(db, { personId: s.binh, text: "Mới" }, new Date("2026-11-20T05:10:00Z")).id;
     escalateTicket(db, passedUp, s.cadreA1, null, new Date("2026-11-20T05:20:00Z"));
     const closedOne = createTicket(db, { personId: s.binh, text: "Đóng ngay" }, new Date("2026-11-20T05:30:00Z")).id;
     closeTicket(db, closedOne, s.cadreA1, new Date("2026-11-20T05:31:00Z"));
-    run(3, new Date("2026-11-20T06:00:00Z"));
+    await run(3, new Date("2026-11-20T06:00:00Z"));
     const third = messages("ticket_digest").filter((m) => m.key.startsWith("ticket_digest:3:")).sort((a, b) => a.personId - b.personId);
     expect(third.map((m) => m.personId)).toEqual([s.cadreA1, s.officialA]);
     expect(third[0]!.text).toContain(`#${fresh} — Lê Thị Bình`);
@@ -113,12 +113,12 @@ describe("runTicketDigestJob", () => {
     expect(third.some((m) => m.text.includes(`#${closedOne} `))).toBe(false);
   });
 
-  it("should cap a long list and count the rest, in the handler's language, and count handlers without an account", () => {
-    const official = person(tree.communeB.id, "Jane Official", { role: "official", locale: "en" });
-    person(tree.communeB.id, "Cán bộ không dùng chat", { role: "official", linked: false });
-    const member = person(tree.branchB1.id, "Hội viên");
+  it("should cap a long list and count the rest, in the handler's language, and count handlers without an account", async () => {
+    const official = await person(tree.communeB.id, "Jane Official", { role: "official", locale: "en" });
+    await person(tree.communeB.id, "Cán bộ không dùng chat", { role: "official", linked: false });
+    const member = await person(tree.branchB1.id, "Hội viên");
     for (let i = 0; i < 23; i++) createTicket(db, { personId: member, text: `Ý kiến ${i}` }, new Date(Date.parse("2026-11-20T03:10:00Z") + i * 1000), { perDay: 23 });
-    expect(run(1, new Date("2026-11-20T04:00:00Z"))).toEqual({ status: "done", queued: 1, unreachable: 1 });
+    expect(await run(1, new Date("2026-11-20T04:00:00Z"))).toEqual({ status: "done", queued: 1, unreachable: 1 });
     const [message] = messages("ticket_digest");
     expect(message!.personId).toBe(official);
     const lines = message!.text.split("\n");
@@ -129,11 +129,11 @@ describe("runTicketDigestJob", () => {
 });
 
 describe("runOverdueReportJob", () => {
-  it("should send each handler the open tickets of their units that are past due", () => {
-    const cadre = person(tree.branchA1.id, "Trần Chi Hội", { role: "cadre" });
-    const official = person(tree.communeB.id, "Võ Phường", { role: "official" });
-    const an = person(tree.branchA1.id, "Nguyễn Văn An");
-    const cuong = person(tree.branchB1.id, "Võ Văn Cường");
+  it("should send each handler the open tickets of their units that are past due", async () => {
+    const cadre = await person(tree.branchA1.id, "Trần Chi Hội", { role: "cadre" });
+    const official = await person(tree.communeB.id, "Võ Phường", { role: "official" });
+    const an = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const cuong = await person(tree.branchB1.id, "Võ Văn Cường");
     const raised = new Date("2026-11-10T03:00:00Z"); // due 17/11
     const late = createTicket(db, { personId: an, text: "Đường vào thôn bị ngập" }, raised).id;
     const done = createTicket(db, { personId: an, text: "Đã xong" }, raised).id;
@@ -143,7 +143,7 @@ describe("runOverdueReportJob", () => {
     createTicket(db, { personId: an, text: "Chưa đến hạn" }, new Date("2026-11-19T03:00:00Z"));
 
     const now = new Date("2026-11-20T01:00:00Z"); // 08:00 on 20/11 in Vietnam
-    expect(db.sql.transaction(() => runOverdueReportJob(db, { id: 7 }, { now, timeZone: HCM }))).toEqual({ status: "done", queued: 2, unreachable: 0 });
+    expect(await db.transaction(() => runOverdueReportJob(db, { id: 7 }, { now, timeZone: HCM }))).toEqual({ status: "done", queued: 2, unreachable: 0 });
     expect(messages("overdue_report")).toEqual([
       {
         personId: cadre, key: `overdue_report:7:p:${cadre}`,
@@ -151,23 +151,23 @@ describe("runOverdueReportJob", () => {
       },
       { personId: official, key: `overdue_report:7:p:${official}`, text: expect.stringContaining(`#${inProgress} — Võ Văn Cường (Chi hội 1) — hạn 19/11/2026, quá 1 ngày`) },
     ]);
-    expect(jobs().map((j) => j.dedupeKey)).toEqual(["ticket_digest:2026-11-20T02:00:00.000Z", "overdue_report:2026-11-21"]);
+    expect((await jobs()).map((j) => j.dedupeKey)).toEqual(["ticket_digest:2026-11-20T02:00:00.000Z", "overdue_report:2026-11-21"]);
   });
 });
 
 describe("registerJobHandler", () => {
-  it("should run the ticket jobs through the clock's job runner, each planning the next", () => {
+  it("should run the ticket jobs through the clock's job runner, each planning the next", async () => {
     registerJobHandler("ticket_digest", runTicketDigestJob);
     registerJobHandler("overdue_report", runOverdueReportJob);
-    const cadre = person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
-    const member = person(tree.branchA1.id, "Hội viên");
-    planTicketJobs(db, { now: new Date("2026-11-20T00:10:00Z"), timeZone: HCM });
+    const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
+    const member = await person(tree.branchA1.id, "Hội viên");
+    await planTicketJobs(db, { now: new Date("2026-11-20T00:10:00Z"), timeZone: HCM });
     createTicket(db, { personId: member, text: "Ý kiến mới" }, new Date("2026-11-20T00:20:00Z"));
     const work = (iso: string) => runDueJobs(db, { now: new Date(iso), timeZone: HCM, workerId: "test" });
-    expect(work("2026-11-20T01:00:00Z")).toMatchObject({ ran: 2, queued: 1 }); // 08:00: the digest and an empty report
+    expect(await work("2026-11-20T01:00:00Z")).toMatchObject({ ran: 2, queued: 1 }); // 08:00: the digest and an empty report
     expect(messages("ticket_digest").map((m) => m.personId)).toEqual([cadre]);
-    expect(work("2026-11-20T02:00:00Z")).toMatchObject({ ran: 1, queued: 0 });
-    expect(db.sql.all(`SELECT dedupeKey, status FROM ScheduledJob WHERE status = 'pending' ORDER BY dueAt`)).toEqual([
+    expect(await work("2026-11-20T02:00:00Z")).toMatchObject({ ran: 1, queued: 0 });
+    expect(await db.sql.all(`SELECT dedupeKey, status FROM ScheduledJob WHERE status = 'pending' ORDER BY dueAt`)).toEqual([
       { dedupeKey: "ticket_digest:2026-11-20T03:00:00.000Z", status: "pending" },
       { dedupeKey: "overdue_report:2026-11-21", status: "pending" },
     ]);

@@ -11,7 +11,7 @@ import { createPerson } from "../../src/domain/people/people-service.ts";
 let db: TestDatabase;
 beforeEach(async () => {
   db = await createTestDatabase();
-  createPerson(db, { fullName: "Nguyễn Văn An" });
+  await createPerson(db, { fullName: "Nguyễn Văn An" });
 });
 afterEach(() => db.destroy());
 

@@ -14,14 +14,14 @@ let back: TestDatabase;
 beforeAll(async () => {
   source = await createTestDatabase({ engine: "sqlite" });
   const seeded = seedDemoOrganisation(source);
-  seedDemoActivity(source, seeded, "Asia/Ho_Chi_Minh");
+  await seedDemoActivity(source, seeded, "Asia/Ho_Chi_Minh");
   // A row written the old way, with SQLite's text default for its time.
-  source.sql.run(`INSERT INTO Setting (key, value, updatedAt) VALUES ('legacy', 'x', CURRENT_TIMESTAMP)`);
+  await source.sql.run(`INSERT INTO Setting (key, value, updatedAt) VALUES ('legacy', 'x', CURRENT_TIMESTAMP)`);
   // A unit whose parent has a higher id (after a move): the copy must not trip on the order.
-  const org = source.sql.get<{ id: number }>(`SELECT id FROM Organisation LIMIT 1`)!.id;
-  const a = source.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (?, 'A', 'a', '/x/', 0, 1)`, org).lastInsertRowid;
-  const b = source.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (?, 'B', 'b', '/y/', 0, 1)`, org).lastInsertRowid;
-  source.sql.run(`UPDATE Unit SET parentId = ? WHERE id = ?`, b, a);
+  const org = (await source.sql.get<{ id: number }>(`SELECT id FROM Organisation LIMIT 1`))!.id;
+  const a = (await source.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (?, 'A', 'a', '/x/', 0, 1)`, org)).lastInsertRowid;
+  const b = (await source.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (?, 'B', 'b', '/y/', 0, 1)`, org)).lastInsertRowid;
+  await source.sql.run(`UPDATE Unit SET parentId = ? WHERE id = ?`, b, a);
   middle = await createTestDatabase();
   back = await createTestDatabase({ engine: "sqlite" });
 });
@@ -63,11 +63,11 @@ describe(`db copy (sqlite → ${process.env.TEST_DATABASE_URL ? "postgresql" : "
   it("leaves the target untouched when the copy fails", async () => {
     const fresh = await createTestDatabase();
     try {
-      source.sql.run(`INSERT INTO AuditLog (source, action, createdAt) VALUES ('cli', 'bad', 'not a time')`);
+      await source.sql.run(`INSERT INTO AuditLog (source, action, createdAt) VALUES ('cli', 'bad', 'not a time')`);
       await expect(copyDatabase(source, fresh)).rejects.toThrow(/AuditLog.createdAt/);
       expect((await tableChecksums(fresh)).every((t) => t.rows === 0)).toBe(true);
     } finally {
-      source.sql.run(`DELETE FROM AuditLog WHERE action = 'bad'`);
+      await source.sql.run(`DELETE FROM AuditLog WHERE action = 'bad'`);
       await fresh.destroy();
     }
   });

@@ -17,8 +17,8 @@ function api(requestsPerMinute?: number) {
     web.app.request(`/api/v1${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string>) } });
 }
 
-function token(unitId: number, access: "read" | "write" = "read"): string {
-  return createApiToken(ctx.db, systemActor("cli"), { unitId, name: "Phần mềm tỉnh", access }).secret;
+async function token(unitId: number, access: "read" | "write" = "read"): Promise<string> {
+  return (await createApiToken(ctx.db, systemActor("cli"), { unitId, name: "Phần mềm tỉnh", access })).secret;
 }
 
 async function expectError(response: Response, status: number, code: string): Promise<void> {
@@ -30,15 +30,15 @@ async function expectError(response: Response, status: number, code: string): Pr
 }
 
 describe("API tokens", () => {
-  it("should store only a hash, show the secret once, and be created and revoked by an admin only", () => {
+  it("should store only a hash, show the secret once, and be created and revoked by an admin only", async () => {
     const { db, tree } = ctx;
-    const { secret, token: row } = createApiToken(db, systemActor("cli"), { unitId: tree.communeA.id, name: "Sở", access: "write" });
+    const { secret, token: row } = await createApiToken(db, systemActor("cli"), { unitId: tree.communeA.id, name: "Sở", access: "write" });
     expect(secret).toMatch(/^chk_[A-Za-z0-9_-]{43}$/);
-    const stored = db.sql.get<{ tokenHash: string; prefix: string }>(`SELECT tokenHash, prefix FROM ApiToken WHERE id = ?`, row.id)!;
+    const stored = (await db.sql.get<{ tokenHash: string; prefix: string }>(`SELECT tokenHash, prefix FROM ApiToken WHERE id = ?`, row.id))!;
     expect(stored.tokenHash).not.toContain(secret.slice(4));
     expect(secret.startsWith(stored.prefix)).toBe(true);
     expect(listApiTokens(db)).toEqual([expect.objectContaining({ id: row.id, access: "write", unitName: "Xã Phước Hòa", revokedAt: null })]);
-    const cadre = addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
+    const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
     expect(() => createApiToken(db, personActor(cadre, "web"), { unitId: tree.communeA.id, name: "x", access: "read" })).toThrow(expect.objectContaining({ code: "forbidden" }));
     expect(() => revokeApiToken(db, personActor(cadre, "web"), row.id)).toThrow(expect.objectContaining({ code: "forbidden" }));
   });
@@ -47,9 +47,9 @@ describe("API tokens", () => {
 describe("/api/v1", () => {
   it("should list only the token's subtree, page by cursor, and refuse units outside it", async () => {
     const { db, tree } = ctx;
-    const secret = token(tree.communeA.id);
-    const inside = [addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An"), addTestPerson(db, tree.branchA2.id, "Lê Thị Hoa"), addTestPerson(db, tree.communeA.id, "Phạm Văn Chủ")];
-    addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
+    const secret = await token(tree.communeA.id);
+    const inside = [await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An"), await addTestPerson(db, tree.branchA2.id, "Lê Thị Hoa"), await addTestPerson(db, tree.communeA.id, "Phạm Văn Chủ")];
+    await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
     const call = api();
 
     const units = (await (await call("/units", secret)).json()) as { items: { id: number }[] };
@@ -71,7 +71,7 @@ describe("/api/v1", () => {
 
   it("should refuse no token, a wrong token and a revoked one, and answer malformed input in the error shape", async () => {
     const { db, tree } = ctx;
-    const secret = token(tree.province.id);
+    const secret = await token(tree.province.id);
     const call = api();
     await expectError(await call("/units"), 401, "unauthorized");
     await expectError(await call("/units", "chk_not-a-real-token"), 401, "unauthorized");
@@ -85,18 +85,18 @@ describe("/api/v1", () => {
     await expectError(await call("/nothing-here", secret), 404, "not_found");
 
     const id = listApiTokens(db)[0]!.id;
-    revokeApiToken(db, systemActor("cli"), id);
+    await revokeApiToken(db, systemActor("cli"), id);
     await expectError(await call("/units", secret), 401, "unauthorized");
   });
 
   it("should import a roster only with a read-write token, as a dry run unless told otherwise, within its subtree", async () => {
     const { db, tree } = ctx;
-    const reader = token(tree.communeA.id, "read");
-    const writer = token(tree.communeA.id, "write");
+    const reader = await token(tree.communeA.id, "read");
+    const writer = await token(tree.communeA.id, "write");
     const call = api();
     const csv = "Họ và tên,SĐT,Chi hội\nNguyễn Văn Mới,0987654321,Chi hội 1\nLê Thị Hai,0987654322,Chi hội 2\n";
     const post = (secret: string, query: string, body: string | Buffer = csv, type = "text/csv") => call(`/roster/import${query}`, secret, { method: "POST", body, headers: { "content-type": type } });
-    const people = () => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`)!.n;
+    const people = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n;
 
     await expectError(await post(reader, ""), 403, "forbidden");
     expect(people()).toBe(0);
@@ -116,24 +116,24 @@ describe("/api/v1", () => {
     const xlsx = Buffer.from(await wb.xlsx.writeBuffer());
     const real = await post(writer, "?dryRun=false", xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     expect(await real.json()).toMatchObject({ created: 1, written: true });
-    expect(db.sql.get<{ unitId: number }>(`SELECT m.unitId FROM Membership m JOIN Person p ON p.id = m.personId WHERE p.phone = '0987654321'`)!.unitId).toBe(tree.branchA1.id);
+    expect((await db.sql.get<{ unitId: number }>(`SELECT m.unitId FROM Membership m JOIN Person p ON p.id = m.personId WHERE p.phone = '0987654321'`))!.unitId).toBe(tree.branchA1.id);
     await expectError(await post(writer, "", "a".repeat(1_000_001)), 413, "too_large");
   });
 
   it("should give meetings with tallies, directives with read rates and the report the domain computes", async () => {
     const { db, tree } = ctx;
-    const secret = token(tree.province.id);
-    const a = addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
-    addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
+    const secret = await token(tree.province.id);
+    const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
+    await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
     const starts = Date.now() - 86_400_000;
-    const { id } = db.sql.get<{ id: number }>(`INSERT INTO Meeting (unitId, title, startsAt, endsAt, createdAt, updatedAt) VALUES (?, 'Sinh hoạt', ?, ?, ?, ?) RETURNING id`, tree.branchA1.id, starts, starts + 1, starts, starts)!;
-    db.sql.run(`INSERT INTO Rsvp (meetingId, personId, answer, answeredAt) VALUES (?, ?, 'absent', ?)`, id, a, starts);
+    const { id } = (await db.sql.get<{ id: number }>(`INSERT INTO Meeting (unitId, title, startsAt, endsAt, createdAt, updatedAt) VALUES (?, 'Sinh hoạt', ?, ?, ?, ?) RETURNING id`, tree.branchA1.id, starts, starts + 1, starts, starts))!;
+    await db.sql.run(`INSERT INTO Rsvp (meetingId, personId, answer, answeredAt) VALUES (?, ?, 'absent', ?)`, id, a, starts);
     const call = api();
     const meetings = (await (await call("/meetings", secret)).json()) as { items: { id: number; tally: Record<string, unknown> }[] };
     expect(meetings.items).toEqual([expect.objectContaining({ id, tally: { invited: 2, answered: 1, attending: 0, excused: 1, unsure: 0, came: null } })]);
     expect(await (await call("/directives", secret)).json()).toEqual({ items: [], nextCursor: null });
     const report = (await (await call(`/reports/${tree.communeA.id}`, secret)).json()) as { unit: { members: number; responseRate: number }; children: unknown[] };
-    const direct = unitReport(db, systemActor(), tree.communeA.id);
+    const direct = await unitReport(db, systemActor(), tree.communeA.id);
     expect(report.unit).toMatchObject({ members: direct.unit.members, responseRate: direct.unit.responseRate });
     expect(report.unit.members).toBe(2);
     expect(report.children).toHaveLength(2);
@@ -142,8 +142,8 @@ describe("/api/v1", () => {
   it("should limit requests per token and serve an OpenAPI 3.1 document built from the same schemas", async () => {
     const { tree } = ctx;
     const call = api(3);
-    const one = token(tree.province.id);
-    const other = token(tree.province.id);
+    const one = await token(tree.province.id);
+    const other = await token(tree.province.id);
     for (let i = 0; i < 3; i++) expect((await call("/units", one)).status).toBe(200);
     const limited = await call("/units", one);
     expect(limited.headers.get("retry-after")).toBe("60");

@@ -105,11 +105,11 @@ export class WebChatChannel implements Channel {
   }
 
   /** The session of a request: its id when the cookie holds a live session the server issued. */
-  #session(c: Context): string | undefined {
+  async #session(c: Context): Promise<string | undefined> {
     const secret = getCookie(c, sessionCookie);
     if (!secret || !secretPattern.test(secret)) return undefined;
     const id = sessionId(secret);
-    return touchWebChatSession(this.options.db, id, sessionIdleDays * 86_400_000) ? id : undefined;
+    return await touchWebChatSession(this.options.db, id, sessionIdleDays * 86_400_000) ? id : undefined;
   }
 
   /** Issues a new session in a cookie; undefined when this address opened too many lately. */
@@ -134,19 +134,19 @@ export class WebChatChannel implements Channel {
       const max = c.req.path === "/chat/api/send" ? webSendMaxBytes : webSmallMaxBytes;
       return bodyLimit({ maxSize: max, onError: tooLarge })(c, next);
     });
-    app.get("/chat", (c) => {
+    app.get("/chat", async (c) => {
       const lang = c.req.query("lang");
       const locale: Locale = isLocale(lang) ? lang : this.options.defaultLocale;
-      if (!this.#session(c) && !this.#issueSession(c)) return c.text(translator(locale)("web.too_many_sessions"), 429);
+      if (!await this.#session(c) && !this.#issueSession(c)) return c.text(translator(locale)("web.too_many_sessions"), 429);
       c.header("Cache-Control", "no-store");
       return c.html(renderChatPage({ locale, demo: this.options.demo, maxLength: webMaxInbound }));
     });
 
-    app.get("/chat/api/demo-members", (c) => {
+    app.get("/chat/api/demo-members", async (c) => {
       if (!this.options.demo) return c.json({ error: "demo_only" }, 404);
       const root = listRoots(this.options.db)[0];
       if (!root) return c.json({ members: [] });
-      const members = listMembers(this.options.db, root.id, { subtree: true }).map((m) => ({
+      const members = (await listMembers(this.options.db, root.id, { subtree: true })).map((m) => ({
         id: m.id, name: m.fullName, unit: m.unitName, role: m.role, title: m.title,
       }));
       return c.json({ members });
@@ -154,24 +154,24 @@ export class WebChatChannel implements Channel {
 
     app.post("/chat/api/demo-login", async (c) => {
       if (!this.options.demo) return c.json({ error: "demo_only" }, 404);
-      const session = this.#session(c);
+      const session = await this.#session(c);
       if (!session) return c.json({ error: "no_session" }, 401);
       const parsed = demoLoginSchema.safeParse(await c.req.json().catch(() => null));
       if (!parsed.success) return c.json({ error: "invalid_input" }, 400);
       const { db } = this.options;
-      if (!isDemoPerson(db, parsed.data.personId)) return c.json({ error: "not_found" }, 400);
-      const account = ensureChatAccount(db, "web", session);
+      if (!await isDemoPerson(db, parsed.data.personId)) return c.json({ error: "not_found" }, 400);
+      const account = await ensureChatAccount(db, "web", session);
       if (account.personId !== parsed.data.personId) {
         if (account.personId !== null) unlinkAccount(db, account.id);
         // The demo links through the same code path a member uses, without typing the code.
         const code = issueLinkCode(db, parsed.data.personId, { ttlDays: 1 });
-        redeemLinkCode(db, account.id, code.code);
+        await redeemLinkCode(db, account.id, code.code);
       }
       return c.json({ ok: true });
     });
 
     app.post("/chat/api/send", async (c) => {
-      const session = this.#session(c);
+      const session = await this.#session(c);
       if (!session) return c.json({ error: "no_session" }, 401);
       const body = await c.req.json().catch(() => null);
       const parsed = sendSchema.safeParse(body);
@@ -195,18 +195,18 @@ export class WebChatChannel implements Channel {
       return c.json({ ok: true });
     });
 
-    app.get("/chat/api/history", (c) => {
-      const session = this.#session(c);
+    app.get("/chat/api/history", async (c) => {
+      const session = await this.#session(c);
       if (!session) return c.json({ error: "no_session" }, 401);
       const account = findAccount(this.options.db, "web", session);
       const lang = c.req.query("lang");
       const t = translator(isLocale(lang) ? lang : this.options.defaultLocale);
-      const lines = pageHistory(chatHistory(this.options.db, "web", session, historyLines + 50), historyLines, t("web.button_pressed"));
+      const lines = pageHistory(await chatHistory(this.options.db, "web", session, historyLines + 50), historyLines, t("web.button_pressed"));
       return c.json({ linked: Boolean(account?.personId), lines });
     });
 
-    app.get("/chat/api/events", (c) => {
-      const chatId = this.#session(c);
+    app.get("/chat/api/events", async (c) => {
+      const chatId = await this.#session(c);
       if (!chatId) return c.json({ error: "no_session" }, 401);
       return streamSSE(c, async (stream) => {
         const subscriber: Subscriber = {

@@ -119,8 +119,8 @@ function signature(key: Buffer, creds: ZaloCredentials): string {
   return createHmac("sha256", key).update("sig:").update(canonicalForm(creds)).digest("base64");
 }
 
-function readRecord(db: Database): StoredRecord | null {
-  const row = db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, credentialsSettingKey);
+async function readRecord(db: Database): Promise<StoredRecord | null> {
+  const row = await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, credentialsSettingKey);
   if (!row) return null;
   let record: unknown;
   try {
@@ -134,8 +134,8 @@ function readRecord(db: Database): StoredRecord | null {
   return r as StoredRecord;
 }
 
-function writeSetting(db: Database, key: string, value: string, now: Date): void {
-  db.sql.run(
+async function writeSetting(db: Database, key: string, value: string, now: Date): Promise<void> {
+  await db.sql.run(
     `INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt`,
     key, value, now.getTime(),
   );
@@ -156,12 +156,12 @@ function keyFor(record: StoredRecord, secret: string): Buffer {
  * when it wrote. A record under another key or a damaged one is replaced. Throws
  * CredentialStoreError("invalid") for incomplete credentials.
  */
-export function saveCredentials(db: Database, secret: string, creds: ZaloCredentials, now = new Date()): boolean {
+export async function saveCredentials(db: Database, secret: string, creds: ZaloCredentials, now = new Date()): Promise<boolean> {
   const clean = parseCredentials(creds);
   let existing: StoredRecord | null = null;
   let key: Buffer | undefined;
   try {
-    existing = readRecord(db);
+    existing = await readRecord(db);
     if (existing) key = keyFor(existing, secret);
   } catch (error) {
     if (!(error instanceof CredentialStoreError)) throw error;
@@ -181,7 +181,7 @@ export function saveCredentials(db: Database, secret: string, creds: ZaloCredent
     v: 1, kdf: "scrypt", salt: salt.toString("base64"), iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"),
     data: data.toString("base64"), kcv: keyCheck(key), sig,
   };
-  writeSetting(db, credentialsSettingKey, JSON.stringify(record), now);
+  await writeSetting(db, credentialsSettingKey, JSON.stringify(record), now);
   return true;
 }
 
@@ -190,8 +190,8 @@ export function saveCredentials(db: Database, secret: string, creds: ZaloCredent
  * CredentialStoreError: "wrong_key" (another ZALO_CREDENTIALS_KEY), "corrupted" (damaged record),
  * "invalid" (decrypted but incomplete).
  */
-export function loadCredentials(db: Database, secret: string): ZaloCredentials | null {
-  const record = readRecord(db);
+export async function loadCredentials(db: Database, secret: string): Promise<ZaloCredentials | null> {
+  const record = await readRecord(db);
   if (!record) return null;
   const key = keyFor(record, secret);
   let plain: string;
@@ -213,13 +213,13 @@ export function loadCredentials(db: Database, secret: string): ZaloCredentials |
 }
 
 /** When the stored credentials were last written (ms), or null. Cheap: no decryption. */
-export function credentialsUpdatedAt(db: Database): number | null {
-  return db.sql.get<{ updatedAt: number }>(`SELECT updatedAt FROM Setting WHERE key = ?`, credentialsSettingKey)?.updatedAt ?? null;
+export async function credentialsUpdatedAt(db: Database): Promise<number | null> {
+  return (await db.sql.get<{ updatedAt: number }>(`SELECT updatedAt FROM Setting WHERE key = ?`, credentialsSettingKey))?.updatedAt ?? null;
 }
 
 /** Removes the stored credentials (log out). */
-export function clearCredentials(db: Database): void {
-  db.sql.run(`DELETE FROM Setting WHERE key = ?`, credentialsSettingKey);
+export async function clearCredentials(db: Database): Promise<void> {
+  await db.sql.run(`DELETE FROM Setting WHERE key = ?`, credentialsSettingKey);
 }
 
 // ────────────────────────────────────────────────────────────── status
@@ -239,8 +239,8 @@ export interface ZaloStatus {
 const zaloStates: readonly ZaloState[] = ["stopped", "connecting", "online", "needs_login", "taken_over"];
 
 /** The stored channel status; "stopped" since 0 when none was written yet. */
-export function readZaloStatus(db: Database): ZaloStatus {
-  const row = db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, statusSettingKey);
+export async function readZaloStatus(db: Database): Promise<ZaloStatus> {
+  const row = await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, statusSettingKey);
   const fallback: ZaloStatus = { state: "stopped", lastEventAt: null, lastError: null, since: 0 };
   if (!row) return fallback;
   try {
@@ -260,10 +260,10 @@ export function readZaloStatus(db: Database): ZaloStatus {
  * Updates the stored status. A change of `state` moves `since` to `now` (unless given); the same
  * state keeps it. Returns the new status.
  */
-export function writeZaloStatus(db: Database, patch: Partial<ZaloStatus>, now = new Date()): ZaloStatus {
-  const current = readZaloStatus(db);
+export async function writeZaloStatus(db: Database, patch: Partial<ZaloStatus>, now = new Date()): Promise<ZaloStatus> {
+  const current = await readZaloStatus(db);
   const next: ZaloStatus = { ...current, ...patch };
   if (patch.state !== undefined && patch.state !== current.state && patch.since === undefined) next.since = now.getTime();
-  writeSetting(db, statusSettingKey, JSON.stringify(next), now);
+  await writeSetting(db, statusSettingKey, JSON.stringify(next), now);
   return next;
 }

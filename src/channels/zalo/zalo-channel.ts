@@ -310,12 +310,12 @@ export class ZaloChannel implements Channel {
     this.#now = options.now ?? (() => new Date());
     this.#isGroupAllowed =
       options.isGroupAllowed ??
-      ((groupId) => Boolean(options.db.sql.get(`SELECT 1 AS ok FROM ChatGroup WHERE platform = 'zalo' AND externalId = ? AND allowed = 1`, groupId)));
+      (async (groupId) => Boolean(await options.db.sql.get(`SELECT 1 AS ok FROM ChatGroup WHERE platform = 'zalo' AND externalId = ? AND allowed = 1`, groupId)));
   }
 
   /** The channel's status as stored (shared with `chihoi zalo status`). */
-  status(): ZaloStatus {
-    const stored = readZaloStatus(this.options.db);
+  async status(): Promise<ZaloStatus> {
+    const stored = await readZaloStatus(this.options.db);
     const last = Math.max(stored.lastEventAt ?? 0, this.#lastEventAt ?? 0);
     return { ...stored, lastEventAt: last || null };
   }
@@ -327,7 +327,7 @@ export class ZaloChannel implements Channel {
   async start(handler: InboundHandler): Promise<void> {
     this.#handler = handler;
     this.#stopping = false;
-    const stored = readZaloStatus(this.options.db);
+    const stored = await readZaloStatus(this.options.db);
     this.#lastEventAt = stored.lastEventAt;
     // No replay of history from before this service ever saw an event.
     this.#historyCutoff = stored.lastEventAt ?? this.#now().getTime();
@@ -347,8 +347,8 @@ export class ZaloChannel implements Channel {
     await this.#queue;
     this.#handler = undefined;
     this.#api = undefined;
-    if (this.#state === "online" || this.#state === "connecting") this.#setState("stopped", null);
-    this.#flushLastEvent(true);
+    if (this.#state === "online" || this.#state === "connecting") await this.#setState("stopped", null);
+    await this.#flushLastEvent(true);
   }
 
   // ──────────────────────────────────────────────────────────── supervisor
@@ -372,13 +372,13 @@ export class ZaloChannel implements Channel {
     this.#deadlineTimer.unref?.();
   }
 
-  #setState(state: ZaloState, lastError: string | null | undefined): void {
+  async #setState(state: ZaloState, lastError: string | null | undefined): Promise<void> {
     this.#state = state;
     const patch: Partial<ZaloStatus> = { state };
     if (lastError !== undefined) patch.lastError = lastError;
     if (this.#lastEventAt !== null) patch.lastEventAt = this.#lastEventAt;
     try {
-      writeZaloStatus(this.options.db, patch, this.#now());
+      await writeZaloStatus(this.options.db, patch, this.#now());
     } catch (error) {
       this.#log.warn({ err: loggable(error) }, "could not write the Zalo status");
     }
@@ -433,9 +433,9 @@ export class ZaloChannel implements Channel {
   }
 
   /** A full login after `delay` (default: the backoff). */
-  #scheduleLogin(reason: string, delay = this.#backoffDelay()): void {
+  async #scheduleLogin(reason: string, delay = this.#backoffDelay()): Promise<void> {
     if (this.#stopping || this.#reconnectTimer) return;
-    this.#setState("connecting", reason);
+    await this.#setState("connecting", reason);
     this.#log[this.#attempt > 2 ? "warn" : "info"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo: logging in again");
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
@@ -445,21 +445,21 @@ export class ZaloChannel implements Channel {
   }
 
   /** Starts the live session's listener again after `delay`: no login. */
-  #scheduleRestart(session: Session, reason: string, delay: number): void {
+  async #scheduleRestart(session: Session, reason: string, delay: number): Promise<void> {
     if (this.#stopping || this.#session !== session) return;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    this.#setState("connecting", reason);
+    await this.#setState("connecting", reason);
     // Zalo drops sockets every minute or so (1006): routine, unless reconnecting keeps failing.
     this.#log[this.#attempt > 2 ? "warn" : "debug"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo socket closed; reconnecting");
-    this.#reconnectTimer = setTimeout(() => {
+    this.#reconnectTimer = setTimeout(async () => {
       this.#reconnectTimer = undefined;
-      this.#startListener(session);
+      await this.#startListener(session);
     }, delay);
     this.#reconnectTimer.unref?.();
   }
 
   /** Drops the session and logs in again soon (the session expired). */
-  #requestRelogin(reason: string): void {
+  async #requestRelogin(reason: string): Promise<void> {
     if (this.#stopping || (this.#state !== "online" && this.#state !== "connecting")) return;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
@@ -467,18 +467,18 @@ export class ZaloChannel implements Channel {
     this.#clearDeadline();
     this.#dropSession();
     this.#api = undefined;
-    this.#scheduleLogin(reason);
+    await this.#scheduleLogin(reason);
   }
 
   /** Stops trying, records why, and tells the admins once. */
-  #halt(state: "needs_login" | "taken_over", lastError: string, alert: ZaloAlert): void {
+  async #halt(state: "needs_login" | "taken_over", lastError: string, alert: ZaloAlert): Promise<void> {
     this.#gen++;
     this.#clearTimers();
     this.#dropSession();
     this.#api = undefined;
-    this.#setState(state, lastError);
+    await this.#setState(state, lastError);
     try {
-      recordAudit(this.options.db, { source: "system", action: `zalo.${state}`, detail: { reason: lastError } }, this.#now());
+      await recordAudit(this.options.db, { source: "system", action: `zalo.${state}`, detail: { reason: lastError } }, this.#now());
     } catch (error) {
       this.#log.warn({ err: loggable(error) }, "could not audit the Zalo state");
     }
@@ -490,17 +490,17 @@ export class ZaloChannel implements Channel {
       const text = (this.options.alertText ?? defaultAlertText)(alert);
       void this.options.notifyAdmins?.(text).catch((error) => this.#log.error({ err: loggable(error) }, "could not tell the admins about Zalo"));
     }
-    this.#watchCredentials();
+    await this.#watchCredentials();
   }
 
   /** While halted: resume when new credentials are stored (`chihoi zalo login` in another process). */
-  #watchCredentials(): void {
+  async #watchCredentials(): Promise<void> {
     if (this.#stopping) return;
-    const seen = credentialsUpdatedAt(this.options.db);
-    const check = () => {
+    const seen = await credentialsUpdatedAt(this.options.db);
+    const check = async () => {
       this.#watchTimer = undefined;
       if (this.#stopping) return;
-      const now = credentialsUpdatedAt(this.options.db);
+      const now = await credentialsUpdatedAt(this.options.db);
       if (now !== null && now !== seen) {
         this.#log.info("new Zalo credentials stored; logging in");
         this.#alerted = null;
@@ -528,18 +528,18 @@ export class ZaloChannel implements Channel {
 
     let credentials: ZaloCredentials | null;
     try {
-      credentials = loadCredentials(this.options.db, this.options.config.credentialsKey);
+      credentials = await loadCredentials(this.options.db, this.options.config.credentialsKey);
     } catch (error) {
       const problem = error instanceof CredentialStoreError ? error.problem : "corrupted";
       return this.#halt("needs_login", error instanceof Error ? error.message : String(error), { kind: "needs_login", reason: problem });
     }
     if (!credentials) return this.#halt("needs_login", "no Zalo login stored", { kind: "needs_login", reason: "missing" });
 
-    this.#setState("connecting", undefined);
-    this.#armDeadline(() => {
+    await this.#setState("connecting", undefined);
+    this.#armDeadline(async () => {
       if (gen !== this.#gen) return;
       this.#gen++;
-      this.#scheduleLogin(`no login within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`);
+      await this.#scheduleLogin(`no login within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`);
     });
 
     let api: ZaloApi;
@@ -566,21 +566,21 @@ export class ZaloChannel implements Channel {
     } catch (error) {
       this.#log.warn({ err: loggable(error) }, "could not read the Zalo account id");
     }
-    this.#snapshotCredentials(api);
+    await this.#snapshotCredentials(api);
     void this.#learnDisplayName(api);
 
     const session: Session = { api, listener: api.listener, handshake: false, openedAt: 0, historyRequested: false, timedOut: false };
     this.#session = session;
     this.#attachListener(session);
-    this.#startListener(session);
+    await this.#startListener(session);
   }
 
   #attachListener(session: Session): void {
     const listener = session.listener;
     const live = () => this.#session === session;
-    listener.on("connected", () => live() && this.#onConnected(session));
+    listener.on("connected", async () => live() && await this.#onConnected(session));
     listener.on("cipher_key", () => live() && this.#onHandshake(session));
-    listener.on("closed", (code, reason) => live() && this.#onClosed(session, Number(code), String(reason ?? "")));
+    listener.on("closed", async (code, reason) => live() && await this.#onClosed(session, Number(code), String(reason ?? "")));
     listener.on("error", (error) => {
       if (live()) this.#log.warn({ err: loggable(error) }, "Zalo listener error");
     });
@@ -612,7 +612,7 @@ export class ZaloChannel implements Channel {
   }
 
   /** Opens the session's socket (zca-js's own retry off: this supervisor decides). */
-  #startListener(session: Session): void {
+  async #startListener(session: Session): Promise<void> {
     if (this.#stopping || this.#session !== session) return;
     this.#refreshListenerCookie(session);
     session.handshake = false;
@@ -636,15 +636,15 @@ export class ZaloChannel implements Channel {
       this.#log.warn({ err: loggable(error) }, "Zalo listener did not start");
       this.#clearDeadline();
       this.#restartFailures++;
-      this.#scheduleRestart(session, "listener did not start", this.#backoffDelay());
+      await this.#scheduleRestart(session, "listener did not start", this.#backoffDelay());
     }
   }
 
-  #onConnected(session: Session): void {
+  async #onConnected(session: Session): Promise<void> {
     this.#clearDeadline();
     session.openedAt = this.#now().getTime();
     this.#alerted = null;
-    this.#setState("online", null);
+    await this.#setState("online", null);
     this.#log.debug({ uid: this.#self?.uid }, "Zalo connected");
     // History is asked for once the session key arrives; a server that never sends one still gets asked.
     if (this.#historyTimer) clearTimeout(this.#historyTimer);
@@ -685,7 +685,7 @@ export class ZaloChannel implements Channel {
    * every minute or so is normal): restart the listener on the live session; after repeated failed
    * restarts check the session with one REST call and log in again only if it expired.
    */
-  #onClosed(session: Session, code: number, reason: string): void {
+  async #onClosed(session: Session, code: number, reason: string): Promise<void> {
     this.#clearDeadline();
     const lasted = session.openedAt ? this.#now().getTime() - session.openedAt : 0;
     const worked = session.handshake;
@@ -709,12 +709,12 @@ export class ZaloChannel implements Channel {
       void this.#checkSession(session, why);
       return;
     }
-    this.#scheduleRestart(session, why, this.#backoffDelay());
+    await this.#scheduleRestart(session, why, this.#backoffDelay());
   }
 
   /** After repeated failed restarts: one REST call tells an expired session from a network problem. */
   async #checkSession(session: Session, reason: string): Promise<void> {
-    this.#setState("connecting", reason);
+    await this.#setState("connecting", reason);
     const api = session.api;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -732,7 +732,7 @@ export class ZaloChannel implements Channel {
       clearTimeout(timer);
     }
     if (this.#session !== session) return;
-    this.#scheduleRestart(session, reason, this.#backoffDelay());
+    await this.#scheduleRestart(session, reason, this.#backoffDelay());
   }
 
   #scheduleKeepWarm(): void {
@@ -752,10 +752,10 @@ export class ZaloChannel implements Channel {
     try {
       if (api.keepAlive) await api.keepAlive();
       else if (api.fetchAccountInfo) await api.fetchAccountInfo();
-      this.#snapshotCredentials(api);
+      await this.#snapshotCredentials(api);
     } catch (error) {
       this.#log.warn({ err: loggable(error) }, "Zalo keep-alive failed");
-      if (isSessionError(error)) this.#requestRelogin("session expired (keep-alive)");
+      if (isSessionError(error)) await this.#requestRelogin("session expired (keep-alive)");
     }
   }
 
@@ -765,21 +765,21 @@ export class ZaloChannel implements Channel {
       const info = await api.fetchAccountInfo();
       const name = info?.profile?.displayName || info?.profile?.zaloName;
       if (name && this.#self) this.#self = { ...this.#self, displayName: name };
-      this.#snapshotCredentials(api);
+      await this.#snapshotCredentials(api);
     } catch (error) {
       this.#log.debug({ err: loggable(error) }, "could not read the Zalo account profile");
     }
   }
 
   /** Saves the API's current cookies when they differ from the stored ones. */
-  #snapshotCredentials(api: ZaloApi): void {
+  async #snapshotCredentials(api: ZaloApi): Promise<void> {
     // Only the current session may write: a late answer to an abandoned one must not look like a new login.
     if (api !== this.#api) return;
     try {
       const ctx = api.getContext();
       const cookies = ctx.cookie?.toJSON()?.cookies;
       if (!cookies?.length || !ctx.imei || !ctx.userAgent) return;
-      const written = saveCredentials(
+      const written = await saveCredentials(
         this.options.db, this.options.config.credentialsKey,
         { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language }, this.#now(),
       );
@@ -796,25 +796,25 @@ export class ZaloChannel implements Channel {
     this.#queue = this.#queue.then(() => this.#handleEvent(event, source));
   }
 
-  #noteEvent(): void {
+  async #noteEvent(): Promise<void> {
     this.#lastEventAt = this.#now().getTime();
-    this.#flushLastEvent(false);
+    await this.#flushLastEvent(false);
   }
 
-  #flushLastEvent(force: boolean): void {
+  async #flushLastEvent(force: boolean): Promise<void> {
     if (this.#lastEventAt === null) return;
     if (!force && this.#lastEventAt - this.#lastEventWritten < this.#timing.statusWriteMs) return;
     this.#lastEventWritten = this.#lastEventAt;
     try {
-      writeZaloStatus(this.options.db, { lastEventAt: this.#lastEventAt }, this.#now());
+      await writeZaloStatus(this.options.db, { lastEventAt: this.#lastEventAt }, this.#now());
     } catch (error) {
       this.#log.warn({ err: loggable(error) }, "could not write the Zalo status");
     }
   }
 
-  #isOwnMessage(chatId: string, msgId: string): boolean {
+  async #isOwnMessage(chatId: string, msgId: string): Promise<boolean> {
     return Boolean(
-      this.options.db.sql.get(
+      await this.options.db.sql.get(
         `SELECT 1 AS ok FROM MessageLog WHERE platform = 'zalo' AND chatId = ? AND platformMessageId = ? AND direction = 'out' LIMIT 1`,
         chatId, msgId,
       ),
@@ -822,11 +822,11 @@ export class ZaloChannel implements Channel {
   }
 
   /** Notes a group the account is in but no admin allowed yet, so that admins can find and allow it. */
-  #registerGroup(groupId: string): void {
+  async #registerGroup(groupId: string): Promise<void> {
     if (this.#knownGroups.has(groupId)) return;
     this.#knownGroups.add(groupId);
     const now = this.#now().getTime();
-    const r = this.options.db.sql.run(
+    const r = await this.options.db.sql.run(
       `INSERT INTO ChatGroup (platform, externalId, allowed, createdAt) VALUES ('zalo', ?, 0, ?) ON CONFLICT (platform, externalId) DO NOTHING`,
       groupId, now,
     );
@@ -834,9 +834,9 @@ export class ZaloChannel implements Channel {
     this.#log.info({ groupId }, "message from a Zalo group that is not allowed; recorded for the admins");
     const api = this.#api;
     if (!api?.getGroupInfo) return;
-    api.getGroupInfo(groupId).then((info) => {
+    api.getGroupInfo(groupId).then(async (info) => {
       const name = info?.gridInfoMap?.[groupId]?.name;
-      if (name) this.options.db.sql.run(`UPDATE ChatGroup SET title = ? WHERE platform = 'zalo' AND externalId = ? AND title IS NULL`, name.slice(0, 200), groupId);
+      if (name) await this.options.db.sql.run(`UPDATE ChatGroup SET title = ? WHERE platform = 'zalo' AND externalId = ? AND title IS NULL`, name.slice(0, 200), groupId);
     }).catch((error) => this.#log.debug({ err: loggable(error) }, "could not read the Zalo group name"));
   }
 
@@ -846,14 +846,14 @@ export class ZaloChannel implements Channel {
       const self = this.#self;
       const handler = this.#handler;
       if (!self || !handler) return;
-      if (source === "live") this.#noteEvent();
+      if (source === "live") await this.#noteEvent();
       const result = interpretZaloEvent(event, {
         self,
         isGroupAllowed: this.#isGroupAllowed,
         isOwnMessage: (chatId, msgId) => this.#isOwnMessage(chatId, msgId),
       });
       if ("skip" in result) {
-        if (result.skip === "group_not_allowed" && result.chatId) this.#registerGroup(result.chatId);
+        if (result.skip === "group_not_allowed" && result.chatId) await this.#registerGroup(result.chatId);
         if (result.skip !== "group_not_addressed") this.#log.debug({ skip: result.skip, source }, "Zalo event skipped");
         return;
       }
@@ -906,11 +906,11 @@ export class ZaloChannel implements Channel {
         const id = result?.message?.msgId;
         if (id !== undefined && id !== null && String(id)) ids.push(String(id));
       } catch (error) {
-        if (isSessionError(error)) this.#requestRelogin("session expired (send)");
+        if (isSessionError(error)) await this.#requestRelogin("session expired (send)");
         throw classifyZaloError(error);
       }
     }
-    this.#snapshotCredentials(api);
+    await this.#snapshotCredentials(api);
     return { messageIds: ids };
   }
 }

@@ -233,7 +233,7 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
   let retries = 0;
   let stored = false;
   let ended: "declined" | "expired" | null = null;
-  const api = await zalo.loginQR({ qrPath: qrPngPath, userAgent: options.userAgent, language: "vi" }, (event) => {
+  const api = await zalo.loginQR({ qrPath: qrPngPath, userAgent: options.userAgent, language: "vi" }, async (event) => {
     switch (event.type) {
       case zca.LoginQRCallbackEventType.QRCodeGenerated: {
         const png = Buffer.from(event.data.image, "base64");
@@ -261,7 +261,7 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
         event.actions.abort();
         return;
       case zca.LoginQRCallbackEventType.GotLoginInfo:
-        saveCredentials(db, key, { cookie: event.data.cookie, imei: event.data.imei, userAgent: event.data.userAgent, language: "vi" });
+        await saveCredentials(db, key, { cookie: event.data.cookie, imei: event.data.imei, userAgent: event.data.userAgent, language: "vi" });
         stored = true;
         return;
     }
@@ -275,7 +275,7 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
   const ctx = api.getContext();
   const cookies = ctx.cookie?.toJSON()?.cookies;
   if (cookies?.length) {
-    saveCredentials(db, key, { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language });
+    await saveCredentials(db, key, { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language });
     stored = true;
   }
   if (!stored) throw new CredentialStoreError("invalid", "Zalo returned no credentials");
@@ -289,16 +289,16 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
   const uid = ctx.uid ? String(ctx.uid) : null;
   // The picture is a one-time login token: no use keeping it.
   rmSync(qrPngPath, { force: true });
-  afterNewCredentials(db);
-  recordAudit(db, { source: "cli", action: "zalo.login", detail: { uid } });
+  await afterNewCredentials(db);
+  await recordAudit(db, { source: "cli", action: "zalo.login", detail: { uid } });
   out(t("cli.zalo_login_done", { name: displayName ?? uid ?? "" }));
   return { uid, displayName };
 }
 
 /** A halted status no longer applies once new credentials are stored. */
-function afterNewCredentials(db: Database): void {
-  const status = readZaloStatus(db);
-  if (status.state === "needs_login" || status.state === "taken_over") writeZaloStatus(db, { state: "stopped", lastError: null });
+async function afterNewCredentials(db: Database): Promise<void> {
+  const status = await readZaloStatus(db);
+  if (status.state === "needs_login" || status.state === "taken_over") await writeZaloStatus(db, { state: "stopped", lastError: null });
 }
 
 export interface ImportResult {
@@ -312,7 +312,7 @@ export interface ImportResult {
  * userAgent }`, cookies as a list or as `{ url, cookies }`). Throws CredentialStoreError("invalid")
  * naming what is missing; never echoes the file's content.
  */
-export function importZaloCredentials(db: Database, key: string, jsonFile: string): ImportResult {
+export async function importZaloCredentials(db: Database, key: string, jsonFile: string): Promise<ImportResult> {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(jsonFile, "utf8"));
@@ -322,10 +322,10 @@ export function importZaloCredentials(db: Database, key: string, jsonFile: strin
   }
   if (value && typeof value === "object" && !("cookie" in value) && "cookies" in value) value = { ...value, cookie: (value as { cookies: unknown }).cookies };
   const creds = parseCredentials(value);
-  const written = saveCredentials(db, key, creds);
+  const written = await saveCredentials(db, key, creds);
   const cookieCount = Array.isArray(creds.cookie) ? creds.cookie.length : creds.cookie.cookies.length;
-  afterNewCredentials(db);
-  recordAudit(db, { source: "cli", action: "zalo.import", detail: { cookieCount, written } });
+  await afterNewCredentials(db);
+  await recordAudit(db, { source: "cli", action: "zalo.import", detail: { cookieCount, written } });
   return { written, cookieCount };
 }
 
@@ -352,21 +352,21 @@ export interface ZaloStatusReport {
 }
 
 /** What `chihoi zalo status` shows. Data only; the CLI words it. Never throws for bad credentials. */
-export function zaloStatusReport(db: Database, key: string, now = new Date()): ZaloStatusReport {
-  const status = readZaloStatus(db);
+export async function zaloStatusReport(db: Database, key: string, now = new Date()): Promise<ZaloStatusReport> {
+  const status = await readZaloStatus(db);
   let credentials: ZaloStatusReport["credentials"] = "ok";
   try {
-    if (!loadCredentials(db, key)) credentials = "missing";
+    if (!await loadCredentials(db, key)) credentials = "missing";
   } catch (error) {
     credentials = error instanceof CredentialStoreError ? error.problem : "corrupted";
   }
-  const savedAt = credentialsUpdatedAt(db);
-  const queueLength = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE platform = 'zalo' AND status IN ('pending', 'sending')`)?.n ?? 0;
+  const savedAt = await credentialsUpdatedAt(db);
+  const queueLength = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE platform = 'zalo' AND status IN ('pending', 'sending')`))?.n ?? 0;
   const t = now.getTime();
-  const accounts = db.sql.all<{ externalId: string; backoffUntil: number }>(
+  const accounts = await db.sql.all<{ externalId: string; backoffUntil: number }>(
     `SELECT externalId, backoffUntil FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ? ORDER BY backoffUntil`, t,
   );
-  const outbox = db.sql.all<{ chatId: string; until: number }>(
+  const outbox = await db.sql.all<{ chatId: string; until: number }>(
     `SELECT o.chatId AS chatId, MAX(o.notBefore) AS until FROM Outbox o
      WHERE o.platform = 'zalo' AND o.status = 'pending' AND o.notBefore > ?
        AND (SELECT d.outcome FROM DeliveryAttempt d WHERE d.outboxId = o.id ORDER BY d.id DESC LIMIT 1) = 'rate_limited'

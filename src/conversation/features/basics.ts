@@ -18,16 +18,16 @@ export function sendWelcome(turn: Turn): void {
   turn.reply(turn.t("chat.welcome", { name: turn.person?.fullName ?? "" }));
 }
 
-export function askLanguage(turn: Turn): void {
-  turn.ask(turn.t("chat.language_ask"), "language", [
+export async function askLanguage(turn: Turn): Promise<void> {
+  await turn.ask(turn.t("chat.language_ask"), "language", [
     { label: turn.t("chat.language_vi"), payload: "lang:vi" },
     { label: turn.t("chat.language_en"), payload: "lang:en" },
   ]);
 }
 
-export function setLanguage(turn: Turn, locale: "vi" | "en"): void {
-  turn.closeQuestion("language");
-  if (turn.person) setPersonLocale(turn.db, turn.person.id, locale);
+export async function setLanguage(turn: Turn, locale: "vi" | "en"): Promise<void> {
+  await turn.closeQuestion("language");
+  if (turn.person) await setPersonLocale(turn.db, turn.person.id, locale);
   turn.useLocale(locale);
   turn.reply(turn.t("chat.language_set"));
 }

@@ -54,15 +54,15 @@ function ctx(turn: Turn) {
 }
 
 /** The meeting named by "#12"/"12" in args, if the person may manage it; replies otherwise. */
-function meetingArg(turn: Turn, args: string, command: string): MeetingRow | undefined {
+async function meetingArg(turn: Turn, args: string, command: string): Promise<MeetingRow | undefined> {
   const m = /#?(\d+)/.exec(args);
   if (!m) {
     turn.reply(turn.t("meetings.need_id", { command }));
     return undefined;
   }
   try {
-    const meeting = getMeeting(turn.db, Number(m[1]));
-    if (!can(turn.db, turn.person!.id, "manage_meetings", meeting.unitId)) {
+    const meeting = await getMeeting(turn.db, Number(m[1]));
+    if (!await can(turn.db, turn.person!.id, "manage_meetings", meeting.unitId)) {
       turn.reply(turn.t("meetings.cadre_no_right"));
       return undefined;
     }
@@ -74,7 +74,7 @@ function meetingArg(turn: Turn, args: string, command: string): MeetingRow | und
   }
 }
 
-export function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[number], args: string): void {
+export async function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[number], args: string): Promise<void> {
   if (!hasMeetingRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
   switch (name) {
     case "taohop":
@@ -82,21 +82,21 @@ export function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[number]
     case "hop":
       return listMeetings(turn);
     case "tonghop": {
-      const meeting = meetingArg(turn, args, name);
-      if (meeting) sendTally(turn, meeting);
+      const meeting = await meetingArg(turn, args, name);
+      if (meeting) await sendTally(turn, meeting);
       return;
     }
     case "huyhop": {
-      const meeting = meetingArg(turn, args, name);
+      const meeting = await meetingArg(turn, args, name);
       if (!meeting) return;
-      turn.ask(turn.t("meetings.cancel_ask", { title: meeting.title, when: when(turn, meeting.startsAt) }), "meeting_cancel", [
+      await turn.ask(turn.t("meetings.cancel_ask", { title: meeting.title, when: when(turn, meeting.startsAt) }), "meeting_cancel", [
         { label: turn.t("meetings.cancel_yes"), payload: `mcancel:${meeting.id}:yes` },
         { label: turn.t("meetings.cancel_no"), payload: `mcancel:${meeting.id}:no` },
       ]);
       return;
     }
     case "doihop": {
-      const meeting = meetingArg(turn, args, name);
+      const meeting = await meetingArg(turn, args, name);
       if (!meeting) return;
       const text = args.replace(/^#?\d+\s*/, "");
       if (!text) return turn.reply(turn.t("meetings.move_need_time", { id: meeting.id }));
@@ -111,8 +111,8 @@ export function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[number]
       return;
     }
     case "diemdanh": {
-      const meeting = meetingArg(turn, args, name);
-      if (meeting) startAttendance(turn, meeting);
+      const meeting = await meetingArg(turn, args, name);
+      if (meeting) await startAttendance(turn, meeting);
       return;
     }
   }
@@ -123,8 +123,8 @@ function listMeetings(turn: Turn): void {
   const unitIds = [...new Set(roots.flatMap((r) => subtreeIds(turn.db, r.unitId)))];
   const meetings = listUnitMeetings(turn.db, unitIds, { from: turn.now, limit: 10 });
   if (!meetings.length) return turn.reply(turn.t("meetings.list_none"));
-  const lines = meetings.map((m) => {
-    const tally = meetingTally(turn.db, m.id);
+  const lines = meetings.map(async (m) => {
+    const tally = await meetingTally(turn.db, m.id);
     const answered = tally.attend.length + tally.absent.length + tally.unsure.length;
     return turn.t("meetings.list_line", { id: m.id, when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale), title: m.title, unit: m.unitName, answered, invited: tally.invited });
   });
@@ -135,8 +135,8 @@ function names(list: Named[]): string {
   return list.length ? list.map((p) => p.fullName).join(", ") : "—";
 }
 
-export function sendTally(turn: Turn, meeting: MeetingRow): void {
-  const tally = meetingTally(turn.db, meeting.id);
+export async function sendTally(turn: Turn, meeting: MeetingRow): Promise<void> {
+  const tally = await meetingTally(turn.db, meeting.id);
   const lines = [
     turn.t("meetings.tally_header", { title: meeting.title, when: when(turn, meeting.startsAt), invited: tally.invited }),
     turn.t("meetings.tally_attend", { count: tally.attend.length, names: names(tally.attend) }),
@@ -163,7 +163,7 @@ interface Draft {
   choices?: string[];
 }
 
-function askStep(turn: Turn, draft: Draft): void {
+async function askStep(turn: Turn, draft: Draft): Promise<void> {
   const t = turn.t;
   // Every step but the summary (which has its own "Hủy") ends with the "Hủy" button.
   const save = (text: string, choices: { label: string; payload: string }[] = []) =>
@@ -171,7 +171,7 @@ function askStep(turn: Turn, draft: Draft): void {
   switch (draft.step) {
     case "unit": {
       const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings").slice(0, 8);
-      return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, roots.map((r) => ({ label: getUnit(turn.db, r.unitId).name, payload: `mnew:unit:${r.unitId}` })));
+      return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, roots.map(async (r) => ({ label: (await getUnit(turn.db, r.unitId)).name, payload: `mnew:unit:${r.unitId}` })));
     }
     case "title":
       return save(t("meetings.new_title"), [{ label: t("meetings.default_title"), payload: "mnew:title:default" }]);
@@ -182,7 +182,7 @@ function askStep(turn: Turn, draft: Draft): void {
     case "agenda":
       return save(t("meetings.new_agenda"), [{ label: t("meetings.skip"), payload: "mnew:skip" }]);
     case "confirm": {
-      const unit = getUnit(turn.db, draft.unitId!);
+      const unit = await getUnit(turn.db, draft.unitId!);
       const whenText = draft.rule
         ? describeRecurrence(draft.rule, draft.time!, turn.locale)
         : when(turn, draft.startsAt!);
@@ -194,21 +194,21 @@ function askStep(turn: Turn, draft: Draft): void {
   }
 }
 
-function startCreation(turn: Turn): void {
+async function startCreation(turn: Turn): Promise<void> {
   const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings");
   const draft: Draft = { step: "unit" };
   // One unit in scope and it has no sub-units to choose from: no need to ask.
-  if (roots.length === 1 && subtreeIds(turn.db, roots[0]!.unitId).length === 1) {
+  if (roots.length === 1 && (await subtreeIds(turn.db, roots[0]!.unitId)).length === 1) {
     draft.unitId = roots[0]!.unitId;
     draft.step = "title";
   }
-  askStep(turn, draft);
+  await askStep(turn, draft);
 }
 
 const skipWords = /^(bo qua|khong|ko|k|skip|-|\.|chua co)$/;
 
 /** Text typed while a creation question is open. */
-export function continueCreation(turn: Turn, text: string): void {
+export async function continueCreation(turn: Turn, text: string): Promise<void> {
   const draft = { ...(turn.pending!.data as unknown as Draft) };
   const value = text.trim();
   const folded = foldVietnamese(value);
@@ -225,7 +225,7 @@ export function continueCreation(turn: Turn, text: string): void {
         break;
       }
       case "title":
-        if (!value || value.length > 200) return askStep(turn, draft);
+        if (!value || value.length > 200) return await askStep(turn, draft);
         draft.title = value;
         draft.step = "when";
         break;
@@ -242,8 +242,8 @@ export function continueCreation(turn: Turn, text: string): void {
         draft.step = "confirm";
         break;
       case "confirm":
-        if (/^(co|ok|dong y|tao|tao lich|yes|create|1)$/.test(folded)) return finishCreation(turn, draft, true);
-        if (/^(khong|ko|huy|no|2)$/.test(folded)) return finishCreation(turn, draft, false);
+        if (/^(co|ok|dong y|tao|tao lich|yes|create|1)$/.test(folded)) return await finishCreation(turn, draft, true);
+        if (/^(khong|ko|huy|no|2)$/.test(folded)) return await finishCreation(turn, draft, false);
         break;
     }
   } catch (error) {
@@ -251,14 +251,14 @@ export function continueCreation(turn: Turn, text: string): void {
     else if (isAppError(error)) turn.reply(turn.errorText(error, { input: value, when: value, unit: value }));
     else throw error;
   }
-  askStep(turn, draft);
+  await askStep(turn, draft);
 }
 
 /** A unit the person may schedule for, by what they typed (searched within each of their scope roots). */
-function unitInScope(turn: Turn, text: string) {
+async function unitInScope(turn: Turn, text: string) {
   for (const root of scopeRoots(turn.db, turn.person!.id, "manage_meetings")) {
     try {
-      return resolveUnit(turn.db, text, root.unitId);
+      return await resolveUnit(turn.db, text, root.unitId);
     } catch (error) {
       if (!isAppError(error, "unit_not_found") && !isAppError(error, "unit_ambiguous")) throw error;
     }
@@ -278,10 +278,10 @@ function parseWhen(turn: Turn, text: string): Partial<Draft> {
   return { startsAt: parseMeetingDateTime(text, turn.now, turn.settings.timeZone).getTime(), rule: undefined, time: undefined };
 }
 
-function finishCreation(turn: Turn, draft: Draft, create: boolean): void {
-  turn.closeQuestion("meeting_new");
+async function finishCreation(turn: Turn, draft: Draft, create: boolean): Promise<void> {
+  await turn.closeQuestion("meeting_new");
   if (!create) return turn.reply(turn.t("meetings.creation_cancelled"));
-  if (!can(turn.db, turn.person!.id, "manage_meetings", draft.unitId!)) return turn.reply(turn.t("meetings.cadre_no_right"));
+  if (!await can(turn.db, turn.person!.id, "manage_meetings", draft.unitId!)) return turn.reply(turn.t("meetings.cadre_no_right"));
   const base = { unitId: draft.unitId!, title: draft.title ?? turn.t("meetings.default_title"), place: draft.place ?? "", agenda: draft.agenda ?? "" };
   try {
     if (draft.rule) {
@@ -296,7 +296,7 @@ function finishCreation(turn: Turn, draft: Draft, create: boolean): void {
     const meeting = createMeeting(turn.db, { ...base, startsAt: new Date(draft.startsAt!) }, ctx(turn));
     turn.concerns("Meeting", meeting.id);
     const lines = [turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) })];
-    const tallyAt = movedTallyAt(turn.db, meeting);
+    const tallyAt = await movedTallyAt(turn.db, meeting);
     if (tallyAt !== null) lines.push(turn.t("rights.short_notice_tally", { when: when(turn, tallyAt) }));
     turn.reply(lines.join("\n"));
   } catch (error) {
@@ -313,23 +313,23 @@ interface AttendanceDraft {
   present: number[];
 }
 
-function startAttendance(turn: Turn, meeting: MeetingRow): void {
+async function startAttendance(turn: Turn, meeting: MeetingRow): Promise<void> {
   if (meeting.startsAt > turn.now.getTime()) return turn.reply(turn.t("meetings.attendance_not_started"));
-  const order = invitees(turn.db, meeting.id);
-  const recorded = attendanceOf(turn.db, meeting.id);
-  const tally = meetingTally(turn.db, meeting.id);
+  const order = await invitees(turn.db, meeting.id);
+  const recorded = await attendanceOf(turn.db, meeting.id);
+  const tally = await meetingTally(turn.db, meeting.id);
   // Start from what is known: recorded attendance, else those who said they would come.
   const present = recorded.size ? order.filter((id) => recorded.get(id)) : tally.attend.map((p) => p.personId);
-  showAttendance(turn, { meetingId: meeting.id, order, present });
+  await showAttendance(turn, { meetingId: meeting.id, order, present });
 }
 
-function showAttendance(turn: Turn, draft: AttendanceDraft): void {
-  const meeting = getMeeting(turn.db, draft.meetingId);
+async function showAttendance(turn: Turn, draft: AttendanceDraft): Promise<void> {
+  const meeting = await getMeeting(turn.db, draft.meetingId);
   const present = new Set(draft.present);
-  const lines = draft.order.map((id, i) =>
-    turn.t("meetings.attendance_line", { n: i + 1, mark: present.has(id) ? "✓" : "✗", name: getPerson(turn.db, id).fullName }),
+  const lines = draft.order.map(async (id, i) =>
+    turn.t("meetings.attendance_line", { n: i + 1, mark: present.has(id) ? "✓" : "✗", name: (await getPerson(turn.db, id)).fullName }),
   );
-  turn.ask(
+  await turn.ask(
     turn.t("meetings.attendance_list", { title: meeting.title, when: when(turn, meeting.startsAt), lines: lines.join("\n") }),
     "attendance",
     [{ label: turn.t("meetings.attendance_all"), payload: "attend:all" }, { label: turn.t("meetings.attendance_save"), payload: "attend:save" }, cancelChoice(turn)],
@@ -339,8 +339,8 @@ function showAttendance(turn: Turn, draft: AttendanceDraft): void {
   );
 }
 
-function saveAttendance(turn: Turn, draft: AttendanceDraft): void {
-  turn.closeQuestion("attendance");
+async function saveAttendance(turn: Turn, draft: AttendanceDraft): Promise<void> {
+  await turn.closeQuestion("attendance");
   try {
     const result = recordAttendance(turn.db, draft.meetingId, draft.present, personActor(turn.person!.id), turn.now);
     turn.concerns("Meeting", draft.meetingId);
@@ -352,7 +352,7 @@ function saveAttendance(turn: Turn, draft: AttendanceDraft): void {
 }
 
 /** "3 7", "tất cả", "tất cả trừ 3, 5", "tất cả có mặt trừ An, Bình", "xong". */
-export function continueAttendance(turn: Turn, text: string): void {
+export async function continueAttendance(turn: Turn, text: string): Promise<void> {
   const draft = { ...(turn.pending!.data as unknown as AttendanceDraft) };
   // Commas separate names ("trừ An, Bình"); full stops and semicolons are read as commas.
   const folded = foldVietnamese(text).replace(/[.;]+/g, ",").replace(/\s+/g, " ").replace(/[\s,]+$/, "").trim();
@@ -371,7 +371,7 @@ export function continueAttendance(turn: Turn, text: string): void {
   const present = new Set(draft.present);
   for (const id of picked) present.has(id) ? present.delete(id) : present.add(id);
   draft.present = draft.order.filter((id) => present.has(id));
-  showAttendance(turn, draft);
+  await showAttendance(turn, draft);
 }
 
 /** Numbers (positions in the list) or names; null after replying when a name is unknown. */
@@ -385,8 +385,8 @@ function pickPeople(turn: Turn, draft: AttendanceDraft, text: string): number[] 
         if (id !== undefined) out.push(id);
         continue;
       }
-      const matches = draft.order.filter((id) => {
-        const name = foldVietnamese(getPerson(turn.db, id).fullName);
+      const matches = draft.order.filter(async (id) => {
+        const name = foldVietnamese((await getPerson(turn.db, id)).fullName);
         return name === part || name.endsWith(` ${part}`);
       });
       if (matches.length !== 1) {
@@ -400,11 +400,11 @@ function pickPeople(turn: Turn, draft: AttendanceDraft, text: string): number[] 
 }
 
 export const cadrePayloads = {
-  mnew(turn: Turn, argument: string): void {
+  async mnew(turn: Turn, argument: string): Promise<void> {
     if (turn.pending?.kind !== "meeting_new") return turn.reply(turn.t("chat.question_expired"));
     const draft = { ...(turn.pending.data as unknown as Draft) };
     const [what, value] = argument.split(":");
-    if (what === "unit" && draft.step === "unit" && value && can(turn.db, turn.person!.id, "manage_meetings", Number(value))) {
+    if (what === "unit" && draft.step === "unit" && value && await can(turn.db, turn.person!.id, "manage_meetings", Number(value))) {
       draft.unitId = Number(value);
       draft.step = "title";
     } else if (what === "title" && draft.step === "title") {
@@ -416,13 +416,13 @@ export const cadrePayloads = {
       draft.step = draft.step === "place" ? "agenda" : "confirm";
     } else if (what === "create" && draft.step === "confirm") return finishCreation(turn, draft, true);
     else if (what === "cancel") return finishCreation(turn, draft, false);
-    askStep(turn, draft);
+    await askStep(turn, draft);
   },
-  mcancel(turn: Turn, argument: string): void {
+  async mcancel(turn: Turn, argument: string): Promise<void> {
     const [id, answer] = argument.split(":");
-    turn.closeQuestion("meeting_cancel");
+    await turn.closeQuestion("meeting_cancel");
     if (answer !== "yes") return turn.reply(turn.t("meetings.cancel_kept"));
-    const meeting = meetingArg(turn, id ?? "", "huyhop");
+    const meeting = await meetingArg(turn, id ?? "", "huyhop");
     if (!meeting) return;
     try {
       const { notified } = cancelMeeting(turn.db, meeting.id, ctx(turn));
@@ -432,11 +432,11 @@ export const cadrePayloads = {
       turn.reply(turn.errorText(error));
     }
   },
-  attend(turn: Turn, argument: string): void {
+  async attend(turn: Turn, argument: string): Promise<void> {
     if (turn.pending?.kind !== "attendance") return turn.reply(turn.t("chat.question_expired"));
     const draft = { ...(turn.pending.data as unknown as AttendanceDraft) };
     if (argument === "save") return saveAttendance(turn, draft);
     draft.present = [...draft.order];
-    showAttendance(turn, draft);
+    await showAttendance(turn, draft);
   },
 };

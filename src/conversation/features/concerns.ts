@@ -16,13 +16,13 @@ export const shortQuestionTtlMs = 10 * 60_000;
 /** The one-tap confirmation of a concern: long enough for an elderly member to find the button. */
 const confirmTtlMs = questionTtlMs;
 
-export function offerConcern(turn: Turn, text: string): void {
+export async function offerConcern(turn: Turn, text: string): Promise<void> {
   if (text.trim().length < 3) {
     turn.reply(turn.t("chat.concern_too_short"));
     return;
   }
   const excerpt = text.length > 300 ? `${text.slice(0, 300)}…` : text;
-  turn.ask(
+  await turn.ask(
     turn.t("chat.concern_confirm", { excerpt }),
     "concern_confirm",
     [
@@ -35,7 +35,7 @@ export function offerConcern(turn: Turn, text: string): void {
 }
 
 /** /ykien for a member: their recent concerns, then "write your concern" (open for minutes). */
-export function askConcernText(turn: Turn): void {
+export async function askConcernText(turn: Turn): Promise<void> {
   const mine = turn.person ? listTicketsOfPerson(turn.db, turn.person.id, 5) : [];
   const lines = mine.length
     ? [
@@ -46,12 +46,12 @@ export function askConcernText(turn: Turn): void {
       ]
     : [];
   lines.push(turn.t("understand.concern_ask", { minutes: Math.round(shortQuestionTtlMs / 60_000) }));
-  turn.ask(lines.join("\n"), "concern_text", [cancelChoice(turn)], {}, shortQuestionTtlMs);
+  await turn.ask(lines.join("\n"), "concern_text", [cancelChoice(turn)], {}, shortQuestionTtlMs);
 }
 
-export function answerConcern(turn: Turn, answer: string): void {
+export async function answerConcern(turn: Turn, answer: string): Promise<void> {
   const pending = turn.pending?.kind === "concern_confirm" ? turn.pending : undefined;
-  turn.closeQuestion("concern_confirm");
+  await turn.closeQuestion("concern_confirm");
   if (!pending || !turn.person) {
     turn.reply(turn.t("chat.question_expired"));
     return;

@@ -35,14 +35,14 @@ export function hasDirectiveRights(turn: Turn): boolean {
   return Boolean(turn.person && scopeRoots(turn.db, turn.person.id, "send_directives").length);
 }
 
-function ask(turn: Turn, draft: Draft): void {
+async function ask(turn: Turn, draft: Draft): Promise<void> {
   const t = turn.t;
   // Every step but the preview (which has its own "Hủy") ends with the "Hủy" button.
   const save = (text: string, choices: { label: string; payload: string }[] = []) =>
     turn.ask(text, "directive_new", draft.step === "preview" ? choices : [...choices, cancelChoice(turn)], { ...draft }, flowTtlMs);
   switch (draft.step) {
     case "unit":
-      return save(t("vanban.compose_unit"), unitChoices(turn));
+      return save(t("vanban.compose_unit"), await unitChoices(turn));
     case "kind":
       return save(t("vanban.compose_kind"), directiveKinds.map((k) => ({ label: t(`vanban.kind_${k}`), payload: `dnew:kind:${k}` })));
     case "number":
@@ -54,9 +54,9 @@ function ask(turn: Turn, draft: Draft): void {
     case "link":
       return save(t("vanban.compose_link"), [{ label: t("vanban.skip"), payload: "dnew:skip" }]);
     case "preview": {
-      const directive = getDirective(turn.db, draft.directiveId!);
-      const { total, notLinked } = directiveAudienceCounts(turn.db, directive.id);
-      return save([t("vanban.preview", { text: renderDirectiveText(directive, turn.locale), total, notLinked }), ...targetLines(turn, directive.id, directive.unitId, total, notLinked)].join("\n"), [
+      const directive = await getDirective(turn.db, draft.directiveId!);
+      const { total, notLinked } = await directiveAudienceCounts(turn.db, directive.id);
+      return save([t("vanban.preview", { text: renderDirectiveText(directive, turn.locale), total, notLinked }), ...await targetLines(turn, directive.id, directive.unitId, total, notLinked)].join("\n"), [
         { label: t("vanban.send"), payload: "dnew:send" },
         { label: t("vanban.cancel"), payload: "dnew:cancel" },
       ]);
@@ -71,10 +71,10 @@ const maxUnitChoices = 8;
  * The units a sender may choose: each scope root (with all its units) and the root's direct
  * sub-units, up to maxUnitChoices.
  */
-function unitChoices(turn: Turn): { label: string; payload: string }[] {
+async function unitChoices(turn: Turn): Promise<{ label: string; payload: string }[]> {
   const choices: { label: string; payload: string }[] = [];
   for (const root of scopeRoots(turn.db, turn.person!.id, "send_directives")) {
-    const unit = getUnit(turn.db, root.unitId);
+    const unit = await getUnit(turn.db, root.unitId);
     const children = listChildUnits(turn.db, unit.id);
     choices.push({ label: children.length ? turn.t("understand.compose_unit_whole", { unit: unit.name }) : unit.name, payload: `dnew:unit:${unit.id}` });
     for (const child of children) choices.push({ label: child.name, payload: `dnew:unit:${child.id}` });
@@ -83,31 +83,31 @@ function unitChoices(turn: Turn): { label: string; payload: string }[] {
 }
 
 /** "Gửi tới: Xã A — 25 người (3 chưa liên kết)", then the people per sub-unit. */
-function targetLines(turn: Turn, directiveId: number, unitId: number, total: number, notLinked: number): string[] {
-  const lines = ["", turn.t("understand.preview_targets", { unit: getUnit(turn.db, unitId).name, total, notLinked })];
-  const { direct, units } = directiveAudienceByUnit(turn.db, directiveId);
+async function targetLines(turn: Turn, directiveId: number, unitId: number, total: number, notLinked: number): Promise<string[]> {
+  const lines = ["", turn.t("understand.preview_targets", { unit: (await getUnit(turn.db, unitId)).name, total, notLinked })];
+  const { direct, units } = await directiveAudienceByUnit(turn.db, directiveId);
   if (!units.length) return lines;
   const shown = units.slice(0, maxUnitChoices);
-  if (direct) lines.push(turn.t("understand.preview_target_line", { unit: getUnit(turn.db, unitId).name, total: direct }));
+  if (direct) lines.push(turn.t("understand.preview_target_line", { unit: (await getUnit(turn.db, unitId)).name, total: direct }));
   for (const u of shown) lines.push(turn.t("understand.preview_target_line", { unit: u.name, total: u.total }));
   if (units.length > shown.length) lines.push(turn.t("understand.preview_more_units", { count: units.length - shown.length }));
   return lines;
 }
 
-export function startComposing(turn: Turn): void {
+export async function startComposing(turn: Turn): Promise<void> {
   if (!hasDirectiveRights(turn)) return turn.reply(turn.t("vanban.no_right"));
   const roots = scopeRoots(turn.db, turn.person!.id, "send_directives");
   // Only one unit in scope (no sub-units to choose from): no need to ask.
-  const single = roots.length === 1 && subtreeIds(turn.db, roots[0]!.unitId).length === 1;
-  ask(turn, single ? { step: "kind", unitId: roots[0]!.unitId } : { step: "unit" });
+  const single = roots.length === 1 && (await subtreeIds(turn.db, roots[0]!.unitId)).length === 1;
+  await ask(turn, single ? { step: "kind", unitId: roots[0]!.unitId } : { step: "unit" });
 }
 
 /** A unit the person may send to, by what they typed (searched within each of their scope roots). */
-function unitInScope(turn: Turn, text: string) {
+async function unitInScope(turn: Turn, text: string) {
   let lastError: unknown;
   for (const root of scopeRoots(turn.db, turn.person!.id, "send_directives")) {
     try {
-      return resolveUnit(turn.db, text, root.unitId);
+      return await resolveUnit(turn.db, text, root.unitId);
     } catch (error) {
       if (!isAppError(error, "unit_not_found") && !isAppError(error, "unit_ambiguous")) throw error;
       lastError = error;
@@ -128,14 +128,14 @@ function toPreview(turn: Turn, draft: Draft): void {
 }
 
 /** Text typed while composing. */
-export function continueComposing(turn: Turn, text: string): void {
+export async function continueComposing(turn: Turn, text: string): Promise<void> {
   const draft = { ...(turn.pending!.data as unknown as Draft) };
   const value = text.trim();
   const folded = foldVietnamese(value);
   try {
     switch (draft.step) {
       case "unit": {
-        const unit = unitInScope(turn, value);
+        const unit = await unitInScope(turn, value);
         draft.unitId = unit.id;
         draft.step = "kind";
         break;
@@ -167,7 +167,7 @@ export function continueComposing(turn: Turn, text: string): void {
         validateDirective({ unitId: draft.unitId!, kind: draft.kind!, title: draft.title!, summary: value, createdById: turn.person!.id });
         draft.summary = value;
         if (value.length > summaryWarnLength) {
-          turn.ask(turn.t("vanban.compose_summary_long", { length: value.length }), "directive_new", [{ label: turn.t("vanban.keep"), payload: "dnew:keep" }, cancelChoice(turn)], { ...draft }, flowTtlMs);
+          await turn.ask(turn.t("vanban.compose_summary_long", { length: value.length }), "directive_new", [{ label: turn.t("vanban.keep"), payload: "dnew:keep" }, cancelChoice(turn)], { ...draft }, flowTtlMs);
           return;
         }
         draft.step = "link";
@@ -179,7 +179,7 @@ export function continueComposing(turn: Turn, text: string): void {
         toPreview(turn, draft);
         break;
       case "preview":
-        if (/^(gui|co|ok|yes|dong y)$/.test(folded)) return finish(turn, draft, true);
+        if (/^(gui|co|ok|yes|dong y)$/.test(folded)) return await finish(turn, draft, true);
         break;
     }
   } catch (error) {
@@ -187,11 +187,11 @@ export function continueComposing(turn: Turn, text: string): void {
     if (draft.step === "link") draft.link = undefined;
     turn.reply(turn.errorText(error, { number: value, length: value.length, max: summaryMaxLength, unit: value }));
   }
-  ask(turn, draft);
+  await ask(turn, draft);
 }
 
-function finish(turn: Turn, draft: Draft, send: boolean): void {
-  turn.closeQuestion("directive_new");
+async function finish(turn: Turn, draft: Draft, send: boolean): Promise<void> {
+  await turn.closeQuestion("directive_new");
   if (!send || !draft.directiveId) return turn.reply(turn.t("vanban.cancelled"));
   try {
     const result = sendDirective(turn.db, draft.directiveId, { now: turn.now, byPersonId: turn.person!.id, senderAccountId: turn.account.id });
@@ -205,10 +205,10 @@ function finish(turn: Turn, draft: Draft, send: boolean): void {
 
 // ---- members -----------------------------------------------------------------------------------
 
-function confirmRead(turn: Turn, directive: DirectiveRow): void {
+async function confirmRead(turn: Turn, directive: DirectiveRow): Promise<void> {
   try {
     const { alreadyRead } = markRead(turn.db, directive.id, turn.person!.id, turn.account.id, turn.now);
-    turn.closeQuestion("directive");
+    await turn.closeQuestion("directive");
     turn.concerns("Directive", directive.id);
     turn.reply(alreadyRead ? turn.t("vanban.already_read") : turn.t("vanban.read_thanks", { title: directive.title }));
   } catch (error) {
@@ -228,19 +228,19 @@ function directiveOfContext(turn: Turn): number | undefined {
 }
 
 /** "đã đọc" in words: the directive replied to, the one just sent, else the newest unread one. */
-export function readFromText(turn: Turn): void {
+export async function readFromText(turn: Turn): Promise<void> {
   if (!turn.person) return;
   const id = directiveOfContext(turn) ?? listRecentDirectives(turn.db, turn.person.id, 10).find((d) => d.readAt === null)?.id;
   if (id === undefined) return turn.reply(turn.t("chat.read_nothing"));
-  confirmRead(turn, getDirective(turn.db, id));
+  await confirmRead(turn, await getDirective(turn.db, id));
 }
 
 /** A reply to a directive that is not "đã đọc" is a question about it: a ticket linked to it. */
-export function questionAboutDirective(turn: Turn, text: string): boolean {
+export async function questionAboutDirective(turn: Turn, text: string): Promise<boolean> {
   if (!turn.person || !turn.message.replyTo) return false;
   const entity = entityOfMessage(turn.db, turn.message.platform, turn.message.chatId, turn.message.replyTo);
   if (entity?.entityType !== "Directive") return false;
-  const directive = getDirective(turn.db, entity.entityId);
+  const directive = await getDirective(turn.db, entity.entityId);
   let ticket;
   try {
     ticket = createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: turn.logId, directiveId: directive.id }, turn.now, { perDay: turn.settings.ticketsPerDay });
@@ -258,7 +258,7 @@ export function questionAboutDirective(turn: Turn, text: string): boolean {
 const maxListed = 50;
 
 /** /vanban: the member's recent documents; /vanban N: the Nth of that list, or "not found". */
-export function listForMember(turn: Turn, args = ""): void {
+export async function listForMember(turn: Turn, args = ""): Promise<void> {
   if (!turn.person) return;
   const wanted = /^#?(\d+)$/.exec(args.trim());
   if (wanted) {
@@ -272,21 +272,21 @@ export function listForMember(turn: Turn, args = ""): void {
   const lines = recent.map((d, i) =>
     turn.t("vanban.list_line", { n: i + 1, kind: turn.t(`vanban.kind_${d.kind}`), number: d.number, title: d.title, read: d.readAt ? turn.t("vanban.read_mark") : "" }),
   );
-  turn.ask([turn.t("vanban.list_header"), ...lines, turn.t("vanban.list_hint")].join("\n"), "directive_list", recent.map((d, i) => ({ label: String(i + 1), payload: `vb:${d.id}` })));
+  await turn.ask([turn.t("vanban.list_header"), ...lines, turn.t("vanban.list_hint")].join("\n"), "directive_list", recent.map((d, i) => ({ label: String(i + 1), payload: `vb:${d.id}` })));
 }
 
 /** A directive shown again, with "Đã đọc" while unread. */
-function showToMember(turn: Turn, directive: DirectiveRow & { readAt: number | null }): void {
-  turn.ask(renderDirectiveText(directive, turn.locale), "directive", directive.readAt ? [] : [readChoice(directive.id, turn.locale)], { directiveId: directive.id }, 7 * 86_400_000, { type: "Directive", id: directive.id });
+async function showToMember(turn: Turn, directive: DirectiveRow & { readAt: number | null }): Promise<void> {
+  await turn.ask(renderDirectiveText(directive, turn.locale), "directive", directive.readAt ? [] : [readChoice(directive.id, turn.locale)], { directiveId: directive.id }, 7 * 86_400_000, { type: "Directive", id: directive.id });
 }
 
 export const directivePayloads = {
-  dnew(turn: Turn, argument: string): void {
+  async dnew(turn: Turn, argument: string): Promise<void> {
     if (turn.pending?.kind !== "directive_new") return turn.reply(turn.t("chat.question_expired"));
     const draft = { ...(turn.pending.data as unknown as Draft) };
     const [what, value] = argument.split(":");
     try {
-      if (what === "unit" && draft.step === "unit" && value && can(turn.db, turn.person!.id, "send_directives", Number(value))) {
+      if (what === "unit" && draft.step === "unit" && value && await can(turn.db, turn.person!.id, "send_directives", Number(value))) {
         draft.unitId = Number(value);
         draft.step = "kind";
       } else if (what === "kind" && draft.step === "kind" && (directiveKinds as readonly string[]).includes(value ?? "")) {
@@ -297,28 +297,28 @@ export const directivePayloads = {
       else if (what === "skip" && draft.step === "link") {
         draft.link = null;
         toPreview(turn, draft);
-      } else if (what === "send" && draft.step === "preview") return finish(turn, draft, true);
-      else if (what === "cancel") return finish(turn, draft, false);
+      } else if (what === "send" && draft.step === "preview") return await finish(turn, draft, true);
+      else if (what === "cancel") return await finish(turn, draft, false);
     } catch (error) {
       if (!isAppError(error)) throw error;
       turn.reply(turn.errorText(error));
     }
-    ask(turn, draft);
+    await ask(turn, draft);
   },
-  read(turn: Turn, argument: string): void {
+  async read(turn: Turn, argument: string): Promise<void> {
     if (!/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
     try {
-      confirmRead(turn, getDirective(turn.db, Number(argument)));
+      await confirmRead(turn, await getDirective(turn.db, Number(argument)));
     } catch (error) {
       if (!isAppError(error)) throw error;
       turn.reply(turn.t("chat.read_nothing"));
     }
   },
-  vb(turn: Turn, argument: string): void {
+  async vb(turn: Turn, argument: string): Promise<void> {
     if (!turn.person || !/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
     const mine = listRecentDirectives(turn.db, turn.person.id, maxListed).find((d) => d.id === Number(argument));
     if (!mine) return turn.reply(turn.t("vanban.list_none"));
-    turn.closeQuestion("directive_list");
-    showToMember(turn, mine);
+    await turn.closeQuestion("directive_list");
+    await showToMember(turn, mine);
   },
 };

@@ -35,10 +35,10 @@ export function cancelChoice(turn: Turn): Choice {
 }
 
 /** Closes the open flow and says so. */
-export function cancelOpenFlow(turn: Turn): void {
+export async function cancelOpenFlow(turn: Turn): Promise<void> {
   const kind = turn.pending?.kind;
   if (!kind) return turn.reply(turn.t("chat.no_open_question"));
-  turn.closeQuestion(kind);
+  await turn.closeQuestion(kind);
   turn.reply(turn.t(cancelledText[kind] ?? "understand.flow_cancelled"));
 }
 
@@ -49,15 +49,15 @@ export function ownChoices(choices: readonly string[]): string[] {
 
 export const flowPayloads = {
   /** flow:cancel — the "Hủy" button of whatever flow is open. */
-  flow(turn: Turn, argument: string): void {
+  async flow(turn: Turn, argument: string): Promise<void> {
     const kind = turn.pending?.kind;
     if (argument !== "cancel" || !kind || oneTapKinds.has(kind)) return turn.reply(turn.t("chat.question_expired"));
-    cancelOpenFlow(turn);
+    await cancelOpenFlow(turn);
   },
 };
 
 /** Intent handler: a cancel word, command or the number of the "Hủy" choice ends the open flow. */
-export function cancelFlow(turn: Turn, intent: Intent): boolean {
+export async function cancelFlow(turn: Turn, intent: Intent): Promise<boolean> {
   const kind = turn.pending?.kind;
   const text = turn.message.text ?? "";
   if (!kind) {
@@ -72,6 +72,6 @@ export function cancelFlow(turn: Turn, intent: Intent): boolean {
   // In the attendance list numbers are people, not choices.
   const numbered = intent.kind === "choice" && kind !== "attendance" && turn.pending?.data.choices?.[intent.index - 1] === cancelPayload;
   if (!numbered && !(intent.kind === "no" && noMeansCancel.has(kind)) && !isCancelRequest(text)) return false;
-  cancelOpenFlow(turn);
+  await cancelOpenFlow(turn);
   return true;
 }

@@ -11,20 +11,20 @@ export function replyToStranger(turn: Turn): void {
 }
 
 /** Greets the newly linked person in their language and records the link. */
-function announceLink(turn: Turn, result: LinkResult, by: "code" | "contact"): void {
-  turn.person = getPerson(turn.db, result.personId);
+async function announceLink(turn: Turn, result: LinkResult, by: "code" | "contact"): Promise<void> {
+  turn.person = await getPerson(turn.db, result.personId);
   turn.useLocale(turn.person.locale === "en" ? "en" : "vi");
   turn.reply(turn.t(result.newlyLinked ? "chat.linked" : "chat.already_linked", { name: result.fullName }));
   if (!result.newlyLinked) return;
   // An official's identity is worth taking over: their other accounts and their admins hear of it.
-  announcePrivilegedLink(turn.db, result.personId, turn.account.id, turn.now, turn.settings.timeZone);
-  recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.link", entityType: "ChatAccount", entityId: turn.account.id, detail: { platform: turn.account.platform, by } }, turn.now);
+  await announcePrivilegedLink(turn.db, result.personId, turn.account.id, turn.now, turn.settings.timeZone);
+  await recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.link", entityType: "ChatAccount", entityId: turn.account.id, detail: { platform: turn.account.platform, by } }, turn.now);
 }
 
-export function linkWithCode(turn: Turn, code: string): void {
+export async function linkWithCode(turn: Turn, code: string): Promise<void> {
   try {
     const options = { source: turn.message.sourceAddress ?? null, limits: turn.settings.linkGuessLimits };
-    announceLink(turn, redeemLinkCode(turn.db, turn.account.id, code, turn.now, options), "code");
+    await announceLink(turn, await redeemLinkCode(turn.db, turn.account.id, code, turn.now, options), "code");
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(turn.errorText(error));
@@ -35,40 +35,40 @@ export function linkWithCode(turn: Turn, code: string): void {
  * A shared contact links only when it is the sender's own (the platform says whose it is) and its
  * phone matches one roster entry; a forwarded contact of someone else is refused.
  */
-export function linkWithContact(turn: Turn): void {
+export async function linkWithContact(turn: Turn): Promise<void> {
   const contact = turn.message.contact;
   if (!contact || !contact.userId || contact.userId !== turn.message.sender.id) {
     turn.reply(turn.t("chat.contact_not_own"));
     return;
   }
   try {
-    announceLink(turn, linkByPhone(turn.db, turn.account.id, contact.phone, turn.now), "contact");
+    await announceLink(turn, linkByPhone(turn.db, turn.account.id, contact.phone, turn.now), "contact");
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(error.code === "person_not_found" ? turn.t("chat.contact_no_match") : turn.errorText(error));
   }
 }
 
-export function askUnlink(turn: Turn): void {
+export async function askUnlink(turn: Turn): Promise<void> {
   if (!turn.person) {
     turn.reply(turn.t("chat.not_linked_unlink"));
     return;
   }
-  turn.ask(turn.t("chat.unlink_ask", { name: turn.person.fullName }), "unlink", [
+  await turn.ask(turn.t("chat.unlink_ask", { name: turn.person.fullName }), "unlink", [
     { label: turn.t("chat.unlink_yes"), payload: "unlink:yes" },
     { label: turn.t("chat.unlink_no"), payload: "unlink:no" },
   ]);
 }
 
-export function answerUnlink(turn: Turn, answer: string): void {
-  turn.closeQuestion("unlink");
+export async function answerUnlink(turn: Turn, answer: string): Promise<void> {
+  await turn.closeQuestion("unlink");
   if (answer !== "yes") {
     turn.reply(turn.t("chat.unlink_kept"));
     return;
   }
   const result = unlinkAccount(turn.db, turn.account.id, turn.now);
   if (result)
-    recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.unlink", entityType: "ChatAccount", entityId: turn.account.id }, turn.now);
+    await recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.unlink", entityType: "ChatAccount", entityId: turn.account.id }, turn.now);
   turn.person = null;
   turn.reply(turn.t("chat.unlinked"));
 }

@@ -39,21 +39,21 @@ function meetingFromContext(turn: Turn): number | undefined {
 }
 
 /** Records an answer and confirms it back; asks for a reason when "absent" came without one. */
-export function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswer, reason?: string): void {
+export async function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswer, reason?: string): Promise<void> {
   if (!turn.person) return;
   try {
     const result = recordRsvp(turn.db, { meetingId, personId: turn.person.id, answer, reason: reason ?? null, viaAccountId: turn.account.id, actor: personActor(turn.person.id) }, turn.now);
-    const meeting = getMeeting(turn.db, meetingId);
+    const meeting = await getMeeting(turn.db, meetingId);
     const when = formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale);
     const key = answer === "absent" && reason ? "confirm_absent_reason" : `confirm_${answer}`;
     const lines = [turn.t(`meetings.${key}`, { title: meeting.title, when, reason: reason ?? "" })];
     if (result.changed && result.previous) lines.push(turn.t("meetings.changed_note"));
     if (result.late) lines.push(turn.t("meetings.late_note"));
     turn.concerns("Meeting", meetingId);
-    turn.closeQuestion("rsvp");
-    turn.closeQuestion("rsvp_which");
+    await turn.closeQuestion("rsvp");
+    await turn.closeQuestion("rsvp_which");
     if (answer === "absent" && !reason && !result.late) {
-      turn.ask([...lines, turn.t("meetings.ask_reason")].join("\n"), "rsvp_reason", [{ label: turn.t("meetings.no_reason"), payload: `rsvpreason:${meetingId}:none` }], { meetingId }, reasonTtlMs, { type: "Meeting", id: meetingId });
+      await turn.ask([...lines, turn.t("meetings.ask_reason")].join("\n"), "rsvp_reason", [{ label: turn.t("meetings.no_reason"), payload: `rsvpreason:${meetingId}:none` }], { meetingId }, reasonTtlMs, { type: "Meeting", id: meetingId });
       return;
     }
     turn.reply(lines.join("\n"), undefined, { type: "Meeting", id: meetingId });
@@ -64,11 +64,11 @@ export function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswer, rea
 }
 
 /** An attend/absent/unsure intent from free text. Returns false when it is not about a meeting. */
-export function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: string): boolean {
+export async function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: string): Promise<boolean> {
   if (!turn.person) return false;
   const contextMeeting = meetingFromContext(turn);
   if (contextMeeting !== undefined) {
-    applyRsvp(turn, contextMeeting, answer, reason);
+    await applyRsvp(turn, contextMeeting, answer, reason);
     return true;
   }
   const pending = pendingMeetingsForPerson(turn.db, turn.person.id, turn.now);
@@ -82,11 +82,11 @@ export function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: string):
   const unanswered = pool.filter((m) => m.answer === null);
   const candidates = pool.length === 1 ? pool : unanswered.length === 1 ? unanswered : pool;
   if (candidates.length === 1) {
-    applyRsvp(turn, candidates[0]!.id, answer, reason);
+    await applyRsvp(turn, candidates[0]!.id, answer, reason);
     return true;
   }
   const shown = candidates.slice(0, 6);
-  turn.ask(
+  await turn.ask(
     turn.t("meetings.which_meeting"),
     "rsvp_which",
     shown.map((m) => ({
@@ -99,10 +99,10 @@ export function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: string):
 }
 
 /** The one meeting a reply is about, without asking (context, else the only one pending). */
-function soleMeeting(turn: Turn): { id: number; title: string; startsAt: number } | undefined | null {
+async function soleMeeting(turn: Turn): Promise<{ id: number; title: string; startsAt: number } | undefined | null> {
   const contextMeeting = meetingFromContext(turn);
   if (contextMeeting !== undefined) {
-    const m = getMeeting(turn.db, contextMeeting);
+    const m = await getMeeting(turn.db, contextMeeting);
     return { id: m.id, title: m.title, startsAt: m.startsAt };
   }
   const pending = pendingMeetingsForPerson(turn.db, turn.person!.id, turn.now);
@@ -118,14 +118,14 @@ function soleMeeting(turn: Turn): { id: number; title: string; startsAt: number 
  * An answer inside a message that says something else too: one short question — record the
  * answer, send the text as a concern, or both. Without a meeting to answer, it is a concern.
  */
-function askAboutMixed(turn: Turn, intent: Extract<Intent, { kind: "mixed" }>): void {
-  const meeting = soleMeeting(turn);
+async function askAboutMixed(turn: Turn, intent: Extract<Intent, { kind: "mixed" }>): Promise<void> {
+  const meeting = await soleMeeting(turn);
   if (meeting === null) return offerConcern(turn, intent.text);
   const excerpt = intent.text.length > 300 ? `${intent.text.slice(0, 300)}…` : intent.text;
   const text = meeting
     ? turn.t("understand.mixed_ask", { title: meeting.title, when: formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale), excerpt })
     : turn.t("understand.mixed_ask_any", { excerpt });
-  turn.ask(
+  await turn.ask(
     text,
     "rsvp_mixed",
     [
@@ -141,19 +141,19 @@ function askAboutMixed(turn: Turn, intent: Extract<Intent, { kind: "mixed" }>): 
 }
 
 /** Handles attend/absent/unsure intents and the answer to "why absent?". Registered with the conversation. */
-export function handleRsvpIntent(turn: Turn, intent: Intent): boolean {
+export async function handleRsvpIntent(turn: Turn, intent: Intent): Promise<boolean> {
   if (!turn.person) return false;
   if (intent.kind === "mixed") {
-    askAboutMixed(turn, intent);
+    await askAboutMixed(turn, intent);
     return true;
   }
   // The reason asked for after "xin vắng": any free text is the reason, "không" skips it.
   if (turn.pending?.kind === "rsvp_reason" && intent.kind !== "command" && intent.kind !== "link") {
     const meetingId = Number(turn.pending.data.meetingId);
-    turn.closeQuestion("rsvp_reason");
+    await turn.closeQuestion("rsvp_reason");
     // "chưa chắc" or "có mặt" instead of a reason changes the answer itself.
     if (intent.kind === "attend" || intent.kind === "unsure") {
-      applyRsvp(turn, meetingId, intent.kind);
+      await applyRsvp(turn, meetingId, intent.kind);
       return true;
     }
     if (intent.kind === "no" || intent.kind === "empty" || intent.kind === "choice") {
@@ -165,7 +165,7 @@ export function handleRsvpIntent(turn: Turn, intent: Intent): boolean {
       turn.reply(turn.t("meetings.reason_skipped"));
       return true;
     }
-    setRsvpReason(turn.db, meetingId, turn.person.id, reason, personActor(turn.person.id));
+    await setRsvpReason(turn.db, meetingId, turn.person.id, reason, personActor(turn.person.id));
     turn.concerns("Meeting", meetingId);
     turn.reply(turn.t("meetings.reason_saved", { reason: reason.slice(0, 500) }), undefined, { type: "Meeting", id: meetingId });
     return true;
@@ -180,43 +180,43 @@ export function handleRsvpIntent(turn: Turn, intent: Intent): boolean {
  * A reaction on a meeting reminder (Zalo): the emoji members send as text count the same way — 👍 👌
  * 🙏 … as "có mặt", 👎 🙅 … as "vắng" (then the reason is asked for). Other reactions are only stored.
  */
-export function answerReaction(turn: Turn): void {
+export async function answerReaction(turn: Turn): Promise<void> {
   const { message } = turn;
   const vote = emojiVote(message.reaction ?? "");
   if (!turn.person || vote === 0 || !message.replyTo) return;
   const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
-  if (entity?.entityType === "Meeting") applyRsvp(turn, entity.entityId, vote > 0 ? "attend" : "absent");
+  if (entity?.entityType === "Meeting") await applyRsvp(turn, entity.entityId, vote > 0 ? "attend" : "absent");
 }
 
 /** Button payloads: rsvp:<meetingId>:<answer>, rsvpwhich:<meetingId>, rsvpreason:<meetingId>:none. */
 export const rsvpPayloads = {
-  rsvp(turn: Turn, argument: string): void {
+  async rsvp(turn: Turn, argument: string): Promise<void> {
     const [id, answer] = argument.split(":");
     if (!id || !answer || !isAnswer(answer) || !/^\d+$/.test(id)) return turn.reply(turn.t("chat.question_expired"));
-    applyRsvp(turn, Number(id), answer);
+    await applyRsvp(turn, Number(id), answer);
   },
-  rsvpwhich(turn: Turn, argument: string): void {
+  async rsvpwhich(turn: Turn, argument: string): Promise<void> {
     const pending = turn.pending?.kind === "rsvp_which" ? turn.pending.data : undefined;
     const answer = pending?.answer;
     if (!pending || typeof answer !== "string" || !isAnswer(answer) || !/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
-    applyRsvp(turn, Number(argument), answer, typeof pending.reason === "string" ? pending.reason : undefined);
+    await applyRsvp(turn, Number(argument), answer, typeof pending.reason === "string" ? pending.reason : undefined);
   },
   /** The answer to "record the answer / send as a concern / both" (see askAboutMixed). */
-  rsvpmix(turn: Turn, argument: string): void {
+  async rsvpmix(turn: Turn, argument: string): Promise<void> {
     const pending = turn.pending?.kind === "rsvp_mixed" ? turn.pending.data : undefined;
     const answer = pending?.answer;
     if (!pending || typeof answer !== "string" || !isAnswer(answer) || typeof pending.text !== "string" || !["answer", "concern", "both"].includes(argument))
       return turn.reply(turn.t("chat.question_expired"));
-    turn.closeQuestion("rsvp_mixed");
+    await turn.closeQuestion("rsvp_mixed");
     const reason = typeof pending.reason === "string" ? pending.reason : undefined;
     if (argument !== "concern") {
-      if (typeof pending.meetingId === "number") applyRsvp(turn, pending.meetingId, answer, reason);
-      else answerFromText(turn, answer, reason);
+      if (typeof pending.meetingId === "number") await applyRsvp(turn, pending.meetingId, answer, reason);
+      else await answerFromText(turn, answer, reason);
     }
     if (argument !== "answer") createConcernTicket(turn, pending.text, typeof pending.logId === "number" ? pending.logId : turn.logId);
   },
-  rsvpreason(turn: Turn, _argument: string): void {
-    turn.closeQuestion("rsvp_reason");
+  async rsvpreason(turn: Turn, _argument: string): Promise<void> {
+    await turn.closeQuestion("rsvp_reason");
     turn.reply(turn.t("meetings.reason_skipped"));
   },
 };

@@ -51,10 +51,10 @@ function guard(turn: Turn, fn: () => void): void {
  * typed command): the ticket must exist, be open and be the person's to handle. Otherwise says
  * why at once (passed up above them, closed, gone, no right) and returns false.
  */
-function mayActOnTicket(turn: Turn, id: number): boolean {
-  const { access, ticket } = ticketAccess(turn.db, id, turn.person?.id ?? -1);
+async function mayActOnTicket(turn: Turn, id: number): Promise<boolean> {
+  const { access, ticket } = await ticketAccess(turn.db, id, turn.person?.id ?? -1);
   if (access === "handle") return true;
-  if (access === "handled_above") turn.reply(turn.t("rights.button_handled_above", { id, unit: getUnit(turn.db, ticket!.unitId).name }));
+  if (access === "handled_above") turn.reply(turn.t("rights.button_handled_above", { id, unit: (await getUnit(turn.db, ticket!.unitId)).name }));
   else if (access === "closed") turn.reply(turn.t("rights.button_closed", { id }));
   // Only someone who handles concerns learns whether a number exists.
   else if (access === "not_found" && hasTicketRights(turn)) turn.reply(turn.t("rights.button_not_found", { id }));
@@ -63,16 +63,16 @@ function mayActOnTicket(turn: Turn, id: number): boolean {
 }
 
 /** The open concerns the person's scope passed up, read only; empty lines when none. */
-function passedUpLines(turn: Turn): string[] {
-  const tickets = listPassedUp(turn.db, turn.person!.id, 10);
+async function passedUpLines(turn: Turn): Promise<string[]> {
+  const tickets = await listPassedUp(turn.db, turn.person!.id, 10);
   if (!tickets.length) return [];
   return ["", turn.t("rights.passed_up_header"), ...tickets.map((tk) => turn.t("rights.passed_up_line", { id: tk.id, member: tk.memberName, unit: tk.unitName, status: turn.t(`ykien.status_${tk.status}`) }))];
 }
 
-export function showQueue(turn: Turn): void {
-  const tickets = listOpenTickets(turn.db, turn.person!.id, { now: turn.now, limit: 15 });
-  if (!tickets.length) return turn.reply([turn.t("ykien.queue_none"), ...passedUpLines(turn)].join("\n"));
-  const counts = countOpenTickets(turn.db, turn.person!.id, turn.now);
+export async function showQueue(turn: Turn): Promise<void> {
+  const tickets = await listOpenTickets(turn.db, turn.person!.id, { now: turn.now, limit: 15 });
+  if (!tickets.length) return turn.reply([turn.t("ykien.queue_none"), ...await passedUpLines(turn)].join("\n"));
+  const counts = await countOpenTickets(turn.db, turn.person!.id, turn.now);
   const lines = tickets.map((tk) =>
     turn.t("ykien.queue_line", {
       id: tk.id, overdue: tk.overdue ? turn.t("ykien.overdue_mark") : "", member: tk.memberName, unit: tk.unitName,
@@ -80,15 +80,15 @@ export function showQueue(turn: Turn): void {
       excerpt: tk.firstMessage.length > 80 ? `${tk.firstMessage.slice(0, 80)}…` : tk.firstMessage,
     }),
   );
-  turn.reply([turn.t("ykien.queue_header", counts), ...lines, "", turn.t("ykien.queue_hint"), ...passedUpLines(turn)].join("\n"));
+  turn.reply([turn.t("ykien.queue_header", counts), ...lines, "", turn.t("ykien.queue_hint"), ...await passedUpLines(turn)].join("\n"));
 }
 
-export function showTicket(turn: Turn, id: number): void {
+export async function showTicket(turn: Turn, id: number): Promise<void> {
   // A member asking for someone else's number learns no more than for a number that does not exist.
-  if (!hasTicketRights(turn) && ticketOwner(turn.db, id) !== turn.person!.id)
+  if (!hasTicketRights(turn) && await ticketOwner(turn.db, id) !== turn.person!.id)
     return turn.reply(turn.t("errors.not_found", { what: `#${id}` }));
-  guard(turn, () => {
-    const thread = ticketThread(turn.db, id, turn.person!.id);
+  guard(turn, async () => {
+    const thread = await ticketThread(turn.db, id, turn.person!.id);
     const tk = thread.ticket;
     const zone = turn.settings.timeZone;
     const lines = [
@@ -108,13 +108,13 @@ export function showTicket(turn: Turn, id: number): void {
       ),
     ];
     turn.concerns("Ticket", tk.id);
-    if (passedUpBy(turn.db, turn.person!.id, tk)) lines.push(turn.t("rights.handled_above_mark", { unit: tk.unitName }));
+    if (await passedUpBy(turn.db, turn.person!.id, tk)) lines.push(turn.t("rights.handled_above_mark", { unit: tk.unitName }));
     if (tk.status === "closed") return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
     // The member's own concern: its thread and status, and a way to add to it.
     if (tk.personId === turn.person!.id)
       return turn.reply(lines.join("\n"), [{ label: turn.t("understand.followup_button"), payload: `tkadd:${tk.id}` }], { type: "Ticket", id: tk.id });
-    if (!mayHandle(turn, tk.id)) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
-    turn.ask(lines.join("\n"), "ticket_actions", [
+    if (!await mayHandle(turn, tk.id)) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
+    await turn.ask(lines.join("\n"), "ticket_actions", [
       { label: turn.t("ykien.take"), payload: `tk:take:${tk.id}` },
       { label: turn.t("ykien.answer"), payload: `tk:answer:${tk.id}` },
       { label: turn.t("ykien.escalate"), payload: `tk:escalate:${tk.id}` },
@@ -124,8 +124,8 @@ export function showTicket(turn: Turn, id: number): void {
   });
 }
 
-function mayHandle(turn: Turn, id: number): boolean {
-  return ticketAccess(turn.db, id, turn.person!.id).access === "handle";
+async function mayHandle(turn: Turn, id: number): Promise<boolean> {
+  return (await ticketAccess(turn.db, id, turn.person!.id)).access === "handle";
 }
 
 function idArg(turn: Turn, args: string, command: string): number | undefined {
@@ -146,24 +146,24 @@ function answer(turn: Turn, id: number, text: string): void {
 }
 
 function escalate(turn: Turn, id: number, note: string | null): void {
-  guard(turn, () => {
+  guard(turn, async () => {
     const ticket = escalateTicket(turn.db, id, turn.person!.id, note, turn.now);
-    turn.reply(turn.t("ykien.escalated", { id, unit: getUnit(turn.db, ticket.unitId).name }));
+    turn.reply(turn.t("ykien.escalated", { id, unit: (await getUnit(turn.db, ticket.unitId)).name }));
   });
 }
 
 /** Commands for handlers: ykien [N], traloi N text, nhan N, chuyen N [note], dong N. */
-export function runTicketCommand(turn: Turn, name: string, args: string): void {
+export async function runTicketCommand(turn: Turn, name: string, args: string): Promise<void> {
   if (name === "ykien") {
     const id = /^#?(\d+)\s*$/.exec(args.trim());
-    return id ? showTicket(turn, Number(id[1])) : showQueue(turn);
+    return id ? await showTicket(turn, Number(id[1])) : await showQueue(turn);
   }
   const id = idArg(turn, args, name);
   if (id === undefined) return;
   const rest = args.replace(/^\s*#?\d+\s*/, "").trim();
   switch (name) {
     case "traloi":
-      if (!rest && !mayActOnTicket(turn, id)) return;
+      if (!rest && !await mayActOnTicket(turn, id)) return;
       if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
       return answer(turn, id, rest);
     case "nhan":
@@ -184,16 +184,16 @@ export function runTicketCommand(turn: Turn, name: string, args: string): void {
 export const ticketCommands = ["traloi", "nhan", "chuyen", "dong"] as const;
 
 /** Text typed while an answer or an escalation note is being asked for. */
-export function continueTicketFlow(turn: Turn, text: string): boolean {
+export async function continueTicketFlow(turn: Turn, text: string): Promise<boolean> {
   const kind = turn.pending?.kind;
   const id = Number(turn.pending?.data.ticketId);
   if (kind === "ticket_answer") {
-    turn.closeQuestion("ticket_answer");
+    await turn.closeQuestion("ticket_answer");
     answer(turn, id, text.trim());
     return true;
   }
   if (kind === "ticket_escalate") {
-    turn.closeQuestion("ticket_escalate");
+    await turn.closeQuestion("ticket_escalate");
     const note = /^(bo qua|khong|ko|skip)$/.test(foldVietnamese(text)) ? null : text.trim().slice(0, 500);
     escalate(turn, id, note);
     return true;
@@ -204,23 +204,23 @@ export function continueTicketFlow(turn: Turn, text: string): boolean {
 // ---- members -----------------------------------------------------------------------------------
 
 function feedback(turn: Turn, id: number, satisfied: boolean): void {
-  guard(turn, () => {
+  guard(turn, async () => {
     const ticket = recordSatisfaction(turn.db, id, turn.person!.id, satisfied, turn.now);
-    turn.closeQuestion("ticket_feedback");
+    await turn.closeQuestion("ticket_feedback");
     turn.concerns("Ticket", id);
     if (satisfied || ticket.status === "closed") return turn.reply(turn.t("ykien.feedback_thanks", { id }));
     // What the member writes next explains why: it goes to this concern, not to a meeting.
-    turn.ask(turn.t("understand.reopened", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
+    await turn.ask(turn.t("understand.reopened", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
   });
 }
 
 /** Adds the member's text to their ticket and says so. */
 function addToTicket(turn: Turn, id: number, text: string): void {
-  guard(turn, () => {
+  guard(turn, async () => {
     addMemberMessage(turn.db, id, turn.person!.id, text, turn.logId, turn.now);
     turn.concerns("Ticket", id);
     // Further lines within the next minutes go to the same concern.
-    turn.ask(turn.t("understand.followup_added", { id }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
+    await turn.ask(turn.t("understand.followup_added", { id }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
   });
 }
 
@@ -257,11 +257,11 @@ function ticketOfContext(turn: Turn): number | undefined {
 }
 
 /** A member's reply to a message about their ticket adds to that ticket's thread. */
-export function memberFollowUp(turn: Turn, text: string): boolean {
+export async function memberFollowUp(turn: Turn, text: string): Promise<boolean> {
   if (!turn.person || !turn.message.replyTo) return false;
   const entity = entityOfMessage(turn.db, turn.message.platform, turn.message.chatId, turn.message.replyTo);
   if (entity?.entityType !== "Ticket") return false;
-  const ticket = getTicket(turn.db, entity.entityId);
+  const ticket = await getTicket(turn.db, entity.entityId);
   if (ticket.personId !== turn.person.id) return false;
   guard(turn, () => {
     addMemberMessage(turn.db, ticket.id, turn.person!.id, text, turn.logId, turn.now);
@@ -272,14 +272,14 @@ export function memberFollowUp(turn: Turn, text: string): boolean {
 }
 
 export const ticketPayloads = {
-  tk(turn: Turn, argument: string): void {
+  async tk(turn: Turn, argument: string): Promise<void> {
     const [action, raw] = argument.split(":");
     const id = Number(raw);
     if (!Number.isInteger(id)) return turn.reply(turn.t("chat.question_expired"));
-    turn.closeQuestion("ticket_actions");
+    await turn.closeQuestion("ticket_actions");
     if (!["take", "answer", "escalate", "close"].includes(action ?? "")) return turn.reply(turn.t("chat.question_expired"));
     // Rights and existence are checked when the button is pressed, before any prompt opens.
-    if (!mayActOnTicket(turn, id)) return;
+    if (!await mayActOnTicket(turn, id)) return;
     switch (action) {
       case "take":
         return runTicketCommand(turn, "nhan", String(id));
@@ -297,10 +297,10 @@ export const ticketPayloads = {
   tkadd(turn: Turn, argument: string): void {
     if (!/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
     const id = Number(argument);
-    guard(turn, () => {
-      const ticket = getTicket(turn.db, id);
+    guard(turn, async () => {
+      const ticket = await getTicket(turn.db, id);
       if (ticket.personId !== turn.person!.id) return turn.reply(turn.t("chat.question_expired"));
-      turn.ask(turn.t("understand.followup_ask", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
+      await turn.ask(turn.t("understand.followup_ask", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
     });
   },
   tsat(turn: Turn, argument: string): void {

@@ -49,14 +49,14 @@ export function scopeOf(db: Database, personId: number): ScopeEntry[] {
 }
 
 /** True when the person has `permission` on the unit through a role on it or on an ancestor. */
-export function can(db: Database, personId: number, permission: Permission, unitId: number): boolean {
-  const target = getUnit(db, unitId);
+export async function can(db: Database, personId: number, permission: Permission, unitId: number): Promise<boolean> {
+  const target = await getUnit(db, unitId);
   return scopeOf(db, personId).some((s) => target.path.startsWith(s.path) && roleGrants(s.role, permission));
 }
 
 /** Throws forbidden unless `can(...)`. */
-export function assertCan(db: Database, personId: number, permission: Permission, unitId: number): void {
-  if (!can(db, personId, permission, unitId)) throw new AppError("forbidden", { permission });
+export async function assertCan(db: Database, personId: number, permission: Permission, unitId: number): Promise<void> {
+  if (!await can(db, personId, permission, unitId)) throw new AppError("forbidden", { permission });
 }
 
 /**
@@ -93,9 +93,9 @@ export function scopeCondition(db: Database, personId: number, permission: Permi
  * The people responsible for a unit: its cadres, officials and admins, or, when it has none, those
  * of the nearest ancestor that has some. They get meeting tallies and new-ticket digests. Sorted by id.
  */
-export function responsiblePeople(db: Database, unitId: number): number[] {
-  const ids = getUnit(db, unitId).path.split("/").filter(Boolean).map(Number);
-  const rows = db.sql.all<{ personId: number; depth: number }>(
+export async function responsiblePeople(db: Database, unitId: number): Promise<number[]> {
+  const ids = (await getUnit(db, unitId)).path.split("/").filter(Boolean).map(Number);
+  const rows = await db.sql.all<{ personId: number; depth: number }>(
     `SELECT DISTINCT m.personId, u.depth FROM Membership m JOIN Unit u ON u.id = m.unitId
      WHERE m.unitId IN (SELECT value FROM json_each(?)) AND m.role IN ('cadre', 'official', 'admin')
      ORDER BY u.depth DESC, m.personId`,

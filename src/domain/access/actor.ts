@@ -43,20 +43,20 @@ export function actorSource(actor: Actor): AuditSource {
 }
 
 /** Whether the actor holds `permission` on the unit (the system always does). */
-export function actorCan(db: Database, actor: Actor, permission: Permission, unitId: number): boolean {
+export async function actorCan(db: Database, actor: Actor, permission: Permission, unitId: number): Promise<boolean> {
   if (actor.kind === "system") return true;
   if (actor.kind === "token")
-    return (permission === "read" || (actor.write && permission === "manage_people")) && getUnit(db, unitId).path.startsWith(actor.unitPath);
+    return (permission === "read" || (actor.write && permission === "manage_people")) && (await getUnit(db, unitId)).path.startsWith(actor.unitPath);
   return can(db, actor.personId, permission, unitId);
 }
 
 /** Throws forbidden ({ permission }) unless `actorCan(...)`. */
-export function assertActorCan(db: Database, actor: Actor, permission: Permission, unitId: number): void {
-  if (!actorCan(db, actor, permission, unitId)) throw new AppError("forbidden", { permission });
+export async function assertActorCan(db: Database, actor: Actor, permission: Permission, unitId: number): Promise<void> {
+  if (!await actorCan(db, actor, permission, unitId)) throw new AppError("forbidden", { permission });
 }
 
 /** The person themself, or someone with `permission` on the unit: for acts done on a member's behalf. */
-export function assertSelfOr(db: Database, actor: Actor, personId: number, permission: Permission, unitId: number): void {
+export async function assertSelfOr(db: Database, actor: Actor, personId: number, permission: Permission, unitId: number): Promise<void> {
   if (actor.kind === "person" && actor.personId === personId) return;
-  assertActorCan(db, actor, permission, unitId);
+  await assertActorCan(db, actor, permission, unitId);
 }

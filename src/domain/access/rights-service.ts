@@ -44,11 +44,11 @@ export interface RightHolder {
  * The rights held in a unit's subtree (or, with `actorId`, in the actor's "administer" scope; or
  * everywhere for the CLI), by unit then name.
  */
-export function listRights(db: Database, options: { actorId?: number | null; unitId?: number }): RightHolder[] {
+export async function listRights(db: Database, options: { actorId?: number | null; unitId?: number }): Promise<RightHolder[]> {
   let ranges: [string, string][];
   if (options.unitId !== undefined) {
-    if (options.actorId != null) assertCan(db, options.actorId, "administer", options.unitId);
-    ranges = [subtreeRange(getUnit(db, options.unitId).path)];
+    if (options.actorId != null) await assertCan(db, options.actorId, "administer", options.unitId);
+    ranges = [subtreeRange((await getUnit(db, options.unitId)).path)];
   } else if (options.actorId != null) {
     ranges = scopeRoots(db, options.actorId, "administer").map((r) => subtreeRange(r.path));
     if (!ranges.length) return [];
@@ -83,27 +83,27 @@ export type GrantResult =
  * returns "confirm" with who they are and grants nothing unless `confirmed`. Throws forbidden,
  * invalid_input (phone, fullName, role), unit_not_found.
  */
-export function grantRight(db: Database, actorId: number | null, input: GrantInput, now: Date, source: AuditSource): GrantResult {
+export async function grantRight(db: Database, actorId: number | null, input: GrantInput, now: Date, source: AuditSource): Promise<GrantResult> {
   if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
   const phone = normalisePhone(input.phone ?? "");
   if (!phone) throw new AppError("invalid_input", { field: "phone" });
   const name = tidyText(input.fullName ?? "");
   if (!name || name.length > 200) throw new AppError("invalid_input", { field: "fullName" });
-  const unit = getUnit(db, input.unitId);
+  const unit = await getUnit(db, input.unitId);
   const actor = actorOf(actorId, source);
   // Checked before anything is looked up: nobody without the right learns whose phone it is.
-  assertMayAssign(db, actor, unit.id, input.role);
-  return db.sql.transaction((): GrantResult => {
-    const owner = db.sql.get<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, phone);
+  await assertMayAssign(db, actor, unit.id, input.role);
+  return db.transaction(async (): Promise<GrantResult> => {
+    const owner = await db.sql.get<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, phone);
     if (owner && foldVietnamese(owner.fullName) !== foldVietnamese(name) && !input.confirmed) {
-      const units = db.sql.all<{ name: string }>(`SELECT DISTINCT u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path`, owner.id).map((u) => u.name);
+      const units = (await db.sql.all<{ name: string }>(`SELECT DISTINCT u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path`, owner.id)).map((u) => u.name);
       return { status: "confirm", personId: owner.id, fullName: owner.fullName, units };
     }
-    const person = owner ?? createPerson(db, { fullName: name, phone }, now);
-    if (db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, person.id, unit.id, input.role))
+    const person = owner ?? await createPerson(db, { fullName: name, phone }, now);
+    if (await db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, person.id, unit.id, input.role))
       return { status: "already", personId: person.id, fullName: person.fullName };
-    addMembership(db, actor, person.id, unit.id, input.role, null, now);
-    recordAudit(db, { actorPersonId: actorId, source, action: "rights.grant", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: input.role } }, now);
+    await addMembership(db, actor, person.id, unit.id, input.role, null, now);
+    await recordAudit(db, { actorPersonId: actorId, source, action: "rights.grant", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: input.role } }, now);
     return { status: "granted", personId: person.id, fullName: person.fullName, created: !owner };
   });
 }
@@ -114,15 +114,15 @@ export function grantRight(db: Database, actorId: number | null, input: GrantInp
  * did not hold it. Throws forbidden (see `assertMayAssign`: an admin's right is taken only by an
  * admin above, so nobody revokes their own last one), invalid_input (role), unit_not_found.
  */
-export function revokeRight(db: Database, actorId: number | null, input: { personId: number; unitId: number; role: RightRole }, now: Date, source: AuditSource): boolean {
+export async function revokeRight(db: Database, actorId: number | null, input: { personId: number; unitId: number; role: RightRole }, now: Date, source: AuditSource): Promise<boolean> {
   if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
-  const unit = getUnit(db, input.unitId);
+  const unit = await getUnit(db, input.unitId);
   const actor = actorOf(actorId, source);
-  assertMayAssign(db, actor, unit.id, input.role);
-  return db.sql.transaction(() => {
-    const removed = removeMembership(db, actor, input.personId, unit.id, input.role) > 0;
+  await assertMayAssign(db, actor, unit.id, input.role);
+  return db.transaction(async () => {
+    const removed = await removeMembership(db, actor, input.personId, unit.id, input.role) > 0;
     if (removed)
-      recordAudit(db, { actorPersonId: actorId, source, action: "rights.revoke", entityType: "Person", entityId: input.personId, detail: { unitId: unit.id, role: input.role } }, now);
+      await recordAudit(db, { actorPersonId: actorId, source, action: "rights.revoke", entityType: "Person", entityId: input.personId, detail: { unitId: unit.id, role: input.role } }, now);
     return removed;
   });
 }

@@ -23,15 +23,15 @@ export interface ChatAccountRow {
 const accountColumns = `id, platform, externalId, personId, displayName, preferred, unreachable, backoffUntil, linkedAt`;
 
 /** Finds or creates the account of a platform user and notes when it was last seen. */
-export function ensureChatAccount(
+export async function ensureChatAccount(
   db: Database,
   platform: Platform,
   externalId: string,
   displayName: string | null = null,
   now = new Date(),
-): ChatAccountRow {
+): Promise<ChatAccountRow> {
   // Most messages come from an account seen a moment ago: read it without writing.
-  const seen = db.sql.get<ChatAccountRow & { lastSeenAt: number | null; unreachable: number }>(
+  const seen = await db.sql.get<ChatAccountRow & { lastSeenAt: number | null; unreachable: number }>(
     `SELECT ${accountColumns}, lastSeenAt FROM ChatAccount WHERE platform = ? AND externalId = ?`,
     platform, externalId,
   );
@@ -50,8 +50,8 @@ export function ensureChatAccount(
 }
 
 /** Returns an account. Throws not_found. */
-export function getAccount(db: Database, id: number): ChatAccountRow {
-  const row = db.sql.get<ChatAccountRow>(`SELECT ${accountColumns} FROM ChatAccount WHERE id = ?`, id);
+export async function getAccount(db: Database, id: number): Promise<ChatAccountRow> {
+  const row = await db.sql.get<ChatAccountRow>(`SELECT ${accountColumns} FROM ChatAccount WHERE id = ?`, id);
   if (!row) throw new AppError("not_found", { what: "account" });
   return row;
 }
@@ -80,15 +80,15 @@ export function deliveryAccount(db: Database, personId: number): ChatAccountRow 
 }
 
 /** Marks an account unreachable (blocked the bot, deactivated): broadcasts fall back to another. */
-export function markUnreachable(db: Database, accountId: number, now = new Date()): void {
-  db.sql.run(`UPDATE ChatAccount SET unreachable = 1, unreachableAt = ? WHERE id = ?`, now.getTime(), accountId);
+export async function markUnreachable(db: Database, accountId: number, now = new Date()): Promise<void> {
+  await db.sql.run(`UPDATE ChatAccount SET unreachable = 1, unreachableAt = ? WHERE id = ?`, now.getTime(), accountId);
 }
 
 /** Makes one of a person's accounts the preferred one. Throws not_found. */
-export function setPreferredAccount(db: Database, personId: number, accountId: number): void {
-  db.sql.transaction(() => {
-    const acc = getAccount(db, accountId);
+export async function setPreferredAccount(db: Database, personId: number, accountId: number): Promise<void> {
+  await db.transaction(async () => {
+    const acc = await getAccount(db, accountId);
     if (acc.personId !== personId) throw new AppError("not_found", { what: "account" });
-    db.sql.run(`UPDATE ChatAccount SET preferred = (id = ?) WHERE personId = ?`, accountId, personId);
+    await db.sql.run(`UPDATE ChatAccount SET preferred = (id = ?) WHERE personId = ?`, accountId, personId);
   });
 }

@@ -37,25 +37,25 @@ function hashSecret(secret: string): string {
 }
 
 /** Creates a token; returns its row and the secret, which is never shown again. Needs administer on the unit. */
-export function createApiToken(db: Database, actor: Actor, input: { unitId: number; name: string; access: ApiAccess }, now = new Date()): { token: ApiTokenRow; secret: string } {
+export async function createApiToken(db: Database, actor: Actor, input: { unitId: number; name: string; access: ApiAccess }, now = new Date()): Promise<{ token: ApiTokenRow; secret: string }> {
   const name = input.name.trim().slice(0, 100);
   if (!name) throw new AppError("invalid_input", { field: "name" });
   if (input.access !== "read" && input.access !== "write") throw new AppError("invalid_input", { field: "access" });
-  const unit = getUnit(db, input.unitId);
-  assertActorCan(db, actor, "administer", unit.id);
+  const unit = await getUnit(db, input.unitId);
+  await assertActorCan(db, actor, "administer", unit.id);
   const secret = PREFIX + randomBytes(32).toString("base64url");
-  const { id } = db.sql.get<{ id: number }>(
+  const { id } = (await db.sql.get<{ id: number }>(
     `INSERT INTO ApiToken (name, tokenHash, prefix, unitId, access, createdAt) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
     name, hashSecret(secret), secret.slice(0, SHOWN), unit.id, input.access, now.getTime(),
-  )!;
-  recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "api_token.create", entityType: "Unit", entityId: unit.id, detail: { tokenId: id, access: input.access } }, now);
-  return { token: getApiToken(db, id), secret };
+  ))!;
+  await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "api_token.create", entityType: "Unit", entityId: unit.id, detail: { tokenId: id, access: input.access } }, now);
+  return { token: await getApiToken(db, id), secret };
 }
 
 const columns = `t.id, t.name, t.prefix, t.unitId, u.name AS unitName, t.access, t.createdAt, t.lastUsedAt, t.revokedAt`;
 
-export function getApiToken(db: Database, id: number): ApiTokenRow {
-  const row = db.sql.get<ApiTokenRow>(`SELECT ${columns} FROM ApiToken t JOIN Unit u ON u.id = t.unitId WHERE t.id = ?`, id);
+export async function getApiToken(db: Database, id: number): Promise<ApiTokenRow> {
+  const row = await db.sql.get<ApiTokenRow>(`SELECT ${columns} FROM ApiToken t JOIN Unit u ON u.id = t.unitId WHERE t.id = ?`, id);
   if (!row) throw new AppError("not_found", { what: "api_token" });
   return row;
 }
@@ -66,12 +66,12 @@ export function listApiTokens(db: Database): ApiTokenRow[] {
 }
 
 /** Revokes a token at once (idempotent). Needs administer on its unit. */
-export function revokeApiToken(db: Database, actor: Actor, id: number, now = new Date()): ApiTokenRow {
-  const token = getApiToken(db, id);
-  assertActorCan(db, actor, "administer", token.unitId);
+export async function revokeApiToken(db: Database, actor: Actor, id: number, now = new Date()): Promise<ApiTokenRow> {
+  const token = await getApiToken(db, id);
+  await assertActorCan(db, actor, "administer", token.unitId);
   if (token.revokedAt === null) {
-    db.sql.run(`UPDATE ApiToken SET revokedAt = ? WHERE id = ?`, now.getTime(), id);
-    recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "api_token.revoke", entityType: "Unit", entityId: token.unitId, detail: { tokenId: id } }, now);
+    await db.sql.run(`UPDATE ApiToken SET revokedAt = ? WHERE id = ?`, now.getTime(), id);
+    await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "api_token.revoke", entityType: "Unit", entityId: token.unitId, detail: { tokenId: id } }, now);
   }
   return getApiToken(db, id);
 }
@@ -80,14 +80,14 @@ export function revokeApiToken(db: Database, actor: Actor, id: number, now = new
  * The actor of a presented secret, or undefined when it is unknown, malformed or revoked. Records
  * the last use (at most once a minute).
  */
-export function authenticateApiToken(db: Database, secret: string, now = new Date()): (Actor & { kind: "token" }) | undefined {
+export async function authenticateApiToken(db: Database, secret: string, now = new Date()): Promise<(Actor & { kind: "token" }) | undefined> {
   if (!secret.startsWith(PREFIX) || secret.length > 200) return undefined;
-  const row = db.sql.get<{ id: number; access: ApiAccess; path: string; lastUsedAt: number | null }>(
+  const row = await db.sql.get<{ id: number; access: ApiAccess; path: string; lastUsedAt: number | null }>(
     `SELECT t.id, t.access, u.path, t.lastUsedAt FROM ApiToken t JOIN Unit u ON u.id = t.unitId WHERE t.tokenHash = ? AND t.revokedAt IS NULL`,
     hashSecret(secret),
   );
   if (!row) return undefined;
   if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt >= LAST_USED_RESOLUTION_MS)
-    db.sql.run(`UPDATE ApiToken SET lastUsedAt = ? WHERE id = ?`, now.getTime(), row.id);
+    await db.sql.run(`UPDATE ApiToken SET lastUsedAt = ? WHERE id = ?`, now.getTime(), row.id);
   return { kind: "token", tokenId: row.id, unitPath: row.path, write: row.access === "write", source: "api" };
 }

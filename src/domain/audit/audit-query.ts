@@ -66,7 +66,7 @@ const auditUnitId = `CASE a.entityType
   ELSE CAST(json_extract(a.detail, '$.unitId') AS INTEGER) END`;
 
 /** One page of the audit log. Throws forbidden, unit_not_found, invalid_input (field page_size). */
-export function queryAuditLog(db: Database, actor: Actor, query: AuditQuery): AuditPage {
+export async function queryAuditLog(db: Database, actor: Actor, query: AuditQuery): Promise<AuditPage> {
   const pageSize = query.pageSize ?? 50;
   const page = query.page ?? 1;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_AUDIT_PAGE_SIZE) throw new AppError("invalid_input", { field: "page_size" });
@@ -76,8 +76,8 @@ export function queryAuditLog(db: Database, actor: Actor, query: AuditQuery): Au
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (query.unitId !== undefined) {
-    const unit = getUnit(db, query.unitId);
-    assertActorCan(db, actor, "read", unit.id);
+    const unit = await getUnit(db, query.unitId);
+    await assertActorCan(db, actor, "read", unit.id);
     const [lo, hi] = subtreeRange(unit.path);
     where.push(`u.path >= ? AND u.path < ?`);
     params.push(lo, hi);
@@ -109,8 +109,8 @@ export function queryAuditLog(db: Database, actor: Actor, query: AuditQuery): Au
   }
   const base = `FROM (SELECT a.*, ${auditUnitId} AS unitId FROM AuditLog a) a LEFT JOIN Unit u ON u.id = a.unitId
     ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`;
-  const total = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n ${base}`, ...params)!.n;
-  const rows = db.sql.all<Omit<AuditRow, "detail"> & { detail: string | null }>(
+  const total = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n ${base}`, ...params))!.n;
+  const rows = await db.sql.all<Omit<AuditRow, "detail"> & { detail: string | null }>(
     `SELECT a.id, a.createdAt, a.actorPersonId, p.fullName AS actorName, a.source, a.action, a.entityType, a.entityId,
             u.id AS unitId, u.name AS unitName, a.detail
      ${base.replace("LEFT JOIN Unit u ON u.id = a.unitId", "LEFT JOIN Unit u ON u.id = a.unitId LEFT JOIN Person p ON p.id = a.actorPersonId")}

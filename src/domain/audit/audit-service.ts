@@ -13,14 +13,14 @@ export interface AuditEntry {
 }
 
 /** Appends one audit row. Never throws for a detail that cannot be serialised. */
-export function recordAudit(db: Database, entry: AuditEntry, now = new Date()): void {
+export async function recordAudit(db: Database, entry: AuditEntry, now = new Date()): Promise<void> {
   let detail: string | null = null;
   try {
     detail = entry.detail ? JSON.stringify(entry.detail) : null;
   } catch {
     detail = null;
   }
-  db.sql.run(
+  await db.sql.run(
     `INSERT INTO AuditLog (actorPersonId, source, action, entityType, entityId, detail, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     entry.actorPersonId ?? null, entry.source, entry.action, entry.entityType ?? null, entry.entityId ?? null, detail, now.getTime(),
   );

@@ -69,8 +69,8 @@ export function expiryOf(row: Pick<OutboxRow, "expiresAt" | "createdAt" | "prior
   return Number(row.createdAt) + (row.priority === priorities.reply ? horizons.reply : horizons.other);
 }
 
-function insert(db: Database, item: OutboxItem, now: Date): number | null {
-  const r = db.sql.run(
+async function insert(db: Database, item: OutboxItem, now: Date): Promise<number | null> {
+  const r = await db.sql.run(
     insertSql,
     item.platform, item.chatId, item.chatType ?? "private", item.chatAccountId ?? null, item.personId ?? null,
     item.priority ?? priorities.normal, JSON.stringify(item.body), item.entityType ?? null, item.entityId ?? null,
@@ -86,9 +86,9 @@ export function enqueue(db: Database, item: OutboxItem, now = new Date()): numbe
 
 /** Queues many messages in one transaction (a broadcast). Returns how many were new. */
 export function enqueueMany(db: Database, items: Iterable<OutboxItem>, now = new Date()): number {
-  return db.sql.transaction(() => {
+  return db.transaction(async () => {
     let n = 0;
-    for (const item of items) if (insert(db, item, now) !== null) n++;
+    for (const item of items) if (await insert(db, item, now) !== null) n++;
     return n;
   });
 }
@@ -112,10 +112,10 @@ export function dueCandidates(db: Database, platform: string, now: Date, limit: 
  * Claims the given rows for a worker. Only rows still pending are claimed (another process may
  * have taken some), so the result can be shorter than `ids`.
  */
-export function claim(db: Database, ids: number[], workerId: string, leaseUntil: Date): OutboxRow[] {
+export async function claim(db: Database, ids: number[], workerId: string, leaseUntil: Date): Promise<OutboxRow[]> {
   if (!ids.length) return [];
   // One statement: atomic on its own, and cheaper than a transaction of single-row updates.
-  const rows = db.sql.all<OutboxRow>(
+  const rows = await db.sql.all<OutboxRow>(
     `UPDATE Outbox SET status = 'sending', claimedBy = ?, leaseUntil = ?, attempts = attempts + 1
      WHERE id IN (${ids.map(() => "?").join(",")}) AND status = 'pending' RETURNING ${rowColumns}`,
     workerId, leaseUntil.getTime(), ...ids,
@@ -127,26 +127,26 @@ export function claim(db: Database, ids: number[], workerId: string, leaseUntil:
 
 export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "platform_down" | "unreachable" | "failed" | "expired";
 
-function recordAttempt(db: Database, outboxId: number, outcome: AttemptOutcome, now: Date, detail: { errorCode?: number; error?: string; retryAfter?: number } = {}): void {
-  db.sql.run(
+async function recordAttempt(db: Database, outboxId: number, outcome: AttemptOutcome, now: Date, detail: { errorCode?: number; error?: string; retryAfter?: number } = {}): Promise<void> {
+  await db.sql.run(
     `INSERT INTO DeliveryAttempt (outboxId, outcome, errorCode, error, retryAfter, createdAt) VALUES (?, ?, ?, ?, ?, ?)`,
     outboxId, outcome, detail.errorCode ?? null, detail.error?.slice(0, 500) ?? null, detail.retryAfter ?? null, now.getTime(),
   );
 }
 
 /** Marks a claimed row sent (only if this worker still holds it) and records the attempt. */
-export function markSent(db: Database, id: number, workerId: string, platformMessageId: string | null, now = new Date()): boolean {
-  const r = db.sql.run(
+export async function markSent(db: Database, id: number, workerId: string, platformMessageId: string | null, now = new Date()): Promise<boolean> {
+  const r = await db.sql.run(
     `UPDATE Outbox SET status = 'sent', sentAt = ?, platformMessageId = ?, leaseUntil = NULL, lastError = NULL
      WHERE id = ? AND claimedBy = ? AND status = 'sending'`,
     now.getTime(), platformMessageId, id, workerId,
   );
-  recordAttempt(db, id, "sent", now);
+  await recordAttempt(db, id, "sent", now);
   return r.changes > 0;
 }
 
 /** Puts a claimed row back to pending, to be tried at `notBefore`. */
-export function reschedule(
+export async function reschedule(
   db: Database,
   id: number,
   /** rate_limited and platform_down do not spend the message's attempts. */
@@ -154,34 +154,34 @@ export function reschedule(
   notBefore: Date,
   now: Date,
   detail: { errorCode?: number; error?: string; retryAfter?: number } = {},
-): void {
-  db.sql.run(
+): Promise<void> {
+  await db.sql.run(
     `UPDATE Outbox SET status = 'pending', notBefore = ?, leaseUntil = NULL, claimedBy = NULL, lastError = ?,
        attempts = CASE WHEN ? IN ('rate_limited', 'platform_down') THEN MAX(attempts - 1, 0) ELSE attempts END
      WHERE id = ?`,
     notBefore.getTime(), detail.error?.slice(0, 500) ?? null, outcome, id,
   );
-  recordAttempt(db, id, outcome, now, detail);
+  await recordAttempt(db, id, outcome, now, detail);
 }
 
 /** Ends a row without sending it: failed (gave up), unreachable (blocked, deactivated) or expired (no longer worth sending). */
-export function markFinal(db: Database, id: number, status: "failed" | "unreachable" | "expired", now: Date, detail: { errorCode?: number; error?: string } = {}): void {
-  db.sql.run(
+export async function markFinal(db: Database, id: number, status: "failed" | "unreachable" | "expired", now: Date, detail: { errorCode?: number; error?: string } = {}): Promise<void> {
+  await db.sql.run(
     `UPDATE Outbox SET status = ?, leaseUntil = NULL, lastError = ? WHERE id = ?`,
     status, detail.error?.slice(0, 500) ?? null, id,
   );
-  recordAttempt(db, id, status, now, detail);
+  await recordAttempt(db, id, status, now, detail);
 }
 
 /**
  * Returns rows whose lease ended (their worker died) to pending. Returns how many. A live worker
  * passes its own id: rows it holds are in flight, not abandoned, however long the send takes.
  */
-export function recoverExpiredLeases(db: Database, now = new Date(), ownWorkerId = ""): number {
-  return db.sql.run(
+export async function recoverExpiredLeases(db: Database, now = new Date(), ownWorkerId = ""): Promise<number> {
+  return (await db.sql.run(
     `UPDATE Outbox SET status = 'pending', claimedBy = NULL, leaseUntil = NULL WHERE status = 'sending' AND leaseUntil < ? AND claimedBy IS NOT ?`,
     now.getTime(), ownWorkerId,
-  ).changes;
+  )).changes;
 }
 
 // ─── Worker heartbeats: who owns a claimed row, and whether it is still alive
@@ -190,22 +190,22 @@ export function recoverExpiredLeases(db: Database, now = new Date(), ownWorkerId
 export const heartbeatStaleMs = 15_000;
 
 /** Registers a delivery worker (one per process) and its first heartbeat. */
-export function registerWorker(db: Database, worker: { id: string; host: string; pid: number }, now: Date): void {
-  db.sql.run(
+export async function registerWorker(db: Database, worker: { id: string; host: string; pid: number }, now: Date): Promise<void> {
+  await db.sql.run(
     `INSERT INTO DeliveryWorker (id, host, pid, startedAt, heartbeatAt) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET heartbeatAt = excluded.heartbeatAt, stoppedAt = NULL`,
     worker.id, worker.host, worker.pid, now.getTime(), now.getTime(),
   );
 }
 
-export function heartbeat(db: Database, workerId: string, now: Date): void {
-  db.sql.run(`UPDATE DeliveryWorker SET heartbeatAt = ? WHERE id = ?`, now.getTime(), workerId);
+export async function heartbeat(db: Database, workerId: string, now: Date): Promise<void> {
+  await db.sql.run(`UPDATE DeliveryWorker SET heartbeatAt = ? WHERE id = ?`, now.getTime(), workerId);
 }
 
 /** A clean stop: the worker's rows (none should be left) are free at once, and old rows are forgotten. */
-export function unregisterWorker(db: Database, workerId: string, now: Date): void {
-  db.sql.run(`UPDATE DeliveryWorker SET stoppedAt = ? WHERE id = ?`, now.getTime(), workerId);
-  db.sql.run(`DELETE FROM DeliveryWorker WHERE stoppedAt IS NOT NULL AND stoppedAt < ?`, now.getTime() - 7 * 24 * hourMs);
+export async function unregisterWorker(db: Database, workerId: string, now: Date): Promise<void> {
+  await db.sql.run(`UPDATE DeliveryWorker SET stoppedAt = ? WHERE id = ?`, now.getTime(), workerId);
+  await db.sql.run(`DELETE FROM DeliveryWorker WHERE stoppedAt IS NOT NULL AND stoppedAt < ?`, now.getTime() - 7 * 24 * hourMs);
 }
 
 /**
@@ -214,15 +214,15 @@ export function unregisterWorker(db: Database, workerId: string, now: Date): voi
  * process no longer exists or was an earlier run of a process id now reused by `self`. Rows of
  * live owners keep their lease however long it is. Returns how many rows were recovered.
  */
-export function recoverDeadOwners(
+export async function recoverDeadOwners(
   db: Database,
   now: Date,
   self: { id: string; host: string; pid: number },
   isAlive: (pid: number) => boolean,
   /** Workers running in this very process (several engines may share one in tests). */
   liveHere: ReadonlySet<string> = new Set([self.id]),
-): number {
-  const workers = db.sql.all<{ id: string; host: string; pid: number; heartbeatAt: number; stoppedAt: number | null }>(
+): Promise<number> {
+  const workers = await db.sql.all<{ id: string; host: string; pid: number; heartbeatAt: number; stoppedAt: number | null }>(
     `SELECT id, host, pid, heartbeatAt, stoppedAt FROM DeliveryWorker
      WHERE id IN (SELECT DISTINCT claimedBy FROM Outbox WHERE status = 'sending' AND claimedBy IS NOT NULL)`,
   );
@@ -231,11 +231,11 @@ export function recoverDeadOwners(
     (w.host === self.host && (w.pid === self.pid ? !liveHere.has(w.id) : !isAlive(w.pid)))
   )).map((w) => w.id);
   if (!dead.length) return 0;
-  return db.sql.run(
+  return (await db.sql.run(
     `UPDATE Outbox SET status = 'pending', claimedBy = NULL, leaseUntil = NULL
      WHERE status = 'sending' AND claimedBy IN (SELECT value FROM json_each(?))`,
     JSON.stringify(dead),
-  ).changes;
+  )).changes;
 }
 
 // ─── Platform health: a platform that fails as a whole pauses its queue
@@ -249,14 +249,14 @@ export interface PlatformHealthRow {
   updatedAt: number;
 }
 
-export function platformHealth(db: Database, platform?: string): PlatformHealthRow[] {
+export async function platformHealth(db: Database, platform?: string): Promise<PlatformHealthRow[]> {
   return platform
-    ? db.sql.all<PlatformHealthRow>(`SELECT * FROM PlatformHealth WHERE platform = ?`, platform)
-    : db.sql.all<PlatformHealthRow>(`SELECT * FROM PlatformHealth ORDER BY platform`);
+    ? await db.sql.all<PlatformHealthRow>(`SELECT * FROM PlatformHealth WHERE platform = ?`, platform)
+    : await db.sql.all<PlatformHealthRow>(`SELECT * FROM PlatformHealth ORDER BY platform`);
 }
 
-export function setPlatformHealth(db: Database, row: PlatformHealthRow): void {
-  db.sql.run(
+export async function setPlatformHealth(db: Database, row: PlatformHealthRow): Promise<void> {
+  await db.sql.run(
     `INSERT INTO PlatformHealth (platform, state, downSince, lastError, downNotifiedAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (platform) DO UPDATE SET state = excluded.state, downSince = excluded.downSince, lastError = excluded.lastError,
        downNotifiedAt = excluded.downNotifiedAt, updatedAt = excluded.updatedAt`,
@@ -265,8 +265,8 @@ export function setPlatformHealth(db: Database, row: PlatformHealthRow): void {
 }
 
 /** When the next pending row of the platform becomes due (ms), or null when none is pending. */
-export function nextDueAt(db: Database, platform: string): number | null {
-  return db.sql.get<{ t: number | null }>(`SELECT MIN(notBefore) AS t FROM Outbox WHERE status = 'pending' AND platform = ?`, platform)?.t ?? null;
+export async function nextDueAt(db: Database, platform: string): Promise<number | null> {
+  return (await db.sql.get<{ t: number | null }>(`SELECT MIN(notBefore) AS t FROM Outbox WHERE status = 'pending' AND platform = ?`, platform))?.t ?? null;
 }
 
 export function getOutboxRow(db: Database, id: number): (OutboxRow & { status: string; sentAt: number | null; lastError: string | null; platformMessageId: string | null }) | undefined {
@@ -274,9 +274,9 @@ export function getOutboxRow(db: Database, id: number): (OutboxRow & { status: s
 }
 
 /** Row counts by status, optionally for one platform. */
-export function outboxCounts(db: Database, platform?: string): Record<string, number> {
+export async function outboxCounts(db: Database, platform?: string): Promise<Record<string, number>> {
   const rows = platform
-    ? db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM Outbox WHERE platform = ? GROUP BY status`, platform)
-    : db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM Outbox GROUP BY status`);
+    ? await db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM Outbox WHERE platform = ? GROUP BY status`, platform)
+    : await db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM Outbox GROUP BY status`);
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }

@@ -184,36 +184,36 @@ export function validateDirective(input: DirectiveInput): { warnings: "summary_l
  */
 export function createDirective(db: Database, input: DirectiveInput, now: Date): DirectiveRow & { warnings: string[] } {
   const clean = cleanDirective(input);
-  return db.sql.transaction(() => {
-    const unit = getUnit(db, input.unitId);
-    assertCan(db, input.createdById, "send_directives", unit.id);
+  return db.transaction(async () => {
+    const unit = await getUnit(db, input.unitId);
+    await assertCan(db, input.createdById, "send_directives", unit.id);
     const organisationId = input.organisationId ?? null;
     if (organisationId !== null && organisationId !== unit.organisationId) {
       const [lo, hi] = subtreeRange(unit.path);
-      if (!db.sql.get(`SELECT 1 FROM Unit WHERE path >= ? AND path < ? AND organisationId = ? LIMIT 1`, lo, hi, organisationId))
+      if (!await db.sql.get(`SELECT 1 FROM Unit WHERE path >= ? AND path < ? AND organisationId = ? LIMIT 1`, lo, hi, organisationId))
         throw new AppError("invalid_input", { field: "organisationId" });
     }
-    const id = db.sql.run(
+    const id = (await db.sql.run(
       `INSERT INTO Directive (unitId, organisationId, kind, number, issuer, title, summary, link, status, reminderDays, createdById, createdAt)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
       unit.id, organisationId, clean.kind, clean.number, clean.issuer, clean.title, clean.summary, clean.link, clean.reminderDays,
       input.createdById, now.getTime(),
-    ).lastInsertRowid;
-    recordAudit(db, { actorPersonId: input.createdById, source: input.source ?? "chat", action: "directive.create", entityType: "Directive", entityId: id, detail: { unitId: unit.id, kind: clean.kind } }, now);
-    return { ...getDirective(db, id), warnings: clean.warnings };
+    )).lastInsertRowid;
+    await recordAudit(db, { actorPersonId: input.createdById, source: input.source ?? "chat", action: "directive.create", entityType: "Directive", entityId: id, detail: { unitId: unit.id, kind: clean.kind } }, now);
+    return { ...await getDirective(db, id), warnings: clean.warnings };
   });
 }
 
 /** Returns a directive. Throws not_found. */
-export function getDirective(db: Database, id: number): DirectiveRow {
-  const row = db.sql.get<DirectiveRow>(`SELECT ${directiveColumns} FROM Directive WHERE id = ?`, id);
+export async function getDirective(db: Database, id: number): Promise<DirectiveRow> {
+  const row = await db.sql.get<DirectiveRow>(`SELECT ${directiveColumns} FROM Directive WHERE id = ?`, id);
   if (!row) throw new AppError("not_found", { what: "directive" });
   return row;
 }
 
 /** The audience query's FROM/WHERE: distinct people with a membership in the subtree. */
-function audienceSource(db: Database, directive: DirectiveRow): [string, unknown[]] {
-  const [lo, hi] = subtreeRange(getUnit(db, directive.unitId).path);
+async function audienceSource(db: Database, directive: DirectiveRow): Promise<[string, unknown[]]> {
+  const [lo, hi] = subtreeRange((await getUnit(db, directive.unitId)).path);
   const org = directive.organisationId != null ? ` AND u.organisationId = ?` : ``;
   const params: unknown[] = directive.organisationId != null ? [lo, hi, directive.organisationId] : [lo, hi];
   return [`SELECT DISTINCT m.personId FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.path >= ? AND u.path < ?${org}`, params];
@@ -223,17 +223,17 @@ function audienceSource(db: Database, directive: DirectiveRow): [string, unknown
  * Ids of the people a directive goes to, ascending: everyone with a membership (any role) in the
  * unit's subtree, only in that organisation's units when the directive names one. Throws not_found.
  */
-export function directiveAudience(db: Database, directiveId: number): number[] {
-  const [source, params] = audienceSource(db, getDirective(db, directiveId));
-  return db.sql.raw<[number]>(`${source} ORDER BY m.personId`, ...params).map((r) => r[0]);
+export async function directiveAudience(db: Database, directiveId: number): Promise<number[]> {
+  const [source, params] = await audienceSource(db, await getDirective(db, directiveId));
+  return (await db.sql.raw<[number]>(`${source} ORDER BY m.personId`, ...params)).map((r) => r[0]);
 }
 
 /**
  * How many people a directive would reach and how many of them have no reachable linked account,
  * counted in SQL (for the preview before sending; `directiveAudience` lists the ids). Throws not_found.
  */
-export function directiveAudienceCounts(db: Database, directiveId: number): { total: number; notLinked: number } {
-  const [source, params] = audienceSource(db, getDirective(db, directiveId));
+export async function directiveAudienceCounts(db: Database, directiveId: number): Promise<{ total: number; notLinked: number }> {
+  const [source, params] = await audienceSource(db, await getDirective(db, directiveId));
   return db.sql.get<{ total: number; notLinked: number }>(
     `SELECT COUNT(*) AS total, COALESCE(SUM(NOT EXISTS (SELECT 1 FROM ChatAccount c WHERE c.personId = p.personId AND c.unreachable = 0)), 0) AS notLinked
      FROM (${source}) p`,
@@ -246,26 +246,26 @@ export function directiveAudienceCounts(db: Database, directiveId: number): { to
  * sub-unit's subtree, in the directive's organisation when it names one), largest first, for the
  * preview; `direct` counts those with a membership in the unit itself. Throws not_found.
  */
-export function directiveAudienceByUnit(db: Database, directiveId: number): { direct: number; units: { unitId: number; name: string; total: number }[] } {
-  const directive = getDirective(db, directiveId);
+export async function directiveAudienceByUnit(db: Database, directiveId: number): Promise<{ direct: number; units: { unitId: number; name: string; total: number }[] }> {
+  const directive = await getDirective(db, directiveId);
   const org = directive.organisationId != null ? ` AND u.organisationId = ?` : ``;
   const orgParams: unknown[] = directive.organisationId != null ? [directive.organisationId] : [];
-  const children = db.sql.all<{ id: number; name: string; path: string }>(`SELECT id, name, path FROM Unit WHERE parentId = ? ORDER BY name, id`, directive.unitId);
+  const children = await db.sql.all<{ id: number; name: string; path: string }>(`SELECT id, name, path FROM Unit WHERE parentId = ? ORDER BY name, id`, directive.unitId);
   const units = children
-    .map((child) => {
+    .map(async (child) => {
       const [lo, hi] = subtreeRange(child.path);
-      const total = db.sql.get<{ n: number }>(
+      const total = (await db.sql.get<{ n: number }>(
         `SELECT COUNT(DISTINCT m.personId) AS n FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.path >= ? AND u.path < ?${org}`,
         lo, hi, ...orgParams,
-      )!.n;
+      ))!.n;
       return { unitId: child.id, name: child.name, total };
     })
     .filter((u) => u.total > 0)
     .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
-  const direct = db.sql.get<{ n: number }>(
+  const direct = (await db.sql.get<{ n: number }>(
     `SELECT COUNT(DISTINCT m.personId) AS n FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.id = ?${org}`,
     directive.unitId, ...orgParams,
-  )!.n;
+  ))!.n;
   return { direct, units };
 }
 
@@ -332,13 +332,13 @@ export function sendDirective(
   ctx: { now: Date; byPersonId: number; senderAccountId?: number | null; source?: AuditSource },
 ): SendResult {
   const now = ctx.now.getTime();
-  return db.sql.transaction(() => {
-    const directive = getDirective(db, directiveId);
-    assertCan(db, ctx.byPersonId, "send_directives", directive.unitId);
+  return db.transaction(async () => {
+    const directive = await getDirective(db, directiveId);
+    await assertCan(db, ctx.byPersonId, "send_directives", directive.unitId);
     if (directive.status !== "draft") throw new AppError("conflict", { what: `#${directive.id}` });
-    const [source, params] = audienceSource(db, directive);
+    const [source, params] = await audienceSource(db, directive);
 
-    db.sql.run(
+    await db.sql.run(
       `INSERT INTO DirectiveDelivery (directiveId, personId, chatAccountId, status)
        SELECT ?, a.personId, a.accountId, CASE WHEN a.accountId IS NULL THEN 'not_linked' ELSE 'queued' END
        FROM (SELECT p.personId, ${deliveryAccountSubquery("p.personId")} AS accountId FROM (${source}) p) a
@@ -347,7 +347,7 @@ export function sendDirective(
     );
     const bodies = { vi: JSON.stringify(directiveBody(directive, "vi")), en: JSON.stringify(directiveBody(directive, "en")) };
     const prefix = directiveDedupePrefix(directive.id);
-    const queued = db.sql.run(
+    const queued = (await db.sql.run(
       `INSERT INTO Outbox (platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, dedupeKey, status, attempts, notBefore, createdAt)
        SELECT c.platform, c.externalId, 'private', c.id, d.personId, ?, CASE p.locale WHEN 'en' THEN ? ELSE ? END, 'Directive', d.directiveId,
               ? || d.personId, 'pending', 0, ?, ?
@@ -355,42 +355,42 @@ export function sendDirective(
        WHERE d.directiveId = ? AND d.status = 'queued'
        ON CONFLICT (dedupeKey) DO NOTHING`,
       priorities.broadcast, bodies.en, bodies.vi, prefix, now, now, directive.id,
-    ).changes;
-    db.sql.run(
+    )).changes;
+    await db.sql.run(
       `UPDATE DirectiveDelivery SET outboxId = (SELECT o.id FROM Outbox o WHERE o.dedupeKey = ? || DirectiveDelivery.personId)
        WHERE directiveId = ? AND status = 'queued'`,
       prefix, directive.id,
     );
     const question = JSON.stringify({ directiveId: directive.id, choices: [`read:${directive.id}`] });
-    db.sql.run(
+    await db.sql.run(
       `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt)
        SELECT d.chatAccountId, 'directive', ?, ?, ? FROM DirectiveDelivery d WHERE d.directiveId = ? AND d.status = 'queued'
        ${upsertQuestionTail}`,
       question, now + (directive.reminderDays + 7) * DAY_MS, now, directive.id,
     );
-    const counts = db.sql.get<{ total: number; notLinked: number }>(
+    const counts = (await db.sql.get<{ total: number; notLinked: number }>(
       `SELECT COUNT(*) AS total, COALESCE(SUM(status = 'not_linked'), 0) AS notLinked FROM DirectiveDelivery WHERE directiveId = ?`,
       directive.id,
-    )!;
+    ))!;
 
-    db.sql.run(`UPDATE Directive SET status = 'sending', sentAt = ? WHERE id = ?`, now, directive.id);
-    scheduleJob(db, "directive_progress", directive.id, now + progressFirstDelayMs, `directive_progress:${directive.id}:1`, null, now);
+    await db.sql.run(`UPDATE Directive SET status = 'sending', sentAt = ? WHERE id = ?`, now, directive.id);
+    await scheduleJob(db, "directive_progress", directive.id, now + progressFirstDelayMs, `directive_progress:${directive.id}:1`, null, now);
     const reminderAt = now + directive.reminderDays * DAY_MS;
-    scheduleJob(db, "directive_reminder", directive.id, reminderAt, `directive_reminder:${directive.id}`, reminderAt + 2 * DAY_MS, now);
+    await scheduleJob(db, "directive_reminder", directive.id, reminderAt, `directive_reminder:${directive.id}`, reminderAt + 2 * DAY_MS, now);
     // Who hears about progress: the sender, on the account they sent from when it is theirs.
     const senderAccount =
       ctx.senderAccountId != null
-        ? db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE id = ? AND personId = ?`, ctx.senderAccountId, ctx.byPersonId)?.id ?? null
+        ? (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE id = ? AND personId = ?`, ctx.senderAccountId, ctx.byPersonId))?.id ?? null
         : null;
-    writeSetting(db, progressSettingKey(directive.id), JSON.stringify({ personId: ctx.byPersonId, accountId: senderAccount, sent: 0, total: counts.total }), now);
-    recordAudit(db, { actorPersonId: ctx.byPersonId, source: ctx.source ?? "chat", action: "directive.send", entityType: "Directive", entityId: directive.id, detail: { total: counts.total, queued, notLinked: counts.notLinked } }, ctx.now);
+    await writeSetting(db, progressSettingKey(directive.id), JSON.stringify({ personId: ctx.byPersonId, accountId: senderAccount, sent: 0, total: counts.total }), now);
+    await recordAudit(db, { actorPersonId: ctx.byPersonId, source: ctx.source ?? "chat", action: "directive.send", entityType: "Directive", entityId: directive.id, detail: { total: counts.total, queued, notLinked: counts.notLinked } }, ctx.now);
     return { total: counts.total, queued, notLinked: counts.notLinked };
   });
 }
 
 /** Adds a ScheduledJob about a directive (a no-op when its dedupe key exists). */
-export function scheduleJob(db: Database, kind: string, directiveId: number, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): void {
-  db.sql.run(
+export async function scheduleJob(db: Database, kind: string, directiveId: number, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): Promise<void> {
+  await db.sql.run(
     `INSERT INTO ScheduledJob (kind, entityType, entityId, dueAt, expiresAt, status, dedupeKey, createdAt)
      VALUES (?, 'Directive', ?, ?, ?, 'pending', ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`,
     kind, directiveId, dueAt, expiresAt, dedupeKey, now,
@@ -398,16 +398,16 @@ export function scheduleJob(db: Database, kind: string, directiveId: number, due
 }
 
 /** Upserts a Setting row. */
-export function writeSetting(db: Database, key: string, value: string, now: number): void {
-  db.sql.run(
+export async function writeSetting(db: Database, key: string, value: string, now: number): Promise<void> {
+  await db.sql.run(
     `INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt`,
     key, value, now,
   );
 }
 
 /** A Setting value, or undefined. */
-export function readSetting(db: Database, key: string): string | undefined {
-  return db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, key)?.value;
+export async function readSetting(db: Database, key: string): Promise<string | undefined> {
+  return (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, key))?.value;
 }
 
 /**
@@ -433,8 +433,8 @@ export const effectiveDeliveryStatus = `CASE
  * rates need not consult the outbox. Run by the progress and reminder jobs; copies still waiting
  * stay "queued".
  */
-export function recordDeliveryOutcomes(db: Database, directiveId: number): void {
-  db.sql.run(
+export async function recordDeliveryOutcomes(db: Database, directiveId: number): Promise<void> {
+  await db.sql.run(
     `UPDATE DirectiveDelivery SET status = x.s, sentAt = x.sentAt
      FROM (SELECT d.id AS deliveryId, CASE ${effectiveDeliveryStatus} WHEN 'sent' THEN 'sent' WHEN 'queued' THEN 'queued' ELSE 'unreachable' END AS s,
                   COALESCE(o.sentAt, (SELECT MAX(f.sentAt) FROM Outbox f WHERE f.dedupeKey >= 'directive:' || d.directiveId || ':p:' || d.personId || ':fallback:'
@@ -461,10 +461,10 @@ export interface DirectiveProgress {
 }
 
 /** Where the copies of a directive are, from its deliveries and their outbox rows. Throws not_found. */
-export function directiveProgress(db: Database, directiveId: number): DirectiveProgress {
-  getDirective(db, directiveId);
+export async function directiveProgress(db: Database, directiveId: number): Promise<DirectiveProgress> {
+  await getDirective(db, directiveId);
   // Copies recorded as sent need no outbox row (they are large: read them only when needed).
-  const rows = db.sql.raw<[string | null, number, number]>(
+  const rows = await db.sql.raw<[string | null, number, number]>(
     `SELECT s, COUNT(*), SUM(r) FROM (
        SELECT CASE d.status WHEN 'not_linked' THEN 'not_linked' WHEN 'sent' THEN 'sent'
                 ELSE (SELECT ${effectiveDeliveryStatus} FROM Outbox o WHERE o.id = d.outboxId) END AS s,
@@ -490,11 +490,11 @@ export function directiveProgress(db: Database, directiveId: number): DirectiveP
  * not sent it.
  */
 export function markRead(db: Database, directiveId: number, personId: number, viaAccountId: number | null, now: Date): { alreadyRead: boolean } {
-  return db.sql.transaction(() => {
-    const row = db.sql.get<{ readAt: number | null }>(`SELECT readAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, directiveId, personId);
+  return db.transaction(async () => {
+    const row = await db.sql.get<{ readAt: number | null }>(`SELECT readAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, directiveId, personId);
     if (!row) throw new AppError("not_found", { what: "directive" });
     if (row.readAt !== null) return { alreadyRead: true };
-    db.sql.run(
+    await db.sql.run(
       `UPDATE DirectiveDelivery SET readAt = ?, readViaAccountId = ? WHERE directiveId = ? AND personId = ?`,
       now.getTime(), viaAccountId, directiveId, personId,
     );

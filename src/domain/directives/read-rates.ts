@@ -42,10 +42,10 @@ export interface ReadRateOptions {
  * `directiveId`, counts the directives sent by the unit, its ancestors or its descendants. Throws
  * unit_not_found.
  */
-export function readRates(db: Database, unitId: number, options: ReadRateOptions = {}): UnitReadRate[] {
-  const root = getUnit(db, unitId);
+export async function readRates(db: Database, unitId: number, options: ReadRateOptions = {}): Promise<UnitReadRate[]> {
+  const root = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
-  const units = db.sql.raw<[number, number | null, string, string, number]>(
+  const units = await db.sql.raw<[number, number | null, string, string, number]>(
     `SELECT id, parentId, name, levelLabel, depth FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
     lo, hi,
   );
@@ -61,17 +61,17 @@ export function readRates(db: Database, unitId: number, options: ReadRateOptions
   if (options.directiveId != null) directiveIds = [options.directiveId];
   else {
     const ancestors = JSON.stringify(root.path.split("/").filter(Boolean).map(Number));
-    directiveIds = db.sql
+    directiveIds = (await db.sql
       .raw<[number]>(
         `SELECT x.id FROM Directive x WHERE x.status != 'draft' AND x.sentAt >= ? AND x.sentAt < ?
            AND (x.unitId IN (SELECT value FROM json_each(?)) OR x.unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?))`,
         options.since?.getTime() ?? 0, options.until?.getTime() ?? Number.MAX_SAFE_INTEGER, ancestors, lo, hi,
-      )
+      ))
       .map((r) => r[0]);
   }
-  const subtreeMembers = db.sql.get<{ n: number | null }>(`SELECT SUM(memberCount) AS n FROM Unit WHERE path >= ? AND path < ?`, lo, hi)!.n ?? 0;
+  const subtreeMembers = (await db.sql.get<{ n: number | null }>(`SELECT SUM(memberCount) AS n FROM Unit WHERE path >= ? AND path < ?`, lo, hi))!.n ?? 0;
   for (const directiveId of directiveIds) {
-    for (const [id, delivered, read] of copiesByHomeUnit(db, directiveId, lo, hi, subtreeMembers)) {
+    for (const [id, delivered, read] of await copiesByHomeUnit(db, directiveId, lo, hi, subtreeMembers)) {
       const index = indexOf.get(id);
       if (index === undefined) continue;
       out[index]!.delivered += delivered;
@@ -112,8 +112,8 @@ const deliveredCondition = `(d.readAt IS NOT NULL OR d.status = 'sent' OR (d.sta
  * unit is the deepest unit of the subtree where the person holds a membership (the lower id on a
  * tie). The outbox is consulted only for copies the progress job has not recorded yet.
  */
-function copiesByHomeUnit(db: Database, directiveId: number, lo: string, hi: string, subtreeMembers: number): [number, number, number][] {
-  const copies = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM DirectiveDelivery WHERE directiveId = ?`, directiveId)!.n;
+async function copiesByHomeUnit(db: Database, directiveId: number, lo: string, hi: string, subtreeMembers: number): Promise<[number, number, number][]> {
+  const copies = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM DirectiveDelivery WHERE directiveId = ?`, directiveId))!.n;
   if (subtreeMembers * 3 < copies) {
     // A small part of the audience: walk the subtree's memberships, one row per person kept by
     // two index probes (not another role on the same unit, not a deeper unit of the subtree).

@@ -19,13 +19,13 @@ export interface ChatGroupRow {
 }
 
 /** Whether an admin allowed the group. */
-export function isGroupAllowed(db: Database, platform: string, externalId: string): boolean {
-  return Boolean(db.sql.get(`SELECT 1 FROM ChatGroup WHERE platform = ? AND externalId = ? AND allowed = 1`, platform, externalId));
+export async function isGroupAllowed(db: Database, platform: string, externalId: string): Promise<boolean> {
+  return Boolean(await db.sql.get(`SELECT 1 FROM ChatGroup WHERE platform = ? AND externalId = ? AND allowed = 1`, platform, externalId));
 }
 
 /** Notes a group the bot heard from (not allowed until an admin allows it); keeps its latest title. Returns it. */
-export function noteGroup(db: Database, platform: string, externalId: string, title: string | null, now = new Date()): ChatGroupRow {
-  db.sql.run(
+export async function noteGroup(db: Database, platform: string, externalId: string, title: string | null, now = new Date()): Promise<ChatGroupRow> {
+  await db.sql.run(
     `INSERT INTO ChatGroup (platform, externalId, title, allowed, createdAt) VALUES (?, ?, ?, 0, ?)
      ON CONFLICT (platform, externalId) DO UPDATE SET title = COALESCE(excluded.title, ChatGroup.title)`,
     platform, externalId, title?.slice(0, 200) ?? null, now.getTime(),
@@ -41,18 +41,18 @@ export function noteGroup(db: Database, platform: string, externalId: string, ti
  */
 export function setGroupAllowed(db: Database, groupId: number, allowed: boolean, actor: Actor, options: { unitId?: number | null; now?: Date } = {}): ChatGroupRow {
   const now = options.now ?? new Date();
-  return db.sql.transaction(() => {
-    const group = db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE id = ?`, groupId);
+  return db.transaction(async () => {
+    const group = await db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE id = ?`, groupId);
     if (!group) throw new AppError("not_found", { what: `#${groupId}` });
     let unitId = options.unitId ?? group.unitId;
-    if (unitId != null) assertActorCan(db, actor, "administer", unitId);
+    if (unitId != null) await assertActorCan(db, actor, "administer", unitId);
     else if (actor.kind === "person") {
       const roots = scopeRoots(db, actor.personId, "administer");
       if (!roots.length) throw new AppError("forbidden", { permission: "administer" });
       unitId = roots[0]!.unitId;
     }
-    db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = ? WHERE id = ?`, allowed ? 1 : 0, unitId ?? null, groupId);
-    recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId, detail: { unitId } }, now);
+    await db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = ? WHERE id = ?`, allowed ? 1 : 0, unitId ?? null, groupId);
+    await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId, detail: { unitId } }, now);
     return db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE id = ?`, groupId)!;
   });
 }

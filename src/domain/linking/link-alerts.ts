@@ -35,8 +35,8 @@ function send(db: Database, recipients: Recipient[], text: (t: Translate, locale
  * that linking by code is paused because the daily budget of wrong guesses is spent. Sent once per
  * hour at most. Returns how many messages were queued.
  */
-export function notifyAdminsOfGuessLimit(db: Database, limit: number, now: Date): number {
-  const admins = db.sql.all<Recipient>(
+export async function notifyAdminsOfGuessLimit(db: Database, limit: number, now: Date): Promise<number> {
+  const admins = await db.sql.all<Recipient>(
     `SELECT a.id, a.platform, a.externalId, a.personId, p.locale FROM ChatAccount a JOIN Person p ON p.id = a.personId
      WHERE a.unreachable = 0 AND a.platform <> 'web'
        AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
@@ -49,21 +49,21 @@ export function notifyAdminsOfGuessLimit(db: Database, limit: number, now: Date)
  * person's other linked accounts, and the admins of any unit above (or at) one of the person's
  * units. Does nothing for a plain member. Returns how many messages were queued.
  */
-export function announcePrivilegedLink(db: Database, personId: number, accountId: number, now: Date, timeZone: string): number {
-  const roles = db.sql.all<{ role: string; unitName: string }>(
+export async function announcePrivilegedLink(db: Database, personId: number, accountId: number, now: Date, timeZone: string): Promise<number> {
+  const roles = await db.sql.all<{ role: string; unitName: string }>(
     `SELECT m.role, u.name AS unitName FROM Membership m JOIN Unit u ON u.id = m.unitId
      WHERE m.personId = ? AND m.role IN ('cadre', 'official', 'admin') ORDER BY m.id`,
     personId,
   );
   if (!roles.length) return 0;
-  const person = db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId)!;
-  const account = db.sql.get<{ platform: string; displayName: string | null }>(`SELECT platform, displayName FROM ChatAccount WHERE id = ?`, accountId)!;
-  const others = db.sql.all<Recipient>(
+  const person = (await db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId))!;
+  const account = (await db.sql.get<{ platform: string; displayName: string | null }>(`SELECT platform, displayName FROM ChatAccount WHERE id = ?`, accountId))!;
+  const others = await db.sql.all<Recipient>(
     `SELECT a.id, a.platform, a.externalId, a.personId, p.locale FROM ChatAccount a JOIN Person p ON p.id = a.personId
      WHERE a.personId = ? AND a.id <> ? AND a.unreachable = 0`,
     personId, accountId,
   );
-  const admins = db.sql.all<Recipient>(
+  const admins = await db.sql.all<Recipient>(
     `SELECT DISTINCT a.id, a.platform, a.externalId, a.personId, p.locale
      FROM Membership am
      JOIN Unit au ON au.id = am.unitId

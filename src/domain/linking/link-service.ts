@@ -70,23 +70,23 @@ export interface LinkCodeRow {
 }
 
 /** True when the person holds cadre, official or admin rights somewhere. */
-export function isPrivileged(db: Database, personId: number): boolean {
+export async function isPrivileged(db: Database, personId: number): Promise<boolean> {
   return Boolean(
-    db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role IN ('cadre', 'official', 'admin') LIMIT 1`, personId),
+    await db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role IN ('cadre', 'official', 'admin') LIMIT 1`, personId),
   );
 }
 
-function digitsFor(db: Database, personId: number): number {
-  return isPrivileged(db, personId) ? privilegedLinkCodeDigits : linkCodeDigits;
+async function digitsFor(db: Database, personId: number): Promise<number> {
+  return await isPrivileged(db, personId) ? privilegedLinkCodeDigits : linkCodeDigits;
 }
 
-function activeCode(db: Database, personId: number, now: Date): LinkCodeRow | undefined {
+async function activeCode(db: Database, personId: number, now: Date): Promise<LinkCodeRow | undefined> {
   // A code shorter than the person now needs (a member who became a cadre) is not reused.
   return db.sql.get<LinkCodeRow>(
     `SELECT personId, code, expiresAt FROM LinkCode
      WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL AND expiresAt > ? AND length(code) >= ?
      ORDER BY id DESC LIMIT 1`,
-    personId, now.getTime(), digitsFor(db, personId),
+    personId, now.getTime(), await digitsFor(db, personId),
   );
 }
 
@@ -97,10 +97,10 @@ function randomDigits(n: number): string {
   return out.slice(0, n);
 }
 
-function freshCode(db: Database, digits: number, now: Date): string {
+async function freshCode(db: Database, digits: number, now: Date): Promise<string> {
   for (let i = 0; i < 50; i++) {
     const code = randomDigits(digits);
-    const clash = db.sql.get(
+    const clash = await db.sql.get(
       `SELECT 1 FROM LinkCode WHERE code = ? AND usedAt IS NULL AND revokedAt IS NULL AND expiresAt > ?`,
       code, now.getTime(),
     );
@@ -116,10 +116,10 @@ function freshCode(db: Database, digits: number, now: Date): string {
 export function issueLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): LinkCodeRow {
   const now = options.now ?? new Date();
   const ttl = (options.ttlDays ?? 30) * day;
-  return db.sql.transaction(() => {
-    db.sql.run(`UPDATE LinkCode SET revokedAt = ? WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, now.getTime(), personId);
-    const code = freshCode(db, digitsFor(db, personId), now);
-    db.sql.run(
+  return db.transaction(async () => {
+    await db.sql.run(`UPDATE LinkCode SET revokedAt = ? WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, now.getTime(), personId);
+    const code = await freshCode(db, await digitsFor(db, personId), now);
+    await db.sql.run(
       `INSERT INTO LinkCode (code, personId, createdAt, expiresAt) VALUES (?, ?, ?, ?)`,
       code, personId, now.getTime(), now.getTime() + ttl,
     );
@@ -128,13 +128,13 @@ export function issueLinkCode(db: Database, personId: number, options: { ttlDays
 }
 
 /** How many people still hold only a revoked pre-upgrade (6-digit) code and are not linked. */
-export function legacyCodeHolders(db: Database): number {
-  return db.sql.get<{ n: number }>(
+export async function legacyCodeHolders(db: Database): Promise<number> {
+  return (await db.sql.get<{ n: number }>(
     `SELECT COUNT(DISTINCT c.personId) AS n FROM LinkCode c JOIN Person p ON p.id = c.personId
      WHERE length(c.code) = ? AND c.usedAt IS NULL AND p.linkedAccounts = 0
        AND NOT EXISTS (SELECT 1 FROM LinkCode n WHERE n.personId = c.personId AND length(n.code) > ?)`,
     legacyLinkCodeDigits, legacyLinkCodeDigits,
-  )!.n;
+  ))!.n;
 }
 
 export interface UnitCodeRow {
@@ -152,23 +152,23 @@ export interface UnitCodeRow {
  * for everyone. People already linked are listed with their code too, unless `unlinkedOnly`.
  * Codes open accounts: the actor needs manage_people on the unit. Throws forbidden.
  */
-export function ensureLinkCodes(
+export async function ensureLinkCodes(
   db: Database,
   actor: Actor,
   unitId: number,
   options: { ttlDays?: number; now?: Date; renew?: boolean; unlinkedOnly?: boolean } = {},
-): UnitCodeRow[] {
-  assertActorCan(db, actor, "manage_people", unitId);
+): Promise<UnitCodeRow[]> {
+  await assertActorCan(db, actor, "manage_people", unitId);
   const now = options.now ?? new Date();
-  const people = listMembers(db, unitId, { subtree: true });
+  const people = await listMembers(db, unitId, { subtree: true });
   const seen = new Set<number>();
-  return db.sql.transaction(() => {
+  return db.transaction(async () => {
     const out: UnitCodeRow[] = [];
     for (const p of people) {
       if (seen.has(p.id)) continue;
       seen.add(p.id);
       if (options.unlinkedOnly && p.linkedAccounts > 0) continue;
-      const existing = options.renew ? undefined : activeCode(db, p.id, now);
+      const existing = options.renew ? undefined : await activeCode(db, p.id, now);
       const code = existing ?? issueLinkCode(db, p.id, { ttlDays: options.ttlDays, now });
       out.push({ personId: p.id, fullName: p.fullName, unitName: p.unitName, code: code.code, expiresAt: code.expiresAt, linked: p.linkedAccounts > 0 });
     }
@@ -177,28 +177,28 @@ export function ensureLinkCodes(
 }
 
 /** The person's valid code, or a new one when there is none (never revokes a printed code). */
-export function currentLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): LinkCodeRow {
-  return activeCode(db, personId, options.now ?? new Date()) ?? issueLinkCode(db, personId, options);
+export async function currentLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): Promise<LinkCodeRow> {
+  return await activeCode(db, personId, options.now ?? new Date()) ?? issueLinkCode(db, personId, options);
 }
 
 /** Wrong guesses by this chat account in the last hour. */
-export function recentWrongGuesses(db: Database, platform: string, externalId: string, now = new Date()): number {
-  return db.sql.get<{ n: number }>(
+export async function recentWrongGuesses(db: Database, platform: string, externalId: string, now = new Date()): Promise<number> {
+  return (await db.sql.get<{ n: number }>(
     `SELECT COUNT(*) AS n FROM LinkAttempt WHERE platform = ? AND externalId = ? AND success = 0 AND createdAt > ?`,
     platform, externalId, now.getTime() - hour,
-  )!.n;
+  ))!.n;
 }
 
-function wrongGuessesFrom(db: Database, source: string, now: Date): number {
-  return db.sql.get<{ n: number }>(
+async function wrongGuessesFrom(db: Database, source: string, now: Date): Promise<number> {
+  return (await db.sql.get<{ n: number }>(
     `SELECT COUNT(*) AS n FROM LinkAttempt WHERE source = ? AND success = 0 AND createdAt > ?`,
     source, now.getTime() - hour,
-  )!.n;
+  ))!.n;
 }
 
 /** Wrong guesses across the deployment in the last 24 hours. */
-export function wrongGuessesToday(db: Database, now = new Date()): number {
-  return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM LinkAttempt WHERE success = 0 AND createdAt > ?`, now.getTime() - day)!.n;
+export async function wrongGuessesToday(db: Database, now = new Date()): Promise<number> {
+  return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM LinkAttempt WHERE success = 0 AND createdAt > ?`, now.getTime() - day))!.n;
 }
 
 export interface LinkResult {
@@ -208,16 +208,16 @@ export interface LinkResult {
   newlyLinked: boolean;
 }
 
-function attachAccount(db: Database, accountId: number, personId: number, now: Date): boolean {
-  const account = getAccount(db, accountId);
+async function attachAccount(db: Database, accountId: number, personId: number, now: Date): Promise<boolean> {
+  const account = await getAccount(db, accountId);
   if (account.personId === personId) return false;
   if (account.personId !== null) throw new AppError("account_linked_elsewhere", {});
-  const hasPreferred = db.sql.get(`SELECT 1 FROM ChatAccount WHERE personId = ? AND preferred = 1`, personId);
-  db.sql.run(
+  const hasPreferred = await db.sql.get(`SELECT 1 FROM ChatAccount WHERE personId = ? AND preferred = 1`, personId);
+  await db.sql.run(
     `UPDATE ChatAccount SET personId = ?, linkedAt = ?, preferred = ?, unreachable = 0 WHERE id = ?`,
     personId, now.getTime(), hasPreferred ? 0 : 1, accountId,
   );
-  db.sql.run(`UPDATE Person SET linkedAccounts = linkedAccounts + 1, updatedAt = ? WHERE id = ?`, now.getTime(), personId);
+  await db.sql.run(`UPDATE Person SET linkedAccounts = linkedAccounts + 1, updatedAt = ? WHERE id = ?`, now.getTime(), personId);
   return true;
 }
 
@@ -245,10 +245,10 @@ export interface RedeemOptions {
  * - account_linked_elsewhere when the account belongs to someone else, whatever the code (counted
  *   as a wrong guess, so the answer does not depend on whether the code is live).
  */
-export function redeemLinkCode(db: Database, accountId: number, code: string, now = new Date(), options: RedeemOptions = {}): LinkResult {
+export async function redeemLinkCode(db: Database, accountId: number, code: string, now = new Date(), options: RedeemOptions = {}): Promise<LinkResult> {
   const limits = options.limits ?? defaultGuessLimits;
   const source = options.source ?? null;
-  const account = getAccount(db, accountId);
+  const account = await getAccount(db, accountId);
   const digits = normaliseLinkCode(code) ?? "";
   if (digits.length === legacyLinkCodeDigits) throw new AppError("code_legacy", {});
   const recordAttempt = (success: boolean) =>
@@ -258,47 +258,47 @@ export function redeemLinkCode(db: Database, accountId: number, code: string, no
     );
   // The transaction returns a wrong-guess error instead of throwing it, so that the attempt is
   // recorded outside it (a throw would roll the record back).
-  const outcome = db.sql.transaction((): LinkResult | AppError => {
-    if (recentWrongGuesses(db, account.platform, account.externalId, now) >= limits.perAccountPerHour)
+  const outcome = await db.transaction(async (): Promise<LinkResult | AppError> => {
+    if (await recentWrongGuesses(db, account.platform, account.externalId, now) >= limits.perAccountPerHour)
       throw new AppError("code_throttled", {});
-    if (source !== null && wrongGuessesFrom(db, source, now) >= limits.perAddressPerHour) throw new AppError("code_throttled", {});
-    if (wrongGuessesToday(db, now) >= limits.globalPerDay) throw new AppError("code_paused", {});
+    if (source !== null && await wrongGuessesFrom(db, source, now) >= limits.perAddressPerHour) throw new AppError("code_throttled", {});
+    if (await wrongGuessesToday(db, now) >= limits.globalPerDay) throw new AppError("code_paused", {});
     if (digits.length !== linkCodeDigits && digits.length !== privilegedLinkCodeDigits) return new AppError("code_invalid", {});
-    const row = db.sql.get<{ id: number; personId: number; expiresAt: number; usedAt: number | null; revokedAt: number | null; usedByAccountId: number | null }>(
+    const row = await db.sql.get<{ id: number; personId: number; expiresAt: number; usedAt: number | null; revokedAt: number | null; usedByAccountId: number | null }>(
       `SELECT id, personId, expiresAt, usedAt, revokedAt, usedByAccountId FROM LinkCode WHERE code = ?
        ORDER BY (usedAt IS NULL AND revokedAt IS NULL) DESC, id DESC LIMIT 1`,
       digits,
     );
     // The account's own person's code (used or not) only says what the member already knows.
     if (row && account.personId !== null && account.personId === row.personId)
-      return { personId: row.personId, fullName: personName(db, row.personId), newlyLinked: false };
+      return { personId: row.personId, fullName: await personName(db, row.personId), newlyLinked: false };
     if (account.personId !== null) return new AppError("account_linked_elsewhere", {});
     if (!row || row.revokedAt || row.usedAt || row.expiresAt <= now.getTime()) return new AppError("code_invalid", {});
-    if (digits.length < digitsFor(db, row.personId)) {
+    if (digits.length < await digitsFor(db, row.personId)) {
       rootLogger().child({ module: "linking" }).warn({ personId: row.personId }, "a 12-digit code of a person who now holds rights was refused; print a new code for them");
       return new AppError("code_invalid", {});
     }
-    const newlyLinked = attachAccount(db, accountId, row.personId, now);
-    db.sql.run(`UPDATE LinkCode SET usedAt = ?, usedByAccountId = ? WHERE id = ?`, now.getTime(), accountId, row.id);
-    recordAttempt(true);
-    return { personId: row.personId, fullName: personName(db, row.personId), newlyLinked };
+    const newlyLinked = await attachAccount(db, accountId, row.personId, now);
+    await db.sql.run(`UPDATE LinkCode SET usedAt = ?, usedByAccountId = ? WHERE id = ?`, now.getTime(), accountId, row.id);
+    await recordAttempt(true);
+    return { personId: row.personId, fullName: await personName(db, row.personId), newlyLinked };
   });
   if (outcome instanceof AppError) {
-    recordAttempt(false);
-    if (wrongGuessesToday(db, now) === limits.globalPerDay) {
+    await recordAttempt(false);
+    if (await wrongGuessesToday(db, now) === limits.globalPerDay) {
       rootLogger().child({ module: "linking" }).warn(
         { limit: limits.globalPerDay },
         "link code guess limit of the deployment reached: linking by code is paused until wrong guesses of the last 24 hours fall below it; someone may be guessing codes",
       );
-      notifyAdminsOfGuessLimit(db, limits.globalPerDay, now);
+      await notifyAdminsOfGuessLimit(db, limits.globalPerDay, now);
     }
     throw outcome;
   }
   return outcome;
 }
 
-function personName(db: Database, personId: number): string {
-  return db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId)!.fullName;
+async function personName(db: Database, personId: number): Promise<string> {
+  return (await db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId))!.fullName;
 }
 
 /**
@@ -309,26 +309,26 @@ function personName(db: Database, personId: number): string {
 export function linkByPhone(db: Database, accountId: number, phone: string, now = new Date()): LinkResult {
   const normal = normalisePhone(phone);
   if (!normal) throw new AppError("person_not_found", {});
-  return db.sql.transaction(() => {
-    const matches = db.sql.all<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, normal);
+  return db.transaction(async () => {
+    const matches = await db.sql.all<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, normal);
     if (matches.length !== 1) throw new AppError("person_not_found", {});
     const person = matches[0]!;
-    const newlyLinked = attachAccount(db, accountId, person.id, now);
+    const newlyLinked = await attachAccount(db, accountId, person.id, now);
     return { personId: person.id, fullName: person.fullName, newlyLinked };
   });
 }
 
 /** Unlinks an account from its person; another account of theirs becomes preferred. */
 export function unlinkAccount(db: Database, accountId: number, now = new Date()): { personId: number } | null {
-  return db.sql.transaction(() => {
-    const account = getAccount(db, accountId);
+  return db.transaction(async () => {
+    const account = await getAccount(db, accountId);
     if (account.personId === null) return null;
     const personId = account.personId;
-    db.sql.run(`UPDATE ChatAccount SET personId = NULL, linkedAt = NULL, preferred = 0 WHERE id = ?`, accountId);
-    db.sql.run(`UPDATE Person SET linkedAccounts = MAX(linkedAccounts - 1, 0), updatedAt = ? WHERE id = ?`, now.getTime(), personId);
-    db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ?`, accountId);
+    await db.sql.run(`UPDATE ChatAccount SET personId = NULL, linkedAt = NULL, preferred = 0 WHERE id = ?`, accountId);
+    await db.sql.run(`UPDATE Person SET linkedAccounts = MAX(linkedAccounts - 1, 0), updatedAt = ? WHERE id = ?`, now.getTime(), personId);
+    await db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ?`, accountId);
     if (account.preferred) {
-      db.sql.run(
+      await db.sql.run(
         `UPDATE ChatAccount SET preferred = 1 WHERE id = (SELECT id FROM ChatAccount WHERE personId = ? ORDER BY unreachable, linkedAt LIMIT 1)`,
         personId,
       );

@@ -79,8 +79,8 @@ export const SERIES_HORIZON_DAYS = 62;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-function audit(db: Database, ctx: ActorContext, action: string, entityType: string, entityId: number, detail: Record<string, unknown>): void {
-  recordAudit(db, { actorPersonId: actorPersonId(ctx.actor), source: actorSource(ctx.actor), action, entityType, entityId, detail }, ctx.now);
+async function audit(db: Database, ctx: ActorContext, action: string, entityType: string, entityId: number, detail: Record<string, unknown>): Promise<void> {
+  await recordAudit(db, { actorPersonId: actorPersonId(ctx.actor), source: actorSource(ctx.actor), action, entityType, entityId, detail }, ctx.now);
 }
 
 /** "19:30 05/12/2026": locale-neutral, for error parameters. */
@@ -125,8 +125,8 @@ function startOf(date: Date): number {
 }
 
 /** Returns a meeting. Throws not_found. */
-export function getMeeting(db: Database, id: number): MeetingRow {
-  const row = db.sql.get<MeetingRow>(`SELECT ${meetingColumns} FROM Meeting WHERE id = ?`, id);
+export async function getMeeting(db: Database, id: number): Promise<MeetingRow> {
+  const row = await db.sql.get<MeetingRow>(`SELECT ${meetingColumns} FROM Meeting WHERE id = ?`, id);
   if (!row) throw new AppError("not_found", { what: "meeting" });
   return row;
 }
@@ -141,18 +141,18 @@ export function createMeeting(db: Database, input: MeetingInput, ctx: ActorConte
   const fields = cleanFields(input);
   const startsAt = startOf(input.startsAt);
   if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
-  return db.sql.transaction(() => {
-    getUnit(db, input.unitId);
-    assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
+  return db.transaction(async () => {
+    await getUnit(db, input.unitId);
+    await assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
     const now = ctx.now.getTime();
-    const id = db.sql.run(
+    const id = (await db.sql.run(
       `INSERT INTO Meeting (unitId, seriesId, occurrenceKey, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
        VALUES (?, NULL, NULL, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)`,
       input.unitId, fields.title, fields.place, fields.agenda, startsAt, startsAt + fields.durationMinutes * MINUTE,
       input.includeSubtree ? 1 : 0, actorPersonId(ctx.actor), now, now,
-    ).lastInsertRowid;
+    )).lastInsertRowid;
     planJobs(db, id, ctx);
-    audit(db, ctx, "meeting.create", "Meeting", id, { unitId: input.unitId, startsAt });
+    await audit(db, ctx, "meeting.create", "Meeting", id, { unitId: input.unitId, startsAt });
     return getMeeting(db, id);
   });
 }
@@ -200,8 +200,8 @@ interface Exceptions {
   move?: Record<string, string>;
 }
 
-function getSeries(db: Database, id: number): SeriesRow {
-  const row = db.sql.get<SeriesRow>(`SELECT ${seriesColumns} FROM MeetingSeries WHERE id = ?`, id);
+async function getSeries(db: Database, id: number): Promise<SeriesRow> {
+  const row = await db.sql.get<SeriesRow>(`SELECT ${seriesColumns} FROM MeetingSeries WHERE id = ?`, id);
   if (!row) throw new AppError("not_found", { what: "series" });
   return row;
 }
@@ -227,25 +227,25 @@ function specOf(series: SeriesRow): SeriesSpec {
   return spec;
 }
 
-function setExceptions(db: Database, seriesId: number, update: (e: Exceptions) => void): void {
-  const series = getSeries(db, seriesId);
+async function setExceptions(db: Database, seriesId: number, update: (e: Exceptions) => void): Promise<void> {
+  const series = await getSeries(db, seriesId);
   const exceptions = parseExceptions(series.exceptions);
   update(exceptions);
-  db.sql.run(`UPDATE MeetingSeries SET exceptions = ? WHERE id = ?`, JSON.stringify(exceptions), seriesId);
+  await db.sql.run(`UPDATE MeetingSeries SET exceptions = ? WHERE id = ?`, JSON.stringify(exceptions), seriesId);
 }
 
 const insertOccurrenceSql = `INSERT INTO Meeting (unitId, seriesId, occurrenceKey, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) ON CONFLICT (seriesId, occurrenceKey) DO NOTHING`;
 
 /** Creates the Meeting rows of a series' occurrences in [now, now + horizon) that do not exist yet. */
-function materialise(db: Database, series: SeriesRow, ctx: MeetingContext, horizonDays: number): number[] {
+async function materialise(db: Database, series: SeriesRow, ctx: MeetingContext, horizonDays: number): Promise<number[]> {
   const now = ctx.now.getTime();
   const occurrences = expandOccurrences(specOf(series), ctx.now, new Date(now + horizonDays * DAY), ctx.timeZone);
   const created: number[] = [];
   for (const occurrence of occurrences) {
     const startsAt = occurrence.startsAt.getTime();
     if (startsAt <= now) continue;
-    const r = db.sql.run(
+    const r = await db.sql.run(
       insertOccurrenceSql,
       series.unitId, series.id, occurrence.key, series.title, series.place, series.agenda, startsAt,
       startsAt + series.durationMinutes * MINUTE, series.includeSubtree, series.createdById, now, now,
@@ -273,18 +273,18 @@ export function createSeries(db: Database, input: SeriesInput, ctx: ActorContext
   };
   if (input.endsOn !== undefined) spec.endsOn = input.endsOn;
   assertRecurrenceFires(spec, ctx.timeZone);
-  return db.sql.transaction(() => {
-    getUnit(db, input.unitId);
-    assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
+  return db.transaction(async () => {
+    await getUnit(db, input.unitId);
+    await assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
     const now = ctx.now.getTime();
-    const seriesId = db.sql.run(
+    const seriesId = (await db.sql.run(
       `INSERT INTO MeetingSeries (unitId, title, place, agenda, rule, startTime, durationMinutes, includeSubtree, startsOn, endsOn, exceptions, createdById, createdAt)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)`,
       input.unitId, fields.title, fields.place, fields.agenda, JSON.stringify(input.rule), formatClock(input.time),
       fields.durationMinutes, input.includeSubtree ? 1 : 0, spec.startsOn, spec.endsOn ?? null, actorPersonId(ctx.actor), now,
-    ).lastInsertRowid;
-    const ids = materialise(db, getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
-    audit(db, ctx, "series.create", "MeetingSeries", seriesId, { unitId: input.unitId, rule: input.rule, time: formatClock(input.time) });
+    )).lastInsertRowid;
+    const ids = await materialise(db, await getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
+    await audit(db, ctx, "series.create", "MeetingSeries", seriesId, { unitId: input.unitId, rule: input.rule, time: formatClock(input.time) });
     return { seriesId, meetings: ids.map((id) => getMeeting(db, id)) };
   });
 }
@@ -295,9 +295,9 @@ export function createSeries(db: Database, input: SeriesInput, ctx: ActorContext
  * series is its own transaction; a damaged series does not stop the others (the first error is
  * thrown after all were tried). Returns how many meetings were created.
  */
-export function ensureSeriesHorizon(db: Database, ctx: MeetingContext, horizonDays = SERIES_HORIZON_DAYS): number {
+export async function ensureSeriesHorizon(db: Database, ctx: MeetingContext, horizonDays = SERIES_HORIZON_DAYS): Promise<number> {
   const yesterday = localDateKeyOf(toLocal(new Date(ctx.now.getTime() - DAY), ctx.timeZone));
-  const series = db.sql.all<SeriesRow>(
+  const series = await db.sql.all<SeriesRow>(
     `SELECT ${seriesColumns} FROM MeetingSeries WHERE cancelledAt IS NULL AND (endsOn IS NULL OR endsOn >= ?) ORDER BY id`,
     yesterday,
   );
@@ -305,7 +305,7 @@ export function ensureSeriesHorizon(db: Database, ctx: MeetingContext, horizonDa
   let firstError: unknown;
   for (const s of series) {
     try {
-      created += db.sql.transaction(() => materialise(db, s, ctx, horizonDays).length);
+      created += await db.transaction(async () => (await materialise(db, s, ctx, horizonDays)).length);
     } catch (error) {
       firstError ??= error;
     }
@@ -320,23 +320,23 @@ export function ensureSeriesHorizon(db: Database, ctx: MeetingContext, horizonDa
  * (series), date_invalid (not a date), invalid_input { field: "date" } (not an occurrence of the
  * series), meeting_finished (already over), forbidden. Skipping twice is harmless.
  */
-export function skipOccurrence(db: Database, seriesId: number, dateKey: string, ctx: ActorContext): void {
+export async function skipOccurrence(db: Database, seriesId: number, dateKey: string, ctx: ActorContext): Promise<void> {
   const date = parseDateKey(dateKey);
   if (!date) throw new AppError("date_invalid", { input: dateKey });
-  db.sql.transaction(() => {
-    const series = getSeries(db, seriesId);
-    assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
+  await db.transaction(async () => {
+    const series = await getSeries(db, seriesId);
+    await assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
     const base = { ...specOf(series), exceptions: {} };
     const dayStart = fromLocal({ ...date, hour: 0, minute: 0 }, ctx.timeZone).getTime();
     const isOccurrence = expandOccurrences(base, new Date(dayStart - DAY), new Date(dayStart + 2 * DAY), ctx.timeZone).some((o) => o.key === dateKey);
     if (!isOccurrence) throw new AppError("invalid_input", { field: "date" });
-    const meeting = db.sql.get<MeetingRow>(`SELECT ${meetingColumns} FROM Meeting WHERE seriesId = ? AND occurrenceKey = ?`, seriesId, dateKey);
+    const meeting = await db.sql.get<MeetingRow>(`SELECT ${meetingColumns} FROM Meeting WHERE seriesId = ? AND occurrenceKey = ?`, seriesId, dateKey);
     if (meeting && meeting.endsAt <= ctx.now.getTime()) throw new AppError("meeting_finished", {});
-    setExceptions(db, seriesId, (e) => {
+    await setExceptions(db, seriesId, (e) => {
       e.skip = [...new Set([...(e.skip ?? []), dateKey])].sort();
     });
-    if (meeting && meeting.status === "scheduled") cancelInside(db, meeting, ctx);
-    audit(db, ctx, "series.skip", "MeetingSeries", seriesId, { date: dateKey, meetingId: meeting?.id ?? null });
+    if (meeting && meeting.status === "scheduled") await cancelInside(db, meeting, ctx);
+    await audit(db, ctx, "series.skip", "MeetingSeries", seriesId, { date: dateKey, meetingId: meeting?.id ?? null });
   });
 }
 
@@ -345,18 +345,18 @@ export function skipOccurrence(db: Database, seriesId: number, dateKey: string, 
  * reminded are told). Returns how many meetings were cancelled. Throws not_found, forbidden.
  */
 export function cancelSeries(db: Database, seriesId: number, ctx: ActorContext): number {
-  return db.sql.transaction(() => {
-    const series = getSeries(db, seriesId);
-    assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
+  return db.transaction(async () => {
+    const series = await getSeries(db, seriesId);
+    await assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
     if (series.cancelledAt != null) return 0;
     const now = ctx.now.getTime();
-    db.sql.run(`UPDATE MeetingSeries SET cancelledAt = ? WHERE id = ?`, now, seriesId);
-    const upcoming = db.sql.all<MeetingRow>(
+    await db.sql.run(`UPDATE MeetingSeries SET cancelledAt = ? WHERE id = ?`, now, seriesId);
+    const upcoming = await db.sql.all<MeetingRow>(
       `SELECT ${meetingColumns} FROM Meeting WHERE seriesId = ? AND status = 'scheduled' AND startsAt > ? ORDER BY startsAt`,
       seriesId, now,
     );
-    for (const meeting of upcoming) cancelInside(db, meeting, ctx);
-    audit(db, ctx, "series.cancel", "MeetingSeries", seriesId, { cancelled: upcoming.length });
+    for (const meeting of upcoming) await cancelInside(db, meeting, ctx);
+    await audit(db, ctx, "series.cancel", "MeetingSeries", seriesId, { cancelled: upcoming.length });
     return upcoming.length;
   });
 }
@@ -364,16 +364,16 @@ export function cancelSeries(db: Database, seriesId: number, ctx: ActorContext):
 // ---------------------------------------------------------------------------------------------
 // Cancelling and moving
 
-function assertChangeable(db: Database, meeting: MeetingRow, ctx: ActorContext): void {
-  assertActorCan(db, ctx.actor, "manage_meetings", meeting.unitId);
+async function assertChangeable(db: Database, meeting: MeetingRow, ctx: ActorContext): Promise<void> {
+  await assertActorCan(db, ctx.actor, "manage_meetings", meeting.unitId);
   const now = ctx.now;
   if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
   if (meeting.endsAt <= now.getTime()) throw new AppError("meeting_finished", {});
 }
 
 /** What the notices say about a meeting. */
-export function meetingText(db: Database, meeting: MeetingRow): MeetingText {
-  const unitName = db.sql.get<{ name: string }>(`SELECT name FROM Unit WHERE id = ?`, meeting.unitId)?.name ?? "";
+export async function meetingText(db: Database, meeting: MeetingRow): Promise<MeetingText> {
+  const unitName = (await db.sql.get<{ name: string }>(`SELECT name FROM Unit WHERE id = ?`, meeting.unitId))?.name ?? "";
   return { title: meeting.title, place: meeting.place, agenda: meeting.agenda, startsAt: meeting.startsAt, unitName };
 }
 
@@ -381,37 +381,37 @@ export function meetingText(db: Database, meeting: MeetingRow): MeetingText {
  * The people the clock already queued a message about this meeting for (reminders, nudges,
  * tallies): their Outbox rows carry the meeting and a "job:" dedupe key.
  */
-export function remindedPeople(db: Database, meetingId: number): number[] {
-  return db.sql
+export async function remindedPeople(db: Database, meetingId: number): Promise<number[]> {
+  return (await db.sql
     .all<{ personId: number }>(
       `SELECT DISTINCT personId FROM Outbox WHERE entityType = 'Meeting' AND entityId = ? AND dedupeKey LIKE 'job:%' AND personId IS NOT NULL ORDER BY personId`,
       meetingId,
-    )
+    ))
     .map((r) => r.personId);
 }
 
 /** Messages still waiting in the outbox about the old state of a meeting would only confuse. */
-function withdrawQueuedJobMessages(db: Database, meetingId: number): void {
-  db.sql.run(
+async function withdrawQueuedJobMessages(db: Database, meetingId: number): Promise<void> {
+  await db.sql.run(
     `UPDATE Outbox SET status = 'cancelled' WHERE entityType = 'Meeting' AND entityId = ? AND status = 'pending' AND dedupeKey LIKE 'job:%'`,
     meetingId,
   );
 }
 
-function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext): number {
+async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext): Promise<number> {
   const now = ctx.now.getTime();
-  db.sql.run(`UPDATE Meeting SET status = 'cancelled', cancelledAt = ?, updatedAt = ? WHERE id = ?`, now, now, meeting.id);
-  skipPendingJobs(db, meeting.id, ctx.now);
-  const people = remindedPeople(db, meeting.id);
-  withdrawQueuedJobMessages(db, meeting.id);
+  await db.sql.run(`UPDATE Meeting SET status = 'cancelled', cancelledAt = ?, updatedAt = ? WHERE id = ?`, now, now, meeting.id);
+  await skipPendingJobs(db, meeting.id, ctx.now);
+  const people = await remindedPeople(db, meeting.id);
+  await withdrawQueuedJobMessages(db, meeting.id);
   // An open "có mặt?" question about a cancelled meeting must not catch the member's next "có".
-  db.sql.run(`DELETE FROM ConversationState WHERE kind = 'rsvp' AND json_extract(data, '$.meetingId') = ?`, meeting.id);
-  const text = meetingText(db, meeting);
+  await db.sql.run(`DELETE FROM ConversationState WHERE kind = 'rsvp' AND json_extract(data, '$.meetingId') = ?`, meeting.id);
+  const text = await meetingText(db, meeting);
   let notified = 0;
   for (const personId of people) {
     const account = deliveryAccount(db, personId);
     if (!account) continue;
-    const locale = getPerson(db, personId).locale;
+    const locale = (await getPerson(db, personId)).locale;
     const id = enqueue(
       db,
       {
@@ -433,16 +433,16 @@ function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext): num
  * forbidden, meeting_cancelled (already), meeting_finished (over).
  */
 export function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext): { meeting: MeetingRow; notified: number } {
-  return db.sql.transaction(() => {
-    const meeting = getMeeting(db, meetingId);
-    assertChangeable(db, meeting, ctx);
-    const notified = cancelInside(db, meeting, ctx);
+  return db.transaction(async () => {
+    const meeting = await getMeeting(db, meetingId);
+    await assertChangeable(db, meeting, ctx);
+    const notified = await cancelInside(db, meeting, ctx);
     if (meeting.seriesId != null) {
-      const key = db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId)?.k;
-      if (key) setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
+      const key = (await db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId))?.k;
+      if (key) await setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
     }
-    audit(db, ctx, "meeting.cancel", "Meeting", meetingId, { notified });
-    return { meeting: getMeeting(db, meetingId), notified };
+    await audit(db, ctx, "meeting.cancel", "Meeting", meetingId, { notified });
+    return { meeting: await getMeeting(db, meetingId), notified };
   });
 }
 
@@ -455,38 +455,38 @@ export function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext
  */
 export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, ctx: ActorContext): { meeting: MeetingRow; notified: number } {
   const startsAt = startOf(newStartsAt);
-  return db.sql.transaction(() => {
-    const meeting = getMeeting(db, meetingId);
-    assertChangeable(db, meeting, ctx);
+  return db.transaction(async () => {
+    const meeting = await getMeeting(db, meetingId);
+    await assertChangeable(db, meeting, ctx);
     if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
     if (startsAt === meeting.startsAt) return { meeting, notified: 0 };
     const now = ctx.now.getTime();
     const endsAt = startsAt + (meeting.endsAt - meeting.startsAt);
-    db.sql.run(
+    await db.sql.run(
       `UPDATE Meeting SET startsAt = ?, endsAt = ?, previousStartsAt = ?, updatedAt = ? WHERE id = ?`,
       startsAt, endsAt, meeting.startsAt, now, meetingId,
     );
-    skipPendingJobs(db, meetingId, ctx.now);
-    const people = remindedPeople(db, meetingId);
-    withdrawQueuedJobMessages(db, meetingId);
+    await skipPendingJobs(db, meetingId, ctx.now);
+    const people = await remindedPeople(db, meetingId);
+    await withdrawQueuedJobMessages(db, meetingId);
     planJobs(db, meetingId, ctx);
     if (meeting.seriesId != null) {
-      const key = db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId)?.k;
+      const key = (await db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId))?.k;
       if (key) {
         const local = toLocal(new Date(startsAt), ctx.timeZone);
-        setExceptions(db, meeting.seriesId, (e) => {
+        await setExceptions(db, meeting.seriesId, (e) => {
           e.move = { ...(e.move ?? {}), [key]: `${localDateKeyOf(local)}T${formatClock(local)}` };
         });
       }
     }
-    const moved = getMeeting(db, meetingId);
-    const text = { ...meetingText(db, moved), previousStartsAt: meeting.startsAt };
+    const moved = await getMeeting(db, meetingId);
+    const text = { ...await meetingText(db, moved), previousStartsAt: meeting.startsAt };
     const choices = rsvpPayloads(meetingId);
     let notified = 0;
     for (const personId of people) {
       const account = deliveryAccount(db, personId);
       if (!account) continue;
-      const locale = getPerson(db, personId).locale;
+      const locale = (await getPerson(db, personId)).locale;
       const id = enqueue(
         db,
         {
@@ -498,9 +498,9 @@ export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, 
       );
       if (id === null) continue;
       notified++;
-      offerQuestion(db, account.id, "rsvp", { meetingId, choices }, new Date(startsAt), ctx.now);
+      await offerQuestion(db, account.id, "rsvp", { meetingId, choices }, new Date(startsAt), ctx.now);
     }
-    audit(db, ctx, "meeting.move", "Meeting", meetingId, { from: meeting.startsAt, to: startsAt, notified });
+    await audit(db, ctx, "meeting.move", "Meeting", meetingId, { from: meeting.startsAt, to: startsAt, notified });
     return { meeting: moved, notified };
   });
 }
@@ -519,20 +519,20 @@ export function movedNoticePrefix(meetingId: number, startsAt: number): string {
 // Reading
 
 /** Person ids invited to a meeting: members of its unit, or of the unit's subtree when it includes it; distinct, ascending. */
-export function invitees(db: Database, meetingId: number): number[] {
-  const meeting = getMeeting(db, meetingId);
+export async function invitees(db: Database, meetingId: number): Promise<number[]> {
+  const meeting = await getMeeting(db, meetingId);
   return audienceIds(db, meeting.unitId, { subtree: meeting.includeSubtree === 1 });
 }
 
 /** Whether a person is invited to a meeting (one indexed lookup, without listing the invitees). */
-export function isInvited(db: Database, meeting: MeetingRow, personId: number): boolean {
+export async function isInvited(db: Database, meeting: MeetingRow, personId: number): Promise<boolean> {
   if (!meeting.includeSubtree) {
-    return Boolean(db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? LIMIT 1`, personId, meeting.unitId));
+    return Boolean(await db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? LIMIT 1`, personId, meeting.unitId));
   }
-  const path = getUnit(db, meeting.unitId).path;
+  const path = (await getUnit(db, meeting.unitId)).path;
   const [lo, hi] = subtreeRange(path);
   return Boolean(
-    db.sql.get(`SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND u.path >= ? AND u.path < ? LIMIT 1`, personId, lo, hi),
+    await db.sql.get(`SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND u.path >= ? AND u.path < ? LIMIT 1`, personId, lo, hi),
   );
 }
 

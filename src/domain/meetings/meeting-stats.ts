@@ -25,10 +25,10 @@ export interface MeetingStats {
 }
 
 /** Answers and attendance of one meeting, counted over its current invitees. Throws not_found. */
-export function meetingStats(db: Database, meetingId: number): MeetingStats {
-  const meeting = getMeeting(db, meetingId);
-  const rows = inviteeAnswers(db, meeting);
-  const recorded = Boolean(db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meetingId));
+export async function meetingStats(db: Database, meetingId: number): Promise<MeetingStats> {
+  const meeting = await getMeeting(db, meetingId);
+  const rows = await inviteeAnswers(db, meeting);
+  const recorded = Boolean(await db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meetingId));
   const stats: MeetingStats = {
     meetingId, title: meeting.title, startsAt: meeting.startsAt, invited: rows.length,
     answered: 0, attending: 0, excused: 0, unsure: 0, came: recorded ? 0 : null,
@@ -53,12 +53,12 @@ function rate(part: number, whole: number): number | null {
  * A member's attendance over the last 12 months (365 days up to `now`): the meetings whose
  * attendance was recorded with them among the invitees, and how many of those they came to.
  */
-export function memberAttendanceRate(db: Database, personId: number, now: Date): { meetings: number; came: number; rate: number | null } {
-  const row = db.sql.get<{ meetings: number; came: number | null }>(
+export async function memberAttendanceRate(db: Database, personId: number, now: Date): Promise<{ meetings: number; came: number; rate: number | null }> {
+  const row = (await db.sql.get<{ meetings: number; came: number | null }>(
     `SELECT COUNT(*) AS meetings, SUM(a.present) AS came FROM Attendance a JOIN Meeting mt ON mt.id = a.meetingId
      WHERE a.personId = ? AND mt.status = 'scheduled' AND mt.startsAt > ? AND mt.startsAt <= ?`,
     personId, now.getTime() - YEAR_MS, now.getTime(),
-  )!;
+  ))!;
   const came = row.came ?? 0;
   return { meetings: row.meetings, came, rate: rate(came, row.meetings) };
 }
@@ -99,14 +99,14 @@ export interface UnitMeetingStatsTotals {
  * meetings starting in [from, to): each unit's own, and the *Total fields over its whole subtree.
  * Invitees are today's members (past invitation lists are not kept). Throws unit_not_found.
  */
-export function unitMeetingStats(db: Database, unitId: number, options: { from: Date; to: Date }): (UnitMeetingStats & UnitMeetingStatsTotals)[] {
-  const root = getUnit(db, unitId);
+export async function unitMeetingStats(db: Database, unitId: number, options: { from: Date; to: Date }): Promise<(UnitMeetingStats & UnitMeetingStatsTotals)[]> {
+  const root = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
-  const units = db.sql.raw<[number, number | null, string, number, number, string]>(
+  const units = await db.sql.raw<[number, number | null, string, number, number, string]>(
     `SELECT id, parentId, name, depth, memberCount, path FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
     lo, hi,
   );
-  const meetings = db.sql.raw<[number, number, number, number, number, number, number]>(
+  const meetings = await db.sql.raw<[number, number, number, number, number, number, number]>(
     `SELECT mt.unitId, mt.includeSubtree,
             (SELECT COUNT(*) FROM Rsvp r WHERE r.meetingId = mt.id),
             (SELECT COUNT(*) FROM Rsvp r WHERE r.meetingId = mt.id AND r.answer = 'attend'),
@@ -140,10 +140,10 @@ export function unitMeetingStats(db: Database, unitId: number, options: { from: 
       let n = subtreeAudience.get(mUnitId);
       if (n === undefined) {
         const [a, b] = subtreeRange(row.path);
-        n = db.sql.get<{ n: number }>(
+        n = (await db.sql.get<{ n: number }>(
           `SELECT COUNT(DISTINCT m.personId) AS n FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE u.path >= ? AND u.path < ?`,
           a, b,
-        )!.n;
+        ))!.n;
         subtreeAudience.set(mUnitId, n);
       }
       invited = n;

@@ -88,15 +88,15 @@ function fromRow(row: PlanRow): ReminderPlan {
  * The plan that applies to a meeting: its series' plan, else its unit's, else the nearest
  * ancestor unit's, else `defaultReminderPlan`.
  */
-export function reminderPlanFor(db: Database, meeting: MeetingRow): ReminderPlan {
+export async function reminderPlanFor(db: Database, meeting: MeetingRow): Promise<ReminderPlan> {
   if (meeting.seriesId != null) {
-    const row = db.sql.get<PlanRow>(`SELECT offsets, nudgeMinutesBefore, tallyMinutesBefore FROM ReminderPlan WHERE seriesId = ?`, meeting.seriesId);
+    const row = await db.sql.get<PlanRow>(`SELECT offsets, nudgeMinutesBefore, tallyMinutesBefore FROM ReminderPlan WHERE seriesId = ?`, meeting.seriesId);
     if (row) return fromRow(row);
   }
-  const path = db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, meeting.unitId)?.path;
+  const path = (await db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, meeting.unitId))?.path;
   if (!path) return defaultReminderPlan;
   const ids = path.split("/").filter(Boolean).map(Number);
-  const row = db.sql.get<PlanRow>(
+  const row = await db.sql.get<PlanRow>(
     `SELECT rp.offsets, rp.nudgeMinutesBefore, rp.tallyMinutesBefore FROM ReminderPlan rp JOIN Unit u ON u.id = rp.unitId
      WHERE rp.unitId IN (SELECT value FROM json_each(?)) ORDER BY u.depth DESC LIMIT 1`,
     JSON.stringify(ids),
@@ -111,13 +111,13 @@ export function reminderPlanFor(db: Database, meeting: MeetingRow): ReminderPlan
  * the series' unit). With `ctx`, the pending reminders of the upcoming meetings it governs are
  * re-planned (no catch-up: a changed plan never sends a reminder at once). Audited.
  */
-export function setReminderPlan(
+export async function setReminderPlan(
   db: Database,
   target: { unitId?: number; seriesId?: number },
   plan: ReminderPlan,
   actor: Actor,
   ctx?: MeetingContext,
-): void {
+): Promise<void> {
   const parsed = reminderPlanSchema.safeParse(plan);
   if (!parsed.success) throw new AppError("invalid_input", { field: "plan" });
   const hasUnit = target.unitId != null;
@@ -125,29 +125,29 @@ export function setReminderPlan(
   if (hasUnit === hasSeries) throw new AppError("invalid_input", { field: "target" });
   const value = parsed.data;
   const now = ctx?.now ?? new Date();
-  db.sql.transaction(() => {
+  await db.transaction(async () => {
     if (hasSeries) {
-      const series = db.sql.get<{ unitId: number }>(`SELECT unitId FROM MeetingSeries WHERE id = ?`, target.seriesId);
+      const series = await db.sql.get<{ unitId: number }>(`SELECT unitId FROM MeetingSeries WHERE id = ?`, target.seriesId);
       if (!series) throw new AppError("not_found", { what: "series" });
-      assertActorCan(db, actor, "manage_meetings", series.unitId);
-      db.sql.run(
+      await assertActorCan(db, actor, "manage_meetings", series.unitId);
+      await db.sql.run(
         `INSERT INTO ReminderPlan (seriesId, offsets, nudgeMinutesBefore, tallyMinutesBefore, createdAt) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (seriesId) DO UPDATE SET offsets = excluded.offsets, nudgeMinutesBefore = excluded.nudgeMinutesBefore,
            tallyMinutesBefore = excluded.tallyMinutesBefore`,
         target.seriesId, JSON.stringify(value.offsets), value.nudgeMinutesBefore, value.tallyMinutesBefore, now.getTime(),
       );
     } else {
-      if (!db.sql.get(`SELECT 1 FROM Unit WHERE id = ?`, target.unitId)) throw new AppError("unit_not_found", { unit: String(target.unitId) });
-      assertActorCan(db, actor, "manage_meetings", target.unitId!);
-      db.sql.run(
+      if (!await db.sql.get(`SELECT 1 FROM Unit WHERE id = ?`, target.unitId)) throw new AppError("unit_not_found", { unit: String(target.unitId) });
+      await assertActorCan(db, actor, "manage_meetings", target.unitId!);
+      await db.sql.run(
         `INSERT INTO ReminderPlan (unitId, offsets, nudgeMinutesBefore, tallyMinutesBefore, createdAt) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (unitId) DO UPDATE SET offsets = excluded.offsets, nudgeMinutesBefore = excluded.nudgeMinutesBefore,
            tallyMinutesBefore = excluded.tallyMinutesBefore`,
         target.unitId, JSON.stringify(value.offsets), value.nudgeMinutesBefore, value.tallyMinutesBefore, now.getTime(),
       );
     }
-    if (ctx) replanUpcoming(db, target, ctx);
-    recordAudit(
+    if (ctx) await replanUpcoming(db, target, ctx);
+    await recordAudit(
       db,
       {
         actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "reminder_plan.set",
@@ -159,26 +159,26 @@ export function setReminderPlan(
 }
 
 /** Re-plans the not-yet-due reminders, nudges and tallies of the upcoming meetings under `target`. */
-function replanUpcoming(db: Database, target: { unitId?: number; seriesId?: number }, ctx: MeetingContext): void {
+async function replanUpcoming(db: Database, target: { unitId?: number; seriesId?: number }, ctx: MeetingContext): Promise<void> {
   const nowMs = ctx.now.getTime();
   let meetingIds: number[];
   if (target.seriesId != null) {
-    meetingIds = db.sql
-      .all<{ id: number }>(`SELECT id FROM Meeting WHERE seriesId = ? AND status = 'scheduled' AND startsAt > ?`, target.seriesId, nowMs)
+    meetingIds = (await db.sql
+      .all<{ id: number }>(`SELECT id FROM Meeting WHERE seriesId = ? AND status = 'scheduled' AND startsAt > ?`, target.seriesId, nowMs))
       .map((r) => r.id);
   } else {
-    const path = db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, target.unitId)!.path;
-    meetingIds = db.sql
+    const path = (await db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, target.unitId))!.path;
+    meetingIds = (await db.sql
       .all<{ id: number }>(
         `SELECT mt.id FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
          WHERE u.path >= ? AND u.path < ? AND mt.status = 'scheduled' AND mt.startsAt > ?`,
         path, path.slice(0, -1) + "0", nowMs,
-      )
+      ))
       .map((r) => r.id);
   }
   for (const id of meetingIds) {
-    skipPendingJobs(db, id, ctx.now, { kinds: ["reminder", "nudge", "tally"], dueAfter: nowMs });
-    planMeetingJobs(db, id, ctx, { catchUp: false });
+    await skipPendingJobs(db, id, ctx.now, { kinds: ["reminder", "nudge", "tally"], dueAfter: nowMs });
+    await planMeetingJobs(db, id, ctx, { catchUp: false });
   }
 }
 
@@ -220,18 +220,18 @@ export function nominalDueOf(dedupeKey: string): number | null {
  * Marks the pending jobs of a meeting skipped (only those due after `dueAfter` when given).
  * Looks them up by dedupe-key prefix, which is indexed ("reminder:12:" ≤ key < "reminder:12;").
  */
-export function skipPendingJobs(
+export async function skipPendingJobs(
   db: Database,
   meetingId: number,
   now: Date,
   options: { kinds?: readonly MeetingJobKind[]; dueAfter?: number } = {},
-): number {
+): Promise<number> {
   let n = 0;
   for (const kind of options.kinds ?? meetingJobKinds) {
-    n += db.sql.run(
+    n += (await db.sql.run(
       `UPDATE ScheduledJob SET status = 'skipped', doneAt = ? WHERE dedupeKey >= ? AND dedupeKey < ? AND status = 'pending' AND dueAt > ?`,
       now.getTime(), `${kind}:${meetingId}:`, `${kind}:${meetingId};`, options.dueAfter ?? -1,
-    ).changes;
+    )).changes;
   }
   return n;
 }
@@ -283,9 +283,9 @@ export function shortNoticeTallyAt(startsAt: number, firstReminder: number, now:
 }
 
 /** A tally that already went out (or is going out) is never planned a second time at another moment. */
-function tallyAlreadyRan(db: Database, meetingId: number): boolean {
+async function tallyAlreadyRan(db: Database, meetingId: number): Promise<boolean> {
   return Boolean(
-    db.sql.get(`SELECT 1 FROM ScheduledJob WHERE dedupeKey >= ? AND dedupeKey < ? AND status NOT IN ('pending', 'skipped') LIMIT 1`, `tally:${meetingId}:`, `tally:${meetingId};`),
+    await db.sql.get(`SELECT 1 FROM ScheduledJob WHERE dedupeKey >= ? AND dedupeKey < ? AND status NOT IN ('pending', 'skipped') LIMIT 1`, `tally:${meetingId}:`, `tally:${meetingId};`),
   );
 }
 
@@ -294,32 +294,32 @@ function tallyAlreadyRan(db: Database, meetingId: number): boolean {
  * see `shortNoticeTallyAt`), for the confirmation to say; null when it keeps its planned time or
  * none is planned.
  */
-export function movedTallyAt(db: Database, meeting: MeetingRow): number | null {
-  const due = plannedTallyAt(db, meeting.id);
+export async function movedTallyAt(db: Database, meeting: MeetingRow): Promise<number | null> {
+  const due = await plannedTallyAt(db, meeting.id);
   if (due === null) return null;
-  const nominal = Math.floor((meeting.startsAt - reminderPlanFor(db, meeting).tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
+  const nominal = Math.floor((meeting.startsAt - (await reminderPlanFor(db, meeting)).tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
   return due === nominal ? null : due;
 }
 
 /** When the meeting's tally is due (its pending tally job), or null when none is planned. */
-export function plannedTallyAt(db: Database, meetingId: number): number | null {
+export async function plannedTallyAt(db: Database, meetingId: number): Promise<number | null> {
   return (
-    db.sql.get<{ dueAt: number }>(
+    (await db.sql.get<{ dueAt: number }>(
       `SELECT dueAt FROM ScheduledJob WHERE dedupeKey >= ? AND dedupeKey < ? AND status = 'pending' ORDER BY dueAt LIMIT 1`,
       `tally:${meetingId}:`, `tally:${meetingId};`,
-    )?.dueAt ?? null
+    ))?.dueAt ?? null
   );
 }
 
-function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, options: { catchUp: boolean }): number {
-  const meeting = db.sql.get<MeetingRow>(
+async function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, options: { catchUp: boolean }): Promise<number> {
+  const meeting = await db.sql.get<MeetingRow>(
     `SELECT id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt FROM Meeting WHERE id = ?`,
     meetingId,
   );
   if (!meeting) throw new AppError("not_found", { what: "meeting" });
   if (meeting.status !== "scheduled") return 0;
   const now = ctx.now.getTime();
-  const plan = reminderPlanFor(db, meeting);
+  const plan = await reminderPlanFor(db, meeting);
   const jobs: PlannedJob[] = [];
 
   if (meeting.startsAt > now) {
@@ -343,7 +343,7 @@ function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, o
     if (plan.tallyMinutesBefore > 0) {
       const tally = Math.floor((meeting.startsAt - plan.tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
       if (tally >= now + TALLY_MIN_ANSWER_TIME) jobs.push({ kind: "tally", nominal: tally, dueAt: tally, expiresAt: meeting.startsAt });
-      else if (!tallyAlreadyRan(db, meeting.id)) {
+      else if (!await tallyAlreadyRan(db, meeting.id)) {
         const late = shortNoticeTallyAt(meeting.startsAt, firstReminder, now);
         jobs.push({ kind: "tally", nominal: late, dueAt: late, expiresAt: meeting.startsAt });
       }
@@ -356,7 +356,7 @@ function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, o
 
   let created = 0;
   for (const job of jobs) {
-    created += db.sql.run(insertJobSql, job.kind, meeting.id, meeting.id, job.dueAt, job.expiresAt, jobDedupeKey(job.kind, meeting.id, job.nominal), now).changes;
+    created += (await db.sql.run(insertJobSql, job.kind, meeting.id, meeting.id, job.dueAt, job.expiresAt, jobDedupeKey(job.kind, meeting.id, job.nominal), now)).changes;
   }
   return created;
 }

@@ -52,22 +52,22 @@ export interface RsvpInput {
  */
 export function recordRsvp(db: Database, input: RsvpInput, now: Date): { late: boolean; changed: boolean; previous: RsvpAnswer | null } {
   if (!isRsvpAnswer(input.answer)) throw new AppError("invalid_input", { field: "answer" });
-  return db.sql.transaction(() => {
-    const meeting = getMeeting(db, input.meetingId);
+  return db.transaction(async () => {
+    const meeting = await getMeeting(db, input.meetingId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     if (now.getTime() >= meeting.endsAt) throw new AppError("meeting_finished", {});
-    assertSelfOr(db, input.actor, input.personId, "manage_meetings", meeting.unitId);
-    if (!isInvited(db, meeting, input.personId)) throw new AppError("forbidden", {});
+    await assertSelfOr(db, input.actor, input.personId, "manage_meetings", meeting.unitId);
+    if (!await isInvited(db, meeting, input.personId)) throw new AppError("forbidden", {});
     const recordedById = input.actor.kind === "person" && input.actor.personId === input.personId ? null : actorPersonId(input.actor);
     const onBehalf = !(input.actor.kind === "person" && input.actor.personId === input.personId);
-    const before = db.sql.get<{ answer: RsvpAnswer; reason: string | null }>(
+    const before = await db.sql.get<{ answer: RsvpAnswer; reason: string | null }>(
       `SELECT answer, reason FROM Rsvp WHERE meetingId = ? AND personId = ?`,
       input.meetingId, input.personId,
     );
     const previous = before?.answer ?? null;
     const reason = input.reason === undefined ? (previous === input.answer ? (before?.reason ?? null) : null) : cleanReason(input.reason);
     const late = now.getTime() >= meeting.startsAt;
-    db.sql.run(
+    await db.sql.run(
       `INSERT INTO Rsvp (meetingId, personId, answer, reason, late, viaAccountId, recordedById, answeredAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (meetingId, personId) DO UPDATE SET answer = excluded.answer, reason = excluded.reason, late = excluded.late,
          viaAccountId = excluded.viaAccountId, recordedById = excluded.recordedById, answeredAt = excluded.answeredAt`,
@@ -75,7 +75,7 @@ export function recordRsvp(db: Database, input: RsvpInput, now: Date): { late: b
       recordedById, now.getTime(),
     );
     if (onBehalf) {
-      recordAudit(
+      await recordAudit(
         db,
         { actorPersonId: recordedById, source: actorSource(input.actor), action: "rsvp.record", entityType: "Meeting", entityId: input.meetingId, detail: { personId: input.personId, answer: input.answer, previous } },
         now,
@@ -90,14 +90,14 @@ export function recordRsvp(db: Database, input: RsvpInput, now: Date): { late: b
  * answer yet), meeting_cancelled, invalid_input (empty reason), forbidden (the actor is neither the
  * member nor someone who manages the meeting).
  */
-export function setRsvpReason(db: Database, meetingId: number, personId: number, reason: string, actor: Actor): void {
+export async function setRsvpReason(db: Database, meetingId: number, personId: number, reason: string, actor: Actor): Promise<void> {
   const text = cleanReason(reason);
   if (!text) throw new AppError("invalid_input", { field: "reason" });
-  db.sql.transaction(() => {
-    const meeting = getMeeting(db, meetingId);
-    assertSelfOr(db, actor, personId, "manage_meetings", meeting.unitId);
+  await db.transaction(async () => {
+    const meeting = await getMeeting(db, meetingId);
+    await assertSelfOr(db, actor, personId, "manage_meetings", meeting.unitId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
-    const r = db.sql.run(`UPDATE Rsvp SET reason = ? WHERE meetingId = ? AND personId = ?`, text, meetingId, personId);
+    const r = await db.sql.run(`UPDATE Rsvp SET reason = ? WHERE meetingId = ? AND personId = ?`, text, meetingId, personId);
     if (!r.changes) throw new AppError("not_found", { what: "rsvp" });
   });
 }
@@ -163,8 +163,8 @@ export interface InviteeRow {
 }
 
 /** Every invitee of a meeting with their answer and attendance, ordered by name. */
-export function inviteeAnswers(db: Database, meeting: MeetingRow): InviteeRow[] {
-  const unit = db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, meeting.unitId)!;
+export async function inviteeAnswers(db: Database, meeting: MeetingRow): Promise<InviteeRow[]> {
+  const unit = (await db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, meeting.unitId))!;
   const [lo, hi] = meeting.includeSubtree ? subtreeRange(unit.path) : [unit.path, unit.path + "\u0000"];
   return db.sql.all<InviteeRow>(
     `SELECT p.id AS personId, p.fullName, p.locale, p.linkedAccounts > 0 AS linked, r.answer, r.reason, a.present
@@ -178,11 +178,11 @@ export function inviteeAnswers(db: Database, meeting: MeetingRow): InviteeRow[] 
 }
 
 /** Who answered what (names per category, reasons for absences), who is not linked, who came. */
-export function meetingTally(db: Database, meetingId: number): Tally {
-  const meeting = getMeeting(db, meetingId);
-  const rows = inviteeAnswers(db, meeting);
+export async function meetingTally(db: Database, meetingId: number): Promise<Tally> {
+  const meeting = await getMeeting(db, meetingId);
+  const rows = await inviteeAnswers(db, meeting);
   const tally: Tally = { meetingId, invited: rows.length, attend: [], absent: [], unsure: [], noAnswer: [], notLinked: 0, came: null };
-  const recorded = Boolean(db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meetingId));
+  const recorded = Boolean(await db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meetingId));
   if (recorded) tally.came = [];
   for (const r of rows) {
     const named = { personId: r.personId, fullName: r.fullName };
@@ -210,30 +210,30 @@ export function recordAttendance(
   now: Date,
 ): { present: number; absent: number } {
   const byPersonId = actorPersonId(actor);
-  return db.sql.transaction(() => {
-    const meeting = getMeeting(db, meetingId);
-    assertActorCan(db, actor, "manage_meetings", meeting.unitId);
+  return db.transaction(async () => {
+    const meeting = await getMeeting(db, meetingId);
+    await assertActorCan(db, actor, "manage_meetings", meeting.unitId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     if (now.getTime() < meeting.startsAt) throw new AppError("invalid_input", { field: "time" });
-    const invited = inviteeAnswers(db, meeting).map((r) => r.personId);
+    const invited = (await inviteeAnswers(db, meeting)).map((r) => r.personId);
     const invitedSet = new Set(invited);
     const present = new Set(presentPersonIds);
     for (const id of present) if (!invitedSet.has(id)) throw new AppError("invalid_input", { field: "personId" });
-    db.sql.run(`DELETE FROM Attendance WHERE meetingId = ?`, meetingId);
+    await db.sql.run(`DELETE FROM Attendance WHERE meetingId = ?`, meetingId);
     for (const personId of invited) {
-      db.sql.run(
+      await db.sql.run(
         `INSERT INTO Attendance (meetingId, personId, present, recordedById, recordedAt) VALUES (?, ?, ?, ?, ?)`,
         meetingId, personId, present.has(personId) ? 1 : 0, byPersonId, now.getTime(),
       );
     }
     const counts = { present: present.size, absent: invited.length - present.size };
-    recordAudit(db, { actorPersonId: byPersonId, source: actorSource(actor), action: "meeting.attendance", entityType: "Meeting", entityId: meetingId, detail: counts }, now);
+    await recordAudit(db, { actorPersonId: byPersonId, source: actorSource(actor), action: "meeting.attendance", entityType: "Meeting", entityId: meetingId, detail: counts }, now);
     return counts;
   });
 }
 
 /** The recorded attendance of a meeting: person id → present. Empty until recorded. */
-export function attendanceOf(db: Database, meetingId: number): Map<number, boolean> {
-  const rows = db.sql.all<{ personId: number; present: number }>(`SELECT personId, present FROM Attendance WHERE meetingId = ?`, meetingId);
+export async function attendanceOf(db: Database, meetingId: number): Promise<Map<number, boolean>> {
+  const rows = await db.sql.all<{ personId: number; present: number }>(`SELECT personId, present FROM Attendance WHERE meetingId = ?`, meetingId);
   return new Map(rows.map((r) => [r.personId, r.present === 1]));
 }

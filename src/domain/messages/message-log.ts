@@ -40,8 +40,8 @@ export interface StoredInbound {
 }
 
 /** Stores an inbound message once. A duplicate returns the existing row with duplicate = true. */
-export function recordInbound(db: Database, m: InboundRecord): StoredInbound {
-  const inserted = db.sql.get<{ id: number }>(
+export async function recordInbound(db: Database, m: InboundRecord): Promise<StoredInbound> {
+  const inserted = await db.sql.get<{ id: number }>(
     `INSERT INTO MessageLog (direction, platform, chatId, chatType, senderExternalId, kind, text, payload,
        platformEventId, platformMessageId, replyToMessageId, status, createdAt)
      VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?)
@@ -50,20 +50,20 @@ export function recordInbound(db: Database, m: InboundRecord): StoredInbound {
     m.platformEventId, m.platformMessageId ?? null, m.replyToMessageId ?? null, m.at.getTime(),
   );
   if (inserted) return { id: inserted.id, duplicate: false, status: "received" };
-  const existing = db.sql.get<{ id: number; status: string }>(
+  const existing = (await db.sql.get<{ id: number; status: string }>(
     `SELECT id, status FROM MessageLog WHERE platform = ? AND platformEventId = ?`,
     m.platform, m.platformEventId,
-  )!;
+  ))!;
   return { id: existing.id, duplicate: true, status: existing.status };
 }
 
 /** Notes who sent an inbound message, what it concerned and that it was handled (or failed). */
-export function completeInbound(
+export async function completeInbound(
   db: Database,
   id: number,
   update: { status: "handled" | "failed" | "ignored"; chatAccountId?: number | null; personId?: number | null; entityType?: string | null; entityId?: number | null },
-): void {
-  db.sql.run(
+): Promise<void> {
+  await db.sql.run(
     `UPDATE MessageLog SET status = ?, chatAccountId = COALESCE(?, chatAccountId), personId = COALESCE(?, personId),
        entityType = COALESCE(?, entityType), entityId = COALESCE(?, entityId) WHERE id = ?`,
     update.status, update.chatAccountId ?? null, update.personId ?? null, update.entityType ?? null, update.entityId ?? null, id,
@@ -86,14 +86,14 @@ export interface OutboundRecord {
   at: Date;
 }
 
-export function recordOutbound(db: Database, m: OutboundRecord): number {
-  return db.sql.run(
+export async function recordOutbound(db: Database, m: OutboundRecord): Promise<number> {
+  return (await db.sql.run(
     `INSERT INTO MessageLog (direction, platform, chatId, chatType, chatAccountId, personId, kind, text, payload,
        platformMessageId, replyToMessageId, entityType, entityId, outboxId, status, createdAt)
      VALUES ('out', ?, ?, ?, ?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, 'sent', ?)`,
     m.platform, m.chatId, m.chatType, m.chatAccountId ?? null, m.personId ?? null, clip(m.text), m.payload ?? null,
     m.platformMessageId ?? null, m.replyToMessageId ?? null, m.entityType ?? null, m.entityId ?? null, m.outboxId ?? null, m.at.getTime(),
-  ).lastInsertRowid;
+  )).lastInsertRowid;
 }
 
 /** The entity an outbound message concerned, found by its platform message id (for reply-to). */
@@ -106,13 +106,13 @@ export function entityOfMessage(db: Database, platform: string, chatId: string, 
 }
 
 /** Inbound messages stored but not handled (a crash between storing and handling). */
-export function unhandledInbound(db: Database, olderThan: Date, limit = 100): (InboundRecord & { id: number })[] {
-  return db.sql
+export async function unhandledInbound(db: Database, olderThan: Date, limit = 100): Promise<(InboundRecord & { id: number })[]> {
+  return (await db.sql
     .all<{ id: number; platform: string; chatId: string; chatType: string; senderExternalId: string; kind: string; text: string | null; payload: string | null; platformEventId: string; platformMessageId: string | null; replyToMessageId: string | null; createdAt: number }>(
       `SELECT id, platform, chatId, chatType, senderExternalId, kind, text, payload, platformEventId, platformMessageId, replyToMessageId, createdAt
        FROM MessageLog WHERE status = 'received' AND direction = 'in' AND createdAt < ? ORDER BY id LIMIT ?`,
       olderThan.getTime(), limit,
-    )
+    ))
     .map((r) => ({ ...r, at: new Date(r.createdAt) }));
 }
 
@@ -125,16 +125,16 @@ export interface ChatLine {
 }
 
 /** The last messages of a chat, oldest first (web chat history). */
-export function chatHistory(db: Database, platform: string, chatId: string, limit = 50): ChatLine[] {
-  return db.sql
+export async function chatHistory(db: Database, platform: string, chatId: string, limit = 50): Promise<ChatLine[]> {
+  return (await db.sql
     .all<ChatLine>(
       `SELECT id, direction, text, payload, createdAt FROM MessageLog WHERE platform = ? AND chatId = ? ORDER BY id DESC LIMIT ?`,
       platform, chatId, limit,
-    )
+    ))
     .reverse();
 }
 
 /** Marks an inbound message kept but not handled because its sender was flooding. */
-export function markThrottled(db: Database, logId: number): void {
-  db.sql.run(`UPDATE MessageLog SET status = 'throttled' WHERE id = ?`, logId);
+export async function markThrottled(db: Database, logId: number): Promise<void> {
+  await db.sql.run(`UPDATE MessageLog SET status = 'throttled' WHERE id = ?`, logId);
 }

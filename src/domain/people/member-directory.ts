@@ -28,10 +28,10 @@ const rank: Record<Role, number> = { member: 1, cadre: 2, official: 3, admin: 4 
  * Everyone with a membership in the unit's subtree, ordered by the first unit they appear in, then
  * by name. Throws unit_not_found.
  */
-export function memberDirectory(db: Database, unitId: number): DirectoryEntry[] {
-  const unit = getUnit(db, unitId);
+export async function memberDirectory(db: Database, unitId: number): Promise<DirectoryEntry[]> {
+  const unit = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(unit.path);
-  const rows = db.sql.all<{ personId: number; fullName: string; phone: string | null; linkedAccounts: number; unitId: number; unitName: string; role: Role; title: string | null }>(
+  const rows = await db.sql.all<{ personId: number; fullName: string; phone: string | null; linkedAccounts: number; unitId: number; unitName: string; role: Role; title: string | null }>(
     `SELECT p.id AS personId, p.fullName, p.phone, p.linkedAccounts, u.id AS unitId, u.name AS unitName, m.role, m.title
      FROM Membership m JOIN Unit u ON u.id = m.unitId JOIN Person p ON p.id = m.personId
      WHERE u.path >= ? AND u.path < ?

@@ -34,12 +34,12 @@ const rosterSelect = `SELECT p.id, p.fullName, p.phone,
  * The people with a membership in the unit itself (not its children), by name, one page at a time
  * (`more` says whether another follows). Throws forbidden, unit_not_found.
  */
-export function unitRoster(db: Database, viewerId: number, unitId: number, page: { limit?: number; offset?: number } = {}): { rows: RosterRow[]; more: boolean } {
-  const unit = getUnit(db, unitId);
-  assertCan(db, viewerId, "read", unit.id);
+export async function unitRoster(db: Database, viewerId: number, unitId: number, page: { limit?: number; offset?: number } = {}): Promise<{ rows: RosterRow[]; more: boolean }> {
+  const unit = await getUnit(db, unitId);
+  await assertCan(db, viewerId, "read", unit.id);
   const limit = Math.min(5000, Math.max(1, Math.floor(page.limit ?? 500)));
   const offset = Math.max(0, Math.floor(page.offset ?? 0));
-  const rows = db.sql.all<RosterRow & { platforms: string | null }>(
+  const rows = await db.sql.all<RosterRow & { platforms: string | null }>(
     `${rosterSelect} FROM Membership m JOIN Person p ON p.id = m.personId WHERE m.unitId = ? GROUP BY p.id ORDER BY p.nameKey, p.id LIMIT ? OFFSET ?`,
     unit.id, limit + 1, offset,
   );
@@ -86,29 +86,29 @@ export interface PersonProfile {
  * One person as an official sees them: memberships, chat accounts, their last 20 meeting answers,
  * directives and concerns. Throws person_not_found, forbidden (none of their units in the scope).
  */
-export function personProfile(db: Database, viewerId: number, personId: number): PersonProfile {
-  const person = db.sql.get<PersonProfile["person"]>(`SELECT id, fullName, phone, birthYear, gender, note, locale FROM Person WHERE id = ?`, personId);
+export async function personProfile(db: Database, viewerId: number, personId: number): Promise<PersonProfile> {
+  const person = await db.sql.get<PersonProfile["person"]>(`SELECT id, fullName, phone, birthYear, gender, note, locale FROM Person WHERE id = ?`, personId);
   if (!person) throw new AppError("person_not_found", { person: String(personId) });
-  const memberships = db.sql.all<PersonProfile["memberships"][number]>(
+  const memberships = await db.sql.all<PersonProfile["memberships"][number]>(
     `SELECT m.unitId, u.name AS unitName, m.role, m.title FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path, m.role`,
     personId,
   );
   const [cond, params] = scopeCondition(db, viewerId, "read", "u");
-  const visible = cond !== "0" && db.sql.get(`SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND ${cond} LIMIT 1`, personId, ...params);
+  const visible = cond !== "0" && await db.sql.get(`SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND ${cond} LIMIT 1`, personId, ...params);
   if (!visible) throw new AppError("forbidden", { permission: "read" });
   return {
     person,
     memberships,
-    accounts: db.sql.all(`SELECT platform, displayName, linkedAt, lastSeenAt, unreachable, preferred FROM ChatAccount WHERE personId = ? ORDER BY preferred DESC, id`, personId),
-    rsvps: db.sql.all(
+    accounts: await db.sql.all(`SELECT platform, displayName, linkedAt, lastSeenAt, unreachable, preferred FROM ChatAccount WHERE personId = ? ORDER BY preferred DESC, id`, personId),
+    rsvps: await db.sql.all(
       `SELECT r.meetingId, mt.title, mt.startsAt, r.answer, r.reason, r.late FROM Rsvp r JOIN Meeting mt ON mt.id = r.meetingId WHERE r.personId = ? ORDER BY mt.startsAt DESC LIMIT 20`,
       personId,
     ),
-    reads: db.sql.all(
+    reads: await db.sql.all(
       `SELECT d.directiveId, x.title, d.sentAt, d.readAt, d.status FROM DirectiveDelivery d JOIN Directive x ON x.id = d.directiveId WHERE d.personId = ? ORDER BY d.id DESC LIMIT 20`,
       personId,
     ),
-    tickets: db.sql.all(
+    tickets: await db.sql.all(
       `SELECT t.id, t.status, t.createdAt, (SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1) AS text FROM Ticket t WHERE t.personId = ? ORDER BY t.id DESC LIMIT 20`,
       personId,
     ),

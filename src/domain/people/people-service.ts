@@ -58,10 +58,10 @@ function cleanPerson(input: PersonInput): Required<Omit<PersonInput, "locale" | 
 }
 
 /** Creates a person. Throws phone_taken when another person has the phone. */
-export function createPerson(db: Database, input: PersonInput, now = new Date()): PersonRow {
+export async function createPerson(db: Database, input: PersonInput, now = new Date()): Promise<PersonRow> {
   const p = cleanPerson(input);
-  if (p.phone && db.sql.get(`SELECT 1 FROM Person WHERE phone = ?`, p.phone)) throw new AppError("phone_taken", {});
-  const r = db.sql.run(
+  if (p.phone && await db.sql.get(`SELECT 1 FROM Person WHERE phone = ?`, p.phone)) throw new AppError("phone_taken", {});
+  const r = await db.sql.run(
     `INSERT INTO Person (fullName, nameKey, phone, birthYear, gender, note, locale, isDemo, createdAt, updatedAt)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     p.fullName, foldVietnamese(p.fullName), p.phone, p.birthYear, p.gender, p.note, input.locale ?? "vi",
@@ -76,12 +76,12 @@ export function createPerson(db: Database, input: PersonInput, now = new Date())
  * and for a cadre, official or admin the right to appoint them there (see addMembership): nobody
  * re-points the phone of someone above them. Throws person_not_found, phone_taken, forbidden.
  */
-export function updatePerson(db: Database, actor: Actor, id: number, input: Partial<PersonInput>, now = new Date()): PersonRow {
-  const current = getPerson(db, id);
-  for (const m of db.sql.all<{ unitId: number; role: Role }>(`SELECT unitId, role FROM Membership WHERE personId = ?`, id)) assertMayAssign(db, actor, m.unitId, m.role);
+export async function updatePerson(db: Database, actor: Actor, id: number, input: Partial<PersonInput>, now = new Date()): Promise<PersonRow> {
+  const current = await getPerson(db, id);
+  for (const m of await db.sql.all<{ unitId: number; role: Role }>(`SELECT unitId, role FROM Membership WHERE personId = ?`, id)) await assertMayAssign(db, actor, m.unitId, m.role);
   const p = cleanPerson({ ...current, locale: undefined, ...input, fullName: input.fullName ?? current.fullName });
-  if (p.phone && db.sql.get(`SELECT 1 FROM Person WHERE phone = ? AND id != ?`, p.phone, id)) throw new AppError("phone_taken", {});
-  db.sql.run(
+  if (p.phone && await db.sql.get(`SELECT 1 FROM Person WHERE phone = ? AND id != ?`, p.phone, id)) throw new AppError("phone_taken", {});
+  await db.sql.run(
     `UPDATE Person SET fullName = ?, nameKey = ?, phone = ?, birthYear = ?, gender = ?, note = ?, updatedAt = ? WHERE id = ?`,
     p.fullName, foldVietnamese(p.fullName), p.phone, p.birthYear, p.gender, p.note, now.getTime(), id,
   );
@@ -89,8 +89,8 @@ export function updatePerson(db: Database, actor: Actor, id: number, input: Part
 }
 
 /** Returns a person. Throws person_not_found. */
-export function getPerson(db: Database, id: number): PersonRow {
-  const person = db.sql.get<PersonRow>(`SELECT ${personColumns} FROM Person WHERE id = ?`, id);
+export async function getPerson(db: Database, id: number): Promise<PersonRow> {
+  const person = await db.sql.get<PersonRow>(`SELECT ${personColumns} FROM Person WHERE id = ?`, id);
   if (!person) throw new AppError("person_not_found", { person: String(id) });
   return person;
 }
@@ -102,8 +102,8 @@ export function findPersonByPhone(db: Database, phone: string): PersonRow | unde
 }
 
 /** Sets the language a person reads replies in. */
-export function setPersonLocale(db: Database, id: number, locale: "vi" | "en"): void {
-  db.sql.run(`UPDATE Person SET locale = ?, updatedAt = ? WHERE id = ?`, locale, Date.now(), id);
+export async function setPersonLocale(db: Database, id: number, locale: "vi" | "en"): Promise<void> {
+  await db.sql.run(`UPDATE Person SET locale = ?, updatedAt = ? WHERE id = ?`, locale, Date.now(), id);
 }
 
 /**
@@ -112,12 +112,12 @@ export function setPersonLocale(db: Database, id: number, locale: "vi" | "en"): 
  * administer on it — nobody appoints their own peers or raises themself. A root unit's roles are
  * set by the system (CLI) only. Throws forbidden.
  */
-export function assertMayAssign(db: Database, actor: Actor, unitId: number, role: Role): void {
+export async function assertMayAssign(db: Database, actor: Actor, unitId: number, role: Role): Promise<void> {
   if (role === "member") return assertActorCan(db, actor, "manage_people", unitId);
   if (actor.kind === "system") return;
-  const parentId = getUnit(db, unitId).parentId;
+  const parentId = (await getUnit(db, unitId)).parentId;
   if (parentId === null) throw new AppError("forbidden", { permission: role === "admin" ? "administer" : "manage_people" });
-  assertActorCan(db, actor, role === "admin" ? "administer" : "manage_people", parentId);
+  await assertActorCan(db, actor, role === "admin" ? "administer" : "manage_people", parentId);
 }
 
 /**
@@ -127,30 +127,30 @@ export function assertMayAssign(db: Database, actor: Actor, unitId: number, role
  * a cadre of a branch is also listed as its member. Audited when a person acts. Throws
  * invalid_input (role), unit_not_found, not_found, forbidden.
  */
-export function addMembership(db: Database, actor: Actor, personId: number, unitId: number, role: Role, title?: string | null, now = new Date()): void {
+export async function addMembership(db: Database, actor: Actor, personId: number, unitId: number, role: Role, title?: string | null, now = new Date()): Promise<void> {
   if (!isRole(role)) throw new AppError("invalid_input", { field: "role" });
-  getUnit(db, unitId);
-  getPerson(db, personId);
-  assertMayAssign(db, actor, unitId, role);
-  db.sql.run(
+  await getUnit(db, unitId);
+  await getPerson(db, personId);
+  await assertMayAssign(db, actor, unitId, role);
+  await db.sql.run(
     `INSERT INTO Membership (personId, unitId, role, title, createdAt) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (personId, unitId, role) DO UPDATE SET title = COALESCE(excluded.title, title)`,
     personId, unitId, role, title ?? null, now.getTime(),
   );
-  if (actor.kind === "person") recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.add", entityType: "Person", entityId: personId, detail: { unitId, role } }, now);
+  if (actor.kind === "person") await recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.add", entityType: "Person", entityId: personId, detail: { unitId, role } }, now);
 }
 
 /**
  * Takes a role (or, without `role`, every role) of a person in a unit, under the same rule as
  * `addMembership`. Returns how many rows went. Throws forbidden.
  */
-export function removeMembership(db: Database, actor: Actor, personId: number, unitId: number, role?: Role): number {
-  const roles = role ? [role] : db.sql.all<{ role: Role }>(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId).map((r) => r.role);
-  for (const r of roles) assertMayAssign(db, actor, unitId, r);
+export async function removeMembership(db: Database, actor: Actor, personId: number, unitId: number, role?: Role): Promise<number> {
+  const roles = role ? [role] : (await db.sql.all<{ role: Role }>(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId)).map((r) => r.role);
+  for (const r of roles) await assertMayAssign(db, actor, unitId, r);
   const removed = role
-    ? db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, personId, unitId, role).changes
-    : db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId).changes;
-  if (removed && actor.kind === "person") recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.remove", entityType: "Person", entityId: personId, detail: { unitId, role: role ?? null } });
+    ? (await db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, personId, unitId, role)).changes
+    : (await db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId)).changes;
+  if (removed && actor.kind === "person") await recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.remove", entityType: "Person", entityId: personId, detail: { unitId, role: role ?? null } });
   return removed;
 }
 
@@ -181,8 +181,8 @@ export interface MemberListing extends PersonRow {
  * People with a membership in the unit (or its whole subtree), one row per person and unit (their
  * highest role there), ordered by unit then name.
  */
-export function listMembers(db: Database, unitId: number, options: { subtree?: boolean } = {}): MemberListing[] {
-  const unit = getUnit(db, unitId);
+export async function listMembers(db: Database, unitId: number, options: { subtree?: boolean } = {}): Promise<MemberListing[]> {
+  const unit = await getUnit(db, unitId);
   const [lo, hi] = options.subtree ? subtreeRange(unit.path) : [unit.path, unit.path + "\u0000"];
   return db.sql.all<MemberListing>(
     `SELECT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.note, p.locale, p.linkedAccounts,
@@ -198,18 +198,18 @@ export function listMembers(db: Database, unitId: number, options: { subtree?: b
 }
 
 /** Distinct people of a unit's subtree (the audience of a broadcast), optionally one organisation. */
-export function audienceIds(db: Database, unitId: number, options: { subtree?: boolean } = { subtree: true }): number[] {
-  const unit = getUnit(db, unitId);
+export async function audienceIds(db: Database, unitId: number, options: { subtree?: boolean } = { subtree: true }): Promise<number[]> {
+  const unit = await getUnit(db, unitId);
   const [lo, hi] = options.subtree === false ? [unit.path, unit.path + "\u0000"] : subtreeRange(unit.path);
-  return db.sql
+  return (await db.sql
     .all<{ personId: number }>(
       `SELECT DISTINCT m.personId FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE u.path >= ? AND u.path < ? ORDER BY m.personId`,
       lo, hi,
-    )
+    ))
     .map((r) => r.personId);
 }
 
 /** Whether a person belongs to the demo data (the web chat's demo picker offers only those). */
-export function isDemoPerson(db: Database, personId: number): boolean {
-  return db.sql.get(`SELECT 1 AS ok FROM Person WHERE id = ? AND isDemo = 1`, personId) !== undefined;
+export async function isDemoPerson(db: Database, personId: number): Promise<boolean> {
+  return await db.sql.get(`SELECT 1 AS ok FROM Person WHERE id = ? AND isDemo = 1`, personId) !== undefined;
 }

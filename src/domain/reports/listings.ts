@@ -43,9 +43,9 @@ function finish<T extends { id: number }>(rows: T[], limit: number): Page<T> {
 }
 
 /** The subtree's range after checking the actor may read the unit. */
-function readableRange(db: Database, actor: Actor, unitId: number): [string, string] {
-  const unit = getUnit(db, unitId);
-  assertActorCan(db, actor, "read", unit.id);
+async function readableRange(db: Database, actor: Actor, unitId: number): Promise<[string, string]> {
+  const unit = await getUnit(db, unitId);
+  await assertActorCan(db, actor, "read", unit.id);
   return subtreeRange(unit.path);
 }
 
@@ -61,10 +61,10 @@ export interface UnitListing {
   linkedCount: number;
 }
 
-export function listUnitsPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Page<UnitListing> {
-  const [lo, hi] = readableRange(db, actor, unitId);
+export async function listUnitsPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<UnitListing>> {
+  const [lo, hi] = await readableRange(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(db.sql.all<UnitListing>(
+  return finish(await db.sql.all<UnitListing>(
     `SELECT id, parentId, name, levelLabel, depth, path, memberCount, linkedCount FROM Unit
      WHERE path >= ? AND path < ? AND id > ? ORDER BY id LIMIT ?`,
     lo, hi, after, limit + 1,
@@ -84,10 +84,10 @@ export interface PersonListing {
 }
 
 /** People with at least one membership in the subtree. */
-export function listPeoplePage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Page<PersonListing> {
-  const [lo, hi] = readableRange(db, actor, unitId);
+export async function listPeoplePage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<PersonListing>> {
+  const [lo, hi] = await readableRange(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(db.sql.all<PersonListing>(
+  return finish(await db.sql.all<PersonListing>(
     `SELECT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.linkedAccounts, p.updatedAt FROM Person p
      WHERE p.id > ? AND EXISTS (SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = p.id AND u.path >= ? AND u.path < ?)
      ORDER BY p.id LIMIT ?`,
@@ -104,10 +104,10 @@ export interface MembershipListing {
   createdAt: number;
 }
 
-export function listMembershipsPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Page<MembershipListing> {
-  const [lo, hi] = readableRange(db, actor, unitId);
+export async function listMembershipsPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<MembershipListing>> {
+  const [lo, hi] = await readableRange(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(db.sql.all<MembershipListing>(
+  return finish(await db.sql.all<MembershipListing>(
     `SELECT m.id, m.personId, m.unitId, m.role, m.title, m.createdAt FROM Membership m JOIN Unit u ON u.id = m.unitId
      WHERE u.path >= ? AND u.path < ? AND m.id > ? ORDER BY m.id LIMIT ?`,
     lo, hi, after, limit + 1,
@@ -126,10 +126,10 @@ export interface MeetingListing {
 }
 
 /** Meetings of the subtree's units starting in [from, to) (all when left out), with their tallies. */
-export function listMeetingsPage(db: Database, actor: Actor, unitId: number, request: PageRequest & { from?: Date; to?: Date } = {}): Page<MeetingListing> {
-  const [lo, hi] = readableRange(db, actor, unitId);
+export async function listMeetingsPage(db: Database, actor: Actor, unitId: number, request: PageRequest & { from?: Date; to?: Date } = {}): Promise<Page<MeetingListing>> {
+  const [lo, hi] = await readableRange(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_COUNTED_PAGE);
-  const rows = db.sql.all<Omit<MeetingListing, "tally">>(
+  const rows = await db.sql.all<Omit<MeetingListing, "tally">>(
     `SELECT mt.id, mt.unitId, mt.title, mt.place, mt.startsAt, mt.endsAt, mt.status FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
      WHERE u.path >= ? AND u.path < ? AND mt.id > ? AND mt.startsAt >= ? AND mt.startsAt < ? ORDER BY mt.id LIMIT ?`,
     lo, hi, after, request.from?.getTime() ?? 0, request.to?.getTime() ?? Number.MAX_SAFE_INTEGER, limit + 1,
@@ -137,8 +137,8 @@ export function listMeetingsPage(db: Database, actor: Actor, unitId: number, req
   const page = finish(rows, limit);
   return {
     nextCursor: page.nextCursor,
-    items: page.items.map((m) => {
-      const { meetingId: _id, title: _t, startsAt: _s, ...tally } = meetingStats(db, m.id);
+    items: page.items.map(async (m) => {
+      const { meetingId: _id, title: _t, startsAt: _s, ...tally } = await meetingStats(db, m.id);
       return { ...m, tally };
     }),
   };
@@ -160,11 +160,11 @@ export interface DirectiveListing {
 }
 
 /** Directives sent by the unit's subtree or its ancestors (what its people received), with read rates over the subtree. */
-export function listDirectivesPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Page<DirectiveListing> {
-  const [lo, hi] = readableRange(db, actor, unitId);
+export async function listDirectivesPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<DirectiveListing>> {
+  const [lo, hi] = await readableRange(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_COUNTED_PAGE);
-  const ancestors = JSON.stringify(getUnit(db, unitId).path.split("/").filter(Boolean).map(Number));
-  const rows = db.sql.all<Omit<DirectiveListing, "delivered" | "read" | "readRate">>(
+  const ancestors = JSON.stringify((await getUnit(db, unitId)).path.split("/").filter(Boolean).map(Number));
+  const rows = await db.sql.all<Omit<DirectiveListing, "delivered" | "read" | "readRate">>(
     `SELECT x.id, x.unitId, x.kind, x.number, x.issuer, x.title, x.status, x.sentAt FROM Directive x
      WHERE x.id > ? AND x.status != 'draft'
        AND (x.unitId IN (SELECT value FROM json_each(?)) OR x.unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?))
@@ -174,8 +174,8 @@ export function listDirectivesPage(db: Database, actor: Actor, unitId: number, r
   const page = finish(rows, limit);
   return {
     nextCursor: page.nextCursor,
-    items: page.items.map((d) => {
-      const r = readRates(db, unitId, { directiveId: d.id })[0]!;
+    items: page.items.map(async (d) => {
+      const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
       return { ...d, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
     }),
   };

@@ -135,13 +135,13 @@ function monthOf(instant: number, delta: number, zone: string): { start: number;
 }
 
 /** Attendance and response rate of the subtree per month, 12 months ending with the month holding `to - 1 ms`. */
-export function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): MonthPoint[] {
+export async function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): Promise<MonthPoint[]> {
   const last = to.getTime() - 1;
   const points: MonthPoint[] = [];
   for (let delta = -11; delta <= 0; delta++) {
     const { start, key } = monthOf(last, delta, zone);
     const end = monthOf(last, delta + 1, zone).start;
-    const root = unitMeetingStats(db, unitId, { from: new Date(start), to: new Date(end) })[0]!;
+    const root = (await unitMeetingStats(db, unitId, { from: new Date(start), to: new Date(end) }))[0]!;
     points.push({
       month: key,
       start, meetingsHeld: root.meetingsHeldTotal, responseRate: root.responseRateTotal, attendanceRate: root.attendanceRateTotal,
@@ -151,26 +151,26 @@ export function monthlySeries(db: Database, unitId: number, to: Date, zone = def
 }
 
 /** Read rate over the subtree of each directive sent in [from, to) by the unit, an ancestor or a descendant. */
-export function directiveReadRates(db: Database, unitId: number, from: Date, to: Date): DirectiveReadRate[] {
-  const root = getUnit(db, unitId);
+export async function directiveReadRates(db: Database, unitId: number, from: Date, to: Date): Promise<DirectiveReadRate[]> {
+  const root = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const ancestors = JSON.stringify(root.path.split("/").filter(Boolean).map(Number));
-  const directives = db.sql.all<{ id: number; title: string; kind: string; number: string; sentAt: number }>(
+  const directives = await db.sql.all<{ id: number; title: string; kind: string; number: string; sentAt: number }>(
     `SELECT x.id, x.title, x.kind, x.number, x.sentAt FROM Directive x
      WHERE x.status != 'draft' AND x.sentAt >= ? AND x.sentAt < ?
        AND (x.unitId IN (SELECT value FROM json_each(?)) OR x.unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?))
      ORDER BY x.sentAt DESC, x.id DESC`,
     from.getTime(), to.getTime(), ancestors, lo, hi,
   );
-  return directives.map((d) => {
-    const r = readRates(db, unitId, { directiveId: d.id })[0]!;
+  return directives.map(async (d) => {
+    const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
     return { directiveId: d.id, title: d.title, kind: d.kind, number: d.number, sentAt: d.sentAt, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
   });
 }
 
 /** Concerns the subtree handles that were raised in [from, to), by category and status. */
-export function concernsByCategory(db: Database, unitId: number, from: Date, to: Date): ConcernCount[] {
-  const [lo, hi] = subtreeRange(getUnit(db, unitId).path);
+export async function concernsByCategory(db: Database, unitId: number, from: Date, to: Date): Promise<ConcernCount[]> {
+  const [lo, hi] = subtreeRange((await getUnit(db, unitId)).path);
   return db.sql.all<ConcernCount>(
     `SELECT t.category AS category, t.status AS status, COUNT(*) AS count FROM Ticket t JOIN Unit u ON u.id = t.unitId
      WHERE u.path >= ? AND u.path < ? AND t.createdAt >= ? AND t.createdAt < ?
@@ -183,11 +183,11 @@ export function concernsByCategory(db: Database, unitId: number, from: Date, to:
  * The report of a unit for a period. Throws forbidden when the actor may not read the unit,
  * unit_not_found, report_period_invalid.
  */
-export function unitReport(db: Database, actor: Actor, unitId: number, options: ReportOptions = {}): UnitReport {
-  const unit = getUnit(db, unitId);
-  assertActorCan(db, actor, "read", unit.id);
+export async function unitReport(db: Database, actor: Actor, unitId: number, options: ReportOptions = {}): Promise<UnitReport> {
+  const unit = await getUnit(db, unitId);
+  await assertActorCan(db, actor, "read", unit.id);
   const { from, to, now } = reportPeriod(options);
-  const stats = unitStats(db, unit.id, now, { from, to });
+  const stats = await unitStats(db, unit.id, now, { from, to });
   const rows = stats.map(withShares);
   const slowestUnits = stats
     .filter((s) => s.ownMedianFirstAnswerMs !== null)
@@ -203,9 +203,9 @@ export function unitReport(db: Database, actor: Actor, unitId: number, options: 
     unitId: unit.id, name: unit.name, levelLabel: unit.levelLabel, from: from.getTime(), to: to.getTime(), generatedAt: now.getTime(), timeZone,
     unit: rows[0]!,
     children: rows.filter((r) => r.depth === childDepth),
-    monthly: monthlySeries(db, unit.id, to, timeZone),
-    directives: directiveReadRates(db, unit.id, from, to),
-    concerns: concernsByCategory(db, unit.id, from, to),
+    monthly: await monthlySeries(db, unit.id, to, timeZone),
+    directives: await directiveReadRates(db, unit.id, from, to),
+    concerns: await concernsByCategory(db, unit.id, from, to),
     slowestUnits,
   };
 }

@@ -98,10 +98,10 @@ export async function importRosterFile(db: Database, options: ImportOptions): Pr
   return importRosterRows(db, read.rows, read.issues, options);
 }
 
-export function importRosterRows(db: Database, rows: RosterRow[], readIssues: RosterIssue[], options: Omit<ImportOptions, "file">): ImportResult {
+export async function importRosterRows(db: Database, rows: RosterRow[], readIssues: RosterIssue[], options: Omit<ImportOptions, "file">): Promise<ImportResult> {
   const now = options.now ?? new Date();
-  const parent = getUnit(db, options.unitId);
-  assertActorCan(db, options.actor, "manage_people", parent.id);
+  const parent = await getUnit(db, options.unitId);
+  await assertActorCan(db, options.actor, "manage_people", parent.id);
   const [lo, hi] = subtreeRange(parent.path);
   const issues: ImportIssue[] = readIssues.map((i) => ({ line: i.line, code: i.code, params: i.params }));
   const badLines = new Set(issues.map((i) => i.line));
@@ -109,29 +109,29 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
   // Units named in the file, resolved by name under the parent (any depth).
   const unitsByKey = new Map<string, UnitRow | "ambiguous" | "missing">();
   const unitNames = new Map<string, string>();
-  const resolveUnitKey = (name: string | null): string => {
+  const resolveUnitKey = async (name: string | null): Promise<string> => {
     if (!name) return "";
     const key = foldVietnamese(name);
     if (!unitsByKey.has(key)) {
       unitNames.set(key, name);
       if (key === foldVietnamese(parent.name)) unitsByKey.set(key, parent);
       else {
-        const found = db.sql.all<UnitRow>(
+        const found = await db.sql.all<UnitRow>(
           `SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`,
           key, lo, hi,
         );
         let resolved: UnitRow | "ambiguous" | "missing" = found.length === 1 ? found[0]! : found.length > 1 ? "ambiguous" : "missing";
         // A path ("Long Vĩnh / Chi hội ấp 3") is looked up the way `--unit` is, inside the parent.
-        if (resolved === "missing" && /[/>]/.test(name)) resolved = resolvePath(name);
+        if (resolved === "missing" && /[/>]/.test(name)) resolved = await resolvePath(name);
         unitsByKey.set(key, resolved);
       }
     }
     return key;
   };
 
-  function resolvePath(name: string): UnitRow | "ambiguous" | "missing" {
+  async function resolvePath(name: string): Promise<UnitRow | "ambiguous" | "missing"> {
     try {
-      return resolveUnit(db, name, parent.id);
+      return await resolveUnit(db, name, parent.id);
     } catch (error) {
       if (isAppError(error, "unit_ambiguous")) return "ambiguous";
       if (isAppError(error, "unit_not_found")) return "missing";
@@ -155,7 +155,7 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
 
   for (const row of rows) {
     if (badLines.has(row.line)) continue;
-    const unitKey = resolveUnitKey(row.unitName);
+    const unitKey = await resolveUnitKey(row.unitName);
     const unit = unitKey ? unitsByKey.get(unitKey)! : parent;
     const fail = (code: string, params: Record<string, string | number> = {}) => {
       issues.push({ line: row.line, code, params });
@@ -249,11 +249,11 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
   const result: ImportResult = { created, updated, unchanged, invalidRows, issues, changes, unitsToCreate, written: false };
   if (options.dryRun || (invalidRows > 0 && !options.skipInvalid)) return result;
 
-  if (unitsToCreate.length) assertActorCan(db, options.actor, "administer", parent.id);
-  db.sql.transaction(() => {
+  if (unitsToCreate.length) await assertActorCan(db, options.actor, "administer", parent.id);
+  await db.transaction(async () => {
     for (const key of unitsByKey.keys()) {
       if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!))
-        unitsByKey.set(key, createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel: usualChildLevel(db, parent.id) }, now));
+        unitsByKey.set(key, createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel: await usualChildLevel(db, parent.id) }, now));
     }
     const t = now.getTime();
     const insertPerson = db.sql.db.prepare(
@@ -286,9 +286,9 @@ export function importRosterRows(db: Database, rows: RosterRow[], readIssues: Ro
       addMember.run(personId, unit.id, "member", r.title, t);
       // Appointing or dismissing a cadre needs that right; a refusal rolls the whole import back.
       if (r.role === "cadre") {
-        assertMayAssign(db, options.actor, unit.id, "cadre");
+        await assertMayAssign(db, options.actor, unit.id, "cadre");
         addMember.run(personId, unit.id, "cadre", r.title, t);
-      } else if (dropCadre.run(personId, unit.id).changes) assertMayAssign(db, options.actor, unit.id, "cadre");
+      } else if (dropCadre.run(personId, unit.id).changes) await assertMayAssign(db, options.actor, unit.id, "cadre");
     }
   });
   result.written = true;

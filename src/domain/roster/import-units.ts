@@ -82,7 +82,7 @@ function findColumn(cells: string[], names: string[]): number {
 }
 
 export async function importUnitTreeFile(db: Database, actor: Actor, file: string, rootId: number, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ created: string[]; issues: { line: number; code: string; params: Record<string, string | number> }[] }> {
-  assertActorCan(db, actor, "administer", rootId);
+  await assertActorCan(db, actor, "administer", rootId);
   const { rows: table, wrongType } = await readTable(file);
   let header = -1;
   let cols = { name: -1, parent: -1, level: -1 };
@@ -114,7 +114,7 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
   }
   if (!lines.length && !issues.length) throw new AppError("file_empty", { file: path.basename(file) });
 
-  const root = getUnit(db, rootId);
+  const root = await getUnit(db, rootId);
   const [lo, hi] = subtreeRange(root.path);
   const fileNames = new Set(lines.map((l) => foldVietnamese(l.name)));
   // Parents must exist in the database under the root, or be named in the file.
@@ -122,32 +122,32 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
     if (!l.parent) continue;
     const key = foldVietnamese(l.parent);
     if (key === foldVietnamese(root.name) || fileNames.has(key)) continue;
-    const n = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`, key, lo, hi)!.n;
+    const n = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`, key, lo, hi))!.n;
     if (n === 0) issues.push({ line: l.line, code: "parent_missing", params: { unit: l.parent, root: root.name } });
     if (n > 1) issues.push({ line: l.line, code: "unit_ambiguous", params: { unit: l.parent } });
   }
   const created: string[] = [];
   if (issues.length) return { created, issues };
 
-  const apply = () => {
+  const apply = async () => {
     const known = new Map<string, UnitRow>([[foldVietnamese(root.name), root]]);
-    const lookup = (key: string): UnitRow | undefined =>
-      known.get(key) ?? db.sql.get<UnitRow>(`SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`, key, lo, hi);
+    const lookup = async (key: string): Promise<UnitRow | undefined> =>
+      known.get(key) ?? await db.sql.get<UnitRow>(`SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`, key, lo, hi);
     let pending = [...lines];
     while (pending.length) {
       const next: UnitLine[] = [];
       for (const l of pending) {
-        const parent = l.parent ? lookup(foldVietnamese(l.parent)) : root;
+        const parent = l.parent ? await lookup(foldVietnamese(l.parent)) : root;
         if (!parent) {
           next.push(l);
           continue;
         }
-        const existing = db.sql.get<UnitRow>(`SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE parentId = ? AND nameKey = ?`, parent.id, foldVietnamese(l.name));
+        const existing = await db.sql.get<UnitRow>(`SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE parentId = ? AND nameKey = ?`, parent.id, foldVietnamese(l.name));
         if (existing) known.set(foldVietnamese(l.name), existing);
         else {
           const unit = options.dryRun
             ? ({ ...parent, id: -1 - created.length, name: l.name, parentId: parent.id } as UnitRow)
-            : createUnit(db, actor, { parentId: parent.id, name: l.name, levelLabel: l.level || usualChildLevel(db, parent.id) }, options.now);
+            : createUnit(db, actor, { parentId: parent.id, name: l.name, levelLabel: l.level || await usualChildLevel(db, parent.id) }, options.now);
           known.set(foldVietnamese(l.name), unit);
           created.push(l.name);
         }
@@ -161,7 +161,7 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
   };
   try {
     if (options.dryRun) apply();
-    else db.sql.transaction(apply);
+    else await db.transaction(apply);
   } catch (e) {
     if (issues.length) return { created: [], issues };
     throw e;

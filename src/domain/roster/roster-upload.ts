@@ -27,11 +27,11 @@ export interface RosterUploadOptions {
  * (no manage_people on the unit), file_empty / file_format / file_unreadable (whole-file problems).
  */
 export async function importRosterUpload(db: Database, actorId: number, file: { bytes: Buffer; name: string }, options: RosterUploadOptions): Promise<ImportResult> {
-  assertCan(db, actorId, "manage_people", options.unitId);
+  await assertCan(db, actorId, "manage_people", options.unitId);
   const read = await readRosterBuffer(file.bytes, file.name);
-  const result = importRosterRows(db, read.rows, read.issues, { ...options, actor: personActor(actorId, options.source ?? "web") });
+  const result = await importRosterRows(db, read.rows, read.issues, { ...options, actor: personActor(actorId, options.source ?? "web") });
   if (result.written)
-    recordAudit(db, {
+    await recordAudit(db, {
       actorPersonId: actorId, source: options.source ?? "web", action: "roster.import", entityType: "Unit", entityId: options.unitId,
       detail: { created: result.created, updated: result.updated, invalid: result.invalidRows, units: result.unitsToCreate.length },
     }, options.now);

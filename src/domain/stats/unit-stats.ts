@@ -70,12 +70,12 @@ export function median(values: number[]): number | null {
  * days up to `now`). No rights check: callers outside the CLI go through domain/reports, which
  * checks the actor. Throws unit_not_found.
  */
-export function unitStats(db: Database, unitId: number, now = new Date(), period?: StatsPeriod): UnitStats[] {
-  const root = getUnit(db, unitId);
+export async function unitStats(db: Database, unitId: number, now = new Date(), period?: StatsPeriod): Promise<UnitStats[]> {
+  const root = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const from = period?.from ?? new Date(now.getTime() - YEAR_MS);
   const to = period?.to ?? now;
-  const units = db.sql.raw<[number, number | null, string, string, number]>(
+  const units = await db.sql.raw<[number, number | null, string, string, number]>(
     `SELECT id, parentId, name, levelLabel, depth FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
     lo, hi,
   );
@@ -88,7 +88,7 @@ export function unitStats(db: Database, unitId: number, now = new Date(), period
 
   // Each person once, at the deepest unit where they are a member or cadre (lower id on a tie).
   // The platforms are looked up only for linked people (most are not, in a large tree).
-  const homes = db.sql.raw<[number, string | null, number, number]>(
+  const homes = await db.sql.raw<[number, string | null, number, number]>(
     `SELECT h.unitId, h.platforms, COUNT(*), SUM(h.linked) FROM (
        SELECT u.id AS unitId, MAX(u.depth * 1000000000 - u.id) AS rank, p.linkedAccounts > 0 AS linked,
               CASE WHEN p.linkedAccounts > 0 THEN (SELECT group_concat(DISTINCT a.platform) FROM ChatAccount a WHERE a.personId = p.id) END AS platforms
@@ -106,7 +106,7 @@ export function unitStats(db: Database, unitId: number, now = new Date(), period
     for (const platform of platforms ? platforms.split(",") : []) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + members;
   }
 
-  const concerns = db.sql.raw<[number, string, number, number, number | null, number | null]>(
+  const concerns = await db.sql.raw<[number, string, number, number, number | null, number | null]>(
     `SELECT t.unitId, t.status, t.dueAt, t.createdAt, t.firstAnsweredAt, t.satisfied FROM Ticket t JOIN Unit u ON u.id = t.unitId
      WHERE u.path >= ? AND u.path < ? AND (t.status IN ('new', 'in_progress') OR (t.createdAt >= ? AND t.createdAt < ?))`,
     lo, hi, from.getTime(), to.getTime(),
@@ -147,8 +147,8 @@ export function unitStats(db: Database, unitId: number, now = new Date(), period
     for (const ms of r.answerTimes) parent.answerTimes.push(ms);
   }
 
-  const reads = new Map(readRates(db, unitId, { since: from, until: to }).map((r) => [r.unitId, r.rateTotal]));
-  const meetings = new Map(unitMeetingStats(db, unitId, { from, to }).map((m) => [m.unitId, m]));
+  const reads = new Map((await readRates(db, unitId, { since: from, until: to })).map((r) => [r.unitId, r.rateTotal]));
+  const meetings = new Map((await unitMeetingStats(db, unitId, { from, to })).map((m) => [m.unitId, m]));
   return rows.map(({ parentId: _p, answerTimes, ...r }) => {
     const m = meetings.get(r.unitId);
     return {

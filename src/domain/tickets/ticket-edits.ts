@@ -16,14 +16,14 @@ export interface TicketNoteRow {
   createdAt: number;
 }
 
-function handledTicket(db: Database, ticketId: number, personId: number): TicketRow {
-  const ticket = getTicket(db, ticketId);
+async function handledTicket(db: Database, ticketId: number, personId: number): Promise<TicketRow> {
+  const ticket = await getTicket(db, ticketId);
   if (!canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
   return ticket;
 }
 
-function historyRow(db: Database, ticket: TicketRow, toStatus: string, personId: number, note: string, now: Date): void {
-  db.sql.run(
+async function historyRow(db: Database, ticket: TicketRow, toStatus: string, personId: number, note: string, now: Date): Promise<void> {
+  await db.sql.run(
     `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, byPersonId, note, createdAt) VALUES (?, ?, ?, ?, ?, ?)`,
     ticket.id, ticket.status, toStatus, personId, note, now.getTime(),
   );
@@ -36,17 +36,17 @@ function historyRow(db: Database, ticket: TicketRow, toStatus: string, personId:
 export function addTicketNote(db: Database, ticketId: number, personId: number, text: string, now: Date, source: AuditSource = "web"): TicketNoteRow {
   const value = (text ?? "").normalize("NFC").replace(/\r\n?/g, "\n").trim();
   if (!value || value.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
-  return db.sql.transaction(() => {
-    const ticket = handledTicket(db, ticketId, personId);
-    const id = db.sql.run(`INSERT INTO TicketNote (ticketId, authorPersonId, text, createdAt) VALUES (?, ?, ?, ?)`, ticket.id, personId, value, now.getTime()).lastInsertRowid;
-    recordAudit(db, { actorPersonId: personId, source, action: "ticket.note", entityType: "Ticket", entityId: ticket.id, detail: { noteId: id } }, now);
-    return listTicketNotes(db, ticket.id, personId).find((n) => n.id === id)!;
+  return db.transaction(async () => {
+    const ticket = await handledTicket(db, ticketId, personId);
+    const id = (await db.sql.run(`INSERT INTO TicketNote (ticketId, authorPersonId, text, createdAt) VALUES (?, ?, ?, ?)`, ticket.id, personId, value, now.getTime())).lastInsertRowid;
+    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.note", entityType: "Ticket", entityId: ticket.id, detail: { noteId: id } }, now);
+    return (await listTicketNotes(db, ticket.id, personId)).find((n) => n.id === id)!;
   });
 }
 
 /** The internal notes of a ticket, oldest first, for a handler. Throws not_found, forbidden. */
-export function listTicketNotes(db: Database, ticketId: number, personId: number): TicketNoteRow[] {
-  const ticket = handledTicket(db, ticketId, personId);
+export async function listTicketNotes(db: Database, ticketId: number, personId: number): Promise<TicketNoteRow[]> {
+  const ticket = await handledTicket(db, ticketId, personId);
   return db.sql.all<TicketNoteRow>(
     `SELECT n.id, n.authorPersonId, p.fullName AS authorName, n.text, n.createdAt FROM TicketNote n LEFT JOIN Person p ON p.id = n.authorPersonId
      WHERE n.ticketId = ? ORDER BY n.createdAt, n.id`,
@@ -56,12 +56,12 @@ export function listTicketNotes(db: Database, ticketId: number, personId: number
 
 /** Reopens a closed ticket (in progress, the actor as assignee). Throws not_found, forbidden, conflict (not closed). */
 export function reopenTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "web"): TicketRow {
-  return db.sql.transaction(() => {
-    const ticket = handledTicket(db, ticketId, personId);
+  return db.transaction(async () => {
+    const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.status !== "closed") throw new AppError("conflict", { id: ticket.id });
-    db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL, assigneeId = COALESCE(assigneeId, ?), updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
-    historyRow(db, ticket, "in_progress", personId, "reopened", now);
-    recordAudit(db, { actorPersonId: personId, source, action: "ticket.reopen", entityType: "Ticket", entityId: ticket.id }, now);
+    await db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL, assigneeId = COALESCE(assigneeId, ?), updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
+    await historyRow(db, ticket, "in_progress", personId, "reopened", now);
+    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.reopen", entityType: "Ticket", entityId: ticket.id }, now);
     return getTicket(db, ticket.id);
   });
 }
@@ -69,11 +69,11 @@ export function reopenTicket(db: Database, ticketId: number, personId: number, n
 /** Changes a ticket's category. Throws invalid_input ({ field: "category" }), not_found, forbidden. */
 export function setTicketCategory(db: Database, ticketId: number, personId: number, category: string, now: Date, source: AuditSource = "web"): TicketRow {
   if (!(ticketCategories as readonly string[]).includes(category)) throw new AppError("invalid_input", { field: "category" });
-  return db.sql.transaction(() => {
-    const ticket = handledTicket(db, ticketId, personId);
+  return db.transaction(async () => {
+    const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.category === category) return ticket;
-    db.sql.run(`UPDATE Ticket SET category = ?, updatedAt = ? WHERE id = ?`, category, now.getTime(), ticket.id);
-    recordAudit(db, { actorPersonId: personId, source, action: "ticket.category", entityType: "Ticket", entityId: ticket.id, detail: { from: ticket.category, to: category } }, now);
+    await db.sql.run(`UPDATE Ticket SET category = ?, updatedAt = ? WHERE id = ?`, category, now.getTime(), ticket.id);
+    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.category", entityType: "Ticket", entityId: ticket.id, detail: { from: ticket.category, to: category } }, now);
     return getTicket(db, ticket.id);
   });
 }
@@ -83,12 +83,12 @@ export function setTicketCategory(db: Database, ticketId: number, personId: numb
  * ahead). Throws invalid_input ({ field: "dueAt" }), not_found, forbidden, ticket_closed.
  */
 export function setTicketDueDate(db: Database, ticketId: number, personId: number, dueAt: number, now: Date, source: AuditSource = "web"): TicketRow {
-  return db.sql.transaction(() => {
-    const ticket = handledTicket(db, ticketId, personId);
+  return db.transaction(async () => {
+    const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
     if (!Number.isFinite(dueAt) || dueAt < ticket.createdAt || dueAt > now.getTime() + 366 * 86_400_000) throw new AppError("invalid_input", { field: "dueAt" });
-    db.sql.run(`UPDATE Ticket SET dueAt = ?, updatedAt = ? WHERE id = ?`, dueAt, now.getTime(), ticket.id);
-    recordAudit(db, { actorPersonId: personId, source, action: "ticket.due", entityType: "Ticket", entityId: ticket.id, detail: { from: ticket.dueAt, to: dueAt } }, now);
+    await db.sql.run(`UPDATE Ticket SET dueAt = ?, updatedAt = ? WHERE id = ?`, dueAt, now.getTime(), ticket.id);
+    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.due", entityType: "Ticket", entityId: ticket.id, detail: { from: ticket.dueAt, to: dueAt } }, now);
     return getTicket(db, ticket.id);
   });
 }

@@ -48,14 +48,14 @@ function statusesOf(options: { status?: TicketStatus[] }): TicketStatus[] {
 }
 
 /** Per-unit plan: every ticket of the scope's units with one of the statuses, sorted. */
-function idsByUnits(db: Database, cond: string, params: string[], statuses: TicketStatus[], take: number, offset: number): number[] {
-  return db.sql
+async function idsByUnits(db: Database, cond: string, params: string[], statuses: TicketStatus[], take: number, offset: number): Promise<number[]> {
+  return (await db.sql
     .raw<[number]>(
       `SELECT t.id FROM Unit u CROSS JOIN Ticket t ON t.unitId = u.id
        WHERE ${cond} AND t.status IN (${statuses.map(() => "?").join(", ")})
        ORDER BY t.dueAt, t.id LIMIT ? OFFSET ?`,
       ...params, ...statuses, take, offset,
-    )
+    ))
     .map((r) => r[0]);
 }
 
@@ -64,12 +64,12 @@ function idsByUnits(db: Database, cond: string, params: string[], statuses: Tick
  * from the walk's first `walkBudget` rows; merged. Returns null when a status ran out of budget
  * before it found `need` rows (the scope is too thin for this plan).
  */
-function idsByWalk(db: Database, cond: string, params: string[], statuses: TicketStatus[], offset: number, take: number): number[] | null {
+async function idsByWalk(db: Database, cond: string, params: string[], statuses: TicketStatus[], offset: number, take: number): Promise<number[] | null> {
   const need = offset + take;
   const walkBudget = need * walkRowsPerWanted;
   const merged: [number, number][] = [];
   for (const status of statuses) {
-    const rows = db.sql.raw<[number, number]>(
+    const rows = await db.sql.raw<[number, number]>(
       `SELECT w.id, w.dueAt FROM (
          SELECT t.id, t.dueAt, t.unitId
          FROM Ticket t WHERE t.status = ? ORDER BY t.dueAt, t.id LIMIT ?
@@ -77,7 +77,7 @@ function idsByWalk(db: Database, cond: string, params: string[], statuses: Ticke
       status, walkBudget, ...params, need,
     );
     // Fewer than `need` rows found: fine if the walk saw every ticket of the status, not otherwise.
-    if (rows.length < need && db.sql.get(`SELECT 1 FROM Ticket WHERE status = ? LIMIT 1 OFFSET ?`, status, walkBudget)) return null;
+    if (rows.length < need && await db.sql.get(`SELECT 1 FROM Ticket WHERE status = ? LIMIT 1 OFFSET ?`, status, walkBudget)) return null;
     for (const [id, dueAt] of rows) merged.push([dueAt, id]);
   }
   merged.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -85,11 +85,11 @@ function idsByWalk(db: Database, cond: string, params: string[], statuses: Ticke
 }
 
 /** Whether the due-date walk is likely to fill the page quickly: a large scope, an early page. */
-function walkSuits(db: Database, cond: string, params: string[], need: number): boolean {
+async function walkSuits(db: Database, cond: string, params: string[], need: number): Promise<boolean> {
   if (need * walkRowsPerWanted > walkMaxBudget) return false;
-  const units = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit u WHERE ${cond}`, ...params)!.n;
+  const units = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit u WHERE ${cond}`, ...params))!.n;
   if (units <= smallScopeUnits) return false;
-  const all = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`)!.n;
+  const all = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`))!.n;
   return units * walkMinShare >= all;
 }
 
@@ -97,17 +97,17 @@ function walkSuits(db: Database, cond: string, params: string[], need: number): 
  * The ids of one page of the queue and the plan that found them ("walk" or "units"; "none" without
  * the right). Exposed so that tests can check both plans; `listOpenTickets` is the API.
  */
-export function queuePage(db: Database, personId: number, options: Omit<QueueOptions, "now">): { plan: "walk" | "units" | "none"; ids: number[] } {
+export async function queuePage(db: Database, personId: number, options: Omit<QueueOptions, "now">): Promise<{ plan: "walk" | "units" | "none"; ids: number[] }> {
   const take = Math.min(200, Math.max(1, Math.floor(options.limit ?? 20)));
   const offset = Math.max(0, Math.floor(options.offset ?? 0));
   const statuses = statusesOf(options);
   const [cond, params] = scopeCondition(db, personId, "handle_tickets", "u");
   if (cond === "0" || !statuses.length) return { plan: "none", ids: [] };
-  if (walkSuits(db, cond, params, offset + take)) {
-    const ids = idsByWalk(db, cond, params, statuses, offset, take);
+  if (await walkSuits(db, cond, params, offset + take)) {
+    const ids = await idsByWalk(db, cond, params, statuses, offset, take);
     if (ids) return { plan: "walk", ids };
   }
-  return { plan: "units", ids: idsByUnits(db, cond, params, statuses, take, offset) };
+  return { plan: "units", ids: await idsByUnits(db, cond, params, statuses, take, offset) };
 }
 
 /**
@@ -115,10 +115,10 @@ export function queuePage(db: Database, personId: number, options: Omit<QueueOpt
  * handle_tickets scope, overdue first then by due date, with the member's name, the unit's name,
  * the first message and whether it is overdue at `options.now`. Empty without the right.
  */
-export function listOpenTickets(db: Database, personId: number, options: QueueOptions): QueuedTicket[] {
-  const { ids } = queuePage(db, personId, options);
+export async function listOpenTickets(db: Database, personId: number, options: QueueOptions): Promise<QueuedTicket[]> {
+  const { ids } = await queuePage(db, personId, options);
   if (!ids.length) return [];
-  const rows = db.sql.all<TicketRow & { memberName: string; unitName: string; firstMessage: string | null }>(
+  const rows = await db.sql.all<TicketRow & { memberName: string; unitName: string; firstMessage: string | null }>(
     `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName,
             (SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1) AS firstMessage
      FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId
@@ -137,14 +137,14 @@ export function listOpenTickets(db: Database, personId: number, options: QueueOp
  * How many tickets are open in the person's handle_tickets scope, and how many of them are past
  * their due date at `now`. Zeros without the right.
  */
-export function countOpenTickets(db: Database, personId: number, now: Date): { open: number; overdue: number } {
+export async function countOpenTickets(db: Database, personId: number, now: Date): Promise<{ open: number; overdue: number }> {
   const [cond, params] = scopeCondition(db, personId, "handle_tickets", "u");
   if (cond === "0") return { open: 0, overdue: 0 };
-  const row = db.sql.get<{ open: number; overdue: number | null }>(
+  const row = (await db.sql.get<{ open: number; overdue: number | null }>(
     `SELECT COUNT(*) AS open, SUM(t.dueAt < ?) AS overdue FROM Unit u CROSS JOIN Ticket t ON t.unitId = u.id
      WHERE ${cond} AND t.status IN ('new', 'in_progress', 'answered')`,
     now.getTime(), ...params,
-  )!;
+  ))!;
   return { open: row.open, overdue: row.overdue ?? 0 };
 }
 
@@ -155,7 +155,7 @@ export type PassedUpTicket = TicketRow & { memberName: string; unitName: string 
  * The open tickets a person's scope passed up to a unit they do not handle (so they are no longer
  * in their queue), most recently changed first: read-only sight of what went above them.
  */
-export function listPassedUp(db: Database, personId: number, limit = 10): PassedUpTicket[] {
+export async function listPassedUp(db: Database, personId: number, limit = 10): Promise<PassedUpTicket[]> {
   const roots = scopeRoots(db, personId, "handle_tickets");
   // Passed up means gone to a strict ancestor of one of the scope's roots: few units, indexed.
   const above = [...new Set(roots.flatMap((r) => r.path.split("/").filter(Boolean).map(Number).filter((id) => id !== r.unitId)))];
@@ -163,7 +163,7 @@ export function listPassedUp(db: Database, personId: number, limit = 10): Passed
   const candidates = above.filter((id) => !roots.some((r) => r.unitId === id));
   if (!candidates.length) return [];
   const [cond, params] = scopeCondition(db, personId, "handle_tickets", "fu");
-  return db.sql
+  return (await db.sql
     .all<PassedUpTicket & { unitPath: string }>(
       `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, cu.name AS unitName, cu.path AS unitPath
        FROM Ticket t JOIN Unit cu ON cu.id = t.unitId JOIN Person p ON p.id = t.personId
@@ -171,7 +171,7 @@ export function listPassedUp(db: Database, personId: number, limit = 10): Passed
          AND EXISTS (SELECT 1 FROM TicketStatusChange h JOIN Unit fu ON fu.id = h.fromUnitId WHERE h.ticketId = t.id AND ${cond})
        ORDER BY t.updatedAt DESC, t.id DESC LIMIT ?`,
       JSON.stringify(candidates), ...params, Math.max(1, Math.min(limit, 100)),
-    )
+    ))
     .filter((t) => !inScope(t.unitPath))
     .map(({ unitPath: _path, ...t }) => t);
 }

@@ -45,20 +45,20 @@ export function ticketSearchQuery(text: string): string {
 }
 
 /** The SQL condition on Ticket t for the person's scope and the filters (except status), with params. */
-function conditions(db: Database, personId: number, filters: TicketFilters, now: Date): { where: string[]; params: unknown[] } | null {
+async function conditions(db: Database, personId: number, filters: TicketFilters, now: Date): Promise<{ where: string[]; params: unknown[] } | null> {
   const roots = scopeRoots(db, personId, "handle_tickets");
   if (!roots.length) return null;
   let ranges = roots.map((r) => subtreeRange(r.path));
   if (filters.unitId !== undefined) {
-    const unit = getUnit(db, filters.unitId);
+    const unit = await getUnit(db, filters.unitId);
     if (!roots.some((r) => unit.path.startsWith(r.path))) throw new AppError("forbidden", { permission: "handle_tickets" });
     ranges = [subtreeRange(unit.path)];
   }
   const where: string[] = [];
   const params: unknown[] = [];
   // A scope that covers every unit needs no unit condition (a province official, the admin).
-  const total = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`)!.n;
-  const inScope = ranges.reduce((n, [lo, hi]) => n + db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE path >= ? AND path < ?`, lo, hi)!.n, 0);
+  const total = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`))!.n;
+  const inScope = ranges.reduce(async (n, [lo, hi]) => n + (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE path >= ? AND path < ?`, lo, hi))!.n, 0);
   if (inScope < total) {
     where.push(`t.unitId IN (SELECT u.id FROM Unit u WHERE ${ranges.map(() => "(u.path >= ? AND u.path < ?)").join(" OR ")})`);
     for (const [lo, hi] of ranges) params.push(lo, hi);
@@ -112,20 +112,20 @@ const smallDateRange = 200_000;
  * whose planner starts from that condition's index. A narrow date range sorted by due date: its rows are fewer than the walk would pass, so they are read through
  * Ticket(createdAt) and sorted (the unary + keeps the planner off the status index).
  */
-function pageIds(db: Database, where: string[], params: unknown[], statuses: TicketStatus[], filters: TicketFilters, need: number): number[] {
+async function pageIds(db: Database, where: string[], params: unknown[], statuses: TicketStatus[], filters: TicketFilters, need: number): Promise<number[]> {
   const byAge = filters.sort === "age" || filters.sort === "newest";
   const column = byAge ? "createdAt" : "dueAt";
   const dir = filters.sort === "newest" ? "DESC" : "";
   const order = `t.${column} ${dir}, t.id ${dir}`;
   const extra = where.length ? ` AND ${where.join(" AND ")}` : "";
-  const single = (statusCondition: string) =>
-    db.sql
-      .raw<[number]>(`SELECT t.id FROM Ticket t WHERE ${statusCondition}${extra} ORDER BY ${order} LIMIT ?`, ...(statusCondition === "1" ? [] : statuses), ...params, need)
+  const single = async (statusCondition: string) =>
+    (await db.sql
+      .raw<[number]>(`SELECT t.id FROM Ticket t WHERE ${statusCondition}${extra} ORDER BY ${order} LIMIT ?`, ...(statusCondition === "1" ? [] : statuses), ...params, need))
       .map((r) => r[0]);
   if (!byAge && (filters.from !== undefined || filters.to !== undefined)) {
-    const inRange = db.sql.get<{ n: number }>(
+    const inRange = (await db.sql.get<{ n: number }>(
       `SELECT COUNT(*) AS n FROM Ticket WHERE createdAt >= ? AND createdAt < ?`, filters.from ?? 0, filters.to ?? Number.MAX_SAFE_INTEGER,
-    )!.n;
+    ))!.n;
     if (inRange <= smallDateRange) return single(`+t.status IN (${statuses.map(() => "?").join(", ")})`);
   }
   // Any other condition (a unit, a category, an assignee, words…) is left to the planner, which
@@ -133,7 +133,7 @@ function pageIds(db: Database, where: string[], params: unknown[], statuses: Tic
   if (where.length) return single(statuses.length === ticketStatuses.length ? "1" : `t.status IN (${statuses.map(() => "?").join(", ")})`);
   const merged: [number, number][] = [];
   for (const status of statuses)
-    for (const row of db.sql.raw<[number, number]>(`SELECT t.id, t.${column} FROM Ticket t WHERE t.status = ?${extra} ORDER BY ${order} LIMIT ?`, status, ...params, need))
+    for (const row of await db.sql.raw<[number, number]>(`SELECT t.id, t.${column} FROM Ticket t WHERE t.status = ?${extra} ORDER BY ${order} LIMIT ?`, status, ...params, need))
       merged.push([row[1], row[0]]);
   const sign = dir ? -1 : 1;
   merged.sort((a, b) => sign * (a[0] - b[0] || a[1] - b[1]));
@@ -145,21 +145,21 @@ function pageIds(db: Database, where: string[], params: unknown[], statuses: Tic
  * names, the first message and the overdue flag; `more` says whether a next page exists. Empty
  * without the right. Throws forbidden (unit outside the scope), unit_not_found, invalid_input.
  */
-export function searchTickets(
+export async function searchTickets(
   db: Database,
   personId: number,
   filters: TicketFilters,
   page: { limit?: number; offset?: number; now: Date },
-): { rows: TicketListRow[]; more: boolean } {
+): Promise<{ rows: TicketListRow[]; more: boolean }> {
   const limit = Math.min(200, Math.max(1, Math.floor(page.limit ?? 25)));
   const offset = Math.max(0, Math.floor(page.offset ?? 0));
-  const cond = conditions(db, personId, filters, page.now);
+  const cond = await conditions(db, personId, filters, page.now);
   if (!cond) return { rows: [], more: false };
-  const ids = pageIds(db, cond.where, cond.params, statusesOf(filters), filters, offset + limit + 1).slice(offset);
+  const ids = (await pageIds(db, cond.where, cond.params, statusesOf(filters), filters, offset + limit + 1)).slice(offset);
   const more = ids.length > limit;
   const pageIdList = ids.slice(0, limit);
   if (!pageIdList.length) return { rows: [], more: false };
-  const rows = db.sql.all<TicketRow & { memberName: string; unitName: string; assigneeName: string | null; firstMessage: string | null }>(
+  const rows = await db.sql.all<TicketRow & { memberName: string; unitName: string; assigneeName: string | null; firstMessage: string | null }>(
     `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName, a.fullName AS assigneeName,
             (SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1) AS firstMessage
      FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId LEFT JOIN Person a ON a.id = t.assigneeId
@@ -178,11 +178,11 @@ export function searchTickets(
 }
 
 /** How many of the person's tickets match the filters (status aside), per status. Zeros without the right. */
-export function countTicketsByStatus(db: Database, personId: number, filters: TicketFilters, now: Date): Record<TicketStatus, number> {
+export async function countTicketsByStatus(db: Database, personId: number, filters: TicketFilters, now: Date): Promise<Record<TicketStatus, number>> {
   const counts = Object.fromEntries(ticketStatuses.map((s) => [s, 0])) as Record<TicketStatus, number>;
-  const cond = conditions(db, personId, filters, now);
+  const cond = await conditions(db, personId, filters, now);
   if (!cond) return counts;
-  const rows = db.sql.all<{ status: TicketStatus; n: number }>(
+  const rows = await db.sql.all<{ status: TicketStatus; n: number }>(
     `SELECT t.status, COUNT(*) AS n FROM Ticket t ${cond.where.length ? `WHERE ${cond.where.join(" AND ")}` : ""} GROUP BY t.status`,
     ...cond.params,
   );

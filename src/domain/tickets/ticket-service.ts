@@ -75,28 +75,28 @@ export function createTicket(db: Database, input: NewTicket, now = new Date(), o
   const cut = Math.max(0, whole.length - ticketTextMaxLength);
   const text = cut ? `${whole.slice(0, ticketTextMaxLength)} […+${cut}]` : whole;
   const perDay = options.perDay ?? defaultTicketsPerDay;
-  return db.sql.transaction(() => {
+  return db.transaction(async () => {
     if (input.messageLogId != null) {
-      const existing = db.sql.get<{ ticketId: number }>(`SELECT ticketId FROM TicketMessage WHERE messageLogId = ? AND authorRole = 'member'`, input.messageLogId);
+      const existing = await db.sql.get<{ ticketId: number }>(`SELECT ticketId FROM TicketMessage WHERE messageLogId = ? AND authorRole = 'member'`, input.messageLogId);
       if (existing) return describeTicket(db, existing.ticketId);
     }
-    const today = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket WHERE personId = ? AND createdAt > ?`, input.personId, now.getTime() - 86_400_000)!.n;
+    const today = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket WHERE personId = ? AND createdAt > ?`, input.personId, now.getTime() - 86_400_000))!.n;
     if (today >= perDay) throw new AppError("ticket_too_many", { max: perDay });
     const unit = homeUnitOf(db, input.personId);
     if (!unit) throw new AppError("not_found", { what: "unit" });
-    const days = db.sql.get<{ d: number }>(`SELECT ticketDueDays AS d FROM Organisation WHERE id = ?`, unit.organisationId)?.d ?? 7;
+    const days = (await db.sql.get<{ d: number }>(`SELECT ticketDueDays AS d FROM Organisation WHERE id = ?`, unit.organisationId))?.d ?? 7;
     const dueAt = now.getTime() + days * 86_400_000;
     const category = suggestCategory(text);
-    const id = db.sql.run(
+    const id = (await db.sql.run(
       `INSERT INTO Ticket (unitId, originUnitId, personId, directiveId, category, status, dueAt, sourceAccountId, createdAt, updatedAt)
        VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?)`,
       unit.id, unit.id, input.personId, input.directiveId ?? null, category, dueAt, input.sourceAccountId ?? null, now.getTime(), now.getTime(),
-    ).lastInsertRowid;
-    db.sql.run(
+    )).lastInsertRowid;
+    await db.sql.run(
       `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, messageLogId, createdAt) VALUES (?, 'member', ?, ?, ?, ?)`,
       id, input.personId, text, input.messageLogId ?? null, now.getTime(),
     );
-    db.sql.run(
+    await db.sql.run(
       `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, toUnitId, byPersonId, createdAt) VALUES (?, NULL, 'new', ?, ?, ?)`,
       id, unit.id, input.personId, now.getTime(),
     );
@@ -104,8 +104,8 @@ export function createTicket(db: Database, input: NewTicket, now = new Date(), o
   });
 }
 
-function describeTicket(db: Database, id: number): TicketCreated {
-  const row = db.sql.get<{ id: number; unitId: number; unitName: string; dueAt: number; category: TicketCategory }>(
+async function describeTicket(db: Database, id: number): Promise<TicketCreated> {
+  const row = await db.sql.get<{ id: number; unitId: number; unitName: string; dueAt: number; category: TicketCategory }>(
     `SELECT t.id, t.unitId, u.name AS unitName, t.dueAt, t.category FROM Ticket t JOIN Unit u ON u.id = t.unitId WHERE t.id = ?`,
     id,
   );
@@ -153,8 +153,8 @@ export interface TicketRow {
 export const ticketColumns = `id, unitId, originUnitId, personId, directiveId, category, status, assigneeId, dueAt, satisfied, sourceAccountId, createdAt, updatedAt, firstAnsweredAt, closedAt`;
 
 /** Returns a ticket. Throws not_found. */
-export function getTicket(db: Database, id: number): TicketRow {
-  const row = db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, id);
+export async function getTicket(db: Database, id: number): Promise<TicketRow> {
+  const row = await db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, id);
   if (!row) throw new AppError("not_found", { what: "ticket" });
   return row;
 }
@@ -171,10 +171,10 @@ export function canHandleTicket(db: Database, personId: number, ticket: TicketRo
  * True when the ticket passed through a unit the person may handle and left it (they, or their
  * unit, passed it up): they keep read-only sight of it and are told when it is answered and closed.
  */
-export function passedUpBy(db: Database, personId: number, ticket: TicketRow): boolean {
+export async function passedUpBy(db: Database, personId: number, ticket: TicketRow): Promise<boolean> {
   if (canHandleTicket(db, personId, ticket)) return false;
-  const units = db.sql
-    .all<{ unitId: number }>(`SELECT fromUnitId AS unitId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL`, ticket.id)
+  const units = (await db.sql
+    .all<{ unitId: number }>(`SELECT fromUnitId AS unitId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL`, ticket.id))
     .map((r) => r.unitId);
   return [ticket.originUnitId, ...units].some((unitId) => can(db, personId, "handle_tickets", unitId));
 }
@@ -187,33 +187,33 @@ export type TicketAccess = "handle" | "closed" | "handled_above" | "forbidden" |
  * handler of its current unit, ticket open), "closed", "handled_above" (they passed it up: read
  * only), "forbidden", or "not_found". Never throws.
  */
-export function ticketAccess(db: Database, ticketId: number, personId: number): { access: TicketAccess; ticket?: TicketRow } {
-  const ticket = Number.isSafeInteger(ticketId) ? db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, ticketId) : undefined;
+export async function ticketAccess(db: Database, ticketId: number, personId: number): Promise<{ access: TicketAccess; ticket?: TicketRow }> {
+  const ticket = Number.isSafeInteger(ticketId) ? await db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, ticketId) : undefined;
   if (!ticket) return { access: "not_found" };
   if (canHandleTicket(db, personId, ticket)) return { access: ticket.status === "closed" ? "closed" : "handle", ticket };
-  return { access: passedUpBy(db, personId, ticket) ? "handled_above" : "forbidden", ticket };
+  return { access: await passedUpBy(db, personId, ticket) ? "handled_above" : "forbidden", ticket };
 }
 
 /** The ticket, if the person may handle it and it is not closed. Throws not_found, forbidden, ticket_closed. */
-function openTicketForHandler(db: Database, ticketId: number, personId: number): TicketRow {
-  const ticket = getTicket(db, ticketId);
+async function openTicketForHandler(db: Database, ticketId: number, personId: number): Promise<TicketRow> {
+  const ticket = await getTicket(db, ticketId);
   if (!canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
   if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
   return ticket;
 }
 
-function recordChange(
+async function recordChange(
   db: Database,
   ticket: TicketRow,
   toStatus: TicketStatus,
   byPersonId: number | null,
   now: Date,
   extra: { fromUnitId?: number; toUnitId?: number; note?: string | null } = {},
-): number {
-  return db.sql.run(
+): Promise<number> {
+  return (await db.sql.run(
     `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, fromUnitId, toUnitId, byPersonId, note, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ticket.id, ticket.status, toStatus, extra.fromUnitId ?? null, extra.toUnitId ?? null, byPersonId, extra.note ?? null, now.getTime(),
-  ).lastInsertRowid;
+  )).lastInsertRowid;
 }
 
 /** A message text: NFC, trimmed, line breaks kept. Throws invalid_input ({ field: "text" }). */
@@ -228,20 +228,20 @@ function cleanTicketText(text: string): string {
  * or in progress with someone else). Throws not_found, forbidden, ticket_closed.
  */
 export function takeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): TicketRow {
-  return db.sql.transaction(() => {
-    const ticket = openTicketForHandler(db, ticketId, personId);
+  return db.transaction(async () => {
+    const ticket = await openTicketForHandler(db, ticketId, personId);
     if (ticket.status === "in_progress" && ticket.assigneeId === personId) return ticket;
-    db.sql.run(`UPDATE Ticket SET status = 'in_progress', assigneeId = ?, updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
-    recordChange(db, ticket, "in_progress", personId, now, { note: ticket.assigneeId !== null && ticket.assigneeId !== personId ? "reassigned" : null });
-    recordAudit(db, { actorPersonId: personId, source, action: "ticket.take", entityType: "Ticket", entityId: ticket.id }, now);
+    await db.sql.run(`UPDATE Ticket SET status = 'in_progress', assigneeId = ?, updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
+    await recordChange(db, ticket, "in_progress", personId, now, { note: ticket.assigneeId !== null && ticket.assigneeId !== personId ? "reassigned" : null });
+    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.take", entityType: "Ticket", entityId: ticket.id }, now);
     return getTicket(db, ticket.id);
   });
 }
 
 /** The account a ticket's messages reach the member on: the one they wrote from, else their delivery account. */
-function memberAccount(db: Database, ticket: TicketRow): ChatAccountRow | undefined {
+async function memberAccount(db: Database, ticket: TicketRow): Promise<ChatAccountRow | undefined> {
   if (ticket.sourceAccountId != null) {
-    const account = db.sql.get<ChatAccountRow>(
+    const account = await db.sql.get<ChatAccountRow>(
       `SELECT id, platform, externalId, personId, displayName, preferred, unreachable, backoffUntil, linkedAt FROM ChatAccount
        WHERE id = ? AND personId = ? AND unreachable = 0`,
       ticket.sourceAccountId, ticket.personId,
@@ -276,22 +276,22 @@ export function answerTicket(
   source: AuditSource = "chat",
 ): { ticket: TicketRow; outboxId: number | null } {
   const answer = cleanTicketText(text);
-  return db.sql.transaction(() => {
-    const ticket = openTicketForHandler(db, ticketId, personId);
+  return db.transaction(async () => {
+    const ticket = await openTicketForHandler(db, ticketId, personId);
     const at = now.getTime();
-    const messageId = db.sql.run(
+    const messageId = (await db.sql.run(
       `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'official', ?, ?, ?)`,
       ticket.id, personId, answer, at,
-    ).lastInsertRowid;
-    db.sql.run(
+    )).lastInsertRowid;
+    await db.sql.run(
       `UPDATE Ticket SET status = 'answered', firstAnsweredAt = COALESCE(firstAnsweredAt, ?), assigneeId = COALESCE(assigneeId, ?), updatedAt = ? WHERE id = ?`,
       at, personId, at, ticket.id,
     );
-    recordChange(db, ticket, "answered", personId, now);
+    await recordChange(db, ticket, "answered", personId, now);
     let outboxId: number | null = null;
-    const account = memberAccount(db, ticket);
+    const account = await memberAccount(db, ticket);
     if (account) {
-      const locale = getPerson(db, ticket.personId).locale;
+      const locale = (await getPerson(db, ticket.personId)).locale;
       const choices = satisfactionChoices(ticket.id, locale);
       outboxId = enqueue(
         db,
@@ -302,11 +302,11 @@ export function answerTicket(
         },
         now,
       );
-      offerQuestion(db, account.id, "ticket_feedback", { ticketId: ticket.id, choices: choices.map((c) => c.payload) }, new Date(at + feedbackQuestionMs), now);
+      await offerQuestion(db, account.id, "ticket_feedback", { ticketId: ticket.id, choices: choices.map((c) => c.payload) }, new Date(at + feedbackQuestionMs), now);
     }
-    notifyPassers(db, ticket, personId, "answered", `answer:${messageId}`, answer, now);
-    recordAudit(db, { actorPersonId: personId, source, action: "ticket.answer", entityType: "Ticket", entityId: ticket.id, detail: { messageId, sent: outboxId !== null } }, now);
-    return { ticket: getTicket(db, ticket.id), outboxId };
+    await notifyPassers(db, ticket, personId, "answered", `answer:${messageId}`, answer, now);
+    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.answer", entityType: "Ticket", entityId: ticket.id, detail: { messageId, sent: outboxId !== null } }, now);
+    return { ticket: await getTicket(db, ticket.id), outboxId };
   });
 }
 
@@ -318,25 +318,25 @@ export function answerTicket(
 export function escalateTicket(db: Database, ticketId: number, personId: number, note: string | null, now: Date, source: AuditSource = "chat"): TicketRow {
   const cleanNote = note?.normalize("NFC").trim() || null;
   if (cleanNote && cleanNote.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
-  return db.sql.transaction(() => {
-    const ticket = openTicketForHandler(db, ticketId, personId);
-    const unit = getUnit(db, ticket.unitId);
+  return db.transaction(async () => {
+    const ticket = await openTicketForHandler(db, ticketId, personId);
+    const unit = await getUnit(db, ticket.unitId);
     if (unit.parentId === null) throw new AppError("ticket_at_root", { id: ticket.id });
-    db.sql.run(`UPDATE Ticket SET unitId = ?, status = 'new', assigneeId = NULL, updatedAt = ? WHERE id = ?`, unit.parentId, now.getTime(), ticket.id);
-    recordChange(db, ticket, "new", personId, now, { fromUnitId: unit.id, toUnitId: unit.parentId, note: cleanNote });
-    recordAudit(db, { actorPersonId: personId, source, action: "ticket.escalate", entityType: "Ticket", entityId: ticket.id, detail: { fromUnitId: unit.id, toUnitId: unit.parentId } }, now);
+    await db.sql.run(`UPDATE Ticket SET unitId = ?, status = 'new', assigneeId = NULL, updatedAt = ? WHERE id = ?`, unit.parentId, now.getTime(), ticket.id);
+    await recordChange(db, ticket, "new", personId, now, { fromUnitId: unit.id, toUnitId: unit.parentId, note: cleanNote });
+    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.escalate", entityType: "Ticket", entityId: ticket.id, detail: { fromUnitId: unit.id, toUnitId: unit.parentId } }, now);
     return getTicket(db, ticket.id);
   });
 }
 
 /** Closes the ticket. Throws not_found, forbidden, ticket_closed (already closed). */
 export function closeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): TicketRow {
-  return db.sql.transaction(() => {
-    const ticket = openTicketForHandler(db, ticketId, personId);
-    db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ?, updatedAt = ? WHERE id = ?`, now.getTime(), now.getTime(), ticket.id);
-    const changeId = recordChange(db, ticket, "closed", personId, now);
-    notifyPassers(db, ticket, personId, "closed", `closed:${changeId}`, "", now);
-    recordAudit(db, { actorPersonId: personId, source, action: "ticket.close", entityType: "Ticket", entityId: ticket.id }, now);
+  return db.transaction(async () => {
+    const ticket = await openTicketForHandler(db, ticketId, personId);
+    await db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ?, updatedAt = ? WHERE id = ?`, now.getTime(), now.getTime(), ticket.id);
+    const changeId = await recordChange(db, ticket, "closed", personId, now);
+    await notifyPassers(db, ticket, personId, "closed", `closed:${changeId}`, "", now);
+    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.close", entityType: "Ticket", entityId: ticket.id }, now);
     return getTicket(db, ticket.id);
   });
 }
@@ -348,19 +348,19 @@ export function closeTicket(db: Database, ticketId: number, personId: number, no
  * its assignee is told. Throws not_found, ticket_not_yours.
  */
 export function recordSatisfaction(db: Database, ticketId: number, personId: number, satisfied: boolean, now: Date): TicketRow {
-  return db.sql.transaction(() => {
-    const ticket = getTicket(db, ticketId);
+  return db.transaction(async () => {
+    const ticket = await getTicket(db, ticketId);
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     const at = now.getTime();
-    db.sql.run(`UPDATE Ticket SET satisfied = ?, updatedAt = ? WHERE id = ?`, satisfied ? 1 : 0, at, ticket.id);
+    await db.sql.run(`UPDATE Ticket SET satisfied = ?, updatedAt = ? WHERE id = ?`, satisfied ? 1 : 0, at, ticket.id);
     if (satisfied && ticket.status === "answered") {
-      db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ? WHERE id = ?`, at, ticket.id);
-      recordChange(db, ticket, "closed", personId, now, { note: "satisfied" });
+      await db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ? WHERE id = ?`, at, ticket.id);
+      await recordChange(db, ticket, "closed", personId, now, { note: "satisfied" });
     }
     if (!satisfied && (ticket.status === "answered" || ticket.status === "closed")) {
-      db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL WHERE id = ?`, ticket.id);
-      const changeId = recordChange(db, ticket, "in_progress", personId, now, { note: "reopened" });
-      if (ticket.assigneeId !== null) notifyHandlerOfReopening(db, ticket, ticket.assigneeId, changeId, now);
+      await db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL WHERE id = ?`, ticket.id);
+      const changeId = await recordChange(db, ticket, "in_progress", personId, now, { note: "reopened" });
+      if (ticket.assigneeId !== null) await notifyHandlerOfReopening(db, ticket, ticket.assigneeId, changeId, now);
     }
     return getTicket(db, ticket.id);
   });
@@ -370,21 +370,21 @@ export function recordSatisfaction(db: Database, ticketId: number, personId: num
  * Tells the people who passed the ticket up (and no longer handle it) that it was answered or
  * closed above them. One message per event and person (dedupe key ticket:<id>:up:<event>:p:<person>).
  */
-function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number, event: "answered" | "closed", eventKey: string, text: string, now: Date): void {
-  const passers = db.sql
+async function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number, event: "answered" | "closed", eventKey: string, text: string, now: Date): Promise<void> {
+  const passers = (await db.sql
     .all<{ personId: number }>(
       `SELECT DISTINCT byPersonId AS personId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL AND byPersonId IS NOT NULL ORDER BY byPersonId`,
       ticket.id,
-    )
+    ))
     .map((r) => r.personId)
     .filter((id) => id !== byPersonId && !canHandleTicket(db, id, ticket));
   if (!passers.length) return;
-  const member = getPerson(db, ticket.personId).fullName;
-  const unit = getUnit(db, ticket.unitId).name;
+  const member = (await getPerson(db, ticket.personId)).fullName;
+  const unit = (await getUnit(db, ticket.unitId)).name;
   for (const personId of passers) {
     const account = deliveryAccount(db, personId);
     if (!account) continue;
-    const locale = getPerson(db, personId).locale;
+    const locale = (await getPerson(db, personId)).locale;
     const t = translator(locale);
     enqueue(
       db,
@@ -398,11 +398,11 @@ function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number, even
   }
 }
 
-function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handlerId: number, changeId: number, now: Date): void {
+async function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handlerId: number, changeId: number, now: Date): Promise<void> {
   const account = deliveryAccount(db, handlerId);
   if (!account) return;
-  const locale = getPerson(db, handlerId).locale;
-  const member = getPerson(db, ticket.personId).fullName;
+  const locale = (await getPerson(db, handlerId)).locale;
+  const member = (await getPerson(db, ticket.personId)).fullName;
   enqueue(
     db,
     {
@@ -421,21 +421,21 @@ function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handlerId: nu
  */
 export function addMemberMessage(db: Database, ticketId: number, personId: number, text: string, messageLogId: number | null, now: Date): TicketRow {
   const value = cleanTicketText(text);
-  return db.sql.transaction(() => {
-    const ticket = getTicket(db, ticketId);
+  return db.transaction(async () => {
+    const ticket = await getTicket(db, ticketId);
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
-    if (messageLogId != null && db.sql.get(`SELECT 1 FROM TicketMessage WHERE messageLogId = ? AND ticketId = ?`, messageLogId, ticket.id)) return ticket;
+    if (messageLogId != null && await db.sql.get(`SELECT 1 FROM TicketMessage WHERE messageLogId = ? AND ticketId = ?`, messageLogId, ticket.id)) return ticket;
     const at = now.getTime();
-    db.sql.run(
+    await db.sql.run(
       `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, messageLogId, createdAt) VALUES (?, 'member', ?, ?, ?, ?)`,
       ticket.id, personId, value, messageLogId, at,
     );
     if (ticket.status === "answered") {
-      db.sql.run(`UPDATE Ticket SET status = 'in_progress', updatedAt = ? WHERE id = ?`, at, ticket.id);
-      recordChange(db, ticket, "in_progress", personId, now, { note: "member_reply" });
+      await db.sql.run(`UPDATE Ticket SET status = 'in_progress', updatedAt = ? WHERE id = ?`, at, ticket.id);
+      await recordChange(db, ticket, "in_progress", personId, now, { note: "member_reply" });
     } else {
-      db.sql.run(`UPDATE Ticket SET updatedAt = ? WHERE id = ?`, at, ticket.id);
+      await db.sql.run(`UPDATE Ticket SET updatedAt = ? WHERE id = ?`, at, ticket.id);
     }
     return getTicket(db, ticket.id);
   });
@@ -461,9 +461,9 @@ export interface TicketThread {
  * a handler who passed it up (read only: see `passedUpBy`), or its author (who does not see the
  * officials' notes). Throws not_found, forbidden.
  */
-export function ticketThread(db: Database, ticketId: number, viewerPersonId: number): TicketThread {
-  const base = getTicket(db, ticketId);
-  const handler = canHandleTicket(db, viewerPersonId, base) || passedUpBy(db, viewerPersonId, base);
+export async function ticketThread(db: Database, ticketId: number, viewerPersonId: number): Promise<TicketThread> {
+  const base = await getTicket(db, ticketId);
+  const handler = canHandleTicket(db, viewerPersonId, base) || await passedUpBy(db, viewerPersonId, base);
   if (!handler && base.personId !== viewerPersonId) throw new AppError("forbidden", { permission: "handle_tickets" });
   return readThread(db, ticketId, handler);
 }
@@ -472,24 +472,24 @@ export function ticketThread(db: Database, ticketId: number, viewerPersonId: num
  * The whole ticket for the server's operator (`chihoi tickets show N`, who has the database
  * anyway): where a text cut short in chat can be read in full. Throws not_found.
  */
-export function ticketThreadForOperator(db: Database, ticketId: number): TicketThread {
-  getTicket(db, ticketId);
+export async function ticketThreadForOperator(db: Database, ticketId: number): Promise<TicketThread> {
+  await getTicket(db, ticketId);
   return readThread(db, ticketId, true);
 }
 
-function readThread(db: Database, ticketId: number, handler: boolean): TicketThread {
-  const ticket = db.sql.get<TicketThread["ticket"]>(
+async function readThread(db: Database, ticketId: number, handler: boolean): Promise<TicketThread> {
+  const ticket = (await db.sql.get<TicketThread["ticket"]>(
     `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName, a.fullName AS assigneeName
      FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId LEFT JOIN Person a ON a.id = t.assigneeId
      WHERE t.id = ?`,
     ticketId,
-  )!;
-  const messages = db.sql.all<TicketThread["messages"][number]>(
+  ))!;
+  const messages = await db.sql.all<TicketThread["messages"][number]>(
     `SELECT m.authorRole, p.fullName AS authorName, m.text, m.createdAt FROM TicketMessage m LEFT JOIN Person p ON p.id = m.authorPersonId
      WHERE m.ticketId = ? ORDER BY m.createdAt, m.id`,
     ticketId,
   );
-  const history = db.sql.all<TicketThread["history"][number]>(
+  const history = await db.sql.all<TicketThread["history"][number]>(
     `SELECT h.fromStatus, h.toStatus, fu.name AS fromUnit, tu.name AS toUnit, p.fullName AS byName, h.note, h.createdAt
      FROM TicketStatusChange h LEFT JOIN Unit fu ON fu.id = h.fromUnitId LEFT JOIN Unit tu ON tu.id = h.toUnitId LEFT JOIN Person p ON p.id = h.byPersonId
      WHERE h.ticketId = ? ORDER BY h.createdAt, h.id`,
@@ -530,14 +530,14 @@ export function listTicketsOfPerson(db: Database, personId: number, limit = 5): 
 }
 
 /** The person who raised a ticket, or undefined when there is no such ticket. */
-export function ticketOwner(db: Database, ticketId: number): number | undefined {
-  return db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, ticketId)?.personId;
+export async function ticketOwner(db: Database, ticketId: number): Promise<number | undefined> {
+  return (await db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, ticketId))?.personId;
 }
 
 /** A member's ticket answered most recently since `since`, if any (what a bare "hài lòng" refers to). */
-export function latestAnsweredTicketOf(db: Database, personId: number, since: Date): number | undefined {
-  return db.sql.get<{ id: number }>(
+export async function latestAnsweredTicketOf(db: Database, personId: number, since: Date): Promise<number | undefined> {
+  return (await db.sql.get<{ id: number }>(
     `SELECT id FROM Ticket WHERE personId = ? AND status = 'answered' AND updatedAt > ? ORDER BY updatedAt DESC LIMIT 1`,
     personId, since.getTime(),
-  )?.id;
+  ))?.id;
 }

@@ -35,17 +35,17 @@ function hash(value: string): string {
 }
 
 /** True when the person holds a cadre, official or admin role somewhere (may use the workplace). */
-export function hasWorkplaceRights(db: Database, personId: number): boolean {
-  return Boolean(db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role IN ${workplaceRoles} LIMIT 1`, personId));
+export async function hasWorkplaceRights(db: Database, personId: number): Promise<boolean> {
+  return Boolean(await db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role IN ${workplaceRoles} LIMIT 1`, personId));
 }
 
-function noteAttempt(db: Database, kind: "request" | "verify_fail" | "verify_ok", ip: string | null, personId: number | null, now: Date): void {
-  db.sql.run(`INSERT INTO WebSignInAttempt (kind, ip, personId, createdAt) VALUES (?, ?, ?, ?)`, kind, ip, personId, now.getTime());
+async function noteAttempt(db: Database, kind: "request" | "verify_fail" | "verify_ok", ip: string | null, personId: number | null, now: Date): Promise<void> {
+  await db.sql.run(`INSERT INTO WebSignInAttempt (kind, ip, personId, createdAt) VALUES (?, ?, ?, ?)`, kind, ip, personId, now.getTime());
 }
 
-function countAttempts(db: Database, kind: string, since: number, ip?: string | null): number {
-  if (ip === undefined) return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInAttempt WHERE kind = ? AND createdAt > ?`, kind, since)!.n;
-  return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInAttempt WHERE ip IS ? AND kind = ? AND createdAt > ?`, ip, kind, since)!.n;
+async function countAttempts(db: Database, kind: string, since: number, ip?: string | null): Promise<number> {
+  if (ip === undefined) return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInAttempt WHERE kind = ? AND createdAt > ?`, kind, since))!.n;
+  return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInAttempt WHERE ip IS ? AND kind = ? AND createdAt > ?`, ip, kind, since))!.n;
 }
 
 /** What a code request did; the web page shows the same text whatever happened (no enumeration). */
@@ -61,27 +61,27 @@ export function requestSignInCode(db: Database, input: { phone: string; ip: stri
   const phone = normalisePhone(input.phone ?? "");
   if (!phone) throw new AppError("invalid_input", { field: "phone" });
   const at = now.getTime();
-  return db.sql.transaction(() => {
-    if (countAttempts(db, "request", at - 15 * 60_000, input.ip) >= signInLimits.perAddressPer15Min) throw new AppError("code_throttled", {});
-    if (countAttempts(db, "request", at - 60_000) >= signInLimits.globalPerMinute) throw new AppError("code_throttled", {});
-    const person = db.sql.get<{ id: number; locale: string }>(`SELECT id, locale FROM Person WHERE phone = ?`, phone);
-    noteAttempt(db, "request", input.ip, person?.id ?? null, now);
+  return db.transaction(async () => {
+    if (await countAttempts(db, "request", at - 15 * 60_000, input.ip) >= signInLimits.perAddressPer15Min) throw new AppError("code_throttled", {});
+    if (await countAttempts(db, "request", at - 60_000) >= signInLimits.globalPerMinute) throw new AppError("code_throttled", {});
+    const person = await db.sql.get<{ id: number; locale: string }>(`SELECT id, locale FROM Person WHERE phone = ?`, phone);
+    await noteAttempt(db, "request", input.ip, person?.id ?? null, now);
     if (!person) return { outcome: "unknown", accounts: 0 };
-    if (!hasWorkplaceRights(db, person.id)) return { outcome: "no_rights", accounts: 0 };
-    const recent = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND createdAt > ?`, person.id, at - 3_600_000)!.n;
+    if (!await hasWorkplaceRights(db, person.id)) return { outcome: "no_rights", accounts: 0 };
+    const recent = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND createdAt > ?`, person.id, at - 3_600_000))!.n;
     if (recent >= signInLimits.perPersonPerHour) return { outcome: "person_limited", accounts: 0 };
-    const accounts = db.sql.all<{ id: number; platform: string; externalId: string }>(
+    const accounts = await db.sql.all<{ id: number; platform: string; externalId: string }>(
       `SELECT id, platform, externalId FROM ChatAccount WHERE personId = ? AND unreachable = 0 ORDER BY preferred DESC, id`,
       person.id,
     );
     if (!accounts.length) return { outcome: "not_linked", accounts: 0 };
     // A new code replaces the person's earlier unused ones.
-    db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE personId = ? AND kind = 'code' AND usedAt IS NULL`, at, person.id);
+    await db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE personId = ? AND kind = 'code' AND usedAt IS NULL`, at, person.id);
     const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-    const codeId = db.sql.run(
+    const codeId = (await db.sql.run(
       `INSERT INTO WebSignInCode (personId, kind, codeHash, requestIp, attempts, createdAt, expiresAt) VALUES (?, 'code', ?, ?, 0, ?, ?)`,
       person.id, hash(code), input.ip, at, at + signInCodeTtlMs,
-    ).lastInsertRowid;
+    )).lastInsertRowid;
     const locale = person.locale === "en" ? "en" : "vi";
     const text = translator(locale)("admin.signin_code_message", { code, minutes: signInCodeTtlMs / 60_000 });
     for (const account of accounts)
@@ -98,23 +98,23 @@ export function requestSignInCode(db: Database, input: { phone: string; ip: stri
  * person's id. Throws code_throttled (too many wrong codes from this address), code_invalid (wrong,
  * unknown phone, no rights, or burnt after too many guesses), code_expired.
  */
-export function verifySignInCode(db: Database, input: { phone: string; code: string; ip: string | null }, now: Date): number {
+export async function verifySignInCode(db: Database, input: { phone: string; code: string; ip: string | null }, now: Date): Promise<number> {
   const at = now.getTime();
   // The transaction returns failures instead of throwing them, so that the failed attempt and the
   // guess count are committed.
-  const result = db.sql.transaction((): number | "code_invalid" | "code_expired" | "code_throttled" => {
-    if (countAttempts(db, "verify_fail", at - 3_600_000, input.ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
+  const result = await db.transaction(async (): Promise<number | "code_invalid" | "code_expired" | "code_throttled"> => {
+    if (await countAttempts(db, "verify_fail", at - 3_600_000, input.ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
     const phone = normalisePhone(input.phone ?? "");
     const typed = String(input.code ?? "").replace(/\D/g, "");
-    const person = phone ? db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = ?`, phone) : undefined;
+    const person = phone ? await db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = ?`, phone) : undefined;
     const row = person
-      ? db.sql.get<{ id: number; codeHash: string; attempts: number; expiresAt: number }>(
+      ? await db.sql.get<{ id: number; codeHash: string; attempts: number; expiresAt: number }>(
           `SELECT id, codeHash, attempts, expiresAt FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND usedAt IS NULL ORDER BY id DESC LIMIT 1`,
           person.id,
         )
       : undefined;
-    const fail = (code: "code_invalid" | "code_expired") => {
-      noteAttempt(db, "verify_fail", input.ip, person?.id ?? null, now);
+    const fail = async (code: "code_invalid" | "code_expired") => {
+      await noteAttempt(db, "verify_fail", input.ip, person?.id ?? null, now);
       return code;
     };
     if (!person || !row || typed.length !== 6) return fail("code_invalid");
@@ -122,13 +122,13 @@ export function verifySignInCode(db: Database, input: { phone: string; code: str
     const matches = timingSafeEqual(Buffer.from(hash(typed), "hex"), Buffer.from(row.codeHash, "hex"));
     if (!matches) {
       const attempts = row.attempts + 1;
-      db.sql.run(`UPDATE WebSignInCode SET attempts = ?, usedAt = CASE WHEN ? >= ? THEN ? ELSE usedAt END WHERE id = ?`, attempts, attempts, signInLimits.guessesPerCode, at, row.id);
+      await db.sql.run(`UPDATE WebSignInCode SET attempts = ?, usedAt = CASE WHEN ? >= ? THEN ? ELSE usedAt END WHERE id = ?`, attempts, attempts, signInLimits.guessesPerCode, at, row.id);
       return fail("code_invalid");
     }
-    if (!hasWorkplaceRights(db, person.id)) return fail("code_invalid");
-    db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE id = ?`, at, row.id);
-    noteAttempt(db, "verify_ok", input.ip, person.id, now);
-    recordAudit(db, { actorPersonId: person.id, source: "web", action: "web.sign_in", entityType: "Person", entityId: person.id, detail: { by: "code" } }, now);
+    if (!await hasWorkplaceRights(db, person.id)) return fail("code_invalid");
+    await db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE id = ?`, at, row.id);
+    await noteAttempt(db, "verify_ok", input.ip, person.id, now);
+    await recordAudit(db, { actorPersonId: person.id, source: "web", action: "web.sign_in", entityType: "Person", entityId: person.id, detail: { by: "code" } }, now);
     return person.id;
   });
   if (typeof result === "string") throw new AppError(result, {});
@@ -139,16 +139,16 @@ export function verifySignInCode(db: Database, input: { phone: string; code: str
  * A one-time sign-in link token for a person with workplace rights (the first admin, before they
  * have linked a chat account). Valid 24 hours. Throws person_not_found, forbidden (no rights).
  */
-export function createSignInLink(db: Database, personId: number, now: Date, source: "cli" | "web" = "cli"): { token: string; expiresAt: number } {
-  if (!db.sql.get(`SELECT 1 FROM Person WHERE id = ?`, personId)) throw new AppError("person_not_found", {});
-  if (!hasWorkplaceRights(db, personId)) throw new AppError("forbidden", { permission: "read" });
+export async function createSignInLink(db: Database, personId: number, now: Date, source: "cli" | "web" = "cli"): Promise<{ token: string; expiresAt: number }> {
+  if (!await db.sql.get(`SELECT 1 FROM Person WHERE id = ?`, personId)) throw new AppError("person_not_found", {});
+  if (!await hasWorkplaceRights(db, personId)) throw new AppError("forbidden", { permission: "read" });
   const token = randomBytes(24).toString("base64url");
   const at = now.getTime();
-  db.sql.run(
+  await db.sql.run(
     `INSERT INTO WebSignInCode (personId, kind, codeHash, attempts, createdAt, expiresAt) VALUES (?, 'link', ?, 0, ?, ?)`,
     personId, hash(token), at, at + signInLinkTtlMs,
   );
-  recordAudit(db, { source, action: "web.sign_in_link", entityType: "Person", entityId: personId }, now);
+  await recordAudit(db, { source, action: "web.sign_in_link", entityType: "Person", entityId: personId }, now);
   return { token, expiresAt: at + signInLinkTtlMs };
 }
 
@@ -163,17 +163,17 @@ export function peekSignInLink(db: Database, token: string, now: Date): { person
 }
 
 /** Uses up a sign-in link. Returns the person's id. Throws code_invalid (unknown, used, expired, no rights). */
-export function redeemSignInLink(db: Database, token: string, ip: string | null, now: Date): number {
-  const result = db.sql.transaction((): number | "code_invalid" | "code_throttled" => {
-    if (countAttempts(db, "verify_fail", now.getTime() - 3_600_000, ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
+export async function redeemSignInLink(db: Database, token: string, ip: string | null, now: Date): Promise<number> {
+  const result = await db.transaction(async (): Promise<number | "code_invalid" | "code_throttled"> => {
+    if (await countAttempts(db, "verify_fail", now.getTime() - 3_600_000, ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
     const found = peekSignInLink(db, token, now);
-    if (!found || !hasWorkplaceRights(db, found.personId)) {
-      noteAttempt(db, "verify_fail", ip, null, now);
+    if (!found || !await hasWorkplaceRights(db, found.personId)) {
+      await noteAttempt(db, "verify_fail", ip, null, now);
       return "code_invalid";
     }
-    db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE codeHash = ? AND kind = 'link'`, now.getTime(), hash(token));
-    noteAttempt(db, "verify_ok", ip, found.personId, now);
-    recordAudit(db, { actorPersonId: found.personId, source: "web", action: "web.sign_in", entityType: "Person", entityId: found.personId, detail: { by: "link" } }, now);
+    await db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE codeHash = ? AND kind = 'link'`, now.getTime(), hash(token));
+    await noteAttempt(db, "verify_ok", ip, found.personId, now);
+    await recordAudit(db, { actorPersonId: found.personId, source: "web", action: "web.sign_in", entityType: "Person", entityId: found.personId, detail: { by: "link" } }, now);
     return found.personId;
   });
   if (typeof result === "string") throw new AppError(result, {});

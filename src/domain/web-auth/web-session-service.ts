@@ -28,14 +28,14 @@ function hash(token: string): string {
 }
 
 /** Starts a session for a person who just signed in. Returns the cookie token (shown once) and the session. */
-export function createWebSession(db: Database, personId: number, now: Date, userAgent: string | null = null): { token: string; session: WebSession } {
+export async function createWebSession(db: Database, personId: number, now: Date, userAgent: string | null = null): Promise<{ token: string; session: WebSession }> {
   const token = randomBytes(32).toString("base64url");
   const csrfToken = randomBytes(24).toString("base64url");
   const at = now.getTime();
-  const id = db.sql.run(
+  const id = (await db.sql.run(
     `INSERT INTO AdminSession (tokenHash, personId, csrfToken, createdAt, lastSeenAt, expiresAt, userAgent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     hash(token), personId, csrfToken, at, at, at + sessionAbsoluteMs, userAgent?.slice(0, 200) ?? null,
-  ).lastInsertRowid;
+  )).lastInsertRowid;
   return { token, session: { id, personId, csrfToken, createdAt: at, lastSeenAt: at, expiresAt: at + sessionAbsoluteMs } };
 }
 
@@ -43,28 +43,28 @@ export function createWebSession(db: Database, personId: number, now: Date, user
  * The live session of a cookie token, its last-seen time moved on; undefined when unknown, ended,
  * idle too long, past its absolute expiry, or when the person no longer has workplace rights.
  */
-export function resumeWebSession(db: Database, token: string | undefined, now: Date): WebSession | undefined {
+export async function resumeWebSession(db: Database, token: string | undefined, now: Date): Promise<WebSession | undefined> {
   if (!token || !/^[A-Za-z0-9_-]{20,64}$/.test(token)) return undefined;
   const at = now.getTime();
-  const row = db.sql.get<WebSession & { endedAt: number | null }>(
+  const row = await db.sql.get<WebSession & { endedAt: number | null }>(
     `SELECT id, personId, csrfToken, createdAt, lastSeenAt, expiresAt, endedAt FROM AdminSession WHERE tokenHash = ?`,
     hash(token),
   );
   if (!row || row.endedAt !== null || row.expiresAt <= at || row.lastSeenAt + sessionIdleMs <= at) return undefined;
-  if (!hasWorkplaceRights(db, row.personId)) return undefined;
-  if (at - row.lastSeenAt >= touchEveryMs) db.sql.run(`UPDATE AdminSession SET lastSeenAt = ? WHERE id = ?`, at, row.id);
+  if (!await hasWorkplaceRights(db, row.personId)) return undefined;
+  if (at - row.lastSeenAt >= touchEveryMs) await db.sql.run(`UPDATE AdminSession SET lastSeenAt = ? WHERE id = ?`, at, row.id);
   const { endedAt: _ended, ...session } = row;
   return { ...session, lastSeenAt: Math.max(row.lastSeenAt, at) };
 }
 
 /** Ends one session (sign out). */
-export function endWebSession(db: Database, sessionId: number, now: Date): void {
-  db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE id = ? AND endedAt IS NULL`, now.getTime(), sessionId);
+export async function endWebSession(db: Database, sessionId: number, now: Date): Promise<void> {
+  await db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE id = ? AND endedAt IS NULL`, now.getTime(), sessionId);
 }
 
 /** Ends every session of a person (sign out everywhere). Returns how many it ended (expired ones included). */
-export function endAllWebSessions(db: Database, personId: number, now: Date): number {
-  const ended = db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE personId = ? AND endedAt IS NULL`, now.getTime(), personId).changes;
-  recordAudit(db, { actorPersonId: personId, source: "web", action: "web.sign_out_everywhere", entityType: "Person", entityId: personId, detail: { sessions: ended } }, now);
+export async function endAllWebSessions(db: Database, personId: number, now: Date): Promise<number> {
+  const ended = (await db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE personId = ? AND endedAt IS NULL`, now.getTime(), personId)).changes;
+  await recordAudit(db, { actorPersonId: personId, source: "web", action: "web.sign_out_everywhere", entityType: "Person", entityId: personId, detail: { sessions: ended } }, now);
   return ended;
 }

@@ -5,10 +5,10 @@
 import type { Database } from "../../storage/database.ts";
 
 /** The session when it exists and has not expired; its expiry slides, written at most once a minute. */
-export function touchWebChatSession(db: Database, id: string, idleMs: number, now = Date.now()): boolean {
-  const row = db.sql.get<{ expiresAt: number; lastSeenAt: number }>(`SELECT expiresAt, lastSeenAt FROM WebSession WHERE id = ?`, id);
+export async function touchWebChatSession(db: Database, id: string, idleMs: number, now = Date.now()): Promise<boolean> {
+  const row = await db.sql.get<{ expiresAt: number; lastSeenAt: number }>(`SELECT expiresAt, lastSeenAt FROM WebSession WHERE id = ?`, id);
   if (!row || row.expiresAt <= now) return false;
-  if (now - row.lastSeenAt > 60_000) db.sql.run(`UPDATE WebSession SET lastSeenAt = ?, expiresAt = ? WHERE id = ?`, now, now + idleMs, id);
+  if (now - row.lastSeenAt > 60_000) await db.sql.run(`UPDATE WebSession SET lastSeenAt = ?, expiresAt = ? WHERE id = ?`, now, now + idleMs, id);
   return true;
 }
 
@@ -17,11 +17,11 @@ export function touchWebChatSession(db: Database, id: string, idleMs: number, no
  * the last hour (then false). Expired sessions are removed on the way.
  */
 export function openWebChatSession(db: Database, id: string, source: string, idleMs: number, perAddressPerHour: number, now = Date.now()): boolean {
-  return db.sql.transaction(() => {
-    const recent = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSession WHERE source = ? AND createdAt > ?`, source, now - 3_600_000)!.n;
+  return db.transaction(async () => {
+    const recent = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSession WHERE source = ? AND createdAt > ?`, source, now - 3_600_000))!.n;
     if (recent >= perAddressPerHour) return false;
-    db.sql.run(`DELETE FROM WebSession WHERE expiresAt <= ?`, now);
-    db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)`, id, source, now, now + idleMs, now);
+    await db.sql.run(`DELETE FROM WebSession WHERE expiresAt <= ?`, now);
+    await db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)`, id, source, now, now + idleMs, now);
     return true;
   });
 }

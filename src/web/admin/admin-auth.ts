@@ -107,11 +107,11 @@ export function csrfMatches(expected: string, submitted: string | undefined): bo
 }
 
 /** The signed-in person of a request, or undefined (unknown, ended, expired or idle session). */
-export function signedInPerson(c: Context, options: AdminOptions): SignedIn | undefined {
+export async function signedInPerson(c: Context, options: AdminOptions): Promise<SignedIn | undefined> {
   const now = options.now?.() ?? new Date();
-  const session = resumeWebSession(options.db, getCookie(c, sessionCookie), now);
+  const session = await resumeWebSession(options.db, getCookie(c, sessionCookie), now);
   if (!session) return undefined;
-  const person = options.db.sql.get<{ fullName: string; locale: string }>(`SELECT fullName, locale FROM Person WHERE id = ?`, session.personId);
+  const person = await options.db.sql.get<{ fullName: string; locale: string }>(`SELECT fullName, locale FROM Person WHERE id = ?`, session.personId);
   if (!person) return undefined;
   const chosen = getCookie(c, langCookie);
   const locale: Locale = isLocale(chosen) ? chosen : isLocale(person.locale) ? person.locale : options.defaultLocale;
@@ -124,7 +124,7 @@ export function signedInPerson(c: Context, options: AdminOptions): SignedIn | un
  */
 export function requireSession(options: AdminOptions): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
-    const signedIn = signedInPerson(c, options);
+    const signedIn = await signedInPerson(c, options);
     if (!signedIn) {
       clearSessionCookie(c);
       if (c.req.header("hx-request")) {

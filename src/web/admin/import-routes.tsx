@@ -85,17 +85,17 @@ function Preview(props: { t: Translate; result: ImportResult; token: string; csr
 export function mountImport(app: Hono<AdminEnv>, options: AdminOptions): void {
   const { db } = options;
   const now = () => options.now?.() ?? new Date();
-  const unitOf = (c: Context<AdminEnv>) => {
+  const unitOf = async (c: Context<AdminEnv>) => {
     const id = /^\d{1,9}$/.test(c.req.param("id") ?? "") ? Number(c.req.param("id")) : NaN;
     try {
-      return !Number.isNaN(id) && can(db, viewerOf(c).personId, "manage_people", id) ? getUnit(db, id) : undefined;
+      return !Number.isNaN(id) && await can(db, viewerOf(c).personId, "manage_people", id) ? await getUnit(db, id) : undefined;
     } catch {
       return undefined;
     }
   };
-  const page = (c: Context<AdminEnv>, unitId: number, body: unknown, status: 200 | 400 | 403 | 404 | 409 | 413 | 429 = 200) => {
+  const page = async (c: Context<AdminEnv>, unitId: number, body: unknown, status: 200 | 400 | 403 | 404 | 409 | 413 | 429 = 200) => {
     const t = c.get("t");
-    const unit = getUnit(db, unitId);
+    const unit = await getUnit(db, unitId);
     const viewer = viewerOf(c);
     return c.html(
       <Layout t={t} lang={c.get("locale")} title={t("admin.import_title", { unit: unit.name })} viewer={viewer}>

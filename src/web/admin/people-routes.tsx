@@ -47,7 +47,7 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
     return c.html(
       <Page c={c} title={t("admin.units_title")}>
         <h1>{t("admin.units_title")}</h1>
-        <ul>{roots.map((r) => <li><a href={`/admin/units/${r.unitId}`}>{getUnit(db, r.unitId).name}</a></li>)}</ul>
+        <ul>{roots.map(async (r) => <li><a href={`/admin/units/${r.unitId}`}>{(await getUnit(db, r.unitId)).name}</a></li>)}</ul>
       </Page>,
     );
   });
@@ -56,15 +56,15 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
     const t = c.get("t");
     const unitId = id(c.req.param("id"));
     const viewer = viewerOf(c);
-    if (Number.isNaN(unitId) || !(await (async () => { try { return can(db, viewer.personId, "read", unitId); } catch { return false; } })()))
+    if (Number.isNaN(unitId) || !(await (async () => { try { return await can(db, viewer.personId, "read", unitId); } catch { return false; } })()))
       return notFound(c, t("admin.unit_not_found"));
-    const unit = getUnit(db, unitId);
+    const unit = await getUnit(db, unitId);
     const offset = Math.max(0, id(c.req.query("offset")) || 0);
-    const counts = rollUpCounts(db, unitId);
+    const counts = await rollUpCounts(db, unitId);
     const self = counts[0]!;
     const children = counts.filter((u) => u.parentId === unitId);
     const roster = await unitRoster(db, viewer.personId, unitId, { limit: rosterPage, offset });
-    const visibleAncestors = listAncestors(db, unitId).filter((a) => can(db, viewer.personId, "read", a.id));
+    const visibleAncestors = (await listAncestors(db, unitId)).filter((a) => can(db, viewer.personId, "read", a.id));
     const pct = (linked: number, members: number) => (members ? Math.round((100 * linked) / members) : 0);
     return c.html(
       <Page c={c} title={unit.name}>
@@ -75,7 +75,7 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
         <p>{t("admin.unit_counts", { members: self.membersTotal, linked: self.linkedTotal, pct: pct(self.linkedTotal, self.membersTotal) })}</p>
         <p class="row">
           <a href={`/admin/tickets?unit=${unitId}`}>{t("admin.unit_tickets")}</a>
-          {can(db, viewer.personId, "manage_people", unitId) ? (
+          {await can(db, viewer.personId, "manage_people", unitId) ? (
             <>
               <a href={`/admin/units/${unitId}/import`}>{t("admin.unit_import")}</a>
               <a href={`/admin/units/${unitId}/slips`}>{t("admin.unit_slips")}</a>
@@ -287,7 +287,7 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
       const result = await grantRight(db, viewerOf(c).personId, {
         unitId: id(form.unitId), role, phone: form.phone ?? "", fullName: form.fullName ?? "", confirmed: form.confirmed === "1",
       }, now(), "web");
-      const unitName = getUnit(db, id(form.unitId)).name;
+      const unitName = (await getUnit(db, id(form.unitId))).name;
       if (result.status === "confirm") {
         const { _csrf: _ignored, confirmed: _c, ...keep } = form;
         return rightsPage(c, { confirm: { fullName: result.fullName, units: result.units, form: keep } });
@@ -309,8 +309,8 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
       if (!isRightRole(role)) throw new Error("role");
       const personId = id(form.personId);
       const done = await revokeRight(db, viewerOf(c).personId, { personId, unitId: id(form.unitId), role }, now(), "web");
-      const name = db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId)?.fullName ?? "";
-      return rightsPage(c, { ok: done ? t("admin.rights_revoked", { name, role: t(`admin.role_${role}`), unit: getUnit(db, id(form.unitId)).name }) : t("admin.rights_nothing") });
+      const name = (await db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId))?.fullName ?? "";
+      return rightsPage(c, { ok: done ? t("admin.rights_revoked", { name, role: t(`admin.role_${role}`), unit: (await getUnit(db, id(form.unitId))).name }) : t("admin.rights_nothing") });
     } catch (e) {
       if (isAppError(e)) return rightsPage(c, { error: errorText(t, e) }, httpStatusOf(e.code));
       if (e instanceof Error && e.message === "role") return rightsPage(c, { error: t("admin.rights_bad_role") }, 400);

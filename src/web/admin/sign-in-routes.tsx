@@ -24,10 +24,10 @@ interface DemoPerson {
   unitName: string;
 }
 
-function demoPeople(options: AdminOptions): DemoPerson[] {
+async function demoPeople(options: AdminOptions): Promise<DemoPerson[]> {
   if (!options.demo) return [];
   // The highest role of each demo person with rights: one cadre, the official and the admin.
-  const rows = options.db.sql.all<DemoPerson>(
+  const rows = await options.db.sql.all<DemoPerson>(
     `SELECT p.id, p.fullName, m.role, u.name AS unitName FROM Membership m JOIN Person p ON p.id = m.personId JOIN Unit u ON u.id = m.unitId
      WHERE p.isDemo = 1 AND m.role IN ('cadre', 'official', 'admin') ORDER BY CASE m.role WHEN 'admin' THEN 0 WHEN 'official' THEN 1 ELSE 2 END, p.id`,
   );
@@ -113,16 +113,16 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
   const preSignInOk = async (c: Context, form: Record<string, string>) =>
     originAllowed(c, options.trustProxy) && csrfMatches(preSignInToken(c, options.trustProxy), form._csrf);
 
-  const startSession = (c: Context, personId: number, next: string) => {
-    const { token, session } = createWebSession(db, personId, now(), c.req.header("user-agent") ?? null);
+  const startSession = async (c: Context, personId: number, next: string) => {
+    const { token, session } = await createWebSession(db, personId, now(), c.req.header("user-agent") ?? null);
     setSessionCookie(c, token, session.expiresAt, options.trustProxy);
     return c.redirect(safeNext(next), 303);
   };
 
-  app.get("/admin/sign-in", (c) => {
-    if (signedInPerson(c, options)) return c.redirect("/admin/tickets", 303);
+  app.get("/admin/sign-in", async (c) => {
+    if (await signedInPerson(c, options)) return c.redirect("/admin/tickets", 303);
     const lang = requestLocale(c, options.defaultLocale);
-    return c.html(<SignInPage t={translator(lang)} lang={lang} csrf={preSignInToken(c, options.trustProxy)} next={safeNext(c.req.query("next"))} demo={demoPeople(options)} />);
+    return c.html(<SignInPage t={translator(lang)} lang={lang} csrf={preSignInToken(c, options.trustProxy)} next={safeNext(c.req.query("next"))} demo={await demoPeople(options)} />);
   });
 
   app.post("/admin/sign-in", async (c) => {
@@ -139,9 +139,9 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
       options.onQueued?.();
     } catch (error) {
       if (isAppError(error, "code_throttled"))
-        return c.html(<SignInPage t={t} lang={lang} csrf={csrf} next={next} error={t("admin.signin_throttled")} demo={demoPeople(options)} />, 429);
+        return c.html(<SignInPage t={t} lang={lang} csrf={csrf} next={next} error={t("admin.signin_throttled")} demo={await demoPeople(options)} />, 429);
       if (!isAppError(error, "invalid_input") && !(error instanceof Error && error.message === "invalid")) throw error;
-      return c.html(<SignInPage t={t} lang={lang} csrf={csrf} next={next} error={t("admin.signin_bad_phone")} demo={demoPeople(options)} />, 400);
+      return c.html(<SignInPage t={t} lang={lang} csrf={csrf} next={next} error={t("admin.signin_bad_phone")} demo={await demoPeople(options)} />, 400);
     }
     // The same page whether or not the phone belongs to someone who may sign in.
     return c.html(<CodePage t={t} lang={lang} csrf={csrf} phone={parsed.data.phone} next={next} />);
@@ -156,7 +156,7 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     const csrf = preSignInToken(c, options.trustProxy);
     if (!parsed.success) return c.redirect("/admin/sign-in", 303);
     try {
-      const personId = verifySignInCode(db, { phone: parsed.data.phone, code: parsed.data.code, ip: clientIp(c, options.trustProxy) }, now());
+      const personId = await verifySignInCode(db, { phone: parsed.data.phone, code: parsed.data.code, ip: clientIp(c, options.trustProxy) }, now());
       return startSession(c, personId, parsed.data.next ?? "");
     } catch (error) {
       if (!isAppError(error)) throw error;
@@ -171,8 +171,8 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     const form = await formOf(c);
     if (!(await preSignInOk(c, form))) return c.text(t("admin.forbidden_csrf"), 403);
     const personId = Number(form.personId);
-    if (!demoPeople(options).some((p) => p.id === personId) || !hasWorkplaceRights(db, personId)) return c.text(t("admin.not_found"), 404);
-    recordAudit(db, { actorPersonId: personId, source: "web", action: "web.sign_in", entityType: "Person", entityId: personId, detail: { by: "demo" } }, now());
+    if (!(await demoPeople(options)).some((p) => p.id === personId) || !await hasWorkplaceRights(db, personId)) return c.text(t("admin.not_found"), 404);
+    await recordAudit(db, { actorPersonId: personId, source: "web", action: "web.sign_in", entityType: "Person", entityId: personId, detail: { by: "demo" } }, now());
     return startSession(c, personId, form.next ?? "");
   });
 
@@ -204,7 +204,7 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     const form = await formOf(c);
     if (!(await preSignInOk(c, form))) return c.text(t("admin.forbidden_csrf"), 403);
     try {
-      return startSession(c, redeemSignInLink(db, c.req.param("token"), clientIp(c, options.trustProxy), now()), "/admin/tickets");
+      return startSession(c, await redeemSignInLink(db, c.req.param("token"), clientIp(c, options.trustProxy), now()), "/admin/tickets");
     } catch (error) {
       if (!isAppError(error)) throw error;
       return c.text(errorText(t, error), httpStatusOf(error.code));
@@ -219,19 +219,19 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     return c.redirect(back && back.host === new URL(c.req.url).host ? safeNext(back.pathname + back.search) : "/admin", 303);
   });
 
-  app.post("/admin/sign-out", requireSession(options), (c) => {
-    endWebSession(db, c.get("signedIn").session.id, now());
+  app.post("/admin/sign-out", requireSession(options), async (c) => {
+    await endWebSession(db, c.get("signedIn").session.id, now());
     clearSessionCookie(c);
     return c.redirect("/admin/sign-in", 303);
   });
 
-  app.get("/admin/account", requireSession(options), (c) => {
+  app.get("/admin/account", requireSession(options), async (c) => {
     const signed = c.get("signedIn");
     const t = c.get("t");
-    const open = db.sql.get<{ n: number }>(
+    const open = (await db.sql.get<{ n: number }>(
       `SELECT COUNT(*) AS n FROM AdminSession WHERE personId = ? AND endedAt IS NULL AND expiresAt > ?`,
       signed.session.personId, now().getTime(),
-    )!.n;
+    ))!.n;
     return c.html(
       <Layout t={t} lang={c.get("locale")} title={t("admin.account_title")} viewer={{ personId: signed.session.personId, name: signed.name, csrfToken: signed.session.csrfToken }}>
         <h1>{t("admin.account_title")}</h1>
@@ -246,8 +246,8 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     );
   });
 
-  app.post("/admin/sign-out-everywhere", requireSession(options), (c) => {
-    endAllWebSessions(db, c.get("signedIn").session.personId, now());
+  app.post("/admin/sign-out-everywhere", requireSession(options), async (c) => {
+    await endAllWebSessions(db, c.get("signedIn").session.personId, now());
     clearSessionCookie(c);
     return c.redirect("/admin/sign-in", 303);
   });

@@ -69,18 +69,18 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
   const now = () => options.now?.() ?? new Date();
 
   /** The unit's slips, codes issued where missing; undefined without manage_people on the unit. */
-  const slipsOf = (c: Context<AdminEnv>): { unitName: string; rows: UnitCodeRow[] } | undefined => {
+  const slipsOf = async (c: Context<AdminEnv>): Promise<{ unitName: string; rows: UnitCodeRow[] } | undefined> => {
     const raw = c.req.param("id") ?? "";
     const unitId = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
     const personId = c.get("signedIn").session.personId;
     try {
-      if (Number.isNaN(unitId) || !can(db, personId, "manage_people", unitId)) return undefined;
+      if (Number.isNaN(unitId) || !await can(db, personId, "manage_people", unitId)) return undefined;
     } catch {
       return undefined;
     }
-    const rows = ensureLinkCodes(db, personActor(personId, "web"), unitId, { ttlDays: options.linkCodeTtlDays, now: now(), unlinkedOnly: c.req.query("all") !== "1" }).slice(0, maxSlips);
-    recordAudit(db, { actorPersonId: personId, source: "web", action: "codes.print", entityType: "Unit", entityId: unitId, detail: { count: rows.length } }, now());
-    return { unitName: getUnit(db, unitId).name, rows };
+    const rows = (await ensureLinkCodes(db, personActor(personId, "web"), unitId, { ttlDays: options.linkCodeTtlDays, now: now(), unlinkedOnly: c.req.query("all") !== "1" })).slice(0, maxSlips);
+    await recordAudit(db, { actorPersonId: personId, source: "web", action: "codes.print", entityType: "Unit", entityId: unitId, detail: { count: rows.length } }, now());
+    return { unitName: (await getUnit(db, unitId)).name, rows };
   };
 
   const howText = (t: Translate, targets: LinkTarget[], code: string) =>
@@ -88,7 +88,7 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
 
   app.get("/admin/units/:id/slips", async (c) => {
     const t = c.get("t");
-    const slips = slipsOf(c);
+    const slips = await slipsOf(c);
     if (!slips) return c.text(t("admin.unit_not_found"), 404);
     const targets = options.targets();
     const cards: string[] = [];
@@ -134,7 +134,7 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
 
   app.get("/admin/units/:id/slips.xlsx", async (c) => {
     const t = c.get("t");
-    const slips = slipsOf(c);
+    const slips = await slipsOf(c);
     if (!slips) return c.text(t("admin.unit_not_found"), 404);
     const targets = options.targets();
     const book = new ExcelJS.Workbook();

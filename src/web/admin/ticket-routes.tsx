@@ -313,8 +313,8 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
     const viewer = viewerOf(c);
     const thread = await ticketThread(db, id, viewer.personId);
     const tk = thread.ticket;
-    const accounts = db.sql.all<{ platform: string; displayName: string | null }>(`SELECT platform, displayName FROM ChatAccount WHERE personId = ? ORDER BY preferred DESC, id`, tk.personId);
-    const memberUnits = db.sql.all<{ name: string }>(`SELECT DISTINCT u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path`, tk.personId);
+    const accounts = await db.sql.all<{ platform: string; displayName: string | null }>(`SELECT platform, displayName FROM ChatAccount WHERE personId = ? ORDER BY preferred DESC, id`, tk.personId);
+    const memberUnits = await db.sql.all<{ name: string }>(`SELECT DISTINCT u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path`, tk.personId);
     const overdue = tk.status !== "closed" && tk.dueAt < now().getTime();
     const csrf = <input type="hidden" name="_csrf" value={viewer.csrfToken} />;
     const dueKey = new Date(tk.dueAt);

@@ -67,10 +67,10 @@ export function mountApi(app: Hono, options: ApiOptions): { routes: ApiRoute[] }
     return c.json({ error: { code: error.code, message: error.message } }, error.status);
   };
 
-  const authenticate = (c: Context): Actor & { kind: "token" } => {
+  const authenticate = async (c: Context): Promise<Actor & { kind: "token" }> => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const actor = match ? authenticateApiToken(db, match[1]!, now()) : undefined;
+    const actor = match ? await authenticateApiToken(db, match[1]!, now()) : undefined;
     if (!actor) throw new ApiError(401, "unauthorized", t("api.unauthorized"));
     const minute = Math.floor(now().getTime() / 60_000);
     const w = windows.get(actor.tokenId);
@@ -86,7 +86,7 @@ export function mountApi(app: Hono, options: ApiOptions): { routes: ApiRoute[] }
     const limit = bodyLimit({ maxSize: r.body ? maxImportBytes : 1024, onError: (c) => fail(c, new ApiError(413, "too_large", t("api.too_large"))) });
     app.on(r.method.toUpperCase(), honoPath, limit, async (c) => {
       try {
-        const actor = authenticate(c);
+        const actor = await authenticate(c);
         const query = r.query ? r.query.safeParse(c.req.query()) : { success: true as const, data: {} };
         if (!query.success) {
           const issue = query.error.issues[0]!;
@@ -128,9 +128,9 @@ export function mountApi(app: Hono, options: ApiOptions): { routes: ApiRoute[] }
     const fileName = type === "text/csv" ? "roster.csv" : type === "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ? "roster.xlsx" : undefined;
     if (!fileName) throw new ApiError(415, "unsupported_media_type", t("api.unsupported_type"));
     const unitId = unitOf(actor, query);
-    getUnit(db, unitId);
+    await getUnit(db, unitId);
     const read = await readRosterBuffer(Buffer.from(await c.req.arrayBuffer()), fileName);
-    const result = importRosterRows(db, read.rows, read.issues, { unitId, actor, dryRun: query.dryRun !== false, skipInvalid: query.skipInvalid === true, now: now() });
+    const result = await importRosterRows(db, read.rows, read.issues, { unitId, actor, dryRun: query.dryRun !== false, skipInvalid: query.skipInvalid === true, now: now() });
     return result;
   });
 

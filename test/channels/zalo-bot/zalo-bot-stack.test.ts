@@ -28,9 +28,9 @@ beforeEach(async () => {
   fake = new FakeZaloBotServer();
   await fake.start();
   db = await createTestDatabase();
-  const tree = buildTree(db);
-  const person = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
+  const tree = await buildTree(db);
+  const person = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
+  await addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
   code = issueLinkCode(db, person.id).code;
 
   engine = new DeliveryEngine(db, {
@@ -46,7 +46,7 @@ beforeEach(async () => {
   await channel.start(async (m) => {
     await inbox.receive(m);
   });
-  engine.start();
+  await engine.start();
 });
 
 afterEach(async () => {
@@ -59,7 +59,7 @@ afterEach(async () => {
 /** Waits until the outbox has nothing left to send. */
 async function drained(): Promise<void> {
   await fake.waitFor(
-    () => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status IN ('pending', 'sending')`)!.n === 0,
+    async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status IN ('pending', 'sending')`))!.n === 0,
     10_000, "outbox drained",
   );
 }
@@ -77,7 +77,7 @@ describe("Zalo Bot channel with the real chat stack", () => {
     await fake.waitForSent(1, 10_000, stranger.id);
     expect(fake.sent(stranger.id).map((s) => s.text)).toEqual([t("chat.stranger")]);
     expect(t("chat.stranger")).toContain("DK 1234 5678 9012");
-    expect(inboundRows(stranger.id)).toEqual([{ kind: "text", text: "tôi là hội viên mới", platformEventId: `${stranger.id}:${update.message.message_id}`, status: "handled" }]);
+    expect(await inboundRows(stranger.id)).toEqual([{ kind: "text", text: "tôi là hội viên mới", platformEventId: `${stranger.id}:${update.message.message_id}`, status: "handled" }]);
   });
 
   it("should link a member with DK <code>, then answer /trogiup with the help", async () => {
@@ -88,7 +88,7 @@ describe("Zalo Bot channel with the real chat stack", () => {
     fake.userSendsText(member, "/trogiup");
     await fake.waitForSent(2, 10_000, member.id);
     expect(fake.sent(member.id)[1]!.text).toBe(t("chat.help"));
-    const account = db.sql.get<{ personId: number | null; displayName: string | null }>(`SELECT personId, displayName FROM ChatAccount WHERE platform = 'zalo_bot' AND externalId = ?`, member.id);
+    const account = await db.sql.get<{ personId: number | null; displayName: string | null }>(`SELECT personId, displayName FROM ChatAccount WHERE platform = 'zalo_bot' AND externalId = ?`, member.id);
     expect(account?.personId).not.toBeNull();
     expect(account?.displayName).toBe("An");
   });
@@ -102,7 +102,7 @@ describe("Zalo Bot channel with the real chat stack", () => {
     await fake.waitForSent(2, 10_000, member.id);
     await drained();
     expect(fake.sent(member.id).map((s) => s.text)).toEqual([t("chat.linked", { name: "Nguyễn Văn An" }), t("chat.help")]);
-    expect(inboundRows(member.id).map((r) => r.text)).toEqual([`DK ${code}`, "/trogiup"]);
+    expect((await inboundRows(member.id)).map((r) => r.text)).toEqual([`DK ${code}`, "/trogiup"]);
   });
 
   it("should answer a photo from a member with the polite text-only reply", async () => {
@@ -112,7 +112,7 @@ describe("Zalo Bot channel with the real chat stack", () => {
     fake.userSendsImage(member, "giấy mời");
     await fake.waitForSent(2, 10_000, member.id);
     expect(fake.sent(member.id)[1]!.text).toBe(t("chat.non_text"));
-    expect(inboundRows(member.id).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["photo", "giấy mời"]]);
+    expect((await inboundRows(member.id)).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["photo", "giấy mời"]]);
   });
 
   it("should answer an unsupported message that comes without a message object, and a link as text", async () => {
@@ -125,7 +125,7 @@ describe("Zalo Bot channel with the real chat stack", () => {
     expect(fake.sent(member.id)[1]!.text).toBe(t("chat.non_text"));
     fake.pushUpdate({ event_name: "message.link.received", message: { from: { id: member.id, first_name: "An" }, chat: { id: member.id, chat_type: "PRIVATE" }, message_id: "l-1", date: Date.now(), url: "https://hoi.example.vn/lich" } });
     await drained();
-    expect(inboundRows(member.id).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["unsupported", null], ["text", "https://hoi.example.vn/lich"]]);
+    expect((await inboundRows(member.id)).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["unsupported", null], ["text", "https://hoi.example.vn/lich"]]);
     expect(fake.sent(member.id).filter((s) => s.text === t("chat.non_text"))).toHaveLength(1);
   });
 
@@ -134,11 +134,11 @@ describe("Zalo Bot channel with the real chat stack", () => {
     fake.blockChat(member.id);
     fake.userSendsText(member, "xin chào");
     const outbox = () => db.sql.all<{ status: string; attempts: number }>(`SELECT status, attempts FROM Outbox WHERE chatId = ?`, member.id);
-    await fake.waitFor(() => outbox().length === 1 && !["pending", "sending"].includes(outbox()[0]!.status), 10_000, "reply finished");
-    expect(outbox()).toEqual([{ status: "unreachable", attempts: 1 }]);
+    await fake.waitFor(async () => (await outbox()).length === 1 && !["pending", "sending"].includes((await outbox())[0]!.status), 10_000, "reply finished");
+    expect(await outbox()).toEqual([{ status: "unreachable", attempts: 1 }]);
     expect(fake.sent(member.id)).toHaveLength(0);
     expect(fake.callsOf("sendMessage").map((c) => [c.payload.chat_id, c.status])).toEqual([[member.id, 403]]);
-    const account = db.sql.get<{ unreachable: number }>(`SELECT unreachable FROM ChatAccount WHERE platform = 'zalo_bot' AND externalId = ?`, member.id);
+    const account = await db.sql.get<{ unreachable: number }>(`SELECT unreachable FROM ChatAccount WHERE platform = 'zalo_bot' AND externalId = ?`, member.id);
     expect(account?.unreachable).toBe(1);
   });
 });

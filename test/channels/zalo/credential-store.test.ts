@@ -24,8 +24,8 @@ afterAll(async () => {
   await db.destroy();
 });
 
-function storedValue(): string {
-  return db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, credentialsSettingKey)!.value;
+async function storedValue(): Promise<string> {
+  return (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, credentialsSettingKey))!.value;
 }
 
 function problemOf(fn: () => unknown): string | undefined {
@@ -39,21 +39,21 @@ function problemOf(fn: () => unknown): string | undefined {
 }
 
 describe("saveCredentials / loadCredentials", () => {
-  it("should round-trip the credentials and store none of them in clear", () => {
-    clearCredentials(db);
-    expect(loadCredentials(db, key)).toBeNull();
-    expect(saveCredentials(db, key, creds)).toBe(true);
-    expect(loadCredentials(db, key)).toEqual(creds);
-    const raw = storedValue();
+  it("should round-trip the credentials and store none of them in clear", async () => {
+    await clearCredentials(db);
+    expect(await loadCredentials(db, key)).toBeNull();
+    expect(await saveCredentials(db, key, creds)).toBe(true);
+    expect(await loadCredentials(db, key)).toEqual(creds);
+    const raw = await storedValue();
     for (const secret of ["SECRET-sek-value", "SECRET-zpsid", "SECRET-imei-1234", "Mozilla", key]) expect(raw).not.toContain(secret);
   });
 
-  it("should say the key is wrong, without crashing, when another key is used", () => {
-    saveCredentials(db, key, creds);
+  it("should say the key is wrong, without crashing, when another key is used", async () => {
+    await saveCredentials(db, key, creds);
     expect(problemOf(() => loadCredentials(db, "another-key-0123456789abcdef"))).toBe("wrong_key");
-    const error = (() => {
+    const error = (async () => {
       try {
-        loadCredentials(db, "another-key-0123456789abcdef");
+        await loadCredentials(db, "another-key-0123456789abcdef");
       } catch (e) {
         return e as Error;
       }
@@ -61,26 +61,26 @@ describe("saveCredentials / loadCredentials", () => {
     expect(error.message).toMatch(/ZALO_CREDENTIALS_KEY/);
   });
 
-  it("should say the record is damaged when it was tampered with or is not JSON", () => {
-    saveCredentials(db, key, creds);
-    const record = JSON.parse(storedValue()) as { data: string };
+  it("should say the record is damaged when it was tampered with or is not JSON", async () => {
+    await saveCredentials(db, key, creds);
+    const record = JSON.parse(await storedValue()) as { data: string };
     const bytes = Buffer.from(record.data, "base64");
     bytes[0] = bytes[0]! ^ 0xff;
-    db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ ...record, data: bytes.toString("base64") }), credentialsSettingKey);
+    await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ ...record, data: bytes.toString("base64") }), credentialsSettingKey);
     expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
-    db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, "{not json", credentialsSettingKey);
+    await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, "{not json", credentialsSettingKey);
     expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
-    db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ v: 2 }), credentialsSettingKey);
+    await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ v: 2 }), credentialsSettingKey);
     expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
     // A new login replaces a damaged record.
-    expect(saveCredentials(db, key, creds)).toBe(true);
-    expect(loadCredentials(db, key)).toEqual(creds);
+    expect(await saveCredentials(db, key, creds)).toBe(true);
+    expect(await loadCredentials(db, key)).toEqual(creds);
   });
 
-  it("should write only when the meaningful content changed", () => {
-    clearCredentials(db);
-    saveCredentials(db, key, creds, new Date(1_000));
-    expect(credentialsUpdatedAt(db)).toBe(1_000);
+  it("should write only when the meaningful content changed", async () => {
+    await clearCredentials(db);
+    await saveCredentials(db, key, creds, new Date(1_000));
+    expect(await credentialsUpdatedAt(db)).toBe(1_000);
     // Same cookies in another order, with new access times: no write.
     const reordered: ZaloCredentials = {
       ...creds,
@@ -89,13 +89,13 @@ describe("saveCredentials / loadCredentials", () => {
         { ...(creds.cookie as Record<string, unknown>[])[0], lastAccessed: "2026-05-05T00:00:00.000Z" },
       ],
     };
-    expect(saveCredentials(db, key, reordered, new Date(2_000))).toBe(false);
-    expect(credentialsUpdatedAt(db)).toBe(1_000);
+    expect(await saveCredentials(db, key, reordered, new Date(2_000))).toBe(false);
+    expect(await credentialsUpdatedAt(db)).toBe(1_000);
     // A renewed cookie value: written.
     const renewed: ZaloCredentials = { ...creds, cookie: [{ key: "zpw_sek", value: "SECRET-renewed", domain: "chat.zalo.me", path: "/" }] };
-    expect(saveCredentials(db, key, renewed, new Date(3_000))).toBe(true);
-    expect(credentialsUpdatedAt(db)).toBe(3_000);
-    expect(JSON.stringify(loadCredentials(db, key))).toContain("SECRET-renewed");
+    expect(await saveCredentials(db, key, renewed, new Date(3_000))).toBe(true);
+    expect(await credentialsUpdatedAt(db)).toBe(3_000);
+    expect(JSON.stringify(await loadCredentials(db, key))).toContain("SECRET-renewed");
   });
 
   it("should refuse incomplete credentials with a message that names the missing part", () => {
@@ -104,27 +104,27 @@ describe("saveCredentials / loadCredentials", () => {
     expect(() => saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).toThrow(/userAgent/);
   });
 
-  it("should accept cookies in the { url, cookies } form", () => {
+  it("should accept cookies in the { url, cookies } form", async () => {
     const wrapped: ZaloCredentials = { ...creds, cookie: { url: "https://chat.zalo.me", cookies: [{ name: "zpw_sek", value: "v" }] } };
-    saveCredentials(db, key, wrapped);
-    expect(loadCredentials(db, key)).toEqual(wrapped);
+    await saveCredentials(db, key, wrapped);
+    expect(await loadCredentials(db, key)).toEqual(wrapped);
   });
 });
 
 describe("readZaloStatus / writeZaloStatus", () => {
-  it("should move since only when the state changes", () => {
-    expect(readZaloStatus(db)).toEqual({ state: "stopped", lastEventAt: null, lastError: null, since: 0 });
-    writeZaloStatus(db, { state: "connecting" }, new Date(10));
-    writeZaloStatus(db, { state: "online", lastError: null }, new Date(20));
-    writeZaloStatus(db, { lastEventAt: 25 }, new Date(25));
-    writeZaloStatus(db, { state: "online" }, new Date(30));
-    expect(readZaloStatus(db)).toEqual({ state: "online", lastEventAt: 25, lastError: null, since: 20 });
-    writeZaloStatus(db, { state: "taken_over", lastError: "closed with 3003" }, new Date(40));
-    expect(readZaloStatus(db)).toMatchObject({ state: "taken_over", since: 40, lastError: "closed with 3003", lastEventAt: 25 });
+  it("should move since only when the state changes", async () => {
+    expect(await readZaloStatus(db)).toEqual({ state: "stopped", lastEventAt: null, lastError: null, since: 0 });
+    await writeZaloStatus(db, { state: "connecting" }, new Date(10));
+    await writeZaloStatus(db, { state: "online", lastError: null }, new Date(20));
+    await writeZaloStatus(db, { lastEventAt: 25 }, new Date(25));
+    await writeZaloStatus(db, { state: "online" }, new Date(30));
+    expect(await readZaloStatus(db)).toEqual({ state: "online", lastEventAt: 25, lastError: null, since: 20 });
+    await writeZaloStatus(db, { state: "taken_over", lastError: "closed with 3003" }, new Date(40));
+    expect(await readZaloStatus(db)).toMatchObject({ state: "taken_over", since: 40, lastError: "closed with 3003", lastEventAt: 25 });
   });
 
-  it("should read a damaged status as stopped", () => {
-    db.sql.run(`UPDATE Setting SET value = 'x' WHERE key = 'zalo.status'`);
-    expect(readZaloStatus(db).state).toBe("stopped");
+  it("should read a damaged status as stopped", async () => {
+    await db.sql.run(`UPDATE Setting SET value = 'x' WHERE key = 'zalo.status'`);
+    expect((await readZaloStatus(db)).state).toBe("stopped");
   });
 });

@@ -68,13 +68,13 @@ function makeChannel(extra: Partial<ZaloChannelOptions>) {
 }
 
 async function online(extra: Partial<ZaloChannelOptions> = {}, received: InboundMessage[] = []) {
-  saveCredentials(db, key, creds);
+  await saveCredentials(db, key, creds);
   const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
   const made = makeChannel({ apiFactory, ...extra });
   await made.channel.start(async (m) => {
     received.push(m);
   });
-  await vi.waitFor(() => expect(made.channel.status().state).toBe("online"), eventually);
+  await vi.waitFor(async () => expect((await made.channel.status()).state).toBe("online"), eventually);
   await server.until(() => server.caughtUp());
   return { ...made, apiFactory, received };
 }
@@ -89,27 +89,27 @@ describe("ZaloChannel supervisor", () => {
     const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
     const { channel, notifyAdmins } = makeChannel({ apiFactory, alertText: (a) => `ALERT ${a.kind} ${"reason" in a ? a.reason : ""}` });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"), eventually);
+    await vi.waitFor(async () => expect((await channel.status()).state).toBe("needs_login"), eventually);
     expect(notifyAdmins).toHaveBeenCalledWith("ALERT needs_login missing");
     expect(apiFactory).not.toHaveBeenCalled();
     await expect(channel.send({ chatId: "1", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "rate_limited", options: { scope: "platform" } });
 
-    saveCredentials(db, key, creds); // `chihoi zalo login` in another process
-    await vi.waitFor(() => expect(channel.status().state).toBe("online"), eventually);
+    await saveCredentials(db, key, creds); // `chihoi zalo login` in another process
+    await vi.waitFor(async () => expect((await channel.status()).state).toBe("online"), eventually);
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
     expect(server.connections).toHaveLength(1);
   });
 
   it("should treat undecryptable credentials as needs_login without logging secrets", async () => {
-    saveCredentials(db, "the-old-key-that-was-replaced", creds);
+    await saveCredentials(db, "the-old-key-that-was-replaced", creds);
     const log = captureLogger();
     const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
     const alerts: ZaloAlert[] = [];
     const { channel, notifyAdmins } = makeChannel({ apiFactory, logger: log.logger, alertText: (a) => (alerts.push(a), "alert") });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"), eventually);
-    expect(channel.status().lastError).toMatch(/ZALO_CREDENTIALS_KEY/);
+    await vi.waitFor(async () => expect((await channel.status()).state).toBe("needs_login"), eventually);
+    expect((await channel.status()).lastError).toMatch(/ZALO_CREDENTIALS_KEY/);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
     expect(alerts).toEqual([{ kind: "needs_login", reason: "wrong_key" }]);
     expect(apiFactory).not.toHaveBeenCalled();
@@ -117,16 +117,16 @@ describe("ZaloChannel supervisor", () => {
   });
 
   it("should stop after repeated login rejections instead of looping", async () => {
-    saveCredentials(db, key, creds);
+    await saveCredentials(db, key, creds);
     const apiFactory = vi.fn(async (): Promise<ZaloApi> => {
       throw new zca.ZaloApiError("Đăng nhập thất bại");
     });
     const alerts: ZaloAlert[] = [];
     const { channel, notifyAdmins } = makeChannel({ apiFactory, alertText: (a) => (alerts.push(a), "alert") });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(channel.status().state).toBe("needs_login"), eventually);
+    await vi.waitFor(async () => expect((await channel.status()).state).toBe("needs_login"), eventually);
     expect(apiFactory).toHaveBeenCalledTimes(3);
-    expect(channel.status().lastError).toMatch(/Đăng nhập thất bại/);
+    expect((await channel.status()).lastError).toMatch(/Đăng nhập thất bại/);
     await new Promise((r) => setTimeout(r, 60));
     expect(apiFactory).toHaveBeenCalledTimes(3);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
@@ -134,7 +134,7 @@ describe("ZaloChannel supervisor", () => {
   });
 
   it("should keep retrying through network failures, which are not the login's fault", async () => {
-    saveCredentials(db, key, creds);
+    await saveCredentials(db, key, creds);
     let calls = 0;
     const apiFactory = vi.fn(async (c: ZaloCredentials): Promise<ZaloApi> => {
       if (++calls <= 5) throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
@@ -142,14 +142,14 @@ describe("ZaloChannel supervisor", () => {
     });
     const { channel, notifyAdmins } = makeChannel({ apiFactory });
     await channel.start(async () => {});
-    await vi.waitFor(() => expect(channel.status().state).toBe("online"), eventually);
+    await vi.waitFor(async () => expect((await channel.status()).state).toBe("online"), eventually);
     expect(apiFactory).toHaveBeenCalledTimes(6);
     expect(notifyAdmins).not.toHaveBeenCalled();
   });
 
   it("should log in again from the latest stored credentials after a session error, and only then", async () => {
     const { apiFactory } = await online();
-    saveCredentials(db, key, { ...creds, cookie: [{ key: "zpw_sek", value: "SECRET-cookie-v2", domain: "chat.zalo.me", path: "/" }] });
+    await saveCredentials(db, key, { ...creds, cookie: [{ key: "zpw_sek", value: "SECRET-cookie-v2", domain: "chat.zalo.me", path: "/" }] });
     server.close(1006);
     await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
     expect(apiFactory).toHaveBeenCalledTimes(1); // a close is not a reason to log in
@@ -180,7 +180,7 @@ describe("ZaloChannel supervisor", () => {
     await online({ timing: { ...timing, keepWarmMs: 5 } });
     fake.setCookieNext("zpw_sek=SECRET-cookie-warm; Domain=chat.zalo.me; Path=/");
     await vi.waitFor(() => expect(fake.calls.filter((c) => c.path.endsWith("/keepalive")).length).toBeGreaterThanOrEqual(1), eventually);
-    await vi.waitFor(() => expect(JSON.stringify(loadCredentials(db, key))).toContain("SECRET-cookie-warm"), eventually);
+    await vi.waitFor(async () => expect(JSON.stringify(await loadCredentials(db, key))).toContain("SECRET-cookie-warm"), eventually);
   });
 });
 
@@ -201,7 +201,7 @@ describe("ZaloChannel inbound", () => {
   it("should survive a handler that throws and deliver the next events", async () => {
     const received: InboundMessage[] = [];
     let first = true;
-    saveCredentials(db, key, creds);
+    await saveCredentials(db, key, creds);
     const { channel } = makeChannel({ apiFactory: async (c) => realApi(c) });
     await channel.start(async (m) => {
       if (first) {
@@ -210,7 +210,7 @@ describe("ZaloChannel inbound", () => {
       }
       received.push(m);
     });
-    await vi.waitFor(() => expect(channel.status().state).toBe("online"), eventually);
+    await vi.waitFor(async () => expect((await channel.status()).state).toBe("online"), eventually);
     await server.until(() => server.caughtUp());
     server.sendDirect(rawMessage({ msgId: "1" }));
     server.sendDirect(rawMessage({ msgId: "9", content: { deleteMsg: 1 } }));
@@ -223,7 +223,7 @@ describe("ZaloChannel inbound", () => {
   });
 
   it("should not replay history from before the service last saw an event", async () => {
-    writeZaloStatus(db, { lastEventAt: Date.now() - 60 * 60_000 });
+    await writeZaloStatus(db, { lastEventAt: Date.now() - 60 * 60_000 });
     server.history.user = [rawMessage({ msgId: "old", ts: String(Date.now() - 3 * 60 * 60_000) }), rawMessage({ msgId: "missed", ts: String(Date.now() - 30 * 60_000) })];
     const { received, channel } = await online();
     await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["missed"]), eventually);

@@ -48,8 +48,8 @@ let received: InboundMessage[];
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  saveCredentials(db, key, credentials);
-  db.sql.run(`INSERT INTO ChatGroup (platform, externalId, title, allowed, createdAt) VALUES ('zalo', 'g-1', 'Chi hội 1', 1, ?)`, Date.now());
+  await saveCredentials(db, key, credentials);
+  await db.sql.run(`INSERT INTO ChatGroup (platform, externalId, title, allowed, createdAt) VALUES ('zalo', 'g-1', 'Chi hội 1', 1, ?)`, Date.now());
   server = new FakeZaloServer();
   fake = createFakeZaloFetch();
   received = [];
@@ -72,7 +72,7 @@ async function startChannel(extra: Partial<ZaloChannelOptions> = {}) {
   await channel.start(async (m) => {
     received.push(m);
   });
-  await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
+  await vi.waitFor(async () => expect((await channel!.status()).state).toBe("online"), eventually);
   return { apiFactory, notifyAdmins, channel };
 }
 
@@ -106,7 +106,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(group).toMatchObject({ chatId: "g-1", chatType: "group", text: "cho hỏi lịch họp", addressedToBot: true, eventId: "7003", sender: { id: "201" } });
     expect(reaction).toMatchObject({ kind: "reaction", reaction: "👍", replyTo: "9000001", chatId: "200" });
     // The group no admin allowed is recorded (not allowed) so that an admin can find it.
-    expect(db.sql.get(`SELECT allowed FROM ChatGroup WHERE platform = 'zalo' AND externalId = 'g-other'`)).toEqual({ allowed: 0 });
+    expect(await db.sql.get(`SELECT allowed FROM ChatGroup WHERE platform = 'zalo' AND externalId = 'g-other'`)).toEqual({ allowed: 0 });
 
     // A DM with choices, as numbered text; Zalo renews a cookie in its answer.
     fake.setCookieNext("zpw_sek=sek-RENEWED-value; Domain=chat.zalo.me; Path=/; Secure; HttpOnly");
@@ -116,7 +116,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(dm).toBeDefined();
     expect(dm.params).toMatchObject({ toid: "200", imei });
     expect(String(dm.params!.message)).toMatch(/^Buổi họp 19:30\n\n.*1.*Có mặt.*\n.*2.*Vắng/s);
-    expect(JSON.stringify(loadCredentials(db, key)!.cookie)).toContain("sek-RENEWED-value");
+    expect(JSON.stringify((await loadCredentials(db, key))!.cookie)).toContain("sek-RENEWED-value");
 
     // A group reminder mentioning everyone, and a reply quoting the member's message.
     await channel!.send({ chatId: "g-1", chatType: "group" }, { text: `${mentionAllPrefix} Họp chi hội 19:30` });
@@ -157,7 +157,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(server.connections[0]!.cookie).toContain(`zpw_sek=${cookieSecret}`);
     expect(server.connections[1]!.cookie).toContain("zpw_sek=sek-NEXT-value");
-    await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
+    await vi.waitFor(async () => expect((await channel!.status()).state).toBe("online"), eventually);
   });
 
   it("should log in again only when the session expired: the socket is refused and a REST call says so", async () => {
@@ -180,7 +180,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(server.rejected).toBe(3);
     expect(fake.calls.filter((c) => c.path.endsWith("/keepalive"))).toHaveLength(1);
     await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
-    await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
+    await vi.waitFor(async () => expect((await channel!.status()).state).toBe("online"), eventually);
   });
 
   it("should keep restarting the listener without logging in while the network is down", async () => {
@@ -194,7 +194,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     server.rejectUpgrades = null;
     await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
     expect(apiFactory).toHaveBeenCalledTimes(1);
-    await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
+    await vi.waitFor(async () => expect((await channel!.status()).state).toBe("online"), eventually);
   });
 
   it.each([
@@ -211,15 +211,15 @@ describe("ZaloChannel with a real zca-js API", () => {
     await server.until(() => server.connections.length === 4 && server.caughtUp(server.connections[3]));
     expect(notifyAdmins).not.toHaveBeenCalled();
     kick(server); // the fourth kick in a row: someone else really holds the session
-    await vi.waitFor(() => expect(channel!.status().state).toBe("taken_over"), eventually);
+    await vi.waitFor(async () => expect((await channel!.status()).state).toBe("taken_over"), eventually);
     await new Promise((r) => setTimeout(r, 150));
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(server.connections).toHaveLength(4);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
-    expect(channel!.status().lastError).toMatch(/30\d\d/);
+    expect((await channel!.status()).lastError).toMatch(/30\d\d/);
     // Sends wait in the outbox instead of failing.
     await expect(channel!.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "rate_limited", options: { scope: "platform" } });
-    expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.taken_over'`)).toBeDefined();
+    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.taken_over'`)).toBeDefined();
   });
 
   it("should forget a kick after an ordinary close: one 3003 after an unclean restart costs a short wait, not the channel", async () => {
@@ -229,7 +229,7 @@ describe("ZaloChannel with a real zca-js API", () => {
       server.close(i % 2 ? 3003 : 1006);
     }
     await server.until(() => server.connections.length === 5 && server.caughtUp(server.connections[4]));
-    await vi.waitFor(() => expect(channel!.status().state).toBe("online"), eventually);
+    await vi.waitFor(async () => expect((await channel!.status()).state).toBe("online"), eventually);
     expect(notifyAdmins).not.toHaveBeenCalled();
   });
 
@@ -241,7 +241,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     // Already closed when stop() resolves, with a proper close frame (not a dropped socket).
     expect(conn.closedAt).not.toBeNull();
     expect(conn.closeCode).toBe(1000);
-    expect(channel!.status().state).toBe("stopped");
+    expect((await channel!.status()).state).toBe("stopped");
     channel = undefined;
   });
 
@@ -255,7 +255,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     channel = new ZaloChannel({ db, config, logger: createLogger("silent"), apiFactory, timing: { ...fastTiming, connectTimeoutMs: 50 }, random: () => 0.5 });
     await channel.start(async () => {});
     await vi.waitFor(() => expect(sockets.length).toBeGreaterThanOrEqual(2), eventually);
-    expect(channel.status().lastError).toMatch(/no connection within/);
+    expect((await channel.status()).lastError).toMatch(/no connection within/);
     expect(apiFactory).toHaveBeenCalledTimes(1);
     await channel.stop();
     for (const s of sockets) s.destroy();

@@ -100,7 +100,7 @@ describe("runZaloLogin", () => {
         };
       },
     } as unknown as NonNullable<ZaloLoginOptions["zalo"]>;
-    writeZaloStatus(db, { state: "needs_login", lastError: "no Zalo login stored" });
+    await writeZaloStatus(db, { state: "needs_login", lastError: "no Zalo login stored" });
 
     const result = await runZaloLogin({ db, key, out: (l) => lines.push(l), qrPngPath, zalo: fakeZalo, t: (k, p) => `${k}${p ? JSON.stringify(p) : ""}` });
 
@@ -110,10 +110,10 @@ describe("runZaloLogin", () => {
     expect(lines.some((l) => l.includes("█"))).toBe(true);
     expect(lines).toContain(`cli.zalo_login_qr_saved${JSON.stringify({ path: qrPngPath })}`);
     expect(lines.at(-1)).toBe(`cli.zalo_login_done${JSON.stringify({ name: "Chi Hội" })}`);
-    expect(loadCredentials(db, key)).toMatchObject({ imei: "SECRET-imei", userAgent: "UA", cookie: cookies });
+    expect(await loadCredentials(db, key)).toMatchObject({ imei: "SECRET-imei", userAgent: "UA", cookie: cookies });
     expect(lines.join("\n")).not.toContain("SECRET");
-    expect(zaloStatusReport(db, key).state).toBe("stopped");
-    expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.login'`)).toBeDefined();
+    expect((await zaloStatusReport(db, key)).state).toBe("stopped");
+    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.login'`)).toBeDefined();
   });
 });
 
@@ -161,21 +161,21 @@ describe("runZaloLogin with zca-js's real QR login", () => {
     expect(String((error as Error).message)).not.toMatch(/abort/i);
     expect(fake.paths).toContain("/account/authen/qr/waiting-confirm");
     expect(lines).toContain(`cli.zalo_login_scanned${JSON.stringify({ name: "Chi Hội" })}`);
-    expect(loadCredentials(db, key)).toBeNull();
+    expect(await loadCredentials(db, key)).toBeNull();
   });
 });
 
 describe("importZaloCredentials", () => {
-  it("should store credentials exported from a browser", () => {
+  it("should store credentials exported from a browser", async () => {
     const file = path.join(db.dir, "zalo.json");
     writeFileSync(file, JSON.stringify({ imei: "i-1", userAgent: "UA", cookies: [{ name: "zpw_sek", value: "v", domain: ".chat.zalo.me" }] }));
-    expect(importZaloCredentials(db, key, file)).toEqual({ written: true, cookieCount: 1 });
-    expect(importZaloCredentials(db, key, file)).toEqual({ written: false, cookieCount: 1 });
-    expect(loadCredentials(db, key)!.imei).toBe("i-1");
+    expect(await importZaloCredentials(db, key, file)).toEqual({ written: true, cookieCount: 1 });
+    expect(await importZaloCredentials(db, key, file)).toEqual({ written: false, cookieCount: 1 });
+    expect((await loadCredentials(db, key))!.imei).toBe("i-1");
   });
 
-  it("should explain what is wrong with a bad file and keep what was stored", () => {
-    saveCredentials(db, key, { imei: "kept", userAgent: "UA", cookie: [{ key: "a", value: "b" }] });
+  it("should explain what is wrong with a bad file and keep what was stored", async () => {
+    await saveCredentials(db, key, { imei: "kept", userAgent: "UA", cookie: [{ key: "a", value: "b" }] });
     const file = path.join(db.dir, "bad.json");
     writeFileSync(file, JSON.stringify({ cookie: [{ name: "a", value: "b" }], userAgent: "UA" }));
     expect(() => importZaloCredentials(db, key, file)).toThrow(CredentialStoreError);
@@ -183,31 +183,31 @@ describe("importZaloCredentials", () => {
     writeFileSync(file, "{oops");
     expect(() => importZaloCredentials(db, key, file)).toThrow(/not valid JSON/);
     expect(() => importZaloCredentials(db, key, path.join(db.dir, "missing.json"))).toThrow(/not found/);
-    expect(loadCredentials(db, key)!.imei).toBe("kept");
+    expect((await loadCredentials(db, key))!.imei).toBe("kept");
     expect(existsSync(file)).toBe(true);
   });
 });
 
 describe("zaloStatusReport", () => {
-  it("should report state, credentials, queue and backed-off recipients", () => {
+  it("should report state, credentials, queue and backed-off recipients", async () => {
     const now = new Date(1_800_000_000_000);
-    expect(zaloStatusReport(db, key, now)).toMatchObject({ state: "stopped", since: null, credentials: "missing", queueLength: 0, backedOff: [] });
+    expect(await zaloStatusReport(db, key, now)).toMatchObject({ state: "stopped", since: null, credentials: "missing", queueLength: 0, backedOff: [] });
 
-    saveCredentials(db, key, { imei: "i", userAgent: "UA", cookie: [{ key: "a", value: "b" }] });
-    writeZaloStatus(db, { state: "online", lastEventAt: now.getTime() - 5000 }, new Date(now.getTime() - 60_000));
+    await saveCredentials(db, key, { imei: "i", userAgent: "UA", cookie: [{ key: "a", value: "b" }] });
+    await writeZaloStatus(db, { state: "online", lastEventAt: now.getTime() - 5000 }, new Date(now.getTime() - 60_000));
     const t = now.getTime();
-    const insertOutbox = (chatId: string, status: string, notBefore: number) =>
-      db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('zalo', ?, '{}', ?, ?, ?)`, chatId, status, notBefore, t).lastInsertRowid;
+    const insertOutbox = async (chatId: string, status: string, notBefore: number) =>
+      (await db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('zalo', ?, '{}', ?, ?, ?)`, chatId, status, notBefore, t)).lastInsertRowid;
     insertOutbox("u-1", "pending", t);
     insertOutbox("u-2", "sending", t);
     insertOutbox("u-3", "sent", t);
     const limited = insertOutbox("u-4", "pending", t + 3 * 3600_000);
-    db.sql.run(`INSERT INTO DeliveryAttempt (outboxId, outcome, errorCode, createdAt) VALUES (?, 'rate_limited', 123, ?)`, limited, t);
-    db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('telegram', 'x', '{}', 'pending', ?, ?)`, t, t);
-    db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-9', ?, ?)`, t + 3600_000, t);
-    db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-8', ?, ?)`, t - 1, t);
+    await db.sql.run(`INSERT INTO DeliveryAttempt (outboxId, outcome, errorCode, createdAt) VALUES (?, 'rate_limited', 123, ?)`, limited, t);
+    await db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('telegram', 'x', '{}', 'pending', ?, ?)`, t, t);
+    await db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-9', ?, ?)`, t + 3600_000, t);
+    await db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-8', ?, ?)`, t - 1, t);
 
-    const report = zaloStatusReport(db, key, now);
+    const report = await zaloStatusReport(db, key, now);
     expect(report).toMatchObject({
       state: "online", since: new Date(t - 60_000), lastEventAt: new Date(t - 5000), credentials: "ok", queueLength: 3,
       backedOff: [
@@ -215,6 +215,6 @@ describe("zaloStatusReport", () => {
         { chatId: "u-4", until: new Date(t + 3 * 3600_000), source: "outbox" },
       ],
     });
-    expect(zaloStatusReport(db, "some-other-key-0123456789").credentials).toBe("wrong_key");
+    expect((await zaloStatusReport(db, "some-other-key-0123456789")).credentials).toBe("wrong_key");
   });
 });

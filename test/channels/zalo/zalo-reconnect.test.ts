@@ -27,7 +27,7 @@ let channel: ZaloChannel | undefined;
 beforeEach(async () => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
   db = await createTestDatabase();
-  saveCredentials(db, key, credentials);
+  await saveCredentials(db, key, credentials);
   server = new FakeZaloServer();
 });
 
@@ -99,7 +99,7 @@ describe("ZaloChannel reconnects", () => {
       expected.push(missed, `react:${missedReact.msgId}`);
 
       // Once the channel saw the close (before that, the next fake timer is not its reconnect).
-      await settle(() => channel!.status().state === "connecting", "the channel to see the close");
+      await settle(async () => (await channel!.status()).state === "connecting", "the channel to see the close");
       await advanceUntil(() => server.connections.length === cycle + 2);
       await server.until(() => server.caughtUp(server.connections[cycle + 1]));
       await settle(() => received.length === expected.length, "the events");
@@ -118,7 +118,7 @@ describe("ZaloChannel reconnects", () => {
     const gaps = server.connections.slice(1).map((c, i) => c.openedAt - server.connections[i]!.closedAt!);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(defaultZaloTiming.backoffBaseMs);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(defaultZaloTiming.backoffBaseMs / 2);
-    expect(channel!.status().state).toBe("online");
+    expect((await channel!.status()).state).toBe("online");
   });
 
   it("should wait longer after each 3003 in a row, then stop and tell the admins", async () => {
@@ -127,12 +127,12 @@ describe("ZaloChannel reconnects", () => {
     for (let i = 0; i < delays.length; i++) {
       server.close(3003);
       await server.until(() => server.current!.closedAt !== null);
-      await settle(() => channel!.status().state === "connecting", "the channel to see the close");
+      await settle(async () => (await channel!.status()).state === "connecting", "the channel to see the close");
       await advanceUntil(() => server.connections.length === i + 2);
       await server.until(() => server.caughtUp(server.connections[i + 1]));
     }
     server.close(3003);
-    await vi.waitFor(() => expect(channel!.status().state).toBe("taken_over"));
+    await vi.waitFor(async () => expect((await channel!.status()).state).toBe("taken_over"));
     const gaps = server.connections.slice(1).map((c, i) => c.openedAt - server.connections[i]!.closedAt!);
     expect(gaps).toEqual([...delays]);
     expect(apiFactory).toHaveBeenCalledTimes(1);

@@ -11,62 +11,62 @@ let db: TestDatabase;
 let tree: TestTree;
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
-function person(name: string, unitId: number, role: "member" | "cadre" | "official" | "admin") {
-  const p = createPerson(db, { fullName: name });
-  addMembership(db, systemActor(), p.id, unitId, role);
+async function person(name: string, unitId: number, role: "member" | "cadre" | "official" | "admin") {
+  const p = await createPerson(db, { fullName: name });
+  await addMembership(db, systemActor(), p.id, unitId, role);
   return p.id;
 }
 
 describe("can", () => {
-  it("should give a cadre rights over their branch and its sub-units only", () => {
+  it("should give a cadre rights over their branch and its sub-units only", async () => {
     const cadre = person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
     const team = createUnit(db, systemActor(), { parentId: tree.branchA1.id, name: "Tổ 1" });
-    expect(can(db, cadre, "manage_meetings", tree.branchA1.id)).toBe(true);
-    expect(can(db, cadre, "manage_meetings", team.id)).toBe(true);
-    expect(can(db, cadre, "manage_meetings", tree.branchA2.id)).toBe(false); // sibling
-    expect(can(db, cadre, "manage_meetings", tree.communeA.id)).toBe(false); // parent
-    expect(can(db, cadre, "read", tree.branchB1.id)).toBe(false); // same name, other commune
-    expect(can(db, cadre, "administer", tree.branchA1.id)).toBe(false);
+    expect(await can(db, cadre, "manage_meetings", tree.branchA1.id)).toBe(true);
+    expect(await can(db, cadre, "manage_meetings", team.id)).toBe(true);
+    expect(await can(db, cadre, "manage_meetings", tree.branchA2.id)).toBe(false); // sibling
+    expect(await can(db, cadre, "manage_meetings", tree.communeA.id)).toBe(false); // parent
+    expect(await can(db, cadre, "read", tree.branchB1.id)).toBe(false); // same name, other commune
+    expect(await can(db, cadre, "administer", tree.branchA1.id)).toBe(false);
   });
 
-  it("should give an official of a commune the whole commune and nothing beside it", () => {
+  it("should give an official of a commune the whole commune and nothing beside it", async () => {
     const official = person("Trần Thị Quan", tree.communeA.id, "official");
-    expect(can(db, official, "handle_tickets", tree.branchA2.id)).toBe(true);
-    expect(can(db, official, "handle_tickets", tree.communeB.id)).toBe(false);
-    expect(can(db, official, "handle_tickets", tree.branchB2.id)).toBe(false);
-    expect(can(db, official, "handle_tickets", tree.province.id)).toBe(false);
+    expect(await can(db, official, "handle_tickets", tree.branchA2.id)).toBe(true);
+    expect(await can(db, official, "handle_tickets", tree.communeB.id)).toBe(false);
+    expect(await can(db, official, "handle_tickets", tree.branchB2.id)).toBe(false);
+    expect(await can(db, official, "handle_tickets", tree.province.id)).toBe(false);
   });
 
-  it("should give a member no rights at all, even on their own branch", () => {
+  it("should give a member no rights at all, even on their own branch", async () => {
     const member = person("Lê Văn Viên", tree.branchA1.id, "member");
     for (const perm of ["read", "manage_meetings", "send_directives", "handle_tickets", "manage_people", "administer"] as const)
-      expect(can(db, member, perm, tree.branchA1.id)).toBe(false);
+      expect(await can(db, member, perm, tree.branchA1.id)).toBe(false);
   });
 
-  it("should follow a unit that is moved out of the scope", () => {
+  it("should follow a unit that is moved out of the scope", async () => {
     const official = person("Trần Thị Quan", tree.communeA.id, "official");
     moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
-    expect(can(db, official, "read", tree.branchA2.id)).toBe(false);
+    expect(await can(db, official, "read", tree.branchA2.id)).toBe(false);
   });
 
-  it("should combine roles held in several units", () => {
+  it("should combine roles held in several units", async () => {
     const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
-    addMembership(db, systemActor(), p, tree.communeB.id, "official");
-    expect(can(db, p, "read", tree.branchB2.id)).toBe(true);
-    expect(can(db, p, "read", tree.branchA2.id)).toBe(false);
+    await addMembership(db, systemActor(), p, tree.communeB.id, "official");
+    expect(await can(db, p, "read", tree.branchB2.id)).toBe(true);
+    expect(await can(db, p, "read", tree.branchA2.id)).toBe(false);
   });
 });
 
 describe("assertCan", () => {
-  it("should throw forbidden outside the scope", () => {
+  it("should throw forbidden outside the scope", async () => {
     const cadre = person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
     expect(() => assertCan(db, cadre, "read", tree.branchA1.id)).not.toThrow();
     try {
-      assertCan(db, cadre, "read", tree.branchA2.id);
+      await assertCan(db, cadre, "read", tree.branchA2.id);
       expect.unreachable();
     } catch (e) {
       expect(isAppError(e, "forbidden")).toBe(true);
@@ -75,20 +75,20 @@ describe("assertCan", () => {
 });
 
 describe("scopeRoots", () => {
-  it("should keep only the top-most units", () => {
+  it("should keep only the top-most units", async () => {
     const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
-    addMembership(db, systemActor(), p, tree.communeA.id, "official");
-    addMembership(db, systemActor(), p, tree.branchB1.id, "cadre");
+    await addMembership(db, systemActor(), p, tree.communeA.id, "official");
+    await addMembership(db, systemActor(), p, tree.branchB1.id, "cadre");
     expect(scopeRoots(db, p, "read").map((s) => s.unitId).sort()).toEqual([tree.communeA.id, tree.branchB1.id].sort());
   });
 
-  it("should produce a SQL condition that selects exactly the subtree", () => {
+  it("should produce a SQL condition that selects exactly the subtree", async () => {
     const official = person("Trần Thị Quan", tree.communeA.id, "official");
     const [cond, params] = scopeCondition(db, official, "read");
-    const ids = db.sql.all<{ id: number }>(`SELECT id FROM Unit u WHERE ${cond} ORDER BY id`, ...params).map((r) => r.id);
+    const ids = (await db.sql.all<{ id: number }>(`SELECT id FROM Unit u WHERE ${cond} ORDER BY id`, ...params)).map((r) => r.id);
     expect(ids).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
     const member = person("Lê Văn Viên", tree.branchA1.id, "member");
     const [none, noParams] = scopeCondition(db, member, "read");
-    expect(db.sql.all(`SELECT id FROM Unit u WHERE ${none}`, ...noParams)).toEqual([]);
+    expect(await db.sql.all(`SELECT id FROM Unit u WHERE ${none}`, ...noParams)).toEqual([]);
   });
 });

@@ -85,8 +85,8 @@ const mutations: Record<string, (f: Fixture) => unknown> = {
   "close a ticket": (f) => closeTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, now),
   "read a ticket's thread": (f) => ticketThread(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId),
   "draft a directive": (f) => createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: f.actorId }, now),
-  "send a directive": (f) => {
-    const sender = addTestPerson(f.db, f.unitId, "Người soạn", { role: "cadre" });
+  "send a directive": async (f) => {
+    const sender = await addTestPerson(f.db, f.unitId, "Người soạn", { role: "cadre" });
     const d = createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: sender }, now);
     return sendDirective(f.db, d.id, { now, byPersonId: f.actorId });
   },
@@ -122,16 +122,16 @@ function outcome(fn: () => unknown): string {
   }
 }
 
-const actorAudits = (db: Database, personId: number) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE actorPersonId = ?`, personId)!.n;
+const actorAudits = async (db: Database, personId: number) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE actorPersonId = ?`, personId))!.n;
 
 describe("rights matrix", () => {
   for (const role of roles) {
     for (const [name, act] of Object.entries(mutations)) {
-      it.each(wheres)(`a ${role} of commune A should ${role === "member" ? "never " : ""}${name} (%s)`, (where) => {
-        const other = buildTree(t.db, "dtn");
+      it.each(wheres)(`a ${role} of commune A should ${role === "member" ? "never " : ""}${name} (%s)`, async (where) => {
+        const other = await buildTree(t.db, "dtn");
         const unitId = targetUnit(t.tree, other, where);
-        const actorId = addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
-        const member = addTestPerson(t.db, unitId, "Hội viên");
+        const actorId = await addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
+        const member = await addTestPerson(t.db, unitId, "Hội viên");
         const inside = where === "own unit" || where === "unit below";
         const expected = role !== "member" && inside ? "allowed" : "forbidden";
         const result = outcome(() => act({ db: t.db, unitId, actorId, member }));
@@ -144,20 +144,20 @@ describe("rights matrix", () => {
 
   for (const role of roles) {
     for (const [name, act, right] of [...Object.entries(treeMutations).map((e) => [...e, "admin"] as const), ...Object.entries(peopleMutations).map((e) => [...e, "people"] as const)]) {
-      it.each(wheres)(`a ${role} of commune A trying to ${name} (%s)`, (where) => {
-        const other = buildTree(t.db, "dtn");
+      it.each(wheres)(`a ${role} of commune A trying to ${name} (%s)`, async (where) => {
+        const other = await buildTree(t.db, "dtn");
         const unitId = targetUnit(t.tree, other, where);
-        const actorId = addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
+        const actorId = await addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
         const inside = where === "own unit" || where === "unit below";
         const holds = right === "admin" ? role === "admin" : role !== "member";
-        const member = addTestPerson(t.db, unitId, "Hội viên");
+        const member = await addTestPerson(t.db, unitId, "Hội viên");
         expect(outcome(() => act({ db: t.db, unitId, actorId, member }))).toBe(holds && inside ? "allowed" : "forbidden");
       });
     }
   }
 
-  it("should keep roots and organisations to the system actor", () => {
-    const admin = addTestPerson(t.db, t.tree.province.id, "Quản trị tỉnh", { role: "admin" });
+  it("should keep roots and organisations to the system actor", async () => {
+    const admin = await addTestPerson(t.db, t.tree.province.id, "Quản trị tỉnh", { role: "admin" });
     expect(outcome(() => createOrganisation(t.db, personActor(admin), { code: "moi", name: "Tổ chức mới" }))).toBe("forbidden");
     expect(outcome(() => createUnit(t.db, personActor(admin), { organisationId: t.tree.organisationId, name: "Gốc thứ hai" }))).toBe("forbidden");
     expect(outcome(() => createOrganisation(t.db, systemActor("cli"), { code: "moi", name: "Tổ chức mới" }))).toBe("allowed");
@@ -173,11 +173,11 @@ describe("rights matrix", () => {
   ];
   for (const role of roles) {
     for (const [granted, allowed] of grants) {
-      it.each(wheres)(`a ${role} of commune A giving or taking the ${granted} role (%s)`, (where) => {
-        const other = buildTree(t.db, "dtn");
+      it.each(wheres)(`a ${role} of commune A giving or taking the ${granted} role (%s)`, async (where) => {
+        const other = await buildTree(t.db, "dtn");
         const unitId = targetUnit(t.tree, other, where);
-        const actor = personActor(addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role }));
-        const someone = addTestPerson(t.db, unitId, "Người khác");
+        const actor = personActor(await addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role }));
+        const someone = await addTestPerson(t.db, unitId, "Người khác");
         const expected = allowed(role, where) ? "allowed" : "forbidden";
         expect(outcome(() => addMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
         expect(outcome(() => removeMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
@@ -185,29 +185,29 @@ describe("rights matrix", () => {
     }
   }
 
-  it("should never let a cadre raise themself or re-point the phone of someone above them", () => {
-    const cadre = addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
-    const official = addTestPerson(t.db, t.tree.communeA.id, "Lãnh đạo xã", { role: "official" });
-    addMembership(t.db, systemActor(), official, t.tree.branchA1.id, "member");
+  it("should never let a cadre raise themself or re-point the phone of someone above them", async () => {
+    const cadre = await addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
+    const official = await addTestPerson(t.db, t.tree.communeA.id, "Lãnh đạo xã", { role: "official" });
+    await addMembership(t.db, systemActor(), official, t.tree.branchA1.id, "member");
     expect(outcome(() => updatePerson(t.db, personActor(cadre), official, { phone: "0987654321" }))).toBe("forbidden");
     for (const [unitId, role] of [[t.tree.branchA1.id, "official"], [t.tree.branchA1.id, "admin"], [t.tree.communeA.id, "cadre"]] as const) {
       expect(outcome(() => addMembership(t.db, personActor(cadre), cadre, unitId, role))).toBe("forbidden");
     }
   });
 
-  it("should let the CLI's system actor act anywhere, audited as the CLI without a person", () => {
+  it("should let the CLI's system actor act anywhere, audited as the CLI without a person", async () => {
     const m = createMeeting(t.db, { unitId: t.tree.branchB2.id, title: "Họp", startsAt: start }, system);
     cancelMeeting(t.db, m.id, system);
-    expect(t.db.sql.all(`SELECT actorPersonId, source, action FROM AuditLog ORDER BY id`)).toEqual([
+    expect(await t.db.sql.all(`SELECT actorPersonId, source, action FROM AuditLog ORDER BY id`)).toEqual([
       { actorPersonId: null, source: "cli", action: "meeting.create" },
       { actorPersonId: null, source: "cli", action: "meeting.cancel" },
     ]);
   });
 
-  it("should let a member answer for themself and nobody else", () => {
+  it("should let a member answer for themself and nobody else", async () => {
     const m = createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp", startsAt: start }, system);
-    const an = addTestPerson(t.db, t.tree.branchA1.id, "An");
-    const binh = addTestPerson(t.db, t.tree.branchA1.id, "Bình");
+    const an = await addTestPerson(t.db, t.tree.branchA1.id, "An");
+    const binh = await addTestPerson(t.db, t.tree.branchA1.id, "Bình");
     expect(outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: an, answer: "attend", actor: personActor(an) }, now))).toBe("allowed");
     expect(outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: binh, answer: "absent", actor: personActor(an) }, now))).toBe("forbidden");
     expect(outcome(() => setRsvpReason(t.db, m.id, an, "Bận", personActor(binh)))).toBe("forbidden");

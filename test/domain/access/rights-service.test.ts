@@ -10,57 +10,57 @@ const ctx = useTreeDatabase();
 const now = new Date("2026-11-20T03:00:00Z");
 
 describe("grantRight", () => {
-  it("should show the phone's owner and grant nothing when the name differs, until confirmed", () => {
-    const admin = addTestPerson(ctx.db, ctx.tree.province.id, "Quản Trị", { role: "admin" });
-    const owner = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Nguyễn Văn Bình");
-    const phone = getPerson(ctx.db, owner).phone!;
+  it("should show the phone's owner and grant nothing when the name differs, until confirmed", async () => {
+    const admin = await addTestPerson(ctx.db, ctx.tree.province.id, "Quản Trị", { role: "admin" });
+    const owner = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Nguyễn Văn Bình");
+    const phone = (await getPerson(ctx.db, owner)).phone!;
     const input = { unitId: ctx.tree.branchA1.id, role: "cadre" as const, phone, fullName: "Trần Thị Khác" };
-    expect(grantRight(ctx.db, admin, input, now, "web")).toEqual({ status: "confirm", personId: owner, fullName: "Nguyễn Văn Bình", units: ["Chi hội 1"] });
-    expect(listRights(ctx.db, { unitId: ctx.tree.branchA1.id })).toEqual([]);
-    expect(grantRight(ctx.db, admin, { ...input, fullName: "nguyen van binh" }, now, "web").status).toBe("granted");
-    expect(grantRight(ctx.db, admin, { ...input, role: "official", confirmed: true }, now, "web").status).toBe("granted");
-    expect(grantRight(ctx.db, admin, { ...input, fullName: "Nguyễn Văn Bình" }, now, "web").status).toBe("already");
-    const created = grantRight(ctx.db, admin, { unitId: ctx.tree.communeB.id, role: "official", phone: "0977000111", fullName: "Người Mới" }, now, "web");
+    expect(await grantRight(ctx.db, admin, input, now, "web")).toEqual({ status: "confirm", personId: owner, fullName: "Nguyễn Văn Bình", units: ["Chi hội 1"] });
+    expect(await listRights(ctx.db, { unitId: ctx.tree.branchA1.id })).toEqual([]);
+    expect((await grantRight(ctx.db, admin, { ...input, fullName: "nguyen van binh" }, now, "web")).status).toBe("granted");
+    expect((await grantRight(ctx.db, admin, { ...input, role: "official", confirmed: true }, now, "web")).status).toBe("granted");
+    expect((await grantRight(ctx.db, admin, { ...input, fullName: "Nguyễn Văn Bình" }, now, "web")).status).toBe("already");
+    const created = await grantRight(ctx.db, admin, { unitId: ctx.tree.communeB.id, role: "official", phone: "0977000111", fullName: "Người Mới" }, now, "web");
     expect(created).toMatchObject({ status: "granted", created: true, fullName: "Người Mới" });
-    expect(listRights(ctx.db, { actorId: admin }).map((r) => [r.fullName, r.role, r.unitName])).toEqual([
+    expect((await listRights(ctx.db, { actorId: admin })).map((r) => [r.fullName, r.role, r.unitName])).toEqual([
       ["Quản Trị", "admin", "Tỉnh Bình Định"], ["Nguyễn Văn Bình", "cadre", "Chi hội 1"], ["Nguyễn Văn Bình", "official", "Chi hội 1"], ["Người Mới", "official", "Phường Quy Nhơn Nam"],
     ]);
-    expect(ctx.db.sql.all(`SELECT action, source FROM AuditLog WHERE action LIKE 'rights.%' ORDER BY id`)).toHaveLength(3);
+    expect(await ctx.db.sql.all(`SELECT action, source FROM AuditLog WHERE action LIKE 'rights.%' ORDER BY id`)).toHaveLength(3);
   });
 
-  it("should follow the appointment rules: officials appoint cadres below them, never their peers; nothing outside the scope", () => {
-    const adminA = addTestPerson(ctx.db, ctx.tree.communeA.id, "Quản Trị Xã A", { role: "admin" });
-    const officialA = addTestPerson(ctx.db, ctx.tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
+  it("should follow the appointment rules: officials appoint cadres below them, never their peers; nothing outside the scope", async () => {
+    const adminA = await addTestPerson(ctx.db, ctx.tree.communeA.id, "Quản Trị Xã A", { role: "admin" });
+    const officialA = await addTestPerson(ctx.db, ctx.tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
     const input = { unitId: ctx.tree.branchB1.id, role: "cadre" as const, phone: "0977000222", fullName: "Ai Đó" };
     expect(codeOf(() => grantRight(ctx.db, adminA, input, now, "web"))).toBe("forbidden");
-    expect(ctx.db.sql.get(`SELECT 1 FROM Person WHERE phone = '0977000222'`)).toBeUndefined();
-    expect(grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web").status).toBe("granted");
+    expect(await ctx.db.sql.get(`SELECT 1 FROM Person WHERE phone = '0977000222'`)).toBeUndefined();
+    expect((await grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web")).status).toBe("granted");
     expect(codeOf(() => grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.communeA.id, role: "official" }, now, "web"))).toBe("forbidden");
     expect(codeOf(() => grantRight(ctx.db, adminA, { ...input, unitId: ctx.tree.branchA1.id, phone: "12" }, now, "web"))).toBe("invalid_input");
     expect(codeOf(() => revokeRight(ctx.db, officialA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
     expect(codeOf(() => revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
-    const cadre = ctx.db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = '0977000222'`)!.id;
-    expect(revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(true);
-    expect(revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(false);
-    expect(listRights(ctx.db, { actorId: officialA })).toEqual([]);
+    const cadre = (await ctx.db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = '0977000222'`))!.id;
+    expect(await revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(true);
+    expect(await revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(false);
+    expect(await listRights(ctx.db, { actorId: officialA })).toEqual([]);
   });
 });
 
 describe("people directory", () => {
-  it("should find people by name without diacritics or by phone, only in the viewer's scope", () => {
-    const cadreA1 = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
-    const hoa = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Thị Hoa");
-    addTestPerson(ctx.db, ctx.tree.branchB1.id, "Lê Thị Hoà Bình");
+  it("should find people by name without diacritics or by phone, only in the viewer's scope", async () => {
+    const cadreA1 = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
+    const hoa = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Thị Hoa");
+    await addTestPerson(ctx.db, ctx.tree.branchB1.id, "Lê Thị Hoà Bình");
     expect(searchPeople(ctx.db, cadreA1, "thi hoa").map((p) => p.id)).toEqual([hoa]);
-    expect(searchPeople(ctx.db, cadreA1, getPerson(ctx.db, hoa).phone!.replace(/^0/, "+84 ")).map((p) => p.id)).toEqual([hoa]);
+    expect(searchPeople(ctx.db, cadreA1, (await getPerson(ctx.db, hoa)).phone!.replace(/^0/, "+84 ")).map((p) => p.id)).toEqual([hoa]);
     expect(searchPeople(ctx.db, cadreA1, "%")).toEqual([]);
     expect(searchPeople(ctx.db, hoa, "thi hoa")).toEqual([]);
-    expect(unitRoster(ctx.db, cadreA1, ctx.tree.branchA1.id).rows.map((r) => [r.fullName, r.role, r.platforms])).toEqual([
+    expect((await unitRoster(ctx.db, cadreA1, ctx.tree.branchA1.id)).rows.map((r) => [r.fullName, r.role, r.platforms])).toEqual([
       ["Cán Bộ", "cadre", "telegram"], ["Lê Thị Hoa", "member", "telegram"],
     ]);
     expect(codeOf(() => unitRoster(ctx.db, cadreA1, ctx.tree.branchB1.id))).toBe("forbidden");
-    expect(personProfile(ctx.db, cadreA1, hoa).memberships).toEqual([{ unitId: ctx.tree.branchA1.id, unitName: "Chi hội 1", role: "member", title: null }]);
-    const outsider = addTestPerson(ctx.db, ctx.tree.branchB2.id, "Người Ngoài");
+    expect((await personProfile(ctx.db, cadreA1, hoa)).memberships).toEqual([{ unitId: ctx.tree.branchA1.id, unitName: "Chi hội 1", role: "member", title: null }]);
+    const outsider = await addTestPerson(ctx.db, ctx.tree.branchB2.id, "Người Ngoài");
     expect(codeOf(() => personProfile(ctx.db, cadreA1, outsider))).toBe("forbidden");
   });
 });

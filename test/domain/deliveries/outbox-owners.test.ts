@@ -14,30 +14,30 @@ const now = new Date(1_800_000_000_000);
 const later = (ms: number) => new Date(now.getTime() + ms);
 const lease = later(600_000);
 
-function claimedBy(worker: string): number {
+async function claimedBy(worker: string): Promise<number> {
   const id = enqueue(db, { platform: "telegram", chatId: `c${worker}`, body: { text: "x" } }, now)!;
-  expect(claim(db, [id], worker, lease)).toHaveLength(1);
+  expect(await claim(db, [id], worker, lease)).toHaveLength(1);
   return id;
 }
 
 describe("recovering rows whose owner is dead", () => {
   const self = { id: "h1:200:new", host: "h1", pid: 200 };
 
-  it("should keep the rows of a live owner however long its lease, and free those of dead owners at once", () => {
-    registerWorker(db, { id: "h1:100:live", host: "h1", pid: 100 }, now);
-    registerWorker(db, { id: "h1:101:gone", host: "h1", pid: 101 }, now);
-    registerWorker(db, { id: "h2:100:quiet", host: "h2", pid: 100 }, now);
-    registerWorker(db, { id: "h2:300:beating", host: "h2", pid: 300 }, now);
-    registerWorker(db, { id: "h1:200:old", host: "h1", pid: 200 }, now);
-    const live = claimedBy("h1:100:live");
-    const gone = claimedBy("h1:101:gone");
-    const quiet = claimedBy("h2:100:quiet");
-    const beating = claimedBy("h2:300:beating");
-    const earlierRun = claimedBy("h1:200:old");
-    heartbeat(db, "h1:100:live", later(20_000));
-    heartbeat(db, "h2:300:beating", later(20_000));
+  it("should keep the rows of a live owner however long its lease, and free those of dead owners at once", async () => {
+    await registerWorker(db, { id: "h1:100:live", host: "h1", pid: 100 }, now);
+    await registerWorker(db, { id: "h1:101:gone", host: "h1", pid: 101 }, now);
+    await registerWorker(db, { id: "h2:100:quiet", host: "h2", pid: 100 }, now);
+    await registerWorker(db, { id: "h2:300:beating", host: "h2", pid: 300 }, now);
+    await registerWorker(db, { id: "h1:200:old", host: "h1", pid: 200 }, now);
+    const live = await claimedBy("h1:100:live");
+    const gone = await claimedBy("h1:101:gone");
+    const quiet = await claimedBy("h2:100:quiet");
+    const beating = await claimedBy("h2:300:beating");
+    const earlierRun = await claimedBy("h1:200:old");
+    await heartbeat(db, "h1:100:live", later(20_000));
+    await heartbeat(db, "h2:300:beating", later(20_000));
     const alive = new Set([100]);
-    expect(recoverDeadOwners(db, later(20_000), self, (pid) => alive.has(pid), new Set([self.id]))).toBe(3);
+    expect(await recoverDeadOwners(db, later(20_000), self, (pid) => alive.has(pid), new Set([self.id]))).toBe(3);
     // Same host, process gone → dead; other host, heartbeat stale → dead; same pid, an earlier run → dead.
     expect(getOutboxRow(db, gone)!.status).toBe("pending");
     expect(getOutboxRow(db, quiet)!.status).toBe("pending");
@@ -47,10 +47,10 @@ describe("recovering rows whose owner is dead", () => {
     expect(getOutboxRow(db, beating)!.status).toBe("sending");
   });
 
-  it("should not take the rows of another engine running in this same process", () => {
-    registerWorker(db, { id: "h1:200:sibling", host: "h1", pid: 200 }, now);
-    const row = claimedBy("h1:200:sibling");
-    expect(recoverDeadOwners(db, later(1000), self, () => true, new Set([self.id, "h1:200:sibling"]))).toBe(0);
+  it("should not take the rows of another engine running in this same process", async () => {
+    await registerWorker(db, { id: "h1:200:sibling", host: "h1", pid: 200 }, now);
+    const row = await claimedBy("h1:200:sibling");
+    expect(await recoverDeadOwners(db, later(1000), self, () => true, new Set([self.id, "h1:200:sibling"]))).toBe(0);
     expect(getOutboxRow(db, row)!.status).toBe("sending");
   });
 });

@@ -23,7 +23,7 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
@@ -50,7 +50,7 @@ function errorOf(fn: () => unknown): { code: string; params: Record<string, unkn
   return undefined;
 }
 
-const count = (table: string) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n;
+const count = async (table: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
 
 function input(createdById: number, overrides: Partial<DirectiveInput> = {}): DirectiveInput {
   return {
@@ -67,9 +67,9 @@ function input(createdById: number, overrides: Partial<DirectiveInput> = {}): Di
 }
 
 /** What the delivery engine does with a claimed row. */
-function deliver(outboxId: number, outcome: "sent" | "unreachable" | "failed", now = at(5)): void {
-  if (outcome === "sent") db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, now.getTime(), outboxId);
-  else markFinal(db, outboxId, outcome, now);
+async function deliver(outboxId: number, outcome: "sent" | "unreachable" | "failed", now = at(5)): Promise<void> {
+  if (outcome === "sent") await db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, now.getTime(), outboxId);
+  else await markFinal(db, outboxId, outcome, now);
 }
 
 function outboxOf(directiveId: number, personId: number) {
@@ -142,24 +142,24 @@ describe("validateDirective", () => {
 });
 
 describe("createDirective", () => {
-  it("should store a tidy draft with its warnings and an audit entry", () => {
-    const official = person(tree.communeA.id, "Lê Văn Quan", { role: "official" });
+  it("should store a tidy draft with its warnings and an audit entry", async () => {
+    const official = await person(tree.communeA.id, "Lê Văn Quan", { role: "official" });
     const d = createDirective(db, input(official, { number: " 05 - NQ / HCCB ", summary: `  ${"x".repeat(750)}  `, reminderDays: 5 }), t0);
     expect(d).toMatchObject({
       unitId: tree.communeA.id, organisationId: null, kind: "nghi_quyet", number: "05-NQ/HCCB", status: "draft", reminderDays: 5,
       createdById: official, createdAt: t0.getTime(), sentAt: null, warnings: ["summary_long"],
     });
     expect(d.summary).toBe("x".repeat(750));
-    expect(getDirective(db, d.id)).toMatchObject({ id: d.id, status: "draft" });
-    expect(db.sql.get(`SELECT actorPersonId, action, entityType, entityId FROM AuditLog`)).toEqual({ actorPersonId: official, action: "directive.create", entityType: "Directive", entityId: d.id });
+    expect(await getDirective(db, d.id)).toMatchObject({ id: d.id, status: "draft" });
+    expect(await db.sql.get(`SELECT actorPersonId, action, entityType, entityId FROM AuditLog`)).toEqual({ actorPersonId: official, action: "directive.create", entityType: "Directive", entityId: d.id });
   });
 
-  it("should let a cadre or official post to their unit's subtree and nobody else", () => {
-    const provinceOfficial = person(tree.province.id, "Trần Tỉnh", { role: "official" });
-    const communeCadre = person(tree.communeA.id, "Nguyễn Xã", { role: "cadre" });
-    const branchCadre = person(tree.branchA1.id, "Phạm Chi Hội", { role: "cadre" });
-    const siblingCadre = person(tree.communeB.id, "Võ Phường", { role: "cadre" });
-    const member = person(tree.communeA.id, "Hội viên Xã");
+  it("should let a cadre or official post to their unit's subtree and nobody else", async () => {
+    const provinceOfficial = await person(tree.province.id, "Trần Tỉnh", { role: "official" });
+    const communeCadre = await person(tree.communeA.id, "Nguyễn Xã", { role: "cadre" });
+    const branchCadre = await person(tree.branchA1.id, "Phạm Chi Hội", { role: "cadre" });
+    const siblingCadre = await person(tree.communeB.id, "Võ Phường", { role: "cadre" });
+    const member = await person(tree.communeA.id, "Hội viên Xã");
     expect(createDirective(db, input(provinceOfficial), t0).unitId).toBe(tree.communeA.id);
     expect(createDirective(db, input(communeCadre), t0).unitId).toBe(tree.communeA.id);
     expect(createDirective(db, input(communeCadre, { unitId: tree.branchA2.id }), t0).unitId).toBe(tree.branchA2.id);
@@ -167,11 +167,11 @@ describe("createDirective", () => {
     expect(count("Directive")).toBe(3);
   });
 
-  it("should store nothing for bad input and refuse an organisation with no unit in the subtree", () => {
-    const official = person(tree.province.id, "Trần Tỉnh", { role: "official" });
+  it("should store nothing for bad input and refuse an organisation with no unit in the subtree", async () => {
+    const official = await person(tree.province.id, "Trần Tỉnh", { role: "official" });
     expect(code(() => createDirective(db, input(official, { summary: "" }), t0))).toBe("directive_summary_empty");
     expect(code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
-    const { id: other } = createOrganisation(db, systemActor(), { code: "ctn", name: "Đoàn Thanh niên" });
+    const { id: other } = await createOrganisation(db, systemActor(), { code: "ctn", name: "Đoàn Thanh niên" });
     expect(errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
     expect(count("Directive")).toBe(0);
     expect(count("AuditLog")).toBe(0);
@@ -186,83 +186,83 @@ describe("getDirective", () => {
 });
 
 describe("directiveAudience", () => {
-  it("should list each person of the subtree once, sorted, whatever their roles", () => {
-    const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
-    addMembership(db, systemActor(), cadre, tree.branchA1.id, "member");
-    const a = person(tree.branchA1.id, "Hội viên A", { linked: false });
-    const b = person(tree.branchA2.id, "Hội viên B");
-    person(tree.branchB1.id, "Hội viên phường");
-    person(tree.province.id, "Cán bộ tỉnh", { role: "official" });
+  it("should list each person of the subtree once, sorted, whatever their roles", async () => {
+    const cadre = await person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
+    await addMembership(db, systemActor(), cadre, tree.branchA1.id, "member");
+    const a = await person(tree.branchA1.id, "Hội viên A", { linked: false });
+    const b = await person(tree.branchA2.id, "Hội viên B");
+    await person(tree.branchB1.id, "Hội viên phường");
+    await person(tree.province.id, "Cán bộ tỉnh", { role: "official" });
     const d = createDirective(db, input(cadre), t0);
-    expect(directiveAudience(db, d.id)).toEqual([cadre, a, b].sort((x, y) => x - y));
+    expect(await directiveAudience(db, d.id)).toEqual([cadre, a, b].sort((x, y) => x - y));
   });
 
-  it("should count the audience and the people without a reachable account as sending will", () => {
-    const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
-    person(tree.branchA1.id, "Chưa liên kết", { linked: false });
-    const blocked = person(tree.branchA2.id, "Chặn bot");
-    markUnreachable(db, accountOf(blocked));
-    person(tree.branchA2.id, "Bình thường");
+  it("should count the audience and the people without a reachable account as sending will", async () => {
+    const cadre = await person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
+    await person(tree.branchA1.id, "Chưa liên kết", { linked: false });
+    const blocked = await person(tree.branchA2.id, "Chặn bot");
+    await markUnreachable(db, await accountOf(blocked));
+    await person(tree.branchA2.id, "Bình thường");
     const d = createDirective(db, input(cadre), t0);
-    expect(directiveAudienceCounts(db, d.id)).toEqual({ total: 4, notLinked: 2 });
+    expect(await directiveAudienceCounts(db, d.id)).toEqual({ total: 4, notLinked: 2 });
     const sent = sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     expect({ total: sent.total, notLinked: sent.notLinked }).toEqual({ total: 4, notLinked: 2 });
   });
 
-  it("should keep only the directive's organisation's units when it names one", () => {
-    const official = person(tree.province.id, "Trần Tỉnh", { role: "official" });
+  it("should keep only the directive's organisation's units when it names one", async () => {
+    const official = await person(tree.province.id, "Trần Tỉnh", { role: "official" });
     // A shared root: the youth union's commune chapter hangs under the same province unit.
-    const { id: youth } = createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
-    const chapter = db.sql.run(
+    const { id: youth } = await createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
+    const chapter = (await db.sql.run(
       `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, 'Đoàn xã', 'doan xa', '', 'tmp', 1, ?)`,
       youth, tree.province.id, t0.getTime(),
-    ).lastInsertRowid;
-    db.sql.run(`UPDATE Unit SET path = ? WHERE id = ?`, `${tree.province.path}${chapter}/`, chapter);
-    const youngster = person(chapter, "Đoàn viên Trẻ");
-    const veteran = person(tree.branchB2.id, "Cựu chiến binh");
+    )).lastInsertRowid;
+    await db.sql.run(`UPDATE Unit SET path = ? WHERE id = ?`, `${tree.province.path}${chapter}/`, chapter);
+    const youngster = await person(chapter, "Đoàn viên Trẻ");
+    const veteran = await person(tree.branchB2.id, "Cựu chiến binh");
     const everyone = createDirective(db, input(official, { unitId: tree.province.id }), t0);
     const youthOnly = createDirective(db, input(official, { unitId: tree.province.id, organisationId: youth }), t0);
-    expect(directiveAudience(db, everyone.id)).toEqual([official, youngster, veteran].sort((x, y) => x - y));
-    expect(directiveAudience(db, youthOnly.id)).toEqual([youngster]);
+    expect(await directiveAudience(db, everyone.id)).toEqual([official, youngster, veteran].sort((x, y) => x - y));
+    expect(await directiveAudience(db, youthOnly.id)).toEqual([youngster]);
   });
 });
 
 describe("sendDirective", () => {
-  function setup() {
-    const cadre = person(tree.communeA.id, "Nguyễn Văn Xã", { role: "cadre" });
-    const a = person(tree.branchA1.id, "Trần Văn An");
-    const b = person(tree.branchA2.id, "Lê Thị Bình", { locale: "en" });
-    const u = person(tree.branchA2.id, "Phạm Văn Út", { linked: false });
-    const outside = person(tree.branchB1.id, "Võ Văn Ngoài");
+  async function setup() {
+    const cadre = await person(tree.communeA.id, "Nguyễn Văn Xã", { role: "cadre" });
+    const a = await person(tree.branchA1.id, "Trần Văn An");
+    const b = await person(tree.branchA2.id, "Lê Thị Bình", { locale: "en" });
+    const u = await person(tree.branchA2.id, "Phạm Văn Út", { linked: false });
+    const outside = await person(tree.branchB1.id, "Võ Văn Ngoài");
     const d = createDirective(db, input(cadre), t0);
     return { cadre, a, b, u, outside, d };
   }
 
-  it("should queue one copy per linked person of the subtree and record the people without an account", () => {
+  it("should queue one copy per linked person of the subtree and record the people without an account", async () => {
     const { cadre, a, b, u, outside, d } = setup();
-    const result = sendDirective(db, d.id, { now: at(1), byPersonId: cadre, senderAccountId: accountOf(cadre) });
+    const result = sendDirective(db, d.id, { now: at(1), byPersonId: cadre, senderAccountId: await accountOf(cadre) });
     expect(result).toEqual({ total: 4, queued: 3, notLinked: 1 });
-    const deliveries = db.sql.all<{ personId: number; status: string; chatAccountId: number | null; outboxId: number | null }>(
+    const deliveries = await db.sql.all<{ personId: number; status: string; chatAccountId: number | null; outboxId: number | null }>(
       `SELECT personId, status, chatAccountId, outboxId FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`,
       d.id,
     );
     expect(deliveries.map((r) => [r.personId, r.status])).toEqual([[cadre, "queued"], [a, "queued"], [b, "queued"], [u, "not_linked"]]);
     for (const r of deliveries.filter((r) => r.status === "queued")) {
-      const row = outboxOf(d.id, r.personId)!;
+      const row = (await outboxOf(d.id, r.personId))!;
       expect(r.outboxId).toBe(row.id);
-      expect(r.chatAccountId).toBe(accountOf(r.personId));
-      expect(row).toMatchObject({ priority: 9, chatAccountId: accountOf(r.personId), entityType: "Directive", entityId: d.id });
+      expect(r.chatAccountId).toBe(await accountOf(r.personId));
+      expect(row).toMatchObject({ priority: 9, chatAccountId: await accountOf(r.personId), entityType: "Directive", entityId: d.id });
     }
     expect(deliveries.find((r) => r.personId === u)).toMatchObject({ chatAccountId: null, outboxId: null });
-    expect(outboxOf(d.id, outside)).toBeUndefined();
+    expect(await outboxOf(d.id, outside)).toBeUndefined();
     expect(count("Outbox")).toBe(3);
-    expect(getDirective(db, d.id)).toMatchObject({ status: "sending", sentAt: at(1).getTime() });
+    expect(await getDirective(db, d.id)).toMatchObject({ status: "sending", sentAt: at(1).getTime() });
   });
 
-  it("should write each copy in the member's language with the Đã đọc button", () => {
+  it("should write each copy in the member's language with the Đã đọc button", async () => {
     const { cadre, a, b, d } = setup();
     sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    const vi = JSON.parse(outboxOf(d.id, a)!.body) as OutboxBody;
+    const vi = JSON.parse((await outboxOf(d.id, a))!.body) as OutboxBody;
     expect(vi.locale).toBe("vi");
     expect(vi.text).toContain("Nghị quyết số 05-NQ/HCCB của Ban Thường vụ Hội CCB tỉnh");
     expect(vi.text).toContain("Nghị quyết về công tác hội năm 2027");
@@ -270,59 +270,59 @@ describe("sendDirective", () => {
     expect(vi.text).toContain("Toàn văn: https://hoiccb.binhdinh.vn/nq-05");
     expect(vi.text).toContain("bấm \"Đã đọc\" sau khi đọc");
     expect(vi.choices).toEqual([{ label: "Đã đọc", payload: `read:${d.id}` }]);
-    const en = JSON.parse(outboxOf(d.id, b)!.body) as OutboxBody;
+    const en = JSON.parse((await outboxOf(d.id, b))!.body) as OutboxBody;
     expect(en.locale).toBe("en");
     expect(en.text).toContain("Resolution No. 05-NQ/HCCB, issued by Ban Thường vụ Hội CCB tỉnh");
     expect(en.choices).toEqual([{ label: "Read", payload: `read:${d.id}` }]);
   });
 
-  it("should open the Đã đọc question on each account without breaking a flow someone is typing into", () => {
+  it("should open the Đã đọc question on each account without breaking a flow someone is typing into", async () => {
     const { cadre, a, b, d } = setup();
-    setPendingQuestion(db, accountOf(a), "rsvp", { meetingId: 1 }, new Date(at(0).getTime() + DAY), at(0));
-    setPendingQuestion(db, accountOf(cadre), "meeting_new", { step: "place" }, new Date(at(0).getTime() + 3_600_000), at(0));
+    await setPendingQuestion(db, await accountOf(a), "rsvp", { meetingId: 1 }, new Date(at(0).getTime() + DAY), at(0));
+    await setPendingQuestion(db, await accountOf(cadre), "meeting_new", { step: "place" }, new Date(at(0).getTime() + 3_600_000), at(0));
     sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const expected = { kind: "directive", data: { directiveId: d.id, choices: [`read:${d.id}`] }, expiresAt: at(1).getTime() + (3 + 7) * DAY };
-    expect(getPendingQuestion(db, accountOf(a), at(2))).toEqual(expected);
-    expect(getPendingQuestion(db, accountOf(b), at(2))).toEqual(expected);
-    expect(getPendingQuestion(db, accountOf(cadre), at(2))?.kind).toBe("meeting_new");
+    expect(await getPendingQuestion(db, await accountOf(a), at(2))).toEqual(expected);
+    expect(await getPendingQuestion(db, await accountOf(b), at(2))).toEqual(expected);
+    expect((await getPendingQuestion(db, await accountOf(cadre), at(2)))?.kind).toBe("meeting_new");
   });
 
-  it("should plan the progress report in a minute and the reminder after the reminder days", () => {
+  it("should plan the progress report in a minute and the reminder after the reminder days", async () => {
     const { cadre, d } = setup();
     sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    const jobs = db.sql.all(`SELECT kind, entityType, entityId, dueAt, status, dedupeKey FROM ScheduledJob ORDER BY dueAt`);
+    const jobs = await db.sql.all(`SELECT kind, entityType, entityId, dueAt, status, dedupeKey FROM ScheduledJob ORDER BY dueAt`);
     expect(jobs).toEqual([
       { kind: "directive_progress", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 60_000, status: "pending", dedupeKey: `directive_progress:${d.id}:1` },
       { kind: "directive_reminder", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 3 * DAY, status: "pending", dedupeKey: `directive_reminder:${d.id}` },
     ]);
-    expect(db.sql.get(`SELECT action, actorPersonId FROM AuditLog WHERE action = 'directive.send'`)).toEqual({ action: "directive.send", actorPersonId: cadre });
+    expect(await db.sql.get(`SELECT action, actorPersonId FROM AuditLog WHERE action = 'directive.send'`)).toEqual({ action: "directive.send", actorPersonId: cadre });
   });
 
-  it("should send a person with several memberships in the subtree one copy", () => {
+  it("should send a person with several memberships in the subtree one copy", async () => {
     const { cadre, a, d } = setup();
-    addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
+    await addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
     expect(sendDirective(db, d.id, { now: at(1), byPersonId: cadre }).total).toBe(4);
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId = ?`, a)!.n).toBe(1);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId = ?`, a))!.n).toBe(1);
   });
 
-  it("should use the preferred reachable account and skip an unreachable one", () => {
+  it("should use the preferred reachable account and skip an unreachable one", async () => {
     const { cadre, a, d } = setup();
-    const zalo = ensureChatAccount(db, "zalo", "z-a");
-    db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ?, preferred = 1 WHERE id = ?`, a, at(0).getTime(), zalo.id);
-    db.sql.run(`UPDATE ChatAccount SET preferred = 0 WHERE id = ?`, accountOf(a));
-    markUnreachable(db, zalo.id);
+    const zalo = await ensureChatAccount(db, "zalo", "z-a");
+    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ?, preferred = 1 WHERE id = ?`, a, at(0).getTime(), zalo.id);
+    await db.sql.run(`UPDATE ChatAccount SET preferred = 0 WHERE id = ?`, await accountOf(a));
+    await markUnreachable(db, zalo.id);
     sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    expect(outboxOf(d.id, a)!.chatAccountId).toBe(accountOf(a));
+    expect((await outboxOf(d.id, a))!.chatAccountId).toBe(await accountOf(a));
   });
 
-  it("should refuse a sender without the right, a second send, and store nothing then", () => {
+  it("should refuse a sender without the right, a second send, and store nothing then", async () => {
     const { cadre, d } = setup();
-    const sibling = person(tree.communeB.id, "Cán bộ phường", { role: "cadre" });
-    const member = person(tree.communeA.id, "Hội viên xã");
+    const sibling = await person(tree.communeB.id, "Cán bộ phường", { role: "cadre" });
+    const member = await person(tree.communeA.id, "Hội viên xã");
     expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: sibling }))).toBe("forbidden");
     expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: member }))).toBe("forbidden");
     expect(count("DirectiveDelivery") + count("Outbox") + count("ScheduledJob")).toBe(0);
-    expect(getDirective(db, d.id).status).toBe("draft");
+    expect((await getDirective(db, d.id)).status).toBe("draft");
     sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const before = count("Outbox");
     expect(code(() => sendDirective(db, d.id, { now: at(2), byPersonId: cadre }))).toBe("conflict");
@@ -332,47 +332,47 @@ describe("sendDirective", () => {
 });
 
 describe("directiveProgress", () => {
-  it("should count copies by what happened to them, taking the fallback account's copy into account", () => {
-    const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
+  it("should count copies by what happened to them, taking the fallback account's copy into account", async () => {
+    const cadre = await person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
     const [a, b, c, e, f] = ["An", "Bình", "Cường", "Em", "Phúc"].map((n) => person(tree.branchA1.id, n));
-    person(tree.branchA1.id, "Út", { linked: false });
+    await person(tree.branchA1.id, "Út", { linked: false });
     const d = createDirective(db, input(cadre), t0);
     sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    expect(directiveProgress(db, d.id)).toEqual({ total: 7, queued: 6, sent: 0, unreachable: 0, failed: 0, notLinked: 1, read: 0, done: false });
-    deliver(outboxOf(d.id, a!)!.id, "sent");
-    deliver(outboxOf(d.id, b!)!.id, "unreachable");
-    deliver(outboxOf(d.id, c!)!.id, "failed");
+    expect(await directiveProgress(db, d.id)).toEqual({ total: 7, queued: 6, sent: 0, unreachable: 0, failed: 0, notLinked: 1, read: 0, done: false });
+    await deliver((await outboxOf(d.id, a!))!.id, "sent");
+    await deliver((await outboxOf(d.id, b!))!.id, "unreachable");
+    await deliver((await outboxOf(d.id, c!))!.id, "failed");
     // E's Telegram account was blocked; the engine re-queued the copy to E's Zalo account, which got it.
-    deliver(outboxOf(d.id, e!)!.id, "unreachable");
+    await deliver((await outboxOf(d.id, e!))!.id, "unreachable");
     const fallback = enqueue(db, { platform: "zalo", chatId: "z-e", personId: e, body: { text: "…" }, entityType: "Directive", entityId: d.id, dedupeKey: `directive:${d.id}:p:${e}:fallback:99` }, at(5))!;
-    expect(directiveProgress(db, d.id)).toMatchObject({ queued: 3, sent: 1, unreachable: 1, failed: 1, done: false });
-    deliver(fallback, "sent");
-    deliver(outboxOf(d.id, f!)!.id, "sent");
-    markRead(db, d.id, a!, accountOf(a!), at(6));
-    deliver(outboxOf(d.id, cadre)!.id, "sent");
-    expect(directiveProgress(db, d.id)).toEqual({ total: 7, queued: 0, sent: 4, unreachable: 1, failed: 1, notLinked: 1, read: 1, done: true });
+    expect(await directiveProgress(db, d.id)).toMatchObject({ queued: 3, sent: 1, unreachable: 1, failed: 1, done: false });
+    await deliver(fallback, "sent");
+    await deliver((await outboxOf(d.id, f!))!.id, "sent");
+    markRead(db, d.id, a!, await accountOf(a!), at(6));
+    await deliver((await outboxOf(d.id, cadre))!.id, "sent");
+    expect(await directiveProgress(db, d.id)).toEqual({ total: 7, queued: 0, sent: 4, unreachable: 1, failed: 1, notLinked: 1, read: 1, done: true });
   });
 });
 
 describe("markRead", () => {
-  it("should record the first read only and refuse someone the directive was not sent to", () => {
-    const cadre = person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
-    const a = person(tree.branchA1.id, "An");
-    const outside = person(tree.branchB1.id, "Ngoài");
+  it("should record the first read only and refuse someone the directive was not sent to", async () => {
+    const cadre = await person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
+    const a = await person(tree.branchA1.id, "An");
+    const outside = await person(tree.branchB1.id, "Ngoài");
     const d = createDirective(db, input(cadre), t0);
     sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    expect(markRead(db, d.id, a, accountOf(a), at(10))).toEqual({ alreadyRead: false });
+    expect(markRead(db, d.id, a, await accountOf(a), at(10))).toEqual({ alreadyRead: false });
     expect(markRead(db, d.id, a, null, at(20))).toEqual({ alreadyRead: true });
-    expect(db.sql.get(`SELECT readAt, readViaAccountId FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, d.id, a)).toEqual({ readAt: at(10).getTime(), readViaAccountId: accountOf(a) });
+    expect(await db.sql.get(`SELECT readAt, readViaAccountId FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, d.id, a)).toEqual({ readAt: at(10).getTime(), readViaAccountId: await accountOf(a) });
     expect(code(() => markRead(db, d.id, outside, null, at(10)))).toBe("not_found");
     expect(code(() => markRead(db, 999, a, null, at(10)))).toBe("not_found");
   });
 });
 
 describe("listRecentDirectives", () => {
-  it("should list the directives sent to the person, newest first, with their read time, without drafts", () => {
-    const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
-    const a = person(tree.branchA1.id, "An");
+  it("should list the directives sent to the person, newest first, with their read time, without drafts", async () => {
+    const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
+    const a = await person(tree.branchA1.id, "An");
     const first = createDirective(db, input(official, { title: "Văn bản 1" }), t0);
     sendDirective(db, first.id, { now: at(1), byPersonId: official });
     const second = createDirective(db, input(official, { title: "Văn bản 2", unitId: tree.province.id }), t0);
@@ -389,8 +389,8 @@ describe("listRecentDirectives", () => {
 });
 
 describe("renderDirectiveText", () => {
-  it("should leave out the number, issuer and link when the document has none", () => {
-    const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
+  it("should leave out the number, issuer and link when the document has none", async () => {
+    const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
     const d = createDirective(db, input(official, { kind: "thong_bao", number: "", issuer: "", link: null, title: "Lịch tiếp dân", summary: "Thứ Năm hằng tuần." }), t0);
     expect(renderDirectiveText(d, "vi")).toBe(
       "📄 Thông báo\nLịch tiếp dân\n\nThứ Năm hằng tuần.\n\nAnh/chị bấm \"Đã đọc\" sau khi đọc (hoặc nhắn \"đã đọc\"). Có ý kiến về văn bản, anh/chị trả lời ngay tin nhắn này.",

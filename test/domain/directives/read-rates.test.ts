@@ -17,7 +17,7 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
@@ -30,10 +30,10 @@ function send(byPersonId: number, unitId: number, now: Date, title = "Văn bản
 }
 
 /** Marks every queued copy of the directive sent, except those of `except` (left unreachable). */
-function deliverAll(directiveId: number, except: number[] = []): void {
-  for (const row of db.sql.all<{ id: number; personId: number }>(`SELECT id, personId FROM Outbox WHERE entityType = 'Directive' AND entityId = ?`, directiveId)) {
-    if (except.includes(row.personId)) markFinal(db, row.id, "unreachable", at(5));
-    else db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, at(5).getTime(), row.id);
+async function deliverAll(directiveId: number, except: number[] = []): Promise<void> {
+  for (const row of await db.sql.all<{ id: number; personId: number }>(`SELECT id, personId FROM Outbox WHERE entityType = 'Directive' AND entityId = ?`, directiveId)) {
+    if (except.includes(row.personId)) await markFinal(db, row.id, "unreachable", at(5));
+    else await db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, at(5).getTime(), row.id);
   }
 }
 
@@ -43,20 +43,20 @@ const pick = (rates: UnitReadRate[], unitId: number) => {
 };
 
 describe("readRates", () => {
-  it("should count each copy at the reader's home unit and roll the counts up the tree", () => {
-    const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
-    const cadre = person(tree.communeA.id, "Cán bộ xã", { role: "cadre" });
-    addMembership(db, systemActor(), cadre, tree.branchA1.id, "member"); // home unit: the deeper branch
-    const a1 = [person(tree.branchA1.id, "A1a"), person(tree.branchA1.id, "A1b"), person(tree.branchA1.id, "A1c")];
-    person(tree.branchA2.id, "A2a");
-    const b1 = [person(tree.branchB1.id, "B1a"), person(tree.branchB1.id, "B1b")];
-    const unreachable = person(tree.branchB2.id, "B2 chặn bot");
-    person(tree.branchB2.id, "B2 chưa liên kết", { linked: false });
+  it("should count each copy at the reader's home unit and roll the counts up the tree", async () => {
+    const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
+    const cadre = await person(tree.communeA.id, "Cán bộ xã", { role: "cadre" });
+    await addMembership(db, systemActor(), cadre, tree.branchA1.id, "member"); // home unit: the deeper branch
+    const a1 = [await person(tree.branchA1.id, "A1a"), await person(tree.branchA1.id, "A1b"), await person(tree.branchA1.id, "A1c")];
+    await person(tree.branchA2.id, "A2a");
+    const b1 = [await person(tree.branchB1.id, "B1a"), await person(tree.branchB1.id, "B1b")];
+    const unreachable = await person(tree.branchB2.id, "B2 chặn bot");
+    await person(tree.branchB2.id, "B2 chưa liên kết", { linked: false });
     const d = send(official, tree.province.id, at(1));
-    deliverAll(d, [unreachable]);
+    await deliverAll(d, [unreachable]);
     for (const p of [cadre, a1[0]!, a1[1]!, b1[0]!]) markRead(db, d, p, null, at(10));
 
-    const rates = readRates(db, tree.province.id, { directiveId: d });
+    const rates = await readRates(db, tree.province.id, { directiveId: d });
     expect(rates.map((r) => r.unitId)).toEqual([tree.province, tree.communeA, tree.branchA1, tree.branchA2, tree.communeB, tree.branchB1, tree.branchB2].map((u) => u.id));
     expect(pick(rates, tree.branchA1.id)).toEqual([4, 3, 4, 3, 0.75, 0.75]);
     expect(pick(rates, tree.branchA2.id)).toEqual([1, 0, 1, 0, 0, 0]);
@@ -68,20 +68,20 @@ describe("readRates", () => {
     expect(rates[0]).toMatchObject({ name: "Tỉnh Bình Định", depth: 0, parentId: null, levelLabel: "Tỉnh" });
   });
 
-  it("should count a person once, at their deepest unit, for a small subtree of a large audience as for the whole tree", () => {
-    const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
-    const twoBranches = person(tree.branchA1.id, "Hai chi hội");
-    addMembership(db, systemActor(), twoBranches, tree.branchA2.id, "member"); // same depth: the lower id, branch A1
-    const twoRoles = person(tree.branchA2.id, "Hai vai trò");
-    addMembership(db, systemActor(), twoRoles, tree.branchA2.id, "cadre");
-    const communeAndBranch = person(tree.communeA.id, "Xã và chi hội");
-    addMembership(db, systemActor(), communeAndBranch, tree.branchA2.id, "member");
-    for (let i = 0; i < 20; i++) person(tree.branchB1.id, `Phường ${i}`);
+  it("should count a person once, at their deepest unit, for a small subtree of a large audience as for the whole tree", async () => {
+    const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
+    const twoBranches = await person(tree.branchA1.id, "Hai chi hội");
+    await addMembership(db, systemActor(), twoBranches, tree.branchA2.id, "member"); // same depth: the lower id, branch A1
+    const twoRoles = await person(tree.branchA2.id, "Hai vai trò");
+    await addMembership(db, systemActor(), twoRoles, tree.branchA2.id, "cadre");
+    const communeAndBranch = await person(tree.communeA.id, "Xã và chi hội");
+    await addMembership(db, systemActor(), communeAndBranch, tree.branchA2.id, "member");
+    for (let i = 0; i < 20; i++) await person(tree.branchB1.id, `Phường ${i}`);
     const d = send(official, tree.province.id, at(1));
-    deliverAll(d);
+    await deliverAll(d);
     markRead(db, d, twoRoles, null, at(9));
-    const small = readRates(db, tree.communeA.id, { directiveId: d });
-    const whole = readRates(db, tree.province.id, { directiveId: d });
+    const small = await readRates(db, tree.communeA.id, { directiveId: d });
+    const whole = await readRates(db, tree.province.id, { directiveId: d });
     for (const rates of [small, whole]) {
       expect(pick(rates, tree.branchA1.id)).toEqual([1, 0, 1, 0, 0, 0]);
       expect(pick(rates, tree.branchA2.id)).toEqual([2, 1, 2, 1, 0.5, 0.5]);
@@ -90,53 +90,53 @@ describe("readRates", () => {
     expect(pick(whole, tree.province.id)).toEqual([1, 0, 24, 1, 0, 1 / 24]);
   });
 
-  it("should not count copies still waiting, but count a read copy as delivered", () => {
-    const cadre = person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
-    const waiting = person(tree.branchA1.id, "Đang chờ");
+  it("should not count copies still waiting, but count a read copy as delivered", async () => {
+    const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
+    const waiting = await person(tree.branchA1.id, "Đang chờ");
     const d = send(cadre, tree.branchA1.id, at(1));
-    expect(pick(readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([0, 0, 0, 0, null, null]);
+    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([0, 0, 0, 0, null, null]);
     markRead(db, d, waiting, null, at(3)); // read via /vanban before the outbox row was marked sent
-    expect(pick(readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
-  it("should count a copy that reached the person's other account after the first one was unreachable", () => {
-    const cadre = person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
-    const moved = person(tree.branchA1.id, "Đổi tài khoản");
+  it("should count a copy that reached the person's other account after the first one was unreachable", async () => {
+    const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
+    const moved = await person(tree.branchA1.id, "Đổi tài khoản");
     const d = send(cadre, tree.branchA1.id, at(1));
-    deliverAll(d, [moved]);
-    expect(pick(readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 0, 1, 0, 0, 0]);
+    await deliverAll(d, [moved]);
+    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 0, 1, 0, 0, 0]);
     const fallback = enqueue(db, { platform: "zalo", chatId: "z", personId: moved, body: { text: "…" }, dedupeKey: `directive:${d}:p:${moved}:fallback:7` }, at(5))!;
-    db.sql.run(`UPDATE Outbox SET status = 'sent' WHERE id = ?`, fallback);
-    expect(pick(readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([2, 0, 2, 0, 0, 0]);
+    await db.sql.run(`UPDATE Outbox SET status = 'sent' WHERE id = ?`, fallback);
+    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([2, 0, 2, 0, 0, 0]);
   });
 
-  it("should sum the directives sent to the subtree since a date, from above, inside, but not from a sibling", () => {
-    const official = person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
-    const cadreA = person(tree.communeA.id, "Cán bộ xã A", { role: "cadre" });
-    const cadreB = person(tree.communeB.id, "Cán bộ phường B", { role: "cadre" });
-    const a = person(tree.branchA1.id, "A");
-    addMembership(db, systemActor(), a, tree.branchB1.id, "member"); // also in the other commune
+  it("should sum the directives sent to the subtree since a date, from above, inside, but not from a sibling", async () => {
+    const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
+    const cadreA = await person(tree.communeA.id, "Cán bộ xã A", { role: "cadre" });
+    const cadreB = await person(tree.communeB.id, "Cán bộ phường B", { role: "cadre" });
+    const a = await person(tree.branchA1.id, "A");
+    await addMembership(db, systemActor(), a, tree.branchB1.id, "member"); // also in the other commune
     const old = send(official, tree.province.id, at(0), "Cũ");
     const fromAbove = send(official, tree.province.id, at(60), "Tỉnh");
     const inside = send(cadreA, tree.branchA1.id, at(61), "Chi hội");
     const sibling = send(cadreB, tree.communeB.id, at(62), "Phường");
-    for (const d of [old, fromAbove, inside, sibling]) deliverAll(d);
+    for (const d of [old, fromAbove, inside, sibling]) await deliverAll(d);
     for (const d of [old, fromAbove, sibling]) markRead(db, d, a, null, at(70));
 
-    const all = readRates(db, tree.communeA.id);
+    const all = await readRates(db, tree.communeA.id);
     // A: old, fromAbove, inside (3 delivered, 2 read); cadre A: old, fromAbove (2 delivered).
     expect(pick(all, tree.branchA1.id)).toEqual([3, 2, 3, 2, 2 / 3, 2 / 3]);
     expect(pick(all, tree.communeA.id)).toEqual([2, 0, 5, 2, 0, 0.4]);
-    const recent = readRates(db, tree.communeA.id, { since: at(30) });
+    const recent = await readRates(db, tree.communeA.id, { since: at(30) });
     expect(pick(recent, tree.branchA1.id)).toEqual([2, 1, 2, 1, 0.5, 0.5]);
     expect(pick(recent, tree.communeA.id)).toEqual([1, 0, 3, 1, 0, 1 / 3]);
     expect(recent.map((r) => r.unitId)).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
   });
 
-  it("should throw unit_not_found for an unknown unit", () => {
+  it("should throw unit_not_found for an unknown unit", async () => {
     let caught: unknown;
     try {
-      readRates(db, 9999);
+      await readRates(db, 9999);
     } catch (e) {
       caught = e;
     }

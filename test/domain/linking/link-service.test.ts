@@ -15,7 +15,7 @@ let db: TestDatabase;
 let tree: TestTree;
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
@@ -32,8 +32,8 @@ const t0 = new Date("2026-11-23T03:00:00Z");
 const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
 
 describe("issueLinkCode", () => {
-  it("should issue a random 12-digit code expiring after 30 days by default", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+  it("should issue a random 12-digit code expiring after 30 days by default", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = issueLinkCode(db, p.id, { now: t0 });
     expect(c.code).toMatch(/^\d{12}$/);
     expect(c.expiresAt - t0.getTime()).toBe(30 * 86_400_000);
@@ -41,141 +41,141 @@ describe("issueLinkCode", () => {
     expect(codes.size).toBeGreaterThan(25);
   });
 
-  it("should revoke the previous code of the person", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+  it("should revoke the previous code of the person", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const first = issueLinkCode(db, p.id, { now: t0 });
     issueLinkCode(db, p.id, { now: t0 });
-    const acc = ensureChatAccount(db, "telegram", "100");
+    const acc = await ensureChatAccount(db, "telegram", "100");
     expect(code(() => redeemLinkCode(db, acc.id, first.code, t0))).toBe("code_invalid");
   });
 });
 
 describe("redeemLinkCode", () => {
-  it("should link the account, once, and mark the first account preferred", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+  it("should link the account, once, and mark the first account preferred", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = issueLinkCode(db, p.id, { now: t0 });
-    const acc = ensureChatAccount(db, "telegram", "100");
-    const r = redeemLinkCode(db, acc.id, c.code, t0);
+    const acc = await ensureChatAccount(db, "telegram", "100");
+    const r = await redeemLinkCode(db, acc.id, c.code, t0);
     expect(r).toEqual({ personId: p.id, fullName: "Nguyễn Văn An", newlyLinked: true });
-    expect(getAccount(db, acc.id)).toMatchObject({ personId: p.id, preferred: 1 });
-    expect(getPerson(db, p.id).linkedAccounts).toBe(1);
+    expect(await getAccount(db, acc.id)).toMatchObject({ personId: p.id, preferred: 1 });
+    expect((await getPerson(db, p.id)).linkedAccounts).toBe(1);
     // Sending the same code again from the same account is harmless.
-    expect(redeemLinkCode(db, acc.id, c.code, t0).newlyLinked).toBe(false);
+    expect((await redeemLinkCode(db, acc.id, c.code, t0)).newlyLinked).toBe(false);
     // Single use: another account cannot use it.
-    const other = ensureChatAccount(db, "telegram", "200");
+    const other = await ensureChatAccount(db, "telegram", "200");
     expect(code(() => redeemLinkCode(db, other.id, c.code, t0))).toBe("code_invalid");
   });
 
-  it("should let one person link several accounts, only the first preferred", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-    const tg = ensureChatAccount(db, "telegram", "100");
-    const zalo = ensureChatAccount(db, "zalo", "z-100");
-    redeemLinkCode(db, tg.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
-    redeemLinkCode(db, zalo.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
-    expect(getAccount(db, zalo.id).preferred).toBe(0);
+  it("should let one person link several accounts, only the first preferred", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
+    const tg = await ensureChatAccount(db, "telegram", "100");
+    const zalo = await ensureChatAccount(db, "zalo", "z-100");
+    await redeemLinkCode(db, tg.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
+    await redeemLinkCode(db, zalo.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
+    expect((await getAccount(db, zalo.id)).preferred).toBe(0);
     expect(deliveryAccount(db, p.id)?.id).toBe(tg.id);
-    markUnreachable(db, tg.id, t0);
+    await markUnreachable(db, tg.id, t0);
     expect(deliveryAccount(db, p.id)?.id).toBe(zalo.id);
-    expect(getPerson(db, p.id).linkedAccounts).toBe(2);
+    expect((await getPerson(db, p.id)).linkedAccounts).toBe(2);
   });
 
-  it("should refuse linking an account that belongs to someone else", () => {
-    const a = createPerson(db, { fullName: "Nguyễn Văn An" });
-    const b = createPerson(db, { fullName: "Trần Văn Bình" });
-    const acc = ensureChatAccount(db, "telegram", "100");
-    redeemLinkCode(db, acc.id, issueLinkCode(db, a.id, { now: t0 }).code, t0);
+  it("should refuse linking an account that belongs to someone else", async () => {
+    const a = await createPerson(db, { fullName: "Nguyễn Văn An" });
+    const b = await createPerson(db, { fullName: "Trần Văn Bình" });
+    const acc = await ensureChatAccount(db, "telegram", "100");
+    await redeemLinkCode(db, acc.id, issueLinkCode(db, a.id, { now: t0 }).code, t0);
     expect(code(() => redeemLinkCode(db, acc.id, issueLinkCode(db, b.id, { now: t0 }).code, t0))).toBe("account_linked_elsewhere");
-    expect(getAccount(db, acc.id).personId).toBe(a.id);
+    expect((await getAccount(db, acc.id)).personId).toBe(a.id);
   });
 
-  it("should refuse an expired code", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+  it("should refuse an expired code", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = issueLinkCode(db, p.id, { now: t0, ttlDays: 1 });
-    const acc = ensureChatAccount(db, "telegram", "100");
+    const acc = await ensureChatAccount(db, "telegram", "100");
     expect(code(() => redeemLinkCode(db, acc.id, c.code, minutes(24 * 60 + 1)))).toBe("code_invalid");
-    expect(getAccount(db, acc.id).personId).toBeNull();
+    expect((await getAccount(db, acc.id)).personId).toBeNull();
   });
 
-  it("should throttle after 5 wrong guesses in an hour, even for a right code, and forgive after the hour", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+  it("should throttle after 5 wrong guesses in an hour, even for a right code, and forgive after the hour", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = issueLinkCode(db, p.id, { now: t0 });
-    const acc = ensureChatAccount(db, "telegram", "100");
+    const acc = await ensureChatAccount(db, "telegram", "100");
     const wrong = c.code === "000000000000" ? "111111111111" : "000000000000";
     for (let i = 0; i < 5; i++) expect(code(() => redeemLinkCode(db, acc.id, wrong, minutes(i)))).toBe("code_invalid");
     expect(code(() => redeemLinkCode(db, acc.id, c.code, minutes(10)))).toBe("code_throttled");
     // Another account is not affected.
-    const other = ensureChatAccount(db, "telegram", "200");
+    const other = await ensureChatAccount(db, "telegram", "200");
     expect(code(() => redeemLinkCode(db, other.id, wrong, minutes(10)))).toBe("code_invalid");
-    expect(redeemLinkCode(db, acc.id, c.code, minutes(65)).personId).toBe(p.id);
+    expect((await redeemLinkCode(db, acc.id, c.code, minutes(65))).personId).toBe(p.id);
   });
 });
 
 describe("linkByPhone", () => {
-  it("should link when the phone matches the roster and refuse otherwise", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912 345 678" });
-    const acc = ensureChatAccount(db, "telegram", "100");
+  it("should link when the phone matches the roster and refuse otherwise", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912 345 678" });
+    const acc = await ensureChatAccount(db, "telegram", "100");
     expect(linkByPhone(db, acc.id, "+84912345678", t0).personId).toBe(p.id);
-    const other = ensureChatAccount(db, "telegram", "200");
+    const other = await ensureChatAccount(db, "telegram", "200");
     expect(code(() => linkByPhone(db, other.id, "0987654321", t0))).toBe("person_not_found");
   });
 });
 
 describe("unlinkAccount", () => {
-  it("should unlink and promote another account to preferred", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-    const tg = ensureChatAccount(db, "telegram", "100");
-    const zalo = ensureChatAccount(db, "zalo", "z-100");
-    redeemLinkCode(db, tg.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
-    redeemLinkCode(db, zalo.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
+  it("should unlink and promote another account to preferred", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
+    const tg = await ensureChatAccount(db, "telegram", "100");
+    const zalo = await ensureChatAccount(db, "zalo", "z-100");
+    await redeemLinkCode(db, tg.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
+    await redeemLinkCode(db, zalo.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
     expect(unlinkAccount(db, tg.id, t0)).toEqual({ personId: p.id });
-    expect(getAccount(db, tg.id).personId).toBeNull();
-    expect(getAccount(db, zalo.id).preferred).toBe(1);
-    expect(getPerson(db, p.id).linkedAccounts).toBe(1);
+    expect((await getAccount(db, tg.id)).personId).toBeNull();
+    expect((await getAccount(db, zalo.id)).preferred).toBe(1);
+    expect((await getPerson(db, p.id)).linkedAccounts).toBe(1);
     expect(unlinkAccount(db, tg.id, t0)).toBeNull();
   });
 });
 
 describe("ensureLinkCodes", () => {
-  it("should give each person of the subtree one code and keep it on the next print", () => {
+  it("should give each person of the subtree one code and keep it on the next print", async () => {
     for (const [unit, name] of [[tree.branchA1.id, "Nguyễn Văn An"], [tree.branchA2.id, "Lê Thị Hoa"], [tree.branchB1.id, "Trần Văn Ba"]] as const) {
-      const p = createPerson(db, { fullName: name });
-      addMembership(db, systemActor(), p.id, unit, "member");
+      const p = await createPerson(db, { fullName: name });
+      await addMembership(db, systemActor(), p.id, unit, "member");
     }
-    const first = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: t0 });
+    const first = await ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: t0 });
     expect(first.map((r) => r.fullName)).toEqual(["Nguyễn Văn An", "Lê Thị Hoa"]);
-    const again = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5) });
+    const again = await ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5) });
     expect(again.map((r) => r.code)).toEqual(first.map((r) => r.code));
-    const renewed = ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5), renew: true });
+    const renewed = await ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: minutes(5), renew: true });
     expect(renewed.map((r) => r.code)).not.toEqual(first.map((r) => r.code));
   });
 });
 
 describe("link code format", () => {
-  it("should give people holding rights a 16-digit code and print codes in groups of four", () => {
-    const cadre = createPerson(db, { fullName: "Hoàng Văn Đức" });
-    addMembership(db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
+  it("should give people holding rights a 16-digit code and print codes in groups of four", async () => {
+    const cadre = await createPerson(db, { fullName: "Hoàng Văn Đức" });
+    await addMembership(db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
     const c = issueLinkCode(db, cadre.id, { now: t0 });
     expect(c.code).toMatch(/^\d{16}$/);
     expect(formatLinkCode("123456789012")).toBe("1234 5678 9012");
-    const acc = ensureChatAccount(db, "telegram", "100");
-    expect(redeemLinkCode(db, acc.id, formatLinkCode(c.code).replace(/ /g, "-"), t0).personId).toBe(cadre.id);
+    const acc = await ensureChatAccount(db, "telegram", "100");
+    expect((await redeemLinkCode(db, acc.id, formatLinkCode(c.code).replace(/ /g, "-"), t0)).personId).toBe(cadre.id);
   });
 
-  it("should not reuse a member's 12-digit code once they hold rights, nor accept it", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+  it("should not reuse a member's 12-digit code once they hold rights, nor accept it", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
+    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
     const short = issueLinkCode(db, p.id, { now: t0 }).code;
-    addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre");
-    const acc = ensureChatAccount(db, "telegram", "100");
+    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre");
+    const acc = await ensureChatAccount(db, "telegram", "100");
     expect(code(() => redeemLinkCode(db, acc.id, short, t0))).toBe("code_invalid");
-    const printed = ensureLinkCodes(db, systemActor(), tree.branchA1.id, { now: t0 });
+    const printed = await ensureLinkCodes(db, systemActor(), tree.branchA1.id, { now: t0 });
     expect(printed.find((r) => r.personId === p.id)!.code).toMatch(/^\d{16}$/);
   });
 
-  it("should answer an old 6-digit code as such without looking it up or counting a guess", () => {
-    const acc = ensureChatAccount(db, "telegram", "100");
+  it("should answer an old 6-digit code as such without looking it up or counting a guess", async () => {
+    const acc = await ensureChatAccount(db, "telegram", "100");
     for (let i = 0; i < 10; i++) expect(code(() => redeemLinkCode(db, acc.id, "123 456", t0))).toBe("code_legacy");
-    expect(recentWrongGuesses(db, "telegram", "100", t0)).toBe(0);
+    expect(await recentWrongGuesses(db, "telegram", "100", t0)).toBe(0);
   });
 });
 
@@ -183,51 +183,51 @@ describe("guess limits", () => {
   const limits = { perAccountPerHour: 5, perAddressPerHour: 8, globalPerDay: 30 };
   const wrong = "000000000000";
 
-  it("should limit guesses per network address whatever the session", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
+  it("should limit guesses per network address whatever the session", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = issueLinkCode(db, p.id, { now: t0 });
     // A new web session for every two guesses: the address limit still holds.
     for (let i = 0; i < 8; i++) {
-      const session = ensureChatAccount(db, "web", `s${Math.floor(i / 2)}`);
+      const session = await ensureChatAccount(db, "web", `s${Math.floor(i / 2)}`);
       expect(code(() => redeemLinkCode(db, session.id, wrong, minutes(i), { source: "203.0.113.7", limits }))).toBe("code_invalid");
     }
-    const fresh = ensureChatAccount(db, "web", "fresh");
+    const fresh = await ensureChatAccount(db, "web", "fresh");
     expect(code(() => redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "203.0.113.7", limits }))).toBe("code_throttled");
     // Another address is not affected; the first one is forgiven after the hour.
-    expect(redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "198.51.100.1", limits }).personId).toBe(p.id);
+    expect((await redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "198.51.100.1", limits })).personId).toBe(p.id);
   });
 
-  it("should pause every code across the deployment once the daily budget is spent, tell admins once, and resume after", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+  it("should pause every code across the deployment once the daily budget is spent, tell admins once, and resume after", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
+    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
     const c = issueLinkCode(db, p.id, { now: t0 });
-    const admin = createPerson(db, { fullName: "Quản trị" });
-    addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
-    const adminAcc = ensureChatAccount(db, "telegram", "1");
-    db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, admin.id, adminAcc.id);
+    const admin = await createPerson(db, { fullName: "Quản trị" });
+    await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
+    const adminAcc = await ensureChatAccount(db, "telegram", "1");
+    await db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, admin.id, adminAcc.id);
     // 30 wrong guesses from 30 accounts on 30 addresses: no account or address limit applies.
     for (let i = 0; i < 30; i++) {
-      const acc = ensureChatAccount(db, "zalo_bot", `attacker-${i}`);
+      const acc = await ensureChatAccount(db, "zalo_bot", `attacker-${i}`);
       expect(code(() => redeemLinkCode(db, acc.id, wrong, minutes(i), { source: `10.0.0.${i}`, limits }))).toBe("code_invalid");
     }
-    const member = ensureChatAccount(db, "telegram", "100");
+    const member = await ensureChatAccount(db, "telegram", "100");
     expect(code(() => redeemLinkCode(db, member.id, c.code, minutes(40), { limits }))).toBe("code_paused");
-    expect(getAccount(db, member.id).personId).toBeNull();
-    const alerts = db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, adminAcc.id);
+    expect((await getAccount(db, member.id)).personId).toBeNull();
+    const alerts = await db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, adminAcc.id);
     expect(alerts).toHaveLength(1);
     expect(JSON.parse(alerts[0]!.body).text).toContain("30");
     // 24 hours after the first wrong guesses, they fall out of the window.
-    expect(redeemLinkCode(db, member.id, c.code, minutes(24 * 60 + 31), { limits }).personId).toBe(p.id);
+    expect((await redeemLinkCode(db, member.id, c.code, minutes(24 * 60 + 31), { limits })).personId).toBe(p.id);
   });
 
   it("should keep counting across a restart (the attempts live in the database)", async () => {
     const first = await openDatabase(db.url);
-    const acc = ensureChatAccount(first, "telegram", "100");
+    const acc = await ensureChatAccount(first, "telegram", "100");
     for (let i = 0; i < 5; i++) code(() => redeemLinkCode(first, acc.id, wrong, minutes(i)));
     await first.close();
     const reopened = await openDatabase(db.url);
     try {
-      const p = createPerson(reopened, { fullName: "Nguyễn Văn An" });
+      const p = await createPerson(reopened, { fullName: "Nguyễn Văn An" });
       const c = issueLinkCode(reopened, p.id, { now: t0 });
       expect(code(() => redeemLinkCode(reopened, acc.id, c.code, minutes(10)))).toBe("code_throttled");
     } finally {

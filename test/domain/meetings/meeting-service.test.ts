@@ -31,7 +31,7 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
@@ -46,34 +46,34 @@ function code(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-function jobs(meetingId: number): { kind: string; dueAt: string; expiresAt: string; status: string }[] {
-  return db.sql
+async function jobs(meetingId: number): Promise<{ kind: string; dueAt: string; expiresAt: string; status: string }[]> {
+  return (await db.sql
     .all<{ kind: string; dueAt: number; expiresAt: number; status: string }>(
       `SELECT kind, dueAt, expiresAt, status FROM ScheduledJob WHERE meetingId = ? ORDER BY dueAt, kind`,
       meetingId,
-    )
+    ))
     .map((j) => ({ kind: j.kind, dueAt: new Date(j.dueAt).toISOString(), expiresAt: new Date(j.expiresAt).toISOString(), status: j.status }));
 }
 
-const pending = (meetingId: number) => jobs(meetingId).filter((j) => j.status === "pending").map((j) => `${j.kind}@${j.dueAt}`);
-const count = (table: string) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n;
+const pending = async (meetingId: number) => (await jobs(meetingId)).filter((j) => j.status === "pending").map((j) => `${j.kind}@${j.dueAt}`);
+const count = async (table: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
 const work = (now: Date) => ({ now, timeZone: HCM, workerId: "test" });
 
 describe("createMeeting", () => {
-  it("should store the meeting and plan its jobs in Vietnam time", () => {
+  it("should store the meeting and plan its jobs in Vietnam time", async () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "  Sinh hoạt   tháng 12 ", place: "Nhà văn hóa", agenda: " 1. Thu hội phí \n\n 2. Bầu tổ trưởng ", startsAt: dec5 }, ctx);
     expect(meeting).toMatchObject({
       unitId: tree.branchA1.id, seriesId: null, title: "Sinh hoạt tháng 12", place: "Nhà văn hóa", agenda: "1. Thu hội phí\n2. Bầu tổ trưởng",
       startsAt: dec5.getTime(), endsAt: dec5.getTime() + 120 * 60_000, includeSubtree: 0, status: "scheduled", previousStartsAt: null,
     });
-    expect(jobs(meeting.id)).toEqual([
+    expect(await jobs(meeting.id)).toEqual([
       { kind: "reminder", dueAt: "2026-12-02T01:00:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" }, // 08:00 on 02/12
       { kind: "nudge", dueAt: "2026-12-04T12:30:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" },
       { kind: "tally", dueAt: "2026-12-05T09:30:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" },
       { kind: "reminder", dueAt: "2026-12-05T10:30:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" },
       { kind: "attendance_prompt", dueAt: "2026-12-05T14:30:00.000Z", expiresAt: "2026-12-12T14:30:00.000Z", status: "pending" },
     ]);
-    expect(db.sql.get(`SELECT action, entityId FROM AuditLog`)).toEqual({ action: "meeting.create", entityId: meeting.id });
+    expect(await db.sql.get(`SELECT action, entityId FROM AuditLog`)).toEqual({ action: "meeting.create", entityId: meeting.id });
   });
 
   it.each([
@@ -93,11 +93,11 @@ describe("createMeeting", () => {
 });
 
 describe("planJobs", () => {
-  it("should be idempotent", () => {
+  it("should be idempotent", async () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     expect(planJobs(db, meeting.id, ctx)).toBe(0);
     expect(planJobs(db, meeting.id, { ...ctx, now: new Date("2026-12-03T00:00:00Z") })).toBe(0);
-    expect(jobs(meeting.id)).toHaveLength(5);
+    expect(await jobs(meeting.id)).toHaveLength(5);
   });
 
   it("should plan a reminder already past as one catch-up due now, no nudge, and the tally 30 minutes before the start", () => {
@@ -120,25 +120,25 @@ describe("planJobs", () => {
 });
 
 describe("reminderPlanFor", () => {
-  it("should take the series plan, else the unit's, else the nearest ancestor's, else the default", () => {
+  it("should take the series plan, else the unit's, else the nearest ancestor's, else the default", async () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    expect(reminderPlanFor(db, meeting)).toEqual(defaultReminderPlan);
+    expect(await reminderPlanFor(db, meeting)).toEqual(defaultReminderPlan);
     const provincePlan = { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 60 };
-    setReminderPlan(db, { unitId: tree.province.id }, provincePlan, systemActor());
-    expect(reminderPlanFor(db, meeting)).toEqual(provincePlan);
+    await setReminderPlan(db, { unitId: tree.province.id }, provincePlan, systemActor());
+    expect(await reminderPlanFor(db, meeting)).toEqual(provincePlan);
     const communePlan = { offsets: [{ minutesBefore: 30 }], nudgeMinutesBefore: 600, tallyMinutesBefore: 60 };
-    setReminderPlan(db, { unitId: tree.communeA.id }, communePlan, systemActor());
-    expect(reminderPlanFor(db, meeting)).toEqual(communePlan);
-    expect(reminderPlanFor(db, getMeeting(db, createMeeting(db, { unitId: tree.branchB1.id, title: "B", startsAt: dec5 }, ctx).id))).toEqual(provincePlan);
+    await setReminderPlan(db, { unitId: tree.communeA.id }, communePlan, systemActor());
+    expect(await reminderPlanFor(db, meeting)).toEqual(communePlan);
+    expect(await reminderPlanFor(db, await getMeeting(db, createMeeting(db, { unitId: tree.branchB1.id, title: "B", startsAt: dec5 }, ctx).id))).toEqual(provincePlan);
     const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     const seriesPlan = { offsets: [{ daysBefore: 0, at: "06:30" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 };
-    setReminderPlan(db, { seriesId }, seriesPlan, systemActor());
-    expect(reminderPlanFor(db, meetings[0]!)).toEqual(seriesPlan);
+    await setReminderPlan(db, { seriesId }, seriesPlan, systemActor());
+    expect(await reminderPlanFor(db, meetings[0]!)).toEqual(seriesPlan);
   });
 
-  it("should re-plan the upcoming meetings' pending reminders when given a context", () => {
+  it("should re-plan the upcoming meetings' pending reminders when given a context", async () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    setReminderPlan(db, { unitId: tree.communeA.id }, { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 }, systemActor(), ctx);
+    await setReminderPlan(db, { unitId: tree.communeA.id }, { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 }, systemActor(), ctx);
     expect(pending(meeting.id)).toEqual([
       "reminder@2026-12-04T00:00:00.000Z", // 07:00 on 04/12
       "tally@2026-12-05T09:30:00.000Z",
@@ -165,7 +165,7 @@ describe("setReminderPlan", () => {
 });
 
 describe("createSeries", () => {
-  it("should materialise the occurrences within 62 days with their jobs", () => {
+  it("should materialise the occurrences within 62 days with their jobs", async () => {
     const { seriesId, meetings } = createSeries(
       db,
       { unitId: tree.branchA1.id, title: "Sinh hoạt định kỳ", place: "Hội trường", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } },
@@ -175,8 +175,8 @@ describe("createSeries", () => {
       ["2026-12-05T12:30:00.000Z", seriesId, "Hội trường"],
       ["2027-01-05T12:30:00.000Z", seriesId, "Hội trường"],
     ]);
-    expect(db.sql.all(`SELECT occurrenceKey FROM Meeting ORDER BY startsAt`)).toEqual([{ occurrenceKey: "2026-12-05" }, { occurrenceKey: "2027-01-05" }]);
-    expect(db.sql.get(`SELECT startTime, startsOn FROM MeetingSeries`)).toEqual({ startTime: "19:30", startsOn: "2026-11-20" });
+    expect(await db.sql.all(`SELECT occurrenceKey FROM Meeting ORDER BY startsAt`)).toEqual([{ occurrenceKey: "2026-12-05" }, { occurrenceKey: "2027-01-05" }]);
+    expect(await db.sql.get(`SELECT startTime, startsOn FROM MeetingSeries`)).toEqual({ startTime: "19:30", startsOn: "2026-11-20" });
     expect(count("ScheduledJob")).toBe(10);
   });
 
@@ -192,55 +192,55 @@ describe("createSeries", () => {
 });
 
 describe("ensureSeriesHorizon", () => {
-  it("should add the occurrences that come within the horizon, once", () => {
+  it("should add the occurrences that come within the horizon, once", async () => {
     const { seriesId } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "weekly", weekday: 6 }, time: { hour: 8, minute: 0 } }, ctx);
-    const n = () => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId)!.n;
+    const n = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId))!.n;
     const before = n();
     expect(before).toBe(9); // Saturdays from 21/11 to 16/01
-    expect(ensureSeriesHorizon(db, ctx)).toBe(0);
+    expect(await ensureSeriesHorizon(db, ctx)).toBe(0);
     const later = { now: new Date(t0.getTime() + 14 * 86_400_000), timeZone: HCM, actor: systemActor() };
-    expect(ensureSeriesHorizon(db, later)).toBe(2);
-    expect(ensureSeriesHorizon(db, later)).toBe(0);
+    expect(await ensureSeriesHorizon(db, later)).toBe(2);
+    expect(await ensureSeriesHorizon(db, later)).toBe(0);
     expect(n()).toBe(11);
   });
 
-  it("should not bring back a skipped or cancelled occurrence, nor continue a cancelled series", () => {
+  it("should not bring back a skipped or cancelled occurrence, nor continue a cancelled series", async () => {
     const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     cancelMeeting(db, meetings[0]!.id, ctx);
-    skipOccurrence(db, seriesId, "2027-02-05", ctx);
+    await skipOccurrence(db, seriesId, "2027-02-05", ctx);
     const later = { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM, actor: systemActor() };
-    expect(ensureSeriesHorizon(db, later)).toBe(0);
-    expect(db.sql.all(`SELECT occurrenceKey, status FROM Meeting ORDER BY startsAt`)).toEqual([
+    expect(await ensureSeriesHorizon(db, later)).toBe(0);
+    expect(await db.sql.all(`SELECT occurrenceKey, status FROM Meeting ORDER BY startsAt`)).toEqual([
       { occurrenceKey: "2026-12-05", status: "cancelled" },
       { occurrenceKey: "2027-01-05", status: "scheduled" },
     ]);
     expect(cancelSeries(db, seriesId, later)).toBe(1);
-    expect(ensureSeriesHorizon(db, { now: new Date("2027-01-20T00:00:00Z"), timeZone: HCM })).toBe(0);
+    expect(await ensureSeriesHorizon(db, { now: new Date("2027-01-20T00:00:00Z"), timeZone: HCM })).toBe(0);
   });
 });
 
 describe("cancelMeeting", () => {
-  it("should tell only the people already reminded, skip the pending jobs and close their question", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    person(tree.branchA1.id, "Trần Thị Bình", { linked: false });
+  it("should tell only the people already reminded, skip the pending jobs and close their question", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
+    await person(tree.branchA1.id, "Trần Thị Bình", { linked: false });
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
-    const late = person(tree.branchA1.id, "Lê Văn Cường"); // joined after the reminder went out
-    const accountOfA = db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, a)!.id;
-    expect(getPendingQuestion(db, accountOfA, t0)?.kind).toBe("rsvp");
+    await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
+    const late = await person(tree.branchA1.id, "Lê Văn Cường"); // joined after the reminder went out
+    const accountOfA = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, a))!.id;
+    expect((await getPendingQuestion(db, accountOfA, t0))?.kind).toBe("rsvp");
     const now = new Date("2026-12-03T00:00:00Z");
     const { meeting: cancelled, notified } = cancelMeeting(db, meeting.id, { now, timeZone: HCM, actor: systemActor() });
     expect(cancelled.status).toBe("cancelled");
     expect(notified).toBe(1);
-    const notices = db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`);
+    const notices = await db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`);
     expect(notices.map((n) => n.personId)).toEqual([a]);
     expect(notices.map((n) => n.personId)).not.toContain(late);
     expect(JSON.parse(notices[0]!.body).text).toContain("đã được hủy");
     expect(JSON.parse(notices[0]!.body).text).toContain("19:30 thứ Bảy, 05/12/2026");
-    expect(jobs(meeting.id).map((j) => j.status)).toEqual(["done", "skipped", "skipped", "skipped", "skipped"]);
-    expect(getPendingQuestion(db, accountOfA, now)).toBeUndefined();
-    expect(runDueJobs(db, work(new Date("2026-12-05T14:30:00Z")))).toMatchObject({ ran: 0, skipped: 0 });
-    expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'meeting.cancel'`)).toEqual({ action: "meeting.cancel" });
+    expect((await jobs(meeting.id)).map((j) => j.status)).toEqual(["done", "skipped", "skipped", "skipped", "skipped"]);
+    expect(await getPendingQuestion(db, accountOfA, now)).toBeUndefined();
+    expect(await runDueJobs(db, work(new Date("2026-12-05T14:30:00Z")))).toMatchObject({ ran: 0, skipped: 0 });
+    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'meeting.cancel'`)).toEqual({ action: "meeting.cancel" });
   });
 
   it("should refuse to cancel twice or after the end", () => {
@@ -253,10 +253,10 @@ describe("cancelMeeting", () => {
 });
 
 describe("moveMeeting", () => {
-  it("should keep the duration, re-plan the jobs and tell the people reminded the new time", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should keep the duration, re-plan the jobs and tell the people reminded the new time", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5, durationMinutes: 90 }, ctx);
-    runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
+    await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
     const now = new Date("2026-12-02T03:00:00Z");
     const newStart = new Date("2026-12-06T01:00:00Z"); // 08:00 Sunday 06/12
     const { meeting: moved, notified } = moveMeeting(db, meeting.id, newStart, { now, timeZone: HCM, actor: systemActor() });
@@ -269,8 +269,8 @@ describe("moveMeeting", () => {
       "reminder@2026-12-05T23:00:00.000Z",
       "attendance_prompt@2026-12-06T02:30:00.000Z",
     ]);
-    expect(jobs(meeting.id).filter((j) => j.status === "skipped").map((j) => j.kind)).toEqual(["nudge", "tally", "reminder", "attendance_prompt"]);
-    const notice = db.sql.get<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`)!;
+    expect((await jobs(meeting.id)).filter((j) => j.status === "skipped").map((j) => j.kind)).toEqual(["nudge", "tally", "reminder", "attendance_prompt"]);
+    const notice = (await db.sql.get<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`))!;
     expect(notice.personId).toBe(a);
     const body = JSON.parse(notice.body);
     expect(body.text).toContain("19:30 thứ Bảy, 05/12/2026");
@@ -278,72 +278,72 @@ describe("moveMeeting", () => {
     expect(body.choices).toHaveLength(3);
   });
 
-  it("should plan the reminders again when a meeting moves away and back", () => {
-    person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should plan the reminders again when a meeting moves away and back", async () => {
+    await person(tree.branchA1.id, "Nguyễn Văn An");
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     const before = pending(meeting.id);
     moveMeeting(db, meeting.id, new Date("2026-12-12T12:30:00Z"), ctx);
     moveMeeting(db, meeting.id, dec5, ctx);
     expect(pending(meeting.id)).toEqual(before);
-    expect(runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")))).toMatchObject({ ran: 1, queued: 1 });
+    expect(await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")))).toMatchObject({ ran: 1, queued: 1 });
   });
 
-  it("should record the move of a series occurrence in the series", () => {
+  it("should record the move of a series occurrence in the series", async () => {
     const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     moveMeeting(db, meetings[0]!.id, new Date("2026-12-06T12:00:00Z"), ctx);
-    expect(JSON.parse(db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries WHERE id = ?`, seriesId)!.exceptions)).toEqual({
+    expect(JSON.parse((await db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries WHERE id = ?`, seriesId))!.exceptions)).toEqual({
       move: { "2026-12-05": "2026-12-06T19:00" },
     });
-    expect(ensureSeriesHorizon(db, ctx)).toBe(0);
+    expect(await ensureSeriesHorizon(db, ctx)).toBe(0);
   });
 
-  it("should refuse a new start in the past, a cancelled or a finished meeting, and change nothing", () => {
+  it("should refuse a new start in the past, a cancelled or a finished meeting, and change nothing", async () => {
     const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    const jobsBefore = jobs(meeting.id);
+    const jobsBefore = await jobs(meeting.id);
     expect(code(() => moveMeeting(db, meeting.id, new Date(t0.getTime() - 1), ctx))).toBe("meeting_in_past");
     expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), { actor: systemActor(), now: new Date(meeting.endsAt + 1), timeZone: HCM }))).toBe("meeting_finished");
-    expect(getMeeting(db, meeting.id)).toEqual(meeting);
-    expect(jobs(meeting.id)).toEqual(jobsBefore);
+    expect(await getMeeting(db, meeting.id)).toEqual(meeting);
+    expect(await jobs(meeting.id)).toEqual(jobsBefore);
     cancelMeeting(db, meeting.id, ctx);
     expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), ctx))).toBe("meeting_cancelled");
   });
 });
 
 describe("skipOccurrence", () => {
-  it("should cancel a materialised occurrence, telling those reminded, and keep a later one from being created", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should cancel a materialised occurrence, telling those reminded, and keep a later one from being created", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
-    runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
-    skipOccurrence(db, seriesId, "2026-12-05", { actor: systemActor(), now: new Date("2026-12-02T02:00:00Z"), timeZone: HCM });
-    expect(getMeeting(db, meetings[0]!.id).status).toBe("cancelled");
-    expect(db.sql.all(`SELECT personId FROM Outbox WHERE dedupeKey LIKE 'meeting:%:cancelled:%'`)).toEqual([{ personId: a }]);
-    skipOccurrence(db, seriesId, "2027-02-05", ctx);
-    expect(ensureSeriesHorizon(db, { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM })).toBe(0);
-    expect(JSON.parse(db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries`)!.exceptions).skip).toEqual(["2026-12-05", "2027-02-05"]);
+    await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
+    await skipOccurrence(db, seriesId, "2026-12-05", { actor: systemActor(), now: new Date("2026-12-02T02:00:00Z"), timeZone: HCM });
+    expect((await getMeeting(db, meetings[0]!.id)).status).toBe("cancelled");
+    expect(await db.sql.all(`SELECT personId FROM Outbox WHERE dedupeKey LIKE 'meeting:%:cancelled:%'`)).toEqual([{ personId: a }]);
+    await skipOccurrence(db, seriesId, "2027-02-05", ctx);
+    expect(await ensureSeriesHorizon(db, { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM })).toBe(0);
+    expect(JSON.parse((await db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries`))!.exceptions).skip).toEqual(["2026-12-05", "2027-02-05"]);
   });
 
-  it("should refuse a date that is not an occurrence or not a date", () => {
+  it("should refuse a date that is not an occurrence or not a date", async () => {
     const { seriesId } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     expect(code(() => skipOccurrence(db, seriesId, "2026-12-06", ctx))).toBe("invalid_input");
     expect(code(() => skipOccurrence(db, seriesId, "2026-02-31", ctx))).toBe("date_invalid");
     expect(code(() => skipOccurrence(db, 99_999, "2026-12-05", ctx))).toBe("not_found");
-    expect(db.sql.get(`SELECT exceptions FROM MeetingSeries`)).toEqual({ exceptions: "{}" });
+    expect(await db.sql.get(`SELECT exceptions FROM MeetingSeries`)).toEqual({ exceptions: "{}" });
   });
 });
 
 describe("invitees", () => {
-  it("should invite the unit's members, or the whole subtree's when the meeting includes it", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    const b = person(tree.branchA2.id, "Trần Thị Bình");
-    const c = person(tree.communeA.id, "Lê Văn Cường", { role: "cadre" });
-    addMembership(db, systemActor(), a, tree.branchA2.id, "member"); // in two branches: invited once
-    person(tree.branchB1.id, "Phạm Văn Dũng");
+  it("should invite the unit's members, or the whole subtree's when the meeting includes it", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const b = await person(tree.branchA2.id, "Trần Thị Bình");
+    const c = await person(tree.communeA.id, "Lê Văn Cường", { role: "cadre" });
+    await addMembership(db, systemActor(), a, tree.branchA2.id, "member"); // in two branches: invited once
+    await person(tree.branchB1.id, "Phạm Văn Dũng");
     const branch = createMeeting(db, { unitId: tree.branchA1.id, title: "Chi hội 1", startsAt: dec5 }, ctx);
     const commune = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
     const communeOnly = createMeeting(db, { unitId: tree.communeA.id, title: "Ban chấp hành", startsAt: dec5 }, ctx);
-    expect(invitees(db, branch.id)).toEqual([a]);
-    expect(invitees(db, commune.id)).toEqual([a, b, c].sort((x, y) => x - y));
-    expect(invitees(db, communeOnly.id)).toEqual([c]);
+    expect(await invitees(db, branch.id)).toEqual([a]);
+    expect(await invitees(db, commune.id)).toEqual([a, b, c].sort((x, y) => x - y));
+    expect(await invitees(db, communeOnly.id)).toEqual([c]);
   });
 });
 

@@ -16,13 +16,13 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
-function member(unitId: number, fullName: string): number {
-  const p = createPerson(db, { fullName });
-  addMembership(db, systemActor(), p.id, unitId, "member");
+async function member(unitId: number, fullName: string): Promise<number> {
+  const p = await createPerson(db, { fullName });
+  await addMembership(db, systemActor(), p.id, unitId, "member");
   return p.id;
 }
 
@@ -33,25 +33,25 @@ function pastMeeting(unitId: number, daysAgo: number, options: { includeSubtree?
 }
 
 describe("meetingStats", () => {
-  it("should count answers per kind and, once recorded, who came", () => {
+  it("should count answers per kind and, once recorded, who came", async () => {
     const [a, b, c, d] = ["An", "Bình", "Cường", "Dũng"].map((n) => member(tree.branchA1.id, n)) as [number, number, number, number];
     const m = pastMeeting(tree.branchA1.id, 2);
     const before = new Date(m.startsAt - DAY);
     recordRsvp(db, { meetingId: m.id, personId: a, answer: "attend", actor: personActor(a) }, before);
     recordRsvp(db, { meetingId: m.id, personId: b, answer: "absent", reason: "Ốm", actor: personActor(b) }, before);
     recordRsvp(db, { meetingId: m.id, personId: c, answer: "unsure", actor: personActor(c) }, before);
-    expect(meetingStats(db, m.id)).toEqual({
+    expect(await meetingStats(db, m.id)).toEqual({
       meetingId: m.id, title: "Sinh hoạt 2", startsAt: m.startsAt, invited: 4, answered: 3, attending: 1, excused: 1, unsure: 1, came: null,
     });
     recordAttendance(db, m.id, [a, c, d], systemActor(), new Date(m.endsAt));
-    expect(meetingStats(db, m.id).came).toBe(3);
+    expect((await meetingStats(db, m.id)).came).toBe(3);
   });
 });
 
 describe("memberAttendanceRate", () => {
-  it("should count the recorded meetings of the last 12 months", () => {
-    const a = member(tree.branchA1.id, "An");
-    const b = member(tree.branchA1.id, "Bình");
+  it("should count the recorded meetings of the last 12 months", async () => {
+    const a = await member(tree.branchA1.id, "An");
+    const b = await member(tree.branchA1.id, "Bình");
     const old = pastMeeting(tree.branchA1.id, 400);
     const m1 = pastMeeting(tree.branchA1.id, 300);
     const m2 = pastMeeting(tree.branchA1.id, 60);
@@ -59,17 +59,17 @@ describe("memberAttendanceRate", () => {
     pastMeeting(tree.branchA1.id, 5); // not recorded: does not count
     for (const m of [old, m1, m2]) recordAttendance(db, m.id, [a], systemActor(), new Date(m.endsAt));
     recordAttendance(db, m3.id, [b], systemActor(), new Date(m3.endsAt));
-    expect(memberAttendanceRate(db, a, now)).toEqual({ meetings: 3, came: 2, rate: 2 / 3 });
-    expect(memberAttendanceRate(db, b, now)).toEqual({ meetings: 3, came: 1, rate: 1 / 3 });
-    expect(memberAttendanceRate(db, member(tree.branchB1.id, "Mới"), now)).toEqual({ meetings: 0, came: 0, rate: null });
+    expect(await memberAttendanceRate(db, a, now)).toEqual({ meetings: 3, came: 2, rate: 2 / 3 });
+    expect(await memberAttendanceRate(db, b, now)).toEqual({ meetings: 3, came: 1, rate: 1 / 3 });
+    expect(await memberAttendanceRate(db, await member(tree.branchB1.id, "Mới"), now)).toEqual({ meetings: 0, came: 0, rate: null });
   });
 });
 
 describe("unitMeetingStats", () => {
-  it("should give each unit's own figures and roll them up the tree", () => {
+  it("should give each unit's own figures and roll them up the tree", async () => {
     const a1 = ["An", "Bình", "Cường", "Dũng"].map((n) => member(tree.branchA1.id, n));
     const a2 = ["Hoa", "Lan"].map((n) => member(tree.branchA2.id, n));
-    member(tree.branchB1.id, "Minh");
+    await member(tree.branchB1.id, "Minh");
     // Branch A1: two meetings, one with answers and attendance; one cancelled, one outside the period.
     const m1 = pastMeeting(tree.branchA1.id, 20);
     pastMeeting(tree.branchA1.id, 10);
@@ -82,7 +82,7 @@ describe("unitMeetingStats", () => {
     recordRsvp(db, { meetingId: wide.id, personId: a2[0]!, answer: "attend", actor: personActor(a2[0]!) }, new Date(wide.startsAt - DAY));
     recordAttendance(db, wide.id, [a2[0]!, a1[0]!, a1[3]!], systemActor(), new Date(wide.endsAt));
 
-    const stats = unitMeetingStats(db, tree.province.id, { from: new Date(now.getTime() - 60 * DAY), to: now });
+    const stats = await unitMeetingStats(db, tree.province.id, { from: new Date(now.getTime() - 60 * DAY), to: now });
     const byId = new Map(stats.map((s) => [s.unitId, s]));
     expect(stats.map((s) => s.unitId)).toEqual([tree.province.id, tree.communeA.id, tree.branchA1.id, tree.branchA2.id, tree.communeB.id, tree.branchB1.id, tree.branchB2.id]);
     expect(byId.get(tree.branchA1.id)).toMatchObject({
@@ -97,6 +97,6 @@ describe("unitMeetingStats", () => {
     expect(byId.get(tree.province.id)).toMatchObject({ meetingsHeld: 0, responseRate: null, meetingsHeldTotal: 3, invitedTotal: 14, cameTotal: 5 });
     expect(byId.get(tree.communeB.id)).toMatchObject({ meetingsHeldTotal: 0, responseRateTotal: null, attendanceRateTotal: null });
     // A subtree query only covers that subtree.
-    expect(unitMeetingStats(db, tree.branchA1.id, { from: new Date(now.getTime() - 60 * DAY), to: now }).map((s) => s.unitId)).toEqual([tree.branchA1.id]);
+    expect((await unitMeetingStats(db, tree.branchA1.id, { from: new Date(now.getTime() - 60 * DAY), to: now })).map((s) => s.unitId)).toEqual([tree.branchA1.id]);
   });
 });

@@ -14,11 +14,11 @@ interface Job {
   dueAt: number;
 }
 
-function planned(leadMinutes: number, plan: ReminderPlan): { jobs: Job[]; now: number; meetingId: number } {
+async function planned(leadMinutes: number, plan: ReminderPlan): Promise<{ jobs: Job[]; now: number; meetingId: number }> {
   const now = start.getTime() - leadMinutes * MIN;
-  setReminderPlan(t.db, { unitId: t.tree.branchA1.id }, plan, systemActor());
+  await setReminderPlan(t.db, { unitId: t.tree.branchA1.id }, plan, systemActor());
   const meeting = createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp đột xuất", startsAt: start }, { now: new Date(now), timeZone: HCM, actor: systemActor("cli") });
-  const jobs = t.db.sql.all<Job>(`SELECT kind, dueAt FROM ScheduledJob WHERE meetingId = ? AND status = 'pending' ORDER BY dueAt, kind`, meeting.id);
+  const jobs = await t.db.sql.all<Job>(`SELECT kind, dueAt FROM ScheduledJob WHERE meetingId = ? AND status = 'pending' ORDER BY dueAt, kind`, meeting.id);
   return { jobs, now, meetingId: meeting.id };
 }
 
@@ -35,8 +35,8 @@ const leads = [10 * 1440, 3 * 1440 + 60, 25 * 60, 24 * 60 + 30, 190, 180, 150, 1
 
 describe("planJobs for every plan and creation lead time", () => {
   for (const [name, plan] of plans) {
-    it.each(leads)(`should keep the rules with plan ${name}, created %i minutes ahead`, (lead) => {
-      const { jobs, now } = planned(lead, plan);
+    it.each(leads)(`should keep the rules with plan ${name}, created %i minutes ahead`, async (lead) => {
+      const { jobs, now } = await planned(lead, plan);
       const reminders = jobs.filter((j) => j.kind === "reminder");
       const nudges = jobs.filter((j) => j.kind === "nudge");
       const tallies = jobs.filter((j) => j.kind === "tally");
@@ -60,18 +60,18 @@ describe("planJobs for every plan and creation lead time", () => {
     });
   }
 
-  it("should give the issue's short-notice meeting (2 h 30 ahead) one reminder now and a tally 30 minutes before the start", () => {
-    const { jobs, now, meetingId } = planned(150, plans[0]![1]);
+  it("should give the issue's short-notice meeting (2 h 30 ahead) one reminder now and a tally 30 minutes before the start", async () => {
+    const { jobs, now, meetingId } = await planned(150, plans[0]![1]);
     expect(jobs.map((j) => [j.kind, (j.dueAt - now) / MIN])).toEqual([
       ["reminder", 0],
       ["tally", 120],
       ["attendance_prompt", 270],
     ]);
-    expect(plannedTallyAt(t.db, meetingId)).toBe(start.getTime() - 30 * MIN);
+    expect(await plannedTallyAt(t.db, meetingId)).toBe(start.getTime() - 30 * MIN);
   });
 
-  it("should keep a plan's own times when the meeting is created well ahead", () => {
-    const { jobs } = planned(10 * 1440, plans[0]![1]);
+  it("should keep a plan's own times when the meeting is created well ahead", async () => {
+    const { jobs } = await planned(10 * 1440, plans[0]![1]);
     expect(jobs.map((j) => [j.kind, (start.getTime() - j.dueAt) / MIN])).toEqual([
       ["reminder", 3 * 1440 + 690], // 08:00 three days before a 19:30 meeting
       ["nudge", 1440],

@@ -27,7 +27,7 @@ let meeting: MeetingRow;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
   meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt tháng 12", startsAt: dec5 }, ctx);
 });
 afterEach(() => db.destroy());
@@ -44,8 +44,8 @@ function code(fn: () => unknown): string | undefined {
 }
 
 describe("recordRsvp", () => {
-  it("should record an answer and let the member change it until the start", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should record an answer and let the member change it until the start", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, minutes(t0, 1))).toEqual({ late: false, changed: false, previous: null });
     expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  ", actor: personActor(a) }, minutes(dec5, -10))).toEqual({ late: false, changed: true, previous: "attend" });
     expect(getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: 0, answeredAt: minutes(dec5, -10).getTime() });
@@ -54,63 +54,63 @@ describe("recordRsvp", () => {
     expect(getRsvp(db, meeting.id, a)?.reason).toBe("Đi khám bệnh");
     recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "unsure", actor: personActor(a) }, minutes(dec5, -8));
     expect(getRsvp(db, meeting.id, a)).toMatchObject({ answer: "unsure", reason: null });
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`)!.n).toBe(1);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(1);
   });
 
-  it("should mark an answer given after the start late and refuse one after the end", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should mark an answer given after the start late and refuse one after the end", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5)).toMatchObject({ late: true });
     expect(getRsvp(db, meeting.id, a)?.late).toBe(1);
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, new Date(meeting.endsAt)))).toBe("meeting_finished");
     expect(getRsvp(db, meeting.id, a)?.answer).toBe("attend");
   });
 
-  it("should refuse an answer to a cancelled meeting, from someone not invited, or an unknown answer", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    const stranger = person(tree.branchA2.id, "Trần Văn Lạ");
+  it("should refuse an answer to a cancelled meeting, from someone not invited, or an unknown answer", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const stranger = await person(tree.branchA2.id, "Trần Văn Lạ");
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: stranger, answer: "attend", actor: personActor(stranger) }, t0))).toBe("forbidden");
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "maybe" as never, actor: personActor(a) }, t0))).toBe("invalid_input");
     expect(code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("not_found");
     cancelMeeting(db, meeting.id, ctx);
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("meeting_cancelled");
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`)!.n).toBe(0);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(0);
   });
 
-  it("should accept members of the subtree for a meeting that includes it", () => {
-    const deep = person(tree.branchA2.id, "Lê Thị Sâu");
+  it("should accept members of the subtree for a meeting that includes it", async () => {
+    const deep = await person(tree.branchA2.id, "Lê Thị Sâu");
     const communeWide = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
     expect(recordRsvp(db, { meetingId: communeWide.id, personId: deep, answer: "attend", actor: personActor(deep) }, t0).late).toBe(false);
-    const other = person(tree.branchB1.id, "Phạm Văn Khác");
+    const other = await person(tree.branchB1.id, "Phạm Văn Khác");
     expect(code(() => recordRsvp(db, { meetingId: communeWide.id, personId: other, answer: "attend", actor: personActor(other) }, t0))).toBe("forbidden");
   });
 
-  it("should trim the reason to 500 characters and audit an answer recorded by a cadre", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An", { linked: false });
-    const cadre = person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
+  it("should trim the reason to 500 characters and audit an answer recorded by a cadre", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An", { linked: false });
+    const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
     recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "ố".repeat(600), actor: personActor(cadre)}, t0);
     expect(getRsvp(db, meeting.id, a)?.reason).toHaveLength(500);
-    expect(db.sql.all(`SELECT actorPersonId, action, entityId FROM AuditLog WHERE action = 'rsvp.record'`)).toEqual([
+    expect(await db.sql.all(`SELECT actorPersonId, action, entityId FROM AuditLog WHERE action = 'rsvp.record'`)).toEqual([
       { actorPersonId: cadre, action: "rsvp.record", entityId: meeting.id },
     ]);
     recordRsvp(db, { meetingId: meeting.id, personId: cadre, answer: "attend", actor: personActor(cadre)}, t0);
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'rsvp.record'`)!.n).toBe(1);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'rsvp.record'`))!.n).toBe(1);
   });
 });
 
 describe("setRsvpReason", () => {
-  it("should set the reason of an existing answer, and refuse without one", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should set the reason of an existing answer, and refuse without one", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(code(() => setRsvpReason(db, meeting.id, a, "Bận việc nhà", personActor(a)))).toBe("not_found");
     recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
-    setRsvpReason(db, meeting.id, a, " Bận   việc nhà ", personActor(a));
+    await setRsvpReason(db, meeting.id, a, " Bận   việc nhà ", personActor(a));
     expect(getRsvp(db, meeting.id, a)?.reason).toBe("Bận việc nhà");
     expect(code(() => setRsvpReason(db, meeting.id, a, "   ", personActor(a)))).toBe("invalid_input");
   });
 });
 
 describe("pendingMeetingsForPerson", () => {
-  it("should list the meetings not yet ended the person is invited to, soonest first, with their answer", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
+  it("should list the meetings not yet ended the person is invited to, soonest first, with their answer", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const commune = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: minutes(dec5, -1440), includeSubtree: true }, ctx);
     createMeeting(db, { unitId: tree.communeA.id, title: "Ban chấp hành", startsAt: dec5 }, ctx);
     const far = createMeeting(db, { unitId: tree.branchA1.id, title: "Quá xa", startsAt: minutes(t0, 40 * 1440) }, ctx);
@@ -129,18 +129,18 @@ describe("pendingMeetingsForPerson", () => {
 });
 
 describe("meetingTally", () => {
-  it("should name who answered what, with reasons, and count those not linked", () => {
-    const an = person(tree.branchA1.id, "Nguyễn Văn An");
-    const binh = person(tree.branchA1.id, "Trần Thị Bình");
-    const cuong = person(tree.branchA1.id, "Lê Văn Cường", { linked: false });
-    const dung = person(tree.branchA1.id, "Đặng Văn Dũng", { linked: false });
+  it("should name who answered what, with reasons, and count those not linked", async () => {
+    const an = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const binh = await person(tree.branchA1.id, "Trần Thị Bình");
+    const cuong = await person(tree.branchA1.id, "Lê Văn Cường", { linked: false });
+    const dung = await person(tree.branchA1.id, "Đặng Văn Dũng", { linked: false });
     recordRsvp(db, { meetingId: meeting.id, personId: an, answer: "attend", actor: personActor(an) }, t0);
     recordRsvp(db, { meetingId: meeting.id, personId: binh, answer: "absent", reason: "Trông cháu", actor: personActor(binh) }, t0);
     // Cường has no phone: the commune's cadre records his answer (a member could not).
-    const cadre = person(tree.communeA.id, "Phạm Văn Cán", { role: "cadre" });
+    const cadre = await person(tree.communeA.id, "Phạm Văn Cán", { role: "cadre" });
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(an) }, t0))).toBe("forbidden");
     recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(cadre) }, t0);
-    expect(meetingTally(db, meeting.id)).toEqual({
+    expect(await meetingTally(db, meeting.id)).toEqual({
       meetingId: meeting.id,
       invited: 4,
       attend: [{ personId: an, fullName: "Nguyễn Văn An" }],
@@ -151,7 +151,7 @@ describe("meetingTally", () => {
       came: null,
     });
     recordAttendance(db, meeting.id, [an, dung], systemActor(), dec5);
-    expect(meetingTally(db, meeting.id).came).toEqual([
+    expect((await meetingTally(db, meeting.id)).came).toEqual([
       { personId: dung, fullName: "Đặng Văn Dũng" },
       { personId: an, fullName: "Nguyễn Văn An" },
     ]);
@@ -159,28 +159,28 @@ describe("meetingTally", () => {
 });
 
 describe("recordAttendance", () => {
-  it("should replace the attendance of every invitee once the meeting has started", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    const b = person(tree.branchA1.id, "Trần Thị Bình");
-    const c = person(tree.branchA1.id, "Lê Văn Cường");
-    const cadre = person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
+  it("should replace the attendance of every invitee once the meeting has started", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const b = await person(tree.branchA1.id, "Trần Thị Bình");
+    const c = await person(tree.branchA1.id, "Lê Văn Cường");
+    const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
     expect(code(() => recordAttendance(db, meeting.id, [a], personActor(cadre), minutes(dec5, -1)))).toBe("invalid_input");
     expect(recordAttendance(db, meeting.id, [a, b], personActor(cadre), minutes(dec5, 30))).toEqual({ present: 2, absent: 2 });
-    expect(attendanceOf(db, meeting.id)).toEqual(new Map([[a, true], [b, true], [c, false], [cadre, false]]));
+    expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true], [b, true], [c, false], [cadre, false]]));
     expect(recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({ present: 2, absent: 2 });
-    expect(attendanceOf(db, meeting.id)).toEqual(new Map([[a, false], [b, false], [c, true], [cadre, true]]));
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'meeting.attendance' AND actorPersonId = ?`, cadre)!.n).toBe(2);
+    expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, false], [b, false], [c, true], [cadre, true]]));
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'meeting.attendance' AND actorPersonId = ?`, cadre))!.n).toBe(2);
   });
 
-  it("should refuse someone not invited or a cancelled meeting, and keep the earlier record", () => {
-    const a = person(tree.branchA1.id, "Nguyễn Văn An");
-    const stranger = person(tree.branchB1.id, "Trần Văn Lạ");
+  it("should refuse someone not invited or a cancelled meeting, and keep the earlier record", async () => {
+    const a = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const stranger = await person(tree.branchB1.id, "Trần Văn Lạ");
     recordAttendance(db, meeting.id, [a], systemActor(), dec5);
     expect(code(() => recordAttendance(db, meeting.id, [stranger], systemActor(), dec5))).toBe("invalid_input");
-    expect(attendanceOf(db, meeting.id)).toEqual(new Map([[a, true]]));
+    expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true]]));
     const other = createMeeting(db, { unitId: tree.branchA1.id, title: "Khác", startsAt: dec5 }, ctx);
     cancelMeeting(db, other.id, ctx);
     expect(code(() => recordAttendance(db, other.id, [a], systemActor(), dec5))).toBe("meeting_cancelled");
-    expect(attendanceOf(db, other.id).size).toBe(0);
+    expect((await attendanceOf(db, other.id)).size).toBe(0);
   });
 });

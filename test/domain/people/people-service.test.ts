@@ -11,23 +11,23 @@ let db: TestDatabase;
 let tree: TestTree;
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
 describe("createPerson", () => {
-  it("should normalise the name and phone", () => {
-    const p = createPerson(db, { fullName: "  Nguyễn   Văn  An ", phone: "+84 912.345.678" });
+  it("should normalise the name and phone", async () => {
+    const p = await createPerson(db, { fullName: "  Nguyễn   Văn  An ", phone: "+84 912.345.678" });
     expect(p.fullName).toBe("Nguyễn Văn An");
     expect(p.phone).toBe("0912345678");
     expect(findPersonByPhone(db, "84912345678")?.id).toBe(p.id);
   });
 
-  it("should refuse a phone that another person has, and a bad phone", () => {
-    createPerson(db, { fullName: "A", phone: "0912345678" });
+  it("should refuse a phone that another person has, and a bad phone", async () => {
+    await createPerson(db, { fullName: "A", phone: "0912345678" });
     expect(() => createPerson(db, { fullName: "B", phone: "0912 345 678" })).toThrowError(/phone_taken/);
     try {
-      createPerson(db, { fullName: "C", phone: "12ab" });
+      await createPerson(db, { fullName: "C", phone: "12ab" });
       expect.unreachable();
     } catch (e) {
       expect(isAppError(e, "invalid_input")).toBe(true);
@@ -36,37 +36,37 @@ describe("createPerson", () => {
 });
 
 describe("updatePerson", () => {
-  it("should update fields and keep the others", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950 });
-    const u = updatePerson(db, systemActor(), p.id, { note: "Thương binh" });
+  it("should update fields and keep the others", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950 });
+    const u = await updatePerson(db, systemActor(), p.id, { note: "Thương binh" });
     expect(u).toMatchObject({ fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950, note: "Thương binh" });
   });
 });
 
 describe("memberships", () => {
-  it("should let a person hold roles in several units", () => {
-    const p = createPerson(db, { fullName: "Nguyễn Văn An" });
-    addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
-    addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre", "Chi hội trưởng");
-    addMembership(db, systemActor(), p.id, tree.branchB2.id, "member");
-    addMembership(db, systemActor(), p.id, tree.branchB2.id, "member"); // idempotent
+  it("should let a person hold roles in several units", async () => {
+    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
+    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre", "Chi hội trưởng");
+    await addMembership(db, systemActor(), p.id, tree.branchB2.id, "member");
+    await addMembership(db, systemActor(), p.id, tree.branchB2.id, "member"); // idempotent
     expect(listMemberships(db, p.id).map((m) => [m.unitId, m.role])).toEqual([
       [tree.branchA1.id, "member"], [tree.branchA1.id, "cadre"], [tree.branchB2.id, "member"],
     ].sort((a, b) => (Number(a[0]) - Number(b[0])) || String(a[1]).localeCompare(String(b[1]))));
-    const listed = listMembers(db, tree.branchA1.id);
+    const listed = await listMembers(db, tree.branchA1.id);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id: p.id, role: "cadre", title: "Chi hội trưởng" });
-    expect(removeMembership(db, systemActor(), p.id, tree.branchB2.id)).toBe(1);
+    expect(await removeMembership(db, systemActor(), p.id, tree.branchB2.id)).toBe(1);
   });
 
-  it("should list the audience of a subtree once per person", () => {
-    const a = createPerson(db, { fullName: "A" });
-    const b = createPerson(db, { fullName: "B" });
-    addMembership(db, systemActor(), a.id, tree.branchA1.id, "member");
-    addMembership(db, systemActor(), a.id, tree.branchA2.id, "member");
-    addMembership(db, systemActor(), b.id, tree.branchB1.id, "member");
-    expect(audienceIds(db, tree.communeA.id)).toEqual([a.id]);
-    expect(audienceIds(db, tree.province.id)).toEqual([a.id, b.id]);
-    expect(audienceIds(db, tree.communeA.id, { subtree: false })).toEqual([]);
+  it("should list the audience of a subtree once per person", async () => {
+    const a = await createPerson(db, { fullName: "A" });
+    const b = await createPerson(db, { fullName: "B" });
+    await addMembership(db, systemActor(), a.id, tree.branchA1.id, "member");
+    await addMembership(db, systemActor(), a.id, tree.branchA2.id, "member");
+    await addMembership(db, systemActor(), b.id, tree.branchB1.id, "member");
+    expect(await audienceIds(db, tree.communeA.id)).toEqual([a.id]);
+    expect(await audienceIds(db, tree.province.id)).toEqual([a.id, b.id]);
+    expect(await audienceIds(db, tree.communeA.id, { subtree: false })).toEqual([]);
   });
 });

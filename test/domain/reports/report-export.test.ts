@@ -16,17 +16,17 @@ const hours = (h: number) => new Date(now.getTime() - h * 3_600_000);
 describe("report export", () => {
   it("should write one sheet per table with Vietnamese headers, numbers, percentages and dates that match the database", async () => {
     const { db, tree } = ctx;
-    const cadre = addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
-    const a = addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
-    addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng", { linked: false });
+    const cadre = await addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
+    const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
+    await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng", { linked: false });
     const ticket = createTicket(db, { personId: a, text: "Đường ngập nước" }, hours(30));
     answerTicket(db, ticket.id, cadre, "Đã báo xã", hours(27));
     const d = createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", number: "12/TB", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
     sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
-    db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
+    await db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
     markRead(db, d.id, a, null, hours(8));
 
-    const report = unitReport(db, systemActor("cli"), tree.province.id, { now });
+    const report = await unitReport(db, systemActor("cli"), tree.province.id, { now });
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load((await reportXlsx(report, translator("vi"))) as never);
     expect(wb.worksheets.map((w) => w.name)).toEqual(["Đơn vị", "Theo tháng", "Văn bản", "Ý kiến", "Chậm trả lời"]);
@@ -34,8 +34,8 @@ describe("report export", () => {
     const units = wb.getWorksheet("Đơn vị")!;
     const header = (units.getRow(1).values as unknown[]).slice(1);
     expect(header.slice(0, 5)).toEqual(["Đơn vị", "Cấp", "Hội viên", "Đã liên kết", "Tỷ lệ liên kết"]);
-    const members = db.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT personId) AS n FROM Membership WHERE role IN ('member', 'cadre')`)!.n;
-    const linked = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person WHERE linkedAccounts > 0`)!.n;
+    const members = (await db.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT personId) AS n FROM Membership WHERE role IN ('member', 'cadre')`))!.n;
+    const linked = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person WHERE linkedAccounts > 0`))!.n;
     const row = units.getRow(2);
     expect(row.getCell(1).value).toBe("Tỉnh Bình Định");
     expect(row.getCell(3).value).toBe(members);

@@ -15,54 +15,54 @@ const now = new Date("2027-03-15T03:00:00Z");
 const hours = (h: number) => new Date(now.getTime() - h * 3_600_000);
 
 /** A past meeting with answers and (optionally) attendance, written as the chat would have left it. */
-function pastMeeting(db: Database, unitId: number, startsAt: Date, answers: [number, "attend" | "absent" | "unsure"][], present?: number[]): number {
-  const { id } = db.sql.get<{ id: number }>(
+async function pastMeeting(db: Database, unitId: number, startsAt: Date, answers: [number, "attend" | "absent" | "unsure"][], present?: number[]): Promise<number> {
+  const { id } = (await db.sql.get<{ id: number }>(
     `INSERT INTO Meeting (unitId, title, startsAt, endsAt, createdAt, updatedAt) VALUES (?, 'Sinh hoạt', ?, ?, ?, ?) RETURNING id`,
     unitId, startsAt.getTime(), startsAt.getTime() + 7_200_000, startsAt.getTime() - 86_400_000, startsAt.getTime(),
-  )!;
+  ))!;
   for (const [personId, answer] of answers)
-    db.sql.run(`INSERT INTO Rsvp (meetingId, personId, answer, answeredAt) VALUES (?, ?, ?, ?)`, id, personId, answer, startsAt.getTime() - 3_600_000);
+    await db.sql.run(`INSERT INTO Rsvp (meetingId, personId, answer, answeredAt) VALUES (?, ?, ?, ?)`, id, personId, answer, startsAt.getTime() - 3_600_000);
   // Attendance is recorded as a checklist over everyone who answered: ticked or not.
   if (present)
     for (const [personId] of answers)
-      db.sql.run(`INSERT INTO Attendance (meetingId, personId, present, recordedAt) VALUES (?, ?, ?, ?)`, id, personId, present.includes(personId) ? 1 : 0, startsAt.getTime());
+      await db.sql.run(`INSERT INTO Attendance (meetingId, personId, present, recordedAt) VALUES (?, ?, ?, ?)`, id, personId, present.includes(personId) ? 1 : 0, startsAt.getTime());
   return id;
 }
 
 describe("unitReport", () => {
-  it("should give the unit and each child side by side, with figures matching the data", () => {
+  it("should give the unit and each child side by side, with figures matching the data", async () => {
     const { db, tree } = ctx;
-    const cadreA = addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
-    const a1 = addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
-    const a2 = addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa", { linked: false });
-    const b1 = addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
-    const cadreB = addTestPerson(db, tree.branchB1.id, "Lê Văn Cường", { role: "cadre" });
+    const cadreA = await addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
+    const a1 = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
+    const a2 = await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa", { linked: false });
+    const b1 = await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
+    const cadreB = await addTestPerson(db, tree.branchB1.id, "Lê Văn Cường", { role: "cadre" });
     // Dũng also has a Zalo account.
-    db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, b1, ensureChatAccount(db, "zalo", "z-dung").id);
-    addTestPerson(db, tree.province.id, "Võ Thị Quản", { role: "official" });
+    await db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, b1, (await ensureChatAccount(db, "zalo", "z-dung")).id);
+    await addTestPerson(db, tree.province.id, "Võ Thị Quản", { role: "official" });
 
     // Branch A1: two meetings in February: 3 invited each; 3 + 1 answers; attendance at the first: 2 of 3 present.
-    pastMeeting(db, tree.branchA1.id, new Date("2027-02-05T12:00:00Z"), [[cadreA, "attend"], [a1, "attend"], [a2, "absent"]], [cadreA, a1]);
-    pastMeeting(db, tree.branchA1.id, new Date("2027-02-20T12:00:00Z"), [[a1, "unsure"]]);
+    await pastMeeting(db, tree.branchA1.id, new Date("2027-02-05T12:00:00Z"), [[cadreA, "attend"], [a1, "attend"], [a2, "absent"]], [cadreA, a1]);
+    await pastMeeting(db, tree.branchA1.id, new Date("2027-02-20T12:00:00Z"), [[a1, "unsure"]]);
     // Branch B1: one meeting in January, 1 of 2 answers, no attendance recorded.
-    pastMeeting(db, tree.branchB1.id, new Date("2027-01-10T12:00:00Z"), [[b1, "attend"]]);
+    await pastMeeting(db, tree.branchB1.id, new Date("2027-01-10T12:00:00Z"), [[b1, "attend"]]);
     // A meeting before the period is not counted.
-    pastMeeting(db, tree.branchB1.id, new Date("2025-01-10T12:00:00Z"), [[b1, "attend"]]);
+    await pastMeeting(db, tree.branchB1.id, new Date("2025-01-10T12:00:00Z"), [[b1, "attend"]]);
 
     const t1 = createTicket(db, { personId: a1, text: "Đường ngập" }, hours(100));
     answerTicket(db, t1.id, cadreA, "Đã báo xã", hours(96)); // 4 h
     const t2 = createTicket(db, { personId: b1, text: "Đèn hỏng" }, hours(50));
     answerTicket(db, t2.id, cadreB, "Đã sửa", hours(40)); // 10 h
     createTicket(db, { personId: a1, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, overdue
-    db.sql.run(`UPDATE Ticket SET satisfied = 1, category = 'ha_tang' WHERE id = ?`, t1.id);
-    db.sql.run(`UPDATE Ticket SET satisfied = 0, category = 'ha_tang' WHERE id = ?`, t2.id);
+    await db.sql.run(`UPDATE Ticket SET satisfied = 1, category = 'ha_tang' WHERE id = ?`, t1.id);
+    await db.sql.run(`UPDATE Ticket SET satisfied = 0, category = 'ha_tang' WHERE id = ?`, t2.id);
 
     const d = createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadreA }, hours(10));
     sendDirective(db, d.id, { now: hours(9), byPersonId: cadreA });
-    db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
+    await db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
     markRead(db, d.id, a1, null, hours(8));
 
-    const report = unitReport(db, systemActor("cli"), tree.province.id, { from: new Date("2026-03-15T03:00:00Z"), to: now, now });
+    const report = await unitReport(db, systemActor("cli"), tree.province.id, { from: new Date("2026-03-15T03:00:00Z"), to: now, now });
     expect(report.children.map((c) => c.unitId)).toEqual([tree.communeA.id, tree.communeB.id]);
     const [communeA, communeB] = report.children;
     expect(report.unit).toMatchObject({ members: 5, linked: 4, meetingsHeld: 3, concernsOpened: 3, concernsAnswered: 2, openConcerns: 1, overdueConcerns: 1, concernsRated: 2, concernsSatisfied: 1 });
@@ -94,11 +94,11 @@ describe("unitReport", () => {
     expect(report.slowestUnits.map((u) => [u.unitId, u.medianFirstAnswerMs])).toEqual([[tree.branchB1.id, 10 * 3_600_000], [tree.branchA1.id, 4 * 3_600_000]]);
   });
 
-  it("should refuse a unit outside the actor's subtree and a period that makes no sense", () => {
+  it("should refuse a unit outside the actor's subtree and a period that makes no sense", async () => {
     const { db, tree } = ctx;
-    const cadre = addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
-    const member = addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
-    expect(unitReport(db, personActor(cadre, "web"), tree.branchA1.id, { now }).unitId).toBe(tree.branchA1.id);
+    const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
+    const member = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
+    expect((await unitReport(db, personActor(cadre, "web"), tree.branchA1.id, { now })).unitId).toBe(tree.branchA1.id);
     expect(() => unitReport(db, personActor(cadre, "web"), tree.communeB.id, { now })).toThrow(expect.objectContaining({ code: "forbidden" }));
     expect(() => unitReport(db, personActor(cadre, "web"), tree.province.id, { now })).toThrow(expect.objectContaining({ code: "forbidden" }));
     expect(() => unitReport(db, personActor(member), tree.branchA1.id, { now })).toThrow(expect.objectContaining({ code: "forbidden" }));
@@ -108,28 +108,28 @@ describe("unitReport", () => {
 });
 
 describe("queryAuditLog", () => {
-  it("should show the subtree's actions with who, what and where, filtered and paged, and nothing outside it", () => {
+  it("should show the subtree's actions with who, what and where, filtered and paged, and nothing outside it", async () => {
     const { db, tree } = ctx;
-    const cadre = addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
-    const other = addTestPerson(db, tree.communeB.id, "Lê Văn Cường", { role: "cadre" });
-    const member = addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
+    const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
+    const other = await addTestPerson(db, tree.communeB.id, "Lê Văn Cường", { role: "cadre" });
+    const member = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     const t1 = createTicket(db, { personId: member, text: "Đường ngập" }, hours(10));
     answerTicket(db, t1.id, cadre, "Đã báo xã", hours(9));
-    recordAudit(db, { actorPersonId: other, source: "web", action: "membership.add", entityType: "Person", entityId: member, detail: { unitId: tree.branchB1.id } }, hours(8));
-    recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: tree.branchA2.id }, hours(7));
-    recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: 1 }, hours(6));
+    await recordAudit(db, { actorPersonId: other, source: "web", action: "membership.add", entityType: "Person", entityId: member, detail: { unitId: tree.branchB1.id } }, hours(8));
+    await recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: tree.branchA2.id }, hours(7));
+    await recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: 1 }, hours(6));
 
-    const mine = queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id });
+    const mine = await queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id });
     expect(mine.rows.map((r) => [r.action, r.unitId, r.source])).toEqual([
       ["unit.rename", tree.branchA2.id, "cli"],
       ["ticket.answer", tree.branchA1.id, "chat"],
     ]);
     expect(mine.rows[1]).toMatchObject({ actorPersonId: cadre, actorName: "Trần Văn Bình", entityType: "Ticket", entityId: t1.id });
     expect(mine.total).toBe(2);
-    expect(queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, action: "ticket." }).rows.map((r) => r.action)).toEqual(["ticket.answer"]);
-    expect(queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, actorPersonId: cadre }).total).toBe(1);
-    expect(queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, from: hours(8) }).total).toBe(1);
-    const page2 = queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, page: 2, pageSize: 1 });
+    expect((await queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, action: "ticket." })).rows.map((r) => r.action)).toEqual(["ticket.answer"]);
+    expect((await queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, actorPersonId: cadre })).total).toBe(1);
+    expect((await queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, from: hours(8) })).total).toBe(1);
+    const page2 = await queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, page: 2, pageSize: 1 });
     expect(page2).toMatchObject({ total: 2, page: 2, pageSize: 1 });
     expect(page2.rows.map((r) => r.action)).toEqual(["ticket.answer"]);
     // Outside the subtree, without a unit, or a page too large: refused.
@@ -137,7 +137,7 @@ describe("queryAuditLog", () => {
     expect(() => queryAuditLog(db, personActor(cadre, "web"), {})).toThrow(expect.objectContaining({ code: "forbidden" }));
     expect(() => queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, pageSize: 10_000 })).toThrow(expect.objectContaining({ code: "invalid_input" }));
     // The system sees everything, the organisation's creation included.
-    expect(queryAuditLog(db, systemActor("cli"), {}).total).toBe(4);
-    expect(queryAuditLog(db, systemActor("cli"), { unitId: tree.communeB.id }).rows.map((r) => r.action)).toEqual(["membership.add"]);
+    expect((await queryAuditLog(db, systemActor("cli"), {})).total).toBe(4);
+    expect((await queryAuditLog(db, systemActor("cli"), { unitId: tree.communeB.id })).rows.map((r) => r.action)).toEqual(["membership.add"]);
   });
 });

@@ -12,7 +12,7 @@ let db: TestDatabase;
 let tree: TestTree;
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
@@ -31,11 +31,11 @@ const roster = [
   "3,Lê Văn Cường,,Chi hội 2,,1948",
 ].join("\n");
 
-function snapshot() {
+async function snapshot() {
   return {
-    people: db.sql.all(`SELECT id, fullName, phone, birthYear, updatedAt FROM Person ORDER BY id`),
-    memberships: db.sql.all(`SELECT personId, unitId, role, title FROM Membership ORDER BY personId, unitId, role`),
-    units: db.sql.all(`SELECT id, path FROM Unit ORDER BY id`),
+    people: await db.sql.all(`SELECT id, fullName, phone, birthYear, updatedAt FROM Person ORDER BY id`),
+    memberships: await db.sql.all(`SELECT personId, unitId, role, title FROM Membership ORDER BY personId, unitId, role`),
+    units: await db.sql.all(`SELECT id, path FROM Unit ORDER BY id`),
   };
 }
 
@@ -43,12 +43,12 @@ describe("importRosterFile", () => {
   it("should import people into the named units, with cadres from their title", async () => {
     const r = await importRosterFile(db, { actor: systemActor(), file: csv("a.csv", roster), unitId: tree.communeA.id });
     expect(r).toMatchObject({ created: 3, updated: 0, unchanged: 0, invalidRows: 0, written: true });
-    const a1 = listMembers(db, tree.branchA1.id);
+    const a1 = await listMembers(db, tree.branchA1.id);
     expect(a1.map((m) => [m.fullName, m.phone, m.role])).toEqual([
       ["Nguyễn Văn An", "0912345678", "cadre"],
       ["Trần Thị Bình", "0912345679", "member"],
     ]);
-    expect(listMembers(db, tree.branchA2.id).map((m) => m.fullName)).toEqual(["Lê Văn Cường"]);
+    expect((await listMembers(db, tree.branchA2.id)).map((m) => m.fullName)).toEqual(["Lê Văn Cường"]);
   });
 
   it("should change nothing when the same file is imported again", async () => {
@@ -70,12 +70,12 @@ describe("importRosterFile", () => {
     ].join("\n");
     const r = await importRosterFile(db, { actor: systemActor(), file: csv("b.csv", changed), unitId: tree.communeA.id });
     expect(r).toMatchObject({ created: 0, updated: 3, unchanged: 0 });
-    expect(listMembers(db, tree.branchA1.id).map((m) => [m.fullName, m.role, m.birthYear])).toEqual([["Nguyễn Văn An", "member", 1951]]);
-    expect(listMembers(db, tree.branchA2.id).map((m) => [m.fullName, m.phone])).toEqual([
+    expect((await listMembers(db, tree.branchA1.id)).map((m) => [m.fullName, m.role, m.birthYear])).toEqual([["Nguyễn Văn An", "member", 1951]]);
+    expect((await listMembers(db, tree.branchA2.id)).map((m) => [m.fullName, m.phone])).toEqual([
       ["Lê Văn Cường", "0987654321"],
       ["Trần Thị Bình", "0912345679"],
     ]);
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`)!.n).toBe(3);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n).toBe(3);
   });
 
   it("should write nothing when a row is invalid, and report it with its line", async () => {
@@ -106,9 +106,9 @@ describe("importRosterFile", () => {
     ].join("\n");
     const r = await importRosterFile(db, { actor: systemActor(), file: csv("bad.csv", bad), unitId: tree.communeA.id, skipInvalid: true, createUnits: true });
     expect(r).toMatchObject({ created: 2, invalidRows: 1, written: true, unitsToCreate: ["Chi hội Ấp Mới"] });
-    const unit = db.sql.get<{ id: number; parentId: number }>(`SELECT id, parentId FROM Unit WHERE name = 'Chi hội Ấp Mới'`)!;
+    const unit = (await db.sql.get<{ id: number; parentId: number }>(`SELECT id, parentId FROM Unit WHERE name = 'Chi hội Ấp Mới'`))!;
     expect(unit.parentId).toBe(tree.communeA.id);
-    expect(listMembers(db, unit.id).map((m) => m.fullName)).toEqual(["Phạm Văn Tư"]);
+    expect((await listMembers(db, unit.id)).map((m) => m.fullName)).toEqual(["Phạm Văn Tư"]);
   });
 
   it("should not write anything on a dry run but show the plan", async () => {

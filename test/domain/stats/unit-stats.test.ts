@@ -12,32 +12,32 @@ const now = new Date("2027-03-01T03:00:00Z");
 const hours = (h: number) => new Date(now.getTime() - h * 3_600_000);
 
 describe("unitStats", () => {
-  it("should count people, not roles: a branch head who is a commune official is one member, officials alone are none", () => {
+  it("should count people, not roles: a branch head who is a commune official is one member, officials alone are none", async () => {
     const { db, tree } = ctx;
-    addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
-    addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa", { linked: false });
-    const head = addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
-    addMembership(db, systemActor(), head, tree.branchA1.id, "member");
-    addMembership(db, systemActor(), head, tree.communeA.id, "official");
-    addTestPerson(db, tree.communeA.id, "Phạm Văn Chủ", { role: "official" });
-    addTestPerson(db, tree.province.id, "Võ Thị Quản", { role: "admin" });
-    addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
+    await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
+    await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa", { linked: false });
+    const head = await addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
+    await addMembership(db, systemActor(), head, tree.branchA1.id, "member");
+    await addMembership(db, systemActor(), head, tree.communeA.id, "official");
+    await addTestPerson(db, tree.communeA.id, "Phạm Văn Chủ", { role: "official" });
+    await addTestPerson(db, tree.province.id, "Võ Thị Quản", { role: "admin" });
+    await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
 
-    const stats = new Map(unitStats(db, tree.province.id, now).map((s) => [s.unitId, s]));
+    const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)).toMatchObject({ members: 3, linked: 2 });
     expect(stats.get(tree.communeA.id)).toMatchObject({ members: 3, linked: 2 });
     expect(stats.get(tree.communeB.id)).toMatchObject({ members: 1, linked: 1 });
     expect(stats.get(tree.province.id)).toMatchObject({ members: 4, linked: 3 });
     // A subtree counts only its own people.
-    expect(unitStats(db, tree.communeB.id, now).map((s) => s.members)).toEqual([1, 1, 0]);
+    expect((await unitStats(db, tree.communeB.id, now)).map((s) => s.members)).toEqual([1, 1, 0]);
   });
 
-  it("should count open and overdue concerns and the median time to a first answer, rolled up", () => {
+  it("should count open and overdue concerns and the median time to a first answer, rolled up", async () => {
     const { db, tree } = ctx;
-    const cadre = addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
-    const a = addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
-    const b = addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
-    const cadreB = addTestPerson(db, tree.branchB1.id, "Lê Văn Cường", { role: "cadre" });
+    const cadre = await addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
+    const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
+    const b = await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
+    const cadreB = await addTestPerson(db, tree.branchB1.id, "Lê Văn Cường", { role: "cadre" });
     const answered1 = createTicket(db, { personId: a, text: "Đường ngập" }, hours(100));
     answerTicket(db, answered1.id, cadre, "Đã báo xã", hours(98)); // 2 h
     const answered2 = createTicket(db, { personId: b, text: "Đèn đường hỏng" }, hours(50));
@@ -45,23 +45,23 @@ describe("unitStats", () => {
     createTicket(db, { personId: a, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, long past due
     createTicket(db, { personId: b, text: "Hỏi lịch" }, hours(1)); // open, not due yet
 
-    const stats = new Map(unitStats(db, tree.province.id, now).map((s) => [s.unitId, s]));
+    const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)).toMatchObject({ openConcerns: 1, overdueConcerns: 1, medianFirstAnswerMs: 2 * 3_600_000 });
     expect(stats.get(tree.communeB.id)).toMatchObject({ openConcerns: 1, overdueConcerns: 0, medianFirstAnswerMs: 10 * 3_600_000 });
     expect(stats.get(tree.province.id)).toMatchObject({ openConcerns: 2, overdueConcerns: 1, medianFirstAnswerMs: 6 * 3_600_000 });
     expect(stats.get(tree.branchA2.id)).toMatchObject({ openConcerns: 0, medianFirstAnswerMs: null });
   });
 
-  it("should give the read rate of the directives of the last 12 months", () => {
+  it("should give the read rate of the directives of the last 12 months", async () => {
     const { db, tree } = ctx;
-    const cadre = addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
-    const a = addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
-    addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
+    const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
+    const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
+    await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
     const d = createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
     sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
-    db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
+    await db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
     markRead(db, d.id, a, null, hours(8));
-    const stats = new Map(unitStats(db, tree.province.id, now).map((s) => [s.unitId, s]));
+    const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)!.readRate).toBe(0.5);
     expect(stats.get(tree.communeB.id)!.readRate).toBeNull();
   });

@@ -17,25 +17,25 @@ let people = 0;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
-function person(unitId: number, fullName: string, role: Role = "member"): number {
-  const p = createPerson(db, { fullName: `${fullName}`, phone: `09${String(++people).padStart(8, "0")}` });
-  addMembership(db, systemActor(), p.id, unitId, role);
+async function person(unitId: number, fullName: string, role: Role = "member"): Promise<number> {
+  const p = await createPerson(db, { fullName: `${fullName}`, phone: `09${String(++people).padStart(8, "0")}` });
+  await addMembership(db, systemActor(), p.id, unitId, role);
   return p.id;
 }
 
 describe("listOpenTickets", () => {
-  function setup() {
-    const a1 = person(tree.branchA1.id, "Nguyễn Văn An");
-    const a2 = person(tree.branchA2.id, "Trần Thị Bình");
-    const b1 = person(tree.branchB1.id, "Lê Văn Cường");
-    const branchCadre = person(tree.branchA1.id, "Cán bộ chi hội 1", "cadre");
-    const siblingCadre = person(tree.branchA2.id, "Cán bộ chi hội 2", "cadre");
-    const communeOfficial = person(tree.communeA.id, "Lãnh đạo xã", "official");
-    const provinceOfficial = person(tree.province.id, "Lãnh đạo tỉnh", "official");
+  async function setup() {
+    const a1 = await person(tree.branchA1.id, "Nguyễn Văn An");
+    const a2 = await person(tree.branchA2.id, "Trần Thị Bình");
+    const b1 = await person(tree.branchB1.id, "Lê Văn Cường");
+    const branchCadre = await person(tree.branchA1.id, "Cán bộ chi hội 1", "cadre");
+    const siblingCadre = await person(tree.branchA2.id, "Cán bộ chi hội 2", "cadre");
+    const communeOfficial = await person(tree.communeA.id, "Lãnh đạo xã", "official");
+    const provinceOfficial = await person(tree.province.id, "Lãnh đạo tỉnh", "official");
     // Raised on days 0, 1, 2, 3: due 7 days later each.
     const first = createTicket(db, { personId: a1, text: "Đường vào thôn bị ngập" }, day(0)).id;
     const second = createTicket(db, { personId: a2, text: "Xin hỗ trợ hội viên ốm" }, day(1)).id;
@@ -44,39 +44,39 @@ describe("listOpenTickets", () => {
     return { a1, a2, b1, branchCadre, siblingCadre, communeOfficial, provinceOfficial, first, second, third, other };
   }
 
-  it("should list the open tickets of the person's subtree, overdue first, then by due date, with names and first message", () => {
+  it("should list the open tickets of the person's subtree, overdue first, then by due date, with names and first message", async () => {
     const s = setup();
     const closed = createTicket(db, { personId: s.a1, text: "Đã xong" }, day(0)).id;
     closeTicket(db, closed, s.branchCadre, day(1));
     // On day 8 the first ticket (due day 7) is overdue, the others not yet.
-    const list = listOpenTickets(db, s.communeOfficial, { now: day(8) });
+    const list = await listOpenTickets(db, s.communeOfficial, { now: day(8) });
     expect(list.map((t) => [t.id, t.overdue])).toEqual([[s.first, true], [s.second, false], [s.third, false]]);
     expect(list[0]).toMatchObject({ memberName: "Nguyễn Văn An", unitName: "Chi hội 1", firstMessage: "Đường vào thôn bị ngập", status: "new", unitId: tree.branchA1.id });
-    expect(listOpenTickets(db, s.branchCadre, { now: day(8) }).map((t) => t.id)).toEqual([s.first, s.third]);
-    expect(listOpenTickets(db, s.siblingCadre, { now: day(8) }).map((t) => t.id)).toEqual([s.second]);
-    expect(listOpenTickets(db, s.provinceOfficial, { now: day(8) }).map((t) => t.id)).toEqual([s.first, s.second, s.third, s.other]);
-    expect(listOpenTickets(db, s.a1, { now: day(8) })).toEqual([]);
+    expect((await listOpenTickets(db, s.branchCadre, { now: day(8) })).map((t) => t.id)).toEqual([s.first, s.third]);
+    expect((await listOpenTickets(db, s.siblingCadre, { now: day(8) })).map((t) => t.id)).toEqual([s.second]);
+    expect((await listOpenTickets(db, s.provinceOfficial, { now: day(8) })).map((t) => t.id)).toEqual([s.first, s.second, s.third, s.other]);
+    expect(await listOpenTickets(db, s.a1, { now: day(8) })).toEqual([]);
   });
 
-  it("should put a ticket that became overdue before one raised earlier but due later", () => {
+  it("should put a ticket that became overdue before one raised earlier but due later", async () => {
     const s = setup();
     // An organisation with a shorter due time makes the newer ticket fall due first.
-    db.sql.run(`UPDATE Ticket SET dueAt = ? WHERE id = ?`, day(2).getTime(), s.third);
-    expect(listOpenTickets(db, s.communeOfficial, { now: day(5) }).map((t) => [t.id, t.overdue])).toEqual([[s.third, true], [s.first, false], [s.second, false]]);
+    await db.sql.run(`UPDATE Ticket SET dueAt = ? WHERE id = ?`, day(2).getTime(), s.third);
+    expect((await listOpenTickets(db, s.communeOfficial, { now: day(5) })).map((t) => [t.id, t.overdue])).toEqual([[s.third, true], [s.first, false], [s.second, false]]);
   });
 
-  it("should follow a ticket to the parent unit when it is escalated", () => {
+  it("should follow a ticket to the parent unit when it is escalated", async () => {
     const s = setup();
     escalateTicket(db, s.first, s.branchCadre, null, day(1));
-    expect(listOpenTickets(db, s.branchCadre, { now: day(2) }).map((t) => t.id)).toEqual([s.third]);
-    expect(listOpenTickets(db, s.communeOfficial, { now: day(2) }).map((t) => [t.id, t.unitName])).toEqual([[s.first, "Xã Phước Hòa"], [s.second, "Chi hội 2"], [s.third, "Chi hội 1"]]);
+    expect((await listOpenTickets(db, s.branchCadre, { now: day(2) })).map((t) => t.id)).toEqual([s.third]);
+    expect((await listOpenTickets(db, s.communeOfficial, { now: day(2) })).map((t) => [t.id, t.unitName])).toEqual([[s.first, "Xã Phước Hòa"], [s.second, "Chi hội 2"], [s.third, "Chi hội 1"]]);
   });
 
   it("should page and filter by status", () => {
     const s = setup();
     takeTicket(db, s.second, s.communeOfficial, day(2));
     answerTicket(db, s.third, s.branchCadre, "Đã báo điện lực", day(3));
-    const all = (o: { limit?: number; offset?: number; status?: TicketStatus[] }) => listOpenTickets(db, s.provinceOfficial, { now: day(4), ...o }).map((t) => t.id);
+    const all = async (o: { limit?: number; offset?: number; status?: TicketStatus[] }) => (await listOpenTickets(db, s.provinceOfficial, { now: day(4), ...o })).map((t) => t.id);
     expect(all({ limit: 2 })).toEqual([s.first, s.second]);
     expect(all({ limit: 2, offset: 2 })).toEqual([s.third, s.other]);
     expect(all({ limit: 2, offset: 4 })).toEqual([]);
@@ -88,16 +88,16 @@ describe("listOpenTickets", () => {
 
 describe("queuePage", () => {
   /** Three communes of 150 branches each (454 units), a member in each branch. */
-  function bigTree() {
+  async function bigTree() {
     const communes = [tree.communeA, tree.communeB, createUnit(db, systemActor(), { parentId: tree.province.id, name: "Xã Lớn" })];
     const branches: number[] = [];
     const members: number[] = [];
-    db.sql.transaction(() => {
+    await db.transaction(async () => {
       for (const commune of communes)
         for (let i = 0; i < 150; i++) {
           const branch = createUnit(db, systemActor(), { parentId: commune.id, name: `Chi hội số ${i}` }).id;
           branches.push(branch);
-          members.push(person(branch, `Hội viên ${branch}`));
+          members.push(await person(branch, `Hội viên ${branch}`));
         }
     });
     return { communes, branches, members };
@@ -106,91 +106,91 @@ describe("queuePage", () => {
   const statuses: TicketStatus[] = ["new", "in_progress", "answered", "closed"];
 
   /** Raw tickets with chosen due dates and statuses (dueAt ties on purpose). */
-  function rawTickets(units: number[], members: number[], n: number, seed: number): void {
+  async function rawTickets(units: number[], members: number[], n: number, seed: number): Promise<void> {
     let x = seed;
     const next = () => (x = (x * 48271) % 2147483647);
-    db.sql.transaction(() => {
+    await db.transaction(async () => {
       for (let i = 0; i < n; i++) {
         const k = next() % units.length;
         const due = t0.getTime() + (next() % 40) * 3_600_000;
-        const id = db.sql.run(
+        const id = (await db.sql.run(
           `INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', ?, ?, ?, ?)`,
           units[k], units[k], members[k % members.length], statuses[next() % 4], due, due - 7 * DAY, due - 7 * DAY,
-        ).lastInsertRowid;
-        db.sql.run(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'member', ?, ?, ?)`, id, members[k % members.length], `Ý kiến ${i}`, due);
+        )).lastInsertRowid;
+        await db.sql.run(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'member', ?, ?, ?)`, id, members[k % members.length], `Ý kiến ${i}`, due);
       }
     });
   }
 
   /** The expected page, computed the slow way. */
-  function expected(pathPrefix: string, wanted: TicketStatus[], offset: number, limit: number): number[] {
-    return db.sql
+  async function expected(pathPrefix: string, wanted: TicketStatus[], offset: number, limit: number): Promise<number[]> {
+    return (await db.sql
       .all<{ id: number }>(
         `SELECT t.id FROM Ticket t JOIN Unit u ON u.id = t.unitId WHERE substr(u.path, 1, ?) = ? AND t.status IN (SELECT value FROM json_each(?))
          ORDER BY t.dueAt, t.id LIMIT ? OFFSET ?`,
         pathPrefix.length, pathPrefix, JSON.stringify(wanted), limit, offset,
-      )
+      ))
       .map((r) => r.id);
   }
 
-  it("should give the same pages whichever plan it takes", () => {
+  it("should give the same pages whichever plan it takes", async () => {
     const { communes, branches, members } = bigTree();
-    rawTickets(branches, members, 3000, 7);
-    const provinceOfficial = person(tree.province.id, "Lãnh đạo tỉnh", "official");
-    const communeOfficial = person(communes[0]!.id, "Lãnh đạo xã", "official");
+    await rawTickets(branches, members, 3000, 7);
+    const provinceOfficial = await person(tree.province.id, "Lãnh đạo tỉnh", "official");
+    const communeOfficial = await person(communes[0]!.id, "Lãnh đạo xã", "official");
     for (const [offset, limit] of [[0, 15], [15, 15], [90, 30], [2990, 20]] as const) {
-      const page = queuePage(db, provinceOfficial, { offset, limit });
-      expect(page.ids, `${offset}+${limit}`).toEqual(expected(tree.province.path, ["new", "in_progress", "answered"], offset, limit));
+      const page = await queuePage(db, provinceOfficial, { offset, limit });
+      expect(page.ids, `${offset}+${limit}`).toEqual(await expected(tree.province.path, ["new", "in_progress", "answered"], offset, limit));
     }
-    expect(queuePage(db, provinceOfficial, { limit: 15 }).plan).toBe("walk");
-    expect(queuePage(db, provinceOfficial, { offset: 2990, limit: 20 }).plan).toBe("units");
-    expect(queuePage(db, provinceOfficial, { limit: 10, status: ["answered", "closed"] }).ids).toEqual(expected(tree.province.path, ["answered", "closed"], 0, 10));
-    const commune = queuePage(db, communeOfficial, { limit: 25 });
+    expect((await queuePage(db, provinceOfficial, { limit: 15 })).plan).toBe("walk");
+    expect((await queuePage(db, provinceOfficial, { offset: 2990, limit: 20 })).plan).toBe("units");
+    expect((await queuePage(db, provinceOfficial, { limit: 10, status: ["answered", "closed"] })).ids).toEqual(await expected(tree.province.path, ["answered", "closed"], 0, 10));
+    const commune = await queuePage(db, communeOfficial, { limit: 25 });
     expect(commune.plan).toBe("units");
-    expect(commune.ids).toEqual(expected(communes[0]!.path, ["new", "in_progress", "answered"], 0, 25));
+    expect(commune.ids).toEqual(await expected(communes[0]!.path, ["new", "in_progress", "answered"], 0, 25));
   });
 
-  it("should fall back to the per-unit plan when a large scope holds too few of the open tickets", () => {
+  it("should fall back to the per-unit plan when a large scope holds too few of the open tickets", async () => {
     const { communes, branches, members } = bigTree();
     // The big commune gets 300 more branches (over 400 units) but only two tickets, due last.
     const quiet = communes[2]!;
     const quietBranches: number[] = [];
-    db.sql.transaction(() => {
+    await db.transaction(() => {
       for (let i = 150; i < 450; i++) quietBranches.push(createUnit(db, systemActor(), { parentId: quiet.id, name: `Chi hội số ${i}` }).id);
     });
     const busy = branches.slice(0, 300);
-    rawTickets(busy, members, 6000, 11);
-    const late = (unitId: number) =>
-      db.sql.run(
+    await rawTickets(busy, members, 6000, 11);
+    const late = async (unitId: number) =>
+      (await db.sql.run(
         `INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', 'new', ?, ?, ?)`,
         unitId, unitId, members[0], day(30).getTime(), t0.getTime(), t0.getTime(),
-      ).lastInsertRowid;
+      )).lastInsertRowid;
     const lateIds = [late(quietBranches[5]!), late(quietBranches[6]!)];
-    const quietOfficial = person(quiet.id, "Lãnh đạo xã yên ả", "official");
-    const page = queuePage(db, quietOfficial, { limit: 15 });
+    const quietOfficial = await person(quiet.id, "Lãnh đạo xã yên ả", "official");
+    const page = await queuePage(db, quietOfficial, { limit: 15 });
     expect(page).toEqual({ plan: "units", ids: lateIds });
   });
 
-  it("should find nothing for a person without the right", () => {
-    const member = person(tree.branchA1.id, "Hội viên");
-    expect(queuePage(db, member, {})).toEqual({ plan: "none", ids: [] });
+  it("should find nothing for a person without the right", async () => {
+    const member = await person(tree.branchA1.id, "Hội viên");
+    expect(await queuePage(db, member, {})).toEqual({ plan: "none", ids: [] });
   });
 });
 
 describe("countOpenTickets", () => {
-  it("should count the open and overdue tickets of the scope", () => {
-    const a1 = person(tree.branchA1.id, "An");
-    const b1 = person(tree.branchB1.id, "Cường");
-    const cadre = person(tree.branchA1.id, "Cán bộ", "cadre");
-    const official = person(tree.province.id, "Tỉnh", "official");
+  it("should count the open and overdue tickets of the scope", async () => {
+    const a1 = await person(tree.branchA1.id, "An");
+    const b1 = await person(tree.branchB1.id, "Cường");
+    const cadre = await person(tree.branchA1.id, "Cán bộ", "cadre");
+    const official = await person(tree.province.id, "Tỉnh", "official");
     const old = createTicket(db, { personId: a1, text: "Cũ" }, day(0)).id;
     createTicket(db, { personId: a1, text: "Mới" }, day(5));
     createTicket(db, { personId: b1, text: "Phường" }, day(0));
     const done = createTicket(db, { personId: a1, text: "Xong" }, day(0)).id;
     closeTicket(db, done, cadre, day(1));
     answerTicket(db, old, cadre, "Đã trả lời", day(2));
-    expect(countOpenTickets(db, cadre, day(8))).toEqual({ open: 2, overdue: 1 });
-    expect(countOpenTickets(db, official, day(8))).toEqual({ open: 3, overdue: 2 });
-    expect(countOpenTickets(db, a1, day(8))).toEqual({ open: 0, overdue: 0 });
+    expect(await countOpenTickets(db, cadre, day(8))).toEqual({ open: 2, overdue: 1 });
+    expect(await countOpenTickets(db, official, day(8))).toEqual({ open: 3, overdue: 2 });
+    expect(await countOpenTickets(db, a1, day(8))).toEqual({ open: 0, overdue: 0 });
   });
 });

@@ -12,14 +12,14 @@ const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (days: number) => new Date(t0.getTime() + days * 86_400_000);
 
 
-function setup() {
+async function setup() {
   const { db, tree } = ctx;
-  const cadreA1 = addTestPerson(db, tree.branchA1.id, "Cán Bộ A1", { role: "cadre" });
-  const officialA = addTestPerson(db, tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
-  const adminP = addTestPerson(db, tree.province.id, "Quản Trị Tỉnh", { role: "admin" });
-  const m1 = addTestPerson(db, tree.branchA1.id, "Hội Viên Một");
-  const m2 = addTestPerson(db, tree.branchA2.id, "Hội Viên Hai");
-  const m3 = addTestPerson(db, tree.branchB1.id, "Hội Viên Ba");
+  const cadreA1 = await addTestPerson(db, tree.branchA1.id, "Cán Bộ A1", { role: "cadre" });
+  const officialA = await addTestPerson(db, tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
+  const adminP = await addTestPerson(db, tree.province.id, "Quản Trị Tỉnh", { role: "admin" });
+  const m1 = await addTestPerson(db, tree.branchA1.id, "Hội Viên Một");
+  const m2 = await addTestPerson(db, tree.branchA2.id, "Hội Viên Hai");
+  const m3 = await addTestPerson(db, tree.branchB1.id, "Hội Viên Ba");
   const flood = createTicket(db, { personId: m1, text: "Đường vào thôn bị NGẬP mỗi khi mưa" }, at(0)).id;
   const benefit = createTicket(db, { personId: m1, text: "Xin hỏi chế độ trợ cấp thương binh" }, at(1)).id;
   const a2 = createTicket(db, { personId: m2, text: "Đèn đường hỏng ở xóm Đông" }, at(2)).id;
@@ -30,74 +30,74 @@ function setup() {
 const ids = (r: { rows: { id: number }[] }) => r.rows.map((x) => x.id);
 
 describe("searchTickets", () => {
-  it("should list only the subtree's tickets, by due date, and refuse a unit outside the scope", () => {
+  it("should list only the subtree's tickets, by due date, and refuse a unit outside the scope", async () => {
     const s = setup();
     const page = { now: at(3) };
-    expect(ids(searchTickets(ctx.db, s.cadreA1, {}, page))).toEqual([s.flood, s.benefit]);
-    expect(ids(searchTickets(ctx.db, s.officialA, {}, page))).toEqual([s.flood, s.benefit, s.a2]);
-    expect(ids(searchTickets(ctx.db, s.adminP, {}, page))).toEqual([s.flood, s.benefit, s.a2, s.b1]);
-    expect(ids(searchTickets(ctx.db, s.m1, {}, page))).toEqual([]);
-    expect(ids(searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.branchA2.id }, page))).toEqual([s.a2]);
+    expect(ids(await searchTickets(ctx.db, s.cadreA1, {}, page))).toEqual([s.flood, s.benefit]);
+    expect(ids(await searchTickets(ctx.db, s.officialA, {}, page))).toEqual([s.flood, s.benefit, s.a2]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, {}, page))).toEqual([s.flood, s.benefit, s.a2, s.b1]);
+    expect(ids(await searchTickets(ctx.db, s.m1, {}, page))).toEqual([]);
+    expect(ids(await searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.branchA2.id }, page))).toEqual([s.a2]);
     expect(codeOf(() => searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.branchB1.id }, page))).toBe("forbidden");
     expect(codeOf(() => searchTickets(ctx.db, s.cadreA1, { unitId: ctx.tree.communeA.id }, page))).toBe("forbidden");
-    expect(ids(searchTickets(ctx.db, s.adminP, { sort: "newest" }, page))).toEqual([s.b1, s.a2, s.benefit, s.flood]);
-    const first = searchTickets(ctx.db, s.adminP, {}, { now: at(3), limit: 3 });
+    expect(ids(await searchTickets(ctx.db, s.adminP, { sort: "newest" }, page))).toEqual([s.b1, s.a2, s.benefit, s.flood]);
+    const first = await searchTickets(ctx.db, s.adminP, {}, { now: at(3), limit: 3 });
     expect(first.more).toBe(true);
-    expect(ids(searchTickets(ctx.db, s.adminP, {}, { now: at(3), limit: 3, offset: 3 }))).toEqual([s.b1]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, {}, { now: at(3), limit: 3, offset: 3 }))).toEqual([s.b1]);
   });
 
-  it("should find words with or without diacritics in the member's text and in answers, never in internal notes", () => {
+  it("should find words with or without diacritics in the member's text and in answers, never in internal notes", async () => {
     const s = setup();
     const page = { now: at(3) };
-    expect(ids(searchTickets(ctx.db, s.adminP, { text: "duong ngap" }, page))).toEqual([s.flood, s.b1]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { text: "ĐƯỜNG Ngập" }, page))).toEqual([s.flood, s.b1]);
-    expect(ids(searchTickets(ctx.db, s.officialA, { text: "duong ngap" }, page))).toEqual([s.flood]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { text: "thuong" }, page))).toEqual([s.benefit]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { text: "duong ngap" }, page))).toEqual([s.flood, s.b1]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { text: "ĐƯỜNG Ngập" }, page))).toEqual([s.flood, s.b1]);
+    expect(ids(await searchTickets(ctx.db, s.officialA, { text: "duong ngap" }, page))).toEqual([s.flood]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { text: "thuong" }, page))).toEqual([s.benefit]);
     answerTicket(ctx.db, s.a2, s.officialA, "Xã đã cử điện lực sửa trong tuần này", at(3));
     addTicketNote(ctx.db, s.benefit, s.cadreA1, "hồ sơ điện lực riêng", at(3));
-    expect(ids(searchTickets(ctx.db, s.adminP, { text: "dien luc" }, page))).toEqual([s.a2]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { text: "\"*:(" }, page))).toEqual([]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { text: "dien luc" }, page))).toEqual([s.a2]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { text: "\"*:(" }, page))).toEqual([]);
     expect(ticketSearchQuery("Đường  ngập!")).toBe('"duong"* "ngap"*');
   });
 
-  it("should filter by status, category, overdue, assignee, satisfaction and date range, and count per status", () => {
+  it("should filter by status, category, overdue, assignee, satisfaction and date range, and count per status", async () => {
     const s = setup();
     takeTicket(ctx.db, s.benefit, s.officialA, at(2));
     answerTicket(ctx.db, s.a2, s.officialA, "Đã báo điện lực", at(3));
-    recordSatisfaction(ctx.db, s.a2, s.a2 && ctx.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, s.a2)!.personId, true, at(3));
+    recordSatisfaction(ctx.db, s.a2, s.a2 && (await ctx.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, s.a2))!.personId, true, at(3));
     closeTicket(ctx.db, s.b1, s.adminP, at(3));
     const now = at(8); // flood (due day 7) is overdue; benefit (due day 8) is due exactly now
     const page = { now };
     // A member satisfied with the answer closes their concern (chat rule), so a2 is closed too.
-    expect(ids(searchTickets(ctx.db, s.adminP, { status: ["closed"] }, page))).toEqual([s.a2, s.b1]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { category: "che_do_chinh_sach" }, page))).toEqual([s.benefit]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { overdue: true }, page))).toEqual([s.flood]);
-    expect(ids(searchTickets(ctx.db, s.officialA, { assignee: "me" }, page))).toEqual([s.benefit, s.a2]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { assignee: "none" }, page))).toEqual([s.flood, s.b1]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { assignee: "none", status: ["new"] }, page))).toEqual([s.flood]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { satisfaction: "yes" }, page))).toEqual([s.a2]);
-    expect(ids(searchTickets(ctx.db, s.adminP, { from: at(1).getTime(), to: at(3).getTime() }, page))).toEqual([s.benefit, s.a2]);
-    expect(countTicketsByStatus(ctx.db, s.adminP, {}, now)).toEqual({ new: 1, in_progress: 1, answered: 0, closed: 2 });
-    expect(countTicketsByStatus(ctx.db, s.cadreA1, {}, now)).toEqual({ new: 1, in_progress: 1, answered: 0, closed: 0 });
-    expect(countTicketsByStatus(ctx.db, s.m1, {}, now)).toEqual({ new: 0, in_progress: 0, answered: 0, closed: 0 });
+    expect(ids(await searchTickets(ctx.db, s.adminP, { status: ["closed"] }, page))).toEqual([s.a2, s.b1]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { category: "che_do_chinh_sach" }, page))).toEqual([s.benefit]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { overdue: true }, page))).toEqual([s.flood]);
+    expect(ids(await searchTickets(ctx.db, s.officialA, { assignee: "me" }, page))).toEqual([s.benefit, s.a2]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { assignee: "none" }, page))).toEqual([s.flood, s.b1]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { assignee: "none", status: ["new"] }, page))).toEqual([s.flood]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { satisfaction: "yes" }, page))).toEqual([s.a2]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { from: at(1).getTime(), to: at(3).getTime() }, page))).toEqual([s.benefit, s.a2]);
+    expect(await countTicketsByStatus(ctx.db, s.adminP, {}, now)).toEqual({ new: 1, in_progress: 1, answered: 0, closed: 2 });
+    expect(await countTicketsByStatus(ctx.db, s.cadreA1, {}, now)).toEqual({ new: 1, in_progress: 1, answered: 0, closed: 0 });
+    expect(await countTicketsByStatus(ctx.db, s.m1, {}, now)).toEqual({ new: 0, in_progress: 0, answered: 0, closed: 0 });
     expect(codeOf(() => searchTickets(ctx.db, s.adminP, { category: "bogus" }, page))).toBe("invalid_input");
   });
 
-  it("should follow a ticket passed up: the branch cadre no longer lists it, the commune does", () => {
+  it("should follow a ticket passed up: the branch cadre no longer lists it, the commune does", async () => {
     const s = setup();
     escalateTicket(ctx.db, s.flood, s.cadreA1, "vượt thẩm quyền", at(1));
-    expect(ids(searchTickets(ctx.db, s.cadreA1, {}, { now: at(3) }))).toEqual([s.benefit]);
-    expect(ids(searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.communeA.id }, { now: at(3) }))).toContain(s.flood);
+    expect(ids(await searchTickets(ctx.db, s.cadreA1, {}, { now: at(3) }))).toEqual([s.benefit]);
+    expect(ids(await searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.communeA.id }, { now: at(3) }))).toContain(s.flood);
   });
 });
 
 describe("ticket edits", () => {
-  it("should keep internal notes from the member, reopen, and change category and due date within the scope", () => {
+  it("should keep internal notes from the member, reopen, and change category and due date within the scope", async () => {
     const s = setup();
     addTicketNote(ctx.db, s.flood, s.cadreA1, "Đã gọi trưởng thôn", at(1));
-    expect(listTicketNotes(ctx.db, s.flood, s.officialA).map((n) => n.text)).toEqual(["Đã gọi trưởng thôn"]);
+    expect((await listTicketNotes(ctx.db, s.flood, s.officialA)).map((n) => n.text)).toEqual(["Đã gọi trưởng thôn"]);
     expect(codeOf(() => listTicketNotes(ctx.db, s.flood, s.m1))).toBe("forbidden");
-    expect(JSON.stringify(ticketThread(ctx.db, s.flood, s.m1))).not.toContain("trưởng thôn");
+    expect(JSON.stringify(await ticketThread(ctx.db, s.flood, s.m1))).not.toContain("trưởng thôn");
     expect(codeOf(() => addTicketNote(ctx.db, s.b1, s.officialA, "x", at(1)))).toBe("forbidden");
     expect(codeOf(() => addTicketNote(ctx.db, s.flood, s.cadreA1, "  ", at(1)))).toBe("invalid_input");
 
@@ -110,7 +110,7 @@ describe("ticket edits", () => {
     expect(setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(20).getTime(), at(2)).dueAt).toBe(at(20).getTime());
     expect(codeOf(() => setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(-5).getTime(), at(2)))).toBe("invalid_input");
     expect(codeOf(() => setTicketDueDate(ctx.db, s.b1, s.cadreA1, at(20).getTime(), at(2)))).toBe("forbidden");
-    const audit = ctx.db.sql.all<{ action: string; source: string }>(`SELECT action, source FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ? ORDER BY id`, s.flood);
+    const audit = await ctx.db.sql.all<{ action: string; source: string }>(`SELECT action, source FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ? ORDER BY id`, s.flood);
     expect(audit).toEqual([
       { action: "ticket.note", source: "web" }, { action: "ticket.close", source: "chat" }, { action: "ticket.reopen", source: "web" },
       { action: "ticket.category", source: "web" }, { action: "ticket.due", source: "web" },

@@ -24,14 +24,14 @@ let tree: TestTree;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
 const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
-const accountOf = (personId: number) => db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId)!.id;
-const count = (table: string) => db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n;
+const accountOf = async (personId: number) => (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
+const count = async (table: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -43,14 +43,14 @@ function code(fn: () => unknown): string | undefined {
 }
 
 /** A branch A1 member's concern, written from their Telegram account, with the people around it. */
-function setup() {
-  const member = person(tree.branchA1.id, "Nguyễn Văn Dân");
-  const branchCadre = person(tree.branchA1.id, "Trần Chi Hội", { role: "cadre" });
-  const siblingCadre = person(tree.branchA2.id, "Lê Chi Hội Hai", { role: "cadre" });
-  const communeOfficial = person(tree.communeA.id, "Phạm Xã", { role: "official" });
-  const otherCommuneOfficial = person(tree.communeB.id, "Võ Phường", { role: "official" });
-  const provinceOfficial = person(tree.province.id, "Đặng Tỉnh", { role: "official" });
-  const fellowMember = person(tree.branchA1.id, "Hồ Hội Viên");
+async function setup() {
+  const member = await person(tree.branchA1.id, "Nguyễn Văn Dân");
+  const branchCadre = await person(tree.branchA1.id, "Trần Chi Hội", { role: "cadre" });
+  const siblingCadre = await person(tree.branchA2.id, "Lê Chi Hội Hai", { role: "cadre" });
+  const communeOfficial = await person(tree.communeA.id, "Phạm Xã", { role: "official" });
+  const otherCommuneOfficial = await person(tree.communeB.id, "Võ Phường", { role: "official" });
+  const provinceOfficial = await person(tree.province.id, "Đặng Tỉnh", { role: "official" });
+  const fellowMember = await person(tree.branchA1.id, "Hồ Hội Viên");
   const created = createTicket(db, { personId: member, text: "Đường vào thôn bị ngập mỗi khi mưa lớn.", sourceAccountId: accountOf(member) }, t0);
   return { member, branchCadre, siblingCadre, communeOfficial, otherCommuneOfficial, provinceOfficial, fellowMember, id: created.id };
 }
@@ -62,9 +62,9 @@ const history = (ticketId: number) =>
   );
 
 describe("createTicket", () => {
-  it("should open a ticket in the member's branch with the organisation's due date and the first message", () => {
+  it("should open a ticket in the member's branch with the organisation's due date and the first message", async () => {
     const { member, id } = setup();
-    expect(getTicket(db, id)).toMatchObject({
+    expect(await getTicket(db, id)).toMatchObject({
       unitId: tree.branchA1.id, originUnitId: tree.branchA1.id, personId: member, status: "new", category: "ha_tang",
       dueAt: t0.getTime() + 7 * DAY, sourceAccountId: accountOf(member), satisfied: null, assigneeId: null, closedAt: null,
     });
@@ -78,20 +78,20 @@ describe("getTicket", () => {
 });
 
 describe("canHandleTicket", () => {
-  it("should allow the handlers whose scope holds the ticket's unit and nobody else", () => {
+  it("should allow the handlers whose scope holds the ticket's unit and nobody else", async () => {
     const s = setup();
-    const ticket = getTicket(db, s.id);
-    const { id: youth } = createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
+    const ticket = await getTicket(db, s.id);
+    const { id: youth } = await createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
     const youthRoot = createUnit(db, systemActor(), { organisationId: youth, name: "Tỉnh đoàn" });
-    const youthOfficial = person(youthRoot.id, "Bí thư Tỉnh đoàn", { role: "official" });
+    const youthOfficial = await person(youthRoot.id, "Bí thư Tỉnh đoàn", { role: "official" });
     expect([s.branchCadre, s.communeOfficial, s.provinceOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([true, true, true]);
     expect([s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member, youthOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([false, false, false, false, false]);
   });
 
-  it("should follow the ticket's current unit after an escalation", () => {
+  it("should follow the ticket's current unit after an escalation", async () => {
     const s = setup();
     escalateTicket(db, s.id, s.branchCadre, null, at(1));
-    const ticket = getTicket(db, s.id);
+    const ticket = await getTicket(db, s.id);
     expect(canHandleTicket(db, s.branchCadre, ticket)).toBe(false);
     expect(canHandleTicket(db, s.communeOfficial, ticket)).toBe(true);
     expect(canHandleTicket(db, s.provinceOfficial, ticket)).toBe(true);
@@ -99,40 +99,40 @@ describe("canHandleTicket", () => {
 });
 
 describe("takeTicket", () => {
-  it("should make the handler the assignee and put the ticket in progress, with a history row and an audit entry", () => {
+  it("should make the handler the assignee and put the ticket in progress, with a history row and an audit entry", async () => {
     const s = setup();
     const taken = takeTicket(db, s.id, s.branchCadre, at(1));
     expect(taken).toMatchObject({ status: "in_progress", assigneeId: s.branchCadre, updatedAt: at(1).getTime() });
-    expect(history(s.id).at(-1)).toEqual({ fromStatus: "new", toStatus: "in_progress", fromUnitId: null, toUnitId: null, byPersonId: s.branchCadre, note: null });
-    expect(db.sql.get(`SELECT action, actorPersonId, entityId FROM AuditLog`)).toEqual({ action: "ticket.take", actorPersonId: s.branchCadre, entityId: s.id });
+    expect((await history(s.id)).at(-1)).toEqual({ fromStatus: "new", toStatus: "in_progress", fromUnitId: null, toUnitId: null, byPersonId: s.branchCadre, note: null });
+    expect(await db.sql.get(`SELECT action, actorPersonId, entityId FROM AuditLog`)).toEqual({ action: "ticket.take", actorPersonId: s.branchCadre, entityId: s.id });
     // Taking it again changes nothing; another handler taking it reassigns it.
     takeTicket(db, s.id, s.branchCadre, at(2));
-    expect(history(s.id)).toHaveLength(2);
+    expect(await history(s.id)).toHaveLength(2);
     expect(takeTicket(db, s.id, s.communeOfficial, at(3)).assigneeId).toBe(s.communeOfficial);
-    expect(history(s.id).at(-1)?.note).toBe("reassigned");
+    expect((await history(s.id)).at(-1)?.note).toBe("reassigned");
   });
 
-  it("should refuse people outside the scope and closed tickets", () => {
+  it("should refuse people outside the scope and closed tickets", async () => {
     const s = setup();
     for (const p of [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member]) expect(code(() => takeTicket(db, s.id, p, at(1)))).toBe("forbidden");
     closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => takeTicket(db, s.id, s.branchCadre, at(3)))).toBe("ticket_closed");
-    expect(getTicket(db, s.id)).toMatchObject({ status: "closed", assigneeId: null });
+    expect(await getTicket(db, s.id)).toMatchObject({ status: "closed", assigneeId: null });
   });
 });
 
 describe("answerTicket", () => {
-  it("should store the answer, mark the ticket answered and send it to the account the member wrote from", () => {
+  it("should store the answer, mark the ticket answered and send it to the account the member wrote from", async () => {
     const s = setup();
     const { ticket, outboxId } = answerTicket(db, s.id, s.branchCadre, "  Chi hội đã báo xã, tuần sau khơi thông cống.  ", at(30));
     expect(ticket).toMatchObject({ status: "answered", assigneeId: s.branchCadre, firstAnsweredAt: at(30).getTime() });
-    expect(db.sql.get(`SELECT authorRole, authorPersonId, text FROM TicketMessage WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.id)).toEqual({
+    expect(await db.sql.get(`SELECT authorRole, authorPersonId, text FROM TicketMessage WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.id)).toEqual({
       authorRole: "official", authorPersonId: s.branchCadre, text: "Chi hội đã báo xã, tuần sau khơi thông cống.",
     });
-    const row = db.sql.get<{ chatAccountId: number; personId: number; priority: number; body: string; entityType: string; entityId: number }>(
+    const row = (await db.sql.get<{ chatAccountId: number; personId: number; priority: number; body: string; entityType: string; entityId: number }>(
       `SELECT chatAccountId, personId, priority, body, entityType, entityId FROM Outbox WHERE id = ?`,
       outboxId,
-    )!;
+    ))!;
     expect(row).toMatchObject({ chatAccountId: accountOf(s.member), personId: s.member, priority: 5, entityType: "Ticket", entityId: s.id });
     const body = JSON.parse(row.body) as OutboxBody;
     expect(body.text).toContain(`Trả lời ý kiến #${s.id} của anh/chị:`);
@@ -141,10 +141,10 @@ describe("answerTicket", () => {
       { label: "Hài lòng", payload: `tsat:${s.id}:yes` },
       { label: "Chưa hài lòng", payload: `tsat:${s.id}:no` },
     ]);
-    expect(getPendingQuestion(db, accountOf(s.member), at(31))).toEqual({
+    expect(await getPendingQuestion(db, accountOf(s.member), at(31))).toEqual({
       kind: "ticket_feedback", data: { ticketId: s.id, choices: [`tsat:${s.id}:yes`, `tsat:${s.id}:no`] }, expiresAt: at(30).getTime() + 7 * DAY,
     });
-    expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.answer'`)).toEqual({ action: "ticket.answer" });
+    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.answer'`)).toEqual({ action: "ticket.answer" });
   });
 
   it("should keep the first answer time and the assignee on a second answer", () => {
@@ -156,24 +156,24 @@ describe("answerTicket", () => {
     expect(count("Outbox")).toBe(2);
   });
 
-  it("should fall back to the member's delivery account when the source account is unreachable or no longer theirs", () => {
+  it("should fall back to the member's delivery account when the source account is unreachable or no longer theirs", async () => {
     const s = setup();
-    const zalo = ensureChatAccount(db, "zalo", "z-dan");
-    db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.member, t0.getTime(), zalo.id);
-    markUnreachable(db, accountOf(s.member));
+    const zalo = await ensureChatAccount(db, "zalo", "z-dan");
+    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.member, t0.getTime(), zalo.id);
+    await markUnreachable(db, accountOf(s.member));
     const first = answerTicket(db, s.id, s.branchCadre, "Trả lời 1", at(10)).outboxId;
-    expect(db.sql.get(`SELECT chatAccountId FROM Outbox WHERE id = ?`, first)).toEqual({ chatAccountId: zalo.id });
+    expect(await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE id = ?`, first)).toEqual({ chatAccountId: zalo.id });
     unlinkAccount(db, zalo.id);
     expect(answerTicket(db, s.id, s.branchCadre, "Trả lời 2", at(20)).outboxId).toBeNull();
-    expect(getTicket(db, s.id).status).toBe("answered");
+    expect((await getTicket(db, s.id)).status).toBe("answered");
   });
 
-  it("should answer in the member's language", () => {
-    const member = person(tree.branchA1.id, "John", { locale: "en" });
-    const cadre = person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
+  it("should answer in the member's language", async () => {
+    const member = await person(tree.branchA1.id, "John", { locale: "en" });
+    const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const { id } = createTicket(db, { personId: member, text: "Question" }, t0);
     const { outboxId } = answerTicket(db, id, cadre, "Answer", at(1));
-    const body = JSON.parse(db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE id = ?`, outboxId)!.body) as OutboxBody;
+    const body = JSON.parse((await db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE id = ?`, outboxId))!.body) as OutboxBody;
     expect(body.text).toContain(`Answer to your concern #${id}:`);
     expect(body.choices?.map((c) => c.label)).toEqual(["Satisfied", "Not satisfied"]);
   });
@@ -192,63 +192,63 @@ describe("answerTicket", () => {
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "Muộn", at(3)))).toBe("ticket_closed");
   });
 
-  it("should not replace a flow the member is typing into, but should replace a one-tap question", () => {
+  it("should not replace a flow the member is typing into, but should replace a one-tap question", async () => {
     const s = setup();
-    setPendingQuestion(db, accountOf(s.member), "rsvp_reason", { meetingId: 1 }, at(60), at(0));
+    await setPendingQuestion(db, accountOf(s.member), "rsvp_reason", { meetingId: 1 }, at(60), at(0));
     answerTicket(db, s.id, s.branchCadre, "Trả lời", at(1));
-    expect(getPendingQuestion(db, accountOf(s.member), at(2))?.kind).toBe("rsvp_reason");
-    setPendingQuestion(db, accountOf(s.member), "concern_confirm", { text: "x" }, at(60), at(3));
+    expect((await getPendingQuestion(db, accountOf(s.member), at(2)))?.kind).toBe("rsvp_reason");
+    await setPendingQuestion(db, accountOf(s.member), "concern_confirm", { text: "x" }, at(60), at(3));
     answerTicket(db, s.id, s.branchCadre, "Trả lời thêm", at(4));
-    expect(getPendingQuestion(db, accountOf(s.member), at(5))?.kind).toBe("ticket_feedback");
+    expect((await getPendingQuestion(db, accountOf(s.member), at(5)))?.kind).toBe("ticket_feedback");
   });
 });
 
 describe("escalateTicket", () => {
-  it("should pass the ticket to the parent unit, new and unassigned, with the note in its history", () => {
+  it("should pass the ticket to the parent unit, new and unassigned, with the note in its history", async () => {
     const s = setup();
     takeTicket(db, s.id, s.branchCadre, at(1));
     const up = escalateTicket(db, s.id, s.branchCadre, "  Vượt thẩm quyền chi hội ", at(2));
     expect(up).toMatchObject({ unitId: tree.communeA.id, originUnitId: tree.branchA1.id, status: "new", assigneeId: null });
-    expect(history(s.id).at(-1)).toEqual({
+    expect((await history(s.id)).at(-1)).toEqual({
       fromStatus: "in_progress", toStatus: "new", fromUnitId: tree.branchA1.id, toUnitId: tree.communeA.id, byPersonId: s.branchCadre, note: "Vượt thẩm quyền chi hội",
     });
-    expect(db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.escalate'`)).toEqual({ action: "ticket.escalate" });
+    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.escalate'`)).toEqual({ action: "ticket.escalate" });
     // The branch cadre has lost it; the commune official passes it on to the province.
     expect(code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("forbidden");
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời", at(3)))).toBe("forbidden");
     expect(escalateTicket(db, s.id, s.communeOfficial, null, at(4)).unitId).toBe(tree.province.id);
     expect(code(() => escalateTicket(db, s.id, s.provinceOfficial, null, at(5)))).toBe("ticket_at_root");
-    expect(getTicket(db, s.id).unitId).toBe(tree.province.id);
+    expect((await getTicket(db, s.id)).unitId).toBe(tree.province.id);
   });
 
-  it("should refuse outsiders, closed tickets and an overlong note", () => {
+  it("should refuse outsiders, closed tickets and an overlong note", async () => {
     const s = setup();
     expect(code(() => escalateTicket(db, s.id, s.otherCommuneOfficial, null, at(1)))).toBe("forbidden");
     expect(code(() => escalateTicket(db, s.id, s.branchCadre, "n".repeat(1001), at(1)))).toBe("invalid_input");
     closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("ticket_closed");
-    expect(getTicket(db, s.id).unitId).toBe(tree.branchA1.id);
+    expect((await getTicket(db, s.id)).unitId).toBe(tree.branchA1.id);
   });
 });
 
 describe("closeTicket", () => {
-  it("should close once, with the time and a history row", () => {
+  it("should close once, with the time and a history row", async () => {
     const s = setup();
     answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(closeTicket(db, s.id, s.communeOfficial, at(2))).toMatchObject({ status: "closed", closedAt: at(2).getTime() });
-    expect(history(s.id).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", byPersonId: s.communeOfficial });
+    expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", byPersonId: s.communeOfficial });
     expect(code(() => closeTicket(db, s.id, s.communeOfficial, at(3)))).toBe("ticket_closed");
     expect(code(() => closeTicket(db, s.id, s.member, at(3)))).toBe("forbidden");
   });
 });
 
 describe("recordSatisfaction", () => {
-  it("should close a ticket whose answer satisfied the member, so it leaves the open queue", () => {
+  it("should close a ticket whose answer satisfied the member, so it leaves the open queue", async () => {
     const s = setup();
     answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({ status: "closed", satisfied: 1, closedAt: at(2).getTime() });
-    expect(listOpenTickets(db, s.branchCadre, { now: at(3) }).map((t) => t.id)).not.toContain(s.id);
-    expect(ticketThread(db, s.id, s.branchCadre).history.at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", note: "satisfied" });
+    expect((await listOpenTickets(db, s.branchCadre, { now: at(3) })).map((t) => t.id)).not.toContain(s.id);
+    expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", note: "satisfied" });
   });
 
   it("should only note satisfaction with a ticket that has no answer yet", () => {
@@ -256,53 +256,53 @@ describe("recordSatisfaction", () => {
     expect(recordSatisfaction(db, s.id, s.member, true, at(1))).toMatchObject({ status: "new", satisfied: 1 });
   });
 
-  it("should reopen an answered or closed ticket the member is not satisfied with and tell its assignee", () => {
+  it("should reopen an answered or closed ticket the member is not satisfied with and tell its assignee", async () => {
     const s = setup();
     answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(recordSatisfaction(db, s.id, s.member, false, at(2))).toMatchObject({ status: "in_progress", satisfied: 0, closedAt: null });
-    expect(history(s.id).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", byPersonId: s.member, note: "reopened" });
-    const told = db.sql.get<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE personId = ?`, s.branchCadre)!;
+    expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", byPersonId: s.member, note: "reopened" });
+    const told = (await db.sql.get<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE personId = ?`, s.branchCadre))!;
     expect(JSON.parse(told.body).text).toBe(`Hội viên Nguyễn Văn Dân chưa hài lòng với câu trả lời ý kiến #${s.id}; ý kiến đã được mở lại. Gửi /ykien ${s.id} để xem.`);
     answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(3));
     closeTicket(db, s.id, s.branchCadre, at(4));
     expect(recordSatisfaction(db, s.id, s.member, false, at(5))).toMatchObject({ status: "in_progress", closedAt: null });
   });
 
-  it("should only note dissatisfaction with a ticket that was never answered", () => {
+  it("should only note dissatisfaction with a ticket that was never answered", async () => {
     const s = setup();
     expect(recordSatisfaction(db, s.id, s.member, false, at(1))).toMatchObject({ status: "new", satisfied: 0 });
-    expect(history(s.id)).toHaveLength(1);
+    expect(await history(s.id)).toHaveLength(1);
   });
 
-  it("should refuse anyone but the author", () => {
+  it("should refuse anyone but the author", async () => {
     const s = setup();
     answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(code(() => recordSatisfaction(db, s.id, s.fellowMember, false, at(2)))).toBe("ticket_not_yours");
     expect(code(() => recordSatisfaction(db, s.id, s.branchCadre, true, at(2)))).toBe("ticket_not_yours");
-    expect(getTicket(db, s.id)).toMatchObject({ status: "answered", satisfied: null });
+    expect(await getTicket(db, s.id)).toMatchObject({ status: "answered", satisfied: null });
   });
 });
 
 describe("addMemberMessage", () => {
-  it("should add the member's message and bring an answered ticket back in progress", () => {
+  it("should add the member's message and bring an answered ticket back in progress", async () => {
     const s = setup();
     answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(1));
     const updated = addMemberMessage(db, s.id, s.member, "Đến nay vẫn chưa làm ạ", null, at(2));
     expect(updated).toMatchObject({ status: "in_progress", updatedAt: at(2).getTime() });
-    expect(history(s.id).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", note: "member_reply" });
+    expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", note: "member_reply" });
     expect(addMemberMessage(db, s.id, s.member, "Bổ sung ảnh", null, at(3)).status).toBe("in_progress");
-    expect(db.sql.all(`SELECT authorRole, text FROM TicketMessage WHERE ticketId = ? ORDER BY id`, s.id).map((m: any) => m.authorRole)).toEqual(["member", "official", "member", "member"]);
+    expect((await db.sql.all(`SELECT authorRole, text FROM TicketMessage WHERE ticketId = ? ORDER BY id`, s.id)).map((m: any) => m.authorRole)).toEqual(["member", "official", "member", "member"]);
   });
 
-  it("should store the same inbound message once", () => {
+  it("should store the same inbound message once", async () => {
     const s = setup();
-    const logId = db.sql.run(
+    const logId = (await db.sql.run(
       `INSERT INTO MessageLog (direction, platform, chatId, kind, text, status, createdAt) VALUES ('in', 'telegram', 'c', 'text', 'x', 'received', ?)`,
       t0.getTime(),
-    ).lastInsertRowid;
+    )).lastInsertRowid;
     addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(1));
     addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(2));
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE messageLogId = ?`, logId)!.n).toBe(1);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE messageLogId = ?`, logId))!.n).toBe(1);
   });
 
   it("should refuse another person, a closed ticket and an empty message", () => {
@@ -316,13 +316,13 @@ describe("addMemberMessage", () => {
 });
 
 describe("ticketThread", () => {
-  it("should show a handler the ticket with names, messages and history including notes", () => {
+  it("should show a handler the ticket with names, messages and history including notes", async () => {
     const s = setup();
     takeTicket(db, s.id, s.branchCadre, at(1));
     answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(2));
     addMemberMessage(db, s.id, s.member, "Chưa thấy làm", null, at(3));
     escalateTicket(db, s.id, s.branchCadre, "Cần xã hỗ trợ kinh phí", at(4));
-    const thread = ticketThread(db, s.id, s.communeOfficial);
+    const thread = await ticketThread(db, s.id, s.communeOfficial);
     expect(thread.ticket).toMatchObject({ id: s.id, memberName: "Nguyễn Văn Dân", unitName: "Xã Phước Hòa", assigneeName: null, status: "new" });
     expect(thread.messages.map((m) => [m.authorRole, m.authorName, m.text])).toEqual([
       ["member", "Nguyễn Văn Dân", "Đường vào thôn bị ngập mỗi khi mưa lớn."],
@@ -338,26 +338,26 @@ describe("ticketThread", () => {
     ]);
   });
 
-  it("should show the author their thread without the officials' notes, the cadre who passed it up read-only, and nobody else outside the scope", () => {
+  it("should show the author their thread without the officials' notes, the cadre who passed it up read-only, and nobody else outside the scope", async () => {
     const s = setup();
     escalateTicket(db, s.id, s.branchCadre, "Ghi chú nội bộ", at(1));
-    expect(ticketThread(db, s.id, s.member).history.map((h) => h.note)).toEqual([null, null]);
-    expect(ticketThread(db, s.id, s.branchCadre).history.at(-1)?.note).toBe("Ghi chú nội bộ");
-    expect(ticketAccess(db, s.id, s.branchCadre).access).toBe("handled_above");
+    expect((await ticketThread(db, s.id, s.member)).history.map((h) => h.note)).toEqual([null, null]);
+    expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)?.note).toBe("Ghi chú nội bộ");
+    expect((await ticketAccess(db, s.id, s.branchCadre)).access).toBe("handled_above");
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời muộn", at(2)))).toBe("forbidden");
     for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(code(() => ticketThread(db, s.id, p))).toBe("forbidden");
-    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(ticketAccess(db, s.id, p).access).toBe("forbidden");
-    expect(ticketAccess(db, -1, s.branchCadre).access).toBe("not_found");
-    expect(ticketThread(db, s.id, s.provinceOfficial).history.at(-1)?.note).toBe("Ghi chú nội bộ");
+    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect((await ticketAccess(db, s.id, p)).access).toBe("forbidden");
+    expect((await ticketAccess(db, -1, s.branchCadre)).access).toBe("not_found");
+    expect((await ticketThread(db, s.id, s.provinceOfficial)).history.at(-1)?.note).toBe("Ghi chú nội bộ");
   });
 });
 
 describe("ticketHandlers", () => {
-  it("should name the unit's own cadres, or those of the nearest ancestor that has some", () => {
-    const branchCadre = person(tree.branchA1.id, "Cán bộ chi hội", { role: "cadre" });
-    const communeOfficial = person(tree.communeA.id, "Lãnh đạo xã", { role: "official" });
-    const communeAdmin = person(tree.communeA.id, "Quản trị xã", { role: "admin" });
-    person(tree.branchA2.id, "Hội viên thường");
+  it("should name the unit's own cadres, or those of the nearest ancestor that has some", async () => {
+    const branchCadre = await person(tree.branchA1.id, "Cán bộ chi hội", { role: "cadre" });
+    const communeOfficial = await person(tree.communeA.id, "Lãnh đạo xã", { role: "official" });
+    const communeAdmin = await person(tree.communeA.id, "Quản trị xã", { role: "admin" });
+    await person(tree.branchA2.id, "Hội viên thường");
     expect(ticketHandlers(db, tree.branchA1.id)).toEqual([branchCadre]);
     expect(ticketHandlers(db, tree.branchA2.id)).toEqual([communeOfficial, communeAdmin]);
     expect(ticketHandlers(db, tree.branchB1.id)).toEqual([]);

@@ -12,7 +12,7 @@ let db: TestDatabase;
 let tree: TestTree;
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
@@ -41,11 +41,11 @@ describe("createUnit", () => {
     expect(tree.branchA1.name).toBe(tree.branchB1.name);
   });
 
-  it("should support any depth", () => {
+  it("should support any depth", async () => {
     let parent = tree.branchA1;
     for (let i = 0; i < 12; i++) parent = createUnit(db, systemActor(), { parentId: parent.id, name: `Tổ ${i}` });
     expect(parent.depth).toBe(14);
-    expect(listAncestors(db, parent.id)).toHaveLength(14);
+    expect(await listAncestors(db, parent.id)).toHaveLength(14);
   });
 
   it("should reject an empty name and a missing parent", () => {
@@ -55,19 +55,19 @@ describe("createUnit", () => {
 });
 
 describe("listSubtree", () => {
-  it("should list a unit and its descendants only", () => {
-    const names = listSubtree(db, tree.communeA.id).map((u) => u.id);
+  it("should list a unit and its descendants only", async () => {
+    const names = (await listSubtree(db, tree.communeA.id)).map((u) => u.id);
     expect(names).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
   });
 
-  it("should not include a sibling whose id shares a prefix", () => {
+  it("should not include a sibling whose id shares a prefix", async () => {
     // Unit ids 1 and 10..19 share the digit prefix; the path range must not confuse them.
     const extra = [];
     for (let i = 0; i < 12; i++) extra.push(createUnit(db, systemActor(), { parentId: tree.province.id, name: `Xã ${i}` }));
-    const sub = subtreeIds(db, tree.communeA.id);
+    const sub = await subtreeIds(db, tree.communeA.id);
     expect(sub.sort()).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id].sort());
     const eleven = extra.find((u) => String(u.id).startsWith(String(tree.province.id)) && u.id !== tree.province.id);
-    if (eleven) expect(subtreeIds(db, tree.province.id)).toContain(eleven.id);
+    if (eleven) expect(await subtreeIds(db, tree.province.id)).toContain(eleven.id);
   });
 });
 
@@ -79,23 +79,23 @@ describe("renameUnit", () => {
 });
 
 describe("moveUnit", () => {
-  it("should move a subtree and rewrite every descendant path", () => {
+  it("should move a subtree and rewrite every descendant path", async () => {
     const team = createUnit(db, systemActor(), { parentId: tree.branchA2.id, name: "Tổ 1" });
     moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
-    const moved = getUnit(db, tree.branchA2.id);
+    const moved = await getUnit(db, tree.branchA2.id);
     expect(moved.parentId).toBe(tree.communeB.id);
     expect(moved.path).toBe(`${tree.communeB.path}${tree.branchA2.id}/`);
-    expect(getUnit(db, team.id).path).toBe(`${moved.path}${team.id}/`);
-    expect(getUnit(db, team.id).depth).toBe(3);
-    expect(subtreeIds(db, tree.communeA.id)).not.toContain(team.id);
-    expect(subtreeIds(db, tree.communeB.id)).toContain(team.id);
+    expect((await getUnit(db, team.id)).path).toBe(`${moved.path}${team.id}/`);
+    expect((await getUnit(db, team.id)).depth).toBe(3);
+    expect(await subtreeIds(db, tree.communeA.id)).not.toContain(team.id);
+    expect(await subtreeIds(db, tree.communeB.id)).toContain(team.id);
   });
 
-  it("should refuse a cycle and leave the tree as it was", () => {
-    const before = listSubtree(db, tree.province.id);
+  it("should refuse a cycle and leave the tree as it was", async () => {
+    const before = await listSubtree(db, tree.province.id);
     expect(errorCode(() => moveUnit(db, systemActor(), tree.communeA.id, tree.branchA1.id))).toBe("unit_cycle");
     expect(errorCode(() => moveUnit(db, systemActor(), tree.communeA.id, tree.communeA.id))).toBe("unit_cycle");
-    expect(listSubtree(db, tree.province.id)).toEqual(before);
+    expect(await listSubtree(db, tree.province.id)).toEqual(before);
   });
 
   it("should refuse moving a root", () => {
@@ -104,13 +104,13 @@ describe("moveUnit", () => {
 });
 
 describe("resolveUnit", () => {
-  it("should find a unit by name without diacritics", () => {
-    expect(resolveUnit(db, "chi hoi khu pho 3").id).toBe(tree.branchB2.id);
+  it("should find a unit by name without diacritics", async () => {
+    expect((await resolveUnit(db, "chi hoi khu pho 3")).id).toBe(tree.branchB2.id);
   });
 
-  it("should report an ambiguous name with the candidates", () => {
+  it("should report an ambiguous name with the candidates", async () => {
     try {
-      resolveUnit(db, "Chi hội 1");
+      await resolveUnit(db, "Chi hội 1");
       expect.unreachable();
     } catch (e) {
       expect(isAppError(e, "unit_ambiguous")).toBe(true);
@@ -118,10 +118,10 @@ describe("resolveUnit", () => {
     }
   });
 
-  it("should disambiguate by path or by parent scope", () => {
-    expect(resolveUnit(db, "Phước Hòa / Chi hội 1".replace("Phước", "Xã Phước")).id).toBe(tree.branchA1.id);
-    expect(resolveUnit(db, "Chi hội 1", tree.communeB.id).id).toBe(tree.branchB1.id);
-    expect(resolveUnit(db, String(tree.branchA2.id)).id).toBe(tree.branchA2.id);
+  it("should disambiguate by path or by parent scope", async () => {
+    expect((await resolveUnit(db, "Phước Hòa / Chi hội 1".replace("Phước", "Xã Phước"))).id).toBe(tree.branchA1.id);
+    expect((await resolveUnit(db, "Chi hội 1", tree.communeB.id)).id).toBe(tree.branchB1.id);
+    expect((await resolveUnit(db, String(tree.branchA2.id))).id).toBe(tree.branchA2.id);
   });
 
   it("should not find a unit outside the given scope", () => {
@@ -130,39 +130,39 @@ describe("resolveUnit", () => {
 });
 
 describe("rollUpCounts", () => {
-  it("should count members and linked members per unit and up the tree", () => {
-    const add = (unitId: number, n: number, linked = 0) => {
+  it("should count members and linked members per unit and up the tree", async () => {
+    const add = async (unitId: number, n: number, linked = 0) => {
       for (let i = 0; i < n; i++) {
-        const p = createPerson(db, { fullName: `Người ${unitId}-${i}` });
-        addMembership(db, systemActor(), p.id, unitId, "member");
-        if (i < linked) db.sql.run(`UPDATE Person SET linkedAccounts = 1 WHERE id = ?`, p.id);
+        const p = await createPerson(db, { fullName: `Người ${unitId}-${i}` });
+        await addMembership(db, systemActor(), p.id, unitId, "member");
+        if (i < linked) await db.sql.run(`UPDATE Person SET linkedAccounts = 1 WHERE id = ?`, p.id);
       }
     };
     add(tree.branchA1.id, 5, 2);
     add(tree.branchA2.id, 3, 3);
     add(tree.branchB1.id, 4, 0);
     add(tree.communeA.id, 1, 1);
-    const counts = new Map(rollUpCounts(db, tree.province.id).map((c) => [c.unitId, c]));
+    const counts = new Map((await rollUpCounts(db, tree.province.id)).map((c) => [c.unitId, c]));
     expect(counts.get(tree.branchA1.id)).toMatchObject({ members: 5, linked: 2, membersTotal: 5, linkedTotal: 2 });
     expect(counts.get(tree.communeA.id)).toMatchObject({ members: 1, membersTotal: 9, linkedTotal: 6 });
     expect(counts.get(tree.communeB.id)).toMatchObject({ members: 0, membersTotal: 4, linkedTotal: 0 });
     expect(counts.get(tree.province.id)).toMatchObject({ membersTotal: 13, linkedTotal: 6 });
-    const sub = rollUpCounts(db, tree.communeA.id);
+    const sub = await rollUpCounts(db, tree.communeA.id);
     expect(sub.map((c) => c.unitId)).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
   });
 });
 
 describe("resolveUnit by part of a name", () => {
-  it("should accept the distinctive words of exactly one unit's name", () => {
-    expect(resolveUnit(db, "phuoc hoa").id).toBe(tree.communeA.id);
-    expect(resolveUnit(db, "Khu phố 3").id).toBe(tree.branchB2.id);
+  it("should accept the distinctive words of exactly one unit's name", async () => {
+    expect((await resolveUnit(db, "phuoc hoa")).id).toBe(tree.communeA.id);
+    expect((await resolveUnit(db, "Khu phố 3")).id).toBe(tree.branchB2.id);
   });
 
-  it("should not match inside a word, and report several matches as ambiguous", () => {
+  it("should not match inside a word, and report several matches as ambiguous", async () => {
     expect(() => resolveUnit(db, "uoc hoa")).toThrowError(/unit_not_found/);
     expect(() => resolveUnit(db, "Phước H")).toThrowError(/unit_not_found/);
     try {
-      resolveUnit(db, "chi hoi");
+      await resolveUnit(db, "chi hoi");
       expect.unreachable();
     } catch (e) {
       expect(isAppError(e, "unit_ambiguous")).toBe(true);

@@ -16,31 +16,31 @@ const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 
 
 /** The code the bot sent to a person (read back from the outbox, as a member would read their chat). */
-function sentCode(personId: number): string {
-  const row = ctx.db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'web-signin:%' ORDER BY id DESC LIMIT 1`, personId);
+async function sentCode(personId: number): Promise<string> {
+  const row = await ctx.db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'web-signin:%' ORDER BY id DESC LIMIT 1`, personId);
   return /(\d{6})/.exec(JSON.parse(row!.body).text)![1]!;
 }
 
 describe("requestSignInCode", () => {
-  it("should send a 6-digit code in Vietnamese to every linked account of a cadre, and nothing for a member or an unknown phone", () => {
-    const cadre = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Nguyễn Văn Cán", { role: "cadre" });
-    const phone = getPerson(ctx.db, cadre).phone!;
+  it("should send a 6-digit code in Vietnamese to every linked account of a cadre, and nothing for a member or an unknown phone", async () => {
+    const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Nguyễn Văn Cán", { role: "cadre" });
+    const phone = (await getPerson(ctx.db, cadre)).phone!;
     expect(requestSignInCode(ctx.db, { phone, ip: "1.1.1.1" }, t0)).toEqual({ outcome: "sent", accounts: 1 });
-    const body = JSON.parse(ctx.db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, cadre)!.body);
+    const body = JSON.parse((await ctx.db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, cadre))!.body);
     expect(body.text).toMatch(/^Mã đăng nhập Chi Hội: \d{6}, hết hạn sau 10 phút/);
 
-    const member = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Trần Thị Hội Viên");
-    expect(requestSignInCode(ctx.db, { phone: getPerson(ctx.db, member).phone!, ip: "1.1.1.1" }, t0).outcome).toBe("no_rights");
+    const member = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Trần Thị Hội Viên");
+    expect(requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, member)).phone!, ip: "1.1.1.1" }, t0).outcome).toBe("no_rights");
     expect(requestSignInCode(ctx.db, { phone: "0999999999", ip: "1.1.1.1" }, t0).outcome).toBe("unknown");
-    expect(ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId != ?`, cadre)!.n).toBe(0);
-    const unlinked = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Văn Chưa Liên Kết", { role: "official", linked: false });
-    expect(requestSignInCode(ctx.db, { phone: getPerson(ctx.db, unlinked).phone!, ip: "1.1.1.1" }, t0).outcome).toBe("not_linked");
+    expect((await ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId != ?`, cadre))!.n).toBe(0);
+    const unlinked = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Văn Chưa Liên Kết", { role: "official", linked: false });
+    expect(requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, unlinked)).phone!, ip: "1.1.1.1" }, t0).outcome).toBe("not_linked");
     expect(codeOf(() => requestSignInCode(ctx.db, { phone: "abc", ip: "1.1.1.1" }, t0))).toBe("invalid_input");
   });
 
-  it("should limit codes per person, per source address and overall", () => {
-    const cadre = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
-    const phone = getPerson(ctx.db, cadre).phone!;
+  it("should limit codes per person, per source address and overall", async () => {
+    const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
+    const phone = (await getPerson(ctx.db, cadre)).phone!;
     for (let i = 0; i < signInLimits.perPersonPerHour; i++) expect(requestSignInCode(ctx.db, { phone, ip: `10.0.0.${i}` }, at(i)).outcome).toBe("sent");
     expect(requestSignInCode(ctx.db, { phone, ip: "10.0.1.1" }, at(10)).outcome).toBe("person_limited");
     expect(requestSignInCode(ctx.db, { phone, ip: "10.0.1.1" }, at(61)).outcome).toBe("sent");
@@ -56,76 +56,76 @@ describe("requestSignInCode", () => {
 });
 
 describe("verifySignInCode", () => {
-  it("should accept the code once, refuse it after 10 minutes, and burn it after too many wrong guesses", () => {
-    const cadre = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
-    const phone = getPerson(ctx.db, cadre).phone!;
+  it("should accept the code once, refuse it after 10 minutes, and burn it after too many wrong guesses", async () => {
+    const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
+    const phone = (await getPerson(ctx.db, cadre)).phone!;
     requestSignInCode(ctx.db, { phone, ip: null }, t0);
-    const code = sentCode(cadre);
-    expect(verifySignInCode(ctx.db, { phone, code: `${code.slice(0, 3)} ${code.slice(3)}`, ip: null }, at(1))).toBe(cadre);
+    const code = await sentCode(cadre);
+    expect(await verifySignInCode(ctx.db, { phone, code: `${code.slice(0, 3)} ${code.slice(3)}`, ip: null }, at(1))).toBe(cadre);
     expect(codeOf(() => verifySignInCode(ctx.db, { phone, code, ip: null }, at(2)))).toBe("code_invalid");
 
     requestSignInCode(ctx.db, { phone, ip: null }, at(3));
-    const late = sentCode(cadre);
+    const late = await sentCode(cadre);
     expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: late, ip: null }, at(13)))).toBe("code_expired");
 
     requestSignInCode(ctx.db, { phone, ip: null }, at(20));
-    const right = sentCode(cadre);
+    const right = await sentCode(cadre);
     const wrong = right === "000000" ? "111111" : "000000";
     for (let i = 0; i < signInLimits.guessesPerCode; i++) expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: wrong, ip: `5.5.5.${i}` }, at(21)))).toBe("code_invalid");
     expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: right, ip: "6.6.6.6" }, at(22)))).toBe("code_invalid");
   });
 
-  it("should refuse a code once the person lost their rights, and stop an address after many failures", () => {
-    const cadre = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
-    addMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "member");
-    const phone = getPerson(ctx.db, cadre).phone!;
+  it("should refuse a code once the person lost their rights, and stop an address after many failures", async () => {
+    const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
+    await addMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "member");
+    const phone = (await getPerson(ctx.db, cadre)).phone!;
     requestSignInCode(ctx.db, { phone, ip: null }, t0);
-    removeMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "cadre");
-    expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: sentCode(cadre), ip: null }, at(1)))).toBe("code_invalid");
+    await removeMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "cadre");
+    expect(codeOf(async () => verifySignInCode(ctx.db, { phone, code: await sentCode(cadre), ip: null }, at(1)))).toBe("code_invalid");
     for (let i = 0; i < signInLimits.failuresPerAddressPerHour; i++) codeOf(() => verifySignInCode(ctx.db, { phone: "0900000000", code: "123456", ip: "7.7.7.7" }, at(2)));
     expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: "123456", ip: "7.7.7.7" }, at(3)))).toBe("code_throttled");
   });
 });
 
 describe("createSignInLink", () => {
-  it("should make a one-time link for an admin without a linked account, and refuse a member", () => {
-    const admin = addTestPerson(ctx.db, ctx.tree.province.id, "Quản Trị", { role: "admin", linked: false });
-    const { token } = createSignInLink(ctx.db, admin, t0);
+  it("should make a one-time link for an admin without a linked account, and refuse a member", async () => {
+    const admin = await addTestPerson(ctx.db, ctx.tree.province.id, "Quản Trị", { role: "admin", linked: false });
+    const { token } = await createSignInLink(ctx.db, admin, t0);
     expect(peekSignInLink(ctx.db, token, at(1))?.personId).toBe(admin);
-    expect(redeemSignInLink(ctx.db, token, null, at(1))).toBe(admin);
+    expect(await redeemSignInLink(ctx.db, token, null, at(1))).toBe(admin);
     expect(codeOf(() => redeemSignInLink(ctx.db, token, null, at(2)))).toBe("code_invalid");
-    const other = createSignInLink(ctx.db, admin, t0).token;
+    const other = (await createSignInLink(ctx.db, admin, t0)).token;
     expect(codeOf(() => redeemSignInLink(ctx.db, other, null, at(24 * 60 + 1)))).toBe("code_invalid");
-    const member = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Hội Viên");
+    const member = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Hội Viên");
     expect(codeOf(() => createSignInLink(ctx.db, member, t0))).toBe("forbidden");
-    expect(ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE codeHash = ?`, token)!.n).toBe(0);
+    expect((await ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE codeHash = ?`, token))!.n).toBe(0);
   });
 });
 
 describe("resumeWebSession", () => {
-  it("should keep a session alive while used, end it when idle, at its absolute expiry, on sign out and everywhere", () => {
-    const cadre = addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
-    const a = createWebSession(ctx.db, cadre, t0);
-    expect(resumeWebSession(ctx.db, a.token, at(1))?.personId).toBe(cadre);
-    expect(resumeWebSession(ctx.db, "x".repeat(43), at(1))).toBeUndefined();
+  it("should keep a session alive while used, end it when idle, at its absolute expiry, on sign out and everywhere", async () => {
+    const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
+    const a = await createWebSession(ctx.db, cadre, t0);
+    expect((await resumeWebSession(ctx.db, a.token, at(1)))?.personId).toBe(cadre);
+    expect(await resumeWebSession(ctx.db, "x".repeat(43), at(1))).toBeUndefined();
     // Used every hour: alive until the absolute expiry.
     const hours = sessionAbsoluteMs / 3_600_000;
-    for (let h = 1; h < hours; h++) expect(resumeWebSession(ctx.db, a.token, at(h * 60))).toBeDefined();
-    expect(resumeWebSession(ctx.db, a.token, at(hours * 60))).toBeUndefined();
+    for (let h = 1; h < hours; h++) expect(await resumeWebSession(ctx.db, a.token, at(h * 60))).toBeDefined();
+    expect(await resumeWebSession(ctx.db, a.token, at(hours * 60))).toBeUndefined();
 
-    const b = createWebSession(ctx.db, cadre, t0);
-    expect(resumeWebSession(ctx.db, b.token, new Date(t0.getTime() + sessionIdleMs))).toBeUndefined();
+    const b = await createWebSession(ctx.db, cadre, t0);
+    expect(await resumeWebSession(ctx.db, b.token, new Date(t0.getTime() + sessionIdleMs))).toBeUndefined();
 
-    const c = createWebSession(ctx.db, cadre, t0);
-    endWebSession(ctx.db, c.session.id, at(1));
-    expect(resumeWebSession(ctx.db, c.token, at(2))).toBeUndefined();
+    const c = await createWebSession(ctx.db, cadre, t0);
+    await endWebSession(ctx.db, c.session.id, at(1));
+    expect(await resumeWebSession(ctx.db, c.token, at(2))).toBeUndefined();
 
-    const d = createWebSession(ctx.db, cadre, t0);
-    const e = createWebSession(ctx.db, cadre, t0);
-    expect(endAllWebSessions(ctx.db, cadre, at(1))).toBe(4); // a, b (expired, never ended), d, e
-    expect(resumeWebSession(ctx.db, d.token, at(2))).toBeUndefined();
-    expect(resumeWebSession(ctx.db, e.token, at(2))).toBeUndefined();
+    const d = await createWebSession(ctx.db, cadre, t0);
+    const e = await createWebSession(ctx.db, cadre, t0);
+    expect(await endAllWebSessions(ctx.db, cadre, at(1))).toBe(4); // a, b (expired, never ended), d, e
+    expect(await resumeWebSession(ctx.db, d.token, at(2))).toBeUndefined();
+    expect(await resumeWebSession(ctx.db, e.token, at(2))).toBeUndefined();
     // The token itself is not stored.
-    expect(ctx.db.sql.get(`SELECT 1 FROM AdminSession WHERE tokenHash = ?`, d.token)).toBeUndefined();
+    expect(await ctx.db.sql.get(`SELECT 1 FROM AdminSession WHERE tokenHash = ?`, d.token)).toBeUndefined();
   });
 });

@@ -51,18 +51,18 @@ function webChatSession(db: Parameters<typeof createPerson>[0], secret: string):
   return id;
 }
 
-function person(db: Parameters<typeof createPerson>[0], unitId: number, fullName: string, phone: string, role: "member" | "cadre" | "official" | "admin", webSession?: string) {
-  const p = createPerson(db, { fullName, phone });
-  addMembership(db, systemActor("cli"), p.id, unitId, role);
-  if (role !== "member") addMembership(db, systemActor("cli"), p.id, unitId, "member");
-  if (webSession) linkByPhone(db, ensureChatAccount(db, "web", webChatSession(db, webSession)).id, phone);
+async function person(db: Parameters<typeof createPerson>[0], unitId: number, fullName: string, phone: string, role: "member" | "cadre" | "official" | "admin", webSession?: string) {
+  const p = await createPerson(db, { fullName, phone });
+  await addMembership(db, systemActor("cli"), p.id, unitId, role);
+  if (role !== "member") await addMembership(db, systemActor("cli"), p.id, unitId, "member");
+  if (webSession) linkByPhone(db, (await ensureChatAccount(db, "web", webChatSession(db, webSession))).id, phone);
   return p.id;
 }
 
 export async function startAdminService(env: Record<string, string> = {}): Promise<{ running: TestService; fx: AdminFixture }> {
   const dir = tempDir();
-  const fx = await prepare(dir, (db) => {
-    const tree = buildTree(db);
+  const fx = await prepare(dir, async (db) => {
+    const tree = await buildTree(db);
     const cadre = { id: 0, phone: "0911000001", session: randomBytes(32).toString("base64url") };
     const official = { id: 0, phone: "0911000002", session: randomBytes(32).toString("base64url") };
     const memberA = { id: 0, phone: "0911000003", session: randomBytes(32).toString("base64url") };
@@ -73,7 +73,7 @@ export async function startAdminService(env: Record<string, string> = {}): Promi
     memberA.id = person(db, tree.branchA1.id, "Lê Thị Hoa", memberA.phone, "member", memberA.session);
     memberB.id = person(db, tree.branchB1.id, "Phạm Văn Bình", memberB.phone, "member");
     admin.id = person(db, tree.province.id, "Đỗ Minh Quản", admin.phone, "admin");
-    const accountA = db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, memberA.id)!.id;
+    const accountA = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, memberA.id))!.id;
     const ticketA = createTicket(db, { personId: memberA.id, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, xin Hội kiến nghị xã sửa.", sourceAccountId: accountA }).id;
     const ticketA2 = createTicket(db, { personId: memberA.id, text: "Xin hỏi về chế độ trợ cấp cho thân nhân.", sourceAccountId: accountA }).id;
     const ticketB = createTicket(db, { personId: memberB.id, text: "Khu phố 3 mất điện chiếu sáng đã hai tuần.", sourceAccountId: null }).id;

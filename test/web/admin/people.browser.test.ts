@@ -43,13 +43,13 @@ describeInBrowser("units, people and rights", () => {
     await page.getByRole("button", { name: "Cấp quyền", exact: true }).click();
     const warning = await page.getByRole("alert").innerText();
     expect(warning).toContain("thuộc về Lê Thị Hoa");
-    expect(ctx.running.service.db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role = 'cadre'`, ctx.fx.memberA.id)).toBeUndefined();
+    expect(await ctx.running.service.db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role = 'cadre'`, ctx.fx.memberA.id)).toBeUndefined();
     await shot(page, "22-rights-confirm");
     await page.getByRole("button", { name: "Cấp quyền cho Lê Thị Hoa" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã cấp quyền cán bộ chi hội tại Chi hội 1 cho Lê Thị Hoa");
     expect(await page.locator("tbody").innerText()).toContain("Lê Thị Hoa");
     await shot(page, "23-rights");
-    const audit = ctx.running.service.db.sql.get<{ source: string; actorPersonId: number }>(`SELECT source, actorPersonId FROM AuditLog WHERE action = 'rights.grant' ORDER BY id DESC LIMIT 1`)!;
+    const audit = (await ctx.running.service.db.sql.get<{ source: string; actorPersonId: number }>(`SELECT source, actorPersonId FROM AuditLog WHERE action = 'rights.grant' ORDER BY id DESC LIMIT 1`))!;
     expect(audit).toEqual({ source: "web", actorPersonId: ctx.fx.admin.id });
 
     // Lê Thị Hoa can now sign in; revoking the right ends that.
@@ -78,15 +78,15 @@ describeInBrowser("roster import by upload", () => {
     expect(preview).toContain("thay đổi: năm sinh");
     expect(preview).toContain("Võ Văn Mới");
     await shot(page, "30-import-preview");
-    const people = () => ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`)!.n;
+    const people = async () => (await ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n;
     const before = people();
-    expect(ctx.running.service.db.sql.get(`SELECT 1 FROM Person WHERE fullName = 'Võ Văn Mới'`)).toBeUndefined();
+    expect(await ctx.running.service.db.sql.get(`SELECT 1 FROM Person WHERE fullName = 'Võ Văn Mới'`)).toBeUndefined();
     await page.getByLabel(/Bỏ qua 1 dòng lỗi/).check();
     await page.getByRole("button", { name: "Ghi vào danh sách" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã ghi: 1 người mới, 1 người thay đổi");
     expect(people()).toBe(before + 1);
-    expect(ctx.running.service.db.sql.get<{ birthYear: number }>(`SELECT birthYear FROM Person WHERE id = ?`, ctx.fx.memberA.id)!.birthYear).toBe(1958);
-    expect(ctx.running.service.db.sql.get<{ source: string }>(`SELECT source FROM AuditLog WHERE action = 'roster.import'`)!.source).toBe("web");
+    expect((await ctx.running.service.db.sql.get<{ birthYear: number }>(`SELECT birthYear FROM Person WHERE id = ?`, ctx.fx.memberA.id))!.birthYear).toBe(1958);
+    expect((await ctx.running.service.db.sql.get<{ source: string }>(`SELECT source FROM AuditLog WHERE action = 'roster.import'`))!.source).toBe("web");
     // A cadre cannot import into another branch by URL.
     expect((await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA2.id}/import`))!.status()).toBe(404);
     await context.close();
@@ -103,10 +103,10 @@ describeInBrowser("link-code slips", () => {
     // Unlinked people of the commune's subtree only: the fixture has none but those added by import.
     const slips = page.locator(".slip");
     const n = await slips.count();
-    const unlinked = ctx.running.service.db.sql.get<{ n: number }>(
+    const unlinked = (await ctx.running.service.db.sql.get<{ n: number }>(
       `SELECT COUNT(DISTINCT p.id) AS n FROM Person p JOIN Membership m ON m.personId = p.id JOIN Unit u ON u.id = m.unitId WHERE u.path LIKE ? AND p.linkedAccounts = 0`,
-      `${ctx.running.service.db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, ctx.fx.tree.communeA.id)!.path}%`,
-    )!.n;
+      `${(await ctx.running.service.db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, ctx.fx.tree.communeA.id))!.path}%`,
+    ))!.n;
     expect(n).toBe(unlinked);
     await page.getByRole("link", { name: "Gồm cả người đã liên kết" }).click();
     await page.waitForURL(/all=1/);
@@ -119,7 +119,7 @@ describeInBrowser("link-code slips", () => {
     await page.pdf({ path: "test-results/admin/40-slips.pdf", format: "A4" });
 
     // A code starting with 0 survives the .xlsx.
-    ctx.running.service.db.sql.run(`UPDATE LinkCode SET code = '012345678901' WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, ctx.fx.memberA.id);
+    await ctx.running.service.db.sql.run(`UPDATE LinkCode SET code = '012345678901' WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, ctx.fx.memberA.id);
     const download = await page.request.get(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/slips.xlsx?all=1`);
     expect(download.status()).toBe(200);
     const ExcelJS = (await import("exceljs")).default;

@@ -44,7 +44,7 @@ describeInBrowser("web workplace sign-in", () => {
     await page.getByLabel("Mã 6 chữ số").waitFor();
     expect(await page.locator("main").innerText()).toBe(memberText);
     expect(await chatLines(ctx.running, ctx.fx.memberA.session)).toEqual(before);
-    expect(ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AdminSession WHERE personId = ?`, ctx.fx.memberA.id)!.n).toBe(0);
+    expect((await ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AdminSession WHERE personId = ?`, ctx.fx.memberA.id))!.n).toBe(0);
     await context.close();
   });
 
@@ -59,11 +59,11 @@ describeInBrowser("web workplace sign-in", () => {
     expect(foreign.status()).toBe(403);
     const signInForged = await page.request.post(`${ctx.running.service.url}/admin/sign-in`, { form: { phone: ctx.fx.cadre.phone }, maxRedirects: 0 });
     expect(signInForged.status()).toBe(403);
-    expect(ctx.running.service.db.sql.get<{ status: string }>(`SELECT status FROM Ticket WHERE id = ?`, ctx.fx.ticketA)!.status).toBe("new");
+    expect((await ctx.running.service.db.sql.get<{ status: string }>(`SELECT status FROM Ticket WHERE id = ?`, ctx.fx.ticketA))!.status).toBe("new");
     // The same post with the page's token and Origin goes through.
     const real = await page.request.post(url, { form: { _csrf: csrf }, headers: { origin: ctx.running.service.url }, maxRedirects: 0 });
     expect(real.status()).toBe(303);
-    expect(ctx.running.service.db.sql.get<{ status: string }>(`SELECT status FROM Ticket WHERE id = ?`, ctx.fx.ticketA)!.status).toBe("closed");
+    expect((await ctx.running.service.db.sql.get<{ status: string }>(`SELECT status FROM Ticket WHERE id = ?`, ctx.fx.ticketA))!.status).toBe("closed");
     await page.request.post(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketA}/reopen`, { form: { _csrf: csrf }, maxRedirects: 0 });
     const big = await page.request.post(url, { data: "x".repeat(200_000), headers: { "content-type": "application/x-www-form-urlencoded" }, maxRedirects: 0 });
     expect(big.status()).toBe(413);
@@ -75,7 +75,7 @@ describeInBrowser("web workplace sign-in", () => {
     const two = await newPage(ctx.browser);
     await signIn(ctx.running, one.page, ctx.fx.official);
     await signIn(ctx.running, two.page, ctx.fx.official);
-    ctx.running.service.db.sql.run(`UPDATE AdminSession SET lastSeenAt = lastSeenAt - 3 * 3600000 WHERE personId = ? AND id = (SELECT MIN(id) FROM AdminSession WHERE personId = ? AND endedAt IS NULL)`, ctx.fx.official.id, ctx.fx.official.id);
+    await ctx.running.service.db.sql.run(`UPDATE AdminSession SET lastSeenAt = lastSeenAt - 3 * 3600000 WHERE personId = ? AND id = (SELECT MIN(id) FROM AdminSession WHERE personId = ? AND endedAt IS NULL)`, ctx.fx.official.id, ctx.fx.official.id);
     await one.page.goto(`${ctx.running.service.url}/admin/tickets`);
     expect(one.page.url()).toContain("/admin/sign-in");
     await two.page.goto(`${ctx.running.service.url}/admin/tickets`);
@@ -91,7 +91,7 @@ describeInBrowser("web workplace sign-in", () => {
   });
 
   it("should sign the first admin in with a one-time link", async () => {
-    const { token } = createSignInLink(ctx.running.service.db, ctx.fx.admin.id, new Date());
+    const { token } = await createSignInLink(ctx.running.service.db, ctx.fx.admin.id, new Date());
     const { context, page } = await newPage(ctx.browser);
     await page.goto(`${ctx.running.service.url}/admin/link/${token}`);
     await expect(page.locator("main").innerText()).resolves.toContain("Đỗ Minh Quản");
