@@ -78,7 +78,7 @@ const summary =
   "hội viên là thương binh, bệnh binh, người bị ảnh hưởng chất độc da cam; tham gia giữ gìn an ninh trật tự ở cơ sở, " +
   "phòng chống tội phạm và tệ nạn xã hội; mỗi chi hội sinh hoạt định kỳ ít nhất 1 lần/tháng, nội dung thiết thực. " +
   "Các cấp hội báo cáo kết quả thực hiện về Thường trực Hội trước ngày 15/12/2026.";
-const directive = createDirective(
+const directive = await createDirective(
   db,
   { unitId: rootId, kind: "nghi_quyet", number: "05-NQ/HCCB", issuer: "Ban Thường vụ Hội CCB tỉnh", title: "Nghị quyết về công tác hội năm 2027", summary, link: "https://hoiccb.example.vn/nq-05", createdById: provinceOfficial },
   new Date(now),

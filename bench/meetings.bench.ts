@@ -55,8 +55,8 @@ db.sql.db.pragma("optimize");
 // Every branch meets at 19:30 on Saturday 05/12/2026 (Vietnam), planned on 20/11.
 const startsAt = new Date("2026-12-05T12:30:00Z");
 const ctx = { now: new Date(setupAt), timeZone: HCM, actor: systemActor() };
-const planning = time(() => {
-  for (const unitId of branches) createMeeting(db, { unitId, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa", agenda: "Thu hội phí", startsAt }, ctx);
+const planning = time(async () => {
+  for (const unitId of branches) await createMeeting(db, { unitId, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa", agenda: "Thu hội phí", startsAt }, ctx);
 });
 const jobs = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob`)!.n;
 

@@ -20,7 +20,7 @@ function line(i: number): string[] {
 for (const format of ["csv", "xlsx"] as const) {
   const db = await benchDatabase();
   const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
-  const root = createUnit(db, systemActor(), { organisationId, name: "Tỉnh" });
+  const root = await createUnit(db, systemActor(), { organisationId, name: "Tỉnh" });
   const file = path.join(db.dir, `roster.${format}`);
   const header = ["STT", "Họ và tên", "Số điện thoại", "Chi hội", "Chức vụ", "Năm sinh"];
   if (format === "csv") {

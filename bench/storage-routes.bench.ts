@@ -197,12 +197,12 @@ async function pInbound(db: Database): Promise<{ perSec: number; p99: number }> 
 
 async function rawOutbox(db: Database): Promise<number> {
   const now = new Date();
-  enqueueMany(db, Array.from({ length: N_OUTBOX }, (_, i) => ({ platform: "telegram", chatId: String(i), body: { text: "Họp chi hội" }, priority: 9, dedupeKey: `b:${i}` })), now);
+  await enqueueMany(db, Array.from({ length: N_OUTBOX }, (_, i) => ({ platform: "telegram", chatId: String(i), body: { text: "Họp chi hội" }, priority: 9, dedupeKey: `b:${i}` })), now);
   const start = process.hrtime.bigint();
   let sent = 0;
   for (;;) {
     const at = new Date();
-    const rows = await claim(db, dueCandidates(db, "telegram", at, 20).map((r) => r.id), "w1", new Date(at.getTime() + 60_000));
+    const rows = await claim(db, (await dueCandidates(db, "telegram", at, 20)).map((r) => r.id), "w1", new Date(at.getTime() + 60_000));
     if (!rows.length) break;
     for (const row of rows) {
       await markSent(db, row.id, "w1", `m${row.id}`);

@@ -83,7 +83,7 @@ async function broadcastOnly(): Promise<void> {
   const peer = await startPeer();
   const db = await benchDatabase();
   const channel = new TelegramChannel({ config: { token: peer.token, mode: "polling", apiRoot: peer.apiRoot }, logger, botInfo: new FakeTelegramServer().botInfo });
-  enqueueMany(db, broadcastRows(broadcastSize));
+  await enqueueMany(db, broadcastRows(broadcastSize));
   let finished = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -119,7 +119,7 @@ async function memberDatabase(linked: number, unlinked: number): Promise<{ file:
       if (i <= linked) db.sql.run(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, 0, 0)`, String(i), i);
     }
   });
-  for (let i = linked + 1; i <= linked + unlinked; i++) codes.push(issueLinkCode(db, i).code);
+  for (let i = linked + 1; i <= linked + unlinked; i++) codes.push((await issueLinkCode(db, i)).code);
   return { file: db.file, codes, db };
 }
 
@@ -142,7 +142,7 @@ async function broadcastWithReplies(): Promise<void> {
   const members = 200;
   const peer = await startPeer();
   const { file, db } = await memberDatabase(members, 0);
-  enqueueMany(db, broadcastRows(broadcastSize));
+  await enqueueMany(db, broadcastRows(broadcastSize));
   await db.close();
   const mem = memorySampler();
   await withService(peer, file, async (service) => {
@@ -196,7 +196,7 @@ async function ceiling(): Promise<void> {
   await fake.start();
   const db = await benchDatabase();
   const channel = new TelegramChannel({ config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot }, logger, botInfo: fake.botInfo });
-  enqueueMany(db, broadcastRows(ceilingSize));
+  await enqueueMany(db, broadcastRows(ceilingSize));
   let finished = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));

@@ -124,7 +124,7 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const result = await db.transaction(async () => {
           const org = await createOrganisation(db, systemActor("cli"), { code: o.code, name: o.org });
-          const root = createUnit(db, systemActor("cli"), { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
+          const root = await createUnit(db, systemActor("cli"), { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
           await recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
           return { org, root };
         });
@@ -139,7 +139,7 @@ export function buildProgram(): Command {
     .description(help("units_tree"))
     .action((unitRef?: string) =>
       withDatabase(async (db) => {
-        const roots = unitRef ? [await resolveUnit(db, unitRef)] : listRoots(db);
+        const roots = unitRef ? [await resolveUnit(db, unitRef)] : await listRoots(db);
         if (!roots.length) fail(t("cli.no_units"));
         for (const root of roots) {
           const base = root.depth;
@@ -156,7 +156,7 @@ export function buildProgram(): Command {
     .action((name: string, o: { parent: string; level: string }) =>
       withDatabase(async (db) => {
         const parent = await resolveUnit(db, o.parent);
-        const unit = createUnit(db, systemActor("cli"), { parentId: parent.id, name, levelLabel: o.level });
+        const unit = await createUnit(db, systemActor("cli"), { parentId: parent.id, name, levelLabel: o.level });
         await recordAudit(db, { source: "cli", action: "unit.add", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_added", { id: unit.id, name: unit.name }));
       }),
@@ -169,7 +169,7 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const unit = await resolveUnit(db, ref);
         const parent = await resolveUnit(db, o.to);
-        moveUnit(db, systemActor("cli"), unit.id, parent.id);
+        await moveUnit(db, systemActor("cli"), unit.id, parent.id);
         await recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
         out(t("cli.unit_moved", { name: unit.name, parent: parent.name }));
       }),
@@ -179,7 +179,7 @@ export function buildProgram(): Command {
     .description(help("units_rename"))
     .action((ref: string, name: string) =>
       withDatabase(async (db) => {
-        const unit = renameUnit(db, systemActor("cli"), (await resolveUnit(db, ref)).id, name);
+        const unit = await renameUnit(db, systemActor("cli"), (await resolveUnit(db, ref)).id, name);
         await recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: unit.id });
         out(t("cli.unit_renamed", { id: unit.id, name: unit.name }));
       }),
@@ -340,7 +340,7 @@ export function buildProgram(): Command {
     .action((o: { unit: string; phone: string; role: RightRole }) =>
       withDatabase(async (db) => {
         const unit = await resolveUnit(db, o.unit);
-        const person = findPersonByPhone(db, o.phone);
+        const person = await findPersonByPhone(db, o.phone);
         if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
         const removed = await revokeRight(db, null, { personId: person.id, unitId: unit.id, role: o.role }, new Date(), "cli");
         if (!removed) fail(t("admin.cli_remove_none", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }));
@@ -355,7 +355,7 @@ export function buildProgram(): Command {
     .option("--url <url>", `${vi("admin.cli_opt_url")} / ${en("admin.cli_opt_url")}`)
     .action((o: { phone: string; url?: string }) =>
       withDatabase(async (db) => {
-        const person = findPersonByPhone(db, o.phone);
+        const person = await findPersonByPhone(db, o.phone);
         if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
         const { token, expiresAt } = await createSignInLink(db, person.id, new Date(), "cli");
         const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
@@ -387,12 +387,12 @@ export function buildProgram(): Command {
         if (o.repeat) {
           const parsed = parseRecurrence(o.repeat);
           if (!parsed.time) fail(t("meetings.time_missing_repeat"));
-          const { seriesId, meetings: created } = createSeries(db, { ...base, rule: parsed.rule, time: parsed.time }, meetingCtx());
+          const { seriesId, meetings: created } = await createSeries(db, { ...base, rule: parsed.rule, time: parsed.time }, meetingCtx());
           out(t("cli.series_created", { seriesId, title: o.title, rule: describeRecurrence(parsed.rule, parsed.time, config.defaultLocale), count: created.length, when: created[0] ? when(created[0].startsAt) : "—" }));
           return;
         }
         if (!o.when) fail(t("cli.when_or_repeat"));
-        const meeting = createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
+        const meeting = await createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
         out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
         const tallyAt = await movedTallyAt(db, meeting);
         if (tallyAt !== null) out(t("rights.short_notice_tally", { when: when(tallyAt) }));
@@ -404,9 +404,9 @@ export function buildProgram(): Command {
     .option("--unit <unit>", help("opt_unit"))
     .action((o: { unit?: string }) =>
       withDatabase(async (db) => {
-        const roots = o.unit ? [await resolveUnit(db, o.unit)] : listRoots(db);
+        const roots = o.unit ? [await resolveUnit(db, o.unit)] : await listRoots(db);
         const ids = roots.flatMap(async (r) => (await listSubtree(db, r.id)).map((u) => u.id));
-        for (const m of listUnitMeetings(db, ids, { from: new Date(), includeCancelled: true, limit: 200 }))
+        for (const m of await listUnitMeetings(db, ids, { from: new Date(), includeCancelled: true, limit: 200 }))
           out(t("cli.meeting_line", { id: m.id, when: when(m.startsAt), title: m.title, unit: m.unitName, status: t(`cli.status_${m.status}`) }));
       }),
     );
@@ -414,8 +414,8 @@ export function buildProgram(): Command {
     .command("cancel <id>")
     .description(help("meetings_cancel"))
     .action((id: string) =>
-      withDatabase((db) => {
-        const { notified } = cancelMeeting(db, Number(id.replace("#", "")), meetingCtx());
+      withDatabase(async (db) => {
+        const { notified } = await cancelMeeting(db, Number(id.replace("#", "")), meetingCtx());
         out(t("cli.meeting_cancelled", { id, notified }));
       }),
     );
@@ -424,8 +424,8 @@ export function buildProgram(): Command {
     .description(help("meetings_move"))
     .requiredOption("--when <time>", help("opt_when"))
     .action((id: string, o: { when: string }) =>
-      withDatabase((db) => {
-        const { meeting, notified } = moveMeeting(db, Number(id.replace("#", "")), parseMeetingDateTime(o.when, new Date(), config.timeZone), meetingCtx());
+      withDatabase(async (db) => {
+        const { meeting, notified } = await moveMeeting(db, Number(id.replace("#", "")), parseMeetingDateTime(o.when, new Date(), config.timeZone), meetingCtx());
         out(t("cli.meeting_moved", { id: meeting.id, when: when(meeting.startsAt), notified }));
       }),
     );
@@ -538,7 +538,7 @@ export function buildProgram(): Command {
     withDatabase(async (db) => {
       const groupId = Number(id.replace("#", ""));
       const unitId = o.unit ? (await resolveUnit(db, o.unit)).id : null;
-      setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
+      await setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
       out(t("cli.group_done", { id: groupId }));
     });
   groups.command("allow <id>").description(help("groups_allow")).option("--unit <unit>", help("opt_unit")).action(setGroup(true));
@@ -620,8 +620,8 @@ export function buildProgram(): Command {
     .command("list")
     .description(bilingualHelp("api.help_list"))
     .action(() =>
-      withDatabase((db) => {
-        const tokens = listApiTokens(db);
+      withDatabase(async (db) => {
+        const tokens = await listApiTokens(db);
         if (!tokens.length) return out(t("api.list_none"));
         out(t("api.list_header"));
         for (const k of tokens)

@@ -62,7 +62,7 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
   await real.close();
   const db = await openDatabase(demoUrl);
   if (!await isSeeded(db)) {
-    const seeded = seedDemoOrganisation(db);
+    const seeded = await seedDemoOrganisation(db);
     await seedDemoActivity(db, seeded, config.timeZone);
     logger.info("demo data seeded");
   }
@@ -116,7 +116,7 @@ async function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, 
        AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
   );
   for (const r of rows)
-    enqueue(db, { platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text }, dedupeKey: `admin-alert:${r.id}:${at.getTime()}` }, at);
+    await enqueue(db, { platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text }, dedupeKey: `admin-alert:${r.id}:${at.getTime()}` }, at);
   for (const platform of new Set(rows.map((r) => r.platform))) engine.kick(platform);
 }
 
@@ -138,7 +138,7 @@ async function tellAdminsAboutPlatform(db: Database, engine: DeliveryEngine, eve
     const text = event.kind === "down"
       ? t("delivery.platform_down", { platform: event.platform, since: formatMeetingTime(event.since, timeZone, locale), minutes })
       : t("delivery.platform_up", { platform: event.platform, minutes });
-    enqueue(db, {
+    await enqueue(db, {
       platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text, locale },
       dedupeKey: `platform-${event.kind}:${event.platform}:${event.since.getTime()}:${r.id}`,
     }, at);

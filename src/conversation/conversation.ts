@@ -89,7 +89,7 @@ async function threads(turn: Turn, intent: Intent): Promise<boolean> {
 
 /** Cadre commands typed in words, for people who have the right to use them. */
 async function cadreWords(turn: Turn, intent: Intent): Promise<boolean> {
-  if (intent.kind !== "concern" || !hasMeetingRights(turn)) return false;
+  if (intent.kind !== "concern" || !await hasMeetingRights(turn)) return false;
   const command = cadreCommandFromWords(intent.text);
   if (!command) return false;
   await runCadreCommand(turn, command.name, command.args);
@@ -166,9 +166,9 @@ async function route(turn: Turn): Promise<void> {
   await routeMember(turn, intent);
 }
 
-function routeStranger(turn: Turn, intent: Intent): void {
-  if (intent.kind === "link") return linkWithCode(turn, intent.code);
-  if (intent.kind === "command" && intent.name === "start" && intent.args.replace(/\D/g, "").length >= 6) return linkWithCode(turn, intent.args);
+async function routeStranger(turn: Turn, intent: Intent): Promise<void> {
+  if (intent.kind === "link") return await linkWithCode(turn, intent.code);
+  if (intent.kind === "command" && intent.name === "start" && intent.args.replace(/\D/g, "").length >= 6) return await linkWithCode(turn, intent.args);
   if (intent.kind === "help" || (intent.kind === "command" && intent.name === "trogiup")) return sendHelp(turn);
   if (turn.message.chatType === "group") return turn.reply(turn.t("chat.group_not_linked", { name: turn.message.sender.name ?? "" }));
   replyToStranger(turn);
@@ -219,10 +219,10 @@ async function routeMember(turn: Turn, intent: Intent): Promise<void> {
   }
 }
 
-function routeCommand(turn: Turn, name: string, args: string): void {
+async function routeCommand(turn: Turn, name: string, args: string): Promise<void> {
   switch (name) {
     case "start":
-      if (args.replace(/\D/g, "").length >= 6) return linkWithCode(turn, args);
+      if (args.replace(/\D/g, "").length >= 6) return await linkWithCode(turn, args);
       return sendWelcome(turn);
     case "trogiup":
     case "help":
@@ -231,31 +231,31 @@ function routeCommand(turn: Turn, name: string, args: string): void {
       return sendSchedule(turn);
     case "ngonngu": {
       const wanted = args.trim().toLowerCase();
-      if (wanted === "vi" || wanted === "en") return setLanguage(turn, wanted);
-      return askLanguage(turn);
+      if (wanted === "vi" || wanted === "en") return await setLanguage(turn, wanted);
+      return await askLanguage(turn);
     }
     case "huylienket":
-      return askUnlink(turn);
+      return await askUnlink(turn);
     case "ykien":
       // Handlers get the queue (/ykien); anyone opens a concern by number (/ykien 12: a member
       // their own); members start a concern (/ykien, /ykien text).
-      if (/^#?\d+$/.test(args.trim())) return showTicket(turn, Number(args.trim().replace("#", "")));
-      if (hasTicketRights(turn) && !args.trim()) return runTicketCommand(turn, "ykien", args);
+      if (/^#?\d+$/.test(args.trim())) return await showTicket(turn, Number(args.trim().replace("#", "")));
+      if (await hasTicketRights(turn) && !args.trim()) return await runTicketCommand(turn, "ykien", args);
       if (args.trim().length >= 3) return createConcernTicket(turn, args.trim(), turn.logId);
-      return askConcernText(turn);
+      return await askConcernText(turn);
     case "vanban":
-      return listForMember(turn, args);
+      return await listForMember(turn, args);
     case "trangthai":
-      if (!turn.person || !scopeRoots(turn.db, turn.person.id, "administer").length) return turn.reply(turn.t("meetings.cadre_no_right"));
+      if (!turn.person || !(await scopeRoots(turn.db, turn.person.id, "administer")).length) return turn.reply(turn.t("meetings.cadre_no_right"));
       return turn.reply([turn.t("chat.status_header"), ...(turn.settings.channelStatus?.(turn.locale) ?? [])].join("\n"));
     case "guivanban":
-      return startComposing(turn);
+      return await startComposing(turn);
     default:
       if ((ticketCommands as readonly string[]).includes(name)) {
-        if (!hasTicketRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
-        return runTicketCommand(turn, name, args);
+        if (!await hasTicketRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
+        return await runTicketCommand(turn, name, args);
       }
-      if ((cadreCommands as readonly string[]).includes(name)) return runCadreCommand(turn, name as (typeof cadreCommands)[number], args);
+      if ((cadreCommands as readonly string[]).includes(name)) return await runCadreCommand(turn, name as (typeof cadreCommands)[number], args);
       return turn.reply(turn.t("chat.not_understood"));
   }
 }

@@ -142,7 +142,7 @@ export class Inbox {
     if (notice && message.chatType === "private") {
       const account = await ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
       const locale = account.personId !== null ? ((await getPerson(db, account.personId)).locale === "en" ? "en" : "vi") : settings.defaultLocale;
-      enqueue(db, {
+      await enqueue(db, {
         platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id, personId: account.personId,
         priority: priorities.reply, body: { text: translator(locale)("security.flood_notice"), locale }, dedupeKey: `reply:${logId}:flood`,
       }, now);
@@ -181,7 +181,7 @@ export class Inbox {
       try {
         await completeInbound(db, logId, { status: "failed", chatAccountId: accountId, personId });
         const locale = personId !== null ? ((await getPerson(db, personId)).locale === "en" ? "en" : "vi") : settings.defaultLocale;
-        enqueue(db, {
+        await enqueue(db, {
           platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: accountId, personId,
           priority: priorities.reply, body: { text: translator(locale)("chat.error"), locale }, dedupeKey: `reply:${logId}:error`,
         }, now);

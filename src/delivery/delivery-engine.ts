@@ -245,7 +245,7 @@ class PlatformWorker {
       // Chats that are busy or held by a limit are skipped in the query itself, so that a chat with
       // thousands of queued messages (or a full group) never hides another chat's message.
       const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(now)]);
-      const candidates = dueCandidates(db, this.channel.id, new Date(now), free + 20, skip);
+      const candidates = await dueCandidates(db, this.channel.id, new Date(now), free + 20, skip);
       const picked: OutboxRow[] = [];
       let earliest = Number.POSITIVE_INFINITY;
       const chatsPicked = new Set<string>();
@@ -461,9 +461,9 @@ class PlatformWorker {
           if (row.chatAccountId != null && row.chatType === "private") await markUnreachable(db, row.chatAccountId, now);
           // A message meant for a person goes to another reachable account of theirs, if any.
           if (row.personId != null && row.chatType === "private") {
-            const other = deliveryAccount(db, row.personId);
+            const other = await deliveryAccount(db, row.personId);
             if (other && other.id !== row.chatAccountId)
-              enqueue(db, {
+              await enqueue(db, {
                 platform: other.platform, chatId: other.externalId, chatAccountId: other.id, personId: row.personId,
                 priority: row.priority, body: JSON.parse(row.body) as OutboxBody, entityType: row.entityType, entityId: row.entityId,
                 dedupeKey: row.dedupeKey ? `${row.dedupeKey}:fallback:${other.id}` : null,

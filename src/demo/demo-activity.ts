@@ -17,8 +17,8 @@ export async function seedDemoActivity(db: Database, seeded: DemoSeedResult, tim
   const daysToNextFriday = ((5 - today.weekday + 7) % 7) + 7;
   const day = addLocalDays(today, daysToNextFriday);
   const startsAt = fromLocal({ ...day, hour: 19, minute: 30 }, timeZone).getTime();
-  await db.transaction(() => {
-    createMeeting(
+  await db.transaction(async () => {
+    await createMeeting(
       db,
       {
         unitId: branch.id, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa thôn An Lợi",
@@ -30,7 +30,7 @@ export async function seedDemoActivity(db: Database, seeded: DemoSeedResult, tim
     // Sent by the province admin to the whole tree: every demo member has it in /vanban, and those
     // who link an account later can still confirm reading it.
     const admin = seeded.cadreIds.at(-1)!;
-    const directive = createDirective(
+    const directive = await createDirective(
       db,
       {
         unitId: seeded.rootUnitId, kind: "nghi_quyet", number: "05-NQ/HCCB", issuer: "Ban Thường vụ Hội CCB tỉnh",
@@ -40,9 +40,9 @@ export async function seedDemoActivity(db: Database, seeded: DemoSeedResult, tim
       },
       now,
     );
-    sendDirective(db, directive.id, { now, byPersonId: admin });
+    await sendDirective(db, directive.id, { now, byPersonId: admin });
   });
   const [a, b] = seeded.memberIds;
-  if (a) createTicket(db, { personId: a, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp." }, now);
-  if (b) createTicket(db, { personId: b, text: "Tôi muốn hỏi thủ tục hưởng chế độ cho hội viên bị bệnh do chất độc da cam." }, now);
+  if (a) await createTicket(db, { personId: a, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp." }, now);
+  if (b) await createTicket(db, { personId: b, text: "Tôi muốn hỏi thủ tục hưởng chế độ cho hội viên bị bệnh do chất độc da cam." }, now);
 }

@@ -28,19 +28,19 @@ export async function isSeeded(db: Database): Promise<boolean> {
 }
 
 /** Seeds the demo organisation (people, units). Meetings, directives and tickets are added by their services' demo hooks. */
-export function seedDemoOrganisation(db: Database, now = new Date()): DemoSeedResult {
-  return db.transaction(async () => {
+export async function seedDemoOrganisation(db: Database, now = new Date()): Promise<DemoSeedResult> {
+  return await db.transaction(async () => {
     const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true }, now);
-    const province = createUnit(db, systemActor(), { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" }, now);
+    const province = await createUnit(db, systemActor(), { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" }, now);
     const communes = [
-      createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" }, now),
-      createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB phường Đông Hà", levelLabel: "Phường" }, now),
+      await createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" }, now),
+      await createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB phường Đông Hà", levelLabel: "Phường" }, now),
     ];
     const branches = [
-      createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn An Lợi", levelLabel: "Chi hội" }, now),
-      createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn Phú Liêu", levelLabel: "Chi hội" }, now),
-      createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 3", levelLabel: "Chi hội" }, now),
-      createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 7", levelLabel: "Chi hội" }, now),
+      await createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn An Lợi", levelLabel: "Chi hội" }, now),
+      await createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn Phú Liêu", levelLabel: "Chi hội" }, now),
+      await createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 3", levelLabel: "Chi hội" }, now),
+      await createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 7", levelLabel: "Chi hội" }, now),
     ];
     const cadreIds: number[] = [];
     const memberIds: number[] = [];

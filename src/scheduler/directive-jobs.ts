@@ -45,9 +45,9 @@ interface ProgressState {
 
 const skipped = (): JobOutcome => ({ status: "skipped", queued: 0, unreachable: 0 });
 
-function loadDirective(db: Database, id: number | null): DirectiveRow | undefined {
+async function loadDirective(db: Database, id: number | null): Promise<DirectiveRow | undefined> {
   if (id == null) return undefined;
-  return db.sql.get<DirectiveRow>(
+  return await db.sql.get<DirectiveRow>(
     `SELECT id, unitId, organisationId, kind, number, issuer, title, summary, link, status, reminderDays, createdById, createdAt, sentAt FROM Directive WHERE id = ?`,
     id,
   );
@@ -87,7 +87,7 @@ function tallyParams(directive: DirectiveRow, p: DirectiveProgress) {
  * directive "sent" and stops. Deliveries' statuses are brought up to date on every run.
  */
 export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, ctx: DirectiveJobContext): Promise<JobOutcome> {
-  const directive = loadDirective(db, job.entityId);
+  const directive = await loadDirective(db, job.entityId);
   if (!directive || directive.status !== "sending") return skipped();
   const now = ctx.now.getTime();
   await recordDeliveryOutcomes(db, directive.id);
@@ -103,12 +103,12 @@ export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, c
   const account = personId != null ? await reportAccount(db, personId, state.accountId) : undefined;
   const t = translator(personId != null ? (await getPerson(db, personId)).locale : "vi");
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
-  const tell = (text: string, dedupeKey: string) => {
+  const tell = async (text: string, dedupeKey: string) => {
     if (!account) {
       outcome.unreachable++;
       return;
     }
-    const id = enqueue(
+    const id = await enqueue(
       db,
       { platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal, body: { text }, entityType: "Directive", entityId: directive.id, dedupeKey },
       ctx.now,
@@ -142,7 +142,7 @@ export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, c
  * delivery account. People without a reachable account are counted as unreachable.
  */
 export async function runDirectiveReminderJob(db: Database, job: DirectiveJob, ctx: DirectiveJobContext): Promise<JobOutcome> {
-  const directive = loadDirective(db, job.entityId);
+  const directive = await loadDirective(db, job.entityId);
   if (!directive || directive.status === "draft") return skipped();
   const now = ctx.now.getTime();
   await recordDeliveryOutcomes(db, directive.id);

@@ -79,8 +79,8 @@ export async function dueJobIds(db: Database, now: Date, limit: number): Promise
  * Runs one job in one transaction. Returns null when the job is not pending any more (another
  * process ran it) or its kind has no handler. A job past its expiry is marked skipped unsent.
  */
-export function runJob(db: Database, jobId: number, ctx: JobContext): JobOutcome | null {
-  return db.transaction(async () => {
+export async function runJob(db: Database, jobId: number, ctx: JobContext): Promise<JobOutcome | null> {
+  return await db.transaction(async () => {
     const job = await db.sql.get<JobRow>(`SELECT ${jobColumns} FROM ScheduledJob WHERE id = ?`, jobId);
     if (!job || job.status !== "pending") return null;
     const handler = handlers.get(job.kind);
@@ -121,7 +121,7 @@ export async function runDueJobs(
   for (const id of await dueJobIds(db, ctx.now, ctx.limit ?? 500)) {
     let outcome: JobOutcome | null;
     try {
-      outcome = runJob(db, id, ctx);
+      outcome = await runJob(db, id, ctx);
     } catch (error) {
       result.failed++;
       if (ctx.onError) ctx.onError(error, id);
@@ -143,15 +143,15 @@ export async function runDueJobs(
 
 const skipped = (): JobOutcome => ({ status: "skipped", queued: 0, unreachable: 0 });
 
-function loadMeeting(db: Database, job: JobRow): MeetingRow | undefined {
-  return db.sql.get<MeetingRow>(
+async function loadMeeting(db: Database, job: JobRow): Promise<MeetingRow | undefined> {
+  return await db.sql.get<MeetingRow>(
     `SELECT id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt FROM Meeting WHERE id = ?`,
     job.meetingId,
   );
 }
 
 /** Queues one job message to a person's delivery account. */
-function send(
+async function send(
   db: Database,
   job: JobRow,
   meetingId: number,
@@ -159,13 +159,13 @@ function send(
   body: OutboxBody,
   ctx: JobContext,
   outcome: JobOutcome,
-): number | null {
-  const account = deliveryAccount(db, personId);
+): Promise<number | null> {
+  const account = await deliveryAccount(db, personId);
   if (!account) {
     outcome.unreachable++;
     return null;
   }
-  const id = enqueue(
+  const id = await enqueue(
     db,
     {
       platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
@@ -201,7 +201,7 @@ async function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ct
     if (toldOfMove.has(invitee.personId)) continue;
     let body = bodies.get(invitee.locale);
     if (!body) bodies.set(invitee.locale, (body = rsvpRequestBody(kind, meeting.id, text, invitee.locale, ctx.timeZone)));
-    const accountId = send(db, job, meeting.id, invitee.personId, body, ctx, outcome);
+    const accountId = await send(db, job, meeting.id, invitee.personId, body, ctx, outcome);
     // A reminder must not wipe out a flow the person is in the middle of (composing, attendance…).
     if (accountId !== null) await offerQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
   }
@@ -212,8 +212,8 @@ async function runTally(db: Database, job: JobRow, meeting: MeetingRow, ctx: Job
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
   const tally = await meetingTally(db, meeting.id);
   const text = await meetingText(db, meeting);
-  for (const personId of meetingCadres(db, meeting.unitId)) {
-    send(db, job, meeting.id, personId, tallyBody(tally, text, (await getPerson(db, personId)).locale, ctx.timeZone), ctx, outcome);
+  for (const personId of await meetingCadres(db, meeting.unitId)) {
+    await send(db, job, meeting.id, personId, tallyBody(tally, text, (await getPerson(db, personId)).locale, ctx.timeZone), ctx, outcome);
   }
   return outcome;
 }
@@ -223,15 +223,15 @@ async function runAttendancePrompt(db: Database, job: JobRow, meeting: MeetingRo
   if (await db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meeting.id)) return skipped();
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
   const text = await meetingText(db, meeting);
-  for (const personId of meetingCadres(db, meeting.unitId)) {
-    send(db, job, meeting.id, personId, attendancePromptBody(meeting.id, text, (await getPerson(db, personId)).locale, ctx.timeZone), ctx, outcome);
+  for (const personId of await meetingCadres(db, meeting.unitId)) {
+    await send(db, job, meeting.id, personId, attendancePromptBody(meeting.id, text, (await getPerson(db, personId)).locale, ctx.timeZone), ctx, outcome);
   }
   return outcome;
 }
 
 /** Runs one meeting job (reminder, nudge, tally, attendance_prompt). */
 export async function runMeetingJob(db: Database, job: JobRow, ctx: JobContext): Promise<JobOutcome> {
-  const meeting = job.meetingId != null ? loadMeeting(db, job) : undefined;
+  const meeting = job.meetingId != null ? await loadMeeting(db, job) : undefined;
   if (!meeting || meeting.status !== "scheduled") return skipped();
   const now = ctx.now.getTime();
   switch (job.kind) {

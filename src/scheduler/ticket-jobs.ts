@@ -101,7 +101,7 @@ async function sendLists(
   const listOf = new Map<number, ListedTicket[]>();
   for (const ticket of tickets) {
     let handlers = handlersOf.get(ticket.unitId);
-    if (!handlers) handlersOf.set(ticket.unitId, (handlers = ticketHandlers(db, ticket.unitId)));
+    if (!handlers) handlersOf.set(ticket.unitId, (handlers = await ticketHandlers(db, ticket.unitId)));
     for (const handler of handlers) {
       if (handler === ticket.personId) continue; // their own concern is not theirs to handle
       let list = listOf.get(handler);
@@ -111,7 +111,7 @@ async function sendLists(
   }
   const prefix = kind === "ticket_digest" ? "digest" : "overdue";
   for (const [handler, list] of listOf) {
-    const account = deliveryAccount(db, handler);
+    const account = await deliveryAccount(db, handler);
     if (!account) {
       outcome.unreachable++;
       continue;
@@ -123,7 +123,7 @@ async function sendLists(
     if (list.length > maxListedTickets) lines.push(t("tickets.list_more", { count: list.length - maxListedTickets }));
     lines.push("", t("tickets.list_hint"));
     const single = list.length === 1 ? list[0]!.id : null;
-    const id = enqueue(
+    const id = await enqueue(
       db,
       {
         platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: handler, priority: priorities.normal,

@@ -19,7 +19,7 @@ async function link(name: string, chat: number, unitId: number, role: "member" |
   await addMembership(h.db, systemActor(), p.id, unitId, "member");
   if (role !== "member") await addMembership(h.db, systemActor(), p.id, unitId, role);
   people[name] = p.id;
-  await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
+  await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
 }
 
@@ -110,7 +110,7 @@ describe("creating a meeting in chat", () => {
   });
 
   it("should keep a cadre's half-finished flow when a reminder arrives meanwhile", async () => {
-    createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
+    await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
     await h.text(10, "/taohop");
     await h.take(10);
     // The reminder job runs (the meeting is within three days: caught up at once).
@@ -135,10 +135,10 @@ describe("managing meetings", () => {
   }
 
   it("should list, tally, move and cancel within the cadre's own branch only", async () => {
-    const mine = meeting();
-    const sibling = meeting(tree.branchA2.id);
-    recordRsvp(h.db, { meetingId: mine.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
-    recordRsvp(h.db, { meetingId: mine.id, personId: people["Lê Thị Bình"]!, answer: "absent", reason: "đi viện", actor: personActor(people["Lê Thị Bình"]!) }, clock);
+    const mine = await meeting();
+    const sibling = await meeting(tree.branchA2.id);
+    await recordRsvp(h.db, { meetingId: mine.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
+    await recordRsvp(h.db, { meetingId: mine.id, personId: people["Lê Thị Bình"]!, answer: "absent", reason: "đi viện", actor: personActor(people["Lê Thị Bình"]!) }, clock);
     await h.text(10, "/hop");
     const list = await h.lastText(10);
     expect(list).toContain(`#${mine.id}`);
@@ -164,8 +164,8 @@ describe("managing meetings", () => {
   });
 
   it("should record attendance with 'tất cả có mặt trừ …', including members without a phone", async () => {
-    const m = meeting();
-    recordRsvp(h.db, { meetingId: m.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
+    const m = await meeting();
+    await recordRsvp(h.db, { meetingId: m.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
     await h.text(10, `/diemdanh ${m.id}`);
     expect(await h.lastText(10)).toContain("chưa bắt đầu");
     clock = new Date("2026-12-04T15:00:00Z");

@@ -23,7 +23,7 @@ async function link(name: string, chat: number, unitId: number, role?: "cadre" |
   const p = await createPerson(h.db, { fullName: name });
   await addMembership(h.db, systemActor(), p.id, unitId, "member");
   if (role) await addMembership(h.db, systemActor(), p.id, role === "admin" ? tree.province.id : unitId, role);
-  await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
+  await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
   ids[name] = p.id;
 }
@@ -75,7 +75,7 @@ describe("groups not allowed", () => {
   it("should be allowed from the CLI (system actor) for Telegram groups as for Zalo ones", async () => {
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     await h.take(GROUP);
-    setGroupAllowed(h.db, (await groupRow())!.id, true, systemActor("cli"), { unitId: tree.branchA1.id });
+    await setGroupAllowed(h.db, (await groupRow())!.id, true, systemActor("cli"), { unitId: tree.branchA1.id });
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     expect(await h.take(GROUP)).toHaveLength(1);
   });
@@ -87,8 +87,8 @@ describe("private answers in an allowed group", () => {
   beforeEach(async () => {
     await h.text(12, `/chophep${bot}`, { chatId: GROUP });
     await h.take(GROUP);
-    ticketId = createTicket(h.db, { personId: ids["Nguyễn Văn An"]!, text: "Nhà tôi khó khăn, xin hỗ trợ tiền chữa bệnh" }).id;
-    meetingId = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: new Date(Date.now() + 3 * 86_400_000) }, { now: new Date(), timeZone: "Asia/Ho_Chi_Minh", actor: systemActor() }).id;
+    ticketId = (await createTicket(h.db, { personId: ids["Nguyễn Văn An"]!, text: "Nhà tôi khó khăn, xin hỗ trợ tiền chữa bệnh" })).id;
+    meetingId = (await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: new Date(Date.now() + 3 * 86_400_000) }, { now: new Date(), timeZone: "Asia/Ho_Chi_Minh", actor: systemActor() })).id;
   });
 
   const personal: [string, number, string][] = [
@@ -109,7 +109,7 @@ describe("private answers in an allowed group", () => {
     ["starting", 11, "/start"],
   ];
   it.each(personal)("should send %s to the private chat, with a button that opens it", async (_name, user, template) => {
-    const text = template.replace("{ticket}", String(ticketId)).replace("{meeting}", String(meetingId)).replace("{code}", issueLinkCode(h.db, ids["Nguyễn Văn An"]!).code);
+    const text = template.replace("{ticket}", String(ticketId)).replace("{meeting}", String(meetingId)).replace("{code}", (await issueLinkCode(h.db, ids["Nguyễn Văn An"]!)).code);
     await h.text(user, `${bot} ${text}`, { chatId: GROUP });
     const sent = await h.take(GROUP);
     expect(sent.map((c) => c.payload.text)).toEqual(["Nội dung này chỉ trả lời trong tin nhắn riêng. Mời anh/chị nhắn riêng cho bot."]);

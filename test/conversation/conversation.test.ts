@@ -18,7 +18,7 @@ beforeEach(async () => {
   tree = await buildTree(h.db);
   an = await createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
   await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
-  code = issueLinkCode(h.db, an.id).code;
+  code = (await issueLinkCode(h.db, an.id)).code;
 });
 afterEach(() => h.destroy());
 
@@ -50,7 +50,7 @@ describe("linking", () => {
     it(`should link with "${form}"`, async () => {
       await h.text(42, form.replace("{code}", code).replace("{grouped}", grouped()).replace("{dashed}", dashed()));
       expect(await h.lastText(42)).toContain("Liên kết thành công! Xin chào Nguyễn Văn An");
-      expect(findAccount(h.db, "telegram", "42")?.personId).toBe(an.id);
+      expect((await findAccount(h.db, "telegram", "42"))?.personId).toBe(an.id);
     });
   }
 
@@ -62,7 +62,7 @@ describe("linking", () => {
     }
     await h.text(43, code);
     expect(await h.lastText(43)).toContain("nhập sai mã quá nhiều lần");
-    expect(findAccount(h.db, "telegram", "43")?.personId).toBeNull();
+    expect((await findAccount(h.db, "telegram", "43"))?.personId).toBeNull();
   });
 
   it("should link by the sender's own shared contact and refuse someone else's", async () => {
@@ -74,7 +74,7 @@ describe("linking", () => {
     expect(await h.lastText(44)).toContain("không có trong danh sách");
     await h.contact(44, "+84912345678", 44);
     expect(await h.lastText(44)).toContain("Liên kết thành công");
-    expect(findAccount(h.db, "telegram", "44")?.personId).toBe(an.id);
+    expect((await findAccount(h.db, "telegram", "44"))?.personId).toBe(an.id);
   });
 
   it("should unlink after a confirmation by button or by number", async () => {
@@ -89,7 +89,7 @@ describe("linking", () => {
     await h.take(42);
     await h.press(42, "unlink:yes", 1);
     expect(await h.lastText(42)).toContain("Đã hủy liên kết");
-    expect(findAccount(h.db, "telegram", "42")?.personId).toBeNull();
+    expect((await findAccount(h.db, "telegram", "42"))?.personId).toBeNull();
     expect(h.calls.some((c) => c.method === "answerCallbackQuery")).toBe(true);
   });
 });
@@ -218,7 +218,7 @@ describe("bad input", () => {
 describe("group chats", () => {
   it("should answer only messages addressed to the bot, replying in the thread", async () => {
     await link();
-    setGroupAllowed(h.db, (await noteGroup(h.db, "telegram", "-100", "Chi hội")).id, true, systemActor("cli"));
+    await setGroupAllowed(h.db, (await noteGroup(h.db, "telegram", "-100", "Chi hội")).id, true, systemActor("cli"));
     await h.text(42, "chào cả nhà", { chatId: -100 });
     await h.text(42, "@chihoi_test_bot /lich", { chatId: -100 });
     const sent = await h.take(-100);

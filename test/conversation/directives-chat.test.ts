@@ -15,7 +15,7 @@ async function link(name: string, chat: number, unitId: number, role?: "cadre" |
   await addMembership(h.db, systemActor(), p.id, unitId, "member");
   if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
   people[name] = p.id;
-  await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
+  await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
 }
 

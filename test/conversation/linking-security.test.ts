@@ -16,7 +16,7 @@ beforeEach(async () => {
   tree = await buildTree(h.db);
   an = await createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
   await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
-  code = issueLinkCode(h.db, an.id).code;
+  code = (await issueLinkCode(h.db, an.id)).code;
 });
 afterEach(() => h.destroy());
 
@@ -37,7 +37,7 @@ describe("linking by code in chat", () => {
     await h.take(42);
     const binh = await createPerson(h.db, { fullName: "Trần Thị Bình" });
     await addMembership(h.db, systemActor(), binh.id, tree.branchA1.id, "member");
-    const binhsCode = issueLinkCode(h.db, binh.id).code;
+    const binhsCode = (await issueLinkCode(h.db, binh.id)).code;
     const wrong = binhsCode.startsWith("9") ? "1".repeat(12) : "9".repeat(12);
     await h.text(42, `DK ${binhsCode}`);
     const live = await h.lastText(42);
@@ -59,12 +59,12 @@ describe("linking by code in chat", () => {
     await h.take(62);
     await h.text(63, code); // used
     answers.add(await h.lastText(63));
-    const expired = issueLinkCode(h.db, (await createPerson(h.db, { fullName: "Lê Văn Cường" })).id, { now: new Date(Date.now() - 40 * 86_400_000) });
+    const expired = await issueLinkCode(h.db, (await createPerson(h.db, { fullName: "Lê Văn Cường" })).id, { now: new Date(Date.now() - 40 * 86_400_000) });
     await h.text(64, expired.code);
     answers.add(await h.lastText(64));
     const dung = (await createPerson(h.db, { fullName: "Phạm Dũng" })).id;
-    const revoked = issueLinkCode(h.db, dung).code;
-    issueLinkCode(h.db, dung);
+    const revoked = (await issueLinkCode(h.db, dung)).code;
+    await issueLinkCode(h.db, dung);
     await h.text(65, revoked);
     answers.add(await h.lastText(65));
     expect(answers.size).toBe(1);
@@ -85,13 +85,13 @@ describe("linking by code in chat", () => {
     const otherTg = await ensureChatAccount(h.db, "telegram", "901");
     await h.db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, otherAdmin.id, otherTg.id);
 
-    const cadreCode = issueLinkCode(h.db, cadre.id).code;
+    const cadreCode = (await issueLinkCode(h.db, cadre.id)).code;
     expect(cadreCode).toMatch(/^\d{16}$/);
     await h.text(70, formatLinkCode(cadreCode));
     // The notice to the Zalo account stays queued (the harness runs Telegram only): read the outbox.
     const replies = async () => (await h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatId = '70'`)).map((r) => JSON.parse(r.body).text as string);
     expect(replies().join("\n")).toContain("Liên kết thành công");
-    expect(findAccount(h.db, "telegram", "70")?.personId).toBe(cadre.id);
+    expect((await findAccount(h.db, "telegram", "70"))?.personId).toBe(cadre.id);
 
     const toZalo = await h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, zalo.id);
     expect(toZalo).toHaveLength(1);

@@ -30,7 +30,7 @@ beforeEach(async () => {
   tree = await buildTree(h.db);
   an = await createPerson(h.db, { fullName: "Nguyễn Văn An" });
   await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
-  await h.text(42, `DK ${issueLinkCode(h.db, an.id).code}`);
+  await h.text(42, `DK ${(await issueLinkCode(h.db, an.id)).code}`);
   await h.take(42);
 });
 afterEach(() => h.destroy());
@@ -51,7 +51,7 @@ async function remind(m: { id: number }) {
 
 describe("reminders in chat", () => {
   it("should show date, time, place and agenda with the three choices", async () => {
-    const m = meeting();
+    const m = await meeting();
     const reminder = await remind(m);
     expect(reminder.payload.text).toContain("19:30 thứ Sáu, 04/12/2026");
     expect(reminder.payload.text).toContain("Nhà văn hóa");
@@ -64,35 +64,35 @@ describe("reminders in chat", () => {
 
 describe("answers", () => {
   it("should record a button answer and confirm it back", async () => {
-    const m = meeting();
+    const m = await meeting();
     const reminder = await remind(m);
     await h.press(42, `rsvp:${m.id}:attend`, reminder.payload.message_id ?? 1);
     expect(await h.lastText(42)).toBe("Đã ghi nhận: anh/chị có mặt buổi Sinh hoạt chi hội định kỳ 19:30 thứ Sáu 04/12.");
-    expect(getRsvp(h.db, m.id, an.id)?.answer).toBe("attend");
+    expect((await getRsvp(h.db, m.id, an.id))?.answer).toBe("attend");
   });
 
   it("should understand a numbered choice and 'có' only while the reminder is open", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind(m);
     await h.text(42, "2");
     expect(await h.lastText(42)).toContain("xin vắng");
-    expect(getRsvp(h.db, m.id, an.id)?.answer).toBe("absent");
+    expect((await getRsvp(h.db, m.id, an.id))?.answer).toBe("absent");
   });
 
   it("should ask once for the reason of an absence and keep it", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind(m);
     await h.text(42, "xin vắng");
     expect(await h.lastText(42)).toContain("cho biết lý do");
     await h.text(42, "con ốm");
     expect(await h.lastText(42)).toContain("Đã ghi lý do: con ốm");
-    expect(getRsvp(h.db, m.id, an.id)).toMatchObject({ answer: "absent", reason: "con ốm" });
+    expect(await getRsvp(h.db, m.id, an.id)).toMatchObject({ answer: "absent", reason: "con ốm" });
   });
 
   it("should act on every reminder reply of the replies fixture: record clear answers, ask about mixed ones, record nothing else", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind(m);
-    const account = findAccount(h.db, "telegram", "42")!;
+    const account = (await findAccount(h.db, "telegram", "42"))!;
     const lines = readFileSync(fixture, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
     const reminderLines = lines.filter(([context]) => context === "reminder");
     expect(reminderLines.length).toBeGreaterThan(300);
@@ -107,7 +107,7 @@ describe("answers", () => {
       const before = tickets();
       await h.text(42, text!);
       const replies = (await h.take(42)).map((c) => c.payload.text as string).join("\n");
-      const rsvp = getRsvp(h.db, m.id, an.id);
+      const rsvp = await getRsvp(h.db, m.id, an.id);
       // A bare "dạ" / "không" answers the open reminder's first / second choice.
       const recorded = intent === "yes" ? "attend" : intent === "no" ? "absent" : intent;
       if (recorded === "attend" || recorded === "absent" || recorded === "unsure") {
@@ -120,7 +120,7 @@ describe("answers", () => {
         const choice = (["answer", "concern", "both"] as const)[mixedSeen++ % 3]!;
         await h.press(42, `rsvpmix:${choice}`, 1);
         await h.take(42);
-        const after = getRsvp(h.db, m.id, an.id);
+        const after = await getRsvp(h.db, m.id, an.id);
         if (choice === "concern") expect(after, `"${text}" sent as a concern only`).toBeUndefined();
         else expect(after?.answer, `"${text}" recorded on request`).toBe(intent!.slice("mixed:".length));
         if (choice !== "concern" && intent === "mixed:absent") expect((after?.reason ?? "").trim(), `reason of "${text}"`).toBe((reason ?? "").trim());
@@ -135,8 +135,8 @@ describe("answers", () => {
   }, 180_000);
 
   it("should tie a reply-to to that reminder's meeting, and ask which when two are pending", async () => {
-    const first = meeting();
-    const second = meeting(new Date("2026-12-06T01:00:00Z"), tree.branchA1.id, "Họp bàn công tác Tết");
+    const first = await meeting();
+    const second = await meeting(new Date("2026-12-06T01:00:00Z"), tree.branchA1.id, "Họp bàn công tác Tết");
     const reminder = await remind(first);
     await h.db.sql.run(`DELETE FROM ConversationState`);
     await h.text(42, "có mặt", { replyTo: reminder.payload.message_id ?? 0 });
@@ -145,8 +145,8 @@ describe("answers", () => {
     await h.take(42);
     await h.text(42, "xin vắng vì đi công tác", { replyTo: Number(logged.platformMessageId) });
     await h.take(42);
-    expect(getRsvp(h.db, first.id, an.id)).toMatchObject({ answer: "absent", reason: "đi công tác" });
-    expect(getRsvp(h.db, second.id, an.id)).toBeUndefined();
+    expect(await getRsvp(h.db, first.id, an.id)).toMatchObject({ answer: "absent", reason: "đi công tác" });
+    expect(await getRsvp(h.db, second.id, an.id)).toBeUndefined();
     // Without context and two meetings pending for which no clear pick exists: ask.
     await h.db.sql.run(`DELETE FROM ConversationState`);
     await h.db.sql.run(`DELETE FROM Rsvp`);
@@ -155,27 +155,27 @@ describe("answers", () => {
     expect(ask!.payload.text).toContain("trả lời cho buổi nào");
     await h.press(42, `rsvpwhich:${second.id}`, 1);
     await h.take(42);
-    expect(getRsvp(h.db, second.id, an.id)?.answer).toBe("attend");
+    expect((await getRsvp(h.db, second.id, an.id))?.answer).toBe("attend");
   });
 
   it("should mark an answer after the start late, and refuse one to a cancelled meeting", async () => {
-    const m = meeting();
-    const other = meeting(new Date("2026-12-10T12:30:00Z"));
+    const m = await meeting();
+    const other = await meeting(new Date("2026-12-10T12:30:00Z"));
     await remind(m);
     // (The clock only moves forward: the delivery engine's rate windows follow it.)
     clock = new Date(startsAt.getTime() + 10 * 60_000);
     await h.press(42, `rsvp:${m.id}:attend`, 1);
     expect(await h.lastText(42)).toContain("trả lời muộn");
-    expect(getRsvp(h.db, m.id, an.id)?.late).toBe(1);
-    cancelMeeting(h.db, other.id, { actor: systemActor(), now: clock, timeZone: zone });
+    expect((await getRsvp(h.db, m.id, an.id))?.late).toBe(1);
+    await cancelMeeting(h.db, other.id, { actor: systemActor(), now: clock, timeZone: zone });
     await h.take(42);
     await h.press(42, `rsvp:${other.id}:attend`, 1);
     expect(await h.lastText(42)).toContain("đã bị hủy");
-    expect(getRsvp(h.db, other.id, an.id)).toBeUndefined();
+    expect(await getRsvp(h.db, other.id, an.id)).toBeUndefined();
   });
 
   it("should let '1' answer a reminder that arrived while a concern confirmation was open", async () => {
-    const m = meeting();
+    const m = await meeting();
     await h.text(42, "Đề nghị hội tổ chức khám sức khỏe định kỳ cho hội viên");
     expect(await h.lastText(42)).toContain("gửi ý kiến này");
     await remind(m);
@@ -185,17 +185,17 @@ describe("answers", () => {
   });
 
   it("should change the answer when 'chưa chắc' comes instead of a reason", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind(m);
     await h.text(42, "k đi đc");
     expect(await h.lastText(42)).toContain("lý do");
     await h.text(42, "chưa chắc");
     expect(await h.lastText(42)).toContain("chưa chắc đi được");
-    expect(getRsvp(h.db, m.id, an.id)?.answer).toBe("unsure");
+    expect((await getRsvp(h.db, m.id, an.id))?.answer).toBe("unsure");
   });
 
   it("should answer an unlinked account with linking instructions only", async () => {
-    const m = meeting();
+    const m = await meeting();
     await h.press(77, `rsvp:${m.id}:attend`, 1);
     expect(await h.lastText(77)).toContain("mã liên kết");
     await h.text(77, "có mặt");
@@ -204,12 +204,12 @@ describe("answers", () => {
   });
 
   it("should count an answer in a branch group for the linked sender", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind(m);
-    setGroupAllowed(h.db, (await noteGroup(h.db, "telegram", "-500", "Chi hội")).id, true, systemActor("cli"));
+    await setGroupAllowed(h.db, (await noteGroup(h.db, "telegram", "-500", "Chi hội")).id, true, systemActor("cli"));
     await h.text(42, "@chihoi_test_bot có mặt", { chatId: -500 });
     const [reply] = await h.take(-500);
     expect(reply!.payload.text).toContain("có mặt");
-    expect(getRsvp(h.db, m.id, an.id)?.answer).toBe("attend");
+    expect((await getRsvp(h.db, m.id, an.id))?.answer).toBe("attend");
   });
 });

@@ -13,7 +13,7 @@ async function link(name: string, chat: number, unitId: number, role?: "cadre" |
   const p = await createPerson(h.db, { fullName: name });
   await addMembership(h.db, systemActor(), p.id, unitId, "member");
   if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
-  await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
+  await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
   return p.id;
 }

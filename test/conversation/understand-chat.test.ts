@@ -50,7 +50,7 @@ async function answeredConcern(text: string): Promise<number> {
   await h.take(42);
   await h.text(42, "có");
   const id = Number(/#(\d+)/.exec(await h.lastText(42))![1]);
-  answerTicket(h.db, id, cadre.id, "Xã đã ghi nhận, sẽ cho người xuống xem.", clock);
+  await answerTicket(h.db, id, cadre.id, "Xã đã ghi nhận, sẽ cho người xuống xem.", clock);
   h.engine.kick();
   await h.take(42);
   return id;
@@ -58,7 +58,7 @@ async function answeredConcern(text: string): Promise<number> {
 
 describe("a concern is never recorded as có mặt", () => {
   it("should add the text after 'chưa hài lòng' to the reopened concern, with a meeting pending, and say so", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     const id = await answeredConcern("Đường vào xóm 3 ngập sâu mỗi khi mưa lớn, đề nghị xã khơi thông cống");
     await h.text(42, "Chưa hài lòng");
@@ -67,7 +67,7 @@ describe("a concern is never recorded as có mặt", () => {
     const reply = await h.lastText(42);
     expect(reply).toContain(`ý kiến #${id}`);
     expect(reply).not.toContain("Đã ghi nhận");
-    expect(getRsvp(h.db, m.id, member.id)).toBeUndefined();
+    expect(await getRsvp(h.db, m.id, member.id)).toBeUndefined();
     expect((await ticketThread(h.db, id, member.id)).messages.at(-1)?.text).toBe("Đến nay đường vẫn ngập, chưa thấy ai xuống xem");
     // A second line within the next minutes goes to the same concern.
     await h.text(42, "nước ngập tới đầu gối");
@@ -76,42 +76,42 @@ describe("a concern is never recorded as có mặt", () => {
     // A clear answer still answers the reminder.
     await h.text(42, "có mặt");
     expect(await h.lastText(42)).toContain("Đã ghi nhận: anh/chị có mặt");
-    expect(getRsvp(h.db, m.id, member.id)?.answer).toBe("attend");
+    expect((await getRsvp(h.db, m.id, member.id))?.answer).toBe("attend");
   });
 
   it("should not take a sentence that starts with 'đến nay' as an answer to the reminder", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     await h.text(42, "Đến nay đường vẫn ngập, chưa thấy ai xuống xem");
     const reply = await h.lastText(42);
     expect(reply).toContain("Anh/chị muốn gửi ý kiến này");
-    expect(getRsvp(h.db, m.id, member.id)).toBeUndefined();
+    expect(await getRsvp(h.db, m.id, member.id)).toBeUndefined();
   });
 
   it("should ask about a mixed message and do what the member picks, by button or by number", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     await h.text(42, "em có mặt, nhưng đề nghị chi hội xem lại việc thu hội phí");
     const [ask] = await h.take(42);
     expect(ask!.payload.text).toContain("Anh/chị muốn bot làm gì?");
     expect(ask!.payload.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data)).toEqual(["rsvpmix:answer", "rsvpmix:concern", "rsvpmix:both", "flow:cancel"]);
-    expect(getRsvp(h.db, m.id, member.id)).toBeUndefined();
+    expect(await getRsvp(h.db, m.id, member.id)).toBeUndefined();
     await h.text(42, "3");
     const done = await h.lastText(42);
     expect(done).toContain("Đã ghi nhận: anh/chị có mặt");
     expect(done).toMatch(/Đã gửi ý kiến #\d+/);
-    expect(getRsvp(h.db, m.id, member.id)?.answer).toBe("attend");
+    expect((await getRsvp(h.db, m.id, member.id))?.answer).toBe("attend");
     expect(tickets()).toBe(1);
   });
 
   it("should do nothing with a mixed message when the member says 'không'", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     await h.text(42, "em có mặt, nhưng đề nghị chi hội xem lại việc thu hội phí");
     await h.take(42);
     await h.text(42, "không");
     expect(await h.lastText(42)).toBe("Đã hủy, không lưu gì.");
-    expect(getRsvp(h.db, m.id, member.id)).toBeUndefined();
+    expect(await getRsvp(h.db, m.id, member.id)).toBeUndefined();
     expect(tickets()).toBe(0);
   });
 
@@ -121,39 +121,39 @@ describe("a concern is never recorded as có mặt", () => {
   });
 
   it("should let the mixed question expire within minutes", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     await h.text(42, "có mặt, cho hỏi hội phí năm nay bao nhiêu");
     await h.take(42);
     clock = new Date(clock.getTime() + 11 * 60_000);
     await h.text(42, "1");
     expect(await h.lastText(42)).toContain("không có câu hỏi nào");
-    expect(getRsvp(h.db, m.id, member.id)).toBeUndefined();
+    expect(await getRsvp(h.db, m.id, member.id)).toBeUndefined();
   });
 });
 
 describe("emoji answers", () => {
   it.each(["👍🏾", "✅", "✔️", "👌", "🙋‍♀️", "🙏", "🤝"])("should record %s as có mặt", async (emoji) => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     await h.text(42, emoji);
     expect(await h.lastText(42)).toContain("có mặt");
-    expect(getRsvp(h.db, m.id, member.id)?.answer).toBe("attend");
+    expect((await getRsvp(h.db, m.id, member.id))?.answer).toBe("attend");
   });
 
   it("should record 👎 as vắng and ask for the reason", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     await h.text(42, "👎");
     expect(await h.lastText(42)).toContain("cho biết lý do");
-    expect(getRsvp(h.db, m.id, member.id)?.answer).toBe("absent");
+    expect((await getRsvp(h.db, m.id, member.id))?.answer).toBe("absent");
     await h.text(42, "em bận việc nhà");
     await h.take(42);
-    expect(getRsvp(h.db, m.id, member.id)?.reason).toBe("bận việc nhà");
+    expect((await getRsvp(h.db, m.id, member.id))?.reason).toBe("bận việc nhà");
   });
 
   it("should take a Zalo-style reaction on the reminder the same way", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     const logged = (await h.db.sql.get<{ platformMessageId: string }>(`SELECT platformMessageId FROM MessageLog WHERE direction = 'out' AND entityType = 'Meeting' AND entityId = ?`, m.id))!;
     await h.inbox.receive({
@@ -162,13 +162,13 @@ describe("emoji answers", () => {
     });
     h.engine.kick();
     expect(await h.lastText(42)).toContain("có mặt");
-    expect(getRsvp(h.db, m.id, member.id)?.answer).toBe("attend");
+    expect((await getRsvp(h.db, m.id, member.id))?.answer).toBe("attend");
   });
 });
 
 describe("help, reading and reasons", () => {
   it("should answer 'không biết dùng' with the help text, not a concern or an answer", async () => {
-    meeting();
+    await meeting();
     await remind();
     for (const text of ["em không biết dùng cái này", "bấm thế nào ạ", "làm sao để báo vắng"]) {
       await h.text(42, text);
@@ -178,11 +178,11 @@ describe("help, reading and reasons", () => {
   });
 
   it("should keep the member's words in the reason", async () => {
-    const m = meeting();
+    const m = await meeting();
     await remind();
     await h.text(42, "em bận việc nhà ạ");
     expect(await h.lastText(42)).toContain("bận việc nhà");
-    expect(getRsvp(h.db, m.id, member.id)).toMatchObject({ answer: "absent", reason: "bận việc nhà" });
+    expect(await getRsvp(h.db, m.id, member.id)).toMatchObject({ answer: "absent", reason: "bận việc nhà" });
   });
 });
 

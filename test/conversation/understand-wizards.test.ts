@@ -38,7 +38,7 @@ afterEach(() => h.destroy());
 
 const buttons = (call: CapturedCall | undefined): string[] =>
   (call?.payload.reply_markup?.inline_keyboard ?? []).flat().map((b: { callback_data: string }) => b.callback_data);
-const pendingOf = (chat: number) => getPendingQuestion(h.db, findAccount(h.db, "telegram", String(chat))!.id, clock);
+const pendingOf = async (chat: number) => getPendingQuestion(h.db, (await findAccount(h.db, "telegram", String(chat)))!.id, clock);
 
 async function step(chat: number, text: string): Promise<CapturedCall> {
   await h.text(chat, text);
@@ -118,7 +118,7 @@ describe("cancelling a guided flow", () => {
     await h.take(11);
     expect(await h.take(11)).toHaveLength(0);
 
-    const m = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 3_600_000) }, { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
+    const m = await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 3_600_000) }, { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
     const list = await step(10, `/diemdanh ${m.id}`);
     expect(buttons(list).at(-1)).toBe("flow:cancel");
     expect((await step(10, "/huy")).payload.text).toBe("Đã hủy, không lưu gì.");
@@ -206,13 +206,13 @@ describe("/vanban N and which meeting", () => {
   });
 
   it("should never offer a meeting that has already started", async () => {
-    const started = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Đang họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 30 * 60_000) }, { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
-    const a = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tuần sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 7 * 86_400_000) }, { actor: systemActor(), now: clock, timeZone: zone });
-    const b = createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tháng sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 20 * 86_400_000) }, { actor: systemActor(), now: clock, timeZone: zone });
+    const started = await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Đang họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 30 * 60_000) }, { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
+    const a = await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tuần sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 7 * 86_400_000) }, { actor: systemActor(), now: clock, timeZone: zone });
+    const b = await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tháng sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 20 * 86_400_000) }, { actor: systemActor(), now: clock, timeZone: zone });
     const ask = await step(11, "có mặt");
     expect(ask.payload.text).toContain("trả lời cho buổi nào");
     expect(buttons(ask)).toEqual([`rsvpwhich:${a.id}`, `rsvpwhich:${b.id}`]);
     expect(buttons(ask)).not.toContain(`rsvpwhich:${started.id}`);
-    expect(getRsvp(h.db, started.id, people["Nguyễn Văn An"]!)).toBeUndefined();
+    expect(await getRsvp(h.db, started.id, people["Nguyễn Văn An"]!)).toBeUndefined();
   });
 });

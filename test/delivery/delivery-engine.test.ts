@@ -50,9 +50,9 @@ afterEach(async () => {
 describe("DeliveryEngine", () => {
   it("should send queued messages once, log them and record the attempt", async () => {
     const acc = await ensureChatAccount(db, "telegram", "1001");
-    const id = enqueue(db, { platform: "telegram", chatId: "1001", chatAccountId: acc.id, body: { text: "Xin chào", choices: [{ label: "Có mặt", payload: "rsvp:1:attend" }] }, entityType: "Meeting", entityId: 1 })!;
+    const id = (await enqueue(db, { platform: "telegram", chatId: "1001", chatAccountId: acc.id, body: { text: "Xin chào", choices: [{ label: "Có mặt", payload: "rsvp:1:attend" }] }, entityType: "Meeting", entityId: 1 }))!;
     startEngine();
-    await waitFor(() => getOutboxRow(db, id)?.status === "sent");
+    await waitFor(async () => (await getOutboxRow(db, id))?.status === "sent");
     const sent = fake.sent(1001);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.text).toBe("Xin chào");
@@ -62,42 +62,42 @@ describe("DeliveryEngine", () => {
     expect(await db.sql.all(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ?`, id)).toEqual([{ outcome: "sent" }]);
   });
 
-  it("should not enqueue the same dedupe key twice", () => {
+  it("should not enqueue the same dedupe key twice", async () => {
     const item = { platform: "telegram", chatId: "1", body: { text: "x" }, dedupeKey: "reminder:1:1" };
-    expect(enqueue(db, item)).not.toBeNull();
-    expect(enqueue(db, item)).toBeNull();
-    expect(enqueueMany(db, [item, { ...item, dedupeKey: "reminder:1:2" }])).toBe(1);
+    expect(await enqueue(db, item)).not.toBeNull();
+    expect(await enqueue(db, item)).toBeNull();
+    expect(await enqueueMany(db, [item, { ...item, dedupeKey: "reminder:1:2" }])).toBe(1);
   });
 
   it("should wait retry_after on 429 and then deliver exactly once", async () => {
     fake.failNext("sendMessage", { error_code: 429, description: "Too Many Requests: retry after 1", parameters: { retry_after: 1 } }, 3);
-    const id = enqueue(db, { platform: "telegram", chatId: "1002", body: { text: "một" } })!;
+    const id = (await enqueue(db, { platform: "telegram", chatId: "1002", body: { text: "một" } }))!;
     const started = Date.now();
     startEngine();
-    await waitFor(() => getOutboxRow(db, id)?.status === "sent");
+    await waitFor(async () => (await getOutboxRow(db, id))?.status === "sent");
     expect(fake.sent(1002)).toHaveLength(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     const outcomes = (await db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, id)).map((r) => r.outcome);
     // Sends are not retried inside the channel (that would bypass the flood budget): each 429 goes
     // back to the outbox, which waits retry_after without spending an attempt.
     expect(outcomes).toEqual(["rate_limited", "rate_limited", "rate_limited", "sent"]);
-    expect(getOutboxRow(db, id)!.attempts).toBe(1);
+    expect((await getOutboxRow(db, id))!.attempts).toBe(1);
   });
 
   it("should retry 5xx and network errors with backoff, bounded by maxAttempts", async () => {
     fake.failNext("sendMessage", { error_code: 502, description: "Bad Gateway" }, 1);
     fake.failNext("sendMessage", "network", 1);
-    const ok = enqueue(db, { platform: "telegram", chatId: "1003", body: { text: "rồi cũng tới" } })!;
+    const ok = (await enqueue(db, { platform: "telegram", chatId: "1003", body: { text: "rồi cũng tới" } }))!;
     startEngine();
-    await waitFor(() => getOutboxRow(db, ok)?.status === "sent");
+    await waitFor(async () => (await getOutboxRow(db, ok))?.status === "sent");
     expect(fake.sent(1003)).toHaveLength(1);
     expect((await db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, ok)).map((r) => r.outcome)).toEqual(["retry", "retry", "sent"]);
 
     fake.failNext("sendMessage", { error_code: 500, description: "Internal Server Error" }, 10);
-    const doomed = enqueue(db, { platform: "telegram", chatId: "1004", body: { text: "không tới" } })!;
+    const doomed = (await enqueue(db, { platform: "telegram", chatId: "1004", body: { text: "không tới" } }))!;
     engine!.kick();
-    await waitFor(() => getOutboxRow(db, doomed)?.status === "failed");
-    expect(getOutboxRow(db, doomed)!.attempts).toBe(4);
+    await waitFor(async () => (await getOutboxRow(db, doomed))?.status === "failed");
+    expect((await getOutboxRow(db, doomed))!.attempts).toBe(4);
     expect(fake.sent(1004)).toHaveLength(0);
   });
 
@@ -105,14 +105,14 @@ describe("DeliveryEngine", () => {
     const person = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const tg = await ensureChatAccount(db, "telegram", "1005");
     const web = await ensureChatAccount(db, "web", "websession0000000001");
-    await redeemLinkCode(db, tg.id, issueLinkCode(db, person.id).code);
-    await redeemLinkCode(db, web.id, issueLinkCode(db, person.id).code);
+    await redeemLinkCode(db, tg.id, (await issueLinkCode(db, person.id)).code);
+    await redeemLinkCode(db, web.id, (await issueLinkCode(db, person.id)).code);
     fake.blockChat(1005);
     const webChannel = new WebChatChannel({ db, demo: false, defaultLocale: "vi" });
     await webChannel.start(async () => {});
-    const id = enqueue(db, { platform: "telegram", chatId: "1005", chatAccountId: tg.id, personId: person.id, priority: priorities.broadcast, body: { text: "Thông báo" }, dedupeKey: "d:1:p" })!;
+    const id = (await enqueue(db, { platform: "telegram", chatId: "1005", chatAccountId: tg.id, personId: person.id, priority: priorities.broadcast, body: { text: "Thông báo" }, dedupeKey: "d:1:p" }))!;
     startEngine({}, [channel, webChannel]);
-    await waitFor(() => getOutboxRow(db, id)?.status === "unreachable");
+    await waitFor(async () => (await getOutboxRow(db, id))?.status === "unreachable");
     expect((await getAccount(db, tg.id)).unreachable).toBe(1);
     await waitFor(async () => (await outboxCounts(db, "web")).sent === 1);
     expect(await db.sql.get(`SELECT chatId, dedupeKey FROM Outbox WHERE platform = 'web'`)).toEqual({ chatId: "websession0000000001", dedupeKey: `d:1:p:fallback:${web.id}` });
@@ -120,16 +120,16 @@ describe("DeliveryEngine", () => {
   });
 
   it("should give a reply priority over a queued broadcast", async () => {
-    enqueueMany(db, Array.from({ length: 40 }, (_, i) => ({ platform: "telegram", chatId: String(2000 + i), priority: priorities.broadcast, body: { text: `tin ${i}` } })));
-    const reply = enqueue(db, { platform: "telegram", chatId: "1006", priority: priorities.reply, body: { text: "trả lời" } })!;
+    await enqueueMany(db, Array.from({ length: 40 }, (_, i) => ({ platform: "telegram", chatId: String(2000 + i), priority: priorities.broadcast, body: { text: `tin ${i}` } })));
+    const reply = (await enqueue(db, { platform: "telegram", chatId: "1006", priority: priorities.reply, body: { text: "trả lời" } }))!;
     startEngine({ concurrency: 1 });
-    await waitFor(() => getOutboxRow(db, reply)?.status === "sent");
+    await waitFor(async () => (await getOutboxRow(db, reply))?.status === "sent");
     const order = fake.calls.filter((c) => c.method === "sendMessage").map((c) => String(c.payload.chat_id));
     expect(order[0]).toBe("1006");
   });
 
   it("should keep to the per-chat interval and the global rate", async () => {
-    enqueueMany(db, Array.from({ length: 3 }, (_, i) => ({ platform: "telegram", chatId: "1007", body: { text: `tin ${i}` } })));
+    await enqueueMany(db, Array.from({ length: 3 }, (_, i) => ({ platform: "telegram", chatId: "1007", body: { text: `tin ${i}` } })));
     startEngine({ limits: { ...limits, telegram: { perSecond: 30, chatIntervalMs: 300, groupPerMinute: 20 } } });
     await waitFor(() => fake.sent(1007).length === 3);
     const times = fake.sent(1007).map((s) => s.at);

@@ -61,16 +61,16 @@ describe("a long concern in chat and on the command line", () => {
   it("should reach the official as one message, and print whole with chihoi tickets show", async () => {
     const tree = await buildTree(db);
     const member = await addTestPerson(db, tree.branchA1.id, "Lê Văn Ba");
-    const ticket = createTicket(db, { personId: member, text: "Đường ngập" }).id;
+    const ticket = (await createTicket(db, { personId: member, text: "Đường ngập" })).id;
     // However the ticket got its text (limits on new tickets come from elsewhere), it is read whole here.
     await db.sql.run(`UPDATE TicketMessage SET text = ? WHERE ticketId = ?`, concern, ticket);
-    const id = enqueue(db, { platform: "telegram", chatId: "9100", body: { text: `Ý kiến #${ticket}\n\n${concern}` }, entityType: "Ticket", entityId: ticket })!;
+    const id = (await enqueue(db, { platform: "telegram", chatId: "9100", body: { text: `Ý kiến #${ticket}\n\n${concern}` }, entityType: "Ticket", entityId: ticket }))!;
     engine = new DeliveryEngine(db, { concurrency: 2, maxAttempts: 3, logger: silentLogger, limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } } });
     engine.addChannel(telegramChannelFor(fake));
     await engine.start();
     await fake.waitForSent(1, 10_000, 9100);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(getOutboxRow(db, id)!.status).toBe("sent");
+    expect((await getOutboxRow(db, id))!.status).toBe("sent");
     expect(fake.sent(9100)).toHaveLength(1);
     expect(fake.sent(9100)[0]!.text).toContain(`chihoi tickets show ${ticket}`);
 

@@ -53,7 +53,7 @@ describe.each<FakeOutage>(["refuse", "5xx"])("a 10-minute platform outage (%s) i
   it("should lose nothing, send nothing twice, spend no attempts and finish the broadcast after it", async () => {
     const total = 300;
     const clock = fastClock();
-    enqueueMany(db, Array.from({ length: total }, (_, i) => ({
+    await enqueueMany(db, Array.from({ length: total }, (_, i) => ({
       platform: "telegram", chatId: String(20_000 + i), priority: priorities.broadcast, body: { text: `Văn bản số 7 (${i})` },
       entityType: "Directive", entityId: 7, dedupeKey: `outage:${i}`,
     })), new Date(clock.now()));
@@ -70,10 +70,10 @@ describe.each<FakeOutage>(["refuse", "5xx"])("a 10-minute platform outage (%s) i
     await fake.setOutage(mode);
     const downAt = clock.now();
     // A reminder whose meeting starts during the outage is no longer worth sending after it.
-    const reminder = enqueue(db, {
+    const reminder = (await enqueue(db, {
       platform: "telegram", chatId: "30001", priority: priorities.normal, body: { text: "Nhắc: họp lúc 19:30" },
       entityType: "Meeting", entityId: 1, expiresAt: new Date(downAt + 5 * minute),
-    }, new Date(downAt))!;
+    }, new Date(downAt)))!;
     // Ten minutes (on the engine's clock) with the platform refusing or failing every call.
     await waitFor(() => clock.now() - downAt >= 10 * minute, 60_000);
     const duringOutage = fake.sentCount();
@@ -95,7 +95,7 @@ describe.each<FakeOutage>(["refuse", "5xx"])("a 10-minute platform outage (%s) i
     expect(maxAttempts).toBeLessThanOrEqual(2);
     expect(events.map((e) => e.kind)).toEqual(["down", "up"]);
     expect((await platformHealth(db, "telegram"))[0]?.state).toBe("up");
-    expect(getOutboxRow(db, reminder)!.status).toBe("expired");
+    expect((await getOutboxRow(db, reminder))!.status).toBe("expired");
     expect(fake.sent(30001)).toHaveLength(0);
     process.stdout.write(`[outage ${mode}] total=${total} sentBeforeOrDuring=${duringOutage} lost=${lost} duplicates=${duplicates} maxAttempts=${maxAttempts}\n`);
   }, 120_000);
@@ -104,15 +104,15 @@ describe.each<FakeOutage>(["refuse", "5xx"])("a 10-minute platform outage (%s) i
 describe("failures about one recipient", () => {
   it("should count a 5xx against the message while the platform answers its probe", async () => {
     fake.failNext("sendMessage", { error_code: 500, description: "Internal Server Error" }, 3);
-    const id = enqueue(db, { platform: "telegram", chatId: "4001", body: { text: "x" } })!;
+    const id = (await enqueue(db, { platform: "telegram", chatId: "4001", body: { text: "x" } }))!;
     engine = new DeliveryEngine(db, {
       concurrency: 1, maxAttempts: 3, logger: silentLogger, backoffBaseMs: 10,
       limits: { telegram: { perSecond: 30, chatIntervalMs: 0, groupPerMinute: 20 } },
     });
     engine.addChannel(telegramChannelFor(fake));
     await engine.start();
-    await waitFor(() => getOutboxRow(db, id)!.status === "failed");
-    expect(getOutboxRow(db, id)!.attempts).toBe(3);
+    await waitFor(async () => (await getOutboxRow(db, id))!.status === "failed");
+    expect((await getOutboxRow(db, id))!.attempts).toBe(3);
     expect((await platformHealth(db, "telegram"))[0]?.state ?? "up").toBe("up");
   });
 });

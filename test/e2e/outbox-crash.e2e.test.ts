@@ -36,7 +36,7 @@ describe("outbox across a crash", () => {
     // heartbeat row, its pid gone) can free the rows it left in flight within the test's time.
     await prepare(dir, async (db) => {
       await db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('x', 'X', 0)`);
-      enqueueMany(db, Array.from({ length: total }, (_, i) => ({
+      await enqueueMany(db, Array.from({ length: total }, (_, i) => ({
         platform: "telegram", chatId: String(10_000 + i), priority: priorities.broadcast, body: { text: `Thông báo số ${i}` }, dedupeKey: `crash:${i}`,
       })));
     });

@@ -49,7 +49,7 @@ describe("a platform outage, as the admins see it", () => {
     });
     const db = running.service.db;
     await telegram.setOutage("refuse");
-    enqueue(db, { platform: "telegram", chatId: "8001", priority: priorities.normal, body: { text: "Thông báo giữ lại" } });
+    await enqueue(db, { platform: "telegram", chatId: "8001", priority: priorities.normal, body: { text: "Thông báo giữ lại" } });
     running.service.engine.kick("telegram");
 
     await zalo.waitFor(() => zalo.sent("zadmin").some((m) => m.text.includes("telegram không trả lời")), 20_000, "the outage notice on Zalo");

@@ -20,7 +20,7 @@ beforeEach(async () => {
     const tree = await buildTree(db);
     const p = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
-    return issueLinkCode(db, p.id).code;
+    return (await issueLinkCode(db, p.id)).code;
   });
 });
 afterEach(async () => {

@@ -116,7 +116,7 @@ describe("guessing link codes through the web chat", () => {
       const tree = await buildTree(db);
       const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
       await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
-      return issueLinkCode(db, p.id).code;
+      return (await issueLinkCode(db, p.id)).code;
     });
     running = await startTestService(dir, { WEB_CHAT: "on", LINK_GUESSES_PER_ADDRESS_HOUR: "6" });
     const wrong = code.startsWith("9") ? "1111 1111 1111" : "9999 9999 9999";

@@ -68,14 +68,14 @@ afterEach(async () => {
 });
 
 /** What the account sent to one chat, in order: text and the message id Zalo gave it. */
-function sentTo(uid: string): { text: string; msgId: string }[] {
-  return db.sql.all<{ text: string; msgId: string }>(
+async function sentTo(uid: string): Promise<{ text: string; msgId: string }[]> {
+  return await db.sql.all<{ text: string; msgId: string }>(
     `SELECT text, platformMessageId AS msgId FROM MessageLog WHERE platform = 'zalo' AND chatId = ? AND direction = 'out' ORDER BY id`, uid,
   );
 }
 
 async function waitForSent(uid: string, count: number): Promise<void> {
-  await vi.waitFor(() => expect(sentTo(uid).length).toBeGreaterThanOrEqual(count), { timeout: 10_000 });
+  await vi.waitFor(async () => expect((await sentTo(uid)).length).toBeGreaterThanOrEqual(count), { timeout: 10_000 });
 }
 
 async function reconnected(): Promise<void> {
@@ -95,16 +95,16 @@ describe("a member on the Zalo personal account", () => {
       return { ...m, person };
     });
     for (const m of members) {
-      server.sendDirect(rawMessage({ uidFrom: m.uid, dName: m.name, content: `DK ${issueLinkCode(db, m.person.id).code}` }));
+      server.sendDirect(rawMessage({ uidFrom: m.uid, dName: m.name, content: `DK ${(await issueLinkCode(db, m.person.id)).code}` }));
       await waitForSent(m.uid, 1);
     }
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone, actor: systemActor() });
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone, actor: systemActor() });
 
     clock = new Date("2026-12-01T01:00:00Z"); // 08:00, three days before, in Vietnam
     await runDueJobs(db, { now: clock, timeZone: zone, workerId: "test" });
     engine.kick();
     for (const m of members) await waitForSent(m.uid, 2);
-    const reminders = members.map((m) => sentTo(m.uid)[1]!);
+    const reminders = members.map(async (m) => (await sentTo(m.uid))[1]!);
     for (const r of reminders) {
       expect(r.text).toContain("19:30 thứ Sáu, 04/12/2026");
       expect(r.msgId).toMatch(/^\d+$/);
@@ -117,7 +117,7 @@ describe("a member on the Zalo personal account", () => {
     const [an, binh, cuong] = members as [typeof members[number], typeof members[number], typeof members[number]];
     server.sendReaction(rawReaction(reminders[0]!.msgId, { uidFrom: an.uid, dName: an.name }));
     await waitForSent(an.uid, 3);
-    expect(sentTo(an.uid)[2]!.text).toContain("Đã ghi nhận: anh/chị có mặt");
+    expect((await sentTo(an.uid))[2]!.text).toContain("Đã ghi nhận: anh/chị có mặt");
 
     // Bình: 👍 while the socket is down; Zalo's history brings it after the reconnect.
     server.close(1006);
@@ -125,12 +125,12 @@ describe("a member on the Zalo personal account", () => {
     expect(server.sendReaction(rawReaction(reminders[1]!.msgId, { uidFrom: binh.uid, dName: binh.name }))).toBe(false);
     await reconnected();
     await waitForSent(binh.uid, 3);
-    expect(sentTo(binh.uid)[2]!.text).toContain("Đã ghi nhận: anh/chị có mặt");
+    expect((await sentTo(binh.uid))[2]!.text).toContain("Đã ghi nhận: anh/chị có mặt");
 
     // Cường: answers "1".
     server.sendDirect(rawMessage({ uidFrom: cuong.uid, dName: cuong.name, content: "1" }));
     await waitForSent(cuong.uid, 3);
-    expect(sentTo(cuong.uid)[2]!.text).toContain("Đã ghi nhận: anh/chị có mặt");
+    expect((await sentTo(cuong.uid))[2]!.text).toContain("Đã ghi nhận: anh/chị có mặt");
 
     // Two more drops: each catch-up replays An's and Bình's 👍 again; they count once.
     for (let i = 0; i < 2; i++) {
@@ -143,7 +143,7 @@ describe("a member on the Zalo personal account", () => {
     const tally = await meetingTally(db, meeting.id);
     expect(tally.attend.map((p) => p.fullName).sort()).toEqual(members.map((m) => m.name).sort());
     expect(tally.noAnswer).toEqual([]);
-    for (const m of members) expect(sentTo(m.uid).filter((s) => s.text.includes("Đã ghi nhận"))).toHaveLength(1);
+    for (const m of members) expect((await sentTo(m.uid)).filter((s) => s.text.includes("Đã ghi nhận"))).toHaveLength(1);
     const reactionsStored = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE platform = 'zalo' AND direction = 'in' AND kind = 'reaction'`))!.n;
     expect(reactionsStored).toBe(2);
   });

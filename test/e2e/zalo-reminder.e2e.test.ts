@@ -69,9 +69,9 @@ describe("a member on Zalo", () => {
     const an = await createPerson(db, { fullName: "Nguyễn Văn An" });
     await addMembership(db, systemActor(), an.id, tree.branchA1.id, "member");
     const user = { id: "a1b2c3d4e5f6a7b8c9d0", name: "An" };
-    zalo.userSendsText(user, `DK ${issueLinkCode(db, an.id).code}`);
+    zalo.userSendsText(user, `DK ${(await issueLinkCode(db, an.id)).code}`);
     await zalo.waitForSent(1, 10_000, user.id);
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
     await remindNow();
     await zalo.waitForSent(2, 10_000, user.id);
     const reminder = zalo.sent(user.id)[1]!.text;
@@ -81,7 +81,7 @@ describe("a member on Zalo", () => {
     zalo.userSendsText(user, "1");
     await zalo.waitForSent(3, 10_000, user.id);
     expect(zalo.sent(user.id)[2]!.text).toContain("Đã ghi nhận: anh/chị có mặt");
-    expect(getRsvp(db, meeting.id, an.id)?.answer).toBe("attend");
+    expect((await getRsvp(db, meeting.id, an.id))?.answer).toBe("attend");
   });
 
   it("should reach a person linked on two platforms once, on the preferred account, falling back when it is blocked", async () => {
@@ -89,9 +89,9 @@ describe("a member on Zalo", () => {
     await addMembership(db, systemActor(), binh.id, tree.branchA1.id, "member");
     const tg = await ensureChatAccount(db, "telegram", "7001");
     const zb = await ensureChatAccount(db, "zalo_bot", "b1b2c3d4e5f6a7b8c9d0");
-    await redeemLinkCode(db, tg.id, issueLinkCode(db, binh.id).code, clock);
-    await redeemLinkCode(db, zb.id, issueLinkCode(db, binh.id).code, clock);
-    createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
+    await redeemLinkCode(db, tg.id, (await issueLinkCode(db, binh.id)).code, clock);
+    await redeemLinkCode(db, zb.id, (await issueLinkCode(db, binh.id)).code, clock);
+    await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
     telegram.blockChat(7001);
     await remindNow();
     await zalo.waitForSent(1, 10_000, zb.externalId);

@@ -9,7 +9,7 @@ export async function linkInChat(h: ChatHarness, fullName: string, chat: number,
   const p = await createPerson(h.db, { fullName });
   await addMembership(h.db, systemActor(), p.id, unitId, "member");
   if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
-  await h.text(chat, `DK ${issueLinkCode(h.db, p.id).code}`);
+  await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
   return p.id;
 }

@@ -36,8 +36,8 @@ interface OutboxView {
   chatAccountId: number;
 }
 
-function outbox(database: Database = db): OutboxView[] {
-  return database.sql.all<OutboxView>(`SELECT personId, createdAt, notBefore, dedupeKey, body, chatId, chatAccountId FROM Outbox ORDER BY id`);
+async function outbox(database: Database = db): Promise<OutboxView[]> {
+  return await database.sql.all<OutboxView>(`SELECT personId, createdAt, notBefore, dedupeKey, body, chatId, chatAccountId FROM Outbox ORDER BY id`);
 }
 
 /** Outbox rows counted by the instant they were queued. */
@@ -83,7 +83,7 @@ async function monthlySeries() {
   const k = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
   const parsed = parseRecurrence("ngày 5 hằng tháng lúc 19:30");
   expect(parsed.rule).toEqual({ kind: "monthly_day", day: 5 });
-  const { seriesId, meetings } = createSeries(
+  const { seriesId, meetings } = await createSeries(
     db,
     { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa thôn", agenda: "Thu hội phí quý IV", rule: parsed.rule, time: parsed.time! },
     { actor: systemActor(), now: new Date("2026-11-20T03:00:00Z"), timeZone: HCM },
@@ -103,13 +103,13 @@ describe("Clock.tick", () => {
     const december = meetings[0]!;
     const t = testClock(db, "2026-11-20T03:00:00Z");
     // Walk every minute from creation to the morning after the meeting (Dec 6, 00:00 in Vietnam).
-    await t.walk("2026-12-05T17:00:00Z", (now) => {
+    await t.walk("2026-12-05T17:00:00Z", async (now) => {
       if (now.toISOString() === "2026-12-03T02:00:00.000Z") {
-        recordRsvp(db, { meetingId: december.id, personId: b, answer: "absent", reason: "Đi khám bệnh", actor: personActor(b) }, now);
-        recordRsvp(db, { meetingId: december.id, personId: c, answer: "attend", actor: personActor(c) }, now);
+        await recordRsvp(db, { meetingId: december.id, personId: b, answer: "absent", reason: "Đi khám bệnh", actor: personActor(b) }, now);
+        await recordRsvp(db, { meetingId: december.id, personId: c, answer: "attend", actor: personActor(c) }, now);
       }
     });
-    const rows = outbox();
+    const rows = await outbox();
     expect(histogram(rows)).toEqual({
       "2026-12-02T01:00:00.000Z": 4, // 08:00 on 02/12 in Vietnam: A, B, C, K (U is not linked)
       "2026-12-04T12:30:00.000Z": 2, // nudge 24 h before: A and K have not answered
@@ -138,7 +138,7 @@ describe("Clock.tick", () => {
     const { a, meetings } = monthlySeries();
     const t = testClock(db, "2026-12-02T00:58:00Z");
     await t.walk("2026-12-02T01:00:00Z");
-    const accountId = outbox().find((r) => r.personId === a)!.chatAccountId;
+    const accountId = (await outbox()).find((r) => r.personId === a)!.chatAccountId;
     const question = await getPendingQuestion(db, accountId, t.now);
     expect(question).toMatchObject({ kind: "rsvp", data: { meetingId: meetings[0]!.id }, expiresAt: meetings[0]!.startsAt });
   });
@@ -148,14 +148,14 @@ describe("Clock.tick", () => {
     const before = testClock(db, "2026-12-02T00:55:00Z");
     await before.walk("2026-12-02T01:03:00Z");
     await before.clock.stop();
-    expect(outbox()).toHaveLength(4);
+    expect(await outbox()).toHaveLength(4);
 
     // The "restarted" service: a new connection and a new clock, re-running the same minutes.
     const reopened = await openDatabase(db.url);
     try {
       const after = testClock(reopened, "2026-12-02T00:59:00Z");
       await after.walk("2026-12-02T01:05:00Z");
-      expect(outbox(reopened)).toHaveLength(4);
+      expect(await outbox(reopened)).toHaveLength(4);
       // Both the old and the new process tick through the two-hours-before reminder, interleaved.
       const old = testClock(db, "2026-12-05T10:25:00Z");
       const fresh = testClock(reopened, "2026-12-05T10:25:00Z");
@@ -163,7 +163,7 @@ describe("Clock.tick", () => {
         await old.at(new Date(t).toISOString());
         await fresh.at(new Date(t).toISOString());
       }
-      expect(histogram(outbox(reopened))["2026-12-05T10:30:00.000Z"]).toBe(4);
+      expect(histogram(await outbox(reopened))["2026-12-05T10:30:00.000Z"]).toBe(4);
       const perJobAndPerson = (await db.sql.get<{ n: number; d: number }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT dedupeKey) AS d FROM Outbox`))!;
       expect(perJobAndPerson.n).toBe(perJobAndPerson.d);
     } finally {
@@ -176,19 +176,19 @@ describe("Clock.tick", () => {
     const december: MeetingRow = meetings[0]!;
     const t = testClock(db, "2026-11-30T00:00:00Z");
     await t.clock.tick();
-    expect(outbox()).toHaveLength(0);
+    expect(await outbox()).toHaveLength(0);
     // Down from 30/11 to 03/12 12:00 in Vietnam: the 08:00 reminder of 02/12 goes out at restart.
     // (Counts are read from the meeting's own jobs: the clock also runs ticket digests.)
     await t.at("2026-12-03T05:00:00Z");
     expect((await jobStatuses(december.id))["reminder@2026-12-02T01:00:00.000Z"]).toBe("done");
-    expect(histogram(outbox())).toEqual({ "2026-12-03T05:00:00.000Z": 4 });
+    expect(histogram(await outbox())).toEqual({ "2026-12-03T05:00:00.000Z": 4 });
     // Down again from 04/12 until 20:00 on 05/12, after the start: nudge, tally and the 2-hour
     // reminder are skipped unsent; the attendance prompt waits for the end and then goes out.
     await t.at("2026-12-05T13:00:00Z");
     expect(Object.values(await jobStatuses(december.id)).filter((st) => st === "skipped")).toHaveLength(3);
-    expect(outbox()).toHaveLength(4);
+    expect(await outbox()).toHaveLength(4);
     await t.at("2026-12-05T14:30:00Z");
-    expect(outbox()).toHaveLength(5);
+    expect(await outbox()).toHaveLength(5);
     expect(await jobStatuses(december.id)).toEqual({
       "reminder@2026-12-02T01:00:00.000Z": "done",
       "nudge@2026-12-04T12:30:00.000Z": "skipped",
@@ -238,6 +238,6 @@ describe("Clock.start", () => {
     const clock = new Clock(db, { timeZone: HCM, logger, now: () => current });
     clock.start();
     await clock.stop();
-    expect(outbox()).toHaveLength(4);
+    expect(await outbox()).toHaveLength(4);
   });
 });

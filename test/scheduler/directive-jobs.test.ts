@@ -36,8 +36,8 @@ async function setup(options: { senderAccount?: boolean } = {}) {
   const b = await person(tree.branchA1.id, "Bình", { locale: "en" });
   const c = await person(tree.branchA1.id, "Cường");
   const u = await person(tree.branchA1.id, "Út", { linked: false });
-  const d = createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Lịch tiêm phòng", summary: "Tiêm phòng cúm cho hội viên trên 60 tuổi vào thứ Bảy.", createdById: cadre }, t0);
-  sendDirective(db, d.id, { now: at(0), byPersonId: cadre, senderAccountId: options.senderAccount === false ? null : accountOf(cadre) });
+  const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Lịch tiêm phòng", summary: "Tiêm phòng cúm cho hội viên trên 60 tuổi vào thứ Bảy.", createdById: cadre }, t0);
+  await sendDirective(db, d.id, { now: at(0), byPersonId: cadre, senderAccountId: options.senderAccount === false ? null : accountOf(cadre) });
   return { cadre, a, b, c, u, id: d.id };
 }
 
@@ -74,7 +74,7 @@ describe("runDirectiveProgressJob", () => {
 
     await sent(copyOf(s.id, s.b));
     await markFinal(db, copyOf(s.id, s.c), "unreachable", at(4));
-    markRead(db, s.id, s.a, null, at(4));
+    await markRead(db, s.id, s.a, null, at(4));
     await runProgress(s.id, at(5));
     const reports = reportsTo(s.cadre);
     expect(reports.at(-1)!.text).toBe(
@@ -109,8 +109,8 @@ describe("runDirectiveProgressJob", () => {
 
   it("should report to the sender's delivery account and in their language when the sending account is not known", async () => {
     const cadre = await person(tree.branchA1.id, "Jane", { role: "cadre", locale: "en" });
-    const d = createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Notice", summary: "Text", createdById: cadre }, t0);
-    sendDirective(db, d.id, { now: at(0), byPersonId: cadre });
+    const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Notice", summary: "Text", createdById: cadre }, t0);
+    await sendDirective(db, d.id, { now: at(0), byPersonId: cadre });
     await sent(copyOf(d.id, cadre));
     await runProgress(d.id, at(1));
     expect(reportsTo(cadre)).toEqual([{ text: expect.stringContaining(`Document #${d.id} "Notice": sending finished. Recipients: 1`), key: `directive_progress:${d.id}:final`, account: accountOf(cadre) }]);
@@ -137,7 +137,7 @@ describe("runDirectiveReminderJob", () => {
     await sent(copyOf(s.id, s.a));
     await sent(copyOf(s.id, s.b));
     await markFinal(db, copyOf(s.id, s.c), "unreachable", at(2)); // C blocked the bot: no copy arrived
-    markRead(db, s.id, s.cadre, null, at(3));
+    await markRead(db, s.id, s.cadre, null, at(3));
     const reminderAt = new Date(t0.getTime() + 3 * DAY);
     await setPendingQuestion(db, accountOf(s.b), "rsvp_reason", { meetingId: 1 }, new Date(reminderAt.getTime() + 3_600_000), reminderAt);
 
@@ -171,7 +171,7 @@ describe("runDirectiveReminderJob", () => {
     const zalo = await ensureChatAccount(db, "zalo", "z-an");
     await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.a, t0.getTime(), zalo.id);
     await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE id = ?`, accountOf(s.a));
-    const fallback = enqueue(db, { platform: "zalo", chatId: "z-an", chatAccountId: zalo.id, personId: s.a, body: { text: "…" }, dedupeKey: `directive:${s.id}:p:${s.a}:fallback:${zalo.id}` }, at(2))!;
+    const fallback = (await enqueue(db, { platform: "zalo", chatId: "z-an", chatAccountId: zalo.id, personId: s.a, body: { text: "…" }, dedupeKey: `directive:${s.id}:p:${s.a}:fallback:${zalo.id}` }, at(2)))!;
     await sent(fallback);
     expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toMatchObject({ queued: 1 });
     expect(await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE dedupeKey = ?`, `directive_reminder:${s.id}:p:${s.a}`)).toEqual({ chatAccountId: zalo.id });

@@ -37,7 +37,7 @@ const outboxCount = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*
 describe("runDueJobs", () => {
   it("should run nothing before a job is due", async () => {
     await person(tree.branchA1.id, "Nguyễn Văn An");
-    createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
+    await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     expect(await runDueJobs(db, work(new Date(firstReminder.getTime() - 1)))).toMatchObject({ ran: 0, skipped: 0 });
     expect(outboxCount()).toBe(0);
     expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 1, skipped: 0, queued: 1 });
@@ -50,7 +50,7 @@ describe("runDueJobs", () => {
     const c = await person(tree.branchA1.id, "Lê Thị Cúc");
     const cAccount = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, c))!.id;
     await markUnreachable(db, cAccount);
-    createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
+    await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 1, queued: 1, unreachable: 2 });
     expect(await db.sql.all(`SELECT personId FROM Outbox`)).toEqual([{ personId: a }]);
   });
@@ -58,7 +58,7 @@ describe("runDueJobs", () => {
   it("should write each message in the person's language and leave out an empty place and agenda", async () => {
     const vi = await person(tree.branchA1.id, "Nguyễn Văn An");
     const en = await person(tree.branchA1.id, "Lê Văn Cường", { locale: "en" });
-    createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt tháng 12", startsAt: meetingStart }, ctx);
+    await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt tháng 12", startsAt: meetingStart }, ctx);
     await runDueJobs(db, work(firstReminder));
     const body = async (personId: number) => JSON.parse((await db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, personId))!.body);
     expect(body(vi).text).toBe(
@@ -73,7 +73,7 @@ describe("runDueJobs", () => {
   it("should send the tally to the cadres of the nearest unit that has some", async () => {
     await person(tree.branchA1.id, "Nguyễn Văn An");
     const communeCadre = await person(tree.communeA.id, "Võ Văn Xã", { role: "official" });
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     await runDueJobs(db, work(new Date("2026-12-05T09:30:00Z")));
     const tally = await db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE personId = ?`, communeCadre);
     expect(tally).toHaveLength(1);
@@ -87,7 +87,7 @@ describe("runDueJobs", () => {
 
   it("should skip the jobs of a cancelled meeting", async () => {
     await person(tree.branchA1.id, "Nguyễn Văn An");
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     // Cancelled behind the service's back (an import, an old version): the job must not send.
     await db.sql.run(`UPDATE Meeting SET status = 'cancelled' WHERE id = ?`, meeting.id);
     expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 0, skipped: 1 });
@@ -96,8 +96,8 @@ describe("runDueJobs", () => {
 
   it("should leave a job pending and queue nothing when it fails halfway (all or nothing)", async () => {
     const p = await person(tree.branchA1.id, "Nguyễn Văn An");
-    registerJobHandler("test_half_failure", (database, job, jobCtx) => {
-      enqueue(database, { platform: "telegram", chatId: "x", personId: p, body: { text: "một" }, dedupeKey: `job:${job.id}:p:${p}` }, jobCtx.now);
+    registerJobHandler("test_half_failure", async (database, job, jobCtx) => {
+      await enqueue(database, { platform: "telegram", chatId: "x", personId: p, body: { text: "một" }, dedupeKey: `job:${job.id}:p:${p}` }, jobCtx.now);
       throw new Error("boom");
     });
     await db.sql.run(
@@ -115,7 +115,7 @@ describe("runDueJobs", () => {
 
   it("should skip a job past its expiry without sending it", async () => {
     await person(tree.branchA1.id, "Nguyễn Văn An");
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     const r = await runDueJobs(db, work(new Date(meeting.startsAt + 60_000)));
     expect(r).toMatchObject({ ran: 0, skipped: 4 }); // both reminders, nudge, tally
     expect(outboxCount()).toBe(0);
@@ -124,7 +124,7 @@ describe("runDueJobs", () => {
   it("should not repeat the reminder to people told of a move moments ago", async () => {
     const { moveMeeting } = await import("../../src/domain/meetings/meeting-service.ts");
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     await runDueJobs(db, work(firstReminder));
     const b = await person(tree.branchA1.id, "Trần Văn Bảy"); // joined after the reminder
     // Moved 4 days earlier on 02/12: the new "3 days before" time is past, so a catch-up is due now.
@@ -144,14 +144,14 @@ describe("runDueJobs", () => {
 describe("runJob", () => {
   it("should run a job once when two connections to the same file interleave", async () => {
     for (let i = 0; i < 5; i++) await person(tree.branchA1.id, `Hội viên ${i}`);
-    for (let i = 0; i < 4; i++) createMeeting(db, { unitId: tree.branchA1.id, title: `Sinh hoạt ${i}`, startsAt: new Date(meetingStart.getTime() + i * 60_000) }, ctx);
+    for (let i = 0; i < 4; i++) await createMeeting(db, { unitId: tree.branchA1.id, title: `Sinh hoạt ${i}`, startsAt: new Date(meetingStart.getTime() + i * 60_000) }, ctx);
     const other = await openDatabase(db.url);
     try {
       // Process 1 reads what is due, process 2 runs all of it, then process 1 goes on with its list.
       const stale = await dueJobIds(db, firstReminder, 100);
       expect(stale).toHaveLength(4);
       expect(await runDueJobs(other, work(firstReminder, "p2"))).toMatchObject({ ran: 4, queued: 20 });
-      for (const id of stale) expect(runJob(db, id, work(firstReminder, "p1"))).toBeNull();
+      for (const id of stale) expect(await runJob(db, id, work(firstReminder, "p1"))).toBeNull();
       // Then both run one job at a time, alternating, through the nudges, tallies and 2-hour reminders.
       const at = new Date(meetingStart.getTime() + 3 * 60_000 - 120 * 60_000);
       let ran = 0;
@@ -175,7 +175,7 @@ describe("runJob", () => {
     for (let i = 0; i < 30; i++) await person(tree.branchA1.id, `Hội viên ${i}`);
     const meetings = 40;
     for (let i = 0; i < meetings; i++) {
-      createMeeting(db, { unitId: tree.branchA1.id, title: `Sinh hoạt ${i}`, startsAt: new Date(meetingStart.getTime() + i * 60_000) }, ctx);
+      await createMeeting(db, { unitId: tree.branchA1.id, title: `Sinh hoạt ${i}`, startsAt: new Date(meetingStart.getTime() + i * 60_000) }, ctx);
     }
     const jobsModule = pathToFileURL(path.resolve("src/scheduler/jobs.ts")).href;
     const databaseModule = pathToFileURL(path.resolve("src/storage/database.ts")).href;

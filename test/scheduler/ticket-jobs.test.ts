@@ -65,12 +65,12 @@ describe("runTicketDigestJob", () => {
 
   it("should send each handler one message listing the new tickets of their units since the last digest", async () => {
     const s = setup();
-    const old = createTicket(db, { personId: s.an, text: "Ý kiến từ hôm qua" }, new Date("2026-11-19T03:00:00Z")).id;
-    const t1 = createTicket(db, { personId: s.an, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp." }, new Date("2026-11-20T03:10:00Z")).id;
-    const t2 = createTicket(db, { personId: s.binh, text: "Xin thăm hỏi hội viên ốm" }, new Date("2026-11-20T03:20:00Z")).id;
-    const t3 = createTicket(db, { personId: s.cuong, text: "Đèn đường hỏng" }, new Date("2026-11-20T03:30:00Z")).id;
-    const taken = createTicket(db, { personId: s.binh, text: "Đã có người nhận" }, new Date("2026-11-20T03:40:00Z")).id;
-    takeTicket(db, taken, s.cadreA1, new Date("2026-11-20T03:45:00Z"));
+    const old = (await createTicket(db, { personId: s.an, text: "Ý kiến từ hôm qua" }, new Date("2026-11-19T03:00:00Z"))).id;
+    const t1 = (await createTicket(db, { personId: s.an, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp." }, new Date("2026-11-20T03:10:00Z"))).id;
+    const t2 = (await createTicket(db, { personId: s.binh, text: "Xin thăm hỏi hội viên ốm" }, new Date("2026-11-20T03:20:00Z"))).id;
+    const t3 = (await createTicket(db, { personId: s.cuong, text: "Đèn đường hỏng" }, new Date("2026-11-20T03:30:00Z"))).id;
+    const taken = (await createTicket(db, { personId: s.binh, text: "Đã có người nhận" }, new Date("2026-11-20T03:40:00Z"))).id;
+    await takeTicket(db, taken, s.cadreA1, new Date("2026-11-20T03:45:00Z"));
 
     const outcome = await run(1, new Date("2026-11-20T04:00:00Z"));
     expect(outcome).toEqual({ status: "done", queued: 2, unreachable: 0 });
@@ -95,15 +95,15 @@ describe("runTicketDigestJob", () => {
 
   it("should list only what is new since the last digest, including tickets passed up to a unit", async () => {
     const s = setup();
-    createTicket(db, { personId: s.an, text: "Cũ" }, new Date("2026-11-20T03:10:00Z"));
-    const passedUp = createTicket(db, { personId: s.an, text: "Vượt thẩm quyền" }, new Date("2026-11-20T03:20:00Z")).id;
+    await createTicket(db, { personId: s.an, text: "Cũ" }, new Date("2026-11-20T03:10:00Z"));
+    const passedUp = (await createTicket(db, { personId: s.an, text: "Vượt thẩm quyền" }, new Date("2026-11-20T03:20:00Z"))).id;
     await run(1, new Date("2026-11-20T04:00:00Z"));
     expect(await run(2, new Date("2026-11-20T05:00:00Z"))).toEqual({ status: "done", queued: 0, unreachable: 0 });
 
-    const fresh = createTicket(db, { personId: s.binh, text: "Mới" }, new Date("2026-11-20T05:10:00Z")).id;
-    escalateTicket(db, passedUp, s.cadreA1, null, new Date("2026-11-20T05:20:00Z"));
-    const closedOne = createTicket(db, { personId: s.binh, text: "Đóng ngay" }, new Date("2026-11-20T05:30:00Z")).id;
-    closeTicket(db, closedOne, s.cadreA1, new Date("2026-11-20T05:31:00Z"));
+    const fresh = (await createTicket(db, { personId: s.binh, text: "Mới" }, new Date("2026-11-20T05:10:00Z"))).id;
+    await escalateTicket(db, passedUp, s.cadreA1, null, new Date("2026-11-20T05:20:00Z"));
+    const closedOne = (await createTicket(db, { personId: s.binh, text: "Đóng ngay" }, new Date("2026-11-20T05:30:00Z"))).id;
+    await closeTicket(db, closedOne, s.cadreA1, new Date("2026-11-20T05:31:00Z"));
     await run(3, new Date("2026-11-20T06:00:00Z"));
     const third = messages("ticket_digest").filter((m) => m.key.startsWith("ticket_digest:3:")).sort((a, b) => a.personId - b.personId);
     expect(third.map((m) => m.personId)).toEqual([s.cadreA1, s.officialA]);
@@ -117,7 +117,7 @@ describe("runTicketDigestJob", () => {
     const official = await person(tree.communeB.id, "Jane Official", { role: "official", locale: "en" });
     await person(tree.communeB.id, "Cán bộ không dùng chat", { role: "official", linked: false });
     const member = await person(tree.branchB1.id, "Hội viên");
-    for (let i = 0; i < 23; i++) createTicket(db, { personId: member, text: `Ý kiến ${i}` }, new Date(Date.parse("2026-11-20T03:10:00Z") + i * 1000), { perDay: 23 });
+    for (let i = 0; i < 23; i++) await createTicket(db, { personId: member, text: `Ý kiến ${i}` }, new Date(Date.parse("2026-11-20T03:10:00Z") + i * 1000), { perDay: 23 });
     expect(await run(1, new Date("2026-11-20T04:00:00Z"))).toEqual({ status: "done", queued: 1, unreachable: 1 });
     const [message] = messages("ticket_digest");
     expect(message!.personId).toBe(official);
@@ -135,12 +135,12 @@ describe("runOverdueReportJob", () => {
     const an = await person(tree.branchA1.id, "Nguyễn Văn An");
     const cuong = await person(tree.branchB1.id, "Võ Văn Cường");
     const raised = new Date("2026-11-10T03:00:00Z"); // due 17/11
-    const late = createTicket(db, { personId: an, text: "Đường vào thôn bị ngập" }, raised).id;
-    const done = createTicket(db, { personId: an, text: "Đã xong" }, raised).id;
-    closeTicket(db, done, cadre, new Date("2026-11-11T03:00:00Z"));
-    const inProgress = createTicket(db, { personId: cuong, text: "Đèn đường hỏng" }, new Date("2026-11-12T03:00:00Z")).id;
-    takeTicket(db, inProgress, official, new Date("2026-11-13T03:00:00Z"));
-    createTicket(db, { personId: an, text: "Chưa đến hạn" }, new Date("2026-11-19T03:00:00Z"));
+    const late = (await createTicket(db, { personId: an, text: "Đường vào thôn bị ngập" }, raised)).id;
+    const done = (await createTicket(db, { personId: an, text: "Đã xong" }, raised)).id;
+    await closeTicket(db, done, cadre, new Date("2026-11-11T03:00:00Z"));
+    const inProgress = (await createTicket(db, { personId: cuong, text: "Đèn đường hỏng" }, new Date("2026-11-12T03:00:00Z"))).id;
+    await takeTicket(db, inProgress, official, new Date("2026-11-13T03:00:00Z"));
+    await createTicket(db, { personId: an, text: "Chưa đến hạn" }, new Date("2026-11-19T03:00:00Z"));
 
     const now = new Date("2026-11-20T01:00:00Z"); // 08:00 on 20/11 in Vietnam
     expect(await db.transaction(() => runOverdueReportJob(db, { id: 7 }, { now, timeZone: HCM }))).toEqual({ status: "done", queued: 2, unreachable: 0 });
@@ -162,7 +162,7 @@ describe("registerJobHandler", () => {
     const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const member = await person(tree.branchA1.id, "Hội viên");
     await planTicketJobs(db, { now: new Date("2026-11-20T00:10:00Z"), timeZone: HCM });
-    createTicket(db, { personId: member, text: "Ý kiến mới" }, new Date("2026-11-20T00:20:00Z"));
+    await createTicket(db, { personId: member, text: "Ý kiến mới" }, new Date("2026-11-20T00:20:00Z"));
     const work = (iso: string) => runDueJobs(db, { now: new Date(iso), timeZone: HCM, workerId: "test" });
     expect(await work("2026-11-20T01:00:00Z")).toMatchObject({ ran: 2, queued: 1 }); // 08:00: the digest and an empty report
     expect(messages("ticket_digest").map((m) => m.personId)).toEqual([cadre]);

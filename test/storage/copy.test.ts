@@ -13,7 +13,7 @@ let middle: TestDatabase;
 let back: TestDatabase;
 beforeAll(async () => {
   source = await createTestDatabase({ engine: "sqlite" });
-  const seeded = seedDemoOrganisation(source);
+  const seeded = await seedDemoOrganisation(source);
   await seedDemoActivity(source, seeded, "Asia/Ho_Chi_Minh");
   // A row written the old way, with SQLite's text default for its time.
   await source.sql.run(`INSERT INTO Setting (key, value, updatedAt) VALUES ('legacy', 'x', CURRENT_TIMESTAMP)`);

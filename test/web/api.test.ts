@@ -37,7 +37,7 @@ describe("API tokens", () => {
     const stored = (await db.sql.get<{ tokenHash: string; prefix: string }>(`SELECT tokenHash, prefix FROM ApiToken WHERE id = ?`, row.id))!;
     expect(stored.tokenHash).not.toContain(secret.slice(4));
     expect(secret.startsWith(stored.prefix)).toBe(true);
-    expect(listApiTokens(db)).toEqual([expect.objectContaining({ id: row.id, access: "write", unitName: "Xã Phước Hòa", revokedAt: null })]);
+    expect(await listApiTokens(db)).toEqual([expect.objectContaining({ id: row.id, access: "write", unitName: "Xã Phước Hòa", revokedAt: null })]);
     const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
     expect(() => createApiToken(db, personActor(cadre, "web"), { unitId: tree.communeA.id, name: "x", access: "read" })).toThrow(expect.objectContaining({ code: "forbidden" }));
     expect(() => revokeApiToken(db, personActor(cadre, "web"), row.id)).toThrow(expect.objectContaining({ code: "forbidden" }));
@@ -84,7 +84,7 @@ describe("/api/v1", () => {
     await expectError(await call(`/reports/${tree.province.id}?from=2027-01-01&to=2026-01-01`, secret), 400, "report_period_invalid");
     await expectError(await call("/nothing-here", secret), 404, "not_found");
 
-    const id = listApiTokens(db)[0]!.id;
+    const id = (await listApiTokens(db))[0]!.id;
     await revokeApiToken(db, systemActor("cli"), id);
     await expectError(await call("/units", secret), 401, "unauthorized");
   });

@@ -113,10 +113,10 @@ export class WebChatChannel implements Channel {
   }
 
   /** Issues a new session in a cookie; undefined when this address opened too many lately. */
-  #issueSession(c: Context): string | undefined {
+  async #issueSession(c: Context): Promise<string | undefined> {
     const secret = randomBytes(32).toString("base64url");
     const id = sessionId(secret);
-    if (!openWebChatSession(this.options.db, id, peerAddress(c), sessionIdleDays * 86_400_000, sessionsPerAddressPerHour)) return undefined;
+    if (!await openWebChatSession(this.options.db, id, peerAddress(c), sessionIdleDays * 86_400_000, sessionsPerAddressPerHour)) return undefined;
     setCookie(c, sessionCookie, secret, {
       httpOnly: true,
       sameSite: "Strict",
@@ -137,14 +137,14 @@ export class WebChatChannel implements Channel {
     app.get("/chat", async (c) => {
       const lang = c.req.query("lang");
       const locale: Locale = isLocale(lang) ? lang : this.options.defaultLocale;
-      if (!await this.#session(c) && !this.#issueSession(c)) return c.text(translator(locale)("web.too_many_sessions"), 429);
+      if (!await this.#session(c) && !await this.#issueSession(c)) return c.text(translator(locale)("web.too_many_sessions"), 429);
       c.header("Cache-Control", "no-store");
       return c.html(renderChatPage({ locale, demo: this.options.demo, maxLength: webMaxInbound }));
     });
 
     app.get("/chat/api/demo-members", async (c) => {
       if (!this.options.demo) return c.json({ error: "demo_only" }, 404);
-      const root = listRoots(this.options.db)[0];
+      const root = (await listRoots(this.options.db))[0];
       if (!root) return c.json({ members: [] });
       const members = (await listMembers(this.options.db, root.id, { subtree: true })).map((m) => ({
         id: m.id, name: m.fullName, unit: m.unitName, role: m.role, title: m.title,
@@ -162,9 +162,9 @@ export class WebChatChannel implements Channel {
       if (!await isDemoPerson(db, parsed.data.personId)) return c.json({ error: "not_found" }, 400);
       const account = await ensureChatAccount(db, "web", session);
       if (account.personId !== parsed.data.personId) {
-        if (account.personId !== null) unlinkAccount(db, account.id);
+        if (account.personId !== null) await unlinkAccount(db, account.id);
         // The demo links through the same code path a member uses, without typing the code.
-        const code = issueLinkCode(db, parsed.data.personId, { ttlDays: 1 });
+        const code = await issueLinkCode(db, parsed.data.personId, { ttlDays: 1 });
         await redeemLinkCode(db, account.id, code.code);
       }
       return c.json({ ok: true });
@@ -198,7 +198,7 @@ export class WebChatChannel implements Channel {
     app.get("/chat/api/history", async (c) => {
       const session = await this.#session(c);
       if (!session) return c.json({ error: "no_session" }, 401);
-      const account = findAccount(this.options.db, "web", session);
+      const account = await findAccount(this.options.db, "web", session);
       const lang = c.req.query("lang");
       const t = translator(isLocale(lang) ? lang : this.options.defaultLocale);
       const lines = pageHistory(await chatHistory(this.options.db, "web", session, historyLines + 50), historyLines, t("web.button_pressed"));

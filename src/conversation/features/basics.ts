@@ -5,12 +5,12 @@ import { listUpcomingForPerson } from "../../domain/meetings/meeting-queries.ts"
 import { formatMeetingTime } from "../../lib/zoned-time.ts";
 import type { Turn } from "../turn.ts";
 
-export function sendHelp(turn: Turn): void {
+export async function sendHelp(turn: Turn): Promise<void> {
   if (!turn.person) return turn.reply(turn.t("chat.help_stranger"));
   const lines = [turn.t("chat.help")];
   // Cadres and officials also see their own commands.
-  if (scopeRoots(turn.db, turn.person.id, "manage_meetings").length) lines.push(turn.t("chat.help_cadre"));
-  if (scopeRoots(turn.db, turn.person.id, "administer").length) lines.push(turn.t("chat.help_admin"));
+  if ((await scopeRoots(turn.db, turn.person.id, "manage_meetings")).length) lines.push(turn.t("chat.help_cadre"));
+  if ((await scopeRoots(turn.db, turn.person.id, "administer")).length) lines.push(turn.t("chat.help_admin"));
   turn.reply(lines.join("\n"));
 }
 
@@ -32,9 +32,9 @@ export async function setLanguage(turn: Turn, locale: "vi" | "en"): Promise<void
   turn.reply(turn.t("chat.language_set"));
 }
 
-export function sendSchedule(turn: Turn): void {
+export async function sendSchedule(turn: Turn): Promise<void> {
   if (!turn.person) return;
-  const meetings = listUpcomingForPerson(turn.db, turn.person.id, turn.now, 5);
+  const meetings = await listUpcomingForPerson(turn.db, turn.person.id, turn.now, 5);
   if (!meetings.length) {
     turn.reply(turn.t("chat.schedule_none"));
     return;

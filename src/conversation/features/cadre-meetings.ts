@@ -41,8 +41,8 @@ export function cadreCommandFromWords(text: string): { name: (typeof cadreComman
   return undefined;
 }
 
-export function hasMeetingRights(turn: Turn): boolean {
-  return Boolean(turn.person && scopeRoots(turn.db, turn.person.id, "manage_meetings").length);
+export async function hasMeetingRights(turn: Turn): Promise<boolean> {
+  return Boolean(turn.person && (await scopeRoots(turn.db, turn.person.id, "manage_meetings")).length);
 }
 
 function when(turn: Turn, ms: number): string {
@@ -75,7 +75,7 @@ async function meetingArg(turn: Turn, args: string, command: string): Promise<Me
 }
 
 export async function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[number], args: string): Promise<void> {
-  if (!hasMeetingRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
+  if (!await hasMeetingRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
   switch (name) {
     case "taohop":
       return startCreation(turn);
@@ -102,7 +102,7 @@ export async function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[n
       if (!text) return turn.reply(turn.t("meetings.move_need_time", { id: meeting.id }));
       try {
         const startsAt = parseMeetingDateTime(text, turn.now, turn.settings.timeZone);
-        const { meeting: moved, notified } = moveMeeting(turn.db, meeting.id, startsAt, ctx(turn));
+        const { meeting: moved, notified } = await moveMeeting(turn.db, meeting.id, startsAt, ctx(turn));
         turn.reply(turn.t("meetings.moved", { id: moved.id, when: when(turn, moved.startsAt), notified }));
       } catch (error) {
         if (!isAppError(error)) throw error;
@@ -118,10 +118,10 @@ export async function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[n
   }
 }
 
-function listMeetings(turn: Turn): void {
-  const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings");
+async function listMeetings(turn: Turn): Promise<void> {
+  const roots = await scopeRoots(turn.db, turn.person!.id, "manage_meetings");
   const unitIds = [...new Set(roots.flatMap((r) => subtreeIds(turn.db, r.unitId)))];
-  const meetings = listUnitMeetings(turn.db, unitIds, { from: turn.now, limit: 10 });
+  const meetings = await listUnitMeetings(turn.db, unitIds, { from: turn.now, limit: 10 });
   if (!meetings.length) return turn.reply(turn.t("meetings.list_none"));
   const lines = meetings.map(async (m) => {
     const tally = await meetingTally(turn.db, m.id);
@@ -170,7 +170,7 @@ async function askStep(turn: Turn, draft: Draft): Promise<void> {
     turn.ask(text, "meeting_new", draft.step === "confirm" ? choices : [...choices, cancelChoice(turn)], { ...draft }, flowTtlMs);
   switch (draft.step) {
     case "unit": {
-      const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings").slice(0, 8);
+      const roots = (await scopeRoots(turn.db, turn.person!.id, "manage_meetings")).slice(0, 8);
       return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, roots.map(async (r) => ({ label: (await getUnit(turn.db, r.unitId)).name, payload: `mnew:unit:${r.unitId}` })));
     }
     case "title":
@@ -195,7 +195,7 @@ async function askStep(turn: Turn, draft: Draft): Promise<void> {
 }
 
 async function startCreation(turn: Turn): Promise<void> {
-  const roots = scopeRoots(turn.db, turn.person!.id, "manage_meetings");
+  const roots = await scopeRoots(turn.db, turn.person!.id, "manage_meetings");
   const draft: Draft = { step: "unit" };
   // One unit in scope and it has no sub-units to choose from: no need to ask.
   if (roots.length === 1 && (await subtreeIds(turn.db, roots[0]!.unitId)).length === 1) {
@@ -256,7 +256,7 @@ export async function continueCreation(turn: Turn, text: string): Promise<void> 
 
 /** A unit the person may schedule for, by what they typed (searched within each of their scope roots). */
 async function unitInScope(turn: Turn, text: string) {
-  for (const root of scopeRoots(turn.db, turn.person!.id, "manage_meetings")) {
+  for (const root of await scopeRoots(turn.db, turn.person!.id, "manage_meetings")) {
     try {
       return await resolveUnit(turn.db, text, root.unitId);
     } catch (error) {
@@ -285,7 +285,7 @@ async function finishCreation(turn: Turn, draft: Draft, create: boolean): Promis
   const base = { unitId: draft.unitId!, title: draft.title ?? turn.t("meetings.default_title"), place: draft.place ?? "", agenda: draft.agenda ?? "" };
   try {
     if (draft.rule) {
-      const { meetings } = createSeries(turn.db, { ...base, rule: draft.rule, time: draft.time! }, ctx(turn));
+      const { meetings } = await createSeries(turn.db, { ...base, rule: draft.rule, time: draft.time! }, ctx(turn));
       const first = meetings[0];
       turn.reply(turn.t("meetings.created_series", {
         title: base.title, rule: describeRecurrence(draft.rule, draft.time!, turn.locale), when: first ? when(turn, first.startsAt) : "—", id: first?.id ?? "—",
@@ -293,7 +293,7 @@ async function finishCreation(turn: Turn, draft: Draft, create: boolean): Promis
       if (first) turn.concerns("Meeting", first.id);
       return;
     }
-    const meeting = createMeeting(turn.db, { ...base, startsAt: new Date(draft.startsAt!) }, ctx(turn));
+    const meeting = await createMeeting(turn.db, { ...base, startsAt: new Date(draft.startsAt!) }, ctx(turn));
     turn.concerns("Meeting", meeting.id);
     const lines = [turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) })];
     const tallyAt = await movedTallyAt(turn.db, meeting);
@@ -342,7 +342,7 @@ async function showAttendance(turn: Turn, draft: AttendanceDraft): Promise<void>
 async function saveAttendance(turn: Turn, draft: AttendanceDraft): Promise<void> {
   await turn.closeQuestion("attendance");
   try {
-    const result = recordAttendance(turn.db, draft.meetingId, draft.present, personActor(turn.person!.id), turn.now);
+    const result = await recordAttendance(turn.db, draft.meetingId, draft.present, personActor(turn.person!.id), turn.now);
     turn.concerns("Meeting", draft.meetingId);
     turn.reply(turn.t("meetings.attendance_saved", { id: draft.meetingId, present: result.present, total: result.present + result.absent }));
   } catch (error) {
@@ -425,7 +425,7 @@ export const cadrePayloads = {
     const meeting = await meetingArg(turn, id ?? "", "huyhop");
     if (!meeting) return;
     try {
-      const { notified } = cancelMeeting(turn.db, meeting.id, ctx(turn));
+      const { notified } = await cancelMeeting(turn.db, meeting.id, ctx(turn));
       turn.reply(turn.t("meetings.cancelled", { id: meeting.id, notified }));
     } catch (error) {
       if (!isAppError(error)) throw error;

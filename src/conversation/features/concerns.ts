@@ -36,7 +36,7 @@ export async function offerConcern(turn: Turn, text: string): Promise<void> {
 
 /** /ykien for a member: their recent concerns, then "write your concern" (open for minutes). */
 export async function askConcernText(turn: Turn): Promise<void> {
-  const mine = turn.person ? listTicketsOfPerson(turn.db, turn.person.id, 5) : [];
+  const mine = turn.person ? await listTicketsOfPerson(turn.db, turn.person.id, 5) : [];
   const lines = mine.length
     ? [
         turn.t("understand.mine_header"),
@@ -61,14 +61,14 @@ export async function answerConcern(turn: Turn, answer: string): Promise<void> {
     return;
   }
   const data = pending.data as { text: string; logId: number };
-  createConcernTicket(turn, data.text, data.logId);
+  await createConcernTicket(turn, data.text, data.logId);
 }
 
-export function createConcernTicket(turn: Turn, text: string, logId: number): void {
+export async function createConcernTicket(turn: Turn, text: string, logId: number): Promise<void> {
   if (!turn.person) return;
   let ticket;
   try {
-    ticket = createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: logId }, turn.now, { perDay: turn.settings.ticketsPerDay });
+    ticket = await createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: logId }, turn.now, { perDay: turn.settings.ticketsPerDay });
   } catch (error) {
     if (!isAppError(error, "ticket_too_many")) throw error;
     return turn.reply(turn.errorText(error));

@@ -31,8 +31,8 @@ interface Draft {
   directiveId?: number;
 }
 
-export function hasDirectiveRights(turn: Turn): boolean {
-  return Boolean(turn.person && scopeRoots(turn.db, turn.person.id, "send_directives").length);
+export async function hasDirectiveRights(turn: Turn): Promise<boolean> {
+  return Boolean(turn.person && (await scopeRoots(turn.db, turn.person.id, "send_directives")).length);
 }
 
 async function ask(turn: Turn, draft: Draft): Promise<void> {
@@ -73,9 +73,9 @@ const maxUnitChoices = 8;
  */
 async function unitChoices(turn: Turn): Promise<{ label: string; payload: string }[]> {
   const choices: { label: string; payload: string }[] = [];
-  for (const root of scopeRoots(turn.db, turn.person!.id, "send_directives")) {
+  for (const root of await scopeRoots(turn.db, turn.person!.id, "send_directives")) {
     const unit = await getUnit(turn.db, root.unitId);
-    const children = listChildUnits(turn.db, unit.id);
+    const children = await listChildUnits(turn.db, unit.id);
     choices.push({ label: children.length ? turn.t("understand.compose_unit_whole", { unit: unit.name }) : unit.name, payload: `dnew:unit:${unit.id}` });
     for (const child of children) choices.push({ label: child.name, payload: `dnew:unit:${child.id}` });
   }
@@ -95,8 +95,8 @@ async function targetLines(turn: Turn, directiveId: number, unitId: number, tota
 }
 
 export async function startComposing(turn: Turn): Promise<void> {
-  if (!hasDirectiveRights(turn)) return turn.reply(turn.t("vanban.no_right"));
-  const roots = scopeRoots(turn.db, turn.person!.id, "send_directives");
+  if (!await hasDirectiveRights(turn)) return turn.reply(turn.t("vanban.no_right"));
+  const roots = await scopeRoots(turn.db, turn.person!.id, "send_directives");
   // Only one unit in scope (no sub-units to choose from): no need to ask.
   const single = roots.length === 1 && (await subtreeIds(turn.db, roots[0]!.unitId)).length === 1;
   await ask(turn, single ? { step: "kind", unitId: roots[0]!.unitId } : { step: "unit" });
@@ -105,7 +105,7 @@ export async function startComposing(turn: Turn): Promise<void> {
 /** A unit the person may send to, by what they typed (searched within each of their scope roots). */
 async function unitInScope(turn: Turn, text: string) {
   let lastError: unknown;
-  for (const root of scopeRoots(turn.db, turn.person!.id, "send_directives")) {
+  for (const root of await scopeRoots(turn.db, turn.person!.id, "send_directives")) {
     try {
       return await resolveUnit(turn.db, text, root.unitId);
     } catch (error) {
@@ -116,8 +116,8 @@ async function unitInScope(turn: Turn, text: string) {
   throw lastError;
 }
 
-function toPreview(turn: Turn, draft: Draft): void {
-  const directive = createDirective(
+async function toPreview(turn: Turn, draft: Draft): Promise<void> {
+  const directive = await createDirective(
     turn.db,
     { unitId: draft.unitId!, kind: draft.kind!, number: draft.number ?? "", issuer: draft.issuer ?? "", title: draft.title!, summary: draft.summary!, link: draft.link ?? null, createdById: turn.person!.id },
     turn.now,
@@ -176,7 +176,7 @@ export async function continueComposing(turn: Turn, text: string): Promise<void>
       case "link":
         draft.link = skipWords.test(folded) ? null : value;
         validateDirective({ unitId: draft.unitId!, kind: draft.kind!, title: draft.title!, summary: draft.summary!, link: draft.link, createdById: turn.person!.id });
-        toPreview(turn, draft);
+        await toPreview(turn, draft);
         break;
       case "preview":
         if (/^(gui|co|ok|yes|dong y)$/.test(folded)) return await finish(turn, draft, true);
@@ -194,7 +194,7 @@ async function finish(turn: Turn, draft: Draft, send: boolean): Promise<void> {
   await turn.closeQuestion("directive_new");
   if (!send || !draft.directiveId) return turn.reply(turn.t("vanban.cancelled"));
   try {
-    const result = sendDirective(turn.db, draft.directiveId, { now: turn.now, byPersonId: turn.person!.id, senderAccountId: turn.account.id });
+    const result = await sendDirective(turn.db, draft.directiveId, { now: turn.now, byPersonId: turn.person!.id, senderAccountId: turn.account.id });
     turn.concerns("Directive", draft.directiveId);
     turn.reply(turn.t("vanban.sending", { id: draft.directiveId, queued: result.queued, notLinked: result.notLinked }));
   } catch (error) {
@@ -207,7 +207,7 @@ async function finish(turn: Turn, draft: Draft, send: boolean): Promise<void> {
 
 async function confirmRead(turn: Turn, directive: DirectiveRow): Promise<void> {
   try {
-    const { alreadyRead } = markRead(turn.db, directive.id, turn.person!.id, turn.account.id, turn.now);
+    const { alreadyRead } = await markRead(turn.db, directive.id, turn.person!.id, turn.account.id, turn.now);
     await turn.closeQuestion("directive");
     turn.concerns("Directive", directive.id);
     turn.reply(alreadyRead ? turn.t("vanban.already_read") : turn.t("vanban.read_thanks", { title: directive.title }));
@@ -217,10 +217,10 @@ async function confirmRead(turn: Turn, directive: DirectiveRow): Promise<void> {
   }
 }
 
-function directiveOfContext(turn: Turn): number | undefined {
+async function directiveOfContext(turn: Turn): Promise<number | undefined> {
   const { message } = turn;
   if (message.replyTo) {
-    const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
+    const entity = await entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
     if (entity?.entityType === "Directive") return entity.entityId;
   }
   if (turn.pending?.kind === "directive" && typeof turn.pending.data.directiveId === "number") return turn.pending.data.directiveId;
@@ -230,7 +230,7 @@ function directiveOfContext(turn: Turn): number | undefined {
 /** "đã đọc" in words: the directive replied to, the one just sent, else the newest unread one. */
 export async function readFromText(turn: Turn): Promise<void> {
   if (!turn.person) return;
-  const id = directiveOfContext(turn) ?? listRecentDirectives(turn.db, turn.person.id, 10).find((d) => d.readAt === null)?.id;
+  const id = await directiveOfContext(turn) ?? (await listRecentDirectives(turn.db, turn.person.id, 10)).find((d) => d.readAt === null)?.id;
   if (id === undefined) return turn.reply(turn.t("chat.read_nothing"));
   await confirmRead(turn, await getDirective(turn.db, id));
 }
@@ -238,12 +238,12 @@ export async function readFromText(turn: Turn): Promise<void> {
 /** A reply to a directive that is not "đã đọc" is a question about it: a ticket linked to it. */
 export async function questionAboutDirective(turn: Turn, text: string): Promise<boolean> {
   if (!turn.person || !turn.message.replyTo) return false;
-  const entity = entityOfMessage(turn.db, turn.message.platform, turn.message.chatId, turn.message.replyTo);
+  const entity = await entityOfMessage(turn.db, turn.message.platform, turn.message.chatId, turn.message.replyTo);
   if (entity?.entityType !== "Directive") return false;
   const directive = await getDirective(turn.db, entity.entityId);
   let ticket;
   try {
-    ticket = createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: turn.logId, directiveId: directive.id }, turn.now, { perDay: turn.settings.ticketsPerDay });
+    ticket = await createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: turn.logId, directiveId: directive.id }, turn.now, { perDay: turn.settings.ticketsPerDay });
   } catch (error) {
     if (!isAppError(error, "ticket_too_many")) throw error;
     turn.reply(turn.errorText(error));
@@ -263,11 +263,11 @@ export async function listForMember(turn: Turn, args = ""): Promise<void> {
   const wanted = /^#?(\d+)$/.exec(args.trim());
   if (wanted) {
     const n = Number(wanted[1]);
-    const directive = n >= 1 && n <= maxListed ? listRecentDirectives(turn.db, turn.person.id, n)[n - 1] : undefined;
+    const directive = n >= 1 && n <= maxListed ? (await listRecentDirectives(turn.db, turn.person.id, n))[n - 1] : undefined;
     if (!directive) return turn.reply(turn.t("understand.vanban_not_found", { n: wanted[1] }));
     return showToMember(turn, directive);
   }
-  const recent = listRecentDirectives(turn.db, turn.person.id, 5);
+  const recent = await listRecentDirectives(turn.db, turn.person.id, 5);
   if (!recent.length) return turn.reply(turn.t("vanban.list_none"));
   const lines = recent.map((d, i) =>
     turn.t("vanban.list_line", { n: i + 1, kind: turn.t(`vanban.kind_${d.kind}`), number: d.number, title: d.title, read: d.readAt ? turn.t("vanban.read_mark") : "" }),
@@ -296,7 +296,7 @@ export const directivePayloads = {
       else if (what === "keep" && draft.step === "summary" && draft.summary) draft.step = "link";
       else if (what === "skip" && draft.step === "link") {
         draft.link = null;
-        toPreview(turn, draft);
+        await toPreview(turn, draft);
       } else if (what === "send" && draft.step === "preview") return await finish(turn, draft, true);
       else if (what === "cancel") return await finish(turn, draft, false);
     } catch (error) {
@@ -316,7 +316,7 @@ export const directivePayloads = {
   },
   async vb(turn: Turn, argument: string): Promise<void> {
     if (!turn.person || !/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
-    const mine = listRecentDirectives(turn.db, turn.person.id, maxListed).find((d) => d.id === Number(argument));
+    const mine = (await listRecentDirectives(turn.db, turn.person.id, maxListed)).find((d) => d.id === Number(argument));
     if (!mine) return turn.reply(turn.t("vanban.list_none"));
     await turn.closeQuestion("directive_list");
     await showToMember(turn, mine);

@@ -42,7 +42,7 @@ export async function linkWithContact(turn: Turn): Promise<void> {
     return;
   }
   try {
-    await announceLink(turn, linkByPhone(turn.db, turn.account.id, contact.phone, turn.now), "contact");
+    await announceLink(turn, await linkByPhone(turn.db, turn.account.id, contact.phone, turn.now), "contact");
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(error.code === "person_not_found" ? turn.t("chat.contact_no_match") : turn.errorText(error));
@@ -66,7 +66,7 @@ export async function answerUnlink(turn: Turn, answer: string): Promise<void> {
     turn.reply(turn.t("chat.unlink_kept"));
     return;
   }
-  const result = unlinkAccount(turn.db, turn.account.id, turn.now);
+  const result = await unlinkAccount(turn.db, turn.account.id, turn.now);
   if (result)
     await recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.unlink", entityType: "ChatAccount", entityId: turn.account.id }, turn.now);
   turn.person = null;

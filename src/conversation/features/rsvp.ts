@@ -27,10 +27,10 @@ export function rsvpChoices(turn: Turn, meetingId: number) {
   return answers.map((a) => ({ label: turn.t(`meetings.${a}`), payload: `rsvp:${meetingId}:${a}` }));
 }
 
-function meetingFromContext(turn: Turn): number | undefined {
+async function meetingFromContext(turn: Turn): Promise<number | undefined> {
   const { message } = turn;
   if (message.replyTo) {
-    const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
+    const entity = await entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
     if (entity?.entityType === "Meeting") return entity.entityId;
   }
   const pending = turn.pending;
@@ -42,7 +42,7 @@ function meetingFromContext(turn: Turn): number | undefined {
 export async function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswer, reason?: string): Promise<void> {
   if (!turn.person) return;
   try {
-    const result = recordRsvp(turn.db, { meetingId, personId: turn.person.id, answer, reason: reason ?? null, viaAccountId: turn.account.id, actor: personActor(turn.person.id) }, turn.now);
+    const result = await recordRsvp(turn.db, { meetingId, personId: turn.person.id, answer, reason: reason ?? null, viaAccountId: turn.account.id, actor: personActor(turn.person.id) }, turn.now);
     const meeting = await getMeeting(turn.db, meetingId);
     const when = formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale);
     const key = answer === "absent" && reason ? "confirm_absent_reason" : `confirm_${answer}`;
@@ -66,12 +66,12 @@ export async function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswe
 /** An attend/absent/unsure intent from free text. Returns false when it is not about a meeting. */
 export async function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: string): Promise<boolean> {
   if (!turn.person) return false;
-  const contextMeeting = meetingFromContext(turn);
+  const contextMeeting = await meetingFromContext(turn);
   if (contextMeeting !== undefined) {
     await applyRsvp(turn, contextMeeting, answer, reason);
     return true;
   }
-  const pending = pendingMeetingsForPerson(turn.db, turn.person.id, turn.now);
+  const pending = await pendingMeetingsForPerson(turn.db, turn.person.id, turn.now);
   if (!pending.length) {
     turn.reply(turn.t("chat.no_pending_meeting"));
     return true;
@@ -100,12 +100,12 @@ export async function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: st
 
 /** The one meeting a reply is about, without asking (context, else the only one pending). */
 async function soleMeeting(turn: Turn): Promise<{ id: number; title: string; startsAt: number } | undefined | null> {
-  const contextMeeting = meetingFromContext(turn);
+  const contextMeeting = await meetingFromContext(turn);
   if (contextMeeting !== undefined) {
     const m = await getMeeting(turn.db, contextMeeting);
     return { id: m.id, title: m.title, startsAt: m.startsAt };
   }
-  const pending = pendingMeetingsForPerson(turn.db, turn.person!.id, turn.now);
+  const pending = await pendingMeetingsForPerson(turn.db, turn.person!.id, turn.now);
   if (!pending.length) return null;
   const upcoming = pending.filter((m) => m.startsAt > turn.now.getTime());
   const pool = upcoming.length ? upcoming : pending;
@@ -184,7 +184,7 @@ export async function answerReaction(turn: Turn): Promise<void> {
   const { message } = turn;
   const vote = emojiVote(message.reaction ?? "");
   if (!turn.person || vote === 0 || !message.replyTo) return;
-  const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
+  const entity = await entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
   if (entity?.entityType === "Meeting") await applyRsvp(turn, entity.entityId, vote > 0 ? "attend" : "absent");
 }
 
@@ -213,7 +213,7 @@ export const rsvpPayloads = {
       if (typeof pending.meetingId === "number") await applyRsvp(turn, pending.meetingId, answer, reason);
       else await answerFromText(turn, answer, reason);
     }
-    if (argument !== "answer") createConcernTicket(turn, pending.text, typeof pending.logId === "number" ? pending.logId : turn.logId);
+    if (argument !== "answer") await createConcernTicket(turn, pending.text, typeof pending.logId === "number" ? pending.logId : turn.logId);
   },
   async rsvpreason(turn: Turn, _argument: string): Promise<void> {
     await turn.closeQuestion("rsvp_reason");

@@ -33,8 +33,8 @@ function categoryAndSatisfaction(turn: Turn, tk: { category: string; satisfied: 
   };
 }
 
-export function hasTicketRights(turn: Turn): boolean {
-  return Boolean(turn.person && scopeRoots(turn.db, turn.person.id, "handle_tickets").length);
+export async function hasTicketRights(turn: Turn): Promise<boolean> {
+  return Boolean(turn.person && (await scopeRoots(turn.db, turn.person.id, "handle_tickets")).length);
 }
 
 function guard(turn: Turn, fn: () => void): void {
@@ -57,7 +57,7 @@ async function mayActOnTicket(turn: Turn, id: number): Promise<boolean> {
   if (access === "handled_above") turn.reply(turn.t("rights.button_handled_above", { id, unit: (await getUnit(turn.db, ticket!.unitId)).name }));
   else if (access === "closed") turn.reply(turn.t("rights.button_closed", { id }));
   // Only someone who handles concerns learns whether a number exists.
-  else if (access === "not_found" && hasTicketRights(turn)) turn.reply(turn.t("rights.button_not_found", { id }));
+  else if (access === "not_found" && await hasTicketRights(turn)) turn.reply(turn.t("rights.button_not_found", { id }));
   else turn.reply(turn.t("rights.button_no_right", { id }));
   return false;
 }
@@ -85,7 +85,7 @@ export async function showQueue(turn: Turn): Promise<void> {
 
 export async function showTicket(turn: Turn, id: number): Promise<void> {
   // A member asking for someone else's number learns no more than for a number that does not exist.
-  if (!hasTicketRights(turn) && await ticketOwner(turn.db, id) !== turn.person!.id)
+  if (!await hasTicketRights(turn) && await ticketOwner(turn.db, id) !== turn.person!.id)
     return turn.reply(turn.t("errors.not_found", { what: `#${id}` }));
   guard(turn, async () => {
     const thread = await ticketThread(turn.db, id, turn.person!.id);
@@ -138,8 +138,8 @@ function idArg(turn: Turn, args: string, command: string): number | undefined {
 }
 
 function answer(turn: Turn, id: number, text: string): void {
-  guard(turn, () => {
-    answerTicket(turn.db, id, turn.person!.id, text, turn.now);
+  guard(turn, async () => {
+    await answerTicket(turn.db, id, turn.person!.id, text, turn.now);
     turn.concerns("Ticket", id);
     turn.reply(turn.t("ykien.answered", { id }));
   });
@@ -147,7 +147,7 @@ function answer(turn: Turn, id: number, text: string): void {
 
 function escalate(turn: Turn, id: number, note: string | null): void {
   guard(turn, async () => {
-    const ticket = escalateTicket(turn.db, id, turn.person!.id, note, turn.now);
+    const ticket = await escalateTicket(turn.db, id, turn.person!.id, note, turn.now);
     turn.reply(turn.t("ykien.escalated", { id, unit: (await getUnit(turn.db, ticket.unitId)).name }));
   });
 }
@@ -167,15 +167,15 @@ export async function runTicketCommand(turn: Turn, name: string, args: string): 
       if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
       return answer(turn, id, rest);
     case "nhan":
-      return guard(turn, () => {
-        takeTicket(turn.db, id, turn.person!.id, turn.now);
+      return guard(turn, async () => {
+        await takeTicket(turn.db, id, turn.person!.id, turn.now);
         turn.reply(turn.t("ykien.taken", { id }));
       });
     case "chuyen":
       return escalate(turn, id, rest || null);
     case "dong":
-      return guard(turn, () => {
-        closeTicket(turn.db, id, turn.person!.id, turn.now);
+      return guard(turn, async () => {
+        await closeTicket(turn.db, id, turn.person!.id, turn.now);
         turn.reply(turn.t("ykien.closed", { id }));
       });
   }
@@ -205,7 +205,7 @@ export async function continueTicketFlow(turn: Turn, text: string): Promise<bool
 
 function feedback(turn: Turn, id: number, satisfied: boolean): void {
   guard(turn, async () => {
-    const ticket = recordSatisfaction(turn.db, id, turn.person!.id, satisfied, turn.now);
+    const ticket = await recordSatisfaction(turn.db, id, turn.person!.id, satisfied, turn.now);
     await turn.closeQuestion("ticket_feedback");
     turn.concerns("Ticket", id);
     if (satisfied || ticket.status === "closed") return turn.reply(turn.t("ykien.feedback_thanks", { id }));
@@ -217,7 +217,7 @@ function feedback(turn: Turn, id: number, satisfied: boolean): void {
 /** Adds the member's text to their ticket and says so. */
 function addToTicket(turn: Turn, id: number, text: string): void {
   guard(turn, async () => {
-    addMemberMessage(turn.db, id, turn.person!.id, text, turn.logId, turn.now);
+    await addMemberMessage(turn.db, id, turn.person!.id, text, turn.logId, turn.now);
     turn.concerns("Ticket", id);
     // Further lines within the next minutes go to the same concern.
     await turn.ask(turn.t("understand.followup_added", { id }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
@@ -238,33 +238,33 @@ export function continueReopened(turn: Turn, intent: Intent): boolean {
 }
 
 /** "hài lòng" / "chưa hài lòng" in words, about the ticket whose answer is open or replied to. */
-export function satisfactionFromText(turn: Turn, satisfied: boolean): boolean {
-  const id = ticketOfContext(turn);
+export async function satisfactionFromText(turn: Turn, satisfied: boolean): Promise<boolean> {
+  const id = await ticketOfContext(turn);
   if (id === undefined) return false;
   feedback(turn, id, satisfied);
   return true;
 }
 
-function ticketOfContext(turn: Turn): number | undefined {
+async function ticketOfContext(turn: Turn): Promise<number | undefined> {
   const { message } = turn;
   if (message.replyTo) {
-    const entity = entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
+    const entity = await entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
     if (entity?.entityType === "Ticket") return entity.entityId;
   }
   if (turn.pending?.kind === "ticket_feedback" && typeof turn.pending.data.ticketId === "number") return turn.pending.data.ticketId;
   // Otherwise the member's concern answered most recently (within a week).
-  return latestAnsweredTicketOf(turn.db, turn.person?.id ?? -1, new Date(turn.now.getTime() - 7 * 86_400_000));
+  return await latestAnsweredTicketOf(turn.db, turn.person?.id ?? -1, new Date(turn.now.getTime() - 7 * 86_400_000));
 }
 
 /** A member's reply to a message about their ticket adds to that ticket's thread. */
 export async function memberFollowUp(turn: Turn, text: string): Promise<boolean> {
   if (!turn.person || !turn.message.replyTo) return false;
-  const entity = entityOfMessage(turn.db, turn.message.platform, turn.message.chatId, turn.message.replyTo);
+  const entity = await entityOfMessage(turn.db, turn.message.platform, turn.message.chatId, turn.message.replyTo);
   if (entity?.entityType !== "Ticket") return false;
   const ticket = await getTicket(turn.db, entity.entityId);
   if (ticket.personId !== turn.person.id) return false;
-  guard(turn, () => {
-    addMemberMessage(turn.db, ticket.id, turn.person!.id, text, turn.logId, turn.now);
+  guard(turn, async () => {
+    await addMemberMessage(turn.db, ticket.id, turn.person!.id, text, turn.logId, turn.now);
     turn.concerns("Ticket", ticket.id);
     turn.reply(turn.t("ykien.member_followup", { id: ticket.id }));
   });

@@ -41,8 +41,8 @@ export interface ScopeEntry {
 }
 
 /** The units a person holds a role on, with their paths. */
-export function scopeOf(db: Database, personId: number): ScopeEntry[] {
-  return db.sql.all<ScopeEntry>(
+export async function scopeOf(db: Database, personId: number): Promise<ScopeEntry[]> {
+  return await db.sql.all<ScopeEntry>(
     `SELECT m.unitId, u.path, m.role FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ?`,
     personId,
   );
@@ -51,7 +51,7 @@ export function scopeOf(db: Database, personId: number): ScopeEntry[] {
 /** True when the person has `permission` on the unit through a role on it or on an ancestor. */
 export async function can(db: Database, personId: number, permission: Permission, unitId: number): Promise<boolean> {
   const target = await getUnit(db, unitId);
-  return scopeOf(db, personId).some((s) => target.path.startsWith(s.path) && roleGrants(s.role, permission));
+  return (await scopeOf(db, personId)).some((s) => target.path.startsWith(s.path) && roleGrants(s.role, permission));
 }
 
 /** Throws forbidden unless `can(...)`. */
@@ -63,8 +63,8 @@ export async function assertCan(db: Database, personId: number, permission: Perm
  * The top-most units where the person has `permission` (a unit inside another one of the list is
  * left out). Empty when the person has no such right.
  */
-export function scopeRoots(db: Database, personId: number, permission: Permission): ScopeEntry[] {
-  const entries = scopeOf(db, personId)
+export async function scopeRoots(db: Database, personId: number, permission: Permission): Promise<ScopeEntry[]> {
+  const entries = (await scopeOf(db, personId))
     .filter((s) => roleGrants(s.role, permission))
     .sort((a, b) => a.path.length - b.path.length);
   const roots: ScopeEntry[] = [];
@@ -76,8 +76,8 @@ export function scopeRoots(db: Database, personId: number, permission: Permissio
  * SQL condition restricting a Unit alias to the person's scope for a permission, with its params.
  * Returns ["0", []] (nothing) when the person has no such right.
  */
-export function scopeCondition(db: Database, personId: number, permission: Permission, alias = "u"): [string, string[]] {
-  const roots = scopeRoots(db, personId, permission);
+export async function scopeCondition(db: Database, personId: number, permission: Permission, alias = "u"): Promise<[string, string[]]> {
+  const roots = await scopeRoots(db, personId, permission);
   if (!roots.length) return ["0", []];
   const parts: string[] = [];
   const params: string[] = [];

@@ -50,7 +50,7 @@ export async function listRights(db: Database, options: { actorId?: number | nul
     if (options.actorId != null) await assertCan(db, options.actorId, "administer", options.unitId);
     ranges = [subtreeRange((await getUnit(db, options.unitId)).path)];
   } else if (options.actorId != null) {
-    ranges = scopeRoots(db, options.actorId, "administer").map((r) => subtreeRange(r.path));
+    ranges = (await scopeRoots(db, options.actorId, "administer")).map((r) => subtreeRange(r.path));
     if (!ranges.length) return [];
   } else ranges = [["/", "0"]];
   return db.sql.all<RightHolder>(

@@ -56,12 +56,12 @@ export async function getAccount(db: Database, id: number): Promise<ChatAccountR
   return row;
 }
 
-export function findAccount(db: Database, platform: string, externalId: string): ChatAccountRow | undefined {
-  return db.sql.get<ChatAccountRow>(`SELECT ${accountColumns} FROM ChatAccount WHERE platform = ? AND externalId = ?`, platform, externalId);
+export async function findAccount(db: Database, platform: string, externalId: string): Promise<ChatAccountRow | undefined> {
+  return await db.sql.get<ChatAccountRow>(`SELECT ${accountColumns} FROM ChatAccount WHERE platform = ? AND externalId = ?`, platform, externalId);
 }
 
-export function accountsOfPerson(db: Database, personId: number): ChatAccountRow[] {
-  return db.sql.all<ChatAccountRow>(
+export async function accountsOfPerson(db: Database, personId: number): Promise<ChatAccountRow[]> {
+  return await db.sql.all<ChatAccountRow>(
     `SELECT ${accountColumns} FROM ChatAccount WHERE personId = ? ORDER BY preferred DESC, linkedAt`,
     personId,
   );
@@ -71,8 +71,8 @@ export function accountsOfPerson(db: Database, personId: number): ChatAccountRow
  * The account a broadcast to this person should use: the preferred one when reachable, otherwise
  * another reachable linked account (web chat last), or undefined when none is reachable.
  */
-export function deliveryAccount(db: Database, personId: number): ChatAccountRow | undefined {
-  return db.sql.get<ChatAccountRow>(
+export async function deliveryAccount(db: Database, personId: number): Promise<ChatAccountRow | undefined> {
+  return await db.sql.get<ChatAccountRow>(
     `SELECT ${accountColumns} FROM ChatAccount WHERE personId = ? AND unreachable = 0
      ORDER BY preferred DESC, CASE platform WHEN 'web' THEN 1 ELSE 0 END, linkedAt LIMIT 1`,
     personId,

@@ -61,8 +61,8 @@ export async function getApiToken(db: Database, id: number): Promise<ApiTokenRow
 }
 
 /** Every token, newest first (revoked ones too, marked). */
-export function listApiTokens(db: Database): ApiTokenRow[] {
-  return db.sql.all<ApiTokenRow>(`SELECT ${columns} FROM ApiToken t JOIN Unit u ON u.id = t.unitId ORDER BY t.id DESC`);
+export async function listApiTokens(db: Database): Promise<ApiTokenRow[]> {
+  return await db.sql.all<ApiTokenRow>(`SELECT ${columns} FROM ApiToken t JOIN Unit u ON u.id = t.unitId ORDER BY t.id DESC`);
 }
 
 /** Revokes a token at once (idempotent). Needs administer on its unit. */

@@ -80,13 +80,13 @@ async function insert(db: Database, item: OutboxItem, now: Date): Promise<number
 }
 
 /** Queues one message. Returns its id, or null when its dedupe key was already queued. */
-export function enqueue(db: Database, item: OutboxItem, now = new Date()): number | null {
-  return insert(db, item, now);
+export async function enqueue(db: Database, item: OutboxItem, now = new Date()): Promise<number | null> {
+  return await insert(db, item, now);
 }
 
 /** Queues many messages in one transaction (a broadcast). Returns how many were new. */
-export function enqueueMany(db: Database, items: Iterable<OutboxItem>, now = new Date()): number {
-  return db.transaction(async () => {
+export async function enqueueMany(db: Database, items: Iterable<OutboxItem>, now = new Date()): Promise<number> {
+  return await db.transaction(async () => {
     let n = 0;
     for (const item of items) if (await insert(db, item, now) !== null) n++;
     return n;
@@ -98,9 +98,9 @@ export function enqueueMany(db: Database, items: Iterable<OutboxItem>, now = new
  * interleave), then age. Rows to `excludeChats` (busy or held by a rate limit) are skipped, so a
  * chat with thousands of queued messages never hides another chat's message behind them.
  */
-export function dueCandidates(db: Database, platform: string, now: Date, limit: number, excludeChats: Iterable<string> = []): OutboxRow[] {
+export async function dueCandidates(db: Database, platform: string, now: Date, limit: number, excludeChats: Iterable<string> = []): Promise<OutboxRow[]> {
   const excluded = [...excludeChats];
-  return db.sql.all<OutboxRow>(
+  return await db.sql.all<OutboxRow>(
     `SELECT ${rowColumns} FROM Outbox WHERE status = 'pending' AND platform = ? AND notBefore <= ?
        ${excluded.length ? "AND chatId NOT IN (SELECT value FROM json_each(?))" : ""}
      ORDER BY priority, ord, id LIMIT ?`,
@@ -269,8 +269,8 @@ export async function nextDueAt(db: Database, platform: string): Promise<number 
   return (await db.sql.get<{ t: number | null }>(`SELECT MIN(notBefore) AS t FROM Outbox WHERE status = 'pending' AND platform = ?`, platform))?.t ?? null;
 }
 
-export function getOutboxRow(db: Database, id: number): (OutboxRow & { status: string; sentAt: number | null; lastError: string | null; platformMessageId: string | null }) | undefined {
-  return db.sql.get(`SELECT ${rowColumns}, status, sentAt, lastError, platformMessageId FROM Outbox WHERE id = ?`, id);
+export async function getOutboxRow(db: Database, id: number): Promise<(OutboxRow & { status: string; sentAt: number | null; lastError: string | null; platformMessageId: string | null }) | undefined> {
+  return await db.sql.get(`SELECT ${rowColumns}, status, sentAt, lastError, platformMessageId FROM Outbox WHERE id = ?`, id);
 }
 
 /** Row counts by status, optionally for one platform. */

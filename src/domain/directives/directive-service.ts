@@ -182,9 +182,9 @@ export function validateDirective(input: DirectiveInput): { warnings: "summary_l
  * creator may send directives to the unit, invalid_input ({ field: "organisationId" }) when the
  * organisation has no unit in the subtree.
  */
-export function createDirective(db: Database, input: DirectiveInput, now: Date): DirectiveRow & { warnings: string[] } {
+export async function createDirective(db: Database, input: DirectiveInput, now: Date): Promise<DirectiveRow & { warnings: string[] }> {
   const clean = cleanDirective(input);
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const unit = await getUnit(db, input.unitId);
     await assertCan(db, input.createdById, "send_directives", unit.id);
     const organisationId = input.organisationId ?? null;
@@ -326,13 +326,13 @@ export interface SendResult {
  * Throws not_found, forbidden unless `byPersonId` may send directives to the unit, conflict when
  * it is not a draft any more.
  */
-export function sendDirective(
+export async function sendDirective(
   db: Database,
   directiveId: number,
   ctx: { now: Date; byPersonId: number; senderAccountId?: number | null; source?: AuditSource },
-): SendResult {
+): Promise<SendResult> {
   const now = ctx.now.getTime();
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const directive = await getDirective(db, directiveId);
     await assertCan(db, ctx.byPersonId, "send_directives", directive.unitId);
     if (directive.status !== "draft") throw new AppError("conflict", { what: `#${directive.id}` });
@@ -489,8 +489,8 @@ export async function directiveProgress(db: Database, directiveId: number): Prom
  * Records that a person read a directive (first time only). Throws not_found when the person was
  * not sent it.
  */
-export function markRead(db: Database, directiveId: number, personId: number, viaAccountId: number | null, now: Date): { alreadyRead: boolean } {
-  return db.transaction(async () => {
+export async function markRead(db: Database, directiveId: number, personId: number, viaAccountId: number | null, now: Date): Promise<{ alreadyRead: boolean }> {
+  return await db.transaction(async () => {
     const row = await db.sql.get<{ readAt: number | null }>(`SELECT readAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, directiveId, personId);
     if (!row) throw new AppError("not_found", { what: "directive" });
     if (row.readAt !== null) return { alreadyRead: true };
@@ -503,8 +503,8 @@ export function markRead(db: Database, directiveId: number, personId: number, vi
 }
 
 /** The directives sent to a person, newest first, with when they read each (null: not yet). */
-export function listRecentDirectives(db: Database, personId: number, limit = 5): (DirectiveRow & { readAt: number | null })[] {
-  return db.sql.all(
+export async function listRecentDirectives(db: Database, personId: number, limit = 5): Promise<(DirectiveRow & { readAt: number | null })[]> {
+  return await db.sql.all(
     `SELECT ${directiveColumns.split(", ").map((c) => `x.${c}`).join(", ")}, d.readAt
      FROM DirectiveDelivery d JOIN Directive x ON x.id = d.directiveId
      WHERE d.personId = ? AND x.status != 'draft'

@@ -39,15 +39,15 @@ export async function noteGroup(db: Database, platform: string, externalId: stri
  * allowing from inside the group, the group is tied to the admin's top unit. Audited. Throws
  * not_found (no such group), forbidden.
  */
-export function setGroupAllowed(db: Database, groupId: number, allowed: boolean, actor: Actor, options: { unitId?: number | null; now?: Date } = {}): ChatGroupRow {
+export async function setGroupAllowed(db: Database, groupId: number, allowed: boolean, actor: Actor, options: { unitId?: number | null; now?: Date } = {}): Promise<ChatGroupRow> {
   const now = options.now ?? new Date();
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const group = await db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE id = ?`, groupId);
     if (!group) throw new AppError("not_found", { what: `#${groupId}` });
     let unitId = options.unitId ?? group.unitId;
     if (unitId != null) await assertActorCan(db, actor, "administer", unitId);
     else if (actor.kind === "person") {
-      const roots = scopeRoots(db, actor.personId, "administer");
+      const roots = await scopeRoots(db, actor.personId, "administer");
       if (!roots.length) throw new AppError("forbidden", { permission: "administer" });
       unitId = roots[0]!.unitId;
     }

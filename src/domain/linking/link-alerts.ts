@@ -17,11 +17,11 @@ interface Recipient {
   locale: string;
 }
 
-function send(db: Database, recipients: Recipient[], text: (t: Translate, locale: Locale) => string, dedupe: string, now: Date): number {
+async function send(db: Database, recipients: Recipient[], text: (t: Translate, locale: Locale) => string, dedupe: string, now: Date): Promise<number> {
   let n = 0;
   for (const r of recipients) {
     const locale: Locale = r.locale === "en" ? "en" : "vi";
-    const queued = enqueue(db, {
+    const queued = await enqueue(db, {
       platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply,
       body: { text: text(translator(locale), locale), locale }, dedupeKey: `${dedupe}:${r.id}`,
     }, now);
@@ -75,8 +75,8 @@ export async function announcePrivilegedLink(db: Database, personId: number, acc
     personId, accountId, personId,
   );
   const dedupe = `link-notice:${accountId}:${now.getTime()}`;
-  let n = send(db, others, (t, locale) => t("security.link_notice_self", { platform: t(`security.platform_${account.platform}`), when: formatMeetingTime(now, timeZone, locale) }), dedupe, now);
-  n += send(
+  let n = await send(db, others, (t, locale) => t("security.link_notice_self", { platform: t(`security.platform_${account.platform}`), when: formatMeetingTime(now, timeZone, locale) }), dedupe, now);
+  n += await send(
     db,
     admins,
     (t, locale) =>

@@ -113,10 +113,10 @@ async function freshCode(db: Database, digits: number, now: Date): Promise<strin
  * Issues a new code for a person, revoking the previous one: 16 digits for a person holding cadre,
  * official or admin rights, 12 otherwise. `ttlDays` defaults to 30.
  */
-export function issueLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): LinkCodeRow {
+export async function issueLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): Promise<LinkCodeRow> {
   const now = options.now ?? new Date();
   const ttl = (options.ttlDays ?? 30) * day;
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     await db.sql.run(`UPDATE LinkCode SET revokedAt = ? WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, now.getTime(), personId);
     const code = await freshCode(db, await digitsFor(db, personId), now);
     await db.sql.run(
@@ -169,7 +169,7 @@ export async function ensureLinkCodes(
       seen.add(p.id);
       if (options.unlinkedOnly && p.linkedAccounts > 0) continue;
       const existing = options.renew ? undefined : await activeCode(db, p.id, now);
-      const code = existing ?? issueLinkCode(db, p.id, { ttlDays: options.ttlDays, now });
+      const code = existing ?? await issueLinkCode(db, p.id, { ttlDays: options.ttlDays, now });
       out.push({ personId: p.id, fullName: p.fullName, unitName: p.unitName, code: code.code, expiresAt: code.expiresAt, linked: p.linkedAccounts > 0 });
     }
     return out;
@@ -178,7 +178,7 @@ export async function ensureLinkCodes(
 
 /** The person's valid code, or a new one when there is none (never revokes a printed code). */
 export async function currentLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): Promise<LinkCodeRow> {
-  return await activeCode(db, personId, options.now ?? new Date()) ?? issueLinkCode(db, personId, options);
+  return await activeCode(db, personId, options.now ?? new Date()) ?? await issueLinkCode(db, personId, options);
 }
 
 /** Wrong guesses by this chat account in the last hour. */
@@ -306,10 +306,10 @@ async function personName(db: Database, personId: number): Promise<string> {
  * the sender). Throws person_not_found when no person has that phone (phones are unique, so at most
  * one matches), account_linked_elsewhere.
  */
-export function linkByPhone(db: Database, accountId: number, phone: string, now = new Date()): LinkResult {
+export async function linkByPhone(db: Database, accountId: number, phone: string, now = new Date()): Promise<LinkResult> {
   const normal = normalisePhone(phone);
   if (!normal) throw new AppError("person_not_found", {});
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const matches = await db.sql.all<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, normal);
     if (matches.length !== 1) throw new AppError("person_not_found", {});
     const person = matches[0]!;
@@ -319,8 +319,8 @@ export function linkByPhone(db: Database, accountId: number, phone: string, now 
 }
 
 /** Unlinks an account from its person; another account of theirs becomes preferred. */
-export function unlinkAccount(db: Database, accountId: number, now = new Date()): { personId: number } | null {
-  return db.transaction(async () => {
+export async function unlinkAccount(db: Database, accountId: number, now = new Date()): Promise<{ personId: number } | null> {
+  return await db.transaction(async () => {
     const account = await getAccount(db, accountId);
     if (account.personId === null) return null;
     const personId = account.personId;

@@ -16,8 +16,8 @@ export interface UpcomingMeeting {
  * Scheduled meetings a person is invited to, starting after `now`: meetings of their units, and of
  * ancestor units when the meeting includes the subtree.
  */
-export function listUpcomingForPerson(db: Database, personId: number, now = new Date(), limit = 5): UpcomingMeeting[] {
-  return db.sql.all<UpcomingMeeting>(
+export async function listUpcomingForPerson(db: Database, personId: number, now = new Date(), limit = 5): Promise<UpcomingMeeting[]> {
+  return await db.sql.all<UpcomingMeeting>(
     `SELECT DISTINCT mt.id, mt.unitId, u.name AS unitName, mt.title, mt.place, mt.agenda, mt.startsAt, mt.endsAt
      FROM Membership m JOIN Unit mu ON mu.id = m.unitId
      JOIN Meeting mt ON mt.status = 'scheduled' AND mt.startsAt > ?

@@ -137,11 +137,11 @@ export async function getMeeting(db: Database, id: number): Promise<MeetingRow> 
  * (duration not in 1…1440 minutes), meeting_in_past (startsAt ≤ now), unit_not_found, forbidden (the actor may not manage the
  * unit's meetings).
  */
-export function createMeeting(db: Database, input: MeetingInput, ctx: ActorContext): MeetingRow {
+export async function createMeeting(db: Database, input: MeetingInput, ctx: ActorContext): Promise<MeetingRow> {
   const fields = cleanFields(input);
   const startsAt = startOf(input.startsAt);
   if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     await getUnit(db, input.unitId);
     await assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
     const now = ctx.now.getTime();
@@ -151,7 +151,7 @@ export function createMeeting(db: Database, input: MeetingInput, ctx: ActorConte
       input.unitId, fields.title, fields.place, fields.agenda, startsAt, startsAt + fields.durationMinutes * MINUTE,
       input.includeSubtree ? 1 : 0, actorPersonId(ctx.actor), now, now,
     )).lastInsertRowid;
-    planJobs(db, id, ctx);
+    await planJobs(db, id, ctx);
     await audit(db, ctx, "meeting.create", "Meeting", id, { unitId: input.unitId, startsAt });
     return getMeeting(db, id);
   });
@@ -252,7 +252,7 @@ async function materialise(db: Database, series: SeriesRow, ctx: MeetingContext,
     );
     if (r.changes) {
       created.push(r.lastInsertRowid);
-      planJobs(db, r.lastInsertRowid, ctx);
+      await planJobs(db, r.lastInsertRowid, ctx);
     }
   }
   return created;
@@ -264,7 +264,7 @@ async function materialise(db: Database, series: SeriesRow, ctx: MeetingContext,
  * recurrence_never_fires (a rule with no occurrence between startsOn and endsOn, or within two
  * years), unit_not_found, forbidden.
  */
-export function createSeries(db: Database, input: SeriesInput, ctx: ActorContext): { seriesId: number; meetings: MeetingRow[] } {
+export async function createSeries(db: Database, input: SeriesInput, ctx: ActorContext): Promise<{ seriesId: number; meetings: MeetingRow[] }> {
   const fields = cleanFields(input);
   const spec: SeriesSpec = {
     rule: input.rule,
@@ -273,7 +273,7 @@ export function createSeries(db: Database, input: SeriesInput, ctx: ActorContext
   };
   if (input.endsOn !== undefined) spec.endsOn = input.endsOn;
   assertRecurrenceFires(spec, ctx.timeZone);
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     await getUnit(db, input.unitId);
     await assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
     const now = ctx.now.getTime();
@@ -344,8 +344,8 @@ export async function skipOccurrence(db: Database, seriesId: number, dateKey: st
  * Ends a series: no new occurrences, and its upcoming meetings are cancelled (those already
  * reminded are told). Returns how many meetings were cancelled. Throws not_found, forbidden.
  */
-export function cancelSeries(db: Database, seriesId: number, ctx: ActorContext): number {
-  return db.transaction(async () => {
+export async function cancelSeries(db: Database, seriesId: number, ctx: ActorContext): Promise<number> {
+  return await db.transaction(async () => {
     const series = await getSeries(db, seriesId);
     await assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
     if (series.cancelledAt != null) return 0;
@@ -409,10 +409,10 @@ async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext
   const text = await meetingText(db, meeting);
   let notified = 0;
   for (const personId of people) {
-    const account = deliveryAccount(db, personId);
+    const account = await deliveryAccount(db, personId);
     if (!account) continue;
     const locale = (await getPerson(db, personId)).locale;
-    const id = enqueue(
+    const id = await enqueue(
       db,
       {
         platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
@@ -432,8 +432,8 @@ async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext
  * are skipped). A series occurrence is also recorded as skipped in its series. Throws not_found,
  * forbidden, meeting_cancelled (already), meeting_finished (over).
  */
-export function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext): { meeting: MeetingRow; notified: number } {
-  return db.transaction(async () => {
+export async function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext): Promise<{ meeting: MeetingRow; notified: number }> {
+  return await db.transaction(async () => {
     const meeting = await getMeeting(db, meetingId);
     await assertChangeable(db, meeting, ctx);
     const notified = await cancelInside(db, meeting, ctx);
@@ -453,9 +453,9 @@ export function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext
  * recorded in the series' exceptions. Throws not_found, forbidden, meeting_cancelled, meeting_finished,
  * meeting_in_past (new start ≤ now), invalid_input (not a date).
  */
-export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, ctx: ActorContext): { meeting: MeetingRow; notified: number } {
+export async function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, ctx: ActorContext): Promise<{ meeting: MeetingRow; notified: number }> {
   const startsAt = startOf(newStartsAt);
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const meeting = await getMeeting(db, meetingId);
     await assertChangeable(db, meeting, ctx);
     if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
@@ -469,7 +469,7 @@ export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, 
     await skipPendingJobs(db, meetingId, ctx.now);
     const people = await remindedPeople(db, meetingId);
     await withdrawQueuedJobMessages(db, meetingId);
-    planJobs(db, meetingId, ctx);
+    await planJobs(db, meetingId, ctx);
     if (meeting.seriesId != null) {
       const key = (await db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId))?.k;
       if (key) {
@@ -484,10 +484,10 @@ export function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, 
     const choices = rsvpPayloads(meetingId);
     let notified = 0;
     for (const personId of people) {
-      const account = deliveryAccount(db, personId);
+      const account = await deliveryAccount(db, personId);
       if (!account) continue;
       const locale = (await getPerson(db, personId)).locale;
-      const id = enqueue(
+      const id = await enqueue(
         db,
         {
           platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
@@ -540,13 +540,13 @@ export async function isInvited(db: Database, meeting: MeetingRow, personId: num
  * Meetings of the given units starting at or after `from` (and before `to`), soonest first, with
  * the unit's name; cancelled ones only with `includeCancelled`. `limit` defaults to 100.
  */
-export function listUnitMeetings(
+export async function listUnitMeetings(
   db: Database,
   unitIds: number[],
   options: { from: Date; to?: Date; includeCancelled?: boolean; limit?: number },
-): (MeetingRow & { unitName: string })[] {
+): Promise<(MeetingRow & { unitName: string })[]> {
   if (!unitIds.length) return [];
-  return db.sql.all<MeetingRow & { unitName: string }>(
+  return await db.sql.all<MeetingRow & { unitName: string }>(
     `SELECT mt.id, mt.unitId, mt.seriesId, mt.title, mt.place, mt.agenda, mt.startsAt, mt.endsAt, mt.includeSubtree, mt.status,
             mt.previousStartsAt, u.name AS unitName
      FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
@@ -562,6 +562,6 @@ export function listUnitMeetings(
  * The people who run a meeting's unit: cadres, officials and admins of the unit itself, or when
  * it has none, of the nearest ancestor that has some. Ascending person ids.
  */
-export function meetingCadres(db: Database, unitId: number): number[] {
-  return responsiblePeople(db, unitId);
+export async function meetingCadres(db: Database, unitId: number): Promise<number[]> {
+  return await responsiblePeople(db, unitId);
 }

@@ -372,8 +372,8 @@ async function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingCont
  * attendance prompt 7 days after the end. Returns how many jobs were created; 0 for a cancelled
  * meeting. Throws not_found.
  */
-export function planJobs(db: Database, meetingId: number, ctx: MeetingContext): number {
-  return planMeetingJobs(db, meetingId, ctx, { catchUp: true });
+export async function planJobs(db: Database, meetingId: number, ctx: MeetingContext): Promise<number> {
+  return await planMeetingJobs(db, meetingId, ctx, { catchUp: true });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,9 +50,9 @@ export interface RsvpInput {
  * meeting_finished (now ≥ end), forbidden (not invited, or the actor is neither the member nor
  * someone who manages the meeting), invalid_input (answer).
  */
-export function recordRsvp(db: Database, input: RsvpInput, now: Date): { late: boolean; changed: boolean; previous: RsvpAnswer | null } {
+export async function recordRsvp(db: Database, input: RsvpInput, now: Date): Promise<{ late: boolean; changed: boolean; previous: RsvpAnswer | null }> {
   if (!isRsvpAnswer(input.answer)) throw new AppError("invalid_input", { field: "answer" });
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const meeting = await getMeeting(db, input.meetingId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     if (now.getTime() >= meeting.endsAt) throw new AppError("meeting_finished", {});
@@ -103,22 +103,22 @@ export async function setRsvpReason(db: Database, meetingId: number, personId: n
 }
 
 /** A person's answer to a meeting, or undefined. */
-export function getRsvp(db: Database, meetingId: number, personId: number): { answer: RsvpAnswer; reason: string | null; late: number; answeredAt: number } | undefined {
-  return db.sql.get(`SELECT answer, reason, late, answeredAt FROM Rsvp WHERE meetingId = ? AND personId = ?`, meetingId, personId);
+export async function getRsvp(db: Database, meetingId: number, personId: number): Promise<{ answer: RsvpAnswer; reason: string | null; late: number; answeredAt: number } | undefined> {
+  return await db.sql.get(`SELECT answer, reason, late, answeredAt FROM Rsvp WHERE meetingId = ? AND personId = ?`, meetingId, personId);
 }
 
 /**
  * Scheduled meetings the person is invited to that have not ended and start within `withinDays`,
  * soonest first, with the unit's name and the person's answer (null when none).
  */
-export function pendingMeetingsForPerson(
+export async function pendingMeetingsForPerson(
   db: Database,
   personId: number,
   now: Date,
   withinDays = 30,
-): (MeetingRow & { unitName: string; answer: RsvpAnswer | null })[] {
+): Promise<(MeetingRow & { unitName: string; answer: RsvpAnswer | null })[]> {
   const nowMs = now.getTime();
-  return db.sql.all(
+  return await db.sql.all(
     `SELECT mt.id, mt.unitId, mt.seriesId, mt.title, mt.place, mt.agenda, mt.startsAt, mt.endsAt, mt.includeSubtree, mt.status,
             mt.previousStartsAt, u.name AS unitName, r.answer AS answer
      FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
@@ -202,15 +202,15 @@ export async function meetingTally(db: Database, meetingId: number): Promise<Tal
  * the meeting's unit), meeting_cancelled, invalid_input { field: "time" } before the start,
  * invalid_input { field: "personId" } for someone not invited.
  */
-export function recordAttendance(
+export async function recordAttendance(
   db: Database,
   meetingId: number,
   presentPersonIds: number[],
   actor: Actor,
   now: Date,
-): { present: number; absent: number } {
+): Promise<{ present: number; absent: number }> {
   const byPersonId = actorPersonId(actor);
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const meeting = await getMeeting(db, meetingId);
     await assertActorCan(db, actor, "manage_meetings", meeting.unitId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});

@@ -97,8 +97,8 @@ export async function recordOutbound(db: Database, m: OutboundRecord): Promise<n
 }
 
 /** The entity an outbound message concerned, found by its platform message id (for reply-to). */
-export function entityOfMessage(db: Database, platform: string, chatId: string, platformMessageId: string): { entityType: string; entityId: number } | undefined {
-  return db.sql.get<{ entityType: string; entityId: number }>(
+export async function entityOfMessage(db: Database, platform: string, chatId: string, platformMessageId: string): Promise<{ entityType: string; entityId: number } | undefined> {
+  return await db.sql.get<{ entityType: string; entityId: number }>(
     `SELECT entityType, entityId FROM MessageLog WHERE platform = ? AND chatId = ? AND platformMessageId = ? AND direction = 'out' AND entityType IS NOT NULL
      ORDER BY id DESC LIMIT 1`,
     platform, chatId, platformMessageId,

@@ -58,14 +58,14 @@ export interface PersonHit {
  * People in the viewer's read scope whose name contains the words typed (without diacritics or
  * case) or whose phone is the number typed. At most `limit` (default 50). Empty for empty input.
  */
-export function searchPeople(db: Database, viewerId: number, text: string, limit = 50): PersonHit[] {
-  const [cond, params] = scopeCondition(db, viewerId, "read", "u");
+export async function searchPeople(db: Database, viewerId: number, text: string, limit = 50): Promise<PersonHit[]> {
+  const [cond, params] = await scopeCondition(db, viewerId, "read", "u");
   if (cond === "0") return [];
   const phone = /\d{6,}/.test(text.replace(/[\s.+()-]/g, "")) ? normalisePhone(text) : null;
   const key = foldVietnamese(text).replace(/[%_\\]/g, "");
   if (!phone && key.length < 2) return [];
   const match = phone ? `p.phone = ?` : `p.nameKey LIKE ? ESCAPE '\\'`;
-  return db.sql.all<PersonHit>(
+  return await db.sql.all<PersonHit>(
     `SELECT p.id, p.fullName, p.phone, group_concat(DISTINCT u.name) AS units, p.linkedAccounts
      FROM Person p JOIN Membership m ON m.personId = p.id JOIN Unit u ON u.id = m.unitId
      WHERE ${match} AND ${cond} GROUP BY p.id ORDER BY p.nameKey, p.id LIMIT ?`,
@@ -93,7 +93,7 @@ export async function personProfile(db: Database, viewerId: number, personId: nu
     `SELECT m.unitId, u.name AS unitName, m.role, m.title FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path, m.role`,
     personId,
   );
-  const [cond, params] = scopeCondition(db, viewerId, "read", "u");
+  const [cond, params] = await scopeCondition(db, viewerId, "read", "u");
   const visible = cond !== "0" && await db.sql.get(`SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND ${cond} LIMIT 1`, personId, ...params);
   if (!visible) throw new AppError("forbidden", { permission: "read" });
   return {

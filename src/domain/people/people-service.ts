@@ -95,10 +95,10 @@ export async function getPerson(db: Database, id: number): Promise<PersonRow> {
   return person;
 }
 
-export function findPersonByPhone(db: Database, phone: string): PersonRow | undefined {
+export async function findPersonByPhone(db: Database, phone: string): Promise<PersonRow | undefined> {
   const normal = normalisePhone(phone);
   if (!normal) return undefined;
-  return db.sql.get<PersonRow>(`SELECT ${personColumns} FROM Person WHERE phone = ?`, normal);
+  return await db.sql.get<PersonRow>(`SELECT ${personColumns} FROM Person WHERE phone = ?`, normal);
 }
 
 /** Sets the language a person reads replies in. */
@@ -162,8 +162,8 @@ export interface MembershipRow {
   path: string;
 }
 
-export function listMemberships(db: Database, personId: number): MembershipRow[] {
-  return db.sql.all<MembershipRow>(
+export async function listMemberships(db: Database, personId: number): Promise<MembershipRow[]> {
+  return await db.sql.all<MembershipRow>(
     `SELECT m.unitId, m.role, m.title, u.name AS unitName, u.path FROM Membership m JOIN Unit u ON u.id = m.unitId
      WHERE m.personId = ? ORDER BY u.path`,
     personId,

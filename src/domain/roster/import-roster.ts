@@ -253,7 +253,7 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
   await db.transaction(async () => {
     for (const key of unitsByKey.keys()) {
       if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!))
-        unitsByKey.set(key, createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel: await usualChildLevel(db, parent.id) }, now));
+        unitsByKey.set(key, await createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel: await usualChildLevel(db, parent.id) }, now));
     }
     const t = now.getTime();
     const insertPerson = db.sql.db.prepare(

@@ -147,7 +147,7 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
         else {
           const unit = options.dryRun
             ? ({ ...parent, id: -1 - created.length, name: l.name, parentId: parent.id } as UnitRow)
-            : createUnit(db, actor, { parentId: parent.id, name: l.name, levelLabel: l.level || await usualChildLevel(db, parent.id) }, options.now);
+            : await createUnit(db, actor, { parentId: parent.id, name: l.name, levelLabel: l.level || await usualChildLevel(db, parent.id) }, options.now);
           known.set(foldVietnamese(l.name), unit);
           created.push(l.name);
         }

@@ -18,7 +18,7 @@ export interface TicketNoteRow {
 
 async function handledTicket(db: Database, ticketId: number, personId: number): Promise<TicketRow> {
   const ticket = await getTicket(db, ticketId);
-  if (!canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
+  if (!await canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
   return ticket;
 }
 
@@ -33,10 +33,10 @@ async function historyRow(db: Database, ticket: TicketRow, toStatus: string, per
  * Adds an internal note (up to 1,000 characters) to a ticket; closed tickets take notes too.
  * Throws invalid_input ({ field: "note" }), not_found, forbidden.
  */
-export function addTicketNote(db: Database, ticketId: number, personId: number, text: string, now: Date, source: AuditSource = "web"): TicketNoteRow {
+export async function addTicketNote(db: Database, ticketId: number, personId: number, text: string, now: Date, source: AuditSource = "web"): Promise<TicketNoteRow> {
   const value = (text ?? "").normalize("NFC").replace(/\r\n?/g, "\n").trim();
   if (!value || value.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     const id = (await db.sql.run(`INSERT INTO TicketNote (ticketId, authorPersonId, text, createdAt) VALUES (?, ?, ?, ?)`, ticket.id, personId, value, now.getTime())).lastInsertRowid;
     await recordAudit(db, { actorPersonId: personId, source, action: "ticket.note", entityType: "Ticket", entityId: ticket.id, detail: { noteId: id } }, now);
@@ -55,8 +55,8 @@ export async function listTicketNotes(db: Database, ticketId: number, personId: 
 }
 
 /** Reopens a closed ticket (in progress, the actor as assignee). Throws not_found, forbidden, conflict (not closed). */
-export function reopenTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "web"): TicketRow {
-  return db.transaction(async () => {
+export async function reopenTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "web"): Promise<TicketRow> {
+  return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.status !== "closed") throw new AppError("conflict", { id: ticket.id });
     await db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL, assigneeId = COALESCE(assigneeId, ?), updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
@@ -67,9 +67,9 @@ export function reopenTicket(db: Database, ticketId: number, personId: number, n
 }
 
 /** Changes a ticket's category. Throws invalid_input ({ field: "category" }), not_found, forbidden. */
-export function setTicketCategory(db: Database, ticketId: number, personId: number, category: string, now: Date, source: AuditSource = "web"): TicketRow {
+export async function setTicketCategory(db: Database, ticketId: number, personId: number, category: string, now: Date, source: AuditSource = "web"): Promise<TicketRow> {
   if (!(ticketCategories as readonly string[]).includes(category)) throw new AppError("invalid_input", { field: "category" });
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.category === category) return ticket;
     await db.sql.run(`UPDATE Ticket SET category = ?, updatedAt = ? WHERE id = ?`, category, now.getTime(), ticket.id);
@@ -82,8 +82,8 @@ export function setTicketCategory(db: Database, ticketId: number, personId: numb
  * Moves a ticket's due date (epoch ms, not before the ticket was raised nor more than a year
  * ahead). Throws invalid_input ({ field: "dueAt" }), not_found, forbidden, ticket_closed.
  */
-export function setTicketDueDate(db: Database, ticketId: number, personId: number, dueAt: number, now: Date, source: AuditSource = "web"): TicketRow {
-  return db.transaction(async () => {
+export async function setTicketDueDate(db: Database, ticketId: number, personId: number, dueAt: number, now: Date, source: AuditSource = "web"): Promise<TicketRow> {
+  return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
     if (!Number.isFinite(dueAt) || dueAt < ticket.createdAt || dueAt > now.getTime() + 366 * 86_400_000) throw new AppError("invalid_input", { field: "dueAt" });

@@ -101,7 +101,7 @@ export async function queuePage(db: Database, personId: number, options: Omit<Qu
   const take = Math.min(200, Math.max(1, Math.floor(options.limit ?? 20)));
   const offset = Math.max(0, Math.floor(options.offset ?? 0));
   const statuses = statusesOf(options);
-  const [cond, params] = scopeCondition(db, personId, "handle_tickets", "u");
+  const [cond, params] = await scopeCondition(db, personId, "handle_tickets", "u");
   if (cond === "0" || !statuses.length) return { plan: "none", ids: [] };
   if (await walkSuits(db, cond, params, offset + take)) {
     const ids = await idsByWalk(db, cond, params, statuses, offset, take);
@@ -138,7 +138,7 @@ export async function listOpenTickets(db: Database, personId: number, options: Q
  * their due date at `now`. Zeros without the right.
  */
 export async function countOpenTickets(db: Database, personId: number, now: Date): Promise<{ open: number; overdue: number }> {
-  const [cond, params] = scopeCondition(db, personId, "handle_tickets", "u");
+  const [cond, params] = await scopeCondition(db, personId, "handle_tickets", "u");
   if (cond === "0") return { open: 0, overdue: 0 };
   const row = (await db.sql.get<{ open: number; overdue: number | null }>(
     `SELECT COUNT(*) AS open, SUM(t.dueAt < ?) AS overdue FROM Unit u CROSS JOIN Ticket t ON t.unitId = u.id
@@ -156,13 +156,13 @@ export type PassedUpTicket = TicketRow & { memberName: string; unitName: string 
  * in their queue), most recently changed first: read-only sight of what went above them.
  */
 export async function listPassedUp(db: Database, personId: number, limit = 10): Promise<PassedUpTicket[]> {
-  const roots = scopeRoots(db, personId, "handle_tickets");
+  const roots = await scopeRoots(db, personId, "handle_tickets");
   // Passed up means gone to a strict ancestor of one of the scope's roots: few units, indexed.
   const above = [...new Set(roots.flatMap((r) => r.path.split("/").filter(Boolean).map(Number).filter((id) => id !== r.unitId)))];
   const inScope = (path: string) => roots.some((r) => path.startsWith(r.path));
   const candidates = above.filter((id) => !roots.some((r) => r.unitId === id));
   if (!candidates.length) return [];
-  const [cond, params] = scopeCondition(db, personId, "handle_tickets", "fu");
+  const [cond, params] = await scopeCondition(db, personId, "handle_tickets", "fu");
   return (await db.sql
     .all<PassedUpTicket & { unitPath: string }>(
       `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, cu.name AS unitName, cu.path AS unitPath

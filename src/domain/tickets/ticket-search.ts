@@ -46,7 +46,7 @@ export function ticketSearchQuery(text: string): string {
 
 /** The SQL condition on Ticket t for the person's scope and the filters (except status), with params. */
 async function conditions(db: Database, personId: number, filters: TicketFilters, now: Date): Promise<{ where: string[]; params: unknown[] } | null> {
-  const roots = scopeRoots(db, personId, "handle_tickets");
+  const roots = await scopeRoots(db, personId, "handle_tickets");
   if (!roots.length) return null;
   let ranges = roots.map((r) => subtreeRange(r.path));
   if (filters.unitId !== undefined) {

@@ -33,8 +33,8 @@ export function suggestCategory(text: string): TicketCategory {
 }
 
 /** The unit that answers a person's concern: the deepest unit where they are a member. */
-export function homeUnitOf(db: Database, personId: number): { id: number; name: string; organisationId: number } | undefined {
-  return db.sql.get(
+export async function homeUnitOf(db: Database, personId: number): Promise<{ id: number; name: string; organisationId: number } | undefined> {
+  return await db.sql.get(
     `SELECT u.id, u.name, u.organisationId FROM Membership m JOIN Unit u ON u.id = m.unitId
      WHERE m.personId = ? ORDER BY CASE m.role WHEN 'member' THEN 0 ELSE 1 END, u.depth DESC, m.id LIMIT 1`,
     personId,
@@ -69,20 +69,20 @@ export const defaultTicketsPerDay = 10;
  * log). Throws not_found when the person belongs to no unit, invalid_input for empty text,
  * ticket_too_many when the person already opened `perDay` tickets in the last 24 hours.
  */
-export function createTicket(db: Database, input: NewTicket, now = new Date(), options: { perDay?: number } = {}): TicketCreated {
+export async function createTicket(db: Database, input: NewTicket, now = new Date(), options: { perDay?: number } = {}): Promise<TicketCreated> {
   const whole = input.text.trim();
   if (!whole) throw new AppError("invalid_input", { field: "text" });
   const cut = Math.max(0, whole.length - ticketTextMaxLength);
   const text = cut ? `${whole.slice(0, ticketTextMaxLength)} […+${cut}]` : whole;
   const perDay = options.perDay ?? defaultTicketsPerDay;
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     if (input.messageLogId != null) {
       const existing = await db.sql.get<{ ticketId: number }>(`SELECT ticketId FROM TicketMessage WHERE messageLogId = ? AND authorRole = 'member'`, input.messageLogId);
       if (existing) return describeTicket(db, existing.ticketId);
     }
     const today = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket WHERE personId = ? AND createdAt > ?`, input.personId, now.getTime() - 86_400_000))!.n;
     if (today >= perDay) throw new AppError("ticket_too_many", { max: perDay });
-    const unit = homeUnitOf(db, input.personId);
+    const unit = await homeUnitOf(db, input.personId);
     if (!unit) throw new AppError("not_found", { what: "unit" });
     const days = (await db.sql.get<{ d: number }>(`SELECT ticketDueDays AS d FROM Organisation WHERE id = ?`, unit.organisationId))?.d ?? 7;
     const dueAt = now.getTime() + days * 86_400_000;
@@ -163,8 +163,8 @@ export async function getTicket(db: Database, id: number): Promise<TicketRow> {
  * True when the person may handle the ticket: handle_tickets on its CURRENT unit (so after an
  * escalation the branch cadre loses it and the parent unit's officials get it).
  */
-export function canHandleTicket(db: Database, personId: number, ticket: TicketRow): boolean {
-  return can(db, personId, "handle_tickets", ticket.unitId);
+export async function canHandleTicket(db: Database, personId: number, ticket: TicketRow): Promise<boolean> {
+  return await can(db, personId, "handle_tickets", ticket.unitId);
 }
 
 /**
@@ -172,7 +172,7 @@ export function canHandleTicket(db: Database, personId: number, ticket: TicketRo
  * unit, passed it up): they keep read-only sight of it and are told when it is answered and closed.
  */
 export async function passedUpBy(db: Database, personId: number, ticket: TicketRow): Promise<boolean> {
-  if (canHandleTicket(db, personId, ticket)) return false;
+  if (await canHandleTicket(db, personId, ticket)) return false;
   const units = (await db.sql
     .all<{ unitId: number }>(`SELECT fromUnitId AS unitId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL`, ticket.id))
     .map((r) => r.unitId);
@@ -190,14 +190,14 @@ export type TicketAccess = "handle" | "closed" | "handled_above" | "forbidden" |
 export async function ticketAccess(db: Database, ticketId: number, personId: number): Promise<{ access: TicketAccess; ticket?: TicketRow }> {
   const ticket = Number.isSafeInteger(ticketId) ? await db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, ticketId) : undefined;
   if (!ticket) return { access: "not_found" };
-  if (canHandleTicket(db, personId, ticket)) return { access: ticket.status === "closed" ? "closed" : "handle", ticket };
+  if (await canHandleTicket(db, personId, ticket)) return { access: ticket.status === "closed" ? "closed" : "handle", ticket };
   return { access: await passedUpBy(db, personId, ticket) ? "handled_above" : "forbidden", ticket };
 }
 
 /** The ticket, if the person may handle it and it is not closed. Throws not_found, forbidden, ticket_closed. */
 async function openTicketForHandler(db: Database, ticketId: number, personId: number): Promise<TicketRow> {
   const ticket = await getTicket(db, ticketId);
-  if (!canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
+  if (!await canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
   if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
   return ticket;
 }
@@ -227,8 +227,8 @@ function cleanTicketText(text: string): string {
  * A handler takes the ticket: they become its assignee and it is in progress (from new, answered,
  * or in progress with someone else). Throws not_found, forbidden, ticket_closed.
  */
-export function takeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): TicketRow {
-  return db.transaction(async () => {
+export async function takeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): Promise<TicketRow> {
+  return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     if (ticket.status === "in_progress" && ticket.assigneeId === personId) return ticket;
     await db.sql.run(`UPDATE Ticket SET status = 'in_progress', assigneeId = ?, updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
@@ -267,16 +267,16 @@ export function satisfactionChoices(ticketId: number, locale: string): { label: 
  * `outboxId` is null when the member has no reachable account. Throws invalid_input
  * ({ field: "text" }: empty or over 4,000 characters), not_found, forbidden, ticket_closed.
  */
-export function answerTicket(
+export async function answerTicket(
   db: Database,
   ticketId: number,
   personId: number,
   text: string,
   now: Date,
   source: AuditSource = "chat",
-): { ticket: TicketRow; outboxId: number | null } {
+): Promise<{ ticket: TicketRow; outboxId: number | null }> {
   const answer = cleanTicketText(text);
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     const at = now.getTime();
     const messageId = (await db.sql.run(
@@ -293,7 +293,7 @@ export function answerTicket(
     if (account) {
       const locale = (await getPerson(db, ticket.personId)).locale;
       const choices = satisfactionChoices(ticket.id, locale);
-      outboxId = enqueue(
+      outboxId = await enqueue(
         db,
         {
           platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: ticket.personId,
@@ -315,10 +315,10 @@ export function answerTicket(
  * handlers of the child unit no longer see it. Throws invalid_input ({ field: "note" }: over 1,000
  * characters), not_found, forbidden, ticket_closed, ticket_at_root.
  */
-export function escalateTicket(db: Database, ticketId: number, personId: number, note: string | null, now: Date, source: AuditSource = "chat"): TicketRow {
+export async function escalateTicket(db: Database, ticketId: number, personId: number, note: string | null, now: Date, source: AuditSource = "chat"): Promise<TicketRow> {
   const cleanNote = note?.normalize("NFC").trim() || null;
   if (cleanNote && cleanNote.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     const unit = await getUnit(db, ticket.unitId);
     if (unit.parentId === null) throw new AppError("ticket_at_root", { id: ticket.id });
@@ -330,8 +330,8 @@ export function escalateTicket(db: Database, ticketId: number, personId: number,
 }
 
 /** Closes the ticket. Throws not_found, forbidden, ticket_closed (already closed). */
-export function closeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): TicketRow {
-  return db.transaction(async () => {
+export async function closeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): Promise<TicketRow> {
+  return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     await db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ?, updatedAt = ? WHERE id = ?`, now.getTime(), now.getTime(), ticket.id);
     const changeId = await recordChange(db, ticket, "closed", personId, now);
@@ -347,8 +347,8 @@ export function closeTicket(db: Database, ticketId: number, personId: number, no
  * satisfied: an answered or closed ticket is reopened (in progress, history note "reopened") and
  * its assignee is told. Throws not_found, ticket_not_yours.
  */
-export function recordSatisfaction(db: Database, ticketId: number, personId: number, satisfied: boolean, now: Date): TicketRow {
-  return db.transaction(async () => {
+export async function recordSatisfaction(db: Database, ticketId: number, personId: number, satisfied: boolean, now: Date): Promise<TicketRow> {
+  return await db.transaction(async () => {
     const ticket = await getTicket(db, ticketId);
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     const at = now.getTime();
@@ -377,16 +377,16 @@ async function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number
       ticket.id,
     ))
     .map((r) => r.personId)
-    .filter((id) => id !== byPersonId && !canHandleTicket(db, id, ticket));
+    .filter(async (id) => id !== byPersonId && !await canHandleTicket(db, id, ticket));
   if (!passers.length) return;
   const member = (await getPerson(db, ticket.personId)).fullName;
   const unit = (await getUnit(db, ticket.unitId)).name;
   for (const personId of passers) {
-    const account = deliveryAccount(db, personId);
+    const account = await deliveryAccount(db, personId);
     if (!account) continue;
     const locale = (await getPerson(db, personId)).locale;
     const t = translator(locale);
-    enqueue(
+    await enqueue(
       db,
       {
         platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
@@ -399,11 +399,11 @@ async function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number
 }
 
 async function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handlerId: number, changeId: number, now: Date): Promise<void> {
-  const account = deliveryAccount(db, handlerId);
+  const account = await deliveryAccount(db, handlerId);
   if (!account) return;
   const locale = (await getPerson(db, handlerId)).locale;
   const member = (await getPerson(db, ticket.personId)).fullName;
-  enqueue(
+  await enqueue(
     db,
     {
       platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: handlerId, priority: priorities.normal,
@@ -419,9 +419,9 @@ async function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handler
  * progress. The same inbound message twice is stored once. Throws invalid_input ({ field: "text" }),
  * not_found, ticket_not_yours, ticket_closed.
  */
-export function addMemberMessage(db: Database, ticketId: number, personId: number, text: string, messageLogId: number | null, now: Date): TicketRow {
+export async function addMemberMessage(db: Database, ticketId: number, personId: number, text: string, messageLogId: number | null, now: Date): Promise<TicketRow> {
   const value = cleanTicketText(text);
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const ticket = await getTicket(db, ticketId);
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
@@ -463,7 +463,7 @@ export interface TicketThread {
  */
 export async function ticketThread(db: Database, ticketId: number, viewerPersonId: number): Promise<TicketThread> {
   const base = await getTicket(db, ticketId);
-  const handler = canHandleTicket(db, viewerPersonId, base) || await passedUpBy(db, viewerPersonId, base);
+  const handler = await canHandleTicket(db, viewerPersonId, base) || await passedUpBy(db, viewerPersonId, base);
   if (!handler && base.personId !== viewerPersonId) throw new AppError("forbidden", { permission: "handle_tickets" });
   return readThread(db, ticketId, handler);
 }
@@ -503,8 +503,8 @@ async function readThread(db: Database, ticketId: number, handler: boolean): Pro
  * Who answers for a unit's tickets: the people with a cadre, official or admin role on the unit or,
  * when it has none, on the nearest ancestor that has some. Sorted by id.
  */
-export function ticketHandlers(db: Database, unitId: number): number[] {
-  return responsiblePeople(db, unitId);
+export async function ticketHandlers(db: Database, unitId: number): Promise<number[]> {
+  return await responsiblePeople(db, unitId);
 }
 
 /** The first words of a message on one line, for lists ("Đường vào thôn bị ngập mỗi khi…"). */
@@ -520,8 +520,8 @@ export function ticketExcerpt(text: string, max = 60): string {
  * A member's own tickets, newest first, with their first message (for "/ykien" in chat: what I
  * have sent and where it stands). Closed ones are listed too.
  */
-export function listTicketsOfPerson(db: Database, personId: number, limit = 5): (TicketRow & { firstMessage: string })[] {
-  return db.sql.all(
+export async function listTicketsOfPerson(db: Database, personId: number, limit = 5): Promise<(TicketRow & { firstMessage: string })[]> {
+  return await db.sql.all(
     `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")},
             COALESCE((SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1), '') AS firstMessage
      FROM Ticket t WHERE t.personId = ? ORDER BY t.createdAt DESC, t.id DESC LIMIT ?`,

@@ -50,8 +50,8 @@ export async function createOrganisation(db: Database, actor: Actor, input: Orga
   return { id: r.lastInsertRowid };
 }
 
-export function listOrganisations(db: Database): { id: number; code: string; name: string }[] {
-  return db.sql.all(`SELECT id, code, name FROM Organisation ORDER BY id`);
+export async function listOrganisations(db: Database): Promise<{ id: number; code: string; name: string }[]> {
+  return await db.sql.all(`SELECT id, code, name FROM Organisation ORDER BY id`);
 }
 
 export interface UnitInput {
@@ -89,11 +89,11 @@ export const unitNameMaxLength = 200;
  * the parent; a root is created by the system actor only. Throws unit_not_found for a missing
  * parent, forbidden, conflict when the parent already has a unit of that name.
  */
-export function createUnit(db: Database, actor: Actor, input: UnitInput, now = new Date()): UnitRow {
+export async function createUnit(db: Database, actor: Actor, input: UnitInput, now = new Date()): Promise<UnitRow> {
   const name = tidyText(input.name);
   if (!name) throw new AppError("invalid_input", { field: "name" });
   if (name.length > unitNameMaxLength) throw new AppError("invalid_input", { field: "name", max: unitNameMaxLength });
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     let organisationId = input.organisationId;
     let parent: UnitRow | undefined;
     if (input.parentId != null) {
@@ -131,11 +131,11 @@ export async function getUnit(db: Database, id: number): Promise<UnitRow> {
 }
 
 /** Renames a unit (administer on it). Throws forbidden, conflict when a sibling already has the name. */
-export function renameUnit(db: Database, actor: Actor, id: number, newName: string): UnitRow {
+export async function renameUnit(db: Database, actor: Actor, id: number, newName: string): Promise<UnitRow> {
   const name = tidyText(newName);
   if (!name) throw new AppError("invalid_input", { field: "name" });
   if (name.length > unitNameMaxLength) throw new AppError("invalid_input", { field: "name", max: unitNameMaxLength });
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     const unit = await getUnit(db, id);
     await assertActorCan(db, actor, "administer", unit.id);
     const nameKey = foldVietnamese(name);
@@ -162,8 +162,8 @@ export async function setLevelLabel(db: Database, actor: Actor, id: number, labe
  * new parent already has a unit of that name, forbidden unless the actor administers both the
  * unit's current parent and the new one.
  */
-export function moveUnit(db: Database, actor: Actor, id: number, newParentId: number): UnitRow {
-  return db.transaction(async () => {
+export async function moveUnit(db: Database, actor: Actor, id: number, newParentId: number): Promise<UnitRow> {
+  return await db.transaction(async () => {
     const unit = await getUnit(db, id);
     const target = await getUnit(db, newParentId);
     if (unit.parentId !== null) await assertActorCan(db, actor, "administer", unit.parentId);
@@ -214,8 +214,8 @@ export async function listAncestors(db: Database, id: number): Promise<UnitRow[]
 }
 
 /** Root units (one per organisation tree). */
-export function listRoots(db: Database): (UnitRow & { organisationName: string })[] {
-  return db.sql.all(
+export async function listRoots(db: Database): Promise<(UnitRow & { organisationName: string })[]> {
+  return await db.sql.all(
     `SELECT u.id, u.organisationId, u.parentId, u.name, u.levelLabel, u.path, u.depth, o.name AS organisationName
      FROM Unit u JOIN Organisation o ON o.id = u.organisationId WHERE u.parentId IS NULL ORDER BY u.id`,
   );
@@ -351,6 +351,6 @@ export async function unitCounts(db: Database, id: number): Promise<UnitCounts[]
 }
 
 /** A unit's direct children, by name. */
-export function listChildUnits(db: Database, unitId: number): { id: number; name: string }[] {
-  return db.sql.all<{ id: number; name: string }>(`SELECT id, name FROM Unit WHERE parentId = ? ORDER BY name, id`, unitId);
+export async function listChildUnits(db: Database, unitId: number): Promise<{ id: number; name: string }[]> {
+  return await db.sql.all<{ id: number; name: string }>(`SELECT id, name FROM Unit WHERE parentId = ? ORDER BY name, id`, unitId);
 }

@@ -57,11 +57,11 @@ export type SignInRequestOutcome = "sent" | "unknown" | "no_rights" | "not_linke
  * code_throttled when the source address or the whole service asked too often (said openly: it
  * reveals nothing about the phone), invalid_input for a phone that cannot be read.
  */
-export function requestSignInCode(db: Database, input: { phone: string; ip: string | null }, now: Date): { outcome: SignInRequestOutcome; accounts: number } {
+export async function requestSignInCode(db: Database, input: { phone: string; ip: string | null }, now: Date): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
   const phone = normalisePhone(input.phone ?? "");
   if (!phone) throw new AppError("invalid_input", { field: "phone" });
   const at = now.getTime();
-  return db.transaction(async () => {
+  return await db.transaction(async () => {
     if (await countAttempts(db, "request", at - 15 * 60_000, input.ip) >= signInLimits.perAddressPer15Min) throw new AppError("code_throttled", {});
     if (await countAttempts(db, "request", at - 60_000) >= signInLimits.globalPerMinute) throw new AppError("code_throttled", {});
     const person = await db.sql.get<{ id: number; locale: string }>(`SELECT id, locale FROM Person WHERE phone = ?`, phone);
@@ -85,7 +85,7 @@ export function requestSignInCode(db: Database, input: { phone: string; ip: stri
     const locale = person.locale === "en" ? "en" : "vi";
     const text = translator(locale)("admin.signin_code_message", { code, minutes: signInCodeTtlMs / 60_000 });
     for (const account of accounts)
-      enqueue(db, {
+      await enqueue(db, {
         platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: person.id,
         priority: priorities.reply, body: { text, locale }, dedupeKey: `web-signin:${codeId}:${account.id}`,
       }, now);
@@ -153,9 +153,9 @@ export async function createSignInLink(db: Database, personId: number, now: Date
 }
 
 /** The person a sign-in link is for, without using it up (for the confirmation page), or undefined. */
-export function peekSignInLink(db: Database, token: string, now: Date): { personId: number; fullName: string } | undefined {
+export async function peekSignInLink(db: Database, token: string, now: Date): Promise<{ personId: number; fullName: string } | undefined> {
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(token ?? "")) return undefined;
-  return db.sql.get(
+  return await db.sql.get(
     `SELECT c.personId, p.fullName FROM WebSignInCode c JOIN Person p ON p.id = c.personId
      WHERE c.codeHash = ? AND c.kind = 'link' AND c.usedAt IS NULL AND c.expiresAt > ?`,
     hash(token), now.getTime(),
@@ -166,7 +166,7 @@ export function peekSignInLink(db: Database, token: string, now: Date): { person
 export async function redeemSignInLink(db: Database, token: string, ip: string | null, now: Date): Promise<number> {
   const result = await db.transaction(async (): Promise<number | "code_invalid" | "code_throttled"> => {
     if (await countAttempts(db, "verify_fail", now.getTime() - 3_600_000, ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
-    const found = peekSignInLink(db, token, now);
+    const found = await peekSignInLink(db, token, now);
     if (!found || !await hasWorkplaceRights(db, found.personId)) {
       await noteAttempt(db, "verify_fail", ip, null, now);
       return "code_invalid";

@@ -16,8 +16,8 @@ export async function touchWebChatSession(db: Database, id: string, idleMs: numb
  * Opens a session for a source address, unless that address opened `perAddressPerHour` or more in
  * the last hour (then false). Expired sessions are removed on the way.
  */
-export function openWebChatSession(db: Database, id: string, source: string, idleMs: number, perAddressPerHour: number, now = Date.now()): boolean {
-  return db.transaction(async () => {
+export async function openWebChatSession(db: Database, id: string, source: string, idleMs: number, perAddressPerHour: number, now = Date.now()): Promise<boolean> {
+  return await db.transaction(async () => {
     const recent = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSession WHERE source = ? AND createdAt > ?`, source, now - 3_600_000))!.n;
     if (recent >= perAddressPerHour) return false;
     await db.sql.run(`DELETE FROM WebSession WHERE expiresAt <= ?`, now);

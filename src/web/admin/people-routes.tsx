@@ -40,9 +40,9 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
   const notFound = (c: Context<AdminEnv>, message: string) =>
     c.html(<Page c={c} title={message}><p class="error" role="alert">{message}</p></Page>, 404);
 
-  app.get("/admin/units", (c) => {
+  app.get("/admin/units", async (c) => {
     const t = c.get("t");
-    const roots = scopeRoots(db, viewerOf(c).personId, "read");
+    const roots = await scopeRoots(db, viewerOf(c).personId, "read");
     if (roots.length === 1) return c.redirect(`/admin/units/${roots[0]!.unitId}`, 303);
     return c.html(
       <Page c={c} title={t("admin.units_title")}>
@@ -207,7 +207,7 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
   const rightsPage = async (c: Context<AdminEnv>, flash: { ok?: string; error?: string; confirm?: { fullName: string; units: string[]; form: Record<string, string> } } = {}, status: 200 | 400 | 403 | 404 | 409 | 429 = 200) => {
     const t = c.get("t");
     const viewer = viewerOf(c);
-    const roots = scopeRoots(db, viewer.personId, "administer");
+    const roots = await scopeRoots(db, viewer.personId, "administer");
     if (!roots.length)
       return c.html(<Page c={c} title={t("admin.rights_title")}><h1>{t("admin.rights_title")}</h1><p class="card">{t("admin.rights_admins_only")}</p></Page>, 403);
     const holders = await listRights(db, { actorId: viewer.personId });

@@ -135,7 +135,7 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     const next = safeNext(parsed.data?.next);
     try {
       if (!parsed.success) throw new Error("invalid");
-      requestSignInCode(db, { phone: parsed.data.phone, ip: clientIp(c, options.trustProxy) }, now());
+      await requestSignInCode(db, { phone: parsed.data.phone, ip: clientIp(c, options.trustProxy) }, now());
       options.onQueued?.();
     } catch (error) {
       if (isAppError(error, "code_throttled"))
@@ -176,10 +176,10 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     return startSession(c, personId, form.next ?? "");
   });
 
-  app.get("/admin/link/:token", (c) => {
+  app.get("/admin/link/:token", async (c) => {
     const lang = requestLocale(c, options.defaultLocale);
     const t = translator(lang);
-    const found = peekSignInLink(db, c.req.param("token"), now());
+    const found = await peekSignInLink(db, c.req.param("token"), now());
     const csrf = preSignInToken(c, options.trustProxy);
     return c.html(
       <Layout t={t} lang={lang} title={t("admin.signin_title")}>

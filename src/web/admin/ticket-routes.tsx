@@ -74,7 +74,7 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
       if (!isAppError(e)) throw e;
       error = errorText(t, e);
     }
-    const roots = scopeRoots(db, viewer.personId, "handle_tickets");
+    const roots = await scopeRoots(db, viewer.personId, "handle_tickets");
     // The unit picker: the scope's units, indented (large trees: the first 2,000; the rest by link from a unit's page).
     const units = roots.flatMap((r) => listSubtree(db, r.unitId)).slice(0, 2000);
     const minDepth = Math.min(...units.map((u) => u.depth), 0);
@@ -435,7 +435,7 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
   const actions: Record<string, (id: number, personId: number, form: Record<string, string>) => Promise<unknown>> = {
     take: async (id, personId) => takeTicket(db, id, personId, now(), "web"),
     answer: async (id, personId, form) => {
-      const result = answerTicket(db, id, personId, form.text ?? "", now(), "web");
+      const result = await answerTicket(db, id, personId, form.text ?? "", now(), "web");
       if (result.outboxId !== null) options.onQueued?.();
       return result;
     },

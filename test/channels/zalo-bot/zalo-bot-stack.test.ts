@@ -31,7 +31,7 @@ beforeEach(async () => {
   const tree = await buildTree(db);
   const person = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
   await addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
-  code = issueLinkCode(db, person.id).code;
+  code = (await issueLinkCode(db, person.id)).code;
 
   engine = new DeliveryEngine(db, {
     concurrency: 4, maxAttempts: 3, logger, backoffBaseMs: 10,

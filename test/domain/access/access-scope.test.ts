@@ -24,7 +24,7 @@ async function person(name: string, unitId: number, role: "member" | "cadre" | "
 describe("can", () => {
   it("should give a cadre rights over their branch and its sub-units only", async () => {
     const cadre = person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
-    const team = createUnit(db, systemActor(), { parentId: tree.branchA1.id, name: "Tổ 1" });
+    const team = await createUnit(db, systemActor(), { parentId: tree.branchA1.id, name: "Tổ 1" });
     expect(await can(db, cadre, "manage_meetings", tree.branchA1.id)).toBe(true);
     expect(await can(db, cadre, "manage_meetings", team.id)).toBe(true);
     expect(await can(db, cadre, "manage_meetings", tree.branchA2.id)).toBe(false); // sibling
@@ -49,7 +49,7 @@ describe("can", () => {
 
   it("should follow a unit that is moved out of the scope", async () => {
     const official = person("Trần Thị Quan", tree.communeA.id, "official");
-    moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
+    await moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
     expect(await can(db, official, "read", tree.branchA2.id)).toBe(false);
   });
 
@@ -79,16 +79,16 @@ describe("scopeRoots", () => {
     const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
     await addMembership(db, systemActor(), p, tree.communeA.id, "official");
     await addMembership(db, systemActor(), p, tree.branchB1.id, "cadre");
-    expect(scopeRoots(db, p, "read").map((s) => s.unitId).sort()).toEqual([tree.communeA.id, tree.branchB1.id].sort());
+    expect((await scopeRoots(db, p, "read")).map((s) => s.unitId).sort()).toEqual([tree.communeA.id, tree.branchB1.id].sort());
   });
 
   it("should produce a SQL condition that selects exactly the subtree", async () => {
     const official = person("Trần Thị Quan", tree.communeA.id, "official");
-    const [cond, params] = scopeCondition(db, official, "read");
+    const [cond, params] = await scopeCondition(db, official, "read");
     const ids = (await db.sql.all<{ id: number }>(`SELECT id FROM Unit u WHERE ${cond} ORDER BY id`, ...params)).map((r) => r.id);
     expect(ids).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
     const member = person("Lê Văn Viên", tree.branchA1.id, "member");
-    const [none, noParams] = scopeCondition(db, member, "read");
+    const [none, noParams] = await scopeCondition(db, member, "read");
     expect(await db.sql.all(`SELECT id FROM Unit u WHERE ${none}`, ...noParams)).toEqual([]);
   });
 });

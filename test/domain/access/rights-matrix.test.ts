@@ -45,49 +45,49 @@ const mutations: Record<string, (f: Fixture) => unknown> = {
   "create a meeting": (f) => createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, { now, timeZone: HCM, actor: personActor(f.actorId) }),
   "create a series": (f) =>
     createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, { now, timeZone: HCM, actor: personActor(f.actorId) }),
-  "move a meeting": (f) => {
-    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+  "move a meeting": async (f) => {
+    const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
     return moveMeeting(f.db, m.id, new Date(start.getTime() + 86_400_000), { now, timeZone: HCM, actor: personActor(f.actorId) });
   },
-  "cancel a meeting": (f) => {
-    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+  "cancel a meeting": async (f) => {
+    const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
     return cancelMeeting(f.db, m.id, { now, timeZone: HCM, actor: personActor(f.actorId) });
   },
-  "skip an occurrence": (f) => {
-    const { seriesId } = createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+  "skip an occurrence": async (f) => {
+    const { seriesId } = await createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
     return skipOccurrence(f.db, seriesId, "2026-12-05", { now, timeZone: HCM, actor: personActor(f.actorId) });
   },
-  "end a series": (f) => {
-    const { seriesId } = createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+  "end a series": async (f) => {
+    const { seriesId } = await createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
     return cancelSeries(f.db, seriesId, { now, timeZone: HCM, actor: personActor(f.actorId) });
   },
   "set a unit's reminder plan": (f) => setReminderPlan(f.db, { unitId: f.unitId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM }),
-  "set a series' reminder plan": (f) => {
-    const { seriesId } = createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+  "set a series' reminder plan": async (f) => {
+    const { seriesId } = await createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
     return setReminderPlan(f.db, { seriesId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM });
   },
-  "record attendance": (f) => {
-    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+  "record attendance": async (f) => {
+    const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
     return recordAttendance(f.db, m.id, [f.member], personActor(f.actorId), new Date(m.endsAt));
   },
-  "record a member's answer for them": (f) => {
-    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+  "record a member's answer for them": async (f) => {
+    const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
     return recordRsvp(f.db, { meetingId: m.id, personId: f.member, answer: "attend", actor: personActor(f.actorId) }, now);
   },
-  "set a member's reason for them": (f) => {
-    const m = createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
-    recordRsvp(f.db, { meetingId: m.id, personId: f.member, answer: "absent", actor: personActor(f.member) }, now);
+  "set a member's reason for them": async (f) => {
+    const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
+    await recordRsvp(f.db, { meetingId: m.id, personId: f.member, answer: "absent", actor: personActor(f.member) }, now);
     return setRsvpReason(f.db, m.id, f.member, "Ốm", personActor(f.actorId));
   },
-  "take a ticket": (f) => takeTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, now),
-  "answer a ticket": (f) => answerTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, "Đã báo xã", now),
-  "pass a ticket up": (f) => escalateTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, null, now),
-  "close a ticket": (f) => closeTicket(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId, now),
-  "read a ticket's thread": (f) => ticketThread(f.db, createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now).id, f.actorId),
+  "take a ticket": async (f) => takeTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, now),
+  "answer a ticket": async (f) => answerTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, "Đã báo xã", now),
+  "pass a ticket up": async (f) => escalateTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, null, now),
+  "close a ticket": async (f) => closeTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, now),
+  "read a ticket's thread": async (f) => ticketThread(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId),
   "draft a directive": (f) => createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: f.actorId }, now),
   "send a directive": async (f) => {
     const sender = await addTestPerson(f.db, f.unitId, "Người soạn", { role: "cadre" });
-    const d = createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: sender }, now);
+    const d = await createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: sender }, now);
     return sendDirective(f.db, d.id, { now, byPersonId: f.actorId });
   },
 };
@@ -97,9 +97,9 @@ const treeMutations: Record<string, (f: Fixture) => unknown> = {
   "add a unit": (f) => createUnit(f.db, personActor(f.actorId), { parentId: f.unitId, name: "Chi hội mới" }),
   "rename a unit": (f) => renameUnit(f.db, personActor(f.actorId), f.unitId, "Tên mới"),
   "relabel a unit": (f) => setLevelLabel(f.db, personActor(f.actorId), f.unitId, "Cấp mới"),
-  "move a unit below it": (f) => {
-    const child = createUnit(f.db, systemActor(), { parentId: f.unitId, name: "Tổ 1" });
-    const grandchild = createUnit(f.db, systemActor(), { parentId: child.id, name: "Tổ con" });
+  "move a unit below it": async (f) => {
+    const child = await createUnit(f.db, systemActor(), { parentId: f.unitId, name: "Tổ 1" });
+    const grandchild = await createUnit(f.db, systemActor(), { parentId: child.id, name: "Tổ con" });
     return moveUnit(f.db, personActor(f.actorId), grandchild.id, f.unitId);
   },
 };
@@ -196,8 +196,8 @@ describe("rights matrix", () => {
   });
 
   it("should let the CLI's system actor act anywhere, audited as the CLI without a person", async () => {
-    const m = createMeeting(t.db, { unitId: t.tree.branchB2.id, title: "Họp", startsAt: start }, system);
-    cancelMeeting(t.db, m.id, system);
+    const m = await createMeeting(t.db, { unitId: t.tree.branchB2.id, title: "Họp", startsAt: start }, system);
+    await cancelMeeting(t.db, m.id, system);
     expect(await t.db.sql.all(`SELECT actorPersonId, source, action FROM AuditLog ORDER BY id`)).toEqual([
       { actorPersonId: null, source: "cli", action: "meeting.create" },
       { actorPersonId: null, source: "cli", action: "meeting.cancel" },
@@ -205,7 +205,7 @@ describe("rights matrix", () => {
   });
 
   it("should let a member answer for themself and nobody else", async () => {
-    const m = createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp", startsAt: start }, system);
+    const m = await createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp", startsAt: start }, system);
     const an = await addTestPerson(t.db, t.tree.branchA1.id, "An");
     const binh = await addTestPerson(t.db, t.tree.branchA1.id, "Bình");
     expect(outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: an, answer: "attend", actor: personActor(an) }, now))).toBe("allowed");

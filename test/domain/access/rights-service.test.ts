@@ -51,10 +51,10 @@ describe("people directory", () => {
     const cadreA1 = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
     const hoa = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Thị Hoa");
     await addTestPerson(ctx.db, ctx.tree.branchB1.id, "Lê Thị Hoà Bình");
-    expect(searchPeople(ctx.db, cadreA1, "thi hoa").map((p) => p.id)).toEqual([hoa]);
-    expect(searchPeople(ctx.db, cadreA1, (await getPerson(ctx.db, hoa)).phone!.replace(/^0/, "+84 ")).map((p) => p.id)).toEqual([hoa]);
-    expect(searchPeople(ctx.db, cadreA1, "%")).toEqual([]);
-    expect(searchPeople(ctx.db, hoa, "thi hoa")).toEqual([]);
+    expect((await searchPeople(ctx.db, cadreA1, "thi hoa")).map((p) => p.id)).toEqual([hoa]);
+    expect((await searchPeople(ctx.db, cadreA1, (await getPerson(ctx.db, hoa)).phone!.replace(/^0/, "+84 "))).map((p) => p.id)).toEqual([hoa]);
+    expect(await searchPeople(ctx.db, cadreA1, "%")).toEqual([]);
+    expect(await searchPeople(ctx.db, hoa, "thi hoa")).toEqual([]);
     expect((await unitRoster(ctx.db, cadreA1, ctx.tree.branchA1.id)).rows.map((r) => [r.fullName, r.role, r.platforms])).toEqual([
       ["Cán Bộ", "cadre", "telegram"], ["Lê Thị Hoa", "member", "telegram"],
     ]);

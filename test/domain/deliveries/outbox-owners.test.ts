@@ -15,7 +15,7 @@ const later = (ms: number) => new Date(now.getTime() + ms);
 const lease = later(600_000);
 
 async function claimedBy(worker: string): Promise<number> {
-  const id = enqueue(db, { platform: "telegram", chatId: `c${worker}`, body: { text: "x" } }, now)!;
+  const id = (await enqueue(db, { platform: "telegram", chatId: `c${worker}`, body: { text: "x" } }, now))!;
   expect(await claim(db, [id], worker, lease)).toHaveLength(1);
   return id;
 }
@@ -39,18 +39,18 @@ describe("recovering rows whose owner is dead", () => {
     const alive = new Set([100]);
     expect(await recoverDeadOwners(db, later(20_000), self, (pid) => alive.has(pid), new Set([self.id]))).toBe(3);
     // Same host, process gone → dead; other host, heartbeat stale → dead; same pid, an earlier run → dead.
-    expect(getOutboxRow(db, gone)!.status).toBe("pending");
-    expect(getOutboxRow(db, quiet)!.status).toBe("pending");
-    expect(getOutboxRow(db, earlierRun)!.status).toBe("pending");
+    expect((await getOutboxRow(db, gone))!.status).toBe("pending");
+    expect((await getOutboxRow(db, quiet))!.status).toBe("pending");
+    expect((await getOutboxRow(db, earlierRun))!.status).toBe("pending");
     // Alive: same host and its process exists, or another host with a fresh heartbeat.
-    expect(getOutboxRow(db, live)!.status).toBe("sending");
-    expect(getOutboxRow(db, beating)!.status).toBe("sending");
+    expect((await getOutboxRow(db, live))!.status).toBe("sending");
+    expect((await getOutboxRow(db, beating))!.status).toBe("sending");
   });
 
   it("should not take the rows of another engine running in this same process", async () => {
     await registerWorker(db, { id: "h1:200:sibling", host: "h1", pid: 200 }, now);
     const row = await claimedBy("h1:200:sibling");
     expect(await recoverDeadOwners(db, later(1000), self, () => true, new Set([self.id, "h1:200:sibling"]))).toBe(0);
-    expect(getOutboxRow(db, row)!.status).toBe("sending");
+    expect((await getOutboxRow(db, row))!.status).toBe("sending");
   });
 });

@@ -144,7 +144,7 @@ describe("validateDirective", () => {
 describe("createDirective", () => {
   it("should store a tidy draft with its warnings and an audit entry", async () => {
     const official = await person(tree.communeA.id, "Lê Văn Quan", { role: "official" });
-    const d = createDirective(db, input(official, { number: " 05 - NQ / HCCB ", summary: `  ${"x".repeat(750)}  `, reminderDays: 5 }), t0);
+    const d = await createDirective(db, input(official, { number: " 05 - NQ / HCCB ", summary: `  ${"x".repeat(750)}  `, reminderDays: 5 }), t0);
     expect(d).toMatchObject({
       unitId: tree.communeA.id, organisationId: null, kind: "nghi_quyet", number: "05-NQ/HCCB", status: "draft", reminderDays: 5,
       createdById: official, createdAt: t0.getTime(), sentAt: null, warnings: ["summary_long"],
@@ -160,9 +160,9 @@ describe("createDirective", () => {
     const branchCadre = await person(tree.branchA1.id, "Phạm Chi Hội", { role: "cadre" });
     const siblingCadre = await person(tree.communeB.id, "Võ Phường", { role: "cadre" });
     const member = await person(tree.communeA.id, "Hội viên Xã");
-    expect(createDirective(db, input(provinceOfficial), t0).unitId).toBe(tree.communeA.id);
-    expect(createDirective(db, input(communeCadre), t0).unitId).toBe(tree.communeA.id);
-    expect(createDirective(db, input(communeCadre, { unitId: tree.branchA2.id }), t0).unitId).toBe(tree.branchA2.id);
+    expect((await createDirective(db, input(provinceOfficial), t0)).unitId).toBe(tree.communeA.id);
+    expect((await createDirective(db, input(communeCadre), t0)).unitId).toBe(tree.communeA.id);
+    expect((await createDirective(db, input(communeCadre, { unitId: tree.branchA2.id }), t0)).unitId).toBe(tree.branchA2.id);
     for (const who of [branchCadre, siblingCadre, member]) expect(code(() => createDirective(db, input(who), t0))).toBe("forbidden");
     expect(count("Directive")).toBe(3);
   });
@@ -175,7 +175,7 @@ describe("createDirective", () => {
     expect(errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
     expect(count("Directive")).toBe(0);
     expect(count("AuditLog")).toBe(0);
-    expect(createDirective(db, input(official, { organisationId: tree.organisationId }), t0).organisationId).toBe(tree.organisationId);
+    expect((await createDirective(db, input(official, { organisationId: tree.organisationId }), t0)).organisationId).toBe(tree.organisationId);
   });
 });
 
@@ -193,7 +193,7 @@ describe("directiveAudience", () => {
     const b = await person(tree.branchA2.id, "Hội viên B");
     await person(tree.branchB1.id, "Hội viên phường");
     await person(tree.province.id, "Cán bộ tỉnh", { role: "official" });
-    const d = createDirective(db, input(cadre), t0);
+    const d = await createDirective(db, input(cadre), t0);
     expect(await directiveAudience(db, d.id)).toEqual([cadre, a, b].sort((x, y) => x - y));
   });
 
@@ -203,9 +203,9 @@ describe("directiveAudience", () => {
     const blocked = await person(tree.branchA2.id, "Chặn bot");
     await markUnreachable(db, await accountOf(blocked));
     await person(tree.branchA2.id, "Bình thường");
-    const d = createDirective(db, input(cadre), t0);
+    const d = await createDirective(db, input(cadre), t0);
     expect(await directiveAudienceCounts(db, d.id)).toEqual({ total: 4, notLinked: 2 });
-    const sent = sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    const sent = await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     expect({ total: sent.total, notLinked: sent.notLinked }).toEqual({ total: 4, notLinked: 2 });
   });
 
@@ -220,8 +220,8 @@ describe("directiveAudience", () => {
     await db.sql.run(`UPDATE Unit SET path = ? WHERE id = ?`, `${tree.province.path}${chapter}/`, chapter);
     const youngster = await person(chapter, "Đoàn viên Trẻ");
     const veteran = await person(tree.branchB2.id, "Cựu chiến binh");
-    const everyone = createDirective(db, input(official, { unitId: tree.province.id }), t0);
-    const youthOnly = createDirective(db, input(official, { unitId: tree.province.id, organisationId: youth }), t0);
+    const everyone = await createDirective(db, input(official, { unitId: tree.province.id }), t0);
+    const youthOnly = await createDirective(db, input(official, { unitId: tree.province.id, organisationId: youth }), t0);
     expect(await directiveAudience(db, everyone.id)).toEqual([official, youngster, veteran].sort((x, y) => x - y));
     expect(await directiveAudience(db, youthOnly.id)).toEqual([youngster]);
   });
@@ -234,13 +234,13 @@ describe("sendDirective", () => {
     const b = await person(tree.branchA2.id, "Lê Thị Bình", { locale: "en" });
     const u = await person(tree.branchA2.id, "Phạm Văn Út", { linked: false });
     const outside = await person(tree.branchB1.id, "Võ Văn Ngoài");
-    const d = createDirective(db, input(cadre), t0);
+    const d = await createDirective(db, input(cadre), t0);
     return { cadre, a, b, u, outside, d };
   }
 
   it("should queue one copy per linked person of the subtree and record the people without an account", async () => {
     const { cadre, a, b, u, outside, d } = setup();
-    const result = sendDirective(db, d.id, { now: at(1), byPersonId: cadre, senderAccountId: await accountOf(cadre) });
+    const result = await sendDirective(db, d.id, { now: at(1), byPersonId: cadre, senderAccountId: await accountOf(cadre) });
     expect(result).toEqual({ total: 4, queued: 3, notLinked: 1 });
     const deliveries = await db.sql.all<{ personId: number; status: string; chatAccountId: number | null; outboxId: number | null }>(
       `SELECT personId, status, chatAccountId, outboxId FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`,
@@ -261,7 +261,7 @@ describe("sendDirective", () => {
 
   it("should write each copy in the member's language with the Đã đọc button", async () => {
     const { cadre, a, b, d } = setup();
-    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const vi = JSON.parse((await outboxOf(d.id, a))!.body) as OutboxBody;
     expect(vi.locale).toBe("vi");
     expect(vi.text).toContain("Nghị quyết số 05-NQ/HCCB của Ban Thường vụ Hội CCB tỉnh");
@@ -280,7 +280,7 @@ describe("sendDirective", () => {
     const { cadre, a, b, d } = setup();
     await setPendingQuestion(db, await accountOf(a), "rsvp", { meetingId: 1 }, new Date(at(0).getTime() + DAY), at(0));
     await setPendingQuestion(db, await accountOf(cadre), "meeting_new", { step: "place" }, new Date(at(0).getTime() + 3_600_000), at(0));
-    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const expected = { kind: "directive", data: { directiveId: d.id, choices: [`read:${d.id}`] }, expiresAt: at(1).getTime() + (3 + 7) * DAY };
     expect(await getPendingQuestion(db, await accountOf(a), at(2))).toEqual(expected);
     expect(await getPendingQuestion(db, await accountOf(b), at(2))).toEqual(expected);
@@ -289,7 +289,7 @@ describe("sendDirective", () => {
 
   it("should plan the progress report in a minute and the reminder after the reminder days", async () => {
     const { cadre, d } = setup();
-    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const jobs = await db.sql.all(`SELECT kind, entityType, entityId, dueAt, status, dedupeKey FROM ScheduledJob ORDER BY dueAt`);
     expect(jobs).toEqual([
       { kind: "directive_progress", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 60_000, status: "pending", dedupeKey: `directive_progress:${d.id}:1` },
@@ -301,7 +301,7 @@ describe("sendDirective", () => {
   it("should send a person with several memberships in the subtree one copy", async () => {
     const { cadre, a, d } = setup();
     await addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
-    expect(sendDirective(db, d.id, { now: at(1), byPersonId: cadre }).total).toBe(4);
+    expect((await sendDirective(db, d.id, { now: at(1), byPersonId: cadre })).total).toBe(4);
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId = ?`, a))!.n).toBe(1);
   });
 
@@ -311,7 +311,7 @@ describe("sendDirective", () => {
     await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ?, preferred = 1 WHERE id = ?`, a, at(0).getTime(), zalo.id);
     await db.sql.run(`UPDATE ChatAccount SET preferred = 0 WHERE id = ?`, await accountOf(a));
     await markUnreachable(db, zalo.id);
-    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     expect((await outboxOf(d.id, a))!.chatAccountId).toBe(await accountOf(a));
   });
 
@@ -323,7 +323,7 @@ describe("sendDirective", () => {
     expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: member }))).toBe("forbidden");
     expect(count("DirectiveDelivery") + count("Outbox") + count("ScheduledJob")).toBe(0);
     expect((await getDirective(db, d.id)).status).toBe("draft");
-    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const before = count("Outbox");
     expect(code(() => sendDirective(db, d.id, { now: at(2), byPersonId: cadre }))).toBe("conflict");
     expect(count("Outbox")).toBe(before);
@@ -336,19 +336,19 @@ describe("directiveProgress", () => {
     const cadre = await person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
     const [a, b, c, e, f] = ["An", "Bình", "Cường", "Em", "Phúc"].map((n) => person(tree.branchA1.id, n));
     await person(tree.branchA1.id, "Út", { linked: false });
-    const d = createDirective(db, input(cadre), t0);
-    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    const d = await createDirective(db, input(cadre), t0);
+    await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     expect(await directiveProgress(db, d.id)).toEqual({ total: 7, queued: 6, sent: 0, unreachable: 0, failed: 0, notLinked: 1, read: 0, done: false });
     await deliver((await outboxOf(d.id, a!))!.id, "sent");
     await deliver((await outboxOf(d.id, b!))!.id, "unreachable");
     await deliver((await outboxOf(d.id, c!))!.id, "failed");
     // E's Telegram account was blocked; the engine re-queued the copy to E's Zalo account, which got it.
     await deliver((await outboxOf(d.id, e!))!.id, "unreachable");
-    const fallback = enqueue(db, { platform: "zalo", chatId: "z-e", personId: e, body: { text: "…" }, entityType: "Directive", entityId: d.id, dedupeKey: `directive:${d.id}:p:${e}:fallback:99` }, at(5))!;
+    const fallback = (await enqueue(db, { platform: "zalo", chatId: "z-e", personId: e, body: { text: "…" }, entityType: "Directive", entityId: d.id, dedupeKey: `directive:${d.id}:p:${e}:fallback:99` }, at(5)))!;
     expect(await directiveProgress(db, d.id)).toMatchObject({ queued: 3, sent: 1, unreachable: 1, failed: 1, done: false });
     await deliver(fallback, "sent");
     await deliver((await outboxOf(d.id, f!))!.id, "sent");
-    markRead(db, d.id, a!, await accountOf(a!), at(6));
+    await markRead(db, d.id, a!, await accountOf(a!), at(6));
     await deliver((await outboxOf(d.id, cadre))!.id, "sent");
     expect(await directiveProgress(db, d.id)).toEqual({ total: 7, queued: 0, sent: 4, unreachable: 1, failed: 1, notLinked: 1, read: 1, done: true });
   });
@@ -359,10 +359,10 @@ describe("markRead", () => {
     const cadre = await person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
     const a = await person(tree.branchA1.id, "An");
     const outside = await person(tree.branchB1.id, "Ngoài");
-    const d = createDirective(db, input(cadre), t0);
-    sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    expect(markRead(db, d.id, a, await accountOf(a), at(10))).toEqual({ alreadyRead: false });
-    expect(markRead(db, d.id, a, null, at(20))).toEqual({ alreadyRead: true });
+    const d = await createDirective(db, input(cadre), t0);
+    await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    expect(await markRead(db, d.id, a, await accountOf(a), at(10))).toEqual({ alreadyRead: false });
+    expect(await markRead(db, d.id, a, null, at(20))).toEqual({ alreadyRead: true });
     expect(await db.sql.get(`SELECT readAt, readViaAccountId FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, d.id, a)).toEqual({ readAt: at(10).getTime(), readViaAccountId: await accountOf(a) });
     expect(code(() => markRead(db, d.id, outside, null, at(10)))).toBe("not_found");
     expect(code(() => markRead(db, 999, a, null, at(10)))).toBe("not_found");
@@ -373,25 +373,25 @@ describe("listRecentDirectives", () => {
   it("should list the directives sent to the person, newest first, with their read time, without drafts", async () => {
     const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
     const a = await person(tree.branchA1.id, "An");
-    const first = createDirective(db, input(official, { title: "Văn bản 1" }), t0);
-    sendDirective(db, first.id, { now: at(1), byPersonId: official });
-    const second = createDirective(db, input(official, { title: "Văn bản 2", unitId: tree.province.id }), t0);
-    sendDirective(db, second.id, { now: at(2), byPersonId: official });
-    createDirective(db, input(official, { title: "Nháp" }), t0);
-    const elsewhere = createDirective(db, input(official, { title: "Phường", unitId: tree.communeB.id }), t0);
-    sendDirective(db, elsewhere.id, { now: at(3), byPersonId: official });
-    markRead(db, first.id, a, null, at(4));
-    const recent = listRecentDirectives(db, a);
+    const first = await createDirective(db, input(official, { title: "Văn bản 1" }), t0);
+    await sendDirective(db, first.id, { now: at(1), byPersonId: official });
+    const second = await createDirective(db, input(official, { title: "Văn bản 2", unitId: tree.province.id }), t0);
+    await sendDirective(db, second.id, { now: at(2), byPersonId: official });
+    await createDirective(db, input(official, { title: "Nháp" }), t0);
+    const elsewhere = await createDirective(db, input(official, { title: "Phường", unitId: tree.communeB.id }), t0);
+    await sendDirective(db, elsewhere.id, { now: at(3), byPersonId: official });
+    await markRead(db, first.id, a, null, at(4));
+    const recent = await listRecentDirectives(db, a);
     expect(recent.map((d) => [d.title, d.readAt])).toEqual([["Văn bản 2", null], ["Văn bản 1", at(4).getTime()]]);
     expect(recent[0]).toMatchObject({ id: second.id, status: "sending", kind: "nghi_quyet", summary: second.summary });
-    expect(listRecentDirectives(db, a, 1).map((d) => d.id)).toEqual([second.id]);
+    expect((await listRecentDirectives(db, a, 1)).map((d) => d.id)).toEqual([second.id]);
   });
 });
 
 describe("renderDirectiveText", () => {
   it("should leave out the number, issuer and link when the document has none", async () => {
     const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
-    const d = createDirective(db, input(official, { kind: "thong_bao", number: "", issuer: "", link: null, title: "Lịch tiếp dân", summary: "Thứ Năm hằng tuần." }), t0);
+    const d = await createDirective(db, input(official, { kind: "thong_bao", number: "", issuer: "", link: null, title: "Lịch tiếp dân", summary: "Thứ Năm hằng tuần." }), t0);
     expect(renderDirectiveText(d, "vi")).toBe(
       "📄 Thông báo\nLịch tiếp dân\n\nThứ Năm hằng tuần.\n\nAnh/chị bấm \"Đã đọc\" sau khi đọc (hoặc nhắn \"đã đọc\"). Có ý kiến về văn bản, anh/chị trả lời ngay tin nhắn này.",
     );

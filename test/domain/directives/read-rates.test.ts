@@ -23,9 +23,9 @@ afterEach(() => db.destroy());
 
 const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
-function send(byPersonId: number, unitId: number, now: Date, title = "Văn bản"): number {
-  const d = createDirective(db, { unitId, kind: "thong_bao", title, summary: "Nội dung tóm tắt.", createdById: byPersonId }, now);
-  sendDirective(db, d.id, { now, byPersonId });
+async function send(byPersonId: number, unitId: number, now: Date, title = "Văn bản"): Promise<number> {
+  const d = await createDirective(db, { unitId, kind: "thong_bao", title, summary: "Nội dung tóm tắt.", createdById: byPersonId }, now);
+  await sendDirective(db, d.id, { now, byPersonId });
   return d.id;
 }
 
@@ -52,9 +52,9 @@ describe("readRates", () => {
     const b1 = [await person(tree.branchB1.id, "B1a"), await person(tree.branchB1.id, "B1b")];
     const unreachable = await person(tree.branchB2.id, "B2 chặn bot");
     await person(tree.branchB2.id, "B2 chưa liên kết", { linked: false });
-    const d = send(official, tree.province.id, at(1));
+    const d = await send(official, tree.province.id, at(1));
     await deliverAll(d, [unreachable]);
-    for (const p of [cadre, a1[0]!, a1[1]!, b1[0]!]) markRead(db, d, p, null, at(10));
+    for (const p of [cadre, a1[0]!, a1[1]!, b1[0]!]) await markRead(db, d, p, null, at(10));
 
     const rates = await readRates(db, tree.province.id, { directiveId: d });
     expect(rates.map((r) => r.unitId)).toEqual([tree.province, tree.communeA, tree.branchA1, tree.branchA2, tree.communeB, tree.branchB1, tree.branchB2].map((u) => u.id));
@@ -77,9 +77,9 @@ describe("readRates", () => {
     const communeAndBranch = await person(tree.communeA.id, "Xã và chi hội");
     await addMembership(db, systemActor(), communeAndBranch, tree.branchA2.id, "member");
     for (let i = 0; i < 20; i++) await person(tree.branchB1.id, `Phường ${i}`);
-    const d = send(official, tree.province.id, at(1));
+    const d = await send(official, tree.province.id, at(1));
     await deliverAll(d);
-    markRead(db, d, twoRoles, null, at(9));
+    await markRead(db, d, twoRoles, null, at(9));
     const small = await readRates(db, tree.communeA.id, { directiveId: d });
     const whole = await readRates(db, tree.province.id, { directiveId: d });
     for (const rates of [small, whole]) {
@@ -93,19 +93,19 @@ describe("readRates", () => {
   it("should not count copies still waiting, but count a read copy as delivered", async () => {
     const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const waiting = await person(tree.branchA1.id, "Đang chờ");
-    const d = send(cadre, tree.branchA1.id, at(1));
+    const d = await send(cadre, tree.branchA1.id, at(1));
     expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([0, 0, 0, 0, null, null]);
-    markRead(db, d, waiting, null, at(3)); // read via /vanban before the outbox row was marked sent
+    await markRead(db, d, waiting, null, at(3)); // read via /vanban before the outbox row was marked sent
     expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it("should count a copy that reached the person's other account after the first one was unreachable", async () => {
     const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const moved = await person(tree.branchA1.id, "Đổi tài khoản");
-    const d = send(cadre, tree.branchA1.id, at(1));
+    const d = await send(cadre, tree.branchA1.id, at(1));
     await deliverAll(d, [moved]);
     expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 0, 1, 0, 0, 0]);
-    const fallback = enqueue(db, { platform: "zalo", chatId: "z", personId: moved, body: { text: "…" }, dedupeKey: `directive:${d}:p:${moved}:fallback:7` }, at(5))!;
+    const fallback = (await enqueue(db, { platform: "zalo", chatId: "z", personId: moved, body: { text: "…" }, dedupeKey: `directive:${d}:p:${moved}:fallback:7` }, at(5)))!;
     await db.sql.run(`UPDATE Outbox SET status = 'sent' WHERE id = ?`, fallback);
     expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([2, 0, 2, 0, 0, 0]);
   });
@@ -116,12 +116,12 @@ describe("readRates", () => {
     const cadreB = await person(tree.communeB.id, "Cán bộ phường B", { role: "cadre" });
     const a = await person(tree.branchA1.id, "A");
     await addMembership(db, systemActor(), a, tree.branchB1.id, "member"); // also in the other commune
-    const old = send(official, tree.province.id, at(0), "Cũ");
-    const fromAbove = send(official, tree.province.id, at(60), "Tỉnh");
-    const inside = send(cadreA, tree.branchA1.id, at(61), "Chi hội");
-    const sibling = send(cadreB, tree.communeB.id, at(62), "Phường");
+    const old = await send(official, tree.province.id, at(0), "Cũ");
+    const fromAbove = await send(official, tree.province.id, at(60), "Tỉnh");
+    const inside = await send(cadreA, tree.branchA1.id, at(61), "Chi hội");
+    const sibling = await send(cadreB, tree.communeB.id, at(62), "Phường");
     for (const d of [old, fromAbove, inside, sibling]) await deliverAll(d);
-    for (const d of [old, fromAbove, sibling]) markRead(db, d, a, null, at(70));
+    for (const d of [old, fromAbove, sibling]) await markRead(db, d, a, null, at(70));
 
     const all = await readRates(db, tree.communeA.id);
     // A: old, fromAbove, inside (3 delivered, 2 read); cadre A: old, fromAbove (2 delivered).

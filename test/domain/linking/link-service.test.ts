@@ -34,17 +34,17 @@ const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
 describe("issueLinkCode", () => {
   it("should issue a random 12-digit code expiring after 30 days by default", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const c = issueLinkCode(db, p.id, { now: t0 });
+    const c = await issueLinkCode(db, p.id, { now: t0 });
     expect(c.code).toMatch(/^\d{12}$/);
     expect(c.expiresAt - t0.getTime()).toBe(30 * 86_400_000);
-    const codes = new Set(Array.from({ length: 30 }, () => issueLinkCode(db, p.id, { now: t0 }).code));
+    const codes = new Set(Array.from({ length: 30 }, async () => (await issueLinkCode(db, p.id, { now: t0 })).code));
     expect(codes.size).toBeGreaterThan(25);
   });
 
   it("should revoke the previous code of the person", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const first = issueLinkCode(db, p.id, { now: t0 });
-    issueLinkCode(db, p.id, { now: t0 });
+    const first = await issueLinkCode(db, p.id, { now: t0 });
+    await issueLinkCode(db, p.id, { now: t0 });
     const acc = await ensureChatAccount(db, "telegram", "100");
     expect(code(() => redeemLinkCode(db, acc.id, first.code, t0))).toBe("code_invalid");
   });
@@ -53,7 +53,7 @@ describe("issueLinkCode", () => {
 describe("redeemLinkCode", () => {
   it("should link the account, once, and mark the first account preferred", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const c = issueLinkCode(db, p.id, { now: t0 });
+    const c = await issueLinkCode(db, p.id, { now: t0 });
     const acc = await ensureChatAccount(db, "telegram", "100");
     const r = await redeemLinkCode(db, acc.id, c.code, t0);
     expect(r).toEqual({ personId: p.id, fullName: "Nguyễn Văn An", newlyLinked: true });
@@ -70,12 +70,12 @@ describe("redeemLinkCode", () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const tg = await ensureChatAccount(db, "telegram", "100");
     const zalo = await ensureChatAccount(db, "zalo", "z-100");
-    await redeemLinkCode(db, tg.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
-    await redeemLinkCode(db, zalo.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
+    await redeemLinkCode(db, tg.id, (await issueLinkCode(db, p.id, { now: t0 })).code, t0);
+    await redeemLinkCode(db, zalo.id, (await issueLinkCode(db, p.id, { now: t0 })).code, t0);
     expect((await getAccount(db, zalo.id)).preferred).toBe(0);
-    expect(deliveryAccount(db, p.id)?.id).toBe(tg.id);
+    expect((await deliveryAccount(db, p.id))?.id).toBe(tg.id);
     await markUnreachable(db, tg.id, t0);
-    expect(deliveryAccount(db, p.id)?.id).toBe(zalo.id);
+    expect((await deliveryAccount(db, p.id))?.id).toBe(zalo.id);
     expect((await getPerson(db, p.id)).linkedAccounts).toBe(2);
   });
 
@@ -83,14 +83,14 @@ describe("redeemLinkCode", () => {
     const a = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const b = await createPerson(db, { fullName: "Trần Văn Bình" });
     const acc = await ensureChatAccount(db, "telegram", "100");
-    await redeemLinkCode(db, acc.id, issueLinkCode(db, a.id, { now: t0 }).code, t0);
-    expect(code(() => redeemLinkCode(db, acc.id, issueLinkCode(db, b.id, { now: t0 }).code, t0))).toBe("account_linked_elsewhere");
+    await redeemLinkCode(db, acc.id, (await issueLinkCode(db, a.id, { now: t0 })).code, t0);
+    expect(code(async () => redeemLinkCode(db, acc.id, (await issueLinkCode(db, b.id, { now: t0 })).code, t0))).toBe("account_linked_elsewhere");
     expect((await getAccount(db, acc.id)).personId).toBe(a.id);
   });
 
   it("should refuse an expired code", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const c = issueLinkCode(db, p.id, { now: t0, ttlDays: 1 });
+    const c = await issueLinkCode(db, p.id, { now: t0, ttlDays: 1 });
     const acc = await ensureChatAccount(db, "telegram", "100");
     expect(code(() => redeemLinkCode(db, acc.id, c.code, minutes(24 * 60 + 1)))).toBe("code_invalid");
     expect((await getAccount(db, acc.id)).personId).toBeNull();
@@ -98,7 +98,7 @@ describe("redeemLinkCode", () => {
 
   it("should throttle after 5 wrong guesses in an hour, even for a right code, and forgive after the hour", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const c = issueLinkCode(db, p.id, { now: t0 });
+    const c = await issueLinkCode(db, p.id, { now: t0 });
     const acc = await ensureChatAccount(db, "telegram", "100");
     const wrong = c.code === "000000000000" ? "111111111111" : "000000000000";
     for (let i = 0; i < 5; i++) expect(code(() => redeemLinkCode(db, acc.id, wrong, minutes(i)))).toBe("code_invalid");
@@ -114,7 +114,7 @@ describe("linkByPhone", () => {
   it("should link when the phone matches the roster and refuse otherwise", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912 345 678" });
     const acc = await ensureChatAccount(db, "telegram", "100");
-    expect(linkByPhone(db, acc.id, "+84912345678", t0).personId).toBe(p.id);
+    expect((await linkByPhone(db, acc.id, "+84912345678", t0)).personId).toBe(p.id);
     const other = await ensureChatAccount(db, "telegram", "200");
     expect(code(() => linkByPhone(db, other.id, "0987654321", t0))).toBe("person_not_found");
   });
@@ -125,13 +125,13 @@ describe("unlinkAccount", () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const tg = await ensureChatAccount(db, "telegram", "100");
     const zalo = await ensureChatAccount(db, "zalo", "z-100");
-    await redeemLinkCode(db, tg.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
-    await redeemLinkCode(db, zalo.id, issueLinkCode(db, p.id, { now: t0 }).code, t0);
-    expect(unlinkAccount(db, tg.id, t0)).toEqual({ personId: p.id });
+    await redeemLinkCode(db, tg.id, (await issueLinkCode(db, p.id, { now: t0 })).code, t0);
+    await redeemLinkCode(db, zalo.id, (await issueLinkCode(db, p.id, { now: t0 })).code, t0);
+    expect(await unlinkAccount(db, tg.id, t0)).toEqual({ personId: p.id });
     expect((await getAccount(db, tg.id)).personId).toBeNull();
     expect((await getAccount(db, zalo.id)).preferred).toBe(1);
     expect((await getPerson(db, p.id)).linkedAccounts).toBe(1);
-    expect(unlinkAccount(db, tg.id, t0)).toBeNull();
+    expect(await unlinkAccount(db, tg.id, t0)).toBeNull();
   });
 });
 
@@ -154,7 +154,7 @@ describe("link code format", () => {
   it("should give people holding rights a 16-digit code and print codes in groups of four", async () => {
     const cadre = await createPerson(db, { fullName: "Hoàng Văn Đức" });
     await addMembership(db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
-    const c = issueLinkCode(db, cadre.id, { now: t0 });
+    const c = await issueLinkCode(db, cadre.id, { now: t0 });
     expect(c.code).toMatch(/^\d{16}$/);
     expect(formatLinkCode("123456789012")).toBe("1234 5678 9012");
     const acc = await ensureChatAccount(db, "telegram", "100");
@@ -164,7 +164,7 @@ describe("link code format", () => {
   it("should not reuse a member's 12-digit code once they hold rights, nor accept it", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
-    const short = issueLinkCode(db, p.id, { now: t0 }).code;
+    const short = (await issueLinkCode(db, p.id, { now: t0 })).code;
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre");
     const acc = await ensureChatAccount(db, "telegram", "100");
     expect(code(() => redeemLinkCode(db, acc.id, short, t0))).toBe("code_invalid");
@@ -185,7 +185,7 @@ describe("guess limits", () => {
 
   it("should limit guesses per network address whatever the session", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const c = issueLinkCode(db, p.id, { now: t0 });
+    const c = await issueLinkCode(db, p.id, { now: t0 });
     // A new web session for every two guesses: the address limit still holds.
     for (let i = 0; i < 8; i++) {
       const session = await ensureChatAccount(db, "web", `s${Math.floor(i / 2)}`);
@@ -200,7 +200,7 @@ describe("guess limits", () => {
   it("should pause every code across the deployment once the daily budget is spent, tell admins once, and resume after", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
-    const c = issueLinkCode(db, p.id, { now: t0 });
+    const c = await issueLinkCode(db, p.id, { now: t0 });
     const admin = await createPerson(db, { fullName: "Quản trị" });
     await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
     const adminAcc = await ensureChatAccount(db, "telegram", "1");
@@ -228,7 +228,7 @@ describe("guess limits", () => {
     const reopened = await openDatabase(db.url);
     try {
       const p = await createPerson(reopened, { fullName: "Nguyễn Văn An" });
-      const c = issueLinkCode(reopened, p.id, { now: t0 });
+      const c = await issueLinkCode(reopened, p.id, { now: t0 });
       expect(code(() => redeemLinkCode(reopened, acc.id, c.code, minutes(10)))).toBe("code_throttled");
     } finally {
       await reopened.close();

@@ -61,7 +61,7 @@ const work = (now: Date) => ({ now, timeZone: HCM, workerId: "test" });
 
 describe("createMeeting", () => {
   it("should store the meeting and plan its jobs in Vietnam time", async () => {
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "  Sinh hoạt   tháng 12 ", place: "Nhà văn hóa", agenda: " 1. Thu hội phí \n\n 2. Bầu tổ trưởng ", startsAt: dec5 }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "  Sinh hoạt   tháng 12 ", place: "Nhà văn hóa", agenda: " 1. Thu hội phí \n\n 2. Bầu tổ trưởng ", startsAt: dec5 }, ctx);
     expect(meeting).toMatchObject({
       unitId: tree.branchA1.id, seriesId: null, title: "Sinh hoạt tháng 12", place: "Nhà văn hóa", agenda: "1. Thu hội phí\n2. Bầu tổ trưởng",
       startsAt: dec5.getTime(), endsAt: dec5.getTime() + 120 * 60_000, includeSubtree: 0, status: "scheduled", previousStartsAt: null,
@@ -94,21 +94,21 @@ describe("createMeeting", () => {
 
 describe("planJobs", () => {
   it("should be idempotent", async () => {
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    expect(planJobs(db, meeting.id, ctx)).toBe(0);
-    expect(planJobs(db, meeting.id, { ...ctx, now: new Date("2026-12-03T00:00:00Z") })).toBe(0);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    expect(await planJobs(db, meeting.id, ctx)).toBe(0);
+    expect(await planJobs(db, meeting.id, { ...ctx, now: new Date("2026-12-03T00:00:00Z") })).toBe(0);
     expect(await jobs(meeting.id)).toHaveLength(5);
   });
 
-  it("should plan a reminder already past as one catch-up due now, no nudge, and the tally 30 minutes before the start", () => {
+  it("should plan a reminder already past as one catch-up due now, no nudge, and the tally 30 minutes before the start", async () => {
     const now = new Date("2026-12-05T11:00:00Z"); // 18:00, 90 minutes before the start
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Họp đột xuất", startsAt: dec5 }, { ...ctx, now });
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Họp đột xuất", startsAt: dec5 }, { ...ctx, now });
     expect(pending(meeting.id)).toEqual(["reminder@2026-12-05T11:00:00.000Z", "tally@2026-12-05T12:00:00.000Z", "attendance_prompt@2026-12-05T14:30:00.000Z"]);
   });
 
-  it("should keep the future reminders and the nudge of a meeting created two days ahead", () => {
+  it("should keep the future reminders and the nudge of a meeting created two days ahead", async () => {
     const now = new Date("2026-12-03T05:00:00Z");
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, { ...ctx, now });
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, { ...ctx, now });
     expect(pending(meeting.id)).toEqual([
       "reminder@2026-12-03T05:00:00.000Z",
       "nudge@2026-12-04T12:30:00.000Z",
@@ -121,7 +121,7 @@ describe("planJobs", () => {
 
 describe("reminderPlanFor", () => {
   it("should take the series plan, else the unit's, else the nearest ancestor's, else the default", async () => {
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     expect(await reminderPlanFor(db, meeting)).toEqual(defaultReminderPlan);
     const provincePlan = { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 60 };
     await setReminderPlan(db, { unitId: tree.province.id }, provincePlan, systemActor());
@@ -129,15 +129,15 @@ describe("reminderPlanFor", () => {
     const communePlan = { offsets: [{ minutesBefore: 30 }], nudgeMinutesBefore: 600, tallyMinutesBefore: 60 };
     await setReminderPlan(db, { unitId: tree.communeA.id }, communePlan, systemActor());
     expect(await reminderPlanFor(db, meeting)).toEqual(communePlan);
-    expect(await reminderPlanFor(db, await getMeeting(db, createMeeting(db, { unitId: tree.branchB1.id, title: "B", startsAt: dec5 }, ctx).id))).toEqual(provincePlan);
-    const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    expect(await reminderPlanFor(db, await getMeeting(db, (await createMeeting(db, { unitId: tree.branchB1.id, title: "B", startsAt: dec5 }, ctx)).id))).toEqual(provincePlan);
+    const { seriesId, meetings } = await createSeries(db, { unitId: tree.branchA1.id, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     const seriesPlan = { offsets: [{ daysBefore: 0, at: "06:30" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 };
     await setReminderPlan(db, { seriesId }, seriesPlan, systemActor());
     expect(await reminderPlanFor(db, meetings[0]!)).toEqual(seriesPlan);
   });
 
   it("should re-plan the upcoming meetings' pending reminders when given a context", async () => {
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     await setReminderPlan(db, { unitId: tree.communeA.id }, { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 }, systemActor(), ctx);
     expect(pending(meeting.id)).toEqual([
       "reminder@2026-12-04T00:00:00.000Z", // 07:00 on 04/12
@@ -166,7 +166,7 @@ describe("setReminderPlan", () => {
 
 describe("createSeries", () => {
   it("should materialise the occurrences within 62 days with their jobs", async () => {
-    const { seriesId, meetings } = createSeries(
+    const { seriesId, meetings } = await createSeries(
       db,
       { unitId: tree.branchA1.id, title: "Sinh hoạt định kỳ", place: "Hội trường", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } },
       ctx,
@@ -193,7 +193,7 @@ describe("createSeries", () => {
 
 describe("ensureSeriesHorizon", () => {
   it("should add the occurrences that come within the horizon, once", async () => {
-    const { seriesId } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "weekly", weekday: 6 }, time: { hour: 8, minute: 0 } }, ctx);
+    const { seriesId } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "weekly", weekday: 6 }, time: { hour: 8, minute: 0 } }, ctx);
     const n = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId))!.n;
     const before = n();
     expect(before).toBe(9); // Saturdays from 21/11 to 16/01
@@ -205,8 +205,8 @@ describe("ensureSeriesHorizon", () => {
   });
 
   it("should not bring back a skipped or cancelled occurrence, nor continue a cancelled series", async () => {
-    const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
-    cancelMeeting(db, meetings[0]!.id, ctx);
+    const { seriesId, meetings } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    await cancelMeeting(db, meetings[0]!.id, ctx);
     await skipOccurrence(db, seriesId, "2027-02-05", ctx);
     const later = { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM, actor: systemActor() };
     expect(await ensureSeriesHorizon(db, later)).toBe(0);
@@ -214,7 +214,7 @@ describe("ensureSeriesHorizon", () => {
       { occurrenceKey: "2026-12-05", status: "cancelled" },
       { occurrenceKey: "2027-01-05", status: "scheduled" },
     ]);
-    expect(cancelSeries(db, seriesId, later)).toBe(1);
+    expect(await cancelSeries(db, seriesId, later)).toBe(1);
     expect(await ensureSeriesHorizon(db, { now: new Date("2027-01-20T00:00:00Z"), timeZone: HCM })).toBe(0);
   });
 });
@@ -223,13 +223,13 @@ describe("cancelMeeting", () => {
   it("should tell only the people already reminded, skip the pending jobs and close their question", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     await person(tree.branchA1.id, "Trần Thị Bình", { linked: false });
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
     const late = await person(tree.branchA1.id, "Lê Văn Cường"); // joined after the reminder went out
     const accountOfA = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, a))!.id;
     expect((await getPendingQuestion(db, accountOfA, t0))?.kind).toBe("rsvp");
     const now = new Date("2026-12-03T00:00:00Z");
-    const { meeting: cancelled, notified } = cancelMeeting(db, meeting.id, { now, timeZone: HCM, actor: systemActor() });
+    const { meeting: cancelled, notified } = await cancelMeeting(db, meeting.id, { now, timeZone: HCM, actor: systemActor() });
     expect(cancelled.status).toBe("cancelled");
     expect(notified).toBe(1);
     const notices = await db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`);
@@ -243,10 +243,10 @@ describe("cancelMeeting", () => {
     expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'meeting.cancel'`)).toEqual({ action: "meeting.cancel" });
   });
 
-  it("should refuse to cancel twice or after the end", () => {
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+  it("should refuse to cancel twice or after the end", async () => {
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     expect(code(() => cancelMeeting(db, meeting.id, { actor: systemActor(), now: new Date(meeting.endsAt), timeZone: HCM }))).toBe("meeting_finished");
-    cancelMeeting(db, meeting.id, ctx);
+    await cancelMeeting(db, meeting.id, ctx);
     expect(code(() => cancelMeeting(db, meeting.id, ctx))).toBe("meeting_cancelled");
     expect(code(() => cancelMeeting(db, 99_999, ctx))).toBe("not_found");
   });
@@ -255,11 +255,11 @@ describe("cancelMeeting", () => {
 describe("moveMeeting", () => {
   it("should keep the duration, re-plan the jobs and tell the people reminded the new time", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5, durationMinutes: 90 }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5, durationMinutes: 90 }, ctx);
     await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
     const now = new Date("2026-12-02T03:00:00Z");
     const newStart = new Date("2026-12-06T01:00:00Z"); // 08:00 Sunday 06/12
-    const { meeting: moved, notified } = moveMeeting(db, meeting.id, newStart, { now, timeZone: HCM, actor: systemActor() });
+    const { meeting: moved, notified } = await moveMeeting(db, meeting.id, newStart, { now, timeZone: HCM, actor: systemActor() });
     expect(moved).toMatchObject({ startsAt: newStart.getTime(), endsAt: newStart.getTime() + 90 * 60_000, previousStartsAt: dec5.getTime() });
     expect(notified).toBe(1);
     expect(pending(meeting.id)).toEqual([
@@ -280,17 +280,17 @@ describe("moveMeeting", () => {
 
   it("should plan the reminders again when a meeting moves away and back", async () => {
     await person(tree.branchA1.id, "Nguyễn Văn An");
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     const before = pending(meeting.id);
-    moveMeeting(db, meeting.id, new Date("2026-12-12T12:30:00Z"), ctx);
-    moveMeeting(db, meeting.id, dec5, ctx);
+    await moveMeeting(db, meeting.id, new Date("2026-12-12T12:30:00Z"), ctx);
+    await moveMeeting(db, meeting.id, dec5, ctx);
     expect(pending(meeting.id)).toEqual(before);
     expect(await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")))).toMatchObject({ ran: 1, queued: 1 });
   });
 
   it("should record the move of a series occurrence in the series", async () => {
-    const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
-    moveMeeting(db, meetings[0]!.id, new Date("2026-12-06T12:00:00Z"), ctx);
+    const { seriesId, meetings } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    await moveMeeting(db, meetings[0]!.id, new Date("2026-12-06T12:00:00Z"), ctx);
     expect(JSON.parse((await db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries WHERE id = ?`, seriesId))!.exceptions)).toEqual({
       move: { "2026-12-05": "2026-12-06T19:00" },
     });
@@ -298,13 +298,13 @@ describe("moveMeeting", () => {
   });
 
   it("should refuse a new start in the past, a cancelled or a finished meeting, and change nothing", async () => {
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     const jobsBefore = await jobs(meeting.id);
     expect(code(() => moveMeeting(db, meeting.id, new Date(t0.getTime() - 1), ctx))).toBe("meeting_in_past");
     expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), { actor: systemActor(), now: new Date(meeting.endsAt + 1), timeZone: HCM }))).toBe("meeting_finished");
     expect(await getMeeting(db, meeting.id)).toEqual(meeting);
     expect(await jobs(meeting.id)).toEqual(jobsBefore);
-    cancelMeeting(db, meeting.id, ctx);
+    await cancelMeeting(db, meeting.id, ctx);
     expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), ctx))).toBe("meeting_cancelled");
   });
 });
@@ -312,7 +312,7 @@ describe("moveMeeting", () => {
 describe("skipOccurrence", () => {
   it("should cancel a materialised occurrence, telling those reminded, and keep a later one from being created", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    const { seriesId, meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    const { seriesId, meetings } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
     await skipOccurrence(db, seriesId, "2026-12-05", { actor: systemActor(), now: new Date("2026-12-02T02:00:00Z"), timeZone: HCM });
     expect((await getMeeting(db, meetings[0]!.id)).status).toBe("cancelled");
@@ -323,7 +323,7 @@ describe("skipOccurrence", () => {
   });
 
   it("should refuse a date that is not an occurrence or not a date", async () => {
-    const { seriesId } = createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    const { seriesId } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     expect(code(() => skipOccurrence(db, seriesId, "2026-12-06", ctx))).toBe("invalid_input");
     expect(code(() => skipOccurrence(db, seriesId, "2026-02-31", ctx))).toBe("date_invalid");
     expect(code(() => skipOccurrence(db, 99_999, "2026-12-05", ctx))).toBe("not_found");
@@ -338,9 +338,9 @@ describe("invitees", () => {
     const c = await person(tree.communeA.id, "Lê Văn Cường", { role: "cadre" });
     await addMembership(db, systemActor(), a, tree.branchA2.id, "member"); // in two branches: invited once
     await person(tree.branchB1.id, "Phạm Văn Dũng");
-    const branch = createMeeting(db, { unitId: tree.branchA1.id, title: "Chi hội 1", startsAt: dec5 }, ctx);
-    const commune = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
-    const communeOnly = createMeeting(db, { unitId: tree.communeA.id, title: "Ban chấp hành", startsAt: dec5 }, ctx);
+    const branch = await createMeeting(db, { unitId: tree.branchA1.id, title: "Chi hội 1", startsAt: dec5 }, ctx);
+    const commune = await createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
+    const communeOnly = await createMeeting(db, { unitId: tree.communeA.id, title: "Ban chấp hành", startsAt: dec5 }, ctx);
     expect(await invitees(db, branch.id)).toEqual([a]);
     expect(await invitees(db, commune.id)).toEqual([a, b, c].sort((x, y) => x - y));
     expect(await invitees(db, communeOnly.id)).toEqual([c]);
@@ -348,17 +348,17 @@ describe("invitees", () => {
 });
 
 describe("listUnitMeetings", () => {
-  it("should list the units' meetings in a period, soonest first, cancelled ones on request", () => {
-    const m1 = createMeeting(db, { unitId: tree.branchA1.id, title: "Một", startsAt: dec5 }, ctx);
-    const m2 = createMeeting(db, { unitId: tree.branchA2.id, title: "Hai", startsAt: new Date(dec5.getTime() - 86_400_000) }, ctx);
-    const m3 = createMeeting(db, { unitId: tree.branchA1.id, title: "Ba", startsAt: new Date(dec5.getTime() + 86_400_000) }, ctx);
-    createMeeting(db, { unitId: tree.branchB1.id, title: "Khác", startsAt: dec5 }, ctx);
-    cancelMeeting(db, m3.id, ctx);
+  it("should list the units' meetings in a period, soonest first, cancelled ones on request", async () => {
+    const m1 = await createMeeting(db, { unitId: tree.branchA1.id, title: "Một", startsAt: dec5 }, ctx);
+    const m2 = await createMeeting(db, { unitId: tree.branchA2.id, title: "Hai", startsAt: new Date(dec5.getTime() - 86_400_000) }, ctx);
+    const m3 = await createMeeting(db, { unitId: tree.branchA1.id, title: "Ba", startsAt: new Date(dec5.getTime() + 86_400_000) }, ctx);
+    await createMeeting(db, { unitId: tree.branchB1.id, title: "Khác", startsAt: dec5 }, ctx);
+    await cancelMeeting(db, m3.id, ctx);
     const ids = [tree.branchA1.id, tree.branchA2.id];
-    expect(listUnitMeetings(db, ids, { from: t0 }).map((m) => [m.id, m.unitName])).toEqual([[m2.id, "Chi hội 2"], [m1.id, "Chi hội 1"]]);
-    expect(listUnitMeetings(db, ids, { from: t0, includeCancelled: true }).map((m) => m.id)).toEqual([m2.id, m1.id, m3.id]);
-    expect(listUnitMeetings(db, ids, { from: t0, to: dec5 }).map((m) => m.id)).toEqual([m2.id]);
-    expect(listUnitMeetings(db, ids, { from: t0, limit: 1 }).map((m) => m.id)).toEqual([m2.id]);
-    expect(listUnitMeetings(db, [], { from: t0 })).toEqual([]);
+    expect((await listUnitMeetings(db, ids, { from: t0 })).map((m) => [m.id, m.unitName])).toEqual([[m2.id, "Chi hội 2"], [m1.id, "Chi hội 1"]]);
+    expect((await listUnitMeetings(db, ids, { from: t0, includeCancelled: true })).map((m) => m.id)).toEqual([m2.id, m1.id, m3.id]);
+    expect((await listUnitMeetings(db, ids, { from: t0, to: dec5 })).map((m) => m.id)).toEqual([m2.id]);
+    expect((await listUnitMeetings(db, ids, { from: t0, limit: 1 })).map((m) => m.id)).toEqual([m2.id]);
+    expect(await listUnitMeetings(db, [], { from: t0 })).toEqual([]);
   });
 });

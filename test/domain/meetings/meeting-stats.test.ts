@@ -35,15 +35,15 @@ function pastMeeting(unitId: number, daysAgo: number, options: { includeSubtree?
 describe("meetingStats", () => {
   it("should count answers per kind and, once recorded, who came", async () => {
     const [a, b, c, d] = ["An", "Bình", "Cường", "Dũng"].map((n) => member(tree.branchA1.id, n)) as [number, number, number, number];
-    const m = pastMeeting(tree.branchA1.id, 2);
+    const m = await pastMeeting(tree.branchA1.id, 2);
     const before = new Date(m.startsAt - DAY);
-    recordRsvp(db, { meetingId: m.id, personId: a, answer: "attend", actor: personActor(a) }, before);
-    recordRsvp(db, { meetingId: m.id, personId: b, answer: "absent", reason: "Ốm", actor: personActor(b) }, before);
-    recordRsvp(db, { meetingId: m.id, personId: c, answer: "unsure", actor: personActor(c) }, before);
+    await recordRsvp(db, { meetingId: m.id, personId: a, answer: "attend", actor: personActor(a) }, before);
+    await recordRsvp(db, { meetingId: m.id, personId: b, answer: "absent", reason: "Ốm", actor: personActor(b) }, before);
+    await recordRsvp(db, { meetingId: m.id, personId: c, answer: "unsure", actor: personActor(c) }, before);
     expect(await meetingStats(db, m.id)).toEqual({
       meetingId: m.id, title: "Sinh hoạt 2", startsAt: m.startsAt, invited: 4, answered: 3, attending: 1, excused: 1, unsure: 1, came: null,
     });
-    recordAttendance(db, m.id, [a, c, d], systemActor(), new Date(m.endsAt));
+    await recordAttendance(db, m.id, [a, c, d], systemActor(), new Date(m.endsAt));
     expect((await meetingStats(db, m.id)).came).toBe(3);
   });
 });
@@ -52,13 +52,13 @@ describe("memberAttendanceRate", () => {
   it("should count the recorded meetings of the last 12 months", async () => {
     const a = await member(tree.branchA1.id, "An");
     const b = await member(tree.branchA1.id, "Bình");
-    const old = pastMeeting(tree.branchA1.id, 400);
-    const m1 = pastMeeting(tree.branchA1.id, 300);
-    const m2 = pastMeeting(tree.branchA1.id, 60);
-    const m3 = pastMeeting(tree.branchA1.id, 30);
-    pastMeeting(tree.branchA1.id, 5); // not recorded: does not count
-    for (const m of [old, m1, m2]) recordAttendance(db, m.id, [a], systemActor(), new Date(m.endsAt));
-    recordAttendance(db, m3.id, [b], systemActor(), new Date(m3.endsAt));
+    const old = await pastMeeting(tree.branchA1.id, 400);
+    const m1 = await pastMeeting(tree.branchA1.id, 300);
+    const m2 = await pastMeeting(tree.branchA1.id, 60);
+    const m3 = await pastMeeting(tree.branchA1.id, 30);
+    await pastMeeting(tree.branchA1.id, 5); // not recorded: does not count
+    for (const m of [old, m1, m2]) await recordAttendance(db, m.id, [a], systemActor(), new Date(m.endsAt));
+    await recordAttendance(db, m3.id, [b], systemActor(), new Date(m3.endsAt));
     expect(await memberAttendanceRate(db, a, now)).toEqual({ meetings: 3, came: 2, rate: 2 / 3 });
     expect(await memberAttendanceRate(db, b, now)).toEqual({ meetings: 3, came: 1, rate: 1 / 3 });
     expect(await memberAttendanceRate(db, await member(tree.branchB1.id, "Mới"), now)).toEqual({ meetings: 0, came: 0, rate: null });
@@ -71,16 +71,16 @@ describe("unitMeetingStats", () => {
     const a2 = ["Hoa", "Lan"].map((n) => member(tree.branchA2.id, n));
     await member(tree.branchB1.id, "Minh");
     // Branch A1: two meetings, one with answers and attendance; one cancelled, one outside the period.
-    const m1 = pastMeeting(tree.branchA1.id, 20);
-    pastMeeting(tree.branchA1.id, 10);
-    cancelMeeting(db, pastMeeting(tree.branchA1.id, 15).id, { actor: systemActor(), now: new Date(now.getTime() - 30 * DAY), timeZone: HCM });
-    pastMeeting(tree.branchA1.id, 100);
-    for (const p of a1.slice(0, 3)) recordRsvp(db, { meetingId: m1.id, personId: p, answer: p === a1[2] ? "absent" : "attend", actor: personActor(p) }, new Date(m1.startsAt - DAY));
-    recordAttendance(db, m1.id, a1.slice(0, 2), systemActor(), new Date(m1.endsAt));
+    const m1 = await pastMeeting(tree.branchA1.id, 20);
+    await pastMeeting(tree.branchA1.id, 10);
+    await cancelMeeting(db, (await pastMeeting(tree.branchA1.id, 15)).id, { actor: systemActor(), now: new Date(now.getTime() - 30 * DAY), timeZone: HCM });
+    await pastMeeting(tree.branchA1.id, 100);
+    for (const p of a1.slice(0, 3)) await recordRsvp(db, { meetingId: m1.id, personId: p, answer: p === a1[2] ? "absent" : "attend", actor: personActor(p) }, new Date(m1.startsAt - DAY));
+    await recordAttendance(db, m1.id, a1.slice(0, 2), systemActor(), new Date(m1.endsAt));
     // Commune A: a commune-wide meeting inviting its whole subtree (6 people).
-    const wide = pastMeeting(tree.communeA.id, 5, { includeSubtree: true });
-    recordRsvp(db, { meetingId: wide.id, personId: a2[0]!, answer: "attend", actor: personActor(a2[0]!) }, new Date(wide.startsAt - DAY));
-    recordAttendance(db, wide.id, [a2[0]!, a1[0]!, a1[3]!], systemActor(), new Date(wide.endsAt));
+    const wide = await pastMeeting(tree.communeA.id, 5, { includeSubtree: true });
+    await recordRsvp(db, { meetingId: wide.id, personId: a2[0]!, answer: "attend", actor: personActor(a2[0]!) }, new Date(wide.startsAt - DAY));
+    await recordAttendance(db, wide.id, [a2[0]!, a1[0]!, a1[3]!], systemActor(), new Date(wide.endsAt));
 
     const stats = await unitMeetingStats(db, tree.province.id, { from: new Date(now.getTime() - 60 * DAY), to: now });
     const byId = new Map(stats.map((s) => [s.unitId, s]));

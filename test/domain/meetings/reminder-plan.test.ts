@@ -17,7 +17,7 @@ interface Job {
 async function planned(leadMinutes: number, plan: ReminderPlan): Promise<{ jobs: Job[]; now: number; meetingId: number }> {
   const now = start.getTime() - leadMinutes * MIN;
   await setReminderPlan(t.db, { unitId: t.tree.branchA1.id }, plan, systemActor());
-  const meeting = createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp đột xuất", startsAt: start }, { now: new Date(now), timeZone: HCM, actor: systemActor("cli") });
+  const meeting = await createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp đột xuất", startsAt: start }, { now: new Date(now), timeZone: HCM, actor: systemActor("cli") });
   const jobs = await t.db.sql.all<Job>(`SELECT kind, dueAt FROM ScheduledJob WHERE meetingId = ? AND status = 'pending' ORDER BY dueAt, kind`, meeting.id);
   return { jobs, now, meetingId: meeting.id };
 }

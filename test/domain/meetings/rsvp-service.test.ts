@@ -28,7 +28,7 @@ let meeting: MeetingRow;
 beforeEach(async () => {
   db = await createTestDatabase();
   tree = await buildTree(db);
-  meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt tháng 12", startsAt: dec5 }, ctx);
+  meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt tháng 12", startsAt: dec5 }, ctx);
 });
 afterEach(() => db.destroy());
 
@@ -46,23 +46,23 @@ function code(fn: () => unknown): string | undefined {
 describe("recordRsvp", () => {
   it("should record an answer and let the member change it until the start", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, minutes(t0, 1))).toEqual({ late: false, changed: false, previous: null });
-    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  ", actor: personActor(a) }, minutes(dec5, -10))).toEqual({ late: false, changed: true, previous: "attend" });
-    expect(getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: 0, answeredAt: minutes(dec5, -10).getTime() });
+    expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, minutes(t0, 1))).toEqual({ late: false, changed: false, previous: null });
+    expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  ", actor: personActor(a) }, minutes(dec5, -10))).toEqual({ late: false, changed: true, previous: "attend" });
+    expect(await getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: 0, answeredAt: minutes(dec5, -10).getTime() });
     // The same answer again keeps the reason; a different one without a reason drops it.
-    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, minutes(dec5, -9))).toMatchObject({ changed: false, previous: "absent" });
-    expect(getRsvp(db, meeting.id, a)?.reason).toBe("Đi khám bệnh");
-    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "unsure", actor: personActor(a) }, minutes(dec5, -8));
-    expect(getRsvp(db, meeting.id, a)).toMatchObject({ answer: "unsure", reason: null });
+    expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, minutes(dec5, -9))).toMatchObject({ changed: false, previous: "absent" });
+    expect((await getRsvp(db, meeting.id, a))?.reason).toBe("Đi khám bệnh");
+    await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "unsure", actor: personActor(a) }, minutes(dec5, -8));
+    expect(await getRsvp(db, meeting.id, a)).toMatchObject({ answer: "unsure", reason: null });
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(1);
   });
 
   it("should mark an answer given after the start late and refuse one after the end", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5)).toMatchObject({ late: true });
-    expect(getRsvp(db, meeting.id, a)?.late).toBe(1);
+    expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5)).toMatchObject({ late: true });
+    expect((await getRsvp(db, meeting.id, a))?.late).toBe(1);
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, new Date(meeting.endsAt)))).toBe("meeting_finished");
-    expect(getRsvp(db, meeting.id, a)?.answer).toBe("attend");
+    expect((await getRsvp(db, meeting.id, a))?.answer).toBe("attend");
   });
 
   it("should refuse an answer to a cancelled meeting, from someone not invited, or an unknown answer", async () => {
@@ -71,15 +71,15 @@ describe("recordRsvp", () => {
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: stranger, answer: "attend", actor: personActor(stranger) }, t0))).toBe("forbidden");
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "maybe" as never, actor: personActor(a) }, t0))).toBe("invalid_input");
     expect(code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("not_found");
-    cancelMeeting(db, meeting.id, ctx);
+    await cancelMeeting(db, meeting.id, ctx);
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("meeting_cancelled");
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(0);
   });
 
   it("should accept members of the subtree for a meeting that includes it", async () => {
     const deep = await person(tree.branchA2.id, "Lê Thị Sâu");
-    const communeWide = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
-    expect(recordRsvp(db, { meetingId: communeWide.id, personId: deep, answer: "attend", actor: personActor(deep) }, t0).late).toBe(false);
+    const communeWide = await createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
+    expect((await recordRsvp(db, { meetingId: communeWide.id, personId: deep, answer: "attend", actor: personActor(deep) }, t0)).late).toBe(false);
     const other = await person(tree.branchB1.id, "Phạm Văn Khác");
     expect(code(() => recordRsvp(db, { meetingId: communeWide.id, personId: other, answer: "attend", actor: personActor(other) }, t0))).toBe("forbidden");
   });
@@ -87,12 +87,12 @@ describe("recordRsvp", () => {
   it("should trim the reason to 500 characters and audit an answer recorded by a cadre", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An", { linked: false });
     const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
-    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "ố".repeat(600), actor: personActor(cadre)}, t0);
-    expect(getRsvp(db, meeting.id, a)?.reason).toHaveLength(500);
+    await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "ố".repeat(600), actor: personActor(cadre)}, t0);
+    expect((await getRsvp(db, meeting.id, a))?.reason).toHaveLength(500);
     expect(await db.sql.all(`SELECT actorPersonId, action, entityId FROM AuditLog WHERE action = 'rsvp.record'`)).toEqual([
       { actorPersonId: cadre, action: "rsvp.record", entityId: meeting.id },
     ]);
-    recordRsvp(db, { meetingId: meeting.id, personId: cadre, answer: "attend", actor: personActor(cadre)}, t0);
+    await recordRsvp(db, { meetingId: meeting.id, personId: cadre, answer: "attend", actor: personActor(cadre)}, t0);
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'rsvp.record'`))!.n).toBe(1);
   });
 });
@@ -101,9 +101,9 @@ describe("setRsvpReason", () => {
   it("should set the reason of an existing answer, and refuse without one", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(code(() => setRsvpReason(db, meeting.id, a, "Bận việc nhà", personActor(a)))).toBe("not_found");
-    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
+    await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
     await setRsvpReason(db, meeting.id, a, " Bận   việc nhà ", personActor(a));
-    expect(getRsvp(db, meeting.id, a)?.reason).toBe("Bận việc nhà");
+    expect((await getRsvp(db, meeting.id, a))?.reason).toBe("Bận việc nhà");
     expect(code(() => setRsvpReason(db, meeting.id, a, "   ", personActor(a)))).toBe("invalid_input");
   });
 });
@@ -111,20 +111,20 @@ describe("setRsvpReason", () => {
 describe("pendingMeetingsForPerson", () => {
   it("should list the meetings not yet ended the person is invited to, soonest first, with their answer", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    const commune = createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: minutes(dec5, -1440), includeSubtree: true }, ctx);
-    createMeeting(db, { unitId: tree.communeA.id, title: "Ban chấp hành", startsAt: dec5 }, ctx);
-    const far = createMeeting(db, { unitId: tree.branchA1.id, title: "Quá xa", startsAt: minutes(t0, 40 * 1440) }, ctx);
-    const gone = createMeeting(db, { unitId: tree.branchA1.id, title: "Bị hủy", startsAt: dec5 }, ctx);
-    cancelMeeting(db, gone.id, ctx);
-    recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
-    expect(pendingMeetingsForPerson(db, a, t0).map((m) => [m.id, m.unitName, m.answer])).toEqual([
+    const commune = await createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: minutes(dec5, -1440), includeSubtree: true }, ctx);
+    await createMeeting(db, { unitId: tree.communeA.id, title: "Ban chấp hành", startsAt: dec5 }, ctx);
+    const far = await createMeeting(db, { unitId: tree.branchA1.id, title: "Quá xa", startsAt: minutes(t0, 40 * 1440) }, ctx);
+    const gone = await createMeeting(db, { unitId: tree.branchA1.id, title: "Bị hủy", startsAt: dec5 }, ctx);
+    await cancelMeeting(db, gone.id, ctx);
+    await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
+    expect((await pendingMeetingsForPerson(db, a, t0)).map((m) => [m.id, m.unitName, m.answer])).toEqual([
       [commune.id, "Xã Phước Hòa", null],
       [meeting.id, "Chi hội 1", "absent"],
     ]);
     // During the meeting it is still pending (and the far one has come within 30 days); after its end it is not.
-    expect(pendingMeetingsForPerson(db, a, minutes(dec5, 30)).map((m) => m.id)).toEqual([meeting.id, far.id]);
-    expect(pendingMeetingsForPerson(db, a, new Date(meeting.endsAt)).map((m) => m.id)).toEqual([far.id]);
-    expect(pendingMeetingsForPerson(db, a, new Date(meeting.endsAt), 7)).toEqual([]);
+    expect((await pendingMeetingsForPerson(db, a, minutes(dec5, 30))).map((m) => m.id)).toEqual([meeting.id, far.id]);
+    expect((await pendingMeetingsForPerson(db, a, new Date(meeting.endsAt))).map((m) => m.id)).toEqual([far.id]);
+    expect(await pendingMeetingsForPerson(db, a, new Date(meeting.endsAt), 7)).toEqual([]);
   });
 });
 
@@ -134,12 +134,12 @@ describe("meetingTally", () => {
     const binh = await person(tree.branchA1.id, "Trần Thị Bình");
     const cuong = await person(tree.branchA1.id, "Lê Văn Cường", { linked: false });
     const dung = await person(tree.branchA1.id, "Đặng Văn Dũng", { linked: false });
-    recordRsvp(db, { meetingId: meeting.id, personId: an, answer: "attend", actor: personActor(an) }, t0);
-    recordRsvp(db, { meetingId: meeting.id, personId: binh, answer: "absent", reason: "Trông cháu", actor: personActor(binh) }, t0);
+    await recordRsvp(db, { meetingId: meeting.id, personId: an, answer: "attend", actor: personActor(an) }, t0);
+    await recordRsvp(db, { meetingId: meeting.id, personId: binh, answer: "absent", reason: "Trông cháu", actor: personActor(binh) }, t0);
     // Cường has no phone: the commune's cadre records his answer (a member could not).
     const cadre = await person(tree.communeA.id, "Phạm Văn Cán", { role: "cadre" });
     expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(an) }, t0))).toBe("forbidden");
-    recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(cadre) }, t0);
+    await recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(cadre) }, t0);
     expect(await meetingTally(db, meeting.id)).toEqual({
       meetingId: meeting.id,
       invited: 4,
@@ -150,7 +150,7 @@ describe("meetingTally", () => {
       notLinked: 2,
       came: null,
     });
-    recordAttendance(db, meeting.id, [an, dung], systemActor(), dec5);
+    await recordAttendance(db, meeting.id, [an, dung], systemActor(), dec5);
     expect((await meetingTally(db, meeting.id)).came).toEqual([
       { personId: dung, fullName: "Đặng Văn Dũng" },
       { personId: an, fullName: "Nguyễn Văn An" },
@@ -165,9 +165,9 @@ describe("recordAttendance", () => {
     const c = await person(tree.branchA1.id, "Lê Văn Cường");
     const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
     expect(code(() => recordAttendance(db, meeting.id, [a], personActor(cadre), minutes(dec5, -1)))).toBe("invalid_input");
-    expect(recordAttendance(db, meeting.id, [a, b], personActor(cadre), minutes(dec5, 30))).toEqual({ present: 2, absent: 2 });
+    expect(await recordAttendance(db, meeting.id, [a, b], personActor(cadre), minutes(dec5, 30))).toEqual({ present: 2, absent: 2 });
     expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true], [b, true], [c, false], [cadre, false]]));
-    expect(recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({ present: 2, absent: 2 });
+    expect(await recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({ present: 2, absent: 2 });
     expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, false], [b, false], [c, true], [cadre, true]]));
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'meeting.attendance' AND actorPersonId = ?`, cadre))!.n).toBe(2);
   });
@@ -175,11 +175,11 @@ describe("recordAttendance", () => {
   it("should refuse someone not invited or a cancelled meeting, and keep the earlier record", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const stranger = await person(tree.branchB1.id, "Trần Văn Lạ");
-    recordAttendance(db, meeting.id, [a], systemActor(), dec5);
+    await recordAttendance(db, meeting.id, [a], systemActor(), dec5);
     expect(code(() => recordAttendance(db, meeting.id, [stranger], systemActor(), dec5))).toBe("invalid_input");
     expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true]]));
-    const other = createMeeting(db, { unitId: tree.branchA1.id, title: "Khác", startsAt: dec5 }, ctx);
-    cancelMeeting(db, other.id, ctx);
+    const other = await createMeeting(db, { unitId: tree.branchA1.id, title: "Khác", startsAt: dec5 }, ctx);
+    await cancelMeeting(db, other.id, ctx);
     expect(code(() => recordAttendance(db, other.id, [a], systemActor(), dec5))).toBe("meeting_cancelled");
     expect((await attendanceOf(db, other.id)).size).toBe(0);
   });

@@ -20,7 +20,7 @@ describe("createPerson", () => {
     const p = await createPerson(db, { fullName: "  Nguyễn   Văn  An ", phone: "+84 912.345.678" });
     expect(p.fullName).toBe("Nguyễn Văn An");
     expect(p.phone).toBe("0912345678");
-    expect(findPersonByPhone(db, "84912345678")?.id).toBe(p.id);
+    expect((await findPersonByPhone(db, "84912345678"))?.id).toBe(p.id);
   });
 
   it("should refuse a phone that another person has, and a bad phone", async () => {
@@ -50,7 +50,7 @@ describe("memberships", () => {
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre", "Chi hội trưởng");
     await addMembership(db, systemActor(), p.id, tree.branchB2.id, "member");
     await addMembership(db, systemActor(), p.id, tree.branchB2.id, "member"); // idempotent
-    expect(listMemberships(db, p.id).map((m) => [m.unitId, m.role])).toEqual([
+    expect((await listMemberships(db, p.id)).map((m) => [m.unitId, m.role])).toEqual([
       [tree.branchA1.id, "member"], [tree.branchA1.id, "cadre"], [tree.branchB2.id, "member"],
     ].sort((a, b) => (Number(a[0]) - Number(b[0])) || String(a[1]).localeCompare(String(b[1]))));
     const listed = await listMembers(db, tree.branchA1.id);

@@ -19,12 +19,12 @@ describe("report export", () => {
     const cadre = await addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
     const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng", { linked: false });
-    const ticket = createTicket(db, { personId: a, text: "Đường ngập nước" }, hours(30));
-    answerTicket(db, ticket.id, cadre, "Đã báo xã", hours(27));
-    const d = createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", number: "12/TB", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
-    sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
+    const ticket = await createTicket(db, { personId: a, text: "Đường ngập nước" }, hours(30));
+    await answerTicket(db, ticket.id, cadre, "Đã báo xã", hours(27));
+    const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", number: "12/TB", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
+    await sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
     await db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
-    markRead(db, d.id, a, null, hours(8));
+    await markRead(db, d.id, a, null, hours(8));
 
     const report = await unitReport(db, systemActor("cli"), tree.province.id, { now });
     const wb = new ExcelJS.Workbook();

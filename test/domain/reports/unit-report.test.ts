@@ -49,18 +49,18 @@ describe("unitReport", () => {
     // A meeting before the period is not counted.
     await pastMeeting(db, tree.branchB1.id, new Date("2025-01-10T12:00:00Z"), [[b1, "attend"]]);
 
-    const t1 = createTicket(db, { personId: a1, text: "Đường ngập" }, hours(100));
-    answerTicket(db, t1.id, cadreA, "Đã báo xã", hours(96)); // 4 h
-    const t2 = createTicket(db, { personId: b1, text: "Đèn hỏng" }, hours(50));
-    answerTicket(db, t2.id, cadreB, "Đã sửa", hours(40)); // 10 h
-    createTicket(db, { personId: a1, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, overdue
+    const t1 = await createTicket(db, { personId: a1, text: "Đường ngập" }, hours(100));
+    await answerTicket(db, t1.id, cadreA, "Đã báo xã", hours(96)); // 4 h
+    const t2 = await createTicket(db, { personId: b1, text: "Đèn hỏng" }, hours(50));
+    await answerTicket(db, t2.id, cadreB, "Đã sửa", hours(40)); // 10 h
+    await createTicket(db, { personId: a1, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, overdue
     await db.sql.run(`UPDATE Ticket SET satisfied = 1, category = 'ha_tang' WHERE id = ?`, t1.id);
     await db.sql.run(`UPDATE Ticket SET satisfied = 0, category = 'ha_tang' WHERE id = ?`, t2.id);
 
-    const d = createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadreA }, hours(10));
-    sendDirective(db, d.id, { now: hours(9), byPersonId: cadreA });
+    const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadreA }, hours(10));
+    await sendDirective(db, d.id, { now: hours(9), byPersonId: cadreA });
     await db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
-    markRead(db, d.id, a1, null, hours(8));
+    await markRead(db, d.id, a1, null, hours(8));
 
     const report = await unitReport(db, systemActor("cli"), tree.province.id, { from: new Date("2026-03-15T03:00:00Z"), to: now, now });
     expect(report.children.map((c) => c.unitId)).toEqual([tree.communeA.id, tree.communeB.id]);
@@ -113,8 +113,8 @@ describe("queryAuditLog", () => {
     const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
     const other = await addTestPerson(db, tree.communeB.id, "Lê Văn Cường", { role: "cadre" });
     const member = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
-    const t1 = createTicket(db, { personId: member, text: "Đường ngập" }, hours(10));
-    answerTicket(db, t1.id, cadre, "Đã báo xã", hours(9));
+    const t1 = await createTicket(db, { personId: member, text: "Đường ngập" }, hours(10));
+    await answerTicket(db, t1.id, cadre, "Đã báo xã", hours(9));
     await recordAudit(db, { actorPersonId: other, source: "web", action: "membership.add", entityType: "Person", entityId: member, detail: { unitId: tree.branchB1.id } }, hours(8));
     await recordAudit(db, { source: "cli", action: "unit.rename", entityType: "Unit", entityId: tree.branchA2.id }, hours(7));
     await recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: 1 }, hours(6));

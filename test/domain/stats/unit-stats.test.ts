@@ -38,12 +38,12 @@ describe("unitStats", () => {
     const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     const b = await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
     const cadreB = await addTestPerson(db, tree.branchB1.id, "Lê Văn Cường", { role: "cadre" });
-    const answered1 = createTicket(db, { personId: a, text: "Đường ngập" }, hours(100));
-    answerTicket(db, answered1.id, cadre, "Đã báo xã", hours(98)); // 2 h
-    const answered2 = createTicket(db, { personId: b, text: "Đèn đường hỏng" }, hours(50));
-    answerTicket(db, answered2.id, cadreB, "Đã sửa", hours(40)); // 10 h
-    createTicket(db, { personId: a, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, long past due
-    createTicket(db, { personId: b, text: "Hỏi lịch" }, hours(1)); // open, not due yet
+    const answered1 = await createTicket(db, { personId: a, text: "Đường ngập" }, hours(100));
+    await answerTicket(db, answered1.id, cadre, "Đã báo xã", hours(98)); // 2 h
+    const answered2 = await createTicket(db, { personId: b, text: "Đèn đường hỏng" }, hours(50));
+    await answerTicket(db, answered2.id, cadreB, "Đã sửa", hours(40)); // 10 h
+    await createTicket(db, { personId: a, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, long past due
+    await createTicket(db, { personId: b, text: "Hỏi lịch" }, hours(1)); // open, not due yet
 
     const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)).toMatchObject({ openConcerns: 1, overdueConcerns: 1, medianFirstAnswerMs: 2 * 3_600_000 });
@@ -57,10 +57,10 @@ describe("unitStats", () => {
     const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
     const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
-    const d = createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
-    sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
+    const d = await createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
+    await sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
     await db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
-    markRead(db, d.id, a, null, hours(8));
+    await markRead(db, d.id, a, null, hours(8));
     const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)!.readRate).toBe(0.5);
     expect(stats.get(tree.communeB.id)!.readRate).toBeNull();

@@ -29,29 +29,29 @@ describe("createTicket limits", () => {
   it("should cut a text longer than the maximum, with a note, and say how much was cut", async () => {
     const p = await member();
     const whole = "a".repeat(ticketTextMaxLength + 1234);
-    const created = createTicket(db, { personId: p.id, text: whole }, t0);
+    const created = await createTicket(db, { personId: p.id, text: whole }, t0);
     expect(created.cut).toBe(1234);
     const stored = (await db.sql.get<{ text: string }>(`SELECT text FROM TicketMessage WHERE ticketId = ?`, created.id))!.text;
     expect(stored.startsWith("a".repeat(ticketTextMaxLength))).toBe(true);
     expect(stored).toContain("+1234");
     expect(stored.length).toBeLessThan(ticketTextMaxLength + 20);
-    expect(createTicket(db, { personId: p.id, text: "ngắn thôi" }, t0).cut).toBe(0);
+    expect((await createTicket(db, { personId: p.id, text: "ngắn thôi" }, t0)).cut).toBe(0);
   });
 
   it("should refuse a member's ticket past the daily cap, counting 24 hours back, and not another member's", async () => {
     const p = await member();
-    for (let i = 0; i < 3; i++) createTicket(db, { personId: p.id, text: `ý kiến ${i}` }, hours(i), { perDay: 3 });
+    for (let i = 0; i < 3; i++) await createTicket(db, { personId: p.id, text: `ý kiến ${i}` }, hours(i), { perDay: 3 });
     let error: unknown;
     try {
-      createTicket(db, { personId: p.id, text: "một nữa" }, hours(5), { perDay: 3 });
+      await createTicket(db, { personId: p.id, text: "một nữa" }, hours(5), { perDay: 3 });
     } catch (e) {
       error = e;
     }
     expect(isAppError(error, "ticket_too_many")).toBe(true);
     expect((error as { params: { max: number } }).params.max).toBe(3);
-    expect(createTicket(db, { personId: (await member("Trần Bình")).id, text: "của tôi" }, hours(5), { perDay: 3 }).id).toBeGreaterThan(0);
+    expect((await createTicket(db, { personId: (await member("Trần Bình")).id, text: "của tôi" }, hours(5), { perDay: 3 })).id).toBeGreaterThan(0);
     // The first ticket is more than 24 hours old at hour 24.5.
-    expect(createTicket(db, { personId: p.id, text: "hôm sau" }, hours(24.5), { perDay: 3 }).id).toBeGreaterThan(0);
+    expect((await createTicket(db, { personId: p.id, text: "hôm sau" }, hours(24.5), { perDay: 3 })).id).toBeGreaterThan(0);
   });
 });
 
@@ -62,7 +62,7 @@ describe("concerns in chat", () => {
       const tree2 = await buildTree(h.db);
       const p = await createPerson(h.db, { fullName: "Nguyễn Văn An" });
       await addMembership(h.db, systemActor(), p.id, tree2.branchA1.id, "member");
-      await h.text(42, `DK ${issueLinkCode(h.db, p.id).code}`);
+      await h.text(42, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
       for (let i = 0; i < defaultTicketsPerDay; i++) {
         await h.text(42, `/ykien đường làng số ${i} bị hỏng`);
         expect(await h.lastText(42)).toMatch(/#\d+/);

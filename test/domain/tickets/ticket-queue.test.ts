@@ -37,17 +37,17 @@ describe("listOpenTickets", () => {
     const communeOfficial = await person(tree.communeA.id, "Lãnh đạo xã", "official");
     const provinceOfficial = await person(tree.province.id, "Lãnh đạo tỉnh", "official");
     // Raised on days 0, 1, 2, 3: due 7 days later each.
-    const first = createTicket(db, { personId: a1, text: "Đường vào thôn bị ngập" }, day(0)).id;
-    const second = createTicket(db, { personId: a2, text: "Xin hỗ trợ hội viên ốm" }, day(1)).id;
-    const third = createTicket(db, { personId: a1, text: "Đèn đường hỏng" }, day(2)).id;
-    const other = createTicket(db, { personId: b1, text: "Tụ tập ồn ào ban đêm" }, day(3)).id;
+    const first = (await createTicket(db, { personId: a1, text: "Đường vào thôn bị ngập" }, day(0))).id;
+    const second = (await createTicket(db, { personId: a2, text: "Xin hỗ trợ hội viên ốm" }, day(1))).id;
+    const third = (await createTicket(db, { personId: a1, text: "Đèn đường hỏng" }, day(2))).id;
+    const other = (await createTicket(db, { personId: b1, text: "Tụ tập ồn ào ban đêm" }, day(3))).id;
     return { a1, a2, b1, branchCadre, siblingCadre, communeOfficial, provinceOfficial, first, second, third, other };
   }
 
   it("should list the open tickets of the person's subtree, overdue first, then by due date, with names and first message", async () => {
     const s = setup();
-    const closed = createTicket(db, { personId: s.a1, text: "Đã xong" }, day(0)).id;
-    closeTicket(db, closed, s.branchCadre, day(1));
+    const closed = (await createTicket(db, { personId: s.a1, text: "Đã xong" }, day(0))).id;
+    await closeTicket(db, closed, s.branchCadre, day(1));
     // On day 8 the first ticket (due day 7) is overdue, the others not yet.
     const list = await listOpenTickets(db, s.communeOfficial, { now: day(8) });
     expect(list.map((t) => [t.id, t.overdue])).toEqual([[s.first, true], [s.second, false], [s.third, false]]);
@@ -67,21 +67,21 @@ describe("listOpenTickets", () => {
 
   it("should follow a ticket to the parent unit when it is escalated", async () => {
     const s = setup();
-    escalateTicket(db, s.first, s.branchCadre, null, day(1));
+    await escalateTicket(db, s.first, s.branchCadre, null, day(1));
     expect((await listOpenTickets(db, s.branchCadre, { now: day(2) })).map((t) => t.id)).toEqual([s.third]);
     expect((await listOpenTickets(db, s.communeOfficial, { now: day(2) })).map((t) => [t.id, t.unitName])).toEqual([[s.first, "Xã Phước Hòa"], [s.second, "Chi hội 2"], [s.third, "Chi hội 1"]]);
   });
 
-  it("should page and filter by status", () => {
+  it("should page and filter by status", async () => {
     const s = setup();
-    takeTicket(db, s.second, s.communeOfficial, day(2));
-    answerTicket(db, s.third, s.branchCadre, "Đã báo điện lực", day(3));
+    await takeTicket(db, s.second, s.communeOfficial, day(2));
+    await answerTicket(db, s.third, s.branchCadre, "Đã báo điện lực", day(3));
     const all = async (o: { limit?: number; offset?: number; status?: TicketStatus[] }) => (await listOpenTickets(db, s.provinceOfficial, { now: day(4), ...o })).map((t) => t.id);
     expect(all({ limit: 2 })).toEqual([s.first, s.second]);
     expect(all({ limit: 2, offset: 2 })).toEqual([s.third, s.other]);
     expect(all({ limit: 2, offset: 4 })).toEqual([]);
     expect(all({ status: ["in_progress", "answered"] })).toEqual([s.second, s.third]);
-    closeTicket(db, s.first, s.branchCadre, day(4));
+    await closeTicket(db, s.first, s.branchCadre, day(4));
     expect(all({ status: ["closed"] })).toEqual([s.first]);
   });
 });
@@ -89,13 +89,13 @@ describe("listOpenTickets", () => {
 describe("queuePage", () => {
   /** Three communes of 150 branches each (454 units), a member in each branch. */
   async function bigTree() {
-    const communes = [tree.communeA, tree.communeB, createUnit(db, systemActor(), { parentId: tree.province.id, name: "Xã Lớn" })];
+    const communes = [tree.communeA, tree.communeB, await createUnit(db, systemActor(), { parentId: tree.province.id, name: "Xã Lớn" })];
     const branches: number[] = [];
     const members: number[] = [];
     await db.transaction(async () => {
       for (const commune of communes)
         for (let i = 0; i < 150; i++) {
-          const branch = createUnit(db, systemActor(), { parentId: commune.id, name: `Chi hội số ${i}` }).id;
+          const branch = (await createUnit(db, systemActor(), { parentId: commune.id, name: `Chi hội số ${i}` })).id;
           branches.push(branch);
           members.push(await person(branch, `Hội viên ${branch}`));
         }
@@ -155,8 +155,8 @@ describe("queuePage", () => {
     // The big commune gets 300 more branches (over 400 units) but only two tickets, due last.
     const quiet = communes[2]!;
     const quietBranches: number[] = [];
-    await db.transaction(() => {
-      for (let i = 150; i < 450; i++) quietBranches.push(createUnit(db, systemActor(), { parentId: quiet.id, name: `Chi hội số ${i}` }).id);
+    await db.transaction(async () => {
+      for (let i = 150; i < 450; i++) quietBranches.push((await createUnit(db, systemActor(), { parentId: quiet.id, name: `Chi hội số ${i}` })).id);
     });
     const busy = branches.slice(0, 300);
     await rawTickets(busy, members, 6000, 11);
@@ -183,12 +183,12 @@ describe("countOpenTickets", () => {
     const b1 = await person(tree.branchB1.id, "Cường");
     const cadre = await person(tree.branchA1.id, "Cán bộ", "cadre");
     const official = await person(tree.province.id, "Tỉnh", "official");
-    const old = createTicket(db, { personId: a1, text: "Cũ" }, day(0)).id;
-    createTicket(db, { personId: a1, text: "Mới" }, day(5));
-    createTicket(db, { personId: b1, text: "Phường" }, day(0));
-    const done = createTicket(db, { personId: a1, text: "Xong" }, day(0)).id;
-    closeTicket(db, done, cadre, day(1));
-    answerTicket(db, old, cadre, "Đã trả lời", day(2));
+    const old = (await createTicket(db, { personId: a1, text: "Cũ" }, day(0))).id;
+    await createTicket(db, { personId: a1, text: "Mới" }, day(5));
+    await createTicket(db, { personId: b1, text: "Phường" }, day(0));
+    const done = (await createTicket(db, { personId: a1, text: "Xong" }, day(0))).id;
+    await closeTicket(db, done, cadre, day(1));
+    await answerTicket(db, old, cadre, "Đã trả lời", day(2));
     expect(await countOpenTickets(db, cadre, day(8))).toEqual({ open: 2, overdue: 1 });
     expect(await countOpenTickets(db, official, day(8))).toEqual({ open: 3, overdue: 2 });
     expect(await countOpenTickets(db, a1, day(8))).toEqual({ open: 0, overdue: 0 });

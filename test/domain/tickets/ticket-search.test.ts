@@ -20,10 +20,10 @@ async function setup() {
   const m1 = await addTestPerson(db, tree.branchA1.id, "Hội Viên Một");
   const m2 = await addTestPerson(db, tree.branchA2.id, "Hội Viên Hai");
   const m3 = await addTestPerson(db, tree.branchB1.id, "Hội Viên Ba");
-  const flood = createTicket(db, { personId: m1, text: "Đường vào thôn bị NGẬP mỗi khi mưa" }, at(0)).id;
-  const benefit = createTicket(db, { personId: m1, text: "Xin hỏi chế độ trợ cấp thương binh" }, at(1)).id;
-  const a2 = createTicket(db, { personId: m2, text: "Đèn đường hỏng ở xóm Đông" }, at(2)).id;
-  const b1 = createTicket(db, { personId: m3, text: "Đường ngập ở khu phố 3" }, at(3)).id;
+  const flood = (await createTicket(db, { personId: m1, text: "Đường vào thôn bị NGẬP mỗi khi mưa" }, at(0))).id;
+  const benefit = (await createTicket(db, { personId: m1, text: "Xin hỏi chế độ trợ cấp thương binh" }, at(1))).id;
+  const a2 = (await createTicket(db, { personId: m2, text: "Đèn đường hỏng ở xóm Đông" }, at(2))).id;
+  const b1 = (await createTicket(db, { personId: m3, text: "Đường ngập ở khu phố 3" }, at(3))).id;
   return { cadreA1, officialA, adminP, m1, flood, benefit, a2, b1 };
 }
 
@@ -53,8 +53,8 @@ describe("searchTickets", () => {
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "ĐƯỜNG Ngập" }, page))).toEqual([s.flood, s.b1]);
     expect(ids(await searchTickets(ctx.db, s.officialA, { text: "duong ngap" }, page))).toEqual([s.flood]);
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "thuong" }, page))).toEqual([s.benefit]);
-    answerTicket(ctx.db, s.a2, s.officialA, "Xã đã cử điện lực sửa trong tuần này", at(3));
-    addTicketNote(ctx.db, s.benefit, s.cadreA1, "hồ sơ điện lực riêng", at(3));
+    await answerTicket(ctx.db, s.a2, s.officialA, "Xã đã cử điện lực sửa trong tuần này", at(3));
+    await addTicketNote(ctx.db, s.benefit, s.cadreA1, "hồ sơ điện lực riêng", at(3));
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "dien luc" }, page))).toEqual([s.a2]);
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "\"*:(" }, page))).toEqual([]);
     expect(ticketSearchQuery("Đường  ngập!")).toBe('"duong"* "ngap"*');
@@ -62,10 +62,10 @@ describe("searchTickets", () => {
 
   it("should filter by status, category, overdue, assignee, satisfaction and date range, and count per status", async () => {
     const s = setup();
-    takeTicket(ctx.db, s.benefit, s.officialA, at(2));
-    answerTicket(ctx.db, s.a2, s.officialA, "Đã báo điện lực", at(3));
-    recordSatisfaction(ctx.db, s.a2, s.a2 && (await ctx.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, s.a2))!.personId, true, at(3));
-    closeTicket(ctx.db, s.b1, s.adminP, at(3));
+    await takeTicket(ctx.db, s.benefit, s.officialA, at(2));
+    await answerTicket(ctx.db, s.a2, s.officialA, "Đã báo điện lực", at(3));
+    await recordSatisfaction(ctx.db, s.a2, s.a2 && (await ctx.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, s.a2))!.personId, true, at(3));
+    await closeTicket(ctx.db, s.b1, s.adminP, at(3));
     const now = at(8); // flood (due day 7) is overdue; benefit (due day 8) is due exactly now
     const page = { now };
     // A member satisfied with the answer closes their concern (chat rule), so a2 is closed too.
@@ -85,7 +85,7 @@ describe("searchTickets", () => {
 
   it("should follow a ticket passed up: the branch cadre no longer lists it, the commune does", async () => {
     const s = setup();
-    escalateTicket(ctx.db, s.flood, s.cadreA1, "vượt thẩm quyền", at(1));
+    await escalateTicket(ctx.db, s.flood, s.cadreA1, "vượt thẩm quyền", at(1));
     expect(ids(await searchTickets(ctx.db, s.cadreA1, {}, { now: at(3) }))).toEqual([s.benefit]);
     expect(ids(await searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.communeA.id }, { now: at(3) }))).toContain(s.flood);
   });
@@ -94,7 +94,7 @@ describe("searchTickets", () => {
 describe("ticket edits", () => {
   it("should keep internal notes from the member, reopen, and change category and due date within the scope", async () => {
     const s = setup();
-    addTicketNote(ctx.db, s.flood, s.cadreA1, "Đã gọi trưởng thôn", at(1));
+    await addTicketNote(ctx.db, s.flood, s.cadreA1, "Đã gọi trưởng thôn", at(1));
     expect((await listTicketNotes(ctx.db, s.flood, s.officialA)).map((n) => n.text)).toEqual(["Đã gọi trưởng thôn"]);
     expect(codeOf(() => listTicketNotes(ctx.db, s.flood, s.m1))).toBe("forbidden");
     expect(JSON.stringify(await ticketThread(ctx.db, s.flood, s.m1))).not.toContain("trưởng thôn");
@@ -102,12 +102,12 @@ describe("ticket edits", () => {
     expect(codeOf(() => addTicketNote(ctx.db, s.flood, s.cadreA1, "  ", at(1)))).toBe("invalid_input");
 
     expect(codeOf(() => reopenTicket(ctx.db, s.flood, s.cadreA1, at(1)))).toBe("conflict");
-    closeTicket(ctx.db, s.flood, s.cadreA1, at(1));
-    expect(reopenTicket(ctx.db, s.flood, s.cadreA1, at(2)).status).toBe("in_progress");
+    await closeTicket(ctx.db, s.flood, s.cadreA1, at(1));
+    expect((await reopenTicket(ctx.db, s.flood, s.cadreA1, at(2))).status).toBe("in_progress");
 
-    expect(setTicketCategory(ctx.db, s.flood, s.cadreA1, "doi_song", at(2)).category).toBe("doi_song");
+    expect((await setTicketCategory(ctx.db, s.flood, s.cadreA1, "doi_song", at(2))).category).toBe("doi_song");
     expect(codeOf(() => setTicketCategory(ctx.db, s.flood, s.cadreA1, "nope", at(2)))).toBe("invalid_input");
-    expect(setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(20).getTime(), at(2)).dueAt).toBe(at(20).getTime());
+    expect((await setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(20).getTime(), at(2))).dueAt).toBe(at(20).getTime());
     expect(codeOf(() => setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(-5).getTime(), at(2)))).toBe("invalid_input");
     expect(codeOf(() => setTicketDueDate(ctx.db, s.b1, s.cadreA1, at(20).getTime(), at(2)))).toBe("forbidden");
     const audit = await ctx.db.sql.all<{ action: string; source: string }>(`SELECT action, source FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ? ORDER BY id`, s.flood);

@@ -51,7 +51,7 @@ async function setup() {
   const otherCommuneOfficial = await person(tree.communeB.id, "Võ Phường", { role: "official" });
   const provinceOfficial = await person(tree.province.id, "Đặng Tỉnh", { role: "official" });
   const fellowMember = await person(tree.branchA1.id, "Hồ Hội Viên");
-  const created = createTicket(db, { personId: member, text: "Đường vào thôn bị ngập mỗi khi mưa lớn.", sourceAccountId: accountOf(member) }, t0);
+  const created = await createTicket(db, { personId: member, text: "Đường vào thôn bị ngập mỗi khi mưa lớn.", sourceAccountId: accountOf(member) }, t0);
   return { member, branchCadre, siblingCadre, communeOfficial, otherCommuneOfficial, provinceOfficial, fellowMember, id: created.id };
 }
 
@@ -82,7 +82,7 @@ describe("canHandleTicket", () => {
     const s = setup();
     const ticket = await getTicket(db, s.id);
     const { id: youth } = await createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
-    const youthRoot = createUnit(db, systemActor(), { organisationId: youth, name: "Tỉnh đoàn" });
+    const youthRoot = await createUnit(db, systemActor(), { organisationId: youth, name: "Tỉnh đoàn" });
     const youthOfficial = await person(youthRoot.id, "Bí thư Tỉnh đoàn", { role: "official" });
     expect([s.branchCadre, s.communeOfficial, s.provinceOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([true, true, true]);
     expect([s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member, youthOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([false, false, false, false, false]);
@@ -90,32 +90,32 @@ describe("canHandleTicket", () => {
 
   it("should follow the ticket's current unit after an escalation", async () => {
     const s = setup();
-    escalateTicket(db, s.id, s.branchCadre, null, at(1));
+    await escalateTicket(db, s.id, s.branchCadre, null, at(1));
     const ticket = await getTicket(db, s.id);
-    expect(canHandleTicket(db, s.branchCadre, ticket)).toBe(false);
-    expect(canHandleTicket(db, s.communeOfficial, ticket)).toBe(true);
-    expect(canHandleTicket(db, s.provinceOfficial, ticket)).toBe(true);
+    expect(await canHandleTicket(db, s.branchCadre, ticket)).toBe(false);
+    expect(await canHandleTicket(db, s.communeOfficial, ticket)).toBe(true);
+    expect(await canHandleTicket(db, s.provinceOfficial, ticket)).toBe(true);
   });
 });
 
 describe("takeTicket", () => {
   it("should make the handler the assignee and put the ticket in progress, with a history row and an audit entry", async () => {
     const s = setup();
-    const taken = takeTicket(db, s.id, s.branchCadre, at(1));
+    const taken = await takeTicket(db, s.id, s.branchCadre, at(1));
     expect(taken).toMatchObject({ status: "in_progress", assigneeId: s.branchCadre, updatedAt: at(1).getTime() });
     expect((await history(s.id)).at(-1)).toEqual({ fromStatus: "new", toStatus: "in_progress", fromUnitId: null, toUnitId: null, byPersonId: s.branchCadre, note: null });
     expect(await db.sql.get(`SELECT action, actorPersonId, entityId FROM AuditLog`)).toEqual({ action: "ticket.take", actorPersonId: s.branchCadre, entityId: s.id });
     // Taking it again changes nothing; another handler taking it reassigns it.
-    takeTicket(db, s.id, s.branchCadre, at(2));
+    await takeTicket(db, s.id, s.branchCadre, at(2));
     expect(await history(s.id)).toHaveLength(2);
-    expect(takeTicket(db, s.id, s.communeOfficial, at(3)).assigneeId).toBe(s.communeOfficial);
+    expect((await takeTicket(db, s.id, s.communeOfficial, at(3))).assigneeId).toBe(s.communeOfficial);
     expect((await history(s.id)).at(-1)?.note).toBe("reassigned");
   });
 
   it("should refuse people outside the scope and closed tickets", async () => {
     const s = setup();
     for (const p of [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member]) expect(code(() => takeTicket(db, s.id, p, at(1)))).toBe("forbidden");
-    closeTicket(db, s.id, s.branchCadre, at(2));
+    await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => takeTicket(db, s.id, s.branchCadre, at(3)))).toBe("ticket_closed");
     expect(await getTicket(db, s.id)).toMatchObject({ status: "closed", assigneeId: null });
   });
@@ -124,7 +124,7 @@ describe("takeTicket", () => {
 describe("answerTicket", () => {
   it("should store the answer, mark the ticket answered and send it to the account the member wrote from", async () => {
     const s = setup();
-    const { ticket, outboxId } = answerTicket(db, s.id, s.branchCadre, "  Chi hội đã báo xã, tuần sau khơi thông cống.  ", at(30));
+    const { ticket, outboxId } = await answerTicket(db, s.id, s.branchCadre, "  Chi hội đã báo xã, tuần sau khơi thông cống.  ", at(30));
     expect(ticket).toMatchObject({ status: "answered", assigneeId: s.branchCadre, firstAnsweredAt: at(30).getTime() });
     expect(await db.sql.get(`SELECT authorRole, authorPersonId, text FROM TicketMessage WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.id)).toEqual({
       authorRole: "official", authorPersonId: s.branchCadre, text: "Chi hội đã báo xã, tuần sau khơi thông cống.",
@@ -147,11 +147,11 @@ describe("answerTicket", () => {
     expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.answer'`)).toEqual({ action: "ticket.answer" });
   });
 
-  it("should keep the first answer time and the assignee on a second answer", () => {
+  it("should keep the first answer time and the assignee on a second answer", async () => {
     const s = setup();
-    takeTicket(db, s.id, s.communeOfficial, at(1));
-    answerTicket(db, s.id, s.branchCadre, "Trả lời lần 1", at(10));
-    const { ticket } = answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(20));
+    await takeTicket(db, s.id, s.communeOfficial, at(1));
+    await answerTicket(db, s.id, s.branchCadre, "Trả lời lần 1", at(10));
+    const { ticket } = await answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(20));
     expect(ticket).toMatchObject({ firstAnsweredAt: at(10).getTime(), assigneeId: s.communeOfficial, status: "answered" });
     expect(count("Outbox")).toBe(2);
   });
@@ -161,24 +161,24 @@ describe("answerTicket", () => {
     const zalo = await ensureChatAccount(db, "zalo", "z-dan");
     await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.member, t0.getTime(), zalo.id);
     await markUnreachable(db, accountOf(s.member));
-    const first = answerTicket(db, s.id, s.branchCadre, "Trả lời 1", at(10)).outboxId;
+    const first = (await answerTicket(db, s.id, s.branchCadre, "Trả lời 1", at(10))).outboxId;
     expect(await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE id = ?`, first)).toEqual({ chatAccountId: zalo.id });
-    unlinkAccount(db, zalo.id);
-    expect(answerTicket(db, s.id, s.branchCadre, "Trả lời 2", at(20)).outboxId).toBeNull();
+    await unlinkAccount(db, zalo.id);
+    expect((await answerTicket(db, s.id, s.branchCadre, "Trả lời 2", at(20))).outboxId).toBeNull();
     expect((await getTicket(db, s.id)).status).toBe("answered");
   });
 
   it("should answer in the member's language", async () => {
     const member = await person(tree.branchA1.id, "John", { locale: "en" });
     const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
-    const { id } = createTicket(db, { personId: member, text: "Question" }, t0);
-    const { outboxId } = answerTicket(db, id, cadre, "Answer", at(1));
+    const { id } = await createTicket(db, { personId: member, text: "Question" }, t0);
+    const { outboxId } = await answerTicket(db, id, cadre, "Answer", at(1));
     const body = JSON.parse((await db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE id = ?`, outboxId))!.body) as OutboxBody;
     expect(body.text).toContain(`Answer to your concern #${id}:`);
     expect(body.choices?.map((c) => c.label)).toEqual(["Satisfied", "Not satisfied"]);
   });
 
-  it("should refuse an empty or overlong answer, a closed ticket and people outside the scope, storing nothing", () => {
+  it("should refuse an empty or overlong answer, a closed ticket and people outside the scope, storing nothing", async () => {
     const s = setup();
     const messages = count("TicketMessage");
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "   ", at(1)))).toBe("invalid_input");
@@ -187,18 +187,18 @@ describe("answerTicket", () => {
     expect(code(() => answerTicket(db, s.id, s.member, "Tự trả lời", at(1)))).toBe("forbidden");
     expect(count("TicketMessage")).toBe(messages);
     expect(count("Outbox")).toBe(0);
-    expect(answerTicket(db, s.id, s.branchCadre, "x".repeat(4000), at(1)).outboxId).not.toBeNull();
-    closeTicket(db, s.id, s.branchCadre, at(2));
+    expect((await answerTicket(db, s.id, s.branchCadre, "x".repeat(4000), at(1))).outboxId).not.toBeNull();
+    await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "Muộn", at(3)))).toBe("ticket_closed");
   });
 
   it("should not replace a flow the member is typing into, but should replace a one-tap question", async () => {
     const s = setup();
     await setPendingQuestion(db, accountOf(s.member), "rsvp_reason", { meetingId: 1 }, at(60), at(0));
-    answerTicket(db, s.id, s.branchCadre, "Trả lời", at(1));
+    await answerTicket(db, s.id, s.branchCadre, "Trả lời", at(1));
     expect((await getPendingQuestion(db, accountOf(s.member), at(2)))?.kind).toBe("rsvp_reason");
     await setPendingQuestion(db, accountOf(s.member), "concern_confirm", { text: "x" }, at(60), at(3));
-    answerTicket(db, s.id, s.branchCadre, "Trả lời thêm", at(4));
+    await answerTicket(db, s.id, s.branchCadre, "Trả lời thêm", at(4));
     expect((await getPendingQuestion(db, accountOf(s.member), at(5)))?.kind).toBe("ticket_feedback");
   });
 });
@@ -206,8 +206,8 @@ describe("answerTicket", () => {
 describe("escalateTicket", () => {
   it("should pass the ticket to the parent unit, new and unassigned, with the note in its history", async () => {
     const s = setup();
-    takeTicket(db, s.id, s.branchCadre, at(1));
-    const up = escalateTicket(db, s.id, s.branchCadre, "  Vượt thẩm quyền chi hội ", at(2));
+    await takeTicket(db, s.id, s.branchCadre, at(1));
+    const up = await escalateTicket(db, s.id, s.branchCadre, "  Vượt thẩm quyền chi hội ", at(2));
     expect(up).toMatchObject({ unitId: tree.communeA.id, originUnitId: tree.branchA1.id, status: "new", assigneeId: null });
     expect((await history(s.id)).at(-1)).toEqual({
       fromStatus: "in_progress", toStatus: "new", fromUnitId: tree.branchA1.id, toUnitId: tree.communeA.id, byPersonId: s.branchCadre, note: "Vượt thẩm quyền chi hội",
@@ -216,7 +216,7 @@ describe("escalateTicket", () => {
     // The branch cadre has lost it; the commune official passes it on to the province.
     expect(code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("forbidden");
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời", at(3)))).toBe("forbidden");
-    expect(escalateTicket(db, s.id, s.communeOfficial, null, at(4)).unitId).toBe(tree.province.id);
+    expect((await escalateTicket(db, s.id, s.communeOfficial, null, at(4))).unitId).toBe(tree.province.id);
     expect(code(() => escalateTicket(db, s.id, s.provinceOfficial, null, at(5)))).toBe("ticket_at_root");
     expect((await getTicket(db, s.id)).unitId).toBe(tree.province.id);
   });
@@ -225,7 +225,7 @@ describe("escalateTicket", () => {
     const s = setup();
     expect(code(() => escalateTicket(db, s.id, s.otherCommuneOfficial, null, at(1)))).toBe("forbidden");
     expect(code(() => escalateTicket(db, s.id, s.branchCadre, "n".repeat(1001), at(1)))).toBe("invalid_input");
-    closeTicket(db, s.id, s.branchCadre, at(2));
+    await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("ticket_closed");
     expect((await getTicket(db, s.id)).unitId).toBe(tree.branchA1.id);
   });
@@ -234,8 +234,8 @@ describe("escalateTicket", () => {
 describe("closeTicket", () => {
   it("should close once, with the time and a history row", async () => {
     const s = setup();
-    answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(closeTicket(db, s.id, s.communeOfficial, at(2))).toMatchObject({ status: "closed", closedAt: at(2).getTime() });
+    await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
+    expect(await closeTicket(db, s.id, s.communeOfficial, at(2))).toMatchObject({ status: "closed", closedAt: at(2).getTime() });
     expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", byPersonId: s.communeOfficial });
     expect(code(() => closeTicket(db, s.id, s.communeOfficial, at(3)))).toBe("ticket_closed");
     expect(code(() => closeTicket(db, s.id, s.member, at(3)))).toBe("forbidden");
@@ -245,38 +245,38 @@ describe("closeTicket", () => {
 describe("recordSatisfaction", () => {
   it("should close a ticket whose answer satisfied the member, so it leaves the open queue", async () => {
     const s = setup();
-    answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({ status: "closed", satisfied: 1, closedAt: at(2).getTime() });
+    await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
+    expect(await recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({ status: "closed", satisfied: 1, closedAt: at(2).getTime() });
     expect((await listOpenTickets(db, s.branchCadre, { now: at(3) })).map((t) => t.id)).not.toContain(s.id);
     expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", note: "satisfied" });
   });
 
-  it("should only note satisfaction with a ticket that has no answer yet", () => {
+  it("should only note satisfaction with a ticket that has no answer yet", async () => {
     const s = setup();
-    expect(recordSatisfaction(db, s.id, s.member, true, at(1))).toMatchObject({ status: "new", satisfied: 1 });
+    expect(await recordSatisfaction(db, s.id, s.member, true, at(1))).toMatchObject({ status: "new", satisfied: 1 });
   });
 
   it("should reopen an answered or closed ticket the member is not satisfied with and tell its assignee", async () => {
     const s = setup();
-    answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(recordSatisfaction(db, s.id, s.member, false, at(2))).toMatchObject({ status: "in_progress", satisfied: 0, closedAt: null });
+    await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
+    expect(await recordSatisfaction(db, s.id, s.member, false, at(2))).toMatchObject({ status: "in_progress", satisfied: 0, closedAt: null });
     expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", byPersonId: s.member, note: "reopened" });
     const told = (await db.sql.get<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE personId = ?`, s.branchCadre))!;
     expect(JSON.parse(told.body).text).toBe(`Hội viên Nguyễn Văn Dân chưa hài lòng với câu trả lời ý kiến #${s.id}; ý kiến đã được mở lại. Gửi /ykien ${s.id} để xem.`);
-    answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(3));
-    closeTicket(db, s.id, s.branchCadre, at(4));
-    expect(recordSatisfaction(db, s.id, s.member, false, at(5))).toMatchObject({ status: "in_progress", closedAt: null });
+    await answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(3));
+    await closeTicket(db, s.id, s.branchCadre, at(4));
+    expect(await recordSatisfaction(db, s.id, s.member, false, at(5))).toMatchObject({ status: "in_progress", closedAt: null });
   });
 
   it("should only note dissatisfaction with a ticket that was never answered", async () => {
     const s = setup();
-    expect(recordSatisfaction(db, s.id, s.member, false, at(1))).toMatchObject({ status: "new", satisfied: 0 });
+    expect(await recordSatisfaction(db, s.id, s.member, false, at(1))).toMatchObject({ status: "new", satisfied: 0 });
     expect(await history(s.id)).toHaveLength(1);
   });
 
   it("should refuse anyone but the author", async () => {
     const s = setup();
-    answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
+    await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(code(() => recordSatisfaction(db, s.id, s.fellowMember, false, at(2)))).toBe("ticket_not_yours");
     expect(code(() => recordSatisfaction(db, s.id, s.branchCadre, true, at(2)))).toBe("ticket_not_yours");
     expect(await getTicket(db, s.id)).toMatchObject({ status: "answered", satisfied: null });
@@ -286,11 +286,11 @@ describe("recordSatisfaction", () => {
 describe("addMemberMessage", () => {
   it("should add the member's message and bring an answered ticket back in progress", async () => {
     const s = setup();
-    answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(1));
-    const updated = addMemberMessage(db, s.id, s.member, "Đến nay vẫn chưa làm ạ", null, at(2));
+    await answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(1));
+    const updated = await addMemberMessage(db, s.id, s.member, "Đến nay vẫn chưa làm ạ", null, at(2));
     expect(updated).toMatchObject({ status: "in_progress", updatedAt: at(2).getTime() });
     expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", note: "member_reply" });
-    expect(addMemberMessage(db, s.id, s.member, "Bổ sung ảnh", null, at(3)).status).toBe("in_progress");
+    expect((await addMemberMessage(db, s.id, s.member, "Bổ sung ảnh", null, at(3))).status).toBe("in_progress");
     expect((await db.sql.all(`SELECT authorRole, text FROM TicketMessage WHERE ticketId = ? ORDER BY id`, s.id)).map((m: any) => m.authorRole)).toEqual(["member", "official", "member", "member"]);
   });
 
@@ -300,16 +300,16 @@ describe("addMemberMessage", () => {
       `INSERT INTO MessageLog (direction, platform, chatId, kind, text, status, createdAt) VALUES ('in', 'telegram', 'c', 'text', 'x', 'received', ?)`,
       t0.getTime(),
     )).lastInsertRowid;
-    addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(1));
-    addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(2));
+    await addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(1));
+    await addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(2));
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE messageLogId = ?`, logId))!.n).toBe(1);
   });
 
-  it("should refuse another person, a closed ticket and an empty message", () => {
+  it("should refuse another person, a closed ticket and an empty message", async () => {
     const s = setup();
     expect(code(() => addMemberMessage(db, s.id, s.fellowMember, "Chen vào", null, at(1)))).toBe("ticket_not_yours");
     expect(code(() => addMemberMessage(db, s.id, s.member, "  ", null, at(1)))).toBe("invalid_input");
-    closeTicket(db, s.id, s.branchCadre, at(2));
+    await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => addMemberMessage(db, s.id, s.member, "Còn nữa", null, at(3)))).toBe("ticket_closed");
     expect(count("TicketMessage")).toBe(1);
   });
@@ -318,10 +318,10 @@ describe("addMemberMessage", () => {
 describe("ticketThread", () => {
   it("should show a handler the ticket with names, messages and history including notes", async () => {
     const s = setup();
-    takeTicket(db, s.id, s.branchCadre, at(1));
-    answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(2));
-    addMemberMessage(db, s.id, s.member, "Chưa thấy làm", null, at(3));
-    escalateTicket(db, s.id, s.branchCadre, "Cần xã hỗ trợ kinh phí", at(4));
+    await takeTicket(db, s.id, s.branchCadre, at(1));
+    await answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(2));
+    await addMemberMessage(db, s.id, s.member, "Chưa thấy làm", null, at(3));
+    await escalateTicket(db, s.id, s.branchCadre, "Cần xã hỗ trợ kinh phí", at(4));
     const thread = await ticketThread(db, s.id, s.communeOfficial);
     expect(thread.ticket).toMatchObject({ id: s.id, memberName: "Nguyễn Văn Dân", unitName: "Xã Phước Hòa", assigneeName: null, status: "new" });
     expect(thread.messages.map((m) => [m.authorRole, m.authorName, m.text])).toEqual([
@@ -340,7 +340,7 @@ describe("ticketThread", () => {
 
   it("should show the author their thread without the officials' notes, the cadre who passed it up read-only, and nobody else outside the scope", async () => {
     const s = setup();
-    escalateTicket(db, s.id, s.branchCadre, "Ghi chú nội bộ", at(1));
+    await escalateTicket(db, s.id, s.branchCadre, "Ghi chú nội bộ", at(1));
     expect((await ticketThread(db, s.id, s.member)).history.map((h) => h.note)).toEqual([null, null]);
     expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)?.note).toBe("Ghi chú nội bộ");
     expect((await ticketAccess(db, s.id, s.branchCadre)).access).toBe("handled_above");
@@ -358,9 +358,9 @@ describe("ticketHandlers", () => {
     const communeOfficial = await person(tree.communeA.id, "Lãnh đạo xã", { role: "official" });
     const communeAdmin = await person(tree.communeA.id, "Quản trị xã", { role: "admin" });
     await person(tree.branchA2.id, "Hội viên thường");
-    expect(ticketHandlers(db, tree.branchA1.id)).toEqual([branchCadre]);
-    expect(ticketHandlers(db, tree.branchA2.id)).toEqual([communeOfficial, communeAdmin]);
-    expect(ticketHandlers(db, tree.branchB1.id)).toEqual([]);
+    expect(await ticketHandlers(db, tree.branchA1.id)).toEqual([branchCadre]);
+    expect(await ticketHandlers(db, tree.branchA2.id)).toEqual([communeOfficial, communeAdmin]);
+    expect(await ticketHandlers(db, tree.branchB1.id)).toEqual([]);
   });
 });
 

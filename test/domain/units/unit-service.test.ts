@@ -43,7 +43,7 @@ describe("createUnit", () => {
 
   it("should support any depth", async () => {
     let parent = tree.branchA1;
-    for (let i = 0; i < 12; i++) parent = createUnit(db, systemActor(), { parentId: parent.id, name: `Tổ ${i}` });
+    for (let i = 0; i < 12; i++) parent = await createUnit(db, systemActor(), { parentId: parent.id, name: `Tổ ${i}` });
     expect(parent.depth).toBe(14);
     expect(await listAncestors(db, parent.id)).toHaveLength(14);
   });
@@ -63,7 +63,7 @@ describe("listSubtree", () => {
   it("should not include a sibling whose id shares a prefix", async () => {
     // Unit ids 1 and 10..19 share the digit prefix; the path range must not confuse them.
     const extra = [];
-    for (let i = 0; i < 12; i++) extra.push(createUnit(db, systemActor(), { parentId: tree.province.id, name: `Xã ${i}` }));
+    for (let i = 0; i < 12; i++) extra.push(await createUnit(db, systemActor(), { parentId: tree.province.id, name: `Xã ${i}` }));
     const sub = await subtreeIds(db, tree.communeA.id);
     expect(sub.sort()).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id].sort());
     const eleven = extra.find((u) => String(u.id).startsWith(String(tree.province.id)) && u.id !== tree.province.id);
@@ -72,16 +72,16 @@ describe("listSubtree", () => {
 });
 
 describe("renameUnit", () => {
-  it("should rename and refuse a sibling's name", () => {
-    expect(renameUnit(db, systemActor(), tree.branchA2.id, "Chi hội Ấp 3").name).toBe("Chi hội Ấp 3");
+  it("should rename and refuse a sibling's name", async () => {
+    expect((await renameUnit(db, systemActor(), tree.branchA2.id, "Chi hội Ấp 3")).name).toBe("Chi hội Ấp 3");
     expect(errorCode(() => renameUnit(db, systemActor(), tree.branchA2.id, "Chi hội 1"))).toBe("conflict");
   });
 });
 
 describe("moveUnit", () => {
   it("should move a subtree and rewrite every descendant path", async () => {
-    const team = createUnit(db, systemActor(), { parentId: tree.branchA2.id, name: "Tổ 1" });
-    moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
+    const team = await createUnit(db, systemActor(), { parentId: tree.branchA2.id, name: "Tổ 1" });
+    await moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
     const moved = await getUnit(db, tree.branchA2.id);
     expect(moved.parentId).toBe(tree.communeB.id);
     expect(moved.path).toBe(`${tree.communeB.path}${tree.branchA2.id}/`);

@@ -25,32 +25,32 @@ describe("requestSignInCode", () => {
   it("should send a 6-digit code in Vietnamese to every linked account of a cadre, and nothing for a member or an unknown phone", async () => {
     const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Nguyễn Văn Cán", { role: "cadre" });
     const phone = (await getPerson(ctx.db, cadre)).phone!;
-    expect(requestSignInCode(ctx.db, { phone, ip: "1.1.1.1" }, t0)).toEqual({ outcome: "sent", accounts: 1 });
+    expect(await requestSignInCode(ctx.db, { phone, ip: "1.1.1.1" }, t0)).toEqual({ outcome: "sent", accounts: 1 });
     const body = JSON.parse((await ctx.db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, cadre))!.body);
     expect(body.text).toMatch(/^Mã đăng nhập Chi Hội: \d{6}, hết hạn sau 10 phút/);
 
     const member = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Trần Thị Hội Viên");
-    expect(requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, member)).phone!, ip: "1.1.1.1" }, t0).outcome).toBe("no_rights");
-    expect(requestSignInCode(ctx.db, { phone: "0999999999", ip: "1.1.1.1" }, t0).outcome).toBe("unknown");
+    expect((await requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, member)).phone!, ip: "1.1.1.1" }, t0)).outcome).toBe("no_rights");
+    expect((await requestSignInCode(ctx.db, { phone: "0999999999", ip: "1.1.1.1" }, t0)).outcome).toBe("unknown");
     expect((await ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId != ?`, cadre))!.n).toBe(0);
     const unlinked = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Văn Chưa Liên Kết", { role: "official", linked: false });
-    expect(requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, unlinked)).phone!, ip: "1.1.1.1" }, t0).outcome).toBe("not_linked");
+    expect((await requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, unlinked)).phone!, ip: "1.1.1.1" }, t0)).outcome).toBe("not_linked");
     expect(codeOf(() => requestSignInCode(ctx.db, { phone: "abc", ip: "1.1.1.1" }, t0))).toBe("invalid_input");
   });
 
   it("should limit codes per person, per source address and overall", async () => {
     const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
     const phone = (await getPerson(ctx.db, cadre)).phone!;
-    for (let i = 0; i < signInLimits.perPersonPerHour; i++) expect(requestSignInCode(ctx.db, { phone, ip: `10.0.0.${i}` }, at(i)).outcome).toBe("sent");
-    expect(requestSignInCode(ctx.db, { phone, ip: "10.0.1.1" }, at(10)).outcome).toBe("person_limited");
-    expect(requestSignInCode(ctx.db, { phone, ip: "10.0.1.1" }, at(61)).outcome).toBe("sent");
+    for (let i = 0; i < signInLimits.perPersonPerHour; i++) expect((await requestSignInCode(ctx.db, { phone, ip: `10.0.0.${i}` }, at(i))).outcome).toBe("sent");
+    expect((await requestSignInCode(ctx.db, { phone, ip: "10.0.1.1" }, at(10))).outcome).toBe("person_limited");
+    expect((await requestSignInCode(ctx.db, { phone, ip: "10.0.1.1" }, at(61))).outcome).toBe("sent");
 
-    for (let i = 0; i < signInLimits.perAddressPer15Min; i++) requestSignInCode(ctx.db, { phone: `09000000${String(i).padStart(2, "0")}`, ip: "2.2.2.2" }, at(100));
+    for (let i = 0; i < signInLimits.perAddressPer15Min; i++) await requestSignInCode(ctx.db, { phone: `09000000${String(i).padStart(2, "0")}`, ip: "2.2.2.2" }, at(100));
     expect(codeOf(() => requestSignInCode(ctx.db, { phone, ip: "2.2.2.2" }, at(101)))).toBe("code_throttled");
     expect(codeOf(() => requestSignInCode(ctx.db, { phone: "0900000099", ip: "2.2.2.3" }, at(101)))).toBeUndefined();
     expect(codeOf(() => requestSignInCode(ctx.db, { phone, ip: "2.2.2.2" }, at(116)))).toBeUndefined();
 
-    for (let i = 0; i < signInLimits.globalPerMinute; i++) requestSignInCode(ctx.db, { phone: "0900000001", ip: `3.3.${i >> 8}.${i & 255}` }, at(200));
+    for (let i = 0; i < signInLimits.globalPerMinute; i++) await requestSignInCode(ctx.db, { phone: "0900000001", ip: `3.3.${i >> 8}.${i & 255}` }, at(200));
     expect(codeOf(() => requestSignInCode(ctx.db, { phone: "0900000001", ip: "4.4.4.4" }, at(200)))).toBe("code_throttled");
   });
 });
@@ -59,16 +59,16 @@ describe("verifySignInCode", () => {
   it("should accept the code once, refuse it after 10 minutes, and burn it after too many wrong guesses", async () => {
     const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
     const phone = (await getPerson(ctx.db, cadre)).phone!;
-    requestSignInCode(ctx.db, { phone, ip: null }, t0);
+    await requestSignInCode(ctx.db, { phone, ip: null }, t0);
     const code = await sentCode(cadre);
     expect(await verifySignInCode(ctx.db, { phone, code: `${code.slice(0, 3)} ${code.slice(3)}`, ip: null }, at(1))).toBe(cadre);
     expect(codeOf(() => verifySignInCode(ctx.db, { phone, code, ip: null }, at(2)))).toBe("code_invalid");
 
-    requestSignInCode(ctx.db, { phone, ip: null }, at(3));
+    await requestSignInCode(ctx.db, { phone, ip: null }, at(3));
     const late = await sentCode(cadre);
     expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: late, ip: null }, at(13)))).toBe("code_expired");
 
-    requestSignInCode(ctx.db, { phone, ip: null }, at(20));
+    await requestSignInCode(ctx.db, { phone, ip: null }, at(20));
     const right = await sentCode(cadre);
     const wrong = right === "000000" ? "111111" : "000000";
     for (let i = 0; i < signInLimits.guessesPerCode; i++) expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: wrong, ip: `5.5.5.${i}` }, at(21)))).toBe("code_invalid");
@@ -79,7 +79,7 @@ describe("verifySignInCode", () => {
     const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
     await addMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "member");
     const phone = (await getPerson(ctx.db, cadre)).phone!;
-    requestSignInCode(ctx.db, { phone, ip: null }, t0);
+    await requestSignInCode(ctx.db, { phone, ip: null }, t0);
     await removeMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "cadre");
     expect(codeOf(async () => verifySignInCode(ctx.db, { phone, code: await sentCode(cadre), ip: null }, at(1)))).toBe("code_invalid");
     for (let i = 0; i < signInLimits.failuresPerAddressPerHour; i++) codeOf(() => verifySignInCode(ctx.db, { phone: "0900000000", code: "123456", ip: "7.7.7.7" }, at(2)));
@@ -91,7 +91,7 @@ describe("createSignInLink", () => {
   it("should make a one-time link for an admin without a linked account, and refuse a member", async () => {
     const admin = await addTestPerson(ctx.db, ctx.tree.province.id, "Quản Trị", { role: "admin", linked: false });
     const { token } = await createSignInLink(ctx.db, admin, t0);
-    expect(peekSignInLink(ctx.db, token, at(1))?.personId).toBe(admin);
+    expect((await peekSignInLink(ctx.db, token, at(1)))?.personId).toBe(admin);
     expect(await redeemSignInLink(ctx.db, token, null, at(1))).toBe(admin);
     expect(codeOf(() => redeemSignInLink(ctx.db, token, null, at(2)))).toBe("code_invalid");
     const other = (await createSignInLink(ctx.db, admin, t0)).token;

@@ -55,7 +55,7 @@ async function person(db: Parameters<typeof createPerson>[0], unitId: number, fu
   const p = await createPerson(db, { fullName, phone });
   await addMembership(db, systemActor("cli"), p.id, unitId, role);
   if (role !== "member") await addMembership(db, systemActor("cli"), p.id, unitId, "member");
-  if (webSession) linkByPhone(db, (await ensureChatAccount(db, "web", webChatSession(db, webSession))).id, phone);
+  if (webSession) await linkByPhone(db, (await ensureChatAccount(db, "web", webChatSession(db, webSession))).id, phone);
   return p.id;
 }
 
@@ -74,9 +74,9 @@ export async function startAdminService(env: Record<string, string> = {}): Promi
     memberB.id = person(db, tree.branchB1.id, "Phạm Văn Bình", memberB.phone, "member");
     admin.id = person(db, tree.province.id, "Đỗ Minh Quản", admin.phone, "admin");
     const accountA = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, memberA.id))!.id;
-    const ticketA = createTicket(db, { personId: memberA.id, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, xin Hội kiến nghị xã sửa.", sourceAccountId: accountA }).id;
-    const ticketA2 = createTicket(db, { personId: memberA.id, text: "Xin hỏi về chế độ trợ cấp cho thân nhân.", sourceAccountId: accountA }).id;
-    const ticketB = createTicket(db, { personId: memberB.id, text: "Khu phố 3 mất điện chiếu sáng đã hai tuần.", sourceAccountId: null }).id;
+    const ticketA = (await createTicket(db, { personId: memberA.id, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, xin Hội kiến nghị xã sửa.", sourceAccountId: accountA })).id;
+    const ticketA2 = (await createTicket(db, { personId: memberA.id, text: "Xin hỏi về chế độ trợ cấp cho thân nhân.", sourceAccountId: accountA })).id;
+    const ticketB = (await createTicket(db, { personId: memberB.id, text: "Khu phố 3 mất điện chiếu sáng đã hai tuần.", sourceAccountId: null })).id;
     return { tree, cadre, official, admin, memberA, memberB, ticketA, ticketA2, ticketB };
   });
   const running = await startTestService(dir, { WEB_CHAT: "on", ...env });
