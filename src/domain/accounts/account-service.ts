@@ -39,14 +39,14 @@ export async function ensureChatAccount(
     const { lastSeenAt: _ignored, ...row } = seen;
     return row;
   }
-  return db.sql.get<ChatAccountRow>(
+  return (await db.sql.get<ChatAccountRow>(
     `INSERT INTO ChatAccount (platform, externalId, displayName, createdAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (platform, externalId) DO UPDATE SET lastSeenAt = excluded.lastSeenAt,
        displayName = COALESCE(excluded.displayName, displayName),
        unreachable = 0
      RETURNING ${accountColumns}`,
     platform, externalId, displayName, now.getTime(), now.getTime(),
-  )!;
+  ))!;
 }
 
 /** Returns an account. Throws not_found. */

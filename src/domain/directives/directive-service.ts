@@ -234,11 +234,11 @@ export async function directiveAudience(db: Database, directiveId: number): Prom
  */
 export async function directiveAudienceCounts(db: Database, directiveId: number): Promise<{ total: number; notLinked: number }> {
   const [source, params] = await audienceSource(db, await getDirective(db, directiveId));
-  return db.sql.get<{ total: number; notLinked: number }>(
+  return (await db.sql.get<{ total: number; notLinked: number }>(
     `SELECT COUNT(*) AS total, COALESCE(SUM(NOT EXISTS (SELECT 1 FROM ChatAccount c WHERE c.personId = p.personId AND c.unreachable = 0)), 0) AS notLinked
      FROM (${source}) p`,
     ...params,
-  )!;
+  ))!;
 }
 
 /**

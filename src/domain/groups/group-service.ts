@@ -30,7 +30,7 @@ export async function noteGroup(db: Database, platform: string, externalId: stri
      ON CONFLICT (platform, externalId) DO UPDATE SET title = COALESCE(excluded.title, ChatGroup.title)`,
     platform, externalId, title?.slice(0, 200) ?? null, now.getTime(),
   );
-  return db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE platform = ? AND externalId = ?`, platform, externalId)!;
+  return (await db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE platform = ? AND externalId = ?`, platform, externalId))!;
 }
 
 /**
@@ -53,6 +53,6 @@ export async function setGroupAllowed(db: Database, groupId: number, allowed: bo
     }
     await db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = ? WHERE id = ?`, allowed ? 1 : 0, unitId ?? null, groupId);
     await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId, detail: { unitId } }, now);
-    return db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE id = ?`, groupId)!;
+    return (await db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE id = ?`, groupId))!;
   });
 }

@@ -98,10 +98,10 @@ describe("saveCredentials / loadCredentials", () => {
     expect(JSON.stringify(await loadCredentials(db, key))).toContain("SECRET-renewed");
   });
 
-  it("should refuse incomplete credentials with a message that names the missing part", () => {
+  it("should refuse incomplete credentials with a message that names the missing part", async () => {
     expect(problemOf(() => saveCredentials(db, key, { ...creds, imei: "" }))).toBe("invalid");
     expect(problemOf(() => saveCredentials(db, key, { ...creds, cookie: [] }))).toBe("invalid");
-    expect(() => saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).toThrow(/userAgent/);
+    await expect(await saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).rejects.toThrow(/userAgent/);
   });
 
   it("should accept cookies in the { url, cookies } form", async () => {
