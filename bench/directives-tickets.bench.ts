@@ -27,7 +27,7 @@ const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
 const leaves: number[] = [];
 const communes: number[] = [];
 let rootId = 0;
-db.transaction(() => {
+await db.transaction(() => {
   const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
     const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
     const path = `${parent?.path ?? "/"}${id}/`;
@@ -58,7 +58,7 @@ const official = (unitId: number, role: string) => {
 let provinceOfficial = 0;
 let communeOfficial = 0;
 let branchCadre = 0;
-db.transaction(() => {
+await db.transaction(() => {
   for (let i = 0; i < MEMBERS; i++) {
     const linked = i % 10 !== 0; // 90 % have linked a chat account
     const id = Number(insertPerson.run(`Hội viên ${i}`, `hoi vien ${i}`, linked ? 1 : 0, i % 10 === 3 ? "en" : "vi", now, now).lastInsertRowid);
@@ -104,14 +104,14 @@ report(
 // ---- read rates of the 10,001-unit tree -------------------------------------------------------------
 // The delivery engine's work, simulated: 85 % sent, 3 % unreachable, 2 % failed, the rest waiting;
 // 45 % of the members confirmed reading.
-db.transaction(() => {
-  const ids = db.sql.raw<[number]>(`SELECT id FROM Outbox WHERE entityType = 'Directive' AND entityId = ? ORDER BY id`, directive.id);
+await db.transaction(async () => {
+  const ids = await db.sql.raw<[number]>(`SELECT id FROM Outbox WHERE entityType = 'Directive' AND entityId = ? ORDER BY id`, directive.id);
   const mark = db.sql.db.prepare(`UPDATE Outbox SET status = ?, sentAt = ? WHERE id = ?`);
   ids.forEach(([id], i) => {
     const r = i % 100;
     mark.run(r < 85 ? "sent" : r < 88 ? "unreachable" : r < 90 ? "failed" : "pending", r < 85 ? now + 60_000 : null, id);
   });
-  db.sql.run(`UPDATE DirectiveDelivery SET readAt = ? WHERE directiveId = ? AND personId % 20 < 9`, now + 3_600_000, directive.id);
+  await db.sql.run(`UPDATE DirectiveDelivery SET readAt = ? WHERE directiveId = ? AND personId % 20 < 9`, now + 3_600_000, directive.id);
 });
 function measure(fn: () => unknown, runs = 15): number {
   fn();
@@ -126,7 +126,7 @@ const rootRates = (await rates())[0]!;
 report(
   "read rates",
   {
-    units: db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`)!.n,
+    units: (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`))!.n,
     delivered: rootRates.deliveredTotal,
     read: rootRates.readTotal,
     rate: rootRates.rateTotal?.toFixed(3) ?? "-",

@@ -29,7 +29,7 @@ const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, l
 const insertAccount = db.sql.db.prepare(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, ?, ?)`);
 const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`);
 const branches: number[] = [];
-db.transaction(() => {
+await db.transaction(() => {
   const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
     const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, setupAt).lastInsertRowid);
     const path = `${parent?.path ?? "/"}${id}/`;
@@ -58,7 +58,7 @@ const ctx = { now: new Date(setupAt), timeZone: HCM, actor: systemActor() };
 const planning = time(async () => {
   for (const unitId of branches) await createMeeting(db, { unitId, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa", agenda: "Thu hội phí", startsAt }, ctx);
 });
-const jobs = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob`)!.n;
+const jobs = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob`))!.n;
 
 // 08:00 on 02/12: the 1,000 "three days before" reminders fall due at once.
 const reminderAt = new Date("2026-12-02T01:00:00Z");
@@ -70,7 +70,7 @@ const running = time(async () => {
     if (r.ran + r.skipped < 200) return total;
   }
 });
-const outboxRows = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`)!.n;
+const outboxRows = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`))!.n;
 report(
   "meeting reminders",
   {

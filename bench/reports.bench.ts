@@ -23,9 +23,9 @@ const raw = db.sql.db;
 raw.prepare(`INSERT INTO ChatAccount (platform, externalId, personId, createdAt) SELECT CASE WHEN id % 2 THEN 'telegram' ELSE 'zalo' END, 'x' || id, id, ? FROM Person WHERE linkedAccounts > 0`).run(now);
 
 // 12 months: one meeting per branch per month; half the members answer; attendance recorded at a third.
-const branches = db.sql.raw<[number]>(`SELECT id FROM Unit WHERE depth = 3`).map((r) => r[0]);
+const branches = (await db.sql.raw<[number]>(`SELECT id FROM Unit WHERE depth = 3`)).map((r) => r[0]);
 const membersOf = new Map<number, number[]>();
-for (const [unitId, personId] of db.sql.raw<[number, number]>(`SELECT unitId, personId FROM Membership`)) {
+for (const [unitId, personId] of await db.sql.raw<[number, number]>(`SELECT unitId, personId FROM Membership`)) {
   let list = membersOf.get(unitId);
   if (!list) membersOf.set(unitId, (list = []));
   list.push(personId);
@@ -35,7 +35,7 @@ const insertRsvp = raw.prepare(`INSERT INTO Rsvp (meetingId, personId, answer, a
 const insertAttendance = raw.prepare(`INSERT INTO Attendance (meetingId, personId, present, recordedAt) VALUES (?, ?, ?, ?)`);
 let meetings = 0;
 let answers = 0;
-db.transaction(() => {
+await db.transaction(() => {
   for (let month = 0; month < 12; month++) {
     const startsAt = now - (month + 1) * 30 * DAY;
     for (const unitId of branches) {
@@ -57,7 +57,7 @@ db.transaction(() => {
 const insertTicket = raw.prepare(`INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, satisfied, createdAt, updatedAt, firstAnsweredAt)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 const categories = ["che_do_chinh_sach", "doi_song", "ha_tang", "an_ninh_trat_tu", "to_chuc_hoi", "khac"];
-db.transaction(() => {
+await db.transaction(() => {
   for (let i = 0; i < 1_000_000; i++) {
     const unitId = branches[i % branches.length]!;
     const people = membersOf.get(unitId)!;
@@ -86,7 +86,7 @@ const web = createWebServer({ host: "127.0.0.1", port: 0, locale: "vi", demo: fa
 mountApi(web.app, { db, locale: "vi", timeZone: "Asia/Ho_Chi_Minh", requestsPerMinute: 1_000_000 });
 const { secret } = await createApiToken(db, systemActor("cli"), { unitId: rootId, name: "bench", access: "read" });
 const headers = { authorization: `Bearer ${secret}` };
-const commune = db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE depth = 1 LIMIT 1 OFFSET 42`)!.id;
+const commune = (await db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE depth = 1 LIMIT 1 OFFSET 42`))!.id;
 const pageTimes: number[] = [];
 const communeTimes: number[] = [];
 let cursor: number | null = 0;

@@ -110,13 +110,13 @@ async function broadcastOnly(): Promise<void> {
 async function memberDatabase(linked: number, unlinked: number): Promise<{ file: string; codes: string[]; db: Database & { destroy(): Promise<void> } }> {
   const db = await benchDatabase();
   const codes: string[] = [];
-  db.transaction(() => {
-    db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('b', 'Bench', 0)`);
-    db.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (1, 'Chi hội', 'chi hoi', '/1/', 0, 0)`);
+  await db.transaction(async () => {
+    await db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('b', 'Bench', 0)`);
+    await db.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (1, 'Chi hội', 'chi hoi', '/1/', 0, 0)`);
     for (let i = 1; i <= linked + unlinked; i++) {
-      db.sql.run(`INSERT INTO Person (id, fullName, nameKey, locale, linkedAccounts, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', ?, 0, 0)`, i, `Hội viên ${i}`, `hoi vien ${i}`, i <= linked ? 1 : 0);
-      db.sql.run(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, 1, 'member', 0)`, i);
-      if (i <= linked) db.sql.run(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, 0, 0)`, String(i), i);
+      await db.sql.run(`INSERT INTO Person (id, fullName, nameKey, locale, linkedAccounts, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', ?, 0, 0)`, i, `Hội viên ${i}`, `hoi vien ${i}`, i <= linked ? 1 : 0);
+      await db.sql.run(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, 1, 'member', 0)`, i);
+      if (i <= linked) await db.sql.run(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, 0, 0)`, String(i), i);
     }
   });
   for (let i = linked + 1; i <= linked + unlinked; i++) codes.push((await issueLinkCode(db, i)).code);
@@ -146,12 +146,12 @@ async function broadcastWithReplies(): Promise<void> {
   await db.close();
   const mem = memorySampler();
   await withService(peer, file, async (service) => {
-    const countSent = () => service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`)!.n;
-    while (countSent() < 60) await new Promise((r) => setTimeout(r, 20));
+    const countSent = async () => (await service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`))!.n;
+    while (await countSent() < 60) await new Promise((r) => setTimeout(r, 20));
     // 200 members write while the broadcast runs (spread over 40 s of its ~67 s).
     const messages = Array.from({ length: members }, (_, i) => ({ userId: i + 1, text: i % 2 ? "/trogiup" : "/lich" }));
     const { pushed } = await peer.ask<{ pushed: Record<number, number> }>({ kind: "say", messages, spreadMs: 40_000 });
-    while (countSent() < broadcastSize + members) await new Promise((r) => setTimeout(r, 50));
+    while (await countSent() < broadcastSize + members) await new Promise((r) => setTimeout(r, 50));
     const r = await peer.ask<Report>({ kind: "report" });
     const firstReply = new Map<string, number>();
     for (const [chat, at] of r.sent) if (Number(chat) <= members && !firstReply.has(chat)) firstReply.set(chat, at);
@@ -178,13 +178,13 @@ async function linking(): Promise<void> {
   await withService(peer, file, async (service) => {
     const messages = codes.map((code, i) => ({ userId: 500_000 + i, text: `DK ${code}` }));
     await peer.ask({ kind: "say", messages, spreadMs: 0 });
-    const linked = () => service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE personId IS NOT NULL`)!.n;
-    const answered = () => service.db.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT chatId) AS n FROM Outbox WHERE status = 'sent'`)!.n;
-    while (answered() < members) await new Promise((r) => setTimeout(r, 100));
+    const linked = async () => (await service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE personId IS NOT NULL`))!.n;
+    const answered = async () => (await service.db.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT chatId) AS n FROM Outbox WHERE status = 'sent'`))!.n;
+    while (await answered() < members) await new Promise((r) => setTimeout(r, 100));
     const r = await peer.ask<Report>({ kind: "report" });
     const m = measure(r, () => true);
     report("linking 1,003 members in one burst, strict fake", {
-      members, linked: linked(), answered: m.perChat.size, sends: m.count, seconds: ((Date.now() - started) / 1000).toFixed(1),
+      members, linked: await linked(), answered: m.perChat.size, sends: m.count, seconds: ((Date.now() - started) / 1000).toFixed(1),
       ratePerSecond: m.rate.toFixed(2), provoked429: r.rateLimited,
     }, "each answered, 0 × 429");
   });

@@ -30,13 +30,13 @@ const { apiRoot, token } = await nextMessage<{ apiRoot: string; token: string }>
 
 const prep = await benchDatabase();
 // People linked to Telegram accounts 1..users, prepared with raw SQL for speed.
-prep.transaction(() => {
-  prep.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('b', 'Bench', 0)`);
-  prep.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (1, 'Chi hội', 'chi hoi', '/1/', 0, 0)`);
+await prep.transaction(async () => {
+  await prep.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('b', 'Bench', 0)`);
+  await prep.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (1, 'Chi hội', 'chi hoi', '/1/', 0, 0)`);
   for (let i = 1; i <= users; i++) {
-    prep.sql.run(`INSERT INTO Person (id, fullName, nameKey, locale, linkedAccounts, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', 1, 0, 0)`, i, `Hội viên ${i}`, `hoi vien ${i}`);
-    prep.sql.run(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, 1, 'member', 0)`, i);
-    prep.sql.run(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, 0, 0)`, String(i), i);
+    await prep.sql.run(`INSERT INTO Person (id, fullName, nameKey, locale, linkedAccounts, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', 1, 0, 0)`, i, `Hội viên ${i}`, `hoi vien ${i}`);
+    await prep.sql.run(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, 1, 'member', 0)`, i);
+    await prep.sql.run(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, 0, 0)`, String(i), i);
   }
 });
 const dbFile = prep.file;
@@ -55,17 +55,17 @@ const url = `${service.url}/telegram/webhook`;
 // The channel fetches getMe in the background; wait until it has registered the webhook.
 while (!(await ask<{ setWebhook: boolean }>({ kind: "calls" })).setWebhook) await new Promise((r) => setTimeout(r, 20));
 
-const countIn = () => service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND status = 'handled'`)!.n;
-const countSent = () => service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`)!.n;
+const countIn = async () => (await service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND status = 'handled'`))!.n;
+const countSent = async () => (await service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`))!.n;
 
 const start = Date.now();
 const { ms: acceptedMs } = await ask<{ ms: number }>({ kind: "burst", url, secret, users, count: burst, concurrency: 64 });
-while (countSent() < burst) await new Promise((r) => setTimeout(r, 10));
+while (await countSent() < burst) await new Promise((r) => setTimeout(r, 10));
 const withRepliesMs = Date.now() - start;
 report("inbound webhook throughput", {
   updates: burst,
-  stored: countIn(),
-  repliesSent: countSent(),
+  stored: await countIn(),
+  repliesSent: await countSent(),
   storedAndHandledPerSecond: Math.round(burst / (acceptedMs / 1000)),
   withRepliesSentPerSecond: Math.round(burst / (withRepliesMs / 1000)),
 }, "≥ 1,500/s");

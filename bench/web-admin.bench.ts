@@ -46,8 +46,8 @@ const leaves: number[] = [];
 const communes: number[] = [];
 const communeOf = new Map<number, number>();
 let rootId = 0;
-const buildTree = time(() =>
-  !reuse && db.transaction(() => {
+const buildTree = time(async () =>
+  !reuse && await db.transaction(() => {
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
       const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${id0++}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
       const path = `${parent?.path ?? "/"}${id}/`;
@@ -85,8 +85,8 @@ const person = (unitId: number, role: string, name: string) => {
 };
 let provinceAdmin = 0;
 let communeOfficial = 0;
-const buildPeople = time(() =>
-  !reuse && db.transaction(() => {
+const buildPeople = time(async () =>
+  !reuse && await db.transaction(() => {
     for (let i = 0; i < PEOPLE; i++) {
       const unitId = i < BIG_BRANCH ? leaves[0]! : leaves[i % leaves.length]!;
       const id = person(unitId, "member", `${pick(families)} ${pick(given)}`);
@@ -108,9 +108,9 @@ const insertTicket = db.sql.db.prepare(
   `INSERT INTO Ticket (unitId, originUnitId, personId, category, status, assigneeId, satisfied, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 );
 const insertMessage = db.sql.db.prepare(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, ?, ?, ?, ?)`);
-const buildTickets = time(() => {
+const buildTickets = time(async () => {
   for (let batch = 0; !reuse && batch < TICKETS; batch += 50_000)
-    db.transaction(() => {
+    await db.transaction(() => {
       for (let i = batch; i < batch + 50_000; i++) {
         const k = Math.floor(random() * members.length);
         const leaf = memberUnit[k]!;
@@ -131,19 +131,19 @@ const buildTickets = time(() => {
 });
 db.sql.db.pragma("optimize");
 if (reuse) {
-  rootId = db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE parentId IS NULL`)!.id;
-  communes.push(...db.sql.all<{ id: number }>(`SELECT id FROM Unit WHERE depth = 1 ORDER BY id`).map((r) => r.id));
-  leaves.push(...db.sql.all<{ id: number }>(`SELECT id FROM Unit WHERE depth = 2 ORDER BY id`).map((r) => r.id));
-  provinceAdmin = db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE fullName = 'Quản trị tỉnh'`)!.id;
-  communeOfficial = db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE fullName = 'Lãnh đạo xã 0'`)!.id;
+  rootId = (await db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE parentId IS NULL`))!.id;
+  communes.push(...(await db.sql.all<{ id: number }>(`SELECT id FROM Unit WHERE depth = 1 ORDER BY id`)).map((r) => r.id));
+  leaves.push(...(await db.sql.all<{ id: number }>(`SELECT id FROM Unit WHERE depth = 2 ORDER BY id`)).map((r) => r.id));
+  provinceAdmin = (await db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE fullName = 'Quản trị tỉnh'`))!.id;
+  communeOfficial = (await db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE fullName = 'Lãnh đạo xã 0'`))!.id;
 }
 
 const app = new Hono();
 const clock = () => new Date(now);
 mountAdmin(app, { db, demo: false, defaultLocale: "vi", timeZone: "Asia/Ho_Chi_Minh", trustProxy: false, linkCodeTtlDays: 30, channels: [], serviceUrl: () => "http://localhost", now: clock });
 const cookieOf = async (personId: number) => `chihoi_admin=${(await createWebSession(db, personId, clock())).token}`;
-const adminCookie = cookieOf(provinceAdmin);
-const officialCookie = cookieOf(communeOfficial);
+const adminCookie = await cookieOf(provinceAdmin);
+const officialCookie = await cookieOf(communeOfficial);
 
 async function serverMs(path: string, cookie: string, runs = 9, minLength = 500): Promise<number> {
   const times: number[] = [];
@@ -202,7 +202,7 @@ for (const [name, q] of [
 search["commune 'duong ngap' all"] = (await serverMs(`/admin/tickets?q=duong+ngap&status=`, officialCookie, 5)).toFixed(1);
 report("text search (ms)", search, "≤ 300 ms");
 
-const someTicket = db.sql.get<{ id: number }>(`SELECT id FROM Ticket WHERE status = 'closed' AND unitId = ? LIMIT 1`, leaves[0])!.id;
+const someTicket = (await db.sql.get<{ id: number }>(`SELECT id FROM Ticket WHERE status = 'closed' AND unitId = ? LIMIT 1`, leaves[0]))!.id;
 report("concern page (ms)", {
   page: (await serverMs(`/admin/tickets/${someTicket}`, adminCookie)).toFixed(1),
   threadPoll: (await serverMs(`/admin/tickets/${someTicket}/thread`, adminCookie)).toFixed(1),
@@ -217,7 +217,7 @@ report("unit roster of 5,000 people (ms)", {
 
 // Sign-in to first page: the sign-in page, the code request, the code (read from the outbox as the
 // chat would show it), the first page of the queue.
-const adminPhone = db.sql.get<{ phone: string }>(`SELECT phone FROM Person WHERE id = ?`, provinceAdmin)!.phone;
+const adminPhone = (await db.sql.get<{ phone: string }>(`SELECT phone FROM Person WHERE id = ?`, provinceAdmin))!.phone;
 const signIns: number[] = [];
 for (let i = 0; i < 3; i++) {
   const start = process.hrtime.bigint();
@@ -229,7 +229,7 @@ for (let i = 0; i < 3; i++) {
     headers: { cookie: `chihoi_presign=${pre}`, "content-type": "application/x-www-form-urlencoded" },
   });
   await (await app.request("/admin/sign-in", form({ _csrf: csrf, phone: adminPhone }))).text();
-  const body = db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ? ORDER BY id DESC LIMIT 1`, provinceAdmin)!.body;
+  const body = (await db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ? ORDER BY id DESC LIMIT 1`, provinceAdmin))!.body;
   const code = /(\d{6})/.exec(JSON.parse(body).text)![1]!;
   const verified = await app.request("/admin/sign-in/verify", form({ _csrf: csrf, phone: adminPhone, code }));
   const session = /chihoi_admin=([^;]+)/.exec(verified.headers.get("set-cookie") ?? "")![1]!;
@@ -237,8 +237,8 @@ for (let i = 0; i < 3; i++) {
   await first.text();
   if (first.status !== 200) throw new Error(`sign-in failed: ${verified.status} ${first.status}`);
   signIns.push(Number(process.hrtime.bigint() - start) / 1e6);
-  db.sql.run(`DELETE FROM WebSignInCode`);
-  db.sql.run(`DELETE FROM WebSignInAttempt`);
+  await db.sql.run(`DELETE FROM WebSignInCode`);
+  await db.sql.run(`DELETE FROM WebSignInAttempt`);
 }
 report("sign-in to first page (ms)", { median: median(signIns).toFixed(1), max: Math.max(...signIns).toFixed(1) }, "≤ 1,000 ms");
 await db.destroy();

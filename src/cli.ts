@@ -405,7 +405,7 @@ export function buildProgram(): Command {
     .action((o: { unit?: string }) =>
       withDatabase(async (db) => {
         const roots = o.unit ? [await resolveUnit(db, o.unit)] : await listRoots(db);
-        const ids = roots.flatMap(async (r) => (await listSubtree(db, r.id)).map((u) => u.id));
+        const ids = (await Promise.all(roots.map(async (r) => (await listSubtree(db, r.id)).map((u) => u.id)))).flat();
         for (const m of await listUnitMeetings(db, ids, { from: new Date(), includeCancelled: true, limit: 200 }))
           out(t("cli.meeting_line", { id: m.id, when: when(m.startsAt), title: m.title, unit: m.unitName, status: t(`cli.status_${m.status}`) }));
       }),

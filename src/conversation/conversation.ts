@@ -97,7 +97,7 @@ async function cadreWords(turn: Turn, intent: Intent): Promise<boolean> {
 }
 
 /** Tried in order before the built-in routing; each returns true when it handled the message. */
-const intentHandlers: ((turn: Turn, intent: Intent) => boolean)[] = [cancelFlow, continueFlow, continueReopened, handleRsvpIntent, threads, cadreWords];
+const intentHandlers: ((turn: Turn, intent: Intent) => Promise<boolean>)[] = [cancelFlow, continueFlow, continueReopened, handleRsvpIntent, threads, cadreWords];
 
 /** Maps a pending question to the parser's context. Features name their question kinds with these prefixes. */
 function contextOf(kind: string | undefined): ParseContext {
@@ -247,7 +247,7 @@ async function routeCommand(turn: Turn, name: string, args: string): Promise<voi
       return await listForMember(turn, args);
     case "trangthai":
       if (!turn.person || !(await scopeRoots(turn.db, turn.person.id, "administer")).length) return turn.reply(turn.t("meetings.cadre_no_right"));
-      return turn.reply([turn.t("chat.status_header"), ...(turn.settings.channelStatus?.(turn.locale) ?? [])].join("\n"));
+      return turn.reply([turn.t("chat.status_header"), ...((await turn.settings.channelStatus?.(turn.locale)) ?? [])].join("\n"));
     case "guivanban":
       return await startComposing(turn);
     default:

@@ -71,7 +71,11 @@ export class Inbox {
     const { db } = this.options;
     let results: ReceiveResult[];
     try {
-      results = await db.transaction(() => batch.map(({ message }) => this.#store(message)));
+      results = await db.transaction(async () => {
+        const stored: ReceiveResult[] = [];
+        for (const { message } of batch) stored.push(await this.#store(message));
+        return stored;
+      });
     } catch (error) {
       this.#log.error({ err: error, count: batch.length }, "could not store inbound messages");
       for (const item of batch) item.reject(error);

@@ -19,7 +19,7 @@ export interface ConversationSettings {
   /** Tickets one member may open in 24 hours (default in the ticket service). */
   ticketsPerDay?: number;
   /** Lines describing the chat channels (login state, queues), for admins; given by the composition root. */
-  channelStatus?: (locale: Locale) => string[];
+  channelStatus?: (locale: Locale) => Promise<string[]>;
 }
 
 export interface Reply extends OutboundMessage {

@@ -152,9 +152,9 @@ export class Clock {
       // A stored time in the future means the clock was set back: run rather than wait.
       return !(Number.isFinite(last) && last <= nowMs && nowMs - last < HOUR);
     };
-    if (!isDue()) return; // the common case, without taking the write lock
+    if (!await isDue()) return; // the common case, without taking the write lock
     const due = await db.transaction(async () => {
-      if (!isDue()) return false; // another process claimed it meanwhile
+      if (!await isDue()) return false; // another process claimed it meanwhile
       await db.sql.run(
         `INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt`,
         HORIZON_SETTING_KEY, String(nowMs), nowMs,

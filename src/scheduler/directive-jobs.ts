@@ -119,14 +119,14 @@ export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, c
   const stalled = !progress.done && directive.sentAt !== null && now - directive.sentAt >= progressReportMaxMs;
   if (progress.done || stalled) {
     const message = progress.done ? "directives.progress_done" : "directives.progress_stalled";
-    tell(t(message, { ...tallyParams(directive, progress), days: Math.round(progressReportMaxMs / 86_400_000) }), `directive_progress:${directive.id}:final`);
+    await tell(t(message, { ...tallyParams(directive, progress), days: Math.round(progressReportMaxMs / 86_400_000) }), `directive_progress:${directive.id}:final`);
     await db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, directive.id);
     await writeSetting(db, settingKey, JSON.stringify({ ...state, sent: progress.sent, unreachable: progress.unreachable + progress.failed, final: true }), now);
     return outcome;
   }
   const unreachable = progress.unreachable + progress.failed;
   if (progress.sent !== (state.sent ?? 0) || unreachable !== (state.unreachable ?? 0)) {
-    tell(t("directives.progress", tallyParams(directive, progress)), `directive_progress:${directive.id}:job:${job.id}`);
+    await tell(t("directives.progress", tallyParams(directive, progress)), `directive_progress:${directive.id}:job:${job.id}`);
     state = { ...state, sent: progress.sent, unreachable };
     await writeSetting(db, settingKey, JSON.stringify(state), now);
   }

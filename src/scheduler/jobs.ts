@@ -51,7 +51,7 @@ export interface JobOutcome {
 }
 
 /** Runs inside the job's transaction; must only touch the database (no network, no await). */
-export type JobHandler = (db: Database, job: JobRow, ctx: JobContext) => JobOutcome;
+export type JobHandler = (db: Database, job: JobRow, ctx: JobContext) => Promise<JobOutcome>;
 
 const handlers = new Map<string, JobHandler>();
 let handledKinds = "[]";
@@ -87,7 +87,7 @@ export async function runJob(db: Database, jobId: number, ctx: JobContext): Prom
     if (!handler) return null;
     const now = ctx.now.getTime();
     const outcome: JobOutcome =
-      job.expiresAt != null && now > job.expiresAt ? { status: "skipped", queued: 0, unreachable: 0 } : handler(db, job, ctx);
+      job.expiresAt != null && now > job.expiresAt ? { status: "skipped", queued: 0, unreachable: 0 } : await handler(db, job, ctx);
     await db.sql.run(
       `UPDATE ScheduledJob SET status = ?, claimedBy = ?, claimedAt = ?, doneAt = ? WHERE id = ? AND status = 'pending'`,
       outcome.status, ctx.workerId, now, now, job.id,

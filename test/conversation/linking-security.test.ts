@@ -90,7 +90,7 @@ describe("linking by code in chat", () => {
     await h.text(70, formatLinkCode(cadreCode));
     // The notice to the Zalo account stays queued (the harness runs Telegram only): read the outbox.
     const replies = async () => (await h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatId = '70'`)).map((r) => JSON.parse(r.body).text as string);
-    expect(replies().join("\n")).toContain("Liên kết thành công");
+    expect((await replies()).join("\n")).toContain("Liên kết thành công");
     expect((await findAccount(h.db, "telegram", "70"))?.personId).toBe(cadre.id);
 
     const toZalo = await h.db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, zalo.id);

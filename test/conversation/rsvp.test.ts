@@ -104,7 +104,7 @@ describe("answers", () => {
       // …and no concerns yet today (a member may raise only so many a day).
       for (const table of ["TicketMessage", "TicketStatusChange", "Ticket"]) await h.db.sql.run(`DELETE FROM ${table}`);
       await setPendingQuestion(h.db, account.id, "rsvp", { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] }, startsAt, clock);
-      const before = tickets();
+      const before = await tickets();
       await h.text(42, text!);
       const replies = (await h.take(42)).map((c) => c.payload.text as string).join("\n");
       const rsvp = await getRsvp(h.db, m.id, an.id);
@@ -124,10 +124,10 @@ describe("answers", () => {
         if (choice === "concern") expect(after, `"${text}" sent as a concern only`).toBeUndefined();
         else expect(after?.answer, `"${text}" recorded on request`).toBe(intent!.slice("mixed:".length));
         if (choice !== "concern" && intent === "mixed:absent") expect((after?.reason ?? "").trim(), `reason of "${text}"`).toBe((reason ?? "").trim());
-        expect(tickets(), `"${text}" ticket`).toBe(before + (choice === "answer" ? 0 : 1));
+        expect(await tickets(), `"${text}" ticket`).toBe(before + (choice === "answer" ? 0 : 1));
       } else {
         expect(rsvp, `"${text}" (${intent}) must not be recorded as an answer`).toBeUndefined();
-        expect(tickets(), `"${text}" must not become a ticket without confirmation`).toBe(before);
+        expect(await tickets(), `"${text}" must not become a ticket without confirmation`).toBe(before);
       }
     }
     expect(mixedSeen).toBeGreaterThan(10);

@@ -101,7 +101,7 @@ describe("a concern is never recorded as có mặt", () => {
     expect(done).toContain("Đã ghi nhận: anh/chị có mặt");
     expect(done).toMatch(/Đã gửi ý kiến #\d+/);
     expect((await getRsvp(h.db, m.id, member.id))?.answer).toBe("attend");
-    expect(tickets()).toBe(1);
+    expect(await tickets()).toBe(1);
   });
 
   it("should do nothing with a mixed message when the member says 'không'", async () => {
@@ -112,7 +112,7 @@ describe("a concern is never recorded as có mặt", () => {
     await h.text(42, "không");
     expect(await h.lastText(42)).toBe("Đã hủy, không lưu gì.");
     expect(await getRsvp(h.db, m.id, member.id)).toBeUndefined();
-    expect(tickets()).toBe(0);
+    expect(await tickets()).toBe(0);
   });
 
   it("should treat a mixed message as a concern when no meeting waits for an answer", async () => {
@@ -174,7 +174,7 @@ describe("help, reading and reasons", () => {
       await h.text(42, text);
       expect(await h.lastText(42), text).toContain("Hướng dẫn dùng bot");
     }
-    expect(tickets()).toBe(0);
+    expect(await tickets()).toBe(0);
   });
 
   it("should keep the member's words in the reason", async () => {
@@ -212,7 +212,7 @@ describe("/ykien for members", () => {
     expect(await h.lastText(42)).toContain("nhắn nội dung ý kiến");
     await h.text(42, "điểm danh 1");
     expect(await h.lastText(42)).toContain("Anh/chị muốn gửi ý kiến này");
-    expect(tickets()).toBe(0);
+    expect(await tickets()).toBe(0);
     // The "write your concern" question expires within minutes.
     await h.text(42, "không");
     await h.take(42);
@@ -224,7 +224,7 @@ describe("/ykien for members", () => {
     clock = new Date(clock.getTime() + 31 * 60_000);
     await h.text(42, "có");
     await h.take(42);
-    expect(tickets()).toBe(0);
+    expect(await tickets()).toBe(0);
   });
 
   it("should let the member add to their own concern from its thread", async () => {

@@ -51,7 +51,7 @@ describe("DeliveryEngine", () => {
   it("should send queued messages once, log them and record the attempt", async () => {
     const acc = await ensureChatAccount(db, "telegram", "1001");
     const id = (await enqueue(db, { platform: "telegram", chatId: "1001", chatAccountId: acc.id, body: { text: "Xin chào", choices: [{ label: "Có mặt", payload: "rsvp:1:attend" }] }, entityType: "Meeting", entityId: 1 }))!;
-    startEngine();
+    await startEngine();
     await waitFor(async () => (await getOutboxRow(db, id))?.status === "sent");
     const sent = fake.sent(1001);
     expect(sent).toHaveLength(1);
@@ -73,7 +73,7 @@ describe("DeliveryEngine", () => {
     fake.failNext("sendMessage", { error_code: 429, description: "Too Many Requests: retry after 1", parameters: { retry_after: 1 } }, 3);
     const id = (await enqueue(db, { platform: "telegram", chatId: "1002", body: { text: "một" } }))!;
     const started = Date.now();
-    startEngine();
+    await startEngine();
     await waitFor(async () => (await getOutboxRow(db, id))?.status === "sent");
     expect(fake.sent(1002)).toHaveLength(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
@@ -88,7 +88,7 @@ describe("DeliveryEngine", () => {
     fake.failNext("sendMessage", { error_code: 502, description: "Bad Gateway" }, 1);
     fake.failNext("sendMessage", "network", 1);
     const ok = (await enqueue(db, { platform: "telegram", chatId: "1003", body: { text: "rồi cũng tới" } }))!;
-    startEngine();
+    await startEngine();
     await waitFor(async () => (await getOutboxRow(db, ok))?.status === "sent");
     expect(fake.sent(1003)).toHaveLength(1);
     expect((await db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, ok)).map((r) => r.outcome)).toEqual(["retry", "retry", "sent"]);
@@ -111,7 +111,7 @@ describe("DeliveryEngine", () => {
     const webChannel = new WebChatChannel({ db, demo: false, defaultLocale: "vi" });
     await webChannel.start(async () => {});
     const id = (await enqueue(db, { platform: "telegram", chatId: "1005", chatAccountId: tg.id, personId: person.id, priority: priorities.broadcast, body: { text: "Thông báo" }, dedupeKey: "d:1:p" }))!;
-    startEngine({}, [channel, webChannel]);
+    await startEngine({}, [channel, webChannel]);
     await waitFor(async () => (await getOutboxRow(db, id))?.status === "unreachable");
     expect((await getAccount(db, tg.id)).unreachable).toBe(1);
     await waitFor(async () => (await outboxCounts(db, "web")).sent === 1);
@@ -122,7 +122,7 @@ describe("DeliveryEngine", () => {
   it("should give a reply priority over a queued broadcast", async () => {
     await enqueueMany(db, Array.from({ length: 40 }, (_, i) => ({ platform: "telegram", chatId: String(2000 + i), priority: priorities.broadcast, body: { text: `tin ${i}` } })));
     const reply = (await enqueue(db, { platform: "telegram", chatId: "1006", priority: priorities.reply, body: { text: "trả lời" } }))!;
-    startEngine({ concurrency: 1 });
+    await startEngine({ concurrency: 1 });
     await waitFor(async () => (await getOutboxRow(db, reply))?.status === "sent");
     const order = fake.calls.filter((c) => c.method === "sendMessage").map((c) => String(c.payload.chat_id));
     expect(order[0]).toBe("1006");
@@ -130,7 +130,7 @@ describe("DeliveryEngine", () => {
 
   it("should keep to the per-chat interval and the global rate", async () => {
     await enqueueMany(db, Array.from({ length: 3 }, (_, i) => ({ platform: "telegram", chatId: "1007", body: { text: `tin ${i}` } })));
-    startEngine({ limits: { ...limits, telegram: { perSecond: 30, chatIntervalMs: 300, groupPerMinute: 20 } } });
+    await startEngine({ limits: { ...limits, telegram: { perSecond: 30, chatIntervalMs: 300, groupPerMinute: 20 } } });
     await waitFor(() => fake.sent(1007).length === 3);
     const times = fake.sent(1007).map((s) => s.at);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(280);

@@ -32,7 +32,7 @@ describe("upgrading from 6-digit link codes", () => {
     const logger = createLogger("info", new Writable({ write: (c, _e, done) => ((logged += c), done()) }));
     const service = await startService(loadConfig({ DATABASE_URL: `file:${file}`, PORT: "0", DEMO_MODE: "off" }), { logger });
     try {
-      const codes = service.db.sql.all<{ code: string; revokedAt: number | null; usedAt: number | null }>(`SELECT code, revokedAt, usedAt FROM LinkCode ORDER BY id`);
+      const codes = await service.db.sql.all<{ code: string; revokedAt: number | null; usedAt: number | null }>(`SELECT code, revokedAt, usedAt FROM LinkCode ORDER BY id`);
       expect(codes[0]).toMatchObject({ code: "483920" });
       expect(codes[0]!.revokedAt).toBeGreaterThan(0);
       expect(codes[1]!.revokedAt).toBeNull(); // a used code is history, not a live code

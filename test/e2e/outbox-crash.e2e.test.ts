@@ -54,7 +54,7 @@ describe("outbox across a crash", () => {
     const inFlight = await (async () => {
       const db = await openDatabase(env.DATABASE_URL);
       try {
-        return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sending'`)!.n;
+        return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sending'`))!.n;
       } finally {
         await db.close();
       }
@@ -64,7 +64,7 @@ describe("outbox across a crash", () => {
     await waitUntil(async () => {
       const db = await openDatabase(env.DATABASE_URL);
       try {
-        return db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`)!.n === total;
+        return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`))!.n === total;
       } finally {
         await db.close();
       }

@@ -75,23 +75,23 @@ describe("Telegram end to end", () => {
       const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(update) });
       expect(r.status).toBe(401);
     }
-    expect(count()).toBe(0);
+    expect(await count()).toBe(0);
     const bad = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "s3cret-for-tests" }, body: "{not json" });
     expect(bad.status).toBe(400);
     const ok = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "s3cret-for-tests" }, body: JSON.stringify(update) });
     expect(ok.status).toBe(200);
-    expect(count()).toBe(1);
+    expect(await count()).toBe(1);
     // Telegram sending the same update again is recognised.
     const again = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "s3cret-for-tests" }, body: JSON.stringify(update) });
     expect(again.status).toBe(200);
-    expect(count()).toBe(1);
+    expect(await count()).toBe(1);
     await fake.waitForSent(1, 10_000, user.id);
     expect(fake.sent(user.id)).toHaveLength(1);
     expect(fake.sent(user.id)[0]!.text).toContain("Liên kết thành công");
     // A 150 MB body with the right secret is refused before it is read whole, and nothing is stored.
     const huge = await streamBody(url, 150 * 1024 * 1024, { headers: { "x-telegram-bot-api-secret-token": "s3cret-for-tests" } });
     expect(huge.status).toBe(413);
-    expect(count()).toBe(1);
+    expect(await count()).toBe(1);
     expect((await fetch(`${running.service.url}/health`)).status).toBe(200);
   });
 });

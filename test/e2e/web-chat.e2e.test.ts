@@ -89,12 +89,12 @@ describe("local web chat", () => {
 
   it("should refuse bad requests without storing anything", async () => {
     const count = async () => (await running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog`))!.n;
-    const before = count();
+    const before = await count();
     expect((await post("/chat/api/send", { id: "x", text: "hi" }, "")).status).toBe(401);
     expect((await post("/chat/api/send", { id: "x", text: 42 })).status).toBe(400);
     expect((await post("/chat/api/send", { id: "x", text: "x".repeat(webSendMaxBytes) })).status).toBe(413);
     expect((await fetch(`${running.service.url}/chat/api/send`, { method: "POST", headers: { cookie: session }, body: "\u0000\u0001garbage" })).status).toBe(400);
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
   });
 
   it("should treat a resent message id as a duplicate", async () => {

@@ -79,13 +79,13 @@ describe("web chat sessions", () => {
   it("should refuse a session id the client chose, in a cookie or in the URL, and store nothing", async () => {
     dir = tempDir();
     running = await startTestService(dir, { WEB_CHAT: "on" });
-    const before = storedCount();
+    const before = await storedCount();
     const forged = `${sessionCookie}=${randomBytes(32).toString("base64url")}`;
     expect((await send(forged, "x", "hello")).status).toBe(401);
     expect((await fetch(url("/chat/api/history?session=a1b2c3d4e5f6a7b8c9d0e1f2"))).status).toBe(401);
     expect((await fetch(url("/chat/api/events?session=a1b2c3d4e5f6a7b8c9d0e1f2"))).status).toBe(401);
     expect((await fetch(url("/chat/api/history"), { headers: { cookie: forged } })).status).toBe(401);
-    expect(storedCount()).toBe(before);
+    expect(await storedCount()).toBe(before);
     // An issued session works.
     const { cookie } = await openSession();
     expect((await send(cookie, "x", "hello")).status).toBe(200);
@@ -142,7 +142,7 @@ describe("request body limits", () => {
     dir = tempDir();
     running = await startTestService(dir, { WEB_CHAT: "on" });
     const { cookie } = await openSession();
-    const before = storedCount();
+    const before = await storedCount();
     const huge = 150 * 1024 * 1024;
     const toChat = await streamBody(url("/chat/api/send"), huge, { headers: { cookie } });
     expect(toChat.status).toBe(413);
@@ -154,7 +154,7 @@ describe("request body limits", () => {
       const outcome = await streamBody(url(route), huge);
       expect(outcome.status, route).toBe(413);
     }
-    expect(storedCount()).toBe(before);
+    expect(await storedCount()).toBe(before);
     expect((await fetch(url("/health"))).status).toBe(200);
     expect((await send(cookie, "after", "hello")).status).toBe(200);
     // Just under the limits is accepted.

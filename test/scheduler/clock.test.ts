@@ -98,7 +98,7 @@ async function jobStatuses(meetingId: number): Promise<Record<string, string>> {
 
 describe("Clock.tick", () => {
   it("should send a monthly series' reminders at 08:00 Vietnam time three days before and two hours before, and nothing at any other minute", async () => {
-    const { a, b, c, k, meetings } = monthlySeries();
+    const { a, b, c, k, meetings } = await monthlySeries();
     expect(meetings.map((m) => new Date(m.startsAt).toISOString())).toEqual(["2026-12-05T12:30:00.000Z", "2027-01-05T12:30:00.000Z"]);
     const december = meetings[0]!;
     const t = testClock(db, "2026-11-20T03:00:00Z");
@@ -135,7 +135,7 @@ describe("Clock.tick", () => {
   });
 
   it("should open the rsvp question on each reminded account until the meeting starts", async () => {
-    const { a, meetings } = monthlySeries();
+    const { a, meetings } = await monthlySeries();
     const t = testClock(db, "2026-12-02T00:58:00Z");
     await t.walk("2026-12-02T01:00:00Z");
     const accountId = (await outbox()).find((r) => r.personId === a)!.chatAccountId;
@@ -144,7 +144,7 @@ describe("Clock.tick", () => {
   });
 
   it("should continue after a restart on the same file without sending anything twice", async () => {
-    monthlySeries();
+    await monthlySeries();
     const before = testClock(db, "2026-12-02T00:55:00Z");
     await before.walk("2026-12-02T01:03:00Z");
     await before.clock.stop();
@@ -172,7 +172,7 @@ describe("Clock.tick", () => {
   });
 
   it("should catch up a reminder missed during downtime while the meeting is ahead, and skip what has lost its point", async () => {
-    const { meetings } = monthlySeries();
+    const { meetings } = await monthlySeries();
     const december: MeetingRow = meetings[0]!;
     const t = testClock(db, "2026-11-30T00:00:00Z");
     await t.clock.tick();
@@ -199,27 +199,27 @@ describe("Clock.tick", () => {
   });
 
   it("should materialise new occurrences of a series at most hourly, tracked in the Setting table", async () => {
-    const { seriesId } = monthlySeries();
+    const { seriesId } = await monthlySeries();
     const count = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId))!.n;
     const stamp = async () => (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, HORIZON_SETTING_KEY))?.value;
-    expect(count()).toBe(2);
+    expect(await count()).toBe(2);
     const t = testClock(db, "2026-12-10T00:00:00Z");
     await t.clock.tick(); // 10/12 + 62 days reaches 05/02
-    expect(count()).toBe(3);
-    expect(stamp()).toBe(String(Date.parse("2026-12-10T00:00:00Z")));
+    expect(await count()).toBe(3);
+    expect(await stamp()).toBe(String(Date.parse("2026-12-10T00:00:00Z")));
     await t.at("2026-12-10T00:59:00Z");
-    expect(stamp()).toBe(String(Date.parse("2026-12-10T00:00:00Z")));
+    expect(await stamp()).toBe(String(Date.parse("2026-12-10T00:00:00Z")));
     // A new process within the hour does not redo it either: the stamp is in the database.
     const other = testClock(db, "2026-12-10T00:30:00Z");
     await other.clock.tick();
-    expect(stamp()).toBe(String(Date.parse("2026-12-10T00:00:00Z")));
+    expect(await stamp()).toBe(String(Date.parse("2026-12-10T00:00:00Z")));
     await t.at("2027-01-06T00:00:00Z");
-    expect(stamp()).toBe(String(Date.parse("2027-01-06T00:00:00Z")));
-    expect(count()).toBe(4); // 05/03 joined
+    expect(await stamp()).toBe(String(Date.parse("2027-01-06T00:00:00Z")));
+    expect(await count()).toBe(4); // 05/03 joined
   });
 
   it("should wake the delivery engine only when a tick queued messages", async () => {
-    monthlySeries();
+    await monthlySeries();
     let wakes = 0;
     let current = new Date("2026-12-02T00:59:00Z");
     const clock = new Clock(db, { timeZone: HCM, logger, now: () => current, onQueued: () => wakes++ });
@@ -233,7 +233,7 @@ describe("Clock.tick", () => {
 
 describe("Clock.start", () => {
   it("should tick once at start and stop cleanly", async () => {
-    monthlySeries();
+    await monthlySeries();
     const current = new Date("2026-12-03T05:00:00Z");
     const clock = new Clock(db, { timeZone: HCM, logger, now: () => current });
     clock.start();

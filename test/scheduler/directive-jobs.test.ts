@@ -37,7 +37,7 @@ async function setup(options: { senderAccount?: boolean } = {}) {
   const c = await person(tree.branchA1.id, "Cường");
   const u = await person(tree.branchA1.id, "Út", { linked: false });
   const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Lịch tiêm phòng", summary: "Tiêm phòng cúm cho hội viên trên 60 tuổi vào thứ Bảy.", createdById: cadre }, t0);
-  await sendDirective(db, d.id, { now: at(0), byPersonId: cadre, senderAccountId: options.senderAccount === false ? null : accountOf(cadre) });
+  await sendDirective(db, d.id, { now: at(0), byPersonId: cadre, senderAccountId: options.senderAccount === false ? null : await accountOf(cadre) });
   return { cadre, a, b, c, u, id: d.id };
 }
 
@@ -58,34 +58,34 @@ const reportsTo = async (personId: number) =>
 
 describe("runDirectiveProgressJob", () => {
   it("should report progress to the sender when it changed, re-plan every two minutes and send the final tally when done", async () => {
-    const s = setup();
-    await sent(copyOf(s.id, s.a));
-    await sent(copyOf(s.id, s.cadre));
+    const s = await setup();
+    await sent(await copyOf(s.id, s.a));
+    await sent(await copyOf(s.id, s.cadre));
     expect(await runProgress(s.id, at(1))).toMatchObject({ status: "done", queued: 1 });
-    expect(reportsTo(s.cadre).map((r) => r.text)).toEqual([`Văn bản #${s.id} "Lịch tiêm phòng": đã gửi 2/4 người, còn 2 tin đang chờ gửi.`]);
+    expect((await reportsTo(s.cadre)).map((r) => r.text)).toEqual([`Văn bản #${s.id} "Lịch tiêm phòng": đã gửi 2/4 người, còn 2 tin đang chờ gửi.`]);
     expect(await db.sql.get(`SELECT dueAt, dedupeKey, status FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:2`)).toEqual({
       dueAt: at(1).getTime() + 120_000, dedupeKey: `directive_progress:${s.id}:2`, status: "pending",
     });
 
     // Nothing changed: no message, but it keeps watching.
     expect(await runProgress(s.id, at(3))).toMatchObject({ status: "done", queued: 0 });
-    expect(reportsTo(s.cadre)).toHaveLength(1);
+    expect(await reportsTo(s.cadre)).toHaveLength(1);
     expect(await db.sql.get(`SELECT 1 AS x FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:3`)).toEqual({ x: 1 });
 
-    await sent(copyOf(s.id, s.b));
-    await markFinal(db, copyOf(s.id, s.c), "unreachable", at(4));
+    await sent(await copyOf(s.id, s.b));
+    await markFinal(db, await copyOf(s.id, s.c), "unreachable", at(4));
     await markRead(db, s.id, s.a, null, at(4));
     await runProgress(s.id, at(5));
-    const reports = reportsTo(s.cadre);
+    const reports = await reportsTo(s.cadre);
     expect(reports.at(-1)!.text).toBe(
       `Đã gửi xong văn bản #${s.id} "Lịch tiêm phòng" (5 người):\n• Đã nhận: 3\n• Không gửi được: 1\n• Chưa liên kết tài khoản chat: 1\n• Đã xác nhận đọc: 1`,
     );
     expect(reports.at(-1)!.key).toBe(`directive_progress:${s.id}:final`);
-    expect(reports.every((r) => r.account === accountOf(s.cadre))).toBe(true);
+    expect(reports.every(async (r) => r.account === await accountOf(s.cadre))).toBe(true);
     expect((await getDirective(db, s.id)).status).toBe("sent");
     expect(await db.sql.get(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`)).toEqual({ n: 0 });
     expect(JSON.parse((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, `directive.progress.${s.id}`))!.value)).toEqual({
-      personId: s.cadre, accountId: accountOf(s.cadre), sent: 3, unreachable: 1, total: 5, final: true,
+      personId: s.cadre, accountId: await accountOf(s.cadre), sent: 3, unreachable: 1, total: 5, final: true,
     });
     // The deliveries now tell what happened without the outbox.
     expect(await db.sql.all(`SELECT personId, status FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`, s.id)).toEqual([
@@ -96,11 +96,11 @@ describe("runDirectiveProgressJob", () => {
   });
 
   it("should stop reporting after three days with copies still waiting, and tell the sender so", async () => {
-    const s = setup();
-    await sent(copyOf(s.id, s.a));
+    const s = await setup();
+    await sent(await copyOf(s.id, s.a));
     await runProgress(s.id, at(1));
     await runProgress(s.id, new Date(t0.getTime() + 3 * DAY));
-    const last = reportsTo(s.cadre).at(-1)!;
+    const last = (await reportsTo(s.cadre)).at(-1)!;
     expect(last.text).toContain("sau 3 ngày vẫn còn 3 tin chưa gửi được");
     expect(last.text).toContain("• Đã nhận: 1/5");
     expect((await getDirective(db, s.id)).status).toBe("sent");
@@ -111,13 +111,13 @@ describe("runDirectiveProgressJob", () => {
     const cadre = await person(tree.branchA1.id, "Jane", { role: "cadre", locale: "en" });
     const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Notice", summary: "Text", createdById: cadre }, t0);
     await sendDirective(db, d.id, { now: at(0), byPersonId: cadre });
-    await sent(copyOf(d.id, cadre));
+    await sent(await copyOf(d.id, cadre));
     await runProgress(d.id, at(1));
-    expect(reportsTo(cadre)).toEqual([{ text: expect.stringContaining(`Document #${d.id} "Notice": sending finished. Recipients: 1`), key: `directive_progress:${d.id}:final`, account: accountOf(cadre) }]);
+    expect(await reportsTo(cadre)).toEqual([{ text: expect.stringContaining(`Document #${d.id} "Notice": sending finished. Recipients: 1`), key: `directive_progress:${d.id}:final`, account: await accountOf(cadre) }]);
   });
 
   it("should skip a directive that is gone or already finished", async () => {
-    const s = setup();
+    const s = await setup();
     await db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, s.id);
     expect(await runProgress(s.id, at(1))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
     expect(await db.transaction(() => runDirectiveProgressJob(db, { id: 999, entityId: 4242 }, { now: at(1), timeZone: HCM }))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
@@ -131,15 +131,15 @@ describe("runDirectiveReminderJob", () => {
   }
 
   it("should remind once the people whose copy arrived and who have not read it, with the Đã đọc button", async () => {
-    const s = setup();
+    const s = await setup();
     await person(tree.branchA1.id, "Em"); // joined after the sending: got no copy, gets no reminder
-    await sent(copyOf(s.id, s.cadre));
-    await sent(copyOf(s.id, s.a));
-    await sent(copyOf(s.id, s.b));
-    await markFinal(db, copyOf(s.id, s.c), "unreachable", at(2)); // C blocked the bot: no copy arrived
+    await sent(await copyOf(s.id, s.cadre));
+    await sent(await copyOf(s.id, s.a));
+    await sent(await copyOf(s.id, s.b));
+    await markFinal(db, await copyOf(s.id, s.c), "unreachable", at(2)); // C blocked the bot: no copy arrived
     await markRead(db, s.id, s.cadre, null, at(3));
     const reminderAt = new Date(t0.getTime() + 3 * DAY);
-    await setPendingQuestion(db, accountOf(s.b), "rsvp_reason", { meetingId: 1 }, new Date(reminderAt.getTime() + 3_600_000), reminderAt);
+    await setPendingQuestion(db, await accountOf(s.b), "rsvp_reason", { meetingId: 1 }, new Date(reminderAt.getTime() + 3_600_000), reminderAt);
 
     expect(await runReminder(s.id, reminderAt)).toEqual({ status: "done", queued: 2, unreachable: 0 });
     const rows = await db.sql.all<{ personId: number; body: string; priority: number; chatAccountId: number; entityType: string; entityId: number }>(
@@ -150,27 +150,27 @@ describe("runDirectiveReminderJob", () => {
     expect(vi.text).toMatch(/^Nhắc lại: anh\/chị chưa xác nhận đã đọc văn bản dưới đây\.\n\n📄 Thông báo\nLịch tiêm phòng/);
     expect(vi.choices).toEqual([{ label: "Đã đọc", payload: `read:${s.id}` }]);
     expect(JSON.parse(rows[1]!.body).text).toMatch(/^Reminder: you have not yet confirmed reading/);
-    expect(rows[0]).toMatchObject({ priority: 9, chatAccountId: accountOf(s.a), entityType: "Directive", entityId: s.id });
+    expect(rows[0]).toMatchObject({ priority: 9, chatAccountId: await accountOf(s.a), entityType: "Directive", entityId: s.id });
     expect(await db.sql.all(`SELECT personId FROM DirectiveDelivery WHERE directiveId = ? AND remindedAt = ? ORDER BY personId`, s.id, reminderAt.getTime())).toEqual([{ personId: s.a }, { personId: s.b }]);
-    expect(await getPendingQuestion(db, accountOf(s.a), reminderAt)).toEqual({ kind: "directive", data: { directiveId: s.id, choices: [`read:${s.id}`] }, expiresAt: reminderAt.getTime() + 7 * DAY });
-    expect((await getPendingQuestion(db, accountOf(s.b), reminderAt))?.kind).toBe("rsvp_reason");
+    expect(await getPendingQuestion(db, await accountOf(s.a), reminderAt)).toEqual({ kind: "directive", data: { directiveId: s.id, choices: [`read:${s.id}`] }, expiresAt: reminderAt.getTime() + 7 * DAY });
+    expect((await getPendingQuestion(db, await accountOf(s.b), reminderAt))?.kind).toBe("rsvp_reason");
     expect(await runReminder(s.id, new Date(reminderAt.getTime() + 60_000))).toEqual({ status: "done", queued: 0, unreachable: 0 });
   });
 
   it("should count as unreachable a non-reader who has no reachable account any more", async () => {
-    const s = setup();
-    await sent(copyOf(s.id, s.a));
+    const s = await setup();
+    await sent(await copyOf(s.id, s.a));
     await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE personId = ?`, s.a);
     expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toEqual({ status: "done", queued: 0, unreachable: 1 });
     expect(await db.sql.get(`SELECT remindedAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a)).toEqual({ remindedAt: null });
   });
 
   it("should remind a person whose copy reached their other account", async () => {
-    const s = setup();
-    await markFinal(db, copyOf(s.id, s.a), "unreachable", at(2));
+    const s = await setup();
+    await markFinal(db, await copyOf(s.id, s.a), "unreachable", at(2));
     const zalo = await ensureChatAccount(db, "zalo", "z-an");
     await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.a, t0.getTime(), zalo.id);
-    await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE id = ?`, accountOf(s.a));
+    await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE id = ?`, await accountOf(s.a));
     const fallback = (await enqueue(db, { platform: "zalo", chatId: "z-an", chatAccountId: zalo.id, personId: s.a, body: { text: "…" }, dedupeKey: `directive:${s.id}:p:${s.a}:fallback:${zalo.id}` }, at(2)))!;
     await sent(fallback);
     expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toMatchObject({ queued: 1 });
@@ -182,8 +182,8 @@ describe("registerJobHandler", () => {
   it("should run the directive jobs through the clock's job runner", async () => {
     registerJobHandler("directive_progress", runDirectiveProgressJob);
     registerJobHandler("directive_reminder", runDirectiveReminderJob);
-    const s = setup();
-    for (const p of [s.cadre, s.a, s.b, s.c]) await sent(copyOf(s.id, p));
+    const s = await setup();
+    for (const p of [s.cadre, s.a, s.b, s.c]) await sent(await copyOf(s.id, p));
     const work = (now: Date) => runDueJobs(db, { now, timeZone: HCM, workerId: "test" });
     expect(await work(at(1))).toMatchObject({ ran: 1, queued: 1 });
     expect((await getDirective(db, s.id)).status).toBe("sent");

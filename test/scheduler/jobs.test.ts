@@ -39,9 +39,9 @@ describe("runDueJobs", () => {
     await person(tree.branchA1.id, "Nguyễn Văn An");
     await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     expect(await runDueJobs(db, work(new Date(firstReminder.getTime() - 1)))).toMatchObject({ ran: 0, skipped: 0 });
-    expect(outboxCount()).toBe(0);
+    expect(await outboxCount()).toBe(0);
     expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 1, skipped: 0, queued: 1 });
-    expect(outboxCount()).toBe(1);
+    expect(await outboxCount()).toBe(1);
   });
 
   it("should skip people without a reachable linked account and count them", async () => {
@@ -61,13 +61,13 @@ describe("runDueJobs", () => {
     await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt tháng 12", startsAt: meetingStart }, ctx);
     await runDueJobs(db, work(firstReminder));
     const body = async (personId: number) => JSON.parse((await db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, personId))!.body);
-    expect(body(vi).text).toBe(
+    expect((await body(vi)).text).toBe(
       "Nhắc lịch: Sinh hoạt tháng 12 (Chi hội 1)\nThời gian: 19:30 thứ Bảy, 05/12/2026\nKính mời anh/chị tham dự. Anh/chị trả lời giúp: Có mặt, Xin vắng (kèm lý do) hay Chưa chắc?",
     );
-    expect(body(vi).choices.map((c: { label: string }) => c.label)).toEqual(["Có mặt", "Xin vắng", "Chưa chắc"]);
-    expect(body(en).text).toContain("When: 19:30 Saturday, 05/12/2026");
-    expect(body(en).text).not.toContain("Where:");
-    expect(body(en).locale).toBe("en");
+    expect((await body(vi)).choices.map((c: { label: string }) => c.label)).toEqual(["Có mặt", "Xin vắng", "Chưa chắc"]);
+    expect((await body(en)).text).toContain("When: 19:30 Saturday, 05/12/2026");
+    expect((await body(en)).text).not.toContain("Where:");
+    expect((await body(en)).locale).toBe("en");
   });
 
   it("should send the tally to the cadres of the nearest unit that has some", async () => {
@@ -91,7 +91,7 @@ describe("runDueJobs", () => {
     // Cancelled behind the service's back (an import, an old version): the job must not send.
     await db.sql.run(`UPDATE Meeting SET status = 'cancelled' WHERE id = ?`, meeting.id);
     expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 0, skipped: 1 });
-    expect(outboxCount()).toBe(0);
+    expect(await outboxCount()).toBe(0);
   });
 
   it("should leave a job pending and queue nothing when it fails halfway (all or nothing)", async () => {
@@ -108,7 +108,7 @@ describe("runDueJobs", () => {
     const errors: unknown[] = [];
     expect(await runDueJobs(db, { ...work(t0), onError: (e) => errors.push(e) })).toMatchObject({ ran: 0, failed: 1 });
     expect(errors).toHaveLength(1);
-    expect(outboxCount()).toBe(0);
+    expect(await outboxCount()).toBe(0);
     expect(await db.sql.get(`SELECT status FROM ScheduledJob WHERE dedupeKey = 'test:1'`)).toEqual({ status: "pending" });
     await db.sql.run(`DELETE FROM ScheduledJob WHERE dedupeKey = 'test:1'`);
   });
@@ -118,7 +118,7 @@ describe("runDueJobs", () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     const r = await runDueJobs(db, work(new Date(meeting.startsAt + 60_000)));
     expect(r).toMatchObject({ ran: 0, skipped: 4 }); // both reminders, nudge, tally
-    expect(outboxCount()).toBe(0);
+    expect(await outboxCount()).toBe(0);
   });
 
   it("should not repeat the reminder to people told of a move moments ago", async () => {
@@ -129,7 +129,7 @@ describe("runDueJobs", () => {
     const b = await person(tree.branchA1.id, "Trần Văn Bảy"); // joined after the reminder
     // Moved 4 days earlier on 02/12: the new "3 days before" time is past, so a catch-up is due now.
     const moveAt = new Date("2026-12-02T02:00:00Z");
-    const { notified } = moveMeeting(db, meeting.id, new Date("2026-12-03T12:30:00Z"), { actor: systemActor(), now: moveAt, timeZone: HCM });
+    const { notified } = await moveMeeting(db, meeting.id, new Date("2026-12-03T12:30:00Z"), { actor: systemActor(), now: moveAt, timeZone: HCM });
     expect(notified).toBe(1);
     await runDueJobs(db, work(moveAt));
     const rows = await db.sql.all<{ personId: number; dedupeKey: string }>(`SELECT personId, dedupeKey FROM Outbox ORDER BY id`);

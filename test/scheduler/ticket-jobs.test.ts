@@ -64,7 +64,7 @@ describe("runTicketDigestJob", () => {
   const run = (id: number, now: Date) => db.transaction(() => runTicketDigestJob(db, { id, dueAt: now.getTime() }, { now, timeZone: HCM }));
 
   it("should send each handler one message listing the new tickets of their units since the last digest", async () => {
-    const s = setup();
+    const s = await setup();
     const old = (await createTicket(db, { personId: s.an, text: "Ý kiến từ hôm qua" }, new Date("2026-11-19T03:00:00Z"))).id;
     const t1 = (await createTicket(db, { personId: s.an, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp." }, new Date("2026-11-20T03:10:00Z"))).id;
     const t2 = (await createTicket(db, { personId: s.binh, text: "Xin thăm hỏi hội viên ốm" }, new Date("2026-11-20T03:20:00Z"))).id;
@@ -74,7 +74,7 @@ describe("runTicketDigestJob", () => {
 
     const outcome = await run(1, new Date("2026-11-20T04:00:00Z"));
     expect(outcome).toEqual({ status: "done", queued: 2, unreachable: 0 });
-    expect(messages("ticket_digest")).toEqual([
+    expect(await messages("ticket_digest")).toEqual([
       {
         personId: s.cadreA1, key: `ticket_digest:1:p:${s.cadreA1}`,
         text: [
@@ -87,14 +87,14 @@ describe("runTicketDigestJob", () => {
       },
       { personId: s.officialA, key: `ticket_digest:1:p:${s.officialA}`, text: expect.stringContaining(`Có 1 ý kiến mới cần anh/chị xử lý:\n#${t3} — Võ Văn Cường (Chi hội 2) — Đèn đường hỏng`) },
     ]);
-    expect(messages("ticket_digest").some((m) => m.text.includes(`#${old} `) || m.text.includes(`#${taken} `))).toBe(false);
+    expect((await messages("ticket_digest")).some((m) => m.text.includes(`#${old} `) || m.text.includes(`#${taken} `))).toBe(false);
     expect(JSON.parse((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, digestSettingKey))!.value)).toEqual({ ticketId: taken, changeId: expect.any(Number) });
     // The next digests are planned.
     expect((await jobs()).map((j) => j.dedupeKey)).toEqual(["ticket_digest:2026-11-20T05:00:00.000Z", "overdue_report:2026-11-21"]);
   });
 
   it("should list only what is new since the last digest, including tickets passed up to a unit", async () => {
-    const s = setup();
+    const s = await setup();
     await createTicket(db, { personId: s.an, text: "Cũ" }, new Date("2026-11-20T03:10:00Z"));
     const passedUp = (await createTicket(db, { personId: s.an, text: "Vượt thẩm quyền" }, new Date("2026-11-20T03:20:00Z"))).id;
     await run(1, new Date("2026-11-20T04:00:00Z"));
@@ -105,7 +105,7 @@ describe("runTicketDigestJob", () => {
     const closedOne = (await createTicket(db, { personId: s.binh, text: "Đóng ngay" }, new Date("2026-11-20T05:30:00Z"))).id;
     await closeTicket(db, closedOne, s.cadreA1, new Date("2026-11-20T05:31:00Z"));
     await run(3, new Date("2026-11-20T06:00:00Z"));
-    const third = messages("ticket_digest").filter((m) => m.key.startsWith("ticket_digest:3:")).sort((a, b) => a.personId - b.personId);
+    const third = (await messages("ticket_digest")).filter((m) => m.key.startsWith("ticket_digest:3:")).sort((a, b) => a.personId - b.personId);
     expect(third.map((m) => m.personId)).toEqual([s.cadreA1, s.officialA]);
     expect(third[0]!.text).toContain(`#${fresh} — Lê Thị Bình`);
     expect(third[0]!.text).not.toContain(`#${passedUp} `);
@@ -119,7 +119,7 @@ describe("runTicketDigestJob", () => {
     const member = await person(tree.branchB1.id, "Hội viên");
     for (let i = 0; i < 23; i++) await createTicket(db, { personId: member, text: `Ý kiến ${i}` }, new Date(Date.parse("2026-11-20T03:10:00Z") + i * 1000), { perDay: 23 });
     expect(await run(1, new Date("2026-11-20T04:00:00Z"))).toEqual({ status: "done", queued: 1, unreachable: 1 });
-    const [message] = messages("ticket_digest");
+    const [message] = await messages("ticket_digest");
     expect(message!.personId).toBe(official);
     const lines = message!.text.split("\n");
     expect(lines[0]).toBe("23 new concerns for you to handle:");
@@ -144,7 +144,7 @@ describe("runOverdueReportJob", () => {
 
     const now = new Date("2026-11-20T01:00:00Z"); // 08:00 on 20/11 in Vietnam
     expect(await db.transaction(() => runOverdueReportJob(db, { id: 7 }, { now, timeZone: HCM }))).toEqual({ status: "done", queued: 2, unreachable: 0 });
-    expect(messages("overdue_report")).toEqual([
+    expect(await messages("overdue_report")).toEqual([
       {
         personId: cadre, key: `overdue_report:7:p:${cadre}`,
         text: `Có 1 ý kiến đã quá hạn trả lời:\n#${late} — Nguyễn Văn An (Chi hội 1) — hạn 17/11/2026, quá 2 ngày — Đường vào thôn bị ngập\n\nGửi /ykien SỐ để xem và trả lời một ý kiến, /ykien để xem tất cả.`,
@@ -165,7 +165,7 @@ describe("registerJobHandler", () => {
     await createTicket(db, { personId: member, text: "Ý kiến mới" }, new Date("2026-11-20T00:20:00Z"));
     const work = (iso: string) => runDueJobs(db, { now: new Date(iso), timeZone: HCM, workerId: "test" });
     expect(await work("2026-11-20T01:00:00Z")).toMatchObject({ ran: 2, queued: 1 }); // 08:00: the digest and an empty report
-    expect(messages("ticket_digest").map((m) => m.personId)).toEqual([cadre]);
+    expect((await messages("ticket_digest")).map((m) => m.personId)).toEqual([cadre]);
     expect(await work("2026-11-20T02:00:00Z")).toMatchObject({ ran: 1, queued: 0 });
     expect(await db.sql.all(`SELECT dedupeKey, status FROM ScheduledJob WHERE status = 'pending' ORDER BY dueAt`)).toEqual([
       { dedupeKey: "ticket_digest:2026-11-20T03:00:00.000Z", status: "pending" },

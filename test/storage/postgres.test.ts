@@ -122,9 +122,9 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     const postgres = await createTestDatabase({ engine: "postgresql" });
     try {
       const sqliteColumns = new Set<string>();
-      const tables = sqlite.sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`);
+      const tables = await sqlite.sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`);
       for (const { name } of tables) {
-        for (const c of sqlite.sql.all<{ name: string; notnull: number }>(`SELECT name, "notnull" FROM pragma_table_info(?)`, name)) {
+        for (const c of await sqlite.sql.all<{ name: string; notnull: number }>(`SELECT name, "notnull" FROM pragma_table_info(?)`, name)) {
           sqliteColumns.add(`${name}.${c.name}${c.notnull ? " not null" : ""}`);
         }
       }

@@ -99,16 +99,16 @@ describe("/api/v1", () => {
     const people = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n;
 
     await expectError(await post(reader, ""), 403, "forbidden");
-    expect(people()).toBe(0);
+    expect(await people()).toBe(0);
     const dry = await post(writer, "");
     expect(dry.status).toBe(200);
     expect(await dry.json()).toMatchObject({ created: 2, written: false });
-    expect(people()).toBe(0);
+    expect(await people()).toBe(0);
     await expectError(await post(writer, `?unit=${tree.communeB.id}&dryRun=false`), 403, "forbidden");
     await expectError(await post(writer, "?dryRun=maybe"), 400, "invalid_input");
     await expectError(await post(writer, "", "x", "application/json"), 415, "unsupported_media_type");
     await expectError(await post(writer, "", "\u0000\u0001\u0002garbage"), 422, "file_format");
-    expect(people()).toBe(0);
+    expect(await people()).toBe(0);
 
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet("DS");

@@ -32,9 +32,9 @@ export interface ZaloSelf {
 export interface NormaliseZaloOptions {
   self: ZaloSelf;
   /** True when an admin allowed this group (ChatGroup.allowed). */
-  isGroupAllowed: (groupId: string) => boolean;
+  isGroupAllowed: (groupId: string) => boolean | Promise<boolean>;
   /** For group reactions: true when `msgId` is a message we sent. Without it, every reaction passes. */
-  isOwnMessage?: (chatId: string, msgId: string) => boolean;
+  isOwnMessage?: (chatId: string, msgId: string) => boolean | Promise<boolean>;
 }
 
 export type ZaloSkipReason =
@@ -196,7 +196,7 @@ function kindOfEvent(event: Loose): "message" | "reaction" | "undo" | null {
 /**
  * Interprets one listener event: the InboundMessage to handle, or why it is skipped. Never throws.
  */
-export function interpretZaloEvent(event: unknown, options: NormaliseZaloOptions): ZaloInterpretation {
+export async function interpretZaloEvent(event: unknown, options: NormaliseZaloOptions): Promise<ZaloInterpretation> {
   if (!isObject(event)) return { skip: "malformed" };
   const kind = kindOfEvent(event);
   if (!kind) return { skip: isObject(event.data) ? "unknown_event" : "malformed" };
@@ -210,7 +210,7 @@ export function interpretZaloEvent(event: unknown, options: NormaliseZaloOptions
   const senderId = idOf(data.uidFrom);
   if (!chatId || !msgId || !senderId) return { skip: "malformed", chatId };
   if (senderId === options.self.uid) return { skip: "self", chatId };
-  if (isGroup && !options.isGroupAllowed(chatId)) return { skip: "group_not_allowed", chatId };
+  if (isGroup && !(await options.isGroupAllowed(chatId))) return { skip: "group_not_allowed", chatId };
 
   const base = {
     platform: "zalo" as const,
@@ -235,7 +235,7 @@ export function interpretZaloEvent(event: unknown, options: NormaliseZaloOptions
     if (!icon || Number(content.rType) === -1) return { skip: "reaction_removed", chatId };
     const target = Array.isArray(content.rMsg) && isObject(content.rMsg[0]) ? idOf(content.rMsg[0].gMsgID) : undefined;
     if (!target) return { skip: "malformed", chatId };
-    if (isGroup && options.isOwnMessage && !options.isOwnMessage(chatId, target)) return { skip: "group_not_addressed", chatId };
+    if (isGroup && options.isOwnMessage && !(await options.isOwnMessage(chatId, target))) return { skip: "group_not_addressed", chatId };
     return {
       message: {
         ...base, kind: "reaction", reaction: reactionEmoji(icon), replyTo: target, eventId: `react:${msgId}`, messageId: msgId, addressedToBot: true,

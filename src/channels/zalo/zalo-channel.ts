@@ -126,7 +126,7 @@ export interface ZaloChannelOptions {
   /** Logs in; production uses zca-js `new Zalo(…).login(credentials)`. */
   apiFactory?: ZaloApiFactory;
   /** Whether an admin allowed a group; default: ChatGroup(platform "zalo", allowed). */
-  isGroupAllowed?: (groupId: string) => boolean;
+  isGroupAllowed?: (groupId: string) => boolean | Promise<boolean>;
   /** Text of an admin alert; default: the bilingual `service.zalo_*` messages. */
   alertText?: (alert: ZaloAlert) => string;
   timing?: Partial<ZaloTiming>;
@@ -267,7 +267,7 @@ export class ZaloChannel implements Channel {
   readonly #factory: ZaloApiFactory;
   readonly #random: () => number;
   readonly #now: () => Date;
-  readonly #isGroupAllowed: (groupId: string) => boolean;
+  readonly #isGroupAllowed: (groupId: string) => boolean | Promise<boolean>;
 
   #handler?: InboundHandler;
   #stopping = true;

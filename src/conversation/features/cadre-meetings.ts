@@ -120,14 +120,14 @@ export async function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[n
 
 async function listMeetings(turn: Turn): Promise<void> {
   const roots = await scopeRoots(turn.db, turn.person!.id, "manage_meetings");
-  const unitIds = [...new Set(roots.flatMap((r) => subtreeIds(turn.db, r.unitId)))];
+  const unitIds = [...new Set((await Promise.all(roots.map((r) => subtreeIds(turn.db, r.unitId)))).flat())];
   const meetings = await listUnitMeetings(turn.db, unitIds, { from: turn.now, limit: 10 });
   if (!meetings.length) return turn.reply(turn.t("meetings.list_none"));
-  const lines = meetings.map(async (m) => {
+  const lines = await Promise.all(meetings.map(async (m) => {
     const tally = await meetingTally(turn.db, m.id);
     const answered = tally.attend.length + tally.absent.length + tally.unsure.length;
     return turn.t("meetings.list_line", { id: m.id, when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale), title: m.title, unit: m.unitName, answered, invited: tally.invited });
-  });
+  }));
   turn.reply([turn.t("meetings.list_header"), ...lines, "", turn.t("meetings.list_hint")].join("\n"));
 }
 
@@ -171,7 +171,7 @@ async function askStep(turn: Turn, draft: Draft): Promise<void> {
   switch (draft.step) {
     case "unit": {
       const roots = (await scopeRoots(turn.db, turn.person!.id, "manage_meetings")).slice(0, 8);
-      return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, roots.map(async (r) => ({ label: (await getUnit(turn.db, r.unitId)).name, payload: `mnew:unit:${r.unitId}` })));
+      return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, await Promise.all(roots.map(async (r) => ({ label: (await getUnit(turn.db, r.unitId)).name, payload: `mnew:unit:${r.unitId}` }))));
     }
     case "title":
       return save(t("meetings.new_title"), [{ label: t("meetings.default_title"), payload: "mnew:title:default" }]);
@@ -215,7 +215,7 @@ export async function continueCreation(turn: Turn, text: string): Promise<void> 
   try {
     switch (draft.step) {
       case "unit": {
-        const unit = unitInScope(turn, value);
+        const unit = await unitInScope(turn, value);
         if (!unit) {
           turn.reply(turn.t("errors.unit_not_found", { unit: value }));
           break;

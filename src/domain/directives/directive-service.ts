@@ -251,15 +251,16 @@ export async function directiveAudienceByUnit(db: Database, directiveId: number)
   const org = directive.organisationId != null ? ` AND u.organisationId = ?` : ``;
   const orgParams: unknown[] = directive.organisationId != null ? [directive.organisationId] : [];
   const children = await db.sql.all<{ id: number; name: string; path: string }>(`SELECT id, name, path FROM Unit WHERE parentId = ? ORDER BY name, id`, directive.unitId);
-  const units = children
-    .map(async (child) => {
+  const units = (
+    await Promise.all(children.map(async (child) => {
       const [lo, hi] = subtreeRange(child.path);
       const total = (await db.sql.get<{ n: number }>(
         `SELECT COUNT(DISTINCT m.personId) AS n FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.path >= ? AND u.path < ?${org}`,
         lo, hi, ...orgParams,
       ))!.n;
       return { unitId: child.id, name: child.name, total };
-    })
+    }))
+  )
     .filter((u) => u.total > 0)
     .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
   const direct = (await db.sql.get<{ n: number }>(

@@ -285,7 +285,7 @@ export async function createSeries(db: Database, input: SeriesInput, ctx: ActorC
     )).lastInsertRowid;
     const ids = await materialise(db, await getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
     await audit(db, ctx, "series.create", "MeetingSeries", seriesId, { unitId: input.unitId, rule: input.rule, time: formatClock(input.time) });
-    return { seriesId, meetings: ids.map((id) => getMeeting(db, id)) };
+    return { seriesId, meetings: await Promise.all(ids.map((id) => getMeeting(db, id))) };
   });
 }
 

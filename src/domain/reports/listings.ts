@@ -137,10 +137,10 @@ export async function listMeetingsPage(db: Database, actor: Actor, unitId: numbe
   const page = finish(rows, limit);
   return {
     nextCursor: page.nextCursor,
-    items: page.items.map(async (m) => {
+    items: await Promise.all(page.items.map(async (m) => {
       const { meetingId: _id, title: _t, startsAt: _s, ...tally } = await meetingStats(db, m.id);
       return { ...m, tally };
-    }),
+    })),
   };
 }
 
@@ -174,9 +174,9 @@ export async function listDirectivesPage(db: Database, actor: Actor, unitId: num
   const page = finish(rows, limit);
   return {
     nextCursor: page.nextCursor,
-    items: page.items.map(async (d) => {
+    items: await Promise.all(page.items.map(async (d) => {
       const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
       return { ...d, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
-    }),
+    })),
   };
 }

@@ -162,10 +162,10 @@ export async function directiveReadRates(db: Database, unitId: number, from: Dat
      ORDER BY x.sentAt DESC, x.id DESC`,
     from.getTime(), to.getTime(), ancestors, lo, hi,
   );
-  return directives.map(async (d) => {
+  return Promise.all(directives.map(async (d) => {
     const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
     return { directiveId: d.id, title: d.title, kind: d.kind, number: d.number, sentAt: d.sentAt, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
-  });
+  }));
 }
 
 /** Concerns the subtree handles that were raised in [from, to), by category and status. */

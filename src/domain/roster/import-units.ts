@@ -160,7 +160,7 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
     }
   };
   try {
-    if (options.dryRun) apply();
+    if (options.dryRun) await apply();
     else await db.transaction(apply);
   } catch (e) {
     if (issues.length) return { created: [], issues };

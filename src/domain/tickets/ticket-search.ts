@@ -58,7 +58,8 @@ async function conditions(db: Database, personId: number, filters: TicketFilters
   const params: unknown[] = [];
   // A scope that covers every unit needs no unit condition (a province official, the admin).
   const total = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`))!.n;
-  const inScope = ranges.reduce(async (n, [lo, hi]) => n + (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE path >= ? AND path < ?`, lo, hi))!.n, 0);
+  let inScope = 0;
+  for (const [lo, hi] of ranges) inScope += (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE path >= ? AND path < ?`, lo, hi))!.n;
   if (inScope < total) {
     where.push(`t.unitId IN (SELECT u.id FROM Unit u WHERE ${ranges.map(() => "(u.path >= ? AND u.path < ?)").join(" OR ")})`);
     for (const [lo, hi] of ranges) params.push(lo, hi);

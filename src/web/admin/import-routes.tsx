@@ -116,14 +116,14 @@ export function mountImport(app: Hono<AdminEnv>, options: AdminOptions): void {
   };
   const notFound = (c: Context<AdminEnv>) => c.text(c.get("t")("admin.unit_not_found"), 404);
 
-  app.get("/admin/units/:id/import", (c) => {
-    const unit = unitOf(c);
+  app.get("/admin/units/:id/import", async (c) => {
+    const unit = await unitOf(c);
     return unit ? page(c, unit.id, null) : notFound(c);
   });
 
   app.post("/admin/units/:id/import", async (c) => {
     const t = c.get("t");
-    const unit = unitOf(c);
+    const unit = await unitOf(c);
     if (!unit) return notFound(c);
     const body = await c.req.parseBody();
     const file = body.file;
@@ -146,7 +146,7 @@ export function mountImport(app: Hono<AdminEnv>, options: AdminOptions): void {
 
   app.post("/admin/units/:id/import/apply", async (c) => {
     const t = c.get("t");
-    const unit = unitOf(c);
+    const unit = await unitOf(c);
     if (!unit) return notFound(c);
     const form = await c.req.parseBody();
     const token = typeof form.token === "string" && /^[A-Za-z0-9_-]{24}$/.test(form.token) ? form.token : "";

@@ -211,7 +211,7 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
     if (!roots.length)
       return c.html(<Page c={c} title={t("admin.rights_title")}><h1>{t("admin.rights_title")}</h1><p class="card">{t("admin.rights_admins_only")}</p></Page>, 403);
     const holders = await listRights(db, { actorId: viewer.personId });
-    const units = roots.flatMap((r) => listSubtree(db, r.unitId)).slice(0, 2000);
+    const units = (await Promise.all(roots.map((r) => listSubtree(db, r.unitId)))).flat().slice(0, 2000);
     const csrf = <input type="hidden" name="_csrf" value={viewer.csrfToken} />;
     const form = flash.confirm?.form ?? {};
     return c.html(

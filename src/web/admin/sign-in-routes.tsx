@@ -157,7 +157,7 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     if (!parsed.success) return c.redirect("/admin/sign-in", 303);
     try {
       const personId = await verifySignInCode(db, { phone: parsed.data.phone, code: parsed.data.code, ip: clientIp(c, options.trustProxy) }, now());
-      return startSession(c, personId, parsed.data.next ?? "");
+      return await startSession(c, personId, parsed.data.next ?? "");
     } catch (error) {
       if (!isAppError(error)) throw error;
       const message = error.code === "code_expired" ? t("admin.signin_code_expired") : error.code === "code_throttled" ? t("admin.signin_throttled") : t("admin.signin_code_wrong");
@@ -204,7 +204,7 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     const form = await formOf(c);
     if (!(await preSignInOk(c, form))) return c.text(t("admin.forbidden_csrf"), 403);
     try {
-      return startSession(c, await redeemSignInLink(db, c.req.param("token"), clientIp(c, options.trustProxy), now()), "/admin/tickets");
+      return await startSession(c, await redeemSignInLink(db, c.req.param("token"), clientIp(c, options.trustProxy), now()), "/admin/tickets");
     } catch (error) {
       if (!isAppError(error)) throw error;
       return c.text(errorText(t, error), httpStatusOf(error.code));

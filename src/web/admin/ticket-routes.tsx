@@ -76,7 +76,7 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
     }
     const roots = await scopeRoots(db, viewer.personId, "handle_tickets");
     // The unit picker: the scope's units, indented (large trees: the first 2,000; the rest by link from a unit's page).
-    const units = roots.flatMap((r) => listSubtree(db, r.unitId)).slice(0, 2000);
+    const units = (await Promise.all(roots.map((r) => listSubtree(db, r.unitId)))).flat().slice(0, 2000);
     const minDepth = Math.min(...units.map((u) => u.depth), 0);
     const statusValue = query.status ?? "new,in_progress,answered";
     const countsUrl = `/admin/tickets/counts?${queryString(query, { offset: undefined })}`;

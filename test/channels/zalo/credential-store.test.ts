@@ -51,13 +51,13 @@ describe("saveCredentials / loadCredentials", () => {
   it("should say the key is wrong, without crashing, when another key is used", async () => {
     await saveCredentials(db, key, creds);
     expect(problemOf(() => loadCredentials(db, "another-key-0123456789abcdef"))).toBe("wrong_key");
-    const error = (async () => {
+    const error = (await (async () => {
       try {
         await loadCredentials(db, "another-key-0123456789abcdef");
       } catch (e) {
         return e as Error;
       }
-    })()!;
+    })())!;
     expect(error.message).toMatch(/ZALO_CREDENTIALS_KEY/);
   });
 

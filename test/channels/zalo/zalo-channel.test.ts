@@ -173,7 +173,7 @@ describe("ZaloChannel supervisor", () => {
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(server.connections).toHaveLength(1);
     expect(server.connections[0]!.closeCode).toBe(1000);
-    expect(channel.status().state).toBe("stopped");
+    expect((await channel.status()).state).toBe("stopped");
   });
 
   it("should keep the session warm and save renewed cookies only when they changed", async () => {
@@ -227,7 +227,7 @@ describe("ZaloChannel inbound", () => {
     server.history.user = [rawMessage({ msgId: "old", ts: String(Date.now() - 3 * 60 * 60_000) }), rawMessage({ msgId: "missed", ts: String(Date.now() - 30 * 60_000) })];
     const { received, channel } = await online();
     await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["missed"]), eventually);
-    expect(channel.status().lastEventAt).not.toBeNull();
+    expect((await channel.status()).lastEventAt).not.toBeNull();
   });
 });
 
@@ -253,7 +253,7 @@ describe("ZaloChannel.send", () => {
   it("should keep sending while the socket is down between two connections", async () => {
     const { channel } = await online({ timing: { ...timing, backoffBaseMs: 60_000, backoffMaxMs: 60_000 } });
     server.close(1006);
-    await vi.waitFor(() => expect(channel.status().state).toBe("connecting"), eventually);
+    await vi.waitFor(async () => expect((await channel.status()).state).toBe("connecting"), eventually);
     await expect(channel.send({ chatId: "200", chatType: "private" }, { text: "Nhắc họp" })).resolves.toMatchObject({ messageIds: [expect.any(String)] });
   });
 });

@@ -198,10 +198,10 @@ describe("zaloStatusReport", () => {
     const t = now.getTime();
     const insertOutbox = async (chatId: string, status: string, notBefore: number) =>
       (await db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('zalo', ?, '{}', ?, ?, ?)`, chatId, status, notBefore, t)).lastInsertRowid;
-    insertOutbox("u-1", "pending", t);
-    insertOutbox("u-2", "sending", t);
-    insertOutbox("u-3", "sent", t);
-    const limited = insertOutbox("u-4", "pending", t + 3 * 3600_000);
+    await insertOutbox("u-1", "pending", t);
+    await insertOutbox("u-2", "sending", t);
+    await insertOutbox("u-3", "sent", t);
+    const limited = await insertOutbox("u-4", "pending", t + 3 * 3600_000);
     await db.sql.run(`INSERT INTO DeliveryAttempt (outboxId, outcome, errorCode, createdAt) VALUES (?, 'rate_limited', 123, ?)`, limited, t);
     await db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('telegram', 'x', '{}', 'pending', ?, ?)`, t, t);
     await db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-9', ?, ?)`, t + 3600_000, t);

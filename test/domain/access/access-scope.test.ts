@@ -23,7 +23,7 @@ async function person(name: string, unitId: number, role: "member" | "cadre" | "
 
 describe("can", () => {
   it("should give a cadre rights over their branch and its sub-units only", async () => {
-    const cadre = person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
+    const cadre = await person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
     const team = await createUnit(db, systemActor(), { parentId: tree.branchA1.id, name: "Tổ 1" });
     expect(await can(db, cadre, "manage_meetings", tree.branchA1.id)).toBe(true);
     expect(await can(db, cadre, "manage_meetings", team.id)).toBe(true);
@@ -34,7 +34,7 @@ describe("can", () => {
   });
 
   it("should give an official of a commune the whole commune and nothing beside it", async () => {
-    const official = person("Trần Thị Quan", tree.communeA.id, "official");
+    const official = await person("Trần Thị Quan", tree.communeA.id, "official");
     expect(await can(db, official, "handle_tickets", tree.branchA2.id)).toBe(true);
     expect(await can(db, official, "handle_tickets", tree.communeB.id)).toBe(false);
     expect(await can(db, official, "handle_tickets", tree.branchB2.id)).toBe(false);
@@ -42,19 +42,19 @@ describe("can", () => {
   });
 
   it("should give a member no rights at all, even on their own branch", async () => {
-    const member = person("Lê Văn Viên", tree.branchA1.id, "member");
+    const member = await person("Lê Văn Viên", tree.branchA1.id, "member");
     for (const perm of ["read", "manage_meetings", "send_directives", "handle_tickets", "manage_people", "administer"] as const)
       expect(await can(db, member, perm, tree.branchA1.id)).toBe(false);
   });
 
   it("should follow a unit that is moved out of the scope", async () => {
-    const official = person("Trần Thị Quan", tree.communeA.id, "official");
+    const official = await person("Trần Thị Quan", tree.communeA.id, "official");
     await moveUnit(db, systemActor(), tree.branchA2.id, tree.communeB.id);
     expect(await can(db, official, "read", tree.branchA2.id)).toBe(false);
   });
 
   it("should combine roles held in several units", async () => {
-    const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
+    const p = await person("Phạm Văn Hai", tree.branchA1.id, "cadre");
     await addMembership(db, systemActor(), p, tree.communeB.id, "official");
     expect(await can(db, p, "read", tree.branchB2.id)).toBe(true);
     expect(await can(db, p, "read", tree.branchA2.id)).toBe(false);
@@ -63,7 +63,7 @@ describe("can", () => {
 
 describe("assertCan", () => {
   it("should throw forbidden outside the scope", async () => {
-    const cadre = person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
+    const cadre = await person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
     await expect(await assertCan(db, cadre, "read", tree.branchA1.id)).resolves.not.toThrow();
     try {
       await assertCan(db, cadre, "read", tree.branchA2.id);
@@ -76,18 +76,18 @@ describe("assertCan", () => {
 
 describe("scopeRoots", () => {
   it("should keep only the top-most units", async () => {
-    const p = person("Phạm Văn Hai", tree.branchA1.id, "cadre");
+    const p = await person("Phạm Văn Hai", tree.branchA1.id, "cadre");
     await addMembership(db, systemActor(), p, tree.communeA.id, "official");
     await addMembership(db, systemActor(), p, tree.branchB1.id, "cadre");
     expect((await scopeRoots(db, p, "read")).map((s) => s.unitId).sort()).toEqual([tree.communeA.id, tree.branchB1.id].sort());
   });
 
   it("should produce a SQL condition that selects exactly the subtree", async () => {
-    const official = person("Trần Thị Quan", tree.communeA.id, "official");
+    const official = await person("Trần Thị Quan", tree.communeA.id, "official");
     const [cond, params] = await scopeCondition(db, official, "read");
     const ids = (await db.sql.all<{ id: number }>(`SELECT id FROM Unit u WHERE ${cond} ORDER BY id`, ...params)).map((r) => r.id);
     expect(ids).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
-    const member = person("Lê Văn Viên", tree.branchA1.id, "member");
+    const member = await person("Lê Văn Viên", tree.branchA1.id, "member");
     const [none, noParams] = await scopeCondition(db, member, "read");
     expect(await db.sql.all(`SELECT id FROM Unit u WHERE ${none}`, ...noParams)).toEqual([]);
   });

@@ -137,7 +137,7 @@ describe("rights matrix", () => {
         const result = outcome(() => act({ db: t.db, unitId, actorId, member }));
         expect(result).toBe(expected);
         // A refused act leaves no trace under the actor's name (the set-up was done by the system).
-        if (result === "forbidden") expect(actorAudits(t.db, actorId)).toBe(0);
+        if (result === "forbidden") expect(await actorAudits(t.db, actorId)).toBe(0);
       });
     }
   }

@@ -164,7 +164,7 @@ describe("createDirective", () => {
     expect((await createDirective(db, input(communeCadre), t0)).unitId).toBe(tree.communeA.id);
     expect((await createDirective(db, input(communeCadre, { unitId: tree.branchA2.id }), t0)).unitId).toBe(tree.branchA2.id);
     for (const who of [branchCadre, siblingCadre, member]) expect(code(() => createDirective(db, input(who), t0))).toBe("forbidden");
-    expect(count("Directive")).toBe(3);
+    expect(await count("Directive")).toBe(3);
   });
 
   it("should store nothing for bad input and refuse an organisation with no unit in the subtree", async () => {
@@ -173,8 +173,8 @@ describe("createDirective", () => {
     expect(code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
     const { id: other } = await createOrganisation(db, systemActor(), { code: "ctn", name: "Đoàn Thanh niên" });
     expect(errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
-    expect(count("Directive")).toBe(0);
-    expect(count("AuditLog")).toBe(0);
+    expect(await count("Directive")).toBe(0);
+    expect(await count("AuditLog")).toBe(0);
     expect((await createDirective(db, input(official, { organisationId: tree.organisationId }), t0)).organisationId).toBe(tree.organisationId);
   });
 });
@@ -239,7 +239,7 @@ describe("sendDirective", () => {
   }
 
   it("should queue one copy per linked person of the subtree and record the people without an account", async () => {
-    const { cadre, a, b, u, outside, d } = setup();
+    const { cadre, a, b, u, outside, d } = await setup();
     const result = await sendDirective(db, d.id, { now: at(1), byPersonId: cadre, senderAccountId: await accountOf(cadre) });
     expect(result).toEqual({ total: 4, queued: 3, notLinked: 1 });
     const deliveries = await db.sql.all<{ personId: number; status: string; chatAccountId: number | null; outboxId: number | null }>(
@@ -255,12 +255,12 @@ describe("sendDirective", () => {
     }
     expect(deliveries.find((r) => r.personId === u)).toMatchObject({ chatAccountId: null, outboxId: null });
     expect(await outboxOf(d.id, outside)).toBeUndefined();
-    expect(count("Outbox")).toBe(3);
+    expect(await count("Outbox")).toBe(3);
     expect(await getDirective(db, d.id)).toMatchObject({ status: "sending", sentAt: at(1).getTime() });
   });
 
   it("should write each copy in the member's language with the Đã đọc button", async () => {
-    const { cadre, a, b, d } = setup();
+    const { cadre, a, b, d } = await setup();
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const vi = JSON.parse((await outboxOf(d.id, a))!.body) as OutboxBody;
     expect(vi.locale).toBe("vi");
@@ -277,7 +277,7 @@ describe("sendDirective", () => {
   });
 
   it("should open the Đã đọc question on each account without breaking a flow someone is typing into", async () => {
-    const { cadre, a, b, d } = setup();
+    const { cadre, a, b, d } = await setup();
     await setPendingQuestion(db, await accountOf(a), "rsvp", { meetingId: 1 }, new Date(at(0).getTime() + DAY), at(0));
     await setPendingQuestion(db, await accountOf(cadre), "meeting_new", { step: "place" }, new Date(at(0).getTime() + 3_600_000), at(0));
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
@@ -288,7 +288,7 @@ describe("sendDirective", () => {
   });
 
   it("should plan the progress report in a minute and the reminder after the reminder days", async () => {
-    const { cadre, d } = setup();
+    const { cadre, d } = await setup();
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const jobs = await db.sql.all(`SELECT kind, entityType, entityId, dueAt, status, dedupeKey FROM ScheduledJob ORDER BY dueAt`);
     expect(jobs).toEqual([
@@ -299,14 +299,14 @@ describe("sendDirective", () => {
   });
 
   it("should send a person with several memberships in the subtree one copy", async () => {
-    const { cadre, a, d } = setup();
+    const { cadre, a, d } = await setup();
     await addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
     expect((await sendDirective(db, d.id, { now: at(1), byPersonId: cadre })).total).toBe(4);
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId = ?`, a))!.n).toBe(1);
   });
 
   it("should use the preferred reachable account and skip an unreachable one", async () => {
-    const { cadre, a, d } = setup();
+    const { cadre, a, d } = await setup();
     const zalo = await ensureChatAccount(db, "zalo", "z-a");
     await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ?, preferred = 1 WHERE id = ?`, a, at(0).getTime(), zalo.id);
     await db.sql.run(`UPDATE ChatAccount SET preferred = 0 WHERE id = ?`, await accountOf(a));
@@ -316,17 +316,17 @@ describe("sendDirective", () => {
   });
 
   it("should refuse a sender without the right, a second send, and store nothing then", async () => {
-    const { cadre, d } = setup();
+    const { cadre, d } = await setup();
     const sibling = await person(tree.communeB.id, "Cán bộ phường", { role: "cadre" });
     const member = await person(tree.communeA.id, "Hội viên xã");
     expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: sibling }))).toBe("forbidden");
     expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: member }))).toBe("forbidden");
-    expect(count("DirectiveDelivery") + count("Outbox") + count("ScheduledJob")).toBe(0);
+    expect(await count("DirectiveDelivery") + await count("Outbox") + await count("ScheduledJob")).toBe(0);
     expect((await getDirective(db, d.id)).status).toBe("draft");
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    const before = count("Outbox");
+    const before = await count("Outbox");
     expect(code(() => sendDirective(db, d.id, { now: at(2), byPersonId: cadre }))).toBe("conflict");
-    expect(count("Outbox")).toBe(before);
+    expect(await count("Outbox")).toBe(before);
     expect(code(() => sendDirective(db, 999, { now: at(2), byPersonId: cadre }))).toBe("not_found");
   });
 });

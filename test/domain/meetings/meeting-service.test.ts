@@ -86,9 +86,9 @@ describe("createMeeting", () => {
     ["a title over 200 characters", { title: "x".repeat(201) }, "invalid_input"],
     ["an invalid date", { startsAt: new Date("2026-02-31T25:00") }, "invalid_input"],
     ["a missing unit", { unitId: 99_999 }, "unit_not_found"],
-  ])("should refuse %s and store nothing", (_name, change, expected) => {
+  ])("should refuse %s and store nothing", async (_name, change, expected) => {
     expect(code(() => createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5, ...change }, ctx))).toBe(expected);
-    expect([count("Meeting"), count("ScheduledJob"), count("AuditLog")]).toEqual([0, 0, 0]);
+    expect([await count("Meeting"), await count("ScheduledJob"), await count("AuditLog")]).toEqual([0, 0, 0]);
   });
 });
 
@@ -103,13 +103,13 @@ describe("planJobs", () => {
   it("should plan a reminder already past as one catch-up due now, no nudge, and the tally 30 minutes before the start", async () => {
     const now = new Date("2026-12-05T11:00:00Z"); // 18:00, 90 minutes before the start
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Họp đột xuất", startsAt: dec5 }, { ...ctx, now });
-    expect(pending(meeting.id)).toEqual(["reminder@2026-12-05T11:00:00.000Z", "tally@2026-12-05T12:00:00.000Z", "attendance_prompt@2026-12-05T14:30:00.000Z"]);
+    expect(await pending(meeting.id)).toEqual(["reminder@2026-12-05T11:00:00.000Z", "tally@2026-12-05T12:00:00.000Z", "attendance_prompt@2026-12-05T14:30:00.000Z"]);
   });
 
   it("should keep the future reminders and the nudge of a meeting created two days ahead", async () => {
     const now = new Date("2026-12-03T05:00:00Z");
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, { ...ctx, now });
-    expect(pending(meeting.id)).toEqual([
+    expect(await pending(meeting.id)).toEqual([
       "reminder@2026-12-03T05:00:00.000Z",
       "nudge@2026-12-04T12:30:00.000Z",
       "tally@2026-12-05T09:30:00.000Z",
@@ -139,7 +139,7 @@ describe("reminderPlanFor", () => {
   it("should re-plan the upcoming meetings' pending reminders when given a context", async () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     await setReminderPlan(db, { unitId: tree.communeA.id }, { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 }, systemActor(), ctx);
-    expect(pending(meeting.id)).toEqual([
+    expect(await pending(meeting.id)).toEqual([
       "reminder@2026-12-04T00:00:00.000Z", // 07:00 on 04/12
       "tally@2026-12-05T09:30:00.000Z",
       "attendance_prompt@2026-12-05T14:30:00.000Z",
@@ -153,9 +153,9 @@ describe("setReminderPlan", () => {
     ["a time of day that does not exist", { offsets: [{ daysBefore: 1, at: "25:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 }],
     ["a negative nudge", { offsets: [], nudgeMinutesBefore: -5, tallyMinutesBefore: 0 }],
     ["an offset with nothing", { offsets: [{}], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 }],
-  ])("should refuse %s", (_name, plan) => {
+  ])("should refuse %s", async (_name, plan) => {
     expect(code(() => setReminderPlan(db, { unitId: tree.branchA1.id }, plan as never, systemActor()))).toBe("invalid_input");
-    expect(count("ReminderPlan")).toBe(0);
+    expect(await count("ReminderPlan")).toBe(0);
   });
 
   it("should refuse a target that is neither or both", () => {
@@ -177,17 +177,17 @@ describe("createSeries", () => {
     ]);
     expect(await db.sql.all(`SELECT occurrenceKey FROM Meeting ORDER BY startsAt`)).toEqual([{ occurrenceKey: "2026-12-05" }, { occurrenceKey: "2027-01-05" }]);
     expect(await db.sql.get(`SELECT startTime, startsOn FROM MeetingSeries`)).toEqual({ startTime: "19:30", startsOn: "2026-11-20" });
-    expect(count("ScheduledJob")).toBe(10);
+    expect(await count("ScheduledJob")).toBe(10);
   });
 
-  it("should refuse a rule that never fires and store nothing", () => {
+  it("should refuse a rule that never fires and store nothing", async () => {
     const input = { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "once" as const, date: "2026-10-01" }, time: { hour: 19, minute: 30 } };
     expect(code(() => createSeries(db, input, ctx))).toBe("recurrence_never_fires");
     const ended = { ...input, rule: { kind: "monthly_day" as const, day: 5 }, startsOn: "2026-11-20", endsOn: "2026-12-01" };
     expect(code(() => createSeries(db, ended, ctx))).toBe("recurrence_never_fires");
     expect(code(() => createSeries(db, { ...input, rule: { kind: "monthly_day" as const, day: 32 } }, ctx))).toBe("recurrence_invalid");
     expect(code(() => createSeries(db, { ...input, rule: { kind: "monthly_day" as const, day: 5 }, time: { hour: 24, minute: 0 } }, ctx))).toBe("recurrence_invalid");
-    expect([count("MeetingSeries"), count("Meeting"), count("ScheduledJob"), count("AuditLog")]).toEqual([0, 0, 0, 0]);
+    expect([await count("MeetingSeries"), await count("Meeting"), await count("ScheduledJob"), await count("AuditLog")]).toEqual([0, 0, 0, 0]);
   });
 });
 
@@ -195,13 +195,13 @@ describe("ensureSeriesHorizon", () => {
   it("should add the occurrences that come within the horizon, once", async () => {
     const { seriesId } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "weekly", weekday: 6 }, time: { hour: 8, minute: 0 } }, ctx);
     const n = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId))!.n;
-    const before = n();
+    const before = await n();
     expect(before).toBe(9); // Saturdays from 21/11 to 16/01
     expect(await ensureSeriesHorizon(db, ctx)).toBe(0);
     const later = { now: new Date(t0.getTime() + 14 * 86_400_000), timeZone: HCM, actor: systemActor() };
     expect(await ensureSeriesHorizon(db, later)).toBe(2);
     expect(await ensureSeriesHorizon(db, later)).toBe(0);
-    expect(n()).toBe(11);
+    expect(await n()).toBe(11);
   });
 
   it("should not bring back a skipped or cancelled occurrence, nor continue a cancelled series", async () => {
@@ -262,7 +262,7 @@ describe("moveMeeting", () => {
     const { meeting: moved, notified } = await moveMeeting(db, meeting.id, newStart, { now, timeZone: HCM, actor: systemActor() });
     expect(moved).toMatchObject({ startsAt: newStart.getTime(), endsAt: newStart.getTime() + 90 * 60_000, previousStartsAt: dec5.getTime() });
     expect(notified).toBe(1);
-    expect(pending(meeting.id)).toEqual([
+    expect(await pending(meeting.id)).toEqual([
       "reminder@2026-12-03T01:00:00.000Z", // 08:00 three days before the new date
       "nudge@2026-12-05T01:00:00.000Z",
       "tally@2026-12-05T22:00:00.000Z",
@@ -281,10 +281,10 @@ describe("moveMeeting", () => {
   it("should plan the reminders again when a meeting moves away and back", async () => {
     await person(tree.branchA1.id, "Nguyễn Văn An");
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    const before = pending(meeting.id);
+    const before = await pending(meeting.id);
     await moveMeeting(db, meeting.id, new Date("2026-12-12T12:30:00Z"), ctx);
     await moveMeeting(db, meeting.id, dec5, ctx);
-    expect(pending(meeting.id)).toEqual(before);
+    expect(await pending(meeting.id)).toEqual(before);
     expect(await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")))).toMatchObject({ ran: 1, queued: 1 });
   });
 

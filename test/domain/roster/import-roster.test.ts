@@ -54,10 +54,10 @@ describe("importRosterFile", () => {
   it("should change nothing when the same file is imported again", async () => {
     const file = csv("a.csv", roster);
     await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id });
-    const before = snapshot();
+    const before = await snapshot();
     const again = await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id, now: new Date(Date.now() + 60_000) });
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it("should update a changed row, matched by phone then by name within the unit", async () => {
@@ -86,7 +86,7 @@ describe("importRosterFile", () => {
       "Trần Văn Ba,12345,Chi hội 1",
       "Phạm Văn Tư,0912000000,Chi hội Không Có",
     ].join("\n");
-    const before = snapshot();
+    const before = await snapshot();
     const r = await importRosterFile(db, { actor: systemActor(), file: csv("bad.csv", bad), unitId: tree.communeA.id });
     expect(r.written).toBe(false);
     expect(r.issues.map((i) => [i.line, i.code])).toEqual([
@@ -94,7 +94,7 @@ describe("importRosterFile", () => {
       [4, "phone_invalid"],
       [5, "unit_missing"],
     ]);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it("should write the valid rows with skipInvalid, and create units with createUnits", async () => {
@@ -112,11 +112,11 @@ describe("importRosterFile", () => {
   });
 
   it("should not write anything on a dry run but show the plan", async () => {
-    const before = snapshot();
+    const before = await snapshot();
     const r = await importRosterFile(db, { actor: systemActor(), file: csv("a.csv", roster), unitId: tree.communeA.id, dryRun: true });
     expect(r.written).toBe(false);
     expect(r.changes.map((c) => c.kind)).toEqual(["create", "create", "create"]);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it("should refuse a unit name that matches two units under the parent", async () => {

@@ -69,9 +69,9 @@ describe("concerns in chat", () => {
       }
       await h.text(42, "/ykien thêm một ý kiến nữa");
       expect(await h.lastText(42)).toContain(`Hôm nay anh/chị đã gửi ${defaultTicketsPerDay} ý kiến`);
-      expect(h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`)!.n).toBe(defaultTicketsPerDay);
+      expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n).toBe(defaultTicketsPerDay);
       // The refused concern is still in the message log.
-      expect(h.db.sql.get(`SELECT 1 FROM MessageLog WHERE text = '/ykien thêm một ý kiến nữa'`)).toBeTruthy();
+      expect(await h.db.sql.get(`SELECT 1 FROM MessageLog WHERE text = '/ykien thêm một ý kiến nữa'`)).toBeTruthy();
     } finally {
       await h.destroy();
     }

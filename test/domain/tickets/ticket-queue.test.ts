@@ -45,7 +45,7 @@ describe("listOpenTickets", () => {
   }
 
   it("should list the open tickets of the person's subtree, overdue first, then by due date, with names and first message", async () => {
-    const s = setup();
+    const s = await setup();
     const closed = (await createTicket(db, { personId: s.a1, text: "Đã xong" }, day(0))).id;
     await closeTicket(db, closed, s.branchCadre, day(1));
     // On day 8 the first ticket (due day 7) is overdue, the others not yet.
@@ -59,30 +59,30 @@ describe("listOpenTickets", () => {
   });
 
   it("should put a ticket that became overdue before one raised earlier but due later", async () => {
-    const s = setup();
+    const s = await setup();
     // An organisation with a shorter due time makes the newer ticket fall due first.
     await db.sql.run(`UPDATE Ticket SET dueAt = ? WHERE id = ?`, day(2).getTime(), s.third);
     expect((await listOpenTickets(db, s.communeOfficial, { now: day(5) })).map((t) => [t.id, t.overdue])).toEqual([[s.third, true], [s.first, false], [s.second, false]]);
   });
 
   it("should follow a ticket to the parent unit when it is escalated", async () => {
-    const s = setup();
+    const s = await setup();
     await escalateTicket(db, s.first, s.branchCadre, null, day(1));
     expect((await listOpenTickets(db, s.branchCadre, { now: day(2) })).map((t) => t.id)).toEqual([s.third]);
     expect((await listOpenTickets(db, s.communeOfficial, { now: day(2) })).map((t) => [t.id, t.unitName])).toEqual([[s.first, "Xã Phước Hòa"], [s.second, "Chi hội 2"], [s.third, "Chi hội 1"]]);
   });
 
   it("should page and filter by status", async () => {
-    const s = setup();
+    const s = await setup();
     await takeTicket(db, s.second, s.communeOfficial, day(2));
     await answerTicket(db, s.third, s.branchCadre, "Đã báo điện lực", day(3));
     const all = async (o: { limit?: number; offset?: number; status?: TicketStatus[] }) => (await listOpenTickets(db, s.provinceOfficial, { now: day(4), ...o })).map((t) => t.id);
-    expect(all({ limit: 2 })).toEqual([s.first, s.second]);
-    expect(all({ limit: 2, offset: 2 })).toEqual([s.third, s.other]);
-    expect(all({ limit: 2, offset: 4 })).toEqual([]);
-    expect(all({ status: ["in_progress", "answered"] })).toEqual([s.second, s.third]);
+    expect(await all({ limit: 2 })).toEqual([s.first, s.second]);
+    expect(await all({ limit: 2, offset: 2 })).toEqual([s.third, s.other]);
+    expect(await all({ limit: 2, offset: 4 })).toEqual([]);
+    expect(await all({ status: ["in_progress", "answered"] })).toEqual([s.second, s.third]);
     await closeTicket(db, s.first, s.branchCadre, day(4));
-    expect(all({ status: ["closed"] })).toEqual([s.first]);
+    expect(await all({ status: ["closed"] })).toEqual([s.first]);
   });
 });
 
@@ -134,7 +134,7 @@ describe("queuePage", () => {
   }
 
   it("should give the same pages whichever plan it takes", async () => {
-    const { communes, branches, members } = bigTree();
+    const { communes, branches, members } = await bigTree();
     await rawTickets(branches, members, 3000, 7);
     const provinceOfficial = await person(tree.province.id, "Lãnh đạo tỉnh", "official");
     const communeOfficial = await person(communes[0]!.id, "Lãnh đạo xã", "official");
@@ -151,7 +151,7 @@ describe("queuePage", () => {
   });
 
   it("should fall back to the per-unit plan when a large scope holds too few of the open tickets", async () => {
-    const { communes, branches, members } = bigTree();
+    const { communes, branches, members } = await bigTree();
     // The big commune gets 300 more branches (over 400 units) but only two tickets, due last.
     const quiet = communes[2]!;
     const quietBranches: number[] = [];
@@ -165,7 +165,7 @@ describe("queuePage", () => {
         `INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', 'new', ?, ?, ?)`,
         unitId, unitId, members[0], day(30).getTime(), t0.getTime(), t0.getTime(),
       )).lastInsertRowid;
-    const lateIds = [late(quietBranches[5]!), late(quietBranches[6]!)];
+    const lateIds = [await late(quietBranches[5]!), await late(quietBranches[6]!)];
     const quietOfficial = await person(quiet.id, "Lãnh đạo xã yên ả", "official");
     const page = await queuePage(db, quietOfficial, { limit: 15 });
     expect(page).toEqual({ plan: "units", ids: lateIds });

@@ -31,7 +31,7 @@ const ids = (r: { rows: { id: number }[] }) => r.rows.map((x) => x.id);
 
 describe("searchTickets", () => {
   it("should list only the subtree's tickets, by due date, and refuse a unit outside the scope", async () => {
-    const s = setup();
+    const s = await setup();
     const page = { now: at(3) };
     expect(ids(await searchTickets(ctx.db, s.cadreA1, {}, page))).toEqual([s.flood, s.benefit]);
     expect(ids(await searchTickets(ctx.db, s.officialA, {}, page))).toEqual([s.flood, s.benefit, s.a2]);
@@ -47,7 +47,7 @@ describe("searchTickets", () => {
   });
 
   it("should find words with or without diacritics in the member's text and in answers, never in internal notes", async () => {
-    const s = setup();
+    const s = await setup();
     const page = { now: at(3) };
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "duong ngap" }, page))).toEqual([s.flood, s.b1]);
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "ĐƯỜNG Ngập" }, page))).toEqual([s.flood, s.b1]);
@@ -61,7 +61,7 @@ describe("searchTickets", () => {
   });
 
   it("should filter by status, category, overdue, assignee, satisfaction and date range, and count per status", async () => {
-    const s = setup();
+    const s = await setup();
     await takeTicket(ctx.db, s.benefit, s.officialA, at(2));
     await answerTicket(ctx.db, s.a2, s.officialA, "Đã báo điện lực", at(3));
     await recordSatisfaction(ctx.db, s.a2, s.a2 && (await ctx.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, s.a2))!.personId, true, at(3));
@@ -84,7 +84,7 @@ describe("searchTickets", () => {
   });
 
   it("should follow a ticket passed up: the branch cadre no longer lists it, the commune does", async () => {
-    const s = setup();
+    const s = await setup();
     await escalateTicket(ctx.db, s.flood, s.cadreA1, "vượt thẩm quyền", at(1));
     expect(ids(await searchTickets(ctx.db, s.cadreA1, {}, { now: at(3) }))).toEqual([s.benefit]);
     expect(ids(await searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.communeA.id }, { now: at(3) }))).toContain(s.flood);
@@ -93,7 +93,7 @@ describe("searchTickets", () => {
 
 describe("ticket edits", () => {
   it("should keep internal notes from the member, reopen, and change category and due date within the scope", async () => {
-    const s = setup();
+    const s = await setup();
     await addTicketNote(ctx.db, s.flood, s.cadreA1, "Đã gọi trưởng thôn", at(1));
     expect((await listTicketNotes(ctx.db, s.flood, s.officialA)).map((n) => n.text)).toEqual(["Đã gọi trưởng thôn"]);
     expect(codeOf(() => listTicketNotes(ctx.db, s.flood, s.m1))).toBe("forbidden");

@@ -51,7 +51,7 @@ async function setup() {
   const otherCommuneOfficial = await person(tree.communeB.id, "Võ Phường", { role: "official" });
   const provinceOfficial = await person(tree.province.id, "Đặng Tỉnh", { role: "official" });
   const fellowMember = await person(tree.branchA1.id, "Hồ Hội Viên");
-  const created = await createTicket(db, { personId: member, text: "Đường vào thôn bị ngập mỗi khi mưa lớn.", sourceAccountId: accountOf(member) }, t0);
+  const created = await createTicket(db, { personId: member, text: "Đường vào thôn bị ngập mỗi khi mưa lớn.", sourceAccountId: await accountOf(member) }, t0);
   return { member, branchCadre, siblingCadre, communeOfficial, otherCommuneOfficial, provinceOfficial, fellowMember, id: created.id };
 }
 
@@ -63,10 +63,10 @@ const history = (ticketId: number) =>
 
 describe("createTicket", () => {
   it("should open a ticket in the member's branch with the organisation's due date and the first message", async () => {
-    const { member, id } = setup();
+    const { member, id } = await setup();
     expect(await getTicket(db, id)).toMatchObject({
       unitId: tree.branchA1.id, originUnitId: tree.branchA1.id, personId: member, status: "new", category: "ha_tang",
-      dueAt: t0.getTime() + 7 * DAY, sourceAccountId: accountOf(member), satisfied: null, assigneeId: null, closedAt: null,
+      dueAt: t0.getTime() + 7 * DAY, sourceAccountId: await accountOf(member), satisfied: null, assigneeId: null, closedAt: null,
     });
   });
 });
@@ -79,7 +79,7 @@ describe("getTicket", () => {
 
 describe("canHandleTicket", () => {
   it("should allow the handlers whose scope holds the ticket's unit and nobody else", async () => {
-    const s = setup();
+    const s = await setup();
     const ticket = await getTicket(db, s.id);
     const { id: youth } = await createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
     const youthRoot = await createUnit(db, systemActor(), { organisationId: youth, name: "Tỉnh đoàn" });
@@ -89,7 +89,7 @@ describe("canHandleTicket", () => {
   });
 
   it("should follow the ticket's current unit after an escalation", async () => {
-    const s = setup();
+    const s = await setup();
     await escalateTicket(db, s.id, s.branchCadre, null, at(1));
     const ticket = await getTicket(db, s.id);
     expect(await canHandleTicket(db, s.branchCadre, ticket)).toBe(false);
@@ -100,7 +100,7 @@ describe("canHandleTicket", () => {
 
 describe("takeTicket", () => {
   it("should make the handler the assignee and put the ticket in progress, with a history row and an audit entry", async () => {
-    const s = setup();
+    const s = await setup();
     const taken = await takeTicket(db, s.id, s.branchCadre, at(1));
     expect(taken).toMatchObject({ status: "in_progress", assigneeId: s.branchCadre, updatedAt: at(1).getTime() });
     expect((await history(s.id)).at(-1)).toEqual({ fromStatus: "new", toStatus: "in_progress", fromUnitId: null, toUnitId: null, byPersonId: s.branchCadre, note: null });
@@ -113,7 +113,7 @@ describe("takeTicket", () => {
   });
 
   it("should refuse people outside the scope and closed tickets", async () => {
-    const s = setup();
+    const s = await setup();
     for (const p of [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member]) expect(code(() => takeTicket(db, s.id, p, at(1)))).toBe("forbidden");
     await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => takeTicket(db, s.id, s.branchCadre, at(3)))).toBe("ticket_closed");
@@ -123,7 +123,7 @@ describe("takeTicket", () => {
 
 describe("answerTicket", () => {
   it("should store the answer, mark the ticket answered and send it to the account the member wrote from", async () => {
-    const s = setup();
+    const s = await setup();
     const { ticket, outboxId } = await answerTicket(db, s.id, s.branchCadre, "  Chi hội đã báo xã, tuần sau khơi thông cống.  ", at(30));
     expect(ticket).toMatchObject({ status: "answered", assigneeId: s.branchCadre, firstAnsweredAt: at(30).getTime() });
     expect(await db.sql.get(`SELECT authorRole, authorPersonId, text FROM TicketMessage WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.id)).toEqual({
@@ -133,7 +133,7 @@ describe("answerTicket", () => {
       `SELECT chatAccountId, personId, priority, body, entityType, entityId FROM Outbox WHERE id = ?`,
       outboxId,
     ))!;
-    expect(row).toMatchObject({ chatAccountId: accountOf(s.member), personId: s.member, priority: 5, entityType: "Ticket", entityId: s.id });
+    expect(row).toMatchObject({ chatAccountId: await accountOf(s.member), personId: s.member, priority: 5, entityType: "Ticket", entityId: s.id });
     const body = JSON.parse(row.body) as OutboxBody;
     expect(body.text).toContain(`Trả lời ý kiến #${s.id} của anh/chị:`);
     expect(body.text).toContain("Chi hội đã báo xã, tuần sau khơi thông cống.");
@@ -141,26 +141,26 @@ describe("answerTicket", () => {
       { label: "Hài lòng", payload: `tsat:${s.id}:yes` },
       { label: "Chưa hài lòng", payload: `tsat:${s.id}:no` },
     ]);
-    expect(await getPendingQuestion(db, accountOf(s.member), at(31))).toEqual({
+    expect(await getPendingQuestion(db, await accountOf(s.member), at(31))).toEqual({
       kind: "ticket_feedback", data: { ticketId: s.id, choices: [`tsat:${s.id}:yes`, `tsat:${s.id}:no`] }, expiresAt: at(30).getTime() + 7 * DAY,
     });
     expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.answer'`)).toEqual({ action: "ticket.answer" });
   });
 
   it("should keep the first answer time and the assignee on a second answer", async () => {
-    const s = setup();
+    const s = await setup();
     await takeTicket(db, s.id, s.communeOfficial, at(1));
     await answerTicket(db, s.id, s.branchCadre, "Trả lời lần 1", at(10));
     const { ticket } = await answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(20));
     expect(ticket).toMatchObject({ firstAnsweredAt: at(10).getTime(), assigneeId: s.communeOfficial, status: "answered" });
-    expect(count("Outbox")).toBe(2);
+    expect(await count("Outbox")).toBe(2);
   });
 
   it("should fall back to the member's delivery account when the source account is unreachable or no longer theirs", async () => {
-    const s = setup();
+    const s = await setup();
     const zalo = await ensureChatAccount(db, "zalo", "z-dan");
     await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.member, t0.getTime(), zalo.id);
-    await markUnreachable(db, accountOf(s.member));
+    await markUnreachable(db, await accountOf(s.member));
     const first = (await answerTicket(db, s.id, s.branchCadre, "Trả lời 1", at(10))).outboxId;
     expect(await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE id = ?`, first)).toEqual({ chatAccountId: zalo.id });
     await unlinkAccount(db, zalo.id);
@@ -179,33 +179,33 @@ describe("answerTicket", () => {
   });
 
   it("should refuse an empty or overlong answer, a closed ticket and people outside the scope, storing nothing", async () => {
-    const s = setup();
-    const messages = count("TicketMessage");
+    const s = await setup();
+    const messages = await count("TicketMessage");
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "   ", at(1)))).toBe("invalid_input");
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "x".repeat(4001), at(1)))).toBe("invalid_input");
     expect(code(() => answerTicket(db, s.id, s.siblingCadre, "Trả lời", at(1)))).toBe("forbidden");
     expect(code(() => answerTicket(db, s.id, s.member, "Tự trả lời", at(1)))).toBe("forbidden");
-    expect(count("TicketMessage")).toBe(messages);
-    expect(count("Outbox")).toBe(0);
+    expect(await count("TicketMessage")).toBe(messages);
+    expect(await count("Outbox")).toBe(0);
     expect((await answerTicket(db, s.id, s.branchCadre, "x".repeat(4000), at(1))).outboxId).not.toBeNull();
     await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => answerTicket(db, s.id, s.branchCadre, "Muộn", at(3)))).toBe("ticket_closed");
   });
 
   it("should not replace a flow the member is typing into, but should replace a one-tap question", async () => {
-    const s = setup();
-    await setPendingQuestion(db, accountOf(s.member), "rsvp_reason", { meetingId: 1 }, at(60), at(0));
+    const s = await setup();
+    await setPendingQuestion(db, await accountOf(s.member), "rsvp_reason", { meetingId: 1 }, at(60), at(0));
     await answerTicket(db, s.id, s.branchCadre, "Trả lời", at(1));
-    expect((await getPendingQuestion(db, accountOf(s.member), at(2)))?.kind).toBe("rsvp_reason");
-    await setPendingQuestion(db, accountOf(s.member), "concern_confirm", { text: "x" }, at(60), at(3));
+    expect((await getPendingQuestion(db, await accountOf(s.member), at(2)))?.kind).toBe("rsvp_reason");
+    await setPendingQuestion(db, await accountOf(s.member), "concern_confirm", { text: "x" }, at(60), at(3));
     await answerTicket(db, s.id, s.branchCadre, "Trả lời thêm", at(4));
-    expect((await getPendingQuestion(db, accountOf(s.member), at(5)))?.kind).toBe("ticket_feedback");
+    expect((await getPendingQuestion(db, await accountOf(s.member), at(5)))?.kind).toBe("ticket_feedback");
   });
 });
 
 describe("escalateTicket", () => {
   it("should pass the ticket to the parent unit, new and unassigned, with the note in its history", async () => {
-    const s = setup();
+    const s = await setup();
     await takeTicket(db, s.id, s.branchCadre, at(1));
     const up = await escalateTicket(db, s.id, s.branchCadre, "  Vượt thẩm quyền chi hội ", at(2));
     expect(up).toMatchObject({ unitId: tree.communeA.id, originUnitId: tree.branchA1.id, status: "new", assigneeId: null });
@@ -222,7 +222,7 @@ describe("escalateTicket", () => {
   });
 
   it("should refuse outsiders, closed tickets and an overlong note", async () => {
-    const s = setup();
+    const s = await setup();
     expect(code(() => escalateTicket(db, s.id, s.otherCommuneOfficial, null, at(1)))).toBe("forbidden");
     expect(code(() => escalateTicket(db, s.id, s.branchCadre, "n".repeat(1001), at(1)))).toBe("invalid_input");
     await closeTicket(db, s.id, s.branchCadre, at(2));
@@ -233,7 +233,7 @@ describe("escalateTicket", () => {
 
 describe("closeTicket", () => {
   it("should close once, with the time and a history row", async () => {
-    const s = setup();
+    const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(await closeTicket(db, s.id, s.communeOfficial, at(2))).toMatchObject({ status: "closed", closedAt: at(2).getTime() });
     expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", byPersonId: s.communeOfficial });
@@ -244,7 +244,7 @@ describe("closeTicket", () => {
 
 describe("recordSatisfaction", () => {
   it("should close a ticket whose answer satisfied the member, so it leaves the open queue", async () => {
-    const s = setup();
+    const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(await recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({ status: "closed", satisfied: 1, closedAt: at(2).getTime() });
     expect((await listOpenTickets(db, s.branchCadre, { now: at(3) })).map((t) => t.id)).not.toContain(s.id);
@@ -252,12 +252,12 @@ describe("recordSatisfaction", () => {
   });
 
   it("should only note satisfaction with a ticket that has no answer yet", async () => {
-    const s = setup();
+    const s = await setup();
     expect(await recordSatisfaction(db, s.id, s.member, true, at(1))).toMatchObject({ status: "new", satisfied: 1 });
   });
 
   it("should reopen an answered or closed ticket the member is not satisfied with and tell its assignee", async () => {
-    const s = setup();
+    const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(await recordSatisfaction(db, s.id, s.member, false, at(2))).toMatchObject({ status: "in_progress", satisfied: 0, closedAt: null });
     expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", byPersonId: s.member, note: "reopened" });
@@ -269,13 +269,13 @@ describe("recordSatisfaction", () => {
   });
 
   it("should only note dissatisfaction with a ticket that was never answered", async () => {
-    const s = setup();
+    const s = await setup();
     expect(await recordSatisfaction(db, s.id, s.member, false, at(1))).toMatchObject({ status: "new", satisfied: 0 });
     expect(await history(s.id)).toHaveLength(1);
   });
 
   it("should refuse anyone but the author", async () => {
-    const s = setup();
+    const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(code(() => recordSatisfaction(db, s.id, s.fellowMember, false, at(2)))).toBe("ticket_not_yours");
     expect(code(() => recordSatisfaction(db, s.id, s.branchCadre, true, at(2)))).toBe("ticket_not_yours");
@@ -285,7 +285,7 @@ describe("recordSatisfaction", () => {
 
 describe("addMemberMessage", () => {
   it("should add the member's message and bring an answered ticket back in progress", async () => {
-    const s = setup();
+    const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(1));
     const updated = await addMemberMessage(db, s.id, s.member, "Đến nay vẫn chưa làm ạ", null, at(2));
     expect(updated).toMatchObject({ status: "in_progress", updatedAt: at(2).getTime() });
@@ -295,7 +295,7 @@ describe("addMemberMessage", () => {
   });
 
   it("should store the same inbound message once", async () => {
-    const s = setup();
+    const s = await setup();
     const logId = (await db.sql.run(
       `INSERT INTO MessageLog (direction, platform, chatId, kind, text, status, createdAt) VALUES ('in', 'telegram', 'c', 'text', 'x', 'received', ?)`,
       t0.getTime(),
@@ -306,18 +306,18 @@ describe("addMemberMessage", () => {
   });
 
   it("should refuse another person, a closed ticket and an empty message", async () => {
-    const s = setup();
+    const s = await setup();
     expect(code(() => addMemberMessage(db, s.id, s.fellowMember, "Chen vào", null, at(1)))).toBe("ticket_not_yours");
     expect(code(() => addMemberMessage(db, s.id, s.member, "  ", null, at(1)))).toBe("invalid_input");
     await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(code(() => addMemberMessage(db, s.id, s.member, "Còn nữa", null, at(3)))).toBe("ticket_closed");
-    expect(count("TicketMessage")).toBe(1);
+    expect(await count("TicketMessage")).toBe(1);
   });
 });
 
 describe("ticketThread", () => {
   it("should show a handler the ticket with names, messages and history including notes", async () => {
-    const s = setup();
+    const s = await setup();
     await takeTicket(db, s.id, s.branchCadre, at(1));
     await answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(2));
     await addMemberMessage(db, s.id, s.member, "Chưa thấy làm", null, at(3));
@@ -339,7 +339,7 @@ describe("ticketThread", () => {
   });
 
   it("should show the author their thread without the officials' notes, the cadre who passed it up read-only, and nobody else outside the scope", async () => {
-    const s = setup();
+    const s = await setup();
     await escalateTicket(db, s.id, s.branchCadre, "Ghi chú nội bộ", at(1));
     expect((await ticketThread(db, s.id, s.member)).history.map((h) => h.note)).toEqual([null, null]);
     expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)?.note).toBe("Ghi chú nội bộ");

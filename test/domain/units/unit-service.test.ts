@@ -138,10 +138,10 @@ describe("rollUpCounts", () => {
         if (i < linked) await db.sql.run(`UPDATE Person SET linkedAccounts = 1 WHERE id = ?`, p.id);
       }
     };
-    add(tree.branchA1.id, 5, 2);
-    add(tree.branchA2.id, 3, 3);
-    add(tree.branchB1.id, 4, 0);
-    add(tree.communeA.id, 1, 1);
+    await add(tree.branchA1.id, 5, 2);
+    await add(tree.branchA2.id, 3, 3);
+    await add(tree.branchB1.id, 4, 0);
+    await add(tree.communeA.id, 1, 1);
     const counts = new Map((await rollUpCounts(db, tree.province.id)).map((c) => [c.unitId, c]));
     expect(counts.get(tree.branchA1.id)).toMatchObject({ members: 5, linked: 2, membersTotal: 5, linkedTotal: 2 });
     expect(counts.get(tree.communeA.id)).toMatchObject({ members: 1, membersTotal: 9, linkedTotal: 6 });

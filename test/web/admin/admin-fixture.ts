@@ -44,10 +44,10 @@ export interface AdminFixture {
  * A web-chat session as the chat page would hold it: the cookie's secret, with the server's
  * session row (its id is the secret's hash, as in web-chat-channel.ts). Returns the account's id.
  */
-function webChatSession(db: Parameters<typeof createPerson>[0], secret: string): string {
+async function webChatSession(db: Parameters<typeof createPerson>[0], secret: string): Promise<string> {
   const id = "s" + createHash("sha256").update(secret).digest("base64url").slice(0, 32);
   const now = Date.now();
-  db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, 'test', ?, ?, ?)`, id, now, now + 30 * 86_400_000, now);
+  await db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, 'test', ?, ?, ?)`, id, now, now + 30 * 86_400_000, now);
   return id;
 }
 
@@ -55,7 +55,7 @@ async function person(db: Parameters<typeof createPerson>[0], unitId: number, fu
   const p = await createPerson(db, { fullName, phone });
   await addMembership(db, systemActor("cli"), p.id, unitId, role);
   if (role !== "member") await addMembership(db, systemActor("cli"), p.id, unitId, "member");
-  if (webSession) await linkByPhone(db, (await ensureChatAccount(db, "web", webChatSession(db, webSession))).id, phone);
+  if (webSession) await linkByPhone(db, (await ensureChatAccount(db, "web", await webChatSession(db, webSession))).id, phone);
   return p.id;
 }
 
@@ -68,11 +68,11 @@ export async function startAdminService(env: Record<string, string> = {}): Promi
     const memberA = { id: 0, phone: "0911000003", session: randomBytes(32).toString("base64url") };
     const memberB = { id: 0, phone: "0911000004" };
     const admin = { id: 0, phone: "0911000005" };
-    cadre.id = person(db, tree.branchA1.id, "Nguyễn Văn Cán", cadre.phone, "cadre", cadre.session);
-    official.id = person(db, tree.communeA.id, "Trần Quốc Khánh", official.phone, "official", official.session);
-    memberA.id = person(db, tree.branchA1.id, "Lê Thị Hoa", memberA.phone, "member", memberA.session);
-    memberB.id = person(db, tree.branchB1.id, "Phạm Văn Bình", memberB.phone, "member");
-    admin.id = person(db, tree.province.id, "Đỗ Minh Quản", admin.phone, "admin");
+    cadre.id = await person(db, tree.branchA1.id, "Nguyễn Văn Cán", cadre.phone, "cadre", cadre.session);
+    official.id = await person(db, tree.communeA.id, "Trần Quốc Khánh", official.phone, "official", official.session);
+    memberA.id = await person(db, tree.branchA1.id, "Lê Thị Hoa", memberA.phone, "member", memberA.session);
+    memberB.id = await person(db, tree.branchB1.id, "Phạm Văn Bình", memberB.phone, "member");
+    admin.id = await person(db, tree.province.id, "Đỗ Minh Quản", admin.phone, "admin");
     const accountA = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, memberA.id))!.id;
     const ticketA = (await createTicket(db, { personId: memberA.id, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, xin Hội kiến nghị xã sửa.", sourceAccountId: accountA })).id;
     const ticketA2 = (await createTicket(db, { personId: memberA.id, text: "Xin hỏi về chế độ trợ cấp cho thân nhân.", sourceAccountId: accountA })).id;
@@ -141,7 +141,7 @@ export function useAdminService(): { browser: Browser; running: TestService; fx:
 /** Signs in with a one-time link (the first admin, who has no linked chat account). */
 export async function signInWithLink(running: TestService, page: Page, personId: number): Promise<void> {
   const { createSignInLink } = await import("../../../src/domain/web-auth/sign-in-service.ts");
-  const { token } = createSignInLink(running.service.db, personId, new Date());
+  const { token } = await createSignInLink(running.service.db, personId, new Date());
   await page.goto(`${running.service.url}/admin/link/${token}`);
   await page.getByRole("button", { name: "Đăng nhập" }).click();
   await page.waitForURL(/\/admin\/tickets/);

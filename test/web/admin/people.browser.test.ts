@@ -79,12 +79,12 @@ describeInBrowser("roster import by upload", () => {
     expect(preview).toContain("Võ Văn Mới");
     await shot(page, "30-import-preview");
     const people = async () => (await ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n;
-    const before = people();
+    const before = await people();
     expect(await ctx.running.service.db.sql.get(`SELECT 1 FROM Person WHERE fullName = 'Võ Văn Mới'`)).toBeUndefined();
     await page.getByLabel(/Bỏ qua 1 dòng lỗi/).check();
     await page.getByRole("button", { name: "Ghi vào danh sách" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã ghi: 1 người mới, 1 người thay đổi");
-    expect(people()).toBe(before + 1);
+    expect(await people()).toBe(before + 1);
     expect((await ctx.running.service.db.sql.get<{ birthYear: number }>(`SELECT birthYear FROM Person WHERE id = ?`, ctx.fx.memberA.id))!.birthYear).toBe(1958);
     expect((await ctx.running.service.db.sql.get<{ source: string }>(`SELECT source FROM AuditLog WHERE action = 'roster.import'`))!.source).toBe("web");
     // A cadre cannot import into another branch by URL.
