@@ -7,7 +7,7 @@
  *   commune official, branch cadre; first page and fifth page).
  */
 import { systemActor } from "../src/domain/access/actor.ts";
-import { benchDatabase, median, memorySampler, report, time } from "./lib.ts";
+import { benchDatabase, median, memorySampler, report, timeAsync, timesAsync } from "./lib.ts";
 import { createOrganisation } from "../src/domain/units/unit-service.ts";
 import { createDirective, directiveProgress, recordDeliveryOutcomes, sendDirective } from "../src/domain/directives/directive-service.ts";
 import { readRates } from "../src/domain/directives/read-rates.ts";
@@ -27,7 +27,7 @@ const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
 const leaves: number[] = [];
 const communes: number[] = [];
 let rootId = 0;
-await db.transaction(() => {
+await db.transaction(async () => {
   const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
     const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
     const path = `${parent?.path ?? "/"}${id}/`;
@@ -58,7 +58,7 @@ const official = (unitId: number, role: string) => {
 let provinceOfficial = 0;
 let communeOfficial = 0;
 let branchCadre = 0;
-await db.transaction(() => {
+await db.transaction(async () => {
   for (let i = 0; i < MEMBERS; i++) {
     const linked = i % 10 !== 0; // 90 % have linked a chat account
     const id = Number(insertPerson.run(`Hội viên ${i}`, `hoi vien ${i}`, linked ? 1 : 0, i % 10 === 3 ? "en" : "vi", now, now).lastInsertRowid);
@@ -89,7 +89,7 @@ const baselineMb = Math.round(process.memoryUsage().rss / 1048576);
 // mark (maxRSS, over the whole process so far) tells the true peak.
 const maxRssBeforeMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const sampler = memorySampler();
-const sending = time(() => sendDirective(db, directive.id, { now: new Date(now + 1000), byPersonId: provinceOfficial }));
+const sending = await timeAsync(() => sendDirective(db, directive.id, { now: new Date(now + 1000), byPersonId: provinceOfficial }));
 const { peakMb } = sampler.stop();
 const maxRssAfterMb = Math.round(process.resourceUsage().maxRSS / 1024);
 report(
@@ -113,15 +113,15 @@ await db.transaction(async () => {
   });
   await db.sql.run(`UPDATE DirectiveDelivery SET readAt = ? WHERE directiveId = ? AND personId % 20 < 9`, now + 3_600_000, directive.id);
 });
-function measure(fn: () => unknown, runs = 15): number {
-  fn();
-  return median(Array.from({ length: runs }, () => time(fn).ms));
+async function measure(fn: () => unknown, runs = 15): Promise<number> {
+  await fn();
+  return median(await timesAsync(runs, fn));
 }
 const rates = () => readRates(db, rootId, { directiveId: directive.id });
 // Before the progress job has recorded the outcomes, read rates consult the outbox rows too.
 const beforeRecordingMs = measure(rates, 5);
-const progress = time(() => directiveProgress(db, directive.id));
-const recording = time(() => db.transaction(() => recordDeliveryOutcomes(db, directive.id)));
+const progress = await timeAsync(() => directiveProgress(db, directive.id));
+const recording = await timeAsync(() => db.transaction(() => recordDeliveryOutcomes(db, directive.id)));
 const rootRates = (await rates())[0]!;
 report(
   "read rates",
@@ -152,8 +152,8 @@ const random = () => {
 };
 const insertTicket = db.sql.db.prepare(`INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', ?, ?, ?, ?)`);
 const insertMessage = db.sql.db.prepare(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'member', ?, ?, ?)`);
-const building = time(() =>
-  db.transaction(() => {
+const building = await timeAsync(() =>
+  db.transaction(async () => {
     for (let i = 0; i < TICKETS; i++) {
       const k = Math.floor(random() * members.length);
       const leafIndex = k % leaves.length;

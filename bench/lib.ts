@@ -28,6 +28,13 @@ export async function timeAsync<T>(fn: () => Promise<T>): Promise<{ result: T; m
   return { result, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
+/** Milliseconds of each of `runs` runs of `fn`, one after another (each awaited). */
+export async function timesAsync(runs: number, fn: () => unknown): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) ms.push((await timeAsync(async () => fn())).ms);
+  return ms;
+}
+
 /** Samples resident memory every 50 ms; `peakMb` after `stop()`. */
 export function memorySampler() {
   let peak = process.memoryUsage().rss;

@@ -7,7 +7,7 @@
  *   which passes --expose-gc).
  */
 import { systemActor } from "../src/domain/access/actor.ts";
-import { benchDatabase, median, percentile, report, time, timeAsync } from "./lib.ts";
+import { benchDatabase, median, percentile, report, timeAsync } from "./lib.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { createOrganisation } from "../src/domain/units/unit-service.ts";
 import { createMeeting } from "../src/domain/meetings/meeting-service.ts";
@@ -29,7 +29,7 @@ const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, l
 const insertAccount = db.sql.db.prepare(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, ?, ?)`);
 const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`);
 const branches: number[] = [];
-await db.transaction(() => {
+await db.transaction(async () => {
   const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
     const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, setupAt).lastInsertRowid);
     const path = `${parent?.path ?? "/"}${id}/`;
@@ -55,14 +55,14 @@ db.sql.db.pragma("optimize");
 // Every branch meets at 19:30 on Saturday 05/12/2026 (Vietnam), planned on 20/11.
 const startsAt = new Date("2026-12-05T12:30:00Z");
 const ctx = { now: new Date(setupAt), timeZone: HCM, actor: systemActor() };
-const planning = time(async () => {
+const planning = await timeAsync(async () => {
   for (const unitId of branches) await createMeeting(db, { unitId, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa", agenda: "Thu hội phí", startsAt }, ctx);
 });
 const jobs = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob`))!.n;
 
 // 08:00 on 02/12: the 1,000 "three days before" reminders fall due at once.
 const reminderAt = new Date("2026-12-02T01:00:00Z");
-const running = time(async () => {
+const running = await timeAsync(async () => {
   let total = { ran: 0, queued: 0 };
   for (;;) {
     const r = await runDueJobs(db, { now: reminderAt, timeZone: HCM, workerId: "bench", limit: 200 });

@@ -3,7 +3,7 @@
  * answers, 1,000,000 concerns — target ≤ 500 ms; its .xlsx export ≤ 5 s and < 300 MB RSS; an API
  * page of 1,000 people ≤ 100 ms.
  */
-import { benchDatabase, median, memorySampler, report, time, timeAsync } from "./lib.ts";
+import { benchDatabase, median, memorySampler, report, timeAsync, timesAsync } from "./lib.ts";
 import { buildUnitTree } from "./support/unit-tree-data.ts";
 import { systemActor } from "../src/domain/access/actor.ts";
 import { unitReport } from "../src/domain/reports/unit-report.ts";
@@ -35,7 +35,7 @@ const insertRsvp = raw.prepare(`INSERT INTO Rsvp (meetingId, personId, answer, a
 const insertAttendance = raw.prepare(`INSERT INTO Attendance (meetingId, personId, present, recordedAt) VALUES (?, ?, ?, ?)`);
 let meetings = 0;
 let answers = 0;
-await db.transaction(() => {
+await db.transaction(async () => {
   for (let month = 0; month < 12; month++) {
     const startsAt = now - (month + 1) * 30 * DAY;
     for (const unitId of branches) {
@@ -57,7 +57,7 @@ await db.transaction(() => {
 const insertTicket = raw.prepare(`INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, satisfied, createdAt, updatedAt, firstAnsweredAt)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 const categories = ["che_do_chinh_sach", "doi_song", "ha_tang", "an_ninh_trat_tu", "to_chuc_hoi", "khac"];
-await db.transaction(() => {
+await db.transaction(async () => {
   for (let i = 0; i < 1_000_000; i++) {
     const unitId = branches[i % branches.length]!;
     const people = membersOf.get(unitId)!;
@@ -70,7 +70,7 @@ await db.transaction(() => {
 raw.pragma("optimize");
 
 const options = { from: new Date(now - 365 * DAY), to: new Date(now), now: new Date(now) };
-const runs = Array.from({ length: 3 }, () => time(() => unitReport(db, systemActor(), rootId, options)).ms);
+const runs = await timesAsync(3, () => unitReport(db, systemActor(), rootId, options));
 const province = await unitReport(db, systemActor(), rootId, options);
 report("province report", {
   units, people: 200_000, meetings, answers, concerns: 1_000_000,

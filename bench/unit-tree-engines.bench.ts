@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { benchDatabase, median, report, time, timeAsync } from "./lib.ts";
+import { benchDatabase, median, report, timeAsync, timesAsync } from "./lib.ts";
 import { rollUpCounts, unitCounts } from "../src/domain/units/unit-service.ts";
 import { copyDatabase, tableChecksums } from "../src/storage/copy.ts";
 import { openDatabase, type Database } from "../src/storage/database.ts";
@@ -39,9 +39,9 @@ try {
   const same = JSON.stringify(await tableChecksums(postgres)) === JSON.stringify(await tableChecksums(sqlite));
   report("db copy sqlite → postgresql", { units, people, rows, seconds: (copy.ms / 1000).toFixed(1), rowsPerSec: Math.round(rows / (copy.ms / 1000)), verifiedAgain: same ? "yes" : "NO" });
 
-  const sync = (fn: () => unknown, runs = 20) => {
-    fn();
-    return median(Array.from({ length: runs }, () => time(fn).ms));
+  const sync = async (fn: () => unknown, runs = 20) => {
+    await fn();
+    return median(await timesAsync(runs, fn));
   };
   const async = async (fn: () => Promise<unknown>, runs = 20) => {
     await fn();
@@ -51,10 +51,10 @@ try {
   };
   const commune = communeIds[42]!;
   report("unit roll-up, 10,101 units", {
-    rawSqliteWholeMs: sync(() => rollUpCounts(sqlite, rootId)).toFixed(1),
+    rawSqliteWholeMs: (await sync(() => rollUpCounts(sqlite, rootId))).toFixed(1),
     kyselySqliteWholeMs: (await async(() => unitCounts(sqlite, rootId))).toFixed(1),
     kyselyPostgresWholeMs: (await async(() => unitCounts(postgres!, rootId))).toFixed(1),
-    rawSqliteCommuneMs: sync(() => rollUpCounts(sqlite, commune)).toFixed(2),
+    rawSqliteCommuneMs: (await sync(() => rollUpCounts(sqlite, commune))).toFixed(2),
     kyselySqliteCommuneMs: (await async(() => unitCounts(sqlite, commune))).toFixed(2),
     kyselyPostgresCommuneMs: (await async(() => unitCounts(postgres!, commune))).toFixed(2),
   }, "SQLite within 15 % of 16.5 ms; PostgreSQL ≤ 50 ms");

@@ -2,16 +2,16 @@
  * Issue 2: subtree listing and roll-up counts on a tree of 10,000 units and 200,000 people —
  * target under 20 ms each.
  */
-import { benchDatabase, median, report, time } from "./lib.ts";
+import { benchDatabase, median, report, timesAsync } from "./lib.ts";
 import { listSubtree, rollUpCounts } from "../src/domain/units/unit-service.ts";
 import { buildUnitTree } from "./support/unit-tree-data.ts";
 
 const db = await benchDatabase();
 const { rootId, communeIds, units } = await buildUnitTree(db);
 
-function measure(fn: () => unknown, runs = 20): number[] {
-  fn();
-  return Array.from({ length: runs }, () => time(fn).ms);
+async function measure(fn: () => unknown, runs = 20): Promise<number[]> {
+  await fn();
+  return timesAsync(runs, fn);
 }
 const listWhole = measure(() => listSubtree(db, rootId));
 const listCommune = measure(() => listSubtree(db, communeIds[42]!));

@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { Hono } from "hono";
 import { openDatabase } from "../src/storage/database.ts";
-import { benchDatabase, median, report, time } from "./lib.ts";
+import { benchDatabase, median, report, timeAsync, timesAsync } from "./lib.ts";
 import { createOrganisation } from "../src/domain/units/unit-service.ts";
 import { systemActor } from "../src/domain/access/actor.ts";
 import { mountAdmin } from "../src/web/admin/admin-app.ts";
@@ -46,8 +46,8 @@ const leaves: number[] = [];
 const communes: number[] = [];
 const communeOf = new Map<number, number>();
 let rootId = 0;
-const buildTree = time(async () =>
-  !reuse && await db.transaction(() => {
+const buildTree = await timeAsync(async () =>
+  !reuse && await db.transaction(async () => {
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
       const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${id0++}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
       const path = `${parent?.path ?? "/"}${id}/`;
@@ -85,8 +85,8 @@ const person = (unitId: number, role: string, name: string) => {
 };
 let provinceAdmin = 0;
 let communeOfficial = 0;
-const buildPeople = time(async () =>
-  !reuse && await db.transaction(() => {
+const buildPeople = await timeAsync(async () =>
+  !reuse && await db.transaction(async () => {
     for (let i = 0; i < PEOPLE; i++) {
       const unitId = i < BIG_BRANCH ? leaves[0]! : leaves[i % leaves.length]!;
       const id = person(unitId, "member", `${pick(families)} ${pick(given)}`);
@@ -108,9 +108,9 @@ const insertTicket = db.sql.db.prepare(
   `INSERT INTO Ticket (unitId, originUnitId, personId, category, status, assigneeId, satisfied, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 );
 const insertMessage = db.sql.db.prepare(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, ?, ?, ?, ?)`);
-const buildTickets = time(async () => {
+const buildTickets = await timeAsync(async () => {
   for (let batch = 0; !reuse && batch < TICKETS; batch += 50_000)
-    await db.transaction(() => {
+    await db.transaction(async () => {
       for (let i = batch; i < batch + 50_000; i++) {
         const k = Math.floor(random() * members.length);
         const leaf = memberUnit[k]!;
@@ -210,8 +210,8 @@ report("concern page (ms)", {
 
 report("unit roster of 5,000 people (ms)", {
   pageOf500: (await serverMs(`/admin/units/${leaves[0]}`, adminCookie, 5)).toFixed(1),
-  all5000Domain: median(Array.from({ length: 5 }, () => time(() => unitRoster(db, provinceAdmin, leaves[0]!, { limit: 5000 })).ms)).toFixed(1),
-  listMembersDomain: median(Array.from({ length: 5 }, () => time(() => listMembers(db, leaves[0]!)).ms)).toFixed(1),
+  all5000Domain: median(await timesAsync(5, () => unitRoster(db, provinceAdmin, leaves[0]!, { limit: 5000 }))).toFixed(1),
+  listMembersDomain: median(await timesAsync(5, () => listMembers(db, leaves[0]!))).toFixed(1),
   peopleSearch: (await serverMs(`/admin/people?q=nguyen+van+an`, adminCookie, 5)).toFixed(1),
 }, "≤ 200 ms");
 

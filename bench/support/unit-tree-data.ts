@@ -14,7 +14,7 @@ export async function buildUnitTree(db: Database): Promise<{ rootId: number; com
   const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
   const leaves: number[] = [];
   const communeIds: number[] = [];
-  await db.transaction(() => {
+  await db.transaction(async () => {
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
       const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
       const path = `${parent?.path ?? "/"}${id}/`;
@@ -33,7 +33,7 @@ export async function buildUnitTree(db: Database): Promise<{ rootId: number; com
   });
   const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', ?, ?)`);
   const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, 'member', ?)`);
-  await db.transaction(() => {
+  await db.transaction(async () => {
     for (let i = 0; i < 200_000; i++) {
       const id = Number(insertPerson.run(`Người ${i}`, `nguoi ${i}`, i % 3 === 0 ? 1 : 0, now, now).lastInsertRowid);
       insertMember.run(id, leaves[i % leaves.length]!, now);

@@ -97,7 +97,7 @@ async function cadreWords(turn: Turn, intent: Intent): Promise<boolean> {
 }
 
 /** Tried in order before the built-in routing; each returns true when it handled the message. */
-const intentHandlers: ((turn: Turn, intent: Intent) => Promise<boolean>)[] = [cancelFlow, continueFlow, continueReopened, handleRsvpIntent, threads, cadreWords];
+const intentHandlers: ((turn: Turn, intent: Intent) => boolean | Promise<boolean>)[] = [cancelFlow, continueFlow, continueReopened, handleRsvpIntent, threads, cadreWords];
 
 /** Maps a pending question to the parser's context. Features name their question kinds with these prefixes. */
 function contextOf(kind: string | undefined): ParseContext {
@@ -162,7 +162,7 @@ async function route(turn: Turn): Promise<void> {
 
   if (!intent) return;
   if (!turn.person) return routeStranger(turn, intent);
-  for (const handler of intentHandlers) if (handler(turn, intent)) return;
+  for (const handler of intentHandlers) if (await handler(turn, intent)) return;
   await routeMember(turn, intent);
 }
 

@@ -27,9 +27,9 @@ async function startEngine(extra: Partial<ConstructorParameters<typeof DeliveryE
   return engine;
 }
 
-async function waitFor(predicate: () => boolean, ms = 8000) {
+async function waitFor(predicate: () => boolean | Promise<boolean>, ms = 8000) {
   const until = Date.now() + ms;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > until) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -41,9 +41,9 @@ afterEach(async () => {
   await db.destroy();
 });
 
-async function waitFor(predicate: () => boolean, ms = 30_000): Promise<void> {
+async function waitFor(predicate: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > until) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -17,9 +17,9 @@ function start(env: Record<string, string>) {
   return { child, output: () => out };
 }
 
-async function waitFor(predicate: () => boolean, ms = 20_000) {
+async function waitFor(predicate: () => boolean | Promise<boolean>, ms = 20_000) {
   const until = Date.now() + ms;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > until) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 50));
   }

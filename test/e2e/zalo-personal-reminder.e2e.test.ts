@@ -20,6 +20,7 @@ import { issueLinkCode } from "../../src/domain/linking/link-service.ts";
 import { createMeeting } from "../../src/domain/meetings/meeting-service.ts";
 import { meetingTally } from "../../src/domain/meetings/rsvp-service.ts";
 import { runDueJobs } from "../../src/scheduler/jobs.ts";
+import { inOrder } from "../helpers/in-order.ts";
 
 const zone = "Asia/Ho_Chi_Minh";
 const key = "e2e-zalo-key-0123456789abcdef";
@@ -85,11 +86,11 @@ async function reconnected(): Promise<void> {
 
 describe("a member on the Zalo personal account", () => {
   it("should answer a reminder with 👍 (live or during a gap) or with '1', each counted once", async () => {
-    const members = [
+    const members = await inOrder([
       { uid: "201", name: "Nguyễn Văn An" },
       { uid: "202", name: "Lê Thị Bình" },
       { uid: "203", name: "Trần Văn Cường" },
-    ].map(async (m) => {
+    ], async (m) => {
       const person = await createPerson(db, { fullName: m.name });
       await addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
       return { ...m, person };

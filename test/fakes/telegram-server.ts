@@ -757,17 +757,18 @@ export class FakeTelegramServer {
    * so it may depend on external state. A throwing predicate counts as false (its last error is
    * reported on timeout).
    */
-  waitFor(predicate: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+  waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
     let lastError: unknown;
-    const test = (): boolean => {
+    // Predicates may query the database (asynchronous): one check at a time.
+    let checking = false;
+    const test = async (): Promise<boolean> => {
       try {
-        return predicate();
+        return await predicate();
       } catch (e) {
         lastError = e;
         return false;
       }
     };
-    if (test()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const done = (): void => {
         clearInterval(interval);
@@ -776,10 +777,15 @@ export class FakeTelegramServer {
       };
       const waiter: Waiter = {
         check: () => {
-          if (test()) {
-            done();
-            resolve();
-          }
+          if (checking) return;
+          checking = true;
+          void test().then((ok) => {
+            checking = false;
+            if (ok) {
+              done();
+              resolve();
+            }
+          });
         },
         fail: (e) => {
           done();
@@ -801,6 +807,7 @@ export class FakeTelegramServer {
         );
       }, timeoutMs);
       this.waiters.add(waiter);
+      waiter.check();
     });
   }
 

@@ -253,15 +253,16 @@ export class FakeZaloBotServer {
   }
 
   /** Resolves once `predicate()` is true; checked after every call and every 10 ms. */
-  waitFor(predicate: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
-    const test = () => {
+  waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
+    // Predicates may query the database (asynchronous): one check at a time.
+    let checking = false;
+    const test = async (): Promise<boolean> => {
       try {
-        return predicate();
+        return await predicate();
       } catch {
         return false;
       }
     };
-    if (test()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const done = () => {
         clearInterval(interval);
@@ -270,10 +271,15 @@ export class FakeZaloBotServer {
       };
       const waiter: Waiter = {
         check: () => {
-          if (test()) {
-            done();
-            resolve();
-          }
+          if (checking) return;
+          checking = true;
+          void test().then((ok) => {
+            checking = false;
+            if (ok) {
+              done();
+              resolve();
+            }
+          });
         },
         fail: (error) => {
           done();
@@ -286,6 +292,7 @@ export class FakeZaloBotServer {
         waiter.fail(new Error(`waitFor(${what}) timed out after ${timeoutMs} ms; recent calls: ${recent || "none"}`));
       }, timeoutMs);
       this.#waiters.add(waiter);
+      waiter.check();
     });
   }
 

@@ -266,7 +266,7 @@ export async function interpretZaloEvent(event: unknown, options: NormaliseZaloO
 }
 
 /** The InboundMessage for a listener event, or null when it is skipped (see interpretZaloEvent). */
-export function normaliseZaloEvent(event: ZaloEvent | unknown, options: NormaliseZaloOptions): InboundMessage | null {
-  const result = interpretZaloEvent(event, options);
+export async function normaliseZaloEvent(event: ZaloEvent | unknown, options: NormaliseZaloOptions): Promise<InboundMessage | null> {
+  const result = await interpretZaloEvent(event, options);
   return "message" in result ? result.message : null;
 }

@@ -847,7 +847,7 @@ export class ZaloChannel implements Channel {
       const handler = this.#handler;
       if (!self || !handler) return;
       if (source === "live") await this.#noteEvent();
-      const result = interpretZaloEvent(event, {
+      const result = await interpretZaloEvent(event, {
         self,
         isGroupAllowed: this.#isGroupAllowed,
         isOwnMessage: (chatId, msgId) => this.#isOwnMessage(chatId, msgId),

@@ -13,6 +13,7 @@ import {
   renderDirectiveText, sendDirective, summaryMaxLength, validateDirective, type DirectiveInput,
 } from "../../../src/domain/directives/directive-service.ts";
 import { addTestPerson, accountOf as accountOfPerson, type TestPersonOptions } from "../../helpers/people.ts";
+import { inOrder } from "../../helpers/in-order.ts";
 
 const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
@@ -31,9 +32,9 @@ const person = (unitId: number, fullName: string, options?: TestPersonOptions) =
 
 const accountOf = (personId: number) => accountOfPerson(db, personId);
 
-function code(fn: () => unknown): string | undefined {
+async function code(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return isAppError(e) ? e.code : String(e);
   }
@@ -334,7 +335,7 @@ describe("sendDirective", () => {
 describe("directiveProgress", () => {
   it("should count copies by what happened to them, taking the fallback account's copy into account", async () => {
     const cadre = await person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
-    const [a, b, c, e, f] = ["An", "Bình", "Cường", "Em", "Phúc"].map((n) => person(tree.branchA1.id, n));
+    const [a, b, c, e, f] = await inOrder(["An", "Bình", "Cường", "Em", "Phúc"], (n) => person(tree.branchA1.id, n));
     await person(tree.branchA1.id, "Út", { linked: false });
     const d = await createDirective(db, input(cadre), t0);
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });

@@ -19,9 +19,9 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function code(fn: () => unknown): string | undefined {
+async function code(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return isAppError(e) ? e.code : String(e);
   }

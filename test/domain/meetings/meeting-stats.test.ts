@@ -6,6 +6,7 @@ import { addMembership, createPerson } from "../../../src/domain/people/people-s
 import { cancelMeeting, createMeeting } from "../../../src/domain/meetings/meeting-service.ts";
 import { recordAttendance, recordRsvp } from "../../../src/domain/meetings/rsvp-service.ts";
 import { meetingStats, memberAttendanceRate, unitMeetingStats } from "../../../src/domain/meetings/meeting-stats.ts";
+import { inOrder } from "../../helpers/in-order.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const DAY = 86_400_000;
@@ -34,7 +35,7 @@ function pastMeeting(unitId: number, daysAgo: number, options: { includeSubtree?
 
 describe("meetingStats", () => {
   it("should count answers per kind and, once recorded, who came", async () => {
-    const [a, b, c, d] = ["An", "Bình", "Cường", "Dũng"].map((n) => member(tree.branchA1.id, n)) as [number, number, number, number];
+    const [a, b, c, d] = (await inOrder(["An", "Bình", "Cường", "Dũng"], (n) => member(tree.branchA1.id, n))) as [number, number, number, number];
     const m = await pastMeeting(tree.branchA1.id, 2);
     const before = new Date(m.startsAt - DAY);
     await recordRsvp(db, { meetingId: m.id, personId: a, answer: "attend", actor: personActor(a) }, before);
@@ -67,8 +68,8 @@ describe("memberAttendanceRate", () => {
 
 describe("unitMeetingStats", () => {
   it("should give each unit's own figures and roll them up the tree", async () => {
-    const a1 = ["An", "Bình", "Cường", "Dũng"].map((n) => member(tree.branchA1.id, n));
-    const a2 = ["Hoa", "Lan"].map((n) => member(tree.branchA2.id, n));
+    const a1 = await inOrder(["An", "Bình", "Cường", "Dũng"], (n) => member(tree.branchA1.id, n));
+    const a2 = await inOrder(["Hoa", "Lan"], (n) => member(tree.branchA2.id, n));
     await member(tree.branchB1.id, "Minh");
     // Branch A1: two meetings, one with answers and attendance; one cancelled, one outside the period.
     const m1 = await pastMeeting(tree.branchA1.id, 20);

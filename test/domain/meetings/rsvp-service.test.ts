@@ -34,9 +34,9 @@ afterEach(() => db.destroy());
 
 const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
-function code(fn: () => unknown): string | undefined {
+async function code(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return isAppError(e) ? e.code : String(e);
   }

@@ -33,9 +33,9 @@ const person = (unitId: number, fullName: string, options?: TestPersonOptions) =
 const accountOf = async (personId: number) => (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
 const count = async (table: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
 
-function code(fn: () => unknown): string | undefined {
+async function code(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return isAppError(e) ? e.code : String(e);
   }
