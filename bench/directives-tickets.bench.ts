@@ -119,7 +119,7 @@ async function measure(fn: () => unknown, runs = 15): Promise<number> {
 }
 const rates = () => readRates(db, rootId, { directiveId: directive.id });
 // Before the progress job has recorded the outcomes, read rates consult the outbox rows too.
-const beforeRecordingMs = measure(rates, 5);
+const beforeRecordingMs = await measure(rates, 5);
 const progress = await timeAsync(() => directiveProgress(db, directive.id));
 const recording = await timeAsync(() => db.transaction(() => recordDeliveryOutcomes(db, directive.id)));
 const rootRates = (await rates())[0]!;
@@ -130,9 +130,9 @@ report(
     delivered: rootRates.deliveredTotal,
     read: rootRates.readTotal,
     rate: rootRates.rateTotal?.toFixed(3) ?? "-",
-    wholeTreeMs: measure(rates).toFixed(1),
-    wholeTreeAllDirectivesMs: measure(() => readRates(db, rootId)).toFixed(1),
-    communeMs: measure(() => readRates(db, communes[42]!, { directiveId: directive.id })).toFixed(2),
+    wholeTreeMs: (await measure(rates)).toFixed(1),
+    wholeTreeAllDirectivesMs: (await measure(() => readRates(db, rootId))).toFixed(1),
+    communeMs: (await measure(() => readRates(db, communes[42]!, { directiveId: directive.id }))).toFixed(2),
     wholeTreeBeforeRecordingMs: beforeRecordingMs.toFixed(1),
     recordOutcomesMs: recording.ms.toFixed(0),
     progressMs: progress.ms.toFixed(0),
@@ -172,10 +172,10 @@ const at = new Date(now);
 const page = (personId: number, offset = 0) => () => listOpenTickets(db, personId, { now: at, limit: 15, offset });
 const figures: Record<string, string | number> = { tickets: TICKETS, open: (await countOpenTickets(db, provinceOfficial, at)).open, buildS: (building.ms / 1000).toFixed(0) };
 for (const [name, personId] of [["province", provinceOfficial], ["commune", communeOfficial], ["branch", branchCadre]] as const) {
-  figures[`${name}Ms`] = measure(page(personId)).toFixed(2);
-  figures[`${name}Page5Ms`] = measure(page(personId, 60)).toFixed(2);
+  figures[`${name}Ms`] = (await measure(page(personId))).toFixed(2);
+  figures[`${name}Page5Ms`] = (await measure(page(personId, 60))).toFixed(2);
 }
-figures.provinceDeepPageMs = measure(page(provinceOfficial, 3000), 7).toFixed(2);
-figures.countProvinceMs = measure(() => countOpenTickets(db, provinceOfficial, at), 7).toFixed(1);
+figures.provinceDeepPageMs = (await measure(page(provinceOfficial, 3000), 7)).toFixed(2);
+figures.countProvinceMs = (await measure(() => countOpenTickets(db, provinceOfficial, at), 7)).toFixed(1);
 report("ticket queue", figures, "< 50 ms per page");
 await db.destroy();

@@ -13,10 +13,10 @@ async function measure(fn: () => unknown, runs = 20): Promise<number[]> {
   await fn();
   return timesAsync(runs, fn);
 }
-const listWhole = measure(() => listSubtree(db, rootId));
-const listCommune = measure(() => listSubtree(db, communeIds[42]!));
-const rollWhole = measure(() => rollUpCounts(db, rootId));
-const rollCommune = measure(() => rollUpCounts(db, communeIds[42]!));
+const listWhole = await measure(() => listSubtree(db, rootId));
+const listCommune = await measure(() => listSubtree(db, communeIds[42]!));
+const rollWhole = await measure(() => rollUpCounts(db, rootId));
+const rollCommune = await measure(() => rollUpCounts(db, communeIds[42]!));
 const total = (await rollUpCounts(db, rootId))[0]!;
 report("unit tree", {
   units,

@@ -105,7 +105,7 @@ describe("a member on the Zalo personal account", () => {
     await runDueJobs(db, { now: clock, timeZone: zone, workerId: "test" });
     engine.kick();
     for (const m of members) await waitForSent(m.uid, 2);
-    const reminders = members.map(async (m) => (await sentTo(m.uid))[1]!);
+    const reminders = await inOrder(members, async (m) => (await sentTo(m.uid))[1]!);
     for (const r of reminders) {
       expect(r.text).toContain("19:30 thứ Sáu, 04/12/2026");
       expect(r.msgId).toMatch(/^\d+$/);

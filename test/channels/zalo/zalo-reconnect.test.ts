@@ -43,9 +43,9 @@ afterEach(async () => {
  * Waits on real I/O without moving the fake clock (vi.waitFor would advance it), so the fake
  * server's timestamps measure only the channel's own delays.
  */
-async function settle(done: () => boolean, what: string): Promise<void> {
+async function settle(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = performance.now() + 20_000;
-  while (!done()) {
+  while (!(await done())) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setImmediate(r));
   }

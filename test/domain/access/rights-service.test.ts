@@ -32,13 +32,13 @@ describe("grantRight", () => {
     const adminA = await addTestPerson(ctx.db, ctx.tree.communeA.id, "Quản Trị Xã A", { role: "admin" });
     const officialA = await addTestPerson(ctx.db, ctx.tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
     const input = { unitId: ctx.tree.branchB1.id, role: "cadre" as const, phone: "0977000222", fullName: "Ai Đó" };
-    expect(codeOf(() => grantRight(ctx.db, adminA, input, now, "web"))).toBe("forbidden");
+    expect(await codeOf(() => grantRight(ctx.db, adminA, input, now, "web"))).toBe("forbidden");
     expect(await ctx.db.sql.get(`SELECT 1 FROM Person WHERE phone = '0977000222'`)).toBeUndefined();
     expect((await grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web")).status).toBe("granted");
-    expect(codeOf(() => grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.communeA.id, role: "official" }, now, "web"))).toBe("forbidden");
-    expect(codeOf(() => grantRight(ctx.db, adminA, { ...input, unitId: ctx.tree.branchA1.id, phone: "12" }, now, "web"))).toBe("invalid_input");
-    expect(codeOf(() => revokeRight(ctx.db, officialA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
-    expect(codeOf(() => revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
+    expect(await codeOf(() => grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.communeA.id, role: "official" }, now, "web"))).toBe("forbidden");
+    expect(await codeOf(() => grantRight(ctx.db, adminA, { ...input, unitId: ctx.tree.branchA1.id, phone: "12" }, now, "web"))).toBe("invalid_input");
+    expect(await codeOf(() => revokeRight(ctx.db, officialA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
+    expect(await codeOf(() => revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
     const cadre = (await ctx.db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = '0977000222'`))!.id;
     expect(await revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(true);
     expect(await revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(false);
@@ -58,9 +58,9 @@ describe("people directory", () => {
     expect((await unitRoster(ctx.db, cadreA1, ctx.tree.branchA1.id)).rows.map((r) => [r.fullName, r.role, r.platforms])).toEqual([
       ["Cán Bộ", "cadre", "telegram"], ["Lê Thị Hoa", "member", "telegram"],
     ]);
-    expect(codeOf(() => unitRoster(ctx.db, cadreA1, ctx.tree.branchB1.id))).toBe("forbidden");
+    expect(await codeOf(() => unitRoster(ctx.db, cadreA1, ctx.tree.branchB1.id))).toBe("forbidden");
     expect((await personProfile(ctx.db, cadreA1, hoa)).memberships).toEqual([{ unitId: ctx.tree.branchA1.id, unitName: "Chi hội 1", role: "member", title: null }]);
     const outsider = await addTestPerson(ctx.db, ctx.tree.branchB2.id, "Người Ngoài");
-    expect(codeOf(() => personProfile(ctx.db, cadreA1, outsider))).toBe("forbidden");
+    expect(await codeOf(() => personProfile(ctx.db, cadreA1, outsider))).toBe("forbidden");
   });
 });

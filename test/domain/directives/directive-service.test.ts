@@ -103,10 +103,10 @@ describe("normaliseDirectiveNumber", () => {
     expect(normaliseDirectiveNumber("   ")).toBe("");
   });
 
-  it("should refuse stray characters, a number without digits and an overlong one, naming what was typed", () => {
+  it("should refuse stray characters, a number without digits and an overlong one, naming what was typed", async () => {
     expect(errorOf(() => normaliseDirectiveNumber("784@QĐ/TU"))).toEqual({ code: "directive_number_invalid", params: { number: "784@QĐ/TU" } });
     for (const bad of ["QĐ/TU", "12;34", "12 (QĐ)", "12-QĐ/TU 🙂", "-12", "12/", "1".repeat(61)])
-      expect(code(() => normaliseDirectiveNumber(bad)), bad).toBe("directive_number_invalid");
+      expect(await code(() => normaliseDirectiveNumber(bad)), bad).toBe("directive_number_invalid");
   });
 });
 
@@ -118,8 +118,8 @@ describe("validateDirective", () => {
     expect(validateDirective(base({ summary: "a".repeat(701) }))).toEqual({ warnings: ["summary_long"] });
   });
 
-  it("should refuse an empty summary and one over 3,000 characters with its length", () => {
-    expect(code(() => validateDirective(base({ summary: "  \n\t " })))).toBe("directive_summary_empty");
+  it("should refuse an empty summary and one over 3,000 characters with its length", async () => {
+    expect(await code(() => validateDirective(base({ summary: "  \n\t " })))).toBe("directive_summary_empty");
     expect(validateDirective(base({ summary: "b".repeat(summaryMaxLength) })).warnings).toEqual(["summary_long"]);
     expect(errorOf(() => validateDirective(base({ summary: "b".repeat(3001) })))).toEqual({ code: "directive_summary_too_long", params: { length: 3001, max: 3000 } });
   });
@@ -134,8 +134,8 @@ describe("validateDirective", () => {
     for (const link of [null, "", "http://a.vn", "https://hoiccb.vn/nq?id=5"]) expect(validateDirective(base({ link })).warnings).toEqual([]);
   });
 
-  it("should refuse a bad number and reminder days outside 1–30", () => {
-    expect(code(() => validateDirective(base({ number: "số #5" })))).toBe("directive_number_invalid");
+  it("should refuse a bad number and reminder days outside 1–30", async () => {
+    expect(await code(() => validateDirective(base({ number: "số #5" })))).toBe("directive_number_invalid");
     expect(errorOf(() => validateDirective(base({ reminderDays: 0 })))?.params).toEqual({ field: "reminderDays" });
     expect(errorOf(() => validateDirective(base({ reminderDays: 31 })))?.params).toEqual({ field: "reminderDays" });
     expect(errorOf(() => validateDirective(base({ reminderDays: 1.5 })))?.params).toEqual({ field: "reminderDays" });
@@ -164,14 +164,14 @@ describe("createDirective", () => {
     expect((await createDirective(db, input(provinceOfficial), t0)).unitId).toBe(tree.communeA.id);
     expect((await createDirective(db, input(communeCadre), t0)).unitId).toBe(tree.communeA.id);
     expect((await createDirective(db, input(communeCadre, { unitId: tree.branchA2.id }), t0)).unitId).toBe(tree.branchA2.id);
-    for (const who of [branchCadre, siblingCadre, member]) expect(code(() => createDirective(db, input(who), t0))).toBe("forbidden");
+    for (const who of [branchCadre, siblingCadre, member]) expect(await code(() => createDirective(db, input(who), t0))).toBe("forbidden");
     expect(await count("Directive")).toBe(3);
   });
 
   it("should store nothing for bad input and refuse an organisation with no unit in the subtree", async () => {
     const official = await person(tree.province.id, "Trần Tỉnh", { role: "official" });
-    expect(code(() => createDirective(db, input(official, { summary: "" }), t0))).toBe("directive_summary_empty");
-    expect(code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
+    expect(await code(() => createDirective(db, input(official, { summary: "" }), t0))).toBe("directive_summary_empty");
+    expect(await code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
     const { id: other } = await createOrganisation(db, systemActor(), { code: "ctn", name: "Đoàn Thanh niên" });
     expect(errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
     expect(await count("Directive")).toBe(0);
@@ -320,15 +320,15 @@ describe("sendDirective", () => {
     const { cadre, d } = await setup();
     const sibling = await person(tree.communeB.id, "Cán bộ phường", { role: "cadre" });
     const member = await person(tree.communeA.id, "Hội viên xã");
-    expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: sibling }))).toBe("forbidden");
-    expect(code(() => sendDirective(db, d.id, { now: at(1), byPersonId: member }))).toBe("forbidden");
+    expect(await code(() => sendDirective(db, d.id, { now: at(1), byPersonId: sibling }))).toBe("forbidden");
+    expect(await code(() => sendDirective(db, d.id, { now: at(1), byPersonId: member }))).toBe("forbidden");
     expect(await count("DirectiveDelivery") + await count("Outbox") + await count("ScheduledJob")).toBe(0);
     expect((await getDirective(db, d.id)).status).toBe("draft");
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const before = await count("Outbox");
-    expect(code(() => sendDirective(db, d.id, { now: at(2), byPersonId: cadre }))).toBe("conflict");
+    expect(await code(() => sendDirective(db, d.id, { now: at(2), byPersonId: cadre }))).toBe("conflict");
     expect(await count("Outbox")).toBe(before);
-    expect(code(() => sendDirective(db, 999, { now: at(2), byPersonId: cadre }))).toBe("not_found");
+    expect(await code(() => sendDirective(db, 999, { now: at(2), byPersonId: cadre }))).toBe("not_found");
   });
 });
 
@@ -365,8 +365,8 @@ describe("markRead", () => {
     expect(await markRead(db, d.id, a, await accountOf(a), at(10))).toEqual({ alreadyRead: false });
     expect(await markRead(db, d.id, a, null, at(20))).toEqual({ alreadyRead: true });
     expect(await db.sql.get(`SELECT readAt, readViaAccountId FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, d.id, a)).toEqual({ readAt: at(10).getTime(), readViaAccountId: await accountOf(a) });
-    expect(code(() => markRead(db, d.id, outside, null, at(10)))).toBe("not_found");
-    expect(code(() => markRead(db, 999, a, null, at(10)))).toBe("not_found");
+    expect(await code(() => markRead(db, d.id, outside, null, at(10)))).toBe("not_found");
+    expect(await code(() => markRead(db, 999, a, null, at(10)))).toBe("not_found");
   });
 });
 

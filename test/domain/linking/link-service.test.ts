@@ -46,7 +46,7 @@ describe("issueLinkCode", () => {
     const first = await issueLinkCode(db, p.id, { now: t0 });
     await issueLinkCode(db, p.id, { now: t0 });
     const acc = await ensureChatAccount(db, "telegram", "100");
-    expect(code(() => redeemLinkCode(db, acc.id, first.code, t0))).toBe("code_invalid");
+    expect(await code(() => redeemLinkCode(db, acc.id, first.code, t0))).toBe("code_invalid");
   });
 });
 
@@ -63,7 +63,7 @@ describe("redeemLinkCode", () => {
     expect((await redeemLinkCode(db, acc.id, c.code, t0)).newlyLinked).toBe(false);
     // Single use: another account cannot use it.
     const other = await ensureChatAccount(db, "telegram", "200");
-    expect(code(() => redeemLinkCode(db, other.id, c.code, t0))).toBe("code_invalid");
+    expect(await code(() => redeemLinkCode(db, other.id, c.code, t0))).toBe("code_invalid");
   });
 
   it("should let one person link several accounts, only the first preferred", async () => {
@@ -84,7 +84,7 @@ describe("redeemLinkCode", () => {
     const b = await createPerson(db, { fullName: "Trần Văn Bình" });
     const acc = await ensureChatAccount(db, "telegram", "100");
     await redeemLinkCode(db, acc.id, (await issueLinkCode(db, a.id, { now: t0 })).code, t0);
-    expect(code(async () => redeemLinkCode(db, acc.id, (await issueLinkCode(db, b.id, { now: t0 })).code, t0))).toBe("account_linked_elsewhere");
+    expect(await code(async () => redeemLinkCode(db, acc.id, (await issueLinkCode(db, b.id, { now: t0 })).code, t0))).toBe("account_linked_elsewhere");
     expect((await getAccount(db, acc.id)).personId).toBe(a.id);
   });
 
@@ -92,7 +92,7 @@ describe("redeemLinkCode", () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = await issueLinkCode(db, p.id, { now: t0, ttlDays: 1 });
     const acc = await ensureChatAccount(db, "telegram", "100");
-    expect(code(() => redeemLinkCode(db, acc.id, c.code, minutes(24 * 60 + 1)))).toBe("code_invalid");
+    expect(await code(() => redeemLinkCode(db, acc.id, c.code, minutes(24 * 60 + 1)))).toBe("code_invalid");
     expect((await getAccount(db, acc.id)).personId).toBeNull();
   });
 
@@ -101,11 +101,11 @@ describe("redeemLinkCode", () => {
     const c = await issueLinkCode(db, p.id, { now: t0 });
     const acc = await ensureChatAccount(db, "telegram", "100");
     const wrong = c.code === "000000000000" ? "111111111111" : "000000000000";
-    for (let i = 0; i < 5; i++) expect(code(() => redeemLinkCode(db, acc.id, wrong, minutes(i)))).toBe("code_invalid");
-    expect(code(() => redeemLinkCode(db, acc.id, c.code, minutes(10)))).toBe("code_throttled");
+    for (let i = 0; i < 5; i++) expect(await code(() => redeemLinkCode(db, acc.id, wrong, minutes(i)))).toBe("code_invalid");
+    expect(await code(() => redeemLinkCode(db, acc.id, c.code, minutes(10)))).toBe("code_throttled");
     // Another account is not affected.
     const other = await ensureChatAccount(db, "telegram", "200");
-    expect(code(() => redeemLinkCode(db, other.id, wrong, minutes(10)))).toBe("code_invalid");
+    expect(await code(() => redeemLinkCode(db, other.id, wrong, minutes(10)))).toBe("code_invalid");
     expect((await redeemLinkCode(db, acc.id, c.code, minutes(65))).personId).toBe(p.id);
   });
 });
@@ -116,7 +116,7 @@ describe("linkByPhone", () => {
     const acc = await ensureChatAccount(db, "telegram", "100");
     expect((await linkByPhone(db, acc.id, "+84912345678", t0)).personId).toBe(p.id);
     const other = await ensureChatAccount(db, "telegram", "200");
-    expect(code(() => linkByPhone(db, other.id, "0987654321", t0))).toBe("person_not_found");
+    expect(await code(() => linkByPhone(db, other.id, "0987654321", t0))).toBe("person_not_found");
   });
 });
 
@@ -167,14 +167,14 @@ describe("link code format", () => {
     const short = (await issueLinkCode(db, p.id, { now: t0 })).code;
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre");
     const acc = await ensureChatAccount(db, "telegram", "100");
-    expect(code(() => redeemLinkCode(db, acc.id, short, t0))).toBe("code_invalid");
+    expect(await code(() => redeemLinkCode(db, acc.id, short, t0))).toBe("code_invalid");
     const printed = await ensureLinkCodes(db, systemActor(), tree.branchA1.id, { now: t0 });
     expect(printed.find((r) => r.personId === p.id)!.code).toMatch(/^\d{16}$/);
   });
 
   it("should answer an old 6-digit code as such without looking it up or counting a guess", async () => {
     const acc = await ensureChatAccount(db, "telegram", "100");
-    for (let i = 0; i < 10; i++) expect(code(() => redeemLinkCode(db, acc.id, "123 456", t0))).toBe("code_legacy");
+    for (let i = 0; i < 10; i++) expect(await code(() => redeemLinkCode(db, acc.id, "123 456", t0))).toBe("code_legacy");
     expect(await recentWrongGuesses(db, "telegram", "100", t0)).toBe(0);
   });
 });
@@ -189,10 +189,10 @@ describe("guess limits", () => {
     // A new web session for every two guesses: the address limit still holds.
     for (let i = 0; i < 8; i++) {
       const session = await ensureChatAccount(db, "web", `s${Math.floor(i / 2)}`);
-      expect(code(() => redeemLinkCode(db, session.id, wrong, minutes(i), { source: "203.0.113.7", limits }))).toBe("code_invalid");
+      expect(await code(() => redeemLinkCode(db, session.id, wrong, minutes(i), { source: "203.0.113.7", limits }))).toBe("code_invalid");
     }
     const fresh = await ensureChatAccount(db, "web", "fresh");
-    expect(code(() => redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "203.0.113.7", limits }))).toBe("code_throttled");
+    expect(await code(() => redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "203.0.113.7", limits }))).toBe("code_throttled");
     // Another address is not affected; the first one is forgiven after the hour.
     expect((await redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "198.51.100.1", limits })).personId).toBe(p.id);
   });
@@ -208,10 +208,10 @@ describe("guess limits", () => {
     // 30 wrong guesses from 30 accounts on 30 addresses: no account or address limit applies.
     for (let i = 0; i < 30; i++) {
       const acc = await ensureChatAccount(db, "zalo_bot", `attacker-${i}`);
-      expect(code(() => redeemLinkCode(db, acc.id, wrong, minutes(i), { source: `10.0.0.${i}`, limits }))).toBe("code_invalid");
+      expect(await code(() => redeemLinkCode(db, acc.id, wrong, minutes(i), { source: `10.0.0.${i}`, limits }))).toBe("code_invalid");
     }
     const member = await ensureChatAccount(db, "telegram", "100");
-    expect(code(() => redeemLinkCode(db, member.id, c.code, minutes(40), { limits }))).toBe("code_paused");
+    expect(await code(() => redeemLinkCode(db, member.id, c.code, minutes(40), { limits }))).toBe("code_paused");
     expect((await getAccount(db, member.id)).personId).toBeNull();
     const alerts = await db.sql.all<{ body: string }>(`SELECT body FROM Outbox WHERE chatAccountId = ?`, adminAcc.id);
     expect(alerts).toHaveLength(1);
@@ -223,13 +223,13 @@ describe("guess limits", () => {
   it("should keep counting across a restart (the attempts live in the database)", async () => {
     const first = await openDatabase(db.url);
     const acc = await ensureChatAccount(first, "telegram", "100");
-    for (let i = 0; i < 5; i++) code(() => redeemLinkCode(first, acc.id, wrong, minutes(i)));
+    for (let i = 0; i < 5; i++) await code(() => redeemLinkCode(first, acc.id, wrong, minutes(i)));
     await first.close();
     const reopened = await openDatabase(db.url);
     try {
       const p = await createPerson(reopened, { fullName: "Nguyễn Văn An" });
       const c = await issueLinkCode(reopened, p.id, { now: t0 });
-      expect(code(() => redeemLinkCode(reopened, acc.id, c.code, minutes(10)))).toBe("code_throttled");
+      expect(await code(() => redeemLinkCode(reopened, acc.id, c.code, minutes(10)))).toBe("code_throttled");
     } finally {
       await reopened.close();
     }

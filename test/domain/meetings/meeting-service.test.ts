@@ -87,7 +87,7 @@ describe("createMeeting", () => {
     ["an invalid date", { startsAt: new Date("2026-02-31T25:00") }, "invalid_input"],
     ["a missing unit", { unitId: 99_999 }, "unit_not_found"],
   ])("should refuse %s and store nothing", async (_name, change, expected) => {
-    expect(code(() => createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5, ...change }, ctx))).toBe(expected);
+    expect(await code(() => createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5, ...change }, ctx))).toBe(expected);
     expect([await count("Meeting"), await count("ScheduledJob"), await count("AuditLog")]).toEqual([0, 0, 0]);
   });
 });
@@ -154,13 +154,13 @@ describe("setReminderPlan", () => {
     ["a negative nudge", { offsets: [], nudgeMinutesBefore: -5, tallyMinutesBefore: 0 }],
     ["an offset with nothing", { offsets: [{}], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 }],
   ])("should refuse %s", async (_name, plan) => {
-    expect(code(() => setReminderPlan(db, { unitId: tree.branchA1.id }, plan as never, systemActor()))).toBe("invalid_input");
+    expect(await code(() => setReminderPlan(db, { unitId: tree.branchA1.id }, plan as never, systemActor()))).toBe("invalid_input");
     expect(await count("ReminderPlan")).toBe(0);
   });
 
-  it("should refuse a target that is neither or both", () => {
-    expect(code(() => setReminderPlan(db, {}, defaultReminderPlan, systemActor()))).toBe("invalid_input");
-    expect(code(() => setReminderPlan(db, { unitId: 99_999 }, defaultReminderPlan, systemActor()))).toBe("unit_not_found");
+  it("should refuse a target that is neither or both", async () => {
+    expect(await code(() => setReminderPlan(db, {}, defaultReminderPlan, systemActor()))).toBe("invalid_input");
+    expect(await code(() => setReminderPlan(db, { unitId: 99_999 }, defaultReminderPlan, systemActor()))).toBe("unit_not_found");
   });
 });
 
@@ -182,11 +182,11 @@ describe("createSeries", () => {
 
   it("should refuse a rule that never fires and store nothing", async () => {
     const input = { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "once" as const, date: "2026-10-01" }, time: { hour: 19, minute: 30 } };
-    expect(code(() => createSeries(db, input, ctx))).toBe("recurrence_never_fires");
+    expect(await code(() => createSeries(db, input, ctx))).toBe("recurrence_never_fires");
     const ended = { ...input, rule: { kind: "monthly_day" as const, day: 5 }, startsOn: "2026-11-20", endsOn: "2026-12-01" };
-    expect(code(() => createSeries(db, ended, ctx))).toBe("recurrence_never_fires");
-    expect(code(() => createSeries(db, { ...input, rule: { kind: "monthly_day" as const, day: 32 } }, ctx))).toBe("recurrence_invalid");
-    expect(code(() => createSeries(db, { ...input, rule: { kind: "monthly_day" as const, day: 5 }, time: { hour: 24, minute: 0 } }, ctx))).toBe("recurrence_invalid");
+    expect(await code(() => createSeries(db, ended, ctx))).toBe("recurrence_never_fires");
+    expect(await code(() => createSeries(db, { ...input, rule: { kind: "monthly_day" as const, day: 32 } }, ctx))).toBe("recurrence_invalid");
+    expect(await code(() => createSeries(db, { ...input, rule: { kind: "monthly_day" as const, day: 5 }, time: { hour: 24, minute: 0 } }, ctx))).toBe("recurrence_invalid");
     expect([await count("MeetingSeries"), await count("Meeting"), await count("ScheduledJob"), await count("AuditLog")]).toEqual([0, 0, 0, 0]);
   });
 });
@@ -245,10 +245,10 @@ describe("cancelMeeting", () => {
 
   it("should refuse to cancel twice or after the end", async () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    expect(code(() => cancelMeeting(db, meeting.id, { actor: systemActor(), now: new Date(meeting.endsAt), timeZone: HCM }))).toBe("meeting_finished");
+    expect(await code(() => cancelMeeting(db, meeting.id, { actor: systemActor(), now: new Date(meeting.endsAt), timeZone: HCM }))).toBe("meeting_finished");
     await cancelMeeting(db, meeting.id, ctx);
-    expect(code(() => cancelMeeting(db, meeting.id, ctx))).toBe("meeting_cancelled");
-    expect(code(() => cancelMeeting(db, 99_999, ctx))).toBe("not_found");
+    expect(await code(() => cancelMeeting(db, meeting.id, ctx))).toBe("meeting_cancelled");
+    expect(await code(() => cancelMeeting(db, 99_999, ctx))).toBe("not_found");
   });
 });
 
@@ -300,12 +300,12 @@ describe("moveMeeting", () => {
   it("should refuse a new start in the past, a cancelled or a finished meeting, and change nothing", async () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     const jobsBefore = await jobs(meeting.id);
-    expect(code(() => moveMeeting(db, meeting.id, new Date(t0.getTime() - 1), ctx))).toBe("meeting_in_past");
-    expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), { actor: systemActor(), now: new Date(meeting.endsAt + 1), timeZone: HCM }))).toBe("meeting_finished");
+    expect(await code(() => moveMeeting(db, meeting.id, new Date(t0.getTime() - 1), ctx))).toBe("meeting_in_past");
+    expect(await code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), { actor: systemActor(), now: new Date(meeting.endsAt + 1), timeZone: HCM }))).toBe("meeting_finished");
     expect(await getMeeting(db, meeting.id)).toEqual(meeting);
     expect(await jobs(meeting.id)).toEqual(jobsBefore);
     await cancelMeeting(db, meeting.id, ctx);
-    expect(code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), ctx))).toBe("meeting_cancelled");
+    expect(await code(() => moveMeeting(db, meeting.id, new Date("2026-12-20T00:00:00Z"), ctx))).toBe("meeting_cancelled");
   });
 });
 
@@ -324,9 +324,9 @@ describe("skipOccurrence", () => {
 
   it("should refuse a date that is not an occurrence or not a date", async () => {
     const { seriesId } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
-    expect(code(() => skipOccurrence(db, seriesId, "2026-12-06", ctx))).toBe("invalid_input");
-    expect(code(() => skipOccurrence(db, seriesId, "2026-02-31", ctx))).toBe("date_invalid");
-    expect(code(() => skipOccurrence(db, 99_999, "2026-12-05", ctx))).toBe("not_found");
+    expect(await code(() => skipOccurrence(db, seriesId, "2026-12-06", ctx))).toBe("invalid_input");
+    expect(await code(() => skipOccurrence(db, seriesId, "2026-02-31", ctx))).toBe("date_invalid");
+    expect(await code(() => skipOccurrence(db, 99_999, "2026-12-05", ctx))).toBe("not_found");
     expect(await db.sql.get(`SELECT exceptions FROM MeetingSeries`)).toEqual({ exceptions: "{}" });
   });
 });

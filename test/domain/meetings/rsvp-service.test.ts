@@ -61,18 +61,18 @@ describe("recordRsvp", () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5)).toMatchObject({ late: true });
     expect((await getRsvp(db, meeting.id, a))?.late).toBe(1);
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, new Date(meeting.endsAt)))).toBe("meeting_finished");
+    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, new Date(meeting.endsAt)))).toBe("meeting_finished");
     expect((await getRsvp(db, meeting.id, a))?.answer).toBe("attend");
   });
 
   it("should refuse an answer to a cancelled meeting, from someone not invited, or an unknown answer", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const stranger = await person(tree.branchA2.id, "Trần Văn Lạ");
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: stranger, answer: "attend", actor: personActor(stranger) }, t0))).toBe("forbidden");
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "maybe" as never, actor: personActor(a) }, t0))).toBe("invalid_input");
-    expect(code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("not_found");
+    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: stranger, answer: "attend", actor: personActor(stranger) }, t0))).toBe("forbidden");
+    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "maybe" as never, actor: personActor(a) }, t0))).toBe("invalid_input");
+    expect(await code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("not_found");
     await cancelMeeting(db, meeting.id, ctx);
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("meeting_cancelled");
+    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("meeting_cancelled");
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(0);
   });
 
@@ -81,7 +81,7 @@ describe("recordRsvp", () => {
     const communeWide = await createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
     expect((await recordRsvp(db, { meetingId: communeWide.id, personId: deep, answer: "attend", actor: personActor(deep) }, t0)).late).toBe(false);
     const other = await person(tree.branchB1.id, "Phạm Văn Khác");
-    expect(code(() => recordRsvp(db, { meetingId: communeWide.id, personId: other, answer: "attend", actor: personActor(other) }, t0))).toBe("forbidden");
+    expect(await code(() => recordRsvp(db, { meetingId: communeWide.id, personId: other, answer: "attend", actor: personActor(other) }, t0))).toBe("forbidden");
   });
 
   it("should trim the reason to 500 characters and audit an answer recorded by a cadre", async () => {
@@ -100,11 +100,11 @@ describe("recordRsvp", () => {
 describe("setRsvpReason", () => {
   it("should set the reason of an existing answer, and refuse without one", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(code(() => setRsvpReason(db, meeting.id, a, "Bận việc nhà", personActor(a)))).toBe("not_found");
+    expect(await code(() => setRsvpReason(db, meeting.id, a, "Bận việc nhà", personActor(a)))).toBe("not_found");
     await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
     await setRsvpReason(db, meeting.id, a, " Bận   việc nhà ", personActor(a));
     expect((await getRsvp(db, meeting.id, a))?.reason).toBe("Bận việc nhà");
-    expect(code(() => setRsvpReason(db, meeting.id, a, "   ", personActor(a)))).toBe("invalid_input");
+    expect(await code(() => setRsvpReason(db, meeting.id, a, "   ", personActor(a)))).toBe("invalid_input");
   });
 });
 
@@ -138,7 +138,7 @@ describe("meetingTally", () => {
     await recordRsvp(db, { meetingId: meeting.id, personId: binh, answer: "absent", reason: "Trông cháu", actor: personActor(binh) }, t0);
     // Cường has no phone: the commune's cadre records his answer (a member could not).
     const cadre = await person(tree.communeA.id, "Phạm Văn Cán", { role: "cadre" });
-    expect(code(() => recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(an) }, t0))).toBe("forbidden");
+    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(an) }, t0))).toBe("forbidden");
     await recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(cadre) }, t0);
     expect(await meetingTally(db, meeting.id)).toEqual({
       meetingId: meeting.id,
@@ -164,7 +164,7 @@ describe("recordAttendance", () => {
     const b = await person(tree.branchA1.id, "Trần Thị Bình");
     const c = await person(tree.branchA1.id, "Lê Văn Cường");
     const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
-    expect(code(() => recordAttendance(db, meeting.id, [a], personActor(cadre), minutes(dec5, -1)))).toBe("invalid_input");
+    expect(await code(() => recordAttendance(db, meeting.id, [a], personActor(cadre), minutes(dec5, -1)))).toBe("invalid_input");
     expect(await recordAttendance(db, meeting.id, [a, b], personActor(cadre), minutes(dec5, 30))).toEqual({ present: 2, absent: 2 });
     expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true], [b, true], [c, false], [cadre, false]]));
     expect(await recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({ present: 2, absent: 2 });
@@ -176,11 +176,11 @@ describe("recordAttendance", () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const stranger = await person(tree.branchB1.id, "Trần Văn Lạ");
     await recordAttendance(db, meeting.id, [a], systemActor(), dec5);
-    expect(code(() => recordAttendance(db, meeting.id, [stranger], systemActor(), dec5))).toBe("invalid_input");
+    expect(await code(() => recordAttendance(db, meeting.id, [stranger], systemActor(), dec5))).toBe("invalid_input");
     expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true]]));
     const other = await createMeeting(db, { unitId: tree.branchA1.id, title: "Khác", startsAt: dec5 }, ctx);
     await cancelMeeting(db, other.id, ctx);
-    expect(code(() => recordAttendance(db, other.id, [a], systemActor(), dec5))).toBe("meeting_cancelled");
+    expect(await code(() => recordAttendance(db, other.id, [a], systemActor(), dec5))).toBe("meeting_cancelled");
     expect((await attendanceOf(db, other.id)).size).toBe(0);
   });
 });

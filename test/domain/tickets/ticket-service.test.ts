@@ -72,8 +72,8 @@ describe("createTicket", () => {
 });
 
 describe("getTicket", () => {
-  it("should throw not_found for an unknown ticket", () => {
-    expect(code(() => getTicket(db, 404))).toBe("not_found");
+  it("should throw not_found for an unknown ticket", async () => {
+    expect(await code(() => getTicket(db, 404))).toBe("not_found");
   });
 });
 
@@ -114,9 +114,9 @@ describe("takeTicket", () => {
 
   it("should refuse people outside the scope and closed tickets", async () => {
     const s = await setup();
-    for (const p of [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member]) expect(code(() => takeTicket(db, s.id, p, at(1)))).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member]) expect(await code(() => takeTicket(db, s.id, p, at(1)))).toBe("forbidden");
     await closeTicket(db, s.id, s.branchCadre, at(2));
-    expect(code(() => takeTicket(db, s.id, s.branchCadre, at(3)))).toBe("ticket_closed");
+    expect(await code(() => takeTicket(db, s.id, s.branchCadre, at(3)))).toBe("ticket_closed");
     expect(await getTicket(db, s.id)).toMatchObject({ status: "closed", assigneeId: null });
   });
 });
@@ -181,15 +181,15 @@ describe("answerTicket", () => {
   it("should refuse an empty or overlong answer, a closed ticket and people outside the scope, storing nothing", async () => {
     const s = await setup();
     const messages = await count("TicketMessage");
-    expect(code(() => answerTicket(db, s.id, s.branchCadre, "   ", at(1)))).toBe("invalid_input");
-    expect(code(() => answerTicket(db, s.id, s.branchCadre, "x".repeat(4001), at(1)))).toBe("invalid_input");
-    expect(code(() => answerTicket(db, s.id, s.siblingCadre, "Trả lời", at(1)))).toBe("forbidden");
-    expect(code(() => answerTicket(db, s.id, s.member, "Tự trả lời", at(1)))).toBe("forbidden");
+    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "   ", at(1)))).toBe("invalid_input");
+    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "x".repeat(4001), at(1)))).toBe("invalid_input");
+    expect(await code(() => answerTicket(db, s.id, s.siblingCadre, "Trả lời", at(1)))).toBe("forbidden");
+    expect(await code(() => answerTicket(db, s.id, s.member, "Tự trả lời", at(1)))).toBe("forbidden");
     expect(await count("TicketMessage")).toBe(messages);
     expect(await count("Outbox")).toBe(0);
     expect((await answerTicket(db, s.id, s.branchCadre, "x".repeat(4000), at(1))).outboxId).not.toBeNull();
     await closeTicket(db, s.id, s.branchCadre, at(2));
-    expect(code(() => answerTicket(db, s.id, s.branchCadre, "Muộn", at(3)))).toBe("ticket_closed");
+    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Muộn", at(3)))).toBe("ticket_closed");
   });
 
   it("should not replace a flow the member is typing into, but should replace a one-tap question", async () => {
@@ -214,19 +214,19 @@ describe("escalateTicket", () => {
     });
     expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.escalate'`)).toEqual({ action: "ticket.escalate" });
     // The branch cadre has lost it; the commune official passes it on to the province.
-    expect(code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("forbidden");
-    expect(code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời", at(3)))).toBe("forbidden");
+    expect(await code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("forbidden");
+    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời", at(3)))).toBe("forbidden");
     expect((await escalateTicket(db, s.id, s.communeOfficial, null, at(4))).unitId).toBe(tree.province.id);
-    expect(code(() => escalateTicket(db, s.id, s.provinceOfficial, null, at(5)))).toBe("ticket_at_root");
+    expect(await code(() => escalateTicket(db, s.id, s.provinceOfficial, null, at(5)))).toBe("ticket_at_root");
     expect((await getTicket(db, s.id)).unitId).toBe(tree.province.id);
   });
 
   it("should refuse outsiders, closed tickets and an overlong note", async () => {
     const s = await setup();
-    expect(code(() => escalateTicket(db, s.id, s.otherCommuneOfficial, null, at(1)))).toBe("forbidden");
-    expect(code(() => escalateTicket(db, s.id, s.branchCadre, "n".repeat(1001), at(1)))).toBe("invalid_input");
+    expect(await code(() => escalateTicket(db, s.id, s.otherCommuneOfficial, null, at(1)))).toBe("forbidden");
+    expect(await code(() => escalateTicket(db, s.id, s.branchCadre, "n".repeat(1001), at(1)))).toBe("invalid_input");
     await closeTicket(db, s.id, s.branchCadre, at(2));
-    expect(code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("ticket_closed");
+    expect(await code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("ticket_closed");
     expect((await getTicket(db, s.id)).unitId).toBe(tree.branchA1.id);
   });
 });
@@ -237,8 +237,8 @@ describe("closeTicket", () => {
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(await closeTicket(db, s.id, s.communeOfficial, at(2))).toMatchObject({ status: "closed", closedAt: at(2).getTime() });
     expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", byPersonId: s.communeOfficial });
-    expect(code(() => closeTicket(db, s.id, s.communeOfficial, at(3)))).toBe("ticket_closed");
-    expect(code(() => closeTicket(db, s.id, s.member, at(3)))).toBe("forbidden");
+    expect(await code(() => closeTicket(db, s.id, s.communeOfficial, at(3)))).toBe("ticket_closed");
+    expect(await code(() => closeTicket(db, s.id, s.member, at(3)))).toBe("forbidden");
   });
 });
 
@@ -277,8 +277,8 @@ describe("recordSatisfaction", () => {
   it("should refuse anyone but the author", async () => {
     const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(code(() => recordSatisfaction(db, s.id, s.fellowMember, false, at(2)))).toBe("ticket_not_yours");
-    expect(code(() => recordSatisfaction(db, s.id, s.branchCadre, true, at(2)))).toBe("ticket_not_yours");
+    expect(await code(() => recordSatisfaction(db, s.id, s.fellowMember, false, at(2)))).toBe("ticket_not_yours");
+    expect(await code(() => recordSatisfaction(db, s.id, s.branchCadre, true, at(2)))).toBe("ticket_not_yours");
     expect(await getTicket(db, s.id)).toMatchObject({ status: "answered", satisfied: null });
   });
 });
@@ -307,10 +307,10 @@ describe("addMemberMessage", () => {
 
   it("should refuse another person, a closed ticket and an empty message", async () => {
     const s = await setup();
-    expect(code(() => addMemberMessage(db, s.id, s.fellowMember, "Chen vào", null, at(1)))).toBe("ticket_not_yours");
-    expect(code(() => addMemberMessage(db, s.id, s.member, "  ", null, at(1)))).toBe("invalid_input");
+    expect(await code(() => addMemberMessage(db, s.id, s.fellowMember, "Chen vào", null, at(1)))).toBe("ticket_not_yours");
+    expect(await code(() => addMemberMessage(db, s.id, s.member, "  ", null, at(1)))).toBe("invalid_input");
     await closeTicket(db, s.id, s.branchCadre, at(2));
-    expect(code(() => addMemberMessage(db, s.id, s.member, "Còn nữa", null, at(3)))).toBe("ticket_closed");
+    expect(await code(() => addMemberMessage(db, s.id, s.member, "Còn nữa", null, at(3)))).toBe("ticket_closed");
     expect(await count("TicketMessage")).toBe(1);
   });
 });
@@ -344,8 +344,8 @@ describe("ticketThread", () => {
     expect((await ticketThread(db, s.id, s.member)).history.map((h) => h.note)).toEqual([null, null]);
     expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)?.note).toBe("Ghi chú nội bộ");
     expect((await ticketAccess(db, s.id, s.branchCadre)).access).toBe("handled_above");
-    expect(code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời muộn", at(2)))).toBe("forbidden");
-    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(code(() => ticketThread(db, s.id, p))).toBe("forbidden");
+    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời muộn", at(2)))).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(await code(() => ticketThread(db, s.id, p))).toBe("forbidden");
     for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect((await ticketAccess(db, s.id, p)).access).toBe("forbidden");
     expect((await ticketAccess(db, -1, s.branchCadre)).access).toBe("not_found");
     expect((await ticketThread(db, s.id, s.provinceOfficial)).history.at(-1)?.note).toBe("Ghi chú nội bộ");

@@ -35,7 +35,7 @@ describe("requestSignInCode", () => {
     expect((await ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId != ?`, cadre))!.n).toBe(0);
     const unlinked = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Văn Chưa Liên Kết", { role: "official", linked: false });
     expect((await requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, unlinked)).phone!, ip: "1.1.1.1" }, t0)).outcome).toBe("not_linked");
-    expect(codeOf(() => requestSignInCode(ctx.db, { phone: "abc", ip: "1.1.1.1" }, t0))).toBe("invalid_input");
+    expect(await codeOf(() => requestSignInCode(ctx.db, { phone: "abc", ip: "1.1.1.1" }, t0))).toBe("invalid_input");
   });
 
   it("should limit codes per person, per source address and overall", async () => {
@@ -46,12 +46,12 @@ describe("requestSignInCode", () => {
     expect((await requestSignInCode(ctx.db, { phone, ip: "10.0.1.1" }, at(61))).outcome).toBe("sent");
 
     for (let i = 0; i < signInLimits.perAddressPer15Min; i++) await requestSignInCode(ctx.db, { phone: `09000000${String(i).padStart(2, "0")}`, ip: "2.2.2.2" }, at(100));
-    expect(codeOf(() => requestSignInCode(ctx.db, { phone, ip: "2.2.2.2" }, at(101)))).toBe("code_throttled");
-    expect(codeOf(() => requestSignInCode(ctx.db, { phone: "0900000099", ip: "2.2.2.3" }, at(101)))).toBeUndefined();
-    expect(codeOf(() => requestSignInCode(ctx.db, { phone, ip: "2.2.2.2" }, at(116)))).toBeUndefined();
+    expect(await codeOf(() => requestSignInCode(ctx.db, { phone, ip: "2.2.2.2" }, at(101)))).toBe("code_throttled");
+    expect(await codeOf(() => requestSignInCode(ctx.db, { phone: "0900000099", ip: "2.2.2.3" }, at(101)))).toBeUndefined();
+    expect(await codeOf(() => requestSignInCode(ctx.db, { phone, ip: "2.2.2.2" }, at(116)))).toBeUndefined();
 
     for (let i = 0; i < signInLimits.globalPerMinute; i++) await requestSignInCode(ctx.db, { phone: "0900000001", ip: `3.3.${i >> 8}.${i & 255}` }, at(200));
-    expect(codeOf(() => requestSignInCode(ctx.db, { phone: "0900000001", ip: "4.4.4.4" }, at(200)))).toBe("code_throttled");
+    expect(await codeOf(() => requestSignInCode(ctx.db, { phone: "0900000001", ip: "4.4.4.4" }, at(200)))).toBe("code_throttled");
   });
 });
 
@@ -62,17 +62,17 @@ describe("verifySignInCode", () => {
     await requestSignInCode(ctx.db, { phone, ip: null }, t0);
     const code = await sentCode(cadre);
     expect(await verifySignInCode(ctx.db, { phone, code: `${code.slice(0, 3)} ${code.slice(3)}`, ip: null }, at(1))).toBe(cadre);
-    expect(codeOf(() => verifySignInCode(ctx.db, { phone, code, ip: null }, at(2)))).toBe("code_invalid");
+    expect(await codeOf(() => verifySignInCode(ctx.db, { phone, code, ip: null }, at(2)))).toBe("code_invalid");
 
     await requestSignInCode(ctx.db, { phone, ip: null }, at(3));
     const late = await sentCode(cadre);
-    expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: late, ip: null }, at(13)))).toBe("code_expired");
+    expect(await codeOf(() => verifySignInCode(ctx.db, { phone, code: late, ip: null }, at(13)))).toBe("code_expired");
 
     await requestSignInCode(ctx.db, { phone, ip: null }, at(20));
     const right = await sentCode(cadre);
     const wrong = right === "000000" ? "111111" : "000000";
-    for (let i = 0; i < signInLimits.guessesPerCode; i++) expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: wrong, ip: `5.5.5.${i}` }, at(21)))).toBe("code_invalid");
-    expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: right, ip: "6.6.6.6" }, at(22)))).toBe("code_invalid");
+    for (let i = 0; i < signInLimits.guessesPerCode; i++) expect(await codeOf(() => verifySignInCode(ctx.db, { phone, code: wrong, ip: `5.5.5.${i}` }, at(21)))).toBe("code_invalid");
+    expect(await codeOf(() => verifySignInCode(ctx.db, { phone, code: right, ip: "6.6.6.6" }, at(22)))).toBe("code_invalid");
   });
 
   it("should refuse a code once the person lost their rights, and stop an address after many failures", async () => {
@@ -81,9 +81,9 @@ describe("verifySignInCode", () => {
     const phone = (await getPerson(ctx.db, cadre)).phone!;
     await requestSignInCode(ctx.db, { phone, ip: null }, t0);
     await removeMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "cadre");
-    expect(codeOf(async () => verifySignInCode(ctx.db, { phone, code: await sentCode(cadre), ip: null }, at(1)))).toBe("code_invalid");
-    for (let i = 0; i < signInLimits.failuresPerAddressPerHour; i++) codeOf(() => verifySignInCode(ctx.db, { phone: "0900000000", code: "123456", ip: "7.7.7.7" }, at(2)));
-    expect(codeOf(() => verifySignInCode(ctx.db, { phone, code: "123456", ip: "7.7.7.7" }, at(3)))).toBe("code_throttled");
+    expect(await codeOf(async () => verifySignInCode(ctx.db, { phone, code: await sentCode(cadre), ip: null }, at(1)))).toBe("code_invalid");
+    for (let i = 0; i < signInLimits.failuresPerAddressPerHour; i++) await codeOf(() => verifySignInCode(ctx.db, { phone: "0900000000", code: "123456", ip: "7.7.7.7" }, at(2)));
+    expect(await codeOf(() => verifySignInCode(ctx.db, { phone, code: "123456", ip: "7.7.7.7" }, at(3)))).toBe("code_throttled");
   });
 });
 
@@ -93,11 +93,11 @@ describe("createSignInLink", () => {
     const { token } = await createSignInLink(ctx.db, admin, t0);
     expect((await peekSignInLink(ctx.db, token, at(1)))?.personId).toBe(admin);
     expect(await redeemSignInLink(ctx.db, token, null, at(1))).toBe(admin);
-    expect(codeOf(() => redeemSignInLink(ctx.db, token, null, at(2)))).toBe("code_invalid");
+    expect(await codeOf(() => redeemSignInLink(ctx.db, token, null, at(2)))).toBe("code_invalid");
     const other = (await createSignInLink(ctx.db, admin, t0)).token;
-    expect(codeOf(() => redeemSignInLink(ctx.db, other, null, at(24 * 60 + 1)))).toBe("code_invalid");
+    expect(await codeOf(() => redeemSignInLink(ctx.db, other, null, at(24 * 60 + 1)))).toBe("code_invalid");
     const member = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Hội Viên");
-    expect(codeOf(() => createSignInLink(ctx.db, member, t0))).toBe("forbidden");
+    expect(await codeOf(() => createSignInLink(ctx.db, member, t0))).toBe("forbidden");
     expect((await ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE codeHash = ?`, token))!.n).toBe(0);
   });
 });
