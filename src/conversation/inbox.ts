@@ -53,13 +53,14 @@ export class Inbox {
    * the channel. Rejects only when the database could not store it, so that the platform retries.
    *
    * Messages arriving together are committed together (group commit): each is stored and handled
-   * in its own savepoint inside one transaction per batch. Handling is synchronous, so two copies
-   * of one update can never be handled at the same time.
+   * in its own savepoint inside one transaction per batch, one message after another; the next
+   * batch's transaction waits for this one to commit, so two copies of one update can never be
+   * handled at the same time.
    */
   receive(message: InboundMessage): Promise<ReceiveResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ message, resolve, reject });
-      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+      if (this.#queue.length === 1) setImmediate(() => void this.#flush()); // #flush never rejects
     });
   }
 
@@ -168,15 +169,14 @@ export class Inbox {
         personId = account.personId;
         const person = account.personId !== null ? await getPerson(db, account.personId) : null;
         const outcome = await converse(db, settings, message, account, person, logId, now);
-        outcome.replies.forEach((reply, i) =>
-          enqueue(db, {
+        for (const [i, reply] of outcome.replies.entries())
+          await enqueue(db, {
             platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id,
             personId: account.personId, priority: priorities.reply,
             body: { text: reply.text, choices: reply.choices, replyTo: reply.replyTo, locale: reply.locale },
             entityType: reply.entityType ?? outcome.entityType ?? null, entityId: reply.entityId ?? outcome.entityId ?? null,
             dedupeKey: `reply:${logId}:${i}`,
-          }, now),
-        );
+          }, now);
         await completeInbound(db, logId, { status: "handled", chatAccountId: account.id, personId: account.personId, entityType: outcome.entityType, entityId: outcome.entityId });
       });
       return "handled";

@@ -392,7 +392,14 @@ class PlatformWorker {
    */
   #completeLater(row: OutboxRow, body: OutboxBody, messageIds: string[]): void {
     this.#completed.push({ row, body, messageIds, at: this.engine.now() });
-    if (this.#completed.length === 1) setImmediate(() => this.#flushCompleted());
+    if (this.#completed.length === 1) setImmediate(() => void this.#queueFlush());
+  }
+
+  /** Flushes run one after another; `flush()` waits for the one under way. Never rejects. */
+  #flushing: Promise<void> = Promise.resolve();
+  #queueFlush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#flushCompleted());
+    return this.#flushing;
   }
 
   async #flushCompleted(): Promise<void> {
@@ -431,7 +438,8 @@ class PlatformWorker {
 
   /** Writes any sends not yet recorded (before stopping). */
   async flush(): Promise<void> {
-    if (this.#completed.length) await this.#flushCompleted();
+    await this.#flushing;
+    if (this.#completed.length) await this.#queueFlush();
   }
 
   async #handleFailure(row: OutboxRow, error: unknown): Promise<void> {

@@ -230,7 +230,7 @@ class SqliteConnectionDriver implements Driver {
   async init(): Promise<void> {}
   async acquireConnection(): Promise<DatabaseConnection> {
     // One connection: wait until the one holder (a statement or a whole transaction) releases it.
-    while (this.#lock) await this.#lock;
+    while (this.#lock !== undefined) await this.#lock;
     this.#lock = new Promise((resolve) => (this.#unlock = resolve));
     return this.#connection;
   }

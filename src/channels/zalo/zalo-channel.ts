@@ -315,6 +315,7 @@ export class ZaloChannel implements Channel {
 
   /** The channel's status as stored (shared with `chihoi zalo status`). */
   async status(): Promise<ZaloStatus> {
+    await this.#writes;
     const stored = await readZaloStatus(this.options.db);
     const last = Math.max(stored.lastEventAt ?? 0, this.#lastEventAt ?? 0);
     return { ...stored, lastEventAt: last || null };
@@ -347,8 +348,22 @@ export class ZaloChannel implements Channel {
     await this.#queue;
     this.#handler = undefined;
     this.#api = undefined;
-    if (this.#state === "online" || this.#state === "connecting") await this.#setState("stopped", null);
-    await this.#flushLastEvent(true);
+    if (this.#state === "online" || this.#state === "connecting") this.#setState("stopped", null);
+    this.#flushLastEvent(true);
+    await this.#writes;
+  }
+
+  /**
+   * The channel's own database writes (status, audit, refreshed cookies), in order, off the
+   * supervisor's path: its state changes stay synchronous, as its timers and handlers expect.
+   * `stop()` and `status()` wait for them. Never rejects.
+   */
+  #writes: Promise<void> = Promise.resolve();
+  #background(what: string, write: () => Promise<unknown>): void {
+    this.#writes = this.#writes.then(write).then(
+      () => undefined,
+      (error: unknown) => this.#log.warn({ err: loggable(error) }, what),
+    );
   }
 
   // ──────────────────────────────────────────────────────────── supervisor
@@ -372,16 +387,13 @@ export class ZaloChannel implements Channel {
     this.#deadlineTimer.unref?.();
   }
 
-  async #setState(state: ZaloState, lastError: string | null | undefined): Promise<void> {
+  #setState(state: ZaloState, lastError: string | null | undefined): void {
     this.#state = state;
     const patch: Partial<ZaloStatus> = { state };
     if (lastError !== undefined) patch.lastError = lastError;
     if (this.#lastEventAt !== null) patch.lastEventAt = this.#lastEventAt;
-    try {
-      await writeZaloStatus(this.options.db, patch, this.#now());
-    } catch (error) {
-      this.#log.warn({ err: loggable(error) }, "could not write the Zalo status");
-    }
+    const at = this.#now();
+    this.#background("could not write the Zalo status", () => writeZaloStatus(this.options.db, patch, at));
   }
 
   /**
@@ -433,9 +445,9 @@ export class ZaloChannel implements Channel {
   }
 
   /** A full login after `delay` (default: the backoff). */
-  async #scheduleLogin(reason: string, delay = this.#backoffDelay()): Promise<void> {
+  #scheduleLogin(reason: string, delay = this.#backoffDelay()): void {
     if (this.#stopping || this.#reconnectTimer) return;
-    await this.#setState("connecting", reason);
+    this.#setState("connecting", reason);
     this.#log[this.#attempt > 2 ? "warn" : "info"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo: logging in again");
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
@@ -445,21 +457,21 @@ export class ZaloChannel implements Channel {
   }
 
   /** Starts the live session's listener again after `delay`: no login. */
-  async #scheduleRestart(session: Session, reason: string, delay: number): Promise<void> {
+  #scheduleRestart(session: Session, reason: string, delay: number): void {
     if (this.#stopping || this.#session !== session) return;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    await this.#setState("connecting", reason);
+    this.#setState("connecting", reason);
     // Zalo drops sockets every minute or so (1006): routine, unless reconnecting keeps failing.
     this.#log[this.#attempt > 2 ? "warn" : "debug"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo socket closed; reconnecting");
-    this.#reconnectTimer = setTimeout(async () => {
+    this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
-      await this.#startListener(session);
+      this.#startListener(session);
     }, delay);
     this.#reconnectTimer.unref?.();
   }
 
   /** Drops the session and logs in again soon (the session expired). */
-  async #requestRelogin(reason: string): Promise<void> {
+  #requestRelogin(reason: string): void {
     if (this.#stopping || (this.#state !== "online" && this.#state !== "connecting")) return;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
@@ -467,21 +479,18 @@ export class ZaloChannel implements Channel {
     this.#clearDeadline();
     this.#dropSession();
     this.#api = undefined;
-    await this.#scheduleLogin(reason);
+    this.#scheduleLogin(reason);
   }
 
   /** Stops trying, records why, and tells the admins once. */
-  async #halt(state: "needs_login" | "taken_over", lastError: string, alert: ZaloAlert): Promise<void> {
+  #halt(state: "needs_login" | "taken_over", lastError: string, alert: ZaloAlert): void {
     this.#gen++;
     this.#clearTimers();
     this.#dropSession();
     this.#api = undefined;
-    await this.#setState(state, lastError);
-    try {
-      await recordAudit(this.options.db, { source: "system", action: `zalo.${state}`, detail: { reason: lastError } }, this.#now());
-    } catch (error) {
-      this.#log.warn({ err: loggable(error) }, "could not audit the Zalo state");
-    }
+    this.#setState(state, lastError);
+    const at = this.#now();
+    this.#background("could not audit the Zalo state", () => recordAudit(this.options.db, { source: "system", action: `zalo.${state}`, detail: { reason: lastError } }, at));
     this.#log.error({ state, reason: lastError }, state === "taken_over"
       ? "Zalo session taken over by another login; stopped. Close the other Zalo Web session, then `chihoi zalo login` or restart."
       : "Zalo needs a new login (`chihoi zalo login` or `chihoi zalo import`); Zalo stopped, the rest of the service runs.");
@@ -490,17 +499,30 @@ export class ZaloChannel implements Channel {
       const text = (this.options.alertText ?? defaultAlertText)(alert);
       void this.options.notifyAdmins?.(text).catch((error) => this.#log.error({ err: loggable(error) }, "could not tell the admins about Zalo"));
     }
-    await this.#watchCredentials();
+    this.#watchCredentials();
   }
 
   /** While halted: resume when new credentials are stored (`chihoi zalo login` in another process). */
-  async #watchCredentials(): Promise<void> {
+  #watchCredentials(): void {
     if (this.#stopping) return;
-    const seen = await credentialsUpdatedAt(this.options.db);
-    const check = async () => {
+    const schedule = (seen: number | null) => {
+      if (this.#stopping) return;
+      this.#watchTimer = setTimeout(() => void check(seen), this.#timing.credentialsWatchMs);
+      this.#watchTimer.unref?.();
+    };
+    const read = async (fallback: number | null): Promise<number | null> => {
+      try {
+        return await credentialsUpdatedAt(this.options.db);
+      } catch (error) {
+        this.#log.warn({ err: loggable(error) }, "could not read the stored Zalo credentials");
+        return fallback;
+      }
+    };
+    const check = async (seen: number | null): Promise<void> => {
       this.#watchTimer = undefined;
       if (this.#stopping) return;
-      const now = await credentialsUpdatedAt(this.options.db);
+      const now = await read(seen);
+      if (this.#stopping) return;
       if (now !== null && now !== seen) {
         this.#log.info("new Zalo credentials stored; logging in");
         this.#alerted = null;
@@ -511,11 +533,9 @@ export class ZaloChannel implements Channel {
         void this.#connect();
         return;
       }
-      this.#watchTimer = setTimeout(check, this.#timing.credentialsWatchMs);
-      this.#watchTimer.unref?.();
+      schedule(seen);
     };
-    this.#watchTimer = setTimeout(check, this.#timing.credentialsWatchMs);
-    this.#watchTimer.unref?.();
+    void read(null).then(schedule);
   }
 
   /** A full login from the latest stored credentials, then the listener. */
@@ -535,11 +555,11 @@ export class ZaloChannel implements Channel {
     }
     if (!credentials) return this.#halt("needs_login", "no Zalo login stored", { kind: "needs_login", reason: "missing" });
 
-    await this.#setState("connecting", undefined);
-    this.#armDeadline(async () => {
+    this.#setState("connecting", undefined);
+    this.#armDeadline(() => {
       if (gen !== this.#gen) return;
       this.#gen++;
-      await this.#scheduleLogin(`no login within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`);
+      this.#scheduleLogin(`no login within ${Math.round(this.#timing.connectTimeoutMs / 1000)} s`);
     });
 
     let api: ZaloApi;
@@ -566,21 +586,21 @@ export class ZaloChannel implements Channel {
     } catch (error) {
       this.#log.warn({ err: loggable(error) }, "could not read the Zalo account id");
     }
-    await this.#snapshotCredentials(api);
+    this.#snapshotCredentials(api);
     void this.#learnDisplayName(api);
 
     const session: Session = { api, listener: api.listener, handshake: false, openedAt: 0, historyRequested: false, timedOut: false };
     this.#session = session;
     this.#attachListener(session);
-    await this.#startListener(session);
+    this.#startListener(session);
   }
 
   #attachListener(session: Session): void {
     const listener = session.listener;
     const live = () => this.#session === session;
-    listener.on("connected", async () => live() && await this.#onConnected(session));
+    listener.on("connected", () => live() && this.#onConnected(session));
     listener.on("cipher_key", () => live() && this.#onHandshake(session));
-    listener.on("closed", async (code, reason) => live() && await this.#onClosed(session, Number(code), String(reason ?? "")));
+    listener.on("closed", (code, reason) => live() && this.#onClosed(session, Number(code), String(reason ?? "")));
     listener.on("error", (error) => {
       if (live()) this.#log.warn({ err: loggable(error) }, "Zalo listener error");
     });
@@ -612,7 +632,7 @@ export class ZaloChannel implements Channel {
   }
 
   /** Opens the session's socket (zca-js's own retry off: this supervisor decides). */
-  async #startListener(session: Session): Promise<void> {
+  #startListener(session: Session): void {
     if (this.#stopping || this.#session !== session) return;
     this.#refreshListenerCookie(session);
     session.handshake = false;
@@ -636,15 +656,15 @@ export class ZaloChannel implements Channel {
       this.#log.warn({ err: loggable(error) }, "Zalo listener did not start");
       this.#clearDeadline();
       this.#restartFailures++;
-      await this.#scheduleRestart(session, "listener did not start", this.#backoffDelay());
+      this.#scheduleRestart(session, "listener did not start", this.#backoffDelay());
     }
   }
 
-  async #onConnected(session: Session): Promise<void> {
+  #onConnected(session: Session): void {
     this.#clearDeadline();
     session.openedAt = this.#now().getTime();
     this.#alerted = null;
-    await this.#setState("online", null);
+    this.#setState("online", null);
     this.#log.debug({ uid: this.#self?.uid }, "Zalo connected");
     // History is asked for once the session key arrives; a server that never sends one still gets asked.
     if (this.#historyTimer) clearTimeout(this.#historyTimer);
@@ -685,7 +705,7 @@ export class ZaloChannel implements Channel {
    * every minute or so is normal): restart the listener on the live session; after repeated failed
    * restarts check the session with one REST call and log in again only if it expired.
    */
-  async #onClosed(session: Session, code: number, reason: string): Promise<void> {
+  #onClosed(session: Session, code: number, reason: string): void {
     this.#clearDeadline();
     const lasted = session.openedAt ? this.#now().getTime() - session.openedAt : 0;
     const worked = session.handshake;
@@ -709,12 +729,12 @@ export class ZaloChannel implements Channel {
       void this.#checkSession(session, why);
       return;
     }
-    await this.#scheduleRestart(session, why, this.#backoffDelay());
+    this.#scheduleRestart(session, why, this.#backoffDelay());
   }
 
   /** After repeated failed restarts: one REST call tells an expired session from a network problem. */
   async #checkSession(session: Session, reason: string): Promise<void> {
-    await this.#setState("connecting", reason);
+    this.#setState("connecting", reason);
     const api = session.api;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -732,7 +752,7 @@ export class ZaloChannel implements Channel {
       clearTimeout(timer);
     }
     if (this.#session !== session) return;
-    await this.#scheduleRestart(session, reason, this.#backoffDelay());
+    this.#scheduleRestart(session, reason, this.#backoffDelay());
   }
 
   #scheduleKeepWarm(): void {
@@ -752,10 +772,10 @@ export class ZaloChannel implements Channel {
     try {
       if (api.keepAlive) await api.keepAlive();
       else if (api.fetchAccountInfo) await api.fetchAccountInfo();
-      await this.#snapshotCredentials(api);
+      this.#snapshotCredentials(api);
     } catch (error) {
       this.#log.warn({ err: loggable(error) }, "Zalo keep-alive failed");
-      if (isSessionError(error)) await this.#requestRelogin("session expired (keep-alive)");
+      if (isSessionError(error)) this.#requestRelogin("session expired (keep-alive)");
     }
   }
 
@@ -765,25 +785,25 @@ export class ZaloChannel implements Channel {
       const info = await api.fetchAccountInfo();
       const name = info?.profile?.displayName || info?.profile?.zaloName;
       if (name && this.#self) this.#self = { ...this.#self, displayName: name };
-      await this.#snapshotCredentials(api);
+      this.#snapshotCredentials(api);
     } catch (error) {
       this.#log.debug({ err: loggable(error) }, "could not read the Zalo account profile");
     }
   }
 
   /** Saves the API's current cookies when they differ from the stored ones. */
-  async #snapshotCredentials(api: ZaloApi): Promise<void> {
+  #snapshotCredentials(api: ZaloApi): void {
     // Only the current session may write: a late answer to an abandoned one must not look like a new login.
     if (api !== this.#api) return;
     try {
       const ctx = api.getContext();
       const cookies = ctx.cookie?.toJSON()?.cookies;
       if (!cookies?.length || !ctx.imei || !ctx.userAgent) return;
-      const written = await saveCredentials(
-        this.options.db, this.options.config.credentialsKey,
-        { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language }, this.#now(),
-      );
-      if (written) this.#log.debug("refreshed Zalo cookies saved");
+      const credentials = { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language };
+      const at = this.#now();
+      this.#background("could not save refreshed Zalo cookies", async () => {
+        if (await saveCredentials(this.options.db, this.options.config.credentialsKey, credentials, at)) this.#log.debug("refreshed Zalo cookies saved");
+      });
     } catch (error) {
       this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not save refreshed Zalo cookies");
     }
@@ -796,20 +816,18 @@ export class ZaloChannel implements Channel {
     this.#queue = this.#queue.then(() => this.#handleEvent(event, source));
   }
 
-  async #noteEvent(): Promise<void> {
+  #noteEvent(): void {
     this.#lastEventAt = this.#now().getTime();
-    await this.#flushLastEvent(false);
+    this.#flushLastEvent(false);
   }
 
-  async #flushLastEvent(force: boolean): Promise<void> {
+  #flushLastEvent(force: boolean): void {
     if (this.#lastEventAt === null) return;
     if (!force && this.#lastEventAt - this.#lastEventWritten < this.#timing.statusWriteMs) return;
     this.#lastEventWritten = this.#lastEventAt;
-    try {
-      await writeZaloStatus(this.options.db, { lastEventAt: this.#lastEventAt }, this.#now());
-    } catch (error) {
-      this.#log.warn({ err: loggable(error) }, "could not write the Zalo status");
-    }
+    const patch = { lastEventAt: this.#lastEventAt };
+    const at = this.#now();
+    this.#background("could not write the Zalo status", () => writeZaloStatus(this.options.db, patch, at));
   }
 
   async #isOwnMessage(chatId: string, msgId: string): Promise<boolean> {
@@ -834,7 +852,7 @@ export class ZaloChannel implements Channel {
     this.#log.info({ groupId }, "message from a Zalo group that is not allowed; recorded for the admins");
     const api = this.#api;
     if (!api?.getGroupInfo) return;
-    api.getGroupInfo(groupId).then(async (info) => {
+    void api.getGroupInfo(groupId).then(async (info) => {
       const name = info?.gridInfoMap?.[groupId]?.name;
       if (name) await this.options.db.sql.run(`UPDATE ChatGroup SET title = ? WHERE platform = 'zalo' AND externalId = ? AND title IS NULL`, name.slice(0, 200), groupId);
     }).catch((error) => this.#log.debug({ err: loggable(error) }, "could not read the Zalo group name"));
@@ -846,7 +864,7 @@ export class ZaloChannel implements Channel {
       const self = this.#self;
       const handler = this.#handler;
       if (!self || !handler) return;
-      if (source === "live") await this.#noteEvent();
+      if (source === "live") this.#noteEvent();
       const result = await interpretZaloEvent(event, {
         self,
         isGroupAllowed: this.#isGroupAllowed,
@@ -906,11 +924,11 @@ export class ZaloChannel implements Channel {
         const id = result?.message?.msgId;
         if (id !== undefined && id !== null && String(id)) ids.push(String(id));
       } catch (error) {
-        if (isSessionError(error)) await this.#requestRelogin("session expired (send)");
+        if (isSessionError(error)) this.#requestRelogin("session expired (send)");
         throw classifyZaloError(error);
       }
     }
-    await this.#snapshotCredentials(api);
+    this.#snapshotCredentials(api);
     return { messageIds: ids };
   }
 }

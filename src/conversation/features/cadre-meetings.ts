@@ -326,9 +326,9 @@ async function startAttendance(turn: Turn, meeting: MeetingRow): Promise<void> {
 async function showAttendance(turn: Turn, draft: AttendanceDraft): Promise<void> {
   const meeting = await getMeeting(turn.db, draft.meetingId);
   const present = new Set(draft.present);
-  const lines = draft.order.map(async (id, i) =>
+  const lines = await Promise.all(draft.order.map(async (id, i) =>
     turn.t("meetings.attendance_line", { n: i + 1, mark: present.has(id) ? "✓" : "✗", name: (await getPerson(turn.db, id)).fullName }),
-  );
+  ));
   await turn.ask(
     turn.t("meetings.attendance_list", { title: meeting.title, when: when(turn, meeting.startsAt), lines: lines.join("\n") }),
     "attendance",
@@ -361,12 +361,12 @@ export async function continueAttendance(turn: Turn, text: string): Promise<void
   if (all) {
     const rest = folded.slice(all[0].length).trim();
     const except = /^(tru|ngoai tru|except)\s+(.+)$/.exec(rest);
-    const excluded = except ? pickPeople(turn, draft, except[2]!) : [];
+    const excluded = except ? await pickPeople(turn, draft, except[2]!) : [];
     if (excluded === null) return;
     draft.present = draft.order.filter((id) => !excluded.includes(id));
     return showAttendance(turn, draft);
   }
-  const picked = pickPeople(turn, draft, folded);
+  const picked = await pickPeople(turn, draft, folded);
   if (picked === null) return;
   const present = new Set(draft.present);
   for (const id of picked) present.has(id) ? present.delete(id) : present.add(id);
@@ -375,7 +375,7 @@ export async function continueAttendance(turn: Turn, text: string): Promise<void
 }
 
 /** Numbers (positions in the list) or names; null after replying when a name is unknown. */
-function pickPeople(turn: Turn, draft: AttendanceDraft, text: string): number[] | null {
+async function pickPeople(turn: Turn, draft: AttendanceDraft, text: string): Promise<number[] | null> {
   const out: number[] = [];
   const tokens = text.split(/\s*(?:,|\bva\b|\bvoi\b|&)\s*|\s+(?=\d)/).map((s) => s.trim()).filter(Boolean);
   for (const token of tokens) {
@@ -385,10 +385,11 @@ function pickPeople(turn: Turn, draft: AttendanceDraft, text: string): number[] 
         if (id !== undefined) out.push(id);
         continue;
       }
-      const matches = draft.order.filter(async (id) => {
+      const matches: number[] = [];
+      for (const id of draft.order) {
         const name = foldVietnamese((await getPerson(turn.db, id)).fullName);
-        return name === part || name.endsWith(` ${part}`);
-      });
+        if (name === part || name.endsWith(` ${part}`)) matches.push(id);
+      }
       if (matches.length !== 1) {
         turn.reply(turn.t("meetings.attendance_unknown", { name: part }));
         return null;

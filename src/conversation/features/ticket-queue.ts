@@ -37,9 +37,9 @@ export async function hasTicketRights(turn: Turn): Promise<boolean> {
   return Boolean(turn.person && (await scopeRoots(turn.db, turn.person.id, "handle_tickets")).length);
 }
 
-function guard(turn: Turn, fn: () => void): void {
+async function guard(turn: Turn, fn: () => Promise<void> | void): Promise<void> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(turn.errorText(error, { what: "#" }));
@@ -87,7 +87,7 @@ export async function showTicket(turn: Turn, id: number): Promise<void> {
   // A member asking for someone else's number learns no more than for a number that does not exist.
   if (!await hasTicketRights(turn) && await ticketOwner(turn.db, id) !== turn.person!.id)
     return turn.reply(turn.t("errors.not_found", { what: `#${id}` }));
-  guard(turn, async () => {
+  await guard(turn, async () => {
     const thread = await ticketThread(turn.db, id, turn.person!.id);
     const tk = thread.ticket;
     const zone = turn.settings.timeZone;
@@ -137,16 +137,16 @@ function idArg(turn: Turn, args: string, command: string): number | undefined {
   return Number(m[1]);
 }
 
-function answer(turn: Turn, id: number, text: string): void {
-  guard(turn, async () => {
+async function answer(turn: Turn, id: number, text: string): Promise<void> {
+  await guard(turn, async () => {
     await answerTicket(turn.db, id, turn.person!.id, text, turn.now);
     turn.concerns("Ticket", id);
     turn.reply(turn.t("ykien.answered", { id }));
   });
 }
 
-function escalate(turn: Turn, id: number, note: string | null): void {
-  guard(turn, async () => {
+async function escalate(turn: Turn, id: number, note: string | null): Promise<void> {
+  await guard(turn, async () => {
     const ticket = await escalateTicket(turn.db, id, turn.person!.id, note, turn.now);
     turn.reply(turn.t("ykien.escalated", { id, unit: (await getUnit(turn.db, ticket.unitId)).name }));
   });
@@ -189,13 +189,13 @@ export async function continueTicketFlow(turn: Turn, text: string): Promise<bool
   const id = Number(turn.pending?.data.ticketId);
   if (kind === "ticket_answer") {
     await turn.closeQuestion("ticket_answer");
-    answer(turn, id, text.trim());
+    await answer(turn, id, text.trim());
     return true;
   }
   if (kind === "ticket_escalate") {
     await turn.closeQuestion("ticket_escalate");
     const note = /^(bo qua|khong|ko|skip)$/.test(foldVietnamese(text)) ? null : text.trim().slice(0, 500);
-    escalate(turn, id, note);
+    await escalate(turn, id, note);
     return true;
   }
   return false;
@@ -203,8 +203,8 @@ export async function continueTicketFlow(turn: Turn, text: string): Promise<bool
 
 // ---- members -----------------------------------------------------------------------------------
 
-function feedback(turn: Turn, id: number, satisfied: boolean): void {
-  guard(turn, async () => {
+async function feedback(turn: Turn, id: number, satisfied: boolean): Promise<void> {
+  await guard(turn, async () => {
     const ticket = await recordSatisfaction(turn.db, id, turn.person!.id, satisfied, turn.now);
     await turn.closeQuestion("ticket_feedback");
     turn.concerns("Ticket", id);
@@ -215,8 +215,8 @@ function feedback(turn: Turn, id: number, satisfied: boolean): void {
 }
 
 /** Adds the member's text to their ticket and says so. */
-function addToTicket(turn: Turn, id: number, text: string): void {
-  guard(turn, async () => {
+async function addToTicket(turn: Turn, id: number, text: string): Promise<void> {
+  await guard(turn, async () => {
     await addMemberMessage(turn.db, id, turn.person!.id, text, turn.logId, turn.now);
     turn.concerns("Ticket", id);
     // Further lines within the next minutes go to the same concern.
@@ -228,12 +228,12 @@ function addToTicket(turn: Turn, id: number, text: string): void {
  * Free text while a reopened concern (or "add to my concern") waits for more: it goes to that
  * concern, even when it contains words like "đến" or "đi". Clear answers and commands go their way.
  */
-export function continueReopened(turn: Turn, intent: Intent): boolean {
+export async function continueReopened(turn: Turn, intent: Intent): Promise<boolean> {
   if (turn.pending?.kind !== "ticket_followup" || !turn.person) return false;
   if (intent.kind !== "concern" && intent.kind !== "mixed") return false;
   const id = Number(turn.pending.data.ticketId);
   if (!Number.isInteger(id)) return false;
-  addToTicket(turn, id, intent.text);
+  await addToTicket(turn, id, intent.text);
   return true;
 }
 
@@ -241,7 +241,7 @@ export function continueReopened(turn: Turn, intent: Intent): boolean {
 export async function satisfactionFromText(turn: Turn, satisfied: boolean): Promise<boolean> {
   const id = await ticketOfContext(turn);
   if (id === undefined) return false;
-  feedback(turn, id, satisfied);
+  await feedback(turn, id, satisfied);
   return true;
 }
 
@@ -263,7 +263,7 @@ export async function memberFollowUp(turn: Turn, text: string): Promise<boolean>
   if (entity?.entityType !== "Ticket") return false;
   const ticket = await getTicket(turn.db, entity.entityId);
   if (ticket.personId !== turn.person.id) return false;
-  guard(turn, async () => {
+  await guard(turn, async () => {
     await addMemberMessage(turn.db, ticket.id, turn.person!.id, text, turn.logId, turn.now);
     turn.concerns("Ticket", ticket.id);
     turn.reply(turn.t("ykien.member_followup", { id: ticket.id }));
@@ -294,18 +294,18 @@ export const ticketPayloads = {
     }
   },
   /** "Bổ sung ý kiến" under a member's own concern. */
-  tkadd(turn: Turn, argument: string): void {
+  async tkadd(turn: Turn, argument: string): Promise<void> {
     if (!/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
     const id = Number(argument);
-    guard(turn, async () => {
+    await guard(turn, async () => {
       const ticket = await getTicket(turn.db, id);
       if (ticket.personId !== turn.person!.id) return turn.reply(turn.t("chat.question_expired"));
       await turn.ask(turn.t("understand.followup_ask", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
     });
   },
-  tsat(turn: Turn, argument: string): void {
+  async tsat(turn: Turn, argument: string): Promise<void> {
     const [raw, answer] = argument.split(":");
     if (!/^\d+$/.test(raw ?? "")) return turn.reply(turn.t("chat.question_expired"));
-    feedback(turn, Number(raw), answer === "yes");
+    await feedback(turn, Number(raw), answer === "yes");
   },
 };

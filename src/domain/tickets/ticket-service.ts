@@ -176,7 +176,8 @@ export async function passedUpBy(db: Database, personId: number, ticket: TicketR
   const units = (await db.sql
     .all<{ unitId: number }>(`SELECT fromUnitId AS unitId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL`, ticket.id))
     .map((r) => r.unitId);
-  return [ticket.originUnitId, ...units].some((unitId) => can(db, personId, "handle_tickets", unitId));
+  for (const unitId of [ticket.originUnitId, ...units]) if (await can(db, personId, "handle_tickets", unitId)) return true;
+  return false;
 }
 
 /** What a person may do with a ticket right now (see `ticketAccess`). */
@@ -371,13 +372,12 @@ export async function recordSatisfaction(db: Database, ticketId: number, personI
  * closed above them. One message per event and person (dedupe key ticket:<id>:up:<event>:p:<person>).
  */
 async function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number, event: "answered" | "closed", eventKey: string, text: string, now: Date): Promise<void> {
-  const passers = (await db.sql
-    .all<{ personId: number }>(
-      `SELECT DISTINCT byPersonId AS personId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL AND byPersonId IS NOT NULL ORDER BY byPersonId`,
-      ticket.id,
-    ))
-    .map((r) => r.personId)
-    .filter(async (id) => id !== byPersonId && !await canHandleTicket(db, id, ticket));
+  const passers: number[] = [];
+  const rows = await db.sql.all<{ personId: number }>(
+    `SELECT DISTINCT byPersonId AS personId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL AND byPersonId IS NOT NULL ORDER BY byPersonId`,
+    ticket.id,
+  );
+  for (const { personId: id } of rows) if (id !== byPersonId && !(await canHandleTicket(db, id, ticket))) passers.push(id);
   if (!passers.length) return;
   const member = (await getPerson(db, ticket.personId)).fullName;
   const unit = (await getUnit(db, ticket.unitId)).name;

@@ -256,19 +256,21 @@ export async function resolveUnit(db: Database, ref: string, underId?: number): 
       .filter((u) => inScope(u) && words.test(foldVietnamese(u.name)));
   }
   if (parts.length > 1) {
-    candidates = candidates.filter(async (u) => {
+    const matching: UnitRow[] = [];
+    for (const u of candidates) {
       const names = (await listAncestors(db, u.id)).map((a) => foldVietnamese(a.name));
       // Each typed ancestor must appear, in order, among the unit's ancestors (whole name or words).
       let i = 0;
       for (const n of names) if (i < parts.length - 1 && (n === parts[i] || wordsOf(parts[i]!).test(n))) i++;
-      return i === parts.length - 1;
-    });
+      if (i === parts.length - 1) matching.push(u);
+    }
+    candidates = matching;
   }
   if (candidates.length === 1) return candidates[0]!;
   if (candidates.length === 0) throw new AppError("unit_not_found", { unit: text });
   throw new AppError("unit_ambiguous", {
     unit: text,
-    candidates: candidates.map(async (c) => `#${c.id} ${await unitLabel(db, c.id)}`).join("; "),
+    candidates: (await Promise.all(candidates.map(async (c) => `#${c.id} ${await unitLabel(db, c.id)}`))).join("; "),
   });
 }
 

@@ -44,10 +44,11 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
     const t = c.get("t");
     const roots = await scopeRoots(db, viewerOf(c).personId, "read");
     if (roots.length === 1) return c.redirect(`/admin/units/${roots[0]!.unitId}`, 303);
+    const rootUnits = await Promise.all(roots.map((r) => getUnit(db, r.unitId)));
     return c.html(
       <Page c={c} title={t("admin.units_title")}>
         <h1>{t("admin.units_title")}</h1>
-        <ul>{roots.map(async (r) => <li><a href={`/admin/units/${r.unitId}`}>{(await getUnit(db, r.unitId)).name}</a></li>)}</ul>
+        <ul>{rootUnits.map((u) => <li><a href={`/admin/units/${u.id}`}>{u.name}</a></li>)}</ul>
       </Page>,
     );
   });
@@ -64,7 +65,8 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
     const self = counts[0]!;
     const children = counts.filter((u) => u.parentId === unitId);
     const roster = await unitRoster(db, viewer.personId, unitId, { limit: rosterPage, offset });
-    const visibleAncestors = (await listAncestors(db, unitId)).filter((a) => can(db, viewer.personId, "read", a.id));
+    const visibleAncestors = [];
+    for (const a of await listAncestors(db, unitId)) if (await can(db, viewer.personId, "read", a.id)) visibleAncestors.push(a);
     const pct = (linked: number, members: number) => (members ? Math.round((100 * linked) / members) : 0);
     return c.html(
       <Page c={c} title={unit.name}>
