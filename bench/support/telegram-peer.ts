@@ -42,7 +42,7 @@ type Command =
   | { kind: "report" }
   | { kind: "stop" };
 
-process.on("message", async (command: Command) => {
+const onCommand = async (command: Command): Promise<void> => {
   if (command.kind === "burst") {
     const url = new URL(command.url);
     let next = 0;
@@ -83,5 +83,6 @@ process.on("message", async (command: Command) => {
     await fake.stop();
     process.exit(0);
   }
-});
+};
+process.on("message", (command: Command) => void onCommand(command));
 process.send!({ kind: "ready", apiRoot: fake.apiRoot, token: fake.token });

@@ -552,15 +552,17 @@ export class DeliveryEngine {
 
   /** The heartbeat runs on its own timer, so a long outage or an idle queue never makes it stale. */
   #beat(): void {
-    this.#heartbeatTimer = this.clock.setTimeout(async () => {
-      try {
-        await heartbeat(this.db, this.workerId, this.now());
-        this.#lastHeartbeat = this.clock.now();
-      } catch (error) {
-        this.logger.error({ err: error }, "could not write the delivery heartbeat");
-      }
-      this.#beat();
-    }, heartbeatEveryMs);
+    this.#heartbeatTimer = this.clock.setTimeout(() => void this.#heartbeat(), heartbeatEveryMs);
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      await heartbeat(this.db, this.workerId, this.now());
+      this.#lastHeartbeat = this.clock.now();
+    } catch (error) {
+      this.logger.error({ err: error }, "could not write the delivery heartbeat");
+    }
+    this.#beat();
   }
 
   /**

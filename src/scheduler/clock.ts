@@ -107,7 +107,7 @@ export class Clock {
   }
 
   #safeTick(): void {
-    this.tick().catch((error: unknown) => this.#log.error({ err: error }, "clock tick failed"));
+    void this.tick().catch((error: unknown) => this.#log.error({ err: error }, "clock tick failed"));
   }
 
   async #tick(): Promise<RunResult> {

@@ -63,11 +63,11 @@ function testClock(database: Database, start: string) {
       current = new Date(iso);
       return clock.tick();
     },
-    async walk(toIso: string, onMinute?: (now: Date) => void) {
+    async walk(toIso: string, onMinute?: (now: Date) => unknown) {
       const to = new Date(toIso).getTime();
       for (let t = current.getTime(); t <= to; t += MINUTE) {
         current = new Date(t);
-        onMinute?.(current);
+        await onMinute?.(current);
         await clock.tick();
       }
     },

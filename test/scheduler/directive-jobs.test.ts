@@ -81,7 +81,8 @@ describe("runDirectiveProgressJob", () => {
       `Đã gửi xong văn bản #${s.id} "Lịch tiêm phòng" (5 người):\n• Đã nhận: 3\n• Không gửi được: 1\n• Chưa liên kết tài khoản chat: 1\n• Đã xác nhận đọc: 1`,
     );
     expect(reports.at(-1)!.key).toBe(`directive_progress:${s.id}:final`);
-    expect(reports.every(async (r) => r.account === await accountOf(s.cadre))).toBe(true);
+    const cadreAccount = await accountOf(s.cadre);
+    expect(reports.every((r) => r.account === cadreAccount)).toBe(true);
     expect((await getDirective(db, s.id)).status).toBe("sent");
     expect(await db.sql.get(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`)).toEqual({ n: 0 });
     expect(JSON.parse((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, `directive.progress.${s.id}`))!.value)).toEqual({

@@ -84,8 +84,8 @@ describe("canHandleTicket", () => {
     const { id: youth } = await createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
     const youthRoot = await createUnit(db, systemActor(), { organisationId: youth, name: "Tỉnh đoàn" });
     const youthOfficial = await person(youthRoot.id, "Bí thư Tỉnh đoàn", { role: "official" });
-    expect([s.branchCadre, s.communeOfficial, s.provinceOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([true, true, true]);
-    expect([s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member, youthOfficial].map((p) => canHandleTicket(db, p, ticket))).toEqual([false, false, false, false, false]);
+    expect(await Promise.all([s.branchCadre, s.communeOfficial, s.provinceOfficial].map((p) => canHandleTicket(db, p, ticket)))).toEqual([true, true, true]);
+    expect(await Promise.all([s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member, youthOfficial].map((p) => canHandleTicket(db, p, ticket)))).toEqual([false, false, false, false, false]);
   });
 
   it("should follow the ticket's current unit after an escalation", async () => {
