@@ -86,7 +86,7 @@ async function describeChannels(db: Database, channels: Channel[], timeZone: str
       continue;
     }
     if (channel.id === "zalo" && "status" in channel && typeof channel.status === "function") {
-      const s = (channel as unknown as { status(): { state: string; since: number; lastEventAt: number | null; lastError: string | null } }).status();
+      const s = await (channel as unknown as { status(): Promise<{ state: string; since: number; lastEventAt: number | null; lastError: string | null }> }).status();
       const backedOff = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ?`, at.getTime()))!.n;
       lines.push(t("chat.status_zalo", {
         state: t(`cli.zalo_state_${s.state}`), since: when(s.since), lastEvent: when(s.lastEventAt), queue, backedOff,

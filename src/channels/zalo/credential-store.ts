@@ -261,9 +261,12 @@ export async function readZaloStatus(db: Database): Promise<ZaloStatus> {
  * state keeps it. Returns the new status.
  */
 export async function writeZaloStatus(db: Database, patch: Partial<ZaloStatus>, now = new Date()): Promise<ZaloStatus> {
-  const current = await readZaloStatus(db);
-  const next: ZaloStatus = { ...current, ...patch };
-  if (patch.state !== undefined && patch.state !== current.state && patch.since === undefined) next.since = now.getTime();
-  await writeSetting(db, statusSettingKey, JSON.stringify(next), now);
-  return next;
+  // Read and write in one transaction: another writer in this process must not slip in between.
+  return db.transaction(async () => {
+    const current = await readZaloStatus(db);
+    const next: ZaloStatus = { ...current, ...patch };
+    if (patch.state !== undefined && patch.state !== current.state && patch.since === undefined) next.since = now.getTime();
+    await writeSetting(db, statusSettingKey, JSON.stringify(next), now);
+    return next;
+  });
 }

@@ -315,8 +315,9 @@ export class ZaloChannel implements Channel {
 
   /** The channel's status as stored (shared with `chihoi zalo status`). */
   async status(): Promise<ZaloStatus> {
-    await this.#writes;
-    const stored = await readZaloStatus(this.options.db);
+    // Not waiting for the background writes (this may be asked inside a transaction, which they
+    // would wait for): the stored status with this process's writes still under way on top.
+    const stored = { ...(await readZaloStatus(this.options.db)), ...this.#pendingStatus };
     const last = Math.max(stored.lastEventAt ?? 0, this.#lastEventAt ?? 0);
     return { ...stored, lastEventAt: last || null };
   }
@@ -359,6 +360,20 @@ export class ZaloChannel implements Channel {
    * `stop()` and `status()` wait for them. Never rejects.
    */
   #writes: Promise<void> = Promise.resolve();
+  #pendingStatus: Partial<ZaloStatus> = {};
+  #pendingStatusWrites = 0;
+  #writeStatus(patch: Partial<ZaloStatus>): void {
+    const at = this.#now();
+    this.#pendingStatus = { ...this.#pendingStatus, ...patch };
+    this.#pendingStatusWrites++;
+    this.#background("could not write the Zalo status", async () => {
+      try {
+        await writeZaloStatus(this.options.db, patch, at);
+      } finally {
+        if (--this.#pendingStatusWrites === 0) this.#pendingStatus = {};
+      }
+    });
+  }
   #background(what: string, write: () => Promise<unknown>): void {
     this.#writes = this.#writes.then(write).then(
       () => undefined,
@@ -392,8 +407,7 @@ export class ZaloChannel implements Channel {
     const patch: Partial<ZaloStatus> = { state };
     if (lastError !== undefined) patch.lastError = lastError;
     if (this.#lastEventAt !== null) patch.lastEventAt = this.#lastEventAt;
-    const at = this.#now();
-    this.#background("could not write the Zalo status", () => writeZaloStatus(this.options.db, patch, at));
+    this.#writeStatus(patch);
   }
 
   /**
@@ -825,9 +839,7 @@ export class ZaloChannel implements Channel {
     if (this.#lastEventAt === null) return;
     if (!force && this.#lastEventAt - this.#lastEventWritten < this.#timing.statusWriteMs) return;
     this.#lastEventWritten = this.#lastEventAt;
-    const patch = { lastEventAt: this.#lastEventAt };
-    const at = this.#now();
-    this.#background("could not write the Zalo status", () => writeZaloStatus(this.options.db, patch, at));
+    this.#writeStatus({ lastEventAt: this.#lastEventAt });
   }
 
   async #isOwnMessage(chatId: string, msgId: string): Promise<boolean> {

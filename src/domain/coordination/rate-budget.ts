@@ -48,7 +48,8 @@ function parseUses(text: string): number[] {
 export async function takeFromBudget(db: Database, key: string, wanted: number, rule: BudgetRule): Promise<Grant> {
   if (!Number.isInteger(wanted) || wanted < 0) throw new Error(`takeFromBudget: wanted must be a whole number ≥ 0, not ${wanted}`);
   if (!(rule.limit > 0) || !(rule.windowMs > 0)) throw new Error("takeFromBudget: limit and windowMs must be positive");
-  return db.kysely.transaction().execute(async (trx) => {
+  return db.transaction(async () => {
+    const trx = db.kysely;
     const now = nowMs(db.engine);
     await trx.insertInto("RateBudget").values({ key, uses: "[]", updatedAt: now }).onConflict((oc) => oc.column("key").doNothing()).execute();
     let read = trx.selectFrom("RateBudget").select(["uses", sql<number>`${now}`.as("now")]).where("key", "=", key);

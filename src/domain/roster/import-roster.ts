@@ -139,14 +139,17 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     }
   }
 
-  const findByPhone = db.sql.db.prepare(`SELECT id, fullName, phone, birthYear, gender, note FROM Person WHERE phone = ?`).safeIntegers(false);
-  const findByNameInUnit = db.sql.db
-    .prepare(`SELECT DISTINCT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.note FROM Person p JOIN Membership m ON m.personId = p.id WHERE m.unitId = ? AND p.nameKey = ?`)
-    .safeIntegers(false);
-  const hasMembership = db.sql.db.prepare(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`).safeIntegers(false);
-  const unitsInSubtree = db.sql.db
-    .prepare(`SELECT DISTINCT u.id, u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND m.role IN ('member', 'cadre') AND u.path >= ? AND u.path < ? ORDER BY u.path`)
-    .safeIntegers(false);
+  // Planning reads go through `db.sql` (queued behind any open transaction); the writes below use
+  // prepared statements on the connection inside the import's one transaction.
+  const findByPhone = (phone: string) => db.sql.get<PersonMatch>(`SELECT id, fullName, phone, birthYear, gender, note FROM Person WHERE phone = ?`, phone);
+  const findByNameInUnit = (unitId: number, nameKey: string) =>
+    db.sql.all<PersonMatch>(`SELECT DISTINCT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.note FROM Person p JOIN Membership m ON m.personId = p.id WHERE m.unitId = ? AND p.nameKey = ?`, unitId, nameKey);
+  const hasMembership = (personId: number, unitId: number) => db.sql.all<{ role: string }>(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId);
+  const unitsInSubtree = (personId: number, lo: string, hi: string) =>
+    db.sql.all<{ id: number; name: string }>(
+      `SELECT DISTINCT u.id, u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND m.role IN ('member', 'cadre') AND u.path >= ? AND u.path < ? ORDER BY u.path`,
+      personId, lo, hi,
+    );
 
   const planned: PlannedRow[] = [];
   const changes: ImportChange[] = [];
@@ -175,10 +178,10 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     }
     const unitId = typeof unit === "object" ? unit.id : null;
     let match: PersonMatch | undefined;
-    if (row.phone) match = findByPhone.get(row.phone) as PersonMatch | undefined;
+    if (row.phone) match = await findByPhone(row.phone);
     const byPhone = Boolean(match);
     if (!match && unitId !== null) {
-      const byName = findByNameInUnit.all(unitId, foldVietnamese(row.fullName)) as PersonMatch[];
+      const byName = await findByNameInUnit(unitId, foldVietnamese(row.fullName));
       if (byName.length > 1) {
         fail("name_ambiguous", { name: row.fullName });
         continue;
@@ -205,7 +208,7 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     }
     let roleChange = !match || unitId === null;
     if (match && unitId !== null) {
-      const roles = new Set((hasMembership.all(match.id, unitId) as { role: string }[]).map((r) => r.role));
+      const roles = new Set((await hasMembership(match.id, unitId)).map((r) => r.role));
       roleChange = !roles.has("member") || roles.has("cadre") !== (row.role === "cadre");
     }
     if (match && !fields.length && !roleChange) {
@@ -225,10 +228,10 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     if (fields.includes("gender")) diff.gender = [match.gender, row.gender!];
     if (fields.includes("note")) diff.note = [match.note, row.note!];
     if (roleChange) {
-      const current = unitsInSubtree.all(match.id, lo, hi) as { id: number; name: string }[];
+      const current = await unitsInSubtree(match.id, lo, hi);
       const elsewhere = current.filter((u) => u.id !== unitId).map((u) => u.name);
       if (elsewhere.length || !current.length) diff.moveFrom = elsewhere;
-      const wasCadre = unitId !== null && (hasMembership.all(match.id, unitId) as { role: string }[]).some((r) => r.role === "cadre");
+      const wasCadre = unitId !== null && (await hasMembership(match.id, unitId)).some((r) => r.role === "cadre");
       if (wasCadre !== (row.role === "cadre")) diff.cadre = row.role === "cadre";
       if (diff.cadre) diff.title = row.title;
     }
