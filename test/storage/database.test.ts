@@ -130,3 +130,80 @@ describe(`typed data layer (${process.env.TEST_DATABASE_URL ? "postgresql" : "sq
     await expect(byDemo.all(db, { demo: true, prefix: "b" } as never)).rejects.toThrow(/"n" missing/);
   });
 });
+
+describe(`ambient transactions (${process.env.TEST_DATABASE_URL ? "postgresql" : "sqlite"})`, () => {
+  const value = async (key: string) => (await db.kysely.selectFrom("Setting").select("value").where("key", "=", key).executeTakeFirst())?.value;
+  const put = (key: string, v: string) => db.kysely.insertInto("Setting").values({ key, value: v, updatedAt: 1 }).execute();
+
+  it("runs helpers called with the same db inside the transaction, and commits them together", async () => {
+    await db.transaction(async () => {
+      await put("amb-1", "a");
+      expect(await value("amb-1")).toBe("a"); // the helper's read sees the transaction's write
+      await put("amb-2", "b");
+    });
+    expect([await value("amb-1"), await value("amb-2")]).toEqual(["a", "b"]);
+  });
+
+  it("rolls everything back when the body throws", async () => {
+    await expect(db.transaction(async () => {
+      await put("amb-3", "x");
+      throw new Error("boom");
+    })).rejects.toThrow("boom");
+    expect(await value("amb-3")).toBeUndefined();
+  });
+
+  it("rolls back only a nested transaction whose failure the outer body catches", async () => {
+    await db.transaction(async () => {
+      await put("amb-4", "outer");
+      await expect(db.transaction(async () => {
+        await put("amb-5", "inner");
+        throw new Error("inner");
+      })).rejects.toThrow("inner");
+      await db.transaction(async () => put("amb-6", "inner ok"));
+    });
+    expect([await value("amb-4"), await value("amb-5"), await value("amb-6")]).toEqual(["outer", undefined, "inner ok"]);
+  });
+
+  it("makes a statement from outside wait until the transaction ends", async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const tx = db.transaction(async () => {
+      await put("amb-7", "in");
+      order.push("tx wrote");
+      await gate; // the body is still open: the outside read must not see "amb-7" yet, nor run
+      order.push("tx ends");
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const outside = value("amb-7").then((v) => order.push(`outside read ${v}`));
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    await Promise.all([tx, outside]);
+    expect(order).toEqual(["tx wrote", "tx ends", "outside read in"]);
+  });
+});
+
+describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("raw SQL (sqlite)", () => {
+  it("binds positional, array and named parameters and returns numbers", async () => {
+    const r = await db.sql.run(`INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?)`, "raw-1", "v", 2 ** 40);
+    expect(r.changes).toBe(1);
+    expect(typeof r.lastInsertRowid).toBe("number");
+    expect(await db.sql.get(`SELECT key, updatedAt FROM Setting WHERE key = ?`, ["raw-1"])).toEqual({ key: "raw-1", updatedAt: 2 ** 40 });
+    expect(await db.sql.all(`SELECT value FROM Setting WHERE key = @key`, { key: "raw-1" })).toEqual([{ value: "v" }]);
+    expect(await db.sql.raw(`SELECT key, value FROM Setting WHERE key = ?`, "raw-1")).toEqual([["raw-1", "v"]]);
+    expect(await db.sql.get(`SELECT key FROM Setting WHERE key = ?`, "none")).toBeUndefined();
+  });
+
+  it("runs inside the ambient transaction and rolls back with it", async () => {
+    await expect(db.transaction(async () => {
+      await db.sql.run(`INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?)`, "raw-2", "v", 1);
+      expect(await db.sql.get(`SELECT key FROM Setting WHERE key = ?`, "raw-2")).toEqual({ key: "raw-2" });
+      throw new Error("undo");
+    })).rejects.toThrow("undo");
+    expect(await db.sql.get(`SELECT key FROM Setting WHERE key = ?`, "raw-2")).toBeUndefined();
+  });
+
+  it("returns stored 0/1 as numbers (no boolean conversion)", async () => {
+    expect(await db.sql.get(`SELECT isDemo FROM Organisation WHERE code = ?`, "bool-a")).toEqual({ isDemo: 1 });
+  });
+});
