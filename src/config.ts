@@ -1,10 +1,12 @@
 /**
  * The only place that reads process.env. Parsed once with zod; a wrong value stops start-up with
- * one readable line naming the variable and what is expected. A channel whose credentials are
- * absent is switched off, not an error.
+ * a readable line in Vietnamese and one in English naming the variable and what is expected
+ * (locales/<lang>/config.json: `config.expected.<VARIABLE>`, `config.rule.<rule>`). A channel
+ * whose credentials are absent is switched off, not an error.
  */
 import { z } from "zod";
 import { estimateKeyBits, keyRecipe, minKeyBits } from "./lib/key-strength.ts";
+import { locales, translator } from "./lib/i18n.ts";
 
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
@@ -26,7 +28,7 @@ const envSchema = z
     /** SQLite file URL (file:./data/chihoi.db, relative to the working directory) or postgresql://… */
     DATABASE_URL: z
       .string()
-      .regex(/^(file:.+|postgres(ql)?:\/\/.+)/, "a SQLite file URL such as file:./data/chihoi.db, or postgresql://user@host/db")
+      .regex(/^(file:.+|postgres(ql)?:\/\/.+)/)
       .default("file:./data/chihoi.db"),
     /** Port of the web server (local web chat, webhooks, dashboard). */
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -35,7 +37,7 @@ const envSchema = z
     /** Time zone of meetings and reminders (APP_TIMEZONE, or TZ when it is not set). */
     APP_TIMEZONE: z
       .string()
-      .refine(isTimeZone, "an IANA time zone such as Asia/Ho_Chi_Minh")
+      .refine(isTimeZone)
       .optional(),
     TZ: z.string().optional(),
     /** Language of people who have not chosen one: vi or en. */
@@ -61,15 +63,15 @@ const envSchema = z
 
     TELEGRAM_BOT_TOKEN: z
       .string()
-      .regex(/^\d+:[\w-]{20,}$/, "a token from @BotFather such as 123456789:AAE…")
+      .regex(/^\d+:[\w-]{20,}$/)
       .optional(),
     TELEGRAM_MODE: z.enum(["polling", "webhook"]).default("polling"),
-    TELEGRAM_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https URL" }).optional(),
+    TELEGRAM_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     TELEGRAM_WEBHOOK_SECRET: z
       .string()
-      .regex(/^[A-Za-z0-9_-]{8,256}$/, "8–256 characters A–Z, a–z, 0–9, _ or -")
+      .regex(/^[A-Za-z0-9_-]{8,256}$/)
       .optional(),
-    TELEGRAM_API_ROOT: z.url({ error: "a URL such as https://api.telegram.org" }).default("https://api.telegram.org"),
+    TELEGRAM_API_ROOT: z.url().default("https://api.telegram.org"),
     /** Telegram limits: messages per second across chats, ms between messages to one chat, per minute to a group. */
     TELEGRAM_RATE_PER_SECOND: positiveInt.default(30),
     TELEGRAM_CHAT_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
@@ -85,48 +87,50 @@ const envSchema = z
 
     /** What link-code slips tell members to open: the bot's name, its Telegram @username, its Zalo link. */
     BOT_NAME: z.string().max(100).default("Chi Hội"),
-    TELEGRAM_BOT_USERNAME: z.string().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, "the bot's @username from @BotFather, e.g. @ChiHoiQuangTriBot").optional(),
-    ZALO_BOT_LINK: z.url({ protocol: /^https?$/, error: "a link such as https://zalo.me/…" }).optional(),
+    TELEGRAM_BOT_USERNAME: z.string().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/).optional(),
+    ZALO_BOT_LINK: z.url({ protocol: /^https?$/ }).optional(),
 
     /** Zalo personal account (zca-js): key that encrypts the stored login at rest. */
     ZALO_CREDENTIALS_KEY: z
       .string()
-      .refine(
-        (key) => estimateKeyBits(key) >= minKeyBits,
-        `a random key of at least ${minKeyBits} bits, such as the output of \`${keyRecipe}\` (44 characters); a changed key means logging in to Zalo again`,
-      )
+      // A random key of at least minKeyBits bits; a changed key means logging in to Zalo again.
+      .refine((key) => estimateKeyBits(key) >= minKeyBits)
       .optional(),
     ZALO_ENABLED: bool.default(false),
     ZALO_SEND_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
     ZALO_NEW_RECIPIENTS_PER_HOUR: positiveInt.default(60),
     /** Zalo Bot Platform (official). */
-    ZALO_BOT_TOKEN: z.string().min(10, "the token from the Zalo Bot Platform").optional(),
+    ZALO_BOT_TOKEN: z.string().min(10).optional(),
     ZALO_BOT_MODE: z.enum(["polling", "webhook"]).default("polling"),
     ZALO_BOT_API_ROOT: z.url().default("https://bot-api.zaloplatforms.com"),
     ZALO_BOT_WEBHOOK_URL: z.url().optional(),
-    ZALO_BOT_WEBHOOK_SECRET: z.string().min(8, "8–256 characters").max(256, "8–256 characters").optional(),
+    ZALO_BOT_WEBHOOK_SECRET: z.string().min(8).max(256).optional(),
   })
+  // The message of a rule is its key under config.rule in the locales.
   .superRefine((env, ctx) => {
     if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === "webhook") {
       if (!env.TELEGRAM_WEBHOOK_URL)
-        ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_URL"], message: "required when TELEGRAM_MODE=webhook" });
+        ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_URL"], message: "telegram_webhook_url_required" });
       if (!env.TELEGRAM_WEBHOOK_SECRET)
-        ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_SECRET"], message: "required when TELEGRAM_MODE=webhook" });
+        ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_SECRET"], message: "telegram_webhook_secret_required" });
     }
     if (env.ZALO_BOT_TOKEN && env.ZALO_BOT_MODE === "webhook") {
       if (!env.ZALO_BOT_WEBHOOK_URL)
-        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "a public https URL, required when ZALO_BOT_MODE=webhook" });
+        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "zalo_bot_webhook_url_required" });
       // The Bot Platform refuses http:// webhooks: catch it here, not as a failing setWebhook later.
       else if (!/^https:\/\//i.test(env.ZALO_BOT_WEBHOOK_URL))
-        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "an https:// URL (Zalo delivers webhooks only over HTTPS; put a TLS proxy or tunnel in front)" });
+        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "zalo_bot_webhook_https" });
       if (!env.ZALO_BOT_WEBHOOK_SECRET)
-        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_SECRET"], message: "required when ZALO_BOT_MODE=webhook" });
+        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_SECRET"], message: "zalo_bot_webhook_secret_required" });
     }
     if (env.TZ && !env.APP_TIMEZONE && !isTimeZone(env.TZ))
-      ctx.addIssue({ code: "custom", path: ["TZ"], message: "an IANA time zone such as Asia/Ho_Chi_Minh" });
+      ctx.addIssue({ code: "custom", path: ["TZ"], message: "" });
   });
 
 export type Env = z.input<typeof envSchema>;
+
+/** The variables read (each has its words in locales/<lang>/config.json under `expected`). */
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
 
 export interface TelegramConfig {
   token: string;
@@ -184,16 +188,31 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-/** Parses the environment. Throws ConfigError with one line naming the variable and what is expected. */
+/**
+ * What is wrong with one variable, in Vietnamese then English (the language setting is not read
+ * yet): "PORT: cần một số cổng từ 0 đến 65535, ví dụ 3000 (đang là "abc")". Secrets are not echoed.
+ */
+function configErrorText(issue: z.core.$ZodIssue, name: string, value: string | undefined): string {
+  const params = { bits: minKeyBits, recipe: keyRecipe };
+  return locales
+    .map((lang) => {
+      const t = translator(lang);
+      const keys = [issue.code === "custom" && issue.message ? `config.rule.${issue.message}` : "", `config.expected.${name}`].filter(Boolean);
+      const expected = keys.map((key) => t(key, params)).find((text, i) => text !== keys[i]) ?? issue.message;
+      const got = value === undefined || /TOKEN|SECRET|KEY/.test(name) ? "" : t("config.got", { value });
+      return t("config.invalid", { name, expected, got });
+    })
+    .join("\n");
+}
+
+/** Parses the environment. Throws ConfigError naming the variable and what is expected, in both languages. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "environment");
-    const value = cleaned[name];
-    const shown = value === undefined || /TOKEN|SECRET|KEY/.test(name) ? "" : ` (got "${value}")`;
-    throw new ConfigError(`${name}: expected ${issue.message}${shown}`);
+    throw new ConfigError(configErrorText(issue, name, cleaned[name]));
   }
   const e = parsed.data;
   return {

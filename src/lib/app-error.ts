@@ -43,6 +43,7 @@ export const appErrorCodes = [
   "ticket_too_many",
   "ticket_not_yours",
   "ticket_at_root",
+  "ticket_assignee_not_handler",
   "already_initialised",
   "database_busy",
 ] as const;

@@ -86,8 +86,9 @@ export function errorText(t: Translate, error: { code: string; params: Record<st
     if (noun !== `errors.things.${params.what}`) params.what = noun;
   }
   if (typeof params.reason === "string" && /^[a-z_]+$/.test(params.reason) && error.code.startsWith("file_")) {
+    // The reason is a whole sentence naming the file ("Tệp x.csv là tệp PDF…"): it is the message.
     const reason = t(`roster.file.${params.reason}`, params);
-    if (reason !== `roster.file.${params.reason}`) params.reason = reason;
+    if (reason !== `roster.file.${params.reason}`) return reason;
   }
   if (typeof params.field === "string") {
     const field = t(`errors.fields.${params.field}`);

@@ -71,7 +71,7 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
     const folder = await run("codes", "#1", "--out", path.join(dir, "a-folder.csv"));
     expect(folder.stderr).toContain("đây là thư mục, không phải tệp");
     const readFolder = await run("members", "import", "a-folder.csv", "--unit", "#1");
-    expect(readFolder.stderr.trim()).toBe("Không đọc được tệp \"a-folder.csv\": a-folder.csv là một thư mục, không phải tệp.");
+    expect(readFolder.stderr.trim()).toBe("a-folder.csv là một thư mục, không phải tệp.");
     writeFileSync(path.join(dir, "not-a-db.txt"), "Danh sách hội viên\n".repeat(200));
     const notDb = await runCli(dir, { ...env, DATABASE_URL: "file:./not-a-db.txt" }, "units", "tree");
     expect(notDb.code).toBe(1);

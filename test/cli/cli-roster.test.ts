@@ -95,4 +95,28 @@ describe("chihoi units and members import", { timeout: cliTestTimeout }, () => {
     expect(empty.code).toBe(0);
     expect(empty.stdout).toContain("Chưa có ai trong “Hội Nông dân xã Long Hòa”");
   });
+
+  it("should find a unit by the short name --unit accepts, so --create-units makes no duplicate", async () => {
+    const before = units();
+    file("roster-short.csv", ["Họ và tên,SĐT,Chi hội", "Đặng Văn Năm,0912345670,ấp 3", "Phan Thị Sáu,0912345671,Ấp 1"].join("\n"));
+    const r = await run("members", "import", "roster-short.csv", "--unit", "Long Vĩnh", "--create-units");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("Thêm mới 2 người");
+    expect(r.stdout).toContain("tạo 0 đơn vị");
+    expect(units()).toEqual(before);
+    const list = await run("members", "list", "Long Vĩnh / Chi hội ấp 3");
+    expect(list.stdout).toContain("Đặng Văn Năm");
+    // Under the district both communes have a "Chi hội ấp 3": the row is refused, nothing is created.
+    file("roster-ambiguous.csv", ["Họ và tên,SĐT,Chi hội", "Mai Văn Bảy,0912345672,ấp 3"].join("\n"));
+    const ambiguous = await run("members", "import", "roster-ambiguous.csv", "--unit", "#1", "--create-units");
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stdout).toContain("Dòng 2: có nhiều đơn vị tên “ấp 3”");
+    expect(units()).toEqual(before);
+  });
+
+  it("should say in codes --help that it writes an Excel .xlsx or a .csv file", async () => {
+    const help = await run("codes", "--help");
+    expect(help.stdout.replace(/\s+/g, " ")).toContain("vào tệp Excel .xlsx (mã giữ nguyên dạng chữ) hay .csv với --out");
+    expect(help.stdout.replace(/\s+/g, " ")).toContain(".xlsx (Excel) hoặc .csv, theo đuôi tên tệp");
+  });
 });

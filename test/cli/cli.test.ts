@@ -112,7 +112,14 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     writeFileSync(pdf, "%PDF-1.5\n%\u00e2\u00e3\n1 0 obj");
     const wrong = await run("members", "import", pdf, "--unit", "Triệu Phong");
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain("không đúng định dạng");
+    // One sentence that names the file once and says what it really is.
+    expect(wrong.stderr.trim()).toBe("Tệp x.pdf là tệp PDF, không phải bảng tính. Hãy gửi tệp Excel (.xlsx) hoặc CSV.");
+    const binary = path.join(dir, "du-lieu.csv");
+    writeFileSync(binary, Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10, 0x80, 0x00, 0x7f, 0x00, 0x00, 0x03]));
+    const bin = await run("members", "import", binary, "--unit", "Triệu Phong");
+    expect(bin.code).toBe(1);
+    expect(bin.stderr.trim()).toBe("Tệp du-lieu.csv không phải bảng tính CSV hay Excel (.xlsx).");
+    expect(bin.stderr.split("du-lieu.csv").length - 1).toBe(1);
   });
 
   it("should add an admin with a link code, print stats, and back up", async () => {
@@ -156,13 +163,15 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     expect((await run("groups", "allow", "99")).code).toBe(1);
   });
 
-  it("should stop with one readable line on a wrong setting", async () => {
+  it("should stop with one readable line in Vietnamese and one in English on a wrong setting", async () => {
     const saved = env;
     env = { ...env, PORT: "abc" };
     const r = await run("units", "tree");
     env = saved;
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/^PORT: expected/);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `PORT: cần một số cổng từ 0 đến 65535, ví dụ 3000 (đang là "abc")`,
+      `PORT: expected a port number from 0 to 65535, such as 3000 (got "abc")`,
+    ]);
   });
 });

@@ -41,12 +41,14 @@ describe("chihoi start", () => {
     expect(output()).toContain("Chi Hội đã dừng.");
   });
 
-  it("should refuse a wrong setting with one line naming it", async () => {
+  it("should refuse a wrong setting with one line naming it in Vietnamese and one in English", async () => {
     dir = tempDir();
     const { child, output } = start({ PORT: "70000" });
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code).toBe(1);
-    expect(output().trim()).toMatch(/^PORT: expected/);
-    expect(output().trim().split("\n")).toHaveLength(1);
+    expect(output().trim().split("\n")).toEqual([
+      `PORT: cần một số cổng từ 0 đến 65535, ví dụ 3000 (đang là "70000")`,
+      `PORT: expected a port number from 0 to 65535, such as 3000 (got "70000")`,
+    ]);
   });
 });

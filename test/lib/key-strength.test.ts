@@ -21,7 +21,7 @@ describe("loadConfig ZALO_CREDENTIALS_KEY", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(/^ZALO_CREDENTIALS_KEY: expected .*128 bits.*openssl rand -base64 32/);
+    expect((error as Error).message).toMatch(/^ZALO_CREDENTIALS_KEY: expected .*128 bits.*openssl rand -base64 32/m);
     expect((error as Error).message).not.toContain("Matkhau");
     const key = randomBytes(32).toString("base64");
     expect(loadConfig({ ZALO_ENABLED: "1", ZALO_CREDENTIALS_KEY: key }).zalo?.credentialsKey).toBe(key);

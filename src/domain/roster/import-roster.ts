@@ -38,6 +38,8 @@ export interface PersonDiff {
   /** Units of the subtree the person leaves, and the unit they are listed in now. */
   moveFrom?: string[];
   unit: string;
+  /** The level label of that unit ("Chi hội"); "" when it has none or is still to be created. */
+  unitLevel: string;
   /** Becomes cadre (true), stops being cadre (false). */
   cadre?: boolean;
   title?: string | null;
@@ -121,8 +123,10 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
           key, lo, hi,
         );
         let resolved: UnitRow | "ambiguous" | "missing" = found.length === 1 ? found[0]! : found.length > 1 ? "ambiguous" : "missing";
-        // A path ("Long Vĩnh / Chi hội ấp 3") is looked up the way `--unit` is, inside the parent.
-        if (resolved === "missing" && /[/>]/.test(name)) resolved = await resolvePath(name);
+        // A path ("Long Vĩnh / Chi hội ấp 3") or a short name ("Triệu Phong" for "Hội CCB xã
+        // Triệu Phong") is looked up the way `--unit` is, inside the parent; bare numbers are not
+        // (`--unit 3` means unit #3, a roster's "3" does not).
+        if (resolved === "missing" && !/^#?\d+$/.test(name.trim())) resolved = await resolvePath(name);
         unitsByKey.set(key, resolved);
       }
     }
@@ -221,7 +225,7 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
       changes.push({ kind: "create", line: row.line, name: row.fullName, unit: unitName });
       continue;
     }
-    const diff: PersonDiff = { unit: unitName };
+    const diff: PersonDiff = { unit: unitName, unitLevel: typeof unit === "object" ? unit.levelLabel : "" };
     if (fields.includes("fullName")) diff.fullName = [match.fullName, row.fullName];
     if (fields.includes("phone")) diff.phone = [match.phone, row.phone!];
     if (fields.includes("birthYear")) diff.birthYear = [match.birthYear, row.birthYear!];

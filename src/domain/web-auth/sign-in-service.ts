@@ -4,7 +4,8 @@
  * command line for the first admin (who has no linked account yet).
  *
  * Only people with a cadre, official or admin role may sign in. The answer to a code request never
- * says whether a phone is registered or has rights: the caller shows the same page either way.
+ * says whether a phone (or a name in a unit: sign-in-by-name.ts) is registered or has rights: the
+ * caller shows the same page either way.
  * Codes are single-use, expire after 10 minutes, are stored hashed, and are limited per person,
  * per source address and overall; wrong guesses are limited per code and per source address.
  */
@@ -49,7 +50,10 @@ async function countAttempts(db: Database, kind: string, since: number, ip?: str
 }
 
 /** What a code request did; the web page shows the same text whatever happened (no enumeration). */
-export type SignInRequestOutcome = "sent" | "unknown" | "no_rights" | "not_linked" | "person_limited";
+export type SignInRequestOutcome = "sent" | "unknown" | "no_rights" | "not_linked" | "person_limited" | "ambiguous";
+
+/** Who a code request or a typed code is for: a person, several people ("ambiguous": nobody), or nobody. */
+export type SignInTarget = { id: number; locale: string } | "ambiguous" | undefined;
 
 /**
  * Sends a sign-in code to the linked chat accounts of the person with this phone, when they have
@@ -60,12 +64,22 @@ export type SignInRequestOutcome = "sent" | "unknown" | "no_rights" | "not_linke
 export async function requestSignInCode(db: Database, input: { phone: string; ip: string | null }, now: Date): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
   const phone = normalisePhone(input.phone ?? "");
   if (!phone) throw new AppError("invalid_input", { field: "phone" });
+  return await sendSignInCode(db, () => db.sql.get<{ id: number; locale: string }>(`SELECT id, locale FROM Person WHERE phone = ?`, phone), input.ip, now);
+}
+
+/**
+ * A code request for whoever `find` names (called after the per-address and overall limits, inside
+ * the request's transaction), with every limit of `requestSignInCode`; "ambiguous" sends nothing.
+ */
+export async function sendSignInCode(db: Database, find: () => Promise<SignInTarget>, ip: string | null, now: Date): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
   const at = now.getTime();
   return await db.transaction(async () => {
-    if (await countAttempts(db, "request", at - 15 * 60_000, input.ip) >= signInLimits.perAddressPer15Min) throw new AppError("code_throttled", {});
+    if (await countAttempts(db, "request", at - 15 * 60_000, ip) >= signInLimits.perAddressPer15Min) throw new AppError("code_throttled", {});
     if (await countAttempts(db, "request", at - 60_000) >= signInLimits.globalPerMinute) throw new AppError("code_throttled", {});
-    const person = await db.sql.get<{ id: number; locale: string }>(`SELECT id, locale FROM Person WHERE phone = ?`, phone);
-    await noteAttempt(db, "request", input.ip, person?.id ?? null, now);
+    const found = await find();
+    const person = typeof found === "object" ? found : undefined;
+    await noteAttempt(db, "request", ip, person?.id ?? null, now);
+    if (found === "ambiguous") return { outcome: "ambiguous", accounts: 0 };
     if (!person) return { outcome: "unknown", accounts: 0 };
     if (!await hasWorkplaceRights(db, person.id)) return { outcome: "no_rights", accounts: 0 };
     const recent = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND createdAt > ?`, person.id, at - 3_600_000))!.n;
@@ -80,7 +94,7 @@ export async function requestSignInCode(db: Database, input: { phone: string; ip
     const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
     const codeId = (await db.sql.run(
       `INSERT INTO WebSignInCode (personId, kind, codeHash, requestIp, attempts, createdAt, expiresAt) VALUES (?, 'code', ?, ?, 0, ?, ?)`,
-      person.id, hash(code), input.ip, at, at + signInCodeTtlMs,
+      person.id, hash(code), ip, at, at + signInCodeTtlMs,
     )).lastInsertRowid;
     const locale = person.locale === "en" ? "en" : "vi";
     const text = translator(locale)("admin.signin_code_message", { code, minutes: signInCodeTtlMs / 60_000 });
@@ -99,14 +113,20 @@ export async function requestSignInCode(db: Database, input: { phone: string; ip
  * unknown phone, no rights, or burnt after too many guesses), code_expired.
  */
 export async function verifySignInCode(db: Database, input: { phone: string; code: string; ip: string | null }, now: Date): Promise<number> {
+  const phone = normalisePhone(input.phone ?? "");
+  return await checkSignInCode(db, () => (phone ? db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = ?`, phone) : undefined), input.code, input.ip, now);
+}
+
+/** `verifySignInCode` for whoever `find` names (called inside the check's transaction; undefined: nobody). */
+export async function checkSignInCode(db: Database, find: () => Promise<{ id: number } | undefined>, code: string, ip: string | null, now: Date): Promise<number> {
+  const input = { code, ip };
   const at = now.getTime();
   // The transaction returns failures instead of throwing them, so that the failed attempt and the
   // guess count are committed.
   const result = await db.transaction(async (): Promise<number | "code_invalid" | "code_expired" | "code_throttled"> => {
     if (await countAttempts(db, "verify_fail", at - 3_600_000, input.ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
-    const phone = normalisePhone(input.phone ?? "");
     const typed = String(input.code ?? "").replace(/\D/g, "");
-    const person = phone ? await db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = ?`, phone) : undefined;
+    const person = await find();
     const row = person
       ? await db.sql.get<{ id: number; codeHash: string; attempts: number; expiresAt: number }>(
           `SELECT id, codeHash, attempts, expiresAt FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND usedAt IS NULL ORDER BY id DESC LIMIT 1`,

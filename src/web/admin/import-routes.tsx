@@ -9,7 +9,7 @@ import { errorText, type Translate } from "../../lib/i18n.ts";
 import { can } from "../../domain/access/access-scope.ts";
 import { getUnit } from "../../domain/units/unit-service.ts";
 import { importRosterUpload } from "../../domain/roster/roster-upload.ts";
-import type { ImportResult } from "../../domain/roster/import-roster.ts";
+import type { ImportChange, ImportResult } from "../../domain/roster/import-roster.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 import { httpStatusOf, type AdminEnv, type AdminOptions } from "./admin-auth.ts";
 
@@ -30,8 +30,51 @@ function cleanOldUploads(): void {
   }
 }
 
-function fieldWords(t: Translate, fields: string[]): string {
-  return fields.map((f) => t(`admin.import_field_${f}`)).join(", ");
+type Update = Extract<ImportChange, { kind: "update" }>;
+
+/**
+ * A changed person's fields in words, current value → new value: "Số điện thoại: 0912345678 →
+ * 0913345678", "Chi hội: Chi hội 1 → Chi hội 2". The signed-in official sees full phones here (as on
+ * a person's page); nothing of it is logged.
+ */
+export function changeLines(t: Translate, change: Update): { field: string; from: string; to: string }[] {
+  const d = change.diff;
+  const none = t("workplace.import_none");
+  const value = (v: string | number | null | undefined) => (v === null || v === undefined || v === "" ? none : String(v));
+  const gender = (g: string | null) => (g === "nam" || g === "nu" ? t(`workplace.import_gender_${g}`) : value(g));
+  const lines: { field: string; from: string; to: string }[] = [];
+  const add = (field: string, from: string, to: string) => lines.push({ field, from, to });
+  if (d.fullName) add(t("workplace.import_field_fullName"), d.fullName[0], d.fullName[1]);
+  if (d.phone) add(t("workplace.import_field_phone"), value(d.phone[0]), d.phone[1]);
+  if (d.birthYear) add(t("workplace.import_field_birthYear"), value(d.birthYear[0]), String(d.birthYear[1]));
+  if (d.gender) add(t("workplace.import_field_gender"), gender(d.gender[0]), gender(d.gender[1]));
+  if (d.note) add(t("workplace.import_field_note"), value(d.note[0]), d.note[1]);
+  if (d.moveFrom) add(d.unitLevel || t("workplace.import_field_unit"), d.moveFrom.length ? d.moveFrom.join(", ") : t("workplace.import_no_unit"), d.unit);
+  const role = (cadre: boolean) => (cadre ? t("workplace.import_role_cadre") + (d.title ? ` (${d.title})` : "") : t("workplace.import_role_member"));
+  if (d.cadre !== undefined) add(t("workplace.import_field_role"), t(d.cadre ? "workplace.import_role_member" : "workplace.import_role_cadre"), role(d.cadre));
+  return lines;
+}
+
+function ChangeCell(props: { t: Translate; change: ImportChange }) {
+  const { t, change } = props;
+  if (change.kind === "create") return <td>{t("admin.import_new", { unit: change.unit })}</td>;
+  const lines = changeLines(t, change);
+  return (
+    <td>
+      {change.nameMismatch ? (
+        <p class="error">{t("workplace.import_name_mismatch", { phone: change.phone ?? "", current: change.currentName, name: change.name })}</p>
+      ) : null}
+      {lines.length ? (
+        <ul class="changes" style="margin:0;padding-left:1.1rem">
+          {lines.map((l) => (
+            <li><strong>{l.field}:</strong> <span class="from">{l.from}</span> → <span class="to">{l.to}</span></li>
+          ))}
+        </ul>
+      ) : (
+        t("workplace.import_membership_only")
+      )}
+    </td>
+  );
 }
 
 function issueText(t: Translate, issue: { line: number; code: string; params: Record<string, string | number> }): string {
@@ -62,7 +105,7 @@ function Preview(props: { t: Translate; result: ImportResult; token: string; csr
               <tr>
                 <td>{ch.line}</td>
                 <td>{ch.name}</td>
-                <td>{ch.kind === "create" ? t("admin.import_new", { unit: ch.unit }) : t("admin.import_changed", { fields: fieldWords(t, ch.fields) })}</td>
+                <ChangeCell t={t} change={ch} />
               </tr>
             ))}
           </tbody>

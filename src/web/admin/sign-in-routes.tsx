@@ -1,10 +1,11 @@
-/** Sign-in pages of the web workplace: phone → code sent in chat → session; demo one-click; sign-in links; sign out. */
+/** Sign-in pages of the web workplace: phone (or name + unit) → code sent in chat → session; demo one-click; sign-in links; sign out. */
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { translator, errorText, type Locale, type Translate } from "../../lib/i18n.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { createWebSession, endAllWebSessions, endWebSession } from "../../domain/web-auth/web-session-service.ts";
 import { hasWorkplaceRights, peekSignInLink, redeemSignInLink, requestSignInCode, verifySignInCode } from "../../domain/web-auth/sign-in-service.ts";
+import { requestSignInCodeByName, signInNameMaxLength, signInUnitMaxLength, verifySignInCodeByName } from "../../domain/web-auth/sign-in-by-name.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
 import { Layout } from "./layout.tsx";
 import {
@@ -39,7 +40,10 @@ async function demoPeople(options: AdminOptions): Promise<DemoPerson[]> {
   return picked;
 }
 
-function SignInPage(props: { t: Translate; lang: Locale; csrf: string; next: string; error?: string; demo: DemoPerson[] }) {
+/** Who a sign-in is for, as typed: a phone, or a name and a unit. */
+type Who = { phone: string } | { name: string; unit: string };
+
+function SignInPage(props: { t: Translate; lang: Locale; csrf: string; next: string; error?: string; demo: DemoPerson[]; typed?: { name?: string; unit?: string } }) {
   const { t } = props;
   return (
     <Layout t={t} lang={props.lang} title={t("admin.signin_title")}>
@@ -50,8 +54,16 @@ function SignInPage(props: { t: Translate; lang: Locale; csrf: string; next: str
           <input type="hidden" name="_csrf" value={props.csrf} />
           <input type="hidden" name="next" value={props.next} />
           <label for="phone">{t("admin.signin_phone")}</label>
-          <input id="phone" name="phone" type="tel" inputmode="tel" autocomplete="tel" required maxlength={20} autofocus style="width:100%" />
+          <input id="phone" name="phone" type="tel" inputmode="tel" autocomplete="tel" maxlength={20} autofocus style="width:100%" />
           <p class="mute">{t("admin.signin_phone_help")}</p>
+          <fieldset style="border:1px solid var(--line);border-radius:.4rem;margin:0 0 1rem">
+            <legend>{t("workplace.signin_by_name")}</legend>
+            <label for="name">{t("workplace.signin_name")}</label>
+            <input id="name" name="name" autocomplete="name" maxlength={signInNameMaxLength} value={props.typed?.name ?? ""} style="width:100%" />
+            <label for="unit">{t("workplace.signin_unit")}</label>
+            <input id="unit" name="unit" maxlength={signInUnitMaxLength} value={props.typed?.unit ?? ""} style="width:100%" aria-describedby="unit-help" />
+            <p class="mute" id="unit-help">{t("workplace.signin_unit_help")}</p>
+          </fieldset>
           <button type="submit">{t("admin.signin_send_code")}</button>
         </form>
         {props.demo.length ? (
@@ -75,16 +87,25 @@ function SignInPage(props: { t: Translate; lang: Locale; csrf: string; next: str
   );
 }
 
-function CodePage(props: { t: Translate; lang: Locale; csrf: string; phone: string; next: string; error?: string }) {
-  const { t } = props;
+function CodePage(props: { t: Translate; lang: Locale; csrf: string; who: Who; next: string; error?: string }) {
+  const { t, who } = props;
+  // The same words whoever matched; by name they also say what to do when no code comes.
+  const sent = "phone" in who ? t("admin.signin_code_sent") : t("workplace.signin_code_sent_name");
   return (
     <Layout t={t} lang={props.lang} title={t("admin.signin_title")}>
       <div class="narrow">
         <h1>{t("admin.signin_code_title")}</h1>
-        {props.error ? <p class="error" role="alert">{props.error}</p> : <p class="notice" role="status">{t("admin.signin_code_sent")}</p>}
+        {props.error ? <p class="error" role="alert">{props.error}</p> : <p class="notice" role="status">{sent}</p>}
         <form method="post" action="/admin/sign-in/verify" class="card">
           <input type="hidden" name="_csrf" value={props.csrf} />
-          <input type="hidden" name="phone" value={props.phone} />
+          {"phone" in who ? (
+            <input type="hidden" name="phone" value={who.phone} />
+          ) : (
+            <>
+              <input type="hidden" name="name" value={who.name} />
+              <input type="hidden" name="unit" value={who.unit} />
+            </>
+          )}
           <input type="hidden" name="next" value={props.next} />
           <label for="code">{t("admin.signin_code")}</label>
           <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,8}" maxlength={8} required autofocus style="font-size:1.6rem;letter-spacing:.3rem;width:10rem" />
@@ -96,8 +117,20 @@ function CodePage(props: { t: Translate; lang: Locale; csrf: string; phone: stri
   );
 }
 
-const phoneForm = z.object({ phone: z.string().max(40), next: z.string().max(300).optional() });
-const codeForm = z.object({ phone: z.string().max(40), code: z.string().max(20), next: z.string().max(300).optional() });
+const whoFields = {
+  phone: z.string().max(40).optional(),
+  name: z.string().max(signInNameMaxLength * 2).optional(),
+  unit: z.string().max(signInUnitMaxLength * 2).optional(),
+};
+const requestForm = z.object({ ...whoFields, next: z.string().max(300).optional() });
+const codeForm = z.object({ ...whoFields, code: z.string().max(20), next: z.string().max(300).optional() });
+
+/** The phone when one was typed, else the name and unit (either may be empty), else undefined. */
+function whoOf(form: { phone?: string; name?: string; unit?: string }): Who | undefined {
+  if (form.phone?.trim()) return { phone: form.phone };
+  if (form.name?.trim() || form.unit?.trim()) return { name: form.name ?? "", unit: form.unit ?? "" };
+  return undefined;
+}
 
 async function formOf(c: Context): Promise<Record<string, string>> {
   const body = await c.req.parseBody().catch(() => ({}));
@@ -130,21 +163,27 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     const t = translator(lang);
     const form = await formOf(c);
     if (!(await preSignInOk(c, form))) return c.text(t("admin.forbidden_csrf"), 403);
-    const parsed = phoneForm.safeParse(form);
+    const parsed = requestForm.safeParse(form);
     const csrf = preSignInToken(c, options.trustProxy);
     const next = safeNext(parsed.data?.next);
+    const who = parsed.success ? whoOf(parsed.data) : undefined;
+    const typed = who && "name" in who ? who : undefined;
+    const again = async (error: string, status: 400 | 429) =>
+      c.html(<SignInPage t={t} lang={lang} csrf={csrf} next={next} error={error} demo={await demoPeople(options)} typed={typed} />, status);
+    if (!who) return again(t("workplace.signin_nothing_typed"), 400);
+    const ip = clientIp(c, options.trustProxy);
     try {
-      if (!parsed.success) throw new Error("invalid");
-      await requestSignInCode(db, { phone: parsed.data.phone, ip: clientIp(c, options.trustProxy) }, now());
+      if ("phone" in who) await requestSignInCode(db, { phone: who.phone, ip }, now());
+      else await requestSignInCodeByName(db, { name: who.name, unit: who.unit, ip }, now());
       options.onQueued?.();
     } catch (error) {
-      if (isAppError(error, "code_throttled"))
-        return c.html(<SignInPage t={t} lang={lang} csrf={csrf} next={next} error={t("admin.signin_throttled")} demo={await demoPeople(options)} />, 429);
-      if (!isAppError(error, "invalid_input") && !(error instanceof Error && error.message === "invalid")) throw error;
-      return c.html(<SignInPage t={t} lang={lang} csrf={csrf} next={next} error={t("admin.signin_bad_phone")} demo={await demoPeople(options)} />, 400);
+      if (isAppError(error, "code_throttled")) return again(t("admin.signin_throttled"), 429);
+      if (isAppError(error, "unit_not_found")) return again(t("workplace.signin_unit_unknown", { unit: error.params.unit }), 400);
+      if (!isAppError(error, "invalid_input")) throw error;
+      return again("phone" in who ? t("admin.signin_bad_phone") : t("workplace.signin_name_and_unit"), 400);
     }
-    // The same page whether or not the phone belongs to someone who may sign in.
-    return c.html(<CodePage t={t} lang={lang} csrf={csrf} phone={parsed.data.phone} next={next} />);
+    // The same page whether or not the phone, or the name in the unit, is someone who may sign in.
+    return c.html(<CodePage t={t} lang={lang} csrf={csrf} who={who} next={next} />);
   });
 
   app.post("/admin/sign-in/verify", async (c) => {
@@ -154,14 +193,18 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
     if (!(await preSignInOk(c, form))) return c.text(t("admin.forbidden_csrf"), 403);
     const parsed = codeForm.safeParse(form);
     const csrf = preSignInToken(c, options.trustProxy);
-    if (!parsed.success) return c.redirect("/admin/sign-in", 303);
+    const who = parsed.success ? whoOf(parsed.data) : undefined;
+    if (!parsed.success || !who) return c.redirect("/admin/sign-in", 303);
+    const ip = clientIp(c, options.trustProxy);
     try {
-      const personId = await verifySignInCode(db, { phone: parsed.data.phone, code: parsed.data.code, ip: clientIp(c, options.trustProxy) }, now());
+      const personId = "phone" in who
+        ? await verifySignInCode(db, { phone: who.phone, code: parsed.data.code, ip }, now())
+        : await verifySignInCodeByName(db, { name: who.name, unit: who.unit, code: parsed.data.code, ip }, now());
       return await startSession(c, personId, parsed.data.next ?? "");
     } catch (error) {
       if (!isAppError(error)) throw error;
       const message = error.code === "code_expired" ? t("admin.signin_code_expired") : error.code === "code_throttled" ? t("admin.signin_throttled") : t("admin.signin_code_wrong");
-      return c.html(<CodePage t={t} lang={lang} csrf={csrf} phone={parsed.data.phone} next={safeNext(parsed.data.next)} error={message} />, httpStatusOf(error.code));
+      return c.html(<CodePage t={t} lang={lang} csrf={csrf} who={who} next={safeNext(parsed.data.next)} error={message} />, httpStatusOf(error.code));
     }
   });
 

@@ -4,10 +4,11 @@ import { isAppError } from "../../lib/app-error.ts";
 import { errorText, type Translate } from "../../lib/i18n.ts";
 import { formatDate, formatMeetingTime, fromLocal, parseDateKey } from "../../lib/zoned-time.ts";
 import { scopeRoots } from "../../domain/access/access-scope.ts";
-import { listSubtree } from "../../domain/units/unit-service.ts";
+import { findUnit, listSubtree } from "../../domain/units/unit-service.ts";
 import { answerTicket, closeTicket, escalateTicket, takeTicket, ticketCategories, ticketStatuses, ticketThread, type TicketStatus } from "../../domain/tickets/ticket-service.ts";
 import { countTicketsByStatus, searchTickets, type TicketFilters } from "../../domain/tickets/ticket-search.ts";
 import { addTicketNote, listTicketNotes, reopenTicket, setTicketCategory, setTicketDueDate } from "../../domain/tickets/ticket-edits.ts";
+import { assignableHandlers, assignTicket, type AssignableHandler } from "../../domain/tickets/ticket-assign.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 import { httpStatusOf, type AdminEnv, type AdminOptions } from "./admin-auth.ts";
 
@@ -55,6 +56,47 @@ function satisfactionText(t: Translate, satisfied: number | null): string {
   return satisfied === 1 ? t("admin.satisfied_yes") : satisfied === 0 ? t("admin.satisfied_no") : "";
 }
 
+/**
+ * The list's selection helper (no inline script: the CSP allows scripts from us only): "select all
+ * on this page" and the count of selected concerns. Without it the checkboxes work the same.
+ */
+const bulkScript = `
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-needs-js]").forEach(function (el) { el.hidden = false; });
+});
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!(box instanceof HTMLInputElement) || box.type !== "checkbox") return;
+  var form = box.closest("form[data-bulk]");
+  if (!form) return;
+  var items = Array.prototype.slice.call(form.querySelectorAll('input[name="ids"]'));
+  if (box.hasAttribute("data-all")) items.forEach(function (i) { i.checked = box.checked; });
+  var n = items.filter(function (i) { return i.checked; }).length;
+  var all = form.querySelector("input[data-all]");
+  if (all) { all.checked = n > 0 && n === items.length; all.indeterminate = n > 0 && n < items.length; }
+  var out = form.querySelector("[data-selected]");
+  if (out) out.textContent = out.getAttribute("data-template").replace("{count}", String(n));
+});
+`;
+
+/** Each person once (their first unit in tree order), or nothing when the only one is the viewer (then "take" is the same). */
+function choices(handlers: AssignableHandler[], viewerId: number): AssignableHandler[] {
+  const seen = new Set<number>();
+  const once = handlers.filter((h) => !seen.has(h.personId) && Boolean(seen.add(h.personId)));
+  return once.some((h) => h.personId !== viewerId) ? once : [];
+}
+
+/** A handler as a choice: "Nguyễn Văn Cán — Chi hội 1". */
+function handlerLabel(h: AssignableHandler): string {
+  return `${h.fullName} — ${h.unitName}`;
+}
+
+/** Why one concern of a bulk action was refused, in words that do not tell whether it exists. */
+function refusalText(t: Translate, e: { code: string; params: Record<string, string | number> }): string {
+  if (e.code === "forbidden" || e.code === "not_found") return t("workplace.bulk_refused_scope");
+  return errorText(t, e);
+}
+
 /** Mounts /admin/tickets and /admin/tickets/:id. */
 export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { timeZone: string }): void {
   const { db, timeZone } = options;
@@ -75,6 +117,7 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
       error = errorText(t, e);
     }
     const roots = await scopeRoots(db, viewer.personId, "handle_tickets");
+    const handlers = result.rows.length ? choices(await assignableHandlers(db, viewer.personId), viewer.personId) : [];
     // The unit picker: the scope's units, indented (large trees: the first 2,000; the rest by link from a unit's page).
     const units = (await Promise.all(roots.map((r) => listSubtree(db, r.unitId)))).flat().slice(0, 2000);
     const minDepth = Math.min(...units.map((u) => u.depth), 0);
@@ -83,6 +126,7 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
     return c.html(
       <Layout t={t} lang={c.get("locale")} title={t("admin.tickets_title")} viewer={viewer}>
         <h1>{t("admin.tickets_title")}</h1>
+        <script src="/admin/assets/tickets.js" defer></script>
         {/^[a-z]+$/.test(query.done ?? "") && /^\d+$/.test(query.id ?? "") ? <p class="notice" role="status">{t(`admin.done_${query.done}`, { id: query.id })}</p> : null}
         <div id="counts" hx-get={countsUrl} hx-trigger="load" hx-swap="innerHTML" class="counts" aria-live="polite">
           <span class="mute">{t("admin.counting")}</span>
@@ -158,13 +202,16 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
         </form>
         {error ? <p class="error" role="alert">{error}</p> : null}
         {result.rows.length ? (
-          <form method="post" action="/admin/tickets/bulk">
+          <form method="post" action="/admin/tickets/bulk" data-bulk="1" aria-label={t("workplace.bulk_form")}>
             <input type="hidden" name="_csrf" value={viewer.csrfToken} />
             <input type="hidden" name="back" value={`/admin/tickets?${queryString(query, {})}`} />
             <table>
               <thead>
                 <tr>
-                  <th><span class="sr-only">{t("admin.select")}</span></th>
+                  <th>
+                    <span class="sr-only">{t("admin.select")}</span>
+                    <input type="checkbox" data-all="1" data-needs-js="1" hidden aria-label={t("workplace.bulk_select_all")} />
+                  </th>
                   <th>#</th>
                   <th>{t("admin.col_concern")}</th>
                   <th class="hide-small">{t("admin.col_unit")}</th>
@@ -192,10 +239,30 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
                 ))}
               </tbody>
             </table>
-            <p class="row">
-              <button type="submit" name="action" value="take" class="secondary">{t("admin.bulk_take")}</button>
-              <button type="submit" name="action" value="close" class="secondary">{t("admin.bulk_close")}</button>
-            </p>
+            <fieldset class="card row" style="margin-top:1rem">
+              <legend>{t("workplace.bulk_legend")}</legend>
+              <p class="mute" style="flex-basis:100%;margin:0" data-selected="1" data-template={t("workplace.bulk_selected", { count: "{count}" })} aria-live="polite">
+                {t("workplace.bulk_help")}
+              </p>
+              <div>
+                <button type="submit" name="action" value="take" class="secondary">{t("workplace.bulk_take")}</button>
+              </div>
+              {handlers.length ? (
+                <div class="row" style="align-items:flex-end">
+                  <div>
+                    <label for="bulk-assignee">{t("workplace.bulk_assignee")}</label>
+                    <select id="bulk-assignee" name="assignee">
+                      <option value="">{t("workplace.bulk_assignee_pick")}</option>
+                      {handlers.map((h) => <option value={String(h.personId)}>{handlerLabel(h)}</option>)}
+                    </select>
+                  </div>
+                  <button type="submit" name="action" value="assign" class="secondary">{t("workplace.bulk_assign")}</button>
+                </div>
+              ) : null}
+              <div>
+                <button type="submit" name="action" value="close" class="secondary">{t("workplace.bulk_close")}</button>
+              </div>
+            </fieldset>
           </form>
         ) : (
           <p class="card">{t("admin.tickets_none")}</p>
@@ -231,32 +298,65 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
     );
   });
 
+  app.get("/admin/assets/tickets.js", (c) => {
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(bulkScript, 200, { "Content-Type": "text/javascript; charset=utf-8" });
+  });
+
+  /**
+   * Bulk actions on the list: each selected concern goes through the same domain function as the
+   * single action (take, assign, close), with the signed-in person's rights checked per concern and
+   * the same audit entries; the page says which were done and which were refused, and why.
+   */
   app.post("/admin/tickets/bulk", async (c) => {
     const t = c.get("t");
+    const viewer = viewerOf(c);
     const body = await c.req.parseBody({ all: true });
-    const ids = ([] as unknown[]).concat(body.ids ?? []).filter((v): v is string => typeof v === "string" && /^\d{1,9}$/.test(v)).slice(0, 200).map(Number);
-    const action = body.action;
-    const personId = viewerOf(c).personId;
-    let done = 0;
-    const failed: string[] = [];
+    const ids = [...new Set(([] as unknown[]).concat(body.ids ?? []).filter((v): v is string => typeof v === "string" && /^\d{1,9}$/.test(v)).map(Number))].slice(0, 200);
+    const action = typeof body.action === "string" ? body.action : "";
+    const assigneeId = typeof body.assignee === "string" && /^\d{1,9}$/.test(body.assignee) ? Number(body.assignee) : NaN;
+    const back = typeof body.back === "string" && /^\/admin\/tickets(\?|$)/.test(body.back) ? body.back : "/admin/tickets";
+    const page = (content: unknown, status: 200 | 400 = 200) =>
+      c.html(
+        <Layout t={t} lang={c.get("locale")} title={t("workplace.bulk_title")} viewer={viewer}>
+          <h1>{t("workplace.bulk_title")}</h1>
+          {content as never}
+          <p><a href={back}>{t("admin.back_to_queue")}</a></p>
+        </Layout>,
+        status,
+      );
+    if (!["take", "assign", "close"].includes(action)) return page(<p class="error" role="alert">{t("workplace.bulk_no_action")}</p>, 400);
+    if (!ids.length) return page(<p class="error" role="alert">{t("workplace.bulk_none_selected")}</p>, 400);
+    if (action === "assign" && Number.isNaN(assigneeId)) return page(<p class="error" role="alert">{t("workplace.bulk_no_assignee")}</p>, 400);
+    const done: number[] = [];
+    const refused: { id: number; reason: string }[] = [];
     for (const id of ids) {
       try {
-        if (action === "take") await takeTicket(db, id, personId, now(), "web");
-        else if (action === "close") await closeTicket(db, id, personId, now(), "web");
-        else break;
-        done++;
+        if (action === "take") await takeTicket(db, id, viewer.personId, now(), "web");
+        else if (action === "assign") await assignTicket(db, id, viewer.personId, assigneeId, now(), "web");
+        else await closeTicket(db, id, viewer.personId, now(), "web");
+        done.push(id);
       } catch (e) {
         if (!isAppError(e)) throw e;
-        failed.push(`#${id}: ${errorText(t, e)}`);
+        refused.push({ id, reason: refusalText(t, e) });
       }
     }
-    const back = typeof body.back === "string" && body.back.startsWith("/admin/tickets") ? body.back : "/admin/tickets";
-    return c.html(
-      <Layout t={t} lang={c.get("locale")} title={t("admin.tickets_title")} viewer={viewerOf(c)}>
-        <p class="notice" role="status">{t("admin.bulk_done", { count: done })}</p>
-        {failed.length ? <ul class="error">{failed.map((f) => <li>{f}</li>)}</ul> : null}
-        <p><a href={back}>{t("admin.back_to_queue")}</a></p>
-      </Layout>,
+    const assignee = action === "assign" ? (await assignableHandlers(db, viewer.personId)).find((h) => h.personId === assigneeId)?.fullName : undefined;
+    return page(
+      <>
+        {done.length ? (
+          <div class="notice" role="status" style="margin-bottom:1rem">
+            <p style="margin:0">{t(`workplace.bulk_done_${action}`, { count: done.length, name: assignee ?? "" })}</p>
+            <p style="margin:0">{done.map((id, i) => <>{i ? ", " : ""}<a href={`/admin/tickets/${id}`}>#{id}</a></>)}</p>
+          </div>
+        ) : null}
+        {refused.length ? (
+          <div class="error" role="alert">
+            <p style="margin:0">{t("workplace.bulk_refused", { count: refused.length })}</p>
+            <ul>{refused.map((r) => <li>#{r.id}: {r.reason}</li>)}</ul>
+          </div>
+        ) : null}
+      </>,
     );
   });
 
@@ -313,6 +413,9 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
     const viewer = viewerOf(c);
     const thread = await ticketThread(db, id, viewer.personId);
     const tk = thread.ticket;
+    // Whom the concern may be given to: handlers whose rights cover its current unit.
+    const unitPath = (await findUnit(db, tk.unitId)).path;
+    const handlers = tk.status !== "closed" ? choices((await assignableHandlers(db, viewer.personId)).filter((h) => unitPath.startsWith(h.unitPath)), viewer.personId) : [];
     const accounts = await db.sql.all<{ platform: string; displayName: string | null }>(`SELECT platform, displayName FROM ChatAccount WHERE personId = ? ORDER BY preferred DESC, id`, tk.personId);
     const memberUnits = await db.sql.all<{ name: string }>(`SELECT DISTINCT u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path`, tk.personId);
     const overdue = tk.status !== "closed" && tk.dueAt < now().getTime();
@@ -366,6 +469,17 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
                 )}
               </div>
             </div>
+            {handlers.length ? (
+              <form method="post" action={`/admin/tickets/${id}/assign`} class="card">
+                {csrf}
+                <label for="assignee">{t("workplace.assign_to")}</label>
+                <select id="assignee" name="assignee" required>
+                  <option value="">{t("workplace.bulk_assignee_pick")}</option>
+                  {handlers.map((h) => <option value={String(h.personId)} selected={h.personId === tk.assigneeId}>{handlerLabel(h)}</option>)}
+                </select>
+                <p><button type="submit" class="secondary">{t("workplace.assign")}</button></p>
+              </form>
+            ) : null}
             {tk.status !== "closed" ? (
               <form method="post" action={`/admin/tickets/${id}/escalate`} class="card">
                 {csrf}
@@ -413,7 +527,8 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
     try {
       if (Number.isNaN(id)) throw new Error("bad id");
       const done = c.req.query("done");
-      return await ticketPage(c, id, done && /^[a-z_]+$/.test(done) ? { ok: c.get("t")(`admin.done_${done}`, { id }) } : undefined);
+      const doneText = done === "assign" ? c.get("t")("workplace.done_assign", { id }) : c.get("t")(`admin.done_${done}`, { id });
+      return await ticketPage(c, id, done && /^[a-z_]+$/.test(done) ? { ok: doneText } : undefined);
     } catch (e) {
       // Outside the scope and not existing look the same: nobody learns which numbers exist.
       if (isAppError(e, "forbidden") || isAppError(e, "not_found") || (e instanceof Error && e.message === "bad id")) return notFound(c, c.get("t")("admin.ticket_not_found"), 404);
@@ -434,6 +549,7 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
 
   const actions: Record<string, (id: number, personId: number, form: Record<string, string>) => Promise<unknown>> = {
     take: async (id, personId) => takeTicket(db, id, personId, now(), "web"),
+    assign: async (id, personId, form) => assignTicket(db, id, personId, /^\d{1,9}$/.test(form.assignee ?? "") ? Number(form.assignee) : NaN, now(), "web"),
     answer: async (id, personId, form) => {
       const result = await answerTicket(db, id, personId, form.text ?? "", now(), "web");
       if (result.outboxId !== null) options.onQueued?.();

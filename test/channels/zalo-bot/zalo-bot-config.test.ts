@@ -15,7 +15,7 @@ describe("loadConfig for the Zalo Bot Platform", () => {
         return null;
       })();
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as Error).message).toMatch(/^ZALO_BOT_WEBHOOK_URL: expected an https:\/\/ URL .*HTTPS/);
+      expect((error as Error).message).toMatch(/^ZALO_BOT_WEBHOOK_URL: expected an https:\/\/ URL .*HTTPS/m);
     }
   });
 

@@ -75,7 +75,7 @@ describeInBrowser("roster import by upload", () => {
     const preview = await page.locator("main").innerText();
     expect(preview).toContain("1 người mới, 1 người thay đổi, 0 không đổi, 1 dòng lỗi");
     expect(preview).toContain("Dòng 6: số điện thoại “12345” không hợp lệ");
-    expect(preview).toContain("thay đổi: năm sinh");
+    expect(preview).toContain("Năm sinh: (trống) → 1958");
     expect(preview).toContain("Võ Văn Mới");
     await shot(page, "30-import-preview");
     const people = async () => (await ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n;
