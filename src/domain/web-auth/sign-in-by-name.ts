@@ -90,5 +90,5 @@ export async function verifySignInCodeByName(db: Database, input: { name: string
     target = undefined;
   }
   const person = typeof target === "object" ? target : undefined;
-  return checkSignInCode(db, () => person, input.code, input.ip, now);
+  return await checkSignInCode(db, () => person, input.code, input.ip, now);
 }

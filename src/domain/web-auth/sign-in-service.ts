@@ -71,7 +71,7 @@ export async function requestSignInCode(db: Database, input: { phone: string; ip
  * A code request for whoever `find` names (called after the per-address and overall limits, inside
  * the request's transaction), with every limit of `requestSignInCode`; "ambiguous" sends nothing.
  */
-export async function sendSignInCode(db: Database, find: () => Promise<SignInTarget>, ip: string | null, now: Date): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
+export async function sendSignInCode(db: Database, find: () => SignInTarget | Promise<SignInTarget>, ip: string | null, now: Date): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
   const at = now.getTime();
   return await db.transaction(async () => {
     if (await countAttempts(db, "request", at - 15 * 60_000, ip) >= signInLimits.perAddressPer15Min) throw new AppError("code_throttled", {});
@@ -114,11 +114,11 @@ export async function sendSignInCode(db: Database, find: () => Promise<SignInTar
  */
 export async function verifySignInCode(db: Database, input: { phone: string; code: string; ip: string | null }, now: Date): Promise<number> {
   const phone = normalisePhone(input.phone ?? "");
-  return await checkSignInCode(db, () => (phone ? db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = ?`, phone) : undefined), input.code, input.ip, now);
+  return await checkSignInCode(db, async () => (phone ? await db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = ?`, phone) : undefined), input.code, input.ip, now);
 }
 
 /** `verifySignInCode` for whoever `find` names (called inside the check's transaction; undefined: nobody). */
-export async function checkSignInCode(db: Database, find: () => Promise<{ id: number } | undefined>, code: string, ip: string | null, now: Date): Promise<number> {
+export async function checkSignInCode(db: Database, find: () => { id: number } | undefined | Promise<{ id: number } | undefined>, code: string, ip: string | null, now: Date): Promise<number> {
   const input = { code, ip };
   const at = now.getTime();
   // The transaction returns failures instead of throwing them, so that the failed attempt and the

@@ -11,29 +11,29 @@ let db: TestDatabase;
 let tree: TestTree;
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
+  tree = await buildTree(db);
 });
 afterEach(() => db.destroy());
 
 const now = new Date("2026-11-23T03:00:00Z");
 
-function person(name: string, unitId: number, role: "member" | "cadre" | "official") {
-  const p = createPerson(db, { fullName: name });
-  addMembership(db, systemActor(), p.id, unitId, role);
+async function person(name: string, unitId: number, role: "member" | "cadre" | "official") {
+  const p = await createPerson(db, { fullName: name });
+  await addMembership(db, systemActor(), p.id, unitId, role);
   return p.id;
 }
 
-function setup() {
-  const official = person("Trần Quốc Khánh", tree.communeA.id, "official");
-  const cadre = person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
-  const lan = person("Hồ Thị Lan", tree.branchA1.id, "cadre");
-  const other = person("Phạm Văn Xa", tree.branchB1.id, "cadre");
-  const member = person("Lê Thị Hoa", tree.branchA1.id, "member");
-  const ticket = createTicket(db, { personId: member, text: "Đường ngập" }, now).id;
+async function setup() {
+  const official = await person("Trần Quốc Khánh", tree.communeA.id, "official");
+  const cadre = await person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
+  const lan = await person("Hồ Thị Lan", tree.branchA1.id, "cadre");
+  const other = await person("Phạm Văn Xa", tree.branchB1.id, "cadre");
+  const member = await person("Lê Thị Hoa", tree.branchA1.id, "member");
+  const ticket = (await createTicket(db, { personId: member, text: "Đường ngập" }, now)).id;
   return { official, cadre, lan, other, member, ticket };
 }
 
-const row = (id: number) => db.sql.get<{ status: string; assigneeId: number | null }>(`SELECT status, assigneeId FROM Ticket WHERE id = ?`, id)!;
+const row = async (id: number) => (await db.sql.get<{ status: string; assigneeId: number | null }>(`SELECT status, assigneeId FROM Ticket WHERE id = ?`, id))!;
 const refusal = async (p: Promise<unknown>) => {
   const error = await p.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(AppError);
@@ -42,37 +42,37 @@ const refusal = async (p: Promise<unknown>) => {
 
 describe("assignTicket", () => {
   it("should give the concern to another handler: in progress with them, history noted, audited with the source", async () => {
-    const s = setup();
-    await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toEqual({ ticketId: s.ticket, assigneeId: s.lan, changed: true });
-    expect(row(s.ticket)).toEqual({ status: "in_progress", assigneeId: s.lan });
-    expect(db.sql.get(`SELECT fromStatus, toStatus, byPersonId, note FROM TicketStatusChange WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.ticket))
+    const s = await setup();
+    await expect(await assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toEqual({ ticketId: s.ticket, assigneeId: s.lan, changed: true });
+    expect(await row(s.ticket)).toEqual({ status: "in_progress", assigneeId: s.lan });
+    expect(await db.sql.get(`SELECT fromStatus, toStatus, byPersonId, note FROM TicketStatusChange WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.ticket))
       .toEqual({ fromStatus: "new", toStatus: "in_progress", byPersonId: s.official, note: "reassigned" });
-    expect(db.sql.get(`SELECT actorPersonId, source, action, detail FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ?`, s.ticket))
+    expect(await db.sql.get(`SELECT actorPersonId, source, action, detail FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ?`, s.ticket))
       .toEqual({ actorPersonId: s.official, source: "web", action: "ticket.assign", detail: JSON.stringify({ assigneeId: s.lan, from: null }) });
     // Again to the same person: nothing changes, nothing is recorded.
-    await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toMatchObject({ changed: false });
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE entityId = ? AND action = 'ticket.assign'`, s.ticket)!.n).toBe(1);
+    await expect(await assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toMatchObject({ changed: false });
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE entityId = ? AND action = 'ticket.assign'`, s.ticket))!.n).toBe(1);
   });
 
   it("should refuse an actor outside the concern's unit, an assignee who cannot handle it, and a closed concern", async () => {
-    const s = setup();
+    const s = await setup();
     expect(await refusal(assignTicket(db, s.ticket, s.other, s.other, now))).toEqual({ code: "forbidden", params: { permission: "handle_tickets" } });
     expect(await refusal(assignTicket(db, s.ticket, s.official, s.other, now))).toEqual({ code: "ticket_assignee_not_handler", params: { name: "Phạm Văn Xa", unit: "Chi hội 1" } });
     expect(await refusal(assignTicket(db, s.ticket, s.official, s.member, now))).toMatchObject({ code: "ticket_assignee_not_handler" });
     expect(await refusal(assignTicket(db, s.ticket, s.official, 999_999, now))).toMatchObject({ code: "person_not_found" });
     expect(await refusal(assignTicket(db, 999_999, s.official, s.lan, now))).toMatchObject({ code: "not_found" });
     // Passed up to the commune: the branch cadres can no longer be given it.
-    escalateTicket(db, s.ticket, s.cadre, null, now);
+    await escalateTicket(db, s.ticket, s.cadre, null, now);
     expect(await refusal(assignTicket(db, s.ticket, s.official, s.lan, now))).toEqual({ code: "ticket_assignee_not_handler", params: { name: "Hồ Thị Lan", unit: "Xã Phước Hòa" } });
-    closeTicket(db, s.ticket, s.official, now);
+    await closeTicket(db, s.ticket, s.official, now);
     expect(await refusal(assignTicket(db, s.ticket, s.official, s.official, now))).toMatchObject({ code: "ticket_closed" });
-    expect(row(s.ticket).assigneeId).toBeNull();
+    expect((await row(s.ticket)).assigneeId).toBeNull();
   });
 });
 
 describe("assignableHandlers", () => {
   it("should list the handlers inside the person's scope, each person and unit once, in tree order", async () => {
-    const s = setup();
+    const s = await setup();
     const names = (list: { fullName: string; unitName: string }[]) => list.map((h) => `${h.fullName} — ${h.unitName}`);
     expect(names(await assignableHandlers(db, s.official))).toEqual(["Trần Quốc Khánh — Xã Phước Hòa", "Hồ Thị Lan — Chi hội 1", "Nguyễn Văn Cán — Chi hội 1"]);
     expect(names(await assignableHandlers(db, s.cadre))).toEqual(["Hồ Thị Lan — Chi hội 1", "Nguyễn Văn Cán — Chi hội 1"]);

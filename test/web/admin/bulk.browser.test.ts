@@ -9,7 +9,7 @@ const ctx = useAdminService();
 let lan = 0;
 
 type Row = { status: string; assigneeId: number | null };
-const ticket = (id: number) => ctx.running.service.db.sql.get<Row>(`SELECT status, assigneeId FROM Ticket WHERE id = ?`, id)!;
+const ticket = async (id: number) => (await ctx.running.service.db.sql.get<Row>(`SELECT status, assigneeId FROM Ticket WHERE id = ?`, id))!;
 const audit = (id: number) =>
   ctx.running.service.db.sql.all<{ action: string; source: string; actorPersonId: number }>(
     `SELECT action, source, actorPersonId FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ? ORDER BY id`, id,
@@ -19,9 +19,9 @@ beforeAll(async () => {
   if (!browserTestsRun) return;
   const db = ctx.running.service.db;
   // A second cadre of Chi hội 1, and one concern the branch passed up to the commune.
-  lan = createPerson(db, { fullName: "Hồ Thị Lan", phone: "0911000009" }).id;
-  addMembership(db, systemActor("cli"), lan, ctx.fx.tree.branchA1.id, "cadre");
-  escalateTicket(db, ctx.fx.ticketA2, ctx.fx.cadre.id, "Cần xã giải quyết", new Date(), "chat");
+  lan = (await createPerson(db, { fullName: "Hồ Thị Lan", phone: "0911000009" })).id;
+  await addMembership(db, systemActor("cli"), lan, ctx.fx.tree.branchA1.id, "cadre");
+  await escalateTicket(db, ctx.fx.ticketA2, ctx.fx.cadre.id, "Cần xã giải quyết", new Date(), "chat");
 });
 
 describeInBrowser("bulk actions on the concerns list", () => {
@@ -43,16 +43,16 @@ describeInBrowser("bulk actions on the concerns list", () => {
     expect(refusal).toContain("Không làm được với 1 ý kiến:");
     expect(refusal).toContain(`#${ctx.fx.ticketA2}: Hồ Thị Lan không xử lý được ý kiến của Xã Phước Hòa`);
     await shot(page, "14-queue-bulk-result");
-    expect(ticket(ctx.fx.ticketA)).toEqual({ status: "in_progress", assigneeId: lan });
-    expect(ticket(ctx.fx.ticketA2)).toEqual({ status: "new", assigneeId: null });
-    expect(audit(ctx.fx.ticketA)).toEqual([{ action: "ticket.assign", source: "web", actorPersonId: ctx.fx.official.id }]);
-    expect(audit(ctx.fx.ticketA2).map((a) => a.action)).toEqual(["ticket.escalate"]);
+    expect(await ticket(ctx.fx.ticketA)).toEqual({ status: "in_progress", assigneeId: lan });
+    expect(await ticket(ctx.fx.ticketA2)).toEqual({ status: "new", assigneeId: null });
+    expect(await audit(ctx.fx.ticketA)).toEqual([{ action: "ticket.assign", source: "web", actorPersonId: ctx.fx.official.id }]);
+    expect((await audit(ctx.fx.ticketA2)).map((a) => a.action)).toEqual(["ticket.escalate"]);
     // The concern's own page offers the same: give it back to the branch cadre.
     await page.goto(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketA}`);
     await page.getByLabel("Giao cho", { exact: true }).selectOption({ label: "Nguyễn Văn Cán — Chi hội 1" });
     await page.getByRole("button", { name: "Giao ý kiến" }).click();
     await page.waitForURL(/done=assign/);
-    expect(ticket(ctx.fx.ticketA)).toEqual({ status: "in_progress", assigneeId: ctx.fx.cadre.id });
+    expect(await ticket(ctx.fx.ticketA)).toEqual({ status: "in_progress", assigneeId: ctx.fx.cadre.id });
     await context.close();
   });
 
@@ -75,10 +75,10 @@ describeInBrowser("bulk actions on the concerns list", () => {
     await expect(page.getByRole("alert").innerText()).resolves.toContain(`#${ctx.fx.ticketB}: không tìm thấy, hoặc không thuộc phạm vi anh/chị xử lý.`);
     expect(await page.content()).not.toContain("mất điện chiếu sáng");
     await shot(page, "15-queue-bulk-refused");
-    expect(ticket(ctx.fx.ticketA).status).toBe("closed");
-    expect(ticket(ctx.fx.ticketB)).toEqual({ status: "new", assigneeId: null });
-    expect(audit(ctx.fx.ticketB)).toEqual([]);
-    expect(audit(ctx.fx.ticketA).at(-1)).toEqual({ action: "ticket.close", source: "web", actorPersonId: ctx.fx.cadre.id });
+    expect((await ticket(ctx.fx.ticketA)).status).toBe("closed");
+    expect(await ticket(ctx.fx.ticketB)).toEqual({ status: "new", assigneeId: null });
+    expect(await audit(ctx.fx.ticketB)).toEqual([]);
+    expect((await audit(ctx.fx.ticketA)).at(-1)).toEqual({ action: "ticket.close", source: "web", actorPersonId: ctx.fx.cadre.id });
     // "Assign to me" is taking: reopen from the concern's page, then take it from the list.
     await page.goto(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketA}`);
     await page.getByRole("button", { name: "Mở lại" }).click();
@@ -87,7 +87,7 @@ describeInBrowser("bulk actions on the concerns list", () => {
     await page.getByRole("checkbox", { name: `Chọn ý kiến #${ctx.fx.ticketA}` }).check();
     await page.getByRole("button", { name: "Giao cho tôi" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Anh/chị đã nhận xử lý 1 ý kiến.");
-    expect(ticket(ctx.fx.ticketA)).toEqual({ status: "in_progress", assigneeId: ctx.fx.cadre.id });
+    expect(await ticket(ctx.fx.ticketA)).toEqual({ status: "in_progress", assigneeId: ctx.fx.cadre.id });
     await context.close();
   });
 });

@@ -15,8 +15,8 @@ const roster = [
 describeInBrowser("roster import preview", () => {
   it("should show each changed field with its current and new value in words, and moved people's units", async () => {
     const db = ctx.running.service.db;
-    const tam = createPerson(db, { fullName: "Bùi Văn Tám" });
-    addMembership(db, systemActor("cli"), tam.id, ctx.fx.tree.branchA1.id, "member");
+    const tam = await createPerson(db, { fullName: "Bùi Văn Tám" });
+    await addMembership(db, systemActor("cli"), tam.id, ctx.fx.tree.branchA1.id, "member");
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);
     await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/import`);
@@ -37,11 +37,11 @@ describeInBrowser("roster import preview", () => {
     expect(await page.locator("main").innerText()).not.toMatch(/fullName|birthYear|moveFrom|membership|unitLevel/);
     await shot(page, "31-import-preview-old-new");
     // Nothing written until applied; then the values are the new ones.
-    expect(db.sql.get<{ phone: string | null }>(`SELECT phone FROM Person WHERE id = ?`, tam.id)!.phone).toBeNull();
+    expect((await db.sql.get<{ phone: string | null }>(`SELECT phone FROM Person WHERE id = ?`, tam.id))!.phone).toBeNull();
     await page.getByRole("button", { name: "Ghi vào danh sách" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã ghi: 1 người mới, 2 người thay đổi");
-    expect(db.sql.get<{ phone: string; birthYear: number; gender: string }>(`SELECT phone, birthYear, gender FROM Person WHERE id = ?`, tam.id)).toEqual({ phone: "0911000088", birthYear: 1955, gender: "nam" });
-    const hoa = db.sql.all<{ unitId: number; role: string }>(`SELECT unitId, role FROM Membership WHERE personId = ? ORDER BY role`, ctx.fx.memberA.id);
+    expect(await db.sql.get<{ phone: string; birthYear: number; gender: string }>(`SELECT phone, birthYear, gender FROM Person WHERE id = ?`, tam.id)).toEqual({ phone: "0911000088", birthYear: 1955, gender: "nam" });
+    const hoa = await db.sql.all<{ unitId: number; role: string }>(`SELECT unitId, role FROM Membership WHERE personId = ? ORDER BY role`, ctx.fx.memberA.id);
     expect(hoa).toEqual([{ unitId: ctx.fx.tree.branchA2.id, role: "cadre" }, { unitId: ctx.fx.tree.branchA2.id, role: "member" }]);
     // In English the same preview speaks English.
     await page.goto(`${ctx.running.service.url}/admin/lang/en`);

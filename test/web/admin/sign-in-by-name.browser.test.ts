@@ -9,7 +9,7 @@ import { chatLines, expect, newPage, shot, useAdminService, describeInBrowser } 
 
 const ctx = useAdminService();
 
-const codesQueued = () => ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE dedupeKey LIKE 'web-signin:%'`)!.n;
+const codesQueued = async () => (await ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE dedupeKey LIKE 'web-signin:%'`))!.n;
 
 /** Asks for a code by name and unit; returns the page's words. */
 async function askByName(page: Page, name: string, unit: string): Promise<string> {
@@ -49,13 +49,13 @@ describeInBrowser("web workplace sign-in by name and unit", () => {
   it("should answer the same whether the name is a member, nobody, or several people with rights, and send none of them a code", async () => {
     const db = ctx.running.service.db;
     // A namesake of the cadre with rights, in the other commune's "Chi hội 1", with a linked chat account.
-    const namesake = createPerson(db, { fullName: "Nguyen Van Can", phone: "0911000010" });
-    addMembership(db, systemActor("cli"), namesake.id, ctx.fx.tree.branchB1.id, "cadre");
-    linkByPhone(db, ensureChatAccount(db, "web", "s-namesake-session").id, "0911000010");
+    const namesake = await createPerson(db, { fullName: "Nguyen Van Can", phone: "0911000010" });
+    await addMembership(db, systemActor("cli"), namesake.id, ctx.fx.tree.branchB1.id, "cadre");
+    await linkByPhone(db, (await ensureChatAccount(db, "web", "s-namesake-session")).id, "0911000010");
     const { context, page } = await newPage(ctx.browser);
     const cadreLines = (await chatLines(ctx.running, ctx.fx.cadre.session)).length;
     const memberLines = (await chatLines(ctx.running, ctx.fx.memberA.session)).length;
-    const queued = codesQueued();
+    const queued = await codesQueued();
     const member = await askByName(page, "Lê Thị Hoa", "Chi hội 1");
     const nobody = await askByName(page, "Không Có Ai", "Chi hội 1");
     // "Chi hội 1" is in both communes, and both hold a "Nguyễn Văn Cán" with rights: nobody gets a code.
@@ -64,7 +64,7 @@ describeInBrowser("web workplace sign-in by name and unit", () => {
     expect(nobody).toBe(member);
     expect(several).toBe(member);
     expect(several).toContain("Anh/chị đăng nhập bằng số điện thoại.");
-    expect(codesQueued()).toBe(queued);
+    expect(await codesQueued()).toBe(queued);
     expect(await chatLines(ctx.running, ctx.fx.cadre.session)).toHaveLength(cadreLines);
     expect(await chatLines(ctx.running, ctx.fx.memberA.session)).toHaveLength(memberLines);
     // A made-up code is refused with the same words as by phone.
@@ -73,7 +73,7 @@ describeInBrowser("web workplace sign-in by name and unit", () => {
     await expect(page.getByRole("alert").innerText()).resolves.toContain("Mã không đúng");
     // Naming the commune too makes it one person again.
     await askByName(page, "Nguyễn Văn Cán", "Phước Hòa / Chi hội 1");
-    await waitUntil(() => codesQueued() === queued + 1, 10_000, "one code queued");
+    await waitUntil(async () => await codesQueued() === queued + 1, 10_000, "one code queued");
     // A unit that does not exist is said so (units are not people); the name is kept in the form.
     await page.goto(`${ctx.running.service.url}/admin/sign-in`);
     await page.getByLabel("Họ và tên").fill("Nguyễn Văn Cán");
