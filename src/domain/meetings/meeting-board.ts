@@ -13,6 +13,7 @@ import { AppError } from "../../lib/app-error.ts";
 import { actorCan, assertActorCan, type Actor } from "../access/actor.ts";
 import { scopeRoots, type Permission } from "../access/access-scope.ts";
 import { findUnit, subtreeRange } from "../units/unit-service.ts";
+import { localDateKey } from "../../lib/zoned-time.ts";
 import { isRsvpAnswer, type RsvpAnswer } from "./rsvp-service.ts";
 import type { RecurrenceRule } from "./recurrence.ts";
 import type { LocalTime } from "./parse-datetime.ts";
@@ -126,6 +127,51 @@ export async function listBoardMeetings(
   if (!query.withCounts) return { rows, more: found.length > limit };
   const counts = await answerCounts(db, rows);
   return { rows: rows.map((r) => ({ ...r, counts: counts.get(r.id)! })), more: found.length > limit };
+}
+
+export interface CalendarDay {
+  /** Local date "yyyy-mm-dd". */
+  date: string;
+  /** Meetings that day (any status). */
+  total: number;
+  /** The first `perDay` of them by start, with their answer counts (cancelled ones without). */
+  shown: (BoardMeeting & { counts: AnswerCounts | null })[];
+}
+
+/**
+ * The meetings of [from, to) of the actor's readable subtree (or `unitId`'s), grouped by local day
+ * in `timeZone`: each day's total and its first `perDay` meetings. A province's month (ten thousand
+ * meetings and more) reads only start times for the totals, and details and counts for the shown
+ * ones. Throws unit_not_found, forbidden.
+ */
+export async function calendarMeetings(
+  db: Database,
+  actor: Actor,
+  query: { from: number; to: number; unitId?: number; perDay: number; timeZone: string },
+): Promise<CalendarDay[]> {
+  const ranges = await readableRanges(db, actor, "read", query.unitId);
+  if (ranges !== "all" && !ranges.length) return [];
+  let q = db.kysely
+    .selectFrom("Meeting as mt")
+    .innerJoin("Unit as u", "u.id", "mt.unitId")
+    .select(["mt.id", "mt.startsAt"])
+    .where("mt.startsAt", ">=", query.from)
+    .where("mt.startsAt", "<", query.to);
+  if (ranges !== "all") q = q.where((eb) => eb.or(ranges.map(([lo, hi]) => eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]))));
+  const starts = await q.orderBy("mt.startsAt").orderBy("mt.id").execute();
+  const days = new Map<string, { total: number; ids: number[] }>();
+  for (const m of starts) {
+    const date = localDateKey(new Date(m.startsAt), query.timeZone);
+    const day = days.get(date) ?? { total: 0, ids: [] };
+    day.total++;
+    if (day.ids.length < query.perDay) day.ids.push(m.id);
+    days.set(date, day);
+  }
+  const shownIds = [...days.values()].flatMap((d) => d.ids);
+  const rows = shownIds.length ? (await boardMeetingQuery(db).where((eb) => inIds(db.engine, eb.ref("mt.id"), shownIds)).execute()).map(toBoardMeeting) : [];
+  const counts = await answerCounts(db, rows.filter((r) => r.status === "scheduled"));
+  const byId = new Map(rows.map((r) => [r.id, { ...r, counts: counts.get(r.id) ?? null }]));
+  return [...days.entries()].map(([date, d]) => ({ date, total: d.total, shown: d.ids.flatMap((id) => byId.get(id) ?? []) }));
 }
 
 /**

@@ -15,14 +15,16 @@ import { formFields, idParam, Page, SectionLinks, unitOptions, viewerOf, webActo
 const rows = 6;
 
 /** "3 days before, at 08:00" / "2 hours before the start". */
-export function describeOffset(t: Translate, o: ReminderOffset): string {
-  if (o.minutesBefore !== undefined) return t("webmeetings.offset_hours", { hours: hoursText(o.minutesBefore) });
+export function describeOffset(t: Translate, locale: string, o: ReminderOffset): string {
+  if (o.minutesBefore !== undefined) return t("webmeetings.offset_hours", { hours: hoursText(o.minutesBefore, locale) });
   if (!o.daysBefore) return o.at ? t("webmeetings.offset_same_day_at", { at: o.at }) : t("webmeetings.offset_same_day");
   return o.at ? t("webmeetings.offset_days_at", { days: o.daysBefore, at: o.at }) : t("webmeetings.offset_days", { days: o.daysBefore });
 }
 
-function hoursText(minutes: number): string {
-  return String(Math.round((minutes / 60) * 100) / 100);
+/** Hours with up to two decimals, with the decimal comma in Vietnamese ("1,5"). */
+function hoursText(minutes: number, locale: string): string {
+  const text = String(Math.round((minutes / 60) * 100) / 100);
+  return locale === "vi" ? text.replace(".", ",") : text;
 }
 
 /** Reads the plan typed on the form; what the schema refuses is refused by setReminderPlan. */
@@ -48,6 +50,7 @@ export function mountMeetingPlan(app: Hono<AdminEnv>, options: MeetingOptions): 
 
   const planPage = async (c: Context<AdminEnv>, unitParam: string | undefined, flash: { ok?: string; error?: string } = {}, status: 200 | 400 | 403 | 404 | 409 | 429 = 200) => {
     const t = c.get("t");
+    const locale = c.get("locale");
     const viewer = viewerOf(c);
     const units = await unitsWithPermission(db, webActor(c), "manage_meetings");
     const unitId = unitParam ? idParam(unitParam) : units[0]?.id;
@@ -97,9 +100,9 @@ export function mountMeetingPlan(app: Hono<AdminEnv>, options: MeetingOptions): 
           <h2 style="font-size:1.15rem;margin-top:0">{t("webmeetings.plan_now", { unit: unitName })}</h2>
           <p class="mute">{source}</p>
           <ul>
-            {plan.offsets.map((o) => <li>{describeOffset(t, o)}</li>)}
-            <li>{plan.nudgeMinutesBefore ? t("webmeetings.plan_nudge_on", { hours: hoursText(plan.nudgeMinutesBefore) }) : t("webmeetings.plan_nudge_off")}</li>
-            <li>{plan.tallyMinutesBefore ? t("webmeetings.plan_tally_on", { hours: hoursText(plan.tallyMinutesBefore) }) : t("webmeetings.plan_tally_off")}</li>
+            {plan.offsets.map((o) => <li>{describeOffset(t, locale, o)}</li>)}
+            <li>{plan.nudgeMinutesBefore ? t("webmeetings.plan_nudge_on", { hours: hoursText(plan.nudgeMinutesBefore, locale) }) : t("webmeetings.plan_nudge_off")}</li>
+            <li>{plan.tallyMinutesBefore ? t("webmeetings.plan_tally_on", { hours: hoursText(plan.tallyMinutesBefore, locale) }) : t("webmeetings.plan_tally_off")}</li>
           </ul>
         </section>
         <form method="post" action="/admin/meetings/plan" class="card">
@@ -113,7 +116,7 @@ export function mountMeetingPlan(app: Hono<AdminEnv>, options: MeetingOptions): 
               {Array.from({ length: rows }, (_, i) => {
                 const o = plan.offsets[i];
                 const kind = !o ? "" : o.minutesBefore !== undefined ? "hours" : "days";
-                const value = !o ? "" : o.minutesBefore !== undefined ? hoursText(o.minutesBefore) : String(o.daysBefore ?? 0);
+                const value = !o ? "" : o.minutesBefore !== undefined ? hoursText(o.minutesBefore, locale) : String(o.daysBefore ?? 0);
                 return (
                   <tr>
                     <td>{i + 1}</td>
@@ -134,11 +137,11 @@ export function mountMeetingPlan(app: Hono<AdminEnv>, options: MeetingOptions): 
           <div class="row">
             <div>
               <label for="nudge">{t("webmeetings.plan_nudge")}</label>
-              <input id="nudge" name="nudge" inputmode="decimal" size={6} value={hoursText(plan.nudgeMinutesBefore)} />
+              <input id="nudge" name="nudge" inputmode="decimal" size={6} value={hoursText(plan.nudgeMinutesBefore, locale)} />
             </div>
             <div>
               <label for="tally">{t("webmeetings.plan_tally")}</label>
-              <input id="tally" name="tally" inputmode="decimal" size={6} value={hoursText(plan.tallyMinutesBefore)} />
+              <input id="tally" name="tally" inputmode="decimal" size={6} value={hoursText(plan.tallyMinutesBefore, locale)} />
             </div>
           </div>
           <p><button type="submit">{t("webmeetings.plan_save")}</button></p>

@@ -16,14 +16,13 @@ import {
   formatMeetingTime,
   fromEpochDay,
   fromLocal,
-  localDateKey,
   parseDateKey,
   toLocal,
   weekdayOf,
   dateKey,
   type LocalDate,
 } from "../../lib/zoned-time.ts";
-import { answerCounts, boardViews, listBoardMeetings, unitsWithPermission, type AnswerCounts, type BoardMeeting, type BoardView } from "../../domain/meetings/meeting-board.ts";
+import { boardViews, calendarMeetings, listBoardMeetings, unitsWithPermission, type AnswerCounts, type BoardMeeting, type BoardView, type CalendarDay } from "../../domain/meetings/meeting-board.ts";
 import { createMeeting, createSeries, DEFAULT_DURATION_MINUTES, MAX_AGENDA_LENGTH, MAX_PLACE_LENGTH, MAX_TITLE_LENGTH } from "../../domain/meetings/meeting-service.ts";
 import { nextSeriesDates, parseMeetingWhen } from "../../domain/meetings/meeting-when.ts";
 import { parseMeetingDateTime } from "../../domain/meetings/parse-datetime.ts";
@@ -173,22 +172,16 @@ export function mountMeetings(app: Hono<AdminEnv>, options: MeetingOptions): voi
     const unitId = query.unit ? idParam(query.unit) : undefined;
     const from = fromLocal({ ...first, hour: 0, minute: 0 }, timeZone).getTime();
     const to = fromLocal({ ...next, hour: 0, minute: 0 }, timeZone).getTime();
-    let rows: BoardMeeting[] = [];
+    let days: CalendarDay[] = [];
     let error: string | undefined;
     try {
       if (unitId !== undefined && Number.isNaN(unitId)) throw new Error("bad unit");
-      rows = (await listBoardMeetings(db, webActor(c), { unitId, from, to, limit: 5000 }, now())).rows;
+      days = await calendarMeetings(db, webActor(c), { unitId, from, to, perDay, timeZone });
     } catch (e) {
       if (!isAppError(e) && !(e instanceof Error && e.message === "bad unit")) throw e;
       error = t("webmeetings.unit_not_found");
     }
-    const byDay = new Map<string, BoardMeeting[]>();
-    for (const r of rows) {
-      const key = localDateKey(new Date(r.startsAt), timeZone);
-      byDay.set(key, [...(byDay.get(key) ?? []), r]);
-    }
-    const shown = [...byDay.values()].flatMap((list) => list.slice(0, perDay));
-    const counts = await answerCounts(db, shown);
+    const byDay = new Map(days.map((d) => [d.date, d]));
     const startDay = epochDay(first) - ((weekdayOf(first) + 6) % 7);
     const lastDay = epochDay(first) + daysInMonth(month.year, month.month) - 1;
     const endDay = lastDay + (6 - ((weekdayOf(fromEpochDay(lastDay)) + 6) % 7));
@@ -205,14 +198,15 @@ export function mountMeetings(app: Hono<AdminEnv>, options: MeetingOptions): voi
             <tr>
               {week.map((d) => {
                 const key = dateKey(d);
-                const list = byDay.get(key) ?? [];
+                const day = byDay.get(key);
+                const total = day?.total ?? 0;
                 const inMonth = d.month === month.month;
                 return (
                   <td class={`${inMonth ? "" : "other"} ${key === todayKey ? "today" : ""}`.trim() || undefined}>
-                    <div class="day">{list.length ? <a href={`/admin/meetings?day=${key}${unitQuery}`} aria-label={t("webmeetings.day_link", { date: formatLocalDate(d), count: list.length })}>{d.day}</a> : d.day}</div>
+                    <div class="day">{total ? <a href={`/admin/meetings?day=${key}${unitQuery}`} aria-label={t("webmeetings.day_link", { date: formatLocalDate(d), count: total })}>{d.day}</a> : d.day}</div>
                     <ul>
-                      {list.slice(0, perDay).map((mt) => {
-                        const n = counts.get(mt.id);
+                      {(day?.shown ?? []).map((mt) => {
+                        const n = mt.counts;
                         return (
                           <li class={mt.status === "cancelled" ? "cancelled" : undefined}>
                             <a href={`/admin/meetings/${mt.id}`}>{formatClock(toLocal(new Date(mt.startsAt), timeZone))} {mt.title}</a>{" "}
@@ -221,7 +215,7 @@ export function mountMeetings(app: Hono<AdminEnv>, options: MeetingOptions): voi
                           </li>
                         );
                       })}
-                      {list.length > perDay ? <li><a href={`/admin/meetings?day=${key}${unitQuery}`}>{t("webmeetings.more_that_day", { count: list.length - perDay })}</a></li> : null}
+                      {day && total > day.shown.length ? <li><a href={`/admin/meetings?day=${key}${unitQuery}`}>{t("webmeetings.more_that_day", { count: total - day.shown.length })}</a></li> : null}
                     </ul>
                   </td>
                 );

@@ -4,7 +4,7 @@ import { addMembership, createPerson } from "../../../src/domain/people/people-s
 import { cancelMeeting, createMeeting, createSeries } from "../../../src/domain/meetings/meeting-service.ts";
 import { meetingTally, recordAttendance, recordRsvp } from "../../../src/domain/meetings/rsvp-service.ts";
 import { defaultReminderPlan, setReminderPlan } from "../../../src/domain/meetings/reminder-plan.ts";
-import { listBoardMeetings, meetingSheet, unitReminderPlan, unitsWithPermission } from "../../../src/domain/meetings/meeting-board.ts";
+import { calendarMeetings, listBoardMeetings, meetingSheet, unitReminderPlan, unitsWithPermission } from "../../../src/domain/meetings/meeting-board.ts";
 import { looksRepeating, nextSeriesDates, parseMeetingWhen } from "../../../src/domain/meetings/meeting-when.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
 import { toLocal } from "../../../src/lib/zoned-time.ts";
@@ -79,6 +79,23 @@ describe("listBoardMeetings", () => {
     const first = await listBoardMeetings(db, personActor(cadreA1), { limit: 2 }, t0);
     const last = await listBoardMeetings(db, personActor(cadreA1), { limit: 2, offset: 4 }, t0);
     expect([first.rows.map((r) => r.title), first.more, last.rows.map((r) => r.title), last.more]).toEqual([["Buổi 1", "Buổi 2"], true, ["Buổi 5"], false]);
+  });
+});
+
+describe("calendarMeetings", () => {
+  it("should group a month by local day with totals, the first meetings of each day and their counts", async () => {
+    // 23:30 in Vietnam on 04/12 is 16:30 UTC: it belongs to the 4th, not the 5th.
+    const late = createMeeting(db, { unitId: tree.branchA1.id, title: "Khuya", startsAt: at("2026-12-04T16:30:00Z") }, ctx);
+    const ids = [1, 2, 3].map((h) => createMeeting(db, { unitId: tree.branchA2.id, title: `Sáng ${h}`, startsAt: at(`2026-12-05T0${h}:00:00Z`) }, ctx).id);
+    cancelMeeting(db, ids[0]!, ctx);
+    createMeeting(db, { unitId: tree.branchB1.id, title: "Ngoài phạm vi", startsAt: at("2026-12-05T05:00:00Z") }, ctx);
+    const days = await calendarMeetings(db, personActor(officialA, "web"), { from: at("2026-11-30T17:00:00Z").getTime(), to: at("2026-12-31T17:00:00Z").getTime(), perDay: 2, timeZone: HCM });
+    expect(days.map((d) => [d.date, d.total, d.shown.map((m) => m.title), d.shown.map((m) => m.counts?.invited ?? null)])).toEqual([
+      ["2026-12-04", 1, ["Khuya"], [1]],
+      ["2026-12-05", 3, ["Sáng 1", "Sáng 2"], [null, 0]],
+    ]);
+    expect(days[0]!.shown[0]!.id).toBe(late.id);
+    expect(await code(() => calendarMeetings(db, personActor(cadreA1), { from: 0, to: Date.now() * 2, unitId: tree.branchB1.id, perDay: 4, timeZone: HCM }))).toBe("forbidden");
   });
 });
 
