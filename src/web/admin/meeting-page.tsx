@@ -4,6 +4,7 @@
  * attendance as a checklist once the meeting has started (pre-filled from "có mặt", members
  * without a phone included); moving and cancelling, which tell the members already reminded.
  */
+import { createHash } from "node:crypto";
 import type { Context, Hono } from "hono";
 import { isAppError } from "../../lib/app-error.ts";
 import { errorText, type Translate } from "../../lib/i18n.ts";
@@ -15,6 +16,16 @@ import { describeRecurrence } from "../../domain/meetings/recurrence.ts";
 import { recordAttendance } from "../../domain/meetings/rsvp-service.ts";
 import { httpStatusOf, type AdminEnv } from "./admin-auth.ts";
 import { CountBadges, formFields, idParam, MeetingStatus, Page, viewerOf, webActor, type MeetingOptions } from "./meeting-common.tsx";
+
+/** Names per page of the tally: a branch of 5,000 stays quick to render and to refresh. */
+const tallyPage = 200;
+
+/** What the tally shows, in a few characters: the refresh sends the page again only when it changed. */
+function tallyStamp(sheet: MeetingSheet): string {
+  const hash = createHash("sha256");
+  for (const p of sheet.people) hash.update(`${p.personId}:${p.answer ?? "-"}:${p.reason ?? ""}:${p.late ? 1 : 0}:${p.present ?? "-"};`);
+  return hash.digest("base64url").slice(0, 16);
+}
 
 const filters = ["all", "attend", "absent", "unsure", "none", "late"] as const;
 type Filter = (typeof filters)[number];
@@ -50,17 +61,22 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
   const { db, timeZone } = options;
   const now = () => options.now?.() ?? new Date();
 
-  const tallySection = (c: Context<AdminEnv>, sheet: MeetingSheet, filter: Filter) => {
+  const tallySection = (c: Context<AdminEnv>, sheet: MeetingSheet, filter: Filter, offset: number) => {
     const t = c.get("t");
     const locale = c.get("locale");
     const id = sheet.meeting.id;
-    const people = sheet.people.filter((p) => matches(p, filter));
+    const matching = sheet.people.filter((p) => matches(p, filter));
+    const from = Math.min(offset, Math.max(0, matching.length - 1));
+    const people = matching.slice(from, from + tallyPage);
     const count: Record<Filter, number> = {
       all: sheet.counts.invited, attend: sheet.counts.attend, absent: sheet.counts.absent, unsure: sheet.counts.unsure, none: sheet.counts.noAnswer, late: sheet.counts.late,
     };
-    const stamp = sheet.people.map((p) => `${p.personId}:${p.answer ?? "-"}:${p.late ? 1 : 0}:${p.present ?? "-"}`).join(",");
+    const page = (o: number) => `/admin/meetings/${id}?show=${filter}&offset=${o}#tally`;
     return (
-      <section id="tally" class="card" hx-get={`/admin/meetings/${id}/tally?show=${filter}`} hx-trigger="every 4s" hx-swap="outerHTML" data-stamp={stamp} aria-labelledby="tally-title">
+      <section
+        id="tally" class="card" aria-labelledby="tally-title"
+        hx-get={`/admin/meetings/${id}/tally?show=${filter}&offset=${from}&stamp=${tallyStamp(sheet)}`} hx-trigger="every 4s" hx-swap="outerHTML"
+      >
         <h2 id="tally-title" style="font-size:1.2rem;margin-top:0">{t("webmeetings.tally_title")}</h2>
         <p><CountBadges t={t} counts={sheet.counts} /></p>
         <nav class="tabs" aria-label={t("webmeetings.tally_filter")}>
@@ -99,6 +115,13 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
         ) : (
           <p class="mute">{t("webmeetings.tally_empty")}</p>
         )}
+        {matching.length > tallyPage ? (
+          <nav class="pager" aria-label={t("webmeetings.pages")}>
+            {from > 0 ? <a href={page(Math.max(0, from - tallyPage))} rel="prev">← {t("webmeetings.page_prev")}</a> : null}
+            <span class="mute">{t("webmeetings.tally_range", { from: from + 1, to: from + people.length, total: matching.length })}</span>
+            {from + tallyPage < matching.length ? <a href={page(from + tallyPage)} rel="next">{t("webmeetings.page_next")} →</a> : null}
+          </nav>
+        ) : null}
       </section>
     );
   };
@@ -132,6 +155,7 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
     const m = sheet.meeting;
     const query = c.req.query();
     const filter: Filter = isFilter(query.show) ? query.show : "all";
+    const offset = idParam(query.offset) || 0;
     const csrf = <input type="hidden" name="_csrf" value={viewer.csrfToken} />;
     const changeable = sheet.canManage && m.status === "scheduled" && !sheet.finished;
     const seriesText = sheet.series ? describeRecurrence(sheet.series.rule, sheet.series.time, locale) : null;
@@ -153,7 +177,7 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
               <p style="margin-bottom:0"><strong>{t("webmeetings.field_agenda")}:</strong></p>
               <div style="white-space:pre-wrap">{m.agenda || t("webmeetings.empty_value")}</div>
             </section>
-            {tallySection(c, sheet, filter)}
+            {tallySection(c, sheet, filter, offset)}
             {sheet.canManage && m.status === "scheduled" && sheet.started ? (
               <form method="post" action={`/admin/meetings/${m.id}/attendance`} class="card" id="attendance">
                 {csrf}
@@ -241,7 +265,10 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
     const show = c.req.query("show");
     try {
       if (Number.isNaN(id)) return c.text(c.get("t")("webmeetings.meeting_not_found"), 404);
-      return c.html(tallySection(c, await meetingSheet(db, webActor(c), id, now()), isFilter(show) ? show : "all"));
+      const sheet = await meetingSheet(db, webActor(c), id, now());
+      // Nothing changed since the page's stamp: htmx keeps what it shows (no swap on 204).
+      if (c.req.query("stamp") === tallyStamp(sheet)) return c.body(null, 204);
+      return c.html(tallySection(c, sheet, isFilter(show) ? show : "all", idParam(c.req.query("offset")) || 0));
     } catch (e) {
       if (hidden(e)) return c.text(c.get("t")("webmeetings.meeting_not_found"), 404);
       throw e;
