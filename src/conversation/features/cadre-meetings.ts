@@ -10,7 +10,8 @@ import { can, scopeRoots } from "../../domain/access/access-scope.ts";
 import { personActor } from "../../domain/access/actor.ts";
 import { getUnit, resolveUnit, subtreeIds } from "../../domain/units/unit-service.ts";
 import { parseMeetingDateTime } from "../../domain/meetings/parse-datetime.ts";
-import { describeRecurrence, parseRecurrence, type RecurrenceRule } from "../../domain/meetings/recurrence.ts";
+import { describeRecurrence, type RecurrenceRule } from "../../domain/meetings/recurrence.ts";
+import { parseMeetingWhen } from "../../domain/meetings/meeting-when.ts";
 import { cancelMeeting, createMeeting, createSeries, getMeeting, invitees, listUnitMeetings, moveMeeting, type MeetingRow } from "../../domain/meetings/meeting-service.ts";
 import { movedTallyAt } from "../../domain/meetings/reminder-plan.ts";
 import { attendanceOf, meetingTally, recordAttendance, type Named } from "../../domain/meetings/rsvp-service.ts";
@@ -269,13 +270,13 @@ async function unitInScope(turn: Turn, text: string) {
 class TimeMissing extends Error {}
 
 function parseWhen(turn: Turn, text: string): Partial<Draft> {
-  const folded = foldVietnamese(text);
-  if (/\b(hang|hang thang|moi|cach tuan|cuoi thang|dau thang)\b/.test(folded)) {
-    const parsed = parseRecurrence(text);
+  // The same reading as the web workplace's form (domain/meetings/meeting-when.ts).
+  const parsed = parseMeetingWhen(text, turn.now, turn.settings.timeZone);
+  if (parsed.kind === "series") {
     if (!parsed.time) throw new TimeMissing();
     return { rule: parsed.rule, time: parsed.time, startsAt: undefined };
   }
-  return { startsAt: parseMeetingDateTime(text, turn.now, turn.settings.timeZone).getTime(), rule: undefined, time: undefined };
+  return { startsAt: parsed.startsAt.getTime(), rule: undefined, time: undefined };
 }
 
 async function finishCreation(turn: Turn, draft: Draft, create: boolean): Promise<void> {

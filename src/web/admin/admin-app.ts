@@ -15,6 +15,7 @@ import { mountTickets } from "./ticket-routes.tsx";
 import { mountPeople } from "./people-routes.tsx";
 import { mountImport } from "./import-routes.tsx";
 import { linkTargets, mountSlips } from "./slip-routes.tsx";
+import { mountMeetings } from "./meeting-routes.tsx";
 import type { Channel } from "../../channels/channel.ts";
 import { rosterUploadMaxBytes } from "../../domain/roster/roster-upload.ts";
 
@@ -47,7 +48,7 @@ export function mountAdmin(
   mountSignIn(admin, options);
   admin.use("/admin", requireSession(options));
   admin.get("/admin", (c) => c.redirect("/admin/tickets", 303));
-  for (const section of ["tickets", "units", "people", "rights"]) {
+  for (const section of ["tickets", "units", "people", "rights", "meetings"]) {
     admin.use(`/admin/${section}`, requireSession(options));
     admin.use(`/admin/${section}/*`, requireSession(options));
   }
@@ -55,5 +56,6 @@ export function mountAdmin(
   mountImport(admin, options);
   mountSlips(admin, { ...options, targets: () => linkTargets(options.channels, options.serviceUrl) });
   mountPeople(admin, options);
+  mountMeetings(admin, options);
   app.route("/", admin as unknown as Hono);
 }

@@ -76,6 +76,7 @@ export function Layout(props: { t: Translate; lang: string; title: string; viewe
           {viewer ? (
             <nav aria-label={t("admin.nav_label")}>
               <a href="/admin/tickets">{t("admin.nav_tickets")}</a>
+              <a href="/admin/meetings">{t("webmeetings.nav")}</a>
               <a href="/admin/units">{t("admin.nav_units")}</a>
               <a href="/admin/people">{t("admin.nav_people")}</a>
               <a href="/admin/rights">{t("admin.nav_rights")}</a>
