@@ -29,7 +29,7 @@ const random = () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-const organisationId = createOrganisation(db, systemActor("cli"), { code: "b", name: "Bench" }).id;
+const organisationId = (await createOrganisation(db, systemActor("cli"), { code: "b", name: "Bench" })).id;
 const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
 const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
 const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, phone, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, 1, 'vi', ?, ?)`);
@@ -45,7 +45,7 @@ let rootId = 0;
 let admin = 0;
 const membersOf = new Map<number, number[]>();
 const build = time(() =>
-  db.sql.transaction(() => {
+  db.sql.db.transaction(() => {
     let n = 0;
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
       const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${n++}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
@@ -81,17 +81,17 @@ const build = time(() =>
     };
     leaves.forEach((leaf, i) => meet(leaf, 1 + (i % 28), false, membersOf.get(leaf) ?? []));
     communes.forEach((commune, c) => meet(commune, 1 + (c % 28), true, leaves.slice(c * BRANCHES_PER_COMMUNE, (c + 1) * BRANCHES_PER_COMMUNE).flatMap((l) => membersOf.get(l) ?? [])));
-  }),
+  })(),
 );
 db.sql.db.pragma("optimize");
-const bigMeeting = db.sql.get<{ id: number }>(`SELECT id FROM Meeting WHERE unitId = ?`, leaves[0])!.id;
-const communeMeeting = db.sql.get<{ id: number }>(`SELECT id FROM Meeting WHERE unitId = ?`, communes[0])!.id;
+const bigMeeting = (await db.sql.get<{ id: number }>(`SELECT id FROM Meeting WHERE unitId = ?`, leaves[0]))!.id;
+const communeMeeting = (await db.sql.get<{ id: number }>(`SELECT id FROM Meeting WHERE unitId = ?`, communes[0]))!.id;
 const communeInvitees = (BRANCHES_PER_COMMUNE - 1) * Math.round((PEOPLE - BIG_BRANCH) / leaves.length) + BIG_BRANCH;
 
 const app = new Hono();
 const clock = () => new Date(now);
 mountAdmin(app, { db, demo: false, defaultLocale: "vi", timeZone: "Asia/Ho_Chi_Minh", trustProxy: false, linkCodeTtlDays: 30, channels: [], serviceUrl: () => "http://localhost", now: clock });
-const cookie = `chihoi_admin=${createWebSession(db, admin, clock()).token}`;
+const cookie = `chihoi_admin=${(await createWebSession(db, admin, clock())).token}`;
 
 async function serverMs(path: string, runs = 9, status = 200): Promise<{ ms: number; kb: number }> {
   const times: number[] = [];
@@ -111,7 +111,7 @@ report("web-meetings data", {
   units: 1 + COMMUNES + COMMUNES * BRANCHES_PER_COMMUNE,
   people: PEOPLE,
   meetings: leaves.length + communes.length,
-  answers: db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`)!.n,
+  answers: (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n,
   buildMs: build.ms.toFixed(0),
 });
 const figures: Record<string, string | number> = {};

@@ -78,7 +78,7 @@ export function Page(props: { c: Context<AdminEnv>; title: string; children?: Ch
   );
 }
 
-export function SectionLinks(props: { t: Translate; current: "list" | "calendar" | "new" | "plan"; unit?: number }) {
+export async function SectionLinks(props: { t: Translate; current: "list" | "calendar" | "new" | "plan"; unit?: number }) {
   const { t } = props;
   const unit = props.unit !== undefined ? `?unit=${props.unit}` : "";
   const link = (key: typeof props.current, href: string, label: string) => (
@@ -86,10 +86,10 @@ export function SectionLinks(props: { t: Translate; current: "list" | "calendar"
   );
   return (
     <nav class="tabs" aria-label={t("webmeetings.sections")}>
-      {link("list", `/admin/meetings${unit}`, t("webmeetings.list_link"))}
-      {link("calendar", `/admin/meetings/calendar${unit}`, t("webmeetings.calendar_link"))}
-      {link("new", "/admin/meetings/new", t("webmeetings.new_link"))}
-      {link("plan", `/admin/meetings/plan${unit}`, t("webmeetings.plan_link"))}
+      {await link("list", `/admin/meetings${unit}`, t("webmeetings.list_link"))}
+      {await link("calendar", `/admin/meetings/calendar${unit}`, t("webmeetings.calendar_link"))}
+      {await link("new", "/admin/meetings/new", t("webmeetings.new_link"))}
+      {await link("plan", `/admin/meetings/plan${unit}`, t("webmeetings.plan_link"))}
     </nav>
   );
 }

@@ -177,7 +177,7 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
               <p style="margin-bottom:0"><strong>{t("webmeetings.field_agenda")}:</strong></p>
               <div style="white-space:pre-wrap">{m.agenda || t("webmeetings.empty_value")}</div>
             </section>
-            {tallySection(c, sheet, filter, offset)}
+            {await tallySection(c, sheet, filter, offset)}
             {sheet.canManage && m.status === "scheduled" && sheet.started ? (
               <form method="post" action={`/admin/meetings/${m.id}/attendance`} class="card" id="attendance">
                 {csrf}
@@ -188,7 +188,7 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
                   <button type="button" class="secondary" hx-get={`/admin/meetings/${m.id}/checklist?fill=answers`} hx-target="#checklist" hx-swap="outerHTML">{t("webmeetings.attendance_as_answered")}</button>
                   <button type="button" class="secondary" hx-get={`/admin/meetings/${m.id}/checklist?fill=none`} hx-target="#checklist" hx-swap="outerHTML">{t("webmeetings.attendance_none")}</button>
                 </p>
-                {checklist(c, sheet, "answers")}
+                {await checklist(c, sheet, "answers")}
                 <p><button type="submit">{t("webmeetings.attendance_save")}</button></p>
               </form>
             ) : null}
@@ -252,7 +252,7 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
     const n = Number(c.req.query("n") ?? 0) || 0;
     const ok = done && /^[a-z_]+$/.test(done) ? t(`webmeetings.done_${done}`, { count: n, id }) : undefined;
     try {
-      if (Number.isNaN(id)) return notFound(c);
+      if (Number.isNaN(id)) return await notFound(c);
       return await meetingPage(c, id, { ok });
     } catch (e) {
       if (hidden(e)) return notFound(c);
@@ -268,7 +268,7 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
       const sheet = await meetingSheet(db, webActor(c), id, now());
       // Nothing changed since the page's stamp: htmx keeps what it shows (no swap on 204).
       if (c.req.query("stamp") === tallyStamp(sheet)) return c.body(null, 204);
-      return c.html(tallySection(c, sheet, isFilter(show) ? show : "all", idParam(c.req.query("offset")) || 0));
+      return c.html(await tallySection(c, sheet, isFilter(show) ? show : "all", idParam(c.req.query("offset")) || 0));
     } catch (e) {
       if (hidden(e)) return c.text(c.get("t")("webmeetings.meeting_not_found"), 404);
       throw e;
@@ -282,7 +282,7 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
       if (Number.isNaN(id)) return c.text(c.get("t")("webmeetings.meeting_not_found"), 404);
       const sheet = await meetingSheet(db, webActor(c), id, now());
       if (!sheet.canManage) return c.text(c.get("t")("webmeetings.meeting_not_found"), 404);
-      return c.html(checklist(c, sheet, fill === "all" || fill === "none" ? fill : "answers"));
+      return c.html(await checklist(c, sheet, fill === "all" || fill === "none" ? fill : "answers"));
     } catch (e) {
       if (hidden(e)) return c.text(c.get("t")("webmeetings.meeting_not_found"), 404);
       throw e;

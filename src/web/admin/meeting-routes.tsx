@@ -111,7 +111,7 @@ export function mountMeetings(app: Hono<AdminEnv>, options: MeetingOptions): voi
       } else throw e;
     }
     const pollUrl = `/admin/meetings?${queryString(query, { part: "rows" })}`;
-    if (query.part === "rows") return c.html(listRows(c, result.rows, pollUrl), status);
+    if (query.part === "rows") return c.html(await listRows(c, result.rows, pollUrl), status);
     const units = await unitsWithPermission(db, webActor(c), "read");
     const tab = (v: BoardView) => (
       <a href={`/admin/meetings?${queryString(query, { view: v, offset: undefined, day: undefined, part: undefined })}`} aria-current={!day && view === v ? "page" : undefined}>{t(`webmeetings.view_${v}`)}</a>
@@ -120,7 +120,7 @@ export function mountMeetings(app: Hono<AdminEnv>, options: MeetingOptions): voi
       <Page c={c} title={t("webmeetings.title")}>
         <h1>{t("webmeetings.title")}</h1>
         <SectionLinks t={t} current="list" unit={unitId !== undefined && !Number.isNaN(unitId) && !error ? unitId : undefined} />
-        <nav class="tabs" aria-label={t("webmeetings.views")}>{tab("upcoming")}{tab("past")}{tab("cancelled")}</nav>
+        <nav class="tabs" aria-label={t("webmeetings.views")}>{await tab("upcoming")}{await tab("past")}{await tab("cancelled")}</nav>
         {query.done === "created_series" ? <p class="notice" role="status">{t("webmeetings.done_created_series_later")}</p> : null}
         {day ? <h2 style="font-size:1.2rem">{t("webmeetings.day_heading", { date: formatLocalDate(day) })}</h2> : null}
         <form method="get" action="/admin/meetings" class="row card" role="search">
@@ -145,7 +145,7 @@ export function mountMeetings(app: Hono<AdminEnv>, options: MeetingOptions): voi
               <th>{t("webmeetings.col_answers")}</th>
             </tr>
           </thead>
-          {listRows(c, result.rows, pollUrl)}
+          {await listRows(c, result.rows, pollUrl)}
         </table>
         {!result.rows.length && !error ? <p class="card">{t(day ? "webmeetings.none_day" : `webmeetings.none_${view}`)}</p> : null}
         <nav class="pager" aria-label={t("webmeetings.pages")}>
@@ -291,9 +291,9 @@ export function mountMeetings(app: Hono<AdminEnv>, options: MeetingOptions): voi
     return bounds;
   };
 
-  app.get("/admin/meetings/preview", (c) => {
+  app.get("/admin/meetings/preview", async (c) => {
     const form = c.req.query();
-    return c.html(whenPreview(c.get("t"), c.get("locale"), form, form.mode === "once" ? "once" : "any"));
+    return c.html(await whenPreview(c.get("t"), c.get("locale"), form, form.mode === "once" ? "once" : "any"));
   });
 
   const newForm = async (c: Context<AdminEnv>, form: Record<string, string>, error?: string, status: 200 | 400 | 403 | 404 | 409 | 429 = 200) => {
@@ -324,7 +324,7 @@ export function mountMeetings(app: Hono<AdminEnv>, options: MeetingOptions): voi
               hx-get="/admin/meetings/preview" hx-trigger="input changed delay:300ms, load" hx-target="#when-preview" hx-include={include}
             />
             <p class="mute" id="when-help">{t("webmeetings.when_help")}</p>
-            <div id="when-preview" aria-live="polite">{whenPreview(t, c.get("locale"), form, "any")}</div>
+            <div id="when-preview" aria-live="polite">{await whenPreview(t, c.get("locale"), form, "any")}</div>
             <details open={Boolean(form.startsOn || form.endsOn)}>
               <summary>{t("webmeetings.series_bounds")}</summary>
               <div class="row">

@@ -24,9 +24,9 @@ let officialA: number;
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  tree = buildTree(db);
-  cadreA1 = addTestPerson(db, tree.branchA1.id, "Nguyễn Văn Cán", { role: "cadre" });
-  officialA = addTestPerson(db, tree.communeA.id, "Trần Quốc Khánh", { role: "official" });
+  tree = await buildTree(db);
+  cadreA1 = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn Cán", { role: "cadre" });
+  officialA = await addTestPerson(db, tree.communeA.id, "Trần Quốc Khánh", { role: "official" });
 });
 afterEach(() => db.destroy());
 
@@ -41,22 +41,22 @@ async function code(fn: () => Promise<unknown>): Promise<string | undefined> {
 
 describe("listBoardMeetings", () => {
   it("should list only the reader's subtree, by view, with the same counts as the chat tally", async () => {
-    const a1 = createMeeting(db, { unitId: tree.branchA1.id, title: "A1 tháng 12", startsAt: at("2026-12-05T12:30:00Z") }, ctx);
-    const a2 = createMeeting(db, { unitId: tree.branchA2.id, title: "A2 tháng 12", startsAt: at("2026-12-06T12:30:00Z") }, ctx);
-    createMeeting(db, { unitId: tree.branchB1.id, title: "B1 tháng 12", startsAt: at("2026-12-04T12:30:00Z") }, ctx);
-    const cancelled = createMeeting(db, { unitId: tree.branchA1.id, title: "A1 hủy", startsAt: at("2026-12-10T12:30:00Z") }, ctx);
-    cancelMeeting(db, cancelled.id, ctx);
-    const past = createMeeting(db, { unitId: tree.branchA1.id, title: "A1 tháng 11", startsAt: at("2026-11-21T12:30:00Z") }, ctx);
-    const member = addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
-    recordRsvp(db, { meetingId: a1.id, personId: member, answer: "attend", actor: personActor(member) }, t0);
-    recordRsvp(db, { meetingId: a1.id, personId: cadreA1, answer: "absent", reason: "Đi công tác", actor: personActor(cadreA1) }, t0);
+    const a1 = await createMeeting(db, { unitId: tree.branchA1.id, title: "A1 tháng 12", startsAt: at("2026-12-05T12:30:00Z") }, ctx);
+    const a2 = await createMeeting(db, { unitId: tree.branchA2.id, title: "A2 tháng 12", startsAt: at("2026-12-06T12:30:00Z") }, ctx);
+    await createMeeting(db, { unitId: tree.branchB1.id, title: "B1 tháng 12", startsAt: at("2026-12-04T12:30:00Z") }, ctx);
+    const cancelled = await createMeeting(db, { unitId: tree.branchA1.id, title: "A1 hủy", startsAt: at("2026-12-10T12:30:00Z") }, ctx);
+    await cancelMeeting(db, cancelled.id, ctx);
+    const past = await createMeeting(db, { unitId: tree.branchA1.id, title: "A1 tháng 11", startsAt: at("2026-11-21T12:30:00Z") }, ctx);
+    const member = await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
+    await recordRsvp(db, { meetingId: a1.id, personId: member, answer: "attend", actor: personActor(member) }, t0);
+    await recordRsvp(db, { meetingId: a1.id, personId: cadreA1, answer: "absent", reason: "Đi công tác", actor: personActor(cadreA1) }, t0);
 
     const later = at("2026-11-25T00:00:00Z");
     const official = await listBoardMeetings(db, personActor(officialA, "web"), { view: "upcoming", withCounts: true }, later);
     expect(official.rows.map((r) => r.title)).toEqual(["A1 tháng 12", "A2 tháng 12"]);
     const cadre = await listBoardMeetings(db, personActor(cadreA1, "web"), { view: "upcoming", withCounts: true }, later);
     expect(cadre.rows.map((r) => r.id)).toEqual([a1.id]);
-    const tally = meetingTally(db, a1.id);
+    const tally = await meetingTally(db, a1.id);
     expect(cadre.rows[0]!.counts).toEqual({
       invited: tally.invited, attend: tally.attend.length, absent: tally.absent.length, unsure: tally.unsure.length,
       noAnswer: tally.noAnswer.length, late: 0, came: null,
@@ -75,7 +75,7 @@ describe("listBoardMeetings", () => {
   });
 
   it("should page with `more`", async () => {
-    for (let d = 1; d <= 5; d++) createMeeting(db, { unitId: tree.branchA1.id, title: `Buổi ${d}`, startsAt: at(`2026-12-0${d}T12:30:00Z`) }, ctx);
+    for (let d = 1; d <= 5; d++) await createMeeting(db, { unitId: tree.branchA1.id, title: `Buổi ${d}`, startsAt: at(`2026-12-0${d}T12:30:00Z`) }, ctx);
     const first = await listBoardMeetings(db, personActor(cadreA1), { limit: 2 }, t0);
     const last = await listBoardMeetings(db, personActor(cadreA1), { limit: 2, offset: 4 }, t0);
     expect([first.rows.map((r) => r.title), first.more, last.rows.map((r) => r.title), last.more]).toEqual([["Buổi 1", "Buổi 2"], true, ["Buổi 5"], false]);
@@ -85,10 +85,11 @@ describe("listBoardMeetings", () => {
 describe("calendarMeetings", () => {
   it("should group a month by local day with totals, the first meetings of each day and their counts", async () => {
     // 23:30 in Vietnam on 04/12 is 16:30 UTC: it belongs to the 4th, not the 5th.
-    const late = createMeeting(db, { unitId: tree.branchA1.id, title: "Khuya", startsAt: at("2026-12-04T16:30:00Z") }, ctx);
-    const ids = [1, 2, 3].map((h) => createMeeting(db, { unitId: tree.branchA2.id, title: `Sáng ${h}`, startsAt: at(`2026-12-05T0${h}:00:00Z`) }, ctx).id);
-    cancelMeeting(db, ids[0]!, ctx);
-    createMeeting(db, { unitId: tree.branchB1.id, title: "Ngoài phạm vi", startsAt: at("2026-12-05T05:00:00Z") }, ctx);
+    const late = await createMeeting(db, { unitId: tree.branchA1.id, title: "Khuya", startsAt: at("2026-12-04T16:30:00Z") }, ctx);
+    const ids: number[] = [];
+    for (const h of [1, 2, 3]) ids.push((await createMeeting(db, { unitId: tree.branchA2.id, title: `Sáng ${h}`, startsAt: at(`2026-12-05T0${h}:00:00Z`) }, ctx)).id);
+    await cancelMeeting(db, ids[0]!, ctx);
+    await createMeeting(db, { unitId: tree.branchB1.id, title: "Ngoài phạm vi", startsAt: at("2026-12-05T05:00:00Z") }, ctx);
     const days = await calendarMeetings(db, personActor(officialA, "web"), { from: at("2026-11-30T17:00:00Z").getTime(), to: at("2026-12-31T17:00:00Z").getTime(), perDay: 2, timeZone: HCM });
     expect(days.map((d) => [d.date, d.total, d.shown.map((m) => m.title), d.shown.map((m) => m.counts?.invited ?? null)])).toEqual([
       ["2026-12-04", 1, ["Khuya"], [1]],
@@ -101,13 +102,13 @@ describe("calendarMeetings", () => {
 
 describe("meetingSheet", () => {
   it("should list every invitee with answer, reason, late mark, phone and attendance, and refuse outsiders", async () => {
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: at("2026-12-05T12:30:00Z") }, ctx);
-    const hoa = addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
-    const noPhone = createPerson(db, { fullName: "Võ Văn Không" }).id;
-    addMembership(db, systemActor(), noPhone, tree.branchA1.id, "member");
-    recordRsvp(db, { meetingId: meeting.id, personId: hoa, answer: "absent", reason: "Ốm", actor: personActor(hoa) }, t0);
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: at("2026-12-05T12:30:00Z") }, ctx);
+    const hoa = await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
+    const noPhone = (await createPerson(db, { fullName: "Võ Văn Không" })).id;
+    await addMembership(db, systemActor(), noPhone, tree.branchA1.id, "member");
+    await recordRsvp(db, { meetingId: meeting.id, personId: hoa, answer: "absent", reason: "Ốm", actor: personActor(hoa) }, t0);
     // The cadre answers for the member without a phone, after the start: late.
-    recordRsvp(db, { meetingId: meeting.id, personId: noPhone, answer: "attend", actor: personActor(cadreA1) }, at("2026-12-05T12:40:00Z"));
+    await recordRsvp(db, { meetingId: meeting.id, personId: noPhone, answer: "attend", actor: personActor(cadreA1) }, at("2026-12-05T12:40:00Z"));
     const during = at("2026-12-05T13:00:00Z");
     const sheet = await meetingSheet(db, personActor(cadreA1, "web"), meeting.id, during);
     expect(sheet.people.map((p) => [p.fullName, p.answer, p.reason, p.late, p.hasPhone, p.linked, p.recordedByName])).toEqual([
@@ -116,17 +117,17 @@ describe("meetingSheet", () => {
       ["Võ Văn Không", "attend", null, true, false, false, "Nguyễn Văn Cán"],
     ]);
     expect(sheet).toMatchObject({ canManage: true, started: true, finished: false, attendanceRecorded: false, counts: { invited: 3, attend: 1, absent: 1, noAnswer: 1, late: 1, came: null } });
-    recordAttendance(db, meeting.id, [noPhone, cadreA1], personActor(cadreA1, "web"), during);
+    await recordAttendance(db, meeting.id, [noPhone, cadreA1], personActor(cadreA1, "web"), during);
     const after = await meetingSheet(db, personActor(officialA, "web"), meeting.id, during);
     expect(after.people.map((p) => p.present)).toEqual([false, true, true]);
     expect(after.counts.came).toBe(2);
-    const outsider = addTestPerson(db, tree.branchB1.id, "Phạm Văn Bình", { role: "cadre" });
+    const outsider = await addTestPerson(db, tree.branchB1.id, "Phạm Văn Bình", { role: "cadre" });
     expect(await code(() => meetingSheet(db, personActor(outsider, "web"), meeting.id, during))).toBe("forbidden");
     expect(await code(() => meetingSheet(db, personActor(cadreA1, "web"), 999_999, during))).toBe("not_found");
   });
 
   it("should include the series' rule of a repeating meeting", async () => {
-    const { meetings } = createSeries(db, { unitId: tree.branchA1.id, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
+    const { meetings } = await createSeries(db, { unitId: tree.branchA1.id, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     const sheet = await meetingSheet(db, personActor(cadreA1), meetings[0]!.id, t0);
     expect(sheet.series).toMatchObject({ rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 }, cancelled: false });
   });
@@ -137,7 +138,7 @@ describe("unitReminderPlan and unitsWithPermission", () => {
     const reader = personActor(officialA, "web");
     expect(await unitReminderPlan(db, reader, tree.branchA1.id)).toEqual({ plan: defaultReminderPlan, source: "default", fromUnitName: null });
     const plan = { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 60 };
-    setReminderPlan(db, { unitId: tree.communeA.id }, plan, personActor(officialA, "web"));
+    await setReminderPlan(db, { unitId: tree.communeA.id }, plan, personActor(officialA, "web"));
     expect(await unitReminderPlan(db, reader, tree.branchA1.id)).toEqual({ plan, source: "inherited", fromUnitName: tree.communeA.name });
     expect(await unitReminderPlan(db, reader, tree.communeA.id)).toMatchObject({ source: "own" });
     expect(await code(() => unitReminderPlan(db, personActor(cadreA1), tree.branchB1.id))).toBe("forbidden");
