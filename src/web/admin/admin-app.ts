@@ -15,6 +15,7 @@ import { mountTickets } from "./ticket-routes.tsx";
 import { mountPeople } from "./people-routes.tsx";
 import { mountImport } from "./import-routes.tsx";
 import { linkTargets, mountSlips } from "./slip-routes.tsx";
+import { mountOversight } from "./oversight-routes.ts";
 import type { Channel } from "../../channels/channel.ts";
 import { rosterUploadMaxBytes } from "../../domain/roster/roster-upload.ts";
 
@@ -55,5 +56,6 @@ export function mountAdmin(
   mountImport(admin, options);
   mountSlips(admin, { ...options, targets: () => linkTargets(options.channels, options.serviceUrl) });
   mountPeople(admin, options);
+  mountOversight(admin, options);
   app.route("/", admin as unknown as Hono);
 }
