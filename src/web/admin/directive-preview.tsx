@@ -92,9 +92,9 @@ export function ReachTable(props: { t: Translate; locale: Locale; reach: Directi
                 <td class="num">{n(u.total)}</td><td class="num">{n(u.linked)}</td><td class="num">{n(u.notLinked)}</td>
               </tr>
             ))}
-            <tr>
-              <th>{t("admin_directives.reach_total")}</th>
-              <th class="num">{n(reach.total)}</th><th class="num">{n(reach.linked)}</th><th class="num">{n(reach.notLinked)}</th>
+            <tr class="own">
+              <td>{t("admin_directives.reach_total")}</td>
+              <td class="num">{n(reach.total)}</td><td class="num">{n(reach.linked)}</td><td class="num">{n(reach.notLinked)}</td>
             </tr>
           </tbody>
         </table>

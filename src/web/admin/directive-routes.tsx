@@ -392,10 +392,10 @@ export function mountDirectives(app: Hono<AdminEnv>, options: DirectiveRouteOpti
               </tr>
             </thead>
             <tbody>
-              <tr>
-                <th>{view.unit.name} <span class="mute">{t("admin_directives.whole_subtree")}</span></th>
-                <th class="num">{n(root.deliveredTotal)}</th><th class="num">{n(root.readTotal)}</th><th class="num">{n(root.deliveredTotal - root.readTotal)}</th>
-                <th><RateBar rate={root.rateTotal} /></th>
+              <tr class="own">
+                <td>{view.unit.name} <span class="mute">{t("admin_directives.whole_subtree")}</span></td>
+                <td class="num">{n(root.deliveredTotal)}</td><td class="num">{n(root.readTotal)}</td><td class="num">{n(root.deliveredTotal - root.readTotal)}</td>
+                <td><RateBar rate={root.rateTotal} /></td>
               </tr>
               {root.delivered > 0 && children.length ? (
                 <tr>

@@ -60,7 +60,7 @@ export async function scopeUnits(c: Context<AdminEnv>, db: Parameters<typeof sco
 }
 
 export function UnitOptions(props: { units: PickerUnit[]; selected?: number }) {
-  const minDepth = Math.min(...props.units.map((u) => u.depth), 0);
+  const minDepth = props.units.length ? Math.min(...props.units.map((u) => u.depth)) : 0;
   return <>{props.units.map((u) => <option value={String(u.id)} selected={props.selected === u.id}>{"\u00a0\u00a0".repeat(u.depth - minDepth) + u.name}</option>)}</>;
 }
 
@@ -109,8 +109,9 @@ export const oversightStyles = `
 .bubble-buttons span{border:1px solid #93c5fd;background:#eff6ff;border-radius:.4rem;padding:.2rem .8rem;font-size:.95rem}
 .previews{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
 .counter.warn{color:var(--warn);font-weight:600}.counter.over{color:var(--red);font-weight:700}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem}
-.chart svg{width:100%;height:auto;font-family:inherit}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,32rem),1fr));gap:1rem}
+.chart svg{width:100%;max-width:44rem;height:auto;font-family:inherit}
+tr.own td{font-weight:700}
 td.num,th.num{text-align:right;white-space:nowrap}
 @media print{header,nav,.no-print{display:none!important}body{background:#fff;font-size:12pt}main{max-width:none;padding:0}.card{border:0;padding:0}}
 `;

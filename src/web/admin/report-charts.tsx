@@ -10,7 +10,7 @@ import { formatCount, formatRate, numberLocale } from "./oversight-common.tsx";
 const ink = "#1f2937";
 const mute = "#6b7280";
 const grid = "#e5e7eb";
-const font = 12;
+const font = 14;
 
 function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -35,7 +35,7 @@ function Frame(props: { title: string; label: string; width: number; height: num
 /** Attendance and response rate per month (12 months), as two lines over a 0–100 % scale. */
 export function MonthlyChart(props: { t: Translate; months: MonthPoint[] }) {
   const { t, months } = props;
-  const width = 640, height = 260, left = 44, right = 12, top = 28, bottom = 36;
+  const width = 640, height = 260, left = 48, right = 24, top = 28, bottom = 36;
   const plotW = width - left - right, plotH = height - top - bottom;
   const x = (i: number) => left + (months.length <= 1 ? plotW / 2 : (i * plotW) / (months.length - 1));
   const y = (rate: number) => top + plotH - rate * plotH;
@@ -110,7 +110,7 @@ function Bars(props: { title: string; label: string; rows: BarRow[]; max: number
         const w = props.max > 0 ? Math.max(0, (r.value / props.max) * barW) : 0;
         return (
           <>
-            <text x={labelW - 8} y={yy + 16} text-anchor="end" font-size={font} fill={ink}>{cut(r.label, 38)}<title>{r.label}</title></text>
+            <text x={labelW - 8} y={yy + 16} text-anchor="end" font-size={font} fill={ink}>{cut(r.label, 32)}<title>{r.label}</title></text>
             <rect x={labelW} y={yy + 4} width={barW} height={rowH - 8} fill={grid} />
             <rect x={labelW} y={yy + 4} width={w.toFixed(1)} height={rowH - 8} fill={props.colour} />
             <text x={labelW + barW + 6} y={yy + 16} font-size={font} fill={ink}>{r.text}</text>
@@ -153,7 +153,7 @@ export function ConcernChart(props: { t: Translate; locale: Locale; concerns: Co
     .map(([category, counts]) => ({ category, counts, total: [...counts.values()].reduce((a, b) => a + b, 0) }))
     .sort((a, b) => b.total - a.total);
   const max = Math.max(0, ...categories.map((c) => c.total));
-  const width = 640, labelW = 170, valueW = 80, rowH = 26, top = 30;
+  const width = 640, labelW = 190, valueW = 80, rowH = 26, top = 30;
   const barW = width - labelW - valueW;
   const height = top + categories.length * rowH + 6;
   const label = t("admin_reports.chart_list_label", {
@@ -172,7 +172,7 @@ export function ConcernChart(props: { t: Translate; locale: Locale; concerns: Co
         let offset = 0;
         return (
           <>
-            <text x={labelW - 8} y={yy + 17} text-anchor="end" font-size={font} fill={ink}>{cut(t(`reports.category_${c.category}`), 26)}</text>
+            <text x={labelW - 8} y={yy + 17} text-anchor="end" font-size={font} fill={ink}>{cut(t(`reports.category_${c.category}`), 24)}</text>
             {statusOrder.map((s) => {
               const n = c.counts.get(s) ?? 0;
               const w = max > 0 ? (n / max) * barW : 0;

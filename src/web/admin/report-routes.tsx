@@ -155,23 +155,22 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
     const { t, locale, report } = props;
     const n = (v: number) => formatCount(v, locale);
     const line = (r: ReportRow, own: boolean) => {
-      const Cell = own ? "th" : "td";
       return (
-        <tr>
-          <Cell>{!own && props.link ? <a href={props.link(r.unitId)}>{r.name}</a> : r.name} <span class="mute">{r.levelLabel}</span></Cell>
-          <Cell class="num">{n(r.members)}</Cell>
-          <Cell class="num">{formatRate(r.linkedShare)}</Cell>
-          {reportPlatforms.map((p) => <Cell class="num hide-small">{formatRate(r.linkedShareByPlatform[p])}</Cell>)}
-          <Cell class="num">{n(r.meetingsHeld)}</Cell>
-          <Cell class="num">{formatRate(r.responseRate)}</Cell>
-          <Cell class="num">{formatRate(r.attendanceRate)}</Cell>
-          <Cell class="num">{formatRate(r.readRate)}</Cell>
-          <Cell class="num">{n(r.concernsOpened)}</Cell>
-          <Cell class="num">{n(r.concernsAnswered)}</Cell>
-          <Cell class="num">{n(r.openConcerns)}</Cell>
-          <Cell class="num">{n(r.overdueConcerns)}</Cell>
-          <Cell class="num">{formatHours(r.medianFirstAnswerMs, t, locale)}</Cell>
-          <Cell class="num">{formatRate(r.satisfactionRate)}</Cell>
+        <tr class={own ? "own" : undefined}>
+          <td style="min-width:12rem">{!own && props.link ? <a href={props.link(r.unitId)}>{r.name}</a> : r.name} <span class="mute">{r.levelLabel}</span></td>
+          <td class="num">{n(r.members)}</td>
+          <td class="num">{formatRate(r.linkedShare)}</td>
+          {reportPlatforms.map((p) => <td class="num hide-small">{formatRate(r.linkedShareByPlatform[p])}</td>)}
+          <td class="num">{n(r.meetingsHeld)}</td>
+          <td class="num">{formatRate(r.responseRate)}</td>
+          <td class="num">{formatRate(r.attendanceRate)}</td>
+          <td class="num">{formatRate(r.readRate)}</td>
+          <td class="num">{n(r.concernsOpened)}</td>
+          <td class="num">{n(r.concernsAnswered)}</td>
+          <td class="num">{n(r.openConcerns)}</td>
+          <td class="num">{n(r.overdueConcerns)}</td>
+          <td class="num">{formatHours(r.medianFirstAnswerMs, t, locale)}</td>
+          <td class="num">{formatRate(r.satisfactionRate)}</td>
         </tr>
       );
     };
