@@ -243,13 +243,18 @@ export async function directiveNonReaders(
   const [lo, hi] = subtreeRange(view.unit.path);
   const limit = Math.max(1, Math.min(500, page.limit ?? 50));
   const offset = Math.max(0, page.offset ?? 0);
+  // Seen from the directive's own unit every copy is in the subtree: no membership test (a
+  // province's directive has 200,000 copies).
+  const whole = view.unit.id === view.directive.unitId;
   const base = db.kysely
     .selectFrom("DirectiveDelivery as d")
     .where("d.directiveId", "=", view.directive.id)
     .where("d.readAt", "is", null)
-    .where((eb) =>
-      eb.exists(
-        eb.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select("m.id").whereRef("m.personId", "=", "d.personId").where("u.path", ">=", lo).where("u.path", "<", hi),
+    .$if(!whole, (q) =>
+      q.where((eb) =>
+        eb.exists(
+          eb.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select("m.id").whereRef("m.personId", "=", "d.personId").where("u.path", ">=", lo).where("u.path", "<", hi),
+        ),
       ),
     );
   const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();

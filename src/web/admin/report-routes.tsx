@@ -7,16 +7,20 @@
 import type { Context, Hono } from "hono";
 import { isAppError } from "../../lib/app-error.ts";
 import { errorText, type Locale, type Translate } from "../../lib/i18n.ts";
-import { formatDate, fromLocal, toLocal } from "../../lib/zoned-time.ts";
-import { personActor, actorCan } from "../../domain/access/actor.ts";
-import { listAncestors } from "../../domain/units/unit-service.ts";
-import { reportPlatforms, unitReport, type ReportRow, type UnitReport } from "../../domain/reports/unit-report.ts";
+import { formatDate, formatMeetingTime, fromLocal, toLocal } from "../../lib/zoned-time.ts";
+import { personActor, actorCan, assertActorCan } from "../../domain/access/actor.ts";
+import { findUnit, listAncestors } from "../../domain/units/unit-service.ts";
+import { reportPeriod, reportPlatforms, unitReport, type ReportRow, type UnitReport } from "../../domain/reports/unit-report.ts";
 import { reportCsv, reportXlsx } from "../../domain/reports/report-tables.ts";
 import type { AdminEnv, AdminOptions } from "./admin-auth.ts";
 import {
   Page, OversightStyles, dayKey, dayStart, formatCount, formatHours, formatRate, idParam, notFoundPage, scopeUnits, UnitOptions, viewerOf,
 } from "./oversight-common.tsx";
 import { ConcernChart, DirectiveChart, MonthlyChart, SlowestChart } from "./report-charts.tsx";
+
+/** How long a computed report is reused (the page says when its figures were made). */
+const reportCacheMs = 120_000;
+const reportCacheEntries = 16;
 
 export interface ReportRouteOptions extends AdminOptions {
   timeZone: string;
@@ -58,8 +62,24 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
     return { unitId, from: dayStart(q.from, timeZone), to, fromKey: q.from ?? "", toKey: q.to ?? "" };
   };
 
-  const load = async (c: Context<AdminEnv>, r: { unitId: number; from?: Date; to?: Date }): Promise<UnitReport> =>
-    unitReport(db, personActor(viewerOf(c).personId, "web"), r.unitId, { from: r.from, to: r.to, now: now(), timeZone });
+  // A province's report takes seconds: the page and the downloads that follow it within a short
+  // while share one computation. The domain checks the rights on every request, cached or not.
+  const cache = new Map<string, { at: number; report: UnitReport }>();
+  const load = async (c: Context<AdminEnv>, r: { unitId: number; from?: Date; to?: Date }): Promise<UnitReport> => {
+    const actor = personActor(viewerOf(c).personId, "web");
+    const key = `${r.unitId}:${r.from?.getTime() ?? ""}:${r.to?.getTime() ?? ""}`;
+    const at = now().getTime();
+    const hit = cache.get(key);
+    if (hit && at - hit.at < reportCacheMs && at >= hit.at) {
+      await assertActorCan(db, actor, "read", r.unitId);
+      return hit.report;
+    }
+    const report = await unitReport(db, actor, r.unitId, { from: r.from, to: r.to, now: now(), timeZone });
+    for (const [k, v] of cache) if (at - v.at >= reportCacheMs || at < v.at) cache.delete(k);
+    if (cache.size >= reportCacheEntries) cache.delete(cache.keys().next().value!);
+    cache.set(key, { at, report });
+    return report;
+  };
 
   const query = (r: ReportRequest, unitId = r.unitId) => {
     const p = new URLSearchParams({ unit: String(unitId) });
@@ -70,33 +90,35 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
 
   app.get("/admin/reports", async (c) => {
     const t = c.get("t");
-    const locale = c.get("locale");
     const request = await requestOf(c);
     if (!request) return notFound(c);
-    let report: UnitReport | undefined;
+    const actor = personActor(viewerOf(c).personId, "web");
+    // The rights and the period are checked here; the figures (seconds for a province) come after.
+    const unit = await findUnit(db, request.unitId).catch(() => undefined);
+    if (!unit || !(await actorCan(db, actor, "read", unit.id))) return notFound(c);
+    let period: { from: Date; to: Date } | undefined;
     let error: string | undefined;
     try {
-      report = await load(c, request);
+      period = reportPeriod({ from: request.from, to: request.to, now: now() });
     } catch (e) {
       if (!isAppError(e)) throw e;
-      if (e.code === "forbidden" || e.code === "unit_not_found" || e.code === "not_found") return notFound(c);
       error = errorText(t, e);
     }
     const units = await scopeUnits(c, db, "read");
-    const actor = personActor(viewerOf(c).personId, "web");
     const trail = [];
-    for (const a of await listAncestors(db, request.unitId)) if (await actorCan(db, actor, "read", a.id)) trail.push(a);
-    const fromKey = request.fromKey || (report ? dayKey(report.from, timeZone) : "");
-    const toKey = request.toKey || (report ? dayKey(report.to - 1, timeZone) : "");
+    for (const a of await listAncestors(db, unit.id)) if (await actorCan(db, actor, "read", a.id)) trail.push(a);
+    const fromKey = request.fromKey || (period ? dayKey(period.from.getTime(), timeZone) : "");
+    const toKey = request.toKey || (period ? dayKey(period.to.getTime() - 1, timeZone) : "");
+    const title = t("admin_reports.page_title", { unit: unit.name });
     return c.html(
-      <Page c={c} title={report ? t("admin_reports.page_title", { unit: report.name }) : t("admin_reports.title")}>
+      <Page c={c} title={title}>
         <OversightStyles />
         {trail.length ? (
           <nav aria-label={t("admin.breadcrumb")} class="mute">
             {trail.map((a) => <><a href={`/admin/reports?${query(request, a.id)}`}>{a.name}</a> / </>)}
           </nav>
         ) : null}
-        <h1>{report ? t("admin_reports.page_title", { unit: report.name }) : t("admin_reports.title")}</h1>
+        <h1>{title}</h1>
         <form method="get" action="/admin/reports" class="card row no-print">
           <div>
             <label for="unit">{t("admin_reports.unit")}</label>
@@ -112,11 +134,30 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
           </div>
           <div style="min-width:auto"><button type="submit">{t("admin_reports.show")}</button></div>
         </form>
-        {error ? <p class="error" role="alert">{error}</p> : null}
-        {report ? <ReportBody t={t} locale={locale} report={report} request={request} query={query} /> : null}
+        {error ? <p class="error" role="alert">{error}</p> : (
+          <section id="report-body" hx-get={`/admin/reports/body?${query(request)}`} hx-trigger="load" hx-swap="innerHTML" aria-live="polite" aria-busy="true">
+            <p class="card">{t("admin_reports.computing")}</p>
+          </section>
+        )}
       </Page>,
       error ? 400 : 200,
     );
+  });
+
+  /** The figures, tables and charts of the report (loaded by the page: a province takes seconds). */
+  app.get("/admin/reports/body", async (c) => {
+    const t = c.get("t");
+    const request = await requestOf(c);
+    if (!request) return c.text(t("admin_reports.not_found"), 404);
+    let report: UnitReport;
+    try {
+      report = await load(c, request);
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      if (e.code === "report_period_invalid") return c.html(<p class="error" role="alert">{errorText(t, e)}</p>, 400);
+      return c.text(t("admin_reports.not_found"), 404);
+    }
+    return c.html(<ReportBody t={t} locale={c.get("locale")} report={report} request={request} query={query} />);
   });
 
   function ReportBody(props: { t: Translate; locale: Locale; report: UnitReport; request: ReportRequest; query: (r: ReportRequest, unitId?: number) => string }) {
@@ -124,7 +165,10 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
     const qs = props.query(request);
     return (
       <>
-        <p class="mute">{t("admin_reports.period", { from: formatDate(new Date(report.from), timeZone), to: formatDate(new Date(report.to - 1), timeZone) })}</p>
+        <p class="mute">
+          {t("admin_reports.period", { from: formatDate(new Date(report.from), timeZone), to: formatDate(new Date(report.to - 1), timeZone) })}{" "}
+          {t("admin_reports.generated", { when: formatMeetingTime(new Date(report.generatedAt), timeZone, locale) })}
+        </p>
         <p class="row no-print">
           <a class="button secondary" href={`/admin/reports/export.xlsx?${qs}`} download>{t("admin_reports.download_xlsx")}</a>
           <a class="button secondary" href={`/admin/reports/export.csv?${qs}`} download>{t("admin_reports.download_csv")}</a>

@@ -36,6 +36,8 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     await page.getByRole("link", { name: "Báo cáo" }).first().click();
     await page.waitForURL(/\/admin\/reports/);
     expect(await page.locator("h1").innerText()).toBe("Báo cáo Xã Phước Hòa");
+    // The figures follow the page (a province's take seconds).
+    await page.locator("#report-units").waitFor();
     const rows = (await page.locator("#report-units tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
     expect(rows.map((r) => r.split(" Xã")[0]!.split(" Chi hội")[0])).toEqual(["Xã Phước Hòa", "Chi hội 1", "Chi hội 2"]);
     // From the database: people of the commune's subtree, those linked, its concerns.
@@ -87,6 +89,7 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     await page.locator("#report-units a", { hasText: "Chi hội 1" }).click();
     await page.waitForURL(new RegExp(`unit=${tree.branchA1.id}`));
     expect(await page.locator("h1").innerText()).toBe("Báo cáo Chi hội 1");
+    await page.locator("#report-units").waitFor();
     const monthKey = `${meetingMonth.year}-${String(meetingMonth.month).padStart(2, "0")}`;
     await page.getByLabel("Báo cáo tháng").selectOption(monthKey);
     await page.getByRole("button", { name: "Mở bản in" }).click();
@@ -134,7 +137,7 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     for (const path of [
       `/admin/reports?unit=${tree.communeA.id}`, `/admin/reports?unit=${tree.branchB1.id}`, `/admin/reports?unit=${tree.province.id}`,
       `/admin/reports/export.xlsx?unit=${tree.branchB1.id}`, `/admin/reports/export.csv?unit=${tree.communeB.id}`,
-      `/admin/reports/print?unit=${tree.branchB1.id}&month=${month}`, `/admin/audit?unit=${tree.branchB1.id}`, `/admin/audit?unit=${tree.communeA.id}`,
+      `/admin/reports/print?unit=${tree.branchB1.id}&month=${month}`, `/admin/reports/body?unit=${tree.branchB1.id}`, `/admin/audit?unit=${tree.branchB1.id}`, `/admin/audit?unit=${tree.communeA.id}`,
       "/admin/reports?unit=abc", "/admin/audit?unit=999999",
     ]) {
       const res = await page.request.get(`${ctx.running.service.url}${path}`);
@@ -144,6 +147,7 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     // The cadre's own branch opens.
     expect((await page.goto(`${ctx.running.service.url}/admin/reports`))!.status()).toBe(200);
     expect(await page.locator("h1").innerText()).toBe("Báo cáo Chi hội 1");
+    await page.locator("#report-units").waitFor();
     expect((await page.request.get(`${ctx.running.service.url}/admin/reports/export.xlsx?unit=${tree.branchA1.id}`)).status()).toBe(200);
     await context.close();
   });
