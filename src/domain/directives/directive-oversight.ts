@@ -250,11 +250,10 @@ export async function directiveNonReaders(
     .selectFrom("DirectiveDelivery as d")
     .where("d.directiveId", "=", view.directive.id)
     .where("d.readAt", "is", null)
+    // Elsewhere the subtree's people drive the query (a commune's 2,000, not the 200,000 copies).
     .$if(!whole, (q) =>
-      q.where((eb) =>
-        eb.exists(
-          eb.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select("m.id").whereRef("m.personId", "=", "d.personId").where("u.path", ">=", lo).where("u.path", "<", hi),
-        ),
+      q.where("d.personId", "in", (eb) =>
+        eb.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select("m.personId").where("u.path", ">=", lo).where("u.path", "<", hi),
       ),
     );
   const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
