@@ -195,9 +195,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     webChat.mount(web.app);
     channels.push(webChat);
   }
+  // The clock starts after the web server; until then a job brought forward waits for its first tick.
+  const jobsNow = { run: (): void => undefined };
   mountAdmin(web.app, {
     db, demo, defaultLocale: config.defaultLocale, timeZone: config.timeZone, trustProxy: config.trustProxy, linkCodeTtlDays: config.linkCodeTtlDays,
-    channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(),
+    channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(), runJobsNow: () => jobsNow.run(),
   });
   if (config.telegram) {
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
@@ -220,6 +222,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   await engine.start();
   const clock = new Clock(db, { timeZone: config.timeZone, logger, now, onQueued: () => engine.kick() });
   clock.start();
+  jobsNow.run = () => void clock.tick().catch((error: unknown) => logger.error({ err: error }, "clock tick failed"));
 
   const file = db.file;
   const channelNames = channels.filter((c) => c.id !== "web").map((c) => c.id).join(", ");

@@ -178,6 +178,14 @@ export function validateDirective(input: DirectiveInput): { warnings: "summary_l
 }
 
 /**
+ * The directive's fields as `createDirective` would store them (tidied), without storing anything:
+ * for a live preview while composing. Throws what `validateDirective` throws.
+ */
+export function tidyDirective(input: DirectiveInput): Pick<DirectiveRow, "kind" | "number" | "issuer" | "title" | "summary" | "link" | "reminderDays"> & { warnings: "summary_long"[] } {
+  return cleanDirective(input);
+}
+
+/**
  * Stores a draft. Throws what `validateDirective` throws, unit_not_found, forbidden unless the
  * creator may send directives to the unit, invalid_input ({ field: "organisationId" }) when the
  * organisation has no unit in the subtree.

@@ -52,6 +52,8 @@ export interface UnitStats {
 }
 
 const YEAR_MS = 365 * 86_400_000;
+/** Units whose concerns are read by one query (see unitStats). */
+const concernUnitsPerQuery = 500;
 
 export interface StatsPeriod {
   from: Date;
@@ -106,26 +108,30 @@ export async function unitStats(db: Database, unitId: number, now = new Date(), 
     for (const platform of platforms ? platforms.split(",") : []) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + members;
   }
 
-  const concerns = await db.sql.raw<[number, string, number, number, number | null, number | null]>(
-    `SELECT t.unitId, t.status, t.dueAt, t.createdAt, t.firstAnsweredAt, t.satisfied FROM Ticket t JOIN Unit u ON u.id = t.unitId
-     WHERE u.path >= ? AND u.path < ? AND (t.status IN ('new', 'in_progress') OR (t.createdAt >= ? AND t.createdAt < ?))`,
-    lo, hi, from.getTime(), to.getTime(),
-  );
-  for (const [id, status, dueAt, createdAt, firstAnsweredAt, satisfied] of concerns) {
-    const r = byId.get(id)!;
-    if (status === "new" || status === "in_progress") {
-      r.openConcerns++;
-      if (dueAt < now.getTime()) r.overdueConcerns++;
-    }
-    if (createdAt < from.getTime() || createdAt >= to.getTime()) continue;
-    r.concernsOpened++;
-    if (firstAnsweredAt !== null) {
-      r.concernsAnswered++;
-      r.answerTimes.push(firstAnsweredAt - createdAt);
-    }
-    if (satisfied !== null) {
-      r.concernsRated++;
-      if (satisfied) r.concernsSatisfied++;
+  // A province holds a million concerns: they are read a few hundred units at a time, so their
+  // rows never sit in memory together (the service runs with a 128 MB heap).
+  for (let i = 0; i < units.length; i += concernUnitsPerQuery) {
+    const concerns = await db.sql.raw<[number, string, number, number, number | null, number | null]>(
+      `SELECT t.unitId, t.status, t.dueAt, t.createdAt, t.firstAnsweredAt, t.satisfied FROM Ticket t
+       WHERE t.unitId IN (SELECT value FROM json_each(?)) AND (t.status IN ('new', 'in_progress') OR (t.createdAt >= ? AND t.createdAt < ?))`,
+      JSON.stringify(units.slice(i, i + concernUnitsPerQuery).map((u) => u[0])), from.getTime(), to.getTime(),
+    );
+    for (const [id, status, dueAt, createdAt, firstAnsweredAt, satisfied] of concerns) {
+      const r = byId.get(id)!;
+      if (status === "new" || status === "in_progress") {
+        r.openConcerns++;
+        if (dueAt < now.getTime()) r.overdueConcerns++;
+      }
+      if (createdAt < from.getTime() || createdAt >= to.getTime()) continue;
+      r.concernsOpened++;
+      if (firstAnsweredAt !== null) {
+        r.concernsAnswered++;
+        r.answerTimes.push(firstAnsweredAt - createdAt);
+      }
+      if (satisfied !== null) {
+        r.concernsRated++;
+        if (satisfied) r.concernsSatisfied++;
+      }
     }
   }
   for (const r of rows) r.ownMedianFirstAnswerMs = median(r.answerTimes);

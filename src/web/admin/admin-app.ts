@@ -16,6 +16,7 @@ import { mountPeople } from "./people-routes.tsx";
 import { mountImport } from "./import-routes.tsx";
 import { linkTargets, mountSlips } from "./slip-routes.tsx";
 import { mountMeetings } from "./meeting-routes.tsx";
+import { mountOversight } from "./oversight-routes.ts";
 import type { Channel } from "../../channels/channel.ts";
 import { rosterUploadMaxBytes } from "../../domain/roster/roster-upload.ts";
 
@@ -57,5 +58,6 @@ export function mountAdmin(
   mountSlips(admin, { ...options, targets: () => linkTargets(options.channels, options.serviceUrl) });
   mountPeople(admin, options);
   mountMeetings(admin, options);
+  mountOversight(admin, options);
   app.route("/", admin as unknown as Hono);
 }

@@ -23,6 +23,8 @@ export interface AdminOptions {
   trustProxy: boolean;
   /** Called after messages were queued, so the delivery engine sends them now. */
   onQueued?: (platform?: string) => void;
+  /** Runs the clock's due jobs now (a directive's reminder brought forward from the workplace). */
+  runJobsNow?: () => void;
   now?: () => Date;
 }
 

@@ -80,6 +80,7 @@ export function Layout(props: { t: Translate; lang: string; title: string; viewe
               <a href="/admin/units">{t("admin.nav_units")}</a>
               <a href="/admin/people">{t("admin.nav_people")}</a>
               <a href="/admin/rights">{t("admin.nav_rights")}</a>
+              <a href="/admin/directives">{t("admin_directives.nav")}</a><a href="/admin/reports">{t("admin_reports.nav")}</a><a href="/admin/audit">{t("admin_audit.nav")}</a>
               <a href="/admin/account">{t("admin.nav_account")}</a>
             </nav>
           ) : null}

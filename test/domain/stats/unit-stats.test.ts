@@ -6,6 +6,7 @@ import { answerTicket, createTicket } from "../../../src/domain/tickets/ticket-s
 import { createDirective, markRead, sendDirective } from "../../../src/domain/directives/directive-service.ts";
 import { addTestPerson } from "../../helpers/people.ts";
 import { useTreeDatabase } from "../../helpers/tree.ts";
+import { createUnit } from "../../../src/domain/units/unit-service.ts";
 
 const ctx = useTreeDatabase();
 const now = new Date("2027-03-01T03:00:00Z");
@@ -64,5 +65,22 @@ describe("unitStats", () => {
     const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)!.readRate).toBe(0.5);
     expect(stats.get(tree.communeB.id)!.readRate).toBeNull();
+  });
+
+  it("should count the concerns of a tree larger than one read (they are read a few hundred units at a time)", () => {
+    const { db, tree } = ctx;
+    const branches = Array.from({ length: 520 }, (_, i) => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: `Chi hội số ${i}` }).id);
+    const cadre = addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
+    const first = addTestPerson(db, branches[0]!, "Nguyễn Văn An");
+    const last = addTestPerson(db, branches[519]!, "Lê Thị Hoa");
+    const t1 = createTicket(db, { personId: first, text: "Đường ngập" }, hours(100));
+    answerTicket(db, t1.id, cadre, "Đã báo xã", hours(96)); // 4 h
+    const t2 = createTicket(db, { personId: last, text: "Đèn hỏng" }, hours(50));
+    answerTicket(db, t2.id, cadre, "Đã sửa", hours(42)); // 8 h
+    createTicket(db, { personId: last, text: "Hỏi lịch" }, hours(1));
+    const stats = new Map(unitStats(db, tree.province.id, now).map((s) => [s.unitId, s]));
+    expect(stats.get(branches[519]!)).toMatchObject({ concernsOpened: 2, openConcerns: 1, medianFirstAnswerMs: 8 * 3_600_000 });
+    expect(stats.get(tree.communeA.id)).toMatchObject({ concernsOpened: 3, concernsAnswered: 2, openConcerns: 1, medianFirstAnswerMs: 6 * 3_600_000 });
+    expect(stats.get(tree.province.id)).toMatchObject({ concernsOpened: 3, openConcerns: 1 });
   });
 });
