@@ -25,14 +25,14 @@ const keep = process.env.REPORTS_BENCH_DB;
 const reuse = Boolean(keep && existsSync(keep));
 const db = keep ? Object.assign(await openDatabase(`file:${keep}`), { dir: "", destroy: async () => undefined }) : await benchDatabase();
 const { rootId, units } = reuse
-  ? { rootId: (await db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE parentId IS NULL`))!.id, units: db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`)!.n }
+  ? { rootId: (await db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE parentId IS NULL`))!.id, units: (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`))!.n }
   : await buildUnitTree(db);
 const now = Date.UTC(2027, 0, 15);
 const DAY = 86_400_000;
 const raw = db.sql.db;
 if (!reuse) await generate();
-const meetings = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`)!.n;
-const answers = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`)!.n;
+const meetings = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`))!.n;
+const answers = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n;
 
 async function generate(): Promise<void> {
   // Chat accounts of the linked third (Telegram and Zalo alternately).
@@ -106,7 +106,7 @@ report("province report .xlsx", { ms: xlsx.ms.toFixed(0), bytes: xlsx.result.len
 
 const web = createWebServer({ host: "127.0.0.1", port: 0, locale: "vi", demo: false, chat: false });
 mountApi(web.app, { db, locale: "vi", timeZone: "Asia/Ho_Chi_Minh", requestsPerMinute: 1_000_000 });
-const { secret } = createApiToken(db, systemActor("cli"), { unitId: rootId, name: "bench", access: "read" });
+const { secret } = await createApiToken(db, systemActor("cli"), { unitId: rootId, name: "bench", access: "read" });
 const headers = { authorization: `Bearer ${secret}` };
 const commune = (await db.sql.get<{ id: number }>(`SELECT id FROM Unit WHERE depth = 1 LIMIT 1 OFFSET 42`))!.id;
 const pageTimes: number[] = [];
@@ -133,7 +133,7 @@ raw.prepare(`INSERT OR IGNORE INTO Membership (personId, unitId, role, createdAt
 const clock = () => new Date(now);
 const admin = new Hono();
 mountAdmin(admin, { db, demo: false, defaultLocale: "vi", timeZone: "Asia/Ho_Chi_Minh", trustProxy: false, linkCodeTtlDays: 30, channels: [], serviceUrl: () => "http://localhost", now: clock });
-const cookie = `chihoi_admin=${createWebSession(db, officialId, clock()).token}`;
+const cookie = `chihoi_admin=${(await createWebSession(db, officialId, clock())).token}`;
 const get = async (path: string) => {
   const start = process.hrtime.bigint();
   const res = await admin.request(path, { headers: { cookie } });
@@ -162,8 +162,8 @@ report("report .xlsx download", { afterViewingMs: webXlsx.ms.toFixed(0), freshMs
 
 // A directive to the whole province: two thirds of the copies delivered, a third of those read.
 const sendStart = process.hrtime.bigint();
-const directive = createDirective(db, { unitId: rootId, kind: "thong_bao", title: "Thông báo toàn tỉnh", summary: "Nội dung.", createdById: officialId, source: "web" }, new Date(now));
-const sent = sendDirective(db, directive.id, { now: new Date(now), byPersonId: officialId, source: "web" });
+const directive = await createDirective(db, { unitId: rootId, kind: "thong_bao", title: "Thông báo toàn tỉnh", summary: "Nội dung.", createdById: officialId, source: "web" }, new Date(now));
+const sent = await sendDirective(db, directive.id, { now: new Date(now), byPersonId: officialId, source: "web" });
 const sendMs = Number(process.hrtime.bigint() - sendStart) / 1e6;
 raw.prepare(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE entityType = 'Directive' AND entityId = ? AND id % 3 != 0`).run(now, directive.id);
 raw.prepare(`UPDATE DirectiveDelivery SET readAt = ? WHERE directiveId = ? AND personId % 3 = 0 AND outboxId % 3 != 0 AND personId % 9 = 0`).run(now, directive.id);

@@ -195,7 +195,7 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
     );
   }
 
-  function UnitsTable(props: { t: Translate; locale: Locale; report: UnitReport; link?: (unitId: number) => string }) {
+  async function UnitsTable(props: { t: Translate; locale: Locale; report: UnitReport; link?: (unitId: number) => string }) {
     const { t, locale, report } = props;
     const n = (v: number) => formatCount(v, locale);
     const line = (r: ReportRow, own: boolean) => {
@@ -240,7 +240,7 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
             </tr>
           </thead>
           <tbody>
-            {line(report.unit, true)}
+            {await line(report.unit, true)}
             {report.children.map((r) => line(r, false))}
           </tbody>
         </table>

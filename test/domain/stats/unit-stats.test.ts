@@ -67,18 +67,19 @@ describe("unitStats", () => {
     expect(stats.get(tree.communeB.id)!.readRate).toBeNull();
   });
 
-  it("should count the concerns of a tree larger than one read (they are read a few hundred units at a time)", () => {
+  it("should count the concerns of a tree larger than one read (they are read a few hundred units at a time)", async () => {
     const { db, tree } = ctx;
-    const branches = Array.from({ length: 520 }, (_, i) => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: `Chi hội số ${i}` }).id);
-    const cadre = addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
-    const first = addTestPerson(db, branches[0]!, "Nguyễn Văn An");
-    const last = addTestPerson(db, branches[519]!, "Lê Thị Hoa");
-    const t1 = createTicket(db, { personId: first, text: "Đường ngập" }, hours(100));
-    answerTicket(db, t1.id, cadre, "Đã báo xã", hours(96)); // 4 h
-    const t2 = createTicket(db, { personId: last, text: "Đèn hỏng" }, hours(50));
-    answerTicket(db, t2.id, cadre, "Đã sửa", hours(42)); // 8 h
-    createTicket(db, { personId: last, text: "Hỏi lịch" }, hours(1));
-    const stats = new Map(unitStats(db, tree.province.id, now).map((s) => [s.unitId, s]));
+    const branches: number[] = [];
+    for (let i = 0; i < 520; i++) branches.push((await createUnit(db, systemActor(), { parentId: tree.communeA.id, name: `Chi hội số ${i}` })).id);
+    const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
+    const first = await addTestPerson(db, branches[0]!, "Nguyễn Văn An");
+    const last = await addTestPerson(db, branches[519]!, "Lê Thị Hoa");
+    const t1 = await createTicket(db, { personId: first, text: "Đường ngập" }, hours(100));
+    await answerTicket(db, t1.id, cadre, "Đã báo xã", hours(96)); // 4 h
+    const t2 = await createTicket(db, { personId: last, text: "Đèn hỏng" }, hours(50));
+    await answerTicket(db, t2.id, cadre, "Đã sửa", hours(42)); // 8 h
+    await createTicket(db, { personId: last, text: "Hỏi lịch" }, hours(1));
+    const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(branches[519]!)).toMatchObject({ concernsOpened: 2, openConcerns: 1, medianFirstAnswerMs: 8 * 3_600_000 });
     expect(stats.get(tree.communeA.id)).toMatchObject({ concernsOpened: 3, concernsAnswered: 2, openConcerns: 1, medianFirstAnswerMs: 6 * 3_600_000 });
     expect(stats.get(tree.province.id)).toMatchObject({ concernsOpened: 3, openConcerns: 1 });

@@ -18,8 +18,8 @@ describeInBrowser("directives in the workplace", () => {
     const db = ctx.running.service.db;
     // Two members of branch A2 without any chat account: counted as not linked.
     for (const [name, phone] of [["Võ Văn Tám", "0911000011"], ["Đinh Thị Chín", "0911000012"]] as const) {
-      const p = createPerson(db, { fullName: name, phone });
-      addMembership(db, systemActor("cli"), p.id, ctx.fx.tree.branchA2.id, "member");
+      const p = await createPerson(db, { fullName: name, phone });
+      await addMembership(db, systemActor("cli"), p.id, ctx.fx.tree.branchA2.id, "member");
     }
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);
@@ -67,7 +67,7 @@ describeInBrowser("directives in the workplace", () => {
     await page.getByRole("button", { name: "Xem trước để gửi" }).click();
     await page.waitForURL(/\/admin\/directives\/\d+$/);
     const id = Number(/\/admin\/directives\/(\d+)$/.exec(page.url())![1]);
-    expect(db.sql.get<{ status: string; number: string }>(`SELECT status, number FROM Directive WHERE id = ?`, id)).toEqual({ status: "draft", number: "12/KH-HCCB" });
+    expect(await db.sql.get<{ status: string; number: string }>(`SELECT status, number FROM Directive WHERE id = ?`, id)).toEqual({ status: "draft", number: "12/KH-HCCB" });
     await shot(page, "31-directive-draft");
     await page.getByRole("button", { name: "Gửi tới 5 người" }).click();
     await page.waitForURL(/done=send/);
@@ -93,7 +93,7 @@ describeInBrowser("directives in the workplace", () => {
     // The list of those who have not read moved with it.
     expect(await page.locator("#unread").innerText()).not.toContain("Lê Thị Hoa");
     expect(await page.locator("#unread h2").innerText()).toBe("Chưa đọc trong Xã Phước Hòa: 4 người");
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM DirectiveDelivery WHERE directiveId = ? AND readAt IS NOT NULL`, id)!.n).toBe(1);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM DirectiveDelivery WHERE directiveId = ? AND readAt IS NOT NULL`, id))!.n).toBe(1);
     const rates = (await page.locator("#rates tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
     expect(rates[0]).toContain("Xã Phước Hòa (toàn đơn vị) 3 1 2 33%");
     expect(rates.some((r) => r.startsWith("Chi hội 1 Chi hội 2 1 1 50%"))).toBe(true);
@@ -120,7 +120,7 @@ describeInBrowser("directives in the workplace", () => {
       return page.getByRole("button", { name: "Nhắc ngay 0 người chưa đọc" }).isDisabled();
     }, 20_000, "the reminded people counted");
 
-    const audit = db.sql.all<{ action: string; source: string; actorPersonId: number }>(
+    const audit = await db.sql.all<{ action: string; source: string; actorPersonId: number }>(
       `SELECT action, source, actorPersonId FROM AuditLog WHERE entityType = 'Directive' AND entityId = ? ORDER BY id`, id,
     );
     expect(audit).toEqual([
@@ -141,9 +141,9 @@ describeInBrowser("directives in the workplace", () => {
     const tree = ctx.fx.tree;
     const now = new Date();
     // A directive of commune B, sent by the province admin; and a draft of commune A by its official.
-    const other = createDirective(db, { unitId: tree.communeB.id, kind: "thong_bao", title: "Thông báo của phường", summary: "Nội dung riêng của phường Quy Nhơn Nam.", createdById: ctx.fx.admin.id }, now);
-    sendDirective(db, other.id, { now, byPersonId: ctx.fx.admin.id });
-    const draft = createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Bản nháp của xã", summary: "Chưa gửi.", createdById: ctx.fx.official.id }, now);
+    const other = await createDirective(db, { unitId: tree.communeB.id, kind: "thong_bao", title: "Thông báo của phường", summary: "Nội dung riêng của phường Quy Nhơn Nam.", createdById: ctx.fx.admin.id }, now);
+    await sendDirective(db, other.id, { now, byPersonId: ctx.fx.admin.id });
+    const draft = await createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Bản nháp của xã", summary: "Chưa gửi.", createdById: ctx.fx.official.id }, now);
 
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.cadre);
@@ -158,21 +158,21 @@ describeInBrowser("directives in the workplace", () => {
     }
     await page.goto(`${ctx.running.service.url}/admin/directives`);
     const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-    const before = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive`)!.n;
+    const before = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive`))!.n;
     for (const action of ["send", "remind"]) {
       const post = await page.request.post(`${ctx.running.service.url}/admin/directives/${other.id}/${action}`, { form: { _csrf: csrf }, maxRedirects: 0 });
       expect(post.status(), action).toBe(404);
     }
     const sendDraft = await page.request.post(`${ctx.running.service.url}/admin/directives/${draft.id}/send`, { form: { _csrf: csrf }, maxRedirects: 0 });
     expect(sendDraft.status()).toBe(404);
-    expect(db.sql.get<{ status: string }>(`SELECT status FROM Directive WHERE id = ?`, draft.id)!.status).toBe("draft");
+    expect((await db.sql.get<{ status: string }>(`SELECT status FROM Directive WHERE id = ?`, draft.id))!.status).toBe("draft");
     // Composing for a unit outside the subtree: refused by the domain, nothing stored.
     const compose = await page.request.post(`${ctx.running.service.url}/admin/directives`, {
       form: { _csrf: csrf, unit: String(tree.communeA.id), kind: "thong_bao", title: "Vượt quyền", summary: "Không được gửi." }, maxRedirects: 0,
     });
     expect(compose.status()).toBe(403);
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive`)!.n).toBe(before);
-    expect(db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_reminder' AND entityId = ? AND dedupeKey LIKE '%:now:%'`, other.id)!.n).toBe(0);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive`))!.n).toBe(before);
+    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_reminder' AND entityId = ? AND dedupeKey LIKE '%:now:%'`, other.id))!.n).toBe(0);
     // A commune A directive is visible to the cadre of branch A1 from the branch only, not from the commune.
     await page.goto(`${ctx.running.service.url}/admin/directives`);
     expect(await page.locator("main").innerText()).not.toContain("Thông báo của phường");

@@ -27,9 +27,9 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     const tree = ctx.fx.tree;
     // A meeting of branch A1 three weeks ago: the member said yes and came.
     const before = new Date(Date.now() - 25 * DAY);
-    const meeting = createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date(before.getTime() + 4 * DAY), durationMinutes: 90 }, { actor: systemActor("cli"), now: before, timeZone: zone });
-    recordRsvp(db, { meetingId: meeting.id, personId: ctx.fx.memberA.id, answer: "attend", actor: systemActor("cli") }, new Date(before.getTime() + DAY));
-    recordAttendance(db, meeting.id, [ctx.fx.memberA.id], systemActor("cli"), new Date(meeting.startsAt + 600_000));
+    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date(before.getTime() + 4 * DAY), durationMinutes: 90 }, { actor: systemActor("cli"), now: before, timeZone: zone });
+    await recordRsvp(db, { meetingId: meeting.id, personId: ctx.fx.memberA.id, answer: "attend", actor: systemActor("cli") }, new Date(before.getTime() + DAY));
+    await recordAttendance(db, meeting.id, [ctx.fx.memberA.id], systemActor("cli"), new Date(meeting.startsAt + 600_000));
 
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);
@@ -41,10 +41,10 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     const rows = (await page.locator("#report-units tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
     expect(rows.map((r) => r.split(" Xã")[0]!.split(" Chi hội")[0])).toEqual(["Xã Phước Hòa", "Chi hội 1", "Chi hội 2"]);
     // From the database: people of the commune's subtree, those linked, its concerns.
-    const members = db.sql.get<{ n: number }>(
+    const members = (await db.sql.get<{ n: number }>(
       `SELECT COUNT(DISTINCT m.personId) AS n FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE u.path LIKE ?`, `${tree.communeA.path}%`,
-    )!.n;
-    const concerns = db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket t JOIN Unit u ON u.id = t.unitId WHERE u.path LIKE ?`, `${tree.communeA.path}%`)!.n;
+    ))!.n;
+    const concerns = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket t JOIN Unit u ON u.id = t.unitId WHERE u.path LIKE ?`, `${tree.communeA.path}%`))!.n;
     expect(members).toBe(3);
     expect(rows[0]).toMatch(new RegExp(`^Xã Phước Hòa Xã ${members} 100% `));
     expect(await page.locator("figure.chart").count()).toBe(4);
@@ -63,7 +63,7 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     expect(cellUnder(units, 2, "Đã liên kết")).toBe(3);
     expect(cellUnder(units, 2, "Buổi sinh hoạt")).toBe(1);
     // Attendance was recorded for both invitees of the branch (the cadre did not come).
-    const attendance = db.sql.get<{ rate: number }>(`SELECT AVG(present) AS rate FROM Attendance WHERE meetingId = ?`, meeting.id)!.rate;
+    const attendance = (await db.sql.get<{ rate: number }>(`SELECT AVG(present) AS rate FROM Attendance WHERE meetingId = ?`, meeting.id))!.rate;
     expect(attendance).toBe(0.5);
     expect(cellUnder(units, 2, "Tỷ lệ có mặt")).toBe(attendance);
     expect(cellUnder(units, 2, "Ý kiến mới")).toBe(concerns);
