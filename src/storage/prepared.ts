@@ -11,8 +11,8 @@
  * `p.name` stands for a parameter: use it only where a value goes (comparisons, values, set,
  * limit). The query's shape must not depend on the values: no `in` lists of varying length, no
  * `IS NULL` chosen by value (compare with `=`: NULL matches nothing, as in SQL). Results go through
- * the same plugins as any Kysely query (booleans on SQLite). Inside a transaction, pass
- * `{ ...db, kysely: trx }`.
+ * the same plugins as any Kysely query (booleans on SQLite). Inside `db.transaction(...)` they run
+ * in the transaction (`db.kysely` is the ambient one).
  */
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from "kysely";
 import type { DB } from "../generated/kysely/types.ts";

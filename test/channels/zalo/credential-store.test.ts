@@ -28,9 +28,9 @@ async function storedValue(): Promise<string> {
   return (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, credentialsSettingKey))!.value;
 }
 
-function problemOf(fn: () => unknown): string | undefined {
+async function problemOf(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     if (error instanceof CredentialStoreError) return error.problem;
     throw error;
@@ -50,7 +50,7 @@ describe("saveCredentials / loadCredentials", () => {
 
   it("should say the key is wrong, without crashing, when another key is used", async () => {
     await saveCredentials(db, key, creds);
-    expect(problemOf(() => loadCredentials(db, "another-key-0123456789abcdef"))).toBe("wrong_key");
+    expect(await problemOf(() => loadCredentials(db, "another-key-0123456789abcdef"))).toBe("wrong_key");
     const error = (await (async () => {
       try {
         await loadCredentials(db, "another-key-0123456789abcdef");
@@ -67,11 +67,11 @@ describe("saveCredentials / loadCredentials", () => {
     const bytes = Buffer.from(record.data, "base64");
     bytes[0] = bytes[0]! ^ 0xff;
     await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ ...record, data: bytes.toString("base64") }), credentialsSettingKey);
-    expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
+    expect(await problemOf(() => loadCredentials(db, key))).toBe("corrupted");
     await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, "{not json", credentialsSettingKey);
-    expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
+    expect(await problemOf(() => loadCredentials(db, key))).toBe("corrupted");
     await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ v: 2 }), credentialsSettingKey);
-    expect(problemOf(() => loadCredentials(db, key))).toBe("corrupted");
+    expect(await problemOf(() => loadCredentials(db, key))).toBe("corrupted");
     // A new login replaces a damaged record.
     expect(await saveCredentials(db, key, creds)).toBe(true);
     expect(await loadCredentials(db, key)).toEqual(creds);
@@ -99,9 +99,9 @@ describe("saveCredentials / loadCredentials", () => {
   });
 
   it("should refuse incomplete credentials with a message that names the missing part", async () => {
-    expect(problemOf(() => saveCredentials(db, key, { ...creds, imei: "" }))).toBe("invalid");
-    expect(problemOf(() => saveCredentials(db, key, { ...creds, cookie: [] }))).toBe("invalid");
-    await expect(await saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).rejects.toThrow(/userAgent/);
+    expect(await problemOf(() => saveCredentials(db, key, { ...creds, imei: "" }))).toBe("invalid");
+    expect(await problemOf(() => saveCredentials(db, key, { ...creds, cookie: [] }))).toBe("invalid");
+    await expect(saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).rejects.toThrow(/userAgent/);
   });
 
   it("should accept cookies in the { url, cookies } form", async () => {

@@ -110,9 +110,9 @@ const peopleMutations: Record<string, (f: Fixture) => unknown> = {
   "change a member's phone": (f) => updatePerson(f.db, personActor(f.actorId), f.member, { phone: "0987654321" }),
 };
 
-function outcome(fn: () => unknown): string {
+async function outcome(fn: () => unknown): Promise<string> {
   try {
-    fn();
+    await fn();
     return "allowed";
   } catch (error) {
     if (isAppError(error, "forbidden")) return "forbidden";
@@ -134,7 +134,7 @@ describe("rights matrix", () => {
         const member = await addTestPerson(t.db, unitId, "Hội viên");
         const inside = where === "own unit" || where === "unit below";
         const expected = role !== "member" && inside ? "allowed" : "forbidden";
-        const result = outcome(() => act({ db: t.db, unitId, actorId, member }));
+        const result = await outcome(() => act({ db: t.db, unitId, actorId, member }));
         expect(result).toBe(expected);
         // A refused act leaves no trace under the actor's name (the set-up was done by the system).
         if (result === "forbidden") expect(await actorAudits(t.db, actorId)).toBe(0);
@@ -151,16 +151,16 @@ describe("rights matrix", () => {
         const inside = where === "own unit" || where === "unit below";
         const holds = right === "admin" ? role === "admin" : role !== "member";
         const member = await addTestPerson(t.db, unitId, "Hội viên");
-        expect(outcome(() => act({ db: t.db, unitId, actorId, member }))).toBe(holds && inside ? "allowed" : "forbidden");
+        expect(await outcome(() => act({ db: t.db, unitId, actorId, member }))).toBe(holds && inside ? "allowed" : "forbidden");
       });
     }
   }
 
   it("should keep roots and organisations to the system actor", async () => {
     const admin = await addTestPerson(t.db, t.tree.province.id, "Quản trị tỉnh", { role: "admin" });
-    expect(outcome(() => createOrganisation(t.db, personActor(admin), { code: "moi", name: "Tổ chức mới" }))).toBe("forbidden");
-    expect(outcome(() => createUnit(t.db, personActor(admin), { organisationId: t.tree.organisationId, name: "Gốc thứ hai" }))).toBe("forbidden");
-    expect(outcome(() => createOrganisation(t.db, systemActor("cli"), { code: "moi", name: "Tổ chức mới" }))).toBe("allowed");
+    expect(await outcome(() => createOrganisation(t.db, personActor(admin), { code: "moi", name: "Tổ chức mới" }))).toBe("forbidden");
+    expect(await outcome(() => createUnit(t.db, personActor(admin), { organisationId: t.tree.organisationId, name: "Gốc thứ hai" }))).toBe("forbidden");
+    expect(await outcome(() => createOrganisation(t.db, systemActor("cli"), { code: "moi", name: "Tổ chức mới" }))).toBe("allowed");
   });
 
   // Roles: members are added by whoever manages the unit's people; cadres and officials from the
@@ -179,8 +179,8 @@ describe("rights matrix", () => {
         const actor = personActor(await addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role }));
         const someone = await addTestPerson(t.db, unitId, "Người khác");
         const expected = allowed(role, where) ? "allowed" : "forbidden";
-        expect(outcome(() => addMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
-        expect(outcome(() => removeMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
+        expect(await outcome(() => addMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
+        expect(await outcome(() => removeMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
       });
     }
   }
@@ -189,9 +189,9 @@ describe("rights matrix", () => {
     const cadre = await addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const official = await addTestPerson(t.db, t.tree.communeA.id, "Lãnh đạo xã", { role: "official" });
     await addMembership(t.db, systemActor(), official, t.tree.branchA1.id, "member");
-    expect(outcome(() => updatePerson(t.db, personActor(cadre), official, { phone: "0987654321" }))).toBe("forbidden");
+    expect(await outcome(() => updatePerson(t.db, personActor(cadre), official, { phone: "0987654321" }))).toBe("forbidden");
     for (const [unitId, role] of [[t.tree.branchA1.id, "official"], [t.tree.branchA1.id, "admin"], [t.tree.communeA.id, "cadre"]] as const) {
-      expect(outcome(() => addMembership(t.db, personActor(cadre), cadre, unitId, role))).toBe("forbidden");
+      expect(await outcome(() => addMembership(t.db, personActor(cadre), cadre, unitId, role))).toBe("forbidden");
     }
   });
 
@@ -208,8 +208,8 @@ describe("rights matrix", () => {
     const m = await createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp", startsAt: start }, system);
     const an = await addTestPerson(t.db, t.tree.branchA1.id, "An");
     const binh = await addTestPerson(t.db, t.tree.branchA1.id, "Bình");
-    expect(outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: an, answer: "attend", actor: personActor(an) }, now))).toBe("allowed");
-    expect(outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: binh, answer: "absent", actor: personActor(an) }, now))).toBe("forbidden");
-    expect(outcome(() => setRsvpReason(t.db, m.id, an, "Bận", personActor(binh)))).toBe("forbidden");
+    expect(await outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: an, answer: "attend", actor: personActor(an) }, now))).toBe("allowed");
+    expect(await outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: binh, answer: "absent", actor: personActor(an) }, now))).toBe("forbidden");
+    expect(await outcome(() => setRsvpReason(t.db, m.id, an, "Bận", personActor(binh)))).toBe("forbidden");
   });
 });

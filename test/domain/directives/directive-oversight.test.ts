@@ -54,8 +54,8 @@ describe("directiveReach", () => {
 
   it("should refuse a unit the actor may not send to", async () => {
     const cadre = await person(tree.branchA1.id, "Cán bộ A1", { role: "cadre" });
-    await expect(await directiveReach(db, personActor(cadre), tree.communeA.id)).rejects.toMatchObject({ code: "forbidden" });
-    await expect(await directiveReach(db, personActor(cadre), tree.branchB1.id)).rejects.toMatchObject({ code: "forbidden" });
+    await expect(directiveReach(db, personActor(cadre), tree.communeA.id)).rejects.toMatchObject({ code: "forbidden" });
+    await expect(directiveReach(db, personActor(cadre), tree.branchB1.id)).rejects.toMatchObject({ code: "forbidden" });
   });
 });
 
@@ -69,11 +69,11 @@ describe("openDirective", () => {
     expect([view.unit.id, view.canSend]).toEqual([tree.branchA1.id, false]);
     expect((await openDirective(db, personActor(provincial), toCommuneA)).unit.id).toBe(tree.communeA.id);
     expect((await openDirective(db, personActor(provincial), toCommuneA, tree.branchA2.id)).unit.id).toBe(tree.branchA2.id);
-    await expect(await openDirective(db, personActor(cadreB1), toCommuneA)).rejects.toMatchObject({ code: "not_found" });
-    await expect(await openDirective(db, personActor(cadreA1), toCommuneA, tree.branchA2.id)).rejects.toMatchObject({ code: "not_found" });
+    await expect(openDirective(db, personActor(cadreB1), toCommuneA)).rejects.toMatchObject({ code: "not_found" });
+    await expect(openDirective(db, personActor(cadreA1), toCommuneA, tree.branchA2.id)).rejects.toMatchObject({ code: "not_found" });
     // Above the directive's unit is not a view of it (the province sees it from the commune).
-    await expect(await openDirective(db, personActor(provincial), toCommuneA, tree.province.id)).rejects.toMatchObject({ code: "not_found" });
-    await expect(await openDirective(db, personActor(provincial), 999_999)).rejects.toMatchObject({ code: "not_found" });
+    await expect(openDirective(db, personActor(provincial), toCommuneA, tree.province.id)).rejects.toMatchObject({ code: "not_found" });
+    await expect(openDirective(db, personActor(provincial), 999_999)).rejects.toMatchObject({ code: "not_found" });
   });
 
   it("should show a draft only to those who may send it", async () => {
@@ -81,7 +81,7 @@ describe("openDirective", () => {
     const cadreA1 = await person(tree.branchA1.id, "Cán bộ A1", { role: "cadre" });
     const draft = await createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Nháp", summary: "S", createdById: official }, at(0));
     expect((await openDirective(db, personActor(official), draft.id)).directive.status).toBe("draft");
-    await expect(await openDirective(db, personActor(cadreA1), draft.id)).rejects.toMatchObject({ code: "not_found" });
+    await expect(openDirective(db, personActor(cadreA1), draft.id)).rejects.toMatchObject({ code: "not_found" });
   });
 });
 
@@ -101,7 +101,7 @@ describe("listSubtreeDirectives", () => {
     const cadre = await person(tree.communeA.id, "Cán bộ xã", { role: "cadre" });
     expect((await listSubtreeDirectives(db, personActor(cadre), tree.communeA.id)).rows.map((r) => r.id)).toEqual([fromCommuneA, fromProvince]);
     expect(await listSubtreeDirectives(db, personActor(official), tree.communeA.id, { limit: 2 })).toMatchObject({ more: true });
-    await expect(await listSubtreeDirectives(db, personActor(official), tree.communeB.id)).rejects.toMatchObject({ code: "forbidden" });
+    await expect(listSubtreeDirectives(db, personActor(official), tree.communeB.id)).rejects.toMatchObject({ code: "forbidden" });
   });
 });
 
@@ -140,10 +140,10 @@ describe("directiveNonReaders and remindNonReadersNow", () => {
     const cadreA1 = await person(tree.branchA1.id, "Cán bộ A1", { role: "cadre" });
     const d = await send(official, tree.communeA.id, at(0));
     await deliverAll(d);
-    await expect(await remindNonReadersNow(db, personActor(cadreA1, "web"), d, at(5))).rejects.toMatchObject({ code: "forbidden" });
-    await expect(await directiveNonReaders(db, personActor(cadreA1), d, tree.branchA2.id)).rejects.toMatchObject({ code: "not_found" });
+    await expect(remindNonReadersNow(db, personActor(cadreA1, "web"), d, at(5))).rejects.toMatchObject({ code: "forbidden" });
+    await expect(directiveNonReaders(db, personActor(cadreA1), d, tree.branchA2.id)).rejects.toMatchObject({ code: "not_found" });
     const draft = await createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Nháp", summary: "S", createdById: official }, at(0));
-    await expect(await remindNonReadersNow(db, personActor(official, "web"), draft.id, at(5))).rejects.toMatchObject({ code: "conflict" });
+    await expect(remindNonReadersNow(db, personActor(official, "web"), draft.id, at(5))).rejects.toMatchObject({ code: "conflict" });
   });
 });
 
@@ -155,6 +155,6 @@ describe("auditActorChoices", () => {
     await person(tree.branchA1.id, "Hội viên A1");
     const choices = await auditActorChoices(db, personActor(provincial), tree.communeA.id);
     expect(choices.map((c) => c.personId).sort()).toEqual([provincial, cadreA1].sort());
-    await expect(await auditActorChoices(db, personActor(cadreA1), tree.communeA.id)).rejects.toMatchObject({ code: "forbidden" });
+    await expect(auditActorChoices(db, personActor(cadreA1), tree.communeA.id)).rejects.toMatchObject({ code: "forbidden" });
   });
 });

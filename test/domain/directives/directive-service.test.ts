@@ -41,9 +41,9 @@ async function code(fn: () => unknown): Promise<string | undefined> {
   return undefined;
 }
 
-function errorOf(fn: () => unknown): { code: string; params: Record<string, unknown> } | undefined {
+async function errorOf(fn: () => unknown): Promise<{ code: string; params: Record<string, unknown> } | undefined> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     if (isAppError(e)) return { code: e.code, params: e.params };
     throw e;
@@ -104,7 +104,7 @@ describe("normaliseDirectiveNumber", () => {
   });
 
   it("should refuse stray characters, a number without digits and an overlong one, naming what was typed", async () => {
-    expect(errorOf(() => normaliseDirectiveNumber("784@QĐ/TU"))).toEqual({ code: "directive_number_invalid", params: { number: "784@QĐ/TU" } });
+    expect(await errorOf(() => normaliseDirectiveNumber("784@QĐ/TU"))).toEqual({ code: "directive_number_invalid", params: { number: "784@QĐ/TU" } });
     for (const bad of ["QĐ/TU", "12;34", "12 (QĐ)", "12-QĐ/TU 🙂", "-12", "12/", "1".repeat(61)])
       expect(await code(() => normaliseDirectiveNumber(bad)), bad).toBe("directive_number_invalid");
   });
@@ -121,24 +121,24 @@ describe("validateDirective", () => {
   it("should refuse an empty summary and one over 3,000 characters with its length", async () => {
     expect(await code(() => validateDirective(base({ summary: "  \n\t " })))).toBe("directive_summary_empty");
     expect(validateDirective(base({ summary: "b".repeat(summaryMaxLength) })).warnings).toEqual(["summary_long"]);
-    expect(errorOf(() => validateDirective(base({ summary: "b".repeat(3001) })))).toEqual({ code: "directive_summary_too_long", params: { length: 3001, max: 3000 } });
+    expect(await errorOf(() => validateDirective(base({ summary: "b".repeat(3001) })))).toEqual({ code: "directive_summary_too_long", params: { length: 3001, max: 3000 } });
   });
 
-  it("should refuse a missing or overlong title, an unknown kind and a bad link", () => {
-    expect(errorOf(() => validateDirective(base({ title: "   " })))?.params).toEqual({ field: "title" });
-    expect(errorOf(() => validateDirective(base({ title: "t".repeat(301) })))?.params).toEqual({ field: "title", max: 300 });
+  it("should refuse a missing or overlong title, an unknown kind and a bad link", async () => {
+    expect((await errorOf(() => validateDirective(base({ title: "   " }))))?.params).toEqual({ field: "title" });
+    expect((await errorOf(() => validateDirective(base({ title: "t".repeat(301) }))))?.params).toEqual({ field: "title", max: 300 });
     expect(validateDirective(base({ title: "t".repeat(300) })).warnings).toEqual([]);
-    expect(errorOf(() => validateDirective(base({ kind: "cong_van" as never })))).toEqual({ code: "invalid_input", params: { field: "kind" } });
+    expect(await errorOf(() => validateDirective(base({ kind: "cong_van" as never })))).toEqual({ code: "invalid_input", params: { field: "kind" } });
     for (const link of ["ftp://files.vn/a", "javascript:alert(1)", "hoiccb.vn/nq", "https://", `https://a.vn/${"x".repeat(490)}`, "https://a.vn/a b"])
-      expect(errorOf(() => validateDirective(base({ link }))), link).toEqual({ code: "invalid_input", params: link.length > 500 ? { field: "link", max: 500 } : { field: "link" } });
+      expect(await errorOf(() => validateDirective(base({ link }))), link).toEqual({ code: "invalid_input", params: link.length > 500 ? { field: "link", max: 500 } : { field: "link" } });
     for (const link of [null, "", "http://a.vn", "https://hoiccb.vn/nq?id=5"]) expect(validateDirective(base({ link })).warnings).toEqual([]);
   });
 
   it("should refuse a bad number and reminder days outside 1–30", async () => {
     expect(await code(() => validateDirective(base({ number: "số #5" })))).toBe("directive_number_invalid");
-    expect(errorOf(() => validateDirective(base({ reminderDays: 0 })))?.params).toEqual({ field: "reminderDays" });
-    expect(errorOf(() => validateDirective(base({ reminderDays: 31 })))?.params).toEqual({ field: "reminderDays" });
-    expect(errorOf(() => validateDirective(base({ reminderDays: 1.5 })))?.params).toEqual({ field: "reminderDays" });
+    expect((await errorOf(() => validateDirective(base({ reminderDays: 0 }))))?.params).toEqual({ field: "reminderDays" });
+    expect((await errorOf(() => validateDirective(base({ reminderDays: 31 }))))?.params).toEqual({ field: "reminderDays" });
+    expect((await errorOf(() => validateDirective(base({ reminderDays: 1.5 }))))?.params).toEqual({ field: "reminderDays" });
   });
 });
 
@@ -173,7 +173,7 @@ describe("createDirective", () => {
     expect(await code(() => createDirective(db, input(official, { summary: "" }), t0))).toBe("directive_summary_empty");
     expect(await code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
     const { id: other } = await createOrganisation(db, systemActor(), { code: "ctn", name: "Đoàn Thanh niên" });
-    expect(errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
+    expect(await errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
     expect(await count("Directive")).toBe(0);
     expect(await count("AuditLog")).toBe(0);
     expect((await createDirective(db, input(official, { organisationId: tree.organisationId }), t0)).organisationId).toBe(tree.organisationId);
@@ -181,8 +181,8 @@ describe("createDirective", () => {
 });
 
 describe("getDirective", () => {
-  it("should throw not_found for an unknown id", () => {
-    expect(errorOf(() => getDirective(db, 42))).toEqual({ code: "not_found", params: { what: "directive" } });
+  it("should throw not_found for an unknown id", async () => {
+    expect(await errorOf(() => getDirective(db, 42))).toEqual({ code: "not_found", params: { what: "directive" } });
   });
 });
 

@@ -43,14 +43,14 @@ const refusal = async (p: Promise<unknown>) => {
 describe("assignTicket", () => {
   it("should give the concern to another handler: in progress with them, history noted, audited with the source", async () => {
     const s = await setup();
-    await expect(await assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toEqual({ ticketId: s.ticket, assigneeId: s.lan, changed: true });
+    await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toEqual({ ticketId: s.ticket, assigneeId: s.lan, changed: true });
     expect(await row(s.ticket)).toEqual({ status: "in_progress", assigneeId: s.lan });
     expect(await db.sql.get(`SELECT fromStatus, toStatus, byPersonId, note FROM TicketStatusChange WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.ticket))
       .toEqual({ fromStatus: "new", toStatus: "in_progress", byPersonId: s.official, note: "reassigned" });
     expect(await db.sql.get(`SELECT actorPersonId, source, action, detail FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ?`, s.ticket))
       .toEqual({ actorPersonId: s.official, source: "web", action: "ticket.assign", detail: JSON.stringify({ assigneeId: s.lan, from: null }) });
     // Again to the same person: nothing changes, nothing is recorded.
-    await expect(await assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toMatchObject({ changed: false });
+    await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toMatchObject({ changed: false });
     expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE entityId = ? AND action = 'ticket.assign'`, s.ticket))!.n).toBe(1);
   });
 

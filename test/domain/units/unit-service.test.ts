@@ -16,9 +16,9 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function errorCode(fn: () => unknown): string | undefined {
+async function errorCode(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     return isAppError(e) ? e.code : String(e);
   }
@@ -33,8 +33,8 @@ describe("createUnit", () => {
     expect(tree.branchA1.levelLabel).toBe("Chi hội");
   });
 
-  it("should refuse a duplicate name under the same parent, ignoring diacritics and case", () => {
-    expect(errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "chi HOI 1" }))).toBe("conflict");
+  it("should refuse a duplicate name under the same parent, ignoring diacritics and case", async () => {
+    expect(await errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "chi HOI 1" }))).toBe("conflict");
   });
 
   it("should allow the same name under different parents", () => {
@@ -48,9 +48,9 @@ describe("createUnit", () => {
     expect(await listAncestors(db, parent.id)).toHaveLength(14);
   });
 
-  it("should reject an empty name and a missing parent", () => {
-    expect(errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "   " }))).toBe("invalid_input");
-    expect(errorCode(() => createUnit(db, systemActor(), { parentId: 9999, name: "X" }))).toBe("unit_not_found");
+  it("should reject an empty name and a missing parent", async () => {
+    expect(await errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "   " }))).toBe("invalid_input");
+    expect(await errorCode(() => createUnit(db, systemActor(), { parentId: 9999, name: "X" }))).toBe("unit_not_found");
   });
 });
 
@@ -74,7 +74,7 @@ describe("listSubtree", () => {
 describe("renameUnit", () => {
   it("should rename and refuse a sibling's name", async () => {
     expect((await renameUnit(db, systemActor(), tree.branchA2.id, "Chi hội Ấp 3")).name).toBe("Chi hội Ấp 3");
-    expect(errorCode(() => renameUnit(db, systemActor(), tree.branchA2.id, "Chi hội 1"))).toBe("conflict");
+    expect(await errorCode(() => renameUnit(db, systemActor(), tree.branchA2.id, "Chi hội 1"))).toBe("conflict");
   });
 });
 
@@ -93,13 +93,13 @@ describe("moveUnit", () => {
 
   it("should refuse a cycle and leave the tree as it was", async () => {
     const before = await listSubtree(db, tree.province.id);
-    expect(errorCode(() => moveUnit(db, systemActor(), tree.communeA.id, tree.branchA1.id))).toBe("unit_cycle");
-    expect(errorCode(() => moveUnit(db, systemActor(), tree.communeA.id, tree.communeA.id))).toBe("unit_cycle");
+    expect(await errorCode(() => moveUnit(db, systemActor(), tree.communeA.id, tree.branchA1.id))).toBe("unit_cycle");
+    expect(await errorCode(() => moveUnit(db, systemActor(), tree.communeA.id, tree.communeA.id))).toBe("unit_cycle");
     expect(await listSubtree(db, tree.province.id)).toEqual(before);
   });
 
-  it("should refuse moving a root", () => {
-    expect(errorCode(() => moveUnit(db, systemActor(), tree.province.id, tree.communeA.id))).toBe("unit_root_move");
+  it("should refuse moving a root", async () => {
+    expect(await errorCode(() => moveUnit(db, systemActor(), tree.province.id, tree.communeA.id))).toBe("unit_root_move");
   });
 });
 
@@ -124,8 +124,8 @@ describe("resolveUnit", () => {
     expect((await resolveUnit(db, String(tree.branchA2.id))).id).toBe(tree.branchA2.id);
   });
 
-  it("should not find a unit outside the given scope", () => {
-    expect(errorCode(() => resolveUnit(db, "Chi hội 2", tree.communeB.id))).toBe("unit_not_found");
+  it("should not find a unit outside the given scope", async () => {
+    expect(await errorCode(() => resolveUnit(db, "Chi hội 2", tree.communeB.id))).toBe("unit_not_found");
   });
 });
 
@@ -159,8 +159,8 @@ describe("resolveUnit by part of a name", () => {
   });
 
   it("should not match inside a word, and report several matches as ambiguous", async () => {
-    await expect(await resolveUnit(db, "uoc hoa")).rejects.toThrowError(/unit_not_found/);
-    await expect(await resolveUnit(db, "Phước H")).rejects.toThrowError(/unit_not_found/);
+    await expect(resolveUnit(db, "uoc hoa")).rejects.toThrowError(/unit_not_found/);
+    await expect(resolveUnit(db, "Phước H")).rejects.toThrowError(/unit_not_found/);
     try {
       await resolveUnit(db, "chi hoi");
       expect.unreachable();
