@@ -26,7 +26,7 @@ import {
 import { fitMessage } from "../channels/fit-message.ts";
 import { recordOutbound } from "../domain/messages/message-log.ts";
 import { deliveryAccount, markUnreachable } from "../domain/accounts/account-service.ts";
-import { RateLimiter, type Booking, type SendBudget } from "./rate-limiter.ts";
+import { RateLimiter, SendGate, type PacingClock, type SendBudget } from "./rate-limiter.ts";
 
 /** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
 export interface EngineClock {
@@ -41,6 +41,15 @@ export const realClock: EngineClock = {
     const t = setTimeout(fn, ms);
     return () => clearTimeout(t);
   },
+};
+
+/**
+ * Real time to a fraction of a millisecond, on the monotonic clock: what the flood budget measures
+ * a request's departure and answer with (the dates written to the database stay on Date.now).
+ */
+const preciseClock: PacingClock = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: realClock.setTimeout,
 };
 
 export type PlatformEvent =
@@ -75,8 +84,13 @@ export interface DeliveryEngineOptions {
 /** Distinct chats failing in a row (no success between) that mean the platform itself fails. */
 const outageStreak = 3;
 const heartbeatEveryMs = 2000;
-/** How far ahead of its turn a row is claimed, so that its request leaves right on time. */
-const lookaheadMs = 50;
+/** How long finished sends gather before they are recorded in one transaction. */
+const flushDelayMs = 20;
+/**
+ * How far ahead of its turn a row is claimed and prepared, so that reading the queue never delays
+ * a request: it waits at the gate and leaves the moment the window allows (see SendGate).
+ */
+const lookaheadMs = 200;
 
 const backoffBaseMs = 1000;
 const backoffMaxMs = 5 * 60_000;
@@ -89,6 +103,9 @@ export function backoffDelay(attempt: number, random = Math.random, base = backo
 
 class PlatformWorker {
   readonly limiter: SendBudget;
+  readonly gate: SendGate;
+  /** The flood budget's clock: real time (finer than Date.now), or the engine's clock in tests. */
+  readonly #pacing: PacingClock;
   readonly inFlight = new Set<number>();
   readonly chatsInFlight = new Set<string>();
   #wake?: () => void;
@@ -112,6 +129,9 @@ class PlatformWorker {
     readonly engine: DeliveryEngine,
   ) {
     this.limiter = new RateLimiter(limits);
+    this.#pacing = engine.options.clock ?? preciseClock;
+    // Places taken in the window: the loop may claim what comes next.
+    this.gate = new SendGate(this.limiter, this.#pacing, () => this.kick());
   }
 
   get down(): boolean {
@@ -224,7 +244,7 @@ class PlatformWorker {
       let now = this.engine.clock.now();
       if (now - lastSweep > 5000) {
         this.engine.maintain(now);
-        this.limiter.sweep(now);
+        this.limiter.sweep(this.#pacing.now());
         lastSweep = now;
       }
       let free = options.concurrency - this.inFlight.size;
@@ -236,18 +256,25 @@ class PlatformWorker {
           continue;
         }
       }
-      // Claim in batches: with most slots busy, wait for a few more to free up (each finished send
-      // wakes the loop) rather than querying the queue once per message.
-      if (free <= 0 || (this.inFlight.size > 0 && free < Math.max(1, Math.floor(options.concurrency / 4)))) {
+      // Every slot busy: a finished send or a request let through the gate wakes the loop.
+      if (free <= 0) {
         await this.#sleep(1000);
         continue;
       }
+      // Rows are claimed once their turn is at most `lookaheadMs` away: as many as the window will
+      // have room for by then, less those already waiting at the gate with the same or a higher
+      // priority. A reply therefore is claimed even when broadcast copies fill the next opening,
+      // and takes its place at the gate before them.
+      const pnow = this.#pacing.now();
+      const horizon = pnow + lookaheadMs;
+      const slots = this.limiter.openSlots(horizon);
       // Chats that are busy or held by a limit are skipped in the query itself, so that a chat with
       // thousands of queued messages (or a full group) never hides another chat's message.
-      const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(now)]);
+      const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(horizon)]);
       const candidates = dueCandidates(db, this.channel.id, new Date(now), free + 20, skip);
       const picked: OutboxRow[] = [];
       let earliest = Number.POSITIVE_INFINITY;
+      let gateFull = false;
       const chatsPicked = new Set<string>();
       for (const row of candidates) {
         if (picked.length >= free) break;
@@ -258,41 +285,37 @@ class PlatformWorker {
           this.#expire(row, now);
           continue;
         }
+        // Rows come in priority order: every one picked before this one goes before it.
+        const ahead = this.gate.waitingAhead(row.priority) + picked.length;
+        if (ahead >= slots) {
+          // Look again when the window will have room for this one too.
+          gateFull = true;
+          earliest = Math.min(earliest, this.limiter.slotsOpenAt(ahead + 1, pnow) - lookaheadMs);
+          break;
+        }
         const fresh = this.#isNewRecipient(row);
-        const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, now), fresh ? this.limiter.newRecipientAvailableAt(now) : now);
-        // A row whose turn comes within `lookaheadMs` is taken now and waits for its moment in the
-        // channel (see #pace): claiming and building the request stay off the critical path.
-        if (at > now + lookaheadMs) {
+        const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, pnow), fresh ? this.limiter.newRecipientAvailableAt(pnow) : pnow);
+        if (at > horizon) {
           earliest = Math.min(earliest, at - lookaheadMs);
           // Held by the bot-wide window or spacing: so is every row after it.
-          if (this.limiter.globalAvailableAt(now) > now + lookaheadMs) break;
+          if (this.limiter.globalAvailableAt(pnow) > horizon) break;
           continue;
         }
         if (fresh) {
-          this.limiter.reserveNewRecipient(now);
+          this.limiter.reserveNewRecipient(pnow);
           this.#knownChats.add(row.chatId);
         }
-        // Book at once (the next rows see it); the channel confirms it when the request leaves.
-        this.#bookings.set(row.id, this.limiter.reserve(row.chatId, row.chatType, at));
         picked.push(row);
       }
       const claimed = claim(db, picked.map((r) => r.id), this.engine.workerId, new Date(now + this.engine.leaseMs));
-      if (claimed.length < picked.length) {
-        // Taken by another process meanwhile: give their bookings back.
-        const got = new Set(claimed.map((r) => r.id));
-        for (const r of picked)
-          if (!got.has(r.id)) {
-            const booking = this.#bookings.get(r.id);
-            if (booking) this.limiter.cancel(booking);
-            this.#bookings.delete(r.id);
-          }
-      }
       if (this.down && claimed.length) this.#canary = claimed[0]!.id;
       for (const row of claimed) this.#dispatch(row);
       if (claimed.length) continue;
+      // Wait for the next moment something may be claimed; an answer coming back, a request let go
+      // or a message queued wakes the loop sooner.
       let wait = 1000;
-      if (Number.isFinite(earliest)) wait = Math.min(wait, earliest - now);
-      else {
+      if (Number.isFinite(earliest)) wait = Math.min(wait, earliest - pnow);
+      else if (!gateFull) {
         const due = nextDueAt(db, this.channel.id);
         if (due !== null && due > now) wait = Math.min(wait, due - now);
         else if (due !== null && candidates.length) wait = Math.min(wait, 50);
@@ -340,15 +363,25 @@ class PlatformWorker {
       // One rendering rule for every feature: a text longer than the platform allows is shown once,
       // cut, with a note of how much was cut and where to read it whole.
       const message = fitMessage(body, this.channel.capabilities, row.entityType && row.entityId != null ? { type: row.entityType, id: row.entityId } : undefined);
-      const booking = this.#bookings.get(row.id);
-      this.#bookings.delete(row.id);
-      const pace = booking ? () => this.#pace(booking) : undefined;
+      // Wait for its turn in the bot's budget; the request is written in the same turn of the
+      // event loop (a channel that splits a text asks again through `pace` for each further part).
+      let booking = await this.gate.acquire(row.chatId, row.chatType, row.priority);
+      let first = true;
+      const pace = async () => {
+        if (first) {
+          first = false;
+          return;
+        }
+        // The previous part's answer is in: it arrived before now.
+        this.gate.complete(booking);
+        booking = await this.gate.acquire(row.chatId, row.chatType, row.priority);
+      };
       let result: Awaited<ReturnType<Channel["send"]>>;
       try {
         result = await this.channel.send({ chatId: row.chatId, chatType: row.chatType }, message, pace);
       } finally {
         // The request arrived before its answer came back (or its failure showed).
-        if (booking) this.limiter.complete(booking, this.engine.clock.now());
+        this.gate.complete(booking);
       }
       this.#failingChats.clear();
       if (this.down) this.#markUp();
@@ -365,16 +398,6 @@ class PlatformWorker {
   }
 
   readonly #knownChats = new Set<string>();
-  readonly #bookings = new Map<number, Booking>();
-
-  /** Right before a request leaves: confirm its booking at the real time, waiting if the window is full. */
-  async #pace(booking: Booking): Promise<void> {
-    for (;;) {
-      const wait = this.limiter.confirm(booking, this.engine.clock.now());
-      if (wait <= 0) return;
-      await new Promise<void>((resolve) => this.engine.clock.setTimeout(resolve, wait));
-    }
-  }
 
   /** A chat we have never exchanged a message with (only tracked where the platform limits those). */
   #isNewRecipient(row: OutboxRow): boolean {
@@ -392,7 +415,9 @@ class PlatformWorker {
    */
   #completeLater(row: OutboxRow, body: OutboxBody, messageIds: string[]): void {
     this.#completed.push({ row, body, messageIds, at: this.engine.now() });
-    if (this.#completed.length === 1) setImmediate(() => this.#flushCompleted());
+    // A little later rather than at once: the answers of the other requests that went with this
+    // one are read first (their times bound the next window) and commit in the same transaction.
+    if (this.#completed.length === 1) setTimeout(() => this.#flushCompleted(), flushDelayMs);
   }
 
   #flushCompleted(): void {
@@ -442,8 +467,9 @@ class PlatformWorker {
     switch (failure.failure) {
       case "rate_limited": {
         const wait = Math.max(1, failure.options.retryAfterSeconds ?? 1) * 1000;
-        this.limiter.pauseChat(row.chatId, now.getTime() + wait);
-        if (failure.options.scope === "platform") this.limiter.pauseAll(now.getTime() + wait);
+        const resume = this.#pacing.now() + wait;
+        this.limiter.pauseChat(row.chatId, resume);
+        if (failure.options.scope === "platform") this.limiter.pauseAll(resume);
         this.engine.rateLimited++;
         db.sql.transaction(() => {
           reschedule(db, row.id, "rate_limited", new Date(now.getTime() + wait), now, detail);
