@@ -310,30 +310,30 @@ export class SendGate {
   #release(): void {
     if (this.#draining) return;
     const now = this.clock.now();
-    let next = Number.POSITIVE_INFINITY;
-    const global = this.budget.globalAvailableAt(now);
-    if (global > now) next = global;
-    else
-      for (let i = 0; i < this.#waiting.length; i++) {
-        const w = this.#waiting[i]!;
+    // When nothing may go now: the bot-wide window's opening, or the first chat's own moment.
+    let next = this.budget.globalAvailableAt(now);
+    if (next <= now) {
+      next = Number.POSITIVE_INFINITY;
+      const i = this.#waiting.findIndex((w) => {
         const chat = this.budget.chatAvailableAt(w.chatId, w.chatType, now);
-        if (chat > now) {
-          next = Math.min(next, chat);
-          continue;
-        }
-        this.#waiting.splice(i, 1);
-        w.resolve(this.budget.start(w.chatId, w.chatType, now));
+        next = Math.min(next, chat);
+        return chat <= now;
+      });
+      if (i >= 0) {
+        const [w] = this.#waiting.splice(i, 1);
+        w!.resolve(this.budget.start(w!.chatId, w!.chatType, now));
         this.onRelease?.();
+        this.#arm(Number.POSITIVE_INFINITY, now);
         if (this.#waiting.length) {
-          this.#arm(Number.POSITIVE_INFINITY, now);
           this.#draining = true;
           setImmediate(() => {
             this.#draining = false;
             this.#release();
           });
-        } else this.#arm(Number.POSITIVE_INFINITY, now);
+        }
         return;
       }
+    }
     this.#arm(this.#waiting.length ? next : Number.POSITIVE_INFINITY, now);
   }
 
