@@ -88,9 +88,13 @@ const heartbeatEveryMs = 2000;
 const flushDelayMs = 20;
 /**
  * How far ahead of its turn a row is claimed and prepared, so that reading the queue never delays
- * a request: it waits at the gate and leaves the moment the window allows (see SendGate).
+ * a request: it waits at the gate and leaves the moment the window allows (see SendGate). The loop
+ * wakes when the next turn not yet covered is `wakeAheadMs` away and then claims every row whose
+ * turn is within `lookaheadMs`: a few queue reads a second rather than one per send (each read
+ * holds the event loop, and with it the answers that time the next sends).
  */
-const lookaheadMs = 200;
+const lookaheadMs = 300;
+const wakeAheadMs = 100;
 
 const backoffBaseMs = 1000;
 const backoffMaxMs = 5 * 60_000;
@@ -130,8 +134,7 @@ class PlatformWorker {
   ) {
     this.limiter = new RateLimiter(limits);
     this.#pacing = engine.options.clock ?? preciseClock;
-    // Places taken in the window: the loop may claim what comes next.
-    this.gate = new SendGate(this.limiter, this.#pacing, () => this.kick());
+    this.gate = new SendGate(this.limiter, this.#pacing);
   }
 
   get down(): boolean {
@@ -143,9 +146,22 @@ class PlatformWorker {
     this.#loop = this.#run();
   }
 
+  /** Something was queued (or came back to the queue): the loop reads the queue again. */
   kick(): void {
+    this.#queued = true;
+    this.#wakeUp();
+  }
+
+  /** Wakes the loop to look again (a slot came free, an answer came back); not lost if it is busy. */
+  #wakeUp(): void {
+    this.#woken = true;
     this.#wake?.();
   }
+
+  #woken = false;
+
+  /** Queued since the loop last read the queue. */
+  #queued = true;
 
   async stop(): Promise<void> {
     this.#running = false;
@@ -154,7 +170,10 @@ class PlatformWorker {
   }
 
   async #sleep(ms: number): Promise<void> {
-    if (ms <= 0) return;
+    if (ms <= 0 || this.#woken) {
+      this.#woken = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
       const cancel = this.engine.clock.setTimeout(done, ms);
       function done() {
@@ -164,6 +183,7 @@ class PlatformWorker {
       this.#wake = done;
     });
     this.#wake = undefined;
+    this.#woken = false;
   }
 
   /** Asks the platform whether it answers (one probe at a time); true when it does. */
@@ -268,6 +288,14 @@ class PlatformWorker {
       const pnow = this.#pacing.now();
       const horizon = pnow + lookaheadMs;
       const slots = this.limiter.openSlots(horizon);
+      // Nothing queued since the last read, and the gate already holds enough for the window's
+      // openings: read the queue again when one more opening comes near.
+      if (!this.#queued && !this.down && this.gate.waiting >= slots) {
+        const opens = this.limiter.slotsOpenAt(this.gate.waiting + 1, pnow);
+        await this.#sleep(Math.max(1, Math.min(1000, opens - wakeAheadMs - pnow)));
+        continue;
+      }
+      this.#queued = false;
       // Chats that are busy or held by a limit are skipped in the query itself, so that a chat with
       // thousands of queued messages (or a full group) never hides another chat's message.
       const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(horizon)]);
@@ -290,13 +318,13 @@ class PlatformWorker {
         if (ahead >= slots) {
           // Look again when the window will have room for this one too.
           gateFull = true;
-          earliest = Math.min(earliest, this.limiter.slotsOpenAt(ahead + 1, pnow) - lookaheadMs);
+          earliest = Math.min(earliest, this.limiter.slotsOpenAt(ahead + 1, pnow) - wakeAheadMs);
           break;
         }
         const fresh = this.#isNewRecipient(row);
         const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, pnow), fresh ? this.limiter.newRecipientAvailableAt(pnow) : pnow);
         if (at > horizon) {
-          earliest = Math.min(earliest, at - lookaheadMs);
+          earliest = Math.min(earliest, at - wakeAheadMs);
           // Held by the bot-wide window or spacing: so is every row after it.
           if (this.limiter.globalAvailableAt(pnow) > horizon) break;
           continue;
@@ -339,14 +367,16 @@ class PlatformWorker {
     // A sent row stays "in flight" until its success is committed (see #flushCompleted), so that
     // a crash can only resend what was really in flight: at most `concurrency` rows.
     void this.#deliver(row).then((recordedLater) => {
-      if (!recordedLater) this.#release(row);
+      if (!recordedLater) this.#release(row, true);
     });
   }
 
-  #release(row: OutboxRow): void {
+  /** The row is no longer held; `requeued` when it may be back in the queue (a failure). */
+  #release(row: OutboxRow, requeued: boolean): void {
     this.inFlight.delete(row.id);
     this.chatsInFlight.delete(row.chatId);
-    this.kick();
+    if (requeued) this.kick();
+    else this.#wakeUp();
   }
 
   /** Sends one row; true when its success will be recorded by the next batch flush. */
@@ -429,11 +459,11 @@ class PlatformWorker {
     } catch (error) {
       // The rows stay "sending"; after their lease another worker (or a restart) will retry them.
       this.engine.logger.error({ err: error, count: batch.length }, "could not record sent messages");
-      for (const { row } of batch) this.#release(row);
+      for (const { row } of batch) this.#release(row, true);
       return;
     }
     for (const { row } of batch) {
-      this.#release(row);
+      this.#release(row, false);
       options.onFinished?.(row, "sent");
     }
   }
