@@ -276,8 +276,9 @@ class PlatformWorker {
           continue;
         }
       }
-      // Every slot busy: a finished send or a request let through the gate wakes the loop.
-      if (free <= 0) {
+      // Every slot busy, or nearly with nothing newly queued: wait for a few to free up (each
+      // finished send wakes the loop) rather than reading the queue once per message.
+      if (free <= 0 || (!this.#queued && this.inFlight.size > 0 && free < Math.max(1, Math.floor(options.concurrency / 4)))) {
         await this.#sleep(1000);
         continue;
       }
@@ -445,9 +446,12 @@ class PlatformWorker {
    */
   #completeLater(row: OutboxRow, body: OutboxBody, messageIds: string[]): void {
     this.#completed.push({ row, body, messageIds, at: this.engine.now() });
-    // A little later rather than at once: the answers of the other requests that went with this
+    if (this.#completed.length > 1) return;
+    // While the window is full, a little later: the answers of the requests that went with this
     // one are read first (their times bound the next window) and commit in the same transaction.
-    if (this.#completed.length === 1) setTimeout(() => this.#flushCompleted(), flushDelayMs);
+    // Otherwise at once, so that the rows make room for the next ones.
+    if (this.limiter.openSlots(this.#pacing.now()) > 0) setImmediate(() => this.#flushCompleted());
+    else setTimeout(() => this.#flushCompleted(), flushDelayMs);
   }
 
   #flushCompleted(): void {
