@@ -76,10 +76,11 @@ const envSchema = z
     TELEGRAM_RATE_PER_SECOND: positiveInt.default(30),
     TELEGRAM_CHAT_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
     TELEGRAM_GROUP_PER_MINUTE: positiveInt.default(20),
-    TELEGRAM_WINDOW_MARGIN_MS: z.coerce.number().int().min(0).max(1000).default(2),
+    TELEGRAM_WINDOW_MARGIN_MS: z.coerce.number().int().min(0).max(1000).default(0),
 
-    /** Outbox: parallel sends per platform, attempts before a message is given up. */
-    OUTBOX_CONCURRENCY: positiveInt.max(100).default(8),
+    /** Outbox: rows a platform's worker holds at once (waiting for their moment or in flight; at least the
+     *  per-second cap, so that a whole window can go the moment it opens), attempts before a message is given up. */
+    OUTBOX_CONCURRENCY: positiveInt.max(100).default(40),
     OUTBOX_MAX_ATTEMPTS: positiveInt.max(50).default(8),
     /** How long a claimed message is held before another worker may retry it (crash recovery). */
     OUTBOX_LEASE_MS: positiveInt.min(500).default(60_000),
@@ -148,7 +149,7 @@ export interface RateLimits {
   newRecipientsPerHour?: number;
   /** Zalo: at least this long between any two sends of the account. */
   minIntervalMs?: number;
-  /** Added to every window: the spread of network delay it absorbs (default 10 ms). */
+  /** Added to every window as a safety margin (default 0: a request's answer bounds its arrival exactly). */
   marginMs?: number;
 }
 

@@ -70,7 +70,7 @@ const onCommand = async (command: Command): Promise<void> => {
     for (const [i, m] of command.messages.entries()) {
       const wait = started + (i * command.spreadMs) / command.messages.length - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      pushed[m.userId] = Date.now();
+      pushed[m.userId] = performance.timeOrigin + performance.now(); // the fake's clock
       fake.userSendsText({ id: m.userId, first_name: "H" }, m.text);
     }
     process.send!({ kind: "said", pushed });

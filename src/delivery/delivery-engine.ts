@@ -26,7 +26,7 @@ import {
 import { fitMessage } from "../channels/fit-message.ts";
 import { recordOutbound } from "../domain/messages/message-log.ts";
 import { deliveryAccount, markUnreachable } from "../domain/accounts/account-service.ts";
-import { RateLimiter, type Booking, type SendBudget } from "./rate-limiter.ts";
+import { RateLimiter, SendGate, type PacingClock, type SendBudget } from "./rate-limiter.ts";
 
 /** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
 export interface EngineClock {
@@ -41,6 +41,15 @@ export const realClock: EngineClock = {
     const t = setTimeout(fn, ms);
     return () => clearTimeout(t);
   },
+};
+
+/**
+ * Real time to a fraction of a millisecond, on the monotonic clock: what the flood budget measures
+ * a request's departure and answer with (the dates written to the database stay on Date.now).
+ */
+const preciseClock: PacingClock = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: realClock.setTimeout,
 };
 
 export type PlatformEvent =
@@ -75,8 +84,17 @@ export interface DeliveryEngineOptions {
 /** Distinct chats failing in a row (no success between) that mean the platform itself fails. */
 const outageStreak = 3;
 const heartbeatEveryMs = 2000;
-/** How far ahead of its turn a row is claimed, so that its request leaves right on time. */
-const lookaheadMs = 50;
+/** How long finished sends gather before they are recorded in one transaction. */
+const flushDelayMs = 20;
+/**
+ * How far ahead of its turn a row is claimed and prepared, so that reading the queue never delays
+ * a request: it waits at the gate and leaves the moment the window allows (see SendGate). The loop
+ * wakes when the next turn not yet covered is `wakeAheadMs` away and then claims every row whose
+ * turn is within `lookaheadMs`: a few queue reads a second rather than one per send (each read
+ * holds the event loop, and with it the answers that time the next sends).
+ */
+const lookaheadMs = 300;
+const wakeAheadMs = 100;
 
 const backoffBaseMs = 1000;
 const backoffMaxMs = 5 * 60_000;
@@ -89,6 +107,9 @@ export function backoffDelay(attempt: number, random = Math.random, base = backo
 
 class PlatformWorker {
   readonly limiter: SendBudget;
+  readonly gate: SendGate;
+  /** The flood budget's clock: real time (finer than Date.now), or the engine's clock in tests. */
+  readonly #pacing: PacingClock;
   readonly inFlight = new Set<number>();
   readonly chatsInFlight = new Set<string>();
   #wake?: () => void;
@@ -112,6 +133,8 @@ class PlatformWorker {
     readonly engine: DeliveryEngine,
   ) {
     this.limiter = new RateLimiter(limits);
+    this.#pacing = engine.options.clock ?? preciseClock;
+    this.gate = new SendGate(this.limiter, this.#pacing);
   }
 
   get down(): boolean {
@@ -123,9 +146,22 @@ class PlatformWorker {
     this.#loop = this.#run();
   }
 
+  /** Something was queued (or came back to the queue): the loop reads the queue again. */
   kick(): void {
+    this.#queued = true;
+    this.#wakeUp();
+  }
+
+  /** Wakes the loop to look again (a slot came free, an answer came back); not lost if it is busy. */
+  #wakeUp(): void {
+    this.#woken = true;
     this.#wake?.();
   }
+
+  #woken = false;
+
+  /** Queued since the loop last read the queue. */
+  #queued = true;
 
   async stop(): Promise<void> {
     this.#running = false;
@@ -134,7 +170,10 @@ class PlatformWorker {
   }
 
   async #sleep(ms: number): Promise<void> {
-    if (ms <= 0) return;
+    if (ms <= 0 || this.#woken) {
+      this.#woken = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
       const cancel = this.engine.clock.setTimeout(done, ms);
       function done() {
@@ -144,6 +183,7 @@ class PlatformWorker {
       this.#wake = done;
     });
     this.#wake = undefined;
+    this.#woken = false;
   }
 
   /** Asks the platform whether it answers (one probe at a time); true when it does. */
@@ -224,7 +264,7 @@ class PlatformWorker {
       let now = this.engine.clock.now();
       if (now - lastSweep > 5000) {
         await this.engine.maintain(now);
-        this.limiter.sweep(now);
+        this.limiter.sweep(this.#pacing.now());
         lastSweep = now;
       }
       let free = options.concurrency - this.inFlight.size;
@@ -236,18 +276,34 @@ class PlatformWorker {
           continue;
         }
       }
-      // Claim in batches: with most slots busy, wait for a few more to free up (each finished send
-      // wakes the loop) rather than querying the queue once per message.
-      if (free <= 0 || (this.inFlight.size > 0 && free < Math.max(1, Math.floor(options.concurrency / 4)))) {
+      // Every slot busy, or nearly with nothing newly queued: wait for a few to free up (each
+      // finished send wakes the loop) rather than reading the queue once per message.
+      if (free <= 0 || (!this.#queued && this.inFlight.size > 0 && free < Math.max(1, Math.floor(options.concurrency / 4)))) {
         await this.#sleep(1000);
         continue;
       }
+      // Rows are claimed once their turn is at most `lookaheadMs` away: as many as the window will
+      // have room for by then, less those already waiting at the gate with the same or a higher
+      // priority. A reply therefore is claimed even when broadcast copies fill the next opening,
+      // and takes its place at the gate before them.
+      const pnow = this.#pacing.now();
+      const horizon = pnow + lookaheadMs;
+      const slots = this.limiter.openSlots(horizon);
+      // Nothing queued since the last read, and the gate already holds enough for the window's
+      // openings: read the queue again when one more opening comes near.
+      if (!this.#queued && !this.down && this.gate.waiting >= slots) {
+        const opens = this.limiter.slotsOpenAt(this.gate.waiting + 1, pnow);
+        await this.#sleep(Math.max(1, Math.min(1000, opens - wakeAheadMs - pnow)));
+        continue;
+      }
+      this.#queued = false;
       // Chats that are busy or held by a limit are skipped in the query itself, so that a chat with
       // thousands of queued messages (or a full group) never hides another chat's message.
-      const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(now)]);
+      const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(horizon)]);
       const candidates = await dueCandidates(db, this.channel.id, new Date(now), free + 20, skip);
       const picked: OutboxRow[] = [];
       let earliest = Number.POSITIVE_INFINITY;
+      let gateFull = false;
       const chatsPicked = new Set<string>();
       for (const row of candidates) {
         if (picked.length >= free) break;
@@ -258,41 +314,37 @@ class PlatformWorker {
           await this.#expire(row, now);
           continue;
         }
+        // Rows come in priority order: every one picked before this one goes before it.
+        const ahead = this.gate.waitingAhead(row.priority) + picked.length;
+        if (ahead >= slots) {
+          // Look again when the window will have room for this one too.
+          gateFull = true;
+          earliest = Math.min(earliest, this.limiter.slotsOpenAt(ahead + 1, pnow) - wakeAheadMs);
+          break;
+        }
         const fresh = await this.#isNewRecipient(row);
-        const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, now), fresh ? this.limiter.newRecipientAvailableAt(now) : now);
-        // A row whose turn comes within `lookaheadMs` is taken now and waits for its moment in the
-        // channel (see #pace): claiming and building the request stay off the critical path.
-        if (at > now + lookaheadMs) {
-          earliest = Math.min(earliest, at - lookaheadMs);
+        const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, pnow), fresh ? this.limiter.newRecipientAvailableAt(pnow) : pnow);
+        if (at > horizon) {
+          earliest = Math.min(earliest, at - wakeAheadMs);
           // Held by the bot-wide window or spacing: so is every row after it.
-          if (this.limiter.globalAvailableAt(now) > now + lookaheadMs) break;
+          if (this.limiter.globalAvailableAt(pnow) > horizon) break;
           continue;
         }
         if (fresh) {
-          this.limiter.reserveNewRecipient(now);
+          this.limiter.reserveNewRecipient(pnow);
           this.#knownChats.add(row.chatId);
         }
-        // Book at once (the next rows see it); the channel confirms it when the request leaves.
-        this.#bookings.set(row.id, this.limiter.reserve(row.chatId, row.chatType, at));
         picked.push(row);
       }
       const claimed = await claim(db, picked.map((r) => r.id), this.engine.workerId, new Date(now + this.engine.leaseMs));
-      if (claimed.length < picked.length) {
-        // Taken by another process meanwhile: give their bookings back.
-        const got = new Set(claimed.map((r) => r.id));
-        for (const r of picked)
-          if (!got.has(r.id)) {
-            const booking = this.#bookings.get(r.id);
-            if (booking) this.limiter.cancel(booking);
-            this.#bookings.delete(r.id);
-          }
-      }
       if (this.down && claimed.length) this.#canary = claimed[0]!.id;
       for (const row of claimed) this.#dispatch(row);
       if (claimed.length) continue;
+      // Wait for the next moment something may be claimed; an answer coming back, a request let go
+      // or a message queued wakes the loop sooner.
       let wait = 1000;
-      if (Number.isFinite(earliest)) wait = Math.min(wait, earliest - now);
-      else {
+      if (Number.isFinite(earliest)) wait = Math.min(wait, earliest - pnow);
+      else if (!gateFull) {
         const due = await nextDueAt(db, this.channel.id);
         if (due !== null && due > now) wait = Math.min(wait, due - now);
         else if (due !== null && candidates.length) wait = Math.min(wait, 50);
@@ -316,14 +368,16 @@ class PlatformWorker {
     // A sent row stays "in flight" until its success is committed (see #flushCompleted), so that
     // a crash can only resend what was really in flight: at most `concurrency` rows.
     void this.#deliver(row).then((recordedLater) => {
-      if (!recordedLater) this.#release(row);
+      if (!recordedLater) this.#release(row, true);
     });
   }
 
-  #release(row: OutboxRow): void {
+  /** The row is no longer held; `requeued` when it may be back in the queue (a failure). */
+  #release(row: OutboxRow, requeued: boolean): void {
     this.inFlight.delete(row.id);
     this.chatsInFlight.delete(row.chatId);
-    this.kick();
+    if (requeued) this.kick();
+    else this.#wakeUp();
   }
 
   /** Sends one row; true when its success will be recorded by the next batch flush. */
@@ -340,15 +394,25 @@ class PlatformWorker {
       // One rendering rule for every feature: a text longer than the platform allows is shown once,
       // cut, with a note of how much was cut and where to read it whole.
       const message = fitMessage(body, this.channel.capabilities, row.entityType && row.entityId != null ? { type: row.entityType, id: row.entityId } : undefined);
-      const booking = this.#bookings.get(row.id);
-      this.#bookings.delete(row.id);
-      const pace = booking ? () => this.#pace(booking) : undefined;
+      // Wait for its turn in the bot's budget; the request is written in the same turn of the
+      // event loop (a channel that splits a text asks again through `pace` for each further part).
+      let booking = await this.gate.acquire(row.chatId, row.chatType, row.priority);
+      let first = true;
+      const pace = async () => {
+        if (first) {
+          first = false;
+          return;
+        }
+        // The previous part's answer is in: it arrived before now.
+        this.gate.complete(booking);
+        booking = await this.gate.acquire(row.chatId, row.chatType, row.priority);
+      };
       let result: Awaited<ReturnType<Channel["send"]>>;
       try {
         result = await this.channel.send({ chatId: row.chatId, chatType: row.chatType }, message, pace);
       } finally {
         // The request arrived before its answer came back (or its failure showed).
-        if (booking) this.limiter.complete(booking, this.engine.clock.now());
+        this.gate.complete(booking);
       }
       this.#failingChats.clear();
       if (this.down) await this.#markUp();
@@ -365,16 +429,6 @@ class PlatformWorker {
   }
 
   readonly #knownChats = new Set<string>();
-  readonly #bookings = new Map<number, Booking>();
-
-  /** Right before a request leaves: confirm its booking at the real time, waiting if the window is full. */
-  async #pace(booking: Booking): Promise<void> {
-    for (;;) {
-      const wait = this.limiter.confirm(booking, this.engine.clock.now());
-      if (wait <= 0) return;
-      await new Promise<void>((resolve) => this.engine.clock.setTimeout(resolve, wait));
-    }
-  }
 
   /** A chat we have never exchanged a message with (only tracked where the platform limits those). */
   async #isNewRecipient(row: OutboxRow): Promise<boolean> {
@@ -392,7 +446,12 @@ class PlatformWorker {
    */
   #completeLater(row: OutboxRow, body: OutboxBody, messageIds: string[]): void {
     this.#completed.push({ row, body, messageIds, at: this.engine.now() });
-    if (this.#completed.length === 1) setImmediate(() => void this.#queueFlush());
+    if (this.#completed.length > 1) return;
+    // While the window is full, a little later: the answers of the requests that went with this
+    // one are read first (their times bound the next window) and commit in the same transaction.
+    // Otherwise at once, so that the rows make room for the next ones.
+    if (this.limiter.openSlots(this.#pacing.now()) > 0) setImmediate(() => this.#flushCompleted());
+    else setTimeout(() => this.#flushCompleted(), flushDelayMs);
   }
 
   /** Flushes run one after another; `flush()` waits for the one under way. Never rejects. */
@@ -411,11 +470,11 @@ class PlatformWorker {
     } catch (error) {
       // The rows stay "sending"; after their lease another worker (or a restart) will retry them.
       this.engine.logger.error({ err: error, count: batch.length }, "could not record sent messages");
-      for (const { row } of batch) this.#release(row);
+      for (const { row } of batch) this.#release(row, true);
       return;
     }
     for (const { row } of batch) {
-      this.#release(row);
+      this.#release(row, false);
       options.onFinished?.(row, "sent");
     }
   }
@@ -450,8 +509,9 @@ class PlatformWorker {
     switch (failure.failure) {
       case "rate_limited": {
         const wait = Math.max(1, failure.options.retryAfterSeconds ?? 1) * 1000;
-        this.limiter.pauseChat(row.chatId, now.getTime() + wait);
-        if (failure.options.scope === "platform") this.limiter.pauseAll(now.getTime() + wait);
+        const resume = this.#pacing.now() + wait;
+        this.limiter.pauseChat(row.chatId, resume);
+        if (failure.options.scope === "platform") this.limiter.pauseAll(resume);
         this.engine.rateLimited++;
         await db.transaction(async () => {
           await reschedule(db, row.id, "rate_limited", new Date(now.getTime() + wait), now, detail);

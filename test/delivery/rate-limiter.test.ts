@@ -1,91 +1,82 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter, type Booking } from "../../src/delivery/rate-limiter.ts";
+import { RateLimiter, SendGate, type Booking, type PacingClock } from "../../src/delivery/rate-limiter.ts";
 
-/** Books, confirms and completes one send: it left at `at`, its answer came back at `answer`. */
+/** One request: it left at `at`, its answer came back at `answer`. */
 function send(limiter: RateLimiter, chat: string, at: number, answer: number, type: "private" | "group" = "private"): Booking {
-  const b = limiter.reserve(chat, type, at);
-  expect(limiter.confirm(b, at)).toBe(0);
+  expect(limiter.availableAt(chat, type, at)).toBe(at);
+  const b = limiter.start(chat, type, at);
   limiter.complete(b, answer);
   return b;
 }
 
 describe("RateLimiter", () => {
-  it("should count every send in one window, up to the latest moment it can have arrived", () => {
-    const limiter = new RateLimiter({ perSecond: 3, chatIntervalMs: 0, groupPerMinute: 20, marginMs: 2 });
+  it("should count every send in the window until 1000 ms after its answer came back", () => {
+    const limiter = new RateLimiter({ perSecond: 3, chatIntervalMs: 0, groupPerMinute: 20 });
     send(limiter, "a", 1000, 1040);
     send(limiter, "b", 1000, 1010);
     send(limiter, "c", 1000, 1020);
-    // The first to leave the window is the one whose answer came back first (1010): it arrived by then.
-    expect(limiter.availableAt("d", "private", 1000)).toBe(1010 + 1002);
-    expect(limiter.globalAvailableAt(1000)).toBe(2012);
+    // The first to leave the window is the one whose answer came back first: it arrived by 1010.
+    expect(limiter.availableAt("d", "private", 1000)).toBe(2010);
+    expect(limiter.openSlots(2010)).toBe(1);
+    expect(limiter.openSlots(2039.9)).toBe(2);
+    expect(limiter.slotsOpenAt(3, 1000)).toBe(2040);
+    expect(limiter.openSlots(2040)).toBe(3);
   });
 
   it("should treat a send still in flight as arriving at any time", () => {
     const limiter = new RateLimiter({ perSecond: 2, chatIntervalMs: 0, groupPerMinute: 20, marginMs: 2 });
-    const a = limiter.reserve("a", "private", 0);
-    const b = limiter.reserve("b", "private", 0);
-    limiter.confirm(a, 0);
-    limiter.confirm(b, 0);
+    const a = limiter.start("a", "private", 0);
+    limiter.start("b", "private", 0);
     expect(limiter.availableAt("c", "private", 5000)).toBe(Number.POSITIVE_INFINITY);
+    expect(limiter.openSlots(1_000_000)).toBe(0);
     limiter.complete(a, 5000);
     expect(limiter.availableAt("c", "private", 5000)).toBe(6002);
   });
 
-  it("should never let more than perSecond arrive in any 1000 ms window, whatever the delays", () => {
+  it("should never let more than perSecond arrive in any 1000 ms window, wherever between start and answer each arrives", () => {
     const limiter = new RateLimiter({ perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 });
     const arrivals: number[] = [];
     const inFlight: { b: Booking; answer: number }[] = [];
     let now = 0;
-    for (let i = 0; arrivals.length < 600; i++) {
+    for (let i = 0; arrivals.length < 900; ) {
       // Answers that are due come back first.
       inFlight.sort((x, y) => x.answer - y.answer);
       while (inFlight.length && inFlight[0]!.answer <= now) limiter.complete(inFlight[0]!.b, inFlight.shift()!.answer);
       const at = limiter.availableAt(`c${i}`, "private", now);
-      if (inFlight.length >= 8) {
-        now = inFlight[0]!.answer;
-        i--;
-        continue;
-      }
       if (at > now) {
         now = Math.min(at, inFlight[0]?.answer ?? Number.POSITIVE_INFINITY);
-        i--;
         continue;
       }
-      const b = limiter.reserve(`c${i}`, "private", now);
-      expect(limiter.confirm(b, now)).toBe(0);
-      // Up to 60 ms on the way in (a busy machine, the network), 10–20 ms on the way back.
-      const arrival = now + Math.random() * 60;
-      arrivals.push(arrival);
-      inFlight.push({ b, answer: arrival + 10 + Math.random() * 10 });
+      const b = limiter.start(`c${i++}`, "private", now);
+      // Round trips of 1–80 ms; the arrival anywhere in it, often at either end (the worst cases).
+      const answer = now + 1 + Math.random() * 79;
+      const r = Math.random();
+      arrivals.push(r < 0.3 ? now : r < 0.6 ? answer : now + Math.random() * (answer - now));
+      inFlight.push({ b, answer });
+      // Requests go in bursts, and sometimes a little late.
+      if (Math.random() < 0.2) now += Math.random() * 15;
     }
     arrivals.sort((x, y) => x - y);
     for (let i = 30; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 30]!).toBeGreaterThanOrEqual(1000);
   });
 
   it("should space messages to one chat by the interval after its answer and cap a group per minute", () => {
-    const limiter = new RateLimiter({ perSecond: 100, chatIntervalMs: 1000, groupPerMinute: 2, marginMs: 2 });
+    const limiter = new RateLimiter({ perSecond: 100, chatIntervalMs: 1000, groupPerMinute: 2 });
     send(limiter, "g", 0, 30, "group");
-    expect(limiter.availableAt("g", "group", 40)).toBe(1032);
+    expect(limiter.availableAt("g", "group", 40)).toBe(1030);
     expect(limiter.heldChats(40)).toEqual(["g"]);
-    send(limiter, "g", 1032, 1050, "group");
-    expect(limiter.availableAt("g", "group", 2100)).toBe(60_032);
+    send(limiter, "g", 1030, 1050, "group");
+    expect(limiter.availableAt("g", "group", 2100)).toBe(60_030);
     expect(limiter.heldChats(2100)).toEqual(["g"]);
     expect(limiter.availableAt("other", "private", 2100)).toBe(2100);
-  });
-
-  it("should hold a request booked ahead of its turn until the window opens", () => {
-    const limiter = new RateLimiter({ perSecond: 1, chatIntervalMs: 0, groupPerMinute: 20, marginMs: 0 });
-    send(limiter, "b", 0, 10);
-    const ahead = limiter.reserve("a", "private", limiter.availableAt("a", "private", 980));
-    expect(ahead.at).toBe(1010);
-    expect(limiter.confirm(ahead, 1000)).toBe(10);
-    expect(limiter.confirm(ahead, 1010)).toBe(0);
   });
 
   it("should keep a minimum interval across all chats and count new recipients per hour (Zalo)", () => {
     const limiter = new RateLimiter({ perSecond: 1000, chatIntervalMs: 3000, groupPerMinute: 20, minIntervalMs: 3000, newRecipientsPerHour: 2 });
     send(limiter, "a", 0, 10);
     expect(limiter.availableAt("b", "private", 100)).toBe(3000);
+    expect(limiter.openSlots(2999)).toBe(0);
+    expect(limiter.openSlots(3000)).toBe(1);
     limiter.reserveNewRecipient(0);
     limiter.reserveNewRecipient(3000);
     expect(limiter.newRecipientAvailableAt(6000)).toBe(3_600_000);
@@ -99,5 +90,79 @@ describe("RateLimiter", () => {
     expect(limiter.availableAt("y", "private", 0)).toBe(0);
     limiter.pauseAll(7000);
     expect(limiter.availableAt("y", "private", 0)).toBe(7000);
+    expect(limiter.openSlots(6999)).toBe(0);
+  });
+});
+
+/** A clock the test moves by hand; its timers run when it passes their time. */
+function manualClock() {
+  let now = 0;
+  const timers: { at: number; fn: () => void }[] = [];
+  const clock: PacingClock = {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const t = { at: now + ms, fn };
+      timers.push(t);
+      return () => void timers.splice(timers.indexOf(t) >>> 0, 1);
+    },
+  };
+  return {
+    clock,
+    /** Moves to `to`, runs the timers due, and lets the gate's polling and draining turns run. */
+    async advance(to: number) {
+      now = to;
+      for (const t of timers.filter((t) => t.at <= now)) {
+        timers.splice(timers.indexOf(t), 1);
+        t.fn();
+      }
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+describe("SendGate", () => {
+  it("should let a reply queued behind broadcast copies take the next free place before them", async () => {
+    const { clock, advance } = manualClock();
+    const limiter = new RateLimiter({ perSecond: 2, chatIntervalMs: 1000, groupPerMinute: 20 });
+    const gate = new SendGate(limiter, clock);
+    const order: string[] = [];
+    const go = (chat: string, priority: number) => gate.acquire(chat, "private", priority).then((b) => (order.push(chat), b));
+    const first = await Promise.all([go("b1", 9), go("b2", 9)]);
+    const waiting = [go("b3", 9), go("b4", 9)];
+    await advance(5);
+    expect(order).toEqual(["b1", "b2"]);
+    // The answers come back at 10 and 12: one place opens at 1010, the next at 1012.
+    await advance(10);
+    gate.complete(first[0]!);
+    await advance(12);
+    gate.complete(first[1]!);
+    const reply = go("r1", 0);
+    expect(gate.waiting).toBe(3);
+    expect(gate.waitingAhead(0)).toBe(1);
+    await advance(1009);
+    expect(order).toEqual(["b1", "b2"]);
+    await advance(1010);
+    expect(order).toEqual(["b1", "b2", "r1"]);
+    await advance(1012);
+    expect(order).toEqual(["b1", "b2", "r1", "b3"]);
+    for (const b of await Promise.all([reply, waiting[0]!])) gate.complete(b);
+    await advance(1100);
+    expect(order).toEqual(["b1", "b2", "r1", "b3"]);
+    await advance(2100);
+    expect(order).toEqual(["b1", "b2", "r1", "b3", "b4"]);
+  });
+
+  it("should not let a chat held by its interval hold up other chats", async () => {
+    const { clock, advance } = manualClock();
+    const limiter = new RateLimiter({ perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 });
+    const gate = new SendGate(limiter, clock);
+    gate.complete(await gate.acquire("a", "private", 0));
+    const order: string[] = [];
+    void gate.acquire("a", "private", 0).then(() => order.push("a"));
+    void gate.acquire("b", "private", 9).then(() => order.push("b"));
+    await advance(1);
+    expect(order).toEqual(["b"]);
+    await advance(1000);
+    expect(order).toEqual(["b", "a"]);
   });
 });

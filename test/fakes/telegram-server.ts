@@ -53,7 +53,11 @@ export interface FakeTelegramOptions {
   webhookRetryDelayMs?: number;
   /** Webhook mode: a delivery not answered within this time counts as failed. Default 10 000 ms. */
   webhookTimeoutMs?: number;
-  /** Clock in epoch milliseconds (rate limits, `at`, message `date`). Default Date.now. */
+  /**
+   * Clock in epoch milliseconds (rate limits, `at`, message `date`). Default: real time to a
+   * fraction of a millisecond (Date.now's whole milliseconds would let two arrivals 999.2 ms apart
+   * count as 1000 ms apart).
+   */
   clock?: () => number;
   /**
    * Network delay on the way in, up to this many ms, drawn per request: the flood limits judge the
@@ -465,7 +469,7 @@ export class FakeTelegramServer {
 
   constructor(options: FakeTelegramOptions = {}) {
     this.token = options.token ?? DEFAULT_FAKE_TOKEN;
-    this.now = options.clock ?? Date.now;
+    this.now = options.clock ?? (() => performance.timeOrigin + performance.now());
     this.latencyMs = Math.max(0, options.latencyMs ?? 0);
     this.arrivalJitterMs = Math.max(0, options.arrivalJitterMs ?? 0);
     this.webhookRetries = Math.max(0, options.webhookRetries ?? 3);
@@ -865,6 +869,8 @@ export class FakeTelegramServer {
   // ───────────────────────────────────────────── HTTP plumbing
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // The arrival, judged by the flood limits: taken as soon as the request is seen (plus, when
+    // asked, a random network delay on the way in), with no tolerance.
     const at = this.now() + (this.arrivalJitterMs ? Math.random() * this.arrivalJitterMs : 0);
     this.counters.requests++;
     const chunks: Buffer[] = [];
@@ -872,11 +878,13 @@ export class FakeTelegramServer {
     req.on("end", () => {
       const body =
         chunks.length === 0 ? "" : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-      if (this.latencyMs > 0) {
+      // Never answer before the (jittered) arrival: an answer cannot precede its request.
+      const delay = Math.max(this.latencyMs, this.arrivalJitterMs ? Math.ceil(at - this.now()) : 0);
+      if (delay > 0) {
         const t = setTimeout(() => {
           this.timers.delete(t);
           this.process(req, res, body, at);
-        }, this.latencyMs);
+        }, delay);
         this.timers.add(t);
       } else {
         this.process(req, res, body, at);

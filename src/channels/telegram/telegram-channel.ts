@@ -16,6 +16,7 @@ import {
   ChannelSendError, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget,
 } from "../channel.ts";
 import { normaliseUpdate } from "./normalise-update.ts";
+import { botApiFetch } from "./bot-api-fetch.ts";
 import { translator } from "../../lib/i18n.ts";
 
 export const telegramMaxLength = 4096;
@@ -73,7 +74,7 @@ export class TelegramChannel implements Channel {
     this.#log = options.logger.child({ module: "telegram" });
     this.bot = new Bot(options.config.token, {
       botInfo: options.botInfo,
-      client: { apiRoot: options.config.apiRoot, timeoutSeconds: 30 },
+      client: { apiRoot: options.config.apiRoot, timeoutSeconds: 30, fetch: botApiFetch as unknown as typeof fetch },
     });
     // Short 429 waits are absorbed here; longer ones and every other failure go back to the outbox.
     // Sends are never retried here: a retry would bypass the delivery engine's flood budget.
