@@ -27,10 +27,10 @@ afterEach(async () => {
 
 const telegramLimits = { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 };
 
-function startEngine(clock?: EngineClock): DeliveryEngine {
+async function startEngine(clock?: EngineClock): Promise<DeliveryEngine> {
   engine = new DeliveryEngine(db!, { concurrency: 40, maxAttempts: 8, logger: silentLogger, limits: { telegram: telegramLimits }, clock });
   engine.addChannel(telegramChannelFor(fake!));
-  engine.start();
+  await engine.start();
   return engine;
 }
 
@@ -57,15 +57,15 @@ describe("pacing against the strict fake Bot API", () => {
     db = await createTestDatabase();
     fake = await startFakeTelegram({ limits: {}, latencyMs: 10, arrivalJitterMs: 5 });
     const copies = 240;
-    enqueueMany(db, Array.from({ length: copies }, (_, i) => ({
+    await enqueueMany(db, Array.from({ length: copies }, (_, i) => ({
       platform: "telegram", chatId: String(30_000 + i), priority: priorities.broadcast, body: { text: `văn bản ${i}` }, entityType: "Directive", entityId: 1,
     })));
     // Three chats with several notices each: one a second at most.
-    enqueueMany(db, Array.from({ length: 9 }, (_, i) => ({ platform: "telegram", chatId: String(40_000 + (i % 3)), priority: priorities.normal, body: { text: `nhắc ${i}` } })));
-    startEngine();
+    await enqueueMany(db, Array.from({ length: 9 }, (_, i) => ({ platform: "telegram", chatId: String(40_000 + (i % 3)), priority: priorities.normal, body: { text: `nhắc ${i}` } })));
+    await startEngine();
     // Replies to members who write while the broadcast runs.
     await fake.waitFor(() => fake!.sentCount() >= 60, 20_000, "60 sends");
-    for (let i = 0; i < 20; i++) enqueue(db, { platform: "telegram", chatId: String(50_000 + i), priority: priorities.reply, body: { text: `trả lời ${i}` } });
+    for (let i = 0; i < 20; i++) await enqueue(db, { platform: "telegram", chatId: String(50_000 + i), priority: priorities.reply, body: { text: `trả lời ${i}` } });
     engine!.kick("telegram");
     const total = copies + 9 + 20;
     await fake.waitFor(() => fake!.sentCount() >= total, 60_000, `${total} sends`);
@@ -87,13 +87,13 @@ describe("pacing against the strict fake Bot API", () => {
     db = await createTestDatabase();
     fake = await startFakeTelegram({ limits: {}, latencyMs: 10, arrivalJitterMs: 5 });
     const copies = 150;
-    enqueueMany(db, Array.from({ length: copies }, (_, i) => ({
+    await enqueueMany(db, Array.from({ length: copies }, (_, i) => ({
       platform: "telegram", chatId: String(60_000 + i), priority: priorities.broadcast, body: { text: `văn bản ${i}` }, entityType: "Directive", entityId: 2,
     })));
-    startEngine();
+    await startEngine();
     await fake.waitFor(() => fake!.sentCount() >= 45, 20_000, "45 copies");
     const arrivedBefore = fake.sentCount();
-    enqueue(db, { platform: "telegram", chatId: "70000", priority: priorities.reply, body: { text: "trả lời" } });
+    await enqueue(db, { platform: "telegram", chatId: "70000", priority: priorities.reply, body: { text: "trả lời" } });
     engine!.kick("telegram");
     await fake.waitForSent(1, 20_000, 70000);
     const order = fake.sent().map((s) => Number(s.chat_id));
@@ -123,12 +123,12 @@ describe("pacing against the strict fake Bot API", () => {
     db = await createTestDatabase();
     fake = await startFakeTelegram({ limits: {}, clock: now });
     const groups = ["-1001", "-1002", "-1003"];
-    enqueueMany(db, groups.flatMap((g) => Array.from({ length: 25 }, (_, i) => ({
+    await enqueueMany(db, groups.flatMap((g) => Array.from({ length: 25 }, (_, i) => ({
       platform: "telegram", chatId: g, chatType: "group" as const, priority: priorities.normal, body: { text: `${g} ${i}` },
     }))), new Date(now()));
-    enqueueMany(db, Array.from({ length: 20 }, (_, i) => ({ platform: "telegram", chatId: String(80_000 + (i % 4)), priority: priorities.reply, body: { text: `trả lời ${i}` } })), new Date(now()));
-    enqueueMany(db, Array.from({ length: 120 }, (_, i) => ({ platform: "telegram", chatId: String(90_000 + i), priority: priorities.broadcast, body: { text: `bản ${i}` } })), new Date(now()));
-    startEngine(clock);
+    await enqueueMany(db, Array.from({ length: 20 }, (_, i) => ({ platform: "telegram", chatId: String(80_000 + (i % 4)), priority: priorities.reply, body: { text: `trả lời ${i}` } })), new Date(now()));
+    await enqueueMany(db, Array.from({ length: 120 }, (_, i) => ({ platform: "telegram", chatId: String(90_000 + i), priority: priorities.broadcast, body: { text: `bản ${i}` } })), new Date(now()));
+    await startEngine(clock);
     const total = 75 + 20 + 120;
     await fake.waitFor(() => fake!.sentCount() >= total, 30_000, `${total} sends`);
 
