@@ -116,6 +116,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(dm).toBeDefined();
     expect(dm.params).toMatchObject({ toid: "200", imei });
     expect(String(dm.params!.message)).toMatch(/^Buổi họp 19:30\n\n.*1.*Có mặt.*\n.*2.*Vắng/s);
+    await channel!.status(); // waits for the channel's own writes (the refreshed cookies are saved off the send path)
     expect(JSON.stringify((await loadCredentials(db, key))!.cookie)).toContain("sek-RENEWED-value");
 
     // A group reminder mentioning everyone, and a reply quoting the member's message.
