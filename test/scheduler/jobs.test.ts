@@ -104,7 +104,7 @@ describe("runDueJobs", () => {
       `INSERT INTO ScheduledJob (kind, dueAt, status, dedupeKey, createdAt) VALUES ('test_half_failure', ?, 'pending', 'test:1', ?)`,
       t0.getTime(), t0.getTime(),
     );
-    await expect(await runDueJobs(db, work(t0))).rejects.toThrow("boom");
+    await expect(runDueJobs(db, work(t0))).rejects.toThrow("boom");
     const errors: unknown[] = [];
     expect(await runDueJobs(db, { ...work(t0), onError: (e) => errors.push(e) })).toMatchObject({ ran: 0, failed: 1 });
     expect(errors).toHaveLength(1);

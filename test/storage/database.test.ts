@@ -145,7 +145,7 @@ describe(`ambient transactions (${process.env.TEST_DATABASE_URL ? "postgresql" :
   });
 
   it("rolls everything back when the body throws", async () => {
-    await expect(await db.transaction(async () => {
+    await expect(db.transaction(async () => {
       await put("amb-3", "x");
       throw new Error("boom");
     })).rejects.toThrow("boom");
@@ -155,7 +155,7 @@ describe(`ambient transactions (${process.env.TEST_DATABASE_URL ? "postgresql" :
   it("rolls back only a nested transaction whose failure the outer body catches", async () => {
     await db.transaction(async () => {
       await put("amb-4", "outer");
-      await expect(await db.transaction(async () => {
+      await expect(db.transaction(async () => {
         await put("amb-5", "inner");
         throw new Error("inner");
       })).rejects.toThrow("inner");
@@ -195,7 +195,7 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("raw SQL (sqlite)", () =
   });
 
   it("runs inside the ambient transaction and rolls back with it", async () => {
-    await expect(await db.transaction(async () => {
+    await expect(db.transaction(async () => {
       await db.sql.run(`INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?)`, "raw-2", "v", 1);
       expect(await db.sql.get(`SELECT key FROM Setting WHERE key = ?`, "raw-2")).toEqual({ key: "raw-2" });
       throw new Error("undo");

@@ -39,8 +39,8 @@ describe("API tokens", () => {
     expect(secret.startsWith(stored.prefix)).toBe(true);
     expect(await listApiTokens(db)).toEqual([expect.objectContaining({ id: row.id, access: "write", unitName: "Xã Phước Hòa", revokedAt: null })]);
     const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
-    await expect(await createApiToken(db, personActor(cadre, "web"), { unitId: tree.communeA.id, name: "x", access: "read" })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
-    await expect(await revokeApiToken(db, personActor(cadre, "web"), row.id)).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
+    await expect(createApiToken(db, personActor(cadre, "web"), { unitId: tree.communeA.id, name: "x", access: "read" })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
+    await expect(revokeApiToken(db, personActor(cadre, "web"), row.id)).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
   });
 });
 

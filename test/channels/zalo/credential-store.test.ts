@@ -101,7 +101,7 @@ describe("saveCredentials / loadCredentials", () => {
   it("should refuse incomplete credentials with a message that names the missing part", async () => {
     expect(await problemOf(() => saveCredentials(db, key, { ...creds, imei: "" }))).toBe("invalid");
     expect(await problemOf(() => saveCredentials(db, key, { ...creds, cookie: [] }))).toBe("invalid");
-    await expect(await saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).rejects.toThrow(/userAgent/);
+    await expect(saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).rejects.toThrow(/userAgent/);
   });
 
   it("should accept cookies in the { url, cookies } form", async () => {

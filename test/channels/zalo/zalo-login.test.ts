@@ -178,11 +178,11 @@ describe("importZaloCredentials", () => {
     await saveCredentials(db, key, { imei: "kept", userAgent: "UA", cookie: [{ key: "a", value: "b" }] });
     const file = path.join(db.dir, "bad.json");
     writeFileSync(file, JSON.stringify({ cookie: [{ name: "a", value: "b" }], userAgent: "UA" }));
-    await expect(await importZaloCredentials(db, key, file)).rejects.toThrow(CredentialStoreError);
-    await expect(await importZaloCredentials(db, key, file)).rejects.toThrow(/imei/);
+    await expect(importZaloCredentials(db, key, file)).rejects.toThrow(CredentialStoreError);
+    await expect(importZaloCredentials(db, key, file)).rejects.toThrow(/imei/);
     writeFileSync(file, "{oops");
-    await expect(await importZaloCredentials(db, key, file)).rejects.toThrow(/not valid JSON/);
-    await expect(await importZaloCredentials(db, key, path.join(db.dir, "missing.json"))).rejects.toThrow(/not found/);
+    await expect(importZaloCredentials(db, key, file)).rejects.toThrow(/not valid JSON/);
+    await expect(importZaloCredentials(db, key, path.join(db.dir, "missing.json"))).rejects.toThrow(/not found/);
     expect((await loadCredentials(db, key))!.imei).toBe("kept");
     expect(existsSync(file)).toBe(true);
   });

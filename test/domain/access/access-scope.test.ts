@@ -64,7 +64,7 @@ describe("can", () => {
 describe("assertCan", () => {
   it("should throw forbidden outside the scope", async () => {
     const cadre = await person("Nguyễn Văn Cán", tree.branchA1.id, "cadre");
-    await expect(await assertCan(db, cadre, "read", tree.branchA1.id)).resolves.not.toThrow();
+    await expect(assertCan(db, cadre, "read", tree.branchA1.id)).resolves.not.toThrow();
     try {
       await assertCan(db, cadre, "read", tree.branchA2.id);
       expect.unreachable();

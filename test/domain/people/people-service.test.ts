@@ -25,7 +25,7 @@ describe("createPerson", () => {
 
   it("should refuse a phone that another person has, and a bad phone", async () => {
     await createPerson(db, { fullName: "A", phone: "0912345678" });
-    await expect(await createPerson(db, { fullName: "B", phone: "0912 345 678" })).rejects.toThrowError(/phone_taken/);
+    await expect(createPerson(db, { fullName: "B", phone: "0912 345 678" })).rejects.toThrowError(/phone_taken/);
     try {
       await createPerson(db, { fullName: "C", phone: "12ab" });
       expect.unreachable();

@@ -99,11 +99,11 @@ describe("unitReport", () => {
     const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
     const member = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     expect((await unitReport(db, personActor(cadre, "web"), tree.branchA1.id, { now })).unitId).toBe(tree.branchA1.id);
-    await expect(await unitReport(db, personActor(cadre, "web"), tree.communeB.id, { now })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
-    await expect(await unitReport(db, personActor(cadre, "web"), tree.province.id, { now })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
-    await expect(await unitReport(db, personActor(member), tree.branchA1.id, { now })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
-    await expect(await unitReport(db, systemActor(), tree.province.id, { from: now, to: hours(1), now })).rejects.toThrow(expect.objectContaining({ code: "report_period_invalid" }));
-    await expect(await unitReport(db, systemActor(), tree.province.id, { from: new Date("2010-01-01"), to: now, now })).rejects.toThrow(expect.objectContaining({ code: "report_period_invalid" }));
+    await expect(unitReport(db, personActor(cadre, "web"), tree.communeB.id, { now })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
+    await expect(unitReport(db, personActor(cadre, "web"), tree.province.id, { now })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
+    await expect(unitReport(db, personActor(member), tree.branchA1.id, { now })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
+    await expect(unitReport(db, systemActor(), tree.province.id, { from: now, to: hours(1), now })).rejects.toThrow(expect.objectContaining({ code: "report_period_invalid" }));
+    await expect(unitReport(db, systemActor(), tree.province.id, { from: new Date("2010-01-01"), to: now, now })).rejects.toThrow(expect.objectContaining({ code: "report_period_invalid" }));
   });
 });
 
@@ -133,9 +133,9 @@ describe("queryAuditLog", () => {
     expect(page2).toMatchObject({ total: 2, page: 2, pageSize: 1 });
     expect(page2.rows.map((r) => r.action)).toEqual(["ticket.answer"]);
     // Outside the subtree, without a unit, or a page too large: refused.
-    await expect(await queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeB.id })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
-    await expect(await queryAuditLog(db, personActor(cadre, "web"), {})).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
-    await expect(await queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, pageSize: 10_000 })).rejects.toThrow(expect.objectContaining({ code: "invalid_input" }));
+    await expect(queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeB.id })).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
+    await expect(queryAuditLog(db, personActor(cadre, "web"), {})).rejects.toThrow(expect.objectContaining({ code: "forbidden" }));
+    await expect(queryAuditLog(db, personActor(cadre, "web"), { unitId: tree.communeA.id, pageSize: 10_000 })).rejects.toThrow(expect.objectContaining({ code: "invalid_input" }));
     // The system sees everything, the organisation's creation included.
     expect((await queryAuditLog(db, systemActor("cli"), {})).total).toBe(4);
     expect((await queryAuditLog(db, systemActor("cli"), { unitId: tree.communeB.id })).rows.map((r) => r.action)).toEqual(["membership.add"]);

@@ -159,8 +159,8 @@ describe("resolveUnit by part of a name", () => {
   });
 
   it("should not match inside a word, and report several matches as ambiguous", async () => {
-    await expect(await resolveUnit(db, "uoc hoa")).rejects.toThrowError(/unit_not_found/);
-    await expect(await resolveUnit(db, "Phước H")).rejects.toThrowError(/unit_not_found/);
+    await expect(resolveUnit(db, "uoc hoa")).rejects.toThrowError(/unit_not_found/);
+    await expect(resolveUnit(db, "Phước H")).rejects.toThrowError(/unit_not_found/);
     try {
       await resolveUnit(db, "chi hoi");
       expect.unreachable();
