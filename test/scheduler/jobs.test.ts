@@ -189,7 +189,7 @@ describe("runJob", () => {
        // Start together: wait for the go file time given by the parent.
        while (Date.now() < Number(process.argv[4])) await new Promise((r) => setTimeout(r, 1));
        for (;;) {
-         const r = runDueJobs(db, { now: new Date(${firstReminder.getTime()}), timeZone: ${JSON.stringify(HCM)}, workerId: process.argv[3]!, limit: 1 });
+         const r = await runDueJobs(db, { now: new Date(${firstReminder.getTime()}), timeZone: ${JSON.stringify(HCM)}, workerId: process.argv[3]!, limit: 1 });
          total.ran += r.ran;
          total.queued += r.queued;
          if (r.ran + r.skipped === 0) break;

@@ -168,7 +168,7 @@ describe(`ambient transactions (${process.env.TEST_DATABASE_URL ? "postgresql" :
     const order: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const tx = await db.transaction(async () => {
+    const tx = db.transaction(async () => {
       await put("amb-7", "in");
       order.push("tx wrote");
       await gate; // the body is still open: the outside read must not see "amb-7" yet, nor run
