@@ -114,12 +114,12 @@ function localeFor(person: PersonRow | null, message: InboundMessage, settings: 
   return settings.defaultLocale;
 }
 
-export function dispatchPayload(turn: Turn, payload: string): boolean {
+export async function dispatchPayload(turn: Turn, payload: string): Promise<boolean> {
   const at = payload.indexOf(":");
   const prefix = at < 0 ? payload : payload.slice(0, at);
   const handler = payloadHandlers.get(prefix);
   if (!handler) return false;
-  handler(turn, at < 0 ? "" : payload.slice(at + 1));
+  await handler(turn, at < 0 ? "" : payload.slice(at + 1));
   return true;
 }
 
@@ -149,7 +149,7 @@ async function route(turn: Turn): Promise<void> {
 
   if (message.kind === "callback" && message.payload) {
     if (!turn.person && !message.payload.startsWith("lang:")) return replyToStranger(turn);
-    if (dispatchPayload(turn, message.payload)) return;
+    if (await dispatchPayload(turn, message.payload)) return;
     return turn.reply(turn.t("chat.question_expired"));
   }
 
@@ -184,7 +184,7 @@ async function routeMember(turn: Turn, intent: Intent): Promise<void> {
       if (!pending || !choices?.length) return turn.reply(turn.t("chat.no_open_question"));
       const index = intent.kind === "choice" ? intent.index - 1 : intent.kind === "yes" ? 0 : 1;
       const payload = choices[index];
-      if (payload === undefined || !dispatchPayload(turn, payload)) return turn.reply(turn.t("chat.not_understood"));
+      if (payload === undefined || !(await dispatchPayload(turn, payload))) return turn.reply(turn.t("chat.not_understood"));
       return;
     }
     case "link":
