@@ -14,8 +14,8 @@
 import type { Database } from "../../storage/database.ts";
 import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { getUnit, subtreeRange } from "../units/unit-service.ts";
-import { concernCounts, unitStats, type UnitStats } from "../stats/unit-stats.ts";
+import { subtreeRange } from "../units/unit-service.ts";
+import { concernCounts, findUnit, unitStats, type UnitStats } from "../stats/unit-stats.ts";
 import { addMeetingFigures, emptyMeetingFigures, meetingFiguresByPeriod, meetingRate } from "../stats/meeting-figures.ts";
 import { readRates } from "../directives/read-rates.ts";
 import { inIds } from "../../storage/dialect.ts";
@@ -140,7 +140,7 @@ function monthOf(instant: number, delta: number, zone: string): { start: number;
  * `to - 1 ms`: one pass over the meetings of the 12 months (their counts kept in MeetingTally).
  */
 export async function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): Promise<MonthPoint[]> {
-  const [lo, hi] = subtreeRange((await getUnit(db, unitId)).path);
+  const [lo, hi] = subtreeRange((await findUnit(db, unitId)).path);
   const last = to.getTime() - 1;
   const months: { key: string; start: number; end: number }[] = [];
   for (let delta = -11; delta <= 0; delta++) {
@@ -160,7 +160,7 @@ export async function monthlySeries(db: Database, unitId: number, to: Date, zone
 
 /** Read rate over the subtree of each directive sent in [from, to) by the unit, an ancestor or a descendant. */
 export async function directiveReadRates(db: Database, unitId: number, from: Date, to: Date): Promise<DirectiveReadRate[]> {
-  const root = await getUnit(db, unitId);
+  const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const ancestors = root.path.split("/").filter(Boolean).map(Number);
   const directives = await db.kysely.selectFrom("Directive as x")
@@ -189,7 +189,7 @@ export async function concernsByCategory(db: Database, unitId: number, from: Dat
  * unit_not_found, report_period_invalid.
  */
 export async function unitReport(db: Database, actor: Actor, unitId: number, options: ReportOptions = {}): Promise<UnitReport> {
-  const unit = await getUnit(db, unitId);
+  const unit = await findUnit(db, unitId);
   await assertActorCan(db, actor, "read", unit.id);
   const { from, to, now } = reportPeriod(options);
   const stats = await unitStats(db, unit.id, now, { from, to });

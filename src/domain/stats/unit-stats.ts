@@ -23,7 +23,8 @@
 import { sql, type ExpressionBuilder, type SqlBool, type Expression } from "kysely";
 import type { Database } from "../../storage/database.ts";
 import type { DB } from "../../generated/kysely/types.ts";
-import { getUnit, subtreeRange } from "../units/unit-service.ts";
+import { subtreeRange, type UnitRow } from "../units/unit-service.ts";
+import { AppError } from "../../lib/app-error.ts";
 import { readRates } from "../directives/read-rates.ts";
 import { ticketCategories } from "../tickets/ticket-service.ts";
 import { ANSWER_BUCKETS, answerBucket, answerBucketColumns, histogramMedian } from "./answer-time-buckets.ts";
@@ -216,7 +217,7 @@ async function answerTimes(db: Database, lo: string, hi: string, from: number, t
  * zero counts left out). Throws unit_not_found.
  */
 export async function concernCounts(db: Database, unitId: number, from: Date, to: Date): Promise<{ category: string; status: string; count: number }[]> {
-  const [lo, hi] = subtreeRange((await getUnit(db, unitId)).path);
+  const [lo, hi] = subtreeRange((await findUnit(db, unitId)).path);
   const counts = new Map<string, number>();
   const key = (c: string, s: string) => `${c}\u0000${s}`;
   const parts = periodParts(from.getTime(), to.getTime());
@@ -242,6 +243,17 @@ export async function concernCounts(db: Database, unitId: number, from: Date, to
   return pairs.map((p) => ({ category: p.c as string, status: p.s as string, count: counts.get(key(p.c, p.s)) ?? 0 })).filter((c) => c.count > 0);
 }
 
+/**
+ * A unit by id, as `getUnit` of unit-service but on the typed data layer (both engines), for the
+ * report modules. Throws unit_not_found.
+ */
+export async function findUnit(db: Database, id: number): Promise<UnitRow> {
+  const unit = await db.kysely.selectFrom("Unit").select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"])
+    .where("id", "=", id).executeTakeFirst();
+  if (!unit) throw new AppError("unit_not_found", { unit: String(id) });
+  return unit;
+}
+
 const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot", web: "web" } as const;
 
 /**
@@ -250,7 +262,7 @@ const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot
  * checks the actor. Throws unit_not_found.
  */
 export async function unitStats(db: Database, unitId: number, now = new Date(), period?: StatsPeriod): Promise<UnitStats[]> {
-  const root = await getUnit(db, unitId);
+  const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const from = (period?.from ?? new Date(now.getTime() - YEAR_MS)).getTime();
   const to = (period?.to ?? now).getTime();
