@@ -15,8 +15,8 @@ import type { Database } from "../../storage/database.ts";
 import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { subtreeRange } from "../units/unit-service.ts";
-import { concernCounts, findUnit, unitStats, type UnitStats } from "../stats/unit-stats.ts";
-import { addMeetingFigures, emptyMeetingFigures, meetingFiguresByPeriod, meetingRate } from "../stats/meeting-figures.ts";
+import { concernCounts, findUnit, unitStatsAndMonths, type UnitStats } from "../stats/unit-stats.ts";
+import { addMeetingFigures, emptyMeetingFigures, meetingFiguresByPeriod, meetingRate, type MeetingFigures } from "../stats/meeting-figures.ts";
 import { readRates } from "../directives/read-rates.ts";
 import { inIds } from "../../storage/dialect.ts";
 import { fromLocal, toLocal } from "../../lib/zoned-time.ts";
@@ -135,27 +135,38 @@ function monthOf(instant: number, delta: number, zone: string): { start: number;
   return { start: fromLocal({ year, month, day: 1, hour: 0, minute: 0 }, zone).getTime(), key: `${year}-${String(month).padStart(2, "0")}` };
 }
 
-/**
- * Attendance and response rate of the subtree per month, 12 months ending with the month holding
- * `to - 1 ms`: one pass over the meetings of the 12 months (their counts kept in MeetingTally).
- */
-export async function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): Promise<MonthPoint[]> {
-  const [lo, hi] = subtreeRange((await findUnit(db, unitId)).path);
+/** The 12 calendar months (in the zone) ending with the month holding `to - 1 ms`, oldest first. */
+function reportMonths(to: Date, zone: string): { key: string; start: number; end: number }[] {
   const last = to.getTime() - 1;
   const months: { key: string; start: number; end: number }[] = [];
   for (let delta = -11; delta <= 0; delta++) {
     const { start, key } = monthOf(last, delta, zone);
     months.push({ key, start, end: monthOf(last, delta + 1, zone).start });
   }
-  const figures = await meetingFiguresByPeriod(db, lo, hi, months.map((m) => [m.start, m.end]));
-  return months.map((m, i) => {
+  return months;
+}
+
+function monthPoints(months: { key: string; start: number }[], totals: MeetingFigures[]): MonthPoint[] {
+  return months.map((m, i) => ({
+    month: m.key, start: m.start, meetingsHeld: totals[i]!.held,
+    responseRate: meetingRate(totals[i]!.answered, totals[i]!.invited), attendanceRate: meetingRate(totals[i]!.came, totals[i]!.recorded),
+  }));
+}
+
+/**
+ * Attendance and response rate of the subtree per month, 12 months ending with the month holding
+ * `to - 1 ms`: one pass over the meetings of the 12 months (their counts kept in MeetingTally).
+ */
+export async function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): Promise<MonthPoint[]> {
+  const [lo, hi] = subtreeRange((await findUnit(db, unitId)).path);
+  const units = await db.kysely.selectFrom("Unit").select(["id", "memberCount", "path"]).where("path", ">=", lo).where("path", "<", hi).execute();
+  const months = reportMonths(to, zone);
+  const figures = await meetingFiguresByPeriod(db, new Map(units.map((u) => [u.id, u])), months.map((m) => [m.start, m.end]));
+  return monthPoints(months, figures.map((byUnit) => {
     const total = emptyMeetingFigures();
-    for (const f of figures[i]!.values()) addMeetingFigures(total, f);
-    return {
-      month: m.key, start: m.start, meetingsHeld: total.held,
-      responseRate: meetingRate(total.answered, total.invited), attendanceRate: meetingRate(total.came, total.recorded),
-    };
-  });
+    for (const f of byUnit.values()) addMeetingFigures(total, f);
+    return total;
+  }));
 }
 
 /** Read rate over the subtree of each directive sent in [from, to) by the unit, an ancestor or a descendant. */
@@ -192,7 +203,10 @@ export async function unitReport(db: Database, actor: Actor, unitId: number, opt
   const unit = await findUnit(db, unitId);
   await assertActorCan(db, actor, "read", unit.id);
   const { from, to, now } = reportPeriod(options);
-  const stats = await unitStats(db, unit.id, now, { from, to });
+  const timeZone = options.timeZone ?? defaultReportTimeZone;
+  // The period's figures and the 12 months' meetings from one pass over the meetings.
+  const months = reportMonths(to, timeZone);
+  const { stats, months: monthTotals } = await unitStatsAndMonths(db, unit.id, now, { from, to }, {}, months.map((m) => [m.start, m.end]));
   const rows = stats.map(withShares);
   const slowestUnits = stats
     .filter((s) => s.ownMedianFirstAnswerMs !== null)
@@ -203,12 +217,11 @@ export async function unitReport(db: Database, actor: Actor, unitId: number, opt
       concernsOpened: s.concernsOpened, overdueConcerns: s.overdueConcerns,
     }));
   const childDepth = unit.depth + 1;
-  const timeZone = options.timeZone ?? defaultReportTimeZone;
   return {
     unitId: unit.id, name: unit.name, levelLabel: unit.levelLabel, from: from.getTime(), to: to.getTime(), generatedAt: now.getTime(), timeZone,
     unit: rows[0]!,
     children: rows.filter((r) => r.depth === childDepth),
-    monthly: await monthlySeries(db, unit.id, to, timeZone),
+    monthly: monthPoints(months, monthTotals),
     directives: await directiveReadRates(db, unit.id, from, to),
     concerns: await concernsByCategory(db, unit.id, from, to),
     slowestUnits,

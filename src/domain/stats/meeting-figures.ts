@@ -5,7 +5,6 @@
  * meetings of the unit itself (not cancelled) starting in the period; invitees are today's
  * members of the unit, or of its subtree for a meeting that includes the subtree.
  */
-import { sql } from "kysely";
 import type { Database } from "../../storage/database.ts";
 import { subtreeRange } from "../units/unit-service.ts";
 
@@ -49,55 +48,51 @@ async function subtreeAudience(db: Database, path: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** A unit of the subtree as the meeting figures need it. */
+export interface MeetingUnit {
+  memberCount: number;
+  path: string;
+}
+
 /**
- * The meetings of the subtree [lo, hi) (a path range) starting in each of `periods` (half-open
- * [from, to) in epoch ms), grouped by `slot(period index)` and by the unit holding them: one
- * query over Meeting ⋈ MeetingTally per call. Returns, per period index, each unit's own figures.
+ * The meetings of the units in `units` (a subtree) starting in each of `periods` (half-open
+ * [from, to) in epoch ms; they may overlap): per period index, each unit's own figures. One pass
+ * over the meetings from the earliest start to the latest end, with their counts from
+ * MeetingTally; the units are matched here, so the database walks the meetings by time only.
  */
-export async function meetingFiguresByPeriod(db: Database, lo: string, hi: string, periods: readonly [number, number][]): Promise<Map<number, MeetingFigures>[]> {
+export async function meetingFiguresByPeriod(db: Database, units: ReadonlyMap<number, MeetingUnit>, periods: readonly [number, number][]): Promise<Map<number, MeetingFigures>[]> {
   const out = periods.map(() => new Map<number, MeetingFigures>());
   if (!periods.length) return out;
   const min = Math.min(...periods.map((p) => p[0]));
   const max = Math.max(...periods.map((p) => p[1]));
-  // Which period a meeting falls in (the periods passed together never overlap). Literals, not
-  // parameters: PostgreSQL matches the GROUP BY expression with the selected one by its text.
-  for (const n of [...periods.flat()]) if (!Number.isSafeInteger(n)) throw new Error(`meetingFiguresByPeriod: not an integer time: ${n}`);
-  const startsAt = sql.ref("mt.startsAt");
-  const slot = sql<number>`CASE ${sql.join(periods.map(([a, b], i) => sql`WHEN ${startsAt} >= ${sql.lit(a)} AND ${startsAt} < ${sql.lit(b)} THEN ${sql.lit(i)}`), sql` `)} ELSE -1 END`;
   const rows = await db.kysely.selectFrom("Meeting as mt")
-    .innerJoin("Unit as u", "u.id", "mt.unitId")
     .leftJoin("MeetingTally as t", "t.meetingId", "mt.id")
-    .where("u.path", ">=", lo).where("u.path", "<", hi)
     .where("mt.status", "=", "scheduled").where("mt.startsAt", ">=", min).where("mt.startsAt", "<", max)
-    .select((eb) => [
-      slot.as("slot"), "mt.unitId", "mt.includeSubtree", "u.memberCount", "u.path",
-      eb.fn.countAll<number>().as("held"),
-      eb.fn.sum<number | null>("t.answered").as("answered"),
-      eb.fn.sum<number | null>("t.attending").as("attending"),
-      eb.fn.sum<number | null>("t.recorded").as("recorded"),
-      eb.fn.sum<number | null>("t.came").as("came"),
-    ])
-    .groupBy([slot, "mt.unitId", "mt.includeSubtree", "u.memberCount", "u.path"])
+    .select(["mt.unitId", "mt.startsAt", "mt.includeSubtree", "t.answered", "t.attending", "t.recorded", "t.came"])
     .execute();
-  const audience = new Map<string, number>();
+  const audience = new Map<number, number>();
   for (const r of rows) {
-    const i = Number(r.slot);
-    if (i < 0) continue;
-    let invitees = r.memberCount;
+    const unit = units.get(r.unitId);
+    if (!unit) continue;
+    let invitees = unit.memberCount;
     if (r.includeSubtree) {
-      let n = audience.get(r.path);
-      if (n === undefined) audience.set(r.path, (n = await subtreeAudience(db, r.path)));
+      let n = audience.get(r.unitId);
+      if (n === undefined) audience.set(r.unitId, (n = await subtreeAudience(db, unit.path)));
       invitees = n;
     }
-    const held = Number(r.held);
-    const figures: MeetingFigures = {
-      held, invited: held * invitees, answered: Number(r.answered ?? 0), attending: Number(r.attending ?? 0),
-      recorded: Number(r.recorded ?? 0), came: Number(r.came ?? 0),
-    };
-    const map = out[i]!;
-    const own = map.get(r.unitId);
-    if (own) addMeetingFigures(own, figures);
-    else map.set(r.unitId, figures);
+    for (let i = 0; i < periods.length; i++) {
+      const [from, to] = periods[i]!;
+      if (r.startsAt < from || r.startsAt >= to) continue;
+      const map = out[i]!;
+      let own = map.get(r.unitId);
+      if (!own) map.set(r.unitId, (own = emptyMeetingFigures()));
+      own.held++;
+      own.invited += invitees;
+      own.answered += r.answered ?? 0;
+      own.attending += r.attending ?? 0;
+      own.recorded += r.recorded ?? 0;
+      own.came += r.came ?? 0;
+    }
   }
   return out;
 }

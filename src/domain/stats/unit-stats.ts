@@ -22,6 +22,7 @@
  */
 import { sql, type ExpressionBuilder, type SqlBool, type Expression } from "kysely";
 import type { Database } from "../../storage/database.ts";
+import { inIds } from "../../storage/dialect.ts";
 import type { DB } from "../../generated/kysely/types.ts";
 import { subtreeRange, type UnitRow } from "../units/unit-service.ts";
 import { AppError } from "../../lib/app-error.ts";
@@ -91,7 +92,7 @@ export const ticketStatuses = ["new", "in_progress", "answered", "closed"] as co
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 /** The TicketTally column counting concerns of a category in a status ("doiSongInProgress"). */
-export function categoryStatusColumn(category: (typeof ticketCategories)[number], status: (typeof ticketStatuses)[number]) {
+export function categoryStatusColumn(category: string, status: string) {
   const pascal = camel(status).replace(/^./, (c) => c.toUpperCase());
   return `${camel(category)}${pascal}` as `${string}` & keyof DB["TicketTally"];
 }
@@ -143,6 +144,7 @@ interface ConcernFigures {
 
 /** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
 async function concernFigures(db: Database, lo: string, hi: string, from: number, to: number): Promise<Map<number, ConcernFigures>> {
+  const inside = (path: string) => path >= lo && path < hi;
   const out = new Map<number, ConcernFigures>();
   const of = (unitId: number) => {
     let f = out.get(unitId);
@@ -174,12 +176,14 @@ async function concernFigures(db: Database, lo: string, hi: string, from: number
     }
   }
   if (parts.raw.length) {
+    // Parts of at most two days: found by creation time alone (the subtree is checked here; with
+    // the path in the query SQLite would walk every unit's concerns instead).
     const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
-      .where("u.path", ">=", lo).where("u.path", "<", hi)
       .where(rawTicketsOf(parts))
-      .select(["t.unitId", "t.createdAt", "t.firstAnsweredAt", "t.satisfied"])
+      .select(["t.unitId", "u.path", "t.createdAt", "t.firstAnsweredAt", "t.satisfied"])
       .execute();
     for (const r of rows) {
+      if (!inside(r.path)) continue;
       const f = of(r.unitId);
       f.opened++;
       if (r.firstAnsweredAt !== null) {
@@ -232,13 +236,13 @@ export async function concernCounts(db: Database, unitId: number, from: Date, to
     for (const p of pairs) counts.set(key(p.c, p.s), Number(values[p.col] ?? 0));
   }
   if (parts.raw.length) {
+    // Parts of at most two days, found by creation time alone (see concernFigures).
     const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
-      .where("u.path", ">=", lo).where("u.path", "<", hi)
       .where(rawTicketsOf(parts))
-      .select((eb) => ["t.category", "t.status", eb.fn.countAll<number>().as("n")])
-      .groupBy(["t.category", "t.status"])
+      .select((eb) => ["u.path", "t.category", "t.status", eb.fn.countAll<number>().as("n")])
+      .groupBy(["u.path", "t.category", "t.status"])
       .execute();
-    for (const r of rows) counts.set(key(r.category, r.status), (counts.get(key(r.category, r.status)) ?? 0) + Number(r.n));
+    for (const r of rows) if (r.path >= lo && r.path < hi) counts.set(key(r.category, r.status), (counts.get(key(r.category, r.status)) ?? 0) + Number(r.n));
   }
   return pairs.map((p) => ({ category: p.c as string, status: p.s as string, count: counts.get(key(p.c, p.s)) ?? 0 })).filter((c) => c.count > 0);
 }
@@ -259,14 +263,26 @@ const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot
 /**
  * Figures of every unit of the subtree of `unitId`, rolled up, for the period (default: the 365
  * days up to `now`). No rights check: callers outside the CLI go through domain/reports, which
- * checks the actor. Throws unit_not_found.
+ * checks the actor. `exactMedianLimit` (default EXACT_MEDIAN_LIMIT): up to this many answered
+ * concerns, medians are read exactly from the concerns, above it from the histograms. Throws
+ * unit_not_found.
  */
-export async function unitStats(db: Database, unitId: number, now = new Date(), period?: StatsPeriod): Promise<UnitStats[]> {
+export async function unitStats(db: Database, unitId: number, now = new Date(), period?: StatsPeriod, options: { exactMedianLimit?: number } = {}): Promise<UnitStats[]> {
+  return (await unitStatsAndMonths(db, unitId, now, period, options, [])).stats;
+}
+
+/**
+ * unitStats, and in the same pass over the meetings the subtree's meeting figures in each of
+ * `months` ([from, to) in epoch ms): what a report needs.
+ */
+export async function unitStatsAndMonths(
+  db: Database, unitId: number, now: Date, period: StatsPeriod | undefined, options: { exactMedianLimit?: number }, months: readonly [number, number][],
+): Promise<{ stats: UnitStats[]; months: MeetingFigures[] }> {
   const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const from = (period?.from ?? new Date(now.getTime() - YEAR_MS)).getTime();
   const to = (period?.to ?? now).getTime();
-  const units = await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "levelLabel", "depth"])
+  const units = await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"])
     .where("path", ">=", lo).where("path", "<", hi).orderBy("path").execute();
   type Row = UnitStats & { parentId: number | null; histogram: number[]; times: number[] | null; meetings: MeetingFigures };
   const rows: Row[] = units.map((u) => ({
@@ -294,13 +310,16 @@ export async function unitStats(db: Database, unitId: number, now = new Date(), 
     const r = byId.get(h.unitId);
     if (r) addPeople(r, h);
   }
-  const strays = await db.kysely.selectFrom("PersonHome as h").innerJoin("Unit as hu", "hu.id", "h.unitId")
-    .innerJoin("Membership as m", "m.personId", "h.personId").innerJoin("Unit as u", "u.id", "m.unitId")
-    .where("h.units", ">", 1).where("m.role", "in", ["member", "cadre"])
-    .where("u.path", ">=", lo).where("u.path", "<", hi)
-    .where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
-    .select(["h.personId", "u.id", "u.depth", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"])
-    .execute();
+  const multi = await db.kysely.selectFrom("PersonHome as h").innerJoin("Unit as hu", "hu.id", "h.unitId")
+    .where("h.units", ">", 1).where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
+    .select(["h.personId", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"]).execute();
+  const multiById = new Map(multi.map((h) => [h.personId, h]));
+  const strays = multi.length
+    ? (await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId")
+      .where((eb) => inIds(db.engine, eb.ref("m.personId"), [...multiById.keys()]))
+      .where("m.role", "in", ["member", "cadre"]).where("u.path", ">=", lo).where("u.path", "<", hi)
+      .select(["m.personId", "u.id", "u.depth"]).execute()).map((m) => ({ ...multiById.get(m.personId)!, ...m }))
+    : [];
   const strayHome = new Map<number, (typeof strays)[number]>();
   for (const s of strays) {
     const best = strayHome.get(s.personId);
@@ -340,17 +359,22 @@ export async function unitStats(db: Database, unitId: number, now = new Date(), 
     r.histogram = f.histogram;
     answeredInPeriod += f.answered;
   }
-  if (answeredInPeriod <= EXACT_MEDIAN_LIMIT) {
+  if (answeredInPeriod <= (options.exactMedianLimit ?? EXACT_MEDIAN_LIMIT)) {
     const times = await answerTimes(db, lo, hi, from, to);
     for (const r of rows) r.times = times.get(r.unitId) ?? [];
   }
   for (const r of rows) r.ownMedianFirstAnswerMs = r.times ? median(r.times) : histogramMedian(r.histogram);
 
-  const [meetings] = await meetingFiguresByPeriod(db, lo, hi, [[from, to]]);
+  const [meetings, ...monthly] = await meetingFiguresByPeriod(db, new Map(units.map((u) => [u.id, u])), [[from, to], ...months]);
   for (const [id, m] of meetings!) {
     const r = byId.get(id);
     if (r) r.meetings = m;
   }
+  const monthTotals = monthly.map((m) => {
+    const total = emptyMeetingFigures();
+    for (const f of m.values()) addMeetingFigures(total, f);
+    return total;
+  });
 
   // Path order lists parents before children: walking backwards finishes every child first.
   for (let i = rows.length - 1; i > 0; i--) {
@@ -372,7 +396,7 @@ export async function unitStats(db: Database, unitId: number, now = new Date(), 
   }
 
   const reads = new Map((await readRates(db, unitId, { since: new Date(from), until: new Date(to) })).map((r) => [r.unitId, r.rateTotal]));
-  return rows.map(({ parentId: _p, histogram, times, meetings: m, ...r }) => ({
+  const stats = rows.map(({ parentId: _p, histogram, times, meetings: m, ...r }) => ({
     ...r,
     medianFirstAnswerMs: times ? median(times) : histogramMedian(histogram),
     satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
@@ -381,4 +405,5 @@ export async function unitStats(db: Database, unitId: number, now = new Date(), 
     responseRate: meetingRate(m.answered, m.invited),
     attendanceRate: meetingRate(m.came, m.recorded),
   }));
+  return { stats, months: monthTotals };
 }
