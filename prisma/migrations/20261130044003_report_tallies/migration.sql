@@ -80,6 +80,10 @@ CREATE TABLE "TicketOpenTally" (
 -- CreateTable
 CREATE TABLE "MeetingTally" (
     "meetingId" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "unitId" INTEGER NOT NULL,
+    "startsAt" DATETIME NOT NULL,
+    "subtree" INTEGER NOT NULL,
+    "held" INTEGER NOT NULL,
     "answered" INTEGER NOT NULL DEFAULT 0,
     "attending" INTEGER NOT NULL DEFAULT 0,
     "recorded" INTEGER NOT NULL DEFAULT 0,
@@ -111,6 +115,12 @@ CREATE TABLE "UnitMemberTally" (
 
 -- CreateIndex
 CREATE INDEX "TicketTally_span_start_idx" ON "TicketTally"("span", "start");
+
+-- CreateIndex
+CREATE INDEX "MeetingTally_startsAt_held_unitId_subtree_answered_attending_recorded_came_idx" ON "MeetingTally"("startsAt", "held", "unitId", "subtree", "answered", "attending", "recorded", "came");
+
+-- CreateIndex
+CREATE INDEX "MeetingTally_unitId_startsAt_idx" ON "MeetingTally"("unitId", "startsAt");
 
 -- CreateIndex
 CREATE INDEX "PersonHome_unitId_idx" ON "PersonHome"("unitId");
@@ -262,44 +272,51 @@ BEGIN
   DELETE FROM "TicketTally" WHERE "unitId" = OLD."unitId" AND "opened" = 0;
 END;
 
+CREATE TRIGGER "Meeting_tally_insert" AFTER INSERT ON "Meeting"
+BEGIN
+  INSERT INTO "MeetingTally" ("meetingId", "unitId", "startsAt", "subtree", "held") VALUES (NEW."id", NEW."unitId", NEW."startsAt", (NEW."includeSubtree" = 1), (NEW."status" = 'scheduled'));
+END;
+
+CREATE TRIGGER "Meeting_tally_update" AFTER UPDATE OF "unitId", "startsAt", "includeSubtree", "status" ON "Meeting"
+BEGIN
+  UPDATE "MeetingTally" SET "unitId" = NEW."unitId", "startsAt" = NEW."startsAt", "subtree" = (NEW."includeSubtree" = 1), "held" = (NEW."status" = 'scheduled') WHERE "meetingId" = NEW."id";
+END;
+
+CREATE TRIGGER "Meeting_tally_delete" AFTER DELETE ON "Meeting"
+BEGIN
+  DELETE FROM "MeetingTally" WHERE "meetingId" = OLD."id";
+END;
+
 CREATE TRIGGER "Rsvp_tally_insert" AFTER INSERT ON "Rsvp"
 BEGIN
-  INSERT INTO "MeetingTally" ("meetingId", "answered", "attending") SELECT NEW."meetingId", 1, 1 * (NEW."answer" = 'attend') WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "answered" = "MeetingTally"."answered" + excluded."answered", "attending" = "MeetingTally"."attending" + excluded."attending";
+  UPDATE "MeetingTally" SET "answered" = "answered" + 1, "attending" = "attending" + 1 * (NEW."answer" = 'attend') WHERE "meetingId" = NEW."meetingId";
 END;
 
 CREATE TRIGGER "Rsvp_tally_delete" AFTER DELETE ON "Rsvp"
 BEGIN
-  INSERT INTO "MeetingTally" ("meetingId", "answered", "attending") SELECT OLD."meetingId", -1, -1 * (OLD."answer" = 'attend') WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "answered" = "MeetingTally"."answered" + excluded."answered", "attending" = "MeetingTally"."attending" + excluded."attending";
+  UPDATE "MeetingTally" SET "answered" = "answered" + -1, "attending" = "attending" + -1 * (OLD."answer" = 'attend') WHERE "meetingId" = OLD."meetingId";
 END;
 
 CREATE TRIGGER "Rsvp_tally_update" AFTER UPDATE OF "meetingId", "answer" ON "Rsvp"
 BEGIN
-  INSERT INTO "MeetingTally" ("meetingId", "answered", "attending") SELECT OLD."meetingId", -1, -1 * (OLD."answer" = 'attend') WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "answered" = "MeetingTally"."answered" + excluded."answered", "attending" = "MeetingTally"."attending" + excluded."attending";
-  INSERT INTO "MeetingTally" ("meetingId", "answered", "attending") SELECT NEW."meetingId", 1, 1 * (NEW."answer" = 'attend') WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "answered" = "MeetingTally"."answered" + excluded."answered", "attending" = "MeetingTally"."attending" + excluded."attending";
+  UPDATE "MeetingTally" SET "answered" = "answered" + -1, "attending" = "attending" + -1 * (OLD."answer" = 'attend') WHERE "meetingId" = OLD."meetingId";
+  UPDATE "MeetingTally" SET "answered" = "answered" + 1, "attending" = "attending" + 1 * (NEW."answer" = 'attend') WHERE "meetingId" = NEW."meetingId";
 END;
 
 CREATE TRIGGER "Attendance_tally_insert" AFTER INSERT ON "Attendance"
 BEGIN
-  INSERT INTO "MeetingTally" ("meetingId", "recorded", "came") SELECT NEW."meetingId", 1, 1 * (NEW."present" = 1) WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "recorded" = "MeetingTally"."recorded" + excluded."recorded", "came" = "MeetingTally"."came" + excluded."came";
+  UPDATE "MeetingTally" SET "recorded" = "recorded" + 1, "came" = "came" + 1 * (NEW."present" = 1) WHERE "meetingId" = NEW."meetingId";
 END;
 
 CREATE TRIGGER "Attendance_tally_delete" AFTER DELETE ON "Attendance"
 BEGIN
-  INSERT INTO "MeetingTally" ("meetingId", "recorded", "came") SELECT OLD."meetingId", -1, -1 * (OLD."present" = 1) WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "recorded" = "MeetingTally"."recorded" + excluded."recorded", "came" = "MeetingTally"."came" + excluded."came";
+  UPDATE "MeetingTally" SET "recorded" = "recorded" + -1, "came" = "came" + -1 * (OLD."present" = 1) WHERE "meetingId" = OLD."meetingId";
 END;
 
 CREATE TRIGGER "Attendance_tally_update" AFTER UPDATE OF "meetingId", "present" ON "Attendance"
 BEGIN
-  INSERT INTO "MeetingTally" ("meetingId", "recorded", "came") SELECT OLD."meetingId", -1, -1 * (OLD."present" = 1) WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "recorded" = "MeetingTally"."recorded" + excluded."recorded", "came" = "MeetingTally"."came" + excluded."came";
-  INSERT INTO "MeetingTally" ("meetingId", "recorded", "came") SELECT NEW."meetingId", 1, 1 * (NEW."present" = 1) WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "recorded" = "MeetingTally"."recorded" + excluded."recorded", "came" = "MeetingTally"."came" + excluded."came";
+  UPDATE "MeetingTally" SET "recorded" = "recorded" + -1, "came" = "came" + -1 * (OLD."present" = 1) WHERE "meetingId" = OLD."meetingId";
+  UPDATE "MeetingTally" SET "recorded" = "recorded" + 1, "came" = "came" + 1 * (NEW."present" = 1) WHERE "meetingId" = NEW."meetingId";
 END;
 
 CREATE TRIGGER "Membership_home_insert" AFTER INSERT ON "Membership"
@@ -533,12 +550,12 @@ GROUP BY x."unitId", s."span", (x."createdAt" / 86400000) / s."span" * s."span";
 
 INSERT INTO "TicketOpenTally" ("unitId", "open") SELECT "unitId", COUNT(*) FROM "Ticket" WHERE "status" IN ('new', 'in_progress') GROUP BY "unitId";
 
-INSERT INTO "MeetingTally" ("meetingId", "answered", "attending", "recorded", "came")
-SELECT "meetingId", SUM("answered"), SUM("attending"), SUM("recorded"), SUM("came") FROM (
-  SELECT "meetingId", COUNT(*) AS "answered", SUM(("answer" = 'attend')) AS "attending", 0 AS "recorded", 0 AS "came" FROM "Rsvp" GROUP BY "meetingId"
-  UNION ALL
-  SELECT "meetingId", 0, 0, COUNT(*), SUM(("present" = 1)) FROM "Attendance" GROUP BY "meetingId"
-) x GROUP BY "meetingId";
+INSERT INTO "MeetingTally" ("meetingId", "unitId", "startsAt", "subtree", "held", "answered", "attending", "recorded", "came")
+SELECT mt."id", mt."unitId", mt."startsAt", (mt."includeSubtree" = 1), (mt."status" = 'scheduled'),
+  COALESCE(r."answered", 0), COALESCE(r."attending", 0), COALESCE(a."recorded", 0), COALESCE(a."came", 0)
+FROM "Meeting" mt
+LEFT JOIN (SELECT "meetingId", COUNT(*) AS "answered", SUM(("answer" = 'attend')) AS "attending" FROM "Rsvp" GROUP BY "meetingId") r ON r."meetingId" = mt."id"
+LEFT JOIN (SELECT "meetingId", COUNT(*) AS "recorded", SUM(("present" = 1)) AS "came" FROM "Attendance" GROUP BY "meetingId") a ON a."meetingId" = mt."id";
 
 INSERT INTO "PersonHome" ("personId", "unitId", "units", "linked", "telegram", "zalo", "zaloBot", "web")
   SELECT p."id", h."unitId", h."units", (p."linkedAccounts" > 0),

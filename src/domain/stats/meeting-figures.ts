@@ -1,11 +1,12 @@
 /**
- * Meeting figures for the reports, read from the per-meeting counts that triggers keep in
- * MeetingTally (migration report_tallies) in one grouped query per period, instead of counting
- * answers meeting by meeting. The figures are those of `unitMeetingStats` (domain/meetings):
+ * Meeting figures for the reports, read from the per-meeting rows that triggers keep in
+ * MeetingTally (migration report_tallies) in one pass, instead of counting answers meeting by
+ * meeting. The figures are those of `unitMeetingStats` (domain/meetings):
  * meetings of the unit itself (not cancelled) starting in the period; invitees are today's
  * members of the unit, or of its subtree for a meeting that includes the subtree.
  */
 import type { Database } from "../../storage/database.ts";
+import { inIds } from "../../storage/dialect.ts";
 import { subtreeRange } from "../units/unit-service.ts";
 
 export interface MeetingFigures {
@@ -48,6 +49,9 @@ async function subtreeAudience(db: Database, path: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** Subtrees up to this many units read their own meetings; larger ones walk the time range. */
+const UNITS_PER_LOOKUP = 500;
+
 /** A unit of the subtree as the meeting figures need it. */
 export interface MeetingUnit {
   memberCount: number;
@@ -57,25 +61,27 @@ export interface MeetingUnit {
 /**
  * The meetings of the units in `units` (a subtree) starting in each of `periods` (half-open
  * [from, to) in epoch ms; they may overlap): per period index, each unit's own figures. One pass
- * over the meetings from the earliest start to the latest end, with their counts from
- * MeetingTally; the units are matched here, so the database walks the meetings by time only.
+ * over MeetingTally (a row per meeting: unit, start, held or cancelled, and its counts) from the
+ * earliest start to the latest end.
  */
 export async function meetingFiguresByPeriod(db: Database, units: ReadonlyMap<number, MeetingUnit>, periods: readonly [number, number][]): Promise<Map<number, MeetingFigures>[]> {
   const out = periods.map(() => new Map<number, MeetingFigures>());
   if (!periods.length) return out;
   const min = Math.min(...periods.map((p) => p[0]));
   const max = Math.max(...periods.map((p) => p[1]));
-  const rows = await db.kysely.selectFrom("Meeting as mt")
-    .leftJoin("MeetingTally as t", "t.meetingId", "mt.id")
-    .where("mt.status", "=", "scheduled").where("mt.startsAt", ">=", min).where("mt.startsAt", "<", max)
-    .select(["mt.unitId", "mt.startsAt", "mt.includeSubtree", "t.answered", "t.attending", "t.recorded", "t.came"])
-    .execute();
+  // A large subtree walks the meetings of the time range (an index holds every column read); a
+  // small one asks for its units' meetings.
+  let query = db.kysely.selectFrom("MeetingTally as t")
+    .where("t.startsAt", ">=", min).where("t.startsAt", "<", max).where("t.held", "=", 1)
+    .select(["t.unitId", "t.startsAt", "t.subtree", "t.answered", "t.attending", "t.recorded", "t.came"]);
+  if (units.size <= UNITS_PER_LOOKUP) query = query.where((eb) => inIds(db.engine, eb.ref("t.unitId"), [...units.keys()]));
+  const rows = await query.execute();
   const audience = new Map<number, number>();
   for (const r of rows) {
     const unit = units.get(r.unitId);
     if (!unit) continue;
     let invitees = unit.memberCount;
-    if (r.includeSubtree) {
+    if (r.subtree) {
       let n = audience.get(r.unitId);
       if (n === undefined) audience.set(r.unitId, (n = await subtreeAudience(db, unit.path)));
       invitees = n;
@@ -88,10 +94,10 @@ export async function meetingFiguresByPeriod(db: Database, units: ReadonlyMap<nu
       if (!own) map.set(r.unitId, (own = emptyMeetingFigures()));
       own.held++;
       own.invited += invitees;
-      own.answered += r.answered ?? 0;
-      own.attending += r.attending ?? 0;
-      own.recorded += r.recorded ?? 0;
-      own.came += r.came ?? 0;
+      own.answered += r.answered;
+      own.attending += r.attending;
+      own.recorded += r.recorded;
+      own.came += r.came;
     }
   }
   return out;

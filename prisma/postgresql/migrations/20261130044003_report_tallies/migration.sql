@@ -82,6 +82,10 @@ CREATE TABLE "TicketOpenTally" (
 -- CreateTable
 CREATE TABLE "MeetingTally" (
     "meetingId" INTEGER NOT NULL,
+    "unitId" INTEGER NOT NULL,
+    "startsAt" BIGINT NOT NULL,
+    "subtree" INTEGER NOT NULL,
+    "held" INTEGER NOT NULL,
     "answered" INTEGER NOT NULL DEFAULT 0,
     "attending" INTEGER NOT NULL DEFAULT 0,
     "recorded" INTEGER NOT NULL DEFAULT 0,
@@ -119,6 +123,12 @@ CREATE TABLE "UnitMemberTally" (
 
 -- CreateIndex
 CREATE INDEX "TicketTally_span_start_idx" ON "TicketTally"("span", "start");
+
+-- CreateIndex
+CREATE INDEX "MeetingTally_startsAt_held_unitId_subtree_answered_attendin_idx" ON "MeetingTally"("startsAt", "held", "unitId", "subtree", "answered", "attending", "recorded", "came");
+
+-- CreateIndex
+CREATE INDEX "MeetingTally_unitId_startsAt_idx" ON "MeetingTally"("unitId", "startsAt");
 
 -- CreateIndex
 CREATE INDEX "PersonHome_unitId_idx" ON "PersonHome"("unitId");
@@ -207,15 +217,26 @@ CREATE TRIGGER "Ticket_tally_insert" AFTER INSERT ON "Ticket" FOR EACH ROW EXECU
 CREATE TRIGGER "Ticket_tally_delete" AFTER DELETE ON "Ticket" FOR EACH ROW EXECUTE FUNCTION "Ticket_tally"();
 CREATE TRIGGER "Ticket_tally_update" AFTER UPDATE ON "Ticket" FOR EACH ROW WHEN (OLD."unitId" IS DISTINCT FROM NEW."unitId" OR OLD."createdAt" IS DISTINCT FROM NEW."createdAt" OR OLD."category" IS DISTINCT FROM NEW."category" OR OLD."status" IS DISTINCT FROM NEW."status" OR OLD."firstAnsweredAt" IS DISTINCT FROM NEW."firstAnsweredAt" OR OLD."satisfied" IS DISTINCT FROM NEW."satisfied") EXECUTE FUNCTION "Ticket_tally"();
 
+CREATE FUNCTION "Meeting_tally"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+  INSERT INTO "MeetingTally" ("meetingId", "unitId", "startsAt", "subtree", "held") VALUES (NEW."id", NEW."unitId", NEW."startsAt", NEW."includeSubtree"::int, (NEW."status" = 'scheduled')::int);
+  ELSIF TG_OP = 'UPDATE' THEN
+  UPDATE "MeetingTally" SET "unitId" = NEW."unitId", "startsAt" = NEW."startsAt", "subtree" = NEW."includeSubtree"::int, "held" = (NEW."status" = 'scheduled')::int WHERE "meetingId" = NEW."id";
+  ELSE
+  DELETE FROM "MeetingTally" WHERE "meetingId" = OLD."id";
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER "Meeting_tally" AFTER INSERT OR DELETE OR UPDATE OF "unitId", "startsAt", "includeSubtree", "status" ON "Meeting" FOR EACH ROW EXECUTE FUNCTION "Meeting_tally"();
+
 CREATE FUNCTION "Rsvp_tally"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-  INSERT INTO "MeetingTally" ("meetingId", "answered", "attending") SELECT OLD."meetingId", -1, -1 * (OLD."answer" = 'attend')::int WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "answered" = "MeetingTally"."answered" + excluded."answered", "attending" = "MeetingTally"."attending" + excluded."attending";
+  UPDATE "MeetingTally" SET "answered" = "answered" + -1, "attending" = "attending" + -1 * (OLD."answer" = 'attend')::int WHERE "meetingId" = OLD."meetingId";
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-  INSERT INTO "MeetingTally" ("meetingId", "answered", "attending") SELECT NEW."meetingId", 1, 1 * (NEW."answer" = 'attend')::int WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "answered" = "MeetingTally"."answered" + excluded."answered", "attending" = "MeetingTally"."attending" + excluded."attending";
+  UPDATE "MeetingTally" SET "answered" = "answered" + 1, "attending" = "attending" + 1 * (NEW."answer" = 'attend')::int WHERE "meetingId" = NEW."meetingId";
   END IF;
   RETURN NULL;
 END $$;
@@ -224,12 +245,10 @@ CREATE TRIGGER "Rsvp_tally" AFTER INSERT OR DELETE OR UPDATE OF "meetingId", "an
 CREATE FUNCTION "Attendance_tally"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-  INSERT INTO "MeetingTally" ("meetingId", "recorded", "came") SELECT OLD."meetingId", -1, -1 * OLD."present"::int WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "recorded" = "MeetingTally"."recorded" + excluded."recorded", "came" = "MeetingTally"."came" + excluded."came";
+  UPDATE "MeetingTally" SET "recorded" = "recorded" + -1, "came" = "came" + -1 * OLD."present"::int WHERE "meetingId" = OLD."meetingId";
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-  INSERT INTO "MeetingTally" ("meetingId", "recorded", "came") SELECT NEW."meetingId", 1, 1 * NEW."present"::int WHERE true
-  ON CONFLICT ("meetingId") DO UPDATE SET "recorded" = "MeetingTally"."recorded" + excluded."recorded", "came" = "MeetingTally"."came" + excluded."came";
+  UPDATE "MeetingTally" SET "recorded" = "recorded" + 1, "came" = "came" + 1 * NEW."present"::int WHERE "meetingId" = NEW."meetingId";
   END IF;
   RETURN NULL;
 END $$;
@@ -328,12 +347,12 @@ GROUP BY x."unitId", s."span", (x."createdAt" / 86400000) / s."span" * s."span";
 
 INSERT INTO "TicketOpenTally" ("unitId", "open") SELECT "unitId", COUNT(*) FROM "Ticket" WHERE "status" IN ('new', 'in_progress') GROUP BY "unitId";
 
-INSERT INTO "MeetingTally" ("meetingId", "answered", "attending", "recorded", "came")
-SELECT "meetingId", SUM("answered"), SUM("attending"), SUM("recorded"), SUM("came") FROM (
-  SELECT "meetingId", COUNT(*) AS "answered", SUM(("answer" = 'attend')::int) AS "attending", 0 AS "recorded", 0 AS "came" FROM "Rsvp" GROUP BY "meetingId"
-  UNION ALL
-  SELECT "meetingId", 0, 0, COUNT(*), SUM("present"::int) FROM "Attendance" GROUP BY "meetingId"
-) x GROUP BY "meetingId";
+INSERT INTO "MeetingTally" ("meetingId", "unitId", "startsAt", "subtree", "held", "answered", "attending", "recorded", "came")
+SELECT mt."id", mt."unitId", mt."startsAt", mt."includeSubtree"::int, (mt."status" = 'scheduled')::int,
+  COALESCE(r."answered", 0), COALESCE(r."attending", 0), COALESCE(a."recorded", 0), COALESCE(a."came", 0)
+FROM "Meeting" mt
+LEFT JOIN (SELECT "meetingId", COUNT(*) AS "answered", SUM(("answer" = 'attend')::int) AS "attending" FROM "Rsvp" GROUP BY "meetingId") r ON r."meetingId" = mt."id"
+LEFT JOIN (SELECT "meetingId", COUNT(*) AS "recorded", SUM("present"::int) AS "came" FROM "Attendance" GROUP BY "meetingId") a ON a."meetingId" = mt."id";
 
 INSERT INTO "PersonHome" ("personId", "unitId", "units", "linked", "telegram", "zalo", "zaloBot", "web")
   SELECT p."id", h."unitId", h."units", (p."linkedAccounts" > 0)::int,
