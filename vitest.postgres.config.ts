@@ -16,6 +16,7 @@ export default defineConfig({
       "test/domain/coordination/**/*.test.ts",
       "test/domain/units/unit-counts.test.ts",
       "test/domain/stats/report-tallies.test.ts",
+      "test/domain/reports/listings.test.ts",
     ],
   },
 });
