@@ -133,6 +133,26 @@ function rawTicketsOf(parts: ReturnType<typeof periodParts>) {
     eb.or(parts.raw.map(([a, b]) => eb.and([eb("t.createdAt", ">=", a), eb("t.createdAt", "<", b)])));
 }
 
+/** Subtrees up to this many units name their units; larger ones are matched by path. */
+const UNITS_PER_LOOKUP = 500;
+
+/**
+ * The subtree condition on TicketTally rows (alias c joined with Unit u): by unit id for a small
+ * subtree (the primary key (unitId, span, start) finds its rows), by path for a large one (the
+ * (span, start) index walks the period).
+ */
+function tallyScope(db: Database, lo: string, hi: string, unitIds: readonly number[] | null) {
+  return (eb: ExpressionBuilder<DB & { c: DB["TicketTally"]; u: DB["Unit"] }, "c" | "u">): Expression<SqlBool> =>
+    unitIds && unitIds.length <= UNITS_PER_LOOKUP
+      ? inIds(db.engine, eb.ref("c.unitId"), unitIds)
+      : eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]);
+}
+
+async function subtreeUnitIds(db: Database, lo: string, hi: string, limit: number): Promise<number[] | null> {
+  const rows = await db.kysely.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi).limit(limit + 1).execute();
+  return rows.length > limit ? null : rows.map((r) => r.id);
+}
+
 interface ConcernFigures {
   opened: number;
   answered: number;
@@ -143,7 +163,7 @@ interface ConcernFigures {
 }
 
 /** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
-async function concernFigures(db: Database, lo: string, hi: string, from: number, to: number): Promise<Map<number, ConcernFigures>> {
+async function concernFigures(db: Database, lo: string, hi: string, unitIds: readonly number[], from: number, to: number): Promise<Map<number, ConcernFigures>> {
   const inside = (path: string) => path >= lo && path < hi;
   const out = new Map<number, ConcernFigures>();
   const of = (unitId: number) => {
@@ -154,7 +174,7 @@ async function concernFigures(db: Database, lo: string, hi: string, from: number
   const parts = periodParts(from, to);
   if (parts.blocks || parts.days.length) {
     const rows = await db.kysely.selectFrom("TicketTally as c").innerJoin("Unit as u", "u.id", "c.unitId")
-      .where("u.path", ">=", lo).where("u.path", "<", hi)
+      .where(tallyScope(db, lo, hi, unitIds))
       .where(tallyRowsOf(parts))
       .select((eb) => [
         "c.unitId",
@@ -227,8 +247,9 @@ export async function concernCounts(db: Database, unitId: number, from: Date, to
   const parts = periodParts(from.getTime(), to.getTime());
   const pairs = ticketCategories.flatMap((c) => ticketStatuses.map((s) => ({ c, s, col: categoryStatusColumn(c, s) })));
   if (parts.blocks || parts.days.length) {
+    const unitIds = await subtreeUnitIds(db, lo, hi, UNITS_PER_LOOKUP);
     const row = await db.kysely.selectFrom("TicketTally as c").innerJoin("Unit as u", "u.id", "c.unitId")
-      .where("u.path", ">=", lo).where("u.path", "<", hi)
+      .where(tallyScope(db, lo, hi, unitIds))
       .where(tallyRowsOf(parts))
       .select((eb) => pairs.map((p) => eb.fn.sum<number | null>(sql.ref(`c.${p.col}`)).as(p.col)))
       .executeTakeFirst();
@@ -349,7 +370,7 @@ export async function unitStatsAndMonths(
   }
 
   let answeredInPeriod = 0;
-  for (const [id, f] of await concernFigures(db, lo, hi, from, to)) {
+  for (const [id, f] of await concernFigures(db, lo, hi, units.map((u) => u.id), from, to)) {
     const r = byId.get(id);
     if (!r) continue;
     r.concernsOpened = f.opened;
