@@ -397,6 +397,41 @@ describe("report summaries (report_tallies)", () => {
     }
   });
 
+  it("should give the same figures for a subtree too large to name its units (read by path)", async () => {
+    const tree = await buildData(29);
+    // 520 more branches under commune B, in one statement, then their paths.
+    const communeB = await db.kysely.selectFrom("Unit").select(["organisationId", "path", "depth"]).where("id", "=", tree.communeB).executeTakeFirstOrThrow();
+    await db.kysely.insertInto("Unit").values(Array.from({ length: 520 }, (_, i) => ({
+      organisationId: communeB.organisationId, parentId: tree.communeB, name: `Chi hội thêm ${i}`, nameKey: `chi hoi them ${i}`, path: `tmp-extra-${i}`, depth: communeB.depth + 1, createdAt: now,
+    }))).execute();
+    await db.kysely.updateTable("Unit").set((eb) => ({ path: sql<string>`${communeB.path} || CAST(${eb.ref("id")} AS TEXT) || '/'` })).where("path", "like", "tmp-extra-%").execute();
+    const extra = (await db.kysely.selectFrom("Unit").select("id").where("parentId", "=", tree.communeB).orderBy("id").execute()).map((u) => u.id).slice(-520);
+    const person = (await db.kysely.selectFrom("Person").select("id").orderBy("id").executeTakeFirstOrThrow()).id;
+    for (const [i, unitId] of extra.filter((_, i) => i % 37 === 0).entries()) {
+      const createdAt = now - (i + 1) * 9 * DAY - i * HOUR;
+      await db.kysely.insertInto("Ticket").values({ unitId, originUnitId: unitId, personId: person, category: "ha_tang", status: "answered", dueAt: createdAt + 7 * DAY, createdAt, updatedAt: createdAt, firstAnsweredAt: createdAt + (i + 1) * 5 * HOUR }).execute();
+      await db.kysely.insertInto("Meeting").values({ unitId, title: "Sinh hoạt", startsAt: createdAt, endsAt: createdAt + HOUR, createdAt, updatedAt: createdAt }).execute();
+      await db.kysely.insertInto("Membership").values({ personId: person, unitId, role: "member", createdAt: now }).execute();
+    }
+    await mixOfWrites(tree, 31);
+    const r = await raw();
+    const from = now - 200 * DAY - 3 * HOUR;
+    const to = now - HOUR;
+    for (const rootId of [tree.root, tree.communeB]) {
+      const stats = await unitStats(db, rootId, new Date(now), { from: new Date(from), to: new Date(to) });
+      expect(stats.length).toBeGreaterThan(500);
+      for (const s of stats.filter((x) => x.depth <= 2 || x.concernsOpened > 0)) {
+        const e = expectedStats(r, rootId, s.unitId, from, to);
+        expect(s).toMatchObject(e.stats);
+        expect(s.medianFirstAnswerMs).toBe(e.medianFirstAnswerMs);
+      }
+    }
+    const report = await unitReport(db, systemActor(), tree.communeB, { from: new Date(from), to: new Date(to), now: new Date(now) });
+    const counts = r.tickets.filter((t) => t.createdAt >= from && t.createdAt < to && r.units.find((u) => u.id === t.unitId)!.path.startsWith(r.units.find((u) => u.id === tree.communeB)!.path));
+    expect(report.concerns.reduce((n, c) => n + c.count, 0)).toBe(counts.length);
+    expect(report.unit.meetingsHeld).toBe(expectedStats(r, tree.communeB, tree.communeB, from, to).stats.meetingsHeld);
+  });
+
   it("should give the report's concerns by category and monthly series equal to those of the raw rows", async () => {
     const tree = await buildData(19);
     await mixOfWrites(tree, 23);
