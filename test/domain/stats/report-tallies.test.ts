@@ -61,7 +61,12 @@ async function addUnit(parent: { id: number; path: string; depth: number } | nul
   return { id, path: unitPath, depth: parent ? parent.depth + 1 : 0 };
 }
 
-async function buildData(seed: number): Promise<Tree> {
+/** The starting data, in one transaction (PostgreSQL commits are the slow part of a test). */
+function buildData(seed: number): Promise<Tree> {
+  return db.transaction(() => insertData(seed));
+}
+
+async function insertData(seed: number): Promise<Tree> {
   const rnd = random(seed);
   const pick = <T,>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
   const { id: organisationId } = await db.kysely.insertInto("Organisation").values({ code: "ccb", name: "Hội CCB", createdAt: now }).returning("id").executeTakeFirstOrThrow();
