@@ -60,19 +60,7 @@ export async function readRates(db: Database, unitId: number, options: ReadRateO
     indexOf.set(id, i);
   }
 
-  let directiveIds: number[];
-  if (options.directiveId != null) directiveIds = [options.directiveId];
-  else {
-    const ancestors = root.path.split("/").filter(Boolean).map(Number);
-    directiveIds = (await db.kysely.selectFrom("Directive as x").select("x.id")
-      .where("x.status", "!=", "draft")
-      .where("x.sentAt", ">=", options.since?.getTime() ?? 0).where("x.sentAt", "<", options.until?.getTime() ?? Number.MAX_SAFE_INTEGER)
-      .where((eb) => eb.or([
-        inIds(db.engine, eb.ref("x.unitId"), ancestors),
-        eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
-      ]))
-      .execute()).map((r) => r.id);
-  }
+  const directiveIds = options.directiveId != null ? [options.directiveId] : await directivesReaching(db, root.path, options);
   const members = await db.kysely.selectFrom("Unit").select((eb) => eb.fn.sum<number | null>("memberCount").as("n"))
     .where("path", ">=", lo).where("path", "<", hi).executeTakeFirst();
   const subtreeMembers = Number(members?.n ?? 0);
@@ -103,6 +91,23 @@ export async function readRates(db: Database, unitId: number, options: ReadRateO
     r.rateTotal = r.deliveredTotal ? r.readTotal / r.deliveredTotal : null;
   }
   return out;
+}
+
+/**
+ * Directives (not drafts) sent in [since, until) by the unit at `path`, an ancestor or a
+ * descendant: those whose copies can reach its subtree.
+ */
+export async function directivesReaching(db: Database, path: string, options: { since?: Date; until?: Date } = {}): Promise<number[]> {
+  const [lo, hi] = subtreeRange(path);
+  const ancestors = path.split("/").filter(Boolean).map(Number);
+  return (await db.kysely.selectFrom("Directive as x").select("x.id")
+    .where("x.status", "!=", "draft")
+    .where("x.sentAt", ">=", options.since?.getTime() ?? 0).where("x.sentAt", "<", options.until?.getTime() ?? Number.MAX_SAFE_INTEGER)
+    .where((eb) => eb.or([
+      inIds(db.engine, eb.ref("x.unitId"), ancestors),
+      eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
+    ]))
+    .execute()).map((r) => r.id);
 }
 
 type CopyScope = DB & { d: DB["DirectiveDelivery"] };

@@ -26,7 +26,7 @@ import { inIds } from "../../storage/dialect.ts";
 import type { DB } from "../../generated/kysely/types.ts";
 import { subtreeRange, type UnitRow } from "../units/unit-service.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { readRates } from "../directives/read-rates.ts";
+import { directivesReaching, readRates } from "../directives/read-rates.ts";
 import { ticketCategories } from "../tickets/ticket-service.ts";
 import { ANSWER_BUCKETS, answerBucket, answerBucketColumns, histogramMedian } from "./answer-time-buckets.ts";
 import { addMeetingFigures, emptyMeetingFigures, meetingFiguresByPeriod, meetingRate, type MeetingFigures } from "./meeting-figures.ts";
@@ -416,7 +416,11 @@ export async function unitStatsAndMonths(
     addMeetingFigures(parent.meetings, r.meetings);
   }
 
-  const reads = new Map((await readRates(db, unitId, { since: new Date(from), until: new Date(to) })).map((r) => [r.unitId, r.rateTotal]));
+  // Read rates only when a directive of the period reaches the subtree (else all null).
+  const readPeriod = { since: new Date(from), until: new Date(to) };
+  const reads = (await directivesReaching(db, root.path, readPeriod)).length
+    ? new Map((await readRates(db, unitId, readPeriod)).map((r) => [r.unitId, r.rateTotal]))
+    : new Map<number, number | null>();
   const stats = rows.map(({ parentId: _p, histogram, times, meetings: m, ...r }) => ({
     ...r,
     medianFirstAnswerMs: times ? median(times) : histogramMedian(histogram),
