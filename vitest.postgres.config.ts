@@ -15,6 +15,8 @@ export default defineConfig({
       "test/storage/db-migrations.test.ts",
       "test/domain/coordination/**/*.test.ts",
       "test/domain/units/unit-counts.test.ts",
+      "test/domain/stats/report-tallies.test.ts",
+      "test/domain/reports/listings.test.ts",
     ],
   },
 });

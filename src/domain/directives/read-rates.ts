@@ -4,11 +4,15 @@
  * veteran who is also a branch cadre is not counted twice and the totals add up.
  *
  * Counting is done in SQL per directive (no per-person rows reach JavaScript): about 0.1 s for a
- * directive sent to 100,000 people, a few milliseconds for a commune of it.
+ * directive sent to 100,000 people, a few milliseconds for a commune of it. Written on the typed
+ * data layer (both engines).
  */
+import { sql, type ExpressionBuilder, type Expression, type SqlBool } from "kysely";
 import type { Database } from "../../storage/database.ts";
-import { getUnit, subtreeRange } from "../units/unit-service.ts";
-import { effectiveDeliveryStatus } from "./directive-service.ts";
+import type { DB } from "../../generated/kysely/types.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { inIds } from "../../storage/dialect.ts";
+import { subtreeRange } from "../units/unit-service.ts";
 
 export interface UnitReadRate {
   unitId: number;
@@ -43,35 +47,25 @@ export interface ReadRateOptions {
  * unit_not_found.
  */
 export async function readRates(db: Database, unitId: number, options: ReadRateOptions = {}): Promise<UnitReadRate[]> {
-  const root = await getUnit(db, unitId);
+  const root = await db.kysely.selectFrom("Unit").select("path").where("id", "=", unitId).executeTakeFirst();
+  if (!root) throw new AppError("unit_not_found", { unit: String(unitId) });
   const [lo, hi] = subtreeRange(root.path);
-  const units = await db.sql.raw<[number, number | null, string, string, number]>(
-    `SELECT id, parentId, name, levelLabel, depth FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
-    lo, hi,
-  );
+  const units = await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "levelLabel", "depth"])
+    .where("path", ">=", lo).where("path", "<", hi).orderBy("path").execute();
   const out: UnitReadRate[] = new Array(units.length);
   const indexOf = new Map<number, number>();
   for (let i = 0; i < units.length; i++) {
-    const [id, parentId, name, levelLabel, depth] = units[i]!;
+    const { id, parentId, name, levelLabel, depth } = units[i]!;
     out[i] = { unitId: id, name, levelLabel, depth, parentId, delivered: 0, read: 0, deliveredTotal: 0, readTotal: 0, rate: null, rateTotal: null };
     indexOf.set(id, i);
   }
 
-  let directiveIds: number[];
-  if (options.directiveId != null) directiveIds = [options.directiveId];
-  else {
-    const ancestors = JSON.stringify(root.path.split("/").filter(Boolean).map(Number));
-    directiveIds = (await db.sql
-      .raw<[number]>(
-        `SELECT x.id FROM Directive x WHERE x.status != 'draft' AND x.sentAt >= ? AND x.sentAt < ?
-           AND (x.unitId IN (SELECT value FROM json_each(?)) OR x.unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?))`,
-        options.since?.getTime() ?? 0, options.until?.getTime() ?? Number.MAX_SAFE_INTEGER, ancestors, lo, hi,
-      ))
-      .map((r) => r[0]);
-  }
-  const subtreeMembers = (await db.sql.get<{ n: number | null }>(`SELECT SUM(memberCount) AS n FROM Unit WHERE path >= ? AND path < ?`, lo, hi))!.n ?? 0;
+  const directiveIds = options.directiveId != null ? [options.directiveId] : await directivesReaching(db, root.path, options);
+  const members = await db.kysely.selectFrom("Unit").select((eb) => eb.fn.sum<number | null>("memberCount").as("n"))
+    .where("path", ">=", lo).where("path", "<", hi).executeTakeFirst();
+  const subtreeMembers = Number(members?.n ?? 0);
   for (const directiveId of directiveIds) {
-    for (const [id, delivered, read] of await copiesByHomeUnit(db, directiveId, lo, hi, subtreeMembers)) {
+    for (const { unitId: id, delivered, read } of await copiesByHomeUnit(db, directiveId, lo, hi, subtreeMembers)) {
       const index = indexOf.get(id);
       if (index === undefined) continue;
       out[index]!.delivered += delivered;
@@ -100,45 +94,96 @@ export async function readRates(db: Database, unitId: number, options: ReadRateO
 }
 
 /**
- * A copy counts as delivered when it was read, or sent as recorded by the progress job, or — not
- * recorded yet — when its outbox row (or its fallback) was sent. The outbox rows are large, so
- * they are read only for copies still "queued" (CASE and AND evaluate lazily; a join would not).
+ * Directives (not drafts) sent in [since, until) by the unit at `path`, an ancestor or a
+ * descendant: those whose copies can reach its subtree.
  */
-const deliveredCondition = `(d.readAt IS NOT NULL OR d.status = 'sent' OR (d.status = 'queued'
-  AND (SELECT ${effectiveDeliveryStatus} FROM Outbox o WHERE o.id = d.outboxId) = 'sent'))`;
+export async function directivesReaching(db: Database, path: string, options: { since?: Date; until?: Date } = {}): Promise<number[]> {
+  const [lo, hi] = subtreeRange(path);
+  const ancestors = path.split("/").filter(Boolean).map(Number);
+  return (await db.kysely.selectFrom("Directive as x").select("x.id")
+    .where("x.status", "!=", "draft")
+    .where("x.sentAt", ">=", options.since?.getTime() ?? 0).where("x.sentAt", "<", options.until?.getTime() ?? Number.MAX_SAFE_INTEGER)
+    .where((eb) => eb.or([
+      inIds(db.engine, eb.ref("x.unitId"), ancestors),
+      eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
+    ]))
+    .execute()).map((r) => r.id);
+}
+
+type CopyScope = DB & { d: DB["DirectiveDelivery"] };
 
 /**
- * [home unit id, delivered, read] for one directive's copies to people of the subtree. The home
+ * A copy (alias d) counts as delivered when it was read, or sent as recorded by the progress job,
+ * or — not recorded yet — when its outbox row was sent, or failed as unreachable with one of its
+ * fallbacks (dedupe key "<key>:fallback:<accountId>") sent: the `effectiveDeliveryStatus` of
+ * directive-service, reduced to "sent". The outbox rows are large, so they are read only for
+ * copies still "queued" (OR and AND evaluate lazily; a join would not).
+ */
+function delivered(eb: ExpressionBuilder<CopyScope, "d">): Expression<SqlBool> {
+  const fallbackKey = (end: string) => sql<string>`${sql.lit("directive:")} || ${eb.ref("d.directiveId")} || ${sql.lit(":p:")} || ${eb.ref("d.personId")} || ${sql.lit(end)}`;
+  return eb.or([
+    eb("d.readAt", "is not", null),
+    eb("d.status", "=", "sent"),
+    eb.and([
+      eb("d.status", "=", "queued"),
+      eb.exists(eb.selectFrom("Outbox as o").select(sql.lit(1).as("one")).whereRef("o.id", "=", "d.outboxId").where((ob) => ob.or([
+        ob("o.status", "=", "sent"),
+        ob.and([
+          ob("o.status", "=", "unreachable"),
+          ob.exists(ob.selectFrom("Outbox as f").select(sql.lit(1).as("one"))
+            .where("f.dedupeKey", ">=", fallbackKey(":fallback:")).where("f.dedupeKey", "<", fallbackKey(":fallback;")).where("f.status", "=", "sent")),
+        ]),
+      ]))),
+    ]),
+  ]);
+}
+
+/** 1 when the copy (alias d) was read, else 0: summed per unit. */
+const readFlag = sql<number>`CASE WHEN d."readAt" IS NOT NULL THEN 1 ELSE 0 END`;
+
+/**
+ * Per home unit: delivered and read copies of one directive to people of the subtree. The home
  * unit is the deepest unit of the subtree where the person holds a membership (the lower id on a
  * tie). The outbox is consulted only for copies the progress job has not recorded yet.
  */
-async function copiesByHomeUnit(db: Database, directiveId: number, lo: string, hi: string, subtreeMembers: number): Promise<[number, number, number][]> {
-  const copies = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM DirectiveDelivery WHERE directiveId = ?`, directiveId))!.n;
-  if (subtreeMembers * 3 < copies) {
+async function copiesByHomeUnit(db: Database, directiveId: number, lo: string, hi: string, subtreeMembers: number): Promise<{ unitId: number; delivered: number; read: number }[]> {
+  const copies = await db.kysely.selectFrom("DirectiveDelivery").select((eb) => eb.fn.countAll<number>().as("n")).where("directiveId", "=", directiveId).executeTakeFirst();
+  let rows: { unitId: number; delivered: number | string; read: number | string | null }[];
+  if (subtreeMembers * 3 < Number(copies?.n ?? 0)) {
     // A small part of the audience: walk the subtree's memberships, one row per person kept by
     // two index probes (not another role on the same unit, not a deeper unit of the subtree).
-    return db.sql.raw(
-      `SELECT u.id, COUNT(*), SUM(d.readAt IS NOT NULL)
-       FROM Unit u CROSS JOIN Membership m ON m.unitId = u.id
-       CROSS JOIN DirectiveDelivery d ON d.directiveId = ? AND d.personId = m.personId
-       WHERE u.path >= ? AND u.path < ? AND ${deliveredCondition}
-         AND NOT EXISTS (SELECT 1 FROM Membership m2 WHERE m2.personId = m.personId AND m2.unitId = m.unitId AND m2.role < m.role)
-         AND NOT EXISTS (SELECT 1 FROM Membership m3 JOIN Unit u3 ON u3.id = m3.unitId
-                         WHERE m3.personId = m.personId AND m3.unitId != m.unitId AND u3.path >= ? AND u3.path < ?
-                           AND (u3.depth > u.depth OR (u3.depth = u.depth AND u3.id < u.id)))
-       GROUP BY u.id`,
-      directiveId, lo, hi, lo, hi,
-    );
+    rows = await db.kysely.selectFrom("Unit as u")
+      .innerJoin("Membership as m", "m.unitId", "u.id")
+      .innerJoin("DirectiveDelivery as d", (join) => join.on("d.directiveId", "=", directiveId).onRef("d.personId", "=", "m.personId"))
+      .where("u.path", ">=", lo).where("u.path", "<", hi)
+      .where((eb) => delivered(eb as unknown as ExpressionBuilder<CopyScope, "d">))
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Membership as m2").select(sql.lit(1).as("one"))
+        .whereRef("m2.personId", "=", "m.personId").whereRef("m2.unitId", "=", "m.unitId").whereRef("m2.role", "<", "m.role"))))
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Membership as m3").innerJoin("Unit as u3", "u3.id", "m3.unitId").select(sql.lit(1).as("one"))
+        .whereRef("m3.personId", "=", "m.personId").whereRef("m3.unitId", "!=", "m.unitId")
+        .where("u3.path", ">=", lo).where("u3.path", "<", hi)
+        .where((eb) => eb.or([eb("u3.depth", ">", eb.ref("u.depth")), eb.and([eb("u3.depth", "=", eb.ref("u.depth")), eb("u3.id", "<", eb.ref("u.id"))])])))))
+      .select((eb) => ["u.id as unitId", eb.fn.countAll<number>().as("delivered"), eb.fn.sum<number | null>(readFlag).as("read")])
+      .groupBy("u.id")
+      .execute();
+  } else {
+    // Most of the audience: walk the copies, rank each person's units of the subtree (deepest
+    // first, then the lower id) and keep the first.
+    rows = await db.kysely.selectFrom((qb) => qb.selectFrom("DirectiveDelivery as d")
+      .innerJoin("Membership as m", "m.personId", "d.personId")
+      .innerJoin("Unit as u", "u.id", "m.unitId")
+      .where("d.directiveId", "=", directiveId).where("u.path", ">=", lo).where("u.path", "<", hi)
+      .where((eb) => delivered(eb as unknown as ExpressionBuilder<CopyScope, "d">))
+      .select([
+        "u.id as unitId",
+        readFlag.as("isRead"),
+        sql<number>`ROW_NUMBER() OVER (PARTITION BY d."personId" ORDER BY u."depth" DESC, u."id")`.as("rank"),
+      ])
+      .as("h"))
+      .where("h.rank", "=", 1)
+      .select((eb) => ["h.unitId", eb.fn.countAll<number>().as("delivered"), eb.fn.sum<number | null>("h.isRead").as("read")])
+      .groupBy("h.unitId")
+      .execute();
   }
-  // Most of the audience: walk the copies in person order and keep each person's deepest unit
-  // (SQLite takes the bare column u.id from the row holding the MAX).
-  return db.sql.raw(
-    `SELECT h.unitId, COUNT(*), SUM(h.isRead) FROM (
-       SELECT u.id AS unitId, MAX(u.depth * 1000000000 - u.id) AS rank, d.readAt IS NOT NULL AS isRead
-       FROM DirectiveDelivery d CROSS JOIN Membership m ON m.personId = d.personId CROSS JOIN Unit u ON u.id = m.unitId
-       WHERE d.directiveId = ? AND u.path >= ? AND u.path < ? AND ${deliveredCondition}
-       GROUP BY d.personId
-     ) h GROUP BY h.unitId`,
-    directiveId, lo, hi,
-  );
+  return rows.map((r) => ({ unitId: r.unitId, delivered: Number(r.delivered), read: Number(r.read ?? 0) }));
 }

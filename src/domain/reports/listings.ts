@@ -4,10 +4,13 @@
  * the unit, and returns rows of its subtree only. Pages are keyset pages ordered by id: pass the
  * last page's `nextCursor` as `after` to get the next one (stable while rows are added).
  */
+import { sql } from "kysely";
 import type { Database } from "../../storage/database.ts";
+import { inIds } from "../../storage/dialect.ts";
 import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { getUnit, subtreeRange } from "../units/unit-service.ts";
+import { subtreeRange, type UnitRow } from "../units/unit-service.ts";
+import { findUnit } from "../stats/unit-stats.ts";
 import { meetingStats, type MeetingStats } from "../meetings/meeting-stats.ts";
 import { readRates } from "../directives/read-rates.ts";
 
@@ -42,11 +45,12 @@ function finish<T extends { id: number }>(rows: T[], limit: number): Page<T> {
   return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
 }
 
-/** The subtree's range after checking the actor may read the unit. */
-async function readableRange(db: Database, actor: Actor, unitId: number): Promise<[string, string]> {
-  const unit = await getUnit(db, unitId);
+/** The unit and its subtree's range after checking the actor may read the unit. */
+async function readableUnit(db: Database, actor: Actor, unitId: number): Promise<{ unit: UnitRow; lo: string; hi: string }> {
+  const unit = await findUnit(db, unitId);
   await assertActorCan(db, actor, "read", unit.id);
-  return subtreeRange(unit.path);
+  const [lo, hi] = subtreeRange(unit.path);
+  return { unit, lo, hi };
 }
 
 export interface UnitListing {
@@ -62,13 +66,12 @@ export interface UnitListing {
 }
 
 export async function listUnitsPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<UnitListing>> {
-  const [lo, hi] = await readableRange(db, actor, unitId);
+  const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(await db.sql.all<UnitListing>(
-    `SELECT id, parentId, name, levelLabel, depth, path, memberCount, linkedCount FROM Unit
-     WHERE path >= ? AND path < ? AND id > ? ORDER BY id LIMIT ?`,
-    lo, hi, after, limit + 1,
-  ), limit);
+  return finish(await db.kysely.selectFrom("Unit")
+    .select(["id", "parentId", "name", "levelLabel", "depth", "path", "memberCount", "linkedCount"])
+    .where("path", ">=", lo).where("path", "<", hi).where("id", ">", after)
+    .orderBy("id").limit(limit + 1).execute(), limit);
 }
 
 export interface PersonListing {
@@ -85,14 +88,14 @@ export interface PersonListing {
 
 /** People with at least one membership in the subtree. */
 export async function listPeoplePage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<PersonListing>> {
-  const [lo, hi] = await readableRange(db, actor, unitId);
+  const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(await db.sql.all<PersonListing>(
-    `SELECT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.linkedAccounts, p.updatedAt FROM Person p
-     WHERE p.id > ? AND EXISTS (SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = p.id AND u.path >= ? AND u.path < ?)
-     ORDER BY p.id LIMIT ?`,
-    after, lo, hi, limit + 1,
-  ), limit);
+  return finish(await db.kysely.selectFrom("Person as p")
+    .select(["p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.linkedAccounts", "p.updatedAt"])
+    .where("p.id", ">", after)
+    .where(({ exists, selectFrom }) => exists(selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select(sql.lit(1).as("one"))
+      .whereRef("m.personId", "=", "p.id").where("u.path", ">=", lo).where("u.path", "<", hi)))
+    .orderBy("p.id").limit(limit + 1).execute(), limit);
 }
 
 export interface MembershipListing {
@@ -105,13 +108,12 @@ export interface MembershipListing {
 }
 
 export async function listMembershipsPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<MembershipListing>> {
-  const [lo, hi] = await readableRange(db, actor, unitId);
+  const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(await db.sql.all<MembershipListing>(
-    `SELECT m.id, m.personId, m.unitId, m.role, m.title, m.createdAt FROM Membership m JOIN Unit u ON u.id = m.unitId
-     WHERE u.path >= ? AND u.path < ? AND m.id > ? ORDER BY m.id LIMIT ?`,
-    lo, hi, after, limit + 1,
-  ), limit);
+  return finish(await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId")
+    .select(["m.id", "m.personId", "m.unitId", "m.role", "m.title", "m.createdAt"])
+    .where("u.path", ">=", lo).where("u.path", "<", hi).where("m.id", ">", after)
+    .orderBy("m.id").limit(limit + 1).execute(), limit);
 }
 
 export interface MeetingListing {
@@ -127,13 +129,13 @@ export interface MeetingListing {
 
 /** Meetings of the subtree's units starting in [from, to) (all when left out), with their tallies. */
 export async function listMeetingsPage(db: Database, actor: Actor, unitId: number, request: PageRequest & { from?: Date; to?: Date } = {}): Promise<Page<MeetingListing>> {
-  const [lo, hi] = await readableRange(db, actor, unitId);
+  const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_COUNTED_PAGE);
-  const rows = await db.sql.all<Omit<MeetingListing, "tally">>(
-    `SELECT mt.id, mt.unitId, mt.title, mt.place, mt.startsAt, mt.endsAt, mt.status FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
-     WHERE u.path >= ? AND u.path < ? AND mt.id > ? AND mt.startsAt >= ? AND mt.startsAt < ? ORDER BY mt.id LIMIT ?`,
-    lo, hi, after, request.from?.getTime() ?? 0, request.to?.getTime() ?? Number.MAX_SAFE_INTEGER, limit + 1,
-  );
+  const rows = await db.kysely.selectFrom("Meeting as mt").innerJoin("Unit as u", "u.id", "mt.unitId")
+    .select(["mt.id", "mt.unitId", "mt.title", "mt.place", "mt.startsAt", "mt.endsAt", "mt.status"])
+    .where("u.path", ">=", lo).where("u.path", "<", hi).where("mt.id", ">", after)
+    .where("mt.startsAt", ">=", request.from?.getTime() ?? 0).where("mt.startsAt", "<", request.to?.getTime() ?? Number.MAX_SAFE_INTEGER)
+    .orderBy("mt.id").limit(limit + 1).execute();
   const page = finish(rows, limit);
   return {
     nextCursor: page.nextCursor,
@@ -161,16 +163,17 @@ export interface DirectiveListing {
 
 /** Directives sent by the unit's subtree or its ancestors (what its people received), with read rates over the subtree. */
 export async function listDirectivesPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<DirectiveListing>> {
-  const [lo, hi] = await readableRange(db, actor, unitId);
+  const { unit, lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_COUNTED_PAGE);
-  const ancestors = JSON.stringify((await getUnit(db, unitId)).path.split("/").filter(Boolean).map(Number));
-  const rows = await db.sql.all<Omit<DirectiveListing, "delivered" | "read" | "readRate">>(
-    `SELECT x.id, x.unitId, x.kind, x.number, x.issuer, x.title, x.status, x.sentAt FROM Directive x
-     WHERE x.id > ? AND x.status != 'draft'
-       AND (x.unitId IN (SELECT value FROM json_each(?)) OR x.unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?))
-     ORDER BY x.id LIMIT ?`,
-    after, ancestors, lo, hi, limit + 1,
-  );
+  const ancestors = unit.path.split("/").filter(Boolean).map(Number);
+  const rows = await db.kysely.selectFrom("Directive as x")
+    .select(["x.id", "x.unitId", "x.kind", "x.number", "x.issuer", "x.title", "x.status", "x.sentAt"])
+    .where("x.id", ">", after).where("x.status", "!=", "draft")
+    .where((eb) => eb.or([
+      inIds(db.engine, eb.ref("x.unitId"), ancestors),
+      eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
+    ]))
+    .orderBy("x.id").limit(limit + 1).execute();
   const page = finish(rows, limit);
   return {
     nextCursor: page.nextCursor,

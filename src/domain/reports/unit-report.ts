@@ -14,10 +14,11 @@
 import type { Database } from "../../storage/database.ts";
 import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { getUnit, subtreeRange } from "../units/unit-service.ts";
-import { unitStats, type UnitStats } from "../stats/unit-stats.ts";
-import { unitMeetingStats } from "../meetings/meeting-stats.ts";
+import { subtreeRange } from "../units/unit-service.ts";
+import { concernCounts, findUnit, unitStatsAndMonths, type UnitStats } from "../stats/unit-stats.ts";
+import { addMeetingFigures, emptyMeetingFigures, meetingFiguresByPeriod, meetingRate, type MeetingFigures } from "../stats/meeting-figures.ts";
 import { readRates } from "../directives/read-rates.ts";
+import { inIds } from "../../storage/dialect.ts";
 import { fromLocal, toLocal } from "../../lib/zoned-time.ts";
 
 export const reportPlatforms = ["telegram", "zalo", "zalo_bot", "web"] as const;
@@ -134,49 +135,64 @@ function monthOf(instant: number, delta: number, zone: string): { start: number;
   return { start: fromLocal({ year, month, day: 1, hour: 0, minute: 0 }, zone).getTime(), key: `${year}-${String(month).padStart(2, "0")}` };
 }
 
-/** Attendance and response rate of the subtree per month, 12 months ending with the month holding `to - 1 ms`. */
-export async function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): Promise<MonthPoint[]> {
+/** The 12 calendar months (in the zone) ending with the month holding `to - 1 ms`, oldest first. */
+function reportMonths(to: Date, zone: string): { key: string; start: number; end: number }[] {
   const last = to.getTime() - 1;
-  const points: MonthPoint[] = [];
+  const months: { key: string; start: number; end: number }[] = [];
   for (let delta = -11; delta <= 0; delta++) {
     const { start, key } = monthOf(last, delta, zone);
-    const end = monthOf(last, delta + 1, zone).start;
-    const root = (await unitMeetingStats(db, unitId, { from: new Date(start), to: new Date(end) }))[0]!;
-    points.push({
-      month: key,
-      start, meetingsHeld: root.meetingsHeldTotal, responseRate: root.responseRateTotal, attendanceRate: root.attendanceRateTotal,
-    });
+    months.push({ key, start, end: monthOf(last, delta + 1, zone).start });
   }
-  return points;
+  return months;
+}
+
+function monthPoints(months: { key: string; start: number }[], totals: MeetingFigures[]): MonthPoint[] {
+  return months.map((m, i) => ({
+    month: m.key, start: m.start, meetingsHeld: totals[i]!.held,
+    responseRate: meetingRate(totals[i]!.answered, totals[i]!.invited), attendanceRate: meetingRate(totals[i]!.came, totals[i]!.recorded),
+  }));
+}
+
+/**
+ * Attendance and response rate of the subtree per month, 12 months ending with the month holding
+ * `to - 1 ms`: one pass over the meetings of the 12 months (their counts kept in MeetingTally).
+ */
+export async function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): Promise<MonthPoint[]> {
+  const [lo, hi] = subtreeRange((await findUnit(db, unitId)).path);
+  const units = await db.kysely.selectFrom("Unit").select(["id", "memberCount", "path"]).where("path", ">=", lo).where("path", "<", hi).execute();
+  const months = reportMonths(to, zone);
+  const figures = await meetingFiguresByPeriod(db, new Map(units.map((u) => [u.id, u])), months.map((m) => [m.start, m.end]));
+  return monthPoints(months, figures.map((byUnit) => {
+    const total = emptyMeetingFigures();
+    for (const f of byUnit.values()) addMeetingFigures(total, f);
+    return total;
+  }));
 }
 
 /** Read rate over the subtree of each directive sent in [from, to) by the unit, an ancestor or a descendant. */
 export async function directiveReadRates(db: Database, unitId: number, from: Date, to: Date): Promise<DirectiveReadRate[]> {
-  const root = await getUnit(db, unitId);
+  const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
-  const ancestors = JSON.stringify(root.path.split("/").filter(Boolean).map(Number));
-  const directives = await db.sql.all<{ id: number; title: string; kind: string; number: string; sentAt: number }>(
-    `SELECT x.id, x.title, x.kind, x.number, x.sentAt FROM Directive x
-     WHERE x.status != 'draft' AND x.sentAt >= ? AND x.sentAt < ?
-       AND (x.unitId IN (SELECT value FROM json_each(?)) OR x.unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?))
-     ORDER BY x.sentAt DESC, x.id DESC`,
-    from.getTime(), to.getTime(), ancestors, lo, hi,
-  );
+  const ancestors = root.path.split("/").filter(Boolean).map(Number);
+  const directives = await db.kysely.selectFrom("Directive as x")
+    .select(["x.id", "x.title", "x.kind", "x.number", "x.sentAt"])
+    .where("x.status", "!=", "draft").where("x.sentAt", ">=", from.getTime()).where("x.sentAt", "<", to.getTime())
+    .where((eb) => eb.or([
+      inIds(db.engine, eb.ref("x.unitId"), ancestors),
+      eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
+    ]))
+    .orderBy("x.sentAt", "desc").orderBy("x.id", "desc")
+    .execute();
   return Promise.all(directives.map(async (d) => {
     const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
-    return { directiveId: d.id, title: d.title, kind: d.kind, number: d.number, sentAt: d.sentAt, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
+    return { directiveId: d.id, title: d.title, kind: d.kind, number: d.number, sentAt: d.sentAt!, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
   }));
 }
 
-/** Concerns the subtree handles that were raised in [from, to), by category and status. */
+/** Concerns the subtree handles that were raised in [from, to), by category and status (in that order, alphabetical). */
 export async function concernsByCategory(db: Database, unitId: number, from: Date, to: Date): Promise<ConcernCount[]> {
-  const [lo, hi] = subtreeRange((await getUnit(db, unitId)).path);
-  return db.sql.all<ConcernCount>(
-    `SELECT t.category AS category, t.status AS status, COUNT(*) AS count FROM Ticket t JOIN Unit u ON u.id = t.unitId
-     WHERE u.path >= ? AND u.path < ? AND t.createdAt >= ? AND t.createdAt < ?
-     GROUP BY t.category, t.status ORDER BY t.category, t.status`,
-    lo, hi, from.getTime(), to.getTime(),
-  );
+  const counts = await concernCounts(db, unitId, from, to);
+  return counts.sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0));
 }
 
 /**
@@ -184,10 +200,13 @@ export async function concernsByCategory(db: Database, unitId: number, from: Dat
  * unit_not_found, report_period_invalid.
  */
 export async function unitReport(db: Database, actor: Actor, unitId: number, options: ReportOptions = {}): Promise<UnitReport> {
-  const unit = await getUnit(db, unitId);
+  const unit = await findUnit(db, unitId);
   await assertActorCan(db, actor, "read", unit.id);
   const { from, to, now } = reportPeriod(options);
-  const stats = await unitStats(db, unit.id, now, { from, to });
+  const timeZone = options.timeZone ?? defaultReportTimeZone;
+  // The period's figures and the 12 months' meetings from one pass over the meetings.
+  const months = reportMonths(to, timeZone);
+  const { stats, months: monthTotals } = await unitStatsAndMonths(db, unit.id, now, { from, to }, {}, months.map((m) => [m.start, m.end]));
   const rows = stats.map(withShares);
   const slowestUnits = stats
     .filter((s) => s.ownMedianFirstAnswerMs !== null)
@@ -198,12 +217,11 @@ export async function unitReport(db: Database, actor: Actor, unitId: number, opt
       concernsOpened: s.concernsOpened, overdueConcerns: s.overdueConcerns,
     }));
   const childDepth = unit.depth + 1;
-  const timeZone = options.timeZone ?? defaultReportTimeZone;
   return {
     unitId: unit.id, name: unit.name, levelLabel: unit.levelLabel, from: from.getTime(), to: to.getTime(), generatedAt: now.getTime(), timeZone,
     unit: rows[0]!,
     children: rows.filter((r) => r.depth === childDepth),
-    monthly: await monthlySeries(db, unit.id, to, timeZone),
+    monthly: monthPoints(months, monthTotals),
     directives: await directiveReadRates(db, unit.id, from, to),
     concerns: await concernsByCategory(db, unit.id, from, to),
     slowestUnits,

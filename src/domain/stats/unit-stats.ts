@@ -8,11 +8,28 @@
  * Members are people, not roles: a person counts once, at their home unit (the deepest unit of the
  * subtree where they are a member or cadre), so the branch head who is also a commune official is
  * one member; officials and admins without a member or cadre role are not members.
+ *
+ * Nothing here reads every concern, answer or membership: the figures come from summaries that
+ * triggers keep on every write (migration report_tallies): people per home unit
+ * (UnitMemberTally), concerns per unit and day or 32-day block of their creation (TicketTally,
+ * with a histogram of first-answer times), open concerns per unit (TicketOpenTally) and answers
+ * and attendance per meeting (MeetingTally). A period is read as whole blocks, then whole days,
+ * then the concerns themselves for the partial days at its ends.
+ *
+ * Medians of the time to a first answer are exact (read from the concerns) when the subtree
+ * answered at most EXACT_MEDIAN_LIMIT concerns in the period; above that they come from the
+ * histogram: within the bucket of the exact median, at most 41 % off (answer-time-buckets.ts).
  */
+import { sql, type ExpressionBuilder, type SqlBool, type Expression } from "kysely";
 import type { Database } from "../../storage/database.ts";
-import { getUnit, subtreeRange } from "../units/unit-service.ts";
-import { readRates } from "../directives/read-rates.ts";
-import { unitMeetingStats } from "../meetings/meeting-stats.ts";
+import { inIds } from "../../storage/dialect.ts";
+import type { DB } from "../../generated/kysely/types.ts";
+import { subtreeRange, type UnitRow } from "../units/unit-service.ts";
+import { AppError } from "../../lib/app-error.ts";
+import { directivesReaching, readRates } from "../directives/read-rates.ts";
+import { ticketCategories } from "../tickets/ticket-service.ts";
+import { ANSWER_BUCKETS, answerBucket, answerBucketColumns, histogramMedian } from "./answer-time-buckets.ts";
+import { addMeetingFigures, emptyMeetingFigures, meetingFiguresByPeriod, meetingRate, type MeetingFigures } from "./meeting-figures.ts";
 
 export interface UnitStats {
   unitId: number;
@@ -52,8 +69,11 @@ export interface UnitStats {
 }
 
 const YEAR_MS = 365 * 86_400_000;
-/** Units whose concerns are read by one query (see unitStats). */
-const concernUnitsPerQuery = 500;
+const DAY_MS = 86_400_000;
+/** Block length of the coarse TicketTally rows, in days (the triggers' second span). */
+const BLOCK_DAYS = 32;
+/** Up to this many answered concerns in the period, medians are exact (read from the concerns). */
+export const EXACT_MEDIAN_LIMIT = 20_000;
 
 export interface StatsPeriod {
   from: Date;
@@ -67,74 +87,315 @@ export function median(values: number[]): number | null {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The statuses a concern goes through, in the order reports list them. */
+export const ticketStatuses = ["new", "in_progress", "answered", "closed"] as const;
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** The TicketTally column counting concerns of a category in a status ("doiSongInProgress"). */
+export function categoryStatusColumn(category: string, status: string) {
+  const pascal = camel(status).replace(/^./, (c) => c.toUpperCase());
+  return `${camel(category)}${pascal}` as `${string}` & keyof DB["TicketTally"];
+}
+
 /**
- * Figures of every unit of the subtree of `unitId`, rolled up, for the period (default: the 365
- * days up to `now`). No rights check: callers outside the CLI go through domain/reports, which
- * checks the actor. Throws unit_not_found.
+ * How [from, to) (epoch ms) is read from TicketTally: blocks of 32 days wholly inside, then
+ * whole days, then the concerns themselves for what is left at the ends (parts of days).
  */
-export async function unitStats(db: Database, unitId: number, now = new Date(), period?: StatsPeriod): Promise<UnitStats[]> {
-  const root = await getUnit(db, unitId);
-  const [lo, hi] = subtreeRange(root.path);
-  const from = period?.from ?? new Date(now.getTime() - YEAR_MS);
-  const to = period?.to ?? now;
-  const units = await db.sql.raw<[number, number | null, string, string, number]>(
-    `SELECT id, parentId, name, levelLabel, depth FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
-    lo, hi,
-  );
-  const rows: (UnitStats & { parentId: number | null; answerTimes: number[] })[] = units.map(([id, parentId, name, levelLabel, depth]) => ({
-    unitId: id, parentId, name, levelLabel, depth, members: 0, linked: 0, linkedByPlatform: {}, openConcerns: 0, overdueConcerns: 0,
-    concernsOpened: 0, concernsAnswered: 0, concernsRated: 0, concernsSatisfied: 0, satisfactionRate: null,
-    medianFirstAnswerMs: null, ownMedianFirstAnswerMs: null, readRate: null, meetingsHeld: 0, responseRate: null, attendanceRate: null, answerTimes: [],
-  }));
-  const byId = new Map(rows.map((r) => [r.unitId, r]));
+export function periodParts(from: number, to: number): { blocks: [number, number] | null; days: [number, number][]; raw: [number, number][] } {
+  const dayFrom = Math.ceil(from / DAY_MS);
+  const dayTo = Math.floor(to / DAY_MS);
+  if (dayFrom >= dayTo) return { blocks: null, days: [], raw: from < to ? [[from, to]] : [] };
+  const raw: [number, number][] = [];
+  if (from < dayFrom * DAY_MS) raw.push([from, dayFrom * DAY_MS]);
+  if (dayTo * DAY_MS < to) raw.push([dayTo * DAY_MS, to]);
+  const blockFrom = Math.ceil(dayFrom / BLOCK_DAYS) * BLOCK_DAYS;
+  const blockTo = Math.floor(dayTo / BLOCK_DAYS) * BLOCK_DAYS;
+  if (blockFrom >= blockTo) return { blocks: null, days: [[dayFrom, dayTo]], raw };
+  const days: [number, number][] = [];
+  if (dayFrom < blockFrom) days.push([dayFrom, blockFrom]);
+  if (blockTo < dayTo) days.push([blockTo, dayTo]);
+  return { blocks: [blockFrom, blockTo], days, raw };
+}
 
-  // Each person once, at the deepest unit where they are a member or cadre (lower id on a tie).
-  // The platforms are looked up only for linked people (most are not, in a large tree).
-  const homes = await db.sql.raw<[number, string | null, number, number]>(
-    `SELECT h.unitId, h.platforms, COUNT(*), SUM(h.linked) FROM (
-       SELECT u.id AS unitId, MAX(u.depth * 1000000000 - u.id) AS rank, p.linkedAccounts > 0 AS linked,
-              CASE WHEN p.linkedAccounts > 0 THEN (SELECT group_concat(DISTINCT a.platform) FROM ChatAccount a WHERE a.personId = p.id) END AS platforms
-       FROM Membership m JOIN Unit u ON u.id = m.unitId JOIN Person p ON p.id = m.personId
-       WHERE u.path >= ? AND u.path < ? AND m.role IN ('member', 'cadre')
-       GROUP BY m.personId
-     ) h GROUP BY h.unitId, h.platforms`,
-    lo, hi,
-  );
-  for (const [id, platforms, members, linked] of homes) {
-    const r = byId.get(id);
-    if (!r) continue;
-    r.members += members;
-    r.linked += linked;
-    for (const platform of platforms ? platforms.split(",") : []) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + members;
+/** The TicketTally rows (alias c) that make up the whole days of a period. */
+function tallyRowsOf(parts: ReturnType<typeof periodParts>) {
+  return (eb: ExpressionBuilder<DB & { c: DB["TicketTally"] }, "c">): Expression<SqlBool> => {
+    const terms: Expression<SqlBool>[] = [];
+    if (parts.blocks) terms.push(eb.and([eb("c.span", "=", BLOCK_DAYS), eb("c.start", ">=", parts.blocks[0]), eb("c.start", "<", parts.blocks[1])]));
+    for (const [a, b] of parts.days) terms.push(eb.and([eb("c.span", "=", 1), eb("c.start", ">=", a), eb("c.start", "<", b)]));
+    return eb.or(terms);
+  };
+}
+
+/** The concerns (alias t) created in the raw parts of a period. */
+function rawTicketsOf(parts: ReturnType<typeof periodParts>) {
+  return (eb: ExpressionBuilder<DB & { t: DB["Ticket"] }, "t">): Expression<SqlBool> =>
+    eb.or(parts.raw.map(([a, b]) => eb.and([eb("t.createdAt", ">=", a), eb("t.createdAt", "<", b)])));
+}
+
+/** Subtrees up to this many units name their units; larger ones are matched by path. */
+const UNITS_PER_LOOKUP = 500;
+
+/**
+ * The subtree condition on TicketTally rows (alias c joined with Unit u): by unit id for a small
+ * subtree (the primary key (unitId, span, start) finds its rows), by path for a large one (the
+ * (span, start) index walks the period).
+ */
+function tallyScope(db: Database, lo: string, hi: string, unitIds: readonly number[] | null) {
+  return (eb: ExpressionBuilder<DB & { c: DB["TicketTally"]; u: DB["Unit"] }, "c" | "u">): Expression<SqlBool> =>
+    unitIds && unitIds.length <= UNITS_PER_LOOKUP
+      ? inIds(db.engine, eb.ref("c.unitId"), unitIds)
+      : eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]);
+}
+
+async function subtreeUnitIds(db: Database, lo: string, hi: string, limit: number): Promise<number[] | null> {
+  const rows = await db.kysely.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi).limit(limit + 1).execute();
+  return rows.length > limit ? null : rows.map((r) => r.id);
+}
+
+interface ConcernFigures {
+  opened: number;
+  answered: number;
+  rated: number;
+  satisfied: number;
+  /** First-answer times per bucket (answer-time-buckets.ts). */
+  histogram: number[];
+}
+
+/** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
+async function concernFigures(db: Database, lo: string, hi: string, unitIds: readonly number[], from: number, to: number): Promise<Map<number, ConcernFigures>> {
+  const inside = (path: string) => path >= lo && path < hi;
+  const out = new Map<number, ConcernFigures>();
+  const of = (unitId: number) => {
+    let f = out.get(unitId);
+    if (!f) out.set(unitId, (f = { opened: 0, answered: 0, rated: 0, satisfied: 0, histogram: new Array<number>(ANSWER_BUCKETS).fill(0) }));
+    return f;
+  };
+  const parts = periodParts(from, to);
+  if (parts.blocks || parts.days.length) {
+    const rows = await db.kysely.selectFrom("TicketTally as c").innerJoin("Unit as u", "u.id", "c.unitId")
+      .where(tallyScope(db, lo, hi, unitIds))
+      .where(tallyRowsOf(parts))
+      .select((eb) => [
+        "c.unitId",
+        eb.fn.sum<number>("c.opened").as("opened"),
+        eb.fn.sum<number>("c.answered").as("answered"),
+        eb.fn.sum<number>("c.rated").as("rated"),
+        eb.fn.sum<number>("c.satisfiedCount").as("satisfied"),
+        ...answerBucketColumns.map((h) => eb.fn.sum<number>(`c.${h}`).as(h)),
+      ])
+      .groupBy("c.unitId")
+      .execute();
+    for (const r of rows) {
+      const f = of(r.unitId);
+      f.opened += Number(r.opened);
+      f.answered += Number(r.answered);
+      f.rated += Number(r.rated);
+      f.satisfied += Number(r.satisfied);
+      answerBucketColumns.forEach((h, k) => (f.histogram[k]! += Number(r[h])));
+    }
   }
-
-  // A province holds a million concerns: they are read a few hundred units at a time, so their
-  // rows never sit in memory together (the service runs with a 128 MB heap).
-  for (let i = 0; i < units.length; i += concernUnitsPerQuery) {
-    const concerns = await db.sql.raw<[number, string, number, number, number | null, number | null]>(
-      `SELECT t.unitId, t.status, t.dueAt, t.createdAt, t.firstAnsweredAt, t.satisfied FROM Ticket t
-       WHERE t.unitId IN (SELECT value FROM json_each(?)) AND (t.status IN ('new', 'in_progress') OR (t.createdAt >= ? AND t.createdAt < ?))`,
-      JSON.stringify(units.slice(i, i + concernUnitsPerQuery).map((u) => u[0])), from.getTime(), to.getTime(),
-    );
-    for (const [id, status, dueAt, createdAt, firstAnsweredAt, satisfied] of concerns) {
-      const r = byId.get(id)!;
-      if (status === "new" || status === "in_progress") {
-        r.openConcerns++;
-        if (dueAt < now.getTime()) r.overdueConcerns++;
+  if (parts.raw.length) {
+    // Parts of at most two days: found by creation time alone (the subtree is checked here; with
+    // the path in the query SQLite would walk every unit's concerns instead).
+    const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
+      .where(rawTicketsOf(parts))
+      .select(["t.unitId", "u.path", "t.createdAt", "t.firstAnsweredAt", "t.satisfied"])
+      .execute();
+    for (const r of rows) {
+      if (!inside(r.path)) continue;
+      const f = of(r.unitId);
+      f.opened++;
+      if (r.firstAnsweredAt !== null) {
+        f.answered++;
+        f.histogram[answerBucket(r.firstAnsweredAt - r.createdAt)]!++;
       }
-      if (createdAt < from.getTime() || createdAt >= to.getTime()) continue;
-      r.concernsOpened++;
-      if (firstAnsweredAt !== null) {
-        r.concernsAnswered++;
-        r.answerTimes.push(firstAnsweredAt - createdAt);
-      }
-      if (satisfied !== null) {
-        r.concernsRated++;
-        if (satisfied) r.concernsSatisfied++;
+      if (r.satisfied !== null) {
+        f.rated++;
+        if (r.satisfied) f.satisfied++;
       }
     }
   }
-  for (const r of rows) r.ownMedianFirstAnswerMs = median(r.answerTimes);
+  return out;
+}
+
+/** First-answer times (ms) of the concerns raised in [from, to) in the subtree, per unit: for exact medians. */
+async function answerTimes(db: Database, lo: string, hi: string, from: number, to: number): Promise<Map<number, number[]>> {
+  const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
+    .where("u.path", ">=", lo).where("u.path", "<", hi)
+    .where("t.createdAt", ">=", from).where("t.createdAt", "<", to).where("t.firstAnsweredAt", "is not", null)
+    .select(["t.unitId", "t.createdAt", "t.firstAnsweredAt"])
+    .execute();
+  const out = new Map<number, number[]>();
+  for (const r of rows) {
+    let list = out.get(r.unitId);
+    if (!list) out.set(r.unitId, (list = []));
+    list.push(r.firstAnsweredAt! - r.createdAt);
+  }
+  return out;
+}
+
+/**
+ * Concerns raised in [from, to) in the subtree of `unitId`, by category and current status (from
+ * the summaries; categories in ticketCategories order, then statuses in ticketStatuses order;
+ * zero counts left out). Throws unit_not_found.
+ */
+export async function concernCounts(db: Database, unitId: number, from: Date, to: Date): Promise<{ category: string; status: string; count: number }[]> {
+  const [lo, hi] = subtreeRange((await findUnit(db, unitId)).path);
+  const counts = new Map<string, number>();
+  const key = (c: string, s: string) => `${c}\u0000${s}`;
+  const parts = periodParts(from.getTime(), to.getTime());
+  const pairs = ticketCategories.flatMap((c) => ticketStatuses.map((s) => ({ c, s, col: categoryStatusColumn(c, s) })));
+  if (parts.blocks || parts.days.length) {
+    const unitIds = await subtreeUnitIds(db, lo, hi, UNITS_PER_LOOKUP);
+    const row = await db.kysely.selectFrom("TicketTally as c").innerJoin("Unit as u", "u.id", "c.unitId")
+      .where(tallyScope(db, lo, hi, unitIds))
+      .where(tallyRowsOf(parts))
+      .select((eb) => pairs.map((p) => eb.fn.sum<number | null>(sql.ref(`c.${p.col}`)).as(p.col)))
+      .executeTakeFirst();
+    const values: Record<string, unknown> = row ?? {};
+    for (const p of pairs) counts.set(key(p.c, p.s), Number(values[p.col] ?? 0));
+  }
+  if (parts.raw.length) {
+    // Parts of at most two days, found by creation time alone (see concernFigures).
+    const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
+      .where(rawTicketsOf(parts))
+      .select((eb) => ["u.path", "t.category", "t.status", eb.fn.countAll<number>().as("n")])
+      .groupBy(["u.path", "t.category", "t.status"])
+      .execute();
+    for (const r of rows) if (r.path >= lo && r.path < hi) counts.set(key(r.category, r.status), (counts.get(key(r.category, r.status)) ?? 0) + Number(r.n));
+  }
+  return pairs.map((p) => ({ category: p.c as string, status: p.s as string, count: counts.get(key(p.c, p.s)) ?? 0 })).filter((c) => c.count > 0);
+}
+
+/**
+ * A unit by id, as `getUnit` of unit-service but on the typed data layer (both engines), for the
+ * report modules. Throws unit_not_found.
+ */
+export async function findUnit(db: Database, id: number): Promise<UnitRow> {
+  const unit = await db.kysely.selectFrom("Unit").select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"])
+    .where("id", "=", id).executeTakeFirst();
+  if (!unit) throw new AppError("unit_not_found", { unit: String(id) });
+  return unit;
+}
+
+const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot", web: "web" } as const;
+
+/**
+ * Figures of every unit of the subtree of `unitId`, rolled up, for the period (default: the 365
+ * days up to `now`). No rights check: callers outside the CLI go through domain/reports, which
+ * checks the actor. `exactMedianLimit` (default EXACT_MEDIAN_LIMIT): up to this many answered
+ * concerns, medians are read exactly from the concerns, above it from the histograms. Throws
+ * unit_not_found.
+ */
+export async function unitStats(db: Database, unitId: number, now = new Date(), period?: StatsPeriod, options: { exactMedianLimit?: number } = {}): Promise<UnitStats[]> {
+  return (await unitStatsAndMonths(db, unitId, now, period, options, [])).stats;
+}
+
+/**
+ * unitStats, and in the same pass over the meetings the subtree's meeting figures in each of
+ * `months` ([from, to) in epoch ms): what a report needs.
+ */
+export async function unitStatsAndMonths(
+  db: Database, unitId: number, now: Date, period: StatsPeriod | undefined, options: { exactMedianLimit?: number }, months: readonly [number, number][],
+): Promise<{ stats: UnitStats[]; months: MeetingFigures[] }> {
+  const root = await findUnit(db, unitId);
+  const [lo, hi] = subtreeRange(root.path);
+  const from = (period?.from ?? new Date(now.getTime() - YEAR_MS)).getTime();
+  const to = (period?.to ?? now).getTime();
+  const units = await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"])
+    .where("path", ">=", lo).where("path", "<", hi).orderBy("path").execute();
+  type Row = UnitStats & { parentId: number | null; histogram: number[]; times: number[] | null; meetings: MeetingFigures };
+  const rows: Row[] = units.map((u) => ({
+    unitId: u.id, parentId: u.parentId, name: u.name, levelLabel: u.levelLabel, depth: u.depth, members: 0, linked: 0, linkedByPlatform: {},
+    openConcerns: 0, overdueConcerns: 0, concernsOpened: 0, concernsAnswered: 0, concernsRated: 0, concernsSatisfied: 0, satisfactionRate: null,
+    medianFirstAnswerMs: null, ownMedianFirstAnswerMs: null, readRate: null, meetingsHeld: 0, responseRate: null, attendanceRate: null,
+    histogram: new Array<number>(ANSWER_BUCKETS).fill(0), times: null, meetings: emptyMeetingFigures(),
+  }));
+  const byId = new Map(rows.map((r) => [r.unitId, r]));
+  const addPeople = (r: Row, n: { members: number; linked: number; telegram: number; zalo: number; zaloBot: number; web: number }) => {
+    r.members += n.members;
+    r.linked += n.linked;
+    for (const [platform, column] of Object.entries(platformColumns)) {
+      if (n[column]) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + n[column];
+    }
+  };
+
+  // Each person once, at their home unit (PersonHome: the deepest unit where they are a member or
+  // cadre). People whose home lies outside this subtree but who also hold such a role inside it
+  // (few: PersonHome.units > 1) count at their deepest unit inside, as if the subtree were all.
+  const homes = await db.kysely.selectFrom("UnitMemberTally as t").innerJoin("Unit as u", "u.id", "t.unitId")
+    .where("u.path", ">=", lo).where("u.path", "<", hi).where("t.members", ">", 0)
+    .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"]).execute();
+  for (const h of homes) {
+    const r = byId.get(h.unitId);
+    if (r) addPeople(r, h);
+  }
+  const multi = await db.kysely.selectFrom("PersonHome as h").innerJoin("Unit as hu", "hu.id", "h.unitId")
+    .where("h.units", ">", 1).where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
+    .select(["h.personId", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"]).execute();
+  const multiById = new Map(multi.map((h) => [h.personId, h]));
+  const strays = multi.length
+    ? (await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId")
+      .where((eb) => inIds(db.engine, eb.ref("m.personId"), [...multiById.keys()]))
+      .where("m.role", "in", ["member", "cadre"]).where("u.path", ">=", lo).where("u.path", "<", hi)
+      .select(["m.personId", "u.id", "u.depth"]).execute()).map((m) => ({ ...multiById.get(m.personId)!, ...m }))
+    : [];
+  const strayHome = new Map<number, (typeof strays)[number]>();
+  for (const s of strays) {
+    const best = strayHome.get(s.personId);
+    if (!best || s.depth > best.depth || (s.depth === best.depth && s.id < best.id)) strayHome.set(s.personId, s);
+  }
+  for (const s of strayHome.values()) addPeople(byId.get(s.id)!, { ...s, members: 1 });
+
+  // Open concerns from their per-unit count; overdue = open minus those not due yet (the recent
+  // ones, found through the (status, dueAt) index).
+  const open = await db.kysely.selectFrom("TicketOpenTally as o").innerJoin("Unit as u", "u.id", "o.unitId")
+    .where("u.path", ">=", lo).where("u.path", "<", hi).where("o.open", ">", 0)
+    .select(["o.unitId", "o.open"]).execute();
+  for (const o of open) {
+    const r = byId.get(o.unitId);
+    if (!r) continue;
+    r.openConcerns += o.open;
+    r.overdueConcerns += o.open;
+  }
+  const notDue = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
+    .where("t.status", "in", ["new", "in_progress"]).where("t.dueAt", ">=", now.getTime())
+    .where("u.path", ">=", lo).where("u.path", "<", hi)
+    .select((eb) => ["t.unitId", eb.fn.countAll<number>().as("n")])
+    .groupBy("t.unitId").execute();
+  for (const n of notDue) {
+    const r = byId.get(n.unitId);
+    if (r) r.overdueConcerns -= Number(n.n);
+  }
+
+  let answeredInPeriod = 0;
+  for (const [id, f] of await concernFigures(db, lo, hi, units.map((u) => u.id), from, to)) {
+    const r = byId.get(id);
+    if (!r) continue;
+    r.concernsOpened = f.opened;
+    r.concernsAnswered = f.answered;
+    r.concernsRated = f.rated;
+    r.concernsSatisfied = f.satisfied;
+    r.histogram = f.histogram;
+    answeredInPeriod += f.answered;
+  }
+  if (answeredInPeriod <= (options.exactMedianLimit ?? EXACT_MEDIAN_LIMIT)) {
+    const times = await answerTimes(db, lo, hi, from, to);
+    for (const r of rows) r.times = times.get(r.unitId) ?? [];
+  }
+  for (const r of rows) r.ownMedianFirstAnswerMs = r.times ? median(r.times) : histogramMedian(r.histogram);
+
+  const [meetings, ...monthly] = await meetingFiguresByPeriod(db, new Map(units.map((u) => [u.id, u])), [[from, to], ...months]);
+  for (const [id, m] of meetings!) {
+    const r = byId.get(id);
+    if (r) r.meetings = m;
+  }
+  const monthTotals = monthly.map((m) => {
+    const total = emptyMeetingFigures();
+    for (const f of m.values()) addMeetingFigures(total, f);
+    return total;
+  });
 
   // Path order lists parents before children: walking backwards finishes every child first.
   for (let i = rows.length - 1; i > 0; i--) {
@@ -150,21 +411,24 @@ export async function unitStats(db: Database, unitId: number, now = new Date(), 
     parent.concernsAnswered += r.concernsAnswered;
     parent.concernsRated += r.concernsRated;
     parent.concernsSatisfied += r.concernsSatisfied;
-    for (const ms of r.answerTimes) parent.answerTimes.push(ms);
+    if (parent.times && r.times) for (const ms of r.times) parent.times.push(ms);
+    for (let k = 0; k < ANSWER_BUCKETS; k++) parent.histogram[k]! += r.histogram[k]!;
+    addMeetingFigures(parent.meetings, r.meetings);
   }
 
-  const reads = new Map((await readRates(db, unitId, { since: from, until: to })).map((r) => [r.unitId, r.rateTotal]));
-  const meetings = new Map((await unitMeetingStats(db, unitId, { from, to })).map((m) => [m.unitId, m]));
-  return rows.map(({ parentId: _p, answerTimes, ...r }) => {
-    const m = meetings.get(r.unitId);
-    return {
-      ...r,
-      medianFirstAnswerMs: median(answerTimes),
-      satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
-      readRate: reads.get(r.unitId) ?? null,
-      meetingsHeld: m?.meetingsHeldTotal ?? 0,
-      responseRate: m?.responseRateTotal ?? null,
-      attendanceRate: m?.attendanceRateTotal ?? null,
-    };
-  });
+  // Read rates only when a directive of the period reaches the subtree (else all null).
+  const readPeriod = { since: new Date(from), until: new Date(to) };
+  const reads = (await directivesReaching(db, root.path, readPeriod)).length
+    ? new Map((await readRates(db, unitId, readPeriod)).map((r) => [r.unitId, r.rateTotal]))
+    : new Map<number, number | null>();
+  const stats = rows.map(({ parentId: _p, histogram, times, meetings: m, ...r }) => ({
+    ...r,
+    medianFirstAnswerMs: times ? median(times) : histogramMedian(histogram),
+    satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
+    readRate: reads.get(r.unitId) ?? null,
+    meetingsHeld: m.held,
+    responseRate: meetingRate(m.answered, m.invited),
+    attendanceRate: meetingRate(m.came, m.recorded),
+  }));
+  return { stats, months: monthTotals };
 }
