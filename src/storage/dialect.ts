@@ -116,3 +116,20 @@ export function nowMs(engine: Engine): RawBuilder<number> {
     ? sql<number>`(floor(extract(epoch from clock_timestamp()) * 1000))::bigint`
     : sql<number>`CAST(unixepoch('subsec') * 1000 AS INTEGER)`;
 }
+
+/**
+ * A list bound as ONE parameter, for `inList`: a JSON array on SQLite, an array on PostgreSQL.
+ * Made apart from the query so that a prepared() query can take the list as a slot.
+ */
+export function listParam(engine: Engine, values: readonly (number | string)[]): string | (number | string)[] {
+  return engine === "postgresql" ? [...values] : JSON.stringify(values);
+}
+
+/**
+ * `column IN (list)` where `list` is one parameter made by `listParam` (a prepared() slot, or the
+ * value itself): like `inIds`, for prepared queries and for text lists (chat ids).
+ */
+export function inList(engine: Engine, column: Expression<unknown>, list: unknown, kind: "int" | "text"): RawBuilder<SqlBool> {
+  if (engine === "postgresql") return kind === "int" ? sql<SqlBool>`${column} = ANY(${list}::int[])` : sql<SqlBool>`${column} = ANY(${list}::text[])`;
+  return sql<SqlBool>`${column} IN (SELECT value FROM json_each(${list}))`;
+}
