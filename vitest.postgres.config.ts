@@ -16,6 +16,7 @@ export default defineConfig({
       "test/domain/coordination/**/*.test.ts",
       "test/domain/units/unit-counts.test.ts",
       "test/domain/deliveries/**/*.test.ts",
+      "test/delivery/shared-budget.test.ts",
     ],
   },
 });
