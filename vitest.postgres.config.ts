@@ -17,6 +17,7 @@ export default defineConfig({
       "test/domain/units/unit-counts.test.ts",
       "test/domain/deliveries/**/*.test.ts",
       "test/delivery/shared-budget.test.ts",
+      "test/delivery/broadcast-processes.test.ts",
     ],
   },
 });
