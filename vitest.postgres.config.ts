@@ -18,6 +18,10 @@ export default defineConfig({
       "test/domain/deliveries/**/*.test.ts",
       "test/delivery/shared-budget.test.ts",
       "test/delivery/broadcast-processes.test.ts",
+      "test/delivery/fairness.test.ts",
+      "test/delivery/outage.test.ts",
+      "test/delivery/pacing.test.ts",
+      "test/delivery/rate-limiter.test.ts",
     ],
   },
 });
