@@ -133,3 +133,13 @@ export function inList(engine: Engine, column: Expression<unknown>, list: unknow
   if (engine === "postgresql") return kind === "int" ? sql<SqlBool>`${column} = ANY(${list}::int[])` : sql<SqlBool>`${column} = ANY(${list}::text[])`;
   return sql<SqlBool>`${column} IN (SELECT value FROM json_each(${list}))`;
 }
+
+/**
+ * The column's value, kept from choosing an index (SQLite: unary `+`, SQLite's documented way;
+ * PostgreSQL: the column itself, its planner has statistics). For a query that finds its rows by
+ * id: without statistics SQLite would rather scan a whole status index (`status = 'pending'`:
+ * every queued row) than look the ids up.
+ */
+export function notIndexed<T>(engine: Engine, column: Expression<T>): RawBuilder<T> {
+  return engine === "postgresql" ? sql<T>`${column}` : sql<T>`+${column}`;
+}

@@ -6,9 +6,9 @@
  * can be sent twice, and everything else is sent exactly once.
  */
 import type { Database, Engine } from "../../storage/database.ts";
-import { inList, isDistinctFrom, listParam, skipLocked } from "../../storage/dialect.ts";
+import { inList, isDistinctFrom, listParam, notIndexed, skipLocked } from "../../storage/dialect.ts";
 import { prepared, type Prepared, type Slots } from "../../storage/prepared.ts";
-import { recordOutbound, type OutboundRecord } from "../messages/message-log.ts";
+import { logOutbound, type OutboundRecord } from "../messages/message-log.ts";
 
 export const priorities = { reply: 0, normal: 5, broadcast: 9 } as const;
 
@@ -151,7 +151,8 @@ const claimQ = perEngine((engine) => prepared((k, p: Slots<{ ids: unknown; n: nu
     .set((eb) => ({ status: "sending", claimedBy: p.worker, leaseUntil: p.leaseUntil, attempts: eb("attempts", "+", 1) }))
     .where("id", "in", (eb) => skipLocked(engine, eb.selectFrom("Outbox as o").select("o.id")
       .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
-      .where("o.status", "=", "pending")
+      // By id: not by scanning the status index through every queued row.
+      .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
       .where((w) => w.not(w.exists(w.selectFrom("Outbox as busy").select("busy.id")
         .where("busy.status", "=", "sending").where("busy.platform", "=", w.ref("o.platform")).where("busy.chatId", "=", w.ref("o.chatId")))))
       .orderBy("o.priority").orderBy("o.ord").orderBy("o.id")
@@ -210,7 +211,7 @@ export async function recordSends(db: Database, workerId: string, sends: readonl
     for (const send of sends) {
       marked += await markSentQ.run(db, { id: send.id, worker: workerId, at: send.at.getTime(), messageId: send.platformMessageId });
       await recordAttempt(db, send.id, "sent", send.at);
-      for (const line of send.log) await recordOutbound(db, line);
+      for (const line of send.log) await logOutbound(db, line);
     }
     return marked;
   });

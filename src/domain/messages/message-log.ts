@@ -2,7 +2,8 @@
  * The message log: every message in and out. An inbound message is stored before the platform is
  * acknowledged, keyed by (platform, platform event id) so that a platform's duplicate is recognised.
  */
-import type { Database } from "../../storage/database.ts";
+import type { Kysely } from "kysely";
+import type { Database, DB } from "../../storage/database.ts";
 import { prepared, type Slots } from "../../storage/prepared.ts";
 
 export interface InboundRecord {
@@ -101,25 +102,38 @@ export interface OutboundRecord {
   at: Date;
 }
 
-const outboundQ = prepared((k, p: Slots<{
+type OutboundSlots = Slots<{
   platform: string; chatId: string; chatType: string; chatAccountId: number | null; personId: number | null; text: string | null; payload: string | null;
   messageId: string | null; replyTo: string | null; entityType: string | null; entityId: number | null; outboxId: number | null; at: number;
-}>) =>
-  k.insertInto("MessageLog")
-    .values({
-      direction: "out", platform: p.platform, chatId: p.chatId, chatType: p.chatType, chatAccountId: p.chatAccountId, personId: p.personId, kind: "text",
-      text: p.text, payload: p.payload, platformMessageId: p.messageId, replyToMessageId: p.replyTo, entityType: p.entityType, entityId: p.entityId,
-      outboxId: p.outboxId, status: "sent", createdAt: p.at,
-    })
-    .returning("id"));
+}>;
 
-export async function recordOutbound(db: Database, m: OutboundRecord): Promise<number> {
-  const row = await outboundQ.first(db, {
+const outboundInsert = (k: Kysely<DB>, p: OutboundSlots) =>
+  k.insertInto("MessageLog").values({
+    direction: "out", platform: p.platform, chatId: p.chatId, chatType: p.chatType, chatAccountId: p.chatAccountId, personId: p.personId, kind: "text",
+    text: p.text, payload: p.payload, platformMessageId: p.messageId, replyToMessageId: p.replyTo, entityType: p.entityType, entityId: p.entityId,
+    outboxId: p.outboxId, status: "sent", createdAt: p.at,
+  });
+const outboundQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p).returning("id"));
+const outboundLogQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p));
+
+function outboundValues(m: OutboundRecord) {
+  return {
     platform: m.platform, chatId: m.chatId, chatType: m.chatType, chatAccountId: m.chatAccountId ?? null, personId: m.personId ?? null, text: clip(m.text),
     payload: m.payload ?? null, messageId: m.platformMessageId ?? null, replyTo: m.replyToMessageId ?? null, entityType: m.entityType ?? null,
     entityId: m.entityId ?? null, outboxId: m.outboxId ?? null, at: m.at.getTime(),
-  });
-  return row!.id;
+  };
+}
+
+/** Logs an outbound message; returns its id. */
+export async function recordOutbound(db: Database, m: OutboundRecord): Promise<number> {
+  const row = await outboundQ.first(db, outboundValues(m));
+  if (!row) throw new Error("message log: the insert returned no id");
+  return row.id;
+}
+
+/** Logs an outbound message when its id is not needed (the delivery engine's batches: no RETURNING to read). */
+export async function logOutbound(db: Database, m: OutboundRecord): Promise<void> {
+  await outboundLogQ.run(db, outboundValues(m));
 }
 
 const knownChatQ = prepared((k, p: Slots<{ platform: string; chatId: string }>) =>
