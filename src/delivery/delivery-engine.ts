@@ -12,6 +12,12 @@
  * Fairness: rows come in priority order (replies first), broadcasts interleave (fair order), and
  * chats that are busy or held by a limit are skipped in the query, so no chat's backlog delays
  * another chat's message.
+ *
+ * Several processes on one database (PostgreSQL): each claims rows with one skip-locked statement
+ * (never a row another holds, never a chat another is sending to), and after its own gate takes
+ * each send from the bot's budget shared through the database (shared-budget.ts), so that together
+ * they keep the platform's limit. A dead process's rows are taken back by the others (its
+ * heartbeat stops, or its process is gone on this host).
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";

@@ -65,15 +65,15 @@ describe("the shared send budget", () => {
     const seconds = (performance.now() - started) / 1000;
     for (const e of engines.splice(0)) await e.stop();
 
-    expect(fake.sentCount()).toBe(members);
+    expect(fake.sentCount(), "sends").toBe(members);
     for (let i = 0; i < members; i++) expect(fake.sentCount(80_000 + i)).toBe(1);
     expect(await outboxCounts(db, "telegram")).toEqual({ sent: members });
-    expect(busiestWindow(fake.sent().map((s) => s.at), 1000)).toBeLessThanOrEqual(30);
+    expect(busiestWindow(fake.sent().map((s) => s.at), 1000), "busiest second").toBeLessThanOrEqual(30);
     // Without the shared budget three engines would go at up to 90 a second.
-    expect(seconds).toBeGreaterThan(members / 30 - 1.5);
+    expect(seconds, "seconds").toBeGreaterThan(members / 30 - 1.5);
     // Every engine took part.
     const owners = await db.kysely.selectFrom("Outbox").select("claimedBy").distinct().execute();
-    expect(owners.length).toBe(3);
+    expect(owners.length, "engines that sent").toBe(3);
   }, 90_000);
 });
 
