@@ -33,7 +33,7 @@ import { fitMessage } from "../channels/fit-message.ts";
 import { hasExchangedMessages } from "../domain/messages/message-log.ts";
 import { deliveryAccount, markUnreachable } from "../domain/accounts/account-service.ts";
 import { RateLimiter, SendGate, type PacingClock, type SendBudget } from "./rate-limiter.ts";
-import { SharedBudget } from "./shared-budget.ts";
+import { SharedBudget, sharedHoldMs } from "./shared-budget.ts";
 
 /** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
 export interface EngineClock {
@@ -155,7 +155,9 @@ class PlatformWorker {
     if (options.sharedBudget ?? (engine.db.engine === "postgresql" && !options.clock)) {
       // Zalo's spacing (one send per interval) is the stricter rule where it is set.
       const interval = limits.minIntervalMs ?? 0;
-      const rule = interval > 1000 / limits.perSecond ? { limit: 1, windowMs: interval } : { limit: limits.perSecond, windowMs: 1000 + (limits.marginMs ?? 0) };
+      const rule = interval > 1000 / limits.perSecond
+        ? { limit: 1, windowMs: interval, holdMs: sharedHoldMs }
+        : { limit: limits.perSecond, windowMs: 1000 + (limits.marginMs ?? 0), holdMs: sharedHoldMs };
       this.shared = new SharedBudget(engine.db, `send:${channel.id}`, rule, engine.logger);
     }
   }

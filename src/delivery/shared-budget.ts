@@ -6,9 +6,10 @@
  * elsewhere they wait until a place frees up, first come first served (the gate already ordered
  * them by priority).
  *
- * A use counts from its grant, then, once the answer is in, from the answer's time (moved in
- * batches by `settle`): a request may arrive at the platform at any moment until its answer,
- * which is the same rule the gate applies within a process.
+ * A use counts from its grant as if made `sharedHoldMs` later, then, once the answer is in, as made
+ * at the answer's time (moved in batches by `settle`): a request may arrive at the platform at any
+ * moment until its answer, which is the same rule the gate applies within a process, and a process
+ * that dies with requests in flight leaves them counted long enough.
  */
 import type { Logger } from "../lib/logger.ts";
 import type { Database } from "../storage/database.ts";
@@ -24,6 +25,14 @@ export interface SharedUse {
 
 /** How long finished sends gather before their uses are moved to their answers' times. */
 const settleDelayMs = 25;
+/** Longest wait before asking the shared budget again when it is spent. */
+const retryPollMs = 50;
+/**
+ * A use counts as made this long after its grant until its answer is recorded: should the process
+ * die with the request in flight, the request may still arrive that late (a second is far beyond
+ * any answer the engine waits for at this rate; the platform's own timeouts are shorter).
+ */
+export const sharedHoldMs = 1000;
 
 const localNow = () => performance.now();
 
@@ -64,8 +73,9 @@ export class SharedBudget {
           const grant = await takeFromBudget(this.db, this.key, this.#waiting.length, this.rule);
           granted = grant.granted;
           takenAt = grant.now;
-          // The database clock moved on while the answer came back.
-          if (grant.retryAt !== null) wait = grant.retryAt - grant.now - (localNow() - askedAt);
+          // The database clock moved on while the answer came back. Uses still held (see
+          // `holdMs`) are moved to their answers within a few tens of milliseconds: ask again soon.
+          if (grant.retryAt !== null) wait = Math.min(retryPollMs, grant.retryAt - grant.now - (localNow() - askedAt));
         } catch (error) {
           this.logger.error({ err: error, key: this.key }, "could not take from the shared send budget; sending on this process's own limits");
           for (const w of this.#waiting.splice(0)) w.resolve(null);
@@ -85,7 +95,7 @@ export class SharedBudget {
    */
   settle(use: SharedUse | null): void {
     if (!use) return;
-    this.#moves.push({ from: use.takenAt, to: use.takenAt + Math.ceil(localNow() - use.askedAt) });
+    this.#moves.push({ from: use.takenAt + (this.rule.holdMs ?? 0), to: use.takenAt + Math.ceil(localNow() - use.askedAt) });
     this.#settleTimer ??= setTimeout(() => {
       this.#settleTimer = undefined;
       void this.#flush();

@@ -82,6 +82,7 @@ describe.skipIf(!testPostgresUrl)("a broadcast by three processes on one Postgre
     // Kill one process in the middle of the broadcast, while it has requests in flight.
     await until("a third of the broadcast", () => fake!.sentCount() >= members / 3, 120_000);
     const victim = children[1]!;
+    const killedAt = performance.timeOrigin + performance.now();
     victim.proc.kill("SIGKILL");
     await victim.exited;
     const sentAtKill = fake.sentCount();
@@ -105,14 +106,30 @@ describe.skipIf(!testPostgresUrl)("a broadcast by three processes on one Postgre
     expect(twice).toBeLessThanOrEqual(40);
     expect(fake.sentCount()).toBe(members + twice);
     expect(await outboxCounts(db, "telegram")).toEqual({ sent: members });
-    expect(busiestWindow(fake.sent().map((s) => s.at), 1000)).toBeLessThanOrEqual(30);
+    const arrivals = fake.sent().map((s) => s.at);
+    const busiest = busiestWindow(arrivals, 1000);
+    if (busiest > 30) {
+      // Where: the start of each overfull window, against the kill (fake's clock, ms).
+      const t = [...arrivals].sort((a, b) => a - b);
+      const over: number[] = [];
+      for (let i = 0, j = 0; j < t.length; j++) {
+        while (t[j]! - t[i]! >= 1000) i++;
+        if (j - i + 1 > 30) over.push(Math.round(t[i]! - killedAt));
+      }
+      console.log(`overfull windows start at (ms after the kill): ${over.slice(0, 20).join(", ")}`);
+    }
+    expect(busiest, "busiest second").toBeLessThanOrEqual(30);
     // All three took part, and the two survivors finished what the killed one left.
     const owners = await db.kysely.selectFrom("Outbox").select("claimedBy").distinct().execute();
     expect(owners.length).toBe(3);
     expect(sentAtKill).toBeLessThan(members);
+    // The killed process held claimed rows (waiting for their moment): the survivors took them
+    // back and sent them (a second claim, so a second attempt counted).
+    const takenBack = (await db.kysely.selectFrom("Outbox").select("id").where("attempts", ">=", 2).execute()).length;
+    expect(takenBack).toBeGreaterThan(0);
     const first = fake.sent()[0]!.at;
     const last = fake.sent().at(-1)!.at;
-    console.log(`3 processes, ${members} members: ${fake.sentCount()} sends (${twice} twice after the kill) in ${((last - first) / 1000).toFixed(1)} s, ` +
+    console.log(`3 processes, ${members} members: ${fake.sentCount()} sends (${twice} twice after the kill, ${takenBack} taken back from it) in ${((last - first) / 1000).toFixed(1)} s, ` +
       `${(fake.sentCount() / ((last - first) / 1000 + 1)).toFixed(2)}/s, busiest second ${busiestWindow(fake.sent().map((s) => s.at), 1000)}`);
   }, 360_000);
 });

@@ -91,4 +91,16 @@ describe("settleBudgetUses", () => {
     // Free a window after the answers, not after the grants.
     expect(refused.retryAt).toBe(first.now + 1600);
   });
+
+  it("should hold a use as made holdMs after its grant until its answer is recorded", async () => {
+    db = await createTestDatabase();
+    const rule = { limit: 1, windowMs: 1000, holdMs: 5000 };
+    const grant = await takeFromBudget(db, "held", 1, rule);
+    expect(grant.granted).toBe(1);
+    // Its process died before the answer: the use blocks the budget until hold + window.
+    expect((await takeFromBudget(db, "held", 1, rule)).retryAt).toBe(grant.now + 6000);
+    // The answer recorded 30 ms after the grant: free a window after that.
+    await settleBudgetUses(db, "held", [{ from: grant.now + 5000, to: grant.now + 30 }], rule);
+    expect((await takeFromBudget(db, "held", 1, rule)).retryAt).toBe(grant.now + 1030);
+  });
 });

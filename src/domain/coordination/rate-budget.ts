@@ -17,6 +17,12 @@ export interface BudgetRule {
   /** Sends allowed per window. */
   limit: number;
   windowMs: number;
+  /**
+   * Each use is recorded as made this long after its grant (default 0), until `settleBudgetUses`
+   * moves it to its answer's time: a request whose answer never comes back (its process died in
+   * flight) may still arrive at the platform up to then. The use counts meanwhile, as any use.
+   */
+  holdMs?: number;
 }
 
 export interface Grant {
@@ -60,7 +66,8 @@ export async function takeFromBudget(db: Database, key: string, wanted: number, 
     // A use later than now (moved to its answer's time by `settleBudgetUses`) still counts.
     const uses = parseUses(row.uses).filter((t) => t > since).sort((a, b) => a - b);
     const granted = Math.min(wanted, Math.max(0, rule.limit - uses.length));
-    for (let i = 0; i < granted; i++) uses.push(at);
+    for (let i = 0; i < granted; i++) uses.push(at + (rule.holdMs ?? 0));
+    uses.sort((a, b) => a - b);
     if (granted > 0 || uses.length !== parseUses(row.uses).length) {
       await trx.updateTable("RateBudget").set({ uses: JSON.stringify(uses), updatedAt: at }).where("key", "=", key).execute();
     }
@@ -79,11 +86,12 @@ export async function budgetInUse(db: Database, key: string, windowMs: number): 
 }
 
 /**
- * Moves uses of the budget `key` to later times: each `from` (a grant's `now`) becomes its `to`
- * (when the send's answer came back, on the database clock). A platform that judges sends on
- * their arrival can see a request at any moment until its answer, so a use that counts from the
- * answer keeps the window exact whatever the network's latency (as the in-process gate does).
- * A `from` no longer in the window is added back at `to`. One short transaction.
+ * Moves uses of the budget `key`: each `from` (as recorded: the grant's `now` plus the rule's
+ * `holdMs`) becomes its `to` (when the send's answer came back, on the database clock). A platform
+ * that judges sends on their arrival can see a request at any moment until its answer, so a use
+ * that counts from the answer keeps the window exact whatever the network's latency (as the
+ * in-process gate does). A `from` no longer in the window is added back at `to`. One short
+ * transaction.
  */
 export async function settleBudgetUses(db: Database, key: string, moves: readonly { from: number; to: number }[], rule: BudgetRule): Promise<void> {
   if (!moves.length) return;
@@ -98,7 +106,7 @@ export async function settleBudgetUses(db: Database, key: string, moves: readonl
     for (const { from, to } of moves) {
       const i = uses.indexOf(from);
       if (i >= 0) uses.splice(i, 1);
-      if (to > since) uses.push(Math.max(from, to));
+      if (to > since) uses.push(to);
     }
     uses.sort((a, b) => a - b);
     await trx.updateTable("RateBudget").set({ uses: JSON.stringify(uses), updatedAt: Number(row.now) }).where("key", "=", key).execute();
