@@ -17,6 +17,13 @@ export default defineConfig({
       "test/domain/units/unit-counts.test.ts",
       "test/domain/stats/report-tallies.test.ts",
       "test/domain/reports/listings.test.ts",
+      "test/domain/deliveries/**/*.test.ts",
+      "test/delivery/shared-budget.test.ts",
+      "test/delivery/broadcast-processes.test.ts",
+      "test/delivery/fairness.test.ts",
+      "test/delivery/outage.test.ts",
+      "test/delivery/pacing.test.ts",
+      "test/delivery/rate-limiter.test.ts",
     ],
   },
 });

@@ -12,6 +12,12 @@
  * Fairness: rows come in priority order (replies first), broadcasts interleave (fair order), and
  * chats that are busy or held by a limit are skipped in the query, so no chat's backlog delays
  * another chat's message.
+ *
+ * Several processes on one database (PostgreSQL): each claims rows with one skip-locked statement
+ * (never a row another holds, never a chat another is sending to), and after its own gate takes
+ * each send from the bot's budget shared through the database (shared-budget.ts), so that together
+ * they keep the platform's limit. A dead process's rows are taken back by the others (its
+ * heartbeat stops, or its process is gone on this host).
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -20,13 +26,14 @@ import type { RateLimits } from "../config.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ChannelSendError, type Channel } from "../channels/channel.ts";
 import {
-  claim, dueCandidates, expiryOf, heartbeat, markFinal, markSent, nextDueAt, platformHealth, recoverDeadOwners, recoverExpiredLeases,
+  backOffAccount, claim, dueCandidates, expiryOf, heartbeat, markFinal, nextDueAt, platformHealth, recordSends, recoverDeadOwners, recoverExpiredLeases,
   registerWorker, reschedule, enqueue, setPlatformHealth, unregisterWorker, type OutboxRow, type OutboxBody,
 } from "../domain/deliveries/outbox-service.ts";
 import { fitMessage } from "../channels/fit-message.ts";
-import { recordOutbound } from "../domain/messages/message-log.ts";
+import { hasExchangedMessages } from "../domain/messages/message-log.ts";
 import { deliveryAccount, markUnreachable } from "../domain/accounts/account-service.ts";
 import { RateLimiter, SendGate, type PacingClock, type SendBudget } from "./rate-limiter.ts";
+import { SharedBudget, sharedHoldMs } from "./shared-budget.ts";
 
 /** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
 export interface EngineClock {
@@ -79,6 +86,13 @@ export interface DeliveryEngineOptions {
   onPlatformEvent?: (event: PlatformEvent) => void;
   /** Longest wait between two probes of a platform that is down. Default 30 s. */
   probeMaxIntervalMs?: number;
+  /**
+   * Also take every send from the bot's budget shared through the database (rate-budget.ts), so
+   * that several processes on one database together keep the platform's limit. Default: on
+   * PostgreSQL (where several service processes may share the work), off on SQLite (one process).
+   * Needs real time: a test clock that runs faster than real time turns it off.
+   */
+  sharedBudget?: boolean;
 }
 
 /** Distinct chats failing in a row (no success between) that mean the platform itself fails. */
@@ -108,6 +122,8 @@ export function backoffDelay(attempt: number, random = Math.random, base = backo
 class PlatformWorker {
   readonly limiter: SendBudget;
   readonly gate: SendGate;
+  /** The bot's budget shared with other processes (see `sharedBudget`), after the gate. */
+  readonly shared: SharedBudget | undefined;
   /** The flood budget's clock: real time (finer than Date.now), or the engine's clock in tests. */
   readonly #pacing: PacingClock;
   readonly inFlight = new Set<number>();
@@ -135,6 +151,15 @@ class PlatformWorker {
     this.limiter = new RateLimiter(limits);
     this.#pacing = engine.options.clock ?? preciseClock;
     this.gate = new SendGate(this.limiter, this.#pacing);
+    const { options } = engine;
+    if (options.sharedBudget ?? (engine.db.engine === "postgresql" && !options.clock)) {
+      // Zalo's spacing (one send per interval) is the stricter rule where it is set.
+      const interval = limits.minIntervalMs ?? 0;
+      const rule = interval > 1000 / limits.perSecond
+        ? { limit: 1, windowMs: interval, holdMs: sharedHoldMs }
+        : { limit: limits.perSecond, windowMs: 1000 + (limits.marginMs ?? 0), holdMs: sharedHoldMs };
+      this.shared = new SharedBudget(engine.db, `send:${channel.id}`, rule, engine.logger);
+    }
   }
 
   get down(): boolean {
@@ -354,6 +379,7 @@ class PlatformWorker {
     }
     while (this.inFlight.size) await new Promise((r) => setTimeout(r, 10));
     await this.flush();
+    await this.shared?.stop();
   }
 
   async #expire(row: OutboxRow, now: number): Promise<void> {
@@ -396,7 +422,9 @@ class PlatformWorker {
       const message = fitMessage(body, this.channel.capabilities, row.entityType && row.entityId != null ? { type: row.entityType, id: row.entityId } : undefined);
       // Wait for its turn in the bot's budget; the request is written in the same turn of the
       // event loop (a channel that splits a text asks again through `pace` for each further part).
+      // Then, with other processes on the database, its place in the bot's shared budget.
       let booking = await this.gate.acquire(row.chatId, row.chatType, row.priority);
+      let use = this.shared ? await this.shared.take() : null;
       let first = true;
       const pace = async () => {
         if (first) {
@@ -405,7 +433,9 @@ class PlatformWorker {
         }
         // The previous part's answer is in: it arrived before now.
         this.gate.complete(booking);
+        this.shared?.settle(use);
         booking = await this.gate.acquire(row.chatId, row.chatType, row.priority);
+        use = this.shared ? await this.shared.take() : null;
       };
       let result: Awaited<ReturnType<Channel["send"]>>;
       try {
@@ -413,6 +443,7 @@ class PlatformWorker {
       } finally {
         // The request arrived before its answer came back (or its failure showed).
         this.gate.complete(booking);
+        this.shared?.settle(use);
       }
       this.#failingChats.clear();
       if (this.down) await this.#markUp();
@@ -433,7 +464,7 @@ class PlatformWorker {
   /** A chat we have never exchanged a message with (only tracked where the platform limits those). */
   async #isNewRecipient(row: OutboxRow): Promise<boolean> {
     if (!this.limiter.limits.newRecipientsPerHour || this.#knownChats.has(row.chatId)) return false;
-    const known = await this.engine.db.sql.get(`SELECT 1 FROM MessageLog WHERE platform = ? AND chatId = ? LIMIT 1`, row.platform, row.chatId);
+    const known = await hasExchangedMessages(this.engine.db, row.platform, row.chatId);
     if (known) this.#knownChats.add(row.chatId);
     return !known;
   }
@@ -480,19 +511,17 @@ class PlatformWorker {
   }
 
   async #recordSent(batch: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[]): Promise<void> {
-    const { db } = this.engine;
-    await db.transaction(async () => {
-      for (const { row, body, messageIds, at } of batch) {
-        await markSent(db, row.id, this.engine.workerId, messageIds.at(-1) ?? null, at);
-        for (const messageId of messageIds.length ? messageIds : [null])
-          await recordOutbound(db, {
-            platform: row.platform, chatId: row.chatId, chatType: row.chatType, chatAccountId: row.chatAccountId,
-            personId: row.personId, text: body.text, payload: body.choices?.length ? JSON.stringify(body.choices) : null,
-            platformMessageId: messageId, replyToMessageId: body.replyTo ?? null, entityType: row.entityType,
-            entityId: row.entityId, outboxId: row.id, at,
-          });
-      }
-    });
+    await recordSends(this.engine.db, this.engine.workerId, batch.map(({ row, body, messageIds, at }) => ({
+      id: row.id,
+      platformMessageId: messageIds.at(-1) ?? null,
+      at,
+      log: (messageIds.length ? messageIds : [null]).map((messageId) => ({
+        platform: row.platform, chatId: row.chatId, chatType: row.chatType, chatAccountId: row.chatAccountId,
+        personId: row.personId, text: body.text, payload: body.choices?.length ? JSON.stringify(body.choices) : null,
+        platformMessageId: messageId, replyToMessageId: body.replyTo ?? null, entityType: row.entityType,
+        entityId: row.entityId, outboxId: row.id, at,
+      })),
+    })));
   }
 
   /** Writes any sends not yet recorded (before stopping). */
@@ -518,7 +547,7 @@ class PlatformWorker {
           // A long back-off of one recipient (Zalo's code 123) is kept on the account, so that it
           // survives a restart and shows in the channel status.
           if (wait >= 60_000 && row.chatAccountId != null && failure.options.scope !== "platform")
-            await db.sql.run(`UPDATE ChatAccount SET backoffUntil = ? WHERE id = ?`, now.getTime() + wait, row.chatAccountId);
+            await backOffAccount(db, row.chatAccountId, new Date(now.getTime() + wait));
         });
         return;
       }

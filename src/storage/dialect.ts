@@ -140,3 +140,30 @@ export function keyPrefix(engine: Engine, column: Expression<string | null>, pre
     ? sql<SqlBool>`(${column} COLLATE "C" >= ${prefix} AND ${column} COLLATE "C" < ${next})`
     : sql<SqlBool>`(${column} >= ${prefix} AND ${column} < ${next})`;
 }
+
+/**
+ * A list bound as ONE parameter, for `inList`: a JSON array on SQLite, an array on PostgreSQL.
+ * Made apart from the query so that a prepared() query can take the list as a slot.
+ */
+export function listParam(engine: Engine, values: readonly (number | string)[]): string | (number | string)[] {
+  return engine === "postgresql" ? [...values] : JSON.stringify(values);
+}
+
+/**
+ * `column IN (list)` where `list` is one parameter made by `listParam` (a prepared() slot, or the
+ * value itself): like `inIds`, for prepared queries and for text lists (chat ids).
+ */
+export function inList(engine: Engine, column: Expression<unknown>, list: unknown, kind: "int" | "text"): RawBuilder<SqlBool> {
+  if (engine === "postgresql") return kind === "int" ? sql<SqlBool>`${column} = ANY(${list}::int[])` : sql<SqlBool>`${column} = ANY(${list}::text[])`;
+  return sql<SqlBool>`${column} IN (SELECT value FROM json_each(${list}))`;
+}
+
+/**
+ * The column's value, kept from choosing an index (SQLite: unary `+`, SQLite's documented way;
+ * PostgreSQL: the column itself, its planner has statistics). For a query that finds its rows by
+ * id: without statistics SQLite would rather scan a whole status index (`status = 'pending'`:
+ * every queued row) than look the ids up.
+ */
+export function notIndexed<T>(engine: Engine, column: Expression<T>): RawBuilder<T> {
+  return engine === "postgresql" ? sql<T>`${column}` : sql<T>`+${column}`;
+}

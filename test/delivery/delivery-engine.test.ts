@@ -57,9 +57,9 @@ describe("DeliveryEngine", () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]!.text).toBe("Xin chào");
     expect(sent[0]!.reply_markup.inline_keyboard[0][0]).toEqual({ text: "Có mặt", callback_data: "rsvp:1:attend" });
-    const log = (await db.sql.get<{ platformMessageId: string; entityType: string; entityId: number; text: string }>(`SELECT platformMessageId, entityType, entityId, text FROM MessageLog WHERE direction = 'out'`))!;
+    const log = (await db.kysely.selectFrom("MessageLog").select(["platformMessageId", "entityType", "entityId", "text"]).where("direction", "=", "out").executeTakeFirst())!;
     expect(log).toEqual({ platformMessageId: String(sent[0]!.message_id), entityType: "Meeting", entityId: 1, text: "Xin chào" });
-    expect(await db.sql.all(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ?`, id)).toEqual([{ outcome: "sent" }]);
+    expect(await db.kysely.selectFrom("DeliveryAttempt").select("outcome").where("outboxId", "=", id).execute()).toEqual([{ outcome: "sent" }]);
   });
 
   it("should not enqueue the same dedupe key twice", async () => {
@@ -77,7 +77,7 @@ describe("DeliveryEngine", () => {
     await waitFor(async () => (await getOutboxRow(db, id))?.status === "sent");
     expect(fake.sent(1002)).toHaveLength(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
-    const outcomes = (await db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, id)).map((r) => r.outcome);
+    const outcomes = (await db.kysely.selectFrom("DeliveryAttempt").select("outcome").where("outboxId", "=", id).orderBy("id").execute()).map((r) => r.outcome);
     // Sends are not retried inside the channel (that would bypass the flood budget): each 429 goes
     // back to the outbox, which waits retry_after without spending an attempt.
     expect(outcomes).toEqual(["rate_limited", "rate_limited", "rate_limited", "sent"]);
@@ -91,7 +91,7 @@ describe("DeliveryEngine", () => {
     await startEngine();
     await waitFor(async () => (await getOutboxRow(db, ok))?.status === "sent");
     expect(fake.sent(1003)).toHaveLength(1);
-    expect((await db.sql.all<{ outcome: string }>(`SELECT outcome FROM DeliveryAttempt WHERE outboxId = ? ORDER BY id`, ok)).map((r) => r.outcome)).toEqual(["retry", "retry", "sent"]);
+    expect((await db.kysely.selectFrom("DeliveryAttempt").select("outcome").where("outboxId", "=", ok).orderBy("id").execute()).map((r) => r.outcome)).toEqual(["retry", "retry", "sent"]);
 
     fake.failNext("sendMessage", { error_code: 500, description: "Internal Server Error" }, 10);
     const doomed = (await enqueue(db, { platform: "telegram", chatId: "1004", body: { text: "không tới" } }))!;
@@ -115,7 +115,7 @@ describe("DeliveryEngine", () => {
     await waitFor(async () => (await getOutboxRow(db, id))?.status === "unreachable");
     expect((await getAccount(db, tg.id)).unreachable).toBe(1);
     await waitFor(async () => (await outboxCounts(db, "web")).sent === 1);
-    expect(await db.sql.get(`SELECT chatId, dedupeKey FROM Outbox WHERE platform = 'web'`)).toEqual({ chatId: "websession0000000001", dedupeKey: `d:1:p:fallback:${web.id}` });
+    expect(await db.kysely.selectFrom("Outbox").select(["chatId", "dedupeKey"]).where("platform", "=", "web").executeTakeFirst()).toEqual({ chatId: "websession0000000001", dedupeKey: `d:1:p:fallback:${web.id}` });
     expect(fake.calls.filter((c) => c.method === "sendMessage")).toHaveLength(1);
   });
 

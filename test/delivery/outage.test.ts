@@ -91,7 +91,7 @@ describe.each<FakeOutage>(["refuse", "5xx"])("a 10-minute platform outage (%s) i
     expect({ lost, duplicates, failed: (await outboxCounts(db, "telegram")).failed ?? 0 }).toEqual({ lost: 0, duplicates: 0, failed: 0 });
     expect(duringOutage).toBeLessThan(total);
     // The outage spent nobody's attempts: every copy went out on its first or second try.
-    const maxAttempts = (await db.sql.get<{ n: number }>(`SELECT MAX(attempts) AS n FROM Outbox WHERE entityType = 'Directive'`))!.n;
+    const maxAttempts = (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.max("attempts").as("n")).where("entityType", "=", "Directive").executeTakeFirstOrThrow()).n;
     expect(maxAttempts).toBeLessThanOrEqual(2);
     expect(events.map((e) => e.kind)).toEqual(["down", "up"]);
     expect((await platformHealth(db, "telegram"))[0]?.state).toBe("up");

@@ -17,6 +17,12 @@ export interface BudgetRule {
   /** Sends allowed per window. */
   limit: number;
   windowMs: number;
+  /**
+   * Each use is recorded as made this long after its grant (default 0), until `settleBudgetUses`
+   * moves it to its answer's time: a request whose answer never comes back (its process died in
+   * flight) may still arrive at the platform up to then. The use counts meanwhile, as any use.
+   */
+  holdMs?: number;
 }
 
 export interface Grant {
@@ -57,9 +63,11 @@ export async function takeFromBudget(db: Database, key: string, wanted: number, 
     const row = await read.executeTakeFirstOrThrow();
     const at = Number(row.now);
     const since = at - rule.windowMs;
-    const uses = parseUses(row.uses).filter((t) => t > since && t <= at).sort((a, b) => a - b);
+    // A use later than now (moved to its answer's time by `settleBudgetUses`) still counts.
+    const uses = parseUses(row.uses).filter((t) => t > since).sort((a, b) => a - b);
     const granted = Math.min(wanted, Math.max(0, rule.limit - uses.length));
-    for (let i = 0; i < granted; i++) uses.push(at);
+    for (let i = 0; i < granted; i++) uses.push(at + (rule.holdMs ?? 0));
+    uses.sort((a, b) => a - b);
     if (granted > 0 || uses.length !== parseUses(row.uses).length) {
       await trx.updateTable("RateBudget").set({ uses: JSON.stringify(uses), updatedAt: at }).where("key", "=", key).execute();
     }
@@ -74,5 +82,33 @@ export async function budgetInUse(db: Database, key: string, windowMs: number): 
   const row = await db.kysely.selectFrom("RateBudget").select(["uses", sql<number>`${nowMs(db.engine)}`.as("now")]).where("key", "=", key).executeTakeFirst();
   if (!row) return 0;
   const at = Number(row.now);
-  return parseUses(row.uses).filter((t) => t > at - windowMs && t <= at).length;
+  return parseUses(row.uses).filter((t) => t > at - windowMs).length;
+}
+
+/**
+ * Moves uses of the budget `key`: each `from` (as recorded: the grant's `now` plus the rule's
+ * `holdMs`) becomes its `to` (when the send's answer came back, on the database clock). A platform
+ * that judges sends on their arrival can see a request at any moment until its answer, so a use
+ * that counts from the answer keeps the window exact whatever the network's latency (as the
+ * in-process gate does). A `from` no longer in the window is added back at `to`. One short
+ * transaction.
+ */
+export async function settleBudgetUses(db: Database, key: string, moves: readonly { from: number; to: number }[], rule: BudgetRule): Promise<void> {
+  if (!moves.length) return;
+  await db.transaction(async () => {
+    const trx = db.kysely;
+    let read = trx.selectFrom("RateBudget").select(["uses", sql<number>`${nowMs(db.engine)}`.as("now")]).where("key", "=", key);
+    if (db.engine === "postgresql") read = read.forUpdate();
+    const row = await read.executeTakeFirst();
+    if (!row) return;
+    const since = Number(row.now) - rule.windowMs;
+    const uses = parseUses(row.uses).filter((t) => t > since);
+    for (const { from, to } of moves) {
+      const i = uses.indexOf(from);
+      if (i >= 0) uses.splice(i, 1);
+      if (to > since) uses.push(to);
+    }
+    uses.sort((a, b) => a - b);
+    await trx.updateTable("RateBudget").set({ uses: JSON.stringify(uses), updatedAt: Number(row.now) }).where("key", "=", key).execute();
+  });
 }

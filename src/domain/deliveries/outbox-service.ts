@@ -5,7 +5,10 @@
  * this host) or, failing that, when their lease ends; so at most the messages in flight at the crash
  * can be sent twice, and everything else is sent exactly once.
  */
-import type { Database } from "../../storage/database.ts";
+import type { Database, Engine } from "../../storage/database.ts";
+import { inList, isDistinctFrom, listParam, notIndexed, skipLocked } from "../../storage/dialect.ts";
+import { prepared, type Prepared, type Slots } from "../../storage/prepared.ts";
+import { logOutbound, type OutboundRecord } from "../messages/message-log.ts";
 
 export const priorities = { reply: 0, normal: 5, broadcast: 9 } as const;
 
@@ -58,10 +61,16 @@ export interface OutboxRow {
   expiresAt: number | null;
 }
 
-const rowColumns = `id, platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, attempts, notBefore, dedupeKey, createdAt, expiresAt`;
+const rowColumns = [
+  "id", "platform", "chatId", "chatType", "chatAccountId", "personId", "priority", "body", "entityType", "entityId", "attempts", "notBefore",
+  "dedupeKey", "createdAt", "expiresAt",
+] as const;
 
-const insertSql = `INSERT INTO Outbox (platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, dedupeKey, status, attempts, notBefore, createdAt, expiresAt)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`;
+type StoredRow = Omit<OutboxRow, "chatType"> & { chatType: string };
+
+function toRow<R extends StoredRow>(r: R): Omit<R, "chatType"> & { chatType: OutboxRow["chatType"] } {
+  return { ...r, chatType: r.chatType === "group" ? "group" : "private" };
+}
 
 /** When a row stops being worth sending (epoch ms): its own expiry, else its kind's horizon. */
 export function expiryOf(row: Pick<OutboxRow, "expiresAt" | "createdAt" | "priority">): number {
@@ -69,14 +78,27 @@ export function expiryOf(row: Pick<OutboxRow, "expiresAt" | "createdAt" | "prior
   return Number(row.createdAt) + (row.priority === priorities.reply ? horizons.reply : horizons.other);
 }
 
+const insertQ = prepared((k, p: Slots<{
+  platform: string; chatId: string; chatType: string; chatAccountId: number | null; personId: number | null; priority: number; body: string;
+  entityType: string | null; entityId: number | null; dedupeKey: string | null; notBefore: number; createdAt: number; expiresAt: number | null;
+}>) =>
+  k.insertInto("Outbox")
+    .values({
+      platform: p.platform, chatId: p.chatId, chatType: p.chatType, chatAccountId: p.chatAccountId, personId: p.personId, priority: p.priority,
+      body: p.body, entityType: p.entityType, entityId: p.entityId, dedupeKey: p.dedupeKey, status: "pending", attempts: 0,
+      notBefore: p.notBefore, createdAt: p.createdAt, expiresAt: p.expiresAt,
+    })
+    .onConflict((oc) => oc.column("dedupeKey").doNothing())
+    .returning("id"));
+
 async function insert(db: Database, item: OutboxItem, now: Date): Promise<number | null> {
-  const r = await db.sql.run(
-    insertSql,
-    item.platform, item.chatId, item.chatType ?? "private", item.chatAccountId ?? null, item.personId ?? null,
-    item.priority ?? priorities.normal, JSON.stringify(item.body), item.entityType ?? null, item.entityId ?? null,
-    item.dedupeKey ?? null, (item.notBefore ?? now).getTime(), now.getTime(), item.expiresAt?.getTime() ?? null,
-  );
-  return r.changes ? r.lastInsertRowid : null;
+  const row = await insertQ.first(db, {
+    platform: item.platform, chatId: item.chatId, chatType: item.chatType ?? "private", chatAccountId: item.chatAccountId ?? null,
+    personId: item.personId ?? null, priority: item.priority ?? priorities.normal, body: JSON.stringify(item.body), entityType: item.entityType ?? null,
+    entityId: item.entityId ?? null, dedupeKey: item.dedupeKey ?? null, notBefore: (item.notBefore ?? now).getTime(), createdAt: now.getTime(),
+    expiresAt: item.expiresAt?.getTime() ?? null,
+  });
+  return row?.id ?? null;
 }
 
 /** Queues one message. Returns its id, or null when its dedupe key was already queued. */
@@ -93,20 +115,49 @@ export async function enqueueMany(db: Database, items: Iterable<OutboxItem>, now
   });
 }
 
+/** One prepared query per engine (a query whose shape differs between the engines). */
+function perEngine<P extends Record<string, unknown>, O>(build: (engine: Engine) => Prepared<P, O>): (db: Database) => Prepared<P, O> {
+  const sqlite = build("sqlite");
+  const postgresql = build("postgresql");
+  return (db) => (db.engine === "postgresql" ? postgresql : sqlite);
+}
+
+const dueQ = perEngine((engine) => prepared((k, p: Slots<{ platform: string; now: number; excluded: unknown; n: number }>) =>
+  k.selectFrom("Outbox").select(rowColumns)
+    .where("status", "=", "pending").where("platform", "=", p.platform).where("notBefore", "<=", p.now)
+    .where((eb) => eb.not(inList(engine, eb.ref("chatId"), p.excluded, "text")))
+    .orderBy("priority").orderBy("ord").orderBy("id")
+    .limit(p.n)));
+
 /**
  * Pending rows of a platform that are due, best first: priority, then fair order (broadcasts
  * interleave), then age. Rows to `excludeChats` (busy or held by a rate limit) are skipped, so a
  * chat with thousands of queued messages never hides another chat's message behind them.
  */
 export async function dueCandidates(db: Database, platform: string, now: Date, limit: number, excludeChats: Iterable<string> = []): Promise<OutboxRow[]> {
-  const excluded = [...excludeChats];
-  return await db.sql.all<OutboxRow>(
-    `SELECT ${rowColumns} FROM Outbox WHERE status = 'pending' AND platform = ? AND notBefore <= ?
-       ${excluded.length ? "AND chatId NOT IN (SELECT value FROM json_each(?))" : ""}
-     ORDER BY priority, ord, id LIMIT ?`,
-    platform, now.getTime(), ...(excluded.length ? [JSON.stringify(excluded)] : []), limit,
-  );
+  const rows = await dueQ(db).all(db, { platform, now: now.getTime(), excluded: listParam(db.engine, [...excludeChats]), n: limit });
+  return rows.map(toRow);
 }
+
+/**
+ * The claim, one statement on both engines: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
+ * LOCKED) RETURNING`. Of the rows asked for, it takes those still pending that no other claimer
+ * is taking at this moment (PostgreSQL skips rows another transaction has locked; SQLite's single
+ * writer makes the statement exclusive), and none whose chat already has a message being sent
+ * (by any process: a chat's messages go one at a time, in order).
+ */
+const claimQ = perEngine((engine) => prepared((k, p: Slots<{ ids: unknown; n: number; worker: string; leaseUntil: number }>) =>
+  k.updateTable("Outbox")
+    .set((eb) => ({ status: "sending", claimedBy: p.worker, leaseUntil: p.leaseUntil, attempts: eb("attempts", "+", 1) }))
+    .where("id", "in", (eb) => skipLocked(engine, eb.selectFrom("Outbox as o").select("o.id")
+      .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
+      // By id: not by scanning the status index through every queued row.
+      .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
+      .where((w) => w.not(w.exists(w.selectFrom("Outbox as busy").select("busy.id")
+        .where("busy.status", "=", "sending").where("busy.platform", "=", w.ref("o.platform")).where("busy.chatId", "=", w.ref("o.chatId")))))
+      .orderBy("o.priority").orderBy("o.ord").orderBy("o.id")
+      .limit(p.n)))
+    .returning(rowColumns)));
 
 /**
  * Claims the given rows for a worker. Only rows still pending are claimed (another process may
@@ -114,35 +165,61 @@ export async function dueCandidates(db: Database, platform: string, now: Date, l
  */
 export async function claim(db: Database, ids: number[], workerId: string, leaseUntil: Date): Promise<OutboxRow[]> {
   if (!ids.length) return [];
-  // One statement: atomic on its own, and cheaper than a transaction of single-row updates.
-  const rows = await db.sql.all<OutboxRow>(
-    `UPDATE Outbox SET status = 'sending', claimedBy = ?, leaseUntil = ?, attempts = attempts + 1
-     WHERE id IN (${ids.map(() => "?").join(",")}) AND status = 'pending' RETURNING ${rowColumns}`,
-    workerId, leaseUntil.getTime(), ...ids,
-  );
+  const rows = await claimQ(db).all(db, { ids: listParam(db.engine, ids), n: ids.length, worker: workerId, leaseUntil: leaseUntil.getTime() });
   // RETURNING gives no order guarantee; keep the caller's (priority) order.
   const order = new Map(ids.map((id, i) => [id, i]));
-  return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  return rows.map(toRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 }
 
 export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "platform_down" | "unreachable" | "failed" | "expired";
 
-async function recordAttempt(db: Database, outboxId: number, outcome: AttemptOutcome, now: Date, detail: { errorCode?: number; error?: string; retryAfter?: number } = {}): Promise<void> {
-  await db.sql.run(
-    `INSERT INTO DeliveryAttempt (outboxId, outcome, errorCode, error, retryAfter, createdAt) VALUES (?, ?, ?, ?, ?, ?)`,
-    outboxId, outcome, detail.errorCode ?? null, detail.error?.slice(0, 500) ?? null, detail.retryAfter ?? null, now.getTime(),
-  );
+type AttemptDetail = { errorCode?: number; error?: string; retryAfter?: number };
+
+const attemptQ = prepared((k, p: Slots<{ outboxId: number; outcome: string; errorCode: number | null; error: string | null; retryAfter: number | null; at: number }>) =>
+  k.insertInto("DeliveryAttempt").values({ outboxId: p.outboxId, outcome: p.outcome, errorCode: p.errorCode, error: p.error, retryAfter: p.retryAfter, createdAt: p.at }));
+
+async function recordAttempt(db: Database, outboxId: number, outcome: AttemptOutcome, now: Date, detail: AttemptDetail = {}): Promise<void> {
+  await attemptQ.run(db, {
+    outboxId, outcome, errorCode: detail.errorCode ?? null, error: detail.error?.slice(0, 500) ?? null, retryAfter: detail.retryAfter ?? null, at: now.getTime(),
+  });
+}
+
+const markSentQ = prepared((k, p: Slots<{ id: number; worker: string; at: number; messageId: string | null }>) =>
+  k.updateTable("Outbox").set({ status: "sent", sentAt: p.at, platformMessageId: p.messageId, leaseUntil: null, lastError: null })
+    .where("id", "=", p.id).where("claimedBy", "=", p.worker).where("status", "=", "sending"));
+
+/** A finished send, as `recordSends` writes it. */
+export interface SentRecord {
+  id: number;
+  /** The platform's id of the (last) message sent. */
+  platformMessageId: string | null;
+  at: Date;
+  /** What goes into the message log (one line per platform message). */
+  log: OutboundRecord[];
+}
+
+/**
+ * Records a batch of finished sends in ONE transaction (a PostgreSQL commit per message was the
+ * engine's bottleneck): each row marked sent (only if this worker still holds it), its attempt
+ * and its message-log lines. Returns how many rows were marked. Throws (nothing recorded) when
+ * the database fails; the rows then stay "sending" until their lease ends.
+ */
+export async function recordSends(db: Database, workerId: string, sends: readonly SentRecord[]): Promise<number> {
+  if (!sends.length) return 0;
+  return await db.transaction(async () => {
+    let marked = 0;
+    for (const send of sends) {
+      marked += await markSentQ.run(db, { id: send.id, worker: workerId, at: send.at.getTime(), messageId: send.platformMessageId });
+      await recordAttempt(db, send.id, "sent", send.at);
+      for (const line of send.log) await logOutbound(db, line);
+    }
+    return marked;
+  });
 }
 
 /** Marks a claimed row sent (only if this worker still holds it) and records the attempt. */
 export async function markSent(db: Database, id: number, workerId: string, platformMessageId: string | null, now = new Date()): Promise<boolean> {
-  const r = await db.sql.run(
-    `UPDATE Outbox SET status = 'sent', sentAt = ?, platformMessageId = ?, leaseUntil = NULL, lastError = NULL
-     WHERE id = ? AND claimedBy = ? AND status = 'sending'`,
-    now.getTime(), platformMessageId, id, workerId,
-  );
-  await recordAttempt(db, id, "sent", now);
-  return r.changes > 0;
+  return (await recordSends(db, workerId, [{ id, platformMessageId, at: now, log: [] }])) > 0;
 }
 
 /** Puts a claimed row back to pending, to be tried at `notBefore`. */
@@ -153,24 +230,32 @@ export async function reschedule(
   outcome: "retry" | "rate_limited" | "platform_down",
   notBefore: Date,
   now: Date,
-  detail: { errorCode?: number; error?: string; retryAfter?: number } = {},
+  detail: AttemptDetail = {},
 ): Promise<void> {
-  await db.sql.run(
-    `UPDATE Outbox SET status = 'pending', notBefore = ?, leaseUntil = NULL, claimedBy = NULL, lastError = ?,
-       attempts = CASE WHEN ? IN ('rate_limited', 'platform_down') THEN MAX(attempts - 1, 0) ELSE attempts END
-     WHERE id = ?`,
-    notBefore.getTime(), detail.error?.slice(0, 500) ?? null, outcome, id,
-  );
-  await recordAttempt(db, id, outcome, now, detail);
+  const refund = outcome === "rate_limited" || outcome === "platform_down";
+  await db.transaction(async () => {
+    await db.kysely.updateTable("Outbox")
+      .set((eb) => ({
+        status: "pending", notBefore: notBefore.getTime(), leaseUntil: null, claimedBy: null, lastError: detail.error?.slice(0, 500) ?? null,
+        attempts: refund ? eb.case().when("attempts", ">", 0).then(eb("attempts", "-", 1)).else(0).end() : eb.ref("attempts"),
+      }))
+      .where("id", "=", id)
+      .execute();
+    await recordAttempt(db, id, outcome, now, detail);
+  });
 }
 
 /** Ends a row without sending it: failed (gave up), unreachable (blocked, deactivated) or expired (no longer worth sending). */
 export async function markFinal(db: Database, id: number, status: "failed" | "unreachable" | "expired", now: Date, detail: { errorCode?: number; error?: string } = {}): Promise<void> {
-  await db.sql.run(
-    `UPDATE Outbox SET status = ?, leaseUntil = NULL, lastError = ? WHERE id = ?`,
-    status, detail.error?.slice(0, 500) ?? null, id,
-  );
-  await recordAttempt(db, id, status, now, detail);
+  await db.transaction(async () => {
+    await db.kysely.updateTable("Outbox").set({ status, leaseUntil: null, lastError: detail.error?.slice(0, 500) ?? null }).where("id", "=", id).execute();
+    await recordAttempt(db, id, status, now, detail);
+  });
+}
+
+/** Keeps a long back-off of one recipient on its account (Zalo's code 123), so that it survives a restart. */
+export async function backOffAccount(db: Database, chatAccountId: number, until: Date): Promise<void> {
+  await db.kysely.updateTable("ChatAccount").set({ backoffUntil: until.getTime() }).where("id", "=", chatAccountId).execute();
 }
 
 /**
@@ -178,10 +263,12 @@ export async function markFinal(db: Database, id: number, status: "failed" | "un
  * passes its own id: rows it holds are in flight, not abandoned, however long the send takes.
  */
 export async function recoverExpiredLeases(db: Database, now = new Date(), ownWorkerId = ""): Promise<number> {
-  return (await db.sql.run(
-    `UPDATE Outbox SET status = 'pending', claimedBy = NULL, leaseUntil = NULL WHERE status = 'sending' AND leaseUntil < ? AND claimedBy IS NOT ?`,
-    now.getTime(), ownWorkerId,
-  )).changes;
+  const r = await db.kysely.updateTable("Outbox")
+    .set({ status: "pending", claimedBy: null, leaseUntil: null })
+    .where("status", "=", "sending").where("leaseUntil", "<", now.getTime())
+    .where((eb) => isDistinctFrom(db.engine, eb.ref("claimedBy"), eb.val(ownWorkerId)))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 // ─── Worker heartbeats: who owns a claimed row, and whether it is still alive
@@ -191,21 +278,20 @@ export const heartbeatStaleMs = 15_000;
 
 /** Registers a delivery worker (one per process) and its first heartbeat. */
 export async function registerWorker(db: Database, worker: { id: string; host: string; pid: number }, now: Date): Promise<void> {
-  await db.sql.run(
-    `INSERT INTO DeliveryWorker (id, host, pid, startedAt, heartbeatAt) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET heartbeatAt = excluded.heartbeatAt, stoppedAt = NULL`,
-    worker.id, worker.host, worker.pid, now.getTime(), now.getTime(),
-  );
+  await db.kysely.insertInto("DeliveryWorker")
+    .values({ id: worker.id, host: worker.host, pid: worker.pid, startedAt: now.getTime(), heartbeatAt: now.getTime() })
+    .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ heartbeatAt: eb.ref("excluded.heartbeatAt"), stoppedAt: null })))
+    .execute();
 }
 
 export async function heartbeat(db: Database, workerId: string, now: Date): Promise<void> {
-  await db.sql.run(`UPDATE DeliveryWorker SET heartbeatAt = ? WHERE id = ?`, now.getTime(), workerId);
+  await db.kysely.updateTable("DeliveryWorker").set({ heartbeatAt: now.getTime() }).where("id", "=", workerId).execute();
 }
 
 /** A clean stop: the worker's rows (none should be left) are free at once, and old rows are forgotten. */
 export async function unregisterWorker(db: Database, workerId: string, now: Date): Promise<void> {
-  await db.sql.run(`UPDATE DeliveryWorker SET stoppedAt = ? WHERE id = ?`, now.getTime(), workerId);
-  await db.sql.run(`DELETE FROM DeliveryWorker WHERE stoppedAt IS NOT NULL AND stoppedAt < ?`, now.getTime() - 7 * 24 * hourMs);
+  await db.kysely.updateTable("DeliveryWorker").set({ stoppedAt: now.getTime() }).where("id", "=", workerId).execute();
+  await db.kysely.deleteFrom("DeliveryWorker").where("stoppedAt", "is not", null).where("stoppedAt", "<", now.getTime() - 7 * 24 * hourMs).execute();
 }
 
 /**
@@ -222,20 +308,22 @@ export async function recoverDeadOwners(
   /** Workers running in this very process (several engines may share one in tests). */
   liveHere: ReadonlySet<string> = new Set([self.id]),
 ): Promise<number> {
-  const workers = await db.sql.all<{ id: string; host: string; pid: number; heartbeatAt: number; stoppedAt: number | null }>(
-    `SELECT id, host, pid, heartbeatAt, stoppedAt FROM DeliveryWorker
-     WHERE id IN (SELECT DISTINCT claimedBy FROM Outbox WHERE status = 'sending' AND claimedBy IS NOT NULL)`,
-  );
+  const workers = await db.kysely.selectFrom("DeliveryWorker")
+    .select(["id", "host", "pid", "heartbeatAt", "stoppedAt"])
+    .where("id", "in", (eb) => eb.selectFrom("Outbox").select("claimedBy").distinct().where("status", "=", "sending").where("claimedBy", "is not", null))
+    .execute();
   const dead = workers.filter((w) => w.id !== self.id && (
     w.stoppedAt != null || Number(w.heartbeatAt) < now.getTime() - heartbeatStaleMs ||
     (w.host === self.host && (w.pid === self.pid ? !liveHere.has(w.id) : !isAlive(w.pid)))
   )).map((w) => w.id);
   if (!dead.length) return 0;
-  return (await db.sql.run(
-    `UPDATE Outbox SET status = 'pending', claimedBy = NULL, leaseUntil = NULL
-     WHERE status = 'sending' AND claimedBy IN (SELECT value FROM json_each(?))`,
-    JSON.stringify(dead),
-  )).changes;
+  // Only rows still held by a dead owner: a row that finished or was re-claimed meanwhile is left alone.
+  const r = await db.kysely.updateTable("Outbox")
+    .set({ status: "pending", claimedBy: null, leaseUntil: null })
+    .where("status", "=", "sending")
+    .where((eb) => inList(db.engine, eb.ref("claimedBy"), listParam(db.engine, dead), "text"))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 // ─── Platform health: a platform that fails as a whole pauses its queue
@@ -250,33 +338,39 @@ export interface PlatformHealthRow {
 }
 
 export async function platformHealth(db: Database, platform?: string): Promise<PlatformHealthRow[]> {
-  return platform
-    ? await db.sql.all<PlatformHealthRow>(`SELECT * FROM PlatformHealth WHERE platform = ?`, platform)
-    : await db.sql.all<PlatformHealthRow>(`SELECT * FROM PlatformHealth ORDER BY platform`);
+  let q = db.kysely.selectFrom("PlatformHealth").select(["platform", "state", "downSince", "lastError", "downNotifiedAt", "updatedAt"]).orderBy("platform");
+  if (platform) q = q.where("platform", "=", platform);
+  return (await q.execute()).map((r) => ({ ...r, state: r.state === "down" ? "down" : "up" }));
 }
 
 export async function setPlatformHealth(db: Database, row: PlatformHealthRow): Promise<void> {
-  await db.sql.run(
-    `INSERT INTO PlatformHealth (platform, state, downSince, lastError, downNotifiedAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (platform) DO UPDATE SET state = excluded.state, downSince = excluded.downSince, lastError = excluded.lastError,
-       downNotifiedAt = excluded.downNotifiedAt, updatedAt = excluded.updatedAt`,
-    row.platform, row.state, row.downSince, row.lastError?.slice(0, 300) ?? null, row.downNotifiedAt, row.updatedAt,
-  );
+  await db.kysely.insertInto("PlatformHealth")
+    .values({ platform: row.platform, state: row.state, downSince: row.downSince, lastError: row.lastError?.slice(0, 300) ?? null, downNotifiedAt: row.downNotifiedAt, updatedAt: row.updatedAt })
+    .onConflict((oc) => oc.column("platform").doUpdateSet((eb) => ({
+      state: eb.ref("excluded.state"), downSince: eb.ref("excluded.downSince"), lastError: eb.ref("excluded.lastError"),
+      downNotifiedAt: eb.ref("excluded.downNotifiedAt"), updatedAt: eb.ref("excluded.updatedAt"),
+    })))
+    .execute();
 }
+
+const nextDueQ = prepared((k, p: Slots<{ platform: string }>) =>
+  k.selectFrom("Outbox").select((eb) => eb.fn.min("notBefore").as("t")).where("status", "=", "pending").where("platform", "=", p.platform));
 
 /** When the next pending row of the platform becomes due (ms), or null when none is pending. */
 export async function nextDueAt(db: Database, platform: string): Promise<number | null> {
-  return (await db.sql.get<{ t: number | null }>(`SELECT MIN(notBefore) AS t FROM Outbox WHERE status = 'pending' AND platform = ?`, platform))?.t ?? null;
+  const t = (await nextDueQ.first(db, { platform }))?.t;
+  return t == null ? null : Number(t);
 }
 
 export async function getOutboxRow(db: Database, id: number): Promise<(OutboxRow & { status: string; sentAt: number | null; lastError: string | null; platformMessageId: string | null }) | undefined> {
-  return await db.sql.get(`SELECT ${rowColumns}, status, sentAt, lastError, platformMessageId FROM Outbox WHERE id = ?`, id);
+  const row = await db.kysely.selectFrom("Outbox").select([...rowColumns, "status", "sentAt", "lastError", "platformMessageId"]).where("id", "=", id).executeTakeFirst();
+  return row && toRow(row);
 }
 
 /** Row counts by status, optionally for one platform. */
 export async function outboxCounts(db: Database, platform?: string): Promise<Record<string, number>> {
-  const rows = platform
-    ? await db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM Outbox WHERE platform = ? GROUP BY status`, platform)
-    : await db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM Outbox GROUP BY status`);
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  let q = db.kysely.selectFrom("Outbox").select((eb) => ["status", eb.fn.countAll<number>().as("n")]).groupBy("status");
+  if (platform) q = q.where("platform", "=", platform);
+  const rows = await q.execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }

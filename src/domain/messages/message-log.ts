@@ -2,7 +2,9 @@
  * The message log: every message in and out. An inbound message is stored before the platform is
  * acknowledged, keyed by (platform, platform event id) so that a platform's duplicate is recognised.
  */
-import type { Database } from "../../storage/database.ts";
+import type { Kysely } from "kysely";
+import type { Database, DB } from "../../storage/database.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 
 export interface InboundRecord {
   platform: string;
@@ -39,21 +41,30 @@ export interface StoredInbound {
   status: string;
 }
 
+const inboundQ = prepared((k, p: Slots<{
+  platform: string; chatId: string; chatType: string; sender: string; kind: string; text: string | null; payload: string | null;
+  eventId: string; messageId: string | null; replyTo: string | null; at: number;
+}>) =>
+  k.insertInto("MessageLog")
+    .values({
+      direction: "in", platform: p.platform, chatId: p.chatId, chatType: p.chatType, senderExternalId: p.sender, kind: p.kind, text: p.text,
+      payload: p.payload, platformEventId: p.eventId, platformMessageId: p.messageId, replyToMessageId: p.replyTo, status: "received", createdAt: p.at,
+    })
+    .onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing())
+    .returning("id"));
+
+const storedQ = prepared((k, p: Slots<{ platform: string; eventId: string }>) =>
+  k.selectFrom("MessageLog").select(["id", "status"]).where("platform", "=", p.platform).where("platformEventId", "=", p.eventId));
+
 /** Stores an inbound message once. A duplicate returns the existing row with duplicate = true. */
 export async function recordInbound(db: Database, m: InboundRecord): Promise<StoredInbound> {
-  const inserted = await db.sql.get<{ id: number }>(
-    `INSERT INTO MessageLog (direction, platform, chatId, chatType, senderExternalId, kind, text, payload,
-       platformEventId, platformMessageId, replyToMessageId, status, createdAt)
-     VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?)
-     ON CONFLICT (platform, platformEventId) DO NOTHING RETURNING id`,
-    m.platform, m.chatId, m.chatType, m.senderExternalId, m.kind, clip(m.text), clip(m.payload),
-    m.platformEventId, m.platformMessageId ?? null, m.replyToMessageId ?? null, m.at.getTime(),
-  );
+  const inserted = await inboundQ.first(db, {
+    platform: m.platform, chatId: m.chatId, chatType: m.chatType, sender: m.senderExternalId, kind: m.kind, text: clip(m.text), payload: clip(m.payload),
+    eventId: m.platformEventId, messageId: m.platformMessageId ?? null, replyTo: m.replyToMessageId ?? null, at: m.at.getTime(),
+  });
   if (inserted) return { id: inserted.id, duplicate: false, status: "received" };
-  const existing = (await db.sql.get<{ id: number; status: string }>(
-    `SELECT id, status FROM MessageLog WHERE platform = ? AND platformEventId = ?`,
-    m.platform, m.platformEventId,
-  ))!;
+  const existing = await storedQ.first(db, { platform: m.platform, eventId: m.platformEventId });
+  if (!existing) throw new Error(`message log: event ${m.platform}:${m.platformEventId} neither stored nor found`);
   return { id: existing.id, duplicate: true, status: existing.status };
 }
 
@@ -63,11 +74,16 @@ export async function completeInbound(
   id: number,
   update: { status: "handled" | "failed" | "ignored"; chatAccountId?: number | null; personId?: number | null; entityType?: string | null; entityId?: number | null },
 ): Promise<void> {
-  await db.sql.run(
-    `UPDATE MessageLog SET status = ?, chatAccountId = COALESCE(?, chatAccountId), personId = COALESCE(?, personId),
-       entityType = COALESCE(?, entityType), entityId = COALESCE(?, entityId) WHERE id = ?`,
-    update.status, update.chatAccountId ?? null, update.personId ?? null, update.entityType ?? null, update.entityId ?? null, id,
-  );
+  await db.kysely.updateTable("MessageLog")
+    .set((eb) => ({
+      status: update.status,
+      chatAccountId: eb.fn.coalesce(eb.val(update.chatAccountId ?? null), eb.ref("chatAccountId")),
+      personId: eb.fn.coalesce(eb.val(update.personId ?? null), eb.ref("personId")),
+      entityType: eb.fn.coalesce(eb.val(update.entityType ?? null), eb.ref("entityType")),
+      entityId: eb.fn.coalesce(eb.val(update.entityId ?? null), eb.ref("entityId")),
+    }))
+    .where("id", "=", id)
+    .execute();
 }
 
 export interface OutboundRecord {
@@ -86,34 +102,66 @@ export interface OutboundRecord {
   at: Date;
 }
 
+type OutboundSlots = Slots<{
+  platform: string; chatId: string; chatType: string; chatAccountId: number | null; personId: number | null; text: string | null; payload: string | null;
+  messageId: string | null; replyTo: string | null; entityType: string | null; entityId: number | null; outboxId: number | null; at: number;
+}>;
+
+const outboundInsert = (k: Kysely<DB>, p: OutboundSlots) =>
+  k.insertInto("MessageLog").values({
+    direction: "out", platform: p.platform, chatId: p.chatId, chatType: p.chatType, chatAccountId: p.chatAccountId, personId: p.personId, kind: "text",
+    text: p.text, payload: p.payload, platformMessageId: p.messageId, replyToMessageId: p.replyTo, entityType: p.entityType, entityId: p.entityId,
+    outboxId: p.outboxId, status: "sent", createdAt: p.at,
+  });
+const outboundQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p).returning("id"));
+const outboundLogQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p));
+
+function outboundValues(m: OutboundRecord) {
+  return {
+    platform: m.platform, chatId: m.chatId, chatType: m.chatType, chatAccountId: m.chatAccountId ?? null, personId: m.personId ?? null, text: clip(m.text),
+    payload: m.payload ?? null, messageId: m.platformMessageId ?? null, replyTo: m.replyToMessageId ?? null, entityType: m.entityType ?? null,
+    entityId: m.entityId ?? null, outboxId: m.outboxId ?? null, at: m.at.getTime(),
+  };
+}
+
+/** Logs an outbound message; returns its id. */
 export async function recordOutbound(db: Database, m: OutboundRecord): Promise<number> {
-  return (await db.sql.run(
-    `INSERT INTO MessageLog (direction, platform, chatId, chatType, chatAccountId, personId, kind, text, payload,
-       platformMessageId, replyToMessageId, entityType, entityId, outboxId, status, createdAt)
-     VALUES ('out', ?, ?, ?, ?, ?, 'text', ?, ?, ?, ?, ?, ?, ?, 'sent', ?)`,
-    m.platform, m.chatId, m.chatType, m.chatAccountId ?? null, m.personId ?? null, clip(m.text), m.payload ?? null,
-    m.platformMessageId ?? null, m.replyToMessageId ?? null, m.entityType ?? null, m.entityId ?? null, m.outboxId ?? null, m.at.getTime(),
-  )).lastInsertRowid;
+  const row = await outboundQ.first(db, outboundValues(m));
+  if (!row) throw new Error("message log: the insert returned no id");
+  return row.id;
+}
+
+/** Logs an outbound message when its id is not needed (the delivery engine's batches: no RETURNING to read). */
+export async function logOutbound(db: Database, m: OutboundRecord): Promise<void> {
+  await outboundLogQ.run(db, outboundValues(m));
+}
+
+const knownChatQ = prepared((k, p: Slots<{ platform: string; chatId: string }>) =>
+  k.selectFrom("MessageLog").select("id").where("platform", "=", p.platform).where("chatId", "=", p.chatId).limit(1));
+
+/** Whether any message was exchanged with a chat (Zalo limits first messages to new people). */
+export async function hasExchangedMessages(db: Database, platform: string, chatId: string): Promise<boolean> {
+  return (await knownChatQ.first(db, { platform, chatId })) !== undefined;
 }
 
 /** The entity an outbound message concerned, found by its platform message id (for reply-to). */
 export async function entityOfMessage(db: Database, platform: string, chatId: string, platformMessageId: string): Promise<{ entityType: string; entityId: number } | undefined> {
-  return await db.sql.get<{ entityType: string; entityId: number }>(
-    `SELECT entityType, entityId FROM MessageLog WHERE platform = ? AND chatId = ? AND platformMessageId = ? AND direction = 'out' AND entityType IS NOT NULL
-     ORDER BY id DESC LIMIT 1`,
-    platform, chatId, platformMessageId,
-  );
+  const row = await db.kysely.selectFrom("MessageLog").select(["entityType", "entityId"])
+    .where("platform", "=", platform).where("chatId", "=", chatId).where("platformMessageId", "=", platformMessageId)
+    .where("direction", "=", "out").where("entityType", "is not", null)
+    .orderBy("id", "desc").limit(1)
+    .executeTakeFirst();
+  return row && row.entityType !== null && row.entityId !== null ? { entityType: row.entityType, entityId: row.entityId } : undefined;
 }
 
 /** Inbound messages stored but not handled (a crash between storing and handling). */
 export async function unhandledInbound(db: Database, olderThan: Date, limit = 100): Promise<(InboundRecord & { id: number })[]> {
-  return (await db.sql
-    .all<{ id: number; platform: string; chatId: string; chatType: string; senderExternalId: string; kind: string; text: string | null; payload: string | null; platformEventId: string; platformMessageId: string | null; replyToMessageId: string | null; createdAt: number }>(
-      `SELECT id, platform, chatId, chatType, senderExternalId, kind, text, payload, platformEventId, platformMessageId, replyToMessageId, createdAt
-       FROM MessageLog WHERE status = 'received' AND direction = 'in' AND createdAt < ? ORDER BY id LIMIT ?`,
-      olderThan.getTime(), limit,
-    ))
-    .map((r) => ({ ...r, at: new Date(r.createdAt) }));
+  const rows = await db.kysely.selectFrom("MessageLog")
+    .select(["id", "platform", "chatId", "chatType", "senderExternalId", "kind", "text", "payload", "platformEventId", "platformMessageId", "replyToMessageId", "createdAt"])
+    .where("status", "=", "received").where("direction", "=", "in").where("createdAt", "<", olderThan.getTime())
+    .orderBy("id").limit(limit)
+    .execute();
+  return rows.map((r) => ({ ...r, senderExternalId: r.senderExternalId ?? "", platformEventId: r.platformEventId ?? "", at: new Date(r.createdAt) }));
 }
 
 export interface ChatLine {
@@ -126,15 +174,14 @@ export interface ChatLine {
 
 /** The last messages of a chat, oldest first (web chat history). */
 export async function chatHistory(db: Database, platform: string, chatId: string, limit = 50): Promise<ChatLine[]> {
-  return (await db.sql
-    .all<ChatLine>(
-      `SELECT id, direction, text, payload, createdAt FROM MessageLog WHERE platform = ? AND chatId = ? ORDER BY id DESC LIMIT ?`,
-      platform, chatId, limit,
-    ))
-    .reverse();
+  const rows = await db.kysely.selectFrom("MessageLog").select(["id", "direction", "text", "payload", "createdAt"])
+    .where("platform", "=", platform).where("chatId", "=", chatId)
+    .orderBy("id", "desc").limit(limit)
+    .execute();
+  return rows.reverse().map((r) => ({ ...r, direction: r.direction === "out" ? "out" : "in" }));
 }
 
 /** Marks an inbound message kept but not handled because its sender was flooding. */
 export async function markThrottled(db: Database, logId: number): Promise<void> {
-  await db.sql.run(`UPDATE MessageLog SET status = 'throttled' WHERE id = ?`, logId);
+  await db.kysely.updateTable("MessageLog").set({ status: "throttled" }).where("id", "=", logId).execute();
 }
