@@ -116,3 +116,12 @@ export function nowMs(engine: Engine): RawBuilder<number> {
     ? sql<number>`(floor(extract(epoch from clock_timestamp()) * 1000))::bigint`
     : sql<number>`CAST(unixepoch('subsec') * 1000 AS INTEGER)`;
 }
+
+/**
+ * The expression as a planner hint: SQLite's unary `+` keeps it from using an index for this
+ * condition (so that it takes the index that yields the wanted order or covers the query);
+ * PostgreSQL's planner needs no hint (and has no unary + on text): the expression as is.
+ */
+export function unindexed<T>(engine: Engine, expression: Expression<T>): RawBuilder<T> {
+  return engine === "postgresql" ? sql<T>`${expression}` : sql<T>`+${expression}`;
+}
