@@ -15,6 +15,7 @@ export default defineConfig({
       "test/storage/db-migrations.test.ts",
       "test/domain/coordination/**/*.test.ts",
       "test/domain/units/unit-counts.test.ts",
+      "test/storage/ticket-text-search.test.ts",
     ],
   },
 });

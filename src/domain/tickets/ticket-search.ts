@@ -127,10 +127,14 @@ function statusesOf(filters: TicketFilters): TicketStatus[] {
   return filters.status?.length ? ticketStatuses.filter((s) => filters.status!.includes(s)) : [...ticketStatuses];
 }
 
-/** Below this many tickets in a date range, the range is read through its covering index and sorted. */
-const smallDateRange = 200_000;
-/** Below this many matching messages, words are rare: their tickets are read by id and sorted. */
-const rareWords = 2_000;
+/**
+ * Where the plans switch (tests move them to run every plan on small data):
+ * - `smallDateRange`: below this many tickets in a date range, the range is read through its
+ *   covering index and sorted;
+ * - `rareWords`: below this many matching messages, words are rare: their tickets are read by id
+ *   and sorted.
+ */
+export const ticketSearchPlans = { smallDateRange: 200_000, rareWords: 2_000 };
 
 type Sort = { column: "dueAt" | "createdAt"; dir: "asc" | "desc" };
 
@@ -150,7 +154,7 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
   const ids = (rows: { id: number }[]) => rows.map((r) => r.id);
 
   if (words) {
-    if (await countTicketTextMessages(db, words, rareWords) < rareWords) {
+    if (await countTicketTextMessages(db, words, ticketSearchPlans.rareWords) < ticketSearchPlans.rareWords) {
       // Few matches: start from them (CROSS JOIN keeps SQLite from starting anywhere else).
       return ids(await ordered(db.kysely.selectFrom(ticketTextHits(db, words).as("h")).crossJoin("Ticket as t").select("t.id")
         .whereRef("t.id", "=", "h.tid").where((eb) => filterCondition(eb, c))
@@ -188,7 +192,7 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
       .executeTakeFirstOrThrow()).n);
     // The range's rows from Ticket(createdAt, status, unitId, dueAt) alone, sorted: the status
     // condition must not pull the planner onto Ticket(status, …) (a table read per row).
-    if (inRange <= smallDateRange)
+    if (inRange <= ticketSearchPlans.smallDateRange)
       return ids(await ordered(base().where((eb) => eb(unindexed(db.engine, eb.ref("t.status")), "in", statuses))).limit(need).execute());
   }
   // Any other condition (a unit, a category, an assignee…): the planner starts from its index.
