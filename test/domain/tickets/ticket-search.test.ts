@@ -66,7 +66,7 @@ describe("searchTickets", () => {
     const s = await setup();
     await takeTicket(ctx.db, s.benefit, s.officialA, at(2));
     await answerTicket(ctx.db, s.a2, s.officialA, "Đã báo điện lực", at(3));
-    await recordSatisfaction(ctx.db, s.a2, s.a2 && (await ctx.db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, s.a2))!.personId, true, at(3));
+    await recordSatisfaction(ctx.db, s.a2, (await ctx.db.kysely.selectFrom("Ticket").select("personId").where("id", "=", s.a2).executeTakeFirstOrThrow()).personId, true, at(3));
     await closeTicket(ctx.db, s.b1, s.adminP, at(3));
     const now = at(8); // flood (due day 7) is overdue; benefit (due day 8) is due exactly now
     const page = { now };
@@ -112,7 +112,7 @@ describe("ticket edits", () => {
     expect((await setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(20).getTime(), at(2))).dueAt).toBe(at(20).getTime());
     expect(await codeOf(() => setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(-5).getTime(), at(2)))).toBe("invalid_input");
     expect(await codeOf(() => setTicketDueDate(ctx.db, s.b1, s.cadreA1, at(20).getTime(), at(2)))).toBe("forbidden");
-    const audit = await ctx.db.sql.all<{ action: string; source: string }>(`SELECT action, source FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ? ORDER BY id`, s.flood);
+    const audit = await ctx.db.kysely.selectFrom("AuditLog").select(["action", "source"]).where("entityType", "=", "Ticket").where("entityId", "=", s.flood).orderBy("id").execute();
     expect(audit).toEqual([
       { action: "ticket.note", source: "web" }, { action: "ticket.close", source: "chat" }, { action: "ticket.reopen", source: "web" },
       { action: "ticket.category", source: "web" }, { action: "ticket.due", source: "web" },
