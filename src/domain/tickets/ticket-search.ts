@@ -16,9 +16,10 @@
  * - a date range sorted by due date: the range is read from Ticket(createdAt, status, unitId,
  *   dueAt) alone (no table row read) and sorted;
  * - words that few messages contain (under `rareWords`): their tickets, read by id, sorted;
- * - common words: the same walk in sort order as without words, each ticket checked against the
- *   set of matching tickets (computed once), stopping at the page: a word found in one concern of
- *   ten fills a page after ~250 rows instead of sorting 100,000 matches;
+ * - common words: the set of matching tickets read once, then the same walk in sort order as
+ *   without words, in growing batches, keeping the tickets of the set and stopping at the page: a
+ *   word found in one concern of ten fills a page after ~250 rows instead of sorting 100,000
+ *   matches;
  * - any other condition: one query, the planner starts from that condition's index.
  */
 import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
@@ -165,25 +166,34 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
       return ids(await ordered(base().$if(!allStatuses, (q) => q.where("t.status", "in", statuses))
         .where((eb) => eb(unindexed(db.engine, eb.ref("t.id")), "in", eb.selectFrom(ticketTextHits(db, words, false).as("h")).select("h.tid")))).limit(need).execute());
     }
-    // Common words, no other condition: each status walked in sort order, checked against the
-    // matching tickets (computed once: a materialised CTE), one statement, pages merged.
-    const rows = await db.kysely
-      .with((cte) => cte("hits").materialized(), () => ticketTextHits(db, words, false))
-      .selectFrom((eb) => {
-        const parts = statuses.map((status) =>
-          eb.selectFrom((e) =>
-            ordered(e.selectFrom("Ticket as t").select(["t.id", `t.${sort.column} as k`]).where("t.status", "=", status)
-              .where((x) => x(unindexed(db.engine, x.ref("t.id")), "in", x.selectFrom("hits").select("hits.tid")))).limit(need).as("p"))
-            .select(["p.id", "p.k"]));
-        const [first, ...rest] = parts;
-        return rest.reduce((q, next) => q.unionAll(next), first!).as("m");
-      })
-      .select(["m.id", "m.k"])
-      .orderBy("m.k", sort.dir)
-      .orderBy("m.id", sort.dir)
-      .limit(need)
-      .execute();
-    return ids(rows);
+    // Common words, no other condition: the matching tickets read once (a set), then each status
+    // walked in sort order through Ticket(status, dueAt|createdAt) in growing batches, keeping the
+    // tickets of the set, until the page is full: no sort of all the matches.
+    const hits = new Set((await db.kysely.selectFrom(ticketTextHits(db, words, false).as("h")).select("h.tid").execute()).map((r) => Number(r.tid)));
+    const merged: [number, number][] = [];
+    const after = sort.dir === "asc" ? ">" : "<";
+    for (const status of statuses) {
+      let found = 0;
+      let last: [number, number] | null = null;
+      for (let batch = 256; found < need; batch = Math.min(batch * 4, 65_536)) {
+        const from: [number, number] | null = last;
+        const rows: { id: number; k: number }[] = await ordered(db.kysely.selectFrom("Ticket as t").select(["t.id", `t.${sort.column} as k`]).where("t.status", "=", status)
+          .$if(from !== null, (q) => q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), after, eb.tuple(from![0], from![1]))))).limit(batch).execute();
+        for (const r of rows) {
+          if (found >= need) break;
+          if (hits.has(r.id)) {
+            merged.push([r.k, r.id]);
+            found++;
+          }
+        }
+        const end: { id: number; k: number } | undefined = rows.at(-1);
+        if (!end || rows.length < batch) break;
+        last = [end.k, end.id];
+      }
+    }
+    const sign = sort.dir === "desc" ? -1 : 1;
+    merged.sort((x, y) => sign * (x[0] - y[0] || x[1] - y[1]));
+    return merged.slice(0, need).map((r) => r[1]);
   }
 
   if (sort.column === "dueAt" && (c.filters.from !== undefined || c.filters.to !== undefined)) {
