@@ -171,14 +171,21 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
     // tickets of the set, until the page is full: no sort of all the matches.
     const hits = new Set((await db.kysely.selectFrom(ticketTextHits(db, words, false).as("h")).select("h.tid").execute()).map((r) => Number(r.tid)));
     const merged: [number, number][] = [];
+    const sign = sort.dir === "desc" ? -1 : 1;
     const after = sort.dir === "asc" ? ">" : "<";
-    for (const status of statuses) {
+    const upTo = sort.dir === "asc" ? "<=" : ">=";
+    // Once `need` rows are found, a later status is walked only up to the last of them (exact: a
+    // row past it could not enter the page). Closed concerns, the oldest and most numerous, first
+    // when the oldest come first; the open ones first when the newest do.
+    for (const status of sort.dir === "asc" ? [...statuses].reverse() : statuses) {
+      const bound = merged.length >= need ? merged[need - 1] : undefined;
       let found = 0;
       let last: [number, number] | null = null;
       for (let batch = 256; found < need; batch = Math.min(batch * 4, 65_536)) {
         const from: [number, number] | null = last;
         const rows: { id: number; k: number }[] = await ordered(db.kysely.selectFrom("Ticket as t").select(["t.id", `t.${sort.column} as k`]).where("t.status", "=", status)
-          .$if(from !== null, (q) => q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), after, eb.tuple(from![0], from![1]))))).limit(batch).execute();
+          .$if(from !== null, (q) => q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), after, eb.tuple(from![0], from![1]))))
+          .$if(bound !== undefined, (q) => q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), upTo, eb.tuple(bound![0], bound![1]))))).limit(batch).execute();
         for (const r of rows) {
           if (found >= need) break;
           if (hits.has(r.id)) {
@@ -190,9 +197,8 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
         if (!end || rows.length < batch) break;
         last = [end.k, end.id];
       }
+      merged.sort((x, y) => sign * (x[0] - y[0] || x[1] - y[1]));
     }
-    const sign = sort.dir === "desc" ? -1 : 1;
-    merged.sort((x, y) => sign * (x[0] - y[0] || x[1] - y[1]));
     return merged.slice(0, need).map((r) => r[1]);
   }
 
