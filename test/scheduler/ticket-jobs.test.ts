@@ -25,8 +25,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** What each person was sent by jobs of a kind, in order. */
 async function messages(kind: "ticket_digest" | "overdue_report") {
-  return (await db.sql
-    .all<{ personId: number; body: string; dedupeKey: string }>(`SELECT personId, body, dedupeKey FROM Outbox WHERE dedupeKey LIKE ? ORDER BY id`, `${kind}:%`))
+  return (await db.kysely.selectFrom("Outbox").select(["personId", "body", "dedupeKey"]).where("dedupeKey", "like", `${kind}:%`).orderBy("id").execute())
     .map((r) => ({ personId: r.personId, text: JSON.parse(r.body).text as string, key: r.dedupeKey }));
 }
 

@@ -125,12 +125,12 @@ describe("queuePage", () => {
 
   /** The expected page, computed the slow way. */
   async function expected(pathPrefix: string, wanted: TicketStatus[], offset: number, limit: number): Promise<number[]> {
-    return (await db.sql
-      .all<{ id: number }>(
-        `SELECT t.id FROM Ticket t JOIN Unit u ON u.id = t.unitId WHERE substr(u.path, 1, ?) = ? AND t.status IN (SELECT value FROM json_each(?))
-         ORDER BY t.dueAt, t.id LIMIT ? OFFSET ?`,
-        pathPrefix.length, pathPrefix, JSON.stringify(wanted), limit, offset,
-      ))
+    // Every ticket with its unit's path, filtered and sorted here.
+    const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId").select(["t.id", "t.dueAt", "t.status", "u.path"]).execute();
+    return rows
+      .filter((r) => r.path.startsWith(pathPrefix) && (wanted as string[]).includes(r.status))
+      .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id)
+      .slice(offset, offset + limit)
       .map((r) => r.id);
   }
 
