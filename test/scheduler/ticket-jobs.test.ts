@@ -26,7 +26,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** What each person was sent by jobs of a kind, in order. */
 async function messages(kind: "ticket_digest" | "overdue_report") {
   return (await db.kysely.selectFrom("Outbox").select(["personId", "body", "dedupeKey"]).where("dedupeKey", "like", `${kind}:%`).orderBy("id").execute())
-    .map((r) => ({ personId: r.personId, text: JSON.parse(r.body).text as string, key: r.dedupeKey }));
+    // The query matched on dedupeKey, and jobs always address a person: neither is null here.
+    .map((r) => ({ personId: r.personId ?? -1, text: JSON.parse(r.body).text as string, key: r.dedupeKey ?? "" }));
 }
 
 describe("planTicketJobs", () => {
