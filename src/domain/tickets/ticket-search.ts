@@ -21,6 +21,13 @@
  *   word found in one concern of ten fills a page after ~250 rows instead of sorting 100,000
  *   matches;
  * - any other condition: one query, the planner starts from that condition's index.
+ *
+ * Measured (bench/web-admin.bench.ts on SQLite, server time, 2026-11-30; before under load ~2,
+ * after under load ~7 on 2 cores): 30-day date range 594 → 96 ms; searches 'duong ngap' open
+ * 281 → 73, 'đường ngập' all 311 → 156, 'karaoke' 751 → 200, 'dong loc tro cap' 331 → 177,
+ * 'thang 12' 864 → 304 (→ ~180-250 in later domain runs with the bounded walk), a commune's
+ * 'duong ngap' 166 → 31; every other first page 37–95 ms (was 61–126). Known slow case: a word
+ * in nearly every message ("tro": trợ, trong…) reads a million matches, ~1.5–2 s.
  */
 import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import type { Database, DB } from "../../storage/database.ts";
