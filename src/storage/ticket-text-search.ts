@@ -12,7 +12,7 @@
  * words (the runs of letters and digits of the folded text). Words are what `searchWords` makes
  * of typed text: folded, [a-z0-9]+, at most 8.
  */
-import { sql, type RawBuilder } from "kysely";
+import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
 import type { Database } from "./database.ts";
 
 const ticketShift = 4294967296;
@@ -52,4 +52,27 @@ export async function countTicketTextMessages(db: Database, words: readonly stri
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * Whether checking tickets one by one (`ticketHasText`) is cheap for these words: on SQLite each
+ * word must be answered by a prefix index (2–6 characters; a longer word would make FTS5 merge
+ * the lists of every word it begins, for every ticket checked). PostgreSQL reads the ticket's
+ * messages through the search table's ticket index.
+ */
+export function ticketTextCheckIsCheap(db: Database, words: readonly string[]): boolean {
+  return db.engine === "postgresql" || words.every((w) => w.length >= 2 && w.length <= 6);
+}
+
+/** True when the ticket (an id expression) has a message containing every word: a correlated check. */
+export function ticketHasText(db: Database, words: readonly string[], ticketId: Expression<number>): RawBuilder<SqlBool> {
+  checkWords(words);
+  if (db.engine === "postgresql") {
+    const conditions = sql.join(words.map((w) => sql`s."text" ~ ${`(^|[^[:alnum:]])${w}`}`), sql` AND `);
+    return sql<SqlBool>`EXISTS (SELECT 1 FROM "TicketMessageSearch" s WHERE s."ticketId" = ${ticketId} AND ${conditions})`;
+  }
+  const query = words.map((w) => `"${w}"*`).join(" ");
+  // The ticket's rows are the rowid range [id · 2³², id · 2³² + 2³² − 1]: FTS5 seeks to it.
+  return sql<SqlBool>`EXISTS (SELECT 1 FROM "TicketMessageSearch" WHERE "TicketMessageSearch" MATCH ${query}
+    AND "rowid" BETWEEN ${ticketId} * ${sql.lit(ticketShift)} AND ${ticketId} * ${sql.lit(ticketShift)} + ${sql.lit(ticketShift - 1)})`;
 }

@@ -16,6 +16,9 @@
  * - a date range sorted by due date: the range is read from Ticket(createdAt, status, unitId,
  *   dueAt) alone (no table row read) and sorted;
  * - words that few messages contain (under `rareWords`): their tickets, read by id, sorted;
+ * - very common words (20,000 messages or more, each word of 2–6 letters): each status's first
+ *   rows in sort order checked one by one against the index, when enough of them match (else
+ *   the next plan);
  * - common words: the set of matching tickets read once, then the same walk in sort order as
  *   without words, in growing batches, keeping the tickets of the set and stopping at the page: a
  *   word found in one concern of ten fills a page after ~250 rows instead of sorting 100,000
@@ -32,7 +35,7 @@
 import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import type { Database, DB } from "../../storage/database.ts";
 import { inIds, unindexed } from "../../storage/dialect.ts";
-import { countTicketTextMessages, ticketTextHits } from "../../storage/ticket-text-search.ts";
+import { countTicketTextMessages, ticketHasText, ticketTextCheckIsCheap, ticketTextHits } from "../../storage/ticket-text-search.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { scopeRoots } from "../access/access-scope.ts";
@@ -140,15 +143,44 @@ function statusesOf(filters: TicketFilters): TicketStatus[] {
  * - `smallDateRange`: below this many tickets in a date range, the range is read through its
  *   covering index and sorted;
  * - `rareWords`: below this many matching messages, words are rare: their tickets are read by id
- *   and sorted.
+ *   and sorted;
+ * - `commonWords`: from this many matching messages on, words are very common: the first tickets
+ *   in order are checked one by one (when that is cheap), before reading every match.
  */
-export const ticketSearchPlans = { smallDateRange: 200_000, rareWords: 2_000 };
+export const ticketSearchPlans = { smallDateRange: 200_000, rareWords: 2_000, commonWords: 20_000 };
 
 type Sort = { column: "dueAt" | "createdAt"; dir: "asc" | "desc" };
 
 function sortOf(filters: TicketFilters): Sort {
   const byAge = filters.sort === "age" || filters.sort === "newest";
   return { column: byAge ? "createdAt" : "dueAt", dir: filters.sort === "newest" ? "desc" : "asc" };
+}
+
+/**
+ * Very common words: for each status, its first rows in sort order (2.5 per row wanted, up to the
+ * last row of the page so far), those with a matching message kept. Null when a status had more
+ * rows than that and too few of them matched (the words are not that common there).
+ */
+async function pageByChecks(db: Database, words: string[], statuses: TicketStatus[], sort: Sort, need: number): Promise<number[] | null> {
+  const budget = Math.ceil(need * 2.5);
+  const merged: [number, number][] = [];
+  const sign = sort.dir === "desc" ? -1 : 1;
+  const upTo = sort.dir === "asc" ? "<=" : ">=";
+  for (const status of sort.dir === "asc" ? [...statuses].reverse() : statuses) {
+    const bound = merged.length >= need ? merged[need - 1] : undefined;
+    const rows = await db.kysely.selectFrom("Ticket as t").select(["t.id", `t.${sort.column} as k`]).where("t.status", "=", status)
+      .$if(bound !== undefined, (q) => q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), upTo, eb.tuple(bound![0], bound![1]))))
+      .orderBy(`t.${sort.column}`, sort.dir).orderBy("t.id", sort.dir).limit(budget).execute();
+    if (!rows.length) continue;
+    const matching = new Set((await db.kysely.selectFrom("Ticket as t").select("t.id")
+      .where((eb) => inIds(db.engine, eb.ref("t.id"), rows.map((r) => r.id)))
+      .where((eb) => ticketHasText(db, words, eb.ref("t.id"))).execute()).map((r) => r.id));
+    const kept = rows.filter((r) => matching.has(r.id)).slice(0, need);
+    if (kept.length < need && rows.length === budget) return null;
+    for (const r of kept) merged.push([r.k, r.id]);
+    merged.sort((x, y) => sign * (x[0] - y[0] || x[1] - y[1]));
+  }
+  return merged.slice(0, need).map((r) => r[1]);
 }
 
 /** The ids of the first `need` tickets in order (see the plans above). */
@@ -162,7 +194,9 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
   const ids = (rows: { id: number }[]) => rows.map((r) => r.id);
 
   if (words) {
-    if (await countTicketTextMessages(db, words, ticketSearchPlans.rareWords) < ticketSearchPlans.rareWords) {
+    // One count, stopped at the larger threshold (cheap: it never reads more matches than that).
+    const matches = await countTicketTextMessages(db, words, Math.max(ticketSearchPlans.rareWords, ticketSearchPlans.commonWords));
+    if (matches < ticketSearchPlans.rareWords) {
       // Few matches: start from them (CROSS JOIN keeps SQLite from starting anywhere else).
       return ids(await ordered(db.kysely.selectFrom(ticketTextHits(db, words).as("h")).crossJoin("Ticket as t").select("t.id")
         .whereRef("t.id", "=", "h.tid").where((eb) => filterCondition(eb, c))
@@ -172,6 +206,12 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
       // The other condition's index leads; each row is checked against the matching tickets.
       return ids(await ordered(base().$if(!allStatuses, (q) => q.where("t.status", "in", statuses))
         .where((eb) => eb(unindexed(db.engine, eb.ref("t.id")), "in", eb.selectFrom(ticketTextHits(db, words, false).as("h")).select("h.tid")))).limit(need).execute());
+    }
+    // Very common words (most concerns have them): each status walked in sort order, its first
+    // rows checked one by one against the index. Too few found: the set below.
+    if (need <= 100 && matches >= ticketSearchPlans.commonWords && ticketTextCheckIsCheap(db, words)) {
+      const checked = await pageByChecks(db, words, statuses, sort, need);
+      if (checked) return checked;
     }
     // Common words, no other condition: the matching tickets read once (a set), then each status
     // walked in sort order through Ticket(status, dueAt|createdAt) in growing batches, keeping the

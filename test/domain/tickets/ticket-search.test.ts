@@ -191,7 +191,10 @@ describe("searchTickets plans", () => {
     ];
     const saved = { ...ticketSearchPlans };
     try {
-      for (const plans of [saved, { smallDateRange: 0, rareWords: 0 }, { smallDateRange: 1_000_000, rareWords: 1_000_000 }]) {
+      for (const plans of [
+        saved, { smallDateRange: 0, rareWords: 0, commonWords: 1_000_000 }, { smallDateRange: 1_000_000, rareWords: 1_000_000, commonWords: 1_000_000 },
+        { smallDateRange: 0, rareWords: 0, commonWords: 0 },
+      ]) {
         Object.assign(ticketSearchPlans, plans);
         for (const viewer of [s.adminP, s.officialA])
           for (const base of filterSets) {
@@ -204,6 +207,7 @@ describe("searchTickets plans", () => {
               expect(ids(first), label).toEqual(want.slice(0, 7));
               expect(first.more, label).toBe(want.length > 7);
               expect(ids(await searchTickets(ctx.db, viewer, f, { now, limit: 7, offset: 7 })), label).toEqual(want.slice(7, 14));
+              expect(ids(await searchTickets(ctx.db, viewer, f, { now, limit: 2, offset: 2 })), label).toEqual(want.slice(2, 4));
               const counts = await countTicketsByStatus(ctx.db, viewer, { ...f, status: undefined }, now);
               const all = await reference(viewer, { ...f, status: undefined }, now);
               expect(Object.values(counts).reduce((a, b) => a + b, 0), label).toBe(all.length);

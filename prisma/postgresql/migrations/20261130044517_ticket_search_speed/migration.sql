@@ -32,6 +32,7 @@ INSERT INTO "TicketMessageSearch" ("id", "ticketId", "text")
   SELECT "id", "ticketId", "chihoi_fold"("text") FROM "TicketMessage" WHERE "authorRole" IN ('member', 'official');
 
 CREATE INDEX "TicketMessageSearch_text_idx" ON "TicketMessageSearch" USING GIN ("text" gin_trgm_ops);
+CREATE INDEX "TicketMessageSearch_ticketId_idx" ON "TicketMessageSearch" ("ticketId");
 
 CREATE OR REPLACE FUNCTION "TicketMessage_search_sync"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
