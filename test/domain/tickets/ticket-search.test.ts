@@ -217,5 +217,5 @@ describe("searchTickets plans", () => {
     } finally {
       Object.assign(ticketSearchPlans, saved);
     }
-  });
+  }, 240_000); // ~2,000 searches, each checked against the reference (PostgreSQL under load: minutes)
 });
