@@ -29,8 +29,9 @@
  * after under load ~7 on 2 cores): 30-day date range 594 → 96 ms; searches 'duong ngap' open
  * 281 → 73, 'đường ngập' all 311 → 156, 'karaoke' 751 → 200, 'dong loc tro cap' 331 → 177,
  * 'thang 12' 864 → 304 (→ ~180-250 in later domain runs with the bounded walk), a commune's
- * 'duong ngap' 166 → 31; every other first page 37–95 ms (was 61–126). Known slow case: a word
- * in nearly every message ("tro": trợ, trong…) reads a million matches, ~1.5–2 s.
+ * 'duong ngap' 166 → 31; every other first page 37–95 ms (was 61–126). A word in nearly every
+ * message ("tro": trợ, trong…) took 1.5–4.4 s reading a million matches; with the per-ticket
+ * checks ~30 ms (domain time).
  */
 import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import type { Database, DB } from "../../storage/database.ts";
