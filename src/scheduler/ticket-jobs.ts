@@ -9,6 +9,7 @@
  * also be called on every tick.
  */
 import type { Database } from "../storage/database.ts";
+import { isDistinctFrom } from "../storage/dialect.ts";
 import type { JobOutcome } from "./jobs.ts";
 import { translator, type Translate } from "../lib/i18n.ts";
 import { addLocalDays, formatDate, fromLocal, toLocal, type LocalDate } from "../lib/zoned-time.ts";
@@ -47,10 +48,11 @@ function isoDate(d: LocalDate): string {
 }
 
 async function insertJob(db: Database, kind: string, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): Promise<void> {
-  await db.sql.run(
-    `INSERT INTO ScheduledJob (kind, dueAt, expiresAt, status, dedupeKey, createdAt) VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`,
-    kind, dueAt, expiresAt, dedupeKey, now,
-  );
+  await db.kysely
+    .insertInto("ScheduledJob")
+    .values({ kind, dueAt, expiresAt, status: "pending", dedupeKey, createdAt: now })
+    .onConflict((oc) => oc.column("dedupeKey").doNothing())
+    .execute();
 }
 
 /**
@@ -137,8 +139,17 @@ async function sendLists(
   return outcome;
 }
 
-const listedColumns = `t.id, t.unitId, t.personId, p.fullName AS member, u.name AS unit, t.dueAt,
-  (SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1) AS firstMessage`;
+/** Tickets with their member's and unit's names and first message, for the lists. */
+function listedTickets(db: Database) {
+  return db.kysely
+    .selectFrom("Ticket as t")
+    .innerJoin("Person as p", "p.id", "t.personId")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .select((eb) => [
+      "t.id", "t.unitId", "t.personId", "p.fullName as member", "u.name as unit", "t.dueAt",
+      eb.selectFrom("TicketMessage as m").select("m.text").whereRef("m.ticketId", "=", "t.id").orderBy("m.id").limit(1).as("firstMessage"),
+    ]);
+}
 
 /**
  * The hourly digest: tickets still new that were raised, or passed up to their current unit, since
@@ -156,21 +167,25 @@ export async function runTicketDigestJob(db: Database, job: TicketJob, ctx: Tick
   if (!since) {
     // Walking ids downwards stops at the first old row: cheap even with a million tickets.
     since = {
-      ticketId: (await db.sql.get<{ id: number }>(`SELECT id FROM Ticket WHERE createdAt <= ? ORDER BY id DESC LIMIT 1`, now - HOUR))?.id ?? 0,
-      changeId: (await db.sql.get<{ id: number }>(`SELECT id FROM TicketStatusChange WHERE createdAt <= ? ORDER BY id DESC LIMIT 1`, now - HOUR))?.id ?? 0,
+      ticketId: (await db.kysely.selectFrom("Ticket").select("id").where("createdAt", "<=", now - HOUR).orderBy("id", "desc").limit(1).executeTakeFirst())?.id ?? 0,
+      changeId: (await db.kysely.selectFrom("TicketStatusChange").select("id").where("createdAt", "<=", now - HOUR).orderBy("id", "desc").limit(1).executeTakeFirst())?.id ?? 0,
     };
   }
   const upTo = {
-    ticketId: (await db.sql.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM Ticket`))!.id ?? 0,
-    changeId: (await db.sql.get<{ id: number | null }>(`SELECT MAX(id) AS id FROM TicketStatusChange`))!.id ?? 0,
+    ticketId: (await db.kysely.selectFrom("Ticket").select((eb) => eb.fn.max("id").as("id")).executeTakeFirst())?.id ?? 0,
+    changeId: (await db.kysely.selectFrom("TicketStatusChange").select((eb) => eb.fn.max("id").as("id")).executeTakeFirst())?.id ?? 0,
   };
-  const tickets = await db.sql.all<ListedTicket>(
-    `SELECT ${listedColumns} FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId
-     WHERE t.status = 'new' AND (t.id > ? OR t.id IN (
-       SELECT h.ticketId FROM TicketStatusChange h WHERE h.id > ? AND h.fromUnitId IS NOT NULL AND h.toUnitId IS NOT h.fromUnitId))
-     ORDER BY t.id`,
-    since.ticketId, since.changeId,
-  );
+  const from = since;
+  const tickets = await listedTickets(db)
+    .where("t.status", "=", "new")
+    .where((eb) => eb.or([
+      eb("t.id", ">", from.ticketId),
+      eb("t.id", "in", eb.selectFrom("TicketStatusChange as h").select("h.ticketId")
+        .where("h.id", ">", from.changeId).where("h.fromUnitId", "is not", null)
+        .where((e) => isDistinctFrom(db.engine, e.ref("h.toUnitId"), e.ref("h.fromUnitId")))),
+    ]))
+    .orderBy("t.id")
+    .execute();
   const outcome = await sendLists(db, job, "ticket_digest", tickets, (t, ticket) =>
     t("tickets.digest_line", { id: ticket.id, member: ticket.member, unit: ticket.unit, excerpt: ticketExcerpt(ticket.firstMessage ?? "") }), ctx);
   await writeSetting(db, digestSettingKey, JSON.stringify(upTo), now);
@@ -184,11 +199,12 @@ export async function runTicketDigestJob(db: Database, job: TicketJob, ctx: Tick
  */
 export async function runOverdueReportJob(db: Database, job: TicketJob, ctx: TicketJobContext): Promise<JobOutcome> {
   const now = ctx.now.getTime();
-  const tickets = await db.sql.all<ListedTicket>(
-    `SELECT ${listedColumns} FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId
-     WHERE t.status IN ('new', 'in_progress', 'answered') AND t.dueAt < ? ORDER BY t.dueAt, t.id`,
-    now,
-  );
+  const tickets = await listedTickets(db)
+    .where("t.status", "in", ["new", "in_progress", "answered"])
+    .where("t.dueAt", "<", now)
+    .orderBy("t.dueAt")
+    .orderBy("t.id")
+    .execute();
   const outcome = await sendLists(db, job, "overdue_report", tickets, (t, ticket) =>
     t("tickets.overdue_line", {
       id: ticket.id, member: ticket.member, unit: ticket.unit, due: formatDate(new Date(ticket.dueAt), ctx.timeZone),

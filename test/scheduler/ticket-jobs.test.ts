@@ -20,14 +20,14 @@ afterEach(() => db.destroy());
 
 const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
-const jobs = () => db.sql.all<{ kind: string; dueAt: number; expiresAt: number | null; dedupeKey: string }>(`SELECT kind, dueAt, expiresAt, dedupeKey FROM ScheduledJob ORDER BY dueAt`);
+const jobs = () => db.kysely.selectFrom("ScheduledJob").select(["kind", "dueAt", "expiresAt", "dedupeKey"]).orderBy("dueAt").orderBy("id").execute();
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** What each person was sent by jobs of a kind, in order. */
 async function messages(kind: "ticket_digest" | "overdue_report") {
-  return (await db.sql
-    .all<{ personId: number; body: string; dedupeKey: string }>(`SELECT personId, body, dedupeKey FROM Outbox WHERE dedupeKey LIKE ? ORDER BY id`, `${kind}:%`))
-    .map((r) => ({ personId: r.personId, text: JSON.parse(r.body).text as string, key: r.dedupeKey }));
+  return (await db.kysely.selectFrom("Outbox").select(["personId", "body", "dedupeKey"]).where("dedupeKey", "like", `${kind}:%`).orderBy("id").execute())
+    // The query matched on dedupeKey, and jobs always address a person: neither is null here.
+    .map((r) => ({ personId: r.personId ?? -1, text: JSON.parse(r.body).text as string, key: r.dedupeKey ?? "" }));
 }
 
 describe("planTicketJobs", () => {
@@ -88,7 +88,7 @@ describe("runTicketDigestJob", () => {
       { personId: s.officialA, key: `ticket_digest:1:p:${s.officialA}`, text: expect.stringContaining(`Có 1 ý kiến mới cần anh/chị xử lý:\n#${t3} — Võ Văn Cường (Chi hội 2) — Đèn đường hỏng`) },
     ]);
     expect((await messages("ticket_digest")).some((m) => m.text.includes(`#${old} `) || m.text.includes(`#${taken} `))).toBe(false);
-    expect(JSON.parse((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, digestSettingKey))!.value)).toEqual({ ticketId: taken, changeId: expect.any(Number) });
+    expect(JSON.parse((await db.kysely.selectFrom("Setting").select("value").where("key", "=", digestSettingKey).executeTakeFirstOrThrow()).value)).toEqual({ ticketId: taken, changeId: expect.any(Number) });
     // The next digests are planned.
     expect((await jobs()).map((j) => j.dedupeKey)).toEqual(["ticket_digest:2026-11-20T05:00:00.000Z", "overdue_report:2026-11-21"]);
   });
@@ -167,7 +167,7 @@ describe("registerJobHandler", () => {
     expect(await work("2026-11-20T01:00:00Z")).toMatchObject({ ran: 2, queued: 1 }); // 08:00: the digest and an empty report
     expect((await messages("ticket_digest")).map((m) => m.personId)).toEqual([cadre]);
     expect(await work("2026-11-20T02:00:00Z")).toMatchObject({ ran: 1, queued: 0 });
-    expect(await db.sql.all(`SELECT dedupeKey, status FROM ScheduledJob WHERE status = 'pending' ORDER BY dueAt`)).toEqual([
+    expect(await db.kysely.selectFrom("ScheduledJob").select(["dedupeKey", "status"]).where("status", "=", "pending").orderBy("dueAt").orderBy("id").execute()).toEqual([
       { dedupeKey: "ticket_digest:2026-11-20T03:00:00.000Z", status: "pending" },
       { dedupeKey: "overdue_report:2026-11-21", status: "pending" },
     ]);

@@ -23,10 +23,10 @@ async function handledTicket(db: Database, ticketId: number, personId: number): 
 }
 
 async function historyRow(db: Database, ticket: TicketRow, toStatus: string, personId: number, note: string, now: Date): Promise<void> {
-  await db.sql.run(
-    `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, byPersonId, note, createdAt) VALUES (?, ?, ?, ?, ?, ?)`,
-    ticket.id, ticket.status, toStatus, personId, note, now.getTime(),
-  );
+  await db.kysely
+    .insertInto("TicketStatusChange")
+    .values({ ticketId: ticket.id, fromStatus: ticket.status, toStatus, byPersonId: personId, note, createdAt: now.getTime() })
+    .execute();
 }
 
 /**
@@ -38,7 +38,11 @@ export async function addTicketNote(db: Database, ticketId: number, personId: nu
   if (!value || value.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
   return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
-    const id = (await db.sql.run(`INSERT INTO TicketNote (ticketId, authorPersonId, text, createdAt) VALUES (?, ?, ?, ?)`, ticket.id, personId, value, now.getTime())).lastInsertRowid;
+    const { id } = await db.kysely
+      .insertInto("TicketNote")
+      .values({ ticketId: ticket.id, authorPersonId: personId, text: value, createdAt: now.getTime() })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await recordAudit(db, { actorPersonId: personId, source, action: "ticket.note", entityType: "Ticket", entityId: ticket.id, detail: { noteId: id } }, now);
     return (await listTicketNotes(db, ticket.id, personId)).find((n) => n.id === id)!;
   });
@@ -47,11 +51,14 @@ export async function addTicketNote(db: Database, ticketId: number, personId: nu
 /** The internal notes of a ticket, oldest first, for a handler. Throws not_found, forbidden. */
 export async function listTicketNotes(db: Database, ticketId: number, personId: number): Promise<TicketNoteRow[]> {
   const ticket = await handledTicket(db, ticketId, personId);
-  return db.sql.all<TicketNoteRow>(
-    `SELECT n.id, n.authorPersonId, p.fullName AS authorName, n.text, n.createdAt FROM TicketNote n LEFT JOIN Person p ON p.id = n.authorPersonId
-     WHERE n.ticketId = ? ORDER BY n.createdAt, n.id`,
-    ticket.id,
-  );
+  return await db.kysely
+    .selectFrom("TicketNote as n")
+    .leftJoin("Person as p", "p.id", "n.authorPersonId")
+    .select(["n.id", "n.authorPersonId", "p.fullName as authorName", "n.text", "n.createdAt"])
+    .where("n.ticketId", "=", ticket.id)
+    .orderBy("n.createdAt")
+    .orderBy("n.id")
+    .execute();
 }
 
 /** Reopens a closed ticket (in progress, the actor as assignee). Throws not_found, forbidden, conflict (not closed). */
@@ -59,7 +66,11 @@ export async function reopenTicket(db: Database, ticketId: number, personId: num
   return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.status !== "closed") throw new AppError("conflict", { id: ticket.id });
-    await db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL, assigneeId = COALESCE(assigneeId, ?), updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
+    await db.kysely
+      .updateTable("Ticket")
+      .set((eb) => ({ status: "in_progress", closedAt: null, assigneeId: eb.fn.coalesce("assigneeId", eb.val(personId)), updatedAt: now.getTime() }))
+      .where("id", "=", ticket.id)
+      .execute();
     await historyRow(db, ticket, "in_progress", personId, "reopened", now);
     await recordAudit(db, { actorPersonId: personId, source, action: "ticket.reopen", entityType: "Ticket", entityId: ticket.id }, now);
     return getTicket(db, ticket.id);
@@ -72,7 +83,7 @@ export async function setTicketCategory(db: Database, ticketId: number, personId
   return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.category === category) return ticket;
-    await db.sql.run(`UPDATE Ticket SET category = ?, updatedAt = ? WHERE id = ?`, category, now.getTime(), ticket.id);
+    await db.kysely.updateTable("Ticket").set({ category, updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
     await recordAudit(db, { actorPersonId: personId, source, action: "ticket.category", entityType: "Ticket", entityId: ticket.id, detail: { from: ticket.category, to: category } }, now);
     return getTicket(db, ticket.id);
   });
@@ -87,7 +98,7 @@ export async function setTicketDueDate(db: Database, ticketId: number, personId:
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
     if (!Number.isFinite(dueAt) || dueAt < ticket.createdAt || dueAt > now.getTime() + 366 * 86_400_000) throw new AppError("invalid_input", { field: "dueAt" });
-    await db.sql.run(`UPDATE Ticket SET dueAt = ?, updatedAt = ? WHERE id = ?`, dueAt, now.getTime(), ticket.id);
+    await db.kysely.updateTable("Ticket").set({ dueAt, updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
     await recordAudit(db, { actorPersonId: personId, source, action: "ticket.due", entityType: "Ticket", entityId: ticket.id, detail: { from: ticket.dueAt, to: dueAt } }, now);
     return getTicket(db, ticket.id);
   });

@@ -16,9 +16,12 @@
  *   budget; when the scope holds too few of the open tickets to fill the page within it, or for a
  *   deep page, the first plan answers instead (about 30 ms for a whole province).
  */
+import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import type { Database } from "../../storage/database.ts";
-import { scopeCondition, scopeRoots } from "../access/access-scope.ts";
-import { openTicketStatuses, ticketColumns, ticketStatuses, type TicketRow, type TicketStatus } from "./ticket-service.ts";
+import { inIds } from "../../storage/dialect.ts";
+import { scopeRoots } from "../access/access-scope.ts";
+import { subtreeRange } from "../units/unit-service.ts";
+import { openTicketStatuses, ticketStatuses, toTicketRow, type TicketRow, type TicketStatus } from "./ticket-service.ts";
 
 /** Which page of the queue, at which time (for the overdue flag). */
 export interface QueueOptions {
@@ -42,21 +45,41 @@ const walkRowsPerWanted = 60;
 /** …and at most this many in all (deep pages take the per-unit plan). */
 const walkMaxBudget = 10_000;
 
+/** Path ranges of a scope's subtrees: a unit is in scope when its path lies in one of them. */
+export type PathRanges = readonly (readonly [string, string])[];
+
+/** `path` lies in one of the ranges (an empty list: nothing). */
+export function pathInRanges<D, TB extends keyof D>(eb: ExpressionBuilder<D, TB>, path: Expression<string>, ranges: PathRanges): Expression<SqlBool> {
+  return eb.or(ranges.map(([lo, hi]) => eb.and([eb(path, ">=", lo), eb(path, "<", hi)])));
+}
+
+/** The path ranges of the person's handle_tickets scope (empty without the right). */
+async function handleRanges(db: Database, personId: number): Promise<PathRanges> {
+  return (await scopeRoots(db, personId, "handle_tickets")).map((r) => subtreeRange(r.path));
+}
+
 function statusesOf(options: { status?: TicketStatus[] }): TicketStatus[] {
   const wanted: readonly TicketStatus[] = options.status?.length ? options.status : openTicketStatuses;
   return ticketStatuses.filter((s) => wanted.includes(s));
 }
 
 /** Per-unit plan: every ticket of the scope's units with one of the statuses, sorted. */
-async function idsByUnits(db: Database, cond: string, params: string[], statuses: TicketStatus[], take: number, offset: number): Promise<number[]> {
-  return (await db.sql
-    .raw<[number]>(
-      `SELECT t.id FROM Unit u CROSS JOIN Ticket t ON t.unitId = u.id
-       WHERE ${cond} AND t.status IN (${statuses.map(() => "?").join(", ")})
-       ORDER BY t.dueAt, t.id LIMIT ? OFFSET ?`,
-      ...params, ...statuses, take, offset,
-    ))
-    .map((r) => r[0]);
+async function idsByUnits(db: Database, ranges: PathRanges, statuses: TicketStatus[], take: number, offset: number): Promise<number[]> {
+  // CROSS JOIN fixes SQLite's join order (units first, then Ticket(unitId, status, dueAt)): the
+  // planner would otherwise start from the statuses and pass every open ticket.
+  const rows = await db.kysely
+    .selectFrom("Unit as u")
+    .crossJoin("Ticket as t")
+    .select("t.id")
+    .whereRef("t.unitId", "=", "u.id")
+    .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
+    .where("t.status", "in", statuses)
+    .orderBy("t.dueAt")
+    .orderBy("t.id")
+    .limit(take)
+    .offset(offset)
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /**
@@ -64,32 +87,36 @@ async function idsByUnits(db: Database, cond: string, params: string[], statuses
  * from the walk's first `walkBudget` rows; merged. Returns null when a status ran out of budget
  * before it found `need` rows (the scope is too thin for this plan).
  */
-async function idsByWalk(db: Database, cond: string, params: string[], statuses: TicketStatus[], offset: number, take: number): Promise<number[] | null> {
+async function idsByWalk(db: Database, ranges: PathRanges, statuses: TicketStatus[], offset: number, take: number): Promise<number[] | null> {
   const need = offset + take;
   const walkBudget = need * walkRowsPerWanted;
   const merged: [number, number][] = [];
   for (const status of statuses) {
-    const rows = await db.sql.raw<[number, number]>(
-      `SELECT w.id, w.dueAt FROM (
-         SELECT t.id, t.dueAt, t.unitId
-         FROM Ticket t WHERE t.status = ? ORDER BY t.dueAt, t.id LIMIT ?
-       ) w WHERE w.unitId IN (SELECT u.id FROM Unit u WHERE ${cond}) ORDER BY w.dueAt, w.id LIMIT ?`,
-      status, walkBudget, ...params, need,
-    );
+    const rows = await db.kysely
+      .selectFrom((eb) =>
+        eb.selectFrom("Ticket as t").select(["t.id", "t.dueAt", "t.unitId"]).where("t.status", "=", status)
+          .orderBy("t.dueAt").orderBy("t.id").limit(walkBudget).as("w"))
+      .select(["w.id", "w.dueAt"])
+      .where("w.unitId", "in", (eb) => eb.selectFrom("Unit as u").select("u.id").where((e) => pathInRanges(e, e.ref("u.path"), ranges)))
+      .orderBy("w.dueAt")
+      .orderBy("w.id")
+      .limit(need)
+      .execute();
     // Fewer than `need` rows found: fine if the walk saw every ticket of the status, not otherwise.
-    if (rows.length < need && await db.sql.get(`SELECT 1 FROM Ticket WHERE status = ? LIMIT 1 OFFSET ?`, status, walkBudget)) return null;
-    for (const [id, dueAt] of rows) merged.push([dueAt, id]);
+    if (rows.length < need && await db.kysely.selectFrom("Ticket").select("id").where("status", "=", status).limit(1).offset(walkBudget).executeTakeFirst()) return null;
+    for (const { id, dueAt } of rows) merged.push([dueAt, id]);
   }
   merged.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   return merged.slice(offset, offset + take).map((r) => r[1]);
 }
 
 /** Whether the due-date walk is likely to fill the page quickly: a large scope, an early page. */
-async function walkSuits(db: Database, cond: string, params: string[], need: number): Promise<boolean> {
+async function walkSuits(db: Database, ranges: PathRanges, need: number): Promise<boolean> {
   if (need * walkRowsPerWanted > walkMaxBudget) return false;
-  const units = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit u WHERE ${cond}`, ...params))!.n;
+  const units = (await db.kysely.selectFrom("Unit as u").select((eb) => eb.fn.countAll<number>().as("n"))
+    .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges)).executeTakeFirstOrThrow()).n;
   if (units <= smallScopeUnits) return false;
-  const all = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit`))!.n;
+  const all = (await db.kysely.selectFrom("Unit").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
   return units * walkMinShare >= all;
 }
 
@@ -101,13 +128,13 @@ export async function queuePage(db: Database, personId: number, options: Omit<Qu
   const take = Math.min(200, Math.max(1, Math.floor(options.limit ?? 20)));
   const offset = Math.max(0, Math.floor(options.offset ?? 0));
   const statuses = statusesOf(options);
-  const [cond, params] = await scopeCondition(db, personId, "handle_tickets", "u");
-  if (cond === "0" || !statuses.length) return { plan: "none", ids: [] };
-  if (await walkSuits(db, cond, params, offset + take)) {
-    const ids = await idsByWalk(db, cond, params, statuses, offset, take);
+  const ranges = await handleRanges(db, personId);
+  if (!ranges.length || !statuses.length) return { plan: "none", ids: [] };
+  if (await walkSuits(db, ranges, offset + take)) {
+    const ids = await idsByWalk(db, ranges, statuses, offset, take);
     if (ids) return { plan: "walk", ids };
   }
-  return { plan: "units", ids: await idsByUnits(db, cond, params, statuses, take, offset) };
+  return { plan: "units", ids: await idsByUnits(db, ranges, statuses, take, offset) };
 }
 
 /**
@@ -118,18 +145,22 @@ export async function queuePage(db: Database, personId: number, options: Omit<Qu
 export async function listOpenTickets(db: Database, personId: number, options: QueueOptions): Promise<QueuedTicket[]> {
   const { ids } = await queuePage(db, personId, options);
   if (!ids.length) return [];
-  const rows = await db.sql.all<TicketRow & { memberName: string; unitName: string; firstMessage: string | null }>(
-    `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName,
-            (SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1) AS firstMessage
-     FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId
-     WHERE t.id IN (SELECT value FROM json_each(?))`,
-    JSON.stringify(ids),
-  );
+  const rows = await db.kysely
+    .selectFrom("Ticket as t")
+    .innerJoin("Person as p", "p.id", "t.personId")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .selectAll("t")
+    .select((eb) => [
+      "p.fullName as memberName", "u.name as unitName",
+      eb.selectFrom("TicketMessage as m").select("m.text").whereRef("m.ticketId", "=", "t.id").orderBy("m.id").limit(1).as("firstMessage"),
+    ])
+    .where((eb) => inIds(db.engine, eb.ref("t.id"), ids))
+    .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
   const now = options.now.getTime();
   return ids.flatMap((id) => {
     const r = byId.get(id);
-    return r ? [{ ...r, firstMessage: r.firstMessage ?? "", overdue: r.status !== "closed" && r.dueAt < now }] : [];
+    return r ? [{ ...toTicketRow(r), firstMessage: r.firstMessage ?? "", overdue: r.status !== "closed" && r.dueAt < now }] : [];
   });
 }
 
@@ -138,14 +169,20 @@ export async function listOpenTickets(db: Database, personId: number, options: Q
  * their due date at `now`. Zeros without the right.
  */
 export async function countOpenTickets(db: Database, personId: number, now: Date): Promise<{ open: number; overdue: number }> {
-  const [cond, params] = await scopeCondition(db, personId, "handle_tickets", "u");
-  if (cond === "0") return { open: 0, overdue: 0 };
-  const row = (await db.sql.get<{ open: number; overdue: number | null }>(
-    `SELECT COUNT(*) AS open, SUM(t.dueAt < ?) AS overdue FROM Unit u CROSS JOIN Ticket t ON t.unitId = u.id
-     WHERE ${cond} AND t.status IN ('new', 'in_progress', 'answered')`,
-    now.getTime(), ...params,
-  ))!;
-  return { open: row.open, overdue: row.overdue ?? 0 };
+  const ranges = await handleRanges(db, personId);
+  if (!ranges.length) return { open: 0, overdue: 0 };
+  const row = await db.kysely
+    .selectFrom("Unit as u")
+    .crossJoin("Ticket as t")
+    .select((eb) => [
+      eb.fn.countAll<number>().as("open"),
+      eb.fn.sum<number | null>(eb.case().when("t.dueAt", "<", now.getTime()).then(1).else(0).end()).as("overdue"),
+    ])
+    .whereRef("t.unitId", "=", "u.id")
+    .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
+    .where("t.status", "in", openTicketStatuses)
+    .executeTakeFirstOrThrow();
+  return { open: Number(row.open), overdue: Number(row.overdue ?? 0) };
 }
 
 /** A ticket passed up out of a person's scope, for their read-only list. */
@@ -162,16 +199,24 @@ export async function listPassedUp(db: Database, personId: number, limit = 10): 
   const inScope = (path: string) => roots.some((r) => path.startsWith(r.path));
   const candidates = above.filter((id) => !roots.some((r) => r.unitId === id));
   if (!candidates.length) return [];
-  const [cond, params] = await scopeCondition(db, personId, "handle_tickets", "fu");
-  return (await db.sql
-    .all<PassedUpTicket & { unitPath: string }>(
-      `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, cu.name AS unitName, cu.path AS unitPath
-       FROM Ticket t JOIN Unit cu ON cu.id = t.unitId JOIN Person p ON p.id = t.personId
-       WHERE t.unitId IN (SELECT value FROM json_each(?)) AND t.status IN ('new', 'in_progress', 'answered')
-         AND EXISTS (SELECT 1 FROM TicketStatusChange h JOIN Unit fu ON fu.id = h.fromUnitId WHERE h.ticketId = t.id AND ${cond})
-       ORDER BY t.updatedAt DESC, t.id DESC LIMIT ?`,
-      JSON.stringify(candidates), ...params, Math.max(1, Math.min(limit, 100)),
+  const ranges = roots.map((r) => subtreeRange(r.path));
+  const rows = await db.kysely
+    .selectFrom("Ticket as t")
+    .innerJoin("Unit as cu", "cu.id", "t.unitId")
+    .innerJoin("Person as p", "p.id", "t.personId")
+    .selectAll("t")
+    .select(["p.fullName as memberName", "cu.name as unitName", "cu.path as unitPath"])
+    .where((eb) => inIds(db.engine, eb.ref("t.unitId"), candidates))
+    .where("t.status", "in", openTicketStatuses)
+    .where((eb) => eb.exists(
+      eb.selectFrom("TicketStatusChange as h").innerJoin("Unit as fu", "fu.id", "h.fromUnitId").select("h.id")
+        .whereRef("h.ticketId", "=", "t.id").where((e) => pathInRanges(e, e.ref("fu.path"), ranges)),
     ))
+    .orderBy("t.updatedAt", "desc")
+    .orderBy("t.id", "desc")
+    .limit(Math.max(1, Math.min(limit, 100)))
+    .execute();
+  return rows
     .filter((t) => !inScope(t.unitPath))
-    .map(({ unitPath: _path, ...t }) => t);
+    .map(({ unitPath: _path, ...t }) => toTicketRow(t));
 }

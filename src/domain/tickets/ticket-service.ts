@@ -2,12 +2,13 @@
  * Tickets: a member's concern (ý kiến, kiến nghị, tâm tư nguyện vọng), numbered, with a due date,
  * a thread of messages and a history of status changes.
  */
-import type { Database } from "../../storage/database.ts";
+import type { Selectable } from "kysely";
+import type { Database, DB } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { translator } from "../../lib/i18n.ts";
 import { can, responsiblePeople } from "../access/access-scope.ts";
-import { deliveryAccount, type ChatAccountRow } from "../accounts/account-service.ts";
+import { deliveryAccount, platforms, type ChatAccountRow, type Platform } from "../accounts/account-service.ts";
 import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
 import { enqueue, priorities } from "../deliveries/outbox-service.ts";
 import { getPerson } from "../people/people-service.ts";
@@ -34,11 +35,16 @@ export function suggestCategory(text: string): TicketCategory {
 
 /** The unit that answers a person's concern: the deepest unit where they are a member. */
 export async function homeUnitOf(db: Database, personId: number): Promise<{ id: number; name: string; organisationId: number } | undefined> {
-  return await db.sql.get(
-    `SELECT u.id, u.name, u.organisationId FROM Membership m JOIN Unit u ON u.id = m.unitId
-     WHERE m.personId = ? ORDER BY CASE m.role WHEN 'member' THEN 0 ELSE 1 END, u.depth DESC, m.id LIMIT 1`,
-    personId,
-  );
+  return await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .select(["u.id", "u.name", "u.organisationId"])
+    .where("m.personId", "=", personId)
+    .orderBy((eb) => eb.case().when("m.role", "=", "member").then(0).else(1).end())
+    .orderBy("u.depth", "desc")
+    .orderBy("m.id")
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export interface NewTicket {
@@ -77,40 +83,47 @@ export async function createTicket(db: Database, input: NewTicket, now = new Dat
   const perDay = options.perDay ?? defaultTicketsPerDay;
   return await db.transaction(async () => {
     if (input.messageLogId != null) {
-      const existing = await db.sql.get<{ ticketId: number }>(`SELECT ticketId FROM TicketMessage WHERE messageLogId = ? AND authorRole = 'member'`, input.messageLogId);
+      const existing = await db.kysely.selectFrom("TicketMessage").select("ticketId")
+        .where("messageLogId", "=", input.messageLogId).where("authorRole", "=", "member").executeTakeFirst();
       if (existing) return describeTicket(db, existing.ticketId);
     }
-    const today = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket WHERE personId = ? AND createdAt > ?`, input.personId, now.getTime() - 86_400_000))!.n;
+    const today = (await db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("personId", "=", input.personId).where("createdAt", ">", now.getTime() - 86_400_000).executeTakeFirstOrThrow()).n;
     if (today >= perDay) throw new AppError("ticket_too_many", { max: perDay });
     const unit = await homeUnitOf(db, input.personId);
     if (!unit) throw new AppError("not_found", { what: "unit" });
-    const days = (await db.sql.get<{ d: number }>(`SELECT ticketDueDays AS d FROM Organisation WHERE id = ?`, unit.organisationId))?.d ?? 7;
+    const days = (await db.kysely.selectFrom("Organisation").select("ticketDueDays").where("id", "=", unit.organisationId).executeTakeFirst())?.ticketDueDays ?? 7;
     const dueAt = now.getTime() + days * 86_400_000;
     const category = suggestCategory(text);
-    const id = (await db.sql.run(
-      `INSERT INTO Ticket (unitId, originUnitId, personId, directiveId, category, status, dueAt, sourceAccountId, createdAt, updatedAt)
-       VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?)`,
-      unit.id, unit.id, input.personId, input.directiveId ?? null, category, dueAt, input.sourceAccountId ?? null, now.getTime(), now.getTime(),
-    )).lastInsertRowid;
-    await db.sql.run(
-      `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, messageLogId, createdAt) VALUES (?, 'member', ?, ?, ?, ?)`,
-      id, input.personId, text, input.messageLogId ?? null, now.getTime(),
-    );
-    await db.sql.run(
-      `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, toUnitId, byPersonId, createdAt) VALUES (?, NULL, 'new', ?, ?, ?)`,
-      id, unit.id, input.personId, now.getTime(),
-    );
+    const { id } = await db.kysely
+      .insertInto("Ticket")
+      .values({
+        unitId: unit.id, originUnitId: unit.id, personId: input.personId, directiveId: input.directiveId ?? null, category, status: "new",
+        dueAt, sourceAccountId: input.sourceAccountId ?? null, createdAt: now.getTime(), updatedAt: now.getTime(),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await db.kysely
+      .insertInto("TicketMessage")
+      .values({ ticketId: id, authorRole: "member", authorPersonId: input.personId, text, messageLogId: input.messageLogId ?? null, createdAt: now.getTime() })
+      .execute();
+    await db.kysely
+      .insertInto("TicketStatusChange")
+      .values({ ticketId: id, fromStatus: null, toStatus: "new", toUnitId: unit.id, byPersonId: input.personId, createdAt: now.getTime() })
+      .execute();
     return { id, unitId: unit.id, unitName: unit.name, dueAt, category, cut };
   });
 }
 
 async function describeTicket(db: Database, id: number): Promise<TicketCreated> {
-  const row = await db.sql.get<{ id: number; unitId: number; unitName: string; dueAt: number; category: TicketCategory }>(
-    `SELECT t.id, t.unitId, u.name AS unitName, t.dueAt, t.category FROM Ticket t JOIN Unit u ON u.id = t.unitId WHERE t.id = ?`,
-    id,
-  );
+  const row = await db.kysely
+    .selectFrom("Ticket as t")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .select(["t.id", "t.unitId", "u.name as unitName", "t.dueAt", "t.category"])
+    .where("t.id", "=", id)
+    .executeTakeFirst();
   if (!row) throw new AppError("not_found", { what: "ticket" });
-  return row;
+  return { ...row, category: ticketCategoryOf(row.category) };
 }
 
 // ---- handling: take, answer, escalate, close; the member's satisfaction and follow-ups ----------
@@ -149,12 +162,37 @@ export interface TicketRow {
   closedAt: number | null;
 }
 
-/** The columns of `TicketRow`, for SELECTs. */
-export const ticketColumns = `id, unitId, originUnitId, personId, directiveId, category, status, assigneeId, dueAt, satisfied, sourceAccountId, createdAt, updatedAt, firstAnsweredAt, closedAt`;
+/** A ticket as Kysely reads it (`selectAll` on Ticket): booleans for satisfaction, status as text. */
+export type StoredTicket = Selectable<DB["Ticket"]>;
+
+function platformOf(value: string): Platform | undefined {
+  return platforms.find((p) => p === value);
+}
+
+function isTicketStatus(value: string): value is TicketStatus {
+  return (ticketStatuses as readonly string[]).includes(value);
+}
+
+function ticketCategoryOf(value: string): TicketCategory {
+  return ticketCategories.find((c) => c === value) ?? "khac";
+}
+
+/**
+ * A stored ticket as `TicketRow` (satisfaction as 1/0/null, as the callers know it). A status
+ * outside the four (never written by this code) reads as "new" rather than breaking a list.
+ */
+export function toTicketRow<T extends StoredTicket>(row: T): Omit<T, "status" | "satisfied"> & TicketRow {
+  return { ...row, status: isTicketStatus(row.status) ? row.status : "new", satisfied: row.satisfied === null ? null : row.satisfied ? 1 : 0 };
+}
+
+async function findTicket(db: Database, id: number): Promise<TicketRow | undefined> {
+  const row = await db.kysely.selectFrom("Ticket").selectAll().where("id", "=", id).executeTakeFirst();
+  return row && toTicketRow(row);
+}
 
 /** Returns a ticket. Throws not_found. */
 export async function getTicket(db: Database, id: number): Promise<TicketRow> {
-  const row = await db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, id);
+  const row = await findTicket(db, id);
   if (!row) throw new AppError("not_found", { what: "ticket" });
   return row;
 }
@@ -173,9 +211,9 @@ export async function canHandleTicket(db: Database, personId: number, ticket: Ti
  */
 export async function passedUpBy(db: Database, personId: number, ticket: TicketRow): Promise<boolean> {
   if (await canHandleTicket(db, personId, ticket)) return false;
-  const units = (await db.sql
-    .all<{ unitId: number }>(`SELECT fromUnitId AS unitId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL`, ticket.id))
-    .map((r) => r.unitId);
+  const units = (await db.kysely.selectFrom("TicketStatusChange").select("fromUnitId")
+    .where("ticketId", "=", ticket.id).where("fromUnitId", "is not", null).execute())
+    .flatMap((r) => (r.fromUnitId === null ? [] : [r.fromUnitId]));
   for (const unitId of [ticket.originUnitId, ...units]) if (await can(db, personId, "handle_tickets", unitId)) return true;
   return false;
 }
@@ -189,7 +227,7 @@ export type TicketAccess = "handle" | "closed" | "handled_above" | "forbidden" |
  * only), "forbidden", or "not_found". Never throws.
  */
 export async function ticketAccess(db: Database, ticketId: number, personId: number): Promise<{ access: TicketAccess; ticket?: TicketRow }> {
-  const ticket = Number.isSafeInteger(ticketId) ? await db.sql.get<TicketRow>(`SELECT ${ticketColumns} FROM Ticket WHERE id = ?`, ticketId) : undefined;
+  const ticket = Number.isSafeInteger(ticketId) ? await findTicket(db, ticketId) : undefined;
   if (!ticket) return { access: "not_found" };
   if (await canHandleTicket(db, personId, ticket)) return { access: ticket.status === "closed" ? "closed" : "handle", ticket };
   return { access: await passedUpBy(db, personId, ticket) ? "handled_above" : "forbidden", ticket };
@@ -211,10 +249,14 @@ async function recordChange(
   now: Date,
   extra: { fromUnitId?: number; toUnitId?: number; note?: string | null } = {},
 ): Promise<number> {
-  return (await db.sql.run(
-    `INSERT INTO TicketStatusChange (ticketId, fromStatus, toStatus, fromUnitId, toUnitId, byPersonId, note, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ticket.id, ticket.status, toStatus, extra.fromUnitId ?? null, extra.toUnitId ?? null, byPersonId, extra.note ?? null, now.getTime(),
-  )).lastInsertRowid;
+  return (await db.kysely
+    .insertInto("TicketStatusChange")
+    .values({
+      ticketId: ticket.id, fromStatus: ticket.status, toStatus, fromUnitId: extra.fromUnitId ?? null, toUnitId: extra.toUnitId ?? null,
+      byPersonId, note: extra.note ?? null, createdAt: now.getTime(),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow()).id;
 }
 
 /** A message text: NFC, trimmed, line breaks kept. Throws invalid_input ({ field: "text" }). */
@@ -232,7 +274,7 @@ export async function takeTicket(db: Database, ticketId: number, personId: numbe
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     if (ticket.status === "in_progress" && ticket.assigneeId === personId) return ticket;
-    await db.sql.run(`UPDATE Ticket SET status = 'in_progress', assigneeId = ?, updatedAt = ? WHERE id = ?`, personId, now.getTime(), ticket.id);
+    await db.kysely.updateTable("Ticket").set({ status: "in_progress", assigneeId: personId, updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
     await recordChange(db, ticket, "in_progress", personId, now, { note: ticket.assigneeId !== null && ticket.assigneeId !== personId ? "reassigned" : null });
     await recordAudit(db, { actorPersonId: personId, source, action: "ticket.take", entityType: "Ticket", entityId: ticket.id }, now);
     return getTicket(db, ticket.id);
@@ -240,14 +282,17 @@ export async function takeTicket(db: Database, ticketId: number, personId: numbe
 }
 
 /** The account a ticket's messages reach the member on: the one they wrote from, else their delivery account. */
-async function memberAccount(db: Database, ticket: TicketRow): Promise<ChatAccountRow | undefined> {
+async function memberAccount(db: Database, ticket: TicketRow): Promise<Pick<ChatAccountRow, "id" | "platform" | "externalId"> | undefined> {
   if (ticket.sourceAccountId != null) {
-    const account = await db.sql.get<ChatAccountRow>(
-      `SELECT id, platform, externalId, personId, displayName, preferred, unreachable, backoffUntil, linkedAt FROM ChatAccount
-       WHERE id = ? AND personId = ? AND unreachable = 0`,
-      ticket.sourceAccountId, ticket.personId,
-    );
-    if (account) return account;
+    const account = await db.kysely
+      .selectFrom("ChatAccount")
+      .select(["id", "platform", "externalId"])
+      .where("id", "=", ticket.sourceAccountId)
+      .where("personId", "=", ticket.personId)
+      .where("unreachable", "=", false)
+      .executeTakeFirst();
+    const platform = account && platformOf(account.platform);
+    if (account && platform) return { ...account, platform };
   }
   return deliveryAccount(db, ticket.personId);
 }
@@ -280,14 +325,21 @@ export async function answerTicket(
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     const at = now.getTime();
-    const messageId = (await db.sql.run(
-      `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'official', ?, ?, ?)`,
-      ticket.id, personId, answer, at,
-    )).lastInsertRowid;
-    await db.sql.run(
-      `UPDATE Ticket SET status = 'answered', firstAnsweredAt = COALESCE(firstAnsweredAt, ?), assigneeId = COALESCE(assigneeId, ?), updatedAt = ? WHERE id = ?`,
-      at, personId, at, ticket.id,
-    );
+    const messageId = (await db.kysely
+      .insertInto("TicketMessage")
+      .values({ ticketId: ticket.id, authorRole: "official", authorPersonId: personId, text: answer, createdAt: at })
+      .returning("id")
+      .executeTakeFirstOrThrow()).id;
+    await db.kysely
+      .updateTable("Ticket")
+      .set((eb) => ({
+        status: "answered",
+        firstAnsweredAt: eb.fn.coalesce("firstAnsweredAt", eb.val(at)),
+        assigneeId: eb.fn.coalesce("assigneeId", eb.val(personId)),
+        updatedAt: at,
+      }))
+      .where("id", "=", ticket.id)
+      .execute();
     await recordChange(db, ticket, "answered", personId, now);
     let outboxId: number | null = null;
     const account = await memberAccount(db, ticket);
@@ -323,7 +375,7 @@ export async function escalateTicket(db: Database, ticketId: number, personId: n
     const ticket = await openTicketForHandler(db, ticketId, personId);
     const unit = await getUnit(db, ticket.unitId);
     if (unit.parentId === null) throw new AppError("ticket_at_root", { id: ticket.id });
-    await db.sql.run(`UPDATE Ticket SET unitId = ?, status = 'new', assigneeId = NULL, updatedAt = ? WHERE id = ?`, unit.parentId, now.getTime(), ticket.id);
+    await db.kysely.updateTable("Ticket").set({ unitId: unit.parentId, status: "new", assigneeId: null, updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
     await recordChange(db, ticket, "new", personId, now, { fromUnitId: unit.id, toUnitId: unit.parentId, note: cleanNote });
     await recordAudit(db, { actorPersonId: personId, source, action: "ticket.escalate", entityType: "Ticket", entityId: ticket.id, detail: { fromUnitId: unit.id, toUnitId: unit.parentId } }, now);
     return getTicket(db, ticket.id);
@@ -334,7 +386,7 @@ export async function escalateTicket(db: Database, ticketId: number, personId: n
 export async function closeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
-    await db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ?, updatedAt = ? WHERE id = ?`, now.getTime(), now.getTime(), ticket.id);
+    await db.kysely.updateTable("Ticket").set({ status: "closed", closedAt: now.getTime(), updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
     const changeId = await recordChange(db, ticket, "closed", personId, now);
     await notifyPassers(db, ticket, personId, "closed", `closed:${changeId}`, "", now);
     await recordAudit(db, { actorPersonId: personId, source, action: "ticket.close", entityType: "Ticket", entityId: ticket.id }, now);
@@ -353,13 +405,13 @@ export async function recordSatisfaction(db: Database, ticketId: number, personI
     const ticket = await getTicket(db, ticketId);
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     const at = now.getTime();
-    await db.sql.run(`UPDATE Ticket SET satisfied = ?, updatedAt = ? WHERE id = ?`, satisfied ? 1 : 0, at, ticket.id);
+    await db.kysely.updateTable("Ticket").set({ satisfied, updatedAt: at }).where("id", "=", ticket.id).execute();
     if (satisfied && ticket.status === "answered") {
-      await db.sql.run(`UPDATE Ticket SET status = 'closed', closedAt = ? WHERE id = ?`, at, ticket.id);
+      await db.kysely.updateTable("Ticket").set({ status: "closed", closedAt: at }).where("id", "=", ticket.id).execute();
       await recordChange(db, ticket, "closed", personId, now, { note: "satisfied" });
     }
     if (!satisfied && (ticket.status === "answered" || ticket.status === "closed")) {
-      await db.sql.run(`UPDATE Ticket SET status = 'in_progress', closedAt = NULL WHERE id = ?`, ticket.id);
+      await db.kysely.updateTable("Ticket").set({ status: "in_progress", closedAt: null }).where("id", "=", ticket.id).execute();
       const changeId = await recordChange(db, ticket, "in_progress", personId, now, { note: "reopened" });
       if (ticket.assigneeId !== null) await notifyHandlerOfReopening(db, ticket, ticket.assigneeId, changeId, now);
     }
@@ -373,11 +425,16 @@ export async function recordSatisfaction(db: Database, ticketId: number, personI
  */
 async function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number, event: "answered" | "closed", eventKey: string, text: string, now: Date): Promise<void> {
   const passers: number[] = [];
-  const rows = await db.sql.all<{ personId: number }>(
-    `SELECT DISTINCT byPersonId AS personId FROM TicketStatusChange WHERE ticketId = ? AND fromUnitId IS NOT NULL AND byPersonId IS NOT NULL ORDER BY byPersonId`,
-    ticket.id,
-  );
-  for (const { personId: id } of rows) if (id !== byPersonId && !(await canHandleTicket(db, id, ticket))) passers.push(id);
+  const rows = await db.kysely
+    .selectFrom("TicketStatusChange")
+    .select("byPersonId")
+    .distinct()
+    .where("ticketId", "=", ticket.id)
+    .where("fromUnitId", "is not", null)
+    .where("byPersonId", "is not", null)
+    .orderBy("byPersonId")
+    .execute();
+  for (const { byPersonId: id } of rows) if (id !== null && id !== byPersonId && !(await canHandleTicket(db, id, ticket))) passers.push(id);
   if (!passers.length) return;
   const member = (await getPerson(db, ticket.personId)).fullName;
   const unit = (await getUnit(db, ticket.unitId)).name;
@@ -425,17 +482,17 @@ export async function addMemberMessage(db: Database, ticketId: number, personId:
     const ticket = await getTicket(db, ticketId);
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
-    if (messageLogId != null && await db.sql.get(`SELECT 1 FROM TicketMessage WHERE messageLogId = ? AND ticketId = ?`, messageLogId, ticket.id)) return ticket;
+    if (messageLogId != null && await db.kysely.selectFrom("TicketMessage").select("id").where("messageLogId", "=", messageLogId).where("ticketId", "=", ticket.id).executeTakeFirst()) return ticket;
     const at = now.getTime();
-    await db.sql.run(
-      `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, messageLogId, createdAt) VALUES (?, 'member', ?, ?, ?, ?)`,
-      ticket.id, personId, value, messageLogId, at,
-    );
+    await db.kysely
+      .insertInto("TicketMessage")
+      .values({ ticketId: ticket.id, authorRole: "member", authorPersonId: personId, text: value, messageLogId, createdAt: at })
+      .execute();
     if (ticket.status === "answered") {
-      await db.sql.run(`UPDATE Ticket SET status = 'in_progress', updatedAt = ? WHERE id = ?`, at, ticket.id);
+      await db.kysely.updateTable("Ticket").set({ status: "in_progress", updatedAt: at }).where("id", "=", ticket.id).execute();
       await recordChange(db, ticket, "in_progress", personId, now, { note: "member_reply" });
     } else {
-      await db.sql.run(`UPDATE Ticket SET updatedAt = ? WHERE id = ?`, at, ticket.id);
+      await db.kysely.updateTable("Ticket").set({ updatedAt: at }).where("id", "=", ticket.id).execute();
     }
     return getTicket(db, ticket.id);
   });
@@ -478,23 +535,33 @@ export async function ticketThreadForOperator(db: Database, ticketId: number): P
 }
 
 async function readThread(db: Database, ticketId: number, handler: boolean): Promise<TicketThread> {
-  const ticket = (await db.sql.get<TicketThread["ticket"]>(
-    `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")}, p.fullName AS memberName, u.name AS unitName, a.fullName AS assigneeName
-     FROM Ticket t JOIN Person p ON p.id = t.personId JOIN Unit u ON u.id = t.unitId LEFT JOIN Person a ON a.id = t.assigneeId
-     WHERE t.id = ?`,
-    ticketId,
-  ))!;
-  const messages = await db.sql.all<TicketThread["messages"][number]>(
-    `SELECT m.authorRole, p.fullName AS authorName, m.text, m.createdAt FROM TicketMessage m LEFT JOIN Person p ON p.id = m.authorPersonId
-     WHERE m.ticketId = ? ORDER BY m.createdAt, m.id`,
-    ticketId,
-  );
-  const history = await db.sql.all<TicketThread["history"][number]>(
-    `SELECT h.fromStatus, h.toStatus, fu.name AS fromUnit, tu.name AS toUnit, p.fullName AS byName, h.note, h.createdAt
-     FROM TicketStatusChange h LEFT JOIN Unit fu ON fu.id = h.fromUnitId LEFT JOIN Unit tu ON tu.id = h.toUnitId LEFT JOIN Person p ON p.id = h.byPersonId
-     WHERE h.ticketId = ? ORDER BY h.createdAt, h.id`,
-    ticketId,
-  );
+  const ticket = toTicketRow(await db.kysely
+    .selectFrom("Ticket as t")
+    .innerJoin("Person as p", "p.id", "t.personId")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .leftJoin("Person as a", "a.id", "t.assigneeId")
+    .selectAll("t")
+    .select(["p.fullName as memberName", "u.name as unitName", "a.fullName as assigneeName"])
+    .where("t.id", "=", ticketId)
+    .executeTakeFirstOrThrow());
+  const messages = await db.kysely
+    .selectFrom("TicketMessage as m")
+    .leftJoin("Person as p", "p.id", "m.authorPersonId")
+    .select(["m.authorRole", "p.fullName as authorName", "m.text", "m.createdAt"])
+    .where("m.ticketId", "=", ticketId)
+    .orderBy("m.createdAt")
+    .orderBy("m.id")
+    .execute();
+  const history = await db.kysely
+    .selectFrom("TicketStatusChange as h")
+    .leftJoin("Unit as fu", "fu.id", "h.fromUnitId")
+    .leftJoin("Unit as tu", "tu.id", "h.toUnitId")
+    .leftJoin("Person as p", "p.id", "h.byPersonId")
+    .select(["h.fromStatus", "h.toStatus", "fu.name as fromUnit", "tu.name as toUnit", "p.fullName as byName", "h.note", "h.createdAt"])
+    .where("h.ticketId", "=", ticketId)
+    .orderBy("h.createdAt")
+    .orderBy("h.id")
+    .execute();
   if (!handler) for (const h of history) h.note = null;
   return { ticket, messages, history };
 }
@@ -521,23 +588,34 @@ export function ticketExcerpt(text: string, max = 60): string {
  * have sent and where it stands). Closed ones are listed too.
  */
 export async function listTicketsOfPerson(db: Database, personId: number, limit = 5): Promise<(TicketRow & { firstMessage: string })[]> {
-  return await db.sql.all(
-    `SELECT ${ticketColumns.split(", ").map((c) => `t.${c}`).join(", ")},
-            COALESCE((SELECT m.text FROM TicketMessage m WHERE m.ticketId = t.id ORDER BY m.id LIMIT 1), '') AS firstMessage
-     FROM Ticket t WHERE t.personId = ? ORDER BY t.createdAt DESC, t.id DESC LIMIT ?`,
-    personId, Math.max(0, Math.floor(limit)),
-  );
+  const rows = await db.kysely
+    .selectFrom("Ticket as t")
+    .selectAll("t")
+    .select((eb) => eb.selectFrom("TicketMessage as m").select("m.text").whereRef("m.ticketId", "=", "t.id").orderBy("m.id").limit(1).as("firstMessage"))
+    .where("t.personId", "=", personId)
+    .orderBy("t.createdAt", "desc")
+    .orderBy("t.id", "desc")
+    .limit(Math.max(0, Math.floor(limit)))
+    .execute();
+  return rows.map((r) => ({ ...toTicketRow(r), firstMessage: r.firstMessage ?? "" }));
 }
 
 /** The person who raised a ticket, or undefined when there is no such ticket. */
 export async function ticketOwner(db: Database, ticketId: number): Promise<number | undefined> {
-  return (await db.sql.get<{ personId: number }>(`SELECT personId FROM Ticket WHERE id = ?`, ticketId))?.personId;
+  return (await db.kysely.selectFrom("Ticket").select("personId").where("id", "=", ticketId).executeTakeFirst())?.personId;
 }
 
 /** A member's ticket answered most recently since `since`, if any (what a bare "hài lòng" refers to). */
 export async function latestAnsweredTicketOf(db: Database, personId: number, since: Date): Promise<number | undefined> {
-  return (await db.sql.get<{ id: number }>(
-    `SELECT id FROM Ticket WHERE personId = ? AND status = 'answered' AND updatedAt > ? ORDER BY updatedAt DESC LIMIT 1`,
-    personId, since.getTime(),
-  ))?.id;
+  return (await db.kysely
+    .selectFrom("Ticket")
+    .select("id")
+    .where("personId", "=", personId)
+    .where("status", "=", "answered")
+    .where("updatedAt", ">", since.getTime())
+    .orderBy("updatedAt", "desc")
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst())?.id;
 }
+

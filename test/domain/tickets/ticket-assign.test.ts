@@ -33,7 +33,7 @@ async function setup() {
   return { official, cadre, lan, other, member, ticket };
 }
 
-const row = async (id: number) => (await db.sql.get<{ status: string; assigneeId: number | null }>(`SELECT status, assigneeId FROM Ticket WHERE id = ?`, id))!;
+const row = async (id: number) => await db.kysely.selectFrom("Ticket").select(["status", "assigneeId"]).where("id", "=", id).executeTakeFirstOrThrow();
 const refusal = async (p: Promise<unknown>) => {
   const error = await p.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(AppError);
@@ -45,13 +45,13 @@ describe("assignTicket", () => {
     const s = await setup();
     await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toEqual({ ticketId: s.ticket, assigneeId: s.lan, changed: true });
     expect(await row(s.ticket)).toEqual({ status: "in_progress", assigneeId: s.lan });
-    expect(await db.sql.get(`SELECT fromStatus, toStatus, byPersonId, note FROM TicketStatusChange WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.ticket))
+    expect(await db.kysely.selectFrom("TicketStatusChange").select(["fromStatus", "toStatus", "byPersonId", "note"]).where("ticketId", "=", s.ticket).orderBy("id", "desc").limit(1).executeTakeFirst())
       .toEqual({ fromStatus: "new", toStatus: "in_progress", byPersonId: s.official, note: "reassigned" });
-    expect(await db.sql.get(`SELECT actorPersonId, source, action, detail FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ?`, s.ticket))
+    expect(await db.kysely.selectFrom("AuditLog").select(["actorPersonId", "source", "action", "detail"]).where("entityType", "=", "Ticket").where("entityId", "=", s.ticket).executeTakeFirst())
       .toEqual({ actorPersonId: s.official, source: "web", action: "ticket.assign", detail: JSON.stringify({ assigneeId: s.lan, from: null }) });
     // Again to the same person: nothing changes, nothing is recorded.
     await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toMatchObject({ changed: false });
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE entityId = ? AND action = 'ticket.assign'`, s.ticket))!.n).toBe(1);
+    expect((await db.kysely.selectFrom("AuditLog").select((eb) => eb.fn.countAll<number>().as("n")).where("entityId", "=", s.ticket).where("action", "=", "ticket.assign").executeTakeFirstOrThrow()).n).toBe(1);
   });
 
   it("should refuse an actor outside the concern's unit, an assignee who cannot handle it, and a closed concern", async () => {

@@ -31,7 +31,7 @@ describe("createTicket limits", () => {
     const whole = "a".repeat(ticketTextMaxLength + 1234);
     const created = await createTicket(db, { personId: p.id, text: whole }, t0);
     expect(created.cut).toBe(1234);
-    const stored = (await db.sql.get<{ text: string }>(`SELECT text FROM TicketMessage WHERE ticketId = ?`, created.id))!.text;
+    const stored = (await db.kysely.selectFrom("TicketMessage").select("text").where("ticketId", "=", created.id).executeTakeFirstOrThrow()).text;
     expect(stored.startsWith("a".repeat(ticketTextMaxLength))).toBe(true);
     expect(stored).toContain("+1234");
     expect(stored.length).toBeLessThan(ticketTextMaxLength + 20);
@@ -69,9 +69,9 @@ describe("concerns in chat", () => {
       }
       await h.text(42, "/ykien thêm một ý kiến nữa");
       expect(await h.lastText(42)).toContain(`Hôm nay anh/chị đã gửi ${defaultTicketsPerDay} ý kiến`);
-      expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n).toBe(defaultTicketsPerDay);
+      expect((await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(defaultTicketsPerDay);
       // The refused concern is still in the message log.
-      expect(await h.db.sql.get(`SELECT 1 FROM MessageLog WHERE text = '/ykien thêm một ý kiến nữa'`)).toBeTruthy();
+      expect(await h.db.kysely.selectFrom("MessageLog").select("id").where("text", "=", "/ykien thêm một ý kiến nữa").executeTakeFirst()).toBeTruthy();
     } finally {
       await h.destroy();
     }

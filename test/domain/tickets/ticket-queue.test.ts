@@ -61,7 +61,7 @@ describe("listOpenTickets", () => {
   it("should put a ticket that became overdue before one raised earlier but due later", async () => {
     const s = await setup();
     // An organisation with a shorter due time makes the newer ticket fall due first.
-    await db.sql.run(`UPDATE Ticket SET dueAt = ? WHERE id = ?`, day(2).getTime(), s.third);
+    await db.kysely.updateTable("Ticket").set({ dueAt: day(2).getTime() }).where("id", "=", s.third).execute();
     expect((await listOpenTickets(db, s.communeOfficial, { now: day(5) })).map((t) => [t.id, t.overdue])).toEqual([[s.third, true], [s.first, false], [s.second, false]]);
   });
 
@@ -113,23 +113,24 @@ describe("queuePage", () => {
       for (let i = 0; i < n; i++) {
         const k = next() % units.length;
         const due = t0.getTime() + (next() % 40) * 3_600_000;
-        const id = (await db.sql.run(
-          `INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', ?, ?, ?, ?)`,
-          units[k], units[k], members[k % members.length], statuses[next() % 4], due, due - 7 * DAY, due - 7 * DAY,
-        )).lastInsertRowid;
-        await db.sql.run(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'member', ?, ?, ?)`, id, members[k % members.length], `Ý kiến ${i}`, due);
+        const { id } = await db.kysely.insertInto("Ticket").values({
+          unitId: units[k]!, originUnitId: units[k]!, personId: members[k % members.length]!, category: "khac", status: statuses[next() % 4]!,
+          dueAt: due, createdAt: due - 7 * DAY, updatedAt: due - 7 * DAY,
+        }).returning("id").executeTakeFirstOrThrow();
+        await db.kysely.insertInto("TicketMessage")
+          .values({ ticketId: id, authorRole: "member", authorPersonId: members[k % members.length]!, text: `Ý kiến ${i}`, createdAt: due }).execute();
       }
     });
   }
 
   /** The expected page, computed the slow way. */
   async function expected(pathPrefix: string, wanted: TicketStatus[], offset: number, limit: number): Promise<number[]> {
-    return (await db.sql
-      .all<{ id: number }>(
-        `SELECT t.id FROM Ticket t JOIN Unit u ON u.id = t.unitId WHERE substr(u.path, 1, ?) = ? AND t.status IN (SELECT value FROM json_each(?))
-         ORDER BY t.dueAt, t.id LIMIT ? OFFSET ?`,
-        pathPrefix.length, pathPrefix, JSON.stringify(wanted), limit, offset,
-      ))
+    // Every ticket with its unit's path, filtered and sorted here.
+    const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId").select(["t.id", "t.dueAt", "t.status", "u.path"]).execute();
+    return rows
+      .filter((r) => r.path.startsWith(pathPrefix) && (wanted as string[]).includes(r.status))
+      .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id)
+      .slice(offset, offset + limit)
       .map((r) => r.id);
   }
 
@@ -161,10 +162,9 @@ describe("queuePage", () => {
     const busy = branches.slice(0, 300);
     await rawTickets(busy, members, 6000, 11);
     const late = async (unitId: number) =>
-      (await db.sql.run(
-        `INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', 'new', ?, ?, ?)`,
-        unitId, unitId, members[0], day(30).getTime(), t0.getTime(), t0.getTime(),
-      )).lastInsertRowid;
+      (await db.kysely.insertInto("Ticket").values({
+        unitId, originUnitId: unitId, personId: members[0]!, category: "khac", status: "new", dueAt: day(30).getTime(), createdAt: t0.getTime(), updatedAt: t0.getTime(),
+      }).returning("id").executeTakeFirstOrThrow()).id;
     const lateIds = [await late(quietBranches[5]!), await late(quietBranches[6]!)];
     const quietOfficial = await person(quiet.id, "Lãnh đạo xã yên ả", "official");
     const page = await queuePage(db, quietOfficial, { limit: 15 });

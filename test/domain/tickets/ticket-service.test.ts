@@ -30,8 +30,8 @@ afterEach(() => db.destroy());
 
 const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
-const accountOf = async (personId: number) => (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
-const count = async (table: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
+const accountOf = async (personId: number) => (await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", personId).orderBy("id").limit(1).executeTakeFirstOrThrow()).id;
+const count = async (table: "Outbox" | "TicketMessage") => Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
 
 async function code(fn: () => unknown): Promise<string | undefined> {
   try {
@@ -56,10 +56,7 @@ async function setup() {
 }
 
 const history = (ticketId: number) =>
-  db.sql.all<{ fromStatus: string | null; toStatus: string; fromUnitId: number | null; toUnitId: number | null; byPersonId: number | null; note: string | null }>(
-    `SELECT fromStatus, toStatus, fromUnitId, toUnitId, byPersonId, note FROM TicketStatusChange WHERE ticketId = ? ORDER BY id`,
-    ticketId,
-  );
+  db.kysely.selectFrom("TicketStatusChange").select(["fromStatus", "toStatus", "fromUnitId", "toUnitId", "byPersonId", "note"]).where("ticketId", "=", ticketId).orderBy("id").execute();
 
 describe("createTicket", () => {
   it("should open a ticket in the member's branch with the organisation's due date and the first message", async () => {
@@ -104,7 +101,7 @@ describe("takeTicket", () => {
     const taken = await takeTicket(db, s.id, s.branchCadre, at(1));
     expect(taken).toMatchObject({ status: "in_progress", assigneeId: s.branchCadre, updatedAt: at(1).getTime() });
     expect((await history(s.id)).at(-1)).toEqual({ fromStatus: "new", toStatus: "in_progress", fromUnitId: null, toUnitId: null, byPersonId: s.branchCadre, note: null });
-    expect(await db.sql.get(`SELECT action, actorPersonId, entityId FROM AuditLog`)).toEqual({ action: "ticket.take", actorPersonId: s.branchCadre, entityId: s.id });
+    expect(await db.kysely.selectFrom("AuditLog").select(["action", "actorPersonId", "entityId"]).execute()).toEqual([{ action: "ticket.take", actorPersonId: s.branchCadre, entityId: s.id }]);
     // Taking it again changes nothing; another handler taking it reassigns it.
     await takeTicket(db, s.id, s.branchCadre, at(2));
     expect(await history(s.id)).toHaveLength(2);
@@ -126,13 +123,10 @@ describe("answerTicket", () => {
     const s = await setup();
     const { ticket, outboxId } = await answerTicket(db, s.id, s.branchCadre, "  Chi hội đã báo xã, tuần sau khơi thông cống.  ", at(30));
     expect(ticket).toMatchObject({ status: "answered", assigneeId: s.branchCadre, firstAnsweredAt: at(30).getTime() });
-    expect(await db.sql.get(`SELECT authorRole, authorPersonId, text FROM TicketMessage WHERE ticketId = ? ORDER BY id DESC LIMIT 1`, s.id)).toEqual({
+    expect(await db.kysely.selectFrom("TicketMessage").select(["authorRole", "authorPersonId", "text"]).where("ticketId", "=", s.id).orderBy("id", "desc").limit(1).executeTakeFirst()).toEqual({
       authorRole: "official", authorPersonId: s.branchCadre, text: "Chi hội đã báo xã, tuần sau khơi thông cống.",
     });
-    const row = (await db.sql.get<{ chatAccountId: number; personId: number; priority: number; body: string; entityType: string; entityId: number }>(
-      `SELECT chatAccountId, personId, priority, body, entityType, entityId FROM Outbox WHERE id = ?`,
-      outboxId,
-    ))!;
+    const row = await db.kysely.selectFrom("Outbox").select(["chatAccountId", "personId", "priority", "body", "entityType", "entityId"]).where("id", "=", outboxId!).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ chatAccountId: await accountOf(s.member), personId: s.member, priority: 5, entityType: "Ticket", entityId: s.id });
     const body = JSON.parse(row.body) as OutboxBody;
     expect(body.text).toContain(`Trả lời ý kiến #${s.id} của anh/chị:`);
@@ -144,7 +138,7 @@ describe("answerTicket", () => {
     expect(await getPendingQuestion(db, await accountOf(s.member), at(31))).toEqual({
       kind: "ticket_feedback", data: { ticketId: s.id, choices: [`tsat:${s.id}:yes`, `tsat:${s.id}:no`] }, expiresAt: at(30).getTime() + 7 * DAY,
     });
-    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.answer'`)).toEqual({ action: "ticket.answer" });
+    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "ticket.answer").execute()).toEqual([{ action: "ticket.answer" }]);
   });
 
   it("should keep the first answer time and the assignee on a second answer", async () => {
@@ -159,10 +153,10 @@ describe("answerTicket", () => {
   it("should fall back to the member's delivery account when the source account is unreachable or no longer theirs", async () => {
     const s = await setup();
     const zalo = await ensureChatAccount(db, "zalo", "z-dan");
-    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.member, t0.getTime(), zalo.id);
+    await db.kysely.updateTable("ChatAccount").set({ personId: s.member, linkedAt: t0.getTime() }).where("id", "=", zalo.id).execute();
     await markUnreachable(db, await accountOf(s.member));
     const first = (await answerTicket(db, s.id, s.branchCadre, "Trả lời 1", at(10))).outboxId;
-    expect(await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE id = ?`, first)).toEqual({ chatAccountId: zalo.id });
+    expect(await db.kysely.selectFrom("Outbox").select("chatAccountId").where("id", "=", first!).executeTakeFirst()).toEqual({ chatAccountId: zalo.id });
     await unlinkAccount(db, zalo.id);
     expect((await answerTicket(db, s.id, s.branchCadre, "Trả lời 2", at(20))).outboxId).toBeNull();
     expect((await getTicket(db, s.id)).status).toBe("answered");
@@ -173,7 +167,7 @@ describe("answerTicket", () => {
     const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const { id } = await createTicket(db, { personId: member, text: "Question" }, t0);
     const { outboxId } = await answerTicket(db, id, cadre, "Answer", at(1));
-    const body = JSON.parse((await db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE id = ?`, outboxId))!.body) as OutboxBody;
+    const body = JSON.parse((await db.kysely.selectFrom("Outbox").select("body").where("id", "=", outboxId!).executeTakeFirstOrThrow()).body) as OutboxBody;
     expect(body.text).toContain(`Answer to your concern #${id}:`);
     expect(body.choices?.map((c) => c.label)).toEqual(["Satisfied", "Not satisfied"]);
   });
@@ -212,7 +206,7 @@ describe("escalateTicket", () => {
     expect((await history(s.id)).at(-1)).toEqual({
       fromStatus: "in_progress", toStatus: "new", fromUnitId: tree.branchA1.id, toUnitId: tree.communeA.id, byPersonId: s.branchCadre, note: "Vượt thẩm quyền chi hội",
     });
-    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'ticket.escalate'`)).toEqual({ action: "ticket.escalate" });
+    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "ticket.escalate").execute()).toEqual([{ action: "ticket.escalate" }]);
     // The branch cadre has lost it; the commune official passes it on to the province.
     expect(await code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("forbidden");
     expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời", at(3)))).toBe("forbidden");
@@ -261,7 +255,7 @@ describe("recordSatisfaction", () => {
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
     expect(await recordSatisfaction(db, s.id, s.member, false, at(2))).toMatchObject({ status: "in_progress", satisfied: 0, closedAt: null });
     expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", byPersonId: s.member, note: "reopened" });
-    const told = (await db.sql.get<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE personId = ?`, s.branchCadre))!;
+    const told = await db.kysely.selectFrom("Outbox").select(["personId", "body"]).where("personId", "=", s.branchCadre).executeTakeFirstOrThrow();
     expect(JSON.parse(told.body).text).toBe(`Hội viên Nguyễn Văn Dân chưa hài lòng với câu trả lời ý kiến #${s.id}; ý kiến đã được mở lại. Gửi /ykien ${s.id} để xem.`);
     await answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(3));
     await closeTicket(db, s.id, s.branchCadre, at(4));
@@ -291,18 +285,17 @@ describe("addMemberMessage", () => {
     expect(updated).toMatchObject({ status: "in_progress", updatedAt: at(2).getTime() });
     expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", note: "member_reply" });
     expect((await addMemberMessage(db, s.id, s.member, "Bổ sung ảnh", null, at(3))).status).toBe("in_progress");
-    expect((await db.sql.all(`SELECT authorRole, text FROM TicketMessage WHERE ticketId = ? ORDER BY id`, s.id)).map((m: any) => m.authorRole)).toEqual(["member", "official", "member", "member"]);
+    expect((await db.kysely.selectFrom("TicketMessage").select(["authorRole", "text"]).where("ticketId", "=", s.id).orderBy("id").execute()).map((m) => m.authorRole)).toEqual(["member", "official", "member", "member"]);
   });
 
   it("should store the same inbound message once", async () => {
     const s = await setup();
-    const logId = (await db.sql.run(
-      `INSERT INTO MessageLog (direction, platform, chatId, kind, text, status, createdAt) VALUES ('in', 'telegram', 'c', 'text', 'x', 'received', ?)`,
-      t0.getTime(),
-    )).lastInsertRowid;
+    const logId = (await db.kysely.insertInto("MessageLog")
+      .values({ direction: "in", platform: "telegram", chatId: "c", kind: "text", text: "x", status: "received", createdAt: t0.getTime() })
+      .returning("id").executeTakeFirstOrThrow()).id;
     await addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(1));
     await addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(2));
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE messageLogId = ?`, logId))!.n).toBe(1);
+    expect((await db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("messageLogId", "=", logId).executeTakeFirstOrThrow()).n).toBe(1);
   });
 
   it("should refuse another person, a closed ticket and an empty message", async () => {
