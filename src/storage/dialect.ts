@@ -116,3 +116,11 @@ export function nowMs(engine: Engine): RawBuilder<number> {
     ? sql<number>`(floor(extract(epoch from clock_timestamp()) * 1000))::bigint`
     : sql<number>`CAST(unixepoch('subsec') * 1000 AS INTEGER)`;
 }
+
+/**
+ * One key of a JSON object stored as text, as an integer (null when absent): `{"unitId": 7}` → 7.
+ * For ids kept in a detail column (AuditLog.detail).
+ */
+export function jsonInt(engine: Engine, column: Expression<string | null>, key: string): RawBuilder<number | null> {
+  return sql<number | null>`CAST(${jsonText(engine, column, key)} AS INTEGER)`;
+}
