@@ -15,6 +15,13 @@ export default defineConfig({
       "test/storage/db-migrations.test.ts",
       "test/domain/coordination/**/*.test.ts",
       "test/domain/units/unit-counts.test.ts",
+      "test/domain/units/unit-service.test.ts",
+      "test/domain/audit/**/*.test.ts",
+      "test/domain/access/access-scope.test.ts",
+      "test/domain/access/rights-service.test.ts",
+      "test/domain/conversation-state.test.ts",
+      "test/domain/people/**/*.test.ts",
+      "test/domain/linking/**/*.test.ts",
     ],
   },
 });
