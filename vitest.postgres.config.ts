@@ -22,6 +22,8 @@ export default defineConfig({
       "test/domain/conversation-state.test.ts",
       "test/domain/people/**/*.test.ts",
       "test/domain/linking/**/*.test.ts",
+      "test/domain/roster/import-roster.test.ts",
+      "test/domain/roster/import-units.test.ts",
     ],
   },
 });

@@ -124,3 +124,10 @@ export function nowMs(engine: Engine): RawBuilder<number> {
 export function jsonInt(engine: Engine, column: Expression<string | null>, key: string): RawBuilder<number | null> {
   return sql<number | null>`CAST(${jsonText(engine, column, key)} AS INTEGER)`;
 }
+
+/** `column IN (texts)` for any number of strings as ONE parameter, like `inIds` (phones of a roster). */
+export function inTexts(engine: Engine, column: Expression<string | null>, texts: readonly string[]): RawBuilder<SqlBool> {
+  return engine === "postgresql"
+    ? sql<SqlBool>`${column} = ANY(${[...texts]}::text[])`
+    : sql<SqlBool>`${column} IN (SELECT value FROM json_each(${JSON.stringify(texts)}))`;
+}
