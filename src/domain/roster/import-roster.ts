@@ -396,30 +396,57 @@ function personValues(r: RosterRow, t: number): PersonValues {
   return { fullName: r.fullName, nameKey: foldVietnamese(r.fullName), phone: r.phone, birthYear: r.birthYear, gender: r.gender, note: r.note, locale: "vi", createdAt: t, updatedAt: t };
 }
 
-/** Slots `${key}${i}` for the i-th row of a batch, so a full batch is one prepared statement. */
-type BatchSlots = Record<string, string | number | null>;
+/** The parameters of a batch: `${column}${i}` for the i-th row, so a full batch is one prepared statement. */
+type Batch<V> = { [K in keyof V & string as `${K}${number}`]: V[K] };
 
-function batchRow<V extends Record<string, unknown>>(p: Slots<BatchSlots>, keys: readonly (keyof V & string)[], i: number): { [K in keyof V]: V[K] } {
-  return Object.fromEntries(keys.map((key) => [key, p[`${key}${i}`]])) as { [K in keyof V]: V[K] };
+/** A batch slot (always there: the placeholders of a prepared query are made on demand). */
+function slot<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error("import: missing batch slot");
+  return value;
 }
 
-const personKeys = ["fullName", "nameKey", "phone", "birthYear", "gender", "note", "locale", "createdAt", "updatedAt"] as const;
-const membershipKeys = ["personId", "unitId", "role", "title", "createdAt"] as const;
-
-const insertPersonBatch = prepared((k, p: Slots<BatchSlots>) =>
-  k.insertInto("Person").values(Array.from({ length: writeChunk }, (_, i) => batchRow<PersonValues>(p, personKeys, i))).returning("id"));
-const upsertMembershipBatch = prepared((k, p: Slots<BatchSlots>) =>
+const insertPersonBatch = prepared((k, p: Slots<Batch<PersonValues>>) =>
+  k
+    .insertInto("Person")
+    .values(Array.from({ length: writeChunk }, (_, i): PersonValues => ({
+      fullName: slot(p[`fullName${i}`]), nameKey: slot(p[`nameKey${i}`]), phone: slot(p[`phone${i}`]), birthYear: slot(p[`birthYear${i}`]), gender: slot(p[`gender${i}`]),
+      note: slot(p[`note${i}`]), locale: slot(p[`locale${i}`]), createdAt: slot(p[`createdAt${i}`]), updatedAt: slot(p[`updatedAt${i}`]),
+    })))
+    .returning("id"));
+const upsertMembershipBatch = prepared((k, p: Slots<Batch<MembershipValues>>) =>
   k
     .insertInto("Membership")
-    .values(Array.from({ length: writeChunk }, (_, i) => batchRow<MembershipValues>(p, membershipKeys, i)))
+    .values(Array.from({ length: writeChunk }, (_, i): MembershipValues => ({
+      personId: slot(p[`personId${i}`]), unitId: slot(p[`unitId${i}`]), role: slot(p[`role${i}`]), title: slot(p[`title${i}`]), createdAt: slot(p[`createdAt${i}`]),
+    })))
     .onConflict((oc) => oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") }))));
 
-function batchParams<V extends Record<string, string | number | null>>(rows: readonly V[], keys: readonly (keyof V & string)[]): BatchSlots {
-  const params: BatchSlots = {};
-  rows.forEach((row, i) => {
-    for (const key of keys) params[`${key}${i}`] = row[key] ?? null;
+function personBatch(rows: readonly PersonValues[]): Batch<PersonValues> {
+  const b: Batch<PersonValues> = {};
+  rows.forEach((r, i) => {
+    b[`fullName${i}`] = r.fullName;
+    b[`nameKey${i}`] = r.nameKey;
+    b[`phone${i}`] = r.phone;
+    b[`birthYear${i}`] = r.birthYear;
+    b[`gender${i}`] = r.gender;
+    b[`note${i}`] = r.note;
+    b[`locale${i}`] = r.locale;
+    b[`createdAt${i}`] = r.createdAt;
+    b[`updatedAt${i}`] = r.updatedAt;
   });
-  return params;
+  return b;
+}
+
+function membershipBatch(rows: readonly MembershipValues[]): Batch<MembershipValues> {
+  const b: Batch<MembershipValues> = {};
+  rows.forEach((r, i) => {
+    b[`personId${i}`] = r.personId;
+    b[`unitId${i}`] = r.unitId;
+    b[`role${i}`] = r.role;
+    b[`title${i}`] = r.title;
+    b[`createdAt${i}`] = r.createdAt;
+  });
+  return b;
 }
 
 /**
@@ -433,7 +460,7 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
   for (let i = 0; i < rows.length; i += writeChunk) {
     const batch = rows.slice(i, i + writeChunk).map((r) => personValues(r, t));
     const returned = batch.length === writeChunk
-      ? await insertPersonBatch.all(db, batchParams(batch, personKeys))
+      ? await insertPersonBatch.all(db, personBatch(batch))
       : await db.kysely.insertInto("Person").values(batch).returning("id").execute();
     if (returned.length !== batch.length) throw new Error(`import: ${returned.length} people written of ${batch.length}`);
     ids.push(...returned.map((r) => r.id).sort((a, b) => a - b));
@@ -445,7 +472,7 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
 async function upsertMemberships(db: Database, rows: readonly MembershipValues[]): Promise<void> {
   for (let i = 0; i < rows.length; i += writeChunk) {
     const batch = rows.slice(i, i + writeChunk);
-    if (batch.length === writeChunk) await upsertMembershipBatch.run(db, batchParams(batch, membershipKeys));
+    if (batch.length === writeChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
     else await db.kysely.insertInto("Membership").values(batch).onConflict((oc) => oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") }))).execute();
   }
 }
