@@ -26,8 +26,9 @@ const unitColumns = ["id", "organisationId", "parentId", "name", "levelLabel", "
 const unitById = prepared((k, p: Slots<{ id: number }>) => k.selectFrom("Unit").select(unitColumns).where("id", "=", p.id));
 const unitsInRange = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
   k.selectFrom("Unit").select(unitColumns).where("path", ">=", p.lo).where("path", "<", p.hi).orderBy("path"));
+const counterColumns = ["id", "parentId", "name", "levelLabel", "depth", "memberCount", "linkedCount"] as const;
 const countersInRange = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
-  k.selectFrom("Unit").select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "linkedCount"]).where("path", ">=", p.lo).where("path", "<", p.hi).orderBy("path"));
+  k.selectFrom("Unit").select(counterColumns).where("path", ">=", p.lo).where("path", "<", p.hi).orderBy("path"));
 
 /** Range bounds of the subtree under `path` (inclusive lower, exclusive upper). */
 export function subtreeRange(path: string): [string, string] {
@@ -215,7 +216,8 @@ export async function moveUnit(db: Database, actor: Actor, id: number, newParent
 export async function listSubtree(db: Database, id: number): Promise<UnitRow[]> {
   const unit = await getUnit(db, id);
   const [lo, hi] = subtreeRange(unit.path);
-  return await unitsInRange.all(db, { lo, hi });
+  // Value arrays turned into objects here: much faster than named rows on 10,000 units.
+  return (await unitsInRange.tuples(db, { lo, hi }, unitColumns)).map(([id, organisationId, parentId, name, levelLabel, path, depth]) => ({ id, organisationId, parentId, name, levelLabel, path, depth }));
 }
 
 /** Ids of the unit and its descendants. */
@@ -318,20 +320,20 @@ export interface UnitCounts {
 export async function rollUpCounts(db: Database, id: number): Promise<UnitCounts[]> {
   const root = await getUnit(db, id);
   const [lo, hi] = subtreeRange(root.path);
-  return rollUp(await countersInRange.all(db, { lo, hi }));
+  return rollUp(await countersInRange.tuples(db, { lo, hi }, counterColumns));
 }
 
-type CounterRow = { id: number; parentId: number | null; name: string; levelLabel: string; depth: number; memberCount: number; linkedCount: number };
+type CounterRow = readonly [id: number, parentId: number | null, name: string, levelLabel: string, depth: number, memberCount: number, linkedCount: number];
 
 /** Sums per-unit counters up the tree; `rows` in path order (parents before children). */
 function rollUp(rows: readonly CounterRow[]): UnitCounts[] {
   const out: UnitCounts[] = new Array(rows.length);
   const byId = new Map<number, UnitCounts>();
   for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const c: UnitCounts = { unitId: r.id, name: r.name, levelLabel: r.levelLabel, depth: r.depth, parentId: r.parentId, members: r.memberCount, linked: r.linkedCount, membersTotal: r.memberCount, linkedTotal: r.linkedCount };
+    const [unitId, parentId, name, levelLabel, depth, memberCount, linkedCount] = rows[i]!;
+    const c: UnitCounts = { unitId, name, levelLabel, depth, parentId, members: memberCount, linked: linkedCount, membersTotal: memberCount, linkedTotal: linkedCount };
     out[i] = c;
-    byId.set(r.id, c);
+    byId.set(unitId, c);
   }
   // Path order lists parents before children, so walking it backwards finishes every child first.
   for (let i = out.length - 1; i > 0; i--) {
