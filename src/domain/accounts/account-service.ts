@@ -23,7 +23,8 @@ export interface ChatAccountRow {
 
 const accountColumns = ["id", "platform", "externalId", "personId", "displayName", "preferred", "unreachable", "backoffUntil", "linkedAt"] as const;
 
-function isPlatform(value: string): value is Platform {
+/** Whether a stored platform name is one this code knows. */
+export function isPlatform(value: string): value is Platform {
   return (platforms as readonly string[]).includes(value);
 }
 
