@@ -55,7 +55,6 @@ export async function clearPendingQuestion(db: Database, chatAccountId: number, 
  * newest one, so that "1" or "có" answers the message the person just received.
  */
 export const protectedQuestionKinds = ["meeting_new", "directive_new", "attendance", "ticket_answer", "ticket_escalate", "rsvp_reason"] as const;
-const protectedList = protectedQuestionKinds.map((k) => `'${k}'`).join(", ");
 
 type QuestionConflict = OnConflictBuilder<DB, "ConversationState">;
 type QuestionUpdate = OnConflictUpdateBuilder<OnConflictDatabase<DB, "ConversationState">, OnConflictTables<"ConversationState">>;
@@ -79,13 +78,6 @@ export function offerQuestionOnConflict(oc: QuestionConflict): QuestionUpdate {
     eb.or([eb("ConversationState.expiresAt", "<=", eb.ref("excluded.updatedAt")), eb("ConversationState.kind", "not in", protectedQuestionKinds)]),
   );
 }
-
-/**
- * The same as raw SQL text, for the modules still on raw SQL (directive-service, directive-jobs):
- * the tail of an INSERT INTO ConversationState. Typed code uses `offerQuestionOnConflict`.
- */
-export const upsertQuestionTail = `ON CONFLICT (chatAccountId) DO UPDATE SET kind = excluded.kind, data = excluded.data, expiresAt = excluded.expiresAt, updatedAt = excluded.updatedAt
-  WHERE ConversationState.expiresAt <= excluded.updatedAt OR ConversationState.kind NOT IN (${protectedList})`;
 
 /**
  * Opens a one-tap question on an account unless the person is in the middle of a multi-step flow

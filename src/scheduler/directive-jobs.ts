@@ -9,14 +9,15 @@
  */
 import type { Database } from "../storage/database.ts";
 import type { JobOutcome } from "./jobs.ts";
-import { upsertQuestionTail } from "../domain/conversation-state.ts";
+import { sql } from "kysely";
+import { keyPrefix } from "../storage/dialect.ts";
 import { translator } from "../lib/i18n.ts";
-import { deliveryAccount, type ChatAccountRow } from "../domain/accounts/account-service.ts";
+import { deliveryAccount, getAccount, type ChatAccountRow } from "../domain/accounts/account-service.ts";
 import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
 import { getPerson } from "../domain/people/people-service.ts";
 import {
-  directiveBody, directiveProgress, effectiveDeliveryStatus, progressIntervalMs, progressSettingKey, readSetting, recordDeliveryOutcomes,
-  scheduleJob, writeSetting, type DirectiveProgress, type DirectiveRow,
+  deliveryAccountOf, directiveProgress, effectiveDeliveryStatusOf, findDirective, offerQuestionToMany, progressIntervalMs, progressSettingKey, queueCopies,
+  readSetting, recordDeliveryOutcomes, scheduleJob, writeSetting, type DirectiveProgress, type DirectiveRow,
 } from "../domain/directives/directive-service.ts";
 
 /** After this long the sender gets the tally even if copies are still waiting (a channel is down). */
@@ -46,31 +47,36 @@ interface ProgressState {
 const skipped = (): JobOutcome => ({ status: "skipped", queued: 0, unreachable: 0 });
 
 async function loadDirective(db: Database, id: number | null): Promise<DirectiveRow | undefined> {
-  if (id == null) return undefined;
-  return await db.sql.get<DirectiveRow>(
-    `SELECT id, unitId, organisationId, kind, number, issuer, title, summary, link, status, reminderDays, createdById, createdAt, sentAt FROM Directive WHERE id = ?`,
-    id,
-  );
+  return id == null ? undefined : await findDirective(db, id);
 }
 
 /** The sender's account for reports: the one they sent from if still theirs and reachable, else their delivery account. */
 async function reportAccount(db: Database, personId: number, accountId: number | null | undefined): Promise<ChatAccountRow | undefined> {
   if (accountId != null) {
-    const account = await db.sql.get<ChatAccountRow>(
-      `SELECT id, platform, externalId, personId, displayName, preferred, unreachable, backoffUntil, linkedAt FROM ChatAccount WHERE id = ? AND personId = ? AND unreachable = 0`,
-      accountId, personId,
-    );
-    if (account) return account;
+    const own = await db.kysely
+      .selectFrom("ChatAccount")
+      .select("id")
+      .where("id", "=", accountId)
+      .where("personId", "=", personId)
+      .where("unreachable", "=", false)
+      .executeTakeFirst();
+    if (own) return await getAccount(db, own.id);
   }
   return deliveryAccount(db, personId);
 }
 
 /** The sequence number in "directive_progress:<id>:<n>" of a job. */
 async function progressSequence(db: Database, jobId: number, directiveId: number): Promise<number> {
-  const key = (await db.sql.get<{ dedupeKey: string }>(`SELECT dedupeKey FROM ScheduledJob WHERE id = ?`, jobId))?.dedupeKey ?? "";
+  const key = (await db.kysely.selectFrom("ScheduledJob").select("dedupeKey").where("id", "=", jobId).executeTakeFirst())?.dedupeKey ?? "";
   const match = new RegExp(`^directive_progress:${directiveId}:(\\d+)$`).exec(key);
   if (match) return Number(match[1]);
-  return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND entityId = ?`, directiveId))!.n;
+  const { n } = await db.kysely
+    .selectFrom("ScheduledJob")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("kind", "=", "directive_progress")
+    .where("entityId", "=", directiveId)
+    .executeTakeFirstOrThrow();
+  return Number(n);
 }
 
 function tallyParams(directive: DirectiveRow, p: DirectiveProgress) {
@@ -120,7 +126,7 @@ export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, c
   if (progress.done || stalled) {
     const message = progress.done ? "directives.progress_done" : "directives.progress_stalled";
     await tell(t(message, { ...tallyParams(directive, progress), days: Math.round(progressReportMaxMs / 86_400_000) }), `directive_progress:${directive.id}:final`);
-    await db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, directive.id);
+    await db.kysely.updateTable("Directive").set({ status: "sent" }).where("id", "=", directive.id).execute();
     await writeSetting(db, settingKey, JSON.stringify({ ...state, sent: progress.sent, unreachable: progress.unreachable + progress.failed, final: true }), now);
     return outcome;
   }
@@ -147,35 +153,46 @@ export async function runDirectiveReminderJob(db: Database, job: DirectiveJob, c
   const now = ctx.now.getTime();
   await recordDeliveryOutcomes(db, directive.id);
   const prefix = `directive_reminder:${directive.id}:p:`;
-  const candidates = `FROM DirectiveDelivery d LEFT JOIN Outbox o ON o.id = d.outboxId
-     WHERE d.directiveId = ? AND d.readAt IS NULL AND d.remindedAt IS NULL AND ${effectiveDeliveryStatus} = 'sent'`;
-  const bodies = { vi: JSON.stringify(directiveBody(directive, "vi", true)), en: JSON.stringify(directiveBody(directive, "en", true)) };
-  const queued = (await db.sql.run(
-    `INSERT INTO Outbox (platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, dedupeKey, status, attempts, notBefore, createdAt)
-     SELECT c.platform, c.externalId, 'private', c.id, r.personId, ?, CASE p.locale WHEN 'en' THEN ? ELSE ? END, 'Directive', ?, ? || r.personId, 'pending', 0, ?, ?
-     FROM (SELECT d.personId,
-             (SELECT a.id FROM ChatAccount a WHERE a.personId = d.personId AND a.unreachable = 0
-              ORDER BY a.preferred DESC, CASE a.platform WHEN 'web' THEN 1 ELSE 0 END, a.linkedAt LIMIT 1) AS accountId
-           ${candidates}) r
-     JOIN ChatAccount c ON c.id = r.accountId JOIN Person p ON p.id = r.personId
-     WHERE true ON CONFLICT (dedupeKey) DO NOTHING`,
-    priorities.broadcast, bodies.en, bodies.vi, directive.id, prefix, now, now, directive.id,
-  )).changes;
-  const unreachable = (await db.sql.get<{ n: number }>(
-    `SELECT COUNT(*) AS n ${candidates} AND NOT EXISTS (SELECT 1 FROM Outbox x WHERE x.dedupeKey = ? || d.personId)`,
-    directive.id, prefix,
-  ))!.n;
-  await db.sql.run(
-    `UPDATE DirectiveDelivery SET remindedAt = ? WHERE directiveId = ? AND remindedAt IS NULL
-       AND EXISTS (SELECT 1 FROM Outbox x WHERE x.dedupeKey = ? || DirectiveDelivery.personId)`,
-    now, directive.id, prefix,
+  // Delivered, unread, not reminded yet.
+  const candidates = () =>
+    db.kysely
+      .selectFrom("DirectiveDelivery as d")
+      .leftJoin("Outbox as o", "o.id", "d.outboxId")
+      .where("d.directiveId", "=", directive.id)
+      .where("d.readAt", "is", null)
+      .where("d.remindedAt", "is", null)
+      .where(sql<boolean>`${effectiveDeliveryStatusOf(db.engine)} = 'sent'`);
+  const queued = await queueCopies(
+    db,
+    candidates().select(["d.personId", deliveryAccountOf(db, sql.ref("d.personId")).as("accountId")]),
+    directive,
+    { prefix, now, reminder: true },
   );
-  const question = JSON.stringify({ directiveId: directive.id, choices: [`read:${directive.id}`] });
-  await db.sql.run(
-    `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt)
-     SELECT x.chatAccountId, 'directive', ?, ?, ? FROM Outbox x WHERE x.dedupeKey >= ? AND x.dedupeKey < ? AND x.createdAt = ? AND x.chatAccountId IS NOT NULL
-     ${upsertQuestionTail}`,
-    question, now + reminderQuestionMs, now, prefix, prefix.slice(0, -1) + ";", now,
+  const reminderOf = (person: "d.personId" | "DirectiveDelivery.personId") =>
+    db.kysely.selectFrom("Outbox as x").select("x.id").where(sql<boolean>`${sql.ref("x.dedupeKey")} = ${prefix} || CAST(${sql.ref(person)} AS TEXT)`);
+  const { n: unreachable } = await candidates()
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where((eb) => eb.not(eb.exists(reminderOf("d.personId"))))
+    .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable("DirectiveDelivery")
+    .set({ remindedAt: now })
+    .where("directiveId", "=", directive.id)
+    .where("remindedAt", "is", null)
+    .where((eb) => eb.exists(reminderOf("DirectiveDelivery.personId")))
+    .execute();
+  await offerQuestionToMany(
+    db,
+    db.kysely
+      .selectFrom("Outbox as x")
+      .select("x.chatAccountId")
+      .where(keyPrefix(db.engine, sql.ref("x.dedupeKey"), prefix))
+      .where("x.createdAt", "=", now)
+      .where("x.chatAccountId", "is not", null),
+    "directive",
+    { directiveId: directive.id, choices: [`read:${directive.id}`] },
+    now + reminderQuestionMs,
+    now,
   );
-  return { status: "done", queued, unreachable };
+  return { status: "done", queued, unreachable: Number(unreachable) };
 }

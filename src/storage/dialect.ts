@@ -131,3 +131,27 @@ export function inTexts(engine: Engine, column: Expression<string | null>, texts
     ? sql<SqlBool>`${column} = ANY(${[...texts]}::text[])`
     : sql<SqlBool>`${column} IN (SELECT value FROM json_each(${JSON.stringify(texts)}))`;
 }
+
+/**
+ * A value with its SQL type spelled out: `CAST(? AS BIGINT)`. PostgreSQL types a bare parameter in
+ * a SELECT list (INSERT … SELECT ?, …) as text, which a BIGINT or INTEGER column refuses; SQLite
+ * reads the cast as a type affinity and stores the same value.
+ */
+export function typedValue(value: number | null, type: "bigint" | "integer"): RawBuilder<number>;
+export function typedValue(value: string | null, type: "text"): RawBuilder<string>;
+export function typedValue(value: number | string | null, type: "bigint" | "integer" | "text"): RawBuilder<number | string> {
+  return type === "text" ? sql<string>`CAST(${value} AS TEXT)` : type === "bigint" ? sql<number>`CAST(${value} AS BIGINT)` : sql<number>`CAST(${value} AS INTEGER)`;
+}
+
+/**
+ * Rows whose key starts with `prefix`, as an index range (`column >= prefix AND column < next`)
+ * compared byte by byte on both engines (PostgreSQL: `COLLATE "C"`, since a language collation
+ * ignores punctuation such as ":" and ";"). `next` is the prefix with its last character raised.
+ */
+export function keyPrefix(engine: Engine, column: Expression<string | null>, prefix: string): RawBuilder<SqlBool> {
+  if (!prefix) throw new Error("keyPrefix: empty prefix");
+  const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  return engine === "postgresql"
+    ? sql<SqlBool>`(${column} COLLATE "C" >= ${prefix} AND ${column} COLLATE "C" < ${next})`
+    : sql<SqlBool>`(${column} >= ${prefix} AND ${column} < ${next})`;
+}

@@ -73,7 +73,7 @@ describe("pacing against the strict fake Bot API", () => {
 
     expect(fake.counters.rateLimited).toBe(0);
     expect(fake.sentCount()).toBe(total);
-    expect(outboxCounts(db, "telegram")).toEqual({ sent: total });
+    expect(await outboxCounts(db, "telegram")).toEqual({ sent: total });
     const by = textsByChat(fake);
     for (let i = 0; i < copies; i++) expect(by.get(String(30_000 + i))).toEqual([`văn bản ${i}`]);
     for (let c = 0; c < 3; c++) expect(by.get(String(40_000 + c))).toEqual([0, 1, 2].map((k) => `nhắc ${c + 3 * k}`));

@@ -19,10 +19,10 @@ export function tempDir(): string {
 }
 
 /** Opens the database of a directory to prepare data before the service starts. */
-export async function prepare<T>(dir: string, fn: (db: Database) => T): Promise<T> {
+export async function prepare<T>(dir: string, fn: (db: Database) => T | Promise<T>): Promise<T> {
   const db = await openDatabase(`file:${path.join(dir, "chihoi.db")}`);
   try {
-    return fn(db);
+    return await fn(db);
   } finally {
     await db.close();
   }

@@ -6,8 +6,10 @@
  * Sending is set-based SQL inside one transaction: the audience is never loaded into JavaScript, so
  * queueing 100,000 copies costs a few seconds and no memory beyond SQLite's page cache.
  */
-import type { Database } from "../../storage/database.ts";
-import { upsertQuestionTail } from "../conversation-state.ts";
+import { sql, type RawBuilder, type SelectQueryBuilder } from "kysely";
+import type { Database, DB, Engine } from "../../storage/database.ts";
+import { typedValue } from "../../storage/dialect.ts";
+import { protectedQuestionKinds } from "../conversation-state.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { translator, type Locale } from "../../lib/i18n.ts";
 import { tidyText } from "../../lib/vietnamese.ts";
@@ -79,7 +81,20 @@ export interface DirectiveRow {
   sentAt: number | null;
 }
 
-const directiveColumns = `id, unitId, organisationId, kind, number, issuer, title, summary, link, status, reminderDays, createdById, createdAt, sentAt`;
+const directiveColumns = ["id", "unitId", "organisationId", "kind", "number", "issuer", "title", "summary", "link", "status", "reminderDays", "createdById", "createdAt", "sentAt"] as const;
+
+const directiveStatuses: readonly string[] = ["draft", "sending", "sent"] satisfies DirectiveStatus[];
+
+/** A stored Directive row as the domain sees it (kind and status checked, not cast). */
+export function toDirectiveRow<R extends Omit<DirectiveRow, "kind" | "status"> & { kind: string; status: string }>(row: R): Omit<R, "kind" | "status"> & Pick<DirectiveRow, "kind" | "status"> {
+  const { kind, status } = row;
+  if (!isDirectiveKind(kind) || !isDirectiveStatus(status)) throw new Error(`Directive ${row.id}: unknown kind or status ${kind}/${status}`);
+  return { ...row, kind, status };
+}
+
+function isDirectiveStatus(value: string): value is DirectiveStatus {
+  return directiveStatuses.includes(value);
+}
 
 /** True for one of `directiveKinds`. */
 export function isDirectiveKind(value: unknown): value is DirectiveKind {
@@ -198,33 +213,55 @@ export async function createDirective(db: Database, input: DirectiveInput, now: 
     const organisationId = input.organisationId ?? null;
     if (organisationId !== null && organisationId !== unit.organisationId) {
       const [lo, hi] = subtreeRange(unit.path);
-      if (!await db.sql.get(`SELECT 1 FROM Unit WHERE path >= ? AND path < ? AND organisationId = ? LIMIT 1`, lo, hi, organisationId))
-        throw new AppError("invalid_input", { field: "organisationId" });
+      const inSubtree = await db.kysely
+        .selectFrom("Unit").select("id")
+        .where("path", ">=", lo).where("path", "<", hi).where("organisationId", "=", organisationId)
+        .limit(1).executeTakeFirst();
+      if (!inSubtree) throw new AppError("invalid_input", { field: "organisationId" });
     }
-    const id = (await db.sql.run(
-      `INSERT INTO Directive (unitId, organisationId, kind, number, issuer, title, summary, link, status, reminderDays, createdById, createdAt)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
-      unit.id, organisationId, clean.kind, clean.number, clean.issuer, clean.title, clean.summary, clean.link, clean.reminderDays,
-      input.createdById, now.getTime(),
-    )).lastInsertRowid;
+    const { id } = await db.kysely
+      .insertInto("Directive")
+      .values({
+        unitId: unit.id, organisationId, kind: clean.kind, number: clean.number, issuer: clean.issuer, title: clean.title,
+        summary: clean.summary, link: clean.link, status: "draft", reminderDays: clean.reminderDays, createdById: input.createdById,
+        createdAt: now.getTime(),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await recordAudit(db, { actorPersonId: input.createdById, source: input.source ?? "chat", action: "directive.create", entityType: "Directive", entityId: id, detail: { unitId: unit.id, kind: clean.kind } }, now);
     return { ...await getDirective(db, id), warnings: clean.warnings };
   });
 }
 
+/** A directive, or undefined. */
+export async function findDirective(db: Database, id: number): Promise<DirectiveRow | undefined> {
+  const row = await db.kysely.selectFrom("Directive").select(directiveColumns).where("id", "=", id).executeTakeFirst();
+  return row && toDirectiveRow(row);
+}
+
 /** Returns a directive. Throws not_found. */
 export async function getDirective(db: Database, id: number): Promise<DirectiveRow> {
-  const row = await db.sql.get<DirectiveRow>(`SELECT ${directiveColumns} FROM Directive WHERE id = ?`, id);
+  const row = await findDirective(db, id);
   if (!row) throw new AppError("not_found", { what: "directive" });
   return row;
 }
 
-/** The audience query's FROM/WHERE: distinct people with a membership in the subtree. */
-async function audienceSource(db: Database, directive: DirectiveRow): Promise<[string, unknown[]]> {
+/** The audience: distinct people with a membership in the directive's subtree (and organisation). */
+async function audienceQuery(db: Database, directive: DirectiveRow): Promise<SelectQueryBuilder<DB, "Unit" | "Membership", { personId: number }>> {
   const [lo, hi] = subtreeRange((await getUnit(db, directive.unitId)).path);
-  const org = directive.organisationId != null ? ` AND u.organisationId = ?` : ``;
-  const params: unknown[] = directive.organisationId != null ? [lo, hi, directive.organisationId] : [lo, hi];
-  return [`SELECT DISTINCT m.personId FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.path >= ? AND u.path < ?${org}`, params];
+  return audienceIn(db, lo, hi, directive.organisationId);
+}
+
+function audienceIn(db: Database, lo: string, hi: string, organisationId: number | null): SelectQueryBuilder<DB, "Unit" | "Membership", { personId: number }> {
+  let q = db.kysely
+    .selectFrom("Unit")
+    .innerJoin("Membership", "Membership.unitId", "Unit.id")
+    .select("Membership.personId")
+    .distinct()
+    .where("Unit.path", ">=", lo)
+    .where("Unit.path", "<", hi);
+  if (organisationId != null) q = q.where("Unit.organisationId", "=", organisationId);
+  return q;
 }
 
 /**
@@ -232,21 +269,30 @@ async function audienceSource(db: Database, directive: DirectiveRow): Promise<[s
  * unit's subtree, only in that organisation's units when the directive names one. Throws not_found.
  */
 export async function directiveAudience(db: Database, directiveId: number): Promise<number[]> {
-  const [source, params] = await audienceSource(db, await getDirective(db, directiveId));
-  return (await db.sql.raw<[number]>(`${source} ORDER BY m.personId`, ...params)).map((r) => r[0]);
+  const audience = await audienceQuery(db, await getDirective(db, directiveId));
+  return (await audience.orderBy("Membership.personId").execute()).map((r) => r.personId);
 }
+
+/** 1 when `condition`, else 0: summed to count rows (PostgreSQL cannot sum booleans). */
+const oneIf = (condition: RawBuilder<unknown>) => sql<number>`CASE WHEN ${condition} THEN 1 ELSE 0 END`;
 
 /**
  * How many people a directive would reach and how many of them have no reachable linked account,
  * counted in SQL (for the preview before sending; `directiveAudience` lists the ids). Throws not_found.
  */
 export async function directiveAudienceCounts(db: Database, directiveId: number): Promise<{ total: number; notLinked: number }> {
-  const [source, params] = await audienceSource(db, await getDirective(db, directiveId));
-  return (await db.sql.get<{ total: number; notLinked: number }>(
-    `SELECT COUNT(*) AS total, COALESCE(SUM(NOT EXISTS (SELECT 1 FROM ChatAccount c WHERE c.personId = p.personId AND c.unreachable = 0)), 0) AS notLinked
-     FROM (${source}) p`,
-    ...params,
-  ))!;
+  const audience = await audienceQuery(db, await getDirective(db, directiveId));
+  const row = await db.kysely
+    .selectFrom(audience.as("p"))
+    .select((eb) => [
+      eb.fn.countAll<number>().as("total"),
+      eb.fn.coalesce(
+        eb.fn.sum<number>(eb.case().when(eb.not(eb.exists(eb.selectFrom("ChatAccount as c").select("c.id").whereRef("c.personId", "=", "p.personId").where("c.unreachable", "=", false)))).then(1).else(0).end()),
+        eb.lit(0),
+      ).as("notLinked"),
+    ])
+    .executeTakeFirstOrThrow();
+  return { total: Number(row.total), notLinked: Number(row.notLinked) };
 }
 
 /**
@@ -256,32 +302,37 @@ export async function directiveAudienceCounts(db: Database, directiveId: number)
  */
 export async function directiveAudienceByUnit(db: Database, directiveId: number): Promise<{ direct: number; units: { unitId: number; name: string; total: number }[] }> {
   const directive = await getDirective(db, directiveId);
-  const org = directive.organisationId != null ? ` AND u.organisationId = ?` : ``;
-  const orgParams: unknown[] = directive.organisationId != null ? [directive.organisationId] : [];
-  const children = await db.sql.all<{ id: number; name: string; path: string }>(`SELECT id, name, path FROM Unit WHERE parentId = ? ORDER BY name, id`, directive.unitId);
+  const children = await db.kysely.selectFrom("Unit").select(["id", "name", "path"]).where("parentId", "=", directive.unitId).orderBy("name").orderBy("id").execute();
+  const countPeople = async (q: SelectQueryBuilder<DB, "Unit" | "Membership", { personId: number }>) =>
+    Number((await db.kysely.selectFrom(q.as("p")).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
   const units = (
     await Promise.all(children.map(async (child) => {
       const [lo, hi] = subtreeRange(child.path);
-      const total = (await db.sql.get<{ n: number }>(
-        `SELECT COUNT(DISTINCT m.personId) AS n FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.path >= ? AND u.path < ?${org}`,
-        lo, hi, ...orgParams,
-      ))!.n;
-      return { unitId: child.id, name: child.name, total };
+      return { unitId: child.id, name: child.name, total: await countPeople(audienceIn(db, lo, hi, directive.organisationId)) };
     }))
   )
     .filter((u) => u.total > 0)
     .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
-  const direct = (await db.sql.get<{ n: number }>(
-    `SELECT COUNT(DISTINCT m.personId) AS n FROM Unit u JOIN Membership m ON m.unitId = u.id WHERE u.id = ?${org}`,
-    directive.unitId, ...orgParams,
-  ))!.n;
-  return { direct, units };
+  let direct = db.kysely.selectFrom("Unit").innerJoin("Membership", "Membership.unitId", "Unit.id").select("Membership.personId").distinct().where("Unit.id", "=", directive.unitId);
+  if (directive.organisationId != null) direct = direct.where("Unit.organisationId", "=", directive.organisationId);
+  return { direct: await countPeople(direct), units };
 }
 
-/** The account `deliveryAccount()` picks, as a correlated subquery on `personExpr`. Keep in step. */
-const deliveryAccountSubquery = (personExpr: string) =>
-  `(SELECT c.id FROM ChatAccount c WHERE c.personId = ${personExpr} AND c.unreachable = 0
-    ORDER BY c.preferred DESC, CASE c.platform WHEN 'web' THEN 1 ELSE 0 END, c.linkedAt LIMIT 1)`;
+/**
+ * The account `deliveryAccount()` picks, as a correlated subquery on the person column `person`
+ * (a reference such as "p.personId"). Keep in step with account-service.
+ */
+export function deliveryAccountOf(db: Database, person: RawBuilder<number>) {
+  return db.kysely
+    .selectFrom("ChatAccount as c")
+    .select("c.id")
+    .where(sql<boolean>`${sql.ref("c.personId")} = ${person}`)
+    .where("c.unreachable", "=", false)
+    .orderBy("c.preferred", "desc")
+    .orderBy(sql`CASE ${sql.ref("c.platform")} WHEN 'web' THEN 1 ELSE 0 END`)
+    .orderBy("c.linkedAt")
+    .limit(1);
+}
 
 /** The "Đã đọc" button of a directive. */
 export function readChoice(directiveId: number, locale: Locale | string): { label: string; payload: string } {
@@ -327,6 +378,87 @@ export interface SendResult {
 }
 
 /**
+ * Queues one copy of a directive (or of its reminder, `reminder`) per recipient row (personId and
+ * the accountId to send to; rows without an account are left out), in the person's language,
+ * with the "Đã đọc" button, broadcast priority and dedupe key `prefix` + personId (copies already
+ * queued are kept). Returns how many were queued.
+ */
+export async function queueCopies<QDB, QTB extends keyof QDB>(
+  db: Database,
+  recipients: SelectQueryBuilder<QDB, QTB, { personId: number; accountId: number | null }>,
+  directive: DirectiveRow,
+  options: { prefix: string; now: number; reminder: boolean },
+): Promise<number> {
+  const bodies = { vi: JSON.stringify(directiveBody(directive, "vi", options.reminder)), en: JSON.stringify(directiveBody(directive, "en", options.reminder)) };
+  const inserted = await db.kysely
+    .insertInto("Outbox")
+    .columns(["platform", "chatId", "chatType", "chatAccountId", "personId", "priority", "body", "entityType", "entityId", "dedupeKey", "status", "attempts", "notBefore", "createdAt"])
+    .expression(
+      db.kysely
+        .selectFrom(recipients.as("r"))
+        .innerJoin("ChatAccount as c", "c.id", "r.accountId")
+        .innerJoin("Person as p", "p.id", "r.personId")
+        .select((e) => [
+          "c.platform",
+          "c.externalId",
+          sql<string>`'private'`.as("chatType"),
+          "c.id",
+          "r.personId",
+          typedValue(priorities.broadcast, "integer").as("priority"),
+          e.case().when("p.locale", "=", "en").then(typedValue(bodies.en, "text")).else(typedValue(bodies.vi, "text")).end().as("body"),
+          sql<string>`'Directive'`.as("entityType"),
+          typedValue(directive.id, "integer").as("entityId"),
+          sql<string>`${typedValue(options.prefix, "text")} || CAST(${sql.ref("r.personId")} AS TEXT)`.as("dedupeKey"),
+          sql<string>`'pending'`.as("status"),
+          sql<number>`0`.as("attempts"),
+          typedValue(options.now, "bigint").as("notBefore"),
+          typedValue(options.now, "bigint").as("createdAt"),
+        ])
+        .where(sql<boolean>`true`), // SQLite: a WHERE before ON CONFLICT, or ON reads as a join's
+    )
+    .onConflict((oc) => oc.column("dedupeKey").doNothing())
+    .executeTakeFirst();
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0n);
+}
+
+/**
+ * Opens the one-tap question `kind` with `data` on the account of every selected row (column
+ * chatAccountId), unless the person is in the middle of a flow (`protectedQuestionKinds`) that
+ * has not expired: set-based, for broadcasts.
+ */
+export async function offerQuestionToMany<QDB, QTB extends keyof QDB>(
+  db: Database,
+  accounts: SelectQueryBuilder<QDB, QTB, { chatAccountId: number | null }>,
+  kind: string,
+  data: Record<string, unknown>,
+  expiresAt: number,
+  now: number,
+): Promise<void> {
+  await db.kysely
+    .insertInto("ConversationState")
+    .columns(["chatAccountId", "kind", "data", "expiresAt", "updatedAt"])
+    .expression(
+      db.kysely
+        .selectFrom(accounts.as("a"))
+        .select([
+          "a.chatAccountId",
+          typedValue(kind, "text").as("kind"),
+          typedValue(JSON.stringify(data), "text").as("data"),
+          typedValue(expiresAt, "bigint").as("expiresAt"),
+          typedValue(now, "bigint").as("updatedAt"),
+        ])
+        .where("a.chatAccountId", "is not", null),
+    )
+    .onConflict((oc) =>
+      oc
+        .column("chatAccountId")
+        .doUpdateSet((eb) => ({ kind: eb.ref("excluded.kind"), data: eb.ref("excluded.data"), expiresAt: eb.ref("excluded.expiresAt"), updatedAt: eb.ref("excluded.updatedAt") }))
+        .where((eb) => eb.or([eb("ConversationState.expiresAt", "<=", eb.ref("excluded.updatedAt")), eb("ConversationState.kind", "not in", protectedQuestionKinds)])),
+    )
+    .execute();
+}
+
+/**
  * Sends a draft to its audience, in one transaction: a DirectiveDelivery per person (queued with
  * the account and outbox row, or not_linked), an Outbox copy with the "Đã đọc" button in each
  * person's language (broadcast priority, dedupe key directive:<id>:p:<personId>), the "directive"
@@ -345,78 +477,103 @@ export async function sendDirective(
     const directive = await getDirective(db, directiveId);
     await assertCan(db, ctx.byPersonId, "send_directives", directive.unitId);
     if (directive.status !== "draft") throw new AppError("conflict", { what: `#${directive.id}` });
-    const [source, params] = await audienceSource(db, directive);
+    const audience = await audienceQuery(db, directive);
 
-    await db.sql.run(
-      `INSERT INTO DirectiveDelivery (directiveId, personId, chatAccountId, status)
-       SELECT ?, a.personId, a.accountId, CASE WHEN a.accountId IS NULL THEN 'not_linked' ELSE 'queued' END
-       FROM (SELECT p.personId, ${deliveryAccountSubquery("p.personId")} AS accountId FROM (${source}) p) a
-       WHERE true ON CONFLICT (directiveId, personId) DO NOTHING`,
-      directive.id, ...params,
-    );
-    const bodies = { vi: JSON.stringify(directiveBody(directive, "vi")), en: JSON.stringify(directiveBody(directive, "en")) };
+    await db.kysely
+      .insertInto("DirectiveDelivery")
+      .columns(["directiveId", "personId", "chatAccountId", "status"])
+      .expression((eb) =>
+        eb
+          .selectFrom(
+            eb.selectFrom(audience.as("p")).select((e) => ["p.personId", deliveryAccountOf(db, sql.ref("p.personId")).as("accountId")]).as("a"),
+          )
+          .select((e) => [
+            typedValue(directive.id, "integer").as("directiveId"),
+            "a.personId",
+            "a.accountId",
+            e.case().when("a.accountId", "is", null).then("not_linked").else("queued").end().as("status"),
+          ])
+          .where(sql<boolean>`true`), // SQLite: a WHERE before ON CONFLICT, or ON reads as a join's
+      )
+      .onConflict((oc) => oc.columns(["directiveId", "personId"]).doNothing())
+      .execute();
     const prefix = directiveDedupePrefix(directive.id);
-    const queued = (await db.sql.run(
-      `INSERT INTO Outbox (platform, chatId, chatType, chatAccountId, personId, priority, body, entityType, entityId, dedupeKey, status, attempts, notBefore, createdAt)
-       SELECT c.platform, c.externalId, 'private', c.id, d.personId, ?, CASE p.locale WHEN 'en' THEN ? ELSE ? END, 'Directive', d.directiveId,
-              ? || d.personId, 'pending', 0, ?, ?
-       FROM DirectiveDelivery d JOIN ChatAccount c ON c.id = d.chatAccountId JOIN Person p ON p.id = d.personId
-       WHERE d.directiveId = ? AND d.status = 'queued'
-       ON CONFLICT (dedupeKey) DO NOTHING`,
-      priorities.broadcast, bodies.en, bodies.vi, prefix, now, now, directive.id,
-    )).changes;
-    await db.sql.run(
-      `UPDATE DirectiveDelivery SET outboxId = (SELECT o.id FROM Outbox o WHERE o.dedupeKey = ? || DirectiveDelivery.personId)
-       WHERE directiveId = ? AND status = 'queued'`,
-      prefix, directive.id,
+    const queued = await queueCopies(
+      db,
+      db.kysely.selectFrom("DirectiveDelivery as d").select(["d.personId", "d.chatAccountId as accountId"]).where("d.directiveId", "=", directive.id).where("d.status", "=", "queued"),
+      directive,
+      { prefix, now, reminder: false },
     );
-    const question = JSON.stringify({ directiveId: directive.id, choices: [`read:${directive.id}`] });
-    await db.sql.run(
-      `INSERT INTO ConversationState (chatAccountId, kind, data, expiresAt, updatedAt)
-       SELECT d.chatAccountId, 'directive', ?, ?, ? FROM DirectiveDelivery d WHERE d.directiveId = ? AND d.status = 'queued'
-       ${upsertQuestionTail}`,
-      question, now + (directive.reminderDays + 7) * DAY_MS, now, directive.id,
+    await db.kysely
+      .updateTable("DirectiveDelivery")
+      .set((eb) => ({
+        outboxId: eb
+          .selectFrom("Outbox as o")
+          .select("o.id")
+          .where(sql<boolean>`${sql.ref("o.dedupeKey")} = ${typedValue(prefix, "text")} || CAST(${sql.ref("DirectiveDelivery.personId")} AS TEXT)`),
+      }))
+      .where("directiveId", "=", directive.id)
+      .where("status", "=", "queued")
+      .execute();
+    await offerQuestionToMany(
+      db,
+      db.kysely.selectFrom("DirectiveDelivery as d").select("d.chatAccountId").where("d.directiveId", "=", directive.id).where("d.status", "=", "queued"),
+      "directive",
+      { directiveId: directive.id, choices: [`read:${directive.id}`] },
+      now + (directive.reminderDays + 7) * DAY_MS,
+      now,
     );
-    const counts = (await db.sql.get<{ total: number; notLinked: number }>(
-      `SELECT COUNT(*) AS total, COALESCE(SUM(status = 'not_linked'), 0) AS notLinked FROM DirectiveDelivery WHERE directiveId = ?`,
-      directive.id,
-    ))!;
+    const counts = await db.kysely
+      .selectFrom("DirectiveDelivery")
+      .select((eb) => [eb.fn.countAll<number>().as("total"), eb.fn.coalesce(eb.fn.sum<number>(oneIf(sql`${sql.ref("status")} = 'not_linked'`)), eb.lit(0)).as("notLinked")])
+      .where("directiveId", "=", directive.id)
+      .executeTakeFirstOrThrow();
+    const total = Number(counts.total);
+    const notLinked = Number(counts.notLinked);
 
-    await db.sql.run(`UPDATE Directive SET status = 'sending', sentAt = ? WHERE id = ?`, now, directive.id);
+    await db.kysely.updateTable("Directive").set({ status: "sending", sentAt: now }).where("id", "=", directive.id).execute();
     await scheduleJob(db, "directive_progress", directive.id, now + progressFirstDelayMs, `directive_progress:${directive.id}:1`, null, now);
     const reminderAt = now + directive.reminderDays * DAY_MS;
     await scheduleJob(db, "directive_reminder", directive.id, reminderAt, `directive_reminder:${directive.id}`, reminderAt + 2 * DAY_MS, now);
     // Who hears about progress: the sender, on the account they sent from when it is theirs.
     const senderAccount =
       ctx.senderAccountId != null
-        ? (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE id = ? AND personId = ?`, ctx.senderAccountId, ctx.byPersonId))?.id ?? null
+        ? (await db.kysely.selectFrom("ChatAccount").select("id").where("id", "=", ctx.senderAccountId).where("personId", "=", ctx.byPersonId).executeTakeFirst())?.id ?? null
         : null;
-    await writeSetting(db, progressSettingKey(directive.id), JSON.stringify({ personId: ctx.byPersonId, accountId: senderAccount, sent: 0, total: counts.total }), now);
-    await recordAudit(db, { actorPersonId: ctx.byPersonId, source: ctx.source ?? "chat", action: "directive.send", entityType: "Directive", entityId: directive.id, detail: { total: counts.total, queued, notLinked: counts.notLinked } }, ctx.now);
-    return { total: counts.total, queued, notLinked: counts.notLinked };
+    await writeSetting(db, progressSettingKey(directive.id), JSON.stringify({ personId: ctx.byPersonId, accountId: senderAccount, sent: 0, total }), now);
+    await recordAudit(db, { actorPersonId: ctx.byPersonId, source: ctx.source ?? "chat", action: "directive.send", entityType: "Directive", entityId: directive.id, detail: { total, queued, notLinked } }, ctx.now);
+    return { total, queued, notLinked };
   });
 }
 
 /** Adds a ScheduledJob about a directive (a no-op when its dedupe key exists). */
 export async function scheduleJob(db: Database, kind: string, directiveId: number, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): Promise<void> {
-  await db.sql.run(
-    `INSERT INTO ScheduledJob (kind, entityType, entityId, dueAt, expiresAt, status, dedupeKey, createdAt)
-     VALUES (?, 'Directive', ?, ?, ?, 'pending', ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`,
-    kind, directiveId, dueAt, expiresAt, dedupeKey, now,
-  );
+  await db.kysely
+    .insertInto("ScheduledJob")
+    .values({ kind, entityType: "Directive", entityId: directiveId, dueAt, expiresAt, status: "pending", dedupeKey, createdAt: now })
+    .onConflict((oc) => oc.column("dedupeKey").doNothing())
+    .execute();
 }
 
 /** Upserts a Setting row. */
 export async function writeSetting(db: Database, key: string, value: string, now: number): Promise<void> {
-  await db.sql.run(
-    `INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt`,
-    key, value, now,
-  );
+  await db.kysely
+    .insertInto("Setting")
+    .values({ key, value, updatedAt: now })
+    .onConflict((oc) => oc.column("key").doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updatedAt: eb.ref("excluded.updatedAt") })))
+    .execute();
 }
 
 /** A Setting value, or undefined. */
 export async function readSetting(db: Database, key: string): Promise<string | undefined> {
-  return (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, key))?.value;
+  return (await db.kysely.selectFrom("Setting").select("value").where("key", "=", key).executeTakeFirst())?.value;
+}
+
+/** Outbox copies re-queued to another account of the person of delivery `d` ("<key>:fallback:<accountId>"), byte order on both engines. */
+function fallbackRange(engine: Engine): RawBuilder<boolean> {
+  const key = sql`'directive:' || CAST(${sql.ref("d.directiveId")} AS TEXT) || ':p:' || CAST(${sql.ref("d.personId")} AS TEXT)`;
+  const column = engine === "postgresql" ? sql`${sql.ref("f.dedupeKey")} COLLATE "C"` : sql.ref("f.dedupeKey");
+  return sql<boolean>`(${column} >= ${key} || ':fallback:' AND ${column} < ${key} || ':fallback;')`;
 }
 
 /**
@@ -425,16 +582,17 @@ export async function readSetting(db: Database, key: string): Promise<string | u
  * the delivery engine re-queued the copy to another account of the person (dedupe key
  * "<key>:fallback:<accountId>"), so the best of those counts.
  */
-export const effectiveDeliveryStatus = `CASE
-  WHEN d.status = 'not_linked' THEN 'not_linked'
-  WHEN o.status = 'sent' THEN 'sent'
-  WHEN o.status IN ('pending', 'sending') THEN 'queued'
-  WHEN o.status = 'unreachable' THEN COALESCE(
-    (SELECT CASE MAX(CASE f.status WHEN 'sent' THEN 3 WHEN 'pending' THEN 2 WHEN 'sending' THEN 2 ELSE 1 END) WHEN 3 THEN 'sent' WHEN 2 THEN 'queued' END
-     FROM Outbox f WHERE f.dedupeKey >= 'directive:' || d.directiveId || ':p:' || d.personId || ':fallback:'
-                     AND f.dedupeKey < 'directive:' || d.directiveId || ':p:' || d.personId || ':fallback;'),
+export function effectiveDeliveryStatusOf(engine: Engine): RawBuilder<string> {
+  return sql<string>`CASE
+  WHEN ${sql.ref("d.status")} = 'not_linked' THEN 'not_linked'
+  WHEN ${sql.ref("o.status")} = 'sent' THEN 'sent'
+  WHEN ${sql.ref("o.status")} IN ('pending', 'sending') THEN 'queued'
+  WHEN ${sql.ref("o.status")} = 'unreachable' THEN COALESCE(
+    (SELECT CASE MAX(CASE ${sql.ref("f.status")} WHEN 'sent' THEN 3 WHEN 'pending' THEN 2 WHEN 'sending' THEN 2 ELSE 1 END) WHEN 3 THEN 'sent' WHEN 2 THEN 'queued' END
+     FROM ${sql.table("Outbox")} f WHERE ${fallbackRange(engine)}),
     'unreachable')
   ELSE 'failed' END`;
+}
 
 /**
  * Records the outcome of finished copies in DirectiveDelivery (status sent with sentAt, or
@@ -443,15 +601,23 @@ export const effectiveDeliveryStatus = `CASE
  * stay "queued".
  */
 export async function recordDeliveryOutcomes(db: Database, directiveId: number): Promise<void> {
-  await db.sql.run(
-    `UPDATE DirectiveDelivery SET status = x.s, sentAt = x.sentAt
-     FROM (SELECT d.id AS deliveryId, CASE ${effectiveDeliveryStatus} WHEN 'sent' THEN 'sent' WHEN 'queued' THEN 'queued' ELSE 'unreachable' END AS s,
-                  COALESCE(o.sentAt, (SELECT MAX(f.sentAt) FROM Outbox f WHERE f.dedupeKey >= 'directive:' || d.directiveId || ':p:' || d.personId || ':fallback:'
-                                                           AND f.dedupeKey < 'directive:' || d.directiveId || ':p:' || d.personId || ':fallback;')) AS sentAt
-           FROM DirectiveDelivery d LEFT JOIN Outbox o ON o.id = d.outboxId WHERE d.directiveId = ? AND d.status = 'queued') x
-     WHERE DirectiveDelivery.id = x.deliveryId AND x.s != 'queued'`,
-    directiveId,
-  );
+  const outcomes = db.kysely
+    .selectFrom("DirectiveDelivery as d")
+    .leftJoin("Outbox as o", "o.id", "d.outboxId")
+    .select([
+      "d.id as deliveryId",
+      sql<string>`CASE ${effectiveDeliveryStatusOf(db.engine)} WHEN 'sent' THEN 'sent' WHEN 'queued' THEN 'queued' ELSE 'unreachable' END`.as("s"),
+      sql<number | null>`COALESCE(${sql.ref("o.sentAt")}, (SELECT MAX(${sql.ref("f.sentAt")}) FROM ${sql.table("Outbox")} f WHERE ${fallbackRange(db.engine)}))`.as("sentAt"),
+    ])
+    .where("d.directiveId", "=", directiveId)
+    .where("d.status", "=", "queued");
+  await db.kysely
+    .updateTable("DirectiveDelivery")
+    .from(outcomes.as("x"))
+    .set((eb) => ({ status: eb.ref("x.s"), sentAt: eb.ref("x.sentAt") }))
+    .whereRef("DirectiveDelivery.id", "=", "x.deliveryId")
+    .where("x.s", "!=", "queued")
+    .execute();
 }
 
 export interface DirectiveProgress {
@@ -473,19 +639,24 @@ export interface DirectiveProgress {
 export async function directiveProgress(db: Database, directiveId: number): Promise<DirectiveProgress> {
   await getDirective(db, directiveId);
   // Copies recorded as sent need no outbox row (they are large: read them only when needed).
-  const rows = await db.sql.raw<[string | null, number, number]>(
-    `SELECT s, COUNT(*), SUM(r) FROM (
-       SELECT CASE d.status WHEN 'not_linked' THEN 'not_linked' WHEN 'sent' THEN 'sent'
-                ELSE (SELECT ${effectiveDeliveryStatus} FROM Outbox o WHERE o.id = d.outboxId) END AS s,
-              d.readAt IS NOT NULL AS r
-       FROM DirectiveDelivery d WHERE d.directiveId = ?
-     ) GROUP BY s`,
-    directiveId,
-  );
+  const perCopy = db.kysely
+    .selectFrom("DirectiveDelivery as d")
+    .select((eb) => [
+      sql<string | null>`CASE ${sql.ref("d.status")} WHEN 'not_linked' THEN 'not_linked' WHEN 'sent' THEN 'sent'
+        ELSE (${eb.selectFrom("Outbox as o").select(effectiveDeliveryStatusOf(db.engine).as("s")).whereRef("o.id", "=", "d.outboxId")}) END`.as("s"),
+      oneIf(sql`${sql.ref("d.readAt")} IS NOT NULL`).as("r"),
+    ])
+    .where("d.directiveId", "=", directiveId);
+  const rows = await db.kysely
+    .selectFrom(perCopy.as("x"))
+    .select((eb) => ["x.s", eb.fn.countAll<number>().as("n"), eb.fn.sum<number>("x.r").as("read")])
+    .groupBy("x.s")
+    .execute();
   const p: DirectiveProgress = { total: 0, queued: 0, sent: 0, unreachable: 0, failed: 0, notLinked: 0, read: 0, done: true };
-  for (const [status, n, read] of rows) {
+  for (const { s: status, n: count, read: readCount } of rows) {
+    const n = Number(count);
     p.total += n;
-    p.read += read;
+    p.read += Number(readCount);
     if (status === "not_linked") p.notLinked += n;
     else if (status === "sent" || status === "queued" || status === "unreachable") p[status] += n;
     else p.failed += n; // failed, or its outbox row is gone
@@ -500,24 +671,45 @@ export async function directiveProgress(db: Database, directiveId: number): Prom
  */
 export async function markRead(db: Database, directiveId: number, personId: number, viaAccountId: number | null, now: Date): Promise<{ alreadyRead: boolean }> {
   return await db.transaction(async () => {
-    const row = await db.sql.get<{ readAt: number | null }>(`SELECT readAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, directiveId, personId);
+    const row = await db.kysely.selectFrom("DirectiveDelivery").select("readAt").where("directiveId", "=", directiveId).where("personId", "=", personId).executeTakeFirst();
     if (!row) throw new AppError("not_found", { what: "directive" });
     if (row.readAt !== null) return { alreadyRead: true };
-    await db.sql.run(
-      `UPDATE DirectiveDelivery SET readAt = ?, readViaAccountId = ? WHERE directiveId = ? AND personId = ?`,
-      now.getTime(), viaAccountId, directiveId, personId,
-    );
+    await db.kysely
+      .updateTable("DirectiveDelivery")
+      .set({ readAt: now.getTime(), readViaAccountId: viaAccountId })
+      .where("directiveId", "=", directiveId)
+      .where("personId", "=", personId)
+      .execute();
     return { alreadyRead: false };
   });
 }
 
 /** The directives sent to a person, newest first, with when they read each (null: not yet). */
 export async function listRecentDirectives(db: Database, personId: number, limit = 5): Promise<(DirectiveRow & { readAt: number | null })[]> {
-  return await db.sql.all(
-    `SELECT ${directiveColumns.split(", ").map((c) => `x.${c}`).join(", ")}, d.readAt
-     FROM DirectiveDelivery d JOIN Directive x ON x.id = d.directiveId
-     WHERE d.personId = ? AND x.status != 'draft'
-     ORDER BY x.sentAt DESC, x.id DESC LIMIT ?`,
-    personId, Math.max(0, Math.floor(limit)),
-  );
+  const rows = await db.kysely
+    .selectFrom("DirectiveDelivery as d")
+    .innerJoin("Directive as x", "x.id", "d.directiveId")
+    .select([...directiveColumns.map((c) => `x.${c}` as const), "d.readAt"])
+    .where("d.personId", "=", personId)
+    .where("x.status", "!=", "draft")
+    .orderBy("x.sentAt", "desc")
+    .orderBy("x.id", "desc")
+    .limit(Math.max(0, Math.floor(limit)))
+    .execute();
+  return rows.map(toDirectiveRow);
 }
+
+/**
+ * The same status as SQL text over `d` and `o`, for the modules not yet on the typed data layer
+ * (SQLite only). Remove once read-rates and directive-jobs use `effectiveDeliveryStatusOf`.
+ */
+export const effectiveDeliveryStatus = `CASE
+  WHEN d.status = 'not_linked' THEN 'not_linked'
+  WHEN o.status = 'sent' THEN 'sent'
+  WHEN o.status IN ('pending', 'sending') THEN 'queued'
+  WHEN o.status = 'unreachable' THEN COALESCE(
+    (SELECT CASE MAX(CASE f.status WHEN 'sent' THEN 3 WHEN 'pending' THEN 2 WHEN 'sending' THEN 2 ELSE 1 END) WHEN 3 THEN 'sent' WHEN 2 THEN 'queued' END
+     FROM Outbox f WHERE f.dedupeKey >= 'directive:' || d.directiveId || ':p:' || d.personId || ':fallback:'
+                     AND f.dedupeKey < 'directive:' || d.directiveId || ':p:' || d.personId || ':fallback;'),
+    'unreachable')
+  ELSE 'failed' END`;
