@@ -118,6 +118,21 @@ export function nowMs(engine: Engine): RawBuilder<number> {
 }
 
 /**
+ * One key of a JSON object stored as text, as an integer (null when absent): `{"unitId": 7}` → 7.
+ * For ids kept in a detail column (AuditLog.detail).
+ */
+export function jsonInt(engine: Engine, column: Expression<string | null>, key: string): RawBuilder<number | null> {
+  return sql<number | null>`CAST(${jsonText(engine, column, key)} AS INTEGER)`;
+}
+
+/** `column IN (texts)` for any number of strings as ONE parameter, like `inIds` (phones of a roster). */
+export function inTexts(engine: Engine, column: Expression<string | null>, texts: readonly string[]): RawBuilder<SqlBool> {
+  return engine === "postgresql"
+    ? sql<SqlBool>`${column} = ANY(${[...texts]}::text[])`
+    : sql<SqlBool>`${column} IN (SELECT value FROM json_each(${JSON.stringify(texts)}))`;
+}
+
+/**
  * A value with its SQL type spelled out: `CAST(? AS BIGINT)`. PostgreSQL types a bare parameter in
  * a SELECT list (INSERT … SELECT ?, …) as text, which a BIGINT or INTEGER column refuses; SQLite
  * reads the cast as a type affinity and stores the same value.

@@ -36,6 +36,13 @@ export interface Prepared<P, O> {
   first(db: Database, params: P): Promise<O | undefined>;
   /** For writes without RETURNING: the number of rows changed. */
   run(db: Database, params: P): Promise<number>;
+  /**
+   * Large read-only scans (a whole unit tree): each row as an array of the values of `columns`,
+   * which must be the query's selected columns in their order. On SQLite no row objects are built
+   * (better-sqlite3's raw mode: about a third faster on 10,000 rows). Values come back as stored,
+   * without the plugins: do not select Boolean columns (0/1 on SQLite).
+   */
+  tuples<const K extends readonly (keyof O)[]>(db: Database, params: P, columns: K): Promise<{ -readonly [I in keyof K]: O[K[I]] }[]>;
 }
 
 export function prepared<P extends Record<string, unknown>, O>(build: (k: Kysely<DB>, p: Slots<P>) => Compilable<O>): Prepared<P, O> {
@@ -57,9 +64,8 @@ export function prepared<P extends Record<string, unknown>, O>(build: (k: Kysely
     }
     return c;
   };
-  const execute = async (db: Database, params: P): Promise<QueryResult<O>> => {
-    const c = compiled(db);
-    const values = c.parameters.map((v) => {
+  const bind = (db: Database, params: P): unknown[] =>
+    compiled(db).parameters.map((v) => {
       if (!isSlot(v)) return v;
       const name = v[slotMark];
       if (!(name in params)) throw new Error(`prepared: parameter "${name}" missing`);
@@ -67,8 +73,8 @@ export function prepared<P extends Record<string, unknown>, O>(build: (k: Kysely
       if (db.engine === "sqlite" && typeof value === "boolean") return value ? 1 : 0;
       return value === undefined ? null : value;
     });
-    return db.kysely.executeQuery(CompiledQuery.raw(c.sql, values) as CompiledQuery<O>);
-  };
+  const execute = async (db: Database, params: P): Promise<QueryResult<O>> =>
+    db.kysely.executeQuery(CompiledQuery.raw(compiled(db).sql, bind(db, params)) as CompiledQuery<O>);
   return {
     async all(db, params) {
       return (await execute(db, params)).rows;
@@ -78,6 +84,12 @@ export function prepared<P extends Record<string, unknown>, O>(build: (k: Kysely
     },
     async run(db, params) {
       return Number((await execute(db, params)).numAffectedRows ?? 0n);
+    },
+    async tuples<const K extends readonly (keyof O)[]>(db: Database, params: P, columns: K) {
+      type Tuple = { -readonly [I in keyof K]: O[K[I]] };
+      // SQLite: the connection's raw statements (in the ambient transaction like any query).
+      if (db.engine === "sqlite") return (await db.sql.raw(compiled(db).sql, ...bind(db, params))) as Tuple[];
+      return (await execute(db, params)).rows.map((row) => columns.map((c) => row[c]) as Tuple);
     },
   };
 }

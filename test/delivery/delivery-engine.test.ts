@@ -113,7 +113,7 @@ describe("DeliveryEngine", () => {
     const id = (await enqueue(db, { platform: "telegram", chatId: "1005", chatAccountId: tg.id, personId: person.id, priority: priorities.broadcast, body: { text: "Thông báo" }, dedupeKey: "d:1:p" }))!;
     await startEngine({}, [channel, webChannel]);
     await waitFor(async () => (await getOutboxRow(db, id))?.status === "unreachable");
-    expect((await getAccount(db, tg.id)).unreachable).toBe(1);
+    expect((await getAccount(db, tg.id)).unreachable).toBe(true);
     await waitFor(async () => (await outboxCounts(db, "web")).sent === 1);
     expect(await db.kysely.selectFrom("Outbox").select(["chatId", "dedupeKey"]).where("platform", "=", "web").executeTakeFirst()).toEqual({ chatId: "websession0000000001", dedupeKey: `d:1:p:fallback:${web.id}` });
     expect(fake.calls.filter((c) => c.method === "sendMessage")).toHaveLength(1);

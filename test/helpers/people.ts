@@ -25,5 +25,5 @@ export async function addTestPerson(db: Database, unitId: number, fullName: stri
 
 /** The first chat account of a person. */
 export async function accountOf(db: Database, personId: number): Promise<number> {
-  return (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
+  return (await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", personId).orderBy("id").limit(1).executeTakeFirstOrThrow()).id;
 }

@@ -67,12 +67,15 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
 async function createPostgresTestDatabase(options: OpenOptions): Promise<TestDatabase> {
   const empty = await createEmptyPostgresDatabase();
   const db = await openDatabase(empty.url, options);
+  // A folder of its own for the files a test writes (rosters to import), as on SQLite.
+  const dir = mkdtempSync(path.join(tmpdir(), "chihoi-test-"));
   return Object.assign(db, {
-    dir: "",
+    dir,
     url: empty.url,
     async destroy() {
       await db.close();
       await empty.drop();
+      rmSync(dir, { recursive: true, force: true });
     },
   });
 }

@@ -2,7 +2,10 @@
  * Who may do what. A role on unit U gives rights over U's whole subtree and nothing else: never a
  * sibling, never an ancestor.
  */
+import type { Expression, ExpressionBuilder, ExpressionWrapper, SqlBool } from "kysely";
 import type { Database } from "../../storage/database.ts";
+import { inIds } from "../../storage/dialect.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
 import type { Role } from "../people/people-service.ts";
@@ -40,12 +43,17 @@ export interface ScopeEntry {
   role: Role;
 }
 
+// Read by every rights check: built once.
+const scopeRows = prepared((k, p: Slots<{ personId: number }>) =>
+  k.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select(["m.unitId", "u.path", "m.role"]).where("m.personId", "=", p.personId));
+
 /** The units a person holds a role on, with their paths. */
 export async function scopeOf(db: Database, personId: number): Promise<ScopeEntry[]> {
-  return await db.sql.all<ScopeEntry>(
-    `SELECT m.unitId, u.path, m.role FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ?`,
-    personId,
-  );
+  return (await scopeRows.all(db, { personId })).filter((r): r is ScopeEntry => isRole(r.role));
+}
+
+function isRole(role: string): role is Role {
+  return Object.hasOwn(grants, role);
 }
 
 /** True when the person has `permission` on the unit through a role on it or on an ancestor. */
@@ -73,6 +81,23 @@ export async function scopeRoots(db: Database, personId: number, permission: Per
 }
 
 /**
+ * The path ranges (inclusive lower, exclusive upper) of the person's scope for a permission, for
+ * `pathInRanges`. Empty when the person has no such right.
+ */
+export async function scopeRanges(db: Database, personId: number, permission: Permission): Promise<[string, string][]> {
+  return (await scopeRoots(db, personId, permission)).map((r) => subtreeRange(r.path));
+}
+
+/**
+ * A condition keeping the rows whose unit path (`column`, e.g. `eb.ref("u.path")`) lies in one of `ranges`
+ * (from `scopeRanges`/`subtreeRange`): one indexed range scan per range. No range keeps nothing.
+ */
+export function pathInRanges<D, T extends keyof D>(eb: ExpressionBuilder<D, T>, column: Expression<string>, ranges: readonly (readonly [string, string])[]): ExpressionWrapper<D, T, SqlBool> {
+  return eb.or(ranges.map(([lo, hi]) => eb.and([eb(column, ">=", lo), eb(column, "<", hi)])));
+}
+
+/**
+ * SQL text for the modules still on raw SQL (ticket-queue): prefer `scopeRanges` + `pathInRanges`.
  * SQL condition restricting a Unit alias to the person's scope for a permission, with its params.
  * Returns ["0", []] (nothing) when the person has no such right.
  */
@@ -95,12 +120,16 @@ export async function scopeCondition(db: Database, personId: number, permission:
  */
 export async function responsiblePeople(db: Database, unitId: number): Promise<number[]> {
   const ids = (await getUnit(db, unitId)).path.split("/").filter(Boolean).map(Number);
-  const rows = await db.sql.all<{ personId: number; depth: number }>(
-    `SELECT DISTINCT m.personId, u.depth FROM Membership m JOIN Unit u ON u.id = m.unitId
-     WHERE m.unitId IN (SELECT value FROM json_each(?)) AND m.role IN ('cadre', 'official', 'admin')
-     ORDER BY u.depth DESC, m.personId`,
-    JSON.stringify(ids),
-  );
+  const rows = await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .select(["m.personId", "u.depth"])
+    .distinct()
+    .where((eb) => inIds(db.engine, eb.ref("m.unitId"), ids))
+    .where("m.role", "in", ["cadre", "official", "admin"])
+    .orderBy("u.depth", "desc")
+    .orderBy("m.personId")
+    .execute();
   const deepest = rows[0]?.depth;
   return [...new Set(rows.filter((r) => r.depth === deepest).map((r) => r.personId))].sort((a, b) => a - b);
 }

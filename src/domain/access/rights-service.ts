@@ -11,7 +11,7 @@ import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { normalisePhone } from "../../lib/phone.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
-import { assertCan, scopeRoots } from "./access-scope.ts";
+import { assertCan, pathInRanges, scopeRoots } from "./access-scope.ts";
 import { personActor, systemActor, type Actor } from "./actor.ts";
 import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
 import { addMembership, assertMayAssign, createPerson, removeMembership } from "../people/people-service.ts";
@@ -53,13 +53,18 @@ export async function listRights(db: Database, options: { actorId?: number | nul
     ranges = (await scopeRoots(db, options.actorId, "administer")).map((r) => subtreeRange(r.path));
     if (!ranges.length) return [];
   } else ranges = [["/", "0"]];
-  return db.sql.all<RightHolder>(
-    `SELECT p.id AS personId, p.fullName, p.phone, u.id AS unitId, u.name AS unitName, u.path AS unitPath, m.role, p.linkedAccounts, m.createdAt AS since
-     FROM Membership m JOIN Unit u ON u.id = m.unitId JOIN Person p ON p.id = m.personId
-     WHERE m.role IN ('cadre', 'official', 'admin') AND (${ranges.map(() => "(u.path >= ? AND u.path < ?)").join(" OR ")})
-     ORDER BY u.path, p.nameKey, m.role`,
-    ...ranges.flat(),
-  );
+  const rows = await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .innerJoin("Person as p", "p.id", "m.personId")
+    .select(["p.id as personId", "p.fullName", "p.phone", "u.id as unitId", "u.name as unitName", "u.path as unitPath", "m.role", "p.linkedAccounts", "m.createdAt as since"])
+    .where("m.role", "in", rightRoles)
+    .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
+    .orderBy("u.path")
+    .orderBy("p.nameKey")
+    .orderBy("m.role")
+    .execute();
+  return rows.flatMap(({ role, ...r }) => (isRightRole(role) ? [{ ...r, role }] : []));
 }
 
 export interface GrantInput {
@@ -94,13 +99,22 @@ export async function grantRight(db: Database, actorId: number | null, input: Gr
   // Checked before anything is looked up: nobody without the right learns whose phone it is.
   await assertMayAssign(db, actor, unit.id, input.role);
   return db.transaction(async (): Promise<GrantResult> => {
-    const owner = await db.sql.get<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, phone);
+    const owner = await db.kysely.selectFrom("Person").select(["id", "fullName"]).where("phone", "=", phone).executeTakeFirst();
     if (owner && foldVietnamese(owner.fullName) !== foldVietnamese(name) && !input.confirmed) {
-      const units = (await db.sql.all<{ name: string }>(`SELECT DISTINCT u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path`, owner.id)).map((u) => u.name);
+      // One name per unit, in tree order (a person may hold several roles on one unit).
+      const rows = await db.kysely
+        .selectFrom("Membership as m")
+        .innerJoin("Unit as u", "u.id", "m.unitId")
+        .select(["u.name", "u.path"])
+        .distinct()
+        .where("m.personId", "=", owner.id)
+        .orderBy("u.path")
+        .execute();
+      const units = [...new Set(rows.map((u) => u.name))];
       return { status: "confirm", personId: owner.id, fullName: owner.fullName, units };
     }
     const person = owner ?? await createPerson(db, { fullName: name, phone }, now);
-    if (await db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, person.id, unit.id, input.role))
+    if (await db.kysely.selectFrom("Membership").select("id").where("personId", "=", person.id).where("unitId", "=", unit.id).where("role", "=", input.role).executeTakeFirst())
       return { status: "already", personId: person.id, fullName: person.fullName };
     await addMembership(db, actor, person.id, unit.id, input.role, null, now);
     await recordAudit(db, { actorPersonId: actorId, source, action: "rights.grant", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: input.role } }, now);

@@ -4,6 +4,7 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 
 export const platforms = ["telegram", "zalo", "zalo_bot", "web"] as const;
 export type Platform = (typeof platforms)[number];
@@ -14,13 +15,55 @@ export interface ChatAccountRow {
   externalId: string;
   personId: number | null;
   displayName: string | null;
-  preferred: number;
-  unreachable: number;
+  preferred: boolean;
+  unreachable: boolean;
   backoffUntil: number | null;
   linkedAt: number | null;
 }
 
-const accountColumns = `id, platform, externalId, personId, displayName, preferred, unreachable, backoffUntil, linkedAt`;
+const accountColumns = ["id", "platform", "externalId", "personId", "displayName", "preferred", "unreachable", "backoffUntil", "linkedAt"] as const;
+
+/** Whether a stored platform name is one this code knows. */
+export function isPlatform(value: string): value is Platform {
+  return (platforms as readonly string[]).includes(value);
+}
+
+/** The row with its platform checked (an account of a platform this code does not know is skipped). */
+function accountRow<R extends { platform: string }>(row: R | undefined): (Omit<R, "platform"> & { platform: Platform }) | undefined {
+  if (!row) return undefined;
+  const { platform, ...rest } = row;
+  return isPlatform(platform) ? { ...rest, platform } : undefined;
+}
+
+// Every inbound message reads (and now and then upserts) its sender's account: built once.
+const accountByExternalId = prepared((k, p: Slots<{ platform: string; externalId: string }>) =>
+  k.selectFrom("ChatAccount").select([...accountColumns, "lastSeenAt"]).where("platform", "=", p.platform).where("externalId", "=", p.externalId));
+const upsertAccount = prepared((k, p: Slots<{ platform: string; externalId: string; displayName: string | null; now: number }>) =>
+  k
+    .insertInto("ChatAccount")
+    .values({ platform: p.platform, externalId: p.externalId, displayName: p.displayName, createdAt: p.now, lastSeenAt: p.now })
+    .onConflict((oc) =>
+      oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({
+        lastSeenAt: eb.ref("excluded.lastSeenAt"),
+        displayName: eb.fn.coalesce("excluded.displayName", "ChatAccount.displayName"),
+        unreachable: false,
+      })),
+    )
+    .returning(accountColumns));
+const accountById = prepared((k, p: Slots<{ id: number }>) => k.selectFrom("ChatAccount").select(accountColumns).where("id", "=", p.id));
+// Asked for every person of a broadcast.
+const reachableAccount = prepared((k, p: Slots<{ personId: number }>) =>
+  k
+    .selectFrom("ChatAccount")
+    .select(accountColumns)
+    .where("personId", "=", p.personId)
+    .where("unreachable", "=", false)
+    .orderBy("preferred", "desc")
+    .orderBy((eb) => eb.case().when("platform", "=", "web").then(eb.lit(1)).else(eb.lit(0)).end())
+    .orderBy((eb) => eb.case().when("linkedAt", "is", null).then(eb.lit(0)).else(eb.lit(1)).end())
+    .orderBy("linkedAt")
+    .orderBy("id")
+    .limit(1));
 
 /** Finds or creates the account of a platform user and notes when it was last seen. */
 export async function ensureChatAccount(
@@ -31,40 +74,42 @@ export async function ensureChatAccount(
   now = new Date(),
 ): Promise<ChatAccountRow> {
   // Most messages come from an account seen a moment ago: read it without writing.
-  const seen = await db.sql.get<ChatAccountRow & { lastSeenAt: number | null; unreachable: number }>(
-    `SELECT ${accountColumns}, lastSeenAt FROM ChatAccount WHERE platform = ? AND externalId = ?`,
-    platform, externalId,
-  );
+  const seen = accountRow(await accountByExternalId.first(db, { platform, externalId }));
   if (seen && !seen.unreachable && (seen.lastSeenAt ?? 0) > now.getTime() - 60_000 && (displayName === null || displayName === seen.displayName)) {
     const { lastSeenAt: _ignored, ...row } = seen;
     return row;
   }
-  return (await db.sql.get<ChatAccountRow>(
-    `INSERT INTO ChatAccount (platform, externalId, displayName, createdAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (platform, externalId) DO UPDATE SET lastSeenAt = excluded.lastSeenAt,
-       displayName = COALESCE(excluded.displayName, displayName),
-       unreachable = 0
-     RETURNING ${accountColumns}`,
-    platform, externalId, displayName, now.getTime(), now.getTime(),
-  ))!;
+  const row = accountRow(await upsertAccount.first(db, { platform, externalId, displayName, now: now.getTime() }));
+  if (!row) throw new AppError("not_found", { what: "account" });
+  return row;
 }
 
 /** Returns an account. Throws not_found. */
 export async function getAccount(db: Database, id: number): Promise<ChatAccountRow> {
-  const row = await db.sql.get<ChatAccountRow>(`SELECT ${accountColumns} FROM ChatAccount WHERE id = ?`, id);
+  const row = Number.isSafeInteger(id) ? accountRow(await accountById.first(db, { id })) : undefined;
   if (!row) throw new AppError("not_found", { what: "account" });
   return row;
 }
 
 export async function findAccount(db: Database, platform: string, externalId: string): Promise<ChatAccountRow | undefined> {
-  return await db.sql.get<ChatAccountRow>(`SELECT ${accountColumns} FROM ChatAccount WHERE platform = ? AND externalId = ?`, platform, externalId);
+  const row = accountRow(await accountByExternalId.first(db, { platform, externalId }));
+  if (!row) return undefined;
+  const { lastSeenAt: _ignored, ...account } = row;
+  return account;
 }
 
 export async function accountsOfPerson(db: Database, personId: number): Promise<ChatAccountRow[]> {
-  return await db.sql.all<ChatAccountRow>(
-    `SELECT ${accountColumns} FROM ChatAccount WHERE personId = ? ORDER BY preferred DESC, linkedAt`,
-    personId,
-  );
+  const rows = await db.kysely
+    .selectFrom("ChatAccount")
+    .select(accountColumns)
+    .where("personId", "=", personId)
+    .orderBy("preferred", "desc")
+    // SQLite's order for linkedAt: not linked (NULL) first, on both engines.
+    .orderBy((eb) => eb.case().when("linkedAt", "is", null).then(eb.lit(0)).else(eb.lit(1)).end())
+    .orderBy("linkedAt")
+    .orderBy("id")
+    .execute();
+  return rows.flatMap((r) => accountRow(r) ?? []);
 }
 
 /**
@@ -72,16 +117,12 @@ export async function accountsOfPerson(db: Database, personId: number): Promise<
  * another reachable linked account (web chat last), or undefined when none is reachable.
  */
 export async function deliveryAccount(db: Database, personId: number): Promise<ChatAccountRow | undefined> {
-  return await db.sql.get<ChatAccountRow>(
-    `SELECT ${accountColumns} FROM ChatAccount WHERE personId = ? AND unreachable = 0
-     ORDER BY preferred DESC, CASE platform WHEN 'web' THEN 1 ELSE 0 END, linkedAt LIMIT 1`,
-    personId,
-  );
+  return accountRow(await reachableAccount.first(db, { personId }));
 }
 
 /** Marks an account unreachable (blocked the bot, deactivated): broadcasts fall back to another. */
 export async function markUnreachable(db: Database, accountId: number, now = new Date()): Promise<void> {
-  await db.sql.run(`UPDATE ChatAccount SET unreachable = 1, unreachableAt = ? WHERE id = ?`, now.getTime(), accountId);
+  await db.kysely.updateTable("ChatAccount").set({ unreachable: true, unreachableAt: now.getTime() }).where("id", "=", accountId).execute();
 }
 
 /** Makes one of a person's accounts the preferred one. Throws not_found. */
@@ -89,6 +130,10 @@ export async function setPreferredAccount(db: Database, personId: number, accoun
   await db.transaction(async () => {
     const acc = await getAccount(db, accountId);
     if (acc.personId !== personId) throw new AppError("not_found", { what: "account" });
-    await db.sql.run(`UPDATE ChatAccount SET preferred = (id = ?) WHERE personId = ?`, accountId, personId);
+    await db.kysely
+      .updateTable("ChatAccount")
+      .set((eb) => ({ preferred: eb.case().when("id", "=", accountId).then(eb.lit(true)).else(eb.lit(false)).end() }))
+      .where("personId", "=", personId)
+      .execute();
   });
 }

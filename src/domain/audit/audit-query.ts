@@ -15,6 +15,7 @@ import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
 import type { AuditSource } from "./audit-service.ts";
+import { jsonInt } from "../../storage/dialect.ts";
 
 export interface AuditQuery {
   /** The subtree to show (required for a person; the system may leave it out to see everything). */
@@ -56,15 +57,6 @@ export interface AuditPage {
 
 export const MAX_AUDIT_PAGE_SIZE = 500;
 
-/** The unit an audit row touched, as an SQL expression over AuditLog a. */
-const auditUnitId = `CASE a.entityType
-  WHEN 'Unit' THEN a.entityId
-  WHEN 'Meeting' THEN (SELECT unitId FROM Meeting WHERE id = a.entityId)
-  WHEN 'MeetingSeries' THEN (SELECT unitId FROM MeetingSeries WHERE id = a.entityId)
-  WHEN 'Directive' THEN (SELECT unitId FROM Directive WHERE id = a.entityId)
-  WHEN 'Ticket' THEN (SELECT unitId FROM Ticket WHERE id = a.entityId)
-  ELSE CAST(json_extract(a.detail, '$.unitId') AS INTEGER) END`;
-
 /** One page of the audit log. Throws forbidden, unit_not_found, invalid_input (field page_size). */
 export async function queryAuditLog(db: Database, actor: Actor, query: AuditQuery): Promise<AuditPage> {
   const pageSize = query.pageSize ?? 50;
@@ -72,54 +64,52 @@ export async function queryAuditLog(db: Database, actor: Actor, query: AuditQuer
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_AUDIT_PAGE_SIZE) throw new AppError("invalid_input", { field: "page_size" });
   if (!Number.isInteger(page) || page < 1) throw new AppError("invalid_input", { field: "page" });
   if (query.unitId === undefined && actor.kind !== "system") throw new AppError("forbidden", { permission: "read" });
+  const range = query.unitId !== undefined ? subtreeRange((await getUnit(db, query.unitId)).path) : undefined;
+  if (query.unitId !== undefined) await assertActorCan(db, actor, "read", query.unitId);
 
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  if (query.unitId !== undefined) {
-    const unit = await getUnit(db, query.unitId);
-    await assertActorCan(db, actor, "read", unit.id);
-    const [lo, hi] = subtreeRange(unit.path);
-    where.push(`u.path >= ? AND u.path < ?`);
-    params.push(lo, hi);
-  }
-  if (query.actorPersonId !== undefined) {
-    where.push(`a.actorPersonId = ?`);
-    params.push(query.actorPersonId);
-  }
+  // Each row with the unit it touched: a unit itself, the unit of a meeting, series, directive or
+  // concern (now), else the unitId of its detail (a membership, a chat group).
+  const withUnit = db.kysely
+    .selectFrom("AuditLog as l")
+    .select(["l.id", "l.createdAt", "l.actorPersonId", "l.source", "l.action", "l.entityType", "l.entityId", "l.detail"])
+    .select((eb) =>
+      eb
+        .case(eb.ref("l.entityType"))
+        .when("Unit").then(eb.ref("l.entityId"))
+        .when("Meeting").then(eb.selectFrom("Meeting").select("Meeting.unitId").whereRef("Meeting.id", "=", "l.entityId"))
+        .when("MeetingSeries").then(eb.selectFrom("MeetingSeries").select("MeetingSeries.unitId").whereRef("MeetingSeries.id", "=", "l.entityId"))
+        .when("Directive").then(eb.selectFrom("Directive").select("Directive.unitId").whereRef("Directive.id", "=", "l.entityId"))
+        .when("Ticket").then(eb.selectFrom("Ticket").select("Ticket.unitId").whereRef("Ticket.id", "=", "l.entityId"))
+        .else(jsonInt(db.engine, eb.ref("l.detail"), "unitId"))
+        .end()
+        .as("unitId"),
+    )
+    .as("a");
+  let base = db.kysely.selectFrom(withUnit).leftJoin("Unit as u", "u.id", "a.unitId");
+  if (range) base = base.where("u.path", ">=", range[0]).where("u.path", "<", range[1]);
+  if (query.actorPersonId !== undefined) base = base.where("a.actorPersonId", "=", query.actorPersonId);
   if (query.action) {
-    if (query.action.endsWith(".")) {
-      where.push(`substr(a.action, 1, ?) = ?`);
-      params.push(query.action.length, query.action);
-    } else {
-      where.push(`a.action = ?`);
-      params.push(query.action);
-    }
+    const action = query.action;
+    base = action.endsWith(".")
+      ? base.where((eb) => eb(eb.fn<string>("substr", ["a.action", eb.val(1), eb.val(action.length)]), "=", action))
+      : base.where("a.action", "=", action);
   }
-  if (query.source) {
-    where.push(`a.source = ?`);
-    params.push(query.source);
-  }
-  if (query.from) {
-    where.push(`a.createdAt >= ?`);
-    params.push(query.from.getTime());
-  }
-  if (query.to) {
-    where.push(`a.createdAt < ?`);
-    params.push(query.to.getTime());
-  }
-  const base = `FROM (SELECT a.*, ${auditUnitId} AS unitId FROM AuditLog a) a LEFT JOIN Unit u ON u.id = a.unitId
-    ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`;
-  const total = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n ${base}`, ...params))!.n;
-  const rows = await db.sql.all<Omit<AuditRow, "detail"> & { detail: string | null }>(
-    `SELECT a.id, a.createdAt, a.actorPersonId, p.fullName AS actorName, a.source, a.action, a.entityType, a.entityId,
-            u.id AS unitId, u.name AS unitName, a.detail
-     ${base.replace("LEFT JOIN Unit u ON u.id = a.unitId", "LEFT JOIN Unit u ON u.id = a.unitId LEFT JOIN Person p ON p.id = a.actorPersonId")}
-     ORDER BY a.createdAt DESC, a.id DESC LIMIT ? OFFSET ?`,
-    ...params, pageSize, (page - 1) * pageSize,
-  );
+  if (query.source) base = base.where("a.source", "=", query.source);
+  if (query.from) base = base.where("a.createdAt", ">=", query.from.getTime());
+  if (query.to) base = base.where("a.createdAt", "<", query.to.getTime());
+
+  const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const rows = await base
+    .leftJoin("Person as p", "p.id", "a.actorPersonId")
+    .select(["a.id", "a.createdAt", "a.actorPersonId", "p.fullName as actorName", "a.source", "a.action", "a.entityType", "a.entityId", "u.id as unitId", "u.name as unitName", "a.detail"])
+    .orderBy("a.createdAt", "desc")
+    .orderBy("a.id", "desc")
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .execute();
   return {
     rows: rows.map((r) => ({ ...r, detail: parseDetail(r.detail) })),
-    page, pageSize, total,
+    page, pageSize, total: Number(counted.n),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 import { recordAudit } from "../audit/audit-service.ts";
 import { scopeRoots } from "../access/access-scope.ts";
 import { actorPersonId, actorSource, assertActorCan, type Actor } from "../access/actor.ts";
@@ -15,22 +16,28 @@ export interface ChatGroupRow {
   externalId: string;
   title: string | null;
   unitId: number | null;
-  allowed: number;
+  allowed: boolean;
 }
+
+const groupColumns = ["id", "platform", "externalId", "title", "unitId", "allowed"] as const;
+
+// Every group message asks whether its group is allowed: built once.
+const allowedGroup = prepared((k, p: Slots<{ platform: string; externalId: string }>) =>
+  k.selectFrom("ChatGroup").select("id").where("platform", "=", p.platform).where("externalId", "=", p.externalId).where("allowed", "=", true));
 
 /** Whether an admin allowed the group. */
 export async function isGroupAllowed(db: Database, platform: string, externalId: string): Promise<boolean> {
-  return Boolean(await db.sql.get(`SELECT 1 FROM ChatGroup WHERE platform = ? AND externalId = ? AND allowed = 1`, platform, externalId));
+  return Boolean(await allowedGroup.first(db, { platform, externalId }));
 }
 
 /** Notes a group the bot heard from (not allowed until an admin allows it); keeps its latest title. Returns it. */
 export async function noteGroup(db: Database, platform: string, externalId: string, title: string | null, now = new Date()): Promise<ChatGroupRow> {
-  await db.sql.run(
-    `INSERT INTO ChatGroup (platform, externalId, title, allowed, createdAt) VALUES (?, ?, ?, 0, ?)
-     ON CONFLICT (platform, externalId) DO UPDATE SET title = COALESCE(excluded.title, ChatGroup.title)`,
-    platform, externalId, title?.slice(0, 200) ?? null, now.getTime(),
-  );
-  return (await db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE platform = ? AND externalId = ?`, platform, externalId))!;
+  return await db.kysely
+    .insertInto("ChatGroup")
+    .values({ platform, externalId, title: title?.slice(0, 200) ?? null, allowed: false, createdAt: now.getTime() })
+    .onConflict((oc) => oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({ title: eb.fn.coalesce("excluded.title", "ChatGroup.title") })))
+    .returning(groupColumns)
+    .executeTakeFirstOrThrow();
 }
 
 /**
@@ -42,7 +49,7 @@ export async function noteGroup(db: Database, platform: string, externalId: stri
 export async function setGroupAllowed(db: Database, groupId: number, allowed: boolean, actor: Actor, options: { unitId?: number | null; now?: Date } = {}): Promise<ChatGroupRow> {
   const now = options.now ?? new Date();
   return await db.transaction(async () => {
-    const group = await db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE id = ?`, groupId);
+    const group = Number.isSafeInteger(groupId) ? await db.kysely.selectFrom("ChatGroup").select(groupColumns).where("id", "=", groupId).executeTakeFirst() : undefined;
     if (!group) throw new AppError("not_found", { what: `#${groupId}` });
     let unitId = options.unitId ?? group.unitId;
     if (unitId != null) await assertActorCan(db, actor, "administer", unitId);
@@ -51,8 +58,8 @@ export async function setGroupAllowed(db: Database, groupId: number, allowed: bo
       if (!roots.length) throw new AppError("forbidden", { permission: "administer" });
       unitId = roots[0]!.unitId;
     }
-    await db.sql.run(`UPDATE ChatGroup SET allowed = ?, unitId = ? WHERE id = ?`, allowed ? 1 : 0, unitId ?? null, groupId);
+    await db.kysely.updateTable("ChatGroup").set({ allowed, unitId: unitId ?? null }).where("id", "=", groupId).execute();
     await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId, detail: { unitId } }, now);
-    return (await db.sql.get<ChatGroupRow>(`SELECT id, platform, externalId, title, unitId, allowed FROM ChatGroup WHERE id = ?`, groupId))!;
+    return await db.kysely.selectFrom("ChatGroup").select(groupColumns).where("id", "=", groupId).executeTakeFirstOrThrow();
   });
 }

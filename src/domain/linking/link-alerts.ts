@@ -36,11 +36,15 @@ async function send(db: Database, recipients: Recipient[], text: (t: Translate, 
  * hour at most. Returns how many messages were queued.
  */
 export async function notifyAdminsOfGuessLimit(db: Database, limit: number, now: Date): Promise<number> {
-  const admins = await db.sql.all<Recipient>(
-    `SELECT a.id, a.platform, a.externalId, a.personId, p.locale FROM ChatAccount a JOIN Person p ON p.id = a.personId
-     WHERE a.unreachable = 0 AND a.platform <> 'web'
-       AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
-  );
+  const admins = await db.kysely
+    .selectFrom("ChatAccount as a")
+    .innerJoin("Person as p", "p.id", "a.personId")
+    .select(["a.id", "a.platform", "a.externalId", "p.id as personId", "p.locale"])
+    .where("a.unreachable", "=", false)
+    .where("a.platform", "<>", "web")
+    .where("a.personId", "in", (eb) => eb.selectFrom("Membership").select("Membership.personId").where("Membership.role", "=", "admin"))
+    .orderBy("a.id")
+    .execute();
   return send(db, admins, (t) => t("security.guess_limit_admin", { limit }), `guess-limit:${Math.floor(now.getTime() / 3_600_000)}`, now);
 }
 
@@ -50,30 +54,41 @@ export async function notifyAdminsOfGuessLimit(db: Database, limit: number, now:
  * units. Does nothing for a plain member. Returns how many messages were queued.
  */
 export async function announcePrivilegedLink(db: Database, personId: number, accountId: number, now: Date, timeZone: string): Promise<number> {
-  const roles = await db.sql.all<{ role: string; unitName: string }>(
-    `SELECT m.role, u.name AS unitName FROM Membership m JOIN Unit u ON u.id = m.unitId
-     WHERE m.personId = ? AND m.role IN ('cadre', 'official', 'admin') ORDER BY m.id`,
-    personId,
-  );
+  const roles = await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .select(["m.role", "u.name as unitName"])
+    .where("m.personId", "=", personId)
+    .where("m.role", "in", ["cadre", "official", "admin"])
+    .orderBy("m.id")
+    .execute();
   if (!roles.length) return 0;
-  const person = (await db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId))!;
-  const account = (await db.sql.get<{ platform: string; displayName: string | null }>(`SELECT platform, displayName FROM ChatAccount WHERE id = ?`, accountId))!;
-  const others = await db.sql.all<Recipient>(
-    `SELECT a.id, a.platform, a.externalId, a.personId, p.locale FROM ChatAccount a JOIN Person p ON p.id = a.personId
-     WHERE a.personId = ? AND a.id <> ? AND a.unreachable = 0`,
-    personId, accountId,
-  );
-  const admins = await db.sql.all<Recipient>(
-    `SELECT DISTINCT a.id, a.platform, a.externalId, a.personId, p.locale
-     FROM Membership am
-     JOIN Unit au ON au.id = am.unitId
-     JOIN Membership pm ON pm.personId = ?
-     JOIN Unit pu ON pu.id = pm.unitId AND substr(pu.path, 1, length(au.path)) = au.path
-     JOIN ChatAccount a ON a.personId = am.personId AND a.unreachable = 0 AND a.id <> ?
-     JOIN Person p ON p.id = am.personId
-     WHERE am.role = 'admin' AND am.personId <> ?`,
-    personId, accountId, personId,
-  );
+  const person = await db.kysely.selectFrom("Person").select("fullName").where("id", "=", personId).executeTakeFirstOrThrow();
+  const account = await db.kysely.selectFrom("ChatAccount").select(["platform", "displayName"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+  const others = await db.kysely
+    .selectFrom("ChatAccount as a")
+    .innerJoin("Person as p", "p.id", "a.personId")
+    .select(["a.id", "a.platform", "a.externalId", "p.id as personId", "p.locale"])
+    .where("a.personId", "=", personId)
+    .where("a.id", "<>", accountId)
+    .where("a.unreachable", "=", false)
+    .orderBy("a.id")
+    .execute();
+  // Admins of a unit at or above one of the person's units (its path is a prefix of theirs).
+  const admins = await db.kysely
+    .selectFrom("Membership as am")
+    .innerJoin("Unit as au", "au.id", "am.unitId")
+    .innerJoin("Membership as pm", (join) => join.on("pm.personId", "=", personId))
+    .innerJoin("Unit as pu", (join) =>
+      join.onRef("pu.id", "=", "pm.unitId").on((eb) => eb(eb.fn<string>("substr", ["pu.path", eb.val(1), eb.fn<number>("length", ["au.path"])]), "=", eb.ref("au.path"))))
+    .innerJoin("ChatAccount as a", (join) => join.onRef("a.personId", "=", "am.personId").on("a.unreachable", "=", false).on("a.id", "<>", accountId))
+    .innerJoin("Person as p", "p.id", "am.personId")
+    .select(["a.id", "a.platform", "a.externalId", "p.id as personId", "p.locale"])
+    .distinct()
+    .where("am.role", "=", "admin")
+    .where("am.personId", "<>", personId)
+    .orderBy("a.id")
+    .execute();
   const dedupe = `link-notice:${accountId}:${now.getTime()}`;
   let n = await send(db, others, (t, locale) => t("security.link_notice_self", { platform: t(`security.platform_${account.platform}`), when: formatMeetingTime(now, timeZone, locale) }), dedupe, now);
   n += await send(

@@ -20,6 +20,7 @@ import { rootLogger } from "../../lib/logger.ts";
 import { getAccount } from "../accounts/account-service.ts";
 import { listMembers } from "../people/people-service.ts";
 import { notifyAdminsOfGuessLimit } from "./link-alerts.ts";
+import { clearPendingQuestion } from "../conversation-state.ts";
 
 /** Digits of a member's code, of a privileged person's code, and of the codes printed before. */
 export const linkCodeDigits = 12;
@@ -72,7 +73,7 @@ export interface LinkCodeRow {
 /** True when the person holds cadre, official or admin rights somewhere. */
 export async function isPrivileged(db: Database, personId: number): Promise<boolean> {
   return Boolean(
-    await db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role IN ('cadre', 'official', 'admin') LIMIT 1`, personId),
+    await db.kysely.selectFrom("Membership").select("id").where("personId", "=", personId).where("role", "in", privilegedRoles).limit(1).executeTakeFirst(),
   );
 }
 
@@ -82,12 +83,18 @@ async function digitsFor(db: Database, personId: number): Promise<number> {
 
 async function activeCode(db: Database, personId: number, now: Date): Promise<LinkCodeRow | undefined> {
   // A code shorter than the person now needs (a member who became a cadre) is not reused.
-  return db.sql.get<LinkCodeRow>(
-    `SELECT personId, code, expiresAt FROM LinkCode
-     WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL AND expiresAt > ? AND length(code) >= ?
-     ORDER BY id DESC LIMIT 1`,
-    personId, now.getTime(), await digitsFor(db, personId),
-  );
+  const digits = await digitsFor(db, personId);
+  return await db.kysely
+    .selectFrom("LinkCode")
+    .select(["personId", "code", "expiresAt"])
+    .where("personId", "=", personId)
+    .where("usedAt", "is", null)
+    .where("revokedAt", "is", null)
+    .where("expiresAt", ">", now.getTime())
+    .where((eb) => eb(eb.fn<number>("length", ["code"]), ">=", digits))
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
 }
 
 function randomDigits(n: number): string {
@@ -100,10 +107,14 @@ function randomDigits(n: number): string {
 async function freshCode(db: Database, digits: number, now: Date): Promise<string> {
   for (let i = 0; i < 50; i++) {
     const code = randomDigits(digits);
-    const clash = await db.sql.get(
-      `SELECT 1 FROM LinkCode WHERE code = ? AND usedAt IS NULL AND revokedAt IS NULL AND expiresAt > ?`,
-      code, now.getTime(),
-    );
+    const clash = await db.kysely
+      .selectFrom("LinkCode")
+      .select("id")
+      .where("code", "=", code)
+      .where("usedAt", "is", null)
+      .where("revokedAt", "is", null)
+      .where("expiresAt", ">", now.getTime())
+      .executeTakeFirst();
     if (!clash) return code;
   }
   throw new AppError("conflict", { what: "link code space" });
@@ -117,24 +128,27 @@ export async function issueLinkCode(db: Database, personId: number, options: { t
   const now = options.now ?? new Date();
   const ttl = (options.ttlDays ?? 30) * day;
   return await db.transaction(async () => {
-    await db.sql.run(`UPDATE LinkCode SET revokedAt = ? WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, now.getTime(), personId);
+    await db.kysely.updateTable("LinkCode").set({ revokedAt: now.getTime() }).where("personId", "=", personId).where("usedAt", "is", null).where("revokedAt", "is", null).execute();
     const code = await freshCode(db, await digitsFor(db, personId), now);
-    await db.sql.run(
-      `INSERT INTO LinkCode (code, personId, createdAt, expiresAt) VALUES (?, ?, ?, ?)`,
-      code, personId, now.getTime(), now.getTime() + ttl,
-    );
+    await db.kysely.insertInto("LinkCode").values({ code, personId, createdAt: now.getTime(), expiresAt: now.getTime() + ttl }).execute();
     return { personId, code, expiresAt: now.getTime() + ttl };
   });
 }
 
 /** How many people still hold only a revoked pre-upgrade (6-digit) code and are not linked. */
 export async function legacyCodeHolders(db: Database): Promise<number> {
-  return (await db.sql.get<{ n: number }>(
-    `SELECT COUNT(DISTINCT c.personId) AS n FROM LinkCode c JOIN Person p ON p.id = c.personId
-     WHERE length(c.code) = ? AND c.usedAt IS NULL AND p.linkedAccounts = 0
-       AND NOT EXISTS (SELECT 1 FROM LinkCode n WHERE n.personId = c.personId AND length(n.code) > ?)`,
-    legacyLinkCodeDigits, legacyLinkCodeDigits,
-  ))!.n;
+  const row = await db.kysely
+    .selectFrom("LinkCode as c")
+    .innerJoin("Person as p", "p.id", "c.personId")
+    .select((eb) => eb.fn.count<number>("c.personId").distinct().as("n"))
+    .where((eb) => eb(eb.fn<number>("length", ["c.code"]), "=", legacyLinkCodeDigits))
+    .where("c.usedAt", "is", null)
+    .where("p.linkedAccounts", "=", 0)
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom("LinkCode as n").select("n.id").whereRef("n.personId", "=", "c.personId").where((eb2) => eb2(eb2.fn<number>("length", ["n.code"]), ">", legacyLinkCodeDigits)))),
+    )
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export interface UnitCodeRow {
@@ -183,22 +197,25 @@ export async function currentLinkCode(db: Database, personId: number, options: {
 
 /** Wrong guesses by this chat account in the last hour. */
 export async function recentWrongGuesses(db: Database, platform: string, externalId: string, now = new Date()): Promise<number> {
-  return (await db.sql.get<{ n: number }>(
-    `SELECT COUNT(*) AS n FROM LinkAttempt WHERE platform = ? AND externalId = ? AND success = 0 AND createdAt > ?`,
-    platform, externalId, now.getTime() - hour,
-  ))!.n;
+  return await wrongGuesses(db, now.getTime() - hour, { platform, externalId });
 }
 
 async function wrongGuessesFrom(db: Database, source: string, now: Date): Promise<number> {
-  return (await db.sql.get<{ n: number }>(
-    `SELECT COUNT(*) AS n FROM LinkAttempt WHERE source = ? AND success = 0 AND createdAt > ?`,
-    source, now.getTime() - hour,
-  ))!.n;
+  return await wrongGuesses(db, now.getTime() - hour, { source });
 }
 
 /** Wrong guesses across the deployment in the last 24 hours. */
 export async function wrongGuessesToday(db: Database, now = new Date()): Promise<number> {
-  return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM LinkAttempt WHERE success = 0 AND createdAt > ?`, now.getTime() - day))!.n;
+  return await wrongGuesses(db, now.getTime() - day, {});
+}
+
+/** Wrong guesses since `after` (epoch ms), of one account or one address when given. */
+async function wrongGuesses(db: Database, after: number, of: { platform?: string; externalId?: string; source?: string }): Promise<number> {
+  let q = db.kysely.selectFrom("LinkAttempt").select((eb) => eb.fn.countAll<number>().as("n")).where("success", "=", false).where("createdAt", ">", after);
+  if (of.platform !== undefined) q = q.where("platform", "=", of.platform);
+  if (of.externalId !== undefined) q = q.where("externalId", "=", of.externalId);
+  if (of.source !== undefined) q = q.where("source", "=", of.source);
+  return Number((await q.executeTakeFirstOrThrow()).n);
 }
 
 export interface LinkResult {
@@ -212,12 +229,17 @@ async function attachAccount(db: Database, accountId: number, personId: number, 
   const account = await getAccount(db, accountId);
   if (account.personId === personId) return false;
   if (account.personId !== null) throw new AppError("account_linked_elsewhere", {});
-  const hasPreferred = await db.sql.get(`SELECT 1 FROM ChatAccount WHERE personId = ? AND preferred = 1`, personId);
-  await db.sql.run(
-    `UPDATE ChatAccount SET personId = ?, linkedAt = ?, preferred = ?, unreachable = 0 WHERE id = ?`,
-    personId, now.getTime(), hasPreferred ? 0 : 1, accountId,
-  );
-  await db.sql.run(`UPDATE Person SET linkedAccounts = linkedAccounts + 1, updatedAt = ? WHERE id = ?`, now.getTime(), personId);
+  const hasPreferred = await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", personId).where("preferred", "=", true).executeTakeFirst();
+  await db.kysely
+    .updateTable("ChatAccount")
+    .set({ personId, linkedAt: now.getTime(), preferred: !hasPreferred, unreachable: false })
+    .where("id", "=", accountId)
+    .execute();
+  await db.kysely
+    .updateTable("Person")
+    .set((eb) => ({ linkedAccounts: eb("linkedAccounts", "+", 1), updatedAt: now.getTime() }))
+    .where("id", "=", personId)
+    .execute();
   return true;
 }
 
@@ -252,10 +274,7 @@ export async function redeemLinkCode(db: Database, accountId: number, code: stri
   const digits = normaliseLinkCode(code) ?? "";
   if (digits.length === legacyLinkCodeDigits) throw new AppError("code_legacy", {});
   const recordAttempt = (success: boolean) =>
-    db.sql.run(
-      `INSERT INTO LinkAttempt (platform, externalId, source, success, createdAt) VALUES (?, ?, ?, ?, ?)`,
-      account.platform, account.externalId, source, success ? 1 : 0, now.getTime(),
-    );
+    db.kysely.insertInto("LinkAttempt").values({ platform: account.platform, externalId: account.externalId, source, success, createdAt: now.getTime() }).execute();
   // The transaction returns a wrong-guess error instead of throwing it, so that the attempt is
   // recorded outside it (a throw would roll the record back).
   const outcome = await db.transaction(async (): Promise<LinkResult | AppError> => {
@@ -264,11 +283,15 @@ export async function redeemLinkCode(db: Database, accountId: number, code: stri
     if (source !== null && await wrongGuessesFrom(db, source, now) >= limits.perAddressPerHour) throw new AppError("code_throttled", {});
     if (await wrongGuessesToday(db, now) >= limits.globalPerDay) throw new AppError("code_paused", {});
     if (digits.length !== linkCodeDigits && digits.length !== privilegedLinkCodeDigits) return new AppError("code_invalid", {});
-    const row = await db.sql.get<{ id: number; personId: number; expiresAt: number; usedAt: number | null; revokedAt: number | null; usedByAccountId: number | null }>(
-      `SELECT id, personId, expiresAt, usedAt, revokedAt, usedByAccountId FROM LinkCode WHERE code = ?
-       ORDER BY (usedAt IS NULL AND revokedAt IS NULL) DESC, id DESC LIMIT 1`,
-      digits,
-    );
+    // The live code first, if several people's codes were ever the same digits.
+    const row = await db.kysely
+      .selectFrom("LinkCode")
+      .select(["id", "personId", "expiresAt", "usedAt", "revokedAt", "usedByAccountId"])
+      .where("code", "=", digits)
+      .orderBy((eb) => eb.case().when(eb.and([eb("usedAt", "is", null), eb("revokedAt", "is", null)])).then(eb.lit(1)).else(eb.lit(0)).end(), "desc")
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
     // The account's own person's code (used or not) only says what the member already knows.
     if (row && account.personId !== null && account.personId === row.personId)
       return { personId: row.personId, fullName: await personName(db, row.personId), newlyLinked: false };
@@ -279,7 +302,7 @@ export async function redeemLinkCode(db: Database, accountId: number, code: stri
       return new AppError("code_invalid", {});
     }
     const newlyLinked = await attachAccount(db, accountId, row.personId, now);
-    await db.sql.run(`UPDATE LinkCode SET usedAt = ?, usedByAccountId = ? WHERE id = ?`, now.getTime(), accountId, row.id);
+    await db.kysely.updateTable("LinkCode").set({ usedAt: now.getTime(), usedByAccountId: accountId }).where("id", "=", row.id).execute();
     await recordAttempt(true);
     return { personId: row.personId, fullName: await personName(db, row.personId), newlyLinked };
   });
@@ -298,7 +321,7 @@ export async function redeemLinkCode(db: Database, accountId: number, code: stri
 }
 
 async function personName(db: Database, personId: number): Promise<string> {
-  return (await db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId))!.fullName;
+  return (await db.kysely.selectFrom("Person").select("fullName").where("id", "=", personId).executeTakeFirstOrThrow()).fullName;
 }
 
 /**
@@ -310,7 +333,7 @@ export async function linkByPhone(db: Database, accountId: number, phone: string
   const normal = normalisePhone(phone);
   if (!normal) throw new AppError("person_not_found", {});
   return await db.transaction(async () => {
-    const matches = await db.sql.all<{ id: number; fullName: string }>(`SELECT id, fullName FROM Person WHERE phone = ?`, normal);
+    const matches = await db.kysely.selectFrom("Person").select(["id", "fullName"]).where("phone", "=", normal).execute();
     if (matches.length !== 1) throw new AppError("person_not_found", {});
     const person = matches[0]!;
     const newlyLinked = await attachAccount(db, accountId, person.id, now);
@@ -324,14 +347,26 @@ export async function unlinkAccount(db: Database, accountId: number, now = new D
     const account = await getAccount(db, accountId);
     if (account.personId === null) return null;
     const personId = account.personId;
-    await db.sql.run(`UPDATE ChatAccount SET personId = NULL, linkedAt = NULL, preferred = 0 WHERE id = ?`, accountId);
-    await db.sql.run(`UPDATE Person SET linkedAccounts = MAX(linkedAccounts - 1, 0), updatedAt = ? WHERE id = ?`, now.getTime(), personId);
-    await db.sql.run(`DELETE FROM ConversationState WHERE chatAccountId = ?`, accountId);
+    await db.kysely.updateTable("ChatAccount").set({ personId: null, linkedAt: null, preferred: false }).where("id", "=", accountId).execute();
+    await db.kysely
+      .updateTable("Person")
+      .set((eb) => ({ linkedAccounts: eb.case().when("linkedAccounts", ">", 0).then(eb("linkedAccounts", "-", 1)).else(eb.lit(0)).end(), updatedAt: now.getTime() }))
+      .where("id", "=", personId)
+      .execute();
+    await clearPendingQuestion(db, accountId);
     if (account.preferred) {
-      await db.sql.run(
-        `UPDATE ChatAccount SET preferred = 1 WHERE id = (SELECT id FROM ChatAccount WHERE personId = ? ORDER BY unreachable, linkedAt LIMIT 1)`,
-        personId,
-      );
+      // A reachable account first, then the one linked first (never-linked, NULL, first as before).
+      const next = await db.kysely
+        .selectFrom("ChatAccount")
+        .select("id")
+        .where("personId", "=", personId)
+        .orderBy("unreachable")
+        .orderBy((eb) => eb.case().when("linkedAt", "is", null).then(eb.lit(0)).else(eb.lit(1)).end())
+        .orderBy("linkedAt")
+        .orderBy("id")
+        .limit(1)
+        .executeTakeFirst();
+      if (next) await db.kysely.updateTable("ChatAccount").set({ preferred: true }).where("id", "=", next.id).execute();
     }
     return { personId };
   });

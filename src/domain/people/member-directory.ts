@@ -4,7 +4,7 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
-import type { Role } from "./people-service.ts";
+import { isRole, type Role } from "./people-service.ts";
 
 export interface PersonRole {
   unitId: number;
@@ -31,18 +31,24 @@ const rank: Record<Role, number> = { member: 1, cadre: 2, official: 3, admin: 4 
 export async function memberDirectory(db: Database, unitId: number): Promise<DirectoryEntry[]> {
   const unit = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(unit.path);
-  const rows = await db.sql.all<{ personId: number; fullName: string; phone: string | null; linkedAccounts: number; unitId: number; unitName: string; role: Role; title: string | null }>(
-    `SELECT p.id AS personId, p.fullName, p.phone, p.linkedAccounts, u.id AS unitId, u.name AS unitName, m.role, m.title
-     FROM Membership m JOIN Unit u ON u.id = m.unitId JOIN Person p ON p.id = m.personId
-     WHERE u.path >= ? AND u.path < ?
-     ORDER BY u.path, p.nameKey, p.id`,
-    lo, hi,
-  );
+  const rows = await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .innerJoin("Person as p", "p.id", "m.personId")
+    .select(["p.id as personId", "p.fullName", "p.phone", "p.linkedAccounts", "u.id as unitId", "u.name as unitName", "m.role", "m.title"])
+    .where("u.path", ">=", lo)
+    .where("u.path", "<", hi)
+    .orderBy("u.path")
+    .orderBy("p.nameKey")
+    .orderBy("p.id")
+    .orderBy("m.id")
+    .execute();
   const byPerson = new Map<number, DirectoryEntry>();
-  for (const r of rows) {
+  for (const { role, ...r } of rows) {
+    if (!isRole(role)) continue;
     let entry = byPerson.get(r.personId);
     if (!entry) byPerson.set(r.personId, (entry = { personId: r.personId, fullName: r.fullName, phone: r.phone, linkedAccounts: r.linkedAccounts, roles: [] }));
-    entry.roles.push({ unitId: r.unitId, unitName: r.unitName, role: r.role, title: r.title });
+    entry.roles.push({ unitId: r.unitId, unitName: r.unitName, role, title: r.title });
   }
   for (const entry of byPerson.values()) {
     const top = new Map<number, number>();

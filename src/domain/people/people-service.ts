@@ -2,13 +2,16 @@
  * People (hội viên, cán bộ) and their memberships (person × unit × role). A person may belong to
  * several units with a role in each.
  */
+import type { ExpressionBuilder, ExpressionWrapper } from "kysely";
 import { actorSource, assertActorCan, type Actor } from "../access/actor.ts";
 import { recordAudit } from "../audit/audit-service.ts";
 import type { Database } from "../../storage/database.ts";
+import { isPlatform, type Platform } from "../accounts/account-service.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { normalisePhone } from "../../lib/phone.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 
 export const roles = ["member", "cadre", "official", "admin"] as const;
 export type Role = (typeof roles)[number];
@@ -28,7 +31,10 @@ export interface PersonRow {
   linkedAccounts: number;
 }
 
-const personColumns = `id, fullName, phone, birthYear, gender, note, locale, linkedAccounts`;
+const personColumns = ["id", "fullName", "phone", "birthYear", "gender", "note", "locale", "linkedAccounts"] as const;
+
+// Read on every message of a linked member: built once.
+const personById = prepared((k, p: Slots<{ id: number }>) => k.selectFrom("Person").select(personColumns).where("id", "=", p.id));
 
 export interface PersonInput {
   fullName: string;
@@ -60,14 +66,15 @@ function cleanPerson(input: PersonInput): Required<Omit<PersonInput, "locale" | 
 /** Creates a person. Throws phone_taken when another person has the phone. */
 export async function createPerson(db: Database, input: PersonInput, now = new Date()): Promise<PersonRow> {
   const p = cleanPerson(input);
-  if (p.phone && await db.sql.get(`SELECT 1 FROM Person WHERE phone = ?`, p.phone)) throw new AppError("phone_taken", {});
-  const r = await db.sql.run(
-    `INSERT INTO Person (fullName, nameKey, phone, birthYear, gender, note, locale, isDemo, createdAt, updatedAt)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    p.fullName, foldVietnamese(p.fullName), p.phone, p.birthYear, p.gender, p.note, input.locale ?? "vi",
-    input.isDemo ? 1 : 0, now.getTime(), now.getTime(),
-  );
-  return getPerson(db, r.lastInsertRowid);
+  if (p.phone && await db.kysely.selectFrom("Person").select("id").where("phone", "=", p.phone).executeTakeFirst()) throw new AppError("phone_taken", {});
+  return await db.kysely
+    .insertInto("Person")
+    .values({
+      fullName: p.fullName, nameKey: foldVietnamese(p.fullName), phone: p.phone, birthYear: p.birthYear, gender: p.gender, note: p.note,
+      locale: input.locale ?? "vi", isDemo: input.isDemo ?? false, createdAt: now.getTime(), updatedAt: now.getTime(),
+    })
+    .returning(personColumns)
+    .executeTakeFirstOrThrow();
 }
 
 /**
@@ -78,19 +85,21 @@ export async function createPerson(db: Database, input: PersonInput, now = new D
  */
 export async function updatePerson(db: Database, actor: Actor, id: number, input: Partial<PersonInput>, now = new Date()): Promise<PersonRow> {
   const current = await getPerson(db, id);
-  for (const m of await db.sql.all<{ unitId: number; role: Role }>(`SELECT unitId, role FROM Membership WHERE personId = ?`, id)) await assertMayAssign(db, actor, m.unitId, m.role);
+  const memberships = await db.kysely.selectFrom("Membership").select(["unitId", "role"]).where("personId", "=", id).execute();
+  for (const m of memberships) await assertMayAssign(db, actor, m.unitId, isRole(m.role) ? m.role : "admin");
   const p = cleanPerson({ ...current, locale: undefined, ...input, fullName: input.fullName ?? current.fullName });
-  if (p.phone && await db.sql.get(`SELECT 1 FROM Person WHERE phone = ? AND id != ?`, p.phone, id)) throw new AppError("phone_taken", {});
-  await db.sql.run(
-    `UPDATE Person SET fullName = ?, nameKey = ?, phone = ?, birthYear = ?, gender = ?, note = ?, updatedAt = ? WHERE id = ?`,
-    p.fullName, foldVietnamese(p.fullName), p.phone, p.birthYear, p.gender, p.note, now.getTime(), id,
-  );
+  if (p.phone && await db.kysely.selectFrom("Person").select("id").where("phone", "=", p.phone).where("id", "!=", id).executeTakeFirst()) throw new AppError("phone_taken", {});
+  await db.kysely
+    .updateTable("Person")
+    .set({ fullName: p.fullName, nameKey: foldVietnamese(p.fullName), phone: p.phone, birthYear: p.birthYear, gender: p.gender, note: p.note, updatedAt: now.getTime() })
+    .where("id", "=", id)
+    .execute();
   return getPerson(db, id);
 }
 
 /** Returns a person. Throws person_not_found. */
 export async function getPerson(db: Database, id: number): Promise<PersonRow> {
-  const person = await db.sql.get<PersonRow>(`SELECT ${personColumns} FROM Person WHERE id = ?`, id);
+  const person = Number.isSafeInteger(id) ? await personById.first(db, { id }) : undefined;
   if (!person) throw new AppError("person_not_found", { person: String(id) });
   return person;
 }
@@ -98,12 +107,12 @@ export async function getPerson(db: Database, id: number): Promise<PersonRow> {
 export async function findPersonByPhone(db: Database, phone: string): Promise<PersonRow | undefined> {
   const normal = normalisePhone(phone);
   if (!normal) return undefined;
-  return await db.sql.get<PersonRow>(`SELECT ${personColumns} FROM Person WHERE phone = ?`, normal);
+  return await db.kysely.selectFrom("Person").select(personColumns).where("phone", "=", normal).executeTakeFirst();
 }
 
 /** Sets the language a person reads replies in. */
 export async function setPersonLocale(db: Database, id: number, locale: "vi" | "en"): Promise<void> {
-  await db.sql.run(`UPDATE Person SET locale = ?, updatedAt = ? WHERE id = ?`, locale, Date.now(), id);
+  await db.kysely.updateTable("Person").set({ locale, updatedAt: Date.now() }).where("id", "=", id).execute();
 }
 
 /**
@@ -132,11 +141,11 @@ export async function addMembership(db: Database, actor: Actor, personId: number
   await getUnit(db, unitId);
   await getPerson(db, personId);
   await assertMayAssign(db, actor, unitId, role);
-  await db.sql.run(
-    `INSERT INTO Membership (personId, unitId, role, title, createdAt) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (personId, unitId, role) DO UPDATE SET title = COALESCE(excluded.title, title)`,
-    personId, unitId, role, title ?? null, now.getTime(),
-  );
+  await db.kysely
+    .insertInto("Membership")
+    .values({ personId, unitId, role, title: title ?? null, createdAt: now.getTime() })
+    .onConflict((oc) => oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.fn.coalesce("excluded.title", "Membership.title") })))
+    .execute();
   if (actor.kind === "person") await recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.add", entityType: "Person", entityId: personId, detail: { unitId, role } }, now);
 }
 
@@ -145,11 +154,12 @@ export async function addMembership(db: Database, actor: Actor, personId: number
  * `addMembership`. Returns how many rows went. Throws forbidden.
  */
 export async function removeMembership(db: Database, actor: Actor, personId: number, unitId: number, role?: Role): Promise<number> {
-  const roles = role ? [role] : (await db.sql.all<{ role: Role }>(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId)).map((r) => r.role);
+  // A role this code does not know is checked as the highest one.
+  const roles = role ? [role] : (await db.kysely.selectFrom("Membership").select("role").where("personId", "=", personId).where("unitId", "=", unitId).execute()).map((r) => (isRole(r.role) ? r.role : "admin"));
   for (const r of roles) await assertMayAssign(db, actor, unitId, r);
-  const removed = role
-    ? (await db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ? AND role = ?`, personId, unitId, role)).changes
-    : (await db.sql.run(`DELETE FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId)).changes;
+  let remove = db.kysely.deleteFrom("Membership").where("personId", "=", personId).where("unitId", "=", unitId);
+  if (role) remove = remove.where("role", "=", role);
+  const removed = Number((await remove.executeTakeFirst()).numDeletedRows);
   if (removed && actor.kind === "person") await recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.remove", entityType: "Person", entityId: personId, detail: { unitId, role: role ?? null } });
   return removed;
 }
@@ -163,11 +173,25 @@ export interface MembershipRow {
 }
 
 export async function listMemberships(db: Database, personId: number): Promise<MembershipRow[]> {
-  return await db.sql.all<MembershipRow>(
-    `SELECT m.unitId, m.role, m.title, u.name AS unitName, u.path FROM Membership m JOIN Unit u ON u.id = m.unitId
-     WHERE m.personId = ? ORDER BY u.path`,
-    personId,
-  );
+  const rows = await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .select(["m.unitId", "m.role", "m.title", "u.name as unitName", "u.path"])
+    .where("m.personId", "=", personId)
+    .orderBy("u.path")
+    .orderBy("m.role")
+    .execute();
+  return rows.flatMap(({ role, ...r }) => (isRole(role) ? [{ ...r, role }] : []));
+}
+
+/** A role as a number that orders roles (member 1 … admin 4), for "the highest role" in SQL. */
+export function roleRank(eb: ExpressionBuilder<{ m: { role: string } }, "m">): ExpressionWrapper<{ m: { role: string } }, "m", number> {
+  return eb.case("m.role").when("admin").then(eb.lit(4)).when("official").then(eb.lit(3)).when("cadre").then(eb.lit(2)).else(eb.lit(1)).end();
+}
+
+/** The role of a `roleRank` (anything unknown is a member). */
+export function roleOfRank(rank: number | null): Role {
+  return rank === 4 ? "admin" : rank === 3 ? "official" : rank === 2 ? "cadre" : "member";
 }
 
 export interface MemberListing extends PersonRow {
@@ -183,33 +207,101 @@ export interface MemberListing extends PersonRow {
  */
 export async function listMembers(db: Database, unitId: number, options: { subtree?: boolean } = {}): Promise<MemberListing[]> {
   const unit = await getUnit(db, unitId);
-  const [lo, hi] = options.subtree ? subtreeRange(unit.path) : [unit.path, unit.path + "\u0000"];
-  return db.sql.all<MemberListing>(
-    `SELECT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.note, p.locale, p.linkedAccounts,
-            u.id AS unitId, u.name AS unitName,
-            CASE MAX(CASE m.role WHEN 'admin' THEN 4 WHEN 'official' THEN 3 WHEN 'cadre' THEN 2 ELSE 1 END)
-              WHEN 4 THEN 'admin' WHEN 3 THEN 'official' WHEN 2 THEN 'cadre' ELSE 'member' END AS role,
-            MAX(m.title) AS title
-     FROM Membership m JOIN Unit u ON u.id = m.unitId JOIN Person p ON p.id = m.personId
-     WHERE u.path >= ? AND u.path < ?
-     GROUP BY p.id, u.id ORDER BY u.path, p.nameKey`,
-    lo, hi,
-  );
+  const [lo, hi] = subtreeRange(unit.path);
+  const rows = await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .innerJoin("Person as p", "p.id", "m.personId")
+    .select((eb) => [
+      "p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.note", "p.locale", "p.linkedAccounts", "u.id as unitId", "u.name as unitName",
+      eb.fn.max(roleRank(eb)).as("rank"),
+      eb.fn.max("m.title").as("title"),
+    ])
+    .where((eb) => (options.subtree ? eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]) : eb("u.id", "=", unit.id)))
+    .groupBy(["p.id", "u.id"])
+    .orderBy("u.path")
+    .orderBy("p.nameKey")
+    .orderBy("p.id")
+    .execute();
+  return rows.map(({ rank, ...r }) => ({ ...r, role: roleOfRank(rank) }));
 }
 
 /** Distinct people of a unit's subtree (the audience of a broadcast), optionally one organisation. */
 export async function audienceIds(db: Database, unitId: number, options: { subtree?: boolean } = { subtree: true }): Promise<number[]> {
   const unit = await getUnit(db, unitId);
-  const [lo, hi] = options.subtree === false ? [unit.path, unit.path + "\u0000"] : subtreeRange(unit.path);
-  return (await db.sql
-    .all<{ personId: number }>(
-      `SELECT DISTINCT m.personId FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE u.path >= ? AND u.path < ? ORDER BY m.personId`,
-      lo, hi,
-    ))
+  const [lo, hi] = subtreeRange(unit.path);
+  return (await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .select("m.personId")
+    .distinct()
+    .where((eb) => (options.subtree === false ? eb("u.id", "=", unit.id) : eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)])))
+    .orderBy("m.personId")
+    .execute())
     .map((r) => r.personId);
+}
+
+/** Who a meeting invites: its unit's members, or its whole subtree's when it includes it. */
+export interface Invitation {
+  unitId: number;
+  includeSubtree: boolean | number;
+}
+
+/** An invited person and the account a message to them should use (null: none reachable). */
+export interface InvitedPerson {
+  personId: number;
+  fullName: string;
+  locale: string;
+  account: { id: number; platform: Platform; externalId: string } | null;
+}
+
+/**
+ * THE "who is invited" query: the people with a membership in the meeting's unit (or, when it
+ * includes its subtree, in any unit of it), each once, by id, with their delivery account chosen
+ * as `deliveryAccount` does (the preferred reachable one, else another reachable one, web chat
+ * last). With `personId`, only that person (empty when they are not invited): one indexed lookup.
+ * Throws unit_not_found.
+ */
+export async function invitedPeople(db: Database, meeting: Invitation, options: { personId?: number } = {}): Promise<InvitedPerson[]> {
+  const unit = await getUnit(db, meeting.unitId);
+  const [lo, hi] = subtreeRange(unit.path);
+  const invitedIds = () => {
+    let q = db.kysely
+      .selectFrom("Membership as m")
+      .innerJoin("Unit as u", "u.id", "m.unitId")
+      .select("m.personId")
+      .where((w) => (meeting.includeSubtree ? w.and([w("u.path", ">=", lo), w("u.path", "<", hi)]) : w("m.unitId", "=", unit.id)));
+    if (options.personId !== undefined) q = q.where("m.personId", "=", options.personId);
+    return q;
+  };
+  const people = await db.kysely
+    .selectFrom("Person as p")
+    .select(["p.id as personId", "p.fullName", "p.locale"])
+    .where("p.id", "in", invitedIds())
+    .orderBy("p.id")
+    .execute();
+  if (!people.length) return [];
+  const accounts = await db.kysely
+    .selectFrom("ChatAccount as a")
+    .select(["a.id", "a.personId", "a.platform", "a.externalId"])
+    .where("a.personId", "in", invitedIds())
+    .where("a.unreachable", "=", false)
+    .orderBy("a.personId")
+    .orderBy("a.preferred", "desc")
+    .orderBy((eb) => eb.case().when("a.platform", "=", "web").then(eb.lit(1)).else(eb.lit(0)).end())
+    .orderBy((eb) => eb.case().when("a.linkedAt", "is", null).then(eb.lit(0)).else(eb.lit(1)).end())
+    .orderBy("a.linkedAt")
+    .orderBy("a.id")
+    .execute();
+  const accountOf = new Map<number, InvitedPerson["account"]>();
+  for (const a of accounts) {
+    if (a.personId === null || accountOf.has(a.personId) || !isPlatform(a.platform)) continue;
+    accountOf.set(a.personId, { id: a.id, platform: a.platform, externalId: a.externalId });
+  }
+  return people.map((p) => ({ ...p, account: accountOf.get(p.personId) ?? null }));
 }
 
 /** Whether a person belongs to the demo data (the web chat's demo picker offers only those). */
 export async function isDemoPerson(db: Database, personId: number): Promise<boolean> {
-  return await db.sql.get(`SELECT 1 AS ok FROM Person WHERE id = ? AND isDemo = 1`, personId) !== undefined;
+  return (await db.kysely.selectFrom("Person").select("id").where("id", "=", personId).where("isDemo", "=", true).executeTakeFirst()) !== undefined;
 }

@@ -11,6 +11,8 @@ import type { Database } from "../../storage/database.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { createUnit, getUnit, resolveUnit, subtreeRange, usualChildLevel, type UnitRow } from "../units/unit-service.ts";
 import { isAppError } from "../../lib/app-error.ts";
+import { inIds, inTexts } from "../../storage/dialect.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 import { readRoster, type RosterIssue, type RosterRow } from "./read-roster.ts";
 
 export interface ImportOptions {
@@ -118,10 +120,14 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
       unitNames.set(key, name);
       if (key === foldVietnamese(parent.name)) unitsByKey.set(key, parent);
       else {
-        const found = await db.sql.all<UnitRow>(
-          `SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`,
-          key, lo, hi,
-        );
+        const found = await db.kysely
+          .selectFrom("Unit")
+          .select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"])
+          .where("nameKey", "=", key)
+          .where("path", ">=", lo)
+          .where("path", "<", hi)
+          .orderBy("path")
+          .execute();
         let resolved: UnitRow | "ambiguous" | "missing" = found.length === 1 ? found[0]! : found.length > 1 ? "ambiguous" : "missing";
         // A path ("Long Vĩnh / Chi hội ấp 3") or a short name ("Triệu Phong" for "Hội CCB xã
         // Triệu Phong") is looked up the way `--unit` is, inside the parent; bare numbers are not
@@ -143,17 +149,25 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     }
   }
 
-  // Planning reads go through `db.sql` (queued behind any open transaction); the writes below use
-  // prepared statements on the connection inside the import's one transaction.
-  const findByPhone = (phone: string) => db.sql.get<PersonMatch>(`SELECT id, fullName, phone, birthYear, gender, note FROM Person WHERE phone = ?`, phone);
-  const findByNameInUnit = (unitId: number, nameKey: string) =>
-    db.sql.all<PersonMatch>(`SELECT DISTINCT p.id, p.fullName, p.phone, p.birthYear, p.gender, p.note FROM Person p JOIN Membership m ON m.personId = p.id WHERE m.unitId = ? AND p.nameKey = ?`, unitId, nameKey);
-  const hasMembership = (personId: number, unitId: number) => db.sql.all<{ role: string }>(`SELECT role FROM Membership WHERE personId = ? AND unitId = ?`, personId, unitId);
-  const unitsInSubtree = (personId: number, lo: string, hi: string) =>
-    db.sql.all<{ id: number; name: string }>(
-      `SELECT DISTINCT u.id, u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND m.role IN ('member', 'cadre') AND u.path >= ? AND u.path < ? ORDER BY u.path`,
-      personId, lo, hi,
-    );
+  // Planning reads: the people the file's phones name and their memberships, a few thousand per
+  // query (a 100,000-row roster would otherwise cost 200,000 queries); by name per row.
+  const byPhone = await peopleByPhone(db, rows.flatMap((r) => (r.phone && !badLines.has(r.line) ? [r.phone] : [])));
+  const membershipsOf = await membershipsOfPeople(db, [...byPhone.values()].map((p) => p.id));
+  const findByPhone = (phone: string) => byPhone.get(phone);
+  const findByNameInUnit = async (unitId: number, nameKey: string) => {
+    const found = await peopleByNameInUnit.all(db, { unitId, nameKey });
+    // Their memberships too, for the checks below (a person found by name has no phone match).
+    for (const p of found) if (!membershipsOf.has(p.id)) membershipsOf.set(p.id, (await membershipsOfPeople(db, [p.id])).get(p.id) ?? []);
+    return found;
+  };
+  const hasMembership = (personId: number, unitId: number) => (membershipsOf.get(personId) ?? []).filter((m) => m.unitId === unitId);
+  const unitsInSubtree = (personId: number, lo: string, hi: string) => {
+    const out: { id: number; name: string }[] = [];
+    for (const m of membershipsOf.get(personId) ?? []) {
+      if ((m.role === "member" || m.role === "cadre") && m.path >= lo && m.path < hi && !out.some((u) => u.id === m.unitId)) out.push({ id: m.unitId, name: m.unitName });
+    }
+    return out;
+  };
 
   const planned: PlannedRow[] = [];
   const changes: ImportChange[] = [];
@@ -182,7 +196,7 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     }
     const unitId = typeof unit === "object" ? unit.id : null;
     let match: PersonMatch | undefined;
-    if (row.phone) match = await findByPhone(row.phone);
+    if (row.phone) match = findByPhone(row.phone);
     const byPhone = Boolean(match);
     if (!match && unitId !== null) {
       const byName = await findByNameInUnit(unitId, foldVietnamese(row.fullName));
@@ -212,7 +226,7 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     }
     let roleChange = !match || unitId === null;
     if (match && unitId !== null) {
-      const roles = new Set((await hasMembership(match.id, unitId)).map((r) => r.role));
+      const roles = new Set(hasMembership(match.id, unitId).map((r) => r.role));
       roleChange = !roles.has("member") || roles.has("cadre") !== (row.role === "cadre");
     }
     if (match && !fields.length && !roleChange) {
@@ -232,10 +246,10 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     if (fields.includes("gender")) diff.gender = [match.gender, row.gender!];
     if (fields.includes("note")) diff.note = [match.note, row.note!];
     if (roleChange) {
-      const current = await unitsInSubtree(match.id, lo, hi);
+      const current = unitsInSubtree(match.id, lo, hi);
       const elsewhere = current.filter((u) => u.id !== unitId).map((u) => u.name);
       if (elsewhere.length || !current.length) diff.moveFrom = elsewhere;
-      const wasCadre = unitId !== null && (await hasMembership(match.id, unitId)).some((r) => r.role === "cadre");
+      const wasCadre = unitId !== null && hasMembership(match.id, unitId).some((r) => r.role === "cadre");
       if (wasCadre !== (row.role === "cadre")) diff.cadre = row.role === "cadre";
       if (diff.cadre) diff.title = row.title;
     }
@@ -263,43 +277,204 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
         unitsByKey.set(key, await createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel: await usualChildLevel(db, parent.id) }, now));
     }
     const t = now.getTime();
-    const insertPerson = db.sql.db.prepare(
-      `INSERT INTO Person (fullName, nameKey, phone, birthYear, gender, note, locale, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, 'vi', ?, ?)`,
-    );
-    const updatePerson = db.sql.db.prepare(
-      `UPDATE Person SET fullName = ?, nameKey = ?, phone = COALESCE(?, phone), birthYear = COALESCE(?, birthYear),
-         gender = COALESCE(?, gender), note = COALESCE(?, note), updatedAt = ? WHERE id = ?`,
-    );
-    const addMember = db.sql.db.prepare(
-      `INSERT INTO Membership (personId, unitId, role, title, createdAt) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (personId, unitId, role) DO UPDATE SET title = excluded.title`,
-    );
-    const dropCadre = db.sql.db.prepare(`DELETE FROM Membership WHERE personId = ? AND unitId = ? AND role = 'cadre'`);
-    // The file is the roster of the parent's subtree: a person listed in another unit of it has moved.
-    const dropElsewhere = db.sql.db.prepare(
-      `DELETE FROM Membership WHERE personId = ? AND unitId != ? AND role IN ('member', 'cadre')
-         AND unitId IN (SELECT id FROM Unit WHERE path >= ? AND path < ?)`,
-    );
+    const unitOf = (p: PlannedRow): UnitRow => {
+      const unit = p.unitKey ? unitsByKey.get(p.unitKey) : parent;
+      if (!unit || typeof unit !== "object") throw new Error(`import: unit of line ${p.row.line} not resolved`);
+      return unit;
+    };
+    // New people, a batch per statement, ids in the file's order.
+    const fresh = planned.filter((p) => p.personId === null);
+    const newIds = await insertPeople(db, fresh.map((p) => p.row), t);
+    const personIdOf = new Map<PlannedRow, number>(fresh.map((p, i) => [p, newIds[i]!]));
     for (const p of planned) {
-      const unit = p.unitKey ? (unitsByKey.get(p.unitKey) as UnitRow) : parent;
+      if (p.personId === null) continue;
+      personIdOf.set(p, p.personId);
       const r = p.row;
-      let personId = p.personId;
-      if (personId === null) {
-        personId = Number(insertPerson.run(r.fullName, foldVietnamese(r.fullName), r.phone, r.birthYear, r.gender, r.note, t, t).lastInsertRowid);
-      } else if (p.fields.length) {
-        updatePerson.run(r.fullName, foldVietnamese(r.fullName), r.phone, r.birthYear, r.gender, r.note, t, personId);
-      }
-      if (p.personId !== null) dropElsewhere.run(personId, unit.id, lo, hi);
-      addMember.run(personId, unit.id, "member", r.title, t);
-      // Appointing or dismissing a cadre needs that right; a refusal rolls the whole import back.
-      if (r.role === "cadre") {
-        await assertMayAssign(db, options.actor, unit.id, "cadre");
-        addMember.run(personId, unit.id, "cadre", r.title, t);
-      } else if (dropCadre.run(personId, unit.id).changes) await assertMayAssign(db, options.actor, unit.id, "cadre");
+      if (p.fields.length) await updatePerson.run(db, { id: p.personId, fullName: r.fullName, nameKey: foldVietnamese(r.fullName), phone: r.phone, birthYear: r.birthYear, gender: r.gender, note: r.note, now: t });
+      // The file is the roster of the parent's subtree: a person listed in another unit of it has moved.
+      await dropElsewhere.run(db, { personId: p.personId, unitId: unitOf(p).id, lo, hi });
     }
+    const memberships: MembershipValues[] = [];
+    for (const p of planned) {
+      const personId = personIdOf.get(p)!;
+      const unitId = unitOf(p).id;
+      memberships.push({ personId, unitId, role: "member", title: p.row.title, createdAt: t });
+      if (p.row.role === "cadre") memberships.push({ personId, unitId, role: "cadre", title: p.row.title, createdAt: t });
+    }
+    await upsertMemberships(db, memberships);
+    // Appointing or dismissing a cadre needs that right (checked on each unit concerned, against
+    // the memberships as the import leaves them); a refusal rolls the whole import back.
+    const cadreUnits = new Set(planned.filter((p) => p.row.role === "cadre").map((p) => unitOf(p).id));
+    for (const p of planned) {
+      if (p.row.role === "cadre" || p.personId === null) continue;
+      if (await dropCadre.run(db, { personId: p.personId, unitId: unitOf(p).id })) cadreUnits.add(unitOf(p).id);
+    }
+    for (const unitId of cadreUnits) await assertMayAssign(db, options.actor, unitId, "cadre");
   });
   result.written = true;
   return result;
+}
+
+const personMatchColumns = ["id", "fullName", "phone", "birthYear", "gender", "note"] as const;
+/** Rows per query when reading people by phone and memberships by person. */
+const readChunk = 5000;
+/** Rows per INSERT statement (9 values a person, 5 a membership: far below both engines' limits). */
+const writeChunk = 500;
+
+/** The people with these phones, by phone. */
+async function peopleByPhone(db: Database, phones: string[]): Promise<Map<string, PersonMatch>> {
+  const out = new Map<string, PersonMatch>();
+  const unique = [...new Set(phones)];
+  for (let i = 0; i < unique.length; i += readChunk) {
+    const rows = await db.kysely.selectFrom("Person").select(personMatchColumns).where((eb) => inTexts(db.engine, eb.ref("phone"), unique.slice(i, i + readChunk))).execute();
+    for (const r of rows) if (r.phone) out.set(r.phone, r);
+  }
+  return out;
+}
+
+interface HeldMembership {
+  unitId: number;
+  role: string;
+  unitName: string;
+  path: string;
+}
+
+/** The memberships of these people (in tree order), by person. */
+async function membershipsOfPeople(db: Database, personIds: number[]): Promise<Map<number, HeldMembership[]>> {
+  const out = new Map<number, HeldMembership[]>(personIds.map((id) => [id, []]));
+  for (let i = 0; i < personIds.length; i += readChunk) {
+    const rows = await db.kysely
+      .selectFrom("Membership as m")
+      .innerJoin("Unit as u", "u.id", "m.unitId")
+      .select(["m.personId", "m.unitId", "m.role", "u.name as unitName", "u.path"])
+      .where((eb) => inIds(db.engine, eb.ref("m.personId"), personIds.slice(i, i + readChunk)))
+      .orderBy("u.path")
+      .orderBy("m.id")
+      .execute();
+    for (const { personId, ...m } of rows) out.get(personId)?.push(m);
+  }
+  return out;
+}
+
+const peopleByNameInUnit = prepared((k, p: Slots<{ unitId: number; nameKey: string }>) =>
+  k
+    .selectFrom("Person as p")
+    .select(["p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.note"])
+    .where("p.nameKey", "=", p.nameKey)
+    .where((eb) => eb.exists(eb.selectFrom("Membership as m").select("m.id").whereRef("m.personId", "=", "p.id").where("m.unitId", "=", p.unitId)))
+    .orderBy("p.id"));
+
+const updatePerson = prepared((k, p: Slots<{ id: number; fullName: string; nameKey: string; phone: string | null; birthYear: number | null; gender: string | null; note: string | null; now: number }>) =>
+  k
+    .updateTable("Person")
+    .set((eb) => ({
+      fullName: p.fullName,
+      nameKey: p.nameKey,
+      phone: eb.fn.coalesce(eb.val(p.phone), "phone"),
+      birthYear: eb.fn.coalesce(eb.val(p.birthYear), "birthYear"),
+      gender: eb.fn.coalesce(eb.val(p.gender), "gender"),
+      note: eb.fn.coalesce(eb.val(p.note), "note"),
+      updatedAt: p.now,
+    }))
+    .where("id", "=", p.id));
+
+const dropElsewhere = prepared((k, p: Slots<{ personId: number; unitId: number; lo: string; hi: string }>) =>
+  k
+    .deleteFrom("Membership")
+    .where("personId", "=", p.personId)
+    .where("unitId", "!=", p.unitId)
+    .where("role", "in", ["member", "cadre"])
+    .where("unitId", "in", (eb) => eb.selectFrom("Unit").select("Unit.id").where("Unit.path", ">=", p.lo).where("Unit.path", "<", p.hi)));
+
+const dropCadre = prepared((k, p: Slots<{ personId: number; unitId: number }>) =>
+  k.deleteFrom("Membership").where("personId", "=", p.personId).where("unitId", "=", p.unitId).where("role", "=", "cadre"));
+
+type PersonValues = { fullName: string; nameKey: string; phone: string | null; birthYear: number | null; gender: string | null; note: string | null; locale: string; createdAt: number; updatedAt: number };
+type MembershipValues = { personId: number; unitId: number; role: string; title: string | null; createdAt: number };
+
+function personValues(r: RosterRow, t: number): PersonValues {
+  return { fullName: r.fullName, nameKey: foldVietnamese(r.fullName), phone: r.phone, birthYear: r.birthYear, gender: r.gender, note: r.note, locale: "vi", createdAt: t, updatedAt: t };
+}
+
+/** The parameters of a batch: `${column}${i}` for the i-th row, so a full batch is one prepared statement. */
+type Batch<V> = { [K in keyof V & string as `${K}${number}`]: V[K] };
+
+/** A batch slot (always there: the placeholders of a prepared query are made on demand). */
+function slot<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error("import: missing batch slot");
+  return value;
+}
+
+const insertPersonBatch = prepared((k, p: Slots<Batch<PersonValues>>) =>
+  k
+    .insertInto("Person")
+    .values(Array.from({ length: writeChunk }, (_, i): PersonValues => ({
+      fullName: slot(p[`fullName${i}`]), nameKey: slot(p[`nameKey${i}`]), phone: slot(p[`phone${i}`]), birthYear: slot(p[`birthYear${i}`]), gender: slot(p[`gender${i}`]),
+      note: slot(p[`note${i}`]), locale: slot(p[`locale${i}`]), createdAt: slot(p[`createdAt${i}`]), updatedAt: slot(p[`updatedAt${i}`]),
+    })))
+    .returning("id"));
+const upsertMembershipBatch = prepared((k, p: Slots<Batch<MembershipValues>>) =>
+  k
+    .insertInto("Membership")
+    .values(Array.from({ length: writeChunk }, (_, i): MembershipValues => ({
+      personId: slot(p[`personId${i}`]), unitId: slot(p[`unitId${i}`]), role: slot(p[`role${i}`]), title: slot(p[`title${i}`]), createdAt: slot(p[`createdAt${i}`]),
+    })))
+    .onConflict((oc) => oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") }))));
+
+function personBatch(rows: readonly PersonValues[]): Batch<PersonValues> {
+  const b: Batch<PersonValues> = {};
+  rows.forEach((r, i) => {
+    b[`fullName${i}`] = r.fullName;
+    b[`nameKey${i}`] = r.nameKey;
+    b[`phone${i}`] = r.phone;
+    b[`birthYear${i}`] = r.birthYear;
+    b[`gender${i}`] = r.gender;
+    b[`note${i}`] = r.note;
+    b[`locale${i}`] = r.locale;
+    b[`createdAt${i}`] = r.createdAt;
+    b[`updatedAt${i}`] = r.updatedAt;
+  });
+  return b;
+}
+
+function membershipBatch(rows: readonly MembershipValues[]): Batch<MembershipValues> {
+  const b: Batch<MembershipValues> = {};
+  rows.forEach((r, i) => {
+    b[`personId${i}`] = r.personId;
+    b[`unitId${i}`] = r.unitId;
+    b[`role${i}`] = r.role;
+    b[`title${i}`] = r.title;
+    b[`createdAt${i}`] = r.createdAt;
+  });
+  return b;
+}
+
+/**
+ * Inserts people, `writeChunk` a statement (the last, shorter batch built on the spot), and returns
+ * their ids in the order given: within one statement the ids are drawn in VALUES order on both
+ * engines, so the batch's ids sorted ascending are its rows' ids in order, whatever order
+ * RETURNING lists them in.
+ */
+async function insertPeople(db: Database, rows: readonly RosterRow[], t: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += writeChunk) {
+    const batch = rows.slice(i, i + writeChunk).map((r) => personValues(r, t));
+    const returned = batch.length === writeChunk
+      ? await insertPersonBatch.all(db, personBatch(batch))
+      : await db.kysely.insertInto("Person").values(batch).returning("id").execute();
+    if (returned.length !== batch.length) throw new Error(`import: ${returned.length} people written of ${batch.length}`);
+    ids.push(...returned.map((r) => r.id).sort((a, b) => a - b));
+  }
+  return ids;
+}
+
+/** Gives each (person, unit, role) its membership with the file's title, `writeChunk` a statement. */
+async function upsertMemberships(db: Database, rows: readonly MembershipValues[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += writeChunk) {
+    const batch = rows.slice(i, i + writeChunk);
+    if (batch.length === writeChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
+    else await db.kysely.insertInto("Membership").values(batch).onConflict((oc) => oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") }))).execute();
+  }
 }
 
 /**

@@ -15,6 +15,8 @@ import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
 import { fileReadError } from "./read-roster.ts";
 import { createUnit, getUnit, subtreeRange, usualChildLevel, type UnitRow } from "../units/unit-service.ts";
 
+const unitColumns = ["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"] as const;
+
 interface UnitLine {
   line: number;
   name: string;
@@ -122,7 +124,13 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
     if (!l.parent) continue;
     const key = foldVietnamese(l.parent);
     if (key === foldVietnamese(root.name) || fileNames.has(key)) continue;
-    const n = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`, key, lo, hi))!.n;
+    const n = Number((await db.kysely
+      .selectFrom("Unit")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("nameKey", "=", key)
+      .where("path", ">=", lo)
+      .where("path", "<", hi)
+      .executeTakeFirstOrThrow()).n);
     if (n === 0) issues.push({ line: l.line, code: "parent_missing", params: { unit: l.parent, root: root.name } });
     if (n > 1) issues.push({ line: l.line, code: "unit_ambiguous", params: { unit: l.parent } });
   }
@@ -132,7 +140,7 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
   const apply = async () => {
     const known = new Map<string, UnitRow>([[foldVietnamese(root.name), root]]);
     const lookup = async (key: string): Promise<UnitRow | undefined> =>
-      known.get(key) ?? await db.sql.get<UnitRow>(`SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE nameKey = ? AND path >= ? AND path < ?`, key, lo, hi);
+      known.get(key) ?? await db.kysely.selectFrom("Unit").select(unitColumns).where("nameKey", "=", key).where("path", ">=", lo).where("path", "<", hi).orderBy("path").executeTakeFirst();
     let pending = [...lines];
     while (pending.length) {
       const next: UnitLine[] = [];
@@ -142,7 +150,7 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
           next.push(l);
           continue;
         }
-        const existing = await db.sql.get<UnitRow>(`SELECT id, organisationId, parentId, name, levelLabel, path, depth FROM Unit WHERE parentId = ? AND nameKey = ?`, parent.id, foldVietnamese(l.name));
+        const existing = await db.kysely.selectFrom("Unit").select(unitColumns).where("parentId", "=", parent.id).where("nameKey", "=", foldVietnamese(l.name)).executeTakeFirst();
         if (existing) known.set(foldVietnamese(l.name), existing);
         else {
           const unit = options.dryRun

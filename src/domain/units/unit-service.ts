@@ -7,6 +7,8 @@ import { assertActorCan, type Actor } from "../access/actor.ts";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
+import { inIds, likeKey } from "../../storage/dialect.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 
 export interface UnitRow {
   id: number;
@@ -18,7 +20,15 @@ export interface UnitRow {
   depth: number;
 }
 
-const unitColumns = `id, organisationId, parentId, name, levelLabel, path, depth`;
+const unitColumns = ["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"] as const;
+
+// The hot reads (every rights check reads a unit; roll-ups and listings scan a subtree): built once.
+const unitById = prepared((k, p: Slots<{ id: number }>) => k.selectFrom("Unit").select(unitColumns).where("id", "=", p.id));
+const unitsInRange = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
+  k.selectFrom("Unit").select(unitColumns).where("path", ">=", p.lo).where("path", "<", p.hi).orderBy("path"));
+const counterColumns = ["id", "parentId", "name", "levelLabel", "depth", "memberCount", "linkedCount"] as const;
+const countersInRange = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
+  k.selectFrom("Unit").select(counterColumns).where("path", ">=", p.lo).where("path", "<", p.hi).orderBy("path"));
 
 /** Range bounds of the subtree under `path` (inclusive lower, exclusive upper). */
 export function subtreeRange(path: string): [string, string] {
@@ -42,16 +52,16 @@ export async function createOrganisation(db: Database, actor: Actor, input: Orga
   const code = foldVietnamese(input.code).replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
   const name = tidyText(input.name);
   if (!code || !name) throw new AppError("invalid_input", { field: !code ? "code" : "name" });
-  if (await db.sql.get(`SELECT 1 FROM Organisation WHERE code = ?`, code)) throw new AppError("conflict", { what: code });
-  const r = await db.sql.run(
-    `INSERT INTO Organisation (code, name, ticketDueDays, isDemo, createdAt) VALUES (?, ?, ?, ?, ?)`,
-    code, name, input.ticketDueDays ?? 7, input.isDemo ? 1 : 0, now.getTime(),
-  );
-  return { id: r.lastInsertRowid };
+  if (await db.kysely.selectFrom("Organisation").select("id").where("code", "=", code).executeTakeFirst()) throw new AppError("conflict", { what: code });
+  return await db.kysely
+    .insertInto("Organisation")
+    .values({ code, name, ticketDueDays: input.ticketDueDays ?? 7, isDemo: input.isDemo ?? false, createdAt: now.getTime() })
+    .returning("id")
+    .executeTakeFirstOrThrow();
 }
 
 export async function listOrganisations(db: Database): Promise<{ id: number; code: string; name: string }[]> {
-  return await db.sql.all(`SELECT id, code, name FROM Organisation ORDER BY id`);
+  return await db.kysely.selectFrom("Organisation").select(["id", "code", "name"]).orderBy("id").execute();
 }
 
 export interface UnitInput {
@@ -69,15 +79,17 @@ export interface UnitInput {
  */
 export async function usualChildLevel(db: Database, parentId: number): Promise<string> {
   const parent = await getUnit(db, parentId);
-  const children = await db.sql.get<{ levelLabel: string }>(
-    `SELECT levelLabel FROM Unit WHERE parentId = ? AND levelLabel != '' GROUP BY levelLabel ORDER BY COUNT(*) DESC, MIN(id) LIMIT 1`,
-    parentId,
-  );
+  const mostCommon = db.kysely
+    .selectFrom("Unit")
+    .select("levelLabel")
+    .where("levelLabel", "!=", "")
+    .groupBy("levelLabel")
+    .orderBy((eb) => eb.fn.countAll(), "desc")
+    .orderBy((eb) => eb.fn.min("id"))
+    .limit(1);
+  const children = await mostCommon.where("parentId", "=", parentId).executeTakeFirst();
   if (children) return children.levelLabel;
-  const cousins = await db.sql.get<{ levelLabel: string }>(
-    `SELECT levelLabel FROM Unit WHERE organisationId = ? AND depth = ? AND levelLabel != '' GROUP BY levelLabel ORDER BY COUNT(*) DESC, MIN(id) LIMIT 1`,
-    parent.organisationId, parent.depth + 1,
-  );
+  const cousins = await mostCommon.where("organisationId", "=", parent.organisationId).where("depth", "=", parent.depth + 1).executeTakeFirst();
   return cousins?.levelLabel ?? "";
 }
 
@@ -102,30 +114,33 @@ export async function createUnit(db: Database, actor: Actor, input: UnitInput, n
       organisationId = parent.organisationId;
     } else if (actor.kind !== "system") {
       throw new AppError("forbidden", { permission: "administer" });
-    } else if (organisationId == null || !await db.sql.get(`SELECT 1 FROM Organisation WHERE id = ?`, organisationId)) {
+    } else if (organisationId == null || !await db.kysely.selectFrom("Organisation").select("id").where("id", "=", organisationId).executeTakeFirst()) {
       throw new AppError("not_found", { what: "organisation" });
     }
     const nameKey = foldVietnamese(name);
-    const clash = parent
-      ? await db.sql.get(`SELECT 1 FROM Unit WHERE parentId = ? AND nameKey = ?`, parent.id, nameKey)
-      : await db.sql.get(`SELECT 1 FROM Unit WHERE parentId IS NULL AND organisationId = ? AND nameKey = ?`, organisationId, nameKey);
+    const clash = await db.kysely
+      .selectFrom("Unit")
+      .select("id")
+      .where("nameKey", "=", nameKey)
+      .where((eb) => (parent ? eb("parentId", "=", parent.id) : eb.and([eb("parentId", "is", null), eb("organisationId", "=", organisationId!)])))
+      .executeTakeFirst();
     if (clash) throw new AppError("conflict", { what: name });
-    const r = await db.sql.run(
-      `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      organisationId, parent?.id ?? null, name, nameKey, tidyText(input.levelLabel ?? ""),
-      `tmp:${process.pid}:${Math.random()}`, parent ? parent.depth + 1 : 0, now.getTime(),
-    );
-    const id = r.lastInsertRowid;
-    const path = `${parent?.path ?? "/"}${id}/`;
-    await db.sql.run(`UPDATE Unit SET path = ? WHERE id = ?`, path, id);
+    const { id } = await db.kysely
+      .insertInto("Unit")
+      .values({
+        organisationId, parentId: parent?.id ?? null, name, nameKey, levelLabel: tidyText(input.levelLabel ?? ""),
+        path: `tmp:${process.pid}:${Math.random()}`, depth: parent ? parent.depth + 1 : 0, createdAt: now.getTime(),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await db.kysely.updateTable("Unit").set({ path: `${parent?.path ?? "/"}${id}/` }).where("id", "=", id).execute();
     return getUnit(db, id);
   });
 }
 
 /** Returns a unit. Throws unit_not_found. */
 export async function getUnit(db: Database, id: number): Promise<UnitRow> {
-  const unit = await db.sql.get<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE id = ?`, id);
+  const unit = Number.isSafeInteger(id) ? await unitById.first(db, { id }) : undefined;
   if (!unit) throw new AppError("unit_not_found", { unit: String(id) });
   return unit;
 }
@@ -139,12 +154,16 @@ export async function renameUnit(db: Database, actor: Actor, id: number, newName
     const unit = await getUnit(db, id);
     await assertActorCan(db, actor, "administer", unit.id);
     const nameKey = foldVietnamese(name);
-    const clash = await db.sql.get(
-      `SELECT 1 FROM Unit WHERE id != ? AND organisationId = ? AND nameKey = ? AND (parentId = ? OR (parentId IS NULL AND ? IS NULL))`,
-      id, unit.organisationId, nameKey, unit.parentId, unit.parentId,
-    );
+    const clash = await db.kysely
+      .selectFrom("Unit")
+      .select("id")
+      .where("id", "!=", id)
+      .where("organisationId", "=", unit.organisationId)
+      .where("nameKey", "=", nameKey)
+      .where((eb) => (unit.parentId === null ? eb("parentId", "is", null) : eb("parentId", "=", unit.parentId)))
+      .executeTakeFirst();
     if (clash) throw new AppError("conflict", { what: name });
-    await db.sql.run(`UPDATE Unit SET name = ?, nameKey = ? WHERE id = ?`, name, nameKey, id);
+    await db.kysely.updateTable("Unit").set({ name, nameKey }).where("id", "=", id).execute();
     return getUnit(db, id);
   });
 }
@@ -153,7 +172,7 @@ export async function renameUnit(db: Database, actor: Actor, id: number, newName
 export async function setLevelLabel(db: Database, actor: Actor, id: number, label: string): Promise<void> {
   await getUnit(db, id);
   await assertActorCan(db, actor, "administer", id);
-  await db.sql.run(`UPDATE Unit SET levelLabel = ? WHERE id = ?`, tidyText(label), id);
+  await db.kysely.updateTable("Unit").set({ levelLabel: tidyText(label) }).where("id", "=", id).execute();
 }
 
 /**
@@ -173,16 +192,22 @@ export async function moveUnit(db: Database, actor: Actor, id: number, newParent
     if (target.organisationId !== unit.organisationId) throw new AppError("forbidden", { what: "organisation" });
     if (unit.parentId === target.id) return unit;
     const nameKey = foldVietnamese(unit.name);
-    if (await db.sql.get(`SELECT 1 FROM Unit WHERE parentId = ? AND nameKey = ?`, target.id, nameKey))
+    if (await db.kysely.selectFrom("Unit").select("id").where("parentId", "=", target.id).where("nameKey", "=", nameKey).executeTakeFirst())
       throw new AppError("conflict", { what: unit.name });
     const newPath = `${target.path}${unit.id}/`;
     const delta = target.depth + 1 - unit.depth;
     const [lo, hi] = subtreeRange(unit.path);
-    await db.sql.run(
-      `UPDATE Unit SET path = ? || substr(path, ?), depth = depth + ? WHERE path >= ? AND path < ?`,
-      newPath, unit.path.length + 1, delta, lo, hi,
-    );
-    await db.sql.run(`UPDATE Unit SET parentId = ? WHERE id = ?`, target.id, unit.id);
+    // One statement rewrites the subtree: the new prefix followed by the old path after the old prefix.
+    await db.kysely
+      .updateTable("Unit")
+      .set((eb) => ({
+        path: eb(eb.val(newPath), "||", eb.fn<string>("substr", ["path", eb.val(unit.path.length + 1)])),
+        depth: eb("depth", "+", delta),
+      }))
+      .where("path", ">=", lo)
+      .where("path", "<", hi)
+      .execute();
+    await db.kysely.updateTable("Unit").set({ parentId: target.id }).where("id", "=", unit.id).execute();
     return getUnit(db, id);
   });
 }
@@ -191,17 +216,15 @@ export async function moveUnit(db: Database, actor: Actor, id: number, newParent
 export async function listSubtree(db: Database, id: number): Promise<UnitRow[]> {
   const unit = await getUnit(db, id);
   const [lo, hi] = subtreeRange(unit.path);
-  // Array rows turned into objects by hand: about twice as fast as named rows on 10,000 units.
-  return (await db.sql
-    .raw<[number, number, number | null, string, string, string, number]>(`SELECT ${unitColumns} FROM Unit WHERE path >= ? AND path < ? ORDER BY path`, lo, hi))
-    .map(([id, organisationId, parentId, name, levelLabel, path, depth]) => ({ id, organisationId, parentId, name, levelLabel, path, depth }));
+  // Value arrays turned into objects here: much faster than named rows on 10,000 units.
+  return (await unitsInRange.tuples(db, { lo, hi }, unitColumns)).map(([id, organisationId, parentId, name, levelLabel, path, depth]) => ({ id, organisationId, parentId, name, levelLabel, path, depth }));
 }
 
 /** Ids of the unit and its descendants. */
 export async function subtreeIds(db: Database, id: number): Promise<number[]> {
   const unit = await getUnit(db, id);
   const [lo, hi] = subtreeRange(unit.path);
-  return (await db.sql.all<{ id: number }>(`SELECT id FROM Unit WHERE path >= ? AND path < ?`, lo, hi)).map((r) => r.id);
+  return (await db.kysely.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi).execute()).map((r) => r.id);
 }
 
 /** Ancestors from the root down to the unit's parent. */
@@ -209,16 +232,19 @@ export async function listAncestors(db: Database, id: number): Promise<UnitRow[]
   const unit = await getUnit(db, id);
   const ids = unit.path.split("/").filter(Boolean).map(Number).slice(0, -1);
   if (!ids.length) return [];
-  const rows = await db.sql.all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE id IN (${ids.map(() => "?").join(",")})`, ...ids);
+  const rows = await db.kysely.selectFrom("Unit").select(unitColumns).where((eb) => inIds(db.engine, eb.ref("id"), ids)).execute();
   return rows.sort((a, b) => a.depth - b.depth);
 }
 
 /** Root units (one per organisation tree). */
 export async function listRoots(db: Database): Promise<(UnitRow & { organisationName: string })[]> {
-  return await db.sql.all(
-    `SELECT u.id, u.organisationId, u.parentId, u.name, u.levelLabel, u.path, u.depth, o.name AS organisationName
-     FROM Unit u JOIN Organisation o ON o.id = u.organisationId WHERE u.parentId IS NULL ORDER BY u.id`,
-  );
+  return await db.kysely
+    .selectFrom("Unit as u")
+    .innerJoin("Organisation as o", "o.id", "u.organisationId")
+    .select(["u.id", "u.organisationId", "u.parentId", "u.name", "u.levelLabel", "u.path", "u.depth", "o.name as organisationName"])
+    .where("u.parentId", "is", null)
+    .orderBy("u.id")
+    .execute();
 }
 
 /** "Tỉnh A / Xã B / Chi hội 1" */
@@ -237,22 +263,20 @@ export async function resolveUnit(db: Database, ref: string, underId?: number): 
   const scope = underId != null ? subtreeRange((await getUnit(db, underId)).path) : null;
   const inScope = (u: UnitRow) => !scope || (u.path >= scope[0] && u.path < scope[1]);
   if (/^#?\d+$/.test(text)) {
-    const unit = await db.sql.get<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE id = ?`, Number(text.replace("#", "")));
+    const id = Number(text.replace("#", ""));
+    const unit = Number.isSafeInteger(id) ? await unitById.first(db, { id }) : undefined;
     if (unit && inScope(unit)) return unit;
   }
   const parts = text.split(/\s*[/>]\s*/).map(foldVietnamese).filter(Boolean);
   const last = parts.at(-1)!;
   // A typed part names a unit by its whole name or by whole words of it ("long vinh").
   const wordsOf = (part: string) => new RegExp(`(^| )${part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`);
-  let candidates = (await db.sql
-    .all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE nameKey = ?`, last))
-    .filter(inScope);
+  let candidates = (await db.kysely.selectFrom("Unit").select(unitColumns).where("nameKey", "=", last).execute()).filter(inScope);
   if (!candidates.length) {
     // Officials often type only the distinctive part ("Triệu Phong" for "Hội CCB xã Triệu Phong"):
     // accept it when it matches whole words of exactly one unit's name.
     const words = wordsOf(last);
-    candidates = (await db.sql
-      .all<UnitRow>(`SELECT ${unitColumns} FROM Unit WHERE instr(nameKey, ?) > 0`, last))
+    candidates = (await db.kysely.selectFrom("Unit").select(unitColumns).where((eb) => likeKey(eb.ref("nameKey"), last)).execute())
       .filter((u) => inScope(u) && words.test(foldVietnamese(u.name)));
   }
   if (parts.length > 1) {
@@ -296,24 +320,20 @@ export interface UnitCounts {
 export async function rollUpCounts(db: Database, id: number): Promise<UnitCounts[]> {
   const root = await getUnit(db, id);
   const [lo, hi] = subtreeRange(root.path);
-  const rows = await db.sql.raw<[number, number | null, string, string, number, number, number]>(
-    `SELECT id, parentId, name, levelLabel, depth, memberCount, linkedCount FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
-    lo, hi,
-  );
-  return rollUp(rows.map(([unitId, parentId, name, levelLabel, depth, memberCount, linkedCount]) => ({ id: unitId, parentId, name, levelLabel, depth, memberCount, linkedCount })));
+  return rollUp(await countersInRange.tuples(db, { lo, hi }, counterColumns));
 }
 
-type CounterRow = { id: number; parentId: number | null; name: string; levelLabel: string; depth: number; memberCount: number; linkedCount: number };
+type CounterRow = readonly [id: number, parentId: number | null, name: string, levelLabel: string, depth: number, memberCount: number, linkedCount: number];
 
 /** Sums per-unit counters up the tree; `rows` in path order (parents before children). */
 function rollUp(rows: readonly CounterRow[]): UnitCounts[] {
   const out: UnitCounts[] = new Array(rows.length);
   const byId = new Map<number, UnitCounts>();
   for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const c: UnitCounts = { unitId: r.id, name: r.name, levelLabel: r.levelLabel, depth: r.depth, parentId: r.parentId, members: r.memberCount, linked: r.linkedCount, membersTotal: r.memberCount, linkedTotal: r.linkedCount };
+    const [unitId, parentId, name, levelLabel, depth, memberCount, linkedCount] = rows[i]!;
+    const c: UnitCounts = { unitId, name, levelLabel, depth, parentId, members: memberCount, linked: linkedCount, membersTotal: memberCount, linkedTotal: linkedCount };
     out[i] = c;
-    byId.set(r.id, c);
+    byId.set(unitId, c);
   }
   // Path order lists parents before children, so walking it backwards finishes every child first.
   for (let i = out.length - 1; i > 0; i--) {
@@ -327,32 +347,17 @@ function rollUp(rows: readonly CounterRow[]): UnitCounts[] {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Converted to the typed data layer (both engines; docs/storage.md). The worked example of the
-// pattern: async, Kysely typed from the schema, no casts. The synchronous versions above go when
-// their callers are converted.
-
-/** Returns a unit (any engine). Throws unit_not_found. */
+/** Returns a unit; the same as `getUnit` (the name the first converted callers use). Throws unit_not_found. */
 export async function findUnit(db: Database, id: number): Promise<UnitRow> {
-  const unit = await db.kysely.selectFrom("Unit").select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"]).where("id", "=", id).executeTakeFirst();
-  if (!unit) throw new AppError("unit_not_found", { unit: String(id) });
-  return unit;
+  return await getUnit(db, id);
 }
 
-/** `rollUpCounts` on any engine: one range scan on the path index, summed up the tree here. */
+/** The same as `rollUpCounts` (the name the first converted callers use). */
 export async function unitCounts(db: Database, id: number): Promise<UnitCounts[]> {
-  const [lo, hi] = subtreeRange((await findUnit(db, id)).path);
-  const rows = await db.kysely
-    .selectFrom("Unit")
-    .select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "linkedCount"])
-    .where("path", ">=", lo)
-    .where("path", "<", hi)
-    .orderBy("path")
-    .execute();
-  return rollUp(rows);
+  return await rollUpCounts(db, id);
 }
 
 /** A unit's direct children, by name. */
 export async function listChildUnits(db: Database, unitId: number): Promise<{ id: number; name: string }[]> {
-  return await db.sql.all<{ id: number; name: string }>(`SELECT id, name FROM Unit WHERE parentId = ? ORDER BY name, id`, unitId);
+  return await db.kysely.selectFrom("Unit").select(["id", "name"]).where("parentId", "=", unitId).orderBy("name").orderBy("id").execute();
 }

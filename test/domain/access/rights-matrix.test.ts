@@ -122,7 +122,7 @@ async function outcome(fn: () => unknown): Promise<string> {
   }
 }
 
-const actorAudits = async (db: Database, personId: number) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE actorPersonId = ?`, personId))!.n;
+const actorAudits = async (db: Database, personId: number) => Number((await db.kysely.selectFrom("AuditLog").select((eb) => eb.fn.countAll<number>().as("n")).where("actorPersonId", "=", personId).executeTakeFirstOrThrow()).n);
 
 describe("rights matrix", () => {
   for (const role of roles) {
@@ -198,7 +198,7 @@ describe("rights matrix", () => {
   it("should let the CLI's system actor act anywhere, audited as the CLI without a person", async () => {
     const m = await createMeeting(t.db, { unitId: t.tree.branchB2.id, title: "Họp", startsAt: start }, system);
     await cancelMeeting(t.db, m.id, system);
-    expect(await t.db.sql.all(`SELECT actorPersonId, source, action FROM AuditLog ORDER BY id`)).toEqual([
+    expect(await t.db.kysely.selectFrom("AuditLog").select(["actorPersonId", "source", "action"]).orderBy("id").execute()).toEqual([
       { actorPersonId: null, source: "cli", action: "meeting.create" },
       { actorPersonId: null, source: "cli", action: "meeting.cancel" },
     ]);

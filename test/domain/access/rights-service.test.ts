@@ -25,7 +25,7 @@ describe("grantRight", () => {
     expect((await listRights(ctx.db, { actorId: admin })).map((r) => [r.fullName, r.role, r.unitName])).toEqual([
       ["Quản Trị", "admin", "Tỉnh Bình Định"], ["Nguyễn Văn Bình", "cadre", "Chi hội 1"], ["Nguyễn Văn Bình", "official", "Chi hội 1"], ["Người Mới", "official", "Phường Quy Nhơn Nam"],
     ]);
-    expect(await ctx.db.sql.all(`SELECT action, source FROM AuditLog WHERE action LIKE 'rights.%' ORDER BY id`)).toHaveLength(3);
+    expect(await ctx.db.kysely.selectFrom("AuditLog").select(["action", "source"]).where("action", "like", "rights.%").orderBy("id").execute()).toHaveLength(3);
   });
 
   it("should follow the appointment rules: officials appoint cadres below them, never their peers; nothing outside the scope", async () => {
@@ -33,13 +33,13 @@ describe("grantRight", () => {
     const officialA = await addTestPerson(ctx.db, ctx.tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
     const input = { unitId: ctx.tree.branchB1.id, role: "cadre" as const, phone: "0977000222", fullName: "Ai Đó" };
     expect(await codeOf(() => grantRight(ctx.db, adminA, input, now, "web"))).toBe("forbidden");
-    expect(await ctx.db.sql.get(`SELECT 1 FROM Person WHERE phone = '0977000222'`)).toBeUndefined();
+    expect(await ctx.db.kysely.selectFrom("Person").select("id").where("phone", "=", "0977000222").executeTakeFirst()).toBeUndefined();
     expect((await grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web")).status).toBe("granted");
     expect(await codeOf(() => grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.communeA.id, role: "official" }, now, "web"))).toBe("forbidden");
     expect(await codeOf(() => grantRight(ctx.db, adminA, { ...input, unitId: ctx.tree.branchA1.id, phone: "12" }, now, "web"))).toBe("invalid_input");
     expect(await codeOf(() => revokeRight(ctx.db, officialA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
     expect(await codeOf(() => revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
-    const cadre = (await ctx.db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = '0977000222'`))!.id;
+    const cadre = (await ctx.db.kysely.selectFrom("Person").select("id").where("phone", "=", "0977000222").executeTakeFirstOrThrow()).id;
     expect(await revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(true);
     expect(await revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(false);
     expect(await listRights(ctx.db, { actorId: officialA })).toEqual([]);

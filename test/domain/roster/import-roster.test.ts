@@ -33,9 +33,9 @@ const roster = [
 
 async function snapshot() {
   return {
-    people: await db.sql.all(`SELECT id, fullName, phone, birthYear, updatedAt FROM Person ORDER BY id`),
-    memberships: await db.sql.all(`SELECT personId, unitId, role, title FROM Membership ORDER BY personId, unitId, role`),
-    units: await db.sql.all(`SELECT id, path FROM Unit ORDER BY id`),
+    people: await db.kysely.selectFrom("Person").select(["id", "fullName", "phone", "birthYear", "updatedAt"]).orderBy("id").execute(),
+    memberships: await db.kysely.selectFrom("Membership").select(["personId", "unitId", "role", "title"]).orderBy("personId").orderBy("unitId").orderBy("role").execute(),
+    units: await db.kysely.selectFrom("Unit").select(["id", "path"]).orderBy("id").execute(),
   };
 }
 
@@ -49,6 +49,36 @@ describe("importRosterFile", () => {
       ["Trần Thị Bình", "0912345679", "member"],
     ]);
     expect((await listMembers(db, tree.branchA2.id)).map((m) => m.fullName)).toEqual(["Lê Văn Cường"]);
+  });
+
+  it("should import a roster larger than one write batch, each person with their own phone, unit and role", async () => {
+    const n = 1203; // two full batches of people and a short one (memberships: more)
+    const lines = ["Họ và tên,SĐT,Chi hội,Chức vụ,Năm sinh"];
+    for (let i = 0; i < n; i++) lines.push(`Người Số ${i},09${String(20_000_000 + i)},${i % 2 ? "Chi hội 2" : "Chi hội 1"},${i % 100 === 7 ? "Chi hội trưởng" : ""},${1940 + (i % 50)}`);
+    const file = csv("big.csv", lines.join("\n"));
+    const r = await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id });
+    expect(r).toMatchObject({ created: n, updated: 0, invalidRows: 0, written: true });
+    const people = await db.kysely
+      .selectFrom("Person as p")
+      .innerJoin("Membership as m", "m.personId", "p.id")
+      .select(["p.id", "p.fullName", "p.phone", "p.birthYear", "m.unitId", "m.role", "m.title"])
+      .where("p.phone", "like", "092%")
+      .orderBy("p.id")
+      .orderBy("m.role")
+      .execute();
+    const expected = [];
+    for (let i = 0; i < n; i++) {
+      const unitId = i % 2 ? tree.branchA2.id : tree.branchA1.id;
+      const base = { fullName: `Người Số ${i}`, phone: `09${20_000_000 + i}`, birthYear: 1940 + (i % 50), unitId };
+      if (i % 100 === 7) expected.push({ ...base, role: "cadre", title: "Chi hội trưởng" }, { ...base, role: "member", title: "Chi hội trưởng" });
+      else expected.push({ ...base, role: "member", title: null });
+    }
+    expect(people.map(({ id: _id, ...rest }) => rest)).toEqual(expected);
+    // Ids follow the file's order.
+    const ids = [...new Set(people.map((p) => p.id))];
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const again = await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: n });
   });
 
   it("should change nothing when the same file is imported again", async () => {
@@ -75,7 +105,7 @@ describe("importRosterFile", () => {
       ["Lê Văn Cường", "0987654321"],
       ["Trần Thị Bình", "0912345679"],
     ]);
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n).toBe(3);
+    expect(Number((await db.kysely.selectFrom("Person").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n)).toBe(3);
   });
 
   it("should write nothing when a row is invalid, and report it with its line", async () => {
@@ -106,7 +136,7 @@ describe("importRosterFile", () => {
     ].join("\n");
     const r = await importRosterFile(db, { actor: systemActor(), file: csv("bad.csv", bad), unitId: tree.communeA.id, skipInvalid: true, createUnits: true });
     expect(r).toMatchObject({ created: 2, invalidRows: 1, written: true, unitsToCreate: ["Chi hội Ấp Mới"] });
-    const unit = (await db.sql.get<{ id: number; parentId: number }>(`SELECT id, parentId FROM Unit WHERE name = 'Chi hội Ấp Mới'`))!;
+    const unit = await db.kysely.selectFrom("Unit").select(["id", "parentId"]).where("name", "=", "Chi hội Ấp Mới").executeTakeFirstOrThrow();
     expect(unit.parentId).toBe(tree.communeA.id);
     expect((await listMembers(db, unit.id)).map((m) => m.fullName)).toEqual(["Phạm Văn Tư"]);
   });

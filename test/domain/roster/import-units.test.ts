@@ -24,12 +24,13 @@ it("should refuse a unit row whose level or name Excel holds as a date, and writ
   ws.addRow([3, new Date(Date.UTC(2026, 0, 5)), "Xã Phước Hòa", "Chi hội"]);
   const file = path.join(db.dir, "don-vi.xlsx");
   await wb.xlsx.writeFile(file);
-  const before = await db.sql.all(`SELECT id, name, levelLabel FROM Unit ORDER BY id`);
+  const units = () => db.kysely.selectFrom("Unit").select(["id", "name", "levelLabel"]).orderBy("id").execute();
+  const before = await units();
   const result = await importUnitTreeFile(db, systemActor(), file, tree.province.id);
   expect(result.created).toEqual([]);
   expect(result.issues).toEqual([
     { line: 4, code: "wrong_type", params: { column: "Cấp", value: "29/11/2026" } },
     { line: 5, code: "wrong_type", params: { column: "Đơn vị", value: "05/01/2026" } },
   ]);
-  expect(await db.sql.all(`SELECT id, name, levelLabel FROM Unit ORDER BY id`)).toEqual(before);
+  expect(await units()).toEqual(before);
 });

@@ -135,7 +135,7 @@ describe("rollUpCounts", () => {
       for (let i = 0; i < n; i++) {
         const p = await createPerson(db, { fullName: `Người ${unitId}-${i}` });
         await addMembership(db, systemActor(), p.id, unitId, "member");
-        if (i < linked) await db.sql.run(`UPDATE Person SET linkedAccounts = 1 WHERE id = ?`, p.id);
+        if (i < linked) await db.kysely.updateTable("Person").set({ linkedAccounts: 1 }).where("id", "=", p.id).execute();
       }
     };
     await add(tree.branchA1.id, 5, 2);
