@@ -64,7 +64,7 @@ describe("createMeeting", () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "  Sinh hoạt   tháng 12 ", place: "Nhà văn hóa", agenda: " 1. Thu hội phí \n\n 2. Bầu tổ trưởng ", startsAt: dec5 }, ctx);
     expect(meeting).toMatchObject({
       unitId: tree.branchA1.id, seriesId: null, title: "Sinh hoạt tháng 12", place: "Nhà văn hóa", agenda: "1. Thu hội phí\n2. Bầu tổ trưởng",
-      startsAt: dec5.getTime(), endsAt: dec5.getTime() + 120 * 60_000, includeSubtree: 0, status: "scheduled", previousStartsAt: null,
+      startsAt: dec5.getTime(), endsAt: dec5.getTime() + 120 * 60_000, includeSubtree: false, status: "scheduled", previousStartsAt: null,
     });
     expect(await jobs(meeting.id)).toEqual([
       { kind: "reminder", dueAt: "2026-12-02T01:00:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" }, // 08:00 on 02/12

@@ -48,7 +48,7 @@ describe("recordRsvp", () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, minutes(t0, 1))).toEqual({ late: false, changed: false, previous: null });
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  ", actor: personActor(a) }, minutes(dec5, -10))).toEqual({ late: false, changed: true, previous: "attend" });
-    expect(await getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: 0, answeredAt: minutes(dec5, -10).getTime() });
+    expect(await getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: false, answeredAt: minutes(dec5, -10).getTime() });
     // The same answer again keeps the reason; a different one without a reason drops it.
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, minutes(dec5, -9))).toMatchObject({ changed: false, previous: "absent" });
     expect((await getRsvp(db, meeting.id, a))?.reason).toBe("Đi khám bệnh");
@@ -60,7 +60,7 @@ describe("recordRsvp", () => {
   it("should mark an answer given after the start late and refuse one after the end", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5)).toMatchObject({ late: true });
-    expect((await getRsvp(db, meeting.id, a))?.late).toBe(1);
+    expect((await getRsvp(db, meeting.id, a))?.late).toBe(true);
     expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, new Date(meeting.endsAt)))).toBe("meeting_finished");
     expect((await getRsvp(db, meeting.id, a))?.answer).toBe("attend");
   });
