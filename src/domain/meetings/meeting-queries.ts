@@ -76,20 +76,24 @@ export interface InvitedPerson {
 }
 
 /**
- * The path range of the units whose members a meeting invites: the unit's subtree when the
- * meeting includes it, else the unit alone (its unique path).
+ * The path range [lo, hi) of the units whose members a meeting invites: the unit's subtree when
+ * the meeting includes it, else the unit alone (its unique path).
  */
+export function invitedPathRange(unitPath: string, includeSubtree: boolean): [string, string] {
+  return includeSubtree ? subtreeRange(unitPath) : [unitPath, `${unitPath}\u0000`];
+}
+
 async function invitedRange(db: Database, meeting: Pick<MeetingRow, "unitId" | "includeSubtree">): Promise<[string, string] | null> {
   const unit = await unitName.first(db, { id: meeting.unitId });
-  if (!unit) return null;
-  return meeting.includeSubtree ? subtreeRange(unit.path) : [unit.path, `${unit.path}\u0000`];
+  return unit ? invitedPathRange(unit.path, meeting.includeSubtree) : null;
 }
 
 /**
- * THE definition of an invitee: a person with a membership (any role) in a unit whose path is in
- * [lo, hi). Memberships carry no dates: today's members are invited.
+ * THE definition of an invitee, as a subquery of person ids: a person with a membership (any
+ * role) in a unit whose path is in [lo, hi) (`invitedPathRange`). Memberships carry no dates:
+ * today's members are invited. Every invitee list, count and check goes through this.
  */
-function invitedIds(k: Kysely<DB>, lo: string, hi: string) {
+export function invitedIds(k: Kysely<DB>, lo: string, hi: string) {
   return k
     .selectFrom("Membership as m")
     .innerJoin("Unit as iu", "iu.id", "m.unitId")

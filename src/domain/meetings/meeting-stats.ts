@@ -7,7 +7,7 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
-import { getMeeting } from "./meeting-queries.ts";
+import { getMeeting, invitedIds } from "./meeting-queries.ts";
 import { attendanceRecorded, inviteeAnswers } from "./rsvp-service.ts";
 
 export interface MeetingStats {
@@ -156,11 +156,9 @@ export async function unitMeetingStats(db: Database, unitId: number, options: { 
       if (n === undefined) {
         const [a, b] = subtreeRange(row.path);
         n = (await db.kysely
-          .selectFrom("Membership as m")
-          .innerJoin("Unit as u", "u.id", "m.unitId")
-          .select((eb) => eb.fn.count<number>("m.personId").distinct().as("n"))
-          .where("u.path", ">=", a)
-          .where("u.path", "<", b)
+          .selectFrom("Person as p")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("p.id", "in", invitedIds(db.kysely, a, b))
           .executeTakeFirstOrThrow()).n;
         subtreeAudience.set(mUnitId, n);
       }
