@@ -15,6 +15,9 @@ export default defineConfig({
       "test/storage/db-migrations.test.ts",
       "test/domain/coordination/**/*.test.ts",
       "test/domain/units/unit-counts.test.ts",
+      "test/domain/payloads.test.ts",
+      "test/domain/meetings/meeting-queries.test.ts",
+      "test/scheduler/job-claim.test.ts",
     ],
   },
 });

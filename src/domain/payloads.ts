@@ -47,9 +47,16 @@ export type PayloadOf<K extends PayloadKind> = Extract<Payload, { kind: K }>;
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
-/** The string a button carries for `payload`. Throws (a programming error) past 64 bytes. */
+/**
+ * The string a button carries for `payload`. Throws (a programming error) for an id that is not
+ * an integer in 1…MAX_PAYLOAD_ID, or past 64 bytes: what it writes, `decodePayload` reads back.
+ */
 export function encodePayload(payload: Payload): string {
-  const text = encodeParts(payload).join(":");
+  const parts = encodeParts(payload);
+  for (const part of parts) {
+    if (typeof part === "number" && !(Number.isInteger(part) && part >= 1 && part <= MAX_PAYLOAD_ID)) throw new Error(`payload id out of range: ${part}`);
+  }
+  const text = parts.join(":");
   if (Buffer.byteLength(text, "utf8") > MAX_PAYLOAD_BYTES) throw new Error(`payload over ${MAX_PAYLOAD_BYTES} bytes: ${text}`);
   return text;
 }

@@ -80,7 +80,10 @@ export interface InvitedPerson {
  * the meeting includes it, else the unit alone (its unique path).
  */
 export function invitedPathRange(unitPath: string, includeSubtree: boolean): [string, string] {
-  return includeSubtree ? subtreeRange(unitPath) : [unitPath, `${unitPath}\u0000`];
+  // Paths compare bytewise on both engines (COLLATE "C" on PostgreSQL) and never hold control
+  // characters, so [path, path + "\u0001") is the path alone. (Not "\u0000": PostgreSQL text
+  // cannot hold it.)
+  return includeSubtree ? subtreeRange(unitPath) : [unitPath, `${unitPath}\u0001`];
 }
 
 async function invitedRange(db: Database, meeting: Pick<MeetingRow, "unitId" | "includeSubtree">): Promise<[string, string] | null> {
