@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Database } from "../storage/database.ts";
+import { prepared, type Slots } from "../storage/prepared.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ensureSeriesHorizon } from "../domain/meetings/meeting-service.ts";
 import { registerJobHandler, runDueJobs, type RunResult } from "./jobs.ts";
@@ -41,6 +42,9 @@ export interface ClockOptions {
 /** Setting key holding when the series horizon was last ensured (epoch ms). */
 export const HORIZON_SETTING_KEY = "clock.seriesHorizonAt";
 const HOUR = 3_600_000;
+
+/** When a setting was last written (read every tick: prepared). */
+const settingTime = prepared((k, p: Slots<{ key: string }>) => k.selectFrom("Setting").select("updatedAt").where("key", "=", p.key));
 
 export class Clock {
   readonly #db: Database;
@@ -152,7 +156,7 @@ export class Clock {
     const db = this.#db;
     const nowMs = now.getTime();
     const isDue = (last: number | undefined) => last === undefined || last > nowMs || nowMs - last >= HOUR;
-    const stored = await db.kysely.selectFrom("Setting").select("updatedAt").where("key", "=", HORIZON_SETTING_KEY).executeTakeFirst();
+    const stored = await settingTime.first(db, { key: HORIZON_SETTING_KEY });
     if (!isDue(stored?.updatedAt)) return; // the common case, without writing
     const claimed = await db.kysely
       .insertInto("Setting")

@@ -12,7 +12,7 @@
  */
 import type { Database } from "../storage/database.ts";
 import { inIds, skipLocked } from "../storage/dialect.ts";
-import { prepared, type Slots } from "../storage/prepared.ts";
+import { prepared, type Prepared, type Slots } from "../storage/prepared.ts";
 import { deliveryAccount } from "../domain/accounts/account-service.ts";
 import { enqueue, priorities, type OutboxBody } from "../domain/deliveries/outbox-service.ts";
 import { offerQuestion } from "../domain/conversation-state.ts";
@@ -67,21 +67,36 @@ function jobStatus(status: string): JobRow["status"] {
   return status === "pending" || status === "running" || status === "done" ? status : "skipped";
 }
 
+// The clock asks every minute, mostly to find nothing: prepared, with the handled kinds as
+// constants (they change only when a handler is registered).
+let dueQuery: { kinds: string; query: Prepared<{ now: number; limit: number }, { id: number }> } | undefined;
+
+function dueJobsQuery(kinds: string[]): Prepared<{ now: number; limit: number }, { id: number }> {
+  const key = JSON.stringify(kinds);
+  if (dueQuery?.kinds !== key) {
+    dueQuery = {
+      kinds: key,
+      query: prepared((k, p: Slots<{ now: number; limit: number }>) =>
+        k
+          .selectFrom("ScheduledJob")
+          .select("id")
+          .where("status", "=", "pending")
+          .where("dueAt", "<=", p.now)
+          .where("kind", "in", kinds)
+          .orderBy("dueAt")
+          .orderBy("id")
+          .limit(p.limit),
+      ),
+    };
+  }
+  return dueQuery.query;
+}
+
 /** Ids of pending jobs of a handled kind due at `now`, oldest due first. */
 export async function dueJobIds(db: Database, now: Date, limit: number): Promise<number[]> {
   const kinds = [...handlers.keys()];
   if (!kinds.length) return [];
-  return (await db.kysely
-    .selectFrom("ScheduledJob")
-    .select("id")
-    .where("status", "=", "pending")
-    .where("dueAt", "<=", now.getTime())
-    .where("kind", "in", kinds)
-    .orderBy("dueAt")
-    .orderBy("id")
-    .limit(limit)
-    .execute())
-    .map((r) => r.id);
+  return (await dueJobsQuery(kinds).all(db, { now: now.getTime(), limit })).map((r) => r.id);
 }
 
 /**
@@ -169,6 +184,8 @@ export async function runDueJobs(
   // Jobs that threw in this run: rolled back to pending, not tried again until the next run.
   const failed: number[] = [];
   const limit = ctx.limit ?? 500;
+  // Most clock ticks find nothing due: one read then, without taking the write lock.
+  if (!(await dueJobIds(db, ctx.now, 1)).length) return result;
   for (let n = 0; n < limit; n++) {
     let claimed: number | undefined;
     let outcome: JobOutcome | null | undefined;
