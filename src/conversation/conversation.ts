@@ -11,6 +11,7 @@ import type { PersonRow } from "../domain/people/people-service.ts";
 import { getPendingQuestion } from "../domain/conversation-state.ts";
 import { isLocale, type Locale } from "../lib/i18n.ts";
 import { scopeRoots } from "../domain/access/access-scope.ts";
+import { decodePayload, type Payload } from "../domain/payloads.ts";
 import { parseIntent, type Intent, type ParseContext } from "./intent.ts";
 import { Turn, type ConversationSettings, type TurnOutcome } from "./turn.ts";
 import { questionForChat, settleInGroup } from "./chat-privacy.ts";
@@ -29,28 +30,45 @@ import {
 
 export type { ConversationSettings, TurnOutcome };
 
-/** A handler for button payloads "<prefix>:<argument>". */
-type PayloadHandler = (turn: Turn, argument: string) => void;
-
-const payloadHandlers = new Map<string, PayloadHandler>([
-  ["lang", (turn, arg) => setLanguage(turn, arg === "en" ? "en" : "vi")],
-  ["unlink", (turn, arg) => answerUnlink(turn, arg)],
-  ["concern", (turn, arg) => answerConcern(turn, arg)],
-  ["rsvp", rsvpPayloads.rsvp],
-  ["rsvpwhich", rsvpPayloads.rsvpwhich],
-  ["rsvpreason", rsvpPayloads.rsvpreason],
-  ["rsvpmix", rsvpPayloads.rsvpmix],
-  ["mnew", cadrePayloads.mnew],
-  ["mcancel", cadrePayloads.mcancel],
-  ["attend", cadrePayloads.attend],
-  ["dnew", directivePayloads.dnew],
-  ["read", directivePayloads.read],
-  ["vb", directivePayloads.vb],
-  ["tk", ticketPayloads.tk],
-  ["tsat", ticketPayloads.tsat],
-  ["tkadd", ticketPayloads.tkadd],
-  ["flow", flowPayloads.flow],
-]);
+/** Runs the feature that handles a decoded button payload. */
+async function handlePayload(turn: Turn, payload: Payload): Promise<void> {
+  switch (payload.kind) {
+    case "lang":
+      return await setLanguage(turn, payload.locale);
+    case "unlink":
+      return await answerUnlink(turn, payload.confirm ? "yes" : "no");
+    case "concern":
+      return await answerConcern(turn, payload.confirm ? "yes" : "no");
+    case "rsvp":
+      return await rsvpPayloads.rsvp(turn, payload);
+    case "rsvpwhich":
+      return await rsvpPayloads.rsvpwhich(turn, payload);
+    case "rsvpreason":
+      return await rsvpPayloads.rsvpreason(turn, payload);
+    case "rsvpmix":
+      return await rsvpPayloads.rsvpmix(turn, payload);
+    case "mnew":
+      return await cadrePayloads.mnew(turn, payload);
+    case "mcancel":
+      return await cadrePayloads.mcancel(turn, payload);
+    case "attend":
+      return await cadrePayloads.attend(turn, payload);
+    case "dnew":
+      return await directivePayloads.dnew(turn, payload);
+    case "read":
+      return await directivePayloads.read(turn, payload);
+    case "vb":
+      return await directivePayloads.vb(turn, payload);
+    case "tk":
+      return await ticketPayloads.tk(turn, payload);
+    case "tsat":
+      return await ticketPayloads.tsat(turn, payload);
+    case "tkadd":
+      return await ticketPayloads.tkadd(turn, payload);
+    case "flow":
+      return await flowPayloads.flow(turn, payload.action);
+  }
+}
 
 /** Multi-step flows own the text typed while their question is open (numbers included). */
 async function continueFlow(turn: Turn, intent: Intent): Promise<boolean> {
@@ -114,12 +132,15 @@ function localeFor(person: PersonRow | null, message: InboundMessage, settings: 
   return settings.defaultLocale;
 }
 
-export async function dispatchPayload(turn: Turn, payload: string): Promise<boolean> {
-  const at = payload.indexOf(":");
-  const prefix = at < 0 ? payload : payload.slice(0, at);
-  const handler = payloadHandlers.get(prefix);
-  if (!handler) return false;
-  await handler(turn, at < 0 ? "" : payload.slice(at + 1));
+/**
+ * Handles a button payload (pressed, or picked by number from the open question's choices).
+ * Returns false when the string is not a valid payload (unknown kind, malformed, or from a
+ * version of the bot that no longer exists): the caller answers that the button is not valid.
+ */
+export async function dispatchPayload(turn: Turn, text: string): Promise<boolean> {
+  const payload = decodePayload(text);
+  if (!payload) return false;
+  await handlePayload(turn, payload);
   return true;
 }
 
@@ -148,9 +169,9 @@ async function route(turn: Turn): Promise<void> {
   if (message.kind === "contact") return linkWithContact(turn);
 
   if (message.kind === "callback" && message.payload) {
-    if (!turn.person && !message.payload.startsWith("lang:")) return replyToStranger(turn);
+    if (!turn.person && decodePayload(message.payload)?.kind !== "lang") return replyToStranger(turn);
     if (await dispatchPayload(turn, message.payload)) return;
-    return turn.reply(turn.t("chat.question_expired"));
+    return turn.reply(turn.t("chat.button_no_longer_valid"));
   }
 
   if (message.kind === "reaction") return answerReaction(turn);

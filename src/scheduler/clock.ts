@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Database } from "../storage/database.ts";
+import { prepared, type Slots } from "../storage/prepared.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ensureSeriesHorizon } from "../domain/meetings/meeting-service.ts";
 import { registerJobHandler, runDueJobs, type RunResult } from "./jobs.ts";
@@ -41,6 +42,9 @@ export interface ClockOptions {
 /** Setting key holding when the series horizon was last ensured (epoch ms). */
 export const HORIZON_SETTING_KEY = "clock.seriesHorizonAt";
 const HOUR = 3_600_000;
+
+/** When a setting was last written (read every tick: prepared). */
+const settingTime = prepared((k, p: Slots<{ key: string }>) => k.selectFrom("Setting").select("updatedAt").where("key", "=", p.key));
 
 export class Clock {
   readonly #db: Database;
@@ -143,24 +147,29 @@ export class Clock {
     return total;
   }
 
-  /** Materialises series occurrences at most hourly; the claim is taken in the database. */
+  /**
+   * Materialises series occurrences at most hourly. The claim is ONE upsert of the setting that
+   * writes only when the last run (its `updatedAt`) is an hour old or in the future (the clock was
+   * set back): atomic on both engines, so of several processes ticking together one runs it.
+   */
   async #ensureHorizon(now: Date): Promise<void> {
     const db = this.#db;
     const nowMs = now.getTime();
-    const isDue = async () => {
-      const last = Number((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, HORIZON_SETTING_KEY))?.value);
-      // A stored time in the future means the clock was set back: run rather than wait.
-      return !(Number.isFinite(last) && last <= nowMs && nowMs - last < HOUR);
-    };
-    if (!await isDue()) return; // the common case, without taking the write lock
-    const due = await db.transaction(async () => {
-      if (!await isDue()) return false; // another process claimed it meanwhile
-      await db.sql.run(
-        `INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt`,
-        HORIZON_SETTING_KEY, String(nowMs), nowMs,
-      );
-      return true;
-    });
+    const isDue = (last: number | undefined) => last === undefined || last > nowMs || nowMs - last >= HOUR;
+    const stored = await settingTime.first(db, { key: HORIZON_SETTING_KEY });
+    if (!isDue(stored?.updatedAt)) return; // the common case, without writing
+    const claimed = await db.kysely
+      .insertInto("Setting")
+      .values({ key: HORIZON_SETTING_KEY, value: String(nowMs), updatedAt: nowMs })
+      .onConflict((oc) =>
+        oc
+          .column("key")
+          .doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updatedAt: eb.ref("excluded.updatedAt") }))
+          .where((eb) => eb.or([eb("Setting.updatedAt", ">", nowMs), eb("Setting.updatedAt", "<=", nowMs - HOUR)])),
+      )
+      .returning("key")
+      .executeTakeFirst();
+    const due = claimed !== undefined;
     if (!due) return;
     try {
       const created = await ensureSeriesHorizon(db, { now, timeZone: this.#timeZone });

@@ -2,26 +2,27 @@
  * Runs the ScheduledJob rows that are due: meeting reminders, nudges, tallies and attendance
  * prompts (other features register their own kinds with `registerJobHandler`).
  *
- * Exactly-once: each job runs inside ONE IMMEDIATE transaction that re-reads the job, returns if it
- * is no longer pending, queues all its Outbox messages (dedupe key "job:<jobId>:p:<personId>") and
- * marks it done. BEGIN IMMEDIATE serialises processes sharing the database file, so after a
- * restart, or with two service processes, a job is either wholly done once or not at all.
+ * Exactly-once: each job runs inside ONE transaction that claims it (one statement: `UPDATE … WHERE
+ * id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, so another process skips a job being run
+ * instead of waiting for it), queues all its Outbox messages (dedupe key "job:<jobId>:p:<personId>")
+ * and marks it done. On SQLite the IMMEDIATE transaction holds the one writer lock; on PostgreSQL
+ * the claimed row stays locked until the commit. So after a restart, or with several service
+ * processes, a job is either wholly done once or not at all, and a job that throws rolls back to
+ * pending.
  */
 import type { Database } from "../storage/database.ts";
+import { inIds, skipLocked } from "../storage/dialect.ts";
+import { prepared, type Prepared, type Slots } from "../storage/prepared.ts";
 import { deliveryAccount } from "../domain/accounts/account-service.ts";
 import { enqueue, priorities, type OutboxBody } from "../domain/deliveries/outbox-service.ts";
 import { offerQuestion } from "../domain/conversation-state.ts";
 import { getPerson } from "../domain/people/people-service.ts";
-import { meetingCadres, meetingText, movedNoticePrefix, type MeetingRow } from "../domain/meetings/meeting-service.ts";
-import { inviteeAnswers, meetingTally } from "../domain/meetings/rsvp-service.ts";
-import {
-  attendancePromptBody,
-  meetingJobKinds,
-  nominalDueOf,
-  rsvpPayloads,
-  rsvpRequestBody,
-  tallyBody,
-} from "../domain/meetings/reminder-plan.ts";
+import { meetingCadres, movedNoticePrefix } from "../domain/meetings/meeting-service.ts";
+import { findMeeting, meetingText, type DeliveryTarget } from "../domain/meetings/meeting-queries.ts";
+import type { MeetingRow } from "../domain/meetings/meeting-types.ts";
+import { attendanceRecorded, inviteeAnswers, meetingTally } from "../domain/meetings/rsvp-service.ts";
+import { meetingJobKinds, nominalDueOf } from "../domain/meetings/reminder-plan.ts";
+import { attendancePromptBody, rsvpPayloads, rsvpRequestBody, tallyBody } from "../domain/meetings/meeting-messages.ts";
 
 export interface JobRow {
   id: number;
@@ -54,47 +55,109 @@ export interface JobOutcome {
 export type JobHandler = (db: Database, job: JobRow, ctx: JobContext) => Promise<JobOutcome>;
 
 const handlers = new Map<string, JobHandler>();
-let handledKinds = "[]";
 
 /** Lets a feature run its own job kind (directive reminders, digests…). Replaces an earlier handler. */
 export function registerJobHandler(kind: string, handler: JobHandler): void {
   handlers.set(kind, handler);
-  handledKinds = JSON.stringify([...handlers.keys()]);
 }
 
-const jobColumns = `id, kind, meetingId, entityType, entityId, dueAt, expiresAt, status, dedupeKey`;
+const jobColumns = ["id", "kind", "meetingId", "entityType", "entityId", "dueAt", "expiresAt", "status", "dedupeKey"] as const;
+
+function jobStatus(status: string): JobRow["status"] {
+  return status === "pending" || status === "running" || status === "done" ? status : "skipped";
+}
+
+// The clock asks every minute, mostly to find nothing: prepared, with the handled kinds as
+// constants (they change only when a handler is registered).
+let dueQuery: { kinds: string; query: Prepared<{ now: number; limit: number }, { id: number }> } | undefined;
+
+function dueJobsQuery(kinds: string[]): Prepared<{ now: number; limit: number }, { id: number }> {
+  const key = JSON.stringify(kinds);
+  if (dueQuery?.kinds !== key) {
+    dueQuery = {
+      kinds: key,
+      query: prepared((k, p: Slots<{ now: number; limit: number }>) =>
+        k
+          .selectFrom("ScheduledJob")
+          .select("id")
+          .where("status", "=", "pending")
+          .where("dueAt", "<=", p.now)
+          .where("kind", "in", kinds)
+          .orderBy("dueAt")
+          .orderBy("id")
+          .limit(p.limit),
+      ),
+    };
+  }
+  return dueQuery.query;
+}
 
 /** Ids of pending jobs of a handled kind due at `now`, oldest due first. */
 export async function dueJobIds(db: Database, now: Date, limit: number): Promise<number[]> {
-  return (await db.sql
-    .all<{ id: number }>(
-      `SELECT id FROM ScheduledJob WHERE status = 'pending' AND dueAt <= ? AND kind IN (SELECT value FROM json_each(?))
-       ORDER BY dueAt, id LIMIT ?`,
-      now.getTime(), handledKinds, limit,
-    ))
-    .map((r) => r.id);
+  const kinds = [...handlers.keys()];
+  if (!kinds.length) return [];
+  return (await dueJobsQuery(kinds).all(db, { now: now.getTime(), limit })).map((r) => r.id);
+}
+
+/**
+ * Claims one pending job (by id, or the next due one of a handled kind that is not in `except`):
+ * one statement, locking the row until the transaction ends and skipping rows another process
+ * holds. Call inside the job's transaction. Undefined when there is nothing to claim.
+ */
+async function claimJob(db: Database, ctx: JobContext, which: { id: number } | { except: readonly number[] }): Promise<JobRow | undefined> {
+  const now = ctx.now.getTime();
+  let pick = db.kysely.selectFrom("ScheduledJob").select("id").where("status", "=", "pending");
+  if ("id" in which) pick = pick.where("id", "=", which.id);
+  else {
+    const kinds = [...handlers.keys()];
+    if (!kinds.length) return undefined;
+    pick = pick.where("dueAt", "<=", now).where("kind", "in", kinds);
+    if (which.except.length) pick = pick.where((eb) => eb.not(inIds(db.engine, eb.ref("id"), which.except)));
+    pick = pick.orderBy("dueAt").orderBy("id");
+  }
+  const row = await db.kysely
+    .updateTable("ScheduledJob")
+    .set({ status: "running", claimedBy: ctx.workerId, claimedAt: now })
+    .where("id", "in", skipLocked(db.engine, pick.limit(1)))
+    .where("status", "=", "pending")
+    .returning(jobColumns)
+    .executeTakeFirst();
+  return row && { ...row, status: jobStatus(row.status) };
+}
+
+const finishJob = prepared((k, p: Slots<{ id: number; status: string; doneAt: number }>) =>
+  k.updateTable("ScheduledJob").set({ status: p.status, doneAt: p.doneAt }).where("id", "=", p.id).where("status", "=", "running"),
+);
+
+/** Runs a claimed job (inside its transaction) and records the outcome. */
+async function runClaimed(db: Database, job: JobRow, ctx: JobContext): Promise<JobOutcome | null> {
+  const handler = handlers.get(job.kind);
+  if (!handler) return null;
+  const now = ctx.now.getTime();
+  const outcome: JobOutcome =
+    job.expiresAt != null && now > job.expiresAt ? { status: "skipped", queued: 0, unreachable: 0 } : await handler(db, job, ctx);
+  await finishJob.run(db, { id: job.id, status: outcome.status, doneAt: now });
+  return outcome;
 }
 
 /**
  * Runs one job in one transaction. Returns null when the job is not pending any more (another
- * process ran it) or its kind has no handler. A job past its expiry is marked skipped unsent.
+ * process ran it or is running it) or its kind has no handler. A job past its expiry is marked
+ * skipped unsent.
  */
 export async function runJob(db: Database, jobId: number, ctx: JobContext): Promise<JobOutcome | null> {
   return await db.transaction(async () => {
-    const job = await db.sql.get<JobRow>(`SELECT ${jobColumns} FROM ScheduledJob WHERE id = ?`, jobId);
-    if (!job || job.status !== "pending") return null;
-    const handler = handlers.get(job.kind);
-    if (!handler) return null;
-    const now = ctx.now.getTime();
-    const outcome: JobOutcome =
-      job.expiresAt != null && now > job.expiresAt ? { status: "skipped", queued: 0, unreachable: 0 } : await handler(db, job, ctx);
-    await db.sql.run(
-      `UPDATE ScheduledJob SET status = ?, claimedBy = ?, claimedAt = ?, doneAt = ? WHERE id = ? AND status = 'pending'`,
-      outcome.status, ctx.workerId, now, now, job.id,
-    );
-    return outcome;
+    const job = await claimJob(db, ctx, { id: jobId });
+    if (!job || !handlers.has(job.kind)) throw new NothingToRun();
+    return await runClaimed(db, job, ctx);
+  }).catch((error: unknown) => {
+    if (error instanceof NothingToRun) return null;
+    throw error;
   });
 }
+
+/** Rolls back an empty claim (a job without handler stays pending, untouched). */
+class NothingToRun extends Error {}
 
 export interface RunResult {
   /** Jobs done. */
@@ -118,16 +181,30 @@ export async function runDueJobs(
 ): Promise<RunResult> {
   const result: RunResult = { ran: 0, skipped: 0, failed: 0, queued: 0, unreachable: 0 };
   let firstError: unknown;
-  for (const id of await dueJobIds(db, ctx.now, ctx.limit ?? 500)) {
-    let outcome: JobOutcome | null;
+  // Jobs that threw in this run: rolled back to pending, not tried again until the next run.
+  const failed: number[] = [];
+  const limit = ctx.limit ?? 500;
+  // Most clock ticks find nothing due: one read then, without taking the write lock.
+  if (!(await dueJobIds(db, ctx.now, 1)).length) return result;
+  for (let n = 0; n < limit; n++) {
+    let claimed: number | undefined;
+    let outcome: JobOutcome | null | undefined;
     try {
-      outcome = await runJob(db, id, ctx);
+      outcome = await db.transaction(async () => {
+        const job = await claimJob(db, ctx, { except: failed });
+        if (!job) return undefined;
+        claimed = job.id;
+        return await runClaimed(db, job, ctx);
+      });
     } catch (error) {
+      if (claimed === undefined) throw error; // the claim itself failed: the database is not usable
+      failed.push(claimed);
       result.failed++;
-      if (ctx.onError) ctx.onError(error, id);
+      if (ctx.onError) ctx.onError(error, claimed);
       else firstError ??= error;
       continue;
     }
+    if (outcome === undefined) break; // nothing due that another process is not already running
     if (!outcome) continue;
     if (outcome.status === "done") result.ran++;
     else result.skipped++;
@@ -143,14 +220,7 @@ export async function runDueJobs(
 
 const skipped = (): JobOutcome => ({ status: "skipped", queued: 0, unreachable: 0 });
 
-async function loadMeeting(db: Database, job: JobRow): Promise<MeetingRow | undefined> {
-  return await db.sql.get<MeetingRow>(
-    `SELECT id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt FROM Meeting WHERE id = ?`,
-    job.meetingId,
-  );
-}
-
-/** Queues one job message to a person's delivery account. */
+/** Queues one job message to a person's delivery account (looked up when not given). */
 async function send(
   db: Database,
   job: JobRow,
@@ -159,8 +229,9 @@ async function send(
   body: OutboxBody,
   ctx: JobContext,
   outcome: JobOutcome,
+  target?: DeliveryTarget | null,
 ): Promise<number | null> {
-  const account = await deliveryAccount(db, personId);
+  const account = target === undefined ? await deliveryAccount(db, personId) : target;
   if (!account) {
     outcome.unreachable++;
     return null;
@@ -188,12 +259,7 @@ async function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ct
   const nominal = nominalDueOf(job.dedupeKey) ?? job.dueAt;
   const prefix = movedNoticePrefix(meeting.id, meeting.startsAt);
   const toldOfMove = new Set(
-    (await db.sql
-      .all<{ personId: number }>(
-        `SELECT personId FROM Outbox WHERE dedupeKey >= ? AND dedupeKey < ? AND createdAt >= ? AND personId IS NOT NULL`,
-        prefix, prefix.slice(0, -1) + ";", nominal,
-      ))
-      .map((r) => r.personId),
+    (await toldOfMoveSince.all(db, { from: prefix, to: prefix.slice(0, -1) + ";", since: nominal })).flatMap((r) => (r.personId === null ? [] : [r.personId])),
   );
   const bodies = new Map<string, OutboxBody>();
   for (const invitee of await inviteeAnswers(db, meeting)) {
@@ -201,12 +267,22 @@ async function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ct
     if (toldOfMove.has(invitee.personId)) continue;
     let body = bodies.get(invitee.locale);
     if (!body) bodies.set(invitee.locale, (body = rsvpRequestBody(kind, meeting.id, text, invitee.locale, ctx.timeZone)));
-    const accountId = await send(db, job, meeting.id, invitee.personId, body, ctx, outcome);
+    const accountId = await send(db, job, meeting.id, invitee.personId, body, ctx, outcome, invitee.account);
     // A reminder must not wipe out a flow the person is in the middle of (composing, attendance…).
     if (accountId !== null) await offerQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
   }
   return outcome;
 }
+
+const toldOfMoveSince = prepared((k, p: Slots<{ from: string; to: string; since: number }>) =>
+  k
+    .selectFrom("Outbox")
+    .select("personId")
+    .where("dedupeKey", ">=", p.from)
+    .where("dedupeKey", "<", p.to)
+    .where("createdAt", ">=", p.since)
+    .where("personId", "is not", null),
+);
 
 async function runTally(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): Promise<JobOutcome> {
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
@@ -220,7 +296,7 @@ async function runTally(db: Database, job: JobRow, meeting: MeetingRow, ctx: Job
 
 async function runAttendancePrompt(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): Promise<JobOutcome> {
   // The cadre may have recorded it during the meeting already.
-  if (await db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meeting.id)) return skipped();
+  if (await attendanceRecorded(db, meeting.id)) return skipped();
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
   const text = await meetingText(db, meeting);
   for (const personId of await meetingCadres(db, meeting.unitId)) {
@@ -231,7 +307,7 @@ async function runAttendancePrompt(db: Database, job: JobRow, meeting: MeetingRo
 
 /** Runs one meeting job (reminder, nudge, tally, attendance_prompt). */
 export async function runMeetingJob(db: Database, job: JobRow, ctx: JobContext): Promise<JobOutcome> {
-  const meeting = job.meetingId != null ? await loadMeeting(db, job) : undefined;
+  const meeting = job.meetingId != null ? await findMeeting(db, job.meetingId) : undefined;
   if (!meeting || meeting.status !== "scheduled") return skipped();
   const now = ctx.now.getTime();
   switch (job.kind) {

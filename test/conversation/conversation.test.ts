@@ -92,6 +92,15 @@ describe("linking", () => {
     expect((await findAccount(h.db, "telegram", "42"))?.personId).toBeNull();
     expect(h.calls.some((c) => c.method === "answerCallbackQuery")).toBe(true);
   });
+
+  it("should say a button is no longer valid when its payload is unknown or malformed, and change nothing", async () => {
+    await link();
+    for (const data of ["unlink:maybe", "rsvp:abc:attend", "oldfeature:7", "tsat:1:ok"]) {
+      await h.press(42, data, 1);
+      expect(await h.lastText(42)).toBe("Nút này không còn dùng được nữa. Gửi /trogiup để xem hướng dẫn.");
+    }
+    expect((await findAccount(h.db, "telegram", "42"))?.personId).toBe(an.id);
+  });
 });
 
 describe("member commands", () => {

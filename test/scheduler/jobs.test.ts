@@ -32,7 +32,15 @@ afterEach(() => db.destroy());
 const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
 
 const work = (now: Date, workerId = "test") => ({ now, timeZone: HCM, workerId });
-const outboxCount = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`))!.n;
+const outboxCount = async () => (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+const doneByWorker = async () =>
+  await db.kysely
+    .selectFrom("ScheduledJob")
+    .select((eb) => ["claimedBy", eb.fn.countAll<number>().as("n")])
+    .where("status", "=", "done")
+    .groupBy("claimedBy")
+    .orderBy("claimedBy")
+    .execute();
 
 describe("runDueJobs", () => {
   it("should run nothing before a job is due", async () => {
@@ -48,11 +56,11 @@ describe("runDueJobs", () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     await person(tree.branchA1.id, "Trần Văn Bảy", { linked: false });
     const c = await person(tree.branchA1.id, "Lê Thị Cúc");
-    const cAccount = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, c))!.id;
+    const cAccount = (await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", c).executeTakeFirstOrThrow()).id;
     await markUnreachable(db, cAccount);
     await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 1, queued: 1, unreachable: 2 });
-    expect(await db.sql.all(`SELECT personId FROM Outbox`)).toEqual([{ personId: a }]);
+    expect(await db.kysely.selectFrom("Outbox").select("personId").execute()).toEqual([{ personId: a }]);
   });
 
   it("should write each message in the person's language and leave out an empty place and agenda", async () => {
@@ -60,7 +68,7 @@ describe("runDueJobs", () => {
     const en = await person(tree.branchA1.id, "Lê Văn Cường", { locale: "en" });
     await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt tháng 12", startsAt: meetingStart }, ctx);
     await runDueJobs(db, work(firstReminder));
-    const body = async (personId: number) => JSON.parse((await db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, personId))!.body);
+    const body = async (personId: number) => JSON.parse((await db.kysely.selectFrom("Outbox").select("body").where("personId", "=", personId).executeTakeFirstOrThrow()).body);
     expect((await body(vi)).text).toBe(
       "Nhắc lịch: Sinh hoạt tháng 12 (Chi hội 1)\nThời gian: 19:30 thứ Bảy, 05/12/2026\nKính mời anh/chị tham dự. Anh/chị trả lời giúp: Có mặt, Xin vắng (kèm lý do) hay Chưa chắc?",
     );
@@ -75,13 +83,13 @@ describe("runDueJobs", () => {
     const communeCadre = await person(tree.communeA.id, "Võ Văn Xã", { role: "official" });
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     await runDueJobs(db, work(new Date("2026-12-05T09:30:00Z")));
-    const tally = await db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE personId = ?`, communeCadre);
+    const tally = await db.kysely.selectFrom("Outbox").select(["personId", "body"]).where("personId", "=", communeCadre).execute();
     expect(tally).toHaveLength(1);
     expect(JSON.parse(tally[0]!.body).text).toContain("Chưa trả lời (1): Nguyễn Văn An");
     // Once the branch has its own cadre, the attendance prompt goes to them instead.
     const branchCadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
     await runDueJobs(db, work(new Date(meeting.endsAt)));
-    const prompt = await db.sql.all<{ personId: number }>(`SELECT personId FROM Outbox WHERE body LIKE '%/diemdanh%'`);
+    const prompt = await db.kysely.selectFrom("Outbox").select("personId").where("body", "like", "%/diemdanh%").execute();
     expect(prompt).toEqual([{ personId: branchCadre }]);
   });
 
@@ -89,7 +97,7 @@ describe("runDueJobs", () => {
     await person(tree.branchA1.id, "Nguyễn Văn An");
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: meetingStart }, ctx);
     // Cancelled behind the service's back (an import, an old version): the job must not send.
-    await db.sql.run(`UPDATE Meeting SET status = 'cancelled' WHERE id = ?`, meeting.id);
+    await db.kysely.updateTable("Meeting").set({ status: "cancelled" }).where("id", "=", meeting.id).execute();
     expect(await runDueJobs(db, work(firstReminder))).toMatchObject({ ran: 0, skipped: 1 });
     expect(await outboxCount()).toBe(0);
   });
@@ -100,17 +108,14 @@ describe("runDueJobs", () => {
       await enqueue(database, { platform: "telegram", chatId: "x", personId: p, body: { text: "một" }, dedupeKey: `job:${job.id}:p:${p}` }, jobCtx.now);
       throw new Error("boom");
     });
-    await db.sql.run(
-      `INSERT INTO ScheduledJob (kind, dueAt, status, dedupeKey, createdAt) VALUES ('test_half_failure', ?, 'pending', 'test:1', ?)`,
-      t0.getTime(), t0.getTime(),
-    );
+    await db.kysely.insertInto("ScheduledJob").values({ kind: "test_half_failure", dueAt: t0.getTime(), status: "pending", dedupeKey: "test:1", createdAt: t0.getTime() }).execute();
     await expect(runDueJobs(db, work(t0))).rejects.toThrow("boom");
     const errors: unknown[] = [];
     expect(await runDueJobs(db, { ...work(t0), onError: (e) => errors.push(e) })).toMatchObject({ ran: 0, failed: 1 });
     expect(errors).toHaveLength(1);
     expect(await outboxCount()).toBe(0);
-    expect(await db.sql.get(`SELECT status FROM ScheduledJob WHERE dedupeKey = 'test:1'`)).toEqual({ status: "pending" });
-    await db.sql.run(`DELETE FROM ScheduledJob WHERE dedupeKey = 'test:1'`);
+    expect(await db.kysely.selectFrom("ScheduledJob").select("status").where("dedupeKey", "=", "test:1").execute()).toEqual([{ status: "pending" }]);
+    await db.kysely.deleteFrom("ScheduledJob").where("dedupeKey", "=", "test:1").execute();
   });
 
   it("should skip a job past its expiry without sending it", async () => {
@@ -132,8 +137,8 @@ describe("runDueJobs", () => {
     const { notified } = await moveMeeting(db, meeting.id, new Date("2026-12-03T12:30:00Z"), { actor: systemActor(), now: moveAt, timeZone: HCM });
     expect(notified).toBe(1);
     await runDueJobs(db, work(moveAt));
-    const rows = await db.sql.all<{ personId: number; dedupeKey: string }>(`SELECT personId, dedupeKey FROM Outbox ORDER BY id`);
-    expect(rows.map((r) => [r.personId, r.dedupeKey.split(":")[0] === "job" ? "job" : r.dedupeKey.split(":")[2]])).toEqual([
+    const rows = await db.kysely.selectFrom("Outbox").select(["personId", "dedupeKey"]).orderBy("id").execute();
+    expect(rows.map((r) => [r.personId, String(r.dedupeKey).split(":")[0] === "job" ? "job" : String(r.dedupeKey).split(":")[2]])).toEqual([
       [a, "job"], // first reminder
       [a, "moved"], // the move notice
       [b, "job"], // the catch-up reminder reaches only B
@@ -159,11 +164,9 @@ describe("runJob", () => {
         ran += (await runDueJobs(turn % 2 ? db : other, { ...work(at, turn % 2 ? "p1" : "p2"), limit: 1 })).ran;
       }
       expect(ran).toBe(12); // 4 nudges, 4 tallies (no cadre: nothing to send), 4 reminders
-      const workers = await db.sql.all<{ claimedBy: string; n: number }>(
-        `SELECT claimedBy, COUNT(*) AS n FROM ScheduledJob WHERE status = 'done' GROUP BY claimedBy ORDER BY claimedBy`,
-      );
+      const workers = await doneByWorker();
       expect(workers).toEqual([{ claimedBy: "p1", n: 6 }, { claimedBy: "p2", n: 10 }]);
-      const outbox = await db.sql.all<{ dedupeKey: string }>(`SELECT dedupeKey FROM Outbox`);
+      const outbox = await db.kysely.selectFrom("Outbox").select("dedupeKey").execute();
       expect(outbox).toHaveLength(20 + 4 * 5 + 4 * 5);
       expect(new Set(outbox.map((r) => r.dedupeKey)).size).toBe(outbox.length);
     } finally {
@@ -210,10 +213,10 @@ describe("runJob", () => {
     const [one, two] = await Promise.all([run("p1"), run("p2")]);
     expect(one.ran + two.ran).toBe(meetings);
     expect(one.queued + two.queued).toBe(meetings * 30);
-    expect(await db.sql.get(`SELECT COUNT(*) AS n, COUNT(DISTINCT dedupeKey) AS d FROM Outbox`)).toEqual({ n: meetings * 30, d: meetings * 30 });
-    const byWorker = await db.sql.all<{ claimedBy: string; n: number }>(
-      `SELECT claimedBy, COUNT(*) AS n FROM ScheduledJob WHERE status = 'done' GROUP BY claimedBy ORDER BY claimedBy`,
-    );
+    expect(
+      await db.kysely.selectFrom("Outbox").select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.count<number>("dedupeKey").distinct().as("d")]).executeTakeFirst(),
+    ).toEqual({ n: meetings * 30, d: meetings * 30 });
+    const byWorker = await doneByWorker();
     expect(byWorker.reduce((s, r) => s + r.n, 0)).toBe(meetings);
   });
 });

@@ -16,6 +16,7 @@ import { cancelMeeting, createMeeting, createSeries, getMeeting, invitees, listU
 import { movedTallyAt } from "../../domain/meetings/reminder-plan.ts";
 import { attendanceOf, meetingTally, recordAttendance, type Named } from "../../domain/meetings/rsvp-service.ts";
 import { getPerson } from "../../domain/people/people-service.ts";
+import { encodePayload, type PayloadOf } from "../../domain/payloads.ts";
 import type { Turn } from "../turn.ts";
 import { cancelChoice } from "./flow-cancel.ts";
 
@@ -91,8 +92,8 @@ export async function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[n
       const meeting = await meetingArg(turn, args, name);
       if (!meeting) return;
       await turn.ask(turn.t("meetings.cancel_ask", { title: meeting.title, when: when(turn, meeting.startsAt) }), "meeting_cancel", [
-        { label: turn.t("meetings.cancel_yes"), payload: `mcancel:${meeting.id}:yes` },
-        { label: turn.t("meetings.cancel_no"), payload: `mcancel:${meeting.id}:no` },
+        { label: turn.t("meetings.cancel_yes"), payload: encodePayload({ kind: "mcancel", meetingId: meeting.id, confirm: true }) },
+        { label: turn.t("meetings.cancel_no"), payload: encodePayload({ kind: "mcancel", meetingId: meeting.id, confirm: false }) },
       ]);
       return;
     }
@@ -172,16 +173,16 @@ async function askStep(turn: Turn, draft: Draft): Promise<void> {
   switch (draft.step) {
     case "unit": {
       const roots = (await scopeRoots(turn.db, turn.person!.id, "manage_meetings")).slice(0, 8);
-      return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, await Promise.all(roots.map(async (r) => ({ label: (await getUnit(turn.db, r.unitId)).name, payload: `mnew:unit:${r.unitId}` }))));
+      return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, await Promise.all(roots.map(async (r) => ({ label: (await getUnit(turn.db, r.unitId)).name, payload: encodePayload({ kind: "mnew", action: "unit", unitId: r.unitId }) }))));
     }
     case "title":
-      return save(t("meetings.new_title"), [{ label: t("meetings.default_title"), payload: "mnew:title:default" }]);
+      return save(t("meetings.new_title"), [{ label: t("meetings.default_title"), payload: encodePayload({ kind: "mnew", action: "title" }) }]);
     case "when":
       return save(t("meetings.new_when"));
     case "place":
-      return save(t("meetings.new_place"), [{ label: t("meetings.skip"), payload: "mnew:skip" }]);
+      return save(t("meetings.new_place"), [{ label: t("meetings.skip"), payload: encodePayload({ kind: "mnew", action: "skip" }) }]);
     case "agenda":
-      return save(t("meetings.new_agenda"), [{ label: t("meetings.skip"), payload: "mnew:skip" }]);
+      return save(t("meetings.new_agenda"), [{ label: t("meetings.skip"), payload: encodePayload({ kind: "mnew", action: "skip" }) }]);
     case "confirm": {
       const unit = await getUnit(turn.db, draft.unitId!);
       const whenText = draft.rule
@@ -189,7 +190,7 @@ async function askStep(turn: Turn, draft: Draft): Promise<void> {
         : when(turn, draft.startsAt!);
       return save(
         t("meetings.new_summary", { unit: unit.name, title: draft.title!, when: whenText, place: draft.place || t("meetings.empty_value"), agenda: draft.agenda || t("meetings.empty_value") }),
-        [{ label: t("meetings.create"), payload: "mnew:create" }, { label: t("meetings.cancel"), payload: "mnew:cancel" }],
+        [{ label: t("meetings.create"), payload: encodePayload({ kind: "mnew", action: "create" }) }, { label: t("meetings.cancel"), payload: encodePayload({ kind: "mnew", action: "cancel" }) }],
       );
     }
   }
@@ -333,7 +334,7 @@ async function showAttendance(turn: Turn, draft: AttendanceDraft): Promise<void>
   await turn.ask(
     turn.t("meetings.attendance_list", { title: meeting.title, when: when(turn, meeting.startsAt), lines: lines.join("\n") }),
     "attendance",
-    [{ label: turn.t("meetings.attendance_all"), payload: "attend:all" }, { label: turn.t("meetings.attendance_save"), payload: "attend:save" }, cancelChoice(turn)],
+    [{ label: turn.t("meetings.attendance_all"), payload: encodePayload({ kind: "attend", action: "all" }) }, { label: turn.t("meetings.attendance_save"), payload: encodePayload({ kind: "attend", action: "save" }) }, cancelChoice(turn)],
     { ...draft },
     flowTtlMs,
     { type: "Meeting", id: draft.meetingId },
@@ -402,12 +403,12 @@ async function pickPeople(turn: Turn, draft: AttendanceDraft, text: string): Pro
 }
 
 export const cadrePayloads = {
-  async mnew(turn: Turn, argument: string): Promise<void> {
+  async mnew(turn: Turn, payload: PayloadOf<"mnew">): Promise<void> {
     if (turn.pending?.kind !== "meeting_new") return turn.reply(turn.t("chat.question_expired"));
     const draft = { ...(turn.pending.data as unknown as Draft) };
-    const [what, value] = argument.split(":");
-    if (what === "unit" && draft.step === "unit" && value && await can(turn.db, turn.person!.id, "manage_meetings", Number(value))) {
-      draft.unitId = Number(value);
+    const what = payload.action;
+    if (payload.action === "unit" && draft.step === "unit" && await can(turn.db, turn.person!.id, "manage_meetings", payload.unitId)) {
+      draft.unitId = payload.unitId;
       draft.step = "title";
     } else if (what === "title" && draft.step === "title") {
       draft.title = turn.t("meetings.default_title");
@@ -420,11 +421,10 @@ export const cadrePayloads = {
     else if (what === "cancel") return finishCreation(turn, draft, false);
     await askStep(turn, draft);
   },
-  async mcancel(turn: Turn, argument: string): Promise<void> {
-    const [id, answer] = argument.split(":");
+  async mcancel(turn: Turn, payload: PayloadOf<"mcancel">): Promise<void> {
     await turn.closeQuestion("meeting_cancel");
-    if (answer !== "yes") return turn.reply(turn.t("meetings.cancel_kept"));
-    const meeting = await meetingArg(turn, id ?? "", "huyhop");
+    if (!payload.confirm) return turn.reply(turn.t("meetings.cancel_kept"));
+    const meeting = await meetingArg(turn, String(payload.meetingId), "huyhop");
     if (!meeting) return;
     try {
       const { notified } = await cancelMeeting(turn.db, meeting.id, ctx(turn));
@@ -434,10 +434,10 @@ export const cadrePayloads = {
       turn.reply(turn.errorText(error));
     }
   },
-  async attend(turn: Turn, argument: string): Promise<void> {
+  async attend(turn: Turn, payload: PayloadOf<"attend">): Promise<void> {
     if (turn.pending?.kind !== "attendance") return turn.reply(turn.t("chat.question_expired"));
     const draft = { ...(turn.pending.data as unknown as AttendanceDraft) };
-    if (argument === "save") return saveAttendance(turn, draft);
+    if (payload.action === "save") return saveAttendance(turn, draft);
     draft.present = [...draft.order];
     await showAttendance(turn, draft);
   },

@@ -13,6 +13,7 @@ import {
   renderDirectiveText, sendDirective, summaryMaxLength, summaryWarnLength, validateDirective, type DirectiveKind, type DirectiveRow,
 } from "../../domain/directives/directive-service.ts";
 import { createTicket } from "../../domain/tickets/ticket-service.ts";
+import type { PayloadOf } from "../../domain/payloads.ts";
 import type { Turn } from "../turn.ts";
 import { cancelChoice } from "./flow-cancel.ts";
 
@@ -281,16 +282,16 @@ async function showToMember(turn: Turn, directive: DirectiveRow & { readAt: numb
 }
 
 export const directivePayloads = {
-  async dnew(turn: Turn, argument: string): Promise<void> {
+  async dnew(turn: Turn, payload: PayloadOf<"dnew">): Promise<void> {
     if (turn.pending?.kind !== "directive_new") return turn.reply(turn.t("chat.question_expired"));
     const draft = { ...(turn.pending.data as unknown as Draft) };
-    const [what, value] = argument.split(":");
+    const what = payload.action;
     try {
-      if (what === "unit" && draft.step === "unit" && value && await can(turn.db, turn.person!.id, "send_directives", Number(value))) {
-        draft.unitId = Number(value);
+      if (payload.action === "unit" && draft.step === "unit" && await can(turn.db, turn.person!.id, "send_directives", payload.unitId)) {
+        draft.unitId = payload.unitId;
         draft.step = "kind";
-      } else if (what === "kind" && draft.step === "kind" && (directiveKinds as readonly string[]).includes(value ?? "")) {
-        draft.kind = value as DirectiveKind;
+      } else if (payload.action === "kind" && draft.step === "kind") {
+        draft.kind = payload.directiveKind;
         draft.step = "number";
       } else if (what === "skip" && draft.step === "number") draft.step = "title";
       else if (what === "keep" && draft.step === "summary" && draft.summary) draft.step = "link";
@@ -305,18 +306,17 @@ export const directivePayloads = {
     }
     await ask(turn, draft);
   },
-  async read(turn: Turn, argument: string): Promise<void> {
-    if (!/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
+  async read(turn: Turn, payload: PayloadOf<"read">): Promise<void> {
     try {
-      await confirmRead(turn, await getDirective(turn.db, Number(argument)));
+      await confirmRead(turn, await getDirective(turn.db, payload.directiveId));
     } catch (error) {
       if (!isAppError(error)) throw error;
       turn.reply(turn.t("chat.read_nothing"));
     }
   },
-  async vb(turn: Turn, argument: string): Promise<void> {
-    if (!turn.person || !/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
-    const mine = (await listRecentDirectives(turn.db, turn.person.id, maxListed)).find((d) => d.id === Number(argument));
+  async vb(turn: Turn, payload: PayloadOf<"vb">): Promise<void> {
+    if (!turn.person) return turn.reply(turn.t("chat.question_expired"));
+    const mine = (await listRecentDirectives(turn.db, turn.person.id, maxListed)).find((d) => d.id === payload.directiveId);
     if (!mine) return turn.reply(turn.t("vanban.list_none"));
     await turn.closeQuestion("directive_list");
     await showToMember(turn, mine);

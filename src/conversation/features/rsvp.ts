@@ -10,6 +10,7 @@ import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import { getMeeting } from "../../domain/meetings/meeting-service.ts";
 import { personActor } from "../../domain/access/actor.ts";
 import { pendingMeetingsForPerson, recordRsvp, setRsvpReason, type RsvpAnswer } from "../../domain/meetings/rsvp-service.ts";
+import { encodePayload, type PayloadOf } from "../../domain/payloads.ts";
 import { emojiVote, type Intent } from "../intent.ts";
 import type { Turn } from "../turn.ts";
 import { createConcernTicket, offerConcern, shortQuestionTtlMs } from "./concerns.ts";
@@ -24,7 +25,7 @@ function isAnswer(value: string): value is RsvpAnswer {
 
 /** The three reminder choices (also used by the reminder job, through the same payloads). */
 export function rsvpChoices(turn: Turn, meetingId: number) {
-  return answers.map((a) => ({ label: turn.t(`meetings.${a}`), payload: `rsvp:${meetingId}:${a}` }));
+  return answers.map((a) => ({ label: turn.t(`meetings.${a}`), payload: encodePayload({ kind: "rsvp", meetingId, answer: a }) }));
 }
 
 async function meetingFromContext(turn: Turn): Promise<number | undefined> {
@@ -53,7 +54,7 @@ export async function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswe
     await turn.closeQuestion("rsvp");
     await turn.closeQuestion("rsvp_which");
     if (answer === "absent" && !reason && !result.late) {
-      await turn.ask([...lines, turn.t("meetings.ask_reason")].join("\n"), "rsvp_reason", [{ label: turn.t("meetings.no_reason"), payload: `rsvpreason:${meetingId}:none` }], { meetingId }, reasonTtlMs, { type: "Meeting", id: meetingId });
+      await turn.ask([...lines, turn.t("meetings.ask_reason")].join("\n"), "rsvp_reason", [{ label: turn.t("meetings.no_reason"), payload: encodePayload({ kind: "rsvpreason", meetingId }) }], { meetingId }, reasonTtlMs, { type: "Meeting", id: meetingId });
       return;
     }
     turn.reply(lines.join("\n"), undefined, { type: "Meeting", id: meetingId });
@@ -91,7 +92,7 @@ export async function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: st
     "rsvp_which",
     shown.map((m) => ({
       label: turn.t("meetings.meeting_choice", { when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale), title: m.title }),
-      payload: `rsvpwhich:${m.id}`,
+      payload: encodePayload({ kind: "rsvpwhich", meetingId: m.id }),
     })),
     { answer, reason: reason ?? null },
   );
@@ -129,9 +130,9 @@ async function askAboutMixed(turn: Turn, intent: Extract<Intent, { kind: "mixed"
     text,
     "rsvp_mixed",
     [
-      { label: turn.t("understand.mixed_record", { answer: turn.t(`meetings.${intent.answer}`) }), payload: "rsvpmix:answer" },
-      { label: turn.t("understand.mixed_concern"), payload: "rsvpmix:concern" },
-      { label: turn.t("understand.mixed_both"), payload: "rsvpmix:both" },
+      { label: turn.t("understand.mixed_record", { answer: turn.t(`meetings.${intent.answer}`) }), payload: encodePayload({ kind: "rsvpmix", choice: "answer" }) },
+      { label: turn.t("understand.mixed_concern"), payload: encodePayload({ kind: "rsvpmix", choice: "concern" }) },
+      { label: turn.t("understand.mixed_both"), payload: encodePayload({ kind: "rsvpmix", choice: "both" }) },
       cancelChoice(turn),
     ],
     { meetingId: meeting?.id ?? null, answer: intent.answer, reason: intent.reason ?? null, text: intent.text, logId: turn.logId },
@@ -188,34 +189,31 @@ export async function answerReaction(turn: Turn): Promise<void> {
   if (entity?.entityType === "Meeting") await applyRsvp(turn, entity.entityId, vote > 0 ? "attend" : "absent");
 }
 
-/** Button payloads: rsvp:<meetingId>:<answer>, rsvpwhich:<meetingId>, rsvpreason:<meetingId>:none. */
+/** Button payloads (decoded by the conversation): rsvp, rsvpwhich, rsvpmix, rsvpreason. */
 export const rsvpPayloads = {
-  async rsvp(turn: Turn, argument: string): Promise<void> {
-    const [id, answer] = argument.split(":");
-    if (!id || !answer || !isAnswer(answer) || !/^\d+$/.test(id)) return turn.reply(turn.t("chat.question_expired"));
-    await applyRsvp(turn, Number(id), answer);
+  async rsvp(turn: Turn, payload: PayloadOf<"rsvp">): Promise<void> {
+    await applyRsvp(turn, payload.meetingId, payload.answer);
   },
-  async rsvpwhich(turn: Turn, argument: string): Promise<void> {
+  async rsvpwhich(turn: Turn, payload: PayloadOf<"rsvpwhich">): Promise<void> {
     const pending = turn.pending?.kind === "rsvp_which" ? turn.pending.data : undefined;
     const answer = pending?.answer;
-    if (!pending || typeof answer !== "string" || !isAnswer(answer) || !/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
-    await applyRsvp(turn, Number(argument), answer, typeof pending.reason === "string" ? pending.reason : undefined);
+    if (!pending || typeof answer !== "string" || !isAnswer(answer)) return turn.reply(turn.t("chat.question_expired"));
+    await applyRsvp(turn, payload.meetingId, answer, typeof pending.reason === "string" ? pending.reason : undefined);
   },
   /** The answer to "record the answer / send as a concern / both" (see askAboutMixed). */
-  async rsvpmix(turn: Turn, argument: string): Promise<void> {
+  async rsvpmix(turn: Turn, payload: PayloadOf<"rsvpmix">): Promise<void> {
     const pending = turn.pending?.kind === "rsvp_mixed" ? turn.pending.data : undefined;
     const answer = pending?.answer;
-    if (!pending || typeof answer !== "string" || !isAnswer(answer) || typeof pending.text !== "string" || !["answer", "concern", "both"].includes(argument))
-      return turn.reply(turn.t("chat.question_expired"));
+    if (!pending || typeof answer !== "string" || !isAnswer(answer) || typeof pending.text !== "string") return turn.reply(turn.t("chat.question_expired"));
     await turn.closeQuestion("rsvp_mixed");
     const reason = typeof pending.reason === "string" ? pending.reason : undefined;
-    if (argument !== "concern") {
+    if (payload.choice !== "concern") {
       if (typeof pending.meetingId === "number") await applyRsvp(turn, pending.meetingId, answer, reason);
       else await answerFromText(turn, answer, reason);
     }
-    if (argument !== "answer") await createConcernTicket(turn, pending.text, typeof pending.logId === "number" ? pending.logId : turn.logId);
+    if (payload.choice !== "answer") await createConcernTicket(turn, pending.text, typeof pending.logId === "number" ? pending.logId : turn.logId);
   },
-  async rsvpreason(turn: Turn, _argument: string): Promise<void> {
+  async rsvpreason(turn: Turn, _payload: PayloadOf<"rsvpreason">): Promise<void> {
     await turn.closeQuestion("rsvp_reason");
     turn.reply(turn.t("meetings.reason_skipped"));
   },

@@ -16,6 +16,7 @@ import {
 } from "../../domain/tickets/ticket-service.ts";
 import { countOpenTickets, listOpenTickets, listPassedUp } from "../../domain/tickets/ticket-queue.ts";
 import type { Intent } from "../intent.ts";
+import type { PayloadOf } from "../../domain/payloads.ts";
 import type { Turn } from "../turn.ts";
 import { shortQuestionTtlMs } from "./concerns.ts";
 import { cancelChoice } from "./flow-cancel.ts";
@@ -272,12 +273,9 @@ export async function memberFollowUp(turn: Turn, text: string): Promise<boolean>
 }
 
 export const ticketPayloads = {
-  async tk(turn: Turn, argument: string): Promise<void> {
-    const [action, raw] = argument.split(":");
-    const id = Number(raw);
-    if (!Number.isInteger(id)) return turn.reply(turn.t("chat.question_expired"));
+  async tk(turn: Turn, payload: PayloadOf<"tk">): Promise<void> {
+    const { action, ticketId: id } = payload;
     await turn.closeQuestion("ticket_actions");
-    if (!["take", "answer", "escalate", "close"].includes(action ?? "")) return turn.reply(turn.t("chat.question_expired"));
     // Rights and existence are checked when the button is pressed, before any prompt opens.
     if (!await mayActOnTicket(turn, id)) return;
     switch (action) {
@@ -294,18 +292,15 @@ export const ticketPayloads = {
     }
   },
   /** "Bổ sung ý kiến" under a member's own concern. */
-  async tkadd(turn: Turn, argument: string): Promise<void> {
-    if (!/^\d+$/.test(argument)) return turn.reply(turn.t("chat.question_expired"));
-    const id = Number(argument);
+  async tkadd(turn: Turn, payload: PayloadOf<"tkadd">): Promise<void> {
+    const id = payload.ticketId;
     await guard(turn, async () => {
       const ticket = await getTicket(turn.db, id);
       if (ticket.personId !== turn.person!.id) return turn.reply(turn.t("chat.question_expired"));
       await turn.ask(turn.t("understand.followup_ask", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
     });
   },
-  async tsat(turn: Turn, argument: string): Promise<void> {
-    const [raw, answer] = argument.split(":");
-    if (!/^\d+$/.test(raw ?? "")) return turn.reply(turn.t("chat.question_expired"));
-    await feedback(turn, Number(raw), answer === "yes");
+  async tsat(turn: Turn, payload: PayloadOf<"tsat">): Promise<void> {
+    await feedback(turn, payload.ticketId, payload.satisfied);
   },
 };

@@ -15,6 +15,7 @@ import { scopeRoots, type Permission } from "../access/access-scope.ts";
 import { findUnit, subtreeRange } from "../units/unit-service.ts";
 import { localDateKey } from "../../lib/zoned-time.ts";
 import { isRsvpAnswer, type RsvpAnswer } from "./rsvp-service.ts";
+import { invitedIds, invitedPathRange } from "./meeting-queries.ts";
 import type { RecurrenceRule } from "./recurrence.ts";
 import type { LocalTime } from "./parse-datetime.ts";
 import { defaultReminderPlan, reminderPlanSchema, type ReminderPlan } from "./reminder-plan.ts";
@@ -194,24 +195,19 @@ export async function answerCounts(db: Database, meetings: readonly BoardMeeting
     .execute();
   const came = new Map(attendance.map((a) => [a.meetingId, Number(a.came ?? 0)]));
   for (const meeting of meetings) {
-    let q = db.kysely
-      .selectFrom("Membership as m")
-      .innerJoin("Unit as u", "u.id", "m.unitId")
-      .leftJoin("Rsvp as r", (join) => join.onRef("r.personId", "=", "m.personId").on("r.meetingId", "=", meeting.id))
+    const [lo, hi] = invitedPathRange(meeting.unitPath, meeting.includeSubtree);
+    const c = await db.kysely
+      .selectFrom("Person as p")
+      .leftJoin("Rsvp as r", (join) => join.onRef("r.personId", "=", "p.id").on("r.meetingId", "=", meeting.id))
+      .where("p.id", "in", invitedIds(db.kysely, lo, hi))
       .select((eb) => [
-        eb.fn.count<number>("m.personId").distinct().as("invited"),
+        eb.fn.count<number>("p.id").distinct().as("invited"),
         eb.fn.count<number>(eb.case().when("r.answer", "=", "attend").then(eb.ref("r.personId")).end()).distinct().as("attend"),
         eb.fn.count<number>(eb.case().when("r.answer", "=", "absent").then(eb.ref("r.personId")).end()).distinct().as("absent"),
         eb.fn.count<number>(eb.case().when("r.answer", "=", "unsure").then(eb.ref("r.personId")).end()).distinct().as("unsure"),
         eb.fn.count<number>(eb.case().when("r.late", "=", true).then(eb.ref("r.personId")).end()).distinct().as("lateCount"),
-      ]);
-    if (meeting.includeSubtree) {
-      const [lo, hi] = subtreeRange(meeting.unitPath);
-      q = q.where("u.path", ">=", lo).where("u.path", "<", hi);
-    } else {
-      q = q.where("m.unitId", "=", meeting.unitId);
-    }
-    const c = await q.executeTakeFirstOrThrow();
+      ])
+      .executeTakeFirstOrThrow();
     const invited = Number(c.invited);
     const [attend, absent, unsure] = [Number(c.attend), Number(c.absent), Number(c.unsure)];
     out.set(meeting.id, { invited, attend, absent, unsure, noAnswer: invited - attend - absent - unsure, late: Number(c.lateCount), came: came.get(meeting.id) ?? null });
@@ -260,15 +256,13 @@ export async function meetingSheet(db: Database, actor: Actor, meetingId: number
   if (!row) throw new AppError("not_found", { what: "meeting" });
   const meeting = toBoardMeeting(row);
   await assertActorCan(db, actor, "read", meeting.unitId);
-  const [lo, hi] = meeting.includeSubtree ? subtreeRange(meeting.unitPath) : [meeting.unitPath, `${meeting.unitPath}\u0000`];
+  const [lo, hi] = invitedPathRange(meeting.unitPath, meeting.includeSubtree);
   const rows = await db.kysely
     .selectFrom("Person as p")
     .leftJoin("Rsvp as r", (join) => join.onRef("r.personId", "=", "p.id").on("r.meetingId", "=", meetingId))
     .leftJoin("Attendance as a", (join) => join.onRef("a.personId", "=", "p.id").on("a.meetingId", "=", meetingId))
     .leftJoin("Person as rb", "rb.id", "r.recordedById")
-    .where("p.id", "in", (eb) =>
-      eb.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select("m.personId").where("u.path", ">=", lo).where("u.path", "<", hi),
-    )
+    .where("p.id", "in", invitedIds(db.kysely, lo, hi))
     .select([
       "p.id as personId", "p.fullName", "p.phone", "p.linkedAccounts", "r.answer", "r.reason", "r.late", "r.answeredAt",
       "r.recordedById", "rb.fullName as recordedByName", "a.present",

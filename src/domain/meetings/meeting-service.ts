@@ -5,6 +5,7 @@
  * same transaction, and moving or cancelling tells the people already reminded.
  */
 import type { Database } from "../../storage/database.ts";
+import { inIds, jsonText } from "../../storage/dialect.ts";
 import { responsiblePeople } from "../access/access-scope.ts";
 import { actorPersonId, actorSource, assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
@@ -19,27 +20,21 @@ import {
   toLocal,
 } from "../../lib/zoned-time.ts";
 import { recordAudit } from "../audit/audit-service.ts";
-import { audienceIds, getPerson } from "../people/people-service.ts";
-import { getUnit, subtreeRange } from "../units/unit-service.ts";
+import { getPerson } from "../people/people-service.ts";
+import { getUnit } from "../units/unit-service.ts";
 import { deliveryAccount } from "../accounts/account-service.ts";
 import { enqueue, priorities } from "../deliveries/outbox-service.ts";
 import { offerQuestion } from "../conversation-state.ts";
 import { assertRecurrenceFires, expandOccurrences, type RecurrenceRule, type SeriesSpec } from "./recurrence.ts";
-import { cancelledBody, planJobs, rsvpPayloads, rsvpRequestBody, skipPendingJobs, type MeetingText } from "./reminder-plan.ts";
+import { planJobs, skipPendingJobs } from "./reminder-plan.ts";
+import { cancelledBody, rsvpPayloads, rsvpRequestBody } from "./meeting-messages.ts";
+import { getMeeting, invitedPeople, meetingColumns, meetingText, toMeetingRow } from "./meeting-queries.ts";
+import type { MeetingContext, MeetingRow } from "./meeting-types.ts";
 
-export interface MeetingRow {
-  id: number;
-  unitId: number;
-  seriesId: number | null;
-  title: string;
-  place: string;
-  agenda: string;
-  startsAt: number;
-  endsAt: number;
-  includeSubtree: number;
-  status: "scheduled" | "cancelled";
-  previousStartsAt: number | null;
-}
+// Moved to meeting-queries.ts / meeting-types.ts (so that no meeting module imports this one);
+// re-exported for their callers.
+export { getMeeting, isInvited, meetingText } from "./meeting-queries.ts";
+export type { MeetingContext, MeetingRow } from "./meeting-types.ts";
 
 export interface MeetingInput {
   unitId: number;
@@ -53,19 +48,11 @@ export interface MeetingInput {
   includeSubtree?: boolean;
 }
 
-export interface MeetingContext {
-  now: Date;
-  /** The app time zone (Asia/Ho_Chi_Minh in production). */
-  timeZone: string;
-}
-
 /**
  * A mutation's context: who acts. Their manage_meetings right on the meeting's unit is checked by
  * each mutation (the system actor, i.e. the CLI operator, holds every right).
  */
 export type ActorContext = MeetingContext & { actor: Actor };
-
-const meetingColumns = `id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt`;
 
 /** Limits on what a cadre types for a meeting. */
 export const MAX_TITLE_LENGTH = 200;
@@ -124,13 +111,6 @@ function startOf(date: Date): number {
   return Math.floor(ms / MINUTE) * MINUTE;
 }
 
-/** Returns a meeting. Throws not_found. */
-export async function getMeeting(db: Database, id: number): Promise<MeetingRow> {
-  const row = await db.sql.get<MeetingRow>(`SELECT ${meetingColumns} FROM Meeting WHERE id = ?`, id);
-  if (!row) throw new AppError("not_found", { what: "meeting" });
-  return row;
-}
-
 /**
  * Creates a one-off meeting and plans its reminders. Throws invalid_input (title empty or over
  * 200 characters, place over 300, agenda over 2,000, startsAt not a date), meeting_end_before_start
@@ -145,12 +125,15 @@ export async function createMeeting(db: Database, input: MeetingInput, ctx: Acto
     await getUnit(db, input.unitId);
     await assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
     const now = ctx.now.getTime();
-    const id = (await db.sql.run(
-      `INSERT INTO Meeting (unitId, seriesId, occurrenceKey, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
-       VALUES (?, NULL, NULL, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)`,
-      input.unitId, fields.title, fields.place, fields.agenda, startsAt, startsAt + fields.durationMinutes * MINUTE,
-      input.includeSubtree ? 1 : 0, actorPersonId(ctx.actor), now, now,
-    )).lastInsertRowid;
+    const { id } = await db.kysely
+      .insertInto("Meeting")
+      .values({
+        unitId: input.unitId, seriesId: null, occurrenceKey: null, title: fields.title, place: fields.place, agenda: fields.agenda, startsAt,
+        endsAt: startsAt + fields.durationMinutes * MINUTE, includeSubtree: Boolean(input.includeSubtree), status: "scheduled",
+        createdById: actorPersonId(ctx.actor), createdAt: now, updatedAt: now,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await planJobs(db, id, ctx);
     await audit(db, ctx, "meeting.create", "Meeting", id, { unitId: input.unitId, startsAt });
     return getMeeting(db, id);
@@ -185,7 +168,7 @@ interface SeriesRow {
   rule: string;
   startTime: string;
   durationMinutes: number;
-  includeSubtree: number;
+  includeSubtree: boolean;
   startsOn: string;
   endsOn: string | null;
   exceptions: string;
@@ -193,7 +176,10 @@ interface SeriesRow {
   cancelledAt: number | null;
 }
 
-const seriesColumns = `id, unitId, title, place, agenda, rule, startTime, durationMinutes, includeSubtree, startsOn, endsOn, exceptions, createdById, cancelledAt`;
+const seriesColumns = [
+  "id", "unitId", "title", "place", "agenda", "rule", "startTime", "durationMinutes", "includeSubtree", "startsOn", "endsOn", "exceptions",
+  "createdById", "cancelledAt",
+] as const;
 
 interface Exceptions {
   skip?: string[];
@@ -201,7 +187,7 @@ interface Exceptions {
 }
 
 async function getSeries(db: Database, id: number): Promise<SeriesRow> {
-  const row = await db.sql.get<SeriesRow>(`SELECT ${seriesColumns} FROM MeetingSeries WHERE id = ?`, id);
+  const row = await db.kysely.selectFrom("MeetingSeries").select(seriesColumns).where("id", "=", id).executeTakeFirst();
   if (!row) throw new AppError("not_found", { what: "series" });
   return row;
 }
@@ -231,11 +217,8 @@ async function setExceptions(db: Database, seriesId: number, update: (e: Excepti
   const series = await getSeries(db, seriesId);
   const exceptions = parseExceptions(series.exceptions);
   update(exceptions);
-  await db.sql.run(`UPDATE MeetingSeries SET exceptions = ? WHERE id = ?`, JSON.stringify(exceptions), seriesId);
+  await db.kysely.updateTable("MeetingSeries").set({ exceptions: JSON.stringify(exceptions) }).where("id", "=", seriesId).execute();
 }
-
-const insertOccurrenceSql = `INSERT INTO Meeting (unitId, seriesId, occurrenceKey, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdById, createdAt, updatedAt)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) ON CONFLICT (seriesId, occurrenceKey) DO NOTHING`;
 
 /** Creates the Meeting rows of a series' occurrences in [now, now + horizon) that do not exist yet. */
 async function materialise(db: Database, series: SeriesRow, ctx: MeetingContext, horizonDays: number): Promise<number[]> {
@@ -245,14 +228,19 @@ async function materialise(db: Database, series: SeriesRow, ctx: MeetingContext,
   for (const occurrence of occurrences) {
     const startsAt = occurrence.startsAt.getTime();
     if (startsAt <= now) continue;
-    const r = await db.sql.run(
-      insertOccurrenceSql,
-      series.unitId, series.id, occurrence.key, series.title, series.place, series.agenda, startsAt,
-      startsAt + series.durationMinutes * MINUTE, series.includeSubtree, series.createdById, now, now,
-    );
-    if (r.changes) {
-      created.push(r.lastInsertRowid);
-      await planJobs(db, r.lastInsertRowid, ctx);
+    const row = await db.kysely
+      .insertInto("Meeting")
+      .values({
+        unitId: series.unitId, seriesId: series.id, occurrenceKey: occurrence.key, title: series.title, place: series.place, agenda: series.agenda,
+        startsAt, endsAt: startsAt + series.durationMinutes * MINUTE, includeSubtree: series.includeSubtree, status: "scheduled",
+        createdById: series.createdById, createdAt: now, updatedAt: now,
+      })
+      .onConflict((oc) => oc.columns(["seriesId", "occurrenceKey"]).doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (row) {
+      created.push(row.id);
+      await planJobs(db, row.id, ctx);
     }
   }
   return created;
@@ -277,12 +265,15 @@ export async function createSeries(db: Database, input: SeriesInput, ctx: ActorC
     await getUnit(db, input.unitId);
     await assertActorCan(db, ctx.actor, "manage_meetings", input.unitId);
     const now = ctx.now.getTime();
-    const seriesId = (await db.sql.run(
-      `INSERT INTO MeetingSeries (unitId, title, place, agenda, rule, startTime, durationMinutes, includeSubtree, startsOn, endsOn, exceptions, createdById, createdAt)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)`,
-      input.unitId, fields.title, fields.place, fields.agenda, JSON.stringify(input.rule), formatClock(input.time),
-      fields.durationMinutes, input.includeSubtree ? 1 : 0, spec.startsOn, spec.endsOn ?? null, actorPersonId(ctx.actor), now,
-    )).lastInsertRowid;
+    const { id: seriesId } = await db.kysely
+      .insertInto("MeetingSeries")
+      .values({
+        unitId: input.unitId, title: fields.title, place: fields.place, agenda: fields.agenda, rule: JSON.stringify(input.rule), startTime: formatClock(input.time),
+        durationMinutes: fields.durationMinutes, includeSubtree: Boolean(input.includeSubtree), startsOn: spec.startsOn, endsOn: spec.endsOn ?? null,
+        exceptions: "{}", createdById: actorPersonId(ctx.actor), createdAt: now,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     const ids = await materialise(db, await getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
     await audit(db, ctx, "series.create", "MeetingSeries", seriesId, { unitId: input.unitId, rule: input.rule, time: formatClock(input.time) });
     return { seriesId, meetings: await Promise.all(ids.map((id) => getMeeting(db, id))) };
@@ -297,10 +288,13 @@ export async function createSeries(db: Database, input: SeriesInput, ctx: ActorC
  */
 export async function ensureSeriesHorizon(db: Database, ctx: MeetingContext, horizonDays = SERIES_HORIZON_DAYS): Promise<number> {
   const yesterday = localDateKeyOf(toLocal(new Date(ctx.now.getTime() - DAY), ctx.timeZone));
-  const series = await db.sql.all<SeriesRow>(
-    `SELECT ${seriesColumns} FROM MeetingSeries WHERE cancelledAt IS NULL AND (endsOn IS NULL OR endsOn >= ?) ORDER BY id`,
-    yesterday,
-  );
+  const series = await db.kysely
+    .selectFrom("MeetingSeries")
+    .select(seriesColumns)
+    .where("cancelledAt", "is", null)
+    .where((eb) => eb.or([eb("endsOn", "is", null), eb("endsOn", ">=", yesterday)]))
+    .orderBy("id")
+    .execute();
   let created = 0;
   let firstError: unknown;
   for (const s of series) {
@@ -330,7 +324,8 @@ export async function skipOccurrence(db: Database, seriesId: number, dateKey: st
     const dayStart = fromLocal({ ...date, hour: 0, minute: 0 }, ctx.timeZone).getTime();
     const isOccurrence = expandOccurrences(base, new Date(dayStart - DAY), new Date(dayStart + 2 * DAY), ctx.timeZone).some((o) => o.key === dateKey);
     if (!isOccurrence) throw new AppError("invalid_input", { field: "date" });
-    const meeting = await db.sql.get<MeetingRow>(`SELECT ${meetingColumns} FROM Meeting WHERE seriesId = ? AND occurrenceKey = ?`, seriesId, dateKey);
+    const stored = await db.kysely.selectFrom("Meeting").select(meetingColumns).where("seriesId", "=", seriesId).where("occurrenceKey", "=", dateKey).executeTakeFirst();
+    const meeting = stored && toMeetingRow(stored);
     if (meeting && meeting.endsAt <= ctx.now.getTime()) throw new AppError("meeting_finished", {});
     await setExceptions(db, seriesId, (e) => {
       e.skip = [...new Set([...(e.skip ?? []), dateKey])].sort();
@@ -350,11 +345,16 @@ export async function cancelSeries(db: Database, seriesId: number, ctx: ActorCon
     await assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
     if (series.cancelledAt != null) return 0;
     const now = ctx.now.getTime();
-    await db.sql.run(`UPDATE MeetingSeries SET cancelledAt = ? WHERE id = ?`, now, seriesId);
-    const upcoming = await db.sql.all<MeetingRow>(
-      `SELECT ${meetingColumns} FROM Meeting WHERE seriesId = ? AND status = 'scheduled' AND startsAt > ? ORDER BY startsAt`,
-      seriesId, now,
-    );
+    await db.kysely.updateTable("MeetingSeries").set({ cancelledAt: now }).where("id", "=", seriesId).execute();
+    const upcoming = (await db.kysely
+      .selectFrom("Meeting")
+      .select(meetingColumns)
+      .where("seriesId", "=", seriesId)
+      .where("status", "=", "scheduled")
+      .where("startsAt", ">", now)
+      .orderBy("startsAt")
+      .orderBy("id")
+      .execute()).map(toMeetingRow);
     for (const meeting of upcoming) await cancelInside(db, meeting, ctx);
     await audit(db, ctx, "series.cancel", "MeetingSeries", seriesId, { cancelled: upcoming.length });
     return upcoming.length;
@@ -371,41 +371,48 @@ async function assertChangeable(db: Database, meeting: MeetingRow, ctx: ActorCon
   if (meeting.endsAt <= now.getTime()) throw new AppError("meeting_finished", {});
 }
 
-/** What the notices say about a meeting. */
-export async function meetingText(db: Database, meeting: MeetingRow): Promise<MeetingText> {
-  const unitName = (await db.sql.get<{ name: string }>(`SELECT name FROM Unit WHERE id = ?`, meeting.unitId))?.name ?? "";
-  return { title: meeting.title, place: meeting.place, agenda: meeting.agenda, startsAt: meeting.startsAt, unitName };
-}
-
 /**
  * The people the clock already queued a message about this meeting for (reminders, nudges,
  * tallies): their Outbox rows carry the meeting and a "job:" dedupe key.
  */
 export async function remindedPeople(db: Database, meetingId: number): Promise<number[]> {
-  return (await db.sql
-    .all<{ personId: number }>(
-      `SELECT DISTINCT personId FROM Outbox WHERE entityType = 'Meeting' AND entityId = ? AND dedupeKey LIKE 'job:%' AND personId IS NOT NULL ORDER BY personId`,
-      meetingId,
-    ))
-    .map((r) => r.personId);
+  const rows = await db.kysely
+    .selectFrom("Outbox")
+    .select("personId")
+    .distinct()
+    .where("entityType", "=", "Meeting")
+    .where("entityId", "=", meetingId)
+    .where("dedupeKey", "like", "job:%")
+    .where("personId", "is not", null)
+    .orderBy("personId")
+    .execute();
+  return rows.flatMap((r) => (r.personId === null ? [] : [r.personId]));
 }
 
 /** Messages still waiting in the outbox about the old state of a meeting would only confuse. */
 async function withdrawQueuedJobMessages(db: Database, meetingId: number): Promise<void> {
-  await db.sql.run(
-    `UPDATE Outbox SET status = 'cancelled' WHERE entityType = 'Meeting' AND entityId = ? AND status = 'pending' AND dedupeKey LIKE 'job:%'`,
-    meetingId,
-  );
+  await db.kysely
+    .updateTable("Outbox")
+    .set({ status: "cancelled" })
+    .where("entityType", "=", "Meeting")
+    .where("entityId", "=", meetingId)
+    .where("status", "=", "pending")
+    .where("dedupeKey", "like", "job:%")
+    .execute();
 }
 
 async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext): Promise<number> {
   const now = ctx.now.getTime();
-  await db.sql.run(`UPDATE Meeting SET status = 'cancelled', cancelledAt = ?, updatedAt = ? WHERE id = ?`, now, now, meeting.id);
+  await db.kysely.updateTable("Meeting").set({ status: "cancelled", cancelledAt: now, updatedAt: now }).where("id", "=", meeting.id).execute();
   await skipPendingJobs(db, meeting.id, ctx.now);
   const people = await remindedPeople(db, meeting.id);
   await withdrawQueuedJobMessages(db, meeting.id);
   // An open "có mặt?" question about a cancelled meeting must not catch the member's next "có".
-  await db.sql.run(`DELETE FROM ConversationState WHERE kind = 'rsvp' AND json_extract(data, '$.meetingId') = ?`, meeting.id);
+  await db.kysely
+    .deleteFrom("ConversationState")
+    .where("kind", "=", "rsvp")
+    .where((eb) => eb(jsonText(db.engine, eb.ref("data"), "meetingId"), "=", String(meeting.id)))
+    .execute();
   const text = await meetingText(db, meeting);
   let notified = 0;
   for (const personId of people) {
@@ -438,7 +445,7 @@ export async function cancelMeeting(db: Database, meetingId: number, ctx: ActorC
     await assertChangeable(db, meeting, ctx);
     const notified = await cancelInside(db, meeting, ctx);
     if (meeting.seriesId != null) {
-      const key = (await db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId))?.k;
+      const key = await occurrenceKeyOf(db, meetingId);
       if (key) await setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
     }
     await audit(db, ctx, "meeting.cancel", "Meeting", meetingId, { notified });
@@ -462,16 +469,13 @@ export async function moveMeeting(db: Database, meetingId: number, newStartsAt: 
     if (startsAt === meeting.startsAt) return { meeting, notified: 0 };
     const now = ctx.now.getTime();
     const endsAt = startsAt + (meeting.endsAt - meeting.startsAt);
-    await db.sql.run(
-      `UPDATE Meeting SET startsAt = ?, endsAt = ?, previousStartsAt = ?, updatedAt = ? WHERE id = ?`,
-      startsAt, endsAt, meeting.startsAt, now, meetingId,
-    );
+    await db.kysely.updateTable("Meeting").set({ startsAt, endsAt, previousStartsAt: meeting.startsAt, updatedAt: now }).where("id", "=", meetingId).execute();
     await skipPendingJobs(db, meetingId, ctx.now);
     const people = await remindedPeople(db, meetingId);
     await withdrawQueuedJobMessages(db, meetingId);
     await planJobs(db, meetingId, ctx);
     if (meeting.seriesId != null) {
-      const key = (await db.sql.get<{ k: string | null }>(`SELECT occurrenceKey AS k FROM Meeting WHERE id = ?`, meetingId))?.k;
+      const key = await occurrenceKeyOf(db, meetingId);
       if (key) {
         const local = toLocal(new Date(startsAt), ctx.timeZone);
         await setExceptions(db, meeting.seriesId, (e) => {
@@ -505,6 +509,10 @@ export async function moveMeeting(db: Database, meetingId: number, newStartsAt: 
   });
 }
 
+async function occurrenceKeyOf(db: Database, meetingId: number): Promise<string | null> {
+  return (await db.kysely.selectFrom("Meeting").select("occurrenceKey").where("id", "=", meetingId).executeTakeFirst())?.occurrenceKey ?? null;
+}
+
 /** "meeting:12:moved:<new start ms>:<when ms>:p:<person>": one notice per move and person. */
 export function movedNoticeKey(meetingId: number, startsAt: number, at: number, personId: number): string {
   return `${movedNoticePrefix(meetingId, startsAt)}${at}:p:${personId}`;
@@ -521,19 +529,7 @@ export function movedNoticePrefix(meetingId: number, startsAt: number): string {
 /** Person ids invited to a meeting: members of its unit, or of the unit's subtree when it includes it; distinct, ascending. */
 export async function invitees(db: Database, meetingId: number): Promise<number[]> {
   const meeting = await getMeeting(db, meetingId);
-  return audienceIds(db, meeting.unitId, { subtree: meeting.includeSubtree === 1 });
-}
-
-/** Whether a person is invited to a meeting (one indexed lookup, without listing the invitees). */
-export async function isInvited(db: Database, meeting: MeetingRow, personId: number): Promise<boolean> {
-  if (!meeting.includeSubtree) {
-    return Boolean(await db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND unitId = ? LIMIT 1`, personId, meeting.unitId));
-  }
-  const path = (await getUnit(db, meeting.unitId)).path;
-  const [lo, hi] = subtreeRange(path);
-  return Boolean(
-    await db.sql.get(`SELECT 1 FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? AND u.path >= ? AND u.path < ? LIMIT 1`, personId, lo, hi),
-  );
+  return (await invitedPeople(db, meeting)).map((p) => p.personId).sort((a, b) => a - b);
 }
 
 /**
@@ -546,16 +542,19 @@ export async function listUnitMeetings(
   options: { from: Date; to?: Date; includeCancelled?: boolean; limit?: number },
 ): Promise<(MeetingRow & { unitName: string })[]> {
   if (!unitIds.length) return [];
-  return await db.sql.all<MeetingRow & { unitName: string }>(
-    `SELECT mt.id, mt.unitId, mt.seriesId, mt.title, mt.place, mt.agenda, mt.startsAt, mt.endsAt, mt.includeSubtree, mt.status,
-            mt.previousStartsAt, u.name AS unitName
-     FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
-     WHERE mt.unitId IN (SELECT value FROM json_each(?)) AND mt.startsAt >= ? AND mt.startsAt < ?
-       AND (? = 1 OR mt.status = 'scheduled')
-     ORDER BY mt.startsAt, mt.id LIMIT ?`,
-    JSON.stringify(unitIds), options.from.getTime(), options.to?.getTime() ?? Number.MAX_SAFE_INTEGER,
-    options.includeCancelled ? 1 : 0, options.limit ?? 100,
-  );
+  let query = db.kysely
+    .selectFrom("Meeting as mt")
+    .innerJoin("Unit as u", "u.id", "mt.unitId")
+    .select([
+      "mt.id", "mt.unitId", "mt.seriesId", "mt.title", "mt.place", "mt.agenda", "mt.startsAt", "mt.endsAt", "mt.includeSubtree", "mt.status",
+      "mt.previousStartsAt", "u.name as unitName",
+    ])
+    .where(({ ref }) => inIds(db.engine, ref("mt.unitId"), unitIds))
+    .where("mt.startsAt", ">=", options.from.getTime())
+    .where("mt.startsAt", "<", options.to?.getTime() ?? Number.MAX_SAFE_INTEGER);
+  if (!options.includeCancelled) query = query.where("mt.status", "=", "scheduled");
+  const rows = await query.orderBy("mt.startsAt").orderBy("mt.id").limit(options.limit ?? 100).execute();
+  return rows.map(({ unitName, ...meeting }) => ({ ...toMeetingRow(meeting), unitName }));
 }
 
 /**

@@ -7,8 +7,8 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
-import { getMeeting } from "./meeting-service.ts";
-import { inviteeAnswers } from "./rsvp-service.ts";
+import { getMeeting, invitedIds } from "./meeting-queries.ts";
+import { attendanceRecorded, inviteeAnswers } from "./rsvp-service.ts";
 
 export interface MeetingStats {
   meetingId: number;
@@ -28,7 +28,7 @@ export interface MeetingStats {
 export async function meetingStats(db: Database, meetingId: number): Promise<MeetingStats> {
   const meeting = await getMeeting(db, meetingId);
   const rows = await inviteeAnswers(db, meeting);
-  const recorded = Boolean(await db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meetingId));
+  const recorded = await attendanceRecorded(db, meetingId);
   const stats: MeetingStats = {
     meetingId, title: meeting.title, startsAt: meeting.startsAt, invited: rows.length,
     answered: 0, attending: 0, excused: 0, unsure: 0, came: recorded ? 0 : null,
@@ -54,13 +54,19 @@ function rate(part: number, whole: number): number | null {
  * attendance was recorded with them among the invitees, and how many of those they came to.
  */
 export async function memberAttendanceRate(db: Database, personId: number, now: Date): Promise<{ meetings: number; came: number; rate: number | null }> {
-  const row = (await db.sql.get<{ meetings: number; came: number | null }>(
-    `SELECT COUNT(*) AS meetings, SUM(a.present) AS came FROM Attendance a JOIN Meeting mt ON mt.id = a.meetingId
-     WHERE a.personId = ? AND mt.status = 'scheduled' AND mt.startsAt > ? AND mt.startsAt <= ?`,
-    personId, now.getTime() - YEAR_MS, now.getTime(),
-  ))!;
-  const came = row.came ?? 0;
-  return { meetings: row.meetings, came, rate: rate(came, row.meetings) };
+  const row = await db.kysely
+    .selectFrom("Attendance as a")
+    .innerJoin("Meeting as mt", "mt.id", "a.meetingId")
+    .select((eb) => [
+      eb.fn.countAll<number>().as("meetings"),
+      eb.fn.count<number>("a.id").filterWhere("a.present", "=", true).as("came"),
+    ])
+    .where("a.personId", "=", personId)
+    .where("mt.status", "=", "scheduled")
+    .where("mt.startsAt", ">", now.getTime() - YEAR_MS)
+    .where("mt.startsAt", "<=", now.getTime())
+    .executeTakeFirstOrThrow();
+  return { meetings: row.meetings, came: row.came, rate: rate(row.came, row.meetings) };
 }
 
 export interface UnitMeetingStats {
@@ -102,27 +108,36 @@ export interface UnitMeetingStatsTotals {
 export async function unitMeetingStats(db: Database, unitId: number, options: { from: Date; to: Date }): Promise<(UnitMeetingStats & UnitMeetingStatsTotals)[]> {
   const root = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
-  const units = await db.sql.raw<[number, number | null, string, number, number, string]>(
-    `SELECT id, parentId, name, depth, memberCount, path FROM Unit WHERE path >= ? AND path < ? ORDER BY path`,
-    lo, hi,
-  );
-  const meetings = await db.sql.raw<[number, number, number, number, number, number, number]>(
-    `SELECT mt.unitId, mt.includeSubtree,
-            (SELECT COUNT(*) FROM Rsvp r WHERE r.meetingId = mt.id),
-            (SELECT COUNT(*) FROM Rsvp r WHERE r.meetingId = mt.id AND r.answer = 'attend'),
-            (SELECT COUNT(*) FROM Attendance a WHERE a.meetingId = mt.id),
-            (SELECT COUNT(*) FROM Attendance a WHERE a.meetingId = mt.id AND a.present = 1),
-            mt.id
-     FROM Unit u JOIN Meeting mt ON mt.unitId = u.id
-     WHERE u.path >= ? AND u.path < ? AND mt.status = 'scheduled' AND mt.startsAt >= ? AND mt.startsAt < ?`,
-    lo, hi, options.from.getTime(), options.to.getTime(),
-  );
+  const units = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "parentId", "name", "depth", "memberCount", "path"])
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .orderBy("path")
+    .execute();
+  const meetings = await db.kysely
+    .selectFrom("Unit as u")
+    .innerJoin("Meeting as mt", "mt.unitId", "u.id")
+    .select((eb) => [
+      "mt.unitId",
+      "mt.includeSubtree",
+      eb.selectFrom("Rsvp as r").select((e) => e.fn.countAll<number>().as("n")).whereRef("r.meetingId", "=", "mt.id").as("answered"),
+      eb.selectFrom("Rsvp as r").select((e) => e.fn.countAll<number>().as("n")).whereRef("r.meetingId", "=", "mt.id").where("r.answer", "=", "attend").as("attending"),
+      eb.selectFrom("Attendance as a").select((e) => e.fn.countAll<number>().as("n")).whereRef("a.meetingId", "=", "mt.id").as("recorded"),
+      eb.selectFrom("Attendance as a").select((e) => e.fn.countAll<number>().as("n")).whereRef("a.meetingId", "=", "mt.id").where("a.present", "=", true).as("came"),
+    ])
+    .where("u.path", ">=", lo)
+    .where("u.path", "<", hi)
+    .where("mt.status", "=", "scheduled")
+    .where("mt.startsAt", ">=", options.from.getTime())
+    .where("mt.startsAt", "<", options.to.getTime())
+    .execute();
 
   type Row = UnitMeetingStats & UnitMeetingStatsTotals & { parentId: number | null; memberCount: number; path: string };
   const out: Row[] = new Array(units.length);
   const byId = new Map<number, Row>();
   for (let i = 0; i < units.length; i++) {
-    const [id, parentId, name, depth, memberCount, path] = units[i]!;
+    const { id, parentId, name, depth, memberCount, path } = units[i]!;
     const row: Row = {
       unitId: id, name, depth, parentId, memberCount, path,
       meetingsHeld: 0, invited: 0, answered: 0, attending: 0, came: 0, recorded: 0, responseRate: null, attendanceRate: null,
@@ -133,27 +148,28 @@ export async function unitMeetingStats(db: Database, unitId: number, options: { 
     byId.set(id, row);
   }
   const subtreeAudience = new Map<number, number>();
-  for (const [mUnitId, includeSubtree, answered, attending, recorded, came] of meetings) {
+  for (const { unitId: mUnitId, includeSubtree, answered, attending, recorded, came } of meetings) {
     const row = byId.get(mUnitId)!;
     let invited = row.memberCount;
     if (includeSubtree) {
       let n = subtreeAudience.get(mUnitId);
       if (n === undefined) {
         const [a, b] = subtreeRange(row.path);
-        n = (await db.sql.get<{ n: number }>(
-          `SELECT COUNT(DISTINCT m.personId) AS n FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE u.path >= ? AND u.path < ?`,
-          a, b,
-        ))!.n;
+        n = (await db.kysely
+          .selectFrom("Person as p")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("p.id", "in", invitedIds(db.kysely, a, b))
+          .executeTakeFirstOrThrow()).n;
         subtreeAudience.set(mUnitId, n);
       }
       invited = n;
     }
     row.meetingsHeld++;
     row.invited += invited;
-    row.answered += answered;
-    row.attending += attending;
-    row.recorded += recorded;
-    row.came += came;
+    row.answered += answered ?? 0;
+    row.attending += attending ?? 0;
+    row.recorded += recorded ?? 0;
+    row.came += came ?? 0;
   }
   for (const row of out) {
     row.meetingsHeldTotal = row.meetingsHeld;

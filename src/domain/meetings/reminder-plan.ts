@@ -8,14 +8,18 @@
  */
 import { z } from "zod";
 import type { Database } from "../../storage/database.ts";
-import type { OutboxBody } from "../deliveries/outbox-service.ts";
-import type { MeetingContext, MeetingRow } from "./meeting-service.ts";
-import type { Tally, Named } from "./rsvp-service.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
+import type { MeetingContext, MeetingRow } from "./meeting-types.ts";
+import { getMeeting, pathWithin } from "./meeting-queries.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { actorPersonId, actorSource, assertActorCan, type Actor } from "../access/actor.ts";
 import { recordAudit } from "../audit/audit-service.ts";
-import { translator, type Locale } from "../../lib/i18n.ts";
-import { addLocalDays, formatMeetingTime, fromLocal, toLocal } from "../../lib/zoned-time.ts";
+import { addLocalDays, fromLocal, toLocal } from "../../lib/zoned-time.ts";
+
+// The message builders moved to meeting-messages.ts (no database); re-exported for their callers.
+export {
+  attendancePromptBody, cancelledBody, rsvpPayloads, rsvpRequestBody, tallyBody, TALLY_NAMES_SHOWN, type MeetingText, type RsvpChoice,
+} from "./meeting-messages.ts";
 
 export interface ReminderOffset {
   /** Calendar days before the meeting's local date (0 = the same day)… */
@@ -88,21 +92,30 @@ function fromRow(row: PlanRow): ReminderPlan {
  * The plan that applies to a meeting: its series' plan, else its unit's, else the nearest
  * ancestor unit's, else `defaultReminderPlan`.
  */
-export async function reminderPlanFor(db: Database, meeting: MeetingRow): Promise<ReminderPlan> {
+export async function reminderPlanFor(db: Database, meeting: Pick<MeetingRow, "seriesId" | "unitId">): Promise<ReminderPlan> {
   if (meeting.seriesId != null) {
-    const row = await db.sql.get<PlanRow>(`SELECT offsets, nudgeMinutesBefore, tallyMinutesBefore FROM ReminderPlan WHERE seriesId = ?`, meeting.seriesId);
+    const row = await seriesPlan.first(db, { seriesId: meeting.seriesId });
     if (row) return fromRow(row);
   }
-  const path = (await db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, meeting.unitId))?.path;
-  if (!path) return defaultReminderPlan;
-  const ids = path.split("/").filter(Boolean).map(Number);
-  const row = await db.sql.get<PlanRow>(
-    `SELECT rp.offsets, rp.nudgeMinutesBefore, rp.tallyMinutesBefore FROM ReminderPlan rp JOIN Unit u ON u.id = rp.unitId
-     WHERE rp.unitId IN (SELECT value FROM json_each(?)) ORDER BY u.depth DESC LIMIT 1`,
-    JSON.stringify(ids),
-  );
+  const row = await nearestUnitPlan.first(db, { unitId: meeting.unitId });
   return row ? fromRow(row) : defaultReminderPlan;
 }
+
+const seriesPlan = prepared((k, p: Slots<{ seriesId: number }>) =>
+  k.selectFrom("ReminderPlan").select(["offsets", "nudgeMinutesBefore", "tallyMinutesBefore"]).where("seriesId", "=", p.seriesId),
+);
+
+/** The plan of the unit or of its nearest ancestor that has one (the unit's path starts with theirs). */
+const nearestUnitPlan = prepared((k, p: Slots<{ unitId: number }>) =>
+  k
+    .selectFrom("ReminderPlan as rp")
+    .innerJoin("Unit as u", "u.id", "rp.unitId")
+    .innerJoin("Unit as mu", (j) => j.on((eb) => pathWithin(eb, eb.ref("mu.path"), eb.ref("u.path"))))
+    .select(["rp.offsets", "rp.nudgeMinutesBefore", "rp.tallyMinutesBefore"])
+    .where("mu.id", "=", p.unitId)
+    .orderBy("u.depth", "desc")
+    .limit(1),
+);
 
 /**
  * Sets the plan of a unit (inherited by its subtree) or of a series. Throws invalid_input
@@ -126,25 +139,32 @@ export async function setReminderPlan(
   const value = parsed.data;
   const now = ctx?.now ?? new Date();
   await db.transaction(async () => {
+    const fields = { offsets: JSON.stringify(value.offsets), nudgeMinutesBefore: value.nudgeMinutesBefore, tallyMinutesBefore: value.tallyMinutesBefore, createdAt: now.getTime() };
     if (hasSeries) {
-      const series = await db.sql.get<{ unitId: number }>(`SELECT unitId FROM MeetingSeries WHERE id = ?`, target.seriesId);
+      const series = await db.kysely.selectFrom("MeetingSeries").select("unitId").where("id", "=", target.seriesId!).executeTakeFirst();
       if (!series) throw new AppError("not_found", { what: "series" });
       await assertActorCan(db, actor, "manage_meetings", series.unitId);
-      await db.sql.run(
-        `INSERT INTO ReminderPlan (seriesId, offsets, nudgeMinutesBefore, tallyMinutesBefore, createdAt) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (seriesId) DO UPDATE SET offsets = excluded.offsets, nudgeMinutesBefore = excluded.nudgeMinutesBefore,
-           tallyMinutesBefore = excluded.tallyMinutesBefore`,
-        target.seriesId, JSON.stringify(value.offsets), value.nudgeMinutesBefore, value.tallyMinutesBefore, now.getTime(),
-      );
+      await db.kysely
+        .insertInto("ReminderPlan")
+        .values({ seriesId: target.seriesId!, ...fields })
+        .onConflict((oc) =>
+          oc.column("seriesId").doUpdateSet((eb) => ({
+            offsets: eb.ref("excluded.offsets"), nudgeMinutesBefore: eb.ref("excluded.nudgeMinutesBefore"), tallyMinutesBefore: eb.ref("excluded.tallyMinutesBefore"),
+          })),
+        )
+        .execute();
     } else {
-      if (!await db.sql.get(`SELECT 1 FROM Unit WHERE id = ?`, target.unitId)) throw new AppError("unit_not_found", { unit: String(target.unitId) });
+      if (!await db.kysely.selectFrom("Unit").select("id").where("id", "=", target.unitId!).executeTakeFirst()) throw new AppError("unit_not_found", { unit: String(target.unitId) });
       await assertActorCan(db, actor, "manage_meetings", target.unitId!);
-      await db.sql.run(
-        `INSERT INTO ReminderPlan (unitId, offsets, nudgeMinutesBefore, tallyMinutesBefore, createdAt) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (unitId) DO UPDATE SET offsets = excluded.offsets, nudgeMinutesBefore = excluded.nudgeMinutesBefore,
-           tallyMinutesBefore = excluded.tallyMinutesBefore`,
-        target.unitId, JSON.stringify(value.offsets), value.nudgeMinutesBefore, value.tallyMinutesBefore, now.getTime(),
-      );
+      await db.kysely
+        .insertInto("ReminderPlan")
+        .values({ unitId: target.unitId!, ...fields })
+        .onConflict((oc) =>
+          oc.column("unitId").doUpdateSet((eb) => ({
+            offsets: eb.ref("excluded.offsets"), nudgeMinutesBefore: eb.ref("excluded.nudgeMinutesBefore"), tallyMinutesBefore: eb.ref("excluded.tallyMinutesBefore"),
+          })),
+        )
+        .execute();
     }
     if (ctx) await replanUpcoming(db, target, ctx);
     await recordAudit(
@@ -163,17 +183,25 @@ async function replanUpcoming(db: Database, target: { unitId?: number; seriesId?
   const nowMs = ctx.now.getTime();
   let meetingIds: number[];
   if (target.seriesId != null) {
-    meetingIds = (await db.sql
-      .all<{ id: number }>(`SELECT id FROM Meeting WHERE seriesId = ? AND status = 'scheduled' AND startsAt > ?`, target.seriesId, nowMs))
+    meetingIds = (await db.kysely
+      .selectFrom("Meeting")
+      .select("id")
+      .where("seriesId", "=", target.seriesId)
+      .where("status", "=", "scheduled")
+      .where("startsAt", ">", nowMs)
+      .execute())
       .map((r) => r.id);
   } else {
-    const path = (await db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, target.unitId))!.path;
-    meetingIds = (await db.sql
-      .all<{ id: number }>(
-        `SELECT mt.id FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
-         WHERE u.path >= ? AND u.path < ? AND mt.status = 'scheduled' AND mt.startsAt > ?`,
-        path, path.slice(0, -1) + "0", nowMs,
-      ))
+    const { path } = await db.kysely.selectFrom("Unit").select("path").where("id", "=", target.unitId!).executeTakeFirstOrThrow();
+    meetingIds = (await db.kysely
+      .selectFrom("Meeting as mt")
+      .innerJoin("Unit as u", "u.id", "mt.unitId")
+      .select("mt.id")
+      .where("u.path", ">=", path)
+      .where("u.path", "<", path.slice(0, -1) + "0")
+      .where("mt.status", "=", "scheduled")
+      .where("mt.startsAt", ">", nowMs)
+      .execute())
       .map((r) => r.id);
   }
   for (const id of meetingIds) {
@@ -228,10 +256,7 @@ export async function skipPendingJobs(
 ): Promise<number> {
   let n = 0;
   for (const kind of options.kinds ?? meetingJobKinds) {
-    n += (await db.sql.run(
-      `UPDATE ScheduledJob SET status = 'skipped', doneAt = ? WHERE dedupeKey >= ? AND dedupeKey < ? AND status = 'pending' AND dueAt > ?`,
-      now.getTime(), `${kind}:${meetingId}:`, `${kind}:${meetingId};`, options.dueAfter ?? -1,
-    )).changes;
+    n += await skipJobs.run(db, { doneAt: now.getTime(), from: `${kind}:${meetingId}:`, to: `${kind}:${meetingId};`, dueAfter: options.dueAfter ?? -1 });
   }
   return n;
 }
@@ -263,12 +288,45 @@ interface PlannedJob {
   expiresAt: number;
 }
 
+const skipJobs = prepared((k, p: Slots<{ doneAt: number; from: string; to: string; dueAfter: number }>) =>
+  k
+    .updateTable("ScheduledJob")
+    .set({ status: "skipped", doneAt: p.doneAt })
+    .where("dedupeKey", ">=", p.from)
+    .where("dedupeKey", "<", p.to)
+    .where("status", "=", "pending")
+    .where("dueAt", ">", p.dueAfter),
+);
+
 // A job skipped without running (its meeting moved away, then back) comes back to life; a job that
 // ran stays done, so planning again never sends anything twice.
-const insertJobSql = `INSERT INTO ScheduledJob (kind, meetingId, entityType, entityId, dueAt, expiresAt, status, dedupeKey, createdAt)
-  VALUES (?, ?, 'Meeting', ?, ?, ?, 'pending', ?, ?)
-  ON CONFLICT (dedupeKey) DO UPDATE SET status = 'pending', dueAt = excluded.dueAt, expiresAt = excluded.expiresAt, doneAt = NULL, claimedBy = NULL, claimedAt = NULL
-  WHERE ScheduledJob.status = 'skipped'`;
+const insertJob = prepared((k, p: Slots<{ kind: string; meetingId: number; dueAt: number; expiresAt: number; dedupeKey: string; createdAt: number }>) =>
+  k
+    .insertInto("ScheduledJob")
+    .values({
+      kind: p.kind, meetingId: p.meetingId, entityType: "Meeting", entityId: p.meetingId, dueAt: p.dueAt, expiresAt: p.expiresAt,
+      status: "pending", dedupeKey: p.dedupeKey, createdAt: p.createdAt,
+    })
+    .onConflict((oc) =>
+      oc
+        .column("dedupeKey")
+        .doUpdateSet((eb) => ({
+          status: "pending", dueAt: eb.ref("excluded.dueAt"), expiresAt: eb.ref("excluded.expiresAt"), doneAt: null, claimedBy: null, claimedAt: null,
+        }))
+        .where("ScheduledJob.status", "=", "skipped"),
+    ),
+);
+
+/** A tally job of the meeting (dedupe-key range) that ran or is running. */
+const tallyRan = prepared((k, p: Slots<{ from: string; to: string }>) =>
+  k
+    .selectFrom("ScheduledJob")
+    .select("id")
+    .where("dedupeKey", ">=", p.from)
+    .where("dedupeKey", "<", p.to)
+    .where("status", "not in", ["pending", "skipped"])
+    .limit(1),
+);
 
 /**
  * When the tally of a short-notice meeting goes out (its planned moment already past, or too soon
@@ -284,9 +342,7 @@ export function shortNoticeTallyAt(startsAt: number, firstReminder: number, now:
 
 /** A tally that already went out (or is going out) is never planned a second time at another moment. */
 async function tallyAlreadyRan(db: Database, meetingId: number): Promise<boolean> {
-  return Boolean(
-    await db.sql.get(`SELECT 1 FROM ScheduledJob WHERE dedupeKey >= ? AND dedupeKey < ? AND status NOT IN ('pending', 'skipped') LIMIT 1`, `tally:${meetingId}:`, `tally:${meetingId};`),
-  );
+  return (await tallyRan.first(db, { from: `tally:${meetingId}:`, to: `tally:${meetingId};` })) !== undefined;
 }
 
 /**
@@ -303,20 +359,20 @@ export async function movedTallyAt(db: Database, meeting: MeetingRow): Promise<n
 
 /** When the meeting's tally is due (its pending tally job), or null when none is planned. */
 export async function plannedTallyAt(db: Database, meetingId: number): Promise<number | null> {
-  return (
-    (await db.sql.get<{ dueAt: number }>(
-      `SELECT dueAt FROM ScheduledJob WHERE dedupeKey >= ? AND dedupeKey < ? AND status = 'pending' ORDER BY dueAt LIMIT 1`,
-      `tally:${meetingId}:`, `tally:${meetingId};`,
-    ))?.dueAt ?? null
-  );
+  const row = await db.kysely
+    .selectFrom("ScheduledJob")
+    .select("dueAt")
+    .where("dedupeKey", ">=", `tally:${meetingId}:`)
+    .where("dedupeKey", "<", `tally:${meetingId};`)
+    .where("status", "=", "pending")
+    .orderBy("dueAt")
+    .limit(1)
+    .executeTakeFirst();
+  return row?.dueAt ?? null;
 }
 
 async function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, options: { catchUp: boolean }): Promise<number> {
-  const meeting = await db.sql.get<MeetingRow>(
-    `SELECT id, unitId, seriesId, title, place, agenda, startsAt, endsAt, includeSubtree, status, previousStartsAt FROM Meeting WHERE id = ?`,
-    meetingId,
-  );
-  if (!meeting) throw new AppError("not_found", { what: "meeting" });
+  const meeting = await getMeeting(db, meetingId);
   if (meeting.status !== "scheduled") return 0;
   const now = ctx.now.getTime();
   const plan = await reminderPlanFor(db, meeting);
@@ -356,7 +412,9 @@ async function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingCont
 
   let created = 0;
   for (const job of jobs) {
-    created += (await db.sql.run(insertJobSql, job.kind, meeting.id, meeting.id, job.dueAt, job.expiresAt, jobDedupeKey(job.kind, meeting.id, job.nominal), now)).changes;
+    created += await insertJob.run(db, {
+      kind: job.kind, meetingId: meeting.id, dueAt: job.dueAt, expiresAt: job.expiresAt, dedupeKey: jobDedupeKey(job.kind, meeting.id, job.nominal), createdAt: now,
+    });
   }
   return created;
 }
@@ -374,108 +432,4 @@ async function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingCont
  */
 export async function planJobs(db: Database, meetingId: number, ctx: MeetingContext): Promise<number> {
   return await planMeetingJobs(db, meetingId, ctx, { catchUp: true });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Messages (texts in locales/<lang>/reminders.json)
-
-/** The three answers a reminder offers. */
-export type RsvpChoice = "attend" | "absent" | "unsure";
-const rsvpChoices: RsvpChoice[] = ["attend", "absent", "unsure"];
-
-/** The button payloads of a meeting's RSVP question: "rsvp:<id>:attend" etc. */
-export function rsvpPayloads(meetingId: number): string[] {
-  return rsvpChoices.map((c) => `rsvp:${meetingId}:${c}`);
-}
-
-/** What the messages say about a meeting. */
-export interface MeetingText {
-  title: string;
-  place: string;
-  agenda: string;
-  startsAt: number;
-  unitName: string;
-}
-
-function detailLines(t: ReturnType<typeof translator>, meeting: MeetingText, timeZone: string, locale: string): string[] {
-  const lines = [t("reminders.line.when", { when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale) })];
-  if (meeting.place.trim()) lines.push(t("reminders.line.place", { place: meeting.place }));
-  if (meeting.agenda.trim()) lines.push(t("reminders.line.agenda", { agenda: meeting.agenda }));
-  return lines;
-}
-
-function rsvpChoiceButtons(t: ReturnType<typeof translator>, meetingId: number): { label: string; payload: string }[] {
-  return rsvpChoices.map((c) => ({ label: t(`reminders.choice.${c}`), payload: `rsvp:${meetingId}:${c}` }));
-}
-
-/**
- * A message asking for an RSVP, with the three choices: the reminder, the nudge to those who have
- * not answered, or the notice that the meeting moved (`previousStartsAt` required).
- */
-export function rsvpRequestBody(
-  kind: "reminder" | "nudge" | "moved",
-  meetingId: number,
-  meeting: MeetingText & { previousStartsAt?: number | null },
-  locale: Locale | string,
-  timeZone: string,
-): OutboxBody {
-  const t = translator(locale);
-  const params = { title: meeting.title, unit: meeting.unitName };
-  const head =
-    kind === "moved"
-      ? t("reminders.moved.head", {
-          ...params,
-          previous: formatMeetingTime(new Date(meeting.previousStartsAt ?? meeting.startsAt), timeZone, locale),
-        })
-      : t(`reminders.${kind}.head`, params);
-  const text = [head, ...detailLines(t, meeting, timeZone, String(locale)), t(`reminders.${kind}.ask`)].join("\n");
-  return { text, choices: rsvpChoiceButtons(t, meetingId), locale: locale === "en" ? "en" : "vi" };
-}
-
-/** The notice that a meeting was cancelled. */
-export function cancelledBody(meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
-  const t = translator(locale);
-  const text = t("reminders.cancelled.text", {
-    title: meeting.title,
-    unit: meeting.unitName,
-    when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale),
-  });
-  return { text, locale: locale === "en" ? "en" : "vi" };
-}
-
-/** At most this many names per category in a tally message (the rest are counted). */
-export const TALLY_NAMES_SHOWN = 20;
-
-function nameList(t: ReturnType<typeof translator>, people: (Named & { reason?: string | null })[]): string {
-  if (!people.length) return t("reminders.tally.nobody");
-  const shown = people.slice(0, TALLY_NAMES_SHOWN).map((p) => (p.reason ? t("reminders.tally.with_reason", { name: p.fullName, reason: p.reason }) : p.fullName));
-  const more = people.length - shown.length;
-  return more > 0 ? `${shown.join(", ")} ${t("reminders.tally.more", { count: more })}` : shown.join(", ");
-}
-
-/** The answers so far, for the cadres: counts and names per category, and how many are not linked. */
-export function tallyBody(tally: Tally, meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
-  const t = translator(locale);
-  const lines = [
-    t("reminders.tally.head", { title: meeting.title, unit: meeting.unitName, when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale) }),
-    t("reminders.tally.invited", { count: tally.invited }),
-    t("reminders.tally.attend", { n: tally.attend.length, names: nameList(t, tally.attend) }),
-    t("reminders.tally.absent", { n: tally.absent.length, names: nameList(t, tally.absent) }),
-    t("reminders.tally.unsure", { n: tally.unsure.length, names: nameList(t, tally.unsure) }),
-    t("reminders.tally.no_answer", { n: tally.noAnswer.length, names: nameList(t, tally.noAnswer) }),
-  ];
-  if (tally.notLinked > 0) lines.push(t("reminders.tally.not_linked", { count: tally.notLinked }));
-  return { text: lines.join("\n"), locale: locale === "en" ? "en" : "vi" };
-}
-
-/** After the meeting: asks a cadre to record who came with "/diemdanh <id>". */
-export function attendancePromptBody(meetingId: number, meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
-  const t = translator(locale);
-  const text = t("reminders.attendance_prompt.text", {
-    title: meeting.title,
-    unit: meeting.unitName,
-    when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale),
-    meetingId,
-  });
-  return { text, locale: locale === "en" ? "en" : "vi" };
 }

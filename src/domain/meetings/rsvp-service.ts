@@ -3,13 +3,14 @@
  * and the attendance the cadre records after the meeting (điểm danh).
  */
 import type { Database } from "../../storage/database.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { recordAudit } from "../audit/audit-service.ts";
 import { actorPersonId, actorSource, assertActorCan, assertSelfOr, type Actor } from "../access/actor.ts";
-import { subtreeRange } from "../units/unit-service.ts";
-import { getMeeting, isInvited, type MeetingRow } from "./meeting-service.ts";
+import { getMeeting, invitedPeople, isInvited, pathWithin, toMeetingRow, type InvitedPerson } from "./meeting-queries.ts";
+import type { MeetingRow, Named, RsvpAnswer, Tally } from "./meeting-types.ts";
 
-export type RsvpAnswer = "attend" | "absent" | "unsure";
+export type { Named, RsvpAnswer, Tally };
 /** Có mặt, xin vắng, chưa chắc. */
 export const rsvpAnswers: readonly RsvpAnswer[] = ["attend", "absent", "unsure"];
 
@@ -60,20 +61,14 @@ export async function recordRsvp(db: Database, input: RsvpInput, now: Date): Pro
     if (!await isInvited(db, meeting, input.personId)) throw new AppError("forbidden", {});
     const recordedById = input.actor.kind === "person" && input.actor.personId === input.personId ? null : actorPersonId(input.actor);
     const onBehalf = !(input.actor.kind === "person" && input.actor.personId === input.personId);
-    const before = await db.sql.get<{ answer: RsvpAnswer; reason: string | null }>(
-      `SELECT answer, reason FROM Rsvp WHERE meetingId = ? AND personId = ?`,
-      input.meetingId, input.personId,
-    );
-    const previous = before?.answer ?? null;
+    const before = await rsvpOf.first(db, { meetingId: input.meetingId, personId: input.personId });
+    const previous = before && isRsvpAnswer(before.answer) ? before.answer : null;
     const reason = input.reason === undefined ? (previous === input.answer ? (before?.reason ?? null) : null) : cleanReason(input.reason);
     const late = now.getTime() >= meeting.startsAt;
-    await db.sql.run(
-      `INSERT INTO Rsvp (meetingId, personId, answer, reason, late, viaAccountId, recordedById, answeredAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (meetingId, personId) DO UPDATE SET answer = excluded.answer, reason = excluded.reason, late = excluded.late,
-         viaAccountId = excluded.viaAccountId, recordedById = excluded.recordedById, answeredAt = excluded.answeredAt`,
-      input.meetingId, input.personId, input.answer, reason, late ? 1 : 0, input.viaAccountId ?? null,
-      recordedById, now.getTime(),
-    );
+    await upsertRsvp.run(db, {
+      meetingId: input.meetingId, personId: input.personId, answer: input.answer, reason, late, viaAccountId: input.viaAccountId ?? null,
+      recordedById, answeredAt: now.getTime(),
+    });
     if (onBehalf) {
       await recordAudit(
         db,
@@ -84,6 +79,32 @@ export async function recordRsvp(db: Database, input: RsvpInput, now: Date): Pro
     return { late, changed: previous !== null && previous !== input.answer, previous };
   });
 }
+
+const rsvpOf = prepared((k, p: Slots<{ meetingId: number; personId: number }>) =>
+  k.selectFrom("Rsvp").select(["answer", "reason", "late", "answeredAt"]).where("meetingId", "=", p.meetingId).where("personId", "=", p.personId),
+);
+
+const upsertRsvp = prepared(
+  (
+    k,
+    p: Slots<{
+      meetingId: number; personId: number; answer: string; reason: string | null; late: boolean; viaAccountId: number | null;
+      recordedById: number | null; answeredAt: number;
+    }>,
+  ) =>
+    k
+      .insertInto("Rsvp")
+      .values({
+        meetingId: p.meetingId, personId: p.personId, answer: p.answer, reason: p.reason, late: p.late, viaAccountId: p.viaAccountId,
+        recordedById: p.recordedById, answeredAt: p.answeredAt,
+      })
+      .onConflict((oc) =>
+        oc.columns(["meetingId", "personId"]).doUpdateSet((eb) => ({
+          answer: eb.ref("excluded.answer"), reason: eb.ref("excluded.reason"), late: eb.ref("excluded.late"),
+          viaAccountId: eb.ref("excluded.viaAccountId"), recordedById: eb.ref("excluded.recordedById"), answeredAt: eb.ref("excluded.answeredAt"),
+        })),
+      ),
+);
 
 /**
  * Sets the reason of an existing answer (the member's reply to "lý do?"). Throws not_found (no
@@ -97,14 +118,16 @@ export async function setRsvpReason(db: Database, meetingId: number, personId: n
     const meeting = await getMeeting(db, meetingId);
     await assertSelfOr(db, actor, personId, "manage_meetings", meeting.unitId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
-    const r = await db.sql.run(`UPDATE Rsvp SET reason = ? WHERE meetingId = ? AND personId = ?`, text, meetingId, personId);
-    if (!r.changes) throw new AppError("not_found", { what: "rsvp" });
+    const r = await db.kysely.updateTable("Rsvp").set({ reason: text }).where("meetingId", "=", meetingId).where("personId", "=", personId).executeTakeFirst();
+    if (!Number(r.numUpdatedRows)) throw new AppError("not_found", { what: "rsvp" });
   });
 }
 
 /** A person's answer to a meeting, or undefined. */
-export async function getRsvp(db: Database, meetingId: number, personId: number): Promise<{ answer: RsvpAnswer; reason: string | null; late: number; answeredAt: number } | undefined> {
-  return await db.sql.get(`SELECT answer, reason, late, answeredAt FROM Rsvp WHERE meetingId = ? AND personId = ?`, meetingId, personId);
+export async function getRsvp(db: Database, meetingId: number, personId: number): Promise<{ answer: RsvpAnswer; reason: string | null; late: boolean; answeredAt: number } | undefined> {
+  const row = await rsvpOf.first(db, { meetingId, personId });
+  if (!row || !isRsvpAnswer(row.answer)) return undefined;
+  return { ...row, answer: row.answer };
 }
 
 /**
@@ -118,63 +141,52 @@ export async function pendingMeetingsForPerson(
   withinDays = 30,
 ): Promise<(MeetingRow & { unitName: string; answer: RsvpAnswer | null })[]> {
   const nowMs = now.getTime();
-  return await db.sql.all(
-    `SELECT mt.id, mt.unitId, mt.seriesId, mt.title, mt.place, mt.agenda, mt.startsAt, mt.endsAt, mt.includeSubtree, mt.status,
-            mt.previousStartsAt, u.name AS unitName, r.answer AS answer
-     FROM Meeting mt JOIN Unit u ON u.id = mt.unitId
-     LEFT JOIN Rsvp r ON r.meetingId = mt.id AND r.personId = ?
-     WHERE mt.status = 'scheduled' AND mt.endsAt > ? AND mt.startsAt < ?
-       AND EXISTS (
-         SELECT 1 FROM Membership m JOIN Unit mu ON mu.id = m.unitId
-         WHERE m.personId = ? AND (m.unitId = mt.unitId OR (mt.includeSubtree = 1 AND substr(mu.path, 1, length(u.path)) = u.path))
-       )
-     ORDER BY mt.startsAt, mt.id`,
-    personId, nowMs, nowMs + withinDays * 86_400_000, personId,
-  );
-}
-
-export interface Named {
-  personId: number;
-  fullName: string;
-}
-
-export interface Tally {
-  meetingId: number;
-  invited: number;
-  attend: Named[];
-  absent: (Named & { reason: string | null })[];
-  unsure: Named[];
-  noAnswer: Named[];
-  /** Invitees with no linked chat account (the cadre has to tell them in person). */
-  notLinked: number;
-  /** Who came, once attendance is recorded; null until then. */
-  came: Named[] | null;
+  const rows = await db.kysely
+    .selectFrom("Meeting as mt")
+    .innerJoin("Unit as u", "u.id", "mt.unitId")
+    .leftJoin("Rsvp as r", (j) => j.onRef("r.meetingId", "=", "mt.id").on("r.personId", "=", personId))
+    .select([
+      "mt.id", "mt.unitId", "mt.seriesId", "mt.title", "mt.place", "mt.agenda", "mt.startsAt", "mt.endsAt", "mt.includeSubtree", "mt.status",
+      "mt.previousStartsAt", "u.name as unitName", "r.answer",
+    ])
+    .where("mt.status", "=", "scheduled")
+    .where("mt.endsAt", ">", nowMs)
+    .where("mt.startsAt", "<", nowMs + withinDays * 86_400_000)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("Membership as m")
+          .innerJoin("Unit as mu", "mu.id", "m.unitId")
+          .select("m.id")
+          .where("m.personId", "=", personId)
+          .where((e) => e.or([e("m.unitId", "=", e.ref("mt.unitId")), e.and([e("mt.includeSubtree", "=", true), pathWithin(e, e.ref("mu.path"), e.ref("u.path"))])])),
+      ),
+    )
+    .orderBy("mt.startsAt")
+    .orderBy("mt.id")
+    .execute();
+  return rows.map(({ unitName, answer, ...meeting }) => ({ ...toMeetingRow(meeting), unitName, answer: isRsvpAnswer(answer) ? answer : null }));
 }
 
 /** One invitee with their answer and recorded attendance (`present` null until recorded). */
-export interface InviteeRow {
-  personId: number;
-  fullName: string;
-  locale: string;
-  linked: number;
+export interface InviteeRow extends InvitedPerson {
   answer: RsvpAnswer | null;
   reason: string | null;
-  present: number | null;
+  present: boolean | null;
 }
 
-/** Every invitee of a meeting with their answer and attendance, ordered by name. */
+const answersOf = prepared((k, p: Slots<{ meetingId: number }>) => k.selectFrom("Rsvp").select(["personId", "answer", "reason"]).where("meetingId", "=", p.meetingId));
+const attendanceRows = prepared((k, p: Slots<{ meetingId: number }>) => k.selectFrom("Attendance").select(["personId", "present"]).where("meetingId", "=", p.meetingId));
+
+/** Every invitee of a meeting (`invitedPeople`) with their answer and attendance, ordered by name. */
 export async function inviteeAnswers(db: Database, meeting: MeetingRow): Promise<InviteeRow[]> {
-  const unit = (await db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, meeting.unitId))!;
-  const [lo, hi] = meeting.includeSubtree ? subtreeRange(unit.path) : [unit.path, unit.path + "\u0000"];
-  return db.sql.all<InviteeRow>(
-    `SELECT p.id AS personId, p.fullName, p.locale, p.linkedAccounts > 0 AS linked, r.answer, r.reason, a.present
-     FROM (SELECT DISTINCT m.personId FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE u.path >= ? AND u.path < ?) inv
-     JOIN Person p ON p.id = inv.personId
-     LEFT JOIN Rsvp r ON r.meetingId = ? AND r.personId = p.id
-     LEFT JOIN Attendance a ON a.meetingId = ? AND a.personId = p.id
-     ORDER BY p.nameKey, p.id`,
-    lo, hi, meeting.id, meeting.id,
-  );
+  const people = await invitedPeople(db, meeting);
+  const answers = new Map((await answersOf.all(db, { meetingId: meeting.id })).map((r) => [r.personId, r]));
+  const present = new Map((await attendanceRows.all(db, { meetingId: meeting.id })).map((r) => [r.personId, r.present]));
+  return people.map((p) => {
+    const r = answers.get(p.personId);
+    return { ...p, answer: r && isRsvpAnswer(r.answer) ? r.answer : null, reason: r?.reason ?? null, present: present.get(p.personId) ?? null };
+  });
 }
 
 /** Who answered what (names per category, reasons for absences), who is not linked, who came. */
@@ -182,7 +194,7 @@ export async function meetingTally(db: Database, meetingId: number): Promise<Tal
   const meeting = await getMeeting(db, meetingId);
   const rows = await inviteeAnswers(db, meeting);
   const tally: Tally = { meetingId, invited: rows.length, attend: [], absent: [], unsure: [], noAnswer: [], notLinked: 0, came: null };
-  const recorded = Boolean(await db.sql.get(`SELECT 1 FROM Attendance WHERE meetingId = ? LIMIT 1`, meetingId));
+  const recorded = await attendanceRecorded(db, meetingId);
   if (recorded) tally.came = [];
   for (const r of rows) {
     const named = { personId: r.personId, fullName: r.fullName };
@@ -219,12 +231,13 @@ export async function recordAttendance(
     const invitedSet = new Set(invited);
     const present = new Set(presentPersonIds);
     for (const id of present) if (!invitedSet.has(id)) throw new AppError("invalid_input", { field: "personId" });
-    await db.sql.run(`DELETE FROM Attendance WHERE meetingId = ?`, meetingId);
-    for (const personId of invited) {
-      await db.sql.run(
-        `INSERT INTO Attendance (meetingId, personId, present, recordedById, recordedAt) VALUES (?, ?, ?, ?, ?)`,
-        meetingId, personId, present.has(personId) ? 1 : 0, byPersonId, now.getTime(),
-      );
+    await db.kysely.deleteFrom("Attendance").where("meetingId", "=", meetingId).execute();
+    // In chunks: a commune-wide meeting can have more invitees than one statement takes parameters.
+    for (let i = 0; i < invited.length; i += 1000) {
+      await db.kysely
+        .insertInto("Attendance")
+        .values(invited.slice(i, i + 1000).map((personId) => ({ meetingId, personId, present: present.has(personId), recordedById: byPersonId, recordedAt: now.getTime() })))
+        .execute();
     }
     const counts = { present: present.size, absent: invited.length - present.size };
     await recordAudit(db, { actorPersonId: byPersonId, source: actorSource(actor), action: "meeting.attendance", entityType: "Meeting", entityId: meetingId, detail: counts }, now);
@@ -234,6 +247,13 @@ export async function recordAttendance(
 
 /** The recorded attendance of a meeting: person id → present. Empty until recorded. */
 export async function attendanceOf(db: Database, meetingId: number): Promise<Map<number, boolean>> {
-  const rows = await db.sql.all<{ personId: number; present: number }>(`SELECT personId, present FROM Attendance WHERE meetingId = ?`, meetingId);
-  return new Map(rows.map((r) => [r.personId, r.present === 1]));
+  const rows = await attendanceRows.all(db, { meetingId });
+  return new Map(rows.map((r) => [r.personId, r.present]));
+}
+
+const anyAttendance = prepared((k, p: Slots<{ meetingId: number }>) => k.selectFrom("Attendance").select("id").where("meetingId", "=", p.meetingId).limit(1));
+
+/** Whether the attendance of a meeting has been recorded. */
+export async function attendanceRecorded(db: Database, meetingId: number): Promise<boolean> {
+  return (await anyAttendance.first(db, { meetingId })) !== undefined;
 }

@@ -47,16 +47,19 @@ async function code(fn: () => unknown): Promise<string | undefined> {
 }
 
 async function jobs(meetingId: number): Promise<{ kind: string; dueAt: string; expiresAt: string; status: string }[]> {
-  return (await db.sql
-    .all<{ kind: string; dueAt: number; expiresAt: number; status: string }>(
-      `SELECT kind, dueAt, expiresAt, status FROM ScheduledJob WHERE meetingId = ? ORDER BY dueAt, kind`,
-      meetingId,
-    ))
-    .map((j) => ({ kind: j.kind, dueAt: new Date(j.dueAt).toISOString(), expiresAt: new Date(j.expiresAt).toISOString(), status: j.status }));
+  return (await db.kysely
+    .selectFrom("ScheduledJob")
+    .select(["kind", "dueAt", "expiresAt", "status"])
+    .where("meetingId", "=", meetingId)
+    .orderBy("dueAt")
+    .orderBy("kind")
+    .execute())
+    .map((j) => ({ kind: j.kind, dueAt: new Date(j.dueAt).toISOString(), expiresAt: new Date(j.expiresAt ?? 0).toISOString(), status: j.status }));
 }
 
 const pending = async (meetingId: number) => (await jobs(meetingId)).filter((j) => j.status === "pending").map((j) => `${j.kind}@${j.dueAt}`);
-const count = async (table: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
+const count = async (table: "Meeting" | "MeetingSeries" | "ScheduledJob" | "Outbox" | "AuditLog" | "ReminderPlan") =>
+  (await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
 const work = (now: Date) => ({ now, timeZone: HCM, workerId: "test" });
 
 describe("createMeeting", () => {
@@ -64,7 +67,7 @@ describe("createMeeting", () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "  Sinh hoạt   tháng 12 ", place: "Nhà văn hóa", agenda: " 1. Thu hội phí \n\n 2. Bầu tổ trưởng ", startsAt: dec5 }, ctx);
     expect(meeting).toMatchObject({
       unitId: tree.branchA1.id, seriesId: null, title: "Sinh hoạt tháng 12", place: "Nhà văn hóa", agenda: "1. Thu hội phí\n2. Bầu tổ trưởng",
-      startsAt: dec5.getTime(), endsAt: dec5.getTime() + 120 * 60_000, includeSubtree: 0, status: "scheduled", previousStartsAt: null,
+      startsAt: dec5.getTime(), endsAt: dec5.getTime() + 120 * 60_000, includeSubtree: false, status: "scheduled", previousStartsAt: null,
     });
     expect(await jobs(meeting.id)).toEqual([
       { kind: "reminder", dueAt: "2026-12-02T01:00:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" }, // 08:00 on 02/12
@@ -73,7 +76,7 @@ describe("createMeeting", () => {
       { kind: "reminder", dueAt: "2026-12-05T10:30:00.000Z", expiresAt: "2026-12-05T12:30:00.000Z", status: "pending" },
       { kind: "attendance_prompt", dueAt: "2026-12-05T14:30:00.000Z", expiresAt: "2026-12-12T14:30:00.000Z", status: "pending" },
     ]);
-    expect(await db.sql.get(`SELECT action, entityId FROM AuditLog`)).toEqual({ action: "meeting.create", entityId: meeting.id });
+    expect(await db.kysely.selectFrom("AuditLog").select(["action", "entityId"]).execute()).toEqual([{ action: "meeting.create", entityId: meeting.id }]);
   });
 
   it.each([
@@ -175,8 +178,8 @@ describe("createSeries", () => {
       ["2026-12-05T12:30:00.000Z", seriesId, "Hội trường"],
       ["2027-01-05T12:30:00.000Z", seriesId, "Hội trường"],
     ]);
-    expect(await db.sql.all(`SELECT occurrenceKey FROM Meeting ORDER BY startsAt`)).toEqual([{ occurrenceKey: "2026-12-05" }, { occurrenceKey: "2027-01-05" }]);
-    expect(await db.sql.get(`SELECT startTime, startsOn FROM MeetingSeries`)).toEqual({ startTime: "19:30", startsOn: "2026-11-20" });
+    expect(await db.kysely.selectFrom("Meeting").select("occurrenceKey").orderBy("startsAt").execute()).toEqual([{ occurrenceKey: "2026-12-05" }, { occurrenceKey: "2027-01-05" }]);
+    expect(await db.kysely.selectFrom("MeetingSeries").select(["startTime", "startsOn"]).execute()).toEqual([{ startTime: "19:30", startsOn: "2026-11-20" }]);
     expect(await count("ScheduledJob")).toBe(10);
   });
 
@@ -194,7 +197,7 @@ describe("createSeries", () => {
 describe("ensureSeriesHorizon", () => {
   it("should add the occurrences that come within the horizon, once", async () => {
     const { seriesId } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "weekly", weekday: 6 }, time: { hour: 8, minute: 0 } }, ctx);
-    const n = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE seriesId = ?`, seriesId))!.n;
+    const n = async () => (await db.kysely.selectFrom("Meeting").select((eb) => eb.fn.countAll<number>().as("n")).where("seriesId", "=", seriesId).executeTakeFirstOrThrow()).n;
     const before = await n();
     expect(before).toBe(9); // Saturdays from 21/11 to 16/01
     expect(await ensureSeriesHorizon(db, ctx)).toBe(0);
@@ -210,7 +213,7 @@ describe("ensureSeriesHorizon", () => {
     await skipOccurrence(db, seriesId, "2027-02-05", ctx);
     const later = { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM, actor: systemActor() };
     expect(await ensureSeriesHorizon(db, later)).toBe(0);
-    expect(await db.sql.all(`SELECT occurrenceKey, status FROM Meeting ORDER BY startsAt`)).toEqual([
+    expect(await db.kysely.selectFrom("Meeting").select(["occurrenceKey", "status"]).orderBy("startsAt").execute()).toEqual([
       { occurrenceKey: "2026-12-05", status: "cancelled" },
       { occurrenceKey: "2027-01-05", status: "scheduled" },
     ]);
@@ -226,13 +229,13 @@ describe("cancelMeeting", () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
     const late = await person(tree.branchA1.id, "Lê Văn Cường"); // joined after the reminder went out
-    const accountOfA = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, a))!.id;
+    const accountOfA = (await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", a).executeTakeFirstOrThrow()).id;
     expect((await getPendingQuestion(db, accountOfA, t0))?.kind).toBe("rsvp");
     const now = new Date("2026-12-03T00:00:00Z");
     const { meeting: cancelled, notified } = await cancelMeeting(db, meeting.id, { now, timeZone: HCM, actor: systemActor() });
     expect(cancelled.status).toBe("cancelled");
     expect(notified).toBe(1);
-    const notices = await db.sql.all<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`);
+    const notices = await db.kysely.selectFrom("Outbox").select(["personId", "body"]).where("dedupeKey", "like", "meeting:%").execute();
     expect(notices.map((n) => n.personId)).toEqual([a]);
     expect(notices.map((n) => n.personId)).not.toContain(late);
     expect(JSON.parse(notices[0]!.body).text).toContain("đã được hủy");
@@ -240,7 +243,7 @@ describe("cancelMeeting", () => {
     expect((await jobs(meeting.id)).map((j) => j.status)).toEqual(["done", "skipped", "skipped", "skipped", "skipped"]);
     expect(await getPendingQuestion(db, accountOfA, now)).toBeUndefined();
     expect(await runDueJobs(db, work(new Date("2026-12-05T14:30:00Z")))).toMatchObject({ ran: 0, skipped: 0 });
-    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'meeting.cancel'`)).toEqual({ action: "meeting.cancel" });
+    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "meeting.cancel").execute()).toEqual([{ action: "meeting.cancel" }]);
   });
 
   it("should refuse to cancel twice or after the end", async () => {
@@ -270,7 +273,7 @@ describe("moveMeeting", () => {
       "attendance_prompt@2026-12-06T02:30:00.000Z",
     ]);
     expect((await jobs(meeting.id)).filter((j) => j.status === "skipped").map((j) => j.kind)).toEqual(["nudge", "tally", "reminder", "attendance_prompt"]);
-    const notice = (await db.sql.get<{ personId: number; body: string }>(`SELECT personId, body FROM Outbox WHERE dedupeKey LIKE 'meeting:%'`))!;
+    const notice = await db.kysely.selectFrom("Outbox").select(["personId", "body"]).where("dedupeKey", "like", "meeting:%").executeTakeFirstOrThrow();
     expect(notice.personId).toBe(a);
     const body = JSON.parse(notice.body);
     expect(body.text).toContain("19:30 thứ Bảy, 05/12/2026");
@@ -291,7 +294,7 @@ describe("moveMeeting", () => {
   it("should record the move of a series occurrence in the series", async () => {
     const { seriesId, meetings } = await createSeries(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, ctx);
     await moveMeeting(db, meetings[0]!.id, new Date("2026-12-06T12:00:00Z"), ctx);
-    expect(JSON.parse((await db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries WHERE id = ?`, seriesId))!.exceptions)).toEqual({
+    expect(JSON.parse((await db.kysely.selectFrom("MeetingSeries").select("exceptions").where("id", "=", seriesId).executeTakeFirstOrThrow()).exceptions)).toEqual({
       move: { "2026-12-05": "2026-12-06T19:00" },
     });
     expect(await ensureSeriesHorizon(db, ctx)).toBe(0);
@@ -316,10 +319,10 @@ describe("skipOccurrence", () => {
     await runDueJobs(db, work(new Date("2026-12-02T01:00:00Z")));
     await skipOccurrence(db, seriesId, "2026-12-05", { actor: systemActor(), now: new Date("2026-12-02T02:00:00Z"), timeZone: HCM });
     expect((await getMeeting(db, meetings[0]!.id)).status).toBe("cancelled");
-    expect(await db.sql.all(`SELECT personId FROM Outbox WHERE dedupeKey LIKE 'meeting:%:cancelled:%'`)).toEqual([{ personId: a }]);
+    expect(await db.kysely.selectFrom("Outbox").select("personId").where("dedupeKey", "like", "meeting:%:cancelled:%").execute()).toEqual([{ personId: a }]);
     await skipOccurrence(db, seriesId, "2027-02-05", ctx);
     expect(await ensureSeriesHorizon(db, { now: new Date("2026-12-20T00:00:00Z"), timeZone: HCM })).toBe(0);
-    expect(JSON.parse((await db.sql.get<{ exceptions: string }>(`SELECT exceptions FROM MeetingSeries`))!.exceptions).skip).toEqual(["2026-12-05", "2027-02-05"]);
+    expect(JSON.parse((await db.kysely.selectFrom("MeetingSeries").select("exceptions").executeTakeFirstOrThrow()).exceptions).skip).toEqual(["2026-12-05", "2027-02-05"]);
   });
 
   it("should refuse a date that is not an occurrence or not a date", async () => {
@@ -327,7 +330,7 @@ describe("skipOccurrence", () => {
     expect(await code(() => skipOccurrence(db, seriesId, "2026-12-06", ctx))).toBe("invalid_input");
     expect(await code(() => skipOccurrence(db, seriesId, "2026-02-31", ctx))).toBe("date_invalid");
     expect(await code(() => skipOccurrence(db, 99_999, "2026-12-05", ctx))).toBe("not_found");
-    expect(await db.sql.get(`SELECT exceptions FROM MeetingSeries`)).toEqual({ exceptions: "{}" });
+    expect(await db.kysely.selectFrom("MeetingSeries").select("exceptions").execute()).toEqual([{ exceptions: "{}" }]);
   });
 });
 

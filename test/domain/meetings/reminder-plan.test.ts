@@ -18,7 +18,14 @@ async function planned(leadMinutes: number, plan: ReminderPlan): Promise<{ jobs:
   const now = start.getTime() - leadMinutes * MIN;
   await setReminderPlan(t.db, { unitId: t.tree.branchA1.id }, plan, systemActor());
   const meeting = await createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp đột xuất", startsAt: start }, { now: new Date(now), timeZone: HCM, actor: systemActor("cli") });
-  const jobs = await t.db.sql.all<Job>(`SELECT kind, dueAt FROM ScheduledJob WHERE meetingId = ? AND status = 'pending' ORDER BY dueAt, kind`, meeting.id);
+  const jobs: Job[] = await t.db.kysely
+    .selectFrom("ScheduledJob")
+    .select(["kind", "dueAt"])
+    .where("meetingId", "=", meeting.id)
+    .where("status", "=", "pending")
+    .orderBy("dueAt")
+    .orderBy("kind")
+    .execute();
   return { jobs, now, meetingId: meeting.id };
 }
 

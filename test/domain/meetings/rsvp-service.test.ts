@@ -43,24 +43,31 @@ async function code(fn: () => unknown): Promise<string | undefined> {
   return undefined;
 }
 
+const rsvpCount = async () => (await db.kysely.selectFrom("Rsvp").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+const auditCount = async (action: string, actorPersonId?: number) => {
+  let q = db.kysely.selectFrom("AuditLog").select((eb) => eb.fn.countAll<number>().as("n")).where("action", "=", action);
+  if (actorPersonId !== undefined) q = q.where("actorPersonId", "=", actorPersonId);
+  return (await q.executeTakeFirstOrThrow()).n;
+};
+
 describe("recordRsvp", () => {
   it("should record an answer and let the member change it until the start", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, minutes(t0, 1))).toEqual({ late: false, changed: false, previous: null });
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  ", actor: personActor(a) }, minutes(dec5, -10))).toEqual({ late: false, changed: true, previous: "attend" });
-    expect(await getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: 0, answeredAt: minutes(dec5, -10).getTime() });
+    expect(await getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: false, answeredAt: minutes(dec5, -10).getTime() });
     // The same answer again keeps the reason; a different one without a reason drops it.
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, minutes(dec5, -9))).toMatchObject({ changed: false, previous: "absent" });
     expect((await getRsvp(db, meeting.id, a))?.reason).toBe("Đi khám bệnh");
     await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "unsure", actor: personActor(a) }, minutes(dec5, -8));
     expect(await getRsvp(db, meeting.id, a)).toMatchObject({ answer: "unsure", reason: null });
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(1);
+    expect((await rsvpCount())).toBe(1);
   });
 
   it("should mark an answer given after the start late and refuse one after the end", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5)).toMatchObject({ late: true });
-    expect((await getRsvp(db, meeting.id, a))?.late).toBe(1);
+    expect((await getRsvp(db, meeting.id, a))?.late).toBe(true);
     expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, new Date(meeting.endsAt)))).toBe("meeting_finished");
     expect((await getRsvp(db, meeting.id, a))?.answer).toBe("attend");
   });
@@ -73,7 +80,7 @@ describe("recordRsvp", () => {
     expect(await code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("not_found");
     await cancelMeeting(db, meeting.id, ctx);
     expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("meeting_cancelled");
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(0);
+    expect((await rsvpCount())).toBe(0);
   });
 
   it("should accept members of the subtree for a meeting that includes it", async () => {
@@ -89,11 +96,11 @@ describe("recordRsvp", () => {
     const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
     await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "ố".repeat(600), actor: personActor(cadre)}, t0);
     expect((await getRsvp(db, meeting.id, a))?.reason).toHaveLength(500);
-    expect(await db.sql.all(`SELECT actorPersonId, action, entityId FROM AuditLog WHERE action = 'rsvp.record'`)).toEqual([
+    expect(await db.kysely.selectFrom("AuditLog").select(["actorPersonId", "action", "entityId"]).where("action", "=", "rsvp.record").execute()).toEqual([
       { actorPersonId: cadre, action: "rsvp.record", entityId: meeting.id },
     ]);
     await recordRsvp(db, { meetingId: meeting.id, personId: cadre, answer: "attend", actor: personActor(cadre)}, t0);
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'rsvp.record'`))!.n).toBe(1);
+    expect(await auditCount("rsvp.record")).toBe(1);
   });
 });
 
@@ -169,7 +176,7 @@ describe("recordAttendance", () => {
     expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true], [b, true], [c, false], [cadre, false]]));
     expect(await recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({ present: 2, absent: 2 });
     expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, false], [b, false], [c, true], [cadre, true]]));
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM AuditLog WHERE action = 'meeting.attendance' AND actorPersonId = ?`, cadre))!.n).toBe(2);
+    expect(await auditCount("meeting.attendance", cadre)).toBe(2);
   });
 
   it("should refuse someone not invited or a cancelled meeting, and keep the earlier record", async () => {
