@@ -6,7 +6,6 @@ import type { ExpressionBuilder, ExpressionWrapper } from "kysely";
 import { actorSource, assertActorCan, type Actor } from "../access/actor.ts";
 import { recordAudit } from "../audit/audit-service.ts";
 import type { Database } from "../../storage/database.ts";
-import { isPlatform, type Platform } from "../accounts/account-service.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { normalisePhone } from "../../lib/phone.ts";
 import { foldVietnamese, tidyText } from "../../lib/vietnamese.ts";
@@ -224,81 +223,6 @@ export async function listMembers(db: Database, unitId: number, options: { subtr
     .orderBy("p.id")
     .execute();
   return rows.map(({ rank, ...r }) => ({ ...r, role: roleOfRank(rank) }));
-}
-
-/** Distinct people of a unit's subtree (the audience of a broadcast), optionally one organisation. */
-export async function audienceIds(db: Database, unitId: number, options: { subtree?: boolean } = { subtree: true }): Promise<number[]> {
-  const unit = await getUnit(db, unitId);
-  const [lo, hi] = subtreeRange(unit.path);
-  return (await db.kysely
-    .selectFrom("Membership as m")
-    .innerJoin("Unit as u", "u.id", "m.unitId")
-    .select("m.personId")
-    .distinct()
-    .where((eb) => (options.subtree === false ? eb("u.id", "=", unit.id) : eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)])))
-    .orderBy("m.personId")
-    .execute())
-    .map((r) => r.personId);
-}
-
-/** Who a meeting invites: its unit's members, or its whole subtree's when it includes it. */
-export interface Invitation {
-  unitId: number;
-  includeSubtree: boolean | number;
-}
-
-/** An invited person and the account a message to them should use (null: none reachable). */
-export interface InvitedPerson {
-  personId: number;
-  fullName: string;
-  locale: string;
-  account: { id: number; platform: Platform; externalId: string } | null;
-}
-
-/**
- * THE "who is invited" query: the people with a membership in the meeting's unit (or, when it
- * includes its subtree, in any unit of it), each once, by id, with their delivery account chosen
- * as `deliveryAccount` does (the preferred reachable one, else another reachable one, web chat
- * last). With `personId`, only that person (empty when they are not invited): one indexed lookup.
- * Throws unit_not_found.
- */
-export async function invitedPeople(db: Database, meeting: Invitation, options: { personId?: number } = {}): Promise<InvitedPerson[]> {
-  const unit = await getUnit(db, meeting.unitId);
-  const [lo, hi] = subtreeRange(unit.path);
-  const invitedIds = () => {
-    let q = db.kysely
-      .selectFrom("Membership as m")
-      .innerJoin("Unit as u", "u.id", "m.unitId")
-      .select("m.personId")
-      .where((w) => (meeting.includeSubtree ? w.and([w("u.path", ">=", lo), w("u.path", "<", hi)]) : w("m.unitId", "=", unit.id)));
-    if (options.personId !== undefined) q = q.where("m.personId", "=", options.personId);
-    return q;
-  };
-  const people = await db.kysely
-    .selectFrom("Person as p")
-    .select(["p.id as personId", "p.fullName", "p.locale"])
-    .where("p.id", "in", invitedIds())
-    .orderBy("p.id")
-    .execute();
-  if (!people.length) return [];
-  const accounts = await db.kysely
-    .selectFrom("ChatAccount as a")
-    .select(["a.id", "a.personId", "a.platform", "a.externalId"])
-    .where("a.personId", "in", invitedIds())
-    .where("a.unreachable", "=", false)
-    .orderBy("a.personId")
-    .orderBy("a.preferred", "desc")
-    .orderBy((eb) => eb.case().when("a.platform", "=", "web").then(eb.lit(1)).else(eb.lit(0)).end())
-    .orderBy((eb) => eb.case().when("a.linkedAt", "is", null).then(eb.lit(0)).else(eb.lit(1)).end())
-    .orderBy("a.linkedAt")
-    .orderBy("a.id")
-    .execute();
-  const accountOf = new Map<number, InvitedPerson["account"]>();
-  for (const a of accounts) {
-    if (a.personId === null || accountOf.has(a.personId) || !isPlatform(a.platform)) continue;
-    accountOf.set(a.personId, { id: a.id, platform: a.platform, externalId: a.externalId });
-  }
-  return people.map((p) => ({ ...p, account: accountOf.get(p.personId) ?? null }));
 }
 
 /** Whether a person belongs to the demo data (the web chat's demo picker offers only those). */
