@@ -24,6 +24,9 @@ import { enqueue, outboxCounts, platformHealth, priorities } from "./domain/deli
 import type { PlatformEvent } from "./delivery/delivery-engine.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
 import { guessRisk, legacyCodeHolders } from "./domain/linking/link-service.ts";
+import { hasRealOrganisation } from "./domain/organisations/organisation-presence.ts";
+import { adminChatAccounts } from "./domain/admins/admin-accounts.ts";
+import { countBackedOffZaloAccounts } from "./domain/channels-state/zalo-state.ts";
 
 export interface RunningService {
   config: Config;
@@ -43,10 +46,6 @@ export interface ServiceOptions {
   now?: () => Date;
 }
 
-async function hasOrganisation(db: Database): Promise<boolean> {
-  return Boolean(await db.sql.get(`SELECT 1 FROM Organisation WHERE isDemo = 0 LIMIT 1`));
-}
-
 /** Opens the database the service should run on, seeding the demo one when demo mode applies. */
 async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db: Database; demo: boolean }> {
   const real = await openDatabase(config.databaseUrl);
@@ -55,7 +54,7 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
     await real.close();
     throw new Error(bilingual("db.not_converted"));
   }
-  const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !await hasOrganisation(real));
+  const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !await hasRealOrganisation(real));
   if (!demo) return { db: real, demo: false };
   // Demo data never enters the real database: it lives in its own file beside it.
   const demoUrl = `file:${path.join(path.dirname(databaseFile(config.databaseUrl)), "demo.db")}`;
@@ -87,7 +86,7 @@ async function describeChannels(db: Database, channels: Channel[], timeZone: str
     }
     if (channel.id === "zalo" && "status" in channel && typeof channel.status === "function") {
       const s = await (channel as unknown as { status(): Promise<{ state: string; since: number; lastEventAt: number | null; lastError: string | null }> }).status();
-      const backedOff = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ?`, at.getTime()))!.n;
+      const backedOff = await countBackedOffZaloAccounts(db, at.getTime());
       lines.push(t("chat.status_zalo", {
         state: t(`cli.zalo_state_${s.state}`), since: when(s.since), lastEvent: when(s.lastEventAt), queue, backedOff,
         error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
@@ -110,11 +109,7 @@ async function describeChannels(db: Database, channels: Channel[], timeZone: str
  * channel that usually has the problem) nor the web chat.
  */
 async function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Date): Promise<void> {
-  const rows = await db.sql.all<{ id: number; platform: string; externalId: string; personId: number }>(
-    `SELECT a.id, a.platform, a.externalId, a.personId FROM ChatAccount a
-     WHERE a.unreachable = 0 AND a.platform NOT IN ('zalo', 'web')
-       AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
-  );
+  const rows = await adminChatAccounts(db, ["zalo", "web"]);
   for (const r of rows)
     await enqueue(db, { platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text }, dedupeKey: `admin-alert:${r.id}:${at.getTime()}` }, at);
   for (const platform of new Set(rows.map((r) => r.platform))) engine.kick(platform);
@@ -126,10 +121,7 @@ async function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, 
  * back, as does the "back" message).
  */
 async function tellAdminsAboutPlatform(db: Database, engine: DeliveryEngine, event: PlatformEvent, timeZone: string, at: Date): Promise<void> {
-  const rows = await db.sql.all<{ id: number; platform: string; externalId: string; personId: number; locale: string | null }>(
-    `SELECT a.id, a.platform, a.externalId, a.personId, p.locale FROM ChatAccount a JOIN Person p ON p.id = a.personId
-     WHERE a.unreachable = 0 AND a.platform <> 'web' AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
-  );
+  const rows = await adminChatAccounts(db, ["web"]);
   for (const r of rows) {
     if (event.kind === "down" && r.platform === event.platform) continue;
     const locale: Locale = r.locale === "en" ? "en" : "vi";

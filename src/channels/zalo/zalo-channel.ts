@@ -29,6 +29,7 @@ import type { Database } from "../../storage/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { bilingual } from "../../lib/i18n.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
+import { isOwnZaloMessage, isZaloGroupAllowed, nameZaloGroup, registerZaloGroup } from "../../domain/channels-state/zalo-state.ts";
 import {
   ChannelSendError, choicesAsText, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget,
 } from "../channel.ts";
@@ -310,7 +311,7 @@ export class ZaloChannel implements Channel {
     this.#now = options.now ?? (() => new Date());
     this.#isGroupAllowed =
       options.isGroupAllowed ??
-      (async (groupId) => Boolean(await options.db.sql.get(`SELECT 1 AS ok FROM ChatGroup WHERE platform = 'zalo' AND externalId = ? AND allowed = 1`, groupId)));
+      ((groupId) => isZaloGroupAllowed(options.db, groupId));
   }
 
   /** The channel's status as stored (shared with `chihoi zalo status`). */
@@ -843,30 +844,20 @@ export class ZaloChannel implements Channel {
   }
 
   async #isOwnMessage(chatId: string, msgId: string): Promise<boolean> {
-    return Boolean(
-      await this.options.db.sql.get(
-        `SELECT 1 AS ok FROM MessageLog WHERE platform = 'zalo' AND chatId = ? AND platformMessageId = ? AND direction = 'out' LIMIT 1`,
-        chatId, msgId,
-      ),
-    );
+    return await isOwnZaloMessage(this.options.db, chatId, msgId);
   }
 
   /** Notes a group the account is in but no admin allowed yet, so that admins can find and allow it. */
   async #registerGroup(groupId: string): Promise<void> {
     if (this.#knownGroups.has(groupId)) return;
     this.#knownGroups.add(groupId);
-    const now = this.#now().getTime();
-    const r = await this.options.db.sql.run(
-      `INSERT INTO ChatGroup (platform, externalId, allowed, createdAt) VALUES ('zalo', ?, 0, ?) ON CONFLICT (platform, externalId) DO NOTHING`,
-      groupId, now,
-    );
-    if (!r.changes) return;
+    if (!await registerZaloGroup(this.options.db, groupId, this.#now())) return;
     this.#log.info({ groupId }, "message from a Zalo group that is not allowed; recorded for the admins");
     const api = this.#api;
     if (!api?.getGroupInfo) return;
     void api.getGroupInfo(groupId).then(async (info) => {
       const name = info?.gridInfoMap?.[groupId]?.name;
-      if (name) await this.options.db.sql.run(`UPDATE ChatGroup SET title = ? WHERE platform = 'zalo' AND externalId = ? AND title IS NULL`, name.slice(0, 200), groupId);
+      if (name) await nameZaloGroup(this.options.db, groupId, name);
     }).catch((error) => this.#log.debug({ err: loggable(error) }, "could not read the Zalo group name"));
   }
 
