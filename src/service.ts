@@ -17,6 +17,7 @@ import { WebChatChannel } from "./channels/web/web-chat-channel.ts";
 import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
 import { seedDemoActivity } from "./demo/demo-activity.ts";
 import type { Channel } from "./channels/channel.ts";
+import { LeasedChannel } from "./channels/leased-channel.ts";
 import { Clock } from "./scheduler/clock.ts";
 import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
 import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
@@ -27,6 +28,9 @@ import { guessRisk, legacyCodeHolders } from "./domain/linking/link-service.ts";
 import { hasRealOrganisation } from "./domain/organisations/organisation-presence.ts";
 import { adminChatAccounts } from "./domain/admins/admin-accounts.ts";
 import { countBackedOffZaloAccounts } from "./domain/channels-state/zalo-state.ts";
+
+/** The lease of the personal Zalo account's channel (one account per database). */
+export const zaloLeaseName = "zalo:listen";
 
 export interface RunningService {
   config: Config;
@@ -74,7 +78,9 @@ async function describeChannels(db: Database, channels: Channel[], timeZone: str
   const when = (ms: number | null) => (ms ? formatMeetingTime(new Date(ms), timeZone, locale) : t("cli.never"));
   const lines: string[] = [];
   const down = new Map((await platformHealth(db)).filter((h) => h.state === "down" && h.downSince != null).map((h) => [h.platform, h]));
-  for (const channel of channels) {
+  for (const listed of channels) {
+    // A channel run under a lease (several processes) reports the channel it wraps.
+    const channel = listed instanceof LeasedChannel ? listed.inner : listed;
     const queue = Object.entries(await outboxCounts(db, channel.id)).filter(([status]) => status === "pending" || status === "sending").reduce((n, [, c]) => n + c, 0);
     const outage = down.get(channel.id);
     if (outage) {
@@ -164,6 +170,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     onPlatformEvent: (event) => tellAdminsAboutPlatform(db, engine, event, config.timeZone, now()),
   });
   const channels: Channel[] = [];
+  // PostgreSQL may be shared by several service processes; SQLite is one process's.
+  const shared = db.engine === "postgresql";
   const inbox = new Inbox({
     db,
     settings: {
@@ -194,14 +202,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(), runJobsNow: () => jobsNow.run(),
   });
   if (config.telegram) {
-    const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
+    // Several processes on one PostgreSQL: exactly one long-polls the bot (under its lease);
+    // sends and the webhook work in every process. One SQLite process polls from the start.
+    const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app, lease: shared ? { db } : undefined });
     channels.push(telegram);
   }
   if (config.zaloBot) channels.push(new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app }));
   if (config.zalo) {
     // Loaded only when enabled: zca-js and its dependencies weigh ~30 MB of memory.
     const { ZaloChannel } = await import("./channels/zalo/zalo-channel.ts");
-    channels.push(new ZaloChannel({ db, config: config.zalo, logger, notifyAdmins: async (text) => notifyAdmins(db, engine, text, now()) }));
+    const zalo = new ZaloChannel({ db, config: config.zalo, logger, notifyAdmins: async (text) => notifyAdmins(db, engine, text, now()) });
+    // One login per account: with several processes on one PostgreSQL only the lease holder runs it.
+    channels.push(shared ? new LeasedChannel(zalo, { db, name: zaloLeaseName, logger }) : zalo);
   }
 
   for (const channel of channels) engine.addChannel(channel);
