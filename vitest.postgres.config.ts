@@ -15,6 +15,13 @@ export default defineConfig({
       "test/storage/db-migrations.test.ts",
       "test/domain/coordination/**/*.test.ts",
       "test/domain/units/unit-counts.test.ts",
+      // Edges (web sign-in, sessions, web chat, API tokens, channel state, leases of the channels):
+      "test/domain/channels-state/**/*.test.ts",
+      "test/channels/zalo/credential-store.test.ts",
+      "test/channels/zalo/zalo-channel.test.ts",
+      "test/channels/zalo/zalo-reconnect.test.ts",
+      "test/channels/leased-channel.test.ts",
+      "test/channels/telegram/telegram-lease.test.ts",
     ],
   },
 });
