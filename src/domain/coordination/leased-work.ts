@@ -21,6 +21,7 @@ export interface LeasedWorkOptions extends Omit<LeaseKeeperOptions, "onAcquired"
 export class LeasedWork {
   readonly keeper: LeaseKeeper;
   #running = false;
+  #stopping = false;
   #transitions: Promise<void> = Promise.resolve();
 
   constructor(db: Database, readonly name: string, readonly options: LeasedWorkOptions) {
@@ -38,21 +39,27 @@ export class LeasedWork {
 
   /** Starts competing for the lease; resolves after the first attempt (and its `begin`, if taken). */
   async start(): Promise<void> {
+    this.#stopping = false;
     await this.keeper.start();
     await this.#transitions;
   }
 
-  /** Ends the work if it runs here and gives the lease up (another process may take it at once). */
+  /**
+   * Ends the work if it runs here, then gives the lease up: the next holder begins only after
+   * this one has ended (still holding the lease meanwhile).
+   */
   async stop(): Promise<void> {
-    await this.keeper.stop();
-    // A lease never taken leaves no onLost: end whatever a pending begin may have started.
+    this.#stopping = true;
     this.#switch(false);
+    await this.#transitions;
+    await this.keeper.stop();
     await this.#transitions;
   }
 
   #switch(on: boolean): void {
     this.#transitions = this.#transitions.then(async () => {
       if (on === this.#running) return;
+      if (on && this.#stopping) return;
       // Taken and lost again before this transition's turn: nothing to begin.
       if (on && !this.keeper.held) return;
       this.#running = on;
