@@ -22,6 +22,7 @@ export default defineConfig({
       "test/channels/zalo/zalo-reconnect.test.ts",
       "test/channels/leased-channel.test.ts",
       "test/channels/telegram/telegram-lease.test.ts",
+      "test/channels/telegram/telegram-lease-processes.test.ts",
     ],
   },
 });
