@@ -24,5 +24,7 @@ process.on("SIGTERM", () => {
   clearInterval(beat);
   void channel.stop().then(() => db.close()).then(() => process.exit(0));
 });
-await channel.start(async (message) => say({ event: "update", text: message.text ?? "", eventId: message.eventId }));
+await channel.start(async (message) => {
+  say({ event: "update", text: message.text ?? "", eventId: message.eventId });
+});
 say({ event: "ready" });
