@@ -7,7 +7,7 @@ import type { Config } from "./config.ts";
 import { hasChannelCredentials } from "./config.ts";
 import type { Logger } from "./lib/logger.ts";
 import { bilingual, translator, type Locale } from "./lib/i18n.ts";
-import { openDatabase, databaseFile, type Database } from "./storage/database.ts";
+import { openDatabase, databaseFile, redactUrl, type Database } from "./storage/database.ts";
 import { Inbox } from "./conversation/inbox.ts";
 import { DeliveryEngine } from "./delivery/delivery-engine.ts";
 import { createWebServer } from "./web/server.ts";
@@ -60,8 +60,10 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
   }
   const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !await hasRealOrganisation(real));
   if (!demo) return { db: real, demo: false };
-  // Demo data never enters the real database: it lives in its own file beside it.
-  const demoUrl = `file:${path.join(path.dirname(databaseFile(config.databaseUrl)), "demo.db")}`;
+  // Demo data never enters the real database: it lives in its own SQLite file beside it (beside
+  // the working directory's data folder when the real one is on PostgreSQL).
+  const demoDir = real.engine === "sqlite" ? path.dirname(databaseFile(config.databaseUrl)) : path.resolve("data");
+  const demoUrl = `file:${path.join(demoDir, "demo.db")}`;
   await real.close();
   const db = await openDatabase(demoUrl);
   if (!await isSeeded(db)) {
@@ -228,7 +230,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   clock.start();
   jobsNow.run = () => void clock.tick().catch((error: unknown) => logger.error({ err: error }, "clock tick failed"));
 
-  const file = db.file;
+  // Where the data lives, for the banner: the SQLite file, or the PostgreSQL URL without its password.
+  const file = db.engine === "sqlite" ? db.file : redactUrl(db.url);
   const channelNames = channels.filter((c) => c.id !== "web").map((c) => c.id).join(", ");
   const banner = demo
     ? bilingual("service.banner_demo", { url: web.url, file })
