@@ -20,6 +20,7 @@ export default defineConfig({
       "test/channels/zalo/credential-store.test.ts",
       "test/channels/zalo/zalo-channel.test.ts",
       "test/channels/zalo/zalo-reconnect.test.ts",
+      "test/channels/zalo/zalo-lease.test.ts",
       "test/channels/leased-channel.test.ts",
       "test/channels/telegram/telegram-lease.test.ts",
       "test/channels/telegram/telegram-lease-processes.test.ts",
