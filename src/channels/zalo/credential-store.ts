@@ -11,7 +11,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { Database } from "../../storage/database.ts";
-import { deleteChannelSetting, readChannelSetting, writeChannelSetting } from "../../domain/channels-state/channel-settings.ts";
+import { deleteChannelSetting, readChannelSetting, replaceChannelSetting, writeChannelSetting } from "../../domain/channels-state/channel-settings.ts";
 
 export const credentialsSettingKey = "zalo.credentials";
 export const statusSettingKey = "zalo.status";
@@ -148,9 +148,11 @@ function keyFor(record: StoredRecord, secret: string): Buffer {
 /**
  * Encrypts and stores the credentials, unless they are unchanged (same signature). Returns true
  * when it wrote. A record under another key or a damaged one is replaced. Throws
- * CredentialStoreError("invalid") for incomplete credentials.
+ * CredentialStoreError("invalid") for incomplete credentials. With `expectedUpdatedAt` (a time
+ * from `credentialsUpdatedAt`, or null for "none stored") it writes only if nobody else wrote
+ * since: a running channel's refreshed cookies never overwrite a newer login.
  */
-export async function saveCredentials(db: Database, secret: string, creds: ZaloCredentials, now = new Date()): Promise<boolean> {
+export async function saveCredentials(db: Database, secret: string, creds: ZaloCredentials, now = new Date(), expectedUpdatedAt?: number | null): Promise<boolean> {
   const clean = parseCredentials(creds);
   let existing: StoredRecord | null = null;
   let key: Buffer | undefined;
@@ -175,6 +177,7 @@ export async function saveCredentials(db: Database, secret: string, creds: ZaloC
     v: 1, kdf: "scrypt", salt: salt.toString("base64"), iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"),
     data: data.toString("base64"), kcv: keyCheck(key), sig,
   };
+  if (expectedUpdatedAt !== undefined) return await replaceChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now, expectedUpdatedAt);
   await writeChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now);
   return true;
 }

@@ -295,6 +295,8 @@ export class ZaloChannel implements Channel {
   #reconnectTimer?: NodeJS.Timeout;
   #keepWarmTimer?: NodeJS.Timeout;
   #watchTimer?: NodeJS.Timeout;
+  /** When the stored credentials this session logged in with were written (null: none; undefined: not read). */
+  #credentialsAt: number | null | undefined;
   #historyTimer?: NodeJS.Timeout;
   #closing: Promise<void> = Promise.resolve();
   #queue: Promise<void> = Promise.resolve();
@@ -563,6 +565,8 @@ export class ZaloChannel implements Channel {
 
     let credentials: ZaloCredentials | null;
     try {
+      // When the record was written: the session's refreshed cookies replace only that record.
+      this.#credentialsAt = await credentialsUpdatedAt(this.options.db);
       credentials = await loadCredentials(this.options.db, this.options.config.credentialsKey);
     } catch (error) {
       const problem = error instanceof CredentialStoreError ? error.problem : "corrupted";
@@ -817,7 +821,13 @@ export class ZaloChannel implements Channel {
       const credentials = { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language };
       const at = this.#now();
       this.#background("could not save refreshed Zalo cookies", async () => {
-        if (await saveCredentials(this.options.db, this.options.config.credentialsKey, credentials, at)) this.#log.debug("refreshed Zalo cookies saved");
+        // Only over the record this session logged in with: a newer login stored meanwhile (by
+        // `chihoi zalo login`) wins, and the next login uses it.
+        if (api !== this.#api || this.#credentialsAt === undefined) return;
+        if (await saveCredentials(this.options.db, this.options.config.credentialsKey, credentials, at, this.#credentialsAt)) {
+          this.#credentialsAt = at.getTime();
+          this.#log.debug("refreshed Zalo cookies saved");
+        }
       });
     } catch (error) {
       this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not save refreshed Zalo cookies");

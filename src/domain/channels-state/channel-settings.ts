@@ -19,6 +19,30 @@ export async function writeChannelSetting(db: Database, key: string, value: stri
     .execute();
 }
 
+/**
+ * Writes the value of `key` only if it was last written at `expectedUpdatedAt` (null: only if it
+ * is not there). One statement, atomic on both engines. Returns true when it wrote; false when
+ * another writer came first.
+ */
+export async function replaceChannelSetting(db: Database, key: string, value: string, now: Date, expectedUpdatedAt: number | null): Promise<boolean> {
+  if (expectedUpdatedAt === null) {
+    const row = await db.kysely
+      .insertInto("Setting")
+      .values({ key, value, updatedAt: now.getTime() })
+      .onConflict((oc) => oc.column("key").doNothing())
+      .returning("key")
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+  const result = await db.kysely
+    .updateTable("Setting")
+    .set({ value, updatedAt: now.getTime() })
+    .where("key", "=", key)
+    .where("updatedAt", "=", expectedUpdatedAt)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 /** Removes `key` (nothing happens when it is not there). */
 export async function deleteChannelSetting(db: Database, key: string): Promise<void> {
   await db.kysely.deleteFrom("Setting").where("key", "=", key).execute();

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
-import { deleteChannelSetting, readChannelSetting, writeChannelSetting } from "../../../src/domain/channels-state/channel-settings.ts";
+import { deleteChannelSetting, readChannelSetting, replaceChannelSetting, writeChannelSetting } from "../../../src/domain/channels-state/channel-settings.ts";
 import {
   backedOffZaloAccounts, countBackedOffZaloAccounts, isOwnZaloMessage, isZaloGroupAllowed, nameZaloGroup, rateLimitedZaloChats, registerZaloGroup, zaloQueueLength,
 } from "../../../src/domain/channels-state/zalo-state.ts";
@@ -58,6 +58,17 @@ describe("channel settings", () => {
     expect(await readChannelSetting(db, "zalo.test")).toEqual({ value: "two", updatedAt: t + 5 });
     await deleteChannelSetting(db, "zalo.test");
     expect(await readChannelSetting(db, "zalo.test")).toBeUndefined();
+  });
+});
+
+describe("replaceChannelSetting", () => {
+  it("should write only over the value last written at the expected time (or only a new key for null)", async () => {
+    expect(await replaceChannelSetting(db, "zalo.cas", "one", new Date(t), null)).toBe(true);
+    expect(await replaceChannelSetting(db, "zalo.cas", "again", new Date(t + 1), null)).toBe(false);
+    expect(await replaceChannelSetting(db, "zalo.cas", "two", new Date(t + 2), t)).toBe(true);
+    // A writer that read the value at t comes too late: the value of t + 2 stays.
+    expect(await replaceChannelSetting(db, "zalo.cas", "stale", new Date(t + 3), t)).toBe(false);
+    expect(await readChannelSetting(db, "zalo.cas")).toEqual({ value: "two", updatedAt: t + 2 });
   });
 });
 
