@@ -48,6 +48,15 @@ export default defineConfig({
       "test/scheduler/jobs.test.ts",
       "test/scheduler/clock.test.ts",
       "test/scheduler/job-claim.test.ts",
+      // Edges (web sign-in, sessions, web chat, API tokens, channel state, leases of the channels):
+      "test/domain/channels-state/**/*.test.ts",
+      "test/channels/zalo/credential-store.test.ts",
+      "test/channels/zalo/zalo-channel.test.ts",
+      "test/channels/zalo/zalo-reconnect.test.ts",
+      "test/channels/zalo/zalo-lease.test.ts",
+      "test/channels/leased-channel.test.ts",
+      "test/channels/telegram/telegram-lease.test.ts",
+      "test/channels/telegram/telegram-lease-processes.test.ts",
     ],
   },
 });

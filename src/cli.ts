@@ -17,6 +17,8 @@ import {
   createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
 } from "./domain/units/unit-service.ts";
 import { addMembership, createPerson, findPersonByPhone, getPerson, listMembers, type Role } from "./domain/people/people-service.ts";
+import { organisationCode } from "./domain/organisations/organisation-presence.ts";
+import { listChatGroups } from "./domain/channels-state/chat-group-list.ts";
 import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linking/link-service.ts";
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { createSignInLink } from "./domain/web-auth/sign-in-service.ts";
@@ -128,7 +130,7 @@ export function buildProgram(): Command {
           await recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
           return { org, root };
         });
-        const code = (await db.sql.get<{ code: string }>(`SELECT code FROM Organisation WHERE id = ?`, result.org.id))!.code;
+        const code = (await organisationCode(db, result.org.id)) ?? o.code;
         out(t("cli.init_done", { name: o.org, code, unitId: result.root.id, unit: result.root.name }));
       }),
     );
@@ -526,9 +528,7 @@ export function buildProgram(): Command {
     .description(help("groups_list"))
     .action(() =>
       withDatabase(async (db) => {
-        const rows = await db.sql.all<{ id: number; platform: string; title: string | null; externalId: string; unitName: string | null; allowed: number }>(
-          `SELECT g.id, g.platform, g.title, g.externalId, u.name AS unitName, g.allowed FROM ChatGroup g LEFT JOIN Unit u ON u.id = g.unitId ORDER BY g.id`,
-        );
+        const rows = await listChatGroups(db);
         if (!rows.length) out(t("cli.group_none"));
         for (const g of rows)
           out(t("cli.group_line", { id: g.id, platform: g.platform, title: g.title ?? g.externalId, unit: g.unitName ?? "—", allowed: t(g.allowed ? "cli.group_allowed" : "cli.group_not_allowed") }));

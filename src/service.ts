@@ -7,7 +7,7 @@ import type { Config } from "./config.ts";
 import { hasChannelCredentials } from "./config.ts";
 import type { Logger } from "./lib/logger.ts";
 import { bilingual, translator, type Locale } from "./lib/i18n.ts";
-import { openDatabase, databaseFile, type Database } from "./storage/database.ts";
+import { openDatabase, databaseFile, redactUrl, type Database } from "./storage/database.ts";
 import { Inbox } from "./conversation/inbox.ts";
 import { DeliveryEngine } from "./delivery/delivery-engine.ts";
 import { createWebServer } from "./web/server.ts";
@@ -17,6 +17,7 @@ import { WebChatChannel } from "./channels/web/web-chat-channel.ts";
 import { isSeeded, seedDemoOrganisation } from "./demo/demo-seed.ts";
 import { seedDemoActivity } from "./demo/demo-activity.ts";
 import type { Channel } from "./channels/channel.ts";
+import { LeasedChannel } from "./channels/leased-channel.ts";
 import { Clock } from "./scheduler/clock.ts";
 import { TelegramChannel } from "./channels/telegram/telegram-channel.ts";
 import { ZaloBotChannel } from "./channels/zalo-bot/zalo-bot-channel.ts";
@@ -24,6 +25,12 @@ import { enqueue, outboxCounts, platformHealth, priorities } from "./domain/deli
 import type { PlatformEvent } from "./delivery/delivery-engine.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
 import { guessRisk, legacyCodeHolders } from "./domain/linking/link-service.ts";
+import { hasRealOrganisation } from "./domain/organisations/organisation-presence.ts";
+import { adminChatAccounts } from "./domain/admins/admin-accounts.ts";
+import { countBackedOffZaloAccounts } from "./domain/channels-state/zalo-state.ts";
+
+/** The lease of the personal Zalo account's channel (one account per database). */
+export const zaloLeaseName = "zalo:listen";
 
 export interface RunningService {
   config: Config;
@@ -43,10 +50,6 @@ export interface ServiceOptions {
   now?: () => Date;
 }
 
-async function hasOrganisation(db: Database): Promise<boolean> {
-  return Boolean(await db.sql.get(`SELECT 1 FROM Organisation WHERE isDemo = 0 LIMIT 1`));
-}
-
 /** Opens the database the service should run on, seeding the demo one when demo mode applies. */
 async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db: Database; demo: boolean }> {
   const real = await openDatabase(config.databaseUrl);
@@ -55,10 +58,12 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
     await real.close();
     throw new Error(bilingual("db.not_converted"));
   }
-  const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !await hasOrganisation(real));
+  const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !await hasRealOrganisation(real));
   if (!demo) return { db: real, demo: false };
-  // Demo data never enters the real database: it lives in its own file beside it.
-  const demoUrl = `file:${path.join(path.dirname(databaseFile(config.databaseUrl)), "demo.db")}`;
+  // Demo data never enters the real database: it lives in its own SQLite file beside it (beside
+  // the working directory's data folder when the real one is on PostgreSQL).
+  const demoDir = real.engine === "sqlite" ? path.dirname(databaseFile(config.databaseUrl)) : path.resolve("data");
+  const demoUrl = `file:${path.join(demoDir, "demo.db")}`;
   await real.close();
   const db = await openDatabase(demoUrl);
   if (!await isSeeded(db)) {
@@ -75,7 +80,9 @@ async function describeChannels(db: Database, channels: Channel[], timeZone: str
   const when = (ms: number | null) => (ms ? formatMeetingTime(new Date(ms), timeZone, locale) : t("cli.never"));
   const lines: string[] = [];
   const down = new Map((await platformHealth(db)).filter((h) => h.state === "down" && h.downSince != null).map((h) => [h.platform, h]));
-  for (const channel of channels) {
+  for (const listed of channels) {
+    // A channel run under a lease (several processes) reports the channel it wraps.
+    const channel = listed instanceof LeasedChannel ? listed.inner : listed;
     const queue = Object.entries(await outboxCounts(db, channel.id)).filter(([status]) => status === "pending" || status === "sending").reduce((n, [, c]) => n + c, 0);
     const outage = down.get(channel.id);
     if (outage) {
@@ -87,7 +94,7 @@ async function describeChannels(db: Database, channels: Channel[], timeZone: str
     }
     if (channel.id === "zalo" && "status" in channel && typeof channel.status === "function") {
       const s = await (channel as unknown as { status(): Promise<{ state: string; since: number; lastEventAt: number | null; lastError: string | null }> }).status();
-      const backedOff = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ?`, at.getTime()))!.n;
+      const backedOff = await countBackedOffZaloAccounts(db, at.getTime());
       lines.push(t("chat.status_zalo", {
         state: t(`cli.zalo_state_${s.state}`), since: when(s.since), lastEvent: when(s.lastEventAt), queue, backedOff,
         error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
@@ -110,11 +117,7 @@ async function describeChannels(db: Database, channels: Channel[], timeZone: str
  * channel that usually has the problem) nor the web chat.
  */
 async function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Date): Promise<void> {
-  const rows = await db.sql.all<{ id: number; platform: string; externalId: string; personId: number }>(
-    `SELECT a.id, a.platform, a.externalId, a.personId FROM ChatAccount a
-     WHERE a.unreachable = 0 AND a.platform NOT IN ('zalo', 'web')
-       AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
-  );
+  const rows = await adminChatAccounts(db, ["zalo", "web"]);
   for (const r of rows)
     await enqueue(db, { platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text }, dedupeKey: `admin-alert:${r.id}:${at.getTime()}` }, at);
   for (const platform of new Set(rows.map((r) => r.platform))) engine.kick(platform);
@@ -126,10 +129,7 @@ async function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, 
  * back, as does the "back" message).
  */
 async function tellAdminsAboutPlatform(db: Database, engine: DeliveryEngine, event: PlatformEvent, timeZone: string, at: Date): Promise<void> {
-  const rows = await db.sql.all<{ id: number; platform: string; externalId: string; personId: number; locale: string | null }>(
-    `SELECT a.id, a.platform, a.externalId, a.personId, p.locale FROM ChatAccount a JOIN Person p ON p.id = a.personId
-     WHERE a.unreachable = 0 AND a.platform <> 'web' AND a.personId IN (SELECT personId FROM Membership WHERE role = 'admin')`,
-  );
+  const rows = await adminChatAccounts(db, ["web"]);
   for (const r of rows) {
     if (event.kind === "down" && r.platform === event.platform) continue;
     const locale: Locale = r.locale === "en" ? "en" : "vi";
@@ -172,6 +172,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     onPlatformEvent: (event) => tellAdminsAboutPlatform(db, engine, event, config.timeZone, now()),
   });
   const channels: Channel[] = [];
+  // PostgreSQL may be shared by several service processes; SQLite is one process's.
+  const shared = db.engine === "postgresql";
   const inbox = new Inbox({
     db,
     settings: {
@@ -202,14 +204,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(), runJobsNow: () => jobsNow.run(),
   });
   if (config.telegram) {
-    const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app });
+    // Several processes on one PostgreSQL: exactly one long-polls the bot (under its lease);
+    // sends and the webhook work in every process. One SQLite process polls from the start.
+    const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app, lease: shared ? { db } : undefined });
     channels.push(telegram);
   }
   if (config.zaloBot) channels.push(new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app }));
   if (config.zalo) {
     // Loaded only when enabled: zca-js and its dependencies weigh ~30 MB of memory.
     const { ZaloChannel } = await import("./channels/zalo/zalo-channel.ts");
-    channels.push(new ZaloChannel({ db, config: config.zalo, logger, notifyAdmins: async (text) => notifyAdmins(db, engine, text, now()) }));
+    const zalo = new ZaloChannel({ db, config: config.zalo, logger, notifyAdmins: async (text) => notifyAdmins(db, engine, text, now()) });
+    // One login per account: with several processes on one PostgreSQL only the lease holder runs it.
+    channels.push(shared ? new LeasedChannel(zalo, { db, name: zaloLeaseName, logger }) : zalo);
   }
 
   for (const channel of channels) engine.addChannel(channel);
@@ -224,7 +230,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   clock.start();
   jobsNow.run = () => void clock.tick().catch((error: unknown) => logger.error({ err: error }, "clock tick failed"));
 
-  const file = db.file;
+  // Where the data lives, for the banner: the SQLite file, or the PostgreSQL URL without its password.
+  const file = db.engine === "sqlite" ? db.file : redactUrl(db.url);
   const channelNames = channels.filter((c) => c.id !== "web").map((c) => c.id).join(", ");
   const banner = demo
     ? bilingual("service.banner_demo", { url: web.url, file })

@@ -7,6 +7,7 @@ import { systemActor } from "../domain/access/actor.ts";
 import type { Database } from "../storage/database.ts";
 import { createOrganisation, createUnit, type UnitRow } from "../domain/units/unit-service.ts";
 import { addMembership, createPerson } from "../domain/people/people-service.ts";
+import { hasDemoOrganisation } from "../domain/organisations/organisation-presence.ts";
 
 const families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"];
 const middlesMale = ["Văn", "Đức", "Hữu", "Minh", "Quang", "Công"];
@@ -24,7 +25,7 @@ export interface DemoSeedResult {
 
 /** True when the database already holds the demo organisation. */
 export async function isSeeded(db: Database): Promise<boolean> {
-  return Boolean(await db.sql.get(`SELECT 1 FROM Organisation WHERE isDemo = 1`));
+  return await hasDemoOrganisation(db);
 }
 
 /** Seeds the demo organisation (people, units). Meetings, directives and tickets are added by their services' demo hooks. */

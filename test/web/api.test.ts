@@ -34,7 +34,7 @@ describe("API tokens", () => {
     const { db, tree } = ctx;
     const { secret, token: row } = await createApiToken(db, systemActor("cli"), { unitId: tree.communeA.id, name: "Sở", access: "write" });
     expect(secret).toMatch(/^chk_[A-Za-z0-9_-]{43}$/);
-    const stored = (await db.sql.get<{ tokenHash: string; prefix: string }>(`SELECT tokenHash, prefix FROM ApiToken WHERE id = ?`, row.id))!;
+    const stored = await db.kysely.selectFrom("ApiToken").select(["tokenHash", "prefix"]).where("id", "=", row.id).executeTakeFirstOrThrow();
     expect(stored.tokenHash).not.toContain(secret.slice(4));
     expect(secret.startsWith(stored.prefix)).toBe(true);
     expect(await listApiTokens(db)).toEqual([expect.objectContaining({ id: row.id, access: "write", unitName: "Xã Phước Hòa", revokedAt: null })]);
@@ -96,7 +96,7 @@ describe("/api/v1", () => {
     const call = api();
     const csv = "Họ và tên,SĐT,Chi hội\nNguyễn Văn Mới,0987654321,Chi hội 1\nLê Thị Hai,0987654322,Chi hội 2\n";
     const post = (secret: string, query: string, body: string | Buffer = csv, type = "text/csv") => call(`/roster/import${query}`, secret, { method: "POST", body, headers: { "content-type": type } });
-    const people = async () => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n;
+    const people = async () => (await db.kysely.selectFrom("Person").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
 
     await expectError(await post(reader, ""), 403, "forbidden");
     expect(await people()).toBe(0);
@@ -116,7 +116,7 @@ describe("/api/v1", () => {
     const xlsx = Buffer.from(await wb.xlsx.writeBuffer());
     const real = await post(writer, "?dryRun=false", xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     expect(await real.json()).toMatchObject({ created: 1, written: true });
-    expect((await db.sql.get<{ unitId: number }>(`SELECT m.unitId FROM Membership m JOIN Person p ON p.id = m.personId WHERE p.phone = '0987654321'`))!.unitId).toBe(tree.branchA1.id);
+    expect((await db.kysely.selectFrom("Membership as m").innerJoin("Person as p", "p.id", "m.personId").select("m.unitId").where("p.phone", "=", "0987654321").executeTakeFirstOrThrow()).unitId).toBe(tree.branchA1.id);
     await expectError(await post(writer, "", "a".repeat(1_000_001)), 413, "too_large");
   });
 
@@ -126,8 +126,12 @@ describe("/api/v1", () => {
     const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
     const starts = Date.now() - 86_400_000;
-    const { id } = (await db.sql.get<{ id: number }>(`INSERT INTO Meeting (unitId, title, startsAt, endsAt, createdAt, updatedAt) VALUES (?, 'Sinh hoạt', ?, ?, ?, ?) RETURNING id`, tree.branchA1.id, starts, starts + 1, starts, starts))!;
-    await db.sql.run(`INSERT INTO Rsvp (meetingId, personId, answer, answeredAt) VALUES (?, ?, 'absent', ?)`, id, a, starts);
+    const { id } = await db.kysely
+      .insertInto("Meeting")
+      .values({ unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: starts, endsAt: starts + 1, createdAt: starts, updatedAt: starts })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await db.kysely.insertInto("Rsvp").values({ meetingId: id, personId: a, answer: "absent", answeredAt: starts }).execute();
     const call = api();
     const meetings = (await (await call("/meetings", secret)).json()) as { items: { id: number; tally: Record<string, unknown> }[] };
     expect(meetings.items).toEqual([expect.objectContaining({ id, tally: { invited: 2, answered: 1, attending: 0, excused: 1, unsure: 0, came: null } })]);

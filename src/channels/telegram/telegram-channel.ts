@@ -4,6 +4,10 @@
  * branch groups (only messages addressed to the bot). An update is stored (by the inbox) before
  * grammY acknowledges it: polling confirms an offset only after the middleware finished, and the
  * webhook answers 200 only after the handler resolved.
+ *
+ * Several service processes on one database: given `lease`, a process long-polls only while it
+ * holds the bot's lease ("telegram:poll:<bot id>"), so exactly one polls (Telegram allows one
+ * getUpdates per bot) and another takes over when it dies. Sends and webhooks work in every process.
  */
 import { sameSecret } from "../../lib/same-secret.ts";
 import { Bot, GrammyError, HttpError, InlineKeyboard } from "grammy";
@@ -18,6 +22,8 @@ import {
 import { normaliseUpdate } from "./normalise-update.ts";
 import { botApiFetch } from "./bot-api-fetch.ts";
 import { translator } from "../../lib/i18n.ts";
+import type { Database } from "../../storage/database.ts";
+import { LeasedWork } from "../../domain/coordination/leased-work.ts";
 
 export const telegramMaxLength = 4096;
 export const webhookPath = "/telegram/webhook";
@@ -30,6 +36,12 @@ export interface TelegramChannelOptions {
   app?: Hono;
   /** Known bot identity (tests); otherwise fetched with getMe. */
   botInfo?: UserFromGetMe;
+  /**
+   * Long polling only while this process holds the bot's lease in `db` (several processes on one
+   * database). Without it (one process) the channel polls from the start. Lease timing defaults
+   * to LeaseKeeper's (30 s, renewed every 10 s).
+   */
+  lease?: { db: Database; ttlMs?: number; intervalMs?: number };
 }
 
 /** Classifies a failed Bot API call for the delivery engine. */
@@ -69,6 +81,9 @@ export class TelegramChannel implements Channel {
   #ready = false;
   #stopping = false;
   #polling?: Promise<void>;
+  /** Polling wanted: always without a lease, while the lease is held with one. */
+  #pollOn = true;
+  #leased?: LeasedWork;
 
   constructor(readonly options: TelegramChannelOptions) {
     this.#log = options.logger.child({ module: "telegram" });
@@ -156,16 +171,48 @@ export class TelegramChannel implements Channel {
         .catch((e) => this.#log.error({ err: e }, "setWebhook failed; Telegram will not deliver updates until it succeeds"));
       return;
     }
+    if (this.options.lease) {
+      await this.#pollUnderLease(this.options.lease);
+      return;
+    }
     this.#polling = this.#poll();
   }
 
+  async #pollUnderLease({ db, ttlMs, intervalMs }: NonNullable<TelegramChannelOptions["lease"]>): Promise<void> {
+    this.#pollOn = false;
+    const leased = new LeasedWork(db, `telegram:poll:${this.bot.botInfo.id}`, {
+      ttlMs, intervalMs,
+      begin: () => {
+        this.#log.info("this process holds the Telegram polling lease; polling");
+        this.#pollOn = true;
+        this.#polling = this.#poll();
+      },
+      end: async () => {
+        this.#log.info("Telegram polling lease given up or lost; not polling");
+        this.#pollOn = false;
+        if (this.bot.isRunning()) await this.bot.stop().catch((e) => this.#log.debug({ err: e }, "stopping the long poll failed"));
+        await this.#polling;
+      },
+      onError: (error) => this.#log.warn({ err: error }, "Telegram polling lease: database error"),
+    });
+    this.#leased = leased;
+    await leased.start();
+    // stop() came while the lease was being taken: give it up again.
+    if (this.#stopping) await leased.stop();
+  }
+
+  /** True while this process long-polls (for tests and status). */
+  get polling(): boolean {
+    return this.bot.isRunning();
+  }
+
   async #poll(): Promise<void> {
-    while (!this.#stopping) {
+    while (!this.#stopping && this.#pollOn) {
       try {
         await this.bot.start({ allowed_updates: [...allowedUpdates], drop_pending_updates: false });
         return;
       } catch (error) {
-        if (this.#stopping) return;
+        if (this.#stopping || !this.#pollOn) return;
         this.#log.error({ err: error }, "long polling stopped; restarting in 5 s");
         await new Promise((r) => setTimeout(r, 5000));
       }
@@ -202,6 +249,7 @@ export class TelegramChannel implements Channel {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#handler = undefined;
+    await this.#leased?.stop();
     if (this.bot.isRunning()) await this.bot.stop();
     await this.#polling;
   }

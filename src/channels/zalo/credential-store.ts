@@ -11,6 +11,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { Database } from "../../storage/database.ts";
+import { deleteChannelSetting, readChannelSetting, replaceChannelSetting, writeChannelSetting } from "../../domain/channels-state/channel-settings.ts";
 
 export const credentialsSettingKey = "zalo.credentials";
 export const statusSettingKey = "zalo.status";
@@ -120,7 +121,7 @@ function signature(key: Buffer, creds: ZaloCredentials): string {
 }
 
 async function readRecord(db: Database): Promise<StoredRecord | null> {
-  const row = await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, credentialsSettingKey);
+  const row = await readChannelSetting(db, credentialsSettingKey);
   if (!row) return null;
   let record: unknown;
   try {
@@ -132,13 +133,6 @@ async function readRecord(db: Database): Promise<StoredRecord | null> {
   if (!r || r.v !== 1 || typeof r.salt !== "string" || typeof r.iv !== "string" || typeof r.tag !== "string" || typeof r.data !== "string" || typeof r.kcv !== "string")
     throw new CredentialStoreError("corrupted", "the stored Zalo login is damaged (unknown format); log in again with `chihoi zalo login`");
   return r as StoredRecord;
-}
-
-async function writeSetting(db: Database, key: string, value: string, now: Date): Promise<void> {
-  await db.sql.run(
-    `INSERT INTO Setting (key, value, updatedAt) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt`,
-    key, value, now.getTime(),
-  );
 }
 
 /** The key derived for an existing record, after checking it is the right one. */
@@ -154,9 +148,11 @@ function keyFor(record: StoredRecord, secret: string): Buffer {
 /**
  * Encrypts and stores the credentials, unless they are unchanged (same signature). Returns true
  * when it wrote. A record under another key or a damaged one is replaced. Throws
- * CredentialStoreError("invalid") for incomplete credentials.
+ * CredentialStoreError("invalid") for incomplete credentials. With `expectedUpdatedAt` (a time
+ * from `credentialsUpdatedAt`, or null for "none stored") it writes only if nobody else wrote
+ * since: a running channel's refreshed cookies never overwrite a newer login.
  */
-export async function saveCredentials(db: Database, secret: string, creds: ZaloCredentials, now = new Date()): Promise<boolean> {
+export async function saveCredentials(db: Database, secret: string, creds: ZaloCredentials, now = new Date(), expectedUpdatedAt?: number | null): Promise<boolean> {
   const clean = parseCredentials(creds);
   let existing: StoredRecord | null = null;
   let key: Buffer | undefined;
@@ -181,7 +177,8 @@ export async function saveCredentials(db: Database, secret: string, creds: ZaloC
     v: 1, kdf: "scrypt", salt: salt.toString("base64"), iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"),
     data: data.toString("base64"), kcv: keyCheck(key), sig,
   };
-  await writeSetting(db, credentialsSettingKey, JSON.stringify(record), now);
+  if (expectedUpdatedAt !== undefined) return await replaceChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now, expectedUpdatedAt);
+  await writeChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now);
   return true;
 }
 
@@ -214,12 +211,12 @@ export async function loadCredentials(db: Database, secret: string): Promise<Zal
 
 /** When the stored credentials were last written (ms), or null. Cheap: no decryption. */
 export async function credentialsUpdatedAt(db: Database): Promise<number | null> {
-  return (await db.sql.get<{ updatedAt: number }>(`SELECT updatedAt FROM Setting WHERE key = ?`, credentialsSettingKey))?.updatedAt ?? null;
+  return (await readChannelSetting(db, credentialsSettingKey))?.updatedAt ?? null;
 }
 
 /** Removes the stored credentials (log out). */
 export async function clearCredentials(db: Database): Promise<void> {
-  await db.sql.run(`DELETE FROM Setting WHERE key = ?`, credentialsSettingKey);
+  await deleteChannelSetting(db, credentialsSettingKey);
 }
 
 // ────────────────────────────────────────────────────────────── status
@@ -240,7 +237,7 @@ const zaloStates: readonly ZaloState[] = ["stopped", "connecting", "online", "ne
 
 /** The stored channel status; "stopped" since 0 when none was written yet. */
 export async function readZaloStatus(db: Database): Promise<ZaloStatus> {
-  const row = await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, statusSettingKey);
+  const row = await readChannelSetting(db, statusSettingKey);
   const fallback: ZaloStatus = { state: "stopped", lastEventAt: null, lastError: null, since: 0 };
   if (!row) return fallback;
   try {
@@ -266,7 +263,7 @@ export async function writeZaloStatus(db: Database, patch: Partial<ZaloStatus>, 
     const current = await readZaloStatus(db);
     const next: ZaloStatus = { ...current, ...patch };
     if (patch.state !== undefined && patch.state !== current.state && patch.since === undefined) next.since = now.getTime();
-    await writeSetting(db, statusSettingKey, JSON.stringify(next), now);
+    await writeChannelSetting(db, statusSettingKey, JSON.stringify(next), now);
     return next;
   });
 }

@@ -29,6 +29,7 @@ import type { Database } from "../../storage/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { bilingual } from "../../lib/i18n.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
+import { isOwnZaloMessage, isZaloGroupAllowed, nameZaloGroup, registerZaloGroup } from "../../domain/channels-state/zalo-state.ts";
 import {
   ChannelSendError, choicesAsText, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget,
 } from "../channel.ts";
@@ -294,6 +295,8 @@ export class ZaloChannel implements Channel {
   #reconnectTimer?: NodeJS.Timeout;
   #keepWarmTimer?: NodeJS.Timeout;
   #watchTimer?: NodeJS.Timeout;
+  /** When the stored credentials this session logged in with were written (null: none; undefined: not read). */
+  #credentialsAt: number | null | undefined;
   #historyTimer?: NodeJS.Timeout;
   #closing: Promise<void> = Promise.resolve();
   #queue: Promise<void> = Promise.resolve();
@@ -310,7 +313,7 @@ export class ZaloChannel implements Channel {
     this.#now = options.now ?? (() => new Date());
     this.#isGroupAllowed =
       options.isGroupAllowed ??
-      (async (groupId) => Boolean(await options.db.sql.get(`SELECT 1 AS ok FROM ChatGroup WHERE platform = 'zalo' AND externalId = ? AND allowed = 1`, groupId)));
+      ((groupId) => isZaloGroupAllowed(options.db, groupId));
   }
 
   /** The channel's status as stored (shared with `chihoi zalo status`). */
@@ -562,6 +565,8 @@ export class ZaloChannel implements Channel {
 
     let credentials: ZaloCredentials | null;
     try {
+      // When the record was written: the session's refreshed cookies replace only that record.
+      this.#credentialsAt = await credentialsUpdatedAt(this.options.db);
       credentials = await loadCredentials(this.options.db, this.options.config.credentialsKey);
     } catch (error) {
       const problem = error instanceof CredentialStoreError ? error.problem : "corrupted";
@@ -816,7 +821,13 @@ export class ZaloChannel implements Channel {
       const credentials = { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language };
       const at = this.#now();
       this.#background("could not save refreshed Zalo cookies", async () => {
-        if (await saveCredentials(this.options.db, this.options.config.credentialsKey, credentials, at)) this.#log.debug("refreshed Zalo cookies saved");
+        // Only over the record this session logged in with: a newer login stored meanwhile (by
+        // `chihoi zalo login`) wins, and the next login uses it.
+        if (api !== this.#api || this.#credentialsAt === undefined) return;
+        if (await saveCredentials(this.options.db, this.options.config.credentialsKey, credentials, at, this.#credentialsAt)) {
+          this.#credentialsAt = at.getTime();
+          this.#log.debug("refreshed Zalo cookies saved");
+        }
       });
     } catch (error) {
       this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not save refreshed Zalo cookies");
@@ -843,30 +854,20 @@ export class ZaloChannel implements Channel {
   }
 
   async #isOwnMessage(chatId: string, msgId: string): Promise<boolean> {
-    return Boolean(
-      await this.options.db.sql.get(
-        `SELECT 1 AS ok FROM MessageLog WHERE platform = 'zalo' AND chatId = ? AND platformMessageId = ? AND direction = 'out' LIMIT 1`,
-        chatId, msgId,
-      ),
-    );
+    return await isOwnZaloMessage(this.options.db, chatId, msgId);
   }
 
   /** Notes a group the account is in but no admin allowed yet, so that admins can find and allow it. */
   async #registerGroup(groupId: string): Promise<void> {
     if (this.#knownGroups.has(groupId)) return;
     this.#knownGroups.add(groupId);
-    const now = this.#now().getTime();
-    const r = await this.options.db.sql.run(
-      `INSERT INTO ChatGroup (platform, externalId, allowed, createdAt) VALUES ('zalo', ?, 0, ?) ON CONFLICT (platform, externalId) DO NOTHING`,
-      groupId, now,
-    );
-    if (!r.changes) return;
+    if (!await registerZaloGroup(this.options.db, groupId, this.#now())) return;
     this.#log.info({ groupId }, "message from a Zalo group that is not allowed; recorded for the admins");
     const api = this.#api;
     if (!api?.getGroupInfo) return;
     void api.getGroupInfo(groupId).then(async (info) => {
       const name = info?.gridInfoMap?.[groupId]?.name;
-      if (name) await this.options.db.sql.run(`UPDATE ChatGroup SET title = ? WHERE platform = 'zalo' AND externalId = ? AND title IS NULL`, name.slice(0, 200), groupId);
+      if (name) await nameZaloGroup(this.options.db, groupId, name);
     }).catch((error) => this.#log.debug({ err: loggable(error) }, "could not read the Zalo group name"));
   }
 

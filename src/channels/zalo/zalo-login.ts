@@ -12,6 +12,7 @@ import { inflateSync } from "node:zlib";
 import type { Database } from "../../storage/database.ts";
 import { bilingual, type Translate } from "../../lib/i18n.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
+import { backedOffZaloAccounts, rateLimitedZaloChats, zaloQueueLength } from "../../domain/channels-state/zalo-state.ts";
 import {
   CredentialStoreError, credentialsUpdatedAt, loadCredentials, parseCredentials, readZaloStatus, saveCredentials, writeZaloStatus,
   type CredentialProblem, type ZaloState,
@@ -361,17 +362,10 @@ export async function zaloStatusReport(db: Database, key: string, now = new Date
     credentials = error instanceof CredentialStoreError ? error.problem : "corrupted";
   }
   const savedAt = await credentialsUpdatedAt(db);
-  const queueLength = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE platform = 'zalo' AND status IN ('pending', 'sending')`))?.n ?? 0;
+  const queueLength = await zaloQueueLength(db);
   const t = now.getTime();
-  const accounts = await db.sql.all<{ externalId: string; backoffUntil: number }>(
-    `SELECT externalId, backoffUntil FROM ChatAccount WHERE platform = 'zalo' AND backoffUntil > ? ORDER BY backoffUntil`, t,
-  );
-  const outbox = await db.sql.all<{ chatId: string; until: number }>(
-    `SELECT o.chatId AS chatId, MAX(o.notBefore) AS until FROM Outbox o
-     WHERE o.platform = 'zalo' AND o.status = 'pending' AND o.notBefore > ?
-       AND (SELECT d.outcome FROM DeliveryAttempt d WHERE d.outboxId = o.id ORDER BY d.id DESC LIMIT 1) = 'rate_limited'
-     GROUP BY o.chatId ORDER BY until`, t,
-  );
+  const accounts = await backedOffZaloAccounts(db, t);
+  const outbox = await rateLimitedZaloChats(db, t);
   const backedOff: ZaloBackoff[] = [
     ...accounts.map((a) => ({ chatId: a.externalId, until: new Date(a.backoffUntil), source: "account" as const })),
     ...outbox.map((o) => ({ chatId: o.chatId, until: new Date(o.until), source: "outbox" as const })),

@@ -4,6 +4,7 @@
  * imports rosters there. The secret ("chk_" + 43 base64url characters, 256 random bits) is shown
  * once; only its SHA-256 is stored, so a copied database does not leak usable tokens. Lookups by
  * hash are constant-time in effect (the hash is the unique key; a guess reveals nothing).
+ * Written on the typed data layer (both engines).
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "../../storage/database.ts";
@@ -44,25 +45,38 @@ export async function createApiToken(db: Database, actor: Actor, input: { unitId
   const unit = await getUnit(db, input.unitId);
   await assertActorCan(db, actor, "administer", unit.id);
   const secret = PREFIX + randomBytes(32).toString("base64url");
-  const { id } = (await db.sql.get<{ id: number }>(
-    `INSERT INTO ApiToken (name, tokenHash, prefix, unitId, access, createdAt) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-    name, hashSecret(secret), secret.slice(0, SHOWN), unit.id, input.access, now.getTime(),
-  ))!;
+  const { id } = await db.kysely
+    .insertInto("ApiToken")
+    .values({ name, tokenHash: hashSecret(secret), prefix: secret.slice(0, SHOWN), unitId: unit.id, access: input.access, createdAt: now.getTime() })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "api_token.create", entityType: "Unit", entityId: unit.id, detail: { tokenId: id, access: input.access } }, now);
   return { token: await getApiToken(db, id), secret };
 }
 
-const columns = `t.id, t.name, t.prefix, t.unitId, u.name AS unitName, t.access, t.createdAt, t.lastUsedAt, t.revokedAt`;
+/** The stored access word as the type (anything but "write" reads only). */
+function accessOf(stored: string): ApiAccess {
+  return stored === "write" ? "write" : "read";
+}
 
+function tokenRows(db: Database) {
+  return db.kysely
+    .selectFrom("ApiToken as t")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .select(["t.id", "t.name", "t.prefix", "t.unitId", "u.name as unitName", "t.access", "t.createdAt", "t.lastUsedAt", "t.revokedAt"]);
+}
+
+/** One token by id. Throws not_found. */
 export async function getApiToken(db: Database, id: number): Promise<ApiTokenRow> {
-  const row = await db.sql.get<ApiTokenRow>(`SELECT ${columns} FROM ApiToken t JOIN Unit u ON u.id = t.unitId WHERE t.id = ?`, id);
+  const row = await tokenRows(db).where("t.id", "=", id).executeTakeFirst();
   if (!row) throw new AppError("not_found", { what: "api_token" });
-  return row;
+  return { ...row, access: accessOf(row.access) };
 }
 
 /** Every token, newest first (revoked ones too, marked). */
 export async function listApiTokens(db: Database): Promise<ApiTokenRow[]> {
-  return await db.sql.all<ApiTokenRow>(`SELECT ${columns} FROM ApiToken t JOIN Unit u ON u.id = t.unitId ORDER BY t.id DESC`);
+  const rows = await tokenRows(db).orderBy("t.id", "desc").execute();
+  return rows.map((row) => ({ ...row, access: accessOf(row.access) }));
 }
 
 /** Revokes a token at once (idempotent). Needs administer on its unit. */
@@ -70,7 +84,7 @@ export async function revokeApiToken(db: Database, actor: Actor, id: number, now
   const token = await getApiToken(db, id);
   await assertActorCan(db, actor, "administer", token.unitId);
   if (token.revokedAt === null) {
-    await db.sql.run(`UPDATE ApiToken SET revokedAt = ? WHERE id = ?`, now.getTime(), id);
+    await db.kysely.updateTable("ApiToken").set({ revokedAt: now.getTime() }).where("id", "=", id).execute();
     await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "api_token.revoke", entityType: "Unit", entityId: token.unitId, detail: { tokenId: id } }, now);
   }
   return getApiToken(db, id);
@@ -82,12 +96,15 @@ export async function revokeApiToken(db: Database, actor: Actor, id: number, now
  */
 export async function authenticateApiToken(db: Database, secret: string, now = new Date()): Promise<(Actor & { kind: "token" }) | undefined> {
   if (!secret.startsWith(PREFIX) || secret.length > 200) return undefined;
-  const row = await db.sql.get<{ id: number; access: ApiAccess; path: string; lastUsedAt: number | null }>(
-    `SELECT t.id, t.access, u.path, t.lastUsedAt FROM ApiToken t JOIN Unit u ON u.id = t.unitId WHERE t.tokenHash = ? AND t.revokedAt IS NULL`,
-    hashSecret(secret),
-  );
+  const row = await db.kysely
+    .selectFrom("ApiToken as t")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .select(["t.id", "t.access", "u.path", "t.lastUsedAt"])
+    .where("t.tokenHash", "=", hashSecret(secret))
+    .where("t.revokedAt", "is", null)
+    .executeTakeFirst();
   if (!row) return undefined;
   if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt >= LAST_USED_RESOLUTION_MS)
-    await db.sql.run(`UPDATE ApiToken SET lastUsedAt = ? WHERE id = ?`, now.getTime(), row.id);
+    await db.kysely.updateTable("ApiToken").set({ lastUsedAt: now.getTime() }).where("id", "=", row.id).execute();
   return { kind: "token", tokenId: row.id, unitPath: row.path, write: row.access === "write", source: "api" };
 }

@@ -6,6 +6,7 @@
  * Only people with a cadre, official or admin role may sign in. The answer to a code request never
  * says whether a phone (or a name in a unit: sign-in-by-name.ts) is registered or has rights: the
  * caller shows the same page either way.
+ * Written on the typed data layer (both engines).
  * Codes are single-use, expire after 10 minutes, are stored hashed, and are limited per person,
  * per source address and overall; wrong guesses are limited per code and per source address.
  */
@@ -29,7 +30,7 @@ export const signInLimits = {
   failuresPerAddressPerHour: 20,
 } as const;
 
-const workplaceRoles = `('cadre', 'official', 'admin')`;
+const workplaceRoles = ["cadre", "official", "admin"] as const;
 
 function hash(value: string): string {
   return createHash("sha256").update(value).digest("hex");
@@ -37,16 +38,19 @@ function hash(value: string): string {
 
 /** True when the person holds a cadre, official or admin role somewhere (may use the workplace). */
 export async function hasWorkplaceRights(db: Database, personId: number): Promise<boolean> {
-  return Boolean(await db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role IN ${workplaceRoles} LIMIT 1`, personId));
+  const row = await db.kysely.selectFrom("Membership").select("id").where("personId", "=", personId).where("role", "in", workplaceRoles).limit(1).executeTakeFirst();
+  return row !== undefined;
 }
 
 async function noteAttempt(db: Database, kind: "request" | "verify_fail" | "verify_ok", ip: string | null, personId: number | null, now: Date): Promise<void> {
-  await db.sql.run(`INSERT INTO WebSignInAttempt (kind, ip, personId, createdAt) VALUES (?, ?, ?, ?)`, kind, ip, personId, now.getTime());
+  await db.kysely.insertInto("WebSignInAttempt").values({ kind, ip, personId, createdAt: now.getTime() }).execute();
 }
 
 async function countAttempts(db: Database, kind: string, since: number, ip?: string | null): Promise<number> {
-  if (ip === undefined) return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInAttempt WHERE kind = ? AND createdAt > ?`, kind, since))!.n;
-  return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInAttempt WHERE ip IS ? AND kind = ? AND createdAt > ?`, ip, kind, since))!.n;
+  let q = db.kysely.selectFrom("WebSignInAttempt").select((eb) => eb.fn.countAll<number>().as("n")).where("kind", "=", kind).where("createdAt", ">", since);
+  // A missing address counts with the other missing ones (IS NULL, not = NULL).
+  if (ip !== undefined) q = ip === null ? q.where("ip", "is", null) : q.where("ip", "=", ip);
+  return Number((await q.executeTakeFirstOrThrow()).n);
 }
 
 /** What a code request did; the web page shows the same text whatever happened (no enumeration). */
@@ -64,7 +68,7 @@ export type SignInTarget = { id: number; locale: string } | "ambiguous" | undefi
 export async function requestSignInCode(db: Database, input: { phone: string; ip: string | null }, now: Date): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
   const phone = normalisePhone(input.phone ?? "");
   if (!phone) throw new AppError("invalid_input", { field: "phone" });
-  return await sendSignInCode(db, () => db.sql.get<{ id: number; locale: string }>(`SELECT id, locale FROM Person WHERE phone = ?`, phone), input.ip, now);
+  return await sendSignInCode(db, () => db.kysely.selectFrom("Person").select(["id", "locale"]).where("phone", "=", phone).executeTakeFirst(), input.ip, now);
 }
 
 /**
@@ -82,20 +86,31 @@ export async function sendSignInCode(db: Database, find: () => SignInTarget | Pr
     if (found === "ambiguous") return { outcome: "ambiguous", accounts: 0 };
     if (!person) return { outcome: "unknown", accounts: 0 };
     if (!await hasWorkplaceRights(db, person.id)) return { outcome: "no_rights", accounts: 0 };
-    const recent = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND createdAt > ?`, person.id, at - 3_600_000))!.n;
+    const { recent } = await db.kysely
+      .selectFrom("WebSignInCode")
+      .select((eb) => eb.fn.countAll<number>().as("recent"))
+      .where("personId", "=", person.id)
+      .where("kind", "=", "code")
+      .where("createdAt", ">", at - 3_600_000)
+      .executeTakeFirstOrThrow();
     if (recent >= signInLimits.perPersonPerHour) return { outcome: "person_limited", accounts: 0 };
-    const accounts = await db.sql.all<{ id: number; platform: string; externalId: string }>(
-      `SELECT id, platform, externalId FROM ChatAccount WHERE personId = ? AND unreachable = 0 ORDER BY preferred DESC, id`,
-      person.id,
-    );
+    const accounts = await db.kysely
+      .selectFrom("ChatAccount")
+      .select(["id", "platform", "externalId"])
+      .where("personId", "=", person.id)
+      .where("unreachable", "=", false)
+      .orderBy("preferred", "desc")
+      .orderBy("id")
+      .execute();
     if (!accounts.length) return { outcome: "not_linked", accounts: 0 };
     // A new code replaces the person's earlier unused ones.
-    await db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE personId = ? AND kind = 'code' AND usedAt IS NULL`, at, person.id);
+    await db.kysely.updateTable("WebSignInCode").set({ usedAt: at }).where("personId", "=", person.id).where("kind", "=", "code").where("usedAt", "is", null).execute();
     const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-    const codeId = (await db.sql.run(
-      `INSERT INTO WebSignInCode (personId, kind, codeHash, requestIp, attempts, createdAt, expiresAt) VALUES (?, 'code', ?, ?, 0, ?, ?)`,
-      person.id, hash(code), ip, at, at + signInCodeTtlMs,
-    )).lastInsertRowid;
+    const { id: codeId } = await db.kysely
+      .insertInto("WebSignInCode")
+      .values({ personId: person.id, kind: "code", codeHash: hash(code), requestIp: ip, attempts: 0, createdAt: at, expiresAt: at + signInCodeTtlMs })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     const locale = person.locale === "en" ? "en" : "vi";
     const text = translator(locale)("admin.signin_code_message", { code, minutes: signInCodeTtlMs / 60_000 });
     for (const account of accounts)
@@ -114,7 +129,7 @@ export async function sendSignInCode(db: Database, find: () => SignInTarget | Pr
  */
 export async function verifySignInCode(db: Database, input: { phone: string; code: string; ip: string | null }, now: Date): Promise<number> {
   const phone = normalisePhone(input.phone ?? "");
-  return await checkSignInCode(db, async () => (phone ? await db.sql.get<{ id: number }>(`SELECT id FROM Person WHERE phone = ?`, phone) : undefined), input.code, input.ip, now);
+  return await checkSignInCode(db, async () => (phone ? await db.kysely.selectFrom("Person").select("id").where("phone", "=", phone).executeTakeFirst() : undefined), input.code, input.ip, now);
 }
 
 /** `verifySignInCode` for whoever `find` names (called inside the check's transaction; undefined: nobody). */
@@ -128,10 +143,15 @@ export async function checkSignInCode(db: Database, find: () => { id: number } |
     const typed = String(input.code ?? "").replace(/\D/g, "");
     const person = await find();
     const row = person
-      ? await db.sql.get<{ id: number; codeHash: string; attempts: number; expiresAt: number }>(
-          `SELECT id, codeHash, attempts, expiresAt FROM WebSignInCode WHERE personId = ? AND kind = 'code' AND usedAt IS NULL ORDER BY id DESC LIMIT 1`,
-          person.id,
-        )
+      ? await db.kysely
+          .selectFrom("WebSignInCode")
+          .select(["id", "codeHash", "attempts", "expiresAt"])
+          .where("personId", "=", person.id)
+          .where("kind", "=", "code")
+          .where("usedAt", "is", null)
+          .orderBy("id", "desc")
+          .limit(1)
+          .executeTakeFirst()
       : undefined;
     const fail = async (code: "code_invalid" | "code_expired") => {
       await noteAttempt(db, "verify_fail", input.ip, person?.id ?? null, now);
@@ -142,11 +162,16 @@ export async function checkSignInCode(db: Database, find: () => { id: number } |
     const matches = timingSafeEqual(Buffer.from(hash(typed), "hex"), Buffer.from(row.codeHash, "hex"));
     if (!matches) {
       const attempts = row.attempts + 1;
-      await db.sql.run(`UPDATE WebSignInCode SET attempts = ?, usedAt = CASE WHEN ? >= ? THEN ? ELSE usedAt END WHERE id = ?`, attempts, attempts, signInLimits.guessesPerCode, at, row.id);
+      // Burnt (used up) once the guesses for this code run out.
+      await db.kysely
+        .updateTable("WebSignInCode")
+        .set(attempts >= signInLimits.guessesPerCode ? { attempts, usedAt: at } : { attempts })
+        .where("id", "=", row.id)
+        .execute();
       return fail("code_invalid");
     }
     if (!await hasWorkplaceRights(db, person.id)) return fail("code_invalid");
-    await db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE id = ?`, at, row.id);
+    await db.kysely.updateTable("WebSignInCode").set({ usedAt: at }).where("id", "=", row.id).execute();
     await noteAttempt(db, "verify_ok", input.ip, person.id, now);
     await recordAudit(db, { actorPersonId: person.id, source: "web", action: "web.sign_in", entityType: "Person", entityId: person.id, detail: { by: "code" } }, now);
     return person.id;
@@ -160,14 +185,14 @@ export async function checkSignInCode(db: Database, find: () => { id: number } |
  * have linked a chat account). Valid 24 hours. Throws person_not_found, forbidden (no rights).
  */
 export async function createSignInLink(db: Database, personId: number, now: Date, source: "cli" | "web" = "cli"): Promise<{ token: string; expiresAt: number }> {
-  if (!await db.sql.get(`SELECT 1 FROM Person WHERE id = ?`, personId)) throw new AppError("person_not_found", {});
+  if (!await db.kysely.selectFrom("Person").select("id").where("id", "=", personId).executeTakeFirst()) throw new AppError("person_not_found", {});
   if (!await hasWorkplaceRights(db, personId)) throw new AppError("forbidden", { permission: "read" });
   const token = randomBytes(24).toString("base64url");
   const at = now.getTime();
-  await db.sql.run(
-    `INSERT INTO WebSignInCode (personId, kind, codeHash, attempts, createdAt, expiresAt) VALUES (?, 'link', ?, 0, ?, ?)`,
-    personId, hash(token), at, at + signInLinkTtlMs,
-  );
+  await db.kysely
+    .insertInto("WebSignInCode")
+    .values({ personId, kind: "link", codeHash: hash(token), attempts: 0, createdAt: at, expiresAt: at + signInLinkTtlMs })
+    .execute();
   await recordAudit(db, { source, action: "web.sign_in_link", entityType: "Person", entityId: personId }, now);
   return { token, expiresAt: at + signInLinkTtlMs };
 }
@@ -175,11 +200,15 @@ export async function createSignInLink(db: Database, personId: number, now: Date
 /** The person a sign-in link is for, without using it up (for the confirmation page), or undefined. */
 export async function peekSignInLink(db: Database, token: string, now: Date): Promise<{ personId: number; fullName: string } | undefined> {
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(token ?? "")) return undefined;
-  return await db.sql.get(
-    `SELECT c.personId, p.fullName FROM WebSignInCode c JOIN Person p ON p.id = c.personId
-     WHERE c.codeHash = ? AND c.kind = 'link' AND c.usedAt IS NULL AND c.expiresAt > ?`,
-    hash(token), now.getTime(),
-  );
+  return await db.kysely
+    .selectFrom("WebSignInCode as c")
+    .innerJoin("Person as p", "p.id", "c.personId")
+    .select(["c.personId", "p.fullName"])
+    .where("c.codeHash", "=", hash(token))
+    .where("c.kind", "=", "link")
+    .where("c.usedAt", "is", null)
+    .where("c.expiresAt", ">", now.getTime())
+    .executeTakeFirst();
 }
 
 /** Uses up a sign-in link. Returns the person's id. Throws code_invalid (unknown, used, expired, no rights). */
@@ -191,7 +220,7 @@ export async function redeemSignInLink(db: Database, token: string, ip: string |
       await noteAttempt(db, "verify_fail", ip, null, now);
       return "code_invalid";
     }
-    await db.sql.run(`UPDATE WebSignInCode SET usedAt = ? WHERE codeHash = ? AND kind = 'link'`, now.getTime(), hash(token));
+    await db.kysely.updateTable("WebSignInCode").set({ usedAt: now.getTime() }).where("codeHash", "=", hash(token)).where("kind", "=", "link").execute();
     await noteAttempt(db, "verify_ok", ip, found.personId, now);
     await recordAudit(db, { actorPersonId: found.personId, source: "web", action: "web.sign_in", entityType: "Person", entityId: found.personId, detail: { by: "link" } }, now);
     return found.personId;

@@ -3,6 +3,7 @@
  * SHA-256 is stored, so a copy of the database cannot be used to sign in. A session ends after
  * `idleMs` without a request, `absoluteMs` after sign-in whatever happens, on sign out, and on
  * "sign out everywhere" (all sessions of the person). Losing workplace rights ends it too.
+ * Written on the typed data layer (both engines).
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "../../storage/database.ts";
@@ -32,10 +33,11 @@ export async function createWebSession(db: Database, personId: number, now: Date
   const token = randomBytes(32).toString("base64url");
   const csrfToken = randomBytes(24).toString("base64url");
   const at = now.getTime();
-  const id = (await db.sql.run(
-    `INSERT INTO AdminSession (tokenHash, personId, csrfToken, createdAt, lastSeenAt, expiresAt, userAgent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    hash(token), personId, csrfToken, at, at, at + sessionAbsoluteMs, userAgent?.slice(0, 200) ?? null,
-  )).lastInsertRowid;
+  const { id } = await db.kysely
+    .insertInto("AdminSession")
+    .values({ tokenHash: hash(token), personId, csrfToken, createdAt: at, lastSeenAt: at, expiresAt: at + sessionAbsoluteMs, userAgent: userAgent?.slice(0, 200) ?? null })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   return { token, session: { id, personId, csrfToken, createdAt: at, lastSeenAt: at, expiresAt: at + sessionAbsoluteMs } };
 }
 
@@ -46,25 +48,44 @@ export async function createWebSession(db: Database, personId: number, now: Date
 export async function resumeWebSession(db: Database, token: string | undefined, now: Date): Promise<WebSession | undefined> {
   if (!token || !/^[A-Za-z0-9_-]{20,64}$/.test(token)) return undefined;
   const at = now.getTime();
-  const row = await db.sql.get<WebSession & { endedAt: number | null }>(
-    `SELECT id, personId, csrfToken, createdAt, lastSeenAt, expiresAt, endedAt FROM AdminSession WHERE tokenHash = ?`,
-    hash(token),
-  );
+  const row = await db.kysely
+    .selectFrom("AdminSession")
+    .select(["id", "personId", "csrfToken", "createdAt", "lastSeenAt", "expiresAt", "endedAt"])
+    .where("tokenHash", "=", hash(token))
+    .executeTakeFirst();
   if (!row || row.endedAt !== null || row.expiresAt <= at || row.lastSeenAt + sessionIdleMs <= at) return undefined;
   if (!await hasWorkplaceRights(db, row.personId)) return undefined;
-  if (at - row.lastSeenAt >= touchEveryMs) await db.sql.run(`UPDATE AdminSession SET lastSeenAt = ? WHERE id = ?`, at, row.id);
+  if (at - row.lastSeenAt >= touchEveryMs) await db.kysely.updateTable("AdminSession").set({ lastSeenAt: at }).where("id", "=", row.id).execute();
   const { endedAt: _ended, ...session } = row;
   return { ...session, lastSeenAt: Math.max(row.lastSeenAt, at) };
 }
 
 /** Ends one session (sign out). */
 export async function endWebSession(db: Database, sessionId: number, now: Date): Promise<void> {
-  await db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE id = ? AND endedAt IS NULL`, now.getTime(), sessionId);
+  await db.kysely.updateTable("AdminSession").set({ endedAt: now.getTime() }).where("id", "=", sessionId).where("endedAt", "is", null).execute();
 }
 
 /** Ends every session of a person (sign out everywhere). Returns how many it ended (expired ones included). */
 export async function endAllWebSessions(db: Database, personId: number, now: Date): Promise<number> {
-  const ended = (await db.sql.run(`UPDATE AdminSession SET endedAt = ? WHERE personId = ? AND endedAt IS NULL`, now.getTime(), personId)).changes;
+  const result = await db.kysely.updateTable("AdminSession").set({ endedAt: now.getTime() }).where("personId", "=", personId).where("endedAt", "is", null).executeTakeFirst();
+  const ended = Number(result.numUpdatedRows);
   await recordAudit(db, { actorPersonId: personId, source: "web", action: "web.sign_out_everywhere", entityType: "Person", entityId: personId, detail: { sessions: ended } }, now);
   return ended;
+}
+
+/** How many sessions of a person are open (not ended, not past their absolute expiry), for the account page. */
+export async function countOpenWebSessions(db: Database, personId: number, now: Date): Promise<number> {
+  const { n } = await db.kysely
+    .selectFrom("AdminSession")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("personId", "=", personId)
+    .where("endedAt", "is", null)
+    .where("expiresAt", ">", now.getTime())
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/** The name and language of a signed-in person (for the workplace's pages), or undefined. */
+export async function workplacePerson(db: Database, personId: number): Promise<{ fullName: string; locale: string } | undefined> {
+  return await db.kysely.selectFrom("Person").select(["fullName", "locale"]).where("id", "=", personId).executeTakeFirst();
 }

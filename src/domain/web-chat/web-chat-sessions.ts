@@ -1,14 +1,15 @@
 /**
  * Server-issued sessions of the local web chat (table WebSession). The cookie holds a random
  * secret; only its hash (the session id) is stored. Sessions slide on use and expire when idle.
+ * Written on the typed data layer (both engines).
  */
 import type { Database } from "../../storage/database.ts";
 
 /** The session when it exists and has not expired; its expiry slides, written at most once a minute. */
 export async function touchWebChatSession(db: Database, id: string, idleMs: number, now = Date.now()): Promise<boolean> {
-  const row = await db.sql.get<{ expiresAt: number; lastSeenAt: number }>(`SELECT expiresAt, lastSeenAt FROM WebSession WHERE id = ?`, id);
+  const row = await db.kysely.selectFrom("WebSession").select(["expiresAt", "lastSeenAt"]).where("id", "=", id).executeTakeFirst();
   if (!row || row.expiresAt <= now) return false;
-  if (now - row.lastSeenAt > 60_000) await db.sql.run(`UPDATE WebSession SET lastSeenAt = ?, expiresAt = ? WHERE id = ?`, now, now + idleMs, id);
+  if (now - row.lastSeenAt > 60_000) await db.kysely.updateTable("WebSession").set({ lastSeenAt: now, expiresAt: now + idleMs }).where("id", "=", id).execute();
   return true;
 }
 
@@ -18,10 +19,15 @@ export async function touchWebChatSession(db: Database, id: string, idleMs: numb
  */
 export async function openWebChatSession(db: Database, id: string, source: string, idleMs: number, perAddressPerHour: number, now = Date.now()): Promise<boolean> {
   return await db.transaction(async () => {
-    const recent = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSession WHERE source = ? AND createdAt > ?`, source, now - 3_600_000))!.n;
-    if (recent >= perAddressPerHour) return false;
-    await db.sql.run(`DELETE FROM WebSession WHERE expiresAt <= ?`, now);
-    await db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, ?, ?, ?, ?)`, id, source, now, now + idleMs, now);
+    const { recent } = await db.kysely
+      .selectFrom("WebSession")
+      .select((eb) => eb.fn.countAll<number>().as("recent"))
+      .where("source", "=", source)
+      .where("createdAt", ">", now - 3_600_000)
+      .executeTakeFirstOrThrow();
+    if (Number(recent) >= perAddressPerHour) return false;
+    await db.kysely.deleteFrom("WebSession").where("expiresAt", "<=", now).execute();
+    await db.kysely.insertInto("WebSession").values({ id, source, createdAt: now, expiresAt: now + idleMs, lastSeenAt: now }).execute();
     return true;
   });
 }

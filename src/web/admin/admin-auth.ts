@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Database } from "../../storage/database.ts";
-import { resumeWebSession, type WebSession } from "../../domain/web-auth/web-session-service.ts";
+import { resumeWebSession, workplacePerson, type WebSession } from "../../domain/web-auth/web-session-service.ts";
 import { isLocale, translator, type Locale, type Translate } from "../../lib/i18n.ts";
 import type { AppErrorCode } from "../../lib/app-error.ts";
 
@@ -113,7 +113,7 @@ export async function signedInPerson(c: Context, options: AdminOptions): Promise
   const now = options.now?.() ?? new Date();
   const session = await resumeWebSession(options.db, getCookie(c, sessionCookie), now);
   if (!session) return undefined;
-  const person = await options.db.sql.get<{ fullName: string; locale: string }>(`SELECT fullName, locale FROM Person WHERE id = ?`, session.personId);
+  const person = await workplacePerson(options.db, session.personId);
   if (!person) return undefined;
   const chosen = getCookie(c, langCookie);
   const locale: Locale = isLocale(chosen) ? chosen : isLocale(person.locale) ? person.locale : options.defaultLocale;

@@ -8,6 +8,7 @@ import { scopeRoots, can } from "../../domain/access/access-scope.ts";
 import { grantRight, isRightRole, listRights, revokeRight, rightRoles } from "../../domain/access/rights-service.ts";
 import { personProfile, searchPeople, unitRoster } from "../../domain/people/people-directory.ts";
 import { getUnit, listAncestors, listSubtree, rollUpCounts } from "../../domain/units/unit-service.ts";
+import { personName } from "../../domain/person-profile/person-profile.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 import { httpStatusOf, type AdminEnv, type AdminOptions } from "./admin-auth.ts";
 
@@ -311,7 +312,7 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
       if (!isRightRole(role)) throw new Error("role");
       const personId = id(form.personId);
       const done = await revokeRight(db, viewerOf(c).personId, { personId, unitId: id(form.unitId), role }, now(), "web");
-      const name = (await db.sql.get<{ fullName: string }>(`SELECT fullName FROM Person WHERE id = ?`, personId))?.fullName ?? "";
+      const name = await personName(db, personId);
       return rightsPage(c, { ok: done ? t("admin.rights_revoked", { name, role: t(`admin.role_${role}`), unit: (await getUnit(db, id(form.unitId))).name }) : t("admin.rights_nothing") });
     } catch (e) {
       if (isAppError(e)) return rightsPage(c, { error: errorText(t, e) }, httpStatusOf(e.code));

@@ -3,7 +3,8 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { translator, errorText, type Locale, type Translate } from "../../lib/i18n.ts";
 import { isAppError } from "../../lib/app-error.ts";
-import { createWebSession, endAllWebSessions, endWebSession } from "../../domain/web-auth/web-session-service.ts";
+import { countOpenWebSessions, createWebSession, endAllWebSessions, endWebSession } from "../../domain/web-auth/web-session-service.ts";
+import { demoWorkplaceRoles, type DemoWorkplacePerson } from "../../domain/web-auth/demo-sign-in.ts";
 import { hasWorkplaceRights, peekSignInLink, redeemSignInLink, requestSignInCode, verifySignInCode } from "../../domain/web-auth/sign-in-service.ts";
 import { requestSignInCodeByName, signInNameMaxLength, signInUnitMaxLength, verifySignInCodeByName } from "../../domain/web-auth/sign-in-by-name.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
@@ -18,20 +19,12 @@ function safeNext(value: unknown): string {
   return typeof value === "string" && /^\/admin(\/[A-Za-z0-9/_\-?=&%.+]*)?$/.test(value) && !value.startsWith("//") ? value : "/admin/tickets";
 }
 
-interface DemoPerson {
-  id: number;
-  fullName: string;
-  role: string;
-  unitName: string;
-}
+type DemoPerson = DemoWorkplacePerson;
 
 async function demoPeople(options: AdminOptions): Promise<DemoPerson[]> {
   if (!options.demo) return [];
   // The highest role of each demo person with rights: one cadre, the official and the admin.
-  const rows = await options.db.sql.all<DemoPerson>(
-    `SELECT p.id, p.fullName, m.role, u.name AS unitName FROM Membership m JOIN Person p ON p.id = m.personId JOIN Unit u ON u.id = m.unitId
-     WHERE p.isDemo = 1 AND m.role IN ('cadre', 'official', 'admin') ORDER BY CASE m.role WHEN 'admin' THEN 0 WHEN 'official' THEN 1 ELSE 2 END, p.id`,
-  );
+  const rows = await demoWorkplaceRoles(options.db);
   const picked: DemoPerson[] = [];
   for (const role of ["cadre", "official", "admin"]) {
     const row = rows.find((r) => r.role === role);
@@ -271,10 +264,7 @@ export function mountSignIn(app: Hono<AdminEnv>, options: AdminOptions): void {
   app.get("/admin/account", requireSession(options), async (c) => {
     const signed = c.get("signedIn");
     const t = c.get("t");
-    const open = (await db.sql.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM AdminSession WHERE personId = ? AND endedAt IS NULL AND expiresAt > ?`,
-      signed.session.personId, now().getTime(),
-    ))!.n;
+    const open = await countOpenWebSessions(db, signed.session.personId, now());
     return c.html(
       <Layout t={t} lang={c.get("locale")} title={t("admin.account_title")} viewer={{ personId: signed.session.personId, name: signed.name, csrfToken: signed.session.csrfToken }}>
         <h1>{t("admin.account_title")}</h1>

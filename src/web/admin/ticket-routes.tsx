@@ -5,6 +5,7 @@ import { errorText, type Translate } from "../../lib/i18n.ts";
 import { formatDate, formatMeetingTime, fromLocal, parseDateKey } from "../../lib/zoned-time.ts";
 import { scopeRoots } from "../../domain/access/access-scope.ts";
 import { findUnit, listSubtree } from "../../domain/units/unit-service.ts";
+import { personChatAccounts, personUnitNames } from "../../domain/person-profile/person-profile.ts";
 import { answerTicket, closeTicket, escalateTicket, takeTicket, ticketCategories, ticketStatuses, ticketThread, type TicketStatus } from "../../domain/tickets/ticket-service.ts";
 import { countTicketsByStatus, searchTickets, type TicketFilters } from "../../domain/tickets/ticket-search.ts";
 import { addTicketNote, listTicketNotes, reopenTicket, setTicketCategory, setTicketDueDate } from "../../domain/tickets/ticket-edits.ts";
@@ -416,8 +417,8 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
     // Whom the concern may be given to: handlers whose rights cover its current unit.
     const unitPath = (await findUnit(db, tk.unitId)).path;
     const handlers = tk.status !== "closed" ? choices((await assignableHandlers(db, viewer.personId)).filter((h) => unitPath.startsWith(h.unitPath)), viewer.personId) : [];
-    const accounts = await db.sql.all<{ platform: string; displayName: string | null }>(`SELECT platform, displayName FROM ChatAccount WHERE personId = ? ORDER BY preferred DESC, id`, tk.personId);
-    const memberUnits = await db.sql.all<{ name: string }>(`SELECT DISTINCT u.name FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE m.personId = ? ORDER BY u.path`, tk.personId);
+    const accounts = await personChatAccounts(db, tk.personId);
+    const memberUnits = await personUnitNames(db, tk.personId);
     const overdue = tk.status !== "closed" && tk.dueAt < now().getTime();
     const csrf = <input type="hidden" name="_csrf" value={viewer.csrfToken} />;
     const dueKey = new Date(tk.dueAt);

@@ -25,7 +25,11 @@ afterAll(async () => {
 });
 
 async function storedValue(): Promise<string> {
-  return (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, credentialsSettingKey))!.value;
+  return (await db.kysely.selectFrom("Setting").select("value").where("key", "=", credentialsSettingKey).executeTakeFirstOrThrow()).value;
+}
+
+async function storeValue(key: string, value: string): Promise<void> {
+  await db.kysely.updateTable("Setting").set({ value }).where("key", "=", key).execute();
 }
 
 async function problemOf(fn: () => unknown): Promise<string | undefined> {
@@ -66,11 +70,11 @@ describe("saveCredentials / loadCredentials", () => {
     const record = JSON.parse(await storedValue()) as { data: string };
     const bytes = Buffer.from(record.data, "base64");
     bytes[0] = bytes[0]! ^ 0xff;
-    await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ ...record, data: bytes.toString("base64") }), credentialsSettingKey);
+    await storeValue(credentialsSettingKey, JSON.stringify({ ...record, data: bytes.toString("base64") }));
     expect(await problemOf(() => loadCredentials(db, key))).toBe("corrupted");
-    await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, "{not json", credentialsSettingKey);
+    await storeValue(credentialsSettingKey, "{not json");
     expect(await problemOf(() => loadCredentials(db, key))).toBe("corrupted");
-    await db.sql.run(`UPDATE Setting SET value = ? WHERE key = ?`, JSON.stringify({ v: 2 }), credentialsSettingKey);
+    await storeValue(credentialsSettingKey, JSON.stringify({ v: 2 }));
     expect(await problemOf(() => loadCredentials(db, key))).toBe("corrupted");
     // A new login replaces a damaged record.
     expect(await saveCredentials(db, key, creds)).toBe(true);
@@ -124,7 +128,7 @@ describe("readZaloStatus / writeZaloStatus", () => {
   });
 
   it("should read a damaged status as stopped", async () => {
-    await db.sql.run(`UPDATE Setting SET value = 'x' WHERE key = 'zalo.status'`);
+    await storeValue("zalo.status", "x");
     expect((await readZaloStatus(db)).state).toBe("stopped");
   });
 });

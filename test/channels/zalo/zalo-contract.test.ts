@@ -49,7 +49,7 @@ let received: InboundMessage[];
 beforeEach(async () => {
   db = await createTestDatabase();
   await saveCredentials(db, key, credentials);
-  await db.sql.run(`INSERT INTO ChatGroup (platform, externalId, title, allowed, createdAt) VALUES ('zalo', 'g-1', 'Chi hội 1', 1, ?)`, Date.now());
+  await db.kysely.insertInto("ChatGroup").values({ platform: "zalo", externalId: "g-1", title: "Chi hội 1", allowed: true, createdAt: Date.now() }).execute();
   server = new FakeZaloServer();
   fake = createFakeZaloFetch();
   received = [];
@@ -106,7 +106,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(group).toMatchObject({ chatId: "g-1", chatType: "group", text: "cho hỏi lịch họp", addressedToBot: true, eventId: "7003", sender: { id: "201" } });
     expect(reaction).toMatchObject({ kind: "reaction", reaction: "👍", replyTo: "9000001", chatId: "200" });
     // The group no admin allowed is recorded (not allowed) so that an admin can find it.
-    expect(await db.sql.get(`SELECT allowed FROM ChatGroup WHERE platform = 'zalo' AND externalId = 'g-other'`)).toEqual({ allowed: 0 });
+    expect(await db.kysely.selectFrom("ChatGroup").select("allowed").where("platform", "=", "zalo").where("externalId", "=", "g-other").executeTakeFirst()).toEqual({ allowed: false });
 
     // A DM with choices, as numbered text; Zalo renews a cookie in its answer.
     fake.setCookieNext("zpw_sek=sek-RENEWED-value; Domain=chat.zalo.me; Path=/; Secure; HttpOnly");
@@ -220,7 +220,7 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect((await channel!.status()).lastError).toMatch(/30\d\d/);
     // Sends wait in the outbox instead of failing.
     await expect(channel!.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "rate_limited", options: { scope: "platform" } });
-    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.taken_over'`)).toBeDefined();
+    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "zalo.taken_over").executeTakeFirst()).toBeDefined();
   });
 
   it("should forget a kick after an ordinary close: one 3003 after an unclean restart costs a short wait, not the channel", async () => {

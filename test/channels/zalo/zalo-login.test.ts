@@ -113,7 +113,7 @@ describe("runZaloLogin", () => {
     expect(await loadCredentials(db, key)).toMatchObject({ imei: "SECRET-imei", userAgent: "UA", cookie: cookies });
     expect(lines.join("\n")).not.toContain("SECRET");
     expect((await zaloStatusReport(db, key)).state).toBe("stopped");
-    expect(await db.sql.get(`SELECT action FROM AuditLog WHERE action = 'zalo.login'`)).toBeDefined();
+    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "zalo.login").executeTakeFirst()).toBeDefined();
   });
 });
 
@@ -197,15 +197,15 @@ describe("zaloStatusReport", () => {
     await writeZaloStatus(db, { state: "online", lastEventAt: now.getTime() - 5000 }, new Date(now.getTime() - 60_000));
     const t = now.getTime();
     const insertOutbox = async (chatId: string, status: string, notBefore: number) =>
-      (await db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('zalo', ?, '{}', ?, ?, ?)`, chatId, status, notBefore, t)).lastInsertRowid;
+      (await db.kysely.insertInto("Outbox").values({ platform: "zalo", chatId, body: "{}", status, notBefore, createdAt: t }).returning("id").executeTakeFirstOrThrow()).id;
     await insertOutbox("u-1", "pending", t);
     await insertOutbox("u-2", "sending", t);
     await insertOutbox("u-3", "sent", t);
     const limited = await insertOutbox("u-4", "pending", t + 3 * 3600_000);
-    await db.sql.run(`INSERT INTO DeliveryAttempt (outboxId, outcome, errorCode, createdAt) VALUES (?, 'rate_limited', 123, ?)`, limited, t);
-    await db.sql.run(`INSERT INTO Outbox (platform, chatId, body, status, notBefore, createdAt) VALUES ('telegram', 'x', '{}', 'pending', ?, ?)`, t, t);
-    await db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-9', ?, ?)`, t + 3600_000, t);
-    await db.sql.run(`INSERT INTO ChatAccount (platform, externalId, backoffUntil, createdAt) VALUES ('zalo', 'u-8', ?, ?)`, t - 1, t);
+    await db.kysely.insertInto("DeliveryAttempt").values({ outboxId: limited, outcome: "rate_limited", errorCode: 123, createdAt: t }).execute();
+    await db.kysely.insertInto("Outbox").values({ platform: "telegram", chatId: "x", body: "{}", status: "pending", notBefore: t, createdAt: t }).execute();
+    await db.kysely.insertInto("ChatAccount").values({ platform: "zalo", externalId: "u-9", backoffUntil: t + 3600_000, createdAt: t }).execute();
+    await db.kysely.insertInto("ChatAccount").values({ platform: "zalo", externalId: "u-8", backoffUntil: t - 1, createdAt: t }).execute();
 
     const report = await zaloStatusReport(db, key, now);
     expect(report).toMatchObject({

@@ -16,11 +16,18 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 async function sentCode(personId: number): Promise<string> {
-  const row = await ctx.db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'web-signin:%' ORDER BY id DESC LIMIT 1`, personId);
+  const row = await ctx.db.kysely
+    .selectFrom("Outbox")
+    .select("body")
+    .where("personId", "=", personId)
+    .where("dedupeKey", "like", "web-signin:%")
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
   return /(\d{6})/.exec(JSON.parse(row!.body).text)![1]!;
 }
 
-const outbox = async () => (await ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox`))!.n;
+const outbox = async () => Number((await ctx.db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
 
 describe("matchUnits", () => {
   it("should find every unit a name, words of a name or a path may mean, with or without diacritics", async () => {

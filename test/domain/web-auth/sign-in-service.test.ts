@@ -17,7 +17,14 @@ const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 
 /** The code the bot sent to a person (read back from the outbox, as a member would read their chat). */
 async function sentCode(personId: number): Promise<string> {
-  const row = await ctx.db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'web-signin:%' ORDER BY id DESC LIMIT 1`, personId);
+  const row = await ctx.db.kysely
+    .selectFrom("Outbox")
+    .select("body")
+    .where("personId", "=", personId)
+    .where("dedupeKey", "like", "web-signin:%")
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
   return /(\d{6})/.exec(JSON.parse(row!.body).text)![1]!;
 }
 
@@ -26,13 +33,13 @@ describe("requestSignInCode", () => {
     const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Nguyễn Văn Cán", { role: "cadre" });
     const phone = (await getPerson(ctx.db, cadre)).phone!;
     expect(await requestSignInCode(ctx.db, { phone, ip: "1.1.1.1" }, t0)).toEqual({ outcome: "sent", accounts: 1 });
-    const body = JSON.parse((await ctx.db.sql.get<{ body: string }>(`SELECT body FROM Outbox WHERE personId = ?`, cadre))!.body);
+    const body = JSON.parse((await ctx.db.kysely.selectFrom("Outbox").select("body").where("personId", "=", cadre).executeTakeFirstOrThrow()).body);
     expect(body.text).toMatch(/^Mã đăng nhập Chi Hội: \d{6}, hết hạn sau 10 phút/);
 
     const member = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Trần Thị Hội Viên");
     expect((await requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, member)).phone!, ip: "1.1.1.1" }, t0)).outcome).toBe("no_rights");
     expect((await requestSignInCode(ctx.db, { phone: "0999999999", ip: "1.1.1.1" }, t0)).outcome).toBe("unknown");
-    expect((await ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId != ?`, cadre))!.n).toBe(0);
+    expect((await ctx.db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("personId", "!=", cadre).executeTakeFirstOrThrow()).n).toBe(0);
     const unlinked = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Văn Chưa Liên Kết", { role: "official", linked: false });
     expect((await requestSignInCode(ctx.db, { phone: (await getPerson(ctx.db, unlinked)).phone!, ip: "1.1.1.1" }, t0)).outcome).toBe("not_linked");
     expect(await codeOf(() => requestSignInCode(ctx.db, { phone: "abc", ip: "1.1.1.1" }, t0))).toBe("invalid_input");
@@ -98,7 +105,7 @@ describe("createSignInLink", () => {
     expect(await codeOf(() => redeemSignInLink(ctx.db, other, null, at(24 * 60 + 1)))).toBe("code_invalid");
     const member = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Hội Viên");
     expect(await codeOf(() => createSignInLink(ctx.db, member, t0))).toBe("forbidden");
-    expect((await ctx.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM WebSignInCode WHERE codeHash = ?`, token))!.n).toBe(0);
+    expect((await ctx.db.kysely.selectFrom("WebSignInCode").select((eb) => eb.fn.countAll<number>().as("n")).where("codeHash", "=", token).executeTakeFirstOrThrow()).n).toBe(0);
   });
 });
 
@@ -126,6 +133,6 @@ describe("resumeWebSession", () => {
     expect(await resumeWebSession(ctx.db, d.token, at(2))).toBeUndefined();
     expect(await resumeWebSession(ctx.db, e.token, at(2))).toBeUndefined();
     // The token itself is not stored.
-    expect(await ctx.db.sql.get(`SELECT 1 FROM AdminSession WHERE tokenHash = ?`, d.token)).toBeUndefined();
+    expect(await ctx.db.kysely.selectFrom("AdminSession").select("id").where("tokenHash", "=", d.token).executeTakeFirst()).toBeUndefined();
   });
 });

@@ -9,7 +9,8 @@ import { chatLines, expect, newPage, shot, useAdminService, describeInBrowser } 
 
 const ctx = useAdminService();
 
-const codesQueued = async () => (await ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE dedupeKey LIKE 'web-signin:%'`))!.n;
+const codesQueued = async () =>
+  (await ctx.running.service.db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("dedupeKey", "like", "web-signin:%").executeTakeFirstOrThrow()).n;
 
 /** Asks for a code by name and unit; returns the page's words. */
 async function askByName(page: Page, name: string, unit: string): Promise<string> {
