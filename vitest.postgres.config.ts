@@ -54,6 +54,7 @@ export default defineConfig({
       "test/channels/zalo/zalo-channel.test.ts",
       "test/channels/zalo/zalo-reconnect.test.ts",
       "test/channels/zalo/zalo-lease.test.ts",
+      "test/channels/zalo-bot/zalo-bot-lease.test.ts",
       "test/channels/leased-channel.test.ts",
       "test/channels/telegram/telegram-lease.test.ts",
       "test/channels/telegram/telegram-lease-processes.test.ts",

@@ -209,7 +209,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app, lease: shared ? { db } : undefined });
     channels.push(telegram);
   }
-  if (config.zaloBot) channels.push(new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app }));
+  // Several processes on one PostgreSQL: exactly one long-polls the Zalo bot (under its lease).
+  if (config.zaloBot) channels.push(new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app, lease: shared ? { db } : undefined }));
   if (config.zalo) {
     // Loaded only when enabled: zca-js and its dependencies weigh ~30 MB of memory.
     const { ZaloChannel } = await import("./channels/zalo/zalo-channel.ts");

@@ -13,6 +13,9 @@
  */
 import { sameSecret } from "../../lib/same-secret.ts";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createHash } from "node:crypto";
+import { LeasedWork } from "../../domain/coordination/leased-work.ts";
+import type { Database } from "../../storage/database.ts";
 import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Config } from "../../config.ts";
@@ -48,6 +51,12 @@ export interface ZaloBotChannelOptions {
   webhookRetryMaxMs?: number;
   random?: () => number;
   now?: () => Date;
+  /**
+   * Long polling only while this process holds the bot's lease in `db` (several processes on one
+   * database): exactly one process polls, another takes over when it dies. Sends and the webhook
+   * work in every process. Without it (one process) the channel polls from the start.
+   */
+  lease?: { db: Database; ttlMs?: number; intervalMs?: number };
 }
 
 const rateLimitHint = /too many|rate.?limit|quota|flood|spam/i;
@@ -100,6 +109,7 @@ export class ZaloBotChannel implements Channel {
   #handler?: InboundHandler;
   #abort?: AbortController;
   #loop?: Promise<void>;
+  #leased?: LeasedWork;
   #status: ZaloBotStatus;
 
   constructor(readonly options: ZaloBotChannelOptions) {
@@ -198,8 +208,45 @@ export class ZaloBotChannel implements Channel {
       await attempted;
       return;
     }
+    if (this.options.lease) {
+      await this.#pollUnderLease(handler, this.options.lease);
+      return;
+    }
     this.#setStatus("polling", 0, null);
     this.#loop = this.#poll(handler, signal);
+  }
+
+  /** The lease's name: the bot's token identifies it, so a digest of it (never the token itself). */
+  get pollLeaseName(): string {
+    return `zalo-bot:poll:${createHash("sha256").update(this.#config.token).digest("hex").slice(0, 16)}`;
+  }
+
+  async #pollUnderLease(handler: InboundHandler, { db, ttlMs, intervalMs }: NonNullable<ZaloBotChannelOptions["lease"]>): Promise<void> {
+    let pollAbort: AbortController | undefined;
+    const leased = new LeasedWork(db, this.pollLeaseName, {
+      ttlMs, intervalMs,
+      begin: () => {
+        this.#log.info("this process holds the Zalo Bot polling lease; polling");
+        pollAbort = new AbortController();
+        this.#abort?.signal.addEventListener("abort", () => pollAbort?.abort(), { once: true });
+        this.#setStatus("polling", 0, null);
+        this.#loop = this.#poll(handler, pollAbort.signal);
+      },
+      end: async () => {
+        this.#log.info("Zalo Bot polling lease given up or lost; not polling");
+        pollAbort?.abort();
+        await this.#loop;
+        this.#loop = undefined;
+      },
+      onError: (error) => this.#log.warn({ err: error }, "Zalo Bot polling lease: database error"),
+    });
+    this.#leased = leased;
+    await leased.start();
+  }
+
+  /** True while this process long-polls (for tests and status). */
+  get polling(): boolean {
+    return this.#loop !== undefined && this.#config.mode !== "webhook";
   }
 
   /**
@@ -303,6 +350,8 @@ export class ZaloBotChannel implements Channel {
   async stop(): Promise<void> {
     this.#handler = undefined;
     this.#abort?.abort();
+    await this.#leased?.stop();
+    this.#leased = undefined;
     await this.#loop;
     this.#loop = undefined;
     this.#setStatus("stopped", 0, null);
