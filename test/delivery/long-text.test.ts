@@ -76,7 +76,7 @@ describe("a long concern in chat and on the command line", () => {
 
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/chihoi.js");
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [bin, "tickets", "show", String(ticket)], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: `file:${db.file}`, LOG_LEVEL: "silent" }, maxBuffer: 10_000_000 }, (error, out) => (error ? reject(error) : resolve(out))),
+      execFile(process.execPath, [bin, "tickets", "show", String(ticket)], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, LOG_LEVEL: "silent" }, maxBuffer: 10_000_000 }, (error, out) => (error ? reject(error) : resolve(out))),
     );
     expect(stdout).toContain(`#${ticket}`);
     expect(stdout).toContain(concern);
