@@ -123,6 +123,8 @@ describe("Zalo Bot channel with the real chat stack", () => {
     await fake.waitForSent(2, 10_000, member.id);
     expect(fake.sent(member.id)[1]!.text).toBe(t("chat.non_text"));
     fake.pushUpdate({ event_name: "message.link.received", message: { from: { id: member.id, first_name: "An" }, chat: { id: member.id, chat_type: "PRIVATE" }, message_id: "l-1", date: Date.now(), url: "https://hoi.example.vn/lich" } });
+    // The update is fetched by the channel's polling: an empty outbox before it is stored proves nothing.
+    await fake.waitFor(async () => (await inboundRows(member.id)).length === 3, 10_000, "link stored");
     await drained();
     expect((await inboundRows(member.id)).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["unsupported", null], ["text", "https://hoi.example.vn/lich"]]);
     expect(fake.sent(member.id).filter((s) => s.text === t("chat.non_text"))).toHaveLength(1);
