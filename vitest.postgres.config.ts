@@ -58,6 +58,18 @@ export default defineConfig({
       "test/channels/leased-channel.test.ts",
       "test/channels/telegram/telegram-lease.test.ts",
       "test/channels/telegram/telegram-lease-processes.test.ts",
+      // Chat and channels (pg-chat): the conversation, channels, delivery engine, lib and config.
+      "test/conversation/**/*.test.ts",
+      "test/channels/telegram/normalise-update.test.ts",
+      "test/channels/web/chat-history.test.ts",
+      "test/channels/zalo/normalise-zalo-event.test.ts",
+      "test/channels/zalo/zalo-contract.test.ts",
+      "test/channels/zalo/zalo-login.test.ts",
+      "test/channels/zalo-bot/**/*.test.ts",
+      "test/delivery/delivery-engine.test.ts",
+      "test/delivery/long-text.test.ts",
+      "test/lib/**/*.test.ts",
+      "test/config.test.ts",
     ],
   },
 });

@@ -124,8 +124,12 @@ export class Inbox {
     return `${text.slice(0, maxMessageText)}\n${note}`;
   }
 
-  async #store(original: InboundMessage): Promise<ReceiveResult> {
+  async #store(received: InboundMessage): Promise<ReceiveResult> {
     const { db } = this.options;
+    // PostgreSQL's text cannot hold U+0000: it becomes U+FFFD, on both engines alike.
+    const original = hasNul(received.text) || hasNul(received.payload)
+      ? { ...received, text: withoutNul(received.text), payload: withoutNul(received.payload) }
+      : received;
     const message = original.text !== undefined && original.text.length > maxMessageText ? { ...original, text: this.#cut(original.text) } : original;
     const stored = await recordInbound(db, {
       platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
@@ -211,4 +215,13 @@ export class Inbox {
     }
     return rows.length;
   }
+}
+
+function hasNul(text: string | undefined): boolean {
+  return text !== undefined && text.includes("\u0000");
+}
+
+/** The text with each U+0000 replaced by U+FFFD (the replacement character). */
+function withoutNul(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : text.replaceAll("\u0000", "\uFFFD");
 }

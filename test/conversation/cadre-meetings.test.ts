@@ -56,7 +56,7 @@ describe("creating a meeting in chat", () => {
     expect(summary).toContain("Nhà văn hóa thôn");
     await h.text(10, "có");
     expect(await h.lastText(10)).toMatch(/^Đã tạo buổi sinh hoạt #\d+: Sinh hoạt chi hội định kỳ, 19:30 thứ Sáu, 04\/12\/2026/);
-    const row = (await h.db.sql.get<{ unitId: number; place: string; startsAt: number }>(`SELECT unitId, place, startsAt FROM Meeting`))!;
+    const row = await h.db.kysely.selectFrom("Meeting").select(["unitId", "place", "startsAt"]).executeTakeFirstOrThrow();
     expect(row).toEqual({ unitId: tree.branchA1.id, place: "Nhà văn hóa thôn", startsAt: Date.parse("2026-12-04T12:30:00Z") });
   });
 
@@ -91,7 +91,7 @@ describe("creating a meeting in chat", () => {
     await h.take(10);
     await h.press(10, "mnew:create", 1);
     expect(await h.lastText(10)).toContain("Đã tạo lịch lặp");
-    const starts = (await h.db.sql.all<{ startsAt: number }>(`SELECT startsAt FROM Meeting ORDER BY startsAt`)).map((r) => new Date(r.startsAt).toISOString());
+    const starts = (await h.db.kysely.selectFrom("Meeting").select("startsAt").orderBy("startsAt").execute()).map((r) => new Date(r.startsAt).toISOString());
     expect(starts.slice(0, 2)).toEqual(["2026-12-05T12:30:00.000Z", "2027-01-05T12:30:00.000Z"]);
   });
 
@@ -106,7 +106,7 @@ describe("creating a meeting in chat", () => {
     expect(await h.lastText(10)).toContain("cần có giờ");
     await h.text(10, "thứ Tám hằng tuần 19h");
     expect(await h.lastText(10)).toContain("Không hiểu lịch lặp");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("Meeting").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
   });
 
   it("should keep a cadre's half-finished flow when a reminder arrives meanwhile", async () => {

@@ -29,7 +29,7 @@ async function link(name: string, chat: number, unitId: number, role?: "cadre" |
 }
 
 function groupRow() {
-  return h.db.sql.get<{ id: number; platform: string; title: string | null; allowed: number }>(`SELECT id, platform, title, allowed FROM ChatGroup WHERE externalId = ?`, String(GROUP));
+  return h.db.kysely.selectFrom("ChatGroup").select(["id", "platform", "title", "allowed"]).where("externalId", "=", String(GROUP)).executeTakeFirst();
 }
 
 /** A button pressed on a message in the group. */
@@ -53,15 +53,15 @@ describe("groups not allowed", () => {
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     await h.text(10, `/chophep${bot}`, { chatId: GROUP }); // a cadre is not an admin
     expect(await h.take(GROUP)).toEqual([]);
-    expect(await groupRow()).toMatchObject({ platform: "telegram", title: "Chi hội", allowed: 0 });
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND chatId = ?`, String(GROUP)))!.n).toBe(2);
+    expect(await groupRow()).toMatchObject({ platform: "telegram", title: "Chi hội", allowed: false });
+    expect((await h.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).where("direction", "=", "in").where("chatId", "=", String(GROUP)).executeTakeFirstOrThrow()).n).toBe(2);
   });
 
   it("should be allowed by an admin's /chophep typed in the group, and blocked again by /chanhom", async () => {
     await h.text(12, `/chophep${bot}`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text)).toEqual(["Đã cho phép nhóm này dùng bot Chi Hội."]);
-    expect((await groupRow())!.allowed).toBe(1);
-    expect(await h.db.sql.get(`SELECT actorPersonId, source, action FROM AuditLog WHERE action LIKE 'group.%'`)).toEqual({ actorPersonId: ids["Lê Quản Trị"], source: "chat", action: "group.allow" });
+    expect((await groupRow())!.allowed).toBe(true);
+    expect(await h.db.kysely.selectFrom("AuditLog").select(["actorPersonId", "source", "action"]).where("action", "like", "group.%").executeTakeFirst()).toEqual({ actorPersonId: ids["Lê Quản Trị"], source: "chat", action: "group.allow" });
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).toContain("chưa có buổi sinh hoạt");
     await h.text(10, `/chanhom${bot}`, { chatId: GROUP });
@@ -114,8 +114,8 @@ describe("private answers in an allowed group", () => {
     const sent = await h.take(GROUP);
     expect(sent.map((c) => c.payload.text)).toEqual(["Nội dung này chỉ trả lời trong tin nhắn riêng. Mời anh/chị nhắn riêng cho bot."]);
     expect(sent[0]!.payload.reply_markup.inline_keyboard.filter((row: unknown[]) => row.length)).toEqual([[{ text: "Nhắn riêng cho bot", url: "https://t.me/chihoi_test_bot?start=nhanrieng" }]]);
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`))!.n).toBe(0);
-    expect(await h.db.sql.get(`SELECT kind FROM ConversationState WHERE chatAccountId = (SELECT id FROM ChatAccount WHERE externalId = ?)`, String(user))).toBeUndefined();
+    expect((await h.db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("authorRole", "=", "official").executeTakeFirstOrThrow()).n).toBe(0);
+    expect(await h.db.kysely.selectFrom("ConversationState").select("kind").where("chatAccountId", "=", (eb) => eb.selectFrom("ChatAccount").select("id").where("externalId", "=", String(user))).executeTakeFirst()).toBeUndefined();
   });
 
   it("should answer the same request in the private chat", async () => {
@@ -128,7 +128,7 @@ describe("private answers in an allowed group", () => {
     await pressInGroup(10, `attend:save`);
     const texts = (await h.take(GROUP)).map((c) => c.payload.text);
     expect(texts).toEqual([expect.stringContaining("nhắn riêng"), expect.stringContaining("nhắn riêng")]);
-    expect(await h.db.sql.get(`SELECT kind FROM ConversationState WHERE kind = 'ticket_answer'`)).toBeUndefined();
+    expect(await h.db.kysely.selectFrom("ConversationState").select("kind").where("kind", "=", "ticket_answer").executeTakeFirst()).toBeUndefined();
   });
 
   it("should never let a group message be taken by a flow opened in private", async () => {
@@ -136,11 +136,11 @@ describe("private answers in an allowed group", () => {
     expect(await h.lastText(10)).toContain("Nhắn nội dung trả lời");
     await h.text(10, `${bot} Chào cả chi hội`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).toContain("nhắn riêng");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("authorRole", "=", "official").executeTakeFirstOrThrow()).n).toBe(0);
     // Nor by a public answer typed there.
     await h.text(10, `${bot} có mặt`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).not.toContain("Đã gửi trả lời");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM TicketMessage WHERE authorRole = 'official'`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("authorRole", "=", "official").executeTakeFirstOrThrow()).n).toBe(0);
     // The private prompt is still open and takes the answer typed there.
     await h.text(10, "Hội sẽ đến thăm gia đình tuần này.");
     expect(await h.lastText(10)).toContain("Đã gửi trả lời");

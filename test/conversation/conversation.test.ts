@@ -33,7 +33,7 @@ describe("strangers", () => {
     expect(await h.lastText(7)).toContain("mã liên kết 12 chữ số");
     await h.text(7, "/lich");
     expect(await h.lastText(7)).toContain("mã liên kết");
-    const stored = await h.db.sql.all<{ text: string; status: string }>(`SELECT text, status FROM MessageLog WHERE direction = 'in' AND chatId = '7' ORDER BY id`);
+    const stored = await h.db.kysely.selectFrom("MessageLog").select(["text", "status"]).where("direction", "=", "in").where("chatId", "=", "7").orderBy("id").execute();
     expect(stored).toEqual([{ text: "Cho tôi xem lịch họp", status: "handled" }, { text: "/lich", status: "handled" }]);
   });
 
@@ -132,7 +132,7 @@ describe("member commands", () => {
     await h.text(42, "/lich");
     expect(await h.lastText(42)).toContain("chưa có buổi sinh hoạt");
     const startsAt = Date.parse("2030-12-06T12:30:00Z");
-    await h.db.sql.run(`INSERT INTO Meeting (unitId, title, place, startsAt, endsAt, status, createdAt, updatedAt) VALUES (?, 'Sinh hoạt định kỳ', 'Nhà văn hóa', ?, ?, 'scheduled', 0, 0)`, tree.branchA1.id, startsAt, startsAt + 7_200_000);
+    await h.db.kysely.insertInto("Meeting").values({ unitId: tree.branchA1.id, title: "Sinh hoạt định kỳ", place: "Nhà văn hóa", startsAt, endsAt: startsAt + 7_200_000, status: "scheduled", createdAt: 0, updatedAt: 0 }).execute();
     await h.text(42, "khi nào họp?");
     expect(await h.lastText(42)).toBe("Lịch sinh hoạt sắp tới:\n• 19:30 thứ Sáu, 06/12/2030 — Sinh hoạt định kỳ, tại Nhà văn hóa");
   });
@@ -155,9 +155,9 @@ describe("concerns", () => {
     await h.text(42, "có");
     const confirmation = await h.lastText(42);
     expect(confirmation).toMatch(/^Đã gửi ý kiến #\d+ tới Chi hội 1\./);
-    const ticket = (await h.db.sql.get<{ personId: number; unitId: number; category: string; status: string }>(`SELECT personId, unitId, category, status FROM Ticket`))!;
+    const ticket = await h.db.kysely.selectFrom("Ticket").select(["personId", "unitId", "category", "status"]).executeTakeFirstOrThrow();
     expect(ticket).toEqual({ personId: an.id, unitId: tree.branchA1.id, category: "ha_tang", status: "new" });
-    expect(await h.db.sql.get(`SELECT text FROM TicketMessage`)).toEqual({ text: "Đường vào thôn bị ngập mỗi khi mưa, đề nghị hội kiến nghị sửa" });
+    expect(await h.db.kysely.selectFrom("TicketMessage").select("text").executeTakeFirst()).toEqual({ text: "Đường vào thôn bị ngập mỗi khi mưa, đề nghị hội kiến nghị sửa" });
   });
 
   it("should not create a ticket when the member declines, and /ykien asks for the text", async () => {
@@ -166,16 +166,16 @@ describe("concerns", () => {
     await h.take(42);
     await h.text(42, "không");
     expect(await h.lastText(42)).toContain("Đã không gửi");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
     await h.text(42, "/ykien");
     expect(await h.lastText(42)).toContain("nhắn nội dung ý kiến");
     await h.text(42, "Đề nghị chi hội thăm hỏi gia đình bác Tâm đang ốm nặng");
     // The text after /ykien gets the same one-tap confirmation as any other.
     expect(await h.lastText(42)).toContain("Anh/chị muốn gửi ý kiến này");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
     await h.text(42, "có");
     expect(await h.lastText(42)).toMatch(/Đã gửi ý kiến #\d+/);
-    expect(await h.db.sql.get(`SELECT category FROM Ticket`)).toEqual({ category: "doi_song" });
+    expect(await h.db.kysely.selectFrom("Ticket").select("category").executeTakeFirst()).toEqual({ category: "doi_song" });
   });
 });
 
@@ -188,10 +188,10 @@ describe("bad input", () => {
       const reply = await h.lastText(42);
       expect(reply.length).toBeGreaterThan(0);
     }
-    const stored = (await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND chatId = '42' AND status = 'handled'`))!.n;
+    const stored = (await h.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).where("direction", "=", "in").where("chatId", "=", "42").where("status", "=", "handled").executeTakeFirstOrThrow()).n;
     expect(stored).toBe(bad.length + 1);
     // Stored whole up to maxMessageText; beyond it cut, with a note saying how much.
-    const long = (await h.db.sql.get<{ text: string }>(`SELECT text FROM MessageLog WHERE direction = 'in' AND length(text) > 1000`))!.text;
+    const long = (await h.db.kysely.selectFrom("MessageLog").select("text").where("direction", "=", "in").where((eb) => eb(eb.fn<number>("length", [eb.ref("text")]), ">", 1000)).executeTakeFirstOrThrow()).text!;
     expect(long.startsWith("x".repeat(maxMessageText))).toBe(true);
     expect(long.slice(maxMessageText)).toContain(`${100_000 - maxMessageText} ký tự`);
     await h.text(42, "/trogiup");
@@ -212,7 +212,7 @@ describe("bad input", () => {
     await h.take(42);
     await h.channel.bot.handleUpdate(update);
     expect(await h.take(42)).toHaveLength(0);
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND text = '/trogiup'`))!.n).toBe(1);
+    expect((await h.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).where("direction", "=", "in").where("text", "=", "/trogiup").executeTakeFirstOrThrow()).n).toBe(1);
   });
 
   it("should survive malformed and unknown updates", async () => {

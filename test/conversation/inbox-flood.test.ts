@@ -30,9 +30,9 @@ function message(sender: string, text: string): InboundMessage {
 
 const statuses = async (sender: string) =>
   Object.fromEntries(
-    (await db.sql.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM MessageLog WHERE direction = 'in' AND senderExternalId = ? GROUP BY status`, sender)).map((r) => [r.status, r.n]),
+    (await db.kysely.selectFrom("MessageLog").select((eb) => ["status", eb.fn.countAll<number>().as("n")]).where("direction", "=", "in").where("senderExternalId", "=", sender).groupBy("status").execute()).map((r) => [r.status, r.n]),
   );
-const notices = async (sender: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE chatId = ? AND dedupeKey LIKE '%:flood'`, sender))!.n;
+const notices = async (sender: string) => (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("chatId", "=", sender).where("dedupeKey", "like", "%:flood").executeTakeFirstOrThrow()).n;
 
 describe("Inbox per-sender limit", () => {
   it("should store a flood whole, handle only the burst, tell the sender once, and handle another sender at once", async () => {
@@ -46,9 +46,9 @@ describe("Inbox per-sender limit", () => {
     expect(results.filter((r) => r === "throttled")).toHaveLength(2000 - limit.burst);
     expect(await statuses("666")).toEqual({ handled: limit.burst, throttled: 2000 - limit.burst });
     expect(await notices("666")).toBe(1);
-    expect(await db.sql.get(`SELECT text FROM MessageLog WHERE senderExternalId = '666' AND text = 'spam 1999'`)).toBeTruthy();
+    expect(await db.kysely.selectFrom("MessageLog").select("text").where("senderExternalId", "=", "666").where("text", "=", "spam 1999").executeTakeFirst()).toBeTruthy();
     expect(await statuses("777")).toEqual({ handled: 1 });
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE chatId = '777'`))!.n).toBeGreaterThan(0);
+    expect((await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("chatId", "=", "777").executeTakeFirstOrThrow()).n).toBeGreaterThan(0);
   });
 
   it("should let the sender through again as time passes, and notice a new flood once more", async () => {

@@ -96,13 +96,15 @@ describe("answers", () => {
     const lines = readFileSync(fixture, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
     const reminderLines = lines.filter(([context]) => context === "reminder");
     expect(reminderLines.length).toBeGreaterThan(300);
-    const tickets = async () => (await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n;
+    const tickets = async () => (await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
     let mixedSeen = 0;
     for (const [, text, intent, reason] of reminderLines) {
       // Each line answers a fresh reminder, with nothing recorded yet.
-      await h.db.sql.run(`DELETE FROM Rsvp WHERE meetingId = ? AND personId = ?`, m.id, an.id);
+      await h.db.kysely.deleteFrom("Rsvp").where("meetingId", "=", m.id).where("personId", "=", an.id).execute();
       // …and no concerns yet today (a member may raise only so many a day).
-      for (const table of ["TicketMessage", "TicketStatusChange", "Ticket"]) await h.db.sql.run(`DELETE FROM ${table}`);
+      await h.db.kysely.deleteFrom("TicketMessage").execute();
+      await h.db.kysely.deleteFrom("TicketStatusChange").execute();
+      await h.db.kysely.deleteFrom("Ticket").execute();
       await setPendingQuestion(h.db, account.id, "rsvp", { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] }, startsAt, clock);
       const before = await tickets();
       await h.text(42, text!);
@@ -138,18 +140,18 @@ describe("answers", () => {
     const first = await meeting();
     const second = await meeting(new Date("2026-12-06T01:00:00Z"), tree.branchA1.id, "Họp bàn công tác Tết");
     const reminder = await remind(first);
-    await h.db.sql.run(`DELETE FROM ConversationState`);
+    await h.db.kysely.deleteFrom("ConversationState").execute();
     await h.text(42, "có mặt", { replyTo: reminder.payload.message_id ?? 0 });
     // The capturing transformer numbers messages; find the reminder's id in the log to reply to it.
-    const logged = (await h.db.sql.get<{ platformMessageId: string }>(`SELECT platformMessageId FROM MessageLog WHERE direction = 'out' AND entityType = 'Meeting' AND entityId = ?`, first.id))!;
+    const logged = await h.db.kysely.selectFrom("MessageLog").select("platformMessageId").where("direction", "=", "out").where("entityType", "=", "Meeting").where("entityId", "=", first.id).executeTakeFirstOrThrow();
     await h.take(42);
     await h.text(42, "xin vắng vì đi công tác", { replyTo: Number(logged.platformMessageId) });
     await h.take(42);
     expect(await getRsvp(h.db, first.id, an.id)).toMatchObject({ answer: "absent", reason: "đi công tác" });
     expect(await getRsvp(h.db, second.id, an.id)).toBeUndefined();
     // Without context and two meetings pending for which no clear pick exists: ask.
-    await h.db.sql.run(`DELETE FROM ConversationState`);
-    await h.db.sql.run(`DELETE FROM Rsvp`);
+    await h.db.kysely.deleteFrom("ConversationState").execute();
+    await h.db.kysely.deleteFrom("Rsvp").execute();
     await h.text(42, "có mặt");
     const [ask] = await h.take(42);
     expect(ask!.payload.text).toContain("trả lời cho buổi nào");
@@ -181,7 +183,7 @@ describe("answers", () => {
     await remind(m);
     await h.text(42, "1");
     expect(await h.lastText(42)).toContain("Đã ghi nhận: anh/chị có mặt");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
   });
 
   it("should change the answer when 'chưa chắc' comes instead of a reason", async () => {
@@ -200,7 +202,7 @@ describe("answers", () => {
     expect(await h.lastText(77)).toContain("mã liên kết");
     await h.text(77, "có mặt");
     expect(await h.lastText(77)).toContain("mã liên kết");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Rsvp`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("Rsvp").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
   });
 
   it("should count an answer in a branch group for the linked sender", async () => {

@@ -59,7 +59,7 @@ describe("cancelling a guided flow", () => {
       expect(reply.payload.text, `step ${depth}`).toBe("Đã hủy, không tạo lịch.");
       expect(await pendingOf(10)).toBeUndefined();
     }
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("Meeting").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
   });
 
   it("should stop /taohop by the Hủy button and by its number", async () => {
@@ -103,7 +103,7 @@ describe("cancelling a guided flow", () => {
     replies.push(await step(20, "Các chi hội cử người trực từ 28 tháng Chạp."));
     for (const r of replies) expect(buttons(r).at(-1), r.payload.text).toBe("flow:cancel");
     expect((await step(20, "/cancel")).payload.text).toBe("Đã hủy, chưa gửi văn bản.");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive WHERE status != 'draft'`))!.n).toBe(0);
+    expect((await h.db.kysely.selectFrom("Directive").select((eb) => eb.fn.countAll<number>().as("n")).where("status", "!=", "draft").executeTakeFirstOrThrow()).n).toBe(0);
   });
 
   it("should stop an answer to a concern, attendance and the 'write your concern' question", async () => {
@@ -122,7 +122,7 @@ describe("cancelling a guided flow", () => {
     const list = await step(10, `/diemdanh ${m.id}`);
     expect(buttons(list).at(-1)).toBe("flow:cancel");
     expect((await step(10, "/huy")).payload.text).toBe("Đã hủy, không lưu gì.");
-    expect((await h.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Attendance`))?.n ?? 0).toBe(0);
+    expect((await h.db.kysely.selectFrom("Attendance").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
 
     await step(11, "/ykien");
     expect((await step(11, "thôi")).payload.text).toBe("Đã hủy, không lưu gì.");

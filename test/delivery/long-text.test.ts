@@ -63,7 +63,7 @@ describe("a long concern in chat and on the command line", () => {
     const member = await addTestPerson(db, tree.branchA1.id, "Lê Văn Ba");
     const ticket = (await createTicket(db, { personId: member, text: "Đường ngập" })).id;
     // However the ticket got its text (limits on new tickets come from elsewhere), it is read whole here.
-    await db.sql.run(`UPDATE TicketMessage SET text = ? WHERE ticketId = ?`, concern, ticket);
+    await db.kysely.updateTable("TicketMessage").set({ text: concern }).where("ticketId", "=", ticket).execute();
     const id = (await enqueue(db, { platform: "telegram", chatId: "9100", body: { text: `Ý kiến #${ticket}\n\n${concern}` }, entityType: "Ticket", entityId: ticket }))!;
     engine = new DeliveryEngine(db, { concurrency: 2, maxAttempts: 3, logger: silentLogger, limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } } });
     engine.addChannel(telegramChannelFor(fake));
@@ -76,7 +76,7 @@ describe("a long concern in chat and on the command line", () => {
 
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/chihoi.js");
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [bin, "tickets", "show", String(ticket)], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: `file:${db.file}`, LOG_LEVEL: "silent" }, maxBuffer: 10_000_000 }, (error, out) => (error ? reject(error) : resolve(out))),
+      execFile(process.execPath, [bin, "tickets", "show", String(ticket)], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, LOG_LEVEL: "silent" }, maxBuffer: 10_000_000 }, (error, out) => (error ? reject(error) : resolve(out))),
     );
     expect(stdout).toContain(`#${ticket}`);
     expect(stdout).toContain(concern);

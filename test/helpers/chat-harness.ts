@@ -105,11 +105,21 @@ export class ChatHarness {
   /** Waits until the outbox has nothing pending or in flight, then returns sendMessage calls to a chat. */
   async sent(chatId: number, timeoutMs = 5000): Promise<CapturedCall[]> {
     const until = Date.now() + timeoutMs;
-    while ((await this.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status IN ('pending', 'sending') AND notBefore <= ?`, this.now().getTime()))!.n > 0) {
+    while (await this.#outstanding() > 0) {
       if (Date.now() > until) throw new Error("outbox did not drain");
       await new Promise((r) => setTimeout(r, 5));
     }
     return this.calls.filter((c) => c.method === "sendMessage" && String(c.payload.chat_id) === String(chatId));
+  }
+
+  /** Outbox rows pending or in flight that are due now. */
+  async #outstanding(): Promise<number> {
+    const row = await this.db.kysely.selectFrom("Outbox")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("status", "in", ["pending", "sending"])
+      .where("notBefore", "<=", this.now().getTime())
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /** Texts sent to a chat since the last call to `take` for it. */

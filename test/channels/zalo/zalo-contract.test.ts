@@ -116,8 +116,9 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(dm).toBeDefined();
     expect(dm.params).toMatchObject({ toid: "200", imei });
     expect(String(dm.params!.message)).toMatch(/^Buổi họp 19:30\n\n.*1.*Có mặt.*\n.*2.*Vắng/s);
-    await channel!.status(); // waits for the channel's own writes (the refreshed cookies are saved off the send path)
-    expect(JSON.stringify((await loadCredentials(db, key))!.cookie)).toContain("sek-RENEWED-value");
+    // The refreshed cookies are saved off the send path (the channel's background writes, which
+    // status() does not wait for): wait until they are stored.
+    await vi.waitFor(async () => expect(JSON.stringify((await loadCredentials(db, key))!.cookie)).toContain("sek-RENEWED-value"), eventually);
 
     // A group reminder mentioning everyone, and a reply quoting the member's message.
     await channel!.send({ chatId: "g-1", chatType: "group" }, { text: `${mentionAllPrefix} Họp chi hội 19:30` });
