@@ -57,6 +57,14 @@ export default defineConfig({
       "test/channels/leased-channel.test.ts",
       "test/channels/telegram/telegram-lease.test.ts",
       "test/channels/telegram/telegram-lease-processes.test.ts",
+      // Web, end-to-end and CLI (pg-web): the real service and the chihoi command on PostgreSQL.
+      "test/e2e/start-stop.e2e.test.ts",
+      "test/cli/backup-postgres.test.ts",
+      "test/web/api.test.ts",
+      "test/web/admin/directive-preview.test.ts",
+      "test/web/admin/link-targets.test.ts",
+      "test/e2e/zalo-bot-status.e2e.test.ts",
+      "test/e2e/zalo-reminder.e2e.test.ts",
     ],
   },
 });

@@ -27,7 +27,7 @@ beforeEach(async () => {
 afterEach(async () => {
   child?.kill("SIGKILL");
   await fake.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 describe("outbox across a crash", () => {

@@ -38,7 +38,7 @@ afterEach(async () => {
   await telegram.setOutage(false);
   await telegram.stop();
   await zalo.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 describe("a platform outage, as the admins see it", () => {

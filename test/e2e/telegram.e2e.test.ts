@@ -27,7 +27,7 @@ afterEach(async () => {
   await running?.stop();
   running = undefined;
   await fake.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 const user = { id: 5001, first_name: "An" };

@@ -11,7 +11,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await running.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 /** The session cookie the server issued with the page ("chihoi_session=…"). */

@@ -17,7 +17,7 @@ let running: TestService | undefined;
 afterEach(async () => {
   await running?.stop();
   running = undefined;
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 const url = (p: string) => `${running!.service.url}${p}`;

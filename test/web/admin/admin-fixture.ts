@@ -133,7 +133,7 @@ export function useAdminService(): { browser: Browser; running: TestService; fx:
   afterAll(async () => {
     await ctx.browser?.close();
     await ctx.running?.stop();
-    if (ctx.running) removeDir(ctx.running.dir);
+    if (ctx.running) await removeDir(ctx.running.dir);
   });
   return ctx;
 }
