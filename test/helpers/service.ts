@@ -44,7 +44,11 @@ export async function prepare<T>(dir: string, fn: (db: Database) => T | Promise<
 }
 
 export async function startTestService(dir: string, env: Record<string, string> = {}): Promise<TestService> {
-  const fullEnv = { DATABASE_URL: await databaseUrl(dir), PORT: "0", DEMO_MODE: "off", LOG_LEVEL: "silent", ...env };
+  // Demo data always lives in a SQLite file: beside a SQLite database, but in the working
+  // directory's data folder (shared by every test file) beside a PostgreSQL one. A demo service
+  // therefore gets the folder's SQLite file on both engines.
+  const demo = env.DEMO_MODE === "on" || env.DEMO_MODE === "auto";
+  const fullEnv = { DATABASE_URL: demo ? `file:${path.join(dir, "chihoi.db")}` : await databaseUrl(dir), PORT: "0", DEMO_MODE: "off", LOG_LEVEL: "silent", ...env };
   const service = await startService(loadConfig(fullEnv), { logger: silentLogger });
   return {
     dir,
