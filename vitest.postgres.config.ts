@@ -72,6 +72,12 @@ export default defineConfig({
       "test/e2e/platform-outage.e2e.test.ts",
       "test/e2e/outbox-crash.e2e.test.ts",
       // test/e2e/link-code-upgrade.e2e.test.ts stays on SQLite: it builds the old release's .db file.
+      "test/cli/admin-cli.test.ts",
+      "test/cli/cli-report.test.ts",
+      "test/cli/cli-reports.test.ts",
+      "test/cli/cli-roster.test.ts",
+      "test/web/admin/meetings.browser.test.ts",
+      "test/web/admin/tickets.browser.test.ts",
     ],
   },
 });
