@@ -70,6 +70,26 @@ export default defineConfig({
       "test/delivery/long-text.test.ts",
       "test/lib/**/*.test.ts",
       "test/config.test.ts",
+      // Web, end-to-end and CLI (pg-web): the real service and the chihoi command on PostgreSQL.
+      "test/e2e/start-stop.e2e.test.ts",
+      "test/cli/backup-postgres.test.ts",
+      "test/e2e/zalo-bot-status.e2e.test.ts",
+      "test/e2e/zalo-reminder.e2e.test.ts",
+      "test/e2e/zalo-personal-reminder.e2e.test.ts",
+      "test/e2e/telegram.e2e.test.ts",
+      "test/e2e/web-chat.e2e.test.ts",
+      "test/e2e/web-security.e2e.test.ts",
+      "test/e2e/platform-outage.e2e.test.ts",
+      "test/e2e/outbox-crash.e2e.test.ts",
+      // test/e2e/link-code-upgrade.e2e.test.ts stays on SQLite: it builds the old release's .db file.
+      "test/cli/admin-cli.test.ts",
+      "test/cli/cli-report.test.ts",
+      "test/cli/cli-reports.test.ts",
+      "test/cli/cli-roster.test.ts",
+      "test/cli/cli-messages.test.ts",
+      "test/cli/cli.test.ts",
+      // The API, the admin pages' helpers and every admin browser test (Chromium), on the real service.
+      "test/web/**/*.test.ts",
     ],
   },
 });

@@ -10,7 +10,7 @@ import { Command, Option } from "commander";
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
-import { errorText, translator, type Translate } from "./lib/i18n.ts";
+import { bilingual, errorText, translator, type Translate } from "./lib/i18n.ts";
 import { AppError, isAppError } from "./lib/app-error.ts";
 import { openDatabase, type Database } from "./storage/database.ts";
 import {
@@ -554,6 +554,7 @@ export function buildProgram(): Command {
           const copy = await backupDatabase(db, file, { force: o.force });
           out(t("cli.backup_done", { file: copy.file, size: `${(copy.size / 1024).toFixed(0)} KB` }));
         } catch (error) {
+          if (error instanceof BackupError && error.problem === "not_sqlite") fail(bilingual("cli.backup_not_sqlite", { url: error.file }));
           if (error instanceof BackupError) fail(t(error.problem === "same_file" ? "cli.backup_same_file" : `security.backup_${error.problem}`, { file: error.file }));
           fail(t("cli.backup_failed", { file: path.resolve(file), reason: error instanceof Error ? error.message : String(error) }));
         }

@@ -53,11 +53,6 @@ export interface ServiceOptions {
 /** Opens the database the service should run on, seeding the demo one when demo mode applies. */
 async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db: Database; demo: boolean }> {
   const real = await openDatabase(config.databaseUrl);
-  if (real.engine !== "sqlite") {
-    // The data layer opens and migrates PostgreSQL, but the service's queries are not converted yet.
-    await real.close();
-    throw new Error(bilingual("db.not_converted"));
-  }
   const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !await hasRealOrganisation(real));
   if (!demo) return { db: real, demo: false };
   // Demo data never enters the real database: it lives in its own SQLite file beside it (beside

@@ -5,14 +5,16 @@
  * An existing file is replaced only with `force`, and then the path itself is replaced (a symlink
  * is swapped, not written through). The copy is written to a private temporary file (mode 0600)
  * in the same folder and renamed into place, so a failed backup leaves no half-written file and
- * the copy is readable by its owner only.
+ * the copy is readable by its owner only. SQLite only: on PostgreSQL it refuses (`not_sqlite`),
+ * the server's own pg_dump makes that backup.
  */
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import type { Database } from "./database.ts";
+import { redactUrl, type Database } from "./database.ts";
 
-export type BackupProblem = "same_file" | "exists" | "not_a_file";
+/** `not_sqlite`: the database is on PostgreSQL, whose backups are pg_dump's (no file to copy). */
+export type BackupProblem = "same_file" | "exists" | "not_a_file" | "not_sqlite";
 
 export class BackupError extends Error {
   override readonly name = "BackupError";
@@ -38,6 +40,7 @@ function realTarget(target: string): string | undefined {
 /** Copies the live database to `file`. Throws BackupError (or the I/O error of the copy). */
 export async function backupDatabase(db: Database, file: string, options: { force?: boolean } = {}): Promise<{ file: string; size: number }> {
   const target = path.resolve(file);
+  if (db.engine !== "sqlite") throw new BackupError("not_sqlite", redactUrl(db.url));
   mkdirSync(path.dirname(target), { recursive: true });
   const live = realpathSync(db.file);
   const protectedFiles = new Set(["", "-wal", "-shm", "-journal"].map((suffix) => live + suffix));

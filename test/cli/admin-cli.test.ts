@@ -1,31 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import BetterSqlite3 from "better-sqlite3";
-import { runCli } from "../helpers/cli.ts";
+import { cliDatabaseUrl, removeCliDir, runCli, withCliDatabase } from "../helpers/cli.ts";
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
 const run = (...args: string[]) => runCli(dir, env, ...args);
 
-function rights(): { fullName: string; role: string }[] {
-  const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"), { readonly: true });
-  try {
-    return db.prepare(`SELECT p.fullName, m.role FROM Membership m JOIN Person p ON p.id = m.personId WHERE m.role != 'member' ORDER BY m.id`).all() as never;
-  } finally {
-    db.close();
-  }
+function rights(): Promise<{ fullName: string; role: string }[]> {
+  return withCliDatabase(dir, (db) =>
+    db.kysely.selectFrom("Membership as m").innerJoin("Person as p", "p.id", "m.personId").select(["p.fullName", "m.role"])
+      .where("m.role", "!=", "member").orderBy("m.id").execute());
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-admin-cli-"));
-  env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: "file:./data/chihoi.db", LOG_LEVEL: "silent", TZ: "America/Sao_Paulo", PORT: "3456" };
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: await cliDatabaseUrl(dir), LOG_LEVEL: "silent", TZ: "America/Sao_Paulo", PORT: "3456" };
   expect((await run("init", "--org", "Hội CCB tỉnh Quảng Trị", "--code", "ccb-qt", "--level", "Tỉnh")).code).toBe(0);
   expect((await run("units", "add", "Xã Triệu Phong", "--parent", "Hội CCB tỉnh Quảng Trị", "--level", "Xã")).code).toBe(0);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeCliDir(dir));
 
 describe("chihoi admin", () => {
   it("should refuse to give rights to a phone's owner under another name unless --yes, then list and remove them", async () => {
@@ -33,7 +29,7 @@ describe("chihoi admin", () => {
     const other = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Trần Văn Khác", "--phone", "0912 000 001", "--role", "official");
     expect(other.code).toBe(1);
     expect(other.stderr).toContain("thuộc về Lê Minh Quản");
-    expect(rights()).toEqual([{ fullName: "Lê Minh Quản", role: "admin" }]);
+    expect(await rights()).toEqual([{ fullName: "Lê Minh Quản", role: "admin" }]);
     expect((await run("admin", "add", "--unit", "Triệu Phong", "--name", "Trần Văn Khác", "--phone", "0912000001", "--role", "official", "--yes")).code).toBe(0);
     expect((await run("admin", "add", "--unit", "Triệu Phong", "--name", "Nguyễn Thị Cán", "--phone", "0912000002", "--role", "cadre")).code).toBe(0);
 
@@ -50,7 +46,7 @@ describe("chihoi admin", () => {
     expect(removed.code).toBe(0);
     expect(removed.stdout).toContain("Đã thu hồi quyền cán bộ");
     expect((await run("admin", "remove", "--unit", "Triệu Phong", "--phone", "0912000002", "--role", "cadre")).code).toBe(1);
-    expect(rights()).toEqual([{ fullName: "Lê Minh Quản", role: "admin" }, { fullName: "Lê Minh Quản", role: "official" }]);
+    expect(await rights()).toEqual([{ fullName: "Lê Minh Quản", role: "admin" }, { fullName: "Lê Minh Quản", role: "official" }]);
   }, 240_000);
 
   it("should print a one-time sign-in link for an admin, and refuse an unknown phone", async () => {

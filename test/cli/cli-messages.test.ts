@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chihoiBin, cliEnv, cliTestTimeout, runCli, spawnCli } from "../helpers/cli.ts";
+import { chihoiBin, cliTestEnv, cliTestTimeout, removeCliDir, runCli, spawnCli } from "../helpers/cli.ts";
 
 let dir: string;
 // With the bot named, `codes` prints no warning, so stderr holds only the error under test.
-const env = cliEnv({ TELEGRAM_BOT_USERNAME: "@ChiHoiTestBot" });
+let env: NodeJS.ProcessEnv;
 const run = (...args: string[]) => runCli(dir, env, ...args);
 const units = 3000;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-msg-"));
+  env = await cliTestEnv(dir, { TELEGRAM_BOT_USERNAME: "@ChiHoiTestBot" });
   expect((await run("init", "--org", "Hội Nông dân xã Long Vĩnh", "--code", "hnd-lv", "--level", "Xã")).code).toBe(0);
   // A tree big enough that its printout (over 100 KB) cannot fit in a pipe's buffer.
   const rows = ["Đơn vị,Trực thuộc,Cấp"];
@@ -21,7 +22,7 @@ beforeAll(async () => {
   const imported = await run("units", "import", "units.csv", "--parent", "#1");
   expect(imported.stderr).toBe("");
 }, cliTestTimeout);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeCliDir(dir));
 
 describe("command-line errors", { timeout: cliTestTimeout }, () => {
   it("should answer an unknown option in Vietnamese with a hint, not commander's English", async () => {

@@ -1,34 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import BetterSqlite3 from "better-sqlite3";
 import ExcelJS from "exceljs";
-import { cliEnv, cliTestTimeout, runCli } from "../helpers/cli.ts";
+import { cliTestEnv, cliTestTimeout, removeCliDir, runCli, withCliDatabase } from "../helpers/cli.ts";
 
 let dir: string;
-const run = (...args: string[]) => runCli(dir, cliEnv(), ...args);
+let env: NodeJS.ProcessEnv;
+const run = (...args: string[]) => runCli(dir, env, ...args);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-report-"));
+  env = await cliTestEnv(dir);
   expect((await run("init", "--org", "Hội Nông dân xã Long Vĩnh", "--code", "hnd-lv", "--level", "Xã")).code).toBe(0);
   writeFileSync(path.join(dir, "units.csv"), "Đơn vị,Trực thuộc,Cấp\nChi hội ấp 1,Hội Nông dân xã Long Vĩnh,Chi hội\nChi hội ấp 2,Hội Nông dân xã Long Vĩnh,Chi hội\n");
   expect((await run("units", "import", "units.csv", "--parent", "#1")).code).toBe(0);
   writeFileSync(path.join(dir, "roster.csv"), "Họ và tên,SĐT,Chi hội\nNguyễn Văn An,0912345678,Chi hội ấp 1\nLê Thị Hoa,0912345679,Chi hội ấp 1\nTrần Văn Bình,0912345680,Chi hội ấp 2\n");
   expect((await run("members", "import", "roster.csv", "--unit", "#1")).stderr).toBe("");
 }, cliTestTimeout);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeCliDir(dir));
 
 describe("chihoi report", { timeout: cliTestTimeout }, () => {
   it("should print the unit and its branches and write an .xlsx and a CSV whose figures match the database", async () => {
     // A meeting of branch 1 in January 2026 answered by one of its two members.
-    const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"));
-    const branch = db.prepare(`SELECT id FROM Unit WHERE name = 'Chi hội ấp 1'`).get() as { id: number };
-    const an = db.prepare(`SELECT id FROM Person WHERE fullName = 'Nguyễn Văn An'`).get() as { id: number };
-    const starts = Date.parse("2026-01-10T12:00:00Z");
-    const meeting = db.prepare(`INSERT INTO Meeting (unitId, title, startsAt, endsAt, createdAt, updatedAt) VALUES (?, 'Sinh hoạt', ?, ?, ?, ?)`).run(branch.id, starts, starts + 7_200_000, starts, starts);
-    db.prepare(`INSERT INTO Rsvp (meetingId, personId, answer, answeredAt) VALUES (?, ?, 'attend', ?)`).run(meeting.lastInsertRowid, an.id, starts);
-    db.close();
+    await withCliDatabase(dir, async (db) => {
+      const branch = await db.kysely.selectFrom("Unit").select("id").where("name", "=", "Chi hội ấp 1").executeTakeFirstOrThrow();
+      const an = await db.kysely.selectFrom("Person").select("id").where("fullName", "=", "Nguyễn Văn An").executeTakeFirstOrThrow();
+      const starts = Date.parse("2026-01-10T12:00:00Z");
+      const meeting = await db.kysely.insertInto("Meeting")
+        .values({ unitId: branch.id, title: "Sinh hoạt", startsAt: starts, endsAt: starts + 7_200_000, createdAt: starts, updatedAt: starts })
+        .returning("id").executeTakeFirstOrThrow();
+      await db.kysely.insertInto("Rsvp").values({ meetingId: meeting.id, personId: an.id, answer: "attend", answeredAt: starts }).execute();
+    });
 
     const r = await run("report", "#1", "--from", "2025-07-01", "--to", "2026-06-30", "--xlsx", "report.xlsx", "--csv", "report.csv");
     expect(r.stderr).toBe("");

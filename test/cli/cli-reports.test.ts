@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import BetterSqlite3 from "better-sqlite3";
 import ExcelJS from "exceljs";
-import { cliEnv, cliTestTimeout, runCli } from "../helpers/cli.ts";
+import { cliTestEnv, cliTestTimeout, removeCliDir, runCli, withCliDatabase } from "../helpers/cli.ts";
 
 let dir: string;
-const env = cliEnv({ TELEGRAM_BOT_USERNAME: "@ChiHoiLongVinhBot", BOT_NAME: "Chi Hội Long Vĩnh" });
+let env: NodeJS.ProcessEnv;
 const run = (...args: string[]) => runCli(dir, env, ...args);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-reports-"));
+  env = await cliTestEnv(dir, { TELEGRAM_BOT_USERNAME: "@ChiHoiLongVinhBot", BOT_NAME: "Chi Hội Long Vĩnh" });
   expect((await run("init", "--org", "Hội Nông dân xã Long Vĩnh", "--code", "hnd-lv", "--level", "Xã")).code).toBe(0);
   writeFileSync(path.join(dir, "units.csv"), "Đơn vị,Trực thuộc,Cấp\nChi hội ấp 1,Hội Nông dân xã Long Vĩnh,Chi hội\nChi hội ấp 2,Hội Nông dân xã Long Vĩnh,Chi hội\n");
   expect((await run("units", "import", "units.csv", "--parent", "#1")).code).toBe(0);
@@ -21,7 +21,7 @@ beforeAll(async () => {
   expect((await run("admin", "add", "--unit", "#1", "--name", "Nguyễn Văn An", "--phone", "0912345678", "--role", "official")).code).toBe(0);
   expect((await run("admin", "add", "--unit", "#1", "--name", "Phạm Văn Chủ", "--phone", "0912345681", "--role", "official")).code).toBe(0);
 }, cliTestTimeout);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeCliDir(dir));
 
 async function readSheet(file: string): Promise<ExcelJS.Worksheet> {
   const wb = new ExcelJS.Workbook();
@@ -53,10 +53,10 @@ describe("chihoi stats", { timeout: cliTestTimeout }, () => {
 describe("chihoi codes", { timeout: cliTestTimeout }, () => {
   it("should keep a code that starts with 0 as text in Excel and in CSV, and name the bot and its link", async () => {
     // Force a code with a leading zero onto one person's valid code (codes are opaque strings).
-    const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"));
     expect((await run("codes", "Chi hội ấp 2")).code).toBe(0);
-    db.prepare(`UPDATE LinkCode SET code = '004213370099' WHERE personId = (SELECT id FROM Person WHERE fullName = 'Trần Văn Bình')`).run();
-    db.close();
+    await withCliDatabase(dir, (db) =>
+      db.kysely.updateTable("LinkCode").set({ code: "004213370099" })
+        .where("personId", "=", (eb) => eb.selectFrom("Person").select("id").where("fullName", "=", "Trần Văn Bình")).execute());
 
     expect((await run("codes", "Chi hội ấp 2", "--out", "codes.xlsx")).stdout).toContain("Đã ghi 1 mã vào codes.xlsx.");
     const sheet = await readSheet(path.join(dir, "codes.xlsx"));
@@ -73,7 +73,7 @@ describe("chihoi codes", { timeout: cliTestTimeout }, () => {
   });
 
   it("should warn when the slips cannot name the bot's link", async () => {
-    const r = await runCli(dir, cliEnv(), "codes", "Chi hội ấp 2");
+    const r = await runCli(dir, await cliTestEnv(dir), "codes", "Chi hội ấp 2");
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("phiếu chưa ghi đường dẫn tới bot");
     expect(r.stdout).toContain("cho bot Chi Hội trên Telegram hoặc Zalo");

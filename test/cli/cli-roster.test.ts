@@ -1,26 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import BetterSqlite3 from "better-sqlite3";
-import { cliEnv, cliTestTimeout, runCli } from "../helpers/cli.ts";
+import { cliTestEnv, cliTestTimeout, removeCliDir, runCli, withCliDatabase } from "../helpers/cli.ts";
 
 let dir: string;
-const env = cliEnv();
+let env: NodeJS.ProcessEnv;
 const run = (...args: string[]) => runCli(dir, env, ...args);
 const file = (name: string, text: string) => writeFileSync(path.join(dir, name), text);
 
-function units(): { name: string; levelLabel: string }[] {
-  const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"), { readonly: true });
-  try {
-    return db.prepare(`SELECT name, levelLabel FROM Unit ORDER BY id`).all() as never;
-  } finally {
-    db.close();
-  }
+function units(): Promise<{ name: string; levelLabel: string }[]> {
+  return withCliDatabase(dir, (db) => db.kysely.selectFrom("Unit").select(["name", "levelLabel"]).orderBy("id").execute());
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-roster-"));
+  env = await cliTestEnv(dir);
   expect((await run("init", "--org", "Hội Nông dân huyện Châu Thành", "--code", "hnd-ct", "--level", "Huyện")).code).toBe(0);
   file("units.csv", [
     "Đơn vị,Trực thuộc,Cấp",
@@ -32,7 +27,7 @@ beforeAll(async () => {
   ].join("\n"));
   expect((await run("units", "import", "units.csv", "--parent", "#1")).stderr).toBe("");
 }, cliTestTimeout);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeCliDir(dir));
 
 describe("chihoi units and members import", { timeout: cliTestTimeout }, () => {
   it("should resolve a path of short names as the short names resolve alone", async () => {
@@ -63,7 +58,7 @@ describe("chihoi units and members import", { timeout: cliTestTimeout }, () => {
     const r = await run("members", "import", "roster.csv", "--unit", "Long Vĩnh", "--create-units");
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("Thêm mới 3 người");
-    expect(units()).toContainEqual({ name: "Chi hội ấp 5", levelLabel: "Chi hội" });
+    expect(await units()).toContainEqual({ name: "Chi hội ấp 5", levelLabel: "Chi hội" });
   });
 
   it("should describe a changed person in words in a dry run and flag a phone that now names someone else", async () => {
@@ -97,13 +92,13 @@ describe("chihoi units and members import", { timeout: cliTestTimeout }, () => {
   });
 
   it("should find a unit by the short name --unit accepts, so --create-units makes no duplicate", async () => {
-    const before = units();
+    const before = await units();
     file("roster-short.csv", ["Họ và tên,SĐT,Chi hội", "Đặng Văn Năm,0912345670,ấp 3", "Phan Thị Sáu,0912345671,Ấp 1"].join("\n"));
     const r = await run("members", "import", "roster-short.csv", "--unit", "Long Vĩnh", "--create-units");
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("Thêm mới 2 người");
     expect(r.stdout).toContain("tạo 0 đơn vị");
-    expect(units()).toEqual(before);
+    expect(await units()).toEqual(before);
     const list = await run("members", "list", "Long Vĩnh / Chi hội ấp 3");
     expect(list.stdout).toContain("Đặng Văn Năm");
     // Under the district both communes have a "Chi hội ấp 3": the row is refused, nothing is created.
@@ -111,7 +106,7 @@ describe("chihoi units and members import", { timeout: cliTestTimeout }, () => {
     const ambiguous = await run("members", "import", "roster-ambiguous.csv", "--unit", "#1", "--create-units");
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.stdout).toContain("Dòng 2: có nhiều đơn vị tên “ấp 3”");
-    expect(units()).toEqual(before);
+    expect(await units()).toEqual(before);
   });
 
   it("should say in codes --help that it writes an Excel .xlsx or a .csv file", async () => {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { cliEnv, cliTestTimeout, runCli } from "../helpers/cli.ts";
+import { cliTestEnv, cliTestTimeout, removeCliDir, runCli, withCliDatabase } from "../helpers/cli.ts";
+import { testPostgresUrl } from "../helpers/test-db.ts";
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -12,26 +13,22 @@ function run(...args: string[]) {
   return runCli(dir, env, ...args);
 }
 
-function dump(): unknown {
-  const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"), { readonly: true });
-  try {
-    return {
-      units: db.prepare(`SELECT id, parentId, name, path FROM Unit ORDER BY id`).all(),
-      people: db.prepare(`SELECT id, fullName, phone FROM Person ORDER BY id`).all(),
-      memberships: db.prepare(`SELECT personId, unitId, role FROM Membership ORDER BY id`).all(),
-    };
-  } finally {
-    db.close();
-  }
+/** The tree, the people and their roles as stored, to compare before and after a refused command. */
+function dump(): Promise<unknown> {
+  return withCliDatabase(dir, async (db) => ({
+    units: await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "path"]).orderBy("id").execute(),
+    people: await db.kysely.selectFrom("Person").select(["id", "fullName", "phone"]).orderBy("id").execute(),
+    memberships: await db.kysely.selectFrom("Membership").select(["personId", "unitId", "role"]).orderBy("id").execute(),
+  }));
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-"));
-  env = cliEnv();
+  env = await cliTestEnv(dir);
   const init = await run("init", "--org", "Hội Cựu chiến binh tỉnh Quảng Trị", "--code", "ccb-qt", "--level", "Tỉnh");
   expect(init.code).toBe(0);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeCliDir(dir));
 
 describe("chihoi", { timeout: cliTestTimeout }, () => {
   it("should show bilingual help for every command", async () => {
@@ -54,11 +51,11 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     const tree = await run("units", "tree");
     expect(tree.stdout).toContain("  #2 Hội CCB xã Triệu Phong (Xã)");
     expect(tree.stdout).toContain("    #3 Chi hội thôn An Lợi (Chi hội)");
-    const before = dump();
+    const before = await dump();
     const cycle = await run("units", "move", "Triệu Phong", "--to", "An Lợi".replace("An Lợi", "Chi hội thôn An Lợi"));
     expect(cycle.code).toBe(1);
     expect(cycle.stderr).toContain("nằm bên trong");
-    expect(dump()).toEqual(before);
+    expect(await dump()).toEqual(before);
     const missing = await run("units", "add", "X", "--parent", "Không Có");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("Không tìm thấy đơn vị");
@@ -69,20 +66,20 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
   it("should import a roster, refuse invalid rows with line numbers, and print link codes", async () => {
     const bad = path.join(dir, "bad.csv");
     writeFileSync(bad, "DANH SÁCH\nHọ và tên,SĐT,Chi hội\nNguyễn Văn An,0912 345 678,Chi hội thôn An Lợi\n,0912000001,Chi hội thôn An Lợi\nTrần Văn Ba,123,Chi hội thôn An Lợi\n");
-    const before = dump();
+    const before = await dump();
     const r = await run("members", "import", bad, "--unit", "Triệu Phong");
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Dòng 4/);
     expect(r.stdout).toMatch(/Dòng 5/);
     expect(r.stderr).toContain("chưa ghi gì");
-    expect(dump()).toEqual(before);
+    expect(await dump()).toEqual(before);
 
     const good = path.join(dir, "good.csv");
     writeFileSync(good, "\uFEFFHọ và tên;SĐT;Chi hội;Chức vụ\nNguyễn Văn An;0912 345 678;Chi hội thôn An Lợi;Chi hội trưởng\nLê Thị Hoa;84.912.345.679;Chi hội thôn An Lợi;\n");
     const dry = await run("members", "import", good, "--unit", "Triệu Phong", "--dry-run");
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain("Chạy thử");
-    expect(dump()).toEqual(before);
+    expect(await dump()).toEqual(before);
     const ok = await run("members", "import", good, "--unit", "Triệu Phong");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("Thêm mới 2 người");
@@ -130,6 +127,12 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     // People, not roles: the commune official just added is not a member.
     expect(stats.stdout).toContain("Hội CCB xã Triệu Phong (Xã) | 2 | 0 (0%)");
     const backup = path.join(dir, "backup.db");
+    if (testPostgresUrl) {
+      // `chihoi backup` copies SQLite files only; on PostgreSQL it refuses (test/cli/backup-postgres.test.ts).
+      expect((await run("backup", backup)).code).toBe(1);
+      expect(existsSync(backup)).toBe(false);
+      return;
+    }
     expect((await run("backup", backup)).code).toBe(0);
     expect(existsSync(backup)).toBe(true);
     const copy = new BetterSqlite3(backup, { readonly: true });
@@ -139,14 +142,14 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
 
   it("should refuse to make someone else an official when the phone given belongs to another person", async () => {
     // 0912 345 678 is Nguyễn Văn An's (imported above); the README's example adds an official by phone.
-    const before = dump();
+    const before = await dump();
     const r = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Phạm Thị Hồng", "--phone", "0912345678", "--role", "official");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("0912***678");
     expect(r.stderr).toContain("Nguyễn Văn An");
     expect(r.stderr).toContain("Phạm Thị Hồng");
     expect(r.stdout).toBe("");
-    expect(dump()).toEqual(before);
+    expect(await dump()).toEqual(before);
     // The same person written without accents is the same person.
     const same = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Nguyen Van An", "--phone", "0912345678", "--role", "cadre");
     expect(same.code).toBe(0);
@@ -154,9 +157,8 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
   });
 
   it("should list group chats and allow one for a unit", async () => {
-    const db = new BetterSqlite3(path.join(dir, "data/chihoi.db"));
-    db.prepare(`INSERT INTO ChatGroup (platform, externalId, title, allowed, createdAt) VALUES ('zalo', 'g-123', 'Chi hội An Lợi', 0, 0)`).run();
-    db.close();
+    await withCliDatabase(dir, (db) =>
+      db.kysely.insertInto("ChatGroup").values({ platform: "zalo", externalId: "g-123", title: "Chi hội An Lợi", allowed: false, createdAt: 0 }).execute());
     expect((await run("groups", "list")).stdout).toContain("Chi hội An Lợi\t—\tchưa cho phép");
     expect((await run("groups", "allow", "1", "--unit", "Chi hội thôn An Lợi")).code).toBe(0);
     expect((await run("groups", "list")).stdout).toContain("Chi hội An Lợi\tChi hội thôn An Lợi\tđã cho phép");

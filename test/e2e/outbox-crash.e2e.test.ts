@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeTelegram } from "../helpers/telegram.ts";
 import type { FakeTelegramServer } from "../fakes/telegram-server.ts";
-import { prepare, removeDir, tempDir, waitUntil } from "../helpers/service.ts";
+import { databaseUrl, prepare, removeDir, tempDir, waitUntil } from "../helpers/service.ts";
 import { enqueueMany, priorities } from "../../src/domain/deliveries/outbox-service.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 
@@ -27,7 +27,7 @@ beforeEach(async () => {
 afterEach(async () => {
   child?.kill("SIGKILL");
   await fake.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 describe("outbox across a crash", () => {
@@ -35,13 +35,13 @@ describe("outbox across a crash", () => {
     // The lease is long (10 minutes): only the dead-owner recovery (the crashed process's
     // heartbeat row, its pid gone) can free the rows it left in flight within the test's time.
     await prepare(dir, async (db) => {
-      await db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('x', 'X', 0)`);
+      await db.kysely.insertInto("Organisation").values({ code: "x", name: "X", createdAt: 0 }).execute();
       await enqueueMany(db, Array.from({ length: total }, (_, i) => ({
         platform: "telegram", chatId: String(10_000 + i), priority: priorities.broadcast, body: { text: `Thông báo số ${i}` }, dedupeKey: `crash:${i}`,
       })));
     });
     const env = {
-      DATABASE_URL: `file:${path.join(dir, "chihoi.db")}`, PORT: "0", LOG_LEVEL: "silent", DEMO_MODE: "off",
+      DATABASE_URL: await databaseUrl(dir), PORT: "0", LOG_LEVEL: "silent", DEMO_MODE: "off",
       TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, TELEGRAM_RATE_PER_SECOND: "100",
       OUTBOX_CONCURRENCY: String(concurrency), OUTBOX_LEASE_MS: "600000",
     };
@@ -54,7 +54,7 @@ describe("outbox across a crash", () => {
     const inFlight = await (async () => {
       const db = await openDatabase(env.DATABASE_URL);
       try {
-        return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sending'`))!.n;
+        return (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("status", "=", "sending").executeTakeFirstOrThrow()).n;
       } finally {
         await db.close();
       }
@@ -64,7 +64,7 @@ describe("outbox across a crash", () => {
     await waitUntil(async () => {
       const db = await openDatabase(env.DATABASE_URL);
       try {
-        return (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`))!.n === total;
+        return (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("status", "=", "sent").executeTakeFirstOrThrow()).n === total;
       } finally {
         await db.close();
       }

@@ -28,8 +28,9 @@ beforeEach(async () => {
     const tree = await buildTree(db);
     const admin = await createPerson(db, { fullName: "Trần Quản Trị", phone: "0911111111" });
     await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
-    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = 0 WHERE id = ?`, admin.id, (await ensureChatAccount(db, "telegram", "7001")).id);
-    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = 0 WHERE id = ?`, admin.id, (await ensureChatAccount(db, "zalo_bot", "zadmin")).id);
+    for (const account of [await ensureChatAccount(db, "telegram", "7001"), await ensureChatAccount(db, "zalo_bot", "zadmin")]) {
+      await db.kysely.updateTable("ChatAccount").set({ personId: admin.id, linkedAt: 0 }).where("id", "=", account.id).execute();
+    }
   });
 });
 afterEach(async () => {
@@ -38,7 +39,7 @@ afterEach(async () => {
   await telegram.setOutage(false);
   await telegram.stop();
   await zalo.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 describe("a platform outage, as the admins see it", () => {

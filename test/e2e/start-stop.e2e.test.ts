@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
-import { removeDir, tempDir } from "../helpers/service.ts";
+import { databaseUrl, removeDir, tempDir } from "../helpers/service.ts";
+import { testPostgresUrl } from "../helpers/test-db.ts";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/chihoi.js");
 let dir: string;
@@ -40,6 +41,22 @@ describe("chihoi start", () => {
     expect(code).toBe(0);
     expect(output()).toContain("Chi Hội đã dừng.");
   });
+
+  // The service used to refuse PostgreSQL; it now runs on it (only with a PostgreSQL server to test on).
+  it.skipIf(!testPostgresUrl)("should start on a PostgreSQL DATABASE_URL, serve, and stop cleanly on SIGTERM", async () => {
+    dir = tempDir();
+    const { child, output } = start({ LOG_LEVEL: "warn", DEMO_MODE: "off", WEB_CHAT: "on", DATABASE_URL: await databaseUrl(dir) });
+    await waitFor(() => output().includes("Stop: Ctrl+C."), 60_000);
+    expect(output()).not.toContain("DEMO MODE");
+    expect(output()).toContain("Chi Hội is running (database postgresql://");
+    expect(existsSync(path.join(dir, "data/demo.db"))).toBe(false);
+    const url = /(http:\/\/[^\s/]+)\/chat/.exec(output())![1]!;
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(0);
+    expect(output()).toContain("Chi Hội đã dừng.");
+  }, 90_000);
 
   it("should refuse a wrong setting with one line naming it in Vietnamese and one in English", async () => {
     dir = tempDir();

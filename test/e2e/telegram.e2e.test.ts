@@ -27,7 +27,7 @@ afterEach(async () => {
   await running?.stop();
   running = undefined;
   await fake.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 const user = { id: 5001, first_name: "An" };
@@ -49,7 +49,7 @@ describe("Telegram end to end", () => {
     expect(fake.sent(user.id)[3]!.text).toBe("Switched to English.");
     expect(fake.calls.some((c) => c.method === "answerCallbackQuery" && c.status === 200)).toBe(true);
     expect(fake.calls.some((c) => c.method === "setMyCommands")).toBe(true);
-    const stored = (await running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE platform = 'telegram' AND direction = 'in'`))!.n;
+    const stored = (await running.service.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).where("platform", "=", "telegram").where("direction", "=", "in").executeTakeFirstOrThrow()).n;
     expect(stored).toBe(4);
   });
 
@@ -70,7 +70,7 @@ describe("Telegram end to end", () => {
     const setWebhook = fake.calls.find((c) => c.method === "setWebhook")!;
     expect(setWebhook.payload.secret_token).toBe("s3cret-for-tests");
     const update = { update_id: 77, message: { message_id: 1, date: 1, chat: { id: user.id, type: "private", first_name: "An" }, from: { id: user.id, is_bot: false, first_name: "An" }, text: `DK ${code}` } };
-    const count = async () => (await running!.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE direction = 'in'`))!.n;
+    const count = async () => (await running!.service.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).where("direction", "=", "in").executeTakeFirstOrThrow()).n;
     for (const headers of [{}, { "x-telegram-bot-api-secret-token": "wrong" }, { "x-telegram-bot-api-secret-token": "s3cret-for-tests-x" }] as Record<string, string>[]) {
       const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(update) });
       expect(r.status).toBe(401);

@@ -11,7 +11,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await running.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 /** The session cookie the server issued with the page ("chihoi_session=…"). */
@@ -88,7 +88,7 @@ describe("local web chat", () => {
   });
 
   it("should refuse bad requests without storing anything", async () => {
-    const count = async () => (await running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog`))!.n;
+    const count = async () => (await running.service.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
     const before = await count();
     expect((await post("/chat/api/send", { id: "x", text: "hi" }, "")).status).toBe(401);
     expect((await post("/chat/api/send", { id: "x", text: 42 })).status).toBe(400);

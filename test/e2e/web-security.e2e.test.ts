@@ -17,7 +17,7 @@ let running: TestService | undefined;
 afterEach(async () => {
   await running?.stop();
   running = undefined;
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 const url = (p: string) => `${running!.service.url}${p}`;
@@ -39,7 +39,7 @@ async function lastReply(cookie: string): Promise<string> {
   return h.lines.filter((l) => l.direction === "out").at(-1)?.text ?? "";
 }
 
-const storedCount = async () => (await running!.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog`))!.n;
+const storedCount = async () => (await running!.service.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
 
 describe("web chat switch", () => {
   it("should keep the web chat off on a real deployment unless WEB_CHAT=on", async () => {
@@ -72,7 +72,7 @@ describe("web chat sessions", () => {
     expect(html).not.toContain("localStorage");
     expect(html).not.toContain("?session=");
     // The database keeps only a hash of the secret.
-    const dump = JSON.stringify(await running.service.db.sql.all(`SELECT * FROM WebSession`));
+    const dump = JSON.stringify(await running.service.db.kysely.selectFrom("WebSession").selectAll().execute());
     expect(dump).not.toContain(secret);
   });
 
@@ -95,7 +95,7 @@ describe("web chat sessions", () => {
     dir = tempDir();
     running = await startTestService(dir, { WEB_CHAT: "on" });
     const { cookie } = await openSession();
-    await running.service.db.sql.run(`UPDATE WebSession SET expiresAt = ?`, Date.now() - 1);
+    await running.service.db.kysely.updateTable("WebSession").set({ expiresAt: Date.now() - 1 }).execute();
     expect((await send(cookie, "x", "hello")).status).toBe(401);
   });
 
@@ -126,14 +126,14 @@ describe("guessing link codes through the web chat", () => {
       for (let i = 0; i < 2; i++) {
         expect((await send(cookie, `g${s}-${i}`, wrong)).status).toBe(200);
         await waitUntil(async () => (await lastReply(cookie)).includes("không đúng"), 5000, "wrong-code answer");
-        await running.service.db.sql.run(`DELETE FROM MessageLog WHERE direction = 'out'`);
+        await running.service.db.kysely.deleteFrom("MessageLog").where("direction", "=", "out").execute();
       }
     }
     const { cookie } = await openSession();
     await send(cookie, "right", code);
     await waitUntil(async () => (await lastReply(cookie)).length > 0, 5000, "answer");
     expect(await lastReply(cookie)).toContain("quá nhiều lần");
-    expect((await running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE personId IS NOT NULL`))!.n).toBe(0);
+    expect((await running.service.db.kysely.selectFrom("ChatAccount").select((eb) => eb.fn.countAll<number>().as("n")).where("personId", "is not", null).executeTakeFirstOrThrow()).n).toBe(0);
   });
 });
 
@@ -196,11 +196,11 @@ describe("error responses", () => {
   it("should never echo an internal error message to the browser", async () => {
     dir = tempDir();
     running = await startTestService(dir, { WEB_CHAT: "on" });
-    await running.service.db.sql.run(`DROP TABLE WebSession`);
+    await running.service.db.kysely.schema.dropTable("WebSession").execute();
     const res = await fetch(url("/chat"));
     expect(res.status).toBe(500);
     const body = await res.text();
     expect(body).toBe(JSON.stringify({ error: "internal" }));
-    expect(body).not.toMatch(/WebSession|SQLITE|no such table/i);
+    expect(body).not.toMatch(/WebSession|SQLITE|no such table|relation|does not exist/i);
   });
 });

@@ -29,7 +29,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await running.stop();
   await zalo.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 async function post(path: string, body: unknown): Promise<Response> {

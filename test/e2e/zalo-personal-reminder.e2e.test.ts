@@ -70,9 +70,9 @@ afterEach(async () => {
 
 /** What the account sent to one chat, in order: text and the message id Zalo gave it. */
 async function sentTo(uid: string): Promise<{ text: string; msgId: string }[]> {
-  return await db.sql.all<{ text: string; msgId: string }>(
-    `SELECT text, platformMessageId AS msgId FROM MessageLog WHERE platform = 'zalo' AND chatId = ? AND direction = 'out' ORDER BY id`, uid,
-  );
+  const rows = await db.kysely.selectFrom("MessageLog").select(["text", "platformMessageId"])
+    .where("platform", "=", "zalo").where("chatId", "=", uid).where("direction", "=", "out").orderBy("id").execute();
+  return rows.map((r) => ({ text: r.text ?? "", msgId: r.platformMessageId ?? "" }));
 }
 
 async function waitForSent(uid: string, count: number): Promise<void> {
@@ -145,7 +145,8 @@ describe("a member on the Zalo personal account", () => {
     expect(tally.attend.map((p) => p.fullName).sort()).toEqual(members.map((m) => m.name).sort());
     expect(tally.noAnswer).toEqual([]);
     for (const m of members) expect((await sentTo(m.uid)).filter((s) => s.text.includes("Đã ghi nhận"))).toHaveLength(1);
-    const reactionsStored = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM MessageLog WHERE platform = 'zalo' AND direction = 'in' AND kind = 'reaction'`))!.n;
+    const reactionsStored = (await db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("platform", "=", "zalo").where("direction", "=", "in").where("kind", "=", "reaction").executeTakeFirstOrThrow()).n;
     expect(reactionsStored).toBe(2);
   });
 });

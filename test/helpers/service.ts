@@ -1,4 +1,8 @@
-/** Starts the real service in-process on a throwaway database (port 0), for end-to-end tests. */
+/**
+ * Starts the real service in-process on a throwaway database (port 0), for end-to-end tests.
+ * The database of a test folder is `dir/chihoi.db` on SQLite; with TEST_DATABASE_URL it is a
+ * PostgreSQL database of its own on that server, created on first use and dropped by removeDir().
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,6 +10,7 @@ import { loadConfig } from "../../src/config.ts";
 import { startService, type RunningService } from "../../src/service.ts";
 import { openDatabase, type Database } from "../../src/storage/database.ts";
 import { silentLogger } from "./telegram.ts";
+import { createEmptyPostgresDatabase, testPostgresUrl } from "./test-db.ts";
 
 export interface TestService {
   dir: string;
@@ -18,9 +23,19 @@ export function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), "chihoi-e2e-"));
 }
 
+const postgresOf = new Map<string, Promise<{ url: string; drop(): Promise<void> }>>();
+
+/** The DATABASE_URL of a test folder's database (see the header). */
+export async function databaseUrl(dir: string): Promise<string> {
+  if (!testPostgresUrl) return `file:${path.join(dir, "chihoi.db")}`;
+  let pg = postgresOf.get(dir);
+  if (!pg) postgresOf.set(dir, (pg = createEmptyPostgresDatabase()));
+  return (await pg).url;
+}
+
 /** Opens the database of a directory to prepare data before the service starts. */
 export async function prepare<T>(dir: string, fn: (db: Database) => T | Promise<T>): Promise<T> {
-  const db = await openDatabase(`file:${path.join(dir, "chihoi.db")}`);
+  const db = await openDatabase(await databaseUrl(dir));
   try {
     return await fn(db);
   } finally {
@@ -29,7 +44,11 @@ export async function prepare<T>(dir: string, fn: (db: Database) => T | Promise<
 }
 
 export async function startTestService(dir: string, env: Record<string, string> = {}): Promise<TestService> {
-  const fullEnv = { DATABASE_URL: `file:${path.join(dir, "chihoi.db")}`, PORT: "0", DEMO_MODE: "off", LOG_LEVEL: "silent", ...env };
+  // Demo data always lives in a SQLite file: beside a SQLite database, but in the working
+  // directory's data folder (shared by every test file) beside a PostgreSQL one. A demo service
+  // therefore gets the folder's SQLite file on both engines.
+  const demo = env.DEMO_MODE === "on" || env.DEMO_MODE === "auto";
+  const fullEnv = { DATABASE_URL: demo ? `file:${path.join(dir, "chihoi.db")}` : await databaseUrl(dir), PORT: "0", DEMO_MODE: "off", LOG_LEVEL: "silent", ...env };
   const service = await startService(loadConfig(fullEnv), { logger: silentLogger });
   return {
     dir,
@@ -41,8 +60,12 @@ export async function startTestService(dir: string, env: Record<string, string> 
   };
 }
 
-export function removeDir(dir: string): void {
+/** Removes a test folder and drops its PostgreSQL database, if it has one. */
+export async function removeDir(dir: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
+  const pg = postgresOf.get(dir);
+  postgresOf.delete(dir);
+  if (pg) await (await pg).drop();
 }
 
 export async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {

@@ -47,7 +47,7 @@ export interface AdminFixture {
 async function webChatSession(db: Parameters<typeof createPerson>[0], secret: string): Promise<string> {
   const id = "s" + createHash("sha256").update(secret).digest("base64url").slice(0, 32);
   const now = Date.now();
-  await db.sql.run(`INSERT INTO WebSession (id, source, createdAt, expiresAt, lastSeenAt) VALUES (?, 'test', ?, ?, ?)`, id, now, now + 30 * 86_400_000, now);
+  await db.kysely.insertInto("WebSession").values({ id, source: "test", createdAt: now, expiresAt: now + 30 * 86_400_000, lastSeenAt: now }).execute();
   return id;
 }
 
@@ -73,7 +73,7 @@ export async function startAdminService(env: Record<string, string> = {}): Promi
     memberA.id = await person(db, tree.branchA1.id, "Lê Thị Hoa", memberA.phone, "member", memberA.session);
     memberB.id = await person(db, tree.branchB1.id, "Phạm Văn Bình", memberB.phone, "member");
     admin.id = await person(db, tree.province.id, "Đỗ Minh Quản", admin.phone, "admin");
-    const accountA = (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ?`, memberA.id))!.id;
+    const accountA = (await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", memberA.id).executeTakeFirstOrThrow()).id;
     const ticketA = (await createTicket(db, { personId: memberA.id, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, xin Hội kiến nghị xã sửa.", sourceAccountId: accountA })).id;
     const ticketA2 = (await createTicket(db, { personId: memberA.id, text: "Xin hỏi về chế độ trợ cấp cho thân nhân.", sourceAccountId: accountA })).id;
     const ticketB = (await createTicket(db, { personId: memberB.id, text: "Khu phố 3 mất điện chiếu sáng đã hai tuần.", sourceAccountId: null })).id;
@@ -133,7 +133,7 @@ export function useAdminService(): { browser: Browser; running: TestService; fx:
   afterAll(async () => {
     await ctx.browser?.close();
     await ctx.running?.stop();
-    if (ctx.running) removeDir(ctx.running.dir);
+    if (ctx.running) await removeDir(ctx.running.dir);
   });
   return ctx;
 }

@@ -9,11 +9,11 @@ const ctx = useAdminService();
 let lan = 0;
 
 type Row = { status: string; assigneeId: number | null };
-const ticket = async (id: number) => (await ctx.running.service.db.sql.get<Row>(`SELECT status, assigneeId FROM Ticket WHERE id = ?`, id))!;
+const ticket = async (id: number): Promise<Row> =>
+  await ctx.running.service.db.kysely.selectFrom("Ticket").select(["status", "assigneeId"]).where("id", "=", id).executeTakeFirstOrThrow();
 const audit = (id: number) =>
-  ctx.running.service.db.sql.all<{ action: string; source: string; actorPersonId: number }>(
-    `SELECT action, source, actorPersonId FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ? ORDER BY id`, id,
-  );
+  ctx.running.service.db.kysely.selectFrom("AuditLog").select(["action", "source", "actorPersonId"])
+    .where("entityType", "=", "Ticket").where("entityId", "=", id).orderBy("id").execute();
 
 beforeAll(async () => {
   if (!browserTestsRun) return;

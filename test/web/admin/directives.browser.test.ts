@@ -67,7 +67,7 @@ describeInBrowser("directives in the workplace", () => {
     await page.getByRole("button", { name: "Xem trước để gửi" }).click();
     await page.waitForURL(/\/admin\/directives\/\d+$/);
     const id = Number(/\/admin\/directives\/(\d+)$/.exec(page.url())![1]);
-    expect(await db.sql.get<{ status: string; number: string }>(`SELECT status, number FROM Directive WHERE id = ?`, id)).toEqual({ status: "draft", number: "12/KH-HCCB" });
+    expect(await db.kysely.selectFrom("Directive").select(["status", "number"]).where("id", "=", id).executeTakeFirst()).toEqual({ status: "draft", number: "12/KH-HCCB" });
     await shot(page, "31-directive-draft");
     await page.getByRole("button", { name: "Gửi tới 5 người" }).click();
     await page.waitForURL(/done=send/);
@@ -93,7 +93,7 @@ describeInBrowser("directives in the workplace", () => {
     // The list of those who have not read moved with it.
     expect(await page.locator("#unread").innerText()).not.toContain("Lê Thị Hoa");
     expect(await page.locator("#unread h2").innerText()).toBe("Chưa đọc trong Xã Phước Hòa: 4 người");
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM DirectiveDelivery WHERE directiveId = ? AND readAt IS NOT NULL`, id))!.n).toBe(1);
+    expect((await db.kysely.selectFrom("DirectiveDelivery").select((eb) => eb.fn.countAll<number>().as("n")).where("directiveId", "=", id).where("readAt", "is not", null).executeTakeFirstOrThrow()).n).toBe(1);
     const rates = (await page.locator("#rates tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
     expect(rates[0]).toContain("Xã Phước Hòa (toàn đơn vị) 3 1 2 33%");
     expect(rates.some((r) => r.startsWith("Chi hội 1 Chi hội 2 1 1 50%"))).toBe(true);
@@ -120,9 +120,8 @@ describeInBrowser("directives in the workplace", () => {
       return page.getByRole("button", { name: "Nhắc ngay 0 người chưa đọc" }).isDisabled();
     }, 20_000, "the reminded people counted");
 
-    const audit = await db.sql.all<{ action: string; source: string; actorPersonId: number }>(
-      `SELECT action, source, actorPersonId FROM AuditLog WHERE entityType = 'Directive' AND entityId = ? ORDER BY id`, id,
-    );
+    const audit = await db.kysely.selectFrom("AuditLog").select(["action", "source", "actorPersonId"])
+      .where("entityType", "=", "Directive").where("entityId", "=", id).orderBy("id").execute();
     expect(audit).toEqual([
       { action: "directive.create", source: "web", actorPersonId: ctx.fx.official.id },
       { action: "directive.send", source: "web", actorPersonId: ctx.fx.official.id },
@@ -158,21 +157,23 @@ describeInBrowser("directives in the workplace", () => {
     }
     await page.goto(`${ctx.running.service.url}/admin/directives`);
     const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-    const before = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive`))!.n;
+    const directives = async () => (await db.kysely.selectFrom("Directive").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    const before = await directives();
     for (const action of ["send", "remind"]) {
       const post = await page.request.post(`${ctx.running.service.url}/admin/directives/${other.id}/${action}`, { form: { _csrf: csrf }, maxRedirects: 0 });
       expect(post.status(), action).toBe(404);
     }
     const sendDraft = await page.request.post(`${ctx.running.service.url}/admin/directives/${draft.id}/send`, { form: { _csrf: csrf }, maxRedirects: 0 });
     expect(sendDraft.status()).toBe(404);
-    expect((await db.sql.get<{ status: string }>(`SELECT status FROM Directive WHERE id = ?`, draft.id))!.status).toBe("draft");
+    expect((await db.kysely.selectFrom("Directive").select("status").where("id", "=", draft.id).executeTakeFirstOrThrow()).status).toBe("draft");
     // Composing for a unit outside the subtree: refused by the domain, nothing stored.
     const compose = await page.request.post(`${ctx.running.service.url}/admin/directives`, {
       form: { _csrf: csrf, unit: String(tree.communeA.id), kind: "thong_bao", title: "Vượt quyền", summary: "Không được gửi." }, maxRedirects: 0,
     });
     expect(compose.status()).toBe(403);
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Directive`))!.n).toBe(before);
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_reminder' AND entityId = ? AND dedupeKey LIKE '%:now:%'`, other.id))!.n).toBe(0);
+    expect(await directives()).toBe(before);
+    expect((await db.kysely.selectFrom("ScheduledJob").select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("kind", "=", "directive_reminder").where("entityId", "=", other.id).where("dedupeKey", "like", "%:now:%").executeTakeFirstOrThrow()).n).toBe(0);
     // A commune A directive is visible to the cadre of branch A1 from the branch only, not from the commune.
     await page.goto(`${ctx.running.service.url}/admin/directives`);
     expect(await page.locator("main").innerText()).not.toContain("Thông báo của phường");

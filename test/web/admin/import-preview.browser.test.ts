@@ -37,11 +37,11 @@ describeInBrowser("roster import preview", () => {
     expect(await page.locator("main").innerText()).not.toMatch(/fullName|birthYear|moveFrom|membership|unitLevel/);
     await shot(page, "31-import-preview-old-new");
     // Nothing written until applied; then the values are the new ones.
-    expect((await db.sql.get<{ phone: string | null }>(`SELECT phone FROM Person WHERE id = ?`, tam.id))!.phone).toBeNull();
+    expect((await db.kysely.selectFrom("Person").select("phone").where("id", "=", tam.id).executeTakeFirstOrThrow()).phone).toBeNull();
     await page.getByRole("button", { name: "Ghi vào danh sách" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã ghi: 1 người mới, 2 người thay đổi");
-    expect(await db.sql.get<{ phone: string; birthYear: number; gender: string }>(`SELECT phone, birthYear, gender FROM Person WHERE id = ?`, tam.id)).toEqual({ phone: "0911000088", birthYear: 1955, gender: "nam" });
-    const hoa = await db.sql.all<{ unitId: number; role: string }>(`SELECT unitId, role FROM Membership WHERE personId = ? ORDER BY role`, ctx.fx.memberA.id);
+    expect(await db.kysely.selectFrom("Person").select(["phone", "birthYear", "gender"]).where("id", "=", tam.id).executeTakeFirst()).toEqual({ phone: "0911000088", birthYear: 1955, gender: "nam" });
+    const hoa = await db.kysely.selectFrom("Membership").select(["unitId", "role"]).where("personId", "=", ctx.fx.memberA.id).orderBy("role").execute();
     expect(hoa).toEqual([{ unitId: ctx.fx.tree.branchA2.id, role: "cadre" }, { unitId: ctx.fx.tree.branchA2.id, role: "member" }]);
     // In English the same preview speaks English.
     await page.goto(`${ctx.running.service.url}/admin/lang/en`);

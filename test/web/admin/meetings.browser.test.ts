@@ -80,13 +80,13 @@ describeInBrowser("meetings", () => {
     expect(await page.getByRole("status").first().innerText()).toContain("Đã tạo lịch lặp");
     const first = meetingIdOf(page);
     expect(await page.locator("main").innerText()).toContain("thứ Bảy đầu tiên hằng tháng lúc 19:30");
-    const series = (await db().sql.get<{ id: number; unitId: number; rule: string; startTime: string }>(`SELECT id, unitId, rule, startTime FROM MeetingSeries`))!;
+    const series = await db().kysely.selectFrom("MeetingSeries").select(["id", "unitId", "rule", "startTime"]).executeTakeFirstOrThrow();
     expect({ ...series, rule: JSON.parse(series.rule) }).toMatchObject({ unitId: ctx.fx.tree.branchA1.id, rule: { kind: "monthly_weekday", weekday: 6, nth: 1 }, startTime: "19:30" });
-    const created = await db().sql.all<{ id: number; startsAt: number }>(`SELECT id, startsAt FROM Meeting WHERE seriesId = ? ORDER BY startsAt`, series.id);
+    const created = await db().kysely.selectFrom("Meeting").select(["id", "startsAt"]).where("seriesId", "=", series.id).orderBy("startsAt").execute();
     expect(created[0]!.id).toBe(first);
     expect(toLocal(new Date(created[0]!.startsAt), zone())).toMatchObject({ weekday: 6, hour: 19, minute: 30 });
     expect(`19:30 thứ Bảy, ${formatLocalDate(toLocal(new Date(created[0]!.startsAt), zone()))}`).toBe(dates[0]!.trim());
-    expect(await db().sql.get(`SELECT actorPersonId, source FROM AuditLog WHERE action = 'series.create' AND entityId = ?`, series.id)).toEqual({ actorPersonId: ctx.fx.cadre.id, source: "web" });
+    expect(await db().kysely.selectFrom("AuditLog").select(["actorPersonId", "source"]).where("action", "=", "series.create").where("entityId", "=", series.id).executeTakeFirst()).toEqual({ actorPersonId: ctx.fx.cadre.id, source: "web" });
 
     await page.goto(url("/admin/meetings"));
     expect(await page.locator("#meeting-rows").innerText()).toContain("Sinh hoạt chi hội tháng");
@@ -141,7 +141,7 @@ describeInBrowser("meetings", () => {
     await page.waitForURL(/done=moved&n=2/);
     expect(await page.getByRole("status").first().innerText()).toContain("Đã báo cho 2 hội viên");
     await waitForChat(ctx.fx.memberA.session, "Thông báo đổi lịch: Họp bàn việc làm đường", "move notice in the member's chat");
-    const moved = (await db().sql.get<{ startsAt: number; previousStartsAt: number }>(`SELECT startsAt, previousStartsAt FROM Meeting WHERE id = ?`, id))!;
+    const moved = await db().kysely.selectFrom("Meeting").select(["startsAt", "previousStartsAt"]).where("id", "=", id).executeTakeFirstOrThrow();
     expect(toLocal(new Date(moved.startsAt), zone())).toMatchObject({ hour: 20, minute: 0 });
     expect(formatLocalDate(toLocal(new Date(moved.startsAt), zone()))).toBe(localDay(2));
 
@@ -153,8 +153,8 @@ describeInBrowser("meetings", () => {
     await page.getByRole("button", { name: "Hủy buổi này" }).click();
     await page.waitForURL(/done=cancelled/);
     await waitForChat(ctx.fx.memberA.session, "Thông báo: buổi Họp bàn việc làm đường", "cancellation in the member's chat");
-    expect((await db().sql.get<{ status: string }>(`SELECT status FROM Meeting WHERE id = ?`, id))!.status).toBe("cancelled");
-    expect(await db().sql.all(`SELECT action, source, actorPersonId FROM AuditLog WHERE entityType = 'Meeting' AND entityId = ? ORDER BY id`, id)).toEqual([
+    expect((await db().kysely.selectFrom("Meeting").select("status").where("id", "=", id).executeTakeFirstOrThrow()).status).toBe("cancelled");
+    expect(await db().kysely.selectFrom("AuditLog").select(["action", "source", "actorPersonId"]).where("entityType", "=", "Meeting").where("entityId", "=", id).orderBy("id").execute()).toEqual([
       { action: "meeting.create", source: "web", actorPersonId: ctx.fx.cadre.id },
       { action: "meeting.move", source: "web", actorPersonId: ctx.fx.cadre.id },
       { action: "meeting.cancel", source: "web", actorPersonId: ctx.fx.cadre.id },
@@ -191,15 +191,15 @@ describeInBrowser("meetings", () => {
     await page.getByRole("button", { name: "Lưu điểm danh" }).click();
     await page.waitForURL(/done=attendance&n=2/);
     expect(await page.getByRole("status").first().innerText()).toContain("2 người có mặt");
-    const rows = await db().sql.all<{ personId: number; present: number; recordedById: number }>(`SELECT personId, present, recordedById FROM Attendance WHERE meetingId = ? ORDER BY personId`, meeting.id);
+    const rows = await db().kysely.selectFrom("Attendance").select(["personId", "present", "recordedById"]).where("meetingId", "=", meeting.id).orderBy("personId").execute();
     expect(rows).toEqual(
       [
-        { personId: ctx.fx.cadre.id, present: 0, recordedById: ctx.fx.cadre.id },
-        { personId: ctx.fx.memberA.id, present: 1, recordedById: ctx.fx.cadre.id },
-        { personId: noPhone, present: 1, recordedById: ctx.fx.cadre.id },
+        { personId: ctx.fx.cadre.id, present: false, recordedById: ctx.fx.cadre.id },
+        { personId: ctx.fx.memberA.id, present: true, recordedById: ctx.fx.cadre.id },
+        { personId: noPhone, present: true, recordedById: ctx.fx.cadre.id },
       ].sort((a, b) => a.personId - b.personId),
     );
-    expect(await db().sql.get(`SELECT source, actorPersonId, detail FROM AuditLog WHERE action = 'meeting.attendance' AND entityId = ?`, meeting.id)).toEqual({
+    expect(await db().kysely.selectFrom("AuditLog").select(["source", "actorPersonId", "detail"]).where("action", "=", "meeting.attendance").where("entityId", "=", meeting.id).executeTakeFirst()).toEqual({
       source: "web", actorPersonId: ctx.fx.cadre.id, detail: JSON.stringify({ present: 2, absent: 1 }),
     });
     // The saved checklist comes back as recorded, and the tally shows who came.
@@ -226,18 +226,16 @@ describeInBrowser("meetings", () => {
     await page.getByRole("button", { name: "Lưu cài đặt" }).click();
     await page.waitForURL(/done=plan/);
     expect(await page.locator("#plan-now").innerText()).toMatch(/2 ngày trước, lúc 07:00[\s\S]*1,5 giờ trước giờ họp[\s\S]*Không nhắc thêm[\s\S]*2 giờ trước giờ họp/);
-    const row = (await db().sql.get<{ offsets: string; nudgeMinutesBefore: number; tallyMinutesBefore: number }>(
-      `SELECT offsets, nudgeMinutesBefore, tallyMinutesBefore FROM ReminderPlan WHERE unitId = ?`, ctx.fx.tree.branchA1.id,
-    ))!;
+    const row = await db().kysely.selectFrom("ReminderPlan").select(["offsets", "nudgeMinutesBefore", "tallyMinutesBefore"]).where("unitId", "=", ctx.fx.tree.branchA1.id).executeTakeFirstOrThrow();
     expect({ ...row, offsets: JSON.parse(row.offsets) }).toEqual({ offsets: [{ daysBefore: 2, at: "07:00" }, { minutesBefore: 90 }], nudgeMinutesBefore: 0, tallyMinutesBefore: 120 });
-    expect(await db().sql.get(`SELECT source, actorPersonId FROM AuditLog WHERE action = 'reminder_plan.set' AND entityId = ?`, ctx.fx.tree.branchA1.id)).toEqual({ source: "web", actorPersonId: ctx.fx.cadre.id });
+    expect(await db().kysely.selectFrom("AuditLog").select(["source", "actorPersonId"]).where("action", "=", "reminder_plan.set").where("entityId", "=", ctx.fx.tree.branchA1.id).executeTakeFirst()).toEqual({ source: "web", actorPersonId: ctx.fx.cadre.id });
     await shot(page, "37-reminder-plan");
     // A plan the domain refuses is shown as an error, nothing saved.
     await page.getByLabel("Số ngày hoặc giờ, lần 1").fill("99");
     await page.getByRole("button", { name: "Lưu cài đặt" }).click();
     await page.getByRole("alert").waitFor();
     expect(await page.getByRole("alert").innerText()).toContain("số ngày từ 0 đến 60");
-    expect(JSON.parse((await db().sql.get<{ offsets: string }>(`SELECT offsets FROM ReminderPlan WHERE unitId = ?`, ctx.fx.tree.branchA1.id))!.offsets)[0]).toEqual({ daysBefore: 2, at: "07:00" });
+    expect(JSON.parse((await db().kysely.selectFrom("ReminderPlan").select("offsets").where("unitId", "=", ctx.fx.tree.branchA1.id).executeTakeFirstOrThrow()).offsets)[0]).toEqual({ daysBefore: 2, at: "07:00" });
     await context.close();
   });
 
@@ -265,10 +263,10 @@ describeInBrowser("meetings", () => {
     // A forged post (no CSRF token) is refused before anything runs.
     const forged = await page.request.post(url("/admin/meetings"), { form: { unitId: String(ctx.fx.tree.branchA1.id), title: "Giả mạo", when: `${localDay(9)} 19:00` }, maxRedirects: 0 });
     expect(forged.status()).toBe(403);
-    expect(await db().sql.get(`SELECT status, startsAt FROM Meeting WHERE id = ?`, outside.id)).toEqual({ status: "scheduled", startsAt: outside.startsAt });
-    expect((await db().sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Meeting WHERE title IN ('Chen ngang', 'Giả mạo')`))!.n).toBe(0);
-    expect((await db().sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Attendance WHERE meetingId = ?`, outside.id))!.n).toBe(0);
-    expect(await db().sql.get(`SELECT 1 FROM ReminderPlan WHERE unitId = ?`, ctx.fx.tree.branchB1.id)).toBeUndefined();
+    expect(await db().kysely.selectFrom("Meeting").select(["status", "startsAt"]).where("id", "=", outside.id).executeTakeFirst()).toEqual({ status: "scheduled", startsAt: outside.startsAt });
+    expect((await db().kysely.selectFrom("Meeting").select((eb) => eb.fn.countAll<number>().as("n")).where("title", "in", ["Chen ngang", "Giả mạo"]).executeTakeFirstOrThrow()).n).toBe(0);
+    expect((await db().kysely.selectFrom("Attendance").select((eb) => eb.fn.countAll<number>().as("n")).where("meetingId", "=", outside.id).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(await db().kysely.selectFrom("ReminderPlan").select("unitId").where("unitId", "=", ctx.fx.tree.branchB1.id).executeTakeFirst()).toBeUndefined();
     // The official of commune A sees branch A1's meetings but not commune B's either; in English too.
     const official = await newPage(ctx.browser);
     await signIn(ctx.running, official.page, ctx.fx.official);

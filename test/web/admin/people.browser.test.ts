@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import { newPage, shot, signIn, signInWithLink, useAdminService, describeInBrowser } from "./admin-fixture.ts";
+import { keyPrefix } from "../../../src/storage/dialect.ts";
 
 const ctx = useAdminService();
 
@@ -43,13 +44,13 @@ describeInBrowser("units, people and rights", () => {
     await page.getByRole("button", { name: "Cấp quyền", exact: true }).click();
     const warning = await page.getByRole("alert").innerText();
     expect(warning).toContain("thuộc về Lê Thị Hoa");
-    expect(await ctx.running.service.db.sql.get(`SELECT 1 FROM Membership WHERE personId = ? AND role = 'cadre'`, ctx.fx.memberA.id)).toBeUndefined();
+    expect(await ctx.running.service.db.kysely.selectFrom("Membership").select("id").where("personId", "=", ctx.fx.memberA.id).where("role", "=", "cadre").executeTakeFirst()).toBeUndefined();
     await shot(page, "22-rights-confirm");
     await page.getByRole("button", { name: "Cấp quyền cho Lê Thị Hoa" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã cấp quyền cán bộ chi hội tại Chi hội 1 cho Lê Thị Hoa");
     expect(await page.locator("tbody").innerText()).toContain("Lê Thị Hoa");
     await shot(page, "23-rights");
-    const audit = (await ctx.running.service.db.sql.get<{ source: string; actorPersonId: number }>(`SELECT source, actorPersonId FROM AuditLog WHERE action = 'rights.grant' ORDER BY id DESC LIMIT 1`))!;
+    const audit = await ctx.running.service.db.kysely.selectFrom("AuditLog").select(["source", "actorPersonId"]).where("action", "=", "rights.grant").orderBy("id", "desc").limit(1).executeTakeFirstOrThrow();
     expect(audit).toEqual({ source: "web", actorPersonId: ctx.fx.admin.id });
 
     // Lê Thị Hoa can now sign in; revoking the right ends that.
@@ -78,15 +79,15 @@ describeInBrowser("roster import by upload", () => {
     expect(preview).toContain("Năm sinh: (trống) → 1958");
     expect(preview).toContain("Võ Văn Mới");
     await shot(page, "30-import-preview");
-    const people = async () => (await ctx.running.service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Person`))!.n;
+    const people = async () => (await ctx.running.service.db.kysely.selectFrom("Person").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
     const before = await people();
-    expect(await ctx.running.service.db.sql.get(`SELECT 1 FROM Person WHERE fullName = 'Võ Văn Mới'`)).toBeUndefined();
+    expect(await ctx.running.service.db.kysely.selectFrom("Person").select("id").where("fullName", "=", "Võ Văn Mới").executeTakeFirst()).toBeUndefined();
     await page.getByLabel(/Bỏ qua 1 dòng lỗi/).check();
     await page.getByRole("button", { name: "Ghi vào danh sách" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã ghi: 1 người mới, 1 người thay đổi");
     expect(await people()).toBe(before + 1);
-    expect((await ctx.running.service.db.sql.get<{ birthYear: number }>(`SELECT birthYear FROM Person WHERE id = ?`, ctx.fx.memberA.id))!.birthYear).toBe(1958);
-    expect((await ctx.running.service.db.sql.get<{ source: string }>(`SELECT source FROM AuditLog WHERE action = 'roster.import'`))!.source).toBe("web");
+    expect((await ctx.running.service.db.kysely.selectFrom("Person").select("birthYear").where("id", "=", ctx.fx.memberA.id).executeTakeFirstOrThrow()).birthYear).toBe(1958);
+    expect((await ctx.running.service.db.kysely.selectFrom("AuditLog").select("source").where("action", "=", "roster.import").executeTakeFirstOrThrow()).source).toBe("web");
     // A cadre cannot import into another branch by URL.
     expect((await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA2.id}/import`))!.status()).toBe(404);
     await context.close();
@@ -103,10 +104,11 @@ describeInBrowser("link-code slips", () => {
     // Unlinked people of the commune's subtree only: the fixture has none but those added by import.
     const slips = page.locator(".slip");
     const n = await slips.count();
-    const unlinked = (await ctx.running.service.db.sql.get<{ n: number }>(
-      `SELECT COUNT(DISTINCT p.id) AS n FROM Person p JOIN Membership m ON m.personId = p.id JOIN Unit u ON u.id = m.unitId WHERE u.path LIKE ? AND p.linkedAccounts = 0`,
-      `${(await ctx.running.service.db.sql.get<{ path: string }>(`SELECT path FROM Unit WHERE id = ?`, ctx.fx.tree.communeA.id))!.path}%`,
-    ))!.n;
+    const db = ctx.running.service.db;
+    const communePath = (await db.kysely.selectFrom("Unit").select("path").where("id", "=", ctx.fx.tree.communeA.id).executeTakeFirstOrThrow()).path;
+    const unlinked = (await db.kysely.selectFrom("Person as p").innerJoin("Membership as m", "m.personId", "p.id").innerJoin("Unit as u", "u.id", "m.unitId")
+      .select((eb) => eb.fn.count<number>("p.id").distinct().as("n"))
+      .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), communePath)).where("p.linkedAccounts", "=", 0).executeTakeFirstOrThrow()).n;
     expect(n).toBe(unlinked);
     await page.getByRole("link", { name: "Gồm cả người đã liên kết" }).click();
     await page.waitForURL(/all=1/);
@@ -119,7 +121,8 @@ describeInBrowser("link-code slips", () => {
     await page.pdf({ path: "test-results/admin/40-slips.pdf", format: "A4" });
 
     // A code starting with 0 survives the .xlsx.
-    await ctx.running.service.db.sql.run(`UPDATE LinkCode SET code = '012345678901' WHERE personId = ? AND usedAt IS NULL AND revokedAt IS NULL`, ctx.fx.memberA.id);
+    await ctx.running.service.db.kysely.updateTable("LinkCode").set({ code: "012345678901" })
+      .where("personId", "=", ctx.fx.memberA.id).where("usedAt", "is", null).where("revokedAt", "is", null).execute();
     const download = await page.request.get(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/slips.xlsx?all=1`);
     expect(download.status()).toBe(200);
     const ExcelJS = (await import("exceljs")).default;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import ExcelJS from "exceljs";
 import { newPage, shot, signIn, useAdminService, describeInBrowser } from "./admin-fixture.ts";
+import { keyPrefix } from "../../../src/storage/dialect.ts";
 import { systemActor } from "../../../src/domain/access/actor.ts";
 import { createMeeting } from "../../../src/domain/meetings/meeting-service.ts";
 import { recordAttendance, recordRsvp } from "../../../src/domain/meetings/rsvp-service.ts";
@@ -41,10 +42,12 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     const rows = (await page.locator("#report-units tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
     expect(rows.map((r) => r.split(" Xã")[0]!.split(" Chi hội")[0])).toEqual(["Xã Phước Hòa", "Chi hội 1", "Chi hội 2"]);
     // From the database: people of the commune's subtree, those linked, its concerns.
-    const members = (await db.sql.get<{ n: number }>(
-      `SELECT COUNT(DISTINCT m.personId) AS n FROM Membership m JOIN Unit u ON u.id = m.unitId WHERE u.path LIKE ?`, `${tree.communeA.path}%`,
-    ))!.n;
-    const concerns = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Ticket t JOIN Unit u ON u.id = t.unitId WHERE u.path LIKE ?`, `${tree.communeA.path}%`))!.n;
+    const members = (await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId")
+      .select((eb) => eb.fn.count<number>("m.personId").distinct().as("n"))
+      .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), tree.communeA.path)).executeTakeFirstOrThrow()).n;
+    const concerns = (await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), tree.communeA.path)).executeTakeFirstOrThrow()).n;
     expect(members).toBe(3);
     expect(rows[0]).toMatch(new RegExp(`^Xã Phước Hòa Xã ${members} 100% `));
     expect(await page.locator("figure.chart").count()).toBe(4);
@@ -63,7 +66,9 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     expect(cellUnder(units, 2, "Đã liên kết")).toBe(3);
     expect(cellUnder(units, 2, "Buổi sinh hoạt")).toBe(1);
     // Attendance was recorded for both invitees of the branch (the cadre did not come).
-    const attendance = (await db.sql.get<{ rate: number }>(`SELECT AVG(present) AS rate FROM Attendance WHERE meetingId = ?`, meeting.id))!.rate;
+    // The share present (AVG of the boolean as 0/1), counted here on both engines.
+    const marks = await db.kysely.selectFrom("Attendance").select("present").where("meetingId", "=", meeting.id).execute();
+    const attendance = marks.filter((m) => m.present).length / marks.length;
     expect(attendance).toBe(0.5);
     expect(cellUnder(units, 2, "Tỷ lệ có mặt")).toBe(attendance);
     expect(cellUnder(units, 2, "Ý kiến mới")).toBe(concerns);

@@ -123,7 +123,7 @@ describeInBrowser("web workplace in demo mode", () => {
       await context.close();
     } finally {
       await demo.stop();
-      removeDir(dir);
+      await removeDir(dir);
     }
   });
 });

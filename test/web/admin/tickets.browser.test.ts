@@ -50,9 +50,8 @@ describeInBrowser("concerns queue", () => {
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã gửi trả lời");
     await waitUntil(async () => (await chatLines(ctx.running, ctx.fx.memberA.session)).some((l) => l.includes("nạo vét mương")), 10_000, "answer in the member's chat");
     expect((await chatLines(ctx.running, ctx.fx.memberA.session)).join("\n")).not.toContain("trưởng thôn");
-    const audit = await ctx.running.service.db.sql.all<{ action: string; source: string; actorPersonId: number }>(
-      `SELECT action, source, actorPersonId FROM AuditLog WHERE entityType = 'Ticket' AND entityId = ? ORDER BY id`, ctx.fx.ticketA,
-    );
+    const audit = await ctx.running.service.db.kysely.selectFrom("AuditLog").select(["action", "source", "actorPersonId"])
+      .where("entityType", "=", "Ticket").where("entityId", "=", ctx.fx.ticketA).orderBy("id").execute();
     expect(audit).toEqual([{ action: "ticket.note", source: "web", actorPersonId: ctx.fx.cadre.id }, { action: "ticket.answer", source: "web", actorPersonId: ctx.fx.cadre.id }]);
     // The member writes again (as from chat): the open page shows it without a reload.
     await addMemberMessage(ctx.running.service.db, ctx.fx.ticketA, ctx.fx.memberA.id, "Cảm ơn, nhưng mương ở xóm Tây nữa ạ", null, new Date());
@@ -73,7 +72,7 @@ describeInBrowser("concerns queue", () => {
     // Passed up to the commune: its unit is now the commune's, and the page says so.
     await page.waitForURL(/done=escalate/);
     await expect(page.getByRole("status").first().innerText()).resolves.toContain(`#${ctx.fx.ticketA2}`);
-    expect((await ctx.running.service.db.sql.get<{ unitId: number }>(`SELECT unitId FROM Ticket WHERE id = ?`, ctx.fx.ticketA2))!.unitId).toBe(ctx.fx.tree.communeA.id);
+    expect((await ctx.running.service.db.kysely.selectFrom("Ticket").select("unitId").where("id", "=", ctx.fx.ticketA2).executeTakeFirstOrThrow()).unitId).toBe(ctx.fx.tree.communeA.id);
     await context.close();
 
     const official = await newPage(ctx.browser);
@@ -82,7 +81,7 @@ describeInBrowser("concerns queue", () => {
     expect(await official.page.locator("#thread").innerText()).toContain("Vượt thẩm quyền chi hội");
     await official.page.getByRole("button", { name: "Đóng ý kiến" }).click();
     await official.page.waitForURL(/done=close/);
-    expect((await ctx.running.service.db.sql.get<{ status: string }>(`SELECT status FROM Ticket WHERE id = ?`, ctx.fx.ticketA2))!.status).toBe("closed");
+    expect((await ctx.running.service.db.kysely.selectFrom("Ticket").select("status").where("id", "=", ctx.fx.ticketA2).executeTakeFirstOrThrow()).status).toBe("closed");
     await official.context.close();
   });
 
@@ -97,7 +96,7 @@ describeInBrowser("concerns queue", () => {
     const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
     const post = await page.request.post(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketB}/close`, { form: { _csrf: csrf }, maxRedirects: 0 });
     expect(post.status()).toBe(404);
-    expect((await ctx.running.service.db.sql.get<{ status: string }>(`SELECT status FROM Ticket WHERE id = ?`, ctx.fx.ticketB))!.status).toBe("new");
+    expect((await ctx.running.service.db.kysely.selectFrom("Ticket").select("status").where("id", "=", ctx.fx.ticketB).executeTakeFirstOrThrow()).status).toBe("new");
     await context.close();
   });
 });
