@@ -62,6 +62,7 @@ export default defineConfig({
       "test/conversation/**/*.test.ts",
       "test/channels/telegram/normalise-update.test.ts",
       "test/channels/web/chat-history.test.ts",
+      "test/channels/web/chat-page.browser.test.ts",
       "test/channels/zalo/normalise-zalo-event.test.ts",
       "test/channels/zalo/zalo-contract.test.ts",
       "test/channels/zalo/zalo-login.test.ts",

@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await running?.stop();
-  removeDir(dir);
+  await removeDir(dir);
 });
 
 interface Layout {
