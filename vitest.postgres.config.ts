@@ -63,6 +63,8 @@ export default defineConfig({
       "test/domain/roster/read-roster.test.ts",
       "test/domain/web-auth/**/*.test.ts",
       "test/scheduler/ticket-jobs.test.ts",
+      "test/domain/stats/unit-stats.test.ts",
+      "test/domain/directives/read-rates.test.ts",
     ],
   },
 });
