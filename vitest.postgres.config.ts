@@ -65,6 +65,8 @@ export default defineConfig({
       "test/scheduler/ticket-jobs.test.ts",
       "test/domain/stats/unit-stats.test.ts",
       "test/domain/directives/read-rates.test.ts",
+      "test/domain/reports/report-export.test.ts",
+      "test/domain/directives/directive-oversight.test.ts",
     ],
   },
 });
