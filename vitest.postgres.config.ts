@@ -67,6 +67,7 @@ export default defineConfig({
       "test/domain/directives/read-rates.test.ts",
       "test/domain/reports/report-export.test.ts",
       "test/domain/directives/directive-oversight.test.ts",
+      "test/domain/reports/unit-report.test.ts",
     ],
   },
 });
