@@ -68,6 +68,7 @@ export default defineConfig({
       "test/domain/reports/report-export.test.ts",
       "test/domain/directives/directive-oversight.test.ts",
       "test/domain/reports/unit-report.test.ts",
+      "test/domain/directives/directive-service.test.ts",
     ],
   },
 });
