@@ -91,6 +91,18 @@ export default defineConfig({
       "test/cli/cli.test.ts",
       // The API, the admin pages' helpers and every admin browser test (Chromium), on the real service.
       "test/web/**/*.test.ts",
+      // No raw SQL; green on PostgreSQL as they are (pg-domain). Not yet: rights-matrix (did not finish in 2 min on
+      // PostgreSQL; cause not looked into), ticket-limits (its chat part reads the outbox through
+      // test/helpers/chat-harness.ts, still db.sql).
+      "test/domain/roster/read-roster.test.ts",
+      "test/domain/web-auth/**/*.test.ts",
+      "test/scheduler/ticket-jobs.test.ts",
+      "test/domain/stats/unit-stats.test.ts",
+      "test/domain/directives/read-rates.test.ts",
+      "test/domain/reports/report-export.test.ts",
+      "test/domain/directives/directive-oversight.test.ts",
+      "test/domain/reports/unit-report.test.ts",
+      "test/domain/directives/directive-service.test.ts",
     ],
   },
 });

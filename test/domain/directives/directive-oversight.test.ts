@@ -32,7 +32,7 @@ async function send(byPersonId: number, unitId: number, now: Date, title = "Văn
 }
 
 async function deliverAll(directiveId: number): Promise<void> {
-  await db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE entityType = 'Directive' AND entityId = ?`, at(5).getTime(), directiveId);
+  await db.kysely.updateTable("Outbox").set({ status: "sent", sentAt: at(5).getTime() }).where("entityType", "=", "Directive").where("entityId", "=", directiveId).execute();
 }
 
 describe("directiveReach", () => {
@@ -123,16 +123,16 @@ describe("directiveNonReaders and remindNonReadersNow", () => {
 
     expect(await remindableCount(db, d)).toBe(2);
     expect(await remindNonReadersNow(db, personActor(official, "web"), d, at(60))).toEqual({ count: 2 });
-    const job = (await db.sql.get<{ id: number; dueAt: number; kind: string }>(`SELECT id, dueAt, kind FROM ScheduledJob WHERE dedupeKey = ?`, `directive_reminder:${d}:now:${at(60).getTime()}`))!;
+    const job = await db.kysely.selectFrom("ScheduledJob").select(["id", "dueAt", "kind"]).where("dedupeKey", "=", `directive_reminder:${d}:now:${at(60).getTime()}`).executeTakeFirstOrThrow();
     expect([job.kind, job.dueAt]).toEqual(["directive_reminder", at(60).getTime()]);
-    expect(await db.sql.get(`SELECT actorPersonId, source, detail FROM AuditLog WHERE action = 'directive.remind' AND entityId = ?`, d)).toEqual({ actorPersonId: official, source: "web", detail: JSON.stringify({ count: 2 }) });
+    expect(await db.kysely.selectFrom("AuditLog").select(["actorPersonId", "source", "detail"]).where("action", "=", "directive.remind").where("entityId", "=", d).executeTakeFirst()).toEqual({ actorPersonId: official, source: "web", detail: JSON.stringify({ count: 2 }) });
     // The clock runs the job: the same reminder as the automatic one, to the two non-readers.
     await runDirectiveReminderJob(db, { id: job.id, entityId: d }, { now: at(61), timeZone: "Asia/Ho_Chi_Minh" });
-    const reminded = (await db.sql.all<{ personId: number }>(`SELECT personId FROM Outbox WHERE dedupeKey LIKE ? ORDER BY personId`, `directive_reminder:${d}:p:%`)).map((r) => r.personId);
+    const reminded = (await db.kysely.selectFrom("Outbox").select("personId").where("dedupeKey", "like", `directive_reminder:${d}:p:%`).orderBy("personId").execute()).map((r) => r.personId);
     expect(reminded).toEqual([official, late].sort((a, b) => a - b));
     // Once each: nobody is left, and nothing more is planned.
     expect(await remindNonReadersNow(db, personActor(official, "web"), d, at(120))).toEqual({ count: 0 });
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE dedupeKey LIKE ?`, `directive_reminder:${d}:now:%`))!.n).toBe(1);
+    expect(Number((await db.kysely.selectFrom("ScheduledJob").select((eb) => eb.fn.countAll().as("n")).where("dedupeKey", "like", `directive_reminder:${d}:now:%`).executeTakeFirstOrThrow()).n)).toBe(1);
   });
 
   it("should let only those who may send the directive remind, and not for a draft", async () => {

@@ -51,7 +51,8 @@ async function errorOf(fn: () => unknown): Promise<{ code: string; params: Recor
   return undefined;
 }
 
-const count = async (table: string) => (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
+const count = async (table: "Directive" | "AuditLog" | "Outbox" | "DirectiveDelivery" | "ScheduledJob") =>
+  Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
 
 function input(createdById: number, overrides: Partial<DirectiveInput> = {}): DirectiveInput {
   return {
@@ -69,15 +70,16 @@ function input(createdById: number, overrides: Partial<DirectiveInput> = {}): Di
 
 /** What the delivery engine does with a claimed row. */
 async function deliver(outboxId: number, outcome: "sent" | "unreachable" | "failed", now = at(5)): Promise<void> {
-  if (outcome === "sent") await db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, now.getTime(), outboxId);
+  if (outcome === "sent") await db.kysely.updateTable("Outbox").set({ status: "sent", sentAt: now.getTime() }).where("id", "=", outboxId).execute();
   else await markFinal(db, outboxId, outcome, now);
 }
 
 function outboxOf(directiveId: number, personId: number) {
-  return db.sql.get<{ id: number; body: string; priority: number; chatAccountId: number; dedupeKey: string; entityType: string; entityId: number }>(
-    `SELECT id, body, priority, chatAccountId, dedupeKey, entityType, entityId FROM Outbox WHERE dedupeKey = ?`,
-    `directive:${directiveId}:p:${personId}`,
-  );
+  return db.kysely
+    .selectFrom("Outbox")
+    .select(["id", "body", "priority", "chatAccountId", "dedupeKey", "entityType", "entityId"])
+    .where("dedupeKey", "=", `directive:${directiveId}:p:${personId}`)
+    .executeTakeFirst();
 }
 
 describe("normaliseDirectiveNumber", () => {
@@ -152,7 +154,7 @@ describe("createDirective", () => {
     });
     expect(d.summary).toBe("x".repeat(750));
     expect(await getDirective(db, d.id)).toMatchObject({ id: d.id, status: "draft" });
-    expect(await db.sql.get(`SELECT actorPersonId, action, entityType, entityId FROM AuditLog`)).toEqual({ actorPersonId: official, action: "directive.create", entityType: "Directive", entityId: d.id });
+    expect(await db.kysely.selectFrom("AuditLog").select(["actorPersonId", "action", "entityType", "entityId"]).executeTakeFirst()).toEqual({ actorPersonId: official, action: "directive.create", entityType: "Directive", entityId: d.id });
   });
 
   it("should let a cadre or official post to their unit's subtree and nobody else", async () => {
@@ -214,11 +216,12 @@ describe("directiveAudience", () => {
     const official = await person(tree.province.id, "Trần Tỉnh", { role: "official" });
     // A shared root: the youth union's commune chapter hangs under the same province unit.
     const { id: youth } = await createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
-    const chapter = (await db.sql.run(
-      `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, 'Đoàn xã', 'doan xa', '', 'tmp', 1, ?)`,
-      youth, tree.province.id, t0.getTime(),
-    )).lastInsertRowid;
-    await db.sql.run(`UPDATE Unit SET path = ? WHERE id = ?`, `${tree.province.path}${chapter}/`, chapter);
+    const { id: chapter } = await db.kysely
+      .insertInto("Unit")
+      .values({ organisationId: youth, parentId: tree.province.id, name: "Đoàn xã", nameKey: "doan xa", levelLabel: "", path: "tmp", depth: 1, createdAt: t0.getTime() })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await db.kysely.updateTable("Unit").set({ path: `${tree.province.path}${chapter}/` }).where("id", "=", chapter).execute();
     const youngster = await person(chapter, "Đoàn viên Trẻ");
     const veteran = await person(tree.branchB2.id, "Cựu chiến binh");
     const everyone = await createDirective(db, input(official, { unitId: tree.province.id }), t0);
@@ -243,10 +246,12 @@ describe("sendDirective", () => {
     const { cadre, a, b, u, outside, d } = await setup();
     const result = await sendDirective(db, d.id, { now: at(1), byPersonId: cadre, senderAccountId: await accountOf(cadre) });
     expect(result).toEqual({ total: 4, queued: 3, notLinked: 1 });
-    const deliveries = await db.sql.all<{ personId: number; status: string; chatAccountId: number | null; outboxId: number | null }>(
-      `SELECT personId, status, chatAccountId, outboxId FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`,
-      d.id,
-    );
+    const deliveries = await db.kysely
+      .selectFrom("DirectiveDelivery")
+      .select(["personId", "status", "chatAccountId", "outboxId"])
+      .where("directiveId", "=", d.id)
+      .orderBy("personId")
+      .execute();
     expect(deliveries.map((r) => [r.personId, r.status])).toEqual([[cadre, "queued"], [a, "queued"], [b, "queued"], [u, "not_linked"]]);
     for (const r of deliveries.filter((r) => r.status === "queued")) {
       const row = (await outboxOf(d.id, r.personId))!;
@@ -291,26 +296,26 @@ describe("sendDirective", () => {
   it("should plan the progress report in a minute and the reminder after the reminder days", async () => {
     const { cadre, d } = await setup();
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    const jobs = await db.sql.all(`SELECT kind, entityType, entityId, dueAt, status, dedupeKey FROM ScheduledJob ORDER BY dueAt`);
+    const jobs = await db.kysely.selectFrom("ScheduledJob").select(["kind", "entityType", "entityId", "dueAt", "status", "dedupeKey"]).orderBy("dueAt").execute();
     expect(jobs).toEqual([
       { kind: "directive_progress", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 60_000, status: "pending", dedupeKey: `directive_progress:${d.id}:1` },
       { kind: "directive_reminder", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 3 * DAY, status: "pending", dedupeKey: `directive_reminder:${d.id}` },
     ]);
-    expect(await db.sql.get(`SELECT action, actorPersonId FROM AuditLog WHERE action = 'directive.send'`)).toEqual({ action: "directive.send", actorPersonId: cadre });
+    expect(await db.kysely.selectFrom("AuditLog").select(["action", "actorPersonId"]).where("action", "=", "directive.send").executeTakeFirst()).toEqual({ action: "directive.send", actorPersonId: cadre });
   });
 
   it("should send a person with several memberships in the subtree one copy", async () => {
     const { cadre, a, d } = await setup();
     await addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
     expect((await sendDirective(db, d.id, { now: at(1), byPersonId: cadre })).total).toBe(4);
-    expect((await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE personId = ?`, a))!.n).toBe(1);
+    expect(Number((await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll().as("n")).where("personId", "=", a).executeTakeFirstOrThrow()).n)).toBe(1);
   });
 
   it("should use the preferred reachable account and skip an unreachable one", async () => {
     const { cadre, a, d } = await setup();
     const zalo = await ensureChatAccount(db, "zalo", "z-a");
-    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ?, preferred = 1 WHERE id = ?`, a, at(0).getTime(), zalo.id);
-    await db.sql.run(`UPDATE ChatAccount SET preferred = 0 WHERE id = ?`, await accountOf(a));
+    await db.kysely.updateTable("ChatAccount").set({ personId: a, linkedAt: at(0).getTime(), preferred: true }).where("id", "=", zalo.id).execute();
+    await db.kysely.updateTable("ChatAccount").set({ preferred: false }).where("id", "=", await accountOf(a)).execute();
     await markUnreachable(db, zalo.id);
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     expect((await outboxOf(d.id, a))!.chatAccountId).toBe(await accountOf(a));
@@ -364,7 +369,7 @@ describe("markRead", () => {
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     expect(await markRead(db, d.id, a, await accountOf(a), at(10))).toEqual({ alreadyRead: false });
     expect(await markRead(db, d.id, a, null, at(20))).toEqual({ alreadyRead: true });
-    expect(await db.sql.get(`SELECT readAt, readViaAccountId FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, d.id, a)).toEqual({ readAt: at(10).getTime(), readViaAccountId: await accountOf(a) });
+    expect(await db.kysely.selectFrom("DirectiveDelivery").select(["readAt", "readViaAccountId"]).where("directiveId", "=", d.id).where("personId", "=", a).executeTakeFirst()).toEqual({ readAt: at(10).getTime(), readViaAccountId: await accountOf(a) });
     expect(await code(() => markRead(db, d.id, outside, null, at(10)))).toBe("not_found");
     expect(await code(() => markRead(db, 999, a, null, at(10)))).toBe("not_found");
   });

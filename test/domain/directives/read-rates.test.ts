@@ -31,9 +31,10 @@ async function send(byPersonId: number, unitId: number, now: Date, title = "Văn
 
 /** Marks every queued copy of the directive sent, except those of `except` (left unreachable). */
 async function deliverAll(directiveId: number, except: number[] = []): Promise<void> {
-  for (const row of await db.sql.all<{ id: number; personId: number }>(`SELECT id, personId FROM Outbox WHERE entityType = 'Directive' AND entityId = ?`, directiveId)) {
-    if (except.includes(row.personId)) await markFinal(db, row.id, "unreachable", at(5));
-    else await db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, at(5).getTime(), row.id);
+  const rows = await db.kysely.selectFrom("Outbox").select(["id", "personId"]).where("entityType", "=", "Directive").where("entityId", "=", directiveId).execute();
+  for (const row of rows) {
+    if (row.personId !== null && except.includes(row.personId)) await markFinal(db, row.id, "unreachable", at(5));
+    else await db.kysely.updateTable("Outbox").set({ status: "sent", sentAt: at(5).getTime() }).where("id", "=", row.id).execute();
   }
 }
 
@@ -106,7 +107,7 @@ describe("readRates", () => {
     await deliverAll(d, [moved]);
     expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 0, 1, 0, 0, 0]);
     const fallback = (await enqueue(db, { platform: "zalo", chatId: "z", personId: moved, body: { text: "…" }, dedupeKey: `directive:${d}:p:${moved}:fallback:7` }, at(5)))!;
-    await db.sql.run(`UPDATE Outbox SET status = 'sent' WHERE id = ?`, fallback);
+    await db.kysely.updateTable("Outbox").set({ status: "sent" }).where("id", "=", fallback).execute();
     expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([2, 0, 2, 0, 0, 0]);
   });
 

@@ -16,16 +16,17 @@ const hours = (h: number) => new Date(now.getTime() - h * 3_600_000);
 
 /** A past meeting with answers and (optionally) attendance, written as the chat would have left it. */
 async function pastMeeting(db: Database, unitId: number, startsAt: Date, answers: [number, "attend" | "absent" | "unsure"][], present?: number[]): Promise<number> {
-  const { id } = (await db.sql.get<{ id: number }>(
-    `INSERT INTO Meeting (unitId, title, startsAt, endsAt, createdAt, updatedAt) VALUES (?, 'Sinh hoạt', ?, ?, ?, ?) RETURNING id`,
-    unitId, startsAt.getTime(), startsAt.getTime() + 7_200_000, startsAt.getTime() - 86_400_000, startsAt.getTime(),
-  ))!;
+  const { id } = await db.kysely
+    .insertInto("Meeting")
+    .values({ unitId, title: "Sinh hoạt", startsAt: startsAt.getTime(), endsAt: startsAt.getTime() + 7_200_000, createdAt: startsAt.getTime() - 86_400_000, updatedAt: startsAt.getTime() })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   for (const [personId, answer] of answers)
-    await db.sql.run(`INSERT INTO Rsvp (meetingId, personId, answer, answeredAt) VALUES (?, ?, ?, ?)`, id, personId, answer, startsAt.getTime() - 3_600_000);
+    await db.kysely.insertInto("Rsvp").values({ meetingId: id, personId, answer, answeredAt: startsAt.getTime() - 3_600_000 }).execute();
   // Attendance is recorded as a checklist over everyone who answered: ticked or not.
   if (present)
     for (const [personId] of answers)
-      await db.sql.run(`INSERT INTO Attendance (meetingId, personId, present, recordedAt) VALUES (?, ?, ?, ?)`, id, personId, present.includes(personId) ? 1 : 0, startsAt.getTime());
+      await db.kysely.insertInto("Attendance").values({ meetingId: id, personId, present: present.includes(personId), recordedAt: startsAt.getTime() }).execute();
   return id;
 }
 
@@ -38,7 +39,7 @@ describe("unitReport", () => {
     const b1 = await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
     const cadreB = await addTestPerson(db, tree.branchB1.id, "Lê Văn Cường", { role: "cadre" });
     // Dũng also has a Zalo account.
-    await db.sql.run(`UPDATE ChatAccount SET personId = ? WHERE id = ?`, b1, (await ensureChatAccount(db, "zalo", "z-dung")).id);
+    await db.kysely.updateTable("ChatAccount").set({ personId: b1 }).where("id", "=", (await ensureChatAccount(db, "zalo", "z-dung")).id).execute();
     await addTestPerson(db, tree.province.id, "Võ Thị Quản", { role: "official" });
 
     // Branch A1: two meetings in February: 3 invited each; 3 + 1 answers; attendance at the first: 2 of 3 present.
@@ -54,12 +55,12 @@ describe("unitReport", () => {
     const t2 = await createTicket(db, { personId: b1, text: "Đèn hỏng" }, hours(50));
     await answerTicket(db, t2.id, cadreB, "Đã sửa", hours(40)); // 10 h
     await createTicket(db, { personId: a1, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, overdue
-    await db.sql.run(`UPDATE Ticket SET satisfied = 1, category = 'ha_tang' WHERE id = ?`, t1.id);
-    await db.sql.run(`UPDATE Ticket SET satisfied = 0, category = 'ha_tang' WHERE id = ?`, t2.id);
+    await db.kysely.updateTable("Ticket").set({ satisfied: true, category: "ha_tang" }).where("id", "=", t1.id).execute();
+    await db.kysely.updateTable("Ticket").set({ satisfied: false, category: "ha_tang" }).where("id", "=", t2.id).execute();
 
     const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadreA }, hours(10));
     await sendDirective(db, d.id, { now: hours(9), byPersonId: cadreA });
-    await db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
+    await db.kysely.updateTable("DirectiveDelivery").set({ status: "sent" }).where("directiveId", "=", d.id).execute();
     await markRead(db, d.id, a1, null, hours(8));
 
     const report = await unitReport(db, systemActor("cli"), tree.province.id, { from: new Date("2026-03-15T03:00:00Z"), to: now, now });

@@ -60,7 +60,7 @@ describe("unitStats", () => {
     await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
     const d = await createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
     await sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
-    await db.sql.run(`UPDATE DirectiveDelivery SET status = 'sent' WHERE directiveId = ?`, d.id);
+    await db.kysely.updateTable("DirectiveDelivery").set({ status: "sent" }).where("directiveId", "=", d.id).execute();
     await markRead(db, d.id, a, null, hours(8));
     const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)!.readRate).toBe(0.5);
