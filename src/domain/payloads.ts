@@ -9,7 +9,7 @@
  * 64 bytes of callback data: every kind stays within it with the largest ids (tested).
  */
 import { z } from "zod";
-import { directiveKinds, type DirectiveKind } from "./directives/directive-service.ts";
+import { directiveKinds, type DirectiveKind } from "./directives/directive-kinds.ts";
 import type { RsvpAnswer } from "./meetings/meeting-types.ts";
 
 /** Telegram's limit on callback data, in bytes. */

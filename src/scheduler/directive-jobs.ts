@@ -7,6 +7,7 @@
  *
  * Both are set-based SQL over the directive's deliveries, so they stay cheap for 100,000 readers.
  */
+import { encodePayload } from "../domain/payloads.ts";
 import type { Database } from "../storage/database.ts";
 import type { JobOutcome } from "./jobs.ts";
 import { sql } from "kysely";
@@ -190,7 +191,7 @@ export async function runDirectiveReminderJob(db: Database, job: DirectiveJob, c
       .where("x.createdAt", "=", now)
       .where("x.chatAccountId", "is not", null),
     "directive",
-    { directiveId: directive.id, choices: [`read:${directive.id}`] },
+    { directiveId: directive.id, choices: [encodePayload({ kind: "read", directiveId: directive.id })] },
     now + reminderQuestionMs,
     now,
   );

@@ -1,4 +1,5 @@
 /** Help, language and the schedule: the member commands every platform has. */
+import { encodePayload } from "../../domain/payloads.ts";
 import { setPersonLocale } from "../../domain/people/people-service.ts";
 import { scopeRoots } from "../../domain/access/access-scope.ts";
 import { listUpcomingForPerson } from "../../domain/meetings/meeting-queries.ts";
@@ -20,8 +21,8 @@ export function sendWelcome(turn: Turn): void {
 
 export async function askLanguage(turn: Turn): Promise<void> {
   await turn.ask(turn.t("chat.language_ask"), "language", [
-    { label: turn.t("chat.language_vi"), payload: "lang:vi" },
-    { label: turn.t("chat.language_en"), payload: "lang:en" },
+    { label: turn.t("chat.language_vi"), payload: encodePayload({ kind: "lang", locale: "vi" }) },
+    { label: turn.t("chat.language_en"), payload: encodePayload({ kind: "lang", locale: "en" }) },
   ]);
 }
 

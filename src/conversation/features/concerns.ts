@@ -2,6 +2,7 @@
  * Concerns: free text that is not an answer to anything becomes a ticket after a one-tap
  * confirmation; /ykien asks for the text first (and the text then gets the same confirmation).
  */
+import { encodePayload } from "../../domain/payloads.ts";
 import { createTicket, listTicketsOfPerson, ticketExcerpt, ticketTextMaxLength } from "../../domain/tickets/ticket-service.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { formatDate } from "../../lib/zoned-time.ts";
@@ -26,8 +27,8 @@ export async function offerConcern(turn: Turn, text: string): Promise<void> {
     turn.t("chat.concern_confirm", { excerpt }),
     "concern_confirm",
     [
-      { label: turn.t("chat.concern_send"), payload: "concern:yes" },
-      { label: turn.t("chat.concern_cancel"), payload: "concern:no" },
+      { label: turn.t("chat.concern_send"), payload: encodePayload({ kind: "concern", confirm: true }) },
+      { label: turn.t("chat.concern_cancel"), payload: encodePayload({ kind: "concern", confirm: false }) },
     ],
     { text, logId: turn.logId },
     confirmTtlMs,

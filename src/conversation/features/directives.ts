@@ -3,6 +3,7 @@
  * it to their unit's subtree; members confirm "Đã đọc" by button or in words, list recent ones with
  * /vanban, and a reply to a directive becomes a question (ticket) linked to it.
  */
+import { encodePayload } from "../../domain/payloads.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { can, scopeRoots } from "../../domain/access/access-scope.ts";
@@ -45,21 +46,21 @@ async function ask(turn: Turn, draft: Draft): Promise<void> {
     case "unit":
       return save(t("vanban.compose_unit"), await unitChoices(turn));
     case "kind":
-      return save(t("vanban.compose_kind"), directiveKinds.map((k) => ({ label: t(`vanban.kind_${k}`), payload: `dnew:kind:${k}` })));
+      return save(t("vanban.compose_kind"), directiveKinds.map((k) => ({ label: t(`vanban.kind_${k}`), payload: encodePayload({ kind: "dnew", action: "kind", directiveKind: k }) })));
     case "number":
-      return save(t("vanban.compose_number"), [{ label: t("vanban.skip"), payload: "dnew:skip" }]);
+      return save(t("vanban.compose_number"), [{ label: t("vanban.skip"), payload: encodePayload({ kind: "dnew", action: "skip" }) }]);
     case "title":
       return save(t("vanban.compose_title"));
     case "summary":
       return save(t("vanban.compose_summary"));
     case "link":
-      return save(t("vanban.compose_link"), [{ label: t("vanban.skip"), payload: "dnew:skip" }]);
+      return save(t("vanban.compose_link"), [{ label: t("vanban.skip"), payload: encodePayload({ kind: "dnew", action: "skip" }) }]);
     case "preview": {
       const directive = await getDirective(turn.db, draft.directiveId!);
       const { total, notLinked } = await directiveAudienceCounts(turn.db, directive.id);
       return save([t("vanban.preview", { text: renderDirectiveText(directive, turn.locale), total, notLinked }), ...await targetLines(turn, directive.id, directive.unitId, total, notLinked)].join("\n"), [
-        { label: t("vanban.send"), payload: "dnew:send" },
-        { label: t("vanban.cancel"), payload: "dnew:cancel" },
+        { label: t("vanban.send"), payload: encodePayload({ kind: "dnew", action: "send" }) },
+        { label: t("vanban.cancel"), payload: encodePayload({ kind: "dnew", action: "cancel" }) },
       ]);
     }
   }
@@ -77,8 +78,8 @@ async function unitChoices(turn: Turn): Promise<{ label: string; payload: string
   for (const root of await scopeRoots(turn.db, turn.person!.id, "send_directives")) {
     const unit = await getUnit(turn.db, root.unitId);
     const children = await listChildUnits(turn.db, unit.id);
-    choices.push({ label: children.length ? turn.t("understand.compose_unit_whole", { unit: unit.name }) : unit.name, payload: `dnew:unit:${unit.id}` });
-    for (const child of children) choices.push({ label: child.name, payload: `dnew:unit:${child.id}` });
+    choices.push({ label: children.length ? turn.t("understand.compose_unit_whole", { unit: unit.name }) : unit.name, payload: encodePayload({ kind: "dnew", action: "unit", unitId: unit.id }) });
+    for (const child of children) choices.push({ label: child.name, payload: encodePayload({ kind: "dnew", action: "unit", unitId: child.id }) });
   }
   return choices.slice(0, maxUnitChoices);
 }
@@ -168,7 +169,7 @@ export async function continueComposing(turn: Turn, text: string): Promise<void>
         validateDirective({ unitId: draft.unitId!, kind: draft.kind!, title: draft.title!, summary: value, createdById: turn.person!.id });
         draft.summary = value;
         if (value.length > summaryWarnLength) {
-          await turn.ask(turn.t("vanban.compose_summary_long", { length: value.length }), "directive_new", [{ label: turn.t("vanban.keep"), payload: "dnew:keep" }, cancelChoice(turn)], { ...draft }, flowTtlMs);
+          await turn.ask(turn.t("vanban.compose_summary_long", { length: value.length }), "directive_new", [{ label: turn.t("vanban.keep"), payload: encodePayload({ kind: "dnew", action: "keep" }) }, cancelChoice(turn)], { ...draft }, flowTtlMs);
           return;
         }
         draft.step = "link";
@@ -273,7 +274,7 @@ export async function listForMember(turn: Turn, args = ""): Promise<void> {
   const lines = recent.map((d, i) =>
     turn.t("vanban.list_line", { n: i + 1, kind: turn.t(`vanban.kind_${d.kind}`), number: d.number, title: d.title, read: d.readAt ? turn.t("vanban.read_mark") : "" }),
   );
-  await turn.ask([turn.t("vanban.list_header"), ...lines, turn.t("vanban.list_hint")].join("\n"), "directive_list", recent.map((d, i) => ({ label: String(i + 1), payload: `vb:${d.id}` })));
+  await turn.ask([turn.t("vanban.list_header"), ...lines, turn.t("vanban.list_hint")].join("\n"), "directive_list", recent.map((d, i) => ({ label: String(i + 1), payload: encodePayload({ kind: "vb", directiveId: d.id }) })));
 }
 
 /** A directive shown again, with "Đã đọc" while unread. */

@@ -4,11 +4,12 @@
  * "/cancel"… typed at any step. Checked before the flow reads the text, so "hủy" never becomes a
  * value (a document kind, a meeting title, an answer to a concern).
  */
+import { encodePayload } from "../../domain/payloads.ts";
 import type { Choice } from "../../channels/channel.ts";
 import { isCancelRequest, type Intent } from "../intent.ts";
 import type { Turn } from "../turn.ts";
 
-export const cancelPayload = "flow:cancel";
+export const cancelPayload = encodePayload({ kind: "flow", action: "cancel" });
 
 /** What each question kind says when it is cancelled (others: "Đã hủy, không lưu gì."). */
 const cancelledText: Readonly<Record<string, string>> = {

@@ -1,4 +1,5 @@
 /** Linking a chat account to a roster entry: link codes, shared contacts, unlinking, strangers. */
+import { encodePayload } from "../../domain/payloads.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { linkByPhone, redeemLinkCode, unlinkAccount, type LinkResult } from "../../domain/linking/link-service.ts";
 import { announcePrivilegedLink } from "../../domain/linking/link-alerts.ts";
@@ -55,8 +56,8 @@ export async function askUnlink(turn: Turn): Promise<void> {
     return;
   }
   await turn.ask(turn.t("chat.unlink_ask", { name: turn.person.fullName }), "unlink", [
-    { label: turn.t("chat.unlink_yes"), payload: "unlink:yes" },
-    { label: turn.t("chat.unlink_no"), payload: "unlink:no" },
+    { label: turn.t("chat.unlink_yes"), payload: encodePayload({ kind: "unlink", confirm: true }) },
+    { label: turn.t("chat.unlink_no"), payload: encodePayload({ kind: "unlink", confirm: false }) },
   ]);
 }
 

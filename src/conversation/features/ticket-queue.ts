@@ -4,6 +4,7 @@
  * (the answer reaches the member on the account they wrote from), pass it up, or close it.
  * Members tell whether an answer satisfied them, and add to their own concern by replying.
  */
+import { encodePayload } from "../../domain/payloads.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { formatDate, formatShortDate } from "../../lib/zoned-time.ts";
@@ -116,10 +117,10 @@ export async function showTicket(turn: Turn, id: number): Promise<void> {
       return turn.reply(lines.join("\n"), [{ label: turn.t("understand.followup_button"), payload: `tkadd:${tk.id}` }], { type: "Ticket", id: tk.id });
     if (!await mayHandle(turn, tk.id)) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
     await turn.ask(lines.join("\n"), "ticket_actions", [
-      { label: turn.t("ykien.take"), payload: `tk:take:${tk.id}` },
-      { label: turn.t("ykien.answer"), payload: `tk:answer:${tk.id}` },
-      { label: turn.t("ykien.escalate"), payload: `tk:escalate:${tk.id}` },
-      { label: turn.t("ykien.close"), payload: `tk:close:${tk.id}` },
+      { label: turn.t("ykien.take"), payload: encodePayload({ kind: "tk", action: "take", ticketId: tk.id }) },
+      { label: turn.t("ykien.answer"), payload: encodePayload({ kind: "tk", action: "answer", ticketId: tk.id }) },
+      { label: turn.t("ykien.escalate"), payload: encodePayload({ kind: "tk", action: "escalate", ticketId: tk.id }) },
+      { label: turn.t("ykien.close"), payload: encodePayload({ kind: "tk", action: "close", ticketId: tk.id }) },
       cancelChoice(turn),
     ], { ticketId: tk.id }, flowTtlMs, { type: "Ticket", id: tk.id });
   });

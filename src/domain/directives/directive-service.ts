@@ -6,6 +6,8 @@
  * Sending is set-based SQL inside one transaction: the audience is never loaded into JavaScript, so
  * queueing 100,000 copies costs a few seconds and no memory beyond SQLite's page cache.
  */
+import { encodePayload } from "../payloads.ts";
+import { isDirectiveKind, type DirectiveKind } from "./directive-kinds.ts";
 import { sql, type RawBuilder, type SelectQueryBuilder } from "kysely";
 import type { Database, DB, Engine } from "../../storage/database.ts";
 import { typedValue } from "../../storage/dialect.ts";
@@ -18,9 +20,7 @@ import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
 import { priorities, type OutboxBody } from "../deliveries/outbox-service.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
 
-/** Nghị quyết, chỉ thị, kế hoạch, thông báo, hướng dẫn. */
-export const directiveKinds = ["nghi_quyet", "chi_thi", "ke_hoach", "thong_bao", "huong_dan"] as const;
-export type DirectiveKind = (typeof directiveKinds)[number];
+export { directiveKinds, isDirectiveKind, type DirectiveKind } from "./directive-kinds.ts";
 
 /** Above this many characters the composer is warned: elderly members read on small phones. */
 export const summaryWarnLength = 700;
@@ -96,10 +96,6 @@ function isDirectiveStatus(value: string): value is DirectiveStatus {
   return directiveStatuses.includes(value);
 }
 
-/** True for one of `directiveKinds`. */
-export function isDirectiveKind(value: unknown): value is DirectiveKind {
-  return typeof value === "string" && (directiveKinds as readonly string[]).includes(value);
-}
 
 // Letters (Vietnamese included, precomposed or with combining marks), digits, - / . and spaces.
 const numberChars = /^[\p{L}\p{M}\p{Nd}\-/. ]+$/u;
@@ -336,7 +332,7 @@ export function deliveryAccountOf(db: Database, person: RawBuilder<number>) {
 
 /** The "Đã đọc" button of a directive. */
 export function readChoice(directiveId: number, locale: Locale | string): { label: string; payload: string } {
-  return { label: translator(locale)("directives.read_button"), payload: `read:${directiveId}` };
+  return { label: translator(locale)("directives.read_button"), payload: encodePayload({ kind: "read", directiveId }) };
 }
 
 /** The member-facing text of a directive (also shown again by /vanban). */
@@ -519,7 +515,7 @@ export async function sendDirective(
       db,
       db.kysely.selectFrom("DirectiveDelivery as d").select("d.chatAccountId").where("d.directiveId", "=", directive.id).where("d.status", "=", "queued"),
       "directive",
-      { directiveId: directive.id, choices: [`read:${directive.id}`] },
+      { directiveId: directive.id, choices: [encodePayload({ kind: "read", directiveId: directive.id })] },
       now + (directive.reminderDays + 7) * DAY_MS,
       now,
     );

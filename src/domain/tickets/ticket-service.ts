@@ -2,6 +2,7 @@
  * Tickets: a member's concern (ý kiến, kiến nghị, tâm tư nguyện vọng), numbered, with a due date,
  * a thread of messages and a history of status changes.
  */
+import { encodePayload } from "../payloads.ts";
 import type { Selectable } from "kysely";
 import type { Database, DB } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
@@ -301,8 +302,8 @@ async function memberAccount(db: Database, ticket: TicketRow): Promise<Pick<Chat
 export function satisfactionChoices(ticketId: number, locale: string): { label: string; payload: string }[] {
   const t = translator(locale);
   return [
-    { label: t("tickets.satisfied_yes"), payload: `tsat:${ticketId}:yes` },
-    { label: t("tickets.satisfied_no"), payload: `tsat:${ticketId}:no` },
+    { label: t("tickets.satisfied_yes"), payload: encodePayload({ kind: "tsat", ticketId, satisfied: true }) },
+    { label: t("tickets.satisfied_no"), payload: encodePayload({ kind: "tsat", ticketId, satisfied: false }) },
   ];
 }
 
