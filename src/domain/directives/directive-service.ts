@@ -330,9 +330,12 @@ export function deliveryAccountOf(db: Database, person: RawBuilder<number>) {
     .limit(1);
 }
 
-/** The "Đã đọc" button of a directive. */
+/**
+ * The "Đã đọc" button of a directive. A draft not stored yet (the composer's preview uses id 0)
+ * gets the label only: its button is shown, never sent.
+ */
 export function readChoice(directiveId: number, locale: Locale | string): { label: string; payload: string } {
-  return { label: translator(locale)("directives.read_button"), payload: encodePayload({ kind: "read", directiveId }) };
+  return { label: translator(locale)("directives.read_button"), payload: directiveId > 0 ? encodePayload({ kind: "read", directiveId }) : "" };
 }
 
 /** The member-facing text of a directive (also shown again by /vanban). */
