@@ -2,11 +2,9 @@
  * `chihoi db status` and `chihoi db copy`: the database commands (registered by cli.ts).
  */
 import type { Command } from "commander";
-import BetterSqlite3 from "better-sqlite3";
-import { existsSync } from "node:fs";
 import type { Translate } from "./lib/i18n.ts";
 import { databaseFile, engineOf, openDatabase, redactUrl } from "./storage/database.ts";
-import { listMigrations, migrationsDir, migrationStatus, postgresMigrationsDir, type MigrationStatus } from "./storage/migrate.ts";
+import { readMigrationStatus, type MigrationStatus } from "./storage/migrate.ts";
 import { copyDatabase, CopyError } from "./storage/copy.ts";
 
 interface Io {
@@ -15,34 +13,6 @@ interface Io {
   out: (line?: string) => void;
   fail: (message: string) => never;
   databaseUrl: () => string;
-}
-
-type Row = { migration_name: string; checksum: string; finished_at: unknown };
-
-/** The migrations of the database at `url`, without applying any (status only reads). */
-export async function readMigrationStatus(url: string): Promise<MigrationStatus[]> {
-  if (engineOf(url) === "postgresql") {
-    const { default: pg } = await import("pg");
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      const exists = await client.query(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS ok`);
-      const rows = exists.rows[0]?.ok ? (await client.query<Row>(`SELECT migration_name, checksum, finished_at FROM "_prisma_migrations"`)).rows : [];
-      return migrationStatus(listMigrations(postgresMigrationsDir), rows);
-    } finally {
-      await client.end();
-    }
-  }
-  const file = databaseFile(url);
-  if (!existsSync(file)) return migrationStatus(listMigrations(migrationsDir), []);
-  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
-  try {
-    const has = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
-    const rows = has ? (db.prepare(`SELECT migration_name, checksum, finished_at FROM _prisma_migrations`).all() as Row[]) : [];
-    return migrationStatus(listMigrations(migrationsDir), rows);
-  } finally {
-    db.close();
-  }
 }
 
 export function registerDbCommands(program: Command, io: Io): void {

@@ -11,7 +11,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type BetterSqlite3 from "better-sqlite3";
+import BetterSqlite3 from "better-sqlite3";
+import { databaseFile, engineOf } from "./database.ts";
 import type pg from "pg";
 
 export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma/migrations");
@@ -135,4 +136,32 @@ export function migrationStatus(files: Migration[], rows: { migration_name: stri
     if (!files.some((f) => f.name === row.migration_name)) out.push({ name: row.migration_name, state: "unknown", appliedAt: at(row.finished_at) });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+type MigrationRow = { migration_name: string; checksum: string; finished_at: unknown };
+
+/** The migrations of the database at `url`, without applying any (status only reads). */
+export async function readMigrationStatus(url: string): Promise<MigrationStatus[]> {
+  if (engineOf(url) === "postgresql") {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const exists = await client.query(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS ok`);
+      const rows = exists.rows[0]?.ok ? (await client.query<MigrationRow>(`SELECT migration_name, checksum, finished_at FROM "_prisma_migrations"`)).rows : [];
+      return migrationStatus(listMigrations(postgresMigrationsDir), rows);
+    } finally {
+      await client.end();
+    }
+  }
+  const file = databaseFile(url);
+  if (!existsSync(file)) return migrationStatus(listMigrations(migrationsDir), []);
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  try {
+    const has = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
+    const rows = has ? (db.prepare(`SELECT migration_name, checksum, finished_at FROM _prisma_migrations`).all() as MigrationRow[]) : [];
+    return migrationStatus(listMigrations(migrationsDir), rows);
+  } finally {
+    db.close();
+  }
 }
