@@ -11,10 +11,8 @@
  * pending.
  */
 import type { Database } from "../storage/database.ts";
-import { inIds, skipLocked } from "../storage/dialect.ts";
-import { prepared, type Prepared, type Slots } from "../storage/prepared.ts";
 import { deliveryAccount } from "../domain/accounts/account-service.ts";
-import { enqueue, priorities, type OutboxBody } from "../domain/deliveries/outbox-service.ts";
+import { enqueue, peopleSentByKeyPrefix, priorities, type OutboxBody } from "../domain/deliveries/outbox-service.ts";
 import { offerQuestion } from "../domain/conversation-state.ts";
 import { getPerson } from "../domain/people/people-service.ts";
 import { meetingCadres, movedNoticePrefix } from "../domain/meetings/meeting-service.ts";
@@ -24,17 +22,8 @@ import { attendanceRecorded, inviteeAnswers, meetingTally } from "../domain/meet
 import { meetingJobKinds, nominalDueOf } from "../domain/meetings/reminder-plan.ts";
 import { attendancePromptBody, rsvpPayloads, rsvpRequestBody, tallyBody } from "../domain/meetings/meeting-messages.ts";
 
-export interface JobRow {
-  id: number;
-  kind: string;
-  meetingId: number | null;
-  entityType: string | null;
-  entityId: number | null;
-  dueAt: number;
-  expiresAt: number | null;
-  status: "pending" | "running" | "done" | "skipped";
-  dedupeKey: string;
-}
+import { claimJob, dueJobIds as dueJobIdsOf, finishJob, type JobRow } from "../domain/scheduling/scheduled-jobs.ts";
+export type { JobRow };
 
 export interface JobContext {
   now: Date;
@@ -61,73 +50,10 @@ export function registerJobHandler(kind: string, handler: JobHandler): void {
   handlers.set(kind, handler);
 }
 
-const jobColumns = ["id", "kind", "meetingId", "entityType", "entityId", "dueAt", "expiresAt", "status", "dedupeKey"] as const;
-
-function jobStatus(status: string): JobRow["status"] {
-  return status === "pending" || status === "running" || status === "done" ? status : "skipped";
-}
-
-// The clock asks every minute, mostly to find nothing: prepared, with the handled kinds as
-// constants (they change only when a handler is registered).
-let dueQuery: { kinds: string; query: Prepared<{ now: number; limit: number }, { id: number }> } | undefined;
-
-function dueJobsQuery(kinds: string[]): Prepared<{ now: number; limit: number }, { id: number }> {
-  const key = JSON.stringify(kinds);
-  if (dueQuery?.kinds !== key) {
-    dueQuery = {
-      kinds: key,
-      query: prepared((k, p: Slots<{ now: number; limit: number }>) =>
-        k
-          .selectFrom("ScheduledJob")
-          .select("id")
-          .where("status", "=", "pending")
-          .where("dueAt", "<=", p.now)
-          .where("kind", "in", kinds)
-          .orderBy("dueAt")
-          .orderBy("id")
-          .limit(p.limit),
-      ),
-    };
-  }
-  return dueQuery.query;
-}
-
 /** Ids of pending jobs of a handled kind due at `now`, oldest due first. */
 export async function dueJobIds(db: Database, now: Date, limit: number): Promise<number[]> {
-  const kinds = [...handlers.keys()];
-  if (!kinds.length) return [];
-  return (await dueJobsQuery(kinds).all(db, { now: now.getTime(), limit })).map((r) => r.id);
+  return await dueJobIdsOf(db, [...handlers.keys()], now, limit);
 }
-
-/**
- * Claims one pending job (by id, or the next due one of a handled kind that is not in `except`):
- * one statement, locking the row until the transaction ends and skipping rows another process
- * holds. Call inside the job's transaction. Undefined when there is nothing to claim.
- */
-async function claimJob(db: Database, ctx: JobContext, which: { id: number } | { except: readonly number[] }): Promise<JobRow | undefined> {
-  const now = ctx.now.getTime();
-  let pick = db.kysely.selectFrom("ScheduledJob").select("id").where("status", "=", "pending");
-  if ("id" in which) pick = pick.where("id", "=", which.id);
-  else {
-    const kinds = [...handlers.keys()];
-    if (!kinds.length) return undefined;
-    pick = pick.where("dueAt", "<=", now).where("kind", "in", kinds);
-    if (which.except.length) pick = pick.where((eb) => eb.not(inIds(db.engine, eb.ref("id"), which.except)));
-    pick = pick.orderBy("dueAt").orderBy("id");
-  }
-  const row = await db.kysely
-    .updateTable("ScheduledJob")
-    .set({ status: "running", claimedBy: ctx.workerId, claimedAt: now })
-    .where("id", "in", skipLocked(db.engine, pick.limit(1)))
-    .where("status", "=", "pending")
-    .returning(jobColumns)
-    .executeTakeFirst();
-  return row && { ...row, status: jobStatus(row.status) };
-}
-
-const finishJob = prepared((k, p: Slots<{ id: number; status: string; doneAt: number }>) =>
-  k.updateTable("ScheduledJob").set({ status: p.status, doneAt: p.doneAt }).where("id", "=", p.id).where("status", "=", "running"),
-);
 
 /** Runs a claimed job (inside its transaction) and records the outcome. */
 async function runClaimed(db: Database, job: JobRow, ctx: JobContext): Promise<JobOutcome | null> {
@@ -136,7 +62,7 @@ async function runClaimed(db: Database, job: JobRow, ctx: JobContext): Promise<J
   const now = ctx.now.getTime();
   const outcome: JobOutcome =
     job.expiresAt != null && now > job.expiresAt ? { status: "skipped", queued: 0, unreachable: 0 } : await handler(db, job, ctx);
-  await finishJob.run(db, { id: job.id, status: outcome.status, doneAt: now });
+  await finishJob(db, job.id, outcome.status, now);
   return outcome;
 }
 
@@ -147,7 +73,7 @@ async function runClaimed(db: Database, job: JobRow, ctx: JobContext): Promise<J
  */
 export async function runJob(db: Database, jobId: number, ctx: JobContext): Promise<JobOutcome | null> {
   return await db.transaction(async () => {
-    const job = await claimJob(db, ctx, { id: jobId });
+    const job = await claimJob(db, { ...ctx, kinds: [...handlers.keys()] }, { id: jobId });
     if (!job || !handlers.has(job.kind)) throw new NothingToRun();
     return await runClaimed(db, job, ctx);
   }).catch((error: unknown) => {
@@ -191,7 +117,7 @@ export async function runDueJobs(
     let outcome: JobOutcome | null | undefined;
     try {
       outcome = await db.transaction(async () => {
-        const job = await claimJob(db, ctx, { except: failed });
+        const job = await claimJob(db, { ...ctx, kinds: [...handlers.keys()] }, { except: failed });
         if (!job) return undefined;
         claimed = job.id;
         return await runClaimed(db, job, ctx);
@@ -259,7 +185,7 @@ async function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ct
   const nominal = nominalDueOf(job.dedupeKey) ?? job.dueAt;
   const prefix = movedNoticePrefix(meeting.id, meeting.startsAt);
   const toldOfMove = new Set(
-    (await toldOfMoveSince.all(db, { from: prefix, to: prefix.slice(0, -1) + ";", since: nominal })).flatMap((r) => (r.personId === null ? [] : [r.personId])),
+    await peopleSentByKeyPrefix(db, prefix, nominal),
   );
   const bodies = new Map<string, OutboxBody>();
   for (const invitee of await inviteeAnswers(db, meeting)) {
@@ -274,15 +200,6 @@ async function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ct
   return outcome;
 }
 
-const toldOfMoveSince = prepared((k, p: Slots<{ from: string; to: string; since: number }>) =>
-  k
-    .selectFrom("Outbox")
-    .select("personId")
-    .where("dedupeKey", ">=", p.from)
-    .where("dedupeKey", "<", p.to)
-    .where("createdAt", ">=", p.since)
-    .where("personId", "is not", null),
-);
 
 async function runTally(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): Promise<JobOutcome> {
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };

@@ -6,7 +6,8 @@
  * can be sent twice, and everything else is sent exactly once.
  */
 import type { Database, Engine } from "../../storage/database.ts";
-import { inList, isDistinctFrom, listParam, notIndexed, skipLocked } from "../../storage/dialect.ts";
+import { inList, isDistinctFrom, keyPrefix, listParam, notIndexed, skipLocked } from "../../storage/dialect.ts";
+import { sql } from "kysely";
 import { prepared, type Prepared, type Slots } from "../../storage/prepared.ts";
 import { logOutbound, type OutboundRecord } from "../messages/message-log.ts";
 
@@ -373,4 +374,16 @@ export async function outboxCounts(db: Database, platform?: string): Promise<Rec
   if (platform) q = q.where("platform", "=", platform);
   const rows = await q.execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/** People sent (queued) a message whose dedupe key starts with `prefix`, queued since `since`. */
+export async function peopleSentByKeyPrefix(db: Database, prefix: string, since: number): Promise<number[]> {
+  const rows = await db.kysely
+    .selectFrom("Outbox")
+    .select("personId")
+    .where(keyPrefix(db.engine, sql.ref("dedupeKey"), prefix))
+    .where("createdAt", ">=", since)
+    .where("personId", "is not", null)
+    .execute();
+  return rows.flatMap((r) => (r.personId === null ? [] : [r.personId]));
 }
