@@ -16,24 +16,15 @@ import { findUnit, subtreeRange } from "../units/unit-service.ts";
 import { localDateKey } from "../../lib/zoned-time.ts";
 import { isRsvpAnswer, type RsvpAnswer } from "./rsvp-service.ts";
 import { invitedIds, invitedPathRange } from "./meeting-queries.ts";
+import type { MeetingRow } from "./meeting-types.ts";
 import type { RecurrenceRule } from "./recurrence.ts";
 import type { LocalTime } from "./parse-datetime.ts";
 import { defaultReminderPlan, reminderPlanSchema, type ReminderPlan } from "./reminder-plan.ts";
 
-export interface BoardMeeting {
-  id: number;
-  unitId: number;
+/** A meeting as the board lists it: the stored meeting and its unit's name and path. */
+export interface BoardMeeting extends MeetingRow {
   unitName: string;
   unitPath: string;
-  seriesId: number | null;
-  title: string;
-  place: string;
-  agenda: string;
-  startsAt: number;
-  endsAt: number;
-  includeSubtree: boolean;
-  status: "scheduled" | "cancelled";
-  previousStartsAt: number | null;
 }
 
 export interface AnswerCounts {
