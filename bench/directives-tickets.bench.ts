@@ -9,7 +9,12 @@
 import { systemActor } from "../src/domain/access/actor.ts";
 import { benchDatabase, median, memorySampler, report, timeAsync, timesAsync } from "./lib.ts";
 import { createOrganisation } from "../src/domain/units/unit-service.ts";
-import { createDirective, directiveProgress, recordDeliveryOutcomes, sendDirective } from "../src/domain/directives/directive-service.ts";
+import {
+  createDirective,
+  directiveProgress,
+  recordDeliveryOutcomes,
+  sendDirective,
+} from "../src/domain/directives/directive-service.ts";
 import { readRates } from "../src/domain/directives/read-rates.ts";
 import { countOpenTickets, listOpenTickets } from "../src/domain/tickets/ticket-queue.ts";
 
@@ -22,14 +27,26 @@ const now = Date.UTC(2026, 10, 20, 3);
 const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
 
 // ---- the tree and its people, with raw inserts for speed ------------------------------------------
-const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
+const insertUnit = db.sql.db.prepare(
+  `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`,
+);
 const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
 const leaves: number[] = [];
 const communes: number[] = [];
 let rootId = 0;
 await db.transaction(async () => {
   const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
-    const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
+    const id = Number(
+      insertUnit.run(
+        organisationId,
+        parent?.id ?? null,
+        name,
+        name.toLowerCase(),
+        `tmp${Math.random()}`,
+        parent ? parent.depth + 1 : 0,
+        now,
+      ).lastInsertRowid,
+    );
     const path = `${parent?.path ?? "/"}${id}/`;
     setPath.run(path, id);
     return { id, path, depth: parent ? parent.depth + 1 : 0 };
@@ -45,9 +62,15 @@ await db.transaction(async () => {
     }
   }
 });
-const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)`);
-const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`);
-const insertAccount = db.sql.db.prepare(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES (?, ?, ?, 1, ?, ?)`);
+const insertPerson = db.sql.db.prepare(
+  `INSERT INTO Person (fullName, nameKey, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)`,
+);
+const insertMember = db.sql.db.prepare(
+  `INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`,
+);
+const insertAccount = db.sql.db.prepare(
+  `INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES (?, ?, ?, 1, ?, ?)`,
+);
 const members: number[] = [];
 const official = (unitId: number, role: string) => {
   const id = Number(insertPerson.run(`Cán bộ ${unitId}`, `can bo ${unitId}`, 1, "vi", now, now).lastInsertRowid);
@@ -61,7 +84,10 @@ let branchCadre = 0;
 await db.transaction(async () => {
   for (let i = 0; i < MEMBERS; i++) {
     const linked = i % 10 !== 0; // 90 % have linked a chat account
-    const id = Number(insertPerson.run(`Hội viên ${i}`, `hoi vien ${i}`, linked ? 1 : 0, i % 10 === 3 ? "en" : "vi", now, now).lastInsertRowid);
+    const id = Number(
+      insertPerson.run(`Hội viên ${i}`, `hoi vien ${i}`, linked ? 1 : 0, i % 10 === 3 ? "en" : "vi", now, now)
+        .lastInsertRowid,
+    );
     members.push(id);
     insertMember.run(id, leaves[i % leaves.length]!, "member", now);
     if (linked) insertAccount.run(i % 3 === 0 ? "zalo" : "telegram", `acc-${i}`, id, now, now);
@@ -80,7 +106,16 @@ const summary =
   "Các cấp hội báo cáo kết quả thực hiện về Thường trực Hội trước ngày 15/12/2026.";
 const directive = await createDirective(
   db,
-  { unitId: rootId, kind: "nghi_quyet", number: "05-NQ/HCCB", issuer: "Ban Thường vụ Hội CCB tỉnh", title: "Nghị quyết về công tác hội năm 2027", summary, link: "https://hoiccb.example.vn/nq-05", createdById: provinceOfficial },
+  {
+    unitId: rootId,
+    kind: "nghi_quyet",
+    number: "05-NQ/HCCB",
+    issuer: "Ban Thường vụ Hội CCB tỉnh",
+    title: "Nghị quyết về công tác hội năm 2027",
+    summary,
+    link: "https://hoiccb.example.vn/nq-05",
+    createdById: provinceOfficial,
+  },
   new Date(now),
 );
 (globalThis as { gc?: () => void }).gc?.();
@@ -89,14 +124,22 @@ const baselineMb = Math.round(process.memoryUsage().rss / 1048576);
 // mark (maxRSS, over the whole process so far) tells the true peak.
 const maxRssBeforeMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const sampler = memorySampler();
-const sending = await timeAsync(() => sendDirective(db, directive.id, { now: new Date(now + 1000), byPersonId: provinceOfficial }));
+const sending = await timeAsync(() =>
+  sendDirective(db, directive.id, { now: new Date(now + 1000), byPersonId: provinceOfficial }),
+);
 const { peakMb } = sampler.stop();
 const maxRssAfterMb = Math.round(process.resourceUsage().maxRSS / 1024);
 report(
   "directive queueing",
   {
-    recipients: sending.result.total, queued: sending.result.queued, notLinked: sending.result.notLinked, ms: sending.ms.toFixed(0),
-    rssBeforeMb: baselineMb, rssAfterMb: peakMb, peakRssMb: maxRssAfterMb, peakRssBeforeSendingMb: maxRssBeforeMb,
+    recipients: sending.result.total,
+    queued: sending.result.queued,
+    notLinked: sending.result.notLinked,
+    ms: sending.ms.toFixed(0),
+    rssBeforeMb: baselineMb,
+    rssAfterMb: peakMb,
+    peakRssMb: maxRssAfterMb,
+    peakRssBeforeSendingMb: maxRssBeforeMb,
   },
   "< 5000 ms, peak RSS < 300 MB",
 );
@@ -105,13 +148,24 @@ report(
 // The delivery engine's work, simulated: 85 % sent, 3 % unreachable, 2 % failed, the rest waiting;
 // 45 % of the members confirmed reading.
 await db.transaction(async () => {
-  const ids = await db.sql.raw<[number]>(`SELECT id FROM Outbox WHERE entityType = 'Directive' AND entityId = ? ORDER BY id`, directive.id);
+  const ids = await db.sql.raw<[number]>(
+    `SELECT id FROM Outbox WHERE entityType = 'Directive' AND entityId = ? ORDER BY id`,
+    directive.id,
+  );
   const mark = db.sql.db.prepare(`UPDATE Outbox SET status = ?, sentAt = ? WHERE id = ?`);
   ids.forEach(([id], i) => {
     const r = i % 100;
-    mark.run(r < 85 ? "sent" : r < 88 ? "unreachable" : r < 90 ? "failed" : "pending", r < 85 ? now + 60_000 : null, id);
+    mark.run(
+      r < 85 ? "sent" : r < 88 ? "unreachable" : r < 90 ? "failed" : "pending",
+      r < 85 ? now + 60_000 : null,
+      id,
+    );
   });
-  await db.sql.run(`UPDATE DirectiveDelivery SET readAt = ? WHERE directiveId = ? AND personId % 20 < 9`, now + 3_600_000, directive.id);
+  await db.sql.run(
+    `UPDATE DirectiveDelivery SET readAt = ? WHERE directiveId = ? AND personId % 20 < 9`,
+    now + 3_600_000,
+    directive.id,
+  );
 });
 async function measure(fn: () => unknown, runs = 15): Promise<number> {
   await fn();
@@ -150,8 +204,12 @@ const random = () => {
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
-const insertTicket = db.sql.db.prepare(`INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', ?, ?, ?, ?)`);
-const insertMessage = db.sql.db.prepare(`INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'member', ?, ?, ?)`);
+const insertTicket = db.sql.db.prepare(
+  `INSERT INTO Ticket (unitId, originUnitId, personId, category, status, dueAt, createdAt, updatedAt) VALUES (?, ?, ?, 'khac', ?, ?, ?, ?)`,
+);
+const insertMessage = db.sql.db.prepare(
+  `INSERT INTO TicketMessage (ticketId, authorRole, authorPersonId, text, createdAt) VALUES (?, 'member', ?, ?, ?)`,
+);
 const building = await timeAsync(() =>
   db.transaction(async () => {
     for (let i = 0; i < TICKETS; i++) {
@@ -159,19 +217,39 @@ const building = await timeAsync(() =>
       const leafIndex = k % leaves.length;
       const r = random();
       const status = r < 0.92 ? "closed" : r < 0.95 ? "new" : r < 0.98 ? "in_progress" : "answered";
-      const created = status === "closed" ? now - Math.floor(random() * 1000 * DAY) : now - Math.floor(random() * 60 * DAY);
+      const created =
+        status === "closed" ? now - Math.floor(random() * 1000 * DAY) : now - Math.floor(random() * 60 * DAY);
       const u = random();
       const unitId = u < 0.94 ? leaves[leafIndex]! : u < 0.99 ? communes[Math.floor(leafIndex / 90)]! : rootId;
-      const id = Number(insertTicket.run(unitId, leaves[leafIndex]!, members[k]!, status, created + 7 * DAY, created, created).lastInsertRowid);
-      insertMessage.run(id, members[k]!, `Kiến nghị ${i}: đường giao thông nông thôn xuống cấp, đề nghị hội kiến nghị sửa chữa`, created);
+      const id = Number(
+        insertTicket.run(unitId, leaves[leafIndex]!, members[k]!, status, created + 7 * DAY, created, created)
+          .lastInsertRowid,
+      );
+      insertMessage.run(
+        id,
+        members[k]!,
+        `Kiến nghị ${i}: đường giao thông nông thôn xuống cấp, đề nghị hội kiến nghị sửa chữa`,
+        created,
+      );
     }
   }),
 );
 db.sql.db.pragma("optimize");
 const at = new Date(now);
-const page = (personId: number, offset = 0) => () => listOpenTickets(db, personId, { now: at, limit: 15, offset });
-const figures: Record<string, string | number> = { tickets: TICKETS, open: (await countOpenTickets(db, provinceOfficial, at)).open, buildS: (building.ms / 1000).toFixed(0) };
-for (const [name, personId] of [["province", provinceOfficial], ["commune", communeOfficial], ["branch", branchCadre]] as const) {
+const page =
+  (personId: number, offset = 0) =>
+  () =>
+    listOpenTickets(db, personId, { now: at, limit: 15, offset });
+const figures: Record<string, string | number> = {
+  tickets: TICKETS,
+  open: (await countOpenTickets(db, provinceOfficial, at)).open,
+  buildS: (building.ms / 1000).toFixed(0),
+};
+for (const [name, personId] of [
+  ["province", provinceOfficial],
+  ["commune", communeOfficial],
+  ["branch", branchCadre],
+] as const) {
   figures[`${name}Ms`] = (await measure(page(personId))).toFixed(2);
   figures[`${name}Page5Ms`] = (await measure(page(personId, 60))).toFixed(2);
 }

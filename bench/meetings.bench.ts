@@ -23,15 +23,33 @@ const { id: organisationId } = await createOrganisation(db, systemActor(), { cod
 const setupAt = Date.parse("2026-11-20T03:00:00Z");
 
 // Tỉnh → 10 xã → 100 chi hội each; 100 linked members per branch, built with raw inserts.
-const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
+const insertUnit = db.sql.db.prepare(
+  `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`,
+);
 const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
-const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, 1, ?, ?, ?)`);
-const insertAccount = db.sql.db.prepare(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, ?, ?)`);
-const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`);
+const insertPerson = db.sql.db.prepare(
+  `INSERT INTO Person (fullName, nameKey, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, 1, ?, ?, ?)`,
+);
+const insertAccount = db.sql.db.prepare(
+  `INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, ?, ?)`,
+);
+const insertMember = db.sql.db.prepare(
+  `INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`,
+);
 const branches: number[] = [];
 await db.transaction(async () => {
   const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
-    const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, setupAt).lastInsertRowid);
+    const id = Number(
+      insertUnit.run(
+        organisationId,
+        parent?.id ?? null,
+        name,
+        name.toLowerCase(),
+        `tmp${Math.random()}`,
+        parent ? parent.depth + 1 : 0,
+        setupAt,
+      ).lastInsertRowid,
+    );
     const path = `${parent?.path ?? "/"}${id}/`;
     setPath.run(path, id);
     return { id, path, depth: parent ? parent.depth + 1 : 0 };
@@ -44,7 +62,10 @@ await db.transaction(async () => {
   let n = 0;
   for (const unitId of branches) {
     for (let i = 0; i < MEMBERS_PER_BRANCH; i++, n++) {
-      const id = Number(insertPerson.run(`Hội viên ${n}`, `hoi vien ${n}`, n % 10 === 0 ? "en" : "vi", setupAt, setupAt).lastInsertRowid);
+      const id = Number(
+        insertPerson.run(`Hội viên ${n}`, `hoi vien ${n}`, n % 10 === 0 ? "en" : "vi", setupAt, setupAt)
+          .lastInsertRowid,
+      );
       insertAccount.run(`tg${id}`, id, setupAt, setupAt);
       insertMember.run(id, unitId, i === 0 ? "cadre" : "member", setupAt);
     }
@@ -56,7 +77,12 @@ db.sql.db.pragma("optimize");
 const startsAt = new Date("2026-12-05T12:30:00Z");
 const ctx = { now: new Date(setupAt), timeZone: HCM, actor: systemActor() };
 const planning = await timeAsync(async () => {
-  for (const unitId of branches) await createMeeting(db, { unitId, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa", agenda: "Thu hội phí", startsAt }, ctx);
+  for (const unitId of branches)
+    await createMeeting(
+      db,
+      { unitId, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa", agenda: "Thu hội phí", startsAt },
+      ctx,
+    );
 });
 const jobs = (await db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ScheduledJob`))!.n;
 
@@ -94,7 +120,11 @@ const clock = new Clock(db, { timeZone: HCM, logger, now: () => current });
 await clock.tick();
 const tickMs: number[] = [];
 for (let i = 0; i < 200; i++) tickMs.push((await timeAsync(() => clock.tick())).ms);
-report("idle tick", { ticks: tickMs.length, medianMs: median(tickMs).toFixed(3), p99Ms: percentile(tickMs, 99).toFixed(3) }, "< 50 ms");
+report(
+  "idle tick",
+  { ticks: tickMs.length, medianMs: median(tickMs).toFixed(3), p99Ms: percentile(tickMs, 99).toFixed(3) },
+  "< 50 ms",
+);
 
 // 10,000 idle ticks, each a minute later (the hourly horizon check runs every 60th): heap before/after.
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -14,7 +14,14 @@ const families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "P
 const given = ["An", "Bình", "Cường", "Dũng", "Hoa", "Lan", "Mai", "Nam", "Phúc", "Sơn"];
 
 function line(i: number): string[] {
-  return [String(i + 1), `${families[i % 10]} Văn ${given[Math.floor(i / 10) % 10]} ${i}`, `09${String(10_000_000 + i).padStart(8, "0")}`, `Chi hội ${i % 200}`, i % 40 === 0 ? "Chi hội trưởng" : "", String(1940 + (i % 60))];
+  return [
+    String(i + 1),
+    `${families[i % 10]} Văn ${given[Math.floor(i / 10) % 10]} ${i}`,
+    `09${String(10_000_000 + i).padStart(8, "0")}`,
+    `Chi hội ${i % 200}`,
+    i % 40 === 0 ? "Chi hội trưởng" : "",
+    String(1940 + (i % 60)),
+  ];
 }
 
 for (const format of ["csv", "xlsx"] as const) {
@@ -26,7 +33,7 @@ for (const format of ["csv", "xlsx"] as const) {
   if (format === "csv") {
     const out = ["DANH SÁCH HỘI VIÊN", header.join(",")];
     for (let i = 0; i < rows; i++) out.push(line(i).join(","));
-    writeFileSync(file, "\uFEFF" + out.join("\n"));
+    writeFileSync(file, `\uFEFF${out.join("\n")}`);
   } else {
     const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file });
     const ws = wb.addWorksheet("Danh sách");
@@ -40,16 +47,22 @@ for (const format of ["csv", "xlsx"] as const) {
   }
   global.gc?.();
   const mem = memorySampler();
-  const first = await timeAsync(() => importRosterFile(db, { actor: systemActor(), file, unitId: root.id, createUnits: true }));
+  const first = await timeAsync(() =>
+    importRosterFile(db, { actor: systemActor(), file, unitId: root.id, createUnits: true }),
+  );
   const again = await timeAsync(() => importRosterFile(db, { actor: systemActor(), file, unitId: root.id }));
   const { peakMb } = mem.stop();
-  report(`roster import ${format}`, {
-    rows,
-    created: first.result.created,
-    seconds: (first.ms / 1000).toFixed(1),
-    reimportUnchanged: again.result.unchanged,
-    reimportSeconds: (again.ms / 1000).toFixed(1),
-    peakRssMb: peakMb,
-  }, "≤ 30 s, < 500 MB");
+  report(
+    `roster import ${format}`,
+    {
+      rows,
+      created: first.result.created,
+      seconds: (first.ms / 1000).toFixed(1),
+      reimportUnchanged: again.result.unchanged,
+      reimportSeconds: (again.ms / 1000).toFixed(1),
+      peakRssMb: peakMb,
+    },
+    "≤ 30 s, < 500 MB",
+  );
   await db.destroy();
 }

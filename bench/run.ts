@@ -15,7 +15,10 @@ for (const file of benches) {
   process.stdout.write(`\n== ${file}\n`);
   // Benchmarks of the running service use the heap cap `npm start` uses; the CLI ones do not.
   const heap = /^telegram-/.test(file) ? ["--max-old-space-size=128"] : [];
-  const r = spawnSync(process.execPath, [...heap, "--import", "tsx", "--expose-gc", path.join(dir, file)], { stdio: "inherit", env: { ...process.env, LOG_LEVEL: "silent" } });
+  const r = spawnSync(process.execPath, [...heap, "--import", "tsx", "--expose-gc", path.join(dir, file)], {
+    stdio: "inherit",
+    env: { ...process.env, LOG_LEVEL: "silent" },
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

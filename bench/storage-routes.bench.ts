@@ -24,7 +24,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from "kysely";
+import {
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from "kysely";
 import kyselyExtension from "prisma-extension-kysely";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -38,7 +46,8 @@ import { recordInbound } from "../src/domain/messages/message-log.ts";
 import { percentile, report } from "./lib.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const pgServer = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const pgServer =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const N_OUTBOX = 3000;
 const N_INBOUND = 3000;
 const N_JOBS = 1000;
@@ -61,25 +70,56 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 async function kOutbox(k: Kysely<DB>, engine: Engine): Promise<number> {
   const now = Date.now();
   for (let i = 0; i < N_OUTBOX; i += 500) {
-    await k.insertInto("Outbox").values(Array.from({ length: Math.min(500, N_OUTBOX - i) }, (_, j) => ({
-      platform: "telegram", chatId: String(i + j), body: JSON.stringify({ text: "Họp chi hội" }), priority: 9, notBefore: now, createdAt: now, dedupeKey: `b:${i + j}`,
-    }))).onConflict((oc) => oc.column("dedupeKey").doNothing()).execute();
+    await k
+      .insertInto("Outbox")
+      .values(
+        Array.from({ length: Math.min(500, N_OUTBOX - i) }, (_, j) => ({
+          platform: "telegram",
+          chatId: String(i + j),
+          body: JSON.stringify({ text: "Họp chi hội" }),
+          priority: 9,
+          notBefore: now,
+          createdAt: now,
+          dedupeKey: `b:${i + j}`,
+        })),
+      )
+      .onConflict((oc) => oc.column("dedupeKey").doNothing())
+      .execute();
   }
   const start = process.hrtime.bigint();
   let sent = 0;
   for (;;) {
     const at = Date.now();
-    const rows = await k.updateTable("Outbox")
+    const rows = await k
+      .updateTable("Outbox")
       .set((eb) => ({ status: "sending", claimedBy: "w1", leaseUntil: at + 60_000, attempts: eb("attempts", "+", 1) }))
-      .where("id", "in", (eb) => skipLocked(engine, eb.selectFrom("Outbox").select("id").where("status", "=", "pending").where("platform", "=", "telegram").where("notBefore", "<=", at).orderBy("priority").orderBy("id").limit(20)))
+      .where("id", "in", (eb) =>
+        skipLocked(
+          engine,
+          eb
+            .selectFrom("Outbox")
+            .select("id")
+            .where("status", "=", "pending")
+            .where("platform", "=", "telegram")
+            .where("notBefore", "<=", at)
+            .orderBy("priority")
+            .orderBy("id")
+            .limit(20),
+        ),
+      )
       .where("status", "=", "pending")
       .returning(["id", "chatId", "body"])
       .execute();
     if (!rows.length) break;
     for (const row of rows) {
       const t = Date.now();
-      await k.updateTable("Outbox").set({ status: "sent", sentAt: t, platformMessageId: `m${row.id}`, leaseUntil: null, lastError: null })
-        .where("id", "=", row.id).where("claimedBy", "=", "w1").where("status", "=", "sending").execute();
+      await k
+        .updateTable("Outbox")
+        .set({ status: "sent", sentAt: t, platformMessageId: `m${row.id}`, leaseUntil: null, lastError: null })
+        .where("id", "=", row.id)
+        .where("claimedBy", "=", "w1")
+        .where("status", "=", "sending")
+        .execute();
       await k.insertInto("DeliveryAttempt").values({ outboxId: row.id, outcome: "sent", createdAt: t }).execute();
       sent++;
     }
@@ -94,12 +134,30 @@ async function kInbound(k: Kysely<DB>): Promise<{ perSec: number; p99: number }>
   for (let i = 0; i < N_INBOUND; i++) {
     const event = i % 10 === 9 ? i - 1 : i; // every 10th a duplicate of the one before
     const t0 = process.hrtime.bigint();
-    const inserted = await k.insertInto("MessageLog").values({
-      direction: "in", platform: "telegram", chatId: String(event % 500), chatType: "private", senderExternalId: String(event % 500), kind: "text",
-      text: "Có", platformEventId: String(event), status: "received", createdAt: Date.now(),
-    }).onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing()).returning("id").executeTakeFirst();
+    const inserted = await k
+      .insertInto("MessageLog")
+      .values({
+        direction: "in",
+        platform: "telegram",
+        chatId: String(event % 500),
+        chatType: "private",
+        senderExternalId: String(event % 500),
+        kind: "text",
+        text: "Có",
+        platformEventId: String(event),
+        status: "received",
+        createdAt: Date.now(),
+      })
+      .onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing())
+      .returning("id")
+      .executeTakeFirst();
     if (!inserted) {
-      await k.selectFrom("MessageLog").select(["id", "status"]).where("platform", "=", "telegram").where("platformEventId", "=", String(event)).executeTakeFirstOrThrow();
+      await k
+        .selectFrom("MessageLog")
+        .select(["id", "status"])
+        .where("platform", "=", "telegram")
+        .where("platformEventId", "=", String(event))
+        .executeTakeFirstOrThrow();
     }
     lat.push(ms(t0));
   }
@@ -111,9 +169,22 @@ async function kPlan(k: Kysely<DB>): Promise<number> {
   await k.transaction().execute(async (trx) => {
     const now = Date.now();
     for (let i = 0; i < N_JOBS; i += 200) {
-      await trx.insertInto("ScheduledJob").values(Array.from({ length: 200 }, (_, j) => ({
-        kind: "reminder", entityType: "Meeting", entityId: (i + j) % 200, dueAt: now + (i + j) * 1000, expiresAt: now + 86_400_000, status: "pending", dedupeKey: `reminder:${i + j}`, createdAt: now,
-      }))).onConflict((oc) => oc.column("dedupeKey").doNothing()).execute();
+      await trx
+        .insertInto("ScheduledJob")
+        .values(
+          Array.from({ length: 200 }, (_, j) => ({
+            kind: "reminder",
+            entityType: "Meeting",
+            entityId: (i + j) % 200,
+            dueAt: now + (i + j) * 1000,
+            expiresAt: now + 86_400_000,
+            status: "pending",
+            dedupeKey: `reminder:${i + j}`,
+            createdAt: now,
+          })),
+        )
+        .onConflict((oc) => oc.column("dedupeKey").doNothing())
+        .execute();
     }
   });
   return ms(start);
@@ -122,35 +193,108 @@ async function kPlan(k: Kysely<DB>): Promise<number> {
 // The same hot paths with prepared queries (built and compiled once per database).
 
 const claimQ = prepared((k, p: Slots<{ worker: string; leaseUntil: number; now: number; n: number }>) =>
-  k.updateTable("Outbox")
-    .set((eb) => ({ status: "sending", claimedBy: p.worker, leaseUntil: p.leaseUntil, attempts: eb("attempts", "+", 1) }))
-    .where("id", "in", (eb) => eb.selectFrom("Outbox").select("id").where("status", "=", "pending").where("platform", "=", "telegram").where("notBefore", "<=", p.now).orderBy("priority").orderBy("id").limit(p.n))
+  k
+    .updateTable("Outbox")
+    .set((eb) => ({
+      status: "sending",
+      claimedBy: p.worker,
+      leaseUntil: p.leaseUntil,
+      attempts: eb("attempts", "+", 1),
+    }))
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("Outbox")
+        .select("id")
+        .where("status", "=", "pending")
+        .where("platform", "=", "telegram")
+        .where("notBefore", "<=", p.now)
+        .orderBy("priority")
+        .orderBy("id")
+        .limit(p.n),
+    )
     .where("status", "=", "pending")
-    .returning(["id", "chatId", "body"]));
+    .returning(["id", "chatId", "body"]),
+);
 const claimPgQ = prepared((k, p: Slots<{ worker: string; leaseUntil: number; now: number; n: number }>) =>
-  k.updateTable("Outbox")
-    .set((eb) => ({ status: "sending", claimedBy: p.worker, leaseUntil: p.leaseUntil, attempts: eb("attempts", "+", 1) }))
-    .where("id", "in", (eb) => skipLocked("postgresql", eb.selectFrom("Outbox").select("id").where("status", "=", "pending").where("platform", "=", "telegram").where("notBefore", "<=", p.now).orderBy("priority").orderBy("id").limit(p.n)))
+  k
+    .updateTable("Outbox")
+    .set((eb) => ({
+      status: "sending",
+      claimedBy: p.worker,
+      leaseUntil: p.leaseUntil,
+      attempts: eb("attempts", "+", 1),
+    }))
+    .where("id", "in", (eb) =>
+      skipLocked(
+        "postgresql",
+        eb
+          .selectFrom("Outbox")
+          .select("id")
+          .where("status", "=", "pending")
+          .where("platform", "=", "telegram")
+          .where("notBefore", "<=", p.now)
+          .orderBy("priority")
+          .orderBy("id")
+          .limit(p.n),
+      ),
+    )
     .where("status", "=", "pending")
-    .returning(["id", "chatId", "body"]));
+    .returning(["id", "chatId", "body"]),
+);
 const markSentQ = prepared((k, p: Slots<{ id: number; worker: string; at: number; messageId: string }>) =>
-  k.updateTable("Outbox").set({ status: "sent", sentAt: p.at, platformMessageId: p.messageId, leaseUntil: null, lastError: null })
-    .where("id", "=", p.id).where("claimedBy", "=", p.worker).where("status", "=", "sending"));
-const attemptQ = prepared((k, p: Slots<{ id: number; at: number }>) => k.insertInto("DeliveryAttempt").values({ outboxId: p.id, outcome: "sent", createdAt: p.at }));
+  k
+    .updateTable("Outbox")
+    .set({ status: "sent", sentAt: p.at, platformMessageId: p.messageId, leaseUntil: null, lastError: null })
+    .where("id", "=", p.id)
+    .where("claimedBy", "=", p.worker)
+    .where("status", "=", "sending"),
+);
+const attemptQ = prepared((k, p: Slots<{ id: number; at: number }>) =>
+  k.insertInto("DeliveryAttempt").values({ outboxId: p.id, outcome: "sent", createdAt: p.at }),
+);
 const inboundQ = prepared((k, p: Slots<{ chatId: string; eventId: string; at: number }>) =>
-  k.insertInto("MessageLog").values({
-    direction: "in", platform: "telegram", chatId: p.chatId, chatType: "private", senderExternalId: p.chatId, kind: "text",
-    text: "Có", platformEventId: p.eventId, status: "received", createdAt: p.at,
-  }).onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing()).returning("id"));
+  k
+    .insertInto("MessageLog")
+    .values({
+      direction: "in",
+      platform: "telegram",
+      chatId: p.chatId,
+      chatType: "private",
+      senderExternalId: p.chatId,
+      kind: "text",
+      text: "Có",
+      platformEventId: p.eventId,
+      status: "received",
+      createdAt: p.at,
+    })
+    .onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing())
+    .returning("id"),
+);
 const existingQ = prepared((k, p: Slots<{ eventId: string }>) =>
-  k.selectFrom("MessageLog").select(["id", "status"]).where("platform", "=", "telegram").where("platformEventId", "=", p.eventId));
+  k
+    .selectFrom("MessageLog")
+    .select(["id", "status"])
+    .where("platform", "=", "telegram")
+    .where("platformEventId", "=", p.eventId),
+);
 
 async function pOutbox(db: Database, batchTx: boolean): Promise<number> {
   const now = Date.now();
   for (let i = 0; i < N_OUTBOX; i += 500) {
-    await db.kysely.insertInto("Outbox").values(Array.from({ length: Math.min(500, N_OUTBOX - i) }, (_, j) => ({
-      platform: "telegram", chatId: String(i + j), body: JSON.stringify({ text: "Họp chi hội" }), priority: 9, notBefore: now, createdAt: now, dedupeKey: `b:${i + j}`,
-    }))).execute();
+    await db.kysely
+      .insertInto("Outbox")
+      .values(
+        Array.from({ length: Math.min(500, N_OUTBOX - i) }, (_, j) => ({
+          platform: "telegram",
+          chatId: String(i + j),
+          body: JSON.stringify({ text: "Họp chi hội" }),
+          priority: 9,
+          notBefore: now,
+          createdAt: now,
+          dedupeKey: `b:${i + j}`,
+        })),
+      )
+      .execute();
   }
   const start = process.hrtime.bigint();
   let sent = 0;
@@ -197,12 +341,27 @@ async function pInbound(db: Database): Promise<{ perSec: number; p99: number }> 
 
 async function rawOutbox(db: Database): Promise<number> {
   const now = new Date();
-  await enqueueMany(db, Array.from({ length: N_OUTBOX }, (_, i) => ({ platform: "telegram", chatId: String(i), body: { text: "Họp chi hội" }, priority: 9, dedupeKey: `b:${i}` })), now);
+  await enqueueMany(
+    db,
+    Array.from({ length: N_OUTBOX }, (_, i) => ({
+      platform: "telegram",
+      chatId: String(i),
+      body: { text: "Họp chi hội" },
+      priority: 9,
+      dedupeKey: `b:${i}`,
+    })),
+    now,
+  );
   const start = process.hrtime.bigint();
   let sent = 0;
   for (;;) {
     const at = new Date();
-    const rows = await claim(db, (await dueCandidates(db, "telegram", at, 20)).map((r) => r.id), "w1", new Date(at.getTime() + 60_000));
+    const rows = await claim(
+      db,
+      (await dueCandidates(db, "telegram", at, 20)).map((r) => r.id),
+      "w1",
+      new Date(at.getTime() + 60_000),
+    );
     if (!rows.length) break;
     for (const row of rows) {
       await markSent(db, row.id, "w1", `m${row.id}`);
@@ -219,7 +378,16 @@ async function rawInbound(db: Database): Promise<{ perSec: number; p99: number }
   for (let i = 0; i < N_INBOUND; i++) {
     const event = i % 10 === 9 ? i - 1 : i;
     const t0 = process.hrtime.bigint();
-    await recordInbound(db, { platform: "telegram", chatId: String(event % 500), chatType: "private", senderExternalId: String(event % 500), kind: "text", text: "Có", platformEventId: String(event), at: new Date() });
+    await recordInbound(db, {
+      platform: "telegram",
+      chatId: String(event % 500),
+      chatType: "private",
+      senderExternalId: String(event % 500),
+      kind: "text",
+      text: "Có",
+      platformEventId: String(event),
+      at: new Date(),
+    });
     lat.push(ms(t0));
   }
   return { perSec: N_INBOUND / (ms(start) / 1000), p99: percentile(lat, 99) };
@@ -232,7 +400,11 @@ async function rawPlan(db: Database): Promise<number> {
     for (let i = 0; i < N_JOBS; i++) {
       await db.sql.run(
         `INSERT INTO ScheduledJob (kind, meetingId, entityType, entityId, dueAt, expiresAt, status, dedupeKey, createdAt) VALUES ('reminder', NULL, 'Meeting', ?, ?, ?, 'pending', ?, ?) ON CONFLICT (dedupeKey) DO NOTHING`,
-        i % 200, now + i * 1000, now + 86_400_000, `reminder:${i}`, now,
+        i % 200,
+        now + i * 1000,
+        now + 86_400_000,
+        `reminder:${i}`,
+        now,
       );
     }
   });
@@ -249,11 +421,17 @@ interface CrudClient {
   };
 }
 
-async function prismaCrud(client: CrudClient, time: (ms: number) => unknown): Promise<{ create: number; find: number }> {
+async function prismaCrud(
+  client: CrudClient,
+  time: (ms: number) => unknown,
+): Promise<{ create: number; find: number }> {
   const n = 1500;
   const ids: number[] = [];
   let start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) ids.push((await client.auditLog.create({ data: { source: "cli", action: "bench", createdAt: time(Date.now()) } })).id);
+  for (let i = 0; i < n; i++)
+    ids.push(
+      (await client.auditLog.create({ data: { source: "cli", action: "bench", createdAt: time(Date.now()) } })).id,
+    );
   const create = n / (ms(start) / 1000);
   start = process.hrtime.bigint();
   for (const id of ids) await client.auditLog.findUnique({ where: { id } });
@@ -304,12 +482,26 @@ async function withDb<T>(engine: Engine, fn: (db: Database) => Promise<T>): Prom
 }
 
 /** The PostgreSQL Prisma Client (generated from prisma/postgresql/schema.prisma into bench/out). */
-async function pgPrismaClient(): Promise<new (options: { adapter: unknown }) => CrudClient & { $extends: (e: unknown) => unknown; $disconnect(): Promise<void> }> {
+async function pgPrismaClient(): Promise<
+  new (options: {
+    adapter: unknown;
+  }) => CrudClient & { $extends: (e: unknown) => unknown; $disconnect(): Promise<void> }
+> {
   const file = path.join(root, "bench/out/prisma-pg-client/client.ts");
   if (!existsSync(file)) {
-    const r = spawnSync(path.join(root, "node_modules/.bin/prisma"), ["generate", "--config", "prisma/postgresql/prisma.config.ts"], {
-      cwd: root, encoding: "utf8", env: { ...process.env, PRISMA_QUERY_ENGINE_LIBRARY: path.join(root, "package.json"), MIGRATIONS_DATABASE_URL: pgServer },
-    });
+    const r = spawnSync(
+      path.join(root, "node_modules/.bin/prisma"),
+      ["generate", "--config", "prisma/postgresql/prisma.config.ts"],
+      {
+        cwd: root,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          PRISMA_QUERY_ENGINE_LIBRARY: path.join(root, "package.json"),
+          MIGRATIONS_DATABASE_URL: pgServer,
+        },
+      },
+    );
     if (r.status !== 0) throw new Error(`could not generate the PostgreSQL Prisma Client: ${r.stderr}`);
   }
   const mod = (await import(file)) as { PrismaClient: never };
@@ -319,23 +511,37 @@ async function pgPrismaClient(): Promise<new (options: { adapter: unknown }) => 
 type Extended = { $kysely: Kysely<DB>; $disconnect(): Promise<void> };
 
 function extend(client: { $extends: (e: unknown) => unknown }, engine: Engine): Extended {
-  return client.$extends(kyselyExtension({
-    kysely: (driver) => new Kysely<DB>({
-      dialect: {
-        createDriver: () => driver,
-        createAdapter: () => (engine === "sqlite" ? new SqliteAdapter() : new PostgresAdapter()),
-        createIntrospector: (db) => (engine === "sqlite" ? new SqliteIntrospector(db) : new PostgresIntrospector(db)),
-        createQueryCompiler: () => (engine === "sqlite" ? new SqliteQueryCompiler() : new PostgresQueryCompiler()),
-      },
-      plugins: engine === "sqlite" ? [new SqliteBooleans()] : [],
+  return client.$extends(
+    kyselyExtension({
+      kysely: (driver) =>
+        new Kysely<DB>({
+          dialect: {
+            createDriver: () => driver,
+            createAdapter: () => (engine === "sqlite" ? new SqliteAdapter() : new PostgresAdapter()),
+            createIntrospector: (db) =>
+              engine === "sqlite" ? new SqliteIntrospector(db) : new PostgresIntrospector(db),
+            createQueryCompiler: () => (engine === "sqlite" ? new SqliteQueryCompiler() : new PostgresQueryCompiler()),
+          },
+          plugins: engine === "sqlite" ? [new SqliteBooleans()] : [],
+        }),
     }),
-  })) as Extended;
+  ) as Extended;
 }
 
-async function prismaRoute(engine: Engine, db: Database): Promise<{ extended: Extended; crud: CrudClient; time: (ms: number) => unknown; close(): Promise<void> }> {
+async function prismaRoute(
+  engine: Engine,
+  db: Database,
+): Promise<{ extended: Extended; crud: CrudClient; time: (ms: number) => unknown; close(): Promise<void> }> {
   if (engine === "sqlite") {
-    const client = new SqlitePrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${db.file}` }, { timestampFormat: "unixepoch-ms" }) });
-    return { extended: extend(client as never, engine), crud: client as unknown as CrudClient, time: (t) => new Date(t), close: () => client.$disconnect() };
+    const client = new SqlitePrismaClient({
+      adapter: new PrismaBetterSQLite3({ url: `file:${db.file}` }, { timestampFormat: "unixepoch-ms" }),
+    });
+    return {
+      extended: extend(client as never, engine),
+      crud: client as unknown as CrudClient,
+      time: (t) => new Date(t),
+      close: () => client.$disconnect(),
+    };
   }
   const Client = await pgPrismaClient();
   const client = new Client({ adapter: new PrismaPg({ connectionString: db.url }) });
@@ -354,7 +560,8 @@ async function route(engine: Engine, name: string): Promise<Figures> {
       }
       if (name === "k-prep" || name === "k-prep-tx") {
         if (path === "outbox") f.deliveriesPerSec = await pOutbox(db, name === "k-prep-tx");
-        if (path === "inbound" && name === "k-prep") ({ perSec: f.inboundPerSec, p99: f.inboundP99Ms } = await pInbound(db));
+        if (path === "inbound" && name === "k-prep")
+          ({ perSec: f.inboundPerSec, p99: f.inboundP99Ms } = await pInbound(db));
         return;
       }
       if (name === "kysely") {
@@ -367,17 +574,21 @@ async function route(engine: Engine, name: string): Promise<Figures> {
       try {
         if (name === "prisma+k") {
           if (path === "outbox") f.deliveriesPerSec = await kOutbox(p.extended.$kysely, engine);
-          if (path === "inbound") ({ perSec: f.inboundPerSec, p99: f.inboundP99Ms } = await kInbound(p.extended.$kysely));
+          if (path === "inbound")
+            ({ perSec: f.inboundPerSec, p99: f.inboundP99Ms } = await kInbound(p.extended.$kysely));
           // prisma-extension-kysely runs a transaction through Prisma's $transaction: plan without one.
-          if (path === "plan") [f.planMs, f.replanMs] = [await kPlanNoTx(p.extended.$kysely), await kPlanNoTx(p.extended.$kysely)];
+          if (path === "plan")
+            [f.planMs, f.replanMs] = [await kPlanNoTx(p.extended.$kysely), await kPlanNoTx(p.extended.$kysely)];
         }
-        if (name === "prisma" && path === "crud") ({ create: f.createPerSec, find: f.findPerSec } = await prismaCrud(p.crud, p.time));
+        if (name === "prisma" && path === "crud")
+          ({ create: f.createPerSec, find: f.findPerSec } = await prismaCrud(p.crud, p.time));
       } finally {
         await p.close();
       }
     });
   if (name === "prisma") await run("crud");
-  else if (name.startsWith("k-prep")) for (const p of name === "k-prep" ? (["outbox", "inbound"] as const) : (["outbox"] as const)) await run(p);
+  else if (name.startsWith("k-prep"))
+    for (const p of name === "k-prep" ? (["outbox", "inbound"] as const) : (["outbox"] as const)) await run(p);
   else for (const p of ["outbox", "inbound", "plan"] as const) await run(p);
   return f;
 }
@@ -386,9 +597,22 @@ async function kPlanNoTx(k: Kysely<DB>): Promise<number> {
   const start = process.hrtime.bigint();
   const now = Date.now();
   for (let i = 0; i < N_JOBS; i += 200) {
-    await k.insertInto("ScheduledJob").values(Array.from({ length: 200 }, (_, j) => ({
-      kind: "reminder", entityType: "Meeting", entityId: (i + j) % 200, dueAt: now + (i + j) * 1000, expiresAt: now + 86_400_000, status: "pending", dedupeKey: `reminder:${i + j}`, createdAt: now,
-    }))).onConflict((oc) => oc.column("dedupeKey").doNothing()).execute();
+    await k
+      .insertInto("ScheduledJob")
+      .values(
+        Array.from({ length: 200 }, (_, j) => ({
+          kind: "reminder",
+          entityType: "Meeting",
+          entityId: (i + j) % 200,
+          dueAt: now + (i + j) * 1000,
+          expiresAt: now + 86_400_000,
+          status: "pending",
+          dedupeKey: `reminder:${i + j}`,
+          createdAt: now,
+        })),
+      )
+      .onConflict((oc) => oc.column("dedupeKey").doNothing())
+      .execute();
   }
   return ms(start);
 }
@@ -410,4 +634,3 @@ for (const name of ["raw", "kysely", "k-prep", "k-prep-tx", "prisma+k", "prisma"
     });
   }
 }
-

@@ -44,17 +44,29 @@ interface Peer {
 }
 
 async function startPeer(): Promise<Peer> {
-  const child: ChildProcess = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), "support/telegram-peer.ts"), {
-    execArgv: ["--import", "tsx"],
-    env: { ...process.env, PEER_LIMITS: "strict", PEER_JITTER_MS: String(jitterMs), PEER_LATENCY_MS: String(latencyMs) },
-  });
+  const child: ChildProcess = fork(
+    path.join(path.dirname(fileURLToPath(import.meta.url)), "support/telegram-peer.ts"),
+    {
+      execArgv: ["--import", "tsx"],
+      env: {
+        ...process.env,
+        PEER_LIMITS: "strict",
+        PEER_JITTER_MS: String(jitterMs),
+        PEER_LATENCY_MS: String(latencyMs),
+      },
+    },
+  );
   const inbox: unknown[] = [];
   const waiters: ((m: unknown) => void)[] = [];
   child.on("message", (m) => (waiters.length ? waiters.shift()!(m) : inbox.push(m)));
-  const next = <T>(): Promise<T> => new Promise((resolve) => (inbox.length ? resolve(inbox.shift() as T) : waiters.push(resolve as (m: unknown) => void)));
+  const next = <T>(): Promise<T> =>
+    new Promise((resolve) =>
+      inbox.length ? resolve(inbox.shift() as T) : waiters.push(resolve as (m: unknown) => void),
+    );
   const { apiRoot, token } = await next<{ apiRoot: string; token: string }>();
   return {
-    apiRoot, token,
+    apiRoot,
+    token,
     ask<T>(command: object) {
       child.send(command);
       return next<T>();
@@ -70,7 +82,10 @@ interface Report {
 
 /** Sends per chat, and the rate over a set of chats measured on the fake's arrival clock. */
 function measure(r: Report, chats: (chat: string) => boolean) {
-  const times = r.sent.filter(([c]) => chats(c)).map(([, at]) => at).sort((a, b) => a - b);
+  const times = r.sent
+    .filter(([c]) => chats(c))
+    .map(([, at]) => at)
+    .sort((a, b) => a - b);
   const perChat = new Map<string, number>();
   for (const [c] of r.sent) if (chats(c)) perChat.set(c, (perChat.get(c) ?? 0) + 1);
   const seconds = times.length ? (times.at(-1)! - times[0]! + 1000) / 1000 : 0;
@@ -85,7 +100,10 @@ function windowOverhead(r: Report): { mean: number; p95: number } {
   return { mean: gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length), p95: percentile(gaps, 95) };
 }
 
-const load = () => loadavg().map((l) => l.toFixed(1)).join("/");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join("/");
 
 /**
  * The most a send can reach under the rule that keeps it safe whatever the network does (start
@@ -113,15 +131,22 @@ function timeRoundTrips(channel: TelegramChannel): number[] {
 
 function broadcastRows(size: number) {
   return Array.from({ length: size }, (_, i) => ({
-    platform: "telegram", chatId: String(100_000 + i), priority: priorities.broadcast,
-    body: { text: `Thông báo: sinh hoạt chi hội lúc 19:30 thứ Sáu. (${i})` }, dedupeKey: `b:${i}`,
+    platform: "telegram",
+    chatId: String(100_000 + i),
+    priority: priorities.broadcast,
+    body: { text: `Thông báo: sinh hoạt chi hội lúc 19:30 thứ Sáu. (${i})` },
+    dedupeKey: `b:${i}`,
   }));
 }
 
 async function broadcastOnly(): Promise<void> {
   const peer = await startPeer();
   const db = await benchDatabase();
-  const channel = new TelegramChannel({ config: { token: peer.token, mode: "polling", apiRoot: peer.apiRoot }, logger, botInfo: new FakeTelegramServer().botInfo });
+  const channel = new TelegramChannel({
+    config: { token: peer.token, mode: "polling", apiRoot: peer.apiRoot },
+    logger,
+    botInfo: new FakeTelegramServer().botInfo,
+  });
   const roundTrips = timeRoundTrips(channel);
   await enqueueMany(db, broadcastRows(broadcastSize));
   let finished = 0;
@@ -131,7 +156,10 @@ async function broadcastOnly(): Promise<void> {
   // The service's defaults (loadConfig): concurrency and margin.
   const { outbox } = loadConfig({ DATABASE_URL: `file:${db.file}` });
   const engine = new DeliveryEngine(db, {
-    concurrency: outbox.concurrency, maxAttempts: 8, logger, limits: { telegram: { ...limits, marginMs: outbox.limits.telegram!.marginMs } },
+    concurrency: outbox.concurrency,
+    maxAttempts: 8,
+    logger,
+    limits: { telegram: { ...limits, marginMs: outbox.limits.telegram!.marginMs } },
     onFinished: () => void (++finished === broadcastSize && resolveDone()),
   });
   engine.addChannel(channel);
@@ -141,40 +169,83 @@ async function broadcastOnly(): Promise<void> {
   const r = await peer.ask<Report>({ kind: "report" });
   const m = measure(r, () => true);
   const w = windowOverhead(r);
-  report("broadcast 2,000 against the strict fake", {
-    messages: broadcastSize, sent: m.count, ratePct: ((100 * m.rate) / cap).toFixed(1), provoked429: r.rateLimited,
-    lost: broadcastSize - m.perChat.size, duplicates: [...m.perChat.values()].filter((n) => n > 1).length,
-    replyP50Ms: "-", replyP95Ms: "-", replyMaxMs: "-",
-    seconds: m.seconds.toFixed(2), ratePerSecond: m.rate.toFixed(2), outboxSent: (await outboxCounts(db, "telegram")).sent ?? 0,
-    roundTripP50Ms: percentile(roundTrips, 50).toFixed(1), roundTripP95Ms: percentile(roundTrips, 95).toFixed(1),
-    ceilingAtP50RoundTripPct: ceilingPct(m.count, percentile(roundTrips, 50)).toFixed(1), windowOverMeanMs: w.mean.toFixed(1), windowOverP95Ms: w.p95.toFixed(1), jitterMs, latencyMs, load: `${loadBefore}→${load()}`,
-  }, "≥ 98 % of 30/s, 0 × 429, 0 lost, 0 duplicates");
+  report(
+    "broadcast 2,000 against the strict fake",
+    {
+      messages: broadcastSize,
+      sent: m.count,
+      ratePct: ((100 * m.rate) / cap).toFixed(1),
+      provoked429: r.rateLimited,
+      lost: broadcastSize - m.perChat.size,
+      duplicates: [...m.perChat.values()].filter((n) => n > 1).length,
+      replyP50Ms: "-",
+      replyP95Ms: "-",
+      replyMaxMs: "-",
+      seconds: m.seconds.toFixed(2),
+      ratePerSecond: m.rate.toFixed(2),
+      outboxSent: (await outboxCounts(db, "telegram")).sent ?? 0,
+      roundTripP50Ms: percentile(roundTrips, 50).toFixed(1),
+      roundTripP95Ms: percentile(roundTrips, 95).toFixed(1),
+      ceilingAtP50RoundTripPct: ceilingPct(m.count, percentile(roundTrips, 50)).toFixed(1),
+      windowOverMeanMs: w.mean.toFixed(1),
+      windowOverP95Ms: w.p95.toFixed(1),
+      jitterMs,
+      latencyMs,
+      load: `${loadBefore}→${load()}`,
+    },
+    "≥ 98 % of 30/s, 0 × 429, 0 lost, 0 duplicates",
+  );
   await db.destroy();
   peer.stop();
 }
 
 /** People linked to Telegram chats 1..n in a fresh database, ready for the service. */
-async function memberDatabase(linked: number, unlinked: number): Promise<{ file: string; codes: string[]; db: Database & { destroy(): Promise<void> } }> {
+async function memberDatabase(
+  linked: number,
+  unlinked: number,
+): Promise<{ file: string; codes: string[]; db: Database & { destroy(): Promise<void> } }> {
   const db = await benchDatabase();
   const codes: string[] = [];
   await db.transaction(async () => {
     await db.sql.run(`INSERT INTO Organisation (code, name, createdAt) VALUES ('b', 'Bench', 0)`);
-    await db.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (1, 'Chi hội', 'chi hoi', '/1/', 0, 0)`);
+    await db.sql.run(
+      `INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (1, 'Chi hội', 'chi hoi', '/1/', 0, 0)`,
+    );
     for (let i = 1; i <= linked + unlinked; i++) {
-      await db.sql.run(`INSERT INTO Person (id, fullName, nameKey, locale, linkedAccounts, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', ?, 0, 0)`, i, `Hội viên ${i}`, `hoi vien ${i}`, i <= linked ? 1 : 0);
+      await db.sql.run(
+        `INSERT INTO Person (id, fullName, nameKey, locale, linkedAccounts, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', ?, 0, 0)`,
+        i,
+        `Hội viên ${i}`,
+        `hoi vien ${i}`,
+        i <= linked ? 1 : 0,
+      );
       await db.sql.run(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, 1, 'member', 0)`, i);
-      if (i <= linked) await db.sql.run(`INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, 0, 0)`, String(i), i);
+      if (i <= linked)
+        await db.sql.run(
+          `INSERT INTO ChatAccount (platform, externalId, personId, preferred, linkedAt, createdAt) VALUES ('telegram', ?, ?, 1, 0, 0)`,
+          String(i),
+          i,
+        );
     }
   });
   for (let i = linked + 1; i <= linked + unlinked; i++) codes.push((await issueLinkCode(db, i)).code);
   return { file: db.file, codes, db };
 }
 
-async function withService<T>(peer: Peer, file: string, fn: (service: Awaited<ReturnType<typeof startService>>) => Promise<T>): Promise<T> {
+async function withService<T>(
+  peer: Peer,
+  file: string,
+  fn: (service: Awaited<ReturnType<typeof startService>>) => Promise<T>,
+): Promise<T> {
   const service = await startService(
     loadConfig({
-      DATABASE_URL: `file:${file}`, PORT: "0", DEMO_MODE: "off", LOG_LEVEL: "silent",
-      TELEGRAM_BOT_TOKEN: peer.token, TELEGRAM_API_ROOT: peer.apiRoot, TELEGRAM_MODE: "polling",
+      DATABASE_URL: `file:${file}`,
+      PORT: "0",
+      DEMO_MODE: "off",
+      LOG_LEVEL: "silent",
+      TELEGRAM_BOT_TOKEN: peer.token,
+      TELEGRAM_API_ROOT: peer.apiRoot,
+      TELEGRAM_MODE: "polling",
     }),
     { logger },
   );
@@ -194,13 +265,16 @@ async function broadcastWithReplies(): Promise<void> {
   const mem = memorySampler();
   const loadBefore = load();
   await withService(peer, file, async (service) => {
-    const roundTrips = timeRoundTrips(service.channels.find((c): c is TelegramChannel => c instanceof TelegramChannel)!);
-    const countSent = async () => (await service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`))!.n;
-    while (await countSent() < 60) await new Promise((r) => setTimeout(r, 20));
+    const roundTrips = timeRoundTrips(
+      service.channels.find((c): c is TelegramChannel => c instanceof TelegramChannel)!,
+    );
+    const countSent = async () =>
+      (await service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM Outbox WHERE status = 'sent'`))!.n;
+    while ((await countSent()) < 60) await new Promise((r) => setTimeout(r, 20));
     // 200 members write while the broadcast runs (spread over 40 s of its ~67 s).
     const messages = Array.from({ length: members }, (_, i) => ({ userId: i + 1, text: i % 2 ? "/trogiup" : "/lich" }));
     const { pushed } = await peer.ask<{ pushed: Record<number, number> }>({ kind: "say", messages, spreadMs: 40_000 });
-    while (await countSent() < broadcastSize + members) await new Promise((r) => setTimeout(r, 50));
+    while ((await countSent()) < broadcastSize + members) await new Promise((r) => setTimeout(r, 50));
     const r = await peer.ask<Report>({ kind: "report" });
     const firstReply = new Map<string, number>();
     for (const [chat, at] of r.sent) if (Number(chat) <= members && !firstReply.has(chat)) firstReply.set(chat, at);
@@ -210,15 +284,33 @@ async function broadcastWithReplies(): Promise<void> {
     const all = measure(r, () => true);
     const w = windowOverhead(r);
     const { peakMb } = mem.stop();
-    report("broadcast 2,000 + replies to 200 members, strict fake", {
-      sent: all.count, ratePct: ((100 * all.rate) / cap).toFixed(1), provoked429: r.rateLimited,
-      lost: broadcastSize - b.perChat.size + members - replies.perChat.size,
-      duplicates: [...b.perChat.values()].filter((n) => n > 1).length + [...replies.perChat.values()].filter((n) => n > 1).length,
-      replyP50Ms: percentile(latencies, 50).toFixed(0), replyP95Ms: percentile(latencies, 95).toFixed(0), replyMaxMs: Math.max(...latencies).toFixed(0),
-      seconds: all.seconds.toFixed(2), ratePerSecond: all.rate.toFixed(2), broadcastSent: b.count, repliesSent: replies.count,
-      roundTripP50Ms: percentile(roundTrips, 50).toFixed(1), roundTripP95Ms: percentile(roundTrips, 95).toFixed(1),
-      ceilingAtP50RoundTripPct: ceilingPct(all.count, percentile(roundTrips, 50)).toFixed(1), windowOverMeanMs: w.mean.toFixed(1), windowOverP95Ms: w.p95.toFixed(1), peakRssMb: peakMb, load: `${loadBefore}→${load()}`,
-    }, "≥ 98 %, 0 × 429, 0 lost, 0 duplicates, every reply ≤ 2,000 ms");
+    report(
+      "broadcast 2,000 + replies to 200 members, strict fake",
+      {
+        sent: all.count,
+        ratePct: ((100 * all.rate) / cap).toFixed(1),
+        provoked429: r.rateLimited,
+        lost: broadcastSize - b.perChat.size + members - replies.perChat.size,
+        duplicates:
+          [...b.perChat.values()].filter((n) => n > 1).length +
+          [...replies.perChat.values()].filter((n) => n > 1).length,
+        replyP50Ms: percentile(latencies, 50).toFixed(0),
+        replyP95Ms: percentile(latencies, 95).toFixed(0),
+        replyMaxMs: Math.max(...latencies).toFixed(0),
+        seconds: all.seconds.toFixed(2),
+        ratePerSecond: all.rate.toFixed(2),
+        broadcastSent: b.count,
+        repliesSent: replies.count,
+        roundTripP50Ms: percentile(roundTrips, 50).toFixed(1),
+        roundTripP95Ms: percentile(roundTrips, 95).toFixed(1),
+        ceilingAtP50RoundTripPct: ceilingPct(all.count, percentile(roundTrips, 50)).toFixed(1),
+        windowOverMeanMs: w.mean.toFixed(1),
+        windowOverP95Ms: w.p95.toFixed(1),
+        peakRssMb: peakMb,
+        load: `${loadBefore}→${load()}`,
+      },
+      "≥ 98 %, 0 × 429, 0 lost, 0 duplicates, every reply ≤ 2,000 ms",
+    );
   });
   peer.stop();
 }
@@ -232,15 +324,27 @@ async function linking(): Promise<void> {
   await withService(peer, file, async (service) => {
     const messages = codes.map((code, i) => ({ userId: 500_000 + i, text: `DK ${code}` }));
     await peer.ask({ kind: "say", messages, spreadMs: 0 });
-    const linked = async () => (await service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE personId IS NOT NULL`))!.n;
-    const answered = async () => (await service.db.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT chatId) AS n FROM Outbox WHERE status = 'sent'`))!.n;
-    while (await answered() < members) await new Promise((r) => setTimeout(r, 100));
+    const linked = async () =>
+      (await service.db.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ChatAccount WHERE personId IS NOT NULL`))!.n;
+    const answered = async () =>
+      (await service.db.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT chatId) AS n FROM Outbox WHERE status = 'sent'`))!
+        .n;
+    while ((await answered()) < members) await new Promise((r) => setTimeout(r, 100));
     const r = await peer.ask<Report>({ kind: "report" });
     const m = measure(r, () => true);
-    report("linking 1,003 members in one burst, strict fake", {
-      members, linked: await linked(), answered: m.perChat.size, sends: m.count, seconds: ((Date.now() - started) / 1000).toFixed(1),
-      ratePerSecond: m.rate.toFixed(2), provoked429: r.rateLimited,
-    }, "each answered, 0 × 429");
+    report(
+      "linking 1,003 members in one burst, strict fake",
+      {
+        members,
+        linked: await linked(),
+        answered: m.perChat.size,
+        sends: m.count,
+        seconds: ((Date.now() - started) / 1000).toFixed(1),
+        ratePerSecond: m.rate.toFixed(2),
+        provoked429: r.rateLimited,
+      },
+      "each answered, 0 × 429",
+    );
   });
   peer.stop();
 }
@@ -249,14 +353,21 @@ async function ceiling(): Promise<void> {
   const fake = new FakeTelegramServer({ limits: false });
   await fake.start();
   const db = await benchDatabase();
-  const channel = new TelegramChannel({ config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot }, logger, botInfo: fake.botInfo });
+  const channel = new TelegramChannel({
+    config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot },
+    logger,
+    botInfo: fake.botInfo,
+  });
   await enqueueMany(db, broadcastRows(ceilingSize));
   let finished = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   const mem = memorySampler();
   const engine = new DeliveryEngine(db, {
-    concurrency: 32, maxAttempts: 8, logger, limits: { telegram: { perSecond: 1_000_000, chatIntervalMs: 0, groupPerMinute: 1_000_000, marginMs: 0 } },
+    concurrency: 32,
+    maxAttempts: 8,
+    logger,
+    limits: { telegram: { perSecond: 1_000_000, chatIntervalMs: 0, groupPerMinute: 1_000_000, marginMs: 0 } },
     onFinished: () => void (++finished === ceilingSize && resolveDone()),
   });
   const started = Date.now();
@@ -266,7 +377,16 @@ async function ceiling(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   await engine.stop();
   const { peakMb } = mem.stop();
-  report("engine ceiling, limits off", { messages: ceilingSize, sent: fake.sentCount(), ratePerSecond: (ceilingSize / seconds).toFixed(0), peakRssMb: peakMb }, "≥ 1,000/s, < 200 MB");
+  report(
+    "engine ceiling, limits off",
+    {
+      messages: ceilingSize,
+      sent: fake.sentCount(),
+      ratePerSecond: (ceilingSize / seconds).toFixed(0),
+      peakRssMb: peakMb,
+    },
+    "≥ 1,000/s, < 200 MB",
+  );
   await db.destroy();
   await fake.stop();
 }

@@ -14,7 +14,8 @@ import { copyDatabase, tableChecksums } from "../src/storage/copy.ts";
 import { openDatabase, type Database } from "../src/storage/database.ts";
 import { buildUnitTree } from "./support/unit-tree-data.ts";
 
-const server = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const server =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const name = `chihoi_bench_${process.pid}_${randomBytes(3).toString("hex")}`;
 const admin = async (q: string) => {
   const c = new pg.Client({ connectionString: server });
@@ -37,7 +38,14 @@ try {
   const copy = await timeAsync(() => copyDatabase(sqlite, postgres!));
   const rows = copy.result.reduce((n, r) => n + r.rows, 0);
   const same = JSON.stringify(await tableChecksums(postgres)) === JSON.stringify(await tableChecksums(sqlite));
-  report("db copy sqlite → postgresql", { units, people, rows, seconds: (copy.ms / 1000).toFixed(1), rowsPerSec: Math.round(rows / (copy.ms / 1000)), verifiedAgain: same ? "yes" : "NO" });
+  report("db copy sqlite → postgresql", {
+    units,
+    people,
+    rows,
+    seconds: (copy.ms / 1000).toFixed(1),
+    rowsPerSec: Math.round(rows / (copy.ms / 1000)),
+    verifiedAgain: same ? "yes" : "NO",
+  });
 
   const sync = async (fn: () => unknown, runs = 20) => {
     await fn();
@@ -50,14 +58,18 @@ try {
     return median(out);
   };
   const commune = communeIds[42]!;
-  report("unit roll-up, 10,101 units", {
-    rawSqliteWholeMs: (await sync(() => rollUpCounts(sqlite, rootId))).toFixed(1),
-    kyselySqliteWholeMs: (await async(() => unitCounts(sqlite, rootId))).toFixed(1),
-    kyselyPostgresWholeMs: (await async(() => unitCounts(postgres!, rootId))).toFixed(1),
-    rawSqliteCommuneMs: (await sync(() => rollUpCounts(sqlite, commune))).toFixed(2),
-    kyselySqliteCommuneMs: (await async(() => unitCounts(sqlite, commune))).toFixed(2),
-    kyselyPostgresCommuneMs: (await async(() => unitCounts(postgres!, commune))).toFixed(2),
-  }, "SQLite within 15 % of 16.5 ms; PostgreSQL ≤ 50 ms");
+  report(
+    "unit roll-up, 10,101 units",
+    {
+      rawSqliteWholeMs: (await sync(() => rollUpCounts(sqlite, rootId))).toFixed(1),
+      kyselySqliteWholeMs: (await async(() => unitCounts(sqlite, rootId))).toFixed(1),
+      kyselyPostgresWholeMs: (await async(() => unitCounts(postgres!, rootId))).toFixed(1),
+      rawSqliteCommuneMs: (await sync(() => rollUpCounts(sqlite, commune))).toFixed(2),
+      kyselySqliteCommuneMs: (await async(() => unitCounts(sqlite, commune))).toFixed(2),
+      kyselyPostgresCommuneMs: (await async(() => unitCounts(postgres!, commune))).toFixed(2),
+    },
+    "SQLite within 15 % of 16.5 ms; PostgreSQL ≤ 50 ms",
+  );
 } finally {
   await postgres?.close();
   await sqlite.destroy();

@@ -18,13 +18,17 @@ const listCommune = await measure(() => listSubtree(db, communeIds[42]!));
 const rollWhole = await measure(() => rollUpCounts(db, rootId));
 const rollCommune = await measure(() => rollUpCounts(db, communeIds[42]!));
 const total = (await rollUpCounts(db, rootId))[0]!;
-report("unit tree", {
-  units,
-  people: 200_000,
-  rootMembersTotal: total.membersTotal,
-  listSubtreeWholeMs: median(listWhole).toFixed(1),
-  listSubtreeCommuneMs: median(listCommune).toFixed(2),
-  rollUpWholeMs: median(rollWhole).toFixed(1),
-  rollUpCommuneMs: median(rollCommune).toFixed(2),
-}, "< 20 ms each");
+report(
+  "unit tree",
+  {
+    units,
+    people: 200_000,
+    rootMembersTotal: total.membersTotal,
+    listSubtreeWholeMs: median(listWhole).toFixed(1),
+    listSubtreeCommuneMs: median(listCommune).toFixed(2),
+    rollUpWholeMs: median(rollWhole).toFixed(1),
+    rollUpCommuneMs: median(rollCommune).toFixed(2),
+  },
+  "< 20 ms each",
+);
 await db.destroy();

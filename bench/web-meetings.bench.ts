@@ -30,14 +30,22 @@ const random = () => {
 };
 
 const organisationId = (await createOrganisation(db, systemActor("cli"), { code: "b", name: "Bench" })).id;
-const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
+const insertUnit = db.sql.db.prepare(
+  `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`,
+);
 const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
-const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, phone, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, 1, 'vi', ?, ?)`);
-const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`);
+const insertPerson = db.sql.db.prepare(
+  `INSERT INTO Person (fullName, nameKey, phone, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, 1, 'vi', ?, ?)`,
+);
+const insertMember = db.sql.db.prepare(
+  `INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, ?, ?)`,
+);
 const insertMeeting = db.sql.db.prepare(
   `INSERT INTO Meeting (unitId, title, place, agenda, startsAt, endsAt, includeSubtree, status, createdAt, updatedAt) VALUES (?, ?, '', '', ?, ?, ?, 'scheduled', ?, ?)`,
 );
-const insertRsvp = db.sql.db.prepare(`INSERT INTO Rsvp (meetingId, personId, answer, reason, late, answeredAt) VALUES (?, ?, ?, ?, 0, ?)`);
+const insertRsvp = db.sql.db.prepare(
+  `INSERT INTO Rsvp (meetingId, personId, answer, reason, late, answeredAt) VALUES (?, ?, ?, ?, 0, ?)`,
+);
 
 const leaves: number[] = [];
 const communes: number[] = [];
@@ -48,7 +56,17 @@ const build = time(() =>
   db.sql.db.transaction(() => {
     let n = 0;
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
-      const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${n++}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
+      const id = Number(
+        insertUnit.run(
+          organisationId,
+          parent?.id ?? null,
+          name,
+          name.toLowerCase(),
+          `tmp${n++}`,
+          parent ? parent.depth + 1 : 0,
+          now,
+        ).lastInsertRowid,
+      );
       const path = `${parent?.path ?? "/"}${id}/`;
       setPath.run(path, id);
       return { id, path, depth: parent ? parent.depth + 1 : 0 };
@@ -62,7 +80,10 @@ const build = time(() =>
     }
     for (let i = 0; i < PEOPLE; i++) {
       const unitId = i < BIG_BRANCH ? leaves[0]! : leaves[i % leaves.length]!;
-      const id = Number(insertPerson.run(`Hội viên ${i}`, `hoi vien ${i}`, `09${String(i + 10_000_000).slice(-8)}`, now, now).lastInsertRowid);
+      const id = Number(
+        insertPerson.run(`Hội viên ${i}`, `hoi vien ${i}`, `09${String(i + 10_000_000).slice(-8)}`, now, now)
+          .lastInsertRowid,
+      );
       insertMember.run(id, unitId, "member", now);
       membersOf.set(unitId, [...(membersOf.get(unitId) ?? []), id]);
     }
@@ -71,7 +92,17 @@ const build = time(() =>
     const answers = ["attend", "attend", "absent", "unsure"];
     const meet = (unitId: number, day: number, subtree: boolean, invitees: number[]) => {
       const startsAt = Date.UTC(2026, 11, day, 12, 30);
-      const id = Number(insertMeeting.run(unitId, subtree ? "Sinh hoạt toàn xã" : "Sinh hoạt chi hội", startsAt, startsAt + 2 * HOUR, subtree ? 1 : 0, now, now).lastInsertRowid);
+      const id = Number(
+        insertMeeting.run(
+          unitId,
+          subtree ? "Sinh hoạt toàn xã" : "Sinh hoạt chi hội",
+          startsAt,
+          startsAt + 2 * HOUR,
+          subtree ? 1 : 0,
+          now,
+          now,
+        ).lastInsertRowid,
+      );
       for (const p of invitees) {
         if (random() >= 0.6) continue;
         const answer = answers[Math.floor(random() * answers.length)]!;
@@ -79,8 +110,13 @@ const build = time(() =>
       }
       return id;
     };
-    leaves.forEach((leaf, i) => meet(leaf, 1 + (i % 28), false, membersOf.get(leaf) ?? []));
-    communes.forEach((commune, c) => meet(commune, 1 + (c % 28), true, leaves.slice(c * BRANCHES_PER_COMMUNE, (c + 1) * BRANCHES_PER_COMMUNE).flatMap((l) => membersOf.get(l) ?? [])));
+    for (const [i, leaf] of leaves.entries()) meet(leaf, 1 + (i % 28), false, membersOf.get(leaf) ?? []);
+    for (const [c, commune] of communes.entries()) {
+      const members = leaves
+        .slice(c * BRANCHES_PER_COMMUNE, (c + 1) * BRANCHES_PER_COMMUNE)
+        .flatMap((l) => membersOf.get(l) ?? []);
+      meet(commune, 1 + (c % 28), true, members);
+    }
   })(),
 );
 db.sql.db.pragma("optimize");
@@ -90,7 +126,17 @@ const communeInvitees = (BRANCHES_PER_COMMUNE - 1) * Math.round((PEOPLE - BIG_BR
 
 const app = new Hono();
 const clock = () => new Date(now);
-mountAdmin(app, { db, demo: false, defaultLocale: "vi", timeZone: "Asia/Ho_Chi_Minh", trustProxy: false, linkCodeTtlDays: 30, channels: [], serviceUrl: () => "http://localhost", now: clock });
+mountAdmin(app, {
+  db,
+  demo: false,
+  defaultLocale: "vi",
+  timeZone: "Asia/Ho_Chi_Minh",
+  trustProxy: false,
+  linkCodeTtlDays: 30,
+  channels: [],
+  serviceUrl: () => "http://localhost",
+  now: clock,
+});
 const cookie = `chihoi_admin=${(await createWebSession(db, admin, clock())).token}`;
 
 async function serverMs(path: string, runs = 9, status = 200): Promise<{ ms: number; kb: number }> {
@@ -102,7 +148,8 @@ async function serverMs(path: string, runs = 9, status = 200): Promise<{ ms: num
     const body = await res.text();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
     size = body.length;
-    if (res.status !== status || (status === 200 && body.length < 300)) throw new Error(`${path}: ${res.status} ${body.slice(0, 200)}`);
+    if (res.status !== status || (status === 200 && body.length < 300))
+      throw new Error(`${path}: ${res.status} ${body.slice(0, 200)}`);
   }
   return { ms: median(times), kb: Math.round(size / 1024) };
 }
@@ -122,7 +169,10 @@ for (const [name, path] of [
   ["calendar poll (grid only)", "/admin/meetings/calendar?month=2026-12&part=grid"],
   [`meeting page, branch of ${BIG_BRANCH.toLocaleString("en")}`, `/admin/meetings/${bigMeeting}`],
   ["tally poll, same meeting", `/admin/meetings/${bigMeeting}/tally`],
-  [`meeting page, commune-wide (~${communeInvitees.toLocaleString("en")} invited)`, `/admin/meetings/${communeMeeting}`],
+  [
+    `meeting page, commune-wide (~${communeInvitees.toLocaleString("en")} invited)`,
+    `/admin/meetings/${communeMeeting}`,
+  ],
   ["new meeting form (unit picker)", "/admin/meetings/new"],
 ] as const) {
   const r = await serverMs(path);

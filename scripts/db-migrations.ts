@@ -75,9 +75,7 @@ function migrateDiff(engine: "sqlite" | "postgresql", from: string | null, to: s
     },
   });
   if (r.status !== 0) throw new Error(`prisma migrate diff (${engine}) failed:\n${r.stderr}\n${r.stdout}`);
-  return r.stdout
-    .replace(/^-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS "public";\n\n/m, "")
-    .trim();
+  return r.stdout.replace(/^-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS "public";\n\n/m, "").trim();
 }
 
 const isEmptyDiff = (sql: string) => !sql || /^-- This is an empty migration\.?$/.test(sql);
@@ -98,14 +96,18 @@ export function handWritten(sql: string): string[] {
     /^DROP (TABLE|INDEX)\s/i,
     /^ALTER TABLE\s/i,
     /^PRAGMA\s/i,
-    /^INSERT INTO "new_[^"]+" \([^)]*\) SELECT [^]* FROM "[^"]+"$/i,
+    /^INSERT INTO "new_[^"]+" \([^)]*\) SELECT [\s\S]* FROM "[^"]+"$/i,
   ];
   const out: string[] = [];
   // Triggers contain semicolons: take CREATE TRIGGER … END as one statement.
-  const triggers = sql.match(/CREATE TRIGGER[^]*?\bEND\s*;/gi) ?? [];
+  const triggers = sql.match(/CREATE TRIGGER[\s\S]*?\bEND\s*;/gi) ?? [];
   out.push(...triggers.map((t) => t.split("\n")[0]!));
-  const withoutTriggers = sql.replace(/CREATE TRIGGER[^]*?\bEND\s*;/gi, "");
-  for (const s of withoutTriggers.replace(/--[^\n]*\n/g, "\n").split(/;\s*(?:\n|$)/).map((x) => x.trim()).filter(Boolean)) {
+  const withoutTriggers = sql.replace(/CREATE TRIGGER[\s\S]*?\bEND\s*;/gi, "");
+  for (const s of withoutTriggers
+    .replace(/--[^\n]*\n/g, "\n")
+    .split(/;\s*(?:\n|$)/)
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (!generated.some((re) => re.test(s))) out.push(s.split("\n")[0]!);
   }
   return out;
@@ -149,12 +151,19 @@ function main(): number {
     const pgSchemaStale = !existsSync(pgSchemaFile) || readFileSync(pgSchemaFile, "utf8") !== pgSchema;
 
     const problems: string[] = [];
-    if (orphans.length) problems.push(`PostgreSQL migrations without a SQLite migration of the same name: ${orphans.join(", ")}`);
+    if (orphans.length)
+      problems.push(`PostgreSQL migrations without a SQLite migration of the same name: ${orphans.join(", ")}`);
     if (check) {
-      if (unmirrored.length) problems.push(`SQLite migrations without a PostgreSQL counterpart: ${unmirrored.join(", ")} (run npm run db:migrations)`);
-      if (pgChanged || sqliteChanged) problems.push("prisma/schema.prisma has changes no migration contains (run npm run db:migrations -- <name>)");
+      if (unmirrored.length)
+        problems.push(
+          `SQLite migrations without a PostgreSQL counterpart: ${unmirrored.join(", ")} (run npm run db:migrations)`,
+        );
+      if (pgChanged || sqliteChanged)
+        problems.push("prisma/schema.prisma has changes no migration contains (run npm run db:migrations -- <name>)");
       if (pgSchemaStale) problems.push("prisma/postgresql/schema.prisma is out of date (run npm run db:migrations)");
-      const todo = [...pgNames].filter((n) => readFileSync(path.join(pgDir, n, "migration.sql"), "utf8").includes("TODO(postgresql)"));
+      const todo = [...pgNames].filter((n) =>
+        readFileSync(path.join(pgDir, n, "migration.sql"), "utf8").includes("TODO(postgresql)"),
+      );
       if (todo.length) problems.push(`PostgreSQL migrations still marked TODO(postgresql): ${todo.join(", ")}`);
       for (const p of problems) console.error(p);
       if (!problems.length) console.log(`migrations in sync: ${sqliteNames.length} per engine`);
@@ -183,9 +192,14 @@ function main(): number {
             ...hand.map((h) => `--   ${h}`),
             "",
           );
-          console.error(`${n}: hand-written SQLite SQL needs a PostgreSQL version in prisma/postgresql/migrations/${n}/migration.sql:\n  ${hand.join("\n  ")}`);
+          console.error(
+            `${n}: hand-written SQLite SQL needs a PostgreSQL version in prisma/postgresql/migrations/${n}/migration.sql:\n  ${hand.join("\n  ")}`,
+          );
         }
-        const sql = n === last && pgChanged ? pgSql : `-- Schema changes of ${n} are in the PostgreSQL migration ${last}${n === last ? " (none)" : ""}.`;
+        const sql =
+          n === last && pgChanged
+            ? pgSql
+            : `-- Schema changes of ${n} are in the PostgreSQL migration ${last}${n === last ? " (none)" : ""}.`;
         write(pgDir, n, [...notes, sql].join("\n"));
         written.push(`prisma/postgresql/migrations/${n}`);
       }
@@ -196,7 +210,9 @@ function main(): number {
       // When SQLite migrations were just mirrored, the snapshot still predates them: the SQLite
       // diff then holds their changes too, so it is only written when nothing was merged.
       if (unmirrored.length) {
-        console.error("SQLite migrations were merged and the schema changed again: run npm run db:migrations first (no name), commit, then run it with the name");
+        console.error(
+          "SQLite migrations were merged and the schema changed again: run npm run db:migrations first (no name), commit, then run it with the name",
+        );
         return 1;
       }
       write(sqliteDir, full, sqliteSql);

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import type { Translate } from "./lib/i18n.ts";
 import { databaseFile, engineOf, openDatabase, redactUrl } from "./storage/database.ts";
-import { readMigrationStatus, type MigrationStatus } from "./storage/migrate.ts";
+import { readMigrationStatus } from "./storage/migrate.ts";
 import { copyDatabase, CopyError } from "./storage/copy.ts";
 
 interface Io {
@@ -26,8 +26,16 @@ export function registerDbCommands(program: Command, io: Io): void {
       const url = o.url ?? io.databaseUrl();
       const status = await readMigrationStatus(url);
       const pending = status.filter((s) => s.state === "pending").length;
-      out(t("db.status_header", { url: redactUrl(url), engine: engineOf(url), applied: status.length - pending, pending }));
-      for (const s of status) out(`  ${s.name}  ${t(`db.state_${s.state}`)}${s.appliedAt ? `  ${s.appliedAt.toISOString()}` : ""}`);
+      out(
+        t("db.status_header", {
+          url: redactUrl(url),
+          engine: engineOf(url),
+          applied: status.length - pending,
+          pending,
+        }),
+      );
+      for (const s of status)
+        out(`  ${s.name}  ${t(`db.state_${s.state}`)}${s.appliedAt ? `  ${s.appliedAt.toISOString()}` : ""}`);
       if (pending) out(t("db.status_pending_hint"));
     });
 
@@ -48,7 +56,15 @@ export function registerDbCommands(program: Command, io: Io): void {
         try {
           const reports = await copyDatabase(source, target, {
             force: o.force,
-            onTable: (r) => out(t("db.copy_table", { table: r.table, rows: r.rows, checksum: r.checksum, converted: r.convertedTimes ? t("db.copy_converted", { count: r.convertedTimes }) : "" })),
+            onTable: (r) =>
+              out(
+                t("db.copy_table", {
+                  table: r.table,
+                  rows: r.rows,
+                  checksum: r.checksum,
+                  converted: r.convertedTimes ? t("db.copy_converted", { count: r.convertedTimes }) : "",
+                }),
+              ),
           });
           out(t("db.copy_done", { tables: reports.length, rows: reports.reduce((n, r) => n + r.rows, 0) }));
           out(t("db.copy_next", { to: redactUrl(o.to) }));

@@ -12,7 +12,10 @@ export function describeUpdate(t: Translate, change: Update): string {
   const gender = (g: string | null) => (g ? t(`rosterdiff.gender_${g}`) : none);
   const parts: string[] = [];
   if (d.fullName) parts.push(t("rosterdiff.part_rename"));
-  if (d.phone) parts.push(t("rosterdiff.part_phone", { from: d.phone[0] ? maskPhone(d.phone[0]) : none, to: maskPhone(d.phone[1]) }));
+  if (d.phone)
+    parts.push(
+      t("rosterdiff.part_phone", { from: d.phone[0] ? maskPhone(d.phone[0]) : none, to: maskPhone(d.phone[1]) }),
+    );
   if (d.birthYear) parts.push(t("rosterdiff.part_birth_year", { from: d.birthYear[0] ?? none, to: d.birthYear[1] }));
   if (d.gender) parts.push(t("rosterdiff.part_gender", { from: gender(d.gender[0]), to: gender(d.gender[1]) }));
   if (d.note) parts.push(t("rosterdiff.part_note", { to: d.note[1] }));
@@ -27,5 +30,10 @@ export function describeUpdate(t: Translate, change: Update): string {
 
 /** The warning for a row matched by phone whose name looks like another person's. */
 export function describeNameMismatch(t: Translate, change: Update, phone: string | null): string {
-  return t("rosterdiff.name_mismatch", { line: change.line, phone: phone ? maskPhone(phone) : "—", current: change.currentName, name: change.name });
+  return t("rosterdiff.name_mismatch", {
+    line: change.line,
+    phone: phone ? maskPhone(phone) : "—",
+    current: change.currentName,
+    name: change.name,
+  });
 }

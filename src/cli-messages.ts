@@ -74,7 +74,9 @@ export function parseErrorText(t: Translate, code: string, message: string): str
     }
     case "commander.invalidArgument": {
       const choices = /Allowed choices are (.+)\.$/.exec(message)?.[1];
-      const [option, value] = message.includes("command-argument") ? [q[1] ?? "", q[0] ?? ""] : [q[0] ?? "", q[1] ?? ""];
+      const [option, value] = message.includes("command-argument")
+        ? [q[1] ?? "", q[0] ?? ""]
+        : [q[0] ?? "", q[1] ?? ""];
       if (choices) return t("command.invalid_choice", { option, value, choices });
       // A parser of ours explains what it expects (already in the user's language).
       const reason = /is invalid\.? (.+)$/s.exec(message)?.[1]?.trim();
@@ -85,7 +87,22 @@ export function parseErrorText(t: Translate, code: string, message: string): str
   }
 }
 
-const fsReasons = new Set(["ENOENT", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "ENOSPC", "EROFS", "EEXIST", "ENAMETOOLONG", "EMFILE", "EBUSY", "ELOOP", "EDQUOT", "EIO"]);
+const fsReasons = new Set([
+  "ENOENT",
+  "EACCES",
+  "EPERM",
+  "EISDIR",
+  "ENOTDIR",
+  "ENOSPC",
+  "EROFS",
+  "EEXIST",
+  "ENAMETOOLONG",
+  "EMFILE",
+  "EBUSY",
+  "ELOOP",
+  "EDQUOT",
+  "EIO",
+]);
 
 /**
  * The localised text of a file-system error (Node's ErrnoException with a `path`), or undefined
@@ -99,7 +116,15 @@ export function fileErrorText(t: Translate, error: unknown): string | undefined 
   return t("command.file_error", { file: e.path, reason: t(key) });
 }
 
-const sqliteReasons = new Set(["SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_CORRUPT", "SQLITE_FULL", "SQLITE_BUSY", "SQLITE_PERM"]);
+const sqliteReasons = new Set([
+  "SQLITE_NOTADB",
+  "SQLITE_CANTOPEN",
+  "SQLITE_READONLY",
+  "SQLITE_CORRUPT",
+  "SQLITE_FULL",
+  "SQLITE_BUSY",
+  "SQLITE_PERM",
+]);
 
 /** The localised text of a database-file error (better-sqlite3's SqliteError), or undefined. */
 export function databaseErrorText(t: Translate, error: unknown, databaseUrl: string): string | undefined {
@@ -114,7 +139,11 @@ const listenReasons = new Set(["EADDRINUSE", "EACCES", "EADDRNOTAVAIL"]);
 export function listenErrorText(t: Translate, error: unknown): string | undefined {
   const e = error as { code?: unknown; syscall?: unknown; port?: unknown; address?: unknown };
   if (typeof e?.code !== "string" || e.syscall !== "listen" || !listenReasons.has(e.code)) return undefined;
-  return t("command.listen_error", { port: String(e.port ?? ""), host: String(e.address ?? ""), reason: t(`command.listen.${e.code}`) });
+  return t("command.listen_error", {
+    port: String(e.port ?? ""),
+    host: String(e.address ?? ""),
+    reason: t(`command.listen.${e.code}`),
+  });
 }
 
 /**
@@ -133,7 +162,8 @@ export function exitQuietlyOnClosedPipe(streams: NodeJS.WriteStream[] = [process
 export function minutesOption(t: () => Translate, max: number): (value: string) => string {
   return (value) => {
     const n = Number(value.trim());
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(t()("command.expect_minutes", { max }));
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new InvalidArgumentError(t()("command.expect_minutes", { max }));
     return String(n);
   };
 }

@@ -43,33 +43,71 @@ function formatDay(ms: number, zone: string): string {
 }
 
 /** Prints the report and writes the files asked for. Returns the report (for tests). */
-export async function runCliReport(db: Database, unitId: number, options: CliReportOptions, t: Translate, zone: string, out: (line: string) => void, now = new Date()): Promise<UnitReport> {
+export async function runCliReport(
+  db: Database,
+  unitId: number,
+  options: CliReportOptions,
+  t: Translate,
+  zone: string,
+  out: (line: string) => void,
+  now = new Date(),
+): Promise<UnitReport> {
   const from = options.from ? parseReportDay(options.from, zone, t) : undefined;
   const to = options.to ? parseReportDay(options.to, zone, t, true) : undefined;
-  const report = await unitReport(db, systemActor("cli"), unitId, { from, to: to && to.getTime() > now.getTime() ? now : to, now, timeZone: zone });
-  out(t("reports.title", { unit: report.name, from: formatDay(report.from, zone), to: formatDay(report.to - 1, zone) }));
+  const report = await unitReport(db, systemActor("cli"), unitId, {
+    from,
+    to: to && to.getTime() > now.getTime() ? now : to,
+    now,
+    timeZone: zone,
+  });
+  out(
+    t("reports.title", { unit: report.name, from: formatDay(report.from, zone), to: formatDay(report.to - 1, zone) }),
+  );
   out("");
   out(t("reports.units_header"));
   const line = (r: ReportRow, indent: string) =>
-    out(t("reports.units_line", {
-      indent, name: r.name, members: r.members, linked: formatRate(r.linkedShare), meetings: r.meetingsHeld,
-      response: formatRate(r.responseRate), attendance: formatRate(r.attendanceRate), read: formatRate(r.readRate),
-      opened: r.concernsOpened, answered: r.concernsAnswered, open: r.openConcerns, overdue: r.overdueConcerns,
-      firstAnswer: formatDuration(r.medianFirstAnswerMs, t), satisfaction: formatRate(r.satisfactionRate),
-    }));
+    out(
+      t("reports.units_line", {
+        indent,
+        name: r.name,
+        members: r.members,
+        linked: formatRate(r.linkedShare),
+        meetings: r.meetingsHeld,
+        response: formatRate(r.responseRate),
+        attendance: formatRate(r.attendanceRate),
+        read: formatRate(r.readRate),
+        opened: r.concernsOpened,
+        answered: r.concernsAnswered,
+        open: r.openConcerns,
+        overdue: r.overdueConcerns,
+        firstAnswer: formatDuration(r.medianFirstAnswerMs, t),
+        satisfaction: formatRate(r.satisfactionRate),
+      }),
+    );
   line(report.unit, "");
   for (const child of report.children) line(child, "  ");
   out("");
   out(t("reports.months_header"));
   for (const m of report.monthly)
-    out(t("reports.months_line", { month: m.month, meetings: m.meetingsHeld, response: formatRate(m.responseRate), attendance: formatRate(m.attendanceRate) }));
+    out(
+      t("reports.months_line", {
+        month: m.month,
+        meetings: m.meetingsHeld,
+        response: formatRate(m.responseRate),
+        attendance: formatRate(m.attendanceRate),
+      }),
+    );
   if (report.slowestUnits.length) {
     out("");
     out(t("reports.slowest_header"));
-    for (const s of report.slowestUnits) out(t("reports.slowest_line", { name: s.name, firstAnswer: formatDuration(s.medianFirstAnswerMs, t) }));
+    for (const s of report.slowestUnits)
+      out(t("reports.slowest_line", { name: s.name, firstAnswer: formatDuration(s.medianFirstAnswerMs, t) }));
   }
   const tables = reportTables(report, t);
-  for (const [file, format] of [[options.csv, "csv"], [options.xlsx, "xlsx"]] as const) {
+  for (const [file, format] of [
+    [options.csv, "csv"],
+    [options.xlsx, "xlsx"],
+  ] as const) {
     if (!file) continue;
     await writeTablesFile(file, tables, format);
     out(t("reports.written", { file }));

@@ -23,45 +23,91 @@ export function formatDuration(ms: number | null, t: Translate): string {
 }
 
 /** Prints the figures and returns them as a table for --csv / --xlsx. */
-export async function printCliStats(db: Database, unitId: number, t: Translate, out: (line: string) => void, now = new Date()): Promise<Table> {
+export async function printCliStats(
+  db: Database,
+  unitId: number,
+  t: Translate,
+  out: (line: string) => void,
+  now = new Date(),
+): Promise<Table> {
   const stats = await unitStats(db, unitId, now);
   const base = stats[0]?.depth ?? 0;
   const indent = (s: UnitStats) => "  ".repeat(s.depth - base);
   out(t("cli.stats_header"));
   for (const s of stats)
-    out(t("cli.stats_line", {
-      indent: indent(s), name: s.name, level: s.levelLabel ? ` (${s.levelLabel})` : "",
-      membersTotal: s.members, linkedTotal: s.linked, percent: s.members ? Math.round((100 * s.linked) / s.members) : 0,
-    }));
+    out(
+      t("cli.stats_line", {
+        indent: indent(s),
+        name: s.name,
+        level: s.levelLabel ? ` (${s.levelLabel})` : "",
+        membersTotal: s.members,
+        linkedTotal: s.linked,
+        percent: s.members ? Math.round((100 * s.linked) / s.members) : 0,
+      }),
+    );
   out("");
   out(t("stats.concerns_header"));
   for (const s of stats)
-    out(t("stats.concerns_line", {
-      indent: indent(s), name: s.name, open: s.openConcerns, overdue: s.overdueConcerns,
-      firstAnswer: formatDuration(s.medianFirstAnswerMs, t), readRate: formatRate(s.readRate),
-    }));
+    out(
+      t("stats.concerns_line", {
+        indent: indent(s),
+        name: s.name,
+        open: s.openConcerns,
+        overdue: s.overdueConcerns,
+        firstAnswer: formatDuration(s.medianFirstAnswerMs, t),
+        readRate: formatRate(s.readRate),
+      }),
+    );
   out("");
   out(t("cli.stats_meetings_header"));
   for (const s of stats)
-    out(t("cli.stats_meetings_line", {
-      indent: indent(s), name: s.name, held: s.meetingsHeld, responseRate: formatRate(s.responseRate), attendanceRate: formatRate(s.attendanceRate),
-    }));
+    out(
+      t("cli.stats_meetings_line", {
+        indent: indent(s),
+        name: s.name,
+        held: s.meetingsHeld,
+        responseRate: formatRate(s.responseRate),
+        attendanceRate: formatRate(s.attendanceRate),
+      }),
+    );
   return statsTable(stats, t, base);
 }
 
 function statsTable(stats: UnitStats[], t: Translate, base: number): Table {
-  const col = (key: string, kind: Table["columns"][number]["kind"], width?: number) => ({ header: t(`stats.col_${key}`), kind, width });
+  const col = (key: string, kind: Table["columns"][number]["kind"], width?: number) => ({
+    header: t(`stats.col_${key}`),
+    kind,
+    width,
+  });
   return {
     sheet: t("stats.sheet"),
     columns: [
-      col("unit", "text", 36), col("level", "text", 12), col("members", "integer"), col("linked", "integer"), col("linked_rate", "percent"),
-      col("open", "integer"), col("overdue", "integer"), col("first_answer_hours", "decimal"), col("read_rate", "percent"),
-      col("meetings", "integer"), col("response_rate", "percent"), col("attendance_rate", "percent"),
+      col("unit", "text", 36),
+      col("level", "text", 12),
+      col("members", "integer"),
+      col("linked", "integer"),
+      col("linked_rate", "percent"),
+      col("open", "integer"),
+      col("overdue", "integer"),
+      col("first_answer_hours", "decimal"),
+      col("read_rate", "percent"),
+      col("meetings", "integer"),
+      col("response_rate", "percent"),
+      col("attendance_rate", "percent"),
     ],
     rows: stats.map((s) => [
-      s.name, s.levelLabel, s.members, s.linked, s.members ? s.linked / s.members : null,
-      s.openConcerns, s.overdueConcerns, s.medianFirstAnswerMs === null ? null : Math.round(s.medianFirstAnswerMs / 360_000) / 10,
-      s.readRate, s.meetingsHeld, s.responseRate, s.attendanceRate,
+      s.name,
+      s.levelLabel,
+      s.members,
+      s.linked,
+      s.members ? s.linked / s.members : null,
+      s.openConcerns,
+      s.overdueConcerns,
+      s.medianFirstAnswerMs === null ? null : Math.round(s.medianFirstAnswerMs / 360_000) / 10,
+      s.readRate,
+      s.meetingsHeld,
+      s.responseRate,
+      s.attendanceRate,
     ]),
     indents: stats.map((s) => s.depth - base),
   };

@@ -7,16 +7,44 @@ import type { Database } from "./storage/database.ts";
 import { ticketThreadForOperator } from "./domain/tickets/ticket-service.ts";
 import { formatShortDate } from "./lib/zoned-time.ts";
 
-export async function printTicket(db: Database, id: number, t: Translate, out: (line?: string) => void, timeZone: string, locale: "vi" | "en"): Promise<void> {
+export async function printTicket(
+  db: Database,
+  id: number,
+  t: Translate,
+  out: (line?: string) => void,
+  timeZone: string,
+  locale: "vi" | "en",
+): Promise<void> {
   const { ticket, messages, history } = await ticketThreadForOperator(db, id);
   const when = (ms: number) => formatShortDate(new Date(ms), timeZone, locale);
-  out(t("delivery.cli_ticket_header", { id: ticket.id, member: ticket.memberName, unit: ticket.unitName, status: t(`ykien.status_${ticket.status}`) }));
+  out(
+    t("delivery.cli_ticket_header", {
+      id: ticket.id,
+      member: ticket.memberName,
+      unit: ticket.unitName,
+      status: t(`ykien.status_${ticket.status}`),
+    }),
+  );
   for (const m of messages) {
     out();
-    out(t("delivery.cli_ticket_message", { when: when(m.createdAt), author: m.authorName ?? t("ykien.member"), length: m.text.length.toLocaleString(locale === "vi" ? "vi-VN" : "en-GB") }));
+    out(
+      t("delivery.cli_ticket_message", {
+        when: when(m.createdAt),
+        author: m.authorName ?? t("ykien.member"),
+        length: m.text.length.toLocaleString(locale === "vi" ? "vi-VN" : "en-GB"),
+      }),
+    );
     out(m.text);
   }
   if (history.length) out();
   for (const h of history)
-    out(t("delivery.cli_ticket_history", { when: when(h.createdAt), who: h.byName ?? "—", from: h.fromUnit ?? h.fromStatus ?? "—", to: h.toUnit ?? h.toStatus, note: h.note ? ` (${h.note})` : "" }));
+    out(
+      t("delivery.cli_ticket_history", {
+        when: when(h.createdAt),
+        who: h.byName ?? "—",
+        from: h.fromUnit ?? h.fromStatus ?? "—",
+        to: h.toUnit ?? h.toStatus,
+        note: h.note ? ` (${h.note})` : "",
+      }),
+    );
 }

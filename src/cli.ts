@@ -6,7 +6,7 @@
 import { systemActor } from "./domain/access/actor.ts";
 import { setGroupAllowed } from "./domain/groups/group-service.ts";
 import { movedTallyAt } from "./domain/meetings/reminder-plan.ts";
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, setRootLogger } from "./lib/logger.ts";
@@ -14,9 +14,15 @@ import { bilingual, errorText, translator, type Translate } from "./lib/i18n.ts"
 import { AppError, isAppError } from "./lib/app-error.ts";
 import { openDatabase, type Database } from "./storage/database.ts";
 import {
-  createOrganisation, createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, getUnit,
+  createOrganisation,
+  createUnit,
+  listRoots,
+  listSubtree,
+  moveUnit,
+  renameUnit,
+  resolveUnit,
 } from "./domain/units/unit-service.ts";
-import { addMembership, createPerson, findPersonByPhone, getPerson, listMembers, type Role } from "./domain/people/people-service.ts";
+import { addMembership, createPerson, findPersonByPhone, getPerson } from "./domain/people/people-service.ts";
 import { organisationCode } from "./domain/organisations/organisation-presence.ts";
 import { listChatGroups } from "./domain/channels-state/chat-group-list.ts";
 import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linking/link-service.ts";
@@ -31,13 +37,28 @@ import { CliReportError, runCliReport } from "./cli-report.ts";
 import { createApiToken, listApiTokens, revokeApiToken } from "./domain/api-tokens/api-token-service.ts";
 import { describeNameMismatch, describeUpdate } from "./cli-import-diff.ts";
 import { tableCsv, writeTableFile, type Table } from "./lib/table-file.ts";
-import { databaseErrorText, exitQuietlyOnClosedPipe, fileErrorText, listenErrorText, LocalisedCommand, minutesOption } from "./cli-messages.ts";
+import {
+  databaseErrorText,
+  exitQuietlyOnClosedPipe,
+  fileErrorText,
+  listenErrorText,
+  LocalisedCommand,
+  minutesOption,
+} from "./cli-messages.ts";
 import { maskPhone } from "./lib/phone.ts";
 import { memberDirectory } from "./domain/people/member-directory.ts";
 import { formatMeetingTime } from "./lib/zoned-time.ts";
 import { parseMeetingDateTime } from "./domain/meetings/parse-datetime.ts";
 import { describeRecurrence, parseRecurrence } from "./domain/meetings/recurrence.ts";
-import { cancelMeeting, createMeeting, createSeries, getMeeting, listUnitMeetings, MAX_DURATION_MINUTES, moveMeeting } from "./domain/meetings/meeting-service.ts";
+import {
+  cancelMeeting,
+  createMeeting,
+  createSeries,
+  getMeeting,
+  listUnitMeetings,
+  MAX_DURATION_MINUTES,
+  moveMeeting,
+} from "./domain/meetings/meeting-service.ts";
 import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
@@ -57,7 +78,7 @@ let config: Config;
 let t: Translate;
 
 function fail(message: string): never {
-  process.stderr.write(message.trimEnd() + "\n");
+  process.stderr.write(`${message.trimEnd()}\n`);
   process.exit(1);
 }
 
@@ -71,29 +92,49 @@ async function withDatabase<T>(fn: (db: Database) => Promise<T> | T): Promise<T>
 }
 
 function out(line = ""): void {
-  process.stdout.write(line + "\n");
+  process.stdout.write(`${line}\n`);
 }
 
 function formatDate(ms: number): string {
-  return new Intl.DateTimeFormat("vi-VN", { timeZone: config.timeZone, day: "2-digit", month: "2-digit", year: "numeric" }).format(new Date(ms));
+  return new Intl.DateTimeFormat("vi-VN", {
+    timeZone: config.timeZone,
+    day: "2-digit",
+    month: "2-digit",
+    year: "numeric",
+  }).format(new Date(ms));
 }
 
 /** Link-code slips as a table: the code is a text column (a code starting with 0 keeps it). */
-function codesTable(rows: { fullName: string; unitName: string; code: string; expiresAt: number; linked: boolean }[]): Table {
+function codesTable(
+  rows: { fullName: string; unitName: string; code: string; expiresAt: number; linked: boolean }[],
+): Table {
   const { botName, telegramLink, zaloLink } = config.slips;
-  const places = [telegramLink && t("codes.where_telegram", { link: telegramLink }), zaloLink && t("codes.where_zalo", { link: zaloLink })].filter(Boolean);
+  const places = [
+    telegramLink && t("codes.where_telegram", { link: telegramLink }),
+    zaloLink && t("codes.where_zalo", { link: zaloLink }),
+  ].filter(Boolean);
   const where = places.length ? places.join(t("codes.where_or")) : t("codes.where_unknown");
   return {
     sheet: t("codes.sheet"),
     columns: [
-      { header: t("codes.col_name"), kind: "text", width: 28 }, { header: t("codes.col_unit"), kind: "text", width: 28 },
-      { header: t("codes.col_code"), kind: "code", width: 14 }, { header: t("codes.col_expires"), kind: "text", width: 12 },
-      { header: t("codes.col_linked"), kind: "text", width: 10 }, { header: t("codes.col_howto"), kind: "text", width: 70 },
+      { header: t("codes.col_name"), kind: "text", width: 28 },
+      { header: t("codes.col_unit"), kind: "text", width: 28 },
+      { header: t("codes.col_code"), kind: "code", width: 14 },
+      { header: t("codes.col_expires"), kind: "text", width: 12 },
+      { header: t("codes.col_linked"), kind: "text", width: 10 },
+      { header: t("codes.col_howto"), kind: "text", width: 70 },
     ],
     // Grouped "1234 5678 9012": easy to read aloud.
     rows: rows.map((r) => {
       const code = formatLinkCode(r.code);
-      return [r.fullName, r.unitName, code, formatDate(r.expiresAt), r.linked ? "x" : "", t("codes.howto", { code, bot: botName, where })];
+      return [
+        r.fullName,
+        r.unitName,
+        code,
+        formatDate(r.expiresAt),
+        r.linked ? "x" : "",
+        t("codes.howto", { code, bot: botName, where }),
+      ];
     }),
   };
 }
@@ -126,8 +167,17 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const result = await db.transaction(async () => {
           const org = await createOrganisation(db, systemActor("cli"), { code: o.code, name: o.org });
-          const root = await createUnit(db, systemActor("cli"), { organisationId: org.id, name: o.root ?? o.org, levelLabel: o.level });
-          await recordAudit(db, { source: "cli", action: "organisation.init", entityType: "Organisation", entityId: org.id });
+          const root = await createUnit(db, systemActor("cli"), {
+            organisationId: org.id,
+            name: o.root ?? o.org,
+            levelLabel: o.level,
+          });
+          await recordAudit(db, {
+            source: "cli",
+            action: "organisation.init",
+            entityType: "Organisation",
+            entityId: org.id,
+          });
           return { org, root };
         });
         const code = (await organisationCode(db, result.org.id)) ?? o.code;
@@ -172,7 +222,13 @@ export function buildProgram(): Command {
         const unit = await resolveUnit(db, ref);
         const parent = await resolveUnit(db, o.to);
         await moveUnit(db, systemActor("cli"), unit.id, parent.id);
-        await recordAudit(db, { source: "cli", action: "unit.move", entityType: "Unit", entityId: unit.id, detail: { from: unit.parentId, to: parent.id } });
+        await recordAudit(db, {
+          source: "cli",
+          action: "unit.move",
+          entityType: "Unit",
+          entityId: unit.id,
+          detail: { from: unit.parentId, to: parent.id },
+        });
         out(t("cli.unit_moved", { name: unit.name, parent: parent.name }));
       }),
     );
@@ -199,7 +255,14 @@ export function buildProgram(): Command {
         for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
         if (result.issues.length) fail(t("roster.units_invalid_rows", { count: result.issues.length }));
         out(o.dryRun ? t("cli.import_dry_run") : t("cli.import_written"));
-        if (!o.dryRun) await recordAudit(db, { source: "cli", action: "units.import", entityType: "Unit", entityId: parent.id, detail: { created: result.created.length } });
+        if (!o.dryRun)
+          await recordAudit(db, {
+            source: "cli",
+            action: "units.import",
+            entityType: "Unit",
+            entityId: parent.id,
+            detail: { created: result.created.length },
+          });
       }),
     );
 
@@ -226,21 +289,37 @@ export function buildProgram(): Command {
         if (o.dryRun || result.issues.length) {
           for (const u of result.unitsToCreate) out(t("cli.import_change_unit", { unit: u }));
           for (const c of result.changes)
-            out(c.kind === "create" ? t("cli.import_change_create", { line: c.line, name: c.name, unit: c.unit }) : describeUpdate(t, c));
+            out(
+              c.kind === "create"
+                ? t("cli.import_change_create", { line: c.line, name: c.name, unit: c.unit })
+                : describeUpdate(t, c),
+            );
         }
         // A phone number that now names someone else is shown whether or not this is a dry run.
         for (const c of result.changes)
-          if (c.kind === "update" && c.nameMismatch) process.stderr.write(describeNameMismatch(t, c, c.phone) + "\n");
-        out(t("cli.import_summary", {
-          created: result.created, updated: result.updated, unchanged: result.unchanged,
-          unitsCreated: result.unitsToCreate.length, invalid: result.invalidRows,
-        }));
+          if (c.kind === "update" && c.nameMismatch) process.stderr.write(`${describeNameMismatch(t, c, c.phone)}\n`);
+        out(
+          t("cli.import_summary", {
+            created: result.created,
+            updated: result.updated,
+            unchanged: result.unchanged,
+            unitsCreated: result.unitsToCreate.length,
+            invalid: result.invalidRows,
+          }),
+        );
         if (!result.written) {
-          if (result.issues.length && !o.skipInvalid) fail(t("errors.import_invalid_rows", { count: result.invalidRows }));
+          if (result.issues.length && !o.skipInvalid)
+            fail(t("errors.import_invalid_rows", { count: result.invalidRows }));
           out(o.dryRun ? t("cli.import_dry_run") : t("cli.import_nothing_written"));
           return;
         }
-        await recordAudit(db, { source: "cli", action: "members.import", entityType: "Unit", entityId: unit.id, detail: { file: path.basename(file), created: result.created, updated: result.updated } });
+        await recordAudit(db, {
+          source: "cli",
+          action: "members.import",
+          entityType: "Unit",
+          entityId: unit.id,
+          detail: { file: path.basename(file), created: result.created, updated: result.updated },
+        });
         out(t("cli.import_written"));
       }),
     );
@@ -257,9 +336,22 @@ export function buildProgram(): Command {
           return;
         }
         // Full numbers are personal data: who asked for them is in the audit log.
-        if (o.showPhones) await recordAudit(db, { source: "cli", action: "members.phones_shown", entityType: "Unit", entityId: unit.id, detail: { count: people.length } });
+        if (o.showPhones)
+          await recordAudit(db, {
+            source: "cli",
+            action: "members.phones_shown",
+            entityType: "Unit",
+            entityId: unit.id,
+            detail: { count: people.length },
+          });
         for (const p of people) {
-          const roles = p.roles.map((r) => t("members.role_in", { role: t(`cli.role_${r.role}`), title: r.title ? ` (${r.title})` : "", unit: r.unitName }));
+          const roles = p.roles.map((r) =>
+            t("members.role_in", {
+              role: t(`cli.role_${r.role}`),
+              title: r.title ? ` (${r.title})` : "",
+              unit: r.unitName,
+            }),
+          );
           const phone = p.phone ? (o.showPhones ? p.phone : maskPhone(p.phone)) : "—";
           out(`#${p.personId}\t${p.fullName}\t${phone}\t${roles.join("; ")}\t${p.linkedAccounts > 0 ? "✓" : ""}`);
         }
@@ -275,10 +367,20 @@ export function buildProgram(): Command {
     .action((ref: string, o: { renew: boolean; unlinked: boolean; out?: string }) =>
       withDatabase(async (db) => {
         const unit = await resolveUnit(db, ref);
-        const rows = await ensureLinkCodes(db, systemActor("cli"), unit.id, { ttlDays: config.linkCodeTtlDays, renew: o.renew, unlinkedOnly: o.unlinked });
+        const rows = await ensureLinkCodes(db, systemActor("cli"), unit.id, {
+          ttlDays: config.linkCodeTtlDays,
+          renew: o.renew,
+          unlinkedOnly: o.unlinked,
+        });
         const table = codesTable(rows);
-        await recordAudit(db, { source: "cli", action: "codes.print", entityType: "Unit", entityId: unit.id, detail: { count: rows.length, renew: o.renew } });
-        if (!config.slips.telegramLink && !config.slips.zaloLink) process.stderr.write(t("codes.no_link") + "\n");
+        await recordAudit(db, {
+          source: "cli",
+          action: "codes.print",
+          entityType: "Unit",
+          entityId: unit.id,
+          detail: { count: rows.length, renew: o.renew },
+        });
+        if (!config.slips.telegramLink && !config.slips.zaloLink) process.stderr.write(`${t("codes.no_link")}\n`);
         if (o.out) {
           await writeTableFile(o.out, table, /\.xlsx$/i.test(o.out) ? "xlsx" : "csv");
           out(t("cli.codes_written", { count: rows.length, file: o.out }));
@@ -302,21 +404,47 @@ export function buildProgram(): Command {
           let personId: number;
           if (o.phone) {
             // The phone's owner is shown, not silently given rights, when their name is not the one typed.
-            const granted = await grantRight(db, null, { unitId: unit.id, role: o.role, phone: o.phone, fullName: o.name, confirmed: o.yes }, new Date(), "cli");
+            const granted = await grantRight(
+              db,
+              null,
+              { unitId: unit.id, role: o.role, phone: o.phone, fullName: o.name, confirmed: o.yes },
+              new Date(),
+              "cli",
+            );
             if (granted.status === "confirm") return granted;
             personId = granted.personId;
           } else {
             personId = (await createPerson(db, { fullName: o.name })).id;
             await addMembership(db, systemActor("cli"), personId, unit.id, o.role);
-            await recordAudit(db, { source: "cli", action: "rights.grant", entityType: "Person", entityId: personId, detail: { unitId: unit.id, role: o.role } });
+            await recordAudit(db, {
+              source: "cli",
+              action: "rights.grant",
+              entityType: "Person",
+              entityId: personId,
+              detail: { unitId: unit.id, role: o.role },
+            });
           }
           // A person already on the roster keeps the code printed for them.
           const code = await currentLinkCode(db, personId, { ttlDays: config.linkCodeTtlDays });
           return { status: "granted" as const, person: await getPerson(db, personId), code };
         });
         if (result.status === "confirm")
-          fail(t("admin.cli_name_differs", { phone: maskPhone(o.phone), owner: result.fullName, typed: o.name, units: result.units.join(", ") || "—" }));
-        out(t("cli.admin_added", { name: result.person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name, code: formatLinkCode(result.code.code) }));
+          fail(
+            t("admin.cli_name_differs", {
+              phone: maskPhone(o.phone),
+              owner: result.fullName,
+              typed: o.name,
+              units: result.units.join(", ") || "—",
+            }),
+          );
+        out(
+          t("cli.admin_added", {
+            name: result.person.fullName,
+            role: t(`cli.role_${o.role}`),
+            unit: unit.name,
+            code: formatLinkCode(result.code.code),
+          }),
+        );
       }),
     );
 
@@ -329,7 +457,15 @@ export function buildProgram(): Command {
         const rows = await listRights(db, { unitId: o.unit ? (await resolveUnit(db, o.unit)).id : undefined });
         if (!rows.length) out(t("admin.cli_list_none"));
         for (const r of rows)
-          out(t("admin.cli_list_line", { unit: r.unitName, name: r.fullName, role: t(`cli.role_${r.role}`), phone: maskPhone(r.phone) || "—", linked: r.linkedAccounts ? t("admin.linked_yes") : t("admin.not_linked_short") }));
+          out(
+            t("admin.cli_list_line", {
+              unit: r.unitName,
+              name: r.fullName,
+              role: t(`cli.role_${r.role}`),
+              phone: maskPhone(r.phone) || "—",
+              linked: r.linkedAccounts ? t("admin.linked_yes") : t("admin.not_linked_short"),
+            }),
+          );
       }),
     );
 
@@ -338,14 +474,23 @@ export function buildProgram(): Command {
     .description(`${vi("admin.cli_remove")} / ${en("admin.cli_remove")}`)
     .requiredOption("--unit <unit>", help("opt_unit"))
     .requiredOption("--phone <phone>", help("opt_phone"))
-    .addOption(new Option("--role <role>", help("opt_role")).choices(["admin", "official", "cadre"]).makeOptionMandatory())
+    .addOption(
+      new Option("--role <role>", help("opt_role")).choices(["admin", "official", "cadre"]).makeOptionMandatory(),
+    )
     .action((o: { unit: string; phone: string; role: RightRole }) =>
       withDatabase(async (db) => {
         const unit = await resolveUnit(db, o.unit);
         const person = await findPersonByPhone(db, o.phone);
         if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
-        const removed = await revokeRight(db, null, { personId: person.id, unitId: unit.id, role: o.role }, new Date(), "cli");
-        if (!removed) fail(t("admin.cli_remove_none", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }));
+        const removed = await revokeRight(
+          db,
+          null,
+          { personId: person.id, unitId: unit.id, role: o.role },
+          new Date(),
+          "cli",
+        );
+        if (!removed)
+          fail(t("admin.cli_remove_none", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }));
         out(t("admin.cli_removed", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }));
       }),
     );
@@ -362,7 +507,13 @@ export function buildProgram(): Command {
         const { token, expiresAt } = await createSignInLink(db, person.id, new Date(), "cli");
         const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
         const base = (o.url ?? `http://${host}:${config.port}`).replace(/\/+$/, "");
-        out(t("admin.cli_login_link_made", { name: person.fullName, url: `${base}/admin/link/${token}`, until: formatMeetingTime(new Date(expiresAt), config.timeZone, config.defaultLocale) }));
+        out(
+          t("admin.cli_login_link_made", {
+            name: person.fullName,
+            url: `${base}/admin/link/${token}`,
+            until: formatMeetingTime(new Date(expiresAt), config.timeZone, config.defaultLocale),
+          }),
+        );
       }),
     );
 
@@ -379,26 +530,64 @@ export function buildProgram(): Command {
     .option("--repeat <rule>", help("opt_repeat"))
     .option("--place <place>", help("opt_place"), "")
     .option("--agenda <agenda>", help("opt_agenda"), "")
-    .option("--duration <minutes>", help("opt_duration"), minutesOption(() => t, MAX_DURATION_MINUTES), "120")
+    .option(
+      "--duration <minutes>",
+      help("opt_duration"),
+      minutesOption(() => t, MAX_DURATION_MINUTES),
+      "120",
+    )
     .option("--subtree", help("opt_subtree"), false)
-    .action((o: { unit: string; title: string; when?: string; repeat?: string; place: string; agenda: string; duration: string; subtree: boolean }) =>
-      withDatabase(async (db) => {
-        const unit = await resolveUnit(db, o.unit);
-        const base = { unitId: unit.id, title: o.title, place: o.place, agenda: o.agenda, durationMinutes: Number(o.duration), includeSubtree: o.subtree };
-        if (o.repeat && o.when) fail(t("cli.when_and_repeat"));
-        if (o.repeat) {
-          const parsed = parseRecurrence(o.repeat);
-          if (!parsed.time) fail(t("meetings.time_missing_repeat"));
-          const { seriesId, meetings: created } = await createSeries(db, { ...base, rule: parsed.rule, time: parsed.time }, meetingCtx());
-          out(t("cli.series_created", { seriesId, title: o.title, rule: describeRecurrence(parsed.rule, parsed.time, config.defaultLocale), count: created.length, when: created[0] ? when(created[0].startsAt) : "—" }));
-          return;
-        }
-        if (!o.when) fail(t("cli.when_or_repeat"));
-        const meeting = await createMeeting(db, { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) }, meetingCtx());
-        out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
-        const tallyAt = await movedTallyAt(db, meeting);
-        if (tallyAt !== null) out(t("rights.short_notice_tally", { when: when(tallyAt) }));
-      }),
+    .action(
+      (o: {
+        unit: string;
+        title: string;
+        when?: string;
+        repeat?: string;
+        place: string;
+        agenda: string;
+        duration: string;
+        subtree: boolean;
+      }) =>
+        withDatabase(async (db) => {
+          const unit = await resolveUnit(db, o.unit);
+          const base = {
+            unitId: unit.id,
+            title: o.title,
+            place: o.place,
+            agenda: o.agenda,
+            durationMinutes: Number(o.duration),
+            includeSubtree: o.subtree,
+          };
+          if (o.repeat && o.when) fail(t("cli.when_and_repeat"));
+          if (o.repeat) {
+            const parsed = parseRecurrence(o.repeat);
+            if (!parsed.time) fail(t("meetings.time_missing_repeat"));
+            const { seriesId, meetings: created } = await createSeries(
+              db,
+              { ...base, rule: parsed.rule, time: parsed.time },
+              meetingCtx(),
+            );
+            out(
+              t("cli.series_created", {
+                seriesId,
+                title: o.title,
+                rule: describeRecurrence(parsed.rule, parsed.time, config.defaultLocale),
+                count: created.length,
+                when: created[0] ? when(created[0].startsAt) : "—",
+              }),
+            );
+            return;
+          }
+          if (!o.when) fail(t("cli.when_or_repeat"));
+          const meeting = await createMeeting(
+            db,
+            { ...base, startsAt: parseMeetingDateTime(o.when, new Date(), config.timeZone) },
+            meetingCtx(),
+          );
+          out(t("cli.meeting_created", { id: meeting.id, title: meeting.title, when: when(meeting.startsAt) }));
+          const tallyAt = await movedTallyAt(db, meeting);
+          if (tallyAt !== null) out(t("rights.short_notice_tally", { when: when(tallyAt) }));
+        }),
     );
   meetings
     .command("list")
@@ -409,7 +598,15 @@ export function buildProgram(): Command {
         const roots = o.unit ? [await resolveUnit(db, o.unit)] : await listRoots(db);
         const ids = (await Promise.all(roots.map(async (r) => (await listSubtree(db, r.id)).map((u) => u.id)))).flat();
         for (const m of await listUnitMeetings(db, ids, { from: new Date(), includeCancelled: true, limit: 200 }))
-          out(t("cli.meeting_line", { id: m.id, when: when(m.startsAt), title: m.title, unit: m.unitName, status: t(`cli.status_${m.status}`) }));
+          out(
+            t("cli.meeting_line", {
+              id: m.id,
+              when: when(m.startsAt),
+              title: m.title,
+              unit: m.unitName,
+              status: t(`cli.status_${m.status}`),
+            }),
+          );
       }),
     );
   meetings
@@ -427,7 +624,12 @@ export function buildProgram(): Command {
     .requiredOption("--when <time>", help("opt_when"))
     .action((id: string, o: { when: string }) =>
       withDatabase(async (db) => {
-        const { meeting, notified } = await moveMeeting(db, Number(id.replace("#", "")), parseMeetingDateTime(o.when, new Date(), config.timeZone), meetingCtx());
+        const { meeting, notified } = await moveMeeting(
+          db,
+          Number(id.replace("#", "")),
+          parseMeetingDateTime(o.when, new Date(), config.timeZone),
+          meetingCtx(),
+        );
         out(t("cli.meeting_moved", { id: meeting.id, when: when(meeting.startsAt), notified }));
       }),
     );
@@ -466,7 +668,12 @@ export function buildProgram(): Command {
           const at = /^\s*(\d+)\s*d\s*@\s*(\d{1,2}:\d{2})\s*$/i.exec(part);
           return at ? { daysBefore: Number(at[1]), at: at[2]!.padStart(5, "0") } : { minutesBefore: minutes(part) };
         });
-        await setReminderPlan(db, { unitId: unit.id }, { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) }, systemActor("cli"));
+        await setReminderPlan(
+          db,
+          { unitId: unit.id },
+          { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) },
+          systemActor("cli"),
+        );
         out(t("cli.reminders_set", { unit: unit.name }));
       }),
     );
@@ -511,7 +718,8 @@ export function buildProgram(): Command {
     .action(() =>
       withDatabase(async (db) => {
         const s = await zaloStatusReport(db, zaloKey());
-        const at = (d: Date | null) => (d ? formatMeetingTime(d, config.timeZone, config.defaultLocale) : t("cli.never"));
+        const at = (d: Date | null) =>
+          d ? formatMeetingTime(d, config.timeZone, config.defaultLocale) : t("cli.never");
         out(t("cli.zalo_status_state", { state: t(`cli.zalo_state_${s.state}`), since: at(s.since) }));
         out(t("cli.zalo_status_last_event", { when: at(s.lastEventAt) }));
         if (s.lastError) out(t("cli.zalo_status_last_error", { error: s.lastError }));
@@ -531,7 +739,15 @@ export function buildProgram(): Command {
         const rows = await listChatGroups(db);
         if (!rows.length) out(t("cli.group_none"));
         for (const g of rows)
-          out(t("cli.group_line", { id: g.id, platform: g.platform, title: g.title ?? g.externalId, unit: g.unitName ?? "—", allowed: t(g.allowed ? "cli.group_allowed" : "cli.group_not_allowed") }));
+          out(
+            t("cli.group_line", {
+              id: g.id,
+              platform: g.platform,
+              title: g.title ?? g.externalId,
+              unit: g.unitName ?? "—",
+              allowed: t(g.allowed ? "cli.group_allowed" : "cli.group_not_allowed"),
+            }),
+          );
       }),
     );
   const setGroup = (allowed: boolean) => (id: string, o: { unit?: string }) =>
@@ -541,7 +757,11 @@ export function buildProgram(): Command {
       await setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
       out(t("cli.group_done", { id: groupId }));
     });
-  groups.command("allow <id>").description(help("groups_allow")).option("--unit <unit>", help("opt_unit")).action(setGroup(true));
+  groups
+    .command("allow <id>")
+    .description(help("groups_allow"))
+    .option("--unit <unit>", help("opt_unit"))
+    .action(setGroup(true));
   groups.command("deny <id>").description(help("groups_deny")).action(setGroup(false));
 
   program
@@ -554,18 +774,33 @@ export function buildProgram(): Command {
           const copy = await backupDatabase(db, file, { force: o.force });
           out(t("cli.backup_done", { file: copy.file, size: `${(copy.size / 1024).toFixed(0)} KB` }));
         } catch (error) {
-          if (error instanceof BackupError && error.problem === "not_sqlite") fail(bilingual("cli.backup_not_sqlite", { url: error.file }));
-          if (error instanceof BackupError) fail(t(error.problem === "same_file" ? "cli.backup_same_file" : `security.backup_${error.problem}`, { file: error.file }));
-          fail(t("cli.backup_failed", { file: path.resolve(file), reason: error instanceof Error ? error.message : String(error) }));
+          if (error instanceof BackupError && error.problem === "not_sqlite")
+            fail(bilingual("cli.backup_not_sqlite", { url: error.file }));
+          if (error instanceof BackupError)
+            fail(
+              t(error.problem === "same_file" ? "cli.backup_same_file" : `security.backup_${error.problem}`, {
+                file: error.file,
+              }),
+            );
+          fail(
+            t("cli.backup_failed", {
+              file: path.resolve(file),
+              reason: error instanceof Error ? error.message : String(error),
+            }),
+          );
         }
       }),
     );
 
-  const tickets = program.command("tickets").description(`${vi("delivery.cli_tickets")} / ${en("delivery.cli_tickets")}`);
+  const tickets = program
+    .command("tickets")
+    .description(`${vi("delivery.cli_tickets")} / ${en("delivery.cli_tickets")}`);
   tickets
     .command("show <id>")
     .description(`${vi("delivery.cli_tickets_show")} / ${en("delivery.cli_tickets_show")}`)
-    .action((id: string) => withDatabase((db) => printTicket(db, Number(id.replace("#", "")), t, out, config.timeZone, config.defaultLocale)));
+    .action((id: string) =>
+      withDatabase((db) => printTicket(db, Number(id.replace("#", "")), t, out, config.timeZone, config.defaultLocale)),
+    );
 
   program
     .command("stats <unit>")
@@ -576,7 +811,10 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const unit = await resolveUnit(db, ref);
         const table = await printCliStats(db, unit.id, t, out);
-        for (const [file, format] of [[o.csv, "csv"], [o.xlsx, "xlsx"]] as const) {
+        for (const [file, format] of [
+          [o.csv, "csv"],
+          [o.xlsx, "xlsx"],
+        ] as const) {
           if (!file) continue;
           await writeTableFile(file, table, format);
           out(t("stats.written", { file }));
@@ -612,8 +850,19 @@ export function buildProgram(): Command {
     .action((o: { unit: string; name: string; write: boolean }) =>
       withDatabase(async (db) => {
         const unit = await resolveUnit(db, o.unit);
-        const { token, secret } = await createApiToken(db, systemActor("cli"), { unitId: unit.id, name: o.name, access: o.write ? "write" : "read" });
-        out(t("api.created", { id: token.id, name: token.name, unit: token.unitName, access: t(`api.access_${token.access}`) }));
+        const { token, secret } = await createApiToken(db, systemActor("cli"), {
+          unitId: unit.id,
+          name: o.name,
+          access: o.write ? "write" : "read",
+        });
+        out(
+          t("api.created", {
+            id: token.id,
+            name: token.name,
+            unit: token.unitName,
+            access: t(`api.access_${token.access}`),
+          }),
+        );
         out(secret);
       }),
     );
@@ -626,11 +875,21 @@ export function buildProgram(): Command {
         if (!tokens.length) return out(t("api.list_none"));
         out(t("api.list_header"));
         for (const k of tokens)
-          out(t("api.list_line", {
-            id: k.id, name: k.name, unit: k.unitName, access: t(`api.access_${k.access}`), prefix: k.prefix, created: formatDate(k.createdAt),
-            lastUsed: k.lastUsedAt === null ? t("api.never") : formatDate(k.lastUsedAt),
-            state: k.revokedAt === null ? t("api.state_active") : t("api.state_revoked", { when: formatDate(k.revokedAt) }),
-          }));
+          out(
+            t("api.list_line", {
+              id: k.id,
+              name: k.name,
+              unit: k.unitName,
+              access: t(`api.access_${k.access}`),
+              prefix: k.prefix,
+              created: formatDate(k.createdAt),
+              lastUsed: k.lastUsedAt === null ? t("api.never") : formatDate(k.lastUsedAt),
+              state:
+                k.revokedAt === null
+                  ? t("api.state_active")
+                  : t("api.state_revoked", { when: formatDate(k.revokedAt) }),
+            }),
+          );
       }),
     );
   apiToken

@@ -35,10 +35,7 @@ const envSchema = z
     /** Interface the web server listens on; 0.0.0.0 to accept connections from other machines. */
     HOST: z.string().min(1).default("127.0.0.1"),
     /** Time zone of meetings and reminders (APP_TIMEZONE, or TZ when it is not set). */
-    APP_TIMEZONE: z
-      .string()
-      .refine(isTimeZone)
-      .optional(),
+    APP_TIMEZONE: z.string().refine(isTimeZone).optional(),
     TZ: z.string().optional(),
     /** Language of people who have not chosen one: vi or en. */
     DEFAULT_LOCALE: z.enum(["vi", "en"]).default("vi"),
@@ -88,7 +85,10 @@ const envSchema = z
 
     /** What link-code slips tell members to open: the bot's name, its Telegram @username, its Zalo link. */
     BOT_NAME: z.string().max(100).default("Chi Hội"),
-    TELEGRAM_BOT_USERNAME: z.string().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/).optional(),
+    TELEGRAM_BOT_USERNAME: z
+      .string()
+      .regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/)
+      .optional(),
     ZALO_BOT_LINK: z.url({ protocol: /^https?$/ }).optional(),
 
     /** Zalo personal account (zca-js): key that encrypts the stored login at rest. */
@@ -113,7 +113,11 @@ const envSchema = z
       if (!env.TELEGRAM_WEBHOOK_URL)
         ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_URL"], message: "telegram_webhook_url_required" });
       if (!env.TELEGRAM_WEBHOOK_SECRET)
-        ctx.addIssue({ code: "custom", path: ["TELEGRAM_WEBHOOK_SECRET"], message: "telegram_webhook_secret_required" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["TELEGRAM_WEBHOOK_SECRET"],
+          message: "telegram_webhook_secret_required",
+        });
     }
     if (env.ZALO_BOT_TOKEN && env.ZALO_BOT_MODE === "webhook") {
       if (!env.ZALO_BOT_WEBHOOK_URL)
@@ -122,10 +126,13 @@ const envSchema = z
       else if (!/^https:\/\//i.test(env.ZALO_BOT_WEBHOOK_URL))
         ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_URL"], message: "zalo_bot_webhook_https" });
       if (!env.ZALO_BOT_WEBHOOK_SECRET)
-        ctx.addIssue({ code: "custom", path: ["ZALO_BOT_WEBHOOK_SECRET"], message: "zalo_bot_webhook_secret_required" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["ZALO_BOT_WEBHOOK_SECRET"],
+          message: "zalo_bot_webhook_secret_required",
+        });
     }
-    if (env.TZ && !env.APP_TIMEZONE && !isTimeZone(env.TZ))
-      ctx.addIssue({ code: "custom", path: ["TZ"], message: "" });
+    if (env.TZ && !env.APP_TIMEZONE && !isTimeZone(env.TZ)) ctx.addIssue({ code: "custom", path: ["TZ"], message: "" });
   });
 
 export type Env = z.input<typeof envSchema>;
@@ -174,7 +181,13 @@ export interface Config {
   /** Printed on link-code slips. */
   slips: { botName: string; telegramLink?: string; zaloLink?: string };
   zalo?: { credentialsKey: string; sendIntervalMs: number; newRecipientsPerHour: number };
-  zaloBot?: { token: string; mode: "polling" | "webhook"; apiRoot: string; webhookUrl?: string; webhookSecret?: string };
+  zaloBot?: {
+    token: string;
+    mode: "polling" | "webhook";
+    apiRoot: string;
+    webhookUrl?: string;
+    webhookSecret?: string;
+  };
   outbox: {
     concurrency: number;
     maxAttempts: number;
@@ -198,7 +211,10 @@ function configErrorText(issue: z.core.$ZodIssue, name: string, value: string | 
   return locales
     .map((lang) => {
       const t = translator(lang);
-      const keys = [issue.code === "custom" && issue.message ? `config.rule.${issue.message}` : "", `config.expected.${name}`].filter(Boolean);
+      const keys = [
+        issue.code === "custom" && issue.message ? `config.rule.${issue.message}` : "",
+        `config.expected.${name}`,
+      ].filter(Boolean);
       const expected = keys.map((key) => t(key, params)).find((text, i) => text !== keys[i]) ?? issue.message;
       const got = value === undefined || /TOKEN|SECRET|KEY/.test(name) ? "" : t("config.got", { value });
       return t("config.invalid", { name, expected, got });

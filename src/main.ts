@@ -12,7 +12,7 @@ export async function runMain(config: Config): Promise<RunningService> {
   const logger = createLogger(config.logLevel);
   setRootLogger(logger);
   const service = await startService(config, { logger });
-  process.stdout.write(service.banner + "\n");
+  process.stdout.write(`${service.banner}\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -26,7 +26,7 @@ export async function runMain(config: Config): Promise<RunningService> {
     timer.unref();
     try {
       await service.stop();
-      process.stdout.write(bilingual("service.stopped") + "\n");
+      process.stdout.write(`${bilingual("service.stopped")}\n`);
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, "error while stopping");
@@ -44,7 +44,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     await runMain(loadConfig());
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(e.message + "\n");
+      process.stderr.write(`${e.message}\n`);
       process.exit(1);
     }
     throw e;

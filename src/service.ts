@@ -53,7 +53,9 @@ export interface ServiceOptions {
 /** Opens the database the service should run on, seeding the demo one when demo mode applies. */
 async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db: Database; demo: boolean }> {
   const real = await openDatabase(config.databaseUrl);
-  const demo = config.demoMode === "on" || (config.demoMode === "auto" && !hasChannelCredentials(config) && !await hasRealOrganisation(real));
+  const demo =
+    config.demoMode === "on" ||
+    (config.demoMode === "auto" && !hasChannelCredentials(config) && !(await hasRealOrganisation(real)));
   if (!demo) return { db: real, demo: false };
   // Demo data never enters the real database: it lives in its own SQLite file beside it (beside
   // the working directory's data folder when the real one is on PostgreSQL).
@@ -61,7 +63,7 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
   const demoUrl = `file:${path.join(demoDir, "demo.db")}`;
   await real.close();
   const db = await openDatabase(demoUrl);
-  if (!await isSeeded(db)) {
+  if (!(await isSeeded(db))) {
     const seeded = await seedDemoOrganisation(db);
     await seedDemoActivity(db, seeded, config.timeZone);
     logger.info("demo data seeded");
@@ -70,35 +72,67 @@ async function openServiceDatabase(config: Config, logger: Logger): Promise<{ db
 }
 
 /** The admins' view of the channels in chat (/trangthai): login state, last event, queues, back-offs. */
-async function describeChannels(db: Database, channels: Channel[], timeZone: string, locale: Locale, at: Date): Promise<string[]> {
+async function describeChannels(
+  db: Database,
+  channels: Channel[],
+  timeZone: string,
+  locale: Locale,
+  at: Date,
+): Promise<string[]> {
   const t = translator(locale);
   const when = (ms: number | null) => (ms ? formatMeetingTime(new Date(ms), timeZone, locale) : t("cli.never"));
   const lines: string[] = [];
-  const down = new Map((await platformHealth(db)).filter((h) => h.state === "down" && h.downSince != null).map((h) => [h.platform, h]));
+  const down = new Map(
+    (await platformHealth(db)).filter((h) => h.state === "down" && h.downSince != null).map((h) => [h.platform, h]),
+  );
   for (const listed of channels) {
     // A channel run under a lease (several processes) reports the channel it wraps.
     const channel = listed instanceof LeasedChannel ? listed.inner : listed;
-    const queue = Object.entries(await outboxCounts(db, channel.id)).filter(([status]) => status === "pending" || status === "sending").reduce((n, [, c]) => n + c, 0);
+    const queue = Object.entries(await outboxCounts(db, channel.id))
+      .filter(([status]) => status === "pending" || status === "sending")
+      .reduce((n, [, c]) => n + c, 0);
     const outage = down.get(channel.id);
     if (outage) {
-      lines.push(t("delivery.status_down", {
-        platform: channel.id, since: when(Number(outage.downSince)), minutes: Math.floor((at.getTime() - Number(outage.downSince)) / 60_000), count: queue,
-        error: outage.lastError ? t("delivery.status_error", { error: outage.lastError }) : "",
-      }));
+      lines.push(
+        t("delivery.status_down", {
+          platform: channel.id,
+          since: when(Number(outage.downSince)),
+          minutes: Math.floor((at.getTime() - Number(outage.downSince)) / 60_000),
+          count: queue,
+          error: outage.lastError ? t("delivery.status_error", { error: outage.lastError }) : "",
+        }),
+      );
       continue;
     }
     if (channel.id === "zalo" && "status" in channel && typeof channel.status === "function") {
-      const s = await (channel as unknown as { status(): Promise<{ state: string; since: number; lastEventAt: number | null; lastError: string | null }> }).status();
+      const s = await (
+        channel as unknown as {
+          status(): Promise<{ state: string; since: number; lastEventAt: number | null; lastError: string | null }>;
+        }
+      ).status();
       const backedOff = await countBackedOffZaloAccounts(db, at.getTime());
-      lines.push(t("chat.status_zalo", {
-        state: t(`cli.zalo_state_${s.state}`), since: when(s.since), lastEvent: when(s.lastEventAt), queue, backedOff,
-        error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
-      }));
+      lines.push(
+        t("chat.status_zalo", {
+          state: t(`cli.zalo_state_${s.state}`),
+          since: when(s.since),
+          lastEvent: when(s.lastEventAt),
+          queue,
+          backedOff,
+          error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
+        }),
+      );
     } else if (channel.id === "zalo_bot" && "status" in channel && typeof channel.status === "function") {
-      const s = (channel as unknown as { status(): { state: string; since: number; failures: number; lastError: string | null } }).status();
-      lines.push(t(`zalo.status_bot_${s.state}`, {
-        queue, since: when(s.since), failures: s.failures, error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
-      }));
+      const s = (
+        channel as unknown as { status(): { state: string; since: number; failures: number; lastError: string | null } }
+      ).status();
+      lines.push(
+        t(`zalo.status_bot_${s.state}`, {
+          queue,
+          since: when(s.since),
+          failures: s.failures,
+          error: s.lastError ? t("chat.status_error", { error: s.lastError }) : "",
+        }),
+      );
     } else {
       lines.push(t("chat.status_line", { channel: channel.id, state: t("chat.status_running") }));
       lines.push(t("chat.status_queue", { channel: channel.id, count: queue }));
@@ -114,7 +148,19 @@ async function describeChannels(db: Database, channels: Channel[], timeZone: str
 async function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, at: Date): Promise<void> {
   const rows = await adminChatAccounts(db, ["zalo", "web"]);
   for (const r of rows)
-    await enqueue(db, { platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text }, dedupeKey: `admin-alert:${r.id}:${at.getTime()}` }, at);
+    await enqueue(
+      db,
+      {
+        platform: r.platform,
+        chatId: r.externalId,
+        chatAccountId: r.id,
+        personId: r.personId,
+        priority: priorities.reply,
+        body: { text },
+        dedupeKey: `admin-alert:${r.id}:${at.getTime()}`,
+      },
+      at,
+    );
   for (const platform of new Set(rows.map((r) => r.platform))) engine.kick(platform);
 }
 
@@ -123,20 +169,40 @@ async function notifyAdmins(db: Database, engine: DeliveryEngine, text: string, 
  * every platform that is up (the one down cannot carry it; its own copy waits and goes when it is
  * back, as does the "back" message).
  */
-async function tellAdminsAboutPlatform(db: Database, engine: DeliveryEngine, event: PlatformEvent, timeZone: string, at: Date): Promise<void> {
+async function tellAdminsAboutPlatform(
+  db: Database,
+  engine: DeliveryEngine,
+  event: PlatformEvent,
+  timeZone: string,
+  at: Date,
+): Promise<void> {
   const rows = await adminChatAccounts(db, ["web"]);
   for (const r of rows) {
     if (event.kind === "down" && r.platform === event.platform) continue;
     const locale: Locale = r.locale === "en" ? "en" : "vi";
     const t = translator(locale);
     const minutes = Math.max(1, Math.round((at.getTime() - event.since.getTime()) / 60_000));
-    const text = event.kind === "down"
-      ? t("delivery.platform_down", { platform: event.platform, since: formatMeetingTime(event.since, timeZone, locale), minutes })
-      : t("delivery.platform_up", { platform: event.platform, minutes });
-    await enqueue(db, {
-      platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply, body: { text, locale },
-      dedupeKey: `platform-${event.kind}:${event.platform}:${event.since.getTime()}:${r.id}`,
-    }, at);
+    const text =
+      event.kind === "down"
+        ? t("delivery.platform_down", {
+            platform: event.platform,
+            since: formatMeetingTime(event.since, timeZone, locale),
+            minutes,
+          })
+        : t("delivery.platform_up", { platform: event.platform, minutes });
+    await enqueue(
+      db,
+      {
+        platform: r.platform,
+        chatId: r.externalId,
+        chatAccountId: r.id,
+        personId: r.personId,
+        priority: priorities.reply,
+        body: { text, locale },
+        dedupeKey: `platform-${event.kind}:${event.platform}:${event.since.getTime()}:${r.id}`,
+      },
+      at,
+    );
   }
   engine.kick();
 }
@@ -148,7 +214,11 @@ async function warnAboutLinking(db: Database, config: Config, logger: Logger): P
   const legacy = await legacyCodeHolders(db);
   if (legacy) log.warn({ people: legacy }, t("security.legacy_codes_log", { count: legacy }));
   const risk = guessRisk(config.linkGuessLimits, 100_000);
-  if (risk.any >= 0.01) log.warn({ perDay: config.linkGuessLimits.globalPerDay }, t("security.guess_risk_log", { perDay: config.linkGuessLimits.globalPerDay, any: (risk.any * 100).toFixed(2) }));
+  if (risk.any >= 0.01)
+    log.warn(
+      { perDay: config.linkGuessLimits.globalPerDay },
+      t("security.guess_risk_log", { perDay: config.linkGuessLimits.globalPerDay, any: (risk.any * 100).toFixed(2) }),
+    );
 }
 
 export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
@@ -172,8 +242,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const inbox = new Inbox({
     db,
     settings: {
-      timeZone: config.timeZone, defaultLocale: config.defaultLocale, linkCodeTtlDays: config.linkCodeTtlDays,
-      linkGuessLimits: config.linkGuessLimits, ticketsPerDay: config.ticketsPerDay,
+      timeZone: config.timeZone,
+      defaultLocale: config.defaultLocale,
+      linkCodeTtlDays: config.linkCodeTtlDays,
+      linkGuessLimits: config.linkGuessLimits,
+      ticketsPerDay: config.ticketsPerDay,
       channelStatus: (locale) => describeChannels(db, channels, config.timeZone, locale, now()),
     },
     logger,
@@ -185,7 +258,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
   // Outside demo mode the web chat is a way in for anyone who reaches the port: off unless asked for.
   const webChatOn = demo ? config.webChat !== "off" : config.webChat === "on";
-  const web = createWebServer({ host: config.host, port: config.port, locale: config.defaultLocale, demo, chat: webChatOn });
+  const web = createWebServer({
+    host: config.host,
+    port: config.port,
+    locale: config.defaultLocale,
+    demo,
+    chat: webChatOn,
+  });
   mountApi(web.app, { db, locale: config.defaultLocale, timeZone: config.timeZone });
   if (webChatOn) {
     const webChat = new WebChatChannel({ db, demo, defaultLocale: config.defaultLocale });
@@ -195,21 +274,43 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // The clock starts after the web server; until then a job brought forward waits for its first tick.
   const jobsNow = { run: (): void => undefined };
   mountAdmin(web.app, {
-    db, demo, defaultLocale: config.defaultLocale, timeZone: config.timeZone, trustProxy: config.trustProxy, linkCodeTtlDays: config.linkCodeTtlDays,
-    channels, serviceUrl: () => web.url, now, onQueued: () => engine.kick(), runJobsNow: () => jobsNow.run(),
+    db,
+    demo,
+    defaultLocale: config.defaultLocale,
+    timeZone: config.timeZone,
+    trustProxy: config.trustProxy,
+    linkCodeTtlDays: config.linkCodeTtlDays,
+    channels,
+    serviceUrl: () => web.url,
+    now,
+    onQueued: () => engine.kick(),
+    runJobsNow: () => jobsNow.run(),
   });
   if (config.telegram) {
     // Several processes on one PostgreSQL: exactly one long-polls the bot (under its lease);
     // sends and the webhook work in every process. One SQLite process polls from the start.
-    const telegram = new TelegramChannel({ config: config.telegram, logger, app: web.app, lease: shared ? { db } : undefined });
+    const telegram = new TelegramChannel({
+      config: config.telegram,
+      logger,
+      app: web.app,
+      lease: shared ? { db } : undefined,
+    });
     channels.push(telegram);
   }
   // Several processes on one PostgreSQL: exactly one long-polls the Zalo bot (under its lease).
-  if (config.zaloBot) channels.push(new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app, lease: shared ? { db } : undefined }));
+  if (config.zaloBot)
+    channels.push(
+      new ZaloBotChannel({ config: config.zaloBot, logger, app: web.app, lease: shared ? { db } : undefined }),
+    );
   if (config.zalo) {
     // Loaded only when enabled: zca-js and its dependencies weigh ~30 MB of memory.
     const { ZaloChannel } = await import("./channels/zalo/zalo-channel.ts");
-    const zalo = new ZaloChannel({ db, config: config.zalo, logger, notifyAdmins: async (text) => notifyAdmins(db, engine, text, now()) });
+    const zalo = new ZaloChannel({
+      db,
+      config: config.zalo,
+      logger,
+      notifyAdmins: async (text) => notifyAdmins(db, engine, text, now()),
+    });
     // One login per account: with several processes on one PostgreSQL only the lease holder runs it.
     channels.push(shared ? new LeasedChannel(zalo, { db, name: zaloLeaseName, logger }) : zalo);
   }
@@ -228,21 +329,34 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
   // Where the data lives, for the banner: the SQLite file, or the PostgreSQL URL without its password.
   const file = db.engine === "sqlite" ? db.file : redactUrl(db.url);
-  const channelNames = channels.filter((c) => c.id !== "web").map((c) => c.id).join(", ");
+  const channelNames = channels
+    .filter((c) => c.id !== "web")
+    .map((c) => c.id)
+    .join(", ");
   const banner = demo
     ? bilingual("service.banner_demo", { url: web.url, file })
     : (["vi", "en"] as const)
         .map((locale) => {
           const t = translator(locale);
           return t("service.banner_real", {
-            url: web.url, file, channels: channelNames || t("service.no_channels"),
+            url: web.url,
+            file,
+            channels: channelNames || t("service.no_channels"),
             webChat: webChatOn ? `${web.url}/chat` : t("service.web_chat_off"),
           });
         })
         .join("\n");
 
   return {
-    config, db, demo, url: web.url, banner, inbox, engine, channels, clock,
+    config,
+    db,
+    demo,
+    url: web.url,
+    banner,
+    inbox,
+    engine,
+    channels,
+    clock,
     async stop() {
       await clock.stop();
       for (const channel of channels) {

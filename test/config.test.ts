@@ -21,7 +21,9 @@ describe("loadConfig", () => {
     ]);
     expect(message).not.toMatch(/Invalid input|NaN|received/);
     expect(configError({ PORT: "70000" })).toContain("PORT: expected a port number from 0 to 65535");
-    expect(configError({ DEMO_MODE: "maybe" }).split("\n")[0]).toBe(`DEMO_MODE: cần auto, on hoặc off (đang là "maybe")`);
+    expect(configError({ DEMO_MODE: "maybe" }).split("\n")[0]).toBe(
+      `DEMO_MODE: cần auto, on hoặc off (đang là "maybe")`,
+    );
   });
 
   it("should word the rules between variables and never echo a secret", () => {

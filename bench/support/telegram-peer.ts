@@ -9,7 +9,11 @@
 import { Agent, request } from "node:http";
 import { FakeTelegramServer } from "../../test/fakes/telegram-server.ts";
 
-const fake = new FakeTelegramServer({ limits: process.env.PEER_LIMITS === "strict" ? {} : false, arrivalJitterMs: Number(process.env.PEER_JITTER_MS ?? 0), latencyMs: Number(process.env.PEER_LATENCY_MS ?? 0) });
+const fake = new FakeTelegramServer({
+  limits: process.env.PEER_LIMITS === "strict" ? {} : false,
+  arrivalJitterMs: Number(process.env.PEER_JITTER_MS ?? 0),
+  latencyMs: Number(process.env.PEER_LATENCY_MS ?? 0),
+});
 await fake.start();
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const replies = ["có mặt", "co mat a", "cm", "xin vắng vì con ốm", "Dạ em có mặt", "👍"];
@@ -19,14 +23,38 @@ function post(url: URL, secret: string, users: number, i: number): Promise<numbe
   const userId = (i % users) + 1;
   const body = JSON.stringify({
     update_id: updateId++,
-    message: { message_id: i + 1, date: Math.floor(Date.now() / 1000), chat: { id: userId, type: "private", first_name: "H" }, from: { id: userId, is_bot: false, first_name: "H" }, text: replies[i % replies.length] },
+    message: {
+      message_id: i + 1,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: userId, type: "private", first_name: "H" },
+      from: { id: userId, is_bot: false, first_name: "H" },
+      text: replies[i % replies.length],
+    },
   });
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const req = request({ agent, hostname: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-telegram-bot-api-secret-token": secret } }, (res) => {
-      res.resume();
-      res.on("end", () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`status ${res.statusCode}`))));
-    });
+    const req = request(
+      {
+        agent,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          "x-telegram-bot-api-secret-token": secret,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () =>
+          res.statusCode === 200
+            ? resolve(Number(process.hrtime.bigint() - started) / 1e6)
+            : reject(new Error(`status ${res.statusCode}`)),
+        );
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -47,9 +75,11 @@ const onCommand = async (command: Command): Promise<void> => {
     const url = new URL(command.url);
     let next = 0;
     const started = Date.now();
-    await Promise.all(Array.from({ length: command.concurrency }, async () => {
-      while (next < command.count) await post(url, command.secret, command.users, next++);
-    }));
+    await Promise.all(
+      Array.from({ length: command.concurrency }, async () => {
+        while (next < command.count) await post(url, command.secret, command.users, next++);
+      }),
+    );
     process.send!({ kind: "burst", ms: Date.now() - started });
   } else if (command.kind === "steady") {
     const url = new URL(command.url);
@@ -75,9 +105,17 @@ const onCommand = async (command: Command): Promise<void> => {
     }
     process.send!({ kind: "said", pushed });
   } else if (command.kind === "report") {
-    process.send!({ kind: "report", sent: fake.sent().map((s) => [String(s.chat_id), s.at]), rateLimited: fake.counters.rateLimited });
+    process.send!({
+      kind: "report",
+      sent: fake.sent().map((s) => [String(s.chat_id), s.at]),
+      rateLimited: fake.counters.rateLimited,
+    });
   } else if (command.kind === "calls") {
-    process.send!({ kind: "calls", setWebhook: fake.calls.some((c) => c.method === "setWebhook"), sent: fake.sentCount() });
+    process.send!({
+      kind: "calls",
+      setWebhook: fake.calls.some((c) => c.method === "setWebhook"),
+      sent: fake.sentCount(),
+    });
   } else {
     agent.destroy();
     await fake.stop();

@@ -6,17 +6,31 @@ import type { Database } from "../../src/storage/database.ts";
 import { createOrganisation } from "../../src/domain/units/unit-service.ts";
 import { systemActor } from "../../src/domain/access/actor.ts";
 
-export async function buildUnitTree(db: Database): Promise<{ rootId: number; communeIds: number[]; units: number; people: number }> {
+export async function buildUnitTree(
+  db: Database,
+): Promise<{ rootId: number; communeIds: number[]; units: number; people: number }> {
   const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "b", name: "Bench" });
   const now = Date.now();
   // Tỉnh → 100 xã → 10 ấp → 9 chi hội ≈ 10,001 units, built with raw inserts for speed.
-  const insertUnit = db.sql.db.prepare(`INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`);
+  const insertUnit = db.sql.db.prepare(
+    `INSERT INTO Unit (organisationId, parentId, name, nameKey, levelLabel, path, depth, createdAt) VALUES (?, ?, ?, ?, '', ?, ?, ?)`,
+  );
   const setPath = db.sql.db.prepare(`UPDATE Unit SET path = ? WHERE id = ?`);
   const leaves: number[] = [];
   const communeIds: number[] = [];
   await db.transaction(async () => {
     const add = (parent: { id: number; path: string; depth: number } | null, name: string) => {
-      const id = Number(insertUnit.run(organisationId, parent?.id ?? null, name, name.toLowerCase(), `tmp${Math.random()}`, parent ? parent.depth + 1 : 0, now).lastInsertRowid);
+      const id = Number(
+        insertUnit.run(
+          organisationId,
+          parent?.id ?? null,
+          name,
+          name.toLowerCase(),
+          `tmp${Math.random()}`,
+          parent ? parent.depth + 1 : 0,
+          now,
+        ).lastInsertRowid,
+      );
       const path = `${parent?.path ?? "/"}${id}/`;
       setPath.run(path, id);
       return { id, path, depth: parent ? parent.depth + 1 : 0 };
@@ -31,8 +45,12 @@ export async function buildUnitTree(db: Database): Promise<{ rootId: number; com
       }
     }
   });
-  const insertPerson = db.sql.db.prepare(`INSERT INTO Person (fullName, nameKey, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', ?, ?)`);
-  const insertMember = db.sql.db.prepare(`INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, 'member', ?)`);
+  const insertPerson = db.sql.db.prepare(
+    `INSERT INTO Person (fullName, nameKey, linkedAccounts, locale, createdAt, updatedAt) VALUES (?, ?, ?, 'vi', ?, ?)`,
+  );
+  const insertMember = db.sql.db.prepare(
+    `INSERT INTO Membership (personId, unitId, role, createdAt) VALUES (?, ?, 'member', ?)`,
+  );
   await db.transaction(async () => {
     for (let i = 0; i < 200_000; i++) {
       const id = Number(insertPerson.run(`Người ${i}`, `nguoi ${i}`, i % 3 === 0 ? 1 : 0, now, now).lastInsertRowid);

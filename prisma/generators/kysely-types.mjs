@@ -32,7 +32,11 @@ const scalar = {
 /** Column type of one field, as TypeScript source. */
 function columnType(field, enums) {
   let base = scalar[field.type];
-  if (!base && field.kind === "enum") base = enums.get(field.type).map((v) => JSON.stringify(v)).join(" | ");
+  if (!base && field.kind === "enum")
+    base = enums
+      .get(field.type)
+      .map((v) => JSON.stringify(v))
+      .join(" | ");
   if (!base) throw new Error(`kysely-types: no mapping for ${field.type} (field ${field.name})`);
   const t = field.isRequired ? base : `${base} | null`;
   const dbFilled = field.hasDefaultValue && field.type !== "DateTime";
@@ -55,12 +59,14 @@ export function render(dmmf) {
   for (const model of dmmf.datamodel.models) {
     const table = model.dbName ?? model.name;
     tables.push([table, model.name]);
-    if (model.documentation) lines.push(`/** ${model.documentation.replace(/\*\//g, "* /").replace(/\n/g, "\n * ")} */`);
+    if (model.documentation)
+      lines.push(`/** ${model.documentation.replace(/\*\//g, "* /").replace(/\n/g, "\n * ")} */`);
     lines.push(`export interface ${model.name} {`);
     for (const field of model.fields) {
       if (field.kind === "object") continue;
       const column = field.dbName ?? field.name;
-      if (field.documentation) lines.push(`  /** ${field.documentation.replace(/\*\//g, "* /").replace(/\n/g, " ")} */`);
+      if (field.documentation)
+        lines.push(`  /** ${field.documentation.replace(/\*\//g, "* /").replace(/\n/g, " ")} */`);
       lines.push(`  ${JSON.stringify(column)}: ${columnType(field, enums)};`);
       const note = (map) => map.set(column, [...(map.get(column) ?? []), table]);
       if (field.type === "Boolean") note(booleans);
@@ -74,7 +80,9 @@ export function render(dmmf) {
     for (const field of model.fields) {
       const column = field.dbName ?? field.name;
       if (field.kind !== "object" && field.type !== "Boolean" && booleans.has(column)) {
-        throw new Error(`kysely-types: column "${column}" is Boolean in ${booleans.get(column).join(", ")} but ${field.type} in ${model.name}; give it another name`);
+        throw new Error(
+          `kysely-types: column "${column}" is Boolean in ${booleans.get(column).join(", ")} but ${field.type} in ${model.name}; give it another name`,
+        );
       }
     }
   }
@@ -84,7 +92,10 @@ export function render(dmmf) {
   lines.push("/** Every table, in the order the schema declares them. */");
   lines.push(`export const tableNames = ${JSON.stringify(tables.map(([t]) => t))} as const;`, "");
   lines.push("/** Columns of type Boolean (by name, any table): SQLite returns them as 0/1. */");
-  lines.push(`export const booleanColumns: ReadonlySet<string> = new Set(${JSON.stringify([...booleans.keys()].sort())});`, "");
+  lines.push(
+    `export const booleanColumns: ReadonlySet<string> = new Set(${JSON.stringify([...booleans.keys()].sort())});`,
+    "",
+  );
   // Per table: columns in order, primary key, foreign keys (for copying a database table by table).
   const info = {};
   for (const model of dmmf.datamodel.models) {
@@ -94,7 +105,9 @@ export function render(dmmf) {
       return f?.dbName ?? name;
     };
     const scalars = model.fields.filter((f) => f.kind !== "object");
-    const primaryKey = model.primaryKey ? model.primaryKey.fields.map(columnOf) : scalars.filter((f) => f.isId).map((f) => f.dbName ?? f.name);
+    const primaryKey = model.primaryKey
+      ? model.primaryKey.fields.map(columnOf)
+      : scalars.filter((f) => f.isId).map((f) => f.dbName ?? f.name);
     const foreignKeys = model.fields
       .filter((f) => f.kind === "object" && f.relationFromFields?.length)
       .map((f) => {
@@ -103,11 +116,20 @@ export function render(dmmf) {
       });
     info[table] = { columns: scalars.map((f) => f.dbName ?? f.name), primaryKey, foreignKeys };
   }
-  lines.push("export interface TableInfo {", "  columns: readonly string[];", "  primaryKey: readonly string[];", "  foreignKeys: readonly { columns: readonly string[]; table: keyof DB }[];", "}", "");
+  lines.push(
+    "export interface TableInfo {",
+    "  columns: readonly string[];",
+    "  primaryKey: readonly string[];",
+    "  foreignKeys: readonly { columns: readonly string[]; table: keyof DB }[];",
+    "}",
+    "",
+  );
   lines.push("/** Columns, primary key and foreign keys of every table. */");
   lines.push(`export const tableInfo: Record<keyof DB, TableInfo> = ${JSON.stringify(info)};`, "");
   lines.push("/** DateTime columns per table (epoch milliseconds on both engines). */");
-  const timeByTable = Object.fromEntries(tables.map(([t]) => [t, [...times].filter(([, ts]) => ts.includes(t)).map(([c]) => c)]));
+  const timeByTable = Object.fromEntries(
+    tables.map(([t]) => [t, [...times].filter(([, ts]) => ts.includes(t)).map(([c]) => c)]),
+  );
   lines.push(`export const timeColumns: Record<keyof DB, readonly string[]> = ${JSON.stringify(timeByTable)};`, "");
   return lines.join("\n");
 }

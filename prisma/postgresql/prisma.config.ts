@@ -10,5 +10,7 @@ export default defineConfig({
   engine: "js",
   schema: "schema.prisma",
   adapter: async () =>
-    new PrismaPg({ connectionString: process.env.MIGRATIONS_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres" }),
+    new PrismaPg({
+      connectionString: process.env.MIGRATIONS_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    }),
 });

@@ -11,7 +11,18 @@ export type { Platform };
 export type ChatType = "private" | "group";
 
 /** What kind of thing the member sent. Anything but text/callback/contact gets a polite "text only". */
-export type InboundKind = "text" | "callback" | "contact" | "sticker" | "photo" | "voice" | "video" | "document" | "location" | "reaction" | "unsupported";
+export type InboundKind =
+  | "text"
+  | "callback"
+  | "contact"
+  | "sticker"
+  | "photo"
+  | "voice"
+  | "video"
+  | "document"
+  | "location"
+  | "reaction"
+  | "unsupported";
 
 export interface InboundMessage {
   platform: Platform;

@@ -36,7 +36,11 @@ export function cutText(text: string, max: number): string {
 }
 
 /** The message as it can be shown in one piece on a platform with these capabilities. */
-export function fitMessage(message: OutboundMessage, capabilities: Pick<ChannelCapabilities, "maxLength" | "buttons">, about?: AboutEntity): OutboundMessage {
+export function fitMessage(
+  message: OutboundMessage,
+  capabilities: Pick<ChannelCapabilities, "maxLength" | "buttons">,
+  about?: AboutEntity,
+): OutboundMessage {
   // Platforms without buttons get the choices as numbered lines after the text: keep room for them.
   const extra = capabilities.buttons ? 0 : choicesAsText({ ...message, text: "" }).length;
   const limit = capabilities.maxLength - extra - reserve;
@@ -44,7 +48,10 @@ export function fitMessage(message: OutboundMessage, capabilities: Pick<ChannelC
   const locale = message.locale ?? "vi";
   const t = translator(locale);
   const where = whereToRead(about, locale);
-  const noteFor = (count: number) => (where ? t("delivery.cut_note_where", { count: count.toLocaleString(locale === "vi" ? "vi-VN" : "en-GB"), where }) : t("delivery.cut_note", { count: count.toLocaleString(locale === "vi" ? "vi-VN" : "en-GB") }));
+  const noteFor = (count: number) =>
+    where
+      ? t("delivery.cut_note_where", { count: count.toLocaleString(locale === "vi" ? "vi-VN" : "en-GB"), where })
+      : t("delivery.cut_note", { count: count.toLocaleString(locale === "vi" ? "vi-VN" : "en-GB") });
   // The note's length depends on the count; the longest count bounds it.
   const room = Math.max(0, limit - noteFor(message.text.length).length - 2);
   const kept = cutText(message.text, room);

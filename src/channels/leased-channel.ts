@@ -9,7 +9,14 @@
 import type { Database } from "../storage/database.ts";
 import type { Logger } from "../lib/logger.ts";
 import { LeasedWork } from "../domain/coordination/leased-work.ts";
-import { ChannelSendError, type Channel, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget } from "./channel.ts";
+import {
+  ChannelSendError,
+  type Channel,
+  type InboundHandler,
+  type OutboundMessage,
+  type SendResult,
+  type SendTarget,
+} from "./channel.ts";
 
 export interface LeasedChannelOptions {
   db: Database;
@@ -25,7 +32,10 @@ export class LeasedChannel<C extends Channel> implements Channel {
   readonly #log: Logger;
   #handler?: InboundHandler;
 
-  constructor(readonly inner: C, readonly options: LeasedChannelOptions) {
+  constructor(
+    readonly inner: C,
+    readonly options: LeasedChannelOptions,
+  ) {
     this.#log = options.logger.child({ module: "leased-channel", channel: inner.id });
     this.#work = new LeasedWork(options.db, options.name, {
       ttlMs: options.ttlMs,
@@ -62,7 +72,10 @@ export class LeasedChannel<C extends Channel> implements Channel {
 
   async send(target: SendTarget, message: OutboundMessage, pace?: () => Promise<void>): Promise<SendResult> {
     if (!this.#work.running)
-      throw new ChannelSendError("rate_limited", `${this.inner.id}: another process runs this channel`, { retryAfterSeconds: 30, scope: "platform" });
+      throw new ChannelSendError("rate_limited", `${this.inner.id}: another process runs this channel`, {
+        retryAfterSeconds: 30,
+        scope: "platform",
+      });
     return await this.inner.send(target, message, pace);
   }
 

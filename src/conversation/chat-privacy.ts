@@ -52,7 +52,10 @@ function isPublic(turn: Turn, intent: Intent | undefined): boolean {
  * answer); a flow opened in the private chat (an answer to a concern, a meeting being created…)
  * never takes text typed in a group.
  */
-export function questionForChat(message: InboundMessage, pending: PendingQuestion | undefined): PendingQuestion | undefined {
+export function questionForChat(
+  message: InboundMessage,
+  pending: PendingQuestion | undefined,
+): PendingQuestion | undefined {
   if (message.chatType !== "group" || !pending) return pending;
   return pending.kind.startsWith("rsvp") ? pending : undefined;
 }
@@ -60,8 +63,11 @@ export function questionForChat(message: InboundMessage, pending: PendingQuestio
 /** "Mời anh/chị nhắn riêng cho bot", with a button that opens the private chat where there is one. */
 export function sendToPrivate(turn: Turn): void {
   const { message } = turn;
-  const username = message.platform === "telegram" && /^[A-Za-z0-9_]{3,64}$/.test(message.account) ? message.account : undefined;
-  const choices = username ? [{ label: turn.t("rights.open_private"), payload: "", url: `https://t.me/${username}?start=nhanrieng` }] : undefined;
+  const username =
+    message.platform === "telegram" && /^[A-Za-z0-9_]{3,64}$/.test(message.account) ? message.account : undefined;
+  const choices = username
+    ? [{ label: turn.t("rights.open_private"), payload: "", url: `https://t.me/${username}?start=nhanrieng` }]
+    : undefined;
   turn.reply(turn.t("rights.private_only"), choices);
 }
 
@@ -76,7 +82,8 @@ async function groupCommand(turn: Turn, intent: Intent | undefined, groupId: num
   } catch (error) {
     if (!isAppError(error, "forbidden")) throw error;
     // In a group not allowed, anyone else's try gets no answer: the bot stays silent there.
-    if (await isGroupAllowed(turn.db, turn.message.platform, turn.message.chatId)) turn.reply(turn.t("rights.group_admin_only"));
+    if (await isGroupAllowed(turn.db, turn.message.platform, turn.message.chatId))
+      turn.reply(turn.t("rights.group_admin_only"));
   }
   return true;
 }

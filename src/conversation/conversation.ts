@@ -20,12 +20,33 @@ import { askLanguage, sendHelp, sendSchedule, sendWelcome, setLanguage } from ".
 import { answerConcern, askConcernText, createConcernTicket, offerConcern } from "./features/concerns.ts";
 import { answerReaction, handleRsvpIntent, rsvpPayloads } from "./features/rsvp.ts";
 import { cancelFlow, flowPayloads, ownChoices } from "./features/flow-cancel.ts";
-import { continueComposing, directivePayloads, listForMember, questionAboutDirective, readFromText, startComposing } from "./features/directives.ts";
 import {
-  continueTicketFlow, continueReopened, hasTicketRights, memberFollowUp, runTicketCommand, satisfactionFromText, showTicket, ticketCommands, ticketPayloads,
+  continueComposing,
+  directivePayloads,
+  listForMember,
+  questionAboutDirective,
+  readFromText,
+  startComposing,
+} from "./features/directives.ts";
+import {
+  continueTicketFlow,
+  continueReopened,
+  hasTicketRights,
+  memberFollowUp,
+  runTicketCommand,
+  satisfactionFromText,
+  showTicket,
+  ticketCommands,
+  ticketPayloads,
 } from "./features/ticket-queue.ts";
 import {
-  cadreCommandFromWords, cadreCommands, cadrePayloads, continueAttendance, continueCreation, hasMeetingRights, runCadreCommand,
+  cadreCommandFromWords,
+  cadreCommands,
+  cadrePayloads,
+  continueAttendance,
+  continueCreation,
+  hasMeetingRights,
+  runCadreCommand,
 } from "./features/cadre-meetings.ts";
 
 export type { ConversationSettings, TurnOutcome };
@@ -100,14 +121,16 @@ async function threads(turn: Turn, intent: Intent): Promise<boolean> {
     await readFromText(turn);
     return true;
   }
-  if (intent.kind === "satisfied" || intent.kind === "unsatisfied") return satisfactionFromText(turn, intent.kind === "satisfied");
-  if (intent.kind === "concern") return await questionAboutDirective(turn, intent.text) || await memberFollowUp(turn, intent.text);
+  if (intent.kind === "satisfied" || intent.kind === "unsatisfied")
+    return satisfactionFromText(turn, intent.kind === "satisfied");
+  if (intent.kind === "concern")
+    return (await questionAboutDirective(turn, intent.text)) || (await memberFollowUp(turn, intent.text));
   return false;
 }
 
 /** Cadre commands typed in words, for people who have the right to use them. */
 async function cadreWords(turn: Turn, intent: Intent): Promise<boolean> {
-  if (intent.kind !== "concern" || !await hasMeetingRights(turn)) return false;
+  if (intent.kind !== "concern" || !(await hasMeetingRights(turn))) return false;
   const command = cadreCommandFromWords(intent.text);
   if (!command) return false;
   await runCadreCommand(turn, command.name, command.args);
@@ -115,7 +138,14 @@ async function cadreWords(turn: Turn, intent: Intent): Promise<boolean> {
 }
 
 /** Tried in order before the built-in routing; each returns true when it handled the message. */
-const intentHandlers: ((turn: Turn, intent: Intent) => boolean | Promise<boolean>)[] = [cancelFlow, continueFlow, continueReopened, handleRsvpIntent, threads, cadreWords];
+const intentHandlers: ((turn: Turn, intent: Intent) => boolean | Promise<boolean>)[] = [
+  cancelFlow,
+  continueFlow,
+  continueReopened,
+  handleRsvpIntent,
+  threads,
+  cadreWords,
+];
 
 /** Maps a pending question to the parser's context. Features name their question kinds with these prefixes. */
 function contextOf(kind: string | undefined): ParseContext {
@@ -155,7 +185,17 @@ export async function converse(
   now: Date,
 ): Promise<TurnOutcome> {
   const pending = questionForChat(message, await getPendingQuestion(db, account.id, now));
-  const turn = new Turn(db, settings, message, account, person, logId, now, pending, localeFor(person, message, settings));
+  const turn = new Turn(
+    db,
+    settings,
+    message,
+    account,
+    person,
+    logId,
+    now,
+    pending,
+    localeFor(person, message, settings),
+  );
   await route(turn);
   return { replies: turn.replies, entityType: turn.entityType, entityId: turn.entityId };
 }
@@ -189,9 +229,11 @@ async function route(turn: Turn): Promise<void> {
 
 async function routeStranger(turn: Turn, intent: Intent): Promise<void> {
   if (intent.kind === "link") return await linkWithCode(turn, intent.code);
-  if (intent.kind === "command" && intent.name === "start" && intent.args.replace(/\D/g, "").length >= 6) return await linkWithCode(turn, intent.args);
+  if (intent.kind === "command" && intent.name === "start" && intent.args.replace(/\D/g, "").length >= 6)
+    return await linkWithCode(turn, intent.args);
   if (intent.kind === "help" || (intent.kind === "command" && intent.name === "trogiup")) return sendHelp(turn);
-  if (turn.message.chatType === "group") return turn.reply(turn.t("chat.group_not_linked", { name: turn.message.sender.name ?? "" }));
+  if (turn.message.chatType === "group")
+    return turn.reply(turn.t("chat.group_not_linked", { name: turn.message.sender.name ?? "" }));
   replyToStranger(turn);
 }
 
@@ -205,7 +247,8 @@ async function routeMember(turn: Turn, intent: Intent): Promise<void> {
       if (!pending || !choices?.length) return turn.reply(turn.t("chat.no_open_question"));
       const index = intent.kind === "choice" ? intent.index - 1 : intent.kind === "yes" ? 0 : 1;
       const payload = choices[index];
-      if (payload === undefined || !(await dispatchPayload(turn, payload))) return turn.reply(turn.t("chat.not_understood"));
+      if (payload === undefined || !(await dispatchPayload(turn, payload)))
+        return turn.reply(turn.t("chat.not_understood"));
       return;
     }
     case "link":
@@ -261,22 +304,26 @@ async function routeCommand(turn: Turn, name: string, args: string): Promise<voi
       // Handlers get the queue (/ykien); anyone opens a concern by number (/ykien 12: a member
       // their own); members start a concern (/ykien, /ykien text).
       if (/^#?\d+$/.test(args.trim())) return await showTicket(turn, Number(args.trim().replace("#", "")));
-      if (await hasTicketRights(turn) && !args.trim()) return await runTicketCommand(turn, "ykien", args);
+      if ((await hasTicketRights(turn)) && !args.trim()) return await runTicketCommand(turn, "ykien", args);
       if (args.trim().length >= 3) return createConcernTicket(turn, args.trim(), turn.logId);
       return await askConcernText(turn);
     case "vanban":
       return await listForMember(turn, args);
     case "trangthai":
-      if (!turn.person || !(await scopeRoots(turn.db, turn.person.id, "administer")).length) return turn.reply(turn.t("meetings.cadre_no_right"));
-      return turn.reply([turn.t("chat.status_header"), ...((await turn.settings.channelStatus?.(turn.locale)) ?? [])].join("\n"));
+      if (!turn.person || !(await scopeRoots(turn.db, turn.person.id, "administer")).length)
+        return turn.reply(turn.t("meetings.cadre_no_right"));
+      return turn.reply(
+        [turn.t("chat.status_header"), ...((await turn.settings.channelStatus?.(turn.locale)) ?? [])].join("\n"),
+      );
     case "guivanban":
       return await startComposing(turn);
     default:
       if ((ticketCommands as readonly string[]).includes(name)) {
-        if (!await hasTicketRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
+        if (!(await hasTicketRights(turn))) return turn.reply(turn.t("meetings.cadre_no_right"));
         return await runTicketCommand(turn, name, args);
       }
-      if ((cadreCommands as readonly string[]).includes(name)) return await runCadreCommand(turn, name as (typeof cadreCommands)[number], args);
+      if ((cadreCommands as readonly string[]).includes(name))
+        return await runCadreCommand(turn, name as (typeof cadreCommands)[number], args);
       return turn.reply(turn.t("chat.not_understood"));
   }
 }

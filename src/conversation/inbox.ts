@@ -7,7 +7,13 @@
 import type { Database } from "../storage/database.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import type { Logger } from "../lib/logger.ts";
-import { recordInbound, completeInbound, unhandledInbound, markThrottled, maxMessageText } from "../domain/messages/message-log.ts";
+import {
+  recordInbound,
+  completeInbound,
+  unhandledInbound,
+  markThrottled,
+  maxMessageText,
+} from "../domain/messages/message-log.ts";
 import { ensureChatAccount } from "../domain/accounts/account-service.ts";
 import { getPerson } from "../domain/people/people-service.ts";
 import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
@@ -101,7 +107,8 @@ export class Inbox {
     if (!bucket) {
       // Forget senders whose bucket has refilled, so the map stays small.
       if (this.#buckets.size > 10_000)
-        for (const [k, b] of this.#buckets) if (b.tokens + (now - b.at) / limit.intervalMs >= limit.burst) this.#buckets.delete(k);
+        for (const [k, b] of this.#buckets)
+          if (b.tokens + (now - b.at) / limit.intervalMs >= limit.burst) this.#buckets.delete(k);
       bucket = { tokens: limit.burst, at: now, noticed: false };
       this.#buckets.set(key, bucket);
     }
@@ -120,21 +127,36 @@ export class Inbox {
   /** Cuts a text longer than maxMessageText, with a note saying how much was cut. */
   #cut(text: string | undefined): string | undefined {
     if (text === undefined || text.length <= maxMessageText) return text;
-    const note = translator(this.options.settings.defaultLocale)("security.message_cut", { max: maxMessageText, rest: text.length - maxMessageText });
+    const note = translator(this.options.settings.defaultLocale)("security.message_cut", {
+      max: maxMessageText,
+      rest: text.length - maxMessageText,
+    });
     return `${text.slice(0, maxMessageText)}\n${note}`;
   }
 
   async #store(received: InboundMessage): Promise<ReceiveResult> {
     const { db } = this.options;
     // PostgreSQL's text cannot hold U+0000: it becomes U+FFFD, on both engines alike.
-    const original = hasNul(received.text) || hasNul(received.payload)
-      ? { ...received, text: withoutNul(received.text), payload: withoutNul(received.payload) }
-      : received;
-    const message = original.text !== undefined && original.text.length > maxMessageText ? { ...original, text: this.#cut(original.text) } : original;
+    const original =
+      hasNul(received.text) || hasNul(received.payload)
+        ? { ...received, text: withoutNul(received.text), payload: withoutNul(received.payload) }
+        : received;
+    const message =
+      original.text !== undefined && original.text.length > maxMessageText
+        ? { ...original, text: this.#cut(original.text) }
+        : original;
     const stored = await recordInbound(db, {
-      platform: message.platform, chatId: message.chatId, chatType: message.chatType, senderExternalId: message.sender.id,
-      kind: message.kind, text: message.text ?? null, payload: message.payload ?? null, platformEventId: message.eventId,
-      platformMessageId: message.messageId ?? null, replyToMessageId: message.replyTo ?? null, at: message.at,
+      platform: message.platform,
+      chatId: message.chatId,
+      chatType: message.chatType,
+      senderExternalId: message.sender.id,
+      kind: message.kind,
+      text: message.text ?? null,
+      payload: message.payload ?? null,
+      platformEventId: message.eventId,
+      platformMessageId: message.messageId ?? null,
+      replyToMessageId: message.replyTo ?? null,
+      at: message.at,
     });
     // A duplicate is handled again only if its first copy was stored but never handled (a crash).
     if (stored.duplicate && stored.status !== "received") return "duplicate";
@@ -149,13 +171,37 @@ export class Inbox {
     const now = this.#now();
     await markThrottled(db, logId);
     if (notice && message.chatType === "private") {
-      const account = await ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
-      const locale = account.personId !== null ? ((await getPerson(db, account.personId)).locale === "en" ? "en" : "vi") : settings.defaultLocale;
-      await enqueue(db, {
-        platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id, personId: account.personId,
-        priority: priorities.reply, body: { text: translator(locale)("security.flood_notice"), locale }, dedupeKey: `reply:${logId}:flood`,
-      }, now);
-      this.#log.warn({ platform: message.platform, accountId: account.id }, "a sender is flooding; their messages are stored but not handled for now");
+      const account = await ensureChatAccount(
+        db,
+        message.platform,
+        message.sender.id,
+        message.sender.name ?? null,
+        now,
+      );
+      const locale =
+        account.personId !== null
+          ? (await getPerson(db, account.personId)).locale === "en"
+            ? "en"
+            : "vi"
+          : settings.defaultLocale;
+      await enqueue(
+        db,
+        {
+          platform: message.platform,
+          chatId: message.chatId,
+          chatType: message.chatType,
+          chatAccountId: account.id,
+          personId: account.personId,
+          priority: priorities.reply,
+          body: { text: translator(locale)("security.flood_notice"), locale },
+          dedupeKey: `reply:${logId}:flood`,
+        },
+        now,
+      );
+      this.#log.warn(
+        { platform: message.platform, accountId: account.id },
+        "a sender is flooding; their messages are stored but not handled for now",
+      );
     }
     return "throttled";
   }
@@ -168,31 +214,63 @@ export class Inbox {
     let personId: number | null = null;
     try {
       await db.transaction(async () => {
-        const account = await ensureChatAccount(db, message.platform, message.sender.id, message.sender.name ?? null, now);
+        const account = await ensureChatAccount(
+          db,
+          message.platform,
+          message.sender.id,
+          message.sender.name ?? null,
+          now,
+        );
         accountId = account.id;
         personId = account.personId;
         const person = account.personId !== null ? await getPerson(db, account.personId) : null;
         const outcome = await converse(db, settings, message, account, person, logId, now);
         for (const [i, reply] of outcome.replies.entries())
-          await enqueue(db, {
-            platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: account.id,
-            personId: account.personId, priority: priorities.reply,
-            body: { text: reply.text, choices: reply.choices, replyTo: reply.replyTo, locale: reply.locale },
-            entityType: reply.entityType ?? outcome.entityType ?? null, entityId: reply.entityId ?? outcome.entityId ?? null,
-            dedupeKey: `reply:${logId}:${i}`,
-          }, now);
-        await completeInbound(db, logId, { status: "handled", chatAccountId: account.id, personId: account.personId, entityType: outcome.entityType, entityId: outcome.entityId });
+          await enqueue(
+            db,
+            {
+              platform: message.platform,
+              chatId: message.chatId,
+              chatType: message.chatType,
+              chatAccountId: account.id,
+              personId: account.personId,
+              priority: priorities.reply,
+              body: { text: reply.text, choices: reply.choices, replyTo: reply.replyTo, locale: reply.locale },
+              entityType: reply.entityType ?? outcome.entityType ?? null,
+              entityId: reply.entityId ?? outcome.entityId ?? null,
+              dedupeKey: `reply:${logId}:${i}`,
+            },
+            now,
+          );
+        await completeInbound(db, logId, {
+          status: "handled",
+          chatAccountId: account.id,
+          personId: account.personId,
+          entityType: outcome.entityType,
+          entityId: outcome.entityId,
+        });
       });
       return "handled";
     } catch (error) {
       this.#log.error({ err: error, platform: message.platform, logId }, "failed to handle a message");
       try {
         await completeInbound(db, logId, { status: "failed", chatAccountId: accountId, personId });
-        const locale = personId !== null ? ((await getPerson(db, personId)).locale === "en" ? "en" : "vi") : settings.defaultLocale;
-        await enqueue(db, {
-          platform: message.platform, chatId: message.chatId, chatType: message.chatType, chatAccountId: accountId, personId,
-          priority: priorities.reply, body: { text: translator(locale)("chat.error"), locale }, dedupeKey: `reply:${logId}:error`,
-        }, now);
+        const locale =
+          personId !== null ? ((await getPerson(db, personId)).locale === "en" ? "en" : "vi") : settings.defaultLocale;
+        await enqueue(
+          db,
+          {
+            platform: message.platform,
+            chatId: message.chatId,
+            chatType: message.chatType,
+            chatAccountId: accountId,
+            personId,
+            priority: priorities.reply,
+            body: { text: translator(locale)("chat.error"), locale },
+            dedupeKey: `reply:${logId}:error`,
+          },
+          now,
+        );
       } catch (inner) {
         this.#log.error({ err: inner }, "could not record the failure");
       }
@@ -205,10 +283,18 @@ export class Inbox {
     const rows = await unhandledInbound(this.options.db, new Date(this.#now().getTime() - olderThanMs));
     for (const row of rows) {
       const message: InboundMessage = {
-        platform: row.platform as InboundMessage["platform"], account: "", chatId: row.chatId,
-        chatType: row.chatType === "group" ? "group" : "private", sender: { id: row.senderExternalId },
-        kind: row.kind as InboundMessage["kind"], text: row.text ?? undefined, payload: row.payload ?? undefined,
-        eventId: row.platformEventId, messageId: row.platformMessageId ?? undefined, replyTo: row.replyToMessageId ?? undefined, at: row.at,
+        platform: row.platform as InboundMessage["platform"],
+        account: "",
+        chatId: row.chatId,
+        chatType: row.chatType === "group" ? "group" : "private",
+        sender: { id: row.senderExternalId },
+        kind: row.kind as InboundMessage["kind"],
+        text: row.text ?? undefined,
+        payload: row.payload ?? undefined,
+        eventId: row.platformEventId,
+        messageId: row.platformMessageId ?? undefined,
+        replyTo: row.replyToMessageId ?? undefined,
+        at: row.at,
       };
       await this.options.db.transaction(() => this.#handle(message, row.id));
       this.options.onQueued?.(message.platform);
@@ -218,7 +304,7 @@ export class Inbox {
 }
 
 function hasNul(text: string | undefined): boolean {
-  return text !== undefined && text.includes("\u0000");
+  return text?.includes("\u0000") ?? false;
 }
 
 /** The text with each U+0000 replaced by U+FFFD (the replacement character). */

@@ -1,3 +1,4 @@
+// biome-ignore-all format: word lists stay packed several to a line, as a reader scans them
 /**
  * Word lists for the intent parser (src/conversation/intent.ts).
  *

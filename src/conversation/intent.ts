@@ -125,8 +125,7 @@ function compatible(typed: string, entry: string): boolean {
 type WordSet = ReadonlySet<string>;
 
 const norm = (s: string): string => s.normalize("NFC").toLowerCase();
-const toSet = (...lists: readonly (readonly string[])[]): WordSet =>
-  new Set(lists.flat().map(norm));
+const toSet = (...lists: readonly (readonly string[])[]): WordSet => new Set(lists.flat().map(norm));
 
 /** Single-word entries by base letters. */
 const SINGLE = new Map<string, string[]>();
@@ -136,7 +135,8 @@ const COMPOUNDS = new Map<string, string[][]>();
 const COMPOUND_PARTS = new Set<string>();
 
 for (const [name, value] of Object.entries(L)) {
-  if (!Array.isArray(value) || name === "LINK_FILLERS" || name === "CANCEL_COMMANDS" || name.startsWith("EMOJI_")) continue;
+  if (!Array.isArray(value) || name === "LINK_FILLERS" || name === "CANCEL_COMMANDS" || name.startsWith("EMOJI_"))
+    continue;
   for (const raw of value as string[]) {
     const entry = norm(raw);
     const parts = entry.split(" ");
@@ -161,13 +161,47 @@ const S = {
   filler: toSet(L.PRONOUNS, L.PARTICLES, L.TIME_WORDS, L.CLAUSE_BREAKS),
   /** Stripped from the start of a reason or note. */
   leading: toSet(L.PRONOUNS, L.TIME_WORDS, L.CLAUSE_BREAKS, L.REASON_CONNECTORS, [
-    "dạ", "vâng", "thưa", "ạ", "à", "a", "là", "thì", "mà", "và", "ok", "chắc", "chắc là", "đâu",
-    "am", "is", "are", "will", "just",
+    "dạ",
+    "vâng",
+    "thưa",
+    "ạ",
+    "à",
+    "a",
+    "là",
+    "thì",
+    "mà",
+    "và",
+    "ok",
+    "chắc",
+    "chắc là",
+    "đâu",
+    "am",
+    "is",
+    "are",
+    "will",
+    "just",
   ]),
   /** Stripped from the end of a reason or note. */
   trailing: toSet([
-    "ạ", "à", "á", "a", "nhé", "nha", "nhá", "nhen", "nghen", "ha", "hen", "ơi", "nè", "vậy",
-    "nhỉ", "đâu", "please", "pls", "rồi",
+    "ạ",
+    "à",
+    "á",
+    "a",
+    "nhé",
+    "nha",
+    "nhá",
+    "nhen",
+    "nghen",
+    "ha",
+    "hen",
+    "ơi",
+    "nè",
+    "vậy",
+    "nhỉ",
+    "đâu",
+    "please",
+    "pls",
+    "rồi",
   ]),
   polite: toSet(L.POLITE),
   time: toSet(L.TIME_WORDS),
@@ -194,7 +228,18 @@ const S = {
   /** Stripped right after "vì"/"lý do": "lý do là …". */
   afterConnector: toSet(["là"]),
   spanTail: toSet(L.ABSENCE_WORDS, L.ASK_LEAVE, L.NEGATORS, [
-    "được", "kịp", "nổi", "đâu", "ạ", "a", "nhé", "nha", "rồi", "luôn", "mặt", "được đâu",
+    "được",
+    "kịp",
+    "nổi",
+    "đâu",
+    "ạ",
+    "a",
+    "nhé",
+    "nha",
+    "rồi",
+    "luôn",
+    "mặt",
+    "được đâu",
   ]),
   meeting: toSet(L.MEETING_WORDS),
   questionWords: toSet(L.QUESTION_WORDS),
@@ -238,7 +283,7 @@ const S = {
 };
 
 const own = (record: Readonly<Record<string, string>>, key: string): string | undefined =>
-  Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+  Object.hasOwn(record, key) ? record[key] : undefined;
 
 // =============================================================================================
 // Step 1: normalisation into words.
@@ -282,14 +327,17 @@ const BREAK_RE = /[,.;:!?…\n()[\]{}|/\\–—\-"“”«»]/;
 
 /** Removes control, zero-width, bidi and variation characters; tidies spaces; NFC. */
 function clean(text: string): string {
-  return text
-    .replace(/[\p{Cf}\p{Cs}\p{Co}\uFE00-\uFE0F\u20E3]/gu, "")
-    .replace(/\r\n?/g, "\n")
-    .replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g, " ")
-    .replace(/[^\S\n]+/g, " ")
-    .replace(/ ?\n[\s]*/g, "\n")
-    .trim()
-    .normalize("NFC");
+  return (
+    text
+      // biome-ignore lint/suspicious/noMisleadingCharacterClass: variation selectors and U+20E3 are removed one by one, on purpose
+      .replace(/[\p{Cf}\p{Cs}\p{Co}\uFE00-\uFE0F\u20E3]/gu, "")
+      .replace(/\r\n?/g, "\n")
+      .replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g, " ")
+      .replace(/[^\S\n]+/g, " ")
+      .replace(/ ?\n[\s]*/g, "\n")
+      .trim()
+      .normalize("NFC")
+  );
 }
 
 /** Expands one typed token into lexicon-spelled words ("k" → "không", "cm" → "có mặt"). */
@@ -440,16 +488,15 @@ function analyse(text: string): Analysis {
 function isQuestionClause(words: Word[], c: Clause): boolean {
   const inClause = words.slice(c.from, c.to);
   // "không ai trông", "chưa có gì": after a negator, "ai"/"gì" mean nobody/nothing.
-  if (inClause.some((w, k) => is(w, S.questionWords) && !(w.raw.length <= 3 && is(inClause[k - 1], S.negators)))) return true;
+  if (inClause.some((w, k) => is(w, S.questionWords) && !(w.raw.length <= 3 && is(inClause[k - 1], S.negators))))
+    return true;
   let last = inClause.length - 1;
   while (last >= 0 && is(inClause[last], S.trailing)) last--;
   const final = inClause[last];
   if (!final || !is(final, S.questionFinals)) return false;
   // "không biết có đi được không" is an undecided answer, not a question to the association.
   if (inClause.some((w) => is(w, S.undecided))) return false;
-  return inClause
-    .slice(0, last)
-    .some((w) => !is(w, S.filler) && !is(w, S.negators) && !is(w, S.yes));
+  return inClause.slice(0, last).some((w) => !is(w, S.filler) && !is(w, S.negators) && !is(w, S.yes));
 }
 
 // =============================================================================================
@@ -458,11 +505,7 @@ function isQuestionClause(words: Word[], c: Clause): boolean {
 const isFiller = (w: Word | undefined): boolean => is(w, S.filler);
 
 /** True when every word is a core word, a filler, or in one of the allowed sets; at least one core. */
-function onlyCoreAndAllowed(
-  words: readonly Word[],
-  isCore: (w: Word) => boolean,
-  ...allowed: WordSet[]
-): boolean {
+function onlyCoreAndAllowed(words: readonly Word[], isCore: (w: Word) => boolean, ...allowed: WordSet[]): boolean {
   let core = 0;
   for (const w of words) {
     if (isCore(w)) core++;
@@ -508,7 +551,12 @@ function excerpt(a: Analysis, from: number, to: number, leading: WordSet = S.lea
   let first = from;
   let last = Math.min(to, a.words.length) - 1;
   // "ba em", "bà tôi", "mẹ em": a kinship word with its owner is the reason's subject, kept.
-  while (first <= last && is(a.words[first], leading) && !(is(a.words[first], S.pronouns) && is(a.words[first + 1], S.pronouns) && first + 1 <= last)) first++;
+  while (
+    first <= last &&
+    is(a.words[first], leading) &&
+    !(is(a.words[first], S.pronouns) && is(a.words[first + 1], S.pronouns) && first + 1 <= last)
+  )
+    first++;
   for (;;) {
     while (last >= first && isTrailingParticle(a.words[last])) last--;
     const lastWord = a.words[last];
@@ -521,7 +569,10 @@ function excerpt(a: Analysis, from: number, to: number, leading: WordSet = S.lea
   }
   const start = (a.words[first] as Word).start;
   const end = (a.words[last] as Word).end;
-  const text = a.text.slice(start, end).replace(/[\s,.;:!?…\-–—]+$/u, "").trim();
+  const text = a.text
+    .slice(start, end)
+    .replace(/[\s,.;:!?…\-–—]+$/u, "")
+    .trim();
   if (!text) return undefined;
   return text.length > MAX_EXCERPT ? text.slice(0, MAX_EXCERPT).trim() : text;
 }
@@ -554,8 +605,12 @@ function isPresenceAt(a: Analysis, i: number): boolean {
   const next = sameClause(a, i, i + 1) ? a.words[i + 1] : undefined;
   if (is(w, S.presenceConstrained))
     return (
-      !next || isAmount(next) || is(next, S.continuations) || is(next, S.time) ||
-      is(next, S.negators) || isConnector(next)
+      !next ||
+      isAmount(next) ||
+      is(next, S.continuations) ||
+      is(next, S.time) ||
+      is(next, S.negators) ||
+      isConnector(next)
     );
   if (is(w, S.returnVerb)) return is(next, S.returnContinuations);
   return false;
@@ -593,8 +648,13 @@ function spanEnd(a: Analysis, last: number): number {
 function isNotAReason(a: Analysis, k: number): boolean {
   const w = a.words[k];
   return (
-    isFiller(w) || isAmount(w) || is(w, S.meeting) || is(w, S.spanTail) || isPresenceAt(a, k) ||
-    is(w, S.presenceConstrained) || is(w, S.returnVerb)
+    isFiller(w) ||
+    isAmount(w) ||
+    is(w, S.meeting) ||
+    is(w, S.spanTail) ||
+    isPresenceAt(a, k) ||
+    is(w, S.presenceConstrained) ||
+    is(w, S.returnVerb)
   );
 }
 
@@ -663,7 +723,14 @@ function findCues(a: Analysis, from: number, to: number): Cue[] {
       const previous = sameClause(a, i, i - 1) ? words[i - 1] : undefined;
       const next = sameClause(a, i, i + 1) ? words[i + 1] : undefined;
       const strong = w.raw.includes(" ") || w.raw === "late";
-      if (strong || !next || isAmount(next) || is(next, S.lateContinuations) || is(previous, S.presenceConstrained) || is(previous, S.presenceFree))
+      if (
+        strong ||
+        !next ||
+        isAmount(next) ||
+        is(next, S.lateContinuations) ||
+        is(previous, S.presenceConstrained) ||
+        is(previous, S.presenceFree)
+      )
         cues.push({ kind: "late", from: i, to: i + 1 });
       continue;
     }
@@ -688,13 +755,7 @@ function findCues(a: Analysis, from: number, to: number): Cue[] {
  * cue anywhere near the start counts; otherwise the message must be short or start with the cue
  * (a long concern that merely contains "đi" or "tham gia" stays a concern).
  */
-function cueAccepted(
-  a: Analysis,
-  cue: Cue,
-  from: number,
-  to: number,
-  context: ParseContext,
-): boolean {
+function cueAccepted(a: Analysis, cue: Cue, from: number, to: number, context: ParseContext): boolean {
   let total = 0;
   let position = 0;
   for (let i = from; i < to; i++) {
@@ -702,8 +763,7 @@ function cueAccepted(
     total++;
     if (i < cue.from) position++;
   }
-  if (cue.kind === "circumstance")
-    return context === "reminder" ? position <= 4 && total <= 12 : total <= 4;
+  if (cue.kind === "circumstance") return context === "reminder" ? position <= 4 && total <= 12 : total <= 4;
   if (context === "reminder") return position <= 6 || total <= 20;
   // An explicit absence ("…, tôi xin vắng") may follow its reason.
   const explicit = is(a.words[cue.from], S.absence) || is(a.words[cue.from], S.askLeave);
@@ -735,7 +795,7 @@ function analyseAttendance(a: Analysis, context: ParseContext): Intent | null {
     }
   }
   // "vì con ốm" alone: look for circumstances in the reason itself.
-  const scan: [number, number] = from < to ? [from, to] : reason ?? [0, n];
+  const scan: [number, number] = from < to ? [from, to] : (reason ?? [0, n]);
   // A cue inside a clause that says something else is an ordinary word of that sentence ("đến nay
   // đường vẫn ngập", "đi lại khó khăn", "xem lại việc thu hội phí"), not an answer.
   const cues = findCues(a, scan[0], scan[1]).filter((k) => !isIncidental(a, k, scan));
@@ -751,7 +811,9 @@ function analyseAttendance(a: Analysis, context: ParseContext): Intent | null {
   // A hedge wins ("có thể em đến trễ, chưa rõ"), unless an absence was stated in an earlier
   // clause and the hedge is about something else.
   if (hedge && !(decisive?.kind === "absent" && clauseOf(decisive) < clauseOf(hedge))) {
-    return cueAccepted(a, hedge, scan[0], scan[1], context) ? judge(a, { kind: "unsure" }, hedge, context, reason) : null;
+    return cueAccepted(a, hedge, scan[0], scan[1], context)
+      ? judge(a, { kind: "unsure" }, hedge, context, reason)
+      : null;
   }
   if (!decisive || !cueAccepted(a, decisive, scan[0], scan[1], context)) return null;
 
@@ -775,11 +837,31 @@ type AttendanceIntent = Extract<Intent, { kind: "attend" | "absent" | "unsure" }
 /** Words a short attendance answer is made of. */
 function isAnswerWord(w: Word | undefined): boolean {
   return (
-    isFiller(w) || isAmount(w) || is(w, S.polite) || is(w, S.yes) || is(w, S.no) || is(w, S.negators) ||
-    is(w, S.continuations) || is(w, S.time) || is(w, S.meeting) || is(w, S.late) || is(w, S.lateContinuations) ||
-    is(w, S.presenceFree) || is(w, S.presenceConstrained) || is(w, S.returnVerb) || is(w, S.absence) ||
-    is(w, S.askLeave) || is(w, S.hedges) || is(w, S.maybe) || is(w, S.letMe) || is(w, S.letMeVerbs) ||
-    is(w, S.undecided) || is(w, S.greetings) || is(w, S.answerExtra) || is(w, S.read) || isConnector(w)
+    isFiller(w) ||
+    isAmount(w) ||
+    is(w, S.polite) ||
+    is(w, S.yes) ||
+    is(w, S.no) ||
+    is(w, S.negators) ||
+    is(w, S.continuations) ||
+    is(w, S.time) ||
+    is(w, S.meeting) ||
+    is(w, S.late) ||
+    is(w, S.lateContinuations) ||
+    is(w, S.presenceFree) ||
+    is(w, S.presenceConstrained) ||
+    is(w, S.returnVerb) ||
+    is(w, S.absence) ||
+    is(w, S.askLeave) ||
+    is(w, S.hedges) ||
+    is(w, S.maybe) ||
+    is(w, S.letMe) ||
+    is(w, S.letMeVerbs) ||
+    is(w, S.undecided) ||
+    is(w, S.greetings) ||
+    is(w, S.answerExtra) ||
+    is(w, S.read) ||
+    isConnector(w)
   );
 }
 
@@ -828,7 +910,13 @@ const MAX_CLEAR_ANSWER = 16;
  * null (not an answer) when, outside a reminder, the answer phrase sits in a sentence about
  * something else.
  */
-function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseContext, because?: [number, number]): Intent | null {
+function judge(
+  a: Analysis,
+  answer: AttendanceIntent,
+  cue: Cue,
+  context: ParseContext,
+  because?: [number, number],
+): Intent | null {
   const n = a.words.length;
   const otherQuestion = a.clauses.some((c) => c.question && unexplained(a, c.from, c.to).length > 0);
   const request = a.words.some((w) => is(w, S.requests));
@@ -839,7 +927,8 @@ function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseCo
   if (answer.kind === "unsure" && is(cueWord, S.conditions))
     rest = unexplained(a, 0, n).filter((i) => i < cueClause.from || i >= cueClause.to);
   // "…, có thể đến trễ 10 phút vì tan ca muộn": the words after "vì" say why, like a reason.
-  else if (answer.kind !== "absent") rest = unexplained(a, 0, n).filter((i) => !because || i < because[0] || i >= because[1]);
+  else if (answer.kind !== "absent")
+    rest = unexplained(a, 0, n).filter((i) => !because || i < because[0] || i >= because[1]);
   else if (cue.kind === "circumstance") {
     // A circumstance alone ("em đang ốm") is an absence; next to a question or a request, or inside
     // a long sentence, it is what the message is about ("đi viện mất nhiều tiền, hội có hỗ trợ
@@ -860,8 +949,7 @@ function judge(a: Analysis, answer: AttendanceIntent, cue: Cue, context: ParseCo
 function laterClauses(a: Analysis, cue: Cue, scan: [number, number]): Clause[] {
   const cueClause = (a.words[cue.from] as Word).clause;
   return a.clauses.filter(
-    (c, index) =>
-      index > cueClause && c.from >= scan[0] && c.to <= scan[1] && !c.question && !isEmptyClause(a, c),
+    (c, index) => index > cueClause && c.from >= scan[0] && c.to <= scan[1] && !c.question && !isEmptyClause(a, c),
   );
 }
 
@@ -908,7 +996,8 @@ function absenceReason(
   scan: [number, number],
 ): string | undefined {
   const { words } = a;
-  if (connectorReason) return excerpt(a, connectorReason[0], beforeAside(a, connectorReason[0], connectorReason[1]), S.afterConnector);
+  if (connectorReason)
+    return excerpt(a, connectorReason[0], beforeAside(a, connectorReason[0], connectorReason[1]), S.afterConnector);
 
   const later = laterClauses(a, cue, scan).filter((c) => c.to <= beforeAside(a, cue.to - 1, scan[1]));
   const firstLater = later[0];
@@ -969,7 +1058,7 @@ function absenceReason(
 const COMMAND_RE = /^\/([\p{L}\p{N}_]+)(?:@[\p{L}\p{N}_.]*)?([\s\S]*)$/u;
 const TME_RE = /(?:https?:\/\/)?(?:www\.)?(?:t|telegram)\.me\/[A-Za-z0-9_]+\/?\?start=([A-Za-z0-9_-]+)/i;
 /** Digits with single spaces, dots or dashes between them: "1234 5678 9012", "123-456". */
-const CODE_RE = /(?<!\d)\d(?:[ .\-]?\d)*(?!\d)/;
+const CODE_RE = /(?<!\d)\d(?:[ .-]?\d)*(?!\d)/;
 /** Link codes are 12 digits (16 for officials); 6 digits is an old slip, answered as such. */
 const CODE_LENGTHS = new Set([6, 12, 16]);
 
@@ -980,18 +1069,24 @@ function linkCode(text: string): string | undefined {
   if (!match) return undefined;
   const code = match[0].replace(/\D/g, "");
   if (!CODE_LENGTHS.has(code.length)) return undefined;
-  const rest = folded.slice(0, match.index) + " " + folded.slice(match.index + match[0].length);
+  const rest = `${folded.slice(0, match.index)} ${folded.slice(match.index + match[0].length)}`;
   if (/\d/.test(rest)) return undefined;
   const others = rest.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
   return others.every((w) => S.linkFillers.has(w)) ? code : undefined;
 }
 
 const COMMAND_ALIASES: Readonly<Record<string, string>> = {
-  help: "trogiup", huongdan: "trogiup", giupdo: "trogiup", menu: "trogiup",
-  schedule: "lich", lichhop: "lich",
-  language: "ngonngu", lang: "ngonngu",
+  help: "trogiup",
+  huongdan: "trogiup",
+  giupdo: "trogiup",
+  menu: "trogiup",
+  schedule: "lich",
+  lichhop: "lich",
+  language: "ngonngu",
+  lang: "ngonngu",
   unlink: "huylienket",
-  ykien: "ykien", gopy: "ykien",
+  ykien: "ykien",
+  gopy: "ykien",
 };
 
 /**
@@ -1037,7 +1132,8 @@ export function isCancelRequest(text: string): boolean {
   const cleaned = clean(typeof text === "string" ? text : "");
   if (!cleaned || cleaned.length > 60) return false;
   const command = COMMAND_RE.exec(cleaned);
-  if (command) return L.CANCEL_COMMANDS.includes(foldVietnamese(command[1] ?? "")) && !/[\p{L}\p{N}]/u.test(command[2] ?? "");
+  if (command)
+    return L.CANCEL_COMMANDS.includes(foldVietnamese(command[1] ?? "")) && !/[\p{L}\p{N}]/u.test(command[2] ?? "");
   return onlyCoreAndAllowed(analyse(cleaned).words, (w) => is(w, S.cancel), S.cancelAllowed, S.polite);
 }
 
@@ -1116,14 +1212,19 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
     const digits = words.filter((w) => w.digit);
     const digit = digits[0];
     if (
-      digits.length === 1 && digit && /^[1-9]$/.test(digit.raw) &&
+      digits.length === 1 &&
+      digit &&
+      /^[1-9]$/.test(digit.raw) &&
       words.every((w) => w.digit || isFiller(w) || is(w, S.choice))
     )
       return { kind: "choice", index: Number(digit.raw) };
 
     // 6. "vang" without diacritics answering a yes/no question is "vâng" (yes), not "vắng".
-    if ((context === "question" || context === "directive") && words.some((w) => w.raw === "vang") &&
-      words.every((w) => w.raw === "vang" || isFiller(w)))
+    if (
+      (context === "question" || context === "directive") &&
+      words.some((w) => w.raw === "vang") &&
+      words.every((w) => w.raw === "vang" || isFiller(w))
+    )
       return { kind: "yes" };
 
     // 7. Short fixed requests: the whole message is the phrase plus fillers.
@@ -1132,14 +1233,19 @@ export function parseIntent(text: string, context: ParseContext = "none"): Inten
     if (language) return language;
     if (onlyCoreAndAllowed(words, (w) => is(w, S.help), S.helpAllowed, S.helpHowto)) return { kind: "help" };
     const howTo = words.some((w) => is(w, S.helpHowto));
-    if (howTo && onlyCoreAndAllowed(words, (w) => is(w, S.helpUse), S.helpAllowed, S.helpHowto, S.help)) return { kind: "help" };
+    if (howTo && onlyCoreAndAllowed(words, (w) => is(w, S.helpUse), S.helpAllowed, S.helpHowto, S.help))
+      return { kind: "help" };
     if (onlyCoreAndAllowed(words, (w) => is(w, S.greetings), S.polite)) return { kind: "help" };
     if (onlyCoreAndAllowed(words, (w) => is(w, S.concernStart), S.concernStartAllowed, S.polite))
       return { kind: "concern_start" };
   }
 
   // "ko đc ạ", "không kịp" answering a reminder: cannot come.
-  if (!truncated && context === "reminder" && onlyCoreAndAllowed(words, (w) => is(w, S.cannot), S.polite, S.time, S.meeting, S.presenceConstrained, S.returnVerb))
+  if (
+    !truncated &&
+    context === "reminder" &&
+    onlyCoreAndAllowed(words, (w) => is(w, S.cannot), S.polite, S.time, S.meeting, S.presenceConstrained, S.returnVerb)
+  )
     return { kind: "absent" };
 
   // 8. Attendance: attend / absent / unsure (also on a long message, if the answer is at its start).
@@ -1190,8 +1296,13 @@ function readIntent(a: Analysis): Intent | undefined {
   const negated = negatorOf(a, index, 2) >= 0;
   const onlyRead = words.every(
     (w, i) =>
-      i === index || is(w, S.read) || isFiller(w) || is(w, S.readAllowed) || is(w, S.yes) ||
-      is(w, S.polite) || (negated && is(w, S.negators)),
+      i === index ||
+      is(w, S.read) ||
+      isFiller(w) ||
+      is(w, S.readAllowed) ||
+      is(w, S.yes) ||
+      is(w, S.polite) ||
+      (negated && is(w, S.negators)),
   );
   if (!onlyRead) return undefined;
   return negated ? { kind: "no" } : { kind: "read" };
@@ -1206,8 +1317,12 @@ function isScheduleQuestion(a: Analysis): boolean {
   if (!hasSchedule && !(hasMeeting && (hasWhenWhere || question))) return false;
   return words.every(
     (w) =>
-      w.digit || isFiller(w) || is(w, S.scheduleWords) || is(w, S.meetingNouns) ||
-      is(w, S.whenWhere) || is(w, S.scheduleAllowed),
+      w.digit ||
+      isFiller(w) ||
+      is(w, S.scheduleWords) ||
+      is(w, S.meetingNouns) ||
+      is(w, S.whenWhere) ||
+      is(w, S.scheduleAllowed),
   );
 }
 

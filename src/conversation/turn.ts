@@ -76,13 +76,30 @@ export class Turn {
   }
 
   /** Replies with a question whose choices are also understood as "1", "2"… or yes/no. */
-  async ask(text: string, kind: string, choices: Choice[], data: Record<string, unknown> = {}, ttlMs = questionTtlMs, entity?: { type: string; id: number }): Promise<void> {
+  async ask(
+    text: string,
+    kind: string,
+    choices: Choice[],
+    data: Record<string, unknown> = {},
+    ttlMs = questionTtlMs,
+    entity?: { type: string; id: number },
+  ): Promise<void> {
     this.reply(text, choices, entity);
-    await setPendingQuestion(this.db, this.account.id, kind, { ...data, choices: choices.map((c) => c.payload) }, new Date(this.now.getTime() + ttlMs), this.now);
+    await setPendingQuestion(
+      this.db,
+      this.account.id,
+      kind,
+      { ...data, choices: choices.map((c) => c.payload) },
+      new Date(this.now.getTime() + ttlMs),
+      this.now,
+    );
   }
 
   /** The localised message of an AppError (see errorText). */
-  errorText(error: { code: string; params: Record<string, string | number> }, extra: Record<string, string | number> = {}): string {
+  errorText(
+    error: { code: string; params: Record<string, string | number> },
+    extra: Record<string, string | number> = {},
+  ): string {
     return errorText(this.t, error, extra);
   }
 

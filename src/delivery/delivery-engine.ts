@@ -26,8 +26,24 @@ import type { RateLimits } from "../config.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ChannelSendError, type Channel } from "../channels/channel.ts";
 import {
-  backOffAccount, claim, dueCandidates, expiryOf, heartbeat, markFinal, nextDueAt, platformHealth, recordSends, recoverDeadOwners, recoverExpiredLeases,
-  registerWorker, reschedule, enqueue, setPlatformHealth, unregisterWorker, type OutboxRow, type OutboxBody,
+  backOffAccount,
+  claim,
+  dueCandidates,
+  expiryOf,
+  heartbeat,
+  markFinal,
+  nextDueAt,
+  platformHealth,
+  recordSends,
+  recoverDeadOwners,
+  recoverExpiredLeases,
+  registerWorker,
+  reschedule,
+  enqueue,
+  setPlatformHealth,
+  unregisterWorker,
+  type OutboxRow,
+  type OutboxBody,
 } from "../domain/deliveries/outbox-service.ts";
 import { fitMessage } from "../channels/fit-message.ts";
 import { hasExchangedMessages } from "../domain/messages/message-log.ts";
@@ -155,9 +171,10 @@ class PlatformWorker {
     if (options.sharedBudget ?? (engine.db.engine === "postgresql" && !options.clock)) {
       // Zalo's spacing (one send per interval) is the stricter rule where it is set.
       const interval = limits.minIntervalMs ?? 0;
-      const rule = interval > 1000 / limits.perSecond
-        ? { limit: 1, windowMs: interval, holdMs: sharedHoldMs }
-        : { limit: limits.perSecond, windowMs: 1000 + (limits.marginMs ?? 0), holdMs: sharedHoldMs };
+      const rule =
+        interval > 1000 / limits.perSecond
+          ? { limit: 1, windowMs: interval, holdMs: sharedHoldMs }
+          : { limit: limits.perSecond, windowMs: 1000 + (limits.marginMs ?? 0), holdMs: sharedHoldMs };
       this.shared = new SharedBudget(engine.db, `send:${channel.id}`, rule, engine.logger);
     }
   }
@@ -214,10 +231,16 @@ class PlatformWorker {
   /** Asks the platform whether it answers (one probe at a time); true when it does. */
   #probe(): Promise<boolean> {
     if (!this.channel.probe) return Promise.resolve(this.#failingChats.size < outageStreak);
-    return (this.#probing ??= this.channel.probe().then(() => true, (error: unknown) => {
-      this.#downError = error instanceof Error ? error.message : String(error);
-      return false;
-    }).finally(() => (this.#probing = undefined)));
+    return (this.#probing ??= this.channel
+      .probe()
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.#downError = error instanceof Error ? error.message : String(error);
+          return false;
+        },
+      )
+      .finally(() => (this.#probing = undefined)));
   }
 
   async #markDown(error: string | null): Promise<void> {
@@ -228,7 +251,10 @@ class PlatformWorker {
     this.#downNotified = false;
     this.#probeInterval = 1000;
     this.#probeAt = now + this.#probeInterval;
-    this.engine.logger.warn({ platform: this.channel.id, error }, "platform is not answering; its queue is paused and probed");
+    this.engine.logger.warn(
+      { platform: this.channel.id, error },
+      "platform is not answering; its queue is paused and probed",
+    );
     await this.#saveHealth();
   }
 
@@ -239,9 +265,18 @@ class PlatformWorker {
     const now = this.engine.clock.now();
     this.#downSince = null;
     this.#canary = null;
-    this.engine.logger.info({ platform: this.channel.id, downMs: now - since }, "platform answers again; its queue resumes");
+    this.engine.logger.info(
+      { platform: this.channel.id, downMs: now - since },
+      "platform answers again; its queue resumes",
+    );
     await this.#saveHealth();
-    if (this.#downNotified) this.engine.options.onPlatformEvent?.({ kind: "up", platform: this.channel.id, since: new Date(since), at: new Date(now) });
+    if (this.#downNotified)
+      this.engine.options.onPlatformEvent?.({
+        kind: "up",
+        platform: this.channel.id,
+        since: new Date(since),
+        at: new Date(now),
+      });
     this.#downNotified = false;
     this.kick();
   }
@@ -249,8 +284,12 @@ class PlatformWorker {
   async #saveHealth(): Promise<void> {
     try {
       await setPlatformHealth(this.engine.db, {
-        platform: this.channel.id, state: this.#downSince === null ? "up" : "down", downSince: this.#downSince, lastError: this.#downError,
-        downNotifiedAt: this.#downNotified ? this.engine.clock.now() : null, updatedAt: this.engine.clock.now(),
+        platform: this.channel.id,
+        state: this.#downSince === null ? "up" : "down",
+        downSince: this.#downSince,
+        lastError: this.#downError,
+        downNotifiedAt: this.#downNotified ? this.engine.clock.now() : null,
+        updatedAt: this.engine.clock.now(),
       });
     } catch (error) {
       this.engine.logger.error({ err: error }, "could not record platform health");
@@ -266,7 +305,12 @@ class PlatformWorker {
     if (!this.#downNotified && now - this.#downSince! >= (options.outageNoticeMs ?? 120_000)) {
       this.#downNotified = true;
       await this.#saveHealth();
-      options.onPlatformEvent?.({ kind: "down", platform: this.channel.id, since: new Date(this.#downSince!), error: this.#downError });
+      options.onPlatformEvent?.({
+        kind: "down",
+        platform: this.channel.id,
+        since: new Date(this.#downSince!),
+        error: this.#downError,
+      });
     }
     if (this.#canary !== null || now < this.#probeAt) return 0;
     const answers = this.channel.probe ? await this.#probe() : true;
@@ -303,7 +347,10 @@ class PlatformWorker {
       }
       // Every slot busy, or nearly with nothing newly queued: wait for a few to free up (each
       // finished send wakes the loop) rather than reading the queue once per message.
-      if (free <= 0 || (!this.#queued && this.inFlight.size > 0 && free < Math.max(1, Math.floor(options.concurrency / 4)))) {
+      if (
+        free <= 0 ||
+        (!this.#queued && this.inFlight.size > 0 && free < Math.max(1, Math.floor(options.concurrency / 4)))
+      ) {
         await this.#sleep(1000);
         continue;
       }
@@ -348,7 +395,10 @@ class PlatformWorker {
           break;
         }
         const fresh = await this.#isNewRecipient(row);
-        const at = Math.max(this.limiter.availableAt(row.chatId, row.chatType, pnow), fresh ? this.limiter.newRecipientAvailableAt(pnow) : pnow);
+        const at = Math.max(
+          this.limiter.availableAt(row.chatId, row.chatType, pnow),
+          fresh ? this.limiter.newRecipientAvailableAt(pnow) : pnow,
+        );
         if (at > horizon) {
           earliest = Math.min(earliest, at - wakeAheadMs);
           // Held by the bot-wide window or spacing: so is every row after it.
@@ -361,7 +411,12 @@ class PlatformWorker {
         }
         picked.push(row);
       }
-      const claimed = await claim(db, picked.map((r) => r.id), this.engine.workerId, new Date(now + this.engine.leaseMs));
+      const claimed = await claim(
+        db,
+        picked.map((r) => r.id),
+        this.engine.workerId,
+        new Date(now + this.engine.leaseMs),
+      );
       if (this.down && claimed.length) this.#canary = claimed[0]!.id;
       for (const row of claimed) this.#dispatch(row);
       if (claimed.length) continue;
@@ -419,7 +474,11 @@ class PlatformWorker {
     try {
       // One rendering rule for every feature: a text longer than the platform allows is shown once,
       // cut, with a note of how much was cut and where to read it whole.
-      const message = fitMessage(body, this.channel.capabilities, row.entityType && row.entityId != null ? { type: row.entityType, id: row.entityId } : undefined);
+      const message = fitMessage(
+        body,
+        this.channel.capabilities,
+        row.entityType && row.entityId != null ? { type: row.entityType, id: row.entityId } : undefined,
+      );
       // Wait for its turn in the bot's budget; the request is written in the same turn of the
       // event loop (a channel that splits a text asks again through `pace` for each further part).
       // Then, with other processes on the database, its place in the bot's shared budget.
@@ -511,17 +570,30 @@ class PlatformWorker {
   }
 
   async #recordSent(batch: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[]): Promise<void> {
-    await recordSends(this.engine.db, this.engine.workerId, batch.map(({ row, body, messageIds, at }) => ({
-      id: row.id,
-      platformMessageId: messageIds.at(-1) ?? null,
-      at,
-      log: (messageIds.length ? messageIds : [null]).map((messageId) => ({
-        platform: row.platform, chatId: row.chatId, chatType: row.chatType, chatAccountId: row.chatAccountId,
-        personId: row.personId, text: body.text, payload: body.choices?.length ? JSON.stringify(body.choices) : null,
-        platformMessageId: messageId, replyToMessageId: body.replyTo ?? null, entityType: row.entityType,
-        entityId: row.entityId, outboxId: row.id, at,
+    await recordSends(
+      this.engine.db,
+      this.engine.workerId,
+      batch.map(({ row, body, messageIds, at }) => ({
+        id: row.id,
+        platformMessageId: messageIds.at(-1) ?? null,
+        at,
+        log: (messageIds.length ? messageIds : [null]).map((messageId) => ({
+          platform: row.platform,
+          chatId: row.chatId,
+          chatType: row.chatType,
+          chatAccountId: row.chatAccountId,
+          personId: row.personId,
+          text: body.text,
+          payload: body.choices?.length ? JSON.stringify(body.choices) : null,
+          platformMessageId: messageId,
+          replyToMessageId: body.replyTo ?? null,
+          entityType: row.entityType,
+          entityId: row.entityId,
+          outboxId: row.id,
+          at,
+        })),
       })),
-    })));
+    );
   }
 
   /** Writes any sends not yet recorded (before stopping). */
@@ -533,8 +605,15 @@ class PlatformWorker {
   async #handleFailure(row: OutboxRow, error: unknown): Promise<void> {
     const { db, options, logger } = this.engine;
     const now = this.engine.now();
-    const failure = error instanceof ChannelSendError ? error : new ChannelSendError("transient", error instanceof Error ? error.message : String(error), { cause: error });
-    const detail = { errorCode: failure.options.errorCode, error: failure.message, retryAfter: failure.options.retryAfterSeconds };
+    const failure =
+      error instanceof ChannelSendError
+        ? error
+        : new ChannelSendError("transient", error instanceof Error ? error.message : String(error), { cause: error });
+    const detail = {
+      errorCode: failure.options.errorCode,
+      error: failure.message,
+      retryAfter: failure.options.retryAfterSeconds,
+    };
     switch (failure.failure) {
       case "rate_limited": {
         const wait = Math.max(1, failure.options.retryAfterSeconds ?? 1) * 1000;
@@ -555,16 +634,27 @@ class PlatformWorker {
         this.#failingChats.clear();
         await db.transaction(async () => {
           await markFinal(db, row.id, "unreachable", now, detail);
-          if (row.chatAccountId != null && row.chatType === "private") await markUnreachable(db, row.chatAccountId, now);
+          if (row.chatAccountId != null && row.chatType === "private")
+            await markUnreachable(db, row.chatAccountId, now);
           // A message meant for a person goes to another reachable account of theirs, if any.
           if (row.personId != null && row.chatType === "private") {
             const other = await deliveryAccount(db, row.personId);
             if (other && other.id !== row.chatAccountId)
-              await enqueue(db, {
-                platform: other.platform, chatId: other.externalId, chatAccountId: other.id, personId: row.personId,
-                priority: row.priority, body: JSON.parse(row.body) as OutboxBody, entityType: row.entityType, entityId: row.entityId,
-                dedupeKey: row.dedupeKey ? `${row.dedupeKey}:fallback:${other.id}` : null,
-              }, now);
+              await enqueue(
+                db,
+                {
+                  platform: other.platform,
+                  chatId: other.externalId,
+                  chatAccountId: other.id,
+                  personId: row.personId,
+                  priority: row.priority,
+                  body: JSON.parse(row.body) as OutboxBody,
+                  entityType: row.entityType,
+                  entityId: row.entityId,
+                  dedupeKey: row.dedupeKey ? `${row.dedupeKey}:fallback:${other.id}` : null,
+                },
+                now,
+              );
           }
         });
         logger.info({ outboxId: row.id, platform: row.platform }, "recipient unreachable");
@@ -593,7 +683,14 @@ class PlatformWorker {
           options.onFinished?.(row, "failed");
           return;
         }
-        await reschedule(db, row.id, "retry", new Date(now.getTime() + backoffDelay(row.attempts, Math.random, options.backoffBaseMs)), now, detail);
+        await reschedule(
+          db,
+          row.id,
+          "retry",
+          new Date(now.getTime() + backoffDelay(row.attempts, Math.random, options.backoffBaseMs)),
+          now,
+          detail,
+        );
         return;
       }
     }
@@ -670,8 +767,9 @@ export class DeliveryEngine {
           return (error as NodeJS.ErrnoException).code === "EPERM";
         }
       };
-      const recovered = await recoverDeadOwners(this.db, new Date(now), self, (pid) => isAlive(pid), liveWorkers)
-        + await recoverExpiredLeases(this.db, new Date(now), this.workerId);
+      const recovered =
+        (await recoverDeadOwners(this.db, new Date(now), self, (pid) => isAlive(pid), liveWorkers)) +
+        (await recoverExpiredLeases(this.db, new Date(now), this.workerId));
       if (recovered) {
         this.logger.info({ recovered }, "messages left in flight by a stopped worker are queued again");
         this.kick();
@@ -689,7 +787,9 @@ export class DeliveryEngine {
 
   /** Platforms currently down (their queues paused), with since when. */
   async downPlatforms(): Promise<{ platform: string; since: Date }[]> {
-    return (await platformHealth(this.db)).filter((h) => h.state === "down" && h.downSince != null).map((h) => ({ platform: h.platform, since: new Date(Number(h.downSince)) }));
+    return (await platformHealth(this.db))
+      .filter((h) => h.state === "down" && h.downSince != null)
+      .map((h) => ({ platform: h.platform, since: new Date(Number(h.downSince)) }));
   }
 
   /** Stops claiming and waits for in-flight sends to finish. */

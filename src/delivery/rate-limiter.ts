@@ -128,7 +128,8 @@ export class RateLimiter implements SendBudget {
   chatAvailableAt(chatId: string, chatType: ChatKind, now: number): number {
     let at = Math.max(now, this.#chatPause.get(chatId) ?? 0);
     const last = this.#lastToChat.get(chatId);
-    if (last && this.limits.chatIntervalMs > 0) at = Math.max(at, after(last.until, this.limits.chatIntervalMs + this.#margin));
+    if (last && this.limits.chatIntervalMs > 0)
+      at = Math.max(at, after(last.until, this.limits.chatIntervalMs + this.#margin));
     if (chatType === "group") {
       const sends = this.#groupSends.get(chatId);
       if (sends) at = Math.max(at, windowOpensAt(sends, this.limits.groupPerMinute, 60_000 + this.#margin, now));
@@ -183,7 +184,8 @@ export class RateLimiter implements SendBudget {
     const held = new Set<string>();
     for (const [chat, until] of this.#chatPause) if (until > now) held.add(chat);
     if (this.limits.chatIntervalMs > 0)
-      for (const [chat, last] of this.#lastToChat) if (last.until + this.limits.chatIntervalMs + this.#margin > now) held.add(chat);
+      for (const [chat, last] of this.#lastToChat)
+        if (last.until + this.limits.chatIntervalMs + this.#margin > now) held.add(chat);
     for (const [chat, sends] of this.#groupSends)
       if (windowOpensAt(sends, this.limits.groupPerMinute, 60_000 + this.#margin, now) > now) held.add(chat);
     return [...held];
@@ -194,7 +196,9 @@ export class RateLimiter implements SendBudget {
     if (!limit) return now;
     const since = now - 3_600_000;
     while (this.#newRecipients.length && this.#newRecipients[0]! <= since) this.#newRecipients.shift();
-    return this.#newRecipients.length >= limit ? this.#newRecipients[this.#newRecipients.length - limit]! + 3_600_000 : now;
+    return this.#newRecipients.length >= limit
+      ? this.#newRecipients[this.#newRecipients.length - limit]! + 3_600_000
+      : now;
   }
 
   reserveNewRecipient(now: number): void {
@@ -213,7 +217,8 @@ export class RateLimiter implements SendBudget {
     const keep = (b: Booking, windowMs: number) => b.until > now - windowMs - this.#margin;
     this.#prune(now);
     for (const [chat, pause] of this.#chatPause) if (pause <= now) this.#chatPause.delete(chat);
-    for (const [chat, last] of this.#lastToChat) if (!keep(last, this.limits.chatIntervalMs)) this.#lastToChat.delete(chat);
+    for (const [chat, last] of this.#lastToChat)
+      if (!keep(last, this.limits.chatIntervalMs)) this.#lastToChat.delete(chat);
     for (const [chat, sends] of this.#groupSends) {
       const kept = sends.filter((b) => keep(b, 60_000));
       if (kept.length) this.#groupSends.set(chat, kept);

@@ -77,7 +77,10 @@ export class SharedBudget {
           // `holdMs`) are moved to their answers within a few tens of milliseconds: ask again soon.
           if (grant.retryAt !== null) wait = Math.min(retryPollMs, grant.retryAt - grant.now - (localNow() - askedAt));
         } catch (error) {
-          this.logger.error({ err: error, key: this.key }, "could not take from the shared send budget; sending on this process's own limits");
+          this.logger.error(
+            { err: error, key: this.key },
+            "could not take from the shared send budget; sending on this process's own limits",
+          );
           for (const w of this.#waiting.splice(0)) w.resolve(null);
           return;
         }
@@ -95,7 +98,10 @@ export class SharedBudget {
    */
   settle(use: SharedUse | null): void {
     if (!use) return;
-    this.#moves.push({ from: use.takenAt + (this.rule.holdMs ?? 0), to: use.takenAt + Math.ceil(localNow() - use.askedAt) });
+    this.#moves.push({
+      from: use.takenAt + (this.rule.holdMs ?? 0),
+      to: use.takenAt + Math.ceil(localNow() - use.askedAt),
+    });
     this.#settleTimer ??= setTimeout(() => {
       this.#settleTimer = undefined;
       void this.#flush();

@@ -9,10 +9,43 @@ import { createOrganisation, createUnit, type UnitRow } from "../domain/units/un
 import { addMembership, createPerson } from "../domain/people/people-service.ts";
 import { hasDemoOrganisation } from "../domain/organisations/organisation-presence.ts";
 
-const families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"];
+const families = [
+  "Nguyễn",
+  "Trần",
+  "Lê",
+  "Phạm",
+  "Hoàng",
+  "Huỳnh",
+  "Phan",
+  "Vũ",
+  "Võ",
+  "Đặng",
+  "Bùi",
+  "Đỗ",
+  "Hồ",
+  "Ngô",
+  "Dương",
+];
 const middlesMale = ["Văn", "Đức", "Hữu", "Minh", "Quang", "Công"];
 const middlesFemale = ["Thị", "Ngọc", "Thanh", "Kim"];
-const givenMale = ["An", "Bình", "Cường", "Dũng", "Hùng", "Hải", "Nam", "Phúc", "Sơn", "Thắng", "Tuấn", "Vinh", "Lộc", "Thành", "Tâm", "Long"];
+const givenMale = [
+  "An",
+  "Bình",
+  "Cường",
+  "Dũng",
+  "Hùng",
+  "Hải",
+  "Nam",
+  "Phúc",
+  "Sơn",
+  "Thắng",
+  "Tuấn",
+  "Vinh",
+  "Lộc",
+  "Thành",
+  "Tâm",
+  "Long",
+];
 const givenFemale = ["Hoa", "Lan", "Mai", "Xuân", "Yến", "Hạnh", "Hương", "Liên", "Nga", "Thủy"];
 
 export interface DemoSeedResult {
@@ -31,17 +64,57 @@ export async function isSeeded(db: Database): Promise<boolean> {
 /** Seeds the demo organisation (people, units). Meetings, directives and tickets are added by their services' demo hooks. */
 export async function seedDemoOrganisation(db: Database, now = new Date()): Promise<DemoSeedResult> {
   return await db.transaction(async () => {
-    const { id: organisationId } = await createOrganisation(db, systemActor(), { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true }, now);
-    const province = await createUnit(db, systemActor(), { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" }, now);
+    const { id: organisationId } = await createOrganisation(
+      db,
+      systemActor(),
+      { code: "demo-ccb", name: "Hội Cựu chiến binh (demo)", isDemo: true },
+      now,
+    );
+    const province = await createUnit(
+      db,
+      systemActor(),
+      { organisationId, name: "Hội CCB tỉnh Quảng Trị", levelLabel: "Tỉnh" },
+      now,
+    );
     const communes = [
-      await createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" }, now),
-      await createUnit(db, systemActor(), { parentId: province.id, name: "Hội CCB phường Đông Hà", levelLabel: "Phường" }, now),
+      await createUnit(
+        db,
+        systemActor(),
+        { parentId: province.id, name: "Hội CCB xã Triệu Phong", levelLabel: "Xã" },
+        now,
+      ),
+      await createUnit(
+        db,
+        systemActor(),
+        { parentId: province.id, name: "Hội CCB phường Đông Hà", levelLabel: "Phường" },
+        now,
+      ),
     ];
     const branches = [
-      await createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn An Lợi", levelLabel: "Chi hội" }, now),
-      await createUnit(db, systemActor(), { parentId: communes[0]!.id, name: "Chi hội thôn Phú Liêu", levelLabel: "Chi hội" }, now),
-      await createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 3", levelLabel: "Chi hội" }, now),
-      await createUnit(db, systemActor(), { parentId: communes[1]!.id, name: "Chi hội khu phố 7", levelLabel: "Chi hội" }, now),
+      await createUnit(
+        db,
+        systemActor(),
+        { parentId: communes[0]!.id, name: "Chi hội thôn An Lợi", levelLabel: "Chi hội" },
+        now,
+      ),
+      await createUnit(
+        db,
+        systemActor(),
+        { parentId: communes[0]!.id, name: "Chi hội thôn Phú Liêu", levelLabel: "Chi hội" },
+        now,
+      ),
+      await createUnit(
+        db,
+        systemActor(),
+        { parentId: communes[1]!.id, name: "Chi hội khu phố 3", levelLabel: "Chi hội" },
+        now,
+      ),
+      await createUnit(
+        db,
+        systemActor(),
+        { parentId: communes[1]!.id, name: "Chi hội khu phố 7", levelLabel: "Chi hội" },
+        now,
+      ),
     ];
     const cadreIds: number[] = [];
     const memberIds: number[] = [];
@@ -75,9 +148,17 @@ export async function seedDemoOrganisation(db: Database, now = new Date()): Prom
       }
     }
     // An official of the first commune and an admin of the province.
-    const official = await createPerson(db, { fullName: "Trần Quốc Khánh", phone: "0900000901", birthYear: 1962, gender: "nam", isDemo: true }, now);
+    const official = await createPerson(
+      db,
+      { fullName: "Trần Quốc Khánh", phone: "0900000901", birthYear: 1962, gender: "nam", isDemo: true },
+      now,
+    );
     await addMembership(db, systemActor(), official.id, communes[0]!.id, "official", "Chủ tịch Hội CCB xã", now);
-    const admin = await createPerson(db, { fullName: "Lê Minh Quản", phone: "0900000902", birthYear: 1985, gender: "nam", isDemo: true }, now);
+    const admin = await createPerson(
+      db,
+      { fullName: "Lê Minh Quản", phone: "0900000902", birthYear: 1985, gender: "nam", isDemo: true },
+      now,
+    );
     await addMembership(db, systemActor(), admin.id, province.id, "admin", "Cán bộ văn phòng", now);
     cadreIds.push(official.id, admin.id);
     return { organisationId, rootUnitId: province.id, branches, cadreIds, memberIds };

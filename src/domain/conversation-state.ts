@@ -16,18 +16,40 @@ type QuestionValues = { chatAccountId: number; kind: string; data: string; expir
 
 // Every inbound message reads the account's question, and most replies set or clear one: built once.
 const readQuestion = prepared((k, p: Slots<{ chatAccountId: number }>) =>
-  k.selectFrom("ConversationState").select(["kind", "data", "expiresAt"]).where("chatAccountId", "=", p.chatAccountId));
-const questionValues = (p: Slots<QuestionValues>) => ({ chatAccountId: p.chatAccountId, kind: p.kind, data: p.data, expiresAt: p.expiresAt, updatedAt: p.updatedAt });
+  k.selectFrom("ConversationState").select(["kind", "data", "expiresAt"]).where("chatAccountId", "=", p.chatAccountId),
+);
+const questionValues = (p: Slots<QuestionValues>) => ({
+  chatAccountId: p.chatAccountId,
+  kind: p.kind,
+  data: p.data,
+  expiresAt: p.expiresAt,
+  updatedAt: p.updatedAt,
+});
 const writeQuestion = prepared((k, p: Slots<QuestionValues>) =>
-  k.insertInto("ConversationState").values(questionValues(p)).onConflict((oc) => replaceQuestion(oc)));
+  k
+    .insertInto("ConversationState")
+    .values(questionValues(p))
+    .onConflict((oc) => replaceQuestion(oc)),
+);
 const offerQuestionRow = prepared((k, p: Slots<QuestionValues>) =>
-  k.insertInto("ConversationState").values(questionValues(p)).onConflict((oc) => offerQuestionOnConflict(oc)));
-const deleteQuestion = prepared((k, p: Slots<{ chatAccountId: number }>) => k.deleteFrom("ConversationState").where("chatAccountId", "=", p.chatAccountId));
+  k
+    .insertInto("ConversationState")
+    .values(questionValues(p))
+    .onConflict((oc) => offerQuestionOnConflict(oc)),
+);
+const deleteQuestion = prepared((k, p: Slots<{ chatAccountId: number }>) =>
+  k.deleteFrom("ConversationState").where("chatAccountId", "=", p.chatAccountId),
+);
 const deleteQuestionOfKind = prepared((k, p: Slots<{ chatAccountId: number; kind: string }>) =>
-  k.deleteFrom("ConversationState").where("chatAccountId", "=", p.chatAccountId).where("kind", "=", p.kind));
+  k.deleteFrom("ConversationState").where("chatAccountId", "=", p.chatAccountId).where("kind", "=", p.kind),
+);
 
 /** The open question of an account, or undefined when none is open (or it expired). */
-export async function getPendingQuestion(db: Database, chatAccountId: number, now = new Date()): Promise<PendingQuestion | undefined> {
+export async function getPendingQuestion(
+  db: Database,
+  chatAccountId: number,
+  now = new Date(),
+): Promise<PendingQuestion | undefined> {
   const row = await readQuestion.first(db, { chatAccountId });
   if (!row || row.expiresAt <= now.getTime()) return undefined;
   try {
@@ -38,8 +60,21 @@ export async function getPendingQuestion(db: Database, chatAccountId: number, no
 }
 
 /** Opens a question for an account, replacing any other. */
-export async function setPendingQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now = new Date()): Promise<void> {
-  await writeQuestion.run(db, { chatAccountId, kind, data: JSON.stringify(data), expiresAt: expiresAt.getTime(), updatedAt: now.getTime() });
+export async function setPendingQuestion(
+  db: Database,
+  chatAccountId: number,
+  kind: string,
+  data: Record<string, unknown>,
+  expiresAt: Date,
+  now = new Date(),
+): Promise<void> {
+  await writeQuestion.run(db, {
+    chatAccountId,
+    kind,
+    data: JSON.stringify(data),
+    expiresAt: expiresAt.getTime(),
+    updatedAt: now.getTime(),
+  });
 }
 
 /** Closes the account's question (only if it is still of `kind`, when given). */
@@ -54,10 +89,20 @@ export async function clearPendingQuestion(db: Database, chatAccountId: number, 
  * question (a concern confirmation, a language choice, an earlier reminder…) gives way to the
  * newest one, so that "1" or "có" answers the message the person just received.
  */
-export const protectedQuestionKinds = ["meeting_new", "directive_new", "attendance", "ticket_answer", "ticket_escalate", "rsvp_reason"] as const;
+export const protectedQuestionKinds = [
+  "meeting_new",
+  "directive_new",
+  "attendance",
+  "ticket_answer",
+  "ticket_escalate",
+  "rsvp_reason",
+] as const;
 
 type QuestionConflict = OnConflictBuilder<DB, "ConversationState">;
-type QuestionUpdate = OnConflictUpdateBuilder<OnConflictDatabase<DB, "ConversationState">, OnConflictTables<"ConversationState">>;
+type QuestionUpdate = OnConflictUpdateBuilder<
+  OnConflictDatabase<DB, "ConversationState">,
+  OnConflictTables<"ConversationState">
+>;
 
 function replaceQuestion(oc: QuestionConflict): QuestionUpdate {
   return oc.column("chatAccountId").doUpdateSet((eb) => ({
@@ -75,7 +120,10 @@ function replaceQuestion(oc: QuestionConflict): QuestionUpdate {
  */
 export function offerQuestionOnConflict(oc: QuestionConflict): QuestionUpdate {
   return replaceQuestion(oc).where((eb) =>
-    eb.or([eb("ConversationState.expiresAt", "<=", eb.ref("excluded.updatedAt")), eb("ConversationState.kind", "not in", protectedQuestionKinds)]),
+    eb.or([
+      eb("ConversationState.expiresAt", "<=", eb.ref("excluded.updatedAt")),
+      eb("ConversationState.kind", "not in", protectedQuestionKinds),
+    ]),
   );
 }
 
@@ -83,6 +131,19 @@ export function offerQuestionOnConflict(oc: QuestionConflict): QuestionUpdate {
  * Opens a one-tap question on an account unless the person is in the middle of a multi-step flow
  * (see `protectedQuestionKinds`).
  */
-export async function offerQuestion(db: Database, chatAccountId: number, kind: string, data: Record<string, unknown>, expiresAt: Date, now: Date): Promise<void> {
-  await offerQuestionRow.run(db, { chatAccountId, kind, data: JSON.stringify(data), expiresAt: expiresAt.getTime(), updatedAt: now.getTime() });
+export async function offerQuestion(
+  db: Database,
+  chatAccountId: number,
+  kind: string,
+  data: Record<string, unknown>,
+  expiresAt: Date,
+  now: Date,
+): Promise<void> {
+  await offerQuestionRow.run(db, {
+    chatAccountId,
+    kind,
+    data: JSON.stringify(data),
+    expiresAt: expiresAt.getTime(),
+    updatedAt: now.getTime(),
+  });
 }

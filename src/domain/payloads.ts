@@ -54,10 +54,12 @@ const yesNo = (b: boolean) => (b ? "yes" : "no");
 export function encodePayload(payload: Payload): string {
   const parts = encodeParts(payload);
   for (const part of parts) {
-    if (typeof part === "number" && !(Number.isInteger(part) && part >= 1 && part <= MAX_PAYLOAD_ID)) throw new Error(`payload id out of range: ${part}`);
+    if (typeof part === "number" && !(Number.isInteger(part) && part >= 1 && part <= MAX_PAYLOAD_ID))
+      throw new Error(`payload id out of range: ${part}`);
   }
   const text = parts.join(":");
-  if (Buffer.byteLength(text, "utf8") > MAX_PAYLOAD_BYTES) throw new Error(`payload over ${MAX_PAYLOAD_BYTES} bytes: ${text}`);
+  if (Buffer.byteLength(text, "utf8") > MAX_PAYLOAD_BYTES)
+    throw new Error(`payload over ${MAX_PAYLOAD_BYTES} bytes: ${text}`);
   return text;
 }
 
@@ -114,40 +116,106 @@ const schemas = new Map<string, z.ZodType<Payload, readonly string[]>>([
   ["lang", z.tuple([lit("lang"), z.enum(["vi", "en"])]).transform(([, locale]) => ({ kind: "lang" as const, locale }))],
   ["unlink", z.tuple([lit("unlink"), yesNoPart]).transform(([, confirm]) => ({ kind: "unlink" as const, confirm }))],
   ["concern", z.tuple([lit("concern"), yesNoPart]).transform(([, confirm]) => ({ kind: "concern" as const, confirm }))],
-  ["rsvp", z.tuple([lit("rsvp"), id, z.enum(["attend", "absent", "unsure"])]).transform(([, meetingId, answer]) => ({ kind: "rsvp" as const, meetingId, answer }))],
-  ["rsvpwhich", z.tuple([lit("rsvpwhich"), id]).transform(([, meetingId]) => ({ kind: "rsvpwhich" as const, meetingId }))],
-  ["rsvpreason", z.tuple([lit("rsvpreason"), id, lit("none")]).transform(([, meetingId]) => ({ kind: "rsvpreason" as const, meetingId }))],
-  ["rsvpmix", z.tuple([lit("rsvpmix"), z.enum(["answer", "concern", "both"])]).transform(([, choice]) => ({ kind: "rsvpmix" as const, choice }))],
+  [
+    "rsvp",
+    z
+      .tuple([lit("rsvp"), id, z.enum(["attend", "absent", "unsure"])])
+      .transform(([, meetingId, answer]) => ({ kind: "rsvp" as const, meetingId, answer })),
+  ],
+  [
+    "rsvpwhich",
+    z.tuple([lit("rsvpwhich"), id]).transform(([, meetingId]) => ({ kind: "rsvpwhich" as const, meetingId })),
+  ],
+  [
+    "rsvpreason",
+    z
+      .tuple([lit("rsvpreason"), id, lit("none")])
+      .transform(([, meetingId]) => ({ kind: "rsvpreason" as const, meetingId })),
+  ],
+  [
+    "rsvpmix",
+    z
+      .tuple([lit("rsvpmix"), z.enum(["answer", "concern", "both"])])
+      .transform(([, choice]) => ({ kind: "rsvpmix" as const, choice })),
+  ],
   [
     "mnew",
     z.union([
-      z.tuple([lit("mnew"), lit("unit"), id]).transform(([, , unitId]) => ({ kind: "mnew" as const, action: "unit" as const, unitId })),
-      z.tuple([lit("mnew"), lit("title"), lit("default")]).transform(() => ({ kind: "mnew" as const, action: "title" as const })),
-      z.tuple([lit("mnew"), z.enum(["skip", "create", "cancel"])]).transform(([, action]) => ({ kind: "mnew" as const, action })),
+      z
+        .tuple([lit("mnew"), lit("unit"), id])
+        .transform(([, , unitId]) => ({ kind: "mnew" as const, action: "unit" as const, unitId })),
+      z
+        .tuple([lit("mnew"), lit("title"), lit("default")])
+        .transform(() => ({ kind: "mnew" as const, action: "title" as const })),
+      z
+        .tuple([lit("mnew"), z.enum(["skip", "create", "cancel"])])
+        .transform(([, action]) => ({ kind: "mnew" as const, action })),
     ]),
   ],
-  ["mcancel", z.tuple([lit("mcancel"), id, yesNoPart]).transform(([, meetingId, confirm]) => ({ kind: "mcancel" as const, meetingId, confirm }))],
-  ["attend", z.tuple([lit("attend"), z.enum(["all", "save"])]).transform(([, action]) => ({ kind: "attend" as const, action }))],
+  [
+    "mcancel",
+    z
+      .tuple([lit("mcancel"), id, yesNoPart])
+      .transform(([, meetingId, confirm]) => ({ kind: "mcancel" as const, meetingId, confirm })),
+  ],
+  [
+    "attend",
+    z.tuple([lit("attend"), z.enum(["all", "save"])]).transform(([, action]) => ({ kind: "attend" as const, action })),
+  ],
   [
     "dnew",
     z.union([
-      z.tuple([lit("dnew"), lit("unit"), id]).transform(([, , unitId]) => ({ kind: "dnew" as const, action: "unit" as const, unitId })),
-      z.tuple([lit("dnew"), lit("kind"), z.enum(directiveKinds)]).transform(([, , directiveKind]) => ({ kind: "dnew" as const, action: "kind" as const, directiveKind })),
-      z.tuple([lit("dnew"), z.enum(["skip", "keep", "send", "cancel"])]).transform(([, action]) => ({ kind: "dnew" as const, action })),
+      z
+        .tuple([lit("dnew"), lit("unit"), id])
+        .transform(([, , unitId]) => ({ kind: "dnew" as const, action: "unit" as const, unitId })),
+      z
+        .tuple([lit("dnew"), lit("kind"), z.enum(directiveKinds)])
+        .transform(([, , directiveKind]) => ({ kind: "dnew" as const, action: "kind" as const, directiveKind })),
+      z
+        .tuple([lit("dnew"), z.enum(["skip", "keep", "send", "cancel"])])
+        .transform(([, action]) => ({ kind: "dnew" as const, action })),
     ]),
   ],
   ["read", z.tuple([lit("read"), id]).transform(([, directiveId]) => ({ kind: "read" as const, directiveId }))],
   ["vb", z.tuple([lit("vb"), id]).transform(([, directiveId]) => ({ kind: "vb" as const, directiveId }))],
-  ["tk", z.tuple([lit("tk"), z.enum(["take", "answer", "escalate", "close"]), id]).transform(([, action, ticketId]) => ({ kind: "tk" as const, action, ticketId }))],
-  ["tsat", z.tuple([lit("tsat"), id, yesNoPart]).transform(([, ticketId, satisfied]) => ({ kind: "tsat" as const, ticketId, satisfied }))],
+  [
+    "tk",
+    z
+      .tuple([lit("tk"), z.enum(["take", "answer", "escalate", "close"]), id])
+      .transform(([, action, ticketId]) => ({ kind: "tk" as const, action, ticketId })),
+  ],
+  [
+    "tsat",
+    z
+      .tuple([lit("tsat"), id, yesNoPart])
+      .transform(([, ticketId, satisfied]) => ({ kind: "tsat" as const, ticketId, satisfied })),
+  ],
   ["tkadd", z.tuple([lit("tkadd"), id]).transform(([, ticketId]) => ({ kind: "tkadd" as const, ticketId }))],
-  ["flow", z.tuple([lit("flow"), lit("cancel")]).transform(() => ({ kind: "flow" as const, action: "cancel" as const }))],
+  [
+    "flow",
+    z.tuple([lit("flow"), lit("cancel")]).transform(() => ({ kind: "flow" as const, action: "cancel" as const })),
+  ],
 ]);
 
 /** Every payload kind the codec knows (the conversation dispatches each). */
 export const payloadKinds = [
-  "lang", "unlink", "concern", "rsvp", "rsvpwhich", "rsvpreason", "rsvpmix", "mnew", "mcancel", "attend",
-  "dnew", "read", "vb", "tk", "tsat", "tkadd", "flow",
+  "lang",
+  "unlink",
+  "concern",
+  "rsvp",
+  "rsvpwhich",
+  "rsvpreason",
+  "rsvpmix",
+  "mnew",
+  "mcancel",
+  "attend",
+  "dnew",
+  "read",
+  "vb",
+  "tk",
+  "tsat",
+  "tkadd",
+  "flow",
 ] as const satisfies readonly PayloadKind[];
 
 /** The payload a pressed button carries, or null when the string is unknown or malformed. */

@@ -57,7 +57,7 @@ export class AppError extends Error {
     readonly params: Record<string, string | number> = {},
     options?: { cause?: unknown },
   ) {
-    super(`${code}${Object.keys(params).length ? " " + JSON.stringify(params) : ""}`, options);
+    super(`${code}${Object.keys(params).length ? ` ${JSON.stringify(params)}` : ""}`, options);
   }
 }
 

@@ -33,7 +33,9 @@ export function catalog(locale: Locale): Catalog {
   if (cat) return cat;
   cat = new Map();
   const dir = path.join(localesDir, locale);
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     const ns = file.replace(/\.json$/, "");
     flatten(ns, JSON.parse(readFileSync(path.join(dir, file), "utf8")), cat);
   }
@@ -79,7 +81,11 @@ export function bilingual(key: string, params?: Params): string {
  * The localised message of an AppError: its code's message with the params filled in, where a
  * `what` naming a kind of thing ("meeting") and a file `reason` code are translated too.
  */
-export function errorText(t: Translate, error: { code: string; params: Record<string, string | number> }, extra: Params = {}): string {
+export function errorText(
+  t: Translate,
+  error: { code: string; params: Record<string, string | number> },
+  extra: Params = {},
+): string {
   const params: Params = { ...extra, ...error.params };
   if (typeof params.what === "string" && /^[a-z_]+$/.test(params.what)) {
     const noun = t(`errors.things.${params.what}`);
@@ -98,10 +104,16 @@ export function errorText(t: Translate, error: { code: string; params: Record<st
   if (params.when === undefined && params.input !== undefined) params.when = params.input;
   // A field over its limit says which field and the limit: "Tên dài quá 200 ký tự."
   if (error.code === "invalid_input" && typeof params.field === "string" && params.max !== undefined) {
-    return t("errors.invalid_input_too_long", { ...params, Field: params.field.charAt(0).toUpperCase() + params.field.slice(1) });
+    return t("errors.invalid_input_too_long", {
+      ...params,
+      Field: params.field.charAt(0).toUpperCase() + params.field.slice(1),
+    });
   }
   const text = t(`errors.${error.code}`, params);
   // A date that could not be read says why, when the parser knows ("31/02" does not exist).
-  const why = error.code === "date_invalid" && typeof error.params.reason === "string" ? t(`errors.date_reasons.${error.params.reason}`) : "";
+  const why =
+    error.code === "date_invalid" && typeof error.params.reason === "string"
+      ? t(`errors.date_reasons.${error.params.reason}`)
+      : "";
   return why && !why.startsWith("errors.") ? `${why} ${text}` : text;
 }

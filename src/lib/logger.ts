@@ -13,12 +13,15 @@ import pino, { type Logger } from "pino";
 export type { Logger };
 
 /** Keys whose values never reach a log, compared lower-case without "-" and "_". */
-const secretKey = /token|secret|passw|cookie|authori[sz]ation|phone|imei|credential|session|apikey|privatekey|signature|zpw|^enk$/;
+const secretKey =
+  /token|secret|passw|cookie|authori[sz]ation|phone|imei|credential|session|apikey|privatekey|signature|zpw|^enk$/;
 
 const botUrlToken = /\bbot\d+(?::|%3A)[^/\s?#"'<>]+/gi;
 const bareToken = /(?<!\d)\d{5,15}:[A-Za-z0-9_-]{16,}/g;
-const queryToken = /([?&;](?:access_?token|token|secret|api_?key|key|sig|signature|session|zpw_enk|password)=)[^&\s#"']+/gi;
-const headerInText = /\b(cookie|set-cookie|authorization|proxy-authorization|x-telegram-bot-api-secret-token|x-bot-api-secret-token)(["']?\s*[:=]\s*)[^\r\n]+/gi;
+const queryToken =
+  /([?&;](?:access_?token|token|secret|api_?key|key|sig|signature|session|zpw_enk|password)=)[^&\s#"']+/gi;
+const headerInText =
+  /\b(cookie|set-cookie|authorization|proxy-authorization|x-telegram-bot-api-secret-token|x-bot-api-secret-token)(["']?\s*[:=]\s*)[^\r\n]+/gi;
 const bearer = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 /** 0xx… national form (10 or 11 digits), or 84 / +84 / 0084 / (+84) [ (0) ] international form. */
 const phone = new RegExp(
@@ -81,7 +84,9 @@ const secretJsonField = /"([^"\\]*)":"(?:[^"\\]|\\.)*"/g;
 
 /** Last pass over a serialised line: value patterns, and secret-named keys at any depth. */
 function scrubLine(line: string): string {
-  const fields = line.replace(secretJsonField, (whole, key: string) => (isSecretKey(key) ? `"${key}":"[REDACTED]"` : whole));
+  const fields = line.replace(secretJsonField, (whole, key: string) =>
+    isSecretKey(key) ? `"${key}":"[REDACTED]"` : whole,
+  );
   return fields
     .replace(botUrlToken, "bot[REDACTED]")
     .replace(bareToken, "[REDACTED]")

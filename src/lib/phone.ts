@@ -9,12 +9,12 @@
 export function normalisePhone(input: string | number): string | null {
   let digits = String(input).trim();
   if (typeof input === "number") digits = Number.isInteger(input) && input > 0 ? input.toFixed(0) : "";
-  if (!/^[+\d\s().\-]+$/.test(digits)) return null;
+  if (!/^[+\d\s().-]+$/.test(digits)) return null;
   digits = digits.replace(/\D/g, "");
   if (digits.startsWith("0084")) digits = digits.slice(4);
   else if (digits.startsWith("84") && digits.length >= 11) digits = digits.slice(2);
   // Now the national number, with its 0 ("+84 (0) 912 345 678") or without it.
-  if (!digits.startsWith("0")) digits = "0" + digits;
+  if (!digits.startsWith("0")) digits = `0${digits}`;
   if (digits.length === 10) return /^0[2-9]/.test(digits) ? digits : null;
   if (digits.length === 11) return digits.startsWith("02") ? digits : null;
   return null;

@@ -38,7 +38,10 @@ export interface Table {
  */
 export function csvField(value: TableCell, kind: ColumnKind, timeZone?: string): string {
   if (value === null || value === "") return "";
-  if (typeof value === "number" && (kind === "date" || kind === "month")) return wallClock(value, timeZone).toISOString().slice(0, kind === "date" ? 10 : 7);
+  if (typeof value === "number" && (kind === "date" || kind === "month"))
+    return wallClock(value, timeZone)
+      .toISOString()
+      .slice(0, kind === "date" ? 10 : 7);
   if (typeof value === "number") return kind === "percent" ? String(Math.round(value * 100)) : String(value);
   const text = kind === "code" ? `="${value}"` : /^[=+@]/.test(value) ? `'${value}` : value;
   return /[",\n\r;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
@@ -46,13 +49,23 @@ export function csvField(value: TableCell, kind: ColumnKind, timeZone?: string):
 
 /** The table as CSV text (CRLF lines, no BOM). Percent columns are whole percentages. */
 export function tableCsv(table: Table): string {
-  const header = table.columns.map((c) => csvField(c.kind === "percent" ? `${c.header} (%)` : c.header, "text")).join(",");
-  const lines = table.rows.map((row) => row.map((v, i) => csvField(v, table.columns[i]!.kind, table.timeZone)).join(","));
-  return [header, ...lines].join("\r\n") + "\r\n";
+  const header = table.columns
+    .map((c) => csvField(c.kind === "percent" ? `${c.header} (%)` : c.header, "text"))
+    .join(",");
+  const lines = table.rows.map((row) =>
+    row.map((v, i) => csvField(v, table.columns[i]!.kind, table.timeZone)).join(","),
+  );
+  return `${[header, ...lines].join("\r\n")}\r\n`;
 }
 
 const numberFormats: Record<ColumnKind, string | undefined> = {
-  text: "@", code: "@", integer: "0", decimal: "0.0", percent: "0%", date: "dd/mm/yyyy", month: "mm/yyyy",
+  text: "@",
+  code: "@",
+  integer: "0",
+  decimal: "0.0",
+  percent: "0%",
+  date: "dd/mm/yyyy",
+  month: "mm/yyyy",
 };
 
 /**
@@ -72,7 +85,11 @@ function xlsxCell(value: TableCell, kind: ColumnKind, zone?: string): string | n
 
 function addSheet(wb: ExcelJS.Workbook, table: Table): void {
   const ws = wb.addWorksheet(table.sheet.slice(0, 31), { views: [{ state: "frozen", ySplit: 1 }] });
-  ws.columns = table.columns.map((c) => ({ header: c.header, width: c.width ?? Math.max(10, c.header.length + 2), style: { numFmt: numberFormats[c.kind] } }));
+  ws.columns = table.columns.map((c) => ({
+    header: c.header,
+    width: c.width ?? Math.max(10, c.header.length + 2),
+    style: { numFmt: numberFormats[c.kind] },
+  }));
   ws.getRow(1).font = { bold: true };
   table.rows.forEach((row, r) => {
     const added = ws.addRow(row.map((v, i) => xlsxCell(v, table.columns[i]!.kind, table.timeZone)));
@@ -95,7 +112,7 @@ export async function tablesXlsx(tables: Table[]): Promise<Buffer> {
 
 /** Several tables as one CSV text: each headed by its sheet name, a blank line between them. */
 export function tablesCsv(tables: Table[]): string {
-  return tables.map((table) => csvField(table.sheet, "text") + "\r\n" + tableCsv(table)).join("\r\n");
+  return tables.map((table) => `${csvField(table.sheet, "text")}\r\n${tableCsv(table)}`).join("\r\n");
 }
 
 /** Writes the table to `file` as .xlsx or as CSV with a BOM (so Excel reads Vietnamese). */
@@ -106,5 +123,5 @@ export async function writeTableFile(file: string, table: Table, format: "csv" |
 /** Writes tables to `file`: .xlsx with one sheet each, or CSV with a BOM (one table alone has no title line). */
 export async function writeTablesFile(file: string, tables: Table[], format: "csv" | "xlsx"): Promise<void> {
   if (format === "xlsx") writeFileSync(file, await tablesXlsx(tables));
-  else writeFileSync(file, "\uFEFF" + (tables.length === 1 ? tableCsv(tables[0]!) : tablesCsv(tables)));
+  else writeFileSync(file, `\uFEFF${tables.length === 1 ? tableCsv(tables[0]!) : tablesCsv(tables)}`);
 }

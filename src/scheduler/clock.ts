@@ -19,8 +19,12 @@ import { runDirectiveProgressJob, runDirectiveReminderJob } from "./directive-jo
 import { planTicketJobs, runOverdueReportJob, runTicketDigestJob } from "./ticket-jobs.ts";
 
 // Directive and ticket jobs run through the same exactly-once job runner as meeting reminders.
-registerJobHandler("directive_progress", (db, job, ctx) => runDirectiveProgressJob(db, { id: job.id, entityId: job.entityId! }, ctx));
-registerJobHandler("directive_reminder", (db, job, ctx) => runDirectiveReminderJob(db, { id: job.id, entityId: job.entityId! }, ctx));
+registerJobHandler("directive_progress", (db, job, ctx) =>
+  runDirectiveProgressJob(db, { id: job.id, entityId: job.entityId! }, ctx),
+);
+registerJobHandler("directive_reminder", (db, job, ctx) =>
+  runDirectiveReminderJob(db, { id: job.id, entityId: job.entityId! }, ctx),
+);
 registerJobHandler("ticket_digest", (db, job, ctx) => runTicketDigestJob(db, { id: job.id, dueAt: job.dueAt }, ctx));
 registerJobHandler("overdue_report", (db, job, ctx) => runOverdueReportJob(db, { id: job.id, dueAt: job.dueAt }, ctx));
 
@@ -44,7 +48,9 @@ export const HORIZON_SETTING_KEY = "clock.seriesHorizonAt";
 const HOUR = 3_600_000;
 
 /** When a setting was last written (read every tick: prepared). */
-const settingTime = prepared((k, p: Slots<{ key: string }>) => k.selectFrom("Setting").select("updatedAt").where("key", "=", p.key));
+const settingTime = prepared((k, p: Slots<{ key: string }>) =>
+  k.selectFrom("Setting").select("updatedAt").where("key", "=", p.key),
+);
 
 export class Clock {
   readonly #db: Database;
@@ -140,7 +146,10 @@ export class Clock {
       if (r.ran + r.skipped < this.#batchSize || r.failed) break;
     }
     if (total.ran || total.skipped) {
-      this.#log.info({ ran: total.ran, skipped: total.skipped, queued: total.queued, unreachable: total.unreachable }, "scheduled jobs run");
+      this.#log.info(
+        { ran: total.ran, skipped: total.skipped, queued: total.queued, unreachable: total.unreachable },
+        "scheduled jobs run",
+      );
     }
     if (total.queued) this.#onQueued?.();
     if (firstError !== undefined) throw firstError;

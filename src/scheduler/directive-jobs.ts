@@ -17,8 +17,20 @@ import { deliveryAccount, getAccount, type ChatAccountRow } from "../domain/acco
 import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
 import { getPerson } from "../domain/people/people-service.ts";
 import {
-  deliveryAccountOf, directiveProgress, effectiveDeliveryStatusOf, findDirective, offerQuestionToMany, progressIntervalMs, progressSettingKey, queueCopies,
-  readSetting, recordDeliveryOutcomes, scheduleJob, writeSetting, type DirectiveProgress, type DirectiveRow,
+  deliveryAccountOf,
+  directiveProgress,
+  effectiveDeliveryStatusOf,
+  findDirective,
+  offerQuestionToMany,
+  progressIntervalMs,
+  progressSettingKey,
+  queueCopies,
+  readSetting,
+  recordDeliveryOutcomes,
+  scheduleJob,
+  writeSetting,
+  type DirectiveProgress,
+  type DirectiveRow,
 } from "../domain/directives/directive-service.ts";
 
 /** After this long the sender gets the tally even if copies are still waiting (a channel is down). */
@@ -52,7 +64,11 @@ async function loadDirective(db: Database, id: number | null): Promise<Directive
 }
 
 /** The sender's account for reports: the one they sent from if still theirs and reachable, else their delivery account. */
-async function reportAccount(db: Database, personId: number, accountId: number | null | undefined): Promise<ChatAccountRow | undefined> {
+async function reportAccount(
+  db: Database,
+  personId: number,
+  accountId: number | null | undefined,
+): Promise<ChatAccountRow | undefined> {
   if (accountId != null) {
     const own = await db.kysely
       .selectFrom("ChatAccount")
@@ -68,7 +84,9 @@ async function reportAccount(db: Database, personId: number, accountId: number |
 
 /** The sequence number in "directive_progress:<id>:<n>" of a job. */
 async function progressSequence(db: Database, jobId: number, directiveId: number): Promise<number> {
-  const key = (await db.kysely.selectFrom("ScheduledJob").select("dedupeKey").where("id", "=", jobId).executeTakeFirst())?.dedupeKey ?? "";
+  const key =
+    (await db.kysely.selectFrom("ScheduledJob").select("dedupeKey").where("id", "=", jobId).executeTakeFirst())
+      ?.dedupeKey ?? "";
   const match = new RegExp(`^directive_progress:${directiveId}:(\\d+)$`).exec(key);
   if (match) return Number(match[1]);
   const { n } = await db.kysely
@@ -82,8 +100,16 @@ async function progressSequence(db: Database, jobId: number, directiveId: number
 
 function tallyParams(directive: DirectiveRow, p: DirectiveProgress) {
   return {
-    id: directive.id, title: directive.title, total: p.total, sent: p.sent, linked: p.total - p.notLinked, queued: p.queued,
-    delivered: p.sent, unreachable: p.unreachable + p.failed, notLinked: p.notLinked, read: p.read,
+    id: directive.id,
+    title: directive.title,
+    total: p.total,
+    sent: p.sent,
+    linked: p.total - p.notLinked,
+    queued: p.queued,
+    delivered: p.sent,
+    unreachable: p.unreachable + p.failed,
+    notLinked: p.notLinked,
+    read: p.read,
   };
 }
 
@@ -93,16 +119,20 @@ function tallyParams(directive: DirectiveRow, p: DirectiveProgress) {
  * (or after 3 days) sends the final tally (delivered, unreachable, not linked, read), marks the
  * directive "sent" and stops. Deliveries' statuses are brought up to date on every run.
  */
-export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, ctx: DirectiveJobContext): Promise<JobOutcome> {
+export async function runDirectiveProgressJob(
+  db: Database,
+  job: DirectiveJob,
+  ctx: DirectiveJobContext,
+): Promise<JobOutcome> {
   const directive = await loadDirective(db, job.entityId);
-  if (!directive || directive.status !== "sending") return skipped();
+  if (directive?.status !== "sending") return skipped();
   const now = ctx.now.getTime();
   await recordDeliveryOutcomes(db, directive.id);
   const progress = await directiveProgress(db, directive.id);
   const settingKey = progressSettingKey(directive.id);
   let state: ProgressState = {};
   try {
-    state = JSON.parse(await readSetting(db, settingKey) ?? "{}") as ProgressState;
+    state = JSON.parse((await readSetting(db, settingKey)) ?? "{}") as ProgressState;
   } catch {
     state = {};
   }
@@ -117,7 +147,17 @@ export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, c
     }
     const id = await enqueue(
       db,
-      { platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal, body: { text }, entityType: "Directive", entityId: directive.id, dedupeKey },
+      {
+        platform: account.platform,
+        chatId: account.externalId,
+        chatAccountId: account.id,
+        personId,
+        priority: priorities.normal,
+        body: { text },
+        entityType: "Directive",
+        entityId: directive.id,
+        dedupeKey,
+      },
       ctx.now,
     );
     if (id !== null) outcome.queued++;
@@ -126,19 +166,43 @@ export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, c
   const stalled = !progress.done && directive.sentAt !== null && now - directive.sentAt >= progressReportMaxMs;
   if (progress.done || stalled) {
     const message = progress.done ? "directives.progress_done" : "directives.progress_stalled";
-    await tell(t(message, { ...tallyParams(directive, progress), days: Math.round(progressReportMaxMs / 86_400_000) }), `directive_progress:${directive.id}:final`);
+    await tell(
+      t(message, { ...tallyParams(directive, progress), days: Math.round(progressReportMaxMs / 86_400_000) }),
+      `directive_progress:${directive.id}:final`,
+    );
     await db.kysely.updateTable("Directive").set({ status: "sent" }).where("id", "=", directive.id).execute();
-    await writeSetting(db, settingKey, JSON.stringify({ ...state, sent: progress.sent, unreachable: progress.unreachable + progress.failed, final: true }), now);
+    await writeSetting(
+      db,
+      settingKey,
+      JSON.stringify({
+        ...state,
+        sent: progress.sent,
+        unreachable: progress.unreachable + progress.failed,
+        final: true,
+      }),
+      now,
+    );
     return outcome;
   }
   const unreachable = progress.unreachable + progress.failed;
   if (progress.sent !== (state.sent ?? 0) || unreachable !== (state.unreachable ?? 0)) {
-    await tell(t("directives.progress", tallyParams(directive, progress)), `directive_progress:${directive.id}:job:${job.id}`);
+    await tell(
+      t("directives.progress", tallyParams(directive, progress)),
+      `directive_progress:${directive.id}:job:${job.id}`,
+    );
     state = { ...state, sent: progress.sent, unreachable };
     await writeSetting(db, settingKey, JSON.stringify(state), now);
   }
-  const next = await progressSequence(db, job.id, directive.id) + 1;
-  await scheduleJob(db, "directive_progress", directive.id, now + progressIntervalMs, `directive_progress:${directive.id}:${next}`, null, now);
+  const next = (await progressSequence(db, job.id, directive.id)) + 1;
+  await scheduleJob(
+    db,
+    "directive_progress",
+    directive.id,
+    now + progressIntervalMs,
+    `directive_progress:${directive.id}:${next}`,
+    null,
+    now,
+  );
   return outcome;
 }
 
@@ -148,7 +212,11 @@ export async function runDirectiveProgressJob(db: Database, job: DirectiveJob, c
  * with the "Đã đọc" button (dedupe key directive_reminder:<id>:p:<personId>), on their current
  * delivery account. People without a reachable account are counted as unreachable.
  */
-export async function runDirectiveReminderJob(db: Database, job: DirectiveJob, ctx: DirectiveJobContext): Promise<JobOutcome> {
+export async function runDirectiveReminderJob(
+  db: Database,
+  job: DirectiveJob,
+  ctx: DirectiveJobContext,
+): Promise<JobOutcome> {
   const directive = await loadDirective(db, job.entityId);
   if (!directive || directive.status === "draft") return skipped();
   const now = ctx.now.getTime();
@@ -170,7 +238,10 @@ export async function runDirectiveReminderJob(db: Database, job: DirectiveJob, c
     { prefix, now, reminder: true },
   );
   const reminderOf = (person: "d.personId" | "DirectiveDelivery.personId") =>
-    db.kysely.selectFrom("Outbox as x").select("x.id").where(sql<boolean>`${sql.ref("x.dedupeKey")} = ${prefix} || CAST(${sql.ref(person)} AS TEXT)`);
+    db.kysely
+      .selectFrom("Outbox as x")
+      .select("x.id")
+      .where(sql<boolean>`${sql.ref("x.dedupeKey")} = ${prefix} || CAST(${sql.ref(person)} AS TEXT)`);
   const { n: unreachable } = await candidates()
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .where((eb) => eb.not(eb.exists(reminderOf("d.personId"))))

@@ -61,7 +61,9 @@ async function runClaimed(db: Database, job: JobRow, ctx: JobContext): Promise<J
   if (!handler) return null;
   const now = ctx.now.getTime();
   const outcome: JobOutcome =
-    job.expiresAt != null && now > job.expiresAt ? { status: "skipped", queued: 0, unreachable: 0 } : await handler(db, job, ctx);
+    job.expiresAt != null && now > job.expiresAt
+      ? { status: "skipped", queued: 0, unreachable: 0 }
+      : await handler(db, job, ctx);
   await finishJob(db, job.id, outcome.status, now);
   return outcome;
 }
@@ -72,14 +74,16 @@ async function runClaimed(db: Database, job: JobRow, ctx: JobContext): Promise<J
  * skipped unsent.
  */
 export async function runJob(db: Database, jobId: number, ctx: JobContext): Promise<JobOutcome | null> {
-  return await db.transaction(async () => {
-    const job = await claimJob(db, { ...ctx, kinds: [...handlers.keys()] }, { id: jobId });
-    if (!job || !handlers.has(job.kind)) throw new NothingToRun();
-    return await runClaimed(db, job, ctx);
-  }).catch((error: unknown) => {
-    if (error instanceof NothingToRun) return null;
-    throw error;
-  });
+  return await db
+    .transaction(async () => {
+      const job = await claimJob(db, { ...ctx, kinds: [...handlers.keys()] }, { id: jobId });
+      if (!job || !handlers.has(job.kind)) throw new NothingToRun();
+      return await runClaimed(db, job, ctx);
+    })
+    .catch((error: unknown) => {
+      if (error instanceof NothingToRun) return null;
+      throw error;
+    });
 }
 
 /** Rolls back an empty claim (a job without handler stays pending, untouched). */
@@ -165,8 +169,15 @@ async function send(
   const id = await enqueue(
     db,
     {
-      platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
-      body, entityType: "Meeting", entityId: meetingId, dedupeKey: `job:${job.id}:p:${personId}`,
+      platform: account.platform,
+      chatId: account.externalId,
+      chatAccountId: account.id,
+      personId,
+      priority: priorities.normal,
+      body,
+      entityType: "Meeting",
+      entityId: meetingId,
+      dedupeKey: `job:${job.id}:p:${personId}`,
     },
     ctx.now,
   );
@@ -184,40 +195,60 @@ async function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ct
   // A catch-up reminder right after a move would repeat the move notice those people just got.
   const nominal = nominalDueOf(job.dedupeKey) ?? job.dueAt;
   const prefix = movedNoticePrefix(meeting.id, meeting.startsAt);
-  const toldOfMove = new Set(
-    await peopleSentByKeyPrefix(db, prefix, nominal),
-  );
+  const toldOfMove = new Set(await peopleSentByKeyPrefix(db, prefix, nominal));
   const bodies = new Map<string, OutboxBody>();
   for (const invitee of await inviteeAnswers(db, meeting)) {
     if (kind === "reminder" ? invitee.answer === "absent" : invitee.answer !== null) continue;
     if (toldOfMove.has(invitee.personId)) continue;
     let body = bodies.get(invitee.locale);
-    if (!body) bodies.set(invitee.locale, (body = rsvpRequestBody(kind, meeting.id, text, invitee.locale, ctx.timeZone)));
+    if (!body)
+      bodies.set(invitee.locale, (body = rsvpRequestBody(kind, meeting.id, text, invitee.locale, ctx.timeZone)));
     const accountId = await send(db, job, meeting.id, invitee.personId, body, ctx, outcome, invitee.account);
     // A reminder must not wipe out a flow the person is in the middle of (composing, attendance…).
-    if (accountId !== null) await offerQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
+    if (accountId !== null)
+      await offerQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
   }
   return outcome;
 }
-
 
 async function runTally(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): Promise<JobOutcome> {
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
   const tally = await meetingTally(db, meeting.id);
   const text = await meetingText(db, meeting);
   for (const personId of await meetingCadres(db, meeting.unitId)) {
-    await send(db, job, meeting.id, personId, tallyBody(tally, text, (await getPerson(db, personId)).locale, ctx.timeZone), ctx, outcome);
+    await send(
+      db,
+      job,
+      meeting.id,
+      personId,
+      tallyBody(tally, text, (await getPerson(db, personId)).locale, ctx.timeZone),
+      ctx,
+      outcome,
+    );
   }
   return outcome;
 }
 
-async function runAttendancePrompt(db: Database, job: JobRow, meeting: MeetingRow, ctx: JobContext): Promise<JobOutcome> {
+async function runAttendancePrompt(
+  db: Database,
+  job: JobRow,
+  meeting: MeetingRow,
+  ctx: JobContext,
+): Promise<JobOutcome> {
   // The cadre may have recorded it during the meeting already.
   if (await attendanceRecorded(db, meeting.id)) return skipped();
   const outcome: JobOutcome = { status: "done", queued: 0, unreachable: 0 };
   const text = await meetingText(db, meeting);
   for (const personId of await meetingCadres(db, meeting.unitId)) {
-    await send(db, job, meeting.id, personId, attendancePromptBody(meeting.id, text, (await getPerson(db, personId)).locale, ctx.timeZone), ctx, outcome);
+    await send(
+      db,
+      job,
+      meeting.id,
+      personId,
+      attendancePromptBody(meeting.id, text, (await getPerson(db, personId)).locale, ctx.timeZone),
+      ctx,
+      outcome,
+    );
   }
   return outcome;
 }
@@ -225,7 +256,7 @@ async function runAttendancePrompt(db: Database, job: JobRow, meeting: MeetingRo
 /** Runs one meeting job (reminder, nudge, tally, attendance_prompt). */
 export async function runMeetingJob(db: Database, job: JobRow, ctx: JobContext): Promise<JobOutcome> {
   const meeting = job.meetingId != null ? await findMeeting(db, job.meetingId) : undefined;
-  if (!meeting || meeting.status !== "scheduled") return skipped();
+  if (meeting?.status !== "scheduled") return skipped();
   const now = ctx.now.getTime();
   switch (job.kind) {
     case "reminder":

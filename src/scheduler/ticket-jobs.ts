@@ -47,7 +47,14 @@ function isoDate(d: LocalDate): string {
   return `${d.year}-${pad2(d.month)}-${pad2(d.day)}`;
 }
 
-async function insertJob(db: Database, kind: string, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): Promise<void> {
+async function insertJob(
+  db: Database,
+  kind: string,
+  dueAt: number,
+  dedupeKey: string,
+  expiresAt: number | null,
+  now: number,
+): Promise<void> {
   await db.kysely
     .insertInto("ScheduledJob")
     .values({ kind, dueAt, expiresAt, status: "pending", dedupeKey, createdAt: now })
@@ -128,9 +135,15 @@ async function sendLists(
     const id = await enqueue(
       db,
       {
-        platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: handler, priority: priorities.normal,
+        platform: account.platform,
+        chatId: account.externalId,
+        chatAccountId: account.id,
+        personId: handler,
+        priority: priorities.normal,
         body: { text: lines.join("\n"), locale: locale === "en" ? "en" : "vi" },
-        entityType: single !== null ? "Ticket" : null, entityId: single, dedupeKey: `${kind}:${job.id}:p:${handler}`,
+        entityType: single !== null ? "Ticket" : null,
+        entityId: single,
+        dedupeKey: `${kind}:${job.id}:p:${handler}`,
       },
       ctx.now,
     );
@@ -146,8 +159,19 @@ function listedTickets(db: Database) {
     .innerJoin("Person as p", "p.id", "t.personId")
     .innerJoin("Unit as u", "u.id", "t.unitId")
     .select((eb) => [
-      "t.id", "t.unitId", "t.personId", "p.fullName as member", "u.name as unit", "t.dueAt",
-      eb.selectFrom("TicketMessage as m").select("m.text").whereRef("m.ticketId", "=", "t.id").orderBy("m.id").limit(1).as("firstMessage"),
+      "t.id",
+      "t.unitId",
+      "t.personId",
+      "p.fullName as member",
+      "u.name as unit",
+      "t.dueAt",
+      eb
+        .selectFrom("TicketMessage as m")
+        .select("m.text")
+        .whereRef("m.ticketId", "=", "t.id")
+        .orderBy("m.id")
+        .limit(1)
+        .as("firstMessage"),
     ]);
 }
 
@@ -160,34 +184,85 @@ export async function runTicketDigestJob(db: Database, job: TicketJob, ctx: Tick
   const now = ctx.now.getTime();
   let since: { ticketId: number; changeId: number } | null = null;
   try {
-    since = JSON.parse(await readSetting(db, digestSettingKey) ?? "null");
+    since = JSON.parse((await readSetting(db, digestSettingKey)) ?? "null");
   } catch {
     since = null;
   }
   if (!since) {
     // Walking ids downwards stops at the first old row: cheap even with a million tickets.
     since = {
-      ticketId: (await db.kysely.selectFrom("Ticket").select("id").where("createdAt", "<=", now - HOUR).orderBy("id", "desc").limit(1).executeTakeFirst())?.id ?? 0,
-      changeId: (await db.kysely.selectFrom("TicketStatusChange").select("id").where("createdAt", "<=", now - HOUR).orderBy("id", "desc").limit(1).executeTakeFirst())?.id ?? 0,
+      ticketId:
+        (
+          await db.kysely
+            .selectFrom("Ticket")
+            .select("id")
+            .where("createdAt", "<=", now - HOUR)
+            .orderBy("id", "desc")
+            .limit(1)
+            .executeTakeFirst()
+        )?.id ?? 0,
+      changeId:
+        (
+          await db.kysely
+            .selectFrom("TicketStatusChange")
+            .select("id")
+            .where("createdAt", "<=", now - HOUR)
+            .orderBy("id", "desc")
+            .limit(1)
+            .executeTakeFirst()
+        )?.id ?? 0,
     };
   }
   const upTo = {
-    ticketId: (await db.kysely.selectFrom("Ticket").select((eb) => eb.fn.max("id").as("id")).executeTakeFirst())?.id ?? 0,
-    changeId: (await db.kysely.selectFrom("TicketStatusChange").select((eb) => eb.fn.max("id").as("id")).executeTakeFirst())?.id ?? 0,
+    ticketId:
+      (
+        await db.kysely
+          .selectFrom("Ticket")
+          .select((eb) => eb.fn.max("id").as("id"))
+          .executeTakeFirst()
+      )?.id ?? 0,
+    changeId:
+      (
+        await db.kysely
+          .selectFrom("TicketStatusChange")
+          .select((eb) => eb.fn.max("id").as("id"))
+          .executeTakeFirst()
+      )?.id ?? 0,
   };
   const from = since;
   const tickets = await listedTickets(db)
     .where("t.status", "=", "new")
-    .where((eb) => eb.or([
-      eb("t.id", ">", from.ticketId),
-      eb("t.id", "in", eb.selectFrom("TicketStatusChange as h").select("h.ticketId")
-        .where("h.id", ">", from.changeId).where("h.fromUnitId", "is not", null)
-        .where((e) => isDistinctFrom(db.engine, e.ref("h.toUnitId"), e.ref("h.fromUnitId")))),
-    ]))
+    .where((eb) =>
+      eb.or([
+        eb("t.id", ">", from.ticketId),
+        eb(
+          "t.id",
+          "in",
+          eb
+            .selectFrom("TicketStatusChange as h")
+            .select("h.ticketId")
+            .where("h.id", ">", from.changeId)
+            .where("h.fromUnitId", "is not", null)
+            .where((e) => isDistinctFrom(db.engine, e.ref("h.toUnitId"), e.ref("h.fromUnitId"))),
+        ),
+      ]),
+    )
     .orderBy("t.id")
     .execute();
-  const outcome = await sendLists(db, job, "ticket_digest", tickets, (t, ticket) =>
-    t("tickets.digest_line", { id: ticket.id, member: ticket.member, unit: ticket.unit, excerpt: ticketExcerpt(ticket.firstMessage ?? "") }), ctx);
+  const outcome = await sendLists(
+    db,
+    job,
+    "ticket_digest",
+    tickets,
+    (t, ticket) =>
+      t("tickets.digest_line", {
+        id: ticket.id,
+        member: ticket.member,
+        unit: ticket.unit,
+        excerpt: ticketExcerpt(ticket.firstMessage ?? ""),
+      }),
+    ctx,
+  );
   await writeSetting(db, digestSettingKey, JSON.stringify(upTo), now);
   await planTicketJobs(db, ctx);
   return outcome;
@@ -205,11 +280,22 @@ export async function runOverdueReportJob(db: Database, job: TicketJob, ctx: Tic
     .orderBy("t.dueAt")
     .orderBy("t.id")
     .execute();
-  const outcome = await sendLists(db, job, "overdue_report", tickets, (t, ticket) =>
-    t("tickets.overdue_line", {
-      id: ticket.id, member: ticket.member, unit: ticket.unit, due: formatDate(new Date(ticket.dueAt), ctx.timeZone),
-      days: Math.max(1, Math.floor((now - ticket.dueAt) / DAY)), excerpt: ticketExcerpt(ticket.firstMessage ?? "", 40),
-    }), ctx);
+  const outcome = await sendLists(
+    db,
+    job,
+    "overdue_report",
+    tickets,
+    (t, ticket) =>
+      t("tickets.overdue_line", {
+        id: ticket.id,
+        member: ticket.member,
+        unit: ticket.unit,
+        due: formatDate(new Date(ticket.dueAt), ctx.timeZone),
+        days: Math.max(1, Math.floor((now - ticket.dueAt) / DAY)),
+        excerpt: ticketExcerpt(ticket.firstMessage ?? "", 40),
+      }),
+    ctx,
+  );
   await planTicketJobs(db, ctx);
   return outcome;
 }

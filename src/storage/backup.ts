@@ -8,7 +8,17 @@
  * the copy is readable by its owner only. SQLite only: on PostgreSQL it refuses (`not_sqlite`),
  * the server's own pg_dump makes that backup.
  */
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { redactUrl, type Database } from "./database.ts";
@@ -18,7 +28,10 @@ export type BackupProblem = "same_file" | "exists" | "not_a_file" | "not_sqlite"
 
 export class BackupError extends Error {
   override readonly name = "BackupError";
-  constructor(readonly problem: BackupProblem, readonly file: string) {
+  constructor(
+    readonly problem: BackupProblem,
+    readonly file: string,
+  ) {
     super(`${problem}: ${file}`);
   }
 }
@@ -38,7 +51,11 @@ function realTarget(target: string): string | undefined {
 }
 
 /** Copies the live database to `file`. Throws BackupError (or the I/O error of the copy). */
-export async function backupDatabase(db: Database, file: string, options: { force?: boolean } = {}): Promise<{ file: string; size: number }> {
+export async function backupDatabase(
+  db: Database,
+  file: string,
+  options: { force?: boolean } = {},
+): Promise<{ file: string; size: number }> {
   const target = path.resolve(file);
   if (db.engine !== "sqlite") throw new BackupError("not_sqlite", redactUrl(db.url));
   mkdirSync(path.dirname(target), { recursive: true });
@@ -50,7 +67,8 @@ export async function backupDatabase(db: Database, file: string, options: { forc
   try {
     const stat = lstatSync(target);
     exists = true;
-    if (stat.isDirectory() || (real !== undefined && !stat.isSymbolicLink() && !stat.isFile())) throw new BackupError("not_a_file", target);
+    if (stat.isDirectory() || (real !== undefined && !stat.isSymbolicLink() && !stat.isFile()))
+      throw new BackupError("not_a_file", target);
     if (real !== undefined && statSync(real).isDirectory()) throw new BackupError("not_a_file", target);
   } catch (error) {
     if (error instanceof BackupError) throw error;

@@ -28,7 +28,11 @@ export interface TableReport {
 }
 
 export class CopyError extends Error {
-  constructor(readonly reason: "target_not_empty" | "mismatch" | "bad_time", message: string, readonly detail: Record<string, string | number> = {}) {
+  constructor(
+    readonly reason: "target_not_empty" | "mismatch" | "bad_time",
+    message: string,
+    readonly detail: Record<string, string | number> = {},
+  ) {
     super(message);
   }
 }
@@ -40,7 +44,13 @@ const triggerMaintained: Partial<Record<keyof DB, string[]>> = { Unit: ["memberC
  * in the copy order (no foreign keys, declared last), so what the triggers wrote is replaced by
  * the source's rows: the checksums then compare the source's summaries with the target's.
  */
-const triggerFilled: ReadonlySet<keyof DB> = new Set<keyof DB>(["TicketTally", "TicketOpenTally", "MeetingTally", "PersonHome", "UnitMemberTally"]);
+const triggerFilled: ReadonlySet<keyof DB> = new Set<keyof DB>([
+  "TicketTally",
+  "TicketOpenTally",
+  "MeetingTally",
+  "PersonHome",
+  "UnitMemberTally",
+]);
 
 /** Tables ordered so that every table comes after the tables it references. */
 export function copyOrder(): (keyof DB)[] {
@@ -62,21 +72,28 @@ function toTime(value: unknown, where: string): { value: unknown; converted: boo
   if (typeof value === "bigint") return { value: Number(value), converted: false };
   if (typeof value === "string") {
     // SQLite CURRENT_TIMESTAMP: "2026-11-29 21:00:00" (UTC); also ISO strings and digits.
-    const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value.replace(" ", "T") : `${value.replace(" ", "T")}Z`);
+    const ms = /^\d+$/.test(value)
+      ? Number(value)
+      : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value.replace(" ", "T") : `${value.replace(" ", "T")}Z`);
     if (Number.isFinite(ms)) return { value: ms, converted: true };
   }
-  throw new CopyError("bad_time", `${where}: not a time: ${String(value).slice(0, 40)}`, { where, value: String(value).slice(0, 40) });
+  throw new CopyError("bad_time", `${where}: not a time: ${String(value).slice(0, 40)}`, {
+    where,
+    value: String(value).slice(0, 40),
+  });
 }
 
 /** One row as canonical JSON (column order of the schema), for the checksum. */
 function canonical(row: AnyRow, columns: readonly string[]): string {
-  return JSON.stringify(columns.map((c) => {
-    const v = row[c];
-    if (v === undefined) return null;
-    if (typeof v === "bigint") return Number(v);
-    if (Buffer.isBuffer(v)) return v.toString("base64");
-    return v;
-  }));
+  return JSON.stringify(
+    columns.map((c) => {
+      const v = row[c];
+      if (v === undefined) return null;
+      if (typeof v === "bigint") return Number(v);
+      if (Buffer.isBuffer(v)) return v.toString("base64");
+      return v;
+    }),
+  );
 }
 
 const pageSize = 1000;
@@ -144,10 +161,18 @@ export interface CopyOptions {
 }
 
 /** Copies every table of `source` into `target`. Returns one report per table. */
-export async function copyDatabase(source: Database, target: Database, options: CopyOptions = {}): Promise<TableReport[]> {
+export async function copyDatabase(
+  source: Database,
+  target: Database,
+  options: CopyOptions = {},
+): Promise<TableReport[]> {
   const filled = await nonEmptyTables(target);
   if (filled.length && !options.force) {
-    throw new CopyError("target_not_empty", `the target holds rows (${filled.map((f) => `${f.table}: ${f.rows}`).join(", ")})`, { tables: filled.map((f) => f.table).join(", ") });
+    throw new CopyError(
+      "target_not_empty",
+      `the target holds rows (${filled.map((f) => `${f.table}: ${f.rows}`).join(", ")})`,
+      { tables: filled.map((f) => f.table).join(", ") },
+    );
   }
   const order = copyOrder();
   const src = source.kysely as unknown as Kysely<AnyDB>;
@@ -176,10 +201,17 @@ export async function copyDatabase(source: Database, target: Database, options: 
             deferred.push(row);
             return { ...row, ...Object.fromEntries(selfRefs.map((c) => [c, null])) };
           });
-          if (kept.length) keptRows.push(...page.map((row) => Object.fromEntries([...info.primaryKey, ...kept].map((c) => [c, row[c]]))));
+          if (kept.length)
+            keptRows.push(
+              ...page.map((row) => Object.fromEntries([...info.primaryKey, ...kept].map((c) => [c, row[c]]))),
+            );
           const width = Math.max(1, info.columns.length);
           const batch = Math.max(1, Math.floor(30_000 / width));
-          for (let i = 0; i < rows.length; i += batch) await to.insertInto(table).values(rows.slice(i, i + batch)).execute();
+          for (let i = 0; i < rows.length; i += batch)
+            await to
+              .insertInto(table)
+              .values(rows.slice(i, i + batch))
+              .execute();
         }
         for (const row of deferred) {
           let u = to.updateTable(table).set(Object.fromEntries(selfRefs.map((c) => [c, row[c]])));
@@ -196,7 +228,9 @@ export async function copyDatabase(source: Database, target: Database, options: 
       for (const { table, rows } of restore) {
         const info = tableInfo[table];
         for (const row of rows) {
-          let u = to.updateTable(table).set(Object.fromEntries(Object.entries(row).filter(([c]) => !info.primaryKey.includes(c))));
+          let u = to
+            .updateTable(table)
+            .set(Object.fromEntries(Object.entries(row).filter(([c]) => !info.primaryKey.includes(c))));
           for (const c of info.primaryKey) u = u.where(c, "=", row[c]);
           await u.execute();
         }
@@ -206,10 +240,14 @@ export async function copyDatabase(source: Database, target: Database, options: 
         for (const table of order) {
           const [pk, ...more] = tableInfo[table].primaryKey;
           if (!pk || more.length) continue;
-          const seq = await sql<{ seq: string | null }>`SELECT pg_get_serial_sequence(${`"${table}"`}, ${pk}) AS seq`.execute(to);
+          const seq = await sql<{
+            seq: string | null;
+          }>`SELECT pg_get_serial_sequence(${`"${table}"`}, ${pk}) AS seq`.execute(to);
           const name = seq.rows[0]?.seq;
           if (!name) continue;
-          await sql`SELECT setval(${name}, COALESCE((SELECT MAX(${sql.ref(pk)}) FROM ${sql.table(table)}), 1), (SELECT COUNT(*) > 0 FROM ${sql.table(table)}))`.execute(to);
+          await sql`SELECT setval(${name}, COALESCE((SELECT MAX(${sql.ref(pk)}) FROM ${sql.table(table)}), 1), (SELECT COUNT(*) > 0 FROM ${sql.table(table)}))`.execute(
+            to,
+          );
         }
       }
       // Read everything back inside the transaction: commit only what matches.
@@ -217,7 +255,11 @@ export async function copyDatabase(source: Database, target: Database, options: 
         const table = report.table as keyof DB;
         const back = await checksumOf(to, table);
         if (back.rows !== report.rows || back.checksum !== report.checksum) {
-          throw new CopyError("mismatch", `${table}: source ${report.rows} rows ${report.checksum}, target ${back.rows} rows ${back.checksum}`, { table, sourceRows: report.rows, targetRows: back.rows });
+          throw new CopyError(
+            "mismatch",
+            `${table}: source ${report.rows} rows ${report.checksum}, target ${back.rows} rows ${back.checksum}`,
+            { table, sourceRows: report.rows, targetRows: back.rows },
+          );
         }
         options.onTable?.(report);
       }

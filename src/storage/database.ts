@@ -22,7 +22,22 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
-import { CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type DatabaseConnection, type DatabaseIntrospector, type Dialect, type DialectAdapter, type Driver, type QueryCompiler, type QueryResult, type Transaction } from "kysely";
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type QueryCompiler,
+  type QueryResult,
+  type Transaction,
+} from "kysely";
 import type { DB } from "../generated/kysely/types.ts";
 import { applyMigrations, applyPostgresMigrations } from "./migrate.ts";
 import { SqliteBooleans, type Engine } from "./dialect.ts";
@@ -61,7 +76,9 @@ export interface OpenOptions {
 export function engineOf(url: string): Engine {
   if (/^postgres(ql)?:\/\//i.test(url)) return "postgresql";
   if (/^file:/i.test(url)) return "sqlite";
-  throw new Error(`DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL), not "${url.replace(/\/\/[^@/]*@/, "//…@").slice(0, 40)}"`);
+  throw new Error(
+    `DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL), not "${url.replace(/\/\/[^@/]*@/, "//…@").slice(0, 40)}"`,
+  );
 }
 
 /** Resolves "file:./data/x.db" to an absolute path (relative to the working directory). */
@@ -161,7 +178,15 @@ class AmbientTransactions {
     const outer = this.#scope();
     if (!outer) {
       return this.#base.transaction().execute(async (trx) => {
-        const scope: TxScope = { trx, raw: trx.withoutPlugins(), parent: undefined, done: false, depth: 0, savepoints: 0, queue: Promise.resolve() };
+        const scope: TxScope = {
+          trx,
+          raw: trx.withoutPlugins(),
+          parent: undefined,
+          done: false,
+          depth: 0,
+          savepoints: 0,
+          queue: Promise.resolve(),
+        };
         try {
           return await this.#als.run(scope, fn);
         } finally {
@@ -173,7 +198,14 @@ class AmbientTransactions {
       const name = `chihoi_sp_${outer.depth + 1}_${outer.savepoints++}`;
       const exec = (q: string) => outer.raw.executeQuery(CompiledQuery.raw(q));
       await exec(`savepoint ${name}`);
-      const scope: TxScope = { ...outer, parent: outer, done: false, depth: outer.depth + 1, savepoints: 0, queue: Promise.resolve() };
+      const scope: TxScope = {
+        ...outer,
+        parent: outer,
+        done: false,
+        depth: outer.depth + 1,
+        savepoints: 0,
+        queue: Promise.resolve(),
+      };
       let result: T;
       try {
         result = await this.#als.run(scope, fn);
@@ -290,7 +322,7 @@ class StatementConnection implements DatabaseConnection {
       return Promise.reject(error);
     }
   }
-  // eslint-disable-next-line require-yield
+  // biome-ignore lint/correctness/useYield: an iterator that refuses at its first step
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error("streaming is not supported on this SQLite connection");
   }
@@ -350,7 +382,9 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   const tx = new AmbientTransactions(kysely);
   const sql = new Proxy({} as Sql, {
     get() {
-      throw new Error("this part of Chi Hội does not run on PostgreSQL yet (it still uses SQLite-only SQL; see docs/storage.md)");
+      throw new Error(
+        "this part of Chi Hội does not run on PostgreSQL yet (it still uses SQLite-only SQL; see docs/storage.md)",
+      );
     },
   });
   let closed = false;

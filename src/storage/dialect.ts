@@ -69,7 +69,10 @@ export class SqliteBooleans implements KyselyPlugin {
  * (PostgreSQL `FOR UPDATE SKIP LOCKED`). SQLite has one writer at a time: a claim made in one
  * statement or one IMMEDIATE transaction is already exclusive, so nothing is added.
  */
-export function skipLocked<DB, TB extends keyof DB, O>(engine: Engine, query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O> {
+export function skipLocked<DB, TB extends keyof DB, O>(
+  engine: Engine,
+  query: SelectQueryBuilder<DB, TB, O>,
+): SelectQueryBuilder<DB, TB, O> {
   return engine === "postgresql" ? query.forUpdate().skipLocked() : query;
 }
 
@@ -84,7 +87,11 @@ export function isDistinctFrom(engine: Engine, a: Expression<unknown>, b: Expres
  * "nguyen"; % and _ in it match themselves. (Plain LIKE differs between the engines, ASCII
  * case-insensitive on SQLite and case-sensitive on PostgreSQL; on folded keys both agree.)
  */
-export function likeKey(column: Expression<string | null>, text: string, where: "contains" | "prefix" = "contains"): RawBuilder<SqlBool> {
+export function likeKey(
+  column: Expression<string | null>,
+  text: string,
+  where: "contains" | "prefix" = "contains",
+): RawBuilder<SqlBool> {
   const escaped = foldVietnamese(text).replace(/[\\%_]/g, (c) => `\\${c}`);
   const pattern = where === "prefix" ? `${escaped}%` : `%${escaped}%`;
   return sql<SqlBool>`${column} LIKE ${pattern} ESCAPE '\\'`;
@@ -126,7 +133,11 @@ export function jsonInt(engine: Engine, column: Expression<string | null>, key: 
 }
 
 /** `column IN (texts)` for any number of strings as ONE parameter, like `inIds` (phones of a roster). */
-export function inTexts(engine: Engine, column: Expression<string | null>, texts: readonly string[]): RawBuilder<SqlBool> {
+export function inTexts(
+  engine: Engine,
+  column: Expression<string | null>,
+  texts: readonly string[],
+): RawBuilder<SqlBool> {
   return engine === "postgresql"
     ? sql<SqlBool>`${column} = ANY(${[...texts]}::text[])`
     : sql<SqlBool>`${column} IN (SELECT value FROM json_each(${JSON.stringify(texts)}))`;
@@ -139,8 +150,15 @@ export function inTexts(engine: Engine, column: Expression<string | null>, texts
  */
 export function typedValue(value: number | null, type: "bigint" | "integer"): RawBuilder<number>;
 export function typedValue(value: string | null, type: "text"): RawBuilder<string>;
-export function typedValue(value: number | string | null, type: "bigint" | "integer" | "text"): RawBuilder<number | string> {
-  return type === "text" ? sql<string>`CAST(${value} AS TEXT)` : type === "bigint" ? sql<number>`CAST(${value} AS BIGINT)` : sql<number>`CAST(${value} AS INTEGER)`;
+export function typedValue(
+  value: number | string | null,
+  type: "bigint" | "integer" | "text",
+): RawBuilder<number | string> {
+  return type === "text"
+    ? sql<string>`CAST(${value} AS TEXT)`
+    : type === "bigint"
+      ? sql<number>`CAST(${value} AS BIGINT)`
+      : sql<number>`CAST(${value} AS INTEGER)`;
 }
 
 /**
@@ -168,8 +186,16 @@ export function listParam(engine: Engine, values: readonly (number | string)[]):
  * `column IN (list)` where `list` is one parameter made by `listParam` (a prepared() slot, or the
  * value itself): like `inIds`, for prepared queries and for text lists (chat ids).
  */
-export function inList(engine: Engine, column: Expression<unknown>, list: unknown, kind: "int" | "text"): RawBuilder<SqlBool> {
-  if (engine === "postgresql") return kind === "int" ? sql<SqlBool>`${column} = ANY(${list}::int[])` : sql<SqlBool>`${column} = ANY(${list}::text[])`;
+export function inList(
+  engine: Engine,
+  column: Expression<unknown>,
+  list: unknown,
+  kind: "int" | "text",
+): RawBuilder<SqlBool> {
+  if (engine === "postgresql")
+    return kind === "int"
+      ? sql<SqlBool>`${column} = ANY(${list}::int[])`
+      : sql<SqlBool>`${column} = ANY(${list}::text[])`;
   return sql<SqlBool>`${column} IN (SELECT value FROM json_each(${list}))`;
 }
 

@@ -16,7 +16,10 @@ import { databaseFile, engineOf } from "./database.ts";
 import type pg from "pg";
 
 export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma/migrations");
-export const postgresMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma/postgresql/migrations");
+export const postgresMigrationsDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../prisma/postgresql/migrations",
+);
 
 export interface Migration {
   name: string;
@@ -49,7 +52,13 @@ export function applyMigrations(db: BetterSqlite3.Database, dir = migrationsDir)
     "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0
   )`);
   const applied = new Set(
-    (db.prepare(`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`).all() as { migration_name: string }[]).map((r) => r.migration_name),
+    (
+      db
+        .prepare(
+          `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+        )
+        .all() as { migration_name: string }[]
+    ).map((r) => r.migration_name),
   );
   const done: string[] = [];
   for (const migration of listMigrations(dir)) {
@@ -57,7 +66,9 @@ export function applyMigrations(db: BetterSqlite3.Database, dir = migrationsDir)
     const startedAt = Date.now();
     // IMMEDIATE: a second process starting at the same time waits instead of applying it twice.
     db.transaction(() => {
-      const again = db.prepare(`SELECT 1 FROM _prisma_migrations WHERE migration_name = ? AND finished_at IS NOT NULL`).get(migration.name);
+      const again = db
+        .prepare(`SELECT 1 FROM _prisma_migrations WHERE migration_name = ? AND finished_at IS NOT NULL`)
+        .get(migration.name);
       if (again) return;
       db.exec(migration.sql);
       db.prepare(
@@ -90,7 +101,11 @@ export async function applyPostgresMigrations(client: pg.ClientBase, dir = postg
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0
     )`);
     const applied = new Set(
-      (await client.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`)).rows.map((r) => r.migration_name),
+      (
+        await client.query<{ migration_name: string }>(
+          `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+        )
+      ).rows.map((r) => r.migration_name),
     );
     const done: string[] = [];
     for (const migration of listMigrations(dir)) {
@@ -124,16 +139,25 @@ export interface MigrationStatus {
 }
 
 /** Compares the migration files with the bookkeeping rows (from either engine). */
-export function migrationStatus(files: Migration[], rows: { migration_name: string; checksum: string; finished_at: unknown }[]): MigrationStatus[] {
+export function migrationStatus(
+  files: Migration[],
+  rows: { migration_name: string; checksum: string; finished_at: unknown }[],
+): MigrationStatus[] {
   const byName = new Map(rows.filter((r) => r.finished_at != null).map((r) => [r.migration_name, r]));
-  const at = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(typeof v === "number" ? v : String(v)));
+  const at = (v: unknown) =>
+    v == null ? null : v instanceof Date ? v : new Date(typeof v === "number" ? v : String(v));
   const out: MigrationStatus[] = files.map((f) => {
     const row = byName.get(f.name);
     if (!row) return { name: f.name, state: "pending", appliedAt: null };
-    return { name: f.name, state: row.checksum === f.checksum ? "applied" : "modified", appliedAt: at(row.finished_at) };
+    return {
+      name: f.name,
+      state: row.checksum === f.checksum ? "applied" : "modified",
+      appliedAt: at(row.finished_at),
+    };
   });
   for (const row of byName.values()) {
-    if (!files.some((f) => f.name === row.migration_name)) out.push({ name: row.migration_name, state: "unknown", appliedAt: at(row.finished_at) });
+    if (!files.some((f) => f.name === row.migration_name))
+      out.push({ name: row.migration_name, state: "unknown", appliedAt: at(row.finished_at) });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -148,7 +172,10 @@ export async function readMigrationStatus(url: string): Promise<MigrationStatus[
     await client.connect();
     try {
       const exists = await client.query(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS ok`);
-      const rows = exists.rows[0]?.ok ? (await client.query<MigrationRow>(`SELECT migration_name, checksum, finished_at FROM "_prisma_migrations"`)).rows : [];
+      const rows = exists.rows[0]?.ok
+        ? (await client.query<MigrationRow>(`SELECT migration_name, checksum, finished_at FROM "_prisma_migrations"`))
+            .rows
+        : [];
       return migrationStatus(listMigrations(postgresMigrationsDir), rows);
     } finally {
       await client.end();
@@ -159,7 +186,9 @@ export async function readMigrationStatus(url: string): Promise<MigrationStatus[
   const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
   try {
     const has = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
-    const rows = has ? (db.prepare(`SELECT migration_name, checksum, finished_at FROM _prisma_migrations`).all() as MigrationRow[]) : [];
+    const rows = has
+      ? (db.prepare(`SELECT migration_name, checksum, finished_at FROM _prisma_migrations`).all() as MigrationRow[])
+      : [];
     return migrationStatus(listMigrations(migrationsDir), rows);
   } finally {
     db.close();

@@ -42,10 +42,16 @@ export interface Prepared<P, O> {
    * (better-sqlite3's raw mode: about a third faster on 10,000 rows). Values come back as stored,
    * without the plugins: do not select Boolean columns (0/1 on SQLite).
    */
-  tuples<const K extends readonly (keyof O)[]>(db: Database, params: P, columns: K): Promise<{ -readonly [I in keyof K]: O[K[I]] }[]>;
+  tuples<const K extends readonly (keyof O)[]>(
+    db: Database,
+    params: P,
+    columns: K,
+  ): Promise<{ -readonly [I in keyof K]: O[K[I]] }[]>;
 }
 
-export function prepared<P extends Record<string, unknown>, O>(build: (k: Kysely<DB>, p: Slots<P>) => Compilable<O>): Prepared<P, O> {
+export function prepared<P extends Record<string, unknown>, O>(
+  build: (k: Kysely<DB>, p: Slots<P>) => Compilable<O>,
+): Prepared<P, O> {
   // The SQL depends only on the engine (dialect and plugins), so one compilation per engine serves
   // every database and every transaction.
   const cache = new Map<Database["engine"], { sql: string; parameters: readonly unknown[] }>();

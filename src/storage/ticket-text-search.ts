@@ -18,14 +18,22 @@ import type { Database } from "./database.ts";
 const ticketShift = 4294967296;
 
 function checkWords(words: readonly string[]): void {
-  if (!words.length || words.some((w) => !/^[a-z0-9]+$/.test(w))) throw new Error(`ticket search: bad words ${JSON.stringify(words)}`);
+  if (!words.length || words.some((w) => !/^[a-z0-9]+$/.test(w)))
+    throw new Error(`ticket search: bad words ${JSON.stringify(words)}`);
 }
 
-function matchingMessages(db: Database, words: readonly string[], select: "ticket" | "distinct" | "one"): RawBuilder<unknown> {
+function matchingMessages(
+  db: Database,
+  words: readonly string[],
+  select: "ticket" | "distinct" | "one",
+): RawBuilder<unknown> {
   checkWords(words);
   const distinct = select === "distinct" ? sql`DISTINCT ` : sql``;
   if (db.engine === "postgresql") {
-    const conditions = sql.join(words.map((w) => sql`s."text" ~ ${`(^|[^[:alnum:]])${w}`}`), sql` AND `);
+    const conditions = sql.join(
+      words.map((w) => sql`s."text" ~ ${`(^|[^[:alnum:]])${w}`}`),
+      sql` AND `,
+    );
     return select === "one"
       ? sql`SELECT 1 FROM "TicketMessageSearch" s WHERE ${conditions}`
       : sql`SELECT ${distinct}s."ticketId" AS "tid" FROM "TicketMessageSearch" s WHERE ${conditions}`;
@@ -48,7 +56,9 @@ export function ticketTextHits(db: Database, words: readonly string[], distinct 
 /** How many messages match, counted up to `cap` (cheap for common words: the count stops there). */
 export async function countTicketTextMessages(db: Database, words: readonly string[], cap: number): Promise<number> {
   const row = await db.kysely
-    .selectFrom(sql<{ one: number }>`(${matchingMessages(db, words, "one")} LIMIT ${Math.max(1, Math.floor(cap))})`.as("hit"))
+    .selectFrom(
+      sql<{ one: number }>`(${matchingMessages(db, words, "one")} LIMIT ${Math.max(1, Math.floor(cap))})`.as("hit"),
+    )
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .executeTakeFirstOrThrow();
   return Number(row.n);
@@ -65,10 +75,17 @@ export function ticketTextCheckIsCheap(db: Database, words: readonly string[]): 
 }
 
 /** True when the ticket (an id expression) has a message containing every word: a correlated check. */
-export function ticketHasText(db: Database, words: readonly string[], ticketId: Expression<number>): RawBuilder<SqlBool> {
+export function ticketHasText(
+  db: Database,
+  words: readonly string[],
+  ticketId: Expression<number>,
+): RawBuilder<SqlBool> {
   checkWords(words);
   if (db.engine === "postgresql") {
-    const conditions = sql.join(words.map((w) => sql`s."text" ~ ${`(^|[^[:alnum:]])${w}`}`), sql` AND `);
+    const conditions = sql.join(
+      words.map((w) => sql`s."text" ~ ${`(^|[^[:alnum:]])${w}`}`),
+      sql` AND `,
+    );
     return sql<SqlBool>`EXISTS (SELECT 1 FROM "TicketMessageSearch" s WHERE s."ticketId" = ${ticketId} AND ${conditions})`;
   }
   const query = words.map((w) => `"${w}"*`).join(" ");

@@ -20,7 +20,13 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-export function createWebServer(options: { host: string; port: number; locale: Locale; demo: boolean; chat?: boolean }): WebServer {
+export function createWebServer(options: {
+  host: string;
+  port: number;
+  locale: Locale;
+  demo: boolean;
+  chat?: boolean;
+}): WebServer {
   const app = new Hono();
   let server: ServerType | undefined;
   const self: WebServer = {
@@ -50,7 +56,9 @@ export function createWebServer(options: { host: string; port: number; locale: L
   app.use("*", bodyLimit({ maxSize: maxRequestBytes, onError: (c) => c.json({ error: "too_large" }, 413) }));
   app.get("/health", (c) => c.json({ ok: true }));
   const icon = faviconIco();
-  app.get("/favicon.ico", (c) => c.body(new Uint8Array(icon), 200, { "content-type": "image/x-icon", "cache-control": "public, max-age=86400" }));
+  app.get("/favicon.ico", (c) =>
+    c.body(new Uint8Array(icon), 200, { "content-type": "image/x-icon", "cache-control": "public, max-age=86400" }),
+  );
   app.get("/", (c) => {
     const t = translator(options.locale);
     return c.html(`<!doctype html><html lang="${options.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${t("service.home_title")}</title>

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { silentLogger } from "../helpers/telegram.ts";
 import { LeasedChannel } from "../../src/channels/leased-channel.ts";
-import { ChannelSendError, type Channel, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget } from "../../src/channels/channel.ts";
+import {
+  ChannelSendError,
+  type Channel,
+  type InboundHandler,
+  type OutboundMessage,
+  type SendResult,
+  type SendTarget,
+} from "../../src/channels/channel.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -24,19 +24,26 @@ describe.skipIf(!testPostgresUrl)("chihoi backup on PostgreSQL", () => {
 
   it("should refuse in backupDatabase with not_sqlite and write no file", async () => {
     const target = path.join(dir, "copy.db");
-    const error = await backupDatabase(db, target).then(() => undefined, (e: unknown) => e);
+    const error = await backupDatabase(db, target).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(BackupError);
     expect((error as BackupError).problem).toBe("not_sqlite");
     expect(existsSync(target)).toBe(false);
   });
 
-  it("should refuse in the command with one message in Vietnamese and English naming pg_dump", async () => {
-    const target = path.join(dir, "cli-copy.db");
-    const r = await runCli(dir, cliEnv({ DATABASE_URL: db.url }), "backup", target);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("chihoi backup chỉ sao lưu cơ sở dữ liệu SQLite");
-    expect(r.stderr).toContain("chihoi backup copies SQLite databases (a file) only");
-    expect(r.stderr.match(/pg_dump/g)?.length).toBe(2);
-    expect(existsSync(target)).toBe(false);
-  }, cliTestTimeout);
+  it(
+    "should refuse in the command with one message in Vietnamese and English naming pg_dump",
+    async () => {
+      const target = path.join(dir, "cli-copy.db");
+      const r = await runCli(dir, cliEnv({ DATABASE_URL: db.url }), "backup", target);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("chihoi backup chỉ sao lưu cơ sở dữ liệu SQLite");
+      expect(r.stderr).toContain("chihoi backup copies SQLite databases (a file) only");
+      expect(r.stderr.match(/pg_dump/g)?.length).toBe(2);
+      expect(existsSync(target)).toBe(false);
+    },
+    cliTestTimeout,
+  );
 });

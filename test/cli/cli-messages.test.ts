@@ -47,9 +47,13 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
     const noValue = await run("units", "add", "Chi hội mới", "--parent");
     expect(noValue.stderr).toContain("Tùy chọn “--parent <unit>” cần có giá trị đi kèm.");
     const choice = await run("admin", "add", "--unit", "#1", "--name", "Lê Văn Tám", "--role", "boss");
-    expect(choice.stderr).toContain("Giá trị “boss” của “--role <role>” không hợp lệ. Chọn một trong: admin, official, cadre.");
+    expect(choice.stderr).toContain(
+      "Giá trị “boss” của “--role <role>” không hợp lệ. Chọn một trong: admin, official, cadre.",
+    );
     const duration = await run("meetings", "add", "--unit", "#1", "--when", "05/12/2099 19:30", "--duration", "2h");
-    expect(duration.stderr).toContain("Giá trị “2h” của “--duration <minutes>” không hợp lệ. Cần một số phút từ 1 đến 1440, ví dụ 90.");
+    expect(duration.stderr).toContain(
+      "Giá trị “2h” của “--duration <minutes>” không hợp lệ. Cần một số phút từ 1 đến 1440, ví dụ 90.",
+    );
     const extra = await run("units", "add", "Chi", "hội", "mới", "--parent", "#1");
     expect(extra.stderr).toContain("Thừa đối số: lệnh này nhận 1 nhưng đang có 3.");
     for (const r of [missingArg, missingOption, noValue, choice, duration, extra]) {
@@ -67,7 +71,9 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
   it("should say in words why a file cannot be written or read", async () => {
     const noFolder = await run("codes", "#1", "--out", path.join(dir, "khong-co", "ma.csv"));
     expect(noFolder.code).toBe(1);
-    expect(noFolder.stderr.trim()).toBe(`Không mở được tệp “${path.join(dir, "khong-co", "ma.csv")}”: không có tệp hoặc thư mục này.`);
+    expect(noFolder.stderr.trim()).toBe(
+      `Không mở được tệp “${path.join(dir, "khong-co", "ma.csv")}”: không có tệp hoặc thư mục này.`,
+    );
     mkdirSync(path.join(dir, "a-folder.csv"));
     const folder = await run("codes", "#1", "--out", path.join(dir, "a-folder.csv"));
     expect(folder.stderr).toContain("đây là thư mục, không phải tệp");
@@ -76,7 +82,9 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
     writeFileSync(path.join(dir, "not-a-db.txt"), "Danh sách hội viên\n".repeat(200));
     const notDb = await runCli(dir, { ...env, DATABASE_URL: "file:./not-a-db.txt" }, "units", "tree");
     expect(notDb.code).toBe(1);
-    expect(notDb.stderr.trim()).toBe("Không dùng được cơ sở dữ liệu “./not-a-db.txt” (DATABASE_URL): tệp này không phải cơ sở dữ liệu Chi Hội.");
+    expect(notDb.stderr.trim()).toBe(
+      "Không dùng được cơ sở dữ liệu “./not-a-db.txt” (DATABASE_URL): tệp này không phải cơ sở dữ liệu Chi Hội.",
+    );
     for (const r of [noFolder, folder, readFolder]) expect(r.stderr).not.toMatch(/ENOENT|EISDIR|EACCES/);
   });
 
@@ -84,7 +92,16 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
     const longName = await run("units", "add", "x".repeat(201), "--parent", "#1");
     expect(longName.code).toBe(1);
     expect(longName.stderr.trim()).toBe("Tên dài quá 200 ký tự.");
-    const place = await run("meetings", "add", "--unit", "#1", "--when", "05/12/2099 19:30", "--place", "p".repeat(301));
+    const place = await run(
+      "meetings",
+      "add",
+      "--unit",
+      "#1",
+      "--when",
+      "05/12/2099 19:30",
+      "--place",
+      "p".repeat(301),
+    );
     expect(place.stderr.trim()).toBe("Địa điểm dài quá 300 ký tự.");
     const english = await runCli(dir, { ...env, DEFAULT_LOCALE: "en" }, "units", "rename", "#1", "y".repeat(201));
     expect(english.stderr.trim()).toBe("Name is longer than 200 characters.");
@@ -93,7 +110,10 @@ describe("command-line errors", { timeout: cliTestTimeout }, () => {
 
 describe("a closed output pipe", { timeout: cliTestTimeout }, () => {
   it("should end `chihoi units tree | head -1` quietly", async () => {
-    const shell = spawn("sh", ["-c", `"${process.execPath}" "${chihoiBin}" units tree | head -1; echo "status=$?"`], { env, cwd: dir });
+    const shell = spawn("sh", ["-c", `"${process.execPath}" "${chihoiBin}" units tree | head -1; echo "status=$?"`], {
+      env,
+      cwd: dir,
+    });
     let stdout = "";
     let stderr = "";
     shell.stdout.on("data", (d) => (stdout += d));
@@ -123,7 +143,9 @@ describe("start on a port already taken", { timeout: cliTestTimeout }, () => {
     try {
       const r = await runCli(dir, { ...env, PORT: String(port), DEMO_MODE: "off" }, "start");
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`Không mở được cổng ${port} trên 127.0.0.1: cổng đang được một chương trình khác dùng.`);
+      expect(r.stderr).toContain(
+        `Không mở được cổng ${port} trên 127.0.0.1: cổng đang được một chương trình khác dùng.`,
+      );
       expect(r.stderr).toContain("PORT=3001");
       expect(r.stderr).not.toContain("EADDRINUSE");
     } finally {

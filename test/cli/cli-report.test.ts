@@ -13,9 +13,15 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-report-"));
   env = await cliTestEnv(dir);
   expect((await run("init", "--org", "Hội Nông dân xã Long Vĩnh", "--code", "hnd-lv", "--level", "Xã")).code).toBe(0);
-  writeFileSync(path.join(dir, "units.csv"), "Đơn vị,Trực thuộc,Cấp\nChi hội ấp 1,Hội Nông dân xã Long Vĩnh,Chi hội\nChi hội ấp 2,Hội Nông dân xã Long Vĩnh,Chi hội\n");
+  writeFileSync(
+    path.join(dir, "units.csv"),
+    "Đơn vị,Trực thuộc,Cấp\nChi hội ấp 1,Hội Nông dân xã Long Vĩnh,Chi hội\nChi hội ấp 2,Hội Nông dân xã Long Vĩnh,Chi hội\n",
+  );
   expect((await run("units", "import", "units.csv", "--parent", "#1")).code).toBe(0);
-  writeFileSync(path.join(dir, "roster.csv"), "Họ và tên,SĐT,Chi hội\nNguyễn Văn An,0912345678,Chi hội ấp 1\nLê Thị Hoa,0912345679,Chi hội ấp 1\nTrần Văn Bình,0912345680,Chi hội ấp 2\n");
+  writeFileSync(
+    path.join(dir, "roster.csv"),
+    "Họ và tên,SĐT,Chi hội\nNguyễn Văn An,0912345678,Chi hội ấp 1\nLê Thị Hoa,0912345679,Chi hội ấp 1\nTrần Văn Bình,0912345680,Chi hội ấp 2\n",
+  );
   expect((await run("members", "import", "roster.csv", "--unit", "#1")).stderr).toBe("");
 }, cliTestTimeout);
 afterAll(() => removeCliDir(dir));
@@ -24,16 +30,47 @@ describe("chihoi report", { timeout: cliTestTimeout }, () => {
   it("should print the unit and its branches and write an .xlsx and a CSV whose figures match the database", async () => {
     // A meeting of branch 1 in January 2026 answered by one of its two members.
     await withCliDatabase(dir, async (db) => {
-      const branch = await db.kysely.selectFrom("Unit").select("id").where("name", "=", "Chi hội ấp 1").executeTakeFirstOrThrow();
-      const an = await db.kysely.selectFrom("Person").select("id").where("fullName", "=", "Nguyễn Văn An").executeTakeFirstOrThrow();
+      const branch = await db.kysely
+        .selectFrom("Unit")
+        .select("id")
+        .where("name", "=", "Chi hội ấp 1")
+        .executeTakeFirstOrThrow();
+      const an = await db.kysely
+        .selectFrom("Person")
+        .select("id")
+        .where("fullName", "=", "Nguyễn Văn An")
+        .executeTakeFirstOrThrow();
       const starts = Date.parse("2026-01-10T12:00:00Z");
-      const meeting = await db.kysely.insertInto("Meeting")
-        .values({ unitId: branch.id, title: "Sinh hoạt", startsAt: starts, endsAt: starts + 7_200_000, createdAt: starts, updatedAt: starts })
-        .returning("id").executeTakeFirstOrThrow();
-      await db.kysely.insertInto("Rsvp").values({ meetingId: meeting.id, personId: an.id, answer: "attend", answeredAt: starts }).execute();
+      const meeting = await db.kysely
+        .insertInto("Meeting")
+        .values({
+          unitId: branch.id,
+          title: "Sinh hoạt",
+          startsAt: starts,
+          endsAt: starts + 7_200_000,
+          createdAt: starts,
+          updatedAt: starts,
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await db.kysely
+        .insertInto("Rsvp")
+        .values({ meetingId: meeting.id, personId: an.id, answer: "attend", answeredAt: starts })
+        .execute();
     });
 
-    const r = await run("report", "#1", "--from", "2025-07-01", "--to", "2026-06-30", "--xlsx", "report.xlsx", "--csv", "report.csv");
+    const r = await run(
+      "report",
+      "#1",
+      "--from",
+      "2025-07-01",
+      "--to",
+      "2026-06-30",
+      "--xlsx",
+      "report.xlsx",
+      "--csv",
+      "report.csv",
+    );
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("Báo cáo Hội Nông dân xã Long Vĩnh, từ 01/07/2025 đến 30/06/2026");
     expect(r.stdout).toContain("  Chi hội ấp 1 | 2 | 0% | 1 | 50% | — | — | 0 / 0 / 0 / 0 | — | —");
@@ -50,13 +87,15 @@ describe("chihoi report", { timeout: cliTestTimeout }, () => {
     const months = wb.getWorksheet("Theo tháng")!;
     expect((months.getRow(8).getCell(1).value as Date).toISOString().slice(0, 7)).toBe("2026-01");
     expect(months.getRow(8).getCell(2).value).toBe(1);
-    expect(readFileSync(path.join(dir, "report.csv"), "utf8")).toContain("\r\nChi hội ấp 1,Chi hội,2,0,0,0,0,0,0,1,50,,,0,0,0,0,,\r\n");
+    expect(readFileSync(path.join(dir, "report.csv"), "utf8")).toContain(
+      "\r\nChi hội ấp 1,Chi hội,2,0,0,0,0,0,0,1,50,,,0,0,0,0,,\r\n",
+    );
   });
 
   it("should refuse a date it cannot read and a period that ends before it starts, in words", async () => {
     const bad = await run("report", "#1", "--from", "31/12/2025");
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("Ngày \"31/12/2025\" không hợp lệ");
+    expect(bad.stderr).toContain('Ngày "31/12/2025" không hợp lệ');
     const backwards = await run("report", "#1", "--from", "2026-02-01", "--to", "2026-01-01");
     expect(backwards.code).toBe(1);
     expect(backwards.stderr).toContain("Khoảng thời gian báo cáo không hợp lệ");

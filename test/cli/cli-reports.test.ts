@@ -13,13 +13,37 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-reports-"));
   env = await cliTestEnv(dir, { TELEGRAM_BOT_USERNAME: "@ChiHoiLongVinhBot", BOT_NAME: "Chi Hội Long Vĩnh" });
   expect((await run("init", "--org", "Hội Nông dân xã Long Vĩnh", "--code", "hnd-lv", "--level", "Xã")).code).toBe(0);
-  writeFileSync(path.join(dir, "units.csv"), "Đơn vị,Trực thuộc,Cấp\nChi hội ấp 1,Hội Nông dân xã Long Vĩnh,Chi hội\nChi hội ấp 2,Hội Nông dân xã Long Vĩnh,Chi hội\n");
+  writeFileSync(
+    path.join(dir, "units.csv"),
+    "Đơn vị,Trực thuộc,Cấp\nChi hội ấp 1,Hội Nông dân xã Long Vĩnh,Chi hội\nChi hội ấp 2,Hội Nông dân xã Long Vĩnh,Chi hội\n",
+  );
   expect((await run("units", "import", "units.csv", "--parent", "#1")).code).toBe(0);
-  writeFileSync(path.join(dir, "roster.csv"), "Họ và tên,SĐT,Chi hội,Chức vụ\nNguyễn Văn An,0912345678,Chi hội ấp 1,Chi hội trưởng\nLê Thị Hoa,0912345679,Chi hội ấp 1,\nTrần Văn Bình,0912345680,Chi hội ấp 2,\n");
+  writeFileSync(
+    path.join(dir, "roster.csv"),
+    "Họ và tên,SĐT,Chi hội,Chức vụ\nNguyễn Văn An,0912345678,Chi hội ấp 1,Chi hội trưởng\nLê Thị Hoa,0912345679,Chi hội ấp 1,\nTrần Văn Bình,0912345680,Chi hội ấp 2,\n",
+  );
   expect((await run("members", "import", "roster.csv", "--unit", "#1")).stderr).toBe("");
   // The branch head is also a commune official; a second official holds no member role.
-  expect((await run("admin", "add", "--unit", "#1", "--name", "Nguyễn Văn An", "--phone", "0912345678", "--role", "official")).code).toBe(0);
-  expect((await run("admin", "add", "--unit", "#1", "--name", "Phạm Văn Chủ", "--phone", "0912345681", "--role", "official")).code).toBe(0);
+  expect(
+    (
+      await run(
+        "admin",
+        "add",
+        "--unit",
+        "#1",
+        "--name",
+        "Nguyễn Văn An",
+        "--phone",
+        "0912345678",
+        "--role",
+        "official",
+      )
+    ).code,
+  ).toBe(0);
+  expect(
+    (await run("admin", "add", "--unit", "#1", "--name", "Phạm Văn Chủ", "--phone", "0912345681", "--role", "official"))
+      .code,
+  ).toBe(0);
 }, cliTestTimeout);
 afterAll(() => removeCliDir(dir));
 
@@ -55,21 +79,37 @@ describe("chihoi codes", { timeout: cliTestTimeout }, () => {
     // Force a code with a leading zero onto one person's valid code (codes are opaque strings).
     expect((await run("codes", "Chi hội ấp 2")).code).toBe(0);
     await withCliDatabase(dir, (db) =>
-      db.kysely.updateTable("LinkCode").set({ code: "004213370099" })
-        .where("personId", "=", (eb) => eb.selectFrom("Person").select("id").where("fullName", "=", "Trần Văn Bình")).execute());
+      db.kysely
+        .updateTable("LinkCode")
+        .set({ code: "004213370099" })
+        .where("personId", "=", (eb) => eb.selectFrom("Person").select("id").where("fullName", "=", "Trần Văn Bình"))
+        .execute(),
+    );
 
     expect((await run("codes", "Chi hội ấp 2", "--out", "codes.xlsx")).stdout).toContain("Đã ghi 1 mã vào codes.xlsx.");
     const sheet = await readSheet(path.join(dir, "codes.xlsx"));
-    expect(sheet.getRow(1).values).toEqual([undefined, "Họ và tên", "Đơn vị", "Mã liên kết", "Hết hạn", "Đã liên kết", "Hướng dẫn"]);
+    expect(sheet.getRow(1).values).toEqual([
+      undefined,
+      "Họ và tên",
+      "Đơn vị",
+      "Mã liên kết",
+      "Hết hạn",
+      "Đã liên kết",
+      "Hướng dẫn",
+    ]);
     const code = sheet.getRow(2).getCell(3);
     expect(code.value).toBe("0042 1337 0099");
     expect(code.type).toBe(ExcelJS.ValueType.String);
     expect(code.numFmt).toBe("@");
-    expect(sheet.getRow(2).getCell(6).value).toBe("Nhắn mã 0042 1337 0099 cho bot Chi Hội Long Vĩnh trên Telegram (https://t.me/ChiHoiLongVinhBot)");
+    expect(sheet.getRow(2).getCell(6).value).toBe(
+      "Nhắn mã 0042 1337 0099 cho bot Chi Hội Long Vĩnh trên Telegram (https://t.me/ChiHoiLongVinhBot)",
+    );
 
     const csv = await run("codes", "Chi hội ấp 2");
     expect(csv.stderr).toBe("");
-    expect(csv.stdout.split("\r\n")[1]).toMatch(/^Trần Văn Bình,Chi hội ấp 2,"=""0042 1337 0099""",\d{2}\/\d{2}\/\d{4},,Nhắn mã 0042 1337 0099 cho bot Chi Hội Long Vĩnh trên Telegram \(https:\/\/t\.me\/ChiHoiLongVinhBot\)$/);
+    expect(csv.stdout.split("\r\n")[1]).toMatch(
+      /^Trần Văn Bình,Chi hội ấp 2,"=""0042 1337 0099""",\d{2}\/\d{2}\/\d{4},,Nhắn mã 0042 1337 0099 cho bot Chi Hội Long Vĩnh trên Telegram \(https:\/\/t\.me\/ChiHoiLongVinhBot\)$/,
+    );
   });
 
   it("should warn when the slips cannot name the bot's link", async () => {

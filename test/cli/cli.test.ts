@@ -18,7 +18,11 @@ function dump(): Promise<unknown> {
   return withCliDatabase(dir, async (db) => ({
     units: await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "path"]).orderBy("id").execute(),
     people: await db.kysely.selectFrom("Person").select(["id", "fullName", "phone"]).orderBy("id").execute(),
-    memberships: await db.kysely.selectFrom("Membership").select(["personId", "unitId", "role"]).orderBy("id").execute(),
+    memberships: await db.kysely
+      .selectFrom("Membership")
+      .select(["personId", "unitId", "role"])
+      .orderBy("id")
+      .execute(),
   }));
 }
 
@@ -43,10 +47,20 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
   });
 
   it("should build a unit tree, refuse a cycle and leave the database as it was", async () => {
-    const added = await run("units", "add", "Hội CCB xã Triệu Phong", "--parent", "Hội Cựu chiến binh tỉnh Quảng Trị", "--level", "Xã");
+    const added = await run(
+      "units",
+      "add",
+      "Hội CCB xã Triệu Phong",
+      "--parent",
+      "Hội Cựu chiến binh tỉnh Quảng Trị",
+      "--level",
+      "Xã",
+    );
     expect(added.stderr).toBe("");
     expect(added.code).toBe(0);
-    expect((await run("units", "add", "Chi hội thôn An Lợi", "--parent", "trieu phong", "--level", "Chi hội")).code).toBe(0);
+    expect(
+      (await run("units", "add", "Chi hội thôn An Lợi", "--parent", "trieu phong", "--level", "Chi hội")).code,
+    ).toBe(0);
     expect((await run("units", "add", "Hội CCB xã Gio Linh", "--parent", "#1", "--level", "Xã")).code).toBe(0);
     const tree = await run("units", "tree");
     expect(tree.stdout).toContain("  #2 Hội CCB xã Triệu Phong (Xã)");
@@ -65,7 +79,10 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
 
   it("should import a roster, refuse invalid rows with line numbers, and print link codes", async () => {
     const bad = path.join(dir, "bad.csv");
-    writeFileSync(bad, "DANH SÁCH\nHọ và tên,SĐT,Chi hội\nNguyễn Văn An,0912 345 678,Chi hội thôn An Lợi\n,0912000001,Chi hội thôn An Lợi\nTrần Văn Ba,123,Chi hội thôn An Lợi\n");
+    writeFileSync(
+      bad,
+      "DANH SÁCH\nHọ và tên,SĐT,Chi hội\nNguyễn Văn An,0912 345 678,Chi hội thôn An Lợi\n,0912000001,Chi hội thôn An Lợi\nTrần Văn Ba,123,Chi hội thôn An Lợi\n",
+    );
     const before = await dump();
     const r = await run("members", "import", bad, "--unit", "Triệu Phong");
     expect(r.code).toBe(1);
@@ -75,7 +92,10 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     expect(await dump()).toEqual(before);
 
     const good = path.join(dir, "good.csv");
-    writeFileSync(good, "\uFEFFHọ và tên;SĐT;Chi hội;Chức vụ\nNguyễn Văn An;0912 345 678;Chi hội thôn An Lợi;Chi hội trưởng\nLê Thị Hoa;84.912.345.679;Chi hội thôn An Lợi;\n");
+    writeFileSync(
+      good,
+      "\uFEFFHọ và tên;SĐT;Chi hội;Chức vụ\nNguyễn Văn An;0912 345 678;Chi hội thôn An Lợi;Chi hội trưởng\nLê Thị Hoa;84.912.345.679;Chi hội thôn An Lợi;\n",
+    );
     const dry = await run("members", "import", good, "--unit", "Triệu Phong", "--dry-run");
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain("Chạy thử");
@@ -92,13 +112,22 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     expect(lines[0]).toBe("Họ và tên,Đơn vị,Mã liên kết,Hết hạn,Đã liên kết,Hướng dẫn");
     expect(lines).toHaveLength(3);
     // The code (grouped digits) is written as ="1234 5678 9012" so that Excel keeps it as text.
-    expect(lines.find((l) => l.startsWith("Nguyễn Văn An,"))).toMatch(/^Nguyễn Văn An,Chi hội thôn An Lợi,"=""\d{4} \d{4} \d{4}(?: \d{4})?""",\d{2}\/\d{2}\/\d{4},,/);
+    expect(lines.find((l) => l.startsWith("Nguyễn Văn An,"))).toMatch(
+      /^Nguyễn Văn An,Chi hội thôn An Lợi,"=""\d{4} \d{4} \d{4}(?: \d{4})?""",\d{2}\/\d{2}\/\d{4},,/,
+    );
     const out = path.join(dir, "codes.csv");
     expect((await run("codes", "Chi hội thôn An Lợi", "--out", out)).code).toBe(0);
     const file = readFileSync(out, "utf8");
     expect(file.startsWith("\uFEFF")).toBe(true);
     // Printing again keeps the same codes (slips already handed out stay valid).
-    expect(file.replace("\uFEFF", "").trim().split(/\r?\n/).slice(1).map((l) => l.split(",")[2])).toEqual(lines.slice(1).map((l) => l.split(",")[2]));
+    expect(
+      file
+        .replace("\uFEFF", "")
+        .trim()
+        .split(/\r?\n/)
+        .slice(1)
+        .map((l) => l.split(",")[2]),
+    ).toEqual(lines.slice(1).map((l) => l.split(",")[2]));
   });
 
   it("should answer a missing file and a wrong format with exit code 1", async () => {
@@ -120,7 +149,18 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
   });
 
   it("should add an admin with a link code, print stats, and back up", async () => {
-    const admin = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Trần Quốc Khánh", "--phone", "0987654321", "--role", "official");
+    const admin = await run(
+      "admin",
+      "add",
+      "--unit",
+      "Triệu Phong",
+      "--name",
+      "Trần Quốc Khánh",
+      "--phone",
+      "0987654321",
+      "--role",
+      "official",
+    );
     expect(admin.code).toBe(0);
     expect(admin.stdout).toMatch(/Mã liên kết: \d{4} \d{4} \d{4} \d{4}/);
     const stats = await run("stats", "Hội Cựu chiến binh tỉnh Quảng Trị");
@@ -143,7 +183,18 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
   it("should refuse to make someone else an official when the phone given belongs to another person", async () => {
     // 0912 345 678 is Nguyễn Văn An's (imported above); the README's example adds an official by phone.
     const before = await dump();
-    const r = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Phạm Thị Hồng", "--phone", "0912345678", "--role", "official");
+    const r = await run(
+      "admin",
+      "add",
+      "--unit",
+      "Triệu Phong",
+      "--name",
+      "Phạm Thị Hồng",
+      "--phone",
+      "0912345678",
+      "--role",
+      "official",
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("0912***678");
     expect(r.stderr).toContain("Nguyễn Văn An");
@@ -151,14 +202,29 @@ describe("chihoi", { timeout: cliTestTimeout }, () => {
     expect(r.stdout).toBe("");
     expect(await dump()).toEqual(before);
     // The same person written without accents is the same person.
-    const same = await run("admin", "add", "--unit", "Triệu Phong", "--name", "Nguyen Van An", "--phone", "0912345678", "--role", "cadre");
+    const same = await run(
+      "admin",
+      "add",
+      "--unit",
+      "Triệu Phong",
+      "--name",
+      "Nguyen Van An",
+      "--phone",
+      "0912345678",
+      "--role",
+      "cadre",
+    );
     expect(same.code).toBe(0);
     expect(same.stdout).toContain("Nguyễn Văn An");
   });
 
   it("should list group chats and allow one for a unit", async () => {
     await withCliDatabase(dir, (db) =>
-      db.kysely.insertInto("ChatGroup").values({ platform: "zalo", externalId: "g-123", title: "Chi hội An Lợi", allowed: false, createdAt: 0 }).execute());
+      db.kysely
+        .insertInto("ChatGroup")
+        .values({ platform: "zalo", externalId: "g-123", title: "Chi hội An Lợi", allowed: false, createdAt: 0 })
+        .execute(),
+    );
     expect((await run("groups", "list")).stdout).toContain("Chi hội An Lợi\t—\tchưa cho phép");
     expect((await run("groups", "allow", "1", "--unit", "Chi hội thôn An Lợi")).code).toBe(0);
     expect((await run("groups", "list")).stdout).toContain("Chi hội An Lợi\tChi hội thôn An Lợi\tđã cho phép");

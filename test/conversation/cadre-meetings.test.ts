@@ -55,9 +55,18 @@ describe("creating a meeting in chat", () => {
     expect(summary).toContain("19:30 thứ Sáu, 04/12/2026");
     expect(summary).toContain("Nhà văn hóa thôn");
     await h.text(10, "có");
-    expect(await h.lastText(10)).toMatch(/^Đã tạo buổi sinh hoạt #\d+: Sinh hoạt chi hội định kỳ, 19:30 thứ Sáu, 04\/12\/2026/);
-    const row = await h.db.kysely.selectFrom("Meeting").select(["unitId", "place", "startsAt"]).executeTakeFirstOrThrow();
-    expect(row).toEqual({ unitId: tree.branchA1.id, place: "Nhà văn hóa thôn", startsAt: Date.parse("2026-12-04T12:30:00Z") });
+    expect(await h.lastText(10)).toMatch(
+      /^Đã tạo buổi sinh hoạt #\d+: Sinh hoạt chi hội định kỳ, 19:30 thứ Sáu, 04\/12\/2026/,
+    );
+    const row = await h.db.kysely
+      .selectFrom("Meeting")
+      .select(["unitId", "place", "startsAt"])
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      unitId: tree.branchA1.id,
+      place: "Nhà văn hóa thôn",
+      startsAt: Date.parse("2026-12-04T12:30:00Z"),
+    });
   });
 
   it("should say when the tally of a short-notice meeting goes out", async () => {
@@ -91,7 +100,9 @@ describe("creating a meeting in chat", () => {
     await h.take(10);
     await h.press(10, "mnew:create", 1);
     expect(await h.lastText(10)).toContain("Đã tạo lịch lặp");
-    const starts = (await h.db.kysely.selectFrom("Meeting").select("startsAt").orderBy("startsAt").execute()).map((r) => new Date(r.startsAt).toISOString());
+    const starts = (await h.db.kysely.selectFrom("Meeting").select("startsAt").orderBy("startsAt").execute()).map((r) =>
+      new Date(r.startsAt).toISOString(),
+    );
     expect(starts.slice(0, 2)).toEqual(["2026-12-05T12:30:00.000Z", "2027-01-05T12:30:00.000Z"]);
   });
 
@@ -106,11 +117,22 @@ describe("creating a meeting in chat", () => {
     expect(await h.lastText(10)).toContain("cần có giờ");
     await h.text(10, "thứ Tám hằng tuần 19h");
     expect(await h.lastText(10)).toContain("Không hiểu lịch lặp");
-    expect((await h.db.kysely.selectFrom("Meeting").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("Meeting")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
   });
 
   it("should keep a cadre's half-finished flow when a reminder arrives meanwhile", async () => {
-    await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
+    await createMeeting(
+      h.db,
+      { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-11-26T12:30:00Z") },
+      { actor: systemActor(), now: clock, timeZone: zone },
+    );
     await h.text(10, "/taohop");
     await h.take(10);
     // The reminder job runs (the meeting is within three days: caught up at once).
@@ -131,14 +153,37 @@ describe("creating a meeting in chat", () => {
 
 describe("managing meetings", () => {
   function meeting(unitId = tree.branchA1.id) {
-    return createMeeting(h.db, { unitId, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
+    return createMeeting(
+      h.db,
+      { unitId, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") },
+      { actor: systemActor(), now: clock, timeZone: zone },
+    );
   }
 
   it("should list, tally, move and cancel within the cadre's own branch only", async () => {
     const mine = await meeting();
     const sibling = await meeting(tree.branchA2.id);
-    await recordRsvp(h.db, { meetingId: mine.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
-    await recordRsvp(h.db, { meetingId: mine.id, personId: people["Lê Thị Bình"]!, answer: "absent", reason: "đi viện", actor: personActor(people["Lê Thị Bình"]!) }, clock);
+    await recordRsvp(
+      h.db,
+      {
+        meetingId: mine.id,
+        personId: people["Nguyễn Văn An"]!,
+        answer: "attend",
+        actor: personActor(people["Nguyễn Văn An"]!),
+      },
+      clock,
+    );
+    await recordRsvp(
+      h.db,
+      {
+        meetingId: mine.id,
+        personId: people["Lê Thị Bình"]!,
+        answer: "absent",
+        reason: "đi viện",
+        actor: personActor(people["Lê Thị Bình"]!),
+      },
+      clock,
+    );
     await h.text(10, "/hop");
     const list = await h.lastText(10);
     expect(list).toContain(`#${mine.id}`);
@@ -165,7 +210,16 @@ describe("managing meetings", () => {
 
   it("should record attendance with 'tất cả có mặt trừ …', including members without a phone", async () => {
     const m = await meeting();
-    await recordRsvp(h.db, { meetingId: m.id, personId: people["Nguyễn Văn An"]!, answer: "attend", actor: personActor(people["Nguyễn Văn An"]!) }, clock);
+    await recordRsvp(
+      h.db,
+      {
+        meetingId: m.id,
+        personId: people["Nguyễn Văn An"]!,
+        answer: "attend",
+        actor: personActor(people["Nguyễn Văn An"]!),
+      },
+      clock,
+    );
     await h.text(10, `/diemdanh ${m.id}`);
     expect(await h.lastText(10)).toContain("chưa bắt đầu");
     clock = new Date("2026-12-04T15:00:00Z");

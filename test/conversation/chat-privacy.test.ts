@@ -29,13 +29,23 @@ async function link(name: string, chat: number, unitId: number, role?: "cadre" |
 }
 
 function groupRow() {
-  return h.db.kysely.selectFrom("ChatGroup").select(["id", "platform", "title", "allowed"]).where("externalId", "=", String(GROUP)).executeTakeFirst();
+  return h.db.kysely
+    .selectFrom("ChatGroup")
+    .select(["id", "platform", "title", "allowed"])
+    .where("externalId", "=", String(GROUP))
+    .executeTakeFirst();
 }
 
 /** A button pressed on a message in the group. */
 function pressInGroup(userId: number, data: string): Promise<Update> {
   return h.update({
-    callback_query: { id: `g${Date.now()}${Math.random()}`, from: { id: userId, is_bot: false, first_name: "U" }, chat_instance: "g", data, message: { message_id: 5, date: 0, chat: { id: GROUP, type: "supergroup", title: "Chi hội" } } },
+    callback_query: {
+      id: `g${Date.now()}${Math.random()}`,
+      from: { id: userId, is_bot: false, first_name: "U" },
+      chat_instance: "g",
+      data,
+      message: { message_id: 5, date: 0, chat: { id: GROUP, type: "supergroup", title: "Chi hội" } },
+    },
   } as Omit<Update, "update_id">);
 }
 
@@ -54,18 +64,35 @@ describe("groups not allowed", () => {
     await h.text(10, `/chophep${bot}`, { chatId: GROUP }); // a cadre is not an admin
     expect(await h.take(GROUP)).toEqual([]);
     expect(await groupRow()).toMatchObject({ platform: "telegram", title: "Chi hội", allowed: false });
-    expect((await h.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).where("direction", "=", "in").where("chatId", "=", String(GROUP)).executeTakeFirstOrThrow()).n).toBe(2);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("MessageLog")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("direction", "=", "in")
+          .where("chatId", "=", String(GROUP))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(2);
   });
 
   it("should be allowed by an admin's /chophep typed in the group, and blocked again by /chanhom", async () => {
     await h.text(12, `/chophep${bot}`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text)).toEqual(["Đã cho phép nhóm này dùng bot Chi Hội."]);
     expect((await groupRow())!.allowed).toBe(true);
-    expect(await h.db.kysely.selectFrom("AuditLog").select(["actorPersonId", "source", "action"]).where("action", "like", "group.%").executeTakeFirst()).toEqual({ actorPersonId: ids["Lê Quản Trị"], source: "chat", action: "group.allow" });
+    expect(
+      await h.db.kysely
+        .selectFrom("AuditLog")
+        .select(["actorPersonId", "source", "action"])
+        .where("action", "like", "group.%")
+        .executeTakeFirst(),
+    ).toEqual({ actorPersonId: ids["Lê Quản Trị"], source: "chat", action: "group.allow" });
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).toContain("chưa có buổi sinh hoạt");
     await h.text(10, `/chanhom${bot}`, { chatId: GROUP });
-    expect((await h.take(GROUP)).map((c) => c.payload.text)).toEqual(["Chỉ quản trị viên mới cho phép hoặc chặn nhóm."]);
+    expect((await h.take(GROUP)).map((c) => c.payload.text)).toEqual([
+      "Chỉ quản trị viên mới cho phép hoặc chặn nhóm.",
+    ]);
     await h.text(12, `/chanhom${bot}`, { chatId: GROUP });
     await h.take(GROUP);
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
@@ -87,8 +114,16 @@ describe("private answers in an allowed group", () => {
   beforeEach(async () => {
     await h.text(12, `/chophep${bot}`, { chatId: GROUP });
     await h.take(GROUP);
-    ticketId = (await createTicket(h.db, { personId: ids["Nguyễn Văn An"]!, text: "Nhà tôi khó khăn, xin hỗ trợ tiền chữa bệnh" })).id;
-    meetingId = (await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: new Date(Date.now() + 3 * 86_400_000) }, { now: new Date(), timeZone: "Asia/Ho_Chi_Minh", actor: systemActor() })).id;
+    ticketId = (
+      await createTicket(h.db, { personId: ids["Nguyễn Văn An"]!, text: "Nhà tôi khó khăn, xin hỗ trợ tiền chữa bệnh" })
+    ).id;
+    meetingId = (
+      await createMeeting(
+        h.db,
+        { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: new Date(Date.now() + 3 * 86_400_000) },
+        { now: new Date(), timeZone: "Asia/Ho_Chi_Minh", actor: systemActor() },
+      )
+    ).id;
   });
 
   const personal: [string, number, string][] = [
@@ -108,15 +143,41 @@ describe("private answers in an allowed group", () => {
     ["unlinking", 11, "/huylienket"],
     ["starting", 11, "/start"],
   ];
-  it.each(personal)("should send %s to the private chat, with a button that opens it", async (_name, user, template) => {
-    const text = template.replace("{ticket}", String(ticketId)).replace("{meeting}", String(meetingId)).replace("{code}", (await issueLinkCode(h.db, ids["Nguyễn Văn An"]!)).code);
-    await h.text(user, `${bot} ${text}`, { chatId: GROUP });
-    const sent = await h.take(GROUP);
-    expect(sent.map((c) => c.payload.text)).toEqual(["Nội dung này chỉ trả lời trong tin nhắn riêng. Mời anh/chị nhắn riêng cho bot."]);
-    expect(sent[0]!.payload.reply_markup.inline_keyboard.filter((row: unknown[]) => row.length)).toEqual([[{ text: "Nhắn riêng cho bot", url: "https://t.me/chihoi_test_bot?start=nhanrieng" }]]);
-    expect((await h.db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("authorRole", "=", "official").executeTakeFirstOrThrow()).n).toBe(0);
-    expect(await h.db.kysely.selectFrom("ConversationState").select("kind").where("chatAccountId", "=", (eb) => eb.selectFrom("ChatAccount").select("id").where("externalId", "=", String(user))).executeTakeFirst()).toBeUndefined();
-  });
+  it.each(personal)(
+    "should send %s to the private chat, with a button that opens it",
+    async (_name, user, template) => {
+      const text = template
+        .replace("{ticket}", String(ticketId))
+        .replace("{meeting}", String(meetingId))
+        .replace("{code}", (await issueLinkCode(h.db, ids["Nguyễn Văn An"]!)).code);
+      await h.text(user, `${bot} ${text}`, { chatId: GROUP });
+      const sent = await h.take(GROUP);
+      expect(sent.map((c) => c.payload.text)).toEqual([
+        "Nội dung này chỉ trả lời trong tin nhắn riêng. Mời anh/chị nhắn riêng cho bot.",
+      ]);
+      expect(sent[0]!.payload.reply_markup.inline_keyboard.filter((row: unknown[]) => row.length)).toEqual([
+        [{ text: "Nhắn riêng cho bot", url: "https://t.me/chihoi_test_bot?start=nhanrieng" }],
+      ]);
+      expect(
+        (
+          await h.db.kysely
+            .selectFrom("TicketMessage")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .where("authorRole", "=", "official")
+            .executeTakeFirstOrThrow()
+        ).n,
+      ).toBe(0);
+      expect(
+        await h.db.kysely
+          .selectFrom("ConversationState")
+          .select("kind")
+          .where("chatAccountId", "=", (eb) =>
+            eb.selectFrom("ChatAccount").select("id").where("externalId", "=", String(user)),
+          )
+          .executeTakeFirst(),
+      ).toBeUndefined();
+    },
+  );
 
   it("should answer the same request in the private chat", async () => {
     await h.text(10, `/ykien ${ticketId}`);
@@ -128,7 +189,13 @@ describe("private answers in an allowed group", () => {
     await pressInGroup(10, `attend:save`);
     const texts = (await h.take(GROUP)).map((c) => c.payload.text);
     expect(texts).toEqual([expect.stringContaining("nhắn riêng"), expect.stringContaining("nhắn riêng")]);
-    expect(await h.db.kysely.selectFrom("ConversationState").select("kind").where("kind", "=", "ticket_answer").executeTakeFirst()).toBeUndefined();
+    expect(
+      await h.db.kysely
+        .selectFrom("ConversationState")
+        .select("kind")
+        .where("kind", "=", "ticket_answer")
+        .executeTakeFirst(),
+    ).toBeUndefined();
   });
 
   it("should never let a group message be taken by a flow opened in private", async () => {
@@ -136,11 +203,27 @@ describe("private answers in an allowed group", () => {
     expect(await h.lastText(10)).toContain("Nhắn nội dung trả lời");
     await h.text(10, `${bot} Chào cả chi hội`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).toContain("nhắn riêng");
-    expect((await h.db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("authorRole", "=", "official").executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("TicketMessage")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("authorRole", "=", "official")
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
     // Nor by a public answer typed there.
     await h.text(10, `${bot} có mặt`, { chatId: GROUP });
     expect((await h.take(GROUP)).map((c) => c.payload.text).join()).not.toContain("Đã gửi trả lời");
-    expect((await h.db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("authorRole", "=", "official").executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("TicketMessage")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("authorRole", "=", "official")
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
     // The private prompt is still open and takes the answer typed there.
     await h.text(10, "Hội sẽ đến thăm gia đình tuần này.");
     expect(await h.lastText(10)).toContain("Đã gửi trả lời");

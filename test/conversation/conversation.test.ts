@@ -33,12 +33,29 @@ describe("strangers", () => {
     expect(await h.lastText(7)).toContain("mã liên kết 12 chữ số");
     await h.text(7, "/lich");
     expect(await h.lastText(7)).toContain("mã liên kết");
-    const stored = await h.db.kysely.selectFrom("MessageLog").select(["text", "status"]).where("direction", "=", "in").where("chatId", "=", "7").orderBy("id").execute();
-    expect(stored).toEqual([{ text: "Cho tôi xem lịch họp", status: "handled" }, { text: "/lich", status: "handled" }]);
+    const stored = await h.db.kysely
+      .selectFrom("MessageLog")
+      .select(["text", "status"])
+      .where("direction", "=", "in")
+      .where("chatId", "=", "7")
+      .orderBy("id")
+      .execute();
+    expect(stored).toEqual([
+      { text: "Cho tôi xem lịch họp", status: "handled" },
+      { text: "/lich", status: "handled" },
+    ]);
   });
 
   it("should answer in English to an English Telegram user", async () => {
-    await h.update({ message: { message_id: 1, date: 0, chat: { id: 8, type: "private", first_name: "J" }, from: { id: 8, is_bot: false, first_name: "J", language_code: "en" }, text: "hello" } } as never);
+    await h.update({
+      message: {
+        message_id: 1,
+        date: 0,
+        chat: { id: 8, type: "private", first_name: "J" },
+        from: { id: 8, is_bot: false, first_name: "J", language_code: "en" },
+        text: "hello",
+      },
+    } as never);
     expect((await h.lastText(8)).toLowerCase()).toContain("send the 12-digit link code");
   });
 });
@@ -46,7 +63,16 @@ describe("strangers", () => {
 describe("linking", () => {
   const grouped = () => formatLinkCode(code);
   const dashed = () => formatLinkCode(code).replace(/ /g, "-");
-  for (const form of ["DK {code}", "mã {code}", "{code}", "/start {code}", "dk {code} ạ", "{grouped}", "DK {dashed}", "/start {grouped}"]) {
+  for (const form of [
+    "DK {code}",
+    "mã {code}",
+    "{code}",
+    "/start {code}",
+    "dk {code} ạ",
+    "{grouped}",
+    "DK {dashed}",
+    "/start {grouped}",
+  ]) {
     it(`should link with "${form}"`, async () => {
       await h.text(42, form.replace("{code}", code).replace("{grouped}", grouped()).replace("{dashed}", dashed()));
       expect(await h.lastText(42)).toContain("Liên kết thành công! Xin chào Nguyễn Văn An");
@@ -82,7 +108,9 @@ describe("linking", () => {
     await h.text(42, "/huylienket");
     const [ask] = await h.take(42);
     expect(ask!.payload.text).toContain("chắc chắn muốn hủy liên kết");
-    expect(ask!.payload.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data)).toEqual(["unlink:yes", "unlink:no"]);
+    expect(
+      ask!.payload.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data),
+    ).toEqual(["unlink:yes", "unlink:no"]);
     await h.text(42, "2");
     expect(await h.lastText(42)).toContain("Đã giữ nguyên");
     await h.text(42, "hủy liên kết");
@@ -132,9 +160,23 @@ describe("member commands", () => {
     await h.text(42, "/lich");
     expect(await h.lastText(42)).toContain("chưa có buổi sinh hoạt");
     const startsAt = Date.parse("2030-12-06T12:30:00Z");
-    await h.db.kysely.insertInto("Meeting").values({ unitId: tree.branchA1.id, title: "Sinh hoạt định kỳ", place: "Nhà văn hóa", startsAt, endsAt: startsAt + 7_200_000, status: "scheduled", createdAt: 0, updatedAt: 0 }).execute();
+    await h.db.kysely
+      .insertInto("Meeting")
+      .values({
+        unitId: tree.branchA1.id,
+        title: "Sinh hoạt định kỳ",
+        place: "Nhà văn hóa",
+        startsAt,
+        endsAt: startsAt + 7_200_000,
+        status: "scheduled",
+        createdAt: 0,
+        updatedAt: 0,
+      })
+      .execute();
     await h.text(42, "khi nào họp?");
-    expect(await h.lastText(42)).toBe("Lịch sinh hoạt sắp tới:\n• 19:30 thứ Sáu, 06/12/2030 — Sinh hoạt định kỳ, tại Nhà văn hóa");
+    expect(await h.lastText(42)).toBe(
+      "Lịch sinh hoạt sắp tới:\n• 19:30 thứ Sáu, 06/12/2030 — Sinh hoạt định kỳ, tại Nhà văn hóa",
+    );
   });
 
   it("should understand '1' and 'có' only while a question is open", async () => {
@@ -155,9 +197,14 @@ describe("concerns", () => {
     await h.text(42, "có");
     const confirmation = await h.lastText(42);
     expect(confirmation).toMatch(/^Đã gửi ý kiến #\d+ tới Chi hội 1\./);
-    const ticket = await h.db.kysely.selectFrom("Ticket").select(["personId", "unitId", "category", "status"]).executeTakeFirstOrThrow();
+    const ticket = await h.db.kysely
+      .selectFrom("Ticket")
+      .select(["personId", "unitId", "category", "status"])
+      .executeTakeFirstOrThrow();
     expect(ticket).toEqual({ personId: an.id, unitId: tree.branchA1.id, category: "ha_tang", status: "new" });
-    expect(await h.db.kysely.selectFrom("TicketMessage").select("text").executeTakeFirst()).toEqual({ text: "Đường vào thôn bị ngập mỗi khi mưa, đề nghị hội kiến nghị sửa" });
+    expect(await h.db.kysely.selectFrom("TicketMessage").select("text").executeTakeFirst()).toEqual({
+      text: "Đường vào thôn bị ngập mỗi khi mưa, đề nghị hội kiến nghị sửa",
+    });
   });
 
   it("should not create a ticket when the member declines, and /ykien asks for the text", async () => {
@@ -166,21 +213,46 @@ describe("concerns", () => {
     await h.take(42);
     await h.text(42, "không");
     expect(await h.lastText(42)).toContain("Đã không gửi");
-    expect((await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("Ticket")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
     await h.text(42, "/ykien");
     expect(await h.lastText(42)).toContain("nhắn nội dung ý kiến");
     await h.text(42, "Đề nghị chi hội thăm hỏi gia đình bác Tâm đang ốm nặng");
     // The text after /ykien gets the same one-tap confirmation as any other.
     expect(await h.lastText(42)).toContain("Anh/chị muốn gửi ý kiến này");
-    expect((await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("Ticket")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
     await h.text(42, "có");
     expect(await h.lastText(42)).toMatch(/Đã gửi ý kiến #\d+/);
-    expect(await h.db.kysely.selectFrom("Ticket").select("category").executeTakeFirst()).toEqual({ category: "doi_song" });
+    expect(await h.db.kysely.selectFrom("Ticket").select("category").executeTakeFirst()).toEqual({
+      category: "doi_song",
+    });
   });
 });
 
 describe("bad input", () => {
-  const bad = ["", "   ", "\u0000\u0001\u0002", "🙂🙂🙂", "x".repeat(100_000), "مرحبا كيف حالك", "<script>alert(1)</script>", "\uFFFD\uFFFD binary \u0007"];
+  const bad = [
+    "",
+    "   ",
+    "\u0000\u0001\u0002",
+    "🙂🙂🙂",
+    "x".repeat(100_000),
+    "مرحبا كيف حالك",
+    "<script>alert(1)</script>",
+    "\uFFFD\uFFFD binary \u0007",
+  ];
   it("should answer every bad input politely, store it, and keep going", async () => {
     await link();
     for (const text of bad) {
@@ -188,10 +260,25 @@ describe("bad input", () => {
       const reply = await h.lastText(42);
       expect(reply.length).toBeGreaterThan(0);
     }
-    const stored = (await h.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).where("direction", "=", "in").where("chatId", "=", "42").where("status", "=", "handled").executeTakeFirstOrThrow()).n;
+    const stored = (
+      await h.db.kysely
+        .selectFrom("MessageLog")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("direction", "=", "in")
+        .where("chatId", "=", "42")
+        .where("status", "=", "handled")
+        .executeTakeFirstOrThrow()
+    ).n;
     expect(stored).toBe(bad.length + 1);
     // Stored whole up to maxMessageText; beyond it cut, with a note saying how much.
-    const long = (await h.db.kysely.selectFrom("MessageLog").select("text").where("direction", "=", "in").where((eb) => eb(eb.fn<number>("length", [eb.ref("text")]), ">", 1000)).executeTakeFirstOrThrow()).text!;
+    const long = (
+      await h.db.kysely
+        .selectFrom("MessageLog")
+        .select("text")
+        .where("direction", "=", "in")
+        .where((eb) => eb(eb.fn<number>("length", [eb.ref("text")]), ">", 1000))
+        .executeTakeFirstOrThrow()
+    ).text!;
     expect(long.startsWith("x".repeat(maxMessageText))).toBe(true);
     expect(long.slice(maxMessageText)).toContain(`${100_000 - maxMessageText} ký tự`);
     await h.text(42, "/trogiup");
@@ -200,8 +287,21 @@ describe("bad input", () => {
 
   it("should answer stickers, photos, voice and locations with a text-only note", async () => {
     await link();
-    for (const extra of [{ sticker: { file_id: "s" } }, { photo: [{ file_id: "p" }] }, { voice: { file_id: "v" } }, { location: { latitude: 1, longitude: 2 } }]) {
-      await h.update({ message: { message_id: 1, date: 0, chat: { id: 42, type: "private", first_name: "U" }, from: { id: 42, is_bot: false, first_name: "U" }, ...extra } } as never);
+    for (const extra of [
+      { sticker: { file_id: "s" } },
+      { photo: [{ file_id: "p" }] },
+      { voice: { file_id: "v" } },
+      { location: { latitude: 1, longitude: 2 } },
+    ]) {
+      await h.update({
+        message: {
+          message_id: 1,
+          date: 0,
+          chat: { id: 42, type: "private", first_name: "U" },
+          from: { id: 42, is_bot: false, first_name: "U" },
+          ...extra,
+        },
+      } as never);
       expect(await h.lastText(42)).toContain("chỉ đọc được tin nhắn chữ");
     }
   });
@@ -212,13 +312,26 @@ describe("bad input", () => {
     await h.take(42);
     await h.channel.bot.handleUpdate(update);
     expect(await h.take(42)).toHaveLength(0);
-    expect((await h.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).where("direction", "=", "in").where("text", "=", "/trogiup").executeTakeFirstOrThrow()).n).toBe(1);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("MessageLog")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("direction", "=", "in")
+          .where("text", "=", "/trogiup")
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(1);
   });
 
   it("should survive malformed and unknown updates", async () => {
-    await h.update({ edited_message: { message_id: 1, date: 0, chat: { id: 42, type: "private" }, text: "x" } } as never);
+    await h.update({
+      edited_message: { message_id: 1, date: 0, chat: { id: 42, type: "private" }, text: "x" },
+    } as never);
     await h.update({ poll: { id: "p", question: "?", options: [] } } as never);
-    await h.update({ callback_query: { id: "c", from: { id: 42, is_bot: false, first_name: "U" }, chat_instance: "x" } } as never);
+    await h.update({
+      callback_query: { id: "c", from: { id: 42, is_bot: false, first_name: "U" }, chat_instance: "x" },
+    } as never);
     await h.text(42, "help");
     expect(await h.lastText(42)).toContain("mã liên kết");
   });

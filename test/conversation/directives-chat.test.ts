@@ -108,9 +108,18 @@ describe("composing and sending a directive", () => {
     await h.take(11);
     await h.text(11, "/vanban");
     expect(await h.lastText(11)).toContain("Nghị quyết về công tác hội năm 2027");
-    const sent = await h.db.kysely.selectFrom("MessageLog").select(["platformMessageId", "entityId"]).where("direction", "=", "out").where("entityType", "=", "Directive").where("chatId", "=", "11").executeTakeFirstOrThrow();
+    const sent = await h.db.kysely
+      .selectFrom("MessageLog")
+      .select(["platformMessageId", "entityId"])
+      .where("direction", "=", "out")
+      .where("entityType", "=", "Directive")
+      .where("chatId", "=", "11")
+      .executeTakeFirstOrThrow();
     await h.text(11, "Chi hội mình thu hội phí theo mức nào ạ?", { replyTo: Number(sent.platformMessageId) });
     expect(await h.lastText(11)).toMatch(/Đã gửi câu hỏi #\d+ về văn bản/);
-    expect(await h.db.kysely.selectFrom("Ticket").select(["directiveId", "personId"]).executeTakeFirst()).toEqual({ directiveId: sent.entityId, personId: people["Nguyễn Văn An"] });
+    expect(await h.db.kysely.selectFrom("Ticket").select(["directiveId", "personId"]).executeTakeFirst()).toEqual({
+      directiveId: sent.entityId,
+      personId: people["Nguyễn Văn An"],
+    });
   });
 });

@@ -13,7 +13,10 @@ beforeEach(async () => {
   db = await createTestDatabase();
   clock = new Date("2026-11-23T03:00:00Z");
   inbox = new Inbox({
-    db, logger: silentLogger, now: () => clock, inboundLimit: limit,
+    db,
+    logger: silentLogger,
+    now: () => clock,
+    inboundLimit: limit,
     settings: { timeZone: "Asia/Ho_Chi_Minh", defaultLocale: "vi", linkCodeTtlDays: 30 },
   });
 });
@@ -23,16 +26,40 @@ let seq = 0;
 function message(sender: string, text: string): InboundMessage {
   seq++;
   return {
-    platform: "telegram", account: "bot", chatId: sender, chatType: "private", sender: { id: sender },
-    kind: "text", text, eventId: `e${seq}`, messageId: `m${seq}`, at: clock,
+    platform: "telegram",
+    account: "bot",
+    chatId: sender,
+    chatType: "private",
+    sender: { id: sender },
+    kind: "text",
+    text,
+    eventId: `e${seq}`,
+    messageId: `m${seq}`,
+    at: clock,
   };
 }
 
 const statuses = async (sender: string) =>
   Object.fromEntries(
-    (await db.kysely.selectFrom("MessageLog").select((eb) => ["status", eb.fn.countAll<number>().as("n")]).where("direction", "=", "in").where("senderExternalId", "=", sender).groupBy("status").execute()).map((r) => [r.status, r.n]),
+    (
+      await db.kysely
+        .selectFrom("MessageLog")
+        .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
+        .where("direction", "=", "in")
+        .where("senderExternalId", "=", sender)
+        .groupBy("status")
+        .execute()
+    ).map((r) => [r.status, r.n]),
   );
-const notices = async (sender: string) => (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("chatId", "=", sender).where("dedupeKey", "like", "%:flood").executeTakeFirstOrThrow()).n;
+const notices = async (sender: string) =>
+  (
+    await db.kysely
+      .selectFrom("Outbox")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("chatId", "=", sender)
+      .where("dedupeKey", "like", "%:flood")
+      .executeTakeFirstOrThrow()
+  ).n;
 
 describe("Inbox per-sender limit", () => {
   it("should store a flood whole, handle only the burst, tell the sender once, and handle another sender at once", async () => {
@@ -46,9 +73,24 @@ describe("Inbox per-sender limit", () => {
     expect(results.filter((r) => r === "throttled")).toHaveLength(2000 - limit.burst);
     expect(await statuses("666")).toEqual({ handled: limit.burst, throttled: 2000 - limit.burst });
     expect(await notices("666")).toBe(1);
-    expect(await db.kysely.selectFrom("MessageLog").select("text").where("senderExternalId", "=", "666").where("text", "=", "spam 1999").executeTakeFirst()).toBeTruthy();
+    expect(
+      await db.kysely
+        .selectFrom("MessageLog")
+        .select("text")
+        .where("senderExternalId", "=", "666")
+        .where("text", "=", "spam 1999")
+        .executeTakeFirst(),
+    ).toBeTruthy();
     expect(await statuses("777")).toEqual({ handled: 1 });
-    expect((await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("chatId", "=", "777").executeTakeFirstOrThrow()).n).toBeGreaterThan(0);
+    expect(
+      (
+        await db.kysely
+          .selectFrom("Outbox")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("chatId", "=", "777")
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBeGreaterThan(0);
   });
 
   it("should let the sender through again as time passes, and notice a new flood once more", async () => {

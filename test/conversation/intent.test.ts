@@ -53,7 +53,18 @@ describe("parseIntent", () => {
   it("should cover every class of reply with several lines", () => {
     const counts = new Map<string, number>();
     for (const row of readFixture()) counts.set(row.intent, (counts.get(row.intent) ?? 0) + 1);
-    for (const intent of ["attend", "absent", "unsure", "read", "schedule", "help", "link", "concern", "mixed:attend", "mixed:absent"])
+    for (const intent of [
+      "attend",
+      "absent",
+      "unsure",
+      "read",
+      "schedule",
+      "help",
+      "link",
+      "concern",
+      "mixed:attend",
+      "mixed:absent",
+    ])
       expect(counts.get(intent) ?? 0, intent).toBeGreaterThanOrEqual(8);
   });
 
@@ -152,7 +163,11 @@ describe("parseIntent", () => {
       ["reminder", "no, I can not come", { kind: "absent" }],
       ["none", "mai tôi bận, không đi được", { kind: "absent" }],
       // An absence and a question to the association: the member is asked what to do with it.
-      ["none", "tôi ko đi họp được vì ốm, cho hỏi có tài liệu không", { kind: "mixed", answer: "absent", reason: "ốm", text: "tôi ko đi họp được vì ốm, cho hỏi có tài liệu không" }],
+      [
+        "none",
+        "tôi ko đi họp được vì ốm, cho hỏi có tài liệu không",
+        { kind: "mixed", answer: "absent", reason: "ốm", text: "tôi ko đi họp được vì ốm, cho hỏi có tài liệu không" },
+      ],
       ["reminder", "Trực cơ quan nên không đi được", { kind: "absent", reason: "Trực cơ quan" }],
       ["reminder", "Hôm nay tôi đi đám cưới", { kind: "absent", reason: "đi đám cưới" }],
       ["reminder", "hihi em có mặt", { kind: "attend" }],
@@ -344,7 +359,7 @@ describe("parseIntent", () => {
     });
 
     it("should still read an answer at the start of a huge message, ask about it, with a bounded reason", () => {
-      const got = parseIntent("xin vắng vì " + "bận ".repeat(30_000), "reminder");
+      const got = parseIntent(`xin vắng vì ${"bận ".repeat(30_000)}`, "reminder");
       expect(got.kind === "mixed" && got.answer).toBe("absent");
       expect(got.kind === "mixed" && (got.reason ?? "").length).toBeLessThanOrEqual(300);
     });

@@ -59,7 +59,9 @@ describe("linking by code in chat", () => {
     await h.take(62);
     await h.text(63, code); // used
     answers.add(await h.lastText(63));
-    const expired = await issueLinkCode(h.db, (await createPerson(h.db, { fullName: "Lê Văn Cường" })).id, { now: new Date(Date.now() - 40 * 86_400_000) });
+    const expired = await issueLinkCode(h.db, (await createPerson(h.db, { fullName: "Lê Văn Cường" })).id, {
+      now: new Date(Date.now() - 40 * 86_400_000),
+    });
     await h.text(64, expired.code);
     answers.add(await h.lastText(64));
     const dung = (await createPerson(h.db, { fullName: "Phạm Dũng" })).id;
@@ -75,7 +77,11 @@ describe("linking by code in chat", () => {
     const cadre = await createPerson(h.db, { fullName: "Hoàng Văn Đức" });
     await addMembership(h.db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
     const zalo = await ensureChatAccount(h.db, "zalo_bot", "zb-duc");
-    await h.db.kysely.updateTable("ChatAccount").set({ personId: cadre.id, preferred: true }).where("id", "=", zalo.id).execute();
+    await h.db.kysely
+      .updateTable("ChatAccount")
+      .set({ personId: cadre.id, preferred: true })
+      .where("id", "=", zalo.id)
+      .execute();
     const admin = await createPerson(h.db, { fullName: "Admin Xã" });
     await addMembership(h.db, systemActor(), admin.id, tree.communeA.id, "admin");
     const adminTg = await ensureChatAccount(h.db, "telegram", "900");
@@ -83,29 +89,54 @@ describe("linking by code in chat", () => {
     const otherAdmin = await createPerson(h.db, { fullName: "Admin Phường" });
     await addMembership(h.db, systemActor(), otherAdmin.id, tree.communeB.id, "admin");
     const otherTg = await ensureChatAccount(h.db, "telegram", "901");
-    await h.db.kysely.updateTable("ChatAccount").set({ personId: otherAdmin.id }).where("id", "=", otherTg.id).execute();
+    await h.db.kysely
+      .updateTable("ChatAccount")
+      .set({ personId: otherAdmin.id })
+      .where("id", "=", otherTg.id)
+      .execute();
 
     const cadreCode = (await issueLinkCode(h.db, cadre.id)).code;
     expect(cadreCode).toMatch(/^\d{16}$/);
     await h.text(70, formatLinkCode(cadreCode));
     // The notice to the Zalo account stays queued (the harness runs Telegram only): read the outbox.
-    const replies = async () => (await h.db.kysely.selectFrom("Outbox").select("body").where("chatId", "=", "70").execute()).map((r) => JSON.parse(r.body).text as string);
+    const replies = async () =>
+      (await h.db.kysely.selectFrom("Outbox").select("body").where("chatId", "=", "70").execute()).map(
+        (r) => JSON.parse(r.body).text as string,
+      );
     expect((await replies()).join("\n")).toContain("Liên kết thành công");
     expect((await findAccount(h.db, "telegram", "70"))?.personId).toBe(cadre.id);
 
     const toZalo = await h.db.kysely.selectFrom("Outbox").select("body").where("chatAccountId", "=", zalo.id).execute();
     expect(toZalo).toHaveLength(1);
     expect(JSON.parse(toZalo[0]!.body).text).toContain("Telegram");
-    const toAdmin = await h.db.kysely.selectFrom("Outbox").select("body").where("chatAccountId", "=", adminTg.id).execute();
+    const toAdmin = await h.db.kysely
+      .selectFrom("Outbox")
+      .select("body")
+      .where("chatAccountId", "=", adminTg.id)
+      .execute();
     expect(toAdmin).toHaveLength(1);
     expect(JSON.parse(toAdmin[0]!.body).text).toContain("Hoàng Văn Đức");
-    expect(await h.db.kysely.selectFrom("Outbox").select("id").where("chatAccountId", "=", otherTg.id).executeTakeFirst()).toBeUndefined();
+    expect(
+      await h.db.kysely.selectFrom("Outbox").select("id").where("chatAccountId", "=", otherTg.id).executeTakeFirst(),
+    ).toBeUndefined();
   });
 
   it("should not notify anyone when a plain member links", async () => {
-    const before = (await h.db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    const before = (
+      await h.db.kysely
+        .selectFrom("Outbox")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n;
     await h.text(80, code);
     expect(await h.lastText(80)).toContain("Liên kết thành công");
-    expect((await h.db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(before + 1);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("Outbox")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(before + 1);
   });
 });

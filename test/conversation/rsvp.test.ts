@@ -1,4 +1,4 @@
-import { personActor, systemActor } from "../../src/domain/access/actor.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { noteGroup, setGroupAllowed } from "../../src/domain/groups/group-service.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
@@ -36,7 +36,11 @@ beforeEach(async () => {
 afterEach(() => h.destroy());
 
 function meeting(at = startsAt, unitId = tree.branchA1.id, title = "Sinh hoạt chi hội định kỳ") {
-  return createMeeting(h.db, { unitId, title, place: "Nhà văn hóa", agenda: "Quán triệt nghị quyết", startsAt: at }, { actor: systemActor(), now: clock, timeZone: zone });
+  return createMeeting(
+    h.db,
+    { unitId, title, place: "Nhà văn hóa", agenda: "Quán triệt nghị quyết", startsAt: at },
+    { actor: systemActor(), now: clock, timeZone: zone },
+  );
 }
 
 async function remind(m: { id: number }) {
@@ -56,8 +60,14 @@ describe("reminders in chat", () => {
     expect(reminder.payload.text).toContain("19:30 thứ Sáu, 04/12/2026");
     expect(reminder.payload.text).toContain("Nhà văn hóa");
     expect(reminder.payload.text).toContain("Quán triệt nghị quyết");
-    expect(reminder.payload.reply_markup.inline_keyboard.flat().map((b: { text: string; callback_data: string }) => [b.text, b.callback_data])).toEqual([
-      ["Có mặt", `rsvp:${m.id}:attend`], ["Xin vắng", `rsvp:${m.id}:absent`], ["Chưa chắc", `rsvp:${m.id}:unsure`],
+    expect(
+      reminder.payload.reply_markup.inline_keyboard
+        .flat()
+        .map((b: { text: string; callback_data: string }) => [b.text, b.callback_data]),
+    ).toEqual([
+      ["Có mặt", `rsvp:${m.id}:attend`],
+      ["Xin vắng", `rsvp:${m.id}:absent`],
+      ["Chưa chắc", `rsvp:${m.id}:unsure`],
     ]);
   });
 });
@@ -67,7 +77,9 @@ describe("answers", () => {
     const m = await meeting();
     const reminder = await remind(m);
     await h.press(42, `rsvp:${m.id}:attend`, reminder.payload.message_id ?? 1);
-    expect(await h.lastText(42)).toBe("Đã ghi nhận: anh/chị có mặt buổi Sinh hoạt chi hội định kỳ 19:30 thứ Sáu 04/12.");
+    expect(await h.lastText(42)).toBe(
+      "Đã ghi nhận: anh/chị có mặt buổi Sinh hoạt chi hội định kỳ 19:30 thứ Sáu 04/12.",
+    );
     expect((await getRsvp(h.db, m.id, an.id))?.answer).toBe("attend");
   });
 
@@ -93,10 +105,19 @@ describe("answers", () => {
     const m = await meeting();
     await remind(m);
     const account = (await findAccount(h.db, "telegram", "42"))!;
-    const lines = readFileSync(fixture, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
+    const lines = readFileSync(fixture, "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => l.split("\t"));
     const reminderLines = lines.filter(([context]) => context === "reminder");
     expect(reminderLines.length).toBeGreaterThan(300);
-    const tickets = async () => (await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    const tickets = async () =>
+      (
+        await h.db.kysely
+          .selectFrom("Ticket")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n;
     let mixedSeen = 0;
     for (const [, text, intent, reason] of reminderLines) {
       // Each line answers a fresh reminder, with nothing recorded yet.
@@ -105,7 +126,14 @@ describe("answers", () => {
       await h.db.kysely.deleteFrom("TicketMessage").execute();
       await h.db.kysely.deleteFrom("TicketStatusChange").execute();
       await h.db.kysely.deleteFrom("Ticket").execute();
-      await setPendingQuestion(h.db, account.id, "rsvp", { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] }, startsAt, clock);
+      await setPendingQuestion(
+        h.db,
+        account.id,
+        "rsvp",
+        { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] },
+        startsAt,
+        clock,
+      );
       const before = await tickets();
       await h.text(42, text!);
       const replies = (await h.take(42)).map((c) => c.payload.text as string).join("\n");
@@ -125,7 +153,8 @@ describe("answers", () => {
         const after = await getRsvp(h.db, m.id, an.id);
         if (choice === "concern") expect(after, `"${text}" sent as a concern only`).toBeUndefined();
         else expect(after?.answer, `"${text}" recorded on request`).toBe(intent!.slice("mixed:".length));
-        if (choice !== "concern" && intent === "mixed:absent") expect((after?.reason ?? "").trim(), `reason of "${text}"`).toBe((reason ?? "").trim());
+        if (choice !== "concern" && intent === "mixed:absent")
+          expect((after?.reason ?? "").trim(), `reason of "${text}"`).toBe((reason ?? "").trim());
         expect(await tickets(), `"${text}" ticket`).toBe(before + (choice === "answer" ? 0 : 1));
       } else {
         expect(rsvp, `"${text}" (${intent}) must not be recorded as an answer`).toBeUndefined();
@@ -143,7 +172,13 @@ describe("answers", () => {
     await h.db.kysely.deleteFrom("ConversationState").execute();
     await h.text(42, "có mặt", { replyTo: reminder.payload.message_id ?? 0 });
     // The capturing transformer numbers messages; find the reminder's id in the log to reply to it.
-    const logged = await h.db.kysely.selectFrom("MessageLog").select("platformMessageId").where("direction", "=", "out").where("entityType", "=", "Meeting").where("entityId", "=", first.id).executeTakeFirstOrThrow();
+    const logged = await h.db.kysely
+      .selectFrom("MessageLog")
+      .select("platformMessageId")
+      .where("direction", "=", "out")
+      .where("entityType", "=", "Meeting")
+      .where("entityId", "=", first.id)
+      .executeTakeFirstOrThrow();
     await h.take(42);
     await h.text(42, "xin vắng vì đi công tác", { replyTo: Number(logged.platformMessageId) });
     await h.take(42);
@@ -183,7 +218,14 @@ describe("answers", () => {
     await remind(m);
     await h.text(42, "1");
     expect(await h.lastText(42)).toContain("Đã ghi nhận: anh/chị có mặt");
-    expect((await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("Ticket")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
   });
 
   it("should change the answer when 'chưa chắc' comes instead of a reason", async () => {
@@ -202,7 +244,14 @@ describe("answers", () => {
     expect(await h.lastText(77)).toContain("mã liên kết");
     await h.text(77, "có mặt");
     expect(await h.lastText(77)).toContain("mã liên kết");
-    expect((await h.db.kysely.selectFrom("Rsvp").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("Rsvp")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
   });
 
   it("should count an answer in a branch group for the linked sender", async () => {

@@ -111,11 +111,25 @@ describe("the concerns queue in chat", () => {
       expect(reply).not.toContain("Nhắn nội dung trả lời");
       expect(reply).not.toContain("ghi chú");
     }
-    expect(await h.db.kysely.selectFrom("ConversationState").select("kind").where("kind", "in", ["ticket_answer", "ticket_escalate"]).executeTakeFirst()).toBeUndefined();
+    expect(
+      await h.db.kysely
+        .selectFrom("ConversationState")
+        .select("kind")
+        .where("kind", "in", ["ticket_answer", "ticket_escalate"])
+        .executeTakeFirst(),
+    ).toBeUndefined();
     // The next message is theirs, not swallowed as an "answer".
     await h.text(11, "Xin hỏi lịch khám sức khỏe định kỳ năm nay");
     expect(await h.lastText(11)).toContain("ý kiến");
-    expect((await h.db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("authorRole", "=", "official").executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("TicketMessage")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("authorRole", "=", "official")
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
     // A cadre of a sibling branch is refused at the press, too.
     await h.press(30, `tk:answer:${id}`, 1, 30);
     expect(await h.lastText(30)).toContain(`không còn quyền xử lý ý kiến #${id}`);
@@ -130,7 +144,13 @@ describe("the concerns queue in chat", () => {
     // The old "Trả lời" button, pressed after passing it up: told at once, no prompt.
     await h.press(10, `tk:answer:${id}`, 1, 10);
     expect(await h.lastText(10)).toContain(`Ý kiến #${id} đã được chuyển lên Xã Phước Hòa`);
-    expect(await h.db.kysely.selectFrom("ConversationState").select("kind").where("kind", "=", "ticket_answer").executeTakeFirst()).toBeUndefined();
+    expect(
+      await h.db.kysely
+        .selectFrom("ConversationState")
+        .select("kind")
+        .where("kind", "=", "ticket_answer")
+        .executeTakeFirst(),
+    ).toBeUndefined();
     // Still visible, marked as handled above, without action buttons.
     await h.text(10, `/ykien ${id}`);
     const [view] = await h.take(10);
@@ -146,7 +166,9 @@ describe("the concerns queue in chat", () => {
     expect(told[0]).toContain("Xã sẽ rà soát hồ sơ trong tuần này.");
     await h.text(20, `/dong ${id}`);
     await h.take(20);
-    expect((await h.take(10)).map((c) => c.payload.text as string)).toEqual([`Ý kiến #${id} của Nguyễn Văn An mà anh/chị đã chuyển lên đã được Xã Phước Hòa đóng.`]);
+    expect((await h.take(10)).map((c) => c.payload.text as string)).toEqual([
+      `Ý kiến #${id} của Nguyễn Văn An mà anh/chị đã chuyển lên đã được Xã Phước Hòa đóng.`,
+    ]);
     expect(await h.take(30)).toEqual([]);
   });
 });

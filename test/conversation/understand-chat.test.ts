@@ -20,7 +20,9 @@ let member: { id: number };
 let cadre: { id: number };
 let clock: Date;
 
-const link = async (name: string, chat: number, unitId: number, role?: "cadre") => ({ id: await linkInChat(h, name, chat, unitId, role) });
+const link = async (name: string, chat: number, unitId: number, role?: "cadre") => ({
+  id: await linkInChat(h, name, chat, unitId, role),
+});
 
 beforeEach(async () => {
   clock = new Date("2026-11-30T01:00:00Z");
@@ -31,10 +33,20 @@ beforeEach(async () => {
 });
 afterEach(() => h.destroy());
 
-const tickets = async () => (await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+const tickets = async () =>
+  (
+    await h.db.kysely
+      .selectFrom("Ticket")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow()
+  ).n;
 
 function meeting(at = new Date("2026-12-04T12:30:00Z"), title = "Sinh hoạt chi hội định kỳ") {
-  return createMeeting(h.db, { unitId: tree.branchA1.id, title, place: "Nhà văn hóa", agenda: "", startsAt: at }, { actor: systemActor(), now: clock, timeZone: zone });
+  return createMeeting(
+    h.db,
+    { unitId: tree.branchA1.id, title, place: "Nhà văn hóa", agenda: "", startsAt: at },
+    { actor: systemActor(), now: clock, timeZone: zone },
+  );
 }
 
 async function remind() {
@@ -68,7 +80,9 @@ describe("a concern is never recorded as có mặt", () => {
     expect(reply).toContain(`ý kiến #${id}`);
     expect(reply).not.toContain("Đã ghi nhận");
     expect(await getRsvp(h.db, m.id, member.id)).toBeUndefined();
-    expect((await ticketThread(h.db, id, member.id)).messages.at(-1)?.text).toBe("Đến nay đường vẫn ngập, chưa thấy ai xuống xem");
+    expect((await ticketThread(h.db, id, member.id)).messages.at(-1)?.text).toBe(
+      "Đến nay đường vẫn ngập, chưa thấy ai xuống xem",
+    );
     // A second line within the next minutes goes to the same concern.
     await h.text(42, "nước ngập tới đầu gối");
     expect(await h.lastText(42)).toContain(`ý kiến #${id}`);
@@ -94,7 +108,9 @@ describe("a concern is never recorded as có mặt", () => {
     await h.text(42, "em có mặt, nhưng đề nghị chi hội xem lại việc thu hội phí");
     const [ask] = await h.take(42);
     expect(ask!.payload.text).toContain("Anh/chị muốn bot làm gì?");
-    expect(ask!.payload.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data)).toEqual(["rsvpmix:answer", "rsvpmix:concern", "rsvpmix:both", "flow:cancel"]);
+    expect(
+      ask!.payload.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data),
+    ).toEqual(["rsvpmix:answer", "rsvpmix:concern", "rsvpmix:both", "flow:cancel"]);
     expect(await getRsvp(h.db, m.id, member.id)).toBeUndefined();
     await h.text(42, "3");
     const done = await h.lastText(42);
@@ -155,10 +171,24 @@ describe("emoji answers", () => {
   it("should take a Zalo-style reaction on the reminder the same way", async () => {
     const m = await meeting();
     await remind();
-    const logged = await h.db.kysely.selectFrom("MessageLog").select("platformMessageId").where("direction", "=", "out").where("entityType", "=", "Meeting").where("entityId", "=", m.id).executeTakeFirstOrThrow();
+    const logged = await h.db.kysely
+      .selectFrom("MessageLog")
+      .select("platformMessageId")
+      .where("direction", "=", "out")
+      .where("entityType", "=", "Meeting")
+      .where("entityId", "=", m.id)
+      .executeTakeFirstOrThrow();
     await h.inbox.receive({
-      platform: "telegram", account: "chihoi_test_bot", chatId: "42", chatType: "private", sender: { id: "42" }, kind: "reaction",
-      reaction: "👌", replyTo: logged.platformMessageId ?? undefined, eventId: "react:1", at: clock,
+      platform: "telegram",
+      account: "chihoi_test_bot",
+      chatId: "42",
+      chatType: "private",
+      sender: { id: "42" },
+      kind: "reaction",
+      reaction: "👌",
+      replyTo: logged.platformMessageId ?? undefined,
+      eventId: "react:1",
+      at: clock,
     });
     h.engine.kick();
     expect(await h.lastText(42)).toContain("có mặt");
@@ -237,6 +267,8 @@ describe("/ykien for members", () => {
     await h.text(42, "tối đến đi lại rất nguy hiểm");
     expect(await h.lastText(42)).toContain(`ý kiến #${id}`);
     expect((await getTicket(h.db, id)).status).toBe("new");
-    expect((await ticketThread(h.db, id, member.id)).messages.map((x) => x.text)).toContain("tối đến đi lại rất nguy hiểm");
+    expect((await ticketThread(h.db, id, member.id)).messages.map((x) => x.text)).toContain(
+      "tối đến đi lại rất nguy hiểm",
+    );
   });
 });

@@ -38,7 +38,8 @@ afterEach(() => h.destroy());
 
 const buttons = (call: CapturedCall | undefined): string[] =>
   (call?.payload.reply_markup?.inline_keyboard ?? []).flat().map((b: { callback_data: string }) => b.callback_data);
-const pendingOf = async (chat: number) => getPendingQuestion(h.db, (await findAccount(h.db, "telegram", String(chat)))!.id, clock);
+const pendingOf = async (chat: number) =>
+  getPendingQuestion(h.db, (await findAccount(h.db, "telegram", String(chat)))!.id, clock);
 
 async function step(chat: number, text: string): Promise<CapturedCall> {
   await h.text(chat, text);
@@ -50,17 +51,27 @@ describe("cancelling a guided flow", () => {
   /** Walks /taohop to each step in turn and checks it offers "Hủy" and understands `word` there. */
   const meetingSteps = ["/taohop", "Họp chi hội tháng 12", "thứ 6 tuần sau 19:30", "Nhà văn hóa"];
 
-  it.each(["hủy", "huy", "/huy", "thôi", "cancel", "/cancel", "Hủy ạ"])("should stop /taohop at every step on %j", async (word) => {
-    for (let depth = 1; depth <= meetingSteps.length; depth++) {
-      let last: CapturedCall | undefined;
-      for (const text of meetingSteps.slice(0, depth)) last = await step(10, text);
-      expect(buttons(last).at(-1), `step ${depth}`).toBe("flow:cancel");
-      const reply = await step(10, word);
-      expect(reply.payload.text, `step ${depth}`).toBe("Đã hủy, không tạo lịch.");
-      expect(await pendingOf(10)).toBeUndefined();
-    }
-    expect((await h.db.kysely.selectFrom("Meeting").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
-  });
+  it.each(["hủy", "huy", "/huy", "thôi", "cancel", "/cancel", "Hủy ạ"])(
+    "should stop /taohop at every step on %j",
+    async (word) => {
+      for (let depth = 1; depth <= meetingSteps.length; depth++) {
+        let last: CapturedCall | undefined;
+        for (const text of meetingSteps.slice(0, depth)) last = await step(10, text);
+        expect(buttons(last).at(-1), `step ${depth}`).toBe("flow:cancel");
+        const reply = await step(10, word);
+        expect(reply.payload.text, `step ${depth}`).toBe("Đã hủy, không tạo lịch.");
+        expect(await pendingOf(10)).toBeUndefined();
+      }
+      expect(
+        (
+          await h.db.kysely
+            .selectFrom("Meeting")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ).toBe(0);
+    },
+  );
 
   it("should stop /taohop by the Hủy button and by its number", async () => {
     await step(10, "/taohop");
@@ -82,20 +93,20 @@ describe("cancelling a guided flow", () => {
     expect((await step(10, "không")).payload.text).toContain("Nội dung chính");
   });
 
-  it.each(["hủy", "/huy", "thôi", "cancel"])("should stop /guivanban at the document-kind step on %j, never taking it as a kind", async (word) => {
-    await step(20, "/guivanban");
-    const kind = await step(20, "Chi hội 1");
-    expect(kind.payload.text).toContain("Loại văn bản");
-    expect(buttons(kind).at(-1)).toBe("flow:cancel");
-    expect((await step(20, word)).payload.text).toBe("Đã hủy, chưa gửi văn bản.");
-    expect(await pendingOf(20)).toBeUndefined();
-  });
+  it.each(["hủy", "/huy", "thôi", "cancel"])(
+    "should stop /guivanban at the document-kind step on %j, never taking it as a kind",
+    async (word) => {
+      await step(20, "/guivanban");
+      const kind = await step(20, "Chi hội 1");
+      expect(kind.payload.text).toContain("Loại văn bản");
+      expect(buttons(kind).at(-1)).toBe("flow:cancel");
+      expect((await step(20, word)).payload.text).toBe("Đã hủy, chưa gửi văn bản.");
+      expect(await pendingOf(20)).toBeUndefined();
+    },
+  );
 
   it("should offer Hủy at every step of /guivanban until the preview", async () => {
-    const replies = [
-      await step(20, "/guivanban"),
-      await step(20, "Xã Phước Hòa"),
-    ];
+    const replies = [await step(20, "/guivanban"), await step(20, "Xã Phước Hòa")];
     await h.press(20, "dnew:kind:thong_bao", 1, 20);
     replies.push((await h.take(20)).at(-1)!);
     replies.push(await step(20, "12-TB/HCCB, Hội CCB xã"));
@@ -103,7 +114,15 @@ describe("cancelling a guided flow", () => {
     replies.push(await step(20, "Các chi hội cử người trực từ 28 tháng Chạp."));
     for (const r of replies) expect(buttons(r).at(-1), r.payload.text).toBe("flow:cancel");
     expect((await step(20, "/cancel")).payload.text).toBe("Đã hủy, chưa gửi văn bản.");
-    expect((await h.db.kysely.selectFrom("Directive").select((eb) => eb.fn.countAll<number>().as("n")).where("status", "!=", "draft").executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("Directive")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("status", "!=", "draft")
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
   });
 
   it("should stop an answer to a concern, attendance and the 'write your concern' question", async () => {
@@ -118,11 +137,28 @@ describe("cancelling a guided flow", () => {
     await h.take(11);
     expect(await h.take(11)).toHaveLength(0);
 
-    const m = await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 3_600_000) }, { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
+    const m = await createMeeting(
+      h.db,
+      {
+        unitId: tree.branchA1.id,
+        title: "Họp",
+        place: "",
+        agenda: "",
+        startsAt: new Date(clock.getTime() - 3_600_000),
+      },
+      { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone },
+    );
     const list = await step(10, `/diemdanh ${m.id}`);
     expect(buttons(list).at(-1)).toBe("flow:cancel");
     expect((await step(10, "/huy")).payload.text).toBe("Đã hủy, không lưu gì.");
-    expect((await h.db.kysely.selectFrom("Attendance").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await h.db.kysely
+          .selectFrom("Attendance")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
 
     await step(11, "/ykien");
     expect((await step(11, "thôi")).payload.text).toBe("Đã hủy, không lưu gì.");
@@ -202,13 +238,45 @@ describe("concerns: category and satisfaction", () => {
 
 describe("/vanban N and which meeting", () => {
   it("should say a document number is not found instead of listing", async () => {
-    expect((await step(11, "/vanban 99")).payload.text).toBe("Không có văn bản số 99 trong danh sách của anh/chị. Gửi /vanban để xem các văn bản gần đây.");
+    expect((await step(11, "/vanban 99")).payload.text).toBe(
+      "Không có văn bản số 99 trong danh sách của anh/chị. Gửi /vanban để xem các văn bản gần đây.",
+    );
   });
 
   it("should never offer a meeting that has already started", async () => {
-    const started = await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Đang họp", place: "", agenda: "", startsAt: new Date(clock.getTime() - 30 * 60_000) }, { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone });
-    const a = await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tuần sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 7 * 86_400_000) }, { actor: systemActor(), now: clock, timeZone: zone });
-    const b = await createMeeting(h.db, { unitId: tree.branchA1.id, title: "Họp tháng sau", place: "", agenda: "", startsAt: new Date(clock.getTime() + 20 * 86_400_000) }, { actor: systemActor(), now: clock, timeZone: zone });
+    const started = await createMeeting(
+      h.db,
+      {
+        unitId: tree.branchA1.id,
+        title: "Đang họp",
+        place: "",
+        agenda: "",
+        startsAt: new Date(clock.getTime() - 30 * 60_000),
+      },
+      { actor: systemActor(), now: new Date(clock.getTime() - 86_400_000), timeZone: zone },
+    );
+    const a = await createMeeting(
+      h.db,
+      {
+        unitId: tree.branchA1.id,
+        title: "Họp tuần sau",
+        place: "",
+        agenda: "",
+        startsAt: new Date(clock.getTime() + 7 * 86_400_000),
+      },
+      { actor: systemActor(), now: clock, timeZone: zone },
+    );
+    const b = await createMeeting(
+      h.db,
+      {
+        unitId: tree.branchA1.id,
+        title: "Họp tháng sau",
+        place: "",
+        agenda: "",
+        startsAt: new Date(clock.getTime() + 20 * 86_400_000),
+      },
+      { actor: systemActor(), now: clock, timeZone: zone },
+    );
     const ask = await step(11, "có mặt");
     expect(ask.payload.text).toContain("trả lời cho buổi nào");
     expect(buttons(ask)).toEqual([`rsvpwhich:${a.id}`, `rsvpwhich:${b.id}`]);

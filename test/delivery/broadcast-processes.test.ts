@@ -16,7 +16,13 @@ import { enqueueMany, outboxCounts, priorities } from "../../src/domain/deliveri
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), "../helpers/delivery-child.ts");
 
-interface Line { pid: number; t: number; event: string; sent?: number; worker?: string }
+interface Line {
+  pid: number;
+  t: number;
+  event: string;
+  sent?: number;
+  worker?: string;
+}
 
 let db: TestDatabase | undefined;
 let fake: FakeTelegramServer | undefined;
@@ -72,9 +78,17 @@ describe.skipIf(!testPostgresUrl)("a broadcast by three processes on one Postgre
     // The fake refuses nothing: every arrival is counted, so an excess shows in the windows.
     fake = await startFakeTelegram({ latencyMs: 10, arrivalJitterMs: 5 });
     const members = 3000;
-    await enqueueMany(db, Array.from({ length: members }, (_, i) => ({
-      platform: "telegram", chatId: String(100_000 + i), priority: priorities.broadcast, body: { text: `văn bản ${i}` }, entityType: "Directive", entityId: 1,
-    })));
+    await enqueueMany(
+      db,
+      Array.from({ length: members }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(100_000 + i),
+        priority: priorities.broadcast,
+        body: { text: `văn bản ${i}` },
+        entityType: "Directive",
+        entityId: 1,
+      })),
+    );
     const args = [db.url, fake.apiRoot, fake.token, JSON.stringify(fake.botInfo)];
     const children = [start(args), start(args), start(args)];
     await until("three processes ready", () => children.every((c) => c.lines.some((l) => l.event === "ready")), 60_000);
@@ -87,10 +101,14 @@ describe.skipIf(!testPostgresUrl)("a broadcast by three processes on one Postgre
     await victim.exited;
     const sentAtKill = fake.sentCount();
 
-    await until("every member served", () => {
-      const sent = new Set(fake!.sent().map((s) => String(s.chat_id)));
-      return sent.size >= members;
-    }, 240_000);
+    await until(
+      "every member served",
+      () => {
+        const sent = new Set(fake!.sent().map((s) => String(s.chat_id)));
+        return sent.size >= members;
+      },
+      240_000,
+    );
     await until("every row recorded", async () => (await outboxCounts(db!, "telegram")).sent === members, 30_000);
     for (const c of [children[0]!, children[2]!]) {
       c.proc.kill("SIGTERM");
@@ -129,7 +147,12 @@ describe.skipIf(!testPostgresUrl)("a broadcast by three processes on one Postgre
     expect(takenBack).toBeGreaterThan(0);
     const first = fake.sent()[0]!.at;
     const last = fake.sent().at(-1)!.at;
-    console.log(`3 processes, ${members} members: ${fake.sentCount()} sends (${twice} twice after the kill, ${takenBack} taken back from it) in ${((last - first) / 1000).toFixed(1)} s, ` +
-      `${(fake.sentCount() / ((last - first) / 1000 + 1)).toFixed(2)}/s, busiest second ${busiestWindow(fake.sent().map((s) => s.at), 1000)}`);
+    console.log(
+      `3 processes, ${members} members: ${fake.sentCount()} sends (${twice} twice after the kill, ${takenBack} taken back from it) in ${((last - first) / 1000).toFixed(1)} s, ` +
+        `${(fake.sentCount() / ((last - first) / 1000 + 1)).toFixed(2)}/s, busiest second ${busiestWindow(
+          fake.sent().map((s) => s.at),
+          1000,
+        )}`,
+    );
   }, 360_000);
 });

@@ -27,7 +27,9 @@ afterEach(async () => {
 
 async function start(): Promise<void> {
   engine = new DeliveryEngine(db, {
-    concurrency: 8, maxAttempts: 8, logger: silentLogger,
+    concurrency: 8,
+    maxAttempts: 8,
+    logger: silentLogger,
     limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } },
   });
   engine.addChannel(telegramChannelFor(fake));
@@ -36,11 +38,40 @@ async function start(): Promise<void> {
 
 describe("fair delivery", () => {
   it("should not hold a reminder to one chat behind 13,000 replies queued for another", async () => {
-    await enqueueMany(db, Array.from({ length: 13_000 }, (_, i) => ({ platform: "telegram", chatId: "5001", priority: priorities.reply, body: { text: `trả lời ${i}` } })));
-    await enqueue(db, { platform: "telegram", chatId: "5002", priority: priorities.normal, body: { text: "Nhắc họp" }, entityType: "Meeting", entityId: 1 });
+    await enqueueMany(
+      db,
+      Array.from({ length: 13_000 }, (_, i) => ({
+        platform: "telegram",
+        chatId: "5001",
+        priority: priorities.reply,
+        body: { text: `trả lời ${i}` },
+      })),
+    );
+    await enqueue(db, {
+      platform: "telegram",
+      chatId: "5002",
+      priority: priorities.normal,
+      body: { text: "Nhắc họp" },
+      entityType: "Meeting",
+      entityId: 1,
+    });
     // A full group does not hold anyone else back either.
-    await enqueueMany(db, Array.from({ length: 25 }, (_, i) => ({ platform: "telegram", chatId: "-900", chatType: "group" as const, priority: priorities.normal, body: { text: `nhóm ${i}` } })));
-    await enqueue(db, { platform: "telegram", chatId: "5003", priority: priorities.broadcast, body: { text: "Văn bản" } });
+    await enqueueMany(
+      db,
+      Array.from({ length: 25 }, (_, i) => ({
+        platform: "telegram",
+        chatId: "-900",
+        chatType: "group" as const,
+        priority: priorities.normal,
+        body: { text: `nhóm ${i}` },
+      })),
+    );
+    await enqueue(db, {
+      platform: "telegram",
+      chatId: "5003",
+      priority: priorities.broadcast,
+      body: { text: "Văn bản" },
+    });
     await start();
     await fake.waitForSent(1, 10_000, 5002);
     // The busy chat gets one message a second; the reminder went out while it had at most two.
@@ -51,8 +82,26 @@ describe("fair delivery", () => {
   });
 
   it("should send replies to members before broadcast copies", async () => {
-    await enqueueMany(db, Array.from({ length: 200 }, (_, i) => ({ platform: "telegram", chatId: String(6000 + i), priority: priorities.broadcast, body: { text: `văn bản ${i}` }, entityType: "Directive", entityId: 1 })));
-    await enqueueMany(db, Array.from({ length: 10 }, (_, i) => ({ platform: "telegram", chatId: String(7000 + i), priority: priorities.reply, body: { text: `trả lời ${i}` } })));
+    await enqueueMany(
+      db,
+      Array.from({ length: 200 }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(6000 + i),
+        priority: priorities.broadcast,
+        body: { text: `văn bản ${i}` },
+        entityType: "Directive",
+        entityId: 1,
+      })),
+    );
+    await enqueueMany(
+      db,
+      Array.from({ length: 10 }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(7000 + i),
+        priority: priorities.reply,
+        body: { text: `trả lời ${i}` },
+      })),
+    );
     await start();
     await fake.waitFor(() => fake.sentCount() >= 40, 10_000);
     const order = fake.sent().map((s) => Number(s.chat_id));
@@ -62,11 +111,36 @@ describe("fair delivery", () => {
 
   it("should interleave broadcasts of different units instead of queueing one behind the other", async () => {
     const now = new Date();
-    await enqueueMany(db, Array.from({ length: 300 }, (_, i) => ({ platform: "telegram", chatId: String(10_000 + i), priority: priorities.broadcast, body: { text: `A ${i}` }, entityType: "Directive", entityId: 1 })), now);
-    await enqueueMany(db, Array.from({ length: 300 }, (_, i) => ({ platform: "telegram", chatId: String(20_000 + i), priority: priorities.broadcast, body: { text: `B ${i}` }, entityType: "Directive", entityId: 2 })), now);
+    await enqueueMany(
+      db,
+      Array.from({ length: 300 }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(10_000 + i),
+        priority: priorities.broadcast,
+        body: { text: `A ${i}` },
+        entityType: "Directive",
+        entityId: 1,
+      })),
+      now,
+    );
+    await enqueueMany(
+      db,
+      Array.from({ length: 300 }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(20_000 + i),
+        priority: priorities.broadcast,
+        body: { text: `B ${i}` },
+        entityType: "Directive",
+        entityId: 2,
+      })),
+      now,
+    );
     await start();
     await fake.waitFor(() => fake.sentCount() >= 60, 15_000);
-    const first = fake.sent().slice(0, 60).map((s) => Number(s.chat_id));
+    const first = fake
+      .sent()
+      .slice(0, 60)
+      .map((s) => Number(s.chat_id));
     const a = first.filter((c) => c < 20_000).length;
     expect(a).toBeGreaterThanOrEqual(20);
     expect(60 - a).toBeGreaterThanOrEqual(20);

@@ -17,12 +17,18 @@ import { createTicket } from "../../src/domain/tickets/ticket-service.ts";
 import { fitMessage } from "../../src/channels/fit-message.ts";
 import { choicesAsText } from "../../src/channels/channel.ts";
 
-const concern = Array.from({ length: 2500 }, (_, i) => `Câu ${i + 1}: đường vào thôn bị ngập sâu sau mưa.`).join(" ").slice(0, 100_000);
+const concern = Array.from({ length: 2500 }, (_, i) => `Câu ${i + 1}: đường vào thôn bị ngập sâu sau mưa.`)
+  .join(" ")
+  .slice(0, 100_000);
 
 describe("fitMessage", () => {
   it("should cut a 100,000-character text once for Telegram, saying how much was cut and where to read it", () => {
     expect(concern.length).toBe(100_000);
-    const fitted = fitMessage({ text: concern, locale: "vi" }, { maxLength: 4096, buttons: true }, { type: "Ticket", id: 4 });
+    const fitted = fitMessage(
+      { text: concern, locale: "vi" },
+      { maxLength: 4096, buttons: true },
+      { type: "Ticket", id: 4 },
+    );
     expect(fitted.text.length).toBeLessThanOrEqual(4096);
     expect(fitted.text.length).toBeGreaterThan(3500);
     const cut = Number(/đã lược ([\d.]+) ký tự/.exec(fitted.text)![1]!.replace(/\./g, ""));
@@ -31,7 +37,14 @@ describe("fitMessage", () => {
   });
 
   it("should leave room for the numbered choices on a platform without buttons (Zalo Bot, 2,000)", () => {
-    const message = { text: concern, locale: "en" as const, choices: [{ label: "Take", payload: "a" }, { label: "Answer", payload: "b" }] };
+    const message = {
+      text: concern,
+      locale: "en" as const,
+      choices: [
+        { label: "Take", payload: "a" },
+        { label: "Answer", payload: "b" },
+      ],
+    };
     const fitted = fitMessage(message, { maxLength: 2000, buttons: false });
     expect(choicesAsText(fitted).length).toBeLessThanOrEqual(2000);
     expect(fitted.text).toMatch(/characters left out\.$/);
@@ -64,8 +77,19 @@ describe("a long concern in chat and on the command line", () => {
     const ticket = (await createTicket(db, { personId: member, text: "Đường ngập" })).id;
     // However the ticket got its text (limits on new tickets come from elsewhere), it is read whole here.
     await db.kysely.updateTable("TicketMessage").set({ text: concern }).where("ticketId", "=", ticket).execute();
-    const id = (await enqueue(db, { platform: "telegram", chatId: "9100", body: { text: `Ý kiến #${ticket}\n\n${concern}` }, entityType: "Ticket", entityId: ticket }))!;
-    engine = new DeliveryEngine(db, { concurrency: 2, maxAttempts: 3, logger: silentLogger, limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } } });
+    const id = (await enqueue(db, {
+      platform: "telegram",
+      chatId: "9100",
+      body: { text: `Ý kiến #${ticket}\n\n${concern}` },
+      entityType: "Ticket",
+      entityId: ticket,
+    }))!;
+    engine = new DeliveryEngine(db, {
+      concurrency: 2,
+      maxAttempts: 3,
+      logger: silentLogger,
+      limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } },
+    });
     engine.addChannel(telegramChannelFor(fake));
     await engine.start();
     await fake.waitForSent(1, 10_000, 9100);
@@ -76,7 +100,15 @@ describe("a long concern in chat and on the command line", () => {
 
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/chihoi.js");
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [bin, "tickets", "show", String(ticket)], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, LOG_LEVEL: "silent" }, maxBuffer: 10_000_000 }, (error, out) => (error ? reject(error) : resolve(out))),
+      execFile(
+        process.execPath,
+        [bin, "tickets", "show", String(ticket)],
+        {
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, LOG_LEVEL: "silent" },
+          maxBuffer: 10_000_000,
+        },
+        (error, out) => (error ? reject(error) : resolve(out)),
+      ),
     );
     expect(stdout).toContain(`#${ticket}`);
     expect(stdout).toContain(concern);

@@ -28,7 +28,13 @@ afterEach(async () => {
 const telegramLimits = { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 };
 
 async function startEngine(clock?: EngineClock): Promise<DeliveryEngine> {
-  engine = new DeliveryEngine(db!, { concurrency: 40, maxAttempts: 8, logger: silentLogger, limits: { telegram: telegramLimits }, clock });
+  engine = new DeliveryEngine(db!, {
+    concurrency: 40,
+    maxAttempts: 8,
+    logger: silentLogger,
+    limits: { telegram: telegramLimits },
+    clock,
+  });
   engine.addChannel(telegramChannelFor(fake!));
   await engine.start();
   return engine;
@@ -57,15 +63,37 @@ describe("pacing against the strict fake Bot API", () => {
     db = await createTestDatabase();
     fake = await startFakeTelegram({ limits: {}, latencyMs: 10, arrivalJitterMs: 5 });
     const copies = 240;
-    await enqueueMany(db, Array.from({ length: copies }, (_, i) => ({
-      platform: "telegram", chatId: String(30_000 + i), priority: priorities.broadcast, body: { text: `văn bản ${i}` }, entityType: "Directive", entityId: 1,
-    })));
+    await enqueueMany(
+      db,
+      Array.from({ length: copies }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(30_000 + i),
+        priority: priorities.broadcast,
+        body: { text: `văn bản ${i}` },
+        entityType: "Directive",
+        entityId: 1,
+      })),
+    );
     // Three chats with several notices each: one a second at most.
-    await enqueueMany(db, Array.from({ length: 9 }, (_, i) => ({ platform: "telegram", chatId: String(40_000 + (i % 3)), priority: priorities.normal, body: { text: `nhắc ${i}` } })));
+    await enqueueMany(
+      db,
+      Array.from({ length: 9 }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(40_000 + (i % 3)),
+        priority: priorities.normal,
+        body: { text: `nhắc ${i}` },
+      })),
+    );
     await startEngine();
     // Replies to members who write while the broadcast runs.
     await fake.waitFor(() => fake!.sentCount() >= 60, 20_000, "60 sends");
-    for (let i = 0; i < 20; i++) await enqueue(db, { platform: "telegram", chatId: String(50_000 + i), priority: priorities.reply, body: { text: `trả lời ${i}` } });
+    for (let i = 0; i < 20; i++)
+      await enqueue(db, {
+        platform: "telegram",
+        chatId: String(50_000 + i),
+        priority: priorities.reply,
+        body: { text: `trả lời ${i}` },
+      });
     engine!.kick("telegram");
     const total = copies + 9 + 20;
     await fake.waitFor(() => fake!.sentCount() >= total, 60_000, `${total} sends`);
@@ -79,17 +107,36 @@ describe("pacing against the strict fake Bot API", () => {
     for (let c = 0; c < 3; c++) expect(by.get(String(40_000 + c))).toEqual([0, 1, 2].map((k) => `nhắc ${c + 3 * k}`));
     for (let i = 0; i < 20; i++) expect(by.get(String(50_000 + i))).toEqual([`trả lời ${i}`]);
     // What the fake enforced, read back from its arrival times.
-    expect(busiestWindow(fake.sent().map((s) => s.at), 1000)).toBeLessThanOrEqual(30);
-    for (let c = 0; c < 3; c++) expect(busiestWindow(fake.sent(40_000 + c).map((s) => s.at), 1000)).toBe(1);
+    expect(
+      busiestWindow(
+        fake.sent().map((s) => s.at),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(30);
+    for (let c = 0; c < 3; c++)
+      expect(
+        busiestWindow(
+          fake.sent(40_000 + c).map((s) => s.at),
+          1000,
+        ),
+      ).toBe(1);
   }, 90_000);
 
   it("should send a reply queued behind a broadcast before the copies still waiting", async () => {
     db = await createTestDatabase();
     fake = await startFakeTelegram({ limits: {}, latencyMs: 10, arrivalJitterMs: 5 });
     const copies = 150;
-    await enqueueMany(db, Array.from({ length: copies }, (_, i) => ({
-      platform: "telegram", chatId: String(60_000 + i), priority: priorities.broadcast, body: { text: `văn bản ${i}` }, entityType: "Directive", entityId: 2,
-    })));
+    await enqueueMany(
+      db,
+      Array.from({ length: copies }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(60_000 + i),
+        priority: priorities.broadcast,
+        body: { text: `văn bản ${i}` },
+        entityType: "Directive",
+        entityId: 2,
+      })),
+    );
     await startEngine();
     await fake.waitFor(() => fake!.sentCount() >= 45, 20_000, "45 copies");
     const arrivedBefore = fake.sentCount();
@@ -123,11 +170,39 @@ describe("pacing against the strict fake Bot API", () => {
     db = await createTestDatabase();
     fake = await startFakeTelegram({ limits: {}, clock: now });
     const groups = ["-1001", "-1002", "-1003"];
-    await enqueueMany(db, groups.flatMap((g) => Array.from({ length: 25 }, (_, i) => ({
-      platform: "telegram", chatId: g, chatType: "group" as const, priority: priorities.normal, body: { text: `${g} ${i}` },
-    }))), new Date(now()));
-    await enqueueMany(db, Array.from({ length: 20 }, (_, i) => ({ platform: "telegram", chatId: String(80_000 + (i % 4)), priority: priorities.reply, body: { text: `trả lời ${i}` } })), new Date(now()));
-    await enqueueMany(db, Array.from({ length: 120 }, (_, i) => ({ platform: "telegram", chatId: String(90_000 + i), priority: priorities.broadcast, body: { text: `bản ${i}` } })), new Date(now()));
+    await enqueueMany(
+      db,
+      groups.flatMap((g) =>
+        Array.from({ length: 25 }, (_, i) => ({
+          platform: "telegram",
+          chatId: g,
+          chatType: "group" as const,
+          priority: priorities.normal,
+          body: { text: `${g} ${i}` },
+        })),
+      ),
+      new Date(now()),
+    );
+    await enqueueMany(
+      db,
+      Array.from({ length: 20 }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(80_000 + (i % 4)),
+        priority: priorities.reply,
+        body: { text: `trả lời ${i}` },
+      })),
+      new Date(now()),
+    );
+    await enqueueMany(
+      db,
+      Array.from({ length: 120 }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(90_000 + i),
+        priority: priorities.broadcast,
+        body: { text: `bản ${i}` },
+      })),
+      new Date(now()),
+    );
     await startEngine(clock);
     const total = 75 + 20 + 120;
     await fake.waitFor(() => fake!.sentCount() >= total, 30_000, `${total} sends`);
@@ -135,13 +210,25 @@ describe("pacing against the strict fake Bot API", () => {
     expect(fake.counters.rateLimited).toBe(0);
     const by = textsByChat(fake);
     for (const g of groups) expect(by.get(g)).toEqual(Array.from({ length: 25 }, (_, i) => `${g} ${i}`));
-    for (let c = 0; c < 4; c++) expect(by.get(String(80_000 + c))).toEqual([0, 1, 2, 3, 4].map((k) => `trả lời ${c + 4 * k}`));
+    for (let c = 0; c < 4; c++)
+      expect(by.get(String(80_000 + c))).toEqual([0, 1, 2, 3, 4].map((k) => `trả lời ${c + 4 * k}`));
     for (const g of groups) {
       const times = fake.sent(Number(g)).map((s) => s.at);
       expect(busiestWindow(times, 60_000)).toBe(20);
       expect(busiestWindow(times, 1000)).toBe(1);
     }
-    for (let c = 0; c < 4; c++) expect(busiestWindow(fake.sent(80_000 + c).map((s) => s.at), 1000)).toBe(1);
-    expect(busiestWindow(fake.sent().map((s) => s.at), 1000)).toBeLessThanOrEqual(30);
+    for (let c = 0; c < 4; c++)
+      expect(
+        busiestWindow(
+          fake.sent(80_000 + c).map((s) => s.at),
+          1000,
+        ),
+      ).toBe(1);
+    expect(
+      busiestWindow(
+        fake.sent().map((s) => s.at),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(30);
   }, 60_000);
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { RateLimiter, SendGate, type Booking, type PacingClock } from "../../src/delivery/rate-limiter.ts";
 
 /** One request: it left at `at`, its answer came back at `answer`. */
-function send(limiter: RateLimiter, chat: string, at: number, answer: number, type: "private" | "group" = "private"): Booking {
+function send(
+  limiter: RateLimiter,
+  chat: string,
+  at: number,
+  answer: number,
+  type: "private" | "group" = "private",
+): Booking {
   expect(limiter.availableAt(chat, type, at)).toBe(at);
   const b = limiter.start(chat, type, at);
   limiter.complete(b, answer);
@@ -72,7 +78,13 @@ describe("RateLimiter", () => {
   });
 
   it("should keep a minimum interval across all chats and count new recipients per hour (Zalo)", () => {
-    const limiter = new RateLimiter({ perSecond: 1000, chatIntervalMs: 3000, groupPerMinute: 20, minIntervalMs: 3000, newRecipientsPerHour: 2 });
+    const limiter = new RateLimiter({
+      perSecond: 1000,
+      chatIntervalMs: 3000,
+      groupPerMinute: 20,
+      minIntervalMs: 3000,
+      newRecipientsPerHour: 2,
+    });
     send(limiter, "a", 0, 10);
     expect(limiter.availableAt("b", "private", 100)).toBe(3000);
     expect(limiter.openSlots(2999)).toBe(0);
@@ -126,7 +138,8 @@ describe("SendGate", () => {
     const limiter = new RateLimiter({ perSecond: 2, chatIntervalMs: 1000, groupPerMinute: 20 });
     const gate = new SendGate(limiter, clock);
     const order: string[] = [];
-    const go = (chat: string, priority: number) => gate.acquire(chat, "private", priority).then((b) => (order.push(chat), b));
+    const go = (chat: string, priority: number) =>
+      gate.acquire(chat, "private", priority).then((b) => (order.push(chat), b));
     const first = await Promise.all([go("b1", 9), go("b2", 9)]);
     const waiting = [go("b3", 9), go("b4", 9)];
     await advance(5);

@@ -44,9 +44,17 @@ describe("the shared send budget", () => {
     // No limits enforced by the fake: what arrives is counted, not refused, so an excess shows.
     fake = await startFakeTelegram({ latencyMs: 10, arrivalJitterMs: 5 });
     const members = 240;
-    await enqueueMany(db, Array.from({ length: members }, (_, i) => ({
-      platform: "telegram", chatId: String(80_000 + i), priority: priorities.broadcast, body: { text: `văn bản ${i}` }, entityType: "Directive", entityId: 3,
-    })));
+    await enqueueMany(
+      db,
+      Array.from({ length: members }, (_, i) => ({
+        platform: "telegram",
+        chatId: String(80_000 + i),
+        priority: priorities.broadcast,
+        body: { text: `văn bản ${i}` },
+        entityType: "Directive",
+        entityId: 3,
+      })),
+    );
     for (let i = 0; i < 3; i++) {
       // PostgreSQL: a connection pool each, as three processes. SQLite: the one connection (in one
       // process a second SQLite connection would wait synchronously for a transaction that the
@@ -54,7 +62,11 @@ describe("the shared send budget", () => {
       const conn: Database = db.engine === "postgresql" ? await openDatabase(db.url, { migrate: false }) : db;
       if (conn !== db) connections.push(conn);
       const engine = new DeliveryEngine(conn, {
-        concurrency: 40, maxAttempts: 8, logger: silentLogger, limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } }, sharedBudget: true,
+        concurrency: 40,
+        maxAttempts: 8,
+        logger: silentLogger,
+        limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } },
+        sharedBudget: true,
       });
       engine.addChannel(telegramChannelFor(fake));
       engines.push(engine);
@@ -68,7 +80,13 @@ describe("the shared send budget", () => {
     expect(fake.sentCount(), "sends").toBe(members);
     for (let i = 0; i < members; i++) expect(fake.sentCount(80_000 + i)).toBe(1);
     expect(await outboxCounts(db, "telegram")).toEqual({ sent: members });
-    expect(busiestWindow(fake.sent().map((s) => s.at), 1000), "busiest second").toBeLessThanOrEqual(30);
+    expect(
+      busiestWindow(
+        fake.sent().map((s) => s.at),
+        1000,
+      ),
+      "busiest second",
+    ).toBeLessThanOrEqual(30);
     // Without the shared budget three engines would go at up to 90 a second.
     expect(seconds, "seconds").toBeGreaterThan(members / 30 - 1.5);
     // Every engine took part.
@@ -84,7 +102,15 @@ describe("settleBudgetUses", () => {
     const first = await takeFromBudget(db, "k", 2, rule);
     expect(first.granted).toBe(2);
     // Both answers come back 600 ms after their grant (on the database clock).
-    await settleBudgetUses(db, "k", [{ from: first.now, to: first.now + 600 }, { from: first.now, to: first.now + 600 }], rule);
+    await settleBudgetUses(
+      db,
+      "k",
+      [
+        { from: first.now, to: first.now + 600 },
+        { from: first.now, to: first.now + 600 },
+      ],
+      rule,
+    );
     expect(await budgetInUse(db, "k", 1000)).toBe(2);
     const refused = await takeFromBudget(db, "k", 1, rule);
     expect(refused.granted).toBe(0);

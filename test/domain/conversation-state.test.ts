@@ -1,7 +1,12 @@
 /** Pending questions of chat accounts, on the run's engine. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
-import { clearPendingQuestion, getPendingQuestion, offerQuestion, setPendingQuestion } from "../../src/domain/conversation-state.ts";
+import {
+  clearPendingQuestion,
+  getPendingQuestion,
+  offerQuestion,
+  setPendingQuestion,
+} from "../../src/domain/conversation-state.ts";
 
 let db: TestDatabase;
 let account: number;
@@ -10,14 +15,24 @@ const later = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  account = (await db.kysely.insertInto("ChatAccount").values({ platform: "telegram", externalId: "1", createdAt: 1 }).returning("id").executeTakeFirstOrThrow()).id;
+  account = (
+    await db.kysely
+      .insertInto("ChatAccount")
+      .values({ platform: "telegram", externalId: "1", createdAt: 1 })
+      .returning("id")
+      .executeTakeFirstOrThrow()
+  ).id;
 });
 afterEach(() => db.destroy());
 
 describe("setPendingQuestion", () => {
   it("should keep one question per account until it expires, the newest replacing the other", async () => {
     await setPendingQuestion(db, account, "lang", { choices: ["vi", "en"] }, later(10), now);
-    expect(await getPendingQuestion(db, account, later(1))).toEqual({ kind: "lang", data: { choices: ["vi", "en"] }, expiresAt: later(10).getTime() });
+    expect(await getPendingQuestion(db, account, later(1))).toEqual({
+      kind: "lang",
+      data: { choices: ["vi", "en"] },
+      expiresAt: later(10).getTime(),
+    });
     await setPendingQuestion(db, account, "ticket_confirm", { ticket: 3 }, later(5), now);
     expect((await getPendingQuestion(db, account, later(1)))?.kind).toBe("ticket_confirm");
     expect(await getPendingQuestion(db, account, later(5))).toBeUndefined();
@@ -45,8 +60,17 @@ describe("offerQuestion", () => {
     await offerQuestion(db, account, "rsvp", { meetingId: 1 }, later(60), later(11));
     expect(await getPendingQuestion(db, account, later(12))).toMatchObject({ kind: "rsvp", data: { meetingId: 1 } });
     await offerQuestion(db, account, "directive", { directiveId: 4 }, later(60), later(13));
-    expect(await getPendingQuestion(db, account, later(14))).toMatchObject({ kind: "directive", data: { directiveId: 4 } });
-    const other = (await db.kysely.insertInto("ChatAccount").values({ platform: "zalo", externalId: "2", createdAt: 1 }).returning("id").executeTakeFirstOrThrow()).id;
+    expect(await getPendingQuestion(db, account, later(14))).toMatchObject({
+      kind: "directive",
+      data: { directiveId: 4 },
+    });
+    const other = (
+      await db.kysely
+        .insertInto("ChatAccount")
+        .values({ platform: "zalo", externalId: "2", createdAt: 1 })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+    ).id;
     await offerQuestion(db, other, "rsvp", {}, later(60), now);
     expect((await getPendingQuestion(db, other, now))?.kind).toBe("rsvp");
   });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_ID, decodePayload, encodePayload, payloadKinds, type Payload } from "../../src/domain/payloads.ts";
+import {
+  MAX_PAYLOAD_BYTES,
+  MAX_PAYLOAD_ID,
+  decodePayload,
+  encodePayload,
+  payloadKinds,
+  type Payload,
+} from "../../src/domain/payloads.ts";
 import { directiveKinds } from "../../src/domain/directives/directive-service.ts";
 
 const big = MAX_PAYLOAD_ID;
@@ -27,7 +34,9 @@ const samples: Payload[] = [
   ...(["skip", "keep", "send", "cancel"] as const).map((action): Payload => ({ kind: "dnew", action })),
   { kind: "read", directiveId: big },
   { kind: "vb", directiveId: big },
-  ...(["take", "answer", "escalate", "close"] as const).map((action): Payload => ({ kind: "tk", action, ticketId: big })),
+  ...(["take", "answer", "escalate", "close"] as const).map(
+    (action): Payload => ({ kind: "tk", action, ticketId: big }),
+  ),
   { kind: "tsat", ticketId: big, satisfied: true },
   { kind: "tsat", ticketId: big, satisfied: false },
   { kind: "tkadd", ticketId: big },
@@ -85,12 +94,51 @@ describe("encodePayload", () => {
 describe("decodePayload", () => {
   it("should give null for unknown kinds and malformed strings", () => {
     for (const text of [
-      "", ":", "x", "x:1", "__proto__:1", "constructor", "toString:1",
-      "rsvp", "rsvp:12", "rsvp:12:maybe", "rsvp:abc:attend", "rsvp:0:attend", "rsvp:-1:attend", "rsvp:1.5:attend", "rsvp:12:attend:extra",
-      `rsvp:${MAX_PAYLOAD_ID + 1}:attend`, "rsvp:99999999999:attend", "RSVP:12:attend",
-      "rsvpreason:12", "rsvpreason:12:some", "rsvpmix:all", "mnew:unit", "mnew:unit:x", "mnew:title", "mnew:title:other", "mnew:go",
-      "mcancel:9", "mcancel:9:maybe", "attend:none", "dnew:kind:law", "dnew:unit:", "dnew:publish", "read:", "read:x", "vb:1:2",
-      "tk:take", "tk:steal:8", "tk:take:8x", "tsat:8", "tsat:8:ok", "tkadd:", "flow:stop", "lang:fr", "unlink:maybe", "concern:1",
+      "",
+      ":",
+      "x",
+      "x:1",
+      "__proto__:1",
+      "constructor",
+      "toString:1",
+      "rsvp",
+      "rsvp:12",
+      "rsvp:12:maybe",
+      "rsvp:abc:attend",
+      "rsvp:0:attend",
+      "rsvp:-1:attend",
+      "rsvp:1.5:attend",
+      "rsvp:12:attend:extra",
+      `rsvp:${MAX_PAYLOAD_ID + 1}:attend`,
+      "rsvp:99999999999:attend",
+      "RSVP:12:attend",
+      "rsvpreason:12",
+      "rsvpreason:12:some",
+      "rsvpmix:all",
+      "mnew:unit",
+      "mnew:unit:x",
+      "mnew:title",
+      "mnew:title:other",
+      "mnew:go",
+      "mcancel:9",
+      "mcancel:9:maybe",
+      "attend:none",
+      "dnew:kind:law",
+      "dnew:unit:",
+      "dnew:publish",
+      "read:",
+      "read:x",
+      "vb:1:2",
+      "tk:take",
+      "tk:steal:8",
+      "tk:take:8x",
+      "tsat:8",
+      "tsat:8:ok",
+      "tkadd:",
+      "flow:stop",
+      "lang:fr",
+      "unlink:maybe",
+      "concern:1",
       `read:${"9".repeat(70)}`,
     ]) {
       expect(decodePayload(text), text).toBeNull();

@@ -21,20 +21,35 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("upgrading from 6-digit 
     // A database as the previous release left it: migrations before this one, 6-digit codes.
     const before = path.join(dir, "old-migrations");
     mkdirSync(before);
-    for (const m of listMigrations().filter((m) => m.name < "20261129000000")) cpSync(path.join(migrationsDir, m.name), path.join(before, m.name), { recursive: true });
+    for (const m of listMigrations().filter((m) => m.name < "20261129000000"))
+      cpSync(path.join(migrationsDir, m.name), path.join(before, m.name), { recursive: true });
     const old = new BetterSqlite3(file);
     applyMigrations(old, before);
     const now = Date.now();
     old.prepare(`INSERT INTO Organisation (code, name, createdAt) VALUES ('ccb', 'Hội CCB', ?)`).run(now);
-    old.prepare(`INSERT INTO Person (id, fullName, nameKey, createdAt, updatedAt, linkedAccounts) VALUES (1, 'An', 'an', ?, ?, 0), (2, 'Bình', 'binh', ?, ?, 1)`).run(now, now, now, now);
-    old.prepare(`INSERT INTO LinkCode (code, personId, createdAt, expiresAt, usedAt) VALUES ('483920', 1, ?, ?, NULL), ('555111', 2, ?, ?, ?)`).run(now, now + 86_400_000, now, now + 86_400_000, now);
+    old
+      .prepare(
+        `INSERT INTO Person (id, fullName, nameKey, createdAt, updatedAt, linkedAccounts) VALUES (1, 'An', 'an', ?, ?, 0), (2, 'Bình', 'binh', ?, ?, 1)`,
+      )
+      .run(now, now, now, now);
+    old
+      .prepare(
+        `INSERT INTO LinkCode (code, personId, createdAt, expiresAt, usedAt) VALUES ('483920', 1, ?, ?, NULL), ('555111', 2, ?, ?, ?)`,
+      )
+      .run(now, now + 86_400_000, now, now + 86_400_000, now);
     old.close();
 
     let logged = "";
     const logger = createLogger("info", new Writable({ write: (c, _e, done) => ((logged += c), done()) }));
-    const service = await startService(loadConfig({ DATABASE_URL: `file:${file}`, PORT: "0", DEMO_MODE: "off" }), { logger });
+    const service = await startService(loadConfig({ DATABASE_URL: `file:${file}`, PORT: "0", DEMO_MODE: "off" }), {
+      logger,
+    });
     try {
-      const codes = await service.db.kysely.selectFrom("LinkCode").select(["code", "revokedAt", "usedAt"]).orderBy("id").execute();
+      const codes = await service.db.kysely
+        .selectFrom("LinkCode")
+        .select(["code", "revokedAt", "usedAt"])
+        .orderBy("id")
+        .execute();
       expect(codes[0]).toMatchObject({ code: "483920" });
       expect(codes[0]!.revokedAt).toBeGreaterThan(0);
       expect(codes[1]!.revokedAt).toBeNull(); // a used code is history, not a live code

@@ -17,7 +17,10 @@ let dir: string;
 let child: ChildProcess | undefined;
 
 function startChild(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [bin, "start"], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: "ignore" });
+  return spawn(process.execPath, [bin, "start"], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: "ignore",
+  });
 }
 
 beforeEach(async () => {
@@ -36,14 +39,27 @@ describe("outbox across a crash", () => {
     // heartbeat row, its pid gone) can free the rows it left in flight within the test's time.
     await prepare(dir, async (db) => {
       await db.kysely.insertInto("Organisation").values({ code: "x", name: "X", createdAt: 0 }).execute();
-      await enqueueMany(db, Array.from({ length: total }, (_, i) => ({
-        platform: "telegram", chatId: String(10_000 + i), priority: priorities.broadcast, body: { text: `Thông báo số ${i}` }, dedupeKey: `crash:${i}`,
-      })));
+      await enqueueMany(
+        db,
+        Array.from({ length: total }, (_, i) => ({
+          platform: "telegram",
+          chatId: String(10_000 + i),
+          priority: priorities.broadcast,
+          body: { text: `Thông báo số ${i}` },
+          dedupeKey: `crash:${i}`,
+        })),
+      );
     });
     const env = {
-      DATABASE_URL: await databaseUrl(dir), PORT: "0", LOG_LEVEL: "silent", DEMO_MODE: "off",
-      TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, TELEGRAM_RATE_PER_SECOND: "100",
-      OUTBOX_CONCURRENCY: String(concurrency), OUTBOX_LEASE_MS: "600000",
+      DATABASE_URL: await databaseUrl(dir),
+      PORT: "0",
+      LOG_LEVEL: "silent",
+      DEMO_MODE: "off",
+      TELEGRAM_BOT_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+      TELEGRAM_RATE_PER_SECOND: "100",
+      OUTBOX_CONCURRENCY: String(concurrency),
+      OUTBOX_LEASE_MS: "600000",
     };
     child = startChild(env);
     await waitUntil(() => fake.sentCount() >= 60, 30_000, "first deliveries");
@@ -54,21 +70,39 @@ describe("outbox across a crash", () => {
     const inFlight = await (async () => {
       const db = await openDatabase(env.DATABASE_URL);
       try {
-        return (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("status", "=", "sending").executeTakeFirstOrThrow()).n;
+        return (
+          await db.kysely
+            .selectFrom("Outbox")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .where("status", "=", "sending")
+            .executeTakeFirstOrThrow()
+        ).n;
       } finally {
         await db.close();
       }
     })();
 
     child = startChild(env);
-    await waitUntil(async () => {
-      const db = await openDatabase(env.DATABASE_URL);
-      try {
-        return (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("status", "=", "sent").executeTakeFirstOrThrow()).n === total;
-      } finally {
-        await db.close();
-      }
-    }, 45_000, "all sent (well before the 10-minute lease)");
+    await waitUntil(
+      async () => {
+        const db = await openDatabase(env.DATABASE_URL);
+        try {
+          return (
+            (
+              await db.kysely
+                .selectFrom("Outbox")
+                .select((eb) => eb.fn.countAll<number>().as("n"))
+                .where("status", "=", "sent")
+                .executeTakeFirstOrThrow()
+            ).n === total
+          );
+        } finally {
+          await db.close();
+        }
+      },
+      45_000,
+      "all sent (well before the 10-minute lease)",
+    );
     child.kill("SIGTERM");
     await new Promise((r) => child!.once("exit", r));
     child = undefined;

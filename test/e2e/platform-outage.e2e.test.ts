@@ -28,8 +28,15 @@ beforeEach(async () => {
     const tree = await buildTree(db);
     const admin = await createPerson(db, { fullName: "Trần Quản Trị", phone: "0911111111" });
     await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
-    for (const account of [await ensureChatAccount(db, "telegram", "7001"), await ensureChatAccount(db, "zalo_bot", "zadmin")]) {
-      await db.kysely.updateTable("ChatAccount").set({ personId: admin.id, linkedAt: 0 }).where("id", "=", account.id).execute();
+    for (const account of [
+      await ensureChatAccount(db, "telegram", "7001"),
+      await ensureChatAccount(db, "zalo_bot", "zadmin"),
+    ]) {
+      await db.kysely
+        .updateTable("ChatAccount")
+        .set({ personId: admin.id, linkedAt: 0 })
+        .where("id", "=", account.id)
+        .execute();
     }
   });
 });
@@ -45,26 +52,56 @@ afterEach(async () => {
 describe("a platform outage, as the admins see it", () => {
   it("should tell the admins on the platform that is up, show it in /trangthai, and tell them when it is back", async () => {
     running = await startTestService(dir, {
-      TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot,
-      ZALO_BOT_TOKEN: zalo.token, ZALO_BOT_API_ROOT: zalo.apiRoot, OUTBOX_OUTAGE_NOTICE_MS: "1500",
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      ZALO_BOT_TOKEN: zalo.token,
+      ZALO_BOT_API_ROOT: zalo.apiRoot,
+      OUTBOX_OUTAGE_NOTICE_MS: "1500",
     });
     const db = running.service.db;
     await telegram.setOutage("refuse");
-    await enqueue(db, { platform: "telegram", chatId: "8001", priority: priorities.normal, body: { text: "Thông báo giữ lại" } });
+    await enqueue(db, {
+      platform: "telegram",
+      chatId: "8001",
+      priority: priorities.normal,
+      body: { text: "Thông báo giữ lại" },
+    });
     running.service.engine.kick("telegram");
 
-    await zalo.waitFor(() => zalo.sent("zadmin").some((m) => m.text.includes("telegram không trả lời")), 20_000, "the outage notice on Zalo");
+    await zalo.waitFor(
+      () => zalo.sent("zadmin").some((m) => m.text.includes("telegram không trả lời")),
+      20_000,
+      "the outage notice on Zalo",
+    );
     zalo.userSendsText({ id: "zadmin", name: "Quản Trị" }, "/trangthai");
-    await zalo.waitFor(() => zalo.sent("zadmin").some((m) => m.text.includes("KHÔNG TRẢ LỜI")), 10_000, "/trangthai showing the outage");
+    await zalo.waitFor(
+      () => zalo.sent("zadmin").some((m) => m.text.includes("KHÔNG TRẢ LỜI")),
+      10_000,
+      "/trangthai showing the outage",
+    );
     expect(telegram.sentCount()).toBe(0);
 
     await telegram.setOutage(false);
-    await zalo.waitFor(() => zalo.sent("zadmin").some((m) => m.text.includes("telegram đã hoạt động trở lại")), 30_000, "the return notice on Zalo");
+    await zalo.waitFor(
+      () => zalo.sent("zadmin").some((m) => m.text.includes("telegram đã hoạt động trở lại")),
+      30_000,
+      "the return notice on Zalo",
+    );
     await telegram.waitForSent(1, 30_000, 8001);
     expect(telegram.sent(8001)).toHaveLength(1);
     // The admin's own Telegram account gets the "back" notice too (not the "down" one, which it could not carry).
     await telegram.waitForSent(1, 30_000, 7001);
-    expect(telegram.sent(7001).map((m) => m.text).join("\n")).toContain("đã hoạt động trở lại");
-    expect(telegram.sent(7001).map((m) => m.text).join("\n")).not.toContain("không trả lời");
+    expect(
+      telegram
+        .sent(7001)
+        .map((m) => m.text)
+        .join("\n"),
+    ).toContain("đã hoạt động trở lại");
+    expect(
+      telegram
+        .sent(7001)
+        .map((m) => m.text)
+        .join("\n"),
+    ).not.toContain("không trả lời");
   }, 90_000);
 });

@@ -11,7 +11,10 @@ let dir: string;
 afterEach(() => removeDir(dir));
 
 function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, [bin, "start"], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", ...env } });
+  const child = spawn(process.execPath, [bin, "start"], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", ...env },
+  });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (out += d));
@@ -43,20 +46,29 @@ describe("chihoi start", () => {
   });
 
   // The service used to refuse PostgreSQL; it now runs on it (only with a PostgreSQL server to test on).
-  it.skipIf(!testPostgresUrl)("should start on a PostgreSQL DATABASE_URL, serve, and stop cleanly on SIGTERM", async () => {
-    dir = tempDir();
-    const { child, output } = start({ LOG_LEVEL: "warn", DEMO_MODE: "off", WEB_CHAT: "on", DATABASE_URL: await databaseUrl(dir) });
-    await waitFor(() => output().includes("Stop: Ctrl+C."), 60_000);
-    expect(output()).not.toContain("DEMO MODE");
-    expect(output()).toContain("Chi Hội is running (database postgresql://");
-    expect(existsSync(path.join(dir, "data/demo.db"))).toBe(false);
-    const url = /(http:\/\/[^\s/]+)\/chat/.exec(output())![1]!;
-    expect((await fetch(`${url}/health`)).status).toBe(200);
-    child.kill("SIGTERM");
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    expect(code).toBe(0);
-    expect(output()).toContain("Chi Hội đã dừng.");
-  }, 90_000);
+  it.skipIf(!testPostgresUrl)(
+    "should start on a PostgreSQL DATABASE_URL, serve, and stop cleanly on SIGTERM",
+    async () => {
+      dir = tempDir();
+      const { child, output } = start({
+        LOG_LEVEL: "warn",
+        DEMO_MODE: "off",
+        WEB_CHAT: "on",
+        DATABASE_URL: await databaseUrl(dir),
+      });
+      await waitFor(() => output().includes("Stop: Ctrl+C."), 60_000);
+      expect(output()).not.toContain("DEMO MODE");
+      expect(output()).toContain("Chi Hội is running (database postgresql://");
+      expect(existsSync(path.join(dir, "data/demo.db"))).toBe(false);
+      const url = /(http:\/\/[^\s/]+)\/chat/.exec(output())![1]!;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      child.kill("SIGTERM");
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect(code).toBe(0);
+      expect(output()).toContain("Chi Hội đã dừng.");
+    },
+    90_000,
+  );
 
   it("should refuse a wrong setting with one line naming it in Vietnamese and one in English", async () => {
     dir = tempDir();

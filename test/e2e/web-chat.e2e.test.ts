@@ -28,10 +28,17 @@ beforeEach(async () => {
 });
 
 async function post(path: string, body: unknown, cookie = session): Promise<Response> {
-  return fetch(`${running.service.url}${path}`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify(body) });
+  return fetch(`${running.service.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie },
+    body: JSON.stringify(body),
+  });
 }
 
-async function history(): Promise<{ linked: boolean; lines: { direction: string; text: string; choices?: { label: string; payload: string }[] }[] }> {
+async function history(): Promise<{
+  linked: boolean;
+  lines: { direction: string; text: string; choices?: { label: string; payload: string }[] }[];
+}> {
   return (await fetch(`${running.service.url}/chat/api/history`, { headers: { cookie: session } })).json() as never;
 }
 
@@ -42,7 +49,9 @@ describe("local web chat", () => {
     const page = await fetch(`${running.service.url}/chat`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("chọn một hội viên mẫu");
-    const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as { members: { id: number; name: string; role: string }[] };
+    const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as {
+      members: { id: number; name: string; role: string }[];
+    };
     expect(members.length).toBeGreaterThanOrEqual(40);
     const member = members.find((m) => m.role === "member")!;
     expect((await post("/chat/api/demo-login", { personId: member.id })).status).toBe(200);
@@ -74,33 +83,61 @@ describe("local web chat", () => {
   });
 
   it("should show the channels' state to an admin with /trangthai, and not to a member", async () => {
-    const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as { members: { id: number; role: string }[] };
+    const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as {
+      members: { id: number; role: string }[];
+    };
     const admin = members.find((m) => m.role === "admin")!;
     await post("/chat/api/demo-login", { personId: admin.id });
     await post("/chat/api/send", { id: "s1", text: "/trangthai" });
-    await waitUntil(async () => (await history()).lines.some((l) => l.text?.startsWith("Tình trạng các kênh chat:")), 5000, "status");
+    await waitUntil(
+      async () => (await history()).lines.some((l) => l.text?.startsWith("Tình trạng các kênh chat:")),
+      5000,
+      "status",
+    );
     const status = (await history()).lines.find((l) => l.text?.startsWith("Tình trạng"))!.text;
     expect(status).toContain("• web: đang chạy");
     const member = members.find((m) => m.role === "member")!;
     await post("/chat/api/demo-login", { personId: member.id });
     await post("/chat/api/send", { id: "s2", text: "/trangthai" });
-    await waitUntil(async () => (await history()).lines.some((l) => l.text?.includes("chỉ cán bộ, lãnh đạo")), 5000, "refusal");
+    await waitUntil(
+      async () => (await history()).lines.some((l) => l.text?.includes("chỉ cán bộ, lãnh đạo")),
+      5000,
+      "refusal",
+    );
   });
 
   it("should refuse bad requests without storing anything", async () => {
-    const count = async () => (await running.service.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    const count = async () =>
+      (
+        await running.service.db.kysely
+          .selectFrom("MessageLog")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n;
     const before = await count();
     expect((await post("/chat/api/send", { id: "x", text: "hi" }, "")).status).toBe(401);
     expect((await post("/chat/api/send", { id: "x", text: 42 })).status).toBe(400);
     expect((await post("/chat/api/send", { id: "x", text: "x".repeat(webSendMaxBytes) })).status).toBe(413);
-    expect((await fetch(`${running.service.url}/chat/api/send`, { method: "POST", headers: { cookie: session }, body: "\u0000\u0001garbage" })).status).toBe(400);
+    expect(
+      (
+        await fetch(`${running.service.url}/chat/api/send`, {
+          method: "POST",
+          headers: { cookie: session },
+          body: "\u0000\u0001garbage",
+        })
+      ).status,
+    ).toBe(400);
     expect(await count()).toBe(before);
   });
 
   it("should treat a resent message id as a duplicate", async () => {
     await post("/chat/api/send", { id: "dup", text: "help" });
     await post("/chat/api/send", { id: "dup", text: "help" });
-    await waitUntil(async () => (await history()).lines.filter((l) => l.direction === "out").length >= 1, 5000, "reply");
+    await waitUntil(
+      async () => (await history()).lines.filter((l) => l.direction === "out").length >= 1,
+      5000,
+      "reply",
+    );
     await new Promise((r) => setTimeout(r, 200));
     const h = await history();
     expect(h.lines.filter((l) => l.direction === "in")).toHaveLength(1);

@@ -31,15 +31,27 @@ async function openSession(): Promise<{ cookie: string; header: string }> {
 }
 
 function send(cookie: string, id: string, text: string): Promise<Response> {
-  return fetch(url("/chat/api/send"), { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ id, text }) });
+  return fetch(url("/chat/api/send"), {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie },
+    body: JSON.stringify({ id, text }),
+  });
 }
 
 async function lastReply(cookie: string): Promise<string> {
-  const h = (await (await fetch(url("/chat/api/history"), { headers: { cookie } })).json()) as { lines: { direction: string; text: string }[] };
+  const h = (await (await fetch(url("/chat/api/history"), { headers: { cookie } })).json()) as {
+    lines: { direction: string; text: string }[];
+  };
   return h.lines.filter((l) => l.direction === "out").at(-1)?.text ?? "";
 }
 
-const storedCount = async () => (await running!.service.db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+const storedCount = async () =>
+  (
+    await running!.service.db.kysely
+      .selectFrom("MessageLog")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow()
+  ).n;
 
 describe("web chat switch", () => {
   it("should keep the web chat off on a real deployment unless WEB_CHAT=on", async () => {
@@ -95,7 +107,10 @@ describe("web chat sessions", () => {
     dir = tempDir();
     running = await startTestService(dir, { WEB_CHAT: "on" });
     const { cookie } = await openSession();
-    await running.service.db.kysely.updateTable("WebSession").set({ expiresAt: Date.now() - 1 }).execute();
+    await running.service.db.kysely
+      .updateTable("WebSession")
+      .set({ expiresAt: Date.now() - 1 })
+      .execute();
     expect((await send(cookie, "x", "hello")).status).toBe(401);
   });
 
@@ -133,7 +148,15 @@ describe("guessing link codes through the web chat", () => {
     await send(cookie, "right", code);
     await waitUntil(async () => (await lastReply(cookie)).length > 0, 5000, "answer");
     expect(await lastReply(cookie)).toContain("quá nhiều lần");
-    expect((await running.service.db.kysely.selectFrom("ChatAccount").select((eb) => eb.fn.countAll<number>().as("n")).where("personId", "is not", null).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await running.service.db.kysely
+          .selectFrom("ChatAccount")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("personId", "is not", null)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
   });
 });
 

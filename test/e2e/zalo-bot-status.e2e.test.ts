@@ -19,8 +19,12 @@ beforeEach(async () => {
   await zalo.start();
   zalo.failNext("setWebhook", { error_code: 503, description: "Service Unavailable" }, 3);
   running = await startTestService(dir, {
-    DEMO_MODE: "on", ZALO_BOT_TOKEN: zalo.token, ZALO_BOT_API_ROOT: zalo.apiRoot, ZALO_BOT_MODE: "webhook",
-    ZALO_BOT_WEBHOOK_URL: "https://chihoi.example.vn", ZALO_BOT_WEBHOOK_SECRET: "webhook-secret-e2e",
+    DEMO_MODE: "on",
+    ZALO_BOT_TOKEN: zalo.token,
+    ZALO_BOT_API_ROOT: zalo.apiRoot,
+    ZALO_BOT_MODE: "webhook",
+    ZALO_BOT_WEBHOOK_URL: "https://chihoi.example.vn",
+    ZALO_BOT_WEBHOOK_SECRET: "webhook-secret-e2e",
   });
   const page = await fetch(`${running.service.url}/chat`);
   await page.text();
@@ -33,23 +37,35 @@ afterEach(async () => {
 });
 
 async function post(path: string, body: unknown): Promise<Response> {
-  return fetch(`${running.service.url}${path}`, { method: "POST", headers: { "content-type": "application/json", cookie: session }, body: JSON.stringify(body) });
+  return fetch(`${running.service.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie: session },
+    body: JSON.stringify(body),
+  });
 }
 
 async function statusLines(id: string): Promise<string> {
   await post("/chat/api/send", { id, text: "/trangthai" });
   let found = "";
-  await waitUntil(async () => {
-    const { lines } = (await (await fetch(`${running.service.url}/chat/api/history`, { headers: { cookie: session } })).json()) as { lines: { text: string }[] };
-    found = lines.filter((l) => l.text?.startsWith("Tình trạng các kênh chat:")).at(-1)?.text ?? "";
-    return lines.filter((l) => l.text?.startsWith("Tình trạng các kênh chat:")).length >= Number(id.slice(1));
-  }, 5000, "status");
+  await waitUntil(
+    async () => {
+      const { lines } = (await (
+        await fetch(`${running.service.url}/chat/api/history`, { headers: { cookie: session } })
+      ).json()) as { lines: { text: string }[] };
+      found = lines.filter((l) => l.text?.startsWith("Tình trạng các kênh chat:")).at(-1)?.text ?? "";
+      return lines.filter((l) => l.text?.startsWith("Tình trạng các kênh chat:")).length >= Number(id.slice(1));
+    },
+    5000,
+    "status",
+  );
   return found;
 }
 
 describe("Zalo Bot webhook in the service", () => {
   it("should retry setWebhook until Zalo accepts it and show an admin where it stands", async () => {
-    const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as { members: { id: number; role: string }[] };
+    const { members } = (await (await fetch(`${running.service.url}/chat/api/demo-members`)).json()) as {
+      members: { id: number; role: string }[];
+    };
     await post("/chat/api/demo-login", { personId: members.find((m) => m.role === "admin")!.id });
     const before = await statusLines("s1");
     expect(before).toContain("• Zalo Bot: CHƯA đặt được webhook, đang thử lại");

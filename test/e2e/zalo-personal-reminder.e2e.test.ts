@@ -10,7 +10,14 @@ import { systemActor } from "../../src/domain/access/actor.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { silentLogger } from "../helpers/telegram.ts";
-import { FakeZaloServer, createFakeZaloApi, createFakeZaloFetch, rawMessage, rawReaction, type FakeZaloFetch } from "../fakes/zalo-ws-server.ts";
+import {
+  FakeZaloServer,
+  createFakeZaloApi,
+  createFakeZaloFetch,
+  rawMessage,
+  rawReaction,
+  type FakeZaloFetch,
+} from "../fakes/zalo-ws-server.ts";
 import { ZaloChannel } from "../../src/channels/zalo/zalo-channel.ts";
 import { saveCredentials, type ZaloCredentials } from "../../src/channels/zalo/credential-store.ts";
 import { Inbox } from "../../src/conversation/inbox.ts";
@@ -47,12 +54,24 @@ beforeEach(async () => {
   tree = await buildTree(db);
   await saveCredentials(db, key, credentials);
   engine = new DeliveryEngine(db, {
-    concurrency: 4, maxAttempts: 3, logger: silentLogger, backoffBaseMs: 10, now: () => clock,
+    concurrency: 4,
+    maxAttempts: 3,
+    logger: silentLogger,
+    backoffBaseMs: 10,
+    now: () => clock,
     limits: { zalo: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 } },
   });
-  const inbox = new Inbox({ db, logger: silentLogger, now: () => clock, settings: { timeZone: zone, defaultLocale: "vi", linkCodeTtlDays: 30 }, onQueued: (p) => engine.kick(p) });
+  const inbox = new Inbox({
+    db,
+    logger: silentLogger,
+    now: () => clock,
+    settings: { timeZone: zone, defaultLocale: "vi", linkCodeTtlDays: 30 },
+    onQueued: (p) => engine.kick(p),
+  });
   channel = new ZaloChannel({
-    db, config: { credentialsKey: key, sendIntervalMs: 0, newRecipientsPerHour: 1000 }, logger: silentLogger,
+    db,
+    config: { credentialsKey: key, sendIntervalMs: 0, newRecipientsPerHour: 1000 },
+    logger: silentLogger,
     apiFactory: async (c) => createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: "100" }),
     timing: { backoffBaseMs: 20, backoffMaxMs: 100 },
   });
@@ -70,8 +89,14 @@ afterEach(async () => {
 
 /** What the account sent to one chat, in order: text and the message id Zalo gave it. */
 async function sentTo(uid: string): Promise<{ text: string; msgId: string }[]> {
-  const rows = await db.kysely.selectFrom("MessageLog").select(["text", "platformMessageId"])
-    .where("platform", "=", "zalo").where("chatId", "=", uid).where("direction", "=", "out").orderBy("id").execute();
+  const rows = await db.kysely
+    .selectFrom("MessageLog")
+    .select(["text", "platformMessageId"])
+    .where("platform", "=", "zalo")
+    .where("chatId", "=", uid)
+    .where("direction", "=", "out")
+    .orderBy("id")
+    .execute();
   return rows.map((r) => ({ text: r.text ?? "", msgId: r.platformMessageId ?? "" }));
 }
 
@@ -86,20 +111,34 @@ async function reconnected(): Promise<void> {
 
 describe("a member on the Zalo personal account", () => {
   it("should answer a reminder with 👍 (live or during a gap) or with '1', each counted once", async () => {
-    const members = await inOrder([
-      { uid: "201", name: "Nguyễn Văn An" },
-      { uid: "202", name: "Lê Thị Bình" },
-      { uid: "203", name: "Trần Văn Cường" },
-    ], async (m) => {
-      const person = await createPerson(db, { fullName: m.name });
-      await addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
-      return { ...m, person };
-    });
+    const members = await inOrder(
+      [
+        { uid: "201", name: "Nguyễn Văn An" },
+        { uid: "202", name: "Lê Thị Bình" },
+        { uid: "203", name: "Trần Văn Cường" },
+      ],
+      async (m) => {
+        const person = await createPerson(db, { fullName: m.name });
+        await addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
+        return { ...m, person };
+      },
+    );
     for (const m of members) {
-      server.sendDirect(rawMessage({ uidFrom: m.uid, dName: m.name, content: `DK ${(await issueLinkCode(db, m.person.id)).code}` }));
+      server.sendDirect(
+        rawMessage({ uidFrom: m.uid, dName: m.name, content: `DK ${(await issueLinkCode(db, m.person.id)).code}` }),
+      );
       await waitForSent(m.uid, 1);
     }
-    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { now: clock, timeZone: zone, actor: systemActor() });
+    const meeting = await createMeeting(
+      db,
+      {
+        unitId: tree.branchA1.id,
+        title: "Sinh hoạt chi hội",
+        place: "Nhà văn hóa",
+        startsAt: new Date("2026-12-04T12:30:00Z"),
+      },
+      { now: clock, timeZone: zone, actor: systemActor() },
+    );
 
     clock = new Date("2026-12-01T01:00:00Z"); // 08:00, three days before, in Vietnam
     await runDueJobs(db, { now: clock, timeZone: zone, workerId: "test" });
@@ -111,11 +150,15 @@ describe("a member on the Zalo personal account", () => {
       expect(r.msgId).toMatch(/^\d+$/);
     }
     // The reminder really went out through zca-js's REST call, to each member, choices numbered.
-    expect(fake.calls.filter((c) => c.path.endsWith("/api/message/sms") && /Trả lời 1 để Có mặt/.test(String(c.params?.message))).map((c) => c.params!.toid).sort())
-      .toEqual(["201", "202", "203"]);
+    expect(
+      fake.calls
+        .filter((c) => c.path.endsWith("/api/message/sms") && /Trả lời 1 để Có mặt/.test(String(c.params?.message)))
+        .map((c) => c.params!.toid)
+        .sort(),
+    ).toEqual(["201", "202", "203"]);
 
     // An: 👍 on the reminder, live.
-    const [an, binh, cuong] = members as [typeof members[number], typeof members[number], typeof members[number]];
+    const [an, binh, cuong] = members as [(typeof members)[number], (typeof members)[number], (typeof members)[number]];
     server.sendReaction(rawReaction(reminders[0]!.msgId, { uidFrom: an.uid, dName: an.name }));
     await waitForSent(an.uid, 3);
     expect((await sentTo(an.uid))[2]!.text).toContain("Đã ghi nhận: anh/chị có mặt");
@@ -144,9 +187,17 @@ describe("a member on the Zalo personal account", () => {
     const tally = await meetingTally(db, meeting.id);
     expect(tally.attend.map((p) => p.fullName).sort()).toEqual(members.map((m) => m.name).sort());
     expect(tally.noAnswer).toEqual([]);
-    for (const m of members) expect((await sentTo(m.uid)).filter((s) => s.text.includes("Đã ghi nhận"))).toHaveLength(1);
-    const reactionsStored = (await db.kysely.selectFrom("MessageLog").select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("platform", "=", "zalo").where("direction", "=", "in").where("kind", "=", "reaction").executeTakeFirstOrThrow()).n;
+    for (const m of members)
+      expect((await sentTo(m.uid)).filter((s) => s.text.includes("Đã ghi nhận"))).toHaveLength(1);
+    const reactionsStored = (
+      await db.kysely
+        .selectFrom("MessageLog")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("platform", "=", "zalo")
+        .where("direction", "=", "in")
+        .where("kind", "=", "reaction")
+        .executeTakeFirstOrThrow()
+    ).n;
     expect(reactionsStored).toBe(2);
   });
 });

@@ -3,7 +3,7 @@
  * a member linked on Telegram and Zalo gets the reminder once, on the preferred account, and falls
  * back to Zalo when Telegram is blocked.
  */
-import { personActor, systemActor } from "../../src/domain/access/actor.ts";
+import { systemActor } from "../../src/domain/access/actor.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeZaloBotServer } from "../fakes/zalo-bot-server.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
@@ -39,11 +39,29 @@ beforeEach(async () => {
   db = await createTestDatabase();
   tree = await buildTree(db);
   engine = new DeliveryEngine(db, {
-    concurrency: 4, maxAttempts: 3, logger: silentLogger, backoffBaseMs: 10, now: () => clock,
-    limits: { zalo_bot: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 }, telegram: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 } },
+    concurrency: 4,
+    maxAttempts: 3,
+    logger: silentLogger,
+    backoffBaseMs: 10,
+    now: () => clock,
+    limits: {
+      zalo_bot: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 },
+      telegram: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 },
+    },
   });
-  const inbox = new Inbox({ db, logger: silentLogger, now: () => clock, settings: { timeZone: zone, defaultLocale: "vi", linkCodeTtlDays: 30 }, onQueued: (p) => engine.kick(p) });
-  zaloChannel = new ZaloBotChannel({ config: { token: zalo.token, mode: "polling", apiRoot: zalo.apiRoot }, logger: silentLogger, pollTimeoutSeconds: 20, retryBaseMs: 1 });
+  const inbox = new Inbox({
+    db,
+    logger: silentLogger,
+    now: () => clock,
+    settings: { timeZone: zone, defaultLocale: "vi", linkCodeTtlDays: 30 },
+    onQueued: (p) => engine.kick(p),
+  });
+  zaloChannel = new ZaloBotChannel({
+    config: { token: zalo.token, mode: "polling", apiRoot: zalo.apiRoot },
+    logger: silentLogger,
+    pollTimeoutSeconds: 20,
+    retryBaseMs: 1,
+  });
   telegramChannel = telegramChannelFor(telegram);
   engine.addChannel(zaloChannel);
   engine.addChannel(telegramChannel);
@@ -71,7 +89,16 @@ describe("a member on Zalo", () => {
     const user = { id: "a1b2c3d4e5f6a7b8c9d0", name: "An" };
     zalo.userSendsText(user, `DK ${(await issueLinkCode(db, an.id)).code}`);
     await zalo.waitForSent(1, 10_000, user.id);
-    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", place: "Nhà văn hóa", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
+    const meeting = await createMeeting(
+      db,
+      {
+        unitId: tree.branchA1.id,
+        title: "Sinh hoạt chi hội",
+        place: "Nhà văn hóa",
+        startsAt: new Date("2026-12-04T12:30:00Z"),
+      },
+      { actor: systemActor(), now: clock, timeZone: zone },
+    );
     await remindNow();
     await zalo.waitForSent(2, 10_000, user.id);
     const reminder = zalo.sent(user.id)[1]!.text;
@@ -91,7 +118,11 @@ describe("a member on Zalo", () => {
     const zb = await ensureChatAccount(db, "zalo_bot", "b1b2c3d4e5f6a7b8c9d0");
     await redeemLinkCode(db, tg.id, (await issueLinkCode(db, binh.id)).code, clock);
     await redeemLinkCode(db, zb.id, (await issueLinkCode(db, binh.id)).code, clock);
-    await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") }, { actor: systemActor(), now: clock, timeZone: zone });
+    await createMeeting(
+      db,
+      { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") },
+      { actor: systemActor(), now: clock, timeZone: zone },
+    );
     telegram.blockChat(7001);
     await remindNow();
     await zalo.waitForSent(1, 10_000, zb.externalId);

@@ -23,7 +23,12 @@ async function listen(handler: http.RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
 }
 
-async function rawCall(apiRoot: string, path: string, body?: string, contentType?: string): Promise<{ status: number; json: any }> {
+async function rawCall(
+  apiRoot: string,
+  path: string,
+  body?: string,
+  contentType?: string,
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${apiRoot}${path}`, {
     method: "POST",
     ...(body !== undefined ? { body, headers: { "content-type": contentType ?? "application/json" } } : {}),
@@ -69,7 +74,12 @@ describe("FakeTelegramServer basics", () => {
     const m1 = await bot.api.sendMessage(42, "Họp chi hội 19h", { reply_markup: keyboard });
     const m2 = await bot.api.sendMessage(42, "Nhắc lại");
     const g = await bot.api.sendMessage(-100123, "Nhóm");
-    expect(m1).toMatchObject({ message_id: 1, chat: { id: 42, type: "private" }, text: "Họp chi hội 19h", reply_markup: keyboard });
+    expect(m1).toMatchObject({
+      message_id: 1,
+      chat: { id: 42, type: "private" },
+      text: "Họp chi hội 19h",
+      reply_markup: keyboard,
+    });
     expect(m1.from?.id).toBe(tg.botInfo.id);
     expect(typeof m1.date).toBe("number");
     expect(m2.message_id).toBe(2);
@@ -83,18 +93,24 @@ describe("FakeTelegramServer basics", () => {
 
   it("should validate text length, emptiness and callback_data size like Telegram", async () => {
     const { bot } = await startFake();
-    expect((await expectGrammyError(bot.api.sendMessage(1, "   "))).description).toBe("Bad Request: message text is empty");
+    expect((await expectGrammyError(bot.api.sendMessage(1, "   "))).description).toBe(
+      "Bad Request: message text is empty",
+    );
     const long = await expectGrammyError(bot.api.sendMessage(1, "a".repeat(4097)));
     expect(long.error_code).toBe(400);
     expect(long.description).toBe("Bad Request: message is too long");
     await expect(bot.api.sendMessage(1, "a".repeat(4096))).resolves.toBeTruthy();
     const data = await expectGrammyError(
-      bot.api.sendMessage(1, "x", { reply_markup: { inline_keyboard: [[{ text: "b", callback_data: "đ".repeat(33) }]] } }),
+      bot.api.sendMessage(1, "x", {
+        reply_markup: { inline_keyboard: [[{ text: "b", callback_data: "đ".repeat(33) }]] },
+      }),
     );
     expect(data.description).toBe("Bad Request: BUTTON_DATA_INVALID");
     const html = await expectGrammyError(bot.api.sendMessage(1, "Ông <Nguyễn> & bà", { parse_mode: "HTML" }));
     expect(html.description).toMatch(/^Bad Request: can't parse entities/);
-    await expect(bot.api.sendMessage(1, "Ông &lt;Nguyễn&gt; <b>&amp;</b> bà", { parse_mode: "HTML" })).resolves.toBeTruthy();
+    await expect(
+      bot.api.sendMessage(1, "Ông &lt;Nguyễn&gt; <b>&amp;</b> bà", { parse_mode: "HTML" }),
+    ).resolves.toBeTruthy();
   });
 
   it("should answer 401 for a wrong token and 404 for an unknown method", async () => {
@@ -104,7 +120,10 @@ describe("FakeTelegramServer basics", () => {
     expect(e.error_code).toBe(401);
     expect(e.description).toBe("Unauthorized");
     const r = await rawCall(tg.apiRoot, `/bot${tg.token}/sendSticker`, "{}");
-    expect(r).toEqual({ status: 404, json: { ok: false, error_code: 404, description: "Not Found: method not found" } });
+    expect(r).toEqual({
+      status: 404,
+      json: { ok: false, error_code: 404, description: "Not Found: method not found" },
+    });
   });
 
   it("should accept form-urlencoded and query-string parameters", async () => {
@@ -113,7 +132,11 @@ describe("FakeTelegramServer basics", () => {
     const form = new URLSearchParams({ chat_id: "7", text: "xin chào", reply_markup: markup }).toString();
     const r = await rawCall(tg.apiRoot, `/bot${tg.token}/sendMessage`, form, "application/x-www-form-urlencoded");
     expect(r.status).toBe(200);
-    expect(r.json.result).toMatchObject({ chat: { id: 7 }, text: "xin chào", reply_markup: { inline_keyboard: [[{ text: "OK" }]] } });
+    expect(r.json.result).toMatchObject({
+      chat: { id: 7 },
+      text: "xin chào",
+      reply_markup: { inline_keyboard: [[{ text: "OK" }]] },
+    });
     const q = await rawCall(tg.apiRoot, `/bot${tg.token}/sendMessage?chat_id=7&text=hi`);
     expect(q.json.result.message_id).toBe(2);
     expect(tg.sent(7)).toHaveLength(2);
@@ -144,7 +167,9 @@ describe("FakeTelegramServer basics", () => {
   it("should store, return and delete bot commands per scope and language", async () => {
     const { tg, bot } = await startFake();
     await bot.api.setMyCommands([{ command: "start", description: "Bắt đầu" }], { language_code: "vi" });
-    expect(await bot.api.getMyCommands({ language_code: "vi" })).toEqual([{ command: "start", description: "Bắt đầu" }]);
+    expect(await bot.api.getMyCommands({ language_code: "vi" })).toEqual([
+      { command: "start", description: "Bắt đầu" },
+    ]);
     expect(await bot.api.getMyCommands()).toEqual([]);
     expect(tg.commands(undefined, "vi")).toHaveLength(1);
     await bot.api.deleteMyCommands({ language_code: "vi" });
@@ -180,7 +205,10 @@ describe("FakeTelegramServer getUpdates", () => {
     const t0 = Date.now();
     tg.userSendsText({ id: 1001, first_name: "An" }, "/start");
     tg.userSendsText({ id: 1001, first_name: "An" }, "xin chào");
-    tg.userSharesContact({ id: 1002, first_name: "Bình" }, { phone_number: "+84901234567", first_name: "Bình", user_id: 1002 });
+    tg.userSharesContact(
+      { id: 1002, first_name: "Bình" },
+      { phone_number: "+84901234567", first_name: "Bình", user_id: 1002 },
+    );
     await tg.waitForSent(3, 3000);
     expect(Date.now() - t0).toBeLessThan(1500); // delivered by the held long poll, not after a timeout
     expect(tg.sent(1001).map((s) => s.text)).toEqual(["Chào mừng!", "Đã nhận: xin chào"]);
@@ -327,7 +355,8 @@ describe("FakeTelegramServer strict window", () => {
   it("should not count answerCallbackQuery or getMe against the window", async () => {
     const now = 9_500_000;
     const { tg } = await startFake({ limits: {}, clock: () => now });
-    const call = (method: string, body: object) => rawCall(tg.apiRoot, `/bot${tg.token}/${method}`, JSON.stringify(body));
+    const call = (method: string, body: object) =>
+      rawCall(tg.apiRoot, `/bot${tg.token}/${method}`, JSON.stringify(body));
     for (let i = 0; i < 30; i++) expect((await call("sendMessage", { chat_id: 300 + i, text: "x" })).status).toBe(200);
     expect((await call("getMe", {})).status).toBe(200);
     expect((await call("sendMessage", { chat_id: 400, text: "x" })).status).toBe(429);
@@ -381,7 +410,11 @@ describe("FakeTelegramServer fault injection", () => {
 
   it("should inject API errors for the next N calls", async () => {
     const { tg, bot } = await startFake();
-    tg.failNext("sendMessage", { error_code: 429, description: "Too Many Requests: retry after 2", parameters: { retry_after: 2 } }, 2);
+    tg.failNext(
+      "sendMessage",
+      { error_code: 429, description: "Too Many Requests: retry after 2", parameters: { retry_after: 2 } },
+      2,
+    );
     const e = await expectGrammyError(bot.api.sendMessage(1, "a"));
     expect(e.parameters.retry_after).toBe(2);
     await expectGrammyError(bot.api.sendMessage(1, "a"));

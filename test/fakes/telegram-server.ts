@@ -188,8 +188,23 @@ const CHAT_ACTIONS = new Set([
 const NOT_DELIVERED_BY_DEFAULT = new Set(["chat_member", "message_reaction", "message_reaction_count"]);
 
 const HTML_TAGS = new Set([
-  "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-  "a", "tg-emoji", "tg-time", "code", "pre", "blockquote",
+  "b",
+  "strong",
+  "i",
+  "em",
+  "u",
+  "ins",
+  "s",
+  "strike",
+  "del",
+  "span",
+  "tg-spoiler",
+  "a",
+  "tg-emoji",
+  "tg-time",
+  "code",
+  "pre",
+  "blockquote",
 ]);
 
 const err = (error_code: number, description: string, parameters?: FakeApiError["parameters"]): ErrReply =>
@@ -641,11 +656,7 @@ export class FakeTelegramServer {
   }
 
   /** A user writes `text` (private chat with them unless `opts.chat`). Commands get bot_command entities. */
-  userSendsText(
-    from: FakeUser,
-    text: string,
-    opts: { chat?: Chat; replyToMessageId?: number } = {},
-  ): Update {
+  userSendsText(from: FakeUser, text: string, opts: { chat?: Chat; replyToMessageId?: number } = {}): Update {
     const msg: Params = this.incomingMessage(from, opts.chat);
     msg.text = text;
     const entities = commandEntities(text);
@@ -658,11 +669,7 @@ export class FakeTelegramServer {
   }
 
   /** A user presses an inline button with `data` on `message`. The callback query must then be answered. */
-  userPressesButton(
-    from: FakeUser,
-    message: { message_id: number; chat: { id: number } },
-    data: string,
-  ): Update {
+  userPressesButton(from: FakeUser, message: { message_id: number; chat: { id: number } }, data: string): Update {
     const cs = this.chatState(message.chat.id) ?? this.ensureChat(message.chat.id);
     const stored = cs.messages.get(message.message_id)?.message;
     const id = `${this.botInfo.id}${String(++this.callbackSeq).padStart(6, "0")}`;
@@ -850,7 +857,8 @@ export class FakeTelegramServer {
   /** sendMessage/sendChatAction to this group → 403 "Forbidden: bot was kicked from the (super)group chat". */
   kickFromChat(chatId: number | string): void {
     const cs = this.ensureChat(chatId);
-    const kind = cs.chat.type === "supergroup" ? "supergroup chat" : cs.chat.type === "channel" ? "channel chat" : "group chat";
+    const kind =
+      cs.chat.type === "supergroup" ? "supergroup chat" : cs.chat.type === "channel" ? "channel chat" : "group chat";
     this.setChatError(chatId, { error_code: 403, description: `Forbidden: bot was kicked from the ${kind}` });
   }
 
@@ -877,7 +885,11 @@ export class FakeTelegramServer {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body =
-        chunks.length === 0 ? "" : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+        chunks.length === 0
+          ? ""
+          : chunks.length === 1
+            ? chunks[0]!.toString("utf8")
+            : Buffer.concat(chunks).toString("utf8");
       // Never answer before the (jittered) arrival: an answer cannot precede its request.
       const delay = Math.max(this.latencyMs, this.arrivalJitterMs ? Math.ceil(at - this.now()) : 0);
       if (delay > 0) {
@@ -982,7 +994,7 @@ export class FakeTelegramServer {
     if (this.faults.size === 0) return undefined;
     for (const key of [method.toLowerCase(), "*"]) {
       const q = this.faults.get(key);
-      if (q && q.length) {
+      if (q?.length) {
         const f = q.shift();
         if (!q.length) this.faults.delete(key);
         return f;
@@ -1289,7 +1301,9 @@ export class FakeTelegramServer {
       const old = this.pendingPoll;
       this.pendingPoll = undefined;
       clearTimeout(old.timer);
-      old.resolve(err(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"));
+      old.resolve(
+        err(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"),
+      );
     }
     if (Array.isArray(p.allowed_updates)) this.allowedUpdates = p.allowed_updates.map(String);
     const offset = toInt(p.offset);
@@ -1462,7 +1476,7 @@ export class FakeTelegramServer {
 
   /** A webhook may answer with a method call in its body; Telegram executes it. */
   private runWebhookReply(body: string): void {
-    if (!body || body[0] !== "{") return;
+    if (body?.[0] !== "{") return;
     let p: Params;
     try {
       p = JSON.parse(body) as Params;
@@ -1632,7 +1646,10 @@ function parseMarkup(raw: unknown): { markup?: Params } | { error: ErrReply } {
         const kinds = Object.keys(button).filter((k) => k !== "text" && button[k] !== undefined);
         if (kinds.length === 0) {
           return {
-            error: err(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"),
+            error: err(
+              400,
+              "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+            ),
           };
         }
       }

@@ -81,7 +81,17 @@ interface Waiter {
   fail(error: Error): void;
 }
 
-const methods = new Set(["getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage", "sendChatAction", "sendPhoto", "sendSticker"]);
+const methods = new Set([
+  "getMe",
+  "getUpdates",
+  "setWebhook",
+  "deleteWebhook",
+  "getWebhookInfo",
+  "sendMessage",
+  "sendChatAction",
+  "sendPhoto",
+  "sendSticker",
+]);
 
 const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
 const fail = (error_code: number, description: string, parameters?: FakeZaloBotError["parameters"]): Reply =>
@@ -117,7 +127,13 @@ export class FakeZaloBotServer {
     this.#maxPollSeconds = options.maxPollSeconds ?? 30;
     this.#allowHttpWebhook = options.allowHttpWebhook ?? false;
     this.#now = options.clock ?? Date.now;
-    this.botInfo = { id: this.token.split(":")[0] ?? "1", account_name: "Bot Chi Hội Test", account_type: "BASIC", can_join_groups: false, ...options.botInfo };
+    this.botInfo = {
+      id: this.token.split(":")[0] ?? "1",
+      account_name: "Bot Chi Hội Test",
+      account_type: "BASIC",
+      can_join_groups: false,
+      ...options.botInfo,
+    };
   }
 
   // ───────────────────────────────────────────── lifecycle
@@ -183,7 +199,12 @@ export class FakeZaloBotServer {
   }
 
   /** A bare `{ event_name, message }` from a user in their private chat (or `chat`). */
-  messageFrom(user: FakeZaloUser, eventName: string, content: Record<string, unknown>, chat?: { id: string; chat_type: "PRIVATE" | "GROUP" }): ZaloBotUpdateBody {
+  messageFrom(
+    user: FakeZaloUser,
+    eventName: string,
+    content: Record<string, unknown>,
+    chat?: { id: string; chat_type: "PRIVATE" | "GROUP" },
+  ): ZaloBotUpdateBody {
     return {
       event_name: eventName,
       message: {
@@ -201,7 +222,12 @@ export class FakeZaloBotServer {
   }
 
   userSendsImage(user: FakeZaloUser, caption?: string): ZaloBotUpdateBody {
-    return this.pushUpdate(this.messageFrom(user, "message.image.received", { photo: "https://example.invalid/p.jpg", ...(caption ? { caption } : {}) }));
+    return this.pushUpdate(
+      this.messageFrom(user, "message.image.received", {
+        photo: "https://example.invalid/p.jpg",
+        ...(caption ? { caption } : {}),
+      }),
+    );
   }
 
   /** One POST of `update` to the webhook; resolves with the HTTP status. `secret: null` omits the header. */
@@ -210,7 +236,10 @@ export class FakeZaloBotServer {
     if (!webhook) throw new Error("FakeZaloBotServer: no webhook is set");
     const secret = options.secret === undefined ? webhook.secret : options.secret;
     const body = options.body ?? JSON.stringify(update);
-    const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+    const headers: Record<string, string | number> = {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+    };
     if (secret !== null) headers["x-bot-api-secret-token"] = secret;
     const status = await new Promise<number>((resolve) => {
       const req = http.request(webhook.url, { method: "POST", headers, agent: false }, (res) => {
@@ -288,7 +317,10 @@ export class FakeZaloBotServer {
       };
       const interval = setInterval(waiter.check, 10);
       const timer = setTimeout(() => {
-        const recent = this.calls.slice(-8).map((c) => `${c.method}→${c.status}`).join(", ");
+        const recent = this.calls
+          .slice(-8)
+          .map((c) => `${c.method}→${c.status}`)
+          .join(", ");
         waiter.fail(new Error(`waitFor(${what}) timed out after ${timeoutMs} ms; recent calls: ${recent || "none"}`));
       }, timeoutMs);
       this.#waiters.add(waiter);
@@ -297,7 +329,11 @@ export class FakeZaloBotServer {
   }
 
   waitForSent(count: number, timeoutMs = 5000, chatId?: string): Promise<void> {
-    return this.waitFor(() => this.sent(chatId).length >= count, timeoutMs, `${count} sent${chatId ? ` to ${chatId}` : ""}`);
+    return this.waitFor(
+      () => this.sent(chatId).length >= count,
+      timeoutMs,
+      `${count} sent${chatId ? ` to ${chatId}` : ""}`,
+    );
   }
 
   // ───────────────────────────────────────────── fault injection
@@ -338,12 +374,16 @@ export class FakeZaloBotServer {
           return;
         }
       }
-      if (req.method !== "POST") return this.#respond(res, match?.[2] ?? "?", payload, at, fail(405, "Method Not Allowed"));
+      if (req.method !== "POST")
+        return this.#respond(res, match?.[2] ?? "?", payload, at, fail(405, "Method Not Allowed"));
       if (!match) return this.#respond(res, "?", payload, at, fail(404, "Not Found"));
       const method = match[2]!;
-      if (decodeURIComponent(match[1]!) !== this.token) return this.#respond(res, method, payload, at, fail(401, "Unauthorized"));
-      if (!methods.has(method)) return this.#respond(res, method, payload, at, fail(404, "Not Found: method not found"));
-      if (!isObject(payload)) return this.#respond(res, method, payload, at, fail(400, "Bad Request: body must be a JSON object"));
+      if (decodeURIComponent(match[1]!) !== this.token)
+        return this.#respond(res, method, payload, at, fail(401, "Unauthorized"));
+      if (!methods.has(method))
+        return this.#respond(res, method, payload, at, fail(404, "Not Found: method not found"));
+      if (!isObject(payload))
+        return this.#respond(res, method, payload, at, fail(400, "Bad Request: body must be a JSON object"));
       const fault = this.#takeFault(method);
       if (fault === "network") {
         this.#record(method, payload, 0, at);
@@ -357,7 +397,12 @@ export class FakeZaloBotServer {
   }
 
   #respond(res: ServerResponse, method: string, payload: unknown, at: number, reply: Reply): void {
-    const status = reply.ok || this.#errorStatus === "200" ? 200 : reply.error_code >= 400 && reply.error_code < 600 ? reply.error_code : 400;
+    const status =
+      reply.ok || this.#errorStatus === "200"
+        ? 200
+        : reply.error_code >= 400 && reply.error_code < 600
+          ? reply.error_code
+          : 400;
     this.#record(method, payload, status, at);
     if (res.destroyed || res.writableEnded) return;
     const body = JSON.stringify(reply);
@@ -396,7 +441,14 @@ export class FakeZaloBotServer {
   // ───────────────────────────────────────────── methods
 
   #getUpdates(res: ServerResponse, payload: any, at: number): void {
-    if (this.#webhook) return this.#respond(res, "getUpdates", payload, at, fail(409, "Conflict: can't use getUpdates while a webhook is active"));
+    if (this.#webhook)
+      return this.#respond(
+        res,
+        "getUpdates",
+        payload,
+        at,
+        fail(409, "Conflict: can't use getUpdates while a webhook is active"),
+      );
     if (this.#poll) {
       // A second concurrent poll replaces the first, which gets the timeout answer.
       const previous = this.#poll;
@@ -404,7 +456,8 @@ export class FakeZaloBotServer {
       clearTimeout(previous.timer);
       this.#respond(previous.res, "getUpdates", previous.payload, previous.at, fail(408, "Request timeout"));
     }
-    if (this.#updates.length) return this.#respond(res, "getUpdates", payload, at, { ok: true, result: this.#updates.shift() });
+    if (this.#updates.length)
+      return this.#respond(res, "getUpdates", payload, at, { ok: true, result: this.#updates.shift() });
     const requested = Number(payload.timeout ?? 30);
     const seconds = Math.min(this.#maxPollSeconds, Number.isFinite(requested) && requested >= 0 ? requested : 30);
     const poll: PendingPoll = {
@@ -442,8 +495,10 @@ export class FakeZaloBotServer {
       case "getMe":
         return { ok: true, result: this.botInfo };
       case "setWebhook": {
-        if (typeof p.url !== "string" || !/^https?:\/\/\S+$/.test(p.url)) return fail(400, "Bad Request: url is invalid");
-        if (!p.url.startsWith("https://") && !this.#allowHttpWebhook) return fail(400, "Bad Request: url must be https");
+        if (typeof p.url !== "string" || !/^https?:\/\/\S+$/.test(p.url))
+          return fail(400, "Bad Request: url is invalid");
+        if (!p.url.startsWith("https://") && !this.#allowHttpWebhook)
+          return fail(400, "Bad Request: url must be https");
         if (typeof p.secret_token !== "string" || p.secret_token.length < 8 || p.secret_token.length > 256)
           return fail(400, "Bad Request: secret_token must be 8-256 characters");
         this.#webhook = { url: p.url, secret: p.secret_token, updatedAt: now };
@@ -464,7 +519,8 @@ export class FakeZaloBotServer {
       case "sendMessage": {
         const chatId = typeof p.chat_id === "string" || typeof p.chat_id === "number" ? String(p.chat_id) : "";
         if (!chatId) return fail(400, "Bad Request: chat_id is required");
-        if (typeof p.text !== "string" || p.text.length < 1 || p.text.length > 2000) return fail(400, "Bad Request: text must be 1-2000 characters");
+        if (typeof p.text !== "string" || p.text.length < 1 || p.text.length > 2000)
+          return fail(400, "Bad Request: text must be 1-2000 characters");
         const chatError = this.#chatErrors.get(chatId);
         if (chatError) return { ok: false, ...chatError };
         const sent: ZaloBotSent = { chat_id: chatId, text: p.text, message_id: this.#nextMessageId(), date: now };

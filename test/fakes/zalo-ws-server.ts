@@ -47,7 +47,12 @@ export function encodeFrame(version: number, cmd: number, subCmd: number, body: 
 }
 
 export function decodeFrame(buf: Buffer): ZaloFrame {
-  return { version: buf[0]!, cmd: buf.readUInt16LE(1), subCmd: buf[3]!, data: JSON.parse(buf.subarray(4).toString("utf8") || "{}") };
+  return {
+    version: buf[0]!,
+    cmd: buf.readUInt16LE(1),
+    subCmd: buf[3]!,
+    data: JSON.parse(buf.subarray(4).toString("utf8") || "{}"),
+  };
 }
 
 /**
@@ -80,21 +85,57 @@ let nextId = 5_000_000;
 export function rawMessage(fields: Record<string, unknown> = {}): Record<string, unknown> {
   const id = String(nextId++);
   return {
-    actionId: id, msgId: id, cliMsgId: String(Number(id) + 1), msgType: "webchat", uidFrom: "200", idTo: "0", dName: "Nguyễn Văn An",
-    ts: String(Date.now()), status: 1, content: "có mặt", notify: "1", ttl: 0, userId: "0", uin: "0", topOut: "0", topOutTimeOut: "0",
-    topOutImprTimeOut: "0", propertyExt: undefined, paramsExt: { countUnread: 1, containType: 0, platformType: 1 }, cmd: 501, st: 3, at: 5,
-    realMsgId: "0", quote: undefined,
+    actionId: id,
+    msgId: id,
+    cliMsgId: String(Number(id) + 1),
+    msgType: "webchat",
+    uidFrom: "200",
+    idTo: "0",
+    dName: "Nguyễn Văn An",
+    ts: String(Date.now()),
+    status: 1,
+    content: "có mặt",
+    notify: "1",
+    ttl: 0,
+    userId: "0",
+    uin: "0",
+    topOut: "0",
+    topOutTimeOut: "0",
+    topOutImprTimeOut: "0",
+    propertyExt: undefined,
+    paramsExt: { countUnread: 1, containType: 0, platformType: 1 },
+    cmd: 501,
+    st: 3,
+    at: 5,
+    realMsgId: "0",
+    quote: undefined,
     ...fields,
   };
 }
 
 /** A TReaction-shaped raw reaction; `content` is sent as a JSON string, like Zalo does. */
-export function rawReaction(targetMsgId: string, fields: Record<string, unknown> = {}, icon = "/-strong"): Record<string, unknown> {
+export function rawReaction(
+  targetMsgId: string,
+  fields: Record<string, unknown> = {},
+  icon = "/-strong",
+): Record<string, unknown> {
   const id = String(nextId++);
   return {
-    actionId: id, msgId: id, cliMsgId: id, msgType: "reaction", uidFrom: "200", idTo: "0", dName: "Nguyễn Văn An",
-    content: JSON.stringify({ rMsg: [{ gMsgID: targetMsgId, cMsgID: "1", msgType: 1 }], rIcon: icon, rType: 3, source: 6 }),
-    ts: String(Date.now()), ttl: 0,
+    actionId: id,
+    msgId: id,
+    cliMsgId: id,
+    msgType: "reaction",
+    uidFrom: "200",
+    idTo: "0",
+    dName: "Nguyễn Văn An",
+    content: JSON.stringify({
+      rMsg: [{ gMsgID: targetMsgId, cMsgID: "1", msgType: 1 }],
+      rIcon: icon,
+      rType: 3,
+      source: 6,
+    }),
+    ts: String(Date.now()),
+    ttl: 0,
     ...fields,
   };
 }
@@ -165,7 +206,14 @@ export class FakeZaloServer {
       const sendKey = this.options.sendCipherKey !== false;
       const cipherKey = sendKey && this.options.encrypt !== false ? randomBytes(16).toString("base64") : null;
       const conn: FakeConnection = {
-        socket, cookie: String(req.headers.cookie ?? ""), url: req.url ?? "", requests: [], cipherKey, openedAt: Date.now(), closedAt: null, closeCode: null,
+        socket,
+        cookie: String(req.headers.cookie ?? ""),
+        url: req.url ?? "",
+        requests: [],
+        cipherKey,
+        openedAt: Date.now(),
+        closedAt: null,
+        closeCode: null,
       };
       // Like Zalo: a second socket on the session makes it tell the older one "another connection is opened".
       for (const other of this.connections) {
@@ -175,7 +223,9 @@ export class FakeZaloServer {
         }
       }
       this.connections.push(conn);
-      socket.on("message", (data: Buffer) => this.#onFrame(conn, decodeFrame(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer))));
+      socket.on("message", (data: Buffer) =>
+        this.#onFrame(conn, decodeFrame(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer))),
+      );
       socket.on("error", () => {});
       socket.on("close", (code) => {
         conn.closedAt ??= Date.now();
@@ -195,7 +245,8 @@ export class FakeZaloServer {
 
   #onFrame(conn: FakeConnection, frame: ZaloFrame): void {
     conn.requests.push(frame);
-    const reply = (cmd: number, payload: unknown) => conn.socket.send(eventFrame(cmd, 1, payload, conn.cipherKey ?? undefined));
+    const reply = (cmd: number, payload: unknown) =>
+      conn.socket.send(eventFrame(cmd, 1, payload, conn.cipherKey ?? undefined));
     if (frame.subCmd === 1) {
       if (frame.cmd === 510) reply(510, { msgs: this.#window(this.history.user) });
       if (frame.cmd === 511) reply(511, { groupMsgs: this.#window(this.history.group) });
@@ -349,7 +400,9 @@ export function encryptForZca(secretKey: string, text: string): string {
 export function decryptFromZca(secretKey: string, data: string): string {
   const key = aesKey(secretKey);
   const decipher = createDecipheriv(aesAlgo(key), key, Buffer.alloc(16));
-  return Buffer.concat([decipher.update(Buffer.from(decodeURIComponent(data), "base64")), decipher.final()]).toString("utf8");
+  return Buffer.concat([decipher.update(Buffer.from(decodeURIComponent(data), "base64")), decipher.final()]).toString(
+    "utf8",
+  );
 }
 
 export function createFakeZaloFetch(options: { secretKey?: string } = {}): FakeZaloFetch {
@@ -367,11 +420,17 @@ export function createFakeZaloFetch(options: { secretKey?: string } = {}): FakeZ
     }
     return new Response(JSON.stringify(body), { status, headers });
   };
-  const ok = (data: unknown) => json({ error_code: 0, error_message: "", data: encryptForZca(secretKey, JSON.stringify({ error_code: 0, error_message: "", data })) });
+  const ok = (data: unknown) =>
+    json({
+      error_code: 0,
+      error_message: "",
+      data: encryptForZca(secretKey, JSON.stringify({ error_code: 0, error_message: "", data })),
+    });
 
   const fakeFetch = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
-    if (!url.hostname.endsWith(".zalo.test")) throw new TypeError(`fetch failed: the fake Zalo does not serve ${url.hostname}`);
+    if (!url.hostname.endsWith(".zalo.test"))
+      throw new TypeError(`fetch failed: the fake Zalo does not serve ${url.hostname}`);
     const method = (init?.method ?? "GET").toUpperCase();
     let encrypted = url.searchParams.get("params");
     if (!encrypted && init?.body instanceof URLSearchParams) encrypted = init.body.get("params");
@@ -390,9 +449,12 @@ export function createFakeZaloFetch(options: { secretKey?: string } = {}): FakeZ
       if (f!.status) return json({}, f!.status);
       return json({ error_code: f!.code, error_message: f!.message ?? "error" });
     }
-    if (url.pathname.endsWith("/keepalive")) return json({ error_code: 0, error_message: "", data: { config_vesion: 1 } });
-    if (url.pathname.endsWith("/api/social/profile/me-v2")) return ok({ profile: { userId: "100", displayName: "Chi Hội", zaloName: "Chi Hội" } });
-    if (/\/api\/(message|group)\/(sms|sendmsg|mention|quote)$/.test(url.pathname)) return ok({ msgId: String(msgId++) });
+    if (url.pathname.endsWith("/keepalive"))
+      return json({ error_code: 0, error_message: "", data: { config_vesion: 1 } });
+    if (url.pathname.endsWith("/api/social/profile/me-v2"))
+      return ok({ profile: { userId: "100", displayName: "Chi Hội", zaloName: "Chi Hội" } });
+    if (/\/api\/(message|group)\/(sms|sendmsg|mention|quote)$/.test(url.pathname))
+      return ok({ msgId: String(msgId++) });
     return ok({});
   }) as typeof fetch;
 
@@ -412,7 +474,10 @@ export function createFakeZaloFetch(options: { secretKey?: string } = {}): FakeZ
 
 /** A cookie jar from stored credentials, the way zca-js's Zalo.login builds it. */
 export function cookieJarFrom(credentials: ZaloCredentials): CookieJar {
-  const list = (Array.isArray(credentials.cookie) ? credentials.cookie : credentials.cookie.cookies) as Record<string, unknown>[];
+  const list = (Array.isArray(credentials.cookie) ? credentials.cookie : credentials.cookie.cookies) as Record<
+    string,
+    unknown
+  >[];
   const jar = new CookieJar();
   for (const each of list) {
     const domain = typeof each.domain === "string" ? each.domain.replace(/^\./, "") : "chat.zalo.me";
@@ -432,9 +497,12 @@ export function createFakeZaloApi(
   credentials: ZaloCredentials,
   options: { wsUrl: string; fetch: typeof fetch; secretKey: string; uid?: string },
 ): ZcaApi {
-  if (!credentials.imei || !credentials.userAgent || !credentials.cookie) throw new zca.ZaloApiError("Missing required params");
+  if (!credentials.imei || !credentials.userAgent || !credentials.cookie)
+    throw new zca.ZaloApiError("Missing required params");
   // Every service name resolves to a path on the fake host.
-  const serviceMap = new Proxy({} as Record<string, string[]>, { get: (_, name) => [`${serviceBase}/${String(name)}`] });
+  const serviceMap = new Proxy({} as Record<string, string[]>, {
+    get: (_, name) => [`${serviceBase}/${String(name)}`],
+  });
   const ctx = {
     API_TYPE: 30,
     API_VERSION: 685,
@@ -450,14 +518,36 @@ export function createFakeZaloApi(
     settings: {
       features: {
         socket: {
-          rotate_error_codes: [], retries: {}, close_and_retry_codes: [], ping_interval: 3_600_000, reset_endpoint: 0, max_msg_size: 1_000_000,
-          debug: { enable: false }, queue_ctrl_actionid_map: {}, enable_ctrl_socket: true, reconnect_after_fallback: false, enable_chat_socket: true,
-          submit_wss_log: false, disable_lp: true, offline_monitor: { enable: false },
+          rotate_error_codes: [],
+          retries: {},
+          close_and_retry_codes: [],
+          ping_interval: 3_600_000,
+          reset_endpoint: 0,
+          max_msg_size: 1_000_000,
+          debug: { enable: false },
+          queue_ctrl_actionid_map: {},
+          enable_ctrl_socket: true,
+          reconnect_after_fallback: false,
+          enable_chat_socket: true,
+          submit_wss_log: false,
+          disable_lp: true,
+          offline_monitor: { enable: false },
         },
         sharefile: {
-          big_file_domain_list: [], max_size_share_file_v2: 100, max_size_share_file_v3: 100, file_upload_show_icon_1GB: false, restricted_ext: "",
-          next_file_time: 0, max_file: 20, max_size_photo: 10, max_size_share_file: 100, max_size_resize_photo: 10, max_size_gif: 10,
-          max_size_original_photo: 10, chunk_size_file: 1_048_576, restricted_ext_file: [],
+          big_file_domain_list: [],
+          max_size_share_file_v2: 100,
+          max_size_share_file_v3: 100,
+          file_upload_show_icon_1GB: false,
+          restricted_ext: "",
+          next_file_time: 0,
+          max_file: 20,
+          max_size_photo: 10,
+          max_size_share_file: 100,
+          max_size_resize_photo: 10,
+          max_size_gif: 10,
+          max_size_original_photo: 10,
+          chunk_size_file: 1_048_576,
+          restricted_ext_file: [],
         },
       },
       keepalive: { alway_keepalive: 1, keepalive_duration: 60, time_deactive: 600 },

@@ -26,8 +26,14 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: chromiumPath,
     // Without the background-networking flags Chromium keeps trying to reach the internet.
     args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
     ],
   });
 }

@@ -12,8 +12,15 @@ import { Inbox } from "../../src/conversation/inbox.ts";
 import { DeliveryEngine } from "../../src/delivery/delivery-engine.ts";
 
 export const harnessBot: UserFromGetMe = {
-  id: 999, is_bot: true, first_name: "Chi Hội", username: "chihoi_test_bot", can_join_groups: true,
-  can_read_all_group_messages: false, supports_inline_queries: false, can_connect_to_business: false, has_main_web_app: false,
+  id: 999,
+  is_bot: true,
+  first_name: "Chi Hội",
+  username: "chihoi_test_bot",
+  can_join_groups: true,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
 } as UserFromGetMe;
 
 export interface CapturedCall {
@@ -38,14 +45,34 @@ export class ChatHarness {
 
   static async create(options: { now?: () => Date } = {}): Promise<ChatHarness> {
     const db = await createTestDatabase();
-    const channel = new TelegramChannel({ config: { token: "123:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefgh", mode: "webhook", webhookUrl: "https://example.invalid", webhookSecret: "test-secret", apiRoot: "http://127.0.0.1:9" }, logger: silentLogger, botInfo: harnessBot });
+    const channel = new TelegramChannel({
+      config: {
+        token: "123:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefgh",
+        mode: "webhook",
+        webhookUrl: "https://example.invalid",
+        webhookSecret: "test-secret",
+        apiRoot: "http://127.0.0.1:9",
+      },
+      logger: silentLogger,
+      botInfo: harnessBot,
+    });
     const holder: { harness?: ChatHarness } = {};
     const now = () => (holder.harness ? holder.harness.now() : new Date());
     const engine = new DeliveryEngine(db, {
-      concurrency: 4, maxAttempts: 3, logger: silentLogger, backoffBaseMs: 10, now,
+      concurrency: 4,
+      maxAttempts: 3,
+      logger: silentLogger,
+      backoffBaseMs: 10,
+      now,
       limits: { telegram: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 } },
     });
-    const inbox = new Inbox({ db, logger: silentLogger, now, settings: { timeZone: "Asia/Ho_Chi_Minh", defaultLocale: "vi", linkCodeTtlDays: 30 }, onQueued: (p) => engine.kick(p) });
+    const inbox = new Inbox({
+      db,
+      logger: silentLogger,
+      now,
+      settings: { timeZone: "Asia/Ho_Chi_Minh", defaultLocale: "vi", linkCodeTtlDays: 30 },
+      onQueued: (p) => engine.kick(p),
+    });
     const harness = new ChatHarness(db, channel, inbox, engine);
     holder.harness = harness;
     if (options.now) harness.now = options.now;
@@ -58,7 +85,15 @@ export class ChatHarness {
       harness.calls.push({ method, payload: payload as Record<string, any> });
       if (method === "sendMessage") {
         const p = payload as { chat_id: number | string; text: string };
-        return { ok: true, result: { message_id: harness.#messageId++, date: 0, chat: { id: Number(p.chat_id), type: Number(p.chat_id) > 0 ? "private" : "group" }, text: p.text } } as never;
+        return {
+          ok: true,
+          result: {
+            message_id: harness.#messageId++,
+            date: 0,
+            chat: { id: Number(p.chat_id), type: Number(p.chat_id) > 0 ? "private" : "group" },
+            text: p.text,
+          },
+        } as never;
       }
       return { ok: true, result: true } as never;
     });
@@ -82,30 +117,56 @@ export class ChatHarness {
     const chatId = options.chatId ?? userId;
     return this.update({
       message: {
-        message_id: this.#messageId++, date: Math.floor(Date.now() / 1000), text,
-        chat: chatId > 0 ? { id: chatId, type: "private", first_name: "U" } : { id: chatId, type: "supergroup", title: "Chi hội" },
+        message_id: this.#messageId++,
+        date: Math.floor(Date.now() / 1000),
+        text,
+        chat:
+          chatId > 0
+            ? { id: chatId, type: "private", first_name: "U" }
+            : { id: chatId, type: "supergroup", title: "Chi hội" },
         from: this.#from(userId),
-        ...(options.replyTo ? { reply_to_message: { message_id: options.replyTo, date: 0, chat: { id: chatId, type: "private", first_name: "U" }, from: { id: harnessBot.id, is_bot: true, first_name: "Chi Hội" } } } : {}),
+        ...(options.replyTo
+          ? {
+              reply_to_message: {
+                message_id: options.replyTo,
+                date: 0,
+                chat: { id: chatId, type: "private", first_name: "U" },
+                from: { id: harnessBot.id, is_bot: true, first_name: "Chi Hội" },
+              },
+            }
+          : {}),
       },
     } as Omit<Update, "update_id">);
   }
 
   async press(userId: number, data: string, messageId: number, chatId = userId): Promise<Update> {
     return this.update({
-      callback_query: { id: `cb${this.#updateId}`, from: this.#from(userId), chat_instance: "ci", data, message: { message_id: messageId, date: 0, chat: { id: chatId, type: "private", first_name: "U" } } },
+      callback_query: {
+        id: `cb${this.#updateId}`,
+        from: this.#from(userId),
+        chat_instance: "ci",
+        data,
+        message: { message_id: messageId, date: 0, chat: { id: chatId, type: "private", first_name: "U" } },
+      },
     } as Omit<Update, "update_id">);
   }
 
   async contact(userId: number, phone: string, contactUserId?: number): Promise<Update> {
     return this.update({
-      message: { message_id: this.#messageId++, date: 0, chat: { id: userId, type: "private", first_name: "U" }, from: this.#from(userId), contact: { phone_number: phone, first_name: "X", ...(contactUserId ? { user_id: contactUserId } : {}) } },
+      message: {
+        message_id: this.#messageId++,
+        date: 0,
+        chat: { id: userId, type: "private", first_name: "U" },
+        from: this.#from(userId),
+        contact: { phone_number: phone, first_name: "X", ...(contactUserId ? { user_id: contactUserId } : {}) },
+      },
     } as Omit<Update, "update_id">);
   }
 
   /** Waits until the outbox has nothing pending or in flight, then returns sendMessage calls to a chat. */
   async sent(chatId: number, timeoutMs = 5000): Promise<CapturedCall[]> {
     const until = Date.now() + timeoutMs;
-    while (await this.#outstanding() > 0) {
+    while ((await this.#outstanding()) > 0) {
       if (Date.now() > until) throw new Error("outbox did not drain");
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -114,7 +175,8 @@ export class ChatHarness {
 
   /** Outbox rows pending or in flight that are due now. */
   async #outstanding(): Promise<number> {
-    const row = await this.db.kysely.selectFrom("Outbox")
+    const row = await this.db.kysely
+      .selectFrom("Outbox")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("status", "in", ["pending", "sending"])
       .where("notBefore", "<=", this.now().getTime())

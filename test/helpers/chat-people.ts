@@ -5,7 +5,13 @@ import { issueLinkCode } from "../../src/domain/linking/link-service.ts";
 import { systemActor } from "../../src/domain/access/actor.ts";
 
 /** Creates a member of `unitId` (also `role` there, if given), links Telegram chat `chat` to them, and returns their id. */
-export async function linkInChat(h: ChatHarness, fullName: string, chat: number, unitId: number, role?: "cadre" | "official"): Promise<number> {
+export async function linkInChat(
+  h: ChatHarness,
+  fullName: string,
+  chat: number,
+  unitId: number,
+  role?: "cadre" | "official",
+): Promise<number> {
   const p = await createPerson(h.db, { fullName });
   await addMembership(h.db, systemActor(), p.id, unitId, "member");
   if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);

@@ -20,7 +20,14 @@ export interface CliResult {
 
 /** The environment of a CLI run on `dir/data/chihoi.db`, quiet, in a zone that is neither UTC nor Vietnam. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: "file:./data/chihoi.db", LOG_LEVEL: "silent", TZ: "America/Sao_Paulo", ...extra };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: "file:./data/chihoi.db",
+    LOG_LEVEL: "silent",
+    TZ: "America/Sao_Paulo",
+    ...extra,
+  };
 }
 
 const postgresOf = new Map<string, Promise<{ url: string; drop(): Promise<void> }>>();
@@ -68,9 +75,14 @@ export async function removeCliDir(dir: string): Promise<void> {
 /** Runs `chihoi ...args` in `dir` and resolves with its exit code and output. */
 export function runCli(dir: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [chihoiBin, ...args], { env, cwd: dir, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [chihoiBin, ...args],
+      { env, cwd: dir, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 

@@ -11,7 +11,8 @@ import { LeaseKeeper } from "../../src/domain/coordination/lease.ts";
 import { takeFromBudget } from "../../src/domain/coordination/rate-budget.ts";
 
 const [url, mode, name, ...rest] = process.argv.slice(2);
-const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ pid: process.pid, t: Date.now(), ...event })}\n`);
+const say = (event: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ pid: process.pid, t: Date.now(), ...event })}\n`);
 
 const db = await openDatabase(url!, { poolSize: 3 });
 say({ event: "ready" });
@@ -26,7 +27,10 @@ if (mode === "lease") {
   const beat = setInterval(() => keeper.held && say({ event: "holding" }), 20);
   process.on("SIGTERM", () => {
     clearInterval(beat);
-    void keeper.stop().then(() => db.close()).then(() => process.exit(0));
+    void keeper
+      .stop()
+      .then(() => db.close())
+      .then(() => process.exit(0));
   });
   await keeper.start();
 } else if (mode === "budget") {
@@ -35,7 +39,8 @@ if (mode === "lease") {
   while (Date.now() < end) {
     const grant = await takeFromBudget(db, name!, 5, { limit, windowMs });
     if (grant.granted) say({ event: "granted", n: grant.granted, at: grant.now });
-    else await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, (grant.retryAt ?? grant.now + 10) - grant.now))));
+    else
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, (grant.retryAt ?? grant.now + 10) - grant.now))));
   }
   await db.close();
   say({ event: "done" });

@@ -11,25 +11,38 @@ import { TelegramChannel } from "../../src/channels/telegram/telegram-channel.ts
 import { createLogger } from "../../src/lib/logger.ts";
 
 const [url, apiRoot, token, botInfo] = process.argv.slice(2);
-const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ pid: process.pid, t: Date.now(), ...event })}\n`);
+const say = (event: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ pid: process.pid, t: Date.now(), ...event })}\n`);
 const logger = createLogger("silent");
 
 const db = await openDatabase(url!, { poolSize: 4 });
 let sent = 0;
 const engine = new DeliveryEngine(db, {
-  concurrency: 40, maxAttempts: 8, logger, limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } },
+  concurrency: 40,
+  maxAttempts: 8,
+  logger,
+  limits: { telegram: { perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 20 } },
   onFinished: (_row, status) => {
     if (status === "sent") sent++;
   },
 });
-engine.addChannel(new TelegramChannel({ config: { token: token!, mode: "polling", apiRoot: apiRoot! }, logger, botInfo: JSON.parse(botInfo!) }));
+engine.addChannel(
+  new TelegramChannel({
+    config: { token: token!, mode: "polling", apiRoot: apiRoot! },
+    logger,
+    botInfo: JSON.parse(botInfo!),
+  }),
+);
 await engine.start();
 say({ event: "ready", worker: engine.workerId });
 const progress = setInterval(() => say({ event: "progress", sent }), 1000);
 process.on("SIGTERM", () => {
   clearInterval(progress);
-  void engine.stop().then(() => db.close()).then(() => {
-    say({ event: "stopped", sent });
-    process.exit(0);
-  });
+  void engine
+    .stop()
+    .then(() => db.close())
+    .then(() => {
+      say({ event: "stopped", sent });
+      process.exit(0);
+    });
 });

@@ -15,7 +15,12 @@ export interface TestPersonOptions {
 let phones = 0;
 
 /** Creates a person in a unit and returns their id. */
-export async function addTestPerson(db: Database, unitId: number, fullName: string, options: TestPersonOptions = {}): Promise<number> {
+export async function addTestPerson(
+  db: Database,
+  unitId: number,
+  fullName: string,
+  options: TestPersonOptions = {},
+): Promise<number> {
   const phone = `09${String(++phones).padStart(8, "0")}`;
   const p = await createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
   await addMembership(db, systemActor(), p.id, unitId, options.role ?? "member");
@@ -25,5 +30,13 @@ export async function addTestPerson(db: Database, unitId: number, fullName: stri
 
 /** The first chat account of a person. */
 export async function accountOf(db: Database, personId: number): Promise<number> {
-  return (await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", personId).orderBy("id").limit(1).executeTakeFirstOrThrow()).id;
+  return (
+    await db.kysely
+      .selectFrom("ChatAccount")
+      .select("id")
+      .where("personId", "=", personId)
+      .orderBy("id")
+      .limit(1)
+      .executeTakeFirstOrThrow()
+  ).id;
 }

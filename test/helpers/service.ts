@@ -48,7 +48,13 @@ export async function startTestService(dir: string, env: Record<string, string> 
   // directory's data folder (shared by every test file) beside a PostgreSQL one. A demo service
   // therefore gets the folder's SQLite file on both engines.
   const demo = env.DEMO_MODE === "on" || env.DEMO_MODE === "auto";
-  const fullEnv = { DATABASE_URL: demo ? `file:${path.join(dir, "chihoi.db")}` : await databaseUrl(dir), PORT: "0", DEMO_MODE: "off", LOG_LEVEL: "silent", ...env };
+  const fullEnv = {
+    DATABASE_URL: demo ? `file:${path.join(dir, "chihoi.db")}` : await databaseUrl(dir),
+    PORT: "0",
+    DEMO_MODE: "off",
+    LOG_LEVEL: "silent",
+    ...env,
+  };
   const service = await startService(loadConfig(fullEnv), { logger: silentLogger });
   return {
     dir,
@@ -68,7 +74,11 @@ export async function removeDir(dir: string): Promise<void> {
   if (pg) await (await pg).drop();
 }
 
-export async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+export async function waitUntil(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

@@ -8,7 +8,11 @@ export interface StreamOutcome {
   sent: number;
 }
 
-export function streamBody(url: string, totalBytes: number, options: { headers?: Record<string, string>; contentLength?: boolean } = {}): Promise<StreamOutcome> {
+export function streamBody(
+  url: string,
+  totalBytes: number,
+  options: { headers?: Record<string, string>; contentLength?: boolean } = {},
+): Promise<StreamOutcome> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
     if (options.contentLength) headers["content-length"] = String(totalBytes);

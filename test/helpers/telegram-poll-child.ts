@@ -10,7 +10,8 @@ import { TelegramChannel } from "../../src/channels/telegram/telegram-channel.ts
 import { createLogger } from "../../src/lib/logger.ts";
 
 const [url, apiRoot, token, botInfo, ttlMs] = process.argv.slice(2);
-const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ pid: process.pid, t: Date.now(), ...event })}\n`);
+const say = (event: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ pid: process.pid, t: Date.now(), ...event })}\n`);
 
 const db = await openDatabase(url!, { poolSize: 3 });
 const channel = new TelegramChannel({
@@ -22,7 +23,10 @@ const channel = new TelegramChannel({
 const beat = setInterval(() => channel.polling && say({ event: "polling" }), 20);
 process.on("SIGTERM", () => {
   clearInterval(beat);
-  void channel.stop().then(() => db.close()).then(() => process.exit(0));
+  void channel
+    .stop()
+    .then(() => db.close())
+    .then(() => process.exit(0));
 });
 await channel.start(async (message) => {
   say({ event: "update", text: message.text ?? "", eventId: message.eventId });

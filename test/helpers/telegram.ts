@@ -11,7 +11,10 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   return server;
 }
 
-export function telegramChannelFor(server: FakeTelegramServer, extra: Partial<ConstructorParameters<typeof TelegramChannel>[0]> = {}): TelegramChannel {
+export function telegramChannelFor(
+  server: FakeTelegramServer,
+  extra: Partial<ConstructorParameters<typeof TelegramChannel>[0]> = {},
+): TelegramChannel {
   return new TelegramChannel({
     config: { token: server.token, mode: "polling", apiRoot: server.apiRoot },
     logger: silentLogger,

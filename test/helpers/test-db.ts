@@ -21,7 +21,9 @@ export interface TestDatabase extends Database {
 /** The PostgreSQL server the tests may use, or undefined (SQLite only). */
 export const testPostgresUrl: string | undefined = process.env.TEST_DATABASE_URL || undefined;
 
-export async function createTestDatabase(options: { engine?: "sqlite" | "postgresql" } & OpenOptions = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { engine?: "sqlite" | "postgresql" } & OpenOptions = {},
+): Promise<TestDatabase> {
   const engine = options.engine ?? (testPostgresUrl ? "postgresql" : "sqlite");
   if (engine === "postgresql") return createPostgresTestDatabase(options);
   const dir = mkdtempSync(path.join(tmpdir(), "chihoi-test-"));

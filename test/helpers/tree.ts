@@ -19,12 +19,36 @@ export interface TestTree {
 export async function buildTree(db: Database, code = "ccb"): Promise<TestTree> {
   const { id: organisationId } = await createOrganisation(db, systemActor(), { code, name: "Hội Cựu chiến binh" });
   const province = await createUnit(db, systemActor(), { organisationId, name: "Tỉnh Bình Định", levelLabel: "Tỉnh" });
-  const communeA = await createUnit(db, systemActor(), { parentId: province.id, name: "Xã Phước Hòa", levelLabel: "Xã" });
-  const communeB = await createUnit(db, systemActor(), { parentId: province.id, name: "Phường Quy Nhơn Nam", levelLabel: "Phường" });
-  const branchA1 = await createUnit(db, systemActor(), { parentId: communeA.id, name: "Chi hội 1", levelLabel: "Chi hội" });
-  const branchA2 = await createUnit(db, systemActor(), { parentId: communeA.id, name: "Chi hội 2", levelLabel: "Chi hội" });
-  const branchB1 = await createUnit(db, systemActor(), { parentId: communeB.id, name: "Chi hội 1", levelLabel: "Chi hội" });
-  const branchB2 = await createUnit(db, systemActor(), { parentId: communeB.id, name: "Chi hội Khu phố 3", levelLabel: "Chi hội" });
+  const communeA = await createUnit(db, systemActor(), {
+    parentId: province.id,
+    name: "Xã Phước Hòa",
+    levelLabel: "Xã",
+  });
+  const communeB = await createUnit(db, systemActor(), {
+    parentId: province.id,
+    name: "Phường Quy Nhơn Nam",
+    levelLabel: "Phường",
+  });
+  const branchA1 = await createUnit(db, systemActor(), {
+    parentId: communeA.id,
+    name: "Chi hội 1",
+    levelLabel: "Chi hội",
+  });
+  const branchA2 = await createUnit(db, systemActor(), {
+    parentId: communeA.id,
+    name: "Chi hội 2",
+    levelLabel: "Chi hội",
+  });
+  const branchB1 = await createUnit(db, systemActor(), {
+    parentId: communeB.id,
+    name: "Chi hội 1",
+    levelLabel: "Chi hội",
+  });
+  const branchB2 = await createUnit(db, systemActor(), {
+    parentId: communeB.id,
+    name: "Chi hội Khu phố 3",
+    levelLabel: "Chi hội",
+  });
   return { organisationId, province, communeA, communeB, branchA1, branchA2, branchB1, branchB2 };
 }
 

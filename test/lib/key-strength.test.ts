@@ -5,9 +5,17 @@ import { ConfigError, loadConfig } from "../../src/config.ts";
 
 describe("estimateKeyBits", () => {
   it("should accept a key made as the README says and refuse weak ones", () => {
-    for (let i = 0; i < 20; i++) expect(estimateKeyBits(randomBytes(32).toString("base64"))).toBeGreaterThanOrEqual(minKeyBits);
+    for (let i = 0; i < 20; i++)
+      expect(estimateKeyBits(randomBytes(32).toString("base64"))).toBeGreaterThanOrEqual(minKeyBits);
     expect(estimateKeyBits(randomBytes(16).toString("hex"))).toBeGreaterThanOrEqual(minKeyBits);
-    for (const weak of ["a long random secret", "0123456789abcdef", "Matkhau@2026!abc", "a".repeat(64), "abababababababababababababababab", ""])
+    for (const weak of [
+      "a long random secret",
+      "0123456789abcdef",
+      "Matkhau@2026!abc",
+      "a".repeat(64),
+      "abababababababababababababababab",
+      "",
+    ])
       expect(estimateKeyBits(weak), weak).toBeLessThan(minKeyBits);
   });
 });

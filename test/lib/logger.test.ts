@@ -24,8 +24,18 @@ const sessionSecret = "k9Xq2m4N8p1R7t5V3w6Y0z2A4c6E8g0I2k4M6o8Q1s3";
 const imei = "3f2a1b9c-8d7e-4f6a-b5c4-d3e2f1a0b9c8";
 
 const phones = [
-  "0912345678", "0912 345 678", "0912.345.678", "0912-345-678", "+84912345678", "+84 912 345 678",
-  "84912345678", "(+84) 912-345-678", "+84 (0) 912 345 678", "0084912345678", "028 3829 5555", "02838295555",
+  "0912345678",
+  "0912 345 678",
+  "0912.345.678",
+  "0912-345-678",
+  "+84912345678",
+  "+84 912 345 678",
+  "84912345678",
+  "(+84) 912-345-678",
+  "+84 (0) 912 345 678",
+  "0084912345678",
+  "028 3829 5555",
+  "02838295555",
 ];
 
 describe("createLogger", () => {
@@ -53,18 +63,36 @@ describe("createLogger", () => {
       text: `raw dump:\nCookie: ${cookieValue}\nAuthorization: Bearer ${bearer}\n`,
       query: `https://example.vn/cb?access_token=qs-secret-123456&ok=1`,
     };
-    const error = new Error(`request to https://api.telegram.org/bot${telegramToken}/getUpdates failed for 0912345678`, {
-      cause: new Error(`Set-Cookie: chihoi_session=${sessionSecret}`),
-    });
+    const error = new Error(
+      `request to https://api.telegram.org/bot${telegramToken}/getUpdates failed for 0912345678`,
+      {
+        cause: new Error(`Set-Cookie: chihoi_session=${sessionSecret}`),
+      },
+    );
     Object.assign(error, { config: { headers: { Cookie: cookieValue } } });
     logger.info(nested, `sending to +84 912 345 678 with bot${telegramToken}`);
     logger.error({ err: error }, "failed");
-    logger.child({ module: "x", Session: sessionSecret, url: `https://api.telegram.org/bot${shortToken}/x` }).warn("child bindings");
+    logger
+      .child({ module: "x", Session: sessionSecret, url: `https://api.telegram.org/bot${shortToken}/x` })
+      .warn("child bindings");
     const out = output();
     const secrets = [
-      telegramToken, shortToken, zaloBotToken, zaloBotToken.replace(":", "%3A"), webhookSecret, cookieValue, bearer, sessionSecret, imei,
-      "plain-secret-token-value", "map-secret-value-123", "qs-secret-123456", Buffer.from("admin:hunter2-password").toString("base64"),
-      "AAHk3v9Qx", "SuperSecretZaloBotToken", "0987 654 321",
+      telegramToken,
+      shortToken,
+      zaloBotToken,
+      zaloBotToken.replace(":", "%3A"),
+      webhookSecret,
+      cookieValue,
+      bearer,
+      sessionSecret,
+      imei,
+      "plain-secret-token-value",
+      "map-secret-value-123",
+      "qs-secret-123456",
+      Buffer.from("admin:hunter2-password").toString("base64"),
+      "AAHk3v9Qx",
+      "SuperSecretZaloBotToken",
+      "0987 654 321",
     ];
     for (const secret of secrets) expect(out, secret).not.toContain(secret);
     for (const p of [...phones, "+84 912 345 678"]) expect(out, p).not.toContain(p);
@@ -74,12 +102,15 @@ describe("createLogger", () => {
     expect(out).toContain("Người 3");
     expect(out).toContain("Mozilla/5.0");
     expect(out).toContain("api.telegram.org/bot[REDACTED]/sendMessage");
-    expect(out).toContain("\"module\":\"x\"");
+    expect(out).toContain('"module":"x"');
   });
 
   it("should keep ordinary numbers (ids, counts, times) that are not phone numbers", () => {
     const { logger, output } = capture();
-    logger.info({ updateId: 123456789, at: 1764400000000, chatId: "-1001234567890", count: 20071 }, "update 987654 handled in 12 ms");
+    logger.info(
+      { updateId: 123456789, at: 1764400000000, chatId: "-1001234567890", count: 20071 },
+      "update 987654 handled in 12 ms",
+    );
     const out = output();
     expect(out).toContain("123456789");
     expect(out).toContain("1764400000000");

@@ -67,9 +67,9 @@ describe("toLocal", () => {
     });
     for (let ms = Date.UTC(2026, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 3_600_000 + 60_000 * 7) {
       const l = toLocal(new Date(ms), "America/New_York");
-      expect(`${l.month}/${l.day}/${l.year}, ${String(l.hour).padStart(2, "0")}:${String(l.minute).padStart(2, "0")}`).toBe(
-        intl.format(new Date(ms)),
-      );
+      expect(
+        `${l.month}/${l.day}/${l.year}, ${String(l.hour).padStart(2, "0")}:${String(l.minute).padStart(2, "0")}`,
+      ).toBe(intl.format(new Date(ms)));
     }
   });
 

@@ -25,7 +25,8 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) =>
+  addTestPerson(db, unitId, fullName, options);
 
 interface OutboxView {
   personId: number;
@@ -92,28 +93,49 @@ async function monthlySeries() {
   expect(parsed.rule).toEqual({ kind: "monthly_day", day: 5 });
   const { seriesId, meetings } = await createSeries(
     db,
-    { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội định kỳ", place: "Nhà văn hóa thôn", agenda: "Thu hội phí quý IV", rule: parsed.rule, time: parsed.time! },
+    {
+      unitId: tree.branchA1.id,
+      title: "Sinh hoạt chi hội định kỳ",
+      place: "Nhà văn hóa thôn",
+      agenda: "Thu hội phí quý IV",
+      rule: parsed.rule,
+      time: parsed.time!,
+    },
     { actor: systemActor(), now: new Date("2026-11-20T03:00:00Z"), timeZone: HCM },
   );
   return { a, b, c, u, k, seriesId, meetings };
 }
 
 async function jobStatuses(meetingId: number): Promise<Record<string, string>> {
-  const rows = await db.kysely.selectFrom("ScheduledJob").select(["kind", "dueAt", "status"]).where("meetingId", "=", meetingId).orderBy("dueAt").execute();
+  const rows = await db.kysely
+    .selectFrom("ScheduledJob")
+    .select(["kind", "dueAt", "status"])
+    .where("meetingId", "=", meetingId)
+    .orderBy("dueAt")
+    .execute();
   return Object.fromEntries(rows.map((r) => [`${r.kind}@${new Date(r.dueAt).toISOString()}`, r.status]));
 }
 
 describe("Clock.tick", () => {
   // 22,000 ticks, each a few statements: about a minute on PostgreSQL (round trips), more under load.
-  it("should send a monthly series' reminders at 08:00 Vietnam time three days before and two hours before, and nothing at any other minute", { timeout: 240_000 }, async () => {
+  it("should send a monthly series' reminders at 08:00 Vietnam time three days before and two hours before, and nothing at any other minute", {
+    timeout: 240_000,
+  }, async () => {
     const { a, b, c, k, meetings } = await monthlySeries();
-    expect(meetings.map((m) => new Date(m.startsAt).toISOString())).toEqual(["2026-12-05T12:30:00.000Z", "2027-01-05T12:30:00.000Z"]);
+    expect(meetings.map((m) => new Date(m.startsAt).toISOString())).toEqual([
+      "2026-12-05T12:30:00.000Z",
+      "2027-01-05T12:30:00.000Z",
+    ]);
     const december = meetings[0]!;
     const t = testClock(db, "2026-11-20T03:00:00Z");
     // Walk every minute from creation to the morning after the meeting (Dec 6, 00:00 in Vietnam).
     await t.walk("2026-12-05T17:00:00Z", async (now) => {
       if (now.toISOString() === "2026-12-03T02:00:00.000Z") {
-        await recordRsvp(db, { meetingId: december.id, personId: b, answer: "absent", reason: "Đi khám bệnh", actor: personActor(b) }, now);
+        await recordRsvp(
+          db,
+          { meetingId: december.id, personId: b, answer: "absent", reason: "Đi khám bệnh", actor: personActor(b) },
+          now,
+        );
         await recordRsvp(db, { meetingId: december.id, personId: c, answer: "attend", actor: personActor(c) }, now);
       }
     });
@@ -128,11 +150,16 @@ describe("Clock.tick", () => {
     for (const r of rows) expect(r.notBefore).toBe(r.createdAt);
     const first = rows.filter((r) => r.createdAt === Date.parse("2026-12-02T01:00:00Z"));
     expect(first.map((r) => r.personId).sort((x, y) => x - y)).toEqual([a, b, c, k].sort((x, y) => x - y));
-    const textOf = (personId: number, at: string) => JSON.parse(rows.find((r) => r.personId === personId && r.createdAt === Date.parse(at))!.body);
+    const textOf = (personId: number, at: string) =>
+      JSON.parse(rows.find((r) => r.personId === personId && r.createdAt === Date.parse(at))!.body);
     const vi = textOf(a, "2026-12-02T01:00:00Z");
     expect(vi.text).toContain("19:30 thứ Bảy, 05/12/2026");
     expect(vi.text).toContain("Nhà văn hóa thôn");
-    expect(vi.choices.map((ch: { payload: string }) => ch.payload)).toEqual([`rsvp:${december.id}:attend`, `rsvp:${december.id}:absent`, `rsvp:${december.id}:unsure`]);
+    expect(vi.choices.map((ch: { payload: string }) => ch.payload)).toEqual([
+      `rsvp:${december.id}:attend`,
+      `rsvp:${december.id}:absent`,
+      `rsvp:${december.id}:unsure`,
+    ]);
     expect(textOf(c, "2026-12-02T01:00:00Z").text).toContain("19:30 Saturday, 05/12/2026");
     expect(textOf(k, "2026-12-05T09:30:00Z").text).toContain("Trần Thị Bình (Đi khám bệnh)");
     expect(textOf(k, "2026-12-05T14:30:00Z").text).toContain(`/diemdanh ${december.id}`);
@@ -148,7 +175,11 @@ describe("Clock.tick", () => {
     await t.walk("2026-12-02T01:00:00Z");
     const accountId = (await outbox()).find((r) => r.personId === a)!.chatAccountId;
     const question = await getPendingQuestion(db, accountId, t.now);
-    expect(question).toMatchObject({ kind: "rsvp", data: { meetingId: meetings[0]!.id }, expiresAt: meetings[0]!.startsAt });
+    expect(question).toMatchObject({
+      kind: "rsvp",
+      data: { meetingId: meetings[0]!.id },
+      expiresAt: meetings[0]!.startsAt,
+    });
   });
 
   it("should continue after a restart on the same file without sending anything twice", async () => {
@@ -211,8 +242,17 @@ describe("Clock.tick", () => {
 
   it("should materialise new occurrences of a series at most hourly, tracked in the Setting table", async () => {
     const { seriesId } = await monthlySeries();
-    const count = async () => (await db.kysely.selectFrom("Meeting").select((eb) => eb.fn.countAll<number>().as("n")).where("seriesId", "=", seriesId).executeTakeFirstOrThrow()).n;
-    const stamp = async () => (await db.kysely.selectFrom("Setting").select("value").where("key", "=", HORIZON_SETTING_KEY).executeTakeFirst())?.value;
+    const count = async () =>
+      (
+        await db.kysely
+          .selectFrom("Meeting")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("seriesId", "=", seriesId)
+          .executeTakeFirstOrThrow()
+      ).n;
+    const stamp = async () =>
+      (await db.kysely.selectFrom("Setting").select("value").where("key", "=", HORIZON_SETTING_KEY).executeTakeFirst())
+        ?.value;
     expect(await count()).toBe(2);
     const t = testClock(db, "2026-12-10T00:00:00Z");
     await t.clock.tick(); // 10/12 + 62 days reaches 05/02

@@ -4,7 +4,12 @@ import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { ensureChatAccount } from "../../src/domain/accounts/account-service.ts";
 import { enqueue, markFinal } from "../../src/domain/deliveries/outbox-service.ts";
 import { getPendingQuestion, setPendingQuestion } from "../../src/domain/conversation-state.ts";
-import { createDirective, getDirective, markRead, sendDirective } from "../../src/domain/directives/directive-service.ts";
+import {
+  createDirective,
+  getDirective,
+  markRead,
+  sendDirective,
+} from "../../src/domain/directives/directive-service.ts";
 import { runDirectiveProgressJob, runDirectiveReminderJob } from "../../src/scheduler/directive-jobs.ts";
 import { registerJobHandler, runDueJobs } from "../../src/scheduler/jobs.ts";
 import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
@@ -23,11 +28,18 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) =>
+  addTestPerson(db, unitId, fullName, options);
 
-const accountOf = async (personId: number) => (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
-const copyOf = async (directiveId: number, personId: number) => (await db.sql.get<{ id: number }>(`SELECT id FROM Outbox WHERE dedupeKey = ?`, `directive:${directiveId}:p:${personId}`))!.id;
-const sent = (outboxId: number, when = at(2)) => db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, when.getTime(), outboxId);
+const accountOf = async (personId: number) =>
+  (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
+const copyOf = async (directiveId: number, personId: number) =>
+  (await db.sql.get<{ id: number }>(
+    `SELECT id FROM Outbox WHERE dedupeKey = ?`,
+    `directive:${directiveId}:p:${personId}`,
+  ))!.id;
+const sent = (outboxId: number, when = at(2)) =>
+  db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, when.getTime(), outboxId);
 
 /** A branch cadre sends a notice to branch A1: the cadre, three linked members, one not linked. */
 async function setup(options: { senderAccount?: boolean } = {}) {
@@ -36,8 +48,22 @@ async function setup(options: { senderAccount?: boolean } = {}) {
   const b = await person(tree.branchA1.id, "Bình", { locale: "en" });
   const c = await person(tree.branchA1.id, "Cường");
   const u = await person(tree.branchA1.id, "Út", { linked: false });
-  const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Lịch tiêm phòng", summary: "Tiêm phòng cúm cho hội viên trên 60 tuổi vào thứ Bảy.", createdById: cadre }, t0);
-  await sendDirective(db, d.id, { now: at(0), byPersonId: cadre, senderAccountId: options.senderAccount === false ? null : await accountOf(cadre) });
+  const d = await createDirective(
+    db,
+    {
+      unitId: tree.branchA1.id,
+      kind: "thong_bao",
+      title: "Lịch tiêm phòng",
+      summary: "Tiêm phòng cúm cho hội viên trên 60 tuổi vào thứ Bảy.",
+      createdById: cadre,
+    },
+    t0,
+  );
+  await sendDirective(db, d.id, {
+    now: at(0),
+    byPersonId: cadre,
+    senderAccountId: options.senderAccount === false ? null : await accountOf(cadre),
+  });
   return { cadre, a, b, c, u, id: d.id };
 }
 
@@ -53,8 +79,12 @@ async function runProgress(directiveId: number, now: Date) {
 }
 
 const reportsTo = async (personId: number) =>
-  (await db.sql.all<{ body: string; dedupeKey: string; chatAccountId: number }>(`SELECT body, dedupeKey, chatAccountId FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'directive_progress:%' ORDER BY id`, personId))
-    .map((r) => ({ text: JSON.parse(r.body).text as string, key: r.dedupeKey, account: r.chatAccountId }));
+  (
+    await db.sql.all<{ body: string; dedupeKey: string; chatAccountId: number }>(
+      `SELECT body, dedupeKey, chatAccountId FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'directive_progress:%' ORDER BY id`,
+      personId,
+    )
+  ).map((r) => ({ text: JSON.parse(r.body).text as string, key: r.dedupeKey, account: r.chatAccountId }));
 
 describe("runDirectiveProgressJob", () => {
   it("should report progress to the sender when it changed, re-plan every two minutes and send the final tally when done", async () => {
@@ -62,15 +92,26 @@ describe("runDirectiveProgressJob", () => {
     await sent(await copyOf(s.id, s.a));
     await sent(await copyOf(s.id, s.cadre));
     expect(await runProgress(s.id, at(1))).toMatchObject({ status: "done", queued: 1 });
-    expect((await reportsTo(s.cadre)).map((r) => r.text)).toEqual([`Văn bản #${s.id} "Lịch tiêm phòng": đã gửi 2/4 người, còn 2 tin đang chờ gửi.`]);
-    expect(await db.sql.get(`SELECT dueAt, dedupeKey, status FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:2`)).toEqual({
-      dueAt: at(1).getTime() + 120_000, dedupeKey: `directive_progress:${s.id}:2`, status: "pending",
+    expect((await reportsTo(s.cadre)).map((r) => r.text)).toEqual([
+      `Văn bản #${s.id} "Lịch tiêm phòng": đã gửi 2/4 người, còn 2 tin đang chờ gửi.`,
+    ]);
+    expect(
+      await db.sql.get(
+        `SELECT dueAt, dedupeKey, status FROM ScheduledJob WHERE dedupeKey = ?`,
+        `directive_progress:${s.id}:2`,
+      ),
+    ).toEqual({
+      dueAt: at(1).getTime() + 120_000,
+      dedupeKey: `directive_progress:${s.id}:2`,
+      status: "pending",
     });
 
     // Nothing changed: no message, but it keeps watching.
     expect(await runProgress(s.id, at(3))).toMatchObject({ status: "done", queued: 0 });
     expect(await reportsTo(s.cadre)).toHaveLength(1);
-    expect(await db.sql.get(`SELECT 1 AS x FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:3`)).toEqual({ x: 1 });
+    expect(
+      await db.sql.get(`SELECT 1 AS x FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:3`),
+    ).toEqual({ x: 1 });
 
     await sent(await copyOf(s.id, s.b));
     await markFinal(db, await copyOf(s.id, s.c), "unreachable", at(4));
@@ -84,16 +125,37 @@ describe("runDirectiveProgressJob", () => {
     const cadreAccount = await accountOf(s.cadre);
     expect(reports.every((r) => r.account === cadreAccount)).toBe(true);
     expect((await getDirective(db, s.id)).status).toBe("sent");
-    expect(await db.sql.get(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`)).toEqual({ n: 0 });
-    expect(JSON.parse((await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, `directive.progress.${s.id}`))!.value)).toEqual({
-      personId: s.cadre, accountId: await accountOf(s.cadre), sent: 3, unreachable: 1, total: 5, final: true,
+    expect(
+      await db.sql.get(
+        `SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`,
+      ),
+    ).toEqual({ n: 0 });
+    expect(
+      JSON.parse(
+        (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, `directive.progress.${s.id}`))!
+          .value,
+      ),
+    ).toEqual({
+      personId: s.cadre,
+      accountId: await accountOf(s.cadre),
+      sent: 3,
+      unreachable: 1,
+      total: 5,
+      final: true,
     });
     // The deliveries now tell what happened without the outbox.
-    expect(await db.sql.all(`SELECT personId, status FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`, s.id)).toEqual([
-      { personId: s.cadre, status: "sent" }, { personId: s.a, status: "sent" }, { personId: s.b, status: "sent" },
-      { personId: s.c, status: "unreachable" }, { personId: s.u, status: "not_linked" },
+    expect(
+      await db.sql.all(`SELECT personId, status FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`, s.id),
+    ).toEqual([
+      { personId: s.cadre, status: "sent" },
+      { personId: s.a, status: "sent" },
+      { personId: s.b, status: "sent" },
+      { personId: s.c, status: "unreachable" },
+      { personId: s.u, status: "not_linked" },
     ]);
-    expect(await db.sql.get(`SELECT sentAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a)).toEqual({ sentAt: at(2).getTime() });
+    expect(
+      await db.sql.get(`SELECT sentAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a),
+    ).toEqual({ sentAt: at(2).getTime() });
   });
 
   it("should stop reporting after three days with copies still waiting, and tell the sender so", async () => {
@@ -105,29 +167,50 @@ describe("runDirectiveProgressJob", () => {
     expect(last.text).toContain("sau 3 ngày vẫn còn 3 tin chưa gửi được");
     expect(last.text).toContain("• Đã nhận: 1/5");
     expect((await getDirective(db, s.id)).status).toBe("sent");
-    expect(await db.sql.get(`SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`)).toEqual({ n: 0 });
+    expect(
+      await db.sql.get(
+        `SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`,
+      ),
+    ).toEqual({ n: 0 });
   });
 
   it("should report to the sender's delivery account and in their language when the sending account is not known", async () => {
     const cadre = await person(tree.branchA1.id, "Jane", { role: "cadre", locale: "en" });
-    const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", title: "Notice", summary: "Text", createdById: cadre }, t0);
+    const d = await createDirective(
+      db,
+      { unitId: tree.branchA1.id, kind: "thong_bao", title: "Notice", summary: "Text", createdById: cadre },
+      t0,
+    );
     await sendDirective(db, d.id, { now: at(0), byPersonId: cadre });
     await sent(await copyOf(d.id, cadre));
     await runProgress(d.id, at(1));
-    expect(await reportsTo(cadre)).toEqual([{ text: expect.stringContaining(`Document #${d.id} "Notice": sending finished. Recipients: 1`), key: `directive_progress:${d.id}:final`, account: await accountOf(cadre) }]);
+    expect(await reportsTo(cadre)).toEqual([
+      {
+        text: expect.stringContaining(`Document #${d.id} "Notice": sending finished. Recipients: 1`),
+        key: `directive_progress:${d.id}:final`,
+        account: await accountOf(cadre),
+      },
+    ]);
   });
 
   it("should skip a directive that is gone or already finished", async () => {
     const s = await setup();
     await db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, s.id);
     expect(await runProgress(s.id, at(1))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
-    expect(await db.transaction(() => runDirectiveProgressJob(db, { id: 999, entityId: 4242 }, { now: at(1), timeZone: HCM }))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
+    expect(
+      await db.transaction(() =>
+        runDirectiveProgressJob(db, { id: 999, entityId: 4242 }, { now: at(1), timeZone: HCM }),
+      ),
+    ).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
   });
 });
 
 describe("runDirectiveReminderJob", () => {
   async function runReminder(directiveId: number, now: Date) {
-    const job = (await db.sql.get<{ id: number; entityId: number }>(`SELECT id, entityId FROM ScheduledJob WHERE dedupeKey = ?`, `directive_reminder:${directiveId}`))!;
+    const job = (await db.sql.get<{ id: number; entityId: number }>(
+      `SELECT id, entityId FROM ScheduledJob WHERE dedupeKey = ?`,
+      `directive_reminder:${directiveId}`,
+    ))!;
     return db.transaction(() => runDirectiveReminderJob(db, job, { now, timeZone: HCM }));
   }
 
@@ -140,30 +223,71 @@ describe("runDirectiveReminderJob", () => {
     await markFinal(db, await copyOf(s.id, s.c), "unreachable", at(2)); // C blocked the bot: no copy arrived
     await markRead(db, s.id, s.cadre, null, at(3));
     const reminderAt = new Date(t0.getTime() + 3 * DAY);
-    await setPendingQuestion(db, await accountOf(s.b), "rsvp_reason", { meetingId: 1 }, new Date(reminderAt.getTime() + 3_600_000), reminderAt);
+    await setPendingQuestion(
+      db,
+      await accountOf(s.b),
+      "rsvp_reason",
+      { meetingId: 1 },
+      new Date(reminderAt.getTime() + 3_600_000),
+      reminderAt,
+    );
 
     expect(await runReminder(s.id, reminderAt)).toEqual({ status: "done", queued: 2, unreachable: 0 });
-    const rows = await db.sql.all<{ personId: number; body: string; priority: number; chatAccountId: number; entityType: string; entityId: number }>(
+    const rows = await db.sql.all<{
+      personId: number;
+      body: string;
+      priority: number;
+      chatAccountId: number;
+      entityType: string;
+      entityId: number;
+    }>(
       `SELECT personId, body, priority, chatAccountId, entityType, entityId FROM Outbox WHERE dedupeKey LIKE 'directive_reminder:%' ORDER BY personId`,
     );
     expect(rows.map((r) => r.personId)).toEqual([s.a, s.b]);
     const vi = JSON.parse(rows[0]!.body);
-    expect(vi.text).toMatch(/^Nhắc lại: anh\/chị chưa xác nhận đã đọc văn bản dưới đây\.\n\n📄 Thông báo\nLịch tiêm phòng/);
+    expect(vi.text).toMatch(
+      /^Nhắc lại: anh\/chị chưa xác nhận đã đọc văn bản dưới đây\.\n\n📄 Thông báo\nLịch tiêm phòng/,
+    );
     expect(vi.choices).toEqual([{ label: "Đã đọc", payload: `read:${s.id}` }]);
     expect(JSON.parse(rows[1]!.body).text).toMatch(/^Reminder: you have not yet confirmed reading/);
-    expect(rows[0]).toMatchObject({ priority: 9, chatAccountId: await accountOf(s.a), entityType: "Directive", entityId: s.id });
-    expect(await db.sql.all(`SELECT personId FROM DirectiveDelivery WHERE directiveId = ? AND remindedAt = ? ORDER BY personId`, s.id, reminderAt.getTime())).toEqual([{ personId: s.a }, { personId: s.b }]);
-    expect(await getPendingQuestion(db, await accountOf(s.a), reminderAt)).toEqual({ kind: "directive", data: { directiveId: s.id, choices: [`read:${s.id}`] }, expiresAt: reminderAt.getTime() + 7 * DAY });
+    expect(rows[0]).toMatchObject({
+      priority: 9,
+      chatAccountId: await accountOf(s.a),
+      entityType: "Directive",
+      entityId: s.id,
+    });
+    expect(
+      await db.sql.all(
+        `SELECT personId FROM DirectiveDelivery WHERE directiveId = ? AND remindedAt = ? ORDER BY personId`,
+        s.id,
+        reminderAt.getTime(),
+      ),
+    ).toEqual([{ personId: s.a }, { personId: s.b }]);
+    expect(await getPendingQuestion(db, await accountOf(s.a), reminderAt)).toEqual({
+      kind: "directive",
+      data: { directiveId: s.id, choices: [`read:${s.id}`] },
+      expiresAt: reminderAt.getTime() + 7 * DAY,
+    });
     expect((await getPendingQuestion(db, await accountOf(s.b), reminderAt))?.kind).toBe("rsvp_reason");
-    expect(await runReminder(s.id, new Date(reminderAt.getTime() + 60_000))).toEqual({ status: "done", queued: 0, unreachable: 0 });
+    expect(await runReminder(s.id, new Date(reminderAt.getTime() + 60_000))).toEqual({
+      status: "done",
+      queued: 0,
+      unreachable: 0,
+    });
   });
 
   it("should count as unreachable a non-reader who has no reachable account any more", async () => {
     const s = await setup();
     await sent(await copyOf(s.id, s.a));
     await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE personId = ?`, s.a);
-    expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toEqual({ status: "done", queued: 0, unreachable: 1 });
-    expect(await db.sql.get(`SELECT remindedAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a)).toEqual({ remindedAt: null });
+    expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toEqual({
+      status: "done",
+      queued: 0,
+      unreachable: 1,
+    });
+    expect(
+      await db.sql.get(`SELECT remindedAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a),
+    ).toEqual({ remindedAt: null });
   });
 
   it("should remind a person whose copy reached their other account", async () => {
@@ -172,10 +296,23 @@ describe("runDirectiveReminderJob", () => {
     const zalo = await ensureChatAccount(db, "zalo", "z-an");
     await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.a, t0.getTime(), zalo.id);
     await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE id = ?`, await accountOf(s.a));
-    const fallback = (await enqueue(db, { platform: "zalo", chatId: "z-an", chatAccountId: zalo.id, personId: s.a, body: { text: "…" }, dedupeKey: `directive:${s.id}:p:${s.a}:fallback:${zalo.id}` }, at(2)))!;
+    const fallback = (await enqueue(
+      db,
+      {
+        platform: "zalo",
+        chatId: "z-an",
+        chatAccountId: zalo.id,
+        personId: s.a,
+        body: { text: "…" },
+        dedupeKey: `directive:${s.id}:p:${s.a}:fallback:${zalo.id}`,
+      },
+      at(2),
+    ))!;
     await sent(fallback);
     expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toMatchObject({ queued: 1 });
-    expect(await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE dedupeKey = ?`, `directive_reminder:${s.id}:p:${s.a}`)).toEqual({ chatAccountId: zalo.id });
+    expect(
+      await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE dedupeKey = ?`, `directive_reminder:${s.id}:p:${s.a}`),
+    ).toEqual({ chatAccountId: zalo.id });
   });
 });
 

@@ -35,7 +35,13 @@ async function addJobs(n: number): Promise<number[]> {
   for (let i = 0; i < n; i++) {
     const row = await db.kysely
       .insertInto("ScheduledJob")
-      .values({ kind: "test_claim", dueAt: now.getTime() - 60_000 + i, status: "pending", dedupeKey: `test_claim:${i}`, createdAt: now.getTime() })
+      .values({
+        kind: "test_claim",
+        dueAt: now.getTime() - 60_000 + i,
+        status: "pending",
+        dedupeKey: `test_claim:${i}`,
+        createdAt: now.getTime(),
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
     ids.push(row.id);
@@ -45,7 +51,9 @@ async function addJobs(n: number): Promise<number[]> {
 
 beforeEach(async () => {
   db = await createTestDatabase();
-  others = testPostgresUrl ? [await openDatabase(db.url, { migrate: false }), await openDatabase(db.url, { migrate: false })] : [];
+  others = testPostgresUrl
+    ? [await openDatabase(db.url, { migrate: false }), await openDatabase(db.url, { migrate: false })]
+    : [];
   runs.length = 0;
   failOn = new Set();
   gate = null;
@@ -59,11 +67,17 @@ describe("runDueJobs", () => {
   it("should run each job exactly once when three runners on separate connections run the due jobs together", async () => {
     const ids = await addJobs(60);
     const handles = [db, other(0), other(1)];
-    const results = await Promise.all(handles.map((h, i) => runDueJobs(h, { now, timeZone: "Asia/Ho_Chi_Minh", workerId: `w${i}`, limit: 100 })));
+    const results = await Promise.all(
+      handles.map((h, i) => runDueJobs(h, { now, timeZone: "Asia/Ho_Chi_Minh", workerId: `w${i}`, limit: 100 })),
+    );
     expect(results.reduce((n, r) => n + r.ran, 0)).toBe(60);
     expect(results.every((r) => r.failed === 0)).toBe(true);
     expect(runs.map((r) => r.jobId).sort((a, b) => a - b)).toEqual(ids);
-    const rows = await db.kysely.selectFrom("ScheduledJob").select(["id", "status", "claimedBy", "doneAt"]).orderBy("id").execute();
+    const rows = await db.kysely
+      .selectFrom("ScheduledJob")
+      .select(["id", "status", "claimedBy", "doneAt"])
+      .orderBy("id")
+      .execute();
     expect(rows.every((r) => r.status === "done" && r.doneAt === now.getTime())).toBe(true);
     // The row names the runner that ran it.
     const byId = new Map(runs.map((r) => [r.jobId, r.worker]));
@@ -74,17 +88,29 @@ describe("runDueJobs", () => {
     const ids = await addJobs(3);
     failOn = new Set([ids[0]!]);
     const errors: number[] = [];
-    const result = await runDueJobs(db, { now, timeZone: "Asia/Ho_Chi_Minh", workerId: "w", onError: (_e, id) => errors.push(id) });
+    const result = await runDueJobs(db, {
+      now,
+      timeZone: "Asia/Ho_Chi_Minh",
+      workerId: "w",
+      onError: (_e, id) => errors.push(id),
+    });
     expect(result).toMatchObject({ ran: 2, failed: 1 });
     expect(errors).toEqual([ids[0]]);
-    const rows = await db.kysely.selectFrom("ScheduledJob").select(["id", "status", "claimedBy"]).orderBy("id").execute();
+    const rows = await db.kysely
+      .selectFrom("ScheduledJob")
+      .select(["id", "status", "claimedBy"])
+      .orderBy("id")
+      .execute();
     expect(rows).toEqual([
       { id: ids[0], status: "pending", claimedBy: null },
       { id: ids[1], status: "done", claimedBy: "w" },
       { id: ids[2], status: "done", claimedBy: "w" },
     ]);
     failOn = new Set();
-    expect(await runDueJobs(db, { now, timeZone: "Asia/Ho_Chi_Minh", workerId: "w" })).toMatchObject({ ran: 1, failed: 0 });
+    expect(await runDueJobs(db, { now, timeZone: "Asia/Ho_Chi_Minh", workerId: "w" })).toMatchObject({
+      ran: 1,
+      failed: 0,
+    });
   });
 });
 
@@ -96,11 +122,17 @@ describe("runJob", () => {
     const first = runJob(db, id!, { now, timeZone: "Asia/Ho_Chi_Minh", workerId: "a" });
     await new Promise((resolve) => setTimeout(resolve, 100)); // the first holds its claim
     let opened = false;
-    const second = runJob(other(0), id!, { now, timeZone: "Asia/Ho_Chi_Minh", workerId: "b" }).then((r) => ({ r, beforeOpen: !opened }));
-    setTimeout(() => {
-      opened = true;
-      open();
-    }, testPostgresUrl ? 1500 : 200);
+    const second = runJob(other(0), id!, { now, timeZone: "Asia/Ho_Chi_Minh", workerId: "b" }).then((r) => ({
+      r,
+      beforeOpen: !opened,
+    }));
+    setTimeout(
+      () => {
+        opened = true;
+        open();
+      },
+      testPostgresUrl ? 1500 : 200,
+    );
     expect(await first).toEqual({ status: "done", queued: 0, unreachable: 0 });
     const { r, beforeOpen } = await second;
     expect(r).toBeNull();

@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
@@ -58,7 +67,13 @@ describe("backupDatabase", () => {
     symlinkSync(db.file, viaLink);
     const linkedDir = path.join(db.dir, "linked-dir");
     symlinkSync(path.dirname(db.file), linkedDir);
-    for (const target of [db.file, viaLink, path.join(linkedDir, path.basename(db.file)), `${db.file}-wal`, path.join(db.dir, ".", "x", "..", path.basename(db.file))]) {
+    for (const target of [
+      db.file,
+      viaLink,
+      path.join(linkedDir, path.basename(db.file)),
+      `${db.file}-wal`,
+      path.join(db.dir, ".", "x", "..", path.basename(db.file)),
+    ]) {
       expect(await problem(() => backupDatabase(db, target, { force: true })), target).toBe("same_file");
     }
     expect(people(db.file)).toEqual(["Nguyễn Văn An"]);
@@ -88,8 +103,11 @@ describe("chihoi backup", () => {
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/chihoi.js");
     const run = (...args: string[]) =>
       new Promise<{ code: number; stderr: string }>((resolve) =>
-        execFile(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, DATABASE_URL: db.url, LOG_LEVEL: "silent" }, cwd: db.dir }, (error, _out, stderr) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+        execFile(
+          process.execPath,
+          [bin, ...args],
+          { env: { PATH: process.env.PATH, DATABASE_URL: db.url, LOG_LEVEL: "silent" }, cwd: db.dir },
+          (error, _out, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
         ),
       );
     const target = path.join(db.dir, "cli.db");

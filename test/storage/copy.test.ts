@@ -19,8 +19,18 @@ beforeAll(async () => {
   await source.sql.run(`INSERT INTO Setting (key, value, updatedAt) VALUES ('legacy', 'x', CURRENT_TIMESTAMP)`);
   // A unit whose parent has a higher id (after a move): the copy must not trip on the order.
   const org = (await source.sql.get<{ id: number }>(`SELECT id FROM Organisation LIMIT 1`))!.id;
-  const a = (await source.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (?, 'A', 'a', '/x/', 0, 1)`, org)).lastInsertRowid;
-  const b = (await source.sql.run(`INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (?, 'B', 'b', '/y/', 0, 1)`, org)).lastInsertRowid;
+  const a = (
+    await source.sql.run(
+      `INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (?, 'A', 'a', '/x/', 0, 1)`,
+      org,
+    )
+  ).lastInsertRowid;
+  const b = (
+    await source.sql.run(
+      `INSERT INTO Unit (organisationId, name, nameKey, path, depth, createdAt) VALUES (?, 'B', 'b', '/y/', 0, 1)`,
+      org,
+    )
+  ).lastInsertRowid;
   await source.sql.run(`UPDATE Unit SET parentId = ? WHERE id = ?`, b, a);
   middle = await createTestDatabase();
   back = await createTestDatabase({ engine: "sqlite" });
@@ -39,17 +49,26 @@ describe(`db copy (sqlite → ${process.env.TEST_DATABASE_URL ? "postgresql" : "
     // The legacy text time became epoch ms, so Setting's checksum is the converted one.
     expect(there.filter((t) => t.table !== "Setting")).toEqual(before.filter((t) => t.table !== "Setting"));
     expect(there.map((t) => t.rows)).toEqual(before.map((t) => t.rows));
-    for (const r of reports) expect(there.find((t) => t.table === r.table)).toEqual({ table: r.table, rows: r.rows, checksum: r.checksum });
+    for (const r of reports)
+      expect(there.find((t) => t.table === r.table)).toEqual({ table: r.table, rows: r.rows, checksum: r.checksum });
 
     await copyDatabase(middle, back);
     expect(await tableChecksums(back)).toEqual(there);
   });
 
   it("keeps the unit counters and moves id sequences past the copied rows", async () => {
-    const counts = (db: TestDatabase) => db.kysely.selectFrom("Unit").select(["id", "memberCount", "linkedCount"]).orderBy("id").execute();
+    const counts = (db: TestDatabase) =>
+      db.kysely.selectFrom("Unit").select(["id", "memberCount", "linkedCount"]).orderBy("id").execute();
     expect(await counts(middle)).toEqual(await counts(source));
-    const person = await middle.kysely.insertInto("Person").values({ fullName: "Mới", nameKey: "moi", createdAt: 1, updatedAt: 1 }).returning("id").executeTakeFirstOrThrow();
-    const max = await source.kysely.selectFrom("Person").select((eb) => eb.fn.max("id").as("m")).executeTakeFirstOrThrow();
+    const person = await middle.kysely
+      .insertInto("Person")
+      .values({ fullName: "Mới", nameKey: "moi", createdAt: 1, updatedAt: 1 })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const max = await source.kysely
+      .selectFrom("Person")
+      .select((eb) => eb.fn.max("id").as("m"))
+      .executeTakeFirstOrThrow();
     expect(person.id).toBeGreaterThan(Number(max.m));
   });
 
@@ -57,7 +76,8 @@ describe(`db copy (sqlite → ${process.env.TEST_DATABASE_URL ? "postgresql" : "
     await expect(copyDatabase(source, middle)).rejects.toBeInstanceOf(CopyError);
     const reports = await copyDatabase(source, middle, { force: true });
     const there = await tableChecksums(middle);
-    for (const r of reports) expect(there.find((t) => t.table === r.table)).toEqual({ table: r.table, rows: r.rows, checksum: r.checksum });
+    for (const r of reports)
+      expect(there.find((t) => t.table === r.table)).toEqual({ table: r.table, rows: r.rows, checksum: r.checksum });
   });
 
   it("leaves the target untouched when the copy fails", async () => {

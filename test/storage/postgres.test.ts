@@ -12,7 +12,13 @@ import { listMigrations, postgresMigrationsDir, migrationsDir } from "../../src/
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), "../helpers/coordination-child.ts");
 
-interface Line { pid: number; t: number; event: string; n?: number; at?: number }
+interface Line {
+  pid: number;
+  t: number;
+  event: string;
+  n?: number;
+  at?: number;
+}
 
 function start(args: string[]): { proc: ChildProcess; lines: Line[] } {
   const proc = spawn(process.execPath, ["--import", "tsx", child, ...args], { stdio: ["ignore", "pipe", "inherit"] });
@@ -29,7 +35,10 @@ function start(args: string[]): { proc: ChildProcess; lines: Line[] } {
   return { proc, lines };
 }
 
-const exited = (proc: ChildProcess) => new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once("exit", () => resolve())));
+const exited = (proc: ChildProcess) =>
+  new Promise<void>((resolve) =>
+    proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once("exit", () => resolve()),
+  );
 
 async function until(check: () => boolean, what: string, limitMs = 60_000): Promise<void> {
   const end = Date.now() + limitMs;
@@ -55,10 +64,17 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     running.push(...procs.map((p) => p.proc));
     const all = () => procs.flatMap((p) => p.lines);
 
-    await until(() => procs.every((p) => p.lines.some((l) => l.event === "ready")), "all three processes to open the database");
+    await until(
+      () => procs.every((p) => p.lines.some((l) => l.event === "ready")),
+      "all three processes to open the database",
+    );
     const c = new pg.Client({ connectionString: empty.url });
     await c.connect();
-    const applied = (await c.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name`)).rows.map((r) => r.migration_name);
+    const applied = (
+      await c.query<{ migration_name: string }>(
+        `SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name`,
+      )
+    ).rows.map((r) => r.migration_name);
     await c.end();
     expect(applied).toEqual(listMigrations(postgresMigrationsDir).map((m) => m.name));
 
@@ -71,7 +87,11 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     const killedAt = Date.now();
     first.proc.kill("SIGKILL");
     await exited(first.proc);
-    await until(() => all().some((l) => l.event === "acquired" && l.pid !== first.proc.pid), "another process to take over", 60_000);
+    await until(
+      () => all().some((l) => l.event === "acquired" && l.pid !== first.proc.pid),
+      "another process to take over",
+      60_000,
+    );
     const takeover = all().find((l) => l.event === "acquired" && l.pid !== first.proc.pid)!;
     expect(takeover.t - killedAt).toBeLessThan(60_000); // the product's promise: within a minute
 
@@ -87,7 +107,9 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     await until(() => all().some((l) => l.event === "holding" && l.pid === third), "the third process to hold");
 
     // Never two holders at once: every "holding" line of one process lies outside the others' holds.
-    const holds = all().filter((l) => l.event === "holding").sort((a, b) => a.t - b.t);
+    const holds = all()
+      .filter((l) => l.event === "holding")
+      .sort((a, b) => a.t - b.t);
     for (let i = 1; i < holds.length; i++) {
       if (holds[i]!.pid !== holds[i - 1]!.pid) {
         // A change of holder: the previous one must not hold again later.
@@ -97,7 +119,13 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     }
     // Each of the three took the lease in turn (a holder stopped right after taking it may not have
     // logged a renewal yet, so count the takes, not the "holding" lines).
-    expect(new Set(all().filter((l) => l.event === "acquired").map((l) => l.pid)).size).toBe(3);
+    expect(
+      new Set(
+        all()
+          .filter((l) => l.event === "acquired")
+          .map((l) => l.pid),
+      ).size,
+    ).toBe(3);
   });
 
   it("three processes sending from one budget never exceed it in any window", async () => {
@@ -106,13 +134,22 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     // Migrate first so that the processes start sending together.
     const setup = await createTestDatabase({ engine: "postgresql" });
     drops.push(setup.destroy);
-    const limit = 30, windowMs = 1000, durationMs = 3000;
-    const procs = [0, 1, 2].map(() => start([setup.url, "budget", "telegram:bot:1", String(limit), String(windowMs), String(durationMs)]));
+    const limit = 30,
+      windowMs = 1000,
+      durationMs = 3000;
+    const procs = [0, 1, 2].map(() =>
+      start([setup.url, "budget", "telegram:bot:1", String(limit), String(windowMs), String(durationMs)]),
+    );
     running.push(...procs.map((p) => p.proc));
     await Promise.all(procs.map((p) => exited(p.proc)));
-    const grants = procs.flatMap((p) => p.lines.filter((l) => l.event === "granted").flatMap((l) => Array.from({ length: l.n! }, () => l.at!))).sort((a, b) => a - b);
+    const grants = procs
+      .flatMap((p) =>
+        p.lines.filter((l) => l.event === "granted").flatMap((l) => Array.from({ length: l.n! }, () => l.at!)),
+      )
+      .sort((a, b) => a - b);
     // Sliding window: the (limit+1)-th send after any send is at least a window later.
-    for (let i = 0; i + limit < grants.length; i++) expect(grants[i + limit]! - grants[i]!).toBeGreaterThanOrEqual(windowMs);
+    for (let i = 0; i + limit < grants.length; i++)
+      expect(grants[i + limit]! - grants[i]!).toBeGreaterThanOrEqual(windowMs);
     expect(grants.length).toBeGreaterThanOrEqual(limit * 2); // all three made progress over 3 s
     expect(procs.filter((p) => p.lines.some((l) => l.event === "granted")).length).toBeGreaterThanOrEqual(2);
   });
@@ -122,24 +159,41 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     const postgres = await createTestDatabase({ engine: "postgresql" });
     try {
       const sqliteColumns = new Set<string>();
-      const tables = await sqlite.sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`);
+      const tables = await sqlite.sql.all<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
+      );
       for (const { name } of tables) {
-        for (const c of await sqlite.sql.all<{ name: string; notnull: number }>(`SELECT name, "notnull" FROM pragma_table_info(?)`, name)) {
+        for (const c of await sqlite.sql.all<{ name: string; notnull: number }>(
+          `SELECT name, "notnull" FROM pragma_table_info(?)`,
+          name,
+        )) {
           sqliteColumns.add(`${name}.${c.name}${c.notnull ? " not null" : ""}`);
         }
       }
       const pgColumns = new Set(
-        (await postgres.kysely.selectFrom("information_schema.columns" as never).select(["table_name", "column_name", "is_nullable"] as never).where("table_schema" as never, "=", "public" as never).execute() as { table_name: string; column_name: string; is_nullable: string }[])
-          .map((c) => `${c.table_name}.${c.column_name}${c.is_nullable === "NO" ? " not null" : ""}`),
+        (
+          (await postgres.kysely
+            .selectFrom("information_schema.columns" as never)
+            .select(["table_name", "column_name", "is_nullable"] as never)
+            .where("table_schema" as never, "=", "public" as never)
+            .execute()) as { table_name: string; column_name: string; is_nullable: string }[]
+        ).map((c) => `${c.table_name}.${c.column_name}${c.is_nullable === "NO" ? " not null" : ""}`),
       );
       // The bookkeeping table is created by each runner in its engine's own form, and the concern
       // search index is each engine's own full-text structure (FTS5 and its shadow tables; a GIN index).
-      const norm = (s: Set<string>) => [...s].filter((x) => !x.startsWith("_prisma_migrations.") && !x.startsWith("TicketMessageSearch")).sort();
+      const norm = (s: Set<string>) =>
+        [...s].filter((x) => !x.startsWith("_prisma_migrations.") && !x.startsWith("TicketMessageSearch")).sort();
       expect(norm(pgColumns)).toEqual(norm(sqliteColumns));
-      expect(listMigrations(postgresMigrationsDir).map((m) => m.name)).toEqual(listMigrations(migrationsDir).map((m) => m.name));
+      expect(listMigrations(postgresMigrationsDir).map((m) => m.name)).toEqual(
+        listMigrations(migrationsDir).map((m) => m.name),
+      );
       // Materialised paths compare byte by byte whatever the database's collation.
-      const collation = await postgres.kysely.selectFrom("information_schema.columns" as never).select("collation_name" as never)
-        .where("table_name" as never, "=", "Unit" as never).where("column_name" as never, "=", "path" as never).executeTakeFirstOrThrow() as { collation_name: string };
+      const collation = (await postgres.kysely
+        .selectFrom("information_schema.columns" as never)
+        .select("collation_name" as never)
+        .where("table_name" as never, "=", "Unit" as never)
+        .where("column_name" as never, "=", "path" as never)
+        .executeTakeFirstOrThrow()) as { collation_name: string };
       expect(collation.collation_name).toBe("C");
     } finally {
       await sqlite.destroy();

@@ -25,24 +25,53 @@ const texts: [string, string][] = [
 
 async function seed(): Promise<number[]> {
   const now = Date.UTC(2026, 10, 20);
-  const org = await db.kysely.insertInto("Organisation").values({ code: "s", name: "S", createdAt: now }).returning("id").executeTakeFirstOrThrow();
-  const unit = await db.kysely.insertInto("Unit").values({ organisationId: org.id, name: "U", nameKey: "u", path: "/tmp/", depth: 0, createdAt: now })
-    .returning("id").executeTakeFirstOrThrow();
-  const person = await db.kysely.insertInto("Person").values({ fullName: "P", nameKey: "p", createdAt: now, updatedAt: now }).returning("id").executeTakeFirstOrThrow();
+  const org = await db.kysely
+    .insertInto("Organisation")
+    .values({ code: "s", name: "S", createdAt: now })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const unit = await db.kysely
+    .insertInto("Unit")
+    .values({ organisationId: org.id, name: "U", nameKey: "u", path: "/tmp/", depth: 0, createdAt: now })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const person = await db.kysely
+    .insertInto("Person")
+    .values({ fullName: "P", nameKey: "p", createdAt: now, updatedAt: now })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   const ids: number[] = [];
   for (const [role, text] of texts) {
-    const t = await db.kysely.insertInto("Ticket").values({ unitId: unit.id, originUnitId: unit.id, personId: person.id, dueAt: now, createdAt: now, updatedAt: now })
-      .returning("id").executeTakeFirstOrThrow();
+    const t = await db.kysely
+      .insertInto("Ticket")
+      .values({
+        unitId: unit.id,
+        originUnitId: unit.id,
+        personId: person.id,
+        dueAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     // A first message that never matches, so that ticket and message ids differ.
-    await db.kysely.insertInto("TicketMessage").values({ ticketId: t.id, authorRole: "member", authorPersonId: person.id, text: "mở đầu", createdAt: now }).execute();
-    await db.kysely.insertInto("TicketMessage").values({ ticketId: t.id, authorRole: role, authorPersonId: person.id, text, createdAt: now }).execute();
+    await db.kysely
+      .insertInto("TicketMessage")
+      .values({ ticketId: t.id, authorRole: "member", authorPersonId: person.id, text: "mở đầu", createdAt: now })
+      .execute();
+    await db.kysely
+      .insertInto("TicketMessage")
+      .values({ ticketId: t.id, authorRole: role, authorPersonId: person.id, text, createdAt: now })
+      .execute();
     ids.push(t.id);
   }
   return ids;
 }
 
 async function hits(words: string[]): Promise<number[]> {
-  return (await db.kysely.selectFrom(ticketTextHits(db, words).as("h")).select("h.tid").orderBy("h.tid").execute()).map((r) => Number(r.tid));
+  return (await db.kysely.selectFrom(ticketTextHits(db, words).as("h")).select("h.tid").orderBy("h.tid").execute()).map(
+    (r) => Number(r.tid),
+  );
 }
 
 describe("ticketTextHits", () => {
@@ -67,7 +96,11 @@ describe("ticketTextHits", () => {
 
   it("should forget a deleted message", async () => {
     const t = await seed();
-    await db.kysely.deleteFrom("TicketMessage").where("ticketId", "=", t[0]!).where("authorRole", "=", "member").execute();
+    await db.kysely
+      .deleteFrom("TicketMessage")
+      .where("ticketId", "=", t[0]!)
+      .where("authorRole", "=", "member")
+      .execute();
     expect(await hits(["duong", "ngap"])).toEqual([t[4], t[6]]);
     expect(() => ticketTextHits(db, ["a b"])).toThrow();
   });

@@ -14,7 +14,11 @@ interface FetchInit {
   method?: string;
   headers?: Record<string, string>;
   body?: string | Readable;
-  signal?: { aborted: boolean; addEventListener(type: "abort", fn: () => void): void; removeEventListener(type: "abort", fn: () => void): void } | null;
+  signal?: {
+    aborted: boolean;
+    addEventListener(type: "abort", fn: () => void): void;
+    removeEventListener(type: "abort", fn: () => void): void;
+  } | null;
 }
 
 interface FetchResponse {
@@ -41,17 +45,26 @@ export function botApiFetch(input: string | URL, init: FetchInit = {}): Promise<
       reject(new Error("The request was aborted"));
       return;
     }
-    const req = (secure ? https : http).request(url, { method: init.method ?? "GET", headers, agent: agents[secure ? "https:" : "http:"] }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", fail);
-      res.on("end", () => {
-        signal?.removeEventListener("abort", abort);
-        const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-        const status = res.statusCode ?? 0;
-        resolve({ ok: status >= 200 && status < 300, status, json: async () => JSON.parse(text) as unknown, text: async () => text });
-      });
-    });
+    const req = (secure ? https : http).request(
+      url,
+      { method: init.method ?? "GET", headers, agent: agents[secure ? "https:" : "http:"] },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", fail);
+        res.on("end", () => {
+          signal?.removeEventListener("abort", abort);
+          const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+          const status = res.statusCode ?? 0;
+          resolve({
+            ok: status >= 200 && status < 300,
+            status,
+            json: async () => JSON.parse(text) as unknown,
+            text: async () => text,
+          });
+        });
+      },
+    );
     function fail(error: Error) {
       signal?.removeEventListener("abort", abort);
       reject(error);

@@ -60,7 +60,7 @@ export function normaliseUpdate(update: Update, me: UserFromGetMe): InboundMessa
     } as InboundMessage;
   }
   const message = update.message;
-  if (!message || !message.from || message.from.is_bot) return null;
+  if (!message?.from || message.from.is_bot) return null;
   const chatType: "private" | "group" = message.chat.type === "private" ? "private" : "group";
   const addressed = chatType === "private" || isAddressedToBot(message, me);
   if (!addressed) return null;
@@ -72,7 +72,9 @@ export function normaliseUpdate(update: Update, me: UserFromGetMe): InboundMessa
     account: me.username,
     chatId: String(message.chat.id),
     chatType,
-    ...(chatType === "group" && "title" in message.chat && message.chat.title ? { chatTitle: message.chat.title.slice(0, 200) } : {}),
+    ...(chatType === "group" && "title" in message.chat && message.chat.title
+      ? { chatTitle: message.chat.title.slice(0, 200) }
+      : {}),
     sender: { id: String(message.from.id), name: displayName(message.from) },
     kind,
     text,
@@ -81,7 +83,10 @@ export function normaliseUpdate(update: Update, me: UserFromGetMe): InboundMessa
     messageId: String(message.message_id),
     at: new Date(message.date * 1000),
     contact: message.contact
-      ? { phone: message.contact.phone_number, userId: message.contact.user_id !== undefined ? String(message.contact.user_id) : undefined }
+      ? {
+          phone: message.contact.phone_number,
+          userId: message.contact.user_id !== undefined ? String(message.contact.user_id) : undefined,
+        }
       : undefined,
     addressedToBot: addressed,
     ...(message.from.language_code ? { languageCode: message.from.language_code } : {}),

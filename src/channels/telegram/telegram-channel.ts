@@ -17,7 +17,14 @@ import type { Hono } from "hono";
 import type { TelegramConfig } from "../../config.ts";
 import type { Logger } from "../../lib/logger.ts";
 import {
-  ChannelSendError, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget,
+  ChannelSendError,
+  splitText,
+  type Channel,
+  type ChannelCapabilities,
+  type InboundHandler,
+  type OutboundMessage,
+  type SendResult,
+  type SendTarget,
 } from "../channel.ts";
 import { normaliseUpdate } from "./normalise-update.ts";
 import { botApiFetch } from "./bot-api-fetch.ts";
@@ -49,14 +56,24 @@ export function classifyTelegramError(error: unknown): ChannelSendError {
   if (error instanceof GrammyError) {
     const code = error.error_code;
     const message = `${error.method}: ${error.description}`;
-    if (code === 429) return new ChannelSendError("rate_limited", message, { retryAfterSeconds: error.parameters.retry_after ?? 1, errorCode: code, cause: error });
+    if (code === 429)
+      return new ChannelSendError("rate_limited", message, {
+        retryAfterSeconds: error.parameters.retry_after ?? 1,
+        errorCode: code,
+        cause: error,
+      });
     if (code === 403) return new ChannelSendError("unreachable", message, { errorCode: code, cause: error });
-    if (code === 400 && /chat not found|user not found|PEER_ID_INVALID|bot was kicked|chat was deleted/i.test(error.description))
+    if (
+      code === 400 &&
+      /chat not found|user not found|PEER_ID_INVALID|bot was kicked|chat was deleted/i.test(error.description)
+    )
       return new ChannelSendError("unreachable", message, { errorCode: code, cause: error });
-    if (code >= 500 || code === 401 || code === 409) return new ChannelSendError("transient", message, { errorCode: code, cause: error });
+    if (code >= 500 || code === 401 || code === 409)
+      return new ChannelSendError("transient", message, { errorCode: code, cause: error });
     return new ChannelSendError("permanent", message, { errorCode: code, cause: error });
   }
-  if (error instanceof HttpError) return new ChannelSendError("transient", `network: ${error.message}`, { cause: error });
+  if (error instanceof HttpError)
+    return new ChannelSendError("transient", `network: ${error.message}`, { cause: error });
   return new ChannelSendError("transient", error instanceof Error ? error.message : String(error), { cause: error });
 }
 
@@ -93,16 +110,26 @@ export class TelegramChannel implements Channel {
     });
     // Short 429 waits are absorbed here; longer ones and every other failure go back to the outbox.
     // Sends are never retried here: a retry would bypass the delivery engine's flood budget.
-    const retry = autoRetry({ maxRetryAttempts: 2, maxDelaySeconds: 5, rethrowInternalServerErrors: true, rethrowHttpErrors: true });
-    this.bot.api.config.use((prev, method, payload, signal) => (method === "sendMessage" ? prev(method, payload, signal) : retry(prev, method, payload, signal)));
+    const retry = autoRetry({
+      maxRetryAttempts: 2,
+      maxDelaySeconds: 5,
+      rethrowInternalServerErrors: true,
+      rethrowHttpErrors: true,
+    });
+    this.bot.api.config.use((prev, method, payload, signal) =>
+      method === "sendMessage" ? prev(method, payload, signal) : retry(prev, method, payload, signal),
+    );
     this.bot.use(async (ctx) => {
       const message = normaliseUpdate(ctx.update, ctx.me);
       if (message && this.#handler) await this.#handler(message);
       // Stop the button's progress spinner; a failure here is harmless.
-      if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch((e) => this.#log.debug({ err: e }, "answerCallbackQuery failed"));
+      if (ctx.callbackQuery)
+        await ctx.answerCallbackQuery().catch((e) => this.#log.debug({ err: e }, "answerCallbackQuery failed"));
     });
     // The error boundary: one bad update never stops the listener.
-    this.bot.catch((err) => this.#log.error({ err: err.error, updateId: err.ctx?.update?.update_id }, "error while handling an update"));
+    this.bot.catch((err) =>
+      this.#log.error({ err: err.error, updateId: err.ctx?.update?.update_id }, "error while handling an update"),
+    );
     if (options.app) this.#mountWebhook(options.app);
   }
 
@@ -110,7 +137,8 @@ export class TelegramChannel implements Channel {
     app.post(webhookPath, async (c) => {
       const secret = this.options.config.webhookSecret;
       if (this.options.config.mode !== "webhook" || !secret) return c.json({ error: "not_found" }, 404);
-      if (!sameSecret(c.req.header("x-telegram-bot-api-secret-token"), secret)) return c.json({ error: "unauthorized" }, 401);
+      if (!sameSecret(c.req.header("x-telegram-bot-api-secret-token"), secret))
+        return c.json({ error: "unauthorized" }, 401);
       if (!this.#ready) return c.json({ error: "starting" }, 503);
       let update: Update;
       try {
@@ -161,14 +189,18 @@ export class TelegramChannel implements Channel {
       { command: "trogiup", description: "Trợ giúp / Help" },
     ];
     void t;
-    await this.bot.api.setMyCommands(commands).catch((e) => this.#log.warn({ err: e }, "setMyCommands failed (optional)"));
+    await this.bot.api
+      .setMyCommands(commands)
+      .catch((e) => this.#log.warn({ err: e }, "setMyCommands failed (optional)"));
     if (this.options.config.mode === "webhook") {
       await this.bot.api
         .setWebhook(`${this.options.config.webhookUrl!.replace(/\/+$/, "")}${webhookPath}`, {
           secret_token: this.options.config.webhookSecret,
           allowed_updates: [...allowedUpdates],
         })
-        .catch((e) => this.#log.error({ err: e }, "setWebhook failed; Telegram will not deliver updates until it succeeds"));
+        .catch((e) =>
+          this.#log.error({ err: e }, "setWebhook failed; Telegram will not deliver updates until it succeeds"),
+        );
       return;
     }
     if (this.options.lease) {
@@ -181,7 +213,8 @@ export class TelegramChannel implements Channel {
   async #pollUnderLease({ db, ttlMs, intervalMs }: NonNullable<TelegramChannelOptions["lease"]>): Promise<void> {
     this.#pollOn = false;
     const leased = new LeasedWork(db, `telegram:poll:${this.bot.botInfo.id}`, {
-      ttlMs, intervalMs,
+      ttlMs,
+      intervalMs,
       begin: () => {
         this.#log.info("this process holds the Telegram polling lease; polling");
         this.#pollOn = true;
@@ -190,7 +223,8 @@ export class TelegramChannel implements Channel {
       end: async () => {
         this.#log.info("Telegram polling lease given up or lost; not polling");
         this.#pollOn = false;
-        if (this.bot.isRunning()) await this.bot.stop().catch((e) => this.#log.debug({ err: e }, "stopping the long poll failed"));
+        if (this.bot.isRunning())
+          await this.bot.stop().catch((e) => this.#log.debug({ err: e }, "stopping the long poll failed"));
         await this.#polling;
       },
       onError: (error) => this.#log.warn({ err: error }, "Telegram polling lease: database error"),
@@ -229,7 +263,10 @@ export class TelegramChannel implements Channel {
       try {
         const sent = await this.bot.api.sendMessage(target.chatId, part, {
           reply_markup: last ? keyboardFor(message) : undefined,
-          reply_parameters: i === 0 && message.replyTo ? { message_id: Number(message.replyTo), allow_sending_without_reply: true } : undefined,
+          reply_parameters:
+            i === 0 && message.replyTo
+              ? { message_id: Number(message.replyTo), allow_sending_without_reply: true }
+              : undefined,
           link_preview_options: { is_disabled: true },
         });
         ids.push(String(sent.message_id));

@@ -14,7 +14,12 @@ function escapeHtml(text: string): string {
 export function renderChatPage(options: { locale: Locale; demo: boolean; maxLength: number }): string {
   const s = strings(options.locale);
   // JSON inside <script>: escape "<" so no string can close the script element.
-  const config = JSON.stringify({ demo: options.demo, maxLength: options.maxLength, t: s, locale: options.locale }).replace(/</g, "\\u003c");
+  const config = JSON.stringify({
+    demo: options.demo,
+    maxLength: options.maxLength,
+    t: s,
+    locale: options.locale,
+  }).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="${options.locale}">
 <head>
@@ -51,7 +56,7 @@ export function renderChatPage(options: { locale: Locale; demo: boolean; maxLeng
 <body>
 <header><h1>${escapeHtml(s.chat_title ?? "Chi Hội")}</h1><nav><a href="?lang=vi">Tiếng Việt</a> · <a href="?lang=en">English</a></nav></header>
 <main>
-  <div id="intro">${escapeHtml(options.demo ? s.chat_intro_demo ?? "" : s.chat_intro_real ?? "")}</div>
+  <div id="intro">${escapeHtml(options.demo ? (s.chat_intro_demo ?? "") : (s.chat_intro_real ?? ""))}</div>
   <div id="picker"${options.demo ? ' style="display: flex"' : ""}><select id="member" aria-label="${escapeHtml(s.pick_member ?? "")}"><option value="">${escapeHtml(s.pick_member ?? "")}</option></select></div>
   <div id="log" aria-live="polite"></div>
   <div id="status"></div>

@@ -19,7 +19,14 @@ import { getCookie, setCookie } from "hono/cookie";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { z } from "zod";
 import type { Database } from "../../storage/database.ts";
-import type { Channel, ChannelCapabilities, InboundHandler, OutboundMessage, SendResult, SendTarget } from "../channel.ts";
+import type {
+  Channel,
+  ChannelCapabilities,
+  InboundHandler,
+  OutboundMessage,
+  SendResult,
+  SendTarget,
+} from "../channel.ts";
 import { chatHistory } from "../../domain/messages/message-log.ts";
 import { ensureChatAccount, findAccount } from "../../domain/accounts/account-service.ts";
 import { issueLinkCode, redeemLinkCode, unlinkAccount } from "../../domain/linking/link-service.ts";
@@ -62,7 +69,7 @@ const demoLoginSchema = z.object({ personId: z.number().int().positive() });
 
 /** The account's external id for a session secret: a hash, so the database holds nothing usable. */
 function sessionId(secret: string): string {
-  return "s" + createHash("sha256").update(secret).digest("base64url").slice(0, 32);
+  return `s${createHash("sha256").update(secret).digest("base64url").slice(0, 32)}`;
 }
 
 /** The network address of the request's peer (not X-Forwarded-For, which anyone can write). */
@@ -100,7 +107,8 @@ export class WebChatChannel implements Channel {
 
   async send(target: SendTarget, message: OutboundMessage): Promise<SendResult> {
     const id = `w${Date.now().toString(36)}${(this.#counter++).toString(36)}`;
-    for (const s of this.#subscribers.get(target.chatId) ?? []) s.push({ id, text: message.text, choices: message.choices });
+    for (const s of this.#subscribers.get(target.chatId) ?? [])
+      s.push({ id, text: message.text, choices: message.choices });
     return { messageIds: [id] };
   }
 
@@ -109,14 +117,23 @@ export class WebChatChannel implements Channel {
     const secret = getCookie(c, sessionCookie);
     if (!secret || !secretPattern.test(secret)) return undefined;
     const id = sessionId(secret);
-    return await touchWebChatSession(this.options.db, id, sessionIdleDays * 86_400_000) ? id : undefined;
+    return (await touchWebChatSession(this.options.db, id, sessionIdleDays * 86_400_000)) ? id : undefined;
   }
 
   /** Issues a new session in a cookie; undefined when this address opened too many lately. */
   async #issueSession(c: Context): Promise<string | undefined> {
     const secret = randomBytes(32).toString("base64url");
     const id = sessionId(secret);
-    if (!await openWebChatSession(this.options.db, id, peerAddress(c), sessionIdleDays * 86_400_000, sessionsPerAddressPerHour)) return undefined;
+    if (
+      !(await openWebChatSession(
+        this.options.db,
+        id,
+        peerAddress(c),
+        sessionIdleDays * 86_400_000,
+        sessionsPerAddressPerHour,
+      ))
+    )
+      return undefined;
     setCookie(c, sessionCookie, secret, {
       httpOnly: true,
       sameSite: "Strict",
@@ -137,7 +154,8 @@ export class WebChatChannel implements Channel {
     app.get("/chat", async (c) => {
       const lang = c.req.query("lang");
       const locale: Locale = isLocale(lang) ? lang : this.options.defaultLocale;
-      if (!await this.#session(c) && !await this.#issueSession(c)) return c.text(translator(locale)("web.too_many_sessions"), 429);
+      if (!(await this.#session(c)) && !(await this.#issueSession(c)))
+        return c.text(translator(locale)("web.too_many_sessions"), 429);
       c.header("Cache-Control", "no-store");
       return c.html(renderChatPage({ locale, demo: this.options.demo, maxLength: webMaxInbound }));
     });
@@ -147,7 +165,11 @@ export class WebChatChannel implements Channel {
       const root = (await listRoots(this.options.db))[0];
       if (!root) return c.json({ members: [] });
       const members = (await listMembers(this.options.db, root.id, { subtree: true })).map((m) => ({
-        id: m.id, name: m.fullName, unit: m.unitName, role: m.role, title: m.title,
+        id: m.id,
+        name: m.fullName,
+        unit: m.unitName,
+        role: m.role,
+        title: m.title,
       }));
       return c.json({ members });
     });
@@ -159,7 +181,7 @@ export class WebChatChannel implements Channel {
       const parsed = demoLoginSchema.safeParse(await c.req.json().catch(() => null));
       if (!parsed.success) return c.json({ error: "invalid_input" }, 400);
       const { db } = this.options;
-      if (!await isDemoPerson(db, parsed.data.personId)) return c.json({ error: "not_found" }, 400);
+      if (!(await isDemoPerson(db, parsed.data.personId))) return c.json({ error: "not_found" }, 400);
       const account = await ensureChatAccount(db, "web", session);
       if (account.personId !== parsed.data.personId) {
         if (account.personId !== null) await unlinkAccount(db, account.id);
@@ -185,7 +207,7 @@ export class WebChatChannel implements Channel {
         chatType: "private",
         sender: { id: session, name },
         kind: payload ? "callback" : "text",
-        text: payload ? undefined : text ?? "",
+        text: payload ? undefined : (text ?? ""),
         payload,
         eventId: `${session}:${id}`,
         messageId: id,
@@ -201,7 +223,11 @@ export class WebChatChannel implements Channel {
       const account = await findAccount(this.options.db, "web", session);
       const lang = c.req.query("lang");
       const t = translator(isLocale(lang) ? lang : this.options.defaultLocale);
-      const lines = pageHistory(await chatHistory(this.options.db, "web", session, historyLines + 50), historyLines, t("web.button_pressed"));
+      const lines = pageHistory(
+        await chatHistory(this.options.db, "web", session, historyLines + 50),
+        historyLines,
+        t("web.button_pressed"),
+      );
       return c.json({ linked: Boolean(account?.personId), lines });
     });
 

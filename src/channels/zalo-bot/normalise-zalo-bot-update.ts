@@ -69,13 +69,21 @@ function linkText(message: Json, link: string): string {
 
 /** The sender's name: display name, name, or first and last name. */
 function senderName(from: Json): string | undefined {
-  const full = [stringOf(from.first_name), stringOf(from.last_name)].map((p) => p?.trim()).filter(Boolean).join(" ");
+  const full = [stringOf(from.first_name), stringOf(from.last_name)]
+    .map((p) => p?.trim())
+    .filter(Boolean)
+    .join(" ");
   const raw = stringOf(from.display_name)?.trim() || stringOf(from.name)?.trim() || full;
   return raw ? raw.slice(0, 100) : undefined;
 }
 
 function dateOf(value: unknown, now: () => Date): Date {
-  const n = typeof value === "number" ? value : typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  const n =
+    typeof value === "number"
+      ? value
+      : typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value)
+        ? Number(value)
+        : NaN;
   if (!Number.isFinite(n) || n <= 0) return now();
   const date = new Date(n < secondsBelow ? n * 1000 : n);
   return Number.isNaN(date.getTime()) ? now() : date;
@@ -94,7 +102,8 @@ export function unwrapZaloBotUpdate(body: unknown): Json | null {
 /** Kind from the event name; without one (some bare bodies), from what the message carries. */
 function kindOf(eventName: string | undefined, message: Json): InboundKind {
   const link = linkOf(message);
-  if (eventName !== undefined && /^message\.link\./.test(eventName)) return link || typeof message.text === "string" ? "text" : "unsupported";
+  if (eventName !== undefined && /^message\.link\./.test(eventName))
+    return link || typeof message.text === "string" ? "text" : "unsupported";
   if (eventName !== undefined) {
     const kind = kindByEvent[eventName] ?? "unsupported";
     // A text event whose text is not a string (an object, a number) is not something we can read.
@@ -123,7 +132,8 @@ export function normaliseZaloBotUpdate(body: unknown, options: NormaliseZaloBotO
   const senderId = idOf(from?.id);
   const eventName = stringOf(update.event_name);
   // A message event without a chat is the sender's private chat; other events need their chat.
-  const privateChat = senderId && eventName?.startsWith("message.") ? { id: senderId, chat_type: "PRIVATE" } : undefined;
+  const privateChat =
+    senderId && eventName?.startsWith("message.") ? { id: senderId, chat_type: "PRIVATE" } : undefined;
   const chat = objectOf(message.chat) ?? objectOf(update.chat) ?? privateChat;
   const chatId = idOf(chat?.id);
   if (!from || !senderId || !chatId) return null;
@@ -133,7 +143,13 @@ export function normaliseZaloBotUpdate(body: unknown, options: NormaliseZaloBotO
   const name = senderName(from);
   const chatType = String(chat?.chat_type ?? "").toUpperCase() === "GROUP" ? "group" : "private";
   const link = kind === "text" ? linkOf(message) : undefined;
-  const text = link ? linkText(message, link) : kind === "text" ? stringOf(message.text) : kind === "photo" ? stringOf(message.caption) : undefined;
+  const text = link
+    ? linkText(message, link)
+    : kind === "text"
+      ? stringOf(message.text)
+      : kind === "photo"
+        ? stringOf(message.caption)
+        : undefined;
   const messageId = idOf(message.message_id);
   const now = options.now ?? (() => new Date());
   return {
@@ -145,7 +161,9 @@ export function normaliseZaloBotUpdate(body: unknown, options: NormaliseZaloBotO
     kind,
     text,
     // Scoped by chat so that ids unique only per chat can never make two messages look like one.
-    eventId: messageId ? `${chatId}:${messageId}` : `h:${createHash("sha256").update(JSON.stringify(update)).digest("hex").slice(0, 32)}`,
+    eventId: messageId
+      ? `${chatId}:${messageId}`
+      : `h:${createHash("sha256").update(JSON.stringify(update)).digest("hex").slice(0, 32)}`,
     messageId,
     at: dateOf(message.date, now),
     addressedToBot: chatType === "private",

@@ -21,8 +21,16 @@ import { bodyLimit } from "hono/body-limit";
 import type { Config } from "../../config.ts";
 import type { Logger } from "../../lib/logger.ts";
 import {
-  ChannelSendError, choicesAsText, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type InboundMessage,
-  type OutboundMessage, type SendResult, type SendTarget,
+  ChannelSendError,
+  choicesAsText,
+  splitText,
+  type Channel,
+  type ChannelCapabilities,
+  type InboundHandler,
+  type InboundMessage,
+  type OutboundMessage,
+  type SendResult,
+  type SendTarget,
 } from "../channel.ts";
 import { ZaloBotApiError, ZaloBotClient, ZaloBotHttpError, zaloBotDefaultPollSeconds } from "./zalo-bot-client.ts";
 import { normaliseZaloBotUpdate } from "./normalise-zalo-bot-update.ts";
@@ -60,7 +68,8 @@ export interface ZaloBotChannelOptions {
 }
 
 const rateLimitHint = /too many|rate.?limit|quota|flood|spam/i;
-const unreachableHint = /block|(chat|user|recipient|conversation)\b[^.]*\bnot found|not found\b[^.]*\b(chat|user|recipient)|not (a )?(follower|friend)|unfollow/i;
+const unreachableHint =
+  /block|(chat|user|recipient|conversation)\b[^.]*\bnot found|not found\b[^.]*\b(chat|user|recipient)|not (a )?(follower|friend)|unfollow/i;
 
 /** Where the channel stands, for the admins' /trangthai. */
 export interface ZaloBotStatus {
@@ -86,7 +95,11 @@ export function classifyZaloBotError(error: unknown): ChannelSendError {
     const message = `${error.method}: ${code} ${error.description}`;
     const base = { errorCode: code, cause: error };
     if (code === 429 || rateLimitHint.test(error.description))
-      return new ChannelSendError("rate_limited", message, { ...base, retryAfterSeconds: error.retryAfterSeconds ?? defaultRetryAfterSeconds, scope: "chat" });
+      return new ChannelSendError("rate_limited", message, {
+        ...base,
+        retryAfterSeconds: error.retryAfterSeconds ?? defaultRetryAfterSeconds,
+        scope: "chat",
+      });
     if (code === 403 || (code >= 400 && code < 500 && unreachableHint.test(error.description)))
       return new ChannelSendError("unreachable", message, base);
     // 401: our token is wrong or revoked; fixing the configuration should let the queue drain.
@@ -115,7 +128,12 @@ export class ZaloBotChannel implements Channel {
   constructor(readonly options: ZaloBotChannelOptions) {
     this.#config = options.config;
     this.#log = options.logger.child({ module: "zalo-bot" });
-    this.client = new ZaloBotClient({ token: options.config.token, apiRoot: options.config.apiRoot, fetch: options.fetch, logger: options.logger });
+    this.client = new ZaloBotClient({
+      token: options.config.token,
+      apiRoot: options.config.apiRoot,
+      fetch: options.fetch,
+      logger: options.logger,
+    });
     const prefix = /^(\d+):/.exec(options.config.token)?.[1];
     this.account = prefix ?? "zalo_bot";
     if (options.app) this.#mountWebhook(options.app);
@@ -175,7 +193,8 @@ export class ZaloBotChannel implements Channel {
           return c.json({ error: "bad_request" }, 400);
         }
         // One update per request; a batch or a non-object is not from Zalo.
-        if (typeof body !== "object" || body === null || Array.isArray(body)) return c.json({ error: "bad_request" }, 400);
+        if (typeof body !== "object" || body === null || Array.isArray(body))
+          return c.json({ error: "bad_request" }, 400);
         try {
           await this.#dispatch(body, handler);
         } catch (error) {
@@ -197,14 +216,21 @@ export class ZaloBotChannel implements Channel {
       const base = (this.#config.webhookUrl ?? "").replace(/\/+$/, "");
       if (!base || !this.#config.webhookSecret) {
         this.#setStatus("not_configured", 0, "ZALO_BOT_WEBHOOK_URL / ZALO_BOT_WEBHOOK_SECRET missing");
-        this.#log.error("webhook mode needs ZALO_BOT_WEBHOOK_URL and ZALO_BOT_WEBHOOK_SECRET; Zalo will not deliver updates");
+        this.#log.error(
+          "webhook mode needs ZALO_BOT_WEBHOOK_URL and ZALO_BOT_WEBHOOK_SECRET; Zalo will not deliver updates",
+        );
         return;
       }
       this.#setStatus("webhook_pending", 0, null);
       // The first attempt is awaited (a healthy start is ready when start() returns); retries run on.
       let firstAttempt!: () => void;
       const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
-      this.#loop = this.#setWebhookUntilAccepted(`${base}${zaloBotWebhookPath}`, this.#config.webhookSecret, signal, firstAttempt);
+      this.#loop = this.#setWebhookUntilAccepted(
+        `${base}${zaloBotWebhookPath}`,
+        this.#config.webhookSecret,
+        signal,
+        firstAttempt,
+      );
       await attempted;
       return;
     }
@@ -221,10 +247,14 @@ export class ZaloBotChannel implements Channel {
     return `zalo-bot:poll:${createHash("sha256").update(this.#config.token).digest("hex").slice(0, 16)}`;
   }
 
-  async #pollUnderLease(handler: InboundHandler, { db, ttlMs, intervalMs }: NonNullable<ZaloBotChannelOptions["lease"]>): Promise<void> {
+  async #pollUnderLease(
+    handler: InboundHandler,
+    { db, ttlMs, intervalMs }: NonNullable<ZaloBotChannelOptions["lease"]>,
+  ): Promise<void> {
     let pollAbort: AbortController | undefined;
     const leased = new LeasedWork(db, this.pollLeaseName, {
-      ttlMs, intervalMs,
+      ttlMs,
+      intervalMs,
       begin: () => {
         this.#log.info("this process holds the Zalo Bot polling lease; polling");
         pollAbort = new AbortController();
@@ -253,7 +283,12 @@ export class ZaloBotChannel implements Channel {
    * Sets the webhook, retrying with a growing delay until the platform accepts it: a network
    * blip or a platform outage at start-up must not leave the bot deaf until the next restart.
    */
-  async #setWebhookUntilAccepted(url: string, secret: string, signal: AbortSignal, attempted: () => void): Promise<void> {
+  async #setWebhookUntilAccepted(
+    url: string,
+    secret: string,
+    signal: AbortSignal,
+    attempted: () => void,
+  ): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       try {
@@ -268,7 +303,10 @@ export class ZaloBotChannel implements Channel {
         const wait = this.#backoff(failures, this.options.webhookRetryMaxMs ?? 5 * 60_000);
         const message = error instanceof Error ? error.message : String(error);
         this.#setStatus("webhook_pending", failures, message.slice(0, 300));
-        this.#log.error({ err: error, failures, retryInMs: wait }, "setWebhook failed; retrying (Zalo delivers nothing until it succeeds)");
+        this.#log.error(
+          { err: error, failures, retryInMs: wait },
+          "setWebhook failed; retrying (Zalo delivers nothing until it succeeds)",
+        );
         await this.#pause(wait, signal);
       }
     }
@@ -295,7 +333,10 @@ export class ZaloBotChannel implements Channel {
       let update: unknown;
       const started = Date.now();
       try {
-        update = await this.client.getUpdates({ timeoutSeconds: this.options.pollTimeoutSeconds ?? zaloBotDefaultPollSeconds, signal });
+        update = await this.client.getUpdates({
+          timeoutSeconds: this.options.pollTimeoutSeconds ?? zaloBotDefaultPollSeconds,
+          signal,
+        });
         if (failures) this.#setStatus("polling", 0, null);
         failures = 0;
       } catch (error) {

@@ -42,7 +42,14 @@ export type ZaloBotUpdate = z.infer<typeof updateSchema>;
 export type ZaloBotWebhookInfo = z.infer<typeof webhookInfoSchema>;
 export type ZaloBotSentMessage = z.infer<typeof sentMessageSchema>;
 
-export type ZaloBotMethod = "getMe" | "getUpdates" | "setWebhook" | "deleteWebhook" | "getWebhookInfo" | "sendMessage" | "sendChatAction";
+export type ZaloBotMethod =
+  | "getMe"
+  | "getUpdates"
+  | "setWebhook"
+  | "deleteWebhook"
+  | "getWebhookInfo"
+  | "sendMessage"
+  | "sendChatAction";
 
 /** The platform answered `ok: false` (or a non-2xx status without an envelope). */
 export class ZaloBotApiError extends Error {
@@ -128,10 +135,18 @@ export class ZaloBotClient {
   async getUpdates(options: { timeoutSeconds?: number; signal?: AbortSignal } = {}): Promise<ZaloBotUpdate | null> {
     const seconds = options.timeoutSeconds ?? zaloBotDefaultPollSeconds;
     try {
-      return await this.#call("getUpdates", { timeout: String(seconds) }, updateSchema.nullable().optional().transform((u) => u ?? null), {
-        signal: options.signal,
-        timeoutMs: seconds * 1000 + pollGraceMs,
-      });
+      return await this.#call(
+        "getUpdates",
+        { timeout: String(seconds) },
+        updateSchema
+          .nullable()
+          .optional()
+          .transform((u) => u ?? null),
+        {
+          signal: options.signal,
+          timeoutMs: seconds * 1000 + pollGraceMs,
+        },
+      );
     } catch (error) {
       if (error instanceof ZaloBotApiError && error.errorCode === 408) return null;
       throw error;
@@ -157,10 +172,20 @@ export class ZaloBotClient {
   }
 
   sendChatAction(params: { chat_id: string; action: "typing" }, options?: CallOptions): Promise<void> {
-    return this.#call("sendChatAction", params, z.unknown().transform(() => undefined), options);
+    return this.#call(
+      "sendChatAction",
+      params,
+      z.unknown().transform(() => undefined),
+      options,
+    );
   }
 
-  async #call<S extends z.ZodType>(method: ZaloBotMethod, body: object, schema: S, options: CallOptions = {}): Promise<z.output<S>> {
+  async #call<S extends z.ZodType>(
+    method: ZaloBotMethod,
+    body: object,
+    schema: S,
+    options: CallOptions = {},
+  ): Promise<z.output<S>> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const started = Date.now();
@@ -176,7 +201,12 @@ export class ZaloBotClient {
       text = await response.text();
     } catch (error) {
       const reason = options.signal?.aborted ? "aborted" : timeout.aborted ? "timeout" : "network";
-      const message = reason === "network" ? `network error: ${this.redact(messageOf(error))}` : reason === "timeout" ? "timed out" : "aborted";
+      const message =
+        reason === "network"
+          ? `network error: ${this.redact(messageOf(error))}`
+          : reason === "timeout"
+            ? "timed out"
+            : "aborted";
       this.#log?.debug({ method, reason, ms: Date.now() - started }, "Zalo Bot API call failed");
       throw new ZaloBotHttpError(method, reason, message, this.#sanitise(error));
     }
@@ -190,7 +220,12 @@ export class ZaloBotClient {
       // not JSON: handled below
     }
     if (!envelope) {
-      if (!response.ok) throw new ZaloBotApiError(method, response.status, `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
+      if (!response.ok)
+        throw new ZaloBotApiError(
+          method,
+          response.status,
+          `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
+        );
       throw new ZaloBotHttpError(method, "bad_response", `unreadable response (HTTP ${response.status})`);
     }
     if (!envelope.ok) {
@@ -204,7 +239,11 @@ export class ZaloBotClient {
     const result = schema.safeParse(envelope.result);
     if (!result.success) {
       const issue = result.error.issues[0];
-      throw new ZaloBotHttpError(method, "bad_response", `unexpected result: ${issue ? `${issue.path.join(".") || "result"}: ${issue.message}` : "invalid"}`);
+      throw new ZaloBotHttpError(
+        method,
+        "bad_response",
+        `unexpected result: ${issue ? `${issue.path.join(".") || "result"}: ${issue.message}` : "invalid"}`,
+      );
     }
     return result.data;
   }

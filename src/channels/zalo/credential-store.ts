@@ -11,7 +11,12 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { Database } from "../../storage/database.ts";
-import { deleteChannelSetting, readChannelSetting, replaceChannelSetting, writeChannelSetting } from "../../domain/channels-state/channel-settings.ts";
+import {
+  deleteChannelSetting,
+  readChannelSetting,
+  replaceChannelSetting,
+  writeChannelSetting,
+} from "../../domain/channels-state/channel-settings.ts";
 
 export const credentialsSettingKey = "zalo.credentials";
 export const statusSettingKey = "zalo.status";
@@ -55,7 +60,10 @@ export function parseCredentials(value: unknown): ZaloCredentials {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "credentials";
-    throw new CredentialStoreError("invalid", `Zalo credentials are incomplete: ${where}: ${issue?.message ?? "invalid"}`);
+    throw new CredentialStoreError(
+      "invalid",
+      `Zalo credentials are incomplete: ${where}: ${issue?.message ?? "invalid"}`,
+    );
   }
   return parsed.data as ZaloCredentials;
 }
@@ -127,11 +135,24 @@ async function readRecord(db: Database): Promise<StoredRecord | null> {
   try {
     record = JSON.parse(row.value);
   } catch {
-    throw new CredentialStoreError("corrupted", "the stored Zalo login is damaged (not JSON); log in again with `chihoi zalo login`");
+    throw new CredentialStoreError(
+      "corrupted",
+      "the stored Zalo login is damaged (not JSON); log in again with `chihoi zalo login`",
+    );
   }
   const r = record as Partial<StoredRecord> | null;
-  if (!r || r.v !== 1 || typeof r.salt !== "string" || typeof r.iv !== "string" || typeof r.tag !== "string" || typeof r.data !== "string" || typeof r.kcv !== "string")
-    throw new CredentialStoreError("corrupted", "the stored Zalo login is damaged (unknown format); log in again with `chihoi zalo login`");
+  if (
+    r?.v !== 1 ||
+    typeof r.salt !== "string" ||
+    typeof r.iv !== "string" ||
+    typeof r.tag !== "string" ||
+    typeof r.data !== "string" ||
+    typeof r.kcv !== "string"
+  )
+    throw new CredentialStoreError(
+      "corrupted",
+      "the stored Zalo login is damaged (unknown format); log in again with `chihoi zalo login`",
+    );
   return r as StoredRecord;
 }
 
@@ -141,7 +162,10 @@ function keyFor(record: StoredRecord, secret: string): Buffer {
   const expected = Buffer.from(keyCheck(key));
   const given = Buffer.from(record.kcv);
   if (expected.length !== given.length || !timingSafeEqual(expected, given))
-    throw new CredentialStoreError("wrong_key", "the stored Zalo login was encrypted with another ZALO_CREDENTIALS_KEY; restore that key or log in again");
+    throw new CredentialStoreError(
+      "wrong_key",
+      "the stored Zalo login was encrypted with another ZALO_CREDENTIALS_KEY; restore that key or log in again",
+    );
   return key;
 }
 
@@ -152,7 +176,13 @@ function keyFor(record: StoredRecord, secret: string): Buffer {
  * from `credentialsUpdatedAt`, or null for "none stored") it writes only if nobody else wrote
  * since: a running channel's refreshed cookies never overwrite a newer login.
  */
-export async function saveCredentials(db: Database, secret: string, creds: ZaloCredentials, now = new Date(), expectedUpdatedAt?: number | null): Promise<boolean> {
+export async function saveCredentials(
+  db: Database,
+  secret: string,
+  creds: ZaloCredentials,
+  now = new Date(),
+  expectedUpdatedAt?: number | null,
+): Promise<boolean> {
   const clean = parseCredentials(creds);
   let existing: StoredRecord | null = null;
   let key: Buffer | undefined;
@@ -174,10 +204,17 @@ export async function saveCredentials(db: Database, secret: string, creds: ZaloC
   cipher.setAAD(Buffer.from(credentialsSettingKey));
   const data = Buffer.concat([cipher.update(JSON.stringify(clean), "utf8"), cipher.final()]);
   const record: StoredRecord = {
-    v: 1, kdf: "scrypt", salt: salt.toString("base64"), iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"),
-    data: data.toString("base64"), kcv: keyCheck(key), sig,
+    v: 1,
+    kdf: "scrypt",
+    salt: salt.toString("base64"),
+    iv: iv.toString("base64"),
+    tag: cipher.getAuthTag().toString("base64"),
+    data: data.toString("base64"),
+    kcv: keyCheck(key),
+    sig,
   };
-  if (expectedUpdatedAt !== undefined) return await replaceChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now, expectedUpdatedAt);
+  if (expectedUpdatedAt !== undefined)
+    return await replaceChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now, expectedUpdatedAt);
   await writeChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now);
   return true;
 }
@@ -198,13 +235,19 @@ export async function loadCredentials(db: Database, secret: string): Promise<Zal
     decipher.setAuthTag(Buffer.from(record.tag, "base64"));
     plain = Buffer.concat([decipher.update(Buffer.from(record.data, "base64")), decipher.final()]).toString("utf8");
   } catch {
-    throw new CredentialStoreError("corrupted", "the stored Zalo login is damaged (it does not decrypt); log in again with `chihoi zalo login`");
+    throw new CredentialStoreError(
+      "corrupted",
+      "the stored Zalo login is damaged (it does not decrypt); log in again with `chihoi zalo login`",
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(plain);
   } catch {
-    throw new CredentialStoreError("corrupted", "the stored Zalo login is damaged (not JSON); log in again with `chihoi zalo login`");
+    throw new CredentialStoreError(
+      "corrupted",
+      "the stored Zalo login is damaged (not JSON); log in again with `chihoi zalo login`",
+    );
   }
   return parseCredentials(value);
 }
@@ -262,7 +305,8 @@ export async function writeZaloStatus(db: Database, patch: Partial<ZaloStatus>, 
   return db.transaction(async () => {
     const current = await readZaloStatus(db);
     const next: ZaloStatus = { ...current, ...patch };
-    if (patch.state !== undefined && patch.state !== current.state && patch.since === undefined) next.since = now.getTime();
+    if (patch.state !== undefined && patch.state !== current.state && patch.since === undefined)
+      next.since = now.getTime();
     await writeChannelSetting(db, statusSettingKey, JSON.stringify(next), now);
     return next;
   });

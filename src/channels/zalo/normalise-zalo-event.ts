@@ -16,7 +16,16 @@ import type { InboundKind, InboundMessage } from "../channel.ts";
 /** zca-js's exports, typed (see the file comment). */
 export const zca = zcaRuntime as unknown as typeof Zca;
 export type {
-  API as ZcaApi, Credentials as ZcaCredentials, GroupMessage, Message as ZcaMessage, MessageContent, Reaction, SendMessageQuote, TMessage, UserMessage, Undo,
+  API as ZcaApi,
+  Credentials as ZcaCredentials,
+  GroupMessage,
+  Message as ZcaMessage,
+  MessageContent,
+  Reaction,
+  SendMessageQuote,
+  TMessage,
+  UserMessage,
+  Undo,
 } from "../../../node_modules/zca-js/dist/index.js";
 
 /** A listener event this module understands. */
@@ -38,7 +47,13 @@ export interface NormaliseZaloOptions {
 }
 
 export type ZaloSkipReason =
-  | "malformed" | "self" | "undo" | "group_not_allowed" | "group_not_addressed" | "reaction_removed" | "unknown_event";
+  | "malformed"
+  | "self"
+  | "undo"
+  | "group_not_allowed"
+  | "group_not_addressed"
+  | "reaction_removed"
+  | "unknown_event";
 
 export type ZaloInterpretation = { message: InboundMessage } | { skip: ZaloSkipReason; chatId?: string };
 
@@ -130,7 +145,8 @@ function contentOf(data: Loose): { kind: InboundKind; text?: string } {
   if (msgType === "chat.recommended" || msgType === "chat.link") {
     const action = typeof c.action === "string" ? c.action : "";
     if (msgType === "chat.link" || action.includes("link")) {
-      const text = typeof c.title === "string" && c.title.trim() ? c.title : typeof c.href === "string" ? c.href : undefined;
+      const text =
+        typeof c.title === "string" && c.title.trim() ? c.title : typeof c.href === "string" ? c.href : undefined;
       if (text) return { kind: "text", text };
     }
     return { kind: "unsupported" };
@@ -235,10 +251,17 @@ export async function interpretZaloEvent(event: unknown, options: NormaliseZaloO
     if (!icon || Number(content.rType) === -1) return { skip: "reaction_removed", chatId };
     const target = Array.isArray(content.rMsg) && isObject(content.rMsg[0]) ? idOf(content.rMsg[0].gMsgID) : undefined;
     if (!target) return { skip: "malformed", chatId };
-    if (isGroup && options.isOwnMessage && !(await options.isOwnMessage(chatId, target))) return { skip: "group_not_addressed", chatId };
+    if (isGroup && options.isOwnMessage && !(await options.isOwnMessage(chatId, target)))
+      return { skip: "group_not_addressed", chatId };
     return {
       message: {
-        ...base, kind: "reaction", reaction: reactionEmoji(icon), replyTo: target, eventId: `react:${msgId}`, messageId: msgId, addressedToBot: true,
+        ...base,
+        kind: "reaction",
+        reaction: reactionEmoji(icon),
+        replyTo: target,
+        eventId: `react:${msgId}`,
+        messageId: msgId,
+        addressedToBot: true,
       },
     };
   }
@@ -253,20 +276,31 @@ export async function interpretZaloEvent(event: unknown, options: NormaliseZaloO
     const mentions = mentionsOf(data);
     const mentioned = mentions.some((m) => m.uid === options.self.uid);
     const quotesUs = quote !== undefined && idOf(quote.ownerId) === options.self.uid;
-    const named = Boolean(options.self.displayName && text !== undefined && fold(text).includes(fold(`@${options.self.displayName}`)));
+    const named = Boolean(
+      options.self.displayName && text !== undefined && fold(text).includes(fold(`@${options.self.displayName}`)),
+    );
     addressed = mentioned || quotesUs || named;
     if (!addressed) return { skip: "group_not_addressed", chatId };
     if (text !== undefined && messageKind === "text") text = stripOwnMentions(text, mentions, options.self);
   }
   return {
     message: {
-      ...base, kind: messageKind, text, replyTo, eventId: msgId, messageId: msgId, addressedToBot: addressed,
+      ...base,
+      kind: messageKind,
+      text,
+      replyTo,
+      eventId: msgId,
+      messageId: msgId,
+      addressedToBot: addressed,
     },
   };
 }
 
 /** The InboundMessage for a listener event, or null when it is skipped (see interpretZaloEvent). */
-export async function normaliseZaloEvent(event: ZaloEvent | unknown, options: NormaliseZaloOptions): Promise<InboundMessage | null> {
+export async function normaliseZaloEvent(
+  event: ZaloEvent | unknown,
+  options: NormaliseZaloOptions,
+): Promise<InboundMessage | null> {
   const result = await interpretZaloEvent(event, options);
   return "message" in result ? result.message : null;
 }

@@ -29,15 +29,42 @@ import type { Database } from "../../storage/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { bilingual } from "../../lib/i18n.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
-import { isOwnZaloMessage, isZaloGroupAllowed, nameZaloGroup, registerZaloGroup } from "../../domain/channels-state/zalo-state.ts";
 import {
-  ChannelSendError, choicesAsText, splitText, type Channel, type ChannelCapabilities, type InboundHandler, type OutboundMessage, type SendResult, type SendTarget,
+  isOwnZaloMessage,
+  isZaloGroupAllowed,
+  nameZaloGroup,
+  registerZaloGroup,
+} from "../../domain/channels-state/zalo-state.ts";
+import {
+  ChannelSendError,
+  choicesAsText,
+  splitText,
+  type Channel,
+  type ChannelCapabilities,
+  type InboundHandler,
+  type OutboundMessage,
+  type SendResult,
+  type SendTarget,
 } from "../channel.ts";
 import {
-  CredentialStoreError, credentialsUpdatedAt, loadCredentials, readZaloStatus, saveCredentials, writeZaloStatus, type ZaloCredentials, type ZaloState, type ZaloStatus,
+  CredentialStoreError,
+  credentialsUpdatedAt,
+  loadCredentials,
+  readZaloStatus,
+  saveCredentials,
+  writeZaloStatus,
+  type ZaloCredentials,
+  type ZaloState,
+  type ZaloStatus,
 } from "./credential-store.ts";
 import {
-  interpretZaloEvent, zca, type MessageContent, type SendMessageQuote, type ZaloSelf, type ZcaApi, type ZcaCredentials,
+  interpretZaloEvent,
+  zca,
+  type MessageContent,
+  type SendMessageQuote,
+  type ZaloSelf,
+  type ZcaApi,
+  type ZcaCredentials,
 } from "./normalise-zalo-event.ts";
 
 export const zaloMaxLength = 2000;
@@ -143,10 +170,13 @@ export const defaultZaloApiFactory: ZaloApiFactory = async (credentials) =>
   } as ZcaCredentials);
 
 const takeoverCodes = new Set([3000, 3003]);
-const networkCodes = /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR_\w+)$/;
+const networkCodes =
+  /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR_\w+)$/;
 
 function isZaloApiError(error: unknown): error is Error & { code: number | null } {
-  return error instanceof zca.ZaloApiError || (error instanceof Error && error.name === "ZcaApiError" && "code" in error);
+  return (
+    error instanceof zca.ZaloApiError || (error instanceof Error && error.name === "ZcaApiError" && "code" in error)
+  );
 }
 
 /** A fetch/socket failure: nothing reached Zalo or no answer came back. */
@@ -182,16 +212,33 @@ export function classifyZaloError(error: unknown): ChannelSendError {
     const code = error.code ?? undefined;
     const message = `zalo: ${error.message}${code !== undefined ? ` (code ${code})` : ""}`;
     // "Không thể nhận tin nhắn từ bạn": the stranger/rate limit; retrying soon makes it worse.
-    if (code === 123) return new ChannelSendError("rate_limited", message, { retryAfterSeconds: 3 * 3600, scope: "chat", errorCode: 123, cause: error });
+    if (code === 123)
+      return new ChannelSendError("rate_limited", message, {
+        retryAfterSeconds: 3 * 3600,
+        scope: "chat",
+        errorCode: 123,
+        cause: error,
+      });
     if (isSessionError(error)) return new ChannelSendError("transient", message, { errorCode: code, cause: error });
     const status = httpStatusOf(error);
-    if (status === 429) return new ChannelSendError("rate_limited", message, { retryAfterSeconds: 60, scope: "platform", errorCode: status, cause: error });
-    if (status !== null && (status >= 500 || status === 408 || status === 403)) return new ChannelSendError("transient", message, { errorCode: status, cause: error });
-    if (code === undefined && /failed to parse response/i.test(error.message)) return new ChannelSendError("transient", message, { cause: error });
+    if (status === 429)
+      return new ChannelSendError("rate_limited", message, {
+        retryAfterSeconds: 60,
+        scope: "platform",
+        errorCode: status,
+        cause: error,
+      });
+    if (status !== null && (status >= 500 || status === 408 || status === 403))
+      return new ChannelSendError("transient", message, { errorCode: status, cause: error });
+    if (code === undefined && /failed to parse response/i.test(error.message))
+      return new ChannelSendError("transient", message, { cause: error });
     return new ChannelSendError("permanent", message, { errorCode: code ?? status ?? undefined, cause: error });
   }
-  if (isNetworkError(error)) return new ChannelSendError("transient", `zalo network: ${(error as Error).message}`, { cause: error });
-  return new ChannelSendError("permanent", `zalo: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  if (isNetworkError(error))
+    return new ChannelSendError("transient", `zalo network: ${(error as Error).message}`, { cause: error });
+  return new ChannelSendError("permanent", `zalo: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
 }
 
 /**
@@ -311,9 +358,7 @@ export class ZaloChannel implements Channel {
     this.#factory = options.apiFactory ?? defaultZaloApiFactory;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? (() => new Date());
-    this.#isGroupAllowed =
-      options.isGroupAllowed ??
-      ((groupId) => isZaloGroupAllowed(options.db, groupId));
+    this.#isGroupAllowed = options.isGroupAllowed ?? ((groupId) => isZaloGroupAllowed(options.db, groupId));
   }
 
   /** The channel's status as stored (shared with `chihoi zalo status`). */
@@ -387,8 +432,20 @@ export class ZaloChannel implements Channel {
   // ──────────────────────────────────────────────────────────── supervisor
 
   #clearTimers(): void {
-    for (const t of [this.#deadlineTimer, this.#reconnectTimer, this.#keepWarmTimer, this.#watchTimer, this.#historyTimer]) if (t) clearTimeout(t);
-    this.#deadlineTimer = this.#reconnectTimer = this.#keepWarmTimer = this.#watchTimer = this.#historyTimer = undefined;
+    for (const t of [
+      this.#deadlineTimer,
+      this.#reconnectTimer,
+      this.#keepWarmTimer,
+      this.#watchTimer,
+      this.#historyTimer,
+    ])
+      if (t) clearTimeout(t);
+    this.#deadlineTimer =
+      this.#reconnectTimer =
+      this.#keepWarmTimer =
+      this.#watchTimer =
+      this.#historyTimer =
+        undefined;
   }
 
   #clearDeadline(): void {
@@ -465,7 +522,10 @@ export class ZaloChannel implements Channel {
   #scheduleLogin(reason: string, delay = this.#backoffDelay()): void {
     if (this.#stopping || this.#reconnectTimer) return;
     this.#setState("connecting", reason);
-    this.#log[this.#attempt > 2 ? "warn" : "info"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo: logging in again");
+    this.#log[this.#attempt > 2 ? "warn" : "info"](
+      { reason, retryInMs: delay, attempt: this.#attempt },
+      "Zalo: logging in again",
+    );
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       void this.#connect();
@@ -479,7 +539,10 @@ export class ZaloChannel implements Channel {
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#setState("connecting", reason);
     // Zalo drops sockets every minute or so (1006): routine, unless reconnecting keeps failing.
-    this.#log[this.#attempt > 2 ? "warn" : "debug"]({ reason, retryInMs: delay, attempt: this.#attempt }, "Zalo socket closed; reconnecting");
+    this.#log[this.#attempt > 2 ? "warn" : "debug"](
+      { reason, retryInMs: delay, attempt: this.#attempt },
+      "Zalo socket closed; reconnecting",
+    );
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       this.#startListener(session);
@@ -507,14 +570,21 @@ export class ZaloChannel implements Channel {
     this.#api = undefined;
     this.#setState(state, lastError);
     const at = this.#now();
-    this.#background("could not audit the Zalo state", () => recordAudit(this.options.db, { source: "system", action: `zalo.${state}`, detail: { reason: lastError } }, at));
-    this.#log.error({ state, reason: lastError }, state === "taken_over"
-      ? "Zalo session taken over by another login; stopped. Close the other Zalo Web session, then `chihoi zalo login` or restart."
-      : "Zalo needs a new login (`chihoi zalo login` or `chihoi zalo import`); Zalo stopped, the rest of the service runs.");
+    this.#background("could not audit the Zalo state", () =>
+      recordAudit(this.options.db, { source: "system", action: `zalo.${state}`, detail: { reason: lastError } }, at),
+    );
+    this.#log.error(
+      { state, reason: lastError },
+      state === "taken_over"
+        ? "Zalo session taken over by another login; stopped. Close the other Zalo Web session, then `chihoi zalo login` or restart."
+        : "Zalo needs a new login (`chihoi zalo login` or `chihoi zalo import`); Zalo stopped, the rest of the service runs.",
+    );
     if (this.#alerted !== state) {
       this.#alerted = state;
       const text = (this.options.alertText ?? defaultAlertText)(alert);
-      void this.options.notifyAdmins?.(text).catch((error) => this.#log.error({ err: loggable(error) }, "could not tell the admins about Zalo"));
+      void this.options
+        .notifyAdmins?.(text)
+        .catch((error) => this.#log.error({ err: loggable(error) }, "could not tell the admins about Zalo"));
     }
     this.#watchCredentials();
   }
@@ -570,9 +640,13 @@ export class ZaloChannel implements Channel {
       credentials = await loadCredentials(this.options.db, this.options.config.credentialsKey);
     } catch (error) {
       const problem = error instanceof CredentialStoreError ? error.problem : "corrupted";
-      return this.#halt("needs_login", error instanceof Error ? error.message : String(error), { kind: "needs_login", reason: problem });
+      return this.#halt("needs_login", error instanceof Error ? error.message : String(error), {
+        kind: "needs_login",
+        reason: problem,
+      });
     }
-    if (!credentials) return this.#halt("needs_login", "no Zalo login stored", { kind: "needs_login", reason: "missing" });
+    if (!credentials)
+      return this.#halt("needs_login", "no Zalo login stored", { kind: "needs_login", reason: "missing" });
 
     this.#setState("connecting", undefined);
     this.#armDeadline(() => {
@@ -590,7 +664,10 @@ export class ZaloChannel implements Channel {
       const rejected = !isNetworkError(error);
       if (rejected) this.#loginFailures++;
       const reason = `login failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
-      this.#log.warn({ err: loggable(error), loginFailures: this.#loginFailures, network: !rejected }, "Zalo login failed");
+      this.#log.warn(
+        { err: loggable(error), loginFailures: this.#loginFailures, network: !rejected },
+        "Zalo login failed",
+      );
       if (this.#loginFailures >= this.#timing.maxLoginFailures)
         return this.#halt("needs_login", reason, { kind: "login_failed", attempts: this.#loginFailures });
       return this.#scheduleLogin(reason);
@@ -608,7 +685,14 @@ export class ZaloChannel implements Channel {
     this.#snapshotCredentials(api);
     void this.#learnDisplayName(api);
 
-    const session: Session = { api, listener: api.listener, handshake: false, openedAt: 0, historyRequested: false, timedOut: false };
+    const session: Session = {
+      api,
+      listener: api.listener,
+      handshake: false,
+      openedAt: 0,
+      historyRequested: false,
+      timedOut: false,
+    };
     this.#session = session;
     this.#attachListener(session);
     this.#startListener(session);
@@ -736,9 +820,16 @@ export class ZaloChannel implements Channel {
       this.#kicks++;
       const delays = this.#timing.kickRetryDelaysMs;
       if (this.#kicks > delays.length)
-        return this.#halt("taken_over", `closed with ${code} ${this.#kicks} times in a row: another Zalo session took over`, { kind: "taken_over", code });
+        return this.#halt(
+          "taken_over",
+          `closed with ${code} ${this.#kicks} times in a row: another Zalo session took over`,
+          { kind: "taken_over", code },
+        );
       const delay = delays[this.#kicks - 1]!;
-      this.#log.warn({ code, kick: this.#kicks, of: delays.length, retryInMs: delay }, "Zalo closed the socket as a duplicate/kicked session; retrying before deciding it is a takeover");
+      this.#log.warn(
+        { code, kick: this.#kicks, of: delays.length, retryInMs: delay },
+        "Zalo closed the socket as a duplicate/kicked session; retrying before deciding it is a takeover",
+      );
       return this.#scheduleRestart(session, `${why}; retry ${this.#kicks}/${delays.length}`, delay);
     }
     if (worked) this.#kicks = 0;
@@ -760,7 +851,10 @@ export class ZaloChannel implements Channel {
       const check = api.keepAlive ? api.keepAlive() : api.fetchAccountInfo?.();
       // zca-js's requests have no timeout of their own: a black-holed network must not stall the supervisor.
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error("session check timed out"), { name: "TimeoutError" })), this.#timing.connectTimeoutMs);
+        timer = setTimeout(
+          () => reject(Object.assign(new Error("session check timed out"), { name: "TimeoutError" })),
+          this.#timing.connectTimeoutMs,
+        );
       });
       await Promise.race([check, timeout]);
     } catch (error) {
@@ -824,13 +918,24 @@ export class ZaloChannel implements Channel {
         // Only over the record this session logged in with: a newer login stored meanwhile (by
         // `chihoi zalo login`) wins, and the next login uses it.
         if (api !== this.#api || this.#credentialsAt === undefined) return;
-        if (await saveCredentials(this.options.db, this.options.config.credentialsKey, credentials, at, this.#credentialsAt)) {
+        if (
+          await saveCredentials(
+            this.options.db,
+            this.options.config.credentialsKey,
+            credentials,
+            at,
+            this.#credentialsAt,
+          )
+        ) {
           this.#credentialsAt = at.getTime();
           this.#log.debug("refreshed Zalo cookies saved");
         }
       });
     } catch (error) {
-      this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not save refreshed Zalo cookies");
+      this.#log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "could not save refreshed Zalo cookies",
+      );
     }
   }
 
@@ -861,14 +966,17 @@ export class ZaloChannel implements Channel {
   async #registerGroup(groupId: string): Promise<void> {
     if (this.#knownGroups.has(groupId)) return;
     this.#knownGroups.add(groupId);
-    if (!await registerZaloGroup(this.options.db, groupId, this.#now())) return;
+    if (!(await registerZaloGroup(this.options.db, groupId, this.#now()))) return;
     this.#log.info({ groupId }, "message from a Zalo group that is not allowed; recorded for the admins");
     const api = this.#api;
     if (!api?.getGroupInfo) return;
-    void api.getGroupInfo(groupId).then(async (info) => {
-      const name = info?.gridInfoMap?.[groupId]?.name;
-      if (name) await nameZaloGroup(this.options.db, groupId, name);
-    }).catch((error) => this.#log.debug({ err: loggable(error) }, "could not read the Zalo group name"));
+    void api
+      .getGroupInfo(groupId)
+      .then(async (info) => {
+        const name = info?.gridInfoMap?.[groupId]?.name;
+        if (name) await nameZaloGroup(this.options.db, groupId, name);
+      })
+      .catch((error) => this.#log.debug({ err: loggable(error) }, "could not read the Zalo group name"));
   }
 
   /** The error boundary: one bad event never stops the listener or the queue. */
@@ -896,7 +1004,8 @@ export class ZaloChannel implements Channel {
       }
       this.#seen.set(message.eventId, true);
       const data = (event as { data?: unknown }).data as SendMessageQuote | undefined;
-      if (message.kind === "text" && message.messageId && data && typeof data.content === "string") this.#recent.set(message.messageId, data);
+      if (message.kind === "text" && message.messageId && data && typeof data.content === "string")
+        this.#recent.set(message.messageId, data);
       try {
         await handler(message);
       } catch (error) {
@@ -916,7 +1025,10 @@ export class ZaloChannel implements Channel {
     const api = this.#api;
     if (!api || this.#stopping) {
       const waiting = this.#state === "connecting";
-      throw new ChannelSendError("rate_limited", `zalo: not logged in (${this.#state})`, { retryAfterSeconds: waiting ? 30 : 300, scope: "platform" });
+      throw new ChannelSendError("rate_limited", `zalo: not logged in (${this.#state})`, {
+        retryAfterSeconds: waiting ? 30 : 300,
+        scope: "platform",
+      });
     }
     const isGroup = target.chatType === "group";
     let text = choicesAsText(message);
@@ -933,7 +1045,11 @@ export class ZaloChannel implements Channel {
       const quote = i === 0 && message.replyTo ? this.#recent.get(message.replyTo) : undefined;
       if (quote) content.quote = quote;
       try {
-        const result = await api.sendMessage(content, target.chatId, isGroup ? zca.ThreadType.Group : zca.ThreadType.User);
+        const result = await api.sendMessage(
+          content,
+          target.chatId,
+          isGroup ? zca.ThreadType.Group : zca.ThreadType.User,
+        );
         const id = result?.message?.msgId;
         if (id !== undefined && id !== null && String(id)) ids.push(String(id));
       } catch (error) {

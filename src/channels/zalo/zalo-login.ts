@@ -12,10 +12,21 @@ import { inflateSync } from "node:zlib";
 import type { Database } from "../../storage/database.ts";
 import { bilingual, type Translate } from "../../lib/i18n.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
-import { backedOffZaloAccounts, rateLimitedZaloChats, zaloQueueLength } from "../../domain/channels-state/zalo-state.ts";
 import {
-  CredentialStoreError, credentialsUpdatedAt, loadCredentials, parseCredentials, readZaloStatus, saveCredentials, writeZaloStatus,
-  type CredentialProblem, type ZaloState,
+  backedOffZaloAccounts,
+  rateLimitedZaloChats,
+  zaloQueueLength,
+} from "../../domain/channels-state/zalo-state.ts";
+import {
+  CredentialStoreError,
+  credentialsUpdatedAt,
+  loadCredentials,
+  parseCredentials,
+  readZaloStatus,
+  saveCredentials,
+  writeZaloStatus,
+  type CredentialProblem,
+  type ZaloState,
 } from "./credential-store.ts";
 import { zca } from "./normalise-zalo-event.ts";
 import type * as Zca from "../../../node_modules/zca-js/dist/index.js";
@@ -34,7 +45,11 @@ const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a
 /** Decodes a non-interlaced PNG (any colour type, 1–16 bits) to luminance; null when it cannot. */
 export function decodePngGray(png: Buffer): Gray | null {
   if (png.length < 33 || !png.subarray(0, 8).equals(pngSignature)) return null;
-  let width = 0, height = 0, depth = 0, colour = 0, interlace = 0;
+  let width = 0,
+    height = 0,
+    depth = 0,
+    colour = 0,
+    interlace = 0;
   let palette: Buffer | undefined;
   let paletteAlpha: Buffer | undefined;
   const idat: Buffer[] = [];
@@ -55,7 +70,15 @@ export function decodePngGray(png: Buffer): Gray | null {
     else if (type === "IEND") break;
   }
   const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colour];
-  if (!width || !height || !channels || interlace !== 0 || ![1, 2, 4, 8, 16].includes(depth) || width * height > 25_000_000) return null;
+  if (
+    !width ||
+    !height ||
+    !channels ||
+    interlace !== 0 ||
+    ![1, 2, 4, 8, 16].includes(depth) ||
+    width * height > 25_000_000
+  )
+    return null;
   let raw: Buffer;
   try {
     raw = inflateSync(Buffer.concat(idat));
@@ -78,17 +101,28 @@ export function decodePngGray(png: Buffer): Gray | null {
       const c = i >= bpp && y > 0 ? lines[row - stride + i - bpp]! : 0;
       let v: number;
       switch (filter) {
-        case 0: v = x; break;
-        case 1: v = x + a; break;
-        case 2: v = x + b; break;
-        case 3: v = x + ((a + b) >> 1); break;
+        case 0:
+          v = x;
+          break;
+        case 1:
+          v = x + a;
+          break;
+        case 2:
+          v = x + b;
+          break;
+        case 3:
+          v = x + ((a + b) >> 1);
+          break;
         case 4: {
           const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          const pa = Math.abs(p - a),
+            pb = Math.abs(p - b),
+            pc = Math.abs(p - c);
           v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
           break;
         }
-        default: return null;
+        default:
+          return null;
       }
       lines[row + i] = v & 0xff;
     }
@@ -104,18 +138,25 @@ export function decodePngGray(png: Buffer): Gray | null {
   for (let y = 0; y < height; y++) {
     const row = y * stride;
     for (let x = 0; x < width; x++) {
-      let r: number, g: number, b: number, alpha = 255;
+      let r: number,
+        g: number,
+        b: number,
+        alpha = 255;
       const s = (k: number) => sample(row, x * channels + k);
       if (colour === 3) {
         const index = s(0);
         if (!palette || index * 3 + 2 >= palette.length) return null;
-        r = palette[index * 3]!; g = palette[index * 3 + 1]!; b = palette[index * 3 + 2]!;
+        r = palette[index * 3]!;
+        g = palette[index * 3 + 1]!;
+        b = palette[index * 3 + 2]!;
         if (paletteAlpha && index < paletteAlpha.length) alpha = paletteAlpha[index]!;
       } else if (colour === 0 || colour === 4) {
         r = g = b = depth >= 8 ? s(0) : Math.round((s(0) * 255) / max);
         if (colour === 4) alpha = s(1);
       } else {
-        r = s(0); g = s(1); b = s(2);
+        r = s(0);
+        g = s(1);
+        b = s(2);
         if (colour === 6) alpha = s(3);
       }
       const l = 0.299 * r + 0.587 * g + 0.114 * b;
@@ -139,7 +180,8 @@ export function qrMatrixFromPng(png: Buffer): boolean[][] | null {
   const img = decodePngGray(png);
   if (!img) return null;
   const dark = (x: number, y: number) => img.lum[Math.floor(y) * img.width + Math.floor(x)]! < 128;
-  let y0 = -1, x0 = -1;
+  let y0 = -1,
+    x0 = -1;
   for (let y = 0; y < img.height && y0 < 0; y++)
     for (let x = 0; x < img.width; x++)
       if (dark(x, y)) {
@@ -160,7 +202,8 @@ export function qrMatrixFromPng(png: Buffer): boolean[][] | null {
   const m: boolean[][] = [];
   for (let r = 0; r < size; r++) {
     const row: boolean[] = [];
-    for (let c = 0; c < size; c++) row.push(dark(Math.min(img.width - 1, x0 + (c + 0.5) * step), Math.min(img.height - 1, y0 + (r + 0.5) * step)));
+    for (let c = 0; c < size; c++)
+      row.push(dark(Math.min(img.width - 1, x0 + (c + 0.5) * step), Math.min(img.height - 1, y0 + (r + 0.5) * step)));
     m.push(row);
   }
   if (!isFinder(m, 0, 0) || !isFinder(m, 0, size - 7) || !isFinder(m, size - 7, 0)) return null;
@@ -207,7 +250,10 @@ export interface ZaloLoginOptions {
 /** The QR login ended on the phone or by time, not by a fault: say which, in the user's words. */
 export class ZaloLoginError extends Error {
   override readonly name = "ZaloLoginError";
-  constructor(readonly reason: "declined" | "expired", message: string) {
+  constructor(
+    readonly reason: "declined" | "expired",
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -234,49 +280,61 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
   let retries = 0;
   let stored = false;
   let ended: "declined" | "expired" | null = null;
-  const api = await zalo.loginQR({ qrPath: qrPngPath, userAgent: options.userAgent, language: "vi" }, async (event) => {
-    switch (event.type) {
-      case zca.LoginQRCallbackEventType.QRCodeGenerated: {
-        const png = Buffer.from(event.data.image, "base64");
-        writeFileSync(qrPngPath, png);
-        const matrix = qrMatrixFromPng(png);
-        out(t("cli.zalo_login_scan"));
-        if (matrix) out(renderQrMatrix(matrix));
-        out(t("cli.zalo_login_qr_saved", { path: qrPngPath }));
-        return;
-      }
-      case zca.LoginQRCallbackEventType.QRCodeExpired:
-        if (retries++ < maxRetries) {
-          out(t("cli.zalo_login_expired"));
-          event.actions.retry();
-        } else {
-          ended = "expired";
-          event.actions.abort();
+  const api = await zalo
+    .loginQR({ qrPath: qrPngPath, userAgent: options.userAgent, language: "vi" }, async (event) => {
+      switch (event.type) {
+        case zca.LoginQRCallbackEventType.QRCodeGenerated: {
+          const png = Buffer.from(event.data.image, "base64");
+          writeFileSync(qrPngPath, png);
+          const matrix = qrMatrixFromPng(png);
+          out(t("cli.zalo_login_scan"));
+          if (matrix) out(renderQrMatrix(matrix));
+          out(t("cli.zalo_login_qr_saved", { path: qrPngPath }));
+          return;
         }
-        return;
-      case zca.LoginQRCallbackEventType.QRCodeScanned:
-        out(t("cli.zalo_login_scanned", { name: event.data?.display_name ?? "" }));
-        return;
-      case zca.LoginQRCallbackEventType.QRCodeDeclined:
-        ended = "declined";
-        event.actions.abort();
-        return;
-      case zca.LoginQRCallbackEventType.GotLoginInfo:
-        await saveCredentials(db, key, { cookie: event.data.cookie, imei: event.data.imei, userAgent: event.data.userAgent, language: "vi" });
-        stored = true;
-        return;
-    }
-  }).catch((error: unknown) => {
-    // Our own abort() makes zca-js reject with "Operation aborted": name the real reason.
-    if (ended === "declined") throw new ZaloLoginError("declined", t("cli.zalo_login_declined"));
-    if (ended === "expired") throw new ZaloLoginError("expired", t("zalo.login_expired", { times: retries }));
-    throw error;
-  });
+        case zca.LoginQRCallbackEventType.QRCodeExpired:
+          if (retries++ < maxRetries) {
+            out(t("cli.zalo_login_expired"));
+            event.actions.retry();
+          } else {
+            ended = "expired";
+            event.actions.abort();
+          }
+          return;
+        case zca.LoginQRCallbackEventType.QRCodeScanned:
+          out(t("cli.zalo_login_scanned", { name: event.data?.display_name ?? "" }));
+          return;
+        case zca.LoginQRCallbackEventType.QRCodeDeclined:
+          ended = "declined";
+          event.actions.abort();
+          return;
+        case zca.LoginQRCallbackEventType.GotLoginInfo:
+          await saveCredentials(db, key, {
+            cookie: event.data.cookie,
+            imei: event.data.imei,
+            userAgent: event.data.userAgent,
+            language: "vi",
+          });
+          stored = true;
+          return;
+      }
+    })
+    .catch((error: unknown) => {
+      // Our own abort() makes zca-js reject with "Operation aborted": name the real reason.
+      if (ended === "declined") throw new ZaloLoginError("declined", t("cli.zalo_login_declined"));
+      if (ended === "expired") throw new ZaloLoginError("expired", t("zalo.login_expired", { times: retries }));
+      throw error;
+    });
   // The cookie login that follows may have renewed cookies: keep the newest.
   const ctx = api.getContext();
   const cookies = ctx.cookie?.toJSON()?.cookies;
   if (cookies?.length) {
-    await saveCredentials(db, key, { cookie: cookies, imei: ctx.imei, userAgent: ctx.userAgent, language: ctx.language });
+    await saveCredentials(db, key, {
+      cookie: cookies,
+      imei: ctx.imei,
+      userAgent: ctx.userAgent,
+      language: ctx.language,
+    });
     stored = true;
   }
   if (!stored) throw new CredentialStoreError("invalid", "Zalo returned no credentials");
@@ -299,7 +357,8 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
 /** A halted status no longer applies once new credentials are stored. */
 async function afterNewCredentials(db: Database): Promise<void> {
   const status = await readZaloStatus(db);
-  if (status.state === "needs_login" || status.state === "taken_over") await writeZaloStatus(db, { state: "stopped", lastError: null });
+  if (status.state === "needs_login" || status.state === "taken_over")
+    await writeZaloStatus(db, { state: "stopped", lastError: null });
 }
 
 export interface ImportResult {
@@ -321,7 +380,8 @@ export async function importZaloCredentials(db: Database, key: string, jsonFile:
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : "not valid JSON";
     throw new CredentialStoreError("invalid", `cannot read Zalo credentials from ${jsonFile}: ${reason}`);
   }
-  if (value && typeof value === "object" && !("cookie" in value) && "cookies" in value) value = { ...value, cookie: (value as { cookies: unknown }).cookies };
+  if (value && typeof value === "object" && !("cookie" in value) && "cookies" in value)
+    value = { ...value, cookie: (value as { cookies: unknown }).cookies };
   const creds = parseCredentials(value);
   const written = await saveCredentials(db, key, creds);
   const cookieCount = Array.isArray(creds.cookie) ? creds.cookie.length : creds.cookie.cookies.length;
@@ -357,7 +417,7 @@ export async function zaloStatusReport(db: Database, key: string, now = new Date
   const status = await readZaloStatus(db);
   let credentials: ZaloStatusReport["credentials"] = "ok";
   try {
-    if (!await loadCredentials(db, key)) credentials = "missing";
+    if (!(await loadCredentials(db, key))) credentials = "missing";
   } catch (error) {
     credentials = error instanceof CredentialStoreError ? error.problem : "corrupted";
   }

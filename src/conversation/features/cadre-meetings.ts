@@ -12,7 +12,16 @@ import { getUnit, resolveUnit, subtreeIds } from "../../domain/units/unit-servic
 import { parseMeetingDateTime } from "../../domain/meetings/parse-datetime.ts";
 import { describeRecurrence, type RecurrenceRule } from "../../domain/meetings/recurrence.ts";
 import { parseMeetingWhen } from "../../domain/meetings/meeting-when.ts";
-import { cancelMeeting, createMeeting, createSeries, getMeeting, invitees, listUnitMeetings, moveMeeting, type MeetingRow } from "../../domain/meetings/meeting-service.ts";
+import {
+  cancelMeeting,
+  createMeeting,
+  createSeries,
+  getMeeting,
+  invitees,
+  listUnitMeetings,
+  moveMeeting,
+  type MeetingRow,
+} from "../../domain/meetings/meeting-service.ts";
 import { movedTallyAt } from "../../domain/meetings/reminder-plan.ts";
 import { attendanceOf, meetingTally, recordAttendance, type Named } from "../../domain/meetings/rsvp-service.ts";
 import { getPerson } from "../../domain/people/people-service.ts";
@@ -34,7 +43,9 @@ const cadreWords: [RegExp, (typeof cadreCommands)[number]][] = [
 ];
 
 /** A cadre command typed in words ("điểm danh 12"), for people with the right to use it. */
-export function cadreCommandFromWords(text: string): { name: (typeof cadreCommands)[number]; args: string } | undefined {
+export function cadreCommandFromWords(
+  text: string,
+): { name: (typeof cadreCommands)[number]; args: string } | undefined {
   const folded = foldVietnamese(text);
   for (const [re, name] of cadreWords) {
     const m = re.exec(folded);
@@ -64,7 +75,7 @@ async function meetingArg(turn: Turn, args: string, command: string): Promise<Me
   }
   try {
     const meeting = await getMeeting(turn.db, Number(m[1]));
-    if (!await can(turn.db, turn.person!.id, "manage_meetings", meeting.unitId)) {
+    if (!(await can(turn.db, turn.person!.id, "manage_meetings", meeting.unitId))) {
       turn.reply(turn.t("meetings.cadre_no_right"));
       return undefined;
     }
@@ -77,7 +88,7 @@ async function meetingArg(turn: Turn, args: string, command: string): Promise<Me
 }
 
 export async function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[number], args: string): Promise<void> {
-  if (!await hasMeetingRights(turn)) return turn.reply(turn.t("meetings.cadre_no_right"));
+  if (!(await hasMeetingRights(turn))) return turn.reply(turn.t("meetings.cadre_no_right"));
   switch (name) {
     case "taohop":
       return startCreation(turn);
@@ -91,10 +102,20 @@ export async function runCadreCommand(turn: Turn, name: (typeof cadreCommands)[n
     case "huyhop": {
       const meeting = await meetingArg(turn, args, name);
       if (!meeting) return;
-      await turn.ask(turn.t("meetings.cancel_ask", { title: meeting.title, when: when(turn, meeting.startsAt) }), "meeting_cancel", [
-        { label: turn.t("meetings.cancel_yes"), payload: encodePayload({ kind: "mcancel", meetingId: meeting.id, confirm: true }) },
-        { label: turn.t("meetings.cancel_no"), payload: encodePayload({ kind: "mcancel", meetingId: meeting.id, confirm: false }) },
-      ]);
+      await turn.ask(
+        turn.t("meetings.cancel_ask", { title: meeting.title, when: when(turn, meeting.startsAt) }),
+        "meeting_cancel",
+        [
+          {
+            label: turn.t("meetings.cancel_yes"),
+            payload: encodePayload({ kind: "mcancel", meetingId: meeting.id, confirm: true }),
+          },
+          {
+            label: turn.t("meetings.cancel_no"),
+            payload: encodePayload({ kind: "mcancel", meetingId: meeting.id, confirm: false }),
+          },
+        ],
+      );
       return;
     }
     case "doihop": {
@@ -125,11 +146,20 @@ async function listMeetings(turn: Turn): Promise<void> {
   const unitIds = [...new Set((await Promise.all(roots.map((r) => subtreeIds(turn.db, r.unitId)))).flat())];
   const meetings = await listUnitMeetings(turn.db, unitIds, { from: turn.now, limit: 10 });
   if (!meetings.length) return turn.reply(turn.t("meetings.list_none"));
-  const lines = await Promise.all(meetings.map(async (m) => {
-    const tally = await meetingTally(turn.db, m.id);
-    const answered = tally.attend.length + tally.absent.length + tally.unsure.length;
-    return turn.t("meetings.list_line", { id: m.id, when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale), title: m.title, unit: m.unitName, answered, invited: tally.invited });
-  }));
+  const lines = await Promise.all(
+    meetings.map(async (m) => {
+      const tally = await meetingTally(turn.db, m.id);
+      const answered = tally.attend.length + tally.absent.length + tally.unsure.length;
+      return turn.t("meetings.list_line", {
+        id: m.id,
+        when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale),
+        title: m.title,
+        unit: m.unitName,
+        answered,
+        invited: tally.invited,
+      });
+    }),
+  );
   turn.reply([turn.t("meetings.list_header"), ...lines, "", turn.t("meetings.list_hint")].join("\n"));
 }
 
@@ -140,9 +170,18 @@ function names(list: Named[]): string {
 export async function sendTally(turn: Turn, meeting: MeetingRow): Promise<void> {
   const tally = await meetingTally(turn.db, meeting.id);
   const lines = [
-    turn.t("meetings.tally_header", { title: meeting.title, when: when(turn, meeting.startsAt), invited: tally.invited }),
+    turn.t("meetings.tally_header", {
+      title: meeting.title,
+      when: when(turn, meeting.startsAt),
+      invited: tally.invited,
+    }),
     turn.t("meetings.tally_attend", { count: tally.attend.length, names: names(tally.attend) }),
-    turn.t("meetings.tally_absent", { count: tally.absent.length, names: tally.absent.length ? tally.absent.map((p) => (p.reason ? `${p.fullName} (${p.reason})` : p.fullName)).join(", ") : "—" }),
+    turn.t("meetings.tally_absent", {
+      count: tally.absent.length,
+      names: tally.absent.length
+        ? tally.absent.map((p) => (p.reason ? `${p.fullName} (${p.reason})` : p.fullName)).join(", ")
+        : "—",
+    }),
     turn.t("meetings.tally_unsure", { count: tally.unsure.length, names: names(tally.unsure) }),
     turn.t("meetings.tally_none", { count: tally.noAnswer.length, names: names(tally.noAnswer) }),
   ];
@@ -169,28 +208,57 @@ async function askStep(turn: Turn, draft: Draft): Promise<void> {
   const t = turn.t;
   // Every step but the summary (which has its own "Hủy") ends with the "Hủy" button.
   const save = (text: string, choices: { label: string; payload: string }[] = []) =>
-    turn.ask(text, "meeting_new", draft.step === "confirm" ? choices : [...choices, cancelChoice(turn)], { ...draft }, flowTtlMs);
+    turn.ask(
+      text,
+      "meeting_new",
+      draft.step === "confirm" ? choices : [...choices, cancelChoice(turn)],
+      { ...draft },
+      flowTtlMs,
+    );
   switch (draft.step) {
     case "unit": {
       const roots = (await scopeRoots(turn.db, turn.person!.id, "manage_meetings")).slice(0, 8);
-      return save(`${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`, await Promise.all(roots.map(async (r) => ({ label: (await getUnit(turn.db, r.unitId)).name, payload: encodePayload({ kind: "mnew", action: "unit", unitId: r.unitId }) }))));
+      return save(
+        `${t("meetings.new_unit")} ${t("meetings.new_unit_hint")}`,
+        await Promise.all(
+          roots.map(async (r) => ({
+            label: (await getUnit(turn.db, r.unitId)).name,
+            payload: encodePayload({ kind: "mnew", action: "unit", unitId: r.unitId }),
+          })),
+        ),
+      );
     }
     case "title":
-      return save(t("meetings.new_title"), [{ label: t("meetings.default_title"), payload: encodePayload({ kind: "mnew", action: "title" }) }]);
+      return save(t("meetings.new_title"), [
+        { label: t("meetings.default_title"), payload: encodePayload({ kind: "mnew", action: "title" }) },
+      ]);
     case "when":
       return save(t("meetings.new_when"));
     case "place":
-      return save(t("meetings.new_place"), [{ label: t("meetings.skip"), payload: encodePayload({ kind: "mnew", action: "skip" }) }]);
+      return save(t("meetings.new_place"), [
+        { label: t("meetings.skip"), payload: encodePayload({ kind: "mnew", action: "skip" }) },
+      ]);
     case "agenda":
-      return save(t("meetings.new_agenda"), [{ label: t("meetings.skip"), payload: encodePayload({ kind: "mnew", action: "skip" }) }]);
+      return save(t("meetings.new_agenda"), [
+        { label: t("meetings.skip"), payload: encodePayload({ kind: "mnew", action: "skip" }) },
+      ]);
     case "confirm": {
       const unit = await getUnit(turn.db, draft.unitId!);
       const whenText = draft.rule
         ? describeRecurrence(draft.rule, draft.time!, turn.locale)
         : when(turn, draft.startsAt!);
       return save(
-        t("meetings.new_summary", { unit: unit.name, title: draft.title!, when: whenText, place: draft.place || t("meetings.empty_value"), agenda: draft.agenda || t("meetings.empty_value") }),
-        [{ label: t("meetings.create"), payload: encodePayload({ kind: "mnew", action: "create" }) }, { label: t("meetings.cancel"), payload: encodePayload({ kind: "mnew", action: "cancel" }) }],
+        t("meetings.new_summary", {
+          unit: unit.name,
+          title: draft.title!,
+          when: whenText,
+          place: draft.place || t("meetings.empty_value"),
+          agenda: draft.agenda || t("meetings.empty_value"),
+        }),
+        [
+          { label: t("meetings.create"), payload: encodePayload({ kind: "mnew", action: "create" }) },
+          { label: t("meetings.cancel"), payload: encodePayload({ kind: "mnew", action: "cancel" }) },
+        ],
       );
     }
   }
@@ -283,21 +351,34 @@ function parseWhen(turn: Turn, text: string): Partial<Draft> {
 async function finishCreation(turn: Turn, draft: Draft, create: boolean): Promise<void> {
   await turn.closeQuestion("meeting_new");
   if (!create) return turn.reply(turn.t("meetings.creation_cancelled"));
-  if (!await can(turn.db, turn.person!.id, "manage_meetings", draft.unitId!)) return turn.reply(turn.t("meetings.cadre_no_right"));
-  const base = { unitId: draft.unitId!, title: draft.title ?? turn.t("meetings.default_title"), place: draft.place ?? "", agenda: draft.agenda ?? "" };
+  if (!(await can(turn.db, turn.person!.id, "manage_meetings", draft.unitId!)))
+    return turn.reply(turn.t("meetings.cadre_no_right"));
+  const base = {
+    unitId: draft.unitId!,
+    title: draft.title ?? turn.t("meetings.default_title"),
+    place: draft.place ?? "",
+    agenda: draft.agenda ?? "",
+  };
   try {
     if (draft.rule) {
       const { meetings } = await createSeries(turn.db, { ...base, rule: draft.rule, time: draft.time! }, ctx(turn));
       const first = meetings[0];
-      turn.reply(turn.t("meetings.created_series", {
-        title: base.title, rule: describeRecurrence(draft.rule, draft.time!, turn.locale), when: first ? when(turn, first.startsAt) : "—", id: first?.id ?? "—",
-      }));
+      turn.reply(
+        turn.t("meetings.created_series", {
+          title: base.title,
+          rule: describeRecurrence(draft.rule, draft.time!, turn.locale),
+          when: first ? when(turn, first.startsAt) : "—",
+          id: first?.id ?? "—",
+        }),
+      );
       if (first) turn.concerns("Meeting", first.id);
       return;
     }
     const meeting = await createMeeting(turn.db, { ...base, startsAt: new Date(draft.startsAt!) }, ctx(turn));
     turn.concerns("Meeting", meeting.id);
-    const lines = [turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) })];
+    const lines = [
+      turn.t("meetings.created_one", { id: meeting.id, title: meeting.title, when: when(turn, meeting.startsAt) }),
+    ];
     const tallyAt = await movedTallyAt(turn.db, meeting);
     if (tallyAt !== null) lines.push(turn.t("rights.short_notice_tally", { when: when(turn, tallyAt) }));
     turn.reply(lines.join("\n"));
@@ -328,13 +409,27 @@ async function startAttendance(turn: Turn, meeting: MeetingRow): Promise<void> {
 async function showAttendance(turn: Turn, draft: AttendanceDraft): Promise<void> {
   const meeting = await getMeeting(turn.db, draft.meetingId);
   const present = new Set(draft.present);
-  const lines = await Promise.all(draft.order.map(async (id, i) =>
-    turn.t("meetings.attendance_line", { n: i + 1, mark: present.has(id) ? "✓" : "✗", name: (await getPerson(turn.db, id)).fullName }),
-  ));
+  const lines = await Promise.all(
+    draft.order.map(async (id, i) =>
+      turn.t("meetings.attendance_line", {
+        n: i + 1,
+        mark: present.has(id) ? "✓" : "✗",
+        name: (await getPerson(turn.db, id)).fullName,
+      }),
+    ),
+  );
   await turn.ask(
-    turn.t("meetings.attendance_list", { title: meeting.title, when: when(turn, meeting.startsAt), lines: lines.join("\n") }),
+    turn.t("meetings.attendance_list", {
+      title: meeting.title,
+      when: when(turn, meeting.startsAt),
+      lines: lines.join("\n"),
+    }),
     "attendance",
-    [{ label: turn.t("meetings.attendance_all"), payload: encodePayload({ kind: "attend", action: "all" }) }, { label: turn.t("meetings.attendance_save"), payload: encodePayload({ kind: "attend", action: "save" }) }, cancelChoice(turn)],
+    [
+      { label: turn.t("meetings.attendance_all"), payload: encodePayload({ kind: "attend", action: "all" }) },
+      { label: turn.t("meetings.attendance_save"), payload: encodePayload({ kind: "attend", action: "save" }) },
+      cancelChoice(turn),
+    ],
     { ...draft },
     flowTtlMs,
     { type: "Meeting", id: draft.meetingId },
@@ -344,9 +439,21 @@ async function showAttendance(turn: Turn, draft: AttendanceDraft): Promise<void>
 async function saveAttendance(turn: Turn, draft: AttendanceDraft): Promise<void> {
   await turn.closeQuestion("attendance");
   try {
-    const result = await recordAttendance(turn.db, draft.meetingId, draft.present, personActor(turn.person!.id), turn.now);
+    const result = await recordAttendance(
+      turn.db,
+      draft.meetingId,
+      draft.present,
+      personActor(turn.person!.id),
+      turn.now,
+    );
     turn.concerns("Meeting", draft.meetingId);
-    turn.reply(turn.t("meetings.attendance_saved", { id: draft.meetingId, present: result.present, total: result.present + result.absent }));
+    turn.reply(
+      turn.t("meetings.attendance_saved", {
+        id: draft.meetingId,
+        present: result.present,
+        total: result.present + result.absent,
+      }),
+    );
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(turn.errorText(error));
@@ -357,7 +464,11 @@ async function saveAttendance(turn: Turn, draft: AttendanceDraft): Promise<void>
 export async function continueAttendance(turn: Turn, text: string): Promise<void> {
   const draft = { ...(turn.pending!.data as unknown as AttendanceDraft) };
   // Commas separate names ("trừ An, Bình"); full stops and semicolons are read as commas.
-  const folded = foldVietnamese(text).replace(/[.;]+/g, ",").replace(/\s+/g, " ").replace(/[\s,]+$/, "").trim();
+  const folded = foldVietnamese(text)
+    .replace(/[.;]+/g, ",")
+    .replace(/\s+/g, " ")
+    .replace(/[\s,]+$/, "")
+    .trim();
   if (/^(xong|luu|save|done|ok)$/.test(folded)) return saveAttendance(turn, draft);
   const all = /^(tat ca|ca|all)( (co mat|deu co mat|di du|du))?/.exec(folded);
   if (all) {
@@ -379,7 +490,10 @@ export async function continueAttendance(turn: Turn, text: string): Promise<void
 /** Numbers (positions in the list) or names; null after replying when a name is unknown. */
 async function pickPeople(turn: Turn, draft: AttendanceDraft, text: string): Promise<number[] | null> {
   const out: number[] = [];
-  const tokens = text.split(/\s*(?:,|\bva\b|\bvoi\b|&)\s*|\s+(?=\d)/).map((s) => s.trim()).filter(Boolean);
+  const tokens = text
+    .split(/\s*(?:,|\bva\b|\bvoi\b|&)\s*|\s+(?=\d)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const token of tokens) {
     for (const part of /^\d+( \d+)*$/.test(token) ? token.split(" ") : [token]) {
       if (/^\d+$/.test(part)) {
@@ -407,7 +521,11 @@ export const cadrePayloads = {
     if (turn.pending?.kind !== "meeting_new") return turn.reply(turn.t("chat.question_expired"));
     const draft = { ...(turn.pending.data as unknown as Draft) };
     const what = payload.action;
-    if (payload.action === "unit" && draft.step === "unit" && await can(turn.db, turn.person!.id, "manage_meetings", payload.unitId)) {
+    if (
+      payload.action === "unit" &&
+      draft.step === "unit" &&
+      (await can(turn.db, turn.person!.id, "manage_meetings", payload.unitId))
+    ) {
       draft.unitId = payload.unitId;
       draft.step = "title";
     } else if (what === "title" && draft.step === "title") {

@@ -3,7 +3,12 @@
  * confirmation; /ykien asks for the text first (and the text then gets the same confirmation).
  */
 import { encodePayload } from "../../domain/payloads.ts";
-import { createTicket, listTicketsOfPerson, ticketExcerpt, ticketTextMaxLength } from "../../domain/tickets/ticket-service.ts";
+import {
+  createTicket,
+  listTicketsOfPerson,
+  ticketExcerpt,
+  ticketTextMaxLength,
+} from "../../domain/tickets/ticket-service.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { formatDate } from "../../lib/zoned-time.ts";
 import { questionTtlMs, type Turn } from "../turn.ts";
@@ -41,7 +46,13 @@ export async function askConcernText(turn: Turn): Promise<void> {
   const lines = mine.length
     ? [
         turn.t("understand.mine_header"),
-        ...mine.map((tk) => turn.t("understand.mine_line", { id: tk.id, status: turn.t(`ykien.status_${tk.status}`), excerpt: ticketExcerpt(tk.firstMessage) })),
+        ...mine.map((tk) =>
+          turn.t("understand.mine_line", {
+            id: tk.id,
+            status: turn.t(`ykien.status_${tk.status}`),
+            excerpt: ticketExcerpt(tk.firstMessage),
+          }),
+        ),
         turn.t("understand.mine_hint"),
         "",
       ]
@@ -69,14 +80,23 @@ export async function createConcernTicket(turn: Turn, text: string, logId: numbe
   if (!turn.person) return;
   let ticket;
   try {
-    ticket = await createTicket(turn.db, { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: logId }, turn.now, { perDay: turn.settings.ticketsPerDay });
+    ticket = await createTicket(
+      turn.db,
+      { personId: turn.person.id, text, sourceAccountId: turn.account.id, messageLogId: logId },
+      turn.now,
+      { perDay: turn.settings.ticketsPerDay },
+    );
   } catch (error) {
     if (!isAppError(error, "ticket_too_many")) throw error;
     return turn.reply(turn.errorText(error));
   }
   turn.concerns("Ticket", ticket.id);
   turn.reply(
-    turn.t("chat.concern_created", { id: ticket.id, unit: ticket.unitName, due: formatDate(new Date(ticket.dueAt), turn.settings.timeZone) }),
+    turn.t("chat.concern_created", {
+      id: ticket.id,
+      unit: ticket.unitName,
+      due: formatDate(new Date(ticket.dueAt), turn.settings.timeZone),
+    }),
     undefined,
     { type: "Ticket", id: ticket.id },
   );

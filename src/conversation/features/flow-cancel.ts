@@ -71,7 +71,10 @@ export async function cancelFlow(turn: Turn, intent: Intent): Promise<boolean> {
   }
   if (oneTapKinds.has(kind)) return false;
   // In the attendance list numbers are people, not choices.
-  const numbered = intent.kind === "choice" && kind !== "attendance" && turn.pending?.data.choices?.[intent.index - 1] === cancelPayload;
+  const numbered =
+    intent.kind === "choice" &&
+    kind !== "attendance" &&
+    turn.pending?.data.choices?.[intent.index - 1] === cancelPayload;
   if (!numbered && !(intent.kind === "no" && noMeansCancel.has(kind)) && !isCancelRequest(text)) return false;
   await cancelOpenFlow(turn);
   return true;

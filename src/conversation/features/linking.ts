@@ -8,7 +8,11 @@ import { recordAudit } from "../../domain/audit/audit-service.ts";
 import type { Turn } from "../turn.ts";
 
 export function replyToStranger(turn: Turn): void {
-  turn.reply([turn.t("chat.stranger"), turn.message.platform === "telegram" ? turn.t("chat.stranger_contact") : ""].filter(Boolean).join("\n"));
+  turn.reply(
+    [turn.t("chat.stranger"), turn.message.platform === "telegram" ? turn.t("chat.stranger_contact") : ""]
+      .filter(Boolean)
+      .join("\n"),
+  );
 }
 
 /** Greets the newly linked person in their language and records the link. */
@@ -19,7 +23,18 @@ async function announceLink(turn: Turn, result: LinkResult, by: "code" | "contac
   if (!result.newlyLinked) return;
   // An official's identity is worth taking over: their other accounts and their admins hear of it.
   await announcePrivilegedLink(turn.db, result.personId, turn.account.id, turn.now, turn.settings.timeZone);
-  await recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.link", entityType: "ChatAccount", entityId: turn.account.id, detail: { platform: turn.account.platform, by } }, turn.now);
+  await recordAudit(
+    turn.db,
+    {
+      actorPersonId: result.personId,
+      source: "chat",
+      action: "account.link",
+      entityType: "ChatAccount",
+      entityId: turn.account.id,
+      detail: { platform: turn.account.platform, by },
+    },
+    turn.now,
+  );
 }
 
 export async function linkWithCode(turn: Turn, code: string): Promise<void> {
@@ -38,7 +53,7 @@ export async function linkWithCode(turn: Turn, code: string): Promise<void> {
  */
 export async function linkWithContact(turn: Turn): Promise<void> {
   const contact = turn.message.contact;
-  if (!contact || !contact.userId || contact.userId !== turn.message.sender.id) {
+  if (!contact?.userId || contact.userId !== turn.message.sender.id) {
     turn.reply(turn.t("chat.contact_not_own"));
     return;
   }
@@ -69,7 +84,17 @@ export async function answerUnlink(turn: Turn, answer: string): Promise<void> {
   }
   const result = await unlinkAccount(turn.db, turn.account.id, turn.now);
   if (result)
-    await recordAudit(turn.db, { actorPersonId: result.personId, source: "chat", action: "account.unlink", entityType: "ChatAccount", entityId: turn.account.id }, turn.now);
+    await recordAudit(
+      turn.db,
+      {
+        actorPersonId: result.personId,
+        source: "chat",
+        action: "account.unlink",
+        entityType: "ChatAccount",
+        entityId: turn.account.id,
+      },
+      turn.now,
+    );
   turn.person = null;
   turn.reply(turn.t("chat.unlinked"));
 }

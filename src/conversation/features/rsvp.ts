@@ -9,7 +9,12 @@ import { formatShortDate } from "../../lib/zoned-time.ts";
 import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import { getMeeting } from "../../domain/meetings/meeting-service.ts";
 import { personActor } from "../../domain/access/actor.ts";
-import { pendingMeetingsForPerson, recordRsvp, setRsvpReason, type RsvpAnswer } from "../../domain/meetings/rsvp-service.ts";
+import {
+  pendingMeetingsForPerson,
+  recordRsvp,
+  setRsvpReason,
+  type RsvpAnswer,
+} from "../../domain/meetings/rsvp-service.ts";
 import { encodePayload, type PayloadOf } from "../../domain/payloads.ts";
 import { emojiVote, type Intent } from "../intent.ts";
 import type { Turn } from "../turn.ts";
@@ -25,7 +30,10 @@ function isAnswer(value: string): value is RsvpAnswer {
 
 /** The three reminder choices (also used by the reminder job, through the same payloads). */
 export function rsvpChoices(turn: Turn, meetingId: number) {
-  return answers.map((a) => ({ label: turn.t(`meetings.${a}`), payload: encodePayload({ kind: "rsvp", meetingId, answer: a }) }));
+  return answers.map((a) => ({
+    label: turn.t(`meetings.${a}`),
+    payload: encodePayload({ kind: "rsvp", meetingId, answer: a }),
+  }));
 }
 
 async function meetingFromContext(turn: Turn): Promise<number | undefined> {
@@ -43,7 +51,18 @@ async function meetingFromContext(turn: Turn): Promise<number | undefined> {
 export async function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswer, reason?: string): Promise<void> {
   if (!turn.person) return;
   try {
-    const result = await recordRsvp(turn.db, { meetingId, personId: turn.person.id, answer, reason: reason ?? null, viaAccountId: turn.account.id, actor: personActor(turn.person.id) }, turn.now);
+    const result = await recordRsvp(
+      turn.db,
+      {
+        meetingId,
+        personId: turn.person.id,
+        answer,
+        reason: reason ?? null,
+        viaAccountId: turn.account.id,
+        actor: personActor(turn.person.id),
+      },
+      turn.now,
+    );
     const meeting = await getMeeting(turn.db, meetingId);
     const when = formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale);
     const key = answer === "absent" && reason ? "confirm_absent_reason" : `confirm_${answer}`;
@@ -54,7 +73,14 @@ export async function applyRsvp(turn: Turn, meetingId: number, answer: RsvpAnswe
     await turn.closeQuestion("rsvp");
     await turn.closeQuestion("rsvp_which");
     if (answer === "absent" && !reason && !result.late) {
-      await turn.ask([...lines, turn.t("meetings.ask_reason")].join("\n"), "rsvp_reason", [{ label: turn.t("meetings.no_reason"), payload: encodePayload({ kind: "rsvpreason", meetingId }) }], { meetingId }, reasonTtlMs, { type: "Meeting", id: meetingId });
+      await turn.ask(
+        [...lines, turn.t("meetings.ask_reason")].join("\n"),
+        "rsvp_reason",
+        [{ label: turn.t("meetings.no_reason"), payload: encodePayload({ kind: "rsvpreason", meetingId }) }],
+        { meetingId },
+        reasonTtlMs,
+        { type: "Meeting", id: meetingId },
+      );
       return;
     }
     turn.reply(lines.join("\n"), undefined, { type: "Meeting", id: meetingId });
@@ -91,7 +117,10 @@ export async function answerFromText(turn: Turn, answer: RsvpAnswer, reason?: st
     turn.t("meetings.which_meeting"),
     "rsvp_which",
     shown.map((m) => ({
-      label: turn.t("meetings.meeting_choice", { when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale), title: m.title }),
+      label: turn.t("meetings.meeting_choice", {
+        when: formatShortDate(new Date(m.startsAt), turn.settings.timeZone, turn.locale),
+        title: m.title,
+      }),
       payload: encodePayload({ kind: "rsvpwhich", meetingId: m.id }),
     })),
     { answer, reason: reason ?? null },
@@ -124,18 +153,31 @@ async function askAboutMixed(turn: Turn, intent: Extract<Intent, { kind: "mixed"
   if (meeting === null) return offerConcern(turn, intent.text);
   const excerpt = intent.text.length > 300 ? `${intent.text.slice(0, 300)}…` : intent.text;
   const text = meeting
-    ? turn.t("understand.mixed_ask", { title: meeting.title, when: formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale), excerpt })
+    ? turn.t("understand.mixed_ask", {
+        title: meeting.title,
+        when: formatShortDate(new Date(meeting.startsAt), turn.settings.timeZone, turn.locale),
+        excerpt,
+      })
     : turn.t("understand.mixed_ask_any", { excerpt });
   await turn.ask(
     text,
     "rsvp_mixed",
     [
-      { label: turn.t("understand.mixed_record", { answer: turn.t(`meetings.${intent.answer}`) }), payload: encodePayload({ kind: "rsvpmix", choice: "answer" }) },
+      {
+        label: turn.t("understand.mixed_record", { answer: turn.t(`meetings.${intent.answer}`) }),
+        payload: encodePayload({ kind: "rsvpmix", choice: "answer" }),
+      },
       { label: turn.t("understand.mixed_concern"), payload: encodePayload({ kind: "rsvpmix", choice: "concern" }) },
       { label: turn.t("understand.mixed_both"), payload: encodePayload({ kind: "rsvpmix", choice: "both" }) },
       cancelChoice(turn),
     ],
-    { meetingId: meeting?.id ?? null, answer: intent.answer, reason: intent.reason ?? null, text: intent.text, logId: turn.logId },
+    {
+      meetingId: meeting?.id ?? null,
+      answer: intent.answer,
+      reason: intent.reason ?? null,
+      text: intent.text,
+      logId: turn.logId,
+    },
     shortQuestionTtlMs,
     meeting ? { type: "Meeting", id: meeting.id } : undefined,
   );
@@ -168,7 +210,10 @@ export async function handleRsvpIntent(turn: Turn, intent: Intent): Promise<bool
     }
     await setRsvpReason(turn.db, meetingId, turn.person.id, reason, personActor(turn.person.id));
     turn.concerns("Meeting", meetingId);
-    turn.reply(turn.t("meetings.reason_saved", { reason: reason.slice(0, 500) }), undefined, { type: "Meeting", id: meetingId });
+    turn.reply(turn.t("meetings.reason_saved", { reason: reason.slice(0, 500) }), undefined, {
+      type: "Meeting",
+      id: meetingId,
+    });
     return true;
   }
   if (intent.kind === "attend") return answerFromText(turn, "attend");
@@ -204,14 +249,16 @@ export const rsvpPayloads = {
   async rsvpmix(turn: Turn, payload: PayloadOf<"rsvpmix">): Promise<void> {
     const pending = turn.pending?.kind === "rsvp_mixed" ? turn.pending.data : undefined;
     const answer = pending?.answer;
-    if (!pending || typeof answer !== "string" || !isAnswer(answer) || typeof pending.text !== "string") return turn.reply(turn.t("chat.question_expired"));
+    if (!pending || typeof answer !== "string" || !isAnswer(answer) || typeof pending.text !== "string")
+      return turn.reply(turn.t("chat.question_expired"));
     await turn.closeQuestion("rsvp_mixed");
     const reason = typeof pending.reason === "string" ? pending.reason : undefined;
     if (payload.choice !== "concern") {
       if (typeof pending.meetingId === "number") await applyRsvp(turn, pending.meetingId, answer, reason);
       else await answerFromText(turn, answer, reason);
     }
-    if (payload.choice !== "answer") await createConcernTicket(turn, pending.text, typeof pending.logId === "number" ? pending.logId : turn.logId);
+    if (payload.choice !== "answer")
+      await createConcernTicket(turn, pending.text, typeof pending.logId === "number" ? pending.logId : turn.logId);
   },
   async rsvpreason(turn: Turn, _payload: PayloadOf<"rsvpreason">): Promise<void> {
     await turn.closeQuestion("rsvp_reason");

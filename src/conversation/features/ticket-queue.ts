@@ -12,8 +12,18 @@ import { scopeRoots } from "../../domain/access/access-scope.ts";
 import { entityOfMessage } from "../../domain/messages/message-log.ts";
 import { getUnit } from "../../domain/units/unit-service.ts";
 import {
-  addMemberMessage, answerTicket, closeTicket, escalateTicket, getTicket, passedUpBy, recordSatisfaction, takeTicket, ticketAccess, ticketThread,
-  latestAnsweredTicketOf, ticketOwner,
+  addMemberMessage,
+  answerTicket,
+  closeTicket,
+  escalateTicket,
+  getTicket,
+  passedUpBy,
+  recordSatisfaction,
+  takeTicket,
+  ticketAccess,
+  ticketThread,
+  latestAnsweredTicketOf,
+  ticketOwner,
 } from "../../domain/tickets/ticket-service.ts";
 import { countOpenTickets, listOpenTickets, listPassedUp } from "../../domain/tickets/ticket-queue.ts";
 import type { Intent } from "../intent.ts";
@@ -28,10 +38,19 @@ const flowTtlMs = 2 * 3_600_000;
 const historyNotes = new Set(["satisfied", "reopened", "member_reply", "reassigned"]);
 
 /** "Lĩnh vực: Hạ tầng. Mức độ hài lòng: chưa cho biết." — for the queue and a ticket's thread. */
-function categoryAndSatisfaction(turn: Turn, tk: { category: string; satisfied: number | null }): { category: string; satisfaction: string } {
+function categoryAndSatisfaction(
+  turn: Turn,
+  tk: { category: string; satisfied: number | null },
+): { category: string; satisfaction: string } {
   return {
     category: turn.t(`understand.category_${tk.category}`),
-    satisfaction: turn.t(tk.satisfied === null ? "understand.satisfied_none" : tk.satisfied ? "understand.satisfied_yes" : "understand.satisfied_no"),
+    satisfaction: turn.t(
+      tk.satisfied === null
+        ? "understand.satisfied_none"
+        : tk.satisfied
+          ? "understand.satisfied_yes"
+          : "understand.satisfied_no",
+    ),
   };
 }
 
@@ -56,10 +75,12 @@ async function guard(turn: Turn, fn: () => Promise<void> | void): Promise<void> 
 async function mayActOnTicket(turn: Turn, id: number): Promise<boolean> {
   const { access, ticket } = await ticketAccess(turn.db, id, turn.person?.id ?? -1);
   if (access === "handle") return true;
-  if (access === "handled_above") turn.reply(turn.t("rights.button_handled_above", { id, unit: (await getUnit(turn.db, ticket!.unitId)).name }));
+  if (access === "handled_above")
+    turn.reply(turn.t("rights.button_handled_above", { id, unit: (await getUnit(turn.db, ticket!.unitId)).name }));
   else if (access === "closed") turn.reply(turn.t("rights.button_closed", { id }));
   // Only someone who handles concerns learns whether a number exists.
-  else if (access === "not_found" && await hasTicketRights(turn)) turn.reply(turn.t("rights.button_not_found", { id }));
+  else if (access === "not_found" && (await hasTicketRights(turn)))
+    turn.reply(turn.t("rights.button_not_found", { id }));
   else turn.reply(turn.t("rights.button_no_right", { id }));
   return false;
 }
@@ -68,26 +89,48 @@ async function mayActOnTicket(turn: Turn, id: number): Promise<boolean> {
 async function passedUpLines(turn: Turn): Promise<string[]> {
   const tickets = await listPassedUp(turn.db, turn.person!.id, 10);
   if (!tickets.length) return [];
-  return ["", turn.t("rights.passed_up_header"), ...tickets.map((tk) => turn.t("rights.passed_up_line", { id: tk.id, member: tk.memberName, unit: tk.unitName, status: turn.t(`ykien.status_${tk.status}`) }))];
+  return [
+    "",
+    turn.t("rights.passed_up_header"),
+    ...tickets.map((tk) =>
+      turn.t("rights.passed_up_line", {
+        id: tk.id,
+        member: tk.memberName,
+        unit: tk.unitName,
+        status: turn.t(`ykien.status_${tk.status}`),
+      }),
+    ),
+  ];
 }
 
 export async function showQueue(turn: Turn): Promise<void> {
   const tickets = await listOpenTickets(turn.db, turn.person!.id, { now: turn.now, limit: 15 });
-  if (!tickets.length) return turn.reply([turn.t("ykien.queue_none"), ...await passedUpLines(turn)].join("\n"));
+  if (!tickets.length) return turn.reply([turn.t("ykien.queue_none"), ...(await passedUpLines(turn))].join("\n"));
   const counts = await countOpenTickets(turn.db, turn.person!.id, turn.now);
   const lines = tickets.map((tk) =>
     turn.t("ykien.queue_line", {
-      id: tk.id, overdue: tk.overdue ? turn.t("ykien.overdue_mark") : "", member: tk.memberName, unit: tk.unitName,
+      id: tk.id,
+      overdue: tk.overdue ? turn.t("ykien.overdue_mark") : "",
+      member: tk.memberName,
+      unit: tk.unitName,
       status: `${turn.t(`ykien.status_${tk.status}`)}, ${turn.t("understand.queue_details", categoryAndSatisfaction(turn, tk))}`,
       excerpt: tk.firstMessage.length > 80 ? `${tk.firstMessage.slice(0, 80)}…` : tk.firstMessage,
     }),
   );
-  turn.reply([turn.t("ykien.queue_header", counts), ...lines, "", turn.t("ykien.queue_hint"), ...await passedUpLines(turn)].join("\n"));
+  turn.reply(
+    [
+      turn.t("ykien.queue_header", counts),
+      ...lines,
+      "",
+      turn.t("ykien.queue_hint"),
+      ...(await passedUpLines(turn)),
+    ].join("\n"),
+  );
 }
 
 export async function showTicket(turn: Turn, id: number): Promise<void> {
   // A member asking for someone else's number learns no more than for a number that does not exist.
-  if (!await hasTicketRights(turn) && await ticketOwner(turn.db, id) !== turn.person!.id)
+  if (!(await hasTicketRights(turn)) && (await ticketOwner(turn.db, id)) !== turn.person!.id)
     return turn.reply(turn.t("errors.not_found", { what: `#${id}` }));
   await guard(turn, async () => {
     const thread = await ticketThread(turn.db, id, turn.person!.id);
@@ -95,34 +138,65 @@ export async function showTicket(turn: Turn, id: number): Promise<void> {
     const zone = turn.settings.timeZone;
     const lines = [
       turn.t("ykien.thread_header", {
-        id: tk.id, member: tk.memberName, unit: tk.unitName, status: turn.t(`ykien.status_${tk.status}`), due: formatDate(new Date(tk.dueAt), zone),
+        id: tk.id,
+        member: tk.memberName,
+        unit: tk.unitName,
+        status: turn.t(`ykien.status_${tk.status}`),
+        due: formatDate(new Date(tk.dueAt), zone),
         assignee: tk.assigneeName ? turn.t("ykien.thread_assignee", { name: tk.assigneeName }) : "",
       }),
       turn.t("understand.thread_details", categoryAndSatisfaction(turn, tk)),
-      ...thread.messages.map((m) => turn.t("ykien.thread_message", { when: formatShortDate(new Date(m.createdAt), zone, turn.locale), author: m.authorName ?? turn.t("ykien.member"), text: m.text })),
-      ...thread.history.filter((h) => h.fromStatus !== null || h.fromUnit !== null).map((h) =>
-        turn.t("ykien.thread_history", {
-          when: formatShortDate(new Date(h.createdAt), zone, turn.locale), who: h.byName ?? "—",
-          from: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.fromUnit : turn.t(`ykien.status_${h.fromStatus ?? "new"}`),
-          to: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.toUnit : turn.t(`ykien.status_${h.toStatus}`),
-          note: h.note ? ` (${historyNotes.has(h.note) ? turn.t(`understand.note_${h.note}`) : h.note})` : "",
+      ...thread.messages.map((m) =>
+        turn.t("ykien.thread_message", {
+          when: formatShortDate(new Date(m.createdAt), zone, turn.locale),
+          author: m.authorName ?? turn.t("ykien.member"),
+          text: m.text,
         }),
       ),
+      ...thread.history
+        .filter((h) => h.fromStatus !== null || h.fromUnit !== null)
+        .map((h) =>
+          turn.t("ykien.thread_history", {
+            when: formatShortDate(new Date(h.createdAt), zone, turn.locale),
+            who: h.byName ?? "—",
+            from:
+              h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit
+                ? h.fromUnit
+                : turn.t(`ykien.status_${h.fromStatus ?? "new"}`),
+            to: h.fromUnit && h.toUnit && h.fromUnit !== h.toUnit ? h.toUnit : turn.t(`ykien.status_${h.toStatus}`),
+            note: h.note ? ` (${historyNotes.has(h.note) ? turn.t(`understand.note_${h.note}`) : h.note})` : "",
+          }),
+        ),
     ];
     turn.concerns("Ticket", tk.id);
-    if (await passedUpBy(turn.db, turn.person!.id, tk)) lines.push(turn.t("rights.handled_above_mark", { unit: tk.unitName }));
+    if (await passedUpBy(turn.db, turn.person!.id, tk))
+      lines.push(turn.t("rights.handled_above_mark", { unit: tk.unitName }));
     if (tk.status === "closed") return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
     // The member's own concern: its thread and status, and a way to add to it.
     if (tk.personId === turn.person!.id)
-      return turn.reply(lines.join("\n"), [{ label: turn.t("understand.followup_button"), payload: `tkadd:${tk.id}` }], { type: "Ticket", id: tk.id });
-    if (!await mayHandle(turn, tk.id)) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
-    await turn.ask(lines.join("\n"), "ticket_actions", [
-      { label: turn.t("ykien.take"), payload: encodePayload({ kind: "tk", action: "take", ticketId: tk.id }) },
-      { label: turn.t("ykien.answer"), payload: encodePayload({ kind: "tk", action: "answer", ticketId: tk.id }) },
-      { label: turn.t("ykien.escalate"), payload: encodePayload({ kind: "tk", action: "escalate", ticketId: tk.id }) },
-      { label: turn.t("ykien.close"), payload: encodePayload({ kind: "tk", action: "close", ticketId: tk.id }) },
-      cancelChoice(turn),
-    ], { ticketId: tk.id }, flowTtlMs, { type: "Ticket", id: tk.id });
+      return turn.reply(
+        lines.join("\n"),
+        [{ label: turn.t("understand.followup_button"), payload: `tkadd:${tk.id}` }],
+        { type: "Ticket", id: tk.id },
+      );
+    if (!(await mayHandle(turn, tk.id))) return turn.reply(lines.join("\n"), undefined, { type: "Ticket", id: tk.id });
+    await turn.ask(
+      lines.join("\n"),
+      "ticket_actions",
+      [
+        { label: turn.t("ykien.take"), payload: encodePayload({ kind: "tk", action: "take", ticketId: tk.id }) },
+        { label: turn.t("ykien.answer"), payload: encodePayload({ kind: "tk", action: "answer", ticketId: tk.id }) },
+        {
+          label: turn.t("ykien.escalate"),
+          payload: encodePayload({ kind: "tk", action: "escalate", ticketId: tk.id }),
+        },
+        { label: turn.t("ykien.close"), payload: encodePayload({ kind: "tk", action: "close", ticketId: tk.id }) },
+        cancelChoice(turn),
+      ],
+      { ticketId: tk.id },
+      flowTtlMs,
+      { type: "Ticket", id: tk.id },
+    );
   });
 }
 
@@ -165,8 +239,15 @@ export async function runTicketCommand(turn: Turn, name: string, args: string): 
   const rest = args.replace(/^\s*#?\d+\s*/, "").trim();
   switch (name) {
     case "traloi":
-      if (!rest && !await mayActOnTicket(turn, id)) return;
-      if (!rest) return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
+      if (!rest && !(await mayActOnTicket(turn, id))) return;
+      if (!rest)
+        return turn.ask(
+          turn.t("ykien.ask_answer", { id }),
+          "ticket_answer",
+          [cancelChoice(turn)],
+          { ticketId: id },
+          flowTtlMs,
+        );
       return answer(turn, id, rest);
     case "nhan":
       return guard(turn, async () => {
@@ -212,7 +293,14 @@ async function feedback(turn: Turn, id: number, satisfied: boolean): Promise<voi
     turn.concerns("Ticket", id);
     if (satisfied || ticket.status === "closed") return turn.reply(turn.t("ykien.feedback_thanks", { id }));
     // What the member writes next explains why: it goes to this concern, not to a meeting.
-    await turn.ask(turn.t("understand.reopened", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
+    await turn.ask(
+      turn.t("understand.reopened", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }),
+      "ticket_followup",
+      [],
+      { ticketId: id },
+      shortQuestionTtlMs,
+      { type: "Ticket", id },
+    );
   });
 }
 
@@ -222,7 +310,14 @@ async function addToTicket(turn: Turn, id: number, text: string): Promise<void> 
     await addMemberMessage(turn.db, id, turn.person!.id, text, turn.logId, turn.now);
     turn.concerns("Ticket", id);
     // Further lines within the next minutes go to the same concern.
-    await turn.ask(turn.t("understand.followup_added", { id }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
+    await turn.ask(
+      turn.t("understand.followup_added", { id }),
+      "ticket_followup",
+      [],
+      { ticketId: id },
+      shortQuestionTtlMs,
+      { type: "Ticket", id },
+    );
   });
 }
 
@@ -253,7 +348,8 @@ async function ticketOfContext(turn: Turn): Promise<number | undefined> {
     const entity = await entityOfMessage(turn.db, message.platform, message.chatId, message.replyTo);
     if (entity?.entityType === "Ticket") return entity.entityId;
   }
-  if (turn.pending?.kind === "ticket_feedback" && typeof turn.pending.data.ticketId === "number") return turn.pending.data.ticketId;
+  if (turn.pending?.kind === "ticket_feedback" && typeof turn.pending.data.ticketId === "number")
+    return turn.pending.data.ticketId;
   // Otherwise the member's concern answered most recently (within a week).
   return await latestAnsweredTicketOf(turn.db, turn.person?.id ?? -1, new Date(turn.now.getTime() - 7 * 86_400_000));
 }
@@ -278,14 +374,26 @@ export const ticketPayloads = {
     const { action, ticketId: id } = payload;
     await turn.closeQuestion("ticket_actions");
     // Rights and existence are checked when the button is pressed, before any prompt opens.
-    if (!await mayActOnTicket(turn, id)) return;
+    if (!(await mayActOnTicket(turn, id))) return;
     switch (action) {
       case "take":
         return runTicketCommand(turn, "nhan", String(id));
       case "answer":
-        return turn.ask(turn.t("ykien.ask_answer", { id }), "ticket_answer", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
+        return turn.ask(
+          turn.t("ykien.ask_answer", { id }),
+          "ticket_answer",
+          [cancelChoice(turn)],
+          { ticketId: id },
+          flowTtlMs,
+        );
       case "escalate":
-        return turn.ask(turn.t("ykien.ask_escalate_note", { id }), "ticket_escalate", [cancelChoice(turn)], { ticketId: id }, flowTtlMs);
+        return turn.ask(
+          turn.t("ykien.ask_escalate_note", { id }),
+          "ticket_escalate",
+          [cancelChoice(turn)],
+          { ticketId: id },
+          flowTtlMs,
+        );
       case "close":
         return runTicketCommand(turn, "dong", String(id));
       default:
@@ -298,7 +406,14 @@ export const ticketPayloads = {
     await guard(turn, async () => {
       const ticket = await getTicket(turn.db, id);
       if (ticket.personId !== turn.person!.id) return turn.reply(turn.t("chat.question_expired"));
-      await turn.ask(turn.t("understand.followup_ask", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }), "ticket_followup", [], { ticketId: id }, shortQuestionTtlMs, { type: "Ticket", id });
+      await turn.ask(
+        turn.t("understand.followup_ask", { id, minutes: Math.round(shortQuestionTtlMs / 60_000) }),
+        "ticket_followup",
+        [],
+        { ticketId: id },
+        shortQuestionTtlMs,
+        { type: "Ticket", id },
+      );
     });
   },
   async tsat(turn: Turn, payload: PayloadOf<"tsat">): Promise<void> {

@@ -45,7 +45,12 @@ export interface ScopeEntry {
 
 // Read by every rights check: built once.
 const scopeRows = prepared((k, p: Slots<{ personId: number }>) =>
-  k.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select(["m.unitId", "u.path", "m.role"]).where("m.personId", "=", p.personId));
+  k
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .select(["m.unitId", "u.path", "m.role"])
+    .where("m.personId", "=", p.personId),
+);
 
 /** The units a person holds a role on, with their paths. */
 export async function scopeOf(db: Database, personId: number): Promise<ScopeEntry[]> {
@@ -64,7 +69,7 @@ export async function can(db: Database, personId: number, permission: Permission
 
 /** Throws forbidden unless `can(...)`. */
 export async function assertCan(db: Database, personId: number, permission: Permission, unitId: number): Promise<void> {
-  if (!await can(db, personId, permission, unitId)) throw new AppError("forbidden", { permission });
+  if (!(await can(db, personId, permission, unitId))) throw new AppError("forbidden", { permission });
 }
 
 /**
@@ -92,7 +97,11 @@ export async function scopeRanges(db: Database, personId: number, permission: Pe
  * A condition keeping the rows whose unit path (`column`, e.g. `eb.ref("u.path")`) lies in one of `ranges`
  * (from `scopeRanges`/`subtreeRange`): one indexed range scan per range. No range keeps nothing.
  */
-export function pathInRanges<D, T extends keyof D>(eb: ExpressionBuilder<D, T>, column: Expression<string>, ranges: readonly (readonly [string, string])[]): ExpressionWrapper<D, T, SqlBool> {
+export function pathInRanges<D, T extends keyof D>(
+  eb: ExpressionBuilder<D, T>,
+  column: Expression<string>,
+  ranges: readonly (readonly [string, string])[],
+): ExpressionWrapper<D, T, SqlBool> {
   return eb.or(ranges.map(([lo, hi]) => eb.and([eb(column, ">=", lo), eb(column, "<", hi)])));
 }
 
@@ -101,7 +110,12 @@ export function pathInRanges<D, T extends keyof D>(eb: ExpressionBuilder<D, T>, 
  * SQL condition restricting a Unit alias to the person's scope for a permission, with its params.
  * Returns ["0", []] (nothing) when the person has no such right.
  */
-export async function scopeCondition(db: Database, personId: number, permission: Permission, alias = "u"): Promise<[string, string[]]> {
+export async function scopeCondition(
+  db: Database,
+  personId: number,
+  permission: Permission,
+  alias = "u",
+): Promise<[string, string[]]> {
   const roots = await scopeRoots(db, personId, permission);
   if (!roots.length) return ["0", []];
   const parts: string[] = [];

@@ -20,7 +20,13 @@ import { getUnit } from "../units/unit-service.ts";
 export type Actor =
   | { readonly kind: "person"; readonly personId: number; readonly source?: AuditSource }
   | { readonly kind: "system"; readonly source: "cli" | "system" }
-  | { readonly kind: "token"; readonly tokenId: number; readonly unitPath: string; readonly write: boolean; readonly source: "api" };
+  | {
+      readonly kind: "token";
+      readonly tokenId: number;
+      readonly unitPath: string;
+      readonly write: boolean;
+      readonly source: "api";
+    };
 
 /** A person acting through chat (default) or another source. */
 export function personActor(personId: number, source: AuditSource = "chat"): Actor {
@@ -46,17 +52,31 @@ export function actorSource(actor: Actor): AuditSource {
 export async function actorCan(db: Database, actor: Actor, permission: Permission, unitId: number): Promise<boolean> {
   if (actor.kind === "system") return true;
   if (actor.kind === "token")
-    return (permission === "read" || (actor.write && permission === "manage_people")) && (await getUnit(db, unitId)).path.startsWith(actor.unitPath);
+    return (
+      (permission === "read" || (actor.write && permission === "manage_people")) &&
+      (await getUnit(db, unitId)).path.startsWith(actor.unitPath)
+    );
   return can(db, actor.personId, permission, unitId);
 }
 
 /** Throws forbidden ({ permission }) unless `actorCan(...)`. */
-export async function assertActorCan(db: Database, actor: Actor, permission: Permission, unitId: number): Promise<void> {
-  if (!await actorCan(db, actor, permission, unitId)) throw new AppError("forbidden", { permission });
+export async function assertActorCan(
+  db: Database,
+  actor: Actor,
+  permission: Permission,
+  unitId: number,
+): Promise<void> {
+  if (!(await actorCan(db, actor, permission, unitId))) throw new AppError("forbidden", { permission });
 }
 
 /** The person themself, or someone with `permission` on the unit: for acts done on a member's behalf. */
-export async function assertSelfOr(db: Database, actor: Actor, personId: number, permission: Permission, unitId: number): Promise<void> {
+export async function assertSelfOr(
+  db: Database,
+  actor: Actor,
+  personId: number,
+  permission: Permission,
+  unitId: number,
+): Promise<void> {
   if (actor.kind === "person" && actor.personId === personId) return;
   await assertActorCan(db, actor, permission, unitId);
 }

@@ -44,7 +44,10 @@ export interface RightHolder {
  * The rights held in a unit's subtree (or, with `actorId`, in the actor's "administer" scope; or
  * everywhere for the CLI), by unit then name.
  */
-export async function listRights(db: Database, options: { actorId?: number | null; unitId?: number }): Promise<RightHolder[]> {
+export async function listRights(
+  db: Database,
+  options: { actorId?: number | null; unitId?: number },
+): Promise<RightHolder[]> {
   let ranges: [string, string][];
   if (options.unitId !== undefined) {
     if (options.actorId != null) await assertCan(db, options.actorId, "administer", options.unitId);
@@ -57,7 +60,17 @@ export async function listRights(db: Database, options: { actorId?: number | nul
     .selectFrom("Membership as m")
     .innerJoin("Unit as u", "u.id", "m.unitId")
     .innerJoin("Person as p", "p.id", "m.personId")
-    .select(["p.id as personId", "p.fullName", "p.phone", "u.id as unitId", "u.name as unitName", "u.path as unitPath", "m.role", "p.linkedAccounts", "m.createdAt as since"])
+    .select([
+      "p.id as personId",
+      "p.fullName",
+      "p.phone",
+      "u.id as unitId",
+      "u.name as unitName",
+      "u.path as unitPath",
+      "m.role",
+      "p.linkedAccounts",
+      "m.createdAt as since",
+    ])
     .where("m.role", "in", rightRoles)
     .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
     .orderBy("u.path")
@@ -88,7 +101,13 @@ export type GrantResult =
  * returns "confirm" with who they are and grants nothing unless `confirmed`. Throws forbidden,
  * invalid_input (phone, fullName, role), unit_not_found.
  */
-export async function grantRight(db: Database, actorId: number | null, input: GrantInput, now: Date, source: AuditSource): Promise<GrantResult> {
+export async function grantRight(
+  db: Database,
+  actorId: number | null,
+  input: GrantInput,
+  now: Date,
+  source: AuditSource,
+): Promise<GrantResult> {
   if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
   const phone = normalisePhone(input.phone ?? "");
   if (!phone) throw new AppError("invalid_input", { field: "phone" });
@@ -99,7 +118,11 @@ export async function grantRight(db: Database, actorId: number | null, input: Gr
   // Checked before anything is looked up: nobody without the right learns whose phone it is.
   await assertMayAssign(db, actor, unit.id, input.role);
   return db.transaction(async (): Promise<GrantResult> => {
-    const owner = await db.kysely.selectFrom("Person").select(["id", "fullName"]).where("phone", "=", phone).executeTakeFirst();
+    const owner = await db.kysely
+      .selectFrom("Person")
+      .select(["id", "fullName"])
+      .where("phone", "=", phone)
+      .executeTakeFirst();
     if (owner && foldVietnamese(owner.fullName) !== foldVietnamese(name) && !input.confirmed) {
       // One name per unit, in tree order (a person may hold several roles on one unit).
       const rows = await db.kysely
@@ -113,11 +136,30 @@ export async function grantRight(db: Database, actorId: number | null, input: Gr
       const units = [...new Set(rows.map((u) => u.name))];
       return { status: "confirm", personId: owner.id, fullName: owner.fullName, units };
     }
-    const person = owner ?? await createPerson(db, { fullName: name, phone }, now);
-    if (await db.kysely.selectFrom("Membership").select("id").where("personId", "=", person.id).where("unitId", "=", unit.id).where("role", "=", input.role).executeTakeFirst())
+    const person = owner ?? (await createPerson(db, { fullName: name, phone }, now));
+    if (
+      await db.kysely
+        .selectFrom("Membership")
+        .select("id")
+        .where("personId", "=", person.id)
+        .where("unitId", "=", unit.id)
+        .where("role", "=", input.role)
+        .executeTakeFirst()
+    )
       return { status: "already", personId: person.id, fullName: person.fullName };
     await addMembership(db, actor, person.id, unit.id, input.role, null, now);
-    await recordAudit(db, { actorPersonId: actorId, source, action: "rights.grant", entityType: "Person", entityId: person.id, detail: { unitId: unit.id, role: input.role } }, now);
+    await recordAudit(
+      db,
+      {
+        actorPersonId: actorId,
+        source,
+        action: "rights.grant",
+        entityType: "Person",
+        entityId: person.id,
+        detail: { unitId: unit.id, role: input.role },
+      },
+      now,
+    );
     return { status: "granted", personId: person.id, fullName: person.fullName, created: !owner };
   });
 }
@@ -128,15 +170,32 @@ export async function grantRight(db: Database, actorId: number | null, input: Gr
  * did not hold it. Throws forbidden (see `assertMayAssign`: an admin's right is taken only by an
  * admin above, so nobody revokes their own last one), invalid_input (role), unit_not_found.
  */
-export async function revokeRight(db: Database, actorId: number | null, input: { personId: number; unitId: number; role: RightRole }, now: Date, source: AuditSource): Promise<boolean> {
+export async function revokeRight(
+  db: Database,
+  actorId: number | null,
+  input: { personId: number; unitId: number; role: RightRole },
+  now: Date,
+  source: AuditSource,
+): Promise<boolean> {
   if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
   const unit = await getUnit(db, input.unitId);
   const actor = actorOf(actorId, source);
   await assertMayAssign(db, actor, unit.id, input.role);
   return db.transaction(async () => {
-    const removed = await removeMembership(db, actor, input.personId, unit.id, input.role) > 0;
+    const removed = (await removeMembership(db, actor, input.personId, unit.id, input.role)) > 0;
     if (removed)
-      await recordAudit(db, { actorPersonId: actorId, source, action: "rights.revoke", entityType: "Person", entityId: input.personId, detail: { unitId: unit.id, role: input.role } }, now);
+      await recordAudit(
+        db,
+        {
+          actorPersonId: actorId,
+          source,
+          action: "rights.revoke",
+          entityType: "Person",
+          entityId: input.personId,
+          detail: { unitId: unit.id, role: input.role },
+        },
+        now,
+      );
     return removed;
   });
 }

@@ -21,7 +21,17 @@ export interface ChatAccountRow {
   linkedAt: number | null;
 }
 
-const accountColumns = ["id", "platform", "externalId", "personId", "displayName", "preferred", "unreachable", "backoffUntil", "linkedAt"] as const;
+const accountColumns = [
+  "id",
+  "platform",
+  "externalId",
+  "personId",
+  "displayName",
+  "preferred",
+  "unreachable",
+  "backoffUntil",
+  "linkedAt",
+] as const;
 
 /** Whether a stored platform name is one this code knows. */
 export function isPlatform(value: string): value is Platform {
@@ -29,7 +39,9 @@ export function isPlatform(value: string): value is Platform {
 }
 
 /** The row with its platform checked (an account of a platform this code does not know is skipped). */
-function accountRow<R extends { platform: string }>(row: R | undefined): (Omit<R, "platform"> & { platform: Platform }) | undefined {
+function accountRow<R extends { platform: string }>(
+  row: R | undefined,
+): (Omit<R, "platform"> & { platform: Platform }) | undefined {
   if (!row) return undefined;
   const { platform, ...rest } = row;
   return isPlatform(platform) ? { ...rest, platform } : undefined;
@@ -37,20 +49,35 @@ function accountRow<R extends { platform: string }>(row: R | undefined): (Omit<R
 
 // Every inbound message reads (and now and then upserts) its sender's account: built once.
 const accountByExternalId = prepared((k, p: Slots<{ platform: string; externalId: string }>) =>
-  k.selectFrom("ChatAccount").select([...accountColumns, "lastSeenAt"]).where("platform", "=", p.platform).where("externalId", "=", p.externalId));
-const upsertAccount = prepared((k, p: Slots<{ platform: string; externalId: string; displayName: string | null; now: number }>) =>
   k
-    .insertInto("ChatAccount")
-    .values({ platform: p.platform, externalId: p.externalId, displayName: p.displayName, createdAt: p.now, lastSeenAt: p.now })
-    .onConflict((oc) =>
-      oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({
-        lastSeenAt: eb.ref("excluded.lastSeenAt"),
-        displayName: eb.fn.coalesce("excluded.displayName", "ChatAccount.displayName"),
-        unreachable: false,
-      })),
-    )
-    .returning(accountColumns));
-const accountById = prepared((k, p: Slots<{ id: number }>) => k.selectFrom("ChatAccount").select(accountColumns).where("id", "=", p.id));
+    .selectFrom("ChatAccount")
+    .select([...accountColumns, "lastSeenAt"])
+    .where("platform", "=", p.platform)
+    .where("externalId", "=", p.externalId),
+);
+const upsertAccount = prepared(
+  (k, p: Slots<{ platform: string; externalId: string; displayName: string | null; now: number }>) =>
+    k
+      .insertInto("ChatAccount")
+      .values({
+        platform: p.platform,
+        externalId: p.externalId,
+        displayName: p.displayName,
+        createdAt: p.now,
+        lastSeenAt: p.now,
+      })
+      .onConflict((oc) =>
+        oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({
+          lastSeenAt: eb.ref("excluded.lastSeenAt"),
+          displayName: eb.fn.coalesce("excluded.displayName", "ChatAccount.displayName"),
+          unreachable: false,
+        })),
+      )
+      .returning(accountColumns),
+);
+const accountById = prepared((k, p: Slots<{ id: number }>) =>
+  k.selectFrom("ChatAccount").select(accountColumns).where("id", "=", p.id),
+);
 // Asked for every person of a broadcast.
 const reachableAccount = prepared((k, p: Slots<{ personId: number }>) =>
   k
@@ -63,7 +90,8 @@ const reachableAccount = prepared((k, p: Slots<{ personId: number }>) =>
     .orderBy((eb) => eb.case().when("linkedAt", "is", null).then(eb.lit(0)).else(eb.lit(1)).end())
     .orderBy("linkedAt")
     .orderBy("id")
-    .limit(1));
+    .limit(1),
+);
 
 /** Finds or creates the account of a platform user and notes when it was last seen. */
 export async function ensureChatAccount(
@@ -75,7 +103,12 @@ export async function ensureChatAccount(
 ): Promise<ChatAccountRow> {
   // Most messages come from an account seen a moment ago: read it without writing.
   const seen = accountRow(await accountByExternalId.first(db, { platform, externalId }));
-  if (seen && !seen.unreachable && (seen.lastSeenAt ?? 0) > now.getTime() - 60_000 && (displayName === null || displayName === seen.displayName)) {
+  if (
+    seen &&
+    !seen.unreachable &&
+    (seen.lastSeenAt ?? 0) > now.getTime() - 60_000 &&
+    (displayName === null || displayName === seen.displayName)
+  ) {
     const { lastSeenAt: _ignored, ...row } = seen;
     return row;
   }
@@ -91,7 +124,11 @@ export async function getAccount(db: Database, id: number): Promise<ChatAccountR
   return row;
 }
 
-export async function findAccount(db: Database, platform: string, externalId: string): Promise<ChatAccountRow | undefined> {
+export async function findAccount(
+  db: Database,
+  platform: string,
+  externalId: string,
+): Promise<ChatAccountRow | undefined> {
   const row = accountRow(await accountByExternalId.first(db, { platform, externalId }));
   if (!row) return undefined;
   const { lastSeenAt: _ignored, ...account } = row;
@@ -122,7 +159,11 @@ export async function deliveryAccount(db: Database, personId: number): Promise<C
 
 /** Marks an account unreachable (blocked the bot, deactivated): broadcasts fall back to another. */
 export async function markUnreachable(db: Database, accountId: number, now = new Date()): Promise<void> {
-  await db.kysely.updateTable("ChatAccount").set({ unreachable: true, unreachableAt: now.getTime() }).where("id", "=", accountId).execute();
+  await db.kysely
+    .updateTable("ChatAccount")
+    .set({ unreachable: true, unreachableAt: now.getTime() })
+    .where("id", "=", accountId)
+    .execute();
 }
 
 /** Makes one of a person's accounts the preferred one. Throws not_found. */

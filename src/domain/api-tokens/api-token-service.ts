@@ -38,7 +38,12 @@ function hashSecret(secret: string): string {
 }
 
 /** Creates a token; returns its row and the secret, which is never shown again. Needs administer on the unit. */
-export async function createApiToken(db: Database, actor: Actor, input: { unitId: number; name: string; access: ApiAccess }, now = new Date()): Promise<{ token: ApiTokenRow; secret: string }> {
+export async function createApiToken(
+  db: Database,
+  actor: Actor,
+  input: { unitId: number; name: string; access: ApiAccess },
+  now = new Date(),
+): Promise<{ token: ApiTokenRow; secret: string }> {
   const name = input.name.trim().slice(0, 100);
   if (!name) throw new AppError("invalid_input", { field: "name" });
   if (input.access !== "read" && input.access !== "write") throw new AppError("invalid_input", { field: "access" });
@@ -47,10 +52,28 @@ export async function createApiToken(db: Database, actor: Actor, input: { unitId
   const secret = PREFIX + randomBytes(32).toString("base64url");
   const { id } = await db.kysely
     .insertInto("ApiToken")
-    .values({ name, tokenHash: hashSecret(secret), prefix: secret.slice(0, SHOWN), unitId: unit.id, access: input.access, createdAt: now.getTime() })
+    .values({
+      name,
+      tokenHash: hashSecret(secret),
+      prefix: secret.slice(0, SHOWN),
+      unitId: unit.id,
+      access: input.access,
+      createdAt: now.getTime(),
+    })
     .returning("id")
     .executeTakeFirstOrThrow();
-  await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "api_token.create", entityType: "Unit", entityId: unit.id, detail: { tokenId: id, access: input.access } }, now);
+  await recordAudit(
+    db,
+    {
+      actorPersonId: actorPersonId(actor),
+      source: actorSource(actor),
+      action: "api_token.create",
+      entityType: "Unit",
+      entityId: unit.id,
+      detail: { tokenId: id, access: input.access },
+    },
+    now,
+  );
   return { token: await getApiToken(db, id), secret };
 }
 
@@ -63,7 +86,17 @@ function tokenRows(db: Database) {
   return db.kysely
     .selectFrom("ApiToken as t")
     .innerJoin("Unit as u", "u.id", "t.unitId")
-    .select(["t.id", "t.name", "t.prefix", "t.unitId", "u.name as unitName", "t.access", "t.createdAt", "t.lastUsedAt", "t.revokedAt"]);
+    .select([
+      "t.id",
+      "t.name",
+      "t.prefix",
+      "t.unitId",
+      "u.name as unitName",
+      "t.access",
+      "t.createdAt",
+      "t.lastUsedAt",
+      "t.revokedAt",
+    ]);
 }
 
 /** One token by id. Throws not_found. */
@@ -85,7 +118,18 @@ export async function revokeApiToken(db: Database, actor: Actor, id: number, now
   await assertActorCan(db, actor, "administer", token.unitId);
   if (token.revokedAt === null) {
     await db.kysely.updateTable("ApiToken").set({ revokedAt: now.getTime() }).where("id", "=", id).execute();
-    await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "api_token.revoke", entityType: "Unit", entityId: token.unitId, detail: { tokenId: id } }, now);
+    await recordAudit(
+      db,
+      {
+        actorPersonId: actorPersonId(actor),
+        source: actorSource(actor),
+        action: "api_token.revoke",
+        entityType: "Unit",
+        entityId: token.unitId,
+        detail: { tokenId: id },
+      },
+      now,
+    );
   }
   return getApiToken(db, id);
 }
@@ -94,7 +138,11 @@ export async function revokeApiToken(db: Database, actor: Actor, id: number, now
  * The actor of a presented secret, or undefined when it is unknown, malformed or revoked. Records
  * the last use (at most once a minute).
  */
-export async function authenticateApiToken(db: Database, secret: string, now = new Date()): Promise<(Actor & { kind: "token" }) | undefined> {
+export async function authenticateApiToken(
+  db: Database,
+  secret: string,
+  now = new Date(),
+): Promise<(Actor & { kind: "token" }) | undefined> {
   if (!secret.startsWith(PREFIX) || secret.length > 200) return undefined;
   const row = await db.kysely
     .selectFrom("ApiToken as t")

@@ -61,7 +61,8 @@ export const MAX_AUDIT_PAGE_SIZE = 500;
 export async function queryAuditLog(db: Database, actor: Actor, query: AuditQuery): Promise<AuditPage> {
   const pageSize = query.pageSize ?? 50;
   const page = query.page ?? 1;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_AUDIT_PAGE_SIZE) throw new AppError("invalid_input", { field: "page_size" });
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_AUDIT_PAGE_SIZE)
+    throw new AppError("invalid_input", { field: "page_size" });
   if (!Number.isInteger(page) || page < 1) throw new AppError("invalid_input", { field: "page" });
   if (query.unitId === undefined && actor.kind !== "system") throw new AppError("forbidden", { permission: "read" });
   const range = query.unitId !== undefined ? subtreeRange((await getUnit(db, query.unitId)).path) : undefined;
@@ -71,15 +72,31 @@ export async function queryAuditLog(db: Database, actor: Actor, query: AuditQuer
   // concern (now), else the unitId of its detail (a membership, a chat group).
   const withUnit = db.kysely
     .selectFrom("AuditLog as l")
-    .select(["l.id", "l.createdAt", "l.actorPersonId", "l.source", "l.action", "l.entityType", "l.entityId", "l.detail"])
+    .select([
+      "l.id",
+      "l.createdAt",
+      "l.actorPersonId",
+      "l.source",
+      "l.action",
+      "l.entityType",
+      "l.entityId",
+      "l.detail",
+    ])
     .select((eb) =>
       eb
         .case(eb.ref("l.entityType"))
-        .when("Unit").then(eb.ref("l.entityId"))
-        .when("Meeting").then(eb.selectFrom("Meeting").select("Meeting.unitId").whereRef("Meeting.id", "=", "l.entityId"))
-        .when("MeetingSeries").then(eb.selectFrom("MeetingSeries").select("MeetingSeries.unitId").whereRef("MeetingSeries.id", "=", "l.entityId"))
-        .when("Directive").then(eb.selectFrom("Directive").select("Directive.unitId").whereRef("Directive.id", "=", "l.entityId"))
-        .when("Ticket").then(eb.selectFrom("Ticket").select("Ticket.unitId").whereRef("Ticket.id", "=", "l.entityId"))
+        .when("Unit")
+        .then(eb.ref("l.entityId"))
+        .when("Meeting")
+        .then(eb.selectFrom("Meeting").select("Meeting.unitId").whereRef("Meeting.id", "=", "l.entityId"))
+        .when("MeetingSeries")
+        .then(
+          eb.selectFrom("MeetingSeries").select("MeetingSeries.unitId").whereRef("MeetingSeries.id", "=", "l.entityId"),
+        )
+        .when("Directive")
+        .then(eb.selectFrom("Directive").select("Directive.unitId").whereRef("Directive.id", "=", "l.entityId"))
+        .when("Ticket")
+        .then(eb.selectFrom("Ticket").select("Ticket.unitId").whereRef("Ticket.id", "=", "l.entityId"))
         .else(jsonInt(db.engine, eb.ref("l.detail"), "unitId"))
         .end()
         .as("unitId"),
@@ -101,7 +118,19 @@ export async function queryAuditLog(db: Database, actor: Actor, query: AuditQuer
   const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   const rows = await base
     .leftJoin("Person as p", "p.id", "a.actorPersonId")
-    .select(["a.id", "a.createdAt", "a.actorPersonId", "p.fullName as actorName", "a.source", "a.action", "a.entityType", "a.entityId", "u.id as unitId", "u.name as unitName", "a.detail"])
+    .select([
+      "a.id",
+      "a.createdAt",
+      "a.actorPersonId",
+      "p.fullName as actorName",
+      "a.source",
+      "a.action",
+      "a.entityType",
+      "a.entityId",
+      "u.id as unitId",
+      "u.name as unitName",
+      "a.detail",
+    ])
     .orderBy("a.createdAt", "desc")
     .orderBy("a.id", "desc")
     .limit(pageSize)
@@ -109,7 +138,9 @@ export async function queryAuditLog(db: Database, actor: Actor, query: AuditQuer
     .execute();
   return {
     rows: rows.map((r) => ({ ...r, detail: parseDetail(r.detail) })),
-    page, pageSize, total: Number(counted.n),
+    page,
+    pageSize,
+    total: Number(counted.n),
   };
 }
 

@@ -13,12 +13,28 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-type AuditValues = { actorPersonId: number | null; source: string; action: string; entityType: string | null; entityId: number | null; detail: string | null; createdAt: number };
+type AuditValues = {
+  actorPersonId: number | null;
+  source: string;
+  action: string;
+  entityType: string | null;
+  entityId: number | null;
+  detail: string | null;
+  createdAt: number;
+};
 
 // Written by nearly every mutation (and by roster imports row by row): built once.
-const insertAudit = prepared((k, p: Slots<AuditValues>) => k.insertInto("AuditLog").values({
-  actorPersonId: p.actorPersonId, source: p.source, action: p.action, entityType: p.entityType, entityId: p.entityId, detail: p.detail, createdAt: p.createdAt,
-}));
+const insertAudit = prepared((k, p: Slots<AuditValues>) =>
+  k.insertInto("AuditLog").values({
+    actorPersonId: p.actorPersonId,
+    source: p.source,
+    action: p.action,
+    entityType: p.entityType,
+    entityId: p.entityId,
+    detail: p.detail,
+    createdAt: p.createdAt,
+  }),
+);
 
 /** Appends one audit row. Never throws for a detail that cannot be serialised. */
 export async function recordAudit(db: Database, entry: AuditEntry, now = new Date()): Promise<void> {
@@ -29,7 +45,12 @@ export async function recordAudit(db: Database, entry: AuditEntry, now = new Dat
     detail = null;
   }
   await insertAudit.run(db, {
-    actorPersonId: entry.actorPersonId ?? null, source: entry.source, action: entry.action, entityType: entry.entityType ?? null,
-    entityId: entry.entityId ?? null, detail, createdAt: now.getTime(),
+    actorPersonId: entry.actorPersonId ?? null,
+    source: entry.source,
+    action: entry.action,
+    entityType: entry.entityType ?? null,
+    entityId: entry.entityId ?? null,
+    detail,
+    createdAt: now.getTime(),
   });
 }

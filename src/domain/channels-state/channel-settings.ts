@@ -6,7 +6,10 @@
 import type { Database } from "../../storage/database.ts";
 
 /** The stored value and when it was written, or undefined when the key was never written. */
-export async function readChannelSetting(db: Database, key: string): Promise<{ value: string; updatedAt: number } | undefined> {
+export async function readChannelSetting(
+  db: Database,
+  key: string,
+): Promise<{ value: string; updatedAt: number } | undefined> {
   return await db.kysely.selectFrom("Setting").select(["value", "updatedAt"]).where("key", "=", key).executeTakeFirst();
 }
 
@@ -15,7 +18,11 @@ export async function writeChannelSetting(db: Database, key: string, value: stri
   await db.kysely
     .insertInto("Setting")
     .values({ key, value, updatedAt: now.getTime() })
-    .onConflict((oc) => oc.column("key").doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updatedAt: eb.ref("excluded.updatedAt") })))
+    .onConflict((oc) =>
+      oc
+        .column("key")
+        .doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updatedAt: eb.ref("excluded.updatedAt") })),
+    )
     .execute();
 }
 
@@ -24,7 +31,13 @@ export async function writeChannelSetting(db: Database, key: string, value: stri
  * is not there). One statement, atomic on both engines. Returns true when it wrote; false when
  * another writer came first.
  */
-export async function replaceChannelSetting(db: Database, key: string, value: string, now: Date, expectedUpdatedAt: number | null): Promise<boolean> {
+export async function replaceChannelSetting(
+  db: Database,
+  key: string,
+  value: string,
+  now: Date,
+  expectedUpdatedAt: number | null,
+): Promise<boolean> {
   if (expectedUpdatedAt === null) {
     const row = await db.kysely
       .insertInto("Setting")

@@ -68,7 +68,10 @@ export async function zaloQueueLength(db: Database): Promise<number> {
 }
 
 /** Zalo accounts waiting out a back-off at `now` (ms), soonest end first. */
-export async function backedOffZaloAccounts(db: Database, now: number): Promise<{ externalId: string; backoffUntil: number }[]> {
+export async function backedOffZaloAccounts(
+  db: Database,
+  now: number,
+): Promise<{ externalId: string; backoffUntil: number }[]> {
   const rows = await db.kysely
     .selectFrom("ChatAccount")
     .select(["externalId", "backoffUntil"])
@@ -76,7 +79,9 @@ export async function backedOffZaloAccounts(db: Database, now: number): Promise<
     .where("backoffUntil", ">", now)
     .orderBy("backoffUntil")
     .execute();
-  return rows.flatMap((r) => (r.backoffUntil === null ? [] : [{ externalId: r.externalId, backoffUntil: r.backoffUntil }]));
+  return rows.flatMap((r) =>
+    r.backoffUntil === null ? [] : [{ externalId: r.externalId, backoffUntil: r.backoffUntil }],
+  );
 }
 
 /** How many Zalo accounts are waiting out a back-off at `now` (ms). */
@@ -103,7 +108,12 @@ export async function rateLimitedZaloChats(db: Database, now: number): Promise<{
     .where("o.notBefore", ">", now)
     .where((eb) =>
       eb(
-        eb.selectFrom("DeliveryAttempt as d").select("d.outcome").whereRef("d.outboxId", "=", "o.id").orderBy("d.id", "desc").limit(1),
+        eb
+          .selectFrom("DeliveryAttempt as d")
+          .select("d.outcome")
+          .whereRef("d.outboxId", "=", "o.id")
+          .orderBy("d.id", "desc")
+          .limit(1),
         "=",
         "rate_limited",
       ),

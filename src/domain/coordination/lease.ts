@@ -31,12 +31,25 @@ export async function acquireLease(db: Database, name: string, holder: string, t
     .insertInto("Lease")
     .values({ name, holder, expiresAt: sql<number>`${now} + ${ttlMs}`, acquiredAt: now, renewedAt: now })
     .onConflict((oc) =>
-      oc.column("name").doUpdateSet((eb) => ({
-        holder: eb.ref("excluded.holder"),
-        expiresAt: eb.ref("excluded.expiresAt"),
-        renewedAt: eb.ref("excluded.renewedAt"),
-        acquiredAt: eb.case().when("Lease.holder", "=", eb.ref("excluded.holder")).then(eb.ref("Lease.acquiredAt")).else(eb.ref("excluded.acquiredAt")).end(),
-      })).where((eb) => eb.or([eb("Lease.holder", "=", eb.ref("excluded.holder")), eb("Lease.expiresAt", "<=", eb.ref("excluded.renewedAt"))])),
+      oc
+        .column("name")
+        .doUpdateSet((eb) => ({
+          holder: eb.ref("excluded.holder"),
+          expiresAt: eb.ref("excluded.expiresAt"),
+          renewedAt: eb.ref("excluded.renewedAt"),
+          acquiredAt: eb
+            .case()
+            .when("Lease.holder", "=", eb.ref("excluded.holder"))
+            .then(eb.ref("Lease.acquiredAt"))
+            .else(eb.ref("excluded.acquiredAt"))
+            .end(),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb("Lease.holder", "=", eb.ref("excluded.holder")),
+            eb("Lease.expiresAt", "<=", eb.ref("excluded.renewedAt")),
+          ]),
+        ),
     )
     .returning("holder")
     .executeTakeFirst();
@@ -90,7 +103,11 @@ export class LeaseKeeper {
   #stopped = true;
   #tick: Promise<void> = Promise.resolve();
 
-  constructor(readonly db: Database, readonly name: string, readonly options: LeaseKeeperOptions = {}) {
+  constructor(
+    readonly db: Database,
+    readonly name: string,
+    readonly options: LeaseKeeperOptions = {},
+  ) {
     this.holder = options.holder ?? processHolderId();
     this.ttlMs = options.ttlMs ?? 30_000;
     this.intervalMs = options.intervalMs ?? Math.max(50, Math.floor(this.ttlMs / 3));

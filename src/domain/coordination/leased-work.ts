@@ -24,7 +24,11 @@ export class LeasedWork {
   #stopping = false;
   #transitions: Promise<void> = Promise.resolve();
 
-  constructor(db: Database, readonly name: string, readonly options: LeasedWorkOptions) {
+  constructor(
+    db: Database,
+    readonly name: string,
+    readonly options: LeasedWorkOptions,
+  ) {
     this.keeper = new LeaseKeeper(db, name, {
       ...options,
       onAcquired: () => this.#switch(true),

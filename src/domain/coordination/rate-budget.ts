@@ -52,34 +52,53 @@ function parseUses(text: string): number[] {
  * too); the window forgets it after `windowMs`.
  */
 export async function takeFromBudget(db: Database, key: string, wanted: number, rule: BudgetRule): Promise<Grant> {
-  if (!Number.isInteger(wanted) || wanted < 0) throw new Error(`takeFromBudget: wanted must be a whole number ≥ 0, not ${wanted}`);
+  if (!Number.isInteger(wanted) || wanted < 0)
+    throw new Error(`takeFromBudget: wanted must be a whole number ≥ 0, not ${wanted}`);
   if (!(rule.limit > 0) || !(rule.windowMs > 0)) throw new Error("takeFromBudget: limit and windowMs must be positive");
   return db.transaction(async () => {
     const trx = db.kysely;
     const now = nowMs(db.engine);
-    await trx.insertInto("RateBudget").values({ key, uses: "[]", updatedAt: now }).onConflict((oc) => oc.column("key").doNothing()).execute();
-    let read = trx.selectFrom("RateBudget").select(["uses", sql<number>`${now}`.as("now")]).where("key", "=", key);
+    await trx
+      .insertInto("RateBudget")
+      .values({ key, uses: "[]", updatedAt: now })
+      .onConflict((oc) => oc.column("key").doNothing())
+      .execute();
+    let read = trx
+      .selectFrom("RateBudget")
+      .select(["uses", sql<number>`${now}`.as("now")])
+      .where("key", "=", key);
     if (db.engine === "postgresql") read = read.forUpdate();
     const row = await read.executeTakeFirstOrThrow();
     const at = Number(row.now);
     const since = at - rule.windowMs;
     // A use later than now (moved to its answer's time by `settleBudgetUses`) still counts.
-    const uses = parseUses(row.uses).filter((t) => t > since).sort((a, b) => a - b);
+    const uses = parseUses(row.uses)
+      .filter((t) => t > since)
+      .sort((a, b) => a - b);
     const granted = Math.min(wanted, Math.max(0, rule.limit - uses.length));
     for (let i = 0; i < granted; i++) uses.push(at + (rule.holdMs ?? 0));
     uses.sort((a, b) => a - b);
     if (granted > 0 || uses.length !== parseUses(row.uses).length) {
-      await trx.updateTable("RateBudget").set({ uses: JSON.stringify(uses), updatedAt: at }).where("key", "=", key).execute();
+      await trx
+        .updateTable("RateBudget")
+        .set({ uses: JSON.stringify(uses), updatedAt: at })
+        .where("key", "=", key)
+        .execute();
     }
     // The oldest use within the window leaves it at oldest + windowMs.
-    const retryAt = granted < wanted && uses.length >= rule.limit ? uses[uses.length - rule.limit]! + rule.windowMs : null;
+    const retryAt =
+      granted < wanted && uses.length >= rule.limit ? uses[uses.length - rule.limit]! + rule.windowMs : null;
     return { granted, retryAt, now: at };
   });
 }
 
 /** Sends taken from a budget within the last window (for status pages and tests). */
 export async function budgetInUse(db: Database, key: string, windowMs: number): Promise<number> {
-  const row = await db.kysely.selectFrom("RateBudget").select(["uses", sql<number>`${nowMs(db.engine)}`.as("now")]).where("key", "=", key).executeTakeFirst();
+  const row = await db.kysely
+    .selectFrom("RateBudget")
+    .select(["uses", sql<number>`${nowMs(db.engine)}`.as("now")])
+    .where("key", "=", key)
+    .executeTakeFirst();
   if (!row) return 0;
   const at = Number(row.now);
   return parseUses(row.uses).filter((t) => t > at - windowMs).length;
@@ -93,11 +112,19 @@ export async function budgetInUse(db: Database, key: string, windowMs: number): 
  * in-process gate does). A `from` no longer in the window is added back at `to`. One short
  * transaction.
  */
-export async function settleBudgetUses(db: Database, key: string, moves: readonly { from: number; to: number }[], rule: BudgetRule): Promise<void> {
+export async function settleBudgetUses(
+  db: Database,
+  key: string,
+  moves: readonly { from: number; to: number }[],
+  rule: BudgetRule,
+): Promise<void> {
   if (!moves.length) return;
   await db.transaction(async () => {
     const trx = db.kysely;
-    let read = trx.selectFrom("RateBudget").select(["uses", sql<number>`${nowMs(db.engine)}`.as("now")]).where("key", "=", key);
+    let read = trx
+      .selectFrom("RateBudget")
+      .select(["uses", sql<number>`${nowMs(db.engine)}`.as("now")])
+      .where("key", "=", key);
     if (db.engine === "postgresql") read = read.forUpdate();
     const row = await read.executeTakeFirst();
     if (!row) return;
@@ -109,6 +136,10 @@ export async function settleBudgetUses(db: Database, key: string, moves: readonl
       if (to > since) uses.push(to);
     }
     uses.sort((a, b) => a - b);
-    await trx.updateTable("RateBudget").set({ uses: JSON.stringify(uses), updatedAt: Number(row.now) }).where("key", "=", key).execute();
+    await trx
+      .updateTable("RateBudget")
+      .set({ uses: JSON.stringify(uses), updatedAt: Number(row.now) })
+      .where("key", "=", key)
+      .execute();
   });
 }

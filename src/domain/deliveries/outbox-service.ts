@@ -63,8 +63,21 @@ export interface OutboxRow {
 }
 
 const rowColumns = [
-  "id", "platform", "chatId", "chatType", "chatAccountId", "personId", "priority", "body", "entityType", "entityId", "attempts", "notBefore",
-  "dedupeKey", "createdAt", "expiresAt",
+  "id",
+  "platform",
+  "chatId",
+  "chatType",
+  "chatAccountId",
+  "personId",
+  "priority",
+  "body",
+  "entityType",
+  "entityId",
+  "attempts",
+  "notBefore",
+  "dedupeKey",
+  "createdAt",
+  "expiresAt",
 ] as const;
 
 type StoredRow = Omit<OutboxRow, "chatType"> & { chatType: string };
@@ -79,24 +92,62 @@ export function expiryOf(row: Pick<OutboxRow, "expiresAt" | "createdAt" | "prior
   return Number(row.createdAt) + (row.priority === priorities.reply ? horizons.reply : horizons.other);
 }
 
-const insertQ = prepared((k, p: Slots<{
-  platform: string; chatId: string; chatType: string; chatAccountId: number | null; personId: number | null; priority: number; body: string;
-  entityType: string | null; entityId: number | null; dedupeKey: string | null; notBefore: number; createdAt: number; expiresAt: number | null;
-}>) =>
-  k.insertInto("Outbox")
-    .values({
-      platform: p.platform, chatId: p.chatId, chatType: p.chatType, chatAccountId: p.chatAccountId, personId: p.personId, priority: p.priority,
-      body: p.body, entityType: p.entityType, entityId: p.entityId, dedupeKey: p.dedupeKey, status: "pending", attempts: 0,
-      notBefore: p.notBefore, createdAt: p.createdAt, expiresAt: p.expiresAt,
-    })
-    .onConflict((oc) => oc.column("dedupeKey").doNothing())
-    .returning("id"));
+const insertQ = prepared(
+  (
+    k,
+    p: Slots<{
+      platform: string;
+      chatId: string;
+      chatType: string;
+      chatAccountId: number | null;
+      personId: number | null;
+      priority: number;
+      body: string;
+      entityType: string | null;
+      entityId: number | null;
+      dedupeKey: string | null;
+      notBefore: number;
+      createdAt: number;
+      expiresAt: number | null;
+    }>,
+  ) =>
+    k
+      .insertInto("Outbox")
+      .values({
+        platform: p.platform,
+        chatId: p.chatId,
+        chatType: p.chatType,
+        chatAccountId: p.chatAccountId,
+        personId: p.personId,
+        priority: p.priority,
+        body: p.body,
+        entityType: p.entityType,
+        entityId: p.entityId,
+        dedupeKey: p.dedupeKey,
+        status: "pending",
+        attempts: 0,
+        notBefore: p.notBefore,
+        createdAt: p.createdAt,
+        expiresAt: p.expiresAt,
+      })
+      .onConflict((oc) => oc.column("dedupeKey").doNothing())
+      .returning("id"),
+);
 
 async function insert(db: Database, item: OutboxItem, now: Date): Promise<number | null> {
   const row = await insertQ.first(db, {
-    platform: item.platform, chatId: item.chatId, chatType: item.chatType ?? "private", chatAccountId: item.chatAccountId ?? null,
-    personId: item.personId ?? null, priority: item.priority ?? priorities.normal, body: JSON.stringify(item.body), entityType: item.entityType ?? null,
-    entityId: item.entityId ?? null, dedupeKey: item.dedupeKey ?? null, notBefore: (item.notBefore ?? now).getTime(), createdAt: now.getTime(),
+    platform: item.platform,
+    chatId: item.chatId,
+    chatType: item.chatType ?? "private",
+    chatAccountId: item.chatAccountId ?? null,
+    personId: item.personId ?? null,
+    priority: item.priority ?? priorities.normal,
+    body: JSON.stringify(item.body),
+    entityType: item.entityType ?? null,
+    entityId: item.entityId ?? null,
+    dedupeKey: item.dedupeKey ?? null,
+    notBefore: (item.notBefore ?? now).getTime(),
+    createdAt: now.getTime(),
     expiresAt: item.expiresAt?.getTime() ?? null,
   });
   return row?.id ?? null;
@@ -111,32 +162,54 @@ export async function enqueue(db: Database, item: OutboxItem, now = new Date()):
 export async function enqueueMany(db: Database, items: Iterable<OutboxItem>, now = new Date()): Promise<number> {
   return await db.transaction(async () => {
     let n = 0;
-    for (const item of items) if (await insert(db, item, now) !== null) n++;
+    for (const item of items) if ((await insert(db, item, now)) !== null) n++;
     return n;
   });
 }
 
 /** One prepared query per engine (a query whose shape differs between the engines). */
-function perEngine<P extends Record<string, unknown>, O>(build: (engine: Engine) => Prepared<P, O>): (db: Database) => Prepared<P, O> {
+function perEngine<P extends Record<string, unknown>, O>(
+  build: (engine: Engine) => Prepared<P, O>,
+): (db: Database) => Prepared<P, O> {
   const sqlite = build("sqlite");
   const postgresql = build("postgresql");
   return (db) => (db.engine === "postgresql" ? postgresql : sqlite);
 }
 
-const dueQ = perEngine((engine) => prepared((k, p: Slots<{ platform: string; now: number; excluded: unknown; n: number }>) =>
-  k.selectFrom("Outbox").select(rowColumns)
-    .where("status", "=", "pending").where("platform", "=", p.platform).where("notBefore", "<=", p.now)
-    .where((eb) => eb.not(inList(engine, eb.ref("chatId"), p.excluded, "text")))
-    .orderBy("priority").orderBy("ord").orderBy("id")
-    .limit(p.n)));
+const dueQ = perEngine((engine) =>
+  prepared((k, p: Slots<{ platform: string; now: number; excluded: unknown; n: number }>) =>
+    k
+      .selectFrom("Outbox")
+      .select(rowColumns)
+      .where("status", "=", "pending")
+      .where("platform", "=", p.platform)
+      .where("notBefore", "<=", p.now)
+      .where((eb) => eb.not(inList(engine, eb.ref("chatId"), p.excluded, "text")))
+      .orderBy("priority")
+      .orderBy("ord")
+      .orderBy("id")
+      .limit(p.n),
+  ),
+);
 
 /**
  * Pending rows of a platform that are due, best first: priority, then fair order (broadcasts
  * interleave), then age. Rows to `excludeChats` (busy or held by a rate limit) are skipped, so a
  * chat with thousands of queued messages never hides another chat's message behind them.
  */
-export async function dueCandidates(db: Database, platform: string, now: Date, limit: number, excludeChats: Iterable<string> = []): Promise<OutboxRow[]> {
-  const rows = await dueQ(db).all(db, { platform, now: now.getTime(), excluded: listParam(db.engine, [...excludeChats]), n: limit });
+export async function dueCandidates(
+  db: Database,
+  platform: string,
+  now: Date,
+  limit: number,
+  excludeChats: Iterable<string> = [],
+): Promise<OutboxRow[]> {
+  const rows = await dueQ(db).all(db, {
+    platform,
+    now: now.getTime(),
+    excluded: listParam(db.engine, [...excludeChats]),
+    n: limit,
+  });
   return rows.map(toRow);
 }
 
@@ -147,18 +220,46 @@ export async function dueCandidates(db: Database, platform: string, now: Date, l
  * writer makes the statement exclusive), and none whose chat already has a message being sent
  * (by any process: a chat's messages go one at a time, in order).
  */
-const claimQ = perEngine((engine) => prepared((k, p: Slots<{ ids: unknown; n: number; worker: string; leaseUntil: number }>) =>
-  k.updateTable("Outbox")
-    .set((eb) => ({ status: "sending", claimedBy: p.worker, leaseUntil: p.leaseUntil, attempts: eb("attempts", "+", 1) }))
-    .where("id", "in", (eb) => skipLocked(engine, eb.selectFrom("Outbox as o").select("o.id")
-      .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
-      // By id: not by scanning the status index through every queued row.
-      .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
-      .where((w) => w.not(w.exists(w.selectFrom("Outbox as busy").select("busy.id")
-        .where("busy.status", "=", "sending").where("busy.platform", "=", w.ref("o.platform")).where("busy.chatId", "=", w.ref("o.chatId")))))
-      .orderBy("o.priority").orderBy("o.ord").orderBy("o.id")
-      .limit(p.n)))
-    .returning(rowColumns)));
+const claimQ = perEngine((engine) =>
+  prepared((k, p: Slots<{ ids: unknown; n: number; worker: string; leaseUntil: number }>) =>
+    k
+      .updateTable("Outbox")
+      .set((eb) => ({
+        status: "sending",
+        claimedBy: p.worker,
+        leaseUntil: p.leaseUntil,
+        attempts: eb("attempts", "+", 1),
+      }))
+      .where("id", "in", (eb) =>
+        skipLocked(
+          engine,
+          eb
+            .selectFrom("Outbox as o")
+            .select("o.id")
+            .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
+            // By id: not by scanning the status index through every queued row.
+            .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
+            .where((w) =>
+              w.not(
+                w.exists(
+                  w
+                    .selectFrom("Outbox as busy")
+                    .select("busy.id")
+                    .where("busy.status", "=", "sending")
+                    .where("busy.platform", "=", w.ref("o.platform"))
+                    .where("busy.chatId", "=", w.ref("o.chatId")),
+                ),
+              ),
+            )
+            .orderBy("o.priority")
+            .orderBy("o.ord")
+            .orderBy("o.id")
+            .limit(p.n),
+        ),
+      )
+      .returning(rowColumns),
+  ),
+);
 
 /**
  * Claims the given rows for a worker. Only rows still pending are claimed (another process may
@@ -166,7 +267,12 @@ const claimQ = perEngine((engine) => prepared((k, p: Slots<{ ids: unknown; n: nu
  */
 export async function claim(db: Database, ids: number[], workerId: string, leaseUntil: Date): Promise<OutboxRow[]> {
   if (!ids.length) return [];
-  const rows = await claimQ(db).all(db, { ids: listParam(db.engine, ids), n: ids.length, worker: workerId, leaseUntil: leaseUntil.getTime() });
+  const rows = await claimQ(db).all(db, {
+    ids: listParam(db.engine, ids),
+    n: ids.length,
+    worker: workerId,
+    leaseUntil: leaseUntil.getTime(),
+  });
   // RETURNING gives no order guarantee; keep the caller's (priority) order.
   const order = new Map(ids.map((id, i) => [id, i]));
   return rows.map(toRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
@@ -176,18 +282,53 @@ export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "platform_down"
 
 type AttemptDetail = { errorCode?: number; error?: string; retryAfter?: number };
 
-const attemptQ = prepared((k, p: Slots<{ outboxId: number; outcome: string; errorCode: number | null; error: string | null; retryAfter: number | null; at: number }>) =>
-  k.insertInto("DeliveryAttempt").values({ outboxId: p.outboxId, outcome: p.outcome, errorCode: p.errorCode, error: p.error, retryAfter: p.retryAfter, createdAt: p.at }));
+const attemptQ = prepared(
+  (
+    k,
+    p: Slots<{
+      outboxId: number;
+      outcome: string;
+      errorCode: number | null;
+      error: string | null;
+      retryAfter: number | null;
+      at: number;
+    }>,
+  ) =>
+    k.insertInto("DeliveryAttempt").values({
+      outboxId: p.outboxId,
+      outcome: p.outcome,
+      errorCode: p.errorCode,
+      error: p.error,
+      retryAfter: p.retryAfter,
+      createdAt: p.at,
+    }),
+);
 
-async function recordAttempt(db: Database, outboxId: number, outcome: AttemptOutcome, now: Date, detail: AttemptDetail = {}): Promise<void> {
+async function recordAttempt(
+  db: Database,
+  outboxId: number,
+  outcome: AttemptOutcome,
+  now: Date,
+  detail: AttemptDetail = {},
+): Promise<void> {
   await attemptQ.run(db, {
-    outboxId, outcome, errorCode: detail.errorCode ?? null, error: detail.error?.slice(0, 500) ?? null, retryAfter: detail.retryAfter ?? null, at: now.getTime(),
+    outboxId,
+    outcome,
+    errorCode: detail.errorCode ?? null,
+    error: detail.error?.slice(0, 500) ?? null,
+    retryAfter: detail.retryAfter ?? null,
+    at: now.getTime(),
   });
 }
 
 const markSentQ = prepared((k, p: Slots<{ id: number; worker: string; at: number; messageId: string | null }>) =>
-  k.updateTable("Outbox").set({ status: "sent", sentAt: p.at, platformMessageId: p.messageId, leaseUntil: null, lastError: null })
-    .where("id", "=", p.id).where("claimedBy", "=", p.worker).where("status", "=", "sending"));
+  k
+    .updateTable("Outbox")
+    .set({ status: "sent", sentAt: p.at, platformMessageId: p.messageId, leaseUntil: null, lastError: null })
+    .where("id", "=", p.id)
+    .where("claimedBy", "=", p.worker)
+    .where("status", "=", "sending"),
+);
 
 /** A finished send, as `recordSends` writes it. */
 export interface SentRecord {
@@ -210,7 +351,12 @@ export async function recordSends(db: Database, workerId: string, sends: readonl
   return await db.transaction(async () => {
     let marked = 0;
     for (const send of sends) {
-      marked += await markSentQ.run(db, { id: send.id, worker: workerId, at: send.at.getTime(), messageId: send.platformMessageId });
+      marked += await markSentQ.run(db, {
+        id: send.id,
+        worker: workerId,
+        at: send.at.getTime(),
+        messageId: send.platformMessageId,
+      });
       await recordAttempt(db, send.id, "sent", send.at);
       for (const line of send.log) await logOutbound(db, line);
     }
@@ -219,7 +365,13 @@ export async function recordSends(db: Database, workerId: string, sends: readonl
 }
 
 /** Marks a claimed row sent (only if this worker still holds it) and records the attempt. */
-export async function markSent(db: Database, id: number, workerId: string, platformMessageId: string | null, now = new Date()): Promise<boolean> {
+export async function markSent(
+  db: Database,
+  id: number,
+  workerId: string,
+  platformMessageId: string | null,
+  now = new Date(),
+): Promise<boolean> {
   return (await recordSends(db, workerId, [{ id, platformMessageId, at: now, log: [] }])) > 0;
 }
 
@@ -235,10 +387,22 @@ export async function reschedule(
 ): Promise<void> {
   const refund = outcome === "rate_limited" || outcome === "platform_down";
   await db.transaction(async () => {
-    await db.kysely.updateTable("Outbox")
+    await db.kysely
+      .updateTable("Outbox")
       .set((eb) => ({
-        status: "pending", notBefore: notBefore.getTime(), leaseUntil: null, claimedBy: null, lastError: detail.error?.slice(0, 500) ?? null,
-        attempts: refund ? eb.case().when("attempts", ">", 0).then(eb("attempts", "-", 1)).else(0).end() : eb.ref("attempts"),
+        status: "pending",
+        notBefore: notBefore.getTime(),
+        leaseUntil: null,
+        claimedBy: null,
+        lastError: detail.error?.slice(0, 500) ?? null,
+        attempts: refund
+          ? eb
+              .case()
+              .when("attempts", ">", 0)
+              .then(eb("attempts", "-", 1))
+              .else(0)
+              .end()
+          : eb.ref("attempts"),
       }))
       .where("id", "=", id)
       .execute();
@@ -247,16 +411,30 @@ export async function reschedule(
 }
 
 /** Ends a row without sending it: failed (gave up), unreachable (blocked, deactivated) or expired (no longer worth sending). */
-export async function markFinal(db: Database, id: number, status: "failed" | "unreachable" | "expired", now: Date, detail: { errorCode?: number; error?: string } = {}): Promise<void> {
+export async function markFinal(
+  db: Database,
+  id: number,
+  status: "failed" | "unreachable" | "expired",
+  now: Date,
+  detail: { errorCode?: number; error?: string } = {},
+): Promise<void> {
   await db.transaction(async () => {
-    await db.kysely.updateTable("Outbox").set({ status, leaseUntil: null, lastError: detail.error?.slice(0, 500) ?? null }).where("id", "=", id).execute();
+    await db.kysely
+      .updateTable("Outbox")
+      .set({ status, leaseUntil: null, lastError: detail.error?.slice(0, 500) ?? null })
+      .where("id", "=", id)
+      .execute();
     await recordAttempt(db, id, status, now, detail);
   });
 }
 
 /** Keeps a long back-off of one recipient on its account (Zalo's code 123), so that it survives a restart. */
 export async function backOffAccount(db: Database, chatAccountId: number, until: Date): Promise<void> {
-  await db.kysely.updateTable("ChatAccount").set({ backoffUntil: until.getTime() }).where("id", "=", chatAccountId).execute();
+  await db.kysely
+    .updateTable("ChatAccount")
+    .set({ backoffUntil: until.getTime() })
+    .where("id", "=", chatAccountId)
+    .execute();
 }
 
 /**
@@ -264,9 +442,11 @@ export async function backOffAccount(db: Database, chatAccountId: number, until:
  * passes its own id: rows it holds are in flight, not abandoned, however long the send takes.
  */
 export async function recoverExpiredLeases(db: Database, now = new Date(), ownWorkerId = ""): Promise<number> {
-  const r = await db.kysely.updateTable("Outbox")
+  const r = await db.kysely
+    .updateTable("Outbox")
     .set({ status: "pending", claimedBy: null, leaseUntil: null })
-    .where("status", "=", "sending").where("leaseUntil", "<", now.getTime())
+    .where("status", "=", "sending")
+    .where("leaseUntil", "<", now.getTime())
     .where((eb) => isDistinctFrom(db.engine, eb.ref("claimedBy"), eb.val(ownWorkerId)))
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
@@ -278,21 +458,36 @@ export async function recoverExpiredLeases(db: Database, now = new Date(), ownWo
 export const heartbeatStaleMs = 15_000;
 
 /** Registers a delivery worker (one per process) and its first heartbeat. */
-export async function registerWorker(db: Database, worker: { id: string; host: string; pid: number }, now: Date): Promise<void> {
-  await db.kysely.insertInto("DeliveryWorker")
+export async function registerWorker(
+  db: Database,
+  worker: { id: string; host: string; pid: number },
+  now: Date,
+): Promise<void> {
+  await db.kysely
+    .insertInto("DeliveryWorker")
     .values({ id: worker.id, host: worker.host, pid: worker.pid, startedAt: now.getTime(), heartbeatAt: now.getTime() })
-    .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ heartbeatAt: eb.ref("excluded.heartbeatAt"), stoppedAt: null })))
+    .onConflict((oc) =>
+      oc.column("id").doUpdateSet((eb) => ({ heartbeatAt: eb.ref("excluded.heartbeatAt"), stoppedAt: null })),
+    )
     .execute();
 }
 
 export async function heartbeat(db: Database, workerId: string, now: Date): Promise<void> {
-  await db.kysely.updateTable("DeliveryWorker").set({ heartbeatAt: now.getTime() }).where("id", "=", workerId).execute();
+  await db.kysely
+    .updateTable("DeliveryWorker")
+    .set({ heartbeatAt: now.getTime() })
+    .where("id", "=", workerId)
+    .execute();
 }
 
 /** A clean stop: the worker's rows (none should be left) are free at once, and old rows are forgotten. */
 export async function unregisterWorker(db: Database, workerId: string, now: Date): Promise<void> {
   await db.kysely.updateTable("DeliveryWorker").set({ stoppedAt: now.getTime() }).where("id", "=", workerId).execute();
-  await db.kysely.deleteFrom("DeliveryWorker").where("stoppedAt", "is not", null).where("stoppedAt", "<", now.getTime() - 7 * 24 * hourMs).execute();
+  await db.kysely
+    .deleteFrom("DeliveryWorker")
+    .where("stoppedAt", "is not", null)
+    .where("stoppedAt", "<", now.getTime() - 7 * 24 * hourMs)
+    .execute();
 }
 
 /**
@@ -309,17 +504,31 @@ export async function recoverDeadOwners(
   /** Workers running in this very process (several engines may share one in tests). */
   liveHere: ReadonlySet<string> = new Set([self.id]),
 ): Promise<number> {
-  const workers = await db.kysely.selectFrom("DeliveryWorker")
+  const workers = await db.kysely
+    .selectFrom("DeliveryWorker")
     .select(["id", "host", "pid", "heartbeatAt", "stoppedAt"])
-    .where("id", "in", (eb) => eb.selectFrom("Outbox").select("claimedBy").distinct().where("status", "=", "sending").where("claimedBy", "is not", null))
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("Outbox")
+        .select("claimedBy")
+        .distinct()
+        .where("status", "=", "sending")
+        .where("claimedBy", "is not", null),
+    )
     .execute();
-  const dead = workers.filter((w) => w.id !== self.id && (
-    w.stoppedAt != null || Number(w.heartbeatAt) < now.getTime() - heartbeatStaleMs ||
-    (w.host === self.host && (w.pid === self.pid ? !liveHere.has(w.id) : !isAlive(w.pid)))
-  )).map((w) => w.id);
+  const dead = workers
+    .filter(
+      (w) =>
+        w.id !== self.id &&
+        (w.stoppedAt != null ||
+          Number(w.heartbeatAt) < now.getTime() - heartbeatStaleMs ||
+          (w.host === self.host && (w.pid === self.pid ? !liveHere.has(w.id) : !isAlive(w.pid)))),
+    )
+    .map((w) => w.id);
   if (!dead.length) return 0;
   // Only rows still held by a dead owner: a row that finished or was re-claimed meanwhile is left alone.
-  const r = await db.kysely.updateTable("Outbox")
+  const r = await db.kysely
+    .updateTable("Outbox")
     .set({ status: "pending", claimedBy: null, leaseUntil: null })
     .where("status", "=", "sending")
     .where((eb) => inList(db.engine, eb.ref("claimedBy"), listParam(db.engine, dead), "text"))
@@ -339,23 +548,44 @@ export interface PlatformHealthRow {
 }
 
 export async function platformHealth(db: Database, platform?: string): Promise<PlatformHealthRow[]> {
-  let q = db.kysely.selectFrom("PlatformHealth").select(["platform", "state", "downSince", "lastError", "downNotifiedAt", "updatedAt"]).orderBy("platform");
+  let q = db.kysely
+    .selectFrom("PlatformHealth")
+    .select(["platform", "state", "downSince", "lastError", "downNotifiedAt", "updatedAt"])
+    .orderBy("platform");
   if (platform) q = q.where("platform", "=", platform);
   return (await q.execute()).map((r) => ({ ...r, state: r.state === "down" ? "down" : "up" }));
 }
 
 export async function setPlatformHealth(db: Database, row: PlatformHealthRow): Promise<void> {
-  await db.kysely.insertInto("PlatformHealth")
-    .values({ platform: row.platform, state: row.state, downSince: row.downSince, lastError: row.lastError?.slice(0, 300) ?? null, downNotifiedAt: row.downNotifiedAt, updatedAt: row.updatedAt })
-    .onConflict((oc) => oc.column("platform").doUpdateSet((eb) => ({
-      state: eb.ref("excluded.state"), downSince: eb.ref("excluded.downSince"), lastError: eb.ref("excluded.lastError"),
-      downNotifiedAt: eb.ref("excluded.downNotifiedAt"), updatedAt: eb.ref("excluded.updatedAt"),
-    })))
+  await db.kysely
+    .insertInto("PlatformHealth")
+    .values({
+      platform: row.platform,
+      state: row.state,
+      downSince: row.downSince,
+      lastError: row.lastError?.slice(0, 300) ?? null,
+      downNotifiedAt: row.downNotifiedAt,
+      updatedAt: row.updatedAt,
+    })
+    .onConflict((oc) =>
+      oc.column("platform").doUpdateSet((eb) => ({
+        state: eb.ref("excluded.state"),
+        downSince: eb.ref("excluded.downSince"),
+        lastError: eb.ref("excluded.lastError"),
+        downNotifiedAt: eb.ref("excluded.downNotifiedAt"),
+        updatedAt: eb.ref("excluded.updatedAt"),
+      })),
+    )
     .execute();
 }
 
 const nextDueQ = prepared((k, p: Slots<{ platform: string }>) =>
-  k.selectFrom("Outbox").select((eb) => eb.fn.min("notBefore").as("t")).where("status", "=", "pending").where("platform", "=", p.platform));
+  k
+    .selectFrom("Outbox")
+    .select((eb) => eb.fn.min("notBefore").as("t"))
+    .where("status", "=", "pending")
+    .where("platform", "=", p.platform),
+);
 
 /** When the next pending row of the platform becomes due (ms), or null when none is pending. */
 export async function nextDueAt(db: Database, platform: string): Promise<number | null> {
@@ -363,14 +593,27 @@ export async function nextDueAt(db: Database, platform: string): Promise<number 
   return t == null ? null : Number(t);
 }
 
-export async function getOutboxRow(db: Database, id: number): Promise<(OutboxRow & { status: string; sentAt: number | null; lastError: string | null; platformMessageId: string | null }) | undefined> {
-  const row = await db.kysely.selectFrom("Outbox").select([...rowColumns, "status", "sentAt", "lastError", "platformMessageId"]).where("id", "=", id).executeTakeFirst();
+export async function getOutboxRow(
+  db: Database,
+  id: number,
+): Promise<
+  | (OutboxRow & { status: string; sentAt: number | null; lastError: string | null; platformMessageId: string | null })
+  | undefined
+> {
+  const row = await db.kysely
+    .selectFrom("Outbox")
+    .select([...rowColumns, "status", "sentAt", "lastError", "platformMessageId"])
+    .where("id", "=", id)
+    .executeTakeFirst();
   return row && toRow(row);
 }
 
 /** Row counts by status, optionally for one platform. */
 export async function outboxCounts(db: Database, platform?: string): Promise<Record<string, number>> {
-  let q = db.kysely.selectFrom("Outbox").select((eb) => ["status", eb.fn.countAll<number>().as("n")]).groupBy("status");
+  let q = db.kysely
+    .selectFrom("Outbox")
+    .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
+    .groupBy("status");
   if (platform) q = q.where("platform", "=", platform);
   const rows = await q.execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));

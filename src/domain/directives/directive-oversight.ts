@@ -53,7 +53,15 @@ async function reachOf(db: Database, where: Range, organisationId: number | null
         .count<number>(
           eb
             .case()
-            .when(eb.exists(eb.selectFrom("ChatAccount as c").select("c.id").whereRef("c.personId", "=", "m.personId").where("c.unreachable", "=", false)))
+            .when(
+              eb.exists(
+                eb
+                  .selectFrom("ChatAccount as c")
+                  .select("c.id")
+                  .whereRef("c.personId", "=", "m.personId")
+                  .where("c.unreachable", "=", false),
+              ),
+            )
             .then(eb.ref("m.personId"))
             .end(),
         )
@@ -72,13 +80,24 @@ async function reachOf(db: Database, where: Range, organisationId: number | null
  * is sent) and not linked. The same audience as `sendDirective`. Throws unit_not_found, forbidden
  * unless the actor may send directives to the unit.
  */
-export async function directiveReach(db: Database, actor: Actor, unitId: number, organisationId: number | null = null): Promise<DirectiveReach> {
+export async function directiveReach(
+  db: Database,
+  actor: Actor,
+  unitId: number,
+  organisationId: number | null = null,
+): Promise<DirectiveReach> {
   const unit = await findUnit(db, unitId);
   await assertActorCan(db, actor, "send_directives", unit.id);
   const [lo, hi] = subtreeRange(unit.path);
   const whole = await reachOf(db, { lo, hi }, organisationId);
   const direct = await reachOf(db, { unitId: unit.id }, organisationId);
-  const children = await db.kysely.selectFrom("Unit").select(["id", "name", "levelLabel", "path"]).where("parentId", "=", unit.id).orderBy("name").orderBy("id").execute();
+  const children = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "name", "levelLabel", "path"])
+    .where("parentId", "=", unit.id)
+    .orderBy("name")
+    .orderBy("id")
+    .execute();
   const units: UnitReach[] = [];
   for (const child of children) {
     const [clo, chi] = subtreeRange(child.path);
@@ -117,8 +136,21 @@ function summaryQuery(db: Database) {
     .innerJoin("Unit as u", "u.id", "x.unitId")
     .leftJoin("Person as p", "p.id", "x.createdById")
     .select([
-      "x.id", "x.unitId", "u.name as unitName", "x.kind", "x.number", "x.issuer", "x.title", "x.summary", "x.link", "x.status", "x.reminderDays",
-      "x.createdById", "p.fullName as createdByName", "x.createdAt", "x.sentAt",
+      "x.id",
+      "x.unitId",
+      "u.name as unitName",
+      "x.kind",
+      "x.number",
+      "x.issuer",
+      "x.title",
+      "x.summary",
+      "x.link",
+      "x.status",
+      "x.reminderDays",
+      "x.createdById",
+      "p.fullName as createdByName",
+      "x.createdAt",
+      "x.sentAt",
     ]);
 }
 
@@ -144,7 +176,12 @@ export interface DirectiveView {
  * visible only to those who may send it. Throws not_found for a directive that does not exist or
  * that the actor may not see from that unit.
  */
-export async function openDirective(db: Database, actor: Actor, directiveId: number, unitId?: number): Promise<DirectiveView> {
+export async function openDirective(
+  db: Database,
+  actor: Actor,
+  directiveId: number,
+  unitId?: number,
+): Promise<DirectiveView> {
   const row = await summaryQuery(db).where("x.id", "=", directiveId).executeTakeFirst();
   if (!row) throw new AppError("not_found", { what: "directive" });
   const directive = toSummary(row);
@@ -155,7 +192,7 @@ export async function openDirective(db: Database, actor: Actor, directiveId: num
   let unit: UnitRow | undefined;
   if (unitId !== undefined) {
     const wanted = await findUnit(db, unitId).catch(() => undefined);
-    if (wanted && wanted.path.startsWith(home.path) && (await actorCan(db, actor, "read", wanted.id))) unit = wanted;
+    if (wanted?.path.startsWith(home.path) && (await actorCan(db, actor, "read", wanted.id))) unit = wanted;
   } else if (await actorCan(db, actor, "read", home.id)) {
     unit = home;
   } else if (actor.kind === "person") {
@@ -190,11 +227,25 @@ export async function listSubtreeDirectives(
   const offset = Math.max(0, page.offset ?? 0);
   const me = actorPersonId(actor);
   const rows = await summaryQuery(db)
-    .select((eb) => eb.selectFrom("DirectiveDelivery as d").select(eb.fn.countAll<number>().as("n")).whereRef("d.directiveId", "=", "x.id").as("audience"))
+    .select((eb) =>
+      eb
+        .selectFrom("DirectiveDelivery as d")
+        .select(eb.fn.countAll<number>().as("n"))
+        .whereRef("d.directiveId", "=", "x.id")
+        .as("audience"),
+    )
     .where((eb) =>
       eb.or([
-        eb.and([eb("x.status", "!=", "draft"), eb.or([eb("x.unitId", "in", ancestors), eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)])])]),
-        eb.and([eb("x.status", "=", "draft"), eb("x.createdById", "=", me ?? -1), eb("u.path", ">=", lo), eb("u.path", "<", hi)]),
+        eb.and([
+          eb("x.status", "!=", "draft"),
+          eb.or([eb("x.unitId", "in", ancestors), eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)])]),
+        ]),
+        eb.and([
+          eb("x.status", "=", "draft"),
+          eb("x.createdById", "=", me ?? -1),
+          eb("u.path", ">=", lo),
+          eb("u.path", "<", hi),
+        ]),
       ]),
     )
     .orderBy((eb) => eb.fn.coalesce("x.sentAt", "x.createdAt"), "desc")
@@ -253,7 +304,12 @@ export async function directiveNonReaders(
     // Elsewhere the subtree's people drive the query (a commune's 2,000, not the 200,000 copies).
     .$if(!whole, (q) =>
       q.where("d.personId", "in", (eb) =>
-        eb.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select("m.personId").where("u.path", ">=", lo).where("u.path", "<", hi),
+        eb
+          .selectFrom("Membership as m")
+          .innerJoin("Unit as u", "u.id", "m.unitId")
+          .select("m.personId")
+          .where("u.path", ">=", lo)
+          .where("u.path", "<", hi),
       ),
     );
   const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
@@ -261,7 +317,11 @@ export async function directiveNonReaders(
     .innerJoin("Person as p", "p.id", "d.personId")
     .leftJoin("Outbox as o", "o.id", "d.outboxId")
     .select((eb) => [
-      "d.personId", "p.fullName", "d.status", "o.status as outboxStatus", "d.remindedAt",
+      "d.personId",
+      "p.fullName",
+      "d.status",
+      "o.status as outboxStatus",
+      "d.remindedAt",
       eb
         .selectFrom("Membership as m")
         .innerJoin("Unit as u", "u.id", "m.unitId")
@@ -281,7 +341,13 @@ export async function directiveNonReaders(
     .execute();
   return {
     total: Number(counted.n),
-    rows: rows.map((r) => ({ personId: r.personId, fullName: r.fullName, unitName: r.unitName, copy: copyState(r.status, r.outboxStatus), remindedAt: r.remindedAt })),
+    rows: rows.map((r) => ({
+      personId: r.personId,
+      fullName: r.fullName,
+      unitName: r.unitName,
+      copy: copyState(r.status, r.outboxStatus),
+      remindedAt: r.remindedAt,
+    })),
   };
 }
 
@@ -297,7 +363,9 @@ export async function remindableCount(db: Database, directiveId: number): Promis
     .where("d.directiveId", "=", directiveId)
     .where("d.readAt", "is", null)
     .where("d.remindedAt", "is", null)
-    .where((eb) => eb.or([eb("d.status", "=", "sent"), eb.and([eb("d.status", "=", "queued"), eb("o.status", "=", "sent")])]))
+    .where((eb) =>
+      eb.or([eb("d.status", "=", "sent"), eb.and([eb("d.status", "=", "queued"), eb("o.status", "=", "sent")])]),
+    )
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -309,7 +377,12 @@ export async function remindableCount(db: Database, directiveId: number): Promis
  * 0 nothing is planned. Throws not_found (as `openDirective`), forbidden unless the actor may send
  * directives to its unit, conflict for a draft.
  */
-export async function remindNonReadersNow(db: Database, actor: Actor, directiveId: number, now: Date): Promise<{ count: number }> {
+export async function remindNonReadersNow(
+  db: Database,
+  actor: Actor,
+  directiveId: number,
+  now: Date,
+): Promise<{ count: number }> {
   const view = await openDirective(db, actor, directiveId);
   await assertActorCan(db, actor, "send_directives", view.directive.unitId);
   if (view.directive.status === "draft") throw new AppError("conflict", { what: `#${directiveId}` });
@@ -320,16 +393,27 @@ export async function remindNonReadersNow(db: Database, actor: Actor, directiveI
     await trx
       .insertInto("ScheduledJob")
       .values({
-        kind: "directive_reminder", entityType: "Directive", entityId: directiveId, dueAt: at, expiresAt: at + 2 * DAY_MS, status: "pending",
-        dedupeKey: `directive_reminder:${directiveId}:now:${at}`, createdAt: at,
+        kind: "directive_reminder",
+        entityType: "Directive",
+        entityId: directiveId,
+        dueAt: at,
+        expiresAt: at + 2 * DAY_MS,
+        status: "pending",
+        dedupeKey: `directive_reminder:${directiveId}:now:${at}`,
+        createdAt: at,
       })
       .onConflict((oc) => oc.column("dedupeKey").doNothing())
       .execute();
     await trx
       .insertInto("AuditLog")
       .values({
-        actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "directive.remind", entityType: "Directive", entityId: directiveId,
-        detail: JSON.stringify({ count }), createdAt: at,
+        actorPersonId: actorPersonId(actor),
+        source: actorSource(actor),
+        action: "directive.remind",
+        entityType: "Directive",
+        entityId: directiveId,
+        detail: JSON.stringify({ count }),
+        createdAt: at,
       })
       .execute();
   });

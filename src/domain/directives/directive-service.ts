@@ -81,21 +81,38 @@ export interface DirectiveRow {
   sentAt: number | null;
 }
 
-const directiveColumns = ["id", "unitId", "organisationId", "kind", "number", "issuer", "title", "summary", "link", "status", "reminderDays", "createdById", "createdAt", "sentAt"] as const;
+const directiveColumns = [
+  "id",
+  "unitId",
+  "organisationId",
+  "kind",
+  "number",
+  "issuer",
+  "title",
+  "summary",
+  "link",
+  "status",
+  "reminderDays",
+  "createdById",
+  "createdAt",
+  "sentAt",
+] as const;
 
 const directiveStatuses: readonly string[] = ["draft", "sending", "sent"] satisfies DirectiveStatus[];
 
 /** A stored Directive row as the domain sees it (kind and status checked, not cast). */
-export function toDirectiveRow<R extends Omit<DirectiveRow, "kind" | "status"> & { kind: string; status: string }>(row: R): Omit<R, "kind" | "status"> & Pick<DirectiveRow, "kind" | "status"> {
+export function toDirectiveRow<R extends Omit<DirectiveRow, "kind" | "status"> & { kind: string; status: string }>(
+  row: R,
+): Omit<R, "kind" | "status"> & Pick<DirectiveRow, "kind" | "status"> {
   const { kind, status } = row;
-  if (!isDirectiveKind(kind) || !isDirectiveStatus(status)) throw new Error(`Directive ${row.id}: unknown kind or status ${kind}/${status}`);
+  if (!isDirectiveKind(kind) || !isDirectiveStatus(status))
+    throw new Error(`Directive ${row.id}: unknown kind or status ${kind}/${status}`);
   return { ...row, kind, status };
 }
 
 function isDirectiveStatus(value: string): value is DirectiveStatus {
   return directiveStatuses.includes(value);
 }
-
 
 // Letters (Vietnamese included, precomposed or with combining marks), digits, - / . and spaces.
 const numberChars = /^[\p{L}\p{M}\p{Nd}\-/. ]+$/u;
@@ -117,7 +134,12 @@ export function normaliseDirectiveNumber(text: string): string {
     .replace(/^(số|so|no\.?)\s*:?\s*(?=\p{Nd})/iu, "")
     .replace(/\s*([-/.])\s*/g, "$1")
     .trim();
-  if (!numberChars.test(value) || !/\p{Nd}/u.test(value) || value.length > numberMaxLength || /^[-/.]|[-/]$/.test(value))
+  if (
+    !numberChars.test(value) ||
+    !/\p{Nd}/u.test(value) ||
+    value.length > numberMaxLength ||
+    /^[-/.]|[-/]$/.test(value)
+  )
     throw new AppError("directive_number_invalid", { number: text.trim().slice(0, 80) });
   return value;
 }
@@ -145,7 +167,8 @@ function cleanLink(link: string | null | undefined): string | null {
   } catch {
     throw new AppError("invalid_input", { field: "link" });
   }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname) throw new AppError("invalid_input", { field: "link" });
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname)
+    throw new AppError("invalid_input", { field: "link" });
   return value;
 }
 
@@ -167,7 +190,8 @@ function cleanDirective(input: DirectiveInput): CleanDirective {
   if (title.length > titleMaxLength) throw new AppError("invalid_input", { field: "title", max: titleMaxLength });
   const summary = tidySummary(input.summary ?? "");
   if (!summary) throw new AppError("directive_summary_empty");
-  if (summary.length > summaryMaxLength) throw new AppError("directive_summary_too_long", { length: summary.length, max: summaryMaxLength });
+  if (summary.length > summaryMaxLength)
+    throw new AppError("directive_summary_too_long", { length: summary.length, max: summaryMaxLength });
   const number = normaliseDirectiveNumber(input.number ?? "");
   const issuer = tidyText(input.issuer ?? "");
   if (issuer.length > issuerMaxLength) throw new AppError("invalid_input", { field: "issuer", max: issuerMaxLength });
@@ -175,7 +199,16 @@ function cleanDirective(input: DirectiveInput): CleanDirective {
   const reminderDays = input.reminderDays ?? defaultReminderDays;
   if (!Number.isInteger(reminderDays) || reminderDays < 1 || reminderDays > maxReminderDays)
     throw new AppError("invalid_input", { field: "reminderDays" });
-  return { kind: input.kind, number, issuer, title, summary, link, reminderDays, warnings: summary.length > summaryWarnLength ? ["summary_long"] : [] };
+  return {
+    kind: input.kind,
+    number,
+    issuer,
+    title,
+    summary,
+    link,
+    reminderDays,
+    warnings: summary.length > summaryWarnLength ? ["summary_long"] : [],
+  };
 }
 
 /**
@@ -192,7 +225,12 @@ export function validateDirective(input: DirectiveInput): { warnings: "summary_l
  * The directive's fields as `createDirective` would store them (tidied), without storing anything:
  * for a live preview while composing. Throws what `validateDirective` throws.
  */
-export function tidyDirective(input: DirectiveInput): Pick<DirectiveRow, "kind" | "number" | "issuer" | "title" | "summary" | "link" | "reminderDays"> & { warnings: "summary_long"[] } {
+export function tidyDirective(input: DirectiveInput): Pick<
+  DirectiveRow,
+  "kind" | "number" | "issuer" | "title" | "summary" | "link" | "reminderDays"
+> & {
+  warnings: "summary_long"[];
+} {
   return cleanDirective(input);
 }
 
@@ -201,7 +239,11 @@ export function tidyDirective(input: DirectiveInput): Pick<DirectiveRow, "kind" 
  * creator may send directives to the unit, invalid_input ({ field: "organisationId" }) when the
  * organisation has no unit in the subtree.
  */
-export async function createDirective(db: Database, input: DirectiveInput, now: Date): Promise<DirectiveRow & { warnings: string[] }> {
+export async function createDirective(
+  db: Database,
+  input: DirectiveInput,
+  now: Date,
+): Promise<DirectiveRow & { warnings: string[] }> {
   const clean = cleanDirective(input);
   return await db.transaction(async () => {
     const unit = await getUnit(db, input.unitId);
@@ -210,22 +252,46 @@ export async function createDirective(db: Database, input: DirectiveInput, now: 
     if (organisationId !== null && organisationId !== unit.organisationId) {
       const [lo, hi] = subtreeRange(unit.path);
       const inSubtree = await db.kysely
-        .selectFrom("Unit").select("id")
-        .where("path", ">=", lo).where("path", "<", hi).where("organisationId", "=", organisationId)
-        .limit(1).executeTakeFirst();
+        .selectFrom("Unit")
+        .select("id")
+        .where("path", ">=", lo)
+        .where("path", "<", hi)
+        .where("organisationId", "=", organisationId)
+        .limit(1)
+        .executeTakeFirst();
       if (!inSubtree) throw new AppError("invalid_input", { field: "organisationId" });
     }
     const { id } = await db.kysely
       .insertInto("Directive")
       .values({
-        unitId: unit.id, organisationId, kind: clean.kind, number: clean.number, issuer: clean.issuer, title: clean.title,
-        summary: clean.summary, link: clean.link, status: "draft", reminderDays: clean.reminderDays, createdById: input.createdById,
+        unitId: unit.id,
+        organisationId,
+        kind: clean.kind,
+        number: clean.number,
+        issuer: clean.issuer,
+        title: clean.title,
+        summary: clean.summary,
+        link: clean.link,
+        status: "draft",
+        reminderDays: clean.reminderDays,
+        createdById: input.createdById,
         createdAt: now.getTime(),
       })
       .returning("id")
       .executeTakeFirstOrThrow();
-    await recordAudit(db, { actorPersonId: input.createdById, source: input.source ?? "chat", action: "directive.create", entityType: "Directive", entityId: id, detail: { unitId: unit.id, kind: clean.kind } }, now);
-    return { ...await getDirective(db, id), warnings: clean.warnings };
+    await recordAudit(
+      db,
+      {
+        actorPersonId: input.createdById,
+        source: input.source ?? "chat",
+        action: "directive.create",
+        entityType: "Directive",
+        entityId: id,
+        detail: { unitId: unit.id, kind: clean.kind },
+      },
+      now,
+    );
+    return { ...(await getDirective(db, id)), warnings: clean.warnings };
   });
 }
 
@@ -243,12 +309,20 @@ export async function getDirective(db: Database, id: number): Promise<DirectiveR
 }
 
 /** The audience: distinct people with a membership in the directive's subtree (and organisation). */
-async function audienceQuery(db: Database, directive: DirectiveRow): Promise<SelectQueryBuilder<DB, "Unit" | "Membership", { personId: number }>> {
+async function audienceQuery(
+  db: Database,
+  directive: DirectiveRow,
+): Promise<SelectQueryBuilder<DB, "Unit" | "Membership", { personId: number }>> {
   const [lo, hi] = subtreeRange((await getUnit(db, directive.unitId)).path);
   return audienceIn(db, lo, hi, directive.organisationId);
 }
 
-function audienceIn(db: Database, lo: string, hi: string, organisationId: number | null): SelectQueryBuilder<DB, "Unit" | "Membership", { personId: number }> {
+function audienceIn(
+  db: Database,
+  lo: string,
+  hi: string,
+  organisationId: number | null,
+): SelectQueryBuilder<DB, "Unit" | "Membership", { personId: number }> {
   let q = db.kysely
     .selectFrom("Unit")
     .innerJoin("Membership", "Membership.unitId", "Unit.id")
@@ -276,16 +350,38 @@ const oneIf = (condition: RawBuilder<unknown>) => sql<number>`CASE WHEN ${condit
  * How many people a directive would reach and how many of them have no reachable linked account,
  * counted in SQL (for the preview before sending; `directiveAudience` lists the ids). Throws not_found.
  */
-export async function directiveAudienceCounts(db: Database, directiveId: number): Promise<{ total: number; notLinked: number }> {
+export async function directiveAudienceCounts(
+  db: Database,
+  directiveId: number,
+): Promise<{ total: number; notLinked: number }> {
   const audience = await audienceQuery(db, await getDirective(db, directiveId));
   const row = await db.kysely
     .selectFrom(audience.as("p"))
     .select((eb) => [
       eb.fn.countAll<number>().as("total"),
-      eb.fn.coalesce(
-        eb.fn.sum<number>(eb.case().when(eb.not(eb.exists(eb.selectFrom("ChatAccount as c").select("c.id").whereRef("c.personId", "=", "p.personId").where("c.unreachable", "=", false)))).then(1).else(0).end()),
-        eb.lit(0),
-      ).as("notLinked"),
+      eb.fn
+        .coalesce(
+          eb.fn.sum<number>(
+            eb
+              .case()
+              .when(
+                eb.not(
+                  eb.exists(
+                    eb
+                      .selectFrom("ChatAccount as c")
+                      .select("c.id")
+                      .whereRef("c.personId", "=", "p.personId")
+                      .where("c.unreachable", "=", false),
+                  ),
+                ),
+              )
+              .then(1)
+              .else(0)
+              .end(),
+          ),
+          eb.lit(0),
+        )
+        .as("notLinked"),
     ])
     .executeTakeFirstOrThrow();
   return { total: Number(row.total), notLinked: Number(row.notLinked) };
@@ -296,20 +392,47 @@ export async function directiveAudienceCounts(db: Database, directiveId: number)
  * sub-unit's subtree, in the directive's organisation when it names one), largest first, for the
  * preview; `direct` counts those with a membership in the unit itself. Throws not_found.
  */
-export async function directiveAudienceByUnit(db: Database, directiveId: number): Promise<{ direct: number; units: { unitId: number; name: string; total: number }[] }> {
+export async function directiveAudienceByUnit(
+  db: Database,
+  directiveId: number,
+): Promise<{ direct: number; units: { unitId: number; name: string; total: number }[] }> {
   const directive = await getDirective(db, directiveId);
-  const children = await db.kysely.selectFrom("Unit").select(["id", "name", "path"]).where("parentId", "=", directive.unitId).orderBy("name").orderBy("id").execute();
+  const children = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "name", "path"])
+    .where("parentId", "=", directive.unitId)
+    .orderBy("name")
+    .orderBy("id")
+    .execute();
   const countPeople = async (q: SelectQueryBuilder<DB, "Unit" | "Membership", { personId: number }>) =>
-    Number((await db.kysely.selectFrom(q.as("p")).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db.kysely
+          .selectFrom(q.as("p"))
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const units = (
-    await Promise.all(children.map(async (child) => {
-      const [lo, hi] = subtreeRange(child.path);
-      return { unitId: child.id, name: child.name, total: await countPeople(audienceIn(db, lo, hi, directive.organisationId)) };
-    }))
+    await Promise.all(
+      children.map(async (child) => {
+        const [lo, hi] = subtreeRange(child.path);
+        return {
+          unitId: child.id,
+          name: child.name,
+          total: await countPeople(audienceIn(db, lo, hi, directive.organisationId)),
+        };
+      }),
+    )
   )
     .filter((u) => u.total > 0)
     .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
-  let direct = db.kysely.selectFrom("Unit").innerJoin("Membership", "Membership.unitId", "Unit.id").select("Membership.personId").distinct().where("Unit.id", "=", directive.unitId);
+  let direct = db.kysely
+    .selectFrom("Unit")
+    .innerJoin("Membership", "Membership.unitId", "Unit.id")
+    .select("Membership.personId")
+    .distinct()
+    .where("Unit.id", "=", directive.unitId);
   if (directive.organisationId != null) direct = direct.where("Unit.organisationId", "=", directive.organisationId);
   return { direct: await countPeople(direct), units };
 }
@@ -335,7 +458,10 @@ export function deliveryAccountOf(db: Database, person: RawBuilder<number>) {
  * gets the label only: its button is shown, never sent.
  */
 export function readChoice(directiveId: number, locale: Locale | string): { label: string; payload: string } {
-  return { label: translator(locale)("directives.read_button"), payload: directiveId > 0 ? encodePayload({ kind: "read", directiveId }) : "" };
+  return {
+    label: translator(locale)("directives.read_button"),
+    payload: directiveId > 0 ? encodePayload({ kind: "read", directiveId }) : "",
+  };
 }
 
 /** The member-facing text of a directive (also shown again by /vanban). */
@@ -388,10 +514,28 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
   directive: DirectiveRow,
   options: { prefix: string; now: number; reminder: boolean },
 ): Promise<number> {
-  const bodies = { vi: JSON.stringify(directiveBody(directive, "vi", options.reminder)), en: JSON.stringify(directiveBody(directive, "en", options.reminder)) };
+  const bodies = {
+    vi: JSON.stringify(directiveBody(directive, "vi", options.reminder)),
+    en: JSON.stringify(directiveBody(directive, "en", options.reminder)),
+  };
   const inserted = await db.kysely
     .insertInto("Outbox")
-    .columns(["platform", "chatId", "chatType", "chatAccountId", "personId", "priority", "body", "entityType", "entityId", "dedupeKey", "status", "attempts", "notBefore", "createdAt"])
+    .columns([
+      "platform",
+      "chatId",
+      "chatType",
+      "chatAccountId",
+      "personId",
+      "priority",
+      "body",
+      "entityType",
+      "entityId",
+      "dedupeKey",
+      "status",
+      "attempts",
+      "notBefore",
+      "createdAt",
+    ])
     .expression(
       db.kysely
         .selectFrom(recipients.as("r"))
@@ -404,7 +548,13 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
           "c.id",
           "r.personId",
           typedValue(priorities.broadcast, "integer").as("priority"),
-          e.case().when("p.locale", "=", "en").then(typedValue(bodies.en, "text")).else(typedValue(bodies.vi, "text")).end().as("body"),
+          e
+            .case()
+            .when("p.locale", "=", "en")
+            .then(typedValue(bodies.en, "text"))
+            .else(typedValue(bodies.vi, "text"))
+            .end()
+            .as("body"),
           sql<string>`'Directive'`.as("entityType"),
           typedValue(directive.id, "integer").as("entityId"),
           sql<string>`${typedValue(options.prefix, "text")} || CAST(${sql.ref("r.personId")} AS TEXT)`.as("dedupeKey"),
@@ -451,8 +601,18 @@ export async function offerQuestionToMany<QDB, QTB extends keyof QDB>(
     .onConflict((oc) =>
       oc
         .column("chatAccountId")
-        .doUpdateSet((eb) => ({ kind: eb.ref("excluded.kind"), data: eb.ref("excluded.data"), expiresAt: eb.ref("excluded.expiresAt"), updatedAt: eb.ref("excluded.updatedAt") }))
-        .where((eb) => eb.or([eb("ConversationState.expiresAt", "<=", eb.ref("excluded.updatedAt")), eb("ConversationState.kind", "not in", protectedQuestionKinds)])),
+        .doUpdateSet((eb) => ({
+          kind: eb.ref("excluded.kind"),
+          data: eb.ref("excluded.data"),
+          expiresAt: eb.ref("excluded.expiresAt"),
+          updatedAt: eb.ref("excluded.updatedAt"),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb("ConversationState.expiresAt", "<=", eb.ref("excluded.updatedAt")),
+            eb("ConversationState.kind", "not in", protectedQuestionKinds),
+          ]),
+        ),
     )
     .execute();
 }
@@ -481,25 +641,33 @@ export async function sendDirective(
     await db.kysely
       .insertInto("DirectiveDelivery")
       .columns(["directiveId", "personId", "chatAccountId", "status"])
-      .expression((eb) =>
-        eb
-          .selectFrom(
-            eb.selectFrom(audience.as("p")).select((e) => ["p.personId", deliveryAccountOf(db, sql.ref("p.personId")).as("accountId")]).as("a"),
-          )
-          .select((e) => [
-            typedValue(directive.id, "integer").as("directiveId"),
-            "a.personId",
-            "a.accountId",
-            e.case().when("a.accountId", "is", null).then("not_linked").else("queued").end().as("status"),
-          ])
-          .where(sql<boolean>`true`), // SQLite: a WHERE before ON CONFLICT, or ON reads as a join's
+      .expression(
+        (eb) =>
+          eb
+            .selectFrom(
+              eb
+                .selectFrom(audience.as("p"))
+                .select((e) => ["p.personId", deliveryAccountOf(db, sql.ref("p.personId")).as("accountId")])
+                .as("a"),
+            )
+            .select((e) => [
+              typedValue(directive.id, "integer").as("directiveId"),
+              "a.personId",
+              "a.accountId",
+              e.case().when("a.accountId", "is", null).then("not_linked").else("queued").end().as("status"),
+            ])
+            .where(sql<boolean>`true`), // SQLite: a WHERE before ON CONFLICT, or ON reads as a join's
       )
       .onConflict((oc) => oc.columns(["directiveId", "personId"]).doNothing())
       .execute();
     const prefix = directiveDedupePrefix(directive.id);
     const queued = await queueCopies(
       db,
-      db.kysely.selectFrom("DirectiveDelivery as d").select(["d.personId", "d.chatAccountId as accountId"]).where("d.directiveId", "=", directive.id).where("d.status", "=", "queued"),
+      db.kysely
+        .selectFrom("DirectiveDelivery as d")
+        .select(["d.personId", "d.chatAccountId as accountId"])
+        .where("d.directiveId", "=", directive.id)
+        .where("d.status", "=", "queued"),
       directive,
       { prefix, now, reminder: false },
     );
@@ -509,14 +677,20 @@ export async function sendDirective(
         outboxId: eb
           .selectFrom("Outbox as o")
           .select("o.id")
-          .where(sql<boolean>`${sql.ref("o.dedupeKey")} = ${typedValue(prefix, "text")} || CAST(${sql.ref("DirectiveDelivery.personId")} AS TEXT)`),
+          .where(
+            sql<boolean>`${sql.ref("o.dedupeKey")} = ${typedValue(prefix, "text")} || CAST(${sql.ref("DirectiveDelivery.personId")} AS TEXT)`,
+          ),
       }))
       .where("directiveId", "=", directive.id)
       .where("status", "=", "queued")
       .execute();
     await offerQuestionToMany(
       db,
-      db.kysely.selectFrom("DirectiveDelivery as d").select("d.chatAccountId").where("d.directiveId", "=", directive.id).where("d.status", "=", "queued"),
+      db.kysely
+        .selectFrom("DirectiveDelivery as d")
+        .select("d.chatAccountId")
+        .where("d.directiveId", "=", directive.id)
+        .where("d.status", "=", "queued"),
       "directive",
       { directiveId: directive.id, choices: [encodePayload({ kind: "read", directiveId: directive.id })] },
       now + (directive.reminderDays + 7) * DAY_MS,
@@ -524,32 +698,95 @@ export async function sendDirective(
     );
     const counts = await db.kysely
       .selectFrom("DirectiveDelivery")
-      .select((eb) => [eb.fn.countAll<number>().as("total"), eb.fn.coalesce(eb.fn.sum<number>(oneIf(sql`${sql.ref("status")} = 'not_linked'`)), eb.lit(0)).as("notLinked")])
+      .select((eb) => [
+        eb.fn.countAll<number>().as("total"),
+        eb.fn.coalesce(eb.fn.sum<number>(oneIf(sql`${sql.ref("status")} = 'not_linked'`)), eb.lit(0)).as("notLinked"),
+      ])
       .where("directiveId", "=", directive.id)
       .executeTakeFirstOrThrow();
     const total = Number(counts.total);
     const notLinked = Number(counts.notLinked);
 
-    await db.kysely.updateTable("Directive").set({ status: "sending", sentAt: now }).where("id", "=", directive.id).execute();
-    await scheduleJob(db, "directive_progress", directive.id, now + progressFirstDelayMs, `directive_progress:${directive.id}:1`, null, now);
+    await db.kysely
+      .updateTable("Directive")
+      .set({ status: "sending", sentAt: now })
+      .where("id", "=", directive.id)
+      .execute();
+    await scheduleJob(
+      db,
+      "directive_progress",
+      directive.id,
+      now + progressFirstDelayMs,
+      `directive_progress:${directive.id}:1`,
+      null,
+      now,
+    );
     const reminderAt = now + directive.reminderDays * DAY_MS;
-    await scheduleJob(db, "directive_reminder", directive.id, reminderAt, `directive_reminder:${directive.id}`, reminderAt + 2 * DAY_MS, now);
+    await scheduleJob(
+      db,
+      "directive_reminder",
+      directive.id,
+      reminderAt,
+      `directive_reminder:${directive.id}`,
+      reminderAt + 2 * DAY_MS,
+      now,
+    );
     // Who hears about progress: the sender, on the account they sent from when it is theirs.
     const senderAccount =
       ctx.senderAccountId != null
-        ? (await db.kysely.selectFrom("ChatAccount").select("id").where("id", "=", ctx.senderAccountId).where("personId", "=", ctx.byPersonId).executeTakeFirst())?.id ?? null
+        ? ((
+            await db.kysely
+              .selectFrom("ChatAccount")
+              .select("id")
+              .where("id", "=", ctx.senderAccountId)
+              .where("personId", "=", ctx.byPersonId)
+              .executeTakeFirst()
+          )?.id ?? null)
         : null;
-    await writeSetting(db, progressSettingKey(directive.id), JSON.stringify({ personId: ctx.byPersonId, accountId: senderAccount, sent: 0, total }), now);
-    await recordAudit(db, { actorPersonId: ctx.byPersonId, source: ctx.source ?? "chat", action: "directive.send", entityType: "Directive", entityId: directive.id, detail: { total, queued, notLinked } }, ctx.now);
+    await writeSetting(
+      db,
+      progressSettingKey(directive.id),
+      JSON.stringify({ personId: ctx.byPersonId, accountId: senderAccount, sent: 0, total }),
+      now,
+    );
+    await recordAudit(
+      db,
+      {
+        actorPersonId: ctx.byPersonId,
+        source: ctx.source ?? "chat",
+        action: "directive.send",
+        entityType: "Directive",
+        entityId: directive.id,
+        detail: { total, queued, notLinked },
+      },
+      ctx.now,
+    );
     return { total, queued, notLinked };
   });
 }
 
 /** Adds a ScheduledJob about a directive (a no-op when its dedupe key exists). */
-export async function scheduleJob(db: Database, kind: string, directiveId: number, dueAt: number, dedupeKey: string, expiresAt: number | null, now: number): Promise<void> {
+export async function scheduleJob(
+  db: Database,
+  kind: string,
+  directiveId: number,
+  dueAt: number,
+  dedupeKey: string,
+  expiresAt: number | null,
+  now: number,
+): Promise<void> {
   await db.kysely
     .insertInto("ScheduledJob")
-    .values({ kind, entityType: "Directive", entityId: directiveId, dueAt, expiresAt, status: "pending", dedupeKey, createdAt: now })
+    .values({
+      kind,
+      entityType: "Directive",
+      entityId: directiveId,
+      dueAt,
+      expiresAt,
+      status: "pending",
+      dedupeKey,
+      createdAt: now,
+    })
     .onConflict((oc) => oc.column("dedupeKey").doNothing())
     .execute();
 }
@@ -559,7 +796,11 @@ export async function writeSetting(db: Database, key: string, value: string, now
   await db.kysely
     .insertInto("Setting")
     .values({ key, value, updatedAt: now })
-    .onConflict((oc) => oc.column("key").doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updatedAt: eb.ref("excluded.updatedAt") })))
+    .onConflict((oc) =>
+      oc
+        .column("key")
+        .doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updatedAt: eb.ref("excluded.updatedAt") })),
+    )
     .execute();
 }
 
@@ -605,8 +846,14 @@ export async function recordDeliveryOutcomes(db: Database, directiveId: number):
     .leftJoin("Outbox as o", "o.id", "d.outboxId")
     .select([
       "d.id as deliveryId",
-      sql<string>`CASE ${effectiveDeliveryStatusOf(db.engine)} WHEN 'sent' THEN 'sent' WHEN 'queued' THEN 'queued' ELSE 'unreachable' END`.as("s"),
-      sql<number | null>`COALESCE(${sql.ref("o.sentAt")}, (SELECT MAX(${sql.ref("f.sentAt")}) FROM ${sql.table("Outbox")} f WHERE ${fallbackRange(db.engine)}))`.as("sentAt"),
+      sql<string>`CASE ${effectiveDeliveryStatusOf(db.engine)} WHEN 'sent' THEN 'sent' WHEN 'queued' THEN 'queued' ELSE 'unreachable' END`.as(
+        "s",
+      ),
+      sql<
+        number | null
+      >`COALESCE(${sql.ref("o.sentAt")}, (SELECT MAX(${sql.ref("f.sentAt")}) FROM ${sql.table("Outbox")} f WHERE ${fallbackRange(db.engine)}))`.as(
+        "sentAt",
+      ),
     ])
     .where("d.directiveId", "=", directiveId)
     .where("d.status", "=", "queued");
@@ -642,7 +889,9 @@ export async function directiveProgress(db: Database, directiveId: number): Prom
     .selectFrom("DirectiveDelivery as d")
     .select((eb) => [
       sql<string | null>`CASE ${sql.ref("d.status")} WHEN 'not_linked' THEN 'not_linked' WHEN 'sent' THEN 'sent'
-        ELSE (${eb.selectFrom("Outbox as o").select(effectiveDeliveryStatusOf(db.engine).as("s")).whereRef("o.id", "=", "d.outboxId")}) END`.as("s"),
+        ELSE (${eb.selectFrom("Outbox as o").select(effectiveDeliveryStatusOf(db.engine).as("s")).whereRef("o.id", "=", "d.outboxId")}) END`.as(
+        "s",
+      ),
       oneIf(sql`${sql.ref("d.readAt")} IS NOT NULL`).as("r"),
     ])
     .where("d.directiveId", "=", directiveId);
@@ -651,7 +900,16 @@ export async function directiveProgress(db: Database, directiveId: number): Prom
     .select((eb) => ["x.s", eb.fn.countAll<number>().as("n"), eb.fn.sum<number>("x.r").as("read")])
     .groupBy("x.s")
     .execute();
-  const p: DirectiveProgress = { total: 0, queued: 0, sent: 0, unreachable: 0, failed: 0, notLinked: 0, read: 0, done: true };
+  const p: DirectiveProgress = {
+    total: 0,
+    queued: 0,
+    sent: 0,
+    unreachable: 0,
+    failed: 0,
+    notLinked: 0,
+    read: 0,
+    done: true,
+  };
   for (const { s: status, n: count, read: readCount } of rows) {
     const n = Number(count);
     p.total += n;
@@ -668,9 +926,20 @@ export async function directiveProgress(db: Database, directiveId: number): Prom
  * Records that a person read a directive (first time only). Throws not_found when the person was
  * not sent it.
  */
-export async function markRead(db: Database, directiveId: number, personId: number, viaAccountId: number | null, now: Date): Promise<{ alreadyRead: boolean }> {
+export async function markRead(
+  db: Database,
+  directiveId: number,
+  personId: number,
+  viaAccountId: number | null,
+  now: Date,
+): Promise<{ alreadyRead: boolean }> {
   return await db.transaction(async () => {
-    const row = await db.kysely.selectFrom("DirectiveDelivery").select("readAt").where("directiveId", "=", directiveId).where("personId", "=", personId).executeTakeFirst();
+    const row = await db.kysely
+      .selectFrom("DirectiveDelivery")
+      .select("readAt")
+      .where("directiveId", "=", directiveId)
+      .where("personId", "=", personId)
+      .executeTakeFirst();
     if (!row) throw new AppError("not_found", { what: "directive" });
     if (row.readAt !== null) return { alreadyRead: true };
     await db.kysely
@@ -684,7 +953,11 @@ export async function markRead(db: Database, directiveId: number, personId: numb
 }
 
 /** The directives sent to a person, newest first, with when they read each (null: not yet). */
-export async function listRecentDirectives(db: Database, personId: number, limit = 5): Promise<(DirectiveRow & { readAt: number | null })[]> {
+export async function listRecentDirectives(
+  db: Database,
+  personId: number,
+  limit = 5,
+): Promise<(DirectiveRow & { readAt: number | null })[]> {
   const rows = await db.kysely
     .selectFrom("DirectiveDelivery as d")
     .innerJoin("Directive as x", "x.id", "d.directiveId")

@@ -50,19 +50,41 @@ export async function readRates(db: Database, unitId: number, options: ReadRateO
   const root = await db.kysely.selectFrom("Unit").select("path").where("id", "=", unitId).executeTakeFirst();
   if (!root) throw new AppError("unit_not_found", { unit: String(unitId) });
   const [lo, hi] = subtreeRange(root.path);
-  const units = await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "levelLabel", "depth"])
-    .where("path", ">=", lo).where("path", "<", hi).orderBy("path").execute();
+  const units = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "parentId", "name", "levelLabel", "depth"])
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .orderBy("path")
+    .execute();
   const out: UnitReadRate[] = new Array(units.length);
   const indexOf = new Map<number, number>();
   for (let i = 0; i < units.length; i++) {
     const { id, parentId, name, levelLabel, depth } = units[i]!;
-    out[i] = { unitId: id, name, levelLabel, depth, parentId, delivered: 0, read: 0, deliveredTotal: 0, readTotal: 0, rate: null, rateTotal: null };
+    out[i] = {
+      unitId: id,
+      name,
+      levelLabel,
+      depth,
+      parentId,
+      delivered: 0,
+      read: 0,
+      deliveredTotal: 0,
+      readTotal: 0,
+      rate: null,
+      rateTotal: null,
+    };
     indexOf.set(id, i);
   }
 
-  const directiveIds = options.directiveId != null ? [options.directiveId] : await directivesReaching(db, root.path, options);
-  const members = await db.kysely.selectFrom("Unit").select((eb) => eb.fn.sum<number | null>("memberCount").as("n"))
-    .where("path", ">=", lo).where("path", "<", hi).executeTakeFirst();
+  const directiveIds =
+    options.directiveId != null ? [options.directiveId] : await directivesReaching(db, root.path, options);
+  const members = await db.kysely
+    .selectFrom("Unit")
+    .select((eb) => eb.fn.sum<number | null>("memberCount").as("n"))
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .executeTakeFirst();
   const subtreeMembers = Number(members?.n ?? 0);
   for (const directiveId of directiveIds) {
     for (const { unitId: id, delivered, read } of await copiesByHomeUnit(db, directiveId, lo, hi, subtreeMembers)) {
@@ -97,17 +119,28 @@ export async function readRates(db: Database, unitId: number, options: ReadRateO
  * Directives (not drafts) sent in [since, until) by the unit at `path`, an ancestor or a
  * descendant: those whose copies can reach its subtree.
  */
-export async function directivesReaching(db: Database, path: string, options: { since?: Date; until?: Date } = {}): Promise<number[]> {
+export async function directivesReaching(
+  db: Database,
+  path: string,
+  options: { since?: Date; until?: Date } = {},
+): Promise<number[]> {
   const [lo, hi] = subtreeRange(path);
   const ancestors = path.split("/").filter(Boolean).map(Number);
-  return (await db.kysely.selectFrom("Directive as x").select("x.id")
-    .where("x.status", "!=", "draft")
-    .where("x.sentAt", ">=", options.since?.getTime() ?? 0).where("x.sentAt", "<", options.until?.getTime() ?? Number.MAX_SAFE_INTEGER)
-    .where((eb) => eb.or([
-      inIds(db.engine, eb.ref("x.unitId"), ancestors),
-      eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
-    ]))
-    .execute()).map((r) => r.id);
+  return (
+    await db.kysely
+      .selectFrom("Directive as x")
+      .select("x.id")
+      .where("x.status", "!=", "draft")
+      .where("x.sentAt", ">=", options.since?.getTime() ?? 0)
+      .where("x.sentAt", "<", options.until?.getTime() ?? Number.MAX_SAFE_INTEGER)
+      .where((eb) =>
+        eb.or([
+          inIds(db.engine, eb.ref("x.unitId"), ancestors),
+          eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
+        ]),
+      )
+      .execute()
+  ).map((r) => r.id);
 }
 
 type CopyScope = DB & { d: DB["DirectiveDelivery"] };
@@ -120,20 +153,35 @@ type CopyScope = DB & { d: DB["DirectiveDelivery"] };
  * copies still "queued" (OR and AND evaluate lazily; a join would not).
  */
 function delivered(eb: ExpressionBuilder<CopyScope, "d">): Expression<SqlBool> {
-  const fallbackKey = (end: string) => sql<string>`${sql.lit("directive:")} || ${eb.ref("d.directiveId")} || ${sql.lit(":p:")} || ${eb.ref("d.personId")} || ${sql.lit(end)}`;
+  const fallbackKey = (end: string) =>
+    sql<string>`${sql.lit("directive:")} || ${eb.ref("d.directiveId")} || ${sql.lit(":p:")} || ${eb.ref("d.personId")} || ${sql.lit(end)}`;
   return eb.or([
     eb("d.readAt", "is not", null),
     eb("d.status", "=", "sent"),
     eb.and([
       eb("d.status", "=", "queued"),
-      eb.exists(eb.selectFrom("Outbox as o").select(sql.lit(1).as("one")).whereRef("o.id", "=", "d.outboxId").where((ob) => ob.or([
-        ob("o.status", "=", "sent"),
-        ob.and([
-          ob("o.status", "=", "unreachable"),
-          ob.exists(ob.selectFrom("Outbox as f").select(sql.lit(1).as("one"))
-            .where("f.dedupeKey", ">=", fallbackKey(":fallback:")).where("f.dedupeKey", "<", fallbackKey(":fallback;")).where("f.status", "=", "sent")),
-        ]),
-      ]))),
+      eb.exists(
+        eb
+          .selectFrom("Outbox as o")
+          .select(sql.lit(1).as("one"))
+          .whereRef("o.id", "=", "d.outboxId")
+          .where((ob) =>
+            ob.or([
+              ob("o.status", "=", "sent"),
+              ob.and([
+                ob("o.status", "=", "unreachable"),
+                ob.exists(
+                  ob
+                    .selectFrom("Outbox as f")
+                    .select(sql.lit(1).as("one"))
+                    .where("f.dedupeKey", ">=", fallbackKey(":fallback:"))
+                    .where("f.dedupeKey", "<", fallbackKey(":fallback;"))
+                    .where("f.status", "=", "sent"),
+                ),
+              ]),
+            ]),
+          ),
+      ),
     ]),
   ]);
 }
@@ -146,42 +194,94 @@ const readFlag = sql<number>`CASE WHEN d."readAt" IS NOT NULL THEN 1 ELSE 0 END`
  * unit is the deepest unit of the subtree where the person holds a membership (the lower id on a
  * tie). The outbox is consulted only for copies the progress job has not recorded yet.
  */
-async function copiesByHomeUnit(db: Database, directiveId: number, lo: string, hi: string, subtreeMembers: number): Promise<{ unitId: number; delivered: number; read: number }[]> {
-  const copies = await db.kysely.selectFrom("DirectiveDelivery").select((eb) => eb.fn.countAll<number>().as("n")).where("directiveId", "=", directiveId).executeTakeFirst();
+async function copiesByHomeUnit(
+  db: Database,
+  directiveId: number,
+  lo: string,
+  hi: string,
+  subtreeMembers: number,
+): Promise<{ unitId: number; delivered: number; read: number }[]> {
+  const copies = await db.kysely
+    .selectFrom("DirectiveDelivery")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("directiveId", "=", directiveId)
+    .executeTakeFirst();
   let rows: { unitId: number; delivered: number | string; read: number | string | null }[];
   if (subtreeMembers * 3 < Number(copies?.n ?? 0)) {
     // A small part of the audience: walk the subtree's memberships, one row per person kept by
     // two index probes (not another role on the same unit, not a deeper unit of the subtree).
-    rows = await db.kysely.selectFrom("Unit as u")
+    rows = await db.kysely
+      .selectFrom("Unit as u")
       .innerJoin("Membership as m", "m.unitId", "u.id")
-      .innerJoin("DirectiveDelivery as d", (join) => join.on("d.directiveId", "=", directiveId).onRef("d.personId", "=", "m.personId"))
-      .where("u.path", ">=", lo).where("u.path", "<", hi)
+      .innerJoin("DirectiveDelivery as d", (join) =>
+        join.on("d.directiveId", "=", directiveId).onRef("d.personId", "=", "m.personId"),
+      )
+      .where("u.path", ">=", lo)
+      .where("u.path", "<", hi)
       .where((eb) => delivered(eb as unknown as ExpressionBuilder<CopyScope, "d">))
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Membership as m2").select(sql.lit(1).as("one"))
-        .whereRef("m2.personId", "=", "m.personId").whereRef("m2.unitId", "=", "m.unitId").whereRef("m2.role", "<", "m.role"))))
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Membership as m3").innerJoin("Unit as u3", "u3.id", "m3.unitId").select(sql.lit(1).as("one"))
-        .whereRef("m3.personId", "=", "m.personId").whereRef("m3.unitId", "!=", "m.unitId")
-        .where("u3.path", ">=", lo).where("u3.path", "<", hi)
-        .where((eb) => eb.or([eb("u3.depth", ">", eb.ref("u.depth")), eb.and([eb("u3.depth", "=", eb.ref("u.depth")), eb("u3.id", "<", eb.ref("u.id"))])])))))
-      .select((eb) => ["u.id as unitId", eb.fn.countAll<number>().as("delivered"), eb.fn.sum<number | null>(readFlag).as("read")])
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("Membership as m2")
+              .select(sql.lit(1).as("one"))
+              .whereRef("m2.personId", "=", "m.personId")
+              .whereRef("m2.unitId", "=", "m.unitId")
+              .whereRef("m2.role", "<", "m.role"),
+          ),
+        ),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("Membership as m3")
+              .innerJoin("Unit as u3", "u3.id", "m3.unitId")
+              .select(sql.lit(1).as("one"))
+              .whereRef("m3.personId", "=", "m.personId")
+              .whereRef("m3.unitId", "!=", "m.unitId")
+              .where("u3.path", ">=", lo)
+              .where("u3.path", "<", hi)
+              .where((eb) =>
+                eb.or([
+                  eb("u3.depth", ">", eb.ref("u.depth")),
+                  eb.and([eb("u3.depth", "=", eb.ref("u.depth")), eb("u3.id", "<", eb.ref("u.id"))]),
+                ]),
+              ),
+          ),
+        ),
+      )
+      .select((eb) => [
+        "u.id as unitId",
+        eb.fn.countAll<number>().as("delivered"),
+        eb.fn.sum<number | null>(readFlag).as("read"),
+      ])
       .groupBy("u.id")
       .execute();
   } else {
     // Most of the audience: walk the copies, rank each person's units of the subtree (deepest
     // first, then the lower id) and keep the first.
-    rows = await db.kysely.selectFrom((qb) => qb.selectFrom("DirectiveDelivery as d")
-      .innerJoin("Membership as m", "m.personId", "d.personId")
-      .innerJoin("Unit as u", "u.id", "m.unitId")
-      .where("d.directiveId", "=", directiveId).where("u.path", ">=", lo).where("u.path", "<", hi)
-      .where((eb) => delivered(eb as unknown as ExpressionBuilder<CopyScope, "d">))
-      .select([
-        "u.id as unitId",
-        readFlag.as("isRead"),
-        sql<number>`ROW_NUMBER() OVER (PARTITION BY d."personId" ORDER BY u."depth" DESC, u."id")`.as("rank"),
-      ])
-      .as("h"))
+    rows = await db.kysely
+      .selectFrom((qb) =>
+        qb
+          .selectFrom("DirectiveDelivery as d")
+          .innerJoin("Membership as m", "m.personId", "d.personId")
+          .innerJoin("Unit as u", "u.id", "m.unitId")
+          .where("d.directiveId", "=", directiveId)
+          .where("u.path", ">=", lo)
+          .where("u.path", "<", hi)
+          .where((eb) => delivered(eb as unknown as ExpressionBuilder<CopyScope, "d">))
+          .select([
+            "u.id as unitId",
+            readFlag.as("isRead"),
+            sql<number>`ROW_NUMBER() OVER (PARTITION BY d."personId" ORDER BY u."depth" DESC, u."id")`.as("rank"),
+          ])
+          .as("h"),
+      )
       .where("h.rank", "=", 1)
-      .select((eb) => ["h.unitId", eb.fn.countAll<number>().as("delivered"), eb.fn.sum<number | null>("h.isRead").as("read")])
+      .select((eb) => [
+        "h.unitId",
+        eb.fn.countAll<number>().as("delivered"),
+        eb.fn.sum<number | null>("h.isRead").as("read"),
+      ])
       .groupBy("h.unitId")
       .execute();
   }

@@ -23,7 +23,13 @@ const groupColumns = ["id", "platform", "externalId", "title", "unitId", "allowe
 
 // Every group message asks whether its group is allowed: built once.
 const allowedGroup = prepared((k, p: Slots<{ platform: string; externalId: string }>) =>
-  k.selectFrom("ChatGroup").select("id").where("platform", "=", p.platform).where("externalId", "=", p.externalId).where("allowed", "=", true));
+  k
+    .selectFrom("ChatGroup")
+    .select("id")
+    .where("platform", "=", p.platform)
+    .where("externalId", "=", p.externalId)
+    .where("allowed", "=", true),
+);
 
 /** Whether an admin allowed the group. */
 export async function isGroupAllowed(db: Database, platform: string, externalId: string): Promise<boolean> {
@@ -31,11 +37,21 @@ export async function isGroupAllowed(db: Database, platform: string, externalId:
 }
 
 /** Notes a group the bot heard from (not allowed until an admin allows it); keeps its latest title. Returns it. */
-export async function noteGroup(db: Database, platform: string, externalId: string, title: string | null, now = new Date()): Promise<ChatGroupRow> {
+export async function noteGroup(
+  db: Database,
+  platform: string,
+  externalId: string,
+  title: string | null,
+  now = new Date(),
+): Promise<ChatGroupRow> {
   return await db.kysely
     .insertInto("ChatGroup")
     .values({ platform, externalId, title: title?.slice(0, 200) ?? null, allowed: false, createdAt: now.getTime() })
-    .onConflict((oc) => oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({ title: eb.fn.coalesce("excluded.title", "ChatGroup.title") })))
+    .onConflict((oc) =>
+      oc
+        .columns(["platform", "externalId"])
+        .doUpdateSet((eb) => ({ title: eb.fn.coalesce("excluded.title", "ChatGroup.title") })),
+    )
     .returning(groupColumns)
     .executeTakeFirstOrThrow();
 }
@@ -46,10 +62,18 @@ export async function noteGroup(db: Database, platform: string, externalId: stri
  * allowing from inside the group, the group is tied to the admin's top unit. Audited. Throws
  * not_found (no such group), forbidden.
  */
-export async function setGroupAllowed(db: Database, groupId: number, allowed: boolean, actor: Actor, options: { unitId?: number | null; now?: Date } = {}): Promise<ChatGroupRow> {
+export async function setGroupAllowed(
+  db: Database,
+  groupId: number,
+  allowed: boolean,
+  actor: Actor,
+  options: { unitId?: number | null; now?: Date } = {},
+): Promise<ChatGroupRow> {
   const now = options.now ?? new Date();
   return await db.transaction(async () => {
-    const group = Number.isSafeInteger(groupId) ? await db.kysely.selectFrom("ChatGroup").select(groupColumns).where("id", "=", groupId).executeTakeFirst() : undefined;
+    const group = Number.isSafeInteger(groupId)
+      ? await db.kysely.selectFrom("ChatGroup").select(groupColumns).where("id", "=", groupId).executeTakeFirst()
+      : undefined;
     if (!group) throw new AppError("not_found", { what: `#${groupId}` });
     let unitId = options.unitId ?? group.unitId;
     if (unitId != null) await assertActorCan(db, actor, "administer", unitId);
@@ -58,8 +82,27 @@ export async function setGroupAllowed(db: Database, groupId: number, allowed: bo
       if (!roots.length) throw new AppError("forbidden", { permission: "administer" });
       unitId = roots[0]!.unitId;
     }
-    await db.kysely.updateTable("ChatGroup").set({ allowed, unitId: unitId ?? null }).where("id", "=", groupId).execute();
-    await recordAudit(db, { actorPersonId: actorPersonId(actor), source: actorSource(actor), action: allowed ? "group.allow" : "group.deny", entityType: "ChatGroup", entityId: groupId, detail: { unitId } }, now);
-    return await db.kysely.selectFrom("ChatGroup").select(groupColumns).where("id", "=", groupId).executeTakeFirstOrThrow();
+    await db.kysely
+      .updateTable("ChatGroup")
+      .set({ allowed, unitId: unitId ?? null })
+      .where("id", "=", groupId)
+      .execute();
+    await recordAudit(
+      db,
+      {
+        actorPersonId: actorPersonId(actor),
+        source: actorSource(actor),
+        action: allowed ? "group.allow" : "group.deny",
+        entityType: "ChatGroup",
+        entityId: groupId,
+        detail: { unitId },
+      },
+      now,
+    );
+    return await db.kysely
+      .selectFrom("ChatGroup")
+      .select(groupColumns)
+      .where("id", "=", groupId)
+      .executeTakeFirstOrThrow();
   });
 }

@@ -17,14 +17,29 @@ interface Recipient {
   locale: string;
 }
 
-async function send(db: Database, recipients: Recipient[], text: (t: Translate, locale: Locale) => string, dedupe: string, now: Date): Promise<number> {
+async function send(
+  db: Database,
+  recipients: Recipient[],
+  text: (t: Translate, locale: Locale) => string,
+  dedupe: string,
+  now: Date,
+): Promise<number> {
   let n = 0;
   for (const r of recipients) {
     const locale: Locale = r.locale === "en" ? "en" : "vi";
-    const queued = await enqueue(db, {
-      platform: r.platform, chatId: r.externalId, chatAccountId: r.id, personId: r.personId, priority: priorities.reply,
-      body: { text: text(translator(locale), locale), locale }, dedupeKey: `${dedupe}:${r.id}`,
-    }, now);
+    const queued = await enqueue(
+      db,
+      {
+        platform: r.platform,
+        chatId: r.externalId,
+        chatAccountId: r.id,
+        personId: r.personId,
+        priority: priorities.reply,
+        body: { text: text(translator(locale), locale), locale },
+        dedupeKey: `${dedupe}:${r.id}`,
+      },
+      now,
+    );
     if (queued !== null) n++;
   }
   return n;
@@ -42,10 +57,18 @@ export async function notifyAdminsOfGuessLimit(db: Database, limit: number, now:
     .select(["a.id", "a.platform", "a.externalId", "p.id as personId", "p.locale"])
     .where("a.unreachable", "=", false)
     .where("a.platform", "<>", "web")
-    .where("a.personId", "in", (eb) => eb.selectFrom("Membership").select("Membership.personId").where("Membership.role", "=", "admin"))
+    .where("a.personId", "in", (eb) =>
+      eb.selectFrom("Membership").select("Membership.personId").where("Membership.role", "=", "admin"),
+    )
     .orderBy("a.id")
     .execute();
-  return send(db, admins, (t) => t("security.guess_limit_admin", { limit }), `guess-limit:${Math.floor(now.getTime() / 3_600_000)}`, now);
+  return send(
+    db,
+    admins,
+    (t) => t("security.guess_limit_admin", { limit }),
+    `guess-limit:${Math.floor(now.getTime() / 3_600_000)}`,
+    now,
+  );
 }
 
 /**
@@ -53,7 +76,13 @@ export async function notifyAdminsOfGuessLimit(db: Database, limit: number, now:
  * person's other linked accounts, and the admins of any unit above (or at) one of the person's
  * units. Does nothing for a plain member. Returns how many messages were queued.
  */
-export async function announcePrivilegedLink(db: Database, personId: number, accountId: number, now: Date, timeZone: string): Promise<number> {
+export async function announcePrivilegedLink(
+  db: Database,
+  personId: number,
+  accountId: number,
+  now: Date,
+  timeZone: string,
+): Promise<number> {
   const roles = await db.kysely
     .selectFrom("Membership as m")
     .innerJoin("Unit as u", "u.id", "m.unitId")
@@ -63,8 +92,16 @@ export async function announcePrivilegedLink(db: Database, personId: number, acc
     .orderBy("m.id")
     .execute();
   if (!roles.length) return 0;
-  const person = await db.kysely.selectFrom("Person").select("fullName").where("id", "=", personId).executeTakeFirstOrThrow();
-  const account = await db.kysely.selectFrom("ChatAccount").select(["platform", "displayName"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+  const person = await db.kysely
+    .selectFrom("Person")
+    .select("fullName")
+    .where("id", "=", personId)
+    .executeTakeFirstOrThrow();
+  const account = await db.kysely
+    .selectFrom("ChatAccount")
+    .select(["platform", "displayName"])
+    .where("id", "=", accountId)
+    .executeTakeFirstOrThrow();
   const others = await db.kysely
     .selectFrom("ChatAccount as a")
     .innerJoin("Person as p", "p.id", "a.personId")
@@ -80,8 +117,19 @@ export async function announcePrivilegedLink(db: Database, personId: number, acc
     .innerJoin("Unit as au", "au.id", "am.unitId")
     .innerJoin("Membership as pm", (join) => join.on("pm.personId", "=", personId))
     .innerJoin("Unit as pu", (join) =>
-      join.onRef("pu.id", "=", "pm.unitId").on((eb) => eb(eb.fn<string>("substr", ["pu.path", eb.val(1), eb.fn<number>("length", ["au.path"])]), "=", eb.ref("au.path"))))
-    .innerJoin("ChatAccount as a", (join) => join.onRef("a.personId", "=", "am.personId").on("a.unreachable", "=", false).on("a.id", "<>", accountId))
+      join
+        .onRef("pu.id", "=", "pm.unitId")
+        .on((eb) =>
+          eb(
+            eb.fn<string>("substr", ["pu.path", eb.val(1), eb.fn<number>("length", ["au.path"])]),
+            "=",
+            eb.ref("au.path"),
+          ),
+        ),
+    )
+    .innerJoin("ChatAccount as a", (join) =>
+      join.onRef("a.personId", "=", "am.personId").on("a.unreachable", "=", false).on("a.id", "<>", accountId),
+    )
     .innerJoin("Person as p", "p.id", "am.personId")
     .select(["a.id", "a.platform", "a.externalId", "p.id as personId", "p.locale"])
     .distinct()
@@ -90,7 +138,17 @@ export async function announcePrivilegedLink(db: Database, personId: number, acc
     .orderBy("a.id")
     .execute();
   const dedupe = `link-notice:${accountId}:${now.getTime()}`;
-  let n = await send(db, others, (t, locale) => t("security.link_notice_self", { platform: t(`security.platform_${account.platform}`), when: formatMeetingTime(now, timeZone, locale) }), dedupe, now);
+  let n = await send(
+    db,
+    others,
+    (t, locale) =>
+      t("security.link_notice_self", {
+        platform: t(`security.platform_${account.platform}`),
+        when: formatMeetingTime(now, timeZone, locale),
+      }),
+    dedupe,
+    now,
+  );
   n += await send(
     db,
     admins,

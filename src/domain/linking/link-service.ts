@@ -50,7 +50,11 @@ const day = 86_400_000;
  * probability outstanding / code space (a union bound, so an upper bound). `privileged` assumes all
  * outstanding codes are privileged ones, also an upper bound.
  */
-export function guessRisk(limits: GuessLimits, outstanding: number, days = 30): { guesses: number; any: number; privileged: number } {
+export function guessRisk(
+  limits: GuessLimits,
+  outstanding: number,
+  days = 30,
+): { guesses: number; any: number; privileged: number } {
   const guesses = limits.globalPerDay * days;
   return {
     guesses,
@@ -73,12 +77,18 @@ export interface LinkCodeRow {
 /** True when the person holds cadre, official or admin rights somewhere. */
 export async function isPrivileged(db: Database, personId: number): Promise<boolean> {
   return Boolean(
-    await db.kysely.selectFrom("Membership").select("id").where("personId", "=", personId).where("role", "in", privilegedRoles).limit(1).executeTakeFirst(),
+    await db.kysely
+      .selectFrom("Membership")
+      .select("id")
+      .where("personId", "=", personId)
+      .where("role", "in", privilegedRoles)
+      .limit(1)
+      .executeTakeFirst(),
   );
 }
 
 async function digitsFor(db: Database, personId: number): Promise<number> {
-  return await isPrivileged(db, personId) ? privilegedLinkCodeDigits : linkCodeDigits;
+  return (await isPrivileged(db, personId)) ? privilegedLinkCodeDigits : linkCodeDigits;
 }
 
 async function activeCode(db: Database, personId: number, now: Date): Promise<LinkCodeRow | undefined> {
@@ -124,13 +134,26 @@ async function freshCode(db: Database, digits: number, now: Date): Promise<strin
  * Issues a new code for a person, revoking the previous one: 16 digits for a person holding cadre,
  * official or admin rights, 12 otherwise. `ttlDays` defaults to 30.
  */
-export async function issueLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): Promise<LinkCodeRow> {
+export async function issueLinkCode(
+  db: Database,
+  personId: number,
+  options: { ttlDays?: number; now?: Date } = {},
+): Promise<LinkCodeRow> {
   const now = options.now ?? new Date();
   const ttl = (options.ttlDays ?? 30) * day;
   return await db.transaction(async () => {
-    await db.kysely.updateTable("LinkCode").set({ revokedAt: now.getTime() }).where("personId", "=", personId).where("usedAt", "is", null).where("revokedAt", "is", null).execute();
+    await db.kysely
+      .updateTable("LinkCode")
+      .set({ revokedAt: now.getTime() })
+      .where("personId", "=", personId)
+      .where("usedAt", "is", null)
+      .where("revokedAt", "is", null)
+      .execute();
     const code = await freshCode(db, await digitsFor(db, personId), now);
-    await db.kysely.insertInto("LinkCode").values({ code, personId, createdAt: now.getTime(), expiresAt: now.getTime() + ttl }).execute();
+    await db.kysely
+      .insertInto("LinkCode")
+      .values({ code, personId, createdAt: now.getTime(), expiresAt: now.getTime() + ttl })
+      .execute();
     return { personId, code, expiresAt: now.getTime() + ttl };
   });
 }
@@ -145,7 +168,15 @@ export async function legacyCodeHolders(db: Database): Promise<number> {
     .where("c.usedAt", "is", null)
     .where("p.linkedAccounts", "=", 0)
     .where((eb) =>
-      eb.not(eb.exists(eb.selectFrom("LinkCode as n").select("n.id").whereRef("n.personId", "=", "c.personId").where((eb2) => eb2(eb2.fn<number>("length", ["n.code"]), ">", legacyLinkCodeDigits)))),
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("LinkCode as n")
+            .select("n.id")
+            .whereRef("n.personId", "=", "c.personId")
+            .where((eb2) => eb2(eb2.fn<number>("length", ["n.code"]), ">", legacyLinkCodeDigits)),
+        ),
+      ),
     )
     .executeTakeFirstOrThrow();
   return Number(row.n);
@@ -183,20 +214,36 @@ export async function ensureLinkCodes(
       seen.add(p.id);
       if (options.unlinkedOnly && p.linkedAccounts > 0) continue;
       const existing = options.renew ? undefined : await activeCode(db, p.id, now);
-      const code = existing ?? await issueLinkCode(db, p.id, { ttlDays: options.ttlDays, now });
-      out.push({ personId: p.id, fullName: p.fullName, unitName: p.unitName, code: code.code, expiresAt: code.expiresAt, linked: p.linkedAccounts > 0 });
+      const code = existing ?? (await issueLinkCode(db, p.id, { ttlDays: options.ttlDays, now }));
+      out.push({
+        personId: p.id,
+        fullName: p.fullName,
+        unitName: p.unitName,
+        code: code.code,
+        expiresAt: code.expiresAt,
+        linked: p.linkedAccounts > 0,
+      });
     }
     return out;
   });
 }
 
 /** The person's valid code, or a new one when there is none (never revokes a printed code). */
-export async function currentLinkCode(db: Database, personId: number, options: { ttlDays?: number; now?: Date } = {}): Promise<LinkCodeRow> {
-  return await activeCode(db, personId, options.now ?? new Date()) ?? await issueLinkCode(db, personId, options);
+export async function currentLinkCode(
+  db: Database,
+  personId: number,
+  options: { ttlDays?: number; now?: Date } = {},
+): Promise<LinkCodeRow> {
+  return (await activeCode(db, personId, options.now ?? new Date())) ?? (await issueLinkCode(db, personId, options));
 }
 
 /** Wrong guesses by this chat account in the last hour. */
-export async function recentWrongGuesses(db: Database, platform: string, externalId: string, now = new Date()): Promise<number> {
+export async function recentWrongGuesses(
+  db: Database,
+  platform: string,
+  externalId: string,
+  now = new Date(),
+): Promise<number> {
   return await wrongGuesses(db, now.getTime() - hour, { platform, externalId });
 }
 
@@ -210,8 +257,16 @@ export async function wrongGuessesToday(db: Database, now = new Date()): Promise
 }
 
 /** Wrong guesses since `after` (epoch ms), of one account or one address when given. */
-async function wrongGuesses(db: Database, after: number, of: { platform?: string; externalId?: string; source?: string }): Promise<number> {
-  let q = db.kysely.selectFrom("LinkAttempt").select((eb) => eb.fn.countAll<number>().as("n")).where("success", "=", false).where("createdAt", ">", after);
+async function wrongGuesses(
+  db: Database,
+  after: number,
+  of: { platform?: string; externalId?: string; source?: string },
+): Promise<number> {
+  let q = db.kysely
+    .selectFrom("LinkAttempt")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("success", "=", false)
+    .where("createdAt", ">", after);
   if (of.platform !== undefined) q = q.where("platform", "=", of.platform);
   if (of.externalId !== undefined) q = q.where("externalId", "=", of.externalId);
   if (of.source !== undefined) q = q.where("source", "=", of.source);
@@ -229,7 +284,12 @@ async function attachAccount(db: Database, accountId: number, personId: number, 
   const account = await getAccount(db, accountId);
   if (account.personId === personId) return false;
   if (account.personId !== null) throw new AppError("account_linked_elsewhere", {});
-  const hasPreferred = await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", personId).where("preferred", "=", true).executeTakeFirst();
+  const hasPreferred = await db.kysely
+    .selectFrom("ChatAccount")
+    .select("id")
+    .where("personId", "=", personId)
+    .where("preferred", "=", true)
+    .executeTakeFirst();
   await db.kysely
     .updateTable("ChatAccount")
     .set({ personId, linkedAt: now.getTime(), preferred: !hasPreferred, unreachable: false })
@@ -246,7 +306,7 @@ async function attachAccount(db: Database, accountId: number, personId: number, 
 /** The digits of a code as typed: "1234 5678-9012" → "123456789012"; undefined when not a code. */
 export function normaliseLinkCode(typed: string): string | undefined {
   const trimmed = typed.trim();
-  if (!/^[\d\s.\-]+$/.test(trimmed)) return undefined;
+  if (!/^[\d\s.-]+$/.test(trimmed)) return undefined;
   return trimmed.replace(/\D/g, "");
 }
 
@@ -267,28 +327,48 @@ export interface RedeemOptions {
  * - account_linked_elsewhere when the account belongs to someone else, whatever the code (counted
  *   as a wrong guess, so the answer does not depend on whether the code is live).
  */
-export async function redeemLinkCode(db: Database, accountId: number, code: string, now = new Date(), options: RedeemOptions = {}): Promise<LinkResult> {
+export async function redeemLinkCode(
+  db: Database,
+  accountId: number,
+  code: string,
+  now = new Date(),
+  options: RedeemOptions = {},
+): Promise<LinkResult> {
   const limits = options.limits ?? defaultGuessLimits;
   const source = options.source ?? null;
   const account = await getAccount(db, accountId);
   const digits = normaliseLinkCode(code) ?? "";
   if (digits.length === legacyLinkCodeDigits) throw new AppError("code_legacy", {});
   const recordAttempt = (success: boolean) =>
-    db.kysely.insertInto("LinkAttempt").values({ platform: account.platform, externalId: account.externalId, source, success, createdAt: now.getTime() }).execute();
+    db.kysely
+      .insertInto("LinkAttempt")
+      .values({ platform: account.platform, externalId: account.externalId, source, success, createdAt: now.getTime() })
+      .execute();
   // The transaction returns a wrong-guess error instead of throwing it, so that the attempt is
   // recorded outside it (a throw would roll the record back).
   const outcome = await db.transaction(async (): Promise<LinkResult | AppError> => {
-    if (await recentWrongGuesses(db, account.platform, account.externalId, now) >= limits.perAccountPerHour)
+    if ((await recentWrongGuesses(db, account.platform, account.externalId, now)) >= limits.perAccountPerHour)
       throw new AppError("code_throttled", {});
-    if (source !== null && await wrongGuessesFrom(db, source, now) >= limits.perAddressPerHour) throw new AppError("code_throttled", {});
-    if (await wrongGuessesToday(db, now) >= limits.globalPerDay) throw new AppError("code_paused", {});
-    if (digits.length !== linkCodeDigits && digits.length !== privilegedLinkCodeDigits) return new AppError("code_invalid", {});
+    if (source !== null && (await wrongGuessesFrom(db, source, now)) >= limits.perAddressPerHour)
+      throw new AppError("code_throttled", {});
+    if ((await wrongGuessesToday(db, now)) >= limits.globalPerDay) throw new AppError("code_paused", {});
+    if (digits.length !== linkCodeDigits && digits.length !== privilegedLinkCodeDigits)
+      return new AppError("code_invalid", {});
     // The live code first, if several people's codes were ever the same digits.
     const row = await db.kysely
       .selectFrom("LinkCode")
       .select(["id", "personId", "expiresAt", "usedAt", "revokedAt", "usedByAccountId"])
       .where("code", "=", digits)
-      .orderBy((eb) => eb.case().when(eb.and([eb("usedAt", "is", null), eb("revokedAt", "is", null)])).then(eb.lit(1)).else(eb.lit(0)).end(), "desc")
+      .orderBy(
+        (eb) =>
+          eb
+            .case()
+            .when(eb.and([eb("usedAt", "is", null), eb("revokedAt", "is", null)]))
+            .then(eb.lit(1))
+            .else(eb.lit(0))
+            .end(),
+        "desc",
+      )
       .orderBy("id", "desc")
       .limit(1)
       .executeTakeFirst();
@@ -297,22 +377,33 @@ export async function redeemLinkCode(db: Database, accountId: number, code: stri
       return { personId: row.personId, fullName: await personName(db, row.personId), newlyLinked: false };
     if (account.personId !== null) return new AppError("account_linked_elsewhere", {});
     if (!row || row.revokedAt || row.usedAt || row.expiresAt <= now.getTime()) return new AppError("code_invalid", {});
-    if (digits.length < await digitsFor(db, row.personId)) {
-      rootLogger().child({ module: "linking" }).warn({ personId: row.personId }, "a 12-digit code of a person who now holds rights was refused; print a new code for them");
+    if (digits.length < (await digitsFor(db, row.personId))) {
+      rootLogger()
+        .child({ module: "linking" })
+        .warn(
+          { personId: row.personId },
+          "a 12-digit code of a person who now holds rights was refused; print a new code for them",
+        );
       return new AppError("code_invalid", {});
     }
     const newlyLinked = await attachAccount(db, accountId, row.personId, now);
-    await db.kysely.updateTable("LinkCode").set({ usedAt: now.getTime(), usedByAccountId: accountId }).where("id", "=", row.id).execute();
+    await db.kysely
+      .updateTable("LinkCode")
+      .set({ usedAt: now.getTime(), usedByAccountId: accountId })
+      .where("id", "=", row.id)
+      .execute();
     await recordAttempt(true);
     return { personId: row.personId, fullName: await personName(db, row.personId), newlyLinked };
   });
   if (outcome instanceof AppError) {
     await recordAttempt(false);
-    if (await wrongGuessesToday(db, now) === limits.globalPerDay) {
-      rootLogger().child({ module: "linking" }).warn(
-        { limit: limits.globalPerDay },
-        "link code guess limit of the deployment reached: linking by code is paused until wrong guesses of the last 24 hours fall below it; someone may be guessing codes",
-      );
+    if ((await wrongGuessesToday(db, now)) === limits.globalPerDay) {
+      rootLogger()
+        .child({ module: "linking" })
+        .warn(
+          { limit: limits.globalPerDay },
+          "link code guess limit of the deployment reached: linking by code is paused until wrong guesses of the last 24 hours fall below it; someone may be guessing codes",
+        );
       await notifyAdminsOfGuessLimit(db, limits.globalPerDay, now);
     }
     throw outcome;
@@ -321,7 +412,8 @@ export async function redeemLinkCode(db: Database, accountId: number, code: stri
 }
 
 async function personName(db: Database, personId: number): Promise<string> {
-  return (await db.kysely.selectFrom("Person").select("fullName").where("id", "=", personId).executeTakeFirstOrThrow()).fullName;
+  return (await db.kysely.selectFrom("Person").select("fullName").where("id", "=", personId).executeTakeFirstOrThrow())
+    .fullName;
 }
 
 /**
@@ -329,11 +421,20 @@ async function personName(db: Database, personId: number): Promise<string> {
  * the sender). Throws person_not_found when no person has that phone (phones are unique, so at most
  * one matches), account_linked_elsewhere.
  */
-export async function linkByPhone(db: Database, accountId: number, phone: string, now = new Date()): Promise<LinkResult> {
+export async function linkByPhone(
+  db: Database,
+  accountId: number,
+  phone: string,
+  now = new Date(),
+): Promise<LinkResult> {
   const normal = normalisePhone(phone);
   if (!normal) throw new AppError("person_not_found", {});
   return await db.transaction(async () => {
-    const matches = await db.kysely.selectFrom("Person").select(["id", "fullName"]).where("phone", "=", normal).execute();
+    const matches = await db.kysely
+      .selectFrom("Person")
+      .select(["id", "fullName"])
+      .where("phone", "=", normal)
+      .execute();
     if (matches.length !== 1) throw new AppError("person_not_found", {});
     const person = matches[0]!;
     const newlyLinked = await attachAccount(db, accountId, person.id, now);
@@ -342,15 +443,31 @@ export async function linkByPhone(db: Database, accountId: number, phone: string
 }
 
 /** Unlinks an account from its person; another account of theirs becomes preferred. */
-export async function unlinkAccount(db: Database, accountId: number, now = new Date()): Promise<{ personId: number } | null> {
+export async function unlinkAccount(
+  db: Database,
+  accountId: number,
+  now = new Date(),
+): Promise<{ personId: number } | null> {
   return await db.transaction(async () => {
     const account = await getAccount(db, accountId);
     if (account.personId === null) return null;
     const personId = account.personId;
-    await db.kysely.updateTable("ChatAccount").set({ personId: null, linkedAt: null, preferred: false }).where("id", "=", accountId).execute();
+    await db.kysely
+      .updateTable("ChatAccount")
+      .set({ personId: null, linkedAt: null, preferred: false })
+      .where("id", "=", accountId)
+      .execute();
     await db.kysely
       .updateTable("Person")
-      .set((eb) => ({ linkedAccounts: eb.case().when("linkedAccounts", ">", 0).then(eb("linkedAccounts", "-", 1)).else(eb.lit(0)).end(), updatedAt: now.getTime() }))
+      .set((eb) => ({
+        linkedAccounts: eb
+          .case()
+          .when("linkedAccounts", ">", 0)
+          .then(eb("linkedAccounts", "-", 1))
+          .else(eb.lit(0))
+          .end(),
+        updatedAt: now.getTime(),
+      }))
       .where("id", "=", personId)
       .execute();
     await clearPendingQuestion(db, accountId);

@@ -60,7 +60,12 @@ export interface BoardQuery {
 type Range = readonly [string, string];
 
 /** The path ranges the actor may read (all of them for the system), narrowed to `unitId` when given. */
-async function readableRanges(db: Database, actor: Actor, permission: Permission, unitId?: number): Promise<Range[] | "all"> {
+async function readableRanges(
+  db: Database,
+  actor: Actor,
+  permission: Permission,
+  unitId?: number,
+): Promise<Range[] | "all"> {
   if (unitId !== undefined) {
     const unit = await findUnit(db, unitId);
     await assertActorCan(db, actor, permission, unit.id);
@@ -77,15 +82,30 @@ function boardMeetingQuery(db: Database) {
     .selectFrom("Meeting as mt")
     .innerJoin("Unit as u", "u.id", "mt.unitId")
     .select([
-      "mt.id", "mt.unitId", "u.name as unitName", "u.path as unitPath", "mt.seriesId", "mt.title", "mt.place", "mt.agenda",
-      "mt.startsAt", "mt.endsAt", "mt.includeSubtree", "mt.status", "mt.previousStartsAt",
+      "mt.id",
+      "mt.unitId",
+      "u.name as unitName",
+      "u.path as unitPath",
+      "mt.seriesId",
+      "mt.title",
+      "mt.place",
+      "mt.agenda",
+      "mt.startsAt",
+      "mt.endsAt",
+      "mt.includeSubtree",
+      "mt.status",
+      "mt.previousStartsAt",
     ]);
 }
 
 type MeetingRowOut = Awaited<ReturnType<ReturnType<typeof boardMeetingQuery>["executeTakeFirstOrThrow"]>>;
 
 function toBoardMeeting(row: MeetingRowOut): BoardMeeting {
-  return { ...row, includeSubtree: Boolean(row.includeSubtree), status: row.status === "cancelled" ? "cancelled" : "scheduled" };
+  return {
+    ...row,
+    includeSubtree: Boolean(row.includeSubtree),
+    status: row.status === "cancelled" ? "cancelled" : "scheduled",
+  };
 }
 
 /**
@@ -105,16 +125,32 @@ export async function listBoardMeetings(
   const offset = Math.max(0, query.offset ?? 0);
   const nowMs = now.getTime();
   let q = boardMeetingQuery(db);
-  if (ranges !== "all") q = q.where((eb) => eb.or(ranges.map(([lo, hi]) => eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]))));
+  if (ranges !== "all")
+    q = q.where((eb) => eb.or(ranges.map(([lo, hi]) => eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]))));
   if (query.from !== undefined || query.to !== undefined) {
-    q = q.where("mt.startsAt", ">=", query.from ?? 0).where("mt.startsAt", "<", query.to ?? Number.MAX_SAFE_INTEGER).orderBy("mt.startsAt").orderBy("mt.id");
+    q = q
+      .where("mt.startsAt", ">=", query.from ?? 0)
+      .where("mt.startsAt", "<", query.to ?? Number.MAX_SAFE_INTEGER)
+      .orderBy("mt.startsAt")
+      .orderBy("mt.id");
   } else {
     const view = query.view ?? "upcoming";
-    if (view === "upcoming") q = q.where("mt.status", "=", "scheduled").where("mt.endsAt", ">", nowMs).orderBy("mt.startsAt").orderBy("mt.id");
-    else if (view === "past") q = q.where("mt.status", "=", "scheduled").where("mt.endsAt", "<=", nowMs).orderBy("mt.startsAt", "desc").orderBy("mt.id", "desc");
+    if (view === "upcoming")
+      q = q.where("mt.status", "=", "scheduled").where("mt.endsAt", ">", nowMs).orderBy("mt.startsAt").orderBy("mt.id");
+    else if (view === "past")
+      q = q
+        .where("mt.status", "=", "scheduled")
+        .where("mt.endsAt", "<=", nowMs)
+        .orderBy("mt.startsAt", "desc")
+        .orderBy("mt.id", "desc");
     else q = q.where("mt.status", "=", "cancelled").orderBy("mt.startsAt", "desc").orderBy("mt.id", "desc");
   }
-  const found = (await q.limit(limit + 1).offset(offset).execute()).map(toBoardMeeting);
+  const found = (
+    await q
+      .limit(limit + 1)
+      .offset(offset)
+      .execute()
+  ).map(toBoardMeeting);
   const rows = found.slice(0, limit);
   if (!query.withCounts) return { rows, more: found.length > limit };
   const counts = await answerCounts(db, rows);
@@ -149,7 +185,8 @@ export async function calendarMeetings(
     .select(["mt.id", "mt.startsAt"])
     .where("mt.startsAt", ">=", query.from)
     .where("mt.startsAt", "<", query.to);
-  if (ranges !== "all") q = q.where((eb) => eb.or(ranges.map(([lo, hi]) => eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]))));
+  if (ranges !== "all")
+    q = q.where((eb) => eb.or(ranges.map(([lo, hi]) => eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]))));
   const starts = await q.orderBy("mt.startsAt").orderBy("mt.id").execute();
   const days = new Map<string, { total: number; ids: number[] }>();
   for (const m of starts) {
@@ -160,10 +197,23 @@ export async function calendarMeetings(
     days.set(date, day);
   }
   const shownIds = [...days.values()].flatMap((d) => d.ids);
-  const rows = shownIds.length ? (await boardMeetingQuery(db).where((eb) => inIds(db.engine, eb.ref("mt.id"), shownIds)).execute()).map(toBoardMeeting) : [];
-  const counts = await answerCounts(db, rows.filter((r) => r.status === "scheduled"));
+  const rows = shownIds.length
+    ? (
+        await boardMeetingQuery(db)
+          .where((eb) => inIds(db.engine, eb.ref("mt.id"), shownIds))
+          .execute()
+      ).map(toBoardMeeting)
+    : [];
+  const counts = await answerCounts(
+    db,
+    rows.filter((r) => r.status === "scheduled"),
+  );
   const byId = new Map(rows.map((r) => [r.id, { ...r, counts: counts.get(r.id) ?? null }]));
-  return [...days.entries()].map(([date, d]) => ({ date, total: d.total, shown: d.ids.flatMap((id) => byId.get(id) ?? []) }));
+  return [...days.entries()].map(([date, d]) => ({
+    date,
+    total: d.total,
+    shown: d.ids.flatMap((id) => byId.get(id) ?? []),
+  }));
 }
 
 /**
@@ -171,12 +221,21 @@ export async function calendarMeetings(
  * not check rights again): invitees are the members of the unit, or of its subtree when the meeting
  * includes it, counted once each.
  */
-export async function answerCounts(db: Database, meetings: readonly BoardMeeting[]): Promise<Map<number, AnswerCounts>> {
+export async function answerCounts(
+  db: Database,
+  meetings: readonly BoardMeeting[],
+): Promise<Map<number, AnswerCounts>> {
   const out = new Map<number, AnswerCounts>();
   if (!meetings.length) return out;
   const attendance = await db.kysely
     .selectFrom("Attendance as a")
-    .where((eb) => inIds(db.engine, eb.ref("a.meetingId"), meetings.map((m) => m.id)))
+    .where((eb) =>
+      inIds(
+        db.engine,
+        eb.ref("a.meetingId"),
+        meetings.map((m) => m.id),
+      ),
+    )
     .select((eb) => [
       "a.meetingId",
       eb.fn.countAll<number>().as("recorded"),
@@ -193,15 +252,35 @@ export async function answerCounts(db: Database, meetings: readonly BoardMeeting
       .where("p.id", "in", invitedIds(db.kysely, lo, hi))
       .select((eb) => [
         eb.fn.count<number>("p.id").distinct().as("invited"),
-        eb.fn.count<number>(eb.case().when("r.answer", "=", "attend").then(eb.ref("r.personId")).end()).distinct().as("attend"),
-        eb.fn.count<number>(eb.case().when("r.answer", "=", "absent").then(eb.ref("r.personId")).end()).distinct().as("absent"),
-        eb.fn.count<number>(eb.case().when("r.answer", "=", "unsure").then(eb.ref("r.personId")).end()).distinct().as("unsure"),
-        eb.fn.count<number>(eb.case().when("r.late", "=", true).then(eb.ref("r.personId")).end()).distinct().as("lateCount"),
+        eb.fn
+          .count<number>(eb.case().when("r.answer", "=", "attend").then(eb.ref("r.personId")).end())
+          .distinct()
+          .as("attend"),
+        eb.fn
+          .count<number>(eb.case().when("r.answer", "=", "absent").then(eb.ref("r.personId")).end())
+          .distinct()
+          .as("absent"),
+        eb.fn
+          .count<number>(eb.case().when("r.answer", "=", "unsure").then(eb.ref("r.personId")).end())
+          .distinct()
+          .as("unsure"),
+        eb.fn
+          .count<number>(eb.case().when("r.late", "=", true).then(eb.ref("r.personId")).end())
+          .distinct()
+          .as("lateCount"),
       ])
       .executeTakeFirstOrThrow();
     const invited = Number(c.invited);
     const [attend, absent, unsure] = [Number(c.attend), Number(c.absent), Number(c.unsure)];
-    out.set(meeting.id, { invited, attend, absent, unsure, noAnswer: invited - attend - absent - unsure, late: Number(c.lateCount), came: came.get(meeting.id) ?? null });
+    out.set(meeting.id, {
+      invited,
+      attend,
+      absent,
+      unsure,
+      noAnswer: invited - attend - absent - unsure,
+      late: Number(c.lateCount),
+      came: came.get(meeting.id) ?? null,
+    });
   }
   return out;
 }
@@ -255,8 +334,17 @@ export async function meetingSheet(db: Database, actor: Actor, meetingId: number
     .leftJoin("Person as rb", "rb.id", "r.recordedById")
     .where("p.id", "in", invitedIds(db.kysely, lo, hi))
     .select([
-      "p.id as personId", "p.fullName", "p.phone", "p.linkedAccounts", "r.answer", "r.reason", "r.late", "r.answeredAt",
-      "r.recordedById", "rb.fullName as recordedByName", "a.present",
+      "p.id as personId",
+      "p.fullName",
+      "p.phone",
+      "p.linkedAccounts",
+      "r.answer",
+      "r.reason",
+      "r.late",
+      "r.answeredAt",
+      "r.recordedById",
+      "rb.fullName as recordedByName",
+      "a.present",
     ])
     .orderBy("p.nameKey")
     .orderBy("p.id")
@@ -274,21 +362,41 @@ export async function meetingSheet(db: Database, actor: Actor, meetingId: number
     present: r.present === null ? null : Boolean(r.present),
   }));
   const attendanceRecorded = people.some((p) => p.present !== null);
-  const seriesRow = meeting.seriesId === null
-    ? undefined
-    : await db.kysely.selectFrom("MeetingSeries").select(["id", "rule", "startTime", "cancelledAt"]).where("id", "=", meeting.seriesId).executeTakeFirst();
+  const seriesRow =
+    meeting.seriesId === null
+      ? undefined
+      : await db.kysely
+          .selectFrom("MeetingSeries")
+          .select(["id", "rule", "startTime", "cancelledAt"])
+          .where("id", "=", meeting.seriesId)
+          .executeTakeFirst();
   const [hour, minute] = (seriesRow?.startTime ?? "0:0").split(":").map(Number);
   const rule: RecurrenceRule | null = seriesRow ? JSON.parse(seriesRow.rule) : null;
-  const series = seriesRow && rule ? { id: seriesRow.id, rule, time: { hour: hour ?? 0, minute: minute ?? 0 }, cancelled: seriesRow.cancelledAt !== null } : null;
+  const series =
+    seriesRow && rule
+      ? {
+          id: seriesRow.id,
+          rule,
+          time: { hour: hour ?? 0, minute: minute ?? 0 },
+          cancelled: seriesRow.cancelledAt !== null,
+        }
+      : null;
   const count = (answer: RsvpAnswer) => people.filter((p) => p.answer === answer).length;
   const counts: AnswerCounts = {
-    invited: people.length, attend: count("attend"), absent: count("absent"), unsure: count("unsure"),
-    noAnswer: people.filter((p) => p.answer === null).length, late: people.filter((p) => p.late).length,
+    invited: people.length,
+    attend: count("attend"),
+    absent: count("absent"),
+    unsure: count("unsure"),
+    noAnswer: people.filter((p) => p.answer === null).length,
+    late: people.filter((p) => p.late).length,
     came: attendanceRecorded ? people.filter((p) => p.present).length : null,
   };
   const nowMs = now.getTime();
   return {
-    meeting, series, counts, people,
+    meeting,
+    series,
+    counts,
+    people,
     canManage: await actorCan(db, actor, "manage_meetings", meeting.unitId),
     started: nowMs >= meeting.startsAt,
     finished: nowMs >= meeting.endsAt,
@@ -306,11 +414,17 @@ export interface ScopeUnit {
  * The units of the actor's subtree where it holds `permission` (for a unit picker), in tree order,
  * at most `limit` (default 2,000). Throws nothing: no right, no units.
  */
-export async function unitsWithPermission(db: Database, actor: Actor, permission: Permission, limit = 2000): Promise<ScopeUnit[]> {
+export async function unitsWithPermission(
+  db: Database,
+  actor: Actor,
+  permission: Permission,
+  limit = 2000,
+): Promise<ScopeUnit[]> {
   const ranges = await readableRanges(db, actor, permission);
   if (ranges !== "all" && !ranges.length) return [];
   let q = db.kysely.selectFrom("Unit as u").select(["u.id", "u.name", "u.depth"]);
-  if (ranges !== "all") q = q.where((eb) => eb.or(ranges.map(([lo, hi]) => eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]))));
+  if (ranges !== "all")
+    q = q.where((eb) => eb.or(ranges.map(([lo, hi]) => eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]))));
   return q.orderBy("u.path").limit(limit).execute();
 }
 
@@ -341,8 +455,16 @@ export async function unitReminderPlan(
   } catch {
     offsets = null;
   }
-  const parsed = reminderPlanSchema.safeParse({ offsets, nudgeMinutesBefore: row.nudgeMinutesBefore, tallyMinutesBefore: row.tallyMinutesBefore });
+  const parsed = reminderPlanSchema.safeParse({
+    offsets,
+    nudgeMinutesBefore: row.nudgeMinutesBefore,
+    tallyMinutesBefore: row.tallyMinutesBefore,
+  });
   // A damaged row: the reminders fall back to the default (reminder-plan.ts does the same).
   if (!parsed.success) return { plan: defaultReminderPlan, source: "default", fromUnitName: null };
-  return { plan: parsed.data, source: row.unitId === unit.id ? "own" : "inherited", fromUnitName: row.unitId === unit.id ? null : row.name };
+  return {
+    plan: parsed.data,
+    source: row.unitId === unit.id ? "own" : "inherited",
+    fromUnitName: row.unitId === unit.id ? null : row.name,
+  };
 }

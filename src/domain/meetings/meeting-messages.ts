@@ -20,7 +20,12 @@ export function rsvpPayloads(meetingId: number): string[] {
   return rsvpChoices.map((answer) => encodePayload({ kind: "rsvp", meetingId, answer }));
 }
 
-function detailLines(t: ReturnType<typeof translator>, meeting: MeetingText, timeZone: string, locale: string): string[] {
+function detailLines(
+  t: ReturnType<typeof translator>,
+  meeting: MeetingText,
+  timeZone: string,
+  locale: string,
+): string[] {
   const lines = [t("reminders.line.when", { when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale) })];
   if (meeting.place.trim()) lines.push(t("reminders.line.place", { place: meeting.place }));
   if (meeting.agenda.trim()) lines.push(t("reminders.line.agenda", { agenda: meeting.agenda }));
@@ -28,7 +33,10 @@ function detailLines(t: ReturnType<typeof translator>, meeting: MeetingText, tim
 }
 
 function rsvpChoiceButtons(t: ReturnType<typeof translator>, meetingId: number): { label: string; payload: string }[] {
-  return rsvpChoices.map((c) => ({ label: t(`reminders.choice.${c}`), payload: encodePayload({ kind: "rsvp", meetingId, answer: c }) }));
+  return rsvpChoices.map((c) => ({
+    label: t(`reminders.choice.${c}`),
+    payload: encodePayload({ kind: "rsvp", meetingId, answer: c }),
+  }));
 }
 
 /**
@@ -71,7 +79,9 @@ export const TALLY_NAMES_SHOWN = 20;
 
 function nameList(t: ReturnType<typeof translator>, people: (Named & { reason?: string | null })[]): string {
   if (!people.length) return t("reminders.tally.nobody");
-  const shown = people.slice(0, TALLY_NAMES_SHOWN).map((p) => (p.reason ? t("reminders.tally.with_reason", { name: p.fullName, reason: p.reason }) : p.fullName));
+  const shown = people
+    .slice(0, TALLY_NAMES_SHOWN)
+    .map((p) => (p.reason ? t("reminders.tally.with_reason", { name: p.fullName, reason: p.reason }) : p.fullName));
   const more = people.length - shown.length;
   return more > 0 ? `${shown.join(", ")} ${t("reminders.tally.more", { count: more })}` : shown.join(", ");
 }
@@ -80,7 +90,11 @@ function nameList(t: ReturnType<typeof translator>, people: (Named & { reason?: 
 export function tallyBody(tally: Tally, meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
   const t = translator(locale);
   const lines = [
-    t("reminders.tally.head", { title: meeting.title, unit: meeting.unitName, when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale) }),
+    t("reminders.tally.head", {
+      title: meeting.title,
+      unit: meeting.unitName,
+      when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale),
+    }),
     t("reminders.tally.invited", { count: tally.invited }),
     t("reminders.tally.attend", { n: tally.attend.length, names: nameList(t, tally.attend) }),
     t("reminders.tally.absent", { n: tally.absent.length, names: nameList(t, tally.absent) }),
@@ -92,7 +106,12 @@ export function tallyBody(tally: Tally, meeting: MeetingText, locale: Locale | s
 }
 
 /** After the meeting: asks a cadre to record who came with "/diemdanh <id>". */
-export function attendancePromptBody(meetingId: number, meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
+export function attendancePromptBody(
+  meetingId: number,
+  meeting: MeetingText,
+  locale: Locale | string,
+  timeZone: string,
+): OutboxBody {
   const t = translator(locale);
   const text = t("reminders.attendance_prompt.text", {
     title: meeting.title,

@@ -13,7 +13,17 @@ import type { MeetingRow, MeetingText } from "./meeting-types.ts";
 
 /** The columns of a MeetingRow. */
 export const meetingColumns = [
-  "id", "unitId", "seriesId", "title", "place", "agenda", "startsAt", "endsAt", "includeSubtree", "status", "previousStartsAt",
+  "id",
+  "unitId",
+  "seriesId",
+  "title",
+  "place",
+  "agenda",
+  "startsAt",
+  "endsAt",
+  "includeSubtree",
+  "status",
+  "previousStartsAt",
 ] as const;
 
 type StoredMeeting = Omit<MeetingRow, "status"> & { status: string };
@@ -23,7 +33,9 @@ export function toMeetingRow(row: StoredMeeting): MeetingRow {
   return { ...row, status: row.status === "scheduled" ? "scheduled" : "cancelled" };
 }
 
-const meetingById = prepared((k, p: Slots<{ id: number }>) => k.selectFrom("Meeting").select(meetingColumns).where("id", "=", p.id));
+const meetingById = prepared((k, p: Slots<{ id: number }>) =>
+  k.selectFrom("Meeting").select(meetingColumns).where("id", "=", p.id),
+);
 
 /** A meeting, or undefined when there is none with this id. */
 export async function findMeeting(db: Database, id: number): Promise<MeetingRow | undefined> {
@@ -42,16 +54,28 @@ export async function getMeeting(db: Database, id: number): Promise<MeetingRow> 
  * `inner` lies within the subtree of `outer` (its path starts with the other's; paths end with
  * "/", so "/1/2/" is within "/1/" and "/1/23/" is not within "/1/2/").
  */
-export function pathWithin<D, TB extends keyof D>(eb: ExpressionBuilder<D, TB>, inner: Expression<string>, outer: Expression<string>): Expression<SqlBool> {
+export function pathWithin<D, TB extends keyof D>(
+  eb: ExpressionBuilder<D, TB>,
+  inner: Expression<string>,
+  outer: Expression<string>,
+): Expression<SqlBool> {
   return eb(eb.fn<string>("substr", [inner, eb.lit(1), eb.fn<number>("length", [outer])]), "=", outer);
 }
 
-const unitName = prepared((k, p: Slots<{ id: number }>) => k.selectFrom("Unit").select(["name", "path"]).where("id", "=", p.id));
+const unitName = prepared((k, p: Slots<{ id: number }>) =>
+  k.selectFrom("Unit").select(["name", "path"]).where("id", "=", p.id),
+);
 
 /** What the notices say about a meeting. */
 export async function meetingText(db: Database, meeting: MeetingRow): Promise<MeetingText> {
   const name = (await unitName.first(db, { id: meeting.unitId }))?.name ?? "";
-  return { title: meeting.title, place: meeting.place, agenda: meeting.agenda, startsAt: meeting.startsAt, unitName: name };
+  return {
+    title: meeting.title,
+    place: meeting.place,
+    agenda: meeting.agenda,
+    startsAt: meeting.startsAt,
+    unitName: name,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,7 +110,10 @@ export function invitedPathRange(unitPath: string, includeSubtree: boolean): [st
   return includeSubtree ? subtreeRange(unitPath) : [unitPath, `${unitPath}\u0001`];
 }
 
-async function invitedRange(db: Database, meeting: Pick<MeetingRow, "unitId" | "includeSubtree">): Promise<[string, string] | null> {
+async function invitedRange(
+  db: Database,
+  meeting: Pick<MeetingRow, "unitId" | "includeSubtree">,
+): Promise<[string, string] | null> {
   const unit = await unitName.first(db, { id: meeting.unitId });
   return unit ? invitedPathRange(unit.path, meeting.includeSubtree) : null;
 }
@@ -129,7 +156,15 @@ const inviteesOf = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
         ),
       ),
     )
-    .select(["p.id as personId", "p.fullName", "p.locale", "p.linkedAccounts", "a.id as accountId", "a.platform", "a.externalId"])
+    .select([
+      "p.id as personId",
+      "p.fullName",
+      "p.locale",
+      "p.linkedAccounts",
+      "a.id as accountId",
+      "a.platform",
+      "a.externalId",
+    ])
     .where("p.id", "in", invitedIds(k, p.lo, p.hi))
     .orderBy("p.nameKey")
     .orderBy("p.id"),
@@ -143,7 +178,10 @@ const oneInvitee = prepared((k, p: Slots<{ lo: string; hi: string; personId: num
  * Everyone invited to a meeting (members of its unit, or of the unit's subtree when the meeting
  * includes it), each once, ordered by name, with the account messages to them go to.
  */
-export async function invitedPeople(db: Database, meeting: Pick<MeetingRow, "unitId" | "includeSubtree">): Promise<InvitedPerson[]> {
+export async function invitedPeople(
+  db: Database,
+  meeting: Pick<MeetingRow, "unitId" | "includeSubtree">,
+): Promise<InvitedPerson[]> {
   const range = await invitedRange(db, meeting);
   if (!range) return [];
   const rows = await inviteesOf.all(db, { lo: range[0], hi: range[1] });
@@ -152,12 +190,19 @@ export async function invitedPeople(db: Database, meeting: Pick<MeetingRow, "uni
     fullName: r.fullName,
     locale: r.locale,
     linked: r.linkedAccounts > 0,
-    account: r.accountId != null && r.platform != null && r.externalId != null ? { id: r.accountId, platform: r.platform, externalId: r.externalId } : null,
+    account:
+      r.accountId != null && r.platform != null && r.externalId != null
+        ? { id: r.accountId, platform: r.platform, externalId: r.externalId }
+        : null,
   }));
 }
 
 /** Whether a person is invited to a meeting (`invitedPeople`'s rule, one indexed lookup). */
-export async function isInvited(db: Database, meeting: Pick<MeetingRow, "unitId" | "includeSubtree">, personId: number): Promise<boolean> {
+export async function isInvited(
+  db: Database,
+  meeting: Pick<MeetingRow, "unitId" | "includeSubtree">,
+  personId: number,
+): Promise<boolean> {
   const range = await invitedRange(db, meeting);
   if (!range) return false;
   return (await oneInvitee.first(db, { lo: range[0], hi: range[1], personId })) !== undefined;
@@ -181,15 +226,34 @@ export interface UpcomingMeeting {
  * Scheduled meetings a person is invited to, starting after `now`: meetings of their units, and of
  * ancestor units when the meeting includes the subtree.
  */
-export async function listUpcomingForPerson(db: Database, personId: number, now = new Date(), limit = 5): Promise<UpcomingMeeting[]> {
+export async function listUpcomingForPerson(
+  db: Database,
+  personId: number,
+  now = new Date(),
+  limit = 5,
+): Promise<UpcomingMeeting[]> {
   return await db.kysely
     .selectFrom("Membership as m")
     .innerJoin("Unit as mu", "mu.id", "m.unitId")
     .innerJoin("Meeting as mt", (j) => j.on("mt.status", "=", "scheduled").on("mt.startsAt", ">", now.getTime()))
     .innerJoin("Unit as u", "u.id", "mt.unitId")
     .where("m.personId", "=", personId)
-    .where((eb) => eb.or([eb("mt.unitId", "=", eb.ref("m.unitId")), eb.and([eb("mt.includeSubtree", "=", true), pathWithin(eb, eb.ref("mu.path"), eb.ref("u.path"))])]))
-    .select(["mt.id", "mt.unitId", "u.name as unitName", "mt.title", "mt.place", "mt.agenda", "mt.startsAt", "mt.endsAt"])
+    .where((eb) =>
+      eb.or([
+        eb("mt.unitId", "=", eb.ref("m.unitId")),
+        eb.and([eb("mt.includeSubtree", "=", true), pathWithin(eb, eb.ref("mu.path"), eb.ref("u.path"))]),
+      ]),
+    )
+    .select([
+      "mt.id",
+      "mt.unitId",
+      "u.name as unitName",
+      "mt.title",
+      "mt.place",
+      "mt.agenda",
+      "mt.startsAt",
+      "mt.endsAt",
+    ])
     .distinct()
     .orderBy("mt.startsAt")
     .orderBy("mt.id")

@@ -66,8 +66,19 @@ export const SERIES_HORIZON_DAYS = 62;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-async function audit(db: Database, ctx: ActorContext, action: string, entityType: string, entityId: number, detail: Record<string, unknown>): Promise<void> {
-  await recordAudit(db, { actorPersonId: actorPersonId(ctx.actor), source: actorSource(ctx.actor), action, entityType, entityId, detail }, ctx.now);
+async function audit(
+  db: Database,
+  ctx: ActorContext,
+  action: string,
+  entityType: string,
+  entityId: number,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await recordAudit(
+    db,
+    { actorPersonId: actorPersonId(ctx.actor), source: actorSource(ctx.actor), action, entityType, entityId, detail },
+    ctx.now,
+  );
 }
 
 /** "19:30 05/12/2026": locale-neutral, for error parameters. */
@@ -96,7 +107,8 @@ function cleanFields(input: { title: string; place?: string; agenda?: string; du
     .map((line) => line.replace(/\s+/g, " ").trim())
     .filter(Boolean)
     .join("\n");
-  if (agenda.length > MAX_AGENDA_LENGTH) throw new AppError("invalid_input", { field: "agenda", max: MAX_AGENDA_LENGTH });
+  if (agenda.length > MAX_AGENDA_LENGTH)
+    throw new AppError("invalid_input", { field: "agenda", max: MAX_AGENDA_LENGTH });
   const durationMinutes = input.durationMinutes ?? DEFAULT_DURATION_MINUTES;
   if (!Number.isInteger(durationMinutes) || durationMinutes <= 0 || durationMinutes > MAX_DURATION_MINUTES) {
     throw new AppError("meeting_end_before_start", {});
@@ -128,9 +140,19 @@ export async function createMeeting(db: Database, input: MeetingInput, ctx: Acto
     const { id } = await db.kysely
       .insertInto("Meeting")
       .values({
-        unitId: input.unitId, seriesId: null, occurrenceKey: null, title: fields.title, place: fields.place, agenda: fields.agenda, startsAt,
-        endsAt: startsAt + fields.durationMinutes * MINUTE, includeSubtree: Boolean(input.includeSubtree), status: "scheduled",
-        createdById: actorPersonId(ctx.actor), createdAt: now, updatedAt: now,
+        unitId: input.unitId,
+        seriesId: null,
+        occurrenceKey: null,
+        title: fields.title,
+        place: fields.place,
+        agenda: fields.agenda,
+        startsAt,
+        endsAt: startsAt + fields.durationMinutes * MINUTE,
+        includeSubtree: Boolean(input.includeSubtree),
+        status: "scheduled",
+        createdById: actorPersonId(ctx.actor),
+        createdAt: now,
+        updatedAt: now,
       })
       .returning("id")
       .executeTakeFirstOrThrow();
@@ -177,8 +199,20 @@ interface SeriesRow {
 }
 
 const seriesColumns = [
-  "id", "unitId", "title", "place", "agenda", "rule", "startTime", "durationMinutes", "includeSubtree", "startsOn", "endsOn", "exceptions",
-  "createdById", "cancelledAt",
+  "id",
+  "unitId",
+  "title",
+  "place",
+  "agenda",
+  "rule",
+  "startTime",
+  "durationMinutes",
+  "includeSubtree",
+  "startsOn",
+  "endsOn",
+  "exceptions",
+  "createdById",
+  "cancelledAt",
 ] as const;
 
 interface Exceptions {
@@ -217,11 +251,20 @@ async function setExceptions(db: Database, seriesId: number, update: (e: Excepti
   const series = await getSeries(db, seriesId);
   const exceptions = parseExceptions(series.exceptions);
   update(exceptions);
-  await db.kysely.updateTable("MeetingSeries").set({ exceptions: JSON.stringify(exceptions) }).where("id", "=", seriesId).execute();
+  await db.kysely
+    .updateTable("MeetingSeries")
+    .set({ exceptions: JSON.stringify(exceptions) })
+    .where("id", "=", seriesId)
+    .execute();
 }
 
 /** Creates the Meeting rows of a series' occurrences in [now, now + horizon) that do not exist yet. */
-async function materialise(db: Database, series: SeriesRow, ctx: MeetingContext, horizonDays: number): Promise<number[]> {
+async function materialise(
+  db: Database,
+  series: SeriesRow,
+  ctx: MeetingContext,
+  horizonDays: number,
+): Promise<number[]> {
   const now = ctx.now.getTime();
   const occurrences = expandOccurrences(specOf(series), ctx.now, new Date(now + horizonDays * DAY), ctx.timeZone);
   const created: number[] = [];
@@ -231,9 +274,19 @@ async function materialise(db: Database, series: SeriesRow, ctx: MeetingContext,
     const row = await db.kysely
       .insertInto("Meeting")
       .values({
-        unitId: series.unitId, seriesId: series.id, occurrenceKey: occurrence.key, title: series.title, place: series.place, agenda: series.agenda,
-        startsAt, endsAt: startsAt + series.durationMinutes * MINUTE, includeSubtree: series.includeSubtree, status: "scheduled",
-        createdById: series.createdById, createdAt: now, updatedAt: now,
+        unitId: series.unitId,
+        seriesId: series.id,
+        occurrenceKey: occurrence.key,
+        title: series.title,
+        place: series.place,
+        agenda: series.agenda,
+        startsAt,
+        endsAt: startsAt + series.durationMinutes * MINUTE,
+        includeSubtree: series.includeSubtree,
+        status: "scheduled",
+        createdById: series.createdById,
+        createdAt: now,
+        updatedAt: now,
       })
       .onConflict((oc) => oc.columns(["seriesId", "occurrenceKey"]).doNothing())
       .returning("id")
@@ -252,7 +305,11 @@ async function materialise(db: Database, series: SeriesRow, ctx: MeetingContext,
  * recurrence_never_fires (a rule with no occurrence between startsOn and endsOn, or within two
  * years), unit_not_found, forbidden.
  */
-export async function createSeries(db: Database, input: SeriesInput, ctx: ActorContext): Promise<{ seriesId: number; meetings: MeetingRow[] }> {
+export async function createSeries(
+  db: Database,
+  input: SeriesInput,
+  ctx: ActorContext,
+): Promise<{ seriesId: number; meetings: MeetingRow[] }> {
   const fields = cleanFields(input);
   const spec: SeriesSpec = {
     rule: input.rule,
@@ -268,14 +325,28 @@ export async function createSeries(db: Database, input: SeriesInput, ctx: ActorC
     const { id: seriesId } = await db.kysely
       .insertInto("MeetingSeries")
       .values({
-        unitId: input.unitId, title: fields.title, place: fields.place, agenda: fields.agenda, rule: JSON.stringify(input.rule), startTime: formatClock(input.time),
-        durationMinutes: fields.durationMinutes, includeSubtree: Boolean(input.includeSubtree), startsOn: spec.startsOn, endsOn: spec.endsOn ?? null,
-        exceptions: "{}", createdById: actorPersonId(ctx.actor), createdAt: now,
+        unitId: input.unitId,
+        title: fields.title,
+        place: fields.place,
+        agenda: fields.agenda,
+        rule: JSON.stringify(input.rule),
+        startTime: formatClock(input.time),
+        durationMinutes: fields.durationMinutes,
+        includeSubtree: Boolean(input.includeSubtree),
+        startsOn: spec.startsOn,
+        endsOn: spec.endsOn ?? null,
+        exceptions: "{}",
+        createdById: actorPersonId(ctx.actor),
+        createdAt: now,
       })
       .returning("id")
       .executeTakeFirstOrThrow();
     const ids = await materialise(db, await getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
-    await audit(db, ctx, "series.create", "MeetingSeries", seriesId, { unitId: input.unitId, rule: input.rule, time: formatClock(input.time) });
+    await audit(db, ctx, "series.create", "MeetingSeries", seriesId, {
+      unitId: input.unitId,
+      rule: input.rule,
+      time: formatClock(input.time),
+    });
     return { seriesId, meetings: await Promise.all(ids.map((id) => getMeeting(db, id))) };
   });
 }
@@ -286,7 +357,11 @@ export async function createSeries(db: Database, input: SeriesInput, ctx: ActorC
  * series is its own transaction; a damaged series does not stop the others (the first error is
  * thrown after all were tried). Returns how many meetings were created.
  */
-export async function ensureSeriesHorizon(db: Database, ctx: MeetingContext, horizonDays = SERIES_HORIZON_DAYS): Promise<number> {
+export async function ensureSeriesHorizon(
+  db: Database,
+  ctx: MeetingContext,
+  horizonDays = SERIES_HORIZON_DAYS,
+): Promise<number> {
   const yesterday = localDateKeyOf(toLocal(new Date(ctx.now.getTime() - DAY), ctx.timeZone));
   const series = await db.kysely
     .selectFrom("MeetingSeries")
@@ -314,7 +389,12 @@ export async function ensureSeriesHorizon(db: Database, ctx: MeetingContext, hor
  * (series), date_invalid (not a date), invalid_input { field: "date" } (not an occurrence of the
  * series), meeting_finished (already over), forbidden. Skipping twice is harmless.
  */
-export async function skipOccurrence(db: Database, seriesId: number, dateKey: string, ctx: ActorContext): Promise<void> {
+export async function skipOccurrence(
+  db: Database,
+  seriesId: number,
+  dateKey: string,
+  ctx: ActorContext,
+): Promise<void> {
   const date = parseDateKey(dateKey);
   if (!date) throw new AppError("date_invalid", { input: dateKey });
   await db.transaction(async () => {
@@ -322,9 +402,19 @@ export async function skipOccurrence(db: Database, seriesId: number, dateKey: st
     await assertActorCan(db, ctx.actor, "manage_meetings", series.unitId);
     const base = { ...specOf(series), exceptions: {} };
     const dayStart = fromLocal({ ...date, hour: 0, minute: 0 }, ctx.timeZone).getTime();
-    const isOccurrence = expandOccurrences(base, new Date(dayStart - DAY), new Date(dayStart + 2 * DAY), ctx.timeZone).some((o) => o.key === dateKey);
+    const isOccurrence = expandOccurrences(
+      base,
+      new Date(dayStart - DAY),
+      new Date(dayStart + 2 * DAY),
+      ctx.timeZone,
+    ).some((o) => o.key === dateKey);
     if (!isOccurrence) throw new AppError("invalid_input", { field: "date" });
-    const stored = await db.kysely.selectFrom("Meeting").select(meetingColumns).where("seriesId", "=", seriesId).where("occurrenceKey", "=", dateKey).executeTakeFirst();
+    const stored = await db.kysely
+      .selectFrom("Meeting")
+      .select(meetingColumns)
+      .where("seriesId", "=", seriesId)
+      .where("occurrenceKey", "=", dateKey)
+      .executeTakeFirst();
     const meeting = stored && toMeetingRow(stored);
     if (meeting && meeting.endsAt <= ctx.now.getTime()) throw new AppError("meeting_finished", {});
     await setExceptions(db, seriesId, (e) => {
@@ -346,15 +436,17 @@ export async function cancelSeries(db: Database, seriesId: number, ctx: ActorCon
     if (series.cancelledAt != null) return 0;
     const now = ctx.now.getTime();
     await db.kysely.updateTable("MeetingSeries").set({ cancelledAt: now }).where("id", "=", seriesId).execute();
-    const upcoming = (await db.kysely
-      .selectFrom("Meeting")
-      .select(meetingColumns)
-      .where("seriesId", "=", seriesId)
-      .where("status", "=", "scheduled")
-      .where("startsAt", ">", now)
-      .orderBy("startsAt")
-      .orderBy("id")
-      .execute()).map(toMeetingRow);
+    const upcoming = (
+      await db.kysely
+        .selectFrom("Meeting")
+        .select(meetingColumns)
+        .where("seriesId", "=", seriesId)
+        .where("status", "=", "scheduled")
+        .where("startsAt", ">", now)
+        .orderBy("startsAt")
+        .orderBy("id")
+        .execute()
+    ).map(toMeetingRow);
     for (const meeting of upcoming) await cancelInside(db, meeting, ctx);
     await audit(db, ctx, "series.cancel", "MeetingSeries", seriesId, { cancelled: upcoming.length });
     return upcoming.length;
@@ -403,7 +495,11 @@ async function withdrawQueuedJobMessages(db: Database, meetingId: number): Promi
 
 async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext): Promise<number> {
   const now = ctx.now.getTime();
-  await db.kysely.updateTable("Meeting").set({ status: "cancelled", cancelledAt: now, updatedAt: now }).where("id", "=", meeting.id).execute();
+  await db.kysely
+    .updateTable("Meeting")
+    .set({ status: "cancelled", cancelledAt: now, updatedAt: now })
+    .where("id", "=", meeting.id)
+    .execute();
   await skipPendingJobs(db, meeting.id, ctx.now);
   const people = await remindedPeople(db, meeting.id);
   await withdrawQueuedJobMessages(db, meeting.id);
@@ -422,8 +518,14 @@ async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext
     const id = await enqueue(
       db,
       {
-        platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
-        body: cancelledBody(text, locale, ctx.timeZone), entityType: "Meeting", entityId: meeting.id,
+        platform: account.platform,
+        chatId: account.externalId,
+        chatAccountId: account.id,
+        personId,
+        priority: priorities.normal,
+        body: cancelledBody(text, locale, ctx.timeZone),
+        entityType: "Meeting",
+        entityId: meeting.id,
         dedupeKey: `meeting:${meeting.id}:cancelled:p:${personId}`,
       },
       ctx.now,
@@ -439,14 +541,19 @@ async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext
  * are skipped). A series occurrence is also recorded as skipped in its series. Throws not_found,
  * forbidden, meeting_cancelled (already), meeting_finished (over).
  */
-export async function cancelMeeting(db: Database, meetingId: number, ctx: ActorContext): Promise<{ meeting: MeetingRow; notified: number }> {
+export async function cancelMeeting(
+  db: Database,
+  meetingId: number,
+  ctx: ActorContext,
+): Promise<{ meeting: MeetingRow; notified: number }> {
   return await db.transaction(async () => {
     const meeting = await getMeeting(db, meetingId);
     await assertChangeable(db, meeting, ctx);
     const notified = await cancelInside(db, meeting, ctx);
     if (meeting.seriesId != null) {
       const key = await occurrenceKeyOf(db, meetingId);
-      if (key) await setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
+      if (key)
+        await setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
     }
     await audit(db, ctx, "meeting.cancel", "Meeting", meetingId, { notified });
     return { meeting: await getMeeting(db, meetingId), notified };
@@ -460,16 +567,26 @@ export async function cancelMeeting(db: Database, meetingId: number, ctx: ActorC
  * recorded in the series' exceptions. Throws not_found, forbidden, meeting_cancelled, meeting_finished,
  * meeting_in_past (new start ≤ now), invalid_input (not a date).
  */
-export async function moveMeeting(db: Database, meetingId: number, newStartsAt: Date, ctx: ActorContext): Promise<{ meeting: MeetingRow; notified: number }> {
+export async function moveMeeting(
+  db: Database,
+  meetingId: number,
+  newStartsAt: Date,
+  ctx: ActorContext,
+): Promise<{ meeting: MeetingRow; notified: number }> {
   const startsAt = startOf(newStartsAt);
   return await db.transaction(async () => {
     const meeting = await getMeeting(db, meetingId);
     await assertChangeable(db, meeting, ctx);
-    if (startsAt <= ctx.now.getTime()) throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
+    if (startsAt <= ctx.now.getTime())
+      throw new AppError("meeting_in_past", { when: plainTime(startsAt, ctx.timeZone) });
     if (startsAt === meeting.startsAt) return { meeting, notified: 0 };
     const now = ctx.now.getTime();
     const endsAt = startsAt + (meeting.endsAt - meeting.startsAt);
-    await db.kysely.updateTable("Meeting").set({ startsAt, endsAt, previousStartsAt: meeting.startsAt, updatedAt: now }).where("id", "=", meetingId).execute();
+    await db.kysely
+      .updateTable("Meeting")
+      .set({ startsAt, endsAt, previousStartsAt: meeting.startsAt, updatedAt: now })
+      .where("id", "=", meetingId)
+      .execute();
     await skipPendingJobs(db, meetingId, ctx.now);
     const people = await remindedPeople(db, meetingId);
     await withdrawQueuedJobMessages(db, meetingId);
@@ -484,7 +601,7 @@ export async function moveMeeting(db: Database, meetingId: number, newStartsAt: 
       }
     }
     const moved = await getMeeting(db, meetingId);
-    const text = { ...await meetingText(db, moved), previousStartsAt: meeting.startsAt };
+    const text = { ...(await meetingText(db, moved)), previousStartsAt: meeting.startsAt };
     const choices = rsvpPayloads(meetingId);
     let notified = 0;
     for (const personId of people) {
@@ -494,8 +611,14 @@ export async function moveMeeting(db: Database, meetingId: number, newStartsAt: 
       const id = await enqueue(
         db,
         {
-          platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
-          body: rsvpRequestBody("moved", meetingId, text, locale, ctx.timeZone), entityType: "Meeting", entityId: meetingId,
+          platform: account.platform,
+          chatId: account.externalId,
+          chatAccountId: account.id,
+          personId,
+          priority: priorities.normal,
+          body: rsvpRequestBody("moved", meetingId, text, locale, ctx.timeZone),
+          entityType: "Meeting",
+          entityId: meetingId,
           dedupeKey: movedNoticeKey(meetingId, startsAt, now, personId),
         },
         ctx.now,
@@ -510,7 +633,10 @@ export async function moveMeeting(db: Database, meetingId: number, newStartsAt: 
 }
 
 async function occurrenceKeyOf(db: Database, meetingId: number): Promise<string | null> {
-  return (await db.kysely.selectFrom("Meeting").select("occurrenceKey").where("id", "=", meetingId).executeTakeFirst())?.occurrenceKey ?? null;
+  return (
+    (await db.kysely.selectFrom("Meeting").select("occurrenceKey").where("id", "=", meetingId).executeTakeFirst())
+      ?.occurrenceKey ?? null
+  );
 }
 
 /** "meeting:12:moved:<new start ms>:<when ms>:p:<person>": one notice per move and person. */
@@ -546,14 +672,28 @@ export async function listUnitMeetings(
     .selectFrom("Meeting as mt")
     .innerJoin("Unit as u", "u.id", "mt.unitId")
     .select([
-      "mt.id", "mt.unitId", "mt.seriesId", "mt.title", "mt.place", "mt.agenda", "mt.startsAt", "mt.endsAt", "mt.includeSubtree", "mt.status",
-      "mt.previousStartsAt", "u.name as unitName",
+      "mt.id",
+      "mt.unitId",
+      "mt.seriesId",
+      "mt.title",
+      "mt.place",
+      "mt.agenda",
+      "mt.startsAt",
+      "mt.endsAt",
+      "mt.includeSubtree",
+      "mt.status",
+      "mt.previousStartsAt",
+      "u.name as unitName",
     ])
     .where(({ ref }) => inIds(db.engine, ref("mt.unitId"), unitIds))
     .where("mt.startsAt", ">=", options.from.getTime())
     .where("mt.startsAt", "<", options.to?.getTime() ?? Number.MAX_SAFE_INTEGER);
   if (!options.includeCancelled) query = query.where("mt.status", "=", "scheduled");
-  const rows = await query.orderBy("mt.startsAt").orderBy("mt.id").limit(options.limit ?? 100).execute();
+  const rows = await query
+    .orderBy("mt.startsAt")
+    .orderBy("mt.id")
+    .limit(options.limit ?? 100)
+    .execute();
   return rows.map(({ unitName, ...meeting }) => ({ ...toMeetingRow(meeting), unitName }));
 }
 

@@ -30,8 +30,15 @@ export async function meetingStats(db: Database, meetingId: number): Promise<Mee
   const rows = await inviteeAnswers(db, meeting);
   const recorded = await attendanceRecorded(db, meetingId);
   const stats: MeetingStats = {
-    meetingId, title: meeting.title, startsAt: meeting.startsAt, invited: rows.length,
-    answered: 0, attending: 0, excused: 0, unsure: 0, came: recorded ? 0 : null,
+    meetingId,
+    title: meeting.title,
+    startsAt: meeting.startsAt,
+    invited: rows.length,
+    answered: 0,
+    attending: 0,
+    excused: 0,
+    unsure: 0,
+    came: recorded ? 0 : null,
   };
   for (const r of rows) {
     if (r.answer) stats.answered++;
@@ -53,7 +60,11 @@ function rate(part: number, whole: number): number | null {
  * A member's attendance over the last 12 months (365 days up to `now`): the meetings whose
  * attendance was recorded with them among the invitees, and how many of those they came to.
  */
-export async function memberAttendanceRate(db: Database, personId: number, now: Date): Promise<{ meetings: number; came: number; rate: number | null }> {
+export async function memberAttendanceRate(
+  db: Database,
+  personId: number,
+  now: Date,
+): Promise<{ meetings: number; came: number; rate: number | null }> {
   const row = await db.kysely
     .selectFrom("Attendance as a")
     .innerJoin("Meeting as mt", "mt.id", "a.meetingId")
@@ -105,7 +116,11 @@ export interface UnitMeetingStatsTotals {
  * meetings starting in [from, to): each unit's own, and the *Total fields over its whole subtree.
  * Invitees are today's members (past invitation lists are not kept). Throws unit_not_found.
  */
-export async function unitMeetingStats(db: Database, unitId: number, options: { from: Date; to: Date }): Promise<(UnitMeetingStats & UnitMeetingStatsTotals)[]> {
+export async function unitMeetingStats(
+  db: Database,
+  unitId: number,
+  options: { from: Date; to: Date },
+): Promise<(UnitMeetingStats & UnitMeetingStatsTotals)[]> {
   const root = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const units = await db.kysely
@@ -121,10 +136,28 @@ export async function unitMeetingStats(db: Database, unitId: number, options: { 
     .select((eb) => [
       "mt.unitId",
       "mt.includeSubtree",
-      eb.selectFrom("Rsvp as r").select((e) => e.fn.countAll<number>().as("n")).whereRef("r.meetingId", "=", "mt.id").as("answered"),
-      eb.selectFrom("Rsvp as r").select((e) => e.fn.countAll<number>().as("n")).whereRef("r.meetingId", "=", "mt.id").where("r.answer", "=", "attend").as("attending"),
-      eb.selectFrom("Attendance as a").select((e) => e.fn.countAll<number>().as("n")).whereRef("a.meetingId", "=", "mt.id").as("recorded"),
-      eb.selectFrom("Attendance as a").select((e) => e.fn.countAll<number>().as("n")).whereRef("a.meetingId", "=", "mt.id").where("a.present", "=", true).as("came"),
+      eb
+        .selectFrom("Rsvp as r")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .whereRef("r.meetingId", "=", "mt.id")
+        .as("answered"),
+      eb
+        .selectFrom("Rsvp as r")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .whereRef("r.meetingId", "=", "mt.id")
+        .where("r.answer", "=", "attend")
+        .as("attending"),
+      eb
+        .selectFrom("Attendance as a")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .whereRef("a.meetingId", "=", "mt.id")
+        .as("recorded"),
+      eb
+        .selectFrom("Attendance as a")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .whereRef("a.meetingId", "=", "mt.id")
+        .where("a.present", "=", true)
+        .as("came"),
     ])
     .where("u.path", ">=", lo)
     .where("u.path", "<", hi)
@@ -139,10 +172,28 @@ export async function unitMeetingStats(db: Database, unitId: number, options: { 
   for (let i = 0; i < units.length; i++) {
     const { id, parentId, name, depth, memberCount, path } = units[i]!;
     const row: Row = {
-      unitId: id, name, depth, parentId, memberCount, path,
-      meetingsHeld: 0, invited: 0, answered: 0, attending: 0, came: 0, recorded: 0, responseRate: null, attendanceRate: null,
-      meetingsHeldTotal: 0, invitedTotal: 0, answeredTotal: 0, attendingTotal: 0, cameTotal: 0, recordedTotal: 0,
-      responseRateTotal: null, attendanceRateTotal: null,
+      unitId: id,
+      name,
+      depth,
+      parentId,
+      memberCount,
+      path,
+      meetingsHeld: 0,
+      invited: 0,
+      answered: 0,
+      attending: 0,
+      came: 0,
+      recorded: 0,
+      responseRate: null,
+      attendanceRate: null,
+      meetingsHeldTotal: 0,
+      invitedTotal: 0,
+      answeredTotal: 0,
+      attendingTotal: 0,
+      cameTotal: 0,
+      recordedTotal: 0,
+      responseRateTotal: null,
+      attendanceRateTotal: null,
     };
     out[i] = row;
     byId.set(id, row);
@@ -155,11 +206,13 @@ export async function unitMeetingStats(db: Database, unitId: number, options: { 
       let n = subtreeAudience.get(mUnitId);
       if (n === undefined) {
         const [a, b] = subtreeRange(row.path);
-        n = (await db.kysely
-          .selectFrom("Person as p")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("p.id", "in", invitedIds(db.kysely, a, b))
-          .executeTakeFirstOrThrow()).n;
+        n = (
+          await db.kysely
+            .selectFrom("Person as p")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .where("p.id", "in", invitedIds(db.kysely, a, b))
+            .executeTakeFirstOrThrow()
+        ).n;
         subtreeAudience.set(mUnitId, n);
       }
       invited = n;

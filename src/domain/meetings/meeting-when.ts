@@ -8,7 +8,13 @@ import { isAppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { localDateKey } from "../../lib/zoned-time.ts";
 import { parseMeetingDateTime, type LocalTime } from "./parse-datetime.ts";
-import { assertRecurrenceFires, nextOccurrence, parseRecurrence, type RecurrenceRule, type SeriesSpec } from "./recurrence.ts";
+import {
+  assertRecurrenceFires,
+  nextOccurrence,
+  parseRecurrence,
+  type RecurrenceRule,
+  type SeriesSpec,
+} from "./recurrence.ts";
 
 export type MeetingWhen =
   | { kind: "once"; startsAt: Date }
@@ -56,7 +62,11 @@ export function nextSeriesDates(
   timeZone: string,
   count = 5,
 ): Date[] {
-  const spec: SeriesSpec = { rule: input.rule, time: input.time, startsOn: input.startsOn ?? localDateKey(now, timeZone) };
+  const spec: SeriesSpec = {
+    rule: input.rule,
+    time: input.time,
+    startsOn: input.startsOn ?? localDateKey(now, timeZone),
+  };
   if (input.endsOn !== undefined) spec.endsOn = input.endsOn;
   assertRecurrenceFires(spec, timeZone);
   const out: Date[] = [];

@@ -78,7 +78,10 @@ export const YEARLESS_GRACE_DAYS = 30;
  * is rewritten to "ke tiep" first; without diacritics "toi" is read as "tối" except in "tuần toi".
  */
 export function normaliseDateText(text: string): string {
-  const lowered = text.normalize("NFC").toLowerCase().replace(/(^|\s)tới(?=\s|$|[,.;!?])/gu, "$1 ke tiep ");
+  const lowered = text
+    .normalize("NFC")
+    .toLowerCase()
+    .replace(/(^|\s)tới(?=\s|$|[,.;!?])/gu, "$1 ke tiep ");
   return foldVietnamese(lowered)
     .replace(/[,;!?()]+/g, " ")
     .replace(/\.(?=\s|$)/g, " ")
@@ -265,17 +268,17 @@ const RELATIVE_DAYS: Record<string, number> = {
 const DATE_PATTERNS: Array<{ re: RegExp; read: (m: RegExpExecArray) => DateSpec }> = [
   {
     // 2026-12-05, 2026-12-05T (the time was already cut out)
-    re: /(?<![\d/.\-])(\d{4})-(\d{1,2})-(\d{1,2})t?(?![\d/.\-])/,
+    re: /(?<![\d/.-])(\d{4})-(\d{1,2})-(\d{1,2})t?(?![\d/.-])/,
     read: (m) => ({ kind: "absolute", date: { year: +m[1]!, month: +m[2]!, day: +m[3]! } }),
   },
   {
     // 05/12/2026, 5-12-2026, 5.12.26
-    re: /(?<![\d/.\-])(\d{1,2}) ?[/.\-] ?(\d{1,2}) ?[/.\-] ?(\d{4}|\d{2})(?![\d/.\-])/,
+    re: /(?<![\d/.-])(\d{1,2}) ?[/.-] ?(\d{1,2}) ?[/.-] ?(\d{4}|\d{2})(?![\d/.-])/,
     read: (m) => ({ kind: "absolute", date: { year: fullYear(m[3]!), month: +m[2]!, day: +m[1]! } }),
   },
   {
     // ngày 5 tháng 12 (năm 2026), mùng 5 tháng 12
-    re: /\b(?:(?:ngay|mung|mong) )?(\d{1,2}) thang (\d{1,2})(?: nam (\d{4}))?(?![\d/.\-])/,
+    re: /\b(?:(?:ngay|mung|mong) )?(\d{1,2}) thang (\d{1,2})(?: nam (\d{4}))?(?![\d/.-])/,
     read: (m) =>
       m[3]
         ? { kind: "absolute", date: { year: +m[3], month: +m[2]!, day: +m[1]! } }
@@ -283,7 +286,7 @@ const DATE_PATTERNS: Array<{ re: RegExp; read: (m: RegExpExecArray) => DateSpec 
   },
   {
     // 5/12, 5.12, 5-12
-    re: /(?<![\d/.\-])(\d{1,2}) ?[/.\-] ?(\d{1,2})(?![\d/.\-])/,
+    re: /(?<![\d/.-])(\d{1,2}) ?[/.-] ?(\d{1,2})(?![\d/.-])/,
     read: (m) => ({ kind: "yearless", month: +m[2]!, day: +m[1]! }),
   },
   {
@@ -460,7 +463,8 @@ export function parseDuration(text: string): number {
     .replace(/[.!]$/, "")
     .trim();
   let minutes: number | null = null;
-  const hours = /^(\d{1,3}(?:[.,]\d{1,2})?) ?(?:tieng|gio|h|g|hours?|hrs?)(?: ?(ruoi)| ?(\d{1,2}) ?(?:phut|p|'|min)?)?$/.exec(s);
+  const hours =
+    /^(\d{1,3}(?:[.,]\d{1,2})?) ?(?:tieng|gio|h|g|hours?|hrs?)(?: ?(ruoi)| ?(\d{1,2}) ?(?:phut|p|'|min)?)?$/.exec(s);
   const onlyMinutes = /^(\d{1,4}) ?(?:phut|p|'|min|mins|minutes?)$/.exec(s);
   const clock = /^(\d{1,2}):(\d{2})$/.exec(s);
   if (hours) {

@@ -449,7 +449,11 @@ export function assertRecurrenceFires(spec: SeriesSpec, zone: string): void {
   const start = fromEpochDay(c.startDay);
   const horizonYear = start.year + FIRES_HORIZON_YEARS;
   const horizon =
-    epochDay({ year: horizonYear, month: start.month, day: Math.min(start.day, daysInMonth(horizonYear, start.month)) }) - 1;
+    epochDay({
+      year: horizonYear,
+      month: start.month,
+      day: Math.min(start.day, daysInMonth(horizonYear, start.month)),
+    }) - 1;
   const last = Math.min(c.endDay, horizon);
   const fires = ruleDays(c, c.startDay, last).some((day) => !c.skip.has(dateKey(fromEpochDay(day))));
   if (!fires) {

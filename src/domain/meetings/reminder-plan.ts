@@ -18,7 +18,14 @@ import { addLocalDays, fromLocal, toLocal } from "../../lib/zoned-time.ts";
 
 // The message builders moved to meeting-messages.ts (no database); re-exported for their callers.
 export {
-  attendancePromptBody, cancelledBody, rsvpPayloads, rsvpRequestBody, tallyBody, TALLY_NAMES_SHOWN, type MeetingText, type RsvpChoice,
+  attendancePromptBody,
+  cancelledBody,
+  rsvpPayloads,
+  rsvpRequestBody,
+  tallyBody,
+  TALLY_NAMES_SHOWN,
+  type MeetingText,
+  type RsvpChoice,
 } from "./meeting-messages.ts";
 
 export interface ReminderOffset {
@@ -40,7 +47,10 @@ export interface ReminderPlan {
 
 /** 08:00 three days before, two hours before; nudge the day before; tally three hours before. */
 export const defaultReminderPlan: ReminderPlan = Object.freeze({
-  offsets: Object.freeze([Object.freeze({ daysBefore: 3, at: "08:00" }), Object.freeze({ minutesBefore: 120 })]) as ReminderOffset[],
+  offsets: Object.freeze([
+    Object.freeze({ daysBefore: 3, at: "08:00" }),
+    Object.freeze({ minutesBefore: 120 }),
+  ]) as ReminderOffset[],
   nudgeMinutesBefore: 1440,
   tallyMinutesBefore: 180,
 }) as ReminderPlan;
@@ -92,7 +102,10 @@ function fromRow(row: PlanRow): ReminderPlan {
  * The plan that applies to a meeting: its series' plan, else its unit's, else the nearest
  * ancestor unit's, else `defaultReminderPlan`.
  */
-export async function reminderPlanFor(db: Database, meeting: Pick<MeetingRow, "seriesId" | "unitId">): Promise<ReminderPlan> {
+export async function reminderPlanFor(
+  db: Database,
+  meeting: Pick<MeetingRow, "seriesId" | "unitId">,
+): Promise<ReminderPlan> {
   if (meeting.seriesId != null) {
     const row = await seriesPlan.first(db, { seriesId: meeting.seriesId });
     if (row) return fromRow(row);
@@ -102,7 +115,10 @@ export async function reminderPlanFor(db: Database, meeting: Pick<MeetingRow, "s
 }
 
 const seriesPlan = prepared((k, p: Slots<{ seriesId: number }>) =>
-  k.selectFrom("ReminderPlan").select(["offsets", "nudgeMinutesBefore", "tallyMinutesBefore"]).where("seriesId", "=", p.seriesId),
+  k
+    .selectFrom("ReminderPlan")
+    .select(["offsets", "nudgeMinutesBefore", "tallyMinutesBefore"])
+    .where("seriesId", "=", p.seriesId),
 );
 
 /** The plan of the unit or of its nearest ancestor that has one (the unit's path starts with theirs). */
@@ -139,9 +155,18 @@ export async function setReminderPlan(
   const value = parsed.data;
   const now = ctx?.now ?? new Date();
   await db.transaction(async () => {
-    const fields = { offsets: JSON.stringify(value.offsets), nudgeMinutesBefore: value.nudgeMinutesBefore, tallyMinutesBefore: value.tallyMinutesBefore, createdAt: now.getTime() };
+    const fields = {
+      offsets: JSON.stringify(value.offsets),
+      nudgeMinutesBefore: value.nudgeMinutesBefore,
+      tallyMinutesBefore: value.tallyMinutesBefore,
+      createdAt: now.getTime(),
+    };
     if (hasSeries) {
-      const series = await db.kysely.selectFrom("MeetingSeries").select("unitId").where("id", "=", target.seriesId!).executeTakeFirst();
+      const series = await db.kysely
+        .selectFrom("MeetingSeries")
+        .select("unitId")
+        .where("id", "=", target.seriesId!)
+        .executeTakeFirst();
       if (!series) throw new AppError("not_found", { what: "series" });
       await assertActorCan(db, actor, "manage_meetings", series.unitId);
       await db.kysely
@@ -149,19 +174,24 @@ export async function setReminderPlan(
         .values({ seriesId: target.seriesId!, ...fields })
         .onConflict((oc) =>
           oc.column("seriesId").doUpdateSet((eb) => ({
-            offsets: eb.ref("excluded.offsets"), nudgeMinutesBefore: eb.ref("excluded.nudgeMinutesBefore"), tallyMinutesBefore: eb.ref("excluded.tallyMinutesBefore"),
+            offsets: eb.ref("excluded.offsets"),
+            nudgeMinutesBefore: eb.ref("excluded.nudgeMinutesBefore"),
+            tallyMinutesBefore: eb.ref("excluded.tallyMinutesBefore"),
           })),
         )
         .execute();
     } else {
-      if (!await db.kysely.selectFrom("Unit").select("id").where("id", "=", target.unitId!).executeTakeFirst()) throw new AppError("unit_not_found", { unit: String(target.unitId) });
+      if (!(await db.kysely.selectFrom("Unit").select("id").where("id", "=", target.unitId!).executeTakeFirst()))
+        throw new AppError("unit_not_found", { unit: String(target.unitId) });
       await assertActorCan(db, actor, "manage_meetings", target.unitId!);
       await db.kysely
         .insertInto("ReminderPlan")
         .values({ unitId: target.unitId!, ...fields })
         .onConflict((oc) =>
           oc.column("unitId").doUpdateSet((eb) => ({
-            offsets: eb.ref("excluded.offsets"), nudgeMinutesBefore: eb.ref("excluded.nudgeMinutesBefore"), tallyMinutesBefore: eb.ref("excluded.tallyMinutesBefore"),
+            offsets: eb.ref("excluded.offsets"),
+            nudgeMinutesBefore: eb.ref("excluded.nudgeMinutesBefore"),
+            tallyMinutesBefore: eb.ref("excluded.tallyMinutesBefore"),
           })),
         )
         .execute();
@@ -170,8 +200,12 @@ export async function setReminderPlan(
     await recordAudit(
       db,
       {
-        actorPersonId: actorPersonId(actor), source: actorSource(actor), action: "reminder_plan.set",
-        entityType: hasSeries ? "MeetingSeries" : "Unit", entityId: (hasSeries ? target.seriesId : target.unitId)!, detail: { plan: value },
+        actorPersonId: actorPersonId(actor),
+        source: actorSource(actor),
+        action: "reminder_plan.set",
+        entityType: hasSeries ? "MeetingSeries" : "Unit",
+        entityId: (hasSeries ? target.seriesId : target.unitId)!,
+        detail: { plan: value },
       },
       now,
     );
@@ -179,30 +213,40 @@ export async function setReminderPlan(
 }
 
 /** Re-plans the not-yet-due reminders, nudges and tallies of the upcoming meetings under `target`. */
-async function replanUpcoming(db: Database, target: { unitId?: number; seriesId?: number }, ctx: MeetingContext): Promise<void> {
+async function replanUpcoming(
+  db: Database,
+  target: { unitId?: number; seriesId?: number },
+  ctx: MeetingContext,
+): Promise<void> {
   const nowMs = ctx.now.getTime();
   let meetingIds: number[];
   if (target.seriesId != null) {
-    meetingIds = (await db.kysely
-      .selectFrom("Meeting")
-      .select("id")
-      .where("seriesId", "=", target.seriesId)
-      .where("status", "=", "scheduled")
-      .where("startsAt", ">", nowMs)
-      .execute())
-      .map((r) => r.id);
+    meetingIds = (
+      await db.kysely
+        .selectFrom("Meeting")
+        .select("id")
+        .where("seriesId", "=", target.seriesId)
+        .where("status", "=", "scheduled")
+        .where("startsAt", ">", nowMs)
+        .execute()
+    ).map((r) => r.id);
   } else {
-    const { path } = await db.kysely.selectFrom("Unit").select("path").where("id", "=", target.unitId!).executeTakeFirstOrThrow();
-    meetingIds = (await db.kysely
-      .selectFrom("Meeting as mt")
-      .innerJoin("Unit as u", "u.id", "mt.unitId")
-      .select("mt.id")
-      .where("u.path", ">=", path)
-      .where("u.path", "<", path.slice(0, -1) + "0")
-      .where("mt.status", "=", "scheduled")
-      .where("mt.startsAt", ">", nowMs)
-      .execute())
-      .map((r) => r.id);
+    const { path } = await db.kysely
+      .selectFrom("Unit")
+      .select("path")
+      .where("id", "=", target.unitId!)
+      .executeTakeFirstOrThrow();
+    meetingIds = (
+      await db.kysely
+        .selectFrom("Meeting as mt")
+        .innerJoin("Unit as u", "u.id", "mt.unitId")
+        .select("mt.id")
+        .where("u.path", ">=", path)
+        .where("u.path", "<", `${path.slice(0, -1)}0`)
+        .where("mt.status", "=", "scheduled")
+        .where("mt.startsAt", ">", nowMs)
+        .execute()
+    ).map((r) => r.id);
   }
   for (const id of meetingIds) {
     await skipPendingJobs(db, id, ctx.now, { kinds: ["reminder", "nudge", "tally"], dueAfter: nowMs });
@@ -256,7 +300,12 @@ export async function skipPendingJobs(
 ): Promise<number> {
   let n = 0;
   for (const kind of options.kinds ?? meetingJobKinds) {
-    n += await skipJobs.run(db, { doneAt: now.getTime(), from: `${kind}:${meetingId}:`, to: `${kind}:${meetingId};`, dueAfter: options.dueAfter ?? -1 });
+    n += await skipJobs.run(db, {
+      doneAt: now.getTime(),
+      from: `${kind}:${meetingId}:`,
+      to: `${kind}:${meetingId};`,
+      dueAfter: options.dueAfter ?? -1,
+    });
   }
   return n;
 }
@@ -300,21 +349,44 @@ const skipJobs = prepared((k, p: Slots<{ doneAt: number; from: string; to: strin
 
 // A job skipped without running (its meeting moved away, then back) comes back to life; a job that
 // ran stays done, so planning again never sends anything twice.
-const insertJob = prepared((k, p: Slots<{ kind: string; meetingId: number; dueAt: number; expiresAt: number; dedupeKey: string; createdAt: number }>) =>
-  k
-    .insertInto("ScheduledJob")
-    .values({
-      kind: p.kind, meetingId: p.meetingId, entityType: "Meeting", entityId: p.meetingId, dueAt: p.dueAt, expiresAt: p.expiresAt,
-      status: "pending", dedupeKey: p.dedupeKey, createdAt: p.createdAt,
-    })
-    .onConflict((oc) =>
-      oc
-        .column("dedupeKey")
-        .doUpdateSet((eb) => ({
-          status: "pending", dueAt: eb.ref("excluded.dueAt"), expiresAt: eb.ref("excluded.expiresAt"), doneAt: null, claimedBy: null, claimedAt: null,
-        }))
-        .where("ScheduledJob.status", "=", "skipped"),
-    ),
+const insertJob = prepared(
+  (
+    k,
+    p: Slots<{
+      kind: string;
+      meetingId: number;
+      dueAt: number;
+      expiresAt: number;
+      dedupeKey: string;
+      createdAt: number;
+    }>,
+  ) =>
+    k
+      .insertInto("ScheduledJob")
+      .values({
+        kind: p.kind,
+        meetingId: p.meetingId,
+        entityType: "Meeting",
+        entityId: p.meetingId,
+        dueAt: p.dueAt,
+        expiresAt: p.expiresAt,
+        status: "pending",
+        dedupeKey: p.dedupeKey,
+        createdAt: p.createdAt,
+      })
+      .onConflict((oc) =>
+        oc
+          .column("dedupeKey")
+          .doUpdateSet((eb) => ({
+            status: "pending",
+            dueAt: eb.ref("excluded.dueAt"),
+            expiresAt: eb.ref("excluded.expiresAt"),
+            doneAt: null,
+            claimedBy: null,
+            claimedAt: null,
+          }))
+          .where("ScheduledJob.status", "=", "skipped"),
+      ),
 );
 
 /** A tally job of the meeting (dedupe-key range) that ran or is running. */
@@ -353,7 +425,8 @@ async function tallyAlreadyRan(db: Database, meetingId: number): Promise<boolean
 export async function movedTallyAt(db: Database, meeting: MeetingRow): Promise<number | null> {
   const due = await plannedTallyAt(db, meeting.id);
   if (due === null) return null;
-  const nominal = Math.floor((meeting.startsAt - (await reminderPlanFor(db, meeting)).tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
+  const nominal =
+    Math.floor((meeting.startsAt - (await reminderPlanFor(db, meeting)).tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
   return due === nominal ? null : due;
 }
 
@@ -371,7 +444,12 @@ export async function plannedTallyAt(db: Database, meetingId: number): Promise<n
   return row?.dueAt ?? null;
 }
 
-async function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingContext, options: { catchUp: boolean }): Promise<number> {
+async function planMeetingJobs(
+  db: Database,
+  meetingId: number,
+  ctx: MeetingContext,
+  options: { catchUp: boolean },
+): Promise<number> {
   const meeting = await getMeeting(db, meetingId);
   if (meeting.status !== "scheduled") return 0;
   const now = ctx.now.getTime();
@@ -383,23 +461,28 @@ async function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingCont
     const candidates: PlannedJob[] = [];
     // Catch-up: of the offsets already past, only the latest one is sent, and at once.
     const latestPast = times.filter((t) => t <= now).at(-1);
-    if (options.catchUp && latestPast !== undefined) candidates.push({ kind: "reminder", nominal: latestPast, dueAt: now, expiresAt: meeting.startsAt });
-    for (const t of times) if (t > now) candidates.push({ kind: "reminder", nominal: t, dueAt: t, expiresAt: meeting.startsAt });
+    if (options.catchUp && latestPast !== undefined)
+      candidates.push({ kind: "reminder", nominal: latestPast, dueAt: now, expiresAt: meeting.startsAt });
+    for (const t of times)
+      if (t > now) candidates.push({ kind: "reminder", nominal: t, dueAt: t, expiresAt: meeting.startsAt });
     // Two reminders of one meeting less than an hour apart say the same thing twice: keep the first.
     const reminders: PlannedJob[] = [];
-    for (const r of candidates) if (!reminders.length || r.dueAt >= reminders.at(-1)!.dueAt + REMINDER_MIN_GAP) reminders.push(r);
+    for (const r of candidates)
+      if (!reminders.length || r.dueAt >= reminders.at(-1)!.dueAt + REMINDER_MIN_GAP) reminders.push(r);
     jobs.push(...reminders);
     const firstReminder = reminders[0]?.dueAt ?? now;
     if (plan.nudgeMinutesBefore > 0) {
       const nudge = Math.floor((meeting.startsAt - plan.nudgeMinutesBefore * MINUTE) / MINUTE) * MINUTE;
       // A nudge needs a reminder an hour before it, and is pointless within an hour of another reminder.
       const nearReminder = reminders.some((r) => Math.abs(r.dueAt - nudge) < NUDGE_MIN_GAP);
-      if (nudge > now && nudge >= firstReminder + NUDGE_MIN_GAP && !nearReminder) jobs.push({ kind: "nudge", nominal: nudge, dueAt: nudge, expiresAt: meeting.startsAt });
+      if (nudge > now && nudge >= firstReminder + NUDGE_MIN_GAP && !nearReminder)
+        jobs.push({ kind: "nudge", nominal: nudge, dueAt: nudge, expiresAt: meeting.startsAt });
     }
     if (plan.tallyMinutesBefore > 0) {
       const tally = Math.floor((meeting.startsAt - plan.tallyMinutesBefore * MINUTE) / MINUTE) * MINUTE;
-      if (tally >= now + TALLY_MIN_ANSWER_TIME) jobs.push({ kind: "tally", nominal: tally, dueAt: tally, expiresAt: meeting.startsAt });
-      else if (!await tallyAlreadyRan(db, meeting.id)) {
+      if (tally >= now + TALLY_MIN_ANSWER_TIME)
+        jobs.push({ kind: "tally", nominal: tally, dueAt: tally, expiresAt: meeting.startsAt });
+      else if (!(await tallyAlreadyRan(db, meeting.id))) {
         const late = shortNoticeTallyAt(meeting.startsAt, firstReminder, now);
         jobs.push({ kind: "tally", nominal: late, dueAt: late, expiresAt: meeting.startsAt });
       }
@@ -407,13 +490,23 @@ async function planMeetingJobs(db: Database, meetingId: number, ctx: MeetingCont
   }
   if (meeting.endsAt + ATTENDANCE_PROMPT_TTL > now) {
     const end = Math.floor(meeting.endsAt / MINUTE) * MINUTE;
-    jobs.push({ kind: "attendance_prompt", nominal: end, dueAt: Math.max(end, now), expiresAt: meeting.endsAt + ATTENDANCE_PROMPT_TTL });
+    jobs.push({
+      kind: "attendance_prompt",
+      nominal: end,
+      dueAt: Math.max(end, now),
+      expiresAt: meeting.endsAt + ATTENDANCE_PROMPT_TTL,
+    });
   }
 
   let created = 0;
   for (const job of jobs) {
     created += await insertJob.run(db, {
-      kind: job.kind, meetingId: meeting.id, dueAt: job.dueAt, expiresAt: job.expiresAt, dedupeKey: jobDedupeKey(job.kind, meeting.id, job.nominal), createdAt: now,
+      kind: job.kind,
+      meetingId: meeting.id,
+      dueAt: job.dueAt,
+      expiresAt: job.expiresAt,
+      dedupeKey: jobDedupeKey(job.kind, meeting.id, job.nominal),
+      createdAt: now,
     });
   }
   return created;

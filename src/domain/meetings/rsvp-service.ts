@@ -7,7 +7,14 @@ import { prepared, type Slots } from "../../storage/prepared.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { recordAudit } from "../audit/audit-service.ts";
 import { actorPersonId, actorSource, assertActorCan, assertSelfOr, type Actor } from "../access/actor.ts";
-import { getMeeting, invitedPeople, isInvited, pathWithin, toMeetingRow, type InvitedPerson } from "./meeting-queries.ts";
+import {
+  getMeeting,
+  invitedPeople,
+  isInvited,
+  pathWithin,
+  toMeetingRow,
+  type InvitedPerson,
+} from "./meeting-queries.ts";
 import type { MeetingRow, Named, RsvpAnswer, Tally } from "./meeting-types.ts";
 
 export type { Named, RsvpAnswer, Tally };
@@ -51,28 +58,51 @@ export interface RsvpInput {
  * meeting_finished (now ≥ end), forbidden (not invited, or the actor is neither the member nor
  * someone who manages the meeting), invalid_input (answer).
  */
-export async function recordRsvp(db: Database, input: RsvpInput, now: Date): Promise<{ late: boolean; changed: boolean; previous: RsvpAnswer | null }> {
+export async function recordRsvp(
+  db: Database,
+  input: RsvpInput,
+  now: Date,
+): Promise<{ late: boolean; changed: boolean; previous: RsvpAnswer | null }> {
   if (!isRsvpAnswer(input.answer)) throw new AppError("invalid_input", { field: "answer" });
   return await db.transaction(async () => {
     const meeting = await getMeeting(db, input.meetingId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     if (now.getTime() >= meeting.endsAt) throw new AppError("meeting_finished", {});
     await assertSelfOr(db, input.actor, input.personId, "manage_meetings", meeting.unitId);
-    if (!await isInvited(db, meeting, input.personId)) throw new AppError("forbidden", {});
-    const recordedById = input.actor.kind === "person" && input.actor.personId === input.personId ? null : actorPersonId(input.actor);
+    if (!(await isInvited(db, meeting, input.personId))) throw new AppError("forbidden", {});
+    const recordedById =
+      input.actor.kind === "person" && input.actor.personId === input.personId ? null : actorPersonId(input.actor);
     const onBehalf = !(input.actor.kind === "person" && input.actor.personId === input.personId);
     const before = await rsvpOf.first(db, { meetingId: input.meetingId, personId: input.personId });
     const previous = before && isRsvpAnswer(before.answer) ? before.answer : null;
-    const reason = input.reason === undefined ? (previous === input.answer ? (before?.reason ?? null) : null) : cleanReason(input.reason);
+    const reason =
+      input.reason === undefined
+        ? previous === input.answer
+          ? (before?.reason ?? null)
+          : null
+        : cleanReason(input.reason);
     const late = now.getTime() >= meeting.startsAt;
     await upsertRsvp.run(db, {
-      meetingId: input.meetingId, personId: input.personId, answer: input.answer, reason, late, viaAccountId: input.viaAccountId ?? null,
-      recordedById, answeredAt: now.getTime(),
+      meetingId: input.meetingId,
+      personId: input.personId,
+      answer: input.answer,
+      reason,
+      late,
+      viaAccountId: input.viaAccountId ?? null,
+      recordedById,
+      answeredAt: now.getTime(),
     });
     if (onBehalf) {
       await recordAudit(
         db,
-        { actorPersonId: recordedById, source: actorSource(input.actor), action: "rsvp.record", entityType: "Meeting", entityId: input.meetingId, detail: { personId: input.personId, answer: input.answer, previous } },
+        {
+          actorPersonId: recordedById,
+          source: actorSource(input.actor),
+          action: "rsvp.record",
+          entityType: "Meeting",
+          entityId: input.meetingId,
+          detail: { personId: input.personId, answer: input.answer, previous },
+        },
         now,
       );
     }
@@ -81,27 +111,47 @@ export async function recordRsvp(db: Database, input: RsvpInput, now: Date): Pro
 }
 
 const rsvpOf = prepared((k, p: Slots<{ meetingId: number; personId: number }>) =>
-  k.selectFrom("Rsvp").select(["answer", "reason", "late", "answeredAt"]).where("meetingId", "=", p.meetingId).where("personId", "=", p.personId),
+  k
+    .selectFrom("Rsvp")
+    .select(["answer", "reason", "late", "answeredAt"])
+    .where("meetingId", "=", p.meetingId)
+    .where("personId", "=", p.personId),
 );
 
 const upsertRsvp = prepared(
   (
     k,
     p: Slots<{
-      meetingId: number; personId: number; answer: string; reason: string | null; late: boolean; viaAccountId: number | null;
-      recordedById: number | null; answeredAt: number;
+      meetingId: number;
+      personId: number;
+      answer: string;
+      reason: string | null;
+      late: boolean;
+      viaAccountId: number | null;
+      recordedById: number | null;
+      answeredAt: number;
     }>,
   ) =>
     k
       .insertInto("Rsvp")
       .values({
-        meetingId: p.meetingId, personId: p.personId, answer: p.answer, reason: p.reason, late: p.late, viaAccountId: p.viaAccountId,
-        recordedById: p.recordedById, answeredAt: p.answeredAt,
+        meetingId: p.meetingId,
+        personId: p.personId,
+        answer: p.answer,
+        reason: p.reason,
+        late: p.late,
+        viaAccountId: p.viaAccountId,
+        recordedById: p.recordedById,
+        answeredAt: p.answeredAt,
       })
       .onConflict((oc) =>
         oc.columns(["meetingId", "personId"]).doUpdateSet((eb) => ({
-          answer: eb.ref("excluded.answer"), reason: eb.ref("excluded.reason"), late: eb.ref("excluded.late"),
-          viaAccountId: eb.ref("excluded.viaAccountId"), recordedById: eb.ref("excluded.recordedById"), answeredAt: eb.ref("excluded.answeredAt"),
+          answer: eb.ref("excluded.answer"),
+          reason: eb.ref("excluded.reason"),
+          late: eb.ref("excluded.late"),
+          viaAccountId: eb.ref("excluded.viaAccountId"),
+          recordedById: eb.ref("excluded.recordedById"),
+          answeredAt: eb.ref("excluded.answeredAt"),
         })),
       ),
 );
@@ -111,20 +161,35 @@ const upsertRsvp = prepared(
  * answer yet), meeting_cancelled, invalid_input (empty reason), forbidden (the actor is neither the
  * member nor someone who manages the meeting).
  */
-export async function setRsvpReason(db: Database, meetingId: number, personId: number, reason: string, actor: Actor): Promise<void> {
+export async function setRsvpReason(
+  db: Database,
+  meetingId: number,
+  personId: number,
+  reason: string,
+  actor: Actor,
+): Promise<void> {
   const text = cleanReason(reason);
   if (!text) throw new AppError("invalid_input", { field: "reason" });
   await db.transaction(async () => {
     const meeting = await getMeeting(db, meetingId);
     await assertSelfOr(db, actor, personId, "manage_meetings", meeting.unitId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
-    const r = await db.kysely.updateTable("Rsvp").set({ reason: text }).where("meetingId", "=", meetingId).where("personId", "=", personId).executeTakeFirst();
+    const r = await db.kysely
+      .updateTable("Rsvp")
+      .set({ reason: text })
+      .where("meetingId", "=", meetingId)
+      .where("personId", "=", personId)
+      .executeTakeFirst();
     if (!Number(r.numUpdatedRows)) throw new AppError("not_found", { what: "rsvp" });
   });
 }
 
 /** A person's answer to a meeting, or undefined. */
-export async function getRsvp(db: Database, meetingId: number, personId: number): Promise<{ answer: RsvpAnswer; reason: string | null; late: boolean; answeredAt: number } | undefined> {
+export async function getRsvp(
+  db: Database,
+  meetingId: number,
+  personId: number,
+): Promise<{ answer: RsvpAnswer; reason: string | null; late: boolean; answeredAt: number } | undefined> {
   const row = await rsvpOf.first(db, { meetingId, personId });
   if (!row || !isRsvpAnswer(row.answer)) return undefined;
   return { ...row, answer: row.answer };
@@ -146,8 +211,19 @@ export async function pendingMeetingsForPerson(
     .innerJoin("Unit as u", "u.id", "mt.unitId")
     .leftJoin("Rsvp as r", (j) => j.onRef("r.meetingId", "=", "mt.id").on("r.personId", "=", personId))
     .select([
-      "mt.id", "mt.unitId", "mt.seriesId", "mt.title", "mt.place", "mt.agenda", "mt.startsAt", "mt.endsAt", "mt.includeSubtree", "mt.status",
-      "mt.previousStartsAt", "u.name as unitName", "r.answer",
+      "mt.id",
+      "mt.unitId",
+      "mt.seriesId",
+      "mt.title",
+      "mt.place",
+      "mt.agenda",
+      "mt.startsAt",
+      "mt.endsAt",
+      "mt.includeSubtree",
+      "mt.status",
+      "mt.previousStartsAt",
+      "u.name as unitName",
+      "r.answer",
     ])
     .where("mt.status", "=", "scheduled")
     .where("mt.endsAt", ">", nowMs)
@@ -159,13 +235,22 @@ export async function pendingMeetingsForPerson(
           .innerJoin("Unit as mu", "mu.id", "m.unitId")
           .select("m.id")
           .where("m.personId", "=", personId)
-          .where((e) => e.or([e("m.unitId", "=", e.ref("mt.unitId")), e.and([e("mt.includeSubtree", "=", true), pathWithin(e, e.ref("mu.path"), e.ref("u.path"))])])),
+          .where((e) =>
+            e.or([
+              e("m.unitId", "=", e.ref("mt.unitId")),
+              e.and([e("mt.includeSubtree", "=", true), pathWithin(e, e.ref("mu.path"), e.ref("u.path"))]),
+            ]),
+          ),
       ),
     )
     .orderBy("mt.startsAt")
     .orderBy("mt.id")
     .execute();
-  return rows.map(({ unitName, answer, ...meeting }) => ({ ...toMeetingRow(meeting), unitName, answer: isRsvpAnswer(answer) ? answer : null }));
+  return rows.map(({ unitName, answer, ...meeting }) => ({
+    ...toMeetingRow(meeting),
+    unitName,
+    answer: isRsvpAnswer(answer) ? answer : null,
+  }));
 }
 
 /** One invitee with their answer and recorded attendance (`present` null until recorded). */
@@ -175,17 +260,28 @@ export interface InviteeRow extends InvitedPerson {
   present: boolean | null;
 }
 
-const answersOf = prepared((k, p: Slots<{ meetingId: number }>) => k.selectFrom("Rsvp").select(["personId", "answer", "reason"]).where("meetingId", "=", p.meetingId));
-const attendanceRows = prepared((k, p: Slots<{ meetingId: number }>) => k.selectFrom("Attendance").select(["personId", "present"]).where("meetingId", "=", p.meetingId));
+const answersOf = prepared((k, p: Slots<{ meetingId: number }>) =>
+  k.selectFrom("Rsvp").select(["personId", "answer", "reason"]).where("meetingId", "=", p.meetingId),
+);
+const attendanceRows = prepared((k, p: Slots<{ meetingId: number }>) =>
+  k.selectFrom("Attendance").select(["personId", "present"]).where("meetingId", "=", p.meetingId),
+);
 
 /** Every invitee of a meeting (`invitedPeople`) with their answer and attendance, ordered by name. */
 export async function inviteeAnswers(db: Database, meeting: MeetingRow): Promise<InviteeRow[]> {
   const people = await invitedPeople(db, meeting);
   const answers = new Map((await answersOf.all(db, { meetingId: meeting.id })).map((r) => [r.personId, r]));
-  const present = new Map((await attendanceRows.all(db, { meetingId: meeting.id })).map((r) => [r.personId, r.present]));
+  const present = new Map(
+    (await attendanceRows.all(db, { meetingId: meeting.id })).map((r) => [r.personId, r.present]),
+  );
   return people.map((p) => {
     const r = answers.get(p.personId);
-    return { ...p, answer: r && isRsvpAnswer(r.answer) ? r.answer : null, reason: r?.reason ?? null, present: present.get(p.personId) ?? null };
+    return {
+      ...p,
+      answer: r && isRsvpAnswer(r.answer) ? r.answer : null,
+      reason: r?.reason ?? null,
+      present: present.get(p.personId) ?? null,
+    };
   });
 }
 
@@ -193,7 +289,16 @@ export async function inviteeAnswers(db: Database, meeting: MeetingRow): Promise
 export async function meetingTally(db: Database, meetingId: number): Promise<Tally> {
   const meeting = await getMeeting(db, meetingId);
   const rows = await inviteeAnswers(db, meeting);
-  const tally: Tally = { meetingId, invited: rows.length, attend: [], absent: [], unsure: [], noAnswer: [], notLinked: 0, came: null };
+  const tally: Tally = {
+    meetingId,
+    invited: rows.length,
+    attend: [],
+    absent: [],
+    unsure: [],
+    noAnswer: [],
+    notLinked: 0,
+    came: null,
+  };
   const recorded = await attendanceRecorded(db, meetingId);
   if (recorded) tally.came = [];
   for (const r of rows) {
@@ -236,11 +341,30 @@ export async function recordAttendance(
     for (let i = 0; i < invited.length; i += 1000) {
       await db.kysely
         .insertInto("Attendance")
-        .values(invited.slice(i, i + 1000).map((personId) => ({ meetingId, personId, present: present.has(personId), recordedById: byPersonId, recordedAt: now.getTime() })))
+        .values(
+          invited.slice(i, i + 1000).map((personId) => ({
+            meetingId,
+            personId,
+            present: present.has(personId),
+            recordedById: byPersonId,
+            recordedAt: now.getTime(),
+          })),
+        )
         .execute();
     }
     const counts = { present: present.size, absent: invited.length - present.size };
-    await recordAudit(db, { actorPersonId: byPersonId, source: actorSource(actor), action: "meeting.attendance", entityType: "Meeting", entityId: meetingId, detail: counts }, now);
+    await recordAudit(
+      db,
+      {
+        actorPersonId: byPersonId,
+        source: actorSource(actor),
+        action: "meeting.attendance",
+        entityType: "Meeting",
+        entityId: meetingId,
+        detail: counts,
+      },
+      now,
+    );
     return counts;
   });
 }
@@ -251,7 +375,9 @@ export async function attendanceOf(db: Database, meetingId: number): Promise<Map
   return new Map(rows.map((r) => [r.personId, r.present]));
 }
 
-const anyAttendance = prepared((k, p: Slots<{ meetingId: number }>) => k.selectFrom("Attendance").select("id").where("meetingId", "=", p.meetingId).limit(1));
+const anyAttendance = prepared((k, p: Slots<{ meetingId: number }>) =>
+  k.selectFrom("Attendance").select("id").where("meetingId", "=", p.meetingId).limit(1),
+);
 
 /** Whether the attendance of a meeting has been recorded. */
 export async function attendanceRecorded(db: Database, meetingId: number): Promise<boolean> {

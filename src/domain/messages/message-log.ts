@@ -41,26 +41,66 @@ export interface StoredInbound {
   status: string;
 }
 
-const inboundQ = prepared((k, p: Slots<{
-  platform: string; chatId: string; chatType: string; sender: string; kind: string; text: string | null; payload: string | null;
-  eventId: string; messageId: string | null; replyTo: string | null; at: number;
-}>) =>
-  k.insertInto("MessageLog")
-    .values({
-      direction: "in", platform: p.platform, chatId: p.chatId, chatType: p.chatType, senderExternalId: p.sender, kind: p.kind, text: p.text,
-      payload: p.payload, platformEventId: p.eventId, platformMessageId: p.messageId, replyToMessageId: p.replyTo, status: "received", createdAt: p.at,
-    })
-    .onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing())
-    .returning("id"));
+const inboundQ = prepared(
+  (
+    k,
+    p: Slots<{
+      platform: string;
+      chatId: string;
+      chatType: string;
+      sender: string;
+      kind: string;
+      text: string | null;
+      payload: string | null;
+      eventId: string;
+      messageId: string | null;
+      replyTo: string | null;
+      at: number;
+    }>,
+  ) =>
+    k
+      .insertInto("MessageLog")
+      .values({
+        direction: "in",
+        platform: p.platform,
+        chatId: p.chatId,
+        chatType: p.chatType,
+        senderExternalId: p.sender,
+        kind: p.kind,
+        text: p.text,
+        payload: p.payload,
+        platformEventId: p.eventId,
+        platformMessageId: p.messageId,
+        replyToMessageId: p.replyTo,
+        status: "received",
+        createdAt: p.at,
+      })
+      .onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing())
+      .returning("id"),
+);
 
 const storedQ = prepared((k, p: Slots<{ platform: string; eventId: string }>) =>
-  k.selectFrom("MessageLog").select(["id", "status"]).where("platform", "=", p.platform).where("platformEventId", "=", p.eventId));
+  k
+    .selectFrom("MessageLog")
+    .select(["id", "status"])
+    .where("platform", "=", p.platform)
+    .where("platformEventId", "=", p.eventId),
+);
 
 /** Stores an inbound message once. A duplicate returns the existing row with duplicate = true. */
 export async function recordInbound(db: Database, m: InboundRecord): Promise<StoredInbound> {
   const inserted = await inboundQ.first(db, {
-    platform: m.platform, chatId: m.chatId, chatType: m.chatType, sender: m.senderExternalId, kind: m.kind, text: clip(m.text), payload: clip(m.payload),
-    eventId: m.platformEventId, messageId: m.platformMessageId ?? null, replyTo: m.replyToMessageId ?? null, at: m.at.getTime(),
+    platform: m.platform,
+    chatId: m.chatId,
+    chatType: m.chatType,
+    sender: m.senderExternalId,
+    kind: m.kind,
+    text: clip(m.text),
+    payload: clip(m.payload),
+    eventId: m.platformEventId,
+    messageId: m.platformMessageId ?? null,
+    replyTo: m.replyToMessageId ?? null,
+    at: m.at.getTime(),
   });
   if (inserted) return { id: inserted.id, duplicate: false, status: "received" };
   const existing = await storedQ.first(db, { platform: m.platform, eventId: m.platformEventId });
@@ -72,9 +112,16 @@ export async function recordInbound(db: Database, m: InboundRecord): Promise<Sto
 export async function completeInbound(
   db: Database,
   id: number,
-  update: { status: "handled" | "failed" | "ignored"; chatAccountId?: number | null; personId?: number | null; entityType?: string | null; entityId?: number | null },
+  update: {
+    status: "handled" | "failed" | "ignored";
+    chatAccountId?: number | null;
+    personId?: number | null;
+    entityType?: string | null;
+    entityId?: number | null;
+  },
 ): Promise<void> {
-  await db.kysely.updateTable("MessageLog")
+  await db.kysely
+    .updateTable("MessageLog")
     .set((eb) => ({
       status: update.status,
       chatAccountId: eb.fn.coalesce(eb.val(update.chatAccountId ?? null), eb.ref("chatAccountId")),
@@ -103,24 +150,58 @@ export interface OutboundRecord {
 }
 
 type OutboundSlots = Slots<{
-  platform: string; chatId: string; chatType: string; chatAccountId: number | null; personId: number | null; text: string | null; payload: string | null;
-  messageId: string | null; replyTo: string | null; entityType: string | null; entityId: number | null; outboxId: number | null; at: number;
+  platform: string;
+  chatId: string;
+  chatType: string;
+  chatAccountId: number | null;
+  personId: number | null;
+  text: string | null;
+  payload: string | null;
+  messageId: string | null;
+  replyTo: string | null;
+  entityType: string | null;
+  entityId: number | null;
+  outboxId: number | null;
+  at: number;
 }>;
 
 const outboundInsert = (k: Kysely<DB>, p: OutboundSlots) =>
   k.insertInto("MessageLog").values({
-    direction: "out", platform: p.platform, chatId: p.chatId, chatType: p.chatType, chatAccountId: p.chatAccountId, personId: p.personId, kind: "text",
-    text: p.text, payload: p.payload, platformMessageId: p.messageId, replyToMessageId: p.replyTo, entityType: p.entityType, entityId: p.entityId,
-    outboxId: p.outboxId, status: "sent", createdAt: p.at,
+    direction: "out",
+    platform: p.platform,
+    chatId: p.chatId,
+    chatType: p.chatType,
+    chatAccountId: p.chatAccountId,
+    personId: p.personId,
+    kind: "text",
+    text: p.text,
+    payload: p.payload,
+    platformMessageId: p.messageId,
+    replyToMessageId: p.replyTo,
+    entityType: p.entityType,
+    entityId: p.entityId,
+    outboxId: p.outboxId,
+    status: "sent",
+    createdAt: p.at,
   });
 const outboundQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p).returning("id"));
 const outboundLogQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p));
 
 function outboundValues(m: OutboundRecord) {
   return {
-    platform: m.platform, chatId: m.chatId, chatType: m.chatType, chatAccountId: m.chatAccountId ?? null, personId: m.personId ?? null, text: clip(m.text),
-    payload: m.payload ?? null, messageId: m.platformMessageId ?? null, replyTo: m.replyToMessageId ?? null, entityType: m.entityType ?? null,
-    entityId: m.entityId ?? null, outboxId: m.outboxId ?? null, at: m.at.getTime(),
+    platform: m.platform,
+    chatId: m.chatId,
+    chatType: m.chatType,
+    chatAccountId: m.chatAccountId ?? null,
+    personId: m.personId ?? null,
+    text: clip(m.text),
+    payload: m.payload ?? null,
+    messageId: m.platformMessageId ?? null,
+    replyTo: m.replyToMessageId ?? null,
+    entityType: m.entityType ?? null,
+    entityId: m.entityId ?? null,
+    outboxId: m.outboxId ?? null,
+    at: m.at.getTime(),
   };
 }
 
@@ -137,7 +218,8 @@ export async function logOutbound(db: Database, m: OutboundRecord): Promise<void
 }
 
 const knownChatQ = prepared((k, p: Slots<{ platform: string; chatId: string }>) =>
-  k.selectFrom("MessageLog").select("id").where("platform", "=", p.platform).where("chatId", "=", p.chatId).limit(1));
+  k.selectFrom("MessageLog").select("id").where("platform", "=", p.platform).where("chatId", "=", p.chatId).limit(1),
+);
 
 /** Whether any message was exchanged with a chat (Zalo limits first messages to new people). */
 export async function hasExchangedMessages(db: Database, platform: string, chatId: string): Promise<boolean> {
@@ -145,23 +227,62 @@ export async function hasExchangedMessages(db: Database, platform: string, chatI
 }
 
 /** The entity an outbound message concerned, found by its platform message id (for reply-to). */
-export async function entityOfMessage(db: Database, platform: string, chatId: string, platformMessageId: string): Promise<{ entityType: string; entityId: number } | undefined> {
-  const row = await db.kysely.selectFrom("MessageLog").select(["entityType", "entityId"])
-    .where("platform", "=", platform).where("chatId", "=", chatId).where("platformMessageId", "=", platformMessageId)
-    .where("direction", "=", "out").where("entityType", "is not", null)
-    .orderBy("id", "desc").limit(1)
+export async function entityOfMessage(
+  db: Database,
+  platform: string,
+  chatId: string,
+  platformMessageId: string,
+): Promise<{ entityType: string; entityId: number } | undefined> {
+  const row = await db.kysely
+    .selectFrom("MessageLog")
+    .select(["entityType", "entityId"])
+    .where("platform", "=", platform)
+    .where("chatId", "=", chatId)
+    .where("platformMessageId", "=", platformMessageId)
+    .where("direction", "=", "out")
+    .where("entityType", "is not", null)
+    .orderBy("id", "desc")
+    .limit(1)
     .executeTakeFirst();
-  return row && row.entityType !== null && row.entityId !== null ? { entityType: row.entityType, entityId: row.entityId } : undefined;
+  return row && row.entityType !== null && row.entityId !== null
+    ? { entityType: row.entityType, entityId: row.entityId }
+    : undefined;
 }
 
 /** Inbound messages stored but not handled (a crash between storing and handling). */
-export async function unhandledInbound(db: Database, olderThan: Date, limit = 100): Promise<(InboundRecord & { id: number })[]> {
-  const rows = await db.kysely.selectFrom("MessageLog")
-    .select(["id", "platform", "chatId", "chatType", "senderExternalId", "kind", "text", "payload", "platformEventId", "platformMessageId", "replyToMessageId", "createdAt"])
-    .where("status", "=", "received").where("direction", "=", "in").where("createdAt", "<", olderThan.getTime())
-    .orderBy("id").limit(limit)
+export async function unhandledInbound(
+  db: Database,
+  olderThan: Date,
+  limit = 100,
+): Promise<(InboundRecord & { id: number })[]> {
+  const rows = await db.kysely
+    .selectFrom("MessageLog")
+    .select([
+      "id",
+      "platform",
+      "chatId",
+      "chatType",
+      "senderExternalId",
+      "kind",
+      "text",
+      "payload",
+      "platformEventId",
+      "platformMessageId",
+      "replyToMessageId",
+      "createdAt",
+    ])
+    .where("status", "=", "received")
+    .where("direction", "=", "in")
+    .where("createdAt", "<", olderThan.getTime())
+    .orderBy("id")
+    .limit(limit)
     .execute();
-  return rows.map((r) => ({ ...r, senderExternalId: r.senderExternalId ?? "", platformEventId: r.platformEventId ?? "", at: new Date(r.createdAt) }));
+  return rows.map((r) => ({
+    ...r,
+    senderExternalId: r.senderExternalId ?? "",
+    platformEventId: r.platformEventId ?? "",
+    at: new Date(r.createdAt),
+  }));
 }
 
 export interface ChatLine {
@@ -174,9 +295,13 @@ export interface ChatLine {
 
 /** The last messages of a chat, oldest first (web chat history). */
 export async function chatHistory(db: Database, platform: string, chatId: string, limit = 50): Promise<ChatLine[]> {
-  const rows = await db.kysely.selectFrom("MessageLog").select(["id", "direction", "text", "payload", "createdAt"])
-    .where("platform", "=", platform).where("chatId", "=", chatId)
-    .orderBy("id", "desc").limit(limit)
+  const rows = await db.kysely
+    .selectFrom("MessageLog")
+    .select(["id", "direction", "text", "payload", "createdAt"])
+    .where("platform", "=", platform)
+    .where("chatId", "=", chatId)
+    .orderBy("id", "desc")
+    .limit(limit)
     .execute();
   return rows.reverse().map((r) => ({ ...r, direction: r.direction === "out" ? "out" : "in" }));
 }

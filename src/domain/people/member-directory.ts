@@ -35,7 +35,16 @@ export async function memberDirectory(db: Database, unitId: number): Promise<Dir
     .selectFrom("Membership as m")
     .innerJoin("Unit as u", "u.id", "m.unitId")
     .innerJoin("Person as p", "p.id", "m.personId")
-    .select(["p.id as personId", "p.fullName", "p.phone", "p.linkedAccounts", "u.id as unitId", "u.name as unitName", "m.role", "m.title"])
+    .select([
+      "p.id as personId",
+      "p.fullName",
+      "p.phone",
+      "p.linkedAccounts",
+      "u.id as unitId",
+      "u.name as unitName",
+      "m.role",
+      "m.title",
+    ])
     .where("u.path", ">=", lo)
     .where("u.path", "<", hi)
     .orderBy("u.path")
@@ -47,7 +56,17 @@ export async function memberDirectory(db: Database, unitId: number): Promise<Dir
   for (const { role, ...r } of rows) {
     if (!isRole(role)) continue;
     let entry = byPerson.get(r.personId);
-    if (!entry) byPerson.set(r.personId, (entry = { personId: r.personId, fullName: r.fullName, phone: r.phone, linkedAccounts: r.linkedAccounts, roles: [] }));
+    if (!entry)
+      byPerson.set(
+        r.personId,
+        (entry = {
+          personId: r.personId,
+          fullName: r.fullName,
+          phone: r.phone,
+          linkedAccounts: r.linkedAccounts,
+          roles: [],
+        }),
+      );
     entry.roles.push({ unitId: r.unitId, unitName: r.unitName, role, title: r.title });
   }
   for (const entry of byPerson.values()) {

@@ -26,7 +26,10 @@ export interface RosterRow {
 }
 
 /** Each person's linked platforms ("telegram,zalo", in the order they were first seen) and last message. */
-async function accountSummaries(db: Database, personIds: number[]): Promise<Map<number, { platforms: string; lastSeenAt: number | null }>> {
+async function accountSummaries(
+  db: Database,
+  personIds: number[],
+): Promise<Map<number, { platforms: string; lastSeenAt: number | null }>> {
   const out = new Map<number, { platforms: string[]; lastSeenAt: number | null }>();
   if (!personIds.length) return new Map();
   const rows = await db.kysely
@@ -49,7 +52,12 @@ async function accountSummaries(db: Database, personIds: number[]): Promise<Map<
  * The people with a membership in the unit itself (not its children), by name, one page at a time
  * (`more` says whether another follows). Throws forbidden, unit_not_found.
  */
-export async function unitRoster(db: Database, viewerId: number, unitId: number, page: { limit?: number; offset?: number } = {}): Promise<{ rows: RosterRow[]; more: boolean }> {
+export async function unitRoster(
+  db: Database,
+  viewerId: number,
+  unitId: number,
+  page: { limit?: number; offset?: number } = {},
+): Promise<{ rows: RosterRow[]; more: boolean }> {
   const unit = await getUnit(db, unitId);
   await assertCan(db, viewerId, "read", unit.id);
   const limit = Math.min(5000, Math.max(1, Math.floor(page.limit ?? 500)));
@@ -57,7 +65,13 @@ export async function unitRoster(db: Database, viewerId: number, unitId: number,
   const rows = await db.kysely
     .selectFrom("Membership as m")
     .innerJoin("Person as p", "p.id", "m.personId")
-    .select((eb) => ["p.id", "p.fullName", "p.phone", eb.fn.max(roleRank(eb)).as("rank"), eb.fn.max("m.title").as("title")])
+    .select((eb) => [
+      "p.id",
+      "p.fullName",
+      "p.phone",
+      eb.fn.max(roleRank(eb)).as("rank"),
+      eb.fn.max("m.title").as("title"),
+    ])
     .where("m.unitId", "=", unit.id)
     .groupBy("p.id")
     .orderBy("p.nameKey")
@@ -66,9 +80,17 @@ export async function unitRoster(db: Database, viewerId: number, unitId: number,
     .offset(offset)
     .execute();
   const shown = rows.slice(0, limit);
-  const accounts = await accountSummaries(db, shown.map((r) => r.id));
+  const accounts = await accountSummaries(
+    db,
+    shown.map((r) => r.id),
+  );
   return {
-    rows: shown.map(({ rank, ...r }) => ({ ...r, role: roleOfRank(rank), platforms: accounts.get(r.id)?.platforms ?? "", lastSeenAt: accounts.get(r.id)?.lastSeenAt ?? null })),
+    rows: shown.map(({ rank, ...r }) => ({
+      ...r,
+      role: roleOfRank(rank),
+      platforms: accounts.get(r.id)?.platforms ?? "",
+      lastSeenAt: accounts.get(r.id)?.lastSeenAt ?? null,
+    })),
     more: rows.length > limit,
   };
 }
@@ -97,7 +119,12 @@ export async function searchPeople(db: Database, viewerId: number, text: string,
     .where((eb) => (phone ? eb("p.phone", "=", phone) : likeKey(eb.ref("p.nameKey"), key)))
     .where((eb) =>
       eb.exists(
-        eb.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select("m.id").whereRef("m.personId", "=", "p.id").where((eb2) => pathInRanges(eb2, eb2.ref("u.path"), ranges)),
+        eb
+          .selectFrom("Membership as m")
+          .innerJoin("Unit as u", "u.id", "m.unitId")
+          .select("m.id")
+          .whereRef("m.personId", "=", "p.id")
+          .where((eb2) => pathInRanges(eb2, eb2.ref("u.path"), ranges)),
       ),
     )
     .orderBy("p.nameKey")
@@ -110,7 +137,13 @@ export async function searchPeople(db: Database, viewerId: number, text: string,
     .selectFrom("Membership as m")
     .innerJoin("Unit as u", "u.id", "m.unitId")
     .select(["m.personId", "u.name"])
-    .where((eb) => inIds(db.engine, eb.ref("m.personId"), people.map((p) => p.id)))
+    .where((eb) =>
+      inIds(
+        db.engine,
+        eb.ref("m.personId"),
+        people.map((p) => p.id),
+      ),
+    )
     .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
     .orderBy("u.path")
     .orderBy("m.id")
@@ -121,13 +154,34 @@ export async function searchPeople(db: Database, viewerId: number, text: string,
     if (!list.includes(u.name)) list.push(u.name);
     unitsOf.set(u.personId, list);
   }
-  return people.map((p) => ({ id: p.id, fullName: p.fullName, phone: p.phone, units: (unitsOf.get(p.id) ?? []).join(","), linkedAccounts: p.linkedAccounts }));
+  return people.map((p) => ({
+    id: p.id,
+    fullName: p.fullName,
+    phone: p.phone,
+    units: (unitsOf.get(p.id) ?? []).join(","),
+    linkedAccounts: p.linkedAccounts,
+  }));
 }
 
 export interface PersonProfile {
-  person: { id: number; fullName: string; phone: string | null; birthYear: number | null; gender: string | null; note: string | null; locale: string };
+  person: {
+    id: number;
+    fullName: string;
+    phone: string | null;
+    birthYear: number | null;
+    gender: string | null;
+    note: string | null;
+    locale: string;
+  };
   memberships: { unitId: number; unitName: string; role: string; title: string | null }[];
-  accounts: { platform: string; displayName: string | null; linkedAt: number | null; lastSeenAt: number | null; unreachable: boolean; preferred: boolean }[];
+  accounts: {
+    platform: string;
+    displayName: string | null;
+    linkedAt: number | null;
+    lastSeenAt: number | null;
+    unreachable: boolean;
+    preferred: boolean;
+  }[];
   rsvps: { meetingId: number; title: string; startsAt: number; answer: string; reason: string | null; late: boolean }[];
   reads: { directiveId: number; title: string; sentAt: number | null; readAt: number | null; status: string }[];
   tickets: { id: number; status: string; createdAt: number; text: string | null }[];
@@ -139,7 +193,11 @@ export interface PersonProfile {
  */
 export async function personProfile(db: Database, viewerId: number, personId: number): Promise<PersonProfile> {
   const person = Number.isSafeInteger(personId)
-    ? await db.kysely.selectFrom("Person").select(["id", "fullName", "phone", "birthYear", "gender", "note", "locale"]).where("id", "=", personId).executeTakeFirst()
+    ? await db.kysely
+        .selectFrom("Person")
+        .select(["id", "fullName", "phone", "birthYear", "gender", "note", "locale"])
+        .where("id", "=", personId)
+        .executeTakeFirst()
     : undefined;
   if (!person) throw new AppError("person_not_found", { person: String(personId) });
   const memberships = await db.kysely
@@ -151,14 +209,16 @@ export async function personProfile(db: Database, viewerId: number, personId: nu
     .orderBy("m.role")
     .execute();
   const ranges = await scopeRanges(db, viewerId, "read");
-  const visible = ranges.length > 0 && await db.kysely
-    .selectFrom("Membership as m")
-    .innerJoin("Unit as u", "u.id", "m.unitId")
-    .select("m.id")
-    .where("m.personId", "=", personId)
-    .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
-    .limit(1)
-    .executeTakeFirst();
+  const visible =
+    ranges.length > 0 &&
+    (await db.kysely
+      .selectFrom("Membership as m")
+      .innerJoin("Unit as u", "u.id", "m.unitId")
+      .select("m.id")
+      .where("m.personId", "=", personId)
+      .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
+      .limit(1)
+      .executeTakeFirst());
   if (!visible) throw new AppError("forbidden", { permission: "read" });
   return {
     person,
@@ -190,8 +250,16 @@ export async function personProfile(db: Database, viewerId: number, personId: nu
     tickets: await db.kysely
       .selectFrom("Ticket as t")
       .select((eb) => [
-        "t.id", "t.status", "t.createdAt",
-        eb.selectFrom("TicketMessage as tm").select("tm.text").whereRef("tm.ticketId", "=", "t.id").orderBy("tm.id").limit(1).as("text"),
+        "t.id",
+        "t.status",
+        "t.createdAt",
+        eb
+          .selectFrom("TicketMessage as tm")
+          .select("tm.text")
+          .whereRef("tm.ticketId", "=", "t.id")
+          .orderBy("tm.id")
+          .limit(1)
+          .as("text"),
       ])
       .where("t.personId", "=", personId)
       .orderBy("t.id", "desc")

@@ -33,7 +33,9 @@ export interface PersonRow {
 const personColumns = ["id", "fullName", "phone", "birthYear", "gender", "note", "locale", "linkedAccounts"] as const;
 
 // Read on every message of a linked member: built once.
-const personById = prepared((k, p: Slots<{ id: number }>) => k.selectFrom("Person").select(personColumns).where("id", "=", p.id));
+const personById = prepared((k, p: Slots<{ id: number }>) =>
+  k.selectFrom("Person").select(personColumns).where("id", "=", p.id),
+);
 
 export interface PersonInput {
   fullName: string;
@@ -65,12 +67,21 @@ function cleanPerson(input: PersonInput): Required<Omit<PersonInput, "locale" | 
 /** Creates a person. Throws phone_taken when another person has the phone. */
 export async function createPerson(db: Database, input: PersonInput, now = new Date()): Promise<PersonRow> {
   const p = cleanPerson(input);
-  if (p.phone && await db.kysely.selectFrom("Person").select("id").where("phone", "=", p.phone).executeTakeFirst()) throw new AppError("phone_taken", {});
+  if (p.phone && (await db.kysely.selectFrom("Person").select("id").where("phone", "=", p.phone).executeTakeFirst()))
+    throw new AppError("phone_taken", {});
   return await db.kysely
     .insertInto("Person")
     .values({
-      fullName: p.fullName, nameKey: foldVietnamese(p.fullName), phone: p.phone, birthYear: p.birthYear, gender: p.gender, note: p.note,
-      locale: input.locale ?? "vi", isDemo: input.isDemo ?? false, createdAt: now.getTime(), updatedAt: now.getTime(),
+      fullName: p.fullName,
+      nameKey: foldVietnamese(p.fullName),
+      phone: p.phone,
+      birthYear: p.birthYear,
+      gender: p.gender,
+      note: p.note,
+      locale: input.locale ?? "vi",
+      isDemo: input.isDemo ?? false,
+      createdAt: now.getTime(),
+      updatedAt: now.getTime(),
     })
     .returning(personColumns)
     .executeTakeFirstOrThrow();
@@ -82,15 +93,42 @@ export async function createPerson(db: Database, input: PersonInput, now = new D
  * and for a cadre, official or admin the right to appoint them there (see addMembership): nobody
  * re-points the phone of someone above them. Throws person_not_found, phone_taken, forbidden.
  */
-export async function updatePerson(db: Database, actor: Actor, id: number, input: Partial<PersonInput>, now = new Date()): Promise<PersonRow> {
+export async function updatePerson(
+  db: Database,
+  actor: Actor,
+  id: number,
+  input: Partial<PersonInput>,
+  now = new Date(),
+): Promise<PersonRow> {
   const current = await getPerson(db, id);
-  const memberships = await db.kysely.selectFrom("Membership").select(["unitId", "role"]).where("personId", "=", id).execute();
+  const memberships = await db.kysely
+    .selectFrom("Membership")
+    .select(["unitId", "role"])
+    .where("personId", "=", id)
+    .execute();
   for (const m of memberships) await assertMayAssign(db, actor, m.unitId, isRole(m.role) ? m.role : "admin");
   const p = cleanPerson({ ...current, locale: undefined, ...input, fullName: input.fullName ?? current.fullName });
-  if (p.phone && await db.kysely.selectFrom("Person").select("id").where("phone", "=", p.phone).where("id", "!=", id).executeTakeFirst()) throw new AppError("phone_taken", {});
+  if (
+    p.phone &&
+    (await db.kysely
+      .selectFrom("Person")
+      .select("id")
+      .where("phone", "=", p.phone)
+      .where("id", "!=", id)
+      .executeTakeFirst())
+  )
+    throw new AppError("phone_taken", {});
   await db.kysely
     .updateTable("Person")
-    .set({ fullName: p.fullName, nameKey: foldVietnamese(p.fullName), phone: p.phone, birthYear: p.birthYear, gender: p.gender, note: p.note, updatedAt: now.getTime() })
+    .set({
+      fullName: p.fullName,
+      nameKey: foldVietnamese(p.fullName),
+      phone: p.phone,
+      birthYear: p.birthYear,
+      gender: p.gender,
+      note: p.note,
+      updatedAt: now.getTime(),
+    })
     .where("id", "=", id)
     .execute();
   return getPerson(db, id);
@@ -124,7 +162,8 @@ export async function assertMayAssign(db: Database, actor: Actor, unitId: number
   if (role === "member") return assertActorCan(db, actor, "manage_people", unitId);
   if (actor.kind === "system") return;
   const parentId = (await getUnit(db, unitId)).parentId;
-  if (parentId === null) throw new AppError("forbidden", { permission: role === "admin" ? "administer" : "manage_people" });
+  if (parentId === null)
+    throw new AppError("forbidden", { permission: role === "admin" ? "administer" : "manage_people" });
   await assertActorCan(db, actor, role === "admin" ? "administer" : "manage_people", parentId);
 }
 
@@ -135,7 +174,15 @@ export async function assertMayAssign(db: Database, actor: Actor, unitId: number
  * a cadre of a branch is also listed as its member. Audited when a person acts. Throws
  * invalid_input (role), unit_not_found, not_found, forbidden.
  */
-export async function addMembership(db: Database, actor: Actor, personId: number, unitId: number, role: Role, title?: string | null, now = new Date()): Promise<void> {
+export async function addMembership(
+  db: Database,
+  actor: Actor,
+  personId: number,
+  unitId: number,
+  role: Role,
+  title?: string | null,
+  now = new Date(),
+): Promise<void> {
   if (!isRole(role)) throw new AppError("invalid_input", { field: "role" });
   await getUnit(db, unitId);
   await getPerson(db, personId);
@@ -143,23 +190,62 @@ export async function addMembership(db: Database, actor: Actor, personId: number
   await db.kysely
     .insertInto("Membership")
     .values({ personId, unitId, role, title: title ?? null, createdAt: now.getTime() })
-    .onConflict((oc) => oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.fn.coalesce("excluded.title", "Membership.title") })))
+    .onConflict((oc) =>
+      oc
+        .columns(["personId", "unitId", "role"])
+        .doUpdateSet((eb) => ({ title: eb.fn.coalesce("excluded.title", "Membership.title") })),
+    )
     .execute();
-  if (actor.kind === "person") await recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.add", entityType: "Person", entityId: personId, detail: { unitId, role } }, now);
+  if (actor.kind === "person")
+    await recordAudit(
+      db,
+      {
+        actorPersonId: actor.personId,
+        source: actorSource(actor),
+        action: "membership.add",
+        entityType: "Person",
+        entityId: personId,
+        detail: { unitId, role },
+      },
+      now,
+    );
 }
 
 /**
  * Takes a role (or, without `role`, every role) of a person in a unit, under the same rule as
  * `addMembership`. Returns how many rows went. Throws forbidden.
  */
-export async function removeMembership(db: Database, actor: Actor, personId: number, unitId: number, role?: Role): Promise<number> {
+export async function removeMembership(
+  db: Database,
+  actor: Actor,
+  personId: number,
+  unitId: number,
+  role?: Role,
+): Promise<number> {
   // A role this code does not know is checked as the highest one.
-  const roles = role ? [role] : (await db.kysely.selectFrom("Membership").select("role").where("personId", "=", personId).where("unitId", "=", unitId).execute()).map((r) => (isRole(r.role) ? r.role : "admin"));
+  const roles = role
+    ? [role]
+    : (
+        await db.kysely
+          .selectFrom("Membership")
+          .select("role")
+          .where("personId", "=", personId)
+          .where("unitId", "=", unitId)
+          .execute()
+      ).map((r) => (isRole(r.role) ? r.role : "admin"));
   for (const r of roles) await assertMayAssign(db, actor, unitId, r);
   let remove = db.kysely.deleteFrom("Membership").where("personId", "=", personId).where("unitId", "=", unitId);
   if (role) remove = remove.where("role", "=", role);
   const removed = Number((await remove.executeTakeFirst()).numDeletedRows);
-  if (removed && actor.kind === "person") await recordAudit(db, { actorPersonId: actor.personId, source: actorSource(actor), action: "membership.remove", entityType: "Person", entityId: personId, detail: { unitId, role: role ?? null } });
+  if (removed && actor.kind === "person")
+    await recordAudit(db, {
+      actorPersonId: actor.personId,
+      source: actorSource(actor),
+      action: "membership.remove",
+      entityType: "Person",
+      entityId: personId,
+      detail: { unitId, role: role ?? null },
+    });
   return removed;
 }
 
@@ -184,8 +270,19 @@ export async function listMemberships(db: Database, personId: number): Promise<M
 }
 
 /** A role as a number that orders roles (member 1 … admin 4), for "the highest role" in SQL. */
-export function roleRank(eb: ExpressionBuilder<{ m: { role: string } }, "m">): ExpressionWrapper<{ m: { role: string } }, "m", number> {
-  return eb.case("m.role").when("admin").then(eb.lit(4)).when("official").then(eb.lit(3)).when("cadre").then(eb.lit(2)).else(eb.lit(1)).end();
+export function roleRank(
+  eb: ExpressionBuilder<{ m: { role: string } }, "m">,
+): ExpressionWrapper<{ m: { role: string } }, "m", number> {
+  return eb
+    .case("m.role")
+    .when("admin")
+    .then(eb.lit(4))
+    .when("official")
+    .then(eb.lit(3))
+    .when("cadre")
+    .then(eb.lit(2))
+    .else(eb.lit(1))
+    .end();
 }
 
 /** The role of a `roleRank` (anything unknown is a member). */
@@ -204,7 +301,11 @@ export interface MemberListing extends PersonRow {
  * People with a membership in the unit (or its whole subtree), one row per person and unit (their
  * highest role there), ordered by unit then name.
  */
-export async function listMembers(db: Database, unitId: number, options: { subtree?: boolean } = {}): Promise<MemberListing[]> {
+export async function listMembers(
+  db: Database,
+  unitId: number,
+  options: { subtree?: boolean } = {},
+): Promise<MemberListing[]> {
   const unit = await getUnit(db, unitId);
   const [lo, hi] = subtreeRange(unit.path);
   const rows = await db.kysely
@@ -212,11 +313,22 @@ export async function listMembers(db: Database, unitId: number, options: { subtr
     .innerJoin("Unit as u", "u.id", "m.unitId")
     .innerJoin("Person as p", "p.id", "m.personId")
     .select((eb) => [
-      "p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.note", "p.locale", "p.linkedAccounts", "u.id as unitId", "u.name as unitName",
+      "p.id",
+      "p.fullName",
+      "p.phone",
+      "p.birthYear",
+      "p.gender",
+      "p.note",
+      "p.locale",
+      "p.linkedAccounts",
+      "u.id as unitId",
+      "u.name as unitName",
       eb.fn.max(roleRank(eb)).as("rank"),
       eb.fn.max("m.title").as("title"),
     ])
-    .where((eb) => (options.subtree ? eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]) : eb("u.id", "=", unit.id)))
+    .where((eb) =>
+      options.subtree ? eb.and([eb("u.path", ">=", lo), eb("u.path", "<", hi)]) : eb("u.id", "=", unit.id),
+    )
     .groupBy(["p.id", "u.id"])
     .orderBy("u.path")
     .orderBy("p.nameKey")
@@ -227,5 +339,12 @@ export async function listMembers(db: Database, unitId: number, options: { subtr
 
 /** Whether a person belongs to the demo data (the web chat's demo picker offers only those). */
 export async function isDemoPerson(db: Database, personId: number): Promise<boolean> {
-  return (await db.kysely.selectFrom("Person").select("id").where("id", "=", personId).where("isDemo", "=", true).executeTakeFirst()) !== undefined;
+  return (
+    (await db.kysely
+      .selectFrom("Person")
+      .select("id")
+      .where("id", "=", personId)
+      .where("isDemo", "=", true)
+      .executeTakeFirst()) !== undefined
+  );
 }

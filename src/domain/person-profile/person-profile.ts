@@ -6,11 +6,17 @@ import type { Database } from "../../storage/database.ts";
 
 /** The person's full name, or "" when there is no such person. */
 export async function personName(db: Database, personId: number): Promise<string> {
-  return (await db.kysely.selectFrom("Person").select("fullName").where("id", "=", personId).executeTakeFirst())?.fullName ?? "";
+  return (
+    (await db.kysely.selectFrom("Person").select("fullName").where("id", "=", personId).executeTakeFirst())?.fullName ??
+    ""
+  );
 }
 
 /** The person's chat accounts (platform and shown name), preferred first, then by age. */
-export async function personChatAccounts(db: Database, personId: number): Promise<{ platform: string; displayName: string | null }[]> {
+export async function personChatAccounts(
+  db: Database,
+  personId: number,
+): Promise<{ platform: string; displayName: string | null }[]> {
   return await db.kysely
     .selectFrom("ChatAccount")
     .select(["platform", "displayName"])

@@ -46,7 +46,11 @@ function finish<T extends { id: number }>(rows: T[], limit: number): Page<T> {
 }
 
 /** The unit and its subtree's range after checking the actor may read the unit. */
-async function readableUnit(db: Database, actor: Actor, unitId: number): Promise<{ unit: UnitRow; lo: string; hi: string }> {
+async function readableUnit(
+  db: Database,
+  actor: Actor,
+  unitId: number,
+): Promise<{ unit: UnitRow; lo: string; hi: string }> {
   const unit = await findUnit(db, unitId);
   await assertActorCan(db, actor, "read", unit.id);
   const [lo, hi] = subtreeRange(unit.path);
@@ -65,13 +69,26 @@ export interface UnitListing {
   linkedCount: number;
 }
 
-export async function listUnitsPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<UnitListing>> {
+export async function listUnitsPage(
+  db: Database,
+  actor: Actor,
+  unitId: number,
+  request: PageRequest = {},
+): Promise<Page<UnitListing>> {
   const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(await db.kysely.selectFrom("Unit")
-    .select(["id", "parentId", "name", "levelLabel", "depth", "path", "memberCount", "linkedCount"])
-    .where("path", ">=", lo).where("path", "<", hi).where("id", ">", after)
-    .orderBy("id").limit(limit + 1).execute(), limit);
+  return finish(
+    await db.kysely
+      .selectFrom("Unit")
+      .select(["id", "parentId", "name", "levelLabel", "depth", "path", "memberCount", "linkedCount"])
+      .where("path", ">=", lo)
+      .where("path", "<", hi)
+      .where("id", ">", after)
+      .orderBy("id")
+      .limit(limit + 1)
+      .execute(),
+    limit,
+  );
 }
 
 export interface PersonListing {
@@ -87,15 +104,34 @@ export interface PersonListing {
 }
 
 /** People with at least one membership in the subtree. */
-export async function listPeoplePage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<PersonListing>> {
+export async function listPeoplePage(
+  db: Database,
+  actor: Actor,
+  unitId: number,
+  request: PageRequest = {},
+): Promise<Page<PersonListing>> {
   const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(await db.kysely.selectFrom("Person as p")
-    .select(["p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.linkedAccounts", "p.updatedAt"])
-    .where("p.id", ">", after)
-    .where(({ exists, selectFrom }) => exists(selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select(sql.lit(1).as("one"))
-      .whereRef("m.personId", "=", "p.id").where("u.path", ">=", lo).where("u.path", "<", hi)))
-    .orderBy("p.id").limit(limit + 1).execute(), limit);
+  return finish(
+    await db.kysely
+      .selectFrom("Person as p")
+      .select(["p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.linkedAccounts", "p.updatedAt"])
+      .where("p.id", ">", after)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom("Membership as m")
+            .innerJoin("Unit as u", "u.id", "m.unitId")
+            .select(sql.lit(1).as("one"))
+            .whereRef("m.personId", "=", "p.id")
+            .where("u.path", ">=", lo)
+            .where("u.path", "<", hi),
+        ),
+      )
+      .orderBy("p.id")
+      .limit(limit + 1)
+      .execute(),
+    limit,
+  );
 }
 
 export interface MembershipListing {
@@ -107,13 +143,27 @@ export interface MembershipListing {
   createdAt: number;
 }
 
-export async function listMembershipsPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<MembershipListing>> {
+export async function listMembershipsPage(
+  db: Database,
+  actor: Actor,
+  unitId: number,
+  request: PageRequest = {},
+): Promise<Page<MembershipListing>> {
   const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  return finish(await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId")
-    .select(["m.id", "m.personId", "m.unitId", "m.role", "m.title", "m.createdAt"])
-    .where("u.path", ">=", lo).where("u.path", "<", hi).where("m.id", ">", after)
-    .orderBy("m.id").limit(limit + 1).execute(), limit);
+  return finish(
+    await db.kysely
+      .selectFrom("Membership as m")
+      .innerJoin("Unit as u", "u.id", "m.unitId")
+      .select(["m.id", "m.personId", "m.unitId", "m.role", "m.title", "m.createdAt"])
+      .where("u.path", ">=", lo)
+      .where("u.path", "<", hi)
+      .where("m.id", ">", after)
+      .orderBy("m.id")
+      .limit(limit + 1)
+      .execute(),
+    limit,
+  );
 }
 
 export interface MeetingListing {
@@ -128,21 +178,35 @@ export interface MeetingListing {
 }
 
 /** Meetings of the subtree's units starting in [from, to) (all when left out), with their tallies. */
-export async function listMeetingsPage(db: Database, actor: Actor, unitId: number, request: PageRequest & { from?: Date; to?: Date } = {}): Promise<Page<MeetingListing>> {
+export async function listMeetingsPage(
+  db: Database,
+  actor: Actor,
+  unitId: number,
+  request: PageRequest & { from?: Date; to?: Date } = {},
+): Promise<Page<MeetingListing>> {
   const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_COUNTED_PAGE);
-  const rows = await db.kysely.selectFrom("Meeting as mt").innerJoin("Unit as u", "u.id", "mt.unitId")
+  const rows = await db.kysely
+    .selectFrom("Meeting as mt")
+    .innerJoin("Unit as u", "u.id", "mt.unitId")
     .select(["mt.id", "mt.unitId", "mt.title", "mt.place", "mt.startsAt", "mt.endsAt", "mt.status"])
-    .where("u.path", ">=", lo).where("u.path", "<", hi).where("mt.id", ">", after)
-    .where("mt.startsAt", ">=", request.from?.getTime() ?? 0).where("mt.startsAt", "<", request.to?.getTime() ?? Number.MAX_SAFE_INTEGER)
-    .orderBy("mt.id").limit(limit + 1).execute();
+    .where("u.path", ">=", lo)
+    .where("u.path", "<", hi)
+    .where("mt.id", ">", after)
+    .where("mt.startsAt", ">=", request.from?.getTime() ?? 0)
+    .where("mt.startsAt", "<", request.to?.getTime() ?? Number.MAX_SAFE_INTEGER)
+    .orderBy("mt.id")
+    .limit(limit + 1)
+    .execute();
   const page = finish(rows, limit);
   return {
     nextCursor: page.nextCursor,
-    items: await Promise.all(page.items.map(async (m) => {
-      const { meetingId: _id, title: _t, startsAt: _s, ...tally } = await meetingStats(db, m.id);
-      return { ...m, tally };
-    })),
+    items: await Promise.all(
+      page.items.map(async (m) => {
+        const { meetingId: _id, title: _t, startsAt: _s, ...tally } = await meetingStats(db, m.id);
+        return { ...m, tally };
+      }),
+    ),
   };
 }
 
@@ -162,24 +226,37 @@ export interface DirectiveListing {
 }
 
 /** Directives sent by the unit's subtree or its ancestors (what its people received), with read rates over the subtree. */
-export async function listDirectivesPage(db: Database, actor: Actor, unitId: number, request: PageRequest = {}): Promise<Page<DirectiveListing>> {
+export async function listDirectivesPage(
+  db: Database,
+  actor: Actor,
+  unitId: number,
+  request: PageRequest = {},
+): Promise<Page<DirectiveListing>> {
   const { unit, lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_COUNTED_PAGE);
   const ancestors = unit.path.split("/").filter(Boolean).map(Number);
-  const rows = await db.kysely.selectFrom("Directive as x")
+  const rows = await db.kysely
+    .selectFrom("Directive as x")
     .select(["x.id", "x.unitId", "x.kind", "x.number", "x.issuer", "x.title", "x.status", "x.sentAt"])
-    .where("x.id", ">", after).where("x.status", "!=", "draft")
-    .where((eb) => eb.or([
-      inIds(db.engine, eb.ref("x.unitId"), ancestors),
-      eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
-    ]))
-    .orderBy("x.id").limit(limit + 1).execute();
+    .where("x.id", ">", after)
+    .where("x.status", "!=", "draft")
+    .where((eb) =>
+      eb.or([
+        inIds(db.engine, eb.ref("x.unitId"), ancestors),
+        eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
+      ]),
+    )
+    .orderBy("x.id")
+    .limit(limit + 1)
+    .execute();
   const page = finish(rows, limit);
   return {
     nextCursor: page.nextCursor,
-    items: await Promise.all(page.items.map(async (d) => {
-      const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
-      return { ...d, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
-    })),
+    items: await Promise.all(
+      page.items.map(async (d) => {
+        const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
+        return { ...d, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
+      }),
+    ),
   };
 }

@@ -13,35 +13,71 @@ const hours = (ms: number | null) => (ms === null ? null : Math.round(ms / 360_0
 /** The report's tables, in sheet order. */
 export function reportTables(report: UnitReport, t: Translate): Table[] {
   const col = (key: string, kind: ColumnKind, width?: number, params?: Record<string, string>): TableColumn => ({
-    header: t(`reports.col_${key}`, params), kind, width: width ?? Math.max(12, Math.min(24, t(`reports.col_${key}`, params).length + 2)),
+    header: t(`reports.col_${key}`, params),
+    kind,
+    width: width ?? Math.max(12, Math.min(24, t(`reports.col_${key}`, params).length + 2)),
   });
   const rows = [report.unit, ...report.children];
   const summary: Table = {
     sheet: t("reports.sheet_units"),
     columns: [
-      col("unit", "text", 36), col("level", "text", 12), col("members", "integer"), col("linked", "integer"), col("linked_share", "percent"),
+      col("unit", "text", 36),
+      col("level", "text", 12),
+      col("members", "integer"),
+      col("linked", "integer"),
+      col("linked_share", "percent"),
       ...reportPlatforms.map((p) => col("platform_share", "percent", 16, { platform: t(`reports.platform_${p}`) })),
-      col("meetings", "integer"), col("response_rate", "percent"), col("attendance_rate", "percent"), col("read_rate", "percent"),
-      col("concerns_opened", "integer"), col("concerns_answered", "integer"), col("concerns_open", "integer"), col("concerns_overdue", "integer"),
-      col("first_answer_hours", "decimal", 18), col("satisfaction", "percent"),
+      col("meetings", "integer"),
+      col("response_rate", "percent"),
+      col("attendance_rate", "percent"),
+      col("read_rate", "percent"),
+      col("concerns_opened", "integer"),
+      col("concerns_answered", "integer"),
+      col("concerns_open", "integer"),
+      col("concerns_overdue", "integer"),
+      col("first_answer_hours", "decimal", 18),
+      col("satisfaction", "percent"),
     ],
     rows: rows.map((r) => [
-      r.name, r.levelLabel, r.members, r.linked, r.linkedShare, ...reportPlatforms.map((p) => r.linkedShareByPlatform[p]),
-      r.meetingsHeld, r.responseRate, r.attendanceRate, r.readRate,
-      r.concernsOpened, r.concernsAnswered, r.openConcerns, r.overdueConcerns, hours(r.medianFirstAnswerMs), r.satisfactionRate,
+      r.name,
+      r.levelLabel,
+      r.members,
+      r.linked,
+      r.linkedShare,
+      ...reportPlatforms.map((p) => r.linkedShareByPlatform[p]),
+      r.meetingsHeld,
+      r.responseRate,
+      r.attendanceRate,
+      r.readRate,
+      r.concernsOpened,
+      r.concernsAnswered,
+      r.openConcerns,
+      r.overdueConcerns,
+      hours(r.medianFirstAnswerMs),
+      r.satisfactionRate,
     ]),
     indents: rows.map((_, i) => (i === 0 ? 0 : 1)),
   };
   const monthly: Table = {
     sheet: t("reports.sheet_months"),
-    columns: [col("month", "month", 12), col("meetings", "integer"), col("response_rate", "percent"), col("attendance_rate", "percent")],
+    columns: [
+      col("month", "month", 12),
+      col("meetings", "integer"),
+      col("response_rate", "percent"),
+      col("attendance_rate", "percent"),
+    ],
     rows: report.monthly.map((m) => [m.start, m.meetingsHeld, m.responseRate, m.attendanceRate]),
   };
   const directives: Table = {
     sheet: t("reports.sheet_directives"),
     columns: [
-      col("sent_at", "date", 12), col("number", "text", 14), col("kind", "text", 14), col("title", "text", 48),
-      col("delivered", "integer"), col("read", "integer"), col("read_rate", "percent"),
+      col("sent_at", "date", 12),
+      col("number", "text", 14),
+      col("kind", "text", 14),
+      col("title", "text", 48),
+      col("delivered", "integer"),
+      col("read", "integer"),
+      col("read_rate", "percent"),
     ],
     rows: report.directives.map((d) => [d.sentAt, d.number, d.kind, d.title, d.delivered, d.read, d.readRate]),
   };
@@ -52,8 +88,20 @@ export function reportTables(report: UnitReport, t: Translate): Table[] {
   };
   const slowest: Table = {
     sheet: t("reports.sheet_slowest"),
-    columns: [col("unit", "text", 36), col("level", "text", 12), col("first_answer_hours", "decimal", 18), col("concerns_opened", "integer"), col("concerns_overdue", "integer")],
-    rows: report.slowestUnits.map((s) => [s.name, s.levelLabel, hours(s.medianFirstAnswerMs), s.concernsOpened, s.overdueConcerns]),
+    columns: [
+      col("unit", "text", 36),
+      col("level", "text", 12),
+      col("first_answer_hours", "decimal", 18),
+      col("concerns_opened", "integer"),
+      col("concerns_overdue", "integer"),
+    ],
+    rows: report.slowestUnits.map((s) => [
+      s.name,
+      s.levelLabel,
+      hours(s.medianFirstAnswerMs),
+      s.concernsOpened,
+      s.overdueConcerns,
+    ]),
   };
   const tables = [summary, monthly, directives, concerns, slowest];
   for (const table of tables) table.timeZone = report.timeZone;

@@ -16,7 +16,13 @@ import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { subtreeRange } from "../units/unit-service.ts";
 import { concernCounts, findUnit, unitStatsAndMonths, type UnitStats } from "../stats/unit-stats.ts";
-import { addMeetingFigures, emptyMeetingFigures, meetingFiguresByPeriod, meetingRate, type MeetingFigures } from "../stats/meeting-figures.ts";
+import {
+  addMeetingFigures,
+  emptyMeetingFigures,
+  meetingFiguresByPeriod,
+  meetingRate,
+  type MeetingFigures,
+} from "../stats/meeting-figures.ts";
 import { readRates } from "../directives/read-rates.ts";
 import { inIds } from "../../storage/dialect.ts";
 import { fromLocal, toLocal } from "../../lib/zoned-time.ts";
@@ -112,7 +118,12 @@ export function reportPeriod(options: ReportOptions): { from: Date; to: Date; no
   const now = options.now ?? new Date();
   const to = options.to ?? now;
   const from = options.from ?? new Date(to.getTime() - 365 * DAY_MS);
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from.getTime() >= to.getTime() || to.getTime() - from.getTime() > MAX_REPORT_DAYS * DAY_MS)
+  if (
+    Number.isNaN(from.getTime()) ||
+    Number.isNaN(to.getTime()) ||
+    from.getTime() >= to.getTime() ||
+    to.getTime() - from.getTime() > MAX_REPORT_DAYS * DAY_MS
+  )
     throw new AppError("report_period_invalid", { max: MAX_REPORT_DAYS });
   return { from, to, now };
 }
@@ -122,7 +133,9 @@ function withShares(s: UnitStats): ReportRow {
   return {
     ...s,
     linkedShare: share(s.linked),
-    linkedShareByPlatform: Object.fromEntries(reportPlatforms.map((p) => [p, share(s.linkedByPlatform[p] ?? 0)])) as ReportRow["linkedShareByPlatform"],
+    linkedShareByPlatform: Object.fromEntries(
+      reportPlatforms.map((p) => [p, share(s.linkedByPlatform[p] ?? 0)]),
+    ) as ReportRow["linkedShareByPlatform"],
   };
 }
 
@@ -132,7 +145,10 @@ function monthOf(instant: number, delta: number, zone: string): { start: number;
   const m = new Date(Date.UTC(local.year, local.month - 1 + delta, 1));
   const year = m.getUTCFullYear();
   const month = m.getUTCMonth() + 1;
-  return { start: fromLocal({ year, month, day: 1, hour: 0, minute: 0 }, zone).getTime(), key: `${year}-${String(month).padStart(2, "0")}` };
+  return {
+    start: fromLocal({ year, month, day: 1, hour: 0, minute: 0 }, zone).getTime(),
+    key: `${year}-${String(month).padStart(2, "0")}`,
+  };
 }
 
 /** The 12 calendar months (in the zone) ending with the month holding `to - 1 ms`, oldest first. */
@@ -148,8 +164,11 @@ function reportMonths(to: Date, zone: string): { key: string; start: number; end
 
 function monthPoints(months: { key: string; start: number }[], totals: MeetingFigures[]): MonthPoint[] {
   return months.map((m, i) => ({
-    month: m.key, start: m.start, meetingsHeld: totals[i]!.held,
-    responseRate: meetingRate(totals[i]!.answered, totals[i]!.invited), attendanceRate: meetingRate(totals[i]!.came, totals[i]!.recorded),
+    month: m.key,
+    start: m.start,
+    meetingsHeld: totals[i]!.held,
+    responseRate: meetingRate(totals[i]!.answered, totals[i]!.invited),
+    attendanceRate: meetingRate(totals[i]!.came, totals[i]!.recorded),
   }));
 }
 
@@ -157,68 +176,131 @@ function monthPoints(months: { key: string; start: number }[], totals: MeetingFi
  * Attendance and response rate of the subtree per month, 12 months ending with the month holding
  * `to - 1 ms`: one pass over the meetings of the 12 months (their counts kept in MeetingTally).
  */
-export async function monthlySeries(db: Database, unitId: number, to: Date, zone = defaultReportTimeZone): Promise<MonthPoint[]> {
+export async function monthlySeries(
+  db: Database,
+  unitId: number,
+  to: Date,
+  zone = defaultReportTimeZone,
+): Promise<MonthPoint[]> {
   const [lo, hi] = subtreeRange((await findUnit(db, unitId)).path);
-  const units = await db.kysely.selectFrom("Unit").select(["id", "memberCount", "path"]).where("path", ">=", lo).where("path", "<", hi).execute();
+  const units = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "memberCount", "path"])
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .execute();
   const months = reportMonths(to, zone);
-  const figures = await meetingFiguresByPeriod(db, new Map(units.map((u) => [u.id, u])), months.map((m) => [m.start, m.end]));
-  return monthPoints(months, figures.map((byUnit) => {
-    const total = emptyMeetingFigures();
-    for (const f of byUnit.values()) addMeetingFigures(total, f);
-    return total;
-  }));
+  const figures = await meetingFiguresByPeriod(
+    db,
+    new Map(units.map((u) => [u.id, u])),
+    months.map((m) => [m.start, m.end]),
+  );
+  return monthPoints(
+    months,
+    figures.map((byUnit) => {
+      const total = emptyMeetingFigures();
+      for (const f of byUnit.values()) addMeetingFigures(total, f);
+      return total;
+    }),
+  );
 }
 
 /** Read rate over the subtree of each directive sent in [from, to) by the unit, an ancestor or a descendant. */
-export async function directiveReadRates(db: Database, unitId: number, from: Date, to: Date): Promise<DirectiveReadRate[]> {
+export async function directiveReadRates(
+  db: Database,
+  unitId: number,
+  from: Date,
+  to: Date,
+): Promise<DirectiveReadRate[]> {
   const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const ancestors = root.path.split("/").filter(Boolean).map(Number);
-  const directives = await db.kysely.selectFrom("Directive as x")
+  const directives = await db.kysely
+    .selectFrom("Directive as x")
     .select(["x.id", "x.title", "x.kind", "x.number", "x.sentAt"])
-    .where("x.status", "!=", "draft").where("x.sentAt", ">=", from.getTime()).where("x.sentAt", "<", to.getTime())
-    .where((eb) => eb.or([
-      inIds(db.engine, eb.ref("x.unitId"), ancestors),
-      eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
-    ]))
-    .orderBy("x.sentAt", "desc").orderBy("x.id", "desc")
+    .where("x.status", "!=", "draft")
+    .where("x.sentAt", ">=", from.getTime())
+    .where("x.sentAt", "<", to.getTime())
+    .where((eb) =>
+      eb.or([
+        inIds(db.engine, eb.ref("x.unitId"), ancestors),
+        eb("x.unitId", "in", eb.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi)),
+      ]),
+    )
+    .orderBy("x.sentAt", "desc")
+    .orderBy("x.id", "desc")
     .execute();
-  return Promise.all(directives.map(async (d) => {
-    const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
-    return { directiveId: d.id, title: d.title, kind: d.kind, number: d.number, sentAt: d.sentAt!, delivered: r.deliveredTotal, read: r.readTotal, readRate: r.rateTotal };
-  }));
+  return Promise.all(
+    directives.map(async (d) => {
+      const r = (await readRates(db, unitId, { directiveId: d.id }))[0]!;
+      return {
+        directiveId: d.id,
+        title: d.title,
+        kind: d.kind,
+        number: d.number,
+        sentAt: d.sentAt!,
+        delivered: r.deliveredTotal,
+        read: r.readTotal,
+        readRate: r.rateTotal,
+      };
+    }),
+  );
 }
 
 /** Concerns the subtree handles that were raised in [from, to), by category and status (in that order, alphabetical). */
 export async function concernsByCategory(db: Database, unitId: number, from: Date, to: Date): Promise<ConcernCount[]> {
   const counts = await concernCounts(db, unitId, from, to);
-  return counts.sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0));
+  return counts.sort((a, b) =>
+    a.category < b.category ? -1 : a.category > b.category ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0,
+  );
 }
 
 /**
  * The report of a unit for a period. Throws forbidden when the actor may not read the unit,
  * unit_not_found, report_period_invalid.
  */
-export async function unitReport(db: Database, actor: Actor, unitId: number, options: ReportOptions = {}): Promise<UnitReport> {
+export async function unitReport(
+  db: Database,
+  actor: Actor,
+  unitId: number,
+  options: ReportOptions = {},
+): Promise<UnitReport> {
   const unit = await findUnit(db, unitId);
   await assertActorCan(db, actor, "read", unit.id);
   const { from, to, now } = reportPeriod(options);
   const timeZone = options.timeZone ?? defaultReportTimeZone;
   // The period's figures and the 12 months' meetings from one pass over the meetings.
   const months = reportMonths(to, timeZone);
-  const { stats, months: monthTotals } = await unitStatsAndMonths(db, unit.id, now, { from, to }, {}, months.map((m) => [m.start, m.end]));
+  const { stats, months: monthTotals } = await unitStatsAndMonths(
+    db,
+    unit.id,
+    now,
+    { from, to },
+    {},
+    months.map((m) => [m.start, m.end]),
+  );
   const rows = stats.map(withShares);
   const slowestUnits = stats
     .filter((s) => s.ownMedianFirstAnswerMs !== null)
     .sort((a, b) => b.ownMedianFirstAnswerMs! - a.ownMedianFirstAnswerMs! || a.unitId - b.unitId)
     .slice(0, 10)
     .map((s) => ({
-      unitId: s.unitId, name: s.name, levelLabel: s.levelLabel, medianFirstAnswerMs: s.ownMedianFirstAnswerMs!,
-      concernsOpened: s.concernsOpened, overdueConcerns: s.overdueConcerns,
+      unitId: s.unitId,
+      name: s.name,
+      levelLabel: s.levelLabel,
+      medianFirstAnswerMs: s.ownMedianFirstAnswerMs!,
+      concernsOpened: s.concernsOpened,
+      overdueConcerns: s.overdueConcerns,
     }));
   const childDepth = unit.depth + 1;
   return {
-    unitId: unit.id, name: unit.name, levelLabel: unit.levelLabel, from: from.getTime(), to: to.getTime(), generatedAt: now.getTime(), timeZone,
+    unitId: unit.id,
+    name: unit.name,
+    levelLabel: unit.levelLabel,
+    from: from.getTime(),
+    to: to.getTime(),
+    generatedAt: now.getTime(),
+    timeZone,
     unit: rows[0]!,
     children: rows.filter((r) => r.depth === childDepth),
     monthly: monthPoints(months, monthTotals),

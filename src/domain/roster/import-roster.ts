@@ -9,7 +9,14 @@ import { assertActorCan, type Actor } from "../access/actor.ts";
 import { assertMayAssign } from "../people/people-service.ts";
 import type { Database } from "../../storage/database.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
-import { createUnit, getUnit, resolveUnit, subtreeRange, usualChildLevel, type UnitRow } from "../units/unit-service.ts";
+import {
+  createUnit,
+  getUnit,
+  resolveUnit,
+  subtreeRange,
+  usualChildLevel,
+  type UnitRow,
+} from "../units/unit-service.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { inIds, inTexts } from "../../storage/dialect.ts";
 import { prepared, type Slots } from "../../storage/prepared.ts";
@@ -102,7 +109,12 @@ export async function importRosterFile(db: Database, options: ImportOptions): Pr
   return importRosterRows(db, read.rows, read.issues, options);
 }
 
-export async function importRosterRows(db: Database, rows: RosterRow[], readIssues: RosterIssue[], options: Omit<ImportOptions, "file">): Promise<ImportResult> {
+export async function importRosterRows(
+  db: Database,
+  rows: RosterRow[],
+  readIssues: RosterIssue[],
+  options: Omit<ImportOptions, "file">,
+): Promise<ImportResult> {
   const now = options.now ?? new Date();
   const parent = await getUnit(db, options.unitId);
   await assertActorCan(db, options.actor, "manage_people", parent.id);
@@ -128,7 +140,8 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
           .where("path", "<", hi)
           .orderBy("path")
           .execute();
-        let resolved: UnitRow | "ambiguous" | "missing" = found.length === 1 ? found[0]! : found.length > 1 ? "ambiguous" : "missing";
+        let resolved: UnitRow | "ambiguous" | "missing" =
+          found.length === 1 ? found[0]! : found.length > 1 ? "ambiguous" : "missing";
         // A path ("Long Vĩnh / Chi hội ấp 3") or a short name ("Triệu Phong" for "Hội CCB xã
         // Triệu Phong") is looked up the way `--unit` is, inside the parent; bare numbers are not
         // (`--unit 3` means unit #3, a roster's "3" does not).
@@ -151,20 +164,34 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
 
   // Planning reads: the people the file's phones name and their memberships, a few thousand per
   // query (a 100,000-row roster would otherwise cost 200,000 queries); by name per row.
-  const byPhone = await peopleByPhone(db, rows.flatMap((r) => (r.phone && !badLines.has(r.line) ? [r.phone] : [])));
-  const membershipsOf = await membershipsOfPeople(db, [...byPhone.values()].map((p) => p.id));
+  const byPhone = await peopleByPhone(
+    db,
+    rows.flatMap((r) => (r.phone && !badLines.has(r.line) ? [r.phone] : [])),
+  );
+  const membershipsOf = await membershipsOfPeople(
+    db,
+    [...byPhone.values()].map((p) => p.id),
+  );
   const findByPhone = (phone: string) => byPhone.get(phone);
   const findByNameInUnit = async (unitId: number, nameKey: string) => {
     const found = await peopleByNameInUnit.all(db, { unitId, nameKey });
     // Their memberships too, for the checks below (a person found by name has no phone match).
-    for (const p of found) if (!membershipsOf.has(p.id)) membershipsOf.set(p.id, (await membershipsOfPeople(db, [p.id])).get(p.id) ?? []);
+    for (const p of found)
+      if (!membershipsOf.has(p.id)) membershipsOf.set(p.id, (await membershipsOfPeople(db, [p.id])).get(p.id) ?? []);
     return found;
   };
-  const hasMembership = (personId: number, unitId: number) => (membershipsOf.get(personId) ?? []).filter((m) => m.unitId === unitId);
+  const hasMembership = (personId: number, unitId: number) =>
+    (membershipsOf.get(personId) ?? []).filter((m) => m.unitId === unitId);
   const unitsInSubtree = (personId: number, lo: string, hi: string) => {
     const out: { id: number; name: string }[] = [];
     for (const m of membershipsOf.get(personId) ?? []) {
-      if ((m.role === "member" || m.role === "cadre") && m.path >= lo && m.path < hi && !out.some((u) => u.id === m.unitId)) out.push({ id: m.unitId, name: m.unitName });
+      if (
+        (m.role === "member" || m.role === "cadre") &&
+        m.path >= lo &&
+        m.path < hi &&
+        !out.some((u) => u.id === m.unitId)
+      )
+        out.push({ id: m.unitId, name: m.unitName });
     }
     return out;
   };
@@ -234,7 +261,7 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
       continue;
     }
     planned.push({ row, unitKey, personId: match?.id ?? null, fields, roleChange });
-    const unitName = typeof unit === "object" ? unit.name : row.unitName ?? parent.name;
+    const unitName = typeof unit === "object" ? unit.name : (row.unitName ?? parent.name);
     if (!match) {
       changes.push({ kind: "create", line: row.line, name: row.fullName, unit: unitName });
       continue;
@@ -254,8 +281,13 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
       if (diff.cadre) diff.title = row.title;
     }
     changes.push({
-      kind: "update", line: row.line, name: row.fullName, currentName: match.fullName, phone: row.phone,
-      fields: roleChange ? [...fields, "membership"] : fields, diff,
+      kind: "update",
+      line: row.line,
+      name: row.fullName,
+      currentName: match.fullName,
+      phone: row.phone,
+      fields: roleChange ? [...fields, "membership"] : fields,
+      diff,
       nameMismatch: byPhone && namesDiffer(match.fullName, row.fullName),
     });
   }
@@ -267,14 +299,31 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
   const created = planned.filter((p) => p.personId === null).length;
   const updated = planned.length - created;
   issues.sort((a, b) => a.line - b.line);
-  const result: ImportResult = { created, updated, unchanged, invalidRows, issues, changes, unitsToCreate, written: false };
+  const result: ImportResult = {
+    created,
+    updated,
+    unchanged,
+    invalidRows,
+    issues,
+    changes,
+    unitsToCreate,
+    written: false,
+  };
   if (options.dryRun || (invalidRows > 0 && !options.skipInvalid)) return result;
 
   if (unitsToCreate.length) await assertActorCan(db, options.actor, "administer", parent.id);
   await db.transaction(async () => {
     for (const key of unitsByKey.keys()) {
       if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!))
-        unitsByKey.set(key, await createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel: await usualChildLevel(db, parent.id) }, now));
+        unitsByKey.set(
+          key,
+          await createUnit(
+            db,
+            options.actor,
+            { parentId: parent.id, name: unitNames.get(key)!, levelLabel: await usualChildLevel(db, parent.id) },
+            now,
+          ),
+        );
     }
     const t = now.getTime();
     const unitOf = (p: PlannedRow): UnitRow => {
@@ -284,13 +333,27 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
     };
     // New people, a batch per statement, ids in the file's order.
     const fresh = planned.filter((p) => p.personId === null);
-    const newIds = await insertPeople(db, fresh.map((p) => p.row), t);
+    const newIds = await insertPeople(
+      db,
+      fresh.map((p) => p.row),
+      t,
+    );
     const personIdOf = new Map<PlannedRow, number>(fresh.map((p, i) => [p, newIds[i]!]));
     for (const p of planned) {
       if (p.personId === null) continue;
       personIdOf.set(p, p.personId);
       const r = p.row;
-      if (p.fields.length) await updatePerson.run(db, { id: p.personId, fullName: r.fullName, nameKey: foldVietnamese(r.fullName), phone: r.phone, birthYear: r.birthYear, gender: r.gender, note: r.note, now: t });
+      if (p.fields.length)
+        await updatePerson.run(db, {
+          id: p.personId,
+          fullName: r.fullName,
+          nameKey: foldVietnamese(r.fullName),
+          phone: r.phone,
+          birthYear: r.birthYear,
+          gender: r.gender,
+          note: r.note,
+          now: t,
+        });
       // The file is the roster of the parent's subtree: a person listed in another unit of it has moved.
       await dropElsewhere.run(db, { personId: p.personId, unitId: unitOf(p).id, lo, hi });
     }
@@ -299,7 +362,8 @@ export async function importRosterRows(db: Database, rows: RosterRow[], readIssu
       const personId = personIdOf.get(p)!;
       const unitId = unitOf(p).id;
       memberships.push({ personId, unitId, role: "member", title: p.row.title, createdAt: t });
-      if (p.row.role === "cadre") memberships.push({ personId, unitId, role: "cadre", title: p.row.title, createdAt: t });
+      if (p.row.role === "cadre")
+        memberships.push({ personId, unitId, role: "cadre", title: p.row.title, createdAt: t });
     }
     await upsertMemberships(db, memberships);
     // Appointing or dismissing a cadre needs that right (checked on each unit concerned, against
@@ -326,7 +390,11 @@ async function peopleByPhone(db: Database, phones: string[]): Promise<Map<string
   const out = new Map<string, PersonMatch>();
   const unique = [...new Set(phones)];
   for (let i = 0; i < unique.length; i += readChunk) {
-    const rows = await db.kysely.selectFrom("Person").select(personMatchColumns).where((eb) => inTexts(db.engine, eb.ref("phone"), unique.slice(i, i + readChunk))).execute();
+    const rows = await db.kysely
+      .selectFrom("Person")
+      .select(personMatchColumns)
+      .where((eb) => inTexts(db.engine, eb.ref("phone"), unique.slice(i, i + readChunk)))
+      .execute();
     for (const r of rows) if (r.phone) out.set(r.phone, r);
   }
   return out;
@@ -361,22 +429,45 @@ const peopleByNameInUnit = prepared((k, p: Slots<{ unitId: number; nameKey: stri
     .selectFrom("Person as p")
     .select(["p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.note"])
     .where("p.nameKey", "=", p.nameKey)
-    .where((eb) => eb.exists(eb.selectFrom("Membership as m").select("m.id").whereRef("m.personId", "=", "p.id").where("m.unitId", "=", p.unitId)))
-    .orderBy("p.id"));
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("Membership as m")
+          .select("m.id")
+          .whereRef("m.personId", "=", "p.id")
+          .where("m.unitId", "=", p.unitId),
+      ),
+    )
+    .orderBy("p.id"),
+);
 
-const updatePerson = prepared((k, p: Slots<{ id: number; fullName: string; nameKey: string; phone: string | null; birthYear: number | null; gender: string | null; note: string | null; now: number }>) =>
-  k
-    .updateTable("Person")
-    .set((eb) => ({
-      fullName: p.fullName,
-      nameKey: p.nameKey,
-      phone: eb.fn.coalesce(eb.val(p.phone), "phone"),
-      birthYear: eb.fn.coalesce(eb.val(p.birthYear), "birthYear"),
-      gender: eb.fn.coalesce(eb.val(p.gender), "gender"),
-      note: eb.fn.coalesce(eb.val(p.note), "note"),
-      updatedAt: p.now,
-    }))
-    .where("id", "=", p.id));
+const updatePerson = prepared(
+  (
+    k,
+    p: Slots<{
+      id: number;
+      fullName: string;
+      nameKey: string;
+      phone: string | null;
+      birthYear: number | null;
+      gender: string | null;
+      note: string | null;
+      now: number;
+    }>,
+  ) =>
+    k
+      .updateTable("Person")
+      .set((eb) => ({
+        fullName: p.fullName,
+        nameKey: p.nameKey,
+        phone: eb.fn.coalesce(eb.val(p.phone), "phone"),
+        birthYear: eb.fn.coalesce(eb.val(p.birthYear), "birthYear"),
+        gender: eb.fn.coalesce(eb.val(p.gender), "gender"),
+        note: eb.fn.coalesce(eb.val(p.note), "note"),
+        updatedAt: p.now,
+      }))
+      .where("id", "=", p.id),
+);
 
 const dropElsewhere = prepared((k, p: Slots<{ personId: number; unitId: number; lo: string; hi: string }>) =>
   k
@@ -384,16 +475,44 @@ const dropElsewhere = prepared((k, p: Slots<{ personId: number; unitId: number; 
     .where("personId", "=", p.personId)
     .where("unitId", "!=", p.unitId)
     .where("role", "in", ["member", "cadre"])
-    .where("unitId", "in", (eb) => eb.selectFrom("Unit").select("Unit.id").where("Unit.path", ">=", p.lo).where("Unit.path", "<", p.hi)));
+    .where("unitId", "in", (eb) =>
+      eb.selectFrom("Unit").select("Unit.id").where("Unit.path", ">=", p.lo).where("Unit.path", "<", p.hi),
+    ),
+);
 
 const dropCadre = prepared((k, p: Slots<{ personId: number; unitId: number }>) =>
-  k.deleteFrom("Membership").where("personId", "=", p.personId).where("unitId", "=", p.unitId).where("role", "=", "cadre"));
+  k
+    .deleteFrom("Membership")
+    .where("personId", "=", p.personId)
+    .where("unitId", "=", p.unitId)
+    .where("role", "=", "cadre"),
+);
 
-type PersonValues = { fullName: string; nameKey: string; phone: string | null; birthYear: number | null; gender: string | null; note: string | null; locale: string; createdAt: number; updatedAt: number };
+type PersonValues = {
+  fullName: string;
+  nameKey: string;
+  phone: string | null;
+  birthYear: number | null;
+  gender: string | null;
+  note: string | null;
+  locale: string;
+  createdAt: number;
+  updatedAt: number;
+};
 type MembershipValues = { personId: number; unitId: number; role: string; title: string | null; createdAt: number };
 
 function personValues(r: RosterRow, t: number): PersonValues {
-  return { fullName: r.fullName, nameKey: foldVietnamese(r.fullName), phone: r.phone, birthYear: r.birthYear, gender: r.gender, note: r.note, locale: "vi", createdAt: t, updatedAt: t };
+  return {
+    fullName: r.fullName,
+    nameKey: foldVietnamese(r.fullName),
+    phone: r.phone,
+    birthYear: r.birthYear,
+    gender: r.gender,
+    note: r.note,
+    locale: "vi",
+    createdAt: t,
+    updatedAt: t,
+  };
 }
 
 /** The parameters of a batch: `${column}${i}` for the i-th row, so a full batch is one prepared statement. */
@@ -408,18 +527,43 @@ function slot<T>(value: T | undefined): T {
 const insertPersonBatch = prepared((k, p: Slots<Batch<PersonValues>>) =>
   k
     .insertInto("Person")
-    .values(Array.from({ length: writeChunk }, (_, i): PersonValues => ({
-      fullName: slot(p[`fullName${i}`]), nameKey: slot(p[`nameKey${i}`]), phone: slot(p[`phone${i}`]), birthYear: slot(p[`birthYear${i}`]), gender: slot(p[`gender${i}`]),
-      note: slot(p[`note${i}`]), locale: slot(p[`locale${i}`]), createdAt: slot(p[`createdAt${i}`]), updatedAt: slot(p[`updatedAt${i}`]),
-    })))
-    .returning("id"));
+    .values(
+      Array.from(
+        { length: writeChunk },
+        (_, i): PersonValues => ({
+          fullName: slot(p[`fullName${i}`]),
+          nameKey: slot(p[`nameKey${i}`]),
+          phone: slot(p[`phone${i}`]),
+          birthYear: slot(p[`birthYear${i}`]),
+          gender: slot(p[`gender${i}`]),
+          note: slot(p[`note${i}`]),
+          locale: slot(p[`locale${i}`]),
+          createdAt: slot(p[`createdAt${i}`]),
+          updatedAt: slot(p[`updatedAt${i}`]),
+        }),
+      ),
+    )
+    .returning("id"),
+);
 const upsertMembershipBatch = prepared((k, p: Slots<Batch<MembershipValues>>) =>
   k
     .insertInto("Membership")
-    .values(Array.from({ length: writeChunk }, (_, i): MembershipValues => ({
-      personId: slot(p[`personId${i}`]), unitId: slot(p[`unitId${i}`]), role: slot(p[`role${i}`]), title: slot(p[`title${i}`]), createdAt: slot(p[`createdAt${i}`]),
-    })))
-    .onConflict((oc) => oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") }))));
+    .values(
+      Array.from(
+        { length: writeChunk },
+        (_, i): MembershipValues => ({
+          personId: slot(p[`personId${i}`]),
+          unitId: slot(p[`unitId${i}`]),
+          role: slot(p[`role${i}`]),
+          title: slot(p[`title${i}`]),
+          createdAt: slot(p[`createdAt${i}`]),
+        }),
+      ),
+    )
+    .onConflict((oc) =>
+      oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") })),
+    ),
+);
 
 function personBatch(rows: readonly PersonValues[]): Batch<PersonValues> {
   const b: Batch<PersonValues> = {};
@@ -459,10 +603,12 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
   const ids: number[] = [];
   for (let i = 0; i < rows.length; i += writeChunk) {
     const batch = rows.slice(i, i + writeChunk).map((r) => personValues(r, t));
-    const returned = batch.length === writeChunk
-      ? await insertPersonBatch.all(db, personBatch(batch))
-      : await db.kysely.insertInto("Person").values(batch).returning("id").execute();
-    if (returned.length !== batch.length) throw new Error(`import: ${returned.length} people written of ${batch.length}`);
+    const returned =
+      batch.length === writeChunk
+        ? await insertPersonBatch.all(db, personBatch(batch))
+        : await db.kysely.insertInto("Person").values(batch).returning("id").execute();
+    if (returned.length !== batch.length)
+      throw new Error(`import: ${returned.length} people written of ${batch.length}`);
     ids.push(...returned.map((r) => r.id).sort((a, b) => a - b));
   }
   return ids;
@@ -473,7 +619,14 @@ async function upsertMemberships(db: Database, rows: readonly MembershipValues[]
   for (let i = 0; i < rows.length; i += writeChunk) {
     const batch = rows.slice(i, i + writeChunk);
     if (batch.length === writeChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
-    else await db.kysely.insertInto("Membership").values(batch).onConflict((oc) => oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") }))).execute();
+    else
+      await db.kysely
+        .insertInto("Membership")
+        .values(batch)
+        .onConflict((oc) =>
+          oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") })),
+        )
+        .execute();
   }
 }
 

@@ -58,7 +58,10 @@ async function readTable(file: string): Promise<Table> {
       row.eachCell({ includeEmpty: true }, (cell, col) => {
         const value = cell.type === ExcelJS.ValueType.Formula ? (cell.result as unknown) : cell.value;
         if (value instanceof Date || typeof value === "boolean") {
-          const shown = value instanceof Date ? `${String(value.getUTCDate()).padStart(2, "0")}/${String(value.getUTCMonth() + 1).padStart(2, "0")}/${value.getUTCFullYear()}` : String(value);
+          const shown =
+            value instanceof Date
+              ? `${String(value.getUTCDate()).padStart(2, "0")}/${String(value.getUTCMonth() + 1).padStart(2, "0")}/${value.getUTCFullYear()}`
+              : String(value);
           if (!wrongType.has(n - 1)) wrongType.set(n - 1, new Map());
           wrongType.get(n - 1)!.set(col - 1, shown);
           cells[col - 1] = shown;
@@ -69,21 +72,37 @@ async function readTable(file: string): Promise<Table> {
     return { rows: Array.from(rows, (r) => r ?? []), wrongType };
   }
   const text = buffer.toString("utf8").replace(/^\uFEFF/, "");
-  if (text.includes("\u0000") || text.includes("\uFFFD")) throw new AppError("file_format", { file: path.basename(file), reason: "binary" });
+  if (text.includes("\u0000") || text.includes("\uFFFD"))
+    throw new AppError("file_format", { file: path.basename(file), reason: "binary" });
   const first = text.split(/\r?\n/, 1)[0] ?? "";
   const delimiter = [";", "\t", ","].sort((a, b) => first.split(b).length - first.split(a).length)[0]!;
   try {
-    return { rows: parseCsv(text, { delimiter, relax_column_count: true, skip_empty_lines: false }) as string[][], wrongType };
+    return {
+      rows: parseCsv(text, { delimiter, relax_column_count: true, skip_empty_lines: false }) as string[][],
+      wrongType,
+    };
   } catch {
     throw new AppError("file_format", { file: path.basename(file), reason: "csv_quotes" });
   }
 }
 
 function findColumn(cells: string[], names: string[]): number {
-  return cells.findIndex((c) => names.includes(foldVietnamese(c).replace(/[^a-z ]/g, "").trim()));
+  return cells.findIndex((c) =>
+    names.includes(
+      foldVietnamese(c)
+        .replace(/[^a-z ]/g, "")
+        .trim(),
+    ),
+  );
 }
 
-export async function importUnitTreeFile(db: Database, actor: Actor, file: string, rootId: number, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ created: string[]; issues: { line: number; code: string; params: Record<string, string | number> }[] }> {
+export async function importUnitTreeFile(
+  db: Database,
+  actor: Actor,
+  file: string,
+  rootId: number,
+  options: { dryRun?: boolean; now?: Date } = {},
+): Promise<{ created: string[]; issues: { line: number; code: string; params: Record<string, string | number> }[] }> {
   await assertActorCan(db, actor, "administer", rootId);
   const { rows: table, wrongType } = await readTable(file);
   let header = -1;
@@ -104,7 +123,11 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
     if (cells.every((c) => !String(c ?? "").trim())) continue;
     const badCell = [cols.name, cols.parent, cols.level].find((c) => c >= 0 && wrongType.get(i)?.has(c));
     if (badCell !== undefined) {
-      issues.push({ line: i + 1, code: "wrong_type", params: { column: tidyText(String(table[header]![badCell] ?? "")), value: wrongType.get(i)!.get(badCell)! } });
+      issues.push({
+        line: i + 1,
+        code: "wrong_type",
+        params: { column: tidyText(String(table[header]![badCell] ?? "")), value: wrongType.get(i)!.get(badCell)! },
+      });
       continue;
     }
     const name = tidyText(String(cells[cols.name] ?? ""));
@@ -112,7 +135,12 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
       issues.push({ line: i + 1, code: "unit_name_missing", params: {} });
       continue;
     }
-    lines.push({ line: i + 1, name, parent: cols.parent >= 0 ? tidyText(String(cells[cols.parent] ?? "")) || null : null, level: cols.level >= 0 ? tidyText(String(cells[cols.level] ?? "")) : "" });
+    lines.push({
+      line: i + 1,
+      name,
+      parent: cols.parent >= 0 ? tidyText(String(cells[cols.parent] ?? "")) || null : null,
+      level: cols.level >= 0 ? tidyText(String(cells[cols.level] ?? "")) : "",
+    });
   }
   if (!lines.length && !issues.length) throw new AppError("file_empty", { file: path.basename(file) });
 
@@ -124,13 +152,17 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
     if (!l.parent) continue;
     const key = foldVietnamese(l.parent);
     if (key === foldVietnamese(root.name) || fileNames.has(key)) continue;
-    const n = Number((await db.kysely
-      .selectFrom("Unit")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("nameKey", "=", key)
-      .where("path", ">=", lo)
-      .where("path", "<", hi)
-      .executeTakeFirstOrThrow()).n);
+    const n = Number(
+      (
+        await db.kysely
+          .selectFrom("Unit")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("nameKey", "=", key)
+          .where("path", ">=", lo)
+          .where("path", "<", hi)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     if (n === 0) issues.push({ line: l.line, code: "parent_missing", params: { unit: l.parent, root: root.name } });
     if (n > 1) issues.push({ line: l.line, code: "unit_ambiguous", params: { unit: l.parent } });
   }
@@ -140,7 +172,15 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
   const apply = async () => {
     const known = new Map<string, UnitRow>([[foldVietnamese(root.name), root]]);
     const lookup = async (key: string): Promise<UnitRow | undefined> =>
-      known.get(key) ?? await db.kysely.selectFrom("Unit").select(unitColumns).where("nameKey", "=", key).where("path", ">=", lo).where("path", "<", hi).orderBy("path").executeTakeFirst();
+      known.get(key) ??
+      (await db.kysely
+        .selectFrom("Unit")
+        .select(unitColumns)
+        .where("nameKey", "=", key)
+        .where("path", ">=", lo)
+        .where("path", "<", hi)
+        .orderBy("path")
+        .executeTakeFirst());
     let pending = [...lines];
     while (pending.length) {
       const next: UnitLine[] = [];
@@ -150,12 +190,22 @@ export async function importUnitTreeFile(db: Database, actor: Actor, file: strin
           next.push(l);
           continue;
         }
-        const existing = await db.kysely.selectFrom("Unit").select(unitColumns).where("parentId", "=", parent.id).where("nameKey", "=", foldVietnamese(l.name)).executeTakeFirst();
+        const existing = await db.kysely
+          .selectFrom("Unit")
+          .select(unitColumns)
+          .where("parentId", "=", parent.id)
+          .where("nameKey", "=", foldVietnamese(l.name))
+          .executeTakeFirst();
         if (existing) known.set(foldVietnamese(l.name), existing);
         else {
           const unit = options.dryRun
             ? ({ ...parent, id: -1 - created.length, name: l.name, parentId: parent.id } as UnitRow)
-            : await createUnit(db, actor, { parentId: parent.id, name: l.name, levelLabel: l.level || await usualChildLevel(db, parent.id) }, options.now);
+            : await createUnit(
+                db,
+                actor,
+                { parentId: parent.id, name: l.name, levelLabel: l.level || (await usualChildLevel(db, parent.id)) },
+                options.now,
+              );
           known.set(foldVietnamese(l.name), unit);
           created.push(l.name);
         }

@@ -93,7 +93,8 @@ export const HEADER_SEARCH_ROWS = 30;
  */
 export function fileReadError(error: unknown, fileName: string): AppError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT" || code === "ENOTDIR") return new AppError("file_missing", { file: fileName, reason: "missing" }, { cause: error });
+  if (code === "ENOENT" || code === "ENOTDIR")
+    return new AppError("file_missing", { file: fileName, reason: "missing" }, { cause: error });
   const reason = code === "EISDIR" ? "folder" : code === "EACCES" || code === "EPERM" ? "permission" : "io";
   return new AppError("file_unreadable", { file: fileName, reason, detail: String(code ?? error) }, { cause: error });
 }
@@ -294,7 +295,8 @@ function fromExcel(value: unknown, depth = 0): Cell {
   if (typeof v.error === "string") return { error: v.error };
   if ("formula" in v || "sharedFormula" in v) {
     // The streaming reader parses an error result ("#N/A") as a number: NaN.
-    if (typeof v.result === "number" && Number.isNaN(v.result)) return { error: `=${String(v.formula ?? v.sharedFormula)}` };
+    if (typeof v.result === "number" && Number.isNaN(v.result))
+      return { error: `=${String(v.formula ?? v.sharedFormula)}` };
     if (v.result === undefined) return null;
     return fromExcel(v.result, depth + 1);
   }
@@ -314,10 +316,7 @@ function excelRowCells(row: ExcelJS.Row): Cell[] {
     let value: Cell;
     if (cell.type === ExcelJS.ValueType.Formula) {
       const result = cell.result as unknown;
-      value =
-        typeof result === "number" && Number.isNaN(result)
-          ? { error: `=${cell.formula}` }
-          : fromExcel(result);
+      value = typeof result === "number" && Number.isNaN(result) ? { error: `=${cell.formula}` } : fromExcel(result);
     } else value = fromExcel(cell.value);
     cells[col - 1] = value;
   });
@@ -327,7 +326,9 @@ function excelRowCells(row: ExcelJS.Row): Cell[] {
 
 /** Excel escapes control characters in XML as _x000D_. */
 function unescapeExcel(text: string): string {
-  return text.includes("_x") ? text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : text;
+  return text.includes("_x")
+    ? text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    : text;
 }
 
 // ————————————————————————————————————————————————————————————— header
@@ -604,7 +605,8 @@ class RosterBuilder {
     const text = tidyText(found.replace(invisible, "")).replace(/^([IVXLC]+|[A-Za-z]|\d{1,2})[.)]\s*/, "");
     const lower = text.toLowerCase();
     // Not "Chi hội trưởng: Nguyễn Văn A" nor a long sentence.
-    if (!sectionWords.test(lower) || text.includes(":") || cadreDiacritic.test(lower) || text.split(" ").length > 8) return null;
+    if (!sectionWords.test(lower) || text.includes(":") || cadreDiacritic.test(lower) || text.split(" ").length > 8)
+      return null;
     return text;
   }
 
@@ -663,7 +665,8 @@ function yearOf(cell: Cell): number | null {
   m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text);
   if (m) return plausibleDayMonth(Number(m[1]), Number(m[2])) ? Number(m[3]) : null;
   m = /^(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})$/.exec(text);
-  if (m) return Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31 ? Number(m[1]) : null;
+  if (m)
+    return Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31 ? Number(m[1]) : null;
   m = /^(\d{1,2})[/.-](\d{4})$/.exec(text);
   if (m) return Number(m[1]) >= 1 && Number(m[1]) <= 12 ? Number(m[2]) : null;
   return null;
@@ -851,7 +854,13 @@ async function readXlsx(buffer: Buffer, file: string): Promise<RosterReadResult>
       return await scanSheets(loadedSheets(buffer), file);
     } catch (again) {
       if (isAppError(again)) throw again;
-      throw fileError("file_unreadable", file, "xlsx_corrupt", { detail: String((error as Error)?.message ?? error) }, error);
+      throw fileError(
+        "file_unreadable",
+        file,
+        "xlsx_corrupt",
+        { detail: String((error as Error)?.message ?? error) },
+        error,
+      );
     }
   }
 }

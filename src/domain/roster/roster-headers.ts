@@ -44,7 +44,17 @@ const aliases: Record<Exclude<ColumnKind, "givenName">, readonly string[]> = {
     "name",
     "member name",
   ],
-  familyName: ["ho", "ho dem", "ho va dem", "ho va ten dem", "ho lot", "ho va chu lot", "family name", "surname", "last name"],
+  familyName: [
+    "ho",
+    "ho dem",
+    "ho va dem",
+    "ho va ten dem",
+    "ho lot",
+    "ho va chu lot",
+    "family name",
+    "surname",
+    "last name",
+  ],
   phone: [
     "so dien thoai",
     "dien thoai",
@@ -213,9 +223,7 @@ export function matchHeaderRow(cells: readonly string[]): HeaderMatch | null {
   }
   const hasName = columns.some((c) => c.kind === "fullName" || c.kind === "givenName");
   if (!hasName) return null;
-  const fields = rosterFields.filter((field) =>
-    field === "fullName" ? true : columns.some((c) => c.kind === field),
-  );
+  const fields = rosterFields.filter((field) => (field === "fullName" ? true : columns.some((c) => c.kind === field)));
   return { columns, fields, exactCount };
 }
 

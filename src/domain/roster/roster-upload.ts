@@ -26,14 +26,35 @@ export interface RosterUploadOptions {
  * Reads a roster file's bytes and imports them under the unit as `actorId`. Throws forbidden
  * (no manage_people on the unit), file_empty / file_format / file_unreadable (whole-file problems).
  */
-export async function importRosterUpload(db: Database, actorId: number, file: { bytes: Buffer; name: string }, options: RosterUploadOptions): Promise<ImportResult> {
+export async function importRosterUpload(
+  db: Database,
+  actorId: number,
+  file: { bytes: Buffer; name: string },
+  options: RosterUploadOptions,
+): Promise<ImportResult> {
   await assertCan(db, actorId, "manage_people", options.unitId);
   const read = await readRosterBuffer(file.bytes, file.name);
-  const result = await importRosterRows(db, read.rows, read.issues, { ...options, actor: personActor(actorId, options.source ?? "web") });
+  const result = await importRosterRows(db, read.rows, read.issues, {
+    ...options,
+    actor: personActor(actorId, options.source ?? "web"),
+  });
   if (result.written)
-    await recordAudit(db, {
-      actorPersonId: actorId, source: options.source ?? "web", action: "roster.import", entityType: "Unit", entityId: options.unitId,
-      detail: { created: result.created, updated: result.updated, invalid: result.invalidRows, units: result.unitsToCreate.length },
-    }, options.now);
+    await recordAudit(
+      db,
+      {
+        actorPersonId: actorId,
+        source: options.source ?? "web",
+        action: "roster.import",
+        entityType: "Unit",
+        entityId: options.unitId,
+        detail: {
+          created: result.created,
+          updated: result.updated,
+          invalid: result.invalidRows,
+          units: result.unitsToCreate.length,
+        },
+      },
+      options.now,
+    );
   return result;
 }

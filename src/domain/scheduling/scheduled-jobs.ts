@@ -19,7 +19,17 @@ export interface JobRow {
   dedupeKey: string;
 }
 
-const jobColumns = ["id", "kind", "meetingId", "entityType", "entityId", "dueAt", "expiresAt", "status", "dedupeKey"] as const;
+const jobColumns = [
+  "id",
+  "kind",
+  "meetingId",
+  "entityType",
+  "entityId",
+  "dueAt",
+  "expiresAt",
+  "status",
+  "dedupeKey",
+] as const;
 
 function jobStatus(status: string): JobRow["status"] {
   return status === "pending" || status === "running" || status === "done" ? status : "skipped";
@@ -87,9 +97,12 @@ export async function claimJob(
 }
 
 const finishJobQuery = prepared((k, p: Slots<{ id: number; status: string; doneAt: number }>) =>
-  k.updateTable("ScheduledJob").set({ status: p.status, doneAt: p.doneAt }).where("id", "=", p.id).where("status", "=", "running"),
+  k
+    .updateTable("ScheduledJob")
+    .set({ status: p.status, doneAt: p.doneAt })
+    .where("id", "=", p.id)
+    .where("status", "=", "running"),
 );
-
 
 /** Records a running job's outcome (done or skipped) when it ends. */
 export async function finishJob(db: Database, id: number, status: JobRow["status"], now: number): Promise<void> {

@@ -15,7 +15,9 @@ import type { DB } from "../../generated/kysely/types.ts";
 export const ANSWER_BUCKETS = 36;
 
 /** BOUNDS[k]: the exclusive upper bound of bucket k (k = 0…34), ms. */
-export const ANSWER_BUCKET_BOUNDS: readonly number[] = Array.from({ length: ANSWER_BUCKETS - 1 }, (_, k) => Math.round(60_000 * 2 ** (k / 2)));
+export const ANSWER_BUCKET_BOUNDS: readonly number[] = Array.from({ length: ANSWER_BUCKETS - 1 }, (_, k) =>
+  Math.round(60_000 * 2 ** (k / 2)),
+);
 
 /** The bucket of a first-answer time in ms (as the triggers compute it). */
 export function answerBucket(ms: number): number {
@@ -25,7 +27,10 @@ export function answerBucket(ms: number): number {
 
 export type AnswerBucketColumn = Extract<keyof DB["TicketTally"], `h${number}`>;
 /** The histogram columns of TicketTally, in bucket order (h0…h35: the schema names them so). */
-export const answerBucketColumns: readonly AnswerBucketColumn[] = Array.from({ length: ANSWER_BUCKETS }, (_, k) => `h${k}` as AnswerBucketColumn);
+export const answerBucketColumns: readonly AnswerBucketColumn[] = Array.from(
+  { length: ANSWER_BUCKETS },
+  (_, k) => `h${k}` as AnswerBucketColumn,
+);
 
 function bucketRange(k: number): [number, number] {
   const lo = k === 0 ? 0 : ANSWER_BUCKET_BOUNDS[k - 1]!;

@@ -42,8 +42,11 @@ export function meetingRate(part: number, whole: number): number | null {
 /** Distinct people with a membership in the subtree of the unit at `path`: a subtree meeting's invitees. */
 async function subtreeAudience(db: Database, path: string): Promise<number> {
   const [lo, hi] = subtreeRange(path);
-  const row = await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId")
-    .where("u.path", ">=", lo).where("u.path", "<", hi)
+  const row = await db.kysely
+    .selectFrom("Membership as m")
+    .innerJoin("Unit as u", "u.id", "m.unitId")
+    .where("u.path", ">=", lo)
+    .where("u.path", "<", hi)
     .select((eb) => eb.fn.count<number>("m.personId").distinct().as("n"))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
@@ -64,17 +67,25 @@ export interface MeetingUnit {
  * over MeetingTally (a row per meeting: unit, start, held or cancelled, and its counts) from the
  * earliest start to the latest end.
  */
-export async function meetingFiguresByPeriod(db: Database, units: ReadonlyMap<number, MeetingUnit>, periods: readonly [number, number][]): Promise<Map<number, MeetingFigures>[]> {
+export async function meetingFiguresByPeriod(
+  db: Database,
+  units: ReadonlyMap<number, MeetingUnit>,
+  periods: readonly [number, number][],
+): Promise<Map<number, MeetingFigures>[]> {
   const out = periods.map(() => new Map<number, MeetingFigures>());
   if (!periods.length) return out;
   const min = Math.min(...periods.map((p) => p[0]));
   const max = Math.max(...periods.map((p) => p[1]));
   // A large subtree walks the meetings of the time range (an index holds every column read); a
   // small one asks for its units' meetings.
-  let query = db.kysely.selectFrom("MeetingTally as t")
-    .where("t.startsAt", ">=", min).where("t.startsAt", "<", max).where("t.held", "=", 1)
+  let query = db.kysely
+    .selectFrom("MeetingTally as t")
+    .where("t.startsAt", ">=", min)
+    .where("t.startsAt", "<", max)
+    .where("t.held", "=", 1)
     .select(["t.unitId", "t.startsAt", "t.subtree", "t.answered", "t.attending", "t.recorded", "t.came"]);
-  if (units.size <= UNITS_PER_LOOKUP) query = query.where((eb) => inIds(db.engine, eb.ref("t.unitId"), [...units.keys()]));
+  if (units.size <= UNITS_PER_LOOKUP)
+    query = query.where((eb) => inIds(db.engine, eb.ref("t.unitId"), [...units.keys()]));
   const rows = await query.execute();
   const audience = new Map<number, number>();
   for (const r of rows) {

@@ -29,7 +29,13 @@ import { AppError } from "../../lib/app-error.ts";
 import { directivesReaching, readRates } from "../directives/read-rates.ts";
 import { ticketCategories } from "../tickets/ticket-service.ts";
 import { ANSWER_BUCKETS, answerBucket, answerBucketColumns, histogramMedian } from "./answer-time-buckets.ts";
-import { addMeetingFigures, emptyMeetingFigures, meetingFiguresByPeriod, meetingRate, type MeetingFigures } from "./meeting-figures.ts";
+import {
+  addMeetingFigures,
+  emptyMeetingFigures,
+  meetingFiguresByPeriod,
+  meetingRate,
+  type MeetingFigures,
+} from "./meeting-figures.ts";
 
 export interface UnitStats {
   unitId: number;
@@ -101,7 +107,10 @@ export function categoryStatusColumn(category: string, status: string) {
  * How [from, to) (epoch ms) is read from TicketTally: blocks of 32 days wholly inside, then
  * whole days, then the concerns themselves for what is left at the ends (parts of days).
  */
-export function periodParts(from: number, to: number): { blocks: [number, number] | null; days: [number, number][]; raw: [number, number][] } {
+export function periodParts(
+  from: number,
+  to: number,
+): { blocks: [number, number] | null; days: [number, number][]; raw: [number, number][] } {
   const dayFrom = Math.ceil(from / DAY_MS);
   const dayTo = Math.floor(to / DAY_MS);
   if (dayFrom >= dayTo) return { blocks: null, days: [], raw: from < to ? [[from, to]] : [] };
@@ -121,8 +130,16 @@ export function periodParts(from: number, to: number): { blocks: [number, number
 function tallyRowsOf(parts: ReturnType<typeof periodParts>) {
   return (eb: ExpressionBuilder<DB & { c: DB["TicketTally"] }, "c">): Expression<SqlBool> => {
     const terms: Expression<SqlBool>[] = [];
-    if (parts.blocks) terms.push(eb.and([eb("c.span", "=", BLOCK_DAYS), eb("c.start", ">=", parts.blocks[0]), eb("c.start", "<", parts.blocks[1])]));
-    for (const [a, b] of parts.days) terms.push(eb.and([eb("c.span", "=", 1), eb("c.start", ">=", a), eb("c.start", "<", b)]));
+    if (parts.blocks)
+      terms.push(
+        eb.and([
+          eb("c.span", "=", BLOCK_DAYS),
+          eb("c.start", ">=", parts.blocks[0]),
+          eb("c.start", "<", parts.blocks[1]),
+        ]),
+      );
+    for (const [a, b] of parts.days)
+      terms.push(eb.and([eb("c.span", "=", 1), eb("c.start", ">=", a), eb("c.start", "<", b)]));
     return eb.or(terms);
   };
 }
@@ -149,7 +166,13 @@ function tallyScope(db: Database, lo: string, hi: string, unitIds: readonly numb
 }
 
 async function subtreeUnitIds(db: Database, lo: string, hi: string, limit: number): Promise<number[] | null> {
-  const rows = await db.kysely.selectFrom("Unit").select("id").where("path", ">=", lo).where("path", "<", hi).limit(limit + 1).execute();
+  const rows = await db.kysely
+    .selectFrom("Unit")
+    .select("id")
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .limit(limit + 1)
+    .execute();
   return rows.length > limit ? null : rows.map((r) => r.id);
 }
 
@@ -163,17 +186,30 @@ interface ConcernFigures {
 }
 
 /** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
-async function concernFigures(db: Database, lo: string, hi: string, unitIds: readonly number[], from: number, to: number): Promise<Map<number, ConcernFigures>> {
+async function concernFigures(
+  db: Database,
+  lo: string,
+  hi: string,
+  unitIds: readonly number[],
+  from: number,
+  to: number,
+): Promise<Map<number, ConcernFigures>> {
   const inside = (path: string) => path >= lo && path < hi;
   const out = new Map<number, ConcernFigures>();
   const of = (unitId: number) => {
     let f = out.get(unitId);
-    if (!f) out.set(unitId, (f = { opened: 0, answered: 0, rated: 0, satisfied: 0, histogram: new Array<number>(ANSWER_BUCKETS).fill(0) }));
+    if (!f)
+      out.set(
+        unitId,
+        (f = { opened: 0, answered: 0, rated: 0, satisfied: 0, histogram: new Array<number>(ANSWER_BUCKETS).fill(0) }),
+      );
     return f;
   };
   const parts = periodParts(from, to);
   if (parts.blocks || parts.days.length) {
-    const rows = await db.kysely.selectFrom("TicketTally as c").innerJoin("Unit as u", "u.id", "c.unitId")
+    const rows = await db.kysely
+      .selectFrom("TicketTally as c")
+      .innerJoin("Unit as u", "u.id", "c.unitId")
       .where(tallyScope(db, lo, hi, unitIds))
       .where(tallyRowsOf(parts))
       .select((eb) => [
@@ -192,13 +228,15 @@ async function concernFigures(db: Database, lo: string, hi: string, unitIds: rea
       f.answered += Number(r.answered);
       f.rated += Number(r.rated);
       f.satisfied += Number(r.satisfied);
-      answerBucketColumns.forEach((h, k) => (f.histogram[k]! += Number(r[h])));
+      for (const [k, h] of answerBucketColumns.entries()) f.histogram[k]! += Number(r[h]);
     }
   }
   if (parts.raw.length) {
     // Parts of at most two days: found by creation time alone (the subtree is checked here; with
     // the path in the query SQLite would walk every unit's concerns instead).
-    const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
+    const rows = await db.kysely
+      .selectFrom("Ticket as t")
+      .innerJoin("Unit as u", "u.id", "t.unitId")
       .where(rawTicketsOf(parts))
       .select(["t.unitId", "u.path", "t.createdAt", "t.firstAnsweredAt", "t.satisfied"])
       .execute();
@@ -220,10 +258,21 @@ async function concernFigures(db: Database, lo: string, hi: string, unitIds: rea
 }
 
 /** First-answer times (ms) of the concerns raised in [from, to) in the subtree, per unit: for exact medians. */
-async function answerTimes(db: Database, lo: string, hi: string, from: number, to: number): Promise<Map<number, number[]>> {
-  const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
-    .where("u.path", ">=", lo).where("u.path", "<", hi)
-    .where("t.createdAt", ">=", from).where("t.createdAt", "<", to).where("t.firstAnsweredAt", "is not", null)
+async function answerTimes(
+  db: Database,
+  lo: string,
+  hi: string,
+  from: number,
+  to: number,
+): Promise<Map<number, number[]>> {
+  const rows = await db.kysely
+    .selectFrom("Ticket as t")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .where("u.path", ">=", lo)
+    .where("u.path", "<", hi)
+    .where("t.createdAt", ">=", from)
+    .where("t.createdAt", "<", to)
+    .where("t.firstAnsweredAt", "is not", null)
     .select(["t.unitId", "t.createdAt", "t.firstAnsweredAt"])
     .execute();
   const out = new Map<number, number[]>();
@@ -240,7 +289,12 @@ async function answerTimes(db: Database, lo: string, hi: string, from: number, t
  * the summaries; categories in ticketCategories order, then statuses in ticketStatuses order;
  * zero counts left out). Throws unit_not_found.
  */
-export async function concernCounts(db: Database, unitId: number, from: Date, to: Date): Promise<{ category: string; status: string; count: number }[]> {
+export async function concernCounts(
+  db: Database,
+  unitId: number,
+  from: Date,
+  to: Date,
+): Promise<{ category: string; status: string; count: number }[]> {
   const [lo, hi] = subtreeRange((await findUnit(db, unitId)).path);
   const counts = new Map<string, number>();
   const key = (c: string, s: string) => `${c}\u0000${s}`;
@@ -248,7 +302,9 @@ export async function concernCounts(db: Database, unitId: number, from: Date, to
   const pairs = ticketCategories.flatMap((c) => ticketStatuses.map((s) => ({ c, s, col: categoryStatusColumn(c, s) })));
   if (parts.blocks || parts.days.length) {
     const unitIds = await subtreeUnitIds(db, lo, hi, UNITS_PER_LOOKUP);
-    const row = await db.kysely.selectFrom("TicketTally as c").innerJoin("Unit as u", "u.id", "c.unitId")
+    const row = await db.kysely
+      .selectFrom("TicketTally as c")
+      .innerJoin("Unit as u", "u.id", "c.unitId")
       .where(tallyScope(db, lo, hi, unitIds))
       .where(tallyRowsOf(parts))
       .select((eb) => pairs.map((p) => eb.fn.sum<number | null>(sql.ref(`c.${p.col}`)).as(p.col)))
@@ -258,14 +314,20 @@ export async function concernCounts(db: Database, unitId: number, from: Date, to
   }
   if (parts.raw.length) {
     // Parts of at most two days, found by creation time alone (see concernFigures).
-    const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
+    const rows = await db.kysely
+      .selectFrom("Ticket as t")
+      .innerJoin("Unit as u", "u.id", "t.unitId")
       .where(rawTicketsOf(parts))
       .select((eb) => ["u.path", "t.category", "t.status", eb.fn.countAll<number>().as("n")])
       .groupBy(["u.path", "t.category", "t.status"])
       .execute();
-    for (const r of rows) if (r.path >= lo && r.path < hi) counts.set(key(r.category, r.status), (counts.get(key(r.category, r.status)) ?? 0) + Number(r.n));
+    for (const r of rows)
+      if (r.path >= lo && r.path < hi)
+        counts.set(key(r.category, r.status), (counts.get(key(r.category, r.status)) ?? 0) + Number(r.n));
   }
-  return pairs.map((p) => ({ category: p.c as string, status: p.s as string, count: counts.get(key(p.c, p.s)) ?? 0 })).filter((c) => c.count > 0);
+  return pairs
+    .map((p) => ({ category: p.c as string, status: p.s as string, count: counts.get(key(p.c, p.s)) ?? 0 }))
+    .filter((c) => c.count > 0);
 }
 
 /**
@@ -273,8 +335,11 @@ export async function concernCounts(db: Database, unitId: number, from: Date, to
  * report modules. Throws unit_not_found.
  */
 export async function findUnit(db: Database, id: number): Promise<UnitRow> {
-  const unit = await db.kysely.selectFrom("Unit").select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"])
-    .where("id", "=", id).executeTakeFirst();
+  const unit = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth"])
+    .where("id", "=", id)
+    .executeTakeFirst();
   if (!unit) throw new AppError("unit_not_found", { unit: String(id) });
   return unit;
 }
@@ -288,7 +353,13 @@ const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot
  * concerns, medians are read exactly from the concerns, above it from the histograms. Throws
  * unit_not_found.
  */
-export async function unitStats(db: Database, unitId: number, now = new Date(), period?: StatsPeriod, options: { exactMedianLimit?: number } = {}): Promise<UnitStats[]> {
+export async function unitStats(
+  db: Database,
+  unitId: number,
+  now = new Date(),
+  period?: StatsPeriod,
+  options: { exactMedianLimit?: number } = {},
+): Promise<UnitStats[]> {
   return (await unitStatsAndMonths(db, unitId, now, period, options, [])).stats;
 }
 
@@ -297,23 +368,61 @@ export async function unitStats(db: Database, unitId: number, now = new Date(), 
  * `months` ([from, to) in epoch ms): what a report needs.
  */
 export async function unitStatsAndMonths(
-  db: Database, unitId: number, now: Date, period: StatsPeriod | undefined, options: { exactMedianLimit?: number }, months: readonly [number, number][],
+  db: Database,
+  unitId: number,
+  now: Date,
+  period: StatsPeriod | undefined,
+  options: { exactMedianLimit?: number },
+  months: readonly [number, number][],
 ): Promise<{ stats: UnitStats[]; months: MeetingFigures[] }> {
   const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const from = (period?.from ?? new Date(now.getTime() - YEAR_MS)).getTime();
   const to = (period?.to ?? now).getTime();
-  const units = await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"])
-    .where("path", ">=", lo).where("path", "<", hi).orderBy("path").execute();
-  type Row = UnitStats & { parentId: number | null; histogram: number[]; times: number[] | null; meetings: MeetingFigures };
+  const units = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"])
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .orderBy("path")
+    .execute();
+  type Row = UnitStats & {
+    parentId: number | null;
+    histogram: number[];
+    times: number[] | null;
+    meetings: MeetingFigures;
+  };
   const rows: Row[] = units.map((u) => ({
-    unitId: u.id, parentId: u.parentId, name: u.name, levelLabel: u.levelLabel, depth: u.depth, members: 0, linked: 0, linkedByPlatform: {},
-    openConcerns: 0, overdueConcerns: 0, concernsOpened: 0, concernsAnswered: 0, concernsRated: 0, concernsSatisfied: 0, satisfactionRate: null,
-    medianFirstAnswerMs: null, ownMedianFirstAnswerMs: null, readRate: null, meetingsHeld: 0, responseRate: null, attendanceRate: null,
-    histogram: new Array<number>(ANSWER_BUCKETS).fill(0), times: null, meetings: emptyMeetingFigures(),
+    unitId: u.id,
+    parentId: u.parentId,
+    name: u.name,
+    levelLabel: u.levelLabel,
+    depth: u.depth,
+    members: 0,
+    linked: 0,
+    linkedByPlatform: {},
+    openConcerns: 0,
+    overdueConcerns: 0,
+    concernsOpened: 0,
+    concernsAnswered: 0,
+    concernsRated: 0,
+    concernsSatisfied: 0,
+    satisfactionRate: null,
+    medianFirstAnswerMs: null,
+    ownMedianFirstAnswerMs: null,
+    readRate: null,
+    meetingsHeld: 0,
+    responseRate: null,
+    attendanceRate: null,
+    histogram: new Array<number>(ANSWER_BUCKETS).fill(0),
+    times: null,
+    meetings: emptyMeetingFigures(),
   }));
   const byId = new Map(rows.map((r) => [r.unitId, r]));
-  const addPeople = (r: Row, n: { members: number; linked: number; telegram: number; zalo: number; zaloBot: number; web: number }) => {
+  const addPeople = (
+    r: Row,
+    n: { members: number; linked: number; telegram: number; zalo: number; zaloBot: number; web: number },
+  ) => {
     r.members += n.members;
     r.linked += n.linked;
     for (const [platform, column] of Object.entries(platformColumns)) {
@@ -324,22 +433,38 @@ export async function unitStatsAndMonths(
   // Each person once, at their home unit (PersonHome: the deepest unit where they are a member or
   // cadre). People whose home lies outside this subtree but who also hold such a role inside it
   // (few: PersonHome.units > 1) count at their deepest unit inside, as if the subtree were all.
-  const homes = await db.kysely.selectFrom("UnitMemberTally as t").innerJoin("Unit as u", "u.id", "t.unitId")
-    .where("u.path", ">=", lo).where("u.path", "<", hi).where("t.members", ">", 0)
-    .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"]).execute();
+  const homes = await db.kysely
+    .selectFrom("UnitMemberTally as t")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .where("u.path", ">=", lo)
+    .where("u.path", "<", hi)
+    .where("t.members", ">", 0)
+    .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"])
+    .execute();
   for (const h of homes) {
     const r = byId.get(h.unitId);
     if (r) addPeople(r, h);
   }
-  const multi = await db.kysely.selectFrom("PersonHome as h").innerJoin("Unit as hu", "hu.id", "h.unitId")
-    .where("h.units", ">", 1).where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
-    .select(["h.personId", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"]).execute();
+  const multi = await db.kysely
+    .selectFrom("PersonHome as h")
+    .innerJoin("Unit as hu", "hu.id", "h.unitId")
+    .where("h.units", ">", 1)
+    .where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
+    .select(["h.personId", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"])
+    .execute();
   const multiById = new Map(multi.map((h) => [h.personId, h]));
   const strays = multi.length
-    ? (await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId")
-      .where((eb) => inIds(db.engine, eb.ref("m.personId"), [...multiById.keys()]))
-      .where("m.role", "in", ["member", "cadre"]).where("u.path", ">=", lo).where("u.path", "<", hi)
-      .select(["m.personId", "u.id", "u.depth"]).execute()).map((m) => ({ ...multiById.get(m.personId)!, ...m }))
+    ? (
+        await db.kysely
+          .selectFrom("Membership as m")
+          .innerJoin("Unit as u", "u.id", "m.unitId")
+          .where((eb) => inIds(db.engine, eb.ref("m.personId"), [...multiById.keys()]))
+          .where("m.role", "in", ["member", "cadre"])
+          .where("u.path", ">=", lo)
+          .where("u.path", "<", hi)
+          .select(["m.personId", "u.id", "u.depth"])
+          .execute()
+      ).map((m) => ({ ...multiById.get(m.personId)!, ...m }))
     : [];
   const strayHome = new Map<number, (typeof strays)[number]>();
   for (const s of strays) {
@@ -350,27 +475,44 @@ export async function unitStatsAndMonths(
 
   // Open concerns from their per-unit count; overdue = open minus those not due yet (the recent
   // ones, found through the (status, dueAt) index).
-  const open = await db.kysely.selectFrom("TicketOpenTally as o").innerJoin("Unit as u", "u.id", "o.unitId")
-    .where("u.path", ">=", lo).where("u.path", "<", hi).where("o.open", ">", 0)
-    .select(["o.unitId", "o.open"]).execute();
+  const open = await db.kysely
+    .selectFrom("TicketOpenTally as o")
+    .innerJoin("Unit as u", "u.id", "o.unitId")
+    .where("u.path", ">=", lo)
+    .where("u.path", "<", hi)
+    .where("o.open", ">", 0)
+    .select(["o.unitId", "o.open"])
+    .execute();
   for (const o of open) {
     const r = byId.get(o.unitId);
     if (!r) continue;
     r.openConcerns += o.open;
     r.overdueConcerns += o.open;
   }
-  const notDue = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
-    .where("t.status", "in", ["new", "in_progress"]).where("t.dueAt", ">=", now.getTime())
-    .where("u.path", ">=", lo).where("u.path", "<", hi)
+  const notDue = await db.kysely
+    .selectFrom("Ticket as t")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .where("t.status", "in", ["new", "in_progress"])
+    .where("t.dueAt", ">=", now.getTime())
+    .where("u.path", ">=", lo)
+    .where("u.path", "<", hi)
     .select((eb) => ["t.unitId", eb.fn.countAll<number>().as("n")])
-    .groupBy("t.unitId").execute();
+    .groupBy("t.unitId")
+    .execute();
   for (const n of notDue) {
     const r = byId.get(n.unitId);
     if (r) r.overdueConcerns -= Number(n.n);
   }
 
   let answeredInPeriod = 0;
-  for (const [id, f] of await concernFigures(db, lo, hi, units.map((u) => u.id), from, to)) {
+  for (const [id, f] of await concernFigures(
+    db,
+    lo,
+    hi,
+    units.map((u) => u.id),
+    from,
+    to,
+  )) {
     const r = byId.get(id);
     if (!r) continue;
     r.concernsOpened = f.opened;
@@ -386,7 +528,10 @@ export async function unitStatsAndMonths(
   }
   for (const r of rows) r.ownMedianFirstAnswerMs = r.times ? median(r.times) : histogramMedian(r.histogram);
 
-  const [meetings, ...monthly] = await meetingFiguresByPeriod(db, new Map(units.map((u) => [u.id, u])), [[from, to], ...months]);
+  const [meetings, ...monthly] = await meetingFiguresByPeriod(db, new Map(units.map((u) => [u.id, u])), [
+    [from, to],
+    ...months,
+  ]);
   for (const [id, m] of meetings!) {
     const r = byId.get(id);
     if (r) r.meetings = m;
@@ -404,7 +549,8 @@ export async function unitStatsAndMonths(
     if (!parent) continue;
     parent.members += r.members;
     parent.linked += r.linked;
-    for (const [platform, n] of Object.entries(r.linkedByPlatform)) parent.linkedByPlatform[platform] = (parent.linkedByPlatform[platform] ?? 0) + n;
+    for (const [platform, n] of Object.entries(r.linkedByPlatform))
+      parent.linkedByPlatform[platform] = (parent.linkedByPlatform[platform] ?? 0) + n;
     parent.openConcerns += r.openConcerns;
     parent.overdueConcerns += r.overdueConcerns;
     parent.concernsOpened += r.concernsOpened;

@@ -77,25 +77,42 @@ export interface AssignResult {
  * ticket_assignee_not_handler ({ name, unit }: the assignee has no handle_tickets right on the
  * ticket's unit).
  */
-export async function assignTicket(db: Database, ticketId: number, actorId: number, assigneeId: number, now: Date, source: AuditSource = "web"): Promise<AssignResult> {
+export async function assignTicket(
+  db: Database,
+  ticketId: number,
+  actorId: number,
+  assigneeId: number,
+  now: Date,
+  source: AuditSource = "web",
+): Promise<AssignResult> {
   // Checked first, then written only if the ticket is still as checked (same unit, status and
   // assignee); a ticket changed in between is checked again.
   for (let attempt = 0; attempt < 3; attempt++) {
     const ticket = Number.isSafeInteger(ticketId)
-      ? await db.kysely.selectFrom("Ticket").select(["id", "unitId", "status", "assigneeId"]).where("id", "=", ticketId).executeTakeFirst()
+      ? await db.kysely
+          .selectFrom("Ticket")
+          .select(["id", "unitId", "status", "assigneeId"])
+          .where("id", "=", ticketId)
+          .executeTakeFirst()
       : undefined;
     if (!ticket) throw new AppError("not_found", { what: "ticket" });
-    if (!(await can(db, actorId, "handle_tickets", ticket.unitId))) throw new AppError("forbidden", { permission: "handle_tickets" });
+    if (!(await can(db, actorId, "handle_tickets", ticket.unitId)))
+      throw new AppError("forbidden", { permission: "handle_tickets" });
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
     const assignee = Number.isSafeInteger(assigneeId)
       ? await db.kysely.selectFrom("Person").select(["id", "fullName"]).where("id", "=", assigneeId).executeTakeFirst()
       : undefined;
     if (!assignee) throw new AppError("person_not_found", {});
     if (!(await can(db, assignee.id, "handle_tickets", ticket.unitId))) {
-      const unit = await db.kysely.selectFrom("Unit").select("name").where("id", "=", ticket.unitId).executeTakeFirstOrThrow();
+      const unit = await db.kysely
+        .selectFrom("Unit")
+        .select("name")
+        .where("id", "=", ticket.unitId)
+        .executeTakeFirstOrThrow();
       throw new AppError("ticket_assignee_not_handler", { name: assignee.fullName, unit: unit.name });
     }
-    if (ticket.status === "in_progress" && ticket.assigneeId === assignee.id) return { ticketId: ticket.id, assigneeId: assignee.id, changed: false };
+    if (ticket.status === "in_progress" && ticket.assigneeId === assignee.id)
+      return { ticketId: ticket.id, assigneeId: assignee.id, changed: false };
     const written = await db.kysely.transaction().execute(async (trx) => {
       const at = now.getTime();
       let update = trx
@@ -104,22 +121,34 @@ export async function assignTicket(db: Database, ticketId: number, actorId: numb
         .where("id", "=", ticket.id)
         .where("unitId", "=", ticket.unitId)
         .where("status", "=", ticket.status);
-      update = ticket.assigneeId === null ? update.where("assigneeId", "is", null) : update.where("assigneeId", "=", ticket.assigneeId);
+      update =
+        ticket.assigneeId === null
+          ? update.where("assigneeId", "is", null)
+          : update.where("assigneeId", "=", ticket.assigneeId);
       const result = await update.executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
       await trx
         .insertInto("TicketStatusChange")
         .values({
-          ticketId: ticket.id, fromStatus: ticket.status, toStatus: "in_progress", byPersonId: actorId,
+          ticketId: ticket.id,
+          fromStatus: ticket.status,
+          toStatus: "in_progress",
+          byPersonId: actorId,
           // The chat and the web show "reassigned" as "đổi người xử lý".
-          note: ticket.assigneeId !== assignee.id ? "reassigned" : null, createdAt: at,
+          note: ticket.assigneeId !== assignee.id ? "reassigned" : null,
+          createdAt: at,
         })
         .execute();
       await trx
         .insertInto("AuditLog")
         .values({
-          actorPersonId: actorId, source, action: "ticket.assign", entityType: "Ticket", entityId: ticket.id,
-          detail: JSON.stringify({ assigneeId: assignee.id, from: ticket.assigneeId }), createdAt: at,
+          actorPersonId: actorId,
+          source,
+          action: "ticket.assign",
+          entityType: "Ticket",
+          entityId: ticket.id,
+          detail: JSON.stringify({ assigneeId: assignee.id, from: ticket.assigneeId }),
+          createdAt: at,
         })
         .execute();
       return true;

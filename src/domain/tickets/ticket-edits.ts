@@ -18,14 +18,28 @@ export interface TicketNoteRow {
 
 async function handledTicket(db: Database, ticketId: number, personId: number): Promise<TicketRow> {
   const ticket = await getTicket(db, ticketId);
-  if (!await canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
+  if (!(await canHandleTicket(db, personId, ticket))) throw new AppError("forbidden", { permission: "handle_tickets" });
   return ticket;
 }
 
-async function historyRow(db: Database, ticket: TicketRow, toStatus: string, personId: number, note: string, now: Date): Promise<void> {
+async function historyRow(
+  db: Database,
+  ticket: TicketRow,
+  toStatus: string,
+  personId: number,
+  note: string,
+  now: Date,
+): Promise<void> {
   await db.kysely
     .insertInto("TicketStatusChange")
-    .values({ ticketId: ticket.id, fromStatus: ticket.status, toStatus, byPersonId: personId, note, createdAt: now.getTime() })
+    .values({
+      ticketId: ticket.id,
+      fromStatus: ticket.status,
+      toStatus,
+      byPersonId: personId,
+      note,
+      createdAt: now.getTime(),
+    })
     .execute();
 }
 
@@ -33,7 +47,14 @@ async function historyRow(db: Database, ticket: TicketRow, toStatus: string, per
  * Adds an internal note (up to 1,000 characters) to a ticket; closed tickets take notes too.
  * Throws invalid_input ({ field: "note" }), not_found, forbidden.
  */
-export async function addTicketNote(db: Database, ticketId: number, personId: number, text: string, now: Date, source: AuditSource = "web"): Promise<TicketNoteRow> {
+export async function addTicketNote(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  text: string,
+  now: Date,
+  source: AuditSource = "web",
+): Promise<TicketNoteRow> {
   const value = (text ?? "").normalize("NFC").replace(/\r\n?/g, "\n").trim();
   if (!value || value.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
   return await db.transaction(async () => {
@@ -43,7 +64,18 @@ export async function addTicketNote(db: Database, ticketId: number, personId: nu
       .values({ ticketId: ticket.id, authorPersonId: personId, text: value, createdAt: now.getTime() })
       .returning("id")
       .executeTakeFirstOrThrow();
-    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.note", entityType: "Ticket", entityId: ticket.id, detail: { noteId: id } }, now);
+    await recordAudit(
+      db,
+      {
+        actorPersonId: personId,
+        source,
+        action: "ticket.note",
+        entityType: "Ticket",
+        entityId: ticket.id,
+        detail: { noteId: id },
+      },
+      now,
+    );
     return (await listTicketNotes(db, ticket.id, personId)).find((n) => n.id === id)!;
   });
 }
@@ -62,29 +94,67 @@ export async function listTicketNotes(db: Database, ticketId: number, personId: 
 }
 
 /** Reopens a closed ticket (in progress, the actor as assignee). Throws not_found, forbidden, conflict (not closed). */
-export async function reopenTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "web"): Promise<TicketRow> {
+export async function reopenTicket(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  now: Date,
+  source: AuditSource = "web",
+): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.status !== "closed") throw new AppError("conflict", { id: ticket.id });
     await db.kysely
       .updateTable("Ticket")
-      .set((eb) => ({ status: "in_progress", closedAt: null, assigneeId: eb.fn.coalesce("assigneeId", eb.val(personId)), updatedAt: now.getTime() }))
+      .set((eb) => ({
+        status: "in_progress",
+        closedAt: null,
+        assigneeId: eb.fn.coalesce("assigneeId", eb.val(personId)),
+        updatedAt: now.getTime(),
+      }))
       .where("id", "=", ticket.id)
       .execute();
     await historyRow(db, ticket, "in_progress", personId, "reopened", now);
-    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.reopen", entityType: "Ticket", entityId: ticket.id }, now);
+    await recordAudit(
+      db,
+      { actorPersonId: personId, source, action: "ticket.reopen", entityType: "Ticket", entityId: ticket.id },
+      now,
+    );
     return getTicket(db, ticket.id);
   });
 }
 
 /** Changes a ticket's category. Throws invalid_input ({ field: "category" }), not_found, forbidden. */
-export async function setTicketCategory(db: Database, ticketId: number, personId: number, category: string, now: Date, source: AuditSource = "web"): Promise<TicketRow> {
-  if (!(ticketCategories as readonly string[]).includes(category)) throw new AppError("invalid_input", { field: "category" });
+export async function setTicketCategory(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  category: string,
+  now: Date,
+  source: AuditSource = "web",
+): Promise<TicketRow> {
+  if (!(ticketCategories as readonly string[]).includes(category))
+    throw new AppError("invalid_input", { field: "category" });
   return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.category === category) return ticket;
-    await db.kysely.updateTable("Ticket").set({ category, updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
-    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.category", entityType: "Ticket", entityId: ticket.id, detail: { from: ticket.category, to: category } }, now);
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ category, updatedAt: now.getTime() })
+      .where("id", "=", ticket.id)
+      .execute();
+    await recordAudit(
+      db,
+      {
+        actorPersonId: personId,
+        source,
+        action: "ticket.category",
+        entityType: "Ticket",
+        entityId: ticket.id,
+        detail: { from: ticket.category, to: category },
+      },
+      now,
+    );
     return getTicket(db, ticket.id);
   });
 }
@@ -93,13 +163,36 @@ export async function setTicketCategory(db: Database, ticketId: number, personId
  * Moves a ticket's due date (epoch ms, not before the ticket was raised nor more than a year
  * ahead). Throws invalid_input ({ field: "dueAt" }), not_found, forbidden, ticket_closed.
  */
-export async function setTicketDueDate(db: Database, ticketId: number, personId: number, dueAt: number, now: Date, source: AuditSource = "web"): Promise<TicketRow> {
+export async function setTicketDueDate(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  dueAt: number,
+  now: Date,
+  source: AuditSource = "web",
+): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
-    if (!Number.isFinite(dueAt) || dueAt < ticket.createdAt || dueAt > now.getTime() + 366 * 86_400_000) throw new AppError("invalid_input", { field: "dueAt" });
-    await db.kysely.updateTable("Ticket").set({ dueAt, updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
-    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.due", entityType: "Ticket", entityId: ticket.id, detail: { from: ticket.dueAt, to: dueAt } }, now);
+    if (!Number.isFinite(dueAt) || dueAt < ticket.createdAt || dueAt > now.getTime() + 366 * 86_400_000)
+      throw new AppError("invalid_input", { field: "dueAt" });
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ dueAt, updatedAt: now.getTime() })
+      .where("id", "=", ticket.id)
+      .execute();
+    await recordAudit(
+      db,
+      {
+        actorPersonId: personId,
+        source,
+        action: "ticket.due",
+        entityType: "Ticket",
+        entityId: ticket.id,
+        detail: { from: ticket.dueAt, to: dueAt },
+      },
+      now,
+    );
     return getTicket(db, ticket.id);
   });
 }

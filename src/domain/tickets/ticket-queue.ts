@@ -21,7 +21,13 @@ import type { Database } from "../../storage/database.ts";
 import { inIds } from "../../storage/dialect.ts";
 import { scopeRoots } from "../access/access-scope.ts";
 import { subtreeRange } from "../units/unit-service.ts";
-import { openTicketStatuses, ticketStatuses, toTicketRow, type TicketRow, type TicketStatus } from "./ticket-service.ts";
+import {
+  openTicketStatuses,
+  ticketStatuses,
+  toTicketRow,
+  type TicketRow,
+  type TicketStatus,
+} from "./ticket-service.ts";
 
 /** Which page of the queue, at which time (for the overdue flag). */
 export interface QueueOptions {
@@ -49,7 +55,11 @@ const walkMaxBudget = 10_000;
 export type PathRanges = readonly (readonly [string, string])[];
 
 /** `path` lies in one of the ranges (an empty list: nothing). */
-export function pathInRanges<D, TB extends keyof D>(eb: ExpressionBuilder<D, TB>, path: Expression<string>, ranges: PathRanges): Expression<SqlBool> {
+export function pathInRanges<D, TB extends keyof D>(
+  eb: ExpressionBuilder<D, TB>,
+  path: Expression<string>,
+  ranges: PathRanges,
+): Expression<SqlBool> {
   return eb.or(ranges.map(([lo, hi]) => eb.and([eb(path, ">=", lo), eb(path, "<", hi)])));
 }
 
@@ -64,7 +74,13 @@ function statusesOf(options: { status?: TicketStatus[] }): TicketStatus[] {
 }
 
 /** Per-unit plan: every ticket of the scope's units with one of the statuses, sorted. */
-async function idsByUnits(db: Database, ranges: PathRanges, statuses: TicketStatus[], take: number, offset: number): Promise<number[]> {
+async function idsByUnits(
+  db: Database,
+  ranges: PathRanges,
+  statuses: TicketStatus[],
+  take: number,
+  offset: number,
+): Promise<number[]> {
   // CROSS JOIN fixes SQLite's join order (units first, then Ticket(unitId, status, dueAt)): the
   // planner would otherwise start from the statuses and pass every open ticket.
   const rows = await db.kysely
@@ -87,23 +103,51 @@ async function idsByUnits(db: Database, ranges: PathRanges, statuses: TicketStat
  * from the walk's first `walkBudget` rows; merged. Returns null when a status ran out of budget
  * before it found `need` rows (the scope is too thin for this plan).
  */
-async function idsByWalk(db: Database, ranges: PathRanges, statuses: TicketStatus[], offset: number, take: number): Promise<number[] | null> {
+async function idsByWalk(
+  db: Database,
+  ranges: PathRanges,
+  statuses: TicketStatus[],
+  offset: number,
+  take: number,
+): Promise<number[] | null> {
   const need = offset + take;
   const walkBudget = need * walkRowsPerWanted;
   const merged: [number, number][] = [];
   for (const status of statuses) {
     const rows = await db.kysely
       .selectFrom((eb) =>
-        eb.selectFrom("Ticket as t").select(["t.id", "t.dueAt", "t.unitId"]).where("t.status", "=", status)
-          .orderBy("t.dueAt").orderBy("t.id").limit(walkBudget).as("w"))
+        eb
+          .selectFrom("Ticket as t")
+          .select(["t.id", "t.dueAt", "t.unitId"])
+          .where("t.status", "=", status)
+          .orderBy("t.dueAt")
+          .orderBy("t.id")
+          .limit(walkBudget)
+          .as("w"),
+      )
       .select(["w.id", "w.dueAt"])
-      .where("w.unitId", "in", (eb) => eb.selectFrom("Unit as u").select("u.id").where((e) => pathInRanges(e, e.ref("u.path"), ranges)))
+      .where("w.unitId", "in", (eb) =>
+        eb
+          .selectFrom("Unit as u")
+          .select("u.id")
+          .where((e) => pathInRanges(e, e.ref("u.path"), ranges)),
+      )
       .orderBy("w.dueAt")
       .orderBy("w.id")
       .limit(need)
       .execute();
     // Fewer than `need` rows found: fine if the walk saw every ticket of the status, not otherwise.
-    if (rows.length < need && await db.kysely.selectFrom("Ticket").select("id").where("status", "=", status).limit(1).offset(walkBudget).executeTakeFirst()) return null;
+    if (
+      rows.length < need &&
+      (await db.kysely
+        .selectFrom("Ticket")
+        .select("id")
+        .where("status", "=", status)
+        .limit(1)
+        .offset(walkBudget)
+        .executeTakeFirst())
+    )
+      return null;
     for (const { id, dueAt } of rows) merged.push([dueAt, id]);
   }
   merged.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -113,10 +157,20 @@ async function idsByWalk(db: Database, ranges: PathRanges, statuses: TicketStatu
 /** Whether the due-date walk is likely to fill the page quickly: a large scope, an early page. */
 async function walkSuits(db: Database, ranges: PathRanges, need: number): Promise<boolean> {
   if (need * walkRowsPerWanted > walkMaxBudget) return false;
-  const units = (await db.kysely.selectFrom("Unit as u").select((eb) => eb.fn.countAll<number>().as("n"))
-    .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges)).executeTakeFirstOrThrow()).n;
+  const units = (
+    await db.kysely
+      .selectFrom("Unit as u")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
+      .executeTakeFirstOrThrow()
+  ).n;
   if (units <= smallScopeUnits) return false;
-  const all = (await db.kysely.selectFrom("Unit").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+  const all = (
+    await db.kysely
+      .selectFrom("Unit")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow()
+  ).n;
   return units * walkMinShare >= all;
 }
 
@@ -124,7 +178,11 @@ async function walkSuits(db: Database, ranges: PathRanges, need: number): Promis
  * The ids of one page of the queue and the plan that found them ("walk" or "units"; "none" without
  * the right). Exposed so that tests can check both plans; `listOpenTickets` is the API.
  */
-export async function queuePage(db: Database, personId: number, options: Omit<QueueOptions, "now">): Promise<{ plan: "walk" | "units" | "none"; ids: number[] }> {
+export async function queuePage(
+  db: Database,
+  personId: number,
+  options: Omit<QueueOptions, "now">,
+): Promise<{ plan: "walk" | "units" | "none"; ids: number[] }> {
   const take = Math.min(200, Math.max(1, Math.floor(options.limit ?? 20)));
   const offset = Math.max(0, Math.floor(options.offset ?? 0));
   const statuses = statusesOf(options);
@@ -151,8 +209,15 @@ export async function listOpenTickets(db: Database, personId: number, options: Q
     .innerJoin("Unit as u", "u.id", "t.unitId")
     .selectAll("t")
     .select((eb) => [
-      "p.fullName as memberName", "u.name as unitName",
-      eb.selectFrom("TicketMessage as m").select("m.text").whereRef("m.ticketId", "=", "t.id").orderBy("m.id").limit(1).as("firstMessage"),
+      "p.fullName as memberName",
+      "u.name as unitName",
+      eb
+        .selectFrom("TicketMessage as m")
+        .select("m.text")
+        .whereRef("m.ticketId", "=", "t.id")
+        .orderBy("m.id")
+        .limit(1)
+        .as("firstMessage"),
     ])
     .where((eb) => inIds(db.engine, eb.ref("t.id"), ids))
     .execute();
@@ -160,7 +225,9 @@ export async function listOpenTickets(db: Database, personId: number, options: Q
   const now = options.now.getTime();
   return ids.flatMap((id) => {
     const r = byId.get(id);
-    return r ? [{ ...toTicketRow(r), firstMessage: r.firstMessage ?? "", overdue: r.status !== "closed" && r.dueAt < now }] : [];
+    return r
+      ? [{ ...toTicketRow(r), firstMessage: r.firstMessage ?? "", overdue: r.status !== "closed" && r.dueAt < now }]
+      : [];
   });
 }
 
@@ -168,7 +235,11 @@ export async function listOpenTickets(db: Database, personId: number, options: Q
  * How many tickets are open in the person's handle_tickets scope, and how many of them are past
  * their due date at `now`. Zeros without the right.
  */
-export async function countOpenTickets(db: Database, personId: number, now: Date): Promise<{ open: number; overdue: number }> {
+export async function countOpenTickets(
+  db: Database,
+  personId: number,
+  now: Date,
+): Promise<{ open: number; overdue: number }> {
   const ranges = await handleRanges(db, personId);
   if (!ranges.length) return { open: 0, overdue: 0 };
   const row = await db.kysely
@@ -195,7 +266,17 @@ export type PassedUpTicket = TicketRow & { memberName: string; unitName: string 
 export async function listPassedUp(db: Database, personId: number, limit = 10): Promise<PassedUpTicket[]> {
   const roots = await scopeRoots(db, personId, "handle_tickets");
   // Passed up means gone to a strict ancestor of one of the scope's roots: few units, indexed.
-  const above = [...new Set(roots.flatMap((r) => r.path.split("/").filter(Boolean).map(Number).filter((id) => id !== r.unitId)))];
+  const above = [
+    ...new Set(
+      roots.flatMap((r) =>
+        r.path
+          .split("/")
+          .filter(Boolean)
+          .map(Number)
+          .filter((id) => id !== r.unitId),
+      ),
+    ),
+  ];
   const inScope = (path: string) => roots.some((r) => path.startsWith(r.path));
   const candidates = above.filter((id) => !roots.some((r) => r.unitId === id));
   if (!candidates.length) return [];
@@ -208,15 +289,19 @@ export async function listPassedUp(db: Database, personId: number, limit = 10): 
     .select(["p.fullName as memberName", "cu.name as unitName", "cu.path as unitPath"])
     .where((eb) => inIds(db.engine, eb.ref("t.unitId"), candidates))
     .where("t.status", "in", openTicketStatuses)
-    .where((eb) => eb.exists(
-      eb.selectFrom("TicketStatusChange as h").innerJoin("Unit as fu", "fu.id", "h.fromUnitId").select("h.id")
-        .whereRef("h.ticketId", "=", "t.id").where((e) => pathInRanges(e, e.ref("fu.path"), ranges)),
-    ))
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("TicketStatusChange as h")
+          .innerJoin("Unit as fu", "fu.id", "h.fromUnitId")
+          .select("h.id")
+          .whereRef("h.ticketId", "=", "t.id")
+          .where((e) => pathInRanges(e, e.ref("fu.path"), ranges)),
+      ),
+    )
     .orderBy("t.updatedAt", "desc")
     .orderBy("t.id", "desc")
     .limit(Math.max(1, Math.min(limit, 100)))
     .execute();
-  return rows
-    .filter((t) => !inScope(t.unitPath))
-    .map(({ unitPath: _path, ...t }) => toTicketRow(t));
+  return rows.filter((t) => !inScope(t.unitPath)).map(({ unitPath: _path, ...t }) => toTicketRow(t));
 }

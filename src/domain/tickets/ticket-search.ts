@@ -36,13 +36,25 @@
 import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import type { Database, DB } from "../../storage/database.ts";
 import { inIds, unindexed } from "../../storage/dialect.ts";
-import { countTicketTextMessages, ticketHasText, ticketTextCheckIsCheap, ticketTextHits } from "../../storage/ticket-text-search.ts";
+import {
+  countTicketTextMessages,
+  ticketHasText,
+  ticketTextCheckIsCheap,
+  ticketTextHits,
+} from "../../storage/ticket-text-search.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { foldVietnamese } from "../../lib/vietnamese.ts";
 import { scopeRoots } from "../access/access-scope.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
 import { pathInRanges, type PathRanges } from "./ticket-queue.ts";
-import { openTicketStatuses, ticketCategories, ticketStatuses, toTicketRow, type TicketRow, type TicketStatus } from "./ticket-service.ts";
+import {
+  openTicketStatuses,
+  ticketCategories,
+  ticketStatuses,
+  toTicketRow,
+  type TicketRow,
+  type TicketStatus,
+} from "./ticket-service.ts";
 
 export interface TicketFilters {
   /** Statuses to list; empty or absent: all. */
@@ -65,16 +77,27 @@ export interface TicketFilters {
   sort?: "due" | "age" | "newest";
 }
 
-export type TicketListRow = TicketRow & { memberName: string; unitName: string; assigneeName: string | null; overdue: boolean; firstMessage: string };
+export type TicketListRow = TicketRow & {
+  memberName: string;
+  unitName: string;
+  assigneeName: string | null;
+  overdue: boolean;
+  firstMessage: string;
+};
 
 /** The folded words of a search (letters and digits, at most 8). */
 export function searchWords(text: string): string[] {
-  return foldVietnamese(text).split(/[^a-z0-9]+/).filter(Boolean).slice(0, 8);
+  return foldVietnamese(text)
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .slice(0, 8);
 }
 
 /** The FTS5 query for typed words: each folded word as a prefix, all required. Empty when no word. */
 export function ticketSearchQuery(text: string): string {
-  return searchWords(text).map((w) => `"${w}"*`).join(" ");
+  return searchWords(text)
+    .map((w) => `"${w}"*`)
+    .join(" ");
 }
 
 /** The person's scope and the filters (except status), resolved. */
@@ -95,7 +118,17 @@ function filterCondition(eb: TicketEB, c: Conditions): Expression<SqlBool> {
   const f = c.filters;
   const parts: Expression<SqlBool>[] = [];
   const ranges = c.ranges;
-  if (ranges) parts.push(eb("t.unitId", "in", eb.selectFrom("Unit as u").select("u.id").where((e) => pathInRanges(e, e.ref("u.path"), ranges))));
+  if (ranges)
+    parts.push(
+      eb(
+        "t.unitId",
+        "in",
+        eb
+          .selectFrom("Unit as u")
+          .select("u.id")
+          .where((e) => pathInRanges(e, e.ref("u.path"), ranges)),
+      ),
+    );
   if (f.category) parts.push(eb("t.category", "=", f.category));
   if (f.overdue) parts.push(eb("t.status", "in", openTicketStatuses), eb("t.dueAt", "<", c.now));
   if (f.assignee === "me") parts.push(eb("t.assigneeId", "=", c.personId));
@@ -111,28 +144,55 @@ function filterCondition(eb: TicketEB, c: Conditions): Expression<SqlBool> {
 /** Whether any condition besides statuses and words applies. */
 function hasFilter(c: Conditions): boolean {
   const f = c.filters;
-  return c.ranges !== null || Boolean(f.category) || Boolean(f.overdue) || f.assignee !== undefined || f.satisfaction !== undefined || f.from !== undefined || f.to !== undefined;
+  return (
+    c.ranges !== null ||
+    Boolean(f.category) ||
+    Boolean(f.overdue) ||
+    f.assignee !== undefined ||
+    f.satisfaction !== undefined ||
+    f.from !== undefined ||
+    f.to !== undefined
+  );
 }
 
 /** The person's scope and the filters, checked. Null without the right. */
-async function conditions(db: Database, personId: number, filters: TicketFilters, now: Date): Promise<Conditions | null> {
+async function conditions(
+  db: Database,
+  personId: number,
+  filters: TicketFilters,
+  now: Date,
+): Promise<Conditions | null> {
   const roots = await scopeRoots(db, personId, "handle_tickets");
   if (!roots.length) return null;
   let ranges: PathRanges = roots.map((r) => subtreeRange(r.path));
   if (filters.unitId !== undefined) {
     const unit = await getUnit(db, filters.unitId);
-    if (!roots.some((r) => unit.path.startsWith(r.path))) throw new AppError("forbidden", { permission: "handle_tickets" });
+    if (!roots.some((r) => unit.path.startsWith(r.path)))
+      throw new AppError("forbidden", { permission: "handle_tickets" });
     ranges = [subtreeRange(unit.path)];
   }
-  if (filters.category && !(ticketCategories as readonly string[]).includes(filters.category)) throw new AppError("invalid_input", { field: "category" });
+  if (filters.category && !(ticketCategories as readonly string[]).includes(filters.category))
+    throw new AppError("invalid_input", { field: "category" });
   // A scope that covers every unit needs no unit condition (a province official, the admin).
   const count = async (where?: PathRanges) =>
-    Number((await db.kysely.selectFrom("Unit as u").select((eb) => eb.fn.countAll<number>().as("n"))
-      .$if(where !== undefined, (q) => q.where((eb) => pathInRanges(eb, eb.ref("u.path"), where ?? [])))
-      .executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db.kysely
+          .selectFrom("Unit as u")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .$if(where !== undefined, (q) => q.where((eb) => pathInRanges(eb, eb.ref("u.path"), where ?? [])))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const covered = await count(ranges);
-  const whole = covered >= await count();
-  return { personId, ranges: whole ? null : ranges, filters, now: now.getTime(), words: filters.text ? searchWords(filters.text) : null };
+  const whole = covered >= (await count());
+  return {
+    personId,
+    ranges: whole ? null : ranges,
+    filters,
+    now: now.getTime(),
+    words: filters.text ? searchWords(filters.text) : null,
+  };
 }
 
 function statusesOf(filters: TicketFilters): TicketStatus[] {
@@ -162,20 +222,47 @@ function sortOf(filters: TicketFilters): Sort {
  * last row of the page so far), those with a matching message kept. Null when a status had more
  * rows than that and too few of them matched (the words are not that common there).
  */
-async function pageByChecks(db: Database, words: string[], statuses: TicketStatus[], sort: Sort, need: number): Promise<number[] | null> {
+async function pageByChecks(
+  db: Database,
+  words: string[],
+  statuses: TicketStatus[],
+  sort: Sort,
+  need: number,
+): Promise<number[] | null> {
   const budget = Math.ceil(need * 2.5);
   const merged: [number, number][] = [];
   const sign = sort.dir === "desc" ? -1 : 1;
   const upTo = sort.dir === "asc" ? "<=" : ">=";
   for (const status of sort.dir === "asc" ? [...statuses].reverse() : statuses) {
     const bound = merged.length >= need ? merged[need - 1] : undefined;
-    const rows = await db.kysely.selectFrom("Ticket as t").select(["t.id", `t.${sort.column} as k`]).where("t.status", "=", status)
-      .$if(bound !== undefined, (q) => q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), upTo, eb.tuple(bound![0], bound![1]))))
-      .orderBy(`t.${sort.column}`, sort.dir).orderBy("t.id", sort.dir).limit(budget).execute();
+    const rows = await db.kysely
+      .selectFrom("Ticket as t")
+      .select(["t.id", `t.${sort.column} as k`])
+      .where("t.status", "=", status)
+      .$if(bound !== undefined, (q) =>
+        q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), upTo, eb.tuple(bound![0], bound![1]))),
+      )
+      .orderBy(`t.${sort.column}`, sort.dir)
+      .orderBy("t.id", sort.dir)
+      .limit(budget)
+      .execute();
     if (!rows.length) continue;
-    const matching = new Set((await db.kysely.selectFrom("Ticket as t").select("t.id")
-      .where((eb) => inIds(db.engine, eb.ref("t.id"), rows.map((r) => r.id)))
-      .where((eb) => ticketHasText(db, words, eb.ref("t.id"))).execute()).map((r) => r.id));
+    const matching = new Set(
+      (
+        await db.kysely
+          .selectFrom("Ticket as t")
+          .select("t.id")
+          .where((eb) =>
+            inIds(
+              db.engine,
+              eb.ref("t.id"),
+              rows.map((r) => r.id),
+            ),
+          )
+          .where((eb) => ticketHasText(db, words, eb.ref("t.id")))
+          .execute()
+      ).map((r) => r.id),
+    );
     const kept = rows.filter((r) => matching.has(r.id)).slice(0, need);
     if (kept.length < need && rows.length === budget) return null;
     for (const r of kept) merged.push([r.k, r.id]);
@@ -185,28 +272,65 @@ async function pageByChecks(db: Database, words: string[], statuses: TicketStatu
 }
 
 /** The ids of the first `need` tickets in order (see the plans above). */
-async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], sort: Sort, need: number): Promise<number[]> {
+async function pageIds(
+  db: Database,
+  c: Conditions,
+  statuses: TicketStatus[],
+  sort: Sort,
+  need: number,
+): Promise<number[]> {
   const words = c.words;
   if ((words && !words.length) || !statuses.length) return [];
   const allStatuses = statuses.length === ticketStatuses.length;
   const ordered = <Q extends { orderBy: (ref: `t.${Sort["column"]}` | "t.id", dir: Sort["dir"]) => Q }>(q: Q) =>
     q.orderBy(`t.${sort.column}`, sort.dir).orderBy("t.id", sort.dir);
-  const base = () => db.kysely.selectFrom("Ticket as t").select("t.id").where((eb) => filterCondition(eb, c));
+  const base = () =>
+    db.kysely
+      .selectFrom("Ticket as t")
+      .select("t.id")
+      .where((eb) => filterCondition(eb, c));
   const ids = (rows: { id: number }[]) => rows.map((r) => r.id);
 
   if (words) {
     // One count, stopped at the larger threshold (cheap: it never reads more matches than that).
-    const matches = await countTicketTextMessages(db, words, Math.max(ticketSearchPlans.rareWords, ticketSearchPlans.commonWords));
+    const matches = await countTicketTextMessages(
+      db,
+      words,
+      Math.max(ticketSearchPlans.rareWords, ticketSearchPlans.commonWords),
+    );
     if (matches < ticketSearchPlans.rareWords) {
       // Few matches: start from them (CROSS JOIN keeps SQLite from starting anywhere else).
-      return ids(await ordered(db.kysely.selectFrom(ticketTextHits(db, words).as("h")).crossJoin("Ticket as t").select("t.id")
-        .whereRef("t.id", "=", "h.tid").where((eb) => filterCondition(eb, c))
-        .$if(!allStatuses, (q) => q.where("t.status", "in", statuses))).limit(need).execute());
+      return ids(
+        await ordered(
+          db.kysely
+            .selectFrom(ticketTextHits(db, words).as("h"))
+            .crossJoin("Ticket as t")
+            .select("t.id")
+            .whereRef("t.id", "=", "h.tid")
+            .where((eb) => filterCondition(eb, c))
+            .$if(!allStatuses, (q) => q.where("t.status", "in", statuses)),
+        )
+          .limit(need)
+          .execute(),
+      );
     }
     if (hasFilter(c)) {
       // The other condition's index leads; each row is checked against the matching tickets.
-      return ids(await ordered(base().$if(!allStatuses, (q) => q.where("t.status", "in", statuses))
-        .where((eb) => eb(unindexed(db.engine, eb.ref("t.id")), "in", eb.selectFrom(ticketTextHits(db, words, false).as("h")).select("h.tid")))).limit(need).execute());
+      return ids(
+        await ordered(
+          base()
+            .$if(!allStatuses, (q) => q.where("t.status", "in", statuses))
+            .where((eb) =>
+              eb(
+                unindexed(db.engine, eb.ref("t.id")),
+                "in",
+                eb.selectFrom(ticketTextHits(db, words, false).as("h")).select("h.tid"),
+              ),
+            ),
+        )
+          .limit(need)
+          .execute(),
+      );
     }
     // Very common words (most concerns have them): each status walked in sort order, its first
     // rows checked one by one against the index. Too few found: the set below.
@@ -217,7 +341,14 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
     // Common words, no other condition: the matching tickets read once (a set), then each status
     // walked in sort order through Ticket(status, dueAt|createdAt) in growing batches, keeping the
     // tickets of the set, until the page is full: no sort of all the matches.
-    const hits = new Set((await db.kysely.selectFrom(ticketTextHits(db, words, false).as("h")).select("h.tid").execute()).map((r) => Number(r.tid)));
+    const hits = new Set(
+      (
+        await db.kysely
+          .selectFrom(ticketTextHits(db, words, false).as("h"))
+          .select("h.tid")
+          .execute()
+      ).map((r) => Number(r.tid)),
+    );
     const merged: [number, number][] = [];
     const sign = sort.dir === "desc" ? -1 : 1;
     const after = sort.dir === "asc" ? ">" : "<";
@@ -231,9 +362,20 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
       let last: [number, number] | null = null;
       for (let batch = 256; found < need; batch = Math.min(batch * 4, 65_536)) {
         const from: [number, number] | null = last;
-        const rows: { id: number; k: number }[] = await ordered(db.kysely.selectFrom("Ticket as t").select(["t.id", `t.${sort.column} as k`]).where("t.status", "=", status)
-          .$if(from !== null, (q) => q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), after, eb.tuple(from![0], from![1]))))
-          .$if(bound !== undefined, (q) => q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), upTo, eb.tuple(bound![0], bound![1]))))).limit(batch).execute();
+        const rows: { id: number; k: number }[] = await ordered(
+          db.kysely
+            .selectFrom("Ticket as t")
+            .select(["t.id", `t.${sort.column} as k`])
+            .where("t.status", "=", status)
+            .$if(from !== null, (q) =>
+              q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), after, eb.tuple(from![0], from![1]))),
+            )
+            .$if(bound !== undefined, (q) =>
+              q.where((eb) => eb(eb.refTuple(`t.${sort.column}`, "t.id"), upTo, eb.tuple(bound![0], bound![1]))),
+            ),
+        )
+          .limit(batch)
+          .execute();
         for (const r of rows) {
           if (found >= need) break;
           if (hits.has(r.id)) {
@@ -251,20 +393,43 @@ async function pageIds(db: Database, c: Conditions, statuses: TicketStatus[], so
   }
 
   if (sort.column === "dueAt" && (c.filters.from !== undefined || c.filters.to !== undefined)) {
-    const inRange = Number((await db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("createdAt", ">=", c.filters.from ?? 0).where("createdAt", "<", c.filters.to ?? Number.MAX_SAFE_INTEGER)
-      .executeTakeFirstOrThrow()).n);
+    const inRange = Number(
+      (
+        await db.kysely
+          .selectFrom("Ticket")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("createdAt", ">=", c.filters.from ?? 0)
+          .where("createdAt", "<", c.filters.to ?? Number.MAX_SAFE_INTEGER)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     // The range's rows from Ticket(createdAt, status, unitId, dueAt) alone, sorted: the status
     // condition must not pull the planner onto Ticket(status, …) (a table read per row).
     if (inRange <= ticketSearchPlans.smallDateRange)
-      return ids(await ordered(base().where((eb) => eb(unindexed(db.engine, eb.ref("t.status")), "in", statuses))).limit(need).execute());
+      return ids(
+        await ordered(base().where((eb) => eb(unindexed(db.engine, eb.ref("t.status")), "in", statuses)))
+          .limit(need)
+          .execute(),
+      );
   }
   // Any other condition (a unit, a category, an assignee…): the planner starts from its index.
-  if (hasFilter(c)) return ids(await ordered(base().$if(!allStatuses, (q) => q.where("t.status", "in", statuses))).limit(need).execute());
+  if (hasFilter(c))
+    return ids(
+      await ordered(base().$if(!allStatuses, (q) => q.where("t.status", "in", statuses)))
+        .limit(need)
+        .execute(),
+    );
   // Statuses only: each status in sort order through Ticket(status, dueAt|createdAt), merged.
   const merged: [number, number][] = [];
   for (const status of statuses) {
-    const rows = await ordered(db.kysely.selectFrom("Ticket as t").select(["t.id", `t.${sort.column} as k`]).where("t.status", "=", status)).limit(need).execute();
+    const rows = await ordered(
+      db.kysely
+        .selectFrom("Ticket as t")
+        .select(["t.id", `t.${sort.column} as k`])
+        .where("t.status", "=", status),
+    )
+      .limit(need)
+      .execute();
     for (const r of rows) merged.push([r.k, r.id]);
   }
   const sign = sort.dir === "desc" ? -1 : 1;
@@ -298,8 +463,16 @@ export async function searchTickets(
     .leftJoin("Person as a", "a.id", "t.assigneeId")
     .selectAll("t")
     .select((eb) => [
-      "p.fullName as memberName", "u.name as unitName", "a.fullName as assigneeName",
-      eb.selectFrom("TicketMessage as m").select("m.text").whereRef("m.ticketId", "=", "t.id").orderBy("m.id").limit(1).as("firstMessage"),
+      "p.fullName as memberName",
+      "u.name as unitName",
+      "a.fullName as assigneeName",
+      eb
+        .selectFrom("TicketMessage as m")
+        .select("m.text")
+        .whereRef("m.ticketId", "=", "t.id")
+        .orderBy("m.id")
+        .limit(1)
+        .as("firstMessage"),
     ])
     .where((eb) => inIds(db.engine, eb.ref("t.id"), pageIdList))
     .execute();
@@ -309,13 +482,20 @@ export async function searchTickets(
     more,
     rows: pageIdList.flatMap((id) => {
       const r = byId.get(id);
-      return r ? [{ ...toTicketRow(r), firstMessage: r.firstMessage ?? "", overdue: r.status !== "closed" && r.dueAt < at }] : [];
+      return r
+        ? [{ ...toTicketRow(r), firstMessage: r.firstMessage ?? "", overdue: r.status !== "closed" && r.dueAt < at }]
+        : [];
     }),
   };
 }
 
 /** How many of the person's tickets match the filters (status aside), per status. Zeros without the right. */
-export async function countTicketsByStatus(db: Database, personId: number, filters: TicketFilters, now: Date): Promise<Record<TicketStatus, number>> {
+export async function countTicketsByStatus(
+  db: Database,
+  personId: number,
+  filters: TicketFilters,
+  now: Date,
+): Promise<Record<TicketStatus, number>> {
   const counts: Record<TicketStatus, number> = { new: 0, in_progress: 0, answered: 0, closed: 0 };
   const cond = await conditions(db, personId, filters, now);
   if (!cond) return counts;
@@ -325,7 +505,9 @@ export async function countTicketsByStatus(db: Database, personId: number, filte
     .selectFrom("Ticket as t")
     .select((eb) => ["t.status", eb.fn.countAll<number>().as("n")])
     .where((eb) => filterCondition(eb, cond))
-    .$if(words !== null, (q) => q.where("t.id", "in", (eb) => eb.selectFrom(ticketTextHits(db, words ?? [], false).as("h")).select("h.tid")))
+    .$if(words !== null, (q) =>
+      q.where("t.id", "in", (eb) => eb.selectFrom(ticketTextHits(db, words ?? [], false).as("h")).select("h.tid")),
+    )
     .groupBy("t.status")
     .execute();
   for (const r of rows) {

@@ -16,14 +16,27 @@ import { getPerson } from "../people/people-service.ts";
 import { getUnit } from "../units/unit-service.ts";
 import { offerQuestion } from "../conversation-state.ts";
 
-export const ticketCategories = ["che_do_chinh_sach", "doi_song", "ha_tang", "an_ninh_trat_tu", "to_chuc_hoi", "khac"] as const;
+export const ticketCategories = [
+  "che_do_chinh_sach",
+  "doi_song",
+  "ha_tang",
+  "an_ninh_trat_tu",
+  "to_chuc_hoi",
+  "khac",
+] as const;
 export type TicketCategory = (typeof ticketCategories)[number];
 
 const categoryWords: [TicketCategory, RegExp][] = [
-  ["che_do_chinh_sach", /\b(che do|chinh sach|tro cap|luong huu|bao hiem|bhyt|bhxh|thuong binh|benh binh|chat doc|cong nhan|ho so|huong)\b/],
+  [
+    "che_do_chinh_sach",
+    /\b(che do|chinh sach|tro cap|luong huu|bao hiem|bhyt|bhxh|thuong binh|benh binh|chat doc|cong nhan|ho so|huong)\b/,
+  ],
   ["ha_tang", /\b(duong|ngap|cau|cong|den duong|dien|nuoc sach|muong|kenh|ha tang|o ga|sat lo)\b/],
   ["an_ninh_trat_tu", /\b(an ninh|trat tu|tu tap|on ao|trom|cap|ma tuy|danh nhau|co bac|lua dao|dua xe)\b/],
-  ["to_chuc_hoi", /\b(hoi phi|sinh hoat dinh ky|ket nap|the hoi vien|dai hoi|tai lieu|nghi quyet|bau cu|chuyen sinh hoat)\b/],
+  [
+    "to_chuc_hoi",
+    /\b(hoi phi|sinh hoat dinh ky|ket nap|the hoi vien|dai hoi|tai lieu|nghi quyet|bau cu|chuyen sinh hoat)\b/,
+  ],
   ["doi_song", /\b(om|benh|kho khan|ngheo|tham hoi|viec lam|hoc|von vay|vay von|nha o|doi song|gia dinh|hoc nghe)\b/],
 ];
 
@@ -35,7 +48,10 @@ export function suggestCategory(text: string): TicketCategory {
 }
 
 /** The unit that answers a person's concern: the deepest unit where they are a member. */
-export async function homeUnitOf(db: Database, personId: number): Promise<{ id: number; name: string; organisationId: number } | undefined> {
+export async function homeUnitOf(
+  db: Database,
+  personId: number,
+): Promise<{ id: number; name: string; organisationId: number } | undefined> {
   return await db.kysely
     .selectFrom("Membership as m")
     .innerJoin("Unit as u", "u.id", "m.unitId")
@@ -76,7 +92,12 @@ export const defaultTicketsPerDay = 10;
  * log). Throws not_found when the person belongs to no unit, invalid_input for empty text,
  * ticket_too_many when the person already opened `perDay` tickets in the last 24 hours.
  */
-export async function createTicket(db: Database, input: NewTicket, now = new Date(), options: { perDay?: number } = {}): Promise<TicketCreated> {
+export async function createTicket(
+  db: Database,
+  input: NewTicket,
+  now = new Date(),
+  options: { perDay?: number } = {},
+): Promise<TicketCreated> {
   const whole = input.text.trim();
   if (!whole) throw new AppError("invalid_input", { field: "text" });
   const cut = Math.max(0, whole.length - ticketTextMaxLength);
@@ -84,33 +105,72 @@ export async function createTicket(db: Database, input: NewTicket, now = new Dat
   const perDay = options.perDay ?? defaultTicketsPerDay;
   return await db.transaction(async () => {
     if (input.messageLogId != null) {
-      const existing = await db.kysely.selectFrom("TicketMessage").select("ticketId")
-        .where("messageLogId", "=", input.messageLogId).where("authorRole", "=", "member").executeTakeFirst();
+      const existing = await db.kysely
+        .selectFrom("TicketMessage")
+        .select("ticketId")
+        .where("messageLogId", "=", input.messageLogId)
+        .where("authorRole", "=", "member")
+        .executeTakeFirst();
       if (existing) return describeTicket(db, existing.ticketId);
     }
-    const today = (await db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("personId", "=", input.personId).where("createdAt", ">", now.getTime() - 86_400_000).executeTakeFirstOrThrow()).n;
+    const today = (
+      await db.kysely
+        .selectFrom("Ticket")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("personId", "=", input.personId)
+        .where("createdAt", ">", now.getTime() - 86_400_000)
+        .executeTakeFirstOrThrow()
+    ).n;
     if (today >= perDay) throw new AppError("ticket_too_many", { max: perDay });
     const unit = await homeUnitOf(db, input.personId);
     if (!unit) throw new AppError("not_found", { what: "unit" });
-    const days = (await db.kysely.selectFrom("Organisation").select("ticketDueDays").where("id", "=", unit.organisationId).executeTakeFirst())?.ticketDueDays ?? 7;
+    const days =
+      (
+        await db.kysely
+          .selectFrom("Organisation")
+          .select("ticketDueDays")
+          .where("id", "=", unit.organisationId)
+          .executeTakeFirst()
+      )?.ticketDueDays ?? 7;
     const dueAt = now.getTime() + days * 86_400_000;
     const category = suggestCategory(text);
     const { id } = await db.kysely
       .insertInto("Ticket")
       .values({
-        unitId: unit.id, originUnitId: unit.id, personId: input.personId, directiveId: input.directiveId ?? null, category, status: "new",
-        dueAt, sourceAccountId: input.sourceAccountId ?? null, createdAt: now.getTime(), updatedAt: now.getTime(),
+        unitId: unit.id,
+        originUnitId: unit.id,
+        personId: input.personId,
+        directiveId: input.directiveId ?? null,
+        category,
+        status: "new",
+        dueAt,
+        sourceAccountId: input.sourceAccountId ?? null,
+        createdAt: now.getTime(),
+        updatedAt: now.getTime(),
       })
       .returning("id")
       .executeTakeFirstOrThrow();
     await db.kysely
       .insertInto("TicketMessage")
-      .values({ ticketId: id, authorRole: "member", authorPersonId: input.personId, text, messageLogId: input.messageLogId ?? null, createdAt: now.getTime() })
+      .values({
+        ticketId: id,
+        authorRole: "member",
+        authorPersonId: input.personId,
+        text,
+        messageLogId: input.messageLogId ?? null,
+        createdAt: now.getTime(),
+      })
       .execute();
     await db.kysely
       .insertInto("TicketStatusChange")
-      .values({ ticketId: id, fromStatus: null, toStatus: "new", toUnitId: unit.id, byPersonId: input.personId, createdAt: now.getTime() })
+      .values({
+        ticketId: id,
+        fromStatus: null,
+        toStatus: "new",
+        toUnitId: unit.id,
+        byPersonId: input.personId,
+        createdAt: now.getTime(),
+      })
       .execute();
     return { id, unitId: unit.id, unitName: unit.name, dueAt, category, cut };
   });
@@ -183,7 +243,11 @@ function ticketCategoryOf(value: string): TicketCategory {
  * outside the four (never written by this code) reads as "new" rather than breaking a list.
  */
 export function toTicketRow<T extends StoredTicket>(row: T): Omit<T, "status" | "satisfied"> & TicketRow {
-  return { ...row, status: isTicketStatus(row.status) ? row.status : "new", satisfied: row.satisfied === null ? null : row.satisfied ? 1 : 0 };
+  return {
+    ...row,
+    status: isTicketStatus(row.status) ? row.status : "new",
+    satisfied: row.satisfied === null ? null : row.satisfied ? 1 : 0,
+  };
 }
 
 async function findTicket(db: Database, id: number): Promise<TicketRow | undefined> {
@@ -212,10 +276,16 @@ export async function canHandleTicket(db: Database, personId: number, ticket: Ti
  */
 export async function passedUpBy(db: Database, personId: number, ticket: TicketRow): Promise<boolean> {
   if (await canHandleTicket(db, personId, ticket)) return false;
-  const units = (await db.kysely.selectFrom("TicketStatusChange").select("fromUnitId")
-    .where("ticketId", "=", ticket.id).where("fromUnitId", "is not", null).execute())
-    .flatMap((r) => (r.fromUnitId === null ? [] : [r.fromUnitId]));
-  for (const unitId of [ticket.originUnitId, ...units]) if (await can(db, personId, "handle_tickets", unitId)) return true;
+  const units = (
+    await db.kysely
+      .selectFrom("TicketStatusChange")
+      .select("fromUnitId")
+      .where("ticketId", "=", ticket.id)
+      .where("fromUnitId", "is not", null)
+      .execute()
+  ).flatMap((r) => (r.fromUnitId === null ? [] : [r.fromUnitId]));
+  for (const unitId of [ticket.originUnitId, ...units])
+    if (await can(db, personId, "handle_tickets", unitId)) return true;
   return false;
 }
 
@@ -227,17 +297,22 @@ export type TicketAccess = "handle" | "closed" | "handled_above" | "forbidden" |
  * handler of its current unit, ticket open), "closed", "handled_above" (they passed it up: read
  * only), "forbidden", or "not_found". Never throws.
  */
-export async function ticketAccess(db: Database, ticketId: number, personId: number): Promise<{ access: TicketAccess; ticket?: TicketRow }> {
+export async function ticketAccess(
+  db: Database,
+  ticketId: number,
+  personId: number,
+): Promise<{ access: TicketAccess; ticket?: TicketRow }> {
   const ticket = Number.isSafeInteger(ticketId) ? await findTicket(db, ticketId) : undefined;
   if (!ticket) return { access: "not_found" };
-  if (await canHandleTicket(db, personId, ticket)) return { access: ticket.status === "closed" ? "closed" : "handle", ticket };
-  return { access: await passedUpBy(db, personId, ticket) ? "handled_above" : "forbidden", ticket };
+  if (await canHandleTicket(db, personId, ticket))
+    return { access: ticket.status === "closed" ? "closed" : "handle", ticket };
+  return { access: (await passedUpBy(db, personId, ticket)) ? "handled_above" : "forbidden", ticket };
 }
 
 /** The ticket, if the person may handle it and it is not closed. Throws not_found, forbidden, ticket_closed. */
 async function openTicketForHandler(db: Database, ticketId: number, personId: number): Promise<TicketRow> {
   const ticket = await getTicket(db, ticketId);
-  if (!await canHandleTicket(db, personId, ticket)) throw new AppError("forbidden", { permission: "handle_tickets" });
+  if (!(await canHandleTicket(db, personId, ticket))) throw new AppError("forbidden", { permission: "handle_tickets" });
   if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
   return ticket;
 }
@@ -250,14 +325,22 @@ async function recordChange(
   now: Date,
   extra: { fromUnitId?: number; toUnitId?: number; note?: string | null } = {},
 ): Promise<number> {
-  return (await db.kysely
-    .insertInto("TicketStatusChange")
-    .values({
-      ticketId: ticket.id, fromStatus: ticket.status, toStatus, fromUnitId: extra.fromUnitId ?? null, toUnitId: extra.toUnitId ?? null,
-      byPersonId, note: extra.note ?? null, createdAt: now.getTime(),
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow()).id;
+  return (
+    await db.kysely
+      .insertInto("TicketStatusChange")
+      .values({
+        ticketId: ticket.id,
+        fromStatus: ticket.status,
+        toStatus,
+        fromUnitId: extra.fromUnitId ?? null,
+        toUnitId: extra.toUnitId ?? null,
+        byPersonId,
+        note: extra.note ?? null,
+        createdAt: now.getTime(),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow()
+  ).id;
 }
 
 /** A message text: NFC, trimmed, line breaks kept. Throws invalid_input ({ field: "text" }). */
@@ -271,19 +354,38 @@ function cleanTicketText(text: string): string {
  * A handler takes the ticket: they become its assignee and it is in progress (from new, answered,
  * or in progress with someone else). Throws not_found, forbidden, ticket_closed.
  */
-export async function takeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): Promise<TicketRow> {
+export async function takeTicket(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  now: Date,
+  source: AuditSource = "chat",
+): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     if (ticket.status === "in_progress" && ticket.assigneeId === personId) return ticket;
-    await db.kysely.updateTable("Ticket").set({ status: "in_progress", assigneeId: personId, updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
-    await recordChange(db, ticket, "in_progress", personId, now, { note: ticket.assigneeId !== null && ticket.assigneeId !== personId ? "reassigned" : null });
-    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.take", entityType: "Ticket", entityId: ticket.id }, now);
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ status: "in_progress", assigneeId: personId, updatedAt: now.getTime() })
+      .where("id", "=", ticket.id)
+      .execute();
+    await recordChange(db, ticket, "in_progress", personId, now, {
+      note: ticket.assigneeId !== null && ticket.assigneeId !== personId ? "reassigned" : null,
+    });
+    await recordAudit(
+      db,
+      { actorPersonId: personId, source, action: "ticket.take", entityType: "Ticket", entityId: ticket.id },
+      now,
+    );
     return getTicket(db, ticket.id);
   });
 }
 
 /** The account a ticket's messages reach the member on: the one they wrote from, else their delivery account. */
-async function memberAccount(db: Database, ticket: TicketRow): Promise<Pick<ChatAccountRow, "id" | "platform" | "externalId"> | undefined> {
+async function memberAccount(
+  db: Database,
+  ticket: TicketRow,
+): Promise<Pick<ChatAccountRow, "id" | "platform" | "externalId"> | undefined> {
   if (ticket.sourceAccountId != null) {
     const account = await db.kysely
       .selectFrom("ChatAccount")
@@ -326,11 +428,13 @@ export async function answerTicket(
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     const at = now.getTime();
-    const messageId = (await db.kysely
-      .insertInto("TicketMessage")
-      .values({ ticketId: ticket.id, authorRole: "official", authorPersonId: personId, text: answer, createdAt: at })
-      .returning("id")
-      .executeTakeFirstOrThrow()).id;
+    const messageId = (
+      await db.kysely
+        .insertInto("TicketMessage")
+        .values({ ticketId: ticket.id, authorRole: "official", authorPersonId: personId, text: answer, createdAt: at })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+    ).id;
     await db.kysely
       .updateTable("Ticket")
       .set((eb) => ({
@@ -350,16 +454,44 @@ export async function answerTicket(
       outboxId = await enqueue(
         db,
         {
-          platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: ticket.personId,
-          priority: priorities.normal, entityType: "Ticket", entityId: ticket.id, dedupeKey: `ticket:${ticket.id}:answer:${messageId}`,
-          body: { text: translator(locale)("tickets.answer_to_member", { id: ticket.id, text: answer }), choices, locale: locale === "en" ? "en" : "vi" },
+          platform: account.platform,
+          chatId: account.externalId,
+          chatAccountId: account.id,
+          personId: ticket.personId,
+          priority: priorities.normal,
+          entityType: "Ticket",
+          entityId: ticket.id,
+          dedupeKey: `ticket:${ticket.id}:answer:${messageId}`,
+          body: {
+            text: translator(locale)("tickets.answer_to_member", { id: ticket.id, text: answer }),
+            choices,
+            locale: locale === "en" ? "en" : "vi",
+          },
         },
         now,
       );
-      await offerQuestion(db, account.id, "ticket_feedback", { ticketId: ticket.id, choices: choices.map((c) => c.payload) }, new Date(at + feedbackQuestionMs), now);
+      await offerQuestion(
+        db,
+        account.id,
+        "ticket_feedback",
+        { ticketId: ticket.id, choices: choices.map((c) => c.payload) },
+        new Date(at + feedbackQuestionMs),
+        now,
+      );
     }
     await notifyPassers(db, ticket, personId, "answered", `answer:${messageId}`, answer, now);
-    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.answer", entityType: "Ticket", entityId: ticket.id, detail: { messageId, sent: outboxId !== null } }, now);
+    await recordAudit(
+      db,
+      {
+        actorPersonId: personId,
+        source,
+        action: "ticket.answer",
+        entityType: "Ticket",
+        entityId: ticket.id,
+        detail: { messageId, sent: outboxId !== null },
+      },
+      now,
+    );
     return { ticket: await getTicket(db, ticket.id), outboxId };
   });
 }
@@ -369,28 +501,68 @@ export async function answerTicket(
  * handlers of the child unit no longer see it. Throws invalid_input ({ field: "note" }: over 1,000
  * characters), not_found, forbidden, ticket_closed, ticket_at_root.
  */
-export async function escalateTicket(db: Database, ticketId: number, personId: number, note: string | null, now: Date, source: AuditSource = "chat"): Promise<TicketRow> {
+export async function escalateTicket(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  note: string | null,
+  now: Date,
+  source: AuditSource = "chat",
+): Promise<TicketRow> {
   const cleanNote = note?.normalize("NFC").trim() || null;
   if (cleanNote && cleanNote.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
     const unit = await getUnit(db, ticket.unitId);
     if (unit.parentId === null) throw new AppError("ticket_at_root", { id: ticket.id });
-    await db.kysely.updateTable("Ticket").set({ unitId: unit.parentId, status: "new", assigneeId: null, updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
-    await recordChange(db, ticket, "new", personId, now, { fromUnitId: unit.id, toUnitId: unit.parentId, note: cleanNote });
-    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.escalate", entityType: "Ticket", entityId: ticket.id, detail: { fromUnitId: unit.id, toUnitId: unit.parentId } }, now);
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ unitId: unit.parentId, status: "new", assigneeId: null, updatedAt: now.getTime() })
+      .where("id", "=", ticket.id)
+      .execute();
+    await recordChange(db, ticket, "new", personId, now, {
+      fromUnitId: unit.id,
+      toUnitId: unit.parentId,
+      note: cleanNote,
+    });
+    await recordAudit(
+      db,
+      {
+        actorPersonId: personId,
+        source,
+        action: "ticket.escalate",
+        entityType: "Ticket",
+        entityId: ticket.id,
+        detail: { fromUnitId: unit.id, toUnitId: unit.parentId },
+      },
+      now,
+    );
     return getTicket(db, ticket.id);
   });
 }
 
 /** Closes the ticket. Throws not_found, forbidden, ticket_closed (already closed). */
-export async function closeTicket(db: Database, ticketId: number, personId: number, now: Date, source: AuditSource = "chat"): Promise<TicketRow> {
+export async function closeTicket(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  now: Date,
+  source: AuditSource = "chat",
+): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
-    await db.kysely.updateTable("Ticket").set({ status: "closed", closedAt: now.getTime(), updatedAt: now.getTime() }).where("id", "=", ticket.id).execute();
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ status: "closed", closedAt: now.getTime(), updatedAt: now.getTime() })
+      .where("id", "=", ticket.id)
+      .execute();
     const changeId = await recordChange(db, ticket, "closed", personId, now);
     await notifyPassers(db, ticket, personId, "closed", `closed:${changeId}`, "", now);
-    await recordAudit(db, { actorPersonId: personId, source, action: "ticket.close", entityType: "Ticket", entityId: ticket.id }, now);
+    await recordAudit(
+      db,
+      { actorPersonId: personId, source, action: "ticket.close", entityType: "Ticket", entityId: ticket.id },
+      now,
+    );
     return getTicket(db, ticket.id);
   });
 }
@@ -401,18 +573,32 @@ export async function closeTicket(db: Database, ticketId: number, personId: numb
  * satisfied: an answered or closed ticket is reopened (in progress, history note "reopened") and
  * its assignee is told. Throws not_found, ticket_not_yours.
  */
-export async function recordSatisfaction(db: Database, ticketId: number, personId: number, satisfied: boolean, now: Date): Promise<TicketRow> {
+export async function recordSatisfaction(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  satisfied: boolean,
+  now: Date,
+): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await getTicket(db, ticketId);
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     const at = now.getTime();
     await db.kysely.updateTable("Ticket").set({ satisfied, updatedAt: at }).where("id", "=", ticket.id).execute();
     if (satisfied && ticket.status === "answered") {
-      await db.kysely.updateTable("Ticket").set({ status: "closed", closedAt: at }).where("id", "=", ticket.id).execute();
+      await db.kysely
+        .updateTable("Ticket")
+        .set({ status: "closed", closedAt: at })
+        .where("id", "=", ticket.id)
+        .execute();
       await recordChange(db, ticket, "closed", personId, now, { note: "satisfied" });
     }
     if (!satisfied && (ticket.status === "answered" || ticket.status === "closed")) {
-      await db.kysely.updateTable("Ticket").set({ status: "in_progress", closedAt: null }).where("id", "=", ticket.id).execute();
+      await db.kysely
+        .updateTable("Ticket")
+        .set({ status: "in_progress", closedAt: null })
+        .where("id", "=", ticket.id)
+        .execute();
       const changeId = await recordChange(db, ticket, "in_progress", personId, now, { note: "reopened" });
       if (ticket.assigneeId !== null) await notifyHandlerOfReopening(db, ticket, ticket.assigneeId, changeId, now);
     }
@@ -424,7 +610,15 @@ export async function recordSatisfaction(db: Database, ticketId: number, personI
  * Tells the people who passed the ticket up (and no longer handle it) that it was answered or
  * closed above them. One message per event and person (dedupe key ticket:<id>:up:<event>:p:<person>).
  */
-async function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number, event: "answered" | "closed", eventKey: string, text: string, now: Date): Promise<void> {
+async function notifyPassers(
+  db: Database,
+  ticket: TicketRow,
+  byPersonId: number,
+  event: "answered" | "closed",
+  eventKey: string,
+  text: string,
+  now: Date,
+): Promise<void> {
   const passers: number[] = [];
   const rows = await db.kysely
     .selectFrom("TicketStatusChange")
@@ -435,7 +629,8 @@ async function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number
     .where("byPersonId", "is not", null)
     .orderBy("byPersonId")
     .execute();
-  for (const { byPersonId: id } of rows) if (id !== null && id !== byPersonId && !(await canHandleTicket(db, id, ticket))) passers.push(id);
+  for (const { byPersonId: id } of rows)
+    if (id !== null && id !== byPersonId && !(await canHandleTicket(db, id, ticket))) passers.push(id);
   if (!passers.length) return;
   const member = (await getPerson(db, ticket.personId)).fullName;
   const unit = (await getUnit(db, ticket.unitId)).name;
@@ -447,16 +642,31 @@ async function notifyPassers(db: Database, ticket: TicketRow, byPersonId: number
     await enqueue(
       db,
       {
-        platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId, priority: priorities.normal,
-        entityType: "Ticket", entityId: ticket.id, dedupeKey: `ticket:${ticket.id}:up:${eventKey}:p:${personId}`,
-        body: { text: t(`rights.passed_up_${event}`, { id: ticket.id, member, unit, text }), locale: locale === "en" ? "en" : "vi" },
+        platform: account.platform,
+        chatId: account.externalId,
+        chatAccountId: account.id,
+        personId,
+        priority: priorities.normal,
+        entityType: "Ticket",
+        entityId: ticket.id,
+        dedupeKey: `ticket:${ticket.id}:up:${eventKey}:p:${personId}`,
+        body: {
+          text: t(`rights.passed_up_${event}`, { id: ticket.id, member, unit, text }),
+          locale: locale === "en" ? "en" : "vi",
+        },
       },
       now,
     );
   }
 }
 
-async function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handlerId: number, changeId: number, now: Date): Promise<void> {
+async function notifyHandlerOfReopening(
+  db: Database,
+  ticket: TicketRow,
+  handlerId: number,
+  changeId: number,
+  now: Date,
+): Promise<void> {
   const account = await deliveryAccount(db, handlerId);
   if (!account) return;
   const locale = (await getPerson(db, handlerId)).locale;
@@ -464,9 +674,18 @@ async function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handler
   await enqueue(
     db,
     {
-      platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: handlerId, priority: priorities.normal,
-      entityType: "Ticket", entityId: ticket.id, dedupeKey: `ticket:${ticket.id}:h:${changeId}:p:${handlerId}`,
-      body: { text: translator(locale)("tickets.reopened_to_handler", { id: ticket.id, member }), locale: locale === "en" ? "en" : "vi" },
+      platform: account.platform,
+      chatId: account.externalId,
+      chatAccountId: account.id,
+      personId: handlerId,
+      priority: priorities.normal,
+      entityType: "Ticket",
+      entityId: ticket.id,
+      dedupeKey: `ticket:${ticket.id}:h:${changeId}:p:${handlerId}`,
+      body: {
+        text: translator(locale)("tickets.reopened_to_handler", { id: ticket.id, member }),
+        locale: locale === "en" ? "en" : "vi",
+      },
     },
     now,
   );
@@ -477,20 +696,47 @@ async function notifyHandlerOfReopening(db: Database, ticket: TicketRow, handler
  * progress. The same inbound message twice is stored once. Throws invalid_input ({ field: "text" }),
  * not_found, ticket_not_yours, ticket_closed.
  */
-export async function addMemberMessage(db: Database, ticketId: number, personId: number, text: string, messageLogId: number | null, now: Date): Promise<TicketRow> {
+export async function addMemberMessage(
+  db: Database,
+  ticketId: number,
+  personId: number,
+  text: string,
+  messageLogId: number | null,
+  now: Date,
+): Promise<TicketRow> {
   const value = cleanTicketText(text);
   return await db.transaction(async () => {
     const ticket = await getTicket(db, ticketId);
     if (ticket.personId !== personId) throw new AppError("ticket_not_yours", { id: ticket.id });
     if (ticket.status === "closed") throw new AppError("ticket_closed", { id: ticket.id });
-    if (messageLogId != null && await db.kysely.selectFrom("TicketMessage").select("id").where("messageLogId", "=", messageLogId).where("ticketId", "=", ticket.id).executeTakeFirst()) return ticket;
+    if (
+      messageLogId != null &&
+      (await db.kysely
+        .selectFrom("TicketMessage")
+        .select("id")
+        .where("messageLogId", "=", messageLogId)
+        .where("ticketId", "=", ticket.id)
+        .executeTakeFirst())
+    )
+      return ticket;
     const at = now.getTime();
     await db.kysely
       .insertInto("TicketMessage")
-      .values({ ticketId: ticket.id, authorRole: "member", authorPersonId: personId, text: value, messageLogId, createdAt: at })
+      .values({
+        ticketId: ticket.id,
+        authorRole: "member",
+        authorPersonId: personId,
+        text: value,
+        messageLogId,
+        createdAt: at,
+      })
       .execute();
     if (ticket.status === "answered") {
-      await db.kysely.updateTable("Ticket").set({ status: "in_progress", updatedAt: at }).where("id", "=", ticket.id).execute();
+      await db.kysely
+        .updateTable("Ticket")
+        .set({ status: "in_progress", updatedAt: at })
+        .where("id", "=", ticket.id)
+        .execute();
       await recordChange(db, ticket, "in_progress", personId, now, { note: "member_reply" });
     } else {
       await db.kysely.updateTable("Ticket").set({ updatedAt: at }).where("id", "=", ticket.id).execute();
@@ -521,7 +767,7 @@ export interface TicketThread {
  */
 export async function ticketThread(db: Database, ticketId: number, viewerPersonId: number): Promise<TicketThread> {
   const base = await getTicket(db, ticketId);
-  const handler = await canHandleTicket(db, viewerPersonId, base) || await passedUpBy(db, viewerPersonId, base);
+  const handler = (await canHandleTicket(db, viewerPersonId, base)) || (await passedUpBy(db, viewerPersonId, base));
   if (!handler && base.personId !== viewerPersonId) throw new AppError("forbidden", { permission: "handle_tickets" });
   return readThread(db, ticketId, handler);
 }
@@ -536,15 +782,17 @@ export async function ticketThreadForOperator(db: Database, ticketId: number): P
 }
 
 async function readThread(db: Database, ticketId: number, handler: boolean): Promise<TicketThread> {
-  const ticket = toTicketRow(await db.kysely
-    .selectFrom("Ticket as t")
-    .innerJoin("Person as p", "p.id", "t.personId")
-    .innerJoin("Unit as u", "u.id", "t.unitId")
-    .leftJoin("Person as a", "a.id", "t.assigneeId")
-    .selectAll("t")
-    .select(["p.fullName as memberName", "u.name as unitName", "a.fullName as assigneeName"])
-    .where("t.id", "=", ticketId)
-    .executeTakeFirstOrThrow());
+  const ticket = toTicketRow(
+    await db.kysely
+      .selectFrom("Ticket as t")
+      .innerJoin("Person as p", "p.id", "t.personId")
+      .innerJoin("Unit as u", "u.id", "t.unitId")
+      .leftJoin("Person as a", "a.id", "t.assigneeId")
+      .selectAll("t")
+      .select(["p.fullName as memberName", "u.name as unitName", "a.fullName as assigneeName"])
+      .where("t.id", "=", ticketId)
+      .executeTakeFirstOrThrow(),
+  );
   const messages = await db.kysely
     .selectFrom("TicketMessage as m")
     .leftJoin("Person as p", "p.id", "m.authorPersonId")
@@ -558,7 +806,15 @@ async function readThread(db: Database, ticketId: number, handler: boolean): Pro
     .leftJoin("Unit as fu", "fu.id", "h.fromUnitId")
     .leftJoin("Unit as tu", "tu.id", "h.toUnitId")
     .leftJoin("Person as p", "p.id", "h.byPersonId")
-    .select(["h.fromStatus", "h.toStatus", "fu.name as fromUnit", "tu.name as toUnit", "p.fullName as byName", "h.note", "h.createdAt"])
+    .select([
+      "h.fromStatus",
+      "h.toStatus",
+      "fu.name as fromUnit",
+      "tu.name as toUnit",
+      "p.fullName as byName",
+      "h.note",
+      "h.createdAt",
+    ])
     .where("h.ticketId", "=", ticketId)
     .orderBy("h.createdAt")
     .orderBy("h.id")
@@ -588,11 +844,23 @@ export function ticketExcerpt(text: string, max = 60): string {
  * A member's own tickets, newest first, with their first message (for "/ykien" in chat: what I
  * have sent and where it stands). Closed ones are listed too.
  */
-export async function listTicketsOfPerson(db: Database, personId: number, limit = 5): Promise<(TicketRow & { firstMessage: string })[]> {
+export async function listTicketsOfPerson(
+  db: Database,
+  personId: number,
+  limit = 5,
+): Promise<(TicketRow & { firstMessage: string })[]> {
   const rows = await db.kysely
     .selectFrom("Ticket as t")
     .selectAll("t")
-    .select((eb) => eb.selectFrom("TicketMessage as m").select("m.text").whereRef("m.ticketId", "=", "t.id").orderBy("m.id").limit(1).as("firstMessage"))
+    .select((eb) =>
+      eb
+        .selectFrom("TicketMessage as m")
+        .select("m.text")
+        .whereRef("m.ticketId", "=", "t.id")
+        .orderBy("m.id")
+        .limit(1)
+        .as("firstMessage"),
+    )
     .where("t.personId", "=", personId)
     .orderBy("t.createdAt", "desc")
     .orderBy("t.id", "desc")
@@ -603,20 +871,22 @@ export async function listTicketsOfPerson(db: Database, personId: number, limit 
 
 /** The person who raised a ticket, or undefined when there is no such ticket. */
 export async function ticketOwner(db: Database, ticketId: number): Promise<number | undefined> {
-  return (await db.kysely.selectFrom("Ticket").select("personId").where("id", "=", ticketId).executeTakeFirst())?.personId;
+  return (await db.kysely.selectFrom("Ticket").select("personId").where("id", "=", ticketId).executeTakeFirst())
+    ?.personId;
 }
 
 /** A member's ticket answered most recently since `since`, if any (what a bare "hài lòng" refers to). */
 export async function latestAnsweredTicketOf(db: Database, personId: number, since: Date): Promise<number | undefined> {
-  return (await db.kysely
-    .selectFrom("Ticket")
-    .select("id")
-    .where("personId", "=", personId)
-    .where("status", "=", "answered")
-    .where("updatedAt", ">", since.getTime())
-    .orderBy("updatedAt", "desc")
-    .orderBy("id", "desc")
-    .limit(1)
-    .executeTakeFirst())?.id;
+  return (
+    await db.kysely
+      .selectFrom("Ticket")
+      .select("id")
+      .where("personId", "=", personId)
+      .where("status", "=", "answered")
+      .where("updatedAt", ">", since.getTime())
+      .orderBy("updatedAt", "desc")
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst()
+  )?.id;
 }
-

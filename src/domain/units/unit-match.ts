@@ -21,12 +21,23 @@ function names(part: string, name: string): boolean {
  * through the caller's own scope where there is one). Empty when nothing matches.
  */
 export async function matchUnits(db: Database, ref: string, limit = 200): Promise<UnitRow[]> {
-  const parts = ref.split(/\s*[/>]\s*/).map(foldVietnamese).filter(Boolean);
+  const parts = ref
+    .split(/\s*[/>]\s*/)
+    .map(foldVietnamese)
+    .filter(Boolean);
   const last = parts.at(-1);
   if (!last) return [];
-  let candidates = await db.kysely.selectFrom("Unit").select(unitColumns).where("nameKey", "=", last).orderBy("path").limit(limit * 10).execute();
+  let candidates = await db.kysely
+    .selectFrom("Unit")
+    .select(unitColumns)
+    .where("nameKey", "=", last)
+    .orderBy("path")
+    .limit(limit * 10)
+    .execute();
   if (!candidates.length) {
-    const containing = await db.kysely.selectFrom("Unit").select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth", "nameKey"])
+    const containing = await db.kysely
+      .selectFrom("Unit")
+      .select(["id", "organisationId", "parentId", "name", "levelLabel", "path", "depth", "nameKey"])
       .where((eb) => likeKey(eb.ref("nameKey"), last))
       .orderBy("path")
       .limit(limit * 10)
@@ -35,13 +46,24 @@ export async function matchUnits(db: Database, ref: string, limit = 200): Promis
   }
   if (parts.length > 1 && candidates.length) {
     // Each typed ancestor must name one of the unit's ancestors, in order.
-    const ancestorIds = [...new Set(candidates.flatMap((u) => u.path.split("/").filter(Boolean).map(Number).slice(0, -1)))];
+    const ancestorIds = [
+      ...new Set(candidates.flatMap((u) => u.path.split("/").filter(Boolean).map(Number).slice(0, -1))),
+    ];
     const ancestors = ancestorIds.length
-      ? await db.kysely.selectFrom("Unit").select(["id", "nameKey"]).where((eb) => inIds(db.engine, eb.ref("id"), ancestorIds)).execute()
+      ? await db.kysely
+          .selectFrom("Unit")
+          .select(["id", "nameKey"])
+          .where((eb) => inIds(db.engine, eb.ref("id"), ancestorIds))
+          .execute()
       : [];
     const keyOf = new Map(ancestors.map((a) => [a.id, a.nameKey]));
     candidates = candidates.filter((u) => {
-      const chain = u.path.split("/").filter(Boolean).map(Number).slice(0, -1).map((id) => keyOf.get(id) ?? "");
+      const chain = u.path
+        .split("/")
+        .filter(Boolean)
+        .map(Number)
+        .slice(0, -1)
+        .map((id) => keyOf.get(id) ?? "");
       let i = 0;
       for (const key of chain) if (i < parts.length - 1 && names(parts[i]!, key)) i++;
       return i === parts.length - 1;

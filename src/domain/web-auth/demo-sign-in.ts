@@ -24,7 +24,9 @@ export async function demoWorkplaceRoles(db: Database): Promise<DemoWorkplacePer
     .select(["p.id", "p.fullName", "m.role", "u.name as unitName"])
     .where("p.isDemo", "=", true)
     .where("m.role", "in", ["cadre", "official", "admin"])
-    .orderBy((eb) => eb.case().when("m.role", "=", "admin").then(0).when("m.role", "=", "official").then(1).else(2).end())
+    .orderBy((eb) =>
+      eb.case().when("m.role", "=", "admin").then(0).when("m.role", "=", "official").then(1).else(2).end(),
+    )
     .orderBy("p.id")
     .execute();
 }

@@ -26,7 +26,11 @@ const workplaceRoles = ["cadre", "official", "admin"] as const;
  * person with workplace rights of that name there, "ambiguous" for several, a person without
  * rights when that is all there is (the request then says no_rights), or undefined.
  */
-export async function findSignInTarget(db: Database, name: string, unit: string): Promise<{ units: number; target: SignInTarget }> {
+export async function findSignInTarget(
+  db: Database,
+  name: string,
+  unit: string,
+): Promise<{ units: number; target: SignInTarget }> {
   const units = await matchUnits(db, unit);
   const nameKey = foldVietnamese(name);
   if (!units.length || !nameKey) return { units: units.length, target: undefined };
@@ -36,13 +40,28 @@ export async function findSignInTarget(db: Database, name: string, unit: string)
     .select(["p.id", "p.locale"])
     .distinct()
     .where("p.nameKey", "=", nameKey)
-    .where("m.unitId", "in", units.map((u) => u.id))
+    .where(
+      "m.unitId",
+      "in",
+      units.map((u) => u.id),
+    )
     .orderBy("p.id")
     .limit(50)
     .execute();
   if (!people.length) return { units: units.length, target: undefined };
   const withRights = new Set(
-    (await db.kysely.selectFrom("Membership").select("personId").where("personId", "in", people.map((p) => p.id)).where("role", "in", workplaceRoles).execute()).map((r) => r.personId),
+    (
+      await db.kysely
+        .selectFrom("Membership")
+        .select("personId")
+        .where(
+          "personId",
+          "in",
+          people.map((p) => p.id),
+        )
+        .where("role", "in", workplaceRoles)
+        .execute()
+    ).map((r) => r.personId),
   );
   const candidates = people.filter((p) => withRights.has(p.id));
   if (candidates.length > 1) return { units: units.length, target: "ambiguous" };
@@ -80,7 +99,11 @@ export async function requestSignInCodeByName(
  * uses it up. Returns the person's id. Throws what `verifySignInCode` throws (code_invalid also when
  * the name and unit now mean nobody or several people).
  */
-export async function verifySignInCodeByName(db: Database, input: { name: string; unit: string; code: string; ip: string | null }, now: Date): Promise<number> {
+export async function verifySignInCodeByName(
+  db: Database,
+  input: { name: string; unit: string; code: string; ip: string | null },
+  now: Date,
+): Promise<number> {
   let target: SignInTarget;
   try {
     const { name, unit } = cleanInput(input.name, input.unit);

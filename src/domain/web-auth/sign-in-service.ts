@@ -38,16 +38,32 @@ function hash(value: string): string {
 
 /** True when the person holds a cadre, official or admin role somewhere (may use the workplace). */
 export async function hasWorkplaceRights(db: Database, personId: number): Promise<boolean> {
-  const row = await db.kysely.selectFrom("Membership").select("id").where("personId", "=", personId).where("role", "in", workplaceRoles).limit(1).executeTakeFirst();
+  const row = await db.kysely
+    .selectFrom("Membership")
+    .select("id")
+    .where("personId", "=", personId)
+    .where("role", "in", workplaceRoles)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
-async function noteAttempt(db: Database, kind: "request" | "verify_fail" | "verify_ok", ip: string | null, personId: number | null, now: Date): Promise<void> {
+async function noteAttempt(
+  db: Database,
+  kind: "request" | "verify_fail" | "verify_ok",
+  ip: string | null,
+  personId: number | null,
+  now: Date,
+): Promise<void> {
   await db.kysely.insertInto("WebSignInAttempt").values({ kind, ip, personId, createdAt: now.getTime() }).execute();
 }
 
 async function countAttempts(db: Database, kind: string, since: number, ip?: string | null): Promise<number> {
-  let q = db.kysely.selectFrom("WebSignInAttempt").select((eb) => eb.fn.countAll<number>().as("n")).where("kind", "=", kind).where("createdAt", ">", since);
+  let q = db.kysely
+    .selectFrom("WebSignInAttempt")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("kind", "=", kind)
+    .where("createdAt", ">", since);
   // A missing address counts with the other missing ones (IS NULL, not = NULL).
   if (ip !== undefined) q = ip === null ? q.where("ip", "is", null) : q.where("ip", "=", ip);
   return Number((await q.executeTakeFirstOrThrow()).n);
@@ -65,27 +81,43 @@ export type SignInTarget = { id: number; locale: string } | "ambiguous" | undefi
  * code_throttled when the source address or the whole service asked too often (said openly: it
  * reveals nothing about the phone), invalid_input for a phone that cannot be read.
  */
-export async function requestSignInCode(db: Database, input: { phone: string; ip: string | null }, now: Date): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
+export async function requestSignInCode(
+  db: Database,
+  input: { phone: string; ip: string | null },
+  now: Date,
+): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
   const phone = normalisePhone(input.phone ?? "");
   if (!phone) throw new AppError("invalid_input", { field: "phone" });
-  return await sendSignInCode(db, () => db.kysely.selectFrom("Person").select(["id", "locale"]).where("phone", "=", phone).executeTakeFirst(), input.ip, now);
+  return await sendSignInCode(
+    db,
+    () => db.kysely.selectFrom("Person").select(["id", "locale"]).where("phone", "=", phone).executeTakeFirst(),
+    input.ip,
+    now,
+  );
 }
 
 /**
  * A code request for whoever `find` names (called after the per-address and overall limits, inside
  * the request's transaction), with every limit of `requestSignInCode`; "ambiguous" sends nothing.
  */
-export async function sendSignInCode(db: Database, find: () => SignInTarget | Promise<SignInTarget>, ip: string | null, now: Date): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
+export async function sendSignInCode(
+  db: Database,
+  find: () => SignInTarget | Promise<SignInTarget>,
+  ip: string | null,
+  now: Date,
+): Promise<{ outcome: SignInRequestOutcome; accounts: number }> {
   const at = now.getTime();
   return await db.transaction(async () => {
-    if (await countAttempts(db, "request", at - 15 * 60_000, ip) >= signInLimits.perAddressPer15Min) throw new AppError("code_throttled", {});
-    if (await countAttempts(db, "request", at - 60_000) >= signInLimits.globalPerMinute) throw new AppError("code_throttled", {});
+    if ((await countAttempts(db, "request", at - 15 * 60_000, ip)) >= signInLimits.perAddressPer15Min)
+      throw new AppError("code_throttled", {});
+    if ((await countAttempts(db, "request", at - 60_000)) >= signInLimits.globalPerMinute)
+      throw new AppError("code_throttled", {});
     const found = await find();
     const person = typeof found === "object" ? found : undefined;
     await noteAttempt(db, "request", ip, person?.id ?? null, now);
     if (found === "ambiguous") return { outcome: "ambiguous", accounts: 0 };
     if (!person) return { outcome: "unknown", accounts: 0 };
-    if (!await hasWorkplaceRights(db, person.id)) return { outcome: "no_rights", accounts: 0 };
+    if (!(await hasWorkplaceRights(db, person.id))) return { outcome: "no_rights", accounts: 0 };
     const { recent } = await db.kysely
       .selectFrom("WebSignInCode")
       .select((eb) => eb.fn.countAll<number>().as("recent"))
@@ -104,20 +136,43 @@ export async function sendSignInCode(db: Database, find: () => SignInTarget | Pr
       .execute();
     if (!accounts.length) return { outcome: "not_linked", accounts: 0 };
     // A new code replaces the person's earlier unused ones.
-    await db.kysely.updateTable("WebSignInCode").set({ usedAt: at }).where("personId", "=", person.id).where("kind", "=", "code").where("usedAt", "is", null).execute();
+    await db.kysely
+      .updateTable("WebSignInCode")
+      .set({ usedAt: at })
+      .where("personId", "=", person.id)
+      .where("kind", "=", "code")
+      .where("usedAt", "is", null)
+      .execute();
     const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
     const { id: codeId } = await db.kysely
       .insertInto("WebSignInCode")
-      .values({ personId: person.id, kind: "code", codeHash: hash(code), requestIp: ip, attempts: 0, createdAt: at, expiresAt: at + signInCodeTtlMs })
+      .values({
+        personId: person.id,
+        kind: "code",
+        codeHash: hash(code),
+        requestIp: ip,
+        attempts: 0,
+        createdAt: at,
+        expiresAt: at + signInCodeTtlMs,
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
     const locale = person.locale === "en" ? "en" : "vi";
     const text = translator(locale)("admin.signin_code_message", { code, minutes: signInCodeTtlMs / 60_000 });
     for (const account of accounts)
-      await enqueue(db, {
-        platform: account.platform, chatId: account.externalId, chatAccountId: account.id, personId: person.id,
-        priority: priorities.reply, body: { text, locale }, dedupeKey: `web-signin:${codeId}:${account.id}`,
-      }, now);
+      await enqueue(
+        db,
+        {
+          platform: account.platform,
+          chatId: account.externalId,
+          chatAccountId: account.id,
+          personId: person.id,
+          priority: priorities.reply,
+          body: { text, locale },
+          dedupeKey: `web-signin:${codeId}:${account.id}`,
+        },
+        now,
+      );
     return { outcome: "sent", accounts: accounts.length };
   });
 }
@@ -127,55 +182,88 @@ export async function sendSignInCode(db: Database, find: () => SignInTarget | Pr
  * person's id. Throws code_throttled (too many wrong codes from this address), code_invalid (wrong,
  * unknown phone, no rights, or burnt after too many guesses), code_expired.
  */
-export async function verifySignInCode(db: Database, input: { phone: string; code: string; ip: string | null }, now: Date): Promise<number> {
+export async function verifySignInCode(
+  db: Database,
+  input: { phone: string; code: string; ip: string | null },
+  now: Date,
+): Promise<number> {
   const phone = normalisePhone(input.phone ?? "");
-  return await checkSignInCode(db, async () => (phone ? await db.kysely.selectFrom("Person").select("id").where("phone", "=", phone).executeTakeFirst() : undefined), input.code, input.ip, now);
+  return await checkSignInCode(
+    db,
+    async () =>
+      phone
+        ? await db.kysely.selectFrom("Person").select("id").where("phone", "=", phone).executeTakeFirst()
+        : undefined,
+    input.code,
+    input.ip,
+    now,
+  );
 }
 
 /** `verifySignInCode` for whoever `find` names (called inside the check's transaction; undefined: nobody). */
-export async function checkSignInCode(db: Database, find: () => { id: number } | undefined | Promise<{ id: number } | undefined>, code: string, ip: string | null, now: Date): Promise<number> {
+export async function checkSignInCode(
+  db: Database,
+  find: () => { id: number } | undefined | Promise<{ id: number } | undefined>,
+  code: string,
+  ip: string | null,
+  now: Date,
+): Promise<number> {
   const input = { code, ip };
   const at = now.getTime();
   // The transaction returns failures instead of throwing them, so that the failed attempt and the
   // guess count are committed.
-  const result = await db.transaction(async (): Promise<number | "code_invalid" | "code_expired" | "code_throttled"> => {
-    if (await countAttempts(db, "verify_fail", at - 3_600_000, input.ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
-    const typed = String(input.code ?? "").replace(/\D/g, "");
-    const person = await find();
-    const row = person
-      ? await db.kysely
-          .selectFrom("WebSignInCode")
-          .select(["id", "codeHash", "attempts", "expiresAt"])
-          .where("personId", "=", person.id)
-          .where("kind", "=", "code")
-          .where("usedAt", "is", null)
-          .orderBy("id", "desc")
-          .limit(1)
-          .executeTakeFirst()
-      : undefined;
-    const fail = async (code: "code_invalid" | "code_expired") => {
-      await noteAttempt(db, "verify_fail", input.ip, person?.id ?? null, now);
-      return code;
-    };
-    if (!person || !row || typed.length !== 6) return fail("code_invalid");
-    if (row.expiresAt <= at) return fail("code_expired");
-    const matches = timingSafeEqual(Buffer.from(hash(typed), "hex"), Buffer.from(row.codeHash, "hex"));
-    if (!matches) {
-      const attempts = row.attempts + 1;
-      // Burnt (used up) once the guesses for this code run out.
-      await db.kysely
-        .updateTable("WebSignInCode")
-        .set(attempts >= signInLimits.guessesPerCode ? { attempts, usedAt: at } : { attempts })
-        .where("id", "=", row.id)
-        .execute();
-      return fail("code_invalid");
-    }
-    if (!await hasWorkplaceRights(db, person.id)) return fail("code_invalid");
-    await db.kysely.updateTable("WebSignInCode").set({ usedAt: at }).where("id", "=", row.id).execute();
-    await noteAttempt(db, "verify_ok", input.ip, person.id, now);
-    await recordAudit(db, { actorPersonId: person.id, source: "web", action: "web.sign_in", entityType: "Person", entityId: person.id, detail: { by: "code" } }, now);
-    return person.id;
-  });
+  const result = await db.transaction(
+    async (): Promise<number | "code_invalid" | "code_expired" | "code_throttled"> => {
+      if ((await countAttempts(db, "verify_fail", at - 3_600_000, input.ip)) >= signInLimits.failuresPerAddressPerHour)
+        return "code_throttled";
+      const typed = String(input.code ?? "").replace(/\D/g, "");
+      const person = await find();
+      const row = person
+        ? await db.kysely
+            .selectFrom("WebSignInCode")
+            .select(["id", "codeHash", "attempts", "expiresAt"])
+            .where("personId", "=", person.id)
+            .where("kind", "=", "code")
+            .where("usedAt", "is", null)
+            .orderBy("id", "desc")
+            .limit(1)
+            .executeTakeFirst()
+        : undefined;
+      const fail = async (code: "code_invalid" | "code_expired") => {
+        await noteAttempt(db, "verify_fail", input.ip, person?.id ?? null, now);
+        return code;
+      };
+      if (!person || !row || typed.length !== 6) return fail("code_invalid");
+      if (row.expiresAt <= at) return fail("code_expired");
+      const matches = timingSafeEqual(Buffer.from(hash(typed), "hex"), Buffer.from(row.codeHash, "hex"));
+      if (!matches) {
+        const attempts = row.attempts + 1;
+        // Burnt (used up) once the guesses for this code run out.
+        await db.kysely
+          .updateTable("WebSignInCode")
+          .set(attempts >= signInLimits.guessesPerCode ? { attempts, usedAt: at } : { attempts })
+          .where("id", "=", row.id)
+          .execute();
+        return fail("code_invalid");
+      }
+      if (!(await hasWorkplaceRights(db, person.id))) return fail("code_invalid");
+      await db.kysely.updateTable("WebSignInCode").set({ usedAt: at }).where("id", "=", row.id).execute();
+      await noteAttempt(db, "verify_ok", input.ip, person.id, now);
+      await recordAudit(
+        db,
+        {
+          actorPersonId: person.id,
+          source: "web",
+          action: "web.sign_in",
+          entityType: "Person",
+          entityId: person.id,
+          detail: { by: "code" },
+        },
+        now,
+      );
+      return person.id;
+    },
+  );
   if (typeof result === "string") throw new AppError(result, {});
   return result;
 }
@@ -184,21 +272,38 @@ export async function checkSignInCode(db: Database, find: () => { id: number } |
  * A one-time sign-in link token for a person with workplace rights (the first admin, before they
  * have linked a chat account). Valid 24 hours. Throws person_not_found, forbidden (no rights).
  */
-export async function createSignInLink(db: Database, personId: number, now: Date, source: "cli" | "web" = "cli"): Promise<{ token: string; expiresAt: number }> {
-  if (!await db.kysely.selectFrom("Person").select("id").where("id", "=", personId).executeTakeFirst()) throw new AppError("person_not_found", {});
-  if (!await hasWorkplaceRights(db, personId)) throw new AppError("forbidden", { permission: "read" });
+export async function createSignInLink(
+  db: Database,
+  personId: number,
+  now: Date,
+  source: "cli" | "web" = "cli",
+): Promise<{ token: string; expiresAt: number }> {
+  if (!(await db.kysely.selectFrom("Person").select("id").where("id", "=", personId).executeTakeFirst()))
+    throw new AppError("person_not_found", {});
+  if (!(await hasWorkplaceRights(db, personId))) throw new AppError("forbidden", { permission: "read" });
   const token = randomBytes(24).toString("base64url");
   const at = now.getTime();
   await db.kysely
     .insertInto("WebSignInCode")
-    .values({ personId, kind: "link", codeHash: hash(token), attempts: 0, createdAt: at, expiresAt: at + signInLinkTtlMs })
+    .values({
+      personId,
+      kind: "link",
+      codeHash: hash(token),
+      attempts: 0,
+      createdAt: at,
+      expiresAt: at + signInLinkTtlMs,
+    })
     .execute();
   await recordAudit(db, { source, action: "web.sign_in_link", entityType: "Person", entityId: personId }, now);
   return { token, expiresAt: at + signInLinkTtlMs };
 }
 
 /** The person a sign-in link is for, without using it up (for the confirmation page), or undefined. */
-export async function peekSignInLink(db: Database, token: string, now: Date): Promise<{ personId: number; fullName: string } | undefined> {
+export async function peekSignInLink(
+  db: Database,
+  token: string,
+  now: Date,
+): Promise<{ personId: number; fullName: string } | undefined> {
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(token ?? "")) return undefined;
   return await db.kysely
     .selectFrom("WebSignInCode as c")
@@ -214,15 +319,34 @@ export async function peekSignInLink(db: Database, token: string, now: Date): Pr
 /** Uses up a sign-in link. Returns the person's id. Throws code_invalid (unknown, used, expired, no rights). */
 export async function redeemSignInLink(db: Database, token: string, ip: string | null, now: Date): Promise<number> {
   const result = await db.transaction(async (): Promise<number | "code_invalid" | "code_throttled"> => {
-    if (await countAttempts(db, "verify_fail", now.getTime() - 3_600_000, ip) >= signInLimits.failuresPerAddressPerHour) return "code_throttled";
+    if (
+      (await countAttempts(db, "verify_fail", now.getTime() - 3_600_000, ip)) >= signInLimits.failuresPerAddressPerHour
+    )
+      return "code_throttled";
     const found = await peekSignInLink(db, token, now);
-    if (!found || !await hasWorkplaceRights(db, found.personId)) {
+    if (!found || !(await hasWorkplaceRights(db, found.personId))) {
       await noteAttempt(db, "verify_fail", ip, null, now);
       return "code_invalid";
     }
-    await db.kysely.updateTable("WebSignInCode").set({ usedAt: now.getTime() }).where("codeHash", "=", hash(token)).where("kind", "=", "link").execute();
+    await db.kysely
+      .updateTable("WebSignInCode")
+      .set({ usedAt: now.getTime() })
+      .where("codeHash", "=", hash(token))
+      .where("kind", "=", "link")
+      .execute();
     await noteAttempt(db, "verify_ok", ip, found.personId, now);
-    await recordAudit(db, { actorPersonId: found.personId, source: "web", action: "web.sign_in", entityType: "Person", entityId: found.personId, detail: { by: "link" } }, now);
+    await recordAudit(
+      db,
+      {
+        actorPersonId: found.personId,
+        source: "web",
+        action: "web.sign_in",
+        entityType: "Person",
+        entityId: found.personId,
+        detail: { by: "link" },
+      },
+      now,
+    );
     return found.personId;
   });
   if (typeof result === "string") throw new AppError(result, {});

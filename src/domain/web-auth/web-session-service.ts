@@ -29,23 +29,43 @@ function hash(token: string): string {
 }
 
 /** Starts a session for a person who just signed in. Returns the cookie token (shown once) and the session. */
-export async function createWebSession(db: Database, personId: number, now: Date, userAgent: string | null = null): Promise<{ token: string; session: WebSession }> {
+export async function createWebSession(
+  db: Database,
+  personId: number,
+  now: Date,
+  userAgent: string | null = null,
+): Promise<{ token: string; session: WebSession }> {
   const token = randomBytes(32).toString("base64url");
   const csrfToken = randomBytes(24).toString("base64url");
   const at = now.getTime();
   const { id } = await db.kysely
     .insertInto("AdminSession")
-    .values({ tokenHash: hash(token), personId, csrfToken, createdAt: at, lastSeenAt: at, expiresAt: at + sessionAbsoluteMs, userAgent: userAgent?.slice(0, 200) ?? null })
+    .values({
+      tokenHash: hash(token),
+      personId,
+      csrfToken,
+      createdAt: at,
+      lastSeenAt: at,
+      expiresAt: at + sessionAbsoluteMs,
+      userAgent: userAgent?.slice(0, 200) ?? null,
+    })
     .returning("id")
     .executeTakeFirstOrThrow();
-  return { token, session: { id, personId, csrfToken, createdAt: at, lastSeenAt: at, expiresAt: at + sessionAbsoluteMs } };
+  return {
+    token,
+    session: { id, personId, csrfToken, createdAt: at, lastSeenAt: at, expiresAt: at + sessionAbsoluteMs },
+  };
 }
 
 /**
  * The live session of a cookie token, its last-seen time moved on; undefined when unknown, ended,
  * idle too long, past its absolute expiry, or when the person no longer has workplace rights.
  */
-export async function resumeWebSession(db: Database, token: string | undefined, now: Date): Promise<WebSession | undefined> {
+export async function resumeWebSession(
+  db: Database,
+  token: string | undefined,
+  now: Date,
+): Promise<WebSession | undefined> {
   if (!token || !/^[A-Za-z0-9_-]{20,64}$/.test(token)) return undefined;
   const at = now.getTime();
   const row = await db.kysely
@@ -54,22 +74,44 @@ export async function resumeWebSession(db: Database, token: string | undefined, 
     .where("tokenHash", "=", hash(token))
     .executeTakeFirst();
   if (!row || row.endedAt !== null || row.expiresAt <= at || row.lastSeenAt + sessionIdleMs <= at) return undefined;
-  if (!await hasWorkplaceRights(db, row.personId)) return undefined;
-  if (at - row.lastSeenAt >= touchEveryMs) await db.kysely.updateTable("AdminSession").set({ lastSeenAt: at }).where("id", "=", row.id).execute();
+  if (!(await hasWorkplaceRights(db, row.personId))) return undefined;
+  if (at - row.lastSeenAt >= touchEveryMs)
+    await db.kysely.updateTable("AdminSession").set({ lastSeenAt: at }).where("id", "=", row.id).execute();
   const { endedAt: _ended, ...session } = row;
   return { ...session, lastSeenAt: Math.max(row.lastSeenAt, at) };
 }
 
 /** Ends one session (sign out). */
 export async function endWebSession(db: Database, sessionId: number, now: Date): Promise<void> {
-  await db.kysely.updateTable("AdminSession").set({ endedAt: now.getTime() }).where("id", "=", sessionId).where("endedAt", "is", null).execute();
+  await db.kysely
+    .updateTable("AdminSession")
+    .set({ endedAt: now.getTime() })
+    .where("id", "=", sessionId)
+    .where("endedAt", "is", null)
+    .execute();
 }
 
 /** Ends every session of a person (sign out everywhere). Returns how many it ended (expired ones included). */
 export async function endAllWebSessions(db: Database, personId: number, now: Date): Promise<number> {
-  const result = await db.kysely.updateTable("AdminSession").set({ endedAt: now.getTime() }).where("personId", "=", personId).where("endedAt", "is", null).executeTakeFirst();
+  const result = await db.kysely
+    .updateTable("AdminSession")
+    .set({ endedAt: now.getTime() })
+    .where("personId", "=", personId)
+    .where("endedAt", "is", null)
+    .executeTakeFirst();
   const ended = Number(result.numUpdatedRows);
-  await recordAudit(db, { actorPersonId: personId, source: "web", action: "web.sign_out_everywhere", entityType: "Person", entityId: personId, detail: { sessions: ended } }, now);
+  await recordAudit(
+    db,
+    {
+      actorPersonId: personId,
+      source: "web",
+      action: "web.sign_out_everywhere",
+      entityType: "Person",
+      entityId: personId,
+      detail: { sessions: ended },
+    },
+    now,
+  );
   return ended;
 }
 
@@ -86,6 +128,13 @@ export async function countOpenWebSessions(db: Database, personId: number, now: 
 }
 
 /** The name and language of a signed-in person (for the workplace's pages), or undefined. */
-export async function workplacePerson(db: Database, personId: number): Promise<{ fullName: string; locale: string } | undefined> {
-  return await db.kysely.selectFrom("Person").select(["fullName", "locale"]).where("id", "=", personId).executeTakeFirst();
+export async function workplacePerson(
+  db: Database,
+  personId: number,
+): Promise<{ fullName: string; locale: string } | undefined> {
+  return await db.kysely
+    .selectFrom("Person")
+    .select(["fullName", "locale"])
+    .where("id", "=", personId)
+    .executeTakeFirst();
 }

@@ -6,10 +6,24 @@
 import type { Database } from "../../storage/database.ts";
 
 /** The session when it exists and has not expired; its expiry slides, written at most once a minute. */
-export async function touchWebChatSession(db: Database, id: string, idleMs: number, now = Date.now()): Promise<boolean> {
-  const row = await db.kysely.selectFrom("WebSession").select(["expiresAt", "lastSeenAt"]).where("id", "=", id).executeTakeFirst();
+export async function touchWebChatSession(
+  db: Database,
+  id: string,
+  idleMs: number,
+  now = Date.now(),
+): Promise<boolean> {
+  const row = await db.kysely
+    .selectFrom("WebSession")
+    .select(["expiresAt", "lastSeenAt"])
+    .where("id", "=", id)
+    .executeTakeFirst();
   if (!row || row.expiresAt <= now) return false;
-  if (now - row.lastSeenAt > 60_000) await db.kysely.updateTable("WebSession").set({ lastSeenAt: now, expiresAt: now + idleMs }).where("id", "=", id).execute();
+  if (now - row.lastSeenAt > 60_000)
+    await db.kysely
+      .updateTable("WebSession")
+      .set({ lastSeenAt: now, expiresAt: now + idleMs })
+      .where("id", "=", id)
+      .execute();
   return true;
 }
 
@@ -17,7 +31,14 @@ export async function touchWebChatSession(db: Database, id: string, idleMs: numb
  * Opens a session for a source address, unless that address opened `perAddressPerHour` or more in
  * the last hour (then false). Expired sessions are removed on the way.
  */
-export async function openWebChatSession(db: Database, id: string, source: string, idleMs: number, perAddressPerHour: number, now = Date.now()): Promise<boolean> {
+export async function openWebChatSession(
+  db: Database,
+  id: string,
+  source: string,
+  idleMs: number,
+  perAddressPerHour: number,
+  now = Date.now(),
+): Promise<boolean> {
   return await db.transaction(async () => {
     const { recent } = await db.kysely
       .selectFrom("WebSession")
@@ -27,7 +48,10 @@ export async function openWebChatSession(db: Database, id: string, source: strin
       .executeTakeFirstOrThrow();
     if (Number(recent) >= perAddressPerHour) return false;
     await db.kysely.deleteFrom("WebSession").where("expiresAt", "<=", now).execute();
-    await db.kysely.insertInto("WebSession").values({ id, source, createdAt: now, expiresAt: now + idleMs, lastSeenAt: now }).execute();
+    await db.kysely
+      .insertInto("WebSession")
+      .values({ id, source, createdAt: now, expiresAt: now + idleMs, lastSeenAt: now })
+      .execute();
     return true;
   });
 }

@@ -32,7 +32,12 @@ function htmx(): string {
 /** Mounts the workplace on the service's web server. */
 export function mountAdmin(
   app: Hono,
-  options: AdminOptions & { timeZone: string; linkCodeTtlDays: number; channels: readonly Channel[]; serviceUrl: () => string },
+  options: AdminOptions & {
+    timeZone: string;
+    linkCodeTtlDays: number;
+    channels: readonly Channel[];
+    serviceUrl: () => string;
+  },
 ): void {
   const admin = new Hono<AdminEnv>();
   admin.use("/admin/*", securityHeaders);
@@ -41,7 +46,9 @@ export function mountAdmin(
   const formLimit = bodyLimit({ maxSize: adminBodyLimit, onError: tooLarge });
   const uploadLimit = bodyLimit({ maxSize: rosterUploadMaxBytes + 64 * 1024, onError: tooLarge });
   // Every route has a body limit: roster uploads 10 MB, everything else 64 KB.
-  admin.use("/admin/*", (c, next) => (/^\/admin\/units\/\d+\/import$/.test(c.req.path) ? uploadLimit(c, next) : formLimit(c, next)));
+  admin.use("/admin/*", (c, next) =>
+    /^\/admin\/units\/\d+\/import$/.test(c.req.path) ? uploadLimit(c, next) : formLimit(c, next),
+  );
   admin.get("/admin/assets/htmx.min.js", (c) => {
     c.header("Cache-Control", "public, max-age=86400");
     return c.body(htmx(), 200, { "Content-Type": "text/javascript; charset=utf-8" });

@@ -56,7 +56,13 @@ export function isHttps(c: Context, trustProxy: boolean): boolean {
 }
 
 export function setSessionCookie(c: Context, token: string, expiresAt: number, trustProxy: boolean): void {
-  setCookie(c, sessionCookie, token, { path: "/admin", httpOnly: true, sameSite: "Lax", secure: isHttps(c, trustProxy), expires: new Date(expiresAt) });
+  setCookie(c, sessionCookie, token, {
+    path: "/admin",
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: isHttps(c, trustProxy),
+    expires: new Date(expiresAt),
+  });
 }
 
 export function clearSessionCookie(c: Context): void {
@@ -74,7 +80,12 @@ export function preSignInToken(c: Context, trustProxy: boolean): string {
   const existing = getCookie(c, preSignInCookie);
   if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) return existing;
   const token = randomBytes(24).toString("base64url");
-  setCookie(c, preSignInCookie, token, { path: "/admin", httpOnly: true, sameSite: "Strict", secure: isHttps(c, trustProxy) });
+  setCookie(c, preSignInCookie, token, {
+    path: "/admin",
+    httpOnly: true,
+    sameSite: "Strict",
+    secure: isHttps(c, trustProxy),
+  });
   return token;
 }
 
@@ -100,7 +111,7 @@ export async function submittedCsrf(c: Context): Promise<string | undefined> {
   const type = c.req.header("content-type") ?? "";
   if (!type.includes("application/x-www-form-urlencoded") && !type.includes("multipart/form-data")) return undefined;
   const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-  const value = body["_csrf"];
+  const value = body._csrf;
   return typeof value === "string" ? value : undefined;
 }
 
@@ -151,7 +162,10 @@ export function requireSession(options: AdminOptions): MiddlewareHandler<AdminEn
 /** Security headers on every workplace response: no framing, scripts only from us, no caching. */
 export const securityHeaders: MiddlewareHandler = async (c, next) => {
   await next();
-  c.header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+  c.header(
+    "Content-Security-Policy",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  );
   c.header("X-Frame-Options", "DENY");
   c.header("X-Content-Type-Options", "nosniff");
   c.header("Referrer-Policy", "same-origin");

@@ -12,12 +12,39 @@ import { queryAuditLog, type AuditPage, type AuditQuery, type AuditRow } from ".
 import { auditActorChoices } from "../../domain/audit/audit-actors.ts";
 import type { AuditSource } from "../../domain/audit/audit-service.ts";
 import type { AdminEnv, AdminOptions } from "./admin-auth.ts";
-import { Page, OversightStyles, dayStart, idParam, notFoundPage, scopeUnits, UnitOptions, viewerOf, formatCount } from "./oversight-common.tsx";
+import {
+  Page,
+  OversightStyles,
+  dayStart,
+  idParam,
+  notFoundPage,
+  scopeUnits,
+  UnitOptions,
+  viewerOf,
+  formatCount,
+} from "./oversight-common.tsx";
 
 const pageSize = 50;
 const sources: readonly AuditSource[] = ["chat", "web", "cli", "api", "system"];
 /** The action groups of the filter (an action's prefix up to its dot). */
-const actionGroups = ["ticket.", "directive.", "meeting.", "series.", "rsvp.", "reminder_plan.", "membership.", "members.", "roster.", "rights.", "unit.", "codes.", "account.", "group.", "web.", "api_token."] as const;
+const actionGroups = [
+  "ticket.",
+  "directive.",
+  "meeting.",
+  "series.",
+  "rsvp.",
+  "reminder_plan.",
+  "membership.",
+  "members.",
+  "roster.",
+  "rights.",
+  "unit.",
+  "codes.",
+  "account.",
+  "group.",
+  "web.",
+  "api_token.",
+] as const;
 
 function actionLabel(t: Translate, action: string): string {
   const key = `admin_audit.action.${action.replace(/\./g, "_")}`;
@@ -60,7 +87,8 @@ export function mountAudit(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
     const query: AuditQuery = { unitId, page, pageSize };
     const who = idParam(q.who);
     if (!Number.isNaN(who)) query.actorPersonId = who;
-    if ((actionGroups as readonly string[]).includes(q.action ?? "") || /^[a-z_]+\.[a-z_]+$/.test(q.action ?? "")) query.action = q.action;
+    if ((actionGroups as readonly string[]).includes(q.action ?? "") || /^[a-z_]+\.[a-z_]+$/.test(q.action ?? ""))
+      query.action = q.action;
     const source = sources.find((s) => s === q.source);
     if (source) query.source = source;
     query.from = dayStart(q.from, timeZone);
@@ -73,7 +101,14 @@ export function mountAudit(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
     } catch (e) {
       if (!isAppError(e)) throw e;
       if (e.code === "forbidden" || e.code === "unit_not_found") return notFoundPage(c, t("admin_audit.not_found"));
-      return c.html(<Page c={c} title={t("admin_audit.title")}><p class="error" role="alert">{errorText(t, e)}</p></Page>, 400);
+      return c.html(
+        <Page c={c} title={t("admin_audit.title")}>
+          <p class="error" role="alert">
+            {errorText(t, e)}
+          </p>
+        </Page>,
+        400,
+      );
     }
     const pages = Math.max(1, Math.ceil(result.total / pageSize));
     const link = (p: number) => {
@@ -89,27 +124,41 @@ export function mountAudit(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
           <div class="row">
             <div>
               <label for="unit">{t("admin_audit.unit")}</label>
-              <select id="unit" name="unit" style="max-width:20rem"><UnitOptions units={units} selected={unitId} /></select>
+              <select id="unit" name="unit" style="max-width:20rem">
+                <UnitOptions units={units} selected={unitId} />
+              </select>
             </div>
             <div>
               <label for="who">{t("admin_audit.who")}</label>
               <select id="who" name="who" style="max-width:16rem">
                 <option value="">{t("admin_audit.anyone")}</option>
-                {choices.map((p) => <option value={String(p.personId)} selected={query.actorPersonId === p.personId}>{p.fullName}</option>)}
+                {choices.map((p) => (
+                  <option value={String(p.personId)} selected={query.actorPersonId === p.personId}>
+                    {p.fullName}
+                  </option>
+                ))}
               </select>
             </div>
             <div>
               <label for="action">{t("admin_audit.action_filter")}</label>
               <select id="action" name="action">
                 <option value="">{t("admin_audit.any_action")}</option>
-                {actionGroups.map((g) => <option value={g} selected={q.action === g}>{t(`admin_audit.group.${g.slice(0, -1)}`)}</option>)}
+                {actionGroups.map((g) => (
+                  <option value={g} selected={q.action === g}>
+                    {t(`admin_audit.group.${g.slice(0, -1)}`)}
+                  </option>
+                ))}
               </select>
             </div>
             <div>
               <label for="source">{t("admin_audit.source")}</label>
               <select id="source" name="source">
                 <option value="">{t("admin_audit.any_source")}</option>
-                {sources.map((s) => <option value={s} selected={q.source === s}>{t(`admin_audit.source_${s}`)}</option>)}
+                {sources.map((s) => (
+                  <option value={s} selected={q.source === s}>
+                    {t(`admin_audit.source_${s}`)}
+                  </option>
+                ))}
               </select>
             </div>
             <div>
@@ -121,7 +170,8 @@ export function mountAudit(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
               <input id="to" name="to" type="date" value={q.to ?? ""} />
             </div>
             <div style="min-width:auto">
-              <button type="submit">{t("admin_audit.apply")}</button> <a href="/admin/audit">{t("admin_audit.clear")}</a>
+              <button type="submit">{t("admin_audit.apply")}</button>{" "}
+              <a href="/admin/audit">{t("admin_audit.clear")}</a>
             </div>
           </div>
         </form>
@@ -143,7 +193,9 @@ export function mountAudit(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
               <tbody>
                 {result.rows.map((r) => {
                   const href = entityLink(r);
-                  const what = r.entityType ? `${t(`admin_audit.entity_${r.entityType}`) === `admin_audit.entity_${r.entityType}` ? r.entityType : t(`admin_audit.entity_${r.entityType}`)}${r.entityId !== null ? ` #${r.entityId}` : ""}` : "";
+                  const what = r.entityType
+                    ? `${t(`admin_audit.entity_${r.entityType}`) === `admin_audit.entity_${r.entityType}` ? r.entityType : t(`admin_audit.entity_${r.entityType}`)}${r.entityId !== null ? ` #${r.entityId}` : ""}`
+                    : "";
                   return (
                     <tr data-action={r.action} data-source={r.source}>
                       <td style="white-space:nowrap">{formatMeetingTime(new Date(r.createdAt), timeZone, locale)}</td>
@@ -152,18 +204,30 @@ export function mountAudit(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
                       <td>{actionLabel(t, r.action)}</td>
                       <td>{href ? <a href={href}>{what}</a> : what}</td>
                       <td class="hide-small">{r.unitName ?? ""}</td>
-                      <td class="hide-small mute" style="font-size:.9rem">{detailText(r.detail)}</td>
+                      <td class="hide-small mute" style="font-size:.9rem">
+                        {detailText(r.detail)}
+                      </td>
                     </tr>
                   );
                 })}
               </tbody>
             </table>
           </div>
-        ) : <p class="card">{t("admin_audit.none")}</p>}
+        ) : (
+          <p class="card">{t("admin_audit.none")}</p>
+        )}
         <nav class="pager" aria-label={t("admin.pages")}>
-          {page > 1 ? <a href={link(page - 1)} rel="prev">← {t("admin.page_prev")}</a> : null}
+          {page > 1 ? (
+            <a href={link(page - 1)} rel="prev">
+              ← {t("admin.page_prev")}
+            </a>
+          ) : null}
           <span class="mute">{t("admin_audit.page_of", { page, pages })}</span>
-          {page < pages ? <a href={link(page + 1)} rel="next">{t("admin.page_next")} →</a> : null}
+          {page < pages ? (
+            <a href={link(page + 1)} rel="next">
+              {t("admin.page_next")} →
+            </a>
+          ) : null}
         </nav>
       </Page>,
     );

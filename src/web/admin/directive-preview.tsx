@@ -33,11 +33,18 @@ export interface PlatformPreview {
 }
 
 /** The directive's copy on each platform, in one language. */
-export function platformPreviews(directive: DirectiveRow, locale: Locale, channels: readonly Channel[] = []): PlatformPreview[] {
+export function platformPreviews(
+  directive: DirectiveRow,
+  locale: Locale,
+  channels: readonly Channel[] = [],
+): PlatformPreview[] {
   const body = directiveBody(directive, locale);
   return previewPlatforms.map((platform) => {
     const caps = channels.find((c) => c.id === platform)?.capabilities ?? platformCapabilities[platform];
-    const fitted = fitMessage({ text: body.text, choices: body.choices, locale }, caps, { type: "Directive", id: directive.id });
+    const fitted = fitMessage({ text: body.text, choices: body.choices, locale }, caps, {
+      type: "Directive",
+      id: directive.id,
+    });
     const cut = fitted.text !== body.text;
     if (caps.buttons) return { platform, text: fitted.text, buttons: (fitted.choices ?? []).map((c) => c.label), cut };
     return { platform, text: choicesAsText(fitted), buttons: [], cut };
@@ -49,13 +56,26 @@ export function Previews(props: { t: Translate; previews: PlatformPreview[] }) {
   return (
     <div class="previews">
       {props.previews.map((p) => (
-        <section aria-label={t("admin_directives.preview_on", { platform: t(`reports.platform_${p.platform}`) })} data-platform={p.platform}>
+        <section
+          aria-label={t("admin_directives.preview_on", { platform: t(`reports.platform_${p.platform}`) })}
+          data-platform={p.platform}
+        >
           <h3 style="font-size:1rem;margin:.2rem 0">{t(`reports.platform_${p.platform}`)}</h3>
           <div class="bubble">
             {p.text}
-            {p.buttons.length ? <div class="bubble-buttons">{p.buttons.map((b) => <span>{b}</span>)}</div> : null}
+            {p.buttons.length ? (
+              <div class="bubble-buttons">
+                {p.buttons.map((b) => (
+                  <span>{b}</span>
+                ))}
+              </div>
+            ) : null}
           </div>
-          {p.cut ? <p class="mute" style="font-size:.9rem">{t("admin_directives.preview_cut")}</p> : null}
+          {p.cut ? (
+            <p class="mute" style="font-size:.9rem">
+              {t("admin_directives.preview_cut")}
+            </p>
+          ) : null}
         </section>
       ))}
     </div>
@@ -68,7 +88,13 @@ export function ReachTable(props: { t: Translate; locale: Locale; reach: Directi
   return (
     <section id="reach-table">
       <h3 style="font-size:1rem">{t("admin_directives.reach_title")}</h3>
-      <p>{t("admin_directives.reach_summary", { total: n(reach.total), linked: n(reach.linked), notLinked: n(reach.notLinked) })}</p>
+      <p>
+        {t("admin_directives.reach_summary", {
+          total: n(reach.total),
+          linked: n(reach.linked),
+          notLinked: n(reach.notLinked),
+        })}
+      </p>
       <div class="scroll">
         <table>
           <thead>
@@ -83,18 +109,26 @@ export function ReachTable(props: { t: Translate; locale: Locale; reach: Directi
             {reach.direct.total ? (
               <tr>
                 <td>{t("admin_directives.reach_direct", { unit: props.unitName })}</td>
-                <td class="num">{n(reach.direct.total)}</td><td class="num">{n(reach.direct.linked)}</td><td class="num">{n(reach.direct.notLinked)}</td>
+                <td class="num">{n(reach.direct.total)}</td>
+                <td class="num">{n(reach.direct.linked)}</td>
+                <td class="num">{n(reach.direct.notLinked)}</td>
               </tr>
             ) : null}
             {reach.units.map((u) => (
               <tr>
-                <td>{u.name} <span class="mute">{u.levelLabel}</span></td>
-                <td class="num">{n(u.total)}</td><td class="num">{n(u.linked)}</td><td class="num">{n(u.notLinked)}</td>
+                <td>
+                  {u.name} <span class="mute">{u.levelLabel}</span>
+                </td>
+                <td class="num">{n(u.total)}</td>
+                <td class="num">{n(u.linked)}</td>
+                <td class="num">{n(u.notLinked)}</td>
               </tr>
             ))}
             <tr class="own">
               <td>{t("admin_directives.reach_total")}</td>
-              <td class="num">{n(reach.total)}</td><td class="num">{n(reach.linked)}</td><td class="num">{n(reach.notLinked)}</td>
+              <td class="num">{n(reach.total)}</td>
+              <td class="num">{n(reach.linked)}</td>
+              <td class="num">{n(reach.notLinked)}</td>
             </tr>
           </tbody>
         </table>

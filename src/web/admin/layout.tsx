@@ -60,46 +60,56 @@ export function Layout(props: { t: Translate; lang: string; title: string; viewe
   const other = props.lang === "vi" ? "en" : "vi";
   return (
     <>
-    {raw("<!doctype html>")}
-    <html lang={props.lang}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · ${t("admin.brand")}`}</title>
-        <style>{raw(styles)}</style>
-        <script src="/admin/assets/htmx.min.js" defer></script>
-      </head>
-      <body hx-headers={viewer ? JSON.stringify({ "X-CSRF-Token": viewer.csrfToken }) : undefined}>
-        <a class="sr-only" href="#main">{t("admin.skip_to_content")}</a>
-        <header>
-          <a class="brand" href="/admin">{t("admin.brand")}</a>
-          {viewer ? (
-            <nav aria-label={t("admin.nav_label")}>
-              <a href="/admin/tickets">{t("admin.nav_tickets")}</a>
-              <a href="/admin/meetings">{t("webmeetings.nav")}</a>
-              <a href="/admin/units">{t("admin.nav_units")}</a>
-              <a href="/admin/people">{t("admin.nav_people")}</a>
-              <a href="/admin/rights">{t("admin.nav_rights")}</a>
-              <a href="/admin/directives">{t("admin_directives.nav")}</a><a href="/admin/reports">{t("admin_reports.nav")}</a><a href="/admin/audit">{t("admin_audit.nav")}</a>
-              <a href="/admin/account">{t("admin.nav_account")}</a>
-            </nav>
-          ) : null}
-          <div class="who">
-            <a href={`/admin/lang/${other}`} lang={other}>{t(`admin.lang_${other}`)}</a>
+      {raw("<!doctype html>")}
+      <html lang={props.lang}>
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{`${props.title} · ${t("admin.brand")}`}</title>
+          <style>{raw(styles)}</style>
+          <script src="/admin/assets/htmx.min.js" defer></script>
+        </head>
+        <body hx-headers={viewer ? JSON.stringify({ "X-CSRF-Token": viewer.csrfToken }) : undefined}>
+          <a class="sr-only" href="#main">
+            {t("admin.skip_to_content")}
+          </a>
+          <header>
+            <a class="brand" href="/admin">
+              {t("admin.brand")}
+            </a>
             {viewer ? (
-              <>
-                <span>{viewer.name}</span>
-                <form method="post" action="/admin/sign-out" style="display:inline">
-                  <input type="hidden" name="_csrf" value={viewer.csrfToken} />
-                  <button class="link" type="submit">{t("admin.sign_out")}</button>
-                </form>
-              </>
+              <nav aria-label={t("admin.nav_label")}>
+                <a href="/admin/tickets">{t("admin.nav_tickets")}</a>
+                <a href="/admin/meetings">{t("webmeetings.nav")}</a>
+                <a href="/admin/units">{t("admin.nav_units")}</a>
+                <a href="/admin/people">{t("admin.nav_people")}</a>
+                <a href="/admin/rights">{t("admin.nav_rights")}</a>
+                <a href="/admin/directives">{t("admin_directives.nav")}</a>
+                <a href="/admin/reports">{t("admin_reports.nav")}</a>
+                <a href="/admin/audit">{t("admin_audit.nav")}</a>
+                <a href="/admin/account">{t("admin.nav_account")}</a>
+              </nav>
             ) : null}
-          </div>
-        </header>
-        <main id="main">{props.children}</main>
-      </body>
-    </html>
+            <div class="who">
+              <a href={`/admin/lang/${other}`} lang={other}>
+                {t(`admin.lang_${other}`)}
+              </a>
+              {viewer ? (
+                <>
+                  <span>{viewer.name}</span>
+                  <form method="post" action="/admin/sign-out" style="display:inline">
+                    <input type="hidden" name="_csrf" value={viewer.csrfToken} />
+                    <button class="link" type="submit">
+                      {t("admin.sign_out")}
+                    </button>
+                  </form>
+                </>
+              ) : null}
+            </div>
+          </header>
+          <main id="main">{props.children}</main>
+        </body>
+      </html>
     </>
   );
 }

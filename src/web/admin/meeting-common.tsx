@@ -33,19 +33,38 @@ export function CountBadges(props: { t: Translate; counts: AnswerCounts; compact
   const { t, counts } = props;
   if (props.compact) {
     return (
-      <span class="mute" title={t("webmeetings.counts_title", { attend: counts.attend, absent: counts.absent, unsure: counts.unsure, none: counts.noAnswer, invited: counts.invited })}>
+      <span
+        class="mute"
+        title={t("webmeetings.counts_title", {
+          attend: counts.attend,
+          absent: counts.absent,
+          unsure: counts.unsure,
+          none: counts.noAnswer,
+          invited: counts.invited,
+        })}
+      >
         {t("webmeetings.counts_short", { answered: counts.invited - counts.noAnswer, invited: counts.invited })}
       </span>
     );
   }
   return (
     <span class="counts" style="margin:0">
-      <span class="badge answer-attend">{t("webmeetings.answer_attend")}: <strong>{counts.attend}</strong></span>
-      <span class="badge answer-absent">{t("webmeetings.answer_absent")}: <strong>{counts.absent}</strong></span>
-      <span class="badge answer-unsure">{t("webmeetings.answer_unsure")}: <strong>{counts.unsure}</strong></span>
-      <span class="badge answer-none">{t("webmeetings.answer_none")}: <strong>{counts.noAnswer}</strong></span>
+      <span class="badge answer-attend">
+        {t("webmeetings.answer_attend")}: <strong>{counts.attend}</strong>
+      </span>
+      <span class="badge answer-absent">
+        {t("webmeetings.answer_absent")}: <strong>{counts.absent}</strong>
+      </span>
+      <span class="badge answer-unsure">
+        {t("webmeetings.answer_unsure")}: <strong>{counts.unsure}</strong>
+      </span>
+      <span class="badge answer-none">
+        {t("webmeetings.answer_none")}: <strong>{counts.noAnswer}</strong>
+      </span>
       <span class="mute">{t("webmeetings.invited", { count: counts.invited })}</span>
-      {counts.came !== null ? <span class="badge answer-attend">{t("webmeetings.came", { came: counts.came, invited: counts.invited })}</span> : null}
+      {counts.came !== null ? (
+        <span class="badge answer-attend">{t("webmeetings.came", { came: counts.came, invited: counts.invited })}</span>
+      ) : null}
     </span>
   );
 }
@@ -65,7 +84,14 @@ export const meetingStyles = `
 
 export function MeetingStatus(props: { t: Translate; meeting: BoardMeeting; now: number }) {
   const { meeting, now } = props;
-  const state = meeting.status === "cancelled" ? "cancelled" : now >= meeting.endsAt ? "past" : now >= meeting.startsAt ? "ongoing" : "upcoming";
+  const state =
+    meeting.status === "cancelled"
+      ? "cancelled"
+      : now >= meeting.endsAt
+        ? "past"
+        : now >= meeting.startsAt
+          ? "ongoing"
+          : "upcoming";
   return <span class={`badge m-${state}`}>{props.t(`webmeetings.state_${state}`)}</span>;
 }
 
@@ -78,11 +104,17 @@ export function Page(props: { c: Context<AdminEnv>; title: string; children?: Ch
   );
 }
 
-export async function SectionLinks(props: { t: Translate; current: "list" | "calendar" | "new" | "plan"; unit?: number }) {
+export async function SectionLinks(props: {
+  t: Translate;
+  current: "list" | "calendar" | "new" | "plan";
+  unit?: number;
+}) {
   const { t } = props;
   const unit = props.unit !== undefined ? `?unit=${props.unit}` : "";
   const link = (key: typeof props.current, href: string, label: string) => (
-    <a href={href} aria-current={props.current === key ? "page" : undefined}>{label}</a>
+    <a href={href} aria-current={props.current === key ? "page" : undefined}>
+      {label}
+    </a>
   );
   return (
     <nav class="tabs" aria-label={t("webmeetings.sections")}>
@@ -96,6 +128,9 @@ export async function SectionLinks(props: { t: Translate; current: "list" | "cal
 
 export function unitOptions(units: readonly ScopeUnit[], selected: number | undefined) {
   const minDepth = Math.min(...units.map((u) => u.depth), 99);
-  return units.map((u) => <option value={String(u.id)} selected={selected === u.id}>{"\u00a0\u00a0".repeat(Math.max(0, u.depth - minDepth)) + u.name}</option>);
+  return units.map((u) => (
+    <option value={String(u.id)} selected={selected === u.id}>
+      {"\u00a0\u00a0".repeat(Math.max(0, u.depth - minDepth)) + u.name}
+    </option>
+  ));
 }
-

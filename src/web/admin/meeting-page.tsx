@@ -15,7 +15,16 @@ import { parseMeetingDateTime } from "../../domain/meetings/parse-datetime.ts";
 import { describeRecurrence } from "../../domain/meetings/recurrence.ts";
 import { recordAttendance } from "../../domain/meetings/rsvp-service.ts";
 import { httpStatusOf, type AdminEnv } from "./admin-auth.ts";
-import { CountBadges, formFields, idParam, MeetingStatus, Page, viewerOf, webActor, type MeetingOptions } from "./meeting-common.tsx";
+import {
+  CountBadges,
+  formFields,
+  idParam,
+  MeetingStatus,
+  Page,
+  viewerOf,
+  webActor,
+  type MeetingOptions,
+} from "./meeting-common.tsx";
 
 /** Names per page of the tally: a branch of 5,000 stays quick to render and to refresh. */
 const tallyPage = 200;
@@ -23,7 +32,8 @@ const tallyPage = 200;
 /** What the tally shows, in a few characters: the refresh sends the page again only when it changed. */
 function tallyStamp(sheet: MeetingSheet): string {
   const hash = createHash("sha256");
-  for (const p of sheet.people) hash.update(`${p.personId}:${p.answer ?? "-"}:${p.reason ?? ""}:${p.late ? 1 : 0}:${p.present ?? "-"};`);
+  for (const p of sheet.people)
+    hash.update(`${p.personId}:${p.answer ?? "-"}:${p.reason ?? ""}:${p.late ? 1 : 0}:${p.present ?? "-"};`);
   return hash.digest("base64url").slice(0, 16);
 }
 
@@ -54,7 +64,14 @@ function PersonMarks(props: { t: Translate; p: SheetPerson }) {
     !p.linked ? <span class="mute">{t("webmeetings.mark_not_linked")}</span> : null,
     !p.hasPhone ? <span class="mute">{t("webmeetings.mark_no_phone")}</span> : null,
   ].filter(Boolean);
-  return marks.length ? <>{marks.map((m, i) => <>{i ? " · " : ""}{m}</>)}</> : null;
+  return marks.length
+    ? marks.map((m, i) => (
+        <>
+          {i ? " · " : ""}
+          {m}
+        </>
+      ))
+    : null;
 }
 
 export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): void {
@@ -69,16 +86,29 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
     const from = Math.min(offset, Math.max(0, matching.length - 1));
     const people = matching.slice(from, from + tallyPage);
     const count: Record<Filter, number> = {
-      all: sheet.counts.invited, attend: sheet.counts.attend, absent: sheet.counts.absent, unsure: sheet.counts.unsure, none: sheet.counts.noAnswer, late: sheet.counts.late,
+      all: sheet.counts.invited,
+      attend: sheet.counts.attend,
+      absent: sheet.counts.absent,
+      unsure: sheet.counts.unsure,
+      none: sheet.counts.noAnswer,
+      late: sheet.counts.late,
     };
     const page = (o: number) => `/admin/meetings/${id}?show=${filter}&offset=${o}#tally`;
     return (
       <section
-        id="tally" class="card" aria-labelledby="tally-title"
-        hx-get={`/admin/meetings/${id}/tally?show=${filter}&offset=${from}&stamp=${tallyStamp(sheet)}`} hx-trigger="every 4s" hx-swap="outerHTML"
+        id="tally"
+        class="card"
+        aria-labelledby="tally-title"
+        hx-get={`/admin/meetings/${id}/tally?show=${filter}&offset=${from}&stamp=${tallyStamp(sheet)}`}
+        hx-trigger="every 4s"
+        hx-swap="outerHTML"
       >
-        <h2 id="tally-title" style="font-size:1.2rem;margin-top:0">{t("webmeetings.tally_title")}</h2>
-        <p><CountBadges t={t} counts={sheet.counts} /></p>
+        <h2 id="tally-title" style="font-size:1.2rem;margin-top:0">
+          {t("webmeetings.tally_title")}
+        </h2>
+        <p>
+          <CountBadges t={t} counts={sheet.counts} />
+        </p>
         <nav class="tabs" aria-label={t("webmeetings.tally_filter")}>
           {filters.map((f) => (
             <a href={`/admin/meetings/${id}?show=${f}#tally`} aria-current={f === filter ? "true" : undefined}>
@@ -103,11 +133,19 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
                   <td>{p.fullName}</td>
                   <td>
                     <span class={`badge answer-${p.answer ?? "none"}`}>{answerText(t, p)}</span>
-                    {p.answeredAt !== null ? <div class="mute" style="font-size:.85rem">{formatMeetingTime(new Date(p.answeredAt), timeZone, locale)}</div> : null}
+                    {p.answeredAt !== null ? (
+                      <div class="mute" style="font-size:.85rem">
+                        {formatMeetingTime(new Date(p.answeredAt), timeZone, locale)}
+                      </div>
+                    ) : null}
                   </td>
                   <td>{p.reason ?? ""}</td>
-                  <td class="hide-small"><PersonMarks t={t} p={p} /></td>
-                  {sheet.attendanceRecorded ? <td>{p.present ? t("webmeetings.present_yes") : t("webmeetings.present_no")}</td> : null}
+                  <td class="hide-small">
+                    <PersonMarks t={t} p={p} />
+                  </td>
+                  {sheet.attendanceRecorded ? (
+                    <td>{p.present ? t("webmeetings.present_yes") : t("webmeetings.present_no")}</td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>
@@ -117,9 +155,19 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
         )}
         {matching.length > tallyPage ? (
           <nav class="pager" aria-label={t("webmeetings.pages")}>
-            {from > 0 ? <a href={page(Math.max(0, from - tallyPage))} rel="prev">← {t("webmeetings.page_prev")}</a> : null}
-            <span class="mute">{t("webmeetings.tally_range", { from: from + 1, to: from + people.length, total: matching.length })}</span>
-            {from + tallyPage < matching.length ? <a href={page(from + tallyPage)} rel="next">{t("webmeetings.page_next")} →</a> : null}
+            {from > 0 ? (
+              <a href={page(Math.max(0, from - tallyPage))} rel="prev">
+                ← {t("webmeetings.page_prev")}
+              </a>
+            ) : null}
+            <span class="mute">
+              {t("webmeetings.tally_range", { from: from + 1, to: from + people.length, total: matching.length })}
+            </span>
+            {from + tallyPage < matching.length ? (
+              <a href={page(from + tallyPage)} rel="next">
+                {t("webmeetings.page_next")} →
+              </a>
+            ) : null}
           </nav>
         ) : null}
       </section>
@@ -130,7 +178,13 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
   const checklist = (c: Context<AdminEnv>, sheet: MeetingSheet, fill: "all" | "none" | "answers") => {
     const t = c.get("t");
     const checked = (p: SheetPerson) =>
-      fill === "all" ? true : fill === "none" ? false : sheet.attendanceRecorded ? p.present === true : p.answer === "attend";
+      fill === "all"
+        ? true
+        : fill === "none"
+          ? false
+          : sheet.attendanceRecorded
+            ? p.present === true
+            : p.answer === "attend";
     return (
       <fieldset id="checklist" style="border:0;padding:0;margin:0">
         <legend class="sr-only">{t("webmeetings.attendance_title")}</legend>
@@ -138,8 +192,13 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
           <label style="font-weight:400;display:flex;gap:.5rem;align-items:baseline;margin:.3rem 0">
             <input type="checkbox" name="present" value={String(p.personId)} checked={checked(p)} />
             <span>
-              {p.fullName} <span class={`badge answer-${p.answer ?? "none"}`} style="font-size:.75rem">{answerText(t, p)}</span>{" "}
-              <span style="font-size:.85rem"><PersonMarks t={t} p={p} /></span>
+              {p.fullName}{" "}
+              <span class={`badge answer-${p.answer ?? "none"}`} style="font-size:.75rem">
+                {answerText(t, p)}
+              </span>{" "}
+              <span style="font-size:.85rem">
+                <PersonMarks t={t} p={p} />
+              </span>
             </span>
           </label>
         ))}
@@ -147,7 +206,12 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
     );
   };
 
-  const meetingPage = async (c: Context<AdminEnv>, id: number, flash: { ok?: string; error?: string } = {}, status: 200 | 400 | 403 | 404 | 409 | 429 = 200) => {
+  const meetingPage = async (
+    c: Context<AdminEnv>,
+    id: number,
+    flash: { ok?: string; error?: string } = {},
+    status: 200 | 400 | 403 | 404 | 409 | 429 = 200,
+  ) => {
     const t = c.get("t");
     const locale = c.get("locale");
     const viewer = viewerOf(c);
@@ -162,19 +226,52 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
     const end = toLocal(new Date(m.endsAt), timeZone);
     return c.html(
       <Page c={c} title={m.title}>
-        <p><a href="/admin/meetings">← {t("webmeetings.back_to_list")}</a></p>
-        <h1>{m.title} <MeetingStatus t={t} meeting={m} now={now().getTime()} /></h1>
-        {flash.ok ? <p class="notice" role="status">{flash.ok}</p> : null}
-        {flash.error ? <p class="error" role="alert">{flash.error}</p> : null}
+        <p>
+          <a href="/admin/meetings">← {t("webmeetings.back_to_list")}</a>
+        </p>
+        <h1>
+          {m.title} <MeetingStatus t={t} meeting={m} now={now().getTime()} />
+        </h1>
+        {flash.ok ? (
+          <p class="notice" role="status">
+            {flash.ok}
+          </p>
+        ) : null}
+        {flash.error ? (
+          <p class="error" role="alert">
+            {flash.error}
+          </p>
+        ) : null}
         <div class="grid">
           <div>
             <section class="card" aria-label={t("webmeetings.details")}>
-              <p><strong>{t("webmeetings.col_when")}:</strong> {formatMeetingTime(new Date(m.startsAt), timeZone, locale)} – {formatClock(end)}</p>
-              {m.previousStartsAt !== null ? <p class="mute">{t("webmeetings.moved_from", { when: formatMeetingTime(new Date(m.previousStartsAt), timeZone, locale) })}</p> : null}
-              <p><strong>{t("webmeetings.field_unit")}:</strong> {m.unitName}{m.includeSubtree ? ` (${t("webmeetings.with_subtree")})` : ""}</p>
-              {seriesText ? <p><strong>{t("webmeetings.repeating")}:</strong> {seriesText}{sheet.series?.cancelled ? ` (${t("webmeetings.series_ended")})` : ""}</p> : null}
-              <p><strong>{t("webmeetings.field_place")}:</strong> {m.place || t("webmeetings.empty_value")}</p>
-              <p style="margin-bottom:0"><strong>{t("webmeetings.field_agenda")}:</strong></p>
+              <p>
+                <strong>{t("webmeetings.col_when")}:</strong>{" "}
+                {formatMeetingTime(new Date(m.startsAt), timeZone, locale)} – {formatClock(end)}
+              </p>
+              {m.previousStartsAt !== null ? (
+                <p class="mute">
+                  {t("webmeetings.moved_from", {
+                    when: formatMeetingTime(new Date(m.previousStartsAt), timeZone, locale),
+                  })}
+                </p>
+              ) : null}
+              <p>
+                <strong>{t("webmeetings.field_unit")}:</strong> {m.unitName}
+                {m.includeSubtree ? ` (${t("webmeetings.with_subtree")})` : ""}
+              </p>
+              {seriesText ? (
+                <p>
+                  <strong>{t("webmeetings.repeating")}:</strong> {seriesText}
+                  {sheet.series?.cancelled ? ` (${t("webmeetings.series_ended")})` : ""}
+                </p>
+              ) : null}
+              <p>
+                <strong>{t("webmeetings.field_place")}:</strong> {m.place || t("webmeetings.empty_value")}
+              </p>
+              <p style="margin-bottom:0">
+                <strong>{t("webmeetings.field_agenda")}:</strong>
+              </p>
               <div style="white-space:pre-wrap">{m.agenda || t("webmeetings.empty_value")}</div>
             </section>
             {await tallySection(c, sheet, filter, offset)}
@@ -182,14 +279,42 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
               <form method="post" action={`/admin/meetings/${m.id}/attendance`} class="card" id="attendance">
                 {csrf}
                 <h2 style="font-size:1.2rem;margin-top:0">{t("webmeetings.attendance_title")}</h2>
-                <p class="mute">{t(sheet.attendanceRecorded ? "webmeetings.attendance_help_recorded" : "webmeetings.attendance_help")}</p>
+                <p class="mute">
+                  {t(sheet.attendanceRecorded ? "webmeetings.attendance_help_recorded" : "webmeetings.attendance_help")}
+                </p>
                 <p class="row">
-                  <button type="button" class="secondary" hx-get={`/admin/meetings/${m.id}/checklist?fill=all`} hx-target="#checklist" hx-swap="outerHTML">{t("webmeetings.attendance_all")}</button>
-                  <button type="button" class="secondary" hx-get={`/admin/meetings/${m.id}/checklist?fill=answers`} hx-target="#checklist" hx-swap="outerHTML">{t("webmeetings.attendance_as_answered")}</button>
-                  <button type="button" class="secondary" hx-get={`/admin/meetings/${m.id}/checklist?fill=none`} hx-target="#checklist" hx-swap="outerHTML">{t("webmeetings.attendance_none")}</button>
+                  <button
+                    type="button"
+                    class="secondary"
+                    hx-get={`/admin/meetings/${m.id}/checklist?fill=all`}
+                    hx-target="#checklist"
+                    hx-swap="outerHTML"
+                  >
+                    {t("webmeetings.attendance_all")}
+                  </button>
+                  <button
+                    type="button"
+                    class="secondary"
+                    hx-get={`/admin/meetings/${m.id}/checklist?fill=answers`}
+                    hx-target="#checklist"
+                    hx-swap="outerHTML"
+                  >
+                    {t("webmeetings.attendance_as_answered")}
+                  </button>
+                  <button
+                    type="button"
+                    class="secondary"
+                    hx-get={`/admin/meetings/${m.id}/checklist?fill=none`}
+                    hx-target="#checklist"
+                    hx-swap="outerHTML"
+                  >
+                    {t("webmeetings.attendance_none")}
+                  </button>
                 </p>
                 {await checklist(c, sheet, "answers")}
-                <p><button type="submit">{t("webmeetings.attendance_save")}</button></p>
+                <p>
+                  <button type="submit">{t("webmeetings.attendance_save")}</button>
+                </p>
               </form>
             ) : null}
           </div>
@@ -200,11 +325,24 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
                 <h2 style="font-size:1.1rem;margin-top:0">{t("webmeetings.move_title")}</h2>
                 <label for="move-when">{t("webmeetings.move_when")}</label>
                 <input
-                  id="move-when" name="when" required maxlength={200} style="width:100%" autocomplete="off" aria-describedby="move-preview"
-                  hx-get="/admin/meetings/preview?mode=once" hx-trigger="input changed delay:300ms" hx-target="#move-preview" hx-include="#move-when"
+                  id="move-when"
+                  name="when"
+                  required
+                  maxlength={200}
+                  style="width:100%"
+                  autocomplete="off"
+                  aria-describedby="move-preview"
+                  hx-get="/admin/meetings/preview?mode=once"
+                  hx-trigger="input changed delay:300ms"
+                  hx-target="#move-preview"
+                  hx-include="#move-when"
                 />
-                <div id="move-preview" aria-live="polite"><p class="mute">{t("webmeetings.move_help")}</p></div>
-                <button type="submit" class="secondary">{t("webmeetings.move")}</button>
+                <div id="move-preview" aria-live="polite">
+                  <p class="mute">{t("webmeetings.move_help")}</p>
+                </div>
+                <button type="submit" class="secondary">
+                  {t("webmeetings.move")}
+                </button>
               </form>
             ) : null}
             {changeable ? (
@@ -212,8 +350,12 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
                 {csrf}
                 <h2 style="font-size:1.1rem;margin-top:0">{t("webmeetings.cancel_title")}</h2>
                 <p class="mute">{t("webmeetings.cancel_help")}</p>
-                <label style="font-weight:400"><input type="checkbox" name="confirm" value="1" required /> {t("webmeetings.cancel_confirm")}</label>
-                <p><button type="submit">{t("webmeetings.cancel")}</button></p>
+                <label style="font-weight:400">
+                  <input type="checkbox" name="confirm" value="1" required /> {t("webmeetings.cancel_confirm")}
+                </label>
+                <p>
+                  <button type="submit">{t("webmeetings.cancel")}</button>
+                </p>
               </form>
             ) : null}
             {sheet.canManage && sheet.series && !sheet.series.cancelled ? (
@@ -221,11 +363,21 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
                 {csrf}
                 <h2 style="font-size:1.1rem;margin-top:0">{t("webmeetings.cancel_series_title")}</h2>
                 <p class="mute">{t("webmeetings.cancel_series_help")}</p>
-                <label style="font-weight:400"><input type="checkbox" name="confirm" value="1" required /> {t("webmeetings.cancel_series_confirm")}</label>
-                <p><button type="submit" class="secondary">{t("webmeetings.cancel_series")}</button></p>
+                <label style="font-weight:400">
+                  <input type="checkbox" name="confirm" value="1" required /> {t("webmeetings.cancel_series_confirm")}
+                </label>
+                <p>
+                  <button type="submit" class="secondary">
+                    {t("webmeetings.cancel_series")}
+                  </button>
+                </p>
               </form>
             ) : null}
-            {sheet.canManage ? <p><a href={`/admin/meetings/plan?unit=${m.unitId}`}>{t("webmeetings.plan_of_unit")}</a></p> : null}
+            {sheet.canManage ? (
+              <p>
+                <a href={`/admin/meetings/plan?unit=${m.unitId}`}>{t("webmeetings.plan_of_unit")}</a>
+              </p>
+            ) : null}
           </aside>
         </div>
       </Page>,
@@ -236,8 +388,12 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
   const notFound = (c: Context<AdminEnv>) =>
     c.html(
       <Page c={c} title={c.get("t")("webmeetings.meeting_not_found")}>
-        <p class="error" role="alert">{c.get("t")("webmeetings.meeting_not_found")}</p>
-        <p><a href="/admin/meetings">{c.get("t")("webmeetings.back_to_list")}</a></p>
+        <p class="error" role="alert">
+          {c.get("t")("webmeetings.meeting_not_found")}
+        </p>
+        <p>
+          <a href="/admin/meetings">{c.get("t")("webmeetings.back_to_list")}</a>
+        </p>
       </Page>,
       404,
     );
@@ -289,7 +445,12 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
     }
   });
 
-  type Action = (c: Context<AdminEnv>, id: number, form: Record<string, string>, all: Record<string, unknown>) => Promise<{ done: string; n?: number }>;
+  type Action = (
+    c: Context<AdminEnv>,
+    id: number,
+    form: Record<string, string>,
+    all: Record<string, unknown>,
+  ) => Promise<{ done: string; n?: number }>;
   const needConfirm = (form: Record<string, string>) => {
     if (form.confirm !== "1") throw new ConfirmMissing();
   };

@@ -29,8 +29,14 @@ export function Page(props: { c: Context<AdminEnv>; title: string; children?: Ch
 export function notFoundPage(c: Context<AdminEnv>, message: string, back?: { href: string; label: string }) {
   return c.html(
     <Page c={c} title={message}>
-      <p class="error" role="alert">{message}</p>
-      {back ? <p><a href={back.href}>{back.label}</a></p> : null}
+      <p class="error" role="alert">
+        {message}
+      </p>
+      {back ? (
+        <p>
+          <a href={back.href}>{back.label}</a>
+        </p>
+      ) : null}
     </Page>,
     404,
   );
@@ -49,7 +55,11 @@ export interface PickerUnit {
  * The units of the person's scope for a permission, top-most first in tree order, for a <select>
  * (large trees: the first 2,000; deeper units are reached by drilling down).
  */
-export async function scopeUnits(c: Context<AdminEnv>, db: Parameters<typeof scopeRoots>[0], permission: Permission): Promise<PickerUnit[]> {
+export async function scopeUnits(
+  c: Context<AdminEnv>,
+  db: Parameters<typeof scopeRoots>[0],
+  permission: Permission,
+): Promise<PickerUnit[]> {
   const roots = await scopeRoots(db, viewerOf(c).personId, permission);
   const units: PickerUnit[] = [];
   for (const root of roots) {
@@ -61,7 +71,15 @@ export async function scopeUnits(c: Context<AdminEnv>, db: Parameters<typeof sco
 
 export function UnitOptions(props: { units: PickerUnit[]; selected?: number }) {
   const minDepth = props.units.length ? Math.min(...props.units.map((u) => u.depth)) : 0;
-  return <>{props.units.map((u) => <option value={String(u.id)} selected={props.selected === u.id}>{"\u00a0\u00a0".repeat(u.depth - minDepth) + u.name}</option>)}</>;
+  return (
+    <>
+      {props.units.map((u) => (
+        <option value={String(u.id)} selected={props.selected === u.id}>
+          {"\u00a0\u00a0".repeat(u.depth - minDepth) + u.name}
+        </option>
+      ))}
+    </>
+  );
 }
 
 export function numberLocale(locale: Locale | string): string {
@@ -89,7 +107,9 @@ export function RateBar(props: { rate: number | null; label?: string }) {
   const pct = props.rate === null ? 0 : Math.max(0, Math.min(100, Math.round(props.rate * 100)));
   return (
     <span class="ratebar">
-      <span class="ratebar-track" aria-hidden="true"><span class="ratebar-fill" style={`width:${pct}%`}></span></span>
+      <span class="ratebar-track" aria-hidden="true">
+        <span class="ratebar-fill" style={`width:${pct}%`}></span>
+      </span>
       <span>{props.label ?? formatRate(props.rate)}</span>
     </span>
   );

@@ -16,14 +16,26 @@ function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-function Frame(props: { title: string; label: string; width: number; height: number; children?: unknown; empty?: string }) {
+function Frame(props: {
+  title: string;
+  label: string;
+  width: number;
+  height: number;
+  children?: unknown;
+  empty?: string;
+}) {
   return (
     <figure class="card chart" style="margin:0">
       <figcaption style="font-weight:600;margin-bottom:.4rem">{props.title}</figcaption>
       {props.empty ? (
         <p class="mute">{props.empty}</p>
       ) : (
-        <svg viewBox={`0 0 ${props.width} ${props.height}`} role="img" aria-label={props.label} xmlns="http://www.w3.org/2000/svg">
+        <svg
+          viewBox={`0 0 ${props.width} ${props.height}`}
+          role="img"
+          aria-label={props.label}
+          xmlns="http://www.w3.org/2000/svg"
+        >
           <title>{props.label}</title>
           {props.children as never}
         </svg>
@@ -35,8 +47,14 @@ function Frame(props: { title: string; label: string; width: number; height: num
 /** Attendance and response rate per month (12 months), as two lines over a 0–100 % scale. */
 export function MonthlyChart(props: { t: Translate; months: MonthPoint[] }) {
   const { t, months } = props;
-  const width = 640, height = 260, left = 48, right = 24, top = 28, bottom = 36;
-  const plotW = width - left - right, plotH = height - top - bottom;
+  const width = 640,
+    height = 260,
+    left = 48,
+    right = 24,
+    top = 28,
+    bottom = 36;
+  const plotW = width - left - right,
+    plotH = height - top - bottom;
   const x = (i: number) => left + (months.length <= 1 ? plotW / 2 : (i * plotW) / (months.length - 1));
   const y = (rate: number) => top + plotH - rate * plotH;
   const series = [
@@ -62,7 +80,13 @@ export function MonthlyChart(props: { t: Translate; months: MonthPoint[] }) {
   });
   const anyData = months.some((m) => m.attendanceRate !== null || m.responseRate !== null);
   return (
-    <Frame title={t("admin_reports.chart_monthly")} label={label} width={width} height={height} empty={anyData ? undefined : t("admin_reports.chart_no_data")}>
+    <Frame
+      title={t("admin_reports.chart_monthly")}
+      label={label}
+      width={width}
+      height={height}
+      empty={anyData ? undefined : t("admin_reports.chart_no_data")}
+    >
       {[0, 0.25, 0.5, 0.75, 1].map((g) => (
         <>
           <line x1={left} x2={width - right} y1={y(g)} y2={y(g)} stroke={grid} stroke-width="1" />
@@ -70,11 +94,21 @@ export function MonthlyChart(props: { t: Translate; months: MonthPoint[] }) {
         </>
       ))}
       {months.map((m, i) => (
-        <text x={x(i)} y={height - bottom + 16} text-anchor="middle" font-size={font} fill={mute}>{`${m.month.slice(5)}/${m.month.slice(2, 4)}`}</text>
+        <text
+          x={x(i)}
+          y={height - bottom + 16}
+          text-anchor="middle"
+          font-size={font}
+          fill={mute}
+        >{`${m.month.slice(5)}/${m.month.slice(2, 4)}`}</text>
       ))}
       {series.map((s, si) => (
         <>
-          {segments(s.key).map((points) => (points.length > 1 ? <polyline points={points.join(" ")} fill="none" stroke={s.colour} stroke-width="2.5" /> : null))}
+          {segments(s.key).map((points) =>
+            points.length > 1 ? (
+              <polyline points={points.join(" ")} fill="none" stroke={s.colour} stroke-width="2.5" />
+            ) : null,
+          )}
           {months.map((m, i) => {
             const v = m[s.key];
             return v === null ? null : (
@@ -84,7 +118,9 @@ export function MonthlyChart(props: { t: Translate; months: MonthPoint[] }) {
             );
           })}
           <rect x={left + si * 180} y={6} width="12" height="12" fill={s.colour} />
-          <text x={left + si * 180 + 18} y={16} font-size={font} fill={ink}>{s.label}</text>
+          <text x={left + si * 180 + 18} y={16} font-size={font} fill={ink}>
+            {s.label}
+          </text>
         </>
       ))}
     </Frame>
@@ -100,20 +136,35 @@ interface BarRow {
 
 /** Horizontal bars, one row each, scaled to `max`. */
 function Bars(props: { title: string; label: string; rows: BarRow[]; max: number; colour: string; empty: string }) {
-  const width = 640, labelW = 250, valueW = 110, rowH = 24, top = 6;
+  const width = 640,
+    labelW = 250,
+    valueW = 110,
+    rowH = 24,
+    top = 6;
   const height = top + props.rows.length * rowH + 6;
   const barW = width - labelW - valueW;
   return (
-    <Frame title={props.title} label={props.label} width={width} height={height} empty={props.rows.length ? undefined : props.empty}>
+    <Frame
+      title={props.title}
+      label={props.label}
+      width={width}
+      height={height}
+      empty={props.rows.length ? undefined : props.empty}
+    >
       {props.rows.map((r, i) => {
         const yy = top + i * rowH;
         const w = props.max > 0 ? Math.max(0, (r.value / props.max) * barW) : 0;
         return (
           <>
-            <text x={labelW - 8} y={yy + 16} text-anchor="end" font-size={font} fill={ink}>{cut(r.label, 32)}<title>{r.label}</title></text>
+            <text x={labelW - 8} y={yy + 16} text-anchor="end" font-size={font} fill={ink}>
+              {cut(r.label, 32)}
+              <title>{r.label}</title>
+            </text>
             <rect x={labelW} y={yy + 4} width={barW} height={rowH - 8} fill={grid} />
             <rect x={labelW} y={yy + 4} width={w.toFixed(1)} height={rowH - 8} fill={props.colour} />
-            <text x={labelW + barW + 6} y={yy + 16} font-size={font} fill={ink}>{r.text}</text>
+            <text x={labelW + barW + 6} y={yy + 16} font-size={font} fill={ink}>
+              {r.text}
+            </text>
           </>
         );
       })}
@@ -131,14 +182,23 @@ export function DirectiveChart(props: { t: Translate; locale: Locale; directives
   }));
   return (
     <Bars
-      title={t("admin_reports.chart_directives")} colour="#15803d" max={1} rows={rows} empty={t("admin_reports.chart_no_directives")}
+      title={t("admin_reports.chart_directives")}
+      colour="#15803d"
+      max={1}
+      rows={rows}
+      empty={t("admin_reports.chart_no_directives")}
       label={t("admin_reports.chart_list_label", { items: rows.map((r) => `${r.label}: ${r.text}`).join("; ") })}
     />
   );
 }
 
 const statusOrder = ["new", "in_progress", "answered", "closed"] as const;
-const statusColours: Record<string, string> = { new: "#2563eb", in_progress: "#d97706", answered: "#16a34a", closed: "#9ca3af" };
+const statusColours: Record<string, string> = {
+  new: "#2563eb",
+  in_progress: "#d97706",
+  answered: "#16a34a",
+  closed: "#9ca3af",
+};
 
 /** Concerns of the period by category, each bar split by status. */
 export function ConcernChart(props: { t: Translate; locale: Locale; concerns: ConcernCount[] }) {
@@ -153,18 +213,35 @@ export function ConcernChart(props: { t: Translate; locale: Locale; concerns: Co
     .map(([category, counts]) => ({ category, counts, total: [...counts.values()].reduce((a, b) => a + b, 0) }))
     .sort((a, b) => b.total - a.total);
   const max = Math.max(0, ...categories.map((c) => c.total));
-  const width = 640, labelW = 190, valueW = 80, rowH = 26, top = 30;
+  const width = 640,
+    labelW = 190,
+    valueW = 80,
+    rowH = 26,
+    top = 30;
   const barW = width - labelW - valueW;
   const height = top + categories.length * rowH + 6;
   const label = t("admin_reports.chart_list_label", {
-    items: categories.map((c) => `${t(`reports.category_${c.category}`)}: ${statusOrder.map((s) => `${t(`ykien.status_${s}`)} ${c.counts.get(s) ?? 0}`).join(", ")}`).join("; "),
+    items: categories
+      .map(
+        (c) =>
+          `${t(`reports.category_${c.category}`)}: ${statusOrder.map((s) => `${t(`ykien.status_${s}`)} ${c.counts.get(s) ?? 0}`).join(", ")}`,
+      )
+      .join("; "),
   });
   return (
-    <Frame title={t("admin_reports.chart_concerns")} label={label} width={width} height={height} empty={categories.length ? undefined : t("admin_reports.chart_no_concerns")}>
+    <Frame
+      title={t("admin_reports.chart_concerns")}
+      label={label}
+      width={width}
+      height={height}
+      empty={categories.length ? undefined : t("admin_reports.chart_no_concerns")}
+    >
       {statusOrder.map((s, i) => (
         <>
           <rect x={labelW + i * 110} y={6} width="12" height="12" fill={statusColours[s]} />
-          <text x={labelW + i * 110 + 16} y={16} font-size={font} fill={ink}>{t(`ykien.status_${s}`)}</text>
+          <text x={labelW + i * 110 + 16} y={16} font-size={font} fill={ink}>
+            {t(`ykien.status_${s}`)}
+          </text>
         </>
       ))}
       {categories.map((c, i) => {
@@ -172,19 +249,29 @@ export function ConcernChart(props: { t: Translate; locale: Locale; concerns: Co
         let offset = 0;
         return (
           <>
-            <text x={labelW - 8} y={yy + 17} text-anchor="end" font-size={font} fill={ink}>{cut(t(`reports.category_${c.category}`), 24)}</text>
+            <text x={labelW - 8} y={yy + 17} text-anchor="end" font-size={font} fill={ink}>
+              {cut(t(`reports.category_${c.category}`), 24)}
+            </text>
             {statusOrder.map((s) => {
               const n = c.counts.get(s) ?? 0;
               const w = max > 0 ? (n / max) * barW : 0;
               const rect = n ? (
-                <rect x={(labelW + offset).toFixed(1)} y={yy + 4} width={w.toFixed(1)} height={rowH - 8} fill={statusColours[s]}>
+                <rect
+                  x={(labelW + offset).toFixed(1)}
+                  y={yy + 4}
+                  width={w.toFixed(1)}
+                  height={rowH - 8}
+                  fill={statusColours[s]}
+                >
                   <title>{`${t(`reports.category_${c.category}`)} · ${t(`ykien.status_${s}`)}: ${formatCount(n, locale)}`}</title>
                 </rect>
               ) : null;
               offset += w;
               return rect;
             })}
-            <text x={labelW + barW + 6} y={yy + 17} font-size={font} fill={ink}>{formatCount(c.total, locale)}</text>
+            <text x={labelW + barW + 6} y={yy + 17} font-size={font} fill={ink}>
+              {formatCount(c.total, locale)}
+            </text>
           </>
         );
       })}
@@ -203,7 +290,11 @@ export function SlowestChart(props: { t: Translate; locale: Locale; units: SlowU
   }));
   return (
     <Bars
-      title={t("admin_reports.chart_slowest")} colour="#b45309" max={Math.max(0, ...rows.map((r) => r.value))} rows={rows} empty={t("admin_reports.chart_no_answers")}
+      title={t("admin_reports.chart_slowest")}
+      colour="#b45309"
+      max={Math.max(0, ...rows.map((r) => r.value))}
+      rows={rows}
+      empty={t("admin_reports.chart_no_answers")}
       label={t("admin_reports.chart_list_label", { items: rows.map((r) => `${r.label}: ${r.text}`).join("; ") })}
     />
   );

@@ -10,11 +10,28 @@ import { errorText, type Locale, type Translate } from "../../lib/i18n.ts";
 import { formatDate, formatMeetingTime, fromLocal, toLocal } from "../../lib/zoned-time.ts";
 import { personActor, actorCan, assertActorCan } from "../../domain/access/actor.ts";
 import { findUnit, listAncestors } from "../../domain/units/unit-service.ts";
-import { reportPeriod, reportPlatforms, unitReport, type ReportRow, type UnitReport } from "../../domain/reports/unit-report.ts";
+import {
+  reportPeriod,
+  reportPlatforms,
+  unitReport,
+  type ReportRow,
+  type UnitReport,
+} from "../../domain/reports/unit-report.ts";
 import { reportCsv, reportXlsx } from "../../domain/reports/report-tables.ts";
 import type { AdminEnv, AdminOptions } from "./admin-auth.ts";
 import {
-  Page, OversightStyles, dayKey, dayStart, formatCount, formatHours, formatRate, idParam, notFoundPage, scopeUnits, UnitOptions, viewerOf,
+  Page,
+  OversightStyles,
+  dayKey,
+  dayStart,
+  formatCount,
+  formatHours,
+  formatRate,
+  idParam,
+  notFoundPage,
+  scopeUnits,
+  UnitOptions,
+  viewerOf,
 } from "./oversight-common.tsx";
 import { ConcernChart, DirectiveChart, MonthlyChart, SlowestChart } from "./report-charts.tsx";
 
@@ -45,7 +62,11 @@ function monthStart(year: number, month: number, zone: string): Date {
 export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): void {
   const { db, timeZone } = options;
   const now = () => options.now?.() ?? new Date();
-  const notFound = (c: Context<AdminEnv>) => notFoundPage(c, c.get("t")("admin_reports.not_found"), { href: "/admin/reports", label: c.get("t")("admin_reports.title") });
+  const notFound = (c: Context<AdminEnv>) =>
+    notFoundPage(c, c.get("t")("admin_reports.not_found"), {
+      href: "/admin/reports",
+      label: c.get("t")("admin_reports.title"),
+    });
 
   /** The unit and period asked for; the end day is included, and never later than now. */
   const requestOf = async (c: Context<AdminEnv>): Promise<ReportRequest | undefined> => {
@@ -115,14 +136,20 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
         <OversightStyles />
         {trail.length ? (
           <nav aria-label={t("admin.breadcrumb")} class="mute">
-            {trail.map((a) => <><a href={`/admin/reports?${query(request, a.id)}`}>{a.name}</a> / </>)}
+            {trail.map((a) => (
+              <>
+                <a href={`/admin/reports?${query(request, a.id)}`}>{a.name}</a> /{" "}
+              </>
+            ))}
           </nav>
         ) : null}
         <h1>{title}</h1>
         <form method="get" action="/admin/reports" class="card row no-print">
           <div>
             <label for="unit">{t("admin_reports.unit")}</label>
-            <select id="unit" name="unit" style="max-width:22rem"><UnitOptions units={units} selected={request.unitId} /></select>
+            <select id="unit" name="unit" style="max-width:22rem">
+              <UnitOptions units={units} selected={request.unitId} />
+            </select>
           </div>
           <div>
             <label for="from">{t("admin_reports.from")}</label>
@@ -132,10 +159,23 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
             <label for="to">{t("admin_reports.to")}</label>
             <input id="to" name="to" type="date" value={toKey} />
           </div>
-          <div style="min-width:auto"><button type="submit">{t("admin_reports.show")}</button></div>
+          <div style="min-width:auto">
+            <button type="submit">{t("admin_reports.show")}</button>
+          </div>
         </form>
-        {error ? <p class="error" role="alert">{error}</p> : (
-          <section id="report-body" hx-get={`/admin/reports/body?${query(request)}`} hx-trigger="load" hx-swap="innerHTML" aria-live="polite" aria-busy="true">
+        {error ? (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        ) : (
+          <section
+            id="report-body"
+            hx-get={`/admin/reports/body?${query(request)}`}
+            hx-trigger="load"
+            hx-swap="innerHTML"
+            aria-live="polite"
+            aria-busy="true"
+          >
             <p class="card">{t("admin_reports.computing")}</p>
           </section>
         )}
@@ -154,36 +194,66 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
       report = await load(c, request);
     } catch (e) {
       if (!isAppError(e)) throw e;
-      if (e.code === "report_period_invalid") return c.html(<p class="error" role="alert">{errorText(t, e)}</p>, 400);
+      if (e.code === "report_period_invalid")
+        return c.html(
+          <p class="error" role="alert">
+            {errorText(t, e)}
+          </p>,
+          400,
+        );
       return c.text(t("admin_reports.not_found"), 404);
     }
     return c.html(<ReportBody t={t} locale={c.get("locale")} report={report} request={request} query={query} />);
   });
 
-  function ReportBody(props: { t: Translate; locale: Locale; report: UnitReport; request: ReportRequest; query: (r: ReportRequest, unitId?: number) => string }) {
+  function ReportBody(props: {
+    t: Translate;
+    locale: Locale;
+    report: UnitReport;
+    request: ReportRequest;
+    query: (r: ReportRequest, unitId?: number) => string;
+  }) {
     const { t, locale, report, request } = props;
     const qs = props.query(request);
     return (
       <>
         <p class="mute">
-          {t("admin_reports.period", { from: formatDate(new Date(report.from), timeZone), to: formatDate(new Date(report.to - 1), timeZone) })}{" "}
+          {t("admin_reports.period", {
+            from: formatDate(new Date(report.from), timeZone),
+            to: formatDate(new Date(report.to - 1), timeZone),
+          })}{" "}
           {t("admin_reports.generated", { when: formatMeetingTime(new Date(report.generatedAt), timeZone, locale) })}
         </p>
         <p class="row no-print">
-          <a class="button secondary" href={`/admin/reports/export.xlsx?${qs}`} download>{t("admin_reports.download_xlsx")}</a>
-          <a class="button secondary" href={`/admin/reports/export.csv?${qs}`} download>{t("admin_reports.download_csv")}</a>
+          <a class="button secondary" href={`/admin/reports/export.xlsx?${qs}`} download>
+            {t("admin_reports.download_xlsx")}
+          </a>
+          <a class="button secondary" href={`/admin/reports/export.csv?${qs}`} download>
+            {t("admin_reports.download_csv")}
+          </a>
         </p>
         <form method="get" action="/admin/reports/print" class="row no-print" style="margin-bottom:1rem">
           <input type="hidden" name="unit" value={String(report.unitId)} />
           <div>
             <label for="month">{t("admin_reports.print_month")}</label>
             <select id="month" name="month">
-              {[...report.monthly].reverse().map((m) => <option value={m.month}>{`${m.month.slice(5)}/${m.month.slice(0, 4)}`}</option>)}
+              {[...report.monthly].reverse().map((m) => (
+                <option value={m.month}>{`${m.month.slice(5)}/${m.month.slice(0, 4)}`}</option>
+              ))}
             </select>
           </div>
-          <div style="min-width:auto"><button type="submit" class="secondary">{t("admin_reports.print_open")}</button></div>
+          <div style="min-width:auto">
+            <button type="submit" class="secondary">
+              {t("admin_reports.print_open")}
+            </button>
+          </div>
         </form>
-        <UnitsTable t={t} locale={locale} report={report} link={(unitId) => `/admin/reports?${props.query(request, unitId)}`} />
+        <UnitsTable
+          t={t}
+          locale={locale}
+          report={report}
+          link={(unitId) => `/admin/reports?${props.query(request, unitId)}`}
+        />
         <h2 style="font-size:1.2rem">{t("admin_reports.charts")}</h2>
         <div class="charts">
           <MonthlyChart t={t} months={report.monthly} />
@@ -195,16 +265,26 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
     );
   }
 
-  async function UnitsTable(props: { t: Translate; locale: Locale; report: UnitReport; link?: (unitId: number) => string }) {
+  async function UnitsTable(props: {
+    t: Translate;
+    locale: Locale;
+    report: UnitReport;
+    link?: (unitId: number) => string;
+  }) {
     const { t, locale, report } = props;
     const n = (v: number) => formatCount(v, locale);
     const line = (r: ReportRow, own: boolean) => {
       return (
         <tr class={own ? "own" : undefined}>
-          <td style="min-width:12rem">{!own && props.link ? <a href={props.link(r.unitId)}>{r.name}</a> : r.name} <span class="mute">{r.levelLabel}</span></td>
+          <td style="min-width:12rem">
+            {!own && props.link ? <a href={props.link(r.unitId)}>{r.name}</a> : r.name}{" "}
+            <span class="mute">{r.levelLabel}</span>
+          </td>
           <td class="num">{n(r.members)}</td>
           <td class="num">{formatRate(r.linkedShare)}</td>
-          {reportPlatforms.map((p) => <td class="num hide-small">{formatRate(r.linkedShareByPlatform[p])}</td>)}
+          {reportPlatforms.map((p) => (
+            <td class="num hide-small">{formatRate(r.linkedShareByPlatform[p])}</td>
+          ))}
           <td class="num">{n(r.meetingsHeld)}</td>
           <td class="num">{formatRate(r.responseRate)}</td>
           <td class="num">{formatRate(r.attendanceRate)}</td>
@@ -226,7 +306,9 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
               <th>{t("reports.col_unit")}</th>
               <th class="num">{t("reports.col_members")}</th>
               <th class="num">{t("reports.col_linked_share")}</th>
-              {reportPlatforms.map((p) => <th class="num hide-small">{t(`reports.platform_${p}`)}</th>)}
+              {reportPlatforms.map((p) => (
+                <th class="num hide-small">{t(`reports.platform_${p}`)}</th>
+              ))}
               <th class="num">{t("reports.col_meetings")}</th>
               <th class="num">{t("reports.col_response_rate")}</th>
               <th class="num">{t("reports.col_attendance_rate")}</th>
@@ -264,7 +346,9 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
     c.header("Content-Disposition", `attachment; filename="${name}"`);
     if (format === "xlsx") {
       const bytes = await reportXlsx(report, t);
-      return c.body(new Uint8Array(bytes), 200, { "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
+      return c.body(new Uint8Array(bytes), 200, {
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      });
     }
     // With a BOM, Excel opens the Vietnamese text as UTF-8 (as `chihoi report --csv` writes it).
     return c.body(`\ufeff${reportCsv(report, t)}`, 200, { "Content-Type": "text/csv; charset=utf-8" });
@@ -302,24 +386,69 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
         <script src="/admin/assets/oversight.js" defer></script>
         <p class="row no-print">
           <a href={`/admin/reports?unit=${report.unitId}`}>← {t("admin_reports.title")}</a>
-          <button type="button" data-print>{t("admin_reports.print_button")}</button>
+          <button type="button" data-print>
+            {t("admin_reports.print_button")}
+          </button>
         </p>
         <h1>{t("admin_reports.print_title", { unit: report.name, month: monthLabel })}</h1>
-        <p class="mute">{t("admin_reports.print_made", { when: formatDate(new Date(report.generatedAt), timeZone), by: viewerOf(c).name })}</p>
+        <p class="mute">
+          {t("admin_reports.print_made", {
+            when: formatDate(new Date(report.generatedAt), timeZone),
+            by: viewerOf(c).name,
+          })}
+        </p>
         <table id="print-figures" style="max-width:40rem">
           <tbody>
-            <tr><th>{t("reports.col_members")}</th><td class="num">{n(u.members)}</td></tr>
-            <tr><th>{t("reports.col_linked")}</th><td class="num">{n(u.linked)} ({formatRate(u.linkedShare)})</td></tr>
-            <tr><th>{t("reports.col_meetings")}</th><td class="num">{n(u.meetingsHeld)}</td></tr>
-            <tr><th>{t("reports.col_response_rate")}</th><td class="num">{formatRate(u.responseRate)}</td></tr>
-            <tr><th>{t("reports.col_attendance_rate")}</th><td class="num">{formatRate(u.attendanceRate)}</td></tr>
-            <tr><th>{t("reports.col_read_rate")}</th><td class="num">{formatRate(u.readRate)}</td></tr>
-            <tr><th>{t("reports.col_concerns_opened")}</th><td class="num">{n(u.concernsOpened)}</td></tr>
-            <tr><th>{t("reports.col_concerns_answered")}</th><td class="num">{n(u.concernsAnswered)}</td></tr>
-            <tr><th>{t("reports.col_concerns_open")}</th><td class="num">{n(u.openConcerns)}</td></tr>
-            <tr><th>{t("reports.col_concerns_overdue")}</th><td class="num">{n(u.overdueConcerns)}</td></tr>
-            <tr><th>{t("admin_reports.col_first_answer")}</th><td class="num">{formatHours(u.medianFirstAnswerMs, t, locale)}</td></tr>
-            <tr><th>{t("reports.col_satisfaction")}</th><td class="num">{formatRate(u.satisfactionRate)}</td></tr>
+            <tr>
+              <th>{t("reports.col_members")}</th>
+              <td class="num">{n(u.members)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_linked")}</th>
+              <td class="num">
+                {n(u.linked)} ({formatRate(u.linkedShare)})
+              </td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_meetings")}</th>
+              <td class="num">{n(u.meetingsHeld)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_response_rate")}</th>
+              <td class="num">{formatRate(u.responseRate)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_attendance_rate")}</th>
+              <td class="num">{formatRate(u.attendanceRate)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_read_rate")}</th>
+              <td class="num">{formatRate(u.readRate)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_concerns_opened")}</th>
+              <td class="num">{n(u.concernsOpened)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_concerns_answered")}</th>
+              <td class="num">{n(u.concernsAnswered)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_concerns_open")}</th>
+              <td class="num">{n(u.openConcerns)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_concerns_overdue")}</th>
+              <td class="num">{n(u.overdueConcerns)}</td>
+            </tr>
+            <tr>
+              <th>{t("admin_reports.col_first_answer")}</th>
+              <td class="num">{formatHours(u.medianFirstAnswerMs, t, locale)}</td>
+            </tr>
+            <tr>
+              <th>{t("reports.col_satisfaction")}</th>
+              <td class="num">{formatRate(u.satisfactionRate)}</td>
+            </tr>
           </tbody>
         </table>
         {report.children.length ? (
@@ -331,14 +460,32 @@ export function mountReports(app: Hono<AdminEnv>, options: ReportRouteOptions): 
         <h2 style="font-size:1.15rem">{t("admin_reports.print_directives")}</h2>
         {report.directives.length ? (
           <table>
-            <thead><tr><th>{t("reports.col_sent_at")}</th><th>{t("reports.col_number")}</th><th>{t("reports.col_title")}</th><th class="num">{t("reports.col_delivered")}</th><th class="num">{t("reports.col_read")}</th><th class="num">{t("reports.col_read_rate")}</th></tr></thead>
+            <thead>
+              <tr>
+                <th>{t("reports.col_sent_at")}</th>
+                <th>{t("reports.col_number")}</th>
+                <th>{t("reports.col_title")}</th>
+                <th class="num">{t("reports.col_delivered")}</th>
+                <th class="num">{t("reports.col_read")}</th>
+                <th class="num">{t("reports.col_read_rate")}</th>
+              </tr>
+            </thead>
             <tbody>
               {report.directives.map((d) => (
-                <tr><td>{formatDate(new Date(d.sentAt), timeZone)}</td><td>{d.number}</td><td>{d.title}</td><td class="num">{n(d.delivered)}</td><td class="num">{n(d.read)}</td><td class="num">{formatRate(d.readRate)}</td></tr>
+                <tr>
+                  <td>{formatDate(new Date(d.sentAt), timeZone)}</td>
+                  <td>{d.number}</td>
+                  <td>{d.title}</td>
+                  <td class="num">{n(d.delivered)}</td>
+                  <td class="num">{n(d.read)}</td>
+                  <td class="num">{formatRate(d.readRate)}</td>
+                </tr>
               ))}
             </tbody>
           </table>
-        ) : <p class="mute">{t("admin_reports.chart_no_directives")}</p>}
+        ) : (
+          <p class="mute">{t("admin_reports.chart_no_directives")}</p>
+        )}
         <div class="charts" style="margin-top:1rem">
           <ConcernChart t={t} locale={locale} concerns={report.concerns} />
           <SlowestChart t={t} locale={locale} units={report.slowestUnits} />

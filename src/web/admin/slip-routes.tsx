@@ -39,9 +39,15 @@ export function linkTargets(channels: readonly Channel[], serviceUrl: () => stri
       } catch {
         username = undefined; // not initialised yet (Telegram unreachable at start-up)
       }
-      if (username) targets.push({ platform: "telegram", name: `@${username}`, url: (code) => `https://t.me/${username}?start=${code}` });
+      if (username)
+        targets.push({
+          platform: "telegram",
+          name: `@${username}`,
+          url: (code) => `https://t.me/${username}?start=${code}`,
+        });
     }
-    if (channel.id === "web") targets.push({ platform: "web", name: `${serviceUrl()}/chat`, url: () => `${serviceUrl()}/chat` });
+    if (channel.id === "web")
+      targets.push({ platform: "web", name: `${serviceUrl()}/chat`, url: () => `${serviceUrl()}/chat` });
   }
   return targets;
 }
@@ -64,7 +70,10 @@ body{font-family:system-ui,sans-serif;margin:0;color:#111}
 `;
 
 /** Mounts /admin/units/:id/slips (print view) and /admin/units/:id/slips.xlsx. */
-export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZone: string; linkCodeTtlDays: number; targets: () => LinkTarget[] }): void {
+export function mountSlips(
+  app: Hono<AdminEnv>,
+  options: AdminOptions & { timeZone: string; linkCodeTtlDays: number; targets: () => LinkTarget[] },
+): void {
   const { db, timeZone } = options;
   const now = () => options.now?.() ?? new Date();
 
@@ -74,17 +83,39 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
     const unitId = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
     const personId = c.get("signedIn").session.personId;
     try {
-      if (Number.isNaN(unitId) || !await can(db, personId, "manage_people", unitId)) return undefined;
+      if (Number.isNaN(unitId) || !(await can(db, personId, "manage_people", unitId))) return undefined;
     } catch {
       return undefined;
     }
-    const rows = (await ensureLinkCodes(db, personActor(personId, "web"), unitId, { ttlDays: options.linkCodeTtlDays, now: now(), unlinkedOnly: c.req.query("all") !== "1" })).slice(0, maxSlips);
-    await recordAudit(db, { actorPersonId: personId, source: "web", action: "codes.print", entityType: "Unit", entityId: unitId, detail: { count: rows.length } }, now());
+    const rows = (
+      await ensureLinkCodes(db, personActor(personId, "web"), unitId, {
+        ttlDays: options.linkCodeTtlDays,
+        now: now(),
+        unlinkedOnly: c.req.query("all") !== "1",
+      })
+    ).slice(0, maxSlips);
+    await recordAudit(
+      db,
+      {
+        actorPersonId: personId,
+        source: "web",
+        action: "codes.print",
+        entityType: "Unit",
+        entityId: unitId,
+        detail: { count: rows.length },
+      },
+      now(),
+    );
     return { unitName: (await getUnit(db, unitId)).name, rows };
   };
 
   const howText = (t: Translate, targets: LinkTarget[], code: string) =>
-    targets.length ? t("admin.slip_how", { code, bots: targets.map((x) => `${t(`admin.platform_${x.platform}`)} ${x.name}`).join(", ") }) : t("admin.slip_how_generic", { code });
+    targets.length
+      ? t("admin.slip_how", {
+          code,
+          bots: targets.map((x) => `${t(`admin.platform_${x.platform}`)} ${x.name}`).join(", "),
+        })
+      : t("admin.slip_how_generic", { code });
 
   app.get("/admin/units/:id/slips", async (c) => {
     const t = c.get("t");
@@ -118,11 +149,17 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
           </head>
           <body>
             <div class="toolbar">
-              <a href={`/admin/units/${c.req.param("id")}`}>← {slips.unitName}</a> · {t("admin.slips_count", { count: slips.rows.length })} ·{" "}
-              <a href={`/admin/units/${c.req.param("id")}/slips.xlsx${c.req.query("all") === "1" ? "?all=1" : ""}`}>{t("admin.slips_xlsx")}</a> ·{" "}
-              {c.req.query("all") === "1"
-                ? <a href={`/admin/units/${c.req.param("id")}/slips`}>{t("admin.slips_unlinked_only")}</a>
-                : <a href={`/admin/units/${c.req.param("id")}/slips?all=1`}>{t("admin.slips_all")}</a>}
+              <a href={`/admin/units/${c.req.param("id")}`}>← {slips.unitName}</a> ·{" "}
+              {t("admin.slips_count", { count: slips.rows.length })} ·{" "}
+              <a href={`/admin/units/${c.req.param("id")}/slips.xlsx${c.req.query("all") === "1" ? "?all=1" : ""}`}>
+                {t("admin.slips_xlsx")}
+              </a>{" "}
+              ·{" "}
+              {c.req.query("all") === "1" ? (
+                <a href={`/admin/units/${c.req.param("id")}/slips`}>{t("admin.slips_unlinked_only")}</a>
+              ) : (
+                <a href={`/admin/units/${c.req.param("id")}/slips?all=1`}>{t("admin.slips_all")}</a>
+              )}
               <p>{t("admin.slips_print_hint")}</p>
             </div>
             <main class="sheet">{raw(cards.join(""))}</main>
@@ -149,7 +186,11 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
     ];
     for (const r of slips.rows) {
       const row = sheet.addRow({
-        name: r.fullName, unit: r.unitName, code: String(r.code), expires: formatDate(new Date(r.expiresAt), timeZone), how: howText(t, targets, r.code),
+        name: r.fullName,
+        unit: r.unitName,
+        code: String(r.code),
+        expires: formatDate(new Date(r.expiresAt), timeZone),
+        how: howText(t, targets, r.code),
         ...Object.fromEntries(targets.map((x) => [x.platform, x.url(r.code)])),
       });
       // Text, so that Excel never turns 012345 into 12345.
@@ -167,5 +208,8 @@ export function mountSlips(app: Hono<AdminEnv>, options: AdminOptions & { timeZo
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+  return text.replace(
+    /[&<>"']/g,
+    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!,
+  );
 }

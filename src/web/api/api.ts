@@ -12,14 +12,21 @@
  */
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
 import type { Database } from "../../storage/database.ts";
 import { errorText, translator, type Locale } from "../../lib/i18n.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import type { Actor } from "../../domain/access/actor.ts";
 import { authenticateApiToken } from "../../domain/api-tokens/api-token-service.ts";
 import { getUnit } from "../../domain/units/unit-service.ts";
-import { listDirectivesPage, listMeetingsPage, listMembershipsPage, listPeoplePage, listUnitsPage, MAX_COUNTED_PAGE, MAX_PAGE } from "../../domain/reports/listings.ts";
+import {
+  listDirectivesPage,
+  listMeetingsPage,
+  listMembershipsPage,
+  listPeoplePage,
+  listUnitsPage,
+  MAX_COUNTED_PAGE,
+  MAX_PAGE,
+} from "../../domain/reports/listings.ts";
 import { unitReport } from "../../domain/reports/unit-report.ts";
 import { importRosterRows } from "../../domain/roster/import-roster.ts";
 import { readRosterBuffer } from "../../domain/roster/read-roster.ts";
@@ -39,10 +46,18 @@ export interface ApiOptions {
   now?: () => Date;
 }
 
-type Handler = (c: Context, actor: Actor & { kind: "token" }, input: { query: Record<string, unknown>; params: Record<string, string> }) => Promise<unknown> | unknown;
+type Handler = (
+  c: Context,
+  actor: Actor & { kind: "token" },
+  input: { query: Record<string, unknown>; params: Record<string, string> },
+) => Promise<unknown> | unknown;
 
 class ApiError extends Error {
-  constructor(readonly status: 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 500, readonly code: string, message: string) {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 500,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -75,7 +90,8 @@ export function mountApi(app: Hono, options: ApiOptions): { routes: ApiRoute[] }
     const minute = Math.floor(now().getTime() / 60_000);
     const w = windows.get(actor.tokenId);
     if (!w || w.start !== minute) windows.set(actor.tokenId, { start: minute, count: 1 });
-    else if (++w.count > perMinute) throw new ApiError(429, "rate_limited", t("api.rate_limited", { limit: perMinute }));
+    else if (++w.count > perMinute)
+      throw new ApiError(429, "rate_limited", t("api.rate_limited", { limit: perMinute }));
     return actor;
   };
 
@@ -83,18 +99,28 @@ export function mountApi(app: Hono, options: ApiOptions): { routes: ApiRoute[] }
   const route = (r: ApiRoute, handler: Handler) => {
     routes.push(r);
     const honoPath = `/api/v1${r.path.replace(/\{(\w+)\}/g, ":$1")}`;
-    const limit = bodyLimit({ maxSize: r.body ? maxImportBytes : 1024, onError: (c) => fail(c, new ApiError(413, "too_large", t("api.too_large"))) });
+    const limit = bodyLimit({
+      maxSize: r.body ? maxImportBytes : 1024,
+      onError: (c) => fail(c, new ApiError(413, "too_large", t("api.too_large"))),
+    });
     app.on(r.method.toUpperCase(), honoPath, limit, async (c) => {
       try {
         const actor = await authenticate(c);
         const query = r.query ? r.query.safeParse(c.req.query()) : { success: true as const, data: {} };
         if (!query.success) {
           const issue = query.error.issues[0]!;
-          throw new ApiError(400, "invalid_input", t("api.invalid_query", { field: issue.path.join(".") || "?", problem: issue.message }));
+          throw new ApiError(
+            400,
+            "invalid_input",
+            t("api.invalid_query", { field: issue.path.join(".") || "?", problem: issue.message }),
+          );
         }
         const params = r.params ? r.params.safeParse(c.req.param()) : { success: true as const, data: {} };
         if (!params.success) throw new ApiError(400, "invalid_input", t("api.invalid_path"));
-        const result = await handler(c, actor, { query: query.data as Record<string, unknown>, params: params.data as Record<string, string> });
+        const result = await handler(c, actor, {
+          query: query.data as Record<string, unknown>,
+          params: params.data as Record<string, string>,
+        });
         return c.json(result as object);
       } catch (error) {
         if (error instanceof ApiError) return fail(c, error);
@@ -106,33 +132,117 @@ export function mountApi(app: Hono, options: ApiOptions): { routes: ApiRoute[] }
 
   const unitOf = (actor: Actor & { kind: "token" }, query: Record<string, unknown>): number =>
     (query.unit as number | undefined) ?? Number(actor.unitPath.split("/").filter(Boolean).pop());
-  const page = (query: Record<string, unknown>) => ({ after: query.after as number | undefined, limit: query.limit as number | undefined });
-
-  route({ method: "get", path: "/units", summary: "Units of the token's subtree (or of `unit`), by id", query: s.pageQuery(MAX_PAGE), response: s.page(s.unit) },
-    (_c, actor, { query }) => listUnitsPage(db, actor, unitOf(actor, query), page(query)));
-  route({ method: "get", path: "/people", summary: "People with a membership in the subtree, by id", query: s.pageQuery(MAX_PAGE), response: s.page(s.person) },
-    (_c, actor, { query }) => listPeoplePage(db, actor, unitOf(actor, query), page(query)));
-  route({ method: "get", path: "/memberships", summary: "Memberships (person × unit × role) in the subtree, by id", query: s.pageQuery(MAX_PAGE), response: s.page(s.membership) },
-    (_c, actor, { query }) => listMembershipsPage(db, actor, unitOf(actor, query), page(query)));
-  route({ method: "get", path: "/meetings", summary: "Meetings of the subtree with their tallies, by id", query: s.meetingsQuery, response: s.page(s.meeting) },
-    (_c, actor, { query }) => listMeetingsPage(db, actor, unitOf(actor, query), { ...page(query), from: query.from as Date | undefined, to: query.to as Date | undefined }));
-  route({ method: "get", path: "/directives", summary: "Directives its people received, with read rates over the subtree, by id", query: s.pageQuery(MAX_COUNTED_PAGE), response: s.page(s.directive) },
-    (_c, actor, { query }) => listDirectivesPage(db, actor, unitOf(actor, query), page(query)));
-  route({ method: "get", path: "/reports/{unitId}", summary: "A unit's report for a period (default: the last 12 months)", params: s.unitParams, query: s.reportQuery, response: s.report },
-    (_c, actor, { query, params }) => unitReport(db, actor, Number(params.unitId), { from: query.from as Date | undefined, to: query.to as Date | undefined, now: now(), timeZone: options.timeZone }));
-  route({
-    method: "post", path: "/roster/import", summary: "Import a roster (CSV or .xlsx as the body) into `unit`; read-write tokens only; dry-run by default",
-    query: s.importQuery, body: { "text/csv": "A roster in CSV (UTF-8)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "A roster workbook" }, response: s.importResult,
-  }, async (c, actor, { query }) => {
-    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-    const fileName = type === "text/csv" ? "roster.csv" : type === "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ? "roster.xlsx" : undefined;
-    if (!fileName) throw new ApiError(415, "unsupported_media_type", t("api.unsupported_type"));
-    const unitId = unitOf(actor, query);
-    await getUnit(db, unitId);
-    const read = await readRosterBuffer(Buffer.from(await c.req.arrayBuffer()), fileName);
-    const result = await importRosterRows(db, read.rows, read.issues, { unitId, actor, dryRun: query.dryRun !== false, skipInvalid: query.skipInvalid === true, now: now() });
-    return result;
+  const page = (query: Record<string, unknown>) => ({
+    after: query.after as number | undefined,
+    limit: query.limit as number | undefined,
   });
+
+  route(
+    {
+      method: "get",
+      path: "/units",
+      summary: "Units of the token's subtree (or of `unit`), by id",
+      query: s.pageQuery(MAX_PAGE),
+      response: s.page(s.unit),
+    },
+    (_c, actor, { query }) => listUnitsPage(db, actor, unitOf(actor, query), page(query)),
+  );
+  route(
+    {
+      method: "get",
+      path: "/people",
+      summary: "People with a membership in the subtree, by id",
+      query: s.pageQuery(MAX_PAGE),
+      response: s.page(s.person),
+    },
+    (_c, actor, { query }) => listPeoplePage(db, actor, unitOf(actor, query), page(query)),
+  );
+  route(
+    {
+      method: "get",
+      path: "/memberships",
+      summary: "Memberships (person × unit × role) in the subtree, by id",
+      query: s.pageQuery(MAX_PAGE),
+      response: s.page(s.membership),
+    },
+    (_c, actor, { query }) => listMembershipsPage(db, actor, unitOf(actor, query), page(query)),
+  );
+  route(
+    {
+      method: "get",
+      path: "/meetings",
+      summary: "Meetings of the subtree with their tallies, by id",
+      query: s.meetingsQuery,
+      response: s.page(s.meeting),
+    },
+    (_c, actor, { query }) =>
+      listMeetingsPage(db, actor, unitOf(actor, query), {
+        ...page(query),
+        from: query.from as Date | undefined,
+        to: query.to as Date | undefined,
+      }),
+  );
+  route(
+    {
+      method: "get",
+      path: "/directives",
+      summary: "Directives its people received, with read rates over the subtree, by id",
+      query: s.pageQuery(MAX_COUNTED_PAGE),
+      response: s.page(s.directive),
+    },
+    (_c, actor, { query }) => listDirectivesPage(db, actor, unitOf(actor, query), page(query)),
+  );
+  route(
+    {
+      method: "get",
+      path: "/reports/{unitId}",
+      summary: "A unit's report for a period (default: the last 12 months)",
+      params: s.unitParams,
+      query: s.reportQuery,
+      response: s.report,
+    },
+    (_c, actor, { query, params }) =>
+      unitReport(db, actor, Number(params.unitId), {
+        from: query.from as Date | undefined,
+        to: query.to as Date | undefined,
+        now: now(),
+        timeZone: options.timeZone,
+      }),
+  );
+  route(
+    {
+      method: "post",
+      path: "/roster/import",
+      summary: "Import a roster (CSV or .xlsx as the body) into `unit`; read-write tokens only; dry-run by default",
+      query: s.importQuery,
+      body: {
+        "text/csv": "A roster in CSV (UTF-8)",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "A roster workbook",
+      },
+      response: s.importResult,
+    },
+    async (c, actor, { query }) => {
+      const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      const fileName =
+        type === "text/csv"
+          ? "roster.csv"
+          : type === "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            ? "roster.xlsx"
+            : undefined;
+      if (!fileName) throw new ApiError(415, "unsupported_media_type", t("api.unsupported_type"));
+      const unitId = unitOf(actor, query);
+      await getUnit(db, unitId);
+      const read = await readRosterBuffer(Buffer.from(await c.req.arrayBuffer()), fileName);
+      const result = await importRosterRows(db, read.rows, read.issues, {
+        unitId,
+        actor,
+        dryRun: query.dryRun !== false,
+        skipInvalid: query.skipInvalid === true,
+        now: now(),
+      });
+      return result;
+    },
+  );
 
   const document = openApiDocument(routes);
   app.get("/api/v1/openapi.json", (c) => c.json(document));

@@ -18,12 +18,18 @@ export interface ApiRoute {
 }
 
 function schemaOf(type: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(type, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const { $schema: _drop, ...schema } = z.toJSONSchema(type, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   return schema;
 }
 
 function outputSchema(type: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(type, { io: "output", unrepresentable: "any" }) as Record<string, unknown>;
+  const { $schema: _drop, ...schema } = z.toJSONSchema(type, { io: "output", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   return schema;
 }
 
@@ -32,11 +38,20 @@ function parameters(object: z.ZodObject | undefined, where: "query" | "path"): R
   return Object.entries(object.shape).map(([name, field]) => {
     const type = field as z.ZodType;
     const schema = schemaOf(type);
-    return { name, in: where, required: where === "path" || !type.safeParse(undefined).success, description: schema.description, schema };
+    return {
+      name,
+      in: where,
+      required: where === "path" || !type.safeParse(undefined).success,
+      description: schema.description,
+      schema,
+    };
   });
 }
 
-const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+});
 
 export function openApiDocument(routes: ApiRoute[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -44,7 +59,19 @@ export function openApiDocument(routes: ApiRoute[]): Record<string, unknown> {
     (paths[r.path] ??= {})[r.method] = {
       summary: r.summary,
       parameters: [...parameters(r.params, "path"), ...parameters(r.query, "query")],
-      ...(r.body ? { requestBody: { required: true, content: Object.fromEntries(Object.entries(r.body).map(([type, description]) => [type, { schema: { type: "string", format: "binary", description } }])) } } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: true,
+              content: Object.fromEntries(
+                Object.entries(r.body).map(([type, description]) => [
+                  type,
+                  { schema: { type: "string", format: "binary", description } },
+                ]),
+              ),
+            },
+          }
+        : {}),
       responses: {
         200: { description: "OK", content: { "application/json": { schema: outputSchema(r.response) } } },
         400: errorResponse("Malformed input"),
@@ -58,10 +85,19 @@ export function openApiDocument(routes: ApiRoute[]): Record<string, unknown> {
   }
   return {
     openapi: "3.1.0",
-    info: { title: "Chi Hội API", version: "1.0.0", description: "Read-and-import API of Chi Hội. Every error has the shape { error: { code, message } }." },
+    info: {
+      title: "Chi Hội API",
+      version: "1.0.0",
+      description: "Read-and-import API of Chi Hội. Every error has the shape { error: { code, message } }.",
+    },
     servers: [{ url: "/api/v1" }],
     security: [{ bearer: [] }],
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "A token from `chihoi api-token create`" } }, schemas: { Error: outputSchema(error) } },
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "A token from `chihoi api-token create`" },
+      },
+      schemas: { Error: outputSchema(error) },
+    },
     paths,
   };
 }

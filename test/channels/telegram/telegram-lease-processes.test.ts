@@ -14,7 +14,13 @@ import type { FakeTelegramServer } from "../../fakes/telegram-server.ts";
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../helpers/telegram-poll-child.ts");
 
-interface Line { pid: number; t: number; event: string; text?: string; eventId?: string }
+interface Line {
+  pid: number;
+  t: number;
+  event: string;
+  text?: string;
+  eventId?: string;
+}
 
 const running: ChildProcess[] = [];
 let db: TestDatabase | undefined;
@@ -36,7 +42,10 @@ function start(args: string[]): { proc: ChildProcess; lines: Line[] } {
   return { proc, lines };
 }
 
-const exited = (proc: ChildProcess) => new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once("exit", () => resolve())));
+const exited = (proc: ChildProcess) =>
+  new Promise<void>((resolve) =>
+    proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once("exit", () => resolve()),
+  );
 
 async function until(check: () => boolean, what: string, limitMs = 60_000): Promise<void> {
   const end = Date.now() + limitMs;
@@ -62,24 +71,38 @@ afterAll(async () => {
 describe.skipIf(!testPostgresUrl)("Telegram polling, three processes on one PostgreSQL", () => {
   it("should have exactly one process poll the bot, and another take over within a minute of its kill -9", async () => {
     const ttl = 3000;
-    const procs = [0, 1, 2].map(() => start([db!.url, fake!.apiRoot, fake!.token, JSON.stringify(fake!.botInfo), String(ttl)]));
+    const procs = [0, 1, 2].map(() =>
+      start([db!.url, fake!.apiRoot, fake!.token, JSON.stringify(fake!.botInfo), String(ttl)]),
+    );
     const all = () => procs.flatMap((p) => p.lines);
     await until(() => procs.every((p) => p.lines.some((l) => l.event === "ready")), "all three processes to start");
     await until(() => all().some((l) => l.event === "polling"), "a first poller");
     await new Promise((r) => setTimeout(r, 2 * ttl)); // renewals keep it with the first poller
-    const pollers = new Set(all().filter((l) => l.event === "polling").map((l) => l.pid));
+    const pollers = new Set(
+      all()
+        .filter((l) => l.event === "polling")
+        .map((l) => l.pid),
+    );
     expect(pollers.size).toBe(1);
     const firstPid = [...pollers][0]!;
     const first = procs.find((p) => p.proc.pid === firstPid)!;
 
     fake!.userSendsText({ id: 701, first_name: "An" }, "một");
     await until(() => all().some((l) => l.event === "update" && l.text === "một"), "the first message");
-    expect(all().filter((l) => l.event === "update" && l.text === "một").map((l) => l.pid)).toEqual([firstPid]);
+    expect(
+      all()
+        .filter((l) => l.event === "update" && l.text === "một")
+        .map((l) => l.pid),
+    ).toEqual([firstPid]);
 
     const killedAt = Date.now();
     first.proc.kill("SIGKILL");
     await exited(first.proc);
-    await until(() => all().some((l) => l.event === "polling" && l.pid !== firstPid), "another process to poll", 60_000);
+    await until(
+      () => all().some((l) => l.event === "polling" && l.pid !== firstPid),
+      "another process to poll",
+      60_000,
+    );
     const takeover = all().find((l) => l.event === "polling" && l.pid !== firstPid)!;
     expect(takeover.t - killedAt).toBeLessThan(60_000);
 
@@ -87,12 +110,19 @@ describe.skipIf(!testPostgresUrl)("Telegram polling, three processes on one Post
     await until(() => all().some((l) => l.event === "update" && l.text === "hai"), "the second message");
     await new Promise((r) => setTimeout(r, 500));
     // Received once, by the process that polls now.
-    expect(all().filter((l) => l.event === "update" && l.text === "hai").map((l) => l.pid)).toEqual([takeover.pid]);
+    expect(
+      all()
+        .filter((l) => l.event === "update" && l.text === "hai")
+        .map((l) => l.pid),
+    ).toEqual([takeover.pid]);
 
     // Never two pollers at once: once another process polls, the one before never polls again.
-    const polls = all().filter((l) => l.event === "polling").sort((a, b) => a.t - b.t);
+    const polls = all()
+      .filter((l) => l.event === "polling")
+      .sort((a, b) => a.t - b.t);
     for (let i = 1; i < polls.length; i++)
-      if (polls[i]!.pid !== polls[i - 1]!.pid) expect(polls.slice(i).some((p) => p.pid === polls[i - 1]!.pid)).toBe(false);
+      if (polls[i]!.pid !== polls[i - 1]!.pid)
+        expect(polls.slice(i).some((p) => p.pid === polls[i - 1]!.pid)).toBe(false);
     expect(new Set(polls.map((p) => p.pid)).size).toBe(2);
   }, 120_000);
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { pageHistory } from "../../../src/channels/web/chat-history.ts";
 import type { ChatLine } from "../../../src/domain/messages/message-log.ts";
 
-const line = (id: number, direction: "in" | "out", text: string | null, payload: string | null = null): ChatLine => ({ id, direction, text, payload, createdAt: id });
+const line = (id: number, direction: "in" | "out", text: string | null, payload: string | null = null): ChatLine => ({
+  id,
+  direction,
+  text,
+  payload,
+  createdAt: id,
+});
 const buttons = (...pairs: [string, string][]) => JSON.stringify(pairs.map(([label, payload]) => ({ label, payload })));
 
 describe("pageHistory", () => {
@@ -14,7 +20,10 @@ describe("pageHistory", () => {
       line(4, "in", "bận việc nhà"),
     ];
     expect(pageHistory(lines, 100, "(nút)").map((l) => [l.direction, l.text])).toEqual([
-      ["out", "Nhắc lịch"], ["in", "Vắng"], ["out", "Lý do?"], ["in", "bận việc nhà"],
+      ["out", "Nhắc lịch"],
+      ["in", "Vắng"],
+      ["out", "Lý do?"],
+      ["in", "bận việc nhà"],
     ]);
   });
 

@@ -4,7 +4,7 @@
  * presses shown with their label after a reload, and the icon served. Screenshots go to
  * test-output/screenshots/ (gitignored) for a person to look at.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Hono } from "hono";
 import { FakeZaloBotServer } from "../../fakes/zalo-bot-server.ts";
-import { ZaloBotChannel, classifyZaloBotError, zaloBotWebhookPath, type ZaloBotChannelOptions } from "../../../src/channels/zalo-bot/zalo-bot-channel.ts";
+import {
+  ZaloBotChannel,
+  classifyZaloBotError,
+  zaloBotWebhookPath,
+  type ZaloBotChannelOptions,
+} from "../../../src/channels/zalo-bot/zalo-bot-channel.ts";
 import { ZaloBotApiError, ZaloBotHttpError } from "../../../src/channels/zalo-bot/zalo-bot-client.ts";
 import { ChannelSendError, type InboundMessage } from "../../../src/channels/channel.ts";
 import { createWebServer, type WebServer } from "../../../src/web/server.ts";
@@ -30,15 +35,30 @@ afterEach(async () => {
 function pollingChannel(extra: Partial<ZaloBotChannelOptions> = {}): ZaloBotChannel {
   channel = new ZaloBotChannel({
     config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot },
-    logger: silent, pollTimeoutSeconds: 20, retryBaseMs: 1, retryMaxMs: 5, ...extra,
+    logger: silent,
+    pollTimeoutSeconds: 20,
+    retryBaseMs: 1,
+    retryMaxMs: 5,
+    ...extra,
   });
   return channel;
 }
 
-function webhookChannel(app: Hono, extra: Partial<ZaloBotChannelOptions> & { webhookUrl?: string } = {}): ZaloBotChannel {
+function webhookChannel(
+  app: Hono,
+  extra: Partial<ZaloBotChannelOptions> & { webhookUrl?: string } = {},
+): ZaloBotChannel {
   channel = new ZaloBotChannel({
-    config: { token: fake.token, mode: "webhook", apiRoot: fake.apiRoot, webhookUrl: extra.webhookUrl ?? "https://chihoi.example/", webhookSecret: secret },
-    logger: silent, app, ...extra,
+    config: {
+      token: fake.token,
+      mode: "webhook",
+      apiRoot: fake.apiRoot,
+      webhookUrl: extra.webhookUrl ?? "https://chihoi.example/",
+      webhookSecret: secret,
+    },
+    logger: silent,
+    app,
+    ...extra,
   });
   return channel;
 }
@@ -62,13 +82,27 @@ describe("ZaloBotChannel polling", () => {
   it("should delete the webhook, then hand each update to the handler exactly once, in order", async () => {
     const { received, handler } = recorder();
     await pollingChannel().start(handler);
-    const updates = [fake.userSendsText(an, "có mặt"), fake.userSendsText(an, "xin vắng vì ốm"), fake.userSendsImage(an, "ảnh")];
+    const updates = [
+      fake.userSendsText(an, "có mặt"),
+      fake.userSendsText(an, "xin vắng vì ốm"),
+      fake.userSendsImage(an, "ảnh"),
+    ];
     await fake.waitFor(() => received.length === 3, 5000, "3 handled");
     await idleAfter(3);
-    expect(received.map((m) => [m.kind, m.text])).toEqual([["text", "có mặt"], ["text", "xin vắng vì ốm"], ["photo", "ảnh"]]);
+    expect(received.map((m) => [m.kind, m.text])).toEqual([
+      ["text", "có mặt"],
+      ["text", "xin vắng vì ốm"],
+      ["photo", "ảnh"],
+    ]);
     expect(received.map((m) => m.eventId)).toEqual(updates.map((u) => `${an.id}:${u.message.message_id}`));
     expect(new Set(received.map((m) => m.eventId)).size).toBe(3);
-    expect(received[0]).toMatchObject({ platform: "zalo_bot", account: "1234567890", chatId: an.id, chatType: "private", sender: an });
+    expect(received[0]).toMatchObject({
+      platform: "zalo_bot",
+      account: "1234567890",
+      chatId: an.id,
+      chatType: "private",
+      sender: an,
+    });
     const methods = fake.calls.map((c) => c.method);
     expect(methods[0]).toBe("deleteWebhook");
     expect(methods.slice(1).every((m) => m === "getUpdates")).toBe(true);
@@ -108,13 +142,20 @@ describe("ZaloBotChannel polling", () => {
     fake.userSendsText(an, "sau sự cố");
     await fake.waitFor(() => received.length === 1, 5000, "handled after errors");
     expect(received[0]!.text).toBe("sau sự cố");
-    expect(fake.callsOf("getUpdates").slice(0, 5).map((c) => c.status)).toEqual([502, 502, 0, 408, 200]);
+    expect(
+      fake
+        .callsOf("getUpdates")
+        .slice(0, 5)
+        .map((c) => c.status),
+    ).toEqual([502, 502, 0, 408, 200]);
   });
 
   it("should not hand group messages to the handler: the channel is 1:1 only", async () => {
     const { received, handler } = recorder();
     await pollingChannel().start(handler);
-    fake.pushUpdate(fake.messageFrom(an, "message.text.received", { text: "@bot chào" }, { id: "group-1", chat_type: "GROUP" }));
+    fake.pushUpdate(
+      fake.messageFrom(an, "message.text.received", { text: "@bot chào" }, { id: "group-1", chat_type: "GROUP" }),
+    );
     fake.userSendsText(an, "riêng tư");
     await fake.waitFor(() => received.length === 1, 5000, "1 handled");
     await idleAfter(2);
@@ -167,10 +208,19 @@ describe("ZaloBotChannel polling", () => {
 
   it("should answer 404 on the webhook path in polling mode", async () => {
     const app = new Hono();
-    channel = new ZaloBotChannel({ config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot }, logger: silent, app, pollTimeoutSeconds: 20 });
+    channel = new ZaloBotChannel({
+      config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot },
+      logger: silent,
+      app,
+      pollTimeoutSeconds: 20,
+    });
     const { received, handler } = recorder();
     await channel.start(handler);
-    const r = await app.request(zaloBotWebhookPath, { method: "POST", headers: { "x-bot-api-secret-token": secret }, body: JSON.stringify(fake.messageFrom(an, "message.text.received", { text: "x" })) });
+    const r = await app.request(zaloBotWebhookPath, {
+      method: "POST",
+      headers: { "x-bot-api-secret-token": secret },
+      body: JSON.stringify(fake.messageFrom(an, "message.text.received", { text: "x" })),
+    });
     expect(r.status).toBe(404);
     expect(received).toHaveLength(0);
   });
@@ -178,12 +228,18 @@ describe("ZaloBotChannel polling", () => {
 
 describe("ZaloBotChannel webhook", () => {
   const post = (app: Hono, body: string, headers: Record<string, string> = { "x-bot-api-secret-token": secret }) =>
-    app.request(zaloBotWebhookPath, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    app.request(zaloBotWebhookPath, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
 
   it("should set the webhook to <url>/zalo-bot/webhook with the secret at start", async () => {
     const app = new Hono();
     await webhookChannel(app).start(async () => undefined);
-    expect(fake.callsOf("setWebhook").map((c) => c.payload)).toEqual([{ url: "https://chihoi.example/zalo-bot/webhook", secret_token: secret }]);
+    expect(fake.callsOf("setWebhook").map((c) => c.payload)).toEqual([
+      { url: "https://chihoi.example/zalo-bot/webhook", secret_token: secret },
+    ]);
     expect(fake.callsOf("getUpdates")).toHaveLength(0);
     expect(fake.callsOf("deleteWebhook")).toHaveLength(0);
   });
@@ -203,9 +259,18 @@ describe("ZaloBotChannel webhook", () => {
     const app = new Hono();
     const { received, handler } = recorder();
     await webhookChannel(app).start(handler);
-    const body = JSON.stringify({ ok: true, result: fake.messageFrom(an, "message.text.received", { text: "DK 123456" }) });
+    const body = JSON.stringify({
+      ok: true,
+      result: fake.messageFrom(an, "message.text.received", { text: "DK 123456" }),
+    });
     const wrongSameLength = secret.slice(0, -1) + (secret.endsWith("x") ? "y" : "x");
-    const variants: Record<string, string>[] = [{}, { "x-bot-api-secret-token": "wrong" }, { "x-bot-api-secret-token": wrongSameLength }, { "x-bot-api-secret-token": `${secret}x` }, { "x-bot-api-secret-token": "" }];
+    const variants: Record<string, string>[] = [
+      {},
+      { "x-bot-api-secret-token": "wrong" },
+      { "x-bot-api-secret-token": wrongSameLength },
+      { "x-bot-api-secret-token": `${secret}x` },
+      { "x-bot-api-secret-token": "" },
+    ];
     for (const headers of variants) {
       const r = await post(app, body, headers);
       expect(r.status).toBe(401);
@@ -224,7 +289,11 @@ describe("ZaloBotChannel webhook", () => {
     const bare = fake.messageFrom(an, "message.text.received", { text: "hai" });
     const unsupported = fake.messageFrom(an, "message.unsupported.received", {});
     for (const body of [enveloped, bare, unsupported]) expect((await post(app, JSON.stringify(body))).status).toBe(200);
-    expect(received.map((m) => [m.kind, m.text])).toEqual([["text", "một"], ["text", "hai"], ["unsupported", undefined]]);
+    expect(received.map((m) => [m.kind, m.text])).toEqual([
+      ["text", "một"],
+      ["text", "hai"],
+      ["unsupported", undefined],
+    ]);
   });
 
   it("should answer 400 to a batch, to non-JSON and to a non-object, and 200 to an object it ignores", async () => {
@@ -256,8 +325,12 @@ describe("ZaloBotChannel webhook", () => {
       if (m.text === "boom") throw new Error("database is locked");
     });
     await webhookChannel(app).start(handler);
-    expect((await post(app, JSON.stringify(fake.messageFrom(an, "message.text.received", { text: "boom" })))).status).toBe(500);
-    expect((await post(app, JSON.stringify(fake.messageFrom(an, "message.text.received", { text: "ổn" })))).status).toBe(200);
+    expect(
+      (await post(app, JSON.stringify(fake.messageFrom(an, "message.text.received", { text: "boom" })))).status,
+    ).toBe(500);
+    expect(
+      (await post(app, JSON.stringify(fake.messageFrom(an, "message.text.received", { text: "ổn" })))).status,
+    ).toBe(200);
     expect(received.map((m) => m.text)).toEqual(["boom", "ổn"]);
   });
 
@@ -324,7 +397,9 @@ describe("ZaloBotChannel webhook", () => {
     const update = fake.userSendsText(an, "qua webhook");
     await fake.waitFor(() => fake.webhookDeliveries.length === 1, 5000, "delivered");
     expect(fake.webhookDeliveries[0]!.status).toBe(200);
-    expect(received.map((m) => [m.text, m.eventId])).toEqual([["qua webhook", `${an.id}:${update.message.message_id}`]]);
+    expect(received.map((m) => [m.text, m.eventId])).toEqual([
+      ["qua webhook", `${an.id}:${update.message.message_id}`],
+    ]);
     expect(await fake.deliverToWebhook({ ok: true, result: update }, { secret: null })).toBe(401);
     expect(await fake.deliverToWebhook({ ok: true, result: update }, { secret: "not-the-secret" })).toBe(401);
     expect(received).toHaveLength(1);
@@ -344,7 +419,11 @@ describe("ZaloBotChannel send", () => {
     expect(sent[0]!.text.startsWith("câu0000 ")).toBe(true);
     expect(sent[2]!.text.endsWith(" câu0562")).toBe(true);
     expect(result.messageIds).toEqual(sent.map((s) => s.message_id));
-    expect(fake.callsOf("sendMessage").map((c) => Object.keys(c.payload).sort())).toEqual([["chat_id", "text"], ["chat_id", "text"], ["chat_id", "text"]]);
+    expect(fake.callsOf("sendMessage").map((c) => Object.keys(c.payload).sort())).toEqual([
+      ["chat_id", "text"],
+      ["chat_id", "text"],
+      ["chat_id", "text"],
+    ]);
   });
 
   it("should send a short message as one call and return its id", async () => {
@@ -355,9 +434,18 @@ describe("ZaloBotChannel send", () => {
 
   it("should render choices as numbered text in the message's language", async () => {
     const ch = pollingChannel();
-    const choices = [{ label: "Có mặt", payload: "rsvp:1:attend" }, { label: "Xin vắng", payload: "rsvp:1:absent" }];
-    await ch.send({ chatId: an.id, chatType: "private" }, { text: "Buổi sinh hoạt 19:30 thứ Sáu, 05/12/2026.", choices });
-    await ch.send({ chatId: an.id, chatType: "private" }, { text: "Meeting at 19:30.", choices: [{ label: "Attend", payload: "a" }], locale: "en" });
+    const choices = [
+      { label: "Có mặt", payload: "rsvp:1:attend" },
+      { label: "Xin vắng", payload: "rsvp:1:absent" },
+    ];
+    await ch.send(
+      { chatId: an.id, chatType: "private" },
+      { text: "Buổi sinh hoạt 19:30 thứ Sáu, 05/12/2026.", choices },
+    );
+    await ch.send(
+      { chatId: an.id, chatType: "private" },
+      { text: "Meeting at 19:30.", choices: [{ label: "Attend", payload: "a" }], locale: "en" },
+    );
     expect(fake.sent(an.id).map((s) => s.text)).toEqual([
       "Buổi sinh hoạt 19:30 thứ Sáu, 05/12/2026.\n\nTrả lời 1 để Có mặt\nTrả lời 2 để Xin vắng",
       "Meeting at 19:30.\n\nReply 1 to Attend",
@@ -366,7 +454,9 @@ describe("ZaloBotChannel send", () => {
   });
 
   it("should refuse an empty message without calling the platform", async () => {
-    const error = await pollingChannel().send({ chatId: an.id, chatType: "private" }, { text: "  " }).catch((e: unknown) => e);
+    const error = await pollingChannel()
+      .send({ chatId: an.id, chatType: "private" }, { text: "  " })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChannelSendError);
     expect(error).toMatchObject({ failure: "permanent" });
     expect(fake.callsOf("sendMessage")).toHaveLength(0);
@@ -374,7 +464,9 @@ describe("ZaloBotChannel send", () => {
 
   async function failureOf(setup: () => void): Promise<ChannelSendError> {
     setup();
-    const error = await pollingChannel().send({ chatId: an.id, chatType: "private" }, { text: "x" }).catch((e: unknown) => e);
+    const error = await pollingChannel()
+      .send({ chatId: an.id, chatType: "private" }, { text: "x" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChannelSendError);
     return error as ChannelSendError;
   }
@@ -385,34 +477,53 @@ describe("ZaloBotChannel send", () => {
   });
 
   it("should classify 429 as a per-chat rate limit with retry_after, or 60 s without", async () => {
-    const e1 = await failureOf(() => fake.failNext("sendMessage", { error_code: 429, description: "Too Many Requests", parameters: { retry_after: 7 } }));
+    const e1 = await failureOf(() =>
+      fake.failNext("sendMessage", {
+        error_code: 429,
+        description: "Too Many Requests",
+        parameters: { retry_after: 7 },
+      }),
+    );
     expect([e1.failure, e1.options.retryAfterSeconds, e1.options.scope]).toEqual(["rate_limited", 7, "chat"]);
-    const e2 = await failureOf(() => fake.failNext("sendMessage", { error_code: 429, description: "Too Many Requests" }));
+    const e2 = await failureOf(() =>
+      fake.failNext("sendMessage", { error_code: 429, description: "Too Many Requests" }),
+    );
     expect([e2.failure, e2.options.retryAfterSeconds, e2.options.scope]).toEqual(["rate_limited", 60, "chat"]);
   });
 
   it("should classify server errors and dropped connections as transient", async () => {
-    expect((await failureOf(() => fake.failNext("sendMessage", { error_code: 500, description: "Internal Server Error" }))).failure).toBe("transient");
+    expect(
+      (await failureOf(() => fake.failNext("sendMessage", { error_code: 500, description: "Internal Server Error" })))
+        .failure,
+    ).toBe("transient");
     expect((await failureOf(() => fake.failNext("sendMessage", "network"))).failure).toBe("transient");
   });
 
   it("should classify an unknown chat as unreachable and another bad request as permanent", async () => {
-    expect((await failureOf(() => fake.setChatError(an.id, { error_code: 400, description: "Bad Request: chat not found" }))).failure).toBe("unreachable");
+    expect(
+      (await failureOf(() => fake.setChatError(an.id, { error_code: 400, description: "Bad Request: chat not found" })))
+        .failure,
+    ).toBe("unreachable");
     fake.setChatError(an.id, undefined);
-    const e = await failureOf(() => fake.failNext("sendMessage", { error_code: 400, description: "Bad Request: text must be 1-2000 characters" }));
+    const e = await failureOf(() =>
+      fake.failNext("sendMessage", { error_code: 400, description: "Bad Request: text must be 1-2000 characters" }),
+    );
     expect([e.failure, e.options.errorCode]).toEqual(["permanent", 400]);
   });
 
   it("should stop at the first failing part of a long message", async () => {
     fake.failNext("sendMessage", { error_code: 400, description: "Bad Request: invalid text" });
-    const error = await pollingChannel().send({ chatId: an.id, chatType: "private" }, { text: "a ".repeat(1500) }).catch((e: unknown) => e);
+    const error = await pollingChannel()
+      .send({ chatId: an.id, chatType: "private" }, { text: "a ".repeat(1500) })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ failure: "permanent" });
     expect(fake.callsOf("sendMessage")).toHaveLength(1);
   });
 });
 
 describe("classifyZaloBotError", () => {
-  const api = (code: number, description: string, retryAfter?: number) => new ZaloBotApiError("sendMessage", code, description, retryAfter);
+  const api = (code: number, description: string, retryAfter?: number) =>
+    new ZaloBotApiError("sendMessage", code, description, retryAfter);
 
   it("should map codes and descriptions to what the delivery engine should do", () => {
     const cases: [unknown, string][] = [
@@ -451,14 +562,32 @@ describe("ZaloBotChannel token safety", () => {
     const lines: string[] = [];
     const logger = createLogger("debug", { write: (s: string) => void lines.push(s) });
     // The fake knows another token (401) and the bad port cannot even be parsed (undici names the URL).
-    const wrongToken = new ZaloBotChannel({ config: { token, mode: "polling", apiRoot: fake.apiRoot }, logger, retryBaseMs: 1, retryMaxMs: 2, pollTimeoutSeconds: 20 });
-    const badRoot = new ZaloBotChannel({ config: { token, mode: "polling", apiRoot: "http://127.0.0.1:99999" }, logger, retryBaseMs: 1, retryMaxMs: 2, pollTimeoutSeconds: 20 });
+    const wrongToken = new ZaloBotChannel({
+      config: { token, mode: "polling", apiRoot: fake.apiRoot },
+      logger,
+      retryBaseMs: 1,
+      retryMaxMs: 2,
+      pollTimeoutSeconds: 20,
+    });
+    const badRoot = new ZaloBotChannel({
+      config: { token, mode: "polling", apiRoot: "http://127.0.0.1:99999" },
+      logger,
+      retryBaseMs: 1,
+      retryMaxMs: 2,
+      pollTimeoutSeconds: 20,
+    });
     await wrongToken.start(async () => undefined);
     await badRoot.start(async () => undefined);
-    await fake.waitFor(() => fake.callsOf("getUpdates").length >= 2 && lines.filter((l) => l.includes("getUpdates failed")).length >= 4, 5000, "failures logged");
+    await fake.waitFor(
+      () => fake.callsOf("getUpdates").length >= 2 && lines.filter((l) => l.includes("getUpdates failed")).length >= 4,
+      5000,
+      "failures logged",
+    );
     await wrongToken.stop();
     await badRoot.stop();
-    const sendError = await badRoot.send({ chatId: "c", chatType: "private" }, { text: "x" }).catch((e: unknown) => e as ChannelSendError);
+    const sendError = await badRoot
+      .send({ chatId: "c", chatType: "private" }, { text: "x" })
+      .catch((e: unknown) => e as ChannelSendError);
     logger.warn({ err: sendError }, "send failed");
     const output = lines.join("");
     expect(output).toContain("Unauthorized");

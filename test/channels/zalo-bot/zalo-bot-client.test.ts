@@ -13,7 +13,12 @@ let requests: { url: string; method: string; contentType: string | null; body: u
 /** Real fetch to the fake, recording what went over the wire. */
 const recordingFetch: typeof fetch = async (input, init) => {
   const headers = new Headers(init?.headers);
-  requests.push({ url: String(input), method: init?.method ?? "GET", contentType: headers.get("content-type"), body: JSON.parse(String(init?.body)) });
+  requests.push({
+    url: String(input),
+    method: init?.method ?? "GET",
+    contentType: headers.get("content-type"),
+    body: JSON.parse(String(init?.body)),
+  });
   return fetch(input, init);
 };
 
@@ -47,20 +52,28 @@ describe("ZaloBotClient", () => {
   it("should POST JSON to <apiRoot>/bot<TOKEN>/getMe and return the validated result", async () => {
     const me = await client.getMe();
     expect(me).toMatchObject({ id: "1234567890", account_name: "Bot Chi Hội Test", can_join_groups: false });
-    expect(requests).toEqual([{ url: `${fake.apiRoot}/bot${fake.token}/getMe`, method: "POST", contentType: "application/json", body: {} }]);
+    expect(requests).toEqual([
+      { url: `${fake.apiRoot}/bot${fake.token}/getMe`, method: "POST", contentType: "application/json", body: {} },
+    ]);
     expect(fake.calls.map((c) => [c.method, c.status])).toEqual([["getMe", 200]]);
   });
 
   it("should send chat_id and text and return the message id as a string", async () => {
     const sent = await client.sendMessage({ chat_id: "abc123", text: "Nhắc lịch sinh hoạt" });
-    expect(requests[0]).toMatchObject({ url: `${fake.apiRoot}/bot${fake.token}/sendMessage`, body: { chat_id: "abc123", text: "Nhắc lịch sinh hoạt" } });
+    expect(requests[0]).toMatchObject({
+      url: `${fake.apiRoot}/bot${fake.token}/sendMessage`,
+      body: { chat_id: "abc123", text: "Nhắc lịch sinh hoạt" },
+    });
     expect(sent.message_id).toBe(fake.sent("abc123")[0]!.message_id);
     expect(typeof sent.message_id).toBe("string");
     expect(fake.sent()).toHaveLength(1);
   });
 
   it("should set, read and delete the webhook with the documented bodies", async () => {
-    const set = await client.setWebhook({ url: "https://chihoi.example/zalo-bot/webhook", secret_token: "s3cret-s3cret" });
+    const set = await client.setWebhook({
+      url: "https://chihoi.example/zalo-bot/webhook",
+      secret_token: "s3cret-s3cret",
+    });
     expect(set.url).toBe("https://chihoi.example/zalo-bot/webhook");
     expect(fake.webhook).toEqual({ url: "https://chihoi.example/zalo-bot/webhook", secret: "s3cret-s3cret" });
     expect((await client.getWebhookInfo()).url).toBe("https://chihoi.example/zalo-bot/webhook");
@@ -75,7 +88,9 @@ describe("ZaloBotClient", () => {
 
   it("should send a typing action", async () => {
     await client.sendChatAction({ chat_id: "abc123", action: "typing" });
-    expect(fake.calls.map((c) => [c.method, c.payload, c.status])).toEqual([["sendChatAction", { chat_id: "abc123", action: "typing" }, 200]]);
+    expect(fake.calls.map((c) => [c.method, c.payload, c.status])).toEqual([
+      ["sendChatAction", { chat_id: "abc123", action: "typing" }, 200],
+    ]);
   });
 
   it("should ask getUpdates with the timeout as a string and return the one queued update", async () => {
@@ -116,7 +131,12 @@ describe("ZaloBotClient", () => {
     fake.failNext("sendMessage", { error_code: 400, description: "Bad Request: text must be 1-2000 characters" });
     const error = await caught(client.sendMessage({ chat_id: "c", text: "x" }));
     expect(error).toBeInstanceOf(ZaloBotApiError);
-    expect(error).toMatchObject({ method: "sendMessage", errorCode: 400, description: "Bad Request: text must be 1-2000 characters", retryAfterSeconds: undefined });
+    expect(error).toMatchObject({
+      method: "sendMessage",
+      errorCode: 400,
+      description: "Bad Request: text must be 1-2000 characters",
+      retryAfterSeconds: undefined,
+    });
     expect(error.message).toBe("Zalo Bot API sendMessage failed: 400 Bad Request: text must be 1-2000 characters");
   });
 
@@ -124,8 +144,14 @@ describe("ZaloBotClient", () => {
     const lenient = new FakeZaloBotServer({ errorStatus: "200" });
     await lenient.start();
     try {
-      lenient.failNext("sendMessage", { error_code: 429, description: "Too many requests", parameters: { retry_after: 12 } });
-      const error = await caught(new ZaloBotClient({ token: lenient.token, apiRoot: lenient.apiRoot }).sendMessage({ chat_id: "c", text: "x" }));
+      lenient.failNext("sendMessage", {
+        error_code: 429,
+        description: "Too many requests",
+        parameters: { retry_after: 12 },
+      });
+      const error = await caught(
+        new ZaloBotClient({ token: lenient.token, apiRoot: lenient.apiRoot }).sendMessage({ chat_id: "c", text: "x" }),
+      );
       expect(error).toMatchObject({ name: "ZaloBotApiError", errorCode: 429, retryAfterSeconds: 12 });
     } finally {
       await lenient.stop();
@@ -143,18 +169,39 @@ describe("ZaloBotClient", () => {
 
   it("should answer 401 to a wrong token", async () => {
     const wrong = new ZaloBotClient({ token: "111:wrong-token-xyz", apiRoot: fake.apiRoot });
-    expect(await caught(wrong.getMe())).toMatchObject({ name: "ZaloBotApiError", errorCode: 401, description: "Unauthorized" });
+    expect(await caught(wrong.getMe())).toMatchObject({
+      name: "ZaloBotApiError",
+      errorCode: 401,
+      description: "Unauthorized",
+    });
   });
 
   it("should turn a non-JSON error page into ZaloBotApiError with the HTTP status", async () => {
-    const c = new ZaloBotClient({ token: secretToken, apiRoot: "http://zalo.invalid", fetch: async () => new Response("<html>Bad gateway</html>", { status: 502, statusText: "Bad Gateway" }) });
-    expect(await caught(c.getMe())).toMatchObject({ name: "ZaloBotApiError", errorCode: 502, description: "HTTP 502 Bad Gateway", method: "getMe" });
+    const c = new ZaloBotClient({
+      token: secretToken,
+      apiRoot: "http://zalo.invalid",
+      fetch: async () => new Response("<html>Bad gateway</html>", { status: 502, statusText: "Bad Gateway" }),
+    });
+    expect(await caught(c.getMe())).toMatchObject({
+      name: "ZaloBotApiError",
+      errorCode: 502,
+      description: "HTTP 502 Bad Gateway",
+      method: "getMe",
+    });
   });
 
   it("should report an unreadable 200 or a result of the wrong shape as a bad response", async () => {
-    const html = new ZaloBotClient({ token: secretToken, apiRoot: "http://zalo.invalid", fetch: async () => new Response("<html>ok</html>", { status: 200 }) });
+    const html = new ZaloBotClient({
+      token: secretToken,
+      apiRoot: "http://zalo.invalid",
+      fetch: async () => new Response("<html>ok</html>", { status: 200 }),
+    });
     expect(await caught(html.getMe())).toMatchObject({ name: "ZaloBotHttpError", reason: "bad_response" });
-    const shape = new ZaloBotClient({ token: secretToken, apiRoot: "http://zalo.invalid", fetch: async () => Response.json({ ok: true, result: { date: 1 } }) });
+    const shape = new ZaloBotClient({
+      token: secretToken,
+      apiRoot: "http://zalo.invalid",
+      fetch: async () => Response.json({ ok: true, result: { date: 1 } }),
+    });
     const error = await caught(shape.sendMessage({ chat_id: "c", text: "x" }));
     expect(error).toBeInstanceOf(ZaloBotHttpError);
     expect(error.message).toMatch(/^Zalo Bot API sendMessage: unexpected result: message_id: /);
@@ -170,8 +217,17 @@ describe("ZaloBotClient", () => {
   it("should time out a call that gets no answer", async () => {
     const hanging: typeof fetch = (_input, init) =>
       new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)));
-    const c = new ZaloBotClient({ token: secretToken, apiRoot: "http://zalo.invalid", fetch: hanging, requestTimeoutMs: 20 });
-    expect(await caught(c.getMe())).toMatchObject({ name: "ZaloBotHttpError", reason: "timeout", message: "Zalo Bot API getMe: timed out" });
+    const c = new ZaloBotClient({
+      token: secretToken,
+      apiRoot: "http://zalo.invalid",
+      fetch: hanging,
+      requestTimeoutMs: 20,
+    });
+    expect(await caught(c.getMe())).toMatchObject({
+      name: "ZaloBotHttpError",
+      reason: "timeout",
+      message: "Zalo Bot API getMe: timed out",
+    });
   });
 
   it("should stop a long poll when its signal is aborted", async () => {
@@ -201,16 +257,25 @@ describe("ZaloBotClient token redaction", () => {
 
   it("should keep the token out of errors from a fetch that echoes the URL, plain or encoded", async () => {
     const echoing: typeof fetch = async (input) => {
-      throw new Error(`connect failed to ${String(input)}`, { cause: new Error(`while fetching ${encodeURIComponent(String(input))}`) });
+      throw new Error(`connect failed to ${String(input)}`, {
+        cause: new Error(`while fetching ${encodeURIComponent(String(input))}`),
+      });
     };
     const c = new ZaloBotClient({ token: secretToken, apiRoot: "http://zalo.invalid", fetch: echoing });
     const error = await caught(c.sendMessage({ chat_id: "c", text: "x" }));
     expect(everythingIn(error)).not.toContain("zbSECRETabc");
-    expect(error.message).toBe("Zalo Bot API sendMessage: network error: connect failed to http://zalo.invalid/bot[REDACTED]/sendMessage: while fetching http%3A%2F%2Fzalo.invalid%2Fbot[REDACTED]%2FsendMessage");
+    expect(error.message).toBe(
+      "Zalo Bot API sendMessage: network error: connect failed to http://zalo.invalid/bot[REDACTED]/sendMessage: while fetching http%3A%2F%2Fzalo.invalid%2Fbot[REDACTED]%2FsendMessage",
+    );
   });
 
   it("should keep the token out of a description that echoes it", async () => {
-    const c = new ZaloBotClient({ token: secretToken, apiRoot: "http://zalo.invalid", fetch: async () => Response.json({ ok: false, error_code: 401, description: `invalid token ${secretToken}` }, { status: 401 }) });
+    const c = new ZaloBotClient({
+      token: secretToken,
+      apiRoot: "http://zalo.invalid",
+      fetch: async () =>
+        Response.json({ ok: false, error_code: 401, description: `invalid token ${secretToken}` }, { status: 401 }),
+    });
     const error = await caught(c.getMe());
     expect(error).toMatchObject({ errorCode: 401, description: "invalid token [REDACTED]" });
     expect(everythingIn(error)).not.toContain("zbSECRETabc");

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/config.ts";
 
-const base = { DATABASE_URL: "file:./unused.db", ZALO_BOT_TOKEN: "1234567890:zb-config-test-token", ZALO_BOT_MODE: "webhook", ZALO_BOT_WEBHOOK_SECRET: "webhook-secret-123" };
+const base = {
+  DATABASE_URL: "file:./unused.db",
+  ZALO_BOT_TOKEN: "1234567890:zb-config-test-token",
+  ZALO_BOT_MODE: "webhook",
+  ZALO_BOT_WEBHOOK_SECRET: "webhook-secret-123",
+};
 
 describe("loadConfig for the Zalo Bot Platform", () => {
   it("should refuse a webhook URL that is not https, naming the variable and why", () => {
@@ -20,7 +25,12 @@ describe("loadConfig for the Zalo Bot Platform", () => {
   });
 
   it("should accept an https webhook URL, and any URL in polling mode", () => {
-    expect(loadConfig({ ...base, ZALO_BOT_WEBHOOK_URL: "https://chihoi.example.vn" }).zaloBot).toMatchObject({ mode: "webhook", webhookUrl: "https://chihoi.example.vn" });
-    expect(loadConfig({ ...base, ZALO_BOT_MODE: "polling", ZALO_BOT_WEBHOOK_URL: "http://localhost:3000" }).zaloBot).toMatchObject({ mode: "polling" });
+    expect(loadConfig({ ...base, ZALO_BOT_WEBHOOK_URL: "https://chihoi.example.vn" }).zaloBot).toMatchObject({
+      mode: "webhook",
+      webhookUrl: "https://chihoi.example.vn",
+    });
+    expect(
+      loadConfig({ ...base, ZALO_BOT_MODE: "polling", ZALO_BOT_WEBHOOK_URL: "http://localhost:3000" }).zaloBot,
+    ).toMatchObject({ mode: "polling" });
   });
 });

@@ -29,7 +29,10 @@ afterEach(async () => {
 function leasedChannel(received: InboundMessage[]): ZaloBotChannel {
   const channel = new ZaloBotChannel({
     config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot },
-    logger: silent, pollTimeoutSeconds: 1, retryBaseMs: 1, retryMaxMs: 5,
+    logger: silent,
+    pollTimeoutSeconds: 1,
+    retryBaseMs: 1,
+    retryMaxMs: 5,
     lease: { db, ttlMs: 600, intervalMs: 150 },
   });
   channels.push(channel);

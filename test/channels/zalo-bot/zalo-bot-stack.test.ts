@@ -34,14 +34,24 @@ beforeEach(async () => {
   code = (await issueLinkCode(db, person.id)).code;
 
   engine = new DeliveryEngine(db, {
-    concurrency: 4, maxAttempts: 3, logger, backoffBaseMs: 10,
+    concurrency: 4,
+    maxAttempts: 3,
+    logger,
+    backoffBaseMs: 10,
     limits: { zalo_bot: { perSecond: 1000, chatIntervalMs: 0, groupPerMinute: 1000 } },
   });
   const inbox = new Inbox({
-    db, logger, settings: { timeZone: "Asia/Ho_Chi_Minh", defaultLocale: "vi", linkCodeTtlDays: 30 },
+    db,
+    logger,
+    settings: { timeZone: "Asia/Ho_Chi_Minh", defaultLocale: "vi", linkCodeTtlDays: 30 },
     onQueued: (platform) => engine.kick(platform),
   });
-  channel = new ZaloBotChannel({ config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot }, logger, pollTimeoutSeconds: 20, retryBaseMs: 1 });
+  channel = new ZaloBotChannel({
+    config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot },
+    logger,
+    pollTimeoutSeconds: 20,
+    retryBaseMs: 1,
+  });
   engine.addChannel(channel);
   await channel.start(async (m) => {
     await inbox.receive(m);
@@ -59,14 +69,28 @@ afterEach(async () => {
 /** Waits until the outbox has nothing left to send. */
 async function drained(): Promise<void> {
   await fake.waitFor(
-    async () => (await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("status", "in", ["pending", "sending"]).executeTakeFirstOrThrow()).n === 0,
-    10_000, "outbox drained",
+    async () =>
+      (
+        await db.kysely
+          .selectFrom("Outbox")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("status", "in", ["pending", "sending"])
+          .executeTakeFirstOrThrow()
+      ).n === 0,
+    10_000,
+    "outbox drained",
   );
 }
 
 function inboundRows(chatId: string) {
-  return db.kysely.selectFrom("MessageLog").select(["kind", "text", "platformEventId", "status"])
-    .where("platform", "=", "zalo_bot").where("direction", "=", "in").where("chatId", "=", chatId).orderBy("id").execute();
+  return db.kysely
+    .selectFrom("MessageLog")
+    .select(["kind", "text", "platformEventId", "status"])
+    .where("platform", "=", "zalo_bot")
+    .where("direction", "=", "in")
+    .where("chatId", "=", chatId)
+    .orderBy("id")
+    .execute();
 }
 
 describe("Zalo Bot channel with the real chat stack", () => {
@@ -76,7 +100,14 @@ describe("Zalo Bot channel with the real chat stack", () => {
     await fake.waitForSent(1, 10_000, stranger.id);
     expect(fake.sent(stranger.id).map((s) => s.text)).toEqual([t("chat.stranger")]);
     expect(t("chat.stranger")).toContain("DK 1234 5678 9012");
-    expect(await inboundRows(stranger.id)).toEqual([{ kind: "text", text: "tôi là hội viên mới", platformEventId: `${stranger.id}:${update.message.message_id}`, status: "handled" }]);
+    expect(await inboundRows(stranger.id)).toEqual([
+      {
+        kind: "text",
+        text: "tôi là hội viên mới",
+        platformEventId: `${stranger.id}:${update.message.message_id}`,
+        status: "handled",
+      },
+    ]);
   });
 
   it("should link a member with DK <code>, then answer /trogiup with the help", async () => {
@@ -87,7 +118,12 @@ describe("Zalo Bot channel with the real chat stack", () => {
     fake.userSendsText(member, "/trogiup");
     await fake.waitForSent(2, 10_000, member.id);
     expect(fake.sent(member.id)[1]!.text).toBe(t("chat.help"));
-    const account = await db.kysely.selectFrom("ChatAccount").select(["personId", "displayName"]).where("platform", "=", "zalo_bot").where("externalId", "=", member.id).executeTakeFirst();
+    const account = await db.kysely
+      .selectFrom("ChatAccount")
+      .select(["personId", "displayName"])
+      .where("platform", "=", "zalo_bot")
+      .where("externalId", "=", member.id)
+      .executeTakeFirst();
     expect(account?.personId).not.toBeNull();
     expect(account?.displayName).toBe("An");
   });
@@ -100,7 +136,10 @@ describe("Zalo Bot channel with the real chat stack", () => {
     fake.userSendsText(member, "/trogiup");
     await fake.waitForSent(2, 10_000, member.id);
     await drained();
-    expect(fake.sent(member.id).map((s) => s.text)).toEqual([t("chat.linked", { name: "Nguyễn Văn An" }), t("chat.help")]);
+    expect(fake.sent(member.id).map((s) => s.text)).toEqual([
+      t("chat.linked", { name: "Nguyễn Văn An" }),
+      t("chat.help"),
+    ]);
     expect((await inboundRows(member.id)).map((r) => r.text)).toEqual([`DK ${code}`, "/trogiup"]);
   });
 
@@ -111,7 +150,10 @@ describe("Zalo Bot channel with the real chat stack", () => {
     fake.userSendsImage(member, "giấy mời");
     await fake.waitForSent(2, 10_000, member.id);
     expect(fake.sent(member.id)[1]!.text).toBe(t("chat.non_text"));
-    expect((await inboundRows(member.id)).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["photo", "giấy mời"]]);
+    expect((await inboundRows(member.id)).map((r) => [r.kind, r.text])).toEqual([
+      ["text", `DK ${code}`],
+      ["photo", "giấy mời"],
+    ]);
   });
 
   it("should answer an unsupported message that comes without a message object, and a link as text", async () => {
@@ -119,14 +161,33 @@ describe("Zalo Bot channel with the real chat stack", () => {
     fake.userSendsText(member, `DK ${code}`);
     await fake.waitForSent(1, 10_000, member.id);
     // What Zalo sends for a protected user's content: the event, the sender and the chat, no message.
-    fake.pushUpdate({ event_name: "message.unsupported.received", from: { id: member.id, first_name: "An" }, chat: { id: member.id, chat_type: "PRIVATE" }, message_id: "u-1", date: Date.now() });
+    fake.pushUpdate({
+      event_name: "message.unsupported.received",
+      from: { id: member.id, first_name: "An" },
+      chat: { id: member.id, chat_type: "PRIVATE" },
+      message_id: "u-1",
+      date: Date.now(),
+    });
     await fake.waitForSent(2, 10_000, member.id);
     expect(fake.sent(member.id)[1]!.text).toBe(t("chat.non_text"));
-    fake.pushUpdate({ event_name: "message.link.received", message: { from: { id: member.id, first_name: "An" }, chat: { id: member.id, chat_type: "PRIVATE" }, message_id: "l-1", date: Date.now(), url: "https://hoi.example.vn/lich" } });
+    fake.pushUpdate({
+      event_name: "message.link.received",
+      message: {
+        from: { id: member.id, first_name: "An" },
+        chat: { id: member.id, chat_type: "PRIVATE" },
+        message_id: "l-1",
+        date: Date.now(),
+        url: "https://hoi.example.vn/lich",
+      },
+    });
     // The update is fetched by the channel's polling: an empty outbox before it is stored proves nothing.
     await fake.waitFor(async () => (await inboundRows(member.id)).length === 3, 10_000, "link stored");
     await drained();
-    expect((await inboundRows(member.id)).map((r) => [r.kind, r.text])).toEqual([["text", `DK ${code}`], ["unsupported", null], ["text", "https://hoi.example.vn/lich"]]);
+    expect((await inboundRows(member.id)).map((r) => [r.kind, r.text])).toEqual([
+      ["text", `DK ${code}`],
+      ["unsupported", null],
+      ["text", "https://hoi.example.vn/lich"],
+    ]);
     expect(fake.sent(member.id).filter((s) => s.text === t("chat.non_text"))).toHaveLength(1);
   });
 
@@ -134,12 +195,22 @@ describe("Zalo Bot channel with the real chat stack", () => {
     const member = { id: "0badc0ffee0badc0ffee", name: "Bình" };
     fake.blockChat(member.id);
     fake.userSendsText(member, "xin chào");
-    const outbox = () => db.kysely.selectFrom("Outbox").select(["status", "attempts"]).where("chatId", "=", member.id).execute();
-    await fake.waitFor(async () => (await outbox()).length === 1 && !["pending", "sending"].includes((await outbox())[0]!.status), 10_000, "reply finished");
+    const outbox = () =>
+      db.kysely.selectFrom("Outbox").select(["status", "attempts"]).where("chatId", "=", member.id).execute();
+    await fake.waitFor(
+      async () => (await outbox()).length === 1 && !["pending", "sending"].includes((await outbox())[0]!.status),
+      10_000,
+      "reply finished",
+    );
     expect(await outbox()).toEqual([{ status: "unreachable", attempts: 1 }]);
     expect(fake.sent(member.id)).toHaveLength(0);
     expect(fake.callsOf("sendMessage").map((c) => [c.payload.chat_id, c.status])).toEqual([[member.id, 403]]);
-    const account = await db.kysely.selectFrom("ChatAccount").select("unreachable").where("platform", "=", "zalo_bot").where("externalId", "=", member.id).executeTakeFirst();
+    const account = await db.kysely
+      .selectFrom("ChatAccount")
+      .select("unreachable")
+      .where("platform", "=", "zalo_bot")
+      .where("externalId", "=", member.id)
+      .executeTakeFirst();
     expect(account?.unreachable).toBe(true);
   });
 });

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  CredentialStoreError, clearCredentials, credentialsSettingKey, credentialsUpdatedAt, loadCredentials, readZaloStatus, saveCredentials, writeZaloStatus,
+  CredentialStoreError,
+  clearCredentials,
+  credentialsSettingKey,
+  credentialsUpdatedAt,
+  loadCredentials,
+  readZaloStatus,
+  saveCredentials,
+  writeZaloStatus,
   type ZaloCredentials,
 } from "../../../src/channels/zalo/credential-store.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
@@ -8,7 +15,14 @@ import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts"
 const key = "store-test-key-abcdefghijklmnop";
 const creds: ZaloCredentials = {
   cookie: [
-    { key: "zpw_sek", value: "SECRET-sek-value", domain: "chat.zalo.me", path: "/", creation: "2026-01-01T00:00:00.000Z", lastAccessed: "2026-01-01T00:00:00.000Z" },
+    {
+      key: "zpw_sek",
+      value: "SECRET-sek-value",
+      domain: "chat.zalo.me",
+      path: "/",
+      creation: "2026-01-01T00:00:00.000Z",
+      lastAccessed: "2026-01-01T00:00:00.000Z",
+    },
     { key: "zpsid", value: "SECRET-zpsid", domain: ".zalo.me", path: "/" },
   ],
   imei: "SECRET-imei-1234",
@@ -25,7 +39,13 @@ afterAll(async () => {
 });
 
 async function storedValue(): Promise<string> {
-  return (await db.kysely.selectFrom("Setting").select("value").where("key", "=", credentialsSettingKey).executeTakeFirstOrThrow()).value;
+  return (
+    await db.kysely
+      .selectFrom("Setting")
+      .select("value")
+      .where("key", "=", credentialsSettingKey)
+      .executeTakeFirstOrThrow()
+  ).value;
 }
 
 async function storeValue(key: string, value: string): Promise<void> {
@@ -49,7 +69,8 @@ describe("saveCredentials / loadCredentials", () => {
     expect(await saveCredentials(db, key, creds)).toBe(true);
     expect(await loadCredentials(db, key)).toEqual(creds);
     const raw = await storedValue();
-    for (const secret of ["SECRET-sek-value", "SECRET-zpsid", "SECRET-imei-1234", "Mozilla", key]) expect(raw).not.toContain(secret);
+    for (const secret of ["SECRET-sek-value", "SECRET-zpsid", "SECRET-imei-1234", "Mozilla", key])
+      expect(raw).not.toContain(secret);
   });
 
   it("should say the key is wrong, without crashing, when another key is used", async () => {
@@ -96,7 +117,10 @@ describe("saveCredentials / loadCredentials", () => {
     expect(await saveCredentials(db, key, reordered, new Date(2_000))).toBe(false);
     expect(await credentialsUpdatedAt(db)).toBe(1_000);
     // A renewed cookie value: written.
-    const renewed: ZaloCredentials = { ...creds, cookie: [{ key: "zpw_sek", value: "SECRET-renewed", domain: "chat.zalo.me", path: "/" }] };
+    const renewed: ZaloCredentials = {
+      ...creds,
+      cookie: [{ key: "zpw_sek", value: "SECRET-renewed", domain: "chat.zalo.me", path: "/" }],
+    };
     expect(await saveCredentials(db, key, renewed, new Date(3_000))).toBe(true);
     expect(await credentialsUpdatedAt(db)).toBe(3_000);
     expect(JSON.stringify(await loadCredentials(db, key))).toContain("SECRET-renewed");
@@ -105,11 +129,16 @@ describe("saveCredentials / loadCredentials", () => {
   it("should refuse incomplete credentials with a message that names the missing part", async () => {
     expect(await problemOf(() => saveCredentials(db, key, { ...creds, imei: "" }))).toBe("invalid");
     expect(await problemOf(() => saveCredentials(db, key, { ...creds, cookie: [] }))).toBe("invalid");
-    await expect(saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).rejects.toThrow(/userAgent/);
+    await expect(saveCredentials(db, key, { ...creds, userAgent: undefined as unknown as string })).rejects.toThrow(
+      /userAgent/,
+    );
   });
 
   it("should accept cookies in the { url, cookies } form", async () => {
-    const wrapped: ZaloCredentials = { ...creds, cookie: { url: "https://chat.zalo.me", cookies: [{ name: "zpw_sek", value: "v" }] } };
+    const wrapped: ZaloCredentials = {
+      ...creds,
+      cookie: { url: "https://chat.zalo.me", cookies: [{ name: "zpw_sek", value: "v" }] },
+    };
     await saveCredentials(db, key, wrapped);
     expect(await loadCredentials(db, key)).toEqual(wrapped);
   });
@@ -124,7 +153,12 @@ describe("readZaloStatus / writeZaloStatus", () => {
     await writeZaloStatus(db, { state: "online" }, new Date(30));
     expect(await readZaloStatus(db)).toEqual({ state: "online", lastEventAt: 25, lastError: null, since: 20 });
     await writeZaloStatus(db, { state: "taken_over", lastError: "closed with 3003" }, new Date(40));
-    expect(await readZaloStatus(db)).toMatchObject({ state: "taken_over", since: 40, lastError: "closed with 3003", lastEventAt: 25 });
+    expect(await readZaloStatus(db)).toMatchObject({
+      state: "taken_over",
+      since: 40,
+      lastError: "closed with 3003",
+      lastEventAt: 25,
+    });
   });
 
   it("should read a damaged status as stopped", async () => {

@@ -7,12 +7,29 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../../src/lib/logger.ts";
 import { ChannelSendError, type InboundMessage } from "../../../src/channels/channel.ts";
 import {
-  ZaloChannel, classifyZaloError, mentionAllPrefix, withMentionAll, type ZaloAlert, type ZaloApi, type ZaloChannelOptions,
+  ZaloChannel,
+  classifyZaloError,
+  mentionAllPrefix,
+  withMentionAll,
+  type ZaloAlert,
+  type ZaloApi,
+  type ZaloChannelOptions,
 } from "../../../src/channels/zalo/zalo-channel.ts";
-import { loadCredentials, saveCredentials, writeZaloStatus, type ZaloCredentials } from "../../../src/channels/zalo/credential-store.ts";
+import {
+  loadCredentials,
+  saveCredentials,
+  writeZaloStatus,
+  type ZaloCredentials,
+} from "../../../src/channels/zalo/credential-store.ts";
 import { zca } from "../../../src/channels/zalo/normalise-zalo-event.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
-import { FakeZaloServer, createFakeZaloApi, createFakeZaloFetch, rawMessage, type FakeZaloFetch } from "../../fakes/zalo-ws-server.ts";
+import {
+  FakeZaloServer,
+  createFakeZaloApi,
+  createFakeZaloFetch,
+  rawMessage,
+  type FakeZaloFetch,
+} from "../../fakes/zalo-ws-server.ts";
 
 /** Reconnects wait 0.5–1 s and history replays follow: on a loaded machine that outlasts waitFor's 1 s default. */
 const eventually = { timeout: 10_000, interval: 20 };
@@ -24,7 +41,14 @@ const creds: ZaloCredentials = {
   userAgent: "Mozilla/5.0 Test",
 };
 const config = { credentialsKey: key, sendIntervalMs: 3000, newRecipientsPerHour: 60 };
-const timing = { backoffBaseMs: 2, backoffMaxMs: 10, connectTimeoutMs: 5_000, credentialsWatchMs: 10, maxLoginFailures: 3, keepWarmMs: 3_600_000 };
+const timing = {
+  backoffBaseMs: 2,
+  backoffMaxMs: 10,
+  connectTimeoutMs: 5_000,
+  credentialsWatchMs: 10,
+  maxLoginFailures: 3,
+  keepWarmMs: 3_600_000,
+};
 
 function captureLogger() {
   let text = "";
@@ -63,7 +87,15 @@ function realApi(c: ZaloCredentials): ZaloApi {
 
 function makeChannel(extra: Partial<ZaloChannelOptions>) {
   const notifyAdmins = vi.fn(async (_text: string) => {});
-  channel = new ZaloChannel({ db, config, logger: createLogger("silent"), notifyAdmins, timing, random: () => 0.5, ...extra });
+  channel = new ZaloChannel({
+    db,
+    config,
+    logger: createLogger("silent"),
+    notifyAdmins,
+    timing,
+    random: () => 0.5,
+    ...extra,
+  });
   return { channel, notifyAdmins };
 }
 
@@ -81,18 +113,26 @@ async function online(extra: Partial<ZaloChannelOptions> = {}, received: Inbound
 
 /** The texts the account sent, in order (decrypted from the fake REST calls). */
 function sentTexts(): { path: string; params: Record<string, unknown> }[] {
-  return fake.calls.filter((c) => c.method === "POST" && /\/api\/(message|group)\/(sms|sendmsg|mention|quote)$/.test(c.path)).map((c) => ({ path: c.path, params: c.params ?? {} }));
+  return fake.calls
+    .filter((c) => c.method === "POST" && /\/api\/(message|group)\/(sms|sendmsg|mention|quote)$/.test(c.path))
+    .map((c) => ({ path: c.path, params: c.params ?? {} }));
 }
 
 describe("ZaloChannel supervisor", () => {
   it("should record needs_login and tell the admins when no login is stored, then resume once one is", async () => {
     const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
-    const { channel, notifyAdmins } = makeChannel({ apiFactory, alertText: (a) => `ALERT ${a.kind} ${"reason" in a ? a.reason : ""}` });
+    const { channel, notifyAdmins } = makeChannel({
+      apiFactory,
+      alertText: (a) => `ALERT ${a.kind} ${"reason" in a ? a.reason : ""}`,
+    });
     await channel.start(async () => {});
     await vi.waitFor(async () => expect((await channel.status()).state).toBe("needs_login"), eventually);
     expect(notifyAdmins).toHaveBeenCalledWith("ALERT needs_login missing");
     expect(apiFactory).not.toHaveBeenCalled();
-    await expect(channel.send({ chatId: "1", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "rate_limited", options: { scope: "platform" } });
+    await expect(channel.send({ chatId: "1", chatType: "private" }, { text: "x" })).rejects.toMatchObject({
+      failure: "rate_limited",
+      options: { scope: "platform" },
+    });
 
     await saveCredentials(db, key, creds); // `chihoi zalo login` in another process
     await vi.waitFor(async () => expect((await channel.status()).state).toBe("online"), eventually);
@@ -106,7 +146,11 @@ describe("ZaloChannel supervisor", () => {
     const log = captureLogger();
     const apiFactory = vi.fn(async (c: ZaloCredentials) => realApi(c));
     const alerts: ZaloAlert[] = [];
-    const { channel, notifyAdmins } = makeChannel({ apiFactory, logger: log.logger, alertText: (a) => (alerts.push(a), "alert") });
+    const { channel, notifyAdmins } = makeChannel({
+      apiFactory,
+      logger: log.logger,
+      alertText: (a) => (alerts.push(a), "alert"),
+    });
     await channel.start(async () => {});
     await vi.waitFor(async () => expect((await channel.status()).state).toBe("needs_login"), eventually);
     expect((await channel.status()).lastError).toMatch(/ZALO_CREDENTIALS_KEY/);
@@ -137,7 +181,10 @@ describe("ZaloChannel supervisor", () => {
     await saveCredentials(db, key, creds);
     let calls = 0;
     const apiFactory = vi.fn(async (c: ZaloCredentials): Promise<ZaloApi> => {
-      if (++calls <= 5) throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+      if (++calls <= 5)
+        throw new TypeError("fetch failed", {
+          cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+        });
       return realApi(c);
     });
     const { channel, notifyAdmins } = makeChannel({ apiFactory });
@@ -149,13 +196,19 @@ describe("ZaloChannel supervisor", () => {
 
   it("should log in again from the latest stored credentials after a session error, and only then", async () => {
     const { apiFactory } = await online();
-    await saveCredentials(db, key, { ...creds, cookie: [{ key: "zpw_sek", value: "SECRET-cookie-v2", domain: "chat.zalo.me", path: "/" }] });
+    await saveCredentials(db, key, {
+      ...creds,
+      cookie: [{ key: "zpw_sek", value: "SECRET-cookie-v2", domain: "chat.zalo.me", path: "/" }],
+    });
     server.close(1006);
     await server.until(() => server.connections.length === 2 && server.caughtUp(server.connections[1]));
     expect(apiFactory).toHaveBeenCalledTimes(1); // a close is not a reason to log in
 
     fake.failNext("/api/message/sms", 102, "The session key was improperly submitted or has reached its timeout");
-    await expect(channel!.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "transient", options: { errorCode: 102 } });
+    await expect(channel!.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({
+      failure: "transient",
+      options: { errorCode: 102 },
+    });
     await vi.waitFor(() => expect(apiFactory).toHaveBeenCalledTimes(2), eventually);
     expect(JSON.stringify(apiFactory.mock.calls[1]![0])).toContain("SECRET-cookie-v2");
     await server.until(() => server.connections.length === 3 && server.caughtUp(server.connections[2]));
@@ -179,8 +232,14 @@ describe("ZaloChannel supervisor", () => {
   it("should keep the session warm and save renewed cookies only when they changed", async () => {
     await online({ timing: { ...timing, keepWarmMs: 5 } });
     fake.setCookieNext("zpw_sek=SECRET-cookie-warm; Domain=chat.zalo.me; Path=/");
-    await vi.waitFor(() => expect(fake.calls.filter((c) => c.path.endsWith("/keepalive")).length).toBeGreaterThanOrEqual(1), eventually);
-    await vi.waitFor(async () => expect(JSON.stringify(await loadCredentials(db, key))).toContain("SECRET-cookie-warm"), eventually);
+    await vi.waitFor(
+      () => expect(fake.calls.filter((c) => c.path.endsWith("/keepalive")).length).toBeGreaterThanOrEqual(1),
+      eventually,
+    );
+    await vi.waitFor(
+      async () => expect(JSON.stringify(await loadCredentials(db, key))).toContain("SECRET-cookie-warm"),
+      eventually,
+    );
   });
 });
 
@@ -224,7 +283,10 @@ describe("ZaloChannel inbound", () => {
 
   it("should not replay history from before the service last saw an event", async () => {
     await writeZaloStatus(db, { lastEventAt: Date.now() - 60 * 60_000 });
-    server.history.user = [rawMessage({ msgId: "old", ts: String(Date.now() - 3 * 60 * 60_000) }), rawMessage({ msgId: "missed", ts: String(Date.now() - 30 * 60_000) })];
+    server.history.user = [
+      rawMessage({ msgId: "old", ts: String(Date.now() - 3 * 60 * 60_000) }),
+      rawMessage({ msgId: "missed", ts: String(Date.now() - 30 * 60_000) }),
+    ];
     const { received, channel } = await online();
     await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["missed"]), eventually);
     expect((await channel.status()).lastEventAt).not.toBeNull();
@@ -241,7 +303,9 @@ describe("ZaloChannel.send", () => {
     expect(r.messageIds).toHaveLength(2);
     expect(sent.every((s) => String(s.params.message).length <= 2000 && s.params.grid === "g-1")).toBe(true);
     expect(sent[0]!.path).toMatch(/\/api\/group\/mention$/);
-    expect(JSON.parse(String(sent[0]!.params.mentionInfo))).toEqual([{ pos: 0, uid: "-1", len: mentionAllPrefix.length, type: 1 }]);
+    expect(JSON.parse(String(sent[0]!.params.mentionInfo))).toEqual([
+      { pos: 0, uid: "-1", len: mentionAllPrefix.length, type: 1 },
+    ]);
     expect(sent[1]!.params.mentionInfo).toBeUndefined();
 
     await channel.send({ chatId: "200", chatType: "private" }, { text: `${mentionAllPrefix} Họp 19:30` });
@@ -254,21 +318,34 @@ describe("ZaloChannel.send", () => {
     const { channel } = await online({ timing: { ...timing, backoffBaseMs: 60_000, backoffMaxMs: 60_000 } });
     server.close(1006);
     await vi.waitFor(async () => expect((await channel.status()).state).toBe("connecting"), eventually);
-    await expect(channel.send({ chatId: "200", chatType: "private" }, { text: "Nhắc họp" })).resolves.toMatchObject({ messageIds: [expect.any(String)] });
+    await expect(channel.send({ chatId: "200", chatType: "private" }, { text: "Nhắc họp" })).resolves.toMatchObject({
+      messageIds: [expect.any(String)],
+    });
   });
 });
 
 describe("classifyZaloError", () => {
   it("should classify Zalo errors for the delivery engine", () => {
     const c = (e: unknown) => classifyZaloError(e);
-    expect(c(new zca.ZaloApiError("Không thể nhận tin nhắn từ bạn", 123))).toMatchObject({ failure: "rate_limited", options: { retryAfterSeconds: 10800, scope: "chat", errorCode: 123 } });
+    expect(c(new zca.ZaloApiError("Không thể nhận tin nhắn từ bạn", 123))).toMatchObject({
+      failure: "rate_limited",
+      options: { retryAfterSeconds: 10800, scope: "chat", errorCode: 123 },
+    });
     expect(c(new zca.ZaloApiError("session", 102)).failure).toBe("transient");
     expect(c(new zca.ZaloApiError("Request failed with status code 502")).failure).toBe("transient");
-    expect(c(new zca.ZaloApiError("Request failed with status code 429"))).toMatchObject({ failure: "rate_limited", options: { scope: "platform" } });
+    expect(c(new zca.ZaloApiError("Request failed with status code 429"))).toMatchObject({
+      failure: "rate_limited",
+      options: { scope: "platform" },
+    });
     expect(c(new zca.ZaloApiError("Failed to parse response data")).failure).toBe("transient");
-    expect(c(new zca.ZaloApiError("Tham số không hợp lệ", 114))).toMatchObject({ failure: "permanent", options: { errorCode: 114 } });
+    expect(c(new zca.ZaloApiError("Tham số không hợp lệ", 114))).toMatchObject({
+      failure: "permanent",
+      options: { errorCode: 114 },
+    });
     expect(c(new zca.ZaloApiError("Missing message content")).failure).toBe("permanent");
-    expect(c(new TypeError("fetch failed", { cause: Object.assign(new Error("reset"), { code: "ECONNRESET" }) })).failure).toBe("transient");
+    expect(
+      c(new TypeError("fetch failed", { cause: Object.assign(new Error("reset"), { code: "ECONNRESET" }) })).failure,
+    ).toBe("transient");
     expect(c(Object.assign(new Error("The operation was aborted"), { name: "AbortError" })).failure).toBe("transient");
     expect(c(new RangeError("bad")).failure).toBe("permanent");
     const already = new ChannelSendError("unreachable", "x");

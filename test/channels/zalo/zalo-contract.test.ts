@@ -11,7 +11,14 @@ import { ChannelSendError, type InboundMessage } from "../../../src/channels/cha
 import { ZaloChannel, mentionAllPrefix, type ZaloChannelOptions } from "../../../src/channels/zalo/zalo-channel.ts";
 import { loadCredentials, saveCredentials, type ZaloCredentials } from "../../../src/channels/zalo/credential-store.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
-import { FakeZaloServer, createFakeZaloApi, createFakeZaloFetch, rawMessage, rawReaction, type FakeZaloFetch } from "../../fakes/zalo-ws-server.ts";
+import {
+  FakeZaloServer,
+  createFakeZaloApi,
+  createFakeZaloFetch,
+  rawMessage,
+  rawReaction,
+  type FakeZaloFetch,
+} from "../../fakes/zalo-ws-server.ts";
 
 /** Reconnects and history replays can outlast waitFor's 1 s default on a loaded machine. */
 const eventually = { timeout: 10_000, interval: 20 };
@@ -27,7 +34,13 @@ const credentials: ZaloCredentials = {
   language: "vi",
 };
 const config = { credentialsKey: key, sendIntervalMs: 3000, newRecipientsPerHour: 60 };
-const fastTiming = { backoffBaseMs: 5, backoffMaxMs: 20, connectTimeoutMs: 5_000, credentialsWatchMs: 10_000, keepWarmMs: 3_600_000 };
+const fastTiming = {
+  backoffBaseMs: 5,
+  backoffMaxMs: 20,
+  connectTimeoutMs: 5_000,
+  credentialsWatchMs: 10_000,
+  keepWarmMs: 3_600_000,
+};
 
 function captureLogger() {
   const lines: string[] = [];
@@ -49,7 +62,10 @@ let received: InboundMessage[];
 beforeEach(async () => {
   db = await createTestDatabase();
   await saveCredentials(db, key, credentials);
-  await db.kysely.insertInto("ChatGroup").values({ platform: "zalo", externalId: "g-1", title: "Chi hội 1", allowed: true, createdAt: Date.now() }).execute();
+  await db.kysely
+    .insertInto("ChatGroup")
+    .values({ platform: "zalo", externalId: "g-1", title: "Chi hội 1", allowed: true, createdAt: Date.now() })
+    .execute();
   server = new FakeZaloServer();
   fake = createFakeZaloFetch();
   received = [];
@@ -64,10 +80,19 @@ afterEach(async () => {
 
 async function startChannel(extra: Partial<ZaloChannelOptions> = {}) {
   const wsUrl = await server.start();
-  const apiFactory = vi.fn(async (c: ZaloCredentials) => createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: ownUid }));
+  const apiFactory = vi.fn(async (c: ZaloCredentials) =>
+    createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: ownUid }),
+  );
   const notifyAdmins = vi.fn(async (_text: string) => {});
   channel = new ZaloChannel({
-    db, config, logger: createLogger("silent"), notifyAdmins, apiFactory, timing: fastTiming, random: () => 0.5, ...extra,
+    db,
+    config,
+    logger: createLogger("silent"),
+    notifyAdmins,
+    apiFactory,
+    timing: fastTiming,
+    random: () => 0.5,
+    ...extra,
   });
   await channel.start(async (m) => {
     received.push(m);
@@ -90,8 +115,21 @@ describe("ZaloChannel with a real zca-js API", () => {
     server.pushDirect(rawMessage({ msgId: "7001", content: "có mặt" }));
     server.pushGroup(
       rawMessage({ msgId: "7002", idTo: "g-1", uidFrom: "201", content: "chuyện khác" }),
-      rawMessage({ msgId: "7003", idTo: "g-1", uidFrom: "201", dName: "Trần Bình", content: "@Chi Hội cho hỏi lịch họp", mentions: [{ uid: ownUid, pos: 0, len: 8, type: 0 }] }),
-      rawMessage({ msgId: "7004", idTo: "g-other", uidFrom: "201", content: "@Chi Hội hi", mentions: [{ uid: ownUid, pos: 0, len: 8, type: 0 }] }),
+      rawMessage({
+        msgId: "7003",
+        idTo: "g-1",
+        uidFrom: "201",
+        dName: "Trần Bình",
+        content: "@Chi Hội cho hỏi lịch họp",
+        mentions: [{ uid: ownUid, pos: 0, len: 8, type: 0 }],
+      }),
+      rawMessage({
+        msgId: "7004",
+        idTo: "g-other",
+        uidFrom: "201",
+        content: "@Chi Hội hi",
+        mentions: [{ uid: ownUid, pos: 0, len: 8, type: 0 }],
+      }),
     );
     server.pushGarbage();
     server.pushReactions([rawReaction("9000001")]);
@@ -102,15 +140,47 @@ describe("ZaloChannel with a real zca-js API", () => {
     const direct = received.find((m) => m.chatType === "private" && m.kind === "text");
     const group = received.find((m) => m.chatType === "group");
     const reaction = received.find((m) => m.kind === "reaction");
-    expect(direct).toMatchObject({ platform: "zalo", account: ownUid, chatId: "200", chatType: "private", kind: "text", text: "có mặt", eventId: "7001", sender: { id: "200", name: "Nguyễn Văn An" } });
-    expect(group).toMatchObject({ chatId: "g-1", chatType: "group", text: "cho hỏi lịch họp", addressedToBot: true, eventId: "7003", sender: { id: "201" } });
+    expect(direct).toMatchObject({
+      platform: "zalo",
+      account: ownUid,
+      chatId: "200",
+      chatType: "private",
+      kind: "text",
+      text: "có mặt",
+      eventId: "7001",
+      sender: { id: "200", name: "Nguyễn Văn An" },
+    });
+    expect(group).toMatchObject({
+      chatId: "g-1",
+      chatType: "group",
+      text: "cho hỏi lịch họp",
+      addressedToBot: true,
+      eventId: "7003",
+      sender: { id: "201" },
+    });
     expect(reaction).toMatchObject({ kind: "reaction", reaction: "👍", replyTo: "9000001", chatId: "200" });
     // The group no admin allowed is recorded (not allowed) so that an admin can find it.
-    expect(await db.kysely.selectFrom("ChatGroup").select("allowed").where("platform", "=", "zalo").where("externalId", "=", "g-other").executeTakeFirst()).toEqual({ allowed: false });
+    expect(
+      await db.kysely
+        .selectFrom("ChatGroup")
+        .select("allowed")
+        .where("platform", "=", "zalo")
+        .where("externalId", "=", "g-other")
+        .executeTakeFirst(),
+    ).toEqual({ allowed: false });
 
     // A DM with choices, as numbered text; Zalo renews a cookie in its answer.
     fake.setCookieNext("zpw_sek=sek-RENEWED-value; Domain=chat.zalo.me; Path=/; Secure; HttpOnly");
-    const sent = await channel!.send({ chatId: "200", chatType: "private" }, { text: "Buổi họp 19:30", choices: [{ label: "Có mặt", payload: "a" }, { label: "Vắng", payload: "b" }] });
+    const sent = await channel!.send(
+      { chatId: "200", chatType: "private" },
+      {
+        text: "Buổi họp 19:30",
+        choices: [
+          { label: "Có mặt", payload: "a" },
+          { label: "Vắng", payload: "b" },
+        ],
+      },
+    );
     expect(sent.messageIds).toHaveLength(1);
     const dm = fake.calls.find((c) => c.method === "POST" && c.path.endsWith("/api/message/sms"))!;
     expect(dm).toBeDefined();
@@ -118,7 +188,10 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(String(dm.params!.message)).toMatch(/^Buổi họp 19:30\n\n.*1.*Có mặt.*\n.*2.*Vắng/s);
     // The refreshed cookies are saved off the send path (the channel's background writes, which
     // status() does not wait for): wait until they are stored.
-    await vi.waitFor(async () => expect(JSON.stringify((await loadCredentials(db, key))!.cookie)).toContain("sek-RENEWED-value"), eventually);
+    await vi.waitFor(
+      async () => expect(JSON.stringify((await loadCredentials(db, key))!.cookie)).toContain("sek-RENEWED-value"),
+      eventually,
+    );
 
     // A group reminder mentioning everyone, and a reply quoting the member's message.
     await channel!.send({ chatId: "g-1", chatType: "group" }, { text: `${mentionAllPrefix} Họp chi hội 19:30` });
@@ -126,18 +199,28 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(mention.params).toMatchObject({ grid: "g-1", message: "@All Họp chi hội 19:30" });
     expect(JSON.parse(String(mention.params!.mentionInfo))).toEqual([{ pos: 0, uid: "-1", len: 4, type: 1 }]);
     await channel!.send({ chatId: "g-1", chatType: "group" }, { text: "Họp lúc 19:30", replyTo: "7003" });
-    expect(fake.calls.find((c) => c.path.endsWith("/api/group/quote"))!.params).toMatchObject({ grid: "g-1", qmsgId: "7003", qmsg: "@Chi Hội cho hỏi lịch họp" });
+    expect(fake.calls.find((c) => c.path.endsWith("/api/group/quote"))!.params).toMatchObject({
+      grid: "g-1",
+      qmsgId: "7003",
+      qmsg: "@Chi Hội cho hỏi lịch họp",
+    });
 
     // Code 123 (stranger / rate limit) backs this recipient off for hours.
     fake.failNext("/api/message/sms", 123, "Không thể nhận tin nhắn từ bạn");
-    const error = await channel!.send({ chatId: "300", chatType: "private" }, { text: "Xin chào" }).catch((e: unknown) => e);
+    const error = await channel!
+      .send({ chatId: "300", chatType: "private" }, { text: "Xin chào" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChannelSendError);
-    expect(error).toMatchObject({ failure: "rate_limited", options: { retryAfterSeconds: 3 * 3600, scope: "chat", errorCode: 123 } });
+    expect(error).toMatchObject({
+      failure: "rate_limited",
+      options: { retryAfterSeconds: 3 * 3600, scope: "chat", errorCode: 123 },
+    });
 
     // Nothing secret reached the log.
     const output = log.text();
     expect(output.length).toBeGreaterThan(0);
-    for (const secret of [cookieSecret, "sek-RENEWED-value", imei, key, fake.secretKey]) expect(output).not.toContain(secret);
+    for (const secret of [cookieSecret, "sek-RENEWED-value", imei, key, fake.secretKey])
+      expect(output).not.toContain(secret);
   });
 
   it("should catch up after a close: the listener restarts on the live session and replays missed history once", async () => {
@@ -170,7 +253,14 @@ describe("ZaloChannel with a real zca-js API", () => {
       server.rejectUpgrades = null; // a fresh login gives a session Zalo accepts
       return createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: ownUid });
     });
-    channel = new ZaloChannel({ db, config, logger: createLogger("silent"), apiFactory, timing: { ...fastTiming, restartFailuresBeforeCheck: 3 }, random: () => 0.5 });
+    channel = new ZaloChannel({
+      db,
+      config,
+      logger: createLogger("silent"),
+      apiFactory,
+      timing: { ...fastTiming, restartFailuresBeforeCheck: 3 },
+      random: () => 0.5,
+    });
     await channel.start(async (m) => void received.push(m));
     await server.until(() => server.caughtUp());
 
@@ -204,7 +294,9 @@ describe("ZaloChannel with a real zca-js API", () => {
     ["the server announces a duplicate connection (cmd 3000)", (s: FakeZaloServer) => s.pushDuplicateConnection()],
     ["the server closes with 3003", (s: FakeZaloServer) => s.close(3003)],
   ])("should retry a few times when %s, then stop and tell the admins once", async (_name, kick) => {
-    const { apiFactory, notifyAdmins } = await startChannel({ timing: { ...fastTiming, kickRetryDelaysMs: [10, 20, 40] } });
+    const { apiFactory, notifyAdmins } = await startChannel({
+      timing: { ...fastTiming, kickRetryDelaysMs: [10, 20, 40] },
+    });
     for (let i = 1; i <= 3; i++) {
       await server.until(() => server.connections.length === i && server.caughtUp(server.connections[i - 1]));
       kick(server);
@@ -220,8 +312,17 @@ describe("ZaloChannel with a real zca-js API", () => {
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
     expect((await channel!.status()).lastError).toMatch(/30\d\d/);
     // Sends wait in the outbox instead of failing.
-    await expect(channel!.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({ failure: "rate_limited", options: { scope: "platform" } });
-    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "zalo.taken_over").executeTakeFirst()).toBeDefined();
+    await expect(channel!.send({ chatId: "200", chatType: "private" }, { text: "x" })).rejects.toMatchObject({
+      failure: "rate_limited",
+      options: { scope: "platform" },
+    });
+    expect(
+      await db.kysely
+        .selectFrom("AuditLog")
+        .select("action")
+        .where("action", "=", "zalo.taken_over")
+        .executeTakeFirst(),
+    ).toBeDefined();
   });
 
   it("should forget a kick after an ordinary close: one 3003 after an unclean restart costs a short wait, not the channel", async () => {
@@ -255,8 +356,17 @@ describe("ZaloChannel with a real zca-js API", () => {
     const stall: Server = createServer((s) => sockets.push(s));
     await new Promise<void>((r) => stall.listen(0, "127.0.0.1", () => r()));
     const wsUrl = `ws://127.0.0.1:${(stall.address() as AddressInfo).port}/`;
-    const apiFactory = vi.fn(async (c: ZaloCredentials) => createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: ownUid }));
-    channel = new ZaloChannel({ db, config, logger: createLogger("silent"), apiFactory, timing: { ...fastTiming, connectTimeoutMs: 50 }, random: () => 0.5 });
+    const apiFactory = vi.fn(async (c: ZaloCredentials) =>
+      createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: ownUid }),
+    );
+    channel = new ZaloChannel({
+      db,
+      config,
+      logger: createLogger("silent"),
+      apiFactory,
+      timing: { ...fastTiming, connectTimeoutMs: 50 },
+      random: () => 0.5,
+    });
     await channel.start(async () => {});
     await vi.waitFor(() => expect(sockets.length).toBeGreaterThanOrEqual(2), eventually);
     expect((await channel.status()).lastError).toMatch(/no connection within/);

@@ -11,7 +11,13 @@ import { LeasedChannel } from "../../../src/channels/leased-channel.ts";
 import { ZaloChannel, type ZaloApi } from "../../../src/channels/zalo/zalo-channel.ts";
 import { saveCredentials, type ZaloCredentials } from "../../../src/channels/zalo/credential-store.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
-import { FakeZaloServer, createFakeZaloApi, createFakeZaloFetch, rawMessage, type FakeZaloFetch } from "../../fakes/zalo-ws-server.ts";
+import {
+  FakeZaloServer,
+  createFakeZaloApi,
+  createFakeZaloFetch,
+  rawMessage,
+  type FakeZaloFetch,
+} from "../../fakes/zalo-ws-server.ts";
 
 const eventually = { timeout: 10_000, interval: 20 };
 const key = "lease-test-key-0123456789";
@@ -21,7 +27,14 @@ const creds: ZaloCredentials = {
   userAgent: "Mozilla/5.0 Test",
 };
 const config = { credentialsKey: key, sendIntervalMs: 3000, newRecipientsPerHour: 60 };
-const timing = { backoffBaseMs: 2, backoffMaxMs: 10, connectTimeoutMs: 5_000, credentialsWatchMs: 10, maxLoginFailures: 3, keepWarmMs: 3_600_000 };
+const timing = {
+  backoffBaseMs: 2,
+  backoffMaxMs: 10,
+  connectTimeoutMs: 5_000,
+  credentialsWatchMs: 10,
+  maxLoginFailures: 3,
+  keepWarmMs: 3_600_000,
+};
 const logger = createLogger("silent");
 
 let db: TestDatabase;
@@ -45,8 +58,19 @@ afterEach(async () => {
 
 function processWithZalo() {
   const received: InboundMessage[] = [];
-  const apiFactory = vi.fn(async (c: ZaloCredentials): Promise<ZaloApi> => createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: "100" }));
-  const inner = new ZaloChannel({ db, config, logger, notifyAdmins: async () => undefined, timing, random: () => 0.5, apiFactory });
+  const apiFactory = vi.fn(
+    async (c: ZaloCredentials): Promise<ZaloApi> =>
+      createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: "100" }),
+  );
+  const inner = new ZaloChannel({
+    db,
+    config,
+    logger,
+    notifyAdmins: async () => undefined,
+    timing,
+    random: () => 0.5,
+    apiFactory,
+  });
   const channel = new LeasedChannel(inner, { db, name: "zalo:listen", logger, ttlMs: 2000, intervalMs: 200 });
   started.push(channel);
   return { channel, inner, apiFactory, received, start: () => channel.start(async (m) => void received.push(m)) };

@@ -4,9 +4,21 @@ import { deflateSync } from "node:zlib";
 import QRCode from "qrcode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  ZaloLoginError, decodePngGray, importZaloCredentials, qrMatrixFromPng, renderQrMatrix, runZaloLogin, zaloStatusReport, type ZaloLoginOptions,
+  ZaloLoginError,
+  decodePngGray,
+  importZaloCredentials,
+  qrMatrixFromPng,
+  renderQrMatrix,
+  runZaloLogin,
+  zaloStatusReport,
+  type ZaloLoginOptions,
 } from "../../../src/channels/zalo/zalo-login.ts";
-import { CredentialStoreError, loadCredentials, saveCredentials, writeZaloStatus } from "../../../src/channels/zalo/credential-store.ts";
+import {
+  CredentialStoreError,
+  loadCredentials,
+  saveCredentials,
+  writeZaloStatus,
+} from "../../../src/channels/zalo/credential-store.ts";
 import { zca } from "../../../src/channels/zalo/normalise-zalo-event.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 
@@ -34,7 +46,12 @@ function grayPng(width: number, height: number, pixel: (x: number, y: number) =>
   ihdr[9] = 0;
   const raw = Buffer.alloc(height * (width + 1));
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixel(x, y);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 function modulesOf(text: string): boolean[][] {
@@ -45,14 +62,22 @@ function modulesOf(text: string): boolean[][] {
 
 describe("qrMatrixFromPng", () => {
   it("should read back the modules of a QR code picture at several scales and margins", async () => {
-    for (const [text, scale, margin] of [["https://id.zalo.me/account?qr=abc123", 4, 4], ["x".repeat(120), 3, 1], ["ZALO", 7, 2]] as const) {
+    for (const [text, scale, margin] of [
+      ["https://id.zalo.me/account?qr=abc123", 4, 4],
+      ["x".repeat(120), 3, 1],
+      ["ZALO", 7, 2],
+    ] as const) {
       const png = await QRCode.toBuffer(text, { errorCorrectionLevel: "M", scale, margin });
       expect(qrMatrixFromPng(png)).toEqual(modulesOf(text));
     }
   });
 
   it("should read greyscale and dark-on-colour pictures", async () => {
-    const png = await QRCode.toBuffer("chihoi", { errorCorrectionLevel: "M", scale: 5, color: { dark: "#0068ffff", light: "#ffffffff" } });
+    const png = await QRCode.toBuffer("chihoi", {
+      errorCorrectionLevel: "M",
+      scale: 5,
+      color: { dark: "#0068ffff", light: "#ffffffff" },
+    });
     expect(qrMatrixFromPng(png)).toEqual(modulesOf("chihoi"));
   });
 
@@ -90,19 +115,44 @@ describe("runZaloLogin", () => {
     const cookies = [{ key: "zpw_sek", value: "SECRET-new", domain: "chat.zalo.me", path: "/" }];
     const fakeZalo = {
       async loginQR(_options: unknown, callback: (event: unknown) => void) {
-        callback({ type: zca.LoginQRCallbackEventType.QRCodeGenerated, data: { image: png.toString("base64"), code: "c", token: "t", options: {} }, actions: { saveToFile: async () => {}, retry: () => {}, abort: () => {} } });
+        callback({
+          type: zca.LoginQRCallbackEventType.QRCodeGenerated,
+          data: { image: png.toString("base64"), code: "c", token: "t", options: {} },
+          actions: { saveToFile: async () => {}, retry: () => {}, abort: () => {} },
+        });
         savedPicture = readFileSync(qrPngPath);
-        callback({ type: zca.LoginQRCallbackEventType.QRCodeScanned, data: { display_name: "Chi Hội", avatar: "" }, actions: {} });
-        callback({ type: zca.LoginQRCallbackEventType.GotLoginInfo, data: { cookie: cookies, imei: "SECRET-imei", userAgent: "UA" }, actions: null });
+        callback({
+          type: zca.LoginQRCallbackEventType.QRCodeScanned,
+          data: { display_name: "Chi Hội", avatar: "" },
+          actions: {},
+        });
+        callback({
+          type: zca.LoginQRCallbackEventType.GotLoginInfo,
+          data: { cookie: cookies, imei: "SECRET-imei", userAgent: "UA" },
+          actions: null,
+        });
         return {
-          getContext: () => ({ uid: "100", imei: "SECRET-imei", userAgent: "UA", language: "vi", cookie: { toJSON: () => ({ cookies }) } }),
+          getContext: () => ({
+            uid: "100",
+            imei: "SECRET-imei",
+            userAgent: "UA",
+            language: "vi",
+            cookie: { toJSON: () => ({ cookies }) },
+          }),
           fetchAccountInfo: async () => ({ profile: { displayName: "Chi Hội" } }),
         };
       },
     } as unknown as NonNullable<ZaloLoginOptions["zalo"]>;
     await writeZaloStatus(db, { state: "needs_login", lastError: "no Zalo login stored" });
 
-    const result = await runZaloLogin({ db, key, out: (l) => lines.push(l), qrPngPath, zalo: fakeZalo, t: (k, p) => `${k}${p ? JSON.stringify(p) : ""}` });
+    const result = await runZaloLogin({
+      db,
+      key,
+      out: (l) => lines.push(l),
+      qrPngPath,
+      zalo: fakeZalo,
+      t: (k, p) => `${k}${p ? JSON.stringify(p) : ""}`,
+    });
 
     expect(result).toEqual({ uid: "100", displayName: "Chi Hội" });
     expect(savedPicture?.equals(png)).toBe(true);
@@ -113,7 +163,9 @@ describe("runZaloLogin", () => {
     expect(await loadCredentials(db, key)).toMatchObject({ imei: "SECRET-imei", userAgent: "UA", cookie: cookies });
     expect(lines.join("\n")).not.toContain("SECRET");
     expect((await zaloStatusReport(db, key)).state).toBe("stopped");
-    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "zalo.login").executeTakeFirst()).toBeDefined();
+    expect(
+      await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "zalo.login").executeTakeFirst(),
+    ).toBeDefined();
   });
 });
 
@@ -127,15 +179,26 @@ function fakeQrLoginFetch(png: Buffer, confirm: Record<string, unknown>): { fetc
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
     if (url.hostname !== "id.zalo.me") throw new TypeError(`fetch failed: the fake does not serve ${url.hostname}`);
     paths.push(url.pathname);
-    const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+    const json = (body: unknown) =>
+      new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
     switch (url.pathname) {
       case "/account":
-        return new Response(`<script src="https://stc-zlogin.zdn.vn/main-2.44.10.js"></script>`, { headers: { "content-type": "text/html" } });
+        return new Response(`<script src="https://stc-zlogin.zdn.vn/main-2.44.10.js"></script>`, {
+          headers: { "content-type": "text/html" },
+        });
       case "/account/logininfo":
       case "/account/verify-client":
         return json({ error_code: 0, data: {} });
       case "/account/authen/qr/generate":
-        return json({ error_code: 0, data: { code: "qr-code-1", image: `data:image/png;base64,${png.toString("base64")}`, token: "t", options: {} } });
+        return json({
+          error_code: 0,
+          data: {
+            code: "qr-code-1",
+            image: `data:image/png;base64,${png.toString("base64")}`,
+            token: "t",
+            options: {},
+          },
+        });
       case "/account/authen/qr/waiting-scan":
         return json({ error_code: 0, data: { avatar: "", display_name: "Chi Hội" } });
       case "/account/authen/qr/waiting-confirm":
@@ -155,7 +218,9 @@ describe("runZaloLogin with zca-js's real QR login", () => {
     const lines: string[] = [];
     const qrPngPath = path.join(db.dir, "qr.png");
     const t: NonNullable<ZaloLoginOptions["t"]> = (k, p) => `${k}${p ? JSON.stringify(p) : ""}`;
-    const error = await runZaloLogin({ db, key, out: (l) => lines.push(l), qrPngPath, zalo, t }).catch((e: unknown) => e);
+    const error = await runZaloLogin({ db, key, out: (l) => lines.push(l), qrPngPath, zalo, t }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ZaloLoginError);
     expect(error).toMatchObject({ reason: "declined", message: "cli.zalo_login_declined" });
     expect(String((error as Error).message)).not.toMatch(/abort/i);
@@ -168,7 +233,14 @@ describe("runZaloLogin with zca-js's real QR login", () => {
 describe("importZaloCredentials", () => {
   it("should store credentials exported from a browser", async () => {
     const file = path.join(db.dir, "zalo.json");
-    writeFileSync(file, JSON.stringify({ imei: "i-1", userAgent: "UA", cookies: [{ name: "zpw_sek", value: "v", domain: ".chat.zalo.me" }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        imei: "i-1",
+        userAgent: "UA",
+        cookies: [{ name: "zpw_sek", value: "v", domain: ".chat.zalo.me" }],
+      }),
+    );
     expect(await importZaloCredentials(db, key, file)).toEqual({ written: true, cookieCount: 1 });
     expect(await importZaloCredentials(db, key, file)).toEqual({ written: false, cookieCount: 1 });
     expect((await loadCredentials(db, key))!.imei).toBe("i-1");
@@ -191,25 +263,53 @@ describe("importZaloCredentials", () => {
 describe("zaloStatusReport", () => {
   it("should report state, credentials, queue and backed-off recipients", async () => {
     const now = new Date(1_800_000_000_000);
-    expect(await zaloStatusReport(db, key, now)).toMatchObject({ state: "stopped", since: null, credentials: "missing", queueLength: 0, backedOff: [] });
+    expect(await zaloStatusReport(db, key, now)).toMatchObject({
+      state: "stopped",
+      since: null,
+      credentials: "missing",
+      queueLength: 0,
+      backedOff: [],
+    });
 
     await saveCredentials(db, key, { imei: "i", userAgent: "UA", cookie: [{ key: "a", value: "b" }] });
     await writeZaloStatus(db, { state: "online", lastEventAt: now.getTime() - 5000 }, new Date(now.getTime() - 60_000));
     const t = now.getTime();
     const insertOutbox = async (chatId: string, status: string, notBefore: number) =>
-      (await db.kysely.insertInto("Outbox").values({ platform: "zalo", chatId, body: "{}", status, notBefore, createdAt: t }).returning("id").executeTakeFirstOrThrow()).id;
+      (
+        await db.kysely
+          .insertInto("Outbox")
+          .values({ platform: "zalo", chatId, body: "{}", status, notBefore, createdAt: t })
+          .returning("id")
+          .executeTakeFirstOrThrow()
+      ).id;
     await insertOutbox("u-1", "pending", t);
     await insertOutbox("u-2", "sending", t);
     await insertOutbox("u-3", "sent", t);
     const limited = await insertOutbox("u-4", "pending", t + 3 * 3600_000);
-    await db.kysely.insertInto("DeliveryAttempt").values({ outboxId: limited, outcome: "rate_limited", errorCode: 123, createdAt: t }).execute();
-    await db.kysely.insertInto("Outbox").values({ platform: "telegram", chatId: "x", body: "{}", status: "pending", notBefore: t, createdAt: t }).execute();
-    await db.kysely.insertInto("ChatAccount").values({ platform: "zalo", externalId: "u-9", backoffUntil: t + 3600_000, createdAt: t }).execute();
-    await db.kysely.insertInto("ChatAccount").values({ platform: "zalo", externalId: "u-8", backoffUntil: t - 1, createdAt: t }).execute();
+    await db.kysely
+      .insertInto("DeliveryAttempt")
+      .values({ outboxId: limited, outcome: "rate_limited", errorCode: 123, createdAt: t })
+      .execute();
+    await db.kysely
+      .insertInto("Outbox")
+      .values({ platform: "telegram", chatId: "x", body: "{}", status: "pending", notBefore: t, createdAt: t })
+      .execute();
+    await db.kysely
+      .insertInto("ChatAccount")
+      .values({ platform: "zalo", externalId: "u-9", backoffUntil: t + 3600_000, createdAt: t })
+      .execute();
+    await db.kysely
+      .insertInto("ChatAccount")
+      .values({ platform: "zalo", externalId: "u-8", backoffUntil: t - 1, createdAt: t })
+      .execute();
 
     const report = await zaloStatusReport(db, key, now);
     expect(report).toMatchObject({
-      state: "online", since: new Date(t - 60_000), lastEventAt: new Date(t - 5000), credentials: "ok", queueLength: 3,
+      state: "online",
+      since: new Date(t - 60_000),
+      lastEventAt: new Date(t - 5000),
+      credentials: "ok",
+      queueLength: 3,
       backedOff: [
         { chatId: "u-9", until: new Date(t + 3600_000), source: "account" },
         { chatId: "u-4", until: new Date(t + 3 * 3600_000), source: "outbox" },

@@ -10,7 +10,13 @@ import type { InboundMessage } from "../../../src/channels/channel.ts";
 import { ZaloChannel, defaultZaloTiming } from "../../../src/channels/zalo/zalo-channel.ts";
 import { saveCredentials, type ZaloCredentials } from "../../../src/channels/zalo/credential-store.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
-import { FakeZaloServer, createFakeZaloApi, createFakeZaloFetch, rawMessage, rawReaction } from "../../fakes/zalo-ws-server.ts";
+import {
+  FakeZaloServer,
+  createFakeZaloApi,
+  createFakeZaloFetch,
+  rawMessage,
+  rawReaction,
+} from "../../fakes/zalo-ws-server.ts";
 
 const key = "reconnect-test-key-0123456789";
 const credentials: ZaloCredentials = {
@@ -63,7 +69,9 @@ async function advanceUntil(done: () => boolean, maxSteps = 5): Promise<void> {
 async function startChannel() {
   const wsUrl = await server.start();
   const fake = createFakeZaloFetch();
-  const apiFactory = vi.fn(async (c: ZaloCredentials) => createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: "100" }));
+  const apiFactory = vi.fn(async (c: ZaloCredentials) =>
+    createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: "100" }),
+  );
   const received: InboundMessage[] = [];
   const notifyAdmins = vi.fn(async (_text: string) => {});
   // Production timing: what is measured is what a deployment does.

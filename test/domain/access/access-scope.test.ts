@@ -3,7 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, testPostgresUrl, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { addMembership, createPerson } from "../../../src/domain/people/people-service.ts";
-import { assertCan, can, pathInRanges, scopeCondition, scopeRanges, scopeRoots } from "../../../src/domain/access/access-scope.ts";
+import {
+  assertCan,
+  can,
+  pathInRanges,
+  scopeCondition,
+  scopeRanges,
+  scopeRoots,
+} from "../../../src/domain/access/access-scope.ts";
 import { createUnit, moveUnit } from "../../../src/domain/units/unit-service.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
 
@@ -43,7 +50,14 @@ describe("can", () => {
 
   it("should give a member no rights at all, even on their own branch", async () => {
     const member = await person("Lê Văn Viên", tree.branchA1.id, "member");
-    for (const perm of ["read", "manage_meetings", "send_directives", "handle_tickets", "manage_people", "administer"] as const)
+    for (const perm of [
+      "read",
+      "manage_meetings",
+      "send_directives",
+      "handle_tickets",
+      "manage_people",
+      "administer",
+    ] as const)
       expect(await can(db, member, perm, tree.branchA1.id)).toBe(false);
   });
 
@@ -79,14 +93,23 @@ describe("scopeRoots", () => {
     const p = await person("Phạm Văn Hai", tree.branchA1.id, "cadre");
     await addMembership(db, systemActor(), p, tree.communeA.id, "official");
     await addMembership(db, systemActor(), p, tree.branchB1.id, "cadre");
-    expect((await scopeRoots(db, p, "read")).map((s) => s.unitId).sort()).toEqual([tree.communeA.id, tree.branchB1.id].sort());
+    expect((await scopeRoots(db, p, "read")).map((s) => s.unitId).sort()).toEqual(
+      [tree.communeA.id, tree.branchB1.id].sort(),
+    );
   });
 
   it("should give path ranges that select exactly the subtree", async () => {
     const official = await person("Trần Thị Quan", tree.communeA.id, "official");
     const inScope = async (personId: number) => {
       const ranges = await scopeRanges(db, personId, "read");
-      return (await db.kysely.selectFrom("Unit as u").select("u.id").where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges)).orderBy("u.id").execute()).map((r) => r.id);
+      return (
+        await db.kysely
+          .selectFrom("Unit as u")
+          .select("u.id")
+          .where((eb) => pathInRanges(eb, eb.ref("u.path"), ranges))
+          .orderBy("u.id")
+          .execute()
+      ).map((r) => r.id);
     };
     expect(await inScope(official)).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
     const member = await person("Lê Văn Viên", tree.branchA1.id, "member");
@@ -95,13 +118,18 @@ describe("scopeRoots", () => {
   });
 
   // The SQL text for modules still on raw SQL, which runs on SQLite only.
-  it.skipIf(testPostgresUrl !== undefined)("should produce a SQL condition that selects exactly the subtree", async () => {
-    const official = await person("Trần Thị Quan", tree.communeA.id, "official");
-    const [cond, params] = await scopeCondition(db, official, "read");
-    const ids = (await db.sql.all<{ id: number }>(`SELECT id FROM Unit u WHERE ${cond} ORDER BY id`, ...params)).map((r) => r.id);
-    expect(ids).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
-    const member = await person("Lê Văn Viên", tree.branchA1.id, "member");
-    const [none, noParams] = await scopeCondition(db, member, "read");
-    expect(await db.sql.all(`SELECT id FROM Unit u WHERE ${none}`, ...noParams)).toEqual([]);
-  });
+  it.skipIf(testPostgresUrl !== undefined)(
+    "should produce a SQL condition that selects exactly the subtree",
+    async () => {
+      const official = await person("Trần Thị Quan", tree.communeA.id, "official");
+      const [cond, params] = await scopeCondition(db, official, "read");
+      const ids = (await db.sql.all<{ id: number }>(`SELECT id FROM Unit u WHERE ${cond} ORDER BY id`, ...params)).map(
+        (r) => r.id,
+      );
+      expect(ids).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id]);
+      const member = await person("Lê Văn Viên", tree.branchA1.id, "member");
+      const [none, noParams] = await scopeCondition(db, member, "read");
+      expect(await db.sql.all(`SELECT id FROM Unit u WHERE ${none}`, ...noParams)).toEqual([]);
+    },
+  );
 });

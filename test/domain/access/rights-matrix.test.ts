@@ -10,12 +10,32 @@ import { isAppError } from "../../../src/lib/app-error.ts";
 import type { Database } from "../../../src/storage/database.ts";
 import { addMembership, removeMembership, updatePerson, type Role } from "../../../src/domain/people/people-service.ts";
 import { personActor, systemActor } from "../../../src/domain/access/actor.ts";
-import { createOrganisation, createUnit, moveUnit, renameUnit, setLevelLabel } from "../../../src/domain/units/unit-service.ts";
+import {
+  createOrganisation,
+  createUnit,
+  moveUnit,
+  renameUnit,
+  setLevelLabel,
+} from "../../../src/domain/units/unit-service.ts";
 import { ensureLinkCodes } from "../../../src/domain/linking/link-service.ts";
-import { cancelMeeting, cancelSeries, createMeeting, createSeries, moveMeeting, skipOccurrence } from "../../../src/domain/meetings/meeting-service.ts";
+import {
+  cancelMeeting,
+  cancelSeries,
+  createMeeting,
+  createSeries,
+  moveMeeting,
+  skipOccurrence,
+} from "../../../src/domain/meetings/meeting-service.ts";
 import { recordAttendance, recordRsvp, setRsvpReason } from "../../../src/domain/meetings/rsvp-service.ts";
 import { defaultReminderPlan, setReminderPlan } from "../../../src/domain/meetings/reminder-plan.ts";
-import { answerTicket, closeTicket, createTicket, escalateTicket, takeTicket, ticketThread } from "../../../src/domain/tickets/ticket-service.ts";
+import {
+  answerTicket,
+  closeTicket,
+  createTicket,
+  escalateTicket,
+  takeTicket,
+  ticketThread,
+} from "../../../src/domain/tickets/ticket-service.ts";
 import { createDirective, sendDirective } from "../../../src/domain/directives/directive-service.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
@@ -30,7 +50,13 @@ const roles: Role[] = ["member", "cadre", "official", "admin"];
 
 /** The actor holds `role` on commune A; the target unit for each place. */
 function targetUnit(tree: TestTree, other: TestTree, where: Where): number {
-  return { "own unit": tree.communeA.id, "unit below": tree.branchA1.id, sibling: tree.communeB.id, parent: tree.province.id, "other organisation": other.communeA.id }[where];
+  return {
+    "own unit": tree.communeA.id,
+    "unit below": tree.branchA1.id,
+    sibling: tree.communeB.id,
+    parent: tree.province.id,
+    "other organisation": other.communeA.id,
+  }[where];
 }
 
 interface Fixture {
@@ -42,28 +68,54 @@ interface Fixture {
 
 /** Each mutation: set up what it acts on (as the system), then act as the person. */
 const mutations: Record<string, (f: Fixture) => unknown> = {
-  "create a meeting": (f) => createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, { now, timeZone: HCM, actor: personActor(f.actorId) }),
+  "create a meeting": (f) =>
+    createMeeting(
+      f.db,
+      { unitId: f.unitId, title: "Họp", startsAt: start },
+      { now, timeZone: HCM, actor: personActor(f.actorId) },
+    ),
   "create a series": (f) =>
-    createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, { now, timeZone: HCM, actor: personActor(f.actorId) }),
+    createSeries(
+      f.db,
+      { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } },
+      { now, timeZone: HCM, actor: personActor(f.actorId) },
+    ),
   "move a meeting": async (f) => {
     const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
-    return moveMeeting(f.db, m.id, new Date(start.getTime() + 86_400_000), { now, timeZone: HCM, actor: personActor(f.actorId) });
+    return moveMeeting(f.db, m.id, new Date(start.getTime() + 86_400_000), {
+      now,
+      timeZone: HCM,
+      actor: personActor(f.actorId),
+    });
   },
   "cancel a meeting": async (f) => {
     const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
     return cancelMeeting(f.db, m.id, { now, timeZone: HCM, actor: personActor(f.actorId) });
   },
   "skip an occurrence": async (f) => {
-    const { seriesId } = await createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+    const { seriesId } = await createSeries(
+      f.db,
+      { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } },
+      system,
+    );
     return skipOccurrence(f.db, seriesId, "2026-12-05", { now, timeZone: HCM, actor: personActor(f.actorId) });
   },
   "end a series": async (f) => {
-    const { seriesId } = await createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+    const { seriesId } = await createSeries(
+      f.db,
+      { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } },
+      system,
+    );
     return cancelSeries(f.db, seriesId, { now, timeZone: HCM, actor: personActor(f.actorId) });
   },
-  "set a unit's reminder plan": (f) => setReminderPlan(f.db, { unitId: f.unitId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM }),
+  "set a unit's reminder plan": (f) =>
+    setReminderPlan(f.db, { unitId: f.unitId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM }),
   "set a series' reminder plan": async (f) => {
-    const { seriesId } = await createSeries(f.db, { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } }, system);
+    const { seriesId } = await createSeries(
+      f.db,
+      { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } },
+      system,
+    );
     return setReminderPlan(f.db, { seriesId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM });
   },
   "record attendance": async (f) => {
@@ -72,22 +124,56 @@ const mutations: Record<string, (f: Fixture) => unknown> = {
   },
   "record a member's answer for them": async (f) => {
     const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
-    return recordRsvp(f.db, { meetingId: m.id, personId: f.member, answer: "attend", actor: personActor(f.actorId) }, now);
+    return recordRsvp(
+      f.db,
+      { meetingId: m.id, personId: f.member, answer: "attend", actor: personActor(f.actorId) },
+      now,
+    );
   },
   "set a member's reason for them": async (f) => {
     const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
-    await recordRsvp(f.db, { meetingId: m.id, personId: f.member, answer: "absent", actor: personActor(f.member) }, now);
+    await recordRsvp(
+      f.db,
+      { meetingId: m.id, personId: f.member, answer: "absent", actor: personActor(f.member) },
+      now,
+    );
     return setRsvpReason(f.db, m.id, f.member, "Ốm", personActor(f.actorId));
   },
-  "take a ticket": async (f) => takeTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, now),
-  "answer a ticket": async (f) => answerTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, "Đã báo xã", now),
-  "pass a ticket up": async (f) => escalateTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, null, now),
-  "close a ticket": async (f) => closeTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, now),
-  "read a ticket's thread": async (f) => ticketThread(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId),
-  "draft a directive": (f) => createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: f.actorId }, now),
+  "take a ticket": async (f) =>
+    takeTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, now),
+  "answer a ticket": async (f) =>
+    answerTicket(
+      f.db,
+      (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id,
+      f.actorId,
+      "Đã báo xã",
+      now,
+    ),
+  "pass a ticket up": async (f) =>
+    escalateTicket(
+      f.db,
+      (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id,
+      f.actorId,
+      null,
+      now,
+    ),
+  "close a ticket": async (f) =>
+    closeTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, now),
+  "read a ticket's thread": async (f) =>
+    ticketThread(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId),
+  "draft a directive": (f) =>
+    createDirective(
+      f.db,
+      { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: f.actorId },
+      now,
+    ),
   "send a directive": async (f) => {
     const sender = await addTestPerson(f.db, f.unitId, "Người soạn", { role: "cadre" });
-    const d = await createDirective(f.db, { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: sender }, now);
+    const d = await createDirective(
+      f.db,
+      { unitId: f.unitId, kind: "thong_bao", title: "Thông báo", summary: "Nội dung", createdById: sender },
+      now,
+    );
     return sendDirective(f.db, d.id, { now, byPersonId: f.actorId });
   },
 };
@@ -122,28 +208,43 @@ async function outcome(fn: () => unknown): Promise<string> {
   }
 }
 
-const actorAudits = async (db: Database, personId: number) => Number((await db.kysely.selectFrom("AuditLog").select((eb) => eb.fn.countAll<number>().as("n")).where("actorPersonId", "=", personId).executeTakeFirstOrThrow()).n);
+const actorAudits = async (db: Database, personId: number) =>
+  Number(
+    (
+      await db.kysely
+        .selectFrom("AuditLog")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("actorPersonId", "=", personId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe("rights matrix", () => {
   for (const role of roles) {
     for (const [name, act] of Object.entries(mutations)) {
-      it.each(wheres)(`a ${role} of commune A should ${role === "member" ? "never " : ""}${name} (%s)`, async (where) => {
-        const other = await buildTree(t.db, "dtn");
-        const unitId = targetUnit(t.tree, other, where);
-        const actorId = await addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
-        const member = await addTestPerson(t.db, unitId, "Hội viên");
-        const inside = where === "own unit" || where === "unit below";
-        const expected = role !== "member" && inside ? "allowed" : "forbidden";
-        const result = await outcome(() => act({ db: t.db, unitId, actorId, member }));
-        expect(result).toBe(expected);
-        // A refused act leaves no trace under the actor's name (the set-up was done by the system).
-        if (result === "forbidden") expect(await actorAudits(t.db, actorId)).toBe(0);
-      });
+      it.each(wheres)(
+        `a ${role} of commune A should ${role === "member" ? "never " : ""}${name} (%s)`,
+        async (where) => {
+          const other = await buildTree(t.db, "dtn");
+          const unitId = targetUnit(t.tree, other, where);
+          const actorId = await addTestPerson(t.db, t.tree.communeA.id, `${role} A`, { role });
+          const member = await addTestPerson(t.db, unitId, "Hội viên");
+          const inside = where === "own unit" || where === "unit below";
+          const expected = role !== "member" && inside ? "allowed" : "forbidden";
+          const result = await outcome(() => act({ db: t.db, unitId, actorId, member }));
+          expect(result).toBe(expected);
+          // A refused act leaves no trace under the actor's name (the set-up was done by the system).
+          if (result === "forbidden") expect(await actorAudits(t.db, actorId)).toBe(0);
+        },
+      );
     }
   }
 
   for (const role of roles) {
-    for (const [name, act, right] of [...Object.entries(treeMutations).map((e) => [...e, "admin"] as const), ...Object.entries(peopleMutations).map((e) => [...e, "people"] as const)]) {
+    for (const [name, act, right] of [
+      ...Object.entries(treeMutations).map((e) => [...e, "admin"] as const),
+      ...Object.entries(peopleMutations).map((e) => [...e, "people"] as const),
+    ]) {
       it.each(wheres)(`a ${role} of commune A trying to ${name} (%s)`, async (where) => {
         const other = await buildTree(t.db, "dtn");
         const unitId = targetUnit(t.tree, other, where);
@@ -151,16 +252,26 @@ describe("rights matrix", () => {
         const inside = where === "own unit" || where === "unit below";
         const holds = right === "admin" ? role === "admin" : role !== "member";
         const member = await addTestPerson(t.db, unitId, "Hội viên");
-        expect(await outcome(() => act({ db: t.db, unitId, actorId, member }))).toBe(holds && inside ? "allowed" : "forbidden");
+        expect(await outcome(() => act({ db: t.db, unitId, actorId, member }))).toBe(
+          holds && inside ? "allowed" : "forbidden",
+        );
       });
     }
   }
 
   it("should keep roots and organisations to the system actor", async () => {
     const admin = await addTestPerson(t.db, t.tree.province.id, "Quản trị tỉnh", { role: "admin" });
-    expect(await outcome(() => createOrganisation(t.db, personActor(admin), { code: "moi", name: "Tổ chức mới" }))).toBe("forbidden");
-    expect(await outcome(() => createUnit(t.db, personActor(admin), { organisationId: t.tree.organisationId, name: "Gốc thứ hai" }))).toBe("forbidden");
-    expect(await outcome(() => createOrganisation(t.db, systemActor("cli"), { code: "moi", name: "Tổ chức mới" }))).toBe("allowed");
+    expect(
+      await outcome(() => createOrganisation(t.db, personActor(admin), { code: "moi", name: "Tổ chức mới" })),
+    ).toBe("forbidden");
+    expect(
+      await outcome(() =>
+        createUnit(t.db, personActor(admin), { organisationId: t.tree.organisationId, name: "Gốc thứ hai" }),
+      ),
+    ).toBe("forbidden");
+    expect(
+      await outcome(() => createOrganisation(t.db, systemActor("cli"), { code: "moi", name: "Tổ chức mới" })),
+    ).toBe("allowed");
   });
 
   // Roles: members are added by whoever manages the unit's people; cadres and officials from the
@@ -189,8 +300,14 @@ describe("rights matrix", () => {
     const cadre = await addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const official = await addTestPerson(t.db, t.tree.communeA.id, "Lãnh đạo xã", { role: "official" });
     await addMembership(t.db, systemActor(), official, t.tree.branchA1.id, "member");
-    expect(await outcome(() => updatePerson(t.db, personActor(cadre), official, { phone: "0987654321" }))).toBe("forbidden");
-    for (const [unitId, role] of [[t.tree.branchA1.id, "official"], [t.tree.branchA1.id, "admin"], [t.tree.communeA.id, "cadre"]] as const) {
+    expect(await outcome(() => updatePerson(t.db, personActor(cadre), official, { phone: "0987654321" }))).toBe(
+      "forbidden",
+    );
+    for (const [unitId, role] of [
+      [t.tree.branchA1.id, "official"],
+      [t.tree.branchA1.id, "admin"],
+      [t.tree.communeA.id, "cadre"],
+    ] as const) {
       expect(await outcome(() => addMembership(t.db, personActor(cadre), cadre, unitId, role))).toBe("forbidden");
     }
   });
@@ -198,7 +315,9 @@ describe("rights matrix", () => {
   it("should let the CLI's system actor act anywhere, audited as the CLI without a person", async () => {
     const m = await createMeeting(t.db, { unitId: t.tree.branchB2.id, title: "Họp", startsAt: start }, system);
     await cancelMeeting(t.db, m.id, system);
-    expect(await t.db.kysely.selectFrom("AuditLog").select(["actorPersonId", "source", "action"]).orderBy("id").execute()).toEqual([
+    expect(
+      await t.db.kysely.selectFrom("AuditLog").select(["actorPersonId", "source", "action"]).orderBy("id").execute(),
+    ).toEqual([
       { actorPersonId: null, source: "cli", action: "meeting.create" },
       { actorPersonId: null, source: "cli", action: "meeting.cancel" },
     ]);
@@ -208,8 +327,16 @@ describe("rights matrix", () => {
     const m = await createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp", startsAt: start }, system);
     const an = await addTestPerson(t.db, t.tree.branchA1.id, "An");
     const binh = await addTestPerson(t.db, t.tree.branchA1.id, "Bình");
-    expect(await outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: an, answer: "attend", actor: personActor(an) }, now))).toBe("allowed");
-    expect(await outcome(() => recordRsvp(t.db, { meetingId: m.id, personId: binh, answer: "absent", actor: personActor(an) }, now))).toBe("forbidden");
+    expect(
+      await outcome(() =>
+        recordRsvp(t.db, { meetingId: m.id, personId: an, answer: "attend", actor: personActor(an) }, now),
+      ),
+    ).toBe("allowed");
+    expect(
+      await outcome(() =>
+        recordRsvp(t.db, { meetingId: m.id, personId: binh, answer: "absent", actor: personActor(an) }, now),
+      ),
+    ).toBe("forbidden");
     expect(await outcome(() => setRsvpReason(t.db, m.id, an, "Bận", personActor(binh)))).toBe("forbidden");
   });
 });

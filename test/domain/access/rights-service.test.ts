@@ -15,17 +15,44 @@ describe("grantRight", () => {
     const owner = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Nguyễn Văn Bình");
     const phone = (await getPerson(ctx.db, owner)).phone!;
     const input = { unitId: ctx.tree.branchA1.id, role: "cadre" as const, phone, fullName: "Trần Thị Khác" };
-    expect(await grantRight(ctx.db, admin, input, now, "web")).toEqual({ status: "confirm", personId: owner, fullName: "Nguyễn Văn Bình", units: ["Chi hội 1"] });
+    expect(await grantRight(ctx.db, admin, input, now, "web")).toEqual({
+      status: "confirm",
+      personId: owner,
+      fullName: "Nguyễn Văn Bình",
+      units: ["Chi hội 1"],
+    });
     expect(await listRights(ctx.db, { unitId: ctx.tree.branchA1.id })).toEqual([]);
-    expect((await grantRight(ctx.db, admin, { ...input, fullName: "nguyen van binh" }, now, "web")).status).toBe("granted");
-    expect((await grantRight(ctx.db, admin, { ...input, role: "official", confirmed: true }, now, "web")).status).toBe("granted");
-    expect((await grantRight(ctx.db, admin, { ...input, fullName: "Nguyễn Văn Bình" }, now, "web")).status).toBe("already");
-    const created = await grantRight(ctx.db, admin, { unitId: ctx.tree.communeB.id, role: "official", phone: "0977000111", fullName: "Người Mới" }, now, "web");
+    expect((await grantRight(ctx.db, admin, { ...input, fullName: "nguyen van binh" }, now, "web")).status).toBe(
+      "granted",
+    );
+    expect((await grantRight(ctx.db, admin, { ...input, role: "official", confirmed: true }, now, "web")).status).toBe(
+      "granted",
+    );
+    expect((await grantRight(ctx.db, admin, { ...input, fullName: "Nguyễn Văn Bình" }, now, "web")).status).toBe(
+      "already",
+    );
+    const created = await grantRight(
+      ctx.db,
+      admin,
+      { unitId: ctx.tree.communeB.id, role: "official", phone: "0977000111", fullName: "Người Mới" },
+      now,
+      "web",
+    );
     expect(created).toMatchObject({ status: "granted", created: true, fullName: "Người Mới" });
     expect((await listRights(ctx.db, { actorId: admin })).map((r) => [r.fullName, r.role, r.unitName])).toEqual([
-      ["Quản Trị", "admin", "Tỉnh Bình Định"], ["Nguyễn Văn Bình", "cadre", "Chi hội 1"], ["Nguyễn Văn Bình", "official", "Chi hội 1"], ["Người Mới", "official", "Phường Quy Nhơn Nam"],
+      ["Quản Trị", "admin", "Tỉnh Bình Định"],
+      ["Nguyễn Văn Bình", "cadre", "Chi hội 1"],
+      ["Nguyễn Văn Bình", "official", "Chi hội 1"],
+      ["Người Mới", "official", "Phường Quy Nhơn Nam"],
     ]);
-    expect(await ctx.db.kysely.selectFrom("AuditLog").select(["action", "source"]).where("action", "like", "rights.%").orderBy("id").execute()).toHaveLength(3);
+    expect(
+      await ctx.db.kysely
+        .selectFrom("AuditLog")
+        .select(["action", "source"])
+        .where("action", "like", "rights.%")
+        .orderBy("id")
+        .execute(),
+    ).toHaveLength(3);
   });
 
   it("should follow the appointment rules: officials appoint cadres below them, never their peers; nothing outside the scope", async () => {
@@ -33,15 +60,53 @@ describe("grantRight", () => {
     const officialA = await addTestPerson(ctx.db, ctx.tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
     const input = { unitId: ctx.tree.branchB1.id, role: "cadre" as const, phone: "0977000222", fullName: "Ai Đó" };
     expect(await codeOf(() => grantRight(ctx.db, adminA, input, now, "web"))).toBe("forbidden");
-    expect(await ctx.db.kysely.selectFrom("Person").select("id").where("phone", "=", "0977000222").executeTakeFirst()).toBeUndefined();
-    expect((await grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web")).status).toBe("granted");
-    expect(await codeOf(() => grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.communeA.id, role: "official" }, now, "web"))).toBe("forbidden");
-    expect(await codeOf(() => grantRight(ctx.db, adminA, { ...input, unitId: ctx.tree.branchA1.id, phone: "12" }, now, "web"))).toBe("invalid_input");
-    expect(await codeOf(() => revokeRight(ctx.db, officialA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
-    expect(await codeOf(() => revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"))).toBe("forbidden");
-    const cadre = (await ctx.db.kysely.selectFrom("Person").select("id").where("phone", "=", "0977000222").executeTakeFirstOrThrow()).id;
-    expect(await revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(true);
-    expect(await revokeRight(ctx.db, officialA, { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" }, now, "web")).toBe(false);
+    expect(
+      await ctx.db.kysely.selectFrom("Person").select("id").where("phone", "=", "0977000222").executeTakeFirst(),
+    ).toBeUndefined();
+    expect((await grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web")).status).toBe(
+      "granted",
+    );
+    expect(
+      await codeOf(() =>
+        grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.communeA.id, role: "official" }, now, "web"),
+      ),
+    ).toBe("forbidden");
+    expect(
+      await codeOf(() =>
+        grantRight(ctx.db, adminA, { ...input, unitId: ctx.tree.branchA1.id, phone: "12" }, now, "web"),
+      ),
+    ).toBe("invalid_input");
+    expect(
+      await codeOf(() =>
+        revokeRight(ctx.db, officialA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"),
+      ),
+    ).toBe("forbidden");
+    expect(
+      await codeOf(() =>
+        revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"),
+      ),
+    ).toBe("forbidden");
+    const cadre = (
+      await ctx.db.kysely.selectFrom("Person").select("id").where("phone", "=", "0977000222").executeTakeFirstOrThrow()
+    ).id;
+    expect(
+      await revokeRight(
+        ctx.db,
+        officialA,
+        { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" },
+        now,
+        "web",
+      ),
+    ).toBe(true);
+    expect(
+      await revokeRight(
+        ctx.db,
+        officialA,
+        { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" },
+        now,
+        "web",
+      ),
+    ).toBe(false);
     expect(await listRights(ctx.db, { actorId: officialA })).toEqual([]);
   });
 });
@@ -52,14 +117,23 @@ describe("people directory", () => {
     const hoa = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Lê Thị Hoa");
     await addTestPerson(ctx.db, ctx.tree.branchB1.id, "Lê Thị Hoà Bình");
     expect((await searchPeople(ctx.db, cadreA1, "thi hoa")).map((p) => p.id)).toEqual([hoa]);
-    expect((await searchPeople(ctx.db, cadreA1, (await getPerson(ctx.db, hoa)).phone!.replace(/^0/, "+84 "))).map((p) => p.id)).toEqual([hoa]);
+    expect(
+      (await searchPeople(ctx.db, cadreA1, (await getPerson(ctx.db, hoa)).phone!.replace(/^0/, "+84 "))).map(
+        (p) => p.id,
+      ),
+    ).toEqual([hoa]);
     expect(await searchPeople(ctx.db, cadreA1, "%")).toEqual([]);
     expect(await searchPeople(ctx.db, hoa, "thi hoa")).toEqual([]);
-    expect((await unitRoster(ctx.db, cadreA1, ctx.tree.branchA1.id)).rows.map((r) => [r.fullName, r.role, r.platforms])).toEqual([
-      ["Cán Bộ", "cadre", "telegram"], ["Lê Thị Hoa", "member", "telegram"],
+    expect(
+      (await unitRoster(ctx.db, cadreA1, ctx.tree.branchA1.id)).rows.map((r) => [r.fullName, r.role, r.platforms]),
+    ).toEqual([
+      ["Cán Bộ", "cadre", "telegram"],
+      ["Lê Thị Hoa", "member", "telegram"],
     ]);
     expect(await codeOf(() => unitRoster(ctx.db, cadreA1, ctx.tree.branchB1.id))).toBe("forbidden");
-    expect((await personProfile(ctx.db, cadreA1, hoa)).memberships).toEqual([{ unitId: ctx.tree.branchA1.id, unitName: "Chi hội 1", role: "member", title: null }]);
+    expect((await personProfile(ctx.db, cadreA1, hoa)).memberships).toEqual([
+      { unitId: ctx.tree.branchA1.id, unitName: "Chi hội 1", role: "member", title: null },
+    ]);
     const outsider = await addTestPerson(ctx.db, ctx.tree.branchB2.id, "Người Ngoài");
     expect(await codeOf(() => personProfile(ctx.db, cadreA1, outsider))).toBe("forbidden");
   });

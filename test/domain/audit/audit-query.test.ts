@@ -23,11 +23,41 @@ beforeEach(async () => {
     .executeTakeFirstOrThrow();
   meetingB1 = m.id;
   const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 8, minute));
-  await recordAudit(ctx.db, { actorPersonId: adminA, source: "web", action: "unit.rename", entityType: "Unit", entityId: tree.branchA1.id }, at(1));
-  await recordAudit(ctx.db, { actorPersonId: adminA, source: "chat", action: "membership.add", entityType: "Person", entityId: 99, detail: { unitId: tree.branchA2.id, role: "member" } }, at(2));
-  await recordAudit(ctx.db, { actorPersonId: null, source: "cli", action: "meeting.create", entityType: "Meeting", entityId: meetingB1 }, at(3));
+  await recordAudit(
+    ctx.db,
+    { actorPersonId: adminA, source: "web", action: "unit.rename", entityType: "Unit", entityId: tree.branchA1.id },
+    at(1),
+  );
+  await recordAudit(
+    ctx.db,
+    {
+      actorPersonId: adminA,
+      source: "chat",
+      action: "membership.add",
+      entityType: "Person",
+      entityId: 99,
+      detail: { unitId: tree.branchA2.id, role: "member" },
+    },
+    at(2),
+  );
+  await recordAudit(
+    ctx.db,
+    { actorPersonId: null, source: "cli", action: "meeting.create", entityType: "Meeting", entityId: meetingB1 },
+    at(3),
+  );
   await recordAudit(ctx.db, { source: "system", action: "organisation.create", detail: { code: "x" } }, at(4));
-  await recordAudit(ctx.db, { actorPersonId: adminA, source: "web", action: "ticket.answer", entityType: "Unit", entityId: tree.communeA.id, detail: { circular: undefined } }, at(5));
+  await recordAudit(
+    ctx.db,
+    {
+      actorPersonId: adminA,
+      source: "web",
+      action: "ticket.answer",
+      entityType: "Unit",
+      entityId: tree.communeA.id,
+      detail: { circular: undefined },
+    },
+    at(5),
+  );
 });
 
 describe("queryAuditLog", () => {
@@ -47,14 +77,21 @@ describe("queryAuditLog", () => {
   it("should find a meeting's row through the meeting's unit", async () => {
     const { db, tree } = ctx;
     const page = await queryAuditLog(db, systemActor("cli"), { unitId: tree.communeB.id });
-    expect(page.rows.map((r) => [r.action, r.unitId, r.actorName, r.source])).toEqual([["meeting.create", tree.branchB1.id, null, "cli"]]);
+    expect(page.rows.map((r) => [r.action, r.unitId, r.actorName, r.source])).toEqual([
+      ["meeting.create", tree.branchB1.id, null, "cli"],
+    ]);
   });
 
   it("should show rows touching no unit to the system only, without a unit filter", async () => {
     const { db, tree } = ctx;
     const all = await queryAuditLog(db, systemActor("cli"), {});
     expect(all.total).toBe(5);
-    expect(all.rows[1]).toMatchObject({ action: "organisation.create", unitId: null, unitName: null, detail: { code: "x" } });
+    expect(all.rows[1]).toMatchObject({
+      action: "organisation.create",
+      unitId: null,
+      unitName: null,
+      detail: { code: "x" },
+    });
     const province = await queryAuditLog(db, systemActor("cli"), { unitId: tree.province.id });
     expect(province.total).toBe(4);
   });
@@ -63,14 +100,19 @@ describe("queryAuditLog", () => {
     const { db, tree } = ctx;
     const unitId = tree.province.id;
     const sys = systemActor("cli");
-    expect((await queryAuditLog(db, sys, { unitId, action: "membership." })).rows.map((r) => r.action)).toEqual(["membership.add"]);
+    expect((await queryAuditLog(db, sys, { unitId, action: "membership." })).rows.map((r) => r.action)).toEqual([
+      "membership.add",
+    ]);
     expect((await queryAuditLog(db, sys, { unitId, action: "membership" })).total).toBe(0);
     expect((await queryAuditLog(db, sys, { unitId, action: "unit.rename" })).total).toBe(1);
     expect((await queryAuditLog(db, sys, { unitId, actorPersonId: adminA })).total).toBe(3);
     expect((await queryAuditLog(db, sys, { unitId, source: "cli" })).total).toBe(1);
     const from = new Date(Date.UTC(2026, 10, 1, 8, 2));
     const to = new Date(Date.UTC(2026, 10, 1, 8, 5));
-    expect((await queryAuditLog(db, sys, { unitId, from, to })).rows.map((r) => r.action)).toEqual(["meeting.create", "membership.add"]);
+    expect((await queryAuditLog(db, sys, { unitId, from, to })).rows.map((r) => r.action)).toEqual([
+      "meeting.create",
+      "membership.add",
+    ]);
     const second = await queryAuditLog(db, sys, { unitId, page: 2, pageSize: 3 });
     expect(second).toMatchObject({ total: 4, page: 2, pageSize: 3 });
     expect(second.rows.map((r) => r.action)).toEqual(["unit.rename"]);
@@ -78,7 +120,11 @@ describe("queryAuditLog", () => {
 
   it("should refuse a person outside the unit and a person without a unit", async () => {
     const { db, tree } = ctx;
-    const code = async (p: Promise<unknown>) => p.then(() => "ok", (e) => (isAppError(e) ? e.code : String(e)));
+    const code = async (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e) => (isAppError(e) ? e.code : String(e)),
+      );
     expect(await code(queryAuditLog(db, personActor(adminA, "web"), { unitId: tree.communeB.id }))).toBe("forbidden");
     expect(await code(queryAuditLog(db, personActor(adminA, "web"), {}))).toBe("forbidden");
     expect(await code(queryAuditLog(db, systemActor("cli"), { pageSize: 0 }))).toBe("invalid_input");

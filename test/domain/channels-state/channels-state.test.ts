@@ -5,12 +5,28 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
-import { deleteChannelSetting, readChannelSetting, replaceChannelSetting, writeChannelSetting } from "../../../src/domain/channels-state/channel-settings.ts";
 import {
-  backedOffZaloAccounts, countBackedOffZaloAccounts, isOwnZaloMessage, isZaloGroupAllowed, nameZaloGroup, rateLimitedZaloChats, registerZaloGroup, zaloQueueLength,
+  deleteChannelSetting,
+  readChannelSetting,
+  replaceChannelSetting,
+  writeChannelSetting,
+} from "../../../src/domain/channels-state/channel-settings.ts";
+import {
+  backedOffZaloAccounts,
+  countBackedOffZaloAccounts,
+  isOwnZaloMessage,
+  isZaloGroupAllowed,
+  nameZaloGroup,
+  rateLimitedZaloChats,
+  registerZaloGroup,
+  zaloQueueLength,
 } from "../../../src/domain/channels-state/zalo-state.ts";
 import { listChatGroups } from "../../../src/domain/channels-state/chat-group-list.ts";
-import { hasDemoOrganisation, hasRealOrganisation, organisationCode } from "../../../src/domain/organisations/organisation-presence.ts";
+import {
+  hasDemoOrganisation,
+  hasRealOrganisation,
+  organisationCode,
+} from "../../../src/domain/organisations/organisation-presence.ts";
 import { adminChatAccounts } from "../../../src/domain/admins/admin-accounts.ts";
 import { personChatAccounts, personName, personUnitNames } from "../../../src/domain/person-profile/person-profile.ts";
 import { demoWorkplaceRoles } from "../../../src/domain/web-auth/demo-sign-in.ts";
@@ -27,27 +43,66 @@ afterAll(async () => {
 const t = 1_800_000_000_000;
 
 async function organisation(code: string, isDemo: boolean): Promise<number> {
-  return (await db.kysely.insertInto("Organisation").values({ code, name: code, isDemo, createdAt: t }).returning("id").executeTakeFirstOrThrow()).id;
+  return (
+    await db.kysely
+      .insertInto("Organisation")
+      .values({ code, name: code, isDemo, createdAt: t })
+      .returning("id")
+      .executeTakeFirstOrThrow()
+  ).id;
 }
 
 async function unit(organisationId: number, name: string, path: string): Promise<number> {
-  return (await db.kysely.insertInto("Unit").values({ organisationId, name, nameKey: name.toLowerCase(), path, depth: path.split("/").length - 2, createdAt: t }).returning("id").executeTakeFirstOrThrow()).id;
+  return (
+    await db.kysely
+      .insertInto("Unit")
+      .values({
+        organisationId,
+        name,
+        nameKey: name.toLowerCase(),
+        path,
+        depth: path.split("/").length - 2,
+        createdAt: t,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow()
+  ).id;
 }
 
 async function person(fullName: string, options: { locale?: string; isDemo?: boolean } = {}): Promise<number> {
-  return (await db.kysely
-    .insertInto("Person")
-    .values({ fullName, nameKey: fullName.toLowerCase(), locale: options.locale ?? "vi", isDemo: options.isDemo ?? false, createdAt: t, updatedAt: t })
-    .returning("id")
-    .executeTakeFirstOrThrow()).id;
+  return (
+    await db.kysely
+      .insertInto("Person")
+      .values({
+        fullName,
+        nameKey: fullName.toLowerCase(),
+        locale: options.locale ?? "vi",
+        isDemo: options.isDemo ?? false,
+        createdAt: t,
+        updatedAt: t,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow()
+  ).id;
 }
 
 async function member(personId: number, unitId: number, role: string): Promise<void> {
   await db.kysely.insertInto("Membership").values({ personId, unitId, role, createdAt: t }).execute();
 }
 
-async function account(personId: number | null, platform: string, externalId: string, extra: { unreachable?: boolean; preferred?: boolean; backoffUntil?: number; displayName?: string } = {}): Promise<number> {
-  return (await db.kysely.insertInto("ChatAccount").values({ personId, platform, externalId, createdAt: t, ...extra }).returning("id").executeTakeFirstOrThrow()).id;
+async function account(
+  personId: number | null,
+  platform: string,
+  externalId: string,
+  extra: { unreachable?: boolean; preferred?: boolean; backoffUntil?: number; displayName?: string } = {},
+): Promise<number> {
+  return (
+    await db.kysely
+      .insertInto("ChatAccount")
+      .values({ personId, platform, externalId, createdAt: t, ...extra })
+      .returning("id")
+      .executeTakeFirstOrThrow()
+  ).id;
 }
 
 describe("channel settings", () => {
@@ -79,8 +134,14 @@ describe("zalo state", () => {
     expect(await isZaloGroupAllowed(db, "g-1")).toBe(false);
     await nameZaloGroup(db, "g-1", "Chi hội 1");
     await nameZaloGroup(db, "g-1", "Tên khác");
-    await db.kysely.insertInto("ChatGroup").values({ platform: "zalo", externalId: "g-2", allowed: true, createdAt: t }).execute();
-    await db.kysely.insertInto("ChatGroup").values({ platform: "telegram", externalId: "g-3", allowed: true, createdAt: t }).execute();
+    await db.kysely
+      .insertInto("ChatGroup")
+      .values({ platform: "zalo", externalId: "g-2", allowed: true, createdAt: t })
+      .execute();
+    await db.kysely
+      .insertInto("ChatGroup")
+      .values({ platform: "telegram", externalId: "g-3", allowed: true, createdAt: t })
+      .execute();
     expect(await isZaloGroupAllowed(db, "g-2")).toBe(true);
     expect(await isZaloGroupAllowed(db, "g-3")).toBe(false); // another platform's group
     const groups = await listChatGroups(db);
@@ -93,8 +154,14 @@ describe("zalo state", () => {
 
   it("should recognise its own sent messages only", async () => {
     const log = { platform: "zalo", chatId: "200", platformMessageId: "m-1", kind: "text", createdAt: t };
-    await db.kysely.insertInto("MessageLog").values({ ...log, direction: "out" }).execute();
-    await db.kysely.insertInto("MessageLog").values({ ...log, platformMessageId: "m-2", direction: "in" }).execute();
+    await db.kysely
+      .insertInto("MessageLog")
+      .values({ ...log, direction: "out" })
+      .execute();
+    await db.kysely
+      .insertInto("MessageLog")
+      .values({ ...log, platformMessageId: "m-2", direction: "in" })
+      .execute();
     expect(await isOwnZaloMessage(db, "200", "m-1")).toBe(true);
     expect(await isOwnZaloMessage(db, "200", "m-2")).toBe(false);
     expect(await isOwnZaloMessage(db, "201", "m-1")).toBe(false);
@@ -102,7 +169,13 @@ describe("zalo state", () => {
 
   it("should count the queue and list what waits out a back-off, soonest first", async () => {
     const outbox = async (platform: string, chatId: string, status: string, notBefore: number) =>
-      (await db.kysely.insertInto("Outbox").values({ platform, chatId, body: "{}", status, notBefore, createdAt: t }).returning("id").executeTakeFirstOrThrow()).id;
+      (
+        await db.kysely
+          .insertInto("Outbox")
+          .values({ platform, chatId, body: "{}", status, notBefore, createdAt: t })
+          .returning("id")
+          .executeTakeFirstOrThrow()
+      ).id;
     await outbox("zalo", "u-1", "pending", t);
     await outbox("zalo", "u-2", "sending", t);
     await outbox("zalo", "u-3", "sent", t);
@@ -111,10 +184,20 @@ describe("zalo state", () => {
     const later = await outbox("zalo", "u-4", "pending", t + 9000_000);
     const soon = await outbox("zalo", "u-5", "pending", t + 600_000);
     const retried = await outbox("zalo", "u-6", "pending", t + 600_000);
-    for (const id of [late, later, soon]) await db.kysely.insertInto("DeliveryAttempt").values({ outboxId: id, outcome: "rate_limited", createdAt: t }).execute();
+    for (const id of [late, later, soon])
+      await db.kysely
+        .insertInto("DeliveryAttempt")
+        .values({ outboxId: id, outcome: "rate_limited", createdAt: t })
+        .execute();
     // Rate limited once, then failed otherwise: its latest attempt is not a rate limit.
-    await db.kysely.insertInto("DeliveryAttempt").values({ outboxId: retried, outcome: "rate_limited", createdAt: t }).execute();
-    await db.kysely.insertInto("DeliveryAttempt").values({ outboxId: retried, outcome: "transient", createdAt: t + 1 }).execute();
+    await db.kysely
+      .insertInto("DeliveryAttempt")
+      .values({ outboxId: retried, outcome: "rate_limited", createdAt: t })
+      .execute();
+    await db.kysely
+      .insertInto("DeliveryAttempt")
+      .values({ outboxId: retried, outcome: "transient", createdAt: t + 1 })
+      .execute();
     expect(await zaloQueueLength(db)).toBe(6); // pending and sending ones of Zalo only
     expect(await rateLimitedZaloChats(db, t)).toEqual([
       { chatId: "u-5", until: t + 600_000 },

@@ -33,8 +33,18 @@ describe("leases", () => {
 
   it("a keeper holds, renews, and hands over on stop", async () => {
     const events: string[] = [];
-    const one = new LeaseKeeper(db, "zalo:9", { ttlMs: 1500, holder: "one", onAcquired: () => events.push("one+"), onLost: () => events.push("one-") });
-    const two = new LeaseKeeper(db, "zalo:9", { ttlMs: 1500, holder: "two", onAcquired: () => events.push("two+"), onLost: () => events.push("two-") });
+    const one = new LeaseKeeper(db, "zalo:9", {
+      ttlMs: 1500,
+      holder: "one",
+      onAcquired: () => events.push("one+"),
+      onLost: () => events.push("one-"),
+    });
+    const two = new LeaseKeeper(db, "zalo:9", {
+      ttlMs: 1500,
+      holder: "two",
+      onAcquired: () => events.push("two+"),
+      onLost: () => events.push("two-"),
+    });
     await one.start();
     await two.start();
     expect([one.held, two.held]).toEqual([true, false]);

@@ -20,7 +20,9 @@ describe("LeasedWork", () => {
     let overlap = false;
     const work = (name: string) =>
       new LeasedWork(db, "work:test", {
-        ttlMs: 2000, intervalMs: 200, holder: name,
+        ttlMs: 2000,
+        intervalMs: 200,
+        holder: name,
         begin: async () => {
           running++;
           if (running > 1) overlap = true;
@@ -53,8 +55,18 @@ describe("LeasedWork", () => {
 
   it("should end nothing and begin nothing for a process that never held the lease", async () => {
     const log: string[] = [];
-    const holder = new LeasedWork(db, "work:other", { ttlMs: 2000, intervalMs: 200, begin: () => void log.push("h+"), end: () => void log.push("h-") });
-    const waiting = new LeasedWork(db, "work:other", { ttlMs: 2000, intervalMs: 200, begin: () => void log.push("w+"), end: () => void log.push("w-") });
+    const holder = new LeasedWork(db, "work:other", {
+      ttlMs: 2000,
+      intervalMs: 200,
+      begin: () => void log.push("h+"),
+      end: () => void log.push("h-"),
+    });
+    const waiting = new LeasedWork(db, "work:other", {
+      ttlMs: 2000,
+      intervalMs: 200,
+      begin: () => void log.push("w+"),
+      end: () => void log.push("w-"),
+    });
     await holder.start();
     await waiting.start();
     await waiting.stop();
@@ -65,7 +77,8 @@ describe("LeasedWork", () => {
   it("should report an error of begin and keep holding", async () => {
     const errors: unknown[] = [];
     const work = new LeasedWork(db, "work:failing", {
-      ttlMs: 2000, intervalMs: 200,
+      ttlMs: 2000,
+      intervalMs: 200,
       begin: () => {
         throw new Error("no network");
       },

@@ -8,9 +8,25 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { openDatabase, type Database } from "../../../src/storage/database.ts";
 import {
-  claim, dueCandidates, enqueue, enqueueMany, getOutboxRow, markFinal, outboxCounts, priorities, recordSends, recoverExpiredLeases, reschedule,
+  claim,
+  dueCandidates,
+  enqueue,
+  enqueueMany,
+  getOutboxRow,
+  markFinal,
+  outboxCounts,
+  priorities,
+  recordSends,
+  recoverExpiredLeases,
+  reschedule,
 } from "../../../src/domain/deliveries/outbox-service.ts";
-import { chatHistory, completeInbound, entityOfMessage, recordInbound, unhandledInbound } from "../../../src/domain/messages/message-log.ts";
+import {
+  chatHistory,
+  completeInbound,
+  entityOfMessage,
+  recordInbound,
+  unhandledInbound,
+} from "../../../src/domain/messages/message-log.ts";
 
 let db: TestDatabase;
 let other: Database | undefined;
@@ -35,7 +51,16 @@ async function secondConnection(): Promise<Database> {
 describe("claim", () => {
   it("should never give one row to two claimers claiming at the same time", async () => {
     const second = await secondConnection();
-    await enqueueMany(db, Array.from({ length: 300 }, (_, i) => ({ platform: "telegram", chatId: `c${i}`, priority: priorities.broadcast, body: { text: `m${i}` } })), now);
+    await enqueueMany(
+      db,
+      Array.from({ length: 300 }, (_, i) => ({
+        platform: "telegram",
+        chatId: `c${i}`,
+        priority: priorities.broadcast,
+        body: { text: `m${i}` },
+      })),
+      now,
+    );
     const taken = new Map<number, string>();
     let overlaps = 0;
     // Each claimer reads the queue and claims what it read, again and again, as the engine does.
@@ -44,7 +69,12 @@ describe("claim", () => {
       for (;;) {
         const rows = await dueCandidates(conn, "telegram", now, 20);
         if (!rows.length) return rounds;
-        const claimed = await claim(conn, rows.map((r) => r.id), worker, lease);
+        const claimed = await claim(
+          conn,
+          rows.map((r) => r.id),
+          worker,
+          lease,
+        );
         rounds++;
         for (const r of claimed) {
           if (taken.has(r.id)) overlaps++;
@@ -59,7 +89,11 @@ describe("claim", () => {
     expect(await outboxCounts(db, "telegram")).toEqual({ sending: 300 });
     // The database agrees with what each claimer was told.
     for (const [id, worker] of [...taken].slice(0, 20)) {
-      const row = await db.kysely.selectFrom("Outbox").select(["claimedBy", "attempts"]).where("id", "=", id).executeTakeFirstOrThrow();
+      const row = await db.kysely
+        .selectFrom("Outbox")
+        .select(["claimedBy", "attempts"])
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
       expect(row).toEqual({ claimedBy: worker, attempts: 1 });
     }
   });
@@ -67,7 +101,8 @@ describe("claim", () => {
   it("should split the same rows between two claimers asking for all of them at once", async () => {
     const second = await secondConnection();
     const ids: number[] = [];
-    for (let i = 0; i < 100; i++) ids.push((await enqueue(db, { platform: "telegram", chatId: `c${i}`, body: { text: "x" } }, now))!);
+    for (let i = 0; i < 100; i++)
+      ids.push((await enqueue(db, { platform: "telegram", chatId: `c${i}`, body: { text: "x" } }, now))!);
     const [a, b] = await Promise.all([claim(db, ids, "w-a", lease), claim(second, ids, "w-b", lease)]);
     const seen = [...a, ...b].map((r) => r.id);
     expect(new Set(seen).size).toBe(seen.length);
@@ -85,19 +120,38 @@ describe("claim", () => {
     // The other process sees chat 42's second message as due, but may not send it while the first is in flight.
     const due = await dueCandidates(second, "telegram", now, 10);
     expect(due.map((r) => r.id)).toEqual([next, elsewhere]);
-    expect((await claim(second, due.map((r) => r.id), "w-b", lease)).map((r) => r.id)).toEqual([elsewhere]);
+    expect(
+      (
+        await claim(
+          second,
+          due.map((r) => r.id),
+          "w-b",
+          lease,
+        )
+      ).map((r) => r.id),
+    ).toEqual([elsewhere]);
     expect(await recordSends(db, "w-a", [{ id: first, platformMessageId: "7", at: now, log: [] }])).toBe(1);
     expect((await claim(second, [next], "w-b", lease)).map((r) => r.id)).toEqual([next]);
   });
 
   it("should skip the chats it is told to, and read rows by priority then fair order", async () => {
-    await enqueueMany(db, [
-      { platform: "telegram", chatId: "a", priority: priorities.broadcast, body: { text: "1" } },
-      { platform: "telegram", chatId: "b", priority: priorities.reply, body: { text: "2" } },
-      { platform: "telegram", chatId: "c", priority: priorities.normal, body: { text: "3" } },
-      { platform: "telegram", chatId: "d", priority: priorities.reply, body: { text: "4" }, notBefore: new Date(now.getTime() + 1000) },
-      { platform: "zalo", chatId: "e", priority: priorities.reply, body: { text: "5" } },
-    ], now);
+    await enqueueMany(
+      db,
+      [
+        { platform: "telegram", chatId: "a", priority: priorities.broadcast, body: { text: "1" } },
+        { platform: "telegram", chatId: "b", priority: priorities.reply, body: { text: "2" } },
+        { platform: "telegram", chatId: "c", priority: priorities.normal, body: { text: "3" } },
+        {
+          platform: "telegram",
+          chatId: "d",
+          priority: priorities.reply,
+          body: { text: "4" },
+          notBefore: new Date(now.getTime() + 1000),
+        },
+        { platform: "zalo", chatId: "e", priority: priorities.reply, body: { text: "5" } },
+      ],
+      now,
+    );
     expect((await dueCandidates(db, "telegram", now, 10)).map((r) => r.chatId)).toEqual(["b", "c", "a"]);
     expect((await dueCandidates(db, "telegram", now, 10, ["b", "a"])).map((r) => r.chatId)).toEqual(["c"]);
     expect((await dueCandidates(db, "telegram", now, 1)).map((r) => r.chatId)).toEqual(["b"]);
@@ -107,18 +161,52 @@ describe("claim", () => {
 describe("recordSends", () => {
   it("should mark a batch sent with its attempts and log lines, but not a row another worker holds", async () => {
     const ids: number[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await enqueue(db, { platform: "telegram", chatId: `c${i}`, body: { text: `m${i}` }, entityType: "Directive", entityId: 9 }, now))!);
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (await enqueue(
+          db,
+          { platform: "telegram", chatId: `c${i}`, body: { text: `m${i}` }, entityType: "Directive", entityId: 9 },
+          now,
+        ))!,
+      );
     await claim(db, ids.slice(0, 2), "w-a", lease);
     await claim(db, ids.slice(2), "w-b", lease);
     const at = new Date(now.getTime() + 500);
-    const marked = await recordSends(db, "w-a", ids.map((id, i) => ({
-      id, platformMessageId: `p${i}`, at,
-      log: [{ platform: "telegram", chatId: `c${i}`, chatType: "private", text: `m${i}`, platformMessageId: `p${i}`, entityType: "Directive", entityId: 9, outboxId: id, at }],
-    })));
+    const marked = await recordSends(
+      db,
+      "w-a",
+      ids.map((id, i) => ({
+        id,
+        platformMessageId: `p${i}`,
+        at,
+        log: [
+          {
+            platform: "telegram",
+            chatId: `c${i}`,
+            chatType: "private",
+            text: `m${i}`,
+            platformMessageId: `p${i}`,
+            entityType: "Directive",
+            entityId: 9,
+            outboxId: id,
+            at,
+          },
+        ],
+      })),
+    );
     expect(marked).toBe(2);
-    expect((await getOutboxRow(db, ids[0]!))).toMatchObject({ status: "sent", sentAt: at.getTime(), platformMessageId: "p0", chatType: "private" });
+    expect(await getOutboxRow(db, ids[0]!)).toMatchObject({
+      status: "sent",
+      sentAt: at.getTime(),
+      platformMessageId: "p0",
+      chatType: "private",
+    });
     expect((await getOutboxRow(db, ids[2]!))!.status).toBe("sending");
-    const attempts = await db.kysely.selectFrom("DeliveryAttempt").select(["outboxId", "outcome"]).orderBy("outboxId").execute();
+    const attempts = await db.kysely
+      .selectFrom("DeliveryAttempt")
+      .select(["outboxId", "outcome"])
+      .orderBy("outboxId")
+      .execute();
     expect(attempts.filter((a) => a.outcome === "sent").length).toBe(3);
     expect(await entityOfMessage(db, "telegram", "c1", "p1")).toEqual({ entityType: "Directive", entityId: 9 });
     expect((await chatHistory(db, "telegram", "c0")).map((l) => [l.direction, l.text])).toEqual([["out", "m0"]]);
@@ -128,7 +216,11 @@ describe("recordSends", () => {
     const id = (await enqueue(db, { platform: "telegram", chatId: "c", body: { text: "x" } }, now))!;
     await claim(db, [id], "w", lease);
     await reschedule(db, id, "rate_limited", new Date(now.getTime() + 3000), now, { errorCode: 429, retryAfter: 3 });
-    expect(await getOutboxRow(db, id)).toMatchObject({ status: "pending", attempts: 0, notBefore: now.getTime() + 3000 });
+    expect(await getOutboxRow(db, id)).toMatchObject({
+      status: "pending",
+      attempts: 0,
+      notBefore: now.getTime() + 3000,
+    });
     await claim(db, [id], "w", lease);
     await reschedule(db, id, "retry", now, now, { error: "boom" });
     expect(await getOutboxRow(db, id)).toMatchObject({ status: "pending", attempts: 1, lastError: "boom" });
@@ -170,7 +262,16 @@ describe("dedupe", () => {
 
   it("should store an inbound event once per platform and recognise its duplicate", async () => {
     const second = await secondConnection();
-    const m = { platform: "telegram", chatId: "5", chatType: "private", senderExternalId: "5", kind: "text", text: "Có", platformEventId: "1001", at: now };
+    const m = {
+      platform: "telegram",
+      chatId: "5",
+      chatType: "private",
+      senderExternalId: "5",
+      kind: "text",
+      text: "Có",
+      platformEventId: "1001",
+      at: now,
+    };
     const [a, b] = await Promise.all([recordInbound(db, m), recordInbound(second, m)]);
     expect([a.duplicate, b.duplicate].sort()).toEqual([false, true]);
     expect(a.id).toBe(b.id);
@@ -180,6 +281,8 @@ describe("dedupe", () => {
     expect(zalo.duplicate).toBe(false);
     expect(zalo.id).not.toBe(a.id);
     // Only the Zalo one is still waiting to be handled.
-    expect((await unhandledInbound(db, new Date(now.getTime() + 1))).map((r) => [r.id, r.platform, r.at.getTime()])).toEqual([[zalo.id, "zalo", now.getTime()]]);
+    expect(
+      (await unhandledInbound(db, new Date(now.getTime() + 1))).map((r) => [r.id, r.platform, r.at.getTime()]),
+    ).toEqual([[zalo.id, "zalo", now.getTime()]]);
   });
 });

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
-import { claim, enqueue, getOutboxRow, heartbeat, recoverDeadOwners, registerWorker } from "../../../src/domain/deliveries/outbox-service.ts";
+import {
+  claim,
+  enqueue,
+  getOutboxRow,
+  heartbeat,
+  recoverDeadOwners,
+  registerWorker,
+} from "../../../src/domain/deliveries/outbox-service.ts";
 
 let db: TestDatabase;
 beforeEach(async () => {

@@ -9,8 +9,19 @@ import { enqueue, markFinal, type OutboxBody } from "../../../src/domain/deliver
 import { getPendingQuestion, setPendingQuestion } from "../../../src/domain/conversation-state.ts";
 import { createOrganisation } from "../../../src/domain/units/unit-service.ts";
 import {
-  createDirective, directiveAudience, directiveAudienceCounts, directiveProgress, getDirective, listRecentDirectives, markRead, normaliseDirectiveNumber,
-  renderDirectiveText, sendDirective, summaryMaxLength, validateDirective, type DirectiveInput,
+  createDirective,
+  directiveAudience,
+  directiveAudienceCounts,
+  directiveProgress,
+  getDirective,
+  listRecentDirectives,
+  markRead,
+  normaliseDirectiveNumber,
+  renderDirectiveText,
+  sendDirective,
+  summaryMaxLength,
+  validateDirective,
+  type DirectiveInput,
 } from "../../../src/domain/directives/directive-service.ts";
 import { addTestPerson, accountOf as accountOfPerson, type TestPersonOptions } from "../../helpers/people.ts";
 import { inOrder } from "../../helpers/in-order.ts";
@@ -28,7 +39,8 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) =>
+  addTestPerson(db, unitId, fullName, options);
 
 const accountOf = (personId: number) => accountOfPerson(db, personId);
 
@@ -52,7 +64,14 @@ async function errorOf(fn: () => unknown): Promise<{ code: string; params: Recor
 }
 
 const count = async (table: "Directive" | "AuditLog" | "Outbox" | "DirectiveDelivery" | "ScheduledJob") =>
-  Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db.kysely
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 function input(createdById: number, overrides: Partial<DirectiveInput> = {}): DirectiveInput {
   return {
@@ -61,7 +80,8 @@ function input(createdById: number, overrides: Partial<DirectiveInput> = {}): Di
     number: "05-NQ/HCCB",
     issuer: "Ban Thường vụ Hội CCB tỉnh",
     title: "Nghị quyết về công tác hội năm 2027",
-    summary: "Tập trung phát triển hội viên mới, chăm lo hội viên khó khăn.\nMỗi chi hội sinh hoạt ít nhất 1 lần/tháng.",
+    summary:
+      "Tập trung phát triển hội viên mới, chăm lo hội viên khó khăn.\nMỗi chi hội sinh hoạt ít nhất 1 lần/tháng.",
     link: "https://hoiccb.binhdinh.vn/nq-05",
     createdById,
     ...overrides,
@@ -70,7 +90,12 @@ function input(createdById: number, overrides: Partial<DirectiveInput> = {}): Di
 
 /** What the delivery engine does with a claimed row. */
 async function deliver(outboxId: number, outcome: "sent" | "unreachable" | "failed", now = at(5)): Promise<void> {
-  if (outcome === "sent") await db.kysely.updateTable("Outbox").set({ status: "sent", sentAt: now.getTime() }).where("id", "=", outboxId).execute();
+  if (outcome === "sent")
+    await db.kysely
+      .updateTable("Outbox")
+      .set({ status: "sent", sentAt: now.getTime() })
+      .where("id", "=", outboxId)
+      .execute();
   else await markFinal(db, outboxId, outcome, now);
 }
 
@@ -106,7 +131,10 @@ describe("normaliseDirectiveNumber", () => {
   });
 
   it("should refuse stray characters, a number without digits and an overlong one, naming what was typed", async () => {
-    expect(await errorOf(() => normaliseDirectiveNumber("784@QĐ/TU"))).toEqual({ code: "directive_number_invalid", params: { number: "784@QĐ/TU" } });
+    expect(await errorOf(() => normaliseDirectiveNumber("784@QĐ/TU"))).toEqual({
+      code: "directive_number_invalid",
+      params: { number: "784@QĐ/TU" },
+    });
     for (const bad of ["QĐ/TU", "12;34", "12 (QĐ)", "12-QĐ/TU 🙂", "-12", "12/", "1".repeat(61)])
       expect(await code(() => normaliseDirectiveNumber(bad)), bad).toBe("directive_number_invalid");
   });
@@ -123,38 +151,81 @@ describe("validateDirective", () => {
   it("should refuse an empty summary and one over 3,000 characters with its length", async () => {
     expect(await code(() => validateDirective(base({ summary: "  \n\t " })))).toBe("directive_summary_empty");
     expect(validateDirective(base({ summary: "b".repeat(summaryMaxLength) })).warnings).toEqual(["summary_long"]);
-    expect(await errorOf(() => validateDirective(base({ summary: "b".repeat(3001) })))).toEqual({ code: "directive_summary_too_long", params: { length: 3001, max: 3000 } });
+    expect(await errorOf(() => validateDirective(base({ summary: "b".repeat(3001) })))).toEqual({
+      code: "directive_summary_too_long",
+      params: { length: 3001, max: 3000 },
+    });
   });
 
   it("should refuse a missing or overlong title, an unknown kind and a bad link", async () => {
     expect((await errorOf(() => validateDirective(base({ title: "   " }))))?.params).toEqual({ field: "title" });
-    expect((await errorOf(() => validateDirective(base({ title: "t".repeat(301) }))))?.params).toEqual({ field: "title", max: 300 });
+    expect((await errorOf(() => validateDirective(base({ title: "t".repeat(301) }))))?.params).toEqual({
+      field: "title",
+      max: 300,
+    });
     expect(validateDirective(base({ title: "t".repeat(300) })).warnings).toEqual([]);
-    expect(await errorOf(() => validateDirective(base({ kind: "cong_van" as never })))).toEqual({ code: "invalid_input", params: { field: "kind" } });
-    for (const link of ["ftp://files.vn/a", "javascript:alert(1)", "hoiccb.vn/nq", "https://", `https://a.vn/${"x".repeat(490)}`, "https://a.vn/a b"])
-      expect(await errorOf(() => validateDirective(base({ link }))), link).toEqual({ code: "invalid_input", params: link.length > 500 ? { field: "link", max: 500 } : { field: "link" } });
-    for (const link of [null, "", "http://a.vn", "https://hoiccb.vn/nq?id=5"]) expect(validateDirective(base({ link })).warnings).toEqual([]);
+    expect(await errorOf(() => validateDirective(base({ kind: "cong_van" as never })))).toEqual({
+      code: "invalid_input",
+      params: { field: "kind" },
+    });
+    for (const link of [
+      "ftp://files.vn/a",
+      "javascript:alert(1)",
+      "hoiccb.vn/nq",
+      "https://",
+      `https://a.vn/${"x".repeat(490)}`,
+      "https://a.vn/a b",
+    ])
+      expect(await errorOf(() => validateDirective(base({ link }))), link).toEqual({
+        code: "invalid_input",
+        params: link.length > 500 ? { field: "link", max: 500 } : { field: "link" },
+      });
+    for (const link of [null, "", "http://a.vn", "https://hoiccb.vn/nq?id=5"])
+      expect(validateDirective(base({ link })).warnings).toEqual([]);
   });
 
   it("should refuse a bad number and reminder days outside 1–30", async () => {
     expect(await code(() => validateDirective(base({ number: "số #5" })))).toBe("directive_number_invalid");
-    expect((await errorOf(() => validateDirective(base({ reminderDays: 0 }))))?.params).toEqual({ field: "reminderDays" });
-    expect((await errorOf(() => validateDirective(base({ reminderDays: 31 }))))?.params).toEqual({ field: "reminderDays" });
-    expect((await errorOf(() => validateDirective(base({ reminderDays: 1.5 }))))?.params).toEqual({ field: "reminderDays" });
+    expect((await errorOf(() => validateDirective(base({ reminderDays: 0 }))))?.params).toEqual({
+      field: "reminderDays",
+    });
+    expect((await errorOf(() => validateDirective(base({ reminderDays: 31 }))))?.params).toEqual({
+      field: "reminderDays",
+    });
+    expect((await errorOf(() => validateDirective(base({ reminderDays: 1.5 }))))?.params).toEqual({
+      field: "reminderDays",
+    });
   });
 });
 
 describe("createDirective", () => {
   it("should store a tidy draft with its warnings and an audit entry", async () => {
     const official = await person(tree.communeA.id, "Lê Văn Quan", { role: "official" });
-    const d = await createDirective(db, input(official, { number: " 05 - NQ / HCCB ", summary: `  ${"x".repeat(750)}  `, reminderDays: 5 }), t0);
+    const d = await createDirective(
+      db,
+      input(official, { number: " 05 - NQ / HCCB ", summary: `  ${"x".repeat(750)}  `, reminderDays: 5 }),
+      t0,
+    );
     expect(d).toMatchObject({
-      unitId: tree.communeA.id, organisationId: null, kind: "nghi_quyet", number: "05-NQ/HCCB", status: "draft", reminderDays: 5,
-      createdById: official, createdAt: t0.getTime(), sentAt: null, warnings: ["summary_long"],
+      unitId: tree.communeA.id,
+      organisationId: null,
+      kind: "nghi_quyet",
+      number: "05-NQ/HCCB",
+      status: "draft",
+      reminderDays: 5,
+      createdById: official,
+      createdAt: t0.getTime(),
+      sentAt: null,
+      warnings: ["summary_long"],
     });
     expect(d.summary).toBe("x".repeat(750));
     expect(await getDirective(db, d.id)).toMatchObject({ id: d.id, status: "draft" });
-    expect(await db.kysely.selectFrom("AuditLog").select(["actorPersonId", "action", "entityType", "entityId"]).executeTakeFirst()).toEqual({ actorPersonId: official, action: "directive.create", entityType: "Directive", entityId: d.id });
+    expect(
+      await db.kysely
+        .selectFrom("AuditLog")
+        .select(["actorPersonId", "action", "entityType", "entityId"])
+        .executeTakeFirst(),
+    ).toEqual({ actorPersonId: official, action: "directive.create", entityType: "Directive", entityId: d.id });
   });
 
   it("should let a cadre or official post to their unit's subtree and nobody else", async () => {
@@ -165,8 +236,11 @@ describe("createDirective", () => {
     const member = await person(tree.communeA.id, "Hội viên Xã");
     expect((await createDirective(db, input(provinceOfficial), t0)).unitId).toBe(tree.communeA.id);
     expect((await createDirective(db, input(communeCadre), t0)).unitId).toBe(tree.communeA.id);
-    expect((await createDirective(db, input(communeCadre, { unitId: tree.branchA2.id }), t0)).unitId).toBe(tree.branchA2.id);
-    for (const who of [branchCadre, siblingCadre, member]) expect(await code(() => createDirective(db, input(who), t0))).toBe("forbidden");
+    expect((await createDirective(db, input(communeCadre, { unitId: tree.branchA2.id }), t0)).unitId).toBe(
+      tree.branchA2.id,
+    );
+    for (const who of [branchCadre, siblingCadre, member])
+      expect(await code(() => createDirective(db, input(who), t0))).toBe("forbidden");
     expect(await count("Directive")).toBe(3);
   });
 
@@ -175,10 +249,15 @@ describe("createDirective", () => {
     expect(await code(() => createDirective(db, input(official, { summary: "" }), t0))).toBe("directive_summary_empty");
     expect(await code(() => createDirective(db, input(official, { unitId: 9999 }), t0))).toBe("unit_not_found");
     const { id: other } = await createOrganisation(db, systemActor(), { code: "ctn", name: "Đoàn Thanh niên" });
-    expect(await errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({ code: "invalid_input", params: { field: "organisationId" } });
+    expect(await errorOf(() => createDirective(db, input(official, { organisationId: other }), t0))).toEqual({
+      code: "invalid_input",
+      params: { field: "organisationId" },
+    });
     expect(await count("Directive")).toBe(0);
     expect(await count("AuditLog")).toBe(0);
-    expect((await createDirective(db, input(official, { organisationId: tree.organisationId }), t0)).organisationId).toBe(tree.organisationId);
+    expect(
+      (await createDirective(db, input(official, { organisationId: tree.organisationId }), t0)).organisationId,
+    ).toBe(tree.organisationId);
   });
 });
 
@@ -218,14 +297,31 @@ describe("directiveAudience", () => {
     const { id: youth } = await createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
     const { id: chapter } = await db.kysely
       .insertInto("Unit")
-      .values({ organisationId: youth, parentId: tree.province.id, name: "Đoàn xã", nameKey: "doan xa", levelLabel: "", path: "tmp", depth: 1, createdAt: t0.getTime() })
+      .values({
+        organisationId: youth,
+        parentId: tree.province.id,
+        name: "Đoàn xã",
+        nameKey: "doan xa",
+        levelLabel: "",
+        path: "tmp",
+        depth: 1,
+        createdAt: t0.getTime(),
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
-    await db.kysely.updateTable("Unit").set({ path: `${tree.province.path}${chapter}/` }).where("id", "=", chapter).execute();
+    await db.kysely
+      .updateTable("Unit")
+      .set({ path: `${tree.province.path}${chapter}/` })
+      .where("id", "=", chapter)
+      .execute();
     const youngster = await person(chapter, "Đoàn viên Trẻ");
     const veteran = await person(tree.branchB2.id, "Cựu chiến binh");
     const everyone = await createDirective(db, input(official, { unitId: tree.province.id }), t0);
-    const youthOnly = await createDirective(db, input(official, { unitId: tree.province.id, organisationId: youth }), t0);
+    const youthOnly = await createDirective(
+      db,
+      input(official, { unitId: tree.province.id, organisationId: youth }),
+      t0,
+    );
     expect(await directiveAudience(db, everyone.id)).toEqual([official, youngster, veteran].sort((x, y) => x - y));
     expect(await directiveAudience(db, youthOnly.id)).toEqual([youngster]);
   });
@@ -244,7 +340,11 @@ describe("sendDirective", () => {
 
   it("should queue one copy per linked person of the subtree and record the people without an account", async () => {
     const { cadre, a, b, u, outside, d } = await setup();
-    const result = await sendDirective(db, d.id, { now: at(1), byPersonId: cadre, senderAccountId: await accountOf(cadre) });
+    const result = await sendDirective(db, d.id, {
+      now: at(1),
+      byPersonId: cadre,
+      senderAccountId: await accountOf(cadre),
+    });
     expect(result).toEqual({ total: 4, queued: 3, notLinked: 1 });
     const deliveries = await db.kysely
       .selectFrom("DirectiveDelivery")
@@ -252,12 +352,22 @@ describe("sendDirective", () => {
       .where("directiveId", "=", d.id)
       .orderBy("personId")
       .execute();
-    expect(deliveries.map((r) => [r.personId, r.status])).toEqual([[cadre, "queued"], [a, "queued"], [b, "queued"], [u, "not_linked"]]);
+    expect(deliveries.map((r) => [r.personId, r.status])).toEqual([
+      [cadre, "queued"],
+      [a, "queued"],
+      [b, "queued"],
+      [u, "not_linked"],
+    ]);
     for (const r of deliveries.filter((r) => r.status === "queued")) {
       const row = (await outboxOf(d.id, r.personId))!;
       expect(r.outboxId).toBe(row.id);
       expect(r.chatAccountId).toBe(await accountOf(r.personId));
-      expect(row).toMatchObject({ priority: 9, chatAccountId: await accountOf(r.personId), entityType: "Directive", entityId: d.id });
+      expect(row).toMatchObject({
+        priority: 9,
+        chatAccountId: await accountOf(r.personId),
+        entityType: "Directive",
+        entityId: d.id,
+      });
     }
     expect(deliveries.find((r) => r.personId === u)).toMatchObject({ chatAccountId: null, outboxId: null });
     expect(await outboxOf(d.id, outside)).toBeUndefined();
@@ -274,7 +384,7 @@ describe("sendDirective", () => {
     expect(vi.text).toContain("Nghị quyết về công tác hội năm 2027");
     expect(vi.text).toContain("Mỗi chi hội sinh hoạt ít nhất 1 lần/tháng.");
     expect(vi.text).toContain("Toàn văn: https://hoiccb.binhdinh.vn/nq-05");
-    expect(vi.text).toContain("bấm \"Đã đọc\" sau khi đọc");
+    expect(vi.text).toContain('bấm "Đã đọc" sau khi đọc');
     expect(vi.choices).toEqual([{ label: "Đã đọc", payload: `read:${d.id}` }]);
     const en = JSON.parse((await outboxOf(d.id, b))!.body) as OutboxBody;
     expect(en.locale).toBe("en");
@@ -285,9 +395,20 @@ describe("sendDirective", () => {
   it("should open the Đã đọc question on each account without breaking a flow someone is typing into", async () => {
     const { cadre, a, b, d } = await setup();
     await setPendingQuestion(db, await accountOf(a), "rsvp", { meetingId: 1 }, new Date(at(0).getTime() + DAY), at(0));
-    await setPendingQuestion(db, await accountOf(cadre), "meeting_new", { step: "place" }, new Date(at(0).getTime() + 3_600_000), at(0));
+    await setPendingQuestion(
+      db,
+      await accountOf(cadre),
+      "meeting_new",
+      { step: "place" },
+      new Date(at(0).getTime() + 3_600_000),
+      at(0),
+    );
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    const expected = { kind: "directive", data: { directiveId: d.id, choices: [`read:${d.id}`] }, expiresAt: at(1).getTime() + (3 + 7) * DAY };
+    const expected = {
+      kind: "directive",
+      data: { directiveId: d.id, choices: [`read:${d.id}`] },
+      expiresAt: at(1).getTime() + (3 + 7) * DAY,
+    };
     expect(await getPendingQuestion(db, await accountOf(a), at(2))).toEqual(expected);
     expect(await getPendingQuestion(db, await accountOf(b), at(2))).toEqual(expected);
     expect((await getPendingQuestion(db, await accountOf(cadre), at(2)))?.kind).toBe("meeting_new");
@@ -296,26 +417,68 @@ describe("sendDirective", () => {
   it("should plan the progress report in a minute and the reminder after the reminder days", async () => {
     const { cadre, d } = await setup();
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    const jobs = await db.kysely.selectFrom("ScheduledJob").select(["kind", "entityType", "entityId", "dueAt", "status", "dedupeKey"]).orderBy("dueAt").execute();
+    const jobs = await db.kysely
+      .selectFrom("ScheduledJob")
+      .select(["kind", "entityType", "entityId", "dueAt", "status", "dedupeKey"])
+      .orderBy("dueAt")
+      .execute();
     expect(jobs).toEqual([
-      { kind: "directive_progress", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 60_000, status: "pending", dedupeKey: `directive_progress:${d.id}:1` },
-      { kind: "directive_reminder", entityType: "Directive", entityId: d.id, dueAt: at(1).getTime() + 3 * DAY, status: "pending", dedupeKey: `directive_reminder:${d.id}` },
+      {
+        kind: "directive_progress",
+        entityType: "Directive",
+        entityId: d.id,
+        dueAt: at(1).getTime() + 60_000,
+        status: "pending",
+        dedupeKey: `directive_progress:${d.id}:1`,
+      },
+      {
+        kind: "directive_reminder",
+        entityType: "Directive",
+        entityId: d.id,
+        dueAt: at(1).getTime() + 3 * DAY,
+        status: "pending",
+        dedupeKey: `directive_reminder:${d.id}`,
+      },
     ]);
-    expect(await db.kysely.selectFrom("AuditLog").select(["action", "actorPersonId"]).where("action", "=", "directive.send").executeTakeFirst()).toEqual({ action: "directive.send", actorPersonId: cadre });
+    expect(
+      await db.kysely
+        .selectFrom("AuditLog")
+        .select(["action", "actorPersonId"])
+        .where("action", "=", "directive.send")
+        .executeTakeFirst(),
+    ).toEqual({ action: "directive.send", actorPersonId: cadre });
   });
 
   it("should send a person with several memberships in the subtree one copy", async () => {
     const { cadre, a, d } = await setup();
     await addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
     expect((await sendDirective(db, d.id, { now: at(1), byPersonId: cadre })).total).toBe(4);
-    expect(Number((await db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll().as("n")).where("personId", "=", a).executeTakeFirstOrThrow()).n)).toBe(1);
+    expect(
+      Number(
+        (
+          await db.kysely
+            .selectFrom("Outbox")
+            .select((eb) => eb.fn.countAll().as("n"))
+            .where("personId", "=", a)
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    ).toBe(1);
   });
 
   it("should use the preferred reachable account and skip an unreachable one", async () => {
     const { cadre, a, d } = await setup();
     const zalo = await ensureChatAccount(db, "zalo", "z-a");
-    await db.kysely.updateTable("ChatAccount").set({ personId: a, linkedAt: at(0).getTime(), preferred: true }).where("id", "=", zalo.id).execute();
-    await db.kysely.updateTable("ChatAccount").set({ preferred: false }).where("id", "=", await accountOf(a)).execute();
+    await db.kysely
+      .updateTable("ChatAccount")
+      .set({ personId: a, linkedAt: at(0).getTime(), preferred: true })
+      .where("id", "=", zalo.id)
+      .execute();
+    await db.kysely
+      .updateTable("ChatAccount")
+      .set({ preferred: false })
+      .where("id", "=", await accountOf(a))
+      .execute();
     await markUnreachable(db, zalo.id);
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     expect((await outboxOf(d.id, a))!.chatAccountId).toBe(await accountOf(a));
@@ -327,7 +490,7 @@ describe("sendDirective", () => {
     const member = await person(tree.communeA.id, "Hội viên xã");
     expect(await code(() => sendDirective(db, d.id, { now: at(1), byPersonId: sibling }))).toBe("forbidden");
     expect(await code(() => sendDirective(db, d.id, { now: at(1), byPersonId: member }))).toBe("forbidden");
-    expect(await count("DirectiveDelivery") + await count("Outbox") + await count("ScheduledJob")).toBe(0);
+    expect((await count("DirectiveDelivery")) + (await count("Outbox")) + (await count("ScheduledJob"))).toBe(0);
     expect((await getDirective(db, d.id)).status).toBe("draft");
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const before = await count("Outbox");
@@ -344,19 +507,55 @@ describe("directiveProgress", () => {
     await person(tree.branchA1.id, "Út", { linked: false });
     const d = await createDirective(db, input(cadre), t0);
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    expect(await directiveProgress(db, d.id)).toEqual({ total: 7, queued: 6, sent: 0, unreachable: 0, failed: 0, notLinked: 1, read: 0, done: false });
+    expect(await directiveProgress(db, d.id)).toEqual({
+      total: 7,
+      queued: 6,
+      sent: 0,
+      unreachable: 0,
+      failed: 0,
+      notLinked: 1,
+      read: 0,
+      done: false,
+    });
     await deliver((await outboxOf(d.id, a!))!.id, "sent");
     await deliver((await outboxOf(d.id, b!))!.id, "unreachable");
     await deliver((await outboxOf(d.id, c!))!.id, "failed");
     // E's Telegram account was blocked; the engine re-queued the copy to E's Zalo account, which got it.
     await deliver((await outboxOf(d.id, e!))!.id, "unreachable");
-    const fallback = (await enqueue(db, { platform: "zalo", chatId: "z-e", personId: e, body: { text: "…" }, entityType: "Directive", entityId: d.id, dedupeKey: `directive:${d.id}:p:${e}:fallback:99` }, at(5)))!;
-    expect(await directiveProgress(db, d.id)).toMatchObject({ queued: 3, sent: 1, unreachable: 1, failed: 1, done: false });
+    const fallback = (await enqueue(
+      db,
+      {
+        platform: "zalo",
+        chatId: "z-e",
+        personId: e,
+        body: { text: "…" },
+        entityType: "Directive",
+        entityId: d.id,
+        dedupeKey: `directive:${d.id}:p:${e}:fallback:99`,
+      },
+      at(5),
+    ))!;
+    expect(await directiveProgress(db, d.id)).toMatchObject({
+      queued: 3,
+      sent: 1,
+      unreachable: 1,
+      failed: 1,
+      done: false,
+    });
     await deliver(fallback, "sent");
     await deliver((await outboxOf(d.id, f!))!.id, "sent");
     await markRead(db, d.id, a!, await accountOf(a!), at(6));
     await deliver((await outboxOf(d.id, cadre))!.id, "sent");
-    expect(await directiveProgress(db, d.id)).toEqual({ total: 7, queued: 0, sent: 4, unreachable: 1, failed: 1, notLinked: 1, read: 1, done: true });
+    expect(await directiveProgress(db, d.id)).toEqual({
+      total: 7,
+      queued: 0,
+      sent: 4,
+      unreachable: 1,
+      failed: 1,
+      notLinked: 1,
+      read: 1,
+      done: true,
+    });
   });
 });
 
@@ -369,7 +568,14 @@ describe("markRead", () => {
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     expect(await markRead(db, d.id, a, await accountOf(a), at(10))).toEqual({ alreadyRead: false });
     expect(await markRead(db, d.id, a, null, at(20))).toEqual({ alreadyRead: true });
-    expect(await db.kysely.selectFrom("DirectiveDelivery").select(["readAt", "readViaAccountId"]).where("directiveId", "=", d.id).where("personId", "=", a).executeTakeFirst()).toEqual({ readAt: at(10).getTime(), readViaAccountId: await accountOf(a) });
+    expect(
+      await db.kysely
+        .selectFrom("DirectiveDelivery")
+        .select(["readAt", "readViaAccountId"])
+        .where("directiveId", "=", d.id)
+        .where("personId", "=", a)
+        .executeTakeFirst(),
+    ).toEqual({ readAt: at(10).getTime(), readViaAccountId: await accountOf(a) });
     expect(await code(() => markRead(db, d.id, outside, null, at(10)))).toBe("not_found");
     expect(await code(() => markRead(db, 999, a, null, at(10)))).toBe("not_found");
   });
@@ -388,7 +594,10 @@ describe("listRecentDirectives", () => {
     await sendDirective(db, elsewhere.id, { now: at(3), byPersonId: official });
     await markRead(db, first.id, a, null, at(4));
     const recent = await listRecentDirectives(db, a);
-    expect(recent.map((d) => [d.title, d.readAt])).toEqual([["Văn bản 2", null], ["Văn bản 1", at(4).getTime()]]);
+    expect(recent.map((d) => [d.title, d.readAt])).toEqual([
+      ["Văn bản 2", null],
+      ["Văn bản 1", at(4).getTime()],
+    ]);
     expect(recent[0]).toMatchObject({ id: second.id, status: "sending", kind: "nghi_quyet", summary: second.summary });
     expect((await listRecentDirectives(db, a, 1)).map((d) => d.id)).toEqual([second.id]);
   });
@@ -397,10 +606,23 @@ describe("listRecentDirectives", () => {
 describe("renderDirectiveText", () => {
   it("should leave out the number, issuer and link when the document has none", async () => {
     const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
-    const d = await createDirective(db, input(official, { kind: "thong_bao", number: "", issuer: "", link: null, title: "Lịch tiếp dân", summary: "Thứ Năm hằng tuần." }), t0);
-    expect(renderDirectiveText(d, "vi")).toBe(
-      "📄 Thông báo\nLịch tiếp dân\n\nThứ Năm hằng tuần.\n\nAnh/chị bấm \"Đã đọc\" sau khi đọc (hoặc nhắn \"đã đọc\"). Có ý kiến về văn bản, anh/chị trả lời ngay tin nhắn này.",
+    const d = await createDirective(
+      db,
+      input(official, {
+        kind: "thong_bao",
+        number: "",
+        issuer: "",
+        link: null,
+        title: "Lịch tiếp dân",
+        summary: "Thứ Năm hằng tuần.",
+      }),
+      t0,
     );
-    expect(renderDirectiveText(d, "en")).toMatch(/^📄 Notice\nLịch tiếp dân\n\nThứ Năm hằng tuần\.\n\nPlease tap "Read"/);
+    expect(renderDirectiveText(d, "vi")).toBe(
+      '📄 Thông báo\nLịch tiếp dân\n\nThứ Năm hằng tuần.\n\nAnh/chị bấm "Đã đọc" sau khi đọc (hoặc nhắn "đã đọc"). Có ý kiến về văn bản, anh/chị trả lời ngay tin nhắn này.',
+    );
+    expect(renderDirectiveText(d, "en")).toMatch(
+      /^📄 Notice\nLịch tiếp dân\n\nThứ Năm hằng tuần\.\n\nPlease tap "Read"/,
+    );
   });
 });

@@ -21,20 +21,35 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) =>
+  addTestPerson(db, unitId, fullName, options);
 
 async function send(byPersonId: number, unitId: number, now: Date, title = "Văn bản"): Promise<number> {
-  const d = await createDirective(db, { unitId, kind: "thong_bao", title, summary: "Nội dung tóm tắt.", createdById: byPersonId }, now);
+  const d = await createDirective(
+    db,
+    { unitId, kind: "thong_bao", title, summary: "Nội dung tóm tắt.", createdById: byPersonId },
+    now,
+  );
   await sendDirective(db, d.id, { now, byPersonId });
   return d.id;
 }
 
 /** Marks every queued copy of the directive sent, except those of `except` (left unreachable). */
 async function deliverAll(directiveId: number, except: number[] = []): Promise<void> {
-  const rows = await db.kysely.selectFrom("Outbox").select(["id", "personId"]).where("entityType", "=", "Directive").where("entityId", "=", directiveId).execute();
+  const rows = await db.kysely
+    .selectFrom("Outbox")
+    .select(["id", "personId"])
+    .where("entityType", "=", "Directive")
+    .where("entityId", "=", directiveId)
+    .execute();
   for (const row of rows) {
     if (row.personId !== null && except.includes(row.personId)) await markFinal(db, row.id, "unreachable", at(5));
-    else await db.kysely.updateTable("Outbox").set({ status: "sent", sentAt: at(5).getTime() }).where("id", "=", row.id).execute();
+    else
+      await db.kysely
+        .updateTable("Outbox")
+        .set({ status: "sent", sentAt: at(5).getTime() })
+        .where("id", "=", row.id)
+        .execute();
   }
 }
 
@@ -48,7 +63,11 @@ describe("readRates", () => {
     const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
     const cadre = await person(tree.communeA.id, "Cán bộ xã", { role: "cadre" });
     await addMembership(db, systemActor(), cadre, tree.branchA1.id, "member"); // home unit: the deeper branch
-    const a1 = [await person(tree.branchA1.id, "A1a"), await person(tree.branchA1.id, "A1b"), await person(tree.branchA1.id, "A1c")];
+    const a1 = [
+      await person(tree.branchA1.id, "A1a"),
+      await person(tree.branchA1.id, "A1b"),
+      await person(tree.branchA1.id, "A1c"),
+    ];
     await person(tree.branchA2.id, "A2a");
     const b1 = [await person(tree.branchB1.id, "B1a"), await person(tree.branchB1.id, "B1b")];
     const unreachable = await person(tree.branchB2.id, "B2 chặn bot");
@@ -58,7 +77,11 @@ describe("readRates", () => {
     for (const p of [cadre, a1[0]!, a1[1]!, b1[0]!]) await markRead(db, d, p, null, at(10));
 
     const rates = await readRates(db, tree.province.id, { directiveId: d });
-    expect(rates.map((r) => r.unitId)).toEqual([tree.province, tree.communeA, tree.branchA1, tree.branchA2, tree.communeB, tree.branchB1, tree.branchB2].map((u) => u.id));
+    expect(rates.map((r) => r.unitId)).toEqual(
+      [tree.province, tree.communeA, tree.branchA1, tree.branchA2, tree.communeB, tree.branchB1, tree.branchB2].map(
+        (u) => u.id,
+      ),
+    );
     expect(pick(rates, tree.branchA1.id)).toEqual([4, 3, 4, 3, 0.75, 0.75]);
     expect(pick(rates, tree.branchA2.id)).toEqual([1, 0, 1, 0, 0, 0]);
     expect(pick(rates, tree.communeA.id)).toEqual([0, 0, 5, 3, null, 0.6]);
@@ -95,9 +118,18 @@ describe("readRates", () => {
     const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const waiting = await person(tree.branchA1.id, "Đang chờ");
     const d = await send(cadre, tree.branchA1.id, at(1));
-    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([0, 0, 0, 0, null, null]);
+    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([
+      0,
+      0,
+      0,
+      0,
+      null,
+      null,
+    ]);
     await markRead(db, d, waiting, null, at(3)); // read via /vanban before the outbox row was marked sent
-    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([
+      1, 1, 1, 1, 1, 1,
+    ]);
   });
 
   it("should count a copy that reached the person's other account after the first one was unreachable", async () => {
@@ -105,10 +137,24 @@ describe("readRates", () => {
     const moved = await person(tree.branchA1.id, "Đổi tài khoản");
     const d = await send(cadre, tree.branchA1.id, at(1));
     await deliverAll(d, [moved]);
-    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([1, 0, 1, 0, 0, 0]);
-    const fallback = (await enqueue(db, { platform: "zalo", chatId: "z", personId: moved, body: { text: "…" }, dedupeKey: `directive:${d}:p:${moved}:fallback:7` }, at(5)))!;
+    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([
+      1, 0, 1, 0, 0, 0,
+    ]);
+    const fallback = (await enqueue(
+      db,
+      {
+        platform: "zalo",
+        chatId: "z",
+        personId: moved,
+        body: { text: "…" },
+        dedupeKey: `directive:${d}:p:${moved}:fallback:7`,
+      },
+      at(5),
+    ))!;
     await db.kysely.updateTable("Outbox").set({ status: "sent" }).where("id", "=", fallback).execute();
-    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([2, 0, 2, 0, 0, 0]);
+    expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([
+      2, 0, 2, 0, 0, 0,
+    ]);
   });
 
   it("should sum the directives sent to the subtree since a date, from above, inside, but not from a sibling", async () => {

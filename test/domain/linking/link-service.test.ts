@@ -3,9 +3,21 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, testPostgresUrl, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { addMembership, createPerson, getPerson } from "../../../src/domain/people/people-service.ts";
-import { ensureChatAccount, deliveryAccount, markUnreachable, getAccount } from "../../../src/domain/accounts/account-service.ts";
 import {
-  ensureLinkCodes, formatLinkCode, guessRisk, issueLinkCode, linkByPhone, recentWrongGuesses, redeemLinkCode, unlinkAccount,
+  ensureChatAccount,
+  deliveryAccount,
+  markUnreachable,
+  getAccount,
+} from "../../../src/domain/accounts/account-service.ts";
+import {
+  ensureLinkCodes,
+  formatLinkCode,
+  guessRisk,
+  issueLinkCode,
+  linkByPhone,
+  recentWrongGuesses,
+  redeemLinkCode,
+  unlinkAccount,
 } from "../../../src/domain/linking/link-service.ts";
 import { loadConfig } from "../../../src/config.ts";
 import { openDatabase } from "../../../src/storage/database.ts";
@@ -85,7 +97,9 @@ describe("redeemLinkCode", () => {
     const b = await createPerson(db, { fullName: "Trần Văn Bình" });
     const acc = await ensureChatAccount(db, "telegram", "100");
     await redeemLinkCode(db, acc.id, (await issueLinkCode(db, a.id, { now: t0 })).code, t0);
-    expect(await code(async () => redeemLinkCode(db, acc.id, (await issueLinkCode(db, b.id, { now: t0 })).code, t0))).toBe("account_linked_elsewhere");
+    expect(
+      await code(async () => redeemLinkCode(db, acc.id, (await issueLinkCode(db, b.id, { now: t0 })).code, t0)),
+    ).toBe("account_linked_elsewhere");
     expect((await getAccount(db, acc.id)).personId).toBe(a.id);
   });
 
@@ -102,7 +116,8 @@ describe("redeemLinkCode", () => {
     const c = await issueLinkCode(db, p.id, { now: t0 });
     const acc = await ensureChatAccount(db, "telegram", "100");
     const wrong = c.code === "000000000000" ? "111111111111" : "000000000000";
-    for (let i = 0; i < 5; i++) expect(await code(() => redeemLinkCode(db, acc.id, wrong, minutes(i)))).toBe("code_invalid");
+    for (let i = 0; i < 5; i++)
+      expect(await code(() => redeemLinkCode(db, acc.id, wrong, minutes(i)))).toBe("code_invalid");
     expect(await code(() => redeemLinkCode(db, acc.id, c.code, minutes(10)))).toBe("code_throttled");
     // Another account is not affected.
     const other = await ensureChatAccount(db, "telegram", "200");
@@ -138,7 +153,11 @@ describe("unlinkAccount", () => {
 
 describe("ensureLinkCodes", () => {
   it("should give each person of the subtree one code and keep it on the next print", async () => {
-    for (const [unit, name] of [[tree.branchA1.id, "Nguyễn Văn An"], [tree.branchA2.id, "Lê Thị Hoa"], [tree.branchB1.id, "Trần Văn Ba"]] as const) {
+    for (const [unit, name] of [
+      [tree.branchA1.id, "Nguyễn Văn An"],
+      [tree.branchA2.id, "Lê Thị Hoa"],
+      [tree.branchB1.id, "Trần Văn Ba"],
+    ] as const) {
       const p = await createPerson(db, { fullName: name });
       await addMembership(db, systemActor(), p.id, unit, "member");
     }
@@ -175,7 +194,8 @@ describe("link code format", () => {
 
   it("should answer an old 6-digit code as such without looking it up or counting a guess", async () => {
     const acc = await ensureChatAccount(db, "telegram", "100");
-    for (let i = 0; i < 10; i++) expect(await code(() => redeemLinkCode(db, acc.id, "123 456", t0))).toBe("code_legacy");
+    for (let i = 0; i < 10; i++)
+      expect(await code(() => redeemLinkCode(db, acc.id, "123 456", t0))).toBe("code_legacy");
     expect(await recentWrongGuesses(db, "telegram", "100", t0)).toBe(0);
   });
 });
@@ -190,37 +210,52 @@ describe("guess limits", () => {
     // A new web session for every two guesses: the address limit still holds.
     for (let i = 0; i < 8; i++) {
       const session = await ensureChatAccount(db, "web", `s${Math.floor(i / 2)}`);
-      expect(await code(() => redeemLinkCode(db, session.id, wrong, minutes(i), { source: "203.0.113.7", limits }))).toBe("code_invalid");
+      expect(
+        await code(() => redeemLinkCode(db, session.id, wrong, minutes(i), { source: "203.0.113.7", limits })),
+      ).toBe("code_invalid");
     }
     const fresh = await ensureChatAccount(db, "web", "fresh");
-    expect(await code(() => redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "203.0.113.7", limits }))).toBe("code_throttled");
+    expect(await code(() => redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "203.0.113.7", limits }))).toBe(
+      "code_throttled",
+    );
     // Another address is not affected; the first one is forgiven after the hour.
-    expect((await redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "198.51.100.1", limits })).personId).toBe(p.id);
+    expect((await redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "198.51.100.1", limits })).personId).toBe(
+      p.id,
+    );
   });
 
   // On PostgreSQL once the outbox (deliveries/outbox-service, converted separately) runs there: the admins' alert is queued through it.
-  it.skipIf(testPostgresUrl !== undefined)("should pause every code across the deployment once the daily budget is spent, tell admins once, and resume after", async () => {
-    const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
-    const c = await issueLinkCode(db, p.id, { now: t0 });
-    const admin = await createPerson(db, { fullName: "Quản trị" });
-    await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
-    const adminAcc = await ensureChatAccount(db, "telegram", "1");
-    await db.kysely.updateTable("ChatAccount").set({ personId: admin.id }).where("id", "=", adminAcc.id).execute();
-    // 30 wrong guesses from 30 accounts on 30 addresses: no account or address limit applies.
-    for (let i = 0; i < 30; i++) {
-      const acc = await ensureChatAccount(db, "zalo_bot", `attacker-${i}`);
-      expect(await code(() => redeemLinkCode(db, acc.id, wrong, minutes(i), { source: `10.0.0.${i}`, limits }))).toBe("code_invalid");
-    }
-    const member = await ensureChatAccount(db, "telegram", "100");
-    expect(await code(() => redeemLinkCode(db, member.id, c.code, minutes(40), { limits }))).toBe("code_paused");
-    expect((await getAccount(db, member.id)).personId).toBeNull();
-    const alerts = await db.kysely.selectFrom("Outbox").select("body").where("chatAccountId", "=", adminAcc.id).execute();
-    expect(alerts).toHaveLength(1);
-    expect(JSON.parse(alerts[0]!.body).text).toContain("30");
-    // 24 hours after the first wrong guesses, they fall out of the window.
-    expect((await redeemLinkCode(db, member.id, c.code, minutes(24 * 60 + 31), { limits })).personId).toBe(p.id);
-  });
+  it.skipIf(testPostgresUrl !== undefined)(
+    "should pause every code across the deployment once the daily budget is spent, tell admins once, and resume after",
+    async () => {
+      const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
+      await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+      const c = await issueLinkCode(db, p.id, { now: t0 });
+      const admin = await createPerson(db, { fullName: "Quản trị" });
+      await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
+      const adminAcc = await ensureChatAccount(db, "telegram", "1");
+      await db.kysely.updateTable("ChatAccount").set({ personId: admin.id }).where("id", "=", adminAcc.id).execute();
+      // 30 wrong guesses from 30 accounts on 30 addresses: no account or address limit applies.
+      for (let i = 0; i < 30; i++) {
+        const acc = await ensureChatAccount(db, "zalo_bot", `attacker-${i}`);
+        expect(await code(() => redeemLinkCode(db, acc.id, wrong, minutes(i), { source: `10.0.0.${i}`, limits }))).toBe(
+          "code_invalid",
+        );
+      }
+      const member = await ensureChatAccount(db, "telegram", "100");
+      expect(await code(() => redeemLinkCode(db, member.id, c.code, minutes(40), { limits }))).toBe("code_paused");
+      expect((await getAccount(db, member.id)).personId).toBeNull();
+      const alerts = await db.kysely
+        .selectFrom("Outbox")
+        .select("body")
+        .where("chatAccountId", "=", adminAcc.id)
+        .execute();
+      expect(alerts).toHaveLength(1);
+      expect(JSON.parse(alerts[0]!.body).text).toContain("30");
+      // 24 hours after the first wrong guesses, they fall out of the window.
+      expect((await redeemLinkCode(db, member.id, c.code, minutes(24 * 60 + 31), { limits })).personId).toBe(p.id);
+    },
+  );
 
   it("should keep counting across a restart (the attempts live in the database)", async () => {
     const first = await openDatabase(db.url);

@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../../src/lib/app-error.ts";
-import {
-  parseDuration,
-  parseLocalTime,
-  parseMeetingDateTime,
-} from "../../../src/domain/meetings/parse-datetime.ts";
+import { parseDuration, parseLocalTime, parseMeetingDateTime } from "../../../src/domain/meetings/parse-datetime.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 /** Wednesday 02/12/2026 10:00 in Ho Chi Minh. */

@@ -77,10 +77,16 @@ describe("parseRecurrence", () => {
   it.each<[RecurrenceRule, { hour: number; minute: number } | undefined]>([
     [{ kind: "monthly_day", day: 5 }, T1930],
     [{ kind: "monthly_last_day" }, T1930],
-    [{ kind: "monthly_weekday", weekday: 6, nth: 1 }, { hour: 8, minute: 0 }],
+    [
+      { kind: "monthly_weekday", weekday: 6, nth: 1 },
+      { hour: 8, minute: 0 },
+    ],
     [{ kind: "monthly_weekday", weekday: 2, nth: 3 }, undefined],
     [{ kind: "monthly_weekday", weekday: 5, nth: -1 }, T1930],
-    [{ kind: "weekly", weekday: 1 }, { hour: 7, minute: 5 }],
+    [
+      { kind: "weekly", weekday: 1 },
+      { hour: 7, minute: 5 },
+    ],
     [{ kind: "weekly", weekday: 0, interval: 2 }, T1930],
     [{ kind: "weekly", weekday: 4, interval: 3 }, T1930],
     [{ kind: "once", date: "2026-12-05" }, T1930],
@@ -94,11 +100,7 @@ describe("expandOccurrences", () => {
   it("should give day 5 of each month at 19:30 in Ho Chi Minh", () => {
     const spec: SeriesSpec = { rule: { kind: "monthly_day", day: 5 }, time: T1930, startsOn: "2026-12-01" };
     const list = expand(spec, "2026-11-01T00:00:00Z", "2027-03-01T00:00:00Z");
-    expect(starts(list)).toEqual([
-      "2026-12-05T12:30:00.000Z",
-      "2027-01-05T12:30:00.000Z",
-      "2027-02-05T12:30:00.000Z",
-    ]);
+    expect(starts(list)).toEqual(["2026-12-05T12:30:00.000Z", "2027-01-05T12:30:00.000Z", "2027-02-05T12:30:00.000Z"]);
     expect(keys(list)).toEqual(["2026-12-05", "2027-01-05", "2027-02-05"]);
     expect(list.every((o) => !o.moved)).toBe(true);
   });
@@ -132,9 +134,7 @@ describe("expandOccurrences", () => {
       "2027-04-30",
     ]);
     expect(keys(expand(spec, "2028-02-01T00:00:00Z", "2028-03-01T00:00:00Z"))).toEqual(["2028-02-29"]);
-    expect(starts(expand(spec, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z"))).toEqual([
-      "2027-02-28T12:30:00.000Z",
-    ]);
+    expect(starts(expand(spec, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z"))).toEqual(["2027-02-28T12:30:00.000Z"]);
   });
 
   it("should give the first Saturday of several months", () => {
@@ -149,13 +149,21 @@ describe("expandOccurrences", () => {
   });
 
   it("should give the second Tuesday and the last Friday of months", () => {
-    const second: SeriesSpec = { rule: { kind: "monthly_weekday", weekday: 2, nth: 2 }, time: T1930, startsOn: "2026-12-01" };
+    const second: SeriesSpec = {
+      rule: { kind: "monthly_weekday", weekday: 2, nth: 2 },
+      time: T1930,
+      startsOn: "2026-12-01",
+    };
     expect(keys(expand(second, "2026-12-01T00:00:00Z", "2027-03-01T00:00:00Z"))).toEqual([
       "2026-12-08",
       "2027-01-12",
       "2027-02-09",
     ]);
-    const last: SeriesSpec = { rule: { kind: "monthly_weekday", weekday: 5, nth: -1 }, time: T1930, startsOn: "2026-12-01" };
+    const last: SeriesSpec = {
+      rule: { kind: "monthly_weekday", weekday: 5, nth: -1 },
+      time: T1930,
+      startsOn: "2026-12-01",
+    };
     expect(keys(expand(last, "2026-12-01T00:00:00Z", "2027-03-01T00:00:00Z"))).toEqual([
       "2026-12-25",
       "2027-01-29",
@@ -257,7 +265,11 @@ describe("expandOccurrences", () => {
   });
 
   it("should resolve a time in the DST gap and overlap in Berlin", () => {
-    const spec: SeriesSpec = { rule: { kind: "monthly_weekday", weekday: 0, nth: -1 }, time: { hour: 2, minute: 30 }, startsOn: "2026-01-01" };
+    const spec: SeriesSpec = {
+      rule: { kind: "monthly_weekday", weekday: 0, nth: -1 },
+      time: { hour: 2, minute: 30 },
+      startsOn: "2026-01-01",
+    };
     const list = expand(spec, "2026-03-01T00:00:00Z", "2026-11-01T00:00:00Z", BERLIN);
     const byKey = new Map(list.map((o) => [o.key, o.startsAt.toISOString()]));
     expect(byKey.get("2026-03-29")).toBe("2026-03-29T01:30:00.000Z"); // gap: 03:30 CEST
@@ -279,9 +291,9 @@ describe("expandOccurrences", () => {
     expect(reason({ ...base, rule: { kind: "once", date: "2026-02-30" } })).toBe("date");
     expect(reason({ ...base, rule: { kind: "monthly_day", day: 5 }, time: { hour: 24, minute: 0 } })).toBe("time");
     expect(reason({ ...base, rule: { kind: "monthly_day", day: 5 }, startsOn: "05/12/2026" })).toBe("starts_on");
-    expect(reason({ ...base, rule: { kind: "monthly_day", day: 5 }, exceptions: { move: { "2026-12-05": "2026-12-06" } } })).toBe(
-      "exception",
-    );
+    expect(
+      reason({ ...base, rule: { kind: "monthly_day", day: 5 }, exceptions: { move: { "2026-12-05": "2026-12-06" } } }),
+    ).toBe("exception");
   });
 
   it("should expand 1,000 mixed series over a year with exceptions applied", () => {
@@ -313,8 +325,12 @@ describe("nextOccurrence", () => {
   const monthly: SeriesSpec = { rule: { kind: "monthly_day", day: 5 }, time: T1930, startsOn: "2026-12-01" };
 
   it("should give the first occurrence strictly after the instant", () => {
-    expect(nextOccurrence(monthly, new Date("2026-12-05T12:29:00Z"), HCM)?.startsAt).toEqual(new Date("2026-12-05T12:30:00Z"));
-    expect(nextOccurrence(monthly, new Date("2026-12-05T12:30:00Z"), HCM)?.startsAt).toEqual(new Date("2027-01-05T12:30:00Z"));
+    expect(nextOccurrence(monthly, new Date("2026-12-05T12:29:00Z"), HCM)?.startsAt).toEqual(
+      new Date("2026-12-05T12:30:00Z"),
+    );
+    expect(nextOccurrence(monthly, new Date("2026-12-05T12:30:00Z"), HCM)?.startsAt).toEqual(
+      new Date("2027-01-05T12:30:00Z"),
+    );
   });
 
   it("should start at startsOn when asked from long before", () => {
@@ -347,8 +363,14 @@ describe("nextOccurrence", () => {
   });
 
   it("should follow DST in Berlin", () => {
-    const spec: SeriesSpec = { rule: { kind: "weekly", weekday: 1 }, time: { hour: 19, minute: 0 }, startsOn: "2026-01-01" };
-    expect(nextOccurrence(spec, new Date("2026-03-24T00:00:00Z"), BERLIN)?.startsAt).toEqual(new Date("2026-03-30T17:00:00Z"));
+    const spec: SeriesSpec = {
+      rule: { kind: "weekly", weekday: 1 },
+      time: { hour: 19, minute: 0 },
+      startsOn: "2026-01-01",
+    };
+    expect(nextOccurrence(spec, new Date("2026-03-24T00:00:00Z"), BERLIN)?.startsAt).toEqual(
+      new Date("2026-03-30T17:00:00Z"),
+    );
   });
 });
 
@@ -356,19 +378,32 @@ describe("assertRecurrenceFires", () => {
   const never = (spec: SeriesSpec) => failure(() => assertRecurrenceFires(spec, HCM));
 
   it("should reject a weekly Monday series between a Tuesday and the following Sunday", () => {
-    const error = never({ rule: { kind: "weekly", weekday: 1 }, time: T1930, startsOn: "2026-12-01", endsOn: "2026-12-06" });
+    const error = never({
+      rule: { kind: "weekly", weekday: 1 },
+      time: T1930,
+      startsOn: "2026-12-01",
+      endsOn: "2026-12-06",
+    });
     expect(error.code).toBe("recurrence_never_fires");
     expect(error.params).toEqual({ startsOn: "2026-12-01", endsOn: "2026-12-06" });
   });
 
   it("should reject a day-31 series that ends before its first occurrence", () => {
-    const error = never({ rule: { kind: "monthly_day", day: 31 }, time: T1930, startsOn: "2026-12-01", endsOn: "2026-12-20" });
+    const error = never({
+      rule: { kind: "monthly_day", day: 31 },
+      time: T1930,
+      startsOn: "2026-12-01",
+      endsOn: "2026-12-20",
+    });
     expect(error.code).toBe("recurrence_never_fires");
   });
 
   it("should accept day 31 in February thanks to the last-day policy", () => {
     expect(() =>
-      assertRecurrenceFires({ rule: { kind: "monthly_day", day: 31 }, time: T1930, startsOn: "2027-02-01", endsOn: "2027-02-28" }, HCM),
+      assertRecurrenceFires(
+        { rule: { kind: "monthly_day", day: 31 }, time: T1930, startsOn: "2027-02-01", endsOn: "2027-02-28" },
+        HCM,
+      ),
     ).not.toThrow();
   });
 
@@ -381,9 +416,9 @@ describe("assertRecurrenceFires", () => {
         exceptions: { skip: ["2026-12-05"] },
       }).code,
     ).toBe("recurrence_never_fires");
-    expect(never({ rule: { kind: "monthly_last_day" }, time: T1930, startsOn: "2027-01-01", endsOn: "2026-12-31" }).code).toBe(
-      "recurrence_never_fires",
-    );
+    expect(
+      never({ rule: { kind: "monthly_last_day" }, time: T1930, startsOn: "2027-01-01", endsOn: "2026-12-31" }).code,
+    ).toBe("recurrence_never_fires");
   });
 
   it("should look only two years ahead without endsOn", () => {
@@ -410,25 +445,42 @@ describe("assertRecurrenceFires", () => {
   });
 
   it("should accept an ordinary weekly series", () => {
-    expect(() => assertRecurrenceFires({ rule: { kind: "weekly", weekday: 1 }, time: T1930, startsOn: "2026-12-01" }, HCM)).not.toThrow();
+    expect(() =>
+      assertRecurrenceFires({ rule: { kind: "weekly", weekday: 1 }, time: T1930, startsOn: "2026-12-01" }, HCM),
+    ).not.toThrow();
   });
 });
 
 describe("describeRecurrence", () => {
   it.each<[RecurrenceRule, { hour: number; minute: number } | undefined, string, string]>([
     [{ kind: "monthly_day", day: 5 }, T1930, "ngày 5 hằng tháng lúc 19:30", "on day 5 of every month at 19:30"],
-    [{ kind: "monthly_last_day" }, T1930, "ngày cuối cùng hằng tháng lúc 19:30", "on the last day of every month at 19:30"],
+    [
+      { kind: "monthly_last_day" },
+      T1930,
+      "ngày cuối cùng hằng tháng lúc 19:30",
+      "on the last day of every month at 19:30",
+    ],
     [
       { kind: "monthly_weekday", weekday: 6, nth: 1 },
       { hour: 8, minute: 0 },
       "thứ Bảy đầu tiên hằng tháng lúc 08:00",
       "on the first Saturday of every month at 08:00",
     ],
-    [{ kind: "monthly_weekday", weekday: 5, nth: -1 }, undefined, "thứ Sáu cuối cùng hằng tháng", "on the last Friday of every month"],
+    [
+      { kind: "monthly_weekday", weekday: 5, nth: -1 },
+      undefined,
+      "thứ Sáu cuối cùng hằng tháng",
+      "on the last Friday of every month",
+    ],
     [{ kind: "weekly", weekday: 1 }, { hour: 7, minute: 0 }, "thứ Hai hằng tuần lúc 07:00", "every Monday at 07:00"],
     [{ kind: "weekly", weekday: 0, interval: 2 }, undefined, "Chủ nhật cách tuần", "every other Sunday"],
     [{ kind: "weekly", weekday: 4, interval: 3 }, undefined, "thứ Năm, 3 tuần một lần", "every 3 weeks on Thursday"],
-    [{ kind: "once", date: "2026-12-05" }, T1930, "một lần vào ngày 05/12/2026 lúc 19:30", "once on 05/12/2026 at 19:30"],
+    [
+      { kind: "once", date: "2026-12-05" },
+      T1930,
+      "một lần vào ngày 05/12/2026 lúc 19:30",
+      "once on 05/12/2026 at 19:30",
+    ],
   ])("should describe %j in both languages", (rule, time, vi, en) => {
     expect(describeRecurrence(rule, time, "vi")).toBe(vi);
     expect(describeRecurrence(rule, time, "en")).toBe(en);

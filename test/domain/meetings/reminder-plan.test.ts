@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { useTreeDatabase } from "../../helpers/tree.ts";
 import { createMeeting } from "../../../src/domain/meetings/meeting-service.ts";
-import { plannedTallyAt, setReminderPlan, shortNoticeTallyAt, type ReminderPlan } from "../../../src/domain/meetings/reminder-plan.ts";
+import {
+  plannedTallyAt,
+  setReminderPlan,
+  shortNoticeTallyAt,
+  type ReminderPlan,
+} from "../../../src/domain/meetings/reminder-plan.ts";
 import { systemActor } from "../../../src/domain/access/actor.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
@@ -14,10 +19,17 @@ interface Job {
   dueAt: number;
 }
 
-async function planned(leadMinutes: number, plan: ReminderPlan): Promise<{ jobs: Job[]; now: number; meetingId: number }> {
+async function planned(
+  leadMinutes: number,
+  plan: ReminderPlan,
+): Promise<{ jobs: Job[]; now: number; meetingId: number }> {
   const now = start.getTime() - leadMinutes * MIN;
   await setReminderPlan(t.db, { unitId: t.tree.branchA1.id }, plan, systemActor());
-  const meeting = await createMeeting(t.db, { unitId: t.tree.branchA1.id, title: "Họp đột xuất", startsAt: start }, { now: new Date(now), timeZone: HCM, actor: systemActor("cli") });
+  const meeting = await createMeeting(
+    t.db,
+    { unitId: t.tree.branchA1.id, title: "Họp đột xuất", startsAt: start },
+    { now: new Date(now), timeZone: HCM, actor: systemActor("cli") },
+  );
   const jobs: Job[] = await t.db.kysely
     .selectFrom("ScheduledJob")
     .select(["kind", "dueAt"])
@@ -31,11 +43,38 @@ async function planned(leadMinutes: number, plan: ReminderPlan): Promise<{ jobs:
 
 // The plan of the issue (`--before "3d@08:00,2h" --nudge 24h --tally 3h`) and a few others an office might set.
 const plans: [string, ReminderPlan][] = [
-  ["3d@08:00,2h / nudge 24h / tally 3h", { offsets: [{ daysBefore: 3, at: "08:00" }, { minutesBefore: 120 }], nudgeMinutesBefore: 1440, tallyMinutesBefore: 180 }],
-  ["1d@19:00,30m / nudge 6h / tally 1h", { offsets: [{ daysBefore: 1, at: "19:00" }, { minutesBefore: 30 }], nudgeMinutesBefore: 360, tallyMinutesBefore: 60 }],
-  ["2h only / nudge 150m / tally 3h", { offsets: [{ minutesBefore: 120 }], nudgeMinutesBefore: 150, tallyMinutesBefore: 180 }],
-  ["same day 06:30, 3h, 1h / nudge 2h / tally 90m", { offsets: [{ daysBefore: 0, at: "06:30" }, { minutesBefore: 180 }, { minutesBefore: 60 }], nudgeMinutesBefore: 120, tallyMinutesBefore: 90 }],
-  ["7d@08:00 / no nudge / tally 1d", { offsets: [{ daysBefore: 7, at: "08:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 1440 }],
+  [
+    "3d@08:00,2h / nudge 24h / tally 3h",
+    {
+      offsets: [{ daysBefore: 3, at: "08:00" }, { minutesBefore: 120 }],
+      nudgeMinutesBefore: 1440,
+      tallyMinutesBefore: 180,
+    },
+  ],
+  [
+    "1d@19:00,30m / nudge 6h / tally 1h",
+    {
+      offsets: [{ daysBefore: 1, at: "19:00" }, { minutesBefore: 30 }],
+      nudgeMinutesBefore: 360,
+      tallyMinutesBefore: 60,
+    },
+  ],
+  [
+    "2h only / nudge 150m / tally 3h",
+    { offsets: [{ minutesBefore: 120 }], nudgeMinutesBefore: 150, tallyMinutesBefore: 180 },
+  ],
+  [
+    "same day 06:30, 3h, 1h / nudge 2h / tally 90m",
+    {
+      offsets: [{ daysBefore: 0, at: "06:30" }, { minutesBefore: 180 }, { minutesBefore: 60 }],
+      nudgeMinutesBefore: 120,
+      tallyMinutesBefore: 90,
+    },
+  ],
+  [
+    "7d@08:00 / no nudge / tally 1d",
+    { offsets: [{ daysBefore: 7, at: "08:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 1440 },
+  ],
 ];
 // From a week ahead down to a meeting called five minutes before it starts.
 const leads = [10 * 1440, 3 * 1440 + 60, 25 * 60, 24 * 60 + 30, 190, 180, 150, 125, 90, 45, 20, 5];
@@ -52,7 +91,8 @@ describe("planJobs for every plan and creation lead time", () => {
       expect(reminders[0]!.dueAt).toBeLessThanOrEqual(Math.max(now, reminders[0]!.dueAt));
       // Never two messages asking members the same thing less than an hour apart.
       const asking = [...reminders, ...nudges].sort((a, b) => a.dueAt - b.dueAt);
-      for (let i = 1; i < asking.length; i++) expect(asking[i]!.dueAt - asking[i - 1]!.dueAt).toBeGreaterThanOrEqual(60 * MIN);
+      for (let i = 1; i < asking.length; i++)
+        expect(asking[i]!.dueAt - asking[i - 1]!.dueAt).toBeGreaterThanOrEqual(60 * MIN);
       // A nudge only after a reminder members had an hour to answer.
       for (const n of nudges) expect(n.dueAt).toBeGreaterThanOrEqual(reminders[0]!.dueAt + 60 * MIN);
       // Exactly one tally, after members had time to answer, before the start.
@@ -98,8 +138,11 @@ describe("shortNoticeTallyAt", () => {
     [45, 0, 22],
     [20, 0, 10],
     [1, 0, 0],
-  ])("should place the tally of a meeting %i minutes ahead (first reminder in %i) at %i", (startIn, firstIn, expected) => {
-    const now = 1_800_000_000_000;
-    expect((shortNoticeTallyAt(now + startIn * MIN, now + firstIn * MIN, now) - now) / MIN).toBe(expected);
-  });
+  ])(
+    "should place the tally of a meeting %i minutes ahead (first reminder in %i) at %i",
+    (startIn, firstIn, expected) => {
+      const now = 1_800_000_000_000;
+      expect((shortNoticeTallyAt(now + startIn * MIN, now + firstIn * MIN, now) - now) / MIN).toBe(expected);
+    },
+  );
 });

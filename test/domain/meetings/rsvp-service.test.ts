@@ -19,7 +19,8 @@ const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");
 const ctx = { now: t0, timeZone: HCM, actor: systemActor() };
 const dec5 = new Date("2026-12-05T12:30:00Z");
-const minutes = (base: Date | number, n: number) => new Date((typeof base === "number" ? base : base.getTime()) + n * 60_000);
+const minutes = (base: Date | number, n: number) =>
+  new Date((typeof base === "number" ? base : base.getTime()) + n * 60_000);
 
 let db: TestDatabase;
 let tree: TestTree;
@@ -32,7 +33,8 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) =>
+  addTestPerson(db, unitId, fullName, options);
 
 async function code(fn: () => unknown): Promise<string | undefined> {
   try {
@@ -43,9 +45,18 @@ async function code(fn: () => unknown): Promise<string | undefined> {
   return undefined;
 }
 
-const rsvpCount = async () => (await db.kysely.selectFrom("Rsvp").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+const rsvpCount = async () =>
+  (
+    await db.kysely
+      .selectFrom("Rsvp")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow()
+  ).n;
 const auditCount = async (action: string, actorPersonId?: number) => {
-  let q = db.kysely.selectFrom("AuditLog").select((eb) => eb.fn.countAll<number>().as("n")).where("action", "=", action);
+  let q = db.kysely
+    .selectFrom("AuditLog")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("action", "=", action);
   if (actorPersonId !== undefined) q = q.where("actorPersonId", "=", actorPersonId);
   return (await q.executeTakeFirstOrThrow()).n;
 };
@@ -53,53 +64,132 @@ const auditCount = async (action: string, actorPersonId?: number) => {
 describe("recordRsvp", () => {
   it("should record an answer and let the member change it until the start", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, minutes(t0, 1))).toEqual({ late: false, changed: false, previous: null });
-    expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  ", actor: personActor(a) }, minutes(dec5, -10))).toEqual({ late: false, changed: true, previous: "attend" });
-    expect(await getRsvp(db, meeting.id, a)).toEqual({ answer: "absent", reason: "Đi khám bệnh", late: false, answeredAt: minutes(dec5, -10).getTime() });
+    expect(
+      await recordRsvp(
+        db,
+        { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) },
+        minutes(t0, 1),
+      ),
+    ).toEqual({ late: false, changed: false, previous: null });
+    expect(
+      await recordRsvp(
+        db,
+        { meetingId: meeting.id, personId: a, answer: "absent", reason: "  Đi   khám bệnh  ", actor: personActor(a) },
+        minutes(dec5, -10),
+      ),
+    ).toEqual({ late: false, changed: true, previous: "attend" });
+    expect(await getRsvp(db, meeting.id, a)).toEqual({
+      answer: "absent",
+      reason: "Đi khám bệnh",
+      late: false,
+      answeredAt: minutes(dec5, -10).getTime(),
+    });
     // The same answer again keeps the reason; a different one without a reason drops it.
-    expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, minutes(dec5, -9))).toMatchObject({ changed: false, previous: "absent" });
+    expect(
+      await recordRsvp(
+        db,
+        { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) },
+        minutes(dec5, -9),
+      ),
+    ).toMatchObject({ changed: false, previous: "absent" });
     expect((await getRsvp(db, meeting.id, a))?.reason).toBe("Đi khám bệnh");
-    await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "unsure", actor: personActor(a) }, minutes(dec5, -8));
+    await recordRsvp(
+      db,
+      { meetingId: meeting.id, personId: a, answer: "unsure", actor: personActor(a) },
+      minutes(dec5, -8),
+    );
     expect(await getRsvp(db, meeting.id, a)).toMatchObject({ answer: "unsure", reason: null });
-    expect((await rsvpCount())).toBe(1);
+    expect(await rsvpCount()).toBe(1);
   });
 
   it("should mark an answer given after the start late and refuse one after the end", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5)).toMatchObject({ late: true });
+    expect(
+      await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, dec5),
+    ).toMatchObject({ late: true });
     expect((await getRsvp(db, meeting.id, a))?.late).toBe(true);
-    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, new Date(meeting.endsAt)))).toBe("meeting_finished");
+    expect(
+      await code(() =>
+        recordRsvp(
+          db,
+          { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) },
+          new Date(meeting.endsAt),
+        ),
+      ),
+    ).toBe("meeting_finished");
     expect((await getRsvp(db, meeting.id, a))?.answer).toBe("attend");
   });
 
   it("should refuse an answer to a cancelled meeting, from someone not invited, or an unknown answer", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const stranger = await person(tree.branchA2.id, "Trần Văn Lạ");
-    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: stranger, answer: "attend", actor: personActor(stranger) }, t0))).toBe("forbidden");
-    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "maybe" as never, actor: personActor(a) }, t0))).toBe("invalid_input");
-    expect(await code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("not_found");
+    expect(
+      await code(() =>
+        recordRsvp(
+          db,
+          { meetingId: meeting.id, personId: stranger, answer: "attend", actor: personActor(stranger) },
+          t0,
+        ),
+      ),
+    ).toBe("forbidden");
+    expect(
+      await code(() =>
+        recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "maybe" as never, actor: personActor(a) }, t0),
+      ),
+    ).toBe("invalid_input");
+    expect(
+      await code(() => recordRsvp(db, { meetingId: 99_999, personId: a, answer: "attend", actor: personActor(a) }, t0)),
+    ).toBe("not_found");
     await cancelMeeting(db, meeting.id, ctx);
-    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, t0))).toBe("meeting_cancelled");
-    expect((await rsvpCount())).toBe(0);
+    expect(
+      await code(() =>
+        recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "attend", actor: personActor(a) }, t0),
+      ),
+    ).toBe("meeting_cancelled");
+    expect(await rsvpCount()).toBe(0);
   });
 
   it("should accept members of the subtree for a meeting that includes it", async () => {
     const deep = await person(tree.branchA2.id, "Lê Thị Sâu");
-    const communeWide = await createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true }, ctx);
-    expect((await recordRsvp(db, { meetingId: communeWide.id, personId: deep, answer: "attend", actor: personActor(deep) }, t0)).late).toBe(false);
+    const communeWide = await createMeeting(
+      db,
+      { unitId: tree.communeA.id, title: "Toàn xã", startsAt: dec5, includeSubtree: true },
+      ctx,
+    );
+    expect(
+      (
+        await recordRsvp(
+          db,
+          { meetingId: communeWide.id, personId: deep, answer: "attend", actor: personActor(deep) },
+          t0,
+        )
+      ).late,
+    ).toBe(false);
     const other = await person(tree.branchB1.id, "Phạm Văn Khác");
-    expect(await code(() => recordRsvp(db, { meetingId: communeWide.id, personId: other, answer: "attend", actor: personActor(other) }, t0))).toBe("forbidden");
+    expect(
+      await code(() =>
+        recordRsvp(db, { meetingId: communeWide.id, personId: other, answer: "attend", actor: personActor(other) }, t0),
+      ),
+    ).toBe("forbidden");
   });
 
   it("should trim the reason to 500 characters and audit an answer recorded by a cadre", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An", { linked: false });
     const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
-    await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", reason: "ố".repeat(600), actor: personActor(cadre)}, t0);
+    await recordRsvp(
+      db,
+      { meetingId: meeting.id, personId: a, answer: "absent", reason: "ố".repeat(600), actor: personActor(cadre) },
+      t0,
+    );
     expect((await getRsvp(db, meeting.id, a))?.reason).toHaveLength(500);
-    expect(await db.kysely.selectFrom("AuditLog").select(["actorPersonId", "action", "entityId"]).where("action", "=", "rsvp.record").execute()).toEqual([
-      { actorPersonId: cadre, action: "rsvp.record", entityId: meeting.id },
-    ]);
-    await recordRsvp(db, { meetingId: meeting.id, personId: cadre, answer: "attend", actor: personActor(cadre)}, t0);
+    expect(
+      await db.kysely
+        .selectFrom("AuditLog")
+        .select(["actorPersonId", "action", "entityId"])
+        .where("action", "=", "rsvp.record")
+        .execute(),
+    ).toEqual([{ actorPersonId: cadre, action: "rsvp.record", entityId: meeting.id }]);
+    await recordRsvp(db, { meetingId: meeting.id, personId: cadre, answer: "attend", actor: personActor(cadre) }, t0);
     expect(await auditCount("rsvp.record")).toBe(1);
   });
 });
@@ -118,9 +208,17 @@ describe("setRsvpReason", () => {
 describe("pendingMeetingsForPerson", () => {
   it("should list the meetings not yet ended the person is invited to, soonest first, with their answer", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    const commune = await createMeeting(db, { unitId: tree.communeA.id, title: "Toàn xã", startsAt: minutes(dec5, -1440), includeSubtree: true }, ctx);
+    const commune = await createMeeting(
+      db,
+      { unitId: tree.communeA.id, title: "Toàn xã", startsAt: minutes(dec5, -1440), includeSubtree: true },
+      ctx,
+    );
     await createMeeting(db, { unitId: tree.communeA.id, title: "Ban chấp hành", startsAt: dec5 }, ctx);
-    const far = await createMeeting(db, { unitId: tree.branchA1.id, title: "Quá xa", startsAt: minutes(t0, 40 * 1440) }, ctx);
+    const far = await createMeeting(
+      db,
+      { unitId: tree.branchA1.id, title: "Quá xa", startsAt: minutes(t0, 40 * 1440) },
+      ctx,
+    );
     const gone = await createMeeting(db, { unitId: tree.branchA1.id, title: "Bị hủy", startsAt: dec5 }, ctx);
     await cancelMeeting(db, gone.id, ctx);
     await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
@@ -142,10 +240,18 @@ describe("meetingTally", () => {
     const cuong = await person(tree.branchA1.id, "Lê Văn Cường", { linked: false });
     const dung = await person(tree.branchA1.id, "Đặng Văn Dũng", { linked: false });
     await recordRsvp(db, { meetingId: meeting.id, personId: an, answer: "attend", actor: personActor(an) }, t0);
-    await recordRsvp(db, { meetingId: meeting.id, personId: binh, answer: "absent", reason: "Trông cháu", actor: personActor(binh) }, t0);
+    await recordRsvp(
+      db,
+      { meetingId: meeting.id, personId: binh, answer: "absent", reason: "Trông cháu", actor: personActor(binh) },
+      t0,
+    );
     // Cường has no phone: the commune's cadre records his answer (a member could not).
     const cadre = await person(tree.communeA.id, "Phạm Văn Cán", { role: "cadre" });
-    expect(await code(() => recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(an) }, t0))).toBe("forbidden");
+    expect(
+      await code(() =>
+        recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(an) }, t0),
+      ),
+    ).toBe("forbidden");
     await recordRsvp(db, { meetingId: meeting.id, personId: cuong, answer: "unsure", actor: personActor(cadre) }, t0);
     expect(await meetingTally(db, meeting.id)).toEqual({
       meetingId: meeting.id,
@@ -171,11 +277,33 @@ describe("recordAttendance", () => {
     const b = await person(tree.branchA1.id, "Trần Thị Bình");
     const c = await person(tree.branchA1.id, "Lê Văn Cường");
     const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
-    expect(await code(() => recordAttendance(db, meeting.id, [a], personActor(cadre), minutes(dec5, -1)))).toBe("invalid_input");
-    expect(await recordAttendance(db, meeting.id, [a, b], personActor(cadre), minutes(dec5, 30))).toEqual({ present: 2, absent: 2 });
-    expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true], [b, true], [c, false], [cadre, false]]));
-    expect(await recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({ present: 2, absent: 2 });
-    expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, false], [b, false], [c, true], [cadre, true]]));
+    expect(await code(() => recordAttendance(db, meeting.id, [a], personActor(cadre), minutes(dec5, -1)))).toBe(
+      "invalid_input",
+    );
+    expect(await recordAttendance(db, meeting.id, [a, b], personActor(cadre), minutes(dec5, 30))).toEqual({
+      present: 2,
+      absent: 2,
+    });
+    expect(await attendanceOf(db, meeting.id)).toEqual(
+      new Map([
+        [a, true],
+        [b, true],
+        [c, false],
+        [cadre, false],
+      ]),
+    );
+    expect(await recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({
+      present: 2,
+      absent: 2,
+    });
+    expect(await attendanceOf(db, meeting.id)).toEqual(
+      new Map([
+        [a, false],
+        [b, false],
+        [c, true],
+        [cadre, true],
+      ]),
+    );
     expect(await auditCount("meeting.attendance", cadre)).toBe(2);
   });
 

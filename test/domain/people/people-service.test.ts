@@ -3,7 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import {
-  addMembership, createPerson, findPersonByPhone, listMembers, listMemberships, removeMembership, updatePerson,
+  addMembership,
+  createPerson,
+  findPersonByPhone,
+  listMembers,
+  listMemberships,
+  removeMembership,
+  updatePerson,
 } from "../../../src/domain/people/people-service.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
 
@@ -50,9 +56,13 @@ describe("memberships", () => {
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre", "Chi hội trưởng");
     await addMembership(db, systemActor(), p.id, tree.branchB2.id, "member");
     await addMembership(db, systemActor(), p.id, tree.branchB2.id, "member"); // idempotent
-    expect((await listMemberships(db, p.id)).map((m) => [m.unitId, m.role])).toEqual([
-      [tree.branchA1.id, "member"], [tree.branchA1.id, "cadre"], [tree.branchB2.id, "member"],
-    ].sort((a, b) => (Number(a[0]) - Number(b[0])) || String(a[1]).localeCompare(String(b[1]))));
+    expect((await listMemberships(db, p.id)).map((m) => [m.unitId, m.role])).toEqual(
+      [
+        [tree.branchA1.id, "member"],
+        [tree.branchA1.id, "cadre"],
+        [tree.branchB2.id, "member"],
+      ].sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1]))),
+    );
     const listed = await listMembers(db, tree.branchA1.id);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id: p.id, role: "cadre", title: "Chi hội trưởng" });

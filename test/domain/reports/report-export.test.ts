@@ -21,7 +21,18 @@ describe("report export", () => {
     await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng", { linked: false });
     const ticket = await createTicket(db, { personId: a, text: "Đường ngập nước" }, hours(30));
     await answerTicket(db, ticket.id, cadre, "Đã báo xã", hours(27));
-    const d = await createDirective(db, { unitId: tree.branchA1.id, kind: "thong_bao", number: "12/TB", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
+    const d = await createDirective(
+      db,
+      {
+        unitId: tree.branchA1.id,
+        kind: "thong_bao",
+        number: "12/TB",
+        title: "Thông báo họp",
+        summary: "Họp tổng kết năm.",
+        createdById: cadre,
+      },
+      hours(10),
+    );
     await sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
     await db.kysely.updateTable("DirectiveDelivery").set({ status: "sent" }).where("directiveId", "=", d.id).execute();
     await markRead(db, d.id, a, null, hours(8));
@@ -34,8 +45,24 @@ describe("report export", () => {
     const units = wb.getWorksheet("Đơn vị")!;
     const header = (units.getRow(1).values as unknown[]).slice(1);
     expect(header.slice(0, 5)).toEqual(["Đơn vị", "Cấp", "Hội viên", "Đã liên kết", "Tỷ lệ liên kết"]);
-    const members = Number((await db.kysely.selectFrom("Membership").select((eb) => eb.fn.count("personId").distinct().as("n")).where("role", "in", ["member", "cadre"]).executeTakeFirstOrThrow()).n);
-    const linked = Number((await db.kysely.selectFrom("Person").select((eb) => eb.fn.countAll().as("n")).where("linkedAccounts", ">", 0).executeTakeFirstOrThrow()).n);
+    const members = Number(
+      (
+        await db.kysely
+          .selectFrom("Membership")
+          .select((eb) => eb.fn.count("personId").distinct().as("n"))
+          .where("role", "in", ["member", "cadre"])
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const linked = Number(
+      (
+        await db.kysely
+          .selectFrom("Person")
+          .select((eb) => eb.fn.countAll().as("n"))
+          .where("linkedAccounts", ">", 0)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     const row = units.getRow(2);
     expect(row.getCell(1).value).toBe("Tỉnh Bình Định");
     expect(row.getCell(3).value).toBe(members);

@@ -33,15 +33,29 @@ const roster = [
 
 async function snapshot() {
   return {
-    people: await db.kysely.selectFrom("Person").select(["id", "fullName", "phone", "birthYear", "updatedAt"]).orderBy("id").execute(),
-    memberships: await db.kysely.selectFrom("Membership").select(["personId", "unitId", "role", "title"]).orderBy("personId").orderBy("unitId").orderBy("role").execute(),
+    people: await db.kysely
+      .selectFrom("Person")
+      .select(["id", "fullName", "phone", "birthYear", "updatedAt"])
+      .orderBy("id")
+      .execute(),
+    memberships: await db.kysely
+      .selectFrom("Membership")
+      .select(["personId", "unitId", "role", "title"])
+      .orderBy("personId")
+      .orderBy("unitId")
+      .orderBy("role")
+      .execute(),
     units: await db.kysely.selectFrom("Unit").select(["id", "path"]).orderBy("id").execute(),
   };
 }
 
 describe("importRosterFile", () => {
   it("should import people into the named units, with cadres from their title", async () => {
-    const r = await importRosterFile(db, { actor: systemActor(), file: csv("a.csv", roster), unitId: tree.communeA.id });
+    const r = await importRosterFile(db, {
+      actor: systemActor(),
+      file: csv("a.csv", roster),
+      unitId: tree.communeA.id,
+    });
     expect(r).toMatchObject({ created: 3, updated: 0, unchanged: 0, invalidRows: 0, written: true });
     const a1 = await listMembers(db, tree.branchA1.id);
     expect(a1.map((m) => [m.fullName, m.phone, m.role])).toEqual([
@@ -54,7 +68,10 @@ describe("importRosterFile", () => {
   it("should import a roster larger than one write batch, each person with their own phone, unit and role", async () => {
     const n = 1203; // two full batches of people and a short one (memberships: more)
     const lines = ["Họ và tên,SĐT,Chi hội,Chức vụ,Năm sinh"];
-    for (let i = 0; i < n; i++) lines.push(`Người Số ${i},09${String(20_000_000 + i)},${i % 2 ? "Chi hội 2" : "Chi hội 1"},${i % 100 === 7 ? "Chi hội trưởng" : ""},${1940 + (i % 50)}`);
+    for (let i = 0; i < n; i++)
+      lines.push(
+        `Người Số ${i},09${String(20_000_000 + i)},${i % 2 ? "Chi hội 2" : "Chi hội 1"},${i % 100 === 7 ? "Chi hội trưởng" : ""},${1940 + (i % 50)}`,
+      );
     const file = csv("big.csv", lines.join("\n"));
     const r = await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id });
     expect(r).toMatchObject({ created: n, updated: 0, invalidRows: 0, written: true });
@@ -70,7 +87,11 @@ describe("importRosterFile", () => {
     for (let i = 0; i < n; i++) {
       const unitId = i % 2 ? tree.branchA2.id : tree.branchA1.id;
       const base = { fullName: `Người Số ${i}`, phone: `09${20_000_000 + i}`, birthYear: 1940 + (i % 50), unitId };
-      if (i % 100 === 7) expected.push({ ...base, role: "cadre", title: "Chi hội trưởng" }, { ...base, role: "member", title: "Chi hội trưởng" });
+      if (i % 100 === 7)
+        expected.push(
+          { ...base, role: "cadre", title: "Chi hội trưởng" },
+          { ...base, role: "member", title: "Chi hội trưởng" },
+        );
       else expected.push({ ...base, role: "member", title: null });
     }
     expect(people.map(({ id: _id, ...rest }) => rest)).toEqual(expected);
@@ -85,7 +106,12 @@ describe("importRosterFile", () => {
     const file = csv("a.csv", roster);
     await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id });
     const before = await snapshot();
-    const again = await importRosterFile(db, { actor: systemActor(), file, unitId: tree.communeA.id, now: new Date(Date.now() + 60_000) });
+    const again = await importRosterFile(db, {
+      actor: systemActor(),
+      file,
+      unitId: tree.communeA.id,
+      now: new Date(Date.now() + 60_000),
+    });
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
     expect(await snapshot()).toEqual(before);
   });
@@ -98,14 +124,29 @@ describe("importRosterFile", () => {
       "Trần Thị Bình;0912345679;Chi hội 2;;1955", // moved to branch 2
       "Lê Văn Cường;0987654321;Chi hội 2;;1948", // matched by name, phone added
     ].join("\n");
-    const r = await importRosterFile(db, { actor: systemActor(), file: csv("b.csv", changed), unitId: tree.communeA.id });
+    const r = await importRosterFile(db, {
+      actor: systemActor(),
+      file: csv("b.csv", changed),
+      unitId: tree.communeA.id,
+    });
     expect(r).toMatchObject({ created: 0, updated: 3, unchanged: 0 });
-    expect((await listMembers(db, tree.branchA1.id)).map((m) => [m.fullName, m.role, m.birthYear])).toEqual([["Nguyễn Văn An", "member", 1951]]);
+    expect((await listMembers(db, tree.branchA1.id)).map((m) => [m.fullName, m.role, m.birthYear])).toEqual([
+      ["Nguyễn Văn An", "member", 1951],
+    ]);
     expect((await listMembers(db, tree.branchA2.id)).map((m) => [m.fullName, m.phone])).toEqual([
       ["Lê Văn Cường", "0987654321"],
       ["Trần Thị Bình", "0912345679"],
     ]);
-    expect(Number((await db.kysely.selectFrom("Person").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n)).toBe(3);
+    expect(
+      Number(
+        (
+          await db.kysely
+            .selectFrom("Person")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    ).toBe(3);
   });
 
   it("should write nothing when a row is invalid, and report it with its line", async () => {
@@ -134,16 +175,31 @@ describe("importRosterFile", () => {
       "Trần Văn Ba,12345,Chi hội 1",
       "Phạm Văn Tư,0912000000,Chi hội Ấp Mới",
     ].join("\n");
-    const r = await importRosterFile(db, { actor: systemActor(), file: csv("bad.csv", bad), unitId: tree.communeA.id, skipInvalid: true, createUnits: true });
+    const r = await importRosterFile(db, {
+      actor: systemActor(),
+      file: csv("bad.csv", bad),
+      unitId: tree.communeA.id,
+      skipInvalid: true,
+      createUnits: true,
+    });
     expect(r).toMatchObject({ created: 2, invalidRows: 1, written: true, unitsToCreate: ["Chi hội Ấp Mới"] });
-    const unit = await db.kysely.selectFrom("Unit").select(["id", "parentId"]).where("name", "=", "Chi hội Ấp Mới").executeTakeFirstOrThrow();
+    const unit = await db.kysely
+      .selectFrom("Unit")
+      .select(["id", "parentId"])
+      .where("name", "=", "Chi hội Ấp Mới")
+      .executeTakeFirstOrThrow();
     expect(unit.parentId).toBe(tree.communeA.id);
     expect((await listMembers(db, unit.id)).map((m) => m.fullName)).toEqual(["Phạm Văn Tư"]);
   });
 
   it("should not write anything on a dry run but show the plan", async () => {
     const before = await snapshot();
-    const r = await importRosterFile(db, { actor: systemActor(), file: csv("a.csv", roster), unitId: tree.communeA.id, dryRun: true });
+    const r = await importRosterFile(db, {
+      actor: systemActor(),
+      file: csv("a.csv", roster),
+      unitId: tree.communeA.id,
+      dryRun: true,
+    });
     expect(r.written).toBe(false);
     expect(r.changes.map((c) => c.kind)).toEqual(["create", "create", "create"]);
     expect(await snapshot()).toEqual(before);
@@ -151,14 +207,22 @@ describe("importRosterFile", () => {
 
   it("should refuse a unit name that matches two units under the parent", async () => {
     const text = "Họ và tên,Chi hội\nNguyễn Văn An,Chi hội 1\n";
-    const r = await importRosterFile(db, { actor: systemActor(), file: csv("amb.csv", text), unitId: tree.province.id });
+    const r = await importRosterFile(db, {
+      actor: systemActor(),
+      file: csv("amb.csv", text),
+      unitId: tree.province.id,
+    });
     expect(r.issues.map((i) => i.code)).toEqual(["unit_ambiguous"]);
     expect(r.written).toBe(false);
   });
 
   it("should refuse a missing file and a file that is not a roster", async () => {
-    await expect(importRosterFile(db, { actor: systemActor(), file: path.join(db.dir, "nope.csv"), unitId: tree.communeA.id })).rejects.toSatisfy((e) => isAppError(e, "file_missing"));
+    await expect(
+      importRosterFile(db, { actor: systemActor(), file: path.join(db.dir, "nope.csv"), unitId: tree.communeA.id }),
+    ).rejects.toSatisfy((e) => isAppError(e, "file_missing"));
     const pdf = csv("x.xlsx", "%PDF-1.4 binary\u0000\u0001");
-    await expect(importRosterFile(db, { actor: systemActor(), file: pdf, unitId: tree.communeA.id })).rejects.toSatisfy((e) => isAppError(e, "file_format"));
+    await expect(importRosterFile(db, { actor: systemActor(), file: pdf, unitId: tree.communeA.id })).rejects.toSatisfy(
+      (e) => isAppError(e, "file_format"),
+    );
   });
 });

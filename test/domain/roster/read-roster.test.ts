@@ -114,14 +114,23 @@ describe("readRoster", () => {
       expect(result.rows).toEqual([row(2, { fullName: "Nguyễn Văn An", note: "x" })]);
     });
 
-    it.each(["Số điện thoại", "SĐT", "SDT", "Điện thoại", "ĐT", "Di động", "Phone", "Số ĐT", "sđt:", "Số điện thoại (*)", "Zalo"])(
-      "should recognise %j as the phone column",
-      async (header) => {
-        const result = await csv(`Họ và tên,${header}\nNguyễn Văn An,0912345678\n`);
-        expect(result.columns).toEqual(["fullName", "phone"]);
-        expect(result.rows[0]!.phone).toBe("0912345678");
-      },
-    );
+    it.each([
+      "Số điện thoại",
+      "SĐT",
+      "SDT",
+      "Điện thoại",
+      "ĐT",
+      "Di động",
+      "Phone",
+      "Số ĐT",
+      "sđt:",
+      "Số điện thoại (*)",
+      "Zalo",
+    ])("should recognise %j as the phone column", async (header) => {
+      const result = await csv(`Họ và tên,${header}\nNguyễn Văn An,0912345678\n`);
+      expect(result.columns).toEqual(["fullName", "phone"]);
+      expect(result.rows[0]!.phone).toBe("0912345678");
+    });
 
     it.each(["Đơn vị", "Chi hội", "Chi đoàn", "Tổ", "Unit", "Tên đơn vị", "Tên chi hội", "DON VI"])(
       "should recognise %j as the unit column",
@@ -136,17 +145,28 @@ describe("readRoster", () => {
       const result = await csv("Ghi chú,GIỚI TÍNH,Năm sinh,Chức vụ,Họ và tên\nmới,Nữ,1960,Tổ trưởng,Trần Thị Bình\n");
       expect(result.columns).toEqual(["fullName", "title", "birthYear", "gender", "note"]);
       expect(result.rows).toEqual([
-        row(2, { fullName: "Trần Thị Bình", title: "Tổ trưởng", role: "cadre", birthYear: 1960, gender: "nu", note: "mới" }),
+        row(2, {
+          fullName: "Trần Thị Bình",
+          title: "Tổ trưởng",
+          role: "cadre",
+          birthYear: 1960,
+          gender: "nu",
+          note: "mới",
+        }),
       ]);
     });
 
     it("should recognise headers typed without diacritics", async () => {
-      const result = await csv("ho va ten,so dien thoai,don vi,chuc vu,nam sinh,gioi tinh,ghi chu\nLê Văn C,0912345678,Tổ 2,Hội viên,1950,nam,\n");
+      const result = await csv(
+        "ho va ten,so dien thoai,don vi,chuc vu,nam sinh,gioi tinh,ghi chu\nLê Văn C,0912345678,Tổ 2,Hội viên,1950,nam,\n",
+      );
       expect(result.columns).toEqual(["fullName", "phone", "unitName", "title", "birthYear", "gender", "note"]);
     });
 
     it("should recognise English headers", async () => {
-      const result = await csv("Full name,Phone,Unit,Title,Birth year,Gender,Note\nLe Van C,0912345678,Group 2,Member,1950,M,hi\n");
+      const result = await csv(
+        "Full name,Phone,Unit,Title,Birth year,Gender,Note\nLe Van C,0912345678,Group 2,Member,1950,M,hi\n",
+      );
       expect(result.columns).toEqual(["fullName", "phone", "unitName", "title", "birthYear", "gender", "note"]);
       expect(result.rows).toEqual([
         row(2, {
@@ -270,7 +290,10 @@ describe("readRoster", () => {
     });
 
     it("should detect a tab-separated file", async () => {
-      const result = await csv("STT\tHọ và tên\tĐiện thoại\tGhi chú\n1\tNguyễn Văn An\t0912345678\tcó, dấu phẩy\n", "ds.txt");
+      const result = await csv(
+        "STT\tHọ và tên\tĐiện thoại\tGhi chú\n1\tNguyễn Văn An\t0912345678\tcó, dấu phẩy\n",
+        "ds.txt",
+      );
       expect(result.rows).toEqual([row(2, { fullName: "Nguyễn Văn An", phone: "0912345678", note: "có, dấu phẩy" })]);
     });
 
@@ -306,16 +329,15 @@ describe("readRoster", () => {
       expect(bomless.rows).toEqual(le.rows);
     });
 
-    it(
-      "should report a file that is not UTF-8 as unreadable (iconv-lite is not installed)",
-      async () => {
-        // "Họ tên" and a name in Windows-1258 / 1252 bytes: not valid UTF-8.
-        const bytes = Buffer.from([0x48, 0xf4, 0x20, 0x74, 0xea, 0x6e, 0x0a, 0x4e, 0x67, 0x75, 0x79, 0xea, 0x6e, 0x20, 0x41, 0x0a]);
-        const error = await failure(read(bytes, "ansi.csv"));
-        expect(error.code).toBe("file_unreadable");
-        expect(error.params).toEqual({ file: "ansi.csv", reason: "encoding" });
-      },
-    );
+    it("should report a file that is not UTF-8 as unreadable (iconv-lite is not installed)", async () => {
+      // "Họ tên" and a name in Windows-1258 / 1252 bytes: not valid UTF-8.
+      const bytes = Buffer.from([
+        0x48, 0xf4, 0x20, 0x74, 0xea, 0x6e, 0x0a, 0x4e, 0x67, 0x75, 0x79, 0xea, 0x6e, 0x20, 0x41, 0x0a,
+      ]);
+      const error = await failure(read(bytes, "ansi.csv"));
+      expect(error.code).toBe("file_unreadable");
+      expect(error.params).toEqual({ file: "ansi.csv", reason: "encoding" });
+    });
 
     it("should report an unclosed quote with the row where it starts", async () => {
       const error = await failure(csv('Họ tên,SĐT\nA,0912345678\n"B,0987654321\nC,0911111111\n', "q.csv"));
@@ -387,7 +409,9 @@ describe("readRoster", () => {
     });
 
     it("should report a phone used twice, naming both lines, and keep the first row", async () => {
-      const result = await csv("Họ và tên,SĐT\nA,0912345678\nB,0987654321\nC,+84 912 345 678\nD,84987654321\nE,0912.345.678\n");
+      const result = await csv(
+        "Họ và tên,SĐT\nA,0912345678\nB,0987654321\nC,+84 912 345 678\nD,84987654321\nE,0912.345.678\n",
+      );
       expect(result.rows.map((r) => r.line)).toEqual([2, 3]);
       expect(result.issues).toEqual([
         issue(4, "phone_duplicate", { phone: "0912345678", firstLine: 2 }),
@@ -469,7 +493,7 @@ describe("readRoster", () => {
           "STT,Họ và tên,Chức vụ",
           "1,Nguyễn Văn An,Hội viên",
           "Tổng cộng: 1 hội viên,,",
-          ",,\"Yên Hòa, ngày 15 tháng 3 năm 2025\"",
+          ',,"Yên Hòa, ngày 15 tháng 3 năm 2025"',
           ",,CHI HỘI TRƯỞNG",
           ",,Trần Văn Ký",
         ].join("\n"),
@@ -501,7 +525,9 @@ describe("readRoster", () => {
     });
 
     it("should prefer the unit column to the section and not take a unit-only row for a section", async () => {
-      const result = await csv("Họ và tên,Chi hội\nChi hội Thôn 1,\nNguyễn Văn An,Chi hội 5\nTrần Thị Bình,\n,Chi hội 6\n");
+      const result = await csv(
+        "Họ và tên,Chi hội\nChi hội Thôn 1,\nNguyễn Văn An,Chi hội 5\nTrần Thị Bình,\n,Chi hội 6\n",
+      );
       expect(result.rows.map((r) => [r.fullName, r.unitName])).toEqual([
         ["Nguyễn Văn An", "Chi hội 5"],
         ["Trần Thị Bình", "Chi hội Thôn 1"],
@@ -559,9 +585,36 @@ describe("readRoster", () => {
           ["DANH SÁCH HỘI VIÊN CHI HỘI 1"],
           [],
           ["STT", "Họ và tên", "SĐT", "Tổ", "Chức vụ", "Ngày sinh", "Giới tính", "Ghi chú"],
-          [1, { richText: [{ text: "Nguyễn " }, { font: { bold: true }, text: "Văn An" }] }, 912345678, 1, "Tổ trưởng", new Date(Date.UTC(1955, 4, 12)), "Nam", null],
-          [2, "Trần Thị Bình", { text: "0987 654 321", hyperlink: "tel:0987654321" }, 2, "Hội viên", 1960, "Nữ", { text: "hồ sơ", hyperlink: "https://example.org" }],
-          [3, "Lê Văn Cường", { formula: '"091"&"1222333"', result: "0911222333" }, "Hòa Bình", null, { formula: "1950+1", result: 1951 }, "nam", null],
+          [
+            1,
+            { richText: [{ text: "Nguyễn " }, { font: { bold: true }, text: "Văn An" }] },
+            912345678,
+            1,
+            "Tổ trưởng",
+            new Date(Date.UTC(1955, 4, 12)),
+            "Nam",
+            null,
+          ],
+          [
+            2,
+            "Trần Thị Bình",
+            { text: "0987 654 321", hyperlink: "tel:0987654321" },
+            2,
+            "Hội viên",
+            1960,
+            "Nữ",
+            { text: "hồ sơ", hyperlink: "https://example.org" },
+          ],
+          [
+            3,
+            "Lê Văn Cường",
+            { formula: '"091"&"1222333"', result: "0911222333" },
+            "Hòa Bình",
+            null,
+            { formula: "1950+1", result: 1951 },
+            "nam",
+            null,
+          ],
           [4, "Phạm Thị Dung", 84911444555, null, null, 20221, null, null],
         ],
         setup: (sheet) => {
@@ -583,7 +636,15 @@ describe("readRoster", () => {
           birthYear: 1955,
           gender: "nam",
         }),
-        row(5, { fullName: "Trần Thị Bình", phone: "0987654321", unitName: "Tổ 2", title: "Hội viên", birthYear: 1960, gender: "nu", note: "hồ sơ" }),
+        row(5, {
+          fullName: "Trần Thị Bình",
+          phone: "0987654321",
+          unitName: "Tổ 2",
+          title: "Hội viên",
+          birthYear: 1960,
+          gender: "nu",
+          note: "hồ sơ",
+        }),
         row(6, { fullName: "Lê Văn Cường", phone: "0911222333", unitName: "Hòa Bình", birthYear: 1951, gender: "nam" }),
         // 20221 is a date serial shown as "General": 10/05/1955.
         row(7, { fullName: "Phạm Thị Dung", phone: "0911444555", birthYear: 1955 }),
@@ -614,7 +675,12 @@ describe("readRoster", () => {
     });
 
     it("should report a plain error cell", async () => {
-      const result = await xlsx({ rows: [["Họ và tên", "SĐT"], ["A", { error: "#N/A" }]] });
+      const result = await xlsx({
+        rows: [
+          ["Họ và tên", "SĐT"],
+          ["A", { error: "#N/A" }],
+        ],
+      });
       expect(result.issues).toEqual([issue(2, "cell_error", { column: "SĐT", value: "#N/A" })]);
     });
 
@@ -677,41 +743,38 @@ describe("readRoster", () => {
       expect(result.rows).toEqual([row(2, { fullName: "Nguyễn Văn An" })]);
     });
 
-    it(
-      "should fall back to reading in memory when the ZIP order defeats the streaming reader",
-      async () => {
-        // exceljs's streaming reader fails when the shared strings come before the sheets and
-        // xl/workbook.xml after them; some tools write workbooks that way. jszip comes with exceljs.
-        const { default: JSZip } = await import("jszip");
-        const original = await makeXlsx({
-          rows: [
-            ["DANH SÁCH"],
-            ["STT", "Họ và tên", "SĐT", "Ngày sinh"],
-            ["I", "Chi hội Thôn 1", null, null],
-            [1, "Nguyễn Văn An", 912345678, new Date(Date.UTC(1955, 4, 12))],
-            [2, "Trần Thị Bình", { formula: "1/0", result: { error: "#DIV/0!" } }, null],
-          ],
-          setup: (sheet) => {
-            sheet.mergeCells("A1:D1");
-            sheet.mergeCells("B3:D3");
-          },
-        });
-        const zip = await JSZip.loadAsync(original);
-        const first = ["xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml", "xl/worksheets/sheet1.xml", "xl/styles.xml"];
-        const names = Object.keys(zip.files).filter((name) => !zip.files[name]!.dir);
-        const reordered = new JSZip();
-        for (const name of [...first, ...names.filter((n) => !first.includes(n))])
-          reordered.file(name, await zip.file(name)!.async("uint8array"));
-        const buffer = await reordered.generateAsync({ type: "nodebuffer" });
-        const result = await read(buffer, "ds.xlsx");
-        expect(result.headerLine).toBe(2);
-        expect(result.rows).toEqual([
-          row(4, { fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1955, unitName: "Chi hội Thôn 1" }),
-        ]);
-        // The in-memory reader keeps the error text itself.
-        expect(result.issues).toEqual([issue(5, "cell_error", { column: "SĐT", value: "#DIV/0!" })]);
-      },
-    );
+    it("should fall back to reading in memory when the ZIP order defeats the streaming reader", async () => {
+      // exceljs's streaming reader fails when the shared strings come before the sheets and
+      // xl/workbook.xml after them; some tools write workbooks that way. jszip comes with exceljs.
+      const { default: JSZip } = await import("jszip");
+      const original = await makeXlsx({
+        rows: [
+          ["DANH SÁCH"],
+          ["STT", "Họ và tên", "SĐT", "Ngày sinh"],
+          ["I", "Chi hội Thôn 1", null, null],
+          [1, "Nguyễn Văn An", 912345678, new Date(Date.UTC(1955, 4, 12))],
+          [2, "Trần Thị Bình", { formula: "1/0", result: { error: "#DIV/0!" } }, null],
+        ],
+        setup: (sheet) => {
+          sheet.mergeCells("A1:D1");
+          sheet.mergeCells("B3:D3");
+        },
+      });
+      const zip = await JSZip.loadAsync(original);
+      const first = ["xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml", "xl/worksheets/sheet1.xml", "xl/styles.xml"];
+      const names = Object.keys(zip.files).filter((name) => !zip.files[name]!.dir);
+      const reordered = new JSZip();
+      for (const name of [...first, ...names.filter((n) => !first.includes(n))])
+        reordered.file(name, await zip.file(name)!.async("uint8array"));
+      const buffer = await reordered.generateAsync({ type: "nodebuffer" });
+      const result = await read(buffer, "ds.xlsx");
+      expect(result.headerLine).toBe(2);
+      expect(result.rows).toEqual([
+        row(4, { fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1955, unitName: "Chi hội Thôn 1" }),
+      ]);
+      // The in-memory reader keeps the error text itself.
+      expect(result.issues).toEqual([issue(5, "cell_error", { column: "SĐT", value: "#DIV/0!" })]);
+    });
 
     it("should report a damaged workbook as unreadable", async () => {
       const buffer = await makeXlsx({ rows: [["Họ và tên"], ["Nguyễn Văn An"]] });
@@ -723,7 +786,15 @@ describe("readRoster", () => {
 
     it("should read an .xlsx file from disk", async () => {
       const file = path.join(dir, "chi-hoi.xlsx");
-      await writeFile(file, await makeXlsx({ rows: [["Họ và tên", "SĐT"], ["Nguyễn Văn An", 912345678]] }));
+      await writeFile(
+        file,
+        await makeXlsx({
+          rows: [
+            ["Họ và tên", "SĐT"],
+            ["Nguyễn Văn An", 912345678],
+          ],
+        }),
+      );
       const result = await readRoster(file);
       expect(result.rows).toEqual([row(2, { fullName: "Nguyễn Văn An", phone: "0912345678" })]);
     });
@@ -797,13 +868,17 @@ describe("readRoster", () => {
     });
 
     it("should refuse a ZIP that is not a workbook", async () => {
-      const docx = Buffer.concat([Buffer.from("PK\x03\x04", "latin1"), Buffer.from("\x14\x00\x00\x00word/document.xml", "latin1")]);
+      const docx = Buffer.concat([
+        Buffer.from("PK\x03\x04", "latin1"),
+        Buffer.from("\x14\x00\x00\x00word/document.xml", "latin1"),
+      ]);
       const error = await failure(read(docx, "ds.docx"));
       expect(error.params).toEqual({ file: "ds.docx", reason: "zip_not_xlsx" });
     });
 
     it("should name an OpenDocument spreadsheet and a binary .xlsb workbook", async () => {
-      const zip = (entry: string) => Buffer.concat([Buffer.from("PK\x03\x04\x14\x00\x00\x00", "latin1"), Buffer.from(entry, "latin1")]);
+      const zip = (entry: string) =>
+        Buffer.concat([Buffer.from("PK\x03\x04\x14\x00\x00\x00", "latin1"), Buffer.from(entry, "latin1")]);
       const ods = await failure(read(zip("mimetypeapplication/vnd.oasis.opendocument.spreadsheet"), "ds.ods"));
       expect(ods.params).toEqual({ file: "ds.ods", reason: "ods" });
       const xlsb = await failure(read(zip("xl/workbook.bin"), "ds.xlsb"));
@@ -811,7 +886,9 @@ describe("readRoster", () => {
     });
 
     it("should refuse a web page saved with a spreadsheet extension", async () => {
-      const error = await failure(csv("<html><body><table><tr><td>Họ và tên</td></tr></table></body></html>", "ds.xls"));
+      const error = await failure(
+        csv("<html><body><table><tr><td>Họ và tên</td></tr></table></body></html>", "ds.xls"),
+      );
       expect(error.params).toEqual({ file: "ds.xls", reason: "html" });
     });
   });

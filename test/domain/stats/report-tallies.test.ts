@@ -52,10 +52,25 @@ interface Tree {
   branches: number[];
 }
 
-async function addUnit(parent: { id: number; path: string; depth: number } | null, name: string, organisationId: number) {
-  const { id } = await db.kysely.insertInto("Unit")
-    .values({ organisationId, parentId: parent?.id ?? null, name, nameKey: name.toLowerCase(), levelLabel: "", path: `tmp-${name}`, depth: parent ? parent.depth + 1 : 0, createdAt: now })
-    .returning("id").executeTakeFirstOrThrow();
+async function addUnit(
+  parent: { id: number; path: string; depth: number } | null,
+  name: string,
+  organisationId: number,
+) {
+  const { id } = await db.kysely
+    .insertInto("Unit")
+    .values({
+      organisationId,
+      parentId: parent?.id ?? null,
+      name,
+      nameKey: name.toLowerCase(),
+      levelLabel: "",
+      path: `tmp-${name}`,
+      depth: parent ? parent.depth + 1 : 0,
+      createdAt: now,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   const unitPath = `${parent?.path ?? "/"}${id}/`;
   await db.kysely.updateTable("Unit").set({ path: unitPath }).where("id", "=", id).execute();
   return { id, path: unitPath, depth: parent ? parent.depth + 1 : 0 };
@@ -68,34 +83,87 @@ function buildData(seed: number): Promise<Tree> {
 
 async function insertData(seed: number): Promise<Tree> {
   const rnd = random(seed);
-  const pick = <T,>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
-  const { id: organisationId } = await db.kysely.insertInto("Organisation").values({ code: "ccb", name: "Hội CCB", createdAt: now }).returning("id").executeTakeFirstOrThrow();
+  const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
+  const { id: organisationId } = await db.kysely
+    .insertInto("Organisation")
+    .values({ code: "ccb", name: "Hội CCB", createdAt: now })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   const root = await addUnit(null, "Tỉnh", organisationId);
   const a = await addUnit(root, "Xã A", organisationId);
   const b = await addUnit(root, "Xã B", organisationId);
-  const branchUnits = [await addUnit(a, "Chi hội A1", organisationId), await addUnit(a, "Chi hội A2", organisationId), await addUnit(b, "Chi hội B1", organisationId), await addUnit(b, "Chi hội B2", organisationId)];
+  const branchUnits = [
+    await addUnit(a, "Chi hội A1", organisationId),
+    await addUnit(a, "Chi hội A2", organisationId),
+    await addUnit(b, "Chi hội B1", organisationId),
+    await addUnit(b, "Chi hội B2", organisationId),
+  ];
   const allUnits = [root, a, b, ...branchUnits];
   const people: number[] = [];
   for (let i = 0; i < 40; i++) {
-    const { id } = await db.kysely.insertInto("Person").values({ fullName: `Người ${i}`, nameKey: `nguoi ${i}`, createdAt: now, updatedAt: now }).returning("id").executeTakeFirstOrThrow();
+    const { id } = await db.kysely
+      .insertInto("Person")
+      .values({ fullName: `Người ${i}`, nameKey: `nguoi ${i}`, createdAt: now, updatedAt: now })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     people.push(id);
     const home = pick(branchUnits);
-    await db.kysely.insertInto("Membership").values({ personId: id, unitId: home.id, role: i % 7 === 0 ? "cadre" : "member", createdAt: now }).execute();
+    await db.kysely
+      .insertInto("Membership")
+      .values({ personId: id, unitId: home.id, role: i % 7 === 0 ? "cadre" : "member", createdAt: now })
+      .execute();
     // Some hold a second role elsewhere: an official role (not a member), or a member role in another commune.
-    if (i % 5 === 0) await db.kysely.insertInto("Membership").values({ personId: id, unitId: pick([a, b]).id, role: "official", createdAt: now }).execute();
-    if (i % 6 === 0) await db.kysely.insertInto("Membership").values({ personId: id, unitId: pick(allUnits).id, role: "member", createdAt: now }).onConflict((oc) => oc.doNothing()).execute();
+    if (i % 5 === 0)
+      await db.kysely
+        .insertInto("Membership")
+        .values({ personId: id, unitId: pick([a, b]).id, role: "official", createdAt: now })
+        .execute();
+    if (i % 6 === 0)
+      await db.kysely
+        .insertInto("Membership")
+        .values({ personId: id, unitId: pick(allUnits).id, role: "member", createdAt: now })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
     if (i % 3 === 0) {
-      await db.kysely.insertInto("ChatAccount").values({ platform: pick(platforms), externalId: `x${i}`, personId: id, createdAt: now }).execute();
-      if (i % 9 === 0) await db.kysely.insertInto("ChatAccount").values({ platform: pick(platforms), externalId: `y${i}`, personId: id, createdAt: now }).execute();
-      await db.kysely.updateTable("Person").set({ linkedAccounts: i % 9 === 0 ? 2 : 1 }).where("id", "=", id).execute();
+      await db.kysely
+        .insertInto("ChatAccount")
+        .values({ platform: pick(platforms), externalId: `x${i}`, personId: id, createdAt: now })
+        .execute();
+      if (i % 9 === 0)
+        await db.kysely
+          .insertInto("ChatAccount")
+          .values({ platform: pick(platforms), externalId: `y${i}`, personId: id, createdAt: now })
+          .execute();
+      await db.kysely
+        .updateTable("Person")
+        .set({ linkedAccounts: i % 9 === 0 ? 2 : 1 })
+        .where("id", "=", id)
+        .execute();
     }
   }
   // Homes in one commune, roles in the other: counted at their deepest unit of the subtree asked about.
-  const pairs: [typeof root, typeof root][] = [[branchUnits[2]!, a], [branchUnits[0]!, b], [branchUnits[3]!, root]];
+  const pairs: [typeof root, typeof root][] = [
+    [branchUnits[2]!, a],
+    [branchUnits[0]!, b],
+    [branchUnits[3]!, root],
+  ];
   for (const [i, [home, other]] of pairs.entries()) {
-    const { id } = await db.kysely.insertInto("Person").values({ fullName: `Hai nơi ${i}`, nameKey: `hai noi ${i}`, linkedAccounts: 1, createdAt: now, updatedAt: now }).returning("id").executeTakeFirstOrThrow();
-    await db.kysely.insertInto("ChatAccount").values({ platform: "telegram", externalId: `z${i}`, personId: id, createdAt: now }).execute();
-    await db.kysely.insertInto("Membership").values([{ personId: id, unitId: home.id, role: "member", createdAt: now }, { personId: id, unitId: other.id, role: "cadre", createdAt: now }]).execute();
+    const { id } = await db.kysely
+      .insertInto("Person")
+      .values({ fullName: `Hai nơi ${i}`, nameKey: `hai noi ${i}`, linkedAccounts: 1, createdAt: now, updatedAt: now })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await db.kysely
+      .insertInto("ChatAccount")
+      .values({ platform: "telegram", externalId: `z${i}`, personId: id, createdAt: now })
+      .execute();
+    await db.kysely
+      .insertInto("Membership")
+      .values([
+        { personId: id, unitId: home.id, role: "member", createdAt: now },
+        { personId: id, unitId: other.id, role: "cadre", createdAt: now },
+      ])
+      .execute();
   }
   // Concerns over 14 months, some answered within minutes, some after weeks.
   for (let i = 0; i < 260; i++) {
@@ -104,21 +172,50 @@ async function insertData(seed: number): Promise<Tree> {
     const answered = rnd() < 0.75;
     const firstAnsweredAt = answered ? createdAt + Math.floor(rnd() ** 3 * 40 * DAY) : null;
     const status = answered ? pick(["answered", "closed", "in_progress"]) : pick(["new", "in_progress"]);
-    await db.kysely.insertInto("Ticket").values({
-      unitId: unit.id, originUnitId: unit.id, personId: pick(people), category: pick(categories), status,
-      dueAt: createdAt + 7 * DAY, satisfied: answered && rnd() < 0.5 ? rnd() < 0.6 : null, createdAt, updatedAt: createdAt, firstAnsweredAt,
-    }).execute();
+    await db.kysely
+      .insertInto("Ticket")
+      .values({
+        unitId: unit.id,
+        originUnitId: unit.id,
+        personId: pick(people),
+        category: pick(categories),
+        status,
+        dueAt: createdAt + 7 * DAY,
+        satisfied: answered && rnd() < 0.5 ? rnd() < 0.6 : null,
+        createdAt,
+        updatedAt: createdAt,
+        firstAnsweredAt,
+      })
+      .execute();
   }
   // Meetings over the year; answers and attendance.
   for (let i = 0; i < 30; i++) {
     const unit = pick(allUnits);
     const startsAt = now - Math.floor(rnd() * 400 * DAY);
-    const { id } = await db.kysely.insertInto("Meeting").values({
-      unitId: unit.id, title: "Sinh hoạt", startsAt, endsAt: startsAt + 2 * HOUR, includeSubtree: i % 6 === 0, createdAt: startsAt, updatedAt: startsAt,
-    }).returning("id").executeTakeFirstOrThrow();
+    const { id } = await db.kysely
+      .insertInto("Meeting")
+      .values({
+        unitId: unit.id,
+        title: "Sinh hoạt",
+        startsAt,
+        endsAt: startsAt + 2 * HOUR,
+        includeSubtree: i % 6 === 0,
+        createdAt: startsAt,
+        updatedAt: startsAt,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     for (const personId of people) {
-      if (rnd() < 0.4) await db.kysely.insertInto("Rsvp").values({ meetingId: id, personId, answer: pick(["attend", "absent", "unsure"]), answeredAt: startsAt - DAY }).execute();
-      if (i % 3 === 0 && rnd() < 0.5) await db.kysely.insertInto("Attendance").values({ meetingId: id, personId, present: rnd() < 0.7, recordedAt: startsAt }).execute();
+      if (rnd() < 0.4)
+        await db.kysely
+          .insertInto("Rsvp")
+          .values({ meetingId: id, personId, answer: pick(["attend", "absent", "unsure"]), answeredAt: startsAt - DAY })
+          .execute();
+      if (i % 3 === 0 && rnd() < 0.5)
+        await db.kysely
+          .insertInto("Attendance")
+          .values({ meetingId: id, personId, present: rnd() < 0.7, recordedAt: startsAt })
+          .execute();
     }
   }
   return { root: root.id, communeA: a.id, communeB: b.id, branches: branchUnits.map((u) => u.id) };
@@ -127,36 +224,112 @@ async function insertData(seed: number): Promise<Tree> {
 /** Every write path the summaries must follow. */
 async function mixOfWrites(tree: Tree, seed: number): Promise<void> {
   const rnd = random(seed);
-  const pick = <T,>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
-  const tickets = (await db.kysely.selectFrom("Ticket").select(["id", "createdAt"]).orderBy("id").execute());
+  const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
+  const tickets = await db.kysely.selectFrom("Ticket").select(["id", "createdAt"]).orderBy("id").execute();
   for (const t of tickets.slice(0, 30)) // answered, closed
-    await db.kysely.updateTable("Ticket").set({ status: "answered", firstAnsweredAt: t.createdAt + Math.floor(rnd() * 5 * DAY) }).where("id", "=", t.id).where("firstAnsweredAt", "is", null).execute();
-  for (const t of tickets.slice(30, 45)) await db.kysely.updateTable("Ticket").set({ status: "closed", closedAt: now }).where("id", "=", t.id).execute();
-  for (const t of tickets.slice(45, 55)) await db.kysely.updateTable("Ticket").set({ status: "in_progress", closedAt: null }).where("id", "=", t.id).execute(); // reopened
-  for (const t of tickets.slice(55, 75)) await db.kysely.updateTable("Ticket").set({ unitId: pick([tree.root, tree.communeA, tree.communeB]) }).where("id", "=", t.id).execute(); // passed up
-  for (const t of tickets.slice(75, 90)) await db.kysely.updateTable("Ticket").set({ satisfied: rnd() < 0.5 }).where("id", "=", t.id).execute();
-  for (const t of tickets.slice(90, 100)) await db.kysely.updateTable("Ticket").set({ category: pick(categories) }).where("id", "=", t.id).execute();
-  await db.kysely.updateTable("Ticket").set({ updatedAt: now, assigneeId: null }).where("id", "<", tickets[120]!.id).execute(); // unrelated columns
-  await db.kysely.deleteFrom("TicketMessage").where("ticketId", "in", tickets.slice(100, 108).map((t) => t.id)).execute();
-  await db.kysely.deleteFrom("TicketStatusChange").where("ticketId", "in", tickets.slice(100, 108).map((t) => t.id)).execute();
-  await db.kysely.deleteFrom("Ticket").where("id", "in", tickets.slice(100, 108).map((t) => t.id)).execute();
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ status: "answered", firstAnsweredAt: t.createdAt + Math.floor(rnd() * 5 * DAY) })
+      .where("id", "=", t.id)
+      .where("firstAnsweredAt", "is", null)
+      .execute();
+  for (const t of tickets.slice(30, 45))
+    await db.kysely.updateTable("Ticket").set({ status: "closed", closedAt: now }).where("id", "=", t.id).execute();
+  for (const t of tickets.slice(45, 55))
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ status: "in_progress", closedAt: null })
+      .where("id", "=", t.id)
+      .execute(); // reopened
+  for (const t of tickets.slice(55, 75))
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ unitId: pick([tree.root, tree.communeA, tree.communeB]) })
+      .where("id", "=", t.id)
+      .execute(); // passed up
+  for (const t of tickets.slice(75, 90))
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ satisfied: rnd() < 0.5 })
+      .where("id", "=", t.id)
+      .execute();
+  for (const t of tickets.slice(90, 100))
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ category: pick(categories) })
+      .where("id", "=", t.id)
+      .execute();
+  await db.kysely
+    .updateTable("Ticket")
+    .set({ updatedAt: now, assigneeId: null })
+    .where("id", "<", tickets[120]!.id)
+    .execute(); // unrelated columns
+  await db.kysely
+    .deleteFrom("TicketMessage")
+    .where(
+      "ticketId",
+      "in",
+      tickets.slice(100, 108).map((t) => t.id),
+    )
+    .execute();
+  await db.kysely
+    .deleteFrom("TicketStatusChange")
+    .where(
+      "ticketId",
+      "in",
+      tickets.slice(100, 108).map((t) => t.id),
+    )
+    .execute();
+  await db.kysely
+    .deleteFrom("Ticket")
+    .where(
+      "id",
+      "in",
+      tickets.slice(100, 108).map((t) => t.id),
+    )
+    .execute();
   // A many-row update in one statement (PostgreSQL and SQLite triggers fire per row).
-  await db.kysely.updateTable("Ticket").set({ status: "closed" }).where("status", "=", "answered").where("id", ">", tickets[200]!.id).execute();
+  await db.kysely
+    .updateTable("Ticket")
+    .set({ status: "closed" })
+    .where("status", "=", "answered")
+    .where("id", ">", tickets[200]!.id)
+    .execute();
 
   const people = (await db.kysely.selectFrom("Person").select("id").orderBy("id").execute()).map((p) => p.id);
   // Joining, leaving, changing role.
-  await db.kysely.insertInto("Membership").values({ personId: people[1]!, unitId: tree.communeB, role: "member", createdAt: now }).onConflict((oc) => oc.doNothing()).execute();
-  await db.kysely.insertInto("Membership").values({ personId: people[2]!, unitId: tree.branches[3]!, role: "cadre", createdAt: now }).onConflict((oc) => oc.doNothing()).execute();
+  await db.kysely
+    .insertInto("Membership")
+    .values({ personId: people[1]!, unitId: tree.communeB, role: "member", createdAt: now })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  await db.kysely
+    .insertInto("Membership")
+    .values({ personId: people[2]!, unitId: tree.branches[3]!, role: "cadre", createdAt: now })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
   await db.kysely.deleteFrom("Membership").where("personId", "=", people[4]!).execute();
   await db.kysely.updateTable("Membership").set({ role: "official" }).where("personId", "=", people[5]!).execute();
-  await db.kysely.updateTable("Membership").set({ unitId: tree.branches[0]! }).where("personId", "=", people[8]!).where("role", "=", "member").execute();
+  await db.kysely
+    .updateTable("Membership")
+    .set({ unitId: tree.branches[0]! })
+    .where("personId", "=", people[8]!)
+    .where("role", "=", "member")
+    .execute();
   // Linking and unlinking.
-  await db.kysely.insertInto("ChatAccount").values({ platform: "zalo", externalId: "new1", personId: people[10]!, createdAt: now }).execute();
+  await db.kysely
+    .insertInto("ChatAccount")
+    .values({ platform: "zalo", externalId: "new1", personId: people[10]!, createdAt: now })
+    .execute();
   await db.kysely.updateTable("Person").set({ linkedAccounts: 1 }).where("id", "=", people[10]!).execute();
   await db.kysely.deleteFrom("ChatAccount").where("personId", "=", people[3]!).execute();
   await db.kysely.updateTable("Person").set({ linkedAccounts: 0 }).where("id", "=", people[3]!).execute();
   await db.kysely.updateTable("ChatAccount").set({ platform: "web" }).where("personId", "=", people[6]!).execute();
-  await db.kysely.updateTable("ChatAccount").set({ personId: people[11]! }).where("personId", "=", people[9]!).execute();
+  await db.kysely
+    .updateTable("ChatAccount")
+    .set({ personId: people[11]! })
+    .where("personId", "=", people[9]!)
+    .execute();
   await db.kysely.updateTable("Person").set({ linkedAccounts: 2 }).where("id", "=", people[11]!).execute();
   await db.kysely.updateTable("Person").set({ linkedAccounts: 0 }).where("id", "=", people[9]!).execute();
   // A person removed: their memberships, answers and attendance go with them (cascades).
@@ -165,26 +338,72 @@ async function mixOfWrites(tree: Tree, seed: number): Promise<void> {
 
   // Answers and attendance changed and removed.
   const rsvps = await db.kysely.selectFrom("Rsvp").select(["id", "meetingId"]).orderBy("id").execute();
-  for (const r of rsvps.slice(0, 40)) await db.kysely.updateTable("Rsvp").set({ answer: pick(["attend", "absent"]) }).where("id", "=", r.id).execute();
-  await db.kysely.deleteFrom("Rsvp").where("id", "in", rsvps.slice(40, 60).map((r) => r.id)).execute();
+  for (const r of rsvps.slice(0, 40))
+    await db.kysely
+      .updateTable("Rsvp")
+      .set({ answer: pick(["attend", "absent"]) })
+      .where("id", "=", r.id)
+      .execute();
+  await db.kysely
+    .deleteFrom("Rsvp")
+    .where(
+      "id",
+      "in",
+      rsvps.slice(40, 60).map((r) => r.id),
+    )
+    .execute();
   const attendance = await db.kysely.selectFrom("Attendance").select("id").orderBy("id").execute();
-  for (const a of attendance.slice(0, 20)) await db.kysely.updateTable("Attendance").set({ present: rnd() < 0.5 }).where("id", "=", a.id).execute();
-  await db.kysely.deleteFrom("Attendance").where("id", "in", attendance.slice(20, 30).map((a) => a.id)).execute();
+  for (const a of attendance.slice(0, 20))
+    await db.kysely
+      .updateTable("Attendance")
+      .set({ present: rnd() < 0.5 })
+      .where("id", "=", a.id)
+      .execute();
+  await db.kysely
+    .deleteFrom("Attendance")
+    .where(
+      "id",
+      "in",
+      attendance.slice(20, 30).map((a) => a.id),
+    )
+    .execute();
   const meetings = await db.kysely.selectFrom("Meeting").select("id").orderBy("id").execute();
-  await db.kysely.updateTable("Meeting").set({ status: "cancelled", cancelledAt: now }).where("id", "=", meetings[3]!.id).execute();
-  await db.kysely.updateTable("Meeting").set({ unitId: tree.communeB, startsAt: now - 40 * DAY, includeSubtree: true }).where("id", "=", meetings[5]!.id).execute();
+  await db.kysely
+    .updateTable("Meeting")
+    .set({ status: "cancelled", cancelledAt: now })
+    .where("id", "=", meetings[3]!.id)
+    .execute();
+  await db.kysely
+    .updateTable("Meeting")
+    .set({ unitId: tree.communeB, startsAt: now - 40 * DAY, includeSubtree: true })
+    .where("id", "=", meetings[5]!.id)
+    .execute();
   await db.kysely.deleteFrom("Meeting").where("id", "=", meetings[4]!.id).execute();
 
   // A unit moved in the tree (as unit-service does: the subtree's paths and depths in one statement):
   // branch B2 goes under branch A1, one level deeper.
-  const moved = await db.kysely.selectFrom("Unit").select(["id", "path", "depth"]).where("id", "=", tree.branches[3]!).executeTakeFirstOrThrow();
-  const target = await db.kysely.selectFrom("Unit").select(["id", "path", "depth"]).where("id", "=", tree.branches[0]!).executeTakeFirstOrThrow();
+  const moved = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "path", "depth"])
+    .where("id", "=", tree.branches[3]!)
+    .executeTakeFirstOrThrow();
+  const target = await db.kysely
+    .selectFrom("Unit")
+    .select(["id", "path", "depth"])
+    .where("id", "=", tree.branches[0]!)
+    .executeTakeFirstOrThrow();
   const newPath = `${target.path}${moved.id}/`;
   const [lo, hi] = subtreeRange(moved.path);
   await db.kysely.updateTable("Unit").set({ parentId: target.id }).where("id", "=", moved.id).execute();
-  await db.kysely.updateTable("Unit")
-    .set((eb) => ({ path: sql<string>`${newPath} || substr(${eb.ref("path")}, ${moved.path.length + 1})`, depth: eb("depth", "+", target.depth + 1 - moved.depth) }))
-    .where("path", ">=", lo).where("path", "<", hi).execute();
+  await db.kysely
+    .updateTable("Unit")
+    .set((eb) => ({
+      path: sql<string>`${newPath} || substr(${eb.ref("path")}, ${moved.path.length + 1})`,
+      depth: eb("depth", "+", target.depth + 1 - moved.depth),
+    }))
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .execute();
 }
 
 // ---- The same figures straight from the raw rows.
@@ -195,7 +414,10 @@ async function raw() {
     db.kysely.selectFrom("Person").select(["id", "linkedAccounts"]).execute(),
     db.kysely.selectFrom("Membership").select(["personId", "unitId", "role"]).execute(),
     db.kysely.selectFrom("ChatAccount").select(["personId", "platform"]).execute(),
-    db.kysely.selectFrom("Ticket").select(["unitId", "createdAt", "firstAnsweredAt", "satisfied", "category", "status", "dueAt"]).execute(),
+    db.kysely
+      .selectFrom("Ticket")
+      .select(["unitId", "createdAt", "firstAnsweredAt", "satisfied", "category", "status", "dueAt"])
+      .execute(),
     db.kysely.selectFrom("Meeting").select(["id", "unitId", "startsAt", "status", "includeSubtree"]).execute(),
     db.kysely.selectFrom("Rsvp").select(["meetingId", "answer"]).execute(),
     db.kysely.selectFrom("Attendance").select(["meetingId", "present"]).execute(),
@@ -222,13 +444,34 @@ function expectedTallies(r: Raw) {
     }
     if (t.status === "new" || t.status === "in_progress") open.set(t.unitId, (open.get(t.unitId) ?? 0) + 1);
   }
-  const meetingTally = new Map<number, { unitId: number; startsAt: number; subtree: number; held: number; answered: number; attending: number; recorded: number; came: number }>();
+  const meetingTally = new Map<
+    number,
+    {
+      unitId: number;
+      startsAt: number;
+      subtree: number;
+      held: number;
+      answered: number;
+      attending: number;
+      recorded: number;
+      came: number;
+    }
+  >();
   for (const mt of r.meetings) {
-    meetingTally.set(mt.id, { unitId: mt.unitId, startsAt: mt.startsAt, subtree: mt.includeSubtree ? 1 : 0, held: mt.status === "scheduled" ? 1 : 0, answered: 0, attending: 0, recorded: 0, came: 0 });
+    meetingTally.set(mt.id, {
+      unitId: mt.unitId,
+      startsAt: mt.startsAt,
+      subtree: mt.includeSubtree ? 1 : 0,
+      held: mt.status === "scheduled" ? 1 : 0,
+      answered: 0,
+      attending: 0,
+      recorded: 0,
+      came: 0,
+    });
   }
   const m = (id: number) => meetingTally.get(id)!;
-  for (const x of r.rsvps) (m(x.meetingId).answered++, x.answer === "attend" && m(x.meetingId).attending++);
-  for (const x of r.attendance) (m(x.meetingId).recorded++, x.present && m(x.meetingId).came++);
+  for (const x of r.rsvps) m(x.meetingId).answered++, x.answer === "attend" && m(x.meetingId).attending++;
+  for (const x of r.attendance) m(x.meetingId).recorded++, x.present && m(x.meetingId).came++;
   return { ticketTally, open, meetingTally };
 }
 
@@ -272,23 +515,33 @@ function expectedStats(r: Raw, rootId: number, unitId: number, from: number, to:
     members++;
     if (person.get(personId)!.linkedAccounts > 0) {
       linked++;
-      for (const p of new Set(r.accounts.filter((a) => a.personId === personId).map((a) => a.platform))) byPlatform[p] = (byPlatform[p] ?? 0) + 1;
+      for (const p of new Set(r.accounts.filter((a) => a.personId === personId).map((a) => a.platform)))
+        byPlatform[p] = (byPlatform[p] ?? 0) + 1;
     }
   }
   const tickets = r.tickets.filter((t) => inside(t.unitId));
   const open = tickets.filter((t) => t.status === "new" || t.status === "in_progress");
   const period = tickets.filter((t) => t.createdAt >= from && t.createdAt < to);
   const answeredTimes = period.filter((t) => t.firstAnsweredAt !== null).map((t) => t.firstAnsweredAt! - t.createdAt);
-  const ownTimes = period.filter((t) => t.unitId === unitId && t.firstAnsweredAt !== null).map((t) => t.firstAnsweredAt! - t.createdAt);
+  const ownTimes = period
+    .filter((t) => t.unitId === unitId && t.firstAnsweredAt !== null)
+    .map((t) => t.firstAnsweredAt! - t.createdAt);
   // Meetings: invitees are today's members of the unit (any role), or of its subtree.
-  const distinctPeople = (pred: (unitId: number) => boolean) => new Set(r.memberships.filter((m) => pred(m.unitId)).map((m) => m.personId)).size;
-  let held = 0, invited = 0, answered = 0, came = 0, recorded = 0;
+  const distinctPeople = (pred: (unitId: number) => boolean) =>
+    new Set(r.memberships.filter((m) => pred(m.unitId)).map((m) => m.personId)).size;
+  let held = 0,
+    invited = 0,
+    answered = 0,
+    came = 0,
+    recorded = 0;
   for (const mt of r.meetings) {
     if (mt.status !== "scheduled" || mt.startsAt < from || mt.startsAt >= to || !inside(mt.unitId)) continue;
     held++;
     const mp = byId.get(mt.unitId)!.path;
     const [a, b] = subtreeRange(mp);
-    invited += mt.includeSubtree ? distinctPeople((id) => byId.get(id)!.path >= a && byId.get(id)!.path < b) : distinctPeople((id) => id === mt.unitId);
+    invited += mt.includeSubtree
+      ? distinctPeople((id) => byId.get(id)!.path >= a && byId.get(id)!.path < b)
+      : distinctPeople((id) => id === mt.unitId);
     answered += r.rsvps.filter((x) => x.meetingId === mt.id).length;
     recorded += r.attendance.filter((x) => x.meetingId === mt.id).length;
     came += r.attendance.filter((x) => x.meetingId === mt.id && x.present).length;
@@ -297,9 +550,15 @@ function expectedStats(r: Raw, rootId: number, unitId: number, from: number, to:
   const satisfied = period.filter((t) => t.satisfied).length;
   return {
     stats: {
-      members, linked, linkedByPlatform: byPlatform,
-      openConcerns: open.length, overdueConcerns: open.filter((t) => t.dueAt < now).length,
-      concernsOpened: period.length, concernsAnswered: answeredTimes.length, concernsRated: rated, concernsSatisfied: satisfied,
+      members,
+      linked,
+      linkedByPlatform: byPlatform,
+      openConcerns: open.length,
+      overdueConcerns: open.filter((t) => t.dueAt < now).length,
+      concernsOpened: period.length,
+      concernsAnswered: answeredTimes.length,
+      concernsRated: rated,
+      concernsSatisfied: satisfied,
       satisfactionRate: rated ? satisfied / rated : null,
       meetingsHeld: held,
       responseRate: invited ? Math.min(1, answered / invited) : null,
@@ -322,8 +581,15 @@ async function summaryTables() {
     }
     if (Object.keys(out).length) ticketTally.set(`${row.unitId}/${row.span}/${row.start}`, out);
   }
-  const open = new Map((await db.kysely.selectFrom("TicketOpenTally").selectAll().where("open", "!=", 0).execute()).map((o) => [o.unitId, o.open]));
-  const meetingTally = new Map((await db.kysely.selectFrom("MeetingTally").selectAll().execute()).map(({ meetingId, ...m }) => [meetingId, m]));
+  const open = new Map(
+    (await db.kysely.selectFrom("TicketOpenTally").selectAll().where("open", "!=", 0).execute()).map((o) => [
+      o.unitId,
+      o.open,
+    ]),
+  );
+  const meetingTally = new Map(
+    (await db.kysely.selectFrom("MeetingTally").selectAll().execute()).map(({ meetingId, ...m }) => [meetingId, m]),
+  );
   return { ticketTally, open, meetingTally };
 }
 
@@ -342,8 +608,9 @@ async function expectTablesMatchRaw() {
   const members = await db.kysely.selectFrom("UnitMemberTally").selectAll().where("members", "!=", 0).execute();
   expect(Object.fromEntries(members.map((m) => [m.unitId, m.members]))).toEqual(Object.fromEntries(expectedMembers));
   const personHome = await db.kysely.selectFrom("PersonHome").select(["personId", "unitId", "linked"]).execute();
-  expect(Object.fromEntries(personHome.map((h) => [h.personId, [h.unitId, h.linked]])))
-    .toEqual(Object.fromEntries([...homes].map(([p, u]) => [p, [u, person.get(p)!.linkedAccounts > 0 ? 1 : 0]])));
+  expect(Object.fromEntries(personHome.map((h) => [h.personId, [h.unitId, h.linked]]))).toEqual(
+    Object.fromEntries([...homes].map(([p, u]) => [p, [u, person.get(p)!.linkedAccounts > 0 ? 1 : 0]])),
+  );
 }
 
 describe("report summaries (report_tallies)", () => {
@@ -354,18 +621,30 @@ describe("report summaries (report_tallies)", () => {
     await expectTablesMatchRaw();
     const before = await summaryTables();
     const beforeHomes = await db.kysely.selectFrom("PersonHome").selectAll().orderBy("personId").execute();
-    const beforeMembers = await db.kysely.selectFrom("UnitMemberTally").selectAll().where("members", "!=", 0).orderBy("unitId").execute();
+    const beforeMembers = await db.kysely
+      .selectFrom("UnitMemberTally")
+      .selectAll()
+      .where("members", "!=", 0)
+      .orderBy("unitId")
+      .execute();
 
     // The backfill of an existing database: empty the summaries, run the migration's backfill.
     const dir = db.engine === "postgresql" ? "prisma/postgresql/migrations" : "prisma/migrations";
     const name = readdirSync(dir).find((n) => n.endsWith("_report_tallies"))!;
     const text = readFileSync(path.join(dir, name, "migration.sql"), "utf8");
     const backfill = text.slice(text.indexOf("-- Backfill of an existing database."));
-    for (const table of ["TicketTally", "TicketOpenTally", "MeetingTally", "PersonHome", "UnitMemberTally"] as const) await db.kysely.deleteFrom(table).execute();
-    for (const statement of backfill.split(/;\s*\n/).map((s) => s.replace(/^--.*$/gm, "").trim()).filter(Boolean)) await sql.raw(statement).execute(db.kysely);
+    for (const table of ["TicketTally", "TicketOpenTally", "MeetingTally", "PersonHome", "UnitMemberTally"] as const)
+      await db.kysely.deleteFrom(table).execute();
+    for (const statement of backfill
+      .split(/;\s*\n/)
+      .map((s) => s.replace(/^--.*$/gm, "").trim())
+      .filter(Boolean))
+      await sql.raw(statement).execute(db.kysely);
     expect(await summaryTables()).toEqual(before);
     expect(await db.kysely.selectFrom("PersonHome").selectAll().orderBy("personId").execute()).toEqual(beforeHomes);
-    expect(await db.kysely.selectFrom("UnitMemberTally").selectAll().where("members", "!=", 0).orderBy("unitId").execute()).toEqual(beforeMembers);
+    expect(
+      await db.kysely.selectFrom("UnitMemberTally").selectAll().where("members", "!=", 0).orderBy("unitId").execute(),
+    ).toEqual(beforeMembers);
   });
 
   it("should give unitStats figures equal to those of the raw rows, exact medians and histogram medians within their bucket", async () => {
@@ -377,7 +656,13 @@ describe("report summaries (report_tallies)", () => {
     const to = now - 2 * HOUR;
     for (const rootId of [tree.root, tree.communeA]) {
       const exact = await unitStats(db, rootId, new Date(now), { from: new Date(from), to: new Date(to) });
-      const bucketed = await unitStats(db, rootId, new Date(now), { from: new Date(from), to: new Date(to) }, { exactMedianLimit: 0 });
+      const bucketed = await unitStats(
+        db,
+        rootId,
+        new Date(now),
+        { from: new Date(from), to: new Date(to) },
+        { exactMedianLimit: 0 },
+      );
       expect(exact.length).toBeGreaterThan(1);
       for (const [i, s] of exact.entries()) {
         const e = expectedStats(r, rootId, s.unitId, from, to);
@@ -394,7 +679,10 @@ describe("report summaries (report_tallies)", () => {
           const lowMid = sorted[(sorted.length - 1) >> 1]!;
           const highMid = sorted[sorted.length >> 1]!;
           const lo = answerBucket(lowMid) === 0 ? 0 : ANSWER_BUCKET_BOUNDS[answerBucket(lowMid) - 1]!;
-          const hi = answerBucket(highMid) < ANSWER_BUCKET_BOUNDS.length ? ANSWER_BUCKET_BOUNDS[answerBucket(highMid)]! : Infinity;
+          const hi =
+            answerBucket(highMid) < ANSWER_BUCKET_BOUNDS.length
+              ? ANSWER_BUCKET_BOUNDS[answerBucket(highMid)]!
+              : Infinity;
           expect(b.medianFirstAnswerMs).toBeGreaterThanOrEqual(lo);
           expect(b.medianFirstAnswerMs).toBeLessThanOrEqual(hi);
         }
@@ -405,18 +693,67 @@ describe("report summaries (report_tallies)", () => {
   it("should give the same figures for a subtree too large to name its units (read by path)", async () => {
     const tree = await buildData(29);
     // 520 more branches under commune B, in one statement, then their paths.
-    const communeB = await db.kysely.selectFrom("Unit").select(["organisationId", "path", "depth"]).where("id", "=", tree.communeB).executeTakeFirstOrThrow();
-    await db.kysely.insertInto("Unit").values(Array.from({ length: 520 }, (_, i) => ({
-      organisationId: communeB.organisationId, parentId: tree.communeB, name: `Chi hội thêm ${i}`, nameKey: `chi hoi them ${i}`, path: `tmp-extra-${i}`, depth: communeB.depth + 1, createdAt: now,
-    }))).execute();
-    await db.kysely.updateTable("Unit").set((eb) => ({ path: sql<string>`${communeB.path} || CAST(${eb.ref("id")} AS TEXT) || '/'` })).where("path", "like", "tmp-extra-%").execute();
-    const extra = (await db.kysely.selectFrom("Unit").select("id").where("parentId", "=", tree.communeB).orderBy("id").execute()).map((u) => u.id).slice(-520);
+    const communeB = await db.kysely
+      .selectFrom("Unit")
+      .select(["organisationId", "path", "depth"])
+      .where("id", "=", tree.communeB)
+      .executeTakeFirstOrThrow();
+    await db.kysely
+      .insertInto("Unit")
+      .values(
+        Array.from({ length: 520 }, (_, i) => ({
+          organisationId: communeB.organisationId,
+          parentId: tree.communeB,
+          name: `Chi hội thêm ${i}`,
+          nameKey: `chi hoi them ${i}`,
+          path: `tmp-extra-${i}`,
+          depth: communeB.depth + 1,
+          createdAt: now,
+        })),
+      )
+      .execute();
+    await db.kysely
+      .updateTable("Unit")
+      .set((eb) => ({ path: sql<string>`${communeB.path} || CAST(${eb.ref("id")} AS TEXT) || '/'` }))
+      .where("path", "like", "tmp-extra-%")
+      .execute();
+    const extra = (
+      await db.kysely.selectFrom("Unit").select("id").where("parentId", "=", tree.communeB).orderBy("id").execute()
+    )
+      .map((u) => u.id)
+      .slice(-520);
     const person = (await db.kysely.selectFrom("Person").select("id").orderBy("id").executeTakeFirstOrThrow()).id;
     for (const [i, unitId] of extra.filter((_, i) => i % 37 === 0).entries()) {
       const createdAt = now - (i + 1) * 9 * DAY - i * HOUR;
-      await db.kysely.insertInto("Ticket").values({ unitId, originUnitId: unitId, personId: person, category: "ha_tang", status: "answered", dueAt: createdAt + 7 * DAY, createdAt, updatedAt: createdAt, firstAnsweredAt: createdAt + (i + 1) * 5 * HOUR }).execute();
-      await db.kysely.insertInto("Meeting").values({ unitId, title: "Sinh hoạt", startsAt: createdAt, endsAt: createdAt + HOUR, createdAt, updatedAt: createdAt }).execute();
-      await db.kysely.insertInto("Membership").values({ personId: person, unitId, role: "member", createdAt: now }).execute();
+      await db.kysely
+        .insertInto("Ticket")
+        .values({
+          unitId,
+          originUnitId: unitId,
+          personId: person,
+          category: "ha_tang",
+          status: "answered",
+          dueAt: createdAt + 7 * DAY,
+          createdAt,
+          updatedAt: createdAt,
+          firstAnsweredAt: createdAt + (i + 1) * 5 * HOUR,
+        })
+        .execute();
+      await db.kysely
+        .insertInto("Meeting")
+        .values({
+          unitId,
+          title: "Sinh hoạt",
+          startsAt: createdAt,
+          endsAt: createdAt + HOUR,
+          createdAt,
+          updatedAt: createdAt,
+        })
+        .execute();
+      await db.kysely
+        .insertInto("Membership")
+        .values({ personId: person, unitId, role: "member", createdAt: now })
+        .execute();
     }
     await mixOfWrites(tree, 31);
     const r = await raw();
@@ -431,8 +768,17 @@ describe("report summaries (report_tallies)", () => {
         expect(s.medianFirstAnswerMs).toBe(e.medianFirstAnswerMs);
       }
     }
-    const report = await unitReport(db, systemActor(), tree.communeB, { from: new Date(from), to: new Date(to), now: new Date(now) });
-    const counts = r.tickets.filter((t) => t.createdAt >= from && t.createdAt < to && r.units.find((u) => u.id === t.unitId)!.path.startsWith(r.units.find((u) => u.id === tree.communeB)!.path));
+    const report = await unitReport(db, systemActor(), tree.communeB, {
+      from: new Date(from),
+      to: new Date(to),
+      now: new Date(now),
+    });
+    const counts = r.tickets.filter(
+      (t) =>
+        t.createdAt >= from &&
+        t.createdAt < to &&
+        r.units.find((u) => u.id === t.unitId)!.path.startsWith(r.units.find((u) => u.id === tree.communeB)!.path),
+    );
     expect(report.concerns.reduce((n, c) => n + c.count, 0)).toBe(counts.length);
     expect(report.unit.meetingsHeld).toBe(expectedStats(r, tree.communeB, tree.communeB, from, to).stats.meetingsHeld);
   });
@@ -442,17 +788,29 @@ describe("report summaries (report_tallies)", () => {
     await mixOfWrites(tree, 23);
     const r = await raw();
     const from = now - 200 * DAY + 7 * HOUR;
-    const report = await unitReport(db, systemActor(), tree.root, { from: new Date(from), to: new Date(now), now: new Date(now), timeZone: "Asia/Ho_Chi_Minh" });
+    const report = await unitReport(db, systemActor(), tree.root, {
+      from: new Date(from),
+      to: new Date(now),
+      now: new Date(now),
+      timeZone: "Asia/Ho_Chi_Minh",
+    });
     const counts = new Map<string, number>();
-    for (const t of r.tickets) if (t.createdAt >= from && t.createdAt < now) counts.set(`${t.category}|${t.status}`, (counts.get(`${t.category}|${t.status}`) ?? 0) + 1);
-    const expected = [...counts].map(([k, count]) => ({ category: k.split("|")[0]!, status: k.split("|")[1]!, count }))
+    for (const t of r.tickets)
+      if (t.createdAt >= from && t.createdAt < now)
+        counts.set(`${t.category}|${t.status}`, (counts.get(`${t.category}|${t.status}`) ?? 0) + 1);
+    const expected = [...counts]
+      .map(([k, count]) => ({ category: k.split("|")[0]!, status: k.split("|")[1]!, count }))
       .sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : a.status < b.status ? -1 : 1));
     expect(report.concerns).toEqual(expected);
     expect(report.monthly).toHaveLength(12);
     for (const point of report.monthly) {
       const end = report.monthly[report.monthly.indexOf(point) + 1]?.start ?? Date.UTC(2027, 2, 31, 17);
       const e = expectedStats(r, tree.root, tree.root, point.start, end).stats;
-      expect(point).toMatchObject({ meetingsHeld: e.meetingsHeld, responseRate: e.responseRate, attendanceRate: e.attendanceRate });
+      expect(point).toMatchObject({
+        meetingsHeld: e.meetingsHeld,
+        responseRate: e.responseRate,
+        attendanceRate: e.attendanceRate,
+      });
     }
     expect(report.monthly.reduce((n, p) => n + p.meetingsHeld, 0)).toBeGreaterThan(0);
     expect(report.unit).toMatchObject(expectedStats(r, tree.root, tree.root, from, now).stats);

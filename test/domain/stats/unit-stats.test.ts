@@ -47,9 +47,21 @@ describe("unitStats", () => {
     await createTicket(db, { personId: b, text: "Hỏi lịch" }, hours(1)); // open, not due yet
 
     const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
-    expect(stats.get(tree.branchA1.id)).toMatchObject({ openConcerns: 1, overdueConcerns: 1, medianFirstAnswerMs: 2 * 3_600_000 });
-    expect(stats.get(tree.communeB.id)).toMatchObject({ openConcerns: 1, overdueConcerns: 0, medianFirstAnswerMs: 10 * 3_600_000 });
-    expect(stats.get(tree.province.id)).toMatchObject({ openConcerns: 2, overdueConcerns: 1, medianFirstAnswerMs: 6 * 3_600_000 });
+    expect(stats.get(tree.branchA1.id)).toMatchObject({
+      openConcerns: 1,
+      overdueConcerns: 1,
+      medianFirstAnswerMs: 2 * 3_600_000,
+    });
+    expect(stats.get(tree.communeB.id)).toMatchObject({
+      openConcerns: 1,
+      overdueConcerns: 0,
+      medianFirstAnswerMs: 10 * 3_600_000,
+    });
+    expect(stats.get(tree.province.id)).toMatchObject({
+      openConcerns: 2,
+      overdueConcerns: 1,
+      medianFirstAnswerMs: 6 * 3_600_000,
+    });
     expect(stats.get(tree.branchA2.id)).toMatchObject({ openConcerns: 0, medianFirstAnswerMs: null });
   });
 
@@ -58,7 +70,17 @@ describe("unitStats", () => {
     const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
     const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
-    const d = await createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Thông báo họp", summary: "Họp tổng kết năm.", createdById: cadre }, hours(10));
+    const d = await createDirective(
+      db,
+      {
+        unitId: tree.communeA.id,
+        kind: "thong_bao",
+        title: "Thông báo họp",
+        summary: "Họp tổng kết năm.",
+        createdById: cadre,
+      },
+      hours(10),
+    );
     await sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
     await db.kysely.updateTable("DirectiveDelivery").set({ status: "sent" }).where("directiveId", "=", d.id).execute();
     await markRead(db, d.id, a, null, hours(8));
@@ -70,7 +92,8 @@ describe("unitStats", () => {
   it("should count the concerns of a tree larger than one read (they are read a few hundred units at a time)", async () => {
     const { db, tree } = ctx;
     const branches: number[] = [];
-    for (let i = 0; i < 520; i++) branches.push((await createUnit(db, systemActor(), { parentId: tree.communeA.id, name: `Chi hội số ${i}` })).id);
+    for (let i = 0; i < 520; i++)
+      branches.push((await createUnit(db, systemActor(), { parentId: tree.communeA.id, name: `Chi hội số ${i}` })).id);
     const cadre = await addTestPerson(db, tree.communeA.id, "Trần Văn Bình", { role: "cadre" });
     const first = await addTestPerson(db, branches[0]!, "Nguyễn Văn An");
     const last = await addTestPerson(db, branches[519]!, "Lê Thị Hoa");
@@ -80,8 +103,17 @@ describe("unitStats", () => {
     await answerTicket(db, t2.id, cadre, "Đã sửa", hours(42)); // 8 h
     await createTicket(db, { personId: last, text: "Hỏi lịch" }, hours(1));
     const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
-    expect(stats.get(branches[519]!)).toMatchObject({ concernsOpened: 2, openConcerns: 1, medianFirstAnswerMs: 8 * 3_600_000 });
-    expect(stats.get(tree.communeA.id)).toMatchObject({ concernsOpened: 3, concernsAnswered: 2, openConcerns: 1, medianFirstAnswerMs: 6 * 3_600_000 });
+    expect(stats.get(branches[519]!)).toMatchObject({
+      concernsOpened: 2,
+      openConcerns: 1,
+      medianFirstAnswerMs: 8 * 3_600_000,
+    });
+    expect(stats.get(tree.communeA.id)).toMatchObject({
+      concernsOpened: 3,
+      concernsAnswered: 2,
+      openConcerns: 1,
+      medianFirstAnswerMs: 6 * 3_600_000,
+    });
     expect(stats.get(tree.province.id)).toMatchObject({ concernsOpened: 3, openConcerns: 1 });
   });
 });

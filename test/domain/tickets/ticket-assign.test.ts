@@ -33,9 +33,13 @@ async function setup() {
   return { official, cadre, lan, other, member, ticket };
 }
 
-const row = async (id: number) => await db.kysely.selectFrom("Ticket").select(["status", "assigneeId"]).where("id", "=", id).executeTakeFirstOrThrow();
+const row = async (id: number) =>
+  await db.kysely.selectFrom("Ticket").select(["status", "assigneeId"]).where("id", "=", id).executeTakeFirstOrThrow();
 const refusal = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e: unknown) => e);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AppError);
   return { code: (error as AppError).code, params: (error as AppError).params };
 };
@@ -43,29 +47,75 @@ const refusal = async (p: Promise<unknown>) => {
 describe("assignTicket", () => {
   it("should give the concern to another handler: in progress with them, history noted, audited with the source", async () => {
     const s = await setup();
-    await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toEqual({ ticketId: s.ticket, assigneeId: s.lan, changed: true });
+    await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toEqual({
+      ticketId: s.ticket,
+      assigneeId: s.lan,
+      changed: true,
+    });
     expect(await row(s.ticket)).toEqual({ status: "in_progress", assigneeId: s.lan });
-    expect(await db.kysely.selectFrom("TicketStatusChange").select(["fromStatus", "toStatus", "byPersonId", "note"]).where("ticketId", "=", s.ticket).orderBy("id", "desc").limit(1).executeTakeFirst())
-      .toEqual({ fromStatus: "new", toStatus: "in_progress", byPersonId: s.official, note: "reassigned" });
-    expect(await db.kysely.selectFrom("AuditLog").select(["actorPersonId", "source", "action", "detail"]).where("entityType", "=", "Ticket").where("entityId", "=", s.ticket).executeTakeFirst())
-      .toEqual({ actorPersonId: s.official, source: "web", action: "ticket.assign", detail: JSON.stringify({ assigneeId: s.lan, from: null }) });
+    expect(
+      await db.kysely
+        .selectFrom("TicketStatusChange")
+        .select(["fromStatus", "toStatus", "byPersonId", "note"])
+        .where("ticketId", "=", s.ticket)
+        .orderBy("id", "desc")
+        .limit(1)
+        .executeTakeFirst(),
+    ).toEqual({ fromStatus: "new", toStatus: "in_progress", byPersonId: s.official, note: "reassigned" });
+    expect(
+      await db.kysely
+        .selectFrom("AuditLog")
+        .select(["actorPersonId", "source", "action", "detail"])
+        .where("entityType", "=", "Ticket")
+        .where("entityId", "=", s.ticket)
+        .executeTakeFirst(),
+    ).toEqual({
+      actorPersonId: s.official,
+      source: "web",
+      action: "ticket.assign",
+      detail: JSON.stringify({ assigneeId: s.lan, from: null }),
+    });
     // Again to the same person: nothing changes, nothing is recorded.
     await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toMatchObject({ changed: false });
-    expect((await db.kysely.selectFrom("AuditLog").select((eb) => eb.fn.countAll<number>().as("n")).where("entityId", "=", s.ticket).where("action", "=", "ticket.assign").executeTakeFirstOrThrow()).n).toBe(1);
+    expect(
+      (
+        await db.kysely
+          .selectFrom("AuditLog")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("entityId", "=", s.ticket)
+          .where("action", "=", "ticket.assign")
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(1);
   });
 
   it("should refuse an actor outside the concern's unit, an assignee who cannot handle it, and a closed concern", async () => {
     const s = await setup();
-    expect(await refusal(assignTicket(db, s.ticket, s.other, s.other, now))).toEqual({ code: "forbidden", params: { permission: "handle_tickets" } });
-    expect(await refusal(assignTicket(db, s.ticket, s.official, s.other, now))).toEqual({ code: "ticket_assignee_not_handler", params: { name: "Phạm Văn Xa", unit: "Chi hội 1" } });
-    expect(await refusal(assignTicket(db, s.ticket, s.official, s.member, now))).toMatchObject({ code: "ticket_assignee_not_handler" });
-    expect(await refusal(assignTicket(db, s.ticket, s.official, 999_999, now))).toMatchObject({ code: "person_not_found" });
+    expect(await refusal(assignTicket(db, s.ticket, s.other, s.other, now))).toEqual({
+      code: "forbidden",
+      params: { permission: "handle_tickets" },
+    });
+    expect(await refusal(assignTicket(db, s.ticket, s.official, s.other, now))).toEqual({
+      code: "ticket_assignee_not_handler",
+      params: { name: "Phạm Văn Xa", unit: "Chi hội 1" },
+    });
+    expect(await refusal(assignTicket(db, s.ticket, s.official, s.member, now))).toMatchObject({
+      code: "ticket_assignee_not_handler",
+    });
+    expect(await refusal(assignTicket(db, s.ticket, s.official, 999_999, now))).toMatchObject({
+      code: "person_not_found",
+    });
     expect(await refusal(assignTicket(db, 999_999, s.official, s.lan, now))).toMatchObject({ code: "not_found" });
     // Passed up to the commune: the branch cadres can no longer be given it.
     await escalateTicket(db, s.ticket, s.cadre, null, now);
-    expect(await refusal(assignTicket(db, s.ticket, s.official, s.lan, now))).toEqual({ code: "ticket_assignee_not_handler", params: { name: "Hồ Thị Lan", unit: "Xã Phước Hòa" } });
+    expect(await refusal(assignTicket(db, s.ticket, s.official, s.lan, now))).toEqual({
+      code: "ticket_assignee_not_handler",
+      params: { name: "Hồ Thị Lan", unit: "Xã Phước Hòa" },
+    });
     await closeTicket(db, s.ticket, s.official, now);
-    expect(await refusal(assignTicket(db, s.ticket, s.official, s.official, now))).toMatchObject({ code: "ticket_closed" });
+    expect(await refusal(assignTicket(db, s.ticket, s.official, s.official, now))).toMatchObject({
+      code: "ticket_closed",
+    });
     expect((await row(s.ticket)).assigneeId).toBeNull();
   });
 });
@@ -74,8 +124,15 @@ describe("assignableHandlers", () => {
   it("should list the handlers inside the person's scope, each person and unit once, in tree order", async () => {
     const s = await setup();
     const names = (list: { fullName: string; unitName: string }[]) => list.map((h) => `${h.fullName} — ${h.unitName}`);
-    expect(names(await assignableHandlers(db, s.official))).toEqual(["Trần Quốc Khánh — Xã Phước Hòa", "Hồ Thị Lan — Chi hội 1", "Nguyễn Văn Cán — Chi hội 1"]);
-    expect(names(await assignableHandlers(db, s.cadre))).toEqual(["Hồ Thị Lan — Chi hội 1", "Nguyễn Văn Cán — Chi hội 1"]);
+    expect(names(await assignableHandlers(db, s.official))).toEqual([
+      "Trần Quốc Khánh — Xã Phước Hòa",
+      "Hồ Thị Lan — Chi hội 1",
+      "Nguyễn Văn Cán — Chi hội 1",
+    ]);
+    expect(names(await assignableHandlers(db, s.cadre))).toEqual([
+      "Hồ Thị Lan — Chi hội 1",
+      "Nguyễn Văn Cán — Chi hội 1",
+    ]);
     expect(await assignableHandlers(db, s.member)).toEqual([]);
   });
 });

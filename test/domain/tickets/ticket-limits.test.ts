@@ -31,7 +31,13 @@ describe("createTicket limits", () => {
     const whole = "a".repeat(ticketTextMaxLength + 1234);
     const created = await createTicket(db, { personId: p.id, text: whole }, t0);
     expect(created.cut).toBe(1234);
-    const stored = (await db.kysely.selectFrom("TicketMessage").select("text").where("ticketId", "=", created.id).executeTakeFirstOrThrow()).text;
+    const stored = (
+      await db.kysely
+        .selectFrom("TicketMessage")
+        .select("text")
+        .where("ticketId", "=", created.id)
+        .executeTakeFirstOrThrow()
+    ).text;
     expect(stored.startsWith("a".repeat(ticketTextMaxLength))).toBe(true);
     expect(stored).toContain("+1234");
     expect(stored.length).toBeLessThan(ticketTextMaxLength + 20);
@@ -40,7 +46,8 @@ describe("createTicket limits", () => {
 
   it("should refuse a member's ticket past the daily cap, counting 24 hours back, and not another member's", async () => {
     const p = await member();
-    for (let i = 0; i < 3; i++) await createTicket(db, { personId: p.id, text: `ý kiến ${i}` }, hours(i), { perDay: 3 });
+    for (let i = 0; i < 3; i++)
+      await createTicket(db, { personId: p.id, text: `ý kiến ${i}` }, hours(i), { perDay: 3 });
     let error: unknown;
     try {
       await createTicket(db, { personId: p.id, text: "một nữa" }, hours(5), { perDay: 3 });
@@ -49,9 +56,14 @@ describe("createTicket limits", () => {
     }
     expect(isAppError(error, "ticket_too_many")).toBe(true);
     expect((error as { params: { max: number } }).params.max).toBe(3);
-    expect((await createTicket(db, { personId: (await member("Trần Bình")).id, text: "của tôi" }, hours(5), { perDay: 3 })).id).toBeGreaterThan(0);
+    expect(
+      (await createTicket(db, { personId: (await member("Trần Bình")).id, text: "của tôi" }, hours(5), { perDay: 3 }))
+        .id,
+    ).toBeGreaterThan(0);
     // The first ticket is more than 24 hours old at hour 24.5.
-    expect((await createTicket(db, { personId: p.id, text: "hôm sau" }, hours(24.5), { perDay: 3 })).id).toBeGreaterThan(0);
+    expect(
+      (await createTicket(db, { personId: p.id, text: "hôm sau" }, hours(24.5), { perDay: 3 })).id,
+    ).toBeGreaterThan(0);
   });
 });
 
@@ -69,9 +81,22 @@ describe("concerns in chat", () => {
       }
       await h.text(42, "/ykien thêm một ý kiến nữa");
       expect(await h.lastText(42)).toContain(`Hôm nay anh/chị đã gửi ${defaultTicketsPerDay} ý kiến`);
-      expect((await h.db.kysely.selectFrom("Ticket").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n).toBe(defaultTicketsPerDay);
+      expect(
+        (
+          await h.db.kysely
+            .selectFrom("Ticket")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ).toBe(defaultTicketsPerDay);
       // The refused concern is still in the message log.
-      expect(await h.db.kysely.selectFrom("MessageLog").select("id").where("text", "=", "/ykien thêm một ý kiến nữa").executeTakeFirst()).toBeTruthy();
+      expect(
+        await h.db.kysely
+          .selectFrom("MessageLog")
+          .select("id")
+          .where("text", "=", "/ykien thêm một ý kiến nữa")
+          .executeTakeFirst(),
+      ).toBeTruthy();
     } finally {
       await h.destroy();
     }

@@ -4,7 +4,14 @@ import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts"
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { addMembership, createPerson, type Role } from "../../../src/domain/people/people-service.ts";
 import { createUnit } from "../../../src/domain/units/unit-service.ts";
-import { answerTicket, closeTicket, createTicket, escalateTicket, takeTicket, type TicketStatus } from "../../../src/domain/tickets/ticket-service.ts";
+import {
+  answerTicket,
+  closeTicket,
+  createTicket,
+  escalateTicket,
+  takeTicket,
+  type TicketStatus,
+} from "../../../src/domain/tickets/ticket-service.ts";
 import { countOpenTickets, listOpenTickets, queuePage } from "../../../src/domain/tickets/ticket-queue.ts";
 
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -50,33 +57,61 @@ describe("listOpenTickets", () => {
     await closeTicket(db, closed, s.branchCadre, day(1));
     // On day 8 the first ticket (due day 7) is overdue, the others not yet.
     const list = await listOpenTickets(db, s.communeOfficial, { now: day(8) });
-    expect(list.map((t) => [t.id, t.overdue])).toEqual([[s.first, true], [s.second, false], [s.third, false]]);
-    expect(list[0]).toMatchObject({ memberName: "Nguyễn Văn An", unitName: "Chi hội 1", firstMessage: "Đường vào thôn bị ngập", status: "new", unitId: tree.branchA1.id });
+    expect(list.map((t) => [t.id, t.overdue])).toEqual([
+      [s.first, true],
+      [s.second, false],
+      [s.third, false],
+    ]);
+    expect(list[0]).toMatchObject({
+      memberName: "Nguyễn Văn An",
+      unitName: "Chi hội 1",
+      firstMessage: "Đường vào thôn bị ngập",
+      status: "new",
+      unitId: tree.branchA1.id,
+    });
     expect((await listOpenTickets(db, s.branchCadre, { now: day(8) })).map((t) => t.id)).toEqual([s.first, s.third]);
     expect((await listOpenTickets(db, s.siblingCadre, { now: day(8) })).map((t) => t.id)).toEqual([s.second]);
-    expect((await listOpenTickets(db, s.provinceOfficial, { now: day(8) })).map((t) => t.id)).toEqual([s.first, s.second, s.third, s.other]);
+    expect((await listOpenTickets(db, s.provinceOfficial, { now: day(8) })).map((t) => t.id)).toEqual([
+      s.first,
+      s.second,
+      s.third,
+      s.other,
+    ]);
     expect(await listOpenTickets(db, s.a1, { now: day(8) })).toEqual([]);
   });
 
   it("should put a ticket that became overdue before one raised earlier but due later", async () => {
     const s = await setup();
     // An organisation with a shorter due time makes the newer ticket fall due first.
-    await db.kysely.updateTable("Ticket").set({ dueAt: day(2).getTime() }).where("id", "=", s.third).execute();
-    expect((await listOpenTickets(db, s.communeOfficial, { now: day(5) })).map((t) => [t.id, t.overdue])).toEqual([[s.third, true], [s.first, false], [s.second, false]]);
+    await db.kysely
+      .updateTable("Ticket")
+      .set({ dueAt: day(2).getTime() })
+      .where("id", "=", s.third)
+      .execute();
+    expect((await listOpenTickets(db, s.communeOfficial, { now: day(5) })).map((t) => [t.id, t.overdue])).toEqual([
+      [s.third, true],
+      [s.first, false],
+      [s.second, false],
+    ]);
   });
 
   it("should follow a ticket to the parent unit when it is escalated", async () => {
     const s = await setup();
     await escalateTicket(db, s.first, s.branchCadre, null, day(1));
     expect((await listOpenTickets(db, s.branchCadre, { now: day(2) })).map((t) => t.id)).toEqual([s.third]);
-    expect((await listOpenTickets(db, s.communeOfficial, { now: day(2) })).map((t) => [t.id, t.unitName])).toEqual([[s.first, "Xã Phước Hòa"], [s.second, "Chi hội 2"], [s.third, "Chi hội 1"]]);
+    expect((await listOpenTickets(db, s.communeOfficial, { now: day(2) })).map((t) => [t.id, t.unitName])).toEqual([
+      [s.first, "Xã Phước Hòa"],
+      [s.second, "Chi hội 2"],
+      [s.third, "Chi hội 1"],
+    ]);
   });
 
   it("should page and filter by status", async () => {
     const s = await setup();
     await takeTicket(db, s.second, s.communeOfficial, day(2));
     await answerTicket(db, s.third, s.branchCadre, "Đã báo điện lực", day(3));
-    const all = async (o: { limit?: number; offset?: number; status?: TicketStatus[] }) => (await listOpenTickets(db, s.provinceOfficial, { now: day(4), ...o })).map((t) => t.id);
+    const all = async (o: { limit?: number; offset?: number; status?: TicketStatus[] }) =>
+      (await listOpenTickets(db, s.provinceOfficial, { now: day(4), ...o })).map((t) => t.id);
     expect(await all({ limit: 2 })).toEqual([s.first, s.second]);
     expect(await all({ limit: 2, offset: 2 })).toEqual([s.third, s.other]);
     expect(await all({ limit: 2, offset: 4 })).toEqual([]);
@@ -89,7 +124,11 @@ describe("listOpenTickets", () => {
 describe("queuePage", () => {
   /** Three communes of 150 branches each (454 units), a member in each branch. */
   async function bigTree() {
-    const communes = [tree.communeA, tree.communeB, await createUnit(db, systemActor(), { parentId: tree.province.id, name: "Xã Lớn" })];
+    const communes = [
+      tree.communeA,
+      tree.communeB,
+      await createUnit(db, systemActor(), { parentId: tree.province.id, name: "Xã Lớn" }),
+    ];
     const branches: number[] = [];
     const members: number[] = [];
     await db.transaction(async () => {
@@ -113,20 +152,47 @@ describe("queuePage", () => {
       for (let i = 0; i < n; i++) {
         const k = next() % units.length;
         const due = t0.getTime() + (next() % 40) * 3_600_000;
-        const { id } = await db.kysely.insertInto("Ticket").values({
-          unitId: units[k]!, originUnitId: units[k]!, personId: members[k % members.length]!, category: "khac", status: statuses[next() % 4]!,
-          dueAt: due, createdAt: due - 7 * DAY, updatedAt: due - 7 * DAY,
-        }).returning("id").executeTakeFirstOrThrow();
-        await db.kysely.insertInto("TicketMessage")
-          .values({ ticketId: id, authorRole: "member", authorPersonId: members[k % members.length]!, text: `Ý kiến ${i}`, createdAt: due }).execute();
+        const { id } = await db.kysely
+          .insertInto("Ticket")
+          .values({
+            unitId: units[k]!,
+            originUnitId: units[k]!,
+            personId: members[k % members.length]!,
+            category: "khac",
+            status: statuses[next() % 4]!,
+            dueAt: due,
+            createdAt: due - 7 * DAY,
+            updatedAt: due - 7 * DAY,
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        await db.kysely
+          .insertInto("TicketMessage")
+          .values({
+            ticketId: id,
+            authorRole: "member",
+            authorPersonId: members[k % members.length]!,
+            text: `Ý kiến ${i}`,
+            createdAt: due,
+          })
+          .execute();
       }
     });
   }
 
   /** The expected page, computed the slow way. */
-  async function expected(pathPrefix: string, wanted: TicketStatus[], offset: number, limit: number): Promise<number[]> {
+  async function expected(
+    pathPrefix: string,
+    wanted: TicketStatus[],
+    offset: number,
+    limit: number,
+  ): Promise<number[]> {
     // Every ticket with its unit's path, filtered and sorted here.
-    const rows = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId").select(["t.id", "t.dueAt", "t.status", "u.path"]).execute();
+    const rows = await db.kysely
+      .selectFrom("Ticket as t")
+      .innerJoin("Unit as u", "u.id", "t.unitId")
+      .select(["t.id", "t.dueAt", "t.status", "u.path"])
+      .execute();
     return rows
       .filter((r) => r.path.startsWith(pathPrefix) && (wanted as string[]).includes(r.status))
       .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id)
@@ -139,13 +205,22 @@ describe("queuePage", () => {
     await rawTickets(branches, members, 3000, 7);
     const provinceOfficial = await person(tree.province.id, "Lãnh đạo tỉnh", "official");
     const communeOfficial = await person(communes[0]!.id, "Lãnh đạo xã", "official");
-    for (const [offset, limit] of [[0, 15], [15, 15], [90, 30], [2990, 20]] as const) {
+    for (const [offset, limit] of [
+      [0, 15],
+      [15, 15],
+      [90, 30],
+      [2990, 20],
+    ] as const) {
       const page = await queuePage(db, provinceOfficial, { offset, limit });
-      expect(page.ids, `${offset}+${limit}`).toEqual(await expected(tree.province.path, ["new", "in_progress", "answered"], offset, limit));
+      expect(page.ids, `${offset}+${limit}`).toEqual(
+        await expected(tree.province.path, ["new", "in_progress", "answered"], offset, limit),
+      );
     }
     expect((await queuePage(db, provinceOfficial, { limit: 15 })).plan).toBe("walk");
     expect((await queuePage(db, provinceOfficial, { offset: 2990, limit: 20 })).plan).toBe("units");
-    expect((await queuePage(db, provinceOfficial, { limit: 10, status: ["answered", "closed"] })).ids).toEqual(await expected(tree.province.path, ["answered", "closed"], 0, 10));
+    expect((await queuePage(db, provinceOfficial, { limit: 10, status: ["answered", "closed"] })).ids).toEqual(
+      await expected(tree.province.path, ["answered", "closed"], 0, 10),
+    );
     const commune = await queuePage(db, communeOfficial, { limit: 25 });
     expect(commune.plan).toBe("units");
     expect(commune.ids).toEqual(await expected(communes[0]!.path, ["new", "in_progress", "answered"], 0, 25));
@@ -157,14 +232,28 @@ describe("queuePage", () => {
     const quiet = communes[2]!;
     const quietBranches: number[] = [];
     await db.transaction(async () => {
-      for (let i = 150; i < 450; i++) quietBranches.push((await createUnit(db, systemActor(), { parentId: quiet.id, name: `Chi hội số ${i}` })).id);
+      for (let i = 150; i < 450; i++)
+        quietBranches.push((await createUnit(db, systemActor(), { parentId: quiet.id, name: `Chi hội số ${i}` })).id);
     });
     const busy = branches.slice(0, 300);
     await rawTickets(busy, members, 6000, 11);
     const late = async (unitId: number) =>
-      (await db.kysely.insertInto("Ticket").values({
-        unitId, originUnitId: unitId, personId: members[0]!, category: "khac", status: "new", dueAt: day(30).getTime(), createdAt: t0.getTime(), updatedAt: t0.getTime(),
-      }).returning("id").executeTakeFirstOrThrow()).id;
+      (
+        await db.kysely
+          .insertInto("Ticket")
+          .values({
+            unitId,
+            originUnitId: unitId,
+            personId: members[0]!,
+            category: "khac",
+            status: "new",
+            dueAt: day(30).getTime(),
+            createdAt: t0.getTime(),
+            updatedAt: t0.getTime(),
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow()
+      ).id;
     const lateIds = [await late(quietBranches[5]!), await late(quietBranches[6]!)];
     const quietOfficial = await person(quiet.id, "Lãnh đạo xã yên ả", "official");
     const page = await queuePage(db, quietOfficial, { limit: 15 });

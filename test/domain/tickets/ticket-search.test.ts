@@ -2,17 +2,35 @@ import { describe, expect, it } from "vitest";
 import { useTreeDatabase } from "../../helpers/tree.ts";
 import { addTestPerson } from "../../helpers/people.ts";
 import { appErrorCode as codeOf } from "../../helpers/app-error-code.ts";
-import { answerTicket, closeTicket, createTicket, escalateTicket, recordSatisfaction, takeTicket } from "../../../src/domain/tickets/ticket-service.ts";
-import { countTicketsByStatus, searchTickets, ticketSearchPlans, ticketSearchQuery, type TicketFilters } from "../../../src/domain/tickets/ticket-search.ts";
+import {
+  answerTicket,
+  closeTicket,
+  createTicket,
+  escalateTicket,
+  recordSatisfaction,
+  takeTicket,
+} from "../../../src/domain/tickets/ticket-service.ts";
+import {
+  countTicketsByStatus,
+  searchTickets,
+  ticketSearchPlans,
+  ticketSearchQuery,
+  type TicketFilters,
+} from "../../../src/domain/tickets/ticket-search.ts";
 import type { TicketStatus } from "../../../src/domain/tickets/ticket-service.ts";
 import { foldVietnamese } from "../../../src/lib/vietnamese.ts";
-import { addTicketNote, listTicketNotes, reopenTicket, setTicketCategory, setTicketDueDate } from "../../../src/domain/tickets/ticket-edits.ts";
+import {
+  addTicketNote,
+  listTicketNotes,
+  reopenTicket,
+  setTicketCategory,
+  setTicketDueDate,
+} from "../../../src/domain/tickets/ticket-edits.ts";
 import { ticketThread } from "../../../src/domain/tickets/ticket-service.ts";
 
 const ctx = useTreeDatabase();
 const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (days: number) => new Date(t0.getTime() + days * 86_400_000);
-
 
 async function setup() {
   const { db, tree } = ctx;
@@ -40,9 +58,18 @@ describe("searchTickets", () => {
     expect(ids(await searchTickets(ctx.db, s.adminP, {}, page))).toEqual([s.flood, s.benefit, s.a2, s.b1]);
     expect(ids(await searchTickets(ctx.db, s.m1, {}, page))).toEqual([]);
     expect(ids(await searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.branchA2.id }, page))).toEqual([s.a2]);
-    expect(await codeOf(() => searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.branchB1.id }, page))).toBe("forbidden");
-    expect(await codeOf(() => searchTickets(ctx.db, s.cadreA1, { unitId: ctx.tree.communeA.id }, page))).toBe("forbidden");
-    expect(ids(await searchTickets(ctx.db, s.adminP, { sort: "newest" }, page))).toEqual([s.b1, s.a2, s.benefit, s.flood]);
+    expect(await codeOf(() => searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.branchB1.id }, page))).toBe(
+      "forbidden",
+    );
+    expect(await codeOf(() => searchTickets(ctx.db, s.cadreA1, { unitId: ctx.tree.communeA.id }, page))).toBe(
+      "forbidden",
+    );
+    expect(ids(await searchTickets(ctx.db, s.adminP, { sort: "newest" }, page))).toEqual([
+      s.b1,
+      s.a2,
+      s.benefit,
+      s.flood,
+    ]);
     const first = await searchTickets(ctx.db, s.adminP, {}, { now: at(3), limit: 3 });
     expect(first.more).toBe(true);
     expect(ids(await searchTickets(ctx.db, s.adminP, {}, { now: at(3), limit: 3, offset: 3 }))).toEqual([s.b1]);
@@ -58,7 +85,7 @@ describe("searchTickets", () => {
     await answerTicket(ctx.db, s.a2, s.officialA, "Xã đã cử điện lực sửa trong tuần này", at(3));
     await addTicketNote(ctx.db, s.benefit, s.cadreA1, "hồ sơ điện lực riêng", at(3));
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "dien luc" }, page))).toEqual([s.a2]);
-    expect(ids(await searchTickets(ctx.db, s.adminP, { text: "\"*:(" }, page))).toEqual([]);
+    expect(ids(await searchTickets(ctx.db, s.adminP, { text: '"*:(' }, page))).toEqual([]);
     expect(ticketSearchQuery("Đường  ngập!")).toBe('"duong"* "ngap"*');
   });
 
@@ -66,7 +93,14 @@ describe("searchTickets", () => {
     const s = await setup();
     await takeTicket(ctx.db, s.benefit, s.officialA, at(2));
     await answerTicket(ctx.db, s.a2, s.officialA, "Đã báo điện lực", at(3));
-    await recordSatisfaction(ctx.db, s.a2, (await ctx.db.kysely.selectFrom("Ticket").select("personId").where("id", "=", s.a2).executeTakeFirstOrThrow()).personId, true, at(3));
+    await recordSatisfaction(
+      ctx.db,
+      s.a2,
+      (await ctx.db.kysely.selectFrom("Ticket").select("personId").where("id", "=", s.a2).executeTakeFirstOrThrow())
+        .personId,
+      true,
+      at(3),
+    );
     await closeTicket(ctx.db, s.b1, s.adminP, at(3));
     const now = at(8); // flood (due day 7) is overdue; benefit (due day 8) is due exactly now
     const page = { now };
@@ -78,10 +112,28 @@ describe("searchTickets", () => {
     expect(ids(await searchTickets(ctx.db, s.adminP, { assignee: "none" }, page))).toEqual([s.flood, s.b1]);
     expect(ids(await searchTickets(ctx.db, s.adminP, { assignee: "none", status: ["new"] }, page))).toEqual([s.flood]);
     expect(ids(await searchTickets(ctx.db, s.adminP, { satisfaction: "yes" }, page))).toEqual([s.a2]);
-    expect(ids(await searchTickets(ctx.db, s.adminP, { from: at(1).getTime(), to: at(3).getTime() }, page))).toEqual([s.benefit, s.a2]);
-    expect(await countTicketsByStatus(ctx.db, s.adminP, {}, now)).toEqual({ new: 1, in_progress: 1, answered: 0, closed: 2 });
-    expect(await countTicketsByStatus(ctx.db, s.cadreA1, {}, now)).toEqual({ new: 1, in_progress: 1, answered: 0, closed: 0 });
-    expect(await countTicketsByStatus(ctx.db, s.m1, {}, now)).toEqual({ new: 0, in_progress: 0, answered: 0, closed: 0 });
+    expect(ids(await searchTickets(ctx.db, s.adminP, { from: at(1).getTime(), to: at(3).getTime() }, page))).toEqual([
+      s.benefit,
+      s.a2,
+    ]);
+    expect(await countTicketsByStatus(ctx.db, s.adminP, {}, now)).toEqual({
+      new: 1,
+      in_progress: 1,
+      answered: 0,
+      closed: 2,
+    });
+    expect(await countTicketsByStatus(ctx.db, s.cadreA1, {}, now)).toEqual({
+      new: 1,
+      in_progress: 1,
+      answered: 0,
+      closed: 0,
+    });
+    expect(await countTicketsByStatus(ctx.db, s.m1, {}, now)).toEqual({
+      new: 0,
+      in_progress: 0,
+      answered: 0,
+      closed: 0,
+    });
     expect(await codeOf(() => searchTickets(ctx.db, s.adminP, { category: "bogus" }, page))).toBe("invalid_input");
   });
 
@@ -89,7 +141,9 @@ describe("searchTickets", () => {
     const s = await setup();
     await escalateTicket(ctx.db, s.flood, s.cadreA1, "vượt thẩm quyền", at(1));
     expect(ids(await searchTickets(ctx.db, s.cadreA1, {}, { now: at(3) }))).toEqual([s.benefit]);
-    expect(ids(await searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.communeA.id }, { now: at(3) }))).toContain(s.flood);
+    expect(ids(await searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.communeA.id }, { now: at(3) }))).toContain(
+      s.flood,
+    );
   });
 });
 
@@ -110,12 +164,23 @@ describe("ticket edits", () => {
     expect((await setTicketCategory(ctx.db, s.flood, s.cadreA1, "doi_song", at(2))).category).toBe("doi_song");
     expect(await codeOf(() => setTicketCategory(ctx.db, s.flood, s.cadreA1, "nope", at(2)))).toBe("invalid_input");
     expect((await setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(20).getTime(), at(2))).dueAt).toBe(at(20).getTime());
-    expect(await codeOf(() => setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(-5).getTime(), at(2)))).toBe("invalid_input");
+    expect(await codeOf(() => setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(-5).getTime(), at(2)))).toBe(
+      "invalid_input",
+    );
     expect(await codeOf(() => setTicketDueDate(ctx.db, s.b1, s.cadreA1, at(20).getTime(), at(2)))).toBe("forbidden");
-    const audit = await ctx.db.kysely.selectFrom("AuditLog").select(["action", "source"]).where("entityType", "=", "Ticket").where("entityId", "=", s.flood).orderBy("id").execute();
+    const audit = await ctx.db.kysely
+      .selectFrom("AuditLog")
+      .select(["action", "source"])
+      .where("entityType", "=", "Ticket")
+      .where("entityId", "=", s.flood)
+      .orderBy("id")
+      .execute();
     expect(audit).toEqual([
-      { action: "ticket.note", source: "web" }, { action: "ticket.close", source: "chat" }, { action: "ticket.reopen", source: "web" },
-      { action: "ticket.category", source: "web" }, { action: "ticket.due", source: "web" },
+      { action: "ticket.note", source: "web" },
+      { action: "ticket.close", source: "chat" },
+      { action: "ticket.reopen", source: "web" },
+      { action: "ticket.category", source: "web" },
+      { action: "ticket.due", source: "web" },
     ]);
   });
 });
@@ -133,7 +198,8 @@ describe("searchTickets plans", () => {
     const officialA = await addTestPerson(db, tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
     const branches = [tree.branchA1, tree.branchA2, tree.branchB1, tree.branchB2];
     const members: number[] = [];
-    for (const [i, b] of branches.entries()) members.push(await addTestPerson(db, b.id, `Hội Viên ${i}`), await addTestPerson(db, b.id, `Hội Viên ${i}b`));
+    for (const [i, b] of branches.entries())
+      members.push(await addTestPerson(db, b.id, `Hội Viên ${i}`), await addTestPerson(db, b.id, `Hội Viên ${i}b`));
     for (let i = 0; i < 48; i++) {
       const k = (i * 5) % members.length;
       const member = members[k]!;
@@ -142,7 +208,8 @@ describe("searchTickets plans", () => {
       await setTicketCategory(db, id, adminP, categories[i % 3]!, at(20));
       if (i % 5 === 0) await setTicketDueDate(db, id, adminP, at(30 + (i % 7)).getTime(), at(20));
       if (i % 4 === 1) await takeTicket(db, id, i % 8 === 1 && k < 4 ? officialA : adminP, at(20));
-      if (i % 4 === 2 || i % 4 === 3) await answerTicket(db, id, adminP, `Đã chuyển, giải quyết trong tháng ${1 + (i % 12)}`, at(20));
+      if (i % 4 === 2 || i % 4 === 3)
+        await answerTicket(db, id, adminP, `Đã chuyển, giải quyết trong tháng ${1 + (i % 12)}`, at(20));
       if (i % 4 === 3) await closeTicket(db, id, adminP, at(21));
       if (i % 6 === 2) await recordSatisfaction(db, id, member, i % 12 === 2, at(21));
     }
@@ -152,28 +219,65 @@ describe("searchTickets plans", () => {
   /** The answer computed here from every stored row: scope, filters, words (as the search index folds them), order. */
   async function reference(viewer: number, f: TicketFilters, now: Date): Promise<number[]> {
     const { db } = ctx;
-    const roots = (await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId").select(["u.path", "m.role"])
-      .where("m.personId", "=", viewer).execute()).filter((r) => r.role !== "member").map((r) => r.path);
-    const scopePath = f.unitId !== undefined ? (await db.kysely.selectFrom("Unit").select("path").where("id", "=", f.unitId).executeTakeFirstOrThrow()).path : undefined;
-    const tickets = await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId").selectAll("t").select("u.path").execute();
-    const messages = await db.kysely.selectFrom("TicketMessage").select(["ticketId", "text"]).where("authorRole", "in", ["member", "official"]).execute();
-    const words = f.text === undefined ? null : foldVietnamese(f.text).split(/[^a-z0-9]+/).filter(Boolean);
+    const roots = (
+      await db.kysely
+        .selectFrom("Membership as m")
+        .innerJoin("Unit as u", "u.id", "m.unitId")
+        .select(["u.path", "m.role"])
+        .where("m.personId", "=", viewer)
+        .execute()
+    )
+      .filter((r) => r.role !== "member")
+      .map((r) => r.path);
+    const scopePath =
+      f.unitId !== undefined
+        ? (await db.kysely.selectFrom("Unit").select("path").where("id", "=", f.unitId).executeTakeFirstOrThrow()).path
+        : undefined;
+    const tickets = await db.kysely
+      .selectFrom("Ticket as t")
+      .innerJoin("Unit as u", "u.id", "t.unitId")
+      .selectAll("t")
+      .select("u.path")
+      .execute();
+    const messages = await db.kysely
+      .selectFrom("TicketMessage")
+      .select(["ticketId", "text"])
+      .where("authorRole", "in", ["member", "official"])
+      .execute();
+    const words =
+      f.text === undefined
+        ? null
+        : foldVietnamese(f.text)
+            .split(/[^a-z0-9]+/)
+            .filter(Boolean);
     const matches = (text: string) => {
-      const tokens = foldVietnamese(text).split(/[^a-z0-9]+/).filter(Boolean);
+      const tokens = foldVietnamese(text)
+        .split(/[^a-z0-9]+/)
+        .filter(Boolean);
       return words!.every((w) => tokens.some((t) => t.startsWith(w)));
     };
     const statuses = f.status?.length ? f.status : ["new", "in_progress", "answered", "closed"];
     const column = f.sort === "age" || f.sort === "newest" ? "createdAt" : "dueAt";
     const sign = f.sort === "newest" ? -1 : 1;
     return tickets
-      .filter((t) => roots.some((p) => t.path.startsWith(p)) && (scopePath === undefined || t.path.startsWith(scopePath)))
+      .filter(
+        (t) => roots.some((p) => t.path.startsWith(p)) && (scopePath === undefined || t.path.startsWith(scopePath)),
+      )
       .filter((t) => statuses.includes(t.status as TicketStatus))
       .filter((t) => !f.category || t.category === f.category)
       .filter((t) => !f.overdue || (t.status !== "closed" && t.dueAt < now.getTime()))
-      .filter((t) => f.assignee === undefined || (f.assignee === "me" ? t.assigneeId === viewer : t.assigneeId === null))
-      .filter((t) => f.satisfaction === undefined || t.satisfied === (f.satisfaction === "yes" ? true : f.satisfaction === "no" ? false : null))
+      .filter(
+        (t) => f.assignee === undefined || (f.assignee === "me" ? t.assigneeId === viewer : t.assigneeId === null),
+      )
+      .filter(
+        (t) =>
+          f.satisfaction === undefined ||
+          t.satisfied === (f.satisfaction === "yes" ? true : f.satisfaction === "no" ? false : null),
+      )
       .filter((t) => (f.from === undefined || t.createdAt >= f.from) && (f.to === undefined || t.createdAt < f.to))
-      .filter((t) => words === null || (words.length > 0 && messages.some((m) => m.ticketId === t.id && matches(m.text))))
+      .filter(
+        (t) => words === null || (words.length > 0 && messages.some((m) => m.ticketId === t.id && matches(m.text))),
+      )
       .sort((a, b) => sign * (a[column] - b[column] || a.id - b.id))
       .map((t) => t.id);
   }
@@ -182,17 +286,38 @@ describe("searchTickets plans", () => {
     const s = await seed();
     const now = at(22);
     const filterSets: TicketFilters[] = [
-      {}, { status: ["new"] }, { status: ["closed"] }, { status: ["new", "in_progress", "answered"] },
-      { unitId: ctx.tree.communeA.id }, { unitId: ctx.tree.branchB1.id }, { category: "ha_tang" }, { overdue: true },
-      { assignee: "me" }, { assignee: "none" }, { satisfaction: "no" }, { satisfaction: "yes" }, { satisfaction: "unsaid" },
-      { from: at(3).getTime(), to: at(9).getTime() }, { from: at(10).getTime() },
-      { text: "duong ngap" }, { text: "karaoke" }, { text: "ĐỒNG lộc trợ cấp" }, { text: "thang 12" }, { text: "giai" }, { text: "zzz" }, { text: "!!" },
-      { text: "duong", status: ["new", "in_progress", "answered"] }, { text: "muong", unitId: ctx.tree.communeA.id }, { text: "den", from: at(2).getTime(), to: at(12).getTime() },
+      {},
+      { status: ["new"] },
+      { status: ["closed"] },
+      { status: ["new", "in_progress", "answered"] },
+      { unitId: ctx.tree.communeA.id },
+      { unitId: ctx.tree.branchB1.id },
+      { category: "ha_tang" },
+      { overdue: true },
+      { assignee: "me" },
+      { assignee: "none" },
+      { satisfaction: "no" },
+      { satisfaction: "yes" },
+      { satisfaction: "unsaid" },
+      { from: at(3).getTime(), to: at(9).getTime() },
+      { from: at(10).getTime() },
+      { text: "duong ngap" },
+      { text: "karaoke" },
+      { text: "ĐỒNG lộc trợ cấp" },
+      { text: "thang 12" },
+      { text: "giai" },
+      { text: "zzz" },
+      { text: "!!" },
+      { text: "duong", status: ["new", "in_progress", "answered"] },
+      { text: "muong", unitId: ctx.tree.communeA.id },
+      { text: "den", from: at(2).getTime(), to: at(12).getTime() },
     ];
     const saved = { ...ticketSearchPlans };
     try {
       for (const plans of [
-        saved, { smallDateRange: 0, rareWords: 0, commonWords: 1_000_000 }, { smallDateRange: 1_000_000, rareWords: 1_000_000, commonWords: 1_000_000 },
+        saved,
+        { smallDateRange: 0, rareWords: 0, commonWords: 1_000_000 },
+        { smallDateRange: 1_000_000, rareWords: 1_000_000, commonWords: 1_000_000 },
         { smallDateRange: 0, rareWords: 0, commonWords: 0 },
       ]) {
         Object.assign(ticketSearchPlans, plans);
@@ -206,11 +331,18 @@ describe("searchTickets plans", () => {
               const first = await searchTickets(ctx.db, viewer, f, { now, limit: 7 });
               expect(ids(first), label).toEqual(want.slice(0, 7));
               expect(first.more, label).toBe(want.length > 7);
-              expect(ids(await searchTickets(ctx.db, viewer, f, { now, limit: 7, offset: 7 })), label).toEqual(want.slice(7, 14));
-              expect(ids(await searchTickets(ctx.db, viewer, f, { now, limit: 2, offset: 2 })), label).toEqual(want.slice(2, 4));
+              expect(ids(await searchTickets(ctx.db, viewer, f, { now, limit: 7, offset: 7 })), label).toEqual(
+                want.slice(7, 14),
+              );
+              expect(ids(await searchTickets(ctx.db, viewer, f, { now, limit: 2, offset: 2 })), label).toEqual(
+                want.slice(2, 4),
+              );
               const counts = await countTicketsByStatus(ctx.db, viewer, { ...f, status: undefined }, now);
               const all = await reference(viewer, { ...f, status: undefined }, now);
-              expect(Object.values(counts).reduce((a, b) => a + b, 0), label).toBe(all.length);
+              expect(
+                Object.values(counts).reduce((a, b) => a + b, 0),
+                label,
+              ).toBe(all.length);
             }
           }
       }

@@ -9,8 +9,19 @@ import { getPendingQuestion, setPendingQuestion } from "../../../src/domain/conv
 import { createOrganisation, createUnit } from "../../../src/domain/units/unit-service.ts";
 import type { OutboxBody } from "../../../src/domain/deliveries/outbox-service.ts";
 import {
-  addMemberMessage, answerTicket, canHandleTicket, closeTicket, createTicket, escalateTicket, getTicket, recordSatisfaction, takeTicket,
-  ticketAccess, ticketExcerpt, ticketHandlers, ticketThread,
+  addMemberMessage,
+  answerTicket,
+  canHandleTicket,
+  closeTicket,
+  createTicket,
+  escalateTicket,
+  getTicket,
+  recordSatisfaction,
+  takeTicket,
+  ticketAccess,
+  ticketExcerpt,
+  ticketHandlers,
+  ticketThread,
 } from "../../../src/domain/tickets/ticket-service.ts";
 import { listOpenTickets } from "../../../src/domain/tickets/ticket-queue.ts";
 import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
@@ -28,10 +39,28 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-const person = (unitId: number, fullName: string, options?: TestPersonOptions) => addTestPerson(db, unitId, fullName, options);
+const person = (unitId: number, fullName: string, options?: TestPersonOptions) =>
+  addTestPerson(db, unitId, fullName, options);
 
-const accountOf = async (personId: number) => (await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", personId).orderBy("id").limit(1).executeTakeFirstOrThrow()).id;
-const count = async (table: "Outbox" | "TicketMessage") => Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+const accountOf = async (personId: number) =>
+  (
+    await db.kysely
+      .selectFrom("ChatAccount")
+      .select("id")
+      .where("personId", "=", personId)
+      .orderBy("id")
+      .limit(1)
+      .executeTakeFirstOrThrow()
+  ).id;
+const count = async (table: "Outbox" | "TicketMessage") =>
+  Number(
+    (
+      await db.kysely
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 async function code(fn: () => unknown): Promise<string | undefined> {
   try {
@@ -51,19 +80,45 @@ async function setup() {
   const otherCommuneOfficial = await person(tree.communeB.id, "Võ Phường", { role: "official" });
   const provinceOfficial = await person(tree.province.id, "Đặng Tỉnh", { role: "official" });
   const fellowMember = await person(tree.branchA1.id, "Hồ Hội Viên");
-  const created = await createTicket(db, { personId: member, text: "Đường vào thôn bị ngập mỗi khi mưa lớn.", sourceAccountId: await accountOf(member) }, t0);
-  return { member, branchCadre, siblingCadre, communeOfficial, otherCommuneOfficial, provinceOfficial, fellowMember, id: created.id };
+  const created = await createTicket(
+    db,
+    { personId: member, text: "Đường vào thôn bị ngập mỗi khi mưa lớn.", sourceAccountId: await accountOf(member) },
+    t0,
+  );
+  return {
+    member,
+    branchCadre,
+    siblingCadre,
+    communeOfficial,
+    otherCommuneOfficial,
+    provinceOfficial,
+    fellowMember,
+    id: created.id,
+  };
 }
 
 const history = (ticketId: number) =>
-  db.kysely.selectFrom("TicketStatusChange").select(["fromStatus", "toStatus", "fromUnitId", "toUnitId", "byPersonId", "note"]).where("ticketId", "=", ticketId).orderBy("id").execute();
+  db.kysely
+    .selectFrom("TicketStatusChange")
+    .select(["fromStatus", "toStatus", "fromUnitId", "toUnitId", "byPersonId", "note"])
+    .where("ticketId", "=", ticketId)
+    .orderBy("id")
+    .execute();
 
 describe("createTicket", () => {
   it("should open a ticket in the member's branch with the organisation's due date and the first message", async () => {
     const { member, id } = await setup();
     expect(await getTicket(db, id)).toMatchObject({
-      unitId: tree.branchA1.id, originUnitId: tree.branchA1.id, personId: member, status: "new", category: "ha_tang",
-      dueAt: t0.getTime() + 7 * DAY, sourceAccountId: await accountOf(member), satisfied: null, assigneeId: null, closedAt: null,
+      unitId: tree.branchA1.id,
+      originUnitId: tree.branchA1.id,
+      personId: member,
+      status: "new",
+      category: "ha_tang",
+      dueAt: t0.getTime() + 7 * DAY,
+      sourceAccountId: await accountOf(member),
+      satisfied: null,
+      assigneeId: null,
+      closedAt: null,
     });
   });
 });
@@ -81,8 +136,18 @@ describe("canHandleTicket", () => {
     const { id: youth } = await createOrganisation(db, systemActor(), { code: "dtn", name: "Đoàn Thanh niên" });
     const youthRoot = await createUnit(db, systemActor(), { organisationId: youth, name: "Tỉnh đoàn" });
     const youthOfficial = await person(youthRoot.id, "Bí thư Tỉnh đoàn", { role: "official" });
-    expect(await Promise.all([s.branchCadre, s.communeOfficial, s.provinceOfficial].map((p) => canHandleTicket(db, p, ticket)))).toEqual([true, true, true]);
-    expect(await Promise.all([s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member, youthOfficial].map((p) => canHandleTicket(db, p, ticket)))).toEqual([false, false, false, false, false]);
+    expect(
+      await Promise.all(
+        [s.branchCadre, s.communeOfficial, s.provinceOfficial].map((p) => canHandleTicket(db, p, ticket)),
+      ),
+    ).toEqual([true, true, true]);
+    expect(
+      await Promise.all(
+        [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member, youthOfficial].map((p) =>
+          canHandleTicket(db, p, ticket),
+        ),
+      ),
+    ).toEqual([false, false, false, false, false]);
   });
 
   it("should follow the ticket's current unit after an escalation", async () => {
@@ -100,8 +165,17 @@ describe("takeTicket", () => {
     const s = await setup();
     const taken = await takeTicket(db, s.id, s.branchCadre, at(1));
     expect(taken).toMatchObject({ status: "in_progress", assigneeId: s.branchCadre, updatedAt: at(1).getTime() });
-    expect((await history(s.id)).at(-1)).toEqual({ fromStatus: "new", toStatus: "in_progress", fromUnitId: null, toUnitId: null, byPersonId: s.branchCadre, note: null });
-    expect(await db.kysely.selectFrom("AuditLog").select(["action", "actorPersonId", "entityId"]).execute()).toEqual([{ action: "ticket.take", actorPersonId: s.branchCadre, entityId: s.id }]);
+    expect((await history(s.id)).at(-1)).toEqual({
+      fromStatus: "new",
+      toStatus: "in_progress",
+      fromUnitId: null,
+      toUnitId: null,
+      byPersonId: s.branchCadre,
+      note: null,
+    });
+    expect(await db.kysely.selectFrom("AuditLog").select(["action", "actorPersonId", "entityId"]).execute()).toEqual([
+      { action: "ticket.take", actorPersonId: s.branchCadre, entityId: s.id },
+    ]);
     // Taking it again changes nothing; another handler taking it reassigns it.
     await takeTicket(db, s.id, s.branchCadre, at(2));
     expect(await history(s.id)).toHaveLength(2);
@@ -111,7 +185,8 @@ describe("takeTicket", () => {
 
   it("should refuse people outside the scope and closed tickets", async () => {
     const s = await setup();
-    for (const p of [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member]) expect(await code(() => takeTicket(db, s.id, p, at(1)))).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member])
+      expect(await code(() => takeTicket(db, s.id, p, at(1)))).toBe("forbidden");
     await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(await code(() => takeTicket(db, s.id, s.branchCadre, at(3)))).toBe("ticket_closed");
     expect(await getTicket(db, s.id)).toMatchObject({ status: "closed", assigneeId: null });
@@ -121,13 +196,39 @@ describe("takeTicket", () => {
 describe("answerTicket", () => {
   it("should store the answer, mark the ticket answered and send it to the account the member wrote from", async () => {
     const s = await setup();
-    const { ticket, outboxId } = await answerTicket(db, s.id, s.branchCadre, "  Chi hội đã báo xã, tuần sau khơi thông cống.  ", at(30));
+    const { ticket, outboxId } = await answerTicket(
+      db,
+      s.id,
+      s.branchCadre,
+      "  Chi hội đã báo xã, tuần sau khơi thông cống.  ",
+      at(30),
+    );
     expect(ticket).toMatchObject({ status: "answered", assigneeId: s.branchCadre, firstAnsweredAt: at(30).getTime() });
-    expect(await db.kysely.selectFrom("TicketMessage").select(["authorRole", "authorPersonId", "text"]).where("ticketId", "=", s.id).orderBy("id", "desc").limit(1).executeTakeFirst()).toEqual({
-      authorRole: "official", authorPersonId: s.branchCadre, text: "Chi hội đã báo xã, tuần sau khơi thông cống.",
+    expect(
+      await db.kysely
+        .selectFrom("TicketMessage")
+        .select(["authorRole", "authorPersonId", "text"])
+        .where("ticketId", "=", s.id)
+        .orderBy("id", "desc")
+        .limit(1)
+        .executeTakeFirst(),
+    ).toEqual({
+      authorRole: "official",
+      authorPersonId: s.branchCadre,
+      text: "Chi hội đã báo xã, tuần sau khơi thông cống.",
     });
-    const row = await db.kysely.selectFrom("Outbox").select(["chatAccountId", "personId", "priority", "body", "entityType", "entityId"]).where("id", "=", outboxId!).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ chatAccountId: await accountOf(s.member), personId: s.member, priority: 5, entityType: "Ticket", entityId: s.id });
+    const row = await db.kysely
+      .selectFrom("Outbox")
+      .select(["chatAccountId", "personId", "priority", "body", "entityType", "entityId"])
+      .where("id", "=", outboxId!)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      chatAccountId: await accountOf(s.member),
+      personId: s.member,
+      priority: 5,
+      entityType: "Ticket",
+      entityId: s.id,
+    });
     const body = JSON.parse(row.body) as OutboxBody;
     expect(body.text).toContain(`Trả lời ý kiến #${s.id} của anh/chị:`);
     expect(body.text).toContain("Chi hội đã báo xã, tuần sau khơi thông cống.");
@@ -136,9 +237,13 @@ describe("answerTicket", () => {
       { label: "Chưa hài lòng", payload: `tsat:${s.id}:no` },
     ]);
     expect(await getPendingQuestion(db, await accountOf(s.member), at(31))).toEqual({
-      kind: "ticket_feedback", data: { ticketId: s.id, choices: [`tsat:${s.id}:yes`, `tsat:${s.id}:no`] }, expiresAt: at(30).getTime() + 7 * DAY,
+      kind: "ticket_feedback",
+      data: { ticketId: s.id, choices: [`tsat:${s.id}:yes`, `tsat:${s.id}:no`] },
+      expiresAt: at(30).getTime() + 7 * DAY,
     });
-    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "ticket.answer").execute()).toEqual([{ action: "ticket.answer" }]);
+    expect(
+      await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "ticket.answer").execute(),
+    ).toEqual([{ action: "ticket.answer" }]);
   });
 
   it("should keep the first answer time and the assignee on a second answer", async () => {
@@ -146,17 +251,27 @@ describe("answerTicket", () => {
     await takeTicket(db, s.id, s.communeOfficial, at(1));
     await answerTicket(db, s.id, s.branchCadre, "Trả lời lần 1", at(10));
     const { ticket } = await answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(20));
-    expect(ticket).toMatchObject({ firstAnsweredAt: at(10).getTime(), assigneeId: s.communeOfficial, status: "answered" });
+    expect(ticket).toMatchObject({
+      firstAnsweredAt: at(10).getTime(),
+      assigneeId: s.communeOfficial,
+      status: "answered",
+    });
     expect(await count("Outbox")).toBe(2);
   });
 
   it("should fall back to the member's delivery account when the source account is unreachable or no longer theirs", async () => {
     const s = await setup();
     const zalo = await ensureChatAccount(db, "zalo", "z-dan");
-    await db.kysely.updateTable("ChatAccount").set({ personId: s.member, linkedAt: t0.getTime() }).where("id", "=", zalo.id).execute();
+    await db.kysely
+      .updateTable("ChatAccount")
+      .set({ personId: s.member, linkedAt: t0.getTime() })
+      .where("id", "=", zalo.id)
+      .execute();
     await markUnreachable(db, await accountOf(s.member));
     const first = (await answerTicket(db, s.id, s.branchCadre, "Trả lời 1", at(10))).outboxId;
-    expect(await db.kysely.selectFrom("Outbox").select("chatAccountId").where("id", "=", first!).executeTakeFirst()).toEqual({ chatAccountId: zalo.id });
+    expect(
+      await db.kysely.selectFrom("Outbox").select("chatAccountId").where("id", "=", first!).executeTakeFirst(),
+    ).toEqual({ chatAccountId: zalo.id });
     await unlinkAccount(db, zalo.id);
     expect((await answerTicket(db, s.id, s.branchCadre, "Trả lời 2", at(20))).outboxId).toBeNull();
     expect((await getTicket(db, s.id)).status).toBe("answered");
@@ -167,7 +282,9 @@ describe("answerTicket", () => {
     const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const { id } = await createTicket(db, { personId: member, text: "Question" }, t0);
     const { outboxId } = await answerTicket(db, id, cadre, "Answer", at(1));
-    const body = JSON.parse((await db.kysely.selectFrom("Outbox").select("body").where("id", "=", outboxId!).executeTakeFirstOrThrow()).body) as OutboxBody;
+    const body = JSON.parse(
+      (await db.kysely.selectFrom("Outbox").select("body").where("id", "=", outboxId!).executeTakeFirstOrThrow()).body,
+    ) as OutboxBody;
     expect(body.text).toContain(`Answer to your concern #${id}:`);
     expect(body.choices?.map((c) => c.label)).toEqual(["Satisfied", "Not satisfied"]);
   });
@@ -202,11 +319,23 @@ describe("escalateTicket", () => {
     const s = await setup();
     await takeTicket(db, s.id, s.branchCadre, at(1));
     const up = await escalateTicket(db, s.id, s.branchCadre, "  Vượt thẩm quyền chi hội ", at(2));
-    expect(up).toMatchObject({ unitId: tree.communeA.id, originUnitId: tree.branchA1.id, status: "new", assigneeId: null });
-    expect((await history(s.id)).at(-1)).toEqual({
-      fromStatus: "in_progress", toStatus: "new", fromUnitId: tree.branchA1.id, toUnitId: tree.communeA.id, byPersonId: s.branchCadre, note: "Vượt thẩm quyền chi hội",
+    expect(up).toMatchObject({
+      unitId: tree.communeA.id,
+      originUnitId: tree.branchA1.id,
+      status: "new",
+      assigneeId: null,
     });
-    expect(await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "ticket.escalate").execute()).toEqual([{ action: "ticket.escalate" }]);
+    expect((await history(s.id)).at(-1)).toEqual({
+      fromStatus: "in_progress",
+      toStatus: "new",
+      fromUnitId: tree.branchA1.id,
+      toUnitId: tree.communeA.id,
+      byPersonId: s.branchCadre,
+      note: "Vượt thẩm quyền chi hội",
+    });
+    expect(
+      await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "ticket.escalate").execute(),
+    ).toEqual([{ action: "ticket.escalate" }]);
     // The branch cadre has lost it; the commune official passes it on to the province.
     expect(await code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("forbidden");
     expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời", at(3)))).toBe("forbidden");
@@ -229,8 +358,15 @@ describe("closeTicket", () => {
   it("should close once, with the time and a history row", async () => {
     const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(await closeTicket(db, s.id, s.communeOfficial, at(2))).toMatchObject({ status: "closed", closedAt: at(2).getTime() });
-    expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", byPersonId: s.communeOfficial });
+    expect(await closeTicket(db, s.id, s.communeOfficial, at(2))).toMatchObject({
+      status: "closed",
+      closedAt: at(2).getTime(),
+    });
+    expect((await history(s.id)).at(-1)).toMatchObject({
+      fromStatus: "answered",
+      toStatus: "closed",
+      byPersonId: s.communeOfficial,
+    });
     expect(await code(() => closeTicket(db, s.id, s.communeOfficial, at(3)))).toBe("ticket_closed");
     expect(await code(() => closeTicket(db, s.id, s.member, at(3)))).toBe("forbidden");
   });
@@ -240,9 +376,17 @@ describe("recordSatisfaction", () => {
   it("should close a ticket whose answer satisfied the member, so it leaves the open queue", async () => {
     const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(await recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({ status: "closed", satisfied: 1, closedAt: at(2).getTime() });
+    expect(await recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({
+      status: "closed",
+      satisfied: 1,
+      closedAt: at(2).getTime(),
+    });
     expect((await listOpenTickets(db, s.branchCadre, { now: at(3) })).map((t) => t.id)).not.toContain(s.id);
-    expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "closed", note: "satisfied" });
+    expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)).toMatchObject({
+      fromStatus: "answered",
+      toStatus: "closed",
+      note: "satisfied",
+    });
   });
 
   it("should only note satisfaction with a ticket that has no answer yet", async () => {
@@ -253,13 +397,31 @@ describe("recordSatisfaction", () => {
   it("should reopen an answered or closed ticket the member is not satisfied with and tell its assignee", async () => {
     const s = await setup();
     await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(await recordSatisfaction(db, s.id, s.member, false, at(2))).toMatchObject({ status: "in_progress", satisfied: 0, closedAt: null });
-    expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", byPersonId: s.member, note: "reopened" });
-    const told = await db.kysely.selectFrom("Outbox").select(["personId", "body"]).where("personId", "=", s.branchCadre).executeTakeFirstOrThrow();
-    expect(JSON.parse(told.body).text).toBe(`Hội viên Nguyễn Văn Dân chưa hài lòng với câu trả lời ý kiến #${s.id}; ý kiến đã được mở lại. Gửi /ykien ${s.id} để xem.`);
+    expect(await recordSatisfaction(db, s.id, s.member, false, at(2))).toMatchObject({
+      status: "in_progress",
+      satisfied: 0,
+      closedAt: null,
+    });
+    expect((await history(s.id)).at(-1)).toMatchObject({
+      fromStatus: "answered",
+      toStatus: "in_progress",
+      byPersonId: s.member,
+      note: "reopened",
+    });
+    const told = await db.kysely
+      .selectFrom("Outbox")
+      .select(["personId", "body"])
+      .where("personId", "=", s.branchCadre)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(told.body).text).toBe(
+      `Hội viên Nguyễn Văn Dân chưa hài lòng với câu trả lời ý kiến #${s.id}; ý kiến đã được mở lại. Gửi /ykien ${s.id} để xem.`,
+    );
     await answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(3));
     await closeTicket(db, s.id, s.branchCadre, at(4));
-    expect(await recordSatisfaction(db, s.id, s.member, false, at(5))).toMatchObject({ status: "in_progress", closedAt: null });
+    expect(await recordSatisfaction(db, s.id, s.member, false, at(5))).toMatchObject({
+      status: "in_progress",
+      closedAt: null,
+    });
   });
 
   it("should only note dissatisfaction with a ticket that was never answered", async () => {
@@ -283,24 +445,59 @@ describe("addMemberMessage", () => {
     await answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(1));
     const updated = await addMemberMessage(db, s.id, s.member, "Đến nay vẫn chưa làm ạ", null, at(2));
     expect(updated).toMatchObject({ status: "in_progress", updatedAt: at(2).getTime() });
-    expect((await history(s.id)).at(-1)).toMatchObject({ fromStatus: "answered", toStatus: "in_progress", note: "member_reply" });
+    expect((await history(s.id)).at(-1)).toMatchObject({
+      fromStatus: "answered",
+      toStatus: "in_progress",
+      note: "member_reply",
+    });
     expect((await addMemberMessage(db, s.id, s.member, "Bổ sung ảnh", null, at(3))).status).toBe("in_progress");
-    expect((await db.kysely.selectFrom("TicketMessage").select(["authorRole", "text"]).where("ticketId", "=", s.id).orderBy("id").execute()).map((m) => m.authorRole)).toEqual(["member", "official", "member", "member"]);
+    expect(
+      (
+        await db.kysely
+          .selectFrom("TicketMessage")
+          .select(["authorRole", "text"])
+          .where("ticketId", "=", s.id)
+          .orderBy("id")
+          .execute()
+      ).map((m) => m.authorRole),
+    ).toEqual(["member", "official", "member", "member"]);
   });
 
   it("should store the same inbound message once", async () => {
     const s = await setup();
-    const logId = (await db.kysely.insertInto("MessageLog")
-      .values({ direction: "in", platform: "telegram", chatId: "c", kind: "text", text: "x", status: "received", createdAt: t0.getTime() })
-      .returning("id").executeTakeFirstOrThrow()).id;
+    const logId = (
+      await db.kysely
+        .insertInto("MessageLog")
+        .values({
+          direction: "in",
+          platform: "telegram",
+          chatId: "c",
+          kind: "text",
+          text: "x",
+          status: "received",
+          createdAt: t0.getTime(),
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+    ).id;
     await addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(1));
     await addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(2));
-    expect((await db.kysely.selectFrom("TicketMessage").select((eb) => eb.fn.countAll<number>().as("n")).where("messageLogId", "=", logId).executeTakeFirstOrThrow()).n).toBe(1);
+    expect(
+      (
+        await db.kysely
+          .selectFrom("TicketMessage")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("messageLogId", "=", logId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(1);
   });
 
   it("should refuse another person, a closed ticket and an empty message", async () => {
     const s = await setup();
-    expect(await code(() => addMemberMessage(db, s.id, s.fellowMember, "Chen vào", null, at(1)))).toBe("ticket_not_yours");
+    expect(await code(() => addMemberMessage(db, s.id, s.fellowMember, "Chen vào", null, at(1)))).toBe(
+      "ticket_not_yours",
+    );
     expect(await code(() => addMemberMessage(db, s.id, s.member, "  ", null, at(1)))).toBe("invalid_input");
     await closeTicket(db, s.id, s.branchCadre, at(2));
     expect(await code(() => addMemberMessage(db, s.id, s.member, "Còn nữa", null, at(3)))).toBe("ticket_closed");
@@ -316,7 +513,13 @@ describe("ticketThread", () => {
     await addMemberMessage(db, s.id, s.member, "Chưa thấy làm", null, at(3));
     await escalateTicket(db, s.id, s.branchCadre, "Cần xã hỗ trợ kinh phí", at(4));
     const thread = await ticketThread(db, s.id, s.communeOfficial);
-    expect(thread.ticket).toMatchObject({ id: s.id, memberName: "Nguyễn Văn Dân", unitName: "Xã Phước Hòa", assigneeName: null, status: "new" });
+    expect(thread.ticket).toMatchObject({
+      id: s.id,
+      memberName: "Nguyễn Văn Dân",
+      unitName: "Xã Phước Hòa",
+      assigneeName: null,
+      status: "new",
+    });
     expect(thread.messages.map((m) => [m.authorRole, m.authorName, m.text])).toEqual([
       ["member", "Nguyễn Văn Dân", "Đường vào thôn bị ngập mỗi khi mưa lớn."],
       ["official", "Trần Chi Hội", "Đã báo xã"],
@@ -338,8 +541,10 @@ describe("ticketThread", () => {
     expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)?.note).toBe("Ghi chú nội bộ");
     expect((await ticketAccess(db, s.id, s.branchCadre)).access).toBe("handled_above");
     expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời muộn", at(2)))).toBe("forbidden");
-    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect(await code(() => ticketThread(db, s.id, p))).toBe("forbidden");
-    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial]) expect((await ticketAccess(db, s.id, p)).access).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial])
+      expect(await code(() => ticketThread(db, s.id, p))).toBe("forbidden");
+    for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial])
+      expect((await ticketAccess(db, s.id, p)).access).toBe("forbidden");
     expect((await ticketAccess(db, -1, s.branchCadre)).access).toBe("not_found");
     expect((await ticketThread(db, s.id, s.provinceOfficial)).history.at(-1)?.note).toBe("Ghi chú nội bộ");
   });
@@ -360,7 +565,9 @@ describe("ticketHandlers", () => {
 describe("ticketExcerpt", () => {
   it("should cut long texts at a word and keep short ones", () => {
     expect(ticketExcerpt("Ngắn gọn")).toBe("Ngắn gọn");
-    expect(ticketExcerpt("Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp.", 30)).toBe("Đường vào thôn bị ngập mỗi…");
+    expect(ticketExcerpt("Đường vào thôn bị ngập mỗi khi mưa lớn, đề nghị hội kiến nghị xã nâng cấp.", 30)).toBe(
+      "Đường vào thôn bị ngập mỗi…",
+    );
     expect(ticketExcerpt("a\n\nb")).toBe("a b");
   });
 });

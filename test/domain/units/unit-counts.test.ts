@@ -12,11 +12,31 @@ const units: Record<string, number> = {};
 beforeAll(async () => {
   db = await createTestDatabase();
   const k = db.kysely;
-  const org = await k.insertInto("Organisation").values({ code: "u", name: "U", createdAt: 1 }).returning("id").executeTakeFirstOrThrow();
+  const org = await k
+    .insertInto("Organisation")
+    .values({ code: "u", name: "U", createdAt: 1 })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   const add = async (key: string, parent: string | null) => {
     const parentRow = parent ? await findUnit(db, units[parent]!) : null;
-    const { id } = await k.insertInto("Unit").values({ organisationId: org.id, parentId: parentRow?.id ?? null, name: key, nameKey: key, path: `tmp-${key}`, depth: parentRow ? parentRow.depth + 1 : 0, createdAt: 1 }).returning("id").executeTakeFirstOrThrow();
-    await k.updateTable("Unit").set({ path: `${parentRow?.path ?? "/"}${id}/` }).where("id", "=", id).execute();
+    const { id } = await k
+      .insertInto("Unit")
+      .values({
+        organisationId: org.id,
+        parentId: parentRow?.id ?? null,
+        name: key,
+        nameKey: key,
+        path: `tmp-${key}`,
+        depth: parentRow ? parentRow.depth + 1 : 0,
+        createdAt: 1,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await k
+      .updateTable("Unit")
+      .set({ path: `${parentRow?.path ?? "/"}${id}/` })
+      .where("id", "=", id)
+      .execute();
     units[key] = id;
   };
   await add("province", null);
@@ -28,10 +48,28 @@ beforeAll(async () => {
   // Nine ids so that "/1/5/" and "/1/50/"-style siblings exist once there are 10+ units.
   for (let i = 0; i < 9; i++) await add(`extra${i}`, "communeB");
   const people = async (unit: string, n: number, linked: number) => {
-    const rows = await k.insertInto("Person").values(Array.from({ length: n }, (_, i) => ({ fullName: `${unit} ${i}`, nameKey: `${unit} ${i}`, createdAt: 1, updatedAt: 1 }))).returning("id").execute();
+    const rows = await k
+      .insertInto("Person")
+      .values(
+        Array.from({ length: n }, (_, i) => ({
+          fullName: `${unit} ${i}`,
+          nameKey: `${unit} ${i}`,
+          createdAt: 1,
+          updatedAt: 1,
+        })),
+      )
+      .returning("id")
+      .execute();
     // Two roles for the first person: still one member of the unit.
-    await k.insertInto("Membership").values([...rows.map((r) => ({ personId: r.id, unitId: units[unit]!, role: "member", createdAt: 1 })), { personId: rows[0]!.id, unitId: units[unit]!, role: "cadre", createdAt: 1 }]).execute();
-    for (const r of rows.slice(0, linked)) await k.updateTable("Person").set({ linkedAccounts: 1 }).where("id", "=", r.id).execute();
+    await k
+      .insertInto("Membership")
+      .values([
+        ...rows.map((r) => ({ personId: r.id, unitId: units[unit]!, role: "member", createdAt: 1 })),
+        { personId: rows[0]!.id, unitId: units[unit]!, role: "cadre", createdAt: 1 },
+      ])
+      .execute();
+    for (const r of rows.slice(0, linked))
+      await k.updateTable("Person").set({ linkedAccounts: 1 }).where("id", "=", r.id).execute();
   };
   await people("branchA1", 5, 2);
   await people("branchA2", 3, 3);

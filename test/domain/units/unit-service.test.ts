@@ -3,7 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import {
-  createUnit, getUnit, listAncestors, listSubtree, moveUnit, renameUnit, resolveUnit, rollUpCounts, subtreeIds,
+  createUnit,
+  getUnit,
+  listAncestors,
+  listSubtree,
+  moveUnit,
+  renameUnit,
+  resolveUnit,
+  rollUpCounts,
+  subtreeIds,
 } from "../../../src/domain/units/unit-service.ts";
 import { addMembership, createPerson } from "../../../src/domain/people/people-service.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
@@ -34,7 +42,9 @@ describe("createUnit", () => {
   });
 
   it("should refuse a duplicate name under the same parent, ignoring diacritics and case", async () => {
-    expect(await errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "chi HOI 1" }))).toBe("conflict");
+    expect(
+      await errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "chi HOI 1" })),
+    ).toBe("conflict");
   });
 
   it("should allow the same name under different parents", () => {
@@ -49,7 +59,9 @@ describe("createUnit", () => {
   });
 
   it("should reject an empty name and a missing parent", async () => {
-    expect(await errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "   " }))).toBe("invalid_input");
+    expect(await errorCode(() => createUnit(db, systemActor(), { parentId: tree.communeA.id, name: "   " }))).toBe(
+      "invalid_input",
+    );
     expect(await errorCode(() => createUnit(db, systemActor(), { parentId: 9999, name: "X" }))).toBe("unit_not_found");
   });
 });
@@ -63,7 +75,8 @@ describe("listSubtree", () => {
   it("should not include a sibling whose id shares a prefix", async () => {
     // Unit ids 1 and 10..19 share the digit prefix; the path range must not confuse them.
     const extra = [];
-    for (let i = 0; i < 12; i++) extra.push(await createUnit(db, systemActor(), { parentId: tree.province.id, name: `Xã ${i}` }));
+    for (let i = 0; i < 12; i++)
+      extra.push(await createUnit(db, systemActor(), { parentId: tree.province.id, name: `Xã ${i}` }));
     const sub = await subtreeIds(db, tree.communeA.id);
     expect(sub.sort()).toEqual([tree.communeA.id, tree.branchA1.id, tree.branchA2.id].sort());
     const eleven = extra.find((u) => String(u.id).startsWith(String(tree.province.id)) && u.id !== tree.province.id);
@@ -99,7 +112,9 @@ describe("moveUnit", () => {
   });
 
   it("should refuse moving a root", async () => {
-    expect(await errorCode(() => moveUnit(db, systemActor(), tree.province.id, tree.communeA.id))).toBe("unit_root_move");
+    expect(await errorCode(() => moveUnit(db, systemActor(), tree.province.id, tree.communeA.id))).toBe(
+      "unit_root_move",
+    );
   });
 });
 
@@ -135,7 +150,8 @@ describe("rollUpCounts", () => {
       for (let i = 0; i < n; i++) {
         const p = await createPerson(db, { fullName: `Người ${unitId}-${i}` });
         await addMembership(db, systemActor(), p.id, unitId, "member");
-        if (i < linked) await db.kysely.updateTable("Person").set({ linkedAccounts: 1 }).where("id", "=", p.id).execute();
+        if (i < linked)
+          await db.kysely.updateTable("Person").set({ linkedAccounts: 1 }).where("id", "=", p.id).execute();
       }
     };
     await add(tree.branchA1.id, 5, 2);

@@ -9,7 +9,6 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, vi } from "vitest";
-import { describe } from "vitest";
 import { browserTestsRun, describeInBrowser, launchBrowser } from "../../helpers/browser.ts";
 import { removeDir } from "../../helpers/service.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
@@ -45,21 +44,34 @@ export interface AdminFixture {
  * session row (its id is the secret's hash, as in web-chat-channel.ts). Returns the account's id.
  */
 async function webChatSession(db: Parameters<typeof createPerson>[0], secret: string): Promise<string> {
-  const id = "s" + createHash("sha256").update(secret).digest("base64url").slice(0, 32);
+  const id = `s${createHash("sha256").update(secret).digest("base64url").slice(0, 32)}`;
   const now = Date.now();
-  await db.kysely.insertInto("WebSession").values({ id, source: "test", createdAt: now, expiresAt: now + 30 * 86_400_000, lastSeenAt: now }).execute();
+  await db.kysely
+    .insertInto("WebSession")
+    .values({ id, source: "test", createdAt: now, expiresAt: now + 30 * 86_400_000, lastSeenAt: now })
+    .execute();
   return id;
 }
 
-async function person(db: Parameters<typeof createPerson>[0], unitId: number, fullName: string, phone: string, role: "member" | "cadre" | "official" | "admin", webSession?: string) {
+async function person(
+  db: Parameters<typeof createPerson>[0],
+  unitId: number,
+  fullName: string,
+  phone: string,
+  role: "member" | "cadre" | "official" | "admin",
+  webSession?: string,
+) {
   const p = await createPerson(db, { fullName, phone });
   await addMembership(db, systemActor("cli"), p.id, unitId, role);
   if (role !== "member") await addMembership(db, systemActor("cli"), p.id, unitId, "member");
-  if (webSession) await linkByPhone(db, (await ensureChatAccount(db, "web", await webChatSession(db, webSession))).id, phone);
+  if (webSession)
+    await linkByPhone(db, (await ensureChatAccount(db, "web", await webChatSession(db, webSession))).id, phone);
   return p.id;
 }
 
-export async function startAdminService(env: Record<string, string> = {}): Promise<{ running: TestService; fx: AdminFixture }> {
+export async function startAdminService(
+  env: Record<string, string> = {},
+): Promise<{ running: TestService; fx: AdminFixture }> {
   const dir = tempDir();
   const fx = await prepare(dir, async (db) => {
     const tree = await buildTree(db);
@@ -73,10 +85,34 @@ export async function startAdminService(env: Record<string, string> = {}): Promi
     memberA.id = await person(db, tree.branchA1.id, "Lê Thị Hoa", memberA.phone, "member", memberA.session);
     memberB.id = await person(db, tree.branchB1.id, "Phạm Văn Bình", memberB.phone, "member");
     admin.id = await person(db, tree.province.id, "Đỗ Minh Quản", admin.phone, "admin");
-    const accountA = (await db.kysely.selectFrom("ChatAccount").select("id").where("personId", "=", memberA.id).executeTakeFirstOrThrow()).id;
-    const ticketA = (await createTicket(db, { personId: memberA.id, text: "Đường vào thôn bị ngập mỗi khi mưa lớn, xin Hội kiến nghị xã sửa.", sourceAccountId: accountA })).id;
-    const ticketA2 = (await createTicket(db, { personId: memberA.id, text: "Xin hỏi về chế độ trợ cấp cho thân nhân.", sourceAccountId: accountA })).id;
-    const ticketB = (await createTicket(db, { personId: memberB.id, text: "Khu phố 3 mất điện chiếu sáng đã hai tuần.", sourceAccountId: null })).id;
+    const accountA = (
+      await db.kysely
+        .selectFrom("ChatAccount")
+        .select("id")
+        .where("personId", "=", memberA.id)
+        .executeTakeFirstOrThrow()
+    ).id;
+    const ticketA = (
+      await createTicket(db, {
+        personId: memberA.id,
+        text: "Đường vào thôn bị ngập mỗi khi mưa lớn, xin Hội kiến nghị xã sửa.",
+        sourceAccountId: accountA,
+      })
+    ).id;
+    const ticketA2 = (
+      await createTicket(db, {
+        personId: memberA.id,
+        text: "Xin hỏi về chế độ trợ cấp cho thân nhân.",
+        sourceAccountId: accountA,
+      })
+    ).id;
+    const ticketB = (
+      await createTicket(db, {
+        personId: memberB.id,
+        text: "Khu phố 3 mất điện chiếu sáng đã hai tuần.",
+        sourceAccountId: null,
+      })
+    ).id;
     return { tree, cadre, official, admin, memberA, memberB, ticketA, ticketA2, ticketB };
   });
   const running = await startTestService(dir, { WEB_CHAT: "on", ...env });
@@ -86,7 +122,9 @@ export async function startAdminService(env: Record<string, string> = {}): Promi
 
 /** The chat lines of a web-chat session (what the person sees in their chat). */
 export async function chatLines(running: TestService, session: string): Promise<string[]> {
-  const res = await fetch(`${running.service.url}/chat/api/history`, { headers: { cookie: `chihoi_session=${session}` } });
+  const res = await fetch(`${running.service.url}/chat/api/history`, {
+    headers: { cookie: `chihoi_session=${session}` },
+  });
   const body = (await res.json()) as { lines: { direction: string; text: string }[] };
   return body.lines.filter((l) => l.direction === "out").map((l) => l.text);
 }
@@ -99,12 +137,16 @@ export async function signIn(running: TestService, page: Page, who: { phone: str
   await page.getByRole("button", { name: "Gửi mã đăng nhập" }).click();
   await page.getByLabel("Mã 6 chữ số").waitFor();
   let code = "";
-  await waitUntil(async () => {
-    const lines = await chatLines(running, who.session);
-    const line = lines.slice(before).find((l) => l.startsWith("Mã đăng nhập Chi Hội:"));
-    code = line ? /(\d{6})/.exec(line)![1]! : "";
-    return Boolean(code);
-  }, 10_000, "sign-in code in chat");
+  await waitUntil(
+    async () => {
+      const lines = await chatLines(running, who.session);
+      const line = lines.slice(before).find((l) => l.startsWith("Mã đăng nhập Chi Hội:"));
+      code = line ? /(\d{6})/.exec(line)![1]! : "";
+      return Boolean(code);
+    },
+    10_000,
+    "sign-in code in chat",
+  );
   await page.getByLabel("Mã 6 chữ số").fill(code);
   await page.getByRole("button", { name: "Đăng nhập" }).click();
   await page.waitForURL(/\/admin\/tickets/);

@@ -10,10 +10,19 @@ let lan = 0;
 
 type Row = { status: string; assigneeId: number | null };
 const ticket = async (id: number): Promise<Row> =>
-  await ctx.running.service.db.kysely.selectFrom("Ticket").select(["status", "assigneeId"]).where("id", "=", id).executeTakeFirstOrThrow();
+  await ctx.running.service.db.kysely
+    .selectFrom("Ticket")
+    .select(["status", "assigneeId"])
+    .where("id", "=", id)
+    .executeTakeFirstOrThrow();
 const audit = (id: number) =>
-  ctx.running.service.db.kysely.selectFrom("AuditLog").select(["action", "source", "actorPersonId"])
-    .where("entityType", "=", "Ticket").where("entityId", "=", id).orderBy("id").execute();
+  ctx.running.service.db.kysely
+    .selectFrom("AuditLog")
+    .select(["action", "source", "actorPersonId"])
+    .where("entityType", "=", "Ticket")
+    .where("entityId", "=", id)
+    .orderBy("id")
+    .execute();
 
 beforeAll(async () => {
   if (!browserTestsRun) return;
@@ -45,7 +54,9 @@ describeInBrowser("bulk actions on the concerns list", () => {
     await shot(page, "14-queue-bulk-result");
     expect(await ticket(ctx.fx.ticketA)).toEqual({ status: "in_progress", assigneeId: lan });
     expect(await ticket(ctx.fx.ticketA2)).toEqual({ status: "new", assigneeId: null });
-    expect(await audit(ctx.fx.ticketA)).toEqual([{ action: "ticket.assign", source: "web", actorPersonId: ctx.fx.official.id }]);
+    expect(await audit(ctx.fx.ticketA)).toEqual([
+      { action: "ticket.assign", source: "web", actorPersonId: ctx.fx.official.id },
+    ]);
     expect((await audit(ctx.fx.ticketA2)).map((a) => a.action)).toEqual(["ticket.escalate"]);
     // The concern's own page offers the same: give it back to the branch cadre.
     await page.goto(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketA}`);
@@ -72,13 +83,19 @@ describeInBrowser("bulk actions on the concerns list", () => {
     await page.getByRole("button", { name: "Đóng", exact: true }).click();
     await page.waitForURL(/\/admin\/tickets\/bulk$/);
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã đóng 1 ý kiến.");
-    await expect(page.getByRole("alert").innerText()).resolves.toContain(`#${ctx.fx.ticketB}: không tìm thấy, hoặc không thuộc phạm vi anh/chị xử lý.`);
+    await expect(page.getByRole("alert").innerText()).resolves.toContain(
+      `#${ctx.fx.ticketB}: không tìm thấy, hoặc không thuộc phạm vi anh/chị xử lý.`,
+    );
     expect(await page.content()).not.toContain("mất điện chiếu sáng");
     await shot(page, "15-queue-bulk-refused");
     expect((await ticket(ctx.fx.ticketA)).status).toBe("closed");
     expect(await ticket(ctx.fx.ticketB)).toEqual({ status: "new", assigneeId: null });
     expect(await audit(ctx.fx.ticketB)).toEqual([]);
-    expect((await audit(ctx.fx.ticketA)).at(-1)).toEqual({ action: "ticket.close", source: "web", actorPersonId: ctx.fx.cadre.id });
+    expect((await audit(ctx.fx.ticketA)).at(-1)).toEqual({
+      action: "ticket.close",
+      source: "web",
+      actorPersonId: ctx.fx.cadre.id,
+    });
     // "Assign to me" is taking: reopen from the concern's page, then take it from the list.
     await page.goto(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketA}`);
     await page.getByRole("button", { name: "Mở lại" }).click();

@@ -7,8 +7,20 @@ import { webMaxLength } from "../../../src/channels/web/web-chat-channel.ts";
 import type { DirectiveRow } from "../../../src/domain/directives/directive-service.ts";
 
 const directive = (summary: string): DirectiveRow => ({
-  id: 7, unitId: 1, organisationId: null, kind: "thong_bao", number: "5/TB-HCCB", issuer: "Hội CCB xã", title: "Thông báo họp", summary, link: null,
-  status: "draft", reminderDays: 3, createdById: null, createdAt: 0, sentAt: null,
+  id: 7,
+  unitId: 1,
+  organisationId: null,
+  kind: "thong_bao",
+  number: "5/TB-HCCB",
+  issuer: "Hội CCB xã",
+  title: "Thông báo họp",
+  summary,
+  link: null,
+  status: "draft",
+  reminderDays: 3,
+  createdById: null,
+  createdAt: 0,
+  sentAt: null,
 });
 
 describe("platformPreviews", () => {

@@ -17,7 +17,10 @@ describeInBrowser("directives in the workplace", () => {
   it("should compose with a live count and per-platform preview, send, show progress, and move the read rate when a member reads in chat", async () => {
     const db = ctx.running.service.db;
     // Two members of branch A2 without any chat account: counted as not linked.
-    for (const [name, phone] of [["Võ Văn Tám", "0911000011"], ["Đinh Thị Chín", "0911000012"]] as const) {
+    for (const [name, phone] of [
+      ["Võ Văn Tám", "0911000011"],
+      ["Đinh Thị Chín", "0911000012"],
+    ] as const) {
       const p = await createPerson(db, { fullName: name, phone });
       await addMembership(db, systemActor("cli"), p.id, ctx.fx.tree.branchA2.id, "member");
     }
@@ -29,7 +32,9 @@ describeInBrowser("directives in the workplace", () => {
     await page.waitForURL(/\/admin\/directives\/new/);
     // The reach of the commune before anything is stored: official, cadre and member A linked; two not linked.
     await page.locator("#reach-table").waitFor();
-    expect(await page.locator("#reach").innerText()).toContain("Sẽ gửi tới 5 người: 3 người đã liên kết tài khoản chat sẽ nhận tin nhắn, 2 người chưa liên kết.");
+    expect(await page.locator("#reach").innerText()).toContain(
+      "Sẽ gửi tới 5 người: 3 người đã liên kết tài khoản chat sẽ nhận tin nhắn, 2 người chưa liên kết.",
+    );
     const reachRows = await page.locator("#reach-table tbody tr").allInnerTexts();
     expect(reachRows.map((r) => r.replace(/\s+/g, " ").trim())).toEqual([
       "Trực tiếp tại Xã Phước Hòa 1 1 0",
@@ -67,13 +72,19 @@ describeInBrowser("directives in the workplace", () => {
     await page.getByRole("button", { name: "Xem trước để gửi" }).click();
     await page.waitForURL(/\/admin\/directives\/\d+$/);
     const id = Number(/\/admin\/directives\/(\d+)$/.exec(page.url())![1]);
-    expect(await db.kysely.selectFrom("Directive").select(["status", "number"]).where("id", "=", id).executeTakeFirst()).toEqual({ status: "draft", number: "12/KH-HCCB" });
+    expect(
+      await db.kysely.selectFrom("Directive").select(["status", "number"]).where("id", "=", id).executeTakeFirst(),
+    ).toEqual({ status: "draft", number: "12/KH-HCCB" });
     await shot(page, "31-directive-draft");
     await page.getByRole("button", { name: "Gửi tới 5 người" }).click();
     await page.waitForURL(/done=send/);
 
     // Progress arrives without reloading: three linked copies delivered (web chat), two not linked.
-    await waitUntil(async () => (await figure(page, "delivered")) === "3", 20_000, "three copies delivered on the page");
+    await waitUntil(
+      async () => (await figure(page, "delivered")) === "3",
+      20_000,
+      "three copies delivered on the page",
+    );
     expect(await figure(page, "total")).toBe("5");
     expect(await figure(page, "not_linked")).toBe("2");
     expect(await figure(page, "queued")).toBe("0");
@@ -93,7 +104,16 @@ describeInBrowser("directives in the workplace", () => {
     // The list of those who have not read moved with it.
     expect(await page.locator("#unread").innerText()).not.toContain("Lê Thị Hoa");
     expect(await page.locator("#unread h2").innerText()).toBe("Chưa đọc trong Xã Phước Hòa: 4 người");
-    expect((await db.kysely.selectFrom("DirectiveDelivery").select((eb) => eb.fn.countAll<number>().as("n")).where("directiveId", "=", id).where("readAt", "is not", null).executeTakeFirstOrThrow()).n).toBe(1);
+    expect(
+      (
+        await db.kysely
+          .selectFrom("DirectiveDelivery")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("directiveId", "=", id)
+          .where("readAt", "is not", null)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(1);
     const rates = (await page.locator("#rates tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
     expect(rates[0]).toContain("Xã Phước Hòa (toàn đơn vị) 3 1 2 33%");
     expect(rates.some((r) => r.startsWith("Chi hội 1 Chi hội 2 1 1 50%"))).toBe(true);
@@ -111,17 +131,30 @@ describeInBrowser("directives in the workplace", () => {
     await page.goto(`${ctx.running.service.url}/admin/directives/${id}`);
     await page.getByRole("button", { name: "Nhắc ngay 2 người chưa đọc" }).click();
     await page.waitForURL(/done=remind/);
-    await waitUntil(async () => (await chatLines(ctx.running, ctx.fx.cadre.session)).some((l) => l.startsWith("Nhắc lại:")), 20_000, "the reminder in the cadre's chat");
+    await waitUntil(
+      async () => (await chatLines(ctx.running, ctx.fx.cadre.session)).some((l) => l.startsWith("Nhắc lại:")),
+      20_000,
+      "the reminder in the cadre's chat",
+    );
     expect((await chatLines(ctx.running, ctx.fx.memberA.session)).some((l) => l.startsWith("Nhắc lại:"))).toBe(false);
     // Each person is reminded once: nobody is left to remind.
     await page.goto(`${ctx.running.service.url}/admin/directives/${id}`);
-    await waitUntil(async () => {
-      await page.reload();
-      return page.getByRole("button", { name: "Nhắc ngay 0 người chưa đọc" }).isDisabled();
-    }, 20_000, "the reminded people counted");
+    await waitUntil(
+      async () => {
+        await page.reload();
+        return page.getByRole("button", { name: "Nhắc ngay 0 người chưa đọc" }).isDisabled();
+      },
+      20_000,
+      "the reminded people counted",
+    );
 
-    const audit = await db.kysely.selectFrom("AuditLog").select(["action", "source", "actorPersonId"])
-      .where("entityType", "=", "Directive").where("entityId", "=", id).orderBy("id").execute();
+    const audit = await db.kysely
+      .selectFrom("AuditLog")
+      .select(["action", "source", "actorPersonId"])
+      .where("entityType", "=", "Directive")
+      .where("entityId", "=", id)
+      .orderBy("id")
+      .execute();
     expect(audit).toEqual([
       { action: "directive.create", source: "web", actorPersonId: ctx.fx.official.id },
       { action: "directive.send", source: "web", actorPersonId: ctx.fx.official.id },
@@ -140,16 +173,43 @@ describeInBrowser("directives in the workplace", () => {
     const tree = ctx.fx.tree;
     const now = new Date();
     // A directive of commune B, sent by the province admin; and a draft of commune A by its official.
-    const other = await createDirective(db, { unitId: tree.communeB.id, kind: "thong_bao", title: "Thông báo của phường", summary: "Nội dung riêng của phường Quy Nhơn Nam.", createdById: ctx.fx.admin.id }, now);
+    const other = await createDirective(
+      db,
+      {
+        unitId: tree.communeB.id,
+        kind: "thong_bao",
+        title: "Thông báo của phường",
+        summary: "Nội dung riêng của phường Quy Nhơn Nam.",
+        createdById: ctx.fx.admin.id,
+      },
+      now,
+    );
     await sendDirective(db, other.id, { now, byPersonId: ctx.fx.admin.id });
-    const draft = await createDirective(db, { unitId: tree.communeA.id, kind: "thong_bao", title: "Bản nháp của xã", summary: "Chưa gửi.", createdById: ctx.fx.official.id }, now);
+    const draft = await createDirective(
+      db,
+      {
+        unitId: tree.communeA.id,
+        kind: "thong_bao",
+        title: "Bản nháp của xã",
+        summary: "Chưa gửi.",
+        createdById: ctx.fx.official.id,
+      },
+      now,
+    );
 
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.cadre);
     for (const path of [
-      `/admin/directives/${other.id}`, `/admin/directives/${other.id}/live`, `/admin/directives/${other.id}/rate?unit=${tree.branchA1.id}`,
-      `/admin/directives/${other.id}?unit=${tree.branchB1.id}`, `/admin/directives/${draft.id}`, `/admin/directives?unit=${tree.branchB1.id}`,
-      `/admin/directives?unit=${tree.communeA.id}`, `/admin/directives/reach?unit=${tree.communeB.id}`, "/admin/directives/999999", "/admin/directives/abc",
+      `/admin/directives/${other.id}`,
+      `/admin/directives/${other.id}/live`,
+      `/admin/directives/${other.id}/rate?unit=${tree.branchA1.id}`,
+      `/admin/directives/${other.id}?unit=${tree.branchB1.id}`,
+      `/admin/directives/${draft.id}`,
+      `/admin/directives?unit=${tree.branchB1.id}`,
+      `/admin/directives?unit=${tree.communeA.id}`,
+      `/admin/directives/reach?unit=${tree.communeB.id}`,
+      "/admin/directives/999999",
+      "/admin/directives/abc",
     ]) {
       const res = await page.goto(`${ctx.running.service.url}${path}`);
       expect(res!.status(), path).toBe(404);
@@ -157,23 +217,54 @@ describeInBrowser("directives in the workplace", () => {
     }
     await page.goto(`${ctx.running.service.url}/admin/directives`);
     const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-    const directives = async () => (await db.kysely.selectFrom("Directive").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    const directives = async () =>
+      (
+        await db.kysely
+          .selectFrom("Directive")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n;
     const before = await directives();
     for (const action of ["send", "remind"]) {
-      const post = await page.request.post(`${ctx.running.service.url}/admin/directives/${other.id}/${action}`, { form: { _csrf: csrf }, maxRedirects: 0 });
+      const post = await page.request.post(`${ctx.running.service.url}/admin/directives/${other.id}/${action}`, {
+        form: { _csrf: csrf },
+        maxRedirects: 0,
+      });
       expect(post.status(), action).toBe(404);
     }
-    const sendDraft = await page.request.post(`${ctx.running.service.url}/admin/directives/${draft.id}/send`, { form: { _csrf: csrf }, maxRedirects: 0 });
+    const sendDraft = await page.request.post(`${ctx.running.service.url}/admin/directives/${draft.id}/send`, {
+      form: { _csrf: csrf },
+      maxRedirects: 0,
+    });
     expect(sendDraft.status()).toBe(404);
-    expect((await db.kysely.selectFrom("Directive").select("status").where("id", "=", draft.id).executeTakeFirstOrThrow()).status).toBe("draft");
+    expect(
+      (await db.kysely.selectFrom("Directive").select("status").where("id", "=", draft.id).executeTakeFirstOrThrow())
+        .status,
+    ).toBe("draft");
     // Composing for a unit outside the subtree: refused by the domain, nothing stored.
     const compose = await page.request.post(`${ctx.running.service.url}/admin/directives`, {
-      form: { _csrf: csrf, unit: String(tree.communeA.id), kind: "thong_bao", title: "Vượt quyền", summary: "Không được gửi." }, maxRedirects: 0,
+      form: {
+        _csrf: csrf,
+        unit: String(tree.communeA.id),
+        kind: "thong_bao",
+        title: "Vượt quyền",
+        summary: "Không được gửi.",
+      },
+      maxRedirects: 0,
     });
     expect(compose.status()).toBe(403);
     expect(await directives()).toBe(before);
-    expect((await db.kysely.selectFrom("ScheduledJob").select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("kind", "=", "directive_reminder").where("entityId", "=", other.id).where("dedupeKey", "like", "%:now:%").executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await db.kysely
+          .selectFrom("ScheduledJob")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("kind", "=", "directive_reminder")
+          .where("entityId", "=", other.id)
+          .where("dedupeKey", "like", "%:now:%")
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
     // A commune A directive is visible to the cadre of branch A1 from the branch only, not from the commune.
     await page.goto(`${ctx.running.service.url}/admin/directives`);
     expect(await page.locator("main").innerText()).not.toContain("Thông báo của phường");

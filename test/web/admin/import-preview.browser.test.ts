@@ -20,10 +20,13 @@ describeInBrowser("roster import preview", () => {
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);
     await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/import`);
-    await page.getByLabel("Tệp danh sách (.xlsx hoặc .csv)").setInputFiles({ name: "xa-phuoc-hoa.csv", mimeType: "text/csv", buffer: Buffer.from(roster) });
+    await page
+      .getByLabel("Tệp danh sách (.xlsx hoặc .csv)")
+      .setInputFiles({ name: "xa-phuoc-hoa.csv", mimeType: "text/csv", buffer: Buffer.from(roster) });
     await page.getByRole("button", { name: "Xem trước thay đổi" }).click();
     await page.locator("table").waitFor();
-    const row = async (name: string) => (await page.locator("tbody tr", { hasText: name }).innerText()).replace(/\s+/g, " ");
+    const row = async (name: string) =>
+      (await page.locator("tbody tr", { hasText: name }).innerText()).replace(/\s+/g, " ");
     const tamRow = await row("Bùi Văn Tám");
     expect(tamRow).toContain("Số điện thoại: (trống) → 0911000088");
     expect(tamRow).toContain("Năm sinh: (trống) → 1955");
@@ -37,19 +40,39 @@ describeInBrowser("roster import preview", () => {
     expect(await page.locator("main").innerText()).not.toMatch(/fullName|birthYear|moveFrom|membership|unitLevel/);
     await shot(page, "31-import-preview-old-new");
     // Nothing written until applied; then the values are the new ones.
-    expect((await db.kysely.selectFrom("Person").select("phone").where("id", "=", tam.id).executeTakeFirstOrThrow()).phone).toBeNull();
+    expect(
+      (await db.kysely.selectFrom("Person").select("phone").where("id", "=", tam.id).executeTakeFirstOrThrow()).phone,
+    ).toBeNull();
     await page.getByRole("button", { name: "Ghi vào danh sách" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã ghi: 1 người mới, 2 người thay đổi");
-    expect(await db.kysely.selectFrom("Person").select(["phone", "birthYear", "gender"]).where("id", "=", tam.id).executeTakeFirst()).toEqual({ phone: "0911000088", birthYear: 1955, gender: "nam" });
-    const hoa = await db.kysely.selectFrom("Membership").select(["unitId", "role"]).where("personId", "=", ctx.fx.memberA.id).orderBy("role").execute();
-    expect(hoa).toEqual([{ unitId: ctx.fx.tree.branchA2.id, role: "cadre" }, { unitId: ctx.fx.tree.branchA2.id, role: "member" }]);
+    expect(
+      await db.kysely
+        .selectFrom("Person")
+        .select(["phone", "birthYear", "gender"])
+        .where("id", "=", tam.id)
+        .executeTakeFirst(),
+    ).toEqual({ phone: "0911000088", birthYear: 1955, gender: "nam" });
+    const hoa = await db.kysely
+      .selectFrom("Membership")
+      .select(["unitId", "role"])
+      .where("personId", "=", ctx.fx.memberA.id)
+      .orderBy("role")
+      .execute();
+    expect(hoa).toEqual([
+      { unitId: ctx.fx.tree.branchA2.id, role: "cadre" },
+      { unitId: ctx.fx.tree.branchA2.id, role: "member" },
+    ]);
     // In English the same preview speaks English.
     await page.goto(`${ctx.running.service.url}/admin/lang/en`);
     await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/import`);
-    await page.locator("input[type=file]").setInputFiles({ name: "again.csv", mimeType: "text/csv", buffer: Buffer.from(roster.replace("1955", "1956")) });
+    await page
+      .locator("input[type=file]")
+      .setInputFiles({ name: "again.csv", mimeType: "text/csv", buffer: Buffer.from(roster.replace("1955", "1956")) });
     await page.locator("form[enctype] button[type=submit]").click();
     await page.locator("table").waitFor();
-    expect((await page.locator("tbody tr", { hasText: "Bùi Văn Tám" }).innerText()).replace(/\s+/g, " ")).toContain("Year of birth: 1955 → 1956");
+    expect((await page.locator("tbody tr", { hasText: "Bùi Văn Tám" }).innerText()).replace(/\s+/g, " ")).toContain(
+      "Year of birth: 1955 → 1956",
+    );
     await context.close();
   });
 });

@@ -12,7 +12,13 @@ describe("linkTargets", () => {
       ["web", "http://localhost:3000/chat", "http://localhost:3000/chat"],
       ["telegram", "@ChiHoiBot", "https://t.me/ChiHoiBot?start=012345"],
     ]);
-    const notYet = channel("telegram", { bot: { get botInfo() { throw new Error("Bot not initialized!"); } } });
+    const notYet = channel("telegram", {
+      bot: {
+        get botInfo() {
+          throw new Error("Bot not initialized!");
+        },
+      },
+    });
     expect(linkTargets([notYet], () => "x").map((x) => x.platform)).toEqual([]);
   });
 });

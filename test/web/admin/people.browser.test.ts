@@ -44,13 +44,28 @@ describeInBrowser("units, people and rights", () => {
     await page.getByRole("button", { name: "Cấp quyền", exact: true }).click();
     const warning = await page.getByRole("alert").innerText();
     expect(warning).toContain("thuộc về Lê Thị Hoa");
-    expect(await ctx.running.service.db.kysely.selectFrom("Membership").select("id").where("personId", "=", ctx.fx.memberA.id).where("role", "=", "cadre").executeTakeFirst()).toBeUndefined();
+    expect(
+      await ctx.running.service.db.kysely
+        .selectFrom("Membership")
+        .select("id")
+        .where("personId", "=", ctx.fx.memberA.id)
+        .where("role", "=", "cadre")
+        .executeTakeFirst(),
+    ).toBeUndefined();
     await shot(page, "22-rights-confirm");
     await page.getByRole("button", { name: "Cấp quyền cho Lê Thị Hoa" }).click();
-    await expect(page.getByRole("status").innerText()).resolves.toContain("Đã cấp quyền cán bộ chi hội tại Chi hội 1 cho Lê Thị Hoa");
+    await expect(page.getByRole("status").innerText()).resolves.toContain(
+      "Đã cấp quyền cán bộ chi hội tại Chi hội 1 cho Lê Thị Hoa",
+    );
     expect(await page.locator("tbody").innerText()).toContain("Lê Thị Hoa");
     await shot(page, "23-rights");
-    const audit = await ctx.running.service.db.kysely.selectFrom("AuditLog").select(["source", "actorPersonId"]).where("action", "=", "rights.grant").orderBy("id", "desc").limit(1).executeTakeFirstOrThrow();
+    const audit = await ctx.running.service.db.kysely
+      .selectFrom("AuditLog")
+      .select(["source", "actorPersonId"])
+      .where("action", "=", "rights.grant")
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirstOrThrow();
     expect(audit).toEqual({ source: "web", actorPersonId: ctx.fx.admin.id });
 
     // Lê Thị Hoa can now sign in; revoking the right ends that.
@@ -71,7 +86,9 @@ describeInBrowser("roster import by upload", () => {
     await signIn(ctx.running, page, ctx.fx.cadre);
     await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA1.id}`);
     await page.getByRole("link", { name: "Nhập danh sách từ tệp Excel/CSV" }).click();
-    await page.getByLabel("Tệp danh sách (.xlsx hoặc .csv)").setInputFiles("test/fixtures/roster/web-import-chi-hoi-1.csv");
+    await page
+      .getByLabel("Tệp danh sách (.xlsx hoặc .csv)")
+      .setInputFiles("test/fixtures/roster/web-import-chi-hoi-1.csv");
     await page.getByRole("button", { name: "Xem trước thay đổi" }).click();
     const preview = await page.locator("main").innerText();
     expect(preview).toContain("1 người mới, 1 người thay đổi, 0 không đổi, 1 dòng lỗi");
@@ -79,17 +96,47 @@ describeInBrowser("roster import by upload", () => {
     expect(preview).toContain("Năm sinh: (trống) → 1958");
     expect(preview).toContain("Võ Văn Mới");
     await shot(page, "30-import-preview");
-    const people = async () => (await ctx.running.service.db.kysely.selectFrom("Person").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    const people = async () =>
+      (
+        await ctx.running.service.db.kysely
+          .selectFrom("Person")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n;
     const before = await people();
-    expect(await ctx.running.service.db.kysely.selectFrom("Person").select("id").where("fullName", "=", "Võ Văn Mới").executeTakeFirst()).toBeUndefined();
+    expect(
+      await ctx.running.service.db.kysely
+        .selectFrom("Person")
+        .select("id")
+        .where("fullName", "=", "Võ Văn Mới")
+        .executeTakeFirst(),
+    ).toBeUndefined();
     await page.getByLabel(/Bỏ qua 1 dòng lỗi/).check();
     await page.getByRole("button", { name: "Ghi vào danh sách" }).click();
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã ghi: 1 người mới, 1 người thay đổi");
     expect(await people()).toBe(before + 1);
-    expect((await ctx.running.service.db.kysely.selectFrom("Person").select("birthYear").where("id", "=", ctx.fx.memberA.id).executeTakeFirstOrThrow()).birthYear).toBe(1958);
-    expect((await ctx.running.service.db.kysely.selectFrom("AuditLog").select("source").where("action", "=", "roster.import").executeTakeFirstOrThrow()).source).toBe("web");
+    expect(
+      (
+        await ctx.running.service.db.kysely
+          .selectFrom("Person")
+          .select("birthYear")
+          .where("id", "=", ctx.fx.memberA.id)
+          .executeTakeFirstOrThrow()
+      ).birthYear,
+    ).toBe(1958);
+    expect(
+      (
+        await ctx.running.service.db.kysely
+          .selectFrom("AuditLog")
+          .select("source")
+          .where("action", "=", "roster.import")
+          .executeTakeFirstOrThrow()
+      ).source,
+    ).toBe("web");
     // A cadre cannot import into another branch by URL.
-    expect((await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA2.id}/import`))!.status()).toBe(404);
+    expect(
+      (await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA2.id}/import`))!.status(),
+    ).toBe(404);
     await context.close();
   });
 });
@@ -105,10 +152,23 @@ describeInBrowser("link-code slips", () => {
     const slips = page.locator(".slip");
     const n = await slips.count();
     const db = ctx.running.service.db;
-    const communePath = (await db.kysely.selectFrom("Unit").select("path").where("id", "=", ctx.fx.tree.communeA.id).executeTakeFirstOrThrow()).path;
-    const unlinked = (await db.kysely.selectFrom("Person as p").innerJoin("Membership as m", "m.personId", "p.id").innerJoin("Unit as u", "u.id", "m.unitId")
-      .select((eb) => eb.fn.count<number>("p.id").distinct().as("n"))
-      .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), communePath)).where("p.linkedAccounts", "=", 0).executeTakeFirstOrThrow()).n;
+    const communePath = (
+      await db.kysely
+        .selectFrom("Unit")
+        .select("path")
+        .where("id", "=", ctx.fx.tree.communeA.id)
+        .executeTakeFirstOrThrow()
+    ).path;
+    const unlinked = (
+      await db.kysely
+        .selectFrom("Person as p")
+        .innerJoin("Membership as m", "m.personId", "p.id")
+        .innerJoin("Unit as u", "u.id", "m.unitId")
+        .select((eb) => eb.fn.count<number>("p.id").distinct().as("n"))
+        .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), communePath))
+        .where("p.linkedAccounts", "=", 0)
+        .executeTakeFirstOrThrow()
+    ).n;
     expect(n).toBe(unlinked);
     await page.getByRole("link", { name: "Gồm cả người đã liên kết" }).click();
     await page.waitForURL(/all=1/);
@@ -121,9 +181,16 @@ describeInBrowser("link-code slips", () => {
     await page.pdf({ path: "test-results/admin/40-slips.pdf", format: "A4" });
 
     // A code starting with 0 survives the .xlsx.
-    await ctx.running.service.db.kysely.updateTable("LinkCode").set({ code: "012345678901" })
-      .where("personId", "=", ctx.fx.memberA.id).where("usedAt", "is", null).where("revokedAt", "is", null).execute();
-    const download = await page.request.get(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/slips.xlsx?all=1`);
+    await ctx.running.service.db.kysely
+      .updateTable("LinkCode")
+      .set({ code: "012345678901" })
+      .where("personId", "=", ctx.fx.memberA.id)
+      .where("usedAt", "is", null)
+      .where("revokedAt", "is", null)
+      .execute();
+    const download = await page.request.get(
+      `${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/slips.xlsx?all=1`,
+    );
     expect(download.status()).toBe(200);
     const ExcelJS = (await import("exceljs")).default;
     const book = new ExcelJS.Workbook();
@@ -136,8 +203,14 @@ describeInBrowser("link-code slips", () => {
     // Another branch's slips are not the cadre's to print.
     const cadre = await newPage(ctx.browser);
     await signIn(ctx.running, cadre.page, ctx.fx.cadre);
-    expect((await cadre.page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA2.id}/slips`))!.status()).toBe(404);
-    expect((await cadre.page.request.get(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchB1.id}/slips.xlsx`)).status()).toBe(404);
+    expect(
+      (await cadre.page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchA2.id}/slips`))!.status(),
+    ).toBe(404);
+    expect(
+      (
+        await cadre.page.request.get(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.branchB1.id}/slips.xlsx`)
+      ).status(),
+    ).toBe(404);
     await cadre.context.close();
     await context.close();
   });

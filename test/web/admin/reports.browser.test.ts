@@ -28,9 +28,28 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     const tree = ctx.fx.tree;
     // A meeting of branch A1 three weeks ago: the member said yes and came.
     const before = new Date(Date.now() - 25 * DAY);
-    const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date(before.getTime() + 4 * DAY), durationMinutes: 90 }, { actor: systemActor("cli"), now: before, timeZone: zone });
-    await recordRsvp(db, { meetingId: meeting.id, personId: ctx.fx.memberA.id, answer: "attend", actor: systemActor("cli") }, new Date(before.getTime() + DAY));
-    await recordAttendance(db, meeting.id, [ctx.fx.memberA.id], systemActor("cli"), new Date(meeting.startsAt + 600_000));
+    const meeting = await createMeeting(
+      db,
+      {
+        unitId: tree.branchA1.id,
+        title: "Sinh hoạt chi hội",
+        startsAt: new Date(before.getTime() + 4 * DAY),
+        durationMinutes: 90,
+      },
+      { actor: systemActor("cli"), now: before, timeZone: zone },
+    );
+    await recordRsvp(
+      db,
+      { meetingId: meeting.id, personId: ctx.fx.memberA.id, answer: "attend", actor: systemActor("cli") },
+      new Date(before.getTime() + DAY),
+    );
+    await recordAttendance(
+      db,
+      meeting.id,
+      [ctx.fx.memberA.id],
+      systemActor("cli"),
+      new Date(meeting.startsAt + 600_000),
+    );
 
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);
@@ -39,15 +58,31 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     expect(await page.locator("h1").innerText()).toBe("Báo cáo Xã Phước Hòa");
     // The figures follow the page (a province's take seconds).
     await page.locator("#report-units").waitFor();
-    const rows = (await page.locator("#report-units tbody tr").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
-    expect(rows.map((r) => r.split(" Xã")[0]!.split(" Chi hội")[0])).toEqual(["Xã Phước Hòa", "Chi hội 1", "Chi hội 2"]);
+    const rows = (await page.locator("#report-units tbody tr").allInnerTexts()).map((r) =>
+      r.replace(/\s+/g, " ").trim(),
+    );
+    expect(rows.map((r) => r.split(" Xã")[0]!.split(" Chi hội")[0])).toEqual([
+      "Xã Phước Hòa",
+      "Chi hội 1",
+      "Chi hội 2",
+    ]);
     // From the database: people of the commune's subtree, those linked, its concerns.
-    const members = (await db.kysely.selectFrom("Membership as m").innerJoin("Unit as u", "u.id", "m.unitId")
-      .select((eb) => eb.fn.count<number>("m.personId").distinct().as("n"))
-      .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), tree.communeA.path)).executeTakeFirstOrThrow()).n;
-    const concerns = (await db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), tree.communeA.path)).executeTakeFirstOrThrow()).n;
+    const members = (
+      await db.kysely
+        .selectFrom("Membership as m")
+        .innerJoin("Unit as u", "u.id", "m.unitId")
+        .select((eb) => eb.fn.count<number>("m.personId").distinct().as("n"))
+        .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), tree.communeA.path))
+        .executeTakeFirstOrThrow()
+    ).n;
+    const concerns = (
+      await db.kysely
+        .selectFrom("Ticket as t")
+        .innerJoin("Unit as u", "u.id", "t.unitId")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where((eb) => keyPrefix(db.engine, eb.ref("u.path"), tree.communeA.path))
+        .executeTakeFirstOrThrow()
+    ).n;
     expect(members).toBe(3);
     expect(rows[0]).toMatch(new RegExp(`^Xã Phước Hòa Xã ${members} 100% `));
     expect(await page.locator("figure.chart").count()).toBe(4);
@@ -55,8 +90,13 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     await shot(page, "50-report");
 
     // The .xlsx as the browser downloads it, read back: the same numbers as the database.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Tải Excel (.xlsx)" }).click()]);
-    expect(download.suggestedFilename()).toMatch(new RegExp(`^bao-cao-${tree.communeA.id}-\\d{4}-\\d{2}-\\d{2}-\\d{4}-\\d{2}-\\d{2}\\.xlsx$`));
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Tải Excel (.xlsx)" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(
+      new RegExp(`^bao-cao-${tree.communeA.id}-\\d{4}-\\d{2}-\\d{2}-\\d{4}-\\d{2}-\\d{2}\\.xlsx$`),
+    );
     const book = new ExcelJS.Workbook();
     await book.xlsx.readFile((await download.path())!);
     expect(book.worksheets.map((s) => s.name)).toEqual(["Đơn vị", "Theo tháng", "Văn bản", "Ý kiến", "Chậm trả lời"]);
@@ -67,7 +107,11 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     expect(cellUnder(units, 2, "Buổi sinh hoạt")).toBe(1);
     // Attendance was recorded for both invitees of the branch (the cadre did not come).
     // The share present (AVG of the boolean as 0/1), counted here on both engines.
-    const marks = await db.kysely.selectFrom("Attendance").select("present").where("meetingId", "=", meeting.id).execute();
+    const marks = await db.kysely
+      .selectFrom("Attendance")
+      .select("present")
+      .where("meetingId", "=", meeting.id)
+      .execute();
     const attendance = marks.filter((m) => m.present).length / marks.length;
     expect(attendance).toBe(0.5);
     expect(cellUnder(units, 2, "Tỷ lệ có mặt")).toBe(attendance);
@@ -84,7 +128,10 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     })!;
     expect(monthRow.getCell(2).value).toBe(1);
 
-    const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Tải CSV" }).click()]);
+    const [csv] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Tải CSV" }).click(),
+    ]);
     const text = readFileSync((await csv.path())!, "utf8");
     // With a BOM (Excel reads UTF-8), each table under its sheet's name.
     expect(text.startsWith("\ufeffĐơn vị\r\nĐơn vị,Cấp,Hội viên,")).toBe(true);
@@ -99,7 +146,9 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     await page.getByLabel("Báo cáo tháng").selectOption(monthKey);
     await page.getByRole("button", { name: "Mở bản in" }).click();
     await page.waitForURL(/\/admin\/reports\/print/);
-    expect(await page.locator("h1").innerText()).toBe(`Báo cáo tháng ${monthKey.slice(5)}/${monthKey.slice(0, 4)} — Chi hội 1`);
+    expect(await page.locator("h1").innerText()).toBe(
+      `Báo cáo tháng ${monthKey.slice(5)}/${monthKey.slice(0, 4)} — Chi hội 1`,
+    );
     const figures = (await page.locator("#print-figures").innerText()).replace(/\s+/g, " ");
     expect(figures).toContain("Buổi sinh hoạt 1");
     expect(figures).toContain("Tỷ lệ có mặt 50%");
@@ -140,10 +189,17 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     await signIn(ctx.running, page, ctx.fx.cadre);
     const month = new Date().toISOString().slice(0, 7);
     for (const path of [
-      `/admin/reports?unit=${tree.communeA.id}`, `/admin/reports?unit=${tree.branchB1.id}`, `/admin/reports?unit=${tree.province.id}`,
-      `/admin/reports/export.xlsx?unit=${tree.branchB1.id}`, `/admin/reports/export.csv?unit=${tree.communeB.id}`,
-      `/admin/reports/print?unit=${tree.branchB1.id}&month=${month}`, `/admin/reports/body?unit=${tree.branchB1.id}`, `/admin/audit?unit=${tree.branchB1.id}`, `/admin/audit?unit=${tree.communeA.id}`,
-      "/admin/reports?unit=abc", "/admin/audit?unit=999999",
+      `/admin/reports?unit=${tree.communeA.id}`,
+      `/admin/reports?unit=${tree.branchB1.id}`,
+      `/admin/reports?unit=${tree.province.id}`,
+      `/admin/reports/export.xlsx?unit=${tree.branchB1.id}`,
+      `/admin/reports/export.csv?unit=${tree.communeB.id}`,
+      `/admin/reports/print?unit=${tree.branchB1.id}&month=${month}`,
+      `/admin/reports/body?unit=${tree.branchB1.id}`,
+      `/admin/audit?unit=${tree.branchB1.id}`,
+      `/admin/audit?unit=${tree.communeA.id}`,
+      "/admin/reports?unit=abc",
+      "/admin/audit?unit=999999",
     ]) {
       const res = await page.request.get(`${ctx.running.service.url}${path}`);
       expect(res.status(), path).toBe(404);
@@ -153,7 +209,11 @@ describeInBrowser("reports and the audit log in the workplace", () => {
     expect((await page.goto(`${ctx.running.service.url}/admin/reports`))!.status()).toBe(200);
     expect(await page.locator("h1").innerText()).toBe("Báo cáo Chi hội 1");
     await page.locator("#report-units").waitFor();
-    expect((await page.request.get(`${ctx.running.service.url}/admin/reports/export.xlsx?unit=${tree.branchA1.id}`)).status()).toBe(200);
+    expect(
+      (
+        await page.request.get(`${ctx.running.service.url}/admin/reports/export.xlsx?unit=${tree.branchA1.id}`)
+      ).status(),
+    ).toBe(200);
     await context.close();
   });
 });

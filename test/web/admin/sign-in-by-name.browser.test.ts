@@ -10,7 +10,13 @@ import { chatLines, expect, newPage, shot, useAdminService, describeInBrowser } 
 const ctx = useAdminService();
 
 const codesQueued = async () =>
-  (await ctx.running.service.db.kysely.selectFrom("Outbox").select((eb) => eb.fn.countAll<number>().as("n")).where("dedupeKey", "like", "web-signin:%").executeTakeFirstOrThrow()).n;
+  (
+    await ctx.running.service.db.kysely
+      .selectFrom("Outbox")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("dedupeKey", "like", "web-signin:%")
+      .executeTakeFirstOrThrow()
+  ).n;
 
 /** Asks for a code by name and unit; returns the page's words. */
 async function askByName(page: Page, name: string, unit: string): Promise<string> {
@@ -32,14 +38,22 @@ describeInBrowser("web workplace sign-in by name and unit", () => {
     await shot(page, "04-sign-in-by-name");
     await page.getByRole("button", { name: "Gửi mã đăng nhập" }).click();
     await page.getByLabel("Mã 6 chữ số").waitFor();
-    expect(await page.getByRole("status").innerText()).toContain("Nếu người này có quyền và đã liên kết tài khoản chat");
+    expect(await page.getByRole("status").innerText()).toContain(
+      "Nếu người này có quyền và đã liên kết tài khoản chat",
+    );
     await shot(page, "05-code-page-by-name");
     let code = "";
-    await waitUntil(async () => {
-      const line = (await chatLines(ctx.running, ctx.fx.cadre.session)).slice(before).find((l) => l.startsWith("Mã đăng nhập Chi Hội:"));
-      code = line ? /(\d{6})/.exec(line)![1]! : "";
-      return Boolean(code);
-    }, 10_000, "sign-in code in chat");
+    await waitUntil(
+      async () => {
+        const line = (await chatLines(ctx.running, ctx.fx.cadre.session))
+          .slice(before)
+          .find((l) => l.startsWith("Mã đăng nhập Chi Hội:"));
+        code = line ? /(\d{6})/.exec(line)![1]! : "";
+        return Boolean(code);
+      },
+      10_000,
+      "sign-in code in chat",
+    );
     await page.getByLabel("Mã 6 chữ số").fill(code);
     await page.getByRole("button", { name: "Đăng nhập" }).click();
     await page.waitForURL(/\/admin\/tickets/);
@@ -74,7 +88,7 @@ describeInBrowser("web workplace sign-in by name and unit", () => {
     await expect(page.getByRole("alert").innerText()).resolves.toContain("Mã không đúng");
     // Naming the commune too makes it one person again.
     await askByName(page, "Nguyễn Văn Cán", "Phước Hòa / Chi hội 1");
-    await waitUntil(async () => await codesQueued() === queued + 1, 10_000, "one code queued");
+    await waitUntil(async () => (await codesQueued()) === queued + 1, 10_000, "one code queued");
     // A unit that does not exist is said so (units are not people); the name is kept in the form.
     await page.goto(`${ctx.running.service.url}/admin/sign-in`);
     await page.getByLabel("Họ và tên").fill("Nguyễn Văn Cán");

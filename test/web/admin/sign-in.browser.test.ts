@@ -4,7 +4,14 @@ import { chatLines, newPage, shot, signIn, useAdminService, describeInBrowser } 
 import { createSignInLink } from "../../../src/domain/web-auth/sign-in-service.ts";
 
 const ctx = useAdminService();
-const ticketStatus = async () => (await ctx.running.service.db.kysely.selectFrom("Ticket").select("status").where("id", "=", ctx.fx.ticketA).executeTakeFirstOrThrow()).status;
+const ticketStatus = async () =>
+  (
+    await ctx.running.service.db.kysely
+      .selectFrom("Ticket")
+      .select("status")
+      .where("id", "=", ctx.fx.ticketA)
+      .executeTakeFirstOrThrow()
+  ).status;
 
 describeInBrowser("web workplace sign-in", () => {
   it("should sign a cadre in with the code the bot sent to their chat, and sign them out", async () => {
@@ -45,7 +52,15 @@ describeInBrowser("web workplace sign-in", () => {
     await page.getByLabel("Mã 6 chữ số").waitFor();
     expect(await page.locator("main").innerText()).toBe(memberText);
     expect(await chatLines(ctx.running, ctx.fx.memberA.session)).toEqual(before);
-    expect((await ctx.running.service.db.kysely.selectFrom("AdminSession").select((eb) => eb.fn.countAll<number>().as("n")).where("personId", "=", ctx.fx.memberA.id).executeTakeFirstOrThrow()).n).toBe(0);
+    expect(
+      (
+        await ctx.running.service.db.kysely
+          .selectFrom("AdminSession")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("personId", "=", ctx.fx.memberA.id)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ).toBe(0);
     await context.close();
   });
 
@@ -56,17 +71,35 @@ describeInBrowser("web workplace sign-in", () => {
     const noToken = await page.request.post(url, { form: { x: "1" }, maxRedirects: 0 });
     expect(noToken.status()).toBe(403);
     const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-    const foreign = await page.request.post(url, { form: { _csrf: csrf }, headers: { origin: "http://evil.example" }, maxRedirects: 0 });
+    const foreign = await page.request.post(url, {
+      form: { _csrf: csrf },
+      headers: { origin: "http://evil.example" },
+      maxRedirects: 0,
+    });
     expect(foreign.status()).toBe(403);
-    const signInForged = await page.request.post(`${ctx.running.service.url}/admin/sign-in`, { form: { phone: ctx.fx.cadre.phone }, maxRedirects: 0 });
+    const signInForged = await page.request.post(`${ctx.running.service.url}/admin/sign-in`, {
+      form: { phone: ctx.fx.cadre.phone },
+      maxRedirects: 0,
+    });
     expect(signInForged.status()).toBe(403);
     expect(await ticketStatus()).toBe("new");
     // The same post with the page's token and Origin goes through.
-    const real = await page.request.post(url, { form: { _csrf: csrf }, headers: { origin: ctx.running.service.url }, maxRedirects: 0 });
+    const real = await page.request.post(url, {
+      form: { _csrf: csrf },
+      headers: { origin: ctx.running.service.url },
+      maxRedirects: 0,
+    });
     expect(real.status()).toBe(303);
     expect(await ticketStatus()).toBe("closed");
-    await page.request.post(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketA}/reopen`, { form: { _csrf: csrf }, maxRedirects: 0 });
-    const big = await page.request.post(url, { data: "x".repeat(200_000), headers: { "content-type": "application/x-www-form-urlencoded" }, maxRedirects: 0 });
+    await page.request.post(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketA}/reopen`, {
+      form: { _csrf: csrf },
+      maxRedirects: 0,
+    });
+    const big = await page.request.post(url, {
+      data: "x".repeat(200_000),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      maxRedirects: 0,
+    });
     expect(big.status()).toBe(413);
     await context.close();
   });
@@ -78,8 +111,19 @@ describeInBrowser("web workplace sign-in", () => {
     await signIn(ctx.running, two.page, ctx.fx.official);
     // The first open session (page one's) was last seen 3 hours earlier: idle.
     const db = ctx.running.service.db;
-    const oldest = await db.kysely.selectFrom("AdminSession").select("id").where("personId", "=", ctx.fx.official.id).where("endedAt", "is", null).orderBy("id").limit(1).executeTakeFirstOrThrow();
-    await db.kysely.updateTable("AdminSession").set((eb) => ({ lastSeenAt: eb("lastSeenAt", "-", 3 * 3_600_000) })).where("id", "=", oldest.id).execute();
+    const oldest = await db.kysely
+      .selectFrom("AdminSession")
+      .select("id")
+      .where("personId", "=", ctx.fx.official.id)
+      .where("endedAt", "is", null)
+      .orderBy("id")
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    await db.kysely
+      .updateTable("AdminSession")
+      .set((eb) => ({ lastSeenAt: eb("lastSeenAt", "-", 3 * 3_600_000) }))
+      .where("id", "=", oldest.id)
+      .execute();
     await one.page.goto(`${ctx.running.service.url}/admin/tickets`);
     expect(one.page.url()).toContain("/admin/sign-in");
     await two.page.goto(`${ctx.running.service.url}/admin/tickets`);

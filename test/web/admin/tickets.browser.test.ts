@@ -48,13 +48,32 @@ describeInBrowser("concerns queue", () => {
     await page.getByRole("button", { name: "Gửi trả lời" }).click();
     await page.waitForURL(/done=answer/);
     await expect(page.getByRole("status").innerText()).resolves.toContain("Đã gửi trả lời");
-    await waitUntil(async () => (await chatLines(ctx.running, ctx.fx.memberA.session)).some((l) => l.includes("nạo vét mương")), 10_000, "answer in the member's chat");
+    await waitUntil(
+      async () => (await chatLines(ctx.running, ctx.fx.memberA.session)).some((l) => l.includes("nạo vét mương")),
+      10_000,
+      "answer in the member's chat",
+    );
     expect((await chatLines(ctx.running, ctx.fx.memberA.session)).join("\n")).not.toContain("trưởng thôn");
-    const audit = await ctx.running.service.db.kysely.selectFrom("AuditLog").select(["action", "source", "actorPersonId"])
-      .where("entityType", "=", "Ticket").where("entityId", "=", ctx.fx.ticketA).orderBy("id").execute();
-    expect(audit).toEqual([{ action: "ticket.note", source: "web", actorPersonId: ctx.fx.cadre.id }, { action: "ticket.answer", source: "web", actorPersonId: ctx.fx.cadre.id }]);
+    const audit = await ctx.running.service.db.kysely
+      .selectFrom("AuditLog")
+      .select(["action", "source", "actorPersonId"])
+      .where("entityType", "=", "Ticket")
+      .where("entityId", "=", ctx.fx.ticketA)
+      .orderBy("id")
+      .execute();
+    expect(audit).toEqual([
+      { action: "ticket.note", source: "web", actorPersonId: ctx.fx.cadre.id },
+      { action: "ticket.answer", source: "web", actorPersonId: ctx.fx.cadre.id },
+    ]);
     // The member writes again (as from chat): the open page shows it without a reload.
-    await addMemberMessage(ctx.running.service.db, ctx.fx.ticketA, ctx.fx.memberA.id, "Cảm ơn, nhưng mương ở xóm Tây nữa ạ", null, new Date());
+    await addMemberMessage(
+      ctx.running.service.db,
+      ctx.fx.ticketA,
+      ctx.fx.memberA.id,
+      "Cảm ơn, nhưng mương ở xóm Tây nữa ạ",
+      null,
+      new Date(),
+    );
     await page.locator("#thread", { hasText: "mương ở xóm Tây" }).waitFor({ timeout: 15_000 });
     await shot(page, "12-concern");
     await context.close();
@@ -72,7 +91,15 @@ describeInBrowser("concerns queue", () => {
     // Passed up to the commune: its unit is now the commune's, and the page says so.
     await page.waitForURL(/done=escalate/);
     await expect(page.getByRole("status").first().innerText()).resolves.toContain(`#${ctx.fx.ticketA2}`);
-    expect((await ctx.running.service.db.kysely.selectFrom("Ticket").select("unitId").where("id", "=", ctx.fx.ticketA2).executeTakeFirstOrThrow()).unitId).toBe(ctx.fx.tree.communeA.id);
+    expect(
+      (
+        await ctx.running.service.db.kysely
+          .selectFrom("Ticket")
+          .select("unitId")
+          .where("id", "=", ctx.fx.ticketA2)
+          .executeTakeFirstOrThrow()
+      ).unitId,
+    ).toBe(ctx.fx.tree.communeA.id);
     await context.close();
 
     const official = await newPage(ctx.browser);
@@ -81,22 +108,46 @@ describeInBrowser("concerns queue", () => {
     expect(await official.page.locator("#thread").innerText()).toContain("Vượt thẩm quyền chi hội");
     await official.page.getByRole("button", { name: "Đóng ý kiến" }).click();
     await official.page.waitForURL(/done=close/);
-    expect((await ctx.running.service.db.kysely.selectFrom("Ticket").select("status").where("id", "=", ctx.fx.ticketA2).executeTakeFirstOrThrow()).status).toBe("closed");
+    expect(
+      (
+        await ctx.running.service.db.kysely
+          .selectFrom("Ticket")
+          .select("status")
+          .where("id", "=", ctx.fx.ticketA2)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe("closed");
     await official.context.close();
   });
 
   it("should not let a cadre open a concern outside their subtree by URL", async () => {
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.cadre);
-    for (const path of [`/admin/tickets/${ctx.fx.ticketB}`, `/admin/tickets/${ctx.fx.ticketB}/thread`, "/admin/tickets/999999", "/admin/tickets/abc"]) {
+    for (const path of [
+      `/admin/tickets/${ctx.fx.ticketB}`,
+      `/admin/tickets/${ctx.fx.ticketB}/thread`,
+      "/admin/tickets/999999",
+      "/admin/tickets/abc",
+    ]) {
       const res = await page.goto(`${ctx.running.service.url}${path}`);
       expect(res!.status()).toBe(404);
       expect(await page.content()).not.toContain("mất điện chiếu sáng");
     }
     const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-    const post = await page.request.post(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketB}/close`, { form: { _csrf: csrf }, maxRedirects: 0 });
+    const post = await page.request.post(`${ctx.running.service.url}/admin/tickets/${ctx.fx.ticketB}/close`, {
+      form: { _csrf: csrf },
+      maxRedirects: 0,
+    });
     expect(post.status()).toBe(404);
-    expect((await ctx.running.service.db.kysely.selectFrom("Ticket").select("status").where("id", "=", ctx.fx.ticketB).executeTakeFirstOrThrow()).status).toBe("new");
+    expect(
+      (
+        await ctx.running.service.db.kysely
+          .selectFrom("Ticket")
+          .select("status")
+          .where("id", "=", ctx.fx.ticketB)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe("new");
     await context.close();
   });
 });
