@@ -6,7 +6,8 @@
  */
 import { encodePayload } from "../../domain/payloads.ts";
 import type { Choice } from "../../channels/channel.ts";
-import { isCancelRequest, type Intent } from "../intent.ts";
+import type { Intent } from "../intent.ts";
+import { isCancelRequest } from "../intent-commands.ts";
 import type { Turn } from "../turn.ts";
 
 export const cancelPayload = encodePayload({ kind: "flow", action: "cancel" });
