@@ -7,7 +7,7 @@ import path from "node:path";
 import ExcelJS from "exceljs";
 import { benchDatabase, memorySampler, report, timeAsync } from "./lib.ts";
 import { createOrganisation, createUnit } from "../src/domain/units/unit-service.ts";
-import { importRosterFile } from "../src/domain/roster/import-roster.ts";
+import { importRosterFile } from "../src/input/roster/import-roster-file.ts";
 
 const rows = Number(process.env.ROWS ?? 100_000);
 const families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng"];

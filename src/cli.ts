@@ -29,8 +29,8 @@ import { currentLinkCode, ensureLinkCodes, formatLinkCode } from "./domain/linki
 import { recordAudit } from "./domain/audit/audit-service.ts";
 import { createSignInLink } from "./domain/web-auth/sign-in-service.ts";
 import { grantRight, listRights, revokeRight, type RightRole } from "./domain/access/rights-service.ts";
-import { importRosterFile } from "./domain/roster/import-roster.ts";
-import { importUnitTreeFile } from "./domain/roster/import-units.ts";
+import { importRosterFile } from "./input/roster/import-roster-file.ts";
+import { importUnitTreeFile } from "./input/roster/unit-tree-file.ts";
 import { printTicket } from "./cli-tickets.ts";
 import { printCliStats } from "./cli-stats.ts";
 import { CliReportError, runCliReport } from "./cli-report.ts";

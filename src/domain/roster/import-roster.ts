@@ -1,9 +1,10 @@
 /**
- * Applies a roster file to the database: people matched by phone, then by name within the unit;
- * units found by name under the chosen unit (or created with createUnits). Re-importing the same
- * file changes nothing. By default nothing is written when any row is invalid; skipInvalid writes
- * the valid rows. A dry run computes the same plan and writes nothing. The plan is applied in one
- * transaction, so a failure leaves the database as it was.
+ * Applies a roster's rows (read from a file by src/input/roster/) to the database: people matched
+ * by phone, then by name within the unit; units found by name under the chosen unit (or created
+ * with createUnits). Re-importing the same file changes nothing. By default nothing is written
+ * when any row is invalid; skipInvalid writes the valid rows. A dry run computes the same plan and
+ * writes nothing. The plan is applied in one transaction, so a failure leaves the database as it
+ * was.
  */
 import { assertActorCan, type Actor } from "../access/actor.ts";
 import { assertMayAssign } from "../people/people-service.ts";
@@ -20,10 +21,9 @@ import {
 import { isAppError } from "../../lib/app-error.ts";
 import { inIds, inTexts } from "../../storage/dialect.ts";
 import { prepared, type Slots } from "../../storage/prepared.ts";
-import { readRoster, type RosterIssue, type RosterRow } from "./read-roster.ts";
+import type { RosterIssue, RosterRow } from "./roster-row.ts";
 
 export interface ImportOptions {
-  file: string;
   /** The unit the roster belongs to: rows without a unit go here; named units are looked up under it. */
   unitId: number;
   createUnits?: boolean;
@@ -103,17 +103,16 @@ interface PlannedRow {
   roleChange: boolean;
 }
 
-/** Reads and applies a roster file. Throws AppError for whole-file problems (missing, format, empty). */
-export async function importRosterFile(db: Database, options: ImportOptions): Promise<ImportResult> {
-  const read = await readRoster(options.file);
-  return importRosterRows(db, read.rows, read.issues, options);
-}
-
+/**
+ * Plans and (unless a dry run, or rows are invalid without skipInvalid) applies the rows under the
+ * unit; `readIssues` are the rows the reader already refused. Throws AppError (forbidden,
+ * unit_not_found) when the actor may not import there.
+ */
 export async function importRosterRows(
   db: Database,
   rows: RosterRow[],
   readIssues: RosterIssue[],
-  options: Omit<ImportOptions, "file">,
+  options: ImportOptions,
 ): Promise<ImportResult> {
   const now = options.now ?? new Date();
   const parent = await getUnit(db, options.unitId);

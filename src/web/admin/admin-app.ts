@@ -18,7 +18,7 @@ import { linkTargets, mountSlips } from "./slip-routes.tsx";
 import { mountMeetings } from "./meeting-routes.tsx";
 import { mountOversight } from "./oversight-routes.ts";
 import type { Channel } from "../../channels/channel.ts";
-import { rosterUploadMaxBytes } from "../../domain/roster/roster-upload.ts";
+import { rosterUploadMaxBytes } from "../../input/roster/roster-upload.ts";
 
 /** Largest request body of the workplace's forms (uploads have their own, larger limit). */
 export const adminBodyLimit = 64 * 1024;

@@ -8,7 +8,7 @@ import { isAppError } from "../../lib/app-error.ts";
 import { errorText, type Translate } from "../../lib/i18n.ts";
 import { can } from "../../domain/access/access-scope.ts";
 import { getUnit } from "../../domain/units/unit-service.ts";
-import { importRosterUpload } from "../../domain/roster/roster-upload.ts";
+import { importRosterUpload } from "../../input/roster/roster-upload.ts";
 import type { ImportChange, ImportResult } from "../../domain/roster/import-roster.ts";
 import { Layout, type Viewer } from "./layout.tsx";
 import { httpStatusOf, type AdminEnv, type AdminOptions } from "./admin-auth.ts";

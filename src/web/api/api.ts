@@ -29,7 +29,7 @@ import {
 } from "../../domain/reports/listings.ts";
 import { unitReport } from "../../domain/reports/unit-report.ts";
 import { importRosterRows } from "../../domain/roster/import-roster.ts";
-import { readRosterBuffer } from "../../domain/roster/read-roster.ts";
+import { readRosterBuffer } from "../../input/roster/read-roster.ts";
 import { openApiDocument, type ApiRoute } from "./openapi.ts";
 import * as s from "./schemas.ts";
 

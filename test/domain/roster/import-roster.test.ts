@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
-import { importRosterFile } from "../../../src/domain/roster/import-roster.ts";
+import { importRosterFile } from "../../../src/input/roster/import-roster-file.ts";
 import { listMembers } from "../../../src/domain/people/people-service.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
 

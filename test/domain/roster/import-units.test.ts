@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import path from "node:path";
 import ExcelJS from "exceljs";
 import { systemActor } from "../../../src/domain/access/actor.ts";
-import { importUnitTreeFile } from "../../../src/domain/roster/import-units.ts";
+import { importUnitTreeFile } from "../../../src/input/roster/unit-tree-file.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { buildTree, type TestTree } from "../../helpers/tree.ts";
 

@@ -3,11 +3,11 @@
  * import`, with the uploader's rights checked (manage_people on the unit) and the import audited.
  * A dry run first, for the preview; then the same bytes applied.
  */
+import { assertCan } from "../../domain/access/access-scope.ts";
+import { personActor } from "../../domain/access/actor.ts";
+import { type AuditSource, recordAudit } from "../../domain/audit/audit-service.ts";
+import { type ImportResult, importRosterRows } from "../../domain/roster/import-roster.ts";
 import type { Database } from "../../storage/database.ts";
-import { assertCan } from "../access/access-scope.ts";
-import { personActor } from "../access/actor.ts";
-import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
-import { importRosterRows, type ImportResult } from "./import-roster.ts";
 import { readRosterBuffer } from "./read-roster.ts";
 
 /** Largest roster file accepted by upload (about 100,000 rows of .xlsx). */

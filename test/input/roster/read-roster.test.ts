@@ -6,16 +6,10 @@ import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../../src/lib/app-error.ts";
 import { catalog, translator } from "../../../src/lib/i18n.ts";
-import {
-  readRoster,
-  readRosterBuffer,
-  roleForTitle,
-  rosterFileReasons,
-  rosterIssueCodes,
-  type RosterIssue,
-  type RosterReadResult,
-  type RosterRow,
-} from "../../../src/domain/roster/read-roster.ts";
+import { type RosterIssue, type RosterRow, rosterIssueCodes } from "../../../src/domain/roster/roster-row.ts";
+import { rosterFileReasons } from "../../../src/input/roster/file-errors.ts";
+import { readRoster, readRosterBuffer } from "../../../src/input/roster/read-roster.ts";
+import type { RosterReadResult } from "../../../src/input/roster/row-builder.ts";
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/roster");
 
@@ -548,33 +542,6 @@ describe("readRoster", () => {
         ["Hội viên", "member"],
         [null, "member"],
       ]);
-    });
-
-    it.each([
-      ["Chi hội trưởng", "cadre"],
-      ["Tổ trưởng", "cadre"],
-      ["TỔ TRƯỞNG", "cadre"],
-      ["Phó bí thư", "cadre"],
-      ["Bí thư chi đoàn", "cadre"],
-      ["Chủ tịch Hội", "cadre"],
-      ["Phó Chủ tịch", "cadre"],
-      ["Cán bộ", "cadre"],
-      ["to truong", "cadre"],
-      ["Chi hoi pho", "cadre"],
-      ["Tổ truong", "cadre"],
-      ["Bi thu", "cadre"],
-      ["CHT", "cadre"],
-      ["PBT", "cadre"],
-      ["Hội viên", "member"],
-      ["Đoàn viên", "member"],
-      ["Giáo viên trường THCS", "member"],
-      ["Tổ dân phố số 3", "member"],
-      ["Trương Văn A", "member"],
-      ["Hưu trí", "member"],
-      [" ", "member"],
-      ["Ủy viên", "member"],
-    ])("should map the title %j to %s", (title, role) => {
-      expect(roleForTitle(title)).toBe(role);
     });
   });
 
