@@ -5,7 +5,7 @@
  */
 import { fileError } from "./file-errors.ts";
 
-export function startsWith(buffer: Buffer, bytes: readonly number[]): boolean {
+function startsWith(buffer: Buffer, bytes: readonly number[]): boolean {
   return bytes.every((b, i) => buffer[i] === b);
 }
 
