@@ -60,6 +60,7 @@ beforeEach(async () => {
     config: { token: zalo.token, mode: "polling", apiRoot: zalo.apiRoot },
     logger: silentLogger,
     pollTimeoutSeconds: 20,
+    stopGraceMs: 0, // not about stopping (see zalo-bot-channel.test.ts)
     retryBaseMs: 1,
   });
   telegramChannel = telegramChannelFor(telegram);

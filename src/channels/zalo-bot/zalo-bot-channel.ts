@@ -52,6 +52,12 @@ export interface ZaloBotChannelOptions {
   fetch?: typeof fetch;
   /** Long-poll time per getUpdates call, in seconds. Default 30. */
   pollTimeoutSeconds?: number;
+  /**
+   * How long stop() lets a poll under way finish before cutting it. Default: the poll's own time
+   * + 5 s, i.e. never cut (an aborted poll can lose the update written to it: see #poll). Tests
+   * that are not about stopping set 0.
+   */
+  stopGraceMs?: number;
   /** First wait after a failed poll (doubles per failure, with jitter, up to `retryMaxMs`). Default 1 s. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -263,6 +269,8 @@ export class ZaloBotChannel implements Channel {
         this.#loop = this.#poll(handler, pollAbort.signal);
       },
       end: async () => {
+        // The poll under way finishes (see #poll): another process may start polling meanwhile,
+        // which at worst hands one update to either of the two, and inbound dedupe holds.
         this.#log.info("Zalo Bot polling lease given up or lost; not polling");
         pollAbort?.abort();
         await this.#loop;
@@ -323,20 +331,38 @@ export class ZaloBotChannel implements Channel {
     await sleep(ms, undefined, { signal }).catch(() => undefined);
   }
 
+  /**
+   * Long-polls until `signal` is aborted. A poll under way when it is aborted is left to finish
+   * (at most its poll time + 5 s): getUpdates has no offset to confirm, so the platform counts an
+   * update as delivered once it has written it to the poll's connection, and an aborted poll could
+   * take a member's message with it. Only the pauses between attempts are cut short.
+   */
   async #poll(handler: InboundHandler, signal: AbortSignal): Promise<void> {
     // getUpdates does not work while a webhook is set; a failure here shows up as poll errors.
     await this.client.deleteWebhook({ signal }).catch((error) => {
       if (!signal.aborted) this.#log.warn({ err: error }, "deleteWebhook failed; polling anyway");
     });
+    const pollSeconds = this.options.pollTimeoutSeconds ?? zaloBotDefaultPollSeconds;
+    const cut = new AbortController();
+    let cutTimer: NodeJS.Timeout | undefined;
+    const stopping = () =>
+      (cutTimer = setTimeout(() => cut.abort(), this.options.stopGraceMs ?? (pollSeconds + 5) * 1000));
+    signal.addEventListener("abort", stopping, { once: true });
+    try {
+      await this.#pollUntil(handler, signal, pollSeconds, cut.signal);
+    } finally {
+      signal.removeEventListener("abort", stopping);
+      clearTimeout(cutTimer);
+    }
+  }
+
+  async #pollUntil(handler: InboundHandler, signal: AbortSignal, pollSeconds: number, cut: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       let update: unknown;
       const started = Date.now();
       try {
-        update = await this.client.getUpdates({
-          timeoutSeconds: this.options.pollTimeoutSeconds ?? zaloBotDefaultPollSeconds,
-          signal,
-        });
+        update = await this.client.getUpdates({ timeoutSeconds: pollSeconds, signal: cut });
         if (failures) this.#setStatus("polling", 0, null);
         failures = 0;
       } catch (error) {
@@ -382,12 +408,15 @@ export class ZaloBotChannel implements Channel {
     return { messageIds: ids };
   }
 
-  /** Stops polling promptly (the long poll is aborted) and waits for an update being handled. */
   /** getMe: tells a Zalo Bot Platform outage from a failure about one recipient (delivery engine). */
   async probe(): Promise<void> {
     await this.client.getMe({ timeoutMs: 10_000 });
   }
 
+  /**
+   * Stops polling: no new poll starts, the poll under way finishes (at most its poll time + 5 s)
+   * and an update it brings is handled (see #poll), then the lease is given up.
+   */
   async stop(): Promise<void> {
     this.#handler = undefined;
     this.#abort?.abort();

@@ -37,6 +37,8 @@ function pollingChannel(extra: Partial<ZaloBotChannelOptions> = {}): ZaloBotChan
     config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot },
     logger: silent,
     pollTimeoutSeconds: 20,
+    // Stopping cuts the held poll at once: these tests are not about stopping (the two that are set it).
+    stopGraceMs: 0,
     retryBaseMs: 1,
     retryMaxMs: 5,
     ...extra,
@@ -170,7 +172,7 @@ describe("ZaloBotChannel polling", () => {
     expect(received[0]).toMatchObject({ kind: "unsupported", chatId: an.id, text: undefined });
   });
 
-  it("should abort the held long poll on stop and finish the update being handled", async () => {
+  it("should let the held long poll finish on stop and finish the update being handled", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let finished = false;
@@ -178,7 +180,7 @@ describe("ZaloBotChannel polling", () => {
       await gate;
       finished = true;
     });
-    const ch = pollingChannel({ pollTimeoutSeconds: 25 });
+    const ch = pollingChannel({ pollTimeoutSeconds: 25, stopGraceMs: undefined });
     await ch.start(handler);
     fake.userSendsText(an, "đang xử lý");
     await fake.waitFor(() => received.length === 1, 5000, "handler entered");
@@ -188,22 +190,43 @@ describe("ZaloBotChannel polling", () => {
     expect(finished).toBe(true);
     await ch.stop();
     channel = undefined;
-    // Every getUpdates call was answered or abandoned by the client (0); none is left held.
+    // Every getUpdates call was answered; none is left held and none started after stop().
     expect(fake.isLongPolling).toBe(false);
     const polls = fake.callsOf("getUpdates");
     expect(polls.length).toBe(1);
     expect(polls[0]!.status).toBe(200);
   });
 
-  it("should leave the held poll (status 0, not a 408) when stopped while idle", async () => {
-    const ch = pollingChannel({ pollTimeoutSeconds: 25 });
+  it("should not abort a held poll on stop: a message it brings meanwhile is handed over, not lost", async () => {
+    // getUpdates has no offset: an update written to a poll the client has aborted is gone. So
+    // stop() lets the held poll end (here with the member's message) and starts no new one.
+    const { received, handler } = recorder();
+    const ch = pollingChannel({ pollTimeoutSeconds: 25, stopGraceMs: undefined });
+    await ch.start(handler);
+    await idleAfter(0);
+    const stopped = ch.stop();
+    fake.userSendsText(an, "có mặt");
+    await stopped;
+    channel = undefined;
+    expect(received.map((m) => m.text)).toEqual(["có mặt"]);
+    expect(fake.callsOf("getUpdates").map((c) => c.status)).toEqual([200]);
+    expect(fake.isLongPolling).toBe(false);
+  });
+
+  it("should cut a held poll after the stop grace, leaving it (status 0, not a 408)", async () => {
+    const ch = pollingChannel({ pollTimeoutSeconds: 25, stopGraceMs: 200 });
     await ch.start(async () => undefined);
     await idleAfter(0);
+    const began = Date.now();
     await ch.stop();
+    const took = Date.now() - began;
     channel = undefined;
     await fake.waitFor(() => fake.callsOf("getUpdates").length === 1, 5000, "poll recorded");
     expect(fake.callsOf("getUpdates").map((c) => c.status)).toEqual([0]);
     expect(fake.isLongPolling).toBe(false);
+    // Cut by the grace, not by the poll's own 25 s.
+    expect(took).toBeGreaterThanOrEqual(150);
+    expect(took).toBeLessThan(20_000);
   });
 
   it("should answer 404 on the webhook path in polling mode", async () => {

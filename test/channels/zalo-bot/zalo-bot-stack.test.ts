@@ -50,6 +50,7 @@ beforeEach(async () => {
     config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot },
     logger,
     pollTimeoutSeconds: 20,
+    stopGraceMs: 0, // not about stopping (see zalo-bot-channel.test.ts)
     retryBaseMs: 1,
   });
   engine.addChannel(channel);
