@@ -3,7 +3,15 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chihoiBin, cliTestEnv, cliTestTimeout, removeCliDir, runCli, spawnCli } from "../helpers/cli.ts";
+import {
+  chihoiBin,
+  cliTestEnv,
+  cliTestTimeout,
+  removeCliDir,
+  runCli,
+  runCliProcess,
+  spawnCli,
+} from "../helpers/cli.ts";
 
 let dir: string;
 // With the bot named, `codes` prints no warning, so stderr holds only the error under test.
@@ -141,7 +149,7 @@ describe("start on a port already taken", { timeout: cliTestTimeout }, () => {
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     const port = (taken.address() as { port: number }).port;
     try {
-      const r = await runCli(dir, { ...env, PORT: String(port), DEMO_MODE: "off" }, "start");
+      const r = await runCliProcess(dir, { ...env, PORT: String(port), DEMO_MODE: "off" }, "start");
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
         `Không mở được cổng ${port} trên 127.0.0.1: cổng đang được một chương trình khác dùng.`,
