@@ -126,6 +126,8 @@ export interface CliFolder {
   env: NodeJS.ProcessEnv;
   /** `chihoi ...args` in the folder, in-process. */
   run(...args: string[]): Promise<CliResult>;
+  /** The same with `extra` added to the environment. */
+  runWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult>;
   /** Writes a file in the folder and returns its path. */
   file(name: string, text: string | Buffer): string;
   /** Reads (or prepares) the folder's database with `fn`. */
@@ -141,6 +143,7 @@ export function useCliFolder(extra: NodeJS.ProcessEnv = {}): CliFolder {
     dir: "",
     env: {},
     run: (...args) => runCli(folder.dir, folder.env, ...args),
+    runWith: (extra, ...args) => runCli(folder.dir, { ...folder.env, ...extra }, ...args),
     file(name, text) {
       const file = path.join(folder.dir, name);
       writeFileSync(file, text);
@@ -224,4 +227,33 @@ export async function setUpLongVinh(cli: CliFolder, options: { branchHead: boole
       : "Họ và tên,SĐT,Chi hội\nNguyễn Văn An,0912345678,Chi hội ấp 1\nLê Thị Hoa,0912345679,Chi hội ấp 1\nTrần Văn Bình,0912345680,Chi hội ấp 2\n",
   );
   expect((await cli.run("members", "import", "roster.csv", "--unit", "#1")).stderr).toBe("");
+}
+
+/** The tree, the people and their roles as stored, to compare before and after a refused command. */
+export function dumpRoster(cli: CliFolder): Promise<unknown> {
+  return cli.db(async (db) => ({
+    units: await db.kysely.selectFrom("Unit").select(["id", "parentId", "name", "path"]).orderBy("id").execute(),
+    people: await db.kysely.selectFrom("Person").select(["id", "fullName", "phone"]).orderBy("id").execute(),
+    memberships: await db.kysely
+      .selectFrom("Membership")
+      .select(["personId", "unitId", "role"])
+      .orderBy("id")
+      .execute(),
+  }));
+}
+
+/** Trần Quốc Khánh, commune official of Triệu Phong (setUpQuangTri), added with `admin add`. */
+export function addQuangTriOfficial(cli: CliFolder): Promise<CliResult> {
+  return cli.run(
+    "admin",
+    "add",
+    "--unit",
+    "Triệu Phong",
+    "--name",
+    "Trần Quốc Khánh",
+    "--phone",
+    "0987654321",
+    "--role",
+    "official",
+  );
 }
