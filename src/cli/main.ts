@@ -6,6 +6,6 @@ import { exitQuietlyOnClosedPipe } from "./messages.ts";
 import { runCli } from "./program.ts";
 
 exitQuietlyOnClosedPipe();
-const code = await runCli(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr });
+const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
 // On success the process ends by itself once nothing is left to do (`chihoi start` keeps serving).
 if (code !== 0) process.exit(code);

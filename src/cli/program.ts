@@ -65,7 +65,7 @@ export function buildProgram(ctx: CliContext): Command {
 }
 
 export interface CliRun {
-  /** The settings (DATABASE_URL, DEFAULT_LOCALE…); process.env by default. */
+  /** The settings (DATABASE_URL, DEFAULT_LOCALE…); the process environment by default (config.ts). */
   env?: Record<string, string | undefined>;
   stdout: CliOutput;
   stderr: CliOutput;
@@ -85,7 +85,7 @@ export async function runCli(args: readonly string[], run: CliRun): Promise<numb
   };
   let config: Config;
   try {
-    config = loadConfig(run.env ?? process.env);
+    config = loadConfig(run.env);
   } catch (e) {
     if (e instanceof ConfigError) return failWith(e.message);
     throw e;
