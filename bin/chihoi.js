@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const compiled = path.join(root, "dist/cli.js");
+const compiled = path.join(root, "dist/cli/main.js");
 const stamp = path.join(root, "dist/.built");
 
 /** Newest modification time of the TypeScript sources under `dir`. */
@@ -40,12 +40,12 @@ function tsxInstalled() {
 
 if (compiledIsCurrent() || !tsxInstalled()) {
   if (!existsSync(compiled)) {
-    console.error("dist/cli.js is missing: run `npm run build` (npm install does it) and try again.");
+    console.error("dist/cli/main.js is missing: run `npm run build` (npm install does it) and try again.");
     process.exit(1);
   }
   await import(pathToFileURL(compiled).href);
 } else {
   const { register } = await import("tsx/esm/api");
   register();
-  await import(pathToFileURL(path.join(root, "src/cli.ts")).href);
+  await import(pathToFileURL(path.join(root, "src/cli/main.ts")).href);
 }

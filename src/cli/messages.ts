@@ -6,7 +6,7 @@
  * (`chihoi … | head -3`) ends the command quietly, as Unix tools do.
  */
 import { Command, InvalidArgumentError, type ErrorOptions } from "commander";
-import type { Translate } from "./lib/i18n.ts";
+import type { Translate } from "../lib/i18n.ts";
 
 /**
  * A commander Command whose parse errors are localised and followed by a one-line hint instead of

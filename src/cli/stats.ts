@@ -3,10 +3,36 @@
  * concerns, directives' read rate and meetings of the last 12 months, rolled up the tree; printed,
  * and written as a spreadsheet on request (numbers as numbers).
  */
-import type { Database } from "./storage/database.ts";
-import type { Translate } from "./lib/i18n.ts";
-import { unitStats, type UnitStats } from "./domain/stats/unit-stats.ts";
-import type { Table } from "./lib/table-file.ts";
+import type { Command } from "commander";
+import { unitStats, type UnitStats } from "../domain/stats/unit-stats.ts";
+import { resolveUnit } from "../domain/units/unit-service.ts";
+import type { Translate } from "../lib/i18n.ts";
+import { type Table, writeTableFile } from "../lib/table-file.ts";
+import type { Database } from "../storage/database.ts";
+import { bilingualHelp, type CliContext, help } from "./context.ts";
+
+export function registerStatsCommand(program: Command, ctx: CliContext): void {
+  const { t, out } = ctx;
+  program
+    .command("stats <unit>")
+    .description(help("stats"))
+    .option("--csv <file>", bilingualHelp("stats.opt_csv"))
+    .option("--xlsx <file>", bilingualHelp("stats.opt_xlsx"))
+    .action((ref: string, o: { csv?: string; xlsx?: string }) =>
+      ctx.withDatabase(async (db) => {
+        const unit = await resolveUnit(db, ref);
+        const table = await printCliStats(db, unit.id, t, out, ctx.now());
+        for (const [file, format] of [
+          [o.csv, "csv"],
+          [o.xlsx, "xlsx"],
+        ] as const) {
+          if (!file) continue;
+          await writeTableFile(file, table, format);
+          out(t("stats.written", { file }));
+        }
+      }),
+    );
+}
 
 export function formatRate(rate: number | null): string {
   return rate === null ? "—" : `${Math.round(rate * 100)}%`;

@@ -1,7 +1,7 @@
 /** How `chihoi members import` describes a change to a person, in words: "Trần Văn B → Nguyễn Văn A: đổi tên, chuyển từ Chi hội ấp 1 sang Chi hội ấp 3". */
-import type { Translate } from "./lib/i18n.ts";
-import { maskPhone } from "./lib/phone.ts";
-import type { ImportChange } from "./domain/roster/import-roster.ts";
+import type { Translate } from "../lib/i18n.ts";
+import { maskPhone } from "../lib/phone.ts";
+import type { ImportChange } from "../domain/roster/import-roster.ts";
 
 type Update = Extract<ImportChange, { kind: "update" }>;
 

@@ -1,29 +1,21 @@
 /**
- * `chihoi db status` and `chihoi db copy`: the database commands (registered by cli.ts).
+ * `chihoi db status` and `chihoi db copy`: the database commands.
  */
 import type { Command } from "commander";
-import type { Translate } from "./lib/i18n.ts";
-import { databaseFile, engineOf, openDatabase, redactUrl } from "./storage/database.ts";
-import { readMigrationStatus } from "./storage/migrate.ts";
-import { copyDatabase, CopyError } from "./storage/copy.ts";
+import { CopyError, copyDatabase } from "../storage/copy.ts";
+import { databaseFile, engineOf, openDatabase, redactUrl } from "../storage/database.ts";
+import { readMigrationStatus } from "../storage/migrate.ts";
+import { bilingualHelp as help, type CliContext } from "./context.ts";
 
-interface Io {
-  t: Translate;
-  help: (key: string) => string;
-  out: (line?: string) => void;
-  fail: (message: string) => never;
-  databaseUrl: () => string;
-}
-
-export function registerDbCommands(program: Command, io: Io): void {
-  const { t, help, out, fail } = io;
+export function registerDbCommands(program: Command, ctx: CliContext): void {
+  const { t, out } = ctx;
   const db = program.command("db").description(help("db.command"));
 
   db.command("status")
     .description(help("db.status"))
     .option("--url <url>", help("db.opt_url"))
     .action(async (o: { url?: string }) => {
-      const url = o.url ?? io.databaseUrl();
+      const url = o.url ?? ctx.config.databaseUrl;
       const status = await readMigrationStatus(url);
       const pending = status.filter((s) => s.state === "pending").length;
       out(
@@ -48,7 +40,7 @@ export function registerDbCommands(program: Command, io: Io): void {
       engineOf(o.from);
       engineOf(o.to);
       const same = (u: string) => (engineOf(u) === "sqlite" ? databaseFile(u) : u);
-      if (same(o.from) === same(o.to)) fail(t("db.copy_same"));
+      if (same(o.from) === same(o.to)) ctx.fail(t("db.copy_same"));
       out(t("db.copy_start", { from: redactUrl(o.from), to: redactUrl(o.to) }));
       const source = await openDatabase(o.from);
       try {
@@ -70,10 +62,10 @@ export function registerDbCommands(program: Command, io: Io): void {
           out(t("db.copy_next", { to: redactUrl(o.to) }));
         } catch (error) {
           if (error instanceof CopyError) {
-            if (error.reason === "target_not_empty") fail(t("db.copy_not_empty", error.detail));
-            fail(t(`db.copy_${error.reason}`, error.detail));
+            if (error.reason === "target_not_empty") ctx.fail(t("db.copy_not_empty", error.detail));
+            ctx.fail(t(`db.copy_${error.reason}`, error.detail));
           }
-          fail(t("db.copy_failed", { reason: error instanceof Error ? error.message : String(error) }));
+          ctx.fail(t("db.copy_failed", { reason: error instanceof Error ? error.message : String(error) }));
         } finally {
           await target.close();
         }

@@ -2,10 +2,25 @@
  * `chihoi tickets show N`: a concern printed whole, with its thread and history (in chat a long
  * text is cut, with a note pointing here, until the web workplace shows it).
  */
-import type { Translate } from "./lib/i18n.ts";
-import type { Database } from "./storage/database.ts";
-import { ticketThreadForOperator } from "./domain/tickets/ticket-service.ts";
-import { formatShortDate } from "./lib/zoned-time.ts";
+import type { Command } from "commander";
+import { ticketThreadForOperator } from "../domain/tickets/ticket-service.ts";
+import type { Translate } from "../lib/i18n.ts";
+import { formatShortDate } from "../lib/zoned-time.ts";
+import type { Database } from "../storage/database.ts";
+import { type CliContext, en, idOf, vi } from "./context.ts";
+
+export function registerTicketCommands(program: Command, ctx: CliContext): void {
+  const { t, out, config } = ctx;
+  const tickets = program
+    .command("tickets")
+    .description(`${vi("delivery.cli_tickets")} / ${en("delivery.cli_tickets")}`);
+  tickets
+    .command("show <id>")
+    .description(`${vi("delivery.cli_tickets_show")} / ${en("delivery.cli_tickets_show")}`)
+    .action((id: string) =>
+      ctx.withDatabase((db) => printTicket(db, idOf(id), t, out, config.timeZone, config.defaultLocale)),
+    );
+}
 
 export async function printTicket(
   db: Database,

@@ -3,14 +3,38 @@
  * report of domain/reports printed (the unit and its children side by side, the months, the
  * slowest units) and written as a workbook (one sheet per table) or CSV on request.
  */
-import type { Database } from "./storage/database.ts";
-import type { Translate } from "./lib/i18n.ts";
-import { fromLocal, toLocal } from "./lib/zoned-time.ts";
-import { systemActor } from "./domain/access/actor.ts";
-import { unitReport, type ReportRow, type UnitReport } from "./domain/reports/unit-report.ts";
-import { reportTables } from "./domain/reports/report-tables.ts";
-import { writeTablesFile } from "./lib/table-file.ts";
-import { formatDuration, formatRate } from "./cli-stats.ts";
+import type { Command } from "commander";
+import { systemActor } from "../domain/access/actor.ts";
+import { reportTables } from "../domain/reports/report-tables.ts";
+import { type ReportRow, type UnitReport, unitReport } from "../domain/reports/unit-report.ts";
+import { resolveUnit } from "../domain/units/unit-service.ts";
+import type { Translate } from "../lib/i18n.ts";
+import { writeTablesFile } from "../lib/table-file.ts";
+import { fromLocal, toLocal } from "../lib/zoned-time.ts";
+import type { Database } from "../storage/database.ts";
+import { bilingualHelp, type CliContext } from "./context.ts";
+import { formatDuration, formatRate } from "./stats.ts";
+
+export function registerReportCommand(program: Command, ctx: CliContext): void {
+  program
+    .command("report <unit>")
+    .description(bilingualHelp("reports.help"))
+    .option("--from <date>", bilingualHelp("reports.opt_from"))
+    .option("--to <date>", bilingualHelp("reports.opt_to"))
+    .option("--csv <file>", bilingualHelp("reports.opt_csv"))
+    .option("--xlsx <file>", bilingualHelp("reports.opt_xlsx"))
+    .action((ref: string, o: CliReportOptions) =>
+      ctx.withDatabase(async (db) => {
+        try {
+          const unitId = (await resolveUnit(db, ref)).id;
+          await runCliReport(db, unitId, o, ctx.t, ctx.config.timeZone, ctx.out, ctx.now());
+        } catch (error) {
+          if (error instanceof CliReportError) ctx.fail(error.message);
+          throw error;
+        }
+      }),
+    );
+}
 
 /** "2026-01-31" → the start of that day in the zone; `endOfDay` gives the start of the next one. Throws CliReportError. */
 export function parseReportDay(input: string, zone: string, t: Translate, endOfDay = false): Date {

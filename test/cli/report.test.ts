@@ -1,35 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import ExcelJS from "exceljs";
-import { cliTestEnv, cliTestTimeout, removeCliDir, runCli, withCliDatabase } from "../helpers/cli.ts";
+import { describe, expect, it } from "vitest";
+import { setUpLongVinh, useCliFolder } from "../helpers/cli.ts";
 
-let dir: string;
-let env: NodeJS.ProcessEnv;
-const run = (...args: string[]) => runCli(dir, env, ...args);
+const cli = useCliFolder();
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "chihoi-cli-report-"));
-  env = await cliTestEnv(dir);
-  expect((await run("init", "--org", "Hội Nông dân xã Long Vĩnh", "--code", "hnd-lv", "--level", "Xã")).code).toBe(0);
-  writeFileSync(
-    path.join(dir, "units.csv"),
-    "Đơn vị,Trực thuộc,Cấp\nChi hội ấp 1,Hội Nông dân xã Long Vĩnh,Chi hội\nChi hội ấp 2,Hội Nông dân xã Long Vĩnh,Chi hội\n",
-  );
-  expect((await run("units", "import", "units.csv", "--parent", "#1")).code).toBe(0);
-  writeFileSync(
-    path.join(dir, "roster.csv"),
-    "Họ và tên,SĐT,Chi hội\nNguyễn Văn An,0912345678,Chi hội ấp 1\nLê Thị Hoa,0912345679,Chi hội ấp 1\nTrần Văn Bình,0912345680,Chi hội ấp 2\n",
-  );
-  expect((await run("members", "import", "roster.csv", "--unit", "#1")).stderr).toBe("");
-}, cliTestTimeout);
-afterAll(() => removeCliDir(dir));
-
-describe("chihoi report", { timeout: cliTestTimeout }, () => {
+describe("chihoi report", () => {
   it("should print the unit and its branches and write an .xlsx and a CSV whose figures match the database", async () => {
+    await setUpLongVinh(cli, { branchHead: false });
     // A meeting of branch 1 in January 2026 answered by one of its two members.
-    await withCliDatabase(dir, async (db) => {
+    await cli.db(async (db) => {
       const branch = await db.kysely
         .selectFrom("Unit")
         .select("id")
@@ -59,7 +40,7 @@ describe("chihoi report", { timeout: cliTestTimeout }, () => {
         .execute();
     });
 
-    const r = await run(
+    const r = await cli.run(
       "report",
       "#1",
       "--from",
@@ -78,7 +59,7 @@ describe("chihoi report", { timeout: cliTestTimeout }, () => {
     expect(r.stdout).toContain("Đã ghi báo cáo vào report.xlsx.");
 
     const wb = new ExcelJS.Workbook();
-    await wb.xlsx.readFile(path.join(dir, "report.xlsx"));
+    await wb.xlsx.readFile(path.join(cli.dir, "report.xlsx"));
     const units = wb.getWorksheet("Đơn vị")!;
     expect((units.getRow(3).values as unknown[]).slice(1, 4)).toEqual(["Chi hội ấp 1", "Chi hội", 2]);
     const header = (units.getRow(1).values as unknown[]).slice(1);
@@ -87,16 +68,17 @@ describe("chihoi report", { timeout: cliTestTimeout }, () => {
     const months = wb.getWorksheet("Theo tháng")!;
     expect((months.getRow(8).getCell(1).value as Date).toISOString().slice(0, 7)).toBe("2026-01");
     expect(months.getRow(8).getCell(2).value).toBe(1);
-    expect(readFileSync(path.join(dir, "report.csv"), "utf8")).toContain(
+    expect(readFileSync(path.join(cli.dir, "report.csv"), "utf8")).toContain(
       "\r\nChi hội ấp 1,Chi hội,2,0,0,0,0,0,0,1,50,,,0,0,0,0,,\r\n",
     );
   });
 
   it("should refuse a date it cannot read and a period that ends before it starts, in words", async () => {
-    const bad = await run("report", "#1", "--from", "31/12/2025");
+    await setUpLongVinh(cli, { branchHead: false });
+    const bad = await cli.run("report", "#1", "--from", "31/12/2025");
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Ngày "31/12/2025" không hợp lệ');
-    const backwards = await run("report", "#1", "--from", "2026-02-01", "--to", "2026-01-01");
+    const backwards = await cli.run("report", "#1", "--from", "2026-02-01", "--to", "2026-01-01");
     expect(backwards.code).toBe(1);
     expect(backwards.stderr).toContain("Khoảng thời gian báo cáo không hợp lệ");
   });
