@@ -336,6 +336,12 @@ class PlatformWorker {
         this.limiter.sweep(this.#pacing.now());
         lastSweep = now;
       }
+      // A channel another process runs (it holds the channel's lease): its rows are that process's
+      // to claim. Look again shortly (the lease may come here).
+      if (this.channel.canSend === false) {
+        await this.#sleep(1000);
+        continue;
+      }
       let free = options.concurrency - this.inFlight.size;
       if (this.down) {
         free = Math.min(free, await this.#whileDown(now));
