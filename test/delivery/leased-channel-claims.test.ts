@@ -3,7 +3,8 @@
  * process holding the account's lease (LeasedChannel) claims its rows. Two delivery engines, each
  * with the real ZaloChannel under a lease against the fake Zalo, stand for two processes. The
  * other process never claims a row to push it back (no "rate_limited" attempt, nothing delayed),
- * and when the holder stops, the other takes the lease and the queue with it.
+ * and when the holder stops, the other takes the lease and the queue with it, and the account's
+ * hourly cap on first messages to strangers with it (shared through the database).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/lib/logger.ts";
@@ -58,7 +59,7 @@ afterEach(async () => {
 });
 
 /** One service process's Zalo side: the channel under its lease, and a delivery engine. */
-async function serviceProcess() {
+async function serviceProcess(engineOptions: { sharedBudget?: boolean; newRecipientsPerHour?: number } = {}) {
   const inner = new ZaloChannel({
     db,
     config: { credentialsKey: key, sendIntervalMs: 20, newRecipientsPerHour: 1000 },
@@ -70,7 +71,13 @@ async function serviceProcess() {
       createFakeZaloApi(c, { wsUrl, fetch: fake.fetch, secretKey: fake.secretKey, uid: "100" }),
   });
   const channel = new LeasedChannel(inner, { db, name: "zalo:listen", logger, ttlMs: 2000, intervalMs: 200 });
-  const engine = new DeliveryEngine(db, { concurrency: 4, maxAttempts: 3, limits, logger });
+  const engine = new DeliveryEngine(db, {
+    concurrency: 4,
+    maxAttempts: 3,
+    limits: { zalo: { ...limits.zalo, newRecipientsPerHour: engineOptions.newRecipientsPerHour } },
+    logger,
+    sharedBudget: engineOptions.sharedBudget,
+  });
   engine.addChannel(channel);
   await channel.start(async () => undefined);
   await engine.start();
@@ -131,5 +138,27 @@ describe("the personal Zalo queue with two processes", () => {
         ?.claimedBy,
     ).toBe(b.engine.workerId);
     expect(await attempts("rate_limited")).toBe(0);
+  });
+
+  it("should keep the account's hourly cap on new recipients when another process takes the account over", async () => {
+    const shared = { sharedBudget: true, newRecipientsPerHour: 3 };
+    const a = await serviceProcess(shared);
+    const b = await serviceProcess(shared);
+    await vi.waitFor(async () => expect((await a.inner.status()).state).toBe("online"), eventually);
+    await queue(["một", "hai", "ba"]);
+    a.engine.kick();
+    await vi.waitFor(async () => expect((await outboxCounts(db, "zalo")).sent).toBe(3), eventually);
+
+    running.splice(running.indexOf(a), 1);
+    await a.engine.stop();
+    await a.channel.stop();
+    await vi.waitFor(() => expect(b.channel.canSend).toBe(true), eventually);
+    await vi.waitFor(async () => expect((await b.inner.status()).state).toBe("online"), eventually);
+    // Two more strangers: the hour's three were spent by the first process.
+    await queue(["bốn", "năm"]);
+    b.engine.kick();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await outboxCounts(db, "zalo")).toEqual({ sent: 3, pending: 2 });
+    expect(sentTexts()).toHaveLength(3);
   });
 });
