@@ -53,6 +53,7 @@ import { RateLimiter, SendGate, type PacingClock, type SendBudget } from "./rate
 import { SharedBudget, sharedHoldMs } from "./shared-budget.ts";
 import { SharedChatLimits, type ChatSend } from "./shared-chats.ts";
 import { takeFromBudget } from "../domain/coordination/rate-budget.ts";
+import { listen, notify, type Listening } from "../storage/notify.ts";
 
 /** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
 export interface EngineClock {
@@ -112,7 +113,18 @@ export interface DeliveryEngineOptions {
    * Needs real time: a test clock that runs faster than real time turns it off.
    */
   sharedBudget?: boolean;
+  /**
+   * Tell the other processes on the database when this one queues messages (`kick`), and wake up
+   * when they do (PostgreSQL LISTEN/NOTIFY), rather than find the rows at the next look at the
+   * queue (up to `idlePollMs` later). Default: as `sharedBudget`.
+   */
+  wakeOthers?: boolean;
+  /** Longest wait between two looks at an idle queue. Default 1000 ms. */
+  idlePollMs?: number;
 }
+
+/** The notification channel of queued messages (payload: the platform, or "" for all). */
+export const outboxChannel = "chihoi_outbox";
 
 /** Distinct chats failing in a row (no success between) that mean the platform itself fails. */
 const outageStreak = 3;
@@ -448,7 +460,7 @@ class PlatformWorker {
       if (claimed.length) continue;
       // Wait for the next moment something may be claimed; an answer coming back, a request let go
       // or a message queued wakes the loop sooner.
-      let wait = 1000;
+      let wait = this.engine.idlePollMs;
       if (Number.isFinite(earliest)) wait = Math.min(wait, earliest - pnow);
       else if (!gateFull) {
         const due = await nextDueAt(db, this.channel.id);
@@ -815,12 +827,20 @@ export class DeliveryEngine {
   readonly #workers = new Map<string, PlatformWorker>();
   #lastHeartbeat = 0;
   #heartbeatTimer?: () => void;
+  readonly idlePollMs: number;
+  /** Whether this engine tells the others of rows it queues and listens for theirs. */
+  readonly #wakeOthers: boolean;
+  #listening?: Listening;
+  /** Platforms to announce to the other processes (coalesced: one notification per turn). */
+  readonly #toAnnounce = new Set<string>();
 
   constructor(
     readonly db: Database,
     readonly options: DeliveryEngineOptions,
   ) {
     this.leaseMs = options.leaseMs ?? 60_000;
+    this.idlePollMs = options.idlePollMs ?? 1000;
+    this.#wakeOthers = db.engine === "postgresql" && (options.wakeOthers ?? options.sharedBudget ?? !options.clock);
     this.logger = options.logger.child({ module: "delivery" });
     const now = options.now;
     this.clock = options.clock ?? (now ? { ...realClock, now: () => now().getTime() } : realClock);
@@ -839,6 +859,13 @@ export class DeliveryEngine {
     this.#lastHeartbeat = this.clock.now();
     await this.maintain(this.clock.now());
     this.#beat();
+    if (this.#wakeOthers)
+      this.#listening = await listen(
+        this.db,
+        outboxChannel,
+        (platform) => this.#wake(platform || undefined),
+        (error) => this.logger.warn({ err: error }, "outbox notifications: connection lost; polling meanwhile"),
+      );
     for (const w of this.#workers.values()) w.start();
   }
 
@@ -885,8 +912,26 @@ export class DeliveryEngine {
     }
   }
 
-  /** Wakes the worker of a platform (or all) after something was queued. */
+  /**
+   * Wakes the worker of a platform (or all) after something was queued, and tells the other
+   * processes on the database (see `wakeOthers`).
+   */
   kick(platform?: string): void {
+    this.#wake(platform);
+    if (!this.#wakeOthers) return;
+    if (!this.#toAnnounce.size)
+      setImmediate(() => {
+        const platforms = this.#toAnnounce.has("") ? [""] : [...this.#toAnnounce];
+        this.#toAnnounce.clear();
+        for (const p of platforms)
+          notify(this.db, outboxChannel, p).catch((error: unknown) =>
+            this.logger.warn({ err: error }, "could not tell the other processes of queued messages"),
+          );
+      });
+    this.#toAnnounce.add(platform ?? "");
+  }
+
+  #wake(platform?: string): void {
     if (platform) this.#workers.get(platform)?.kick();
     else for (const w of this.#workers.values()) w.kick();
   }
@@ -900,6 +945,8 @@ export class DeliveryEngine {
 
   /** Stops claiming and waits for in-flight sends to finish. */
   async stop(): Promise<void> {
+    await this.#listening?.stop();
+    this.#listening = undefined;
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
     this.#heartbeatTimer?.();
     liveWorkers.delete(this.workerId);
