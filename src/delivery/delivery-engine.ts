@@ -199,7 +199,8 @@ class PlatformWorker {
           ? { limit: 1, windowMs: interval, holdMs: sharedHoldMs }
           : { limit: limits.perSecond, windowMs: 1000 + (limits.marginMs ?? 0), holdMs: sharedHoldMs };
       this.shared = new SharedBudget(engine.db, `send:${channel.id}`, rule, engine.logger);
-      this.chats = new SharedChatLimits(engine.db, channel.id, limits, engine.logger);
+      // A platform without per-chat spacing (the web chat; limits turned off) has nothing to share.
+      if (limits.chatIntervalMs > 0) this.chats = new SharedChatLimits(engine.db, channel.id, limits, engine.logger);
     }
   }
 

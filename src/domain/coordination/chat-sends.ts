@@ -60,7 +60,8 @@ export interface ChatSendRecord {
 }
 
 /**
- * Adds sends to the chats' entries (one read and one upsert for all of them). Call inside the
+ * Adds sends to the chats' entries (one upsert for all of them, after one read of the groups'
+ * entries when there are groups among them). Call inside the
  * transaction that marks the rows sent (or failed), so that the times are there before another
  * process can claim the chat's next row.
  */
@@ -74,7 +75,13 @@ export async function addChatSends(db: Database, platform: string, sends: readon
     byChat.set(s.chatId, entry);
   }
   if (!byChat.size) return;
-  const known = await chatSends(db, platform, [...byChat.keys()]);
+  // Only a window longer than one send (a group's minute) needs the times already there: a private
+  // chat keeps its latest send, which is this one (one process at a time sends to a chat).
+  const known = await chatSends(
+    db,
+    platform,
+    [...byChat].filter(([, e]) => e.windowMs > 0).map(([chatId]) => chatId),
+  );
   // In key order: two processes writing overlapping chats lock their rows in the same order.
   const values = [...byChat]
     .map(([chatId, { times, windowMs }]) => {
