@@ -125,6 +125,8 @@ export interface DeliveryEngineOptions {
 
 /** The notification channel of queued messages (payload: the platform, or "" for all). */
 export const outboxChannel = "chihoi_outbox";
+/** Shortest time between two notifications of one engine (the others' looks at the queue). */
+const announceEveryMs = 50;
 
 /** Distinct chats failing in a row (no success between) that mean the platform itself fails. */
 const outageStreak = 3;
@@ -832,8 +834,11 @@ export class DeliveryEngine {
   /** Whether this engine tells the others of rows it queues and listens for theirs. */
   readonly #wakeOthers: boolean;
   #listening?: Listening;
-  /** Platforms to announce to the other processes (coalesced: one notification per turn). */
+  /** Platforms to announce to the other processes ("" for all), at the next announcement. */
   readonly #toAnnounce = new Set<string>();
+  /** When the last announcement went (gate clock), and whether the next one is scheduled. */
+  #announcedAt = Number.NEGATIVE_INFINITY;
+  #announceScheduled = false;
 
   constructor(
     readonly db: Database,
@@ -920,16 +925,25 @@ export class DeliveryEngine {
   kick(platform?: string): void {
     this.#wake(platform);
     if (!this.#wakeOthers) return;
-    if (!this.#toAnnounce.size)
-      setImmediate(() => {
-        const platforms = this.#toAnnounce.has("") ? [""] : [...this.#toAnnounce];
-        this.#toAnnounce.clear();
-        for (const p of platforms)
-          notify(this.db, outboxChannel, p).catch((error: unknown) =>
-            this.logger.warn({ err: error }, "could not tell the other processes of queued messages"),
-          );
-      });
     this.#toAnnounce.add(platform ?? "");
+    if (this.#announceScheduled) return;
+    this.#announceScheduled = true;
+    // At most one announcement every `announceEveryMs`: a burst of replies (each kicks) costs the
+    // others one look at the queue, not one per reply. The first goes at once.
+    const wait = Math.max(0, this.#announcedAt + announceEveryMs - performance.now());
+    const go = () => {
+      this.#announceScheduled = false;
+      if (!this.#listening) return; // stopped (or never started)
+      this.#announcedAt = performance.now();
+      const platforms = this.#toAnnounce.has("") ? [""] : [...this.#toAnnounce];
+      this.#toAnnounce.clear();
+      for (const p of platforms)
+        notify(this.db, outboxChannel, p).catch((error: unknown) =>
+          this.logger.warn({ err: error }, "could not tell the other processes of queued messages"),
+        );
+    };
+    if (wait > 0) setTimeout(go, wait);
+    else setImmediate(go);
   }
 
   #wake(platform?: string): void {
