@@ -103,6 +103,12 @@ export interface Channel {
   send(target: SendTarget, message: OutboundMessage, pace?: () => Promise<void>): Promise<SendResult>;
   stop(): Promise<void>;
   /**
+   * False while this process may not send on the channel (another process holds its lease, see
+   * LeasedChannel): the delivery engine then leaves the channel's queue to that process. Absent
+   * means always true.
+   */
+  readonly canSend?: boolean;
+  /**
    * Asks the platform whether it answers at all (Telegram: getMe), without sending anything to
    * anyone; rejects when it does not. Used to tell an outage from a failure about one recipient.
    */

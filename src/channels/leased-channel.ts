@@ -3,8 +3,9 @@
  * elsewhere takes the session over), wrapped so that with several service processes on one
  * database exactly one runs it: the process holding the lease `name` starts the channel, the
  * others keep it stopped, and one of them starts it within ttl + interval (40 s with the defaults)
- * after the holder dies. In a process not holding the lease, sends are refused as rate limited for
- * the platform, so its delivery engine leaves the queue to the holder for a while.
+ * after the holder dies. A process not holding the lease says so (`canSend`), and its delivery
+ * engine claims none of the channel's rows; a send that reaches it all the same (the lease lost
+ * mid-send) is refused as rate limited for the platform, so the row goes back to the queue.
  */
 import type { Database } from "../storage/database.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -62,6 +63,11 @@ export class LeasedChannel<C extends Channel> implements Channel {
 
   /** True while the channel runs in this process (it holds the lease). */
   get active(): boolean {
+    return this.#work.running;
+  }
+
+  /** Only the process running the channel sends on it. */
+  get canSend(): boolean {
     return this.#work.running;
   }
 

@@ -39,6 +39,7 @@ import {
   recoverExpiredLeases,
   registerWorker,
   reschedule,
+  unclaim,
   enqueue,
   setPlatformHealth,
   unregisterWorker,
@@ -50,6 +51,9 @@ import { hasExchangedMessages } from "../domain/messages/message-log.ts";
 import { deliveryAccount, markUnreachable } from "../domain/accounts/account-service.ts";
 import { RateLimiter, SendGate, type PacingClock, type SendBudget } from "./rate-limiter.ts";
 import { SharedBudget, sharedHoldMs } from "./shared-budget.ts";
+import { SharedChatLimits, type ChatSend } from "./shared-chats.ts";
+import { takeFromBudget } from "../domain/coordination/rate-budget.ts";
+import { listen, notify, type Listening } from "../storage/notify.ts";
 
 /** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
 export interface EngineClock {
@@ -109,7 +113,20 @@ export interface DeliveryEngineOptions {
    * Needs real time: a test clock that runs faster than real time turns it off.
    */
   sharedBudget?: boolean;
+  /**
+   * Tell the other processes on the database when this one queues messages (`kick`), and wake up
+   * when they do (PostgreSQL LISTEN/NOTIFY), rather than find the rows at the next look at the
+   * queue (up to `idlePollMs` later). Default: as `sharedBudget`.
+   */
+  wakeOthers?: boolean;
+  /** Longest wait between two looks at an idle queue. Default 1000 ms. */
+  idlePollMs?: number;
 }
+
+/** The notification channel of queued messages (payload: the platform, or "" for all). */
+export const outboxChannel = "chihoi_outbox";
+/** Shortest time between two notifications of one engine (the others' looks at the queue). */
+const announceEveryMs = 50;
 
 /** Distinct chats failing in a row (no success between) that mean the platform itself fails. */
 const outageStreak = 3;
@@ -125,6 +142,12 @@ const flushDelayMs = 20;
  */
 const lookaheadMs = 300;
 const wakeAheadMs = 100;
+/**
+ * With other processes: a claimed row whose chat another process sent to so recently that the
+ * chat's own limit holds it longer than this goes back to the queue until then, rather than wait
+ * at the gate holding its claim (a group's minute window can hold it for most of a minute).
+ */
+const maxChatWaitMs = 2000;
 
 const backoffBaseMs = 1000;
 const backoffMaxMs = 5 * 60_000;
@@ -140,6 +163,8 @@ class PlatformWorker {
   readonly gate: SendGate;
   /** The bot's budget shared with other processes (see `sharedBudget`), after the gate. */
   readonly shared: SharedBudget | undefined;
+  /** The chats' own limits shared with other processes (with `shared`). */
+  readonly chats: SharedChatLimits | undefined;
   /** The flood budget's clock: real time (finer than Date.now), or the engine's clock in tests. */
   readonly #pacing: PacingClock;
   readonly inFlight = new Set<number>();
@@ -176,6 +201,8 @@ class PlatformWorker {
           ? { limit: 1, windowMs: interval, holdMs: sharedHoldMs }
           : { limit: limits.perSecond, windowMs: 1000 + (limits.marginMs ?? 0), holdMs: sharedHoldMs };
       this.shared = new SharedBudget(engine.db, `send:${channel.id}`, rule, engine.logger);
+      // A platform without per-chat spacing (the web chat; limits turned off) has nothing to share.
+      if (limits.chatIntervalMs > 0) this.chats = new SharedChatLimits(engine.db, channel.id, limits, engine.logger);
     }
   }
 
@@ -334,7 +361,14 @@ class PlatformWorker {
       if (now - lastSweep > 5000) {
         await this.engine.maintain(now);
         this.limiter.sweep(this.#pacing.now());
+        await this.chats?.forget(this.#pacing.now());
         lastSweep = now;
+      }
+      // A channel another process runs (it holds the channel's lease): its rows are that process's
+      // to claim. Look again shortly (the lease may come here).
+      if (this.channel.canSend === false) {
+        await this.#sleep(1000);
+        continue;
       }
       let free = options.concurrency - this.inFlight.size;
       if (this.down) {
@@ -397,12 +431,18 @@ class PlatformWorker {
         const fresh = await this.#isNewRecipient(row);
         const at = Math.max(
           this.limiter.availableAt(row.chatId, row.chatType, pnow),
-          fresh ? this.limiter.newRecipientAvailableAt(pnow) : pnow,
+          fresh ? Math.max(this.limiter.newRecipientAvailableAt(pnow), this.#newRecipientsAt) : pnow,
         );
         if (at > horizon) {
           earliest = Math.min(earliest, at - wakeAheadMs);
           // Held by the bot-wide window or spacing: so is every row after it.
           if (this.limiter.globalAvailableAt(pnow) > horizon) break;
+          continue;
+        }
+        // With other processes, the account's hourly cap on strangers is theirs too (and outlives a
+        // takeover of the account by another process).
+        if (fresh && this.shared && !(await this.#takeNewRecipient(pnow))) {
+          earliest = Math.min(earliest, this.#newRecipientsAt - wakeAheadMs);
           continue;
         }
         if (fresh) {
@@ -411,18 +451,19 @@ class PlatformWorker {
         }
         picked.push(row);
       }
-      const claimed = await claim(
+      let claimed = await claim(
         db,
         picked.map((r) => r.id),
         this.engine.workerId,
         new Date(now + this.engine.leaseMs),
       );
+      if (this.chats && claimed.length) claimed = await this.#withinChatLimits(claimed, now);
       if (this.down && claimed.length) this.#canary = claimed[0]!.id;
       for (const row of claimed) this.#dispatch(row);
       if (claimed.length) continue;
       // Wait for the next moment something may be claimed; an answer coming back, a request let go
       // or a message queued wakes the loop sooner.
-      let wait = 1000;
+      let wait = this.engine.idlePollMs;
       if (Number.isFinite(earliest)) wait = Math.min(wait, earliest - pnow);
       else if (!gateFull) {
         const due = await nextDueAt(db, this.channel.id);
@@ -435,6 +476,36 @@ class PlatformWorker {
     while (this.inFlight.size) await new Promise((r) => setTimeout(r, 10));
     await this.flush();
     await this.shared?.stop();
+  }
+
+  /**
+   * With other processes: learns their recent sends to the claimed rows' chats (the gate counts
+   * them), and gives back to the queue the rows whose chat is held for more than `maxChatWaitMs`.
+   * Returns the rows to send.
+   */
+  async #withinChatLimits(rows: OutboxRow[], now: number): Promise<OutboxRow[]> {
+    await this.chats!.learn(this.limiter, rows);
+    const pnow = this.#pacing.now();
+    const keep: OutboxRow[] = [];
+    const back: { row: OutboxRow; notBefore: Date }[] = [];
+    for (const row of rows) {
+      const wait = this.limiter.chatAvailableAt(row.chatId, row.chatType, pnow) - pnow;
+      if (wait > maxChatWaitMs) back.push({ row, notBefore: new Date(now + Math.ceil(wait)) });
+      else keep.push(row);
+    }
+    if (!back.length) return keep;
+    try {
+      await unclaim(
+        this.engine.db,
+        this.engine.workerId,
+        back.map((b) => ({ id: b.row.id, notBefore: b.notBefore })),
+      );
+    } catch (error) {
+      // Still claimed here: they wait at the gate instead.
+      this.engine.logger.error({ err: error }, "could not give rows held by their chat's limit back to the queue");
+      return rows;
+    }
+    return keep;
   }
 
   async #expire(row: OutboxRow, now: number): Promise<void> {
@@ -465,6 +536,8 @@ class PlatformWorker {
   async #deliver(row: OutboxRow): Promise<boolean> {
     const { db } = this.engine;
     let body: OutboxBody;
+    /** When the answers to this row's requests came back (one per part of a split text). */
+    const untils: number[] = [];
     try {
       body = JSON.parse(row.body) as OutboxBody;
     } catch {
@@ -492,6 +565,7 @@ class PlatformWorker {
         }
         // The previous part's answer is in: it arrived before now.
         this.gate.complete(booking);
+        untils.push(booking.until);
         this.shared?.settle(use);
         booking = await this.gate.acquire(row.chatId, row.chatType, row.priority);
         use = this.shared ? await this.shared.take() : null;
@@ -502,13 +576,21 @@ class PlatformWorker {
       } finally {
         // The request arrived before its answer came back (or its failure showed).
         this.gate.complete(booking);
+        untils.push(booking.until);
         this.shared?.settle(use);
       }
       this.#failingChats.clear();
       if (this.down) await this.#markUp();
-      this.#completeLater(row, body, result.messageIds);
+      this.#completeLater(row, body, result.messageIds, untils);
       return true;
     } catch (error) {
+      // The requests made may have reached the platform: they count for the chat, elsewhere too.
+      if (this.chats && untils.length)
+        await this.chats
+          .record([{ ...row, untils }])
+          .catch((inner: unknown) =>
+            this.engine.logger.error({ err: inner, outboxId: row.id }, "could not record a failed send's chat"),
+          );
       try {
         await this.#handleFailure(row, error);
       } catch (inner) {
@@ -520,6 +602,31 @@ class PlatformWorker {
 
   readonly #knownChats = new Set<string>();
 
+  /** When the shared hourly cap on new recipients lets the next one go (gate clock). */
+  #newRecipientsAt = 0;
+
+  /**
+   * Takes a first message to a new recipient from the account's hourly cap shared through the
+   * database; false (and when to try again in `#newRecipientsAt`) when it is spent. A database
+   * error leaves it to this process's own count.
+   */
+  async #takeNewRecipient(pnow: number): Promise<boolean> {
+    const limit = this.limiter.limits.newRecipientsPerHour;
+    if (!limit) return true;
+    try {
+      const grant = await takeFromBudget(this.engine.db, `new-recipients:${this.channel.id}`, 1, {
+        limit,
+        windowMs: 3_600_000,
+      });
+      if (grant.granted) return true;
+      this.#newRecipientsAt = pnow + Math.max(1000, (grant.retryAt ?? grant.now) - grant.now);
+      return false;
+    } catch (error) {
+      this.engine.logger.error({ err: error }, "could not take from the shared cap on new recipients");
+      return true;
+    }
+  }
+
   /** A chat we have never exchanged a message with (only tracked where the platform limits those). */
   async #isNewRecipient(row: OutboxRow): Promise<boolean> {
     if (!this.limiter.limits.newRecipientsPerHour || this.#knownChats.has(row.chatId)) return false;
@@ -528,14 +635,14 @@ class PlatformWorker {
     return !known;
   }
 
-  #completed: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[] = [];
+  #completed: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date; untils: number[] }[] = [];
 
   /**
    * Records successful sends in batches: all sends finished in the same tick commit in one
    * transaction (one commit per message was the engine's bottleneck).
    */
-  #completeLater(row: OutboxRow, body: OutboxBody, messageIds: string[]): void {
-    this.#completed.push({ row, body, messageIds, at: this.engine.now() });
+  #completeLater(row: OutboxRow, body: OutboxBody, messageIds: string[], untils: number[]): void {
+    this.#completed.push({ row, body, messageIds, at: this.engine.now(), untils });
     if (this.#completed.length > 1) return;
     // While the window is full, a little later: the answers of the requests that went with this
     // one are read first (their times bound the next window) and commit in the same transaction.
@@ -569,7 +676,21 @@ class PlatformWorker {
     }
   }
 
-  async #recordSent(batch: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[]): Promise<void> {
+  async #recordSent(
+    batch: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date; untils: number[] }[],
+  ): Promise<void> {
+    const chats = this.chats;
+    if (chats) {
+      // The chats' send times go with the rows marked sent: visible to whoever claims a chat next.
+      const sends: ChatSend[] = batch.map(({ row, untils }) => ({ ...row, untils }));
+      await this.engine.db.transaction(async () => {
+        await chats.record(sends);
+        await this.#markSent(batch);
+      });
+    } else await this.#markSent(batch);
+  }
+
+  async #markSent(batch: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date }[]): Promise<void> {
     await recordSends(
       this.engine.db,
       this.engine.workerId,
@@ -709,12 +830,23 @@ export class DeliveryEngine {
   readonly #workers = new Map<string, PlatformWorker>();
   #lastHeartbeat = 0;
   #heartbeatTimer?: () => void;
+  readonly idlePollMs: number;
+  /** Whether this engine tells the others of rows it queues and listens for theirs. */
+  readonly #wakeOthers: boolean;
+  #listening?: Listening;
+  /** Platforms to announce to the other processes ("" for all), at the next announcement. */
+  readonly #toAnnounce = new Set<string>();
+  /** When the last announcement went (gate clock), and whether the next one is scheduled. */
+  #announcedAt = Number.NEGATIVE_INFINITY;
+  #announceScheduled = false;
 
   constructor(
     readonly db: Database,
     readonly options: DeliveryEngineOptions,
   ) {
     this.leaseMs = options.leaseMs ?? 60_000;
+    this.idlePollMs = options.idlePollMs ?? 1000;
+    this.#wakeOthers = db.engine === "postgresql" && (options.wakeOthers ?? options.sharedBudget ?? !options.clock);
     this.logger = options.logger.child({ module: "delivery" });
     const now = options.now;
     this.clock = options.clock ?? (now ? { ...realClock, now: () => now().getTime() } : realClock);
@@ -733,6 +865,13 @@ export class DeliveryEngine {
     this.#lastHeartbeat = this.clock.now();
     await this.maintain(this.clock.now());
     this.#beat();
+    if (this.#wakeOthers)
+      this.#listening = await listen(
+        this.db,
+        outboxChannel,
+        (platform) => this.#wake(platform || undefined),
+        (error) => this.logger.warn({ err: error }, "outbox notifications: connection lost; polling meanwhile"),
+      );
     for (const w of this.#workers.values()) w.start();
   }
 
@@ -779,8 +918,35 @@ export class DeliveryEngine {
     }
   }
 
-  /** Wakes the worker of a platform (or all) after something was queued. */
+  /**
+   * Wakes the worker of a platform (or all) after something was queued, and tells the other
+   * processes on the database (see `wakeOthers`).
+   */
   kick(platform?: string): void {
+    this.#wake(platform);
+    if (!this.#wakeOthers) return;
+    this.#toAnnounce.add(platform ?? "");
+    if (this.#announceScheduled) return;
+    this.#announceScheduled = true;
+    // At most one announcement every `announceEveryMs`: a burst of replies (each kicks) costs the
+    // others one look at the queue, not one per reply. The first goes at once.
+    const wait = Math.max(0, this.#announcedAt + announceEveryMs - performance.now());
+    const go = () => {
+      this.#announceScheduled = false;
+      if (!this.#listening) return; // stopped (or never started)
+      this.#announcedAt = performance.now();
+      const platforms = this.#toAnnounce.has("") ? [""] : [...this.#toAnnounce];
+      this.#toAnnounce.clear();
+      for (const p of platforms)
+        notify(this.db, outboxChannel, p).catch((error: unknown) =>
+          this.logger.warn({ err: error }, "could not tell the other processes of queued messages"),
+        );
+    };
+    if (wait > 0) setTimeout(go, wait);
+    else setImmediate(go);
+  }
+
+  #wake(platform?: string): void {
     if (platform) this.#workers.get(platform)?.kick();
     else for (const w of this.#workers.values()) w.kick();
   }
@@ -794,6 +960,8 @@ export class DeliveryEngine {
 
   /** Stops claiming and waits for in-flight sends to finish. */
   async stop(): Promise<void> {
+    await this.#listening?.stop();
+    this.#listening = undefined;
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
     this.#heartbeatTimer?.();
     liveWorkers.delete(this.workerId);

@@ -62,6 +62,12 @@ export interface SendBudget {
   /** The earliest time a first message to a new recipient may go (Zalo personal accounts). */
   newRecipientAvailableAt(now: number): number;
   reserveNewRecipient(now: number): void;
+  /**
+   * Sends to a chat made by another process (the times their answers came back): the chat's own
+   * limits (interval, group window) count them as this process's own. Times already known are
+   * not counted twice.
+   */
+  noteChatSends(chatId: string, chatType: ChatKind, untils: readonly number[]): void;
   /** After a 429 for a chat: nothing more to it until `until`. */
   pauseChat(chatId: string, until: number): void;
   /** After a 429 for the whole bot: every send waits until `until`. */
@@ -203,6 +209,20 @@ export class RateLimiter implements SendBudget {
 
   reserveNewRecipient(now: number): void {
     if (this.limits.newRecipientsPerHour) this.#newRecipients.push(now);
+  }
+
+  noteChatSends(chatId: string, chatType: ChatKind, untils: readonly number[]): void {
+    for (const until of untils) {
+      const booking: Booking = { chatId, chatType, at: until, until };
+      const last = this.#lastToChat.get(chatId);
+      // A send of ours still in flight stays the chat's last: it ends later than any answer known.
+      if (!last || last.until < until) this.#lastToChat.set(chatId, booking);
+      if (chatType === "group") {
+        const sends = this.#groupSends.get(chatId) ?? [];
+        if (!sends.some((b) => b.until === until)) sends.push(booking);
+        this.#groupSends.set(chatId, sends);
+      }
+    }
   }
 
   pauseChat(chatId: string, until: number): void {

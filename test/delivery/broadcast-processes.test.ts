@@ -5,11 +5,11 @@
  * than 30 arrivals, all processes together (the shared send budget). PostgreSQL only (skipped
  * without TEST_DATABASE_URL): several processes on one SQLite file is not a supported set-up.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestDatabase, testPostgresUrl, type TestDatabase } from "../helpers/test-db.ts";
+import { Processes, until } from "../helpers/processes.ts";
 import { startFakeTelegram } from "../helpers/telegram.ts";
 import type { FakeTelegramServer } from "../fakes/telegram-server.ts";
 import { enqueueMany, outboxCounts, priorities } from "../../src/domain/deliveries/outbox-service.ts";
@@ -26,32 +26,17 @@ interface Line {
 
 let db: TestDatabase | undefined;
 let fake: FakeTelegramServer | undefined;
-const procs: ChildProcess[] = [];
+const processes = new Processes();
 
 afterEach(async () => {
-  for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  await processes.killAll();
   await fake?.stop();
   fake = undefined;
   await db?.destroy();
   db = undefined;
 });
 
-function start(args: string[]): { proc: ChildProcess; lines: Line[]; exited: Promise<void> } {
-  const proc = spawn(process.execPath, ["--import", "tsx", child, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  procs.push(proc);
-  const lines: Line[] = [];
-  let buffer = "";
-  proc.stdout!.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let i;
-    while ((i = buffer.indexOf("\n")) >= 0) {
-      lines.push(JSON.parse(buffer.slice(0, i)) as Line);
-      buffer = buffer.slice(i + 1);
-    }
-  });
-  const exited = new Promise<void>((resolve) => proc.on("exit", () => resolve()));
-  return { proc, lines, exited };
-}
+const start = (args: string[]) => processes.start<Line>(child, args);
 
 /** The largest number of arrival times inside any window of `windowMs` (half-open, as the fake counts). */
 function busiestWindow(times: number[], windowMs: number): number {
@@ -62,14 +47,6 @@ function busiestWindow(times: number[], windowMs: number): number {
     most = Math.max(most, j - i + 1);
   }
   return most;
-}
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.skipIf(!testPostgresUrl)("a broadcast by three processes on one PostgreSQL database", () => {
@@ -91,10 +68,15 @@ describe.skipIf(!testPostgresUrl)("a broadcast by three processes on one Postgre
     );
     const args = [db.url, fake.apiRoot, fake.token, JSON.stringify(fake.botInfo)];
     const children = [start(args), start(args), start(args)];
-    await until("three processes ready", () => children.every((c) => c.lines.some((l) => l.event === "ready")), 60_000);
+    await until(
+      () => children.every((c) => c.lines.some((l) => l.event === "ready")),
+      "three processes ready",
+      60_000,
+      100,
+    );
 
     // Kill one process in the middle of the broadcast, while it has requests in flight.
-    await until("a third of the broadcast", () => fake!.sentCount() >= members / 3, 120_000);
+    await until(() => fake!.sentCount() >= members / 3, "a third of the broadcast", 120_000, 100);
     const victim = children[1]!;
     const killedAt = performance.timeOrigin + performance.now();
     victim.proc.kill("SIGKILL");
@@ -102,18 +84,13 @@ describe.skipIf(!testPostgresUrl)("a broadcast by three processes on one Postgre
     const sentAtKill = fake.sentCount();
 
     await until(
+      () => new Set(fake!.sent().map((s) => String(s.chat_id))).size >= members,
       "every member served",
-      () => {
-        const sent = new Set(fake!.sent().map((s) => String(s.chat_id)));
-        return sent.size >= members;
-      },
       240_000,
+      100,
     );
-    await until("every row recorded", async () => (await outboxCounts(db!, "telegram")).sent === members, 30_000);
-    for (const c of [children[0]!, children[2]!]) {
-      c.proc.kill("SIGTERM");
-      await c.exited;
-    }
+    await until(async () => (await outboxCounts(db!, "telegram")).sent === members, "every row recorded", 30_000, 100);
+    for (const c of [children[0]!, children[2]!]) await processes.stop(c);
 
     const perChat = new Map<string, number>();
     for (const s of fake.sent()) perChat.set(String(s.chat_id), (perChat.get(String(s.chat_id)) ?? 0) + 1);

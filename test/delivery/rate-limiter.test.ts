@@ -77,6 +77,26 @@ describe("RateLimiter", () => {
     expect(limiter.availableAt("other", "private", 2100)).toBe(2100);
   });
 
+  it("should count sends made elsewhere to a chat by their answers, and its own sends learned back once", () => {
+    const limiter = new RateLimiter({ perSecond: 30, chatIntervalMs: 1000, groupPerMinute: 3 });
+    // Another process sent to chat 7; its answer came back at 500.
+    limiter.noteChatSends("7", "private", [500]);
+    expect(limiter.chatAvailableAt("7", "private", 600)).toBe(1500);
+    expect(limiter.heldChats(600)).toEqual(["7"]);
+    expect(limiter.globalAvailableAt(600)).toBe(600); // the bot's window is the shared budget's
+    // A group: two sends elsewhere, one here; learning the times back (ours among them) counts each once.
+    limiter.noteChatSends("-9", "group", [100, 1200]);
+    const ours = send(limiter, "-9", 2300, 2350, "group");
+    limiter.noteChatSends("-9", "group", [100, 1200, ours.until]);
+    expect(limiter.chatAvailableAt("-9", "group", 3400)).toBe(60_100);
+    // A send of ours still in flight stays the chat's last, whatever answer is learned.
+    const inFlight = limiter.start("8", "private", 4000);
+    limiter.noteChatSends("8", "private", [3990]);
+    expect(limiter.chatAvailableAt("8", "private", 4100)).toBe(Number.POSITIVE_INFINITY);
+    limiter.complete(inFlight, 4050);
+    expect(limiter.chatAvailableAt("8", "private", 4100)).toBe(5050);
+  });
+
   it("should keep a minimum interval across all chats and count new recipients per hour (Zalo)", () => {
     const limiter = new RateLimiter({
       perSecond: 1000,

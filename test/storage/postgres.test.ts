@@ -2,12 +2,12 @@
  * PostgreSQL only (skipped without TEST_DATABASE_URL; the .ci/run PostgreSQL step sets it and
  * fails when the server is unreachable): real processes sharing one database.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import pg from "pg";
 import { createEmptyPostgresDatabase, createTestDatabase, testPostgresUrl } from "../helpers/test-db.ts";
+import { Processes, until } from "../helpers/processes.ts";
 import { listMigrations, postgresMigrationsDir, migrationsDir } from "../../src/storage/migrate.ts";
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), "../helpers/coordination-child.ts");
@@ -20,38 +20,12 @@ interface Line {
   at?: number;
 }
 
-function start(args: string[]): { proc: ChildProcess; lines: Line[] } {
-  const proc = spawn(process.execPath, ["--import", "tsx", child, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines: Line[] = [];
-  let buffer = "";
-  proc.stdout!.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let i;
-    while ((i = buffer.indexOf("\n")) >= 0) {
-      lines.push(JSON.parse(buffer.slice(0, i)) as Line);
-      buffer = buffer.slice(i + 1);
-    }
-  });
-  return { proc, lines };
-}
+const processes = new Processes();
+const start = (args: string[]) => processes.start<Line>(child, args);
 
-const exited = (proc: ChildProcess) =>
-  new Promise<void>((resolve) =>
-    proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once("exit", () => resolve()),
-  );
-
-async function until(check: () => boolean, what: string, limitMs = 60_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const running: ChildProcess[] = [];
 const drops: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const p of running.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  await processes.killAll();
   for (const d of drops.splice(0)) await d();
 });
 
@@ -61,7 +35,6 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     drops.push(empty.drop);
     const ttl = 3000;
     const procs = [0, 1, 2].map(() => start([empty.url, "lease", "telegram:bot:1", String(ttl)]));
-    running.push(...procs.map((p) => p.proc));
     const all = () => procs.flatMap((p) => p.lines);
 
     await until(
@@ -85,8 +58,7 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     const first = procs.find((p) => p.proc.pid === acquired[0]!.pid)!;
 
     const killedAt = Date.now();
-    first.proc.kill("SIGKILL");
-    await exited(first.proc);
+    await processes.stop(first, "SIGKILL");
     await until(
       () => all().some((l) => l.event === "acquired" && l.pid !== first.proc.pid),
       "another process to take over",
@@ -97,8 +69,7 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
 
     // A clean stop releases the lease: the last process takes it at once (well before the ttl).
     const second = procs.find((p) => p.proc.pid === takeover.pid)!;
-    second.proc.kill("SIGTERM");
-    await exited(second.proc);
+    await processes.stop(second);
     // (A holder can lose and retake its own lease when its event loop stalls past the ttl under
     // load; what matters is that the third process, and only it, takes over now.)
     const isThird = (l: Line) => l.pid !== first.proc.pid && l.pid !== second.proc.pid;
@@ -140,8 +111,7 @@ describe.skipIf(!testPostgresUrl)("PostgreSQL, several processes on one database
     const procs = [0, 1, 2].map(() =>
       start([setup.url, "budget", "telegram:bot:1", String(limit), String(windowMs), String(durationMs)]),
     );
-    running.push(...procs.map((p) => p.proc));
-    await Promise.all(procs.map((p) => exited(p.proc)));
+    await Promise.all(procs.map((p) => p.exited));
     const grants = procs
       .flatMap((p) =>
         p.lines.filter((l) => l.event === "granted").flatMap((l) => Array.from({ length: l.n! }, () => l.at!)),

@@ -410,6 +410,39 @@ export async function reschedule(
   });
 }
 
+/**
+ * Gives claimed rows back to the queue unsent, due again at their `notBefore`: the claim's attempt
+ * is not spent and none is recorded (nothing was tried). Only rows this worker still holds.
+ */
+export async function unclaim(
+  db: Database,
+  workerId: string,
+  rows: readonly { id: number; notBefore: Date }[],
+): Promise<void> {
+  if (!rows.length) return;
+  await db.transaction(async () => {
+    for (const row of rows)
+      await db.kysely
+        .updateTable("Outbox")
+        .set((eb) => ({
+          status: "pending",
+          notBefore: row.notBefore.getTime(),
+          leaseUntil: null,
+          claimedBy: null,
+          attempts: eb
+            .case()
+            .when("attempts", ">", 0)
+            .then(eb("attempts", "-", 1))
+            .else(0)
+            .end(),
+        }))
+        .where("id", "=", row.id)
+        .where("claimedBy", "=", workerId)
+        .where("status", "=", "sending")
+        .execute();
+  });
+}
+
 /** Ends a row without sending it: failed (gave up), unreachable (blocked, deactivated) or expired (no longer worth sending). */
 export async function markFinal(
   db: Database,

@@ -4,11 +4,11 @@
  * killed with SIGKILL another takes over within the lease's ttl + interval (the promise: within a
  * minute), and the messages keep arriving.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testPostgresUrl, type TestDatabase } from "../../helpers/test-db.ts";
+import { Processes, until } from "../../helpers/processes.ts";
 import { startFakeTelegram } from "../../helpers/telegram.ts";
 import type { FakeTelegramServer } from "../../fakes/telegram-server.ts";
 
@@ -22,47 +22,18 @@ interface Line {
   eventId?: string;
 }
 
-const running: ChildProcess[] = [];
+const processes = new Processes();
 let db: TestDatabase | undefined;
 let fake: FakeTelegramServer | undefined;
 
-function start(args: string[]): { proc: ChildProcess; lines: Line[] } {
-  const proc = spawn(process.execPath, ["--import", "tsx", child, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  running.push(proc);
-  const lines: Line[] = [];
-  let buffer = "";
-  proc.stdout!.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let i;
-    while ((i = buffer.indexOf("\n")) >= 0) {
-      lines.push(JSON.parse(buffer.slice(0, i)) as Line);
-      buffer = buffer.slice(i + 1);
-    }
-  });
-  return { proc, lines };
-}
-
-const exited = (proc: ChildProcess) =>
-  new Promise<void>((resolve) =>
-    proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once("exit", () => resolve()),
-  );
-
-async function until(check: () => boolean, what: string, limitMs = 60_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const start = (args: string[]) => processes.start<Line>(child, args);
 
 beforeAll(async () => {
   if (!testPostgresUrl) return;
   db = await createTestDatabase({ engine: "postgresql" }); // migrated once, before the processes start
   fake = await startFakeTelegram();
 });
-afterEach(async () => {
-  for (const p of running.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-});
+afterEach(() => processes.killAll());
 afterAll(async () => {
   await fake?.stop();
   await db?.destroy();
@@ -96,8 +67,7 @@ describe.skipIf(!testPostgresUrl)("Telegram polling, three processes on one Post
     ).toEqual([firstPid]);
 
     const killedAt = Date.now();
-    first.proc.kill("SIGKILL");
-    await exited(first.proc);
+    await processes.stop(first, "SIGKILL");
     await until(
       () => all().some((l) => l.event === "polling" && l.pid !== firstPid),
       "another process to poll",
