@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { systemActor } from "../domain/access/actor.ts";
 import { recordAudit } from "../domain/audit/audit-service.ts";
 import { memberDirectory } from "../domain/people/member-directory.ts";
-import { importRosterFile } from "../domain/roster/import-roster.ts";
+import { importRosterFile } from "../input/roster/import-roster-file.ts";
 import { resolveUnit } from "../domain/units/unit-service.ts";
 import { maskPhone } from "../lib/phone.ts";
 import { bilingualHelp, type CliContext, help } from "./context.ts";

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { systemActor } from "../domain/access/actor.ts";
 import { recordAudit } from "../domain/audit/audit-service.ts";
-import { importUnitTreeFile } from "../domain/roster/import-units.ts";
+import { importUnitTreeFile } from "../input/roster/unit-tree-file.ts";
 import { createUnit, listRoots, listSubtree, moveUnit, renameUnit, resolveUnit } from "../domain/units/unit-service.ts";
 import { type CliContext, help } from "./context.ts";
 
