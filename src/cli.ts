@@ -57,8 +57,10 @@ import {
   getMeeting,
   listUnitMeetings,
   MAX_DURATION_MINUTES,
+  meetingText,
   moveMeeting,
 } from "./domain/meetings/meeting-service.ts";
+import { tallyText } from "./domain/meetings/meeting-messages.ts";
 import { meetingTally } from "./domain/meetings/rsvp-service.ts";
 import { setReminderPlan, type ReminderOffset } from "./domain/meetings/reminder-plan.ts";
 import { ZaloLoginError, importZaloCredentials, runZaloLogin, zaloStatusReport } from "./channels/zalo/zalo-login.ts";
@@ -640,13 +642,16 @@ export function buildProgram(): Command {
       withDatabase(async (db) => {
         const meeting = await getMeeting(db, Number(id.replace("#", "")));
         const tally = await meetingTally(db, meeting.id);
-        const names = (l: { fullName: string }[]) => (l.length ? l.map((p) => p.fullName).join(", ") : "—");
-        out(t("meetings.tally_header", { title: meeting.title, when: when(meeting.startsAt), invited: tally.invited }));
-        out(t("meetings.tally_attend", { count: tally.attend.length, names: names(tally.attend) }));
-        out(t("meetings.tally_absent", { count: tally.absent.length, names: names(tally.absent) }));
-        out(t("meetings.tally_unsure", { count: tally.unsure.length, names: names(tally.unsure) }));
-        out(t("meetings.tally_none", { count: tally.noAnswer.length, names: names(tally.noAnswer) }));
-        if (tally.came) out(t("meetings.tally_came", { count: tally.came.length, invited: tally.invited }));
+        const text = await meetingText(db, meeting);
+        out(
+          tallyText({
+            tally,
+            meeting: text,
+            locale: config.defaultLocale,
+            timeZone: config.timeZone,
+            namesShown: Infinity,
+          }),
+        );
       }),
     );
   meetings
