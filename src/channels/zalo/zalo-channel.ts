@@ -9,8 +9,6 @@
  * platform-wide" so the outbox keeps the messages instead of spending attempts.
  */
 import { LRUCache } from "lru-cache";
-import type { Config } from "../../config.ts";
-import type { Database } from "../../storage/database.ts";
 import type { Logger } from "../../lib/logger.ts";
 import {
   isOwnZaloMessage,
@@ -32,13 +30,7 @@ import {
 import type { ZaloStatus } from "./credential-store.ts";
 import { interpretZaloEvent, zca, type MessageContent, type SendMessageQuote } from "./normalise-zalo-event.ts";
 import { classifyZaloError, isSessionError, loggable } from "./zalo-errors.ts";
-import {
-  ZaloSupervisor,
-  type ZaloAlert,
-  type ZaloApiFactory,
-  type ZaloEventSource,
-  type ZaloTiming,
-} from "./zalo-supervisor.ts";
+import { ZaloSupervisor, type ZaloEventSource, type ZaloSupervisorOptions } from "./zalo-supervisor.ts";
 
 export const zaloMaxLength = 2000;
 
@@ -55,22 +47,11 @@ export function withMentionAll(text: string): string {
   return text.startsWith(mentionAllPrefix) ? text : `${mentionAllPrefix} ${text}`;
 }
 
-export interface ZaloChannelOptions {
-  db: Database;
-  config: NonNullable<Config["zalo"]>;
-  logger: Logger;
-  /** Tells the admins in chat (the service queues a message to each admin). */
-  notifyAdmins?: (text: string) => Promise<void>;
-  /** Logs in; production uses zca-js `new Zalo(…).login(credentials)`. */
-  apiFactory?: ZaloApiFactory;
+/** The supervisor's options (login, timing, admin alerts), without its event handler: the channel is it. */
+export type ZaloChannelOptions = Omit<ZaloSupervisorOptions, "handleEvent"> & {
   /** Whether an admin allowed a group; default: ChatGroup(platform "zalo", allowed). */
   isGroupAllowed?: (groupId: string) => boolean | Promise<boolean>;
-  /** Text of an admin alert; default: the bilingual `service.zalo_*` messages. */
-  alertText?: (alert: ZaloAlert) => string;
-  timing?: Partial<ZaloTiming>;
-  random?: () => number;
-  now?: () => Date;
-}
+};
 
 export class ZaloChannel implements Channel {
   readonly id = "zalo" as const;
