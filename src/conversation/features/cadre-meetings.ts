@@ -426,13 +426,12 @@ async function showAttendance(turn: Turn, draft: AttendanceDraft): Promise<void>
 async function saveAttendance(turn: Turn, draft: AttendanceDraft): Promise<void> {
   await turn.closeQuestion("attendance");
   try {
-    const result = await recordAttendance(
-      turn.db,
-      draft.meetingId,
-      draft.present,
-      personActor(turn.person!.id),
-      turn.now,
-    );
+    const result = await recordAttendance(turn.db, {
+      meetingId: draft.meetingId,
+      presentPersonIds: draft.present,
+      actor: personActor(turn.person!.id),
+      now: turn.now,
+    });
     turn.concerns("Meeting", draft.meetingId);
     turn.reply(
       turn.t("meetings.attendance_saved", {

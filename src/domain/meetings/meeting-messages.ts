@@ -43,13 +43,19 @@ function rsvpChoiceButtons(t: ReturnType<typeof translator>, meetingId: number):
  * A message asking for an RSVP, with the three choices: the reminder, the nudge to those who have
  * not answered, or the notice that the meeting moved (`previousStartsAt` required).
  */
-export function rsvpRequestBody(
-  kind: "reminder" | "nudge" | "moved",
-  meetingId: number,
-  meeting: MeetingText & { previousStartsAt?: number | null },
-  locale: Locale | string,
-  timeZone: string,
-): OutboxBody {
+export function rsvpRequestBody({
+  kind,
+  meetingId,
+  meeting,
+  locale,
+  timeZone,
+}: {
+  kind: "reminder" | "nudge" | "moved";
+  meetingId: number;
+  meeting: MeetingText & { previousStartsAt?: number | null };
+  locale: Locale | string;
+  timeZone: string;
+}): OutboxBody {
   const t = translator(locale);
   const params = { title: meeting.title, unit: meeting.unitName };
   const head =

@@ -634,11 +634,17 @@ export async function moveMeeting(
     const notified = await notifyPeople(db, {
       meetingId,
       people,
-      body: (locale) => rsvpRequestBody("moved", meetingId, text, locale, ctx.timeZone),
+      body: (locale) => rsvpRequestBody({ kind: "moved", meetingId, meeting: text, locale, timeZone: ctx.timeZone }),
       dedupeKey: (personId) => movedNoticeKey(meetingId, startsAt, now, personId),
       now: ctx.now,
       afterQueued: (accountId) =>
-        offerQuestion(db, accountId, "rsvp", { meetingId, choices }, new Date(startsAt), ctx.now),
+        offerQuestion(db, {
+          chatAccountId: accountId,
+          kind: "rsvp",
+          data: { meetingId, choices },
+          expiresAt: new Date(startsAt),
+          now: ctx.now,
+        }),
     });
     await audit(db, ctx, "meeting.move", "Meeting", meetingId, { from: meeting.startsAt, to: startsAt, notified });
     return { meeting: moved, notified };

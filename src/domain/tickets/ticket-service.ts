@@ -356,10 +356,7 @@ function cleanTicketText(text: string): string {
  */
 export async function takeTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  now: Date,
-  source: AuditSource = "chat",
+  { ticketId, personId, now, source = "chat" }: { ticketId: number; personId: number; now: Date; source?: AuditSource },
 ): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
@@ -418,11 +415,13 @@ export function satisfactionChoices(ticketId: number, locale: string): { label: 
  */
 export async function answerTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  text: string,
-  now: Date,
-  source: AuditSource = "chat",
+  {
+    ticketId,
+    personId,
+    text,
+    now,
+    source = "chat",
+  }: { ticketId: number; personId: number; text: string; now: Date; source?: AuditSource },
 ): Promise<{ ticket: TicketRow; outboxId: number | null }> {
   const answer = cleanTicketText(text);
   return await db.transaction(async () => {
@@ -470,14 +469,13 @@ export async function answerTicket(
         },
         now,
       );
-      await offerQuestion(
-        db,
-        account.id,
-        "ticket_feedback",
-        { ticketId: ticket.id, choices: choices.map((c) => c.payload) },
-        new Date(at + feedbackQuestionMs),
+      await offerQuestion(db, {
+        chatAccountId: account.id,
+        kind: "ticket_feedback",
+        data: { ticketId: ticket.id, choices: choices.map((c) => c.payload) },
+        expiresAt: new Date(at + feedbackQuestionMs),
         now,
-      );
+      });
     }
     await notifyPassers(db, ticket, personId, "answered", `answer:${messageId}`, answer, now);
     await recordAudit(
@@ -503,11 +501,13 @@ export async function answerTicket(
  */
 export async function escalateTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  note: string | null,
-  now: Date,
-  source: AuditSource = "chat",
+  {
+    ticketId,
+    personId,
+    note,
+    now,
+    source = "chat",
+  }: { ticketId: number; personId: number; note: string | null; now: Date; source?: AuditSource },
 ): Promise<TicketRow> {
   const cleanNote = note?.normalize("NFC").trim() || null;
   if (cleanNote && cleanNote.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
@@ -544,10 +544,7 @@ export async function escalateTicket(
 /** Closes the ticket. Throws not_found, forbidden, ticket_closed (already closed). */
 export async function closeTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  now: Date,
-  source: AuditSource = "chat",
+  { ticketId, personId, now, source = "chat" }: { ticketId: number; personId: number; now: Date; source?: AuditSource },
 ): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
@@ -575,10 +572,7 @@ export async function closeTicket(
  */
 export async function recordSatisfaction(
   db: Database,
-  ticketId: number,
-  personId: number,
-  satisfied: boolean,
-  now: Date,
+  { ticketId, personId, satisfied, now }: { ticketId: number; personId: number; satisfied: boolean; now: Date },
 ): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await getTicket(db, ticketId);
@@ -698,11 +692,13 @@ async function notifyHandlerOfReopening(
  */
 export async function addMemberMessage(
   db: Database,
-  ticketId: number,
-  personId: number,
-  text: string,
-  messageLogId: number | null,
-  now: Date,
+  {
+    ticketId,
+    personId,
+    text,
+    messageLogId,
+    now,
+  }: { ticketId: number; personId: number; text: string; messageLogId: number | null; now: Date },
 ): Promise<TicketRow> {
   const value = cleanTicketText(text);
   return await db.transaction(async () => {
