@@ -358,13 +358,13 @@ async function rawOutbox(db: Database): Promise<number> {
     const at = new Date();
     const rows = await claim(
       db,
-      (await dueCandidates(db, "telegram", at, 20)).map((r) => r.id),
+      (await dueCandidates(db, { platform: "telegram", now: at, limit: 20 })).map((r) => r.id),
       "w1",
       new Date(at.getTime() + 60_000),
     );
     if (!rows.length) break;
     for (const row of rows) {
-      await markSent(db, row.id, "w1", `m${row.id}`);
+      await markSent(db, { id: row.id, workerId: "w1", platformMessageId: `m${row.id}` });
       sent++;
     }
   }

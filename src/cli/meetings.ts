@@ -8,8 +8,10 @@ import {
   getMeeting,
   listUnitMeetings,
   MAX_DURATION_MINUTES,
+  meetingText,
   moveMeeting,
 } from "../domain/meetings/meeting-service.ts";
+import { tallyText } from "../domain/meetings/meeting-messages.ts";
 import { parseMeetingDateTime } from "../domain/meetings/parse-datetime.ts";
 import { describeRecurrence, parseRecurrence } from "../domain/meetings/recurrence.ts";
 import { movedTallyAt, type ReminderOffset, setReminderPlan } from "../domain/meetings/reminder-plan.ts";
@@ -144,13 +146,15 @@ export function registerMeetingCommands(program: Command, ctx: CliContext): void
       ctx.withDatabase(async (db) => {
         const meeting = await getMeeting(db, idOf(id));
         const tally = await meetingTally(db, meeting.id);
-        const names = (l: { fullName: string }[]) => (l.length ? l.map((p) => p.fullName).join(", ") : "—");
-        out(t("meetings.tally_header", { title: meeting.title, when: when(meeting.startsAt), invited: tally.invited }));
-        out(t("meetings.tally_attend", { count: tally.attend.length, names: names(tally.attend) }));
-        out(t("meetings.tally_absent", { count: tally.absent.length, names: names(tally.absent) }));
-        out(t("meetings.tally_unsure", { count: tally.unsure.length, names: names(tally.unsure) }));
-        out(t("meetings.tally_none", { count: tally.noAnswer.length, names: names(tally.noAnswer) }));
-        if (tally.came) out(t("meetings.tally_came", { count: tally.came.length, invited: tally.invited }));
+        out(
+          tallyText({
+            tally,
+            meeting: await meetingText(db, meeting),
+            locale: config.defaultLocale,
+            timeZone: config.timeZone,
+            namesShown: Infinity,
+          }),
+        );
       }),
     );
   meetings

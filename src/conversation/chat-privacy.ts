@@ -96,7 +96,12 @@ async function groupCommand(turn: Turn, intent: Intent | undefined, groupId: num
 export async function settleInGroup(turn: Turn, intent: Intent | undefined): Promise<boolean> {
   const { message } = turn;
   if (message.chatType !== "group") return false;
-  const group = await noteGroup(turn.db, message.platform, message.chatId, message.chatTitle ?? null, turn.now);
+  const group = await noteGroup(turn.db, {
+    platform: message.platform,
+    externalId: message.chatId,
+    title: message.chatTitle ?? null,
+    now: turn.now,
+  });
   if (await groupCommand(turn, intent, group.id)) return true;
   if (!group.allowed) return true; // silent
   if (isPublic(turn, intent)) return false;

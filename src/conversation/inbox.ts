@@ -171,13 +171,12 @@ export class Inbox {
     const now = this.#now();
     await markThrottled(db, logId);
     if (notice && message.chatType === "private") {
-      const account = await ensureChatAccount(
-        db,
-        message.platform,
-        message.sender.id,
-        message.sender.name ?? null,
+      const account = await ensureChatAccount(db, {
+        platform: message.platform,
+        externalId: message.sender.id,
+        displayName: message.sender.name ?? null,
         now,
-      );
+      });
       const locale =
         account.personId !== null
           ? (await getPerson(db, account.personId)).locale === "en"
@@ -214,13 +213,12 @@ export class Inbox {
     let personId: number | null = null;
     try {
       await db.transaction(async () => {
-        const account = await ensureChatAccount(
-          db,
-          message.platform,
-          message.sender.id,
-          message.sender.name ?? null,
+        const account = await ensureChatAccount(db, {
+          platform: message.platform,
+          externalId: message.sender.id,
+          displayName: message.sender.name ?? null,
           now,
-        );
+        });
         accountId = account.id;
         personId = account.personId;
         const person = account.personId !== null ? await getPerson(db, account.personId) : null;

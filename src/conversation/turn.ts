@@ -85,14 +85,13 @@ export class Turn {
     entity?: { type: string; id: number },
   ): Promise<void> {
     this.reply(text, choices, entity);
-    await setPendingQuestion(
-      this.db,
-      this.account.id,
+    await setPendingQuestion(this.db, {
+      chatAccountId: this.account.id,
       kind,
-      { ...data, choices: choices.map((c) => c.payload) },
-      new Date(this.now.getTime() + ttlMs),
-      this.now,
-    );
+      data: { ...data, choices: choices.map((c) => c.payload) },
+      expiresAt: new Date(this.now.getTime() + ttlMs),
+      now: this.now,
+    });
   }
 
   /** The localised message of an AppError (see errorText). */

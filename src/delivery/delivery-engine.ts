@@ -406,7 +406,12 @@ class PlatformWorker {
       // Chats that are busy or held by a limit are skipped in the query itself, so that a chat with
       // thousands of queued messages (or a full group) never hides another chat's message.
       const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(horizon)]);
-      const candidates = await dueCandidates(db, this.channel.id, new Date(now), free + 20, skip);
+      const candidates = await dueCandidates(db, {
+        platform: this.channel.id,
+        now: new Date(now),
+        limit: free + 20,
+        excludeChats: skip,
+      });
       const picked: OutboxRow[] = [];
       let earliest = Number.POSITIVE_INFINITY;
       let gateFull = false;
@@ -509,7 +514,12 @@ class PlatformWorker {
   }
 
   async #expire(row: OutboxRow, now: number): Promise<void> {
-    await markFinal(this.engine.db, row.id, "expired", new Date(now), { error: "no longer worth sending" });
+    await markFinal(this.engine.db, {
+      id: row.id,
+      status: "expired",
+      now: new Date(now),
+      detail: { error: "no longer worth sending" },
+    });
     this.engine.logger.info({ outboxId: row.id, platform: row.platform }, "message expired before it could be sent");
     this.engine.options.onFinished?.(row, "expired");
   }
@@ -541,7 +551,12 @@ class PlatformWorker {
     try {
       body = JSON.parse(row.body) as OutboxBody;
     } catch {
-      await markFinal(db, row.id, "failed", this.engine.now(), { error: "unreadable body" });
+      await markFinal(db, {
+        id: row.id,
+        status: "failed",
+        now: this.engine.now(),
+        detail: { error: "unreadable body" },
+      });
       return false;
     }
     try {
@@ -743,7 +758,13 @@ class PlatformWorker {
         if (failure.options.scope === "platform") this.limiter.pauseAll(resume);
         this.engine.rateLimited++;
         await db.transaction(async () => {
-          await reschedule(db, row.id, "rate_limited", new Date(now.getTime() + wait), now, detail);
+          await reschedule(db, {
+            id: row.id,
+            outcome: "rate_limited",
+            notBefore: new Date(now.getTime() + wait),
+            now,
+            detail,
+          });
           // A long back-off of one recipient (Zalo's code 123) is kept on the account, so that it
           // survives a restart and shows in the channel status.
           if (wait >= 60_000 && row.chatAccountId != null && failure.options.scope !== "platform")
@@ -754,7 +775,7 @@ class PlatformWorker {
       case "unreachable": {
         this.#failingChats.clear();
         await db.transaction(async () => {
-          await markFinal(db, row.id, "unreachable", now, detail);
+          await markFinal(db, { id: row.id, status: "unreachable", now, detail });
           if (row.chatAccountId != null && row.chatType === "private")
             await markUnreachable(db, row.chatAccountId, now);
           // A message meant for a person goes to another reachable account of theirs, if any.
@@ -783,7 +804,7 @@ class PlatformWorker {
         return;
       }
       case "permanent":
-        await markFinal(db, row.id, "failed", now, detail);
+        await markFinal(db, { id: row.id, status: "failed", now, detail });
         logger.warn({ outboxId: row.id, error: failure.message }, "message refused by the platform");
         options.onFinished?.(row, "failed");
         return;
@@ -795,23 +816,28 @@ class PlatformWorker {
         const platformFails = this.down || this.#failingChats.size >= outageStreak || !(await this.#probe());
         if (platformFails) {
           await this.#markDown(failure.message);
-          await reschedule(db, row.id, "platform_down", this.engine.now(), this.engine.now(), detail);
+          await reschedule(db, {
+            id: row.id,
+            outcome: "platform_down",
+            notBefore: this.engine.now(),
+            now: this.engine.now(),
+            detail,
+          });
           return;
         }
         if (row.attempts >= options.maxAttempts) {
-          await markFinal(db, row.id, "failed", now, detail);
+          await markFinal(db, { id: row.id, status: "failed", now, detail });
           logger.warn({ outboxId: row.id, attempts: row.attempts, error: failure.message }, "giving up after retries");
           options.onFinished?.(row, "failed");
           return;
         }
-        await reschedule(
-          db,
-          row.id,
-          "retry",
-          new Date(now.getTime() + backoffDelay(row.attempts, Math.random, options.backoffBaseMs)),
+        await reschedule(db, {
+          id: row.id,
+          outcome: "retry",
+          notBefore: new Date(now.getTime() + backoffDelay(row.attempts, Math.random, options.backoffBaseMs)),
           now,
           detail,
-        );
+        });
         return;
       }
     }

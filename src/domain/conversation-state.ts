@@ -62,11 +62,13 @@ export async function getPendingQuestion(
 /** Opens a question for an account, replacing any other. */
 export async function setPendingQuestion(
   db: Database,
-  chatAccountId: number,
-  kind: string,
-  data: Record<string, unknown>,
-  expiresAt: Date,
-  now = new Date(),
+  {
+    chatAccountId,
+    kind,
+    data,
+    expiresAt,
+    now = new Date(),
+  }: { chatAccountId: number; kind: string; data: Record<string, unknown>; expiresAt: Date; now?: Date },
 ): Promise<void> {
   await writeQuestion.run(db, {
     chatAccountId,
@@ -133,11 +135,13 @@ export function offerQuestionOnConflict(oc: QuestionConflict): QuestionUpdate {
  */
 export async function offerQuestion(
   db: Database,
-  chatAccountId: number,
-  kind: string,
-  data: Record<string, unknown>,
-  expiresAt: Date,
-  now: Date,
+  {
+    chatAccountId,
+    kind,
+    data,
+    expiresAt,
+    now,
+  }: { chatAccountId: number; kind: string; data: Record<string, unknown>; expiresAt: Date; now: Date },
 ): Promise<void> {
   await offerQuestionRow.run(db, {
     chatAccountId,

@@ -1,10 +1,11 @@
 /**
  * Writes a table the CLI prints (stats, link codes) as a file people open in Excel: `.xlsx`
  * (exceljs: numbers as numbers, texts as text cells, so a code "012345" keeps its 0) or `.csv`
- * (UTF-8 with BOM so Excel reads Vietnamese; a text column that looks like a number is written
- * as ="012345", the form Excel keeps as text when it opens a CSV).
+ * (csv-stringify; UTF-8 with BOM so Excel reads Vietnamese; a text column that looks like a number
+ * is written as ="012345", the form Excel keeps as text when it opens a CSV).
  */
 import { writeFileSync } from "node:fs";
+import { stringify } from "csv-stringify/sync";
 import ExcelJS from "exceljs";
 import { zoneOffsetMinutes } from "./zoned-time.ts";
 
@@ -31,31 +32,30 @@ export interface Table {
 }
 
 /**
- * One CSV field, quoted when needed (RFC 4180). A code is written as the formula ="012345" (quoted:
- * "=""012345""") because Excel opening a CSV turns 012345 into the number 12345 and shows a leading
- * apostrophe literally; the formula's result is the text. A text Excel would run as a formula
- * (=, +, @) gets an apostrophe in front.
+ * One CSV cell's text. A code is written as the formula ="012345" because Excel opening a CSV turns
+ * 012345 into the number 12345 and shows a leading apostrophe literally; the formula's result is the
+ * text. A text Excel would run as a formula (=, +, @) gets an apostrophe in front.
  */
-export function csvField(value: TableCell, kind: ColumnKind, timeZone?: string): string {
+function csvCell(value: TableCell, kind: ColumnKind, timeZone?: string): string {
   if (value === null || value === "") return "";
   if (typeof value === "number" && (kind === "date" || kind === "month"))
     return wallClock(value, timeZone)
       .toISOString()
       .slice(0, kind === "date" ? 10 : 7);
   if (typeof value === "number") return kind === "percent" ? String(Math.round(value * 100)) : String(value);
-  const text = kind === "code" ? `="${value}"` : /^[=+@]/.test(value) ? `'${value}` : value;
-  return /[",\n\r;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return kind === "code" ? `="${value}"` : /^[=+@]/.test(value) ? `'${value}` : value;
+}
+
+/** CSV lines (RFC 4180, CRLF); a field with a semicolon or a lone CR or LF is quoted too (Excel set to read ";" lists). */
+function csvLines(records: string[][]): string {
+  return stringify(records, { record_delimiter: "\r\n", quoted_match: /[;\r\n]/ });
 }
 
 /** The table as CSV text (CRLF lines, no BOM). Percent columns are whole percentages. */
 export function tableCsv(table: Table): string {
-  const header = table.columns
-    .map((c) => csvField(c.kind === "percent" ? `${c.header} (%)` : c.header, "text"))
-    .join(",");
-  const lines = table.rows.map((row) =>
-    row.map((v, i) => csvField(v, table.columns[i]!.kind, table.timeZone)).join(","),
-  );
-  return `${[header, ...lines].join("\r\n")}\r\n`;
+  const header = table.columns.map((c) => csvCell(c.kind === "percent" ? `${c.header} (%)` : c.header, "text"));
+  const rows = table.rows.map((row) => row.map((v, i) => csvCell(v, table.columns[i]!.kind, table.timeZone)));
+  return csvLines([header, ...rows]);
 }
 
 const numberFormats: Record<ColumnKind, string | undefined> = {
@@ -112,7 +112,7 @@ export async function tablesXlsx(tables: Table[]): Promise<Buffer> {
 
 /** Several tables as one CSV text: each headed by its sheet name, a blank line between them. */
 export function tablesCsv(tables: Table[]): string {
-  return tables.map((table) => `${csvField(table.sheet, "text")}\r\n${tableCsv(table)}`).join("\r\n");
+  return tables.map((table) => `${csvLines([[csvCell(table.sheet, "text")]])}${tableCsv(table)}`).join("\r\n");
 }
 
 /** Writes the table to `file` as .xlsx or as CSV with a BOM (so Excel reads Vietnamese). */

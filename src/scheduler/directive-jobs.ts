@@ -194,15 +194,14 @@ export async function runDirectiveProgressJob(
     await writeSetting(db, settingKey, JSON.stringify(state), now);
   }
   const next = (await progressSequence(db, job.id, directive.id)) + 1;
-  await scheduleJob(
-    db,
-    "directive_progress",
-    directive.id,
-    now + progressIntervalMs,
-    `directive_progress:${directive.id}:${next}`,
-    null,
+  await scheduleJob(db, {
+    kind: "directive_progress",
+    directiveId: directive.id,
+    dueAt: now + progressIntervalMs,
+    dedupeKey: `directive_progress:${directive.id}:${next}`,
+    expiresAt: null,
     now,
-  );
+  });
   return outcome;
 }
 
@@ -253,18 +252,17 @@ export async function runDirectiveReminderJob(
     .where("remindedAt", "is", null)
     .where((eb) => eb.exists(reminderOf("DirectiveDelivery.personId")))
     .execute();
-  await offerQuestionToMany(
-    db,
-    db.kysely
+  await offerQuestionToMany(db, {
+    accounts: db.kysely
       .selectFrom("Outbox as x")
       .select("x.chatAccountId")
       .where(keyPrefix(db.engine, sql.ref("x.dedupeKey"), prefix))
       .where("x.createdAt", "=", now)
       .where("x.chatAccountId", "is not", null),
-    "directive",
-    { directiveId: directive.id, choices: [encodePayload({ kind: "read", directiveId: directive.id })] },
-    now + reminderQuestionMs,
+    kind: "directive",
+    data: { directiveId: directive.id, choices: [encodePayload({ kind: "read", directiveId: directive.id })] },
+    expiresAt: now + reminderQuestionMs,
     now,
-  );
+  });
   return { status: "done", queued, unreachable: Number(unreachable) };
 }

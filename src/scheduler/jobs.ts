@@ -202,11 +202,26 @@ async function runRsvpRequest(db: Database, job: JobRow, meeting: MeetingRow, ct
     if (toldOfMove.has(invitee.personId)) continue;
     let body = bodies.get(invitee.locale);
     if (!body)
-      bodies.set(invitee.locale, (body = rsvpRequestBody(kind, meeting.id, text, invitee.locale, ctx.timeZone)));
+      bodies.set(
+        invitee.locale,
+        (body = rsvpRequestBody({
+          kind,
+          meetingId: meeting.id,
+          meeting: text,
+          locale: invitee.locale,
+          timeZone: ctx.timeZone,
+        })),
+      );
     const accountId = await send(db, job, meeting.id, invitee.personId, body, ctx, outcome, invitee.account);
     // A reminder must not wipe out a flow the person is in the middle of (composing, attendance…).
     if (accountId !== null)
-      await offerQuestion(db, accountId, "rsvp", { meetingId: meeting.id, choices }, expires, ctx.now);
+      await offerQuestion(db, {
+        chatAccountId: accountId,
+        kind: "rsvp",
+        data: { meetingId: meeting.id, choices },
+        expiresAt: expires,
+        now: ctx.now,
+      });
   }
   return outcome;
 }

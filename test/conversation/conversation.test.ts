@@ -340,7 +340,12 @@ describe("bad input", () => {
 describe("group chats", () => {
   it("should answer only messages addressed to the bot, replying in the thread", async () => {
     await link();
-    await setGroupAllowed(h.db, (await noteGroup(h.db, "telegram", "-100", "Chi hội")).id, true, systemActor("cli"));
+    await setGroupAllowed(
+      h.db,
+      (await noteGroup(h.db, { platform: "telegram", externalId: "-100", title: "Chi hội" })).id,
+      true,
+      systemActor("cli"),
+    );
     await h.text(42, "chào cả nhà", { chatId: -100 });
     await h.text(42, "@chihoi_test_bot /lich", { chatId: -100 });
     const sent = await h.take(-100);

@@ -76,7 +76,7 @@ describe("linking by code in chat", () => {
   it("should notify a cadre's other accounts and the unit's admins when an account is linked to the cadre", async () => {
     const cadre = await createPerson(h.db, { fullName: "Hoàng Văn Đức" });
     await addMembership(h.db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
-    const zalo = await ensureChatAccount(h.db, "zalo_bot", "zb-duc");
+    const zalo = await ensureChatAccount(h.db, { platform: "zalo_bot", externalId: "zb-duc" });
     await h.db.kysely
       .updateTable("ChatAccount")
       .set({ personId: cadre.id, preferred: true })
@@ -84,11 +84,11 @@ describe("linking by code in chat", () => {
       .execute();
     const admin = await createPerson(h.db, { fullName: "Admin Xã" });
     await addMembership(h.db, systemActor(), admin.id, tree.communeA.id, "admin");
-    const adminTg = await ensureChatAccount(h.db, "telegram", "900");
+    const adminTg = await ensureChatAccount(h.db, { platform: "telegram", externalId: "900" });
     await h.db.kysely.updateTable("ChatAccount").set({ personId: admin.id }).where("id", "=", adminTg.id).execute();
     const otherAdmin = await createPerson(h.db, { fullName: "Admin Phường" });
     await addMembership(h.db, systemActor(), otherAdmin.id, tree.communeB.id, "admin");
-    const otherTg = await ensureChatAccount(h.db, "telegram", "901");
+    const otherTg = await ensureChatAccount(h.db, { platform: "telegram", externalId: "901" });
     await h.db.kysely
       .updateTable("ChatAccount")
       .set({ personId: otherAdmin.id })

@@ -126,14 +126,13 @@ describe("answers", () => {
       await h.db.kysely.deleteFrom("TicketMessage").execute();
       await h.db.kysely.deleteFrom("TicketStatusChange").execute();
       await h.db.kysely.deleteFrom("Ticket").execute();
-      await setPendingQuestion(
-        h.db,
-        account.id,
-        "rsvp",
-        { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] },
-        startsAt,
-        clock,
-      );
+      await setPendingQuestion(h.db, {
+        chatAccountId: account.id,
+        kind: "rsvp",
+        data: { meetingId: m.id, choices: [`rsvp:${m.id}:attend`, `rsvp:${m.id}:absent`, `rsvp:${m.id}:unsure`] },
+        expiresAt: startsAt,
+        now: clock,
+      });
       const before = await tickets();
       await h.text(42, text!);
       const replies = (await h.take(42)).map((c) => c.payload.text as string).join("\n");
@@ -257,7 +256,12 @@ describe("answers", () => {
   it("should count an answer in a branch group for the linked sender", async () => {
     const m = await meeting();
     await remind(m);
-    await setGroupAllowed(h.db, (await noteGroup(h.db, "telegram", "-500", "Chi hội")).id, true, systemActor("cli"));
+    await setGroupAllowed(
+      h.db,
+      (await noteGroup(h.db, { platform: "telegram", externalId: "-500", title: "Chi hội" })).id,
+      true,
+      systemActor("cli"),
+    );
     await h.text(42, "@chihoi_test_bot có mặt", { chatId: -500 });
     const [reply] = await h.take(-500);
     expect(reply!.payload.text).toContain("có mặt");

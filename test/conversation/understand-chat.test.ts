@@ -62,7 +62,12 @@ async function answeredConcern(text: string): Promise<number> {
   await h.take(42);
   await h.text(42, "có");
   const id = Number(/#(\d+)/.exec(await h.lastText(42))![1]);
-  await answerTicket(h.db, id, cadre.id, "Xã đã ghi nhận, sẽ cho người xuống xem.", clock);
+  await answerTicket(h.db, {
+    ticketId: id,
+    personId: cadre.id,
+    text: "Xã đã ghi nhận, sẽ cho người xuống xem.",
+    now: clock,
+  });
   h.engine.kick();
   await h.take(42);
   return id;

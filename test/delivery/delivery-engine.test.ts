@@ -65,7 +65,7 @@ afterEach(async () => {
 
 describe("DeliveryEngine", () => {
   it("should send queued messages once, log them and record the attempt", async () => {
-    const acc = await ensureChatAccount(db, "telegram", "1001");
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "1001" });
     const id = (await enqueue(db, {
       platform: "telegram",
       chatId: "1001",
@@ -152,10 +152,10 @@ describe("DeliveryEngine", () => {
 
   it("should mark a blocked account unreachable, stop retrying, and fall back to the person's other account", async () => {
     const person = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const tg = await ensureChatAccount(db, "telegram", "1005");
-    const web = await ensureChatAccount(db, "web", "websession0000000001");
-    await redeemLinkCode(db, tg.id, (await issueLinkCode(db, person.id)).code);
-    await redeemLinkCode(db, web.id, (await issueLinkCode(db, person.id)).code);
+    const tg = await ensureChatAccount(db, { platform: "telegram", externalId: "1005" });
+    const web = await ensureChatAccount(db, { platform: "web", externalId: "websession0000000001" });
+    await redeemLinkCode(db, { accountId: tg.id, code: (await issueLinkCode(db, person.id)).code });
+    await redeemLinkCode(db, { accountId: web.id, code: (await issueLinkCode(db, person.id)).code });
     fake.blockChat(1005);
     const webChannel = new WebChatChannel({ db, demo: false, defaultLocale: "vi" });
     await webChannel.start(async () => {});

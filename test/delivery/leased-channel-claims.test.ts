@@ -9,7 +9,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/lib/logger.ts";
 import { LeasedChannel } from "../../src/channels/leased-channel.ts";
-import { ZaloChannel, type ZaloApi } from "../../src/channels/zalo/zalo-channel.ts";
+import { ZaloChannel } from "../../src/channels/zalo/zalo-channel.ts";
+import type { ZaloApi } from "../../src/channels/zalo/zalo-supervisor.ts";
 import { saveCredentials, type ZaloCredentials } from "../../src/channels/zalo/credential-store.ts";
 import { DeliveryEngine } from "../../src/delivery/delivery-engine.ts";
 import { enqueueMany, outboxCounts } from "../../src/domain/deliveries/outbox-service.ts";

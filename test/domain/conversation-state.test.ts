@@ -27,13 +27,25 @@ afterEach(() => db.destroy());
 
 describe("setPendingQuestion", () => {
   it("should keep one question per account until it expires, the newest replacing the other", async () => {
-    await setPendingQuestion(db, account, "lang", { choices: ["vi", "en"] }, later(10), now);
+    await setPendingQuestion(db, {
+      chatAccountId: account,
+      kind: "lang",
+      data: { choices: ["vi", "en"] },
+      expiresAt: later(10),
+      now,
+    });
     expect(await getPendingQuestion(db, account, later(1))).toEqual({
       kind: "lang",
       data: { choices: ["vi", "en"] },
       expiresAt: later(10).getTime(),
     });
-    await setPendingQuestion(db, account, "ticket_confirm", { ticket: 3 }, later(5), now);
+    await setPendingQuestion(db, {
+      chatAccountId: account,
+      kind: "ticket_confirm",
+      data: { ticket: 3 },
+      expiresAt: later(5),
+      now,
+    });
     expect((await getPendingQuestion(db, account, later(1)))?.kind).toBe("ticket_confirm");
     expect(await getPendingQuestion(db, account, later(5))).toBeUndefined();
   });
@@ -41,12 +53,12 @@ describe("setPendingQuestion", () => {
 
 describe("clearPendingQuestion", () => {
   it("should close the question, only of the kind given when one is", async () => {
-    await setPendingQuestion(db, account, "lang", {}, later(10), now);
+    await setPendingQuestion(db, { chatAccountId: account, kind: "lang", data: {}, expiresAt: later(10), now });
     await clearPendingQuestion(db, account, "other");
     expect((await getPendingQuestion(db, account, now))?.kind).toBe("lang");
     await clearPendingQuestion(db, account, "lang");
     expect(await getPendingQuestion(db, account, now)).toBeUndefined();
-    await setPendingQuestion(db, account, "lang", {}, later(10), now);
+    await setPendingQuestion(db, { chatAccountId: account, kind: "lang", data: {}, expiresAt: later(10), now });
     await clearPendingQuestion(db, account);
     expect(await getPendingQuestion(db, account, now)).toBeUndefined();
   });
@@ -54,12 +66,36 @@ describe("clearPendingQuestion", () => {
 
 describe("offerQuestion", () => {
   it("should not replace a multi-step flow until it expires, and replace any other question", async () => {
-    await setPendingQuestion(db, account, "meeting_new", { step: 2 }, later(10), now);
-    await offerQuestion(db, account, "rsvp", { meetingId: 1 }, later(60), later(1));
+    await setPendingQuestion(db, {
+      chatAccountId: account,
+      kind: "meeting_new",
+      data: { step: 2 },
+      expiresAt: later(10),
+      now,
+    });
+    await offerQuestion(db, {
+      chatAccountId: account,
+      kind: "rsvp",
+      data: { meetingId: 1 },
+      expiresAt: later(60),
+      now: later(1),
+    });
     expect(await getPendingQuestion(db, account, later(2))).toMatchObject({ kind: "meeting_new", data: { step: 2 } });
-    await offerQuestion(db, account, "rsvp", { meetingId: 1 }, later(60), later(11));
+    await offerQuestion(db, {
+      chatAccountId: account,
+      kind: "rsvp",
+      data: { meetingId: 1 },
+      expiresAt: later(60),
+      now: later(11),
+    });
     expect(await getPendingQuestion(db, account, later(12))).toMatchObject({ kind: "rsvp", data: { meetingId: 1 } });
-    await offerQuestion(db, account, "directive", { directiveId: 4 }, later(60), later(13));
+    await offerQuestion(db, {
+      chatAccountId: account,
+      kind: "directive",
+      data: { directiveId: 4 },
+      expiresAt: later(60),
+      now: later(13),
+    });
     expect(await getPendingQuestion(db, account, later(14))).toMatchObject({
       kind: "directive",
       data: { directiveId: 4 },
@@ -71,7 +107,7 @@ describe("offerQuestion", () => {
         .returning("id")
         .executeTakeFirstOrThrow()
     ).id;
-    await offerQuestion(db, other, "rsvp", {}, later(60), now);
+    await offerQuestion(db, { chatAccountId: other, kind: "rsvp", data: {}, expiresAt: later(60), now });
     expect((await getPendingQuestion(db, other, now))?.kind).toBe("rsvp");
   });
 });

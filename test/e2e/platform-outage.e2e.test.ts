@@ -29,8 +29,8 @@ beforeEach(async () => {
     const admin = await createPerson(db, { fullName: "Trần Quản Trị", phone: "0911111111" });
     await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
     for (const account of [
-      await ensureChatAccount(db, "telegram", "7001"),
-      await ensureChatAccount(db, "zalo_bot", "zadmin"),
+      await ensureChatAccount(db, { platform: "telegram", externalId: "7001" }),
+      await ensureChatAccount(db, { platform: "zalo_bot", externalId: "zadmin" }),
     ]) {
       await db.kysely
         .updateTable("ChatAccount")

@@ -116,6 +116,12 @@ describe("Telegram end to end", () => {
       body: "{not json",
     });
     expect(bad.status).toBe(400);
+    const notAnUpdate = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "s3cret-for-tests" },
+      body: JSON.stringify({ message: update.message }),
+    });
+    expect(notAnUpdate.status).toBe(400);
     const ok = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "s3cret-for-tests" },

@@ -115,10 +115,10 @@ describe("a member on Zalo", () => {
   it("should reach a person linked on two platforms once, on the preferred account, falling back when it is blocked", async () => {
     const binh = await createPerson(db, { fullName: "Lê Thị Bình" });
     await addMembership(db, systemActor(), binh.id, tree.branchA1.id, "member");
-    const tg = await ensureChatAccount(db, "telegram", "7001");
-    const zb = await ensureChatAccount(db, "zalo_bot", "b1b2c3d4e5f6a7b8c9d0");
-    await redeemLinkCode(db, tg.id, (await issueLinkCode(db, binh.id)).code, clock);
-    await redeemLinkCode(db, zb.id, (await issueLinkCode(db, binh.id)).code, clock);
+    const tg = await ensureChatAccount(db, { platform: "telegram", externalId: "7001" });
+    const zb = await ensureChatAccount(db, { platform: "zalo_bot", externalId: "b1b2c3d4e5f6a7b8c9d0" });
+    await redeemLinkCode(db, { accountId: tg.id, code: (await issueLinkCode(db, binh.id)).code, now: clock });
+    await redeemLinkCode(db, { accountId: zb.id, code: (await issueLinkCode(db, binh.id)).code, now: clock });
     await createMeeting(
       db,
       { unitId: tree.branchA1.id, title: "Sinh hoạt chi hội", startsAt: new Date("2026-12-04T12:30:00Z") },

@@ -24,7 +24,8 @@ export async function addTestPerson(
   const phone = `09${String(++phones).padStart(8, "0")}`;
   const p = await createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
   await addMembership(db, systemActor(), p.id, unitId, options.role ?? "member");
-  if (options.linked !== false) await linkByPhone(db, (await ensureChatAccount(db, "telegram", `tg${p.id}`)).id, phone);
+  if (options.linked !== false)
+    await linkByPhone(db, (await ensureChatAccount(db, { platform: "telegram", externalId: `tg${p.id}` })).id, phone);
   return p.id;
 }
 

@@ -114,8 +114,8 @@ describe("runDirectiveProgressJob", () => {
     ).toEqual({ x: 1 });
 
     await sent(await copyOf(s.id, s.b));
-    await markFinal(db, await copyOf(s.id, s.c), "unreachable", at(4));
-    await markRead(db, s.id, s.a, null, at(4));
+    await markFinal(db, { id: await copyOf(s.id, s.c), status: "unreachable", now: at(4) });
+    await markRead(db, { directiveId: s.id, personId: s.a, viaAccountId: null, now: at(4) });
     await runProgress(s.id, at(5));
     const reports = await reportsTo(s.cadre);
     expect(reports.at(-1)!.text).toBe(
@@ -220,17 +220,16 @@ describe("runDirectiveReminderJob", () => {
     await sent(await copyOf(s.id, s.cadre));
     await sent(await copyOf(s.id, s.a));
     await sent(await copyOf(s.id, s.b));
-    await markFinal(db, await copyOf(s.id, s.c), "unreachable", at(2)); // C blocked the bot: no copy arrived
-    await markRead(db, s.id, s.cadre, null, at(3));
+    await markFinal(db, { id: await copyOf(s.id, s.c), status: "unreachable", now: at(2) }); // C blocked the bot: no copy arrived
+    await markRead(db, { directiveId: s.id, personId: s.cadre, viaAccountId: null, now: at(3) });
     const reminderAt = new Date(t0.getTime() + 3 * DAY);
-    await setPendingQuestion(
-      db,
-      await accountOf(s.b),
-      "rsvp_reason",
-      { meetingId: 1 },
-      new Date(reminderAt.getTime() + 3_600_000),
-      reminderAt,
-    );
+    await setPendingQuestion(db, {
+      chatAccountId: await accountOf(s.b),
+      kind: "rsvp_reason",
+      data: { meetingId: 1 },
+      expiresAt: new Date(reminderAt.getTime() + 3_600_000),
+      now: reminderAt,
+    });
 
     expect(await runReminder(s.id, reminderAt)).toEqual({ status: "done", queued: 2, unreachable: 0 });
     const rows = await db.sql.all<{
@@ -292,8 +291,8 @@ describe("runDirectiveReminderJob", () => {
 
   it("should remind a person whose copy reached their other account", async () => {
     const s = await setup();
-    await markFinal(db, await copyOf(s.id, s.a), "unreachable", at(2));
-    const zalo = await ensureChatAccount(db, "zalo", "z-an");
+    await markFinal(db, { id: await copyOf(s.id, s.a), status: "unreachable", now: at(2) });
+    const zalo = await ensureChatAccount(db, { platform: "zalo", externalId: "z-an" });
     await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.a, t0.getTime(), zalo.id);
     await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE id = ?`, await accountOf(s.a));
     const fallback = (await enqueue(

@@ -66,7 +66,7 @@ describe.skipIf(!testPostgresUrl)("a reminder due while three service processes 
       const person = await createPerson(db, { fullName: `Hội viên ${i}`, phone });
       await addMembership(db, systemActor(), person.id, unit, "member");
       const chatId = String(500_000 + i);
-      await linkByPhone(db, (await ensureChatAccount(db, "telegram", chatId)).id, phone);
+      await linkByPhone(db, (await ensureChatAccount(db, { platform: "telegram", externalId: chatId })).id, phone);
       chats.push(chatId);
     }
 

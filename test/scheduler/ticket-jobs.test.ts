@@ -110,7 +110,7 @@ describe("runTicketDigestJob", () => {
     const taken = (
       await createTicket(db, { personId: s.binh, text: "Đã có người nhận" }, new Date("2026-11-20T03:40:00Z"))
     ).id;
-    await takeTicket(db, taken, s.cadreA1, new Date("2026-11-20T03:45:00Z"));
+    await takeTicket(db, { ticketId: taken, personId: s.cadreA1, now: new Date("2026-11-20T03:45:00Z") });
 
     const outcome = await run(1, new Date("2026-11-20T04:00:00Z"));
     expect(outcome).toEqual({ status: "done", queued: 2, unreachable: 0 });
@@ -165,11 +165,16 @@ describe("runTicketDigestJob", () => {
     expect(await run(2, new Date("2026-11-20T05:00:00Z"))).toEqual({ status: "done", queued: 0, unreachable: 0 });
 
     const fresh = (await createTicket(db, { personId: s.binh, text: "Mới" }, new Date("2026-11-20T05:10:00Z"))).id;
-    await escalateTicket(db, passedUp, s.cadreA1, null, new Date("2026-11-20T05:20:00Z"));
+    await escalateTicket(db, {
+      ticketId: passedUp,
+      personId: s.cadreA1,
+      note: null,
+      now: new Date("2026-11-20T05:20:00Z"),
+    });
     const closedOne = (
       await createTicket(db, { personId: s.binh, text: "Đóng ngay" }, new Date("2026-11-20T05:30:00Z"))
     ).id;
-    await closeTicket(db, closedOne, s.cadreA1, new Date("2026-11-20T05:31:00Z"));
+    await closeTicket(db, { ticketId: closedOne, personId: s.cadreA1, now: new Date("2026-11-20T05:31:00Z") });
     await run(3, new Date("2026-11-20T06:00:00Z"));
     const third = (await messages("ticket_digest"))
       .filter((m) => m.key.startsWith("ticket_digest:3:"))
@@ -213,11 +218,11 @@ describe("runOverdueReportJob", () => {
     const raised = new Date("2026-11-10T03:00:00Z"); // due 17/11
     const late = (await createTicket(db, { personId: an, text: "Đường vào thôn bị ngập" }, raised)).id;
     const done = (await createTicket(db, { personId: an, text: "Đã xong" }, raised)).id;
-    await closeTicket(db, done, cadre, new Date("2026-11-11T03:00:00Z"));
+    await closeTicket(db, { ticketId: done, personId: cadre, now: new Date("2026-11-11T03:00:00Z") });
     const inProgress = (
       await createTicket(db, { personId: cuong, text: "Đèn đường hỏng" }, new Date("2026-11-12T03:00:00Z"))
     ).id;
-    await takeTicket(db, inProgress, official, new Date("2026-11-13T03:00:00Z"));
+    await takeTicket(db, { ticketId: inProgress, personId: official, now: new Date("2026-11-13T03:00:00Z") });
     await createTicket(db, { personId: an, text: "Chưa đến hạn" }, new Date("2026-11-19T03:00:00Z"));
 
     const now = new Date("2026-11-20T01:00:00Z"); // 08:00 on 20/11 in Vietnam

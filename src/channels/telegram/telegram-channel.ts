@@ -9,11 +9,10 @@
  * holds the bot's lease ("telegram:poll:<bot id>"), so exactly one polls (Telegram allows one
  * getUpdates per bot) and another takes over when it dies. Sends and webhooks work in every process.
  */
-import { sameSecret } from "../../lib/same-secret.ts";
-import { Bot, GrammyError, HttpError, InlineKeyboard } from "grammy";
+import { Bot, GrammyError, HttpError, InlineKeyboard, webhookCallback } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { autoRetry } from "@grammyjs/auto-retry";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { TelegramConfig } from "../../config.ts";
 import type { Logger } from "../../lib/logger.ts";
 import {
@@ -35,6 +34,38 @@ import { LeasedWork } from "../../domain/coordination/leased-work.ts";
 export const telegramMaxLength = 4096;
 export const webhookPath = "/telegram/webhook";
 const allowedUpdates = ["message", "callback_query", "my_chat_member"] as const;
+
+/** A webhook body that is not JSON or not an update. */
+class BadUpdate extends Error {}
+
+/**
+ * grammY's webhook handling on Hono, answering as this service does: 401 and 400 with a JSON error,
+ * 200 {"ok":true} once the update was handled. grammY checks the secret before reading the body.
+ */
+const honoAdapter: Parameters<typeof webhookCallback>[1] = (c: Context) => {
+  let answer: (response: Response) => void = () => {};
+  const handlerReturn = new Promise<Response>((resolve) => {
+    answer = resolve;
+  });
+  return {
+    get update() {
+      return c.req.json<Update>().then(
+        (update) => {
+          if (!update || typeof update !== "object" || typeof update.update_id !== "number") throw new BadUpdate();
+          return update;
+        },
+        () => {
+          throw new BadUpdate();
+        },
+      );
+    },
+    header: c.req.header("x-telegram-bot-api-secret-token"),
+    end: () => answer(c.json({ ok: true })),
+    respond: (json: string) => answer(c.body(json, 200, { "content-type": "application/json" })),
+    unauthorized: () => answer(c.json({ error: "unauthorized" }, 401)),
+    handlerReturn,
+  };
+};
 
 export interface TelegramChannelOptions {
   config: TelegramConfig;
@@ -134,22 +165,26 @@ export class TelegramChannel implements Channel {
   }
 
   #mountWebhook(app: Hono): void {
+    const secret = this.options.config.webhookSecret;
+    // Only in webhook mode: webhookCallback takes the bot over (its bot.start() then throws).
+    const handle =
+      this.options.config.mode === "webhook" && secret
+        ? webhookCallback(this.bot, honoAdapter, {
+            // grammY compares the secret-token header in constant time.
+            secretToken: secret,
+            // The update is stored (by the handler) before Telegram gets its 200, however long that takes.
+            timeoutMilliseconds: Number.POSITIVE_INFINITY,
+          })
+        : undefined;
     app.post(webhookPath, async (c) => {
-      const secret = this.options.config.webhookSecret;
-      if (this.options.config.mode !== "webhook" || !secret) return c.json({ error: "not_found" }, 404);
-      if (!sameSecret(c.req.header("x-telegram-bot-api-secret-token"), secret))
-        return c.json({ error: "unauthorized" }, 401);
+      if (!handle) return c.json({ error: "not_found" }, 404);
       if (!this.#ready) return c.json({ error: "starting" }, 503);
-      let update: Update;
       try {
-        update = await c.req.json<Update>();
-      } catch {
-        return c.json({ error: "bad_request" }, 400);
+        return await handle(c);
+      } catch (error) {
+        if (error instanceof BadUpdate) return c.json({ error: "bad_request" }, 400);
+        throw error;
       }
-      if (!update || typeof update !== "object" || typeof (update as { update_id?: unknown }).update_id !== "number")
-        return c.json({ error: "bad_request" }, 400);
-      await this.bot.handleUpdate(update);
-      return c.json({ ok: true });
     });
   }
 

@@ -125,13 +125,12 @@ export class WebChatChannel implements Channel {
     const secret = randomBytes(32).toString("base64url");
     const id = sessionId(secret);
     if (
-      !(await openWebChatSession(
-        this.options.db,
+      !(await openWebChatSession(this.options.db, {
         id,
-        peerAddress(c),
-        sessionIdleDays * 86_400_000,
-        sessionsPerAddressPerHour,
-      ))
+        source: peerAddress(c),
+        idleMs: sessionIdleDays * 86_400_000,
+        perAddressPerHour: sessionsPerAddressPerHour,
+      }))
     )
       return undefined;
     setCookie(c, sessionCookie, secret, {
@@ -182,12 +181,12 @@ export class WebChatChannel implements Channel {
       if (!parsed.success) return c.json({ error: "invalid_input" }, 400);
       const { db } = this.options;
       if (!(await isDemoPerson(db, parsed.data.personId))) return c.json({ error: "not_found" }, 400);
-      const account = await ensureChatAccount(db, "web", session);
+      const account = await ensureChatAccount(db, { platform: "web", externalId: session });
       if (account.personId !== parsed.data.personId) {
         if (account.personId !== null) await unlinkAccount(db, account.id);
         // The demo links through the same code path a member uses, without typing the code.
         const code = await issueLinkCode(db, parsed.data.personId, { ttlDays: 1 });
-        await redeemLinkCode(db, account.id, code.code);
+        await redeemLinkCode(db, { accountId: account.id, code: code.code });
       }
       return c.json({ ok: true });
     });

@@ -214,7 +214,12 @@ export async function saveCredentials(
     sig,
   };
   if (expectedUpdatedAt !== undefined)
-    return await replaceChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now, expectedUpdatedAt);
+    return await replaceChannelSetting(db, {
+      key: credentialsSettingKey,
+      value: JSON.stringify(record),
+      now,
+      expectedUpdatedAt,
+    });
   await writeChannelSetting(db, credentialsSettingKey, JSON.stringify(record), now);
   return true;
 }

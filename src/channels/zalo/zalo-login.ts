@@ -2,13 +2,15 @@
  * The admin side of the Zalo personal account: `chihoi zalo login` (QR login), `chihoi zalo import`
  * (credentials extracted from a browser, for servers where QR login fails) and `chihoi zalo status`.
  *
- * The QR comes from Zalo as a PNG only (its payload is not given), so it is saved as a file and
- * drawn in the terminal from the PNG's own pixels: a small PNG decoder finds the modules through
- * the finder patterns and prints them with half-block characters, light on dark like
- * qrcode-terminal. When the picture cannot be read that way, only the file path is printed.
+ * The QR comes from Zalo as a PNG only (zca-js's QRCodeGenerated event gives the picture and a
+ * polling code, not the text the picture holds), so it is saved as a file, read with jsQR, and the
+ * text drawn again in the terminal with half-block characters, light on dark like qrcode-terminal.
+ * When the picture cannot be read, only the file path is printed.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { inflateSync } from "node:zlib";
+import jsqr from "jsqr";
+import { PNG } from "pngjs";
+import QRCode from "qrcode";
 import type { Database } from "../../storage/database.ts";
 import { bilingual, type Translate } from "../../lib/i18n.ts";
 import { recordAudit } from "../../domain/audit/audit-service.ts";
@@ -33,198 +35,35 @@ import type * as Zca from "../../../node_modules/zca-js/dist/index.js";
 
 // ────────────────────────────────────────────────────────────── QR from PNG
 
-interface Gray {
-  width: number;
-  height: number;
-  /** Luminance 0–255 per pixel, alpha composited over white. */
-  lum: Uint8Array;
-}
-
-const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** Decodes a non-interlaced PNG (any colour type, 1–16 bits) to luminance; null when it cannot. */
-export function decodePngGray(png: Buffer): Gray | null {
-  if (png.length < 33 || !png.subarray(0, 8).equals(pngSignature)) return null;
-  let width = 0,
-    height = 0,
-    depth = 0,
-    colour = 0,
-    interlace = 0;
-  let palette: Buffer | undefined;
-  let paletteAlpha: Buffer | undefined;
-  const idat: Buffer[] = [];
-  for (let at = 8; at + 8 <= png.length; ) {
-    const length = png.readUInt32BE(at);
-    const type = png.toString("latin1", at + 4, at + 8);
-    const data = png.subarray(at + 8, at + 8 + length);
-    at += 12 + length;
-    if (type === "IHDR") {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      depth = data[8]!;
-      colour = data[9]!;
-      interlace = data[12]!;
-    } else if (type === "PLTE") palette = data;
-    else if (type === "tRNS") paletteAlpha = data;
-    else if (type === "IDAT") idat.push(data);
-    else if (type === "IEND") break;
-  }
-  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colour];
-  if (
-    !width ||
-    !height ||
-    !channels ||
-    interlace !== 0 ||
-    ![1, 2, 4, 8, 16].includes(depth) ||
-    width * height > 25_000_000
-  )
-    return null;
-  let raw: Buffer;
+/** The text of the QR code in a PNG picture; null when the picture is not a readable QR code. */
+export function qrTextFromPng(png: Buffer): string | null {
+  let image: { width: number; height: number; data: Buffer };
   try {
-    raw = inflateSync(Buffer.concat(idat));
+    image = PNG.sync.read(png);
   } catch {
     return null;
   }
-  const bitsPerPixel = channels * depth;
-  const bpp = Math.max(1, bitsPerPixel >> 3);
-  const stride = Math.ceil((width * bitsPerPixel) / 8);
-  if (raw.length < height * (stride + 1)) return null;
-  const lines = Buffer.alloc(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)]!;
-    const src = y * (stride + 1) + 1;
-    const row = y * stride;
-    for (let i = 0; i < stride; i++) {
-      const x = raw[src + i]!;
-      const a = i >= bpp ? lines[row + i - bpp]! : 0;
-      const b = y > 0 ? lines[row - stride + i]! : 0;
-      const c = i >= bpp && y > 0 ? lines[row - stride + i - bpp]! : 0;
-      let v: number;
-      switch (filter) {
-        case 0:
-          v = x;
-          break;
-        case 1:
-          v = x + a;
-          break;
-        case 2:
-          v = x + b;
-          break;
-        case 3:
-          v = x + ((a + b) >> 1);
-          break;
-        case 4: {
-          const p = a + b - c;
-          const pa = Math.abs(p - a),
-            pb = Math.abs(p - b),
-            pc = Math.abs(p - c);
-          v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-          break;
-        }
-        default:
-          return null;
-      }
-      lines[row + i] = v & 0xff;
-    }
-  }
-  const max = (1 << Math.min(depth, 8)) - 1;
-  const sample = (row: number, index: number): number => {
-    if (depth === 16) return lines[row + index * 2]!;
-    if (depth === 8) return lines[row + index]!;
-    const bit = index * depth;
-    return (lines[row + (bit >> 3)]! >> (8 - depth - (bit & 7))) & max;
-  };
-  const lum = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * stride;
-    for (let x = 0; x < width; x++) {
-      let r: number,
-        g: number,
-        b: number,
-        alpha = 255;
-      const s = (k: number) => sample(row, x * channels + k);
-      if (colour === 3) {
-        const index = s(0);
-        if (!palette || index * 3 + 2 >= palette.length) return null;
-        r = palette[index * 3]!;
-        g = palette[index * 3 + 1]!;
-        b = palette[index * 3 + 2]!;
-        if (paletteAlpha && index < paletteAlpha.length) alpha = paletteAlpha[index]!;
-      } else if (colour === 0 || colour === 4) {
-        r = g = b = depth >= 8 ? s(0) : Math.round((s(0) * 255) / max);
-        if (colour === 4) alpha = s(1);
-      } else {
-        r = s(0);
-        g = s(1);
-        b = s(2);
-        if (colour === 6) alpha = s(3);
-      }
-      const l = 0.299 * r + 0.587 * g + 0.114 * b;
-      lum[y * width + x] = Math.round((l * alpha + 255 * (255 - alpha)) / 255);
-    }
-  }
-  return { width, height, lum };
+  // jsqr is CommonJS: Node hands its module.exports over as the default import, the function sits on .default.
+  const code = jsqr.default(
+    new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
+    image.width,
+    image.height,
+  );
+  return code ? code.data : null;
 }
 
-function isFinder(m: boolean[][], top: number, left: number): boolean {
-  for (let r = 0; r < 7; r++)
-    for (let c = 0; c < 7; c++) {
-      const ring = Math.max(Math.abs(r - 3), Math.abs(c - 3));
-      if (m[top + r]?.[left + c] !== (ring !== 2)) return false;
-    }
-  return true;
-}
-
-/** The module matrix (true = dark) of the QR code in an image, found through its finder patterns. */
-export function qrMatrixFromPng(png: Buffer): boolean[][] | null {
-  const img = decodePngGray(png);
-  if (!img) return null;
-  const dark = (x: number, y: number) => img.lum[Math.floor(y) * img.width + Math.floor(x)]! < 128;
-  let y0 = -1,
-    x0 = -1;
-  for (let y = 0; y < img.height && y0 < 0; y++)
-    for (let x = 0; x < img.width; x++)
-      if (dark(x, y)) {
-        y0 = y;
-        x0 = x;
-        break;
-      }
-  if (y0 < 0) return null;
-  let run = 0;
-  while (x0 + run < img.width && dark(x0 + run, y0)) run++;
-  let x1 = img.width - 1;
-  while (x1 > x0 && !dark(x1, y0)) x1--;
-  const approx = (x1 - x0 + 1) / (run / 7);
-  const size = 21 + 4 * Math.round((approx - 21) / 4);
-  if (size < 21 || size > 177 || Math.abs(size - approx) > 1.5) return null;
-  const step = (x1 - x0 + 1) / size;
-  if (y0 + size * step > img.height + 1) return null;
-  const m: boolean[][] = [];
-  for (let r = 0; r < size; r++) {
-    const row: boolean[] = [];
-    for (let c = 0; c < size; c++)
-      row.push(dark(Math.min(img.width - 1, x0 + (c + 0.5) * step), Math.min(img.height - 1, y0 + (r + 0.5) * step)));
-    m.push(row);
-  }
-  if (!isFinder(m, 0, 0) || !isFinder(m, 0, size - 7) || !isFinder(m, size - 7, 0)) return null;
-  return m;
-}
-
-/** Terminal drawing of a QR matrix: light modules as blocks (for dark terminals), two rows a line. */
-export function renderQrMatrix(m: boolean[][], quiet = 2): string {
-  const size = m.length;
-  const light = (r: number, c: number) => r < 0 || c < 0 || r >= size || c >= size || !m[r]![c];
-  const lines: string[] = [];
-  for (let r = -quiet; r < size + quiet; r += 2) {
-    let line = "";
-    for (let c = -quiet; c < size + quiet; c++) {
-      const top = light(r, c);
-      const bottom = light(r + 1, c);
-      line += top && bottom ? "█" : top ? "▀" : bottom ? "▄" : " ";
-    }
-    lines.push(line);
-  }
-  return lines.join("\n");
+/**
+ * A QR code of `text` for the terminal: light modules as blocks, two rows a line (for dark
+ * terminals, like qrcode-terminal), with a quiet zone of two modules.
+ */
+export async function terminalQr(text: string): Promise<string> {
+  const drawing = await QRCode.toString(text, {
+    type: "utf8",
+    errorCorrectionLevel: "M",
+    margin: 2,
+    color: { dark: "#ffffff", light: "#000000" },
+  });
+  return drawing.replace(/\n+$/, "");
 }
 
 // ────────────────────────────────────────────────────────────── login
@@ -286,9 +125,9 @@ export async function runZaloLogin(options: ZaloLoginOptions): Promise<ZaloLogin
         case zca.LoginQRCallbackEventType.QRCodeGenerated: {
           const png = Buffer.from(event.data.image, "base64");
           writeFileSync(qrPngPath, png);
-          const matrix = qrMatrixFromPng(png);
+          const text = qrTextFromPng(png);
           out(t("cli.zalo_login_scan"));
-          if (matrix) out(renderQrMatrix(matrix));
+          if (text) out(await terminalQr(text));
           out(t("cli.zalo_login_qr_saved", { path: qrPngPath }));
           return;
         }

@@ -19,11 +19,13 @@ import {
   getMeeting,
   invitees,
   listUnitMeetings,
+  meetingText,
   moveMeeting,
   type MeetingRow,
 } from "../../domain/meetings/meeting-service.ts";
+import { tallyText } from "../../domain/meetings/meeting-messages.ts";
 import { movedTallyAt } from "../../domain/meetings/reminder-plan.ts";
-import { attendanceOf, meetingTally, recordAttendance, type Named } from "../../domain/meetings/rsvp-service.ts";
+import { attendanceOf, meetingTally, recordAttendance } from "../../domain/meetings/rsvp-service.ts";
 import { getPerson } from "../../domain/people/people-service.ts";
 import { encodePayload, type PayloadOf } from "../../domain/payloads.ts";
 import type { Turn } from "../turn.ts";
@@ -163,31 +165,16 @@ async function listMeetings(turn: Turn): Promise<void> {
   turn.reply([turn.t("meetings.list_header"), ...lines, "", turn.t("meetings.list_hint")].join("\n"));
 }
 
-function names(list: Named[]): string {
-  return list.length ? list.map((p) => p.fullName).join(", ") : "—";
-}
-
 export async function sendTally(turn: Turn, meeting: MeetingRow): Promise<void> {
-  const tally = await meetingTally(turn.db, meeting.id);
-  const lines = [
-    turn.t("meetings.tally_header", {
-      title: meeting.title,
-      when: when(turn, meeting.startsAt),
-      invited: tally.invited,
-    }),
-    turn.t("meetings.tally_attend", { count: tally.attend.length, names: names(tally.attend) }),
-    turn.t("meetings.tally_absent", {
-      count: tally.absent.length,
-      names: tally.absent.length
-        ? tally.absent.map((p) => (p.reason ? `${p.fullName} (${p.reason})` : p.fullName)).join(", ")
-        : "—",
-    }),
-    turn.t("meetings.tally_unsure", { count: tally.unsure.length, names: names(tally.unsure) }),
-    turn.t("meetings.tally_none", { count: tally.noAnswer.length, names: names(tally.noAnswer) }),
-  ];
-  if (tally.notLinked) lines.push(turn.t("meetings.tally_not_linked", { count: tally.notLinked }));
-  if (tally.came) lines.push(turn.t("meetings.tally_came", { count: tally.came.length, invited: tally.invited }));
-  turn.reply(lines.join("\n"), undefined, { type: "Meeting", id: meeting.id });
+  const text = tallyText({
+    tally: await meetingTally(turn.db, meeting.id),
+    meeting: await meetingText(turn.db, meeting),
+    locale: turn.locale,
+    timeZone: turn.settings.timeZone,
+    // Asked for: every name, not the first TALLY_NAMES_SHOWN of the tally sent unasked.
+    namesShown: Number.POSITIVE_INFINITY,
+  });
+  turn.reply(text, undefined, { type: "Meeting", id: meeting.id });
 }
 
 // ---- guided creation -------------------------------------------------------------------------
@@ -439,13 +426,12 @@ async function showAttendance(turn: Turn, draft: AttendanceDraft): Promise<void>
 async function saveAttendance(turn: Turn, draft: AttendanceDraft): Promise<void> {
   await turn.closeQuestion("attendance");
   try {
-    const result = await recordAttendance(
-      turn.db,
-      draft.meetingId,
-      draft.present,
-      personActor(turn.person!.id),
-      turn.now,
-    );
+    const result = await recordAttendance(turn.db, {
+      meetingId: draft.meetingId,
+      presentPersonIds: draft.present,
+      actor: personActor(turn.person!.id),
+      now: turn.now,
+    });
     turn.concerns("Meeting", draft.meetingId);
     turn.reply(
       turn.t("meetings.attendance_saved", {

@@ -299,7 +299,12 @@ async function finish(turn: Turn, draft: Draft, send: boolean): Promise<void> {
 
 async function confirmRead(turn: Turn, directive: DirectiveRow): Promise<void> {
   try {
-    const { alreadyRead } = await markRead(turn.db, directive.id, turn.person!.id, turn.account.id, turn.now);
+    const { alreadyRead } = await markRead(turn.db, {
+      directiveId: directive.id,
+      personId: turn.person!.id,
+      viaAccountId: turn.account.id,
+      now: turn.now,
+    });
     await turn.closeQuestion("directive");
     turn.concerns("Directive", directive.id);
     turn.reply(alreadyRead ? turn.t("vanban.already_read") : turn.t("vanban.read_thanks", { title: directive.title }));

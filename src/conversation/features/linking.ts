@@ -22,7 +22,12 @@ async function announceLink(turn: Turn, result: LinkResult, by: "code" | "contac
   turn.reply(turn.t(result.newlyLinked ? "chat.linked" : "chat.already_linked", { name: result.fullName }));
   if (!result.newlyLinked) return;
   // An official's identity is worth taking over: their other accounts and their admins hear of it.
-  await announcePrivilegedLink(turn.db, result.personId, turn.account.id, turn.now, turn.settings.timeZone);
+  await announcePrivilegedLink(turn.db, {
+    personId: result.personId,
+    accountId: turn.account.id,
+    now: turn.now,
+    timeZone: turn.settings.timeZone,
+  });
   await recordAudit(
     turn.db,
     {
@@ -40,7 +45,11 @@ async function announceLink(turn: Turn, result: LinkResult, by: "code" | "contac
 export async function linkWithCode(turn: Turn, code: string): Promise<void> {
   try {
     const options = { source: turn.message.sourceAddress ?? null, limits: turn.settings.linkGuessLimits };
-    await announceLink(turn, await redeemLinkCode(turn.db, turn.account.id, code, turn.now, options), "code");
+    await announceLink(
+      turn,
+      await redeemLinkCode(turn.db, { accountId: turn.account.id, code, now: turn.now, ...options }),
+      "code",
+    );
   } catch (error) {
     if (!isAppError(error)) throw error;
     turn.reply(turn.errorText(error));

@@ -208,7 +208,7 @@ export async function handleRsvpIntent(turn: Turn, intent: Intent): Promise<bool
       turn.reply(turn.t("meetings.reason_skipped"));
       return true;
     }
-    await setRsvpReason(turn.db, meetingId, turn.person.id, reason, personActor(turn.person.id));
+    await setRsvpReason(turn.db, { meetingId, personId: turn.person.id, reason, actor: personActor(turn.person.id) });
     turn.concerns("Meeting", meetingId);
     turn.reply(turn.t("meetings.reason_saved", { reason: reason.slice(0, 500) }), undefined, {
       type: "Meeting",

@@ -215,7 +215,7 @@ function idArg(turn: Turn, args: string, command: string): number | undefined {
 
 async function answer(turn: Turn, id: number, text: string): Promise<void> {
   await guard(turn, async () => {
-    await answerTicket(turn.db, id, turn.person!.id, text, turn.now);
+    await answerTicket(turn.db, { ticketId: id, personId: turn.person!.id, text, now: turn.now });
     turn.concerns("Ticket", id);
     turn.reply(turn.t("ykien.answered", { id }));
   });
@@ -223,7 +223,7 @@ async function answer(turn: Turn, id: number, text: string): Promise<void> {
 
 async function escalate(turn: Turn, id: number, note: string | null): Promise<void> {
   await guard(turn, async () => {
-    const ticket = await escalateTicket(turn.db, id, turn.person!.id, note, turn.now);
+    const ticket = await escalateTicket(turn.db, { ticketId: id, personId: turn.person!.id, note, now: turn.now });
     turn.reply(turn.t("ykien.escalated", { id, unit: (await getUnit(turn.db, ticket.unitId)).name }));
   });
 }
@@ -251,14 +251,14 @@ export async function runTicketCommand(turn: Turn, name: string, args: string): 
       return answer(turn, id, rest);
     case "nhan":
       return guard(turn, async () => {
-        await takeTicket(turn.db, id, turn.person!.id, turn.now);
+        await takeTicket(turn.db, { ticketId: id, personId: turn.person!.id, now: turn.now });
         turn.reply(turn.t("ykien.taken", { id }));
       });
     case "chuyen":
       return escalate(turn, id, rest || null);
     case "dong":
       return guard(turn, async () => {
-        await closeTicket(turn.db, id, turn.person!.id, turn.now);
+        await closeTicket(turn.db, { ticketId: id, personId: turn.person!.id, now: turn.now });
         turn.reply(turn.t("ykien.closed", { id }));
       });
   }
@@ -288,7 +288,12 @@ export async function continueTicketFlow(turn: Turn, text: string): Promise<bool
 
 async function feedback(turn: Turn, id: number, satisfied: boolean): Promise<void> {
   await guard(turn, async () => {
-    const ticket = await recordSatisfaction(turn.db, id, turn.person!.id, satisfied, turn.now);
+    const ticket = await recordSatisfaction(turn.db, {
+      ticketId: id,
+      personId: turn.person!.id,
+      satisfied,
+      now: turn.now,
+    });
     await turn.closeQuestion("ticket_feedback");
     turn.concerns("Ticket", id);
     if (satisfied || ticket.status === "closed") return turn.reply(turn.t("ykien.feedback_thanks", { id }));
@@ -307,7 +312,13 @@ async function feedback(turn: Turn, id: number, satisfied: boolean): Promise<voi
 /** Adds the member's text to their ticket and says so. */
 async function addToTicket(turn: Turn, id: number, text: string): Promise<void> {
   await guard(turn, async () => {
-    await addMemberMessage(turn.db, id, turn.person!.id, text, turn.logId, turn.now);
+    await addMemberMessage(turn.db, {
+      ticketId: id,
+      personId: turn.person!.id,
+      text,
+      messageLogId: turn.logId,
+      now: turn.now,
+    });
     turn.concerns("Ticket", id);
     // Further lines within the next minutes go to the same concern.
     await turn.ask(
@@ -362,7 +373,13 @@ export async function memberFollowUp(turn: Turn, text: string): Promise<boolean>
   const ticket = await getTicket(turn.db, entity.entityId);
   if (ticket.personId !== turn.person.id) return false;
   await guard(turn, async () => {
-    await addMemberMessage(turn.db, ticket.id, turn.person!.id, text, turn.logId, turn.now);
+    await addMemberMessage(turn.db, {
+      ticketId: ticket.id,
+      personId: turn.person!.id,
+      text,
+      messageLogId: turn.logId,
+      now: turn.now,
+    });
     turn.concerns("Ticket", ticket.id);
     turn.reply(turn.t("ykien.member_followup", { id: ticket.id }));
   });

@@ -72,10 +72,7 @@ export async function assertActorCan(
 /** The person themself, or someone with `permission` on the unit: for acts done on a member's behalf. */
 export async function assertSelfOr(
   db: Database,
-  actor: Actor,
-  personId: number,
-  permission: Permission,
-  unitId: number,
+  { actor, personId, permission, unitId }: { actor: Actor; personId: number; permission: Permission; unitId: number },
 ): Promise<void> {
   if (actor.kind === "person" && actor.personId === personId) return;
   await assertActorCan(db, actor, permission, unitId);

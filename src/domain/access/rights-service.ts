@@ -182,7 +182,8 @@ export async function revokeRight(
   const actor = actorOf(actorId, source);
   await assertMayAssign(db, actor, unit.id, input.role);
   return db.transaction(async () => {
-    const removed = (await removeMembership(db, actor, input.personId, unit.id, input.role)) > 0;
+    const removed =
+      (await removeMembership(db, { actor, personId: input.personId, unitId: unit.id, role: input.role })) > 0;
     if (removed)
       await recordAudit(
         db,

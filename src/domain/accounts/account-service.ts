@@ -96,10 +96,12 @@ const reachableAccount = prepared((k, p: Slots<{ personId: number }>) =>
 /** Finds or creates the account of a platform user and notes when it was last seen. */
 export async function ensureChatAccount(
   db: Database,
-  platform: Platform,
-  externalId: string,
-  displayName: string | null = null,
-  now = new Date(),
+  {
+    platform,
+    externalId,
+    displayName = null,
+    now = new Date(),
+  }: { platform: Platform; externalId: string; displayName?: string | null; now?: Date },
 ): Promise<ChatAccountRow> {
   // Most messages come from an account seen a moment ago: read it without writing.
   const seen = accountRow(await accountByExternalId.first(db, { platform, externalId }));

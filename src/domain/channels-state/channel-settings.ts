@@ -33,10 +33,7 @@ export async function writeChannelSetting(db: Database, key: string, value: stri
  */
 export async function replaceChannelSetting(
   db: Database,
-  key: string,
-  value: string,
-  now: Date,
-  expectedUpdatedAt: number | null,
+  { key, value, now, expectedUpdatedAt }: { key: string; value: string; now: Date; expectedUpdatedAt: number | null },
 ): Promise<boolean> {
   if (expectedUpdatedAt === null) {
     const row = await db.kysely

@@ -199,10 +199,12 @@ const dueQ = perEngine((engine) =>
  */
 export async function dueCandidates(
   db: Database,
-  platform: string,
-  now: Date,
-  limit: number,
-  excludeChats: Iterable<string> = [],
+  {
+    platform,
+    now,
+    limit,
+    excludeChats = [],
+  }: { platform: string; now: Date; limit: number; excludeChats?: Iterable<string> },
 ): Promise<OutboxRow[]> {
   const rows = await dueQ(db).all(db, {
     platform,
@@ -367,10 +369,12 @@ export async function recordSends(db: Database, workerId: string, sends: readonl
 /** Marks a claimed row sent (only if this worker still holds it) and records the attempt. */
 export async function markSent(
   db: Database,
-  id: number,
-  workerId: string,
-  platformMessageId: string | null,
-  now = new Date(),
+  {
+    id,
+    workerId,
+    platformMessageId,
+    now = new Date(),
+  }: { id: number; workerId: string; platformMessageId: string | null; now?: Date },
 ): Promise<boolean> {
   return (await recordSends(db, workerId, [{ id, platformMessageId, at: now, log: [] }])) > 0;
 }
@@ -378,12 +382,20 @@ export async function markSent(
 /** Puts a claimed row back to pending, to be tried at `notBefore`. */
 export async function reschedule(
   db: Database,
-  id: number,
-  /** rate_limited and platform_down do not spend the message's attempts. */
-  outcome: "retry" | "rate_limited" | "platform_down",
-  notBefore: Date,
-  now: Date,
-  detail: AttemptDetail = {},
+  {
+    id,
+    outcome,
+    notBefore,
+    now,
+    detail = {},
+  }: {
+    id: number;
+    /** rate_limited and platform_down do not spend the message's attempts. */
+    outcome: "retry" | "rate_limited" | "platform_down";
+    notBefore: Date;
+    now: Date;
+    detail?: AttemptDetail;
+  },
 ): Promise<void> {
   const refund = outcome === "rate_limited" || outcome === "platform_down";
   await db.transaction(async () => {
@@ -446,10 +458,17 @@ export async function unclaim(
 /** Ends a row without sending it: failed (gave up), unreachable (blocked, deactivated) or expired (no longer worth sending). */
 export async function markFinal(
   db: Database,
-  id: number,
-  status: "failed" | "unreachable" | "expired",
-  now: Date,
-  detail: { errorCode?: number; error?: string } = {},
+  {
+    id,
+    status,
+    now,
+    detail = {},
+  }: {
+    id: number;
+    status: "failed" | "unreachable" | "expired";
+    now: Date;
+    detail?: { errorCode?: number; error?: string };
+  },
 ): Promise<void> {
   await db.transaction(async () => {
     await db.kysely

@@ -285,10 +285,12 @@ function copyState(delivery: string, outbox: string | null): CopyState {
  */
 export async function directiveNonReaders(
   db: Database,
-  actor: Actor,
-  directiveId: number,
-  unitId: number,
-  page: { limit?: number; offset?: number } = {},
+  {
+    actor,
+    directiveId,
+    unitId,
+    page = {},
+  }: { actor: Actor; directiveId: number; unitId: number; page?: { limit?: number; offset?: number } },
 ): Promise<{ rows: NonReader[]; total: number }> {
   const view = await openDirective(db, actor, directiveId, unitId);
   const [lo, hi] = subtreeRange(view.unit.path);

@@ -577,11 +577,19 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
  */
 export async function offerQuestionToMany<QDB, QTB extends keyof QDB>(
   db: Database,
-  accounts: SelectQueryBuilder<QDB, QTB, { chatAccountId: number | null }>,
-  kind: string,
-  data: Record<string, unknown>,
-  expiresAt: number,
-  now: number,
+  {
+    accounts,
+    kind,
+    data,
+    expiresAt,
+    now,
+  }: {
+    accounts: SelectQueryBuilder<QDB, QTB, { chatAccountId: number | null }>;
+    kind: string;
+    data: Record<string, unknown>;
+    expiresAt: number;
+    now: number;
+  },
 ): Promise<void> {
   await db.kysely
     .insertInto("ConversationState")
@@ -684,18 +692,17 @@ export async function sendDirective(
       .where("directiveId", "=", directive.id)
       .where("status", "=", "queued")
       .execute();
-    await offerQuestionToMany(
-      db,
-      db.kysely
+    await offerQuestionToMany(db, {
+      accounts: db.kysely
         .selectFrom("DirectiveDelivery as d")
         .select("d.chatAccountId")
         .where("d.directiveId", "=", directive.id)
         .where("d.status", "=", "queued"),
-      "directive",
-      { directiveId: directive.id, choices: [encodePayload({ kind: "read", directiveId: directive.id })] },
-      now + (directive.reminderDays + 7) * DAY_MS,
+      kind: "directive",
+      data: { directiveId: directive.id, choices: [encodePayload({ kind: "read", directiveId: directive.id })] },
+      expiresAt: now + (directive.reminderDays + 7) * DAY_MS,
       now,
-    );
+    });
     const counts = await db.kysely
       .selectFrom("DirectiveDelivery")
       .select((eb) => [
@@ -712,25 +719,23 @@ export async function sendDirective(
       .set({ status: "sending", sentAt: now })
       .where("id", "=", directive.id)
       .execute();
-    await scheduleJob(
-      db,
-      "directive_progress",
-      directive.id,
-      now + progressFirstDelayMs,
-      `directive_progress:${directive.id}:1`,
-      null,
+    await scheduleJob(db, {
+      kind: "directive_progress",
+      directiveId: directive.id,
+      dueAt: now + progressFirstDelayMs,
+      dedupeKey: `directive_progress:${directive.id}:1`,
+      expiresAt: null,
       now,
-    );
+    });
     const reminderAt = now + directive.reminderDays * DAY_MS;
-    await scheduleJob(
-      db,
-      "directive_reminder",
-      directive.id,
-      reminderAt,
-      `directive_reminder:${directive.id}`,
-      reminderAt + 2 * DAY_MS,
+    await scheduleJob(db, {
+      kind: "directive_reminder",
+      directiveId: directive.id,
+      dueAt: reminderAt,
+      dedupeKey: `directive_reminder:${directive.id}`,
+      expiresAt: reminderAt + 2 * DAY_MS,
       now,
-    );
+    });
     // Who hears about progress: the sender, on the account they sent from when it is theirs.
     const senderAccount =
       ctx.senderAccountId != null
@@ -768,12 +773,14 @@ export async function sendDirective(
 /** Adds a ScheduledJob about a directive (a no-op when its dedupe key exists). */
 export async function scheduleJob(
   db: Database,
-  kind: string,
-  directiveId: number,
-  dueAt: number,
-  dedupeKey: string,
-  expiresAt: number | null,
-  now: number,
+  {
+    kind,
+    directiveId,
+    dueAt,
+    dedupeKey,
+    expiresAt,
+    now,
+  }: { kind: string; directiveId: number; dueAt: number; dedupeKey: string; expiresAt: number | null; now: number },
 ): Promise<void> {
   await db.kysely
     .insertInto("ScheduledJob")
@@ -928,10 +935,12 @@ export async function directiveProgress(db: Database, directiveId: number): Prom
  */
 export async function markRead(
   db: Database,
-  directiveId: number,
-  personId: number,
-  viaAccountId: number | null,
-  now: Date,
+  {
+    directiveId,
+    personId,
+    viaAccountId,
+    now,
+  }: { directiveId: number; personId: number; viaAccountId: number | null; now: Date },
 ): Promise<{ alreadyRead: boolean }> {
   return await db.transaction(async () => {
     const row = await db.kysely

@@ -39,10 +39,12 @@ export async function isGroupAllowed(db: Database, platform: string, externalId:
 /** Notes a group the bot heard from (not allowed until an admin allows it); keeps its latest title. Returns it. */
 export async function noteGroup(
   db: Database,
-  platform: string,
-  externalId: string,
-  title: string | null,
-  now = new Date(),
+  {
+    platform,
+    externalId,
+    title,
+    now = new Date(),
+  }: { platform: string; externalId: string; title: string | null; now?: Date },
 ): Promise<ChatGroupRow> {
   return await db.kysely
     .insertInto("ChatGroup")

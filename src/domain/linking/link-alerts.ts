@@ -78,10 +78,7 @@ export async function notifyAdminsOfGuessLimit(db: Database, limit: number, now:
  */
 export async function announcePrivilegedLink(
   db: Database,
-  personId: number,
-  accountId: number,
-  now: Date,
-  timeZone: string,
+  { personId, accountId, now, timeZone }: { personId: number; accountId: number; now: Date; timeZone: string },
 ): Promise<number> {
   const roles = await db.kysely
     .selectFrom("Membership as m")

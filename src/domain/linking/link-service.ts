@@ -329,10 +329,7 @@ export interface RedeemOptions {
  */
 export async function redeemLinkCode(
   db: Database,
-  accountId: number,
-  code: string,
-  now = new Date(),
-  options: RedeemOptions = {},
+  { accountId, code, now = new Date(), ...options }: { accountId: number; code: string; now?: Date } & RedeemOptions,
 ): Promise<LinkResult> {
   const limits = options.limits ?? defaultGuessLimits;
   const source = options.source ?? null;

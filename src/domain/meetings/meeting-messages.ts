@@ -43,13 +43,19 @@ function rsvpChoiceButtons(t: ReturnType<typeof translator>, meetingId: number):
  * A message asking for an RSVP, with the three choices: the reminder, the nudge to those who have
  * not answered, or the notice that the meeting moved (`previousStartsAt` required).
  */
-export function rsvpRequestBody(
-  kind: "reminder" | "nudge" | "moved",
-  meetingId: number,
-  meeting: MeetingText & { previousStartsAt?: number | null },
-  locale: Locale | string,
-  timeZone: string,
-): OutboxBody {
+export function rsvpRequestBody({
+  kind,
+  meetingId,
+  meeting,
+  locale,
+  timeZone,
+}: {
+  kind: "reminder" | "nudge" | "moved";
+  meetingId: number;
+  meeting: MeetingText & { previousStartsAt?: number | null };
+  locale: Locale | string;
+  timeZone: string;
+}): OutboxBody {
   const t = translator(locale);
   const params = { title: meeting.title, unit: meeting.unitName };
   const head =
@@ -74,21 +80,45 @@ export function cancelledBody(meeting: MeetingText, locale: Locale | string, tim
   return { text, locale: locale === "en" ? "en" : "vi" };
 }
 
-/** At most this many names per category in a tally message (the rest are counted). */
+/** At most this many names per category in the tally sent to the cadres (the rest are counted). */
 export const TALLY_NAMES_SHOWN = 20;
 
-function nameList(t: ReturnType<typeof translator>, people: (Named & { reason?: string | null })[]): string {
+function nameList(
+  t: ReturnType<typeof translator>,
+  people: (Named & { reason?: string | null })[],
+  namesShown: number,
+): string {
   if (!people.length) return t("reminders.tally.nobody");
   const shown = people
-    .slice(0, TALLY_NAMES_SHOWN)
+    .slice(0, namesShown)
     .map((p) => (p.reason ? t("reminders.tally.with_reason", { name: p.fullName, reason: p.reason }) : p.fullName));
   const more = people.length - shown.length;
   return more > 0 ? `${shown.join(", ")} ${t("reminders.tally.more", { count: more })}` : shown.join(", ");
 }
 
-/** The answers so far, for the cadres: counts and names per category, and how many are not linked. */
-export function tallyBody(tally: Tally, meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
+export interface TallyTextOptions {
+  tally: Tally;
+  meeting: MeetingText;
+  locale: Locale | string;
+  timeZone: string;
+  /** Names listed per category before "and N others" (default TALLY_NAMES_SHOWN). */
+  namesShown?: number;
+}
+
+/**
+ * The answers so far, as the cadres read them in chat, in the CLI and in the tally sent before the
+ * meeting: counts and names per category (with the reasons given for absences), how many are not
+ * linked, and who came once attendance is recorded.
+ */
+export function tallyText({
+  tally,
+  meeting,
+  locale,
+  timeZone,
+  namesShown = TALLY_NAMES_SHOWN,
+}: TallyTextOptions): string {
   const t = translator(locale);
+  const names = (people: (Named & { reason?: string | null })[]) => nameList(t, people, namesShown);
   const lines = [
     t("reminders.tally.head", {
       title: meeting.title,
@@ -96,13 +126,19 @@ export function tallyBody(tally: Tally, meeting: MeetingText, locale: Locale | s
       when: formatMeetingTime(new Date(meeting.startsAt), timeZone, locale),
     }),
     t("reminders.tally.invited", { count: tally.invited }),
-    t("reminders.tally.attend", { n: tally.attend.length, names: nameList(t, tally.attend) }),
-    t("reminders.tally.absent", { n: tally.absent.length, names: nameList(t, tally.absent) }),
-    t("reminders.tally.unsure", { n: tally.unsure.length, names: nameList(t, tally.unsure) }),
-    t("reminders.tally.no_answer", { n: tally.noAnswer.length, names: nameList(t, tally.noAnswer) }),
+    t("reminders.tally.attend", { n: tally.attend.length, names: names(tally.attend) }),
+    t("reminders.tally.absent", { n: tally.absent.length, names: names(tally.absent) }),
+    t("reminders.tally.unsure", { n: tally.unsure.length, names: names(tally.unsure) }),
+    t("reminders.tally.no_answer", { n: tally.noAnswer.length, names: names(tally.noAnswer) }),
   ];
   if (tally.notLinked > 0) lines.push(t("reminders.tally.not_linked", { count: tally.notLinked }));
-  return { text: lines.join("\n"), locale: locale === "en" ? "en" : "vi" };
+  if (tally.came) lines.push(t("reminders.tally.came", { count: tally.came.length, invited: tally.invited }));
+  return lines.join("\n");
+}
+
+/** The tally sent to the cadres before the meeting (see tallyText). */
+export function tallyBody(tally: Tally, meeting: MeetingText, locale: Locale | string, timeZone: string): OutboxBody {
+  return { text: tallyText({ tally, meeting, locale, timeZone }), locale: locale === "en" ? "en" : "vi" };
 }
 
 /** After the meeting: asks a cadre to record who came with "/diemdanh <id>". */

@@ -23,7 +23,7 @@ import { recordAudit } from "../audit/audit-service.ts";
 import { getPerson } from "../people/people-service.ts";
 import { getUnit } from "../units/unit-service.ts";
 import { deliveryAccount } from "../accounts/account-service.ts";
-import { enqueue, priorities } from "../deliveries/outbox-service.ts";
+import { enqueue, priorities, type OutboxBody } from "../deliveries/outbox-service.ts";
 import { offerQuestion } from "../conversation-state.ts";
 import { assertRecurrenceFires, expandOccurrences, type RecurrenceRule, type SeriesSpec } from "./recurrence.ts";
 import { planJobs, skipPendingJobs } from "./reminder-plan.ts";
@@ -510,8 +510,34 @@ async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext
     .where((eb) => eb(jsonText(db.engine, eb.ref("data"), "meetingId"), "=", String(meeting.id)))
     .execute();
   const text = await meetingText(db, meeting);
+  return await notifyPeople(db, {
+    meetingId: meeting.id,
+    people,
+    body: (locale) => cancelledBody(text, locale, ctx.timeZone),
+    dedupeKey: (personId) => `meeting:${meeting.id}:cancelled:p:${personId}`,
+    now: ctx.now,
+  });
+}
+
+interface MeetingNotice {
+  meetingId: number;
+  people: readonly number[];
+  /** The notice in a person's language. */
+  body: (locale: string) => OutboxBody;
+  /** One key per person (and notice): a notice already queued is not queued again. */
+  dedupeKey: (personId: number) => string;
+  now: Date;
+  /** After a notice was queued to the person's account. */
+  afterQueued?: (accountId: number) => Promise<void>;
+}
+
+/**
+ * Queues a notice about a meeting to each person who has a reachable chat account, in their
+ * language; people without one are skipped. Returns how many notices were queued.
+ */
+async function notifyPeople(db: Database, notice: MeetingNotice): Promise<number> {
   let notified = 0;
-  for (const personId of people) {
+  for (const personId of notice.people) {
     const account = await deliveryAccount(db, personId);
     if (!account) continue;
     const locale = (await getPerson(db, personId)).locale;
@@ -523,14 +549,16 @@ async function cancelInside(db: Database, meeting: MeetingRow, ctx: ActorContext
         chatAccountId: account.id,
         personId,
         priority: priorities.normal,
-        body: cancelledBody(text, locale, ctx.timeZone),
+        body: notice.body(locale),
         entityType: "Meeting",
-        entityId: meeting.id,
-        dedupeKey: `meeting:${meeting.id}:cancelled:p:${personId}`,
+        entityId: notice.meetingId,
+        dedupeKey: notice.dedupeKey(personId),
       },
-      ctx.now,
+      notice.now,
     );
-    if (id !== null) notified++;
+    if (id === null) continue;
+    notified++;
+    await notice.afterQueued?.(account.id);
   }
   return notified;
 }
@@ -603,30 +631,21 @@ export async function moveMeeting(
     const moved = await getMeeting(db, meetingId);
     const text = { ...(await meetingText(db, moved)), previousStartsAt: meeting.startsAt };
     const choices = rsvpPayloads(meetingId);
-    let notified = 0;
-    for (const personId of people) {
-      const account = await deliveryAccount(db, personId);
-      if (!account) continue;
-      const locale = (await getPerson(db, personId)).locale;
-      const id = await enqueue(
-        db,
-        {
-          platform: account.platform,
-          chatId: account.externalId,
-          chatAccountId: account.id,
-          personId,
-          priority: priorities.normal,
-          body: rsvpRequestBody("moved", meetingId, text, locale, ctx.timeZone),
-          entityType: "Meeting",
-          entityId: meetingId,
-          dedupeKey: movedNoticeKey(meetingId, startsAt, now, personId),
-        },
-        ctx.now,
-      );
-      if (id === null) continue;
-      notified++;
-      await offerQuestion(db, account.id, "rsvp", { meetingId, choices }, new Date(startsAt), ctx.now);
-    }
+    const notified = await notifyPeople(db, {
+      meetingId,
+      people,
+      body: (locale) => rsvpRequestBody({ kind: "moved", meetingId, meeting: text, locale, timeZone: ctx.timeZone }),
+      dedupeKey: (personId) => movedNoticeKey(meetingId, startsAt, now, personId),
+      now: ctx.now,
+      afterQueued: (accountId) =>
+        offerQuestion(db, {
+          chatAccountId: accountId,
+          kind: "rsvp",
+          data: { meetingId, choices },
+          expiresAt: new Date(startsAt),
+          now: ctx.now,
+        }),
+    });
     await audit(db, ctx, "meeting.move", "Meeting", meetingId, { from: meeting.startsAt, to: startsAt, notified });
     return { meeting: moved, notified };
   });

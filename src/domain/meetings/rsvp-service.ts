@@ -68,7 +68,12 @@ export async function recordRsvp(
     const meeting = await getMeeting(db, input.meetingId);
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     if (now.getTime() >= meeting.endsAt) throw new AppError("meeting_finished", {});
-    await assertSelfOr(db, input.actor, input.personId, "manage_meetings", meeting.unitId);
+    await assertSelfOr(db, {
+      actor: input.actor,
+      personId: input.personId,
+      permission: "manage_meetings",
+      unitId: meeting.unitId,
+    });
     if (!(await isInvited(db, meeting, input.personId))) throw new AppError("forbidden", {});
     const recordedById =
       input.actor.kind === "person" && input.actor.personId === input.personId ? null : actorPersonId(input.actor);
@@ -163,16 +168,13 @@ const upsertRsvp = prepared(
  */
 export async function setRsvpReason(
   db: Database,
-  meetingId: number,
-  personId: number,
-  reason: string,
-  actor: Actor,
+  { meetingId, personId, reason, actor }: { meetingId: number; personId: number; reason: string; actor: Actor },
 ): Promise<void> {
   const text = cleanReason(reason);
   if (!text) throw new AppError("invalid_input", { field: "reason" });
   await db.transaction(async () => {
     const meeting = await getMeeting(db, meetingId);
-    await assertSelfOr(db, actor, personId, "manage_meetings", meeting.unitId);
+    await assertSelfOr(db, { actor, personId, permission: "manage_meetings", unitId: meeting.unitId });
     if (meeting.status === "cancelled") throw new AppError("meeting_cancelled", {});
     const r = await db.kysely
       .updateTable("Rsvp")
@@ -321,10 +323,12 @@ export async function meetingTally(db: Database, meetingId: number): Promise<Tal
  */
 export async function recordAttendance(
   db: Database,
-  meetingId: number,
-  presentPersonIds: number[],
-  actor: Actor,
-  now: Date,
+  {
+    meetingId,
+    presentPersonIds,
+    actor,
+    now,
+  }: { meetingId: number; presentPersonIds: number[]; actor: Actor; now: Date },
 ): Promise<{ present: number; absent: number }> {
   const byPersonId = actorPersonId(actor);
   return await db.transaction(async () => {

@@ -95,10 +95,7 @@ export async function createPerson(db: Database, input: PersonInput, now = new D
  */
 export async function updatePerson(
   db: Database,
-  actor: Actor,
-  id: number,
-  input: Partial<PersonInput>,
-  now = new Date(),
+  { actor, id, input, now = new Date() }: { actor: Actor; id: number; input: Partial<PersonInput>; now?: Date },
 ): Promise<PersonRow> {
   const current = await getPerson(db, id);
   const memberships = await db.kysely
@@ -217,10 +214,7 @@ export async function addMembership(
  */
 export async function removeMembership(
   db: Database,
-  actor: Actor,
-  personId: number,
-  unitId: number,
-  role?: Role,
+  { actor, personId, unitId, role }: { actor: Actor; personId: number; unitId: number; role?: Role },
 ): Promise<number> {
   // A role this code does not know is checked as the highest one.
   const roles = role

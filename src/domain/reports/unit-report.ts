@@ -271,14 +271,12 @@ export async function unitReport(
   const timeZone = options.timeZone ?? defaultReportTimeZone;
   // The period's figures and the 12 months' meetings from one pass over the meetings.
   const months = reportMonths(to, timeZone);
-  const { stats, months: monthTotals } = await unitStatsAndMonths(
-    db,
-    unit.id,
+  const { stats, months: monthTotals } = await unitStatsAndMonths(db, {
+    unitId: unit.id,
     now,
-    { from, to },
-    {},
-    months.map((m) => [m.start, m.end]),
-  );
+    period: { from, to },
+    months: months.map((m) => [m.start, m.end]),
+  });
   const rows = stats.map(withShares);
   const slowestUnits = stats
     .filter((s) => s.ownMedianFirstAnswerMs !== null)

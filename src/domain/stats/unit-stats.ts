@@ -360,7 +360,7 @@ export async function unitStats(
   period?: StatsPeriod,
   options: { exactMedianLimit?: number } = {},
 ): Promise<UnitStats[]> {
-  return (await unitStatsAndMonths(db, unitId, now, period, options, [])).stats;
+  return (await unitStatsAndMonths(db, { unitId, now, period, ...options, months: [] })).stats;
 }
 
 /**
@@ -369,11 +369,15 @@ export async function unitStats(
  */
 export async function unitStatsAndMonths(
   db: Database,
-  unitId: number,
-  now: Date,
-  period: StatsPeriod | undefined,
-  options: { exactMedianLimit?: number },
-  months: readonly [number, number][],
+  {
+    unitId,
+    now,
+    period,
+    months,
+    ...options
+  }: { unitId: number; now: Date; period: StatsPeriod | undefined; months: readonly [number, number][] } & {
+    exactMedianLimit?: number;
+  },
 ): Promise<{ stats: UnitStats[]; months: MeetingFigures[] }> {
   const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);

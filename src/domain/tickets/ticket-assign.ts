@@ -79,11 +79,13 @@ export interface AssignResult {
  */
 export async function assignTicket(
   db: Database,
-  ticketId: number,
-  actorId: number,
-  assigneeId: number,
-  now: Date,
-  source: AuditSource = "web",
+  {
+    ticketId,
+    actorId,
+    assigneeId,
+    now,
+    source = "web",
+  }: { ticketId: number; actorId: number; assigneeId: number; now: Date; source?: AuditSource },
 ): Promise<AssignResult> {
   // Checked first, then written only if the ticket is still as checked (same unit, status and
   // assignee); a ticket changed in between is checked again.

@@ -5,8 +5,15 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
-import { canHandleTicket, getTicket, ticketCategories, ticketNoteMaxLength, type TicketRow } from "./ticket-service.ts";
+import { recordAudit } from "../audit/audit-service.ts";
+import {
+  canHandleTicket,
+  getTicket,
+  ticketCategories,
+  ticketNoteMaxLength,
+  type TicketAct,
+  type TicketRow,
+} from "./ticket-service.ts";
 
 export interface TicketNoteRow {
   id: number;
@@ -49,11 +56,7 @@ async function historyRow(
  */
 export async function addTicketNote(
   db: Database,
-  ticketId: number,
-  personId: number,
-  text: string,
-  now: Date,
-  source: AuditSource = "web",
+  { ticketId, personId, text, now, source = "web" }: TicketAct & { text: string },
 ): Promise<TicketNoteRow> {
   const value = (text ?? "").normalize("NFC").replace(/\r\n?/g, "\n").trim();
   if (!value || value.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
@@ -96,10 +99,7 @@ export async function listTicketNotes(db: Database, ticketId: number, personId: 
 /** Reopens a closed ticket (in progress, the actor as assignee). Throws not_found, forbidden, conflict (not closed). */
 export async function reopenTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  now: Date,
-  source: AuditSource = "web",
+  { ticketId, personId, now, source = "web" }: TicketAct,
 ): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);
@@ -127,11 +127,7 @@ export async function reopenTicket(
 /** Changes a ticket's category. Throws invalid_input ({ field: "category" }), not_found, forbidden. */
 export async function setTicketCategory(
   db: Database,
-  ticketId: number,
-  personId: number,
-  category: string,
-  now: Date,
-  source: AuditSource = "web",
+  { ticketId, personId, category, now, source = "web" }: TicketAct & { category: string },
 ): Promise<TicketRow> {
   if (!(ticketCategories as readonly string[]).includes(category))
     throw new AppError("invalid_input", { field: "category" });
@@ -165,11 +161,7 @@ export async function setTicketCategory(
  */
 export async function setTicketDueDate(
   db: Database,
-  ticketId: number,
-  personId: number,
-  dueAt: number,
-  now: Date,
-  source: AuditSource = "web",
+  { ticketId, personId, dueAt, now, source = "web" }: TicketAct & { dueAt: number },
 ): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await handledTicket(db, ticketId, personId);

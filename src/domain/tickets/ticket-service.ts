@@ -350,16 +350,23 @@ function cleanTicketText(text: string): string {
   return value;
 }
 
+/** Who acts on which ticket, and when: what every handler's act on a ticket takes. */
+export interface TicketAct {
+  ticketId: number;
+  /** The person acting (a handler, or the member on their own ticket). */
+  personId: number;
+  now: Date;
+  /** Where the act came from, for the audit log (each function has its default). */
+  source?: AuditSource;
+}
+
 /**
  * A handler takes the ticket: they become its assignee and it is in progress (from new, answered,
  * or in progress with someone else). Throws not_found, forbidden, ticket_closed.
  */
 export async function takeTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  now: Date,
-  source: AuditSource = "chat",
+  { ticketId, personId, now, source = "chat" }: TicketAct,
 ): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
@@ -418,11 +425,7 @@ export function satisfactionChoices(ticketId: number, locale: string): { label: 
  */
 export async function answerTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  text: string,
-  now: Date,
-  source: AuditSource = "chat",
+  { ticketId, personId, text, now, source = "chat" }: TicketAct & { text: string },
 ): Promise<{ ticket: TicketRow; outboxId: number | null }> {
   const answer = cleanTicketText(text);
   return await db.transaction(async () => {
@@ -470,14 +473,13 @@ export async function answerTicket(
         },
         now,
       );
-      await offerQuestion(
-        db,
-        account.id,
-        "ticket_feedback",
-        { ticketId: ticket.id, choices: choices.map((c) => c.payload) },
-        new Date(at + feedbackQuestionMs),
+      await offerQuestion(db, {
+        chatAccountId: account.id,
+        kind: "ticket_feedback",
+        data: { ticketId: ticket.id, choices: choices.map((c) => c.payload) },
+        expiresAt: new Date(at + feedbackQuestionMs),
         now,
-      );
+      });
     }
     await notifyPassers(db, ticket, personId, "answered", `answer:${messageId}`, answer, now);
     await recordAudit(
@@ -503,11 +505,7 @@ export async function answerTicket(
  */
 export async function escalateTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  note: string | null,
-  now: Date,
-  source: AuditSource = "chat",
+  { ticketId, personId, note, now, source = "chat" }: TicketAct & { note: string | null },
 ): Promise<TicketRow> {
   const cleanNote = note?.normalize("NFC").trim() || null;
   if (cleanNote && cleanNote.length > ticketNoteMaxLength) throw new AppError("invalid_input", { field: "note" });
@@ -544,10 +542,7 @@ export async function escalateTicket(
 /** Closes the ticket. Throws not_found, forbidden, ticket_closed (already closed). */
 export async function closeTicket(
   db: Database,
-  ticketId: number,
-  personId: number,
-  now: Date,
-  source: AuditSource = "chat",
+  { ticketId, personId, now, source = "chat" }: TicketAct,
 ): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await openTicketForHandler(db, ticketId, personId);
@@ -575,10 +570,7 @@ export async function closeTicket(
  */
 export async function recordSatisfaction(
   db: Database,
-  ticketId: number,
-  personId: number,
-  satisfied: boolean,
-  now: Date,
+  { ticketId, personId, satisfied, now }: { ticketId: number; personId: number; satisfied: boolean; now: Date },
 ): Promise<TicketRow> {
   return await db.transaction(async () => {
     const ticket = await getTicket(db, ticketId);
@@ -698,11 +690,13 @@ async function notifyHandlerOfReopening(
  */
 export async function addMemberMessage(
   db: Database,
-  ticketId: number,
-  personId: number,
-  text: string,
-  messageLogId: number | null,
-  now: Date,
+  {
+    ticketId,
+    personId,
+    text,
+    messageLogId,
+    now,
+  }: { ticketId: number; personId: number; text: string; messageLogId: number | null; now: Date },
 ): Promise<TicketRow> {
   const value = cleanTicketText(text);
   return await db.transaction(async () => {

@@ -33,11 +33,13 @@ export async function touchWebChatSession(
  */
 export async function openWebChatSession(
   db: Database,
-  id: string,
-  source: string,
-  idleMs: number,
-  perAddressPerHour: number,
-  now = Date.now(),
+  {
+    id,
+    source,
+    idleMs,
+    perAddressPerHour,
+    now = Date.now(),
+  }: { id: string; source: string; idleMs: number; perAddressPerHour: number; now?: number },
 ): Promise<boolean> {
   return await db.transaction(async () => {
     const { recent } = await db.kysely

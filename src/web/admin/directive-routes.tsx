@@ -541,9 +541,14 @@ export function mountDirectives(app: Hono<AdminEnv>, options: DirectiveRouteOpti
     const t = c.get("t");
     const locale = c.get("locale");
     const csrf = <input type="hidden" name="_csrf" value={viewerOf(c).csrfToken} />;
-    const nonReaders = await directiveNonReaders(db, actorOf(c), view.directive.id, view.unit.id, {
-      limit: nonReaderPageSize,
-      offset,
+    const nonReaders = await directiveNonReaders(db, {
+      actor: actorOf(c),
+      directiveId: view.directive.id,
+      unitId: view.unit.id,
+      page: {
+        limit: nonReaderPageSize,
+        offset,
+      },
     });
     const remindable = view.canSend ? await remindableCount(db, view.directive.id) : 0;
     const n = (v: number) => formatCount(v, locale);

@@ -481,7 +481,12 @@ export function mountMeetingPage(app: Hono<AdminEnv>, options: MeetingOptions): 
         .concat(all.present ?? [])
         .filter((v): v is string => typeof v === "string" && /^\d{1,9}$/.test(v))
         .map(Number);
-      const result = await recordAttendance(db, id, [...new Set(present)], webActor(c), now());
+      const result = await recordAttendance(db, {
+        meetingId: id,
+        presentPersonIds: [...new Set(present)],
+        actor: webActor(c),
+        now: now(),
+      });
       return { done: "attendance", n: result.present };
     },
   };

@@ -481,9 +481,11 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
     const refused: { id: number; reason: string }[] = [];
     for (const id of ids) {
       try {
-        if (action === "take") await takeTicket(db, id, viewer.personId, now(), "web");
-        else if (action === "assign") await assignTicket(db, id, viewer.personId, assigneeId, now(), "web");
-        else await closeTicket(db, id, viewer.personId, now(), "web");
+        if (action === "take")
+          await takeTicket(db, { ticketId: id, personId: viewer.personId, now: now(), source: "web" });
+        else if (action === "assign")
+          await assignTicket(db, { ticketId: id, actorId: viewer.personId, assigneeId, now: now(), source: "web" });
+        else await closeTicket(db, { ticketId: id, personId: viewer.personId, now: now(), source: "web" });
         done.push(id);
       } catch (e) {
         if (!isAppError(e)) throw e;
@@ -836,23 +838,38 @@ export function mountTickets(app: Hono<AdminEnv>, options: AdminOptions & { time
   });
 
   const actions: Record<string, (id: number, personId: number, form: Record<string, string>) => Promise<unknown>> = {
-    take: async (id, personId) => takeTicket(db, id, personId, now(), "web"),
+    take: async (id, personId) => takeTicket(db, { ticketId: id, personId, now: now(), source: "web" }),
     assign: async (id, personId, form) =>
-      assignTicket(db, id, personId, /^\d{1,9}$/.test(form.assignee ?? "") ? Number(form.assignee) : NaN, now(), "web"),
+      assignTicket(db, {
+        ticketId: id,
+        actorId: personId,
+        assigneeId: /^\d{1,9}$/.test(form.assignee ?? "") ? Number(form.assignee) : NaN,
+        now: now(),
+        source: "web",
+      }),
     answer: async (id, personId, form) => {
-      const result = await answerTicket(db, id, personId, form.text ?? "", now(), "web");
+      const result = await answerTicket(db, {
+        ticketId: id,
+        personId,
+        text: form.text ?? "",
+        now: now(),
+        source: "web",
+      });
       if (result.outboxId !== null) options.onQueued?.();
       return result;
     },
-    escalate: async (id, personId, form) => escalateTicket(db, id, personId, form.note ?? null, now(), "web"),
-    close: async (id, personId) => closeTicket(db, id, personId, now(), "web"),
-    reopen: async (id, personId) => reopenTicket(db, id, personId, now(), "web"),
-    note: async (id, personId, form) => addTicketNote(db, id, personId, form.text ?? "", now(), "web"),
-    category: async (id, personId, form) => setTicketCategory(db, id, personId, form.category ?? "", now(), "web"),
+    escalate: async (id, personId, form) =>
+      escalateTicket(db, { ticketId: id, personId, note: form.note ?? null, now: now(), source: "web" }),
+    close: async (id, personId) => closeTicket(db, { ticketId: id, personId, now: now(), source: "web" }),
+    reopen: async (id, personId) => reopenTicket(db, { ticketId: id, personId, now: now(), source: "web" }),
+    note: async (id, personId, form) =>
+      addTicketNote(db, { ticketId: id, personId, text: form.text ?? "", now: now(), source: "web" }),
+    category: async (id, personId, form) =>
+      setTicketCategory(db, { ticketId: id, personId, category: form.category ?? "", now: now(), source: "web" }),
     due: async (id, personId, form) => {
       const d = parseDateKey(form.due ?? "");
       const dueAt = d ? fromLocal({ ...d, hour: 23, minute: 59 }, timeZone).getTime() : NaN;
-      return setTicketDueDate(db, id, personId, dueAt, now(), "web");
+      return setTicketDueDate(db, { ticketId: id, personId, dueAt, now: now(), source: "web" });
     },
   };
 

@@ -8,8 +8,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../../src/lib/logger.ts";
 import type { InboundMessage } from "../../../src/channels/channel.ts";
 import { LeasedChannel } from "../../../src/channels/leased-channel.ts";
-import { ZaloChannel, type ZaloApi } from "../../../src/channels/zalo/zalo-channel.ts";
+import { ZaloChannel } from "../../../src/channels/zalo/zalo-channel.ts";
+import type { ZaloApi } from "../../../src/channels/zalo/zalo-supervisor.ts";
 import { saveCredentials, type ZaloCredentials } from "../../../src/channels/zalo/credential-store.ts";
+import { config, creds, eventually, key, timing } from "../../helpers/zalo-channel-harness.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import {
   FakeZaloServer,
@@ -19,22 +21,6 @@ import {
   type FakeZaloFetch,
 } from "../../fakes/zalo-ws-server.ts";
 
-const eventually = { timeout: 10_000, interval: 20 };
-const key = "lease-test-key-0123456789";
-const creds: ZaloCredentials = {
-  cookie: [{ key: "zpw_sek", value: "SECRET-cookie-v1", domain: "chat.zalo.me", path: "/" }],
-  imei: "SECRET-imei-777",
-  userAgent: "Mozilla/5.0 Test",
-};
-const config = { credentialsKey: key, sendIntervalMs: 3000, newRecipientsPerHour: 60 };
-const timing = {
-  backoffBaseMs: 2,
-  backoffMaxMs: 10,
-  connectTimeoutMs: 5_000,
-  credentialsWatchMs: 10,
-  maxLoginFailures: 3,
-  keepWarmMs: 3_600_000,
-};
 const logger = createLogger("silent");
 
 let db: TestDatabase;

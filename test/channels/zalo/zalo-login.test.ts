@@ -1,15 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { deflateSync } from "node:zlib";
+import { PNG } from "pngjs";
 import QRCode from "qrcode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ZaloLoginError,
-  decodePngGray,
   importZaloCredentials,
-  qrMatrixFromPng,
-  renderQrMatrix,
+  qrTextFromPng,
   runZaloLogin,
+  terminalQr,
   zaloStatusReport,
   type ZaloLoginOptions,
 } from "../../../src/channels/zalo/zalo-login.ts";
@@ -31,27 +30,16 @@ afterEach(async () => {
   await db.destroy();
 });
 
-/** A minimal 8-bit greyscale PNG (CRCs left zero: the decoder does not check them). */
+/** A minimal 8-bit greyscale PNG. */
 function grayPng(width: number, height: number, pixel: (x: number, y: number) => number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, "latin1");
-    return Buffer.concat([head, data, Buffer.alloc(4)]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 0;
-  const raw = Buffer.alloc(height * (width + 1));
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixel(x, y);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(raw)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
+  const png = new PNG({ width, height, colorType: 0, inputColorType: 0 });
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      png.data[i] = png.data[i + 1] = png.data[i + 2] = pixel(x, y);
+      png.data[i + 3] = 255;
+    }
+  return PNG.sync.write(png, { colorType: 0 });
 }
 
 function modulesOf(text: string): boolean[][] {
@@ -60,15 +48,15 @@ function modulesOf(text: string): boolean[][] {
   return Array.from({ length: size }, (_, r) => Array.from({ length: size }, (_, c) => Boolean(qr.modules.get(r, c))));
 }
 
-describe("qrMatrixFromPng", () => {
-  it("should read back the modules of a QR code picture at several scales and margins", async () => {
+describe("qrTextFromPng", () => {
+  it("should read back the text of a QR code picture at several scales and margins", async () => {
     for (const [text, scale, margin] of [
       ["https://id.zalo.me/account?qr=abc123", 4, 4],
       ["x".repeat(120), 3, 1],
       ["ZALO", 7, 2],
     ] as const) {
       const png = await QRCode.toBuffer(text, { errorCorrectionLevel: "M", scale, margin });
-      expect(qrMatrixFromPng(png)).toEqual(modulesOf(text));
+      expect(qrTextFromPng(png)).toBe(text);
     }
   });
 
@@ -78,26 +66,28 @@ describe("qrMatrixFromPng", () => {
       scale: 5,
       color: { dark: "#0068ffff", light: "#ffffffff" },
     });
-    expect(qrMatrixFromPng(png)).toEqual(modulesOf("chihoi"));
+    expect(qrTextFromPng(png)).toBe("chihoi");
+    const matrix = modulesOf("chihoi");
+    const gray = grayPng((matrix.length + 8) * 4, (matrix.length + 8) * 4, (x, y) =>
+      matrix[Math.floor(y / 4) - 4]?.[Math.floor(x / 4) - 4] ? 30 : 230,
+    );
+    expect(qrTextFromPng(gray)).toBe("chihoi");
   });
 
   it("should give up on pictures that are not a QR code", async () => {
-    expect(qrMatrixFromPng(Buffer.from("not a png"))).toBeNull();
+    expect(qrTextFromPng(Buffer.from("not a png"))).toBeNull();
     const png = await QRCode.toBuffer("abc", { scale: 4 });
-    expect(qrMatrixFromPng(png.subarray(0, 60))).toBeNull();
-    // A 30×30 greyscale picture with one black square: decodable, but no finder patterns.
-    const square = grayPng(30, 30, (x, y) => (x >= 5 && x < 15 && y >= 5 && y < 15 ? 0 : 255));
-    expect(decodePngGray(square)).toMatchObject({ width: 30, height: 30 });
-    expect(decodePngGray(square)!.lum[6 * 30 + 6]).toBe(0);
-    expect(qrMatrixFromPng(square)).toBeNull();
-    expect(qrMatrixFromPng(grayPng(30, 30, () => 255))).toBeNull();
+    expect(qrTextFromPng(png.subarray(0, 60))).toBeNull();
+    // A 30×30 greyscale picture with one black square: a picture, but no QR code.
+    expect(qrTextFromPng(grayPng(30, 30, (x, y) => (x >= 5 && x < 15 && y >= 5 && y < 15 ? 0 : 255)))).toBeNull();
+    expect(qrTextFromPng(grayPng(30, 30, () => 255))).toBeNull();
   });
 });
 
-describe("renderQrMatrix", () => {
-  it("should draw two rows per line with a quiet zone", () => {
+describe("terminalQr", () => {
+  it("should draw two rows per line with a quiet zone, light modules as blocks", async () => {
     const m = modulesOf("ZALO");
-    const lines = renderQrMatrix(m, 2).split("\n");
+    const lines = (await terminalQr("ZALO")).split("\n");
     expect(lines).toHaveLength(Math.ceil((m.length + 4) / 2));
     expect(lines.every((l) => [...l].length === m.length + 4)).toBe(true);
     expect(lines[0]).toBe("█".repeat(m.length + 4));
@@ -158,6 +148,7 @@ describe("runZaloLogin", () => {
     expect(savedPicture?.equals(png)).toBe(true);
     expect(existsSync(qrPngPath)).toBe(false);
     expect(lines.some((l) => l.includes("█"))).toBe(true);
+    expect(lines).toContain(await terminalQr("https://id.zalo.me/qr/test"));
     expect(lines).toContain(`cli.zalo_login_qr_saved${JSON.stringify({ path: qrPngPath })}`);
     expect(lines.at(-1)).toBe(`cli.zalo_login_done${JSON.stringify({ name: "Chi Hội" })}`);
     expect(await loadCredentials(db, key)).toMatchObject({ imei: "SECRET-imei", userAgent: "UA", cookie: cookies });

@@ -7,7 +7,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../../src/lib/logger.ts";
 import type { InboundMessage } from "../../../src/channels/channel.ts";
-import { ZaloChannel, defaultZaloTiming } from "../../../src/channels/zalo/zalo-channel.ts";
+import { ZaloChannel } from "../../../src/channels/zalo/zalo-channel.ts";
+import { defaultZaloTiming } from "../../../src/channels/zalo/zalo-supervisor.ts";
 import { saveCredentials, type ZaloCredentials } from "../../../src/channels/zalo/credential-store.ts";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import {

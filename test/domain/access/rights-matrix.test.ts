@@ -120,7 +120,12 @@ const mutations: Record<string, (f: Fixture) => unknown> = {
   },
   "record attendance": async (f) => {
     const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
-    return recordAttendance(f.db, m.id, [f.member], personActor(f.actorId), new Date(m.endsAt));
+    return recordAttendance(f.db, {
+      meetingId: m.id,
+      presentPersonIds: [f.member],
+      actor: personActor(f.actorId),
+      now: new Date(m.endsAt),
+    });
   },
   "record a member's answer for them": async (f) => {
     const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
@@ -137,28 +142,34 @@ const mutations: Record<string, (f: Fixture) => unknown> = {
       { meetingId: m.id, personId: f.member, answer: "absent", actor: personActor(f.member) },
       now,
     );
-    return setRsvpReason(f.db, m.id, f.member, "Ốm", personActor(f.actorId));
+    return setRsvpReason(f.db, { meetingId: m.id, personId: f.member, reason: "Ốm", actor: personActor(f.actorId) });
   },
   "take a ticket": async (f) =>
-    takeTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, now),
+    takeTicket(f.db, {
+      ticketId: (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id,
+      personId: f.actorId,
+      now,
+    }),
   "answer a ticket": async (f) =>
-    answerTicket(
-      f.db,
-      (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id,
-      f.actorId,
-      "Đã báo xã",
+    answerTicket(f.db, {
+      ticketId: (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id,
+      personId: f.actorId,
+      text: "Đã báo xã",
       now,
-    ),
+    }),
   "pass a ticket up": async (f) =>
-    escalateTicket(
-      f.db,
-      (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id,
-      f.actorId,
-      null,
+    escalateTicket(f.db, {
+      ticketId: (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id,
+      personId: f.actorId,
+      note: null,
       now,
-    ),
+    }),
   "close a ticket": async (f) =>
-    closeTicket(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId, now),
+    closeTicket(f.db, {
+      ticketId: (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id,
+      personId: f.actorId,
+      now,
+    }),
   "read a ticket's thread": async (f) =>
     ticketThread(f.db, (await createTicket(f.db, { personId: f.member, text: "Đường ngập" }, now)).id, f.actorId),
   "draft a directive": (f) =>
@@ -193,7 +204,8 @@ const treeMutations: Record<string, (f: Fixture) => unknown> = {
 /** Link-code slips open accounts: manage_people. */
 const peopleMutations: Record<string, (f: Fixture) => unknown> = {
   "print link codes": (f) => ensureLinkCodes(f.db, personActor(f.actorId), f.unitId),
-  "change a member's phone": (f) => updatePerson(f.db, personActor(f.actorId), f.member, { phone: "0987654321" }),
+  "change a member's phone": (f) =>
+    updatePerson(f.db, { actor: personActor(f.actorId), id: f.member, input: { phone: "0987654321" } }),
 };
 
 async function outcome(fn: () => unknown): Promise<string> {
@@ -291,7 +303,9 @@ describe("rights matrix", () => {
         const someone = await addTestPerson(t.db, unitId, "Người khác");
         const expected = allowed(role, where) ? "allowed" : "forbidden";
         expect(await outcome(() => addMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
-        expect(await outcome(() => removeMembership(t.db, actor, someone, unitId, granted))).toBe(expected);
+        expect(await outcome(() => removeMembership(t.db, { actor, personId: someone, unitId, role: granted }))).toBe(
+          expected,
+        );
       });
     }
   }
@@ -300,9 +314,11 @@ describe("rights matrix", () => {
     const cadre = await addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const official = await addTestPerson(t.db, t.tree.communeA.id, "Lãnh đạo xã", { role: "official" });
     await addMembership(t.db, systemActor(), official, t.tree.branchA1.id, "member");
-    expect(await outcome(() => updatePerson(t.db, personActor(cadre), official, { phone: "0987654321" }))).toBe(
-      "forbidden",
-    );
+    expect(
+      await outcome(() =>
+        updatePerson(t.db, { actor: personActor(cadre), id: official, input: { phone: "0987654321" } }),
+      ),
+    ).toBe("forbidden");
     for (const [unitId, role] of [
       [t.tree.branchA1.id, "official"],
       [t.tree.branchA1.id, "admin"],
@@ -337,6 +353,10 @@ describe("rights matrix", () => {
         recordRsvp(t.db, { meetingId: m.id, personId: binh, answer: "absent", actor: personActor(an) }, now),
       ),
     ).toBe("forbidden");
-    expect(await outcome(() => setRsvpReason(t.db, m.id, an, "Bận", personActor(binh)))).toBe("forbidden");
+    expect(
+      await outcome(() =>
+        setRsvpReason(t.db, { meetingId: m.id, personId: an, reason: "Bận", actor: personActor(binh) }),
+      ),
+    ).toBe("forbidden");
   });
 });

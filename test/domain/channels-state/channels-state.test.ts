@@ -118,11 +118,24 @@ describe("channel settings", () => {
 
 describe("replaceChannelSetting", () => {
   it("should write only over the value last written at the expected time (or only a new key for null)", async () => {
-    expect(await replaceChannelSetting(db, "zalo.cas", "one", new Date(t), null)).toBe(true);
-    expect(await replaceChannelSetting(db, "zalo.cas", "again", new Date(t + 1), null)).toBe(false);
-    expect(await replaceChannelSetting(db, "zalo.cas", "two", new Date(t + 2), t)).toBe(true);
+    expect(
+      await replaceChannelSetting(db, { key: "zalo.cas", value: "one", now: new Date(t), expectedUpdatedAt: null }),
+    ).toBe(true);
+    expect(
+      await replaceChannelSetting(db, {
+        key: "zalo.cas",
+        value: "again",
+        now: new Date(t + 1),
+        expectedUpdatedAt: null,
+      }),
+    ).toBe(false);
+    expect(
+      await replaceChannelSetting(db, { key: "zalo.cas", value: "two", now: new Date(t + 2), expectedUpdatedAt: t }),
+    ).toBe(true);
     // A writer that read the value at t comes too late: the value of t + 2 stays.
-    expect(await replaceChannelSetting(db, "zalo.cas", "stale", new Date(t + 3), t)).toBe(false);
+    expect(
+      await replaceChannelSetting(db, { key: "zalo.cas", value: "stale", now: new Date(t + 3), expectedUpdatedAt: t }),
+    ).toBe(false);
     expect(await readChannelSetting(db, "zalo.cas")).toEqual({ value: "two", updatedAt: t + 2 });
   });
 });
@@ -281,17 +294,33 @@ describe("organisations, admins and people", () => {
 describe("web chat sessions", () => {
   it("should open sessions up to the per-address limit, slide them on use and expire them when idle", async () => {
     const idle = 60 * 60_000;
-    expect(await openWebChatSession(db, "s-1", "10.0.0.1", idle, 2, t)).toBe(true);
-    expect(await openWebChatSession(db, "s-2", "10.0.0.1", idle, 2, t + 1)).toBe(true);
-    expect(await openWebChatSession(db, "s-3", "10.0.0.1", idle, 2, t + 2)).toBe(false);
-    expect(await openWebChatSession(db, "s-4", "10.0.0.2", idle, 2, t + 3)).toBe(true);
+    expect(
+      await openWebChatSession(db, { id: "s-1", source: "10.0.0.1", idleMs: idle, perAddressPerHour: 2, now: t }),
+    ).toBe(true);
+    expect(
+      await openWebChatSession(db, { id: "s-2", source: "10.0.0.1", idleMs: idle, perAddressPerHour: 2, now: t + 1 }),
+    ).toBe(true);
+    expect(
+      await openWebChatSession(db, { id: "s-3", source: "10.0.0.1", idleMs: idle, perAddressPerHour: 2, now: t + 2 }),
+    ).toBe(false);
+    expect(
+      await openWebChatSession(db, { id: "s-4", source: "10.0.0.2", idleMs: idle, perAddressPerHour: 2, now: t + 3 }),
+    ).toBe(true);
     // Used after 50 minutes: its expiry slides, so it is alive after 70.
     expect(await touchWebChatSession(db, "s-1", idle, t + 50 * 60_000)).toBe(true);
     expect(await touchWebChatSession(db, "s-1", idle, t + 70 * 60_000)).toBe(true);
     expect(await touchWebChatSession(db, "s-2", idle, t + 70 * 60_000)).toBe(false);
     expect(await touchWebChatSession(db, "nope", idle, t)).toBe(false);
     // An hour later the address may open again; the expired sessions are removed on the way.
-    expect(await openWebChatSession(db, "s-5", "10.0.0.1", idle, 2, t + 2 * 3600_000)).toBe(true);
+    expect(
+      await openWebChatSession(db, {
+        id: "s-5",
+        source: "10.0.0.1",
+        idleMs: idle,
+        perAddressPerHour: 2,
+        now: t + 2 * 3600_000,
+      }),
+    ).toBe(true);
     const left = await db.kysely.selectFrom("WebSession").select("id").orderBy("id").execute();
     // s-1 was last used at 70 minutes (alive until 130), the others expired.
     expect(left.map((r) => r.id)).toEqual(["s-1", "s-5"]);

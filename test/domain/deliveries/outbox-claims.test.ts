@@ -67,7 +67,7 @@ describe("claim", () => {
     const claimer = async (conn: Database, worker: string) => {
       let rounds = 0;
       for (;;) {
-        const rows = await dueCandidates(conn, "telegram", now, 20);
+        const rows = await dueCandidates(conn, { platform: "telegram", now, limit: 20 });
         if (!rows.length) return rounds;
         const claimed = await claim(
           conn,
@@ -118,7 +118,7 @@ describe("claim", () => {
     const elsewhere = (await enqueue(db, { platform: "telegram", chatId: "43", body: { text: "ba" } }, now))!;
     expect((await claim(db, [first], "w-a", lease)).map((r) => r.id)).toEqual([first]);
     // The other process sees chat 42's second message as due, but may not send it while the first is in flight.
-    const due = await dueCandidates(second, "telegram", now, 10);
+    const due = await dueCandidates(second, { platform: "telegram", now, limit: 10 });
     expect(due.map((r) => r.id)).toEqual([next, elsewhere]);
     expect(
       (
@@ -152,9 +152,17 @@ describe("claim", () => {
       ],
       now,
     );
-    expect((await dueCandidates(db, "telegram", now, 10)).map((r) => r.chatId)).toEqual(["b", "c", "a"]);
-    expect((await dueCandidates(db, "telegram", now, 10, ["b", "a"])).map((r) => r.chatId)).toEqual(["c"]);
-    expect((await dueCandidates(db, "telegram", now, 1)).map((r) => r.chatId)).toEqual(["b"]);
+    expect((await dueCandidates(db, { platform: "telegram", now, limit: 10 })).map((r) => r.chatId)).toEqual([
+      "b",
+      "c",
+      "a",
+    ]);
+    expect(
+      (await dueCandidates(db, { platform: "telegram", now, limit: 10, excludeChats: ["b", "a"] })).map(
+        (r) => r.chatId,
+      ),
+    ).toEqual(["c"]);
+    expect((await dueCandidates(db, { platform: "telegram", now, limit: 1 })).map((r) => r.chatId)).toEqual(["b"]);
   });
 });
 
@@ -215,16 +223,22 @@ describe("recordSends", () => {
   it("should give back the attempt of a rate-limited row and keep that of a retry", async () => {
     const id = (await enqueue(db, { platform: "telegram", chatId: "c", body: { text: "x" } }, now))!;
     await claim(db, [id], "w", lease);
-    await reschedule(db, id, "rate_limited", new Date(now.getTime() + 3000), now, { errorCode: 429, retryAfter: 3 });
+    await reschedule(db, {
+      id,
+      outcome: "rate_limited",
+      notBefore: new Date(now.getTime() + 3000),
+      now,
+      detail: { errorCode: 429, retryAfter: 3 },
+    });
     expect(await getOutboxRow(db, id)).toMatchObject({
       status: "pending",
       attempts: 0,
       notBefore: now.getTime() + 3000,
     });
     await claim(db, [id], "w", lease);
-    await reschedule(db, id, "retry", now, now, { error: "boom" });
+    await reschedule(db, { id, outcome: "retry", notBefore: now, now, detail: { error: "boom" } });
     expect(await getOutboxRow(db, id)).toMatchObject({ status: "pending", attempts: 1, lastError: "boom" });
-    await markFinal(db, id, "expired", now);
+    await markFinal(db, { id, status: "expired", now });
     expect(await outboxCounts(db)).toEqual({ expired: 1 });
   });
 });

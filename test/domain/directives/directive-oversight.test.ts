@@ -167,14 +167,22 @@ describe("directiveNonReaders and remindNonReadersNow", () => {
     const unlinked = await person(tree.branchA2.id, "Ông Chưa Liên Kết", { linked: false });
     const d = await send(official, tree.communeA.id, at(0));
     await deliverAll(d);
-    await markRead(db, d, reader, null, at(10));
+    await markRead(db, { directiveId: d, personId: reader, viaAccountId: null, now: at(10) });
 
-    const a1 = await directiveNonReaders(db, personActor(official), d, tree.branchA1.id);
+    const a1 = await directiveNonReaders(db, {
+      actor: personActor(official),
+      directiveId: d,
+      unitId: tree.branchA1.id,
+    });
     expect(a1).toEqual({
       total: 1,
       rows: [{ personId: late, fullName: "Bà Chưa Đọc", unitName: "Chi hội 1", copy: "sent", remindedAt: null }],
     });
-    const all = await directiveNonReaders(db, personActor(official), d, tree.communeA.id);
+    const all = await directiveNonReaders(db, {
+      actor: personActor(official),
+      directiveId: d,
+      unitId: tree.communeA.id,
+    });
     expect(all.rows.map((r) => [r.fullName, r.copy])).toEqual([
       ["Bà Chưa Đọc", "sent"],
       ["Lãnh đạo xã", "sent"],
@@ -232,7 +240,9 @@ describe("directiveNonReaders and remindNonReadersNow", () => {
     await expect(remindNonReadersNow(db, personActor(cadreA1, "web"), d, at(5))).rejects.toMatchObject({
       code: "forbidden",
     });
-    await expect(directiveNonReaders(db, personActor(cadreA1), d, tree.branchA2.id)).rejects.toMatchObject({
+    await expect(
+      directiveNonReaders(db, { actor: personActor(cadreA1), directiveId: d, unitId: tree.branchA2.id }),
+    ).rejects.toMatchObject({
       code: "not_found",
     });
     const draft = await createDirective(

@@ -96,7 +96,7 @@ async function deliver(outboxId: number, outcome: "sent" | "unreachable" | "fail
       .set({ status: "sent", sentAt: now.getTime() })
       .where("id", "=", outboxId)
       .execute();
-  else await markFinal(db, outboxId, outcome, now);
+  else await markFinal(db, { id: outboxId, status: outcome, now });
 }
 
 function outboxOf(directiveId: number, personId: number) {
@@ -394,15 +394,20 @@ describe("sendDirective", () => {
 
   it("should open the Đã đọc question on each account without breaking a flow someone is typing into", async () => {
     const { cadre, a, b, d } = await setup();
-    await setPendingQuestion(db, await accountOf(a), "rsvp", { meetingId: 1 }, new Date(at(0).getTime() + DAY), at(0));
-    await setPendingQuestion(
-      db,
-      await accountOf(cadre),
-      "meeting_new",
-      { step: "place" },
-      new Date(at(0).getTime() + 3_600_000),
-      at(0),
-    );
+    await setPendingQuestion(db, {
+      chatAccountId: await accountOf(a),
+      kind: "rsvp",
+      data: { meetingId: 1 },
+      expiresAt: new Date(at(0).getTime() + DAY),
+      now: at(0),
+    });
+    await setPendingQuestion(db, {
+      chatAccountId: await accountOf(cadre),
+      kind: "meeting_new",
+      data: { step: "place" },
+      expiresAt: new Date(at(0).getTime() + 3_600_000),
+      now: at(0),
+    });
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
     const expected = {
       kind: "directive",
@@ -468,7 +473,7 @@ describe("sendDirective", () => {
 
   it("should use the preferred reachable account and skip an unreachable one", async () => {
     const { cadre, a, d } = await setup();
-    const zalo = await ensureChatAccount(db, "zalo", "z-a");
+    const zalo = await ensureChatAccount(db, { platform: "zalo", externalId: "z-a" });
     await db.kysely
       .updateTable("ChatAccount")
       .set({ personId: a, linkedAt: at(0).getTime(), preferred: true })
@@ -544,7 +549,7 @@ describe("directiveProgress", () => {
     });
     await deliver(fallback, "sent");
     await deliver((await outboxOf(d.id, f!))!.id, "sent");
-    await markRead(db, d.id, a!, await accountOf(a!), at(6));
+    await markRead(db, { directiveId: d.id, personId: a!, viaAccountId: await accountOf(a!), now: at(6) });
     await deliver((await outboxOf(d.id, cadre))!.id, "sent");
     expect(await directiveProgress(db, d.id)).toEqual({
       total: 7,
@@ -566,8 +571,12 @@ describe("markRead", () => {
     const outside = await person(tree.branchB1.id, "Ngoài");
     const d = await createDirective(db, input(cadre), t0);
     await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
-    expect(await markRead(db, d.id, a, await accountOf(a), at(10))).toEqual({ alreadyRead: false });
-    expect(await markRead(db, d.id, a, null, at(20))).toEqual({ alreadyRead: true });
+    expect(
+      await markRead(db, { directiveId: d.id, personId: a, viaAccountId: await accountOf(a), now: at(10) }),
+    ).toEqual({ alreadyRead: false });
+    expect(await markRead(db, { directiveId: d.id, personId: a, viaAccountId: null, now: at(20) })).toEqual({
+      alreadyRead: true,
+    });
     expect(
       await db.kysely
         .selectFrom("DirectiveDelivery")
@@ -576,8 +585,12 @@ describe("markRead", () => {
         .where("personId", "=", a)
         .executeTakeFirst(),
     ).toEqual({ readAt: at(10).getTime(), readViaAccountId: await accountOf(a) });
-    expect(await code(() => markRead(db, d.id, outside, null, at(10)))).toBe("not_found");
-    expect(await code(() => markRead(db, 999, a, null, at(10)))).toBe("not_found");
+    expect(
+      await code(() => markRead(db, { directiveId: d.id, personId: outside, viaAccountId: null, now: at(10) })),
+    ).toBe("not_found");
+    expect(await code(() => markRead(db, { directiveId: 999, personId: a, viaAccountId: null, now: at(10) }))).toBe(
+      "not_found",
+    );
   });
 });
 
@@ -592,7 +605,7 @@ describe("listRecentDirectives", () => {
     await createDirective(db, input(official, { title: "Nháp" }), t0);
     const elsewhere = await createDirective(db, input(official, { title: "Phường", unitId: tree.communeB.id }), t0);
     await sendDirective(db, elsewhere.id, { now: at(3), byPersonId: official });
-    await markRead(db, first.id, a, null, at(4));
+    await markRead(db, { directiveId: first.id, personId: a, viaAccountId: null, now: at(4) });
     const recent = await listRecentDirectives(db, a);
     expect(recent.map((d) => [d.title, d.readAt])).toEqual([
       ["Văn bản 2", null],

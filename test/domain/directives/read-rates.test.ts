@@ -43,7 +43,8 @@ async function deliverAll(directiveId: number, except: number[] = []): Promise<v
     .where("entityId", "=", directiveId)
     .execute();
   for (const row of rows) {
-    if (row.personId !== null && except.includes(row.personId)) await markFinal(db, row.id, "unreachable", at(5));
+    if (row.personId !== null && except.includes(row.personId))
+      await markFinal(db, { id: row.id, status: "unreachable", now: at(5) });
     else
       await db.kysely
         .updateTable("Outbox")
@@ -74,7 +75,8 @@ describe("readRates", () => {
     await person(tree.branchB2.id, "B2 chưa liên kết", { linked: false });
     const d = await send(official, tree.province.id, at(1));
     await deliverAll(d, [unreachable]);
-    for (const p of [cadre, a1[0]!, a1[1]!, b1[0]!]) await markRead(db, d, p, null, at(10));
+    for (const p of [cadre, a1[0]!, a1[1]!, b1[0]!])
+      await markRead(db, { directiveId: d, personId: p, viaAccountId: null, now: at(10) });
 
     const rates = await readRates(db, tree.province.id, { directiveId: d });
     expect(rates.map((r) => r.unitId)).toEqual(
@@ -103,7 +105,7 @@ describe("readRates", () => {
     for (let i = 0; i < 20; i++) await person(tree.branchB1.id, `Phường ${i}`);
     const d = await send(official, tree.province.id, at(1));
     await deliverAll(d);
-    await markRead(db, d, twoRoles, null, at(9));
+    await markRead(db, { directiveId: d, personId: twoRoles, viaAccountId: null, now: at(9) });
     const small = await readRates(db, tree.communeA.id, { directiveId: d });
     const whole = await readRates(db, tree.province.id, { directiveId: d });
     for (const rates of [small, whole]) {
@@ -126,7 +128,7 @@ describe("readRates", () => {
       null,
       null,
     ]);
-    await markRead(db, d, waiting, null, at(3)); // read via /vanban before the outbox row was marked sent
+    await markRead(db, { directiveId: d, personId: waiting, viaAccountId: null, now: at(3) }); // read via /vanban before the outbox row was marked sent
     expect(pick(await readRates(db, tree.branchA1.id, { directiveId: d }), tree.branchA1.id)).toEqual([
       1, 1, 1, 1, 1, 1,
     ]);
@@ -168,7 +170,8 @@ describe("readRates", () => {
     const inside = await send(cadreA, tree.branchA1.id, at(61), "Chi hội");
     const sibling = await send(cadreB, tree.communeB.id, at(62), "Phường");
     for (const d of [old, fromAbove, inside, sibling]) await deliverAll(d);
-    for (const d of [old, fromAbove, sibling]) await markRead(db, d, a, null, at(70));
+    for (const d of [old, fromAbove, sibling])
+      await markRead(db, { directiveId: d, personId: a, viaAccountId: null, now: at(70) });
 
     const all = await readRates(db, tree.communeA.id);
     // A: old, fromAbove, inside (3 delivered, 2 read); cadre A: old, fromAbove (2 delivered).

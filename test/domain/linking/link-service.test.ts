@@ -58,8 +58,8 @@ describe("issueLinkCode", () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const first = await issueLinkCode(db, p.id, { now: t0 });
     await issueLinkCode(db, p.id, { now: t0 });
-    const acc = await ensureChatAccount(db, "telegram", "100");
-    expect(await code(() => redeemLinkCode(db, acc.id, first.code, t0))).toBe("code_invalid");
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+    expect(await code(() => redeemLinkCode(db, { accountId: acc.id, code: first.code, now: t0 }))).toBe("code_invalid");
   });
 });
 
@@ -67,24 +67,24 @@ describe("redeemLinkCode", () => {
   it("should link the account, once, and mark the first account preferred", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = await issueLinkCode(db, p.id, { now: t0 });
-    const acc = await ensureChatAccount(db, "telegram", "100");
-    const r = await redeemLinkCode(db, acc.id, c.code, t0);
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+    const r = await redeemLinkCode(db, { accountId: acc.id, code: c.code, now: t0 });
     expect(r).toEqual({ personId: p.id, fullName: "Nguyễn Văn An", newlyLinked: true });
     expect(await getAccount(db, acc.id)).toMatchObject({ personId: p.id, preferred: true });
     expect((await getPerson(db, p.id)).linkedAccounts).toBe(1);
     // Sending the same code again from the same account is harmless.
-    expect((await redeemLinkCode(db, acc.id, c.code, t0)).newlyLinked).toBe(false);
+    expect((await redeemLinkCode(db, { accountId: acc.id, code: c.code, now: t0 })).newlyLinked).toBe(false);
     // Single use: another account cannot use it.
-    const other = await ensureChatAccount(db, "telegram", "200");
-    expect(await code(() => redeemLinkCode(db, other.id, c.code, t0))).toBe("code_invalid");
+    const other = await ensureChatAccount(db, { platform: "telegram", externalId: "200" });
+    expect(await code(() => redeemLinkCode(db, { accountId: other.id, code: c.code, now: t0 }))).toBe("code_invalid");
   });
 
   it("should let one person link several accounts, only the first preferred", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const tg = await ensureChatAccount(db, "telegram", "100");
-    const zalo = await ensureChatAccount(db, "zalo", "z-100");
-    await redeemLinkCode(db, tg.id, (await issueLinkCode(db, p.id, { now: t0 })).code, t0);
-    await redeemLinkCode(db, zalo.id, (await issueLinkCode(db, p.id, { now: t0 })).code, t0);
+    const tg = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+    const zalo = await ensureChatAccount(db, { platform: "zalo", externalId: "z-100" });
+    await redeemLinkCode(db, { accountId: tg.id, code: (await issueLinkCode(db, p.id, { now: t0 })).code, now: t0 });
+    await redeemLinkCode(db, { accountId: zalo.id, code: (await issueLinkCode(db, p.id, { now: t0 })).code, now: t0 });
     expect((await getAccount(db, zalo.id)).preferred).toBe(false);
     expect((await deliveryAccount(db, p.id))?.id).toBe(tg.id);
     await markUnreachable(db, tg.id, t0);
@@ -95,10 +95,12 @@ describe("redeemLinkCode", () => {
   it("should refuse linking an account that belongs to someone else", async () => {
     const a = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const b = await createPerson(db, { fullName: "Trần Văn Bình" });
-    const acc = await ensureChatAccount(db, "telegram", "100");
-    await redeemLinkCode(db, acc.id, (await issueLinkCode(db, a.id, { now: t0 })).code, t0);
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+    await redeemLinkCode(db, { accountId: acc.id, code: (await issueLinkCode(db, a.id, { now: t0 })).code, now: t0 });
     expect(
-      await code(async () => redeemLinkCode(db, acc.id, (await issueLinkCode(db, b.id, { now: t0 })).code, t0)),
+      await code(async () =>
+        redeemLinkCode(db, { accountId: acc.id, code: (await issueLinkCode(db, b.id, { now: t0 })).code, now: t0 }),
+      ),
     ).toBe("account_linked_elsewhere");
     expect((await getAccount(db, acc.id)).personId).toBe(a.id);
   });
@@ -106,32 +108,40 @@ describe("redeemLinkCode", () => {
   it("should refuse an expired code", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = await issueLinkCode(db, p.id, { now: t0, ttlDays: 1 });
-    const acc = await ensureChatAccount(db, "telegram", "100");
-    expect(await code(() => redeemLinkCode(db, acc.id, c.code, minutes(24 * 60 + 1)))).toBe("code_invalid");
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+    expect(await code(() => redeemLinkCode(db, { accountId: acc.id, code: c.code, now: minutes(24 * 60 + 1) }))).toBe(
+      "code_invalid",
+    );
     expect((await getAccount(db, acc.id)).personId).toBeNull();
   });
 
   it("should throttle after 5 wrong guesses in an hour, even for a right code, and forgive after the hour", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
     const c = await issueLinkCode(db, p.id, { now: t0 });
-    const acc = await ensureChatAccount(db, "telegram", "100");
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
     const wrong = c.code === "000000000000" ? "111111111111" : "000000000000";
     for (let i = 0; i < 5; i++)
-      expect(await code(() => redeemLinkCode(db, acc.id, wrong, minutes(i)))).toBe("code_invalid");
-    expect(await code(() => redeemLinkCode(db, acc.id, c.code, minutes(10)))).toBe("code_throttled");
+      expect(await code(() => redeemLinkCode(db, { accountId: acc.id, code: wrong, now: minutes(i) }))).toBe(
+        "code_invalid",
+      );
+    expect(await code(() => redeemLinkCode(db, { accountId: acc.id, code: c.code, now: minutes(10) }))).toBe(
+      "code_throttled",
+    );
     // Another account is not affected.
-    const other = await ensureChatAccount(db, "telegram", "200");
-    expect(await code(() => redeemLinkCode(db, other.id, wrong, minutes(10)))).toBe("code_invalid");
-    expect((await redeemLinkCode(db, acc.id, c.code, minutes(65))).personId).toBe(p.id);
+    const other = await ensureChatAccount(db, { platform: "telegram", externalId: "200" });
+    expect(await code(() => redeemLinkCode(db, { accountId: other.id, code: wrong, now: minutes(10) }))).toBe(
+      "code_invalid",
+    );
+    expect((await redeemLinkCode(db, { accountId: acc.id, code: c.code, now: minutes(65) })).personId).toBe(p.id);
   });
 });
 
 describe("linkByPhone", () => {
   it("should link when the phone matches the roster and refuse otherwise", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912 345 678" });
-    const acc = await ensureChatAccount(db, "telegram", "100");
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
     expect((await linkByPhone(db, acc.id, "+84912345678", t0)).personId).toBe(p.id);
-    const other = await ensureChatAccount(db, "telegram", "200");
+    const other = await ensureChatAccount(db, { platform: "telegram", externalId: "200" });
     expect(await code(() => linkByPhone(db, other.id, "0987654321", t0))).toBe("person_not_found");
   });
 });
@@ -139,10 +149,10 @@ describe("linkByPhone", () => {
 describe("unlinkAccount", () => {
   it("should unlink and promote another account to preferred", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    const tg = await ensureChatAccount(db, "telegram", "100");
-    const zalo = await ensureChatAccount(db, "zalo", "z-100");
-    await redeemLinkCode(db, tg.id, (await issueLinkCode(db, p.id, { now: t0 })).code, t0);
-    await redeemLinkCode(db, zalo.id, (await issueLinkCode(db, p.id, { now: t0 })).code, t0);
+    const tg = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+    const zalo = await ensureChatAccount(db, { platform: "zalo", externalId: "z-100" });
+    await redeemLinkCode(db, { accountId: tg.id, code: (await issueLinkCode(db, p.id, { now: t0 })).code, now: t0 });
+    await redeemLinkCode(db, { accountId: zalo.id, code: (await issueLinkCode(db, p.id, { now: t0 })).code, now: t0 });
     expect(await unlinkAccount(db, tg.id, t0)).toEqual({ personId: p.id });
     expect((await getAccount(db, tg.id)).personId).toBeNull();
     expect((await getAccount(db, zalo.id)).preferred).toBe(true);
@@ -177,8 +187,11 @@ describe("link code format", () => {
     const c = await issueLinkCode(db, cadre.id, { now: t0 });
     expect(c.code).toMatch(/^\d{16}$/);
     expect(formatLinkCode("123456789012")).toBe("1234 5678 9012");
-    const acc = await ensureChatAccount(db, "telegram", "100");
-    expect((await redeemLinkCode(db, acc.id, formatLinkCode(c.code).replace(/ /g, "-"), t0)).personId).toBe(cadre.id);
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+    expect(
+      (await redeemLinkCode(db, { accountId: acc.id, code: formatLinkCode(c.code).replace(/ /g, "-"), now: t0 }))
+        .personId,
+    ).toBe(cadre.id);
   });
 
   it("should not reuse a member's 12-digit code once they hold rights, nor accept it", async () => {
@@ -186,16 +199,16 @@ describe("link code format", () => {
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
     const short = (await issueLinkCode(db, p.id, { now: t0 })).code;
     await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre");
-    const acc = await ensureChatAccount(db, "telegram", "100");
-    expect(await code(() => redeemLinkCode(db, acc.id, short, t0))).toBe("code_invalid");
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+    expect(await code(() => redeemLinkCode(db, { accountId: acc.id, code: short, now: t0 }))).toBe("code_invalid");
     const printed = await ensureLinkCodes(db, systemActor(), tree.branchA1.id, { now: t0 });
     expect(printed.find((r) => r.personId === p.id)!.code).toMatch(/^\d{16}$/);
   });
 
   it("should answer an old 6-digit code as such without looking it up or counting a guess", async () => {
-    const acc = await ensureChatAccount(db, "telegram", "100");
+    const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
     for (let i = 0; i < 10; i++)
-      expect(await code(() => redeemLinkCode(db, acc.id, "123 456", t0))).toBe("code_legacy");
+      expect(await code(() => redeemLinkCode(db, { accountId: acc.id, code: "123 456", now: t0 }))).toBe("code_legacy");
     expect(await recentWrongGuesses(db, "telegram", "100", t0)).toBe(0);
   });
 });
@@ -209,19 +222,24 @@ describe("guess limits", () => {
     const c = await issueLinkCode(db, p.id, { now: t0 });
     // A new web session for every two guesses: the address limit still holds.
     for (let i = 0; i < 8; i++) {
-      const session = await ensureChatAccount(db, "web", `s${Math.floor(i / 2)}`);
+      const session = await ensureChatAccount(db, { platform: "web", externalId: `s${Math.floor(i / 2)}` });
       expect(
-        await code(() => redeemLinkCode(db, session.id, wrong, minutes(i), { source: "203.0.113.7", limits })),
+        await code(() =>
+          redeemLinkCode(db, { accountId: session.id, code: wrong, now: minutes(i), source: "203.0.113.7", limits }),
+        ),
       ).toBe("code_invalid");
     }
-    const fresh = await ensureChatAccount(db, "web", "fresh");
-    expect(await code(() => redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "203.0.113.7", limits }))).toBe(
-      "code_throttled",
-    );
+    const fresh = await ensureChatAccount(db, { platform: "web", externalId: "fresh" });
+    expect(
+      await code(() =>
+        redeemLinkCode(db, { accountId: fresh.id, code: c.code, now: minutes(9), source: "203.0.113.7", limits }),
+      ),
+    ).toBe("code_throttled");
     // Another address is not affected; the first one is forgiven after the hour.
-    expect((await redeemLinkCode(db, fresh.id, c.code, minutes(9), { source: "198.51.100.1", limits })).personId).toBe(
-      p.id,
-    );
+    expect(
+      (await redeemLinkCode(db, { accountId: fresh.id, code: c.code, now: minutes(9), source: "198.51.100.1", limits }))
+        .personId,
+    ).toBe(p.id);
   });
 
   // On PostgreSQL once the outbox (deliveries/outbox-service, converted separately) runs there: the admins' alert is queued through it.
@@ -233,17 +251,21 @@ describe("guess limits", () => {
       const c = await issueLinkCode(db, p.id, { now: t0 });
       const admin = await createPerson(db, { fullName: "Quản trị" });
       await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
-      const adminAcc = await ensureChatAccount(db, "telegram", "1");
+      const adminAcc = await ensureChatAccount(db, { platform: "telegram", externalId: "1" });
       await db.kysely.updateTable("ChatAccount").set({ personId: admin.id }).where("id", "=", adminAcc.id).execute();
       // 30 wrong guesses from 30 accounts on 30 addresses: no account or address limit applies.
       for (let i = 0; i < 30; i++) {
-        const acc = await ensureChatAccount(db, "zalo_bot", `attacker-${i}`);
-        expect(await code(() => redeemLinkCode(db, acc.id, wrong, minutes(i), { source: `10.0.0.${i}`, limits }))).toBe(
-          "code_invalid",
-        );
+        const acc = await ensureChatAccount(db, { platform: "zalo_bot", externalId: `attacker-${i}` });
+        expect(
+          await code(() =>
+            redeemLinkCode(db, { accountId: acc.id, code: wrong, now: minutes(i), source: `10.0.0.${i}`, limits }),
+          ),
+        ).toBe("code_invalid");
       }
-      const member = await ensureChatAccount(db, "telegram", "100");
-      expect(await code(() => redeemLinkCode(db, member.id, c.code, minutes(40), { limits }))).toBe("code_paused");
+      const member = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
+      expect(
+        await code(() => redeemLinkCode(db, { accountId: member.id, code: c.code, now: minutes(40), limits })),
+      ).toBe("code_paused");
       expect((await getAccount(db, member.id)).personId).toBeNull();
       const alerts = await db.kysely
         .selectFrom("Outbox")
@@ -253,20 +275,25 @@ describe("guess limits", () => {
       expect(alerts).toHaveLength(1);
       expect(JSON.parse(alerts[0]!.body).text).toContain("30");
       // 24 hours after the first wrong guesses, they fall out of the window.
-      expect((await redeemLinkCode(db, member.id, c.code, minutes(24 * 60 + 31), { limits })).personId).toBe(p.id);
+      expect(
+        (await redeemLinkCode(db, { accountId: member.id, code: c.code, now: minutes(24 * 60 + 31), limits })).personId,
+      ).toBe(p.id);
     },
   );
 
   it("should keep counting across a restart (the attempts live in the database)", async () => {
     const first = await openDatabase(db.url);
-    const acc = await ensureChatAccount(first, "telegram", "100");
-    for (let i = 0; i < 5; i++) await code(() => redeemLinkCode(first, acc.id, wrong, minutes(i)));
+    const acc = await ensureChatAccount(first, { platform: "telegram", externalId: "100" });
+    for (let i = 0; i < 5; i++)
+      await code(() => redeemLinkCode(first, { accountId: acc.id, code: wrong, now: minutes(i) }));
     await first.close();
     const reopened = await openDatabase(db.url);
     try {
       const p = await createPerson(reopened, { fullName: "Nguyễn Văn An" });
       const c = await issueLinkCode(reopened, p.id, { now: t0 });
-      expect(await code(() => redeemLinkCode(reopened, acc.id, c.code, minutes(10)))).toBe("code_throttled");
+      expect(await code(() => redeemLinkCode(reopened, { accountId: acc.id, code: c.code, now: minutes(10) }))).toBe(
+        "code_throttled",
+      );
     } finally {
       await reopened.close();
     }

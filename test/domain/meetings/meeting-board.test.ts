@@ -241,7 +241,12 @@ describe("meetingSheet", () => {
       attendanceRecorded: false,
       counts: { invited: 3, attend: 1, absent: 1, noAnswer: 1, late: 1, came: null },
     });
-    await recordAttendance(db, meeting.id, [noPhone, cadreA1], personActor(cadreA1, "web"), during);
+    await recordAttendance(db, {
+      meetingId: meeting.id,
+      presentPersonIds: [noPhone, cadreA1],
+      actor: personActor(cadreA1, "web"),
+      now: during,
+    });
     const after = await meetingSheet(db, personActor(officialA, "web"), meeting.id, during);
     expect(after.people.map((p) => p.present)).toEqual([false, true, true]);
     expect(after.counts.came).toBe(2);

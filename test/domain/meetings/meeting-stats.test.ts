@@ -65,7 +65,12 @@ describe("meetingStats", () => {
       unsure: 1,
       came: null,
     });
-    await recordAttendance(db, m.id, [a, c, d], systemActor(), new Date(m.endsAt));
+    await recordAttendance(db, {
+      meetingId: m.id,
+      presentPersonIds: [a, c, d],
+      actor: systemActor(),
+      now: new Date(m.endsAt),
+    });
     expect((await meetingStats(db, m.id)).came).toBe(3);
   });
 });
@@ -79,8 +84,19 @@ describe("memberAttendanceRate", () => {
     const m2 = await pastMeeting(tree.branchA1.id, 60);
     const m3 = await pastMeeting(tree.branchA1.id, 30);
     await pastMeeting(tree.branchA1.id, 5); // not recorded: does not count
-    for (const m of [old, m1, m2]) await recordAttendance(db, m.id, [a], systemActor(), new Date(m.endsAt));
-    await recordAttendance(db, m3.id, [b], systemActor(), new Date(m3.endsAt));
+    for (const m of [old, m1, m2])
+      await recordAttendance(db, {
+        meetingId: m.id,
+        presentPersonIds: [a],
+        actor: systemActor(),
+        now: new Date(m.endsAt),
+      });
+    await recordAttendance(db, {
+      meetingId: m3.id,
+      presentPersonIds: [b],
+      actor: systemActor(),
+      now: new Date(m3.endsAt),
+    });
     expect(await memberAttendanceRate(db, a, now)).toEqual({ meetings: 3, came: 2, rate: 2 / 3 });
     expect(await memberAttendanceRate(db, b, now)).toEqual({ meetings: 3, came: 1, rate: 1 / 3 });
     expect(await memberAttendanceRate(db, await member(tree.branchB1.id, "Mới"), now)).toEqual({
@@ -111,7 +127,12 @@ describe("unitMeetingStats", () => {
         { meetingId: m1.id, personId: p, answer: p === a1[2] ? "absent" : "attend", actor: personActor(p) },
         new Date(m1.startsAt - DAY),
       );
-    await recordAttendance(db, m1.id, a1.slice(0, 2), systemActor(), new Date(m1.endsAt));
+    await recordAttendance(db, {
+      meetingId: m1.id,
+      presentPersonIds: a1.slice(0, 2),
+      actor: systemActor(),
+      now: new Date(m1.endsAt),
+    });
     // Commune A: a commune-wide meeting inviting its whole subtree (6 people).
     const wide = await pastMeeting(tree.communeA.id, 5, { includeSubtree: true });
     await recordRsvp(
@@ -119,7 +140,12 @@ describe("unitMeetingStats", () => {
       { meetingId: wide.id, personId: a2[0]!, answer: "attend", actor: personActor(a2[0]!) },
       new Date(wide.startsAt - DAY),
     );
-    await recordAttendance(db, wide.id, [a2[0]!, a1[0]!, a1[3]!], systemActor(), new Date(wide.endsAt));
+    await recordAttendance(db, {
+      meetingId: wide.id,
+      presentPersonIds: [a2[0]!, a1[0]!, a1[3]!],
+      actor: systemActor(),
+      now: new Date(wide.endsAt),
+    });
 
     const stats = await unitMeetingStats(db, tree.province.id, { from: new Date(now.getTime() - 60 * DAY), to: now });
     const byId = new Map(stats.map((s) => [s.unitId, s]));

@@ -197,11 +197,17 @@ describe("recordRsvp", () => {
 describe("setRsvpReason", () => {
   it("should set the reason of an existing answer, and refuse without one", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
-    expect(await code(() => setRsvpReason(db, meeting.id, a, "Bận việc nhà", personActor(a)))).toBe("not_found");
+    expect(
+      await code(() =>
+        setRsvpReason(db, { meetingId: meeting.id, personId: a, reason: "Bận việc nhà", actor: personActor(a) }),
+      ),
+    ).toBe("not_found");
     await recordRsvp(db, { meetingId: meeting.id, personId: a, answer: "absent", actor: personActor(a) }, t0);
-    await setRsvpReason(db, meeting.id, a, " Bận   việc nhà ", personActor(a));
+    await setRsvpReason(db, { meetingId: meeting.id, personId: a, reason: " Bận   việc nhà ", actor: personActor(a) });
     expect((await getRsvp(db, meeting.id, a))?.reason).toBe("Bận việc nhà");
-    expect(await code(() => setRsvpReason(db, meeting.id, a, "   ", personActor(a)))).toBe("invalid_input");
+    expect(
+      await code(() => setRsvpReason(db, { meetingId: meeting.id, personId: a, reason: "   ", actor: personActor(a) })),
+    ).toBe("invalid_input");
   });
 });
 
@@ -263,7 +269,12 @@ describe("meetingTally", () => {
       notLinked: 2,
       came: null,
     });
-    await recordAttendance(db, meeting.id, [an, dung], systemActor(), dec5);
+    await recordAttendance(db, {
+      meetingId: meeting.id,
+      presentPersonIds: [an, dung],
+      actor: systemActor(),
+      now: dec5,
+    });
     expect((await meetingTally(db, meeting.id)).came).toEqual([
       { personId: dung, fullName: "Đặng Văn Dũng" },
       { personId: an, fullName: "Nguyễn Văn An" },
@@ -277,10 +288,24 @@ describe("recordAttendance", () => {
     const b = await person(tree.branchA1.id, "Trần Thị Bình");
     const c = await person(tree.branchA1.id, "Lê Văn Cường");
     const cadre = await person(tree.branchA1.id, "Hoàng Văn Khải", { role: "cadre" });
-    expect(await code(() => recordAttendance(db, meeting.id, [a], personActor(cadre), minutes(dec5, -1)))).toBe(
-      "invalid_input",
-    );
-    expect(await recordAttendance(db, meeting.id, [a, b], personActor(cadre), minutes(dec5, 30))).toEqual({
+    expect(
+      await code(() =>
+        recordAttendance(db, {
+          meetingId: meeting.id,
+          presentPersonIds: [a],
+          actor: personActor(cadre),
+          now: minutes(dec5, -1),
+        }),
+      ),
+    ).toBe("invalid_input");
+    expect(
+      await recordAttendance(db, {
+        meetingId: meeting.id,
+        presentPersonIds: [a, b],
+        actor: personActor(cadre),
+        now: minutes(dec5, 30),
+      }),
+    ).toEqual({
       present: 2,
       absent: 2,
     });
@@ -292,7 +317,14 @@ describe("recordAttendance", () => {
         [cadre, false],
       ]),
     );
-    expect(await recordAttendance(db, meeting.id, [c, cadre], personActor(cadre), minutes(dec5, 200))).toEqual({
+    expect(
+      await recordAttendance(db, {
+        meetingId: meeting.id,
+        presentPersonIds: [c, cadre],
+        actor: personActor(cadre),
+        now: minutes(dec5, 200),
+      }),
+    ).toEqual({
       present: 2,
       absent: 2,
     });
@@ -310,12 +342,20 @@ describe("recordAttendance", () => {
   it("should refuse someone not invited or a cancelled meeting, and keep the earlier record", async () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const stranger = await person(tree.branchB1.id, "Trần Văn Lạ");
-    await recordAttendance(db, meeting.id, [a], systemActor(), dec5);
-    expect(await code(() => recordAttendance(db, meeting.id, [stranger], systemActor(), dec5))).toBe("invalid_input");
+    await recordAttendance(db, { meetingId: meeting.id, presentPersonIds: [a], actor: systemActor(), now: dec5 });
+    expect(
+      await code(() =>
+        recordAttendance(db, { meetingId: meeting.id, presentPersonIds: [stranger], actor: systemActor(), now: dec5 }),
+      ),
+    ).toBe("invalid_input");
     expect(await attendanceOf(db, meeting.id)).toEqual(new Map([[a, true]]));
     const other = await createMeeting(db, { unitId: tree.branchA1.id, title: "Khác", startsAt: dec5 }, ctx);
     await cancelMeeting(db, other.id, ctx);
-    expect(await code(() => recordAttendance(db, other.id, [a], systemActor(), dec5))).toBe("meeting_cancelled");
+    expect(
+      await code(() =>
+        recordAttendance(db, { meetingId: other.id, presentPersonIds: [a], actor: systemActor(), now: dec5 }),
+      ),
+    ).toBe("meeting_cancelled");
     expect((await attendanceOf(db, other.id)).size).toBe(0);
   });
 });

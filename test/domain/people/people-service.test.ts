@@ -44,7 +44,7 @@ describe("createPerson", () => {
 describe("updatePerson", () => {
   it("should update fields and keep the others", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950 });
-    const u = await updatePerson(db, systemActor(), p.id, { note: "Thương binh" });
+    const u = await updatePerson(db, { actor: systemActor(), id: p.id, input: { note: "Thương binh" } });
     expect(u).toMatchObject({ fullName: "Nguyễn Văn An", phone: "0912345678", birthYear: 1950, note: "Thương binh" });
   });
 });
@@ -66,6 +66,6 @@ describe("memberships", () => {
     const listed = await listMembers(db, tree.branchA1.id);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id: p.id, role: "cadre", title: "Chi hội trưởng" });
-    expect(await removeMembership(db, systemActor(), p.id, tree.branchB2.id)).toBe(1);
+    expect(await removeMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchB2.id })).toBe(1);
   });
 });

@@ -20,7 +20,7 @@ describe("report export", () => {
     const a = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng", { linked: false });
     const ticket = await createTicket(db, { personId: a, text: "Đường ngập nước" }, hours(30));
-    await answerTicket(db, ticket.id, cadre, "Đã báo xã", hours(27));
+    await answerTicket(db, { ticketId: ticket.id, personId: cadre, text: "Đã báo xã", now: hours(27) });
     const d = await createDirective(
       db,
       {
@@ -35,7 +35,7 @@ describe("report export", () => {
     );
     await sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
     await db.kysely.updateTable("DirectiveDelivery").set({ status: "sent" }).where("directiveId", "=", d.id).execute();
-    await markRead(db, d.id, a, null, hours(8));
+    await markRead(db, { directiveId: d.id, personId: a, viaAccountId: null, now: hours(8) });
 
     const report = await unitReport(db, systemActor("cli"), tree.province.id, { now });
     const wb = new ExcelJS.Workbook();

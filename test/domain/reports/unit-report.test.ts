@@ -61,7 +61,7 @@ describe("unitReport", () => {
     await db.kysely
       .updateTable("ChatAccount")
       .set({ personId: b1 })
-      .where("id", "=", (await ensureChatAccount(db, "zalo", "z-dung")).id)
+      .where("id", "=", (await ensureChatAccount(db, { platform: "zalo", externalId: "z-dung" })).id)
       .execute();
     await addTestPerson(db, tree.province.id, "Võ Thị Quản", { role: "official" });
 
@@ -84,9 +84,9 @@ describe("unitReport", () => {
     await pastMeeting(db, tree.branchB1.id, new Date("2025-01-10T12:00:00Z"), [[b1, "attend"]]);
 
     const t1 = await createTicket(db, { personId: a1, text: "Đường ngập" }, hours(100));
-    await answerTicket(db, t1.id, cadreA, "Đã báo xã", hours(96)); // 4 h
+    await answerTicket(db, { ticketId: t1.id, personId: cadreA, text: "Đã báo xã", now: hours(96) }); // 4 h
     const t2 = await createTicket(db, { personId: b1, text: "Đèn hỏng" }, hours(50));
-    await answerTicket(db, t2.id, cadreB, "Đã sửa", hours(40)); // 10 h
+    await answerTicket(db, { ticketId: t2.id, personId: cadreB, text: "Đã sửa", now: hours(40) }); // 10 h
     await createTicket(db, { personId: a1, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, overdue
     await db.kysely
       .updateTable("Ticket")
@@ -112,7 +112,7 @@ describe("unitReport", () => {
     );
     await sendDirective(db, d.id, { now: hours(9), byPersonId: cadreA });
     await db.kysely.updateTable("DirectiveDelivery").set({ status: "sent" }).where("directiveId", "=", d.id).execute();
-    await markRead(db, d.id, a1, null, hours(8));
+    await markRead(db, { directiveId: d.id, personId: a1, viaAccountId: null, now: hours(8) });
 
     const report = await unitReport(db, systemActor("cli"), tree.province.id, {
       from: new Date("2026-03-15T03:00:00Z"),
@@ -213,7 +213,7 @@ describe("queryAuditLog", () => {
     const other = await addTestPerson(db, tree.communeB.id, "Lê Văn Cường", { role: "cadre" });
     const member = await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     const t1 = await createTicket(db, { personId: member, text: "Đường ngập" }, hours(10));
-    await answerTicket(db, t1.id, cadre, "Đã báo xã", hours(9));
+    await answerTicket(db, { ticketId: t1.id, personId: cadre, text: "Đã báo xã", now: hours(9) });
     await recordAudit(
       db,
       {

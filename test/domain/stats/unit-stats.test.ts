@@ -40,9 +40,9 @@ describe("unitStats", () => {
     const b = await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
     const cadreB = await addTestPerson(db, tree.branchB1.id, "Lê Văn Cường", { role: "cadre" });
     const answered1 = await createTicket(db, { personId: a, text: "Đường ngập" }, hours(100));
-    await answerTicket(db, answered1.id, cadre, "Đã báo xã", hours(98)); // 2 h
+    await answerTicket(db, { ticketId: answered1.id, personId: cadre, text: "Đã báo xã", now: hours(98) }); // 2 h
     const answered2 = await createTicket(db, { personId: b, text: "Đèn đường hỏng" }, hours(50));
-    await answerTicket(db, answered2.id, cadreB, "Đã sửa", hours(40)); // 10 h
+    await answerTicket(db, { ticketId: answered2.id, personId: cadreB, text: "Đã sửa", now: hours(40) }); // 10 h
     await createTicket(db, { personId: a, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, long past due
     await createTicket(db, { personId: b, text: "Hỏi lịch" }, hours(1)); // open, not due yet
 
@@ -83,7 +83,7 @@ describe("unitStats", () => {
     );
     await sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
     await db.kysely.updateTable("DirectiveDelivery").set({ status: "sent" }).where("directiveId", "=", d.id).execute();
-    await markRead(db, d.id, a, null, hours(8));
+    await markRead(db, { directiveId: d.id, personId: a, viaAccountId: null, now: hours(8) });
     const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)!.readRate).toBe(0.5);
     expect(stats.get(tree.communeB.id)!.readRate).toBeNull();
@@ -98,9 +98,9 @@ describe("unitStats", () => {
     const first = await addTestPerson(db, branches[0]!, "Nguyễn Văn An");
     const last = await addTestPerson(db, branches[519]!, "Lê Thị Hoa");
     const t1 = await createTicket(db, { personId: first, text: "Đường ngập" }, hours(100));
-    await answerTicket(db, t1.id, cadre, "Đã báo xã", hours(96)); // 4 h
+    await answerTicket(db, { ticketId: t1.id, personId: cadre, text: "Đã báo xã", now: hours(96) }); // 4 h
     const t2 = await createTicket(db, { personId: last, text: "Đèn hỏng" }, hours(50));
-    await answerTicket(db, t2.id, cadre, "Đã sửa", hours(42)); // 8 h
+    await answerTicket(db, { ticketId: t2.id, personId: cadre, text: "Đã sửa", now: hours(42) }); // 8 h
     await createTicket(db, { personId: last, text: "Hỏi lịch" }, hours(1));
     const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
     expect(stats.get(branches[519]!)).toMatchObject({

@@ -47,7 +47,9 @@ const refusal = async (p: Promise<unknown>) => {
 describe("assignTicket", () => {
   it("should give the concern to another handler: in progress with them, history noted, audited with the source", async () => {
     const s = await setup();
-    await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toEqual({
+    await expect(
+      assignTicket(db, { ticketId: s.ticket, actorId: s.official, assigneeId: s.lan, now, source: "web" }),
+    ).resolves.toEqual({
       ticketId: s.ticket,
       assigneeId: s.lan,
       changed: true,
@@ -76,7 +78,9 @@ describe("assignTicket", () => {
       detail: JSON.stringify({ assigneeId: s.lan, from: null }),
     });
     // Again to the same person: nothing changes, nothing is recorded.
-    await expect(assignTicket(db, s.ticket, s.official, s.lan, now, "web")).resolves.toMatchObject({ changed: false });
+    await expect(
+      assignTicket(db, { ticketId: s.ticket, actorId: s.official, assigneeId: s.lan, now, source: "web" }),
+    ).resolves.toMatchObject({ changed: false });
     expect(
       (
         await db.kysely
@@ -91,29 +95,43 @@ describe("assignTicket", () => {
 
   it("should refuse an actor outside the concern's unit, an assignee who cannot handle it, and a closed concern", async () => {
     const s = await setup();
-    expect(await refusal(assignTicket(db, s.ticket, s.other, s.other, now))).toEqual({
-      code: "forbidden",
-      params: { permission: "handle_tickets" },
-    });
-    expect(await refusal(assignTicket(db, s.ticket, s.official, s.other, now))).toEqual({
+    expect(await refusal(assignTicket(db, { ticketId: s.ticket, actorId: s.other, assigneeId: s.other, now }))).toEqual(
+      {
+        code: "forbidden",
+        params: { permission: "handle_tickets" },
+      },
+    );
+    expect(
+      await refusal(assignTicket(db, { ticketId: s.ticket, actorId: s.official, assigneeId: s.other, now })),
+    ).toEqual({
       code: "ticket_assignee_not_handler",
       params: { name: "Phạm Văn Xa", unit: "Chi hội 1" },
     });
-    expect(await refusal(assignTicket(db, s.ticket, s.official, s.member, now))).toMatchObject({
+    expect(
+      await refusal(assignTicket(db, { ticketId: s.ticket, actorId: s.official, assigneeId: s.member, now })),
+    ).toMatchObject({
       code: "ticket_assignee_not_handler",
     });
-    expect(await refusal(assignTicket(db, s.ticket, s.official, 999_999, now))).toMatchObject({
+    expect(
+      await refusal(assignTicket(db, { ticketId: s.ticket, actorId: s.official, assigneeId: 999_999, now })),
+    ).toMatchObject({
       code: "person_not_found",
     });
-    expect(await refusal(assignTicket(db, 999_999, s.official, s.lan, now))).toMatchObject({ code: "not_found" });
+    expect(
+      await refusal(assignTicket(db, { ticketId: 999_999, actorId: s.official, assigneeId: s.lan, now })),
+    ).toMatchObject({ code: "not_found" });
     // Passed up to the commune: the branch cadres can no longer be given it.
-    await escalateTicket(db, s.ticket, s.cadre, null, now);
-    expect(await refusal(assignTicket(db, s.ticket, s.official, s.lan, now))).toEqual({
+    await escalateTicket(db, { ticketId: s.ticket, personId: s.cadre, note: null, now });
+    expect(
+      await refusal(assignTicket(db, { ticketId: s.ticket, actorId: s.official, assigneeId: s.lan, now })),
+    ).toEqual({
       code: "ticket_assignee_not_handler",
       params: { name: "Hồ Thị Lan", unit: "Xã Phước Hòa" },
     });
-    await closeTicket(db, s.ticket, s.official, now);
-    expect(await refusal(assignTicket(db, s.ticket, s.official, s.official, now))).toMatchObject({
+    await closeTicket(db, { ticketId: s.ticket, personId: s.official, now });
+    expect(
+      await refusal(assignTicket(db, { ticketId: s.ticket, actorId: s.official, assigneeId: s.official, now })),
+    ).toMatchObject({
       code: "ticket_closed",
     });
     expect((await row(s.ticket)).assigneeId).toBeNull();

@@ -54,7 +54,7 @@ describe("listOpenTickets", () => {
   it("should list the open tickets of the person's subtree, overdue first, then by due date, with names and first message", async () => {
     const s = await setup();
     const closed = (await createTicket(db, { personId: s.a1, text: "Đã xong" }, day(0))).id;
-    await closeTicket(db, closed, s.branchCadre, day(1));
+    await closeTicket(db, { ticketId: closed, personId: s.branchCadre, now: day(1) });
     // On day 8 the first ticket (due day 7) is overdue, the others not yet.
     const list = await listOpenTickets(db, s.communeOfficial, { now: day(8) });
     expect(list.map((t) => [t.id, t.overdue])).toEqual([
@@ -97,7 +97,7 @@ describe("listOpenTickets", () => {
 
   it("should follow a ticket to the parent unit when it is escalated", async () => {
     const s = await setup();
-    await escalateTicket(db, s.first, s.branchCadre, null, day(1));
+    await escalateTicket(db, { ticketId: s.first, personId: s.branchCadre, note: null, now: day(1) });
     expect((await listOpenTickets(db, s.branchCadre, { now: day(2) })).map((t) => t.id)).toEqual([s.third]);
     expect((await listOpenTickets(db, s.communeOfficial, { now: day(2) })).map((t) => [t.id, t.unitName])).toEqual([
       [s.first, "Xã Phước Hòa"],
@@ -108,15 +108,15 @@ describe("listOpenTickets", () => {
 
   it("should page and filter by status", async () => {
     const s = await setup();
-    await takeTicket(db, s.second, s.communeOfficial, day(2));
-    await answerTicket(db, s.third, s.branchCadre, "Đã báo điện lực", day(3));
+    await takeTicket(db, { ticketId: s.second, personId: s.communeOfficial, now: day(2) });
+    await answerTicket(db, { ticketId: s.third, personId: s.branchCadre, text: "Đã báo điện lực", now: day(3) });
     const all = async (o: { limit?: number; offset?: number; status?: TicketStatus[] }) =>
       (await listOpenTickets(db, s.provinceOfficial, { now: day(4), ...o })).map((t) => t.id);
     expect(await all({ limit: 2 })).toEqual([s.first, s.second]);
     expect(await all({ limit: 2, offset: 2 })).toEqual([s.third, s.other]);
     expect(await all({ limit: 2, offset: 4 })).toEqual([]);
     expect(await all({ status: ["in_progress", "answered"] })).toEqual([s.second, s.third]);
-    await closeTicket(db, s.first, s.branchCadre, day(4));
+    await closeTicket(db, { ticketId: s.first, personId: s.branchCadre, now: day(4) });
     expect(await all({ status: ["closed"] })).toEqual([s.first]);
   });
 });
@@ -276,8 +276,8 @@ describe("countOpenTickets", () => {
     await createTicket(db, { personId: a1, text: "Mới" }, day(5));
     await createTicket(db, { personId: b1, text: "Phường" }, day(0));
     const done = (await createTicket(db, { personId: a1, text: "Xong" }, day(0))).id;
-    await closeTicket(db, done, cadre, day(1));
-    await answerTicket(db, old, cadre, "Đã trả lời", day(2));
+    await closeTicket(db, { ticketId: done, personId: cadre, now: day(1) });
+    await answerTicket(db, { ticketId: old, personId: cadre, text: "Đã trả lời", now: day(2) });
     expect(await countOpenTickets(db, cadre, day(8))).toEqual({ open: 2, overdue: 1 });
     expect(await countOpenTickets(db, official, day(8))).toEqual({ open: 3, overdue: 2 });
     expect(await countOpenTickets(db, a1, day(8))).toEqual({ open: 0, overdue: 0 });

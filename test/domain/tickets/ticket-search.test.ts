@@ -82,8 +82,13 @@ describe("searchTickets", () => {
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "ĐƯỜNG Ngập" }, page))).toEqual([s.flood, s.b1]);
     expect(ids(await searchTickets(ctx.db, s.officialA, { text: "duong ngap" }, page))).toEqual([s.flood]);
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "thuong" }, page))).toEqual([s.benefit]);
-    await answerTicket(ctx.db, s.a2, s.officialA, "Xã đã cử điện lực sửa trong tuần này", at(3));
-    await addTicketNote(ctx.db, s.benefit, s.cadreA1, "hồ sơ điện lực riêng", at(3));
+    await answerTicket(ctx.db, {
+      ticketId: s.a2,
+      personId: s.officialA,
+      text: "Xã đã cử điện lực sửa trong tuần này",
+      now: at(3),
+    });
+    await addTicketNote(ctx.db, { ticketId: s.benefit, personId: s.cadreA1, text: "hồ sơ điện lực riêng", now: at(3) });
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: "dien luc" }, page))).toEqual([s.a2]);
     expect(ids(await searchTickets(ctx.db, s.adminP, { text: '"*:(' }, page))).toEqual([]);
     expect(ticketSearchQuery("Đường  ngập!")).toBe('"duong"* "ngap"*');
@@ -91,17 +96,17 @@ describe("searchTickets", () => {
 
   it("should filter by status, category, overdue, assignee, satisfaction and date range, and count per status", async () => {
     const s = await setup();
-    await takeTicket(ctx.db, s.benefit, s.officialA, at(2));
-    await answerTicket(ctx.db, s.a2, s.officialA, "Đã báo điện lực", at(3));
-    await recordSatisfaction(
-      ctx.db,
-      s.a2,
-      (await ctx.db.kysely.selectFrom("Ticket").select("personId").where("id", "=", s.a2).executeTakeFirstOrThrow())
-        .personId,
-      true,
-      at(3),
-    );
-    await closeTicket(ctx.db, s.b1, s.adminP, at(3));
+    await takeTicket(ctx.db, { ticketId: s.benefit, personId: s.officialA, now: at(2) });
+    await answerTicket(ctx.db, { ticketId: s.a2, personId: s.officialA, text: "Đã báo điện lực", now: at(3) });
+    await recordSatisfaction(ctx.db, {
+      ticketId: s.a2,
+      personId: (
+        await ctx.db.kysely.selectFrom("Ticket").select("personId").where("id", "=", s.a2).executeTakeFirstOrThrow()
+      ).personId,
+      satisfied: true,
+      now: at(3),
+    });
+    await closeTicket(ctx.db, { ticketId: s.b1, personId: s.adminP, now: at(3) });
     const now = at(8); // flood (due day 7) is overdue; benefit (due day 8) is due exactly now
     const page = { now };
     // A member satisfied with the answer closes their concern (chat rule), so a2 is closed too.
@@ -139,7 +144,7 @@ describe("searchTickets", () => {
 
   it("should follow a ticket passed up: the branch cadre no longer lists it, the commune does", async () => {
     const s = await setup();
-    await escalateTicket(ctx.db, s.flood, s.cadreA1, "vượt thẩm quyền", at(1));
+    await escalateTicket(ctx.db, { ticketId: s.flood, personId: s.cadreA1, note: "vượt thẩm quyền", now: at(1) });
     expect(ids(await searchTickets(ctx.db, s.cadreA1, {}, { now: at(3) }))).toEqual([s.benefit]);
     expect(ids(await searchTickets(ctx.db, s.officialA, { unitId: ctx.tree.communeA.id }, { now: at(3) }))).toContain(
       s.flood,
@@ -150,24 +155,48 @@ describe("searchTickets", () => {
 describe("ticket edits", () => {
   it("should keep internal notes from the member, reopen, and change category and due date within the scope", async () => {
     const s = await setup();
-    await addTicketNote(ctx.db, s.flood, s.cadreA1, "Đã gọi trưởng thôn", at(1));
+    await addTicketNote(ctx.db, { ticketId: s.flood, personId: s.cadreA1, text: "Đã gọi trưởng thôn", now: at(1) });
     expect((await listTicketNotes(ctx.db, s.flood, s.officialA)).map((n) => n.text)).toEqual(["Đã gọi trưởng thôn"]);
     expect(await codeOf(() => listTicketNotes(ctx.db, s.flood, s.m1))).toBe("forbidden");
     expect(JSON.stringify(await ticketThread(ctx.db, s.flood, s.m1))).not.toContain("trưởng thôn");
-    expect(await codeOf(() => addTicketNote(ctx.db, s.b1, s.officialA, "x", at(1)))).toBe("forbidden");
-    expect(await codeOf(() => addTicketNote(ctx.db, s.flood, s.cadreA1, "  ", at(1)))).toBe("invalid_input");
+    expect(
+      await codeOf(() => addTicketNote(ctx.db, { ticketId: s.b1, personId: s.officialA, text: "x", now: at(1) })),
+    ).toBe("forbidden");
+    expect(
+      await codeOf(() => addTicketNote(ctx.db, { ticketId: s.flood, personId: s.cadreA1, text: "  ", now: at(1) })),
+    ).toBe("invalid_input");
 
-    expect(await codeOf(() => reopenTicket(ctx.db, s.flood, s.cadreA1, at(1)))).toBe("conflict");
-    await closeTicket(ctx.db, s.flood, s.cadreA1, at(1));
-    expect((await reopenTicket(ctx.db, s.flood, s.cadreA1, at(2))).status).toBe("in_progress");
-
-    expect((await setTicketCategory(ctx.db, s.flood, s.cadreA1, "doi_song", at(2))).category).toBe("doi_song");
-    expect(await codeOf(() => setTicketCategory(ctx.db, s.flood, s.cadreA1, "nope", at(2)))).toBe("invalid_input");
-    expect((await setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(20).getTime(), at(2))).dueAt).toBe(at(20).getTime());
-    expect(await codeOf(() => setTicketDueDate(ctx.db, s.flood, s.cadreA1, at(-5).getTime(), at(2)))).toBe(
-      "invalid_input",
+    expect(await codeOf(() => reopenTicket(ctx.db, { ticketId: s.flood, personId: s.cadreA1, now: at(1) }))).toBe(
+      "conflict",
     );
-    expect(await codeOf(() => setTicketDueDate(ctx.db, s.b1, s.cadreA1, at(20).getTime(), at(2)))).toBe("forbidden");
+    await closeTicket(ctx.db, { ticketId: s.flood, personId: s.cadreA1, now: at(1) });
+    expect((await reopenTicket(ctx.db, { ticketId: s.flood, personId: s.cadreA1, now: at(2) })).status).toBe(
+      "in_progress",
+    );
+
+    expect(
+      (await setTicketCategory(ctx.db, { ticketId: s.flood, personId: s.cadreA1, category: "doi_song", now: at(2) }))
+        .category,
+    ).toBe("doi_song");
+    expect(
+      await codeOf(() =>
+        setTicketCategory(ctx.db, { ticketId: s.flood, personId: s.cadreA1, category: "nope", now: at(2) }),
+      ),
+    ).toBe("invalid_input");
+    expect(
+      (await setTicketDueDate(ctx.db, { ticketId: s.flood, personId: s.cadreA1, dueAt: at(20).getTime(), now: at(2) }))
+        .dueAt,
+    ).toBe(at(20).getTime());
+    expect(
+      await codeOf(() =>
+        setTicketDueDate(ctx.db, { ticketId: s.flood, personId: s.cadreA1, dueAt: at(-5).getTime(), now: at(2) }),
+      ),
+    ).toBe("invalid_input");
+    expect(
+      await codeOf(() =>
+        setTicketDueDate(ctx.db, { ticketId: s.b1, personId: s.cadreA1, dueAt: at(20).getTime(), now: at(2) }),
+      ),
+    ).toBe("forbidden");
     const audit = await ctx.db.kysely
       .selectFrom("AuditLog")
       .select(["action", "source"])
@@ -205,13 +234,21 @@ describe("searchTickets plans", () => {
       const member = members[k]!;
       const text = `${subjects[i % 5]} ở ${places[(i * 3) % 4]} ${problems[(i * 7) % 4]}`;
       const id = (await createTicket(db, { personId: member, text }, at(i % 17), { perDay: 100 })).id;
-      await setTicketCategory(db, id, adminP, categories[i % 3]!, at(20));
-      if (i % 5 === 0) await setTicketDueDate(db, id, adminP, at(30 + (i % 7)).getTime(), at(20));
-      if (i % 4 === 1) await takeTicket(db, id, i % 8 === 1 && k < 4 ? officialA : adminP, at(20));
+      await setTicketCategory(db, { ticketId: id, personId: adminP, category: categories[i % 3]!, now: at(20) });
+      if (i % 5 === 0)
+        await setTicketDueDate(db, { ticketId: id, personId: adminP, dueAt: at(30 + (i % 7)).getTime(), now: at(20) });
+      if (i % 4 === 1)
+        await takeTicket(db, { ticketId: id, personId: i % 8 === 1 && k < 4 ? officialA : adminP, now: at(20) });
       if (i % 4 === 2 || i % 4 === 3)
-        await answerTicket(db, id, adminP, `Đã chuyển, giải quyết trong tháng ${1 + (i % 12)}`, at(20));
-      if (i % 4 === 3) await closeTicket(db, id, adminP, at(21));
-      if (i % 6 === 2) await recordSatisfaction(db, id, member, i % 12 === 2, at(21));
+        await answerTicket(db, {
+          ticketId: id,
+          personId: adminP,
+          text: `Đã chuyển, giải quyết trong tháng ${1 + (i % 12)}`,
+          now: at(20),
+        });
+      if (i % 4 === 3) await closeTicket(db, { ticketId: id, personId: adminP, now: at(21) });
+      if (i % 6 === 2)
+        await recordSatisfaction(db, { ticketId: id, personId: member, satisfied: i % 12 === 2, now: at(21) });
     }
     return { adminP, officialA };
   }

@@ -152,7 +152,7 @@ describe("canHandleTicket", () => {
 
   it("should follow the ticket's current unit after an escalation", async () => {
     const s = await setup();
-    await escalateTicket(db, s.id, s.branchCadre, null, at(1));
+    await escalateTicket(db, { ticketId: s.id, personId: s.branchCadre, note: null, now: at(1) });
     const ticket = await getTicket(db, s.id);
     expect(await canHandleTicket(db, s.branchCadre, ticket)).toBe(false);
     expect(await canHandleTicket(db, s.communeOfficial, ticket)).toBe(true);
@@ -163,7 +163,7 @@ describe("canHandleTicket", () => {
 describe("takeTicket", () => {
   it("should make the handler the assignee and put the ticket in progress, with a history row and an audit entry", async () => {
     const s = await setup();
-    const taken = await takeTicket(db, s.id, s.branchCadre, at(1));
+    const taken = await takeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(1) });
     expect(taken).toMatchObject({ status: "in_progress", assigneeId: s.branchCadre, updatedAt: at(1).getTime() });
     expect((await history(s.id)).at(-1)).toEqual({
       fromStatus: "new",
@@ -177,18 +177,22 @@ describe("takeTicket", () => {
       { action: "ticket.take", actorPersonId: s.branchCadre, entityId: s.id },
     ]);
     // Taking it again changes nothing; another handler taking it reassigns it.
-    await takeTicket(db, s.id, s.branchCadre, at(2));
+    await takeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(2) });
     expect(await history(s.id)).toHaveLength(2);
-    expect((await takeTicket(db, s.id, s.communeOfficial, at(3))).assigneeId).toBe(s.communeOfficial);
+    expect((await takeTicket(db, { ticketId: s.id, personId: s.communeOfficial, now: at(3) })).assigneeId).toBe(
+      s.communeOfficial,
+    );
     expect((await history(s.id)).at(-1)?.note).toBe("reassigned");
   });
 
   it("should refuse people outside the scope and closed tickets", async () => {
     const s = await setup();
     for (const p of [s.siblingCadre, s.otherCommuneOfficial, s.fellowMember, s.member])
-      expect(await code(() => takeTicket(db, s.id, p, at(1)))).toBe("forbidden");
-    await closeTicket(db, s.id, s.branchCadre, at(2));
-    expect(await code(() => takeTicket(db, s.id, s.branchCadre, at(3)))).toBe("ticket_closed");
+      expect(await code(() => takeTicket(db, { ticketId: s.id, personId: p, now: at(1) }))).toBe("forbidden");
+    await closeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(2) });
+    expect(await code(() => takeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(3) }))).toBe(
+      "ticket_closed",
+    );
     expect(await getTicket(db, s.id)).toMatchObject({ status: "closed", assigneeId: null });
   });
 });
@@ -196,13 +200,12 @@ describe("takeTicket", () => {
 describe("answerTicket", () => {
   it("should store the answer, mark the ticket answered and send it to the account the member wrote from", async () => {
     const s = await setup();
-    const { ticket, outboxId } = await answerTicket(
-      db,
-      s.id,
-      s.branchCadre,
-      "  Chi hội đã báo xã, tuần sau khơi thông cống.  ",
-      at(30),
-    );
+    const { ticket, outboxId } = await answerTicket(db, {
+      ticketId: s.id,
+      personId: s.branchCadre,
+      text: "  Chi hội đã báo xã, tuần sau khơi thông cống.  ",
+      now: at(30),
+    });
     expect(ticket).toMatchObject({ status: "answered", assigneeId: s.branchCadre, firstAnsweredAt: at(30).getTime() });
     expect(
       await db.kysely
@@ -248,9 +251,14 @@ describe("answerTicket", () => {
 
   it("should keep the first answer time and the assignee on a second answer", async () => {
     const s = await setup();
-    await takeTicket(db, s.id, s.communeOfficial, at(1));
-    await answerTicket(db, s.id, s.branchCadre, "Trả lời lần 1", at(10));
-    const { ticket } = await answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(20));
+    await takeTicket(db, { ticketId: s.id, personId: s.communeOfficial, now: at(1) });
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Trả lời lần 1", now: at(10) });
+    const { ticket } = await answerTicket(db, {
+      ticketId: s.id,
+      personId: s.branchCadre,
+      text: "Bổ sung",
+      now: at(20),
+    });
     expect(ticket).toMatchObject({
       firstAnsweredAt: at(10).getTime(),
       assigneeId: s.communeOfficial,
@@ -261,19 +269,22 @@ describe("answerTicket", () => {
 
   it("should fall back to the member's delivery account when the source account is unreachable or no longer theirs", async () => {
     const s = await setup();
-    const zalo = await ensureChatAccount(db, "zalo", "z-dan");
+    const zalo = await ensureChatAccount(db, { platform: "zalo", externalId: "z-dan" });
     await db.kysely
       .updateTable("ChatAccount")
       .set({ personId: s.member, linkedAt: t0.getTime() })
       .where("id", "=", zalo.id)
       .execute();
     await markUnreachable(db, await accountOf(s.member));
-    const first = (await answerTicket(db, s.id, s.branchCadre, "Trả lời 1", at(10))).outboxId;
+    const first = (await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Trả lời 1", now: at(10) }))
+      .outboxId;
     expect(
       await db.kysely.selectFrom("Outbox").select("chatAccountId").where("id", "=", first!).executeTakeFirst(),
     ).toEqual({ chatAccountId: zalo.id });
     await unlinkAccount(db, zalo.id);
-    expect((await answerTicket(db, s.id, s.branchCadre, "Trả lời 2", at(20))).outboxId).toBeNull();
+    expect(
+      (await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Trả lời 2", now: at(20) })).outboxId,
+    ).toBeNull();
     expect((await getTicket(db, s.id)).status).toBe("answered");
   });
 
@@ -281,7 +292,7 @@ describe("answerTicket", () => {
     const member = await person(tree.branchA1.id, "John", { locale: "en" });
     const cadre = await person(tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const { id } = await createTicket(db, { personId: member, text: "Question" }, t0);
-    const { outboxId } = await answerTicket(db, id, cadre, "Answer", at(1));
+    const { outboxId } = await answerTicket(db, { ticketId: id, personId: cadre, text: "Answer", now: at(1) });
     const body = JSON.parse(
       (await db.kysely.selectFrom("Outbox").select("body").where("id", "=", outboxId!).executeTakeFirstOrThrow()).body,
     ) as OutboxBody;
@@ -292,24 +303,51 @@ describe("answerTicket", () => {
   it("should refuse an empty or overlong answer, a closed ticket and people outside the scope, storing nothing", async () => {
     const s = await setup();
     const messages = await count("TicketMessage");
-    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "   ", at(1)))).toBe("invalid_input");
-    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "x".repeat(4001), at(1)))).toBe("invalid_input");
-    expect(await code(() => answerTicket(db, s.id, s.siblingCadre, "Trả lời", at(1)))).toBe("forbidden");
-    expect(await code(() => answerTicket(db, s.id, s.member, "Tự trả lời", at(1)))).toBe("forbidden");
+    expect(
+      await code(() => answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "   ", now: at(1) })),
+    ).toBe("invalid_input");
+    expect(
+      await code(() =>
+        answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "x".repeat(4001), now: at(1) }),
+      ),
+    ).toBe("invalid_input");
+    expect(
+      await code(() => answerTicket(db, { ticketId: s.id, personId: s.siblingCadre, text: "Trả lời", now: at(1) })),
+    ).toBe("forbidden");
+    expect(
+      await code(() => answerTicket(db, { ticketId: s.id, personId: s.member, text: "Tự trả lời", now: at(1) })),
+    ).toBe("forbidden");
     expect(await count("TicketMessage")).toBe(messages);
     expect(await count("Outbox")).toBe(0);
-    expect((await answerTicket(db, s.id, s.branchCadre, "x".repeat(4000), at(1))).outboxId).not.toBeNull();
-    await closeTicket(db, s.id, s.branchCadre, at(2));
-    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Muộn", at(3)))).toBe("ticket_closed");
+    expect(
+      (await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "x".repeat(4000), now: at(1) }))
+        .outboxId,
+    ).not.toBeNull();
+    await closeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(2) });
+    expect(
+      await code(() => answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Muộn", now: at(3) })),
+    ).toBe("ticket_closed");
   });
 
   it("should not replace a flow the member is typing into, but should replace a one-tap question", async () => {
     const s = await setup();
-    await setPendingQuestion(db, await accountOf(s.member), "rsvp_reason", { meetingId: 1 }, at(60), at(0));
-    await answerTicket(db, s.id, s.branchCadre, "Trả lời", at(1));
+    await setPendingQuestion(db, {
+      chatAccountId: await accountOf(s.member),
+      kind: "rsvp_reason",
+      data: { meetingId: 1 },
+      expiresAt: at(60),
+      now: at(0),
+    });
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Trả lời", now: at(1) });
     expect((await getPendingQuestion(db, await accountOf(s.member), at(2)))?.kind).toBe("rsvp_reason");
-    await setPendingQuestion(db, await accountOf(s.member), "concern_confirm", { text: "x" }, at(60), at(3));
-    await answerTicket(db, s.id, s.branchCadre, "Trả lời thêm", at(4));
+    await setPendingQuestion(db, {
+      chatAccountId: await accountOf(s.member),
+      kind: "concern_confirm",
+      data: { text: "x" },
+      expiresAt: at(60),
+      now: at(3),
+    });
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Trả lời thêm", now: at(4) });
     expect((await getPendingQuestion(db, await accountOf(s.member), at(5)))?.kind).toBe("ticket_feedback");
   });
 });
@@ -317,8 +355,13 @@ describe("answerTicket", () => {
 describe("escalateTicket", () => {
   it("should pass the ticket to the parent unit, new and unassigned, with the note in its history", async () => {
     const s = await setup();
-    await takeTicket(db, s.id, s.branchCadre, at(1));
-    const up = await escalateTicket(db, s.id, s.branchCadre, "  Vượt thẩm quyền chi hội ", at(2));
+    await takeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(1) });
+    const up = await escalateTicket(db, {
+      ticketId: s.id,
+      personId: s.branchCadre,
+      note: "  Vượt thẩm quyền chi hội ",
+      now: at(2),
+    });
     expect(up).toMatchObject({
       unitId: tree.communeA.id,
       originUnitId: tree.branchA1.id,
@@ -337,19 +380,37 @@ describe("escalateTicket", () => {
       await db.kysely.selectFrom("AuditLog").select("action").where("action", "=", "ticket.escalate").execute(),
     ).toEqual([{ action: "ticket.escalate" }]);
     // The branch cadre has lost it; the commune official passes it on to the province.
-    expect(await code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("forbidden");
-    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời", at(3)))).toBe("forbidden");
-    expect((await escalateTicket(db, s.id, s.communeOfficial, null, at(4))).unitId).toBe(tree.province.id);
-    expect(await code(() => escalateTicket(db, s.id, s.provinceOfficial, null, at(5)))).toBe("ticket_at_root");
+    expect(
+      await code(() => escalateTicket(db, { ticketId: s.id, personId: s.branchCadre, note: null, now: at(3) })),
+    ).toBe("forbidden");
+    expect(
+      await code(() => answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Trả lời", now: at(3) })),
+    ).toBe("forbidden");
+    expect(
+      (await escalateTicket(db, { ticketId: s.id, personId: s.communeOfficial, note: null, now: at(4) })).unitId,
+    ).toBe(tree.province.id);
+    expect(
+      await code(() => escalateTicket(db, { ticketId: s.id, personId: s.provinceOfficial, note: null, now: at(5) })),
+    ).toBe("ticket_at_root");
     expect((await getTicket(db, s.id)).unitId).toBe(tree.province.id);
   });
 
   it("should refuse outsiders, closed tickets and an overlong note", async () => {
     const s = await setup();
-    expect(await code(() => escalateTicket(db, s.id, s.otherCommuneOfficial, null, at(1)))).toBe("forbidden");
-    expect(await code(() => escalateTicket(db, s.id, s.branchCadre, "n".repeat(1001), at(1)))).toBe("invalid_input");
-    await closeTicket(db, s.id, s.branchCadre, at(2));
-    expect(await code(() => escalateTicket(db, s.id, s.branchCadre, null, at(3)))).toBe("ticket_closed");
+    expect(
+      await code(() =>
+        escalateTicket(db, { ticketId: s.id, personId: s.otherCommuneOfficial, note: null, now: at(1) }),
+      ),
+    ).toBe("forbidden");
+    expect(
+      await code(() =>
+        escalateTicket(db, { ticketId: s.id, personId: s.branchCadre, note: "n".repeat(1001), now: at(1) }),
+      ),
+    ).toBe("invalid_input");
+    await closeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(2) });
+    expect(
+      await code(() => escalateTicket(db, { ticketId: s.id, personId: s.branchCadre, note: null, now: at(3) })),
+    ).toBe("ticket_closed");
     expect((await getTicket(db, s.id)).unitId).toBe(tree.branchA1.id);
   });
 });
@@ -357,8 +418,8 @@ describe("escalateTicket", () => {
 describe("closeTicket", () => {
   it("should close once, with the time and a history row", async () => {
     const s = await setup();
-    await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(await closeTicket(db, s.id, s.communeOfficial, at(2))).toMatchObject({
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Đã xử lý", now: at(1) });
+    expect(await closeTicket(db, { ticketId: s.id, personId: s.communeOfficial, now: at(2) })).toMatchObject({
       status: "closed",
       closedAt: at(2).getTime(),
     });
@@ -367,16 +428,20 @@ describe("closeTicket", () => {
       toStatus: "closed",
       byPersonId: s.communeOfficial,
     });
-    expect(await code(() => closeTicket(db, s.id, s.communeOfficial, at(3)))).toBe("ticket_closed");
-    expect(await code(() => closeTicket(db, s.id, s.member, at(3)))).toBe("forbidden");
+    expect(await code(() => closeTicket(db, { ticketId: s.id, personId: s.communeOfficial, now: at(3) }))).toBe(
+      "ticket_closed",
+    );
+    expect(await code(() => closeTicket(db, { ticketId: s.id, personId: s.member, now: at(3) }))).toBe("forbidden");
   });
 });
 
 describe("recordSatisfaction", () => {
   it("should close a ticket whose answer satisfied the member, so it leaves the open queue", async () => {
     const s = await setup();
-    await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(await recordSatisfaction(db, s.id, s.member, true, at(2))).toMatchObject({
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Đã xử lý", now: at(1) });
+    expect(
+      await recordSatisfaction(db, { ticketId: s.id, personId: s.member, satisfied: true, now: at(2) }),
+    ).toMatchObject({
       status: "closed",
       satisfied: 1,
       closedAt: at(2).getTime(),
@@ -391,13 +456,17 @@ describe("recordSatisfaction", () => {
 
   it("should only note satisfaction with a ticket that has no answer yet", async () => {
     const s = await setup();
-    expect(await recordSatisfaction(db, s.id, s.member, true, at(1))).toMatchObject({ status: "new", satisfied: 1 });
+    expect(
+      await recordSatisfaction(db, { ticketId: s.id, personId: s.member, satisfied: true, now: at(1) }),
+    ).toMatchObject({ status: "new", satisfied: 1 });
   });
 
   it("should reopen an answered or closed ticket the member is not satisfied with and tell its assignee", async () => {
     const s = await setup();
-    await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(await recordSatisfaction(db, s.id, s.member, false, at(2))).toMatchObject({
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Đã xử lý", now: at(1) });
+    expect(
+      await recordSatisfaction(db, { ticketId: s.id, personId: s.member, satisfied: false, now: at(2) }),
+    ).toMatchObject({
       status: "in_progress",
       satisfied: 0,
       closedAt: null,
@@ -416,9 +485,11 @@ describe("recordSatisfaction", () => {
     expect(JSON.parse(told.body).text).toBe(
       `Hội viên Nguyễn Văn Dân chưa hài lòng với câu trả lời ý kiến #${s.id}; ý kiến đã được mở lại. Gửi /ykien ${s.id} để xem.`,
     );
-    await answerTicket(db, s.id, s.branchCadre, "Bổ sung", at(3));
-    await closeTicket(db, s.id, s.branchCadre, at(4));
-    expect(await recordSatisfaction(db, s.id, s.member, false, at(5))).toMatchObject({
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Bổ sung", now: at(3) });
+    await closeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(4) });
+    expect(
+      await recordSatisfaction(db, { ticketId: s.id, personId: s.member, satisfied: false, now: at(5) }),
+    ).toMatchObject({
       status: "in_progress",
       closedAt: null,
     });
@@ -426,15 +497,25 @@ describe("recordSatisfaction", () => {
 
   it("should only note dissatisfaction with a ticket that was never answered", async () => {
     const s = await setup();
-    expect(await recordSatisfaction(db, s.id, s.member, false, at(1))).toMatchObject({ status: "new", satisfied: 0 });
+    expect(
+      await recordSatisfaction(db, { ticketId: s.id, personId: s.member, satisfied: false, now: at(1) }),
+    ).toMatchObject({ status: "new", satisfied: 0 });
     expect(await history(s.id)).toHaveLength(1);
   });
 
   it("should refuse anyone but the author", async () => {
     const s = await setup();
-    await answerTicket(db, s.id, s.branchCadre, "Đã xử lý", at(1));
-    expect(await code(() => recordSatisfaction(db, s.id, s.fellowMember, false, at(2)))).toBe("ticket_not_yours");
-    expect(await code(() => recordSatisfaction(db, s.id, s.branchCadre, true, at(2)))).toBe("ticket_not_yours");
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Đã xử lý", now: at(1) });
+    expect(
+      await code(() =>
+        recordSatisfaction(db, { ticketId: s.id, personId: s.fellowMember, satisfied: false, now: at(2) }),
+      ),
+    ).toBe("ticket_not_yours");
+    expect(
+      await code(() =>
+        recordSatisfaction(db, { ticketId: s.id, personId: s.branchCadre, satisfied: true, now: at(2) }),
+      ),
+    ).toBe("ticket_not_yours");
     expect(await getTicket(db, s.id)).toMatchObject({ status: "answered", satisfied: null });
   });
 });
@@ -442,15 +523,31 @@ describe("recordSatisfaction", () => {
 describe("addMemberMessage", () => {
   it("should add the member's message and bring an answered ticket back in progress", async () => {
     const s = await setup();
-    await answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(1));
-    const updated = await addMemberMessage(db, s.id, s.member, "Đến nay vẫn chưa làm ạ", null, at(2));
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Đã báo xã", now: at(1) });
+    const updated = await addMemberMessage(db, {
+      ticketId: s.id,
+      personId: s.member,
+      text: "Đến nay vẫn chưa làm ạ",
+      messageLogId: null,
+      now: at(2),
+    });
     expect(updated).toMatchObject({ status: "in_progress", updatedAt: at(2).getTime() });
     expect((await history(s.id)).at(-1)).toMatchObject({
       fromStatus: "answered",
       toStatus: "in_progress",
       note: "member_reply",
     });
-    expect((await addMemberMessage(db, s.id, s.member, "Bổ sung ảnh", null, at(3))).status).toBe("in_progress");
+    expect(
+      (
+        await addMemberMessage(db, {
+          ticketId: s.id,
+          personId: s.member,
+          text: "Bổ sung ảnh",
+          messageLogId: null,
+          now: at(3),
+        })
+      ).status,
+    ).toBe("in_progress");
     expect(
       (
         await db.kysely
@@ -480,8 +577,20 @@ describe("addMemberMessage", () => {
         .returning("id")
         .executeTakeFirstOrThrow()
     ).id;
-    await addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(1));
-    await addMemberMessage(db, s.id, s.member, "Bổ sung", logId, at(2));
+    await addMemberMessage(db, {
+      ticketId: s.id,
+      personId: s.member,
+      text: "Bổ sung",
+      messageLogId: logId,
+      now: at(1),
+    });
+    await addMemberMessage(db, {
+      ticketId: s.id,
+      personId: s.member,
+      text: "Bổ sung",
+      messageLogId: logId,
+      now: at(2),
+    });
     expect(
       (
         await db.kysely
@@ -495,12 +604,28 @@ describe("addMemberMessage", () => {
 
   it("should refuse another person, a closed ticket and an empty message", async () => {
     const s = await setup();
-    expect(await code(() => addMemberMessage(db, s.id, s.fellowMember, "Chen vào", null, at(1)))).toBe(
-      "ticket_not_yours",
-    );
-    expect(await code(() => addMemberMessage(db, s.id, s.member, "  ", null, at(1)))).toBe("invalid_input");
-    await closeTicket(db, s.id, s.branchCadre, at(2));
-    expect(await code(() => addMemberMessage(db, s.id, s.member, "Còn nữa", null, at(3)))).toBe("ticket_closed");
+    expect(
+      await code(() =>
+        addMemberMessage(db, {
+          ticketId: s.id,
+          personId: s.fellowMember,
+          text: "Chen vào",
+          messageLogId: null,
+          now: at(1),
+        }),
+      ),
+    ).toBe("ticket_not_yours");
+    expect(
+      await code(() =>
+        addMemberMessage(db, { ticketId: s.id, personId: s.member, text: "  ", messageLogId: null, now: at(1) }),
+      ),
+    ).toBe("invalid_input");
+    await closeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(2) });
+    expect(
+      await code(() =>
+        addMemberMessage(db, { ticketId: s.id, personId: s.member, text: "Còn nữa", messageLogId: null, now: at(3) }),
+      ),
+    ).toBe("ticket_closed");
     expect(await count("TicketMessage")).toBe(1);
   });
 });
@@ -508,10 +633,16 @@ describe("addMemberMessage", () => {
 describe("ticketThread", () => {
   it("should show a handler the ticket with names, messages and history including notes", async () => {
     const s = await setup();
-    await takeTicket(db, s.id, s.branchCadre, at(1));
-    await answerTicket(db, s.id, s.branchCadre, "Đã báo xã", at(2));
-    await addMemberMessage(db, s.id, s.member, "Chưa thấy làm", null, at(3));
-    await escalateTicket(db, s.id, s.branchCadre, "Cần xã hỗ trợ kinh phí", at(4));
+    await takeTicket(db, { ticketId: s.id, personId: s.branchCadre, now: at(1) });
+    await answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Đã báo xã", now: at(2) });
+    await addMemberMessage(db, {
+      ticketId: s.id,
+      personId: s.member,
+      text: "Chưa thấy làm",
+      messageLogId: null,
+      now: at(3),
+    });
+    await escalateTicket(db, { ticketId: s.id, personId: s.branchCadre, note: "Cần xã hỗ trợ kinh phí", now: at(4) });
     const thread = await ticketThread(db, s.id, s.communeOfficial);
     expect(thread.ticket).toMatchObject({
       id: s.id,
@@ -536,11 +667,13 @@ describe("ticketThread", () => {
 
   it("should show the author their thread without the officials' notes, the cadre who passed it up read-only, and nobody else outside the scope", async () => {
     const s = await setup();
-    await escalateTicket(db, s.id, s.branchCadre, "Ghi chú nội bộ", at(1));
+    await escalateTicket(db, { ticketId: s.id, personId: s.branchCadre, note: "Ghi chú nội bộ", now: at(1) });
     expect((await ticketThread(db, s.id, s.member)).history.map((h) => h.note)).toEqual([null, null]);
     expect((await ticketThread(db, s.id, s.branchCadre)).history.at(-1)?.note).toBe("Ghi chú nội bộ");
     expect((await ticketAccess(db, s.id, s.branchCadre)).access).toBe("handled_above");
-    expect(await code(() => answerTicket(db, s.id, s.branchCadre, "Trả lời muộn", at(2)))).toBe("forbidden");
+    expect(
+      await code(() => answerTicket(db, { ticketId: s.id, personId: s.branchCadre, text: "Trả lời muộn", now: at(2) })),
+    ).toBe("forbidden");
     for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial])
       expect(await code(() => ticketThread(db, s.id, p))).toBe("forbidden");
     for (const p of [s.siblingCadre, s.fellowMember, s.otherCommuneOfficial])

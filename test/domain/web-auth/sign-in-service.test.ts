@@ -131,7 +131,12 @@ describe("verifySignInCode", () => {
     await addMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "member");
     const phone = (await getPerson(ctx.db, cadre)).phone!;
     await requestSignInCode(ctx.db, { phone, ip: null }, t0);
-    await removeMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "cadre");
+    await removeMembership(ctx.db, {
+      actor: systemActor("cli"),
+      personId: cadre,
+      unitId: ctx.tree.branchA1.id,
+      role: "cadre",
+    });
     expect(
       await codeOf(async () => verifySignInCode(ctx.db, { phone, code: await sentCode(cadre), ip: null }, at(1))),
     ).toBe("code_invalid");

@@ -65,7 +65,11 @@ async function person(
   await addMembership(db, systemActor("cli"), p.id, unitId, role);
   if (role !== "member") await addMembership(db, systemActor("cli"), p.id, unitId, "member");
   if (webSession)
-    await linkByPhone(db, (await ensureChatAccount(db, "web", await webChatSession(db, webSession))).id, phone);
+    await linkByPhone(
+      db,
+      (await ensureChatAccount(db, { platform: "web", externalId: await webChatSession(db, webSession) })).id,
+      phone,
+    );
   return p.id;
 }
 

@@ -30,7 +30,13 @@ beforeAll(async () => {
   // A second cadre of Chi hội 1, and one concern the branch passed up to the commune.
   lan = (await createPerson(db, { fullName: "Hồ Thị Lan", phone: "0911000009" })).id;
   await addMembership(db, systemActor("cli"), lan, ctx.fx.tree.branchA1.id, "cadre");
-  await escalateTicket(db, ctx.fx.ticketA2, ctx.fx.cadre.id, "Cần xã giải quyết", new Date(), "chat");
+  await escalateTicket(db, {
+    ticketId: ctx.fx.ticketA2,
+    personId: ctx.fx.cadre.id,
+    note: "Cần xã giải quyết",
+    now: new Date(),
+    source: "chat",
+  });
 });
 
 describeInBrowser("bulk actions on the concerns list", () => {

@@ -43,13 +43,12 @@ describeInBrowser("reports and the audit log in the workplace", () => {
       { meetingId: meeting.id, personId: ctx.fx.memberA.id, answer: "attend", actor: systemActor("cli") },
       new Date(before.getTime() + DAY),
     );
-    await recordAttendance(
-      db,
-      meeting.id,
-      [ctx.fx.memberA.id],
-      systemActor("cli"),
-      new Date(meeting.startsAt + 600_000),
-    );
+    await recordAttendance(db, {
+      meetingId: meeting.id,
+      presentPersonIds: [ctx.fx.memberA.id],
+      actor: systemActor("cli"),
+      now: new Date(meeting.startsAt + 600_000),
+    });
 
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);

@@ -66,7 +66,11 @@ describeInBrowser("web workplace sign-in by name and unit", () => {
     // A namesake of the cadre with rights, in the other commune's "Chi hội 1", with a linked chat account.
     const namesake = await createPerson(db, { fullName: "Nguyen Van Can", phone: "0911000010" });
     await addMembership(db, systemActor("cli"), namesake.id, ctx.fx.tree.branchB1.id, "cadre");
-    await linkByPhone(db, (await ensureChatAccount(db, "web", "s-namesake-session")).id, "0911000010");
+    await linkByPhone(
+      db,
+      (await ensureChatAccount(db, { platform: "web", externalId: "s-namesake-session" })).id,
+      "0911000010",
+    );
     const { context, page } = await newPage(ctx.browser);
     const cadreLines = (await chatLines(ctx.running, ctx.fx.cadre.session)).length;
     const memberLines = (await chatLines(ctx.running, ctx.fx.memberA.session)).length;

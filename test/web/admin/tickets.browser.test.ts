@@ -66,14 +66,13 @@ describeInBrowser("concerns queue", () => {
       { action: "ticket.answer", source: "web", actorPersonId: ctx.fx.cadre.id },
     ]);
     // The member writes again (as from chat): the open page shows it without a reload.
-    await addMemberMessage(
-      ctx.running.service.db,
-      ctx.fx.ticketA,
-      ctx.fx.memberA.id,
-      "Cảm ơn, nhưng mương ở xóm Tây nữa ạ",
-      null,
-      new Date(),
-    );
+    await addMemberMessage(ctx.running.service.db, {
+      ticketId: ctx.fx.ticketA,
+      personId: ctx.fx.memberA.id,
+      text: "Cảm ơn, nhưng mương ở xóm Tây nữa ạ",
+      messageLogId: null,
+      now: new Date(),
+    });
     await page.locator("#thread", { hasText: "mương ở xóm Tây" }).waitFor({ timeout: 15_000 });
     await shot(page, "12-concern");
     await context.close();
