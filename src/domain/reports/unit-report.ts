@@ -16,13 +16,7 @@ import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { subtreeRange } from "../units/unit-service.ts";
 import { concernCounts, findUnit, unitStatsAndMonths, type UnitStats } from "../stats/unit-stats.ts";
-import {
-  addMeetingFigures,
-  emptyMeetingFigures,
-  meetingFiguresByPeriod,
-  meetingRate,
-  type MeetingFigures,
-} from "../stats/meeting-figures.ts";
+import { meetingRate, meetingTotalsByPeriod, type MeetingFigures } from "../stats/meeting-figures.ts";
 import { readRates } from "../directives/read-rates.ts";
 import { inIds } from "../../storage/dialect.ts";
 import { fromLocal, toLocal } from "../../lib/zoned-time.ts";
@@ -174,7 +168,7 @@ function monthPoints(months: { key: string; start: number }[], totals: MeetingFi
 
 /**
  * Attendance and response rate of the subtree per month, 12 months ending with the month holding
- * `to - 1 ms`: one pass over the meetings of the 12 months (their counts kept in MeetingTally).
+ * `to - 1 ms`, summed in SQL from the meetings' counts kept in MeetingTally.
  */
 export async function monthlySeries(
   db: Database,
@@ -190,19 +184,14 @@ export async function monthlySeries(
     .where("path", "<", hi)
     .execute();
   const months = reportMonths(to, zone);
-  const figures = await meetingFiguresByPeriod(
+  const totals = await meetingTotalsByPeriod(
     db,
     new Map(units.map((u) => [u.id, u])),
+    lo,
+    hi,
     months.map((m) => [m.start, m.end]),
   );
-  return monthPoints(
-    months,
-    figures.map((byUnit) => {
-      const total = emptyMeetingFigures();
-      for (const f of byUnit.values()) addMeetingFigures(total, f);
-      return total;
-    }),
-  );
+  return monthPoints(months, totals);
 }
 
 /** Read rate over the subtree of each directive sent in [from, to) by the unit, an ancestor or a descendant. */
@@ -269,7 +258,7 @@ export async function unitReport(
   await assertActorCan(db, actor, "read", unit.id);
   const { from, to, now } = reportPeriod(options);
   const timeZone = options.timeZone ?? defaultReportTimeZone;
-  // The period's figures and the 12 months' meetings from one pass over the meetings.
+  // The period's figures and the 12 months' meetings.
   const months = reportMonths(to, timeZone);
   const { stats, months: monthTotals } = await unitStatsAndMonths(
     db,

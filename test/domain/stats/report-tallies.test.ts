@@ -781,6 +781,17 @@ describe("report summaries (report_tallies)", () => {
     );
     expect(report.concerns.reduce((n, c) => n + c.count, 0)).toBe(counts.length);
     expect(report.unit.meetingsHeld).toBe(expectedStats(r, tree.communeB, tree.communeB, from, to).stats.meetingsHeld);
+    // The monthly series of a large subtree (its meetings walked by time, each one's unit looked up).
+    for (const [i, point] of report.monthly.entries()) {
+      const end = report.monthly[i + 1]?.start ?? Date.UTC(2027, 2, 31, 17);
+      const e = expectedStats(r, tree.communeB, tree.communeB, point.start, end).stats;
+      expect(point).toMatchObject({
+        meetingsHeld: e.meetingsHeld,
+        responseRate: e.responseRate,
+        attendanceRate: e.attendanceRate,
+      });
+    }
+    expect(report.monthly.reduce((n, p) => n + p.meetingsHeld, 0)).toBeGreaterThan(10);
   });
 
   it("should give the report's concerns by category and monthly series equal to those of the raw rows", async () => {
