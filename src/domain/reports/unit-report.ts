@@ -268,7 +268,6 @@ export async function unitReport(
     {},
     months.map((m) => [m.start, m.end]),
   );
-  const rows = stats.map(withShares);
   const slowestUnits = stats
     .filter((s) => s.ownMedianFirstAnswerMs !== null)
     .sort((a, b) => b.ownMedianFirstAnswerMs! - a.ownMedianFirstAnswerMs! || a.unitId - b.unitId)
@@ -290,8 +289,8 @@ export async function unitReport(
     to: to.getTime(),
     generatedAt: now.getTime(),
     timeZone,
-    unit: rows[0]!,
-    children: rows.filter((r) => r.depth === childDepth),
+    unit: withShares(stats[0]!),
+    children: stats.filter((r) => r.depth === childDepth).map(withShares),
     monthly: monthPoints(months, monthTotals),
     directives: await directiveReadRates(db, unit.id, from, to),
     concerns: await concernsByCategory(db, unit.id, from, to),

@@ -398,9 +398,10 @@ export async function unitStatsAndMonths(
     .execute();
   type Row = UnitStats & {
     parentId: number | null;
-    histogram: number[];
+    /** null: no answered concern in the subtree (so far). */
+    histogram: number[] | null;
     times: number[] | null;
-    meetings: MeetingFigures;
+    meetings: MeetingFigures | null;
   };
   const rows: Row[] = units.map((u) => ({
     unitId: u.id,
@@ -424,9 +425,9 @@ export async function unitStatsAndMonths(
     meetingsHeld: 0,
     responseRate: null,
     attendanceRate: null,
-    histogram: new Array<number>(ANSWER_BUCKETS).fill(0),
+    histogram: null,
     times: null,
-    meetings: emptyMeetingFigures(),
+    meetings: null,
   }));
   const byId = new Map(rows.map((r) => [r.unitId, r]));
   const addPeople = (
@@ -536,7 +537,8 @@ export async function unitStatsAndMonths(
     const times = await answerTimes(db, lo, hi, from, to);
     for (const r of rows) r.times = times.get(r.unitId) ?? [];
   }
-  for (const r of rows) r.ownMedianFirstAnswerMs = r.times ? median(r.times) : histogramMedian(r.histogram);
+  for (const r of rows)
+    r.ownMedianFirstAnswerMs = r.times ? median(r.times) : r.histogram && histogramMedian(r.histogram);
 
   const unitMap = new Map(units.map((u) => [u.id, u]));
   for (const [id, m] of await meetingFiguresByUnit(db, unitMap, from, to)) {
@@ -561,8 +563,11 @@ export async function unitStatsAndMonths(
     parent.concernsRated += r.concernsRated;
     parent.concernsSatisfied += r.concernsSatisfied;
     if (parent.times && r.times) for (const ms of r.times) parent.times.push(ms);
-    for (let k = 0; k < ANSWER_BUCKETS; k++) parent.histogram[k]! += r.histogram[k]!;
-    addMeetingFigures(parent.meetings, r.meetings);
+    if (r.histogram) {
+      const into = (parent.histogram ??= new Array<number>(ANSWER_BUCKETS).fill(0));
+      for (let k = 0; k < ANSWER_BUCKETS; k++) into[k]! += r.histogram[k]!;
+    }
+    if (r.meetings) addMeetingFigures((parent.meetings ??= emptyMeetingFigures()), r.meetings);
   }
 
   // Read rates only when a directive of the period reaches the subtree (else all null).
@@ -570,14 +575,31 @@ export async function unitStatsAndMonths(
   const reads = (await directivesReaching(db, root.path, readPeriod)).length
     ? new Map((await readRates(db, unitId, readPeriod)).map((r) => [r.unitId, r.rateTotal]))
     : new Map<number, number | null>();
-  const stats = rows.map(({ parentId: _p, histogram, times, meetings: m, ...r }) => ({
-    ...r,
-    medianFirstAnswerMs: times ? median(times) : histogramMedian(histogram),
-    satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
-    readRate: reads.get(r.unitId) ?? null,
-    meetingsHeld: m.held,
-    responseRate: meetingRate(m.answered, m.invited),
-    attendanceRate: meetingRate(m.came, m.recorded),
-  }));
+  const none = emptyMeetingFigures();
+  const stats = rows.map((r): UnitStats => {
+    const m = r.meetings ?? none;
+    return {
+      unitId: r.unitId,
+      name: r.name,
+      levelLabel: r.levelLabel,
+      depth: r.depth,
+      members: r.members,
+      linked: r.linked,
+      linkedByPlatform: r.linkedByPlatform,
+      openConcerns: r.openConcerns,
+      overdueConcerns: r.overdueConcerns,
+      concernsOpened: r.concernsOpened,
+      concernsAnswered: r.concernsAnswered,
+      concernsRated: r.concernsRated,
+      concernsSatisfied: r.concernsSatisfied,
+      satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
+      medianFirstAnswerMs: r.times ? median(r.times) : r.histogram && histogramMedian(r.histogram),
+      ownMedianFirstAnswerMs: r.ownMedianFirstAnswerMs,
+      readRate: reads.get(r.unitId) ?? null,
+      meetingsHeld: m.held,
+      responseRate: meetingRate(m.answered, m.invited),
+      attendanceRate: meetingRate(m.came, m.recorded),
+    };
+  });
   return { stats, months: monthTotals };
 }
