@@ -238,7 +238,10 @@ export async function directiveReadRates(
 
 /** Concerns the subtree handles that were raised in [from, to), by category and status (in that order, alphabetical). */
 export async function concernsByCategory(db: Database, unitId: number, from: Date, to: Date): Promise<ConcernCount[]> {
-  const counts = await concernCounts(db, unitId, from, to);
+  return alphabetical(await concernCounts(db, unitId, from, to));
+}
+
+function alphabetical(counts: ConcernCount[]): ConcernCount[] {
   return counts.sort((a, b) =>
     a.category < b.category ? -1 : a.category > b.category ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0,
   );
@@ -258,9 +261,13 @@ export async function unitReport(
   await assertActorCan(db, actor, "read", unit.id);
   const { from, to, now } = reportPeriod(options);
   const timeZone = options.timeZone ?? defaultReportTimeZone;
-  // The period's figures and the 12 months' meetings.
+  // The period's figures, its concerns by category and status, and the 12 months' meetings.
   const months = reportMonths(to, timeZone);
-  const { stats, months: monthTotals } = await unitStatsAndMonths(
+  const {
+    stats,
+    months: monthTotals,
+    concerns,
+  } = await unitStatsAndMonths(
     db,
     unit.id,
     now,
@@ -293,7 +300,7 @@ export async function unitReport(
     children: stats.filter((r) => r.depth === childDepth).map(withShares),
     monthly: monthPoints(months, monthTotals),
     directives: await directiveReadRates(db, unit.id, from, to),
-    concerns: await concernsByCategory(db, unit.id, from, to),
+    concerns: alphabetical(concerns),
     slowestUnits,
   };
 }

@@ -184,6 +184,21 @@ interface ConcernFigures {
   satisfied: number;
   /** First-answer times per bucket (answer-time-buckets.ts). */
   histogram: number[];
+  /** Concerns per category and current status, in `categoryStatusPairs` order. */
+  byCategory: number[];
+}
+
+/** Every category × status, categories in ticketCategories order, then statuses in ticketStatuses order. */
+const categoryStatusPairs = ticketCategories.flatMap((c) =>
+  ticketStatuses.map((s) => ({ category: c as string, status: s as string, column: categoryStatusColumn(c, s) })),
+);
+const pairIndex = new Map(categoryStatusPairs.map((p, i) => [`${p.category}\u0000${p.status}`, i]));
+
+/** Counts in `categoryStatusPairs` order as concernCounts lists them (zero counts left out). */
+function categoryCounts(byCategory: readonly number[]): { category: string; status: string; count: number }[] {
+  return categoryStatusPairs
+    .map((p, i) => ({ category: p.category, status: p.status, count: byCategory[i]! }))
+    .filter((c) => c.count > 0);
 }
 
 /** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
@@ -202,18 +217,31 @@ async function concernFigures(
     if (!f)
       out.set(
         unitId,
-        (f = { opened: 0, answered: 0, rated: 0, satisfied: 0, histogram: new Array<number>(ANSWER_BUCKETS).fill(0) }),
+        (f = {
+          opened: 0,
+          answered: 0,
+          rated: 0,
+          satisfied: 0,
+          histogram: new Array<number>(ANSWER_BUCKETS).fill(0),
+          byCategory: new Array<number>(categoryStatusPairs.length).fill(0),
+        }),
       );
     return f;
   };
   const parts = periodParts(from, to);
   if (parts.blocks || parts.days.length) {
-    // The sums come back as one JSON array per unit: a row of 40 columns costs more to build in
-    // JavaScript than the query itself.
+    // The sums come back as one JSON array per unit: a row of 64 columns costs more to build in
+    // JavaScript than the query itself. The counts by category and status come from the same rows
+    // (reading them is most of the cost on a large database).
     const sums = sql.join(
-      ["opened", "answered", "rated", "satisfiedCount", ...answerBucketColumns].map(
-        (col) => sql`sum(${sql.ref(`c.${col}`)})`,
-      ),
+      [
+        "opened",
+        "answered",
+        "rated",
+        "satisfiedCount",
+        ...answerBucketColumns,
+        ...categoryStatusPairs.map((p) => p.column),
+      ].map((col) => sql`sum(${sql.ref(`c.${col}`)})`),
     );
     const rows = await db.kysely
       .selectFrom("TicketTally as c")
@@ -230,15 +258,15 @@ async function concernFigures(
       .groupBy("c.unitId")
       .execute();
     for (const r of rows) {
-      const [opened, answered, rated, satisfied, ...histogram] = (
-        typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums
-      ) as number[];
+      const values = (typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums) as number[];
+      const [opened, answered, rated, satisfied] = values;
       const f = of(r.unitId);
       f.opened += Number(opened);
       f.answered += Number(answered);
       f.rated += Number(rated);
       f.satisfied += Number(satisfied);
-      for (let k = 0; k < ANSWER_BUCKETS; k++) f.histogram[k]! += Number(histogram[k]);
+      for (let k = 0; k < ANSWER_BUCKETS; k++) f.histogram[k]! += Number(values[4 + k]);
+      for (let k = 0; k < categoryStatusPairs.length; k++) f.byCategory[k]! += Number(values[4 + ANSWER_BUCKETS + k]);
     }
   }
   if (parts.raw.length) {
@@ -248,12 +276,14 @@ async function concernFigures(
       .selectFrom("Ticket as t")
       .innerJoin("Unit as u", "u.id", "t.unitId")
       .where(rawTicketsOf(parts))
-      .select(["t.unitId", "u.path", "t.createdAt", "t.firstAnsweredAt", "t.satisfied"])
+      .select(["t.unitId", "u.path", "t.createdAt", "t.firstAnsweredAt", "t.satisfied", "t.category", "t.status"])
       .execute();
     for (const r of rows) {
       if (!inside(r.path)) continue;
       const f = of(r.unitId);
       f.opened++;
+      const pair = pairIndex.get(`${r.category}\u0000${r.status}`);
+      if (pair !== undefined) f.byCategory[pair]!++;
       if (r.firstAnsweredAt !== null) {
         f.answered++;
         f.histogram[answerBucket(r.firstAnsweredAt - r.createdAt)]!++;
@@ -374,7 +404,8 @@ export async function unitStats(
 }
 
 /**
- * unitStats, and the subtree's meeting figures in each of `months` ([from, to) in epoch ms):
+ * unitStats, the subtree's meeting figures in each of `months` ([from, to) in epoch ms) and its
+ * concerns raised in the period by category and status (as concernCounts, from the same pass):
  * what a report needs.
  */
 export async function unitStatsAndMonths(
@@ -384,7 +415,11 @@ export async function unitStatsAndMonths(
   period: StatsPeriod | undefined,
   options: { exactMedianLimit?: number },
   months: readonly [number, number][],
-): Promise<{ stats: UnitStats[]; months: MeetingFigures[] }> {
+): Promise<{
+  stats: UnitStats[];
+  months: MeetingFigures[];
+  concerns: { category: string; status: string; count: number }[];
+}> {
   const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const from = (period?.from ?? new Date(now.getTime() - YEAR_MS)).getTime();
@@ -516,6 +551,7 @@ export async function unitStatsAndMonths(
   }
 
   let answeredInPeriod = 0;
+  const byCategory = new Array<number>(categoryStatusPairs.length).fill(0);
   for (const [id, f] of await concernFigures(
     db,
     lo,
@@ -524,6 +560,7 @@ export async function unitStatsAndMonths(
     from,
     to,
   )) {
+    for (let k = 0; k < byCategory.length; k++) byCategory[k]! += f.byCategory[k]!;
     const r = byId.get(id);
     if (!r) continue;
     r.concernsOpened = f.opened;
@@ -601,5 +638,5 @@ export async function unitStatsAndMonths(
       attendanceRate: meetingRate(m.came, m.recorded),
     };
   });
-  return { stats, months: monthTotals };
+  return { stats, months: monthTotals, concerns: categoryCounts(byCategory) };
 }
