@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { categoryStatusColumn, unitStats } from "../../../src/domain/stats/unit-stats.ts";
 import { ticketCategories } from "../../../src/domain/tickets/ticket-service.ts";
-import { unitReport } from "../../../src/domain/reports/unit-report.ts";
+import { concernsByCategory, monthlySeries, unitReport } from "../../../src/domain/reports/unit-report.ts";
 import { systemActor } from "../../../src/domain/access/actor.ts";
 import { ANSWER_BUCKET_BOUNDS, answerBucket } from "../../../src/domain/stats/answer-time-buckets.ts";
 import { subtreeRange } from "../../../src/domain/units/unit-service.ts";
@@ -813,6 +813,9 @@ describe("report summaries (report_tallies)", () => {
       .map(([k, count]) => ({ category: k.split("|")[0]!, status: k.split("|")[1]!, count }))
       .sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : a.status < b.status ? -1 : 1));
     expect(report.concerns).toEqual(expected);
+    // The same through the report's parts on their own.
+    expect(await concernsByCategory(db, tree.root, new Date(from), new Date(now))).toEqual(expected);
+    expect(await monthlySeries(db, tree.root, new Date(now), "Asia/Ho_Chi_Minh")).toEqual(report.monthly);
     expect(report.monthly).toHaveLength(12);
     for (const point of report.monthly) {
       const end = report.monthly[report.monthly.indexOf(point) + 1]?.start ?? Date.UTC(2027, 2, 31, 17);
