@@ -1,8 +1,9 @@
 /**
  * Meeting figures for the reports, summed in SQL from the per-meeting rows that triggers keep in
- * MeetingTally (migration report_tallies), instead of counting answers meeting by meeting. The figures are those of `unitMeetingStats` (domain/meetings):
- * meetings of the unit itself (not cancelled) starting in the period; invitees are today's
- * members of the unit, or of its subtree for a meeting that includes the subtree.
+ * MeetingTally (migration report_tallies), instead of counting answers meeting by meeting. The
+ * figures are those of `unitMeetingStats` (domain/meetings): meetings of the unit itself (not
+ * cancelled) starting in the period; invitees are today's members of the unit, or of its subtree
+ * for a meeting that includes the subtree.
  */
 import type { Database } from "../../storage/database.ts";
 import { inIds } from "../../storage/dialect.ts";
