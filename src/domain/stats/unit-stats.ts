@@ -10,11 +10,12 @@
  * one member; officials and admins without a member or cadre role are not members.
  *
  * Nothing here reads every concern, answer or membership: the figures come from summaries that
- * triggers keep on every write (migration report_tallies): people per home unit
- * (UnitMemberTally), concerns per unit and day or 32-day block of their creation (TicketTally,
- * with a histogram of first-answer times), open concerns per unit (TicketOpenTally) and answers
- * and attendance per meeting (MeetingTally). A period is read as whole blocks, then whole days,
- * then the concerns themselves for the partial days at its ends.
+ * triggers keep on every write (migrations report_tallies, ticket_tally_256): people per home
+ * unit (UnitMemberTally), concerns per unit and day, 32-day or 256-day block of their creation
+ * (TicketTally, with a histogram of first-answer times), open concerns per unit
+ * (TicketOpenTally) and answers and attendance per meeting (MeetingTally). A period is read as
+ * whole 256-day blocks, then whole 32-day blocks, then whole days, then the concerns themselves
+ * for the partial days at its ends (periodParts).
  *
  * Medians of the time to a first answer are exact (read from the concerns) when the subtree
  * answered at most EXACT_MEDIAN_LIMIT concerns in the period; above that they come from the
@@ -77,8 +78,8 @@ export interface UnitStats {
 
 const YEAR_MS = 365 * 86_400_000;
 const DAY_MS = 86_400_000;
-/** Block length of the coarse TicketTally rows, in days (the triggers' second span). */
-const BLOCK_DAYS = 32;
+/** Spans of the TicketTally rows, in days, coarsest first (the triggers' spans; each divides the one before). */
+const SPANS = [256, 32, 1] as const;
 /** Up to this many answered concerns in the period, medians are exact (read from the concerns). */
 export const EXACT_MEDIAN_LIMIT = 20_000;
 
@@ -105,44 +106,49 @@ export function categoryStatusColumn(category: string, status: string) {
 }
 
 /**
- * How [from, to) (epoch ms) is read from TicketTally: blocks of 32 days wholly inside, then
- * whole days, then the concerns themselves for what is left at the ends (parts of days).
+ * How [from, to) (epoch ms) is read from TicketTally: rows of each span (256-day blocks, then
+ * 32-day blocks, then days) whose start lies in [from, to) (in days) wholly inside the period,
+ * coarsest first, then the concerns themselves for what is left at the ends (parts of days).
  */
 export function periodParts(
   from: number,
   to: number,
-): { blocks: [number, number] | null; days: [number, number][]; raw: [number, number][] } {
+): { tallies: { span: number; from: number; to: number }[]; raw: [number, number][] } {
   const dayFrom = Math.ceil(from / DAY_MS);
   const dayTo = Math.floor(to / DAY_MS);
-  if (dayFrom >= dayTo) return { blocks: null, days: [], raw: from < to ? [[from, to]] : [] };
+  if (dayFrom >= dayTo) return { tallies: [], raw: from < to ? [[from, to]] : [] };
   const raw: [number, number][] = [];
   if (from < dayFrom * DAY_MS) raw.push([from, dayFrom * DAY_MS]);
   if (dayTo * DAY_MS < to) raw.push([dayTo * DAY_MS, to]);
-  const blockFrom = Math.ceil(dayFrom / BLOCK_DAYS) * BLOCK_DAYS;
-  const blockTo = Math.floor(dayTo / BLOCK_DAYS) * BLOCK_DAYS;
-  if (blockFrom >= blockTo) return { blocks: null, days: [[dayFrom, dayTo]], raw };
-  const days: [number, number][] = [];
-  if (dayFrom < blockFrom) days.push([dayFrom, blockFrom]);
-  if (blockTo < dayTo) days.push([blockTo, dayTo]);
-  return { blocks: [blockFrom, blockTo], days, raw };
+  const tallies: { span: number; from: number; to: number }[] = [];
+  // The days still to cover: one range, then (once a span fits) the ranges left on either side.
+  let left: [number, number][] = [[dayFrom, dayTo]];
+  for (const span of SPANS) {
+    const next: [number, number][] = [];
+    for (const [a, b] of left) {
+      const blockFrom = Math.ceil(a / span) * span;
+      const blockTo = Math.floor(b / span) * span;
+      if (blockFrom >= blockTo) {
+        next.push([a, b]);
+        continue;
+      }
+      tallies.push({ span, from: blockFrom, to: blockTo });
+      if (a < blockFrom) next.push([a, blockFrom]);
+      if (blockTo < b) next.push([blockTo, b]);
+    }
+    left = next;
+  }
+  return { tallies, raw };
 }
 
 /** The TicketTally rows (alias c) that make up the whole days of a period. */
 function tallyRowsOf(parts: ReturnType<typeof periodParts>) {
-  return (eb: ExpressionBuilder<DB & { c: DB["TicketTally"] }, "c">): Expression<SqlBool> => {
-    const terms: Expression<SqlBool>[] = [];
-    if (parts.blocks)
-      terms.push(
-        eb.and([
-          eb("c.span", "=", BLOCK_DAYS),
-          eb("c.start", ">=", parts.blocks[0]),
-          eb("c.start", "<", parts.blocks[1]),
-        ]),
-      );
-    for (const [a, b] of parts.days)
-      terms.push(eb.and([eb("c.span", "=", 1), eb("c.start", ">=", a), eb("c.start", "<", b)]));
-    return eb.or(terms);
-  };
+  return (eb: ExpressionBuilder<DB & { c: DB["TicketTally"] }, "c">): Expression<SqlBool> =>
+    eb.or(
+      parts.tallies.map((t) =>
+        eb.and([eb("c.span", "=", t.span), eb("c.start", ">=", t.from), eb("c.start", "<", t.to)]),
+      ),
+    );
 }
 
 /** The concerns (alias t) created in the raw parts of a period. */
@@ -229,7 +235,7 @@ async function concernFigures(
     return f;
   };
   const parts = periodParts(from, to);
-  if (parts.blocks || parts.days.length) {
+  if (parts.tallies.length) {
     // The sums come back as one JSON array per unit: a row of 64 columns costs more to build in
     // JavaScript than the query itself. The counts by category and status come from the same rows
     // (reading them is most of the cost on a large database).
@@ -340,7 +346,7 @@ export async function concernCounts(
   const key = (c: string, s: string) => `${c}\u0000${s}`;
   const parts = periodParts(from.getTime(), to.getTime());
   const pairs = ticketCategories.flatMap((c) => ticketStatuses.map((s) => ({ c, s, col: categoryStatusColumn(c, s) })));
-  if (parts.blocks || parts.days.length) {
+  if (parts.tallies.length) {
     const unitIds = await subtreeUnitIds(db, lo, hi, UNITS_PER_LOOKUP);
     const row = await db.kysely
       .selectFrom("TicketTally as c")
