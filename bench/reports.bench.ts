@@ -109,15 +109,68 @@ async function generate(): Promise<void> {
 }
 
 const options = { from: new Date(now - 365 * DAY), to: new Date(now), now: new Date(now) };
+
+/**
+ * Runs `fn` with every SQLite statement timed: prints each query (its first words), its time and
+ * rows, and the time spent outside SQL (JavaScript), so the slow steps of the report show.
+ */
+async function profileQueries(name: string, fn: () => Promise<unknown>): Promise<void> {
+  type Stmt = {
+    source: string;
+    all(...a: unknown[]): unknown[];
+    get(...a: unknown[]): unknown;
+    run(...a: unknown[]): unknown;
+  };
+  const proto = Object.getPrototypeOf(raw.prepare("SELECT 1")) as Stmt;
+  const original = { all: proto.all, get: proto.get, run: proto.run };
+  const log: { sql: string; ms: number; rows: number }[] = [];
+  const timed = (method: "all" | "get" | "run") =>
+    function (this: Stmt, ...args: unknown[]) {
+      const start = process.hrtime.bigint();
+      const result = original[method].apply(this, args) as unknown;
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      log.push({ sql: this.source, ms, rows: Array.isArray(result) ? result.length : result === undefined ? 0 : 1 });
+      return result;
+    };
+  proto.all = timed("all") as Stmt["all"];
+  proto.get = timed("get");
+  proto.run = timed("run");
+  const total = await timeAsync(fn).finally(() => Object.assign(proto, original));
+  let sqlMs = 0;
+  for (const q of log) {
+    sqlMs += q.ms;
+    const text = q.sql.replace(/\s+/g, " ").replace(/"/g, "");
+    process.stdout.write(
+      `  ${q.ms.toFixed(1).padStart(8)} ms ${String(q.rows).padStart(7)} rows  ${text.slice(0, 110)}\n`,
+    );
+  }
+  report(`${name} by query`, {
+    totalMs: total.ms.toFixed(0),
+    queries: log.length,
+    sqlMs: sqlMs.toFixed(0),
+    otherMs: (total.ms - sqlMs).toFixed(0),
+  });
+}
 // RSS before and at most during each step (after a collection), so each step's memory shows.
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 const collect = () => (globalThis as { gc?: () => void }).gc?.();
 collect();
 const reportRssBefore = rssMb();
 const reportSampler = memorySampler();
-const runs = await timesAsync(3, () => unitReport(db, systemActor(), rootId, options));
+// CPU time beside the wall time: on a loaded machine it shows what the report itself costs.
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const cpuRuns: number[] = [];
+const runs = await timesAsync(3, async () => {
+  const start = cpuMs();
+  await unitReport(db, systemActor(), rootId, options);
+  cpuRuns.push(cpuMs() - start);
+});
 const province = await unitReport(db, systemActor(), rootId, options);
 const reportPeak = reportSampler.stop().peakMb;
+await profileQueries("province report", () => unitReport(db, systemActor(), rootId, options));
 report(
   "province report",
   {
@@ -128,6 +181,7 @@ report(
     concerns: 1_000_000,
     medianMs: median(runs).toFixed(0),
     runsMs: runs.map((r) => r.toFixed(0)).join("/"),
+    cpuMedianMs: median(cpuRuns).toFixed(0),
     members: province.unit.members,
     children: province.children.length,
     rssBeforeMb: reportRssBefore,

@@ -16,13 +16,7 @@ import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { subtreeRange } from "../units/unit-service.ts";
 import { concernCounts, findUnit, unitStatsAndMonths, type UnitStats } from "../stats/unit-stats.ts";
-import {
-  addMeetingFigures,
-  emptyMeetingFigures,
-  meetingFiguresByPeriod,
-  meetingRate,
-  type MeetingFigures,
-} from "../stats/meeting-figures.ts";
+import { meetingRate, meetingTotalsByPeriod, type MeetingFigures } from "../stats/meeting-figures.ts";
 import { readRates } from "../directives/read-rates.ts";
 import { inIds } from "../../storage/dialect.ts";
 import { fromLocal, toLocal } from "../../lib/zoned-time.ts";
@@ -174,7 +168,7 @@ function monthPoints(months: { key: string; start: number }[], totals: MeetingFi
 
 /**
  * Attendance and response rate of the subtree per month, 12 months ending with the month holding
- * `to - 1 ms`: one pass over the meetings of the 12 months (their counts kept in MeetingTally).
+ * `to - 1 ms`, summed in SQL from the meetings' counts kept in MeetingTally.
  */
 export async function monthlySeries(
   db: Database,
@@ -190,19 +184,14 @@ export async function monthlySeries(
     .where("path", "<", hi)
     .execute();
   const months = reportMonths(to, zone);
-  const figures = await meetingFiguresByPeriod(
+  const totals = await meetingTotalsByPeriod(
     db,
     new Map(units.map((u) => [u.id, u])),
+    lo,
+    hi,
     months.map((m) => [m.start, m.end]),
   );
-  return monthPoints(
-    months,
-    figures.map((byUnit) => {
-      const total = emptyMeetingFigures();
-      for (const f of byUnit.values()) addMeetingFigures(total, f);
-      return total;
-    }),
-  );
+  return monthPoints(months, totals);
 }
 
 /** Read rate over the subtree of each directive sent in [from, to) by the unit, an ancestor or a descendant. */
@@ -249,7 +238,10 @@ export async function directiveReadRates(
 
 /** Concerns the subtree handles that were raised in [from, to), by category and status (in that order, alphabetical). */
 export async function concernsByCategory(db: Database, unitId: number, from: Date, to: Date): Promise<ConcernCount[]> {
-  const counts = await concernCounts(db, unitId, from, to);
+  return alphabetical(await concernCounts(db, unitId, from, to));
+}
+
+function alphabetical(counts: ConcernCount[]): ConcernCount[] {
   return counts.sort((a, b) =>
     a.category < b.category ? -1 : a.category > b.category ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0,
   );
@@ -269,15 +261,18 @@ export async function unitReport(
   await assertActorCan(db, actor, "read", unit.id);
   const { from, to, now } = reportPeriod(options);
   const timeZone = options.timeZone ?? defaultReportTimeZone;
-  // The period's figures and the 12 months' meetings from one pass over the meetings.
+  // The period's figures, its concerns by category and status, and the 12 months' meetings.
   const months = reportMonths(to, timeZone);
-  const { stats, months: monthTotals } = await unitStatsAndMonths(db, {
+  const {
+    stats,
+    months: monthTotals,
+    concerns,
+  } = await unitStatsAndMonths(db, {
     unitId: unit.id,
     now,
     period: { from, to },
     months: months.map((m) => [m.start, m.end]),
   });
-  const rows = stats.map(withShares);
   const slowestUnits = stats
     .filter((s) => s.ownMedianFirstAnswerMs !== null)
     .sort((a, b) => b.ownMedianFirstAnswerMs! - a.ownMedianFirstAnswerMs! || a.unitId - b.unitId)
@@ -299,11 +294,11 @@ export async function unitReport(
     to: to.getTime(),
     generatedAt: now.getTime(),
     timeZone,
-    unit: rows[0]!,
-    children: rows.filter((r) => r.depth === childDepth),
+    unit: withShares(stats[0]!),
+    children: stats.filter((r) => r.depth === childDepth).map(withShares),
     monthly: monthPoints(months, monthTotals),
     directives: await directiveReadRates(db, unit.id, from, to),
-    concerns: await concernsByCategory(db, unit.id, from, to),
+    concerns: alphabetical(concerns),
     slowestUnits,
   };
 }

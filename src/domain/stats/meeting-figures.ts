@@ -1,9 +1,9 @@
 /**
- * Meeting figures for the reports, read from the per-meeting rows that triggers keep in
- * MeetingTally (migration report_tallies) in one pass, instead of counting answers meeting by
- * meeting. The figures are those of `unitMeetingStats` (domain/meetings):
- * meetings of the unit itself (not cancelled) starting in the period; invitees are today's
- * members of the unit, or of its subtree for a meeting that includes the subtree.
+ * Meeting figures for the reports, summed in SQL from the per-meeting rows that triggers keep in
+ * MeetingTally (migration report_tallies), instead of counting answers meeting by meeting. The
+ * figures are those of `unitMeetingStats` (domain/meetings): meetings of the unit itself (not
+ * cancelled) starting in the period; invitees are today's members of the unit, or of its subtree
+ * for a meeting that includes the subtree.
  */
 import type { Database } from "../../storage/database.ts";
 import { inIds } from "../../storage/dialect.ts";
@@ -61,55 +61,117 @@ export interface MeetingUnit {
   path: string;
 }
 
+/** Distinct people of each subtree meeting's subtree, asked once per unit. */
+function audienceOf(db: Database, units: ReadonlyMap<number, MeetingUnit>) {
+  const cache = new Map<number, number>();
+  return async (unitId: number): Promise<number> => {
+    const unit = units.get(unitId);
+    if (!unit) return 0;
+    let n = cache.get(unitId);
+    if (n === undefined) cache.set(unitId, (n = await subtreeAudience(db, unit.path)));
+    return n;
+  };
+}
+
 /**
- * The meetings of the units in `units` (a subtree) starting in each of `periods` (half-open
- * [from, to) in epoch ms; they may overlap): per period index, each unit's own figures. One pass
- * over MeetingTally (a row per meeting: unit, start, held or cancelled, and its counts) from the
- * earliest start to the latest end.
+ * The meetings of the units in `units` (a subtree) starting in [from, to) (epoch ms): each unit's
+ * own figures. Counted in SQL per unit (MeetingTally holds each meeting's counts), so a row per
+ * unit reaches JavaScript, not one per meeting.
  */
-export async function meetingFiguresByPeriod(
+export async function meetingFiguresByUnit(
   db: Database,
   units: ReadonlyMap<number, MeetingUnit>,
-  periods: readonly [number, number][],
-): Promise<Map<number, MeetingFigures>[]> {
-  const out = periods.map(() => new Map<number, MeetingFigures>());
-  if (!periods.length) return out;
-  const min = Math.min(...periods.map((p) => p[0]));
-  const max = Math.max(...periods.map((p) => p[1]));
+  from: number,
+  to: number,
+): Promise<Map<number, MeetingFigures>> {
+  const out = new Map<number, MeetingFigures>();
   // A large subtree walks the meetings of the time range (an index holds every column read); a
   // small one asks for its units' meetings.
   let query = db.kysely
     .selectFrom("MeetingTally as t")
-    .where("t.startsAt", ">=", min)
-    .where("t.startsAt", "<", max)
+    .where("t.startsAt", ">=", from)
+    .where("t.startsAt", "<", to)
     .where("t.held", "=", 1)
-    .select(["t.unitId", "t.startsAt", "t.subtree", "t.answered", "t.attending", "t.recorded", "t.came"]);
+    .select((eb) => [
+      "t.unitId",
+      "t.subtree",
+      eb.fn.countAll<number>().as("held"),
+      eb.fn.sum<number>("t.answered").as("answered"),
+      eb.fn.sum<number>("t.attending").as("attending"),
+      eb.fn.sum<number>("t.recorded").as("recorded"),
+      eb.fn.sum<number>("t.came").as("came"),
+    ])
+    .groupBy(["t.unitId", "t.subtree"]);
   if (units.size <= UNITS_PER_LOOKUP)
     query = query.where((eb) => inIds(db.engine, eb.ref("t.unitId"), [...units.keys()]));
-  const rows = await query.execute();
-  const audience = new Map<number, number>();
-  for (const r of rows) {
+  const audience = audienceOf(db, units);
+  for (const r of await query.execute()) {
     const unit = units.get(r.unitId);
     if (!unit) continue;
-    let invitees = unit.memberCount;
-    if (r.subtree) {
-      let n = audience.get(r.unitId);
-      if (n === undefined) audience.set(r.unitId, (n = await subtreeAudience(db, unit.path)));
-      invitees = n;
+    const held = Number(r.held);
+    let own = out.get(r.unitId);
+    if (!own) out.set(r.unitId, (own = emptyMeetingFigures()));
+    own.held += held;
+    own.invited += held * (r.subtree ? await audience(r.unitId) : unit.memberCount);
+    own.answered += Number(r.answered);
+    own.attending += Number(r.attending);
+    own.recorded += Number(r.recorded);
+    own.came += Number(r.came);
+  }
+  return out;
+}
+
+/**
+ * The meetings of the units in `units` (a subtree) starting in each of `periods` (half-open
+ * [from, to) in epoch ms; they may overlap): per period, the figures of the whole subtree. Summed
+ * in SQL, a query per period (invitees of a plain meeting are its unit's memberCount, read with
+ * the meeting; subtree meetings come back per unit, their audience asked once).
+ */
+export async function meetingTotalsByPeriod(
+  db: Database,
+  units: ReadonlyMap<number, MeetingUnit>,
+  lo: string,
+  hi: string,
+  periods: readonly [number, number][],
+): Promise<MeetingFigures[]> {
+  const audience = audienceOf(db, units);
+  const out: MeetingFigures[] = [];
+  for (const [from, to] of periods) {
+    const base = db.kysely.selectFrom("MeetingTally as t");
+    // A large subtree walks the period's meetings and looks up each one's unit; a small one walks
+    // its units and looks up each one's meetings.
+    const joined =
+      units.size <= UNITS_PER_LOOKUP
+        ? base.innerJoin("Unit as u", "u.id", "t.unitId")
+        : base.crossJoin("Unit as u").whereRef("u.id", "=", "t.unitId");
+    const rows = await joined
+      .where("t.startsAt", ">=", from)
+      .where("t.startsAt", "<", to)
+      .where("t.held", "=", 1)
+      .where("u.path", ">=", lo)
+      .where("u.path", "<", hi)
+      .select((eb) => [
+        eb.case().when("t.subtree", "=", 1).then(eb.ref("t.unitId")).else(0).end().as("subtreeUnit"),
+        eb.fn.countAll<number>().as("held"),
+        eb.fn.sum<number>("u.memberCount").as("members"),
+        eb.fn.sum<number>("t.answered").as("answered"),
+        eb.fn.sum<number>("t.attending").as("attending"),
+        eb.fn.sum<number>("t.recorded").as("recorded"),
+        eb.fn.sum<number>("t.came").as("came"),
+      ])
+      .groupBy("subtreeUnit")
+      .execute();
+    const total = emptyMeetingFigures();
+    for (const r of rows) {
+      const held = Number(r.held);
+      total.held += held;
+      total.invited += r.subtreeUnit ? held * (await audience(r.subtreeUnit)) : Number(r.members);
+      total.answered += Number(r.answered);
+      total.attending += Number(r.attending);
+      total.recorded += Number(r.recorded);
+      total.came += Number(r.came);
     }
-    for (let i = 0; i < periods.length; i++) {
-      const [from, to] = periods[i]!;
-      if (r.startsAt < from || r.startsAt >= to) continue;
-      const map = out[i]!;
-      let own = map.get(r.unitId);
-      if (!own) map.set(r.unitId, (own = emptyMeetingFigures()));
-      own.held++;
-      own.invited += invitees;
-      own.answered += r.answered;
-      own.attending += r.attending;
-      own.recorded += r.recorded;
-      own.came += r.came;
-    }
+    out.push(total);
   }
   return out;
 }

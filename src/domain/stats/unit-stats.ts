@@ -10,11 +10,12 @@
  * one member; officials and admins without a member or cadre role are not members.
  *
  * Nothing here reads every concern, answer or membership: the figures come from summaries that
- * triggers keep on every write (migration report_tallies): people per home unit
- * (UnitMemberTally), concerns per unit and day or 32-day block of their creation (TicketTally,
- * with a histogram of first-answer times), open concerns per unit (TicketOpenTally) and answers
- * and attendance per meeting (MeetingTally). A period is read as whole blocks, then whole days,
- * then the concerns themselves for the partial days at its ends.
+ * triggers keep on every write (migrations report_tallies, ticket_tally_256): people per home
+ * unit (UnitMemberTally), concerns per unit and day, 32-day or 256-day block of their creation
+ * (TicketTally, with a histogram of first-answer times), open concerns per unit
+ * (TicketOpenTally) and answers and attendance per meeting (MeetingTally). A period is read as
+ * whole 256-day blocks, then whole 32-day blocks, then whole days, then the concerns themselves
+ * for the partial days at its ends (periodParts).
  *
  * Medians of the time to a first answer are exact (read from the concerns) when the subtree
  * answered at most EXACT_MEDIAN_LIMIT concerns in the period; above that they come from the
@@ -32,8 +33,9 @@ import { ANSWER_BUCKETS, answerBucket, answerBucketColumns, histogramMedian } fr
 import {
   addMeetingFigures,
   emptyMeetingFigures,
-  meetingFiguresByPeriod,
+  meetingFiguresByUnit,
   meetingRate,
+  meetingTotalsByPeriod,
   type MeetingFigures,
 } from "./meeting-figures.ts";
 
@@ -76,8 +78,8 @@ export interface UnitStats {
 
 const YEAR_MS = 365 * 86_400_000;
 const DAY_MS = 86_400_000;
-/** Block length of the coarse TicketTally rows, in days (the triggers' second span). */
-const BLOCK_DAYS = 32;
+/** Spans of the TicketTally rows, in days, coarsest first (the triggers' spans; each divides the one before). */
+const SPANS = [256, 32, 1] as const;
 /** Up to this many answered concerns in the period, medians are exact (read from the concerns). */
 export const EXACT_MEDIAN_LIMIT = 20_000;
 
@@ -104,44 +106,49 @@ export function categoryStatusColumn(category: string, status: string) {
 }
 
 /**
- * How [from, to) (epoch ms) is read from TicketTally: blocks of 32 days wholly inside, then
- * whole days, then the concerns themselves for what is left at the ends (parts of days).
+ * How [from, to) (epoch ms) is read from TicketTally: rows of each span (256-day blocks, then
+ * 32-day blocks, then days) whose start lies in [from, to) (in days) wholly inside the period,
+ * coarsest first, then the concerns themselves for what is left at the ends (parts of days).
  */
 export function periodParts(
   from: number,
   to: number,
-): { blocks: [number, number] | null; days: [number, number][]; raw: [number, number][] } {
+): { tallies: { span: number; from: number; to: number }[]; raw: [number, number][] } {
   const dayFrom = Math.ceil(from / DAY_MS);
   const dayTo = Math.floor(to / DAY_MS);
-  if (dayFrom >= dayTo) return { blocks: null, days: [], raw: from < to ? [[from, to]] : [] };
+  if (dayFrom >= dayTo) return { tallies: [], raw: from < to ? [[from, to]] : [] };
   const raw: [number, number][] = [];
   if (from < dayFrom * DAY_MS) raw.push([from, dayFrom * DAY_MS]);
   if (dayTo * DAY_MS < to) raw.push([dayTo * DAY_MS, to]);
-  const blockFrom = Math.ceil(dayFrom / BLOCK_DAYS) * BLOCK_DAYS;
-  const blockTo = Math.floor(dayTo / BLOCK_DAYS) * BLOCK_DAYS;
-  if (blockFrom >= blockTo) return { blocks: null, days: [[dayFrom, dayTo]], raw };
-  const days: [number, number][] = [];
-  if (dayFrom < blockFrom) days.push([dayFrom, blockFrom]);
-  if (blockTo < dayTo) days.push([blockTo, dayTo]);
-  return { blocks: [blockFrom, blockTo], days, raw };
+  const tallies: { span: number; from: number; to: number }[] = [];
+  // The days still to cover: one range, then (once a span fits) the ranges left on either side.
+  let left: [number, number][] = [[dayFrom, dayTo]];
+  for (const span of SPANS) {
+    const next: [number, number][] = [];
+    for (const [a, b] of left) {
+      const blockFrom = Math.ceil(a / span) * span;
+      const blockTo = Math.floor(b / span) * span;
+      if (blockFrom >= blockTo) {
+        next.push([a, b]);
+        continue;
+      }
+      tallies.push({ span, from: blockFrom, to: blockTo });
+      if (a < blockFrom) next.push([a, blockFrom]);
+      if (blockTo < b) next.push([blockTo, b]);
+    }
+    left = next;
+  }
+  return { tallies, raw };
 }
 
 /** The TicketTally rows (alias c) that make up the whole days of a period. */
 function tallyRowsOf(parts: ReturnType<typeof periodParts>) {
-  return (eb: ExpressionBuilder<DB & { c: DB["TicketTally"] }, "c">): Expression<SqlBool> => {
-    const terms: Expression<SqlBool>[] = [];
-    if (parts.blocks)
-      terms.push(
-        eb.and([
-          eb("c.span", "=", BLOCK_DAYS),
-          eb("c.start", ">=", parts.blocks[0]),
-          eb("c.start", "<", parts.blocks[1]),
-        ]),
-      );
-    for (const [a, b] of parts.days)
-      terms.push(eb.and([eb("c.span", "=", 1), eb("c.start", ">=", a), eb("c.start", "<", b)]));
-    return eb.or(terms);
-  };
+  return (eb: ExpressionBuilder<DB & { c: DB["TicketTally"] }, "c">): Expression<SqlBool> =>
+    eb.or(
+      parts.tallies.map((t) =>
+        eb.and([eb("c.span", "=", t.span), eb("c.start", ">=", t.from), eb("c.start", "<", t.to)]),
+      ),
+    );
 }
 
 /** The concerns (alias t) created in the raw parts of a period. */
@@ -183,6 +190,21 @@ interface ConcernFigures {
   satisfied: number;
   /** First-answer times per bucket (answer-time-buckets.ts). */
   histogram: number[];
+  /** Concerns per category and current status, in `categoryStatusPairs` order. */
+  byCategory: number[];
+}
+
+/** Every category × status, categories in ticketCategories order, then statuses in ticketStatuses order. */
+const categoryStatusPairs = ticketCategories.flatMap((c) =>
+  ticketStatuses.map((s) => ({ category: c as string, status: s as string, column: categoryStatusColumn(c, s) })),
+);
+const pairIndex = new Map(categoryStatusPairs.map((p, i) => [`${p.category}\u0000${p.status}`, i]));
+
+/** Counts in `categoryStatusPairs` order as concernCounts lists them (zero counts left out). */
+function categoryCounts(byCategory: readonly number[]): { category: string; status: string; count: number }[] {
+  return categoryStatusPairs
+    .map((p, i) => ({ category: p.category, status: p.status, count: byCategory[i]! }))
+    .filter((c) => c.count > 0);
 }
 
 /** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
@@ -201,34 +223,56 @@ async function concernFigures(
     if (!f)
       out.set(
         unitId,
-        (f = { opened: 0, answered: 0, rated: 0, satisfied: 0, histogram: new Array<number>(ANSWER_BUCKETS).fill(0) }),
+        (f = {
+          opened: 0,
+          answered: 0,
+          rated: 0,
+          satisfied: 0,
+          histogram: new Array<number>(ANSWER_BUCKETS).fill(0),
+          byCategory: new Array<number>(categoryStatusPairs.length).fill(0),
+        }),
       );
     return f;
   };
   const parts = periodParts(from, to);
-  if (parts.blocks || parts.days.length) {
+  if (parts.tallies.length) {
+    // The sums come back as one JSON array per unit: a row of 64 columns costs more to build in
+    // JavaScript than the query itself. The counts by category and status come from the same rows
+    // (reading them is most of the cost on a large database).
+    const sums = sql.join(
+      [
+        "opened",
+        "answered",
+        "rated",
+        "satisfiedCount",
+        ...answerBucketColumns,
+        ...categoryStatusPairs.map((p) => p.column),
+      ].map((col) => sql`sum(${sql.ref(`c.${col}`)})`),
+    );
     const rows = await db.kysely
       .selectFrom("TicketTally as c")
       .innerJoin("Unit as u", "u.id", "c.unitId")
       .where(tallyScope(db, lo, hi, unitIds))
       .where(tallyRowsOf(parts))
-      .select((eb) => [
+      .select([
         "c.unitId",
-        eb.fn.sum<number>("c.opened").as("opened"),
-        eb.fn.sum<number>("c.answered").as("answered"),
-        eb.fn.sum<number>("c.rated").as("rated"),
-        eb.fn.sum<number>("c.satisfiedCount").as("satisfied"),
-        ...answerBucketColumns.map((h) => eb.fn.sum<number>(`c.${h}`).as(h)),
+        (db.engine === "postgresql"
+          ? sql<number[] | string>`json_build_array(${sums})`
+          : sql<number[] | string>`json_array(${sums})`
+        ).as("sums"),
       ])
       .groupBy("c.unitId")
       .execute();
     for (const r of rows) {
+      const values = (typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums) as number[];
+      const [opened, answered, rated, satisfied] = values;
       const f = of(r.unitId);
-      f.opened += Number(r.opened);
-      f.answered += Number(r.answered);
-      f.rated += Number(r.rated);
-      f.satisfied += Number(r.satisfied);
-      for (const [k, h] of answerBucketColumns.entries()) f.histogram[k]! += Number(r[h]);
+      f.opened += Number(opened);
+      f.answered += Number(answered);
+      f.rated += Number(rated);
+      f.satisfied += Number(satisfied);
+      for (let k = 0; k < ANSWER_BUCKETS; k++) f.histogram[k]! += Number(values[4 + k]);
+      for (let k = 0; k < categoryStatusPairs.length; k++) f.byCategory[k]! += Number(values[4 + ANSWER_BUCKETS + k]);
     }
   }
   if (parts.raw.length) {
@@ -238,12 +282,14 @@ async function concernFigures(
       .selectFrom("Ticket as t")
       .innerJoin("Unit as u", "u.id", "t.unitId")
       .where(rawTicketsOf(parts))
-      .select(["t.unitId", "u.path", "t.createdAt", "t.firstAnsweredAt", "t.satisfied"])
+      .select(["t.unitId", "u.path", "t.createdAt", "t.firstAnsweredAt", "t.satisfied", "t.category", "t.status"])
       .execute();
     for (const r of rows) {
       if (!inside(r.path)) continue;
       const f = of(r.unitId);
       f.opened++;
+      const pair = pairIndex.get(`${r.category}\u0000${r.status}`);
+      if (pair !== undefined) f.byCategory[pair]!++;
       if (r.firstAnsweredAt !== null) {
         f.answered++;
         f.histogram[answerBucket(r.firstAnsweredAt - r.createdAt)]!++;
@@ -300,7 +346,7 @@ export async function concernCounts(
   const key = (c: string, s: string) => `${c}\u0000${s}`;
   const parts = periodParts(from.getTime(), to.getTime());
   const pairs = ticketCategories.flatMap((c) => ticketStatuses.map((s) => ({ c, s, col: categoryStatusColumn(c, s) })));
-  if (parts.blocks || parts.days.length) {
+  if (parts.tallies.length) {
     const unitIds = await subtreeUnitIds(db, lo, hi, UNITS_PER_LOOKUP);
     const row = await db.kysely
       .selectFrom("TicketTally as c")
@@ -364,8 +410,9 @@ export async function unitStats(
 }
 
 /**
- * unitStats, and in the same pass over the meetings the subtree's meeting figures in each of
- * `months` ([from, to) in epoch ms): what a report needs.
+ * unitStats, the subtree's meeting figures in each of `months` ([from, to) in epoch ms) and its
+ * concerns raised in the period by category and status (as concernCounts, from the same pass):
+ * what a report needs.
  */
 export async function unitStatsAndMonths(
   db: Database,
@@ -378,7 +425,11 @@ export async function unitStatsAndMonths(
   }: { unitId: number; now: Date; period: StatsPeriod | undefined; months: readonly [number, number][] } & {
     exactMedianLimit?: number;
   },
-): Promise<{ stats: UnitStats[]; months: MeetingFigures[] }> {
+): Promise<{
+  stats: UnitStats[];
+  months: MeetingFigures[];
+  concerns: { category: string; status: string; count: number }[];
+}> {
   const root = await findUnit(db, unitId);
   const [lo, hi] = subtreeRange(root.path);
   const from = (period?.from ?? new Date(now.getTime() - YEAR_MS)).getTime();
@@ -392,9 +443,10 @@ export async function unitStatsAndMonths(
     .execute();
   type Row = UnitStats & {
     parentId: number | null;
-    histogram: number[];
+    /** null: no answered concern in the subtree (so far). */
+    histogram: number[] | null;
     times: number[] | null;
-    meetings: MeetingFigures;
+    meetings: MeetingFigures | null;
   };
   const rows: Row[] = units.map((u) => ({
     unitId: u.id,
@@ -418,9 +470,9 @@ export async function unitStatsAndMonths(
     meetingsHeld: 0,
     responseRate: null,
     attendanceRate: null,
-    histogram: new Array<number>(ANSWER_BUCKETS).fill(0),
+    histogram: null,
     times: null,
-    meetings: emptyMeetingFigures(),
+    meetings: null,
   }));
   const byId = new Map(rows.map((r) => [r.unitId, r]));
   const addPeople = (
@@ -509,6 +561,7 @@ export async function unitStatsAndMonths(
   }
 
   let answeredInPeriod = 0;
+  const byCategory = new Array<number>(categoryStatusPairs.length).fill(0);
   for (const [id, f] of await concernFigures(
     db,
     lo,
@@ -517,6 +570,7 @@ export async function unitStatsAndMonths(
     from,
     to,
   )) {
+    for (let k = 0; k < byCategory.length; k++) byCategory[k]! += f.byCategory[k]!;
     const r = byId.get(id);
     if (!r) continue;
     r.concernsOpened = f.opened;
@@ -530,21 +584,15 @@ export async function unitStatsAndMonths(
     const times = await answerTimes(db, lo, hi, from, to);
     for (const r of rows) r.times = times.get(r.unitId) ?? [];
   }
-  for (const r of rows) r.ownMedianFirstAnswerMs = r.times ? median(r.times) : histogramMedian(r.histogram);
+  for (const r of rows)
+    r.ownMedianFirstAnswerMs = r.times ? median(r.times) : r.histogram && histogramMedian(r.histogram);
 
-  const [meetings, ...monthly] = await meetingFiguresByPeriod(db, new Map(units.map((u) => [u.id, u])), [
-    [from, to],
-    ...months,
-  ]);
-  for (const [id, m] of meetings!) {
+  const unitMap = new Map(units.map((u) => [u.id, u]));
+  for (const [id, m] of await meetingFiguresByUnit(db, unitMap, from, to)) {
     const r = byId.get(id);
     if (r) r.meetings = m;
   }
-  const monthTotals = monthly.map((m) => {
-    const total = emptyMeetingFigures();
-    for (const f of m.values()) addMeetingFigures(total, f);
-    return total;
-  });
+  const monthTotals = months.length ? await meetingTotalsByPeriod(db, unitMap, lo, hi, months) : [];
 
   // Path order lists parents before children: walking backwards finishes every child first.
   for (let i = rows.length - 1; i > 0; i--) {
@@ -562,8 +610,11 @@ export async function unitStatsAndMonths(
     parent.concernsRated += r.concernsRated;
     parent.concernsSatisfied += r.concernsSatisfied;
     if (parent.times && r.times) for (const ms of r.times) parent.times.push(ms);
-    for (let k = 0; k < ANSWER_BUCKETS; k++) parent.histogram[k]! += r.histogram[k]!;
-    addMeetingFigures(parent.meetings, r.meetings);
+    if (r.histogram) {
+      const into = (parent.histogram ??= new Array<number>(ANSWER_BUCKETS).fill(0));
+      for (let k = 0; k < ANSWER_BUCKETS; k++) into[k]! += r.histogram[k]!;
+    }
+    if (r.meetings) addMeetingFigures((parent.meetings ??= emptyMeetingFigures()), r.meetings);
   }
 
   // Read rates only when a directive of the period reaches the subtree (else all null).
@@ -571,14 +622,31 @@ export async function unitStatsAndMonths(
   const reads = (await directivesReaching(db, root.path, readPeriod)).length
     ? new Map((await readRates(db, unitId, readPeriod)).map((r) => [r.unitId, r.rateTotal]))
     : new Map<number, number | null>();
-  const stats = rows.map(({ parentId: _p, histogram, times, meetings: m, ...r }) => ({
-    ...r,
-    medianFirstAnswerMs: times ? median(times) : histogramMedian(histogram),
-    satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
-    readRate: reads.get(r.unitId) ?? null,
-    meetingsHeld: m.held,
-    responseRate: meetingRate(m.answered, m.invited),
-    attendanceRate: meetingRate(m.came, m.recorded),
-  }));
-  return { stats, months: monthTotals };
+  const none = emptyMeetingFigures();
+  const stats = rows.map((r): UnitStats => {
+    const m = r.meetings ?? none;
+    return {
+      unitId: r.unitId,
+      name: r.name,
+      levelLabel: r.levelLabel,
+      depth: r.depth,
+      members: r.members,
+      linked: r.linked,
+      linkedByPlatform: r.linkedByPlatform,
+      openConcerns: r.openConcerns,
+      overdueConcerns: r.overdueConcerns,
+      concernsOpened: r.concernsOpened,
+      concernsAnswered: r.concernsAnswered,
+      concernsRated: r.concernsRated,
+      concernsSatisfied: r.concernsSatisfied,
+      satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
+      medianFirstAnswerMs: r.times ? median(r.times) : r.histogram && histogramMedian(r.histogram),
+      ownMedianFirstAnswerMs: r.ownMedianFirstAnswerMs,
+      readRate: reads.get(r.unitId) ?? null,
+      meetingsHeld: m.held,
+      responseRate: meetingRate(m.answered, m.invited),
+      attendanceRate: meetingRate(m.came, m.recorded),
+    };
+  });
+  return { stats, months: monthTotals, concerns: categoryCounts(byCategory) };
 }

@@ -14,9 +14,9 @@ import path from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
-import { categoryStatusColumn, unitStats } from "../../../src/domain/stats/unit-stats.ts";
+import { categoryStatusColumn, periodParts, unitStats } from "../../../src/domain/stats/unit-stats.ts";
 import { ticketCategories } from "../../../src/domain/tickets/ticket-service.ts";
-import { unitReport } from "../../../src/domain/reports/unit-report.ts";
+import { concernsByCategory, monthlySeries, unitReport } from "../../../src/domain/reports/unit-report.ts";
 import { systemActor } from "../../../src/domain/access/actor.ts";
 import { ANSWER_BUCKET_BOUNDS, answerBucket } from "../../../src/domain/stats/answer-time-buckets.ts";
 import { subtreeRange } from "../../../src/domain/units/unit-service.ts";
@@ -430,7 +430,7 @@ function expectedTallies(r: Raw) {
   const ticketTally = new Map<string, Record<string, number>>();
   const open = new Map<number, number>();
   for (const t of r.tickets) {
-    for (const span of [1, 32]) {
+    for (const span of [1, 32, 256]) {
       const start = Math.floor(Math.floor(t.createdAt / DAY) / span) * span;
       const key = `${t.unitId}/${span}/${start}`;
       const row = ticketTally.get(key) ?? {};
@@ -629,17 +629,20 @@ describe("report summaries (report_tallies)", () => {
       .execute();
 
     // The backfill of an existing database: empty the summaries, run the migration's backfill.
+    // The backfills of report_tallies, then of ticket_tally_256 (its 256-day blocks from the 32-day ones).
     const dir = db.engine === "postgresql" ? "prisma/postgresql/migrations" : "prisma/migrations";
-    const name = readdirSync(dir).find((n) => n.endsWith("_report_tallies"))!;
-    const text = readFileSync(path.join(dir, name, "migration.sql"), "utf8");
-    const backfill = text.slice(text.indexOf("-- Backfill of an existing database."));
     for (const table of ["TicketTally", "TicketOpenTally", "MeetingTally", "PersonHome", "UnitMemberTally"] as const)
       await db.kysely.deleteFrom(table).execute();
-    for (const statement of backfill
-      .split(/;\s*\n/)
-      .map((s) => s.replace(/^--.*$/gm, "").trim())
-      .filter(Boolean))
-      await sql.raw(statement).execute(db.kysely);
+    for (const migration of ["_report_tallies", "_ticket_tally_256"]) {
+      const name = readdirSync(dir).find((n) => n.endsWith(migration))!;
+      const text = readFileSync(path.join(dir, name, "migration.sql"), "utf8");
+      const backfill = text.slice(text.indexOf("-- Backfill of an existing database"));
+      for (const statement of backfill
+        .split(/;\s*\n/)
+        .map((s) => s.replace(/^--.*$/gm, "").trim())
+        .filter(Boolean))
+        await sql.raw(statement).execute(db.kysely);
+    }
     expect(await summaryTables()).toEqual(before);
     expect(await db.kysely.selectFrom("PersonHome").selectAll().orderBy("personId").execute()).toEqual(beforeHomes);
     expect(
@@ -651,43 +654,48 @@ describe("report summaries (report_tallies)", () => {
     const tree = await buildData(3);
     await mixOfWrites(tree, 5);
     const r = await raw();
-    // A period that starts and ends inside a day and spans several 32-day blocks.
-    const from = now - 300 * DAY - 5 * HOUR;
-    const to = now - 2 * HOUR;
-    for (const rootId of [tree.root, tree.communeA]) {
-      const exact = await unitStats(db, rootId, new Date(now), { from: new Date(from), to: new Date(to) });
-      const bucketed = await unitStats(
-        db,
-        rootId,
-        new Date(now),
-        { from: new Date(from), to: new Date(to) },
-        { exactMedianLimit: 0 },
-      );
-      expect(exact.length).toBeGreaterThan(1);
-      for (const [i, s] of exact.entries()) {
-        const e = expectedStats(r, rootId, s.unitId, from, to);
-        expect(s).toMatchObject(e.stats);
-        expect(s.medianFirstAnswerMs).toBe(e.medianFirstAnswerMs);
-        expect(s.ownMedianFirstAnswerMs).toBe(e.ownMedianFirstAnswerMs);
-        const b = bucketed[i]!;
-        expect(b).toMatchObject({ ...e.stats, unitId: s.unitId });
-        // Bucketed: between the lower bound of the bucket of the lower middle value and the upper
-        // bound of the bucket of the upper middle value.
-        const sorted = [...e.answeredTimes].sort((x, y) => x - y);
-        if (!sorted.length) expect(b.medianFirstAnswerMs).toBeNull();
-        else {
-          const lowMid = sorted[(sorted.length - 1) >> 1]!;
-          const highMid = sorted[sorted.length >> 1]!;
-          const lo = answerBucket(lowMid) === 0 ? 0 : ANSWER_BUCKET_BOUNDS[answerBucket(lowMid) - 1]!;
-          const hi =
-            answerBucket(highMid) < ANSWER_BUCKET_BOUNDS.length
-              ? ANSWER_BUCKET_BOUNDS[answerBucket(highMid)]!
-              : Infinity;
-          expect(b.medianFirstAnswerMs).toBeGreaterThanOrEqual(lo);
-          expect(b.medianFirstAnswerMs).toBeLessThanOrEqual(hi);
+    // Periods that start and end inside a day and span several 32-day blocks, the second a whole
+    // 256-day block too.
+    const periods = [
+      [now - 300 * DAY - 5 * HOUR, now - 2 * HOUR],
+      [now - 415 * DAY - 5 * HOUR, now - 2 * HOUR],
+    ] as const;
+    expect(periodParts(...periods[1]).tallies.map((t) => t.span)).toContain(256);
+    for (const [from, to] of periods)
+      for (const rootId of [tree.root, tree.communeA]) {
+        const exact = await unitStats(db, rootId, new Date(now), { from: new Date(from), to: new Date(to) });
+        const bucketed = await unitStats(
+          db,
+          rootId,
+          new Date(now),
+          { from: new Date(from), to: new Date(to) },
+          { exactMedianLimit: 0 },
+        );
+        expect(exact.length).toBeGreaterThan(1);
+        for (const [i, s] of exact.entries()) {
+          const e = expectedStats(r, rootId, s.unitId, from, to);
+          expect(s).toMatchObject(e.stats);
+          expect(s.medianFirstAnswerMs).toBe(e.medianFirstAnswerMs);
+          expect(s.ownMedianFirstAnswerMs).toBe(e.ownMedianFirstAnswerMs);
+          const b = bucketed[i]!;
+          expect(b).toMatchObject({ ...e.stats, unitId: s.unitId });
+          // Bucketed: between the lower bound of the bucket of the lower middle value and the upper
+          // bound of the bucket of the upper middle value.
+          const sorted = [...e.answeredTimes].sort((x, y) => x - y);
+          if (!sorted.length) expect(b.medianFirstAnswerMs).toBeNull();
+          else {
+            const lowMid = sorted[(sorted.length - 1) >> 1]!;
+            const highMid = sorted[sorted.length >> 1]!;
+            const lo = answerBucket(lowMid) === 0 ? 0 : ANSWER_BUCKET_BOUNDS[answerBucket(lowMid) - 1]!;
+            const hi =
+              answerBucket(highMid) < ANSWER_BUCKET_BOUNDS.length
+                ? ANSWER_BUCKET_BOUNDS[answerBucket(highMid)]!
+                : Infinity;
+            expect(b.medianFirstAnswerMs).toBeGreaterThanOrEqual(lo);
+            expect(b.medianFirstAnswerMs).toBeLessThanOrEqual(hi);
+          }
         }
       }
-    }
   });
 
   it("should give the same figures for a subtree too large to name its units (read by path)", async () => {
@@ -781,6 +789,17 @@ describe("report summaries (report_tallies)", () => {
     );
     expect(report.concerns.reduce((n, c) => n + c.count, 0)).toBe(counts.length);
     expect(report.unit.meetingsHeld).toBe(expectedStats(r, tree.communeB, tree.communeB, from, to).stats.meetingsHeld);
+    // The monthly series of a large subtree (its meetings walked by time, each one's unit looked up).
+    for (const [i, point] of report.monthly.entries()) {
+      const end = report.monthly[i + 1]?.start ?? Date.UTC(2027, 2, 31, 17);
+      const e = expectedStats(r, tree.communeB, tree.communeB, point.start, end).stats;
+      expect(point).toMatchObject({
+        meetingsHeld: e.meetingsHeld,
+        responseRate: e.responseRate,
+        attendanceRate: e.attendanceRate,
+      });
+    }
+    expect(report.monthly.reduce((n, p) => n + p.meetingsHeld, 0)).toBeGreaterThan(10);
   });
 
   it("should give the report's concerns by category and monthly series equal to those of the raw rows", async () => {
@@ -802,6 +821,9 @@ describe("report summaries (report_tallies)", () => {
       .map(([k, count]) => ({ category: k.split("|")[0]!, status: k.split("|")[1]!, count }))
       .sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : a.status < b.status ? -1 : 1));
     expect(report.concerns).toEqual(expected);
+    // The same through the report's parts on their own.
+    expect(await concernsByCategory(db, tree.root, new Date(from), new Date(now))).toEqual(expected);
+    expect(await monthlySeries(db, tree.root, new Date(now), "Asia/Ho_Chi_Minh")).toEqual(report.monthly);
     expect(report.monthly).toHaveLength(12);
     for (const point of report.monthly) {
       const end = report.monthly[report.monthly.indexOf(point) + 1]?.start ?? Date.UTC(2027, 2, 31, 17);
