@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
 import { silentLogger } from "../helpers/telegram.ts";
+import { untilRenewedPastExpiry } from "../helpers/lease.ts";
+import { until } from "../helpers/processes.ts";
 import { LeasedChannel } from "../../src/channels/leased-channel.ts";
 import {
   ChannelSendError,
@@ -44,7 +46,7 @@ class RecordingChannel implements Channel {
     return { messageIds: ["1"] };
   }
   async stop(): Promise<void> {
-    await sleep(20);
+    await sleep(20); // a stop that takes a while: the next holder must not start meanwhile
     this.handler = undefined;
     RecordingChannel.running--;
     this.events.push("stop");
@@ -68,12 +70,13 @@ describe("LeasedChannel", () => {
     const refused = await b.send({ chatId: "200", chatType: "private" }, { text: "x" }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ChannelSendError);
     expect(refused).toMatchObject({ failure: "rate_limited", options: { scope: "platform", retryAfterSeconds: 30 } });
-    await sleep(2300); // past the ttl: still a's
+    // Past the first ttl (by the database's clock): renewals kept it with a, never taken by b.
+    const { before, after } = await untilRenewedPastExpiry(db, "zalo:listen:test");
+    expect(after).toMatchObject({ holder: before.holder, acquiredAt: before.acquiredAt });
     expect([a.active, b.active]).toEqual([true, false]);
 
     await a.stop();
-    const end = Date.now() + 5000;
-    while (!b.active && Date.now() < end) await sleep(20);
+    await until(() => b.active, "b to take over", 5000);
     expect(b.active).toBe(true);
     expect(innerB.handler).toBe(handler);
     await b.stop();

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testPostgresUrl, type TestDatabase } from "../../helpers/test-db.ts";
 import { Processes, until } from "../../helpers/processes.ts";
 import { startFakeTelegram } from "../../helpers/telegram.ts";
+import { untilRenewedPastExpiry } from "../../helpers/lease.ts";
 import type { FakeTelegramServer } from "../../fakes/telegram-server.ts";
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../helpers/telegram-poll-child.ts");
@@ -48,7 +49,9 @@ describe.skipIf(!testPostgresUrl)("Telegram polling, three processes on one Post
     const all = () => procs.flatMap((p) => p.lines);
     await until(() => procs.every((p) => p.lines.some((l) => l.event === "ready")), "all three processes to start");
     await until(() => all().some((l) => l.event === "polling"), "a first poller");
-    await new Promise((r) => setTimeout(r, 2 * ttl)); // renewals keep it with the first poller
+    // Past the first ttl (by the database's clock): renewals kept it with the first poller.
+    const { before, after } = await untilRenewedPastExpiry(db!, `telegram:poll:${fake!.botInfo.id}`);
+    expect(after).toMatchObject({ holder: before.holder, acquiredAt: before.acquiredAt });
     const pollers = new Set(
       all()
         .filter((l) => l.event === "polling")

@@ -10,6 +10,7 @@ import type { FakeTelegramServer } from "../../fakes/telegram-server.ts";
 import type { TelegramChannel } from "../../../src/channels/telegram/telegram-channel.ts";
 import type { InboundMessage } from "../../../src/channels/channel.ts";
 import { listLeases } from "../../../src/domain/coordination/lease.ts";
+import { untilRenewedPastExpiry } from "../../helpers/lease.ts";
 
 let db: TestDatabase;
 let fake: FakeTelegramServer;
@@ -25,7 +26,6 @@ afterAll(async () => {
   await fake?.stop();
   await db?.destroy();
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("TelegramChannel with a lease", () => {
   it("should long-poll in one process only, and in the other once the first stops", async () => {
@@ -49,7 +49,9 @@ describe("TelegramChannel with a lease", () => {
 
     fake.userSendsText({ id: 501, first_name: "An" }, "một");
     await fake.waitFor(() => got.a!.length === 1, 5000, "a got the update");
-    await sleep(2300); // past the ttl: still only a polls
+    // Past the first ttl (by the database's clock): renewals kept it with a, never taken by b.
+    const { before, after } = await untilRenewedPastExpiry(db, lease!.name);
+    expect(after).toMatchObject({ holder: before.holder, acquiredAt: before.acquiredAt });
     expect([a.channel.polling, b.channel.polling]).toEqual([true, false]);
 
     const stopping = Date.now();

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { acquireLease, listLeases, releaseLease, LeaseKeeper } from "../../../src/domain/coordination/lease.ts";
 import { budgetInUse, takeFromBudget } from "../../../src/domain/coordination/rate-budget.ts";
+import { untilRenewedPastExpiry } from "../../helpers/lease.ts";
+import { until } from "../../helpers/processes.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -21,7 +23,7 @@ describe("leases", () => {
     const [lease] = await listLeases(db, "bot:");
     expect(lease).toMatchObject({ name: "bot:1", holder: "a" });
     expect(lease!.expiresAt - lease!.renewedAt).toBe(2000);
-    await sleep(2100);
+    await sleep(2100); // expiry is by the database's clock, which no fake timer moves: a real wait
     expect(await acquireLease(db, "bot:1", "b", 2000)).toBe(true); // a's lease expired
     expect(await acquireLease(db, "bot:1", "a", 2000)).toBe(false);
     await releaseLease(db, "bot:1", "a"); // not a's to release
@@ -48,12 +50,13 @@ describe("leases", () => {
     await one.start();
     await two.start();
     expect([one.held, two.held]).toEqual([true, false]);
-    await sleep(2000); // longer than the ttl: renewals keep it with one
+    // Past the first ttl (by the database's clock): renewals kept it with one, never taken by two.
+    const { before, after } = await untilRenewedPastExpiry(db, "zalo:9");
+    expect(after).toMatchObject({ holder: "one", acquiredAt: before.acquiredAt });
     expect([one.held, two.held]).toEqual([true, false]);
     await one.stop();
     expect(one.held).toBe(false);
-    const end = Date.now() + 5000;
-    while (!two.held && Date.now() < end) await sleep(20);
+    await until(() => two.held, "two to take the lease", 5000);
     expect(two.held).toBe(true);
     await two.stop();
     expect(events).toEqual(["one+", "one-", "two+", "two-"]);
@@ -73,7 +76,7 @@ describe("shared send budget", () => {
     expect((await takeFromBudget(db, "tg:1", 1, rule)).granted).toBe(0);
     expect(await budgetInUse(db, "tg:1", rule.windowMs)).toBe(5);
     expect((await takeFromBudget(db, "tg:2", 5, rule)).granted).toBe(5); // another bot, its own budget
-    await sleep(3100);
+    await sleep(3100); // the window slides by the database's clock, which no fake timer moves: a real wait
     expect((await takeFromBudget(db, "tg:1", 9, rule)).granted).toBe(5);
   });
 

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { LeasedWork } from "../../../src/domain/coordination/leased-work.ts";
 import { listLeases } from "../../../src/domain/coordination/lease.ts";
+import { untilRenewedPastExpiry } from "../../helpers/lease.ts";
+import { until } from "../../helpers/processes.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -39,12 +41,13 @@ describe("LeasedWork", () => {
     await a.start();
     await b.start();
     expect([a.running, b.running]).toEqual([true, false]);
-    await sleep(2300); // past the ttl: renewals keep it with a
+    // Past the first ttl (by the database's clock): renewals kept it with a, never taken by b.
+    const { before, after } = await untilRenewedPastExpiry(db, "work:test");
+    expect(after).toMatchObject({ holder: "a", acquiredAt: before.acquiredAt });
     expect([a.running, b.running]).toEqual([true, false]);
     await a.stop();
     expect(a.running).toBe(false);
-    const end = Date.now() + 5000;
-    while (!b.running && Date.now() < end) await sleep(20);
+    await until(() => b.running, "b to begin", 5000);
     expect(b.running).toBe(true);
     expect((await listLeases(db, "work:"))[0]?.holder).toBe("b");
     await b.stop();
