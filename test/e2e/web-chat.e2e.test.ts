@@ -133,12 +133,20 @@ describe("local web chat", () => {
   it("should treat a resent message id as a duplicate", async () => {
     await post("/chat/api/send", { id: "dup", text: "help" });
     await post("/chat/api/send", { id: "dup", text: "help" });
+    // Each post returns once its message is stored and handled, its replies queued: when the outbox
+    // has drained, every reply either copy could cause has been sent.
     await waitUntil(
-      async () => (await history()).lines.filter((l) => l.direction === "out").length >= 1,
+      async () => {
+        const row = await running.service.db.kysely
+          .selectFrom("Outbox")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("status", "in", ["pending", "sending"])
+          .executeTakeFirstOrThrow();
+        return Number(row.n) === 0;
+      },
       5000,
-      "reply",
+      "the outbox to drain",
     );
-    await new Promise((r) => setTimeout(r, 200));
     const h = await history();
     expect(h.lines.filter((l) => l.direction === "in")).toHaveLength(1);
     expect(h.lines.filter((l) => l.direction === "out")).toHaveLength(1);

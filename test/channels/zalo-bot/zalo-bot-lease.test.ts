@@ -26,7 +26,8 @@ afterEach(async () => {
   await db.destroy();
 });
 
-function leasedChannel(received: InboundMessage[]): ZaloBotChannel {
+/** A started channel; `started` settles after its first try for the lease (LeaseKeeper.start). */
+function leasedChannel(received: InboundMessage[]): ZaloBotChannel & { started: Promise<void> } {
   const channel = new ZaloBotChannel({
     config: { token: fake.token, mode: "polling", apiRoot: fake.apiRoot },
     logger: silent,
@@ -36,10 +37,10 @@ function leasedChannel(received: InboundMessage[]): ZaloBotChannel {
     lease: { db, ttlMs: 600, intervalMs: 150 },
   });
   channels.push(channel);
-  void channel.start(async (m) => {
+  const started = channel.start(async (m) => {
     received.push(m);
   });
-  return channel;
+  return Object.assign(channel, { started });
 }
 
 describe("Zalo Bot polling under a lease", () => {
@@ -49,7 +50,7 @@ describe("Zalo Bot polling under a lease", () => {
     const first = leasedChannel(a);
     await fake.waitFor(() => first.polling, 5000, "first polls");
     const second = leasedChannel(b);
-    await new Promise((r) => setTimeout(r, 500));
+    await second.started; // its first try for the lease was refused: the first holds it
     expect(second.polling).toBe(false);
     expect(second.pollLeaseName).not.toContain(fake.token.split(":")[1]!);
 
