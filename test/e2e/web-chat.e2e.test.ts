@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { removeDir, startTestService, tempDir, waitUntil, type TestService } from "../helpers/service.ts";
+import { outstandingDeliveries } from "../helpers/outbox.ts";
 import { webSendMaxBytes } from "../../src/channels/web/web-chat-channel.ts";
 
 let dir: string;
@@ -135,18 +136,7 @@ describe("local web chat", () => {
     await post("/chat/api/send", { id: "dup", text: "help" });
     // Each post returns once its message is stored and handled, its replies queued: when the outbox
     // has drained, every reply either copy could cause has been sent.
-    await waitUntil(
-      async () => {
-        const row = await running.service.db.kysely
-          .selectFrom("Outbox")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("status", "in", ["pending", "sending"])
-          .executeTakeFirstOrThrow();
-        return Number(row.n) === 0;
-      },
-      5000,
-      "the outbox to drain",
-    );
+    await waitUntil(async () => (await outstandingDeliveries(running.service.db)) === 0, 5000, "the outbox to drain");
     const h = await history();
     expect(h.lines.filter((l) => l.direction === "in")).toHaveLength(1);
     expect(h.lines.filter((l) => l.direction === "out")).toHaveLength(1);
