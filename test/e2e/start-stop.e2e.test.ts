@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
-import { databaseUrl, removeDir, tempDir } from "../helpers/service.ts";
+import { databaseUrl, removeDir, tempDir, waitUntil } from "../helpers/service.ts";
 import { testPostgresUrl } from "../helpers/test-db.ts";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/chihoi.js");
@@ -21,19 +21,11 @@ function start(env: Record<string, string>) {
   return { child, output: () => out };
 }
 
-async function waitFor(predicate: () => boolean | Promise<boolean>, ms = 20_000) {
-  const until = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > until) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("chihoi start", () => {
   it("should start in demo mode on ./data/demo.db with nothing configured, print both languages, and stop cleanly on SIGTERM", async () => {
     dir = tempDir();
     const { child, output } = start({ LOG_LEVEL: "warn" });
-    await waitFor(() => output().includes("Stop: Ctrl+C."));
+    await waitUntil(() => output().includes("Stop: Ctrl+C."), 20_000, "the start banner");
     expect(output()).toContain("CHẾ ĐỘ DÙNG THỬ");
     expect(output()).toContain("DEMO MODE");
     expect(existsSync(path.join(dir, "data/demo.db"))).toBe(true);
@@ -56,7 +48,7 @@ describe("chihoi start", () => {
         WEB_CHAT: "on",
         DATABASE_URL: await databaseUrl(dir),
       });
-      await waitFor(() => output().includes("Stop: Ctrl+C."), 60_000);
+      await waitUntil(() => output().includes("Stop: Ctrl+C."), 60_000, "the start banner");
       expect(output()).not.toContain("DEMO MODE");
       expect(output()).toContain("Chi Hội is running (database postgresql://");
       expect(existsSync(path.join(dir, "data/demo.db"))).toBe(false);

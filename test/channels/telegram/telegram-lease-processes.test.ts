@@ -81,6 +81,8 @@ describe.skipIf(!testPostgresUrl)("Telegram polling, three processes on one Post
 
     fake!.userSendsText({ id: 701, first_name: "An" }, "hai");
     await until(() => all().some((l) => l.event === "update" && l.text === "hai"), "the second message");
+    // Kept: a second copy would reach us on another child's stdout, read asynchronously; a copy that
+    // was never received leaves nothing to wait on.
     await new Promise((r) => setTimeout(r, 500));
     // Received once, by the process that polls now.
     expect(

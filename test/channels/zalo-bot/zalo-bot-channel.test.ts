@@ -404,6 +404,8 @@ describe("ZaloBotChannel webhook", () => {
     await fake.waitFor(() => fake.callsOf("setWebhook").length >= 3, 5000, "retries");
     await ch.stop();
     const count = fake.callsOf("setWebhook").length;
+    // Kept: stop() awaits the retry loop, so only a loop that outlives it could call again, within a
+    // retry wait (≤ 10 ms here); nothing marks "would have retried by now" but time.
     await new Promise((r) => setTimeout(r, 50));
     expect(fake.callsOf("setWebhook")).toHaveLength(count);
   });

@@ -78,6 +78,8 @@ describe("ZaloSupervisor", () => {
     await vi.waitFor(async () => expect((await channel.status()).state).toBe("needs_login"), eventually);
     expect(apiFactory).toHaveBeenCalledTimes(3);
     expect((await channel.status()).lastError).toMatch(/Đăng nhập thất bại/);
+    // Kept: halted, only new credentials lead to a login; a loop that kept going would try again
+    // within a backoff (≤ 10 ms here), and a try that does not happen leaves nothing to wait on.
     await new Promise((r) => setTimeout(r, 60));
     expect(apiFactory).toHaveBeenCalledTimes(3);
     expect(notifyAdmins).toHaveBeenCalledTimes(1);
@@ -129,6 +131,8 @@ describe("ZaloSupervisor", () => {
   it("should stop promptly: no reconnect after stop()", async () => {
     const { channel, apiFactory } = await online();
     await channel.stop();
+    // Kept: a reconnect after stop() would come within a backoff (≤ 10 ms here); one that does not
+    // happen leaves nothing to wait on.
     await new Promise((r) => setTimeout(r, 40));
     expect(apiFactory).toHaveBeenCalledTimes(1);
     expect(server.connections).toHaveLength(1);
