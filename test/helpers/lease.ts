@@ -1,7 +1,19 @@
-/** Waiting on a lease by the database's clock, the clock its expiry is measured by. */
+/** Waiting on leases and budgets by the database's clock, the clock their expiries are measured by. */
 import type { Database } from "../../src/storage/database.ts";
+import { nowMs } from "../../src/storage/dialect.ts";
 import { listLeases, type LeaseInfo } from "../../src/domain/coordination/lease.ts";
 import { until } from "./processes.ts";
+
+/** The database's clock (epoch ms), as leases and send budgets read it. */
+export async function databaseNow(db: Database): Promise<number> {
+  const row = await db.kysely.selectNoFrom(nowMs(db.engine).as("now")).executeTakeFirstOrThrow();
+  return Number(row.now);
+}
+
+/** Waits until the database's clock has passed `epochMs` (a lease's expiry, a budget window's end). */
+export async function untilDatabaseTime(db: Database, epochMs: number, limitMs = 30_000): Promise<void> {
+  await until(async () => (await databaseNow(db)) > epochMs, `the database clock to pass ${epochMs}`, limitMs);
+}
 
 async function lease(db: Database, name: string): Promise<LeaseInfo | undefined> {
   return (await listLeases(db, name)).find((l) => l.name === name);

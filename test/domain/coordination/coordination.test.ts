@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
 import { acquireLease, listLeases, releaseLease, LeaseKeeper } from "../../../src/domain/coordination/lease.ts";
 import { budgetInUse, takeFromBudget } from "../../../src/domain/coordination/rate-budget.ts";
-import { untilRenewedPastExpiry } from "../../helpers/lease.ts";
+import { untilDatabaseTime, untilRenewedPastExpiry } from "../../helpers/lease.ts";
 import { until } from "../../helpers/processes.ts";
 
 let db: TestDatabase;
@@ -13,7 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.destroy();
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("leases", () => {
   it("give a lease to one holder until it expires or is released", async () => {
@@ -23,7 +22,7 @@ describe("leases", () => {
     const [lease] = await listLeases(db, "bot:");
     expect(lease).toMatchObject({ name: "bot:1", holder: "a" });
     expect(lease!.expiresAt - lease!.renewedAt).toBe(2000);
-    await sleep(2100); // expiry is by the database's clock, which no fake timer moves: a real wait
+    await untilDatabaseTime(db, lease!.expiresAt); // expiry is by the database's clock
     expect(await acquireLease(db, "bot:1", "b", 2000)).toBe(true); // a's lease expired
     expect(await acquireLease(db, "bot:1", "a", 2000)).toBe(false);
     await releaseLease(db, "bot:1", "a"); // not a's to release
@@ -76,7 +75,7 @@ describe("shared send budget", () => {
     expect((await takeFromBudget(db, "tg:1", 1, rule)).granted).toBe(0);
     expect(await budgetInUse(db, "tg:1", rule.windowMs)).toBe(5);
     expect((await takeFromBudget(db, "tg:2", 5, rule)).granted).toBe(5); // another bot, its own budget
-    await sleep(3100); // the window slides by the database's clock, which no fake timer moves: a real wait
+    await untilDatabaseTime(db, b.now + rule.windowMs); // b's uses leave the window (database clock)
     expect((await takeFromBudget(db, "tg:1", 9, rule)).granted).toBe(5);
   });
 
