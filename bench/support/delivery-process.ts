@@ -5,6 +5,7 @@
  *
  *   node --import tsx delivery-process.ts <databaseUrl> <apiRoot> <token> <botInfo as JSON>
  *
+ * PG_PROFILE=1 prints the statements run (pg-profile.ts) with the stop line.
  * DELIVERY_SHARED_BUDGET=1 also takes each send from the bot's budget shared through the database
  * (the PostgreSQL default of the service; a million a second here, so it only costs its queries).
  */
@@ -12,32 +13,14 @@ import { TelegramChannel } from "../../src/channels/telegram/telegram-channel.ts
 import { DeliveryEngine } from "../../src/delivery/delivery-engine.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { openDatabase } from "../../src/storage/database.ts";
+import { pgProfileLines, startPgProfile } from "./pg-profile.ts";
 
 const [url, apiRoot, token, botInfo] = process.argv.slice(2);
 const say = (event: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ pid: process.pid, t: Date.now(), ...event })}\n`);
 const logger = createLogger("silent");
 
-/** DELIVERY_PROFILE=1 (PostgreSQL): statements run, by text, printed at the stop. */
-const profile = new Map<string, { n: number; ms: number }>();
-if (process.env.DELIVERY_PROFILE === "1") {
-  const { default: pg } = await import("pg");
-  const query = pg.Client.prototype.query as (...args: unknown[]) => Promise<unknown>;
-  // biome-ignore lint/suspicious/noExplicitAny: patching the driver for the profile
-  (pg.Client.prototype as any).query = function (this: unknown, ...args: unknown[]) {
-    const text = typeof args[0] === "string" ? args[0] : String((args[0] as { text?: string })?.text);
-    const started = performance.now();
-    const p = query.apply(this, args);
-    const done = () => {
-      const e = profile.get(text) ?? { n: 0, ms: 0 };
-      e.n++;
-      e.ms += performance.now() - started;
-      profile.set(text, e);
-    };
-    if (p && typeof (p as Promise<unknown>).then === "function") (p as Promise<unknown>).then(done, done);
-    return p;
-  };
-}
+if (process.env.PG_PROFILE === "1") startPgProfile();
 
 const db = await openDatabase(url!);
 let sent = 0;
@@ -66,14 +49,7 @@ process.on("SIGTERM", () => {
       say({
         event: "stopped",
         sent,
-        ...(profile.size
-          ? {
-              profile: [...profile.entries()]
-                .sort((a, b) => b[1].ms - a[1].ms)
-                .slice(0, 12)
-                .map(([q, e]) => `${e.n}× ${e.ms.toFixed(0)} ms ${q.replace(/\s+/g, " ").slice(0, 160)}`),
-            }
-          : {}),
+        ...(process.env.PG_PROFILE === "1" ? { profile: pgProfileLines() } : {}),
       });
       process.exit(0);
     });

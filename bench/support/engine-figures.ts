@@ -29,6 +29,7 @@ import {
   template,
   type BenchDb,
 } from "./engine-data.ts";
+import { pgProfileLines, startPgProfile } from "./pg-profile.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const logger = createLogger("silent");
@@ -419,7 +420,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write(`usage: engine-figures.ts <${Object.keys(figures).join("|")}> <sqlite|postgresql>\n`);
     process.exit(2);
   }
+  if (process.env.PG_PROFILE === "1") startPgProfile();
   const result = await fn(engine);
+  if (process.env.PG_PROFILE === "1") process.stderr.write(`profile:\n  ${pgProfileLines().join("\n  ")}\n`);
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);
 }
