@@ -10,9 +10,10 @@
  * files in that folder, PostgreSQL template databases) for the next run.
  */
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import pg from "pg";
 import { openDatabase, type Database, type Engine } from "../../src/storage/database.ts";
@@ -143,6 +144,39 @@ export async function insertRows(db: Database, table: string, rows: Record<strin
       .execute();
 }
 
+/**
+ * PostgreSQL: runs `fn` with a per-row trigger off (a bulk load whose summaries are then computed
+ * in one statement). SQLite: `fn` as is (its row triggers cost little in-process).
+ */
+async function withoutTrigger(db: Database, table: string, trigger: string, fn: () => Promise<void>): Promise<void> {
+  if (db.engine !== "postgresql") return fn();
+  await sql.raw(`ALTER TABLE "${table}" DISABLE TRIGGER "${trigger}"`).execute(db.kysely);
+  try {
+    await fn();
+  } finally {
+    await sql.raw(`ALTER TABLE "${table}" ENABLE TRIGGER "${trigger}"`).execute(db.kysely);
+  }
+}
+
+/** The TicketTally and TicketOpenTally backfill statements of the report_tallies migration (PostgreSQL). */
+function ticketTallyBackfill(): string[] {
+  const file = path.join(
+    path.dirname(fileURLToPath(import.meta.url)),
+    "../../prisma/postgresql/migrations/20261130044003_report_tallies/migration.sql",
+  );
+  const text = readFileSync(file, "utf8");
+  const from = text.indexOf("-- Backfill of an existing database.");
+  const to = text.indexOf('INSERT INTO "MeetingTally"', from);
+  if (from < 0 || to < 0) throw new Error("report_tallies backfill not found");
+  const statements = text
+    .slice(from, to)
+    .split(/;\s*\n/)
+    .map((q) => q.trim())
+    .filter((q) => /^(--[^\n]*\n)*\s*INSERT/.test(q));
+  if (statements.length !== 2) throw new Error(`report_tallies backfill: ${statements.length} statements`);
+  return statements;
+}
+
 /** PostgreSQL: moves each table's id sequence past the explicit ids written. */
 export async function fixSequences(db: Database, tables: string[]): Promise<void> {
   if (db.engine !== "postgresql") return;
@@ -271,10 +305,13 @@ export async function buildProvince(db: Database, members: number, tickets: numb
       createdAt: now,
     });
   }
+  // Accounts before memberships: the memberships' trigger then computes each person's home with
+  // their accounts (PostgreSQL's per-row account trigger is skipped: it would do the same work
+  // 90,000 times over, for people who have no membership yet).
   await db.transaction(async () => {
     await insertRows(db, "Person", people);
+    await withoutTrigger(db, "ChatAccount", "ChatAccount_home_insert", () => insertRows(db, "ChatAccount", accounts));
     await insertRows(db, "Membership", memberships);
-    await insertRows(db, "ChatAccount", accounts);
   });
   let seed = 42;
   const random = () => {
@@ -318,10 +355,12 @@ export async function buildProvince(db: Database, members: number, tickets: numb
       });
     }
     await db.transaction(async () => {
-      await insertRows(db, "Ticket", ts);
+      await withoutTrigger(db, "Ticket", "Ticket_tally_insert", () => insertRows(db, "Ticket", ts));
       await insertRows(db, "TicketMessage", ms);
     });
   }
+  // PostgreSQL: the ticket summaries the per-row trigger skipped, by the migration's own backfill.
+  if (db.engine === "postgresql" && tickets) for (const q of ticketTallyBackfill()) await sql.raw(q).execute(db.kysely);
   await fixSequences(db, ["Organisation", "Unit", "Person", "Membership", "ChatAccount", "Ticket", "TicketMessage"]);
   await analyse(db);
 }
