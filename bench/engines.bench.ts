@@ -25,7 +25,9 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Figure } from "./support/engine-figures.ts";
-import { dropPostgresTemplates } from "./support/engine-data.ts";
+import pg from "pg";
+import { adminUrl, dropPostgresTemplates } from "./support/engine-data.ts";
+import { median, percentile } from "./lib.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type EngineName = "sqlite" | "postgresql";
@@ -156,6 +158,27 @@ try {
   }
 }
 
+/**
+ * What one PostgreSQL round trip costs right now (`SELECT 1`, one after another): the unit every
+ * PostgreSQL figure above is made of, and what the machine's load does to it.
+ */
+async function roundTrip(): Promise<string> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    const ms: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now();
+      await c.query("SELECT 1");
+      ms.push(performance.now() - t);
+    }
+    return `median ${median(ms).toFixed(2)} ms, p95 ${percentile(ms, 95).toFixed(2)} ms`;
+  } finally {
+    await c.end();
+  }
+}
+const trip = engines.includes("postgresql") ? await roundTrip() : "";
+
 const cell = (row: Row, engine: EngineName): string => {
   const r = results.get(`${row.key}:${engine}`);
   if (r === undefined) return "—";
@@ -181,3 +204,4 @@ const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!))
 process.stdout.write(`\nEngines side by side (load at start ${startLoad}, at end ${load()}):\n`);
 process.stdout.write(`${line(head)}\n${line(widths.map((w) => "-".repeat(w)))}\n`);
 for (const t of table) process.stdout.write(`${line(t)}\n`);
+if (trip) process.stdout.write(`PostgreSQL round trip (SELECT 1) at the end: ${trip}, load ${load()}\n`);
