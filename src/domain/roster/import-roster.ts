@@ -395,6 +395,12 @@ const personMatchColumns = ["id", "fullName", "phone", "birthYear", "gender", "n
 const readChunk = 5000;
 /** Rows per INSERT statement (9 values a person, 5 a membership: far below both engines' limits). */
 const writeChunk = 500;
+/**
+ * Memberships per INSERT statement (5 values each: 25,000 parameters, under SQLite's 32,766 and
+ * PostgreSQL's 65,535). Larger than `writeChunk`: on PostgreSQL the membership triggers run once
+ * per statement and each run scans the people and memberships tables, so fewer statements cost less.
+ */
+const membershipChunk = 5000;
 
 /** The people with these phones, by phone. */
 async function peopleByPhone(db: Database, phones: string[]): Promise<Map<string, PersonMatch>> {
@@ -579,7 +585,7 @@ const upsertMembershipBatch = prepared((k, p: Slots<Batch<MembershipValues>>) =>
     .insertInto("Membership")
     .values(
       Array.from(
-        { length: writeChunk },
+        { length: membershipChunk },
         (_, i): MembershipValues => ({
           personId: slot(p[`personId${i}`]),
           unitId: slot(p[`unitId${i}`]),
@@ -643,11 +649,11 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
   return ids;
 }
 
-/** Gives each (person, unit, role) its membership with the file's title, `writeChunk` a statement. */
+/** Gives each (person, unit, role) its membership with the file's title, `membershipChunk` a statement. */
 async function upsertMemberships(db: Database, rows: readonly MembershipValues[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += writeChunk) {
-    const batch = rows.slice(i, i + writeChunk);
-    if (batch.length === writeChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
+  for (let i = 0; i < rows.length; i += membershipChunk) {
+    const batch = rows.slice(i, i + membershipChunk);
+    if (batch.length === membershipChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
     else
       await db.kysely
         .insertInto("Membership")
