@@ -308,11 +308,17 @@ export async function buildProvince(db: Database, members: number, tickets: numb
   // Accounts before memberships: the memberships' trigger then computes each person's home with
   // their accounts (PostgreSQL's per-row account trigger is skipped: it would do the same work
   // 90,000 times over, for people who have no membership yet).
+  // Statistics between the steps: planned as if the tables were still empty, PostgreSQL's trigger
+  // statements scan all accounts for each person.
   await db.transaction(async () => {
     await insertRows(db, "Person", people);
     await withoutTrigger(db, "ChatAccount", "ChatAccount_home_insert", () => insertRows(db, "ChatAccount", accounts));
+  });
+  await analyse(db);
+  await db.transaction(async () => {
     await insertRows(db, "Membership", memberships);
   });
+  await analyse(db);
   let seed = 42;
   const random = () => {
     seed = (seed + 0x6d2b79f5) | 0;
