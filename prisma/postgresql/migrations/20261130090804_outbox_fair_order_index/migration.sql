@@ -1,0 +1,32 @@
+-- DropIndex
+DROP INDEX "Outbox_entityType_entityId_idx";
+
+-- CreateIndex
+CREATE INDEX "Outbox_entityType_entityId_id_idx" ON "Outbox"("entityType", "entityId", "id");
+
+-- The fair-order trigger looked up the first pending row of the entity with `"entityId" IS NOT
+-- DISTINCT FROM …`, which no index serves: every row of a broadcast scanned the whole outbox
+-- (queueing a directive for 100,000 members did not finish in minutes). Same result, with `=`
+-- (or IS NULL) on the index above, whose id column answers MIN("id") at once.
+CREATE OR REPLACE FUNCTION "Outbox_fair_order"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  first_id INTEGER;
+BEGIN
+  IF NEW."ord" IS NULL THEN
+    IF NEW."entityType" IS NULL OR NEW."priority" = 0 THEN
+      NEW."ord" := NEW."notBefore";
+    ELSE
+      IF NEW."entityId" IS NULL THEN
+        SELECT MIN("id") INTO first_id FROM "Outbox"
+        WHERE "entityType" = NEW."entityType" AND "entityId" IS NULL
+          AND "status" = 'pending' AND "priority" = NEW."priority";
+      ELSE
+        SELECT MIN("id") INTO first_id FROM "Outbox"
+        WHERE "entityType" = NEW."entityType" AND "entityId" = NEW."entityId"
+          AND "status" = 'pending' AND "priority" = NEW."priority";
+      END IF;
+      NEW."ord" := NEW."notBefore" + 34 * (NEW."id" - COALESCE(first_id, NEW."id"));
+    END IF;
+  END IF;
+  RETURN NEW;
+END $$;
