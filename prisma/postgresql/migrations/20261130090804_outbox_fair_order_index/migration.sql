@@ -7,8 +7,10 @@ CREATE INDEX "Outbox_entityType_entityId_id_idx" ON "Outbox"("entityType", "enti
 -- The fair-order trigger looked up the first pending row of the entity with `"entityId" IS NOT
 -- DISTINCT FROM …`, which no index serves: every row of a broadcast scanned the whole outbox
 -- (queueing a directive for 100,000 members did not finish in minutes). Same result, with `=`
--- (or IS NULL) on the index above, whose id column answers MIN("id") at once.
-CREATE OR REPLACE FUNCTION "Outbox_fair_order"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- (or IS NULL) on the index above, whose id column answers MIN("id") at once. The function keeps
+-- off sequential scans: its plan is made once per session, often while the outbox is empty (a
+-- scan then looks cheapest), and a broadcast's rows then each scanned all the rows before them.
+CREATE OR REPLACE FUNCTION "Outbox_fair_order"() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   first_id INTEGER;
 BEGIN
