@@ -6,10 +6,18 @@
  * can be sent twice, and everything else is sent exactly once.
  */
 import type { Database, Engine } from "../../storage/database.ts";
-import { inList, isDistinctFrom, keyPrefix, listParam, notIndexed, skipLocked } from "../../storage/dialect.ts";
+import {
+  inList,
+  isDistinctFrom,
+  keyPrefix,
+  listParam,
+  notIndexed,
+  skipLocked,
+  typedValue,
+} from "../../storage/dialect.ts";
 import { sql } from "kysely";
-import { prepared, type Prepared, type Slots } from "../../storage/prepared.ts";
-import { logOutbound, type OutboundRecord } from "../messages/message-log.ts";
+import { prepared, preparedRows, type Prepared, type Slots } from "../../storage/prepared.ts";
+import { logOutboundMany, type OutboundRecord } from "../messages/message-log.ts";
 
 export const priorities = { reply: 0, normal: 5, broadcast: 9 } as const;
 
@@ -306,6 +314,30 @@ const attemptQ = prepared(
     }),
 );
 
+const attemptsQ = preparedRows(
+  (
+    k,
+    rows: Slots<{
+      outboxId: number;
+      outcome: string;
+      errorCode: number | null;
+      error: string | null;
+      retryAfter: number | null;
+      at: number;
+    }>[],
+  ) =>
+    k.insertInto("DeliveryAttempt").values(
+      rows.map((p) => ({
+        outboxId: p.outboxId,
+        outcome: p.outcome,
+        errorCode: p.errorCode,
+        error: p.error,
+        retryAfter: p.retryAfter,
+        createdAt: p.at,
+      })),
+    ),
+);
+
 async function recordAttempt(
   db: Database,
   outboxId: number,
@@ -323,13 +355,37 @@ async function recordAttempt(
   });
 }
 
-const markSentQ = prepared((k, p: Slots<{ id: number; worker: string; at: number; messageId: string | null }>) =>
-  k
-    .updateTable("Outbox")
-    .set({ status: "sent", sentAt: p.at, platformMessageId: p.messageId, leaseUntil: null, lastError: null })
-    .where("id", "=", p.id)
-    .where("claimedBy", "=", p.worker)
-    .where("status", "=", "sending"),
+/**
+ * Marks the rows of a batch sent, each with its own time and message id, only where this worker
+ * still holds the row: one statement for the batch (`CASE id WHEN …`).
+ */
+const markSentQ = preparedRows(
+  (k, rows: Slots<{ id: number; worker: string; at: number; messageId: string | null }>[]) =>
+    k
+      .updateTable("Outbox")
+      .set((eb) => {
+        const [first, ...rest] = rows;
+        let sentAt = eb.case().when("id", "=", first!.id).then(typedValue(first!.at, "bigint"));
+        let messageId = eb.case().when("id", "=", first!.id).then(typedValue(first!.messageId, "text"));
+        for (const r of rest) {
+          sentAt = sentAt.when("id", "=", r.id).then(typedValue(r.at, "bigint"));
+          messageId = messageId.when("id", "=", r.id).then(typedValue(r.messageId, "text"));
+        }
+        return {
+          status: "sent",
+          sentAt: sentAt.end(),
+          platformMessageId: messageId.end(),
+          leaseUntil: null,
+          lastError: null,
+        };
+      })
+      .where(
+        "id",
+        "in",
+        rows.map((r) => r.id),
+      )
+      .where("claimedBy", "=", rows[0]!.worker)
+      .where("status", "=", "sending"),
 );
 
 /** A finished send, as `recordSends` writes it. */
@@ -351,17 +407,31 @@ export interface SentRecord {
 export async function recordSends(db: Database, workerId: string, sends: readonly SentRecord[]): Promise<number> {
   if (!sends.length) return 0;
   return await db.transaction(async () => {
-    let marked = 0;
-    for (const send of sends) {
-      marked += await markSentQ.run(db, {
+    // A statement per kind of row for the whole batch: on PostgreSQL each statement is a round trip.
+    const marked = await markSentQ.run(
+      db,
+      sends.map((send) => ({
         id: send.id,
         worker: workerId,
         at: send.at.getTime(),
         messageId: send.platformMessageId,
-      });
-      await recordAttempt(db, send.id, "sent", send.at);
-      for (const line of send.log) await logOutbound(db, line);
-    }
+      })),
+    );
+    await attemptsQ.run(
+      db,
+      sends.map((send) => ({
+        outboxId: send.id,
+        outcome: "sent",
+        errorCode: null,
+        error: null,
+        retryAfter: null,
+        at: send.at.getTime(),
+      })),
+    );
+    await logOutboundMany(
+      db,
+      sends.flatMap((send) => send.log),
+    );
     return marked;
   });
 }

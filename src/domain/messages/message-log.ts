@@ -4,7 +4,7 @@
  */
 import type { Kysely } from "kysely";
 import type { Database, DB } from "../../storage/database.ts";
-import { prepared, type Slots } from "../../storage/prepared.ts";
+import { prepared, preparedRows, type Slots } from "../../storage/prepared.ts";
 
 export interface InboundRecord {
   platform: string;
@@ -185,7 +185,28 @@ const outboundInsert = (k: Kysely<DB>, p: OutboundSlots) =>
     createdAt: p.at,
   });
 const outboundQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p).returning("id"));
-const outboundLogQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p));
+const outboundLogQ = preparedRows((k, rows: OutboundSlots[]) =>
+  k.insertInto("MessageLog").values(
+    rows.map((p) => ({
+      direction: "out",
+      platform: p.platform,
+      chatId: p.chatId,
+      chatType: p.chatType,
+      chatAccountId: p.chatAccountId,
+      personId: p.personId,
+      kind: "text",
+      text: p.text,
+      payload: p.payload,
+      platformMessageId: p.messageId,
+      replyToMessageId: p.replyTo,
+      entityType: p.entityType,
+      entityId: p.entityId,
+      outboxId: p.outboxId,
+      status: "sent",
+      createdAt: p.at,
+    })),
+  ),
+);
 
 function outboundValues(m: OutboundRecord) {
   return {
@@ -212,9 +233,17 @@ export async function recordOutbound(db: Database, m: OutboundRecord): Promise<n
   return row.id;
 }
 
-/** Logs an outbound message when its id is not needed (the delivery engine's batches: no RETURNING to read). */
+/** Logs an outbound message when its id is not needed (no RETURNING to read). */
 export async function logOutbound(db: Database, m: OutboundRecord): Promise<void> {
-  await outboundLogQ.run(db, outboundValues(m));
+  await logOutboundMany(db, [m]);
+}
+
+/**
+ * Logs outbound messages whose ids are not needed, in multi-row statements (the delivery engine's
+ * batches: one round trip on PostgreSQL rather than one per message).
+ */
+export async function logOutboundMany(db: Database, lines: readonly OutboundRecord[]): Promise<void> {
+  await outboundLogQ.run(db, lines.map(outboundValues));
 }
 
 const knownChatQ = prepared((k, p: Slots<{ platform: string; chatId: string }>) =>

@@ -172,13 +172,24 @@ export async function importRosterRows(
     [...byPhone.values()].map((p) => p.id),
   );
   const findByPhone = (phone: string) => byPhone.get(phone);
-  const findByNameInUnit = async (unitId: number, nameKey: string) => {
-    const found = await peopleByNameInUnit.all(db, { unitId, nameKey });
+  // The rows no phone matches are looked up by name in their unit: all of them first, a few
+  // thousand names per query (one query per row cost a round trip each on PostgreSQL).
+  const byName = new Map<string, PersonMatch[]>();
+  {
+    const wanted: { unitId: number; nameKey: string }[] = [];
+    for (const row of rows) {
+      if (badLines.has(row.line) || (row.phone && byPhone.has(row.phone))) continue;
+      const unitKey = await resolveUnitKey(row.unitName);
+      const unit = unitKey ? unitsByKey.get(unitKey)! : parent;
+      if (typeof unit === "object") wanted.push({ unitId: unit.id, nameKey: foldVietnamese(row.fullName) });
+    }
+    for (const [key, found] of await peopleByNamesInUnits(db, wanted)) byName.set(key, found);
     // Their memberships too, for the checks below (a person found by name has no phone match).
-    for (const p of found)
-      if (!membershipsOf.has(p.id)) membershipsOf.set(p.id, (await membershipsOfPeople(db, [p.id])).get(p.id) ?? []);
-    return found;
-  };
+    const more = [...new Set([...byName.values()].flat().map((p) => p.id))].filter((id) => !membershipsOf.has(id));
+    for (const [id, held] of await membershipsOfPeople(db, more)) membershipsOf.set(id, held);
+  }
+  const findByNameInUnit = (unitId: number, nameKey: string): PersonMatch[] =>
+    byName.get(nameInUnit(unitId, nameKey)) ?? [];
   const hasMembership = (personId: number, unitId: number) =>
     (membershipsOf.get(personId) ?? []).filter((m) => m.unitId === unitId);
   const unitsInSubtree = (personId: number, lo: string, hi: string) => {
@@ -225,13 +236,13 @@ export async function importRosterRows(
     if (row.phone) match = findByPhone(row.phone);
     const byPhone = Boolean(match);
     if (!match && unitId !== null) {
-      const byName = await findByNameInUnit(unitId, foldVietnamese(row.fullName));
-      if (byName.length > 1) {
+      const named = findByNameInUnit(unitId, foldVietnamese(row.fullName));
+      if (named.length > 1) {
         fail("name_ambiguous", { name: row.fullName });
         continue;
       }
       // A person found by name keeps their own phone unless the row gives one nobody else has.
-      match = byName[0];
+      match = named[0];
       if (match && row.phone && match.phone && match.phone !== row.phone) match = undefined;
     }
     if (match) {
@@ -383,6 +394,12 @@ const personMatchColumns = ["id", "fullName", "phone", "birthYear", "gender", "n
 const readChunk = 5000;
 /** Rows per INSERT statement (9 values a person, 5 a membership: far below both engines' limits). */
 const writeChunk = 500;
+/**
+ * Memberships per INSERT statement (5 values each: 25,000 parameters, under SQLite's 32,766 and
+ * PostgreSQL's 65,535). Larger than `writeChunk`: on PostgreSQL the membership triggers run once
+ * per statement and each run scans the people and memberships tables, so fewer statements cost less.
+ */
+const membershipChunk = 5000;
 
 /** The people with these phones, by phone. */
 async function peopleByPhone(db: Database, phones: string[]): Promise<Map<string, PersonMatch>> {
@@ -423,22 +440,40 @@ async function membershipsOfPeople(db: Database, personIds: number[]): Promise<M
   return out;
 }
 
-const peopleByNameInUnit = prepared((k, p: Slots<{ unitId: number; nameKey: string }>) =>
-  k
-    .selectFrom("Person as p")
-    .select(["p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.note"])
-    .where("p.nameKey", "=", p.nameKey)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom("Membership as m")
-          .select("m.id")
-          .whereRef("m.personId", "=", "p.id")
-          .where("m.unitId", "=", p.unitId),
-      ),
-    )
-    .orderBy("p.id"),
-);
+const nameInUnit = (unitId: number, nameKey: string) => `${unitId}\n${nameKey}`;
+
+/**
+ * The people with a membership in a unit under a name (folded), for each (unit, name) asked, in
+ * id order: `nameInUnit(unitId, nameKey)` → people.
+ */
+async function peopleByNamesInUnits(
+  db: Database,
+  wanted: { unitId: number; nameKey: string }[],
+): Promise<Map<string, PersonMatch[]>> {
+  const out = new Map<string, PersonMatch[]>();
+  const asked = new Set(wanted.map((w) => nameInUnit(w.unitId, w.nameKey)));
+  const unitIds = [...new Set(wanted.map((w) => w.unitId))];
+  const names = [...new Set(wanted.map((w) => w.nameKey))];
+  for (let i = 0; i < names.length; i += readChunk) {
+    const rows = await db.kysely
+      .selectFrom("Person as p")
+      .innerJoin("Membership as m", "m.personId", "p.id")
+      .select(["p.id", "p.fullName", "p.phone", "p.birthYear", "p.gender", "p.note", "p.nameKey", "m.unitId"])
+      .where((eb) => inTexts(db.engine, eb.ref("p.nameKey"), names.slice(i, i + readChunk)))
+      .where((eb) => inIds(db.engine, eb.ref("m.unitId"), unitIds))
+      .orderBy("p.id")
+      .execute();
+    for (const { nameKey, unitId, ...person } of rows) {
+      const key = nameInUnit(unitId, nameKey);
+      if (!asked.has(key)) continue;
+      const list = out.get(key) ?? [];
+      // Two memberships of one person in the unit (member and cadre) name them once.
+      if (list.at(-1)?.id !== person.id) list.push(person);
+      out.set(key, list);
+    }
+  }
+  return out;
+}
 
 const updatePerson = prepared(
   (
@@ -549,7 +584,7 @@ const upsertMembershipBatch = prepared((k, p: Slots<Batch<MembershipValues>>) =>
     .insertInto("Membership")
     .values(
       Array.from(
-        { length: writeChunk },
+        { length: membershipChunk },
         (_, i): MembershipValues => ({
           personId: slot(p[`personId${i}`]),
           unitId: slot(p[`unitId${i}`]),
@@ -613,11 +648,11 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
   return ids;
 }
 
-/** Gives each (person, unit, role) its membership with the file's title, `writeChunk` a statement. */
+/** Gives each (person, unit, role) its membership with the file's title, `membershipChunk` a statement. */
 async function upsertMemberships(db: Database, rows: readonly MembershipValues[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += writeChunk) {
-    const batch = rows.slice(i, i + writeChunk);
-    if (batch.length === writeChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
+  for (let i = 0; i < rows.length; i += membershipChunk) {
+    const batch = rows.slice(i, i + membershipChunk);
+    if (batch.length === membershipChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
     else
       await db.kysely
         .insertInto("Membership")
