@@ -12,10 +12,6 @@ export default defineConfig({
       // Backs up and restores SQLite .db files: SQLite-only by nature (on PostgreSQL `chihoi backup`
       // refuses, tested in test/cli/backup-postgres.test.ts).
       "test/storage/backup.test.ts",
-      // Every right × role × unit through chat, CLI and web: 180 s on SQLite under load, did not end
-      // within 120 s on PostgreSQL on a loaded machine. Its code paths run on PostgreSQL in the
-      // access-scope, rights-service and feature tests; this matrix needs a faster setup first.
-      "test/domain/access/rights-matrix.test.ts",
     ],
     include: ["test/**/*.test.ts"],
   },
