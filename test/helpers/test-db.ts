@@ -15,9 +15,10 @@
  * migrations themselves start from `createEmptyPostgresDatabase()` or their own SQLite file.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { openDatabase, type Database, type OpenOptions } from "../../src/storage/database.ts";
 import {
@@ -56,10 +57,14 @@ export async function createTestDatabase(
   });
 }
 
-/** The migrations' names and checksums, hashed: the identity of a template. */
+/**
+ * The identity of a template: the migrations' names and checksums, and the migration runner itself
+ * (it writes the bookkeeping table), hashed.
+ */
 function migrationsHash(dir: string): string {
   const hash = createHash("sha256");
   for (const m of listMigrations(dir)) hash.update(`${m.name} ${m.checksum}\n`);
+  hash.update(readFileSync(fileURLToPath(new URL("../../src/storage/migrate.ts", import.meta.url))));
   return hash.digest("hex").slice(0, 16);
 }
 
