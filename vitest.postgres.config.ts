@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 import base from "./vitest.config.ts";
 
 // The PostgreSQL run (.ci/run): TEST_DATABASE_URL=postgresql://… npx vitest run --config vitest.postgres.config.ts
-// Each test file gets its own database on that server (test/helpers/test-db.ts).
+// Each test file gets its own database on that server, a copy of one migrated template database
+// (test/helpers/test-db.ts).
 export default defineConfig({
   ...base,
   test: {
