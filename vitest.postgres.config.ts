@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 import base from "./vitest.config.ts";
 
 // The PostgreSQL run (.ci/run): TEST_DATABASE_URL=postgresql://… npx vitest run --config vitest.postgres.config.ts
-// Each test file gets its own database on that server (test/helpers/test-db.ts).
+// Each test file gets its own database on that server, a copy of one migrated template database
+// (test/helpers/test-db.ts).
 export default defineConfig({
   ...base,
   test: {
@@ -12,12 +13,6 @@ export default defineConfig({
       // Backs up and restores SQLite .db files: SQLite-only by nature (on PostgreSQL `chihoi backup`
       // refuses, tested in test/cli/backup-postgres.test.ts).
       "test/storage/backup.test.ts",
-      // Still sets up its fixtures with raw SQLite SQL (23 statements): to convert.
-      "test/scheduler/directive-jobs.test.ts",
-      // Every right × role × unit through chat, CLI and web: 180 s on SQLite under load, did not end
-      // within 120 s on PostgreSQL on a loaded machine. Its code paths run on PostgreSQL in the
-      // access-scope, rights-service and feature tests; this matrix needs a faster setup first.
-      "test/domain/access/rights-matrix.test.ts",
     ],
     include: ["test/**/*.test.ts"],
   },

@@ -2,7 +2,7 @@
  * Issue 10, point 5: a long text is shown once in chat, cut to the platform's length, with a note
  * of how much was cut and where to read it whole; `chihoi tickets show N` prints it whole.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,7 +93,10 @@ describe("a long concern in chat and on the command line", () => {
     engine.addChannel(telegramChannelFor(fake));
     await engine.start();
     await fake.waitForSent(1, 10_000, 9100);
-    await new Promise((r) => setTimeout(r, 1500));
+    await vi.waitUntil(async () => (await getOutboxRow(db, id))?.status === "sent", { timeout: 10_000, interval: 20 });
+    // Stopped: whatever it was still doing is done, and nothing more can go out.
+    await engine.stop();
+    engine = undefined;
     expect((await getOutboxRow(db, id))!.status).toBe("sent");
     expect(fake.sent(9100)).toHaveLength(1);
     expect(fake.sent(9100)[0]!.text).toContain(`chihoi tickets show ${ticket}`);

@@ -97,7 +97,9 @@ describe("pacing against the strict fake Bot API", () => {
     engine!.kick("telegram");
     const total = copies + 9 + 20;
     await fake.waitFor(() => fake!.sentCount() >= total, 60_000, `${total} sends`);
-    await new Promise((r) => setTimeout(r, 300));
+    // Stopped: every send's outcome is committed, and nothing more can go out.
+    await engine!.stop();
+    engine = undefined;
 
     expect(fake.counters.rateLimited).toBe(0);
     expect(fake.sentCount()).toBe(total);

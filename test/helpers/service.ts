@@ -1,7 +1,9 @@
 /**
  * Starts the real service in-process on a throwaway database (port 0), for end-to-end tests.
  * The database of a test folder is `dir/chihoi.db` on SQLite; with TEST_DATABASE_URL it is a
- * PostgreSQL database of its own on that server, created on first use and dropped by removeDir().
+ * PostgreSQL database of its own on that server, created on first use (already migrated: a copy of
+ * the test template, see test-db.ts; the SQLite file is migrated by the service as it starts) and
+ * dropped by removeDir().
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +12,7 @@ import { loadConfig } from "../../src/config.ts";
 import { startService, type RunningService } from "../../src/service.ts";
 import { openDatabase, type Database } from "../../src/storage/database.ts";
 import { silentLogger } from "./telegram.ts";
-import { createEmptyPostgresDatabase, testPostgresUrl } from "./test-db.ts";
+import { createMigratedPostgresDatabase, testPostgresUrl } from "./test-db.ts";
 
 export interface TestService {
   dir: string;
@@ -29,7 +31,7 @@ const postgresOf = new Map<string, Promise<{ url: string; drop(): Promise<void> 
 export async function databaseUrl(dir: string): Promise<string> {
   if (!testPostgresUrl) return `file:${path.join(dir, "chihoi.db")}`;
   let pg = postgresOf.get(dir);
-  if (!pg) postgresOf.set(dir, (pg = createEmptyPostgresDatabase()));
+  if (!pg) postgresOf.set(dir, (pg = createMigratedPostgresDatabase()));
   return (await pg).url;
 }
 

@@ -32,14 +32,48 @@ const person = (unitId: number, fullName: string, options?: TestPersonOptions) =
   addTestPerson(db, unitId, fullName, options);
 
 const accountOf = async (personId: number) =>
-  (await db.sql.get<{ id: number }>(`SELECT id FROM ChatAccount WHERE personId = ? ORDER BY id LIMIT 1`, personId))!.id;
+  (
+    await db.kysely
+      .selectFrom("ChatAccount")
+      .select("id")
+      .where("personId", "=", personId)
+      .orderBy("id")
+      .limit(1)
+      .executeTakeFirstOrThrow()
+  ).id;
 const copyOf = async (directiveId: number, personId: number) =>
-  (await db.sql.get<{ id: number }>(
-    `SELECT id FROM Outbox WHERE dedupeKey = ?`,
-    `directive:${directiveId}:p:${personId}`,
-  ))!.id;
+  (
+    await db.kysely
+      .selectFrom("Outbox")
+      .select("id")
+      .where("dedupeKey", "=", `directive:${directiveId}:p:${personId}`)
+      .executeTakeFirstOrThrow()
+  ).id;
+/** The delivery engine sent the copy (set on the row: the engine itself is tested in test/delivery). */
 const sent = (outboxId: number, when = at(2)) =>
-  db.sql.run(`UPDATE Outbox SET status = 'sent', sentAt = ? WHERE id = ?`, when.getTime(), outboxId);
+  db.kysely.updateTable("Outbox").set({ status: "sent", sentAt: when.getTime() }).where("id", "=", outboxId).execute();
+const scheduledJob = (dedupeKey: string) =>
+  db.kysely
+    .selectFrom("ScheduledJob")
+    .select(["dueAt", "dedupeKey", "status"])
+    .where("dedupeKey", "=", dedupeKey)
+    .executeTakeFirst();
+const pendingProgressJobs = async () =>
+  (
+    await db.kysely
+      .selectFrom("ScheduledJob")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("kind", "=", "directive_progress")
+      .where("status", "=", "pending")
+      .executeTakeFirstOrThrow()
+  ).n;
+const deliveryOf = (directiveId: number, personId: number) =>
+  db.kysely
+    .selectFrom("DirectiveDelivery")
+    .selectAll()
+    .where("directiveId", "=", directiveId)
+    .where("personId", "=", personId)
+    .executeTakeFirstOrThrow();
 
 /** A branch cadre sends a notice to branch A1: the cadre, three linked members, one not linked. */
 async function setup(options: { senderAccount?: boolean } = {}) {
@@ -69,21 +103,31 @@ async function setup(options: { senderAccount?: boolean } = {}) {
 
 /** Runs a job row the way the clock does: in one transaction. */
 async function runProgress(directiveId: number, now: Date) {
-  const job = (await db.sql.get<{ id: number; entityId: number }>(
-    `SELECT id, entityId FROM ScheduledJob WHERE kind = 'directive_progress' AND entityId = ? AND status = 'pending' ORDER BY id DESC LIMIT 1`,
-    directiveId,
-  ))!;
-  const outcome = await db.transaction(() => runDirectiveProgressJob(db, job, { now, timeZone: HCM }));
-  await db.sql.run(`UPDATE ScheduledJob SET status = ? WHERE id = ?`, outcome.status, job.id);
+  const job = await db.kysely
+    .selectFrom("ScheduledJob")
+    .select(["id", "entityId"])
+    .where("kind", "=", "directive_progress")
+    .where("entityId", "=", directiveId)
+    .where("status", "=", "pending")
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirstOrThrow();
+  const outcome = await db.transaction(() =>
+    runDirectiveProgressJob(db, { id: job.id, entityId: job.entityId! }, { now, timeZone: HCM }),
+  );
+  await db.kysely.updateTable("ScheduledJob").set({ status: outcome.status }).where("id", "=", job.id).execute();
   return outcome;
 }
 
 const reportsTo = async (personId: number) =>
   (
-    await db.sql.all<{ body: string; dedupeKey: string; chatAccountId: number }>(
-      `SELECT body, dedupeKey, chatAccountId FROM Outbox WHERE personId = ? AND dedupeKey LIKE 'directive_progress:%' ORDER BY id`,
-      personId,
-    )
+    await db.kysely
+      .selectFrom("Outbox")
+      .select(["body", "dedupeKey", "chatAccountId"])
+      .where("personId", "=", personId)
+      .where("dedupeKey", "like", "directive_progress:%")
+      .orderBy("id")
+      .execute()
   ).map((r) => ({ text: JSON.parse(r.body).text as string, key: r.dedupeKey, account: r.chatAccountId }));
 
 describe("runDirectiveProgressJob", () => {
@@ -95,12 +139,7 @@ describe("runDirectiveProgressJob", () => {
     expect((await reportsTo(s.cadre)).map((r) => r.text)).toEqual([
       `Văn bản #${s.id} "Lịch tiêm phòng": đã gửi 2/4 người, còn 2 tin đang chờ gửi.`,
     ]);
-    expect(
-      await db.sql.get(
-        `SELECT dueAt, dedupeKey, status FROM ScheduledJob WHERE dedupeKey = ?`,
-        `directive_progress:${s.id}:2`,
-      ),
-    ).toEqual({
+    expect(await scheduledJob(`directive_progress:${s.id}:2`)).toEqual({
       dueAt: at(1).getTime() + 120_000,
       dedupeKey: `directive_progress:${s.id}:2`,
       status: "pending",
@@ -109,9 +148,7 @@ describe("runDirectiveProgressJob", () => {
     // Nothing changed: no message, but it keeps watching.
     expect(await runProgress(s.id, at(3))).toMatchObject({ status: "done", queued: 0 });
     expect(await reportsTo(s.cadre)).toHaveLength(1);
-    expect(
-      await db.sql.get(`SELECT 1 AS x FROM ScheduledJob WHERE dedupeKey = ?`, `directive_progress:${s.id}:3`),
-    ).toEqual({ x: 1 });
+    expect(await scheduledJob(`directive_progress:${s.id}:3`)).toBeDefined();
 
     await sent(await copyOf(s.id, s.b));
     await markFinal(db, { id: await copyOf(s.id, s.c), status: "unreachable", now: at(4) });
@@ -125,15 +162,16 @@ describe("runDirectiveProgressJob", () => {
     const cadreAccount = await accountOf(s.cadre);
     expect(reports.every((r) => r.account === cadreAccount)).toBe(true);
     expect((await getDirective(db, s.id)).status).toBe("sent");
-    expect(
-      await db.sql.get(
-        `SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`,
-      ),
-    ).toEqual({ n: 0 });
+    expect(await pendingProgressJobs()).toBe(0);
     expect(
       JSON.parse(
-        (await db.sql.get<{ value: string }>(`SELECT value FROM Setting WHERE key = ?`, `directive.progress.${s.id}`))!
-          .value,
+        (
+          await db.kysely
+            .selectFrom("Setting")
+            .select("value")
+            .where("key", "=", `directive.progress.${s.id}`)
+            .executeTakeFirstOrThrow()
+        ).value,
       ),
     ).toEqual({
       personId: s.cadre,
@@ -145,7 +183,12 @@ describe("runDirectiveProgressJob", () => {
     });
     // The deliveries now tell what happened without the outbox.
     expect(
-      await db.sql.all(`SELECT personId, status FROM DirectiveDelivery WHERE directiveId = ? ORDER BY personId`, s.id),
+      await db.kysely
+        .selectFrom("DirectiveDelivery")
+        .select(["personId", "status"])
+        .where("directiveId", "=", s.id)
+        .orderBy("personId")
+        .execute(),
     ).toEqual([
       { personId: s.cadre, status: "sent" },
       { personId: s.a, status: "sent" },
@@ -153,9 +196,7 @@ describe("runDirectiveProgressJob", () => {
       { personId: s.c, status: "unreachable" },
       { personId: s.u, status: "not_linked" },
     ]);
-    expect(
-      await db.sql.get(`SELECT sentAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a),
-    ).toEqual({ sentAt: at(2).getTime() });
+    expect((await deliveryOf(s.id, s.a)).sentAt).toBe(at(2).getTime());
   });
 
   it("should stop reporting after three days with copies still waiting, and tell the sender so", async () => {
@@ -167,11 +208,7 @@ describe("runDirectiveProgressJob", () => {
     expect(last.text).toContain("sau 3 ngày vẫn còn 3 tin chưa gửi được");
     expect(last.text).toContain("• Đã nhận: 1/5");
     expect((await getDirective(db, s.id)).status).toBe("sent");
-    expect(
-      await db.sql.get(
-        `SELECT COUNT(*) AS n FROM ScheduledJob WHERE kind = 'directive_progress' AND status = 'pending'`,
-      ),
-    ).toEqual({ n: 0 });
+    expect(await pendingProgressJobs()).toBe(0);
   });
 
   it("should report to the sender's delivery account and in their language when the sending account is not known", async () => {
@@ -195,7 +232,7 @@ describe("runDirectiveProgressJob", () => {
 
   it("should skip a directive that is gone or already finished", async () => {
     const s = await setup();
-    await db.sql.run(`UPDATE Directive SET status = 'sent' WHERE id = ?`, s.id);
+    await db.kysely.updateTable("Directive").set({ status: "sent" }).where("id", "=", s.id).execute();
     expect(await runProgress(s.id, at(1))).toEqual({ status: "skipped", queued: 0, unreachable: 0 });
     expect(
       await db.transaction(() =>
@@ -207,11 +244,14 @@ describe("runDirectiveProgressJob", () => {
 
 describe("runDirectiveReminderJob", () => {
   async function runReminder(directiveId: number, now: Date) {
-    const job = (await db.sql.get<{ id: number; entityId: number }>(
-      `SELECT id, entityId FROM ScheduledJob WHERE dedupeKey = ?`,
-      `directive_reminder:${directiveId}`,
-    ))!;
-    return db.transaction(() => runDirectiveReminderJob(db, job, { now, timeZone: HCM }));
+    const job = await db.kysely
+      .selectFrom("ScheduledJob")
+      .select(["id", "entityId"])
+      .where("dedupeKey", "=", `directive_reminder:${directiveId}`)
+      .executeTakeFirstOrThrow();
+    return db.transaction(() =>
+      runDirectiveReminderJob(db, { id: job.id, entityId: job.entityId! }, { now, timeZone: HCM }),
+    );
   }
 
   it("should remind once the people whose copy arrived and who have not read it, with the Đã đọc button", async () => {
@@ -232,16 +272,12 @@ describe("runDirectiveReminderJob", () => {
     });
 
     expect(await runReminder(s.id, reminderAt)).toEqual({ status: "done", queued: 2, unreachable: 0 });
-    const rows = await db.sql.all<{
-      personId: number;
-      body: string;
-      priority: number;
-      chatAccountId: number;
-      entityType: string;
-      entityId: number;
-    }>(
-      `SELECT personId, body, priority, chatAccountId, entityType, entityId FROM Outbox WHERE dedupeKey LIKE 'directive_reminder:%' ORDER BY personId`,
-    );
+    const rows = await db.kysely
+      .selectFrom("Outbox")
+      .select(["personId", "body", "priority", "chatAccountId", "entityType", "entityId"])
+      .where("dedupeKey", "like", "directive_reminder:%")
+      .orderBy("personId")
+      .execute();
     expect(rows.map((r) => r.personId)).toEqual([s.a, s.b]);
     const vi = JSON.parse(rows[0]!.body);
     expect(vi.text).toMatch(
@@ -256,11 +292,13 @@ describe("runDirectiveReminderJob", () => {
       entityId: s.id,
     });
     expect(
-      await db.sql.all(
-        `SELECT personId FROM DirectiveDelivery WHERE directiveId = ? AND remindedAt = ? ORDER BY personId`,
-        s.id,
-        reminderAt.getTime(),
-      ),
+      await db.kysely
+        .selectFrom("DirectiveDelivery")
+        .select("personId")
+        .where("directiveId", "=", s.id)
+        .where("remindedAt", "=", reminderAt.getTime())
+        .orderBy("personId")
+        .execute(),
     ).toEqual([{ personId: s.a }, { personId: s.b }]);
     expect(await getPendingQuestion(db, await accountOf(s.a), reminderAt)).toEqual({
       kind: "directive",
@@ -278,23 +316,26 @@ describe("runDirectiveReminderJob", () => {
   it("should count as unreachable a non-reader who has no reachable account any more", async () => {
     const s = await setup();
     await sent(await copyOf(s.id, s.a));
-    await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE personId = ?`, s.a);
+    await db.kysely.updateTable("ChatAccount").set({ unreachable: true }).where("personId", "=", s.a).execute();
     expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toEqual({
       status: "done",
       queued: 0,
       unreachable: 1,
     });
-    expect(
-      await db.sql.get(`SELECT remindedAt FROM DirectiveDelivery WHERE directiveId = ? AND personId = ?`, s.id, s.a),
-    ).toEqual({ remindedAt: null });
+    expect((await deliveryOf(s.id, s.a)).remindedAt).toBeNull();
   });
 
   it("should remind a person whose copy reached their other account", async () => {
     const s = await setup();
     await markFinal(db, { id: await copyOf(s.id, s.a), status: "unreachable", now: at(2) });
     const zalo = await ensureChatAccount(db, { platform: "zalo", externalId: "z-an" });
-    await db.sql.run(`UPDATE ChatAccount SET personId = ?, linkedAt = ? WHERE id = ?`, s.a, t0.getTime(), zalo.id);
-    await db.sql.run(`UPDATE ChatAccount SET unreachable = 1 WHERE id = ?`, await accountOf(s.a));
+    const telegram = await accountOf(s.a);
+    await db.kysely
+      .updateTable("ChatAccount")
+      .set({ personId: s.a, linkedAt: t0.getTime() })
+      .where("id", "=", zalo.id)
+      .execute();
+    await db.kysely.updateTable("ChatAccount").set({ unreachable: true }).where("id", "=", telegram).execute();
     const fallback = (await enqueue(
       db,
       {
@@ -310,7 +351,11 @@ describe("runDirectiveReminderJob", () => {
     await sent(fallback);
     expect(await runReminder(s.id, new Date(t0.getTime() + 3 * DAY))).toMatchObject({ queued: 1 });
     expect(
-      await db.sql.get(`SELECT chatAccountId FROM Outbox WHERE dedupeKey = ?`, `directive_reminder:${s.id}:p:${s.a}`),
+      await db.kysely
+        .selectFrom("Outbox")
+        .select("chatAccountId")
+        .where("dedupeKey", "=", `directive_reminder:${s.id}:p:${s.a}`)
+        .executeTakeFirst(),
     ).toEqual({ chatAccountId: zalo.id });
   });
 });
@@ -325,7 +370,7 @@ describe("registerJobHandler", () => {
     expect(await work(at(1))).toMatchObject({ ran: 1, queued: 1 });
     expect((await getDirective(db, s.id)).status).toBe("sent");
     expect(await work(new Date(t0.getTime() + 3 * DAY))).toMatchObject({ ran: 1, queued: 4 });
-    expect(await db.sql.all(`SELECT kind, status FROM ScheduledJob ORDER BY id`)).toEqual([
+    expect(await db.kysely.selectFrom("ScheduledJob").select(["kind", "status"]).orderBy("id").execute()).toEqual([
       { kind: "directive_progress", status: "done" },
       { kind: "directive_reminder", status: "done" },
     ]);
