@@ -550,11 +550,18 @@ export async function unregisterWorker(db: Database, workerId: string, now: Date
  */
 export async function recoverDeadOwners(
   db: Database,
-  now: Date,
-  self: { id: string; host: string; pid: number },
-  isAlive: (pid: number) => boolean,
-  /** Workers running in this very process (several engines may share one in tests). */
-  liveHere: ReadonlySet<string> = new Set([self.id]),
+  {
+    now,
+    self,
+    isAlive,
+    liveHere = new Set([self.id]),
+  }: {
+    now: Date;
+    self: { id: string; host: string; pid: number };
+    isAlive: (pid: number) => boolean;
+    /** Workers running in this very process (several engines may share one in tests). */
+    liveHere?: ReadonlySet<string>;
+  },
 ): Promise<number> {
   const workers = await db.kysely
     .selectFrom("DeliveryWorker")

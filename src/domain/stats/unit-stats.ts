@@ -401,12 +401,14 @@ const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot
  */
 export async function unitStats(
   db: Database,
-  unitId: number,
-  now = new Date(),
-  period?: StatsPeriod,
-  options: { exactMedianLimit?: number } = {},
+  {
+    unitId,
+    now = new Date(),
+    period,
+    exactMedianLimit,
+  }: { unitId: number; now?: Date; period?: StatsPeriod; exactMedianLimit?: number },
 ): Promise<UnitStats[]> {
-  return (await unitStatsAndMonths(db, { unitId, now, period, ...options, months: [] })).stats;
+  return (await unitStatsAndMonths(db, { unitId, now, period, exactMedianLimit, months: [] })).stats;
 }
 
 /**
@@ -592,7 +594,7 @@ export async function unitStatsAndMonths(
     const r = byId.get(id);
     if (r) r.meetings = m;
   }
-  const monthTotals = months.length ? await meetingTotalsByPeriod(db, unitMap, lo, hi, months) : [];
+  const monthTotals = months.length ? await meetingTotalsByPeriod(db, { units: unitMap, lo, hi, periods: months }) : [];
 
   // Path order lists parents before children: walking backwards finishes every child first.
   for (let i = rows.length - 1; i > 0; i--) {

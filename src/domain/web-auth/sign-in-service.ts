@@ -188,25 +188,31 @@ export async function verifySignInCode(
   now: Date,
 ): Promise<number> {
   const phone = normalisePhone(input.phone ?? "");
-  return await checkSignInCode(
-    db,
-    async () =>
+  return await checkSignInCode(db, {
+    find: async () =>
       phone
         ? await db.kysely.selectFrom("Person").select("id").where("phone", "=", phone).executeTakeFirst()
         : undefined,
-    input.code,
-    input.ip,
+    code: input.code,
+    ip: input.ip,
     now,
-  );
+  });
 }
 
 /** `verifySignInCode` for whoever `find` names (called inside the check's transaction; undefined: nobody). */
 export async function checkSignInCode(
   db: Database,
-  find: () => { id: number } | undefined | Promise<{ id: number } | undefined>,
-  code: string,
-  ip: string | null,
-  now: Date,
+  {
+    find,
+    code,
+    ip,
+    now,
+  }: {
+    find: () => { id: number } | undefined | Promise<{ id: number } | undefined>;
+    code: string;
+    ip: string | null;
+    now: Date;
+  },
 ): Promise<number> {
   const input = { code, ip };
   const at = now.getTime();
