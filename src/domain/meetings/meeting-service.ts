@@ -28,7 +28,14 @@ import { offerQuestion } from "../conversation-state.ts";
 import { assertRecurrenceFires, expandOccurrences, type RecurrenceRule, type SeriesSpec } from "./recurrence.ts";
 import { planJobs, skipPendingJobs } from "./reminder-plan.ts";
 import { cancelledBody, rsvpPayloads, rsvpRequestBody } from "./meeting-messages.ts";
-import { getMeeting, invitedPeople, meetingColumns, meetingText, toMeetingRow } from "./meeting-queries.ts";
+import {
+  getMeeting,
+  invitedPeople,
+  meetingColumns,
+  meetingText,
+  mtMeetingColumns,
+  toMeetingRow,
+} from "./meeting-queries.ts";
 import type { MeetingContext, MeetingRow } from "./meeting-types.ts";
 
 // Moved to meeting-queries.ts / meeting-types.ts (so that no meeting module imports this one);
@@ -690,20 +697,7 @@ export async function listUnitMeetings(
   let query = db.kysely
     .selectFrom("Meeting as mt")
     .innerJoin("Unit as u", "u.id", "mt.unitId")
-    .select([
-      "mt.id",
-      "mt.unitId",
-      "mt.seriesId",
-      "mt.title",
-      "mt.place",
-      "mt.agenda",
-      "mt.startsAt",
-      "mt.endsAt",
-      "mt.includeSubtree",
-      "mt.status",
-      "mt.previousStartsAt",
-      "u.name as unitName",
-    ])
+    .select([...mtMeetingColumns, "u.name as unitName"])
     .where(({ ref }) => inIds(db.engine, ref("mt.unitId"), unitIds))
     .where("mt.startsAt", ">=", options.from.getTime())
     .where("mt.startsAt", "<", options.to?.getTime() ?? Number.MAX_SAFE_INTEGER);
