@@ -308,10 +308,12 @@ const attemptQ = prepared(
 
 async function recordAttempt(
   db: Database,
-  outboxId: number,
-  outcome: AttemptOutcome,
-  now: Date,
-  detail: AttemptDetail = {},
+  {
+    outboxId,
+    outcome,
+    now,
+    detail = {},
+  }: { outboxId: number; outcome: AttemptOutcome; now: Date; detail?: AttemptDetail },
 ): Promise<void> {
   await attemptQ.run(db, {
     outboxId,
@@ -359,7 +361,7 @@ export async function recordSends(db: Database, workerId: string, sends: readonl
         at: send.at.getTime(),
         messageId: send.platformMessageId,
       });
-      await recordAttempt(db, send.id, "sent", send.at);
+      await recordAttempt(db, { outboxId: send.id, outcome: "sent", now: send.at });
       for (const line of send.log) await logOutbound(db, line);
     }
     return marked;
@@ -418,7 +420,7 @@ export async function reschedule(
       }))
       .where("id", "=", id)
       .execute();
-    await recordAttempt(db, id, outcome, now, detail);
+    await recordAttempt(db, { outboxId: id, outcome, now, detail });
   });
 }
 
@@ -476,7 +478,7 @@ export async function markFinal(
       .set({ status, leaseUntil: null, lastError: detail.error?.slice(0, 500) ?? null })
       .where("id", "=", id)
       .execute();
-    await recordAttempt(db, id, status, now, detail);
+    await recordAttempt(db, { outboxId: id, outcome: status, now, detail });
   });
 }
 

@@ -76,10 +76,12 @@ const DAY = 86_400_000;
 async function audit(
   db: Database,
   ctx: ActorContext,
-  action: string,
-  entityType: string,
-  entityId: number,
-  detail: Record<string, unknown>,
+  {
+    action,
+    entityType,
+    entityId,
+    detail,
+  }: { action: string; entityType: string; entityId: number; detail: Record<string, unknown> },
 ): Promise<void> {
   await recordAudit(
     db,
@@ -164,7 +166,12 @@ export async function createMeeting(db: Database, input: MeetingInput, ctx: Acto
       .returning("id")
       .executeTakeFirstOrThrow();
     await planJobs(db, id, ctx);
-    await audit(db, ctx, "meeting.create", "Meeting", id, { unitId: input.unitId, startsAt });
+    await audit(db, ctx, {
+      action: "meeting.create",
+      entityType: "Meeting",
+      entityId: id,
+      detail: { unitId: input.unitId, startsAt },
+    });
     return getMeeting(db, id);
   });
 }
@@ -349,10 +356,15 @@ export async function createSeries(
       .returning("id")
       .executeTakeFirstOrThrow();
     const ids = await materialise(db, await getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
-    await audit(db, ctx, "series.create", "MeetingSeries", seriesId, {
-      unitId: input.unitId,
-      rule: input.rule,
-      time: formatClock(input.time),
+    await audit(db, ctx, {
+      action: "series.create",
+      entityType: "MeetingSeries",
+      entityId: seriesId,
+      detail: {
+        unitId: input.unitId,
+        rule: input.rule,
+        time: formatClock(input.time),
+      },
     });
     return { seriesId, meetings: await Promise.all(ids.map((id) => getMeeting(db, id))) };
   });
@@ -428,7 +440,12 @@ export async function skipOccurrence(
       e.skip = [...new Set([...(e.skip ?? []), dateKey])].sort();
     });
     if (meeting && meeting.status === "scheduled") await cancelInside(db, meeting, ctx);
-    await audit(db, ctx, "series.skip", "MeetingSeries", seriesId, { date: dateKey, meetingId: meeting?.id ?? null });
+    await audit(db, ctx, {
+      action: "series.skip",
+      entityType: "MeetingSeries",
+      entityId: seriesId,
+      detail: { date: dateKey, meetingId: meeting?.id ?? null },
+    });
   });
 }
 
@@ -455,7 +472,12 @@ export async function cancelSeries(db: Database, seriesId: number, ctx: ActorCon
         .execute()
     ).map(toMeetingRow);
     for (const meeting of upcoming) await cancelInside(db, meeting, ctx);
-    await audit(db, ctx, "series.cancel", "MeetingSeries", seriesId, { cancelled: upcoming.length });
+    await audit(db, ctx, {
+      action: "series.cancel",
+      entityType: "MeetingSeries",
+      entityId: seriesId,
+      detail: { cancelled: upcoming.length },
+    });
     return upcoming.length;
   });
 }
@@ -590,7 +612,12 @@ export async function cancelMeeting(
       if (key)
         await setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
     }
-    await audit(db, ctx, "meeting.cancel", "Meeting", meetingId, { notified });
+    await audit(db, ctx, {
+      action: "meeting.cancel",
+      entityType: "Meeting",
+      entityId: meetingId,
+      detail: { notified },
+    });
     return { meeting: await getMeeting(db, meetingId), notified };
   });
 }
@@ -653,7 +680,12 @@ export async function moveMeeting(
           now: ctx.now,
         }),
     });
-    await audit(db, ctx, "meeting.move", "Meeting", meetingId, { from: meeting.startsAt, to: startsAt, notified });
+    await audit(db, ctx, {
+      action: "meeting.move",
+      entityType: "Meeting",
+      entityId: meetingId,
+      detail: { from: meeting.startsAt, to: startsAt, notified },
+    });
     return { meeting: moved, notified };
   });
 }
