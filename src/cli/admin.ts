@@ -30,18 +30,17 @@ export function registerAdminCommands(program: Command, ctx: CliContext): void {
           let personId: number;
           if (o.phone) {
             // The phone's owner is shown, not silently given rights, when their name is not the one typed.
-            const granted = await grantRight(
-              db,
-              null,
-              { unitId: unit.id, role: o.role, phone: o.phone, fullName: o.name, confirmed: o.yes },
-              ctx.now(),
-              "cli",
-            );
+            const granted = await grantRight(db, {
+              actorId: null,
+              input: { unitId: unit.id, role: o.role, phone: o.phone, fullName: o.name, confirmed: o.yes },
+              now: ctx.now(),
+              source: "cli",
+            });
             if (granted.status === "confirm") return granted;
             personId = granted.personId;
           } else {
             personId = (await createPerson(db, { fullName: o.name })).id;
-            await addMembership(db, systemActor("cli"), personId, unit.id, o.role);
+            await addMembership(db, { actor: systemActor("cli"), personId, unitId: unit.id, role: o.role });
             await recordAudit(db, {
               source: "cli",
               action: "rights.grant",
@@ -108,13 +107,12 @@ export function registerAdminCommands(program: Command, ctx: CliContext): void {
         const unit = await resolveUnit(db, o.unit);
         const person = await findPersonByPhone(db, o.phone);
         if (!person) throw new AppError("person_not_found", { person: maskPhone(o.phone) });
-        const removed = await revokeRight(
-          db,
-          null,
-          { personId: person.id, unitId: unit.id, role: o.role },
-          ctx.now(),
-          "cli",
-        );
+        const removed = await revokeRight(db, {
+          actorId: null,
+          input: { personId: person.id, unitId: unit.id, role: o.role },
+          now: ctx.now(),
+          source: "cli",
+        });
         if (!removed)
           ctx.fail(
             t("admin.cli_remove_none", { name: person.fullName, role: t(`cli.role_${o.role}`), unit: unit.name }),

@@ -32,7 +32,7 @@ export function registerGroupCommands(program: Command, ctx: CliContext): void {
     ctx.withDatabase(async (db) => {
       const groupId = idOf(id);
       const unitId = o.unit ? (await resolveUnit(db, o.unit)).id : null;
-      await setGroupAllowed(db, groupId, allowed, systemActor("cli"), { unitId });
+      await setGroupAllowed(db, { groupId, allowed, actor: systemActor("cli"), unitId });
       out(t("cli.group_done", { id: groupId }));
     });
   groups

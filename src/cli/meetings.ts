@@ -176,12 +176,11 @@ export function registerMeetingCommands(program: Command, ctx: CliContext): void
           const at = /^\s*(\d+)\s*d\s*@\s*(\d{1,2}:\d{2})\s*$/i.exec(part);
           return at ? { daysBefore: Number(at[1]), at: at[2]!.padStart(5, "0") } : { minutesBefore: minutes(part) };
         });
-        await setReminderPlan(
-          db,
-          { unitId: unit.id },
-          { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) },
-          systemActor("cli"),
-        );
+        await setReminderPlan(db, {
+          target: { unitId: unit.id },
+          plan: { offsets, nudgeMinutesBefore: minutes(o.nudge), tallyMinutesBefore: minutes(o.tally) },
+          actor: systemActor("cli"),
+        });
         out(t("cli.reminders_set", { unit: unit.name }));
       }),
     );

@@ -56,7 +56,7 @@ export async function printCliStats(
   out: (line: string) => void,
   now = new Date(),
 ): Promise<Table> {
-  const stats = await unitStats(db, unitId, now);
+  const stats = await unitStats(db, { unitId, now });
   const base = stats[0]?.depth ?? 0;
   const indent = (s: UnitStats) => "  ".repeat(s.depth - base);
   out(t("cli.stats_header"));

@@ -73,7 +73,12 @@ export function registerUnitCommands(program: Command, ctx: CliContext): void {
     .action((file: string, o: { parent: string; dryRun: boolean }) =>
       ctx.withDatabase(async (db) => {
         const parent = await resolveUnit(db, o.parent);
-        const result = await importUnitTreeFile(db, systemActor("cli"), file, parent.id, { dryRun: o.dryRun });
+        const result = await importUnitTreeFile(db, {
+          actor: systemActor("cli"),
+          file,
+          rootId: parent.id,
+          dryRun: o.dryRun,
+        });
         for (const issue of result.issues) out(t(`roster.row.${issue.code}`, { line: issue.line, ...issue.params }));
         for (const name of result.created) out(t("cli.import_change_unit", { unit: name }));
         if (result.issues.length) ctx.fail(t("roster.units_invalid_rows", { count: result.issues.length }));

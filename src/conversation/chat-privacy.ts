@@ -77,7 +77,7 @@ async function groupCommand(turn: Turn, intent: Intent | undefined, groupId: num
   const allow = allowCommands.has(intent.name);
   try {
     if (!turn.person) throw new AppError("forbidden", { permission: "administer" });
-    await setGroupAllowed(turn.db, groupId, allow, personActor(turn.person.id), { now: turn.now });
+    await setGroupAllowed(turn.db, { groupId, allowed: allow, actor: personActor(turn.person.id), now: turn.now });
     turn.reply(turn.t(allow ? "rights.group_allowed" : "rights.group_denied"));
   } catch (error) {
     if (!isAppError(error, "forbidden")) throw error;

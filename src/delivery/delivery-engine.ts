@@ -933,8 +933,12 @@ export class DeliveryEngine {
         }
       };
       const recovered =
-        (await recoverDeadOwners(this.db, new Date(now), self, (pid) => isAlive(pid), liveWorkers)) +
-        (await recoverExpiredLeases(this.db, new Date(now), this.workerId));
+        (await recoverDeadOwners(this.db, {
+          now: new Date(now),
+          self,
+          isAlive: (pid) => isAlive(pid),
+          liveHere: liveWorkers,
+        })) + (await recoverExpiredLeases(this.db, new Date(now), this.workerId));
       if (recovered) {
         this.logger.info({ recovered }, "messages left in flight by a stopped worker are queued again");
         this.kick();

@@ -140,9 +140,23 @@ export async function seedDemoOrganisation(db: Database, now = new Date()): Prom
           },
           now,
         );
-        await addMembership(db, systemActor(), person.id, branch.id, "member", null, now);
+        await addMembership(db, {
+          actor: systemActor(),
+          personId: person.id,
+          unitId: branch.id,
+          role: "member",
+          title: null,
+          now,
+        });
         if (i === 0) {
-          await addMembership(db, systemActor(), person.id, branch.id, "cadre", "Chi hội trưởng", now);
+          await addMembership(db, {
+            actor: systemActor(),
+            personId: person.id,
+            unitId: branch.id,
+            role: "cadre",
+            title: "Chi hội trưởng",
+            now,
+          });
           cadreIds.push(person.id);
         } else memberIds.push(person.id);
       }
@@ -153,13 +167,27 @@ export async function seedDemoOrganisation(db: Database, now = new Date()): Prom
       { fullName: "Trần Quốc Khánh", phone: "0900000901", birthYear: 1962, gender: "nam", isDemo: true },
       now,
     );
-    await addMembership(db, systemActor(), official.id, communes[0]!.id, "official", "Chủ tịch Hội CCB xã", now);
+    await addMembership(db, {
+      actor: systemActor(),
+      personId: official.id,
+      unitId: communes[0]!.id,
+      role: "official",
+      title: "Chủ tịch Hội CCB xã",
+      now,
+    });
     const admin = await createPerson(
       db,
       { fullName: "Lê Minh Quản", phone: "0900000902", birthYear: 1985, gender: "nam", isDemo: true },
       now,
     );
-    await addMembership(db, systemActor(), admin.id, province.id, "admin", "Cán bộ văn phòng", now);
+    await addMembership(db, {
+      actor: systemActor(),
+      personId: admin.id,
+      unitId: province.id,
+      role: "admin",
+      title: "Cán bộ văn phòng",
+      now,
+    });
     cadreIds.push(official.id, admin.id);
     return { organisationId, rootUnitId: province.id, branches, cadreIds, memberIds };
   });

@@ -16,8 +16,8 @@ const people: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role: "member" | "cadre" | "official") {
   const p = await createPerson(h.db, { fullName: name });
-  await addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role !== "member") await addMembership(h.db, systemActor(), p.id, unitId, role);
+  await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role: "member" });
+  if (role !== "member") await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role });
   people[name] = p.id;
   await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
@@ -33,7 +33,7 @@ beforeEach(async () => {
   await link("Phạm Văn Cường", 13, tree.branchA2.id, "cadre");
   // A member without a phone, recorded by the cadre.
   const noPhone = await createPerson(h.db, { fullName: "Hồ Văn Dũng" });
-  await addMembership(h.db, systemActor(), noPhone.id, tree.branchA1.id, "member");
+  await addMembership(h.db, { actor: systemActor(), personId: noPhone.id, unitId: tree.branchA1.id, role: "member" });
   people["Hồ Văn Dũng"] = noPhone.id;
 });
 afterEach(() => h.destroy());

@@ -21,8 +21,14 @@ const ids: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "admin") {
   const p = await createPerson(h.db, { fullName: name });
-  await addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role) await addMembership(h.db, systemActor(), p.id, role === "admin" ? tree.province.id : unitId, role);
+  await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role: "member" });
+  if (role)
+    await addMembership(h.db, {
+      actor: systemActor(),
+      personId: p.id,
+      unitId: role === "admin" ? tree.province.id : unitId,
+      role,
+    });
   await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
   ids[name] = p.id;
@@ -102,7 +108,12 @@ describe("groups not allowed", () => {
   it("should be allowed from the CLI (system actor) for Telegram groups as for Zalo ones", async () => {
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     await h.take(GROUP);
-    await setGroupAllowed(h.db, (await groupRow())!.id, true, systemActor("cli"), { unitId: tree.branchA1.id });
+    await setGroupAllowed(h.db, {
+      groupId: (await groupRow())!.id,
+      allowed: true,
+      actor: systemActor("cli"),
+      unitId: tree.branchA1.id,
+    });
     await h.text(11, `${bot} /lich`, { chatId: GROUP });
     expect(await h.take(GROUP)).toHaveLength(1);
   });

@@ -17,7 +17,7 @@ beforeEach(async () => {
   h = await ChatHarness.create();
   tree = await buildTree(h.db);
   an = await createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
+  await addMembership(h.db, { actor: systemActor(), personId: an.id, unitId: tree.branchA1.id, role: "member" });
   code = (await issueLinkCode(h.db, an.id)).code;
 });
 afterEach(() => h.destroy());
@@ -340,12 +340,11 @@ describe("bad input", () => {
 describe("group chats", () => {
   it("should answer only messages addressed to the bot, replying in the thread", async () => {
     await link();
-    await setGroupAllowed(
-      h.db,
-      (await noteGroup(h.db, { platform: "telegram", externalId: "-100", title: "Chi hội" })).id,
-      true,
-      systemActor("cli"),
-    );
+    await setGroupAllowed(h.db, {
+      groupId: (await noteGroup(h.db, { platform: "telegram", externalId: "-100", title: "Chi hội" })).id,
+      allowed: true,
+      actor: systemActor("cli"),
+    });
     await h.text(42, "chào cả nhà", { chatId: -100 });
     await h.text(42, "@chihoi_test_bot /lich", { chatId: -100 });
     const sent = await h.take(-100);

@@ -12,8 +12,8 @@ const people: Record<string, number> = {};
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "official") {
   const p = await createPerson(h.db, { fullName: name });
-  await addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
+  await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role: "member" });
+  if (role) await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role });
   people[name] = p.id;
   await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
@@ -27,7 +27,7 @@ beforeEach(async () => {
   await link("Lê Thị Bình", 12, tree.branchA2.id);
   await link("Phạm Văn Xa", 13, tree.branchB1.id);
   const noAccount = await createPerson(h.db, { fullName: "Hồ Văn Dũng" });
-  await addMembership(h.db, systemActor(), noAccount.id, tree.branchA2.id, "member");
+  await addMembership(h.db, { actor: systemActor(), personId: noAccount.id, unitId: tree.branchA2.id, role: "member" });
 });
 afterEach(() => h.destroy());
 

@@ -15,7 +15,7 @@ beforeEach(async () => {
   h = await ChatHarness.create();
   tree = await buildTree(h.db);
   an = await createPerson(h.db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
+  await addMembership(h.db, { actor: systemActor(), personId: an.id, unitId: tree.branchA1.id, role: "member" });
   code = (await issueLinkCode(h.db, an.id)).code;
 });
 afterEach(() => h.destroy());
@@ -36,7 +36,7 @@ describe("linking by code in chat", () => {
     await h.text(42, `DK ${code}`);
     await h.take(42);
     const binh = await createPerson(h.db, { fullName: "Trần Thị Bình" });
-    await addMembership(h.db, systemActor(), binh.id, tree.branchA1.id, "member");
+    await addMembership(h.db, { actor: systemActor(), personId: binh.id, unitId: tree.branchA1.id, role: "member" });
     const binhsCode = (await issueLinkCode(h.db, binh.id)).code;
     const wrong = binhsCode.startsWith("9") ? "1".repeat(12) : "9".repeat(12);
     await h.text(42, `DK ${binhsCode}`);
@@ -75,7 +75,7 @@ describe("linking by code in chat", () => {
 
   it("should notify a cadre's other accounts and the unit's admins when an account is linked to the cadre", async () => {
     const cadre = await createPerson(h.db, { fullName: "Hoàng Văn Đức" });
-    await addMembership(h.db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
+    await addMembership(h.db, { actor: systemActor(), personId: cadre.id, unitId: tree.branchA1.id, role: "cadre" });
     const zalo = await ensureChatAccount(h.db, { platform: "zalo_bot", externalId: "zb-duc" });
     await h.db.kysely
       .updateTable("ChatAccount")
@@ -83,11 +83,16 @@ describe("linking by code in chat", () => {
       .where("id", "=", zalo.id)
       .execute();
     const admin = await createPerson(h.db, { fullName: "Admin Xã" });
-    await addMembership(h.db, systemActor(), admin.id, tree.communeA.id, "admin");
+    await addMembership(h.db, { actor: systemActor(), personId: admin.id, unitId: tree.communeA.id, role: "admin" });
     const adminTg = await ensureChatAccount(h.db, { platform: "telegram", externalId: "900" });
     await h.db.kysely.updateTable("ChatAccount").set({ personId: admin.id }).where("id", "=", adminTg.id).execute();
     const otherAdmin = await createPerson(h.db, { fullName: "Admin Phường" });
-    await addMembership(h.db, systemActor(), otherAdmin.id, tree.communeB.id, "admin");
+    await addMembership(h.db, {
+      actor: systemActor(),
+      personId: otherAdmin.id,
+      unitId: tree.communeB.id,
+      role: "admin",
+    });
     const otherTg = await ensureChatAccount(h.db, { platform: "telegram", externalId: "901" });
     await h.db.kysely
       .updateTable("ChatAccount")

@@ -29,7 +29,7 @@ beforeEach(async () => {
   h = await ChatHarness.create({ now: () => clock });
   tree = await buildTree(h.db);
   an = await createPerson(h.db, { fullName: "Nguyễn Văn An" });
-  await addMembership(h.db, systemActor(), an.id, tree.branchA1.id, "member");
+  await addMembership(h.db, { actor: systemActor(), personId: an.id, unitId: tree.branchA1.id, role: "member" });
   await h.text(42, `DK ${(await issueLinkCode(h.db, an.id)).code}`);
   await h.take(42);
 });
@@ -256,12 +256,11 @@ describe("answers", () => {
   it("should count an answer in a branch group for the linked sender", async () => {
     const m = await meeting();
     await remind(m);
-    await setGroupAllowed(
-      h.db,
-      (await noteGroup(h.db, { platform: "telegram", externalId: "-500", title: "Chi hội" })).id,
-      true,
-      systemActor("cli"),
-    );
+    await setGroupAllowed(h.db, {
+      groupId: (await noteGroup(h.db, { platform: "telegram", externalId: "-500", title: "Chi hội" })).id,
+      allowed: true,
+      actor: systemActor("cli"),
+    });
     await h.text(42, "@chihoi_test_bot có mặt", { chatId: -500 });
     const [reply] = await h.take(-500);
     expect(reply!.payload.text).toContain("có mặt");

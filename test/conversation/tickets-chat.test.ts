@@ -11,8 +11,8 @@ let tree: TestTree;
 
 async function link(name: string, chat: number, unitId: number, role?: "cadre" | "official") {
   const p = await createPerson(h.db, { fullName: name });
-  await addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
+  await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role: "member" });
+  if (role) await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role });
   await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
   return p.id;

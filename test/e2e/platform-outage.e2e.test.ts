@@ -27,7 +27,7 @@ beforeEach(async () => {
   await prepare(dir, async (db) => {
     const tree = await buildTree(db);
     const admin = await createPerson(db, { fullName: "Trần Quản Trị", phone: "0911111111" });
-    await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
+    await addMembership(db, { actor: systemActor(), personId: admin.id, unitId: tree.province.id, role: "admin" });
     for (const account of [
       await ensureChatAccount(db, { platform: "telegram", externalId: "7001" }),
       await ensureChatAccount(db, { platform: "zalo_bot", externalId: "zadmin" }),

@@ -19,7 +19,7 @@ beforeEach(async () => {
   code = await prepare(dir, async (db) => {
     const tree = await buildTree(db);
     const p = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+    await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchA1.id, role: "member" });
     return (await issueLinkCode(db, p.id)).code;
   });
 });

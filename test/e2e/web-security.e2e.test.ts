@@ -130,7 +130,7 @@ describe("guessing link codes through the web chat", () => {
     const code = await prepare(dir, async (db) => {
       const tree = await buildTree(db);
       const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-      await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+      await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchA1.id, role: "member" });
       return (await issueLinkCode(db, p.id)).code;
     });
     running = await startTestService(dir, { WEB_CHAT: "on", LINK_GUESSES_PER_ADDRESS_HOUR: "6" });

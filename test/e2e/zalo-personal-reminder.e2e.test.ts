@@ -120,7 +120,12 @@ describe("a member on the Zalo personal account", () => {
       ],
       async (m) => {
         const person = await createPerson(db, { fullName: m.name });
-        await addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
+        await addMembership(db, {
+          actor: systemActor(),
+          personId: person.id,
+          unitId: tree.branchA1.id,
+          role: "member",
+        });
         return { ...m, person };
       },
     );

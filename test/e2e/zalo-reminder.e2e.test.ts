@@ -86,7 +86,7 @@ async function remindNow() {
 describe("a member on Zalo", () => {
   it("should get the reminder with numbered choices and have '1' recorded as có mặt", async () => {
     const an = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    await addMembership(db, systemActor(), an.id, tree.branchA1.id, "member");
+    await addMembership(db, { actor: systemActor(), personId: an.id, unitId: tree.branchA1.id, role: "member" });
     const user = { id: "a1b2c3d4e5f6a7b8c9d0", name: "An" };
     zalo.userSendsText(user, `DK ${(await issueLinkCode(db, an.id)).code}`);
     await zalo.waitForSent(1, 10_000, user.id);
@@ -114,7 +114,7 @@ describe("a member on Zalo", () => {
 
   it("should reach a person linked on two platforms once, on the preferred account, falling back when it is blocked", async () => {
     const binh = await createPerson(db, { fullName: "Lê Thị Bình" });
-    await addMembership(db, systemActor(), binh.id, tree.branchA1.id, "member");
+    await addMembership(db, { actor: systemActor(), personId: binh.id, unitId: tree.branchA1.id, role: "member" });
     const tg = await ensureChatAccount(db, { platform: "telegram", externalId: "7001" });
     const zb = await ensureChatAccount(db, { platform: "zalo_bot", externalId: "b1b2c3d4e5f6a7b8c9d0" });
     await redeemLinkCode(db, { accountId: tg.id, code: (await issueLinkCode(db, binh.id)).code, now: clock });

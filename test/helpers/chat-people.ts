@@ -13,8 +13,8 @@ export async function linkInChat(
   role?: "cadre" | "official",
 ): Promise<number> {
   const p = await createPerson(h.db, { fullName });
-  await addMembership(h.db, systemActor(), p.id, unitId, "member");
-  if (role) await addMembership(h.db, systemActor(), p.id, unitId, role);
+  await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role: "member" });
+  if (role) await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId, role });
   await h.text(chat, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
   await h.take(chat);
   return p.id;

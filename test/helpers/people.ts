@@ -23,7 +23,7 @@ export async function addTestPerson(
 ): Promise<number> {
   const phone = `09${String(++phones).padStart(8, "0")}`;
   const p = await createPerson(db, { fullName, phone, locale: options.locale ?? "vi" });
-  await addMembership(db, systemActor(), p.id, unitId, options.role ?? "member");
+  await addMembership(db, { actor: systemActor(), personId: p.id, unitId, role: options.role ?? "member" });
   if (options.linked !== false)
     await linkByPhone(db, (await ensureChatAccount(db, { platform: "telegram", externalId: `tg${p.id}` })).id, phone);
   return p.id;

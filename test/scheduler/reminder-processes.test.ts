@@ -51,12 +51,11 @@ describe.skipIf(!testPostgresUrl)("a reminder due while three service processes 
     const tree = await buildTree(db);
     const unit = tree.branchA1.id;
     // One reminder two hours before, nothing else before the start: what goes out is the reminder.
-    await setReminderPlan(
-      db,
-      { unitId: unit },
-      { offsets: [{ minutesBefore: 120 }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 },
-      systemActor(),
-    );
+    await setReminderPlan(db, {
+      target: { unitId: unit },
+      plan: { offsets: [{ minutesBefore: 120 }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 },
+      actor: systemActor(),
+    });
     // Enough members that running the job (a transaction queueing one message each) takes a while:
     // a second process reading the job as pending meanwhile would run it again.
     const members = 80;
@@ -64,7 +63,7 @@ describe.skipIf(!testPostgresUrl)("a reminder due while three service processes 
     for (let i = 0; i < members; i++) {
       const phone = `09${String(71_000_000 + i)}`;
       const person = await createPerson(db, { fullName: `Hội viên ${i}`, phone });
-      await addMembership(db, systemActor(), person.id, unit, "member");
+      await addMembership(db, { actor: systemActor(), personId: person.id, unitId: unit, role: "member" });
       const chatId = String(500_000 + i);
       await linkByPhone(db, (await ensureChatAccount(db, { platform: "telegram", externalId: chatId })).id, phone);
       chats.push(chatId);

@@ -103,10 +103,7 @@ export type GrantResult =
  */
 export async function grantRight(
   db: Database,
-  actorId: number | null,
-  input: GrantInput,
-  now: Date,
-  source: AuditSource,
+  { actorId, input, now, source }: { actorId: number | null; input: GrantInput; now: Date; source: AuditSource },
 ): Promise<GrantResult> {
   if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
   const phone = normalisePhone(input.phone ?? "");
@@ -147,7 +144,7 @@ export async function grantRight(
         .executeTakeFirst()
     )
       return { status: "already", personId: person.id, fullName: person.fullName };
-    await addMembership(db, actor, person.id, unit.id, input.role, null, now);
+    await addMembership(db, { actor, personId: person.id, unitId: unit.id, role: input.role, title: null, now });
     await recordAudit(
       db,
       {
@@ -172,10 +169,17 @@ export async function grantRight(
  */
 export async function revokeRight(
   db: Database,
-  actorId: number | null,
-  input: { personId: number; unitId: number; role: RightRole },
-  now: Date,
-  source: AuditSource,
+  {
+    actorId,
+    input,
+    now,
+    source,
+  }: {
+    actorId: number | null;
+    input: { personId: number; unitId: number; role: RightRole };
+    now: Date;
+    source: AuditSource;
+  },
 ): Promise<boolean> {
   if (!isRightRole(input.role)) throw new AppError("invalid_input", { field: "role" });
   const unit = await getUnit(db, input.unitId);

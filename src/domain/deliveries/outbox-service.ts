@@ -340,10 +340,12 @@ const attemptsQ = preparedRows(
 
 async function recordAttempt(
   db: Database,
-  outboxId: number,
-  outcome: AttemptOutcome,
-  now: Date,
-  detail: AttemptDetail = {},
+  {
+    outboxId,
+    outcome,
+    now,
+    detail = {},
+  }: { outboxId: number; outcome: AttemptOutcome; now: Date; detail?: AttemptDetail },
 ): Promise<void> {
   await attemptQ.run(db, {
     outboxId,
@@ -488,7 +490,7 @@ export async function reschedule(
       }))
       .where("id", "=", id)
       .execute();
-    await recordAttempt(db, id, outcome, now, detail);
+    await recordAttempt(db, { outboxId: id, outcome, now, detail });
   });
 }
 
@@ -546,7 +548,7 @@ export async function markFinal(
       .set({ status, leaseUntil: null, lastError: detail.error?.slice(0, 500) ?? null })
       .where("id", "=", id)
       .execute();
-    await recordAttempt(db, id, status, now, detail);
+    await recordAttempt(db, { outboxId: id, outcome: status, now, detail });
   });
 }
 
@@ -620,11 +622,18 @@ export async function unregisterWorker(db: Database, workerId: string, now: Date
  */
 export async function recoverDeadOwners(
   db: Database,
-  now: Date,
-  self: { id: string; host: string; pid: number },
-  isAlive: (pid: number) => boolean,
-  /** Workers running in this very process (several engines may share one in tests). */
-  liveHere: ReadonlySet<string> = new Set([self.id]),
+  {
+    now,
+    self,
+    isAlive,
+    liveHere = new Set([self.id]),
+  }: {
+    now: Date;
+    self: { id: string; host: string; pid: number };
+    isAlive: (pid: number) => boolean;
+    /** Workers running in this very process (several engines may share one in tests). */
+    liveHere?: ReadonlySet<string>;
+  },
 ): Promise<number> {
   const workers = await db.kysely
     .selectFrom("DeliveryWorker")

@@ -66,18 +66,20 @@ export async function noteGroup(
  */
 export async function setGroupAllowed(
   db: Database,
-  groupId: number,
-  allowed: boolean,
-  actor: Actor,
-  options: { unitId?: number | null; now?: Date } = {},
+  {
+    groupId,
+    allowed,
+    actor,
+    unitId: givenUnitId,
+    now = new Date(),
+  }: { groupId: number; allowed: boolean; actor: Actor; unitId?: number | null; now?: Date },
 ): Promise<ChatGroupRow> {
-  const now = options.now ?? new Date();
   return await db.transaction(async () => {
     const group = Number.isSafeInteger(groupId)
       ? await db.kysely.selectFrom("ChatGroup").select(groupColumns).where("id", "=", groupId).executeTakeFirst()
       : undefined;
     if (!group) throw new AppError("not_found", { what: `#${groupId}` });
-    let unitId = options.unitId ?? group.unitId;
+    let unitId = givenUnitId ?? group.unitId;
     if (unitId != null) await assertActorCan(db, actor, "administer", unitId);
     else if (actor.kind === "person") {
       const roots = await scopeRoots(db, actor.personId, "administer");

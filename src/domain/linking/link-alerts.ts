@@ -19,10 +19,12 @@ interface Recipient {
 
 async function send(
   db: Database,
-  recipients: Recipient[],
-  text: (t: Translate, locale: Locale) => string,
-  dedupe: string,
-  now: Date,
+  {
+    recipients,
+    text,
+    dedupe,
+    now,
+  }: { recipients: Recipient[]; text: (t: Translate, locale: Locale) => string; dedupe: string; now: Date },
 ): Promise<number> {
   let n = 0;
   for (const r of recipients) {
@@ -62,13 +64,12 @@ export async function notifyAdminsOfGuessLimit(db: Database, limit: number, now:
     )
     .orderBy("a.id")
     .execute();
-  return send(
-    db,
-    admins,
-    (t) => t("security.guess_limit_admin", { limit }),
-    `guess-limit:${Math.floor(now.getTime() / 3_600_000)}`,
+  return send(db, {
+    recipients: admins,
+    text: (t) => t("security.guess_limit_admin", { limit }),
+    dedupe: `guess-limit:${Math.floor(now.getTime() / 3_600_000)}`,
     now,
-  );
+  });
 }
 
 /**
@@ -135,21 +136,19 @@ export async function announcePrivilegedLink(
     .orderBy("a.id")
     .execute();
   const dedupe = `link-notice:${accountId}:${now.getTime()}`;
-  let n = await send(
-    db,
-    others,
-    (t, locale) =>
+  let n = await send(db, {
+    recipients: others,
+    text: (t, locale) =>
       t("security.link_notice_self", {
         platform: t(`security.platform_${account.platform}`),
         when: formatMeetingTime(now, timeZone, locale),
       }),
     dedupe,
     now,
-  );
-  n += await send(
-    db,
-    admins,
-    (t, locale) =>
+  });
+  n += await send(db, {
+    recipients: admins,
+    text: (t, locale) =>
       t("security.link_notice_admin", {
         name: person.fullName,
         role: roles.map((r) => `${t(`security.role_${r.role}`)} ${r.unitName}`).join(", "),
@@ -157,8 +156,8 @@ export async function announcePrivilegedLink(
         account: account.displayName ?? "",
         when: formatMeetingTime(now, timeZone, locale),
       }),
-    `${dedupe}:admin`,
+    dedupe: `${dedupe}:admin`,
     now,
-  );
+  });
   return n;
 }

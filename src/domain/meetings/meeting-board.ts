@@ -15,7 +15,7 @@ import { scopeRoots, type Permission } from "../access/access-scope.ts";
 import { findUnit, subtreeRange } from "../units/unit-service.ts";
 import { localDateKey } from "../../lib/zoned-time.ts";
 import { isRsvpAnswer, type RsvpAnswer } from "./rsvp-service.ts";
-import { invitedIds, invitedPathRange } from "./meeting-queries.ts";
+import { invitedIds, invitedPathRange, mtMeetingColumns } from "./meeting-queries.ts";
 import type { MeetingRow } from "./meeting-types.ts";
 import type { RecurrenceRule } from "./recurrence.ts";
 import type { LocalTime } from "./parse-datetime.ts";
@@ -81,21 +81,7 @@ function boardMeetingQuery(db: Database) {
   return db.kysely
     .selectFrom("Meeting as mt")
     .innerJoin("Unit as u", "u.id", "mt.unitId")
-    .select([
-      "mt.id",
-      "mt.unitId",
-      "u.name as unitName",
-      "u.path as unitPath",
-      "mt.seriesId",
-      "mt.title",
-      "mt.place",
-      "mt.agenda",
-      "mt.startsAt",
-      "mt.endsAt",
-      "mt.includeSubtree",
-      "mt.status",
-      "mt.previousStartsAt",
-    ]);
+    .select([...mtMeetingColumns, "u.name as unitName", "u.path as unitPath"]);
 }
 
 type MeetingRowOut = Awaited<ReturnType<ReturnType<typeof boardMeetingQuery>["executeTakeFirstOrThrow"]>>;

@@ -26,6 +26,9 @@ export const meetingColumns = [
   "previousStartsAt",
 ] as const;
 
+/** The columns of a MeetingRow, for a query that joins the Meeting table as "mt". */
+export const mtMeetingColumns = meetingColumns.map((c) => `mt.${c}` as const);
+
 type StoredMeeting = Omit<MeetingRow, "status"> & { status: string };
 
 /** A stored meeting as the domain type (any status but "scheduled" counts as cancelled). */

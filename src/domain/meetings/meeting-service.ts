@@ -28,7 +28,14 @@ import { offerQuestion } from "../conversation-state.ts";
 import { assertRecurrenceFires, expandOccurrences, type RecurrenceRule, type SeriesSpec } from "./recurrence.ts";
 import { planJobs, skipPendingJobs } from "./reminder-plan.ts";
 import { cancelledBody, rsvpPayloads, rsvpRequestBody } from "./meeting-messages.ts";
-import { getMeeting, invitedPeople, meetingColumns, meetingText, toMeetingRow } from "./meeting-queries.ts";
+import {
+  getMeeting,
+  invitedPeople,
+  meetingColumns,
+  meetingText,
+  mtMeetingColumns,
+  toMeetingRow,
+} from "./meeting-queries.ts";
 import type { MeetingContext, MeetingRow } from "./meeting-types.ts";
 
 // Moved to meeting-queries.ts / meeting-types.ts (so that no meeting module imports this one);
@@ -69,10 +76,12 @@ const DAY = 86_400_000;
 async function audit(
   db: Database,
   ctx: ActorContext,
-  action: string,
-  entityType: string,
-  entityId: number,
-  detail: Record<string, unknown>,
+  {
+    action,
+    entityType,
+    entityId,
+    detail,
+  }: { action: string; entityType: string; entityId: number; detail: Record<string, unknown> },
 ): Promise<void> {
   await recordAudit(
     db,
@@ -157,7 +166,12 @@ export async function createMeeting(db: Database, input: MeetingInput, ctx: Acto
       .returning("id")
       .executeTakeFirstOrThrow();
     await planJobs(db, id, ctx);
-    await audit(db, ctx, "meeting.create", "Meeting", id, { unitId: input.unitId, startsAt });
+    await audit(db, ctx, {
+      action: "meeting.create",
+      entityType: "Meeting",
+      entityId: id,
+      detail: { unitId: input.unitId, startsAt },
+    });
     return getMeeting(db, id);
   });
 }
@@ -342,10 +356,15 @@ export async function createSeries(
       .returning("id")
       .executeTakeFirstOrThrow();
     const ids = await materialise(db, await getSeries(db, seriesId), ctx, SERIES_HORIZON_DAYS);
-    await audit(db, ctx, "series.create", "MeetingSeries", seriesId, {
-      unitId: input.unitId,
-      rule: input.rule,
-      time: formatClock(input.time),
+    await audit(db, ctx, {
+      action: "series.create",
+      entityType: "MeetingSeries",
+      entityId: seriesId,
+      detail: {
+        unitId: input.unitId,
+        rule: input.rule,
+        time: formatClock(input.time),
+      },
     });
     return { seriesId, meetings: await Promise.all(ids.map((id) => getMeeting(db, id))) };
   });
@@ -421,7 +440,12 @@ export async function skipOccurrence(
       e.skip = [...new Set([...(e.skip ?? []), dateKey])].sort();
     });
     if (meeting && meeting.status === "scheduled") await cancelInside(db, meeting, ctx);
-    await audit(db, ctx, "series.skip", "MeetingSeries", seriesId, { date: dateKey, meetingId: meeting?.id ?? null });
+    await audit(db, ctx, {
+      action: "series.skip",
+      entityType: "MeetingSeries",
+      entityId: seriesId,
+      detail: { date: dateKey, meetingId: meeting?.id ?? null },
+    });
   });
 }
 
@@ -448,7 +472,12 @@ export async function cancelSeries(db: Database, seriesId: number, ctx: ActorCon
         .execute()
     ).map(toMeetingRow);
     for (const meeting of upcoming) await cancelInside(db, meeting, ctx);
-    await audit(db, ctx, "series.cancel", "MeetingSeries", seriesId, { cancelled: upcoming.length });
+    await audit(db, ctx, {
+      action: "series.cancel",
+      entityType: "MeetingSeries",
+      entityId: seriesId,
+      detail: { cancelled: upcoming.length },
+    });
     return upcoming.length;
   });
 }
@@ -583,7 +612,12 @@ export async function cancelMeeting(
       if (key)
         await setExceptions(db, meeting.seriesId, (e) => (e.skip = [...new Set([...(e.skip ?? []), key])].sort()));
     }
-    await audit(db, ctx, "meeting.cancel", "Meeting", meetingId, { notified });
+    await audit(db, ctx, {
+      action: "meeting.cancel",
+      entityType: "Meeting",
+      entityId: meetingId,
+      detail: { notified },
+    });
     return { meeting: await getMeeting(db, meetingId), notified };
   });
 }
@@ -646,7 +680,12 @@ export async function moveMeeting(
           now: ctx.now,
         }),
     });
-    await audit(db, ctx, "meeting.move", "Meeting", meetingId, { from: meeting.startsAt, to: startsAt, notified });
+    await audit(db, ctx, {
+      action: "meeting.move",
+      entityType: "Meeting",
+      entityId: meetingId,
+      detail: { from: meeting.startsAt, to: startsAt, notified },
+    });
     return { meeting: moved, notified };
   });
 }
@@ -690,20 +729,7 @@ export async function listUnitMeetings(
   let query = db.kysely
     .selectFrom("Meeting as mt")
     .innerJoin("Unit as u", "u.id", "mt.unitId")
-    .select([
-      "mt.id",
-      "mt.unitId",
-      "mt.seriesId",
-      "mt.title",
-      "mt.place",
-      "mt.agenda",
-      "mt.startsAt",
-      "mt.endsAt",
-      "mt.includeSubtree",
-      "mt.status",
-      "mt.previousStartsAt",
-      "u.name as unitName",
-    ])
+    .select([...mtMeetingColumns, "u.name as unitName"])
     .where(({ ref }) => inIds(db.engine, ref("mt.unitId"), unitIds))
     .where("mt.startsAt", ">=", options.from.getTime())
     .where("mt.startsAt", "<", options.to?.getTime() ?? Number.MAX_SAFE_INTEGER);

@@ -142,10 +142,12 @@ const nearestUnitPlan = prepared((k, p: Slots<{ unitId: number }>) =>
  */
 export async function setReminderPlan(
   db: Database,
-  target: { unitId?: number; seriesId?: number },
-  plan: ReminderPlan,
-  actor: Actor,
-  ctx?: MeetingContext,
+  {
+    target,
+    plan,
+    actor,
+    ctx,
+  }: { target: { unitId?: number; seriesId?: number }; plan: ReminderPlan; actor: Actor; ctx?: MeetingContext },
 ): Promise<void> {
   const parsed = reminderPlanSchema.safeParse(plan);
   if (!parsed.success) throw new AppError("invalid_input", { field: "plan" });

@@ -11,6 +11,7 @@ import {
   getMeeting,
   invitedPeople,
   isInvited,
+  mtMeetingColumns,
   pathWithin,
   toMeetingRow,
   type InvitedPerson,
@@ -212,21 +213,7 @@ export async function pendingMeetingsForPerson(
     .selectFrom("Meeting as mt")
     .innerJoin("Unit as u", "u.id", "mt.unitId")
     .leftJoin("Rsvp as r", (j) => j.onRef("r.meetingId", "=", "mt.id").on("r.personId", "=", personId))
-    .select([
-      "mt.id",
-      "mt.unitId",
-      "mt.seriesId",
-      "mt.title",
-      "mt.place",
-      "mt.agenda",
-      "mt.startsAt",
-      "mt.endsAt",
-      "mt.includeSubtree",
-      "mt.status",
-      "mt.previousStartsAt",
-      "u.name as unitName",
-      "r.answer",
-    ])
+    .select([...mtMeetingColumns, "u.name as unitName", "r.answer"])
     .where("mt.status", "=", "scheduled")
     .where("mt.endsAt", ">", nowMs)
     .where("mt.startsAt", "<", nowMs + withinDays * 86_400_000)

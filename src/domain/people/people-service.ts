@@ -173,12 +173,14 @@ export async function assertMayAssign(db: Database, actor: Actor, unitId: number
  */
 export async function addMembership(
   db: Database,
-  actor: Actor,
-  personId: number,
-  unitId: number,
-  role: Role,
-  title?: string | null,
-  now = new Date(),
+  {
+    actor,
+    personId,
+    unitId,
+    role,
+    title,
+    now = new Date(),
+  }: { actor: Actor; personId: number; unitId: number; role: Role; title?: string | null; now?: Date },
 ): Promise<void> {
   if (!isRole(role)) throw new AppError("invalid_input", { field: "role" });
   await getUnit(db, unitId);

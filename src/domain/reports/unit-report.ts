@@ -184,13 +184,12 @@ export async function monthlySeries(
     .where("path", "<", hi)
     .execute();
   const months = reportMonths(to, zone);
-  const totals = await meetingTotalsByPeriod(
-    db,
-    new Map(units.map((u) => [u.id, u])),
+  const totals = await meetingTotalsByPeriod(db, {
+    units: new Map(units.map((u) => [u.id, u])),
     lo,
     hi,
-    months.map((m) => [m.start, m.end]),
-  );
+    periods: months.map((m) => [m.start, m.end]),
+  });
   return monthPoints(months, totals);
 }
 

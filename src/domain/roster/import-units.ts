@@ -38,10 +38,13 @@ export interface UnitTreeRead {
  */
 export async function importUnitTree(
   db: Database,
-  actor: Actor,
-  read: () => Promise<UnitTreeRead>,
-  rootId: number,
-  options: { dryRun?: boolean; now?: Date } = {},
+  {
+    actor,
+    read,
+    rootId,
+    dryRun,
+    now,
+  }: { actor: Actor; read: () => Promise<UnitTreeRead>; rootId: number; dryRun?: boolean; now?: Date },
 ): Promise<{ created: string[]; issues: UnitTreeIssue[] }> {
   await assertActorCan(db, actor, "administer", rootId);
   const { lines, issues } = await read();
@@ -100,13 +103,13 @@ export async function importUnitTree(
           .executeTakeFirst();
         if (existing) known.set(foldVietnamese(l.name), existing);
         else {
-          const unit = options.dryRun
+          const unit = dryRun
             ? ({ ...parent, id: -1 - created.length, name: l.name, parentId: parent.id } as UnitRow)
             : await createUnit(
                 db,
                 actor,
                 { parentId: parent.id, name: l.name, levelLabel: l.level || (await usualChildLevel(db, parent.id)) },
-                options.now,
+                now,
               );
           known.set(foldVietnamese(l.name), unit);
           created.push(l.name);
@@ -120,7 +123,7 @@ export async function importUnitTree(
     }
   };
   try {
-    if (options.dryRun) await apply();
+    if (dryRun) await apply();
     else await db.transaction(apply);
   } catch (e) {
     if (issues.length) return { created: [], issues };

@@ -129,10 +129,12 @@ export async function meetingFiguresByUnit(
  */
 export async function meetingTotalsByPeriod(
   db: Database,
-  units: ReadonlyMap<number, MeetingUnit>,
-  lo: string,
-  hi: string,
-  periods: readonly [number, number][],
+  {
+    units,
+    lo,
+    hi,
+    periods,
+  }: { units: ReadonlyMap<number, MeetingUnit>; lo: string; hi: string; periods: readonly [number, number][] },
 ): Promise<MeetingFigures[]> {
   const audience = audienceOf(db, units);
   const out: MeetingFigures[] = [];

@@ -210,11 +210,7 @@ function categoryCounts(byCategory: readonly number[]): { category: string; stat
 /** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
 async function concernFigures(
   db: Database,
-  lo: string,
-  hi: string,
-  unitIds: readonly number[],
-  from: number,
-  to: number,
+  { lo, hi, unitIds, from, to }: { lo: string; hi: string; unitIds: readonly number[]; from: number; to: number },
 ): Promise<Map<number, ConcernFigures>> {
   const inside = (path: string) => path >= lo && path < hi;
   const out = new Map<number, ConcernFigures>();
@@ -401,12 +397,14 @@ const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot
  */
 export async function unitStats(
   db: Database,
-  unitId: number,
-  now = new Date(),
-  period?: StatsPeriod,
-  options: { exactMedianLimit?: number } = {},
+  {
+    unitId,
+    now = new Date(),
+    period,
+    exactMedianLimit,
+  }: { unitId: number; now?: Date; period?: StatsPeriod; exactMedianLimit?: number },
 ): Promise<UnitStats[]> {
-  return (await unitStatsAndMonths(db, { unitId, now, period, ...options, months: [] })).stats;
+  return (await unitStatsAndMonths(db, { unitId, now, period, exactMedianLimit, months: [] })).stats;
 }
 
 /**
@@ -562,14 +560,7 @@ export async function unitStatsAndMonths(
 
   let answeredInPeriod = 0;
   const byCategory = new Array<number>(categoryStatusPairs.length).fill(0);
-  for (const [id, f] of await concernFigures(
-    db,
-    lo,
-    hi,
-    units.map((u) => u.id),
-    from,
-    to,
-  )) {
+  for (const [id, f] of await concernFigures(db, { lo, hi, unitIds: units.map((u) => u.id), from, to })) {
     for (let k = 0; k < byCategory.length; k++) byCategory[k]! += f.byCategory[k]!;
     const r = byId.get(id);
     if (!r) continue;
@@ -592,7 +583,7 @@ export async function unitStatsAndMonths(
     const r = byId.get(id);
     if (r) r.meetings = m;
   }
-  const monthTotals = months.length ? await meetingTotalsByPeriod(db, unitMap, lo, hi, months) : [];
+  const monthTotals = months.length ? await meetingTotalsByPeriod(db, { units: unitMap, lo, hi, periods: months }) : [];
 
   // Path order lists parents before children: walking backwards finishes every child first.
   for (let i = rows.length - 1; i > 0; i--) {

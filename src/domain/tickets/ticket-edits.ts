@@ -31,11 +31,13 @@ async function handledTicket(db: Database, ticketId: number, personId: number): 
 
 async function historyRow(
   db: Database,
-  ticket: TicketRow,
-  toStatus: string,
-  personId: number,
-  note: string,
-  now: Date,
+  {
+    ticket,
+    toStatus,
+    personId,
+    note,
+    now,
+  }: { ticket: TicketRow; toStatus: string; personId: number; note: string; now: Date },
 ): Promise<void> {
   await db.kysely
     .insertInto("TicketStatusChange")
@@ -114,7 +116,7 @@ export async function reopenTicket(
       }))
       .where("id", "=", ticket.id)
       .execute();
-    await historyRow(db, ticket, "in_progress", personId, "reopened", now);
+    await historyRow(db, { ticket, toStatus: "in_progress", personId, note: "reopened", now });
     await recordAudit(
       db,
       { actorPersonId: personId, source, action: "ticket.reopen", entityType: "Ticket", entityId: ticket.id },

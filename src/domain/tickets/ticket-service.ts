@@ -319,11 +319,23 @@ async function openTicketForHandler(db: Database, ticketId: number, personId: nu
 
 async function recordChange(
   db: Database,
-  ticket: TicketRow,
-  toStatus: TicketStatus,
-  byPersonId: number | null,
-  now: Date,
-  extra: { fromUnitId?: number; toUnitId?: number; note?: string | null } = {},
+  {
+    ticket,
+    toStatus,
+    byPersonId,
+    now,
+    fromUnitId,
+    toUnitId,
+    note,
+  }: {
+    ticket: TicketRow;
+    toStatus: TicketStatus;
+    byPersonId: number | null;
+    now: Date;
+    fromUnitId?: number;
+    toUnitId?: number;
+    note?: string | null;
+  },
 ): Promise<number> {
   return (
     await db.kysely
@@ -332,10 +344,10 @@ async function recordChange(
         ticketId: ticket.id,
         fromStatus: ticket.status,
         toStatus,
-        fromUnitId: extra.fromUnitId ?? null,
-        toUnitId: extra.toUnitId ?? null,
+        fromUnitId: fromUnitId ?? null,
+        toUnitId: toUnitId ?? null,
         byPersonId,
-        note: extra.note ?? null,
+        note: note ?? null,
         createdAt: now.getTime(),
       })
       .returning("id")
@@ -376,7 +388,11 @@ export async function takeTicket(
       .set({ status: "in_progress", assigneeId: personId, updatedAt: now.getTime() })
       .where("id", "=", ticket.id)
       .execute();
-    await recordChange(db, ticket, "in_progress", personId, now, {
+    await recordChange(db, {
+      ticket,
+      toStatus: "in_progress",
+      byPersonId: personId,
+      now,
       note: ticket.assigneeId !== null && ticket.assigneeId !== personId ? "reassigned" : null,
     });
     await recordAudit(
@@ -448,7 +464,7 @@ export async function answerTicket(
       }))
       .where("id", "=", ticket.id)
       .execute();
-    await recordChange(db, ticket, "answered", personId, now);
+    await recordChange(db, { ticket, toStatus: "answered", byPersonId: personId, now });
     let outboxId: number | null = null;
     const account = await memberAccount(db, ticket);
     if (account) {
@@ -481,7 +497,14 @@ export async function answerTicket(
         now,
       });
     }
-    await notifyPassers(db, ticket, personId, "answered", `answer:${messageId}`, answer, now);
+    await notifyPassers(db, {
+      ticket,
+      byPersonId: personId,
+      event: "answered",
+      eventKey: `answer:${messageId}`,
+      text: answer,
+      now,
+    });
     await recordAudit(
       db,
       {
@@ -518,7 +541,11 @@ export async function escalateTicket(
       .set({ unitId: unit.parentId, status: "new", assigneeId: null, updatedAt: now.getTime() })
       .where("id", "=", ticket.id)
       .execute();
-    await recordChange(db, ticket, "new", personId, now, {
+    await recordChange(db, {
+      ticket,
+      toStatus: "new",
+      byPersonId: personId,
+      now,
       fromUnitId: unit.id,
       toUnitId: unit.parentId,
       note: cleanNote,
@@ -551,8 +578,15 @@ export async function closeTicket(
       .set({ status: "closed", closedAt: now.getTime(), updatedAt: now.getTime() })
       .where("id", "=", ticket.id)
       .execute();
-    const changeId = await recordChange(db, ticket, "closed", personId, now);
-    await notifyPassers(db, ticket, personId, "closed", `closed:${changeId}`, "", now);
+    const changeId = await recordChange(db, { ticket, toStatus: "closed", byPersonId: personId, now });
+    await notifyPassers(db, {
+      ticket,
+      byPersonId: personId,
+      event: "closed",
+      eventKey: `closed:${changeId}`,
+      text: "",
+      now,
+    });
     await recordAudit(
       db,
       { actorPersonId: personId, source, action: "ticket.close", entityType: "Ticket", entityId: ticket.id },
@@ -583,7 +617,7 @@ export async function recordSatisfaction(
         .set({ status: "closed", closedAt: at })
         .where("id", "=", ticket.id)
         .execute();
-      await recordChange(db, ticket, "closed", personId, now, { note: "satisfied" });
+      await recordChange(db, { ticket, toStatus: "closed", byPersonId: personId, now, note: "satisfied" });
     }
     if (!satisfied && (ticket.status === "answered" || ticket.status === "closed")) {
       await db.kysely
@@ -591,7 +625,13 @@ export async function recordSatisfaction(
         .set({ status: "in_progress", closedAt: null })
         .where("id", "=", ticket.id)
         .execute();
-      const changeId = await recordChange(db, ticket, "in_progress", personId, now, { note: "reopened" });
+      const changeId = await recordChange(db, {
+        ticket,
+        toStatus: "in_progress",
+        byPersonId: personId,
+        now,
+        note: "reopened",
+      });
       if (ticket.assigneeId !== null) await notifyHandlerOfReopening(db, ticket, ticket.assigneeId, changeId, now);
     }
     return getTicket(db, ticket.id);
@@ -604,12 +644,14 @@ export async function recordSatisfaction(
  */
 async function notifyPassers(
   db: Database,
-  ticket: TicketRow,
-  byPersonId: number,
-  event: "answered" | "closed",
-  eventKey: string,
-  text: string,
-  now: Date,
+  {
+    ticket,
+    byPersonId,
+    event,
+    eventKey,
+    text,
+    now,
+  }: { ticket: TicketRow; byPersonId: number; event: "answered" | "closed"; eventKey: string; text: string; now: Date },
 ): Promise<void> {
   const passers: number[] = [];
   const rows = await db.kysely
@@ -731,7 +773,7 @@ export async function addMemberMessage(
         .set({ status: "in_progress", updatedAt: at })
         .where("id", "=", ticket.id)
         .execute();
-      await recordChange(db, ticket, "in_progress", personId, now, { note: "member_reply" });
+      await recordChange(db, { ticket, toStatus: "in_progress", byPersonId: personId, now, note: "member_reply" });
     } else {
       await db.kysely.updateTable("Ticket").set({ updatedAt: at }).where("id", "=", ticket.id).execute();
     }

@@ -113,5 +113,5 @@ export async function verifySignInCodeByName(
     target = undefined;
   }
   const person = typeof target === "object" ? target : undefined;
-  return await checkSignInCode(db, () => person, input.code, input.ip, now);
+  return await checkSignInCode(db, { find: () => person, code: input.code, ip: input.ip, now });
 }

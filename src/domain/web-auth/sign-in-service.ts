@@ -50,10 +50,12 @@ export async function hasWorkplaceRights(db: Database, personId: number): Promis
 
 async function noteAttempt(
   db: Database,
-  kind: "request" | "verify_fail" | "verify_ok",
-  ip: string | null,
-  personId: number | null,
-  now: Date,
+  {
+    kind,
+    ip,
+    personId,
+    now,
+  }: { kind: "request" | "verify_fail" | "verify_ok"; ip: string | null; personId: number | null; now: Date },
 ): Promise<void> {
   await db.kysely.insertInto("WebSignInAttempt").values({ kind, ip, personId, createdAt: now.getTime() }).execute();
 }
@@ -114,7 +116,7 @@ export async function sendSignInCode(
       throw new AppError("code_throttled", {});
     const found = await find();
     const person = typeof found === "object" ? found : undefined;
-    await noteAttempt(db, "request", ip, person?.id ?? null, now);
+    await noteAttempt(db, { kind: "request", ip, personId: person?.id ?? null, now });
     if (found === "ambiguous") return { outcome: "ambiguous", accounts: 0 };
     if (!person) return { outcome: "unknown", accounts: 0 };
     if (!(await hasWorkplaceRights(db, person.id))) return { outcome: "no_rights", accounts: 0 };
@@ -188,25 +190,31 @@ export async function verifySignInCode(
   now: Date,
 ): Promise<number> {
   const phone = normalisePhone(input.phone ?? "");
-  return await checkSignInCode(
-    db,
-    async () =>
+  return await checkSignInCode(db, {
+    find: async () =>
       phone
         ? await db.kysely.selectFrom("Person").select("id").where("phone", "=", phone).executeTakeFirst()
         : undefined,
-    input.code,
-    input.ip,
+    code: input.code,
+    ip: input.ip,
     now,
-  );
+  });
 }
 
 /** `verifySignInCode` for whoever `find` names (called inside the check's transaction; undefined: nobody). */
 export async function checkSignInCode(
   db: Database,
-  find: () => { id: number } | undefined | Promise<{ id: number } | undefined>,
-  code: string,
-  ip: string | null,
-  now: Date,
+  {
+    find,
+    code,
+    ip,
+    now,
+  }: {
+    find: () => { id: number } | undefined | Promise<{ id: number } | undefined>;
+    code: string;
+    ip: string | null;
+    now: Date;
+  },
 ): Promise<number> {
   const input = { code, ip };
   const at = now.getTime();
@@ -230,7 +238,7 @@ export async function checkSignInCode(
             .executeTakeFirst()
         : undefined;
       const fail = async (code: "code_invalid" | "code_expired") => {
-        await noteAttempt(db, "verify_fail", input.ip, person?.id ?? null, now);
+        await noteAttempt(db, { kind: "verify_fail", ip: input.ip, personId: person?.id ?? null, now });
         return code;
       };
       if (!person || !row || typed.length !== 6) return fail("code_invalid");
@@ -248,7 +256,7 @@ export async function checkSignInCode(
       }
       if (!(await hasWorkplaceRights(db, person.id))) return fail("code_invalid");
       await db.kysely.updateTable("WebSignInCode").set({ usedAt: at }).where("id", "=", row.id).execute();
-      await noteAttempt(db, "verify_ok", input.ip, person.id, now);
+      await noteAttempt(db, { kind: "verify_ok", ip: input.ip, personId: person.id, now });
       await recordAudit(
         db,
         {
@@ -325,7 +333,7 @@ export async function redeemSignInLink(db: Database, token: string, ip: string |
       return "code_throttled";
     const found = await peekSignInLink(db, token, now);
     if (!found || !(await hasWorkplaceRights(db, found.personId))) {
-      await noteAttempt(db, "verify_fail", ip, null, now);
+      await noteAttempt(db, { kind: "verify_fail", ip, personId: null, now });
       return "code_invalid";
     }
     await db.kysely
@@ -334,7 +342,7 @@ export async function redeemSignInLink(db: Database, token: string, ip: string |
       .where("codeHash", "=", hash(token))
       .where("kind", "=", "link")
       .execute();
-    await noteAttempt(db, "verify_ok", ip, found.personId, now);
+    await noteAttempt(db, { kind: "verify_ok", ip, personId: found.personId, now });
     await recordAudit(
       db,
       {

@@ -63,8 +63,9 @@ export function readCsv(decoded: DecodedText, file: string): RosterReadResult {
 function readCsvText(input: string, file: string): RosterReadResult {
   let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   // Nothing but blank lines, or the bare separators Excel writes for an empty sheet (";;;").
-  if (/^[\s,;|\t"]*$/.test(text)) throw fileError("file_empty", file, "empty");
-  if (/^\s*<(!doctype html|html|table|\?xml)/i.test(text.slice(0, 512))) throw fileError("file_format", file, "html");
+  if (/^[\s,;|\t"]*$/.test(text)) throw fileError("file_empty", { file, reason: "empty" });
+  if (/^\s*<(!doctype html|html|table|\?xml)/i.test(text.slice(0, 512)))
+    throw fileError("file_format", { file, reason: "html" });
 
   // Excel's "sep=;" hint line: Excel hides it, so the rows keep their numbers without it.
   let forced: string | null = null;
@@ -100,8 +101,8 @@ function readCsvText(input: string, file: string): RosterReadResult {
     const header = findHeader(rows);
     if (!best || headerBetter(header, best.header)) best = { delimiter, header, ends };
   }
-  if (!sawContent) throw fileError("file_format", file, "csv_quotes", { line: 1 });
-  if (!best?.header) throw fileError("file_format", file, "no_header", { rows: HEADER_SEARCH_ROWS });
+  if (!sawContent) throw fileError("file_format", { file, reason: "csv_quotes", extra: { line: 1 } });
+  if (!best?.header) throw fileError("file_format", { file, reason: "no_header", extra: { rows: HEADER_SEARCH_ROWS } });
 
   // Read on from the header record. Besides skipping the title rows, this makes the header the
   // first record, which csv-parse measures every other record's length against: with a one-cell
@@ -123,7 +124,7 @@ function readCsvText(input: string, file: string): RosterReadResult {
   } catch (error) {
     if (isAppError(error)) throw error;
     // A quote opened and never closed swallows the rest of the file: point at where it starts.
-    throw fileError("file_format", file, "csv_quotes", { line: line + 1 }, error);
+    throw fileError("file_format", { file, reason: "csv_quotes", extra: { line: line + 1 }, cause: error });
   }
   return finish(builder, "csv", file);
 }

@@ -19,15 +19,16 @@ export function sniff(buffer: Buffer, file: string): "xlsx" | "text" {
     // Entry names are stored uncompressed; a workbook has its parts under "xl/".
     if (buffer.includes("xl/workbook.xml") || buffer.includes("xl/worksheets/") || buffer.includes("xl/_rels/"))
       return "xlsx";
-    if (buffer.includes("xl/workbook.bin")) throw fileError("file_format", file, "xlsb");
-    if (head.includes("opendocument.spreadsheet")) throw fileError("file_format", file, "ods");
-    throw fileError("file_format", file, "zip_not_xlsx");
+    if (buffer.includes("xl/workbook.bin")) throw fileError("file_format", { file, reason: "xlsb" });
+    if (head.includes("opendocument.spreadsheet")) throw fileError("file_format", { file, reason: "ods" });
+    throw fileError("file_format", { file, reason: "zip_not_xlsx" });
   }
-  if (head.subarray(0, 1024).includes("%PDF-")) throw fileError("file_format", file, "pdf");
+  if (head.subarray(0, 1024).includes("%PDF-")) throw fileError("file_format", { file, reason: "pdf" });
   // OLE2 compound file: Excel 97–2003 .xls, or an .xlsx protected by a password.
   if (startsWith(buffer, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) {
-    if (buffer.includes(Buffer.from("EncryptedPackage", "utf16le"))) throw fileError("file_format", file, "encrypted");
-    throw fileError("file_format", file, "xls");
+    if (buffer.includes(Buffer.from("EncryptedPackage", "utf16le")))
+      throw fileError("file_format", { file, reason: "encrypted" });
+    throw fileError("file_format", { file, reason: "xls" });
   }
   return "text";
 }
@@ -90,13 +91,13 @@ export async function decodeText(buffer: Buffer, file: string): Promise<DecodedT
   if (utf16) return { text: decodeUtf16(buffer, utf16) };
   const hasBom = startsWith(buffer, [0xef, 0xbb, 0xbf]);
   const body = hasBom ? buffer.subarray(3) : buffer;
-  if (looksBinary(body)) throw fileError("file_format", file, "binary");
+  if (looksBinary(body)) throw fileError("file_format", { file, reason: "binary" });
   try {
     return { text: utf8.decode(body) };
   } catch (error) {
     // Not UTF-8: an old "CSV (Comma delimited)" saved by Excel in a Windows code page.
     const decode = hasBom ? null : await legacyDecoder();
-    if (!decode) throw fileError("file_unreadable", file, "encoding", {}, error);
+    if (!decode) throw fileError("file_unreadable", { file, reason: "encoding", cause: error });
     return { text: decode(body, "windows-1258"), fallback: (bytes) => decode(bytes, "windows-1252"), bytes: body };
   }
 }

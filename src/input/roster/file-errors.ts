@@ -38,12 +38,15 @@ export function fileReadError(error: unknown, fileName: string): AppError {
   return new AppError("file_unreadable", { file: fileName, reason, detail: String(code ?? error) }, { cause: error });
 }
 
+/** The AppError `code` for a roster file, its reason and any `extra` parameters of the message, caused by `cause`. */
 export function fileError(
   code: "file_unreadable" | "file_empty" | "file_format",
-  file: string,
-  reason: RosterFileReason,
-  extra: Record<string, string | number> = {},
-  cause?: unknown,
+  {
+    file,
+    reason,
+    extra = {},
+    cause,
+  }: { file: string; reason: RosterFileReason; extra?: Record<string, string | number>; cause?: unknown },
 ): AppError {
   return new AppError(code, { file, reason, ...extra }, cause === undefined ? undefined : { cause });
 }

@@ -32,7 +32,7 @@ export async function readRoster(file: string): Promise<RosterReadResult> {
 /** Reads a roster from the bytes of a file; `fileName` is for messages (and is not trusted for the format). */
 export async function readRosterBuffer(buffer: Buffer, fileName: string): Promise<RosterReadResult> {
   const file = path.basename(fileName);
-  if (buffer.length === 0) throw fileError("file_empty", file, "empty");
+  if (buffer.length === 0) throw fileError("file_empty", { file, reason: "empty" });
   const kind = sniff(buffer, file);
   if (kind === "xlsx") return readXlsx(buffer, file);
   return readCsv(await decodeText(buffer, file), file);

@@ -312,7 +312,7 @@ function yearOf(cell: Cell): number | null {
 
 export function finish(builder: RosterBuilder, format: "csv" | "xlsx", file: string): RosterReadResult {
   if (builder.rows.length === 0 && builder.issues.length === 0)
-    throw fileError("file_empty", file, "no_rows", { headerLine: builder.header.line });
+    throw fileError("file_empty", { file, reason: "no_rows", extra: { headerLine: builder.header.line } });
   return {
     rows: builder.rows,
     issues: builder.issues,

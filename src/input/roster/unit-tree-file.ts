@@ -144,10 +144,7 @@ export async function readUnitTree(file: string): Promise<UnitTreeRead> {
  */
 export async function importUnitTreeFile(
   db: Database,
-  actor: Actor,
-  file: string,
-  rootId: number,
-  options: { dryRun?: boolean; now?: Date } = {},
+  { actor, file, rootId, dryRun, now }: { actor: Actor; file: string; rootId: number; dryRun?: boolean; now?: Date },
 ): ReturnType<typeof importUnitTree> {
-  return importUnitTree(db, actor, () => readUnitTree(file), rootId, options);
+  return importUnitTree(db, { actor, read: () => readUnitTree(file), rootId, dryRun, now });
 }

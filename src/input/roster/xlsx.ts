@@ -59,13 +59,12 @@ export async function readXlsx(buffer: Buffer, file: string): Promise<RosterRead
       return await scanSheets(loadedSheets(buffer), file);
     } catch (again) {
       if (isAppError(again)) throw again;
-      throw fileError(
-        "file_unreadable",
+      throw fileError("file_unreadable", {
         file,
-        "xlsx_corrupt",
-        { detail: String((error as Error)?.message ?? error) },
-        error,
-      );
+        reason: "xlsx_corrupt",
+        extra: { detail: String((error as Error)?.message ?? error) },
+        cause: error,
+      });
     }
   }
 }
@@ -98,8 +97,8 @@ async function scanSheets(sheets: AsyncIterable<SheetSource>, file: string): Pro
     if (searching && pending.length) builder = startBuilder(pending);
     if (builder) return finish(builder, "xlsx", file);
   }
-  if (sawContent) throw fileError("file_format", file, "no_header", { rows: HEADER_SEARCH_ROWS });
-  throw fileError("file_empty", file, "empty");
+  if (sawContent) throw fileError("file_format", { file, reason: "no_header", extra: { rows: HEADER_SEARCH_ROWS } });
+  throw fileError("file_empty", { file, reason: "empty" });
 }
 
 function startBuilder(pending: RawRow[]): RosterBuilder | null {

@@ -255,7 +255,12 @@ export function mountMeetingPlan(app: Hono<AdminEnv>, options: MeetingOptions): 
     const unitId = idParam(form.unit);
     if (Number.isNaN(unitId)) return planPage(c, form.unit);
     try {
-      await setReminderPlan(db, { unitId }, planFromForm(form), webActor(c), { now: now(), timeZone });
+      await setReminderPlan(db, {
+        target: { unitId },
+        plan: planFromForm(form),
+        actor: webActor(c),
+        ctx: { now: now(), timeZone },
+      });
     } catch (e) {
       if (!isAppError(e)) throw e;
       if (e.code === "forbidden" || e.code === "unit_not_found") return planPage(c, "x");

@@ -512,19 +512,18 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
     const role = form.role ?? "";
     try {
       if (!isRightRole(role)) throw new Error("role");
-      const result = await grantRight(
-        db,
-        viewerOf(c).personId,
-        {
+      const result = await grantRight(db, {
+        actorId: viewerOf(c).personId,
+        input: {
           unitId: id(form.unitId),
           role,
           phone: form.phone ?? "",
           fullName: form.fullName ?? "",
           confirmed: form.confirmed === "1",
         },
-        now(),
-        "web",
-      );
+        now: now(),
+        source: "web",
+      });
       const unitName = (await getUnit(db, id(form.unitId))).name;
       if (result.status === "confirm") {
         const { _csrf: _ignored, confirmed: _c, ...keep } = form;
@@ -546,13 +545,12 @@ export function mountPeople(app: Hono<AdminEnv>, options: AdminOptions & { timeZ
     try {
       if (!isRightRole(role)) throw new Error("role");
       const personId = id(form.personId);
-      const done = await revokeRight(
-        db,
-        viewerOf(c).personId,
-        { personId, unitId: id(form.unitId), role },
-        now(),
-        "web",
-      );
+      const done = await revokeRight(db, {
+        actorId: viewerOf(c).personId,
+        input: { personId, unitId: id(form.unitId), role },
+        now: now(),
+        source: "web",
+      });
       const name = await personName(db, personId);
       return rightsPage(c, {
         ok: done

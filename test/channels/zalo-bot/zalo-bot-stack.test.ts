@@ -30,7 +30,7 @@ beforeEach(async () => {
   db = await createTestDatabase();
   const tree = await buildTree(db);
   const person = await createPerson(db, { fullName: "Nguyễn Văn An", phone: "0912345678" });
-  await addMembership(db, systemActor(), person.id, tree.branchA1.id, "member");
+  await addMembership(db, { actor: systemActor(), personId: person.id, unitId: tree.branchA1.id, role: "member" });
   code = (await issueLinkCode(db, person.id)).code;
 
   engine = new DeliveryEngine(db, {

@@ -24,7 +24,7 @@ afterEach(() => db.destroy());
 
 async function person(name: string, unitId: number, role: "member" | "cadre" | "official" | "admin") {
   const p = await createPerson(db, { fullName: name });
-  await addMembership(db, systemActor(), p.id, unitId, role);
+  await addMembership(db, { actor: systemActor(), personId: p.id, unitId, role });
   return p.id;
 }
 
@@ -69,7 +69,7 @@ describe("can", () => {
 
   it("should combine roles held in several units", async () => {
     const p = await person("Phạm Văn Hai", tree.branchA1.id, "cadre");
-    await addMembership(db, systemActor(), p, tree.communeB.id, "official");
+    await addMembership(db, { actor: systemActor(), personId: p, unitId: tree.communeB.id, role: "official" });
     expect(await can(db, p, "read", tree.branchB2.id)).toBe(true);
     expect(await can(db, p, "read", tree.branchA2.id)).toBe(false);
   });
@@ -91,8 +91,8 @@ describe("assertCan", () => {
 describe("scopeRoots", () => {
   it("should keep only the top-most units", async () => {
     const p = await person("Phạm Văn Hai", tree.branchA1.id, "cadre");
-    await addMembership(db, systemActor(), p, tree.communeA.id, "official");
-    await addMembership(db, systemActor(), p, tree.branchB1.id, "cadre");
+    await addMembership(db, { actor: systemActor(), personId: p, unitId: tree.communeA.id, role: "official" });
+    await addMembership(db, { actor: systemActor(), personId: p, unitId: tree.branchB1.id, role: "cadre" });
     expect((await scopeRoots(db, p, "read")).map((s) => s.unitId).sort()).toEqual(
       [tree.communeA.id, tree.branchB1.id].sort(),
     );

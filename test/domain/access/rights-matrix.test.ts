@@ -113,14 +113,24 @@ const mutations: Record<string, (f: Fixture) => unknown> = {
     return cancelSeries(f.db, seriesId, { now, timeZone: HCM, actor: personActor(f.actorId) });
   },
   "set a unit's reminder plan": (f) =>
-    setReminderPlan(f.db, { unitId: f.unitId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM }),
+    setReminderPlan(f.db, {
+      target: { unitId: f.unitId },
+      plan: defaultReminderPlan,
+      actor: personActor(f.actorId),
+      ctx: { now, timeZone: HCM },
+    }),
   "set a series' reminder plan": async (f) => {
     const { seriesId } = await createSeries(
       f.db,
       { unitId: f.unitId, title: "Định kỳ", rule: { kind: "monthly_day", day: 5 }, time: { hour: 19, minute: 30 } },
       system,
     );
-    return setReminderPlan(f.db, { seriesId }, defaultReminderPlan, personActor(f.actorId), { now, timeZone: HCM });
+    return setReminderPlan(f.db, {
+      target: { seriesId },
+      plan: defaultReminderPlan,
+      actor: personActor(f.actorId),
+      ctx: { now, timeZone: HCM },
+    });
   },
   "record attendance": async (f) => {
     const m = await createMeeting(f.db, { unitId: f.unitId, title: "Họp", startsAt: start }, system);
@@ -319,7 +329,9 @@ describe("rights matrix", () => {
         matrixCase(role, where, async (f) => {
           const actor = personActor(f.actorId);
           const expected = allowed(role, where) ? "allowed" : "forbidden";
-          expect(await outcome(() => addMembership(f.db, actor, f.member, f.unitId, granted))).toBe(expected);
+          expect(
+            await outcome(() => addMembership(f.db, { actor, personId: f.member, unitId: f.unitId, role: granted })),
+          ).toBe(expected);
           expect(
             await outcome(() => removeMembership(f.db, { actor, personId: f.member, unitId: f.unitId, role: granted })),
           ).toBe(expected);
@@ -351,7 +363,7 @@ describe("rights outside the matrix", () => {
   it("should never let a cadre raise themself or re-point the phone of someone above them", async () => {
     const cadre = await addTestPerson(t.db, t.tree.branchA1.id, "Cán bộ", { role: "cadre" });
     const official = await addTestPerson(t.db, t.tree.communeA.id, "Lãnh đạo xã", { role: "official" });
-    await addMembership(t.db, systemActor(), official, t.tree.branchA1.id, "member");
+    await addMembership(t.db, { actor: systemActor(), personId: official, unitId: t.tree.branchA1.id, role: "member" });
     expect(
       await outcome(() =>
         updatePerson(t.db, { actor: personActor(cadre), id: official, input: { phone: "0987654321" } }),
@@ -362,7 +374,9 @@ describe("rights outside the matrix", () => {
       [t.tree.branchA1.id, "admin"],
       [t.tree.communeA.id, "cadre"],
     ] as const) {
-      expect(await outcome(() => addMembership(t.db, personActor(cadre), cadre, unitId, role))).toBe("forbidden");
+      expect(
+        await outcome(() => addMembership(t.db, { actor: personActor(cadre), personId: cadre, unitId, role })),
+      ).toBe("forbidden");
     }
   });
 

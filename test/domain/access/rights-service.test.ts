@@ -15,29 +15,49 @@ describe("grantRight", () => {
     const owner = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Nguyễn Văn Bình");
     const phone = (await getPerson(ctx.db, owner)).phone!;
     const input = { unitId: ctx.tree.branchA1.id, role: "cadre" as const, phone, fullName: "Trần Thị Khác" };
-    expect(await grantRight(ctx.db, admin, input, now, "web")).toEqual({
+    expect(await grantRight(ctx.db, { actorId: admin, input, now, source: "web" })).toEqual({
       status: "confirm",
       personId: owner,
       fullName: "Nguyễn Văn Bình",
       units: ["Chi hội 1"],
     });
     expect(await listRights(ctx.db, { unitId: ctx.tree.branchA1.id })).toEqual([]);
-    expect((await grantRight(ctx.db, admin, { ...input, fullName: "nguyen van binh" }, now, "web")).status).toBe(
-      "granted",
-    );
-    expect((await grantRight(ctx.db, admin, { ...input, role: "official", confirmed: true }, now, "web")).status).toBe(
-      "granted",
-    );
-    expect((await grantRight(ctx.db, admin, { ...input, fullName: "Nguyễn Văn Bình" }, now, "web")).status).toBe(
-      "already",
-    );
-    const created = await grantRight(
-      ctx.db,
-      admin,
-      { unitId: ctx.tree.communeB.id, role: "official", phone: "0977000111", fullName: "Người Mới" },
+    expect(
+      (
+        await grantRight(ctx.db, {
+          actorId: admin,
+          input: { ...input, fullName: "nguyen van binh" },
+          now,
+          source: "web",
+        })
+      ).status,
+    ).toBe("granted");
+    expect(
+      (
+        await grantRight(ctx.db, {
+          actorId: admin,
+          input: { ...input, role: "official", confirmed: true },
+          now,
+          source: "web",
+        })
+      ).status,
+    ).toBe("granted");
+    expect(
+      (
+        await grantRight(ctx.db, {
+          actorId: admin,
+          input: { ...input, fullName: "Nguyễn Văn Bình" },
+          now,
+          source: "web",
+        })
+      ).status,
+    ).toBe("already");
+    const created = await grantRight(ctx.db, {
+      actorId: admin,
+      input: { unitId: ctx.tree.communeB.id, role: "official", phone: "0977000111", fullName: "Người Mới" },
       now,
-      "web",
-    );
+      source: "web",
+    });
     expect(created).toMatchObject({ status: "granted", created: true, fullName: "Người Mới" });
     expect((await listRights(ctx.db, { actorId: admin })).map((r) => [r.fullName, r.role, r.unitName])).toEqual([
       ["Quản Trị", "admin", "Tỉnh Bình Định"],
@@ -59,53 +79,78 @@ describe("grantRight", () => {
     const adminA = await addTestPerson(ctx.db, ctx.tree.communeA.id, "Quản Trị Xã A", { role: "admin" });
     const officialA = await addTestPerson(ctx.db, ctx.tree.communeA.id, "Lãnh Đạo Xã A", { role: "official" });
     const input = { unitId: ctx.tree.branchB1.id, role: "cadre" as const, phone: "0977000222", fullName: "Ai Đó" };
-    expect(await codeOf(() => grantRight(ctx.db, adminA, input, now, "web"))).toBe("forbidden");
+    expect(await codeOf(() => grantRight(ctx.db, { actorId: adminA, input, now, source: "web" }))).toBe("forbidden");
     expect(
       await ctx.db.kysely.selectFrom("Person").select("id").where("phone", "=", "0977000222").executeTakeFirst(),
     ).toBeUndefined();
-    expect((await grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.branchA1.id }, now, "web")).status).toBe(
-      "granted",
-    );
+    expect(
+      (
+        await grantRight(ctx.db, {
+          actorId: officialA,
+          input: { ...input, unitId: ctx.tree.branchA1.id },
+          now,
+          source: "web",
+        })
+      ).status,
+    ).toBe("granted");
     expect(
       await codeOf(() =>
-        grantRight(ctx.db, officialA, { ...input, unitId: ctx.tree.communeA.id, role: "official" }, now, "web"),
+        grantRight(ctx.db, {
+          actorId: officialA,
+          input: { ...input, unitId: ctx.tree.communeA.id, role: "official" },
+          now,
+          source: "web",
+        }),
       ),
     ).toBe("forbidden");
     expect(
       await codeOf(() =>
-        grantRight(ctx.db, adminA, { ...input, unitId: ctx.tree.branchA1.id, phone: "12" }, now, "web"),
+        grantRight(ctx.db, {
+          actorId: adminA,
+          input: { ...input, unitId: ctx.tree.branchA1.id, phone: "12" },
+          now,
+          source: "web",
+        }),
       ),
     ).toBe("invalid_input");
     expect(
       await codeOf(() =>
-        revokeRight(ctx.db, officialA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"),
+        revokeRight(ctx.db, {
+          actorId: officialA,
+          input: { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" },
+          now,
+          source: "web",
+        }),
       ),
     ).toBe("forbidden");
     expect(
       await codeOf(() =>
-        revokeRight(ctx.db, adminA, { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" }, now, "web"),
+        revokeRight(ctx.db, {
+          actorId: adminA,
+          input: { personId: adminA, unitId: ctx.tree.communeA.id, role: "admin" },
+          now,
+          source: "web",
+        }),
       ),
     ).toBe("forbidden");
     const cadre = (
       await ctx.db.kysely.selectFrom("Person").select("id").where("phone", "=", "0977000222").executeTakeFirstOrThrow()
     ).id;
     expect(
-      await revokeRight(
-        ctx.db,
-        officialA,
-        { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" },
+      await revokeRight(ctx.db, {
+        actorId: officialA,
+        input: { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" },
         now,
-        "web",
-      ),
+        source: "web",
+      }),
     ).toBe(true);
     expect(
-      await revokeRight(
-        ctx.db,
-        officialA,
-        { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" },
+      await revokeRight(ctx.db, {
+        actorId: officialA,
+        input: { personId: cadre, unitId: ctx.tree.branchA1.id, role: "cadre" },
         now,
-        "web",
-      ),
+        source: "web",
+      }),
     ).toBe(false);
     expect(await listRights(ctx.db, { actorId: officialA })).toEqual([]);
   });

@@ -15,7 +15,7 @@ let meetingB1: number;
 beforeEach(async () => {
   const { db, tree } = ctx;
   adminA = (await createPerson(db, { fullName: "Lê Văn Quản", phone: "0901000001" })).id;
-  await addMembership(db, systemActor("cli"), adminA, tree.communeA.id, "admin");
+  await addMembership(db, { actor: systemActor("cli"), personId: adminA, unitId: tree.communeA.id, role: "admin" });
   const m = await db.kysely
     .insertInto("Meeting")
     .values({ unitId: tree.branchB1.id, title: "Họp", startsAt: 1, endsAt: 2, createdAt: 1, updatedAt: 1 })
@@ -135,9 +135,9 @@ describe("auditActorChoices", () => {
   it("should list the rights holders of the subtree and above, by name", async () => {
     const { db, tree } = ctx;
     const head = (await createPerson(db, { fullName: "An Thị Bình", phone: "0901000002" })).id;
-    await addMembership(db, systemActor("cli"), head, tree.branchA1.id, "cadre");
+    await addMembership(db, { actor: systemActor("cli"), personId: head, unitId: tree.branchA1.id, role: "cadre" });
     const member = (await createPerson(db, { fullName: "Ba Văn Cư", phone: "0901000003" })).id;
-    await addMembership(db, systemActor("cli"), member, tree.branchA1.id, "member");
+    await addMembership(db, { actor: systemActor("cli"), personId: member, unitId: tree.branchA1.id, role: "member" });
     expect(await auditActorChoices(db, systemActor("cli"), tree.branchA1.id)).toEqual([
       { personId: head, fullName: "An Thị Bình" },
       { personId: adminA, fullName: "Lê Văn Quản" },

@@ -44,7 +44,14 @@ describe("recovering rows whose owner is dead", () => {
     await heartbeat(db, "h1:100:live", later(20_000));
     await heartbeat(db, "h2:300:beating", later(20_000));
     const alive = new Set([100]);
-    expect(await recoverDeadOwners(db, later(20_000), self, (pid) => alive.has(pid), new Set([self.id]))).toBe(3);
+    expect(
+      await recoverDeadOwners(db, {
+        now: later(20_000),
+        self,
+        isAlive: (pid) => alive.has(pid),
+        liveHere: new Set([self.id]),
+      }),
+    ).toBe(3);
     // Same host, process gone → dead; other host, heartbeat stale → dead; same pid, an earlier run → dead.
     expect((await getOutboxRow(db, gone))!.status).toBe("pending");
     expect((await getOutboxRow(db, quiet))!.status).toBe("pending");
@@ -57,7 +64,14 @@ describe("recovering rows whose owner is dead", () => {
   it("should not take the rows of another engine running in this same process", async () => {
     await registerWorker(db, { id: "h1:200:sibling", host: "h1", pid: 200 }, now);
     const row = await claimedBy("h1:200:sibling");
-    expect(await recoverDeadOwners(db, later(1000), self, () => true, new Set([self.id, "h1:200:sibling"]))).toBe(0);
+    expect(
+      await recoverDeadOwners(db, {
+        now: later(1000),
+        self,
+        isAlive: () => true,
+        liveHere: new Set([self.id, "h1:200:sibling"]),
+      }),
+    ).toBe(0);
     expect((await getOutboxRow(db, row))!.status).toBe("sending");
   });
 });

@@ -60,7 +60,7 @@ describe("directiveReach", () => {
     const official = await person(tree.communeA.id, "Lãnh đạo xã", { role: "official" });
     await person(tree.branchA1.id, "A1 liên kết");
     const both = await person(tree.branchA1.id, "A1 và A2");
-    await addMembership(db, systemActor(), both, tree.branchA2.id, "member");
+    await addMembership(db, { actor: systemActor(), personId: both, unitId: tree.branchA2.id, role: "member" });
     await person(tree.branchA2.id, "A2 chưa liên kết", { linked: false });
     await person(tree.branchB1.id, "B1 ở xã khác");
     const reach = await directiveReach(db, personActor(official, "web"), tree.communeA.id);

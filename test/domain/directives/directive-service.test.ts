@@ -270,7 +270,7 @@ describe("getDirective", () => {
 describe("directiveAudience", () => {
   it("should list each person of the subtree once, sorted, whatever their roles", async () => {
     const cadre = await person(tree.communeA.id, "Cán bộ Xã", { role: "cadre" });
-    await addMembership(db, systemActor(), cadre, tree.branchA1.id, "member");
+    await addMembership(db, { actor: systemActor(), personId: cadre, unitId: tree.branchA1.id, role: "member" });
     const a = await person(tree.branchA1.id, "Hội viên A", { linked: false });
     const b = await person(tree.branchA2.id, "Hội viên B");
     await person(tree.branchB1.id, "Hội viên phường");
@@ -456,7 +456,7 @@ describe("sendDirective", () => {
 
   it("should send a person with several memberships in the subtree one copy", async () => {
     const { cadre, a, d } = await setup();
-    await addMembership(db, systemActor(), a, tree.branchA2.id, "cadre");
+    await addMembership(db, { actor: systemActor(), personId: a, unitId: tree.branchA2.id, role: "cadre" });
     expect((await sendDirective(db, d.id, { now: at(1), byPersonId: cadre })).total).toBe(4);
     expect(
       Number(

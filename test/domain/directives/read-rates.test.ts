@@ -63,7 +63,7 @@ describe("readRates", () => {
   it("should count each copy at the reader's home unit and roll the counts up the tree", async () => {
     const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
     const cadre = await person(tree.communeA.id, "Cán bộ xã", { role: "cadre" });
-    await addMembership(db, systemActor(), cadre, tree.branchA1.id, "member"); // home unit: the deeper branch
+    await addMembership(db, { actor: systemActor(), personId: cadre, unitId: tree.branchA1.id, role: "member" }); // home unit: the deeper branch
     const a1 = [
       await person(tree.branchA1.id, "A1a"),
       await person(tree.branchA1.id, "A1b"),
@@ -97,11 +97,16 @@ describe("readRates", () => {
   it("should count a person once, at their deepest unit, for a small subtree of a large audience as for the whole tree", async () => {
     const official = await person(tree.province.id, "Lãnh đạo tỉnh", { role: "official" });
     const twoBranches = await person(tree.branchA1.id, "Hai chi hội");
-    await addMembership(db, systemActor(), twoBranches, tree.branchA2.id, "member"); // same depth: the lower id, branch A1
+    await addMembership(db, { actor: systemActor(), personId: twoBranches, unitId: tree.branchA2.id, role: "member" }); // same depth: the lower id, branch A1
     const twoRoles = await person(tree.branchA2.id, "Hai vai trò");
-    await addMembership(db, systemActor(), twoRoles, tree.branchA2.id, "cadre");
+    await addMembership(db, { actor: systemActor(), personId: twoRoles, unitId: tree.branchA2.id, role: "cadre" });
     const communeAndBranch = await person(tree.communeA.id, "Xã và chi hội");
-    await addMembership(db, systemActor(), communeAndBranch, tree.branchA2.id, "member");
+    await addMembership(db, {
+      actor: systemActor(),
+      personId: communeAndBranch,
+      unitId: tree.branchA2.id,
+      role: "member",
+    });
     for (let i = 0; i < 20; i++) await person(tree.branchB1.id, `Phường ${i}`);
     const d = await send(official, tree.province.id, at(1));
     await deliverAll(d);
@@ -164,7 +169,7 @@ describe("readRates", () => {
     const cadreA = await person(tree.communeA.id, "Cán bộ xã A", { role: "cadre" });
     const cadreB = await person(tree.communeB.id, "Cán bộ phường B", { role: "cadre" });
     const a = await person(tree.branchA1.id, "A");
-    await addMembership(db, systemActor(), a, tree.branchB1.id, "member"); // also in the other commune
+    await addMembership(db, { actor: systemActor(), personId: a, unitId: tree.branchB1.id, role: "member" }); // also in the other commune
     const old = await send(official, tree.province.id, at(0), "Cũ");
     const fromAbove = await send(official, tree.province.id, at(60), "Tỉnh");
     const inside = await send(cadreA, tree.branchA1.id, at(61), "Chi hội");

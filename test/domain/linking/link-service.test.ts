@@ -169,7 +169,7 @@ describe("ensureLinkCodes", () => {
       [tree.branchB1.id, "Trần Văn Ba"],
     ] as const) {
       const p = await createPerson(db, { fullName: name });
-      await addMembership(db, systemActor(), p.id, unit, "member");
+      await addMembership(db, { actor: systemActor(), personId: p.id, unitId: unit, role: "member" });
     }
     const first = await ensureLinkCodes(db, systemActor(), tree.communeA.id, { now: t0 });
     expect(first.map((r) => r.fullName)).toEqual(["Nguyễn Văn An", "Lê Thị Hoa"]);
@@ -183,7 +183,7 @@ describe("ensureLinkCodes", () => {
 describe("link code format", () => {
   it("should give people holding rights a 16-digit code and print codes in groups of four", async () => {
     const cadre = await createPerson(db, { fullName: "Hoàng Văn Đức" });
-    await addMembership(db, systemActor(), cadre.id, tree.branchA1.id, "cadre");
+    await addMembership(db, { actor: systemActor(), personId: cadre.id, unitId: tree.branchA1.id, role: "cadre" });
     const c = await issueLinkCode(db, cadre.id, { now: t0 });
     expect(c.code).toMatch(/^\d{16}$/);
     expect(formatLinkCode("123456789012")).toBe("1234 5678 9012");
@@ -196,9 +196,9 @@ describe("link code format", () => {
 
   it("should not reuse a member's 12-digit code once they hold rights, nor accept it", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+    await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchA1.id, role: "member" });
     const short = (await issueLinkCode(db, p.id, { now: t0 })).code;
-    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre");
+    await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchA1.id, role: "cadre" });
     const acc = await ensureChatAccount(db, { platform: "telegram", externalId: "100" });
     expect(await code(() => redeemLinkCode(db, { accountId: acc.id, code: short, now: t0 }))).toBe("code_invalid");
     const printed = await ensureLinkCodes(db, systemActor(), tree.branchA1.id, { now: t0 });
@@ -247,10 +247,10 @@ describe("guess limits", () => {
     "should pause every code across the deployment once the daily budget is spent, tell admins once, and resume after",
     async () => {
       const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-      await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+      await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchA1.id, role: "member" });
       const c = await issueLinkCode(db, p.id, { now: t0 });
       const admin = await createPerson(db, { fullName: "Quản trị" });
-      await addMembership(db, systemActor(), admin.id, tree.province.id, "admin");
+      await addMembership(db, { actor: systemActor(), personId: admin.id, unitId: tree.province.id, role: "admin" });
       const adminAcc = await ensureChatAccount(db, { platform: "telegram", externalId: "1" });
       await db.kysely.updateTable("ChatAccount").set({ personId: admin.id }).where("id", "=", adminAcc.id).execute();
       // 30 wrong guesses from 30 accounts on 30 addresses: no account or address limit applies.

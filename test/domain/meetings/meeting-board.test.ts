@@ -213,7 +213,7 @@ describe("meetingSheet", () => {
     );
     const hoa = await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa");
     const noPhone = (await createPerson(db, { fullName: "Võ Văn Không" })).id;
-    await addMembership(db, systemActor(), noPhone, tree.branchA1.id, "member");
+    await addMembership(db, { actor: systemActor(), personId: noPhone, unitId: tree.branchA1.id, role: "member" });
     await recordRsvp(
       db,
       { meetingId: meeting.id, personId: hoa, answer: "absent", reason: "Ốm", actor: personActor(hoa) },
@@ -284,7 +284,7 @@ describe("unitReminderPlan and unitsWithPermission", () => {
       fromUnitName: null,
     });
     const plan = { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 60 };
-    await setReminderPlan(db, { unitId: tree.communeA.id }, plan, personActor(officialA, "web"));
+    await setReminderPlan(db, { target: { unitId: tree.communeA.id }, plan, actor: personActor(officialA, "web") });
     expect(await unitReminderPlan(db, reader, tree.branchA1.id)).toEqual({
       plan,
       source: "inherited",

@@ -186,10 +186,10 @@ describe("reminderPlanFor", () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
     expect(await reminderPlanFor(db, meeting)).toEqual(defaultReminderPlan);
     const provincePlan = { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 60 };
-    await setReminderPlan(db, { unitId: tree.province.id }, provincePlan, systemActor());
+    await setReminderPlan(db, { target: { unitId: tree.province.id }, plan: provincePlan, actor: systemActor() });
     expect(await reminderPlanFor(db, meeting)).toEqual(provincePlan);
     const communePlan = { offsets: [{ minutesBefore: 30 }], nudgeMinutesBefore: 600, tallyMinutesBefore: 60 };
-    await setReminderPlan(db, { unitId: tree.communeA.id }, communePlan, systemActor());
+    await setReminderPlan(db, { target: { unitId: tree.communeA.id }, plan: communePlan, actor: systemActor() });
     expect(await reminderPlanFor(db, meeting)).toEqual(communePlan);
     expect(
       await reminderPlanFor(
@@ -211,19 +211,18 @@ describe("reminderPlanFor", () => {
       ctx,
     );
     const seriesPlan = { offsets: [{ daysBefore: 0, at: "06:30" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 };
-    await setReminderPlan(db, { seriesId }, seriesPlan, systemActor());
+    await setReminderPlan(db, { target: { seriesId }, plan: seriesPlan, actor: systemActor() });
     expect(await reminderPlanFor(db, meetings[0]!)).toEqual(seriesPlan);
   });
 
   it("should re-plan the upcoming meetings' pending reminders when given a context", async () => {
     const meeting = await createMeeting(db, { unitId: tree.branchA1.id, title: "Sinh hoạt", startsAt: dec5 }, ctx);
-    await setReminderPlan(
-      db,
-      { unitId: tree.communeA.id },
-      { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 },
-      systemActor(),
+    await setReminderPlan(db, {
+      target: { unitId: tree.communeA.id },
+      plan: { offsets: [{ daysBefore: 1, at: "07:00" }], nudgeMinutesBefore: 0, tallyMinutesBefore: 180 },
+      actor: systemActor(),
       ctx,
-    );
+    });
     expect(await pending(meeting.id)).toEqual([
       "reminder@2026-12-04T00:00:00.000Z", // 07:00 on 04/12
       "tally@2026-12-05T09:30:00.000Z",
@@ -245,17 +244,23 @@ describe("setReminderPlan", () => {
     ["a negative nudge", { offsets: [], nudgeMinutesBefore: -5, tallyMinutesBefore: 0 }],
     ["an offset with nothing", { offsets: [{}], nudgeMinutesBefore: 0, tallyMinutesBefore: 0 }],
   ])("should refuse %s", async (_name, plan) => {
-    expect(await code(() => setReminderPlan(db, { unitId: tree.branchA1.id }, plan as never, systemActor()))).toBe(
-      "invalid_input",
-    );
+    expect(
+      await code(() =>
+        setReminderPlan(db, { target: { unitId: tree.branchA1.id }, plan: plan as never, actor: systemActor() }),
+      ),
+    ).toBe("invalid_input");
     expect(await count("ReminderPlan")).toBe(0);
   });
 
   it("should refuse a target that is neither or both", async () => {
-    expect(await code(() => setReminderPlan(db, {}, defaultReminderPlan, systemActor()))).toBe("invalid_input");
-    expect(await code(() => setReminderPlan(db, { unitId: 99_999 }, defaultReminderPlan, systemActor()))).toBe(
-      "unit_not_found",
+    expect(await code(() => setReminderPlan(db, { target: {}, plan: defaultReminderPlan, actor: systemActor() }))).toBe(
+      "invalid_input",
     );
+    expect(
+      await code(() =>
+        setReminderPlan(db, { target: { unitId: 99_999 }, plan: defaultReminderPlan, actor: systemActor() }),
+      ),
+    ).toBe("unit_not_found");
   });
 });
 
@@ -592,7 +597,7 @@ describe("invitees", () => {
     const a = await person(tree.branchA1.id, "Nguyễn Văn An");
     const b = await person(tree.branchA2.id, "Trần Thị Bình");
     const c = await person(tree.communeA.id, "Lê Văn Cường", { role: "cadre" });
-    await addMembership(db, systemActor(), a, tree.branchA2.id, "member"); // in two branches: invited once
+    await addMembership(db, { actor: systemActor(), personId: a, unitId: tree.branchA2.id, role: "member" }); // in two branches: invited once
     await person(tree.branchB1.id, "Phạm Văn Dũng");
     const branch = await createMeeting(db, { unitId: tree.branchA1.id, title: "Chi hội 1", startsAt: dec5 }, ctx);
     const commune = await createMeeting(

@@ -23,7 +23,7 @@ afterEach(() => db.destroy());
 
 async function member(unitId: number, fullName: string): Promise<number> {
   const p = await createPerson(db, { fullName });
-  await addMembership(db, systemActor(), p.id, unitId, "member");
+  await addMembership(db, { actor: systemActor(), personId: p.id, unitId, role: "member" });
   return p.id;
 }
 

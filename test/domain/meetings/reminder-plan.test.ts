@@ -24,7 +24,7 @@ async function planned(
   plan: ReminderPlan,
 ): Promise<{ jobs: Job[]; now: number; meetingId: number }> {
   const now = start.getTime() - leadMinutes * MIN;
-  await setReminderPlan(t.db, { unitId: t.tree.branchA1.id }, plan, systemActor());
+  await setReminderPlan(t.db, { target: { unitId: t.tree.branchA1.id }, plan, actor: systemActor() });
   const meeting = await createMeeting(
     t.db,
     { unitId: t.tree.branchA1.id, title: "Họp đột xuất", startsAt: start },

@@ -52,10 +52,16 @@ describe("updatePerson", () => {
 describe("memberships", () => {
   it("should let a person hold roles in several units", async () => {
     const p = await createPerson(db, { fullName: "Nguyễn Văn An" });
-    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
-    await addMembership(db, systemActor(), p.id, tree.branchA1.id, "cadre", "Chi hội trưởng");
-    await addMembership(db, systemActor(), p.id, tree.branchB2.id, "member");
-    await addMembership(db, systemActor(), p.id, tree.branchB2.id, "member"); // idempotent
+    await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchA1.id, role: "member" });
+    await addMembership(db, {
+      actor: systemActor(),
+      personId: p.id,
+      unitId: tree.branchA1.id,
+      role: "cadre",
+      title: "Chi hội trưởng",
+    });
+    await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchB2.id, role: "member" });
+    await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchB2.id, role: "member" }); // idempotent
     expect((await listMemberships(db, p.id)).map((m) => [m.unitId, m.role])).toEqual(
       [
         [tree.branchA1.id, "member"],

@@ -26,7 +26,7 @@ it("should refuse a unit row whose level or name Excel holds as a date, and writ
   await wb.xlsx.writeFile(file);
   const units = () => db.kysely.selectFrom("Unit").select(["id", "name", "levelLabel"]).orderBy("id").execute();
   const before = await units();
-  const result = await importUnitTreeFile(db, systemActor(), file, tree.province.id);
+  const result = await importUnitTreeFile(db, { actor: systemActor(), file, rootId: tree.province.id });
   expect(result.created).toEqual([]);
   expect(result.issues).toEqual([
     { line: 4, code: "wrong_type", params: { column: "Cấp", value: "29/11/2026" } },

@@ -663,14 +663,17 @@ describe("report summaries (report_tallies)", () => {
     expect(periodParts(...periods[1]).tallies.map((t) => t.span)).toContain(256);
     for (const [from, to] of periods)
       for (const rootId of [tree.root, tree.communeA]) {
-        const exact = await unitStats(db, rootId, new Date(now), { from: new Date(from), to: new Date(to) });
-        const bucketed = await unitStats(
-          db,
-          rootId,
-          new Date(now),
-          { from: new Date(from), to: new Date(to) },
-          { exactMedianLimit: 0 },
-        );
+        const exact = await unitStats(db, {
+          unitId: rootId,
+          now: new Date(now),
+          period: { from: new Date(from), to: new Date(to) },
+        });
+        const bucketed = await unitStats(db, {
+          unitId: rootId,
+          now: new Date(now),
+          period: { from: new Date(from), to: new Date(to) },
+          exactMedianLimit: 0,
+        });
         expect(exact.length).toBeGreaterThan(1);
         for (const [i, s] of exact.entries()) {
           const e = expectedStats(r, rootId, s.unitId, from, to);
@@ -768,7 +771,11 @@ describe("report summaries (report_tallies)", () => {
     const from = now - 200 * DAY - 3 * HOUR;
     const to = now - HOUR;
     for (const rootId of [tree.root, tree.communeB]) {
-      const stats = await unitStats(db, rootId, new Date(now), { from: new Date(from), to: new Date(to) });
+      const stats = await unitStats(db, {
+        unitId: rootId,
+        now: new Date(now),
+        period: { from: new Date(from), to: new Date(to) },
+      });
       expect(stats.length).toBeGreaterThan(500);
       for (const s of stats.filter((x) => x.depth <= 2 || x.concernsOpened > 0)) {
         const e = expectedStats(r, rootId, s.unitId, from, to);

@@ -18,19 +18,19 @@ describe("unitStats", () => {
     await addTestPerson(db, tree.branchA1.id, "Nguyễn Văn An");
     await addTestPerson(db, tree.branchA1.id, "Lê Thị Hoa", { linked: false });
     const head = await addTestPerson(db, tree.branchA1.id, "Trần Văn Bình", { role: "cadre" });
-    await addMembership(db, systemActor(), head, tree.branchA1.id, "member");
-    await addMembership(db, systemActor(), head, tree.communeA.id, "official");
+    await addMembership(db, { actor: systemActor(), personId: head, unitId: tree.branchA1.id, role: "member" });
+    await addMembership(db, { actor: systemActor(), personId: head, unitId: tree.communeA.id, role: "official" });
     await addTestPerson(db, tree.communeA.id, "Phạm Văn Chủ", { role: "official" });
     await addTestPerson(db, tree.province.id, "Võ Thị Quản", { role: "admin" });
     await addTestPerson(db, tree.branchB1.id, "Đỗ Văn Dũng");
 
-    const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
+    const stats = new Map((await unitStats(db, { unitId: tree.province.id, now })).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)).toMatchObject({ members: 3, linked: 2 });
     expect(stats.get(tree.communeA.id)).toMatchObject({ members: 3, linked: 2 });
     expect(stats.get(tree.communeB.id)).toMatchObject({ members: 1, linked: 1 });
     expect(stats.get(tree.province.id)).toMatchObject({ members: 4, linked: 3 });
     // A subtree counts only its own people.
-    expect((await unitStats(db, tree.communeB.id, now)).map((s) => s.members)).toEqual([1, 1, 0]);
+    expect((await unitStats(db, { unitId: tree.communeB.id, now })).map((s) => s.members)).toEqual([1, 1, 0]);
   });
 
   it("should count open and overdue concerns and the median time to a first answer, rolled up", async () => {
@@ -46,7 +46,7 @@ describe("unitStats", () => {
     await createTicket(db, { personId: a, text: "Xin hỗ trợ" }, hours(24 * 30)); // open, long past due
     await createTicket(db, { personId: b, text: "Hỏi lịch" }, hours(1)); // open, not due yet
 
-    const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
+    const stats = new Map((await unitStats(db, { unitId: tree.province.id, now })).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)).toMatchObject({
       openConcerns: 1,
       overdueConcerns: 1,
@@ -84,7 +84,7 @@ describe("unitStats", () => {
     await sendDirective(db, d.id, { now: hours(9), byPersonId: cadre });
     await db.kysely.updateTable("DirectiveDelivery").set({ status: "sent" }).where("directiveId", "=", d.id).execute();
     await markRead(db, { directiveId: d.id, personId: a, viaAccountId: null, now: hours(8) });
-    const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
+    const stats = new Map((await unitStats(db, { unitId: tree.province.id, now })).map((s) => [s.unitId, s]));
     expect(stats.get(tree.branchA1.id)!.readRate).toBe(0.5);
     expect(stats.get(tree.communeB.id)!.readRate).toBeNull();
   });
@@ -102,7 +102,7 @@ describe("unitStats", () => {
     const t2 = await createTicket(db, { personId: last, text: "Đèn hỏng" }, hours(50));
     await answerTicket(db, { ticketId: t2.id, personId: cadre, text: "Đã sửa", now: hours(42) }); // 8 h
     await createTicket(db, { personId: last, text: "Hỏi lịch" }, hours(1));
-    const stats = new Map((await unitStats(db, tree.province.id, now)).map((s) => [s.unitId, s]));
+    const stats = new Map((await unitStats(db, { unitId: tree.province.id, now })).map((s) => [s.unitId, s]));
     expect(stats.get(branches[519]!)).toMatchObject({
       concernsOpened: 2,
       openConcerns: 1,

@@ -19,7 +19,7 @@ const now = new Date("2026-11-23T03:00:00Z");
 
 async function person(name: string, unitId: number, role: "member" | "cadre" | "official") {
   const p = await createPerson(db, { fullName: name });
-  await addMembership(db, systemActor(), p.id, unitId, role);
+  await addMembership(db, { actor: systemActor(), personId: p.id, unitId, role });
   return p.id;
 }
 

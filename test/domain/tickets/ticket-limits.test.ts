@@ -21,7 +21,7 @@ const hours = (n: number) => new Date(t0.getTime() + n * 3_600_000);
 
 async function member(name = "Nguyễn Văn An") {
   const p = await createPerson(db, { fullName: name });
-  await addMembership(db, systemActor(), p.id, tree.branchA1.id, "member");
+  await addMembership(db, { actor: systemActor(), personId: p.id, unitId: tree.branchA1.id, role: "member" });
   return p;
 }
 
@@ -73,7 +73,7 @@ describe("concerns in chat", () => {
     try {
       const tree2 = await buildTree(h.db);
       const p = await createPerson(h.db, { fullName: "Nguyễn Văn An" });
-      await addMembership(h.db, systemActor(), p.id, tree2.branchA1.id, "member");
+      await addMembership(h.db, { actor: systemActor(), personId: p.id, unitId: tree2.branchA1.id, role: "member" });
       await h.text(42, `DK ${(await issueLinkCode(h.db, p.id)).code}`);
       for (let i = 0; i < defaultTicketsPerDay; i++) {
         await h.text(42, `/ykien đường làng số ${i} bị hỏng`);

@@ -30,7 +30,7 @@ afterEach(() => db.destroy());
 
 async function person(unitId: number, fullName: string, role: Role = "member"): Promise<number> {
   const p = await createPerson(db, { fullName: `${fullName}`, phone: `09${String(++people).padStart(8, "0")}` });
-  await addMembership(db, systemActor(), p.id, unitId, role);
+  await addMembership(db, { actor: systemActor(), personId: p.id, unitId, role });
   return p.id;
 }
 

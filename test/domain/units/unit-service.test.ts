@@ -149,7 +149,7 @@ describe("rollUpCounts", () => {
     const add = async (unitId: number, n: number, linked = 0) => {
       for (let i = 0; i < n; i++) {
         const p = await createPerson(db, { fullName: `Người ${unitId}-${i}` });
-        await addMembership(db, systemActor(), p.id, unitId, "member");
+        await addMembership(db, { actor: systemActor(), personId: p.id, unitId, role: "member" });
         if (i < linked)
           await db.kysely.updateTable("Person").set({ linkedAccounts: 1 }).where("id", "=", p.id).execute();
       }

@@ -128,7 +128,12 @@ describe("verifySignInCode", () => {
 
   it("should refuse a code once the person lost their rights, and stop an address after many failures", async () => {
     const cadre = await addTestPerson(ctx.db, ctx.tree.branchA1.id, "Cán Bộ", { role: "cadre" });
-    await addMembership(ctx.db, systemActor("cli"), cadre, ctx.tree.branchA1.id, "member");
+    await addMembership(ctx.db, {
+      actor: systemActor("cli"),
+      personId: cadre,
+      unitId: ctx.tree.branchA1.id,
+      role: "member",
+    });
     const phone = (await getPerson(ctx.db, cadre)).phone!;
     await requestSignInCode(ctx.db, { phone, ip: null }, t0);
     await removeMembership(ctx.db, {

@@ -62,8 +62,8 @@ async function person(
   webSession?: string,
 ) {
   const p = await createPerson(db, { fullName, phone });
-  await addMembership(db, systemActor("cli"), p.id, unitId, role);
-  if (role !== "member") await addMembership(db, systemActor("cli"), p.id, unitId, "member");
+  await addMembership(db, { actor: systemActor("cli"), personId: p.id, unitId, role });
+  if (role !== "member") await addMembership(db, { actor: systemActor("cli"), personId: p.id, unitId, role: "member" });
   if (webSession)
     await linkByPhone(
       db,

@@ -29,7 +29,7 @@ beforeAll(async () => {
   const db = ctx.running.service.db;
   // A second cadre of Chi hội 1, and one concern the branch passed up to the commune.
   lan = (await createPerson(db, { fullName: "Hồ Thị Lan", phone: "0911000009" })).id;
-  await addMembership(db, systemActor("cli"), lan, ctx.fx.tree.branchA1.id, "cadre");
+  await addMembership(db, { actor: systemActor("cli"), personId: lan, unitId: ctx.fx.tree.branchA1.id, role: "cadre" });
   await escalateTicket(db, {
     ticketId: ctx.fx.ticketA2,
     personId: ctx.fx.cadre.id,

@@ -22,7 +22,12 @@ describeInBrowser("directives in the workplace", () => {
       ["Đinh Thị Chín", "0911000012"],
     ] as const) {
       const p = await createPerson(db, { fullName: name, phone });
-      await addMembership(db, systemActor("cli"), p.id, ctx.fx.tree.branchA2.id, "member");
+      await addMembership(db, {
+        actor: systemActor("cli"),
+        personId: p.id,
+        unitId: ctx.fx.tree.branchA2.id,
+        role: "member",
+      });
     }
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);

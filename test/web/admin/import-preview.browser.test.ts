@@ -16,7 +16,12 @@ describeInBrowser("roster import preview", () => {
   it("should show each changed field with its current and new value in words, and moved people's units", async () => {
     const db = ctx.running.service.db;
     const tam = await createPerson(db, { fullName: "Bùi Văn Tám" });
-    await addMembership(db, systemActor("cli"), tam.id, ctx.fx.tree.branchA1.id, "member");
+    await addMembership(db, {
+      actor: systemActor("cli"),
+      personId: tam.id,
+      unitId: ctx.fx.tree.branchA1.id,
+      role: "member",
+    });
     const { context, page } = await newPage(ctx.browser);
     await signIn(ctx.running, page, ctx.fx.official);
     await page.goto(`${ctx.running.service.url}/admin/units/${ctx.fx.tree.communeA.id}/import`);

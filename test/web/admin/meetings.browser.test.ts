@@ -18,7 +18,12 @@ beforeAll(async () => {
   // A member without a phone (and so without chat): the cadre tells them in person and ticks them on the checklist.
   const db = ctx.running.service.db;
   noPhone = (await createPerson(db, { fullName: "Võ Văn Không" })).id;
-  await addMembership(db, systemActor("cli"), noPhone, ctx.fx.tree.branchA1.id, "member");
+  await addMembership(db, {
+    actor: systemActor("cli"),
+    personId: noPhone,
+    unitId: ctx.fx.tree.branchA1.id,
+    role: "member",
+  });
 });
 
 const url = (path: string) => `${ctx.running.service.url}${path}`;

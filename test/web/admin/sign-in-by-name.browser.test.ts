@@ -65,7 +65,12 @@ describeInBrowser("web workplace sign-in by name and unit", () => {
     const db = ctx.running.service.db;
     // A namesake of the cadre with rights, in the other commune's "Chi hội 1", with a linked chat account.
     const namesake = await createPerson(db, { fullName: "Nguyen Van Can", phone: "0911000010" });
-    await addMembership(db, systemActor("cli"), namesake.id, ctx.fx.tree.branchB1.id, "cadre");
+    await addMembership(db, {
+      actor: systemActor("cli"),
+      personId: namesake.id,
+      unitId: ctx.fx.tree.branchB1.id,
+      role: "cadre",
+    });
     await linkByPhone(
       db,
       (await ensureChatAccount(db, { platform: "web", externalId: "s-namesake-session" })).id,
