@@ -56,10 +56,11 @@ describe("ZaloChannel inbound", () => {
     server.sendDirect(rawMessage({ msgId: "9", content: { deleteMsg: 1 } }));
     server.sendDirect(rawMessage({ msgId: "2" }));
     server.sendDirect(rawMessage({ msgId: "2" }));
-    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["2"]), eventually);
-    // The one that failed is not marked seen: the history after the next connection brings it again.
+    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toContain("2"), eventually);
+    // The one that failed is not marked seen: the history after the next connection brings it again
+    // (on a loaded machine a reconnection of its own may already have brought it: hence no order).
     server.close(1006);
-    await vi.waitFor(() => expect(received.map((m) => m.eventId)).toEqual(["2", "1"]), eventually);
+    await vi.waitFor(() => expect(received.map((m) => m.eventId).sort()).toEqual(["1", "2"]), eventually);
   });
 
   it("should not replay history from before the service last saw an event", async () => {
