@@ -224,7 +224,7 @@ describe("queuePage", () => {
     const commune = await queuePage(db, communeOfficial, { limit: 25 });
     expect(commune.plan).toBe("units");
     expect(commune.ids).toEqual(await expected(communes[0]!.path, ["new", "in_progress", "answered"], 0, 25));
-  });
+  }, 120_000); // builds a tree of 400+ units and 3,000 tickets: 30-50 s on PostgreSQL under load
 
   it("should fall back to the per-unit plan when a large scope holds too few of the open tickets", async () => {
     const { communes, branches, members } = await bigTree();
@@ -258,7 +258,7 @@ describe("queuePage", () => {
     const quietOfficial = await person(quiet.id, "Lãnh đạo xã yên ả", "official");
     const page = await queuePage(db, quietOfficial, { limit: 15 });
     expect(page).toEqual({ plan: "units", ids: lateIds });
-  });
+  }, 120_000); // builds a tree of 400+ units and 3,000 tickets: 30-50 s on PostgreSQL under load
 
   it("should find nothing for a person without the right", async () => {
     const member = await person(tree.branchA1.id, "Hội viên");
