@@ -165,47 +165,29 @@ type OutboundSlots = Slots<{
   at: number;
 }>;
 
-const outboundInsert = (k: Kysely<DB>, p: OutboundSlots) =>
-  k.insertInto("MessageLog").values({
-    direction: "out",
-    platform: p.platform,
-    chatId: p.chatId,
-    chatType: p.chatType,
-    chatAccountId: p.chatAccountId,
-    personId: p.personId,
-    kind: "text",
-    text: p.text,
-    payload: p.payload,
-    platformMessageId: p.messageId,
-    replyToMessageId: p.replyTo,
-    entityType: p.entityType,
-    entityId: p.entityId,
-    outboxId: p.outboxId,
-    status: "sent",
-    createdAt: p.at,
-  });
+/** A MessageLog row of a sent text (one copy of the mapping for the single and the batch insert). */
+const outboundRow = (p: OutboundSlots) => ({
+  direction: "out",
+  platform: p.platform,
+  chatId: p.chatId,
+  chatType: p.chatType,
+  chatAccountId: p.chatAccountId,
+  personId: p.personId,
+  kind: "text",
+  text: p.text,
+  payload: p.payload,
+  platformMessageId: p.messageId,
+  replyToMessageId: p.replyTo,
+  entityType: p.entityType,
+  entityId: p.entityId,
+  outboxId: p.outboxId,
+  status: "sent",
+  createdAt: p.at,
+});
+const outboundInsert = (k: Kysely<DB>, p: OutboundSlots) => k.insertInto("MessageLog").values(outboundRow(p));
 const outboundQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p).returning("id"));
 const outboundLogQ = preparedRows((k, rows: OutboundSlots[]) =>
-  k.insertInto("MessageLog").values(
-    rows.map((p) => ({
-      direction: "out",
-      platform: p.platform,
-      chatId: p.chatId,
-      chatType: p.chatType,
-      chatAccountId: p.chatAccountId,
-      personId: p.personId,
-      kind: "text",
-      text: p.text,
-      payload: p.payload,
-      platformMessageId: p.messageId,
-      replyToMessageId: p.replyTo,
-      entityType: p.entityType,
-      entityId: p.entityId,
-      outboxId: p.outboxId,
-      status: "sent",
-      createdAt: p.at,
-    })),
-  ),
+  k.insertInto("MessageLog").values(rows.map(outboundRow)),
 );
 
 function outboundValues(m: OutboundRecord) {
