@@ -11,12 +11,12 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Database } from "../storage/database.ts";
-import { prepared, type Slots } from "../storage/prepared.ts";
 import type { Logger } from "../lib/logger.ts";
 import { ensureSeriesHorizon } from "../domain/meetings/meeting-service.ts";
+import { claimPeriodicRun } from "../domain/scheduling/scheduled-jobs.ts";
 import { registerJobHandler, runDueJobs, type RunResult } from "./jobs.ts";
-import { runDirectiveProgressJob, runDirectiveReminderJob } from "./directive-jobs.ts";
-import { planTicketJobs, runOverdueReportJob, runTicketDigestJob } from "./ticket-jobs.ts";
+import { runDirectiveProgressJob, runDirectiveReminderJob } from "../domain/directives/directive-jobs.ts";
+import { planTicketJobs, runOverdueReportJob, runTicketDigestJob } from "../domain/tickets/ticket-jobs.ts";
 
 // Directive and ticket jobs run through the same exactly-once job runner as meeting reminders.
 registerJobHandler("directive_progress", (db, job, ctx) =>
@@ -46,11 +46,6 @@ export interface ClockOptions {
 /** Setting key holding when the series horizon was last ensured (epoch ms). */
 export const HORIZON_SETTING_KEY = "clock.seriesHorizonAt";
 const HOUR = 3_600_000;
-
-/** When a setting was last written (read every tick: prepared). */
-const settingTime = prepared((k, p: Slots<{ key: string }>) =>
-  k.selectFrom("Setting").select("updatedAt").where("key", "=", p.key),
-);
 
 export class Clock {
   readonly #db: Database;
@@ -157,29 +152,12 @@ export class Clock {
   }
 
   /**
-   * Materialises series occurrences at most hourly. The claim is ONE upsert of the setting that
-   * writes only when the last run (its `updatedAt`) is an hour old or in the future (the clock was
-   * set back): atomic on both engines, so of several processes ticking together one runs it.
+   * Materialises series occurrences at most hourly; of several processes ticking together one runs
+   * it (claimPeriodicRun).
    */
   async #ensureHorizon(now: Date): Promise<void> {
     const db = this.#db;
-    const nowMs = now.getTime();
-    const isDue = (last: number | undefined) => last === undefined || last > nowMs || nowMs - last >= HOUR;
-    const stored = await settingTime.first(db, { key: HORIZON_SETTING_KEY });
-    if (!isDue(stored?.updatedAt)) return; // the common case, without writing
-    const claimed = await db.kysely
-      .insertInto("Setting")
-      .values({ key: HORIZON_SETTING_KEY, value: String(nowMs), updatedAt: nowMs })
-      .onConflict((oc) =>
-        oc
-          .column("key")
-          .doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updatedAt: eb.ref("excluded.updatedAt") }))
-          .where((eb) => eb.or([eb("Setting.updatedAt", ">", nowMs), eb("Setting.updatedAt", "<=", nowMs - HOUR)])),
-      )
-      .returning("key")
-      .executeTakeFirst();
-    const due = claimed !== undefined;
-    if (!due) return;
+    if (!(await claimPeriodicRun(db, { key: HORIZON_SETTING_KEY, now, everyMs: HOUR }))) return;
     try {
       const created = await ensureSeriesHorizon(db, { now, timeZone: this.#timeZone });
       if (created) this.#log.info({ created }, "series occurrences materialised");

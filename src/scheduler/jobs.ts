@@ -2,9 +2,9 @@
  * Runs the ScheduledJob rows that are due: meeting reminders, nudges, tallies and attendance
  * prompts (other features register their own kinds with `registerJobHandler`).
  *
- * Exactly-once: each job runs inside ONE transaction that claims it (one statement: `UPDATE … WHERE
- * id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, so another process skips a job being run
- * instead of waiting for it), queues all its Outbox messages (dedupe key "job:<jobId>:p:<personId>")
+ * Exactly-once: each job runs inside ONE transaction that claims it (`claimJob` in
+ * domain/scheduling/scheduled-jobs.ts skips a job another process is running instead of waiting for
+ * it), queues all its Outbox messages (dedupe key "job:<jobId>:p:<personId>")
  * and marks it done. On SQLite the IMMEDIATE transaction holds the one writer lock; on PostgreSQL
  * the claimed row stays locked until the commit. So after a restart, or with several service
  * processes, a job is either wholly done once or not at all, and a job that throws rolls back to
@@ -22,7 +22,13 @@ import { attendanceRecorded, inviteeAnswers, meetingTally } from "../domain/meet
 import { meetingJobKinds, nominalDueOf } from "../domain/meetings/reminder-plan.ts";
 import { attendancePromptBody, rsvpPayloads, rsvpRequestBody, tallyBody } from "../domain/meetings/meeting-messages.ts";
 
-import { claimJob, dueJobIds as dueJobIdsOf, finishJob, type JobRow } from "../domain/scheduling/scheduled-jobs.ts";
+import {
+  claimJob,
+  dueJobIds as dueJobIdsOf,
+  finishJob,
+  type JobOutcome,
+  type JobRow,
+} from "../domain/scheduling/scheduled-jobs.ts";
 export type { JobRow };
 
 export interface JobContext {
@@ -32,13 +38,7 @@ export interface JobContext {
   workerId: string;
 }
 
-export interface JobOutcome {
-  status: "done" | "skipped";
-  /** Outbox rows queued. */
-  queued: number;
-  /** Recipients skipped for want of a reachable linked account. */
-  unreachable: number;
-}
+export type { JobOutcome };
 
 /** Runs inside the job's transaction; must only touch the database (no network, no await). */
 export type JobHandler = (db: Database, job: JobRow, ctx: JobContext) => Promise<JobOutcome>;

@@ -7,6 +7,15 @@ import type { Database } from "../../storage/database.ts";
 import { inIds, skipLocked } from "../../storage/dialect.ts";
 import { prepared, type Prepared, type Slots } from "../../storage/prepared.ts";
 
+/** What running a job did. */
+export interface JobOutcome {
+  status: "done" | "skipped";
+  /** Outbox rows queued. */
+  queued: number;
+  /** Recipients skipped for want of a reachable linked account. */
+  unreachable: number;
+}
+
 export interface JobRow {
   id: number;
   kind: string;
@@ -108,3 +117,35 @@ const finishJobQuery = prepared((k, p: Slots<{ id: number; status: string; doneA
 export async function finishJob(db: Database, id: number, status: JobRow["status"], now: number): Promise<void> {
   await finishJobQuery.run(db, { id, status, doneAt: now });
 }
+
+/**
+ * Claims a run that is due at most once per `everyMs`, across processes: ONE upsert of the setting
+ * `key` that writes only when its last run (`updatedAt`) is `everyMs` old or in the future (the
+ * clock was set back), so of several processes ticking together one gets true. The common case
+ * (not due) is one prepared read, without writing.
+ */
+export async function claimPeriodicRun(
+  db: Database,
+  { key, now, everyMs }: { key: string; now: Date; everyMs: number },
+): Promise<boolean> {
+  const nowMs = now.getTime();
+  const last = (await settingTime.first(db, { key }))?.updatedAt;
+  if (last !== undefined && last <= nowMs && nowMs - last < everyMs) return false;
+  const claimed = await db.kysely
+    .insertInto("Setting")
+    .values({ key, value: String(nowMs), updatedAt: nowMs })
+    .onConflict((oc) =>
+      oc
+        .column("key")
+        .doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updatedAt: eb.ref("excluded.updatedAt") }))
+        .where((eb) => eb.or([eb("Setting.updatedAt", ">", nowMs), eb("Setting.updatedAt", "<=", nowMs - everyMs)])),
+    )
+    .returning("key")
+    .executeTakeFirst();
+  return claimed !== undefined;
+}
+
+/** When a setting was last written (read every tick: prepared). */
+const settingTime = prepared((k, p: Slots<{ key: string }>) =>
+  k.selectFrom("Setting").select("updatedAt").where("key", "=", p.key),
+);

@@ -18,7 +18,7 @@ import {
   remindableCount,
   remindNonReadersNow,
 } from "../../../src/domain/directives/directive-oversight.ts";
-import { runDirectiveReminderJob } from "../../../src/scheduler/directive-jobs.ts";
+import { runDirectiveReminderJob } from "../../../src/domain/directives/directive-jobs.ts";
 import { auditActorChoices } from "../../../src/domain/audit/audit-actors.ts";
 
 const t0 = new Date("2026-11-20T03:00:00Z");

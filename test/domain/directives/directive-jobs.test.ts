@@ -1,18 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
-import { buildTree, type TestTree } from "../helpers/tree.ts";
-import { ensureChatAccount } from "../../src/domain/accounts/account-service.ts";
-import { enqueue, markFinal } from "../../src/domain/deliveries/outbox-service.ts";
-import { getPendingQuestion, setPendingQuestion } from "../../src/domain/conversation-state.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { buildTree, type TestTree } from "../../helpers/tree.ts";
+import { ensureChatAccount } from "../../../src/domain/accounts/account-service.ts";
+import { enqueue, markFinal } from "../../../src/domain/deliveries/outbox-service.ts";
+import { getPendingQuestion, setPendingQuestion } from "../../../src/domain/conversation-state.ts";
 import {
   createDirective,
   getDirective,
   markRead,
   sendDirective,
-} from "../../src/domain/directives/directive-service.ts";
-import { runDirectiveProgressJob, runDirectiveReminderJob } from "../../src/scheduler/directive-jobs.ts";
-import { registerJobHandler, runDueJobs } from "../../src/scheduler/jobs.ts";
-import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
+} from "../../../src/domain/directives/directive-service.ts";
+import { runDirectiveProgressJob, runDirectiveReminderJob } from "../../../src/domain/directives/directive-jobs.ts";
+import { registerJobHandler, runDueJobs } from "../../../src/scheduler/jobs.ts";
+import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");

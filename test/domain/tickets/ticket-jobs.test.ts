@@ -1,15 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../helpers/test-db.ts";
-import { buildTree, type TestTree } from "../helpers/tree.ts";
-import { closeTicket, createTicket, escalateTicket, takeTicket } from "../../src/domain/tickets/ticket-service.ts";
+import { createTestDatabase, type TestDatabase } from "../../helpers/test-db.ts";
+import { buildTree, type TestTree } from "../../helpers/tree.ts";
+import { closeTicket, createTicket, escalateTicket, takeTicket } from "../../../src/domain/tickets/ticket-service.ts";
 import {
   digestSettingKey,
   planTicketJobs,
   runOverdueReportJob,
   runTicketDigestJob,
-} from "../../src/scheduler/ticket-jobs.ts";
-import { registerJobHandler, runDueJobs } from "../../src/scheduler/jobs.ts";
-import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
+} from "../../../src/domain/tickets/ticket-jobs.ts";
+import { registerJobHandler, runDueJobs } from "../../../src/scheduler/jobs.ts";
+import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const DAY = 86_400_000;

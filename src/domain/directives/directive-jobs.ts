@@ -7,15 +7,15 @@
  *
  * Both are set-based SQL over the directive's deliveries, so they stay cheap for 100,000 readers.
  */
-import { encodePayload } from "../domain/payloads.ts";
-import type { Database } from "../storage/database.ts";
-import type { JobOutcome } from "./jobs.ts";
+import { encodePayload } from "../payloads.ts";
+import type { Database } from "../../storage/database.ts";
+import type { JobOutcome } from "../scheduling/scheduled-jobs.ts";
 import { sql } from "kysely";
-import { keyPrefix } from "../storage/dialect.ts";
-import { translator } from "../lib/i18n.ts";
-import { deliveryAccount, getAccount, type ChatAccountRow } from "../domain/accounts/account-service.ts";
-import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
-import { getPerson } from "../domain/people/people-service.ts";
+import { keyPrefix } from "../../storage/dialect.ts";
+import { translator } from "../../lib/i18n.ts";
+import { deliveryAccount, getAccount, type ChatAccountRow } from "../accounts/account-service.ts";
+import { enqueue, priorities } from "../deliveries/outbox-service.ts";
+import { getPerson } from "../people/people-service.ts";
 import {
   deliveryAccountOf,
   directiveProgress,
@@ -31,7 +31,7 @@ import {
   writeSetting,
   type DirectiveProgress,
   type DirectiveRow,
-} from "../domain/directives/directive-service.ts";
+} from "../directives/directive-service.ts";
 
 /** After this long the sender gets the tally even if copies are still waiting (a channel is down). */
 export const progressReportMaxMs = 3 * 86_400_000;

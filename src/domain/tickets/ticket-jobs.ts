@@ -8,16 +8,16 @@
  * has some (`ticketHandlers`). Each run plans the next one; `planTicketJobs` is idempotent and may
  * also be called on every tick.
  */
-import type { Database } from "../storage/database.ts";
-import { isDistinctFrom } from "../storage/dialect.ts";
-import type { JobOutcome } from "./jobs.ts";
-import { translator, type Translate } from "../lib/i18n.ts";
-import { addLocalDays, formatDate, fromLocal, toLocal, type LocalDate } from "../lib/zoned-time.ts";
-import { deliveryAccount } from "../domain/accounts/account-service.ts";
-import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
-import { getPerson } from "../domain/people/people-service.ts";
-import { readSetting, writeSetting } from "../domain/directives/directive-service.ts";
-import { ticketExcerpt, ticketHandlers } from "../domain/tickets/ticket-service.ts";
+import type { Database } from "../../storage/database.ts";
+import { isDistinctFrom } from "../../storage/dialect.ts";
+import type { JobOutcome } from "../scheduling/scheduled-jobs.ts";
+import { translator, type Translate } from "../../lib/i18n.ts";
+import { addLocalDays, formatDate, fromLocal, toLocal, type LocalDate } from "../../lib/zoned-time.ts";
+import { deliveryAccount } from "../accounts/account-service.ts";
+import { enqueue, priorities } from "../deliveries/outbox-service.ts";
+import { getPerson } from "../people/people-service.ts";
+import { readSetting, writeSetting } from "../directives/directive-service.ts";
+import { ticketExcerpt, ticketHandlers } from "../tickets/ticket-service.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
