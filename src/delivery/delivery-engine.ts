@@ -46,6 +46,7 @@ import {
   type OutboxRow,
   type OutboxBody,
 } from "../domain/deliveries/outbox-service.ts";
+import { announceQueued, listenForQueued, type Listening } from "../domain/deliveries/outbox-wakeup.ts";
 import { fitMessage } from "../channels/fit-message.ts";
 import { hasExchangedMessages } from "../domain/messages/message-log.ts";
 import { deliveryAccount, markUnreachable } from "../domain/accounts/account-service.ts";
@@ -53,7 +54,6 @@ import { RateLimiter, SendGate, type PacingClock, type SendBudget } from "./rate
 import { SharedBudget, sharedHoldMs } from "./shared-budget.ts";
 import { SharedChatLimits, type ChatSend } from "./shared-chats.ts";
 import { takeFromBudget } from "../domain/coordination/rate-budget.ts";
-import { listen, notify, type Listening } from "../storage/notify.ts";
 
 /** Time as the engine sees it; tests pass a faster one to play a 10-minute outage in seconds. */
 export interface EngineClock {
@@ -123,8 +123,6 @@ export interface DeliveryEngineOptions {
   idlePollMs?: number;
 }
 
-/** The notification channel of queued messages (payload: the platform, or "" for all). */
-export const outboxChannel = "chihoi_outbox";
 /** Shortest time between two notifications of one engine (the others' looks at the queue). */
 const announceEveryMs = 50;
 
@@ -892,9 +890,8 @@ export class DeliveryEngine {
     await this.maintain(this.clock.now());
     this.#beat();
     if (this.#wakeOthers)
-      this.#listening = await listen(
+      this.#listening = await listenForQueued(
         this.db,
-        outboxChannel,
         (platform) => this.#wake(platform || undefined),
         (error) => this.logger.warn({ err: error }, "outbox notifications: connection lost; polling meanwhile"),
       );
@@ -968,7 +965,7 @@ export class DeliveryEngine {
       const platforms = this.#toAnnounce.has("") ? [""] : [...this.#toAnnounce];
       this.#toAnnounce.clear();
       for (const p of platforms)
-        notify(this.db, outboxChannel, p).catch((error: unknown) =>
+        announceQueued(this.db, p).catch((error: unknown) =>
           this.logger.warn({ err: error }, "could not tell the other processes of queued messages"),
         );
     };
