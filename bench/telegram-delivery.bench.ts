@@ -13,10 +13,7 @@
  * 3. Linking 1,003 members in one burst (each answered): 0 × 429.
  * 4. Engine ceiling with the limits off: ≥ 1,000 deliveries/s on SQLite.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { loadavg } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { TelegramChannel } from "../src/channels/telegram/telegram-channel.ts";
 import { DeliveryEngine } from "../src/delivery/delivery-engine.ts";
 import { enqueueMany, outboxCounts, priorities } from "../src/domain/deliveries/outbox-service.ts";
@@ -27,6 +24,7 @@ import { createLogger } from "../src/lib/logger.ts";
 import type { Database } from "../src/storage/database.ts";
 import { FakeTelegramServer } from "../test/fakes/telegram-server.ts";
 import { benchDatabase, memorySampler, percentile, report } from "./lib.ts";
+import { startTelegramPeer, type TelegramPeer } from "./support/start-telegram-peer.ts";
 
 const logger = createLogger("silent");
 const broadcastSize = Number(process.env.BROADCAST ?? 2000);
@@ -36,43 +34,12 @@ const latencyMs = Number(process.env.LATENCY_MS ?? 10);
 const cap = 30;
 const limits = { perSecond: cap, chatIntervalMs: 1000, groupPerMinute: 20 };
 
-interface Peer {
-  apiRoot: string;
-  token: string;
-  ask<T>(command: object): Promise<T>;
-  stop(): void;
-}
-
-async function startPeer(): Promise<Peer> {
-  const child: ChildProcess = fork(
-    path.join(path.dirname(fileURLToPath(import.meta.url)), "support/telegram-peer.ts"),
-    {
-      execArgv: ["--import", "tsx"],
-      env: {
-        ...process.env,
-        PEER_LIMITS: "strict",
-        PEER_JITTER_MS: String(jitterMs),
-        PEER_LATENCY_MS: String(latencyMs),
-      },
-    },
-  );
-  const inbox: unknown[] = [];
-  const waiters: ((m: unknown) => void)[] = [];
-  child.on("message", (m) => (waiters.length ? waiters.shift()!(m) : inbox.push(m)));
-  const next = <T>(): Promise<T> =>
-    new Promise((resolve) =>
-      inbox.length ? resolve(inbox.shift() as T) : waiters.push(resolve as (m: unknown) => void),
-    );
-  const { apiRoot, token } = await next<{ apiRoot: string; token: string }>();
-  return {
-    apiRoot,
-    token,
-    ask<T>(command: object) {
-      child.send(command);
-      return next<T>();
-    },
-    stop: () => child.send({ kind: "stop" }),
-  };
+async function startPeer(): Promise<TelegramPeer> {
+  return await startTelegramPeer({
+    PEER_LIMITS: "strict",
+    PEER_JITTER_MS: String(jitterMs),
+    PEER_LATENCY_MS: String(latencyMs),
+  });
 }
 
 interface Report {
@@ -233,7 +200,7 @@ async function memberDatabase(
 }
 
 async function withService<T>(
-  peer: Peer,
+  peer: TelegramPeer,
   file: string,
   fn: (service: Awaited<ReturnType<typeof startService>>) => Promise<T>,
 ): Promise<T> {

@@ -4,34 +4,19 @@
  * 500 updates/s; the service's resident memory under 200 MB. The fake Bot API and the load
  * generator run in a second process (bench/support/telegram-peer.ts), started and stopped here.
  */
-import { fork } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config.ts";
 import { startService } from "../src/service.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { benchDatabase, memorySampler, percentile, report } from "./lib.ts";
+import { startTelegramPeer } from "./support/start-telegram-peer.ts";
 
 const users = 3000;
 const burst = Number(process.env.BURST ?? 15_000);
 const steadySeconds = Number(process.env.STEADY_SECONDS ?? 10);
 const secret = "bench-secret-123456";
 
-const peer = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), "support/telegram-peer.ts"), {
-  execArgv: ["--import", "tsx"],
-});
-const inbox: unknown[] = [];
-const waiters: ((m: unknown) => void)[] = [];
-peer.on("message", (m) => (waiters.length ? waiters.shift()!(m) : inbox.push(m)));
-const nextMessage = <T>(): Promise<T> =>
-  new Promise((resolve) =>
-    inbox.length ? resolve(inbox.shift() as T) : waiters.push(resolve as (m: unknown) => void),
-  );
-const ask = <T>(command: object): Promise<T> => {
-  peer.send(command);
-  return nextMessage<T>();
-};
-const { apiRoot, token } = await nextMessage<{ apiRoot: string; token: string }>();
+const peer = await startTelegramPeer();
+const { apiRoot, token, ask } = peer;
 
 const prep = await benchDatabase();
 // People linked to Telegram accounts 1..users, prepared with raw SQL for speed.
@@ -134,4 +119,4 @@ report(
 );
 
 await service.stop();
-peer.send({ kind: "stop" });
+peer.stop();

@@ -3,7 +3,7 @@
  * bench/engines.bench.ts): `node --import tsx engine-figures.ts <figure> <sqlite|postgresql>`.
  * Prints `RESULT {"value":…, "unit":…, "details":{…}}` on its last line.
  */
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
@@ -30,6 +30,7 @@ import {
   type BenchDb,
 } from "./engine-data.ts";
 import { pgProfileLines, startPgProfile } from "./pg-profile.ts";
+import { startTelegramPeer } from "./start-telegram-peer.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const logger = createLogger("silent");
@@ -148,19 +149,8 @@ async function inbound(engine: Engine): Promise<Figure> {
   const secret = "bench-secret-123456";
   const bench = await createBenchDb(engine);
   await withDb(bench, (db) => buildLinkedMembers(db, users));
-  const peer = fork(path.join(here, "telegram-peer.ts"), { execArgv: ["--import", "tsx"] });
-  const inbox: unknown[] = [];
-  const waiters: ((m: unknown) => void)[] = [];
-  peer.on("message", (m) => (waiters.length ? waiters.shift()!(m) : inbox.push(m)));
-  const next = <T>(): Promise<T> =>
-    new Promise((resolve) =>
-      inbox.length ? resolve(inbox.shift() as T) : waiters.push(resolve as (m: unknown) => void),
-    );
-  const ask = <T>(command: object): Promise<T> => {
-    peer.send(command);
-    return next<T>();
-  };
-  const { apiRoot, token } = await next<{ apiRoot: string; token: string }>();
+  const peer = await startTelegramPeer();
+  const { apiRoot, token, ask } = peer;
   const service = await startService(
     loadConfig({
       DATABASE_URL: bench.url,
@@ -224,7 +214,7 @@ async function inbound(engine: Engine): Promise<Figure> {
     };
   } finally {
     await service.stop();
-    peer.send({ kind: "stop" });
+    peer.stop();
     await bench.destroy();
   }
 }
