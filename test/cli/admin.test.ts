@@ -25,23 +25,25 @@ async function setUpAdminTree(): Promise<void> {
   ).toBe(0);
 }
 
+/** Lê Minh Quản (0912000001), admin of the province. */
+async function addProvinceAdmin(): Promise<void> {
+  const added = await cli.run(
+    "admin",
+    "add",
+    "--unit",
+    "Hội CCB tỉnh Quảng Trị",
+    "--name",
+    "Lê Minh Quản",
+    "--phone",
+    "0912000001",
+  );
+  expect(added.code).toBe(0);
+}
+
 describe("chihoi admin", () => {
   it("should refuse to give rights to a phone's owner under another name unless --yes, then list and remove them", async () => {
     await setUpAdminTree();
-    expect(
-      (
-        await cli.run(
-          "admin",
-          "add",
-          "--unit",
-          "Hội CCB tỉnh Quảng Trị",
-          "--name",
-          "Lê Minh Quản",
-          "--phone",
-          "0912000001",
-        )
-      ).code,
-    ).toBe(0);
+    await addProvinceAdmin();
     const other = await cli.run(
       "admin",
       "add",
@@ -123,20 +125,7 @@ describe("chihoi admin", () => {
 
   it("should print a one-time sign-in link for an admin, and refuse an unknown phone", async () => {
     await setUpAdminTree();
-    expect(
-      (
-        await cli.run(
-          "admin",
-          "add",
-          "--unit",
-          "Hội CCB tỉnh Quảng Trị",
-          "--name",
-          "Lê Minh Quản",
-          "--phone",
-          "0912000001",
-        )
-      ).code,
-    ).toBe(0);
+    await addProvinceAdmin();
     const made = await cli.run("admin", "login-link", "--phone", "0912000001");
     expect(made.code).toBe(0);
     expect(made.stdout).toMatch(/http:\/\/127\.0\.0\.1:3456\/admin\/link\/[A-Za-z0-9_-]{32}/);
