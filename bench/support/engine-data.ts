@@ -111,7 +111,8 @@ export async function template(
   return { ref: db_, builtMs: performance.now() - started };
 }
 
-const templatePrefix = "chihoi_bench_tpl_";
+/** BENCH_TEMPLATE_PREFIX keeps two checkouts benchmarking at once (with different schemas) apart. */
+const templatePrefix = process.env.BENCH_TEMPLATE_PREFIX || "chihoi_bench_tpl_";
 
 /** Drops every PostgreSQL template database of this benchmark. */
 export async function dropPostgresTemplates(): Promise<void> {
