@@ -198,6 +198,35 @@ export async function getRsvp(
   return { ...row, answer: row.answer };
 }
 
+// Asked for nearly every member's message (an answer to a meeting notice): built once.
+const pendingMeetingsQ = prepared((k, p: Slots<{ personId: number; now: number; until: number }>) =>
+  k
+    .selectFrom("Meeting as mt")
+    .innerJoin("Unit as u", "u.id", "mt.unitId")
+    .leftJoin("Rsvp as r", (j) => j.onRef("r.meetingId", "=", "mt.id").on("r.personId", "=", p.personId))
+    .select([...mtMeetingColumns, "u.name as unitName", "r.answer"])
+    .where("mt.status", "=", "scheduled")
+    .where("mt.endsAt", ">", p.now)
+    .where("mt.startsAt", "<", p.until)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("Membership as m")
+          .innerJoin("Unit as mu", "mu.id", "m.unitId")
+          .select("m.id")
+          .where("m.personId", "=", p.personId)
+          .where((e) =>
+            e.or([
+              e("m.unitId", "=", e.ref("mt.unitId")),
+              e.and([e("mt.includeSubtree", "=", true), pathWithin(e, e.ref("mu.path"), e.ref("u.path"))]),
+            ]),
+          ),
+      ),
+    )
+    .orderBy("mt.startsAt")
+    .orderBy("mt.id"),
+);
+
 /**
  * Scheduled meetings the person is invited to that have not ended and start within `withinDays`,
  * soonest first, with the unit's name and the person's answer (null when none).
@@ -209,32 +238,7 @@ export async function pendingMeetingsForPerson(
   withinDays = 30,
 ): Promise<(MeetingRow & { unitName: string; answer: RsvpAnswer | null })[]> {
   const nowMs = now.getTime();
-  const rows = await db.kysely
-    .selectFrom("Meeting as mt")
-    .innerJoin("Unit as u", "u.id", "mt.unitId")
-    .leftJoin("Rsvp as r", (j) => j.onRef("r.meetingId", "=", "mt.id").on("r.personId", "=", personId))
-    .select([...mtMeetingColumns, "u.name as unitName", "r.answer"])
-    .where("mt.status", "=", "scheduled")
-    .where("mt.endsAt", ">", nowMs)
-    .where("mt.startsAt", "<", nowMs + withinDays * 86_400_000)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom("Membership as m")
-          .innerJoin("Unit as mu", "mu.id", "m.unitId")
-          .select("m.id")
-          .where("m.personId", "=", personId)
-          .where((e) =>
-            e.or([
-              e("m.unitId", "=", e.ref("mt.unitId")),
-              e.and([e("mt.includeSubtree", "=", true), pathWithin(e, e.ref("mu.path"), e.ref("u.path"))]),
-            ]),
-          ),
-      ),
-    )
-    .orderBy("mt.startsAt")
-    .orderBy("mt.id")
-    .execute();
+  const rows = await pendingMeetingsQ.all(db, { personId, now: nowMs, until: nowMs + withinDays * 86_400_000 });
   return rows.map(({ unitName, answer, ...meeting }) => ({
     ...toMeetingRow(meeting),
     unitName,

@@ -108,6 +108,31 @@ export async function recordInbound(db: Database, m: InboundRecord): Promise<Sto
   return { id: existing.id, duplicate: true, status: existing.status };
 }
 
+// Once per handled message: built once.
+const completeQ = prepared(
+  (
+    k,
+    p: Slots<{
+      id: number;
+      status: string;
+      chatAccountId: number | null;
+      personId: number | null;
+      entityType: string | null;
+      entityId: number | null;
+    }>,
+  ) =>
+    k
+      .updateTable("MessageLog")
+      .set((eb) => ({
+        status: p.status,
+        chatAccountId: eb.fn.coalesce(eb.val(p.chatAccountId), eb.ref("chatAccountId")),
+        personId: eb.fn.coalesce(eb.val(p.personId), eb.ref("personId")),
+        entityType: eb.fn.coalesce(eb.val(p.entityType), eb.ref("entityType")),
+        entityId: eb.fn.coalesce(eb.val(p.entityId), eb.ref("entityId")),
+      }))
+      .where("id", "=", p.id),
+);
+
 /** Notes who sent an inbound message, what it concerned and that it was handled (or failed). */
 export async function completeInbound(
   db: Database,
@@ -120,17 +145,14 @@ export async function completeInbound(
     entityId?: number | null;
   },
 ): Promise<void> {
-  await db.kysely
-    .updateTable("MessageLog")
-    .set((eb) => ({
-      status: update.status,
-      chatAccountId: eb.fn.coalesce(eb.val(update.chatAccountId ?? null), eb.ref("chatAccountId")),
-      personId: eb.fn.coalesce(eb.val(update.personId ?? null), eb.ref("personId")),
-      entityType: eb.fn.coalesce(eb.val(update.entityType ?? null), eb.ref("entityType")),
-      entityId: eb.fn.coalesce(eb.val(update.entityId ?? null), eb.ref("entityId")),
-    }))
-    .where("id", "=", id)
-    .execute();
+  await completeQ.run(db, {
+    id,
+    status: update.status,
+    chatAccountId: update.chatAccountId ?? null,
+    personId: update.personId ?? null,
+    entityType: update.entityType ?? null,
+    entityId: update.entityId ?? null,
+  });
 }
 
 export interface OutboundRecord {
@@ -319,5 +341,9 @@ export async function chatHistory(db: Database, platform: string, chatId: string
 
 /** Marks an inbound message kept but not handled because its sender was flooding. */
 export async function markThrottled(db: Database, logId: number): Promise<void> {
-  await db.kysely.updateTable("MessageLog").set({ status: "throttled" }).where("id", "=", logId).execute();
+  await throttledQ.run(db, { id: logId });
 }
+
+const throttledQ = prepared((k, p: Slots<{ id: number }>) =>
+  k.updateTable("MessageLog").set({ status: "throttled" }).where("id", "=", p.id),
+);
