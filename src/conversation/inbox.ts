@@ -8,15 +8,17 @@ import type { Database } from "../storage/database.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import type { Logger } from "../lib/logger.ts";
 import {
-  recordInbound,
+  recordInboundMany,
   completeInbound,
+  completeInboundMany,
   unhandledInbound,
   markThrottled,
   maxMessageText,
+  type InboundCompletion,
 } from "../domain/messages/message-log.ts";
-import { ensureChatAccount } from "../domain/accounts/account-service.ts";
+import { accountWithPerson, ensureChatAccount, touchChatAccounts } from "../domain/accounts/account-service.ts";
 import { getPerson } from "../domain/people/people-service.ts";
-import { enqueue, priorities } from "../domain/deliveries/outbox-service.ts";
+import { enqueue, enqueueRows, priorities, type OutboxItem } from "../domain/deliveries/outbox-service.ts";
 import { converse, type ConversationSettings } from "./conversation.ts";
 import { translator } from "../lib/i18n.ts";
 
@@ -33,6 +35,20 @@ export interface InboxOptions {
    * is told once. Absent: no limit (tests of the conversation).
    */
   inboundLimit?: { burst: number; intervalMs: number };
+  /**
+   * Batches committed at the same time (default: 1 on SQLite, whose one connection runs one
+   * transaction at a time; 3 on PostgreSQL). The next batch takes every message queued meanwhile.
+   */
+  parallel?: number;
+}
+
+/** Most messages in one batch (one transaction). */
+const maxBatch = 200;
+
+/** What a batch writes once all its messages were handled: their replies and their log status. */
+interface BatchWrites {
+  replies: { item: OutboxItem; now: Date }[];
+  completions: InboundCompletion[];
 }
 
 interface Bucket {
@@ -58,35 +74,53 @@ export class Inbox {
    * its replies queued); a failure while handling is logged and answered politely, never thrown to
    * the channel. Rejects only when the database could not store it, so that the platform retries.
    *
-   * Messages arriving together are committed together (group commit): each is stored and handled
-   * in its own savepoint inside one transaction per batch, one message after another; the next
-   * batch's transaction waits for this one to commit, so two copies of one update can never be
-   * handled at the same time.
+   * Messages arriving together are committed together (group commit): a batch is stored in
+   * multi-row statements, then each message is handled in its own savepoint, one after another,
+   * and the batch's replies and log statuses are written in multi-row statements before the one
+   * commit. A batch starts when fewer than `parallel` run and takes every message queued by then.
+   * Two copies of one update can never be handled at the same time: within a batch the second
+   * copy is a duplicate; in another batch its insert waits (unique index) until the first commits.
    */
   receive(message: InboundMessage): Promise<ReceiveResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ message, resolve, reject });
-      if (this.#queue.length === 1) setImmediate(() => void this.#flush()); // #flush never rejects
+      this.#schedule();
     });
   }
 
   #queue: { message: InboundMessage; resolve: (r: ReceiveResult) => void; reject: (e: unknown) => void }[] = [];
+  #running = 0;
+  #scheduled = false;
+
+  get #parallel(): number {
+    return this.options.parallel ?? (this.options.db.engine === "postgresql" ? 3 : 1);
+  }
+
+  /** Starts a batch on the next turn of the event loop, unless one is about to start or enough run. */
+  #schedule(): void {
+    if (this.#scheduled || this.#running >= this.#parallel || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush(); // never rejects
+    });
+  }
 
   async #flush(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
+    const batch = this.#queue.splice(0, maxBatch);
+    if (!batch.length) return;
+    this.#running++;
     const { db } = this.options;
     let results: ReceiveResult[];
     try {
-      results = await db.transaction(async () => {
-        const stored: ReceiveResult[] = [];
-        for (const { message } of batch) stored.push(await this.#store(message));
-        return stored;
-      });
+      results = await db.transaction(() => this.#storeAll(batch.map((item) => item.message)));
     } catch (error) {
       this.#log.error({ err: error, count: batch.length }, "could not store inbound messages");
       for (const item of batch) item.reject(error);
       return;
+    } finally {
+      this.#running--;
+      this.#schedule();
     }
     const platforms = new Set<string>();
     batch.forEach((item, i) => {
@@ -134,35 +168,66 @@ export class Inbox {
     return `${text.slice(0, maxMessageText)}\n${note}`;
   }
 
-  async #store(received: InboundMessage): Promise<ReceiveResult> {
-    const { db } = this.options;
+  /** The message as stored: no U+0000, a text longer than maxMessageText cut. */
+  #clean(received: InboundMessage): InboundMessage {
     // PostgreSQL's text cannot hold U+0000: it becomes U+FFFD, on both engines alike.
     const original =
       hasNul(received.text) || hasNul(received.payload)
         ? { ...received, text: withoutNul(received.text), payload: withoutNul(received.payload) }
         : received;
-    const message =
-      original.text !== undefined && original.text.length > maxMessageText
-        ? { ...original, text: this.#cut(original.text) }
-        : original;
-    const stored = await recordInbound(db, {
-      platform: message.platform,
-      chatId: message.chatId,
-      chatType: message.chatType,
-      senderExternalId: message.sender.id,
-      kind: message.kind,
-      text: message.text ?? null,
-      payload: message.payload ?? null,
-      platformEventId: message.eventId,
-      platformMessageId: message.messageId ?? null,
-      replyToMessageId: message.replyTo ?? null,
-      at: message.at,
-    });
-    // A duplicate is handled again only if its first copy was stored but never handled (a crash).
-    if (stored.duplicate && stored.status !== "received") return "duplicate";
-    const admitted = this.#admit(message, this.#now().getTime());
-    if (!admitted.ok) return this.#throttle(message, stored.id, admitted.notice);
-    return this.#handle(message, stored.id);
+    return original.text !== undefined && original.text.length > maxMessageText
+      ? { ...original, text: this.#cut(original.text) }
+      : original;
+  }
+
+  /** Stores and handles a batch, in its transaction; the results in the batch's order. */
+  async #storeAll(received: InboundMessage[]): Promise<ReceiveResult[]> {
+    const { db } = this.options;
+    const messages = received.map((m) => this.#clean(m));
+    const stored = await recordInboundMany(
+      db,
+      messages.map((message) => ({
+        platform: message.platform,
+        chatId: message.chatId,
+        chatType: message.chatType,
+        senderExternalId: message.sender.id,
+        kind: message.kind,
+        text: message.text ?? null,
+        payload: message.payload ?? null,
+        platformEventId: message.eventId,
+        platformMessageId: message.messageId ?? null,
+        replyToMessageId: message.replyTo ?? null,
+        at: message.at,
+      })),
+    );
+    const results: ReceiveResult[] = [];
+    const toHandle: number[] = [];
+    for (const [i, message] of messages.entries()) {
+      const copy = stored[i]!;
+      // A duplicate is handled again only if its first copy was stored but never handled (a crash).
+      if (copy.duplicate && (copy.sameBatch || copy.status !== "received")) {
+        results[i] = "duplicate";
+        continue;
+      }
+      const admitted = this.#admit(message, this.#now().getTime());
+      if (!admitted.ok) results[i] = await this.#throttle(message, copy.id, admitted.notice);
+      else toHandle.push(i);
+    }
+    // Every sender's account found or created (and its last-seen time noted) in two statements.
+    await touchChatAccounts(
+      db,
+      toHandle.map((i) => ({
+        platform: messages[i]!.platform,
+        externalId: messages[i]!.sender.id,
+        displayName: messages[i]!.sender.name ?? null,
+        now: this.#now(),
+      })),
+    );
+    const writes: BatchWrites = { replies: [], completions: [] };
+    for (const i of toHandle) results[i] = await this.#handle(messages[i]!, stored[i]!.id, writes);
+    await enqueueRows(db, writes.replies);
+    await completeInboundMany(db, writes.completions);
+    return results;
   }
 
   /** A flooding sender's message: kept in the log, not handled; the sender is told once. */
@@ -205,49 +270,68 @@ export class Inbox {
     return "throttled";
   }
 
-  /** Handles a stored message; call inside a transaction. Never throws. */
-  async #handle(message: InboundMessage, logId: number): Promise<ReceiveResult> {
+  /**
+   * Handles a stored message; call inside a transaction. Never throws. With `batch`, its replies
+   * and its log status are added there for the batch to write (in the same transaction) instead
+   * of written at once.
+   */
+  async #handle(message: InboundMessage, logId: number, batch?: BatchWrites): Promise<ReceiveResult> {
     const { db, settings } = this.options;
     const now = this.#now();
     let accountId: number | null = null;
     let personId: number | null = null;
     try {
-      await db.transaction(async () => {
-        const account = await ensureChatAccount(db, {
-          platform: message.platform,
-          externalId: message.sender.id,
-          displayName: message.sender.name ?? null,
-          now,
-        });
+      const writes = await db.transaction(async () => {
+        // In a batch the account exists already (touchChatAccounts): read it with its person.
+        const found = batch ? await accountWithPerson(db, message.platform, message.sender.id) : undefined;
+        const account =
+          found?.account ??
+          (await ensureChatAccount(db, {
+            platform: message.platform,
+            externalId: message.sender.id,
+            displayName: message.sender.name ?? null,
+            now,
+          }));
         accountId = account.id;
         personId = account.personId;
-        const person = account.personId !== null ? await getPerson(db, account.personId) : null;
+        const person =
+          found && (found.person !== null || account.personId === null)
+            ? found.person
+            : account.personId !== null
+              ? await getPerson(db, account.personId)
+              : null;
         const outcome = await converse(db, settings, message, account, person, logId, now);
-        for (const [i, reply] of outcome.replies.entries())
-          await enqueue(
-            db,
-            {
-              platform: message.platform,
-              chatId: message.chatId,
-              chatType: message.chatType,
-              chatAccountId: account.id,
-              personId: account.personId,
-              priority: priorities.reply,
-              body: { text: reply.text, choices: reply.choices, replyTo: reply.replyTo, locale: reply.locale },
-              entityType: reply.entityType ?? outcome.entityType ?? null,
-              entityId: reply.entityId ?? outcome.entityId ?? null,
-              dedupeKey: `reply:${logId}:${i}`,
-            },
-            now,
-          );
-        await completeInbound(db, logId, {
+        const replies = outcome.replies.map(
+          (reply, i): OutboxItem => ({
+            platform: message.platform,
+            chatId: message.chatId,
+            chatType: message.chatType,
+            chatAccountId: account.id,
+            personId: account.personId,
+            priority: priorities.reply,
+            body: { text: reply.text, choices: reply.choices, replyTo: reply.replyTo, locale: reply.locale },
+            entityType: reply.entityType ?? outcome.entityType ?? null,
+            entityId: reply.entityId ?? outcome.entityId ?? null,
+            dedupeKey: `reply:${logId}:${i}`,
+          }),
+        );
+        const completion: InboundCompletion = {
+          id: logId,
           status: "handled",
           chatAccountId: account.id,
           personId: account.personId,
           entityType: outcome.entityType,
           entityId: outcome.entityId,
-        });
+        };
+        if (batch) return { replies, completion };
+        for (const item of replies) await enqueue(db, item, now);
+        await completeInbound(db, logId, completion);
+        return undefined;
       });
+      if (writes && batch) {
+        for (const item of writes.replies) batch.replies.push({ item, now });
+        batch.completions.push(writes.completion);
+      }
       return "handled";
     } catch (error) {
       this.#log.error({ err: error, platform: message.platform, logId }, "failed to handle a message");

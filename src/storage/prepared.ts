@@ -100,9 +100,11 @@ export function prepared<P extends Record<string, unknown>, O>(
   };
 }
 
-export interface PreparedRows<P> {
+export interface PreparedRows<P, O = unknown> {
   /** Runs the statement for `rows` (in chunks of at most `maxRows`); the rows changed in total. */
   run(db: Database, rows: readonly P[]): Promise<number>;
+  /** Runs the statement for `rows` (in chunks) and returns what it returned (RETURNING), all chunks together. */
+  all(db: Database, rows: readonly P[]): Promise<O[]>;
 }
 
 /**
@@ -117,7 +119,7 @@ export interface PreparedRows<P> {
 export function preparedRows<P extends Record<string, unknown>, O>(
   build: (k: Kysely<DB>, rows: Slots<P>[]) => Compilable<O>,
   maxRows = 50,
-): PreparedRows<P> {
+): PreparedRows<P, O> {
   const bySize = new Map<number, Prepared<Record<string, unknown>, O>>();
   const forSize = (n: number) => {
     let q = bySize.get(n);
@@ -138,18 +140,26 @@ export function preparedRows<P extends Record<string, unknown>, O>(
     }
     return q;
   };
+  const chunks = function* (rows: readonly P[]) {
+    for (let from = 0; from < rows.length; from += maxRows) {
+      const chunk = rows.slice(from, from + maxRows);
+      const params: Record<string, unknown> = {};
+      chunk.forEach((row, i) => {
+        for (const [name, value] of Object.entries(row)) params[`${name}__${i}`] = value;
+      });
+      yield { size: chunk.length, params };
+    }
+  };
   return {
     async run(db, rows) {
       let changed = 0;
-      for (let from = 0; from < rows.length; from += maxRows) {
-        const chunk = rows.slice(from, from + maxRows);
-        const params: Record<string, unknown> = {};
-        chunk.forEach((row, i) => {
-          for (const [name, value] of Object.entries(row)) params[`${name}__${i}`] = value;
-        });
-        changed += await forSize(chunk.length).run(db, params);
-      }
+      for (const { size, params } of chunks(rows)) changed += await forSize(size).run(db, params);
       return changed;
+    },
+    async all(db, rows) {
+      const out: O[] = [];
+      for (const { size, params } of chunks(rows)) out.push(...(await forSize(size).all(db, params)));
+      return out;
     },
   };
 }

@@ -4,7 +4,9 @@
  */
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { prepared, type Slots } from "../../storage/prepared.ts";
+import { prepared, preparedRows, type Slots } from "../../storage/prepared.ts";
+import { inList, listParam, type Engine } from "../../storage/dialect.ts";
+import { personColumns, type PersonRow } from "../people/people-service.ts";
 
 export const platforms = ["telegram", "zalo", "zalo_bot", "web"] as const;
 export type Platform = (typeof platforms)[number];
@@ -117,6 +119,132 @@ export async function ensureChatAccount(
   const row = accountRow(await upsertAccount.first(db, { platform, externalId, displayName, now: now.getTime() }));
   if (!row) throw new AppError("not_found", { what: "account" });
   return row;
+}
+
+type TouchSlots = Slots<{ platform: string; externalId: string; displayName: string | null; now: number }>;
+
+// ensureChatAccount's upsert for a whole batch of senders (no two rows for one account).
+const touchAccounts = preparedRows((k, rows: TouchSlots[]) =>
+  k
+    .insertInto("ChatAccount")
+    .values(
+      rows.map((p) => ({
+        platform: p.platform,
+        externalId: p.externalId,
+        displayName: p.displayName,
+        createdAt: p.now,
+        lastSeenAt: p.now,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({
+        lastSeenAt: eb.ref("excluded.lastSeenAt"),
+        displayName: eb.fn.coalesce("excluded.displayName", "ChatAccount.displayName"),
+        unreachable: false,
+      })),
+    ),
+);
+
+const seenAccountsQ = (engine: Engine) =>
+  prepared((k, p: Slots<{ platform: string; externalIds: unknown }>) =>
+    k
+      .selectFrom("ChatAccount")
+      .select(["externalId", "displayName", "unreachable", "lastSeenAt"])
+      .where("platform", "=", p.platform)
+      .where((eb) => inList(engine, eb.ref("externalId"), p.externalIds, "text")),
+  );
+const seenAccounts = { sqlite: seenAccountsQ("sqlite"), postgresql: seenAccountsQ("postgresql") };
+
+/**
+ * `ensureChatAccount` for many senders at once (the inbox's batch), without returning the rows:
+ * one read of all their accounts, then one multi-row upsert of those missing or not seen for a
+ * minute (or unreachable, or under another name), in account order (no deadlock between two
+ * batches). Read each account afterwards with `accountWithPerson`.
+ */
+export async function touchChatAccounts(
+  db: Database,
+  senders: readonly { platform: Platform; externalId: string; displayName?: string | null; now: Date }[],
+): Promise<void> {
+  const wanted = new Map<string, { platform: Platform; externalId: string; displayName: string | null; now: number }>();
+  for (const s of senders) {
+    const key = `${s.platform}\u0000${s.externalId}`;
+    const earlier = wanted.get(key);
+    wanted.set(key, {
+      platform: s.platform,
+      externalId: s.externalId,
+      displayName: s.displayName ?? earlier?.displayName ?? null,
+      now: Math.max(s.now.getTime(), earlier?.now ?? 0),
+    });
+  }
+  const stale: TouchSlots[] = [];
+  for (const platform of new Set([...wanted.values()].map((w) => w.platform))) {
+    const mine = [...wanted.values()].filter((w) => w.platform === platform);
+    const seen = new Map(
+      (
+        await seenAccounts[db.engine].all(db, {
+          platform,
+          externalIds: listParam(
+            db.engine,
+            mine.map((w) => w.externalId),
+          ),
+        })
+      ).map((r) => [r.externalId, r]),
+    );
+    for (const w of mine) {
+      const s = seen.get(w.externalId);
+      const fresh =
+        s &&
+        !s.unreachable &&
+        (s.lastSeenAt ?? 0) > w.now - 60_000 &&
+        (w.displayName === null || w.displayName === s.displayName);
+      if (!fresh) stale.push(w);
+    }
+  }
+  stale.sort((a, b) =>
+    a.platform !== b.platform
+      ? a.platform < b.platform
+        ? -1
+        : 1
+      : a.externalId < b.externalId
+        ? -1
+        : a.externalId > b.externalId
+          ? 1
+          : 0,
+  );
+  await touchAccounts.run(db, stale);
+}
+
+const accountWithPersonQ = prepared((k, p: Slots<{ platform: string; externalId: string }>) =>
+  k
+    .selectFrom("ChatAccount as a")
+    .leftJoin("Person as p", "p.id", "a.personId")
+    .select(accountColumns.map((c) => `a.${c}` as const))
+    .select(personColumns.map((c) => `p.${c} as person_${c}` as const))
+    .where("a.platform", "=", p.platform)
+    .where("a.externalId", "=", p.externalId),
+);
+
+/**
+ * An account and its person (null when not linked) in one read: what the inbox needs for every
+ * message, after `touchChatAccounts`. Undefined when the account does not exist.
+ */
+export async function accountWithPerson(
+  db: Database,
+  platform: Platform,
+  externalId: string,
+): Promise<{ account: ChatAccountRow; person: PersonRow | null } | undefined> {
+  const row = await accountWithPersonQ.first(db, { platform, externalId });
+  const account =
+    row &&
+    accountRow(
+      Object.fromEntries(accountColumns.map((c) => [c, row[c]])) as Pick<typeof row, (typeof accountColumns)[number]>,
+    );
+  if (!row || !account) return undefined;
+  const person =
+    row.person_id === null
+      ? null
+      : (Object.fromEntries(personColumns.map((c) => [c, row[`person_${c}`]])) as unknown as PersonRow);
+  return { account, person };
 }
 
 /** Returns an account. Throws not_found. */

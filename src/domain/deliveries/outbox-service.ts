@@ -100,50 +100,58 @@ export function expiryOf(row: Pick<OutboxRow, "expiresAt" | "createdAt" | "prior
   return Number(row.createdAt) + (row.priority === priorities.reply ? horizons.reply : horizons.other);
 }
 
-const insertQ = prepared(
-  (
-    k,
-    p: Slots<{
-      platform: string;
-      chatId: string;
-      chatType: string;
-      chatAccountId: number | null;
-      personId: number | null;
-      priority: number;
-      body: string;
-      entityType: string | null;
-      entityId: number | null;
-      dedupeKey: string | null;
-      notBefore: number;
-      createdAt: number;
-      expiresAt: number | null;
-    }>,
-  ) =>
-    k
-      .insertInto("Outbox")
-      .values({
-        platform: p.platform,
-        chatId: p.chatId,
-        chatType: p.chatType,
-        chatAccountId: p.chatAccountId,
-        personId: p.personId,
-        priority: p.priority,
-        body: p.body,
-        entityType: p.entityType,
-        entityId: p.entityId,
-        dedupeKey: p.dedupeKey,
-        status: "pending",
-        attempts: 0,
-        notBefore: p.notBefore,
-        createdAt: p.createdAt,
-        expiresAt: p.expiresAt,
-      })
-      .onConflict((oc) => oc.column("dedupeKey").doNothing())
-      .returning("id"),
+type InsertSlots = Slots<{
+  platform: string;
+  chatId: string;
+  chatType: string;
+  chatAccountId: number | null;
+  personId: number | null;
+  priority: number;
+  body: string;
+  entityType: string | null;
+  entityId: number | null;
+  dedupeKey: string | null;
+  notBefore: number;
+  createdAt: number;
+  expiresAt: number | null;
+}>;
+
+/** An Outbox row to queue (one copy of the mapping for the single and the multi-row insert). */
+const outboxRow = (p: InsertSlots) => ({
+  platform: p.platform,
+  chatId: p.chatId,
+  chatType: p.chatType,
+  chatAccountId: p.chatAccountId,
+  personId: p.personId,
+  priority: p.priority,
+  body: p.body,
+  entityType: p.entityType,
+  entityId: p.entityId,
+  dedupeKey: p.dedupeKey,
+  status: "pending",
+  attempts: 0,
+  notBefore: p.notBefore,
+  createdAt: p.createdAt,
+  expiresAt: p.expiresAt,
+});
+
+const insertQ = prepared((k, p: InsertSlots) =>
+  k
+    .insertInto("Outbox")
+    .values(outboxRow(p))
+    .onConflict((oc) => oc.column("dedupeKey").doNothing())
+    .returning("id"),
 );
 
-async function insert(db: Database, item: OutboxItem, now: Date): Promise<number | null> {
-  const row = await insertQ.first(db, {
+const insertRowsQ = preparedRows((k, rows: InsertSlots[]) =>
+  k
+    .insertInto("Outbox")
+    .values(rows.map(outboxRow))
+    .onConflict((oc) => oc.column("dedupeKey").doNothing()),
+);
+
+function insertValues(item: OutboxItem, now: Date) {
+  return {
     platform: item.platform,
     chatId: item.chatId,
     chatType: item.chatType ?? "private",
@@ -157,13 +165,30 @@ async function insert(db: Database, item: OutboxItem, now: Date): Promise<number
     notBefore: (item.notBefore ?? now).getTime(),
     createdAt: now.getTime(),
     expiresAt: item.expiresAt?.getTime() ?? null,
-  });
+  };
+}
+
+async function insert(db: Database, item: OutboxItem, now: Date): Promise<number | null> {
+  const row = await insertQ.first(db, insertValues(item, now));
   return row?.id ?? null;
 }
 
 /** Queues one message. Returns its id, or null when its dedupe key was already queued. */
 export async function enqueue(db: Database, item: OutboxItem, now = new Date()): Promise<number | null> {
   return await insert(db, item, now);
+}
+
+/**
+ * Queues messages whose ids are not needed in multi-row statements (the inbox's replies to a whole
+ * batch: one round trip on PostgreSQL rather than one per reply), in their order. A message whose
+ * dedupe key was already queued is skipped, as by `enqueue`; each is queued as by `enqueue(db, item,
+ * now)`. Returns how many were new.
+ */
+export async function enqueueRows(db: Database, items: readonly { item: OutboxItem; now: Date }[]): Promise<number> {
+  return await insertRowsQ.run(
+    db,
+    items.map(({ item, now }) => insertValues(item, now)),
+  );
 }
 
 /** Queues many messages in one transaction (a broadcast). Returns how many were new. */

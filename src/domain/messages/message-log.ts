@@ -39,57 +39,60 @@ export interface StoredInbound {
   /** True when this event was already stored (a platform duplicate). */
   duplicate: boolean;
   status: string;
+  /** A second copy of an event within one `recordInboundMany` call (its first copy is handled). */
+  sameBatch?: boolean;
 }
 
-const inboundQ = prepared(
-  (
-    k,
-    p: Slots<{
-      platform: string;
-      chatId: string;
-      chatType: string;
-      sender: string;
-      kind: string;
-      text: string | null;
-      payload: string | null;
-      eventId: string;
-      messageId: string | null;
-      replyTo: string | null;
-      at: number;
-    }>,
-  ) =>
-    k
-      .insertInto("MessageLog")
-      .values({
-        direction: "in",
-        platform: p.platform,
-        chatId: p.chatId,
-        chatType: p.chatType,
-        senderExternalId: p.sender,
-        kind: p.kind,
-        text: p.text,
-        payload: p.payload,
-        platformEventId: p.eventId,
-        platformMessageId: p.messageId,
-        replyToMessageId: p.replyTo,
-        status: "received",
-        createdAt: p.at,
-      })
-      .onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing())
-      .returning("id"),
-);
+type InboundSlots = Slots<{
+  platform: string;
+  chatId: string;
+  chatType: string;
+  sender: string;
+  kind: string;
+  text: string | null;
+  payload: string | null;
+  eventId: string;
+  messageId: string | null;
+  replyTo: string | null;
+  at: number;
+}>;
 
-const storedQ = prepared((k, p: Slots<{ platform: string; eventId: string }>) =>
+/** A MessageLog row of a received message (one copy of the mapping for the single and the batch insert). */
+const inboundRow = (p: InboundSlots) => ({
+  direction: "in",
+  platform: p.platform,
+  chatId: p.chatId,
+  chatType: p.chatType,
+  senderExternalId: p.sender,
+  kind: p.kind,
+  text: p.text,
+  payload: p.payload,
+  platformEventId: p.eventId,
+  platformMessageId: p.messageId,
+  replyToMessageId: p.replyTo,
+  status: "received",
+  createdAt: p.at,
+});
+
+const inboundQ = prepared((k, p: InboundSlots) =>
   k
-    .selectFrom("MessageLog")
-    .select(["id", "status"])
-    .where("platform", "=", p.platform)
-    .where("platformEventId", "=", p.eventId),
+    .insertInto("MessageLog")
+    .values(inboundRow(p))
+    .onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing())
+    .returning("id"),
 );
 
-/** Stores an inbound message once. A duplicate returns the existing row with duplicate = true. */
-export async function recordInbound(db: Database, m: InboundRecord): Promise<StoredInbound> {
-  const inserted = await inboundQ.first(db, {
+// The inbox's group commit: a whole batch in one statement (chunks of 50), one round trip.
+const inboundManyQ = preparedRows((k, rows: InboundSlots[]) =>
+  k
+    .insertInto("MessageLog")
+    .values(rows.map(inboundRow))
+    .onConflict((oc) => oc.columns(["platform", "platformEventId"]).doNothing())
+    .returning(["id", "platform", "platformEventId"]),
+);
+
+function inboundValues(m: InboundRecord) {
+  return {
     platform: m.platform,
     chatId: m.chatId,
     chatType: m.chatType,
@@ -101,11 +104,62 @@ export async function recordInbound(db: Database, m: InboundRecord): Promise<Sto
     messageId: m.platformMessageId ?? null,
     replyTo: m.replyToMessageId ?? null,
     at: m.at.getTime(),
-  });
+  };
+}
+
+const storedQ = prepared((k, p: Slots<{ platform: string; eventId: string }>) =>
+  k
+    .selectFrom("MessageLog")
+    .select(["id", "status"])
+    .where("platform", "=", p.platform)
+    .where("platformEventId", "=", p.eventId),
+);
+
+/** Stores an inbound message once. A duplicate returns the existing row with duplicate = true. */
+export async function recordInbound(db: Database, m: InboundRecord): Promise<StoredInbound> {
+  const inserted = await inboundQ.first(db, inboundValues(m));
   if (inserted) return { id: inserted.id, duplicate: false, status: "received" };
+  return await storedCopy(db, m);
+}
+
+async function storedCopy(db: Database, m: InboundRecord): Promise<StoredInbound> {
   const existing = await storedQ.first(db, { platform: m.platform, eventId: m.platformEventId });
   if (!existing) throw new Error(`message log: event ${m.platform}:${m.platformEventId} neither stored nor found`);
   return { id: existing.id, duplicate: true, status: existing.status };
+}
+
+/**
+ * Stores inbound messages once each, in multi-row statements (the inbox's batch: one round trip
+ * rather than one per message); the results are in the order of `records`. A record whose event
+ * was stored before comes back as `recordInbound` returns it (duplicate, with the stored status);
+ * a second copy of an event within `records` comes back with `sameBatch` (its first copy is the
+ * caller's to handle). Rows are inserted in the order of `records` (their ids keep the order of
+ * arrival: chat history). Two PostgreSQL transactions storing copies of the same two events in
+ * opposite orders could deadlock; PostgreSQL then fails one, whose platform retries its updates.
+ */
+export async function recordInboundMany(db: Database, records: readonly InboundRecord[]): Promise<StoredInbound[]> {
+  const key = (platform: string, eventId: string) => `${platform}\u0000${eventId}`;
+  const keys = records.map((m) => key(m.platform, m.platformEventId));
+  const inserted = await inboundManyQ.all(
+    db,
+    records.map((m) => inboundValues(m)),
+  );
+  const fresh = new Map(inserted.map((r) => [key(r.platform, r.platformEventId ?? ""), r.id]));
+  const first = new Map<string, number>();
+  const out: StoredInbound[] = [];
+  for (const [i, m] of records.entries()) {
+    const k = keys[i]!;
+    const earlier = first.get(k);
+    if (earlier !== undefined) {
+      out.push({ id: earlier, duplicate: true, status: "received", sameBatch: true });
+      continue;
+    }
+    const id = fresh.get(k);
+    const stored = id !== undefined ? { id, duplicate: false, status: "received" } : await storedCopy(db, m);
+    first.set(k, stored.id);
+    out.push(stored);
+  }
+  return out;
 }
 
 // Once per handled message: built once.
@@ -153,6 +207,79 @@ export async function completeInbound(
     entityType: update.entityType ?? null,
     entityId: update.entityId ?? null,
   });
+}
+
+type CompleteSlots = Slots<{
+  id: number;
+  status: string;
+  chatAccountId: number | null;
+  personId: number | null;
+  entityType: string | null;
+  entityId: number | null;
+}>;
+
+// completeInbound for a batch: one UPDATE whose values are picked by id (CASE id WHEN … THEN …).
+const completeManyQ = preparedRows((k, rows: CompleteSlots[]) =>
+  k
+    .updateTable("MessageLog")
+    .set((eb) => {
+      const byId = <T>(value: (r: CompleteSlots) => T, type: "integer" | "text") => {
+        let c = eb
+          .case(eb.ref("id"))
+          .when(rows[0]!.id)
+          .then(eb.cast(eb.val(value(rows[0]!)), type));
+        for (const r of rows.slice(1)) c = c.when(r.id).then(eb.cast(eb.val(value(r)), type));
+        return c.end().$castTo<T>();
+      };
+      return {
+        status: byId((r) => r.status, "text"),
+        chatAccountId: eb.fn.coalesce(
+          byId((r) => r.chatAccountId, "integer"),
+          eb.ref("chatAccountId"),
+        ),
+        personId: eb.fn.coalesce(
+          byId((r) => r.personId, "integer"),
+          eb.ref("personId"),
+        ),
+        entityType: eb.fn.coalesce(
+          byId((r) => r.entityType, "text"),
+          eb.ref("entityType"),
+        ),
+        entityId: eb.fn.coalesce(
+          byId((r) => r.entityId, "integer"),
+          eb.ref("entityId"),
+        ),
+      };
+    })
+    .where(
+      "id",
+      "in",
+      rows.map((r) => r.id),
+    ),
+);
+
+export interface InboundCompletion {
+  id: number;
+  status: "handled" | "failed" | "ignored";
+  chatAccountId?: number | null;
+  personId?: number | null;
+  entityType?: string | null;
+  entityId?: number | null;
+}
+
+/** `completeInbound` for many messages in multi-row statements (the inbox's batch). */
+export async function completeInboundMany(db: Database, updates: readonly InboundCompletion[]): Promise<void> {
+  await completeManyQ.run(
+    db,
+    updates.map((u) => ({
+      id: u.id,
+      status: u.status,
+      chatAccountId: u.chatAccountId ?? null,
+      personId: u.personId ?? null,
+      entityType: u.entityType ?? null,
+      entityId: u.entityId ?? null,
+    })),
+  );
 }
 
 export interface OutboundRecord {

@@ -30,7 +30,17 @@ export interface PersonRow {
   linkedAccounts: number;
 }
 
-const personColumns = ["id", "fullName", "phone", "birthYear", "gender", "note", "locale", "linkedAccounts"] as const;
+/** The columns of a PersonRow (also read with an account: accountWithPerson). */
+export const personColumns = [
+  "id",
+  "fullName",
+  "phone",
+  "birthYear",
+  "gender",
+  "note",
+  "locale",
+  "linkedAccounts",
+] as const;
 
 // Read on every message of a linked member: built once.
 const personById = prepared((k, p: Slots<{ id: number }>) =>
