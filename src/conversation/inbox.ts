@@ -51,6 +51,12 @@ interface BatchWrites {
   completions: InboundCompletion[];
 }
 
+interface Queued {
+  message: InboundMessage;
+  resolve: (r: ReceiveResult) => void;
+  reject: (e: unknown) => void;
+}
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -88,7 +94,7 @@ export class Inbox {
     });
   }
 
-  #queue: { message: InboundMessage; resolve: (r: ReceiveResult) => void; reject: (e: unknown) => void }[] = [];
+  #queue: Queued[] = [];
   #running = 0;
   #scheduled = false;
 
@@ -107,18 +113,25 @@ export class Inbox {
   }
 
   async #flush(): Promise<void> {
-    const batch = this.#queue.splice(0, maxBatch);
+    const batch = this.#take();
     if (!batch.length) return;
     this.#running++;
+    const senders = new Set(batch.map((item) => senderKey(item.message)));
+    for (const key of senders) this.#busySenders.add(key);
     const { db } = this.options;
     let results: ReceiveResult[];
     try {
-      results = await db.transaction(() => this.#storeAll(batch.map((item) => item.message)));
+      // Batches running side by side (PostgreSQL) can still deadlock on shared rows (a meeting's
+      // tally, say); the server then aborts one, which is stored and handled again from the start.
+      results = await db.transaction(() => this.#storeAll(batch.map((item) => item.message)), {
+        retryConflicts: 3,
+      });
     } catch (error) {
       this.#log.error({ err: error, count: batch.length }, "could not store inbound messages");
       for (const item of batch) item.reject(error);
       return;
     } finally {
+      for (const key of senders) this.#busySenders.delete(key);
       this.#running--;
       this.#schedule();
     }
@@ -128,6 +141,27 @@ export class Inbox {
       item.resolve(results[i]!);
     });
     for (const platform of platforms) this.options.onQueued?.(platform);
+  }
+
+  /** Senders with a message in a running batch. */
+  readonly #busySenders = new Set<string>();
+
+  /**
+   * The next batch: up to maxBatch queued messages, in arrival order, leaving in the queue those
+   * whose sender has a message in a running batch. A sender's messages are thus handled one after
+   * another, in order, each seeing what the one before committed, even when batches run side by
+   * side; and two copies of one update never run in two batches at once.
+   */
+  #take(): Queued[] {
+    if (this.#busySenders.size === 0) return this.#queue.splice(0, maxBatch);
+    const batch: Queued[] = [];
+    const rest: Queued[] = [];
+    for (const item of this.#queue) {
+      if (batch.length < maxBatch && !this.#busySenders.has(senderKey(item.message))) batch.push(item);
+      else rest.push(item);
+    }
+    this.#queue = rest;
+    return batch;
   }
 
   readonly #buckets = new Map<string, Bucket>();
@@ -271,7 +305,8 @@ export class Inbox {
   }
 
   /**
-   * Handles a stored message; call inside a transaction. Never throws. With `batch`, its replies
+   * Handles a stored message; call inside a transaction. Throws only when the database aborted
+   * the transaction to break a deadlock (to be run again). With `batch`, its replies
    * and its log status are added there for the batch to write (in the same transaction) instead
    * of written at once.
    */
@@ -334,6 +369,8 @@ export class Inbox {
       }
       return "handled";
     } catch (error) {
+      // Not the message's fault: the whole transaction runs again (retryConflicts).
+      if (db.isTransientConflict(error)) throw error;
       this.#log.error({ err: error, platform: message.platform, logId }, "failed to handle a message");
       try {
         await completeInbound(db, logId, { status: "failed", chatAccountId: accountId, personId });
@@ -378,11 +415,15 @@ export class Inbox {
         replyTo: row.replyToMessageId ?? undefined,
         at: row.at,
       };
-      await this.options.db.transaction(() => this.#handle(message, row.id));
+      await this.options.db.transaction(() => this.#handle(message, row.id), { retryConflicts: 3 });
       this.options.onQueued?.(message.platform);
     }
     return rows.length;
   }
+}
+
+function senderKey(message: InboundMessage): string {
+  return `${message.platform}:${message.sender.id}`;
 }
 
 function hasNul(text: string | undefined): boolean {

@@ -58,12 +58,30 @@ export interface Database {
    * Runs `fn` in one transaction (SQLite: BEGIN IMMEDIATE), ambient for everything it awaits;
    * nested, a SAVEPOINT. Commits when `fn` resolves, rolls back when it rejects.
    */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** The database aborted a transaction to break a deadlock or conflict: running it again is safe. */
+  isTransientConflict(error: unknown): boolean;
   /** Absolute path of the SQLite file ("" on PostgreSQL). */
   file: string;
   /** The URL it was opened with. */
   url: string;
   close(): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /**
+   * PostgreSQL: run the whole transaction again, up to this many times, when the server aborted it
+   * to break a deadlock or a serialization conflict (40P01, 40001); the body must be safe to run
+   * again. Ignored for a nested transaction (a savepoint cannot be retried alone) and on SQLite
+   * (one writer at a time: no deadlocks).
+   */
+  retryConflicts?: number;
+}
+
+/** A PostgreSQL error that says: nothing wrong with the transaction, run it again. */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "40P01" || code === "40001";
 }
 
 export interface OpenOptions {
@@ -127,7 +145,8 @@ async function openSqlite(url: string, options: OpenOptions): Promise<Database> 
       return tx.kysely();
     },
     sql,
-    transaction: (fn) => tx.run(fn),
+    transaction: (fn, options) => tx.run(fn, options),
+    isTransientConflict,
     file,
     url,
     async close() {
@@ -174,26 +193,38 @@ class AmbientTransactions {
     return this.#scope()?.raw ?? this.#baseRaw;
   }
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const outer = this.#scope();
-    if (!outer) {
-      return this.#base.transaction().execute(async (trx) => {
-        const scope: TxScope = {
-          trx,
-          raw: trx.withoutPlugins(),
-          parent: undefined,
-          done: false,
-          depth: 0,
-          savepoints: 0,
-          queue: Promise.resolve(),
-        };
-        try {
-          return await this.#als.run(scope, fn);
-        } finally {
-          scope.done = true;
-        }
-      });
+  async run<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T> {
+    if (this.#scope()) return this.#nested(fn);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#outermost(fn);
+      } catch (error) {
+        if (attempt >= (options?.retryConflicts ?? 0) || !isTransientConflict(error)) throw error;
+      }
     }
+  }
+
+  #outermost<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#base.transaction().execute(async (trx) => {
+      const scope: TxScope = {
+        trx,
+        raw: trx.withoutPlugins(),
+        parent: undefined,
+        done: false,
+        depth: 0,
+        savepoints: 0,
+        queue: Promise.resolve(),
+      };
+      try {
+        return await this.#als.run(scope, fn);
+      } finally {
+        scope.done = true;
+      }
+    });
+  }
+
+  #nested<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.#scope()!;
     const nested = async (): Promise<T> => {
       const name = `chihoi_sp_${outer.depth + 1}_${outer.savepoints++}`;
       const exec = (q: string) => outer.raw.executeQuery(CompiledQuery.raw(q));
@@ -394,7 +425,8 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       return tx.kysely();
     },
     sql,
-    transaction: (fn) => tx.run(fn),
+    transaction: (fn, options) => tx.run(fn, options),
+    isTransientConflict,
     file: "",
     url,
     async close() {

@@ -4,6 +4,8 @@ import { silentLogger } from "../helpers/telegram.ts";
 import { Inbox } from "../../src/conversation/inbox.ts";
 import type { InboundMessage } from "../../src/channels/channel.ts";
 import { recordInbound } from "../../src/domain/messages/message-log.ts";
+import { openDatabase } from "../../src/storage/database.ts";
+import { sql } from "kysely";
 
 let db: TestDatabase;
 let inbox: Inbox;
@@ -20,13 +22,13 @@ beforeEach(async () => {
 });
 afterEach(() => db.destroy());
 
-function message(sender: string, eventId: string, text = "/trogiup"): InboundMessage {
+function message(sender: string, eventId: string, text = "/trogiup", name = `Người ${sender}`): InboundMessage {
   return {
     platform: "telegram",
     account: "bot",
     chatId: sender,
     chatType: "private",
-    sender: { id: sender, name: `Người ${sender}` },
+    sender: { id: sender, name },
     kind: "text",
     text,
     eventId,
@@ -107,4 +109,47 @@ describe("Inbox batches (group commit)", () => {
     expect(queued.length).toBeGreaterThan(0);
     expect(queued.every((o) => o.dedupeKey?.startsWith(`reply:${stored.id}:`))).toBe(true);
   });
+
+  it.runIf(process.env.TEST_DATABASE_URL?.startsWith("postgresql"))(
+    "should keep a sender's later message out of a batch running beside the one that holds their earlier message (PostgreSQL)",
+    async () => {
+      const sideBySide = new Inbox({ ...inbox.options, parallel: 3 });
+      expect(await sideBySide.receive(message("42", "a0"))).toBe("handled");
+      // Another connection holds 42's account row: the batch with 42's next message (under a new
+      // name, so their account is written) waits on it.
+      const other = await openDatabase(db.url, { migrate: false });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holder = other.transaction(async () => {
+        await sql`SELECT id FROM "ChatAccount" WHERE "externalId" = '42' FOR UPDATE`.execute(other.kysely);
+        locked();
+        await held;
+      });
+      try {
+        await lockTaken;
+        const settled: string[] = [];
+        const a1 = sideBySide.receive(message("42", "a1", "/trogiup", "Bác Hai")).then((r) => settled.push(`a1:${r}`));
+        await new Promise((resolve) => setTimeout(resolve, 50)); // its batch is waiting on the lock
+        const a2 = sideBySide.receive(message("42", "a2")).then((r) => settled.push(`a2:${r}`));
+        const b1 = sideBySide.receive(message("43", "b1")).then((r) => settled.push(`b1:${r}`));
+        // 43's message runs in a batch of its own and is handled while 42's are held; 42's second
+        // message waits for the batch with their first (in one batch with 43's, it would wait too).
+        await b1;
+        expect(settled).toEqual(["b1:handled"]);
+        release();
+        await Promise.all([a1, a2, holder]);
+        expect(settled).toEqual(["b1:handled", "a1:handled", "a2:handled"]);
+      } finally {
+        release();
+        await holder.catch(() => undefined);
+        await other.close();
+      }
+    },
+  );
 });

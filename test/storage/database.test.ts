@@ -310,6 +310,44 @@ describe(`ambient transactions (${process.env.TEST_DATABASE_URL ? "postgresql" :
       expect(await value("amb-7")).toBe("in");
     },
   );
+
+  it.runIf(onPostgres)("runs a transaction the server aborted to break a deadlock again (retryConflicts)", async () => {
+    await put("dl-a", "0");
+    await put("dl-b", "0");
+    const bump = (key: string) =>
+      db.kysely
+        .updateTable("Setting")
+        .set({ value: sql<string>`(CAST(value AS integer) + 1)::text` })
+        .where("key", "=", key)
+        .execute();
+    // Two transactions take the two rows in opposite orders, each waiting for the other: the
+    // server aborts one (40P01). With retries both commit once; without, one fails.
+    const crossed = (retryConflicts: number) => {
+      let bothHoldOne!: () => void;
+      let held = 0;
+      const barrier = new Promise<void>((r) => (bothHoldOne = r));
+      const tx = (first: string, second: string) =>
+        db.transaction(
+          async () => {
+            await bump(first);
+            if (++held === 2) bothHoldOne();
+            await Promise.race([barrier, new Promise((r) => setTimeout(r, 200))]); // a retry goes on alone
+            await bump(second);
+          },
+          { retryConflicts },
+        );
+      return Promise.allSettled([tx("dl-a", "dl-b"), tx("dl-b", "dl-a")]);
+    };
+    const withRetry = await crossed(2);
+    expect(withRetry.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
+    expect([await value("dl-a"), await value("dl-b")]).toEqual(["2", "2"]);
+    const without = await crossed(0);
+    expect(without.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(db.isTransientConflict((without.find((r) => r.status === "rejected") as PromiseRejectedResult).reason)).toBe(
+      true,
+    );
+    expect([await value("dl-a"), await value("dl-b")]).toEqual(["3", "3"]);
+  });
 });
 
 describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("raw SQL (sqlite)", () => {
