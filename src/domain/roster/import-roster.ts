@@ -20,7 +20,7 @@ import {
 } from "../units/unit-service.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { inIds, inTexts } from "../../storage/dialect.ts";
-import { prepared, type Slots } from "../../storage/prepared.ts";
+import { prepared, preparedRows, type Slots } from "../../storage/prepared.ts";
 import type { RosterIssue, RosterRow } from "./roster-row.ts";
 
 export interface ImportOptions {
@@ -549,86 +549,51 @@ function personValues(r: RosterRow, t: number): PersonValues {
   };
 }
 
-/** The parameters of a batch: `${column}${i}` for the i-th row, so a full batch is one prepared statement. */
-type Batch<V> = { [K in keyof V & string as `${K}${number}`]: V[K] };
-
-/** A batch slot (always there: the placeholders of a prepared query are made on demand). */
-function slot<T>(value: T | undefined): T {
-  if (value === undefined) throw new Error("import: missing batch slot");
-  return value;
-}
-
-const insertPersonBatch = prepared((k, p: Slots<Batch<PersonValues>>) =>
-  k
-    .insertInto("Person")
-    .values(
-      Array.from(
-        { length: writeChunk },
-        (_, i): PersonValues => ({
-          fullName: slot(p[`fullName${i}`]),
-          nameKey: slot(p[`nameKey${i}`]),
-          phone: slot(p[`phone${i}`]),
-          birthYear: slot(p[`birthYear${i}`]),
-          gender: slot(p[`gender${i}`]),
-          note: slot(p[`note${i}`]),
-          locale: slot(p[`locale${i}`]),
-          createdAt: slot(p[`createdAt${i}`]),
-          updatedAt: slot(p[`updatedAt${i}`]),
-        }),
-      ),
-    )
-    .returning("id"),
+const insertPersonRows = preparedRows(
+  (k, rows: Slots<PersonValues>[]) =>
+    k
+      .insertInto("Person")
+      .values(
+        rows.map(
+          (r): PersonValues => ({
+            fullName: r.fullName,
+            nameKey: r.nameKey,
+            phone: r.phone,
+            birthYear: r.birthYear,
+            gender: r.gender,
+            note: r.note,
+            locale: r.locale,
+            createdAt: r.createdAt,
+            updatedAt: r.updatedAt,
+          }),
+        ),
+      )
+      .returning("id"),
+  writeChunk,
 );
-const upsertMembershipBatch = prepared((k, p: Slots<Batch<MembershipValues>>) =>
-  k
-    .insertInto("Membership")
-    .values(
-      Array.from(
-        { length: membershipChunk },
-        (_, i): MembershipValues => ({
-          personId: slot(p[`personId${i}`]),
-          unitId: slot(p[`unitId${i}`]),
-          role: slot(p[`role${i}`]),
-          title: slot(p[`title${i}`]),
-          createdAt: slot(p[`createdAt${i}`]),
-        }),
+const upsertMembershipRows = preparedRows(
+  (k, rows: Slots<MembershipValues>[]) =>
+    k
+      .insertInto("Membership")
+      .values(
+        rows.map(
+          (r): MembershipValues => ({
+            personId: r.personId,
+            unitId: r.unitId,
+            role: r.role,
+            title: r.title,
+            createdAt: r.createdAt,
+          }),
+        ),
+      )
+      .onConflict((oc) =>
+        oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") })),
       ),
-    )
-    .onConflict((oc) =>
-      oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") })),
-    ),
+  membershipChunk,
 );
-
-function personBatch(rows: readonly PersonValues[]): Batch<PersonValues> {
-  const b: Batch<PersonValues> = {};
-  rows.forEach((r, i) => {
-    b[`fullName${i}`] = r.fullName;
-    b[`nameKey${i}`] = r.nameKey;
-    b[`phone${i}`] = r.phone;
-    b[`birthYear${i}`] = r.birthYear;
-    b[`gender${i}`] = r.gender;
-    b[`note${i}`] = r.note;
-    b[`locale${i}`] = r.locale;
-    b[`createdAt${i}`] = r.createdAt;
-    b[`updatedAt${i}`] = r.updatedAt;
-  });
-  return b;
-}
-
-function membershipBatch(rows: readonly MembershipValues[]): Batch<MembershipValues> {
-  const b: Batch<MembershipValues> = {};
-  rows.forEach((r, i) => {
-    b[`personId${i}`] = r.personId;
-    b[`unitId${i}`] = r.unitId;
-    b[`role${i}`] = r.role;
-    b[`title${i}`] = r.title;
-    b[`createdAt${i}`] = r.createdAt;
-  });
-  return b;
-}
 
 /**
- * Inserts people, `writeChunk` a statement (the last, shorter batch built on the spot), and returns
+ * Inserts people, `writeChunk` a statement (each batch size prepared once), and returns
  * their ids in the order given: within one statement the ids are drawn in VALUES order on both
  * engines, so the batch's ids sorted ascending are its rows' ids in order, whatever order
  * RETURNING lists them in.
@@ -637,10 +602,7 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
   const ids: number[] = [];
   for (let i = 0; i < rows.length; i += writeChunk) {
     const batch = rows.slice(i, i + writeChunk).map((r) => personValues(r, t));
-    const returned =
-      batch.length === writeChunk
-        ? await insertPersonBatch.all(db, personBatch(batch))
-        : await db.kysely.insertInto("Person").values(batch).returning("id").execute();
+    const returned = await insertPersonRows.all(db, batch);
     if (returned.length !== batch.length)
       throw new Error(`import: ${returned.length} people written of ${batch.length}`);
     ids.push(...returned.map((r) => r.id).sort((a, b) => a - b));
@@ -650,18 +612,7 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
 
 /** Gives each (person, unit, role) its membership with the file's title, `membershipChunk` a statement. */
 async function upsertMemberships(db: Database, rows: readonly MembershipValues[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += membershipChunk) {
-    const batch = rows.slice(i, i + membershipChunk);
-    if (batch.length === membershipChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
-    else
-      await db.kysely
-        .insertInto("Membership")
-        .values(batch)
-        .onConflict((oc) =>
-          oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") })),
-        )
-        .execute();
-  }
+  await upsertMembershipRows.run(db, rows);
 }
 
 /**
