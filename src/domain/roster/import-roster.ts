@@ -375,7 +375,7 @@ export async function importRosterRows(
       if (p.row.role === "cadre")
         memberships.push({ personId, unitId, role: "cadre", title: p.row.title, createdAt: t });
     }
-    await upsertMemberships(db, memberships);
+    await upsertMemberships(db, memberships, t);
     // Appointing or dismissing a cadre needs that right (checked on each unit concerned, against
     // the memberships as the import leaves them); a refusal rolls the whole import back.
     const cadreUnits = new Set(planned.filter((p) => p.row.role === "cadre").map((p) => unitOf(p).id));
@@ -610,10 +610,27 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
   return ids;
 }
 
-/** Gives each (person, unit, role) its membership with the file's title, `membershipChunk` a statement. */
-async function upsertMemberships(db: Database, rows: readonly MembershipValues[]): Promise<void> {
+/**
+ * Gives each (person, unit, role) its membership with the file's title, `membershipChunk` a
+ * statement. On SQLite the home-unit refresh of "Membership_home_insert" (seven statements a row) is
+ * deferred meanwhile and done for all these people at once at the end (see the migration
+ * membership_home_deferred); PostgreSQL's trigger already runs once per statement.
+ */
+async function upsertMemberships(db: Database, rows: readonly MembershipValues[], t: number): Promise<void> {
+  if (db.engine !== "sqlite" || !rows.length) {
+    await upsertMembershipRows.run(db, rows);
+    return;
+  }
+  await db.kysely
+    .insertInto("Setting")
+    .values({ key: deferredHomeKey, value: JSON.stringify([...new Set(rows.map((r) => r.personId))]), updatedAt: t })
+    .execute();
   await upsertMembershipRows.run(db, rows);
+  await db.kysely.deleteFrom("Setting").where("key", "=", deferredHomeKey).execute();
 }
+
+/** The Setting row that defers "Membership_home_insert" while it exists (SQLite). */
+const deferredHomeKey = "membership_home:deferred";
 
 /**
  * True when two names of one phone number look like two people: the given name (the last word)
