@@ -121,12 +121,24 @@ export async function importRosterRows(
   const issues: ImportIssue[] = readIssues.map((i) => ({ line: i.line, code: i.code, params: i.params }));
   const badLines = new Set(issues.map((i) => i.line));
 
+  // Each row's name folded once (matching by name, and the people's nameKey).
+  const nameKeys = new Map<RosterRow, string>();
+  const nameKeyOf = (row: RosterRow): string => {
+    let key = nameKeys.get(row);
+    if (key === undefined) nameKeys.set(row, (key = foldVietnamese(row.fullName)));
+    return key;
+  };
+
   // Units named in the file, resolved by name under the parent (any depth).
   const unitsByKey = new Map<string, UnitRow | "ambiguous" | "missing">();
   const unitNames = new Map<string, string>();
-  const resolveUnitKey = async (name: string | null): Promise<string> => {
-    if (!name) return "";
+  // A roster names the same few units on every row: each name is folded and resolved once.
+  const keyOfName = new Map<string, string>();
+  const unitKeyOf = (name: string | null): string | Promise<string> =>
+    !name ? "" : (keyOfName.get(name) ?? resolveUnitKey(name));
+  const resolveUnitKey = async (name: string): Promise<string> => {
     const key = foldVietnamese(name);
+    keyOfName.set(name, key);
     if (!unitsByKey.has(key)) {
       unitNames.set(key, name);
       if (key === foldVietnamese(parent.name)) unitsByKey.set(key, parent);
@@ -179,9 +191,9 @@ export async function importRosterRows(
     const wanted: { unitId: number; nameKey: string }[] = [];
     for (const row of rows) {
       if (badLines.has(row.line) || (row.phone && byPhone.has(row.phone))) continue;
-      const unitKey = await resolveUnitKey(row.unitName);
+      const unitKey = await unitKeyOf(row.unitName);
       const unit = unitKey ? unitsByKey.get(unitKey)! : parent;
-      if (typeof unit === "object") wanted.push({ unitId: unit.id, nameKey: foldVietnamese(row.fullName) });
+      if (typeof unit === "object") wanted.push({ unitId: unit.id, nameKey: nameKeyOf(row) });
     }
     for (const [key, found] of await peopleByNamesInUnits(db, wanted)) byName.set(key, found);
     // Their memberships too, for the checks below (a person found by name has no phone match).
@@ -213,7 +225,7 @@ export async function importRosterRows(
 
   for (const row of rows) {
     if (badLines.has(row.line)) continue;
-    const unitKey = await resolveUnitKey(row.unitName);
+    const unitKey = await unitKeyOf(row.unitName);
     const unit = unitKey ? unitsByKey.get(unitKey)! : parent;
     const fail = (code: string, params: Record<string, string | number> = {}) => {
       issues.push({ line: row.line, code, params });
@@ -236,7 +248,7 @@ export async function importRosterRows(
     if (row.phone) match = findByPhone(row.phone);
     const byPhone = Boolean(match);
     if (!match && unitId !== null) {
-      const named = findByNameInUnit(unitId, foldVietnamese(row.fullName));
+      const named = findByNameInUnit(unitId, nameKeyOf(row));
       if (named.length > 1) {
         fail("name_ambiguous", { name: row.fullName });
         continue;
@@ -323,17 +335,17 @@ export async function importRosterRows(
 
   if (unitsToCreate.length) await assertActorCan(db, options.actor, "administer", parent.id);
   await db.transaction(async () => {
+    // The new units take the parent's usual child level, found once: each new unit gets that same
+    // level, which keeps it the usual one.
+    let levelLabel: string | undefined;
     for (const key of unitsByKey.keys()) {
-      if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!))
+      if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!)) {
+        levelLabel ??= await usualChildLevel(db, parent.id);
         unitsByKey.set(
           key,
-          await createUnit(
-            db,
-            options.actor,
-            { parentId: parent.id, name: unitNames.get(key)!, levelLabel: await usualChildLevel(db, parent.id) },
-            now,
-          ),
+          await createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel }, now),
         );
+      }
     }
     const t = now.getTime();
     const unitOf = (p: PlannedRow): UnitRow => {
@@ -345,8 +357,7 @@ export async function importRosterRows(
     const fresh = planned.filter((p) => p.personId === null);
     const newIds = await insertPeople(
       db,
-      fresh.map((p) => p.row),
-      t,
+      fresh.map((p) => personValues(p.row, nameKeyOf(p.row), t)),
     );
     const personIdOf = new Map<PlannedRow, number>(fresh.map((p, i) => [p, newIds[i]!]));
     for (const p of planned) {
@@ -357,7 +368,7 @@ export async function importRosterRows(
         await updatePerson.run(db, {
           id: p.personId,
           fullName: r.fullName,
-          nameKey: foldVietnamese(r.fullName),
+          nameKey: nameKeyOf(r),
           phone: r.phone,
           birthYear: r.birthYear,
           gender: r.gender,
@@ -535,10 +546,10 @@ type PersonValues = {
 };
 type MembershipValues = { personId: number; unitId: number; role: string; title: string | null; createdAt: number };
 
-function personValues(r: RosterRow, t: number): PersonValues {
+function personValues(r: RosterRow, nameKey: string, t: number): PersonValues {
   return {
     fullName: r.fullName,
-    nameKey: foldVietnamese(r.fullName),
+    nameKey,
     phone: r.phone,
     birthYear: r.birthYear,
     gender: r.gender,
@@ -598,10 +609,10 @@ const upsertMembershipRows = preparedRows(
  * engines, so the batch's ids sorted ascending are its rows' ids in order, whatever order
  * RETURNING lists them in.
  */
-async function insertPeople(db: Database, rows: readonly RosterRow[], t: number): Promise<number[]> {
+async function insertPeople(db: Database, rows: readonly PersonValues[]): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < rows.length; i += writeChunk) {
-    const batch = rows.slice(i, i + writeChunk).map((r) => personValues(r, t));
+    const batch = rows.slice(i, i + writeChunk);
     const returned = await insertPersonRows.all(db, batch);
     if (returned.length !== batch.length)
       throw new Error(`import: ${returned.length} people written of ${batch.length}`);
