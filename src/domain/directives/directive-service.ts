@@ -650,24 +650,21 @@ export async function sendDirective(
       .insertInto("DirectiveDelivery")
       .columns(["directiveId", "personId", "chatAccountId", "status"])
       .expression(
-        // The account is picked once per person: in a plain subquery SQLite copies the correlated
-        // subquery into each use of "accountId" (the column and the status), running it twice.
-        db.kysely
-          .with(
-            (w) => w("a").materialized(),
-            () =>
-              db.kysely
+        (eb) =>
+          eb
+            .selectFrom(
+              eb
                 .selectFrom(audience.as("p"))
-                .select(["p.personId", deliveryAccountOf(db, sql.ref("p.personId")).as("accountId")]),
-          )
-          .selectFrom("a")
-          .select((e) => [
-            typedValue(directive.id, "integer").as("directiveId"),
-            "a.personId",
-            "a.accountId",
-            e.case().when("a.accountId", "is", null).then("not_linked").else("queued").end().as("status"),
-          ])
-          .where(sql<boolean>`true`), // SQLite: a WHERE before ON CONFLICT, or ON reads as a join's
+                .select((e) => ["p.personId", deliveryAccountOf(db, sql.ref("p.personId")).as("accountId")])
+                .as("a"),
+            )
+            .select((e) => [
+              typedValue(directive.id, "integer").as("directiveId"),
+              "a.personId",
+              "a.accountId",
+              e.case().when("a.accountId", "is", null).then("not_linked").else("queued").end().as("status"),
+            ])
+            .where(sql<boolean>`true`), // SQLite: a WHERE before ON CONFLICT, or ON reads as a join's
       )
       .onConflict((oc) => oc.columns(["directiveId", "personId"]).doNothing())
       .execute();
