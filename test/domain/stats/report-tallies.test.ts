@@ -20,6 +20,8 @@ import { concernsByCategory, monthlySeries, unitReport } from "../../../src/doma
 import { systemActor } from "../../../src/domain/access/actor.ts";
 import { ANSWER_BUCKET_BOUNDS, answerBucket } from "../../../src/domain/stats/answer-time-buckets.ts";
 import { subtreeRange } from "../../../src/domain/units/unit-service.ts";
+import { importRosterRows } from "../../../src/domain/roster/import-roster.ts";
+import type { RosterRow } from "../../../src/domain/roster/roster-row.ts";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -648,6 +650,38 @@ describe("report summaries (report_tallies)", () => {
     expect(
       await db.kysely.selectFrom("UnitMemberTally").selectAll().where("members", "!=", 0).orderBy("unitId").execute(),
     ).toEqual(beforeMembers);
+  });
+
+  it("should equal the raw rows after a roster import, whose memberships are written in bulk", async () => {
+    const tree = await buildData(3);
+    // Six people already there get phones: the import finds them by phone and moves them.
+    const existing = await db.kysely.selectFrom("Person").select("id").orderBy("id").limit(6).execute();
+    for (const [i, p] of existing.entries())
+      await db.kysely
+        .updateTable("Person")
+        .set({ phone: `091000001${i}` })
+        .where("id", "=", p.id)
+        .execute();
+    const units = ["Chi hội A1", "Chi hội B2", "Chi hội mới"];
+    const rows: RosterRow[] = Array.from({ length: 30 }, (_, i) => ({
+      line: i + 2,
+      fullName: `Hội viên ${i}`,
+      phone: i < 6 ? `091000001${i}` : `09200000${10 + i}`,
+      unitName: units[i % 3]!,
+      title: i % 4 === 0 ? "Chi hội trưởng" : null,
+      role: i % 4 === 0 ? "cadre" : "member",
+      birthYear: null,
+      gender: null,
+      note: null,
+    }));
+    const result = await importRosterRows(db, rows, [], {
+      unitId: tree.root,
+      actor: systemActor(),
+      createUnits: true,
+      now: new Date(now),
+    });
+    expect([result.written, result.created, result.updated]).toEqual([true, 24, 6]);
+    await expectTablesMatchRaw();
   });
 
   it("should give unitStats figures equal to those of the raw rows, exact medians and histogram medians within their bucket", async () => {
