@@ -185,18 +185,20 @@ function perEngine<P extends Record<string, unknown>, O>(
 }
 
 const dueQ = perEngine((engine) =>
-  prepared((k, p: Slots<{ platform: string; now: number; excluded: unknown; n: number }>) =>
-    k
-      .selectFrom("Outbox")
-      .select(rowColumns)
-      .where("status", "=", "pending")
-      .where("platform", "=", p.platform)
-      .where("notBefore", "<=", p.now)
-      .where((eb) => eb.not(inList(engine, eb.ref("chatId"), p.excluded, "text")))
-      .orderBy("priority")
-      .orderBy("ord")
-      .orderBy("id")
-      .limit(p.n),
+  prepared(
+    (k, p: Slots<{ platform: string; now: number; excluded: unknown; n: number }>) =>
+      k
+        .selectFrom("Outbox")
+        .select(rowColumns)
+        .where("status", "=", "pending")
+        .where("platform", "=", p.platform)
+        .where("notBefore", "<=", p.now)
+        .where((eb) => eb.not(inList(engine, eb.ref("chatId"), p.excluded, "text")))
+        .orderBy("priority")
+        .orderBy("ord")
+        .orderBy("id")
+        .limit(p.n),
+    { serverPrepared: true },
   ),
 );
 
@@ -231,43 +233,45 @@ export async function dueCandidates(
  * (by any process: a chat's messages go one at a time, in order).
  */
 const claimQ = perEngine((engine) =>
-  prepared((k, p: Slots<{ ids: unknown; n: number; worker: string; leaseUntil: number }>) =>
-    k
-      .updateTable("Outbox")
-      .set((eb) => ({
-        status: "sending",
-        claimedBy: p.worker,
-        leaseUntil: p.leaseUntil,
-        attempts: eb("attempts", "+", 1),
-      }))
-      .where("id", "in", (eb) =>
-        skipLocked(
-          engine,
-          eb
-            .selectFrom("Outbox as o")
-            .select("o.id")
-            .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
-            // By id: not by scanning the status index through every queued row.
-            .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
-            .where((w) =>
-              w.not(
-                w.exists(
-                  w
-                    .selectFrom("Outbox as busy")
-                    .select("busy.id")
-                    .where("busy.status", "=", "sending")
-                    .where("busy.platform", "=", w.ref("o.platform"))
-                    .where("busy.chatId", "=", w.ref("o.chatId")),
+  prepared(
+    (k, p: Slots<{ ids: unknown; n: number; worker: string; leaseUntil: number }>) =>
+      k
+        .updateTable("Outbox")
+        .set((eb) => ({
+          status: "sending",
+          claimedBy: p.worker,
+          leaseUntil: p.leaseUntil,
+          attempts: eb("attempts", "+", 1),
+        }))
+        .where("id", "in", (eb) =>
+          skipLocked(
+            engine,
+            eb
+              .selectFrom("Outbox as o")
+              .select("o.id")
+              .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
+              // By id: not by scanning the status index through every queued row.
+              .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
+              .where((w) =>
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom("Outbox as busy")
+                      .select("busy.id")
+                      .where("busy.status", "=", "sending")
+                      .where("busy.platform", "=", w.ref("o.platform"))
+                      .where("busy.chatId", "=", w.ref("o.chatId")),
+                  ),
                 ),
-              ),
-            )
-            .orderBy("o.priority")
-            .orderBy("o.ord")
-            .orderBy("o.id")
-            .limit(p.n),
-        ),
-      )
-      .returning(rowColumns),
+              )
+              .orderBy("o.priority")
+              .orderBy("o.ord")
+              .orderBy("o.id")
+              .limit(p.n),
+          ),
+        )
+        .returning(rowColumns),
+    { serverPrepared: true },
   ),
 );
 
@@ -286,6 +290,96 @@ export async function claim(db: Database, ids: number[], workerId: string, lease
   // RETURNING gives no order guarantee; keep the caller's (priority) order.
   const order = new Map(ids.map((id, i) => [id, i]));
   return rows.map(toRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}
+
+/**
+ * Finds and claims in ONE statement: the due rows of a platform, best first (as `dueCandidates`),
+ * that no other claimer is taking at this moment (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+ * processes claiming together take different rows rather than race for the same ones) and whose
+ * chat has no message being sent. For a worker that would send every due row it finds (its limits
+ * leave room for all of them): half the round trips of `dueCandidates` then `claim`.
+ */
+const claimDueQ = perEngine((engine) =>
+  prepared(
+    (
+      k,
+      p: Slots<{ platform: string; now: number; excluded: unknown; n: number; worker: string; leaseUntil: number }>,
+    ) =>
+      k
+        .updateTable("Outbox")
+        .set((eb) => ({
+          status: "sending",
+          claimedBy: p.worker,
+          leaseUntil: p.leaseUntil,
+          attempts: eb("attempts", "+", 1),
+        }))
+        .where("id", "in", (eb) =>
+          skipLocked(
+            engine,
+            eb
+              .selectFrom("Outbox as o")
+              .select("o.id")
+              .where("o.status", "=", "pending")
+              .where("o.platform", "=", p.platform)
+              .where("o.notBefore", "<=", p.now)
+              .where((w) => w.not(inList(engine, w.ref("o.chatId"), p.excluded, "text")))
+              .where((w) =>
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom("Outbox as busy")
+                      .select("busy.id")
+                      .where("busy.status", "=", "sending")
+                      .where("busy.platform", "=", w.ref("o.platform"))
+                      .where("busy.chatId", "=", w.ref("o.chatId")),
+                  ),
+                ),
+              )
+              .orderBy("o.priority")
+              .orderBy("o.ord")
+              .orderBy("o.id")
+              .limit(p.n),
+          ),
+        )
+        .returning([...rowColumns, "ord"]),
+    { serverPrepared: true },
+  ),
+);
+
+/**
+ * Claims up to `limit` due rows of a platform for a worker, best first (priority, fair order,
+ * age), skipping `excludeChats`, rows other claimers hold and chats with a message being sent.
+ */
+export async function claimDue(
+  db: Database,
+  {
+    platform,
+    now,
+    limit,
+    excludeChats = [],
+    workerId,
+    leaseUntil,
+  }: {
+    platform: string;
+    now: Date;
+    limit: number;
+    excludeChats?: Iterable<string>;
+    workerId: string;
+    leaseUntil: Date;
+  },
+): Promise<OutboxRow[]> {
+  if (limit <= 0) return [];
+  const rows = await claimDueQ(db).all(db, {
+    platform,
+    now: now.getTime(),
+    excluded: listParam(db.engine, [...excludeChats]),
+    n: limit,
+    worker: workerId,
+    leaseUntil: leaseUntil.getTime(),
+  });
+  // RETURNING gives no order guarantee: back to the queue's order.
+  rows.sort((a, b) => a.priority - b.priority || Number(a.ord ?? 0) - Number(b.ord ?? 0) || a.id - b.id);
+  return rows.map(({ ord: _ord, ...row }) => toRow(row));
 }
 
 export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "platform_down" | "unreachable" | "failed" | "expired";
@@ -336,6 +430,8 @@ const attemptsQ = preparedRows(
         createdAt: p.at,
       })),
     ),
+  50,
+  { serverPrepared: true },
 );
 
 async function recordAttempt(
@@ -388,6 +484,8 @@ const markSentQ = preparedRows(
       )
       .where("claimedBy", "=", rows[0]!.worker)
       .where("status", "=", "sending"),
+  50,
+  { serverPrepared: true },
 );
 
 /** A finished send, as `recordSends` writes it. */

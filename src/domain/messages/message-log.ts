@@ -186,8 +186,10 @@ const outboundRow = (p: OutboundSlots) => ({
 });
 const outboundInsert = (k: Kysely<DB>, p: OutboundSlots) => k.insertInto("MessageLog").values(outboundRow(p));
 const outboundQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p).returning("id"));
-const outboundLogQ = preparedRows((k, rows: OutboundSlots[]) =>
-  k.insertInto("MessageLog").values(rows.map(outboundRow)),
+const outboundLogQ = preparedRows(
+  (k, rows: OutboundSlots[]) => k.insertInto("MessageLog").values(rows.map(outboundRow)),
+  50,
+  { serverPrepared: true },
 );
 
 function outboundValues(m: OutboundRecord) {
