@@ -149,7 +149,7 @@ export interface OutboundRecord {
   at: Date;
 }
 
-type OutboundSlots = Slots<{
+export type OutboundSlots = Slots<{
   platform: string;
   chatId: string;
   chatType: string;
@@ -165,8 +165,11 @@ type OutboundSlots = Slots<{
   at: number;
 }>;
 
-/** A MessageLog row of a sent text (one copy of the mapping for the single and the batch insert). */
-const outboundRow = (p: OutboundSlots) => ({
+/**
+ * A MessageLog row of a sent text (one copy of the mapping for the single and the batch insert,
+ * and for the delivery engine's one-statement record on PostgreSQL).
+ */
+export const outboundRow = (p: OutboundSlots) => ({
   direction: "out",
   platform: p.platform,
   chatId: p.chatId,
@@ -192,7 +195,7 @@ const outboundLogQ = preparedRows(
   { serverPrepared: true },
 );
 
-function outboundValues(m: OutboundRecord) {
+export function outboundValues(m: OutboundRecord) {
   return {
     platform: m.platform,
     chatId: m.chatId,
