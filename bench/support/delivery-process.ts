@@ -13,6 +13,8 @@ import { TelegramChannel } from "../../src/channels/telegram/telegram-channel.ts
 import { DeliveryEngine } from "../../src/delivery/delivery-engine.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { openDatabase } from "../../src/storage/database.ts";
+import { readFileSync } from "node:fs";
+import { sql } from "kysely";
 import { pgProfileLines, startPgProfile } from "./pg-profile.ts";
 
 const [url, apiRoot, token, botInfo] = process.argv.slice(2);
@@ -41,9 +43,32 @@ engine.addChannel(
     botInfo: JSON.parse(botInfo!),
   }),
 );
+/** CPU seconds (user + system) the database's server processes have used so far (PG_PROFILE). */
+async function serverCpu(): Promise<number> {
+  const { rows } = await sql<{
+    pid: number;
+  }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db.kysely);
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return ticks / 100;
+}
+let cpuAtReady: NodeJS.CpuUsage | undefined;
+let serverAtReady = 0;
 process.on("SIGTERM", () => {
-  void engine
-    .stop()
+  const cpu = process.cpuUsage(cpuAtReady);
+  void (process.env.PG_PROFILE === "1" && db.engine === "postgresql" ? serverCpu() : Promise.resolve(0))
+    .then((server) => {
+      if (process.env.PG_PROFILE === "1")
+        process.stderr.write(
+          `cpu of ${process.pid} since ready: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; database server (all its connections): ${(server - serverAtReady).toFixed(1)} s\n`,
+        );
+    })
+    .then(() => engine.stop())
     .then(() => db.close())
     .then(() => {
       say({
@@ -54,5 +79,7 @@ process.on("SIGTERM", () => {
       process.exit(0);
     });
 });
+if (process.env.PG_PROFILE === "1" && db.engine === "postgresql") serverAtReady = await serverCpu();
+cpuAtReady = process.cpuUsage();
 await engine.start();
 say({ event: "ready" });

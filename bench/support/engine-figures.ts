@@ -77,11 +77,14 @@ async function ceiling(engine: Engine): Promise<Figure> {
       ),
     );
     const loadBefore = load();
+    const cpuBefore = process.cpuUsage();
     const stopped: Promise<{ sent: number }>[] = [];
     for (let p = 0; p < processes; p++) {
       const child = spawn(
         process.execPath,
         [
+          // CEILING_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x": profile the delivery processes.
+          ...(process.env.CEILING_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
           "--import",
           "tsx",
           path.join(here, "delivery-process.ts"),
@@ -109,6 +112,7 @@ async function ceiling(engine: Engine): Promise<Figure> {
       );
     }
     while (fake.sentCount() < size) await new Promise((r) => setTimeout(r, 50));
+    const cpu = process.cpuUsage(cpuBefore);
     const perProcess: number[] = [];
     for (const c of children) c.kill("SIGTERM");
     for (const s of stopped) perProcess.push((await s).sent);
@@ -130,6 +134,8 @@ async function ceiling(engine: Engine): Promise<Figure> {
         outboxSent: counts.sent ?? 0,
         seconds: seconds.toFixed(2),
         sharedBudget: process.env.DELIVERY_SHARED_BUDGET === "1" ? "on" : "off",
+        /** CPU of this process (the fake Bot API) during the run. */
+        fakeApiCpuS: ((cpu.user + cpu.system) / 1e6).toFixed(1),
         load: `${loadBefore}→${load()}`,
       },
     };

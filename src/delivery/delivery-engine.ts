@@ -28,6 +28,7 @@ import { ChannelSendError, type Channel } from "../channels/channel.ts";
 import {
   backOffAccount,
   claim,
+  claimDue,
   dueCandidates,
   expiryOf,
   heartbeat,
@@ -404,62 +405,112 @@ class PlatformWorker {
       // Chats that are busy or held by a limit are skipped in the query itself, so that a chat with
       // thousands of queued messages (or a full group) never hides another chat's message.
       const skip = new Set([...this.chatsInFlight, ...this.limiter.heldChats(horizon)]);
-      const candidates = await dueCandidates(db, {
-        platform: this.channel.id,
-        now: new Date(now),
-        limit: free + 20,
-        excludeChats: skip,
-      });
-      const picked: OutboxRow[] = [];
       let earliest = Number.POSITIVE_INFINITY;
       let gateFull = false;
       const chatsPicked = new Set<string>();
-      for (const row of candidates) {
-        if (picked.length >= free) break;
-        // One message at a time per chat keeps each chat's messages in order.
-        if (chatsPicked.has(row.chatId)) continue;
-        chatsPicked.add(row.chatId);
-        if (expiryOf(row) <= now) {
-          await this.#expire(row, now);
-          continue;
+      let claimed: OutboxRow[];
+      let found: number;
+      if (
+        // The window has room for every row a claim can take, nothing holds the whole bot, and no
+        // cap on new recipients applies: every due row found would be sent, so find and claim in
+        // one statement (and processes claiming together take different rows).
+        slots - this.gate.waiting >= free &&
+        this.limiter.globalAvailableAt(pnow) <= horizon &&
+        !this.limiter.limits.newRecipientsPerHour
+      ) {
+        const rows = await claimDue(db, {
+          platform: this.channel.id,
+          now: new Date(now),
+          limit: free,
+          excludeChats: skip,
+          workerId: this.engine.workerId,
+          leaseUntil: new Date(now + this.engine.leaseMs),
+        });
+        found = rows.length;
+        claimed = [];
+        // What the claim cannot tell (checked as for the rows found below): a second row of a
+        // chat goes back to the queue, as does a row whose chat turns out to be held.
+        const back: OutboxRow[] = [];
+        for (const row of rows) {
+          if (chatsPicked.has(row.chatId)) {
+            back.push(row);
+            continue;
+          }
+          chatsPicked.add(row.chatId);
+          if (expiryOf(row) <= now) {
+            await this.#expire(row, now);
+            continue;
+          }
+          const at = this.limiter.availableAt(row.chatId, row.chatType, pnow);
+          if (at > horizon) {
+            earliest = Math.min(earliest, at - wakeAheadMs);
+            back.push(row);
+            continue;
+          }
+          claimed.push(row);
         }
-        // Rows come in priority order: every one picked before this one goes before it.
-        const ahead = this.gate.waitingAhead(row.priority) + picked.length;
-        if (ahead >= slots) {
-          // Look again when the window will have room for this one too.
-          gateFull = true;
-          earliest = Math.min(earliest, this.limiter.slotsOpenAt(ahead + 1, pnow) - wakeAheadMs);
-          break;
+        if (back.length)
+          await unclaim(
+            db,
+            this.engine.workerId,
+            back.map((row) => ({ id: row.id, notBefore: new Date(Number(row.notBefore)) })),
+          );
+      } else {
+        const candidates = await dueCandidates(db, {
+          platform: this.channel.id,
+          now: new Date(now),
+          limit: free + 20,
+          excludeChats: skip,
+        });
+        found = candidates.length;
+        const picked: OutboxRow[] = [];
+        for (const row of candidates) {
+          if (picked.length >= free) break;
+          // One message at a time per chat keeps each chat's messages in order.
+          if (chatsPicked.has(row.chatId)) continue;
+          chatsPicked.add(row.chatId);
+          if (expiryOf(row) <= now) {
+            await this.#expire(row, now);
+            continue;
+          }
+          // Rows come in priority order: every one picked before this one goes before it.
+          const ahead = this.gate.waitingAhead(row.priority) + picked.length;
+          if (ahead >= slots) {
+            // Look again when the window will have room for this one too.
+            gateFull = true;
+            earliest = Math.min(earliest, this.limiter.slotsOpenAt(ahead + 1, pnow) - wakeAheadMs);
+            break;
+          }
+          const fresh = await this.#isNewRecipient(row);
+          const at = Math.max(
+            this.limiter.availableAt(row.chatId, row.chatType, pnow),
+            fresh ? Math.max(this.limiter.newRecipientAvailableAt(pnow), this.#newRecipientsAt) : pnow,
+          );
+          if (at > horizon) {
+            earliest = Math.min(earliest, at - wakeAheadMs);
+            // Held by the bot-wide window or spacing: so is every row after it.
+            if (this.limiter.globalAvailableAt(pnow) > horizon) break;
+            continue;
+          }
+          // With other processes, the account's hourly cap on strangers is theirs too (and outlives a
+          // takeover of the account by another process).
+          if (fresh && this.shared && !(await this.#takeNewRecipient(pnow))) {
+            earliest = Math.min(earliest, this.#newRecipientsAt - wakeAheadMs);
+            continue;
+          }
+          if (fresh) {
+            this.limiter.reserveNewRecipient(pnow);
+            this.#knownChats.add(row.chatId);
+          }
+          picked.push(row);
         }
-        const fresh = await this.#isNewRecipient(row);
-        const at = Math.max(
-          this.limiter.availableAt(row.chatId, row.chatType, pnow),
-          fresh ? Math.max(this.limiter.newRecipientAvailableAt(pnow), this.#newRecipientsAt) : pnow,
+        claimed = await claim(
+          db,
+          picked.map((r) => r.id),
+          this.engine.workerId,
+          new Date(now + this.engine.leaseMs),
         );
-        if (at > horizon) {
-          earliest = Math.min(earliest, at - wakeAheadMs);
-          // Held by the bot-wide window or spacing: so is every row after it.
-          if (this.limiter.globalAvailableAt(pnow) > horizon) break;
-          continue;
-        }
-        // With other processes, the account's hourly cap on strangers is theirs too (and outlives a
-        // takeover of the account by another process).
-        if (fresh && this.shared && !(await this.#takeNewRecipient(pnow))) {
-          earliest = Math.min(earliest, this.#newRecipientsAt - wakeAheadMs);
-          continue;
-        }
-        if (fresh) {
-          this.limiter.reserveNewRecipient(pnow);
-          this.#knownChats.add(row.chatId);
-        }
-        picked.push(row);
       }
-      let claimed = await claim(
-        db,
-        picked.map((r) => r.id),
-        this.engine.workerId,
-        new Date(now + this.engine.leaseMs),
-      );
       if (this.chats && claimed.length) claimed = await this.#withinChatLimits(claimed, now);
       if (this.down && claimed.length) this.#canary = claimed[0]!.id;
       for (const row of claimed) this.#dispatch(row);
@@ -471,7 +522,7 @@ class PlatformWorker {
       else if (!gateFull) {
         const due = await nextDueAt(db, this.channel.id);
         if (due !== null && due > now) wait = Math.min(wait, due - now);
-        else if (due !== null && candidates.length) wait = Math.min(wait, 50);
+        else if (due !== null && found) wait = Math.min(wait, 50);
         else if (due !== null) wait = Math.min(wait, 100);
       }
       await this.#sleep(Math.max(1, wait));
@@ -527,10 +578,14 @@ class PlatformWorker {
     this.chatsInFlight.add(row.chatId);
     // A sent row stays "in flight" until its success is committed (see #flushCompleted), so that
     // a crash can only resend what was really in flight: at most `concurrency` rows.
+    this.#awaiting++;
     void this.#deliver(row).then((recordedLater) => {
       if (!recordedLater) this.#release(row, true);
     });
   }
+
+  /** Rows dispatched whose requests have not all been answered yet (at the gate or on the wire). */
+  #awaiting = 0;
 
   /** The row is no longer held; `requeued` when it may be back in the queue (a failure). */
   #release(row: OutboxRow, requeued: boolean): void {
@@ -542,6 +597,21 @@ class PlatformWorker {
 
   /** Sends one row; true when its success will be recorded by the next batch flush. */
   async #deliver(row: OutboxRow): Promise<boolean> {
+    let answered = false;
+    const settle = () => {
+      if (answered) return;
+      answered = true;
+      this.#awaiting--;
+    };
+    try {
+      return await this.#send(row, settle);
+    } finally {
+      settle();
+    }
+  }
+
+  /** `#deliver`'s work; calls `answered` once the platform has answered (or failed) the last request. */
+  async #send(row: OutboxRow, answered: () => void): Promise<boolean> {
     const { db } = this.engine;
     let body: OutboxBody;
     /** When the answers to this row's requests came back (one per part of a split text). */
@@ -591,6 +661,7 @@ class PlatformWorker {
         this.gate.complete(booking);
         untils.push(booking.until);
         this.shared?.settle(use);
+        answered();
       }
       this.#failingChats.clear();
       if (this.down) await this.#markUp();
@@ -650,18 +721,25 @@ class PlatformWorker {
 
   #completed: { row: OutboxRow; body: OutboxBody; messageIds: string[]; at: Date; untils: number[] }[] = [];
 
+  /** A flush is due on the next turn of the event loop; or the cancel of the one due later. */
+  #flushSoon = false;
+  #flushLater?: NodeJS.Timeout;
+
   /**
-   * Records successful sends in batches: all sends finished in the same tick commit in one
-   * transaction (one commit per message was the engine's bottleneck).
+   * Records successful sends in batches: one transaction for the sends answered together (a
+   * commit per message was the engine's bottleneck, and on PostgreSQL every statement of a flush
+   * is a round trip whatever the batch's size). Once no other request awaits its answer, at once
+   * (after the answers already read): the rows make room for the next ones. While others still
+   * await theirs, at most `flushDelayMs` later, so that their answers commit in the same
+   * transaction (and, while the window is full, bound the next window first).
    */
   #completeLater(row: OutboxRow, body: OutboxBody, messageIds: string[], untils: number[]): void {
     this.#completed.push({ row, body, messageIds, at: this.engine.now(), untils });
-    if (this.#completed.length > 1) return;
-    // While the window is full, a little later: the answers of the requests that went with this
-    // one are read first (their times bound the next window) and commit in the same transaction.
-    // Otherwise at once, so that the rows make room for the next ones.
-    if (this.limiter.openSlots(this.#pacing.now()) > 0) setImmediate(() => this.#flushCompleted());
-    else setTimeout(() => this.#flushCompleted(), flushDelayMs);
+    if (this.#flushSoon) return;
+    if (this.#awaiting === 0) {
+      this.#flushSoon = true;
+      setImmediate(() => this.#flushCompleted());
+    } else this.#flushLater ??= setTimeout(() => this.#flushCompleted(), flushDelayMs);
   }
 
   /** Flushes run one after another; `flush()` waits for the one under way. Never rejects. */
@@ -672,8 +750,12 @@ class PlatformWorker {
   }
 
   async #flushCompleted(): Promise<void> {
+    this.#flushSoon = false;
+    clearTimeout(this.#flushLater);
+    this.#flushLater = undefined;
     const batch = this.#completed;
     this.#completed = [];
+    if (!batch.length) return;
     const { options } = this.engine;
     try {
       await this.#recordSent(batch);

@@ -41,6 +41,7 @@ import {
 import type { DB } from "../generated/kysely/types.ts";
 import { applyMigrations, applyPostgresMigrations } from "./migrate.ts";
 import { SqliteBooleans, type Engine } from "./dialect.ts";
+import { serverStatementName } from "./prepared.ts";
 
 export type { DB };
 export type { Engine };
@@ -398,6 +399,15 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   const pool = new driver.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
   // An idle client's connection error (server restart) must not crash the process.
   pool.on("error", () => {});
+  // Queries prepared on the server (prepared.ts `serverPrepared`) go by their statement name: the
+  // connection parses and plans them once, then only binds and runs them.
+  pool.on("connect", (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+      const name = typeof text === "string" ? serverStatementName(text) : undefined;
+      return name ? query({ name, text, values }, callback) : query(text, values, callback);
+    };
+  });
   try {
     const client = await pool.connect();
     try {

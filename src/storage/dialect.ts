@@ -76,6 +76,15 @@ export function skipLocked<DB, TB extends keyof DB, O>(
   return engine === "postgresql" ? query.forUpdate().skipLocked() : query;
 }
 
+/**
+ * Whether one statement may write to several tables (`WITH a AS (UPDATE …), b AS (INSERT …)
+ * SELECT …`: PostgreSQL's data-modifying WITH; SQLite has none). One statement is one round trip
+ * and needs no transaction of its own (it is atomic).
+ */
+export function writesInWith(engine: Engine): boolean {
+  return engine === "postgresql";
+}
+
 /** `a IS DISTINCT FROM b` (SQLite spells it `IS NOT`); both treat NULL as a value. */
 export function isDistinctFrom(engine: Engine, a: Expression<unknown>, b: Expression<unknown>): RawBuilder<SqlBool> {
   return engine === "postgresql" ? sql<SqlBool>`${a} IS DISTINCT FROM ${b}` : sql<SqlBool>`${a} IS NOT ${b}`;

@@ -49,8 +49,31 @@ export interface Prepared<P, O> {
   ): Promise<{ -readonly [I in keyof K]: O[K[I]] }[]>;
 }
 
+/**
+ * PostgreSQL: the SQL of the queries prepared on the server (`{ serverPrepared: true }`), with the
+ * statement name each connection knows it by (database.ts passes the name along with the query).
+ */
+const serverPrepared = new Map<string, string>();
+
+/** The server-side statement name of a query's SQL, when it is prepared there (PostgreSQL). */
+export function serverStatementName(sql: string): string | undefined {
+  return serverPrepared.get(sql);
+}
+
+export interface PreparedOptions {
+  /**
+   * PostgreSQL: prepare the statement on the server once per connection (a named statement), so
+   * that each run is only bound and executed, not parsed and planned again. For the hot statements
+   * of the delivery engine, where planning cost more than running (the claim: about 5 ms of
+   * planning for 2 ms of work under load). The server may then use one generic plan for every
+   * run: only for statements whose best plan does not depend on the values.
+   */
+  serverPrepared?: boolean;
+}
+
 export function prepared<P extends Record<string, unknown>, O>(
   build: (k: Kysely<DB>, p: Slots<P>) => Compilable<O>,
+  options: PreparedOptions = {},
 ): Prepared<P, O> {
   // The SQL depends only on the engine (dialect and plugins), so one compilation per engine serves
   // every database and every transaction.
@@ -66,6 +89,8 @@ export function prepared<P extends Record<string, unknown>, O>(
       });
       const q = build(db.kysely, slots).compile();
       c = { sql: q.sql, parameters: q.parameters };
+      if (options.serverPrepared && db.engine === "postgresql" && !serverPrepared.has(q.sql))
+        serverPrepared.set(q.sql, `chihoi_${serverPrepared.size + 1}`);
       cache.set(db.engine, c);
     }
     return c;
@@ -120,6 +145,7 @@ export interface PreparedRows<P, O = unknown> {
 export function preparedRows<P extends Record<string, unknown>, O>(
   build: (k: Kysely<DB>, rows: Slots<P>[]) => Compilable<O>,
   maxRows = 50,
+  options: PreparedOptions = {},
 ): PreparedRows<P, O> {
   /** Per engine and batch size: the SQL, and for each parameter its row and column (or a constant). */
   type Plan = { sql: string; rowOf: Int32Array; columnOf: (string | null)[]; constants: unknown[] };
@@ -139,6 +165,8 @@ export function preparedRows<P extends Record<string, unknown>, O>(
           }),
       );
       const q = build(db.kysely, rows).compile();
+      if (options.serverPrepared && db.engine === "postgresql" && !serverPrepared.has(q.sql))
+        serverPrepared.set(q.sql, `chihoi_${serverPrepared.size + 1}`);
       const count = q.parameters.length;
       plan = { sql: q.sql, rowOf: new Int32Array(count), columnOf: new Array(count), constants: new Array(count) };
       q.parameters.forEach((v, k) => {

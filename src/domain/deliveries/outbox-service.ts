@@ -14,10 +14,18 @@ import {
   notIndexed,
   skipLocked,
   typedValue,
+  writesInWith,
 } from "../../storage/dialect.ts";
-import { sql } from "kysely";
+import { sql, type Kysely } from "kysely";
+import type { DB } from "../../generated/kysely/types.ts";
 import { prepared, preparedRows, type Prepared, type Slots } from "../../storage/prepared.ts";
-import { logOutboundMany, type OutboundRecord } from "../messages/message-log.ts";
+import {
+  logOutboundMany,
+  outboundRow,
+  outboundValues,
+  type OutboundRecord,
+  type OutboundSlots,
+} from "../messages/message-log.ts";
 
 export const priorities = { reply: 0, normal: 5, broadcast: 9 } as const;
 
@@ -210,18 +218,20 @@ function perEngine<P extends Record<string, unknown>, O>(
 }
 
 const dueQ = perEngine((engine) =>
-  prepared((k, p: Slots<{ platform: string; now: number; excluded: unknown; n: number }>) =>
-    k
-      .selectFrom("Outbox")
-      .select(rowColumns)
-      .where("status", "=", "pending")
-      .where("platform", "=", p.platform)
-      .where("notBefore", "<=", p.now)
-      .where((eb) => eb.not(inList(engine, eb.ref("chatId"), p.excluded, "text")))
-      .orderBy("priority")
-      .orderBy("ord")
-      .orderBy("id")
-      .limit(p.n),
+  prepared(
+    (k, p: Slots<{ platform: string; now: number; excluded: unknown; n: number }>) =>
+      k
+        .selectFrom("Outbox")
+        .select(rowColumns)
+        .where("status", "=", "pending")
+        .where("platform", "=", p.platform)
+        .where("notBefore", "<=", p.now)
+        .where((eb) => eb.not(inList(engine, eb.ref("chatId"), p.excluded, "text")))
+        .orderBy("priority")
+        .orderBy("ord")
+        .orderBy("id")
+        .limit(p.n),
+    { serverPrepared: true },
   ),
 );
 
@@ -256,43 +266,45 @@ export async function dueCandidates(
  * (by any process: a chat's messages go one at a time, in order).
  */
 const claimQ = perEngine((engine) =>
-  prepared((k, p: Slots<{ ids: unknown; n: number; worker: string; leaseUntil: number }>) =>
-    k
-      .updateTable("Outbox")
-      .set((eb) => ({
-        status: "sending",
-        claimedBy: p.worker,
-        leaseUntil: p.leaseUntil,
-        attempts: eb("attempts", "+", 1),
-      }))
-      .where("id", "in", (eb) =>
-        skipLocked(
-          engine,
-          eb
-            .selectFrom("Outbox as o")
-            .select("o.id")
-            .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
-            // By id: not by scanning the status index through every queued row.
-            .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
-            .where((w) =>
-              w.not(
-                w.exists(
-                  w
-                    .selectFrom("Outbox as busy")
-                    .select("busy.id")
-                    .where("busy.status", "=", "sending")
-                    .where("busy.platform", "=", w.ref("o.platform"))
-                    .where("busy.chatId", "=", w.ref("o.chatId")),
+  prepared(
+    (k, p: Slots<{ ids: unknown; n: number; worker: string; leaseUntil: number }>) =>
+      k
+        .updateTable("Outbox")
+        .set((eb) => ({
+          status: "sending",
+          claimedBy: p.worker,
+          leaseUntil: p.leaseUntil,
+          attempts: eb("attempts", "+", 1),
+        }))
+        .where("id", "in", (eb) =>
+          skipLocked(
+            engine,
+            eb
+              .selectFrom("Outbox as o")
+              .select("o.id")
+              .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
+              // By id: not by scanning the status index through every queued row.
+              .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
+              .where((w) =>
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom("Outbox as busy")
+                      .select("busy.id")
+                      .where("busy.status", "=", "sending")
+                      .where("busy.platform", "=", w.ref("o.platform"))
+                      .where("busy.chatId", "=", w.ref("o.chatId")),
+                  ),
                 ),
-              ),
-            )
-            .orderBy("o.priority")
-            .orderBy("o.ord")
-            .orderBy("o.id")
-            .limit(p.n),
-        ),
-      )
-      .returning(rowColumns),
+              )
+              .orderBy("o.priority")
+              .orderBy("o.ord")
+              .orderBy("o.id")
+              .limit(p.n),
+          ),
+        )
+        .returning(rowColumns),
+    { serverPrepared: true },
   ),
 );
 
@@ -311,6 +323,133 @@ export async function claim(db: Database, ids: number[], workerId: string, lease
   // RETURNING gives no order guarantee; keep the caller's (priority) order.
   const order = new Map(ids.map((id, i) => [id, i]));
   return rows.map(toRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}
+
+/**
+ * Finds and claims in ONE statement: the due rows of a platform, best first (as `dueCandidates`),
+ * that no other claimer is taking at this moment (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+ * processes claiming together take different rows rather than race for the same ones) and whose
+ * chat has no message being sent. For a worker that would send every due row it finds (its limits
+ * leave room for all of them): half the round trips of `dueCandidates` then `claim`.
+ */
+const claimDueQ = perEngine((engine) =>
+  prepared(
+    (
+      k,
+      p: Slots<{
+        platform: string;
+        now: number;
+        excluded: unknown;
+        n: number;
+        scan: number;
+        worker: string;
+        leaseUntil: number;
+      }>,
+    ) =>
+      k
+        .updateTable("Outbox")
+        .set((eb) => ({
+          status: "sending",
+          claimedBy: p.worker,
+          leaseUntil: p.leaseUntil,
+          attempts: eb("attempts", "+", 1),
+        }))
+        .where("id", "in", (eb) =>
+          eb
+            // The first of each chat (a chat's messages go one at a time, in order) …
+            .selectFrom((f) =>
+              f
+                .selectFrom((l) =>
+                  // … of the first due rows no other claimer is taking (locked until the end of the
+                  // statement, the others skip them), in the queue's order.
+                  skipLocked(
+                    engine,
+                    l
+                      .selectFrom("Outbox as o")
+                      .select(["o.id", "o.chatId", "o.priority", "o.ord"])
+                      .where("o.status", "=", "pending")
+                      .where("o.platform", "=", p.platform)
+                      .where("o.notBefore", "<=", p.now)
+                      .where((w) => w.not(inList(engine, w.ref("o.chatId"), p.excluded, "text")))
+                      .where((w) =>
+                        w.not(
+                          w.exists(
+                            w
+                              .selectFrom("Outbox as busy")
+                              .select("busy.id")
+                              .where("busy.status", "=", "sending")
+                              .where("busy.platform", "=", w.ref("o.platform"))
+                              .where("busy.chatId", "=", w.ref("o.chatId")),
+                          ),
+                        ),
+                      )
+                      .orderBy("o.priority")
+                      .orderBy("o.ord")
+                      .orderBy("o.id")
+                      .limit(p.scan),
+                  ).as("due"),
+                )
+                .select((s) => [
+                  "due.id",
+                  "due.priority",
+                  "due.ord",
+                  s.fn
+                    .agg<number>("row_number")
+                    .over((o) =>
+                      o.partitionBy("due.chatId").orderBy("due.priority").orderBy("due.ord").orderBy("due.id"),
+                    )
+                    .as("nth"),
+                ])
+                .as("firsts"),
+            )
+            .select("firsts.id")
+            .where("firsts.nth", "=", 1)
+            .orderBy("firsts.priority")
+            .orderBy("firsts.ord")
+            .orderBy("firsts.id")
+            .limit(p.n),
+        )
+        .returning([...rowColumns, "ord"]),
+    { serverPrepared: true },
+  ),
+);
+
+/**
+ * Claims up to `limit` due rows of a platform for a worker, best first (priority, fair order,
+ * age), skipping `excludeChats`, rows other claimers hold and chats with a message being sent.
+ */
+export async function claimDue(
+  db: Database,
+  {
+    platform,
+    now,
+    limit,
+    excludeChats = [],
+    workerId,
+    leaseUntil,
+  }: {
+    platform: string;
+    now: Date;
+    limit: number;
+    excludeChats?: Iterable<string>;
+    workerId: string;
+    leaseUntil: Date;
+  },
+): Promise<OutboxRow[]> {
+  if (limit <= 0) return [];
+  const rows = await claimDueQ(db).all(db, {
+    platform,
+    now: now.getTime(),
+    excluded: listParam(db.engine, [...excludeChats]),
+    n: limit,
+    // A few more, as `dueCandidates` reads, for the chats that have several.
+    scan: limit + 20,
+    worker: workerId,
+    leaseUntil: leaseUntil.getTime(),
+  });
+  // RETURNING gives no order guarantee: back to the queue's order.
+  rows.sort((a, b) => a.priority - b.priority || Number(a.ord ?? 0) - Number(b.ord ?? 0) || a.id - b.id);
+  return rows.map(({ ord: _ord, ...row }) => toRow(row));
 }
 
 export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "platform_down" | "unreachable" | "failed" | "expired";
@@ -339,6 +478,22 @@ const attemptQ = prepared(
     }),
 );
 
+const attemptRow = (p: {
+  outboxId: number;
+  outcome: string;
+  errorCode: number | null;
+  error: string | null;
+  retryAfter: number | null;
+  at: number;
+}) => ({
+  outboxId: p.outboxId,
+  outcome: p.outcome,
+  errorCode: p.errorCode,
+  error: p.error,
+  retryAfter: p.retryAfter,
+  createdAt: p.at,
+});
+
 const attemptsQ = preparedRows(
   (
     k,
@@ -350,17 +505,9 @@ const attemptsQ = preparedRows(
       retryAfter: number | null;
       at: number;
     }>[],
-  ) =>
-    k.insertInto("DeliveryAttempt").values(
-      rows.map((p) => ({
-        outboxId: p.outboxId,
-        outcome: p.outcome,
-        errorCode: p.errorCode,
-        error: p.error,
-        retryAfter: p.retryAfter,
-        createdAt: p.at,
-      })),
-    ),
+  ) => k.insertInto("DeliveryAttempt").values(rows.map(attemptRow)),
+  50,
+  { serverPrepared: true },
 );
 
 async function recordAttempt(
@@ -386,34 +533,83 @@ async function recordAttempt(
  * Marks the rows of a batch sent, each with its own time and message id, only where this worker
  * still holds the row: one statement for the batch (`CASE id WHEN …`).
  */
-const markSentQ = preparedRows(
-  (k, rows: Slots<{ id: number; worker: string; at: number; messageId: string | null }>[]) =>
-    k
-      .updateTable("Outbox")
-      .set((eb) => {
-        const [first, ...rest] = rows;
-        let sentAt = eb.case().when("id", "=", first!.id).then(typedValue(first!.at, "bigint"));
-        let messageId = eb.case().when("id", "=", first!.id).then(typedValue(first!.messageId, "text"));
-        for (const r of rest) {
-          sentAt = sentAt.when("id", "=", r.id).then(typedValue(r.at, "bigint"));
-          messageId = messageId.when("id", "=", r.id).then(typedValue(r.messageId, "text"));
-        }
-        return {
-          status: "sent",
-          sentAt: sentAt.end(),
-          platformMessageId: messageId.end(),
-          leaseUntil: null,
-          lastError: null,
-        };
-      })
-      .where(
-        "id",
-        "in",
-        rows.map((r) => r.id),
-      )
-      .where("claimedBy", "=", rows[0]!.worker)
-      .where("status", "=", "sending"),
-);
+type SentSlots = Slots<{ id: number; worker: string; at: number; messageId: string | null }>;
+const markSentUpdate = (k: Kysely<DB>, rows: SentSlots[]) =>
+  k
+    .updateTable("Outbox")
+    .set((eb) => {
+      const [first, ...rest] = rows;
+      let sentAt = eb.case().when("id", "=", first!.id).then(typedValue(first!.at, "bigint"));
+      let messageId = eb.case().when("id", "=", first!.id).then(typedValue(first!.messageId, "text"));
+      for (const r of rest) {
+        sentAt = sentAt.when("id", "=", r.id).then(typedValue(r.at, "bigint"));
+        messageId = messageId.when("id", "=", r.id).then(typedValue(r.messageId, "text"));
+      }
+      return {
+        status: "sent",
+        sentAt: sentAt.end(),
+        platformMessageId: messageId.end(),
+        leaseUntil: null,
+        lastError: null,
+      };
+    })
+    .where(
+      "id",
+      "in",
+      rows.map((r) => r.id),
+    )
+    .where("claimedBy", "=", rows[0]!.worker)
+    .where("status", "=", "sending");
+const markSentQ = preparedRows((k, rows: SentSlots[]) => markSentUpdate(k, rows), 50, { serverPrepared: true });
+
+type AttemptSlots = Slots<{
+  outboxId: number;
+  outcome: string;
+  errorCode: number | null;
+  error: string | null;
+  retryAfter: number | null;
+  at: number;
+}>;
+
+/**
+ * PostgreSQL: a batch's record as ONE statement (rows marked, attempts, log lines; atomic without a
+ * transaction of its own), instead of five round trips (begin, three statements, commit). Prepared
+ * once per number of sends and of log lines.
+ */
+const recordSendsQ = new Map<string, Prepared<Record<string, unknown>, { n: number }>>();
+function recordSendsStatement(sends: number, lines: number) {
+  const key = `${sends}:${lines}`;
+  let q = recordSendsQ.get(key);
+  if (!q) {
+    const rowsOf = <T>(p: Slots<Record<string, unknown>>, prefix: string, n: number) =>
+      Array.from(
+        { length: n },
+        (_, i) => new Proxy({} as T & object, { get: (_, name) => p[`${prefix}${String(name)}__${i}`] }),
+      );
+    q = prepared(
+      (k, p: Slots<Record<string, unknown>>) =>
+        k
+          .with("marked", (w) => markSentUpdate(w as Kysely<DB>, rowsOf<SentSlots>(p, "s_", sends)).returning("id"))
+          .with("attempts", (w) =>
+            w
+              .insertInto("DeliveryAttempt")
+              .values(rowsOf<AttemptSlots>(p, "a_", sends).map(attemptRow))
+              .returning("id"),
+          )
+          .with("logged", (w) =>
+            w
+              .insertInto("MessageLog")
+              .values(rowsOf<OutboundSlots>(p, "l_", lines).map(outboundRow))
+              .returning("id"),
+          )
+          .selectFrom("marked")
+          .select((eb) => eb.fn.countAll<number>().as("n")),
+      { serverPrepared: true },
+    );
+    recordSendsQ.set(key, q);
+  }
+  return q;
+}
 
 /** A finished send, as `recordSends` writes it. */
 export interface SentRecord {
@@ -433,6 +629,27 @@ export interface SentRecord {
  */
 export async function recordSends(db: Database, workerId: string, sends: readonly SentRecord[]): Promise<number> {
   if (!sends.length) return 0;
+  const lines = sends.flatMap((send) => send.log);
+  if (writesInWith(db.engine) && sends.length <= 100 && lines.length >= 1 && lines.length <= 200) {
+    const params: Record<string, unknown> = {};
+    sends.forEach((send, i) => {
+      params[`s_id__${i}`] = send.id;
+      params[`s_worker__${i}`] = workerId;
+      params[`s_at__${i}`] = send.at.getTime();
+      params[`s_messageId__${i}`] = send.platformMessageId;
+      params[`a_outboxId__${i}`] = send.id;
+      params[`a_outcome__${i}`] = "sent";
+      params[`a_errorCode__${i}`] = null;
+      params[`a_error__${i}`] = null;
+      params[`a_retryAfter__${i}`] = null;
+      params[`a_at__${i}`] = send.at.getTime();
+    });
+    lines.forEach((line, i) => {
+      for (const [name, value] of Object.entries(outboundValues(line))) params[`l_${name}__${i}`] = value;
+    });
+    const row = await recordSendsStatement(sends.length, lines.length).first(db, params);
+    return Number(row?.n ?? 0);
+  }
   return await db.transaction(async () => {
     // A statement per kind of row for the whole batch: on PostgreSQL each statement is a round trip.
     const marked = await markSentQ.run(

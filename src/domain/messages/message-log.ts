@@ -298,7 +298,7 @@ export interface OutboundRecord {
   at: Date;
 }
 
-type OutboundSlots = Slots<{
+export type OutboundSlots = Slots<{
   platform: string;
   chatId: string;
   chatType: string;
@@ -314,8 +314,11 @@ type OutboundSlots = Slots<{
   at: number;
 }>;
 
-/** A MessageLog row of a sent text (one copy of the mapping for the single and the batch insert). */
-const outboundRow = (p: OutboundSlots) => ({
+/**
+ * A MessageLog row of a sent text (one copy of the mapping for the single and the batch insert,
+ * and for the delivery engine's one-statement record on PostgreSQL).
+ */
+export const outboundRow = (p: OutboundSlots) => ({
   direction: "out",
   platform: p.platform,
   chatId: p.chatId,
@@ -335,11 +338,13 @@ const outboundRow = (p: OutboundSlots) => ({
 });
 const outboundInsert = (k: Kysely<DB>, p: OutboundSlots) => k.insertInto("MessageLog").values(outboundRow(p));
 const outboundQ = prepared((k, p: OutboundSlots) => outboundInsert(k, p).returning("id"));
-const outboundLogQ = preparedRows((k, rows: OutboundSlots[]) =>
-  k.insertInto("MessageLog").values(rows.map(outboundRow)),
+const outboundLogQ = preparedRows(
+  (k, rows: OutboundSlots[]) => k.insertInto("MessageLog").values(rows.map(outboundRow)),
+  50,
+  { serverPrepared: true },
 );
 
-function outboundValues(m: OutboundRecord) {
+export function outboundValues(m: OutboundRecord) {
   return {
     platform: m.platform,
     chatId: m.chatId,
