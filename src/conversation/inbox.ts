@@ -118,6 +118,7 @@ export class Inbox {
     this.#running++;
     const senders = new Set(batch.map((item) => senderKey(item.message)));
     for (const key of senders) this.#busySenders.add(key);
+    this.#schedule(); // another lane for what is left
     const { db } = this.options;
     let results: ReceiveResult[];
     try {
@@ -153,11 +154,15 @@ export class Inbox {
    * side; and two copies of one update never run in two batches at once.
    */
   #take(): Queued[] {
-    if (this.#busySenders.size === 0) return this.#queue.splice(0, maxBatch);
+    // Queued messages are shared among the lanes free to take them (PostgreSQL): a burst runs
+    // side by side instead of in one batch after another.
+    const free = Math.max(1, this.#parallel - this.#running);
+    const size = Math.min(maxBatch, Math.ceil(this.#queue.length / free));
+    if (this.#busySenders.size === 0) return this.#queue.splice(0, size);
     const batch: Queued[] = [];
     const rest: Queued[] = [];
     for (const item of this.#queue) {
-      if (batch.length < maxBatch && !this.#busySenders.has(senderKey(item.message))) batch.push(item);
+      if (batch.length < size && !this.#busySenders.has(senderKey(item.message))) batch.push(item);
       else rest.push(item);
     }
     this.#queue = rest;

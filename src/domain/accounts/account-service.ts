@@ -214,14 +214,16 @@ export async function touchChatAccounts(
   await touchAccounts.run(db, stale);
 }
 
-const accountWithPersonQ = prepared((k, p: Slots<{ platform: string; externalId: string }>) =>
-  k
-    .selectFrom("ChatAccount as a")
-    .leftJoin("Person as p", "p.id", "a.personId")
-    .select(accountColumns.map((c) => `a.${c}` as const))
-    .select(personColumns.map((c) => `p.${c} as person_${c}` as const))
-    .where("a.platform", "=", p.platform)
-    .where("a.externalId", "=", p.externalId),
+const accountWithPersonQ = prepared(
+  (k, p: Slots<{ platform: string; externalId: string }>) =>
+    k
+      .selectFrom("ChatAccount as a")
+      .leftJoin("Person as p", "p.id", "a.personId")
+      .select(accountColumns.map((c) => `a.${c}` as const))
+      .select(personColumns.map((c) => `p.${c} as person_${c}` as const))
+      .where("a.platform", "=", p.platform)
+      .where("a.externalId", "=", p.externalId),
+  { serverPrepared: true },
 );
 
 /**

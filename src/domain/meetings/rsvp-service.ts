@@ -199,32 +199,35 @@ export async function getRsvp(
 }
 
 // Asked for nearly every member's message (an answer to a meeting notice): built once.
-const pendingMeetingsQ = prepared((k, p: Slots<{ personId: number; now: number; until: number }>) =>
-  k
-    .selectFrom("Meeting as mt")
-    .innerJoin("Unit as u", "u.id", "mt.unitId")
-    .leftJoin("Rsvp as r", (j) => j.onRef("r.meetingId", "=", "mt.id").on("r.personId", "=", p.personId))
-    .select([...mtMeetingColumns, "u.name as unitName", "r.answer"])
-    .where("mt.status", "=", "scheduled")
-    .where("mt.endsAt", ">", p.now)
-    .where("mt.startsAt", "<", p.until)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom("Membership as m")
-          .innerJoin("Unit as mu", "mu.id", "m.unitId")
-          .select("m.id")
-          .where("m.personId", "=", p.personId)
-          .where((e) =>
-            e.or([
-              e("m.unitId", "=", e.ref("mt.unitId")),
-              e.and([e("mt.includeSubtree", "=", true), pathWithin(e, e.ref("mu.path"), e.ref("u.path"))]),
-            ]),
-          ),
-      ),
-    )
-    .orderBy("mt.startsAt")
-    .orderBy("mt.id"),
+const pendingMeetingsQ = prepared(
+  (k, p: Slots<{ personId: number; now: number; until: number }>) =>
+    k
+      .selectFrom("Meeting as mt")
+      .innerJoin("Unit as u", "u.id", "mt.unitId")
+      .leftJoin("Rsvp as r", (j) => j.onRef("r.meetingId", "=", "mt.id").on("r.personId", "=", p.personId))
+      .select([...mtMeetingColumns, "u.name as unitName", "r.answer"])
+      .where("mt.status", "=", "scheduled")
+      .where("mt.endsAt", ">", p.now)
+      .where("mt.startsAt", "<", p.until)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("Membership as m")
+            .innerJoin("Unit as mu", "mu.id", "m.unitId")
+            .select("m.id")
+            .where("m.personId", "=", p.personId)
+            .where((e) =>
+              e.or([
+                e("m.unitId", "=", e.ref("mt.unitId")),
+                e.and([e("mt.includeSubtree", "=", true), pathWithin(e, e.ref("mu.path"), e.ref("u.path"))]),
+              ]),
+            ),
+        ),
+      )
+      .orderBy("mt.startsAt")
+      .orderBy("mt.id"),
+  // Read for every attendance answer; its plan does not depend on the person (index lookups).
+  { serverPrepared: true },
 );
 
 /**
