@@ -5,6 +5,7 @@
  * cancelled) starting in the period; invitees are today's members of the unit, or of its subtree
  * for a meeting that includes the subtree.
  */
+import { sql } from "kysely";
 import type { Database } from "../../storage/database.ts";
 import { inIds } from "../../storage/dialect.ts";
 import { subtreeRange } from "../units/unit-service.ts";
@@ -124,8 +125,10 @@ export async function meetingFiguresByUnit(
 /**
  * The meetings of the units in `units` (a subtree) starting in each of `periods` (half-open
  * [from, to) in epoch ms; they may overlap): per period, the figures of the whole subtree. Summed
- * in SQL, a query per period (invitees of a plain meeting are its unit's memberCount, read with
- * the meeting; subtree meetings come back per unit, their audience asked once).
+ * in SQL (invitees of a plain meeting are its unit's memberCount, read with the meeting; subtree
+ * meetings come back per unit, their audience asked once). Periods that follow one another
+ * without gap or overlap (a report's months) are read in one pass, each meeting put in its period
+ * by a CASE; others a query per period.
  */
 export async function meetingTotalsByPeriod(
   db: Database,
@@ -137,8 +140,13 @@ export async function meetingTotalsByPeriod(
   }: { units: ReadonlyMap<number, MeetingUnit>; lo: string; hi: string; periods: readonly [number, number][] },
 ): Promise<MeetingFigures[]> {
   const audience = audienceOf(db, units);
-  const out: MeetingFigures[] = [];
-  for (const [from, to] of periods) {
+  const out = periods.map(() => emptyMeetingFigures());
+  if (!periods.length) return out;
+  const contiguous = periods.every(([from, to], i) => from < to && (i === 0 || from === periods[i - 1]![1]));
+  const passes: { from: number; to: number; first: number }[] = contiguous
+    ? [{ from: periods[0]![0], to: periods[periods.length - 1]![1], first: 0 }]
+    : periods.map(([from, to], i) => ({ from, to, first: i }));
+  for (const pass of passes) {
     const base = db.kysely.selectFrom("MeetingTally as t");
     // A large subtree walks the period's meetings and looks up each one's unit; a small one walks
     // its units and looks up each one's meetings.
@@ -147,12 +155,20 @@ export async function meetingTotalsByPeriod(
         ? base.innerJoin("Unit as u", "u.id", "t.unitId")
         : base.crossJoin("Unit as u").whereRef("u.id", "=", "t.unitId");
     const rows = await joined
-      .where("t.startsAt", ">=", from)
-      .where("t.startsAt", "<", to)
+      .where("t.startsAt", ">=", pass.from)
+      .where("t.startsAt", "<", pass.to)
       .where("t.held", "=", 1)
       .where("u.path", ">=", lo)
       .where("u.path", "<", hi)
       .select((eb) => [
+        // The index of the meeting's period (0 when a pass holds one period).
+        (contiguous && periods.length > 1
+          ? sql<number>`CASE ${sql.join(
+              periods.slice(0, -1).map(([, to], i) => sql`WHEN ${eb.ref("t.startsAt")} < ${to} THEN ${sql.lit(i)}`),
+              sql` `,
+            )} ELSE ${sql.lit(periods.length - 1)} END`
+          : sql<number>`0`
+        ).as("period"),
         eb.case().when("t.subtree", "=", 1).then(eb.ref("t.unitId")).else(0).end().as("subtreeUnit"),
         eb.fn.countAll<number>().as("held"),
         eb.fn.sum<number>("u.memberCount").as("members"),
@@ -161,10 +177,10 @@ export async function meetingTotalsByPeriod(
         eb.fn.sum<number>("t.recorded").as("recorded"),
         eb.fn.sum<number>("t.came").as("came"),
       ])
-      .groupBy("subtreeUnit")
+      .groupBy(["period", "subtreeUnit"])
       .execute();
-    const total = emptyMeetingFigures();
     for (const r of rows) {
+      const total = out[pass.first + Number(r.period)]!;
       const held = Number(r.held);
       total.held += held;
       total.invited += r.subtreeUnit ? held * (await audience(r.subtreeUnit)) : Number(r.members);
@@ -173,7 +189,6 @@ export async function meetingTotalsByPeriod(
       total.recorded += Number(r.recorded);
       total.came += Number(r.came);
     }
-    out.push(total);
   }
   return out;
 }

@@ -200,6 +200,23 @@ const categoryStatusPairs = ticketCategories.flatMap((c) =>
 );
 const pairIndex = new Map(categoryStatusPairs.map((p, i) => [`${p.category}\u0000${p.status}`, i]));
 
+/** The TicketTally columns concernFigures sums, in the order of its JSON array: `opened` first. */
+const tallyColumns = [
+  "opened",
+  "answered",
+  "rated",
+  "satisfiedCount",
+  ...answerBucketColumns,
+  ...categoryStatusPairs.map((p) => p.column),
+] as const;
+
+/**
+ * Two column sums packed in one number as a + b·PACK (2^26). Exact while each sum is below PACK
+ * and the whole below 2^53 (JavaScript numbers): every column counts some of a unit's concerns,
+ * so each sum is at most the unit's `opened`, which is summed on its own and checked.
+ */
+const PACK = 2 ** 26;
+
 /** Counts in `categoryStatusPairs` order as concernCounts lists them (zero counts left out). */
 function categoryCounts(byCategory: readonly number[]): { category: string; status: string; count: number }[] {
   return categoryStatusPairs
@@ -234,41 +251,62 @@ async function concernFigures(
   if (parts.tallies.length) {
     // The sums come back as one JSON array per unit: a row of 64 columns costs more to build in
     // JavaScript than the query itself. The counts by category and status come from the same rows
-    // (reading them is most of the cost on a large database).
-    const sums = sql.join(
-      [
-        "opened",
-        "answered",
-        "rated",
-        "satisfiedCount",
-        ...answerBucketColumns,
-        ...categoryStatusPairs.map((p) => p.column),
-      ].map((col) => sql`sum(${sql.ref(`c.${col}`)})`),
-    );
-    const rows = await db.kysely
-      .selectFrom("TicketTally as c")
-      .innerJoin("Unit as u", "u.id", "c.unitId")
-      .where(tallyScope(db, lo, hi, unitIds))
-      .where(tallyRowsOf(parts))
-      .select([
-        "c.unitId",
-        (db.engine === "postgresql"
-          ? sql<number[] | string>`json_build_array(${sums})`
-          : sql<number[] | string>`json_array(${sums})`
-        ).as("sums"),
-      ])
-      .groupBy("c.unitId")
-      .execute();
-    for (const r of rows) {
-      const values = (typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums) as number[];
+    // (reading them is most of the cost on a large database). Each SQL aggregate costs about as
+    // much as reading its column, so the columns after `opened` are summed two to a number (see
+    // PACK); a subtree where a unit raised PACK concerns or more in the period is summed column by
+    // column instead.
+    const sumsOf = async (packed: boolean) => {
+      const rest = tallyColumns.slice(1);
+      const terms = [sql`sum(${sql.ref("c.opened")})`];
+      for (let k = 0; k < rest.length; k += packed ? 2 : 1) {
+        const low = sql.ref(`c.${rest[k]}`);
+        terms.push(
+          packed && k + 1 < rest.length
+            ? sql`sum(${low} + CAST(${sql.ref(`c.${rest[k + 1]}`)} AS bigint) * ${sql.lit(PACK)})`
+            : sql`sum(${low})`,
+        );
+      }
+      const sums = sql.join(terms);
+      return db.kysely
+        .selectFrom("TicketTally as c")
+        .innerJoin("Unit as u", "u.id", "c.unitId")
+        .where(tallyScope(db, lo, hi, unitIds))
+        .where(tallyRowsOf(parts))
+        .select([
+          "c.unitId",
+          (db.engine === "postgresql"
+            ? sql<number[] | string>`json_build_array(${sums})`
+            : sql<number[] | string>`json_array(${sums})`
+          ).as("sums"),
+        ])
+        .groupBy("c.unitId")
+        .execute();
+    };
+    const parse = (r: { sums: number[] | string }) =>
+      ((typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums) as (number | string)[]).map(Number);
+    let rows = (await sumsOf(true)).map((r) => ({ unitId: r.unitId, values: parse(r) }));
+    if (rows.some((r) => r.values[0]! >= PACK))
+      rows = (await sumsOf(false)).map((r) => ({ unitId: r.unitId, values: parse(r) }));
+    else
+      for (const r of rows) {
+        // [opened, a + b·PACK, …] → [opened, a, b, …]
+        const values = [r.values[0]!];
+        for (let k = 1; k < r.values.length; k++) {
+          const high = Math.floor(r.values[k]! / PACK);
+          values.push(r.values[k]! - high * PACK);
+          if (values.length < tallyColumns.length) values.push(high);
+        }
+        r.values = values;
+      }
+    for (const { unitId, values } of rows) {
       const [opened, answered, rated, satisfied] = values;
-      const f = of(r.unitId);
-      f.opened += Number(opened);
-      f.answered += Number(answered);
-      f.rated += Number(rated);
-      f.satisfied += Number(satisfied);
-      for (let k = 0; k < ANSWER_BUCKETS; k++) f.histogram[k]! += Number(values[4 + k]);
-      for (let k = 0; k < categoryStatusPairs.length; k++) f.byCategory[k]! += Number(values[4 + ANSWER_BUCKETS + k]);
+      const f = of(unitId);
+      f.opened += opened!;
+      f.answered += answered!;
+      f.rated += rated!;
+      f.satisfied += satisfied!;
+      for (let k = 0; k < ANSWER_BUCKETS; k++) f.histogram[k]! += values[4 + k]!;
+      for (let k = 0; k < categoryStatusPairs.length; k++) f.byCategory[k]! += values[4 + ANSWER_BUCKETS + k]!;
     }
   }
   if (parts.raw.length) {
@@ -543,9 +581,13 @@ export async function unitStatsAndMonths(
     r.openConcerns += o.open;
     r.overdueConcerns += o.open;
   }
-  const notDue = await db.kysely
-    .selectFrom("Ticket as t")
-    .innerJoin("Unit as u", "u.id", "t.unitId")
+  // A large subtree walks the open concerns not due yet (few: the last days' ones) and looks up
+  // each one's unit; a small one walks its units and looks up each one's concerns.
+  const ticketsBase = db.kysely.selectFrom("Ticket as t");
+  const notDue = await (units.length <= UNITS_PER_LOOKUP
+    ? ticketsBase.innerJoin("Unit as u", "u.id", "t.unitId")
+    : ticketsBase.crossJoin("Unit as u").whereRef("u.id", "=", "t.unitId")
+  )
     .where("t.status", "in", ["new", "in_progress"])
     .where("t.dueAt", ">=", now.getTime())
     .where("u.path", ">=", lo)
