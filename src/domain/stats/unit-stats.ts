@@ -522,31 +522,34 @@ export async function unitStatsAndMonths(
     }
   };
 
-  // Each person once, at their home unit (PersonHome: the deepest unit where they are a member or
-  // cadre). People whose home lies outside this subtree but who also hold such a role inside it
-  // (few: PersonHome.units > 1) count at their deepest unit inside, as if the subtree were all.
-  const homes = await db.kysely
-    .selectFrom("UnitMemberTally as t")
-    .innerJoin("Unit as u", "u.id", "t.unitId")
-    .where("u.path", ">=", lo)
-    .where("u.path", "<", hi)
-    .where("t.members", ">", 0)
-    .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"])
-    .execute();
-  for (const h of homes) {
-    const r = byId.get(h.unitId);
-    if (r) addPeople(r, h);
-  }
-  const multi = await db.kysely
-    .selectFrom("PersonHome as h")
-    .innerJoin("Unit as hu", "hu.id", "h.unitId")
-    .where("h.units", ">", 1)
-    .where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
-    .select(["h.personId", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"])
-    .execute();
-  const multiById = new Map(multi.map((h) => [h.personId, h]));
-  const strays = multi.length
-    ? (
+  // The queries below do not depend on one another: they are all started at once (on PostgreSQL
+  // they run side by side on the pool's connections), then their rows are added up in turn.
+  const unitMap = new Map(units.map((u) => [u.id, u]));
+  const readPeriod = { since: new Date(from), until: new Date(to) };
+  const [homes, strays, open, notDue, concerns, meetings, monthTotals, reads] = await Promise.all([
+    // Each person once, at their home unit (PersonHome: the deepest unit where they are a member
+    // or cadre).
+    db.kysely
+      .selectFrom("UnitMemberTally as t")
+      .innerJoin("Unit as u", "u.id", "t.unitId")
+      .where("u.path", ">=", lo)
+      .where("u.path", "<", hi)
+      .where("t.members", ">", 0)
+      .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"])
+      .execute(),
+    // People whose home lies outside this subtree but who also hold such a role inside it (few:
+    // PersonHome.units > 1) count at their deepest unit inside, as if the subtree were all.
+    (async () => {
+      const multi = await db.kysely
+        .selectFrom("PersonHome as h")
+        .innerJoin("Unit as hu", "hu.id", "h.unitId")
+        .where("h.units", ">", 1)
+        .where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
+        .select(["h.personId", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"])
+        .execute();
+      if (!multi.length) return [];
+      const multiById = new Map(multi.map((h) => [h.personId, h]));
+      return (
         await db.kysely
           .selectFrom("Membership as m")
           .innerJoin("Unit as u", "u.id", "m.unitId")
@@ -556,8 +559,45 @@ export async function unitStatsAndMonths(
           .where("u.path", "<", hi)
           .select(["m.personId", "u.id", "u.depth"])
           .execute()
-      ).map((m) => ({ ...multiById.get(m.personId)!, ...m }))
-    : [];
+      ).map((m) => ({ ...multiById.get(m.personId)!, ...m }));
+    })(),
+    // Open concerns from their per-unit count; overdue = open minus those not due yet (the recent
+    // ones, found through the (status, dueAt) index).
+    db.kysely
+      .selectFrom("TicketOpenTally as o")
+      .innerJoin("Unit as u", "u.id", "o.unitId")
+      .where("u.path", ">=", lo)
+      .where("u.path", "<", hi)
+      .where("o.open", ">", 0)
+      .select(["o.unitId", "o.open"])
+      .execute(),
+    // A large subtree walks the open concerns not due yet (few: the last days' ones) and looks up
+    // each one's unit; a small one walks its units and looks up each one's concerns.
+    (units.length <= UNITS_PER_LOOKUP
+      ? db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
+      : db.kysely.selectFrom("Ticket as t").crossJoin("Unit as u").whereRef("u.id", "=", "t.unitId")
+    )
+      .where("t.status", "in", ["new", "in_progress"])
+      .where("t.dueAt", ">=", now.getTime())
+      .where("u.path", ">=", lo)
+      .where("u.path", "<", hi)
+      .select((eb) => ["t.unitId", eb.fn.countAll<number>().as("n")])
+      .groupBy("t.unitId")
+      .execute(),
+    concernFigures(db, { lo, hi, unitIds: units.map((u) => u.id), from, to }),
+    meetingFiguresByUnit(db, unitMap, from, to),
+    months.length ? meetingTotalsByPeriod(db, { units: unitMap, lo, hi, periods: months }) : [],
+    // Read rates only when a directive of the period reaches the subtree (else all null).
+    (async () =>
+      (await directivesReaching(db, root.path, readPeriod)).length
+        ? new Map((await readRates(db, unitId, readPeriod)).map((r) => [r.unitId, r.rateTotal]))
+        : new Map<number, number | null>())(),
+  ]);
+
+  for (const h of homes) {
+    const r = byId.get(h.unitId);
+    if (r) addPeople(r, h);
+  }
   const strayHome = new Map<number, (typeof strays)[number]>();
   for (const s of strays) {
     const best = strayHome.get(s.personId);
@@ -565,36 +605,12 @@ export async function unitStatsAndMonths(
   }
   for (const s of strayHome.values()) addPeople(byId.get(s.id)!, { ...s, members: 1 });
 
-  // Open concerns from their per-unit count; overdue = open minus those not due yet (the recent
-  // ones, found through the (status, dueAt) index).
-  const open = await db.kysely
-    .selectFrom("TicketOpenTally as o")
-    .innerJoin("Unit as u", "u.id", "o.unitId")
-    .where("u.path", ">=", lo)
-    .where("u.path", "<", hi)
-    .where("o.open", ">", 0)
-    .select(["o.unitId", "o.open"])
-    .execute();
   for (const o of open) {
     const r = byId.get(o.unitId);
     if (!r) continue;
     r.openConcerns += o.open;
     r.overdueConcerns += o.open;
   }
-  // A large subtree walks the open concerns not due yet (few: the last days' ones) and looks up
-  // each one's unit; a small one walks its units and looks up each one's concerns.
-  const ticketsBase = db.kysely.selectFrom("Ticket as t");
-  const notDue = await (units.length <= UNITS_PER_LOOKUP
-    ? ticketsBase.innerJoin("Unit as u", "u.id", "t.unitId")
-    : ticketsBase.crossJoin("Unit as u").whereRef("u.id", "=", "t.unitId")
-  )
-    .where("t.status", "in", ["new", "in_progress"])
-    .where("t.dueAt", ">=", now.getTime())
-    .where("u.path", ">=", lo)
-    .where("u.path", "<", hi)
-    .select((eb) => ["t.unitId", eb.fn.countAll<number>().as("n")])
-    .groupBy("t.unitId")
-    .execute();
   for (const n of notDue) {
     const r = byId.get(n.unitId);
     if (r) r.overdueConcerns -= Number(n.n);
@@ -602,7 +618,7 @@ export async function unitStatsAndMonths(
 
   let answeredInPeriod = 0;
   const byCategory = new Array<number>(categoryStatusPairs.length).fill(0);
-  for (const [id, f] of await concernFigures(db, { lo, hi, unitIds: units.map((u) => u.id), from, to })) {
+  for (const [id, f] of concerns) {
     for (let k = 0; k < byCategory.length; k++) byCategory[k]! += f.byCategory[k]!;
     const r = byId.get(id);
     if (!r) continue;
@@ -620,12 +636,10 @@ export async function unitStatsAndMonths(
   for (const r of rows)
     r.ownMedianFirstAnswerMs = r.times ? median(r.times) : r.histogram && histogramMedian(r.histogram);
 
-  const unitMap = new Map(units.map((u) => [u.id, u]));
-  for (const [id, m] of await meetingFiguresByUnit(db, unitMap, from, to)) {
+  for (const [id, m] of meetings) {
     const r = byId.get(id);
     if (r) r.meetings = m;
   }
-  const monthTotals = months.length ? await meetingTotalsByPeriod(db, { units: unitMap, lo, hi, periods: months }) : [];
 
   // Path order lists parents before children: walking backwards finishes every child first.
   for (let i = rows.length - 1; i > 0; i--) {
@@ -650,11 +664,6 @@ export async function unitStatsAndMonths(
     if (r.meetings) addMeetingFigures((parent.meetings ??= emptyMeetingFigures()), r.meetings);
   }
 
-  // Read rates only when a directive of the period reaches the subtree (else all null).
-  const readPeriod = { since: new Date(from), until: new Date(to) };
-  const reads = (await directivesReaching(db, root.path, readPeriod)).length
-    ? new Map((await readRates(db, unitId, readPeriod)).map((r) => [r.unitId, r.rateTotal]))
-    : new Map<number, number | null>();
   const none = emptyMeetingFigures();
   const stats = rows.map((r): UnitStats => {
     const m = r.meetings ?? none;
