@@ -571,12 +571,9 @@ export async function unitStatsAndMonths(
       .where("o.open", ">", 0)
       .select(["o.unitId", "o.open"])
       .execute(),
-    // A large subtree walks the open concerns not due yet (few: the last days' ones) and looks up
-    // each one's unit; a small one walks its units and looks up each one's concerns.
-    (units.length <= UNITS_PER_LOOKUP
-      ? db.kysely.selectFrom("Ticket as t").innerJoin("Unit as u", "u.id", "t.unitId")
-      : db.kysely.selectFrom("Ticket as t").crossJoin("Unit as u").whereRef("u.id", "=", "t.unitId")
-    )
+    db.kysely
+      .selectFrom("Ticket as t")
+      .innerJoin("Unit as u", "u.id", "t.unitId")
       .where("t.status", "in", ["new", "in_progress"])
       .where("t.dueAt", ">=", now.getTime())
       .where("u.path", ">=", lo)
