@@ -190,8 +190,6 @@ interface ConcernFigures {
   satisfied: number;
   /** First-answer times per bucket (answer-time-buckets.ts). */
   histogram: number[];
-  /** Concerns per category and current status, in `categoryStatusPairs` order. */
-  byCategory: number[];
 }
 
 /** Every category × status, categories in ticketCategories order, then statuses in ticketStatuses order. */
@@ -224,11 +222,15 @@ function categoryCounts(byCategory: readonly number[]): { category: string; stat
     .filter((c) => c.count > 0);
 }
 
-/** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
+/**
+ * Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up), and
+ * over the whole subtree per category and current status (in `categoryStatusPairs` order).
+ */
 async function concernFigures(
   db: Database,
   { lo, hi, unitIds, from, to }: { lo: string; hi: string; unitIds: readonly number[]; from: number; to: number },
-): Promise<Map<number, ConcernFigures>> {
+): Promise<{ units: Map<number, ConcernFigures>; byCategory: number[] }> {
+  const byCategory = new Array<number>(categoryStatusPairs.length).fill(0);
   const inside = (path: string) => path >= lo && path < hi;
   const out = new Map<number, ConcernFigures>();
   const of = (unitId: number) => {
@@ -242,7 +244,6 @@ async function concernFigures(
           rated: 0,
           satisfied: 0,
           histogram: new Array<number>(ANSWER_BUCKETS).fill(0),
-          byCategory: new Array<number>(categoryStatusPairs.length).fill(0),
         }),
       );
     return f;
@@ -282,31 +283,34 @@ async function concernFigures(
         .groupBy("c.unitId")
         .execute();
     };
-    const parse = (r: { sums: number[] | string }) =>
-      ((typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums) as (number | string)[]).map(Number);
-    let rows = (await sumsOf(true)).map((r) => ({ unitId: r.unitId, values: parse(r) }));
-    if (rows.some((r) => r.values[0]! >= PACK))
-      rows = (await sumsOf(false)).map((r) => ({ unitId: r.unitId, values: parse(r) }));
-    else
-      for (const r of rows) {
+    const rowsOf = async (packed: boolean) =>
+      (await sumsOf(packed)).map((r) => ({
+        unitId: r.unitId,
+        sums: (typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums) as (number | string)[],
+      }));
+    let rows = await rowsOf(true);
+    const packed = !rows.some((r) => Number(r.sums[0]) >= PACK);
+    if (!packed) rows = await rowsOf(false);
+    // One row's sums in tallyColumns order (reused from row to row).
+    const values = new Array<number>(tallyColumns.length).fill(0);
+    for (const { unitId, sums } of rows) {
+      if (packed) {
         // [opened, a + b·PACK, …] → [opened, a, b, …]
-        const values = [r.values[0]!];
-        for (let k = 1; k < r.values.length; k++) {
-          const high = Math.floor(r.values[k]! / PACK);
-          values.push(r.values[k]! - high * PACK);
-          if (values.length < tallyColumns.length) values.push(high);
+        values[0] = Number(sums[0]);
+        for (let k = 1, j = 1; k < sums.length; k++) {
+          const v = Number(sums[k]);
+          const high = Math.floor(v / PACK);
+          values[j++] = v - high * PACK;
+          if (j < values.length) values[j++] = high;
         }
-        r.values = values;
-      }
-    for (const { unitId, values } of rows) {
-      const [opened, answered, rated, satisfied] = values;
+      } else for (let k = 0; k < values.length; k++) values[k] = Number(sums[k]);
       const f = of(unitId);
-      f.opened += opened!;
-      f.answered += answered!;
-      f.rated += rated!;
-      f.satisfied += satisfied!;
+      f.opened += values[0]!;
+      f.answered += values[1]!;
+      f.rated += values[2]!;
+      f.satisfied += values[3]!;
       for (let k = 0; k < ANSWER_BUCKETS; k++) f.histogram[k]! += values[4 + k]!;
-      for (let k = 0; k < categoryStatusPairs.length; k++) f.byCategory[k]! += values[4 + ANSWER_BUCKETS + k]!;
+      for (let k = 0; k < byCategory.length; k++) byCategory[k]! += values[4 + ANSWER_BUCKETS + k]!;
     }
   }
   if (parts.raw.length) {
@@ -323,7 +327,7 @@ async function concernFigures(
       const f = of(r.unitId);
       f.opened++;
       const pair = pairIndex.get(`${r.category}\u0000${r.status}`);
-      if (pair !== undefined) f.byCategory[pair]!++;
+      if (pair !== undefined) byCategory[pair]!++;
       if (r.firstAnsweredAt !== null) {
         f.answered++;
         f.histogram[answerBucket(r.firstAnsweredAt - r.createdAt)]!++;
@@ -334,7 +338,7 @@ async function concernFigures(
       }
     }
   }
-  return out;
+  return { units: out, byCategory };
 }
 
 /** First-answer times (ms) of the concerns raised in [from, to) in the subtree, per unit: for exact medians. */
@@ -614,9 +618,7 @@ export async function unitStatsAndMonths(
   }
 
   let answeredInPeriod = 0;
-  const byCategory = new Array<number>(categoryStatusPairs.length).fill(0);
-  for (const [id, f] of concerns) {
-    for (let k = 0; k < byCategory.length; k++) byCategory[k]! += f.byCategory[k]!;
+  for (const [id, f] of concerns.units) {
     const r = byId.get(id);
     if (!r) continue;
     r.concernsOpened = f.opened;
@@ -687,5 +689,5 @@ export async function unitStatsAndMonths(
       attendanceRate: meetingRate(m.came, m.recorded),
     };
   });
-  return { stats, months: monthTotals, concerns: categoryCounts(byCategory) };
+  return { stats, months: monthTotals, concerns: categoryCounts(concerns.byCategory) };
 }
