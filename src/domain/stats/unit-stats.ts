@@ -566,7 +566,7 @@ export async function unitStatsAndMonths(
       ).map((m) => ({ ...multiById.get(m.personId)!, ...m }));
     })(),
     // Open concerns from their per-unit count; overdue = open minus those not due yet (the recent
-    // ones, found through the (status, dueAt) index).
+    // ones, read from the (status, dueAt, unitId) index alone).
     db.kysely
       .selectFrom("TicketOpenTally as o")
       .innerJoin("Unit as u", "u.id", "o.unitId")
