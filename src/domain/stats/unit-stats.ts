@@ -429,6 +429,11 @@ export async function findUnit(db: Database, id: number): Promise<UnitRow> {
 }
 
 const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot", web: "web" } as const;
+/** platformColumns as pairs, built once (not an array per row added up). */
+const platformPairs = Object.entries(platformColumns) as [
+  string,
+  (typeof platformColumns)[keyof typeof platformColumns],
+][];
 
 /**
  * Figures of every unit of the subtree of `unitId`, rolled up, for the period (default: the 365
@@ -487,6 +492,11 @@ export async function unitStatsAndMonths(
     histogram: number[] | null;
     times: number[] | null;
     meetings: MeetingFigures | null;
+    /** Whether a child unit was added in (else the subtree's median is the unit's own). */
+    hasChildren: boolean;
+    /** For the meeting figures (MeetingUnit). */
+    memberCount: number;
+    path: string;
   };
   const rows: Row[] = units.map((u) => ({
     unitId: u.id,
@@ -513,22 +523,26 @@ export async function unitStatsAndMonths(
     histogram: null,
     times: null,
     meetings: null,
+    hasChildren: false,
+    memberCount: u.memberCount,
+    path: u.path,
   }));
-  const byId = new Map(rows.map((r) => [r.unitId, r]));
+  const byId = new Map<number, Row>();
+  for (const r of rows) byId.set(r.unitId, r);
   const addPeople = (
     r: Row,
     n: { members: number; linked: number; telegram: number; zalo: number; zaloBot: number; web: number },
   ) => {
     r.members += n.members;
     r.linked += n.linked;
-    for (const [platform, column] of Object.entries(platformColumns)) {
+    for (const [platform, column] of platformPairs) {
       if (n[column]) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + n[column];
     }
   };
 
   // The queries below do not depend on one another: they are all started at once (on PostgreSQL
   // they run side by side on the pool's connections), then their rows are added up in turn.
-  const unitMap = new Map(units.map((u) => [u.id, u]));
+  const unitMap: ReadonlyMap<number, Row> = byId;
   const readPeriod = { since: new Date(from), until: new Date(to) };
   const [homes, strays, open, notDue, concerns, meetings, monthTotals, reads] = await Promise.all([
     // Each person once, at their home unit (PersonHome: the deepest unit where they are a member
@@ -645,10 +659,11 @@ export async function unitStatsAndMonths(
     const r = rows[i]!;
     const parent = r.parentId !== null ? byId.get(r.parentId) : undefined;
     if (!parent) continue;
+    parent.hasChildren = true;
     parent.members += r.members;
     parent.linked += r.linked;
-    for (const [platform, n] of Object.entries(r.linkedByPlatform))
-      parent.linkedByPlatform[platform] = (parent.linkedByPlatform[platform] ?? 0) + n;
+    const into = parent.linkedByPlatform;
+    for (const platform in r.linkedByPlatform) into[platform] = (into[platform] ?? 0) + r.linkedByPlatform[platform]!;
     parent.openConcerns += r.openConcerns;
     parent.overdueConcerns += r.overdueConcerns;
     parent.concernsOpened += r.concernsOpened;
@@ -681,7 +696,12 @@ export async function unitStatsAndMonths(
       concernsRated: r.concernsRated,
       concernsSatisfied: r.concernsSatisfied,
       satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
-      medianFirstAnswerMs: r.times ? median(r.times) : r.histogram && histogramMedian(r.histogram),
+      // A unit without children: its subtree's answers are its own.
+      medianFirstAnswerMs: !r.hasChildren
+        ? r.ownMedianFirstAnswerMs
+        : r.times
+          ? median(r.times)
+          : r.histogram && histogramMedian(r.histogram),
       ownMedianFirstAnswerMs: r.ownMedianFirstAnswerMs,
       readRate: reads.get(r.unitId) ?? null,
       meetingsHeld: m.held,
