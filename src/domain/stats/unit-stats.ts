@@ -24,6 +24,7 @@
 import { sql, type ExpressionBuilder, type SqlBool, type Expression } from "kysely";
 import type { Database } from "../../storage/database.ts";
 import { inIds } from "../../storage/dialect.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 import type { DB } from "../../generated/kysely/types.ts";
 import { subtreeRange, type UnitRow } from "../units/unit-service.ts";
 import { AppError } from "../../lib/app-error.ts";
@@ -428,12 +429,30 @@ export async function findUnit(db: Database, id: number): Promise<UnitRow> {
   return unit;
 }
 
-const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot", web: "web" } as const;
-/** platformColumns as pairs, built once (not an array per row added up). */
-const platformPairs = Object.entries(platformColumns) as [
-  string,
-  (typeof platformColumns)[keyof typeof platformColumns],
-][];
+/**
+ * The units of the subtree [lo, hi) in path order, and the people per home unit there: read as
+ * arrays (SQLite's raw rows: no object per unit, for 10,000 units of a province), the queries
+ * compiled once.
+ */
+const subtreeUnits = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
+  k
+    .selectFrom("Unit")
+    .select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"])
+    .where("path", ">=", p.lo)
+    .where("path", "<", p.hi)
+    .orderBy("path"),
+);
+const subtreeUnitColumns = ["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"] as const;
+const subtreeHomes = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
+  k
+    .selectFrom("UnitMemberTally as t")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .where("u.path", ">=", p.lo)
+    .where("u.path", "<", p.hi)
+    .where("t.members", ">", 0)
+    .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"]),
+);
+const subtreeHomeColumns = ["unitId", "members", "linked", "telegram", "zalo", "zaloBot", "web"] as const;
 
 /**
  * Figures of every unit of the subtree of `unitId`, rolled up, for the period (default: the 365
@@ -479,13 +498,7 @@ export async function unitStatsAndMonths(
   const [lo, hi] = subtreeRange(root.path);
   const from = (period?.from ?? new Date(now.getTime() - YEAR_MS)).getTime();
   const to = (period?.to ?? now).getTime();
-  const units = await db.kysely
-    .selectFrom("Unit")
-    .select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"])
-    .where("path", ">=", lo)
-    .where("path", "<", hi)
-    .orderBy("path")
-    .execute();
+  const units = await subtreeUnits.tuples(db, { lo, hi }, subtreeUnitColumns);
   type Row = UnitStats & {
     parentId: number | null;
     /** null: no answered concern in the subtree (so far). */
@@ -498,12 +511,12 @@ export async function unitStatsAndMonths(
     memberCount: number;
     path: string;
   };
-  const rows: Row[] = units.map((u) => ({
-    unitId: u.id,
-    parentId: u.parentId,
-    name: u.name,
-    levelLabel: u.levelLabel,
-    depth: u.depth,
+  const rows: Row[] = units.map(([id, parentId, name, levelLabel, depth, memberCount, path]) => ({
+    unitId: id,
+    parentId,
+    name,
+    levelLabel,
+    depth,
     members: 0,
     linked: 0,
     linkedByPlatform: {},
@@ -524,20 +537,30 @@ export async function unitStatsAndMonths(
     times: null,
     meetings: null,
     hasChildren: false,
-    memberCount: u.memberCount,
-    path: u.path,
+    memberCount,
+    path,
   }));
   const byId = new Map<number, Row>();
   for (const r of rows) byId.set(r.unitId, r);
+  const addLinked = (r: Row, platform: string, n: number) => {
+    if (n) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + n;
+  };
+  /** People of a unit: their count, the linked ones, and per platform (in reportPlatforms order). */
   const addPeople = (
     r: Row,
-    n: { members: number; linked: number; telegram: number; zalo: number; zaloBot: number; web: number },
+    members: number,
+    linked: number,
+    telegram: number,
+    zalo: number,
+    zaloBot: number,
+    web: number,
   ) => {
-    r.members += n.members;
-    r.linked += n.linked;
-    for (const [platform, column] of platformPairs) {
-      if (n[column]) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + n[column];
-    }
+    r.members += members;
+    r.linked += linked;
+    addLinked(r, "telegram", telegram);
+    addLinked(r, "zalo", zalo);
+    addLinked(r, "zalo_bot", zaloBot);
+    addLinked(r, "web", web);
   };
 
   // The queries below do not depend on one another: they are all started at once (on PostgreSQL
@@ -547,14 +570,7 @@ export async function unitStatsAndMonths(
   const [homes, strays, open, notDue, concerns, meetings, monthTotals, reads] = await Promise.all([
     // Each person once, at their home unit (PersonHome: the deepest unit where they are a member
     // or cadre).
-    db.kysely
-      .selectFrom("UnitMemberTally as t")
-      .innerJoin("Unit as u", "u.id", "t.unitId")
-      .where("u.path", ">=", lo)
-      .where("u.path", "<", hi)
-      .where("t.members", ">", 0)
-      .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"])
-      .execute(),
+    subtreeHomes.tuples(db, { lo, hi }, subtreeHomeColumns),
     // People whose home lies outside this subtree but who also hold such a role inside it (few:
     // PersonHome.units > 1) count at their deepest unit inside, as if the subtree were all.
     (async () => {
@@ -599,7 +615,7 @@ export async function unitStatsAndMonths(
       .select((eb) => ["t.unitId", eb.fn.countAll<number>().as("n")])
       .groupBy("t.unitId")
       .execute(),
-    concernFigures(db, { lo, hi, unitIds: units.map((u) => u.id), from, to }),
+    concernFigures(db, { lo, hi, unitIds: rows.map((r) => r.unitId), from, to }),
     meetingFiguresByUnit(db, unitMap, from, to),
     months.length ? meetingTotalsByPeriod(db, { units: unitMap, lo, hi, periods: months }) : [],
     // Read rates only when a directive of the period reaches the subtree (else all null).
@@ -609,16 +625,16 @@ export async function unitStatsAndMonths(
         : new Map<number, number | null>())(),
   ]);
 
-  for (const h of homes) {
-    const r = byId.get(h.unitId);
-    if (r) addPeople(r, h);
+  for (const [id, members, linked, telegram, zalo, zaloBot, web] of homes) {
+    const r = byId.get(id);
+    if (r) addPeople(r, members, linked, telegram, zalo, zaloBot, web);
   }
   const strayHome = new Map<number, (typeof strays)[number]>();
   for (const s of strays) {
     const best = strayHome.get(s.personId);
     if (!best || s.depth > best.depth || (s.depth === best.depth && s.id < best.id)) strayHome.set(s.personId, s);
   }
-  for (const s of strayHome.values()) addPeople(byId.get(s.id)!, { ...s, members: 1 });
+  for (const s of strayHome.values()) addPeople(byId.get(s.id)!, 1, s.linked, s.telegram, s.zalo, s.zaloBot, s.web);
 
   for (const o of open) {
     const r = byId.get(o.unitId);
