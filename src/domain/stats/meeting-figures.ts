@@ -5,6 +5,7 @@
  * cancelled) starting in the period; invitees are today's members of the unit, or of its subtree
  * for a meeting that includes the subtree.
  */
+import { sql } from "kysely";
 import type { Database } from "../../storage/database.ts";
 import { inIds } from "../../storage/dialect.ts";
 import { subtreeRange } from "../units/unit-service.ts";
@@ -121,11 +122,17 @@ export async function meetingFiguresByUnit(
   return out;
 }
 
+/** Periods per statement: SQLite allows 500 terms in a compound SELECT. */
+const PERIODS_PER_QUERY = 100;
+
 /**
  * The meetings of the units in `units` (a subtree) starting in each of `periods` (half-open
  * [from, to) in epoch ms; they may overlap): per period, the figures of the whole subtree. Summed
- * in SQL, a query per period (invitees of a plain meeting are its unit's memberCount, read with
- * the meeting; subtree meetings come back per unit, their audience asked once).
+ * in SQL, one plain aggregate per period joined by UNION ALL in one statement: a GROUP BY over
+ * the period's meetings (a CASE or the subtree meetings' unit) would sort every meeting first,
+ * about as costly as reading them (SQLite). Invitees of a plain meeting are its unit's
+ * memberCount, read with the meeting; the subtree meetings (counted per period) are asked per
+ * unit afterwards, only for periods that have some, their audience asked once per unit.
  */
 export async function meetingTotalsByPeriod(
   db: Database,
@@ -137,43 +144,70 @@ export async function meetingTotalsByPeriod(
   }: { units: ReadonlyMap<number, MeetingUnit>; lo: string; hi: string; periods: readonly [number, number][] },
 ): Promise<MeetingFigures[]> {
   const audience = audienceOf(db, units);
-  const out: MeetingFigures[] = [];
-  for (const [from, to] of periods) {
+  const out = periods.map(() => emptyMeetingFigures());
+  // The held meetings of the subtree starting in [from, to). A large subtree walks the period's
+  // meetings and looks up each one's unit; a small one walks its units and looks up each one's
+  // meetings.
+  const meetingsIn = (from: number, to: number) => {
     const base = db.kysely.selectFrom("MeetingTally as t");
-    // A large subtree walks the period's meetings and looks up each one's unit; a small one walks
-    // its units and looks up each one's meetings.
     const joined =
       units.size <= UNITS_PER_LOOKUP
         ? base.innerJoin("Unit as u", "u.id", "t.unitId")
         : base.crossJoin("Unit as u").whereRef("u.id", "=", "t.unitId");
-    const rows = await joined
+    return joined
       .where("t.startsAt", ">=", from)
       .where("t.startsAt", "<", to)
       .where("t.held", "=", 1)
       .where("u.path", ">=", lo)
-      .where("u.path", "<", hi)
-      .select((eb) => [
-        eb.case().when("t.subtree", "=", 1).then(eb.ref("t.unitId")).else(0).end().as("subtreeUnit"),
-        eb.fn.countAll<number>().as("held"),
-        eb.fn.sum<number>("u.memberCount").as("members"),
-        eb.fn.sum<number>("t.answered").as("answered"),
-        eb.fn.sum<number>("t.attending").as("attending"),
-        eb.fn.sum<number>("t.recorded").as("recorded"),
-        eb.fn.sum<number>("t.came").as("came"),
-      ])
-      .groupBy("subtreeUnit")
+      .where("u.path", "<", hi);
+  };
+  /** Subtree meetings per period (index into `periods`). */
+  const subtreeHeld: number[] = [];
+  for (let first = 0; first < periods.length; first += PERIODS_PER_QUERY) {
+    const arms = periods
+      .slice(first, first + PERIODS_PER_QUERY)
+      .map(([from, to], i) =>
+        meetingsIn(from, to).select((eb) => [
+          sql.lit(first + i).as("period"),
+          eb.fn.countAll<number>().as("held"),
+          eb.fn.sum<number | null>("t.subtree").as("subtree"),
+          eb.fn
+            .sum<number | null>(eb.case().when("t.subtree", "=", 0).then(eb.ref("u.memberCount")).else(0).end())
+            .as("members"),
+          eb.fn.sum<number | null>("t.answered").as("answered"),
+          eb.fn.sum<number | null>("t.attending").as("attending"),
+          eb.fn.sum<number | null>("t.recorded").as("recorded"),
+          eb.fn.sum<number | null>("t.came").as("came"),
+        ]),
+      );
+    const rows = await arms
+      .slice(1)
+      .reduce((q, arm) => q.unionAll(arm), arms[0]!)
       .execute();
-    const total = emptyMeetingFigures();
     for (const r of rows) {
-      const held = Number(r.held);
-      total.held += held;
-      total.invited += r.subtreeUnit ? held * (await audience(r.subtreeUnit)) : Number(r.members);
-      total.answered += Number(r.answered);
-      total.attending += Number(r.attending);
-      total.recorded += Number(r.recorded);
-      total.came += Number(r.came);
+      const total = out[Number(r.period)]!;
+      total.held += Number(r.held);
+      total.invited += Number(r.members ?? 0);
+      total.answered += Number(r.answered ?? 0);
+      total.attending += Number(r.attending ?? 0);
+      total.recorded += Number(r.recorded ?? 0);
+      total.came += Number(r.came ?? 0);
+      if (Number(r.subtree ?? 0) > 0) subtreeHeld.push(Number(r.period));
     }
-    out.push(total);
+  }
+  // Invitees of the subtree meetings: each meeting's subtree audience, per unit.
+  for (let first = 0; first < subtreeHeld.length; first += PERIODS_PER_QUERY) {
+    const arms = subtreeHeld.slice(first, first + PERIODS_PER_QUERY).map((period) =>
+      meetingsIn(periods[period]![0], periods[period]![1])
+        .where("t.subtree", "=", 1)
+        .select((eb) => [sql.lit(period).as("period"), "t.unitId", eb.fn.countAll<number>().as("held")])
+        .groupBy("t.unitId"),
+    );
+    const rows = await arms
+      .slice(1)
+      .reduce((q, arm) => q.unionAll(arm), arms[0]!)
+      .execute();
+    for (const r of rows) out[Number(r.period)]!.invited += Number(r.held) * (await audience(r.unitId));
   }
   return out;
 }

@@ -24,6 +24,7 @@
 import { sql, type ExpressionBuilder, type SqlBool, type Expression } from "kysely";
 import type { Database } from "../../storage/database.ts";
 import { inIds } from "../../storage/dialect.ts";
+import { prepared, type Slots } from "../../storage/prepared.ts";
 import type { DB } from "../../generated/kysely/types.ts";
 import { subtreeRange, type UnitRow } from "../units/unit-service.ts";
 import { AppError } from "../../lib/app-error.ts";
@@ -190,8 +191,6 @@ interface ConcernFigures {
   satisfied: number;
   /** First-answer times per bucket (answer-time-buckets.ts). */
   histogram: number[];
-  /** Concerns per category and current status, in `categoryStatusPairs` order. */
-  byCategory: number[];
 }
 
 /** Every category × status, categories in ticketCategories order, then statuses in ticketStatuses order. */
@@ -200,6 +199,23 @@ const categoryStatusPairs = ticketCategories.flatMap((c) =>
 );
 const pairIndex = new Map(categoryStatusPairs.map((p, i) => [`${p.category}\u0000${p.status}`, i]));
 
+/** The TicketTally columns concernFigures sums, in the order of its JSON array: `opened` first. */
+const tallyColumns = [
+  "opened",
+  "answered",
+  "rated",
+  "satisfiedCount",
+  ...answerBucketColumns,
+  ...categoryStatusPairs.map((p) => p.column),
+] as const;
+
+/**
+ * Two column sums packed in one number as a + b·PACK (2^26). Exact while each sum is below PACK
+ * and the whole below 2^53 (JavaScript numbers): every column counts some of a unit's concerns,
+ * so each sum is at most the unit's `opened`, which is summed on its own and checked.
+ */
+const PACK = 2 ** 26;
+
 /** Counts in `categoryStatusPairs` order as concernCounts lists them (zero counts left out). */
 function categoryCounts(byCategory: readonly number[]): { category: string; status: string; count: number }[] {
   return categoryStatusPairs
@@ -207,11 +223,15 @@ function categoryCounts(byCategory: readonly number[]): { category: string; stat
     .filter((c) => c.count > 0);
 }
 
-/** Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up). */
+/**
+ * Concerns raised in [from, to) at each unit of the subtree [lo, hi) (its own, not rolled up), and
+ * over the whole subtree per category and current status (in `categoryStatusPairs` order).
+ */
 async function concernFigures(
   db: Database,
   { lo, hi, unitIds, from, to }: { lo: string; hi: string; unitIds: readonly number[]; from: number; to: number },
-): Promise<Map<number, ConcernFigures>> {
+): Promise<{ units: Map<number, ConcernFigures>; byCategory: number[] }> {
+  const byCategory = new Array<number>(categoryStatusPairs.length).fill(0);
   const inside = (path: string) => path >= lo && path < hi;
   const out = new Map<number, ConcernFigures>();
   const of = (unitId: number) => {
@@ -225,7 +245,6 @@ async function concernFigures(
           rated: 0,
           satisfied: 0,
           histogram: new Array<number>(ANSWER_BUCKETS).fill(0),
-          byCategory: new Array<number>(categoryStatusPairs.length).fill(0),
         }),
       );
     return f;
@@ -234,41 +253,65 @@ async function concernFigures(
   if (parts.tallies.length) {
     // The sums come back as one JSON array per unit: a row of 64 columns costs more to build in
     // JavaScript than the query itself. The counts by category and status come from the same rows
-    // (reading them is most of the cost on a large database).
-    const sums = sql.join(
-      [
-        "opened",
-        "answered",
-        "rated",
-        "satisfiedCount",
-        ...answerBucketColumns,
-        ...categoryStatusPairs.map((p) => p.column),
-      ].map((col) => sql`sum(${sql.ref(`c.${col}`)})`),
-    );
-    const rows = await db.kysely
-      .selectFrom("TicketTally as c")
-      .innerJoin("Unit as u", "u.id", "c.unitId")
-      .where(tallyScope(db, lo, hi, unitIds))
-      .where(tallyRowsOf(parts))
-      .select([
-        "c.unitId",
-        (db.engine === "postgresql"
-          ? sql<number[] | string>`json_build_array(${sums})`
-          : sql<number[] | string>`json_array(${sums})`
-        ).as("sums"),
-      ])
-      .groupBy("c.unitId")
-      .execute();
-    for (const r of rows) {
-      const values = (typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums) as number[];
-      const [opened, answered, rated, satisfied] = values;
-      const f = of(r.unitId);
-      f.opened += Number(opened);
-      f.answered += Number(answered);
-      f.rated += Number(rated);
-      f.satisfied += Number(satisfied);
-      for (let k = 0; k < ANSWER_BUCKETS; k++) f.histogram[k]! += Number(values[4 + k]);
-      for (let k = 0; k < categoryStatusPairs.length; k++) f.byCategory[k]! += Number(values[4 + ANSWER_BUCKETS + k]);
+    // (reading them is most of the cost on a large database). Each SQL aggregate costs about as
+    // much as reading its column, so the columns after `opened` are summed two to a number (see
+    // PACK); a subtree where a unit raised PACK concerns or more in the period is summed column by
+    // column instead.
+    const sumsOf = async (packed: boolean) => {
+      const rest = tallyColumns.slice(1);
+      const terms = [sql`sum(${sql.ref("c.opened")})`];
+      for (let k = 0; k < rest.length; k += packed ? 2 : 1) {
+        const low = sql.ref(`c.${rest[k]}`);
+        terms.push(
+          packed && k + 1 < rest.length
+            ? sql`sum(${low} + CAST(${sql.ref(`c.${rest[k + 1]}`)} AS bigint) * ${sql.lit(PACK)})`
+            : sql`sum(${low})`,
+        );
+      }
+      const sums = sql.join(terms);
+      return db.kysely
+        .selectFrom("TicketTally as c")
+        .innerJoin("Unit as u", "u.id", "c.unitId")
+        .where(tallyScope(db, lo, hi, unitIds))
+        .where(tallyRowsOf(parts))
+        .select([
+          "c.unitId",
+          (db.engine === "postgresql"
+            ? sql<number[] | string>`json_build_array(${sums})`
+            : sql<number[] | string>`json_array(${sums})`
+          ).as("sums"),
+        ])
+        .groupBy("c.unitId")
+        .execute();
+    };
+    const rowsOf = async (packed: boolean) =>
+      (await sumsOf(packed)).map((r) => ({
+        unitId: r.unitId,
+        sums: (typeof r.sums === "string" ? JSON.parse(r.sums) : r.sums) as (number | string)[],
+      }));
+    let rows = await rowsOf(true);
+    const packed = !rows.some((r) => Number(r.sums[0]) >= PACK);
+    if (!packed) rows = await rowsOf(false);
+    // One row's sums in tallyColumns order (reused from row to row).
+    const values = new Array<number>(tallyColumns.length).fill(0);
+    for (const { unitId, sums } of rows) {
+      if (packed) {
+        // [opened, a + b·PACK, …] → [opened, a, b, …]
+        values[0] = Number(sums[0]);
+        for (let k = 1, j = 1; k < sums.length; k++) {
+          const v = Number(sums[k]);
+          const high = Math.floor(v / PACK);
+          values[j++] = v - high * PACK;
+          if (j < values.length) values[j++] = high;
+        }
+      } else for (let k = 0; k < values.length; k++) values[k] = Number(sums[k]);
+      const f = of(unitId);
+      f.opened += values[0]!;
+      f.answered += values[1]!;
+      f.rated += values[2]!;
+      f.satisfied += values[3]!;
+      for (let k = 0; k < ANSWER_BUCKETS; k++) f.histogram[k]! += values[4 + k]!;
+      for (let k = 0; k < byCategory.length; k++) byCategory[k]! += values[4 + ANSWER_BUCKETS + k]!;
     }
   }
   if (parts.raw.length) {
@@ -285,7 +328,7 @@ async function concernFigures(
       const f = of(r.unitId);
       f.opened++;
       const pair = pairIndex.get(`${r.category}\u0000${r.status}`);
-      if (pair !== undefined) f.byCategory[pair]!++;
+      if (pair !== undefined) byCategory[pair]!++;
       if (r.firstAnsweredAt !== null) {
         f.answered++;
         f.histogram[answerBucket(r.firstAnsweredAt - r.createdAt)]!++;
@@ -296,7 +339,7 @@ async function concernFigures(
       }
     }
   }
-  return out;
+  return { units: out, byCategory };
 }
 
 /** First-answer times (ms) of the concerns raised in [from, to) in the subtree, per unit: for exact medians. */
@@ -386,7 +429,30 @@ export async function findUnit(db: Database, id: number): Promise<UnitRow> {
   return unit;
 }
 
-const platformColumns = { telegram: "telegram", zalo: "zalo", zalo_bot: "zaloBot", web: "web" } as const;
+/**
+ * The units of the subtree [lo, hi) in path order, and the people per home unit there: read as
+ * arrays (SQLite's raw rows: no object per unit, for 10,000 units of a province), the queries
+ * compiled once.
+ */
+const subtreeUnits = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
+  k
+    .selectFrom("Unit")
+    .select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"])
+    .where("path", ">=", p.lo)
+    .where("path", "<", p.hi)
+    .orderBy("path"),
+);
+const subtreeUnitColumns = ["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"] as const;
+const subtreeHomes = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
+  k
+    .selectFrom("UnitMemberTally as t")
+    .innerJoin("Unit as u", "u.id", "t.unitId")
+    .where("u.path", ">=", p.lo)
+    .where("u.path", "<", p.hi)
+    .where("t.members", ">", 0)
+    .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"]),
+);
+const subtreeHomeColumns = ["unitId", "members", "linked", "telegram", "zalo", "zaloBot", "web"] as const;
 
 /**
  * Figures of every unit of the subtree of `unitId`, rolled up, for the period (default: the 365
@@ -432,26 +498,25 @@ export async function unitStatsAndMonths(
   const [lo, hi] = subtreeRange(root.path);
   const from = (period?.from ?? new Date(now.getTime() - YEAR_MS)).getTime();
   const to = (period?.to ?? now).getTime();
-  const units = await db.kysely
-    .selectFrom("Unit")
-    .select(["id", "parentId", "name", "levelLabel", "depth", "memberCount", "path"])
-    .where("path", ">=", lo)
-    .where("path", "<", hi)
-    .orderBy("path")
-    .execute();
+  const units = await subtreeUnits.tuples(db, { lo, hi }, subtreeUnitColumns);
   type Row = UnitStats & {
     parentId: number | null;
     /** null: no answered concern in the subtree (so far). */
     histogram: number[] | null;
     times: number[] | null;
     meetings: MeetingFigures | null;
+    /** Whether a child unit was added in (else the subtree's median is the unit's own). */
+    hasChildren: boolean;
+    /** For the meeting figures (MeetingUnit). */
+    memberCount: number;
+    path: string;
   };
-  const rows: Row[] = units.map((u) => ({
-    unitId: u.id,
-    parentId: u.parentId,
-    name: u.name,
-    levelLabel: u.levelLabel,
-    depth: u.depth,
+  const rows: Row[] = units.map(([id, parentId, name, levelLabel, depth, memberCount, path]) => ({
+    unitId: id,
+    parentId,
+    name,
+    levelLabel,
+    depth,
     members: 0,
     linked: 0,
     linkedByPlatform: {},
@@ -471,44 +536,54 @@ export async function unitStatsAndMonths(
     histogram: null,
     times: null,
     meetings: null,
+    hasChildren: false,
+    memberCount,
+    path,
   }));
-  const byId = new Map(rows.map((r) => [r.unitId, r]));
+  const byId = new Map<number, Row>();
+  for (const r of rows) byId.set(r.unitId, r);
+  const addLinked = (r: Row, platform: string, n: number) => {
+    if (n) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + n;
+  };
+  /** People of a unit: their count, the linked ones, and per platform (in reportPlatforms order). */
   const addPeople = (
     r: Row,
-    n: { members: number; linked: number; telegram: number; zalo: number; zaloBot: number; web: number },
+    members: number,
+    linked: number,
+    telegram: number,
+    zalo: number,
+    zaloBot: number,
+    web: number,
   ) => {
-    r.members += n.members;
-    r.linked += n.linked;
-    for (const [platform, column] of Object.entries(platformColumns)) {
-      if (n[column]) r.linkedByPlatform[platform] = (r.linkedByPlatform[platform] ?? 0) + n[column];
-    }
+    r.members += members;
+    r.linked += linked;
+    addLinked(r, "telegram", telegram);
+    addLinked(r, "zalo", zalo);
+    addLinked(r, "zalo_bot", zaloBot);
+    addLinked(r, "web", web);
   };
 
-  // Each person once, at their home unit (PersonHome: the deepest unit where they are a member or
-  // cadre). People whose home lies outside this subtree but who also hold such a role inside it
-  // (few: PersonHome.units > 1) count at their deepest unit inside, as if the subtree were all.
-  const homes = await db.kysely
-    .selectFrom("UnitMemberTally as t")
-    .innerJoin("Unit as u", "u.id", "t.unitId")
-    .where("u.path", ">=", lo)
-    .where("u.path", "<", hi)
-    .where("t.members", ">", 0)
-    .select(["t.unitId", "t.members", "t.linked", "t.telegram", "t.zalo", "t.zaloBot", "t.web"])
-    .execute();
-  for (const h of homes) {
-    const r = byId.get(h.unitId);
-    if (r) addPeople(r, h);
-  }
-  const multi = await db.kysely
-    .selectFrom("PersonHome as h")
-    .innerJoin("Unit as hu", "hu.id", "h.unitId")
-    .where("h.units", ">", 1)
-    .where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
-    .select(["h.personId", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"])
-    .execute();
-  const multiById = new Map(multi.map((h) => [h.personId, h]));
-  const strays = multi.length
-    ? (
+  // The queries below do not depend on one another: they are all started at once (on PostgreSQL
+  // they run side by side on the pool's connections), then their rows are added up in turn.
+  const unitMap: ReadonlyMap<number, Row> = byId;
+  const readPeriod = { since: new Date(from), until: new Date(to) };
+  const [homes, strays, open, notDue, concerns, meetings, monthTotals, reads] = await Promise.all([
+    // Each person once, at their home unit (PersonHome: the deepest unit where they are a member
+    // or cadre).
+    subtreeHomes.tuples(db, { lo, hi }, subtreeHomeColumns),
+    // People whose home lies outside this subtree but who also hold such a role inside it (few:
+    // PersonHome.units > 1) count at their deepest unit inside, as if the subtree were all.
+    (async () => {
+      const multi = await db.kysely
+        .selectFrom("PersonHome as h")
+        .innerJoin("Unit as hu", "hu.id", "h.unitId")
+        .where("h.units", ">", 1)
+        .where((eb) => eb.or([eb("hu.path", "<", lo), eb("hu.path", ">=", hi)]))
+        .select(["h.personId", "h.linked", "h.telegram", "h.zalo", "h.zaloBot", "h.web"])
+        .execute();
+      if (!multi.length) return [];
+      const multiById = new Map(multi.map((h) => [h.personId, h]));
+      return (
         await db.kysely
           .selectFrom("Membership as m")
           .innerJoin("Unit as u", "u.id", "m.unitId")
@@ -518,50 +593,62 @@ export async function unitStatsAndMonths(
           .where("u.path", "<", hi)
           .select(["m.personId", "u.id", "u.depth"])
           .execute()
-      ).map((m) => ({ ...multiById.get(m.personId)!, ...m }))
-    : [];
+      ).map((m) => ({ ...multiById.get(m.personId)!, ...m }));
+    })(),
+    // Open concerns from their per-unit count; overdue = open minus those not due yet (the recent
+    // ones, read from the (status, dueAt, unitId) index alone).
+    db.kysely
+      .selectFrom("TicketOpenTally as o")
+      .innerJoin("Unit as u", "u.id", "o.unitId")
+      .where("u.path", ">=", lo)
+      .where("u.path", "<", hi)
+      .where("o.open", ">", 0)
+      .select(["o.unitId", "o.open"])
+      .execute(),
+    db.kysely
+      .selectFrom("Ticket as t")
+      .innerJoin("Unit as u", "u.id", "t.unitId")
+      .where("t.status", "in", ["new", "in_progress"])
+      .where("t.dueAt", ">=", now.getTime())
+      .where("u.path", ">=", lo)
+      .where("u.path", "<", hi)
+      .select((eb) => ["t.unitId", eb.fn.countAll<number>().as("n")])
+      .groupBy("t.unitId")
+      .execute(),
+    concernFigures(db, { lo, hi, unitIds: rows.map((r) => r.unitId), from, to }),
+    meetingFiguresByUnit(db, unitMap, from, to),
+    months.length ? meetingTotalsByPeriod(db, { units: unitMap, lo, hi, periods: months }) : [],
+    // Read rates only when a directive of the period reaches the subtree (else all null).
+    (async () =>
+      (await directivesReaching(db, root.path, readPeriod)).length
+        ? new Map((await readRates(db, unitId, readPeriod)).map((r) => [r.unitId, r.rateTotal]))
+        : new Map<number, number | null>())(),
+  ]);
+
+  for (const [id, members, linked, telegram, zalo, zaloBot, web] of homes) {
+    const r = byId.get(id);
+    if (r) addPeople(r, members, linked, telegram, zalo, zaloBot, web);
+  }
   const strayHome = new Map<number, (typeof strays)[number]>();
   for (const s of strays) {
     const best = strayHome.get(s.personId);
     if (!best || s.depth > best.depth || (s.depth === best.depth && s.id < best.id)) strayHome.set(s.personId, s);
   }
-  for (const s of strayHome.values()) addPeople(byId.get(s.id)!, { ...s, members: 1 });
+  for (const s of strayHome.values()) addPeople(byId.get(s.id)!, 1, s.linked, s.telegram, s.zalo, s.zaloBot, s.web);
 
-  // Open concerns from their per-unit count; overdue = open minus those not due yet (the recent
-  // ones, found through the (status, dueAt) index).
-  const open = await db.kysely
-    .selectFrom("TicketOpenTally as o")
-    .innerJoin("Unit as u", "u.id", "o.unitId")
-    .where("u.path", ">=", lo)
-    .where("u.path", "<", hi)
-    .where("o.open", ">", 0)
-    .select(["o.unitId", "o.open"])
-    .execute();
   for (const o of open) {
     const r = byId.get(o.unitId);
     if (!r) continue;
     r.openConcerns += o.open;
     r.overdueConcerns += o.open;
   }
-  const notDue = await db.kysely
-    .selectFrom("Ticket as t")
-    .innerJoin("Unit as u", "u.id", "t.unitId")
-    .where("t.status", "in", ["new", "in_progress"])
-    .where("t.dueAt", ">=", now.getTime())
-    .where("u.path", ">=", lo)
-    .where("u.path", "<", hi)
-    .select((eb) => ["t.unitId", eb.fn.countAll<number>().as("n")])
-    .groupBy("t.unitId")
-    .execute();
   for (const n of notDue) {
     const r = byId.get(n.unitId);
     if (r) r.overdueConcerns -= Number(n.n);
   }
 
   let answeredInPeriod = 0;
-  const byCategory = new Array<number>(categoryStatusPairs.length).fill(0);
-  for (const [id, f] of await concernFigures(db, { lo, hi, unitIds: units.map((u) => u.id), from, to })) {
-    for (let k = 0; k < byCategory.length; k++) byCategory[k]! += f.byCategory[k]!;
+  for (const [id, f] of concerns.units) {
     const r = byId.get(id);
     if (!r) continue;
     r.concernsOpened = f.opened;
@@ -578,22 +665,21 @@ export async function unitStatsAndMonths(
   for (const r of rows)
     r.ownMedianFirstAnswerMs = r.times ? median(r.times) : r.histogram && histogramMedian(r.histogram);
 
-  const unitMap = new Map(units.map((u) => [u.id, u]));
-  for (const [id, m] of await meetingFiguresByUnit(db, unitMap, from, to)) {
+  for (const [id, m] of meetings) {
     const r = byId.get(id);
     if (r) r.meetings = m;
   }
-  const monthTotals = months.length ? await meetingTotalsByPeriod(db, { units: unitMap, lo, hi, periods: months }) : [];
 
   // Path order lists parents before children: walking backwards finishes every child first.
   for (let i = rows.length - 1; i > 0; i--) {
     const r = rows[i]!;
     const parent = r.parentId !== null ? byId.get(r.parentId) : undefined;
     if (!parent) continue;
+    parent.hasChildren = true;
     parent.members += r.members;
     parent.linked += r.linked;
-    for (const [platform, n] of Object.entries(r.linkedByPlatform))
-      parent.linkedByPlatform[platform] = (parent.linkedByPlatform[platform] ?? 0) + n;
+    const into = parent.linkedByPlatform;
+    for (const platform in r.linkedByPlatform) into[platform] = (into[platform] ?? 0) + r.linkedByPlatform[platform]!;
     parent.openConcerns += r.openConcerns;
     parent.overdueConcerns += r.overdueConcerns;
     parent.concernsOpened += r.concernsOpened;
@@ -608,11 +694,6 @@ export async function unitStatsAndMonths(
     if (r.meetings) addMeetingFigures((parent.meetings ??= emptyMeetingFigures()), r.meetings);
   }
 
-  // Read rates only when a directive of the period reaches the subtree (else all null).
-  const readPeriod = { since: new Date(from), until: new Date(to) };
-  const reads = (await directivesReaching(db, root.path, readPeriod)).length
-    ? new Map((await readRates(db, unitId, readPeriod)).map((r) => [r.unitId, r.rateTotal]))
-    : new Map<number, number | null>();
   const none = emptyMeetingFigures();
   const stats = rows.map((r): UnitStats => {
     const m = r.meetings ?? none;
@@ -631,7 +712,12 @@ export async function unitStatsAndMonths(
       concernsRated: r.concernsRated,
       concernsSatisfied: r.concernsSatisfied,
       satisfactionRate: r.concernsRated ? r.concernsSatisfied / r.concernsRated : null,
-      medianFirstAnswerMs: r.times ? median(r.times) : r.histogram && histogramMedian(r.histogram),
+      // A unit without children: its subtree's answers are its own.
+      medianFirstAnswerMs: !r.hasChildren
+        ? r.ownMedianFirstAnswerMs
+        : r.times
+          ? median(r.times)
+          : r.histogram && histogramMedian(r.histogram),
       ownMedianFirstAnswerMs: r.ownMedianFirstAnswerMs,
       readRate: reads.get(r.unitId) ?? null,
       meetingsHeld: m.held,
@@ -639,5 +725,5 @@ export async function unitStatsAndMonths(
       attendanceRate: meetingRate(m.came, m.recorded),
     };
   });
-  return { stats, months: monthTotals, concerns: categoryCounts(byCategory) };
+  return { stats, months: monthTotals, concerns: categoryCounts(concerns.byCategory) };
 }
