@@ -16,7 +16,7 @@ import {
   typedValue,
   writesInWith,
 } from "../../storage/dialect.ts";
-import { sql, type Kysely } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { DB } from "../../generated/kysely/types.ts";
 import { prepared, preparedRows, type Prepared, type Slots } from "../../storage/prepared.ts";
 import {
@@ -258,6 +258,19 @@ export async function dueCandidates(
   return rows.map(toRow);
 }
 
+/** No message of row `o`'s chat is being sent (by any process): a chat's messages go one at a time. */
+const chatNotBusy = (w: ExpressionBuilder<DB & { o: DB["Outbox"] }, "o">) =>
+  w.not(
+    w.exists(
+      w
+        .selectFrom("Outbox as busy")
+        .select("busy.id")
+        .where("busy.status", "=", "sending")
+        .where("busy.platform", "=", w.ref("o.platform"))
+        .where("busy.chatId", "=", w.ref("o.chatId")),
+    ),
+  );
+
 /**
  * The claim, one statement on both engines: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
  * LOCKED) RETURNING`. Of the rows asked for, it takes those still pending that no other claimer
@@ -285,18 +298,7 @@ const claimQ = perEngine((engine) =>
               .where((w) => inList(engine, w.ref("o.id"), p.ids, "int"))
               // By id: not by scanning the status index through every queued row.
               .where((w) => w(notIndexed(engine, w.ref("o.status")), "=", "pending"))
-              .where((w) =>
-                w.not(
-                  w.exists(
-                    w
-                      .selectFrom("Outbox as busy")
-                      .select("busy.id")
-                      .where("busy.status", "=", "sending")
-                      .where("busy.platform", "=", w.ref("o.platform"))
-                      .where("busy.chatId", "=", w.ref("o.chatId")),
-                  ),
-                ),
-              )
+              .where(chatNotBusy)
               .orderBy("o.priority")
               .orderBy("o.ord")
               .orderBy("o.id")
@@ -371,18 +373,7 @@ const claimDueQ = perEngine((engine) =>
                       .where("o.platform", "=", p.platform)
                       .where("o.notBefore", "<=", p.now)
                       .where((w) => w.not(inList(engine, w.ref("o.chatId"), p.excluded, "text")))
-                      .where((w) =>
-                        w.not(
-                          w.exists(
-                            w
-                              .selectFrom("Outbox as busy")
-                              .select("busy.id")
-                              .where("busy.status", "=", "sending")
-                              .where("busy.platform", "=", w.ref("o.platform"))
-                              .where("busy.chatId", "=", w.ref("o.chatId")),
-                          ),
-                        ),
-                      )
+                      .where(chatNotBusy)
                       .orderBy("o.priority")
                       .orderBy("o.ord")
                       .orderBy("o.id")
