@@ -934,7 +934,6 @@ export class DeliveryEngine {
   /** 429s met so far (for benchmarks and status). */
   rateLimited = 0;
   readonly #workers = new Map<string, PlatformWorker>();
-  #lastHeartbeat = 0;
   #heartbeatTimer?: () => void;
   readonly idlePollMs: number;
   /** Whether this engine tells the others of rows it queues and listens for theirs. */
@@ -968,7 +967,6 @@ export class DeliveryEngine {
   async start(): Promise<void> {
     liveWorkers.add(this.workerId);
     await registerWorker(this.db, { id: this.workerId, host: this.host, pid: process.pid }, this.now());
-    this.#lastHeartbeat = this.clock.now();
     await this.maintain(this.clock.now());
     this.#beat();
     if (this.#wakeOthers)
@@ -988,7 +986,6 @@ export class DeliveryEngine {
   async #heartbeat(): Promise<void> {
     try {
       await heartbeat(this.db, this.workerId, this.now());
-      this.#lastHeartbeat = this.clock.now();
     } catch (error) {
       this.logger.error({ err: error }, "could not write the delivery heartbeat");
     }
