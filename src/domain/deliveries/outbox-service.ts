@@ -258,6 +258,14 @@ export async function dueCandidates(
   return rows.map(toRow);
 }
 
+/** What a claim writes on a row: sending, by `worker` until `leaseUntil`, one attempt more. */
+const claimedBy = (p: { worker: string; leaseUntil: number }) => (eb: ExpressionBuilder<DB, "Outbox">) => ({
+  status: "sending",
+  claimedBy: p.worker,
+  leaseUntil: p.leaseUntil,
+  attempts: eb("attempts", "+", 1),
+});
+
 /** No message of row `o`'s chat is being sent (by any process): a chat's messages go one at a time. */
 const chatNotBusy = (w: ExpressionBuilder<DB & { o: DB["Outbox"] }, "o">) =>
   w.not(
@@ -283,12 +291,7 @@ const claimQ = perEngine((engine) =>
     (k, p: Slots<{ ids: unknown; n: number; worker: string; leaseUntil: number }>) =>
       k
         .updateTable("Outbox")
-        .set((eb) => ({
-          status: "sending",
-          claimedBy: p.worker,
-          leaseUntil: p.leaseUntil,
-          attempts: eb("attempts", "+", 1),
-        }))
+        .set(claimedBy(p))
         .where("id", "in", (eb) =>
           skipLocked(
             engine,
@@ -350,12 +353,7 @@ const claimDueQ = perEngine((engine) =>
     ) =>
       k
         .updateTable("Outbox")
-        .set((eb) => ({
-          status: "sending",
-          claimedBy: p.worker,
-          leaseUntil: p.leaseUntil,
-          attempts: eb("attempts", "+", 1),
-        }))
+        .set(claimedBy(p))
         .where("id", "in", (eb) =>
           eb
             // The first of each chat (a chat's messages go one at a time, in order) …
