@@ -2,6 +2,8 @@
  * Chat accounts: one row per (platform, external id). An account links to at most one person; a
  * person may link several accounts, one of them preferred for broadcasts.
  */
+import type { OnConflictBuilder } from "kysely";
+import type { DB } from "../../generated/kysely/types.ts";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { prepared, preparedRows, type Slots } from "../../storage/prepared.ts";
@@ -57,25 +59,26 @@ const accountByExternalId = prepared((k, p: Slots<{ platform: string; externalId
     .where("platform", "=", p.platform)
     .where("externalId", "=", p.externalId),
 );
+/** A sender's account as first written. */
+const accountValues = (p: { platform: string; externalId: string; displayName: string | null; now: number }) => ({
+  platform: p.platform,
+  externalId: p.externalId,
+  displayName: p.displayName,
+  createdAt: p.now,
+  lastSeenAt: p.now,
+});
+
+/** An existing account seen again: its time noted, a new name kept, reachable again. */
+const seenAgain = (oc: OnConflictBuilder<DB, "ChatAccount">) =>
+  oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({
+    lastSeenAt: eb.ref("excluded.lastSeenAt"),
+    displayName: eb.fn.coalesce("excluded.displayName", "ChatAccount.displayName"),
+    unreachable: false,
+  }));
+
 const upsertAccount = prepared(
   (k, p: Slots<{ platform: string; externalId: string; displayName: string | null; now: number }>) =>
-    k
-      .insertInto("ChatAccount")
-      .values({
-        platform: p.platform,
-        externalId: p.externalId,
-        displayName: p.displayName,
-        createdAt: p.now,
-        lastSeenAt: p.now,
-      })
-      .onConflict((oc) =>
-        oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({
-          lastSeenAt: eb.ref("excluded.lastSeenAt"),
-          displayName: eb.fn.coalesce("excluded.displayName", "ChatAccount.displayName"),
-          unreachable: false,
-        })),
-      )
-      .returning(accountColumns),
+    k.insertInto("ChatAccount").values(accountValues(p)).onConflict(seenAgain).returning(accountColumns),
 );
 const accountById = prepared((k, p: Slots<{ id: number }>) =>
   k.selectFrom("ChatAccount").select(accountColumns).where("id", "=", p.id),
@@ -125,24 +128,7 @@ type TouchSlots = Slots<{ platform: string; externalId: string; displayName: str
 
 // ensureChatAccount's upsert for a whole batch of senders (no two rows for one account).
 const touchAccounts = preparedRows((k, rows: TouchSlots[]) =>
-  k
-    .insertInto("ChatAccount")
-    .values(
-      rows.map((p) => ({
-        platform: p.platform,
-        externalId: p.externalId,
-        displayName: p.displayName,
-        createdAt: p.now,
-        lastSeenAt: p.now,
-      })),
-    )
-    .onConflict((oc) =>
-      oc.columns(["platform", "externalId"]).doUpdateSet((eb) => ({
-        lastSeenAt: eb.ref("excluded.lastSeenAt"),
-        displayName: eb.fn.coalesce("excluded.displayName", "ChatAccount.displayName"),
-        unreachable: false,
-      })),
-    ),
+  k.insertInto("ChatAccount").values(rows.map(accountValues)).onConflict(seenAgain),
 );
 
 const seenAccountsQ = (engine: Engine) =>
