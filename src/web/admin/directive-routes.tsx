@@ -541,6 +541,11 @@ export function mountDirectives(app: Hono<AdminEnv>, options: DirectiveRouteOpti
     const t = c.get("t");
     const locale = c.get("locale");
     const csrf = <input type="hidden" name="_csrf" value={viewerOf(c).csrfToken} />;
+    const d = view.directive;
+    // Progress first: copies are only ever delivered and read, never undone, so everything read
+    // after it (read rates, who has not read) is at least as far along, and the page never shows
+    // "3 delivered" beside a read rate that has seen none of them.
+    const progress = view.unit.id === d.unitId ? await directiveProgress(db, d.id) : undefined;
     const nonReaders = await directiveNonReaders(db, {
       actor: actorOf(c),
       directiveId: view.directive.id,
@@ -552,11 +557,9 @@ export function mountDirectives(app: Hono<AdminEnv>, options: DirectiveRouteOpti
     });
     const remindable = view.canSend ? await remindableCount(db, view.directive.id) : 0;
     const n = (v: number) => formatCount(v, locale);
-    const d = view.directive;
     const rates = await readRates(db, view.unit.id, { directiveId: d.id });
     const root = rates[0]!;
     const children = rates.filter((r) => r.parentId === view.unit.id);
-    const progress = view.unit.id === d.unitId ? await directiveProgress(db, d.id) : undefined;
     const live = d.status === "sending" || !progress || !progress.done;
     // Polling costs what this took (a province's directive: seconds): poll at most a fifth of the time.
     const tookS = (performance.now() - started) / 1000;
