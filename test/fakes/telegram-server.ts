@@ -442,6 +442,8 @@ export class FakeTelegramServer {
   private readonly now: () => number;
   private readonly latencyMs: number;
   private readonly arrivalJitterMs: number;
+  /** Until then, requests are held on the way in and arrive together at that time (`delayArrivals`). */
+  private heldUntil = 0;
   private outage: FakeOutage | undefined;
   private port = 0;
   private readonly webhookRetries: number;
@@ -867,6 +869,15 @@ export class FakeTelegramServer {
     this.setChatError(chatId, undefined);
   }
 
+  /**
+   * A hiccup on the way in: every request that comes in during the next `ms` milliseconds arrives
+   * (and is judged by the flood limits, and answered) only when they are over, all together, as a
+   * congested link or a stalled machine delivers them.
+   */
+  delayArrivals(ms: number): void {
+    this.heldUntil = this.now() + ms;
+  }
+
   /** Any error for sendMessage/sendChatAction to a chat (e.g. 400 "Bad Request: chat not found"); undefined clears. */
   setChatError(chatId: number | string, error: FakeApiError | undefined): void {
     const cs = this.ensureChat(chatId);
@@ -879,7 +890,7 @@ export class FakeTelegramServer {
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // The arrival, judged by the flood limits: taken as soon as the request is seen (plus, when
     // asked, a random network delay on the way in), with no tolerance.
-    const at = this.now() + (this.arrivalJitterMs ? Math.random() * this.arrivalJitterMs : 0);
+    const at = Math.max(this.now(), this.heldUntil) + (this.arrivalJitterMs ? Math.random() * this.arrivalJitterMs : 0);
     this.counters.requests++;
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -891,7 +902,7 @@ export class FakeTelegramServer {
             ? chunks[0]!.toString("utf8")
             : Buffer.concat(chunks).toString("utf8");
       // Never answer before the (jittered) arrival: an answer cannot precede its request.
-      const delay = Math.max(this.latencyMs, this.arrivalJitterMs ? Math.ceil(at - this.now()) : 0);
+      const delay = Math.max(this.latencyMs, Math.ceil(at - this.now()));
       if (delay > 0) {
         const t = setTimeout(() => {
           this.timers.delete(t);
