@@ -29,6 +29,14 @@ import {
 
 export const priorities = { reply: 0, normal: 5, broadcast: 9 } as const;
 
+/**
+ * Fair order: the n-th row of a broadcast (0, 1, 2 …) sorts as if queued n × this later (about 30
+ * a second), so broadcasts queued at about the same time interleave instead of one waiting behind
+ * the other. The `Outbox_fair_order` trigger sets it on rows inserted one by one; a bulk insert
+ * sets `ord` itself (the trigger's update rewrote every row of a 100,000-row broadcast once more).
+ */
+export const fairOrderSpacingMs = 34;
+
 const hourMs = 3_600_000;
 /**
  * How long a message stays worth sending while its platform is down, by kind, unless the row has

@@ -17,7 +17,7 @@ import { translator, type Locale } from "../../lib/i18n.ts";
 import { tidyText } from "../../lib/vietnamese.ts";
 import { assertCan } from "../access/access-scope.ts";
 import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
-import { priorities, type OutboxBody } from "../deliveries/outbox-service.ts";
+import { fairOrderSpacingMs, priorities, type OutboxBody } from "../deliveries/outbox-service.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
 
 export { directiveKinds, isDirectiveKind, type DirectiveKind } from "./directive-kinds.ts";
@@ -534,6 +534,7 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
       "status",
       "attempts",
       "notBefore",
+      "ord",
       "createdAt",
     ])
     .expression(
@@ -561,6 +562,10 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
           sql<string>`'pending'`.as("status"),
           sql<number>`0`.as("attempts"),
           typedValue(options.now, "bigint").as("notBefore"),
+          // Spaced from now in the order inserted (ids rise in the same order).
+          sql<number>`${typedValue(options.now, "bigint")} + ${typedValue(fairOrderSpacingMs, "bigint")} * (ROW_NUMBER() OVER () - 1)`.as(
+            "ord",
+          ),
           typedValue(options.now, "bigint").as("createdAt"),
         ])
         .where(sql<boolean>`true`), // SQLite: a WHERE before ON CONFLICT, or ON reads as a join's

@@ -372,6 +372,10 @@ describe("sendDirective", () => {
     expect(deliveries.find((r) => r.personId === u)).toMatchObject({ chatAccountId: null, outboxId: null });
     expect(await outboxOf(d.id, outside)).toBeUndefined();
     expect(await count("Outbox")).toBe(3);
+    // Fair order: the copies are spaced 34 ms apart from the moment they were queued, in id order,
+    // as the outbox's trigger spaces rows queued one by one (broadcasts queued together interleave).
+    const ords = await db.kysely.selectFrom("Outbox").select("ord").orderBy("id").execute();
+    expect(ords.map((r) => Number(r.ord) - at(1).getTime())).toEqual([0, 34, 68]);
     expect(await getDirective(db, d.id)).toMatchObject({ status: "sending", sentAt: at(1).getTime() });
   });
 
