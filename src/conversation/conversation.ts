@@ -8,7 +8,7 @@ import type { Database } from "../storage/database.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import type { ChatAccountRow } from "../domain/accounts/account-service.ts";
 import type { PersonRow } from "../domain/people/people-service.ts";
-import { getPendingQuestion } from "../domain/conversation-state.ts";
+import { getPendingQuestion, type PendingQuestion } from "../domain/conversation-state.ts";
 import { isLocale, type Locale } from "../lib/i18n.ts";
 import { scopeRoots } from "../domain/access/access-scope.ts";
 import { decodePayload, type Payload } from "../domain/payloads.ts";
@@ -174,7 +174,10 @@ export async function dispatchPayload(turn: Turn, text: string): Promise<boolean
   return true;
 }
 
-/** Handles one stored inbound message and returns the replies to send. */
+/**
+ * Handles one stored inbound message and returns the replies to send. `question`: the account's
+ * open question when the caller read it with the account (undefined: none open), else it is read.
+ */
 export async function converse(
   db: Database,
   settings: ConversationSettings,
@@ -183,8 +186,9 @@ export async function converse(
   person: PersonRow | null,
   logId: number,
   now: Date,
+  question?: { open: PendingQuestion | undefined },
 ): Promise<TurnOutcome> {
-  const pending = questionForChat(message, await getPendingQuestion(db, account.id, now));
+  const pending = questionForChat(message, question ? question.open : await getPendingQuestion(db, account.id, now));
   const turn = new Turn(
     db,
     settings,

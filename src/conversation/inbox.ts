@@ -323,7 +323,7 @@ export class Inbox {
     try {
       const writes = await db.transaction(async () => {
         // In a batch the account exists already (touchChatAccounts): read it with its person.
-        const found = batch ? await accountWithPerson(db, message.platform, message.sender.id) : undefined;
+        const found = batch ? await accountWithPerson(db, message.platform, message.sender.id, now) : undefined;
         const account =
           found?.account ??
           (await ensureChatAccount(db, {
@@ -340,7 +340,16 @@ export class Inbox {
             : account.personId !== null
               ? await getPerson(db, account.personId)
               : null;
-        const outcome = await converse(db, settings, message, account, person, logId, now);
+        const outcome = await converse(
+          db,
+          settings,
+          message,
+          account,
+          person,
+          logId,
+          now,
+          found && { open: found.question },
+        );
         const replies = outcome.replies.map(
           (reply, i): OutboxItem => ({
             platform: message.platform,

@@ -50,13 +50,24 @@ const deleteQuestionOfKind = prepared((k, p: Slots<{ chatAccountId: number; kind
   k.deleteFrom("ConversationState").where("chatAccountId", "=", p.chatAccountId).where("kind", "=", p.kind),
 );
 
+/** A question as stored (read here, or with the account: `accountWithPerson`). */
+export interface StoredQuestion {
+  kind: string;
+  data: string;
+  expiresAt: number;
+}
+
 /** The open question of an account, or undefined when none is open (or it expired). */
 export async function getPendingQuestion(
   db: Database,
   chatAccountId: number,
   now = new Date(),
 ): Promise<PendingQuestion | undefined> {
-  const row = await readQuestion.first(db, { chatAccountId });
+  return openQuestion(await readQuestion.first(db, { chatAccountId }), now);
+}
+
+/** A stored question if it is still open at `now` (undefined when none, expired or unreadable). */
+export function openQuestion(row: StoredQuestion | null | undefined, now: Date): PendingQuestion | undefined {
   if (!row || row.expiresAt <= now.getTime()) return undefined;
   try {
     return { kind: row.kind, data: JSON.parse(row.data), expiresAt: row.expiresAt };

@@ -9,6 +9,7 @@ import { AppError } from "../../lib/app-error.ts";
 import { prepared, preparedRows, type Slots } from "../../storage/prepared.ts";
 import { inList, listParam, type Engine } from "../../storage/dialect.ts";
 import { personColumns, type PersonRow } from "../people/people-service.ts";
+import { openQuestion, type PendingQuestion } from "../conversation-state.ts";
 
 export const platforms = ["telegram", "zalo", "zalo_bot", "web"] as const;
 export type Platform = (typeof platforms)[number];
@@ -207,20 +208,24 @@ const accountWithPersonQ = prepared(
       .leftJoin("Person as p", "p.id", "a.personId")
       .select(accountColumns.map((c) => `a.${c}` as const))
       .select(personColumns.map((c) => `p.${c} as person_${c}` as const))
+      .leftJoin("ConversationState as q", "q.chatAccountId", "a.id")
+      .select(["q.kind as question_kind", "q.data as question_data", "q.expiresAt as question_expiresAt"])
       .where("a.platform", "=", p.platform)
       .where("a.externalId", "=", p.externalId),
   { serverPrepared: true },
 );
 
 /**
- * An account and its person (null when not linked) in one read: what the inbox needs for every
- * message, after `touchChatAccounts`. Undefined when the account does not exist.
+ * An account, its person (null when not linked) and its open question, in one read: what the
+ * inbox needs for every message, after `touchChatAccounts`. Undefined when the account does not
+ * exist.
  */
 export async function accountWithPerson(
   db: Database,
   platform: Platform,
   externalId: string,
-): Promise<{ account: ChatAccountRow; person: PersonRow | null } | undefined> {
+  now: Date,
+): Promise<{ account: ChatAccountRow; person: PersonRow | null; question: PendingQuestion | undefined } | undefined> {
   const row = await accountWithPersonQ.first(db, { platform, externalId });
   const account =
     row &&
@@ -232,7 +237,13 @@ export async function accountWithPerson(
     row.person_id === null
       ? null
       : (Object.fromEntries(personColumns.map((c) => [c, row[`person_${c}`]])) as unknown as PersonRow);
-  return { account, person };
+  const question = openQuestion(
+    row.question_kind === null || row.question_data === null || row.question_expiresAt === null
+      ? null
+      : { kind: row.question_kind, data: row.question_data, expiresAt: row.question_expiresAt },
+    now,
+  );
+  return { account, person, question };
 }
 
 /** Returns an account. Throws not_found. */
