@@ -108,6 +108,32 @@ describe("listings", () => {
     await expect(listUnitsPage(db, systemActor(), 999_999)).rejects.toMatchObject({ code: "unit_not_found" });
   });
 
+  it("should page people the same way whether found from the subtree's memberships or from all people", async () => {
+    const t = await build();
+    for (const unit of [t.root, t.a, t.a1]) {
+      for (const limit of [1, 2, 3, 100]) {
+        const pages = { memberships: [] as number[][], people: [] as number[][] };
+        for (const plan of ["memberships", "people"] as const) {
+          let after: number | null = 0;
+          while (after !== null) {
+            const page = await listPeoplePage(db, systemActor(), unit.id, { after, limit }, plan);
+            expect(page.items.length).toBeLessThanOrEqual(limit);
+            pages[plan].push(page.items.map((p) => p.id));
+            after = page.nextCursor;
+          }
+        }
+        expect(pages.memberships, `unit ${unit.id}, ${limit} a page`).toEqual(pages.people);
+        // Each person once, in id order (Bình holds two roles in the subtree of A).
+        const ids = pages.people.flat();
+        expect(ids).toEqual([...new Set(ids)].sort((x, y) => x - y));
+      }
+    }
+    expect((await listPeoplePage(db, systemActor(), t.a.id, {}, "people")).items.map((p) => p.fullName)).toEqual([
+      "An",
+      "Bình",
+    ]);
+  });
+
   it("should list the directives reaching the subtree with read rates counted at each reader's home unit", async () => {
     const t = await build();
     const directive = async (unitId: number, status: string) =>
