@@ -418,7 +418,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   if (process.env.PG_PROFILE === "1") startPgProfile();
   const result = await fn(engine);
-  if (process.env.PG_PROFILE === "1") process.stderr.write(`profile:\n  ${pgProfileLines(Number(process.env.PG_PROFILE_TOP ?? 12)).join("\n  ")}\n`);
+  if (process.env.PG_PROFILE === "1")
+    process.stderr.write(`profile:\n  ${pgProfileLines(Number(process.env.PG_PROFILE_TOP ?? 12)).join("\n  ")}\n`);
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);
 }
