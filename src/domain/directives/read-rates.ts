@@ -12,7 +12,7 @@ import type { Database } from "../../storage/database.ts";
 import type { DB } from "../../generated/kysely/types.ts";
 import { AppError } from "../../lib/app-error.ts";
 import { inIds } from "../../storage/dialect.ts";
-import { subtreeRange } from "../units/unit-service.ts";
+import { membersInSubtree, subtreeRange } from "../units/unit-service.ts";
 
 export interface UnitReadRate {
   unitId: number;
@@ -79,13 +79,7 @@ export async function readRates(db: Database, unitId: number, options: ReadRateO
 
   const directiveIds =
     options.directiveId != null ? [options.directiveId] : await directivesReaching(db, root.path, options);
-  const members = await db.kysely
-    .selectFrom("Unit")
-    .select((eb) => eb.fn.sum<number | null>("memberCount").as("n"))
-    .where("path", ">=", lo)
-    .where("path", "<", hi)
-    .executeTakeFirst();
-  const subtreeMembers = Number(members?.n ?? 0);
+  const subtreeMembers = await membersInSubtree(db, lo, hi);
   for (const directiveId of directiveIds) {
     for (const { unitId: id, delivered, read } of await copiesByHomeUnit(db, directiveId, lo, hi, subtreeMembers)) {
       const index = indexOf.get(id);

@@ -9,7 +9,7 @@ import type { Database } from "../../storage/database.ts";
 import { inIds } from "../../storage/dialect.ts";
 import { assertActorCan, type Actor } from "../access/actor.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { subtreeRange, type UnitRow } from "../units/unit-service.ts";
+import { membersInSubtree, subtreeRange, type UnitRow } from "../units/unit-service.ts";
 import { findUnit } from "../stats/unit-stats.ts";
 import { meetingStats, type MeetingStats } from "../meetings/meeting-stats.ts";
 import { readRates } from "../directives/read-rates.ts";
@@ -123,12 +123,6 @@ export async function listPeoplePage(
 ): Promise<Page<PersonListing>> {
   const { lo, hi } = await readableUnit(db, actor, unitId);
   const { after, limit } = pageBounds(request, MAX_PAGE);
-  const inSubtree = await db.kysely
-    .selectFrom("Unit")
-    .select((eb) => eb.fn.sum<number | null>("memberCount").as("n"))
-    .where("path", ">=", lo)
-    .where("path", "<", hi)
-    .executeTakeFirst();
   const columns = [
     "p.id",
     "p.fullName",
@@ -138,7 +132,10 @@ export async function listPeoplePage(
     "p.linkedAccounts",
     "p.updatedAt",
   ] as const;
-  if ((plan ?? (Number(inSubtree?.n ?? 0) < membershipDrivenBelow ? "memberships" : "people")) === "memberships") {
+  if (
+    (plan ?? ((await membersInSubtree(db, lo, hi)) < membershipDrivenBelow ? "memberships" : "people")) ===
+    "memberships"
+  ) {
     // A commune among a province's people: walking everyone in id order would look at a hundred
     // people for each one kept.
     return finish(

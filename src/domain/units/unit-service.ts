@@ -34,6 +34,20 @@ const countersInRange = prepared((k, p: Slots<{ lo: string; hi: string }>) =>
   k.selectFrom("Unit").select(counterColumns).where("path", ">=", p.lo).where("path", "<", p.hi).orderBy("path"),
 );
 
+/**
+ * The units' own member counts added up over the subtree [lo, hi): its memberships' people, each
+ * counted once per unit (a size to choose a plan by, not a head count).
+ */
+export async function membersInSubtree(db: Database, lo: string, hi: string): Promise<number> {
+  const row = await db.kysely
+    .selectFrom("Unit")
+    .select((eb) => eb.fn.sum<number | null>("memberCount").as("n"))
+    .where("path", ">=", lo)
+    .where("path", "<", hi)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 /** Range bounds of the subtree under `path` (inclusive lower, exclusive upper). */
 export function subtreeRange(path: string): [string, string] {
   // '/' is followed by '0' in ASCII, so every descendant path sorts before path-without-slash + '0'.
