@@ -334,12 +334,7 @@ export class Inbox {
           }));
         accountId = account.id;
         personId = account.personId;
-        const person =
-          found && (found.person !== null || account.personId === null)
-            ? found.person
-            : account.personId !== null
-              ? await getPerson(db, account.personId)
-              : null;
+        const person = found ? found.person : account.personId !== null ? await getPerson(db, account.personId) : null;
         const outcome = await converse(
           db,
           settings,

@@ -80,7 +80,7 @@ export interface TransactionOptions {
 }
 
 /** A PostgreSQL error that says: nothing wrong with the transaction, run it again. */
-export function isTransientConflict(error: unknown): boolean {
+function isTransientConflict(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === "40P01" || code === "40001";
 }

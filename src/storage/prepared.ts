@@ -17,6 +17,7 @@
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from "kysely";
 import type { DB } from "../generated/kysely/types.ts";
 import type { Database } from "./database.ts";
+import type { Engine } from "./dialect.ts";
 
 const slotMark = Symbol("prepared-slot");
 
@@ -60,6 +61,18 @@ export function serverStatementName(sql: string): string | undefined {
   return serverPrepared.get(sql);
 }
 
+/** Names `sql` for the server to prepare once per connection (PostgreSQL; SQLite prepares everything). */
+function prepareOnServer(db: Database, sql: string): void {
+  if (db.engine === "postgresql" && !serverPrepared.has(sql))
+    serverPrepared.set(sql, `chihoi_${serverPrepared.size + 1}`);
+}
+
+/** A parameter's value as bound: undefined is NULL; SQLite stores booleans as 1 and 0. */
+function bound(db: Database, value: unknown): unknown {
+  if (value === undefined) return null;
+  return db.engine === "sqlite" && typeof value === "boolean" ? (value ? 1 : 0) : value;
+}
+
 export interface PreparedOptions {
   /**
    * PostgreSQL: prepare the statement on the server once per connection (a named statement), so
@@ -89,8 +102,7 @@ export function prepared<P extends Record<string, unknown>, O>(
       });
       const q = build(db.kysely, slots).compile();
       c = { sql: q.sql, parameters: q.parameters };
-      if (options.serverPrepared && db.engine === "postgresql" && !serverPrepared.has(q.sql))
-        serverPrepared.set(q.sql, `chihoi_${serverPrepared.size + 1}`);
+      if (options.serverPrepared) prepareOnServer(db, q.sql);
       cache.set(db.engine, c);
     }
     return c;
@@ -100,9 +112,7 @@ export function prepared<P extends Record<string, unknown>, O>(
       if (!isSlot(v)) return v;
       const name = v[slotMark];
       if (!(name in params)) throw new Error(`prepared: parameter "${name}" missing`);
-      const value = params[name];
-      if (db.engine === "sqlite" && typeof value === "boolean") return value ? 1 : 0;
-      return value === undefined ? null : value;
+      return bound(db, params[name]);
     });
   const execute = async (db: Database, params: P): Promise<QueryResult<O>> =>
     db.kysely.executeQuery(CompiledQuery.raw(compiled(db).sql, bind(db, params)) as CompiledQuery<O>);
@@ -130,6 +140,15 @@ export interface PreparedRows<P, O = unknown> {
   run(db: Database, rows: readonly P[]): Promise<number>;
   /** Runs the statement for `rows` (in chunks of at most `maxRows`); the rows it returns (RETURNING), in order of the chunks. */
   all(db: Database, rows: readonly P[]): Promise<O[]>;
+}
+
+/** One prepared query per engine (a query whose shape differs between the engines). */
+export function perEngine<P extends Record<string, unknown>, O>(
+  build: (engine: Engine) => Prepared<P, O>,
+): (db: Database) => Prepared<P, O> {
+  const sqlite = build("sqlite");
+  const postgresql = build("postgresql");
+  return (db) => (db.engine === "postgresql" ? postgresql : sqlite);
 }
 
 /**
@@ -165,8 +184,7 @@ export function preparedRows<P extends Record<string, unknown>, O>(
           }),
       );
       const q = build(db.kysely, rows).compile();
-      if (options.serverPrepared && db.engine === "postgresql" && !serverPrepared.has(q.sql))
-        serverPrepared.set(q.sql, `chihoi_${serverPrepared.size + 1}`);
+      if (options.serverPrepared) prepareOnServer(db, q.sql);
       const count = q.parameters.length;
       plan = { sql: q.sql, rowOf: new Int32Array(count), columnOf: new Array(count), constants: new Array(count) };
       q.parameters.forEach((v, k) => {
@@ -185,7 +203,6 @@ export function preparedRows<P extends Record<string, unknown>, O>(
   };
   const execute = async (db: Database, chunk: readonly P[]): Promise<QueryResult<O>> => {
     const plan = planFor(db, chunk.length);
-    const sqlite = db.engine === "sqlite";
     const values = new Array<unknown>(plan.rowOf.length);
     for (let k = 0; k < values.length; k++) {
       const row = plan.rowOf[k]!;
@@ -197,7 +214,7 @@ export function preparedRows<P extends Record<string, unknown>, O>(
       const params = chunk[row]!;
       const value = params[name];
       if (value === undefined && !(name in params)) throw new Error(`prepared: parameter "${name}" missing`);
-      values[k] = value === undefined ? null : sqlite && typeof value === "boolean" ? (value ? 1 : 0) : value;
+      values[k] = bound(db, value);
     }
     return db.kysely.executeQuery(CompiledQuery.raw(plan.sql, values) as CompiledQuery<O>);
   };

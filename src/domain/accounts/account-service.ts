@@ -6,8 +6,8 @@ import type { OnConflictBuilder } from "kysely";
 import type { DB } from "../../generated/kysely/types.ts";
 import type { Database } from "../../storage/database.ts";
 import { AppError } from "../../lib/app-error.ts";
-import { prepared, preparedRows, type Slots } from "../../storage/prepared.ts";
-import { inList, listParam, type Engine } from "../../storage/dialect.ts";
+import { perEngine, prepared, preparedRows, type Slots } from "../../storage/prepared.ts";
+import { inList, listParam } from "../../storage/dialect.ts";
 import { personColumns, type PersonRow } from "../people/people-service.ts";
 import { openQuestion, type PendingQuestion } from "../conversation-state.ts";
 
@@ -132,15 +132,15 @@ const touchAccounts = preparedRows((k, rows: TouchSlots[]) =>
   k.insertInto("ChatAccount").values(rows.map(accountValues)).onConflict(seenAgain),
 );
 
-const seenAccountsQ = (engine: Engine) =>
+const seenAccounts = perEngine((engine) =>
   prepared((k, p: Slots<{ platform: string; externalIds: unknown }>) =>
     k
       .selectFrom("ChatAccount")
       .select(["externalId", "displayName", "unreachable", "lastSeenAt"])
       .where("platform", "=", p.platform)
       .where((eb) => inList(engine, eb.ref("externalId"), p.externalIds, "text")),
-  );
-const seenAccounts = { sqlite: seenAccountsQ("sqlite"), postgresql: seenAccountsQ("postgresql") };
+  ),
+);
 
 /**
  * `ensureChatAccount` for many senders at once (the inbox's batch), without returning the rows:
@@ -168,7 +168,7 @@ export async function touchChatAccounts(
     const mine = [...wanted.values()].filter((w) => w.platform === platform);
     const seen = new Map(
       (
-        await seenAccounts[db.engine].all(db, {
+        await seenAccounts(db).all(db, {
           platform,
           externalIds: listParam(
             db.engine,
@@ -187,17 +187,8 @@ export async function touchChatAccounts(
       if (!fresh) stale.push(w);
     }
   }
-  stale.sort((a, b) =>
-    a.platform !== b.platform
-      ? a.platform < b.platform
-        ? -1
-        : 1
-      : a.externalId < b.externalId
-        ? -1
-        : a.externalId > b.externalId
-          ? 1
-          : 0,
-  );
+  const order = (w: TouchSlots) => `${w.platform}\u0000${w.externalId}`;
+  stale.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   await touchAccounts.run(db, stale);
 }
 

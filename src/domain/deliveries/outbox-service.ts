@@ -5,7 +5,7 @@
  * this host) or, failing that, when their lease ends; so at most the messages in flight at the crash
  * can be sent twice, and everything else is sent exactly once.
  */
-import type { Database, Engine } from "../../storage/database.ts";
+import type { Database } from "../../storage/database.ts";
 import {
   inList,
   isDistinctFrom,
@@ -18,7 +18,7 @@ import {
 } from "../../storage/dialect.ts";
 import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { DB } from "../../generated/kysely/types.ts";
-import { prepared, preparedRows, type Prepared, type Slots } from "../../storage/prepared.ts";
+import { perEngine, prepared, preparedRows, type Prepared, type Slots } from "../../storage/prepared.ts";
 import {
   logOutboundMany,
   outboundRow,
@@ -214,15 +214,6 @@ export async function enqueueMany(db: Database, items: Iterable<OutboxItem>, now
     for (const item of items) if ((await insert(db, item, now)) !== null) n++;
     return n;
   });
-}
-
-/** One prepared query per engine (a query whose shape differs between the engines). */
-function perEngine<P extends Record<string, unknown>, O>(
-  build: (engine: Engine) => Prepared<P, O>,
-): (db: Database) => Prepared<P, O> {
-  const sqlite = build("sqlite");
-  const postgresql = build("postgresql");
-  return (db) => (db.engine === "postgresql" ? postgresql : sqlite);
 }
 
 const dueQ = perEngine((engine) =>
@@ -453,36 +444,17 @@ export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "platform_down"
 
 type AttemptDetail = { errorCode?: number; error?: string; retryAfter?: number };
 
-const attemptQ = prepared(
-  (
-    k,
-    p: Slots<{
-      outboxId: number;
-      outcome: string;
-      errorCode: number | null;
-      error: string | null;
-      retryAfter: number | null;
-      at: number;
-    }>,
-  ) =>
-    k.insertInto("DeliveryAttempt").values({
-      outboxId: p.outboxId,
-      outcome: p.outcome,
-      errorCode: p.errorCode,
-      error: p.error,
-      retryAfter: p.retryAfter,
-      createdAt: p.at,
-    }),
-);
-
-const attemptRow = (p: {
+/** A delivery attempt as written: by one send, by a batch of them, or inside a batch's one statement. */
+type AttemptSlots = Slots<{
   outboxId: number;
   outcome: string;
   errorCode: number | null;
   error: string | null;
   retryAfter: number | null;
   at: number;
-}) => ({
+}>;
+
+const attemptRow = (p: AttemptSlots) => ({
   outboxId: p.outboxId,
   outcome: p.outcome,
   errorCode: p.errorCode,
@@ -491,18 +463,10 @@ const attemptRow = (p: {
   createdAt: p.at,
 });
 
+const attemptQ = prepared((k, p: AttemptSlots) => k.insertInto("DeliveryAttempt").values(attemptRow(p)));
+
 const attemptsQ = preparedRows(
-  (
-    k,
-    rows: Slots<{
-      outboxId: number;
-      outcome: string;
-      errorCode: number | null;
-      error: string | null;
-      retryAfter: number | null;
-      at: number;
-    }>[],
-  ) => k.insertInto("DeliveryAttempt").values(rows.map(attemptRow)),
+  (k, rows: AttemptSlots[]) => k.insertInto("DeliveryAttempt").values(rows.map(attemptRow)),
   50,
   { serverPrepared: true },
 );
@@ -558,15 +522,6 @@ const markSentUpdate = (k: Kysely<DB>, rows: SentSlots[]) =>
     .where("claimedBy", "=", rows[0]!.worker)
     .where("status", "=", "sending");
 const markSentQ = preparedRows((k, rows: SentSlots[]) => markSentUpdate(k, rows), 50, { serverPrepared: true });
-
-type AttemptSlots = Slots<{
-  outboxId: number;
-  outcome: string;
-  errorCode: number | null;
-  error: string | null;
-  retryAfter: number | null;
-  at: number;
-}>;
 
 /**
  * PostgreSQL: a batch's record as ONE statement (rows marked, attempts, log lines; atomic without a

@@ -162,51 +162,13 @@ export async function recordInboundMany(db: Database, records: readonly InboundR
   return out;
 }
 
-// Once per handled message: built once.
-const completeQ = prepared(
-  (
-    k,
-    p: Slots<{
-      id: number;
-      status: string;
-      chatAccountId: number | null;
-      personId: number | null;
-      entityType: string | null;
-      entityId: number | null;
-    }>,
-  ) =>
-    k
-      .updateTable("MessageLog")
-      .set((eb) => ({
-        status: p.status,
-        chatAccountId: eb.fn.coalesce(eb.val(p.chatAccountId), eb.ref("chatAccountId")),
-        personId: eb.fn.coalesce(eb.val(p.personId), eb.ref("personId")),
-        entityType: eb.fn.coalesce(eb.val(p.entityType), eb.ref("entityType")),
-        entityId: eb.fn.coalesce(eb.val(p.entityId), eb.ref("entityId")),
-      }))
-      .where("id", "=", p.id),
-);
-
-/** Notes who sent an inbound message, what it concerned and that it was handled (or failed). */
-export async function completeInbound(
-  db: Database,
-  id: number,
-  update: {
-    status: "handled" | "failed" | "ignored";
-    chatAccountId?: number | null;
-    personId?: number | null;
-    entityType?: string | null;
-    entityId?: number | null;
-  },
-): Promise<void> {
-  await completeQ.run(db, {
-    id,
-    status: update.status,
-    chatAccountId: update.chatAccountId ?? null,
-    personId: update.personId ?? null,
-    entityType: update.entityType ?? null,
-    entityId: update.entityId ?? null,
-  });
+export interface InboundCompletion {
+  id: number;
+  status: "handled" | "failed" | "ignored";
+  chatAccountId?: number | null;
+  personId?: number | null;
+  entityType?: string | null;
+  entityId?: number | null;
 }
 
 type CompleteSlots = Slots<{
@@ -217,6 +179,35 @@ type CompleteSlots = Slots<{
   entityType: string | null;
   entityId: number | null;
 }>;
+
+/** A completion's parameters: what it leaves out keeps the row's value. */
+const completionValues = (u: InboundCompletion) => ({
+  id: u.id,
+  status: u.status,
+  chatAccountId: u.chatAccountId ?? null,
+  personId: u.personId ?? null,
+  entityType: u.entityType ?? null,
+  entityId: u.entityId ?? null,
+});
+
+// Once per handled message: built once.
+const completeQ = prepared((k, p: CompleteSlots) =>
+  k
+    .updateTable("MessageLog")
+    .set((eb) => ({
+      status: p.status,
+      chatAccountId: eb.fn.coalesce(eb.val(p.chatAccountId), eb.ref("chatAccountId")),
+      personId: eb.fn.coalesce(eb.val(p.personId), eb.ref("personId")),
+      entityType: eb.fn.coalesce(eb.val(p.entityType), eb.ref("entityType")),
+      entityId: eb.fn.coalesce(eb.val(p.entityId), eb.ref("entityId")),
+    }))
+    .where("id", "=", p.id),
+);
+
+/** Notes who sent an inbound message, what it concerned and that it was handled (or failed). */
+export async function completeInbound(db: Database, id: number, update: Omit<InboundCompletion, "id">): Promise<void> {
+  await completeQ.run(db, completionValues({ ...update, id }));
+}
 
 // completeInbound for a batch: one UPDATE whose values are picked by id (CASE id WHEN … THEN …).
 const completeManyQ = preparedRows((k, rows: CompleteSlots[]) =>
@@ -258,28 +249,9 @@ const completeManyQ = preparedRows((k, rows: CompleteSlots[]) =>
     ),
 );
 
-export interface InboundCompletion {
-  id: number;
-  status: "handled" | "failed" | "ignored";
-  chatAccountId?: number | null;
-  personId?: number | null;
-  entityType?: string | null;
-  entityId?: number | null;
-}
-
 /** `completeInbound` for many messages in multi-row statements (the inbox's batch). */
 export async function completeInboundMany(db: Database, updates: readonly InboundCompletion[]): Promise<void> {
-  await completeManyQ.run(
-    db,
-    updates.map((u) => ({
-      id: u.id,
-      status: u.status,
-      chatAccountId: u.chatAccountId ?? null,
-      personId: u.personId ?? null,
-      entityType: u.entityType ?? null,
-      entityId: u.entityId ?? null,
-    })),
-  );
+  await completeManyQ.run(db, updates.map(completionValues));
 }
 
 export interface OutboundRecord {
