@@ -29,7 +29,7 @@ import {
   template,
   type BenchDb,
 } from "./engine-data.ts";
-import { pgProfileLines, startPgProfile } from "./pg-profile.ts";
+import { pgProfileLines, resetPgProfile, startPgProfile } from "./pg-profile.ts";
 import { startTelegramPeer } from "./start-telegram-peer.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -183,6 +183,8 @@ async function inbound(engine: Engine): Promise<Figure> {
       return Number((await q.executeTakeFirstOrThrow()).n);
     };
     const loadBefore = load();
+    resetPgProfile();
+    const cpuBefore = process.cpuUsage();
     const start = Date.now();
     const { ms: acceptedMs } = await ask<{ ms: number }>({
       kind: "burst",
@@ -193,6 +195,11 @@ async function inbound(engine: Engine): Promise<Figure> {
       concurrency: 64,
     });
     const loadBurst = load();
+    const cpu = process.cpuUsage(cpuBefore);
+    if (process.env.PG_PROFILE === "1")
+      process.stderr.write(
+        `burst profile:\n  ${pgProfileLines(Number(process.env.PG_PROFILE_TOP ?? 12)).join("\n  ")}\n`,
+      );
     while ((await count("Outbox")) < burst) await new Promise((r) => setTimeout(r, 20));
     const withRepliesMs = Date.now() - start;
     const stored = await count("MessageLog");
@@ -212,6 +219,8 @@ async function inbound(engine: Engine): Promise<Figure> {
         updates: burst,
         stored,
         withRepliesSentPerSecond: Math.round(burst / (withRepliesMs / 1000)),
+        // The service's process (this one) while the burst was accepted: its CPU per update.
+        cpuUsPerUpdate: Math.round((cpu.user + cpu.system) / burst),
         p50MsAt500: percentile(latencies, 50).toFixed(1),
         p99MsAt500: percentile(latencies, 99).toFixed(1),
         maxMsAt500: Math.max(...latencies).toFixed(1),

@@ -24,6 +24,11 @@ export function startPgProfile(): void {
   };
 }
 
+/** Forgets what was counted so far, so that the lines cover one phase of a figure. */
+export function resetPgProfile(): void {
+  profile.clear();
+}
+
 export function pgProfileLines(top = 12): string[] {
   return [...profile.entries()]
     .sort((a, b) => b[1].ms - a[1].ms)

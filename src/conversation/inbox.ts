@@ -121,12 +121,22 @@ export class Inbox {
     this.#schedule(); // another lane for what is left
     const { db } = this.options;
     let results: ReceiveResult[];
+    const messages = batch.map((item) => item.message);
+    // Each sender's flood allowance is taken once per message, however often the batch runs.
+    const admissions: Admission[] = [];
+    // Batches running side by side (PostgreSQL) can still deadlock on shared rows (a meeting's
+    // tally, say); the server then aborts one, which is stored and handled again from the start.
+    const run = (careful: boolean) =>
+      db.transaction(() => this.#storeAll(messages, admissions, careful), { retryConflicts: 3 });
     try {
-      // Batches running side by side (PostgreSQL) can still deadlock on shared rows (a meeting's
-      // tally, say); the server then aborts one, which is stored and handled again from the start.
-      results = await db.transaction(() => this.#storeAll(batch.map((item) => item.message)), {
-        retryConflicts: 3,
-      });
+      try {
+        results = await run(false);
+      } catch (error) {
+        // A message failed while handled without a savepoint of its own: the whole batch is rolled
+        // back and runs again, each message in its savepoint, so that only that one fails.
+        if (!(error instanceof HandledCarelessly)) throw error;
+        results = await run(true);
+      }
     } catch (error) {
       this.#log.error({ err: error, count: batch.length }, "could not store inbound messages");
       for (const item of batch) item.reject(error);
@@ -172,7 +182,7 @@ export class Inbox {
   readonly #buckets = new Map<string, Bucket>();
 
   /** Takes one token from the sender's bucket; false when the sender is over the limit. */
-  #admit(message: InboundMessage, now: number): { ok: boolean; notice: boolean } {
+  #admit(message: InboundMessage, now: number): Admission {
     const limit = this.options.inboundLimit;
     if (!limit) return { ok: true, notice: false };
     const key = `${message.platform}:${message.sender.id}`;
@@ -219,8 +229,13 @@ export class Inbox {
       : original;
   }
 
-  /** Stores and handles a batch, in its transaction; the results in the batch's order. */
-  async #storeAll(received: InboundMessage[]): Promise<ReceiveResult[]> {
+  /**
+   * Stores and handles a batch, in its transaction; the results in the batch's order. `admissions`
+   * keeps each message's flood decision (by its place in the batch) for the batch's next run.
+   * Unless `careful`, messages are handled without a savepoint each (two statements fewer per
+   * message), and the first that fails throws HandledCarelessly for the batch to run again.
+   */
+  async #storeAll(received: InboundMessage[], admissions: Admission[], careful: boolean): Promise<ReceiveResult[]> {
     const { db } = this.options;
     const messages = received.map((m) => this.#clean(m));
     const stored = await recordInboundMany(
@@ -248,7 +263,8 @@ export class Inbox {
         results[i] = "duplicate";
         continue;
       }
-      const admitted = this.#admit(message, this.#now().getTime());
+      admissions[i] ??= this.#admit(message, this.#now().getTime());
+      const admitted = admissions[i]!;
       if (!admitted.ok) results[i] = await this.#throttle(message, copy.id, admitted.notice);
       else toHandle.push(i);
     }
@@ -263,7 +279,7 @@ export class Inbox {
       })),
     );
     const writes: BatchWrites = { replies: [], completions: [] };
-    for (const i of toHandle) results[i] = await this.#handle(messages[i]!, stored[i]!.id, writes);
+    for (const i of toHandle) results[i] = await this.#handle(messages[i]!, stored[i]!.id, { writes, careful });
     await enqueueRows(db, writes.replies);
     await completeInboundMany(db, writes.completions);
     return results;
@@ -311,17 +327,24 @@ export class Inbox {
 
   /**
    * Handles a stored message; call inside a transaction. Throws only when the database aborted
-   * the transaction to break a deadlock (to be run again). With `batch`, its replies
-   * and its log status are added there for the batch to write (in the same transaction) instead
-   * of written at once.
+   * the transaction to break a deadlock (to be run again), or, in a batch that is not `careful`,
+   * HandledCarelessly when the message failed. In a batch, its replies and its log status are
+   * added to `batch.writes` for the batch to write (in the same transaction) instead of written
+   * at once.
    */
-  async #handle(message: InboundMessage, logId: number, batch?: BatchWrites): Promise<ReceiveResult> {
+  async #handle(
+    message: InboundMessage,
+    logId: number,
+    batch?: { writes: BatchWrites; careful: boolean },
+  ): Promise<ReceiveResult> {
     const { db, settings } = this.options;
     const now = this.#now();
     let accountId: number | null = null;
     let personId: number | null = null;
+    // Carelessly: in the batch's transaction itself, which a failure leaves to be rolled back.
+    const isolated = <T>(fn: () => Promise<T>): Promise<T> => (batch?.careful === false ? fn() : db.transaction(fn));
     try {
-      const writes = await db.transaction(async () => {
+      const writes = await isolated(async () => {
         // In a batch the account exists already (touchChatAccounts): read it with its person.
         const found = batch ? await accountWithPerson(db, message.platform, message.sender.id, now) : undefined;
         const account =
@@ -373,13 +396,14 @@ export class Inbox {
         return undefined;
       });
       if (writes && batch) {
-        for (const item of writes.replies) batch.replies.push({ item, now });
-        batch.completions.push(writes.completion);
+        for (const item of writes.replies) batch.writes.replies.push({ item, now });
+        batch.writes.completions.push(writes.completion);
       }
       return "handled";
     } catch (error) {
       // Not the message's fault: the whole transaction runs again (retryConflicts).
       if (db.isTransientConflict(error)) throw error;
+      if (batch?.careful === false) throw new HandledCarelessly(error);
       this.#log.error({ err: error, platform: message.platform, logId }, "failed to handle a message");
       try {
         await completeInbound(db, logId, { status: "failed", chatAccountId: accountId, personId });
@@ -429,6 +453,20 @@ export class Inbox {
     }
     return rows.length;
   }
+}
+
+/** A message of a batch failed while handled without its own savepoint (see #storeAll). */
+class HandledCarelessly extends Error {
+  constructor(cause: unknown) {
+    super("a message failed in a batch handled without savepoints", { cause });
+  }
+}
+
+/** A sender's flood decision for one message. */
+interface Admission {
+  ok: boolean;
+  /** The sender is to be told, once, that they are over the limit. */
+  notice: boolean;
 }
 
 function senderKey(message: InboundMessage): string {

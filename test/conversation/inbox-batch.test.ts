@@ -111,6 +111,42 @@ describe("Inbox batches (group commit)", () => {
     expect(queued.every((o) => o.dedupeKey?.startsWith(`reply:${stored.id}:`))).toBe(true);
   });
 
+  it("should fail only the message that failed in a batch, answer its sender, and take each sender's flood allowance once", async () => {
+    // Any wrong link code is noted in LinkAttempt; here the database refuses that write.
+    if (db.engine === "postgresql") {
+      await sql`CREATE FUNCTION refuse_link_attempt() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql`.execute(
+        db.kysely,
+      );
+      await sql`CREATE TRIGGER refuse BEFORE INSERT ON "LinkAttempt" FOR EACH ROW EXECUTE FUNCTION refuse_link_attempt()`.execute(
+        db.kysely,
+      );
+    } else
+      await sql`CREATE TRIGGER refuse BEFORE INSERT ON "LinkAttempt" BEGIN SELECT RAISE(ABORT, 'refused'); END`.execute(
+        db.kysely,
+      );
+    // One message each allowed at once: a batch that ran twice and took the allowance again
+    // would find the senders over their limit.
+    const limited = new Inbox({ ...inbox.options, parallel: 1, inboundLimit: { burst: 1, intervalMs: 3_600_000 } });
+    const results = await Promise.all([
+      limited.receive(message("41", "b0")),
+      limited.receive(message("42", "b1", "111111111111")),
+      limited.receive(message("43", "b2")),
+    ]);
+    expect(results).toEqual(["handled", "failed", "handled"]);
+    expect((await logRows()).map((r) => [r.platformEventId, r.status])).toEqual([
+      ["b0", "handled"],
+      ["b1", "failed"],
+      ["b2", "handled"],
+    ]);
+    const queued = await outbox();
+    expect(queued.filter((o) => o.chatId === "42").map((o) => o.dedupeKey)).toEqual([
+      `reply:${(await logRows())[1]!.id}:error`,
+    ]);
+    expect(queued.filter((o) => o.chatId === "41").length).toBeGreaterThan(0);
+    expect(queued.filter((o) => o.chatId === "43").length).toBeGreaterThan(0);
+    expect(await db.kysely.selectFrom("LinkAttempt").selectAll().execute()).toEqual([]);
+  });
+
   it.runIf(process.env.TEST_DATABASE_URL?.startsWith("postgresql"))(
     "should keep a sender's later message out of a batch running beside the one that holds their earlier message (PostgreSQL)",
     async () => {
