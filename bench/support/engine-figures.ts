@@ -150,7 +150,10 @@ async function ceiling(engine: Engine): Promise<Figure> {
 
 async function inbound(engine: Engine): Promise<Figure> {
   const users = 3000;
-  const burst = Number(process.env.BURST ?? 15_000);
+  // The service is warmed up first (V8 compiles the hot paths, the pools fill): a running service
+  // is warm, and a cold start's first thousands of updates would weigh on the figure.
+  const warmUp = Number(process.env.WARMUP ?? 3_000);
+  const burst = Number(process.env.BURST ?? 6_000);
   const steadySeconds = Number(process.env.STEADY_SECONDS ?? 10);
   const secret = "bench-secret-123456";
   const bench = await createBenchDb(engine);
@@ -176,16 +179,17 @@ async function inbound(engine: Engine): Promise<Figure> {
     const url = `${service.url}/telegram/webhook`;
     while (!(await ask<{ setWebhook: boolean }>({ kind: "calls" })).setWebhook)
       await new Promise((r) => setTimeout(r, 20));
+    // Handled: stored, answered, and its replies queued in the same transaction (sending them is
+    // Telegram's 30 a second, not this figure).
     const count = async (table: "MessageLog" | "Outbox") => {
       let q = service.db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n"));
       if (table === "MessageLog") q = q.where("direction", "=", "in").where("status", "=", "handled");
-      else q = q.where("status", "=", "sent");
       return Number((await q.executeTakeFirstOrThrow()).n);
     };
+    await ask({ kind: "burst", url, secret, users, count: warmUp, concurrency: 64 });
     const loadBefore = load();
     resetPgProfile();
     const cpuBefore = process.cpuUsage();
-    const start = Date.now();
     const { ms: acceptedMs } = await ask<{ ms: number }>({
       kind: "burst",
       url,
@@ -193,6 +197,7 @@ async function inbound(engine: Engine): Promise<Figure> {
       users,
       count: burst,
       concurrency: 64,
+      offset: warmUp,
     });
     const loadBurst = load();
     const cpu = process.cpuUsage(cpuBefore);
@@ -200,9 +205,8 @@ async function inbound(engine: Engine): Promise<Figure> {
       process.stderr.write(
         `burst profile:\n  ${pgProfileLines(Number(process.env.PG_PROFILE_TOP ?? 12)).join("\n  ")}\n`,
       );
-    while ((await count("Outbox")) < burst) await new Promise((r) => setTimeout(r, 20));
-    const withRepliesMs = Date.now() - start;
-    const stored = await count("MessageLog");
+    const handled = (await count("MessageLog")) - warmUp;
+    const repliesQueued = (await count("Outbox")) - warmUp;
     const { latencies } = await ask<{ latencies: number[] }>({
       kind: "steady",
       url,
@@ -210,15 +214,16 @@ async function inbound(engine: Engine): Promise<Figure> {
       users,
       rate: 500,
       seconds: steadySeconds,
-      offset: burst,
+      offset: warmUp + burst,
     });
     return {
       value: Math.round(burst / (acceptedMs / 1000)),
       unit: "updates/s",
       details: {
         updates: burst,
-        stored,
-        withRepliesSentPerSecond: Math.round(burst / (withRepliesMs / 1000)),
+        warmUp,
+        handled,
+        repliesQueued,
         // The service's process (this one) while the burst was accepted: its CPU per update.
         cpuUsPerUpdate: Math.round((cpu.user + cpu.system) / burst),
         p50MsAt500: percentile(latencies, 50).toFixed(1),

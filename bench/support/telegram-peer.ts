@@ -61,7 +61,7 @@ function post(url: URL, secret: string, users: number, i: number): Promise<numbe
 }
 
 type Command =
-  | { kind: "burst"; url: string; secret: string; users: number; count: number; concurrency: number }
+  | { kind: "burst"; url: string; secret: string; users: number; count: number; concurrency: number; offset?: number }
   | { kind: "steady"; url: string; secret: string; users: number; rate: number; seconds: number; offset: number }
   | { kind: "calls" }
   /** Members write to the bot (long polling), spread evenly over `spreadMs`; answers their push times. */
@@ -77,7 +77,7 @@ const onCommand = async (command: Command): Promise<void> => {
     const started = Date.now();
     await Promise.all(
       Array.from({ length: command.concurrency }, async () => {
-        while (next < command.count) await post(url, command.secret, command.users, next++);
+        while (next < command.count) await post(url, command.secret, command.users, (command.offset ?? 0) + next++);
       }),
     );
     process.send!({ kind: "burst", ms: Date.now() - started });

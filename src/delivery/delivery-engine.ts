@@ -44,6 +44,7 @@ import {
   enqueue,
   setPlatformHealth,
   unregisterWorker,
+  priorities,
   type OutboxRow,
   type OutboxBody,
 } from "../domain/deliveries/outbox-service.ts";
@@ -395,9 +396,13 @@ class PlatformWorker {
       const horizon = pnow + lookaheadMs;
       const slots = this.limiter.openSlots(horizon);
       // Nothing queued since the last read, and the gate already holds enough for the window's
-      // openings: read the queue again when one more opening comes near.
-      if (!this.#queued && !this.down && this.gate.waiting >= slots) {
-        const opens = this.limiter.slotsOpenAt(this.gate.waiting + 1, pnow);
+      // openings: read the queue again when one more opening comes near. So too when something
+      // was queued but the gate holds replies (the first priority) enough for every opening: a
+      // row read now, whatever its priority, would wait behind them (as during a burst of
+      // messages, whose replies are queued faster than the platform lets them out).
+      const waiting = this.#queued ? this.gate.waitingAhead(priorities.reply) : this.gate.waiting;
+      if (!this.down && waiting >= slots) {
+        const opens = this.limiter.slotsOpenAt(waiting + 1, pnow);
         await this.#sleep(Math.max(1, Math.min(1000, opens - wakeAheadMs - pnow)));
         continue;
       }
@@ -418,6 +423,7 @@ class PlatformWorker {
         this.limiter.globalAvailableAt(pnow) <= horizon &&
         !this.limiter.limits.newRecipientsPerHour
       ) {
+        this.engine.queueReads++;
         const rows = await claimDue(db, {
           platform: this.channel.id,
           now: new Date(now),
@@ -456,6 +462,7 @@ class PlatformWorker {
             back.map((row) => ({ id: row.id, notBefore: new Date(Number(row.notBefore)) })),
           );
       } else {
+        this.engine.queueReads++;
         const candidates = await dueCandidates(db, {
           platform: this.channel.id,
           now: new Date(now),
@@ -933,6 +940,8 @@ export class DeliveryEngine {
   readonly clock: EngineClock;
   /** 429s met so far (for benchmarks and status). */
   rateLimited = 0;
+  /** Reads of the queue so far, every platform's (for tests and benchmarks). */
+  queueReads = 0;
   readonly #workers = new Map<string, PlatformWorker>();
   #heartbeatTimer?: () => void;
   readonly idlePollMs: number;

@@ -156,6 +156,30 @@ describe("pacing against the strict fake Bot API", () => {
     expect(fake.counters.rateLimited).toBe(0);
   }, 90_000);
 
+  it("should not read the queue for each reply queued while the replies waiting fill every opening", async () => {
+    db = await createTestDatabase();
+    fake = await startFakeTelegram({ limits: {}, latencyMs: 10 });
+    await startEngine();
+    // A burst of members' messages: 300 replies queued within about a second, each with its kick
+    // (as the inbox does), ten times what may leave in that second.
+    for (let i = 0; i < 300; i++) {
+      await enqueue(db, {
+        platform: "telegram",
+        chatId: String(80_000 + i),
+        priority: priorities.reply,
+        body: { text: `trả lời ${i}` },
+      });
+      engine!.kick("telegram");
+      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await fake.waitForSent(60, 20_000);
+    // Once the gate holds replies for every opening, the queue is read when an opening comes
+    // near (a few times a second: 20 to 33 reads here), not once for each kick (287 reads).
+    expect(engine!.queueReads).toBeLessThan(75);
+    expect(fake.counters.rateLimited).toBe(0);
+    expect(new Set(fake.sent().map((s) => s.text)).size).toBe(fake.sent().length);
+  }, 60_000);
+
   it("should keep groups to 20 a minute and each chat to one a second within the same budget", async () => {
     // Engine and fake share a clock running 20 times faster than real time, so that the group
     // window (60 s) takes 3 s.
