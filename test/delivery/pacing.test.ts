@@ -40,6 +40,16 @@ async function startEngine(clock?: EngineClock): Promise<DeliveryEngine> {
   return engine;
 }
 
+/** A reply to chat `chat`, "trả lời i". */
+function queueReply(chat: number, i: number) {
+  return enqueue(db!, {
+    platform: "telegram",
+    chatId: String(chat),
+    priority: priorities.reply,
+    body: { text: `trả lời ${i}` },
+  });
+}
+
 /** Each chat's texts as the fake accepted them, in order. */
 function textsByChat(f: FakeTelegramServer): Map<string, string[]> {
   const by = new Map<string, string[]>();
@@ -87,13 +97,7 @@ describe("pacing against the strict fake Bot API", () => {
     await startEngine();
     // Replies to members who write while the broadcast runs.
     await fake.waitFor(() => fake!.sentCount() >= 60, 20_000, "60 sends");
-    for (let i = 0; i < 20; i++)
-      await enqueue(db, {
-        platform: "telegram",
-        chatId: String(50_000 + i),
-        priority: priorities.reply,
-        body: { text: `trả lời ${i}` },
-      });
+    for (let i = 0; i < 20; i++) await queueReply(50_000 + i, i);
     engine!.kick("telegram");
     const total = copies + 9 + 20;
     await fake.waitFor(() => fake!.sentCount() >= total, 60_000, `${total} sends`);
@@ -163,12 +167,7 @@ describe("pacing against the strict fake Bot API", () => {
     // A burst of members' messages: 300 replies queued within about a second, each with its kick
     // (as the inbox does), ten times what may leave in that second.
     for (let i = 0; i < 300; i++) {
-      await enqueue(db, {
-        platform: "telegram",
-        chatId: String(80_000 + i),
-        priority: priorities.reply,
-        body: { text: `trả lời ${i}` },
-      });
+      await queueReply(80_000 + i, i);
       engine!.kick("telegram");
       if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 20));
     }
