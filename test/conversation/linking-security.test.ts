@@ -5,6 +5,7 @@ import { buildTree, type TestTree } from "../helpers/tree.ts";
 import { addMembership, createPerson } from "../../src/domain/people/people-service.ts";
 import { formatLinkCode, issueLinkCode, recentWrongGuesses } from "../../src/domain/linking/link-service.ts";
 import { ensureChatAccount, findAccount } from "../../src/domain/accounts/account-service.ts";
+import { storedBody } from "../helpers/outbox.ts";
 
 let h: ChatHarness;
 let tree: TestTree;
@@ -105,18 +106,22 @@ describe("linking by code in chat", () => {
     await h.text(70, formatLinkCode(cadreCode));
     // The notice to the Zalo account stays queued (the harness runs Telegram only): read the outbox.
     const replies = async () =>
-      (await h.db.kysely.selectFrom("Outbox").select("body").where("chatId", "=", "70").execute()).map(
+      (await h.db.kysely.selectFrom("Outbox").select(storedBody).where("chatId", "=", "70").execute()).map(
         (r) => JSON.parse(r.body).text as string,
       );
     expect((await replies()).join("\n")).toContain("Liên kết thành công");
     expect((await findAccount(h.db, "telegram", "70"))?.personId).toBe(cadre.id);
 
-    const toZalo = await h.db.kysely.selectFrom("Outbox").select("body").where("chatAccountId", "=", zalo.id).execute();
+    const toZalo = await h.db.kysely
+      .selectFrom("Outbox")
+      .select(storedBody)
+      .where("chatAccountId", "=", zalo.id)
+      .execute();
     expect(toZalo).toHaveLength(1);
     expect(JSON.parse(toZalo[0]!.body).text).toContain("Telegram");
     const toAdmin = await h.db.kysely
       .selectFrom("Outbox")
-      .select("body")
+      .select(storedBody)
       .where("chatAccountId", "=", adminTg.id)
       .execute();
     expect(toAdmin).toHaveLength(1);

@@ -1,4 +1,6 @@
 /** The outbox as a test waits on it. */
+import { sql, type ExpressionBuilder } from "kysely";
+import type { DB } from "../../src/generated/kysely/types.ts";
 import type { Database } from "../../src/storage/database.ts";
 
 /**
@@ -13,4 +15,15 @@ export async function outstandingDeliveries(db: Database): Promise<number> {
     .where("status", "in", ["pending", "sending"])
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * A row's body as its column `body`, for `.select`: its own, or the one its broadcast's copies
+ * share (OutboxBody).
+ */
+export function storedBody(eb: ExpressionBuilder<DB, "Outbox">) {
+  return sql<string>`COALESCE(${eb.ref("Outbox.body")}, (${eb
+    .selectFrom("OutboxBody as shared")
+    .select("shared.body")
+    .whereRef("shared.id", "=", "Outbox.bodyId")}))`.as("body");
 }

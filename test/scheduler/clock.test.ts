@@ -11,6 +11,7 @@ import { createSeries, type MeetingRow } from "../../src/domain/meetings/meeting
 import { recordRsvp } from "../../src/domain/meetings/rsvp-service.ts";
 import { Clock, HORIZON_SETTING_KEY } from "../../src/scheduler/clock.ts";
 import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
+import { storedBody } from "../helpers/outbox.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const MINUTE = 60_000;
@@ -42,7 +43,7 @@ async function outbox(database: Database = db): Promise<OutboxView[]> {
   // Every message the clock queues names its person, account and dedupe key.
   return await database.kysely
     .selectFrom("Outbox")
-    .select(["personId", "createdAt", "notBefore", "dedupeKey", "body", "chatId", "chatAccountId"])
+    .select((eb) => ["personId", "createdAt", "notBefore", "dedupeKey", storedBody(eb), "chatId", "chatAccountId"])
     .orderBy("id")
     .$narrowType<{ personId: NotNull; dedupeKey: NotNull; chatAccountId: NotNull }>()
     .execute();

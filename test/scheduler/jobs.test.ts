@@ -12,6 +12,7 @@ import { enqueue } from "../../src/domain/deliveries/outbox-service.ts";
 import { createMeeting } from "../../src/domain/meetings/meeting-service.ts";
 import { dueJobIds, registerJobHandler, runDueJobs, runJob } from "../../src/scheduler/jobs.ts";
 import { addTestPerson, type TestPersonOptions } from "../helpers/people.ts";
+import { storedBody } from "../helpers/outbox.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -79,8 +80,13 @@ describe("runDueJobs", () => {
     await runDueJobs(db, work(firstReminder));
     const body = async (personId: number) =>
       JSON.parse(
-        (await db.kysely.selectFrom("Outbox").select("body").where("personId", "=", personId).executeTakeFirstOrThrow())
-          .body,
+        (
+          await db.kysely
+            .selectFrom("Outbox")
+            .select(storedBody)
+            .where("personId", "=", personId)
+            .executeTakeFirstOrThrow()
+        ).body,
       );
     expect((await body(vi)).text).toBe(
       "Nhắc lịch: Sinh hoạt tháng 12 (Chi hội 1)\nThời gian: 19:30 thứ Bảy, 05/12/2026\nKính mời anh/chị tham dự. Anh/chị trả lời giúp: Có mặt, Xin vắng (kèm lý do) hay Chưa chắc?",
@@ -106,7 +112,7 @@ describe("runDueJobs", () => {
     await runDueJobs(db, work(new Date("2026-12-05T09:30:00Z")));
     const tally = await db.kysely
       .selectFrom("Outbox")
-      .select(["personId", "body"])
+      .select((eb) => ["personId", storedBody(eb)])
       .where("personId", "=", communeCadre)
       .execute();
     expect(tally).toHaveLength(1);

@@ -95,6 +95,7 @@ const rowColumns = [
   "personId",
   "priority",
   "body",
+  "bodyId",
   "entityType",
   "entityId",
   "attempts",
@@ -104,10 +105,68 @@ const rowColumns = [
   "expiresAt",
 ] as const;
 
-type StoredRow = Omit<OutboxRow, "chatType"> & { chatType: string };
+/** A row as stored: its own body, or (a broadcast's copy) the id of the body its copies share. */
+type StoredRow = Omit<OutboxRow, "chatType" | "body"> & {
+  chatType: string;
+  body: string | null;
+  bodyId: number | null;
+};
 
-function toRow<R extends StoredRow>(r: R): Omit<R, "chatType"> & { chatType: OutboxRow["chatType"] } {
-  return { ...r, chatType: r.chatType === "group" ? "group" : "private" };
+/**
+ * Shared bodies read lately, per database (a body never changes once written): a broadcast's
+ * copies are sent with one read of their body, not one each.
+ */
+const sharedBodies = new WeakMap<Database, Map<number, string>>();
+const sharedBodiesKept = 64;
+
+/**
+ * The rows with their bodies: a copy's shared body is read (once for all the rows that share it)
+ * unless read lately. A body that cannot be found reads as "" (the engine records the row as
+ * failed: unreadable body) — the foreign key makes that impossible short of a damaged database.
+ */
+async function withBodies<R extends StoredRow>(
+  db: Database,
+  rows: R[],
+): Promise<(Omit<R, "chatType" | "body" | "bodyId"> & { chatType: OutboxRow["chatType"]; body: string })[]> {
+  let kept = sharedBodies.get(db);
+  const missing = new Set<number>();
+  for (const r of rows) if (r.body === null && r.bodyId !== null && !kept?.has(r.bodyId)) missing.add(r.bodyId);
+  if (missing.size) {
+    if (!kept) sharedBodies.set(db, (kept = new Map()));
+    const read = await db.kysely
+      .selectFrom("OutboxBody")
+      .select(["id", "body"])
+      .where((eb) => inList(db.engine, eb.ref("id"), listParam(db.engine, [...missing]), "int"))
+      .execute();
+    for (const b of read) kept.set(b.id, b.body);
+    // Oldest first out (a Map iterates in insertion order).
+    for (const id of kept.keys()) {
+      if (kept.size <= sharedBodiesKept) break;
+      kept.delete(id);
+    }
+  }
+  return rows.map(({ body, bodyId, chatType, ...r }) => ({
+    ...r,
+    chatType: chatType === "group" ? "group" : "private",
+    body: body ?? (bodyId !== null ? kept?.get(bodyId) : undefined) ?? "",
+  }));
+}
+
+/**
+ * Stores `bodies` once each (as OutboxBody rows) for the copies of a broadcast to share; their
+ * ids, in order. Queue the copies with `bodyId` set and `body` null.
+ */
+export async function storeSharedBodies(db: Database, bodies: readonly OutboxBody[], now: Date): Promise<number[]> {
+  const ids: number[] = [];
+  for (const body of bodies) {
+    const row = await db.kysely
+      .insertInto("OutboxBody")
+      .values({ body: JSON.stringify(body), createdAt: now.getTime() })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    ids.push(row.id);
+  }
+  return ids;
 }
 
 /** When a row stops being worth sending (epoch ms): its own expiry, else its kind's horizon. */
@@ -254,7 +313,7 @@ export async function dueCandidates(
     excluded: listParam(db.engine, [...excludeChats]),
     n: limit,
   });
-  return rows.map(toRow);
+  return await withBodies(db, rows);
 }
 
 /** What a claim writes on a row: sending, by `worker` until `leaseUntil`, one attempt more. */
@@ -326,7 +385,7 @@ export async function claim(db: Database, ids: number[], workerId: string, lease
   });
   // RETURNING gives no order guarantee; keep the caller's (priority) order.
   const order = new Map(ids.map((id, i) => [id, i]));
-  return rows.map(toRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  return (await withBodies(db, rows)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 }
 
 /**
@@ -437,7 +496,10 @@ export async function claimDue(
   });
   // RETURNING gives no order guarantee: back to the queue's order.
   rows.sort((a, b) => a.priority - b.priority || Number(a.ord ?? 0) - Number(b.ord ?? 0) || a.id - b.id);
-  return rows.map(({ ord: _ord, ...row }) => toRow(row));
+  return await withBodies(
+    db,
+    rows.map(({ ord: _ord, ...row }) => row),
+  );
 }
 
 export type AttemptOutcome = "sent" | "retry" | "rate_limited" | "platform_down" | "unreachable" | "failed" | "expired";
@@ -930,7 +992,7 @@ export async function getOutboxRow(
     .select([...rowColumns, "status", "sentAt", "lastError", "platformMessageId"])
     .where("id", "=", id)
     .executeTakeFirst();
-  return row && toRow(row);
+  return row && (await withBodies(db, [row]))[0];
 }
 
 /** Row counts by status, optionally for one platform. */

@@ -17,7 +17,7 @@ import { translator, type Locale } from "../../lib/i18n.ts";
 import { tidyText } from "../../lib/vietnamese.ts";
 import { assertCan } from "../access/access-scope.ts";
 import { recordAudit, type AuditSource } from "../audit/audit-service.ts";
-import { fairOrderSpacingMs, priorities, type OutboxBody } from "../deliveries/outbox-service.ts";
+import { fairOrderSpacingMs, priorities, storeSharedBodies, type OutboxBody } from "../deliveries/outbox-service.ts";
 import { getUnit, subtreeRange } from "../units/unit-service.ts";
 
 export { directiveKinds, isDirectiveKind, type DirectiveKind } from "./directive-kinds.ts";
@@ -514,10 +514,12 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
   directive: DirectiveRow,
   options: { prefix: string; now: number; reminder: boolean },
 ): Promise<number> {
-  const bodies = {
-    vi: JSON.stringify(directiveBody(directive, "vi", options.reminder)),
-    en: JSON.stringify(directiveBody(directive, "en", options.reminder)),
-  };
+  // The text once per language, shared by the copies (not 1 KB written into each of 100,000).
+  const [vi, en] = await storeSharedBodies(
+    db,
+    [directiveBody(directive, "vi", options.reminder), directiveBody(directive, "en", options.reminder)],
+    new Date(options.now),
+  );
   const inserted = await db.kysely
     .insertInto("Outbox")
     .columns([
@@ -527,7 +529,7 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
       "chatAccountId",
       "personId",
       "priority",
-      "body",
+      "bodyId",
       "entityType",
       "entityId",
       "dedupeKey",
@@ -552,10 +554,10 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
           e
             .case()
             .when("p.locale", "=", "en")
-            .then(typedValue(bodies.en, "text"))
-            .else(typedValue(bodies.vi, "text"))
+            .then(typedValue(en!, "integer"))
+            .else(typedValue(vi!, "integer"))
             .end()
-            .as("body"),
+            .as("bodyId"),
           sql<string>`'Directive'`.as("entityType"),
           typedValue(directive.id, "integer").as("entityId"),
           sql<string>`${typedValue(options.prefix, "text")} || CAST(${sql.ref("r.personId")} AS TEXT)`.as("dedupeKey"),

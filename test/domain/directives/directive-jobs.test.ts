@@ -13,6 +13,7 @@ import {
 import { runDirectiveProgressJob, runDirectiveReminderJob } from "../../../src/domain/directives/directive-jobs.ts";
 import { registerJobHandler, runDueJobs } from "../../../src/scheduler/jobs.ts";
 import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
+import { storedBody } from "../../helpers/outbox.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -123,7 +124,7 @@ const reportsTo = async (personId: number) =>
   (
     await db.kysely
       .selectFrom("Outbox")
-      .select(["body", "dedupeKey", "chatAccountId"])
+      .select((eb) => [storedBody(eb), "dedupeKey", "chatAccountId"])
       .where("personId", "=", personId)
       .where("dedupeKey", "like", "directive_progress:%")
       .orderBy("id")
@@ -274,7 +275,7 @@ describe("runDirectiveReminderJob", () => {
     expect(await runReminder(s.id, reminderAt)).toEqual({ status: "done", queued: 2, unreachable: 0 });
     const rows = await db.kysely
       .selectFrom("Outbox")
-      .select(["personId", "body", "priority", "chatAccountId", "entityType", "entityId"])
+      .select((eb) => ["personId", storedBody(eb), "priority", "chatAccountId", "entityType", "entityId"])
       .where("dedupeKey", "like", "directive_reminder:%")
       .orderBy("personId")
       .execute();

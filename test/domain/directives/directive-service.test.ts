@@ -5,7 +5,13 @@ import { buildTree, type TestTree } from "../../helpers/tree.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
 import { addMembership } from "../../../src/domain/people/people-service.ts";
 import { ensureChatAccount, markUnreachable } from "../../../src/domain/accounts/account-service.ts";
-import { enqueue, markFinal, type OutboxBody } from "../../../src/domain/deliveries/outbox-service.ts";
+import {
+  claim,
+  enqueue,
+  getOutboxRow,
+  markFinal,
+  type OutboxBody,
+} from "../../../src/domain/deliveries/outbox-service.ts";
 import { getPendingQuestion, setPendingQuestion } from "../../../src/domain/conversation-state.ts";
 import { createOrganisation } from "../../../src/domain/units/unit-service.ts";
 import {
@@ -25,6 +31,7 @@ import {
 } from "../../../src/domain/directives/directive-service.ts";
 import { addTestPerson, accountOf as accountOfPerson, type TestPersonOptions } from "../../helpers/people.ts";
 import { inOrder } from "../../helpers/in-order.ts";
+import { storedBody } from "../../helpers/outbox.ts";
 
 const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
@@ -63,7 +70,9 @@ async function errorOf(fn: () => unknown): Promise<{ code: string; params: Recor
   return undefined;
 }
 
-const count = async (table: "Directive" | "AuditLog" | "Outbox" | "DirectiveDelivery" | "ScheduledJob") =>
+const count = async (
+  table: "Directive" | "AuditLog" | "Outbox" | "DirectiveDelivery" | "ScheduledJob" | "OutboxBody",
+) =>
   Number(
     (
       await db.kysely
@@ -102,7 +111,7 @@ async function deliver(outboxId: number, outcome: "sent" | "unreachable" | "fail
 function outboxOf(directiveId: number, personId: number) {
   return db.kysely
     .selectFrom("Outbox")
-    .select(["id", "body", "priority", "chatAccountId", "dedupeKey", "entityType", "entityId"])
+    .select((eb) => ["id", storedBody(eb), "priority", "chatAccountId", "dedupeKey", "entityType", "entityId"])
     .where("dedupeKey", "=", `directive:${directiveId}:p:${personId}`)
     .executeTakeFirst();
 }
@@ -394,6 +403,33 @@ describe("sendDirective", () => {
     expect(en.locale).toBe("en");
     expect(en.text).toContain("Resolution No. 05-NQ/HCCB, issued by Ban Thường vụ Hội CCB tỉnh");
     expect(en.choices).toEqual([{ label: "Read", payload: `read:${d.id}` }]);
+  });
+
+  it("should store the text once per language for the copies to share, and claim each copy with it", async () => {
+    const { cadre, a, b, d } = await setup();
+    await sendDirective(db, d.id, { now: at(1), byPersonId: cadre });
+    const copies = await db.kysely
+      .selectFrom("Outbox")
+      .select(["id", "personId", "body", "bodyId"])
+      .where("entityType", "=", "Directive")
+      .orderBy("id")
+      .execute();
+    expect(copies).toHaveLength(3);
+    expect(copies.every((c) => c.body === null && c.bodyId !== null)).toBe(true);
+    expect(await count("OutboxBody")).toBe(2);
+    const bodyOf = (personId: number) => copies.find((c) => c.personId === personId)!.bodyId;
+    expect(bodyOf(cadre)).toBe(bodyOf(a));
+    expect(bodyOf(b)).not.toBe(bodyOf(a));
+
+    // A one-off message queued with the copies keeps its own body.
+    const own = (await enqueue(db, { platform: "telegram", chatId: "9", body: { text: "riêng" } }, at(1)))!;
+    const claimed = await claim(db, [...copies.map((c) => c.id), own], "worker", at(2));
+    const texts = new Map(claimed.map((r) => [r.id, JSON.parse(r.body) as OutboxBody]));
+    expect(texts.get(copies.find((c) => c.personId === a)!.id)).toEqual(JSON.parse((await outboxOf(d.id, a))!.body));
+    expect(texts.get(copies.find((c) => c.personId === b)!.id)!.locale).toBe("en");
+    expect(texts.get(copies.find((c) => c.personId === cadre)!.id)!.locale).toBe("vi");
+    expect(texts.get(own)).toEqual({ text: "riêng" });
+    expect((await getOutboxRow(db, copies[0]!.id))!.body).toBe(JSON.stringify(texts.get(copies[0]!.id)));
   });
 
   it("should open the Đã đọc question on each account without breaking a flow someone is typing into", async () => {

@@ -22,6 +22,7 @@ import {
 import { loadConfig } from "../../../src/config.ts";
 import { openDatabase } from "../../../src/storage/database.ts";
 import { isAppError } from "../../../src/lib/app-error.ts";
+import { storedBody } from "../../helpers/outbox.ts";
 
 let db: TestDatabase;
 let tree: TestTree;
@@ -269,7 +270,7 @@ describe("guess limits", () => {
       expect((await getAccount(db, member.id)).personId).toBeNull();
       const alerts = await db.kysely
         .selectFrom("Outbox")
-        .select("body")
+        .select(storedBody)
         .where("chatAccountId", "=", adminAcc.id)
         .execute();
       expect(alerts).toHaveLength(1);

@@ -25,6 +25,7 @@ import {
 } from "../../../src/domain/meetings/reminder-plan.ts";
 import { runDueJobs } from "../../../src/scheduler/jobs.ts";
 import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
+import { storedBody } from "../../helpers/outbox.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const t0 = new Date("2026-11-20T03:00:00Z"); // 10:00 on Friday 20/11/2026 in Vietnam
@@ -403,7 +404,7 @@ describe("cancelMeeting", () => {
     expect(notified).toBe(1);
     const notices = await db.kysely
       .selectFrom("Outbox")
-      .select(["personId", "body"])
+      .select((eb) => ["personId", storedBody(eb)])
       .where("dedupeKey", "like", "meeting:%")
       .execute();
     expect(notices.map((n) => n.personId)).toEqual([a]);
@@ -468,7 +469,7 @@ describe("moveMeeting", () => {
     ]);
     const notice = await db.kysely
       .selectFrom("Outbox")
-      .select(["personId", "body"])
+      .select((eb) => ["personId", storedBody(eb)])
       .where("dedupeKey", "like", "meeting:%")
       .executeTakeFirstOrThrow();
     expect(notice.personId).toBe(a);

@@ -10,6 +10,7 @@ import {
 } from "../../../src/domain/tickets/ticket-jobs.ts";
 import { registerJobHandler, runDueJobs } from "../../../src/scheduler/jobs.ts";
 import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
+import { storedBody } from "../../helpers/outbox.ts";
 
 const HCM = "Asia/Ho_Chi_Minh";
 const DAY = 86_400_000;
@@ -41,7 +42,7 @@ async function messages(kind: "ticket_digest" | "overdue_report") {
     (
       await db.kysely
         .selectFrom("Outbox")
-        .select(["personId", "body", "dedupeKey"])
+        .select((eb) => ["personId", storedBody(eb), "dedupeKey"])
         .where("dedupeKey", "like", `${kind}:%`)
         .orderBy("id")
         .execute()

@@ -25,6 +25,7 @@ import {
 } from "../../../src/domain/tickets/ticket-service.ts";
 import { listOpenTickets } from "../../../src/domain/tickets/ticket-queue.ts";
 import { addTestPerson, type TestPersonOptions } from "../../helpers/people.ts";
+import { storedBody } from "../../helpers/outbox.ts";
 
 const t0 = new Date("2026-11-20T03:00:00Z");
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
@@ -222,7 +223,7 @@ describe("answerTicket", () => {
     });
     const row = await db.kysely
       .selectFrom("Outbox")
-      .select(["chatAccountId", "personId", "priority", "body", "entityType", "entityId"])
+      .select((eb) => ["chatAccountId", "personId", "priority", storedBody(eb), "entityType", "entityId"])
       .where("id", "=", outboxId!)
       .executeTakeFirstOrThrow();
     expect(row).toMatchObject({
@@ -294,7 +295,8 @@ describe("answerTicket", () => {
     const { id } = await createTicket(db, { personId: member, text: "Question" }, t0);
     const { outboxId } = await answerTicket(db, { ticketId: id, personId: cadre, text: "Answer", now: at(1) });
     const body = JSON.parse(
-      (await db.kysely.selectFrom("Outbox").select("body").where("id", "=", outboxId!).executeTakeFirstOrThrow()).body,
+      (await db.kysely.selectFrom("Outbox").select(storedBody).where("id", "=", outboxId!).executeTakeFirstOrThrow())
+        .body,
     ) as OutboxBody;
     expect(body.text).toContain(`Answer to your concern #${id}:`);
     expect(body.choices?.map((c) => c.label)).toEqual(["Satisfied", "Not satisfied"]);
@@ -479,7 +481,7 @@ describe("recordSatisfaction", () => {
     });
     const told = await db.kysely
       .selectFrom("Outbox")
-      .select(["personId", "body"])
+      .select((eb) => ["personId", storedBody(eb)])
       .where("personId", "=", s.branchCadre)
       .executeTakeFirstOrThrow();
     expect(JSON.parse(told.body).text).toBe(

@@ -10,6 +10,7 @@ import {
   verifySignInCodeByName,
 } from "../../../src/domain/web-auth/sign-in-by-name.ts";
 import { getPerson } from "../../../src/domain/people/people-service.ts";
+import { storedBody } from "../../helpers/outbox.ts";
 
 const ctx = useTreeDatabase();
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -25,7 +26,7 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 async function sentCode(personId: number): Promise<string> {
   const row = await ctx.db.kysely
     .selectFrom("Outbox")
-    .select("body")
+    .select(storedBody)
     .where("personId", "=", personId)
     .where("dedupeKey", "like", "web-signin:%")
     .orderBy("id", "desc")

@@ -21,6 +21,7 @@ import {
   sessionIdleMs,
 } from "../../../src/domain/web-auth/web-session-service.ts";
 import { removeMembership } from "../../../src/domain/people/people-service.ts";
+import { storedBody } from "../../helpers/outbox.ts";
 
 const ctx = useTreeDatabase();
 const t0 = new Date("2026-11-20T03:00:00Z");
@@ -30,7 +31,7 @@ const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 async function sentCode(personId: number): Promise<string> {
   const row = await ctx.db.kysely
     .selectFrom("Outbox")
-    .select("body")
+    .select(storedBody)
     .where("personId", "=", personId)
     .where("dedupeKey", "like", "web-signin:%")
     .orderBy("id", "desc")
@@ -45,8 +46,13 @@ describe("requestSignInCode", () => {
     const phone = (await getPerson(ctx.db, cadre)).phone!;
     expect(await requestSignInCode(ctx.db, { phone, ip: "1.1.1.1" }, t0)).toEqual({ outcome: "sent", accounts: 1 });
     const body = JSON.parse(
-      (await ctx.db.kysely.selectFrom("Outbox").select("body").where("personId", "=", cadre).executeTakeFirstOrThrow())
-        .body,
+      (
+        await ctx.db.kysely
+          .selectFrom("Outbox")
+          .select(storedBody)
+          .where("personId", "=", cadre)
+          .executeTakeFirstOrThrow()
+      ).body,
     );
     expect(body.text).toMatch(/^Mã đăng nhập Chi Hội: \d{6}, hết hạn sau 10 phút/);
 
