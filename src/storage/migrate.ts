@@ -64,20 +64,54 @@ export function applyMigrations(db: BetterSqlite3.Database, dir = migrationsDir)
   for (const migration of listMigrations(dir)) {
     if (applied.has(migration.name)) continue;
     const startedAt = Date.now();
-    // IMMEDIATE: a second process starting at the same time waits instead of applying it twice.
-    db.transaction(() => {
-      const again = db
-        .prepare(`SELECT 1 FROM _prisma_migrations WHERE migration_name = ? AND finished_at IS NOT NULL`)
-        .get(migration.name);
-      if (again) return;
-      db.exec(migration.sql);
-      db.prepare(
-        `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)`,
-      ).run(randomUUID(), migration.checksum, Date.now(), migration.name, startedAt);
-      done.push(migration.name);
-    }).immediate();
+    // A migration that rebuilds a table (Prisma's "RedefineTables": create new_T, copy, drop T,
+    // rename) turns foreign keys off around it, but PRAGMA foreign_keys does nothing inside a
+    // transaction: with them on, dropping T would run its ON DELETE actions (a CASCADE would
+    // delete every row referencing T). So they are turned off here, before the transaction, and
+    // the rebuilt tables are checked before it commits.
+    const rebuilds = /PRAGMA\s+foreign_keys\s*=\s*OFF/i.test(migration.sql);
+    const enforced = db.pragma("foreign_keys", { simple: true }) === 1;
+    if (rebuilds && enforced) db.pragma("foreign_keys = OFF");
+    try {
+      // IMMEDIATE: a second process starting at the same time waits instead of applying it twice.
+      db.transaction(() => {
+        const again = db
+          .prepare(`SELECT 1 FROM _prisma_migrations WHERE migration_name = ? AND finished_at IS NOT NULL`)
+          .get(migration.name);
+        if (again) return;
+        db.exec(migration.sql);
+        if (rebuilds) {
+          const broken = rebuiltAndReferencing(db, migration.sql).flatMap(
+            (table) => db.pragma(`foreign_key_check("${table}")`) as { table: string; parent: string }[],
+          );
+          if (broken.length)
+            throw new Error(
+              `migration ${migration.name} leaves ${broken.length} rows referencing missing rows (first: ${broken[0]!.table} -> ${broken[0]!.parent})`,
+            );
+        }
+        db.prepare(
+          `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)`,
+        ).run(randomUUID(), migration.checksum, Date.now(), migration.name, startedAt);
+        done.push(migration.name);
+      }).immediate();
+    } finally {
+      if (rebuilds && enforced) db.pragma("foreign_keys = ON");
+    }
   }
   return done;
+}
+
+/** The tables a migration rebuilds ("new_T" renamed to T) and the tables whose foreign keys name them. */
+function rebuiltAndReferencing(db: BetterSqlite3.Database, sql: string): string[] {
+  const rebuilt = [...sql.matchAll(/CREATE TABLE "new_(\w+)"/g)].map((m) => m[1]!);
+  const referencing = db
+    .prepare(
+      `SELECT DISTINCT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+       WHERE m.type = 'table' AND f."table" IN (SELECT value FROM json_each(?))`,
+    )
+    .pluck()
+    .all(JSON.stringify(rebuilt)) as string[];
+  return [...new Set([...rebuilt, ...referencing])];
 }
 
 /** The advisory lock key all Chi Hội processes take while migrating a PostgreSQL database. */
