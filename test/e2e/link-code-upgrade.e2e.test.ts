@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cpSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
-import BetterSqlite3 from "better-sqlite3";
-import { applyMigrations, listMigrations, migrationsDir } from "../../src/storage/migrate.ts";
+import { olderDatabase } from "../helpers/older-database.ts";
 import { removeDir, tempDir } from "../helpers/service.ts";
 import { loadConfig } from "../../src/config.ts";
 import { startService } from "../../src/service.ts";
@@ -19,12 +17,7 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("upgrading from 6-digit 
     dir = tempDir();
     const file = path.join(dir, "chihoi.db");
     // A database as the previous release left it: migrations before this one, 6-digit codes.
-    const before = path.join(dir, "old-migrations");
-    mkdirSync(before);
-    for (const m of listMigrations().filter((m) => m.name < "20261129000000"))
-      cpSync(path.join(migrationsDir, m.name), path.join(before, m.name), { recursive: true });
-    const old = new BetterSqlite3(file);
-    applyMigrations(old, before);
+    const old = olderDatabase(dir, file, "20261129000000");
     const now = Date.now();
     old.prepare(`INSERT INTO Organisation (code, name, createdAt) VALUES ('ccb', 'Hội CCB', ?)`).run(now);
     old

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { applyMigrations, listMigrations, migrationsDir } from "../../src/storage/migrate.ts";
+import { applyMigrations } from "../../src/storage/migrate.ts";
+import { olderDatabase } from "../helpers/older-database.ts";
 import { openDatabase, type Database } from "../../src/storage/database.ts";
 import { enqueue, getOutboxRow } from "../../src/domain/deliveries/outbox-service.ts";
 import { removeDir, tempDir } from "../helpers/service.ts";
@@ -24,13 +25,7 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("upgrading a database wh
   it("should keep every queued message, its attempts and the fair-order trigger", async () => {
     dir = tempDir();
     const file = path.join(dir, "chihoi.db");
-    const before = path.join(dir, "old-migrations");
-    mkdirSync(before);
-    for (const m of listMigrations().filter((m) => m.name < rebuild))
-      cpSync(path.join(migrationsDir, m.name), path.join(before, m.name), { recursive: true });
-    const old = new BetterSqlite3(file);
-    old.pragma("foreign_keys = ON");
-    applyMigrations(old, before);
+    const old = olderDatabase(dir, file, rebuild);
     const now = Date.parse("2026-11-30T10:00:00Z");
     const body = JSON.stringify({ text: "Họp chi hội 19:30 thứ Sáu", locale: "vi" });
     old
