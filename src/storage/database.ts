@@ -60,6 +60,8 @@ export interface Database {
    * nested, a SAVEPOINT. Commits when `fn` resolves, rolls back when it rejects.
    */
   transaction<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** True inside `transaction(...)`: what is read may still be rolled back. */
+  readonly inTransaction: boolean;
   /** The database aborted a transaction to break a deadlock or conflict: running it again is safe. */
   isTransientConflict(error: unknown): boolean;
   /** Absolute path of the SQLite file ("" on PostgreSQL). */
@@ -147,6 +149,9 @@ async function openSqlite(url: string, options: OpenOptions): Promise<Database> 
     },
     sql,
     transaction: (fn, options) => tx.run(fn, options),
+    get inTransaction() {
+      return tx.active();
+    },
     isTransientConflict,
     file,
     url,
@@ -188,6 +193,10 @@ class AmbientTransactions {
 
   kysely(): Kysely<DB> {
     return this.#scope()?.trx ?? this.#base;
+  }
+
+  active(): boolean {
+    return this.#scope() !== undefined;
   }
 
   raw(): Kysely<DB> {
@@ -436,6 +445,9 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     },
     sql,
     transaction: (fn, options) => tx.run(fn, options),
+    get inTransaction() {
+      return tx.active();
+    },
     isTransientConflict,
     file: "",
     url,

@@ -123,32 +123,47 @@ const sharedBodiesKept = 64;
  * The rows with their bodies: a copy's shared body is read (once for all the rows that share it)
  * unless read lately. A body that cannot be found reads as "" (the engine records the row as
  * failed: unreadable body) — the foreign key makes that impossible short of a damaged database.
+ * Bodies read inside a transaction are not kept: a rollback could give their ids to other bodies.
  */
 async function withBodies<R extends StoredRow>(
   db: Database,
   rows: R[],
 ): Promise<(Omit<R, "chatType" | "body" | "bodyId"> & { chatType: OutboxRow["chatType"]; body: string })[]> {
-  let kept = sharedBodies.get(db);
-  const missing = new Set<number>();
-  for (const r of rows) if (r.body === null && r.bodyId !== null && !kept?.has(r.bodyId)) missing.add(r.bodyId);
-  if (missing.size) {
-    if (!kept) sharedBodies.set(db, (kept = new Map()));
+  const kept = sharedBodies.get(db) ?? new Map<number, string>();
+  // This call's bodies, whatever the cache keeps or drops meanwhile.
+  const found = new Map<number, string>();
+  const missing: number[] = [];
+  for (const r of rows) {
+    if (r.body !== null || r.bodyId === null || found.has(r.bodyId)) continue;
+    const body = kept.get(r.bodyId);
+    if (body === undefined) missing.push(r.bodyId);
+    else {
+      found.set(r.bodyId, body);
+      // Used again: the last to be dropped (a Map iterates in insertion order, oldest first).
+      kept.delete(r.bodyId);
+      kept.set(r.bodyId, body);
+    }
+  }
+  if (missing.length) {
     const read = await db.kysely
       .selectFrom("OutboxBody")
       .select(["id", "body"])
-      .where((eb) => inList(db.engine, eb.ref("id"), listParam(db.engine, [...missing]), "int"))
+      .where((eb) => inList(db.engine, eb.ref("id"), listParam(db.engine, [...new Set(missing)]), "int"))
       .execute();
-    for (const b of read) kept.set(b.id, b.body);
-    // Oldest first out (a Map iterates in insertion order).
-    for (const id of kept.keys()) {
-      if (kept.size <= sharedBodiesKept) break;
-      kept.delete(id);
+    for (const b of read) found.set(b.id, b.body);
+    if (!db.inTransaction) {
+      for (const b of read) kept.set(b.id, b.body);
+      for (const id of kept.keys()) {
+        if (kept.size <= sharedBodiesKept) break;
+        kept.delete(id);
+      }
+      sharedBodies.set(db, kept);
     }
   }
   return rows.map(({ body, bodyId, chatType, ...r }) => ({
     ...r,
     chatType: chatType === "group" ? "group" : "private",
-    body: body ?? (bodyId !== null ? kept?.get(bodyId) : undefined) ?? "",
+    body: body ?? (bodyId !== null ? found.get(bodyId) : undefined) ?? "",
   }));
 }
 

@@ -574,7 +574,10 @@ export async function queueCopies<QDB, QTB extends keyof QDB>(
     )
     .onConflict((oc) => oc.column("dedupeKey").doNothing())
     .executeTakeFirst();
-  return Number(inserted.numInsertedOrUpdatedRows ?? 0n);
+  const queued = Number(inserted.numInsertedOrUpdatedRows ?? 0n);
+  // Nobody to send to (or every copy queued already): the texts stored for them serve no copy.
+  if (!queued) await db.kysely.deleteFrom("OutboxBody").where("id", "in", [vi!, en!]).execute();
+  return queued;
 }
 
 /**

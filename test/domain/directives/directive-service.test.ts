@@ -432,6 +432,18 @@ describe("sendDirective", () => {
     expect((await getOutboxRow(db, copies[0]!.id))!.body).toBe(JSON.stringify(texts.get(copies[0]!.id)));
   });
 
+  it("should keep no shared text when nobody in the audience can be sent a copy", async () => {
+    const { cadre, b } = await setup();
+    await markUnreachable(db, await accountOf(b));
+    const d = await createDirective(db, input(cadre, { unitId: tree.branchA2.id }), t0);
+    expect(await sendDirective(db, d.id, { now: at(1), byPersonId: cadre })).toEqual({
+      total: 2,
+      queued: 0,
+      notLinked: 2,
+    });
+    expect(await count("OutboxBody")).toBe(0);
+  });
+
   it("should open the Đã đọc question on each account without breaking a flow someone is typing into", async () => {
     const { cadre, a, b, d } = await setup();
     await setPendingQuestion(db, {
