@@ -125,13 +125,11 @@ async function idsByWalk(
           .limit(walkBudget)
           .as("w"),
       )
+      // Each walked row's unit by its key: `unitId IN (the scope's units)` built the list of every
+      // unit in scope (10,101 for a province) for each status, 1.6 ms against 0.02 ms.
+      .innerJoin("Unit as u", "u.id", "w.unitId")
       .select(["w.id", "w.dueAt"])
-      .where("w.unitId", "in", (eb) =>
-        eb
-          .selectFrom("Unit as u")
-          .select("u.id")
-          .where((e) => pathInRanges(e, e.ref("u.path"), ranges)),
-      )
+      .where((e) => pathInRanges(e, e.ref("u.path"), ranges))
       .orderBy("w.dueAt")
       .orderBy("w.id")
       .limit(need)
