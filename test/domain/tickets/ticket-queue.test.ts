@@ -260,6 +260,29 @@ describe("queuePage", () => {
     expect(page).toEqual({ plan: "units", ids: lateIds });
   }, 120_000); // builds a tree of 400+ units and 3,000 tickets: 30-50 s on PostgreSQL under load
 
+  it("should walk a large scope's tickets and leave out those of the units outside it", async () => {
+    const { communes, branches, members } = await bigTree();
+    // One commune grows to 450 branches: over 400 units and a large share of the tree, so its
+    // official's first page is found by the due-date walk, among tickets of every commune.
+    const big = communes[2]!;
+    const more: number[] = [];
+    await db.transaction(async () => {
+      for (let i = 150; i < 450; i++)
+        more.push((await createUnit(db, systemActor(), { parentId: big.id, name: `Chi hội số ${i}` })).id);
+    });
+    await rawTickets([...branches, ...more], members, 3000, 13);
+    const official = await person(big.id, "Lãnh đạo xã lớn", "official");
+    const page = await queuePage(db, official, { limit: 15 });
+    expect(page.plan).toBe("walk");
+    expect(page.ids).toEqual(await expected(big.path, ["new", "in_progress", "answered"], 0, 15));
+    // The tickets the walk passed over are there: outside the commune, due as early.
+    expect(
+      (await expected(tree.province.path, ["new", "in_progress", "answered"], 0, 15)).some(
+        (id) => !page.ids.includes(id),
+      ),
+    ).toBe(true);
+  }, 120_000); // builds a tree of 750+ units and 3,000 tickets
+
   it("should find nothing for a person without the right", async () => {
     const member = await person(tree.branchA1.id, "Hội viên");
     expect(await queuePage(db, member, {})).toEqual({ plan: "none", ids: [] });
