@@ -142,6 +142,16 @@ describe("queuePage", () => {
     return { communes, branches, members };
   }
 
+  /** Gives a commune of `bigTree` 300 more branches (450 in all); their ids. */
+  async function growTo450(communeId: number): Promise<number[]> {
+    const added: number[] = [];
+    await db.transaction(async () => {
+      for (let i = 150; i < 450; i++)
+        added.push((await createUnit(db, systemActor(), { parentId: communeId, name: `Chi hội số ${i}` })).id);
+    });
+    return added;
+  }
+
   const statuses: TicketStatus[] = ["new", "in_progress", "answered", "closed"];
 
   /** Raw tickets with chosen due dates and statuses (dueAt ties on purpose). */
@@ -230,11 +240,7 @@ describe("queuePage", () => {
     const { communes, branches, members } = await bigTree();
     // The big commune gets 300 more branches (over 400 units) but only two tickets, due last.
     const quiet = communes[2]!;
-    const quietBranches: number[] = [];
-    await db.transaction(async () => {
-      for (let i = 150; i < 450; i++)
-        quietBranches.push((await createUnit(db, systemActor(), { parentId: quiet.id, name: `Chi hội số ${i}` })).id);
-    });
+    const quietBranches = await growTo450(quiet.id);
     const busy = branches.slice(0, 300);
     await rawTickets(busy, members, 6000, 11);
     const late = async (unitId: number) =>
@@ -265,11 +271,7 @@ describe("queuePage", () => {
     // One commune grows to 450 branches: over 400 units and a large share of the tree, so its
     // official's first page is found by the due-date walk, among tickets of every commune.
     const big = communes[2]!;
-    const more: number[] = [];
-    await db.transaction(async () => {
-      for (let i = 150; i < 450; i++)
-        more.push((await createUnit(db, systemActor(), { parentId: big.id, name: `Chi hội số ${i}` })).id);
-    });
+    const more = await growTo450(big.id);
     await rawTickets([...branches, ...more], members, 3000, 13);
     const official = await person(big.id, "Lãnh đạo xã lớn", "official");
     const page = await queuePage(db, official, { limit: 15 });
