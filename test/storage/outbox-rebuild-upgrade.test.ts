@@ -63,6 +63,10 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("upgrading a database wh
       db.kysely.insertInto("DeliveryAttempt").values({ outboxId: 999, outcome: "sent", createdAt: now }).execute(),
     ).rejects.toThrow(/FOREIGN KEY/);
   });
+});
+
+// The mechanism the upgrade above relies on, on a small schema of its own.
+describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("applyMigrations rebuilding a SQLite table", () => {
   it("should refuse a rebuild that leaves rows pointing at nothing, and leave the database as it was", () => {
     dir = tempDir();
     const migrations = path.join(dir, "migrations");
