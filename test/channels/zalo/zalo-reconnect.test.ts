@@ -58,11 +58,17 @@ async function settle(done: () => boolean | Promise<boolean>, what: string): Pro
   }
 }
 
-/** Runs due fake timers until `done` holds (each step lets real I/O happen in between). */
-async function advanceUntil(done: () => boolean, maxSteps = 5): Promise<void> {
+/**
+ * Runs due fake timers until `done` holds. After each timer, real I/O it started (a socket
+ * opening) gets up to `ioMs` of real time to land before the clock moves again: moving it while
+ * the socket was still opening stamped the connection with the next timer's time (a 20 s retry
+ * measured as 30 s on a loaded machine).
+ */
+async function advanceUntil(done: () => boolean, maxSteps = 5, ioMs = 1_000): Promise<void> {
   for (let i = 0; i < maxSteps && !done(); i++) {
     await vi.advanceTimersToNextTimerAsync();
-    await new Promise((r) => setImmediate(r));
+    const until = performance.now() + ioMs;
+    while (!done() && performance.now() < until) await new Promise((r) => setImmediate(r));
   }
   if (!done()) throw new Error("condition not reached");
 }
